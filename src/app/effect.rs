@@ -1,0 +1,106 @@
+//! What an update asks the world to do, and the channel back.
+//!
+//! `update` returns [`Effect`]s; the effect runner (`app::runner`) carries
+//! them out off the event loop and reports results as [`SourceEvent`]s.
+//! Effects that change a host carry a [`crate::access::WriteAccess`] inside
+//! their feature's effect type.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use crate::app::pane::PaneId;
+use crate::config::Config;
+
+/// A request from an update.
+#[derive(Debug)]
+pub enum Effect {
+    /// Leave the console.
+    Quit,
+    /// Move focus to a pane (zoomed).
+    Focus(PaneId),
+    /// Show something in another pane.
+    Jump(Jump),
+    /// Ask the user to confirm before running `then`.
+    Confirm(Confirm),
+    /// Ask the user for a line of text; the answer goes to the pane's `on_prompt`.
+    Prompt(Prompt),
+    /// A short message in the status bar.
+    Notice(String),
+    Queue(crate::mail::queue::QueueEffect),
+    Log(crate::mail::log::LogEffect),
+    Senders(crate::mail::senders::SendersEffect),
+    Deploy(crate::deploy::DeployEffect),
+    Probe(crate::probe::ProbeEffect),
+}
+
+/// Cross-pane links.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Jump {
+    /// A queue entry by queue id (Queue pane).
+    QueueEntry(String),
+    /// A message's history by queue id (Failures pane).
+    LogHistory(String),
+    /// A sender address (Senders pane).
+    Sender(String),
+}
+
+impl Jump {
+    pub fn target(&self) -> PaneId {
+        match self {
+            Jump::QueueEntry(_) => PaneId::Queue,
+            Jump::LogHistory(_) => PaneId::Failures,
+            Jump::Sender(_) => PaneId::Senders,
+        }
+    }
+}
+
+/// A confirm dialog that says exactly what will happen.
+#[derive(Debug)]
+pub struct Confirm {
+    pub title: String,
+    /// Shown as is (already sanitized by the pane).
+    pub lines: Vec<String>,
+    /// Run when the user presses `y`.
+    pub then: Vec<Effect>,
+}
+
+/// A one-line text prompt.
+#[derive(Debug)]
+pub struct Prompt {
+    pub pane: PaneId,
+    /// Tells the pane which question was answered.
+    pub purpose: &'static str,
+    pub label: String,
+    pub initial: String,
+}
+
+/// What sources and effect runs report to the loop.
+#[derive(Debug)]
+pub enum SourceEvent {
+    Queue(crate::mail::queue::QueueEvent),
+    Log(crate::mail::log::LogEvent),
+    Senders(crate::mail::senders::SendersEvent),
+    Deploy(crate::deploy::DeployEvent),
+    Probe(crate::probe::ProbeEvent),
+}
+
+/// What a feature's source tasks and effect runs get: the way back to the
+/// loop and the configuration.
+#[derive(Clone)]
+pub struct Runner {
+    pub tx: mpsc::Sender<SourceEvent>,
+    pub config: Arc<Config>,
+}
+
+impl Runner {
+    /// Report to the loop; a closed loop (shutting down) is not an error.
+    pub async fn send(&self, ev: SourceEvent) {
+        let _ = self.tx.send(ev).await;
+    }
+
+    /// Report from blocking code (inside `spawn_blocking`).
+    pub fn blocking_send(&self, ev: SourceEvent) {
+        let _ = self.tx.blocking_send(ev);
+    }
+}

@@ -1,0 +1,252 @@
+//! The contract between the app and a pane.
+//!
+//! A pane is a room: it owns its state, its key bindings, its reaction to its
+//! sources' events and its drawing. It never does I/O: it returns
+//! [`Effect`]s, and the effect runner does the work and reports back through
+//! the pane's `Event` type. Drawing is a pure function of the pane's state.
+//!
+//! Keys reserved by the app (never bind them in a pane): Tab, BackTab, 1-5,
+//! Enter, Esc, q, ?, /, :, j, k, g, G, arrows, PgUp, PgDn, Home, End, Ctrl-C,
+//! Ctrl-Z, Ctrl-L. No pane binds a destructive action to a bare Esc, digit, `[`
+//! or `O`: broken escape sequences over ssh arrive as those keys. A binding
+//! with `writes: true` is dropped (not dispatched, not in the help, not in the
+//! status bar) unless the session holds a [`WriteAccess`].
+
+use std::fmt::Debug;
+
+use chrono::{DateTime, Local};
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+use ratatui::layout::Rect;
+
+use crate::access::WriteAccess;
+use crate::app::effect::{Effect, Jump};
+use crate::app::shared::Shared;
+use crate::ui::theme::Theme;
+
+/// The five panes, in screen order (keys 1-5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PaneId {
+    Queue,
+    Failures,
+    Senders,
+    Deploy,
+    Probe,
+}
+
+impl PaneId {
+    pub const ALL: [PaneId; 5] = [
+        PaneId::Queue,
+        PaneId::Failures,
+        PaneId::Senders,
+        PaneId::Deploy,
+        PaneId::Probe,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            PaneId::Queue => "Queue",
+            PaneId::Failures => "Failures",
+            PaneId::Senders => "Senders",
+            PaneId::Deploy => "Deploy",
+            PaneId::Probe => "Probe",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    pub fn next(self) -> PaneId {
+        PaneId::ALL[(self.index() + 1) % PaneId::ALL.len()]
+    }
+
+    pub fn prev(self) -> PaneId {
+        PaneId::ALL[(self.index() + PaneId::ALL.len() - 1) % PaneId::ALL.len()]
+    }
+}
+
+/// A key as written in a key map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+impl Key {
+    pub const fn ch(c: char) -> Key {
+        Key {
+            code: KeyCode::Char(c),
+            mods: KeyModifiers::NONE,
+        }
+    }
+
+    pub const fn code(code: KeyCode) -> Key {
+        Key {
+            code,
+            mods: KeyModifiers::NONE,
+        }
+    }
+
+    pub const fn ctrl(c: char) -> Key {
+        Key {
+            code: KeyCode::Char(c),
+            mods: KeyModifiers::CONTROL,
+        }
+    }
+
+    /// Does a pressed key match this binding? Shift is folded into the
+    /// character for letters (crossterm reports `G` with SHIFT).
+    pub fn matches(&self, code: KeyCode, mods: KeyModifiers) -> bool {
+        let mods = if matches!(code, KeyCode::Char(_)) {
+            mods - KeyModifiers::SHIFT
+        } else {
+            mods
+        };
+        self.code == code && self.mods == mods
+    }
+
+    /// How the key is written in help.
+    pub fn label(&self) -> String {
+        let base = match self.code {
+            KeyCode::Char(' ') => "Space".to_string(),
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "Shift-Tab".into(),
+            KeyCode::Up => "↑".into(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
+            KeyCode::Delete => "Del".into(),
+            KeyCode::F(n) => format!("F{n}"),
+            other => format!("{other:?}"),
+        };
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            format!("Ctrl-{base}")
+        } else if self.mods.contains(KeyModifiers::ALT) {
+            format!("Alt-{base}")
+        } else {
+            base
+        }
+    }
+}
+
+/// One entry of a key map: the same table dispatches keys and writes help.
+#[derive(Clone, Copy, Debug)]
+pub struct Binding<A: 'static> {
+    pub keys: &'static [Key],
+    pub action: A,
+    pub help: &'static str,
+    /// Changes a host: only bound when the session holds a `WriteAccess`.
+    pub writes: bool,
+}
+
+/// List navigation the app dispatches to the focused pane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nav {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+}
+
+/// What an update may see and touch besides the pane's own state.
+pub struct Cx<'a> {
+    pub now: DateTime<Local>,
+    /// `Some` only in interactive mode. Effects that change a host carry a
+    /// clone of it; read-only sessions cannot build them.
+    pub access: Option<&'a WriteAccess>,
+    pub shared: &'a mut Shared,
+}
+
+/// What drawing may see besides the pane's own state.
+pub struct ViewCx<'a> {
+    pub theme: &'a Theme,
+    pub now: DateTime<Local>,
+    pub focused: bool,
+    /// Drawn full screen (focused view) rather than as an overview tile.
+    pub zoomed: bool,
+    pub read_only: bool,
+    pub shared: &'a Shared,
+}
+
+/// What the status bar and the overview tile say of a pane's sources.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceHealth {
+    /// When the pane's data was last refreshed.
+    pub last_update: Option<DateTime<Local>>,
+    /// Errors seen since start.
+    pub errors: u64,
+    /// The current problem, if any (shown in the pane and the status bar).
+    pub problem: Option<String>,
+}
+
+/// A pane of the console. See the module docs for the rules.
+pub trait Pane {
+    /// What the pane's keys do.
+    type Action: Copy + PartialEq + Debug + 'static;
+    /// What the pane's sources and effects report.
+    type Event: Debug + Send + 'static;
+
+    /// The key map of this pane (besides the app's global keys).
+    fn bindings(&self) -> &'static [Binding<Self::Action>];
+
+    /// A bound key was pressed. Write actions only arrive when `cx.access` is `Some`.
+    fn on_action(&mut self, action: Self::Action, cx: &mut Cx<'_>) -> Vec<Effect>;
+
+    /// A source or an effect reported something.
+    fn on_event(&mut self, event: Self::Event, cx: &mut Cx<'_>) -> Vec<Effect>;
+
+    /// Move the selection.
+    fn on_nav(&mut self, _nav: Nav, _cx: &mut Cx<'_>) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// Enter on the focused pane: open the selected item's detail.
+    fn on_enter(&mut self, _cx: &mut Cx<'_>) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// Esc: close the innermost detail. Returns false when there was none
+    /// (the app then leaves the focused view).
+    fn on_back(&mut self) -> bool {
+        false
+    }
+
+    /// `/` filter text changed (empty clears it).
+    fn set_filter(&mut self, _text: &str) {}
+
+    /// The current filter, shown in the pane title.
+    fn filter(&self) -> &str {
+        ""
+    }
+
+    /// A text prompt this pane asked for (see `Effect::Prompt`) was answered.
+    fn on_prompt(&mut self, _purpose: &'static str, _text: String, _cx: &mut Cx<'_>) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// Another pane asked to show something here. Returns true if found.
+    fn on_jump(&mut self, _jump: &Jump, _cx: &mut Cx<'_>) -> bool {
+        false
+    }
+
+    /// Once a second.
+    fn on_tick(&mut self, _cx: &mut Cx<'_>) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// Draw the pane into `area` (its border included).
+    fn render(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>);
+
+    /// For the status bar.
+    fn health(&self) -> SourceHealth;
+}

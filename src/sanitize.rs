@@ -1,0 +1,225 @@
+//! The one gate outside text passes through before it enters state.
+//!
+//! Log lines, mail headers, addresses, commit messages, file names and HTTP
+//! headers can carry terminal escape sequences, bidi overrides and other
+//! characters that would let a stranger write to the operator's terminal or
+//! disguise what is shown. [`sanitize`] turns every such character into a
+//! visible escape (`\e`, `\r`, `\x07`, `\u{202e}`), expands tabs and caps
+//! the length. [`Clean`] is a string that has been through it; state that
+//! holds outside text should hold `Clean`.
+//!
+//! This module never touches a terminal and never drops information silently:
+//! a cut string says how much was cut.
+
+use std::fmt;
+use std::ops::Deref;
+
+/// Default cap for one piece of outside text, in characters.
+pub const DEFAULT_MAX_CHARS: usize = 4096;
+
+const TAB_WIDTH: usize = 8;
+
+/// Make outside text safe to draw, capped at [`DEFAULT_MAX_CHARS`].
+pub fn sanitize(s: &str) -> String {
+    sanitize_capped(s, DEFAULT_MAX_CHARS)
+}
+
+/// Bytes that may not be UTF-8 (log lines): decoded lossily, then sanitized.
+pub fn sanitize_bytes(b: &[u8]) -> String {
+    sanitize(&String::from_utf8_lossy(b))
+}
+
+/// Make outside text safe to draw, keeping at most `max_chars` visible
+/// characters (escapes count by their visible length).
+pub fn sanitize_capped(s: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max_chars + 16));
+    let mut col = 0usize;
+    let mut rest = s.chars();
+    while let Some(c) = rest.next() {
+        let before = out.len();
+        push_visible(&mut out, c, col);
+        let added = out[before..].chars().count();
+        if col + added > max_chars {
+            out.truncate(before);
+            let remaining = 1 + rest.count();
+            out.push_str(&format!("…[+{remaining} chars]"));
+            return out;
+        }
+        col += added;
+    }
+    out
+}
+
+/// Is this character drawn as an escape rather than as itself?
+pub fn is_unsafe_char(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}' | '\u{7f}' | '\u{80}'..='\u{9f}'
+        // bidi embedding, override, isolate and marks
+        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        // zero-width and invisible formatting
+        | '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{00ad}'
+        // line and paragraph separators
+        | '\u{2028}' | '\u{2029}')
+}
+
+fn push_visible(out: &mut String, c: char, col: usize) {
+    match c {
+        '\t' => {
+            let n = TAB_WIDTH - (col % TAB_WIDTH);
+            out.extend(std::iter::repeat_n(' ', n));
+        }
+        '\u{1b}' => out.push_str("\\e"),
+        '\r' => out.push_str("\\r"),
+        '\n' => out.push_str("\\n"),
+        '\0' => out.push_str("\\0"),
+        c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
+        c if is_unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        c => out.push(c),
+    }
+}
+
+/// A string that has been through [`sanitize`]: safe to draw as is.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Clean(String);
+
+impl Clean {
+    /// Sanitize outside text.
+    pub fn new(s: &str) -> Clean {
+        Clean(sanitize(s))
+    }
+
+    /// Sanitize with a specific cap.
+    pub fn capped(s: &str, max_chars: usize) -> Clean {
+        Clean(sanitize_capped(s, max_chars))
+    }
+
+    /// Sanitize bytes that may not be UTF-8.
+    pub fn from_bytes(b: &[u8]) -> Clean {
+        Clean(sanitize_bytes(b))
+    }
+
+    /// Text written by opsdeck itself: still sanitized, it costs little.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl Deref for Clean {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Clean {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Clean {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl From<&str> for Clean {
+    fn from(s: &str) -> Clean {
+        Clean::new(s)
+    }
+}
+
+impl From<String> for Clean {
+    fn from(s: String) -> Clean {
+        Clean::new(&s)
+    }
+}
+
+impl serde::Serialize for Clean {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn osc_title_is_visible() {
+        assert_eq!(sanitize("\u{1b}]0;x\u{7}"), "\\e]0;x\\x07");
+    }
+
+    #[test]
+    fn clear_screen_is_visible() {
+        assert_eq!(sanitize("a\u{1b}[2Jb"), "a\\e[2Jb");
+    }
+
+    #[test]
+    fn dcs_is_visible() {
+        assert_eq!(sanitize("\u{1b}Pq#0\u{1b}\\"), "\\ePq#0\\e\\");
+    }
+
+    #[test]
+    fn c1_csi_is_visible() {
+        assert_eq!(sanitize("x\u{9b}31m"), "x\\u{9b}31m");
+    }
+
+    #[test]
+    fn carriage_return_and_del() {
+        assert_eq!(sanitize("ok\rEVIL\u{7f}"), "ok\\rEVIL\\x7f");
+    }
+
+    #[test]
+    fn bidi_and_zero_width() {
+        assert_eq!(
+            sanitize("user\u{202e}gpj.exe\u{200b}"),
+            "user\\u{202e}gpj.exe\\u{200b}"
+        );
+        assert_eq!(sanitize("\u{2067}x\u{2069}"), "\\u{2067}x\\u{2069}");
+    }
+
+    #[test]
+    fn tabs_expand_to_stops() {
+        assert_eq!(sanitize("ab\tc"), "ab      c");
+        assert_eq!(sanitize("\tx"), "        x");
+    }
+
+    #[test]
+    fn long_text_is_cut_and_says_so() {
+        let s = "x".repeat(100);
+        let out = sanitize_capped(&s, 10);
+        assert_eq!(out, "xxxxxxxxxx…[+90 chars]");
+    }
+
+    #[test]
+    fn plain_unicode_kept() {
+        assert_eq!(sanitize("Grüße, 日本"), "Grüße, 日本");
+    }
+
+    #[test]
+    fn invalid_utf8_is_lossy() {
+        assert_eq!(sanitize_bytes(b"a\xffb"), "a\u{fffd}b");
+    }
+
+    proptest! {
+        #[test]
+        fn output_never_holds_unsafe_chars(s in any::<String>()) {
+            let out = sanitize(&s);
+            prop_assert!(!out.chars().any(is_unsafe_char));
+            prop_assert!(!out.contains('\t'));
+        }
+
+        #[test]
+        fn output_bounded(s in any::<String>(), cap in 1usize..64) {
+            let out = sanitize_capped(&s, cap);
+            // cap visible characters plus the cut marker
+            prop_assert!(out.chars().count() <= cap + 24);
+        }
+    }
+}
