@@ -1,0 +1,642 @@
+//! Drawing the Senders pane: the overview tile (a summary and the worst
+//! senders), the zoomed cross-check table, a sender's detail, the setup
+//! warnings, and the test-mail trace and add-route panels.
+//!
+//! Pure: reads the pane's state and `ViewCx`, draws with theme roles only,
+//! cuts text with an ellipsis. It never does I/O and has no way to reach a
+//! password (the state holds none). Also holds the demo files' text.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::pane::ViewCx;
+use crate::config::{Config, PostfixInstance};
+use crate::ui::widgets::{fit, pane_block, truncate};
+
+use super::logscan::{TraceStatus, explain};
+use super::model::{Route, SenderRow, Severity, Verdict};
+use super::{SendersPane, SesState};
+
+fn sev_style(s: Severity, cx: &ViewCx<'_>) -> Style {
+    match s {
+        Severity::Error => cx.theme.error,
+        Severity::Warn => cx.theme.warn,
+        Severity::Info => cx.theme.accent,
+        Severity::Ok => cx.theme.ok,
+    }
+}
+
+fn marker(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "✗",
+        Severity::Warn => "!",
+        Severity::Info => "i",
+        Severity::Ok => "✓",
+    }
+}
+
+fn line(text: impl Into<String>, width: usize, style: Style) -> Line<'static> {
+    Line::from(Span::styled(truncate(&text.into(), width), style))
+}
+
+fn ses_summary(p: &SendersPane) -> (String, Severity) {
+    match &p.ses {
+        SesState::NotConfigured(why) => (format!("SES: not configured - {why}"), Severity::Info),
+        SesState::Loading => ("SES: reading...".into(), Severity::Info),
+        SesState::Failed(e) => (format!("SES unreachable: {e}"), Severity::Warn),
+        SesState::Ready(s) => match &s.account {
+            Ok(a) => {
+                let mode = if a.production {
+                    "production"
+                } else {
+                    "SANDBOX"
+                };
+                let sending = if a.sending_enabled {
+                    ""
+                } else {
+                    " · SENDING PAUSED"
+                };
+                (
+                    format!(
+                        "SES {}: {mode}{sending} · {} identities · {:.0}/{:.0} sent in 24 h · {:.0}/s",
+                        s.region,
+                        s.identities.len(),
+                        a.sent_24h,
+                        a.max_24h,
+                        a.max_rate
+                    ),
+                    if a.production && a.sending_enabled {
+                        Severity::Ok
+                    } else {
+                        Severity::Warn
+                    },
+                )
+            }
+            Err(_) => (
+                format!(
+                    "SES {}: {} identities · account not read",
+                    s.region,
+                    s.identities.len()
+                ),
+                Severity::Warn,
+            ),
+        },
+    }
+}
+
+fn counts(rows: &[SenderRow]) -> (usize, usize) {
+    let e = rows.iter().filter(|r| r.worst() == Severity::Error).count();
+    let w = rows.iter().filter(|r| r.worst() == Severity::Warn).count();
+    (e, w)
+}
+
+/// The pane, either as a tile or zoomed.
+pub(super) fn render(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let title = match (&p.instance, p.filter.is_empty()) {
+        (Some(i), true) => format!("Senders · {}", i.name),
+        (Some(i), false) => format!("Senders · {} · /{}", i.name, p.filter),
+        (None, _) => "Senders".into(),
+    };
+    let block = pane_block(&title, cx);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.width < 4 || inner.height == 0 {
+        return;
+    }
+    let w = inner.width as usize;
+    if p.relay.is_none() {
+        let mut lines = Vec::new();
+        match (&p.relay_error, &p.instance) {
+            (Some(e), _) => {
+                lines.push(line("cannot read the relay setup:", w, cx.theme.error));
+                for chunk in wrap(e, w) {
+                    lines.push(line(chunk, w, cx.theme.text));
+                }
+            }
+            (None, None) => lines.push(line(
+                "not configured: no such [[postfix]] instance",
+                w,
+                cx.theme.warn,
+            )),
+            (None, Some(_)) => {
+                lines.push(line("reading postconf and the maps...", w, cx.theme.muted))
+            }
+        }
+        frame.render_widget(Paragraph::new(lines), inner);
+        return;
+    }
+    if cx.zoomed {
+        render_zoomed(p, frame, inner, cx);
+    } else {
+        render_tile(p, frame, inner, cx);
+    }
+}
+
+fn wrap(s: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for word in s.split(' ') {
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let w = area.width as usize;
+    let rows = &p.check.rows;
+    let (e, wn) = counts(rows);
+    let gl_err = p
+        .check
+        .global
+        .iter()
+        .filter(|v| v.severity >= Severity::Warn)
+        .count();
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("{} senders", rows.len()), cx.theme.text),
+        Span::styled(" · ", cx.theme.muted),
+        Span::styled(
+            format!("{e} failing"),
+            if e > 0 { cx.theme.error } else { cx.theme.ok },
+        ),
+        Span::styled(" · ", cx.theme.muted),
+        Span::styled(
+            format!("{wn} warnings"),
+            if wn > 0 {
+                cx.theme.warn
+            } else {
+                cx.theme.muted
+            },
+        ),
+        Span::styled(" · ", cx.theme.muted),
+        Span::styled(
+            format!("{gl_err} setup problems"),
+            if gl_err > 0 {
+                cx.theme.warn
+            } else {
+                cx.theme.muted
+            },
+        ),
+    ])];
+    let (ses, sev) = ses_summary(p);
+    lines.push(line(ses, w, sev_style(sev, cx)));
+    if let Some(t) = &p.test {
+        lines.push(trace_summary(t, w, cx));
+    }
+    let room = (area.height as usize).saturating_sub(lines.len());
+    let mut problems: Vec<(Severity, String)> = p
+        .check
+        .global
+        .iter()
+        .filter(|v| v.severity >= Severity::Warn)
+        .map(|v| (v.severity, v.text.clone()))
+        .collect();
+    for r in rows.iter().filter(|r| r.worst() >= Severity::Warn) {
+        if let Some(h) = r.headline() {
+            problems.push((h.severity, format!("{}: {}", r.sender, h.text)));
+        }
+    }
+    problems.sort_by(|a, b| b.0.cmp(&a.0));
+    if problems.is_empty() && room > 0 {
+        lines.push(line(
+            "every sender routed, credentialed and verified",
+            w,
+            cx.theme.ok,
+        ));
+    }
+    for (s, text) in problems.into_iter().take(room) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} ", marker(s)), sev_style(s, cx)),
+            Span::styled(truncate(&text, w.saturating_sub(2)), cx.theme.text),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn trace_summary(t: &super::TestMail, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
+    let (text, style) = match (&t.submitted, &t.trace) {
+        (None, _) => (
+            format!("test mail from {}: submitting...", t.from),
+            cx.theme.muted,
+        ),
+        (Some(Err(e)), _) => (format!("test mail not accepted: {e}"), cx.theme.error),
+        (Some(Ok(s)), None) => (
+            format!("test mail: {} (no queue id in the reply)", s.reply),
+            cx.theme.warn,
+        ),
+        (Some(Ok(_)), Some(tr)) => {
+            let (word, st) = status_words(&tr.status, cx);
+            let tail = if t.timed_out && !tr.done {
+                " (trace timed out)"
+            } else {
+                ""
+            };
+            (
+                format!("test mail {} from {}: {word}{tail}", tr.queue_id, t.from),
+                st,
+            )
+        }
+    };
+    line(text, w, style)
+}
+
+fn status_words(s: &TraceStatus, cx: &ViewCx<'_>) -> (String, Style) {
+    match s {
+        TraceStatus::Queued => ("queued, waiting for the log".into(), cx.theme.muted),
+        TraceStatus::Active => ("in the active queue".into(), cx.theme.accent),
+        TraceStatus::Sent { reply, .. } => (format!("sent ({reply})"), cx.theme.ok),
+        TraceStatus::Deferred { dsn, reason } => (
+            format!("deferred {dsn}: {} - {reason}", explain(reason)),
+            cx.theme.warn,
+        ),
+        TraceStatus::Bounced { dsn, reason } => (
+            format!("bounced {dsn}: {} - {reason}", explain(reason)),
+            cx.theme.error,
+        ),
+    }
+}
+
+const NARROW: usize = 110;
+
+fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let w = area.width as usize;
+    let side = p.test.is_some() || p.route.is_some();
+    let panel_h: u16 = if side {
+        8.min(area.height / 3).max(4)
+    } else {
+        0
+    };
+    let globals: Vec<&Verdict> = p.check.global.iter().collect();
+    let global_h = (globals.len() as u16).min(4).min(area.height / 5);
+    let [head, body, glob, panel] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(3),
+        Constraint::Length(global_h),
+        Constraint::Length(panel_h),
+    ])
+    .areas(area);
+
+    // header: where the routes come from and SES
+    let snap = p.relay.as_ref();
+    let maps = snap
+        .map(|s| {
+            let m: Vec<&str> = s
+                .relay_maps
+                .iter()
+                .map(|m| m.spec.written.as_str())
+                .collect();
+            let rh = if s.settings.relayhost.is_empty() {
+                "none"
+            } else {
+                s.settings.relayhost.as_str()
+            };
+            format!(
+                "routes: {} · default relay: {rh}",
+                if m.is_empty() {
+                    "no sender map".to_string()
+                } else {
+                    m.join(", ")
+                }
+            )
+        })
+        .unwrap_or_default();
+    let (ses, sev) = ses_summary(p);
+    frame.render_widget(
+        Paragraph::new(vec![
+            line(maps, w, cx.theme.muted),
+            line(ses, w, sev_style(sev, cx)),
+        ]),
+        head,
+    );
+
+    if p.detail {
+        render_detail(p, frame, body, cx);
+    } else {
+        render_table(p, frame, body, cx);
+    }
+
+    let gl: Vec<Line<'static>> = globals
+        .iter()
+        .take(global_h as usize)
+        .map(|v| {
+            Line::from(vec![
+                Span::styled(
+                    format!("{} ", marker(v.severity)),
+                    sev_style(v.severity, cx),
+                ),
+                Span::styled(truncate(&v.text, w.saturating_sub(2)), cx.theme.text),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(gl), glob);
+
+    if side {
+        render_panel(p, frame, panel, cx);
+    }
+}
+
+fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let w = area.width as usize;
+    let rows = p.visible();
+    let narrow = w < NARROW;
+    let (sender_w, route_w, creds_w, ses_w, log_w) = if narrow {
+        (24, 0, 0, 13, 0)
+    } else {
+        (30, 42, 18, 16, 8)
+    };
+    let mut header = format!("  {}", fit("SENDER", sender_w));
+    if !narrow {
+        header.push_str(&format!(
+            " {} {}",
+            fit("ROUTE", route_w),
+            fit("CREDENTIALS", creds_w)
+        ));
+    }
+    header.push_str(&format!(" {}", fit("SES", ses_w)));
+    if !narrow {
+        header.push_str(&format!(" {}", fit("S/D/B", log_w)));
+    }
+    header.push_str(" VERDICT");
+    let verdict_w = w.saturating_sub(header.chars().count() - "VERDICT".len());
+    let mut lines = vec![line(header, w, cx.theme.header)];
+    if rows.is_empty() {
+        let msg = if p.filter.is_empty() {
+            "no senders: the maps are empty and the log shows none"
+        } else {
+            "no sender matches the filter"
+        };
+        lines.push(line(msg, w, cx.theme.muted));
+    }
+    let height = (area.height as usize).saturating_sub(1);
+    let first = p.selected.saturating_sub(height.saturating_sub(1));
+    for (i, r) in rows.iter().enumerate().skip(first).take(height) {
+        let sev = r.worst();
+        let headline = r.headline().map(|v| v.text.as_str()).unwrap_or("");
+        let mut text = format!("{} ", marker(sev));
+        text.push_str(&fit(&r.sender, sender_w));
+        if !narrow {
+            text.push(' ');
+            text.push_str(&fit(&r.route.short(), route_w));
+            text.push(' ');
+            text.push_str(&fit(&r.creds.short(), creds_w));
+        }
+        text.push(' ');
+        text.push_str(&fit(&r.ses.short(), ses_w));
+        if !narrow {
+            let o = &r.outcomes;
+            text.push(' ');
+            text.push_str(&fit(
+                &format!("{}/{}/{}", o.sent, o.deferred, o.bounced),
+                log_w,
+            ));
+        }
+        text.push(' ');
+        let selected = i == p.selected && cx.focused;
+        let base = if selected {
+            cx.theme.selection
+        } else {
+            cx.theme.text
+        };
+        lines.push(Line::from(vec![
+            Span::styled(text, base),
+            Span::styled(
+                fit(headline, verdict_w),
+                if selected { base } else { sev_style(sev, cx) },
+            ),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let w = area.width as usize;
+    let rows = p.visible();
+    let Some(r) = rows.get(p.selected) else {
+        return;
+    };
+    let mut lines = vec![line(
+        format!("{}  (Esc: back to the table)", r.sender),
+        w,
+        cx.theme.title,
+    )];
+    let seen: Vec<&str> = r
+        .seen
+        .iter()
+        .map(|s| match s {
+            super::model::Seen::Map => "relay map",
+            super::model::Seen::Log => "mail log",
+            super::model::Seen::Queue => "queue",
+            super::model::Seen::Local => "local sender",
+            super::model::Seen::Asked => "typed here",
+        })
+        .collect();
+    lines.push(line(
+        format!("seen in:     {}", seen.join(", ")),
+        w,
+        cx.theme.text,
+    ));
+    let route = match &r.route {
+        Route::Map { relay, map, line } => format!("{relay}  ({map}, line {line})"),
+        Route::Default { relay } => format!("{relay}  (relayhost: no map entry)"),
+        Route::Direct => "direct to the recipient's MX (no relay)".into(),
+        Route::Unknown { why } => format!("unknown: {why}"),
+    };
+    lines.push(line(format!("route:       {route}"), w, cx.theme.text));
+    lines.push(line(
+        format!("credentials: {} (user name only)", r.creds.short()),
+        w,
+        cx.theme.text,
+    ));
+    let ses = match &r.ses {
+        super::model::SesCheck::Status {
+            status,
+            identity,
+            region,
+        } => {
+            format!("{} as {identity} in {region}", status.words())
+        }
+        super::model::SesCheck::NotFound { region } => {
+            format!("no identity in {region} for the address or its domain")
+        }
+        super::model::SesCheck::NotSes => "not routed to SES".into(),
+        super::model::SesCheck::Unknown => "not known (SES not read)".into(),
+    };
+    lines.push(line(format!("SES:         {ses}"), w, cx.theme.text));
+    let o = &r.outcomes;
+    lines.push(line(
+        format!(
+            "last day:    {} sent, {} deferred, {} bounced",
+            o.sent, o.deferred, o.bounced
+        ),
+        w,
+        cx.theme.text,
+    ));
+    if let Some((_, why)) = &o.last_problem {
+        for (i, chunk) in wrap(&format!("last problem: {why}"), w)
+            .into_iter()
+            .enumerate()
+        {
+            lines.push(line(
+                if i == 0 { chunk } else { format!("  {chunk}") },
+                w,
+                cx.theme.muted,
+            ));
+        }
+    }
+    lines.push(Line::from(""));
+    for v in &r.verdicts {
+        for (i, chunk) in wrap(&v.text, w.saturating_sub(2)).into_iter().enumerate() {
+            let m = if i == 0 { marker(v.severity) } else { " " };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{m} "), sev_style(v.severity, cx)),
+                Span::styled(chunk, cx.theme.text),
+            ]));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let w = area.width as usize;
+    let mut lines = Vec::new();
+    if let Some(r) = &p.route {
+        let state = if !r.done {
+            ("running", cx.theme.accent)
+        } else if r.ok {
+            ("done", cx.theme.ok)
+        } else {
+            ("FAILED", cx.theme.error)
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                truncate(
+                    &format!("add route {} -> {} in {}: ", r.sender, r.relay, r.map),
+                    w.saturating_sub(8),
+                ),
+                cx.theme.title,
+            ),
+            Span::styled(state.0, state.1),
+        ]));
+        for s in &r.steps {
+            let st = if s.ok { cx.theme.ok } else { cx.theme.error };
+            let out = if s.output.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", s.output)
+            };
+            lines.push(Line::from(vec![
+                Span::styled(if s.ok { "✓ " } else { "✗ " }, st),
+                Span::styled(
+                    truncate(&format!("{}{out}", s.what), w.saturating_sub(2)),
+                    cx.theme.text,
+                ),
+            ]));
+        }
+        if r.done {
+            lines.push(line(r.outcome.to_string(), w, state.1));
+        }
+    }
+    if let Some(t) = &p.test {
+        lines.push(line(
+            format!("test mail {} -> {}", t.from, t.to),
+            w,
+            cx.theme.title,
+        ));
+        lines.push(trace_summary(t, w, cx));
+        if let Some(tr) = &t.trace {
+            if let TraceStatus::Deferred { reason, .. } | TraceStatus::Bounced { reason, .. } =
+                &tr.status
+            {
+                lines.push(line(format!("why: {}", explain(reason)), w, cx.theme.warn));
+            }
+            if let Some(n) = &tr.notice {
+                lines.push(line(
+                    format!("bounce notice to the sender: {n}"),
+                    w,
+                    cx.theme.muted,
+                ));
+            }
+            let room = (area.height as usize).saturating_sub(lines.len());
+            let skip = tr.lines.len().saturating_sub(room);
+            for l in tr.lines.iter().skip(skip) {
+                lines.push(line(l.to_string(), w, cx.theme.muted));
+            }
+        }
+    }
+    let [sep, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    frame.render_widget(Paragraph::new(line("─".repeat(w), w, cx.theme.border)), sep);
+    frame.render_widget(Paragraph::new(lines), rest);
+}
+
+/// The demo's sender setup: a Postfix configuration directory with a sender
+/// map and a password map (fake credentials), and a short mail log.
+pub(super) fn demo_files(sandbox: &std::path::Path, config: &mut Config) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = sandbox.join("postfix-senders");
+    std::fs::create_dir_all(&dir)?;
+    let relay = dir.join("sender_relay");
+    let sasl = dir.join("sasl_passwd");
+    std::fs::write(
+        dir.join("main.cf"),
+        format!(
+            "compatibility_level = 3.6\n\
+             myorigin = web1.example.com\n\
+             relayhost = [email-smtp.us-east-1.amazonaws.com]:587\n\
+             sender_dependent_relayhost_maps = texthash:{}\n\
+             smtp_sasl_auth_enable = yes\n\
+             smtp_sasl_password_maps = texthash:{}\n\
+             smtp_sasl_security_options = noanonymous\n\
+             smtp_tls_security_level = encrypt\n",
+            relay.display(),
+            sasl.display()
+        ),
+    )?;
+    std::fs::write(
+        &relay,
+        "# sender routes (demo)\n\
+         shop@example.com      [email-smtp.us-east-1.amazonaws.com]:587\n\
+         @news.example.com     [email-smtp.us-east-1.amazonaws.com]:587\n\
+         legacy@example.com    [smtp.old-isp.example]:465\n",
+    )?;
+    std::fs::write(
+        &sasl,
+        "[email-smtp.us-east-1.amazonaws.com]:587 AKIADEMOEXAMPLE:demo-not-a-real-secret\n",
+    )?;
+    // deliberately readable by others: the pane warns about it
+    std::fs::set_permissions(&sasl, std::fs::Permissions::from_mode(0o644))?;
+    let log = dir.join("mail.log");
+    let now = chrono::Local::now();
+    let ts = now.format("%b %e %H:%M:%S");
+    std::fs::write(
+        &log,
+        format!(
+            "{ts} web1 postfix/qmgr[900]: 1A2B3C4D5E: from=<shop@example.com>, size=900, nrcpt=1 (queue active)\n\
+             {ts} web1 postfix/smtp[901]: 1A2B3C4D5E: to=<buyer@example.net>, relay=email-smtp.us-east-1.amazonaws.com[3.3.3.3]:587, delay=0.4, delays=0/0/0.2/0.2, dsn=2.0.0, status=sent (250 Ok 0100018f-demo)\n\
+             {ts} web1 postfix/pickup[902]: 2B3C4D5E6F: uid=0 from=<root@web1.example.com>\n\
+             {ts} web1 postfix/qmgr[900]: 2B3C4D5E6F: from=<root@web1.example.com>, size=600, nrcpt=1 (queue active)\n\
+             {ts} web1 postfix/smtp[901]: 2B3C4D5E6F: to=<admin@example.com>, relay=email-smtp.us-east-1.amazonaws.com[3.3.3.3]:587, delay=0.3, delays=0/0/0.2/0.1, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[3.3.3.3] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: root@web1.example.com (in reply to end of DATA command))\n\
+             {ts} web1 postfix/qmgr[900]: 3C4D5E6F7A: from=<billing@example.com>, size=700, nrcpt=1 (queue active)\n\
+             {ts} web1 postfix/smtp[901]: 3C4D5E6F7A: to=<client@example.org>, relay=email-smtp.us-east-1.amazonaws.com[3.3.3.3]:587, delay=0.3, delays=0/0/0.2/0.1, dsn=2.0.0, status=sent (250 Ok 0100018f-demo2)\n"
+        ),
+    )?;
+    config.postfix.push(PostfixInstance {
+        name: "senders-demo".into(),
+        config_dir: dir.clone(),
+        command_prefix: Vec::new(),
+    });
+    config.senders.instance = Some("senders-demo".into());
+    config.senders.mail_log = log;
+    config.senders.ses = false;
+    Ok(())
+}
