@@ -1065,3 +1065,151 @@ fn read_from(path: &std::path::Path, offset: u64) -> std::io::Result<(Vec<u8>, u
 pub fn demo(sandbox: &std::path::Path, config: &mut Config) -> anyhow::Result<()> {
     view::demo_files(sandbox, config)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Mode;
+    use crate::app::shared::Shared;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Local> {
+        Local.with_ymd_and_hms(2026, 11, 27, 20, 0, 0).unwrap()
+    }
+
+    fn fed(shared: &mut Shared) -> SendersPane {
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared,
+        };
+        let effects = p.on_event(SendersEvent::Relay(Ok(model::tests::snapshot(false, false))), &mut cx);
+        // the first snapshot names the SES region: SES is read next
+        assert!(
+            matches!(&effects[..], [Effect::Senders(SendersEffect::RefreshSes(t))] if t.region == "us-east-1"),
+            "{effects:?}"
+        );
+        p
+    }
+
+    #[test]
+    fn read_only_offers_no_writes() {
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        for a in [SendersAction::TestMail, SendersAction::VerifyIdentity, SendersAction::AddRoute] {
+            let e = p.on_action(a, &mut cx);
+            assert!(matches!(&e[..], [Effect::Notice(n)] if n.starts_with("read-only")), "{a:?}: {e:?}");
+        }
+        let e = p.on_prompt(P_ROUTE_RELAY, "[h]:587".into(), &mut cx);
+        assert!(matches!(&e[..], [Effect::Notice(_)]), "{e:?}");
+        // every write binding is marked as such
+        for b in BINDINGS {
+            let writes = matches!(
+                b.action,
+                SendersAction::TestMail | SendersAction::VerifyIdentity | SendersAction::AddRoute
+            );
+            assert_eq!(b.writes, writes, "{:?}", b.action);
+        }
+    }
+
+    #[test]
+    fn add_route_goes_through_prompts_and_confirm() {
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut cx = Cx {
+            now: now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        let e = p.on_action(SendersAction::AddRoute, &mut cx);
+        assert!(matches!(&e[..], [Effect::Prompt(pr)] if pr.purpose == P_ROUTE_SENDER), "{e:?}");
+        let e = p.on_prompt(P_ROUTE_SENDER, "new@example.com".into(), &mut cx);
+        let [Effect::Prompt(pr)] = &e[..] else { panic!("{e:?}") };
+        assert_eq!(pr.initial, "[email-smtp.us-east-1.amazonaws.com]:587");
+        let e = p.on_prompt(P_ROUTE_RELAY, pr.initial.clone(), &mut cx);
+        let [Effect::Confirm(c)] = &e[..] else { panic!("{e:?}") };
+        assert!(c.lines.iter().any(|l| l.contains("new@example.com")), "{:?}", c.lines);
+        assert!(matches!(
+            &c.then[..],
+            [Effect::Senders(SendersEffect::AddRoute { sender, map, .. })] if sender == "new@example.com" && map.path == "/etc/postfix/sender_relay"
+        ));
+    }
+
+    #[test]
+    fn test_mail_prompts_validate() {
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut cx = Cx {
+            now: now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        let e = p.on_prompt(P_TEST_FROM, "not an address".into(), &mut cx);
+        assert!(matches!(&e[..], [Effect::Notice(_)]), "{e:?}");
+        let e = p.on_prompt(P_TEST_FROM, "alice@example.com".into(), &mut cx);
+        assert!(matches!(&e[..], [Effect::Prompt(pr)] if pr.purpose == P_TEST_TO), "{e:?}");
+        let e = p.on_prompt(P_TEST_TO, "ops@example.net".into(), &mut cx);
+        let [Effect::Confirm(c)] = &e[..] else { panic!("{e:?}") };
+        assert!(matches!(
+            &c.then[..],
+            [Effect::Senders(SendersEffect::SendTest { from, to, .. })] if from == "alice@example.com" && to == "ops@example.net"
+        ));
+    }
+
+    #[test]
+    fn tick_refreshes_on_interval() {
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        let e = p.on_tick(&mut cx);
+        assert!(matches!(&e[..], [Effect::Senders(SendersEffect::Refresh)]), "{e:?}");
+        // in flight: no second read
+        assert!(p.on_tick(&mut cx).is_empty());
+        p.on_event(SendersEvent::Relay(Ok(model::tests::snapshot(false, false))), &mut cx);
+        cx.now = now() + chrono::Duration::seconds(31);
+        let e = p.on_tick(&mut cx);
+        assert!(e.iter().any(|e| matches!(e, Effect::Senders(SendersEffect::Refresh))), "{e:?}");
+    }
+
+    #[test]
+    fn config_section_parses_and_hides_the_password() {
+        let c: SendersConfig = toml::from_str(
+            "ses_region = \"eu-west-1\"\nsmtp_port = 2525\nsmtp_user = \"u\"\nsmtp_password = \"pw-secret\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.smtp_port, 2525);
+        assert_eq!(c.refresh_secs, 30);
+        assert!(!format!("{c:?}").contains("pw-secret"));
+        assert!(toml::from_str::<SendersConfig>("sess = true\n").is_err());
+        assert_eq!(toml::from_str::<SendersConfig>("").unwrap(), SendersConfig::default());
+    }
+
+    #[test]
+    fn jump_to_a_sender() {
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        assert!(p.on_jump(&Jump::Sender("Bob@Example.com".into()), &mut cx));
+        assert!(p.detail);
+        assert_eq!(p.visible()[p.selected].sender.as_str(), "bob@example.com");
+        // a sender nobody knows yet gets a row of its own
+        assert!(p.on_jump(&Jump::Sender("zed@example.com".into()), &mut cx));
+        assert!(!p.on_jump(&Jump::QueueEntry("X".into()), &mut cx));
+    }
+}

@@ -518,7 +518,12 @@ fn check_one(
         verdicts.insert(
             0,
             Verdict::new(
-                Severity::Warn,
+                // a local sender the log has not seen is only worth knowing about
+                if local && !seen.contains(&Seen::Log) {
+                    Severity::Info
+                } else {
+                    Severity::Warn
+                },
                 format!("{where_} but not in the map: {via}"),
             ),
         );

@@ -256,14 +256,8 @@ fn status_words(s: &TraceStatus, cx: &ViewCx<'_>) -> (String, Style) {
         TraceStatus::Queued => ("queued, waiting for the log".into(), cx.theme.muted),
         TraceStatus::Active => ("in the active queue".into(), cx.theme.accent),
         TraceStatus::Sent { reply, .. } => (format!("sent ({reply})"), cx.theme.ok),
-        TraceStatus::Deferred { dsn, reason } => (
-            format!("deferred {dsn}: {} - {reason}", explain(reason)),
-            cx.theme.warn,
-        ),
-        TraceStatus::Bounced { dsn, reason } => (
-            format!("bounced {dsn}: {} - {reason}", explain(reason)),
-            cx.theme.error,
-        ),
+        TraceStatus::Deferred { dsn, reason } => (format!("deferred {dsn}: {reason}"), cx.theme.warn),
+        TraceStatus::Bounced { dsn, reason } => (format!("bounced {dsn}: {reason}"), cx.theme.error),
     }
 }
 
@@ -350,26 +344,28 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
     let w = area.width as usize;
     let rows = p.visible();
     let narrow = w < NARROW;
-    let (sender_w, route_w, creds_w, ses_w, log_w) = if narrow {
-        (24, 0, 0, 13, 0)
-    } else {
-        (30, 42, 18, 16, 8)
-    };
-    let mut header = format!("  {}", fit("SENDER", sender_w));
-    if !narrow {
-        header.push_str(&format!(
-            " {} {}",
-            fit("ROUTE", route_w),
-            fit("CREDENTIALS", creds_w)
+    let mut lines = Vec::new();
+    let verdict_w;
+    if narrow {
+        // two lines per sender: the facts, then the verdict in full width
+        lines.push(line(
+            format!("  {} {}", fit("SENDER", 28), "SES · CREDENTIALS · SENT/DEFERRED/BOUNCED"),
+            w,
+            cx.theme.header,
         ));
+        verdict_w = w.saturating_sub(4);
+    } else {
+        let header = format!(
+            "  {} {} {} {} {} VERDICT",
+            fit("SENDER", 30),
+            fit("ROUTE", 42),
+            fit("CREDENTIALS", 18),
+            fit("SES", 16),
+            fit("S/D/B", 8)
+        );
+        verdict_w = w.saturating_sub(header.chars().count() - "VERDICT".len());
+        lines.push(line(header, w, cx.theme.header));
     }
-    header.push_str(&format!(" {}", fit("SES", ses_w)));
-    if !narrow {
-        header.push_str(&format!(" {}", fit("S/D/B", log_w)));
-    }
-    header.push_str(" VERDICT");
-    let verdict_w = w.saturating_sub(header.chars().count() - "VERDICT".len());
-    let mut lines = vec![line(header, w, cx.theme.header)];
     if rows.is_empty() {
         let msg = if p.filter.is_empty() {
             "no senders: the maps are empty and the log shows none"
@@ -378,43 +374,47 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
         };
         lines.push(line(msg, w, cx.theme.muted));
     }
-    let height = (area.height as usize).saturating_sub(1);
+    let per_row = if narrow { 2 } else { 1 };
+    let height = (area.height as usize).saturating_sub(1) / per_row;
     let first = p.selected.saturating_sub(height.saturating_sub(1));
     for (i, r) in rows.iter().enumerate().skip(first).take(height) {
         let sev = r.worst();
         let headline = r.headline().map(|v| v.text.as_str()).unwrap_or("");
-        let mut text = format!("{} ", marker(sev));
-        text.push_str(&fit(&r.sender, sender_w));
-        if !narrow {
-            text.push(' ');
-            text.push_str(&fit(&r.route.short(), route_w));
-            text.push(' ');
-            text.push_str(&fit(&r.creds.short(), creds_w));
-        }
-        text.push(' ');
-        text.push_str(&fit(&r.ses.short(), ses_w));
-        if !narrow {
-            let o = &r.outcomes;
-            text.push(' ');
-            text.push_str(&fit(
-                &format!("{}/{}/{}", o.sent, o.deferred, o.bounced),
-                log_w,
-            ));
-        }
-        text.push(' ');
         let selected = i == p.selected && cx.focused;
-        let base = if selected {
-            cx.theme.selection
+        let base = if selected { cx.theme.selection } else { cx.theme.text };
+        let o = &r.outcomes;
+        if narrow {
+            let facts = format!(
+                "{} · {} · {}/{}/{}",
+                r.ses.short(),
+                r.creds.short(),
+                o.sent,
+                o.deferred,
+                o.bounced
+            );
+            lines.push(Line::from(vec![
+                Span::styled(format!("{} ", marker(sev)), sev_style(sev, cx)),
+                Span::styled(format!("{} {}", fit(&r.sender, 28), fit(&facts, w.saturating_sub(31))), base),
+            ]));
+            lines.push(Line::from(vec![
+                Span::styled("    ", base),
+                Span::styled(fit(headline, verdict_w), sev_style(sev, cx)),
+            ]));
         } else {
-            cx.theme.text
-        };
-        lines.push(Line::from(vec![
-            Span::styled(text, base),
-            Span::styled(
-                fit(headline, verdict_w),
-                if selected { base } else { sev_style(sev, cx) },
-            ),
-        ]));
+            let text = format!(
+                "{} {} {} {} {} ",
+                fit(&r.sender, 30),
+                fit(&r.route.short(), 42),
+                fit(&r.creds.short(), 18),
+                fit(&r.ses.short(), 16),
+                fit(&format!("{}/{}/{}", o.sent, o.deferred, o.bounced), 8)
+            );
+            lines.push(Line::from(vec![
+                Span::styled(format!("{} ", marker(sev)), sev_style(sev, cx)),
+                Span::styled(text, base),
+                Span::styled(fit(headline, verdict_w), if selected { base } else { sev_style(sev, cx) }),
+            ]));
+        }
     }
     frame.render_widget(Paragraph::new(lines), area);
 }
@@ -639,4 +639,197 @@ pub(super) fn demo_files(sandbox: &std::path::Path, config: &mut Config) -> anyh
     config.senders.mail_log = log;
     config.senders.ses = false;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Local, TimeZone};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use crate::access::{Mode, WriteAccess};
+    use crate::app::pane::{Cx, Nav, Pane, ViewCx};
+    use crate::app::shared::Shared;
+    use crate::config::Config;
+    use crate::mail::senders::logscan::Trace;
+    use crate::mail::senders::model::tests::{activity, ses, snapshot};
+    use crate::mail::senders::secret::Secret;
+    use crate::mail::senders::source::{self, MapContent};
+    use crate::mail::senders::{SendersEvent, SendersPane, maps};
+    use crate::ui::theme::Theme;
+
+    const SECRET: &str = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYzEXAMPLEKEY";
+
+    fn now() -> chrono::DateTime<Local> {
+        Local.with_ymd_and_hms(2026, 11, 27, 20, 0, 0).unwrap()
+    }
+
+    /// A pane fed the way the runner feeds it, with a real password file
+    /// holding a secret and a configured SMTP password.
+    fn pane(shared: &mut Shared) -> SendersPane {
+        let mut config = Config::default();
+        config.senders.smtp_password = Some(Secret::new(SECRET));
+        config.senders.smtp_user = Some("submit".into());
+        let mut p = SendersPane::new(&config);
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("sasl_passwd");
+        std::fs::write(&pw, format!("[email-smtp.us-east-1.amazonaws.com]:587 AKIAEXAMPLEUSER:{SECRET}\n")).unwrap();
+        let mut snap = snapshot(true, true);
+        let spec = maps::parse_map_list(&format!("hash:{}", pw.display())).remove(0);
+        let read = source::read_map(&spec, true);
+        assert!(matches!(read.content, MapContent::Credentials(_)));
+        snap.password_maps[0].content = read.content;
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut cx = Cx {
+            now: now(),
+            access: access.as_ref(),
+            shared,
+        };
+        p.on_event(SendersEvent::Relay(Ok(snap)), &mut cx);
+        p.on_event(SendersEvent::Activity(Ok(activity())), &mut cx);
+        p.on_event(SendersEvent::Ses(Ok(ses(false))), &mut cx);
+        p
+    }
+
+    fn draw(p: &SendersPane, shared: &Shared, w: u16, h: u16, zoomed: bool) -> String {
+        let theme = Theme::fallback();
+        let cx = ViewCx {
+            theme: &theme,
+            now: now(),
+            focused: true,
+            zoomed,
+            read_only: false,
+            shared,
+        };
+        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+        term.draw(|f| p.render(f, f.area(), &cx)).unwrap();
+        let buf = term.backend().buffer().clone();
+        let mut out = String::new();
+        for y in 0..h {
+            for x in 0..w {
+                out.push_str(buf[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        assert!(!out.contains(SECRET), "the secret reached the screen:\n{out}");
+        assert!(!out.contains("wJalrXUtnFEMI"), "part of the secret reached the screen");
+        out
+    }
+
+    #[test]
+    fn secret_is_nowhere_in_state() {
+        let mut shared = Shared::default();
+        let p = pane(&mut shared);
+        let dump = format!("{p:?}");
+        assert!(!dump.contains(SECRET), "the pane's Debug holds the secret");
+        assert!(dump.contains("***"), "the configured password prints as ***");
+    }
+
+    #[test]
+    fn zoomed_80x24() {
+        let mut shared = Shared::default();
+        let p = pane(&mut shared);
+        let out = draw(&p, &shared, 80, 24, true);
+        assert!(out.contains("root@web1.example.com"), "{out}");
+        assert!(out.contains("SANDBOX"), "{out}");
+        insta::assert_snapshot!("zoomed_80x24", out);
+    }
+
+    #[test]
+    fn zoomed_wide() {
+        let mut shared = Shared::default();
+        let p = pane(&mut shared);
+        let out = draw(&p, &shared, 180, 30, true);
+        assert!(out.contains("AKIAEXAMPLEUSER"), "the user name is shown:\n{out}");
+        assert!(out.contains("CREDENTIALS"), "{out}");
+        insta::assert_snapshot!("zoomed_180x30", out);
+    }
+
+    #[test]
+    fn tile_80x8() {
+        let mut shared = Shared::default();
+        let p = pane(&mut shared);
+        let out = draw(&p, &shared, 80, 8, false);
+        assert!(out.contains("failing"), "{out}");
+        insta::assert_snapshot!("tile_80x8", out);
+    }
+
+    #[test]
+    fn detail_of_a_sender() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        // select root@web1 (errors sort first) and open it
+        p.on_nav(Nav::Top, &mut cx);
+        let idx = p.visible().iter().position(|r| r.sender.as_str() == "root@web1.example.com").unwrap();
+        for _ in 0..idx {
+            p.on_nav(Nav::Down, &mut cx);
+        }
+        p.on_enter(&mut cx);
+        let out = draw(&p, &shared, 80, 24, true);
+        assert!(out.contains("sends through SES unverified"), "{out}");
+        insta::assert_snapshot!("detail_80x24", out);
+        assert!(p.on_back());
+        assert!(!p.on_back());
+    }
+
+    #[test]
+    fn trace_panel_bounced() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        p.on_event(
+            SendersEvent::TestStarted {
+                from: "bob@example.com".into(),
+                to: "ops@example.net".into(),
+            },
+            &mut cx,
+        );
+        p.on_event(
+            SendersEvent::TestSubmitted(Ok(crate::mail::senders::actions::Submitted {
+                reply: "250 2.0.0 Ok: queued as 7E1F2C8901".into(),
+                queue_id: Some("7E1F2C8901".into()),
+            })),
+            &mut cx,
+        );
+        let mut t = Trace::new("7E1F2C8901", "bob@example.com", "ops@example.net");
+        t.feed("Nov 27 19:59:01 vm postfix/qmgr[10]: 7E1F2C8901: from=<bob@example.com>, size=400, nrcpt=1 (queue active)", now());
+        t.feed("Nov 27 19:59:01 vm postfix/smtp[11]: 7E1F2C8901: to=<ops@example.net>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.1, delays=0/0/0/0.1, dsn=5.0.0, status=bounced (host 127.0.0.1[127.0.0.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: bob@example.com (in reply to end of DATA command))", now());
+        p.on_event(SendersEvent::Trace(t), &mut cx);
+        let out = draw(&p, &shared, 80, 24, true);
+        assert!(out.contains("test mail 7E1F2C8901"), "{out}");
+        assert!(out.contains("bounced 5.0.0"), "{out}");
+        insta::assert_snapshot!("trace_bounced_80x24", out);
+    }
+
+    #[test]
+    fn not_read_yet_and_error_states() {
+        let shared = Shared::default();
+        let p = SendersPane::new(&Config::default());
+        let out = draw(&p, &shared, 80, 8, false);
+        assert!(out.contains("reading postconf and the maps"), "{out}");
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        p.on_event(
+            SendersEvent::Relay(Err("postconf -c /etc/postfix-out -x ...: postconf: fatal: open /etc/postfix-out/main.cf: No such file or directory".into())),
+            &mut cx,
+        );
+        let out = draw(&p, &shared, 80, 8, false);
+        assert!(out.contains("cannot read the relay setup"), "{out}");
+        assert!(out.contains("No such file"), "{out}");
+        assert_eq!(p.health().errors, 1);
+    }
 }
