@@ -2,6 +2,9 @@
 //!
 //! Until then the pane says honestly that it is not configured.
 
+pub mod classify;
+pub mod model;
+pub mod parse;
 pub mod summary;
 
 use ratatui::Frame;
