@@ -149,11 +149,47 @@ pub struct Outcomes {
 /// Per-sender outcomes (lower-cased sender; `""` is the null sender).
 pub type SenderActivity = BTreeMap<String, Outcomes>;
 
-/// ADAPTER: per-sender outcomes from the shared mail-log model, once it has
-/// them. Returns `None` today (the model on main is still empty), and the
-/// pane then uses [`activity_from_lines`] over its own read of the log.
-pub fn from_shared(_log: &crate::mail::log::MailLog) -> Option<SenderActivity> {
+/// ADAPTER: per-sender outcomes from `Shared.mail_log`. On main that field
+/// is still the empty placeholder type, so this returns `None` and the pane
+/// counts from its own read of the log ([`activity_from_lines`]). When the
+/// field becomes the Failures model (`crate::mail::log::model::MailLog`),
+/// replace the body with `from_model(log, since)`.
+pub fn from_shared(_log: &crate::mail::log::MailLog, _since: DateTime<Local>) -> Option<SenderActivity> {
     None
+}
+
+/// Per-sender outcomes from the Failures pane's model, counted over its
+/// recent outcomes since `since`. `None` when it has seen no line.
+pub fn from_model(log: &crate::mail::log::model::MailLog, since: DateTime<Local>) -> Option<SenderActivity> {
+    use crate::mail::log::model::RowStatus;
+    if log.lines == 0 {
+        return None;
+    }
+    let mut out = SenderActivity::new();
+    for o in log.outcomes() {
+        if o.time < since {
+            continue;
+        }
+        let from = o.from.as_ref().map(|f| f.to_ascii_lowercase()).unwrap_or_default();
+        let e = out.entry(from).or_default();
+        let status = match o.status {
+            RowStatus::Sent => {
+                e.sent += 1;
+                continue;
+            }
+            RowStatus::Deferred => {
+                e.deferred += 1;
+                Status::Deferred
+            }
+            RowStatus::Bounced | RowStatus::Expired | RowStatus::Undeliverable | RowStatus::Lost => {
+                e.bounced += 1;
+                Status::Bounced
+            }
+            RowStatus::Rejected => continue,
+        };
+        e.last_problem = Some((status, o.reason.clone()));
+    }
+    Some(out)
 }
 
 /// Count outcomes per sender over log text, keeping facts newer than `since`.
@@ -464,6 +500,27 @@ mod tests {
         assert!(
             matches!(&t.status, TraceStatus::Sent { reply, .. } if reply.contains("0100018f196c0543"))
         );
+    }
+
+    #[test]
+    fn failures_model_gives_the_same_counts() {
+        use crate::mail::log::model::MailLog;
+        use crate::mail::log::parse::{YearGuess, parse_line as failures_parse};
+        let mut log = MailLog::default();
+        assert!(from_model(&log, now()).is_none(), "an empty model is no answer");
+        let mut y = YearGuess::new(now().date_naive());
+        for l in CORPUS.lines() {
+            if let Some(p) = failures_parse(l, &mut y) {
+                log.ingest(p);
+            }
+        }
+        let since = now() - chrono::Duration::days(1);
+        let from_model = from_model(&log, since).unwrap();
+        let own = activity_from_lines(CORPUS, now(), since);
+        for sender in ["alice@example.com", "root@localhost", "tempfail@example.com"] {
+            let (a, b) = (&from_model[sender], &own[sender]);
+            assert_eq!((a.sent, a.deferred, a.bounced), (b.sent, b.deferred, b.bounced), "{sender}");
+        }
     }
 
     #[test]

@@ -415,7 +415,7 @@ impl SendersPane {
             self.check = CrossCheck::default();
             return;
         };
-        let activity = logscan::from_shared(&cx.shared.mail_log);
+        let activity = logscan::from_shared(&cx.shared.mail_log, cx.now - chrono::Duration::days(1));
         let activity = activity.as_ref().unwrap_or(&self.activity);
         let queue = model::queue_senders(&cx.shared.queue);
         let local = model::local_senders(&snap.settings.myorigin, &cx.shared.hostname);
