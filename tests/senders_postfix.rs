@@ -24,7 +24,9 @@ use opsdeck::app::shared::Shared;
 use opsdeck::config::{Config, PostfixInstance};
 use opsdeck::mail::senders::logscan::TraceStatus;
 use opsdeck::mail::senders::model::{Creds, Severity};
-use opsdeck::mail::senders::{self, SendersEffect, SendersEvent, SendersPane, actions, maps, source};
+use opsdeck::mail::senders::{
+    self, SendersConfig, SendersEffect, SendersEvent, SendersPane, actions, maps, source,
+};
 use opsdeck::ui::theme::Theme;
 
 use support::postfix::{PostfixHarness, PostfixOptions, free_port};
@@ -64,18 +66,22 @@ fn setup(client_password: &str) -> Setup {
 }
 
 fn config_for(pf: &PostfixHarness) -> Config {
-    let mut config = Config::default();
-    config.postfix = vec![PostfixInstance {
-        name: "test".into(),
-        config_dir: pf.config_dir(),
-        command_prefix: Vec::new(),
-    }];
-    config.senders.smtp_host = "127.0.0.1".into();
-    config.senders.smtp_port = pf.smtpd_port();
-    config.senders.mail_log = pf.log_path();
-    config.senders.trace_timeout_secs = 60;
-    config.senders.ses = false;
-    config
+    Config {
+        postfix: vec![PostfixInstance {
+            name: "test".into(),
+            config_dir: pf.config_dir(),
+            command_prefix: Vec::new(),
+        }],
+        senders: SendersConfig {
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: pf.smtpd_port(),
+            mail_log: pf.log_path(),
+            trace_timeout_secs: 60,
+            ses: false,
+            ..SendersConfig::default()
+        },
+        ..Config::default()
+    }
 }
 
 fn access() -> WriteAccess {
@@ -99,9 +105,14 @@ async fn pump(
             .expect("channel open");
         // other features' events are uninhabited until they are filled in
         #[allow(irrefutable_let_patterns)]
-        let SourceEvent::Senders(ev) = ev else { continue };
+        let SourceEvent::Senders(ev) = ev else {
+            continue;
+        };
         let dump = format!("{ev:?}");
-        assert!(!dump.contains(SECRET), "an event carries the secret: {dump}");
+        assert!(
+            !dump.contains(SECRET),
+            "an event carries the secret: {dump}"
+        );
         let done = stop(&ev);
         let mut cx = Cx {
             now: Local::now(),
@@ -136,7 +147,10 @@ fn draw(pane: &SendersPane, shared: &Shared, w: u16, h: u16) -> String {
         }
         out.push('\n');
     }
-    assert!(!out.contains(SECRET), "the secret reached the screen:\n{out}");
+    assert!(
+        !out.contains(SECRET),
+        "the secret reached the screen:\n{out}"
+    );
     out
 }
 
@@ -161,7 +175,10 @@ async fn test_mail_traced_to_sent_and_to_bounced() {
 
     // the relay setup as the pane reads it
     senders::run(SendersEffect::Refresh, &runner);
-    pump(&mut rx, &mut pane, &mut shared, |e| matches!(e, SendersEvent::Activity(_))).await;
+    pump(&mut rx, &mut pane, &mut shared, |e| {
+        matches!(e, SendersEvent::Activity(_))
+    })
+    .await;
 
     // a verified sender: sent, with SES's message id
     senders::run(
@@ -173,8 +190,13 @@ async fn test_mail_traced_to_sent_and_to_bounced() {
         &runner,
     );
     let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
-        matches!(trace_event(e), Some(TraceStatus::Sent { .. } | TraceStatus::Bounced { .. }))
-            || matches!(e, SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_))
+        matches!(
+            trace_event(e),
+            Some(TraceStatus::Sent { .. } | TraceStatus::Bounced { .. })
+        ) || matches!(
+            e,
+            SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
+        )
     })
     .await;
     let last = seen.last().unwrap();
@@ -182,7 +204,12 @@ async fn test_mail_traced_to_sent_and_to_bounced() {
     assert!(last.contains("250 Ok 0100018c"), "SES message id: {last}");
     let screen = draw(&pane, &shared, 100, 30);
     assert!(screen.contains("sent (250 Ok 0100018c"), "{screen}");
-    assert!(s.ses.accepted().iter().any(|m| m.sender == "ok@example.com" && m.auth_user.as_deref() == Some(USER)));
+    assert!(
+        s.ses
+            .accepted()
+            .iter()
+            .any(|m| m.sender == "ok@example.com" && m.auth_user.as_deref() == Some(USER))
+    );
 
     // an unverified sender: bounced with SES's words and the plain explanation
     senders::run(
@@ -194,8 +221,13 @@ async fn test_mail_traced_to_sent_and_to_bounced() {
         &runner,
     );
     let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
-        matches!(trace_event(e), Some(TraceStatus::Sent { .. } | TraceStatus::Bounced { .. }))
-            || matches!(e, SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_))
+        matches!(
+            trace_event(e),
+            Some(TraceStatus::Sent { .. } | TraceStatus::Bounced { .. })
+        ) || matches!(
+            e,
+            SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
+        )
     })
     .await;
     let last = seen.last().unwrap();
@@ -203,15 +235,27 @@ async fn test_mail_traced_to_sent_and_to_bounced() {
     assert!(last.contains("Email address is not verified"), "{last}");
     let screen = draw(&pane, &shared, 100, 30);
     assert!(screen.contains("bounced 5."), "{screen}");
-    assert!(screen.contains("why: SES refuses senders it has not verified"), "{screen}");
+    assert!(
+        screen.contains("why: SES refuses senders it has not verified"),
+        "{screen}"
+    );
 
     // the cross-check read from the real instance: routes and credentials
     senders::run(SendersEffect::Refresh, &runner);
-    pump(&mut rx, &mut pane, &mut shared, |e| matches!(e, SendersEvent::Activity(_))).await;
+    pump(&mut rx, &mut pane, &mut shared, |e| {
+        matches!(e, SendersEvent::Activity(_))
+    })
+    .await;
     let screen = draw(&pane, &shared, 180, 30);
-    assert!(screen.contains(USER), "the SMTP user name is shown:\n{screen}");
+    assert!(
+        screen.contains(USER),
+        "the SMTP user name is shown:\n{screen}"
+    );
     assert!(screen.contains("bad@example.com"), "{screen}");
-    assert!(!format!("{pane:?}").contains(SECRET), "the pane's state holds the secret");
+    assert!(
+        !format!("{pane:?}").contains(SECRET),
+        "the pane's state holds the secret"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -226,7 +270,10 @@ async fn wrong_password_is_deferred_and_explained() {
         config: Arc::new(config),
     };
     senders::run(SendersEffect::Refresh, &runner);
-    pump(&mut rx, &mut pane, &mut shared, |e| matches!(e, SendersEvent::Activity(_))).await;
+    pump(&mut rx, &mut pane, &mut shared, |e| {
+        matches!(e, SendersEvent::Activity(_))
+    })
+    .await;
     senders::run(
         SendersEffect::SendTest {
             access: access(),
@@ -236,8 +283,17 @@ async fn wrong_password_is_deferred_and_explained() {
         &runner,
     );
     let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
-        matches!(trace_event(e), Some(TraceStatus::Deferred { .. } | TraceStatus::Sent { .. } | TraceStatus::Bounced { .. }))
-            || matches!(e, SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_))
+        matches!(
+            trace_event(e),
+            Some(
+                TraceStatus::Deferred { .. }
+                    | TraceStatus::Sent { .. }
+                    | TraceStatus::Bounced { .. }
+            )
+        ) || matches!(
+            e,
+            SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
+        )
     })
     .await;
     let last = seen.last().unwrap();
@@ -265,12 +321,24 @@ fn add_route_then_postmap_q_finds_it() {
     assert_eq!(spec.kind, maps::MapKind::Hash);
     let relay = s.ses.relayhost();
     let mut steps = Vec::new();
-    let report = actions::add_route(&access(), &inst, &spec, "new@example.com", &relay, Local::now(), &mut |r| {
-        steps.push(r.steps.len())
-    });
+    let report = actions::add_route(
+        &access(),
+        &inst,
+        &spec,
+        "new@example.com",
+        &relay,
+        Local::now(),
+        &mut |r| steps.push(r.steps.len()),
+    );
     assert!(report.ok, "{report:#?}");
-    assert!(report.steps.iter().any(|s| s.what.contains("postmap")), "{report:#?}");
-    assert!(report.steps.iter().any(|s| s.what.contains("reload")), "{report:#?}");
+    assert!(
+        report.steps.iter().any(|s| s.what.contains("postmap")),
+        "{report:#?}"
+    );
+    assert!(
+        report.steps.iter().any(|s| s.what.contains("reload")),
+        "{report:#?}"
+    );
     assert!(!steps.is_empty(), "progress was reported");
     let q = pf
         .command("postmap")
@@ -279,15 +347,26 @@ fn add_route_then_postmap_q_finds_it() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&q.stdout).trim(), relay);
     // the old entries are still there, and a dated backup was kept
-    let q = pf.command("postmap").args(["-q", "ok@example.com", &spec.postmap_arg()]).output().unwrap();
+    let q = pf
+        .command("postmap")
+        .args(["-q", "ok@example.com", &spec.postmap_arg()])
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&q.stdout).trim(), relay);
     let backups: Vec<_> = std::fs::read_dir(pf.config_dir())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with("sender_relay.") && e.file_name().to_string_lossy().ends_with(".bak"))
+        .filter(|e| {
+            e.file_name().to_string_lossy().starts_with("sender_relay.")
+                && e.file_name().to_string_lossy().ends_with(".bak")
+        })
         .collect();
     assert_eq!(backups.len(), 1);
-    assert!(!std::fs::read_to_string(backups[0].path()).unwrap().contains("new@example.com"));
+    assert!(
+        !std::fs::read_to_string(backups[0].path())
+            .unwrap()
+            .contains("new@example.com")
+    );
 }
 
 #[test]
@@ -303,14 +382,26 @@ fn failed_postmap_leaves_the_previous_map() {
     let path = pf.config_dir().join("sender_relay");
     let before = std::fs::read_to_string(&path).unwrap();
     let spec = maps::parse_map_list(&format!("hash:{}", path.display())).remove(0);
-    let report = actions::add_route(&access(), &inst, &spec, "new@example.com", "[127.0.0.1]:2525", Local::now(), &mut |_| {});
+    let report = actions::add_route(
+        &access(),
+        &inst,
+        &spec,
+        "new@example.com",
+        "[127.0.0.1]:2525",
+        Local::now(),
+        &mut |_| {},
+    );
     assert!(!report.ok, "{report:#?}");
     assert_eq!(
         report.outcome.as_str(),
         "postmap failed: the previous map was put back and is in force"
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
-    let q = pf.command("postmap").args(["-q", "new@example.com", &spec.postmap_arg()]).output().unwrap();
+    let q = pf
+        .command("postmap")
+        .args(["-q", "new@example.com", &spec.postmap_arg()])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&q.stdout).trim().is_empty());
 }
 
@@ -328,16 +419,29 @@ fn permission_and_staleness_warnings_follow_the_files() {
     let global = |inst: &PostfixInstance| {
         let snap = source::read_snapshot(inst, std::time::SystemTime::now()).unwrap();
         let local: Vec<String> = Vec::new();
-        let check = opsdeck::mail::senders::model::cross_check(&opsdeck::mail::senders::model::CheckInput {
-            snapshot: &snap,
-            ses: opsdeck::mail::senders::model::SesView::NotConfigured,
-            activity: &Default::default(),
-            queue_senders: &[],
-            local_senders: &local,
-            asked: &[],
-        });
-        let ok_row = check.rows.iter().find(|r| r.sender.as_str() == "ok@example.com").cloned().unwrap();
-        assert_eq!(ok_row.creds, Creds::Found { user: USER.into(), has_password: true });
+        let check = opsdeck::mail::senders::model::cross_check(
+            &opsdeck::mail::senders::model::CheckInput {
+                snapshot: &snap,
+                ses: opsdeck::mail::senders::model::SesView::NotConfigured,
+                activity: &Default::default(),
+                queue_senders: &[],
+                local_senders: &local,
+                asked: &[],
+            },
+        );
+        let ok_row = check
+            .rows
+            .iter()
+            .find(|r| r.sender.as_str() == "ok@example.com")
+            .cloned()
+            .unwrap();
+        assert_eq!(
+            ok_row.creds,
+            Creds::Found {
+                user: USER.into(),
+                has_password: true
+            }
+        );
         (check.global, format!("{snap:?}"))
     };
 
@@ -345,22 +449,41 @@ fn permission_and_staleness_warnings_follow_the_files() {
     std::fs::set_permissions(&sasl_db, std::fs::Permissions::from_mode(0o600)).unwrap();
     let (g, dump) = global(&inst);
     assert!(!dump.contains(SECRET), "the snapshot holds the secret");
-    assert!(!g.iter().any(|v| v.text.contains("readable by group/others")), "{g:#?}");
+    assert!(
+        !g.iter()
+            .any(|v| v.text.contains("readable by group/others")),
+        "{g:#?}"
+    );
 
     std::fs::set_permissions(&sasl, std::fs::Permissions::from_mode(0o640)).unwrap();
     let (g, _) = global(&inst);
-    let want = format!("password map {} readable by group/others (mode 640): chmod 600", sasl.display());
-    assert!(g.iter().any(|v| v.text == want && v.severity == Severity::Error), "{g:#?}");
+    let want = format!(
+        "password map {} readable by group/others (mode 640): chmod 600",
+        sasl.display()
+    );
+    assert!(
+        g.iter()
+            .any(|v| v.text == want && v.severity == Severity::Error),
+        "{g:#?}"
+    );
 
     // the source edited after the last postmap
     let f = std::fs::File::options().append(true).open(&sasl).unwrap();
-    f.set_modified(std::time::SystemTime::now() + Duration::from_secs(60)).unwrap();
+    f.set_modified(std::time::SystemTime::now() + Duration::from_secs(60))
+        .unwrap();
     let (g, _) = global(&inst);
-    let want = format!("map source {} newer than its .db: run postmap", sasl.display());
+    let want = format!(
+        "map source {} newer than its .db: run postmap",
+        sasl.display()
+    );
     assert!(g.iter().any(|v| v.text == want), "{g:#?}");
 
     // owned by someone else
     nix::unistd::chown(&sasl, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
     let (g, _) = global(&inst);
-    assert!(g.iter().any(|v| v.text.contains("not owned by root (uid 65534)")), "{g:#?}");
+    assert!(
+        g.iter()
+            .any(|v| v.text.contains("not owned by root (uid 65534)")),
+        "{g:#?}"
+    );
 }

@@ -29,8 +29,12 @@ async fn moto_create_then_list_shows_verification() {
     assert!(ses::list_identities(&client, &t).await.unwrap().is_empty());
 
     // moto verifies at once: SES itself would answer false (pending)
-    ses::create_identity(&access, &t, "alice@example.com").await.unwrap();
-    ses::create_identity(&access, &t, "example.org").await.unwrap();
+    ses::create_identity(&access, &t, "alice@example.com")
+        .await
+        .unwrap();
+    ses::create_identity(&access, &t, "example.org")
+        .await
+        .unwrap();
 
     let ids = ses::list_identities(&client, &t).await.unwrap();
     let names: Vec<&str> = ids.iter().map(|i| i.name.as_str()).collect();
@@ -45,9 +49,14 @@ async fn moto_create_then_list_shows_verification() {
     // shows as an account error while the identities stay usable
     let snap = ses::snapshot(&t).await.unwrap();
     assert_eq!(snap.identities.len(), 2);
-    assert!(snap.account.is_err(), "moto has no GetAccount: {:?}", snap.account);
+    assert!(
+        snap.account.is_err(),
+        "moto has no GetAccount: {:?}",
+        snap.account
+    );
     assert_eq!(
-        snap.verification_of("bob@example.org").map(|i| i.name.as_str()),
+        snap.verification_of("bob@example.org")
+            .map(|i| i.name.as_str()),
         Some("example.org")
     );
     assert!(snap.verification_of("bob@example.com").is_none());
@@ -61,7 +70,9 @@ async fn moto_duplicate_create_keeps_one_identity() {
     let server = moto::MotoServer::start();
     let t = target(server.endpoint());
     let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
-    ses::create_identity(&access, &t, "dup@example.com").await.unwrap();
+    ses::create_identity(&access, &t, "dup@example.com")
+        .await
+        .unwrap();
     let _ = ses::create_identity(&access, &t, "dup@example.com").await;
     let c = ses::connect(&t).await;
     let ids = ses::list_identities(&c, &t).await.unwrap();
@@ -73,17 +84,27 @@ async fn moto_duplicate_create_keeps_one_identity() {
 async fn unreachable_endpoint_is_a_clear_error() {
     moto::dummy_aws_credentials();
     // a port nobody listens on
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let t = target(format!("http://127.0.0.1:{port}"));
     let err = ses::snapshot(&t).await.unwrap_err().to_string();
-    assert!(err.starts_with("SES ListEmailIdentities in us-east-1:"), "{err}");
+    assert!(
+        err.starts_with("SES ListEmailIdentities in us-east-1:"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn replayed_get_account_sandbox_and_paged_identities() {
     moto::dummy_aws_credentials();
     let mut routes = ses_replay::Routes::new();
-    routes.insert("GET /v2/email/account".into(), (200, ses_replay::fixture("get_account_sandbox.json")));
+    routes.insert(
+        "GET /v2/email/account".into(),
+        (200, ses_replay::fixture("get_account_sandbox.json")),
+    );
     routes.insert(
         "GET /v2/email/identities?PageSize=100".into(),
         (200, ses_replay::fixture("list_identities_page1.json")),
@@ -113,7 +134,10 @@ async fn replayed_get_account_paused_and_denied() {
     let mut routes = ses_replay::Routes::new();
     routes.insert(
         "GET /v2/email/account".into(),
-        (200, ses_replay::fixture("get_account_production_paused.json")),
+        (
+            200,
+            ses_replay::fixture("get_account_production_paused.json"),
+        ),
     );
     let server = ses_replay::ReplayServer::start(routes).await;
     let t = target(server.endpoint());
@@ -123,7 +147,10 @@ async fn replayed_get_account_paused_and_denied() {
     assert_eq!(a.enforcement.as_str(), "PROBATION");
 
     let mut routes = ses_replay::Routes::new();
-    routes.insert("GET /v2/email/account".into(), (403, ses_replay::fixture("access_denied.json")));
+    routes.insert(
+        "GET /v2/email/account".into(),
+        (403, ses_replay::fixture("access_denied.json")),
+    );
     let server = ses_replay::ReplayServer::start(routes).await;
     let t = target(server.endpoint());
     let c = ses::connect(&t).await;

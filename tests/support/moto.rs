@@ -61,7 +61,8 @@ impl MotoServer {
         // wait until it accepts connections (or dies)
         for _ in 0..300 {
             if let Ok(Some(status)) = server.child.try_wait() {
-                let err = std::fs::read_to_string(server._logs.path().join("err")).unwrap_or_default();
+                let err =
+                    std::fs::read_to_string(server._logs.path().join("err")).unwrap_or_default();
                 panic!("moto_server exited with {status}: {err}");
             }
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -107,14 +108,19 @@ fn rewrite(method: &str, path_and_query: &str) -> Option<(String, String)> {
     if method != "GET" {
         return None;
     }
-    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
     if path != "/v2/email/identities" {
         return None;
     }
     let mut body = serde_json::Map::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let v = v.replace("%3D", "=").replace("%2F", "/").replace("%2B", "+");
+        let v = v
+            .replace("%3D", "=")
+            .replace("%2F", "/")
+            .replace("%2B", "+");
         let value = match k {
             "PageSize" => serde_json::Value::from(v.parse::<i64>().unwrap_or(100)),
             _ => serde_json::Value::from(v),
@@ -139,11 +145,15 @@ fn start_shim(moto_port: u16) -> u16 {
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("shim listener");
             loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
                 tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| async move {
-                        forward(req, moto_port).await
-                    });
+                    let svc = hyper::service::service_fn(
+                        move |req: hyper::Request<hyper::body::Incoming>| async move {
+                            forward(req, moto_port).await
+                        },
+                    );
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
                         .await;
@@ -162,24 +172,40 @@ async fn forward(
     let io_err = |e: &dyn std::fmt::Display| std::io::Error::other(e.to_string());
     let (mut parts, body) = req.into_parts();
     let mut body = body.collect().await.map_err(|e| io_err(&e))?.to_bytes();
-    let pq = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let pq = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
     if let Some((path, json)) = rewrite(parts.method.as_str(), &pq) {
         parts.method = hyper::Method::POST;
         parts.uri = path.parse().map_err(|e| io_err(&e))?;
-        parts.headers.insert(hyper::header::CONTENT_TYPE, "application/json".parse().expect("header"));
+        parts.headers.insert(
+            hyper::header::CONTENT_TYPE,
+            "application/json".parse().expect("header"),
+        );
         body = bytes::Bytes::from(json);
     }
-    parts.headers.insert(hyper::header::CONTENT_LENGTH, body.len().into());
+    parts
+        .headers
+        .insert(hyper::header::CONTENT_LENGTH, body.len().into());
     let stream = tokio::net::TcpStream::connect(("127.0.0.1", moto_port)).await?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-        .await
-        .map_err(|e| io_err(&e))?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| io_err(&e))?;
     tokio::spawn(conn);
     let resp = sender
-        .send_request(hyper::Request::from_parts(parts, http_body_util::Full::new(body)))
+        .send_request(hyper::Request::from_parts(
+            parts,
+            http_body_util::Full::new(body),
+        ))
         .await
         .map_err(|e| io_err(&e))?;
     let (parts, body) = resp.into_parts();
     let body = body.collect().await.map_err(|e| io_err(&e))?.to_bytes();
-    Ok(hyper::Response::from_parts(parts, http_body_util::Full::new(body)))
+    Ok(hyper::Response::from_parts(
+        parts,
+        http_body_util::Full::new(body),
+    ))
 }

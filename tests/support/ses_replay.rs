@@ -27,20 +27,26 @@ pub struct ReplayServer {
 pub type Routes = HashMap<String, (u16, String)>;
 
 pub fn fixture(name: &str) -> String {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/senders").join(name);
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/senders")
+        .join(name);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
 impl ReplayServer {
     pub async fn start(routes: Routes) -> ReplayServer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let routes = Arc::new(routes);
         let requests = Arc::new(Mutex::new(Vec::new()));
         let reqs = requests.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
                 let routes = routes.clone();
                 let reqs = reqs.clone();
                 tokio::spawn(async move {
@@ -51,13 +57,16 @@ impl ReplayServer {
                             let key = format!(
                                 "{} {}",
                                 req.method(),
-                                req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/")
+                                req.uri()
+                                    .path_and_query()
+                                    .map(|p| p.as_str())
+                                    .unwrap_or("/")
                             );
                             reqs.lock().unwrap().push(key.clone());
-                            let (status, body) = routes
-                                .get(&key)
-                                .cloned()
-                                .unwrap_or((404, format!("{{\"message\":\"no fixture for {key}\"}}")));
+                            let (status, body) = routes.get(&key).cloned().unwrap_or((
+                                404,
+                                format!("{{\"message\":\"no fixture for {key}\"}}"),
+                            ));
                             let resp = Response::builder()
                                 .status(status)
                                 .header("content-type", "application/json")
@@ -67,11 +76,17 @@ impl ReplayServer {
                             Ok::<_, Infallible>(resp)
                         }
                     });
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
                 });
             }
         });
-        ReplayServer { addr, requests, task }
+        ReplayServer {
+            addr,
+            requests,
+            task,
+        }
     }
 
     pub fn endpoint(&self) -> String {

@@ -154,13 +154,19 @@ pub type SenderActivity = BTreeMap<String, Outcomes>;
 /// counts from its own read of the log ([`activity_from_lines`]). When the
 /// field becomes the Failures model (`crate::mail::log::model::MailLog`),
 /// replace the body with `from_model(log, since)`.
-pub fn from_shared(_log: &crate::mail::log::MailLog, _since: DateTime<Local>) -> Option<SenderActivity> {
+pub fn from_shared(
+    _log: &crate::mail::log::MailLog,
+    _since: DateTime<Local>,
+) -> Option<SenderActivity> {
     None
 }
 
 /// Per-sender outcomes from the Failures pane's model, counted over its
 /// recent outcomes since `since`. `None` when it has seen no line.
-pub fn from_model(log: &crate::mail::log::model::MailLog, since: DateTime<Local>) -> Option<SenderActivity> {
+pub fn from_model(
+    log: &crate::mail::log::model::MailLog,
+    since: DateTime<Local>,
+) -> Option<SenderActivity> {
     use crate::mail::log::model::RowStatus;
     if log.lines == 0 {
         return None;
@@ -170,7 +176,11 @@ pub fn from_model(log: &crate::mail::log::model::MailLog, since: DateTime<Local>
         if o.time < since {
             continue;
         }
-        let from = o.from.as_ref().map(|f| f.to_ascii_lowercase()).unwrap_or_default();
+        let from = o
+            .from
+            .as_ref()
+            .map(|f| f.to_ascii_lowercase())
+            .unwrap_or_default();
         let e = out.entry(from).or_default();
         let status = match o.status {
             RowStatus::Sent => {
@@ -181,7 +191,10 @@ pub fn from_model(log: &crate::mail::log::model::MailLog, since: DateTime<Local>
                 e.deferred += 1;
                 Status::Deferred
             }
-            RowStatus::Bounced | RowStatus::Expired | RowStatus::Undeliverable | RowStatus::Lost => {
+            RowStatus::Bounced
+            | RowStatus::Expired
+            | RowStatus::Undeliverable
+            | RowStatus::Lost => {
                 e.bounced += 1;
                 Status::Bounced
             }
@@ -507,7 +520,10 @@ mod tests {
         use crate::mail::log::model::MailLog;
         use crate::mail::log::parse::{YearGuess, parse_line as failures_parse};
         let mut log = MailLog::default();
-        assert!(from_model(&log, now()).is_none(), "an empty model is no answer");
+        assert!(
+            from_model(&log, now()).is_none(),
+            "an empty model is no answer"
+        );
         let mut y = YearGuess::new(now().date_naive());
         for l in CORPUS.lines() {
             if let Some(p) = failures_parse(l, &mut y) {
@@ -517,9 +533,17 @@ mod tests {
         let since = now() - chrono::Duration::days(1);
         let from_model = from_model(&log, since).unwrap();
         let own = activity_from_lines(CORPUS, now(), since);
-        for sender in ["alice@example.com", "root@localhost", "tempfail@example.com"] {
+        for sender in [
+            "alice@example.com",
+            "root@localhost",
+            "tempfail@example.com",
+        ] {
             let (a, b) = (&from_model[sender], &own[sender]);
-            assert_eq!((a.sent, a.deferred, a.bounced), (b.sent, b.deferred, b.bounced), "{sender}");
+            assert_eq!(
+                (a.sent, a.deferred, a.bounced),
+                (b.sent, b.deferred, b.bounced),
+                "{sender}"
+            );
         }
     }
 

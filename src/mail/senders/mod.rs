@@ -179,10 +179,10 @@ pub enum SendersError {
 #[derive(Debug)]
 pub enum SendersEvent {
     /// postconf and the maps, read again.
-    Relay(Result<RelaySnapshot, Clean>),
+    Relay(Result<Box<RelaySnapshot>, Clean>),
     /// What the log says each sender did.
     Activity(Result<SenderActivity, Clean>),
-    Ses(Result<SesSnapshot, Clean>),
+    Ses(Result<Box<SesSnapshot>, Clean>),
     /// A test mail is about to be submitted.
     TestStarted {
         from: String,
@@ -191,14 +191,14 @@ pub enum SendersEvent {
     /// The test mail was accepted (or not) by the local Postfix.
     TestSubmitted(Result<Submitted, Clean>),
     /// The trace moved on.
-    Trace(Trace),
+    Trace(Box<Trace>),
     /// The trace stopped without a final status.
     TraceTimeout(String),
     IdentityCreated {
         identity: Clean,
         result: Result<bool, Clean>,
     },
-    Route(RouteReport),
+    Route(Box<RouteReport>),
 }
 
 /// What this pane asks the effect runner to do.
@@ -415,7 +415,8 @@ impl SendersPane {
             self.check = CrossCheck::default();
             return;
         };
-        let activity = logscan::from_shared(&cx.shared.mail_log, cx.now - chrono::Duration::days(1));
+        let activity =
+            logscan::from_shared(&cx.shared.mail_log, cx.now - chrono::Duration::days(1));
         let activity = activity.as_ref().unwrap_or(&self.activity);
         let queue = model::queue_senders(&cx.shared.queue);
         let local = model::local_senders(&snap.settings.myorigin, &cx.shared.hostname);
@@ -702,7 +703,7 @@ impl Pane for SendersPane {
         match event {
             SendersEvent::Relay(Ok(snap)) => {
                 let first = self.relay.is_none();
-                self.relay = Some(snap);
+                self.relay = Some(*snap);
                 self.relay_error = None;
                 self.refreshing = false;
                 self.health.last_update = Some(cx.now);
@@ -724,7 +725,7 @@ impl Pane for SendersPane {
                 self.activity_error = None;
             }
             SendersEvent::Activity(Err(e)) => self.activity_error = Some(e),
-            SendersEvent::Ses(Ok(s)) => self.ses = SesState::Ready(s),
+            SendersEvent::Ses(Ok(s)) => self.ses = SesState::Ready(*s),
             SendersEvent::Ses(Err(e)) => {
                 self.health.errors += 1;
                 self.ses = SesState::Failed(e);
@@ -747,7 +748,7 @@ impl Pane for SendersPane {
             SendersEvent::Trace(tr) => {
                 if let Some(t) = &mut self.test {
                     if t.trace.as_ref().is_none_or(|x| x.queue_id == tr.queue_id) {
-                        t.trace = Some(tr);
+                        t.trace = Some(*tr);
                     }
                 }
             }
@@ -774,7 +775,7 @@ impl Pane for SendersPane {
             SendersEvent::Route(r) => {
                 let done_ok = r.done && r.ok;
                 let done = r.done;
-                self.route = Some(r);
+                self.route = Some(*r);
                 if done {
                     out.push(Effect::Notice(
                         self.route
@@ -923,6 +924,7 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
                 let cfg = &r.config.senders;
                 let relay = match cfg.instance(&r.config) {
                     Some(inst) => source::read_snapshot(inst, SystemTime::now())
+                        .map(Box::new)
                         .map_err(|e| Clean::new(&e.to_string())),
                     None => Err(Clean::new(&format!(
                         "no [[postfix]] instance named {:?}",
@@ -943,6 +945,7 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
             tokio::spawn(async move {
                 let res = ses::snapshot(&target)
                     .await
+                    .map(Box::new)
                     .map_err(|e| Clean::new(&e.to_string()));
                 send(&r, SendersEvent::Ses(res)).await;
             });
@@ -984,10 +987,12 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
                     &relay,
                     Local::now(),
                     &mut |p| {
-                        r.blocking_send(SourceEvent::Senders(SendersEvent::Route(p.clone())));
+                        r.blocking_send(SourceEvent::Senders(SendersEvent::Route(Box::new(
+                            p.clone(),
+                        ))));
                     },
                 );
-                r.blocking_send(SourceEvent::Senders(SendersEvent::Route(report)));
+                r.blocking_send(SourceEvent::Senders(SendersEvent::Route(Box::new(report))));
             });
         }
         SendersEffect::SendTest { access, from, to } => {
@@ -1037,7 +1042,7 @@ async fn test_mail_task(access: WriteAccess, from: String, to: String, r: Runner
             changed |= trace.feed(line.trim_end(), Local::now());
         }
         if changed {
-            send(&r, SendersEvent::Trace(trace.clone())).await;
+            send(&r, SendersEvent::Trace(Box::new(trace.clone()))).await;
         }
         if trace.done {
             return;
@@ -1084,7 +1089,10 @@ mod tests {
             access: None,
             shared,
         };
-        let effects = p.on_event(SendersEvent::Relay(Ok(model::tests::snapshot(false, false))), &mut cx);
+        let effects = p.on_event(
+            SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
+            &mut cx,
+        );
         // the first snapshot names the SES region: SES is read next
         assert!(
             matches!(&effects[..], [Effect::Senders(SendersEffect::RefreshSes(t))] if t.region == "us-east-1"),
@@ -1102,9 +1110,16 @@ mod tests {
             access: None,
             shared: &mut shared,
         };
-        for a in [SendersAction::TestMail, SendersAction::VerifyIdentity, SendersAction::AddRoute] {
+        for a in [
+            SendersAction::TestMail,
+            SendersAction::VerifyIdentity,
+            SendersAction::AddRoute,
+        ] {
             let e = p.on_action(a, &mut cx);
-            assert!(matches!(&e[..], [Effect::Notice(n)] if n.starts_with("read-only")), "{a:?}: {e:?}");
+            assert!(
+                matches!(&e[..], [Effect::Notice(n)] if n.starts_with("read-only")),
+                "{a:?}: {e:?}"
+            );
         }
         let e = p.on_prompt(P_ROUTE_RELAY, "[h]:587".into(), &mut cx);
         assert!(matches!(&e[..], [Effect::Notice(_)]), "{e:?}");
@@ -1129,13 +1144,24 @@ mod tests {
             shared: &mut shared,
         };
         let e = p.on_action(SendersAction::AddRoute, &mut cx);
-        assert!(matches!(&e[..], [Effect::Prompt(pr)] if pr.purpose == P_ROUTE_SENDER), "{e:?}");
+        assert!(
+            matches!(&e[..], [Effect::Prompt(pr)] if pr.purpose == P_ROUTE_SENDER),
+            "{e:?}"
+        );
         let e = p.on_prompt(P_ROUTE_SENDER, "new@example.com".into(), &mut cx);
-        let [Effect::Prompt(pr)] = &e[..] else { panic!("{e:?}") };
+        let [Effect::Prompt(pr)] = &e[..] else {
+            panic!("{e:?}")
+        };
         assert_eq!(pr.initial, "[email-smtp.us-east-1.amazonaws.com]:587");
         let e = p.on_prompt(P_ROUTE_RELAY, pr.initial.clone(), &mut cx);
-        let [Effect::Confirm(c)] = &e[..] else { panic!("{e:?}") };
-        assert!(c.lines.iter().any(|l| l.contains("new@example.com")), "{:?}", c.lines);
+        let [Effect::Confirm(c)] = &e[..] else {
+            panic!("{e:?}")
+        };
+        assert!(
+            c.lines.iter().any(|l| l.contains("new@example.com")),
+            "{:?}",
+            c.lines
+        );
         assert!(matches!(
             &c.then[..],
             [Effect::Senders(SendersEffect::AddRoute { sender, map, .. })] if sender == "new@example.com" && map.path == "/etc/postfix/sender_relay"
@@ -1155,9 +1181,14 @@ mod tests {
         let e = p.on_prompt(P_TEST_FROM, "not an address".into(), &mut cx);
         assert!(matches!(&e[..], [Effect::Notice(_)]), "{e:?}");
         let e = p.on_prompt(P_TEST_FROM, "alice@example.com".into(), &mut cx);
-        assert!(matches!(&e[..], [Effect::Prompt(pr)] if pr.purpose == P_TEST_TO), "{e:?}");
+        assert!(
+            matches!(&e[..], [Effect::Prompt(pr)] if pr.purpose == P_TEST_TO),
+            "{e:?}"
+        );
         let e = p.on_prompt(P_TEST_TO, "ops@example.net".into(), &mut cx);
-        let [Effect::Confirm(c)] = &e[..] else { panic!("{e:?}") };
+        let [Effect::Confirm(c)] = &e[..] else {
+            panic!("{e:?}")
+        };
         assert!(matches!(
             &c.then[..],
             [Effect::Senders(SendersEffect::SendTest { from, to, .. })] if from == "alice@example.com" && to == "ops@example.net"
@@ -1174,13 +1205,23 @@ mod tests {
             shared: &mut shared,
         };
         let e = p.on_tick(&mut cx);
-        assert!(matches!(&e[..], [Effect::Senders(SendersEffect::Refresh)]), "{e:?}");
+        assert!(
+            matches!(&e[..], [Effect::Senders(SendersEffect::Refresh)]),
+            "{e:?}"
+        );
         // in flight: no second read
         assert!(p.on_tick(&mut cx).is_empty());
-        p.on_event(SendersEvent::Relay(Ok(model::tests::snapshot(false, false))), &mut cx);
+        p.on_event(
+            SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
+            &mut cx,
+        );
         cx.now = now() + chrono::Duration::seconds(31);
         let e = p.on_tick(&mut cx);
-        assert!(e.iter().any(|e| matches!(e, Effect::Senders(SendersEffect::Refresh))), "{e:?}");
+        assert!(
+            e.iter()
+                .any(|e| matches!(e, Effect::Senders(SendersEffect::Refresh))),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -1193,7 +1234,10 @@ mod tests {
         assert_eq!(c.refresh_secs, 30);
         assert!(!format!("{c:?}").contains("pw-secret"));
         assert!(toml::from_str::<SendersConfig>("sess = true\n").is_err());
-        assert_eq!(toml::from_str::<SendersConfig>("").unwrap(), SendersConfig::default());
+        assert_eq!(
+            toml::from_str::<SendersConfig>("").unwrap(),
+            SendersConfig::default()
+        );
     }
 
     #[test]

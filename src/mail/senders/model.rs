@@ -678,7 +678,7 @@ fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
         )),
         SesView::NotConfigured | SesView::Loading => {}
     }
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|v| std::cmp::Reverse(v.severity));
     out
 }
 

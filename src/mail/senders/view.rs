@@ -207,7 +207,7 @@ fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
             problems.push((h.severity, format!("{}: {}", r.sender, h.text)));
         }
     }
-    problems.sort_by(|a, b| b.0.cmp(&a.0));
+    problems.sort_by_key(|p| std::cmp::Reverse(p.0));
     if problems.is_empty() && room > 0 {
         lines.push(line(
             "every sender routed, credentialed and verified",
@@ -256,8 +256,12 @@ fn status_words(s: &TraceStatus, cx: &ViewCx<'_>) -> (String, Style) {
         TraceStatus::Queued => ("queued, waiting for the log".into(), cx.theme.muted),
         TraceStatus::Active => ("in the active queue".into(), cx.theme.accent),
         TraceStatus::Sent { reply, .. } => (format!("sent ({reply})"), cx.theme.ok),
-        TraceStatus::Deferred { dsn, reason } => (format!("deferred {dsn}: {reason}"), cx.theme.warn),
-        TraceStatus::Bounced { dsn, reason } => (format!("bounced {dsn}: {reason}"), cx.theme.error),
+        TraceStatus::Deferred { dsn, reason } => {
+            (format!("deferred {dsn}: {reason}"), cx.theme.warn)
+        }
+        TraceStatus::Bounced { dsn, reason } => {
+            (format!("bounced {dsn}: {reason}"), cx.theme.error)
+        }
     }
 }
 
@@ -349,7 +353,11 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
     if narrow {
         // two lines per sender: the facts, then the verdict in full width
         lines.push(line(
-            format!("  {} {}", fit("SENDER", 28), "SES · CREDENTIALS · SENT/DEFERRED/BOUNCED"),
+            format!(
+                "  {} {}",
+                fit("SENDER", 28),
+                "SES · CREDENTIALS · SENT/DEFERRED/BOUNCED"
+            ),
             w,
             cx.theme.header,
         ));
@@ -381,7 +389,11 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
         let sev = r.worst();
         let headline = r.headline().map(|v| v.text.as_str()).unwrap_or("");
         let selected = i == p.selected && cx.focused;
-        let base = if selected { cx.theme.selection } else { cx.theme.text };
+        let base = if selected {
+            cx.theme.selection
+        } else {
+            cx.theme.text
+        };
         let o = &r.outcomes;
         if narrow {
             let facts = format!(
@@ -394,7 +406,14 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
             );
             lines.push(Line::from(vec![
                 Span::styled(format!("{} ", marker(sev)), sev_style(sev, cx)),
-                Span::styled(format!("{} {}", fit(&r.sender, 28), fit(&facts, w.saturating_sub(31))), base),
+                Span::styled(
+                    format!(
+                        "{} {}",
+                        fit(&r.sender, 28),
+                        fit(&facts, w.saturating_sub(31))
+                    ),
+                    base,
+                ),
             ]));
             lines.push(Line::from(vec![
                 Span::styled("    ", base),
@@ -412,7 +431,10 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
             lines.push(Line::from(vec![
                 Span::styled(format!("{} ", marker(sev)), sev_style(sev, cx)),
                 Span::styled(text, base),
-                Span::styled(fit(headline, verdict_w), if selected { base } else { sev_style(sev, cx) }),
+                Span::styled(
+                    fit(headline, verdict_w),
+                    if selected { base } else { sev_style(sev, cx) },
+                ),
             ]));
         }
     }
@@ -673,7 +695,11 @@ mod tests {
         let mut p = SendersPane::new(&config);
         let dir = tempfile::tempdir().unwrap();
         let pw = dir.path().join("sasl_passwd");
-        std::fs::write(&pw, format!("[email-smtp.us-east-1.amazonaws.com]:587 AKIAEXAMPLEUSER:{SECRET}\n")).unwrap();
+        std::fs::write(
+            &pw,
+            format!("[email-smtp.us-east-1.amazonaws.com]:587 AKIAEXAMPLEUSER:{SECRET}\n"),
+        )
+        .unwrap();
         let mut snap = snapshot(true, true);
         let spec = maps::parse_map_list(&format!("hash:{}", pw.display())).remove(0);
         let read = source::read_map(&spec, true);
@@ -685,9 +711,9 @@ mod tests {
             access: access.as_ref(),
             shared,
         };
-        p.on_event(SendersEvent::Relay(Ok(snap)), &mut cx);
+        p.on_event(SendersEvent::Relay(Ok(Box::new(snap))), &mut cx);
         p.on_event(SendersEvent::Activity(Ok(activity())), &mut cx);
-        p.on_event(SendersEvent::Ses(Ok(ses(false))), &mut cx);
+        p.on_event(SendersEvent::Ses(Ok(Box::new(ses(false)))), &mut cx);
         p
     }
 
@@ -711,8 +737,14 @@ mod tests {
             }
             out.push('\n');
         }
-        assert!(!out.contains(SECRET), "the secret reached the screen:\n{out}");
-        assert!(!out.contains("wJalrXUtnFEMI"), "part of the secret reached the screen");
+        assert!(
+            !out.contains(SECRET),
+            "the secret reached the screen:\n{out}"
+        );
+        assert!(
+            !out.contains("wJalrXUtnFEMI"),
+            "part of the secret reached the screen"
+        );
         out
     }
 
@@ -722,7 +754,10 @@ mod tests {
         let p = pane(&mut shared);
         let dump = format!("{p:?}");
         assert!(!dump.contains(SECRET), "the pane's Debug holds the secret");
-        assert!(dump.contains("***"), "the configured password prints as ***");
+        assert!(
+            dump.contains("***"),
+            "the configured password prints as ***"
+        );
     }
 
     #[test]
@@ -740,7 +775,10 @@ mod tests {
         let mut shared = Shared::default();
         let p = pane(&mut shared);
         let out = draw(&p, &shared, 180, 30, true);
-        assert!(out.contains("AKIAEXAMPLEUSER"), "the user name is shown:\n{out}");
+        assert!(
+            out.contains("AKIAEXAMPLEUSER"),
+            "the user name is shown:\n{out}"
+        );
         assert!(out.contains("CREDENTIALS"), "{out}");
         insta::assert_snapshot!("zoomed_180x30", out);
     }
@@ -765,7 +803,11 @@ mod tests {
         };
         // select root@web1 (errors sort first) and open it
         p.on_nav(Nav::Top, &mut cx);
-        let idx = p.visible().iter().position(|r| r.sender.as_str() == "root@web1.example.com").unwrap();
+        let idx = p
+            .visible()
+            .iter()
+            .position(|r| r.sender.as_str() == "root@web1.example.com")
+            .unwrap();
         for _ in 0..idx {
             p.on_nav(Nav::Down, &mut cx);
         }
@@ -803,7 +845,7 @@ mod tests {
         let mut t = Trace::new("7E1F2C8901", "bob@example.com", "ops@example.net");
         t.feed("Nov 27 19:59:01 vm postfix/qmgr[10]: 7E1F2C8901: from=<bob@example.com>, size=400, nrcpt=1 (queue active)", now());
         t.feed("Nov 27 19:59:01 vm postfix/smtp[11]: 7E1F2C8901: to=<ops@example.net>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.1, delays=0/0/0/0.1, dsn=5.0.0, status=bounced (host 127.0.0.1[127.0.0.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: bob@example.com (in reply to end of DATA command))", now());
-        p.on_event(SendersEvent::Trace(t), &mut cx);
+        p.on_event(SendersEvent::Trace(Box::new(t)), &mut cx);
         let out = draw(&p, &shared, 80, 24, true);
         assert!(out.contains("test mail 7E1F2C8901"), "{out}");
         assert!(out.contains("bounced 5.0.0"), "{out}");
