@@ -1,13 +1,14 @@
 //! What the mail log says each sender did, and one message's path through
 //! it (the test-mail trace).
 //!
-//! ADAPTER: the shared mail-log model (`Shared.mail_log`, fed by the
-//! Failures pane) is meant to answer both questions. Until it exposes
-//! per-sender outcomes and per-queue-id history, this module reads the few
-//! line shapes it needs itself: `from=<...>` (qmgr/pickup), the
-//! `to=<...>, relay=..., dsn=..., status=...` delivery lines and `removed`.
-//! [`from_shared`] is the one place to switch over. Pure text in, values
-//! out; no files here except in [`read_tail`], which only reads.
+//! The live trace of a test mail runs on the Failures pane's parser and
+//! model ([`trace_from_model`]). Per-sender outcomes come from the shared
+//! mail-log model once `Shared.mail_log` is that model (ADAPTER:
+//! [`from_shared`], [`from_model`]); until then [`activity_from_lines`]
+//! counts them from the few line shapes it needs (`from=<...>`, the
+//! `to=<...>, relay=..., dsn=..., status=...` delivery lines, `removed`),
+//! and the tests check both give the same counts. Pure text in, values out;
+//! the only file access is [`read_tail`], which only reads.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Seek, SeekFrom};
@@ -399,6 +400,46 @@ impl Trace {
     }
 }
 
+/// The trace of a test mail as the Failures pane's model sees it (its
+/// parser and its correlation of qmgr, smtp and bounce lines). `None` until
+/// the model has a line for this queue id.
+pub fn trace_from_model(
+    log: &crate::mail::log::model::MailLog,
+    queue_id: &str,
+    from: &str,
+    to: &str,
+) -> Option<Trace> {
+    use crate::mail::log::model::{MessageState, RowStatus};
+    let fs = log.final_status(queue_id)?;
+    let status = match &fs.last {
+        None => TraceStatus::Active,
+        Some(o) => match o.status {
+            RowStatus::Sent => TraceStatus::Sent {
+                relay: o.relay.clone(),
+                reply: o.reason.clone(),
+            },
+            RowStatus::Deferred => TraceStatus::Deferred {
+                dsn: o.dsn.clone(),
+                reason: o.reason.clone(),
+            },
+            _ => TraceStatus::Bounced {
+                dsn: o.dsn.clone(),
+                reason: o.reason.clone(),
+            },
+        },
+    };
+    let done = status.is_final() || fs.state != MessageState::Queued;
+    Some(Trace {
+        queue_id: queue_id.to_string(),
+        from: Clean::new(from),
+        to: Clean::new(to),
+        status,
+        lines: log.history(queue_id),
+        notice: fs.notification.map(|n| n.to_string()),
+        done,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -544,6 +585,31 @@ mod tests {
                 (b.sent, b.deferred, b.bounced),
                 "{sender}"
             );
+        }
+    }
+
+    #[test]
+    fn trace_through_the_failures_model() {
+        use crate::mail::log::model::MailLog;
+        use crate::mail::log::parse::{YearGuess, parse_line as failures_parse};
+        let mut log = MailLog::default();
+        let mut y = YearGuess::new(now().date_naive());
+        assert!(trace_from_model(&log, "40A53C8900", "a", "b").is_none());
+        for l in CORPUS.lines() {
+            if let Some(p) = failures_parse(l, &mut y) {
+                log.ingest(p);
+            }
+        }
+        // the same answers as the line-by-line trace
+        for id in ["40A53C8900", "3F517C8902", "4889DC8909"] {
+            let mut own = Trace::new(id, "a", "b");
+            for l in CORPUS.lines() {
+                own.feed(l, now());
+            }
+            let model = trace_from_model(&log, id, "a", "b").unwrap();
+            assert_eq!(model.status, own.status, "{id}");
+            assert_eq!(model.notice, own.notice, "{id}");
+            assert!(!model.lines.is_empty());
         }
     }
 

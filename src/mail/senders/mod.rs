@@ -1022,7 +1022,10 @@ async fn test_mail_task(access: WriteAccess, from: String, to: String, r: Runner
     let queue_id = res.as_ref().ok().and_then(|s| s.queue_id.clone());
     send(&r, SendersEvent::TestSubmitted(res)).await;
     let Some(id) = queue_id else { return };
-    let mut trace = Trace::new(&id, &from, &to);
+    // the Failures pane's parser and model follow the log from here on
+    let mut model = crate::mail::log::model::MailLog::default();
+    let mut years = crate::mail::log::parse::YearGuess::new(Local::now().date_naive());
+    let mut last: Option<Trace> = None;
     let deadline =
         tokio::time::Instant::now() + std::time::Duration::from_secs(cfg.trace_timeout_secs);
     let mut partial = String::new();
@@ -1036,16 +1039,21 @@ async fn test_mail_task(access: WriteAccess, from: String, to: String, r: Runner
         };
         offset = new_offset;
         partial.push_str(&String::from_utf8_lossy(&bytes));
-        let mut changed = false;
         while let Some(nl) = partial.find('\n') {
             let line: String = partial.drain(..=nl).collect();
-            changed |= trace.feed(line.trim_end(), Local::now());
+            if let Some(parsed) = crate::mail::log::parse::parse_line(line.trim_end(), &mut years) {
+                model.ingest(parsed);
+            }
         }
-        if changed {
-            send(&r, SendersEvent::Trace(Box::new(trace.clone()))).await;
-        }
-        if trace.done {
-            return;
+        let now = logscan::trace_from_model(&model, &id, &from, &to);
+        if now.is_some() && now != last {
+            let t = now.clone().unwrap_or_else(|| Trace::new(&id, &from, &to));
+            let done = t.done;
+            send(&r, SendersEvent::Trace(Box::new(t))).await;
+            last = now;
+            if done {
+                return;
+            }
         }
     }
     send(&r, SendersEvent::TraceTimeout(id)).await;

@@ -125,6 +125,17 @@ pub(super) fn render(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &Vi
                 lines.push(line("reading postconf and the maps...", w, cx.theme.muted))
             }
         }
+        // a test mail or a route edit in flight is shown even so
+        if let Some(t) = &p.test {
+            lines.push(trace_summary(t, w, cx));
+        }
+        if let Some(r) = &p.route {
+            lines.push(line(
+                format!("add route {} -> {}: {}", r.sender, r.relay, r.outcome),
+                w,
+                cx.theme.text,
+            ));
+        }
         frame.render_widget(Paragraph::new(lines), inner);
         return;
     }
