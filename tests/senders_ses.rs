@@ -158,3 +158,134 @@ async fn replayed_get_account_paused_and_denied() {
     assert!(err.starts_with("SES GetAccount in us-east-1:"), "{err}");
     assert!(err.contains("not authorized"), "{err}");
 }
+
+/// The verify-identity action end to end through the pane: prompt, confirm,
+/// CreateEmailIdentity against moto, then SES read again and the sender's
+/// row turns from "will bounce" to verified (moto verifies at once; SES
+/// would show it pending until the link is followed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_identity_through_the_pane() {
+    use opsdeck::app::effect::{Effect, Runner, SourceEvent};
+    use opsdeck::app::pane::{Cx, Pane};
+    use opsdeck::app::shared::Shared;
+    use opsdeck::config::{Config, PostfixInstance};
+    use opsdeck::mail::senders::model::SesCheck;
+    use opsdeck::mail::senders::{self, SendersAction, SendersConfig, SendersPane};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    moto::dummy_aws_credentials();
+    let server = moto::MotoServer::start();
+    // a Postfix configuration directory (read with postconf -c; nothing runs)
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("sender_relay");
+    std::fs::write(
+        &map,
+        "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.cf"),
+        format!(
+            "sender_dependent_relayhost_maps = texthash:{}\nsmtp_tls_security_level = encrypt\n",
+            map.display()
+        ),
+    )
+    .unwrap();
+    let config = Config {
+        postfix: vec![PostfixInstance {
+            name: "t".into(),
+            config_dir: dir.path().into(),
+            command_prefix: Vec::new(),
+        }],
+        senders: SendersConfig {
+            ses_endpoint: Some(server.endpoint()),
+            mail_log: dir.path().join("no-mail.log"),
+            ..SendersConfig::default()
+        },
+        ..Config::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let runner = Runner {
+        tx,
+        config: Arc::new(config.clone()),
+    };
+    let mut pane = SendersPane::new(&config);
+    let mut shared = Shared::default();
+    let access = WriteAccess::for_mode(Mode::Interactive);
+
+    fn dispatch(effects: Vec<Effect>, runner: &Runner) {
+        for e in effects {
+            match e {
+                Effect::Senders(e) => senders::run(e, runner),
+                Effect::Confirm(c) => dispatch(c.then, runner),
+                _ => {}
+            }
+        }
+    }
+    let alice_ses = |pane: &SendersPane| {
+        pane.cross_check()
+            .rows
+            .iter()
+            .find(|r| r.sender.as_str() == "alice@example.com")
+            .map(|r| r.ses.clone())
+    };
+
+    senders::run(senders::SendersEffect::Refresh, &runner);
+    let mut created = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("the flow finished")
+            .unwrap();
+        #[allow(irrefutable_let_patterns)]
+        let SourceEvent::Senders(ev) = ev else {
+            continue;
+        };
+        let is_ses = matches!(ev, senders::SendersEvent::Ses(_));
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        let effects = pane.on_event(ev, &mut cx);
+        dispatch(effects, &runner);
+        if is_ses && !created {
+            // SES read, identity missing: every mail will bounce
+            assert!(
+                matches!(alice_ses(&pane), Some(SesCheck::NotFound { .. })),
+                "{:?}",
+                alice_ses(&pane)
+            );
+            let e = pane.on_action(SendersAction::VerifyIdentity, &mut cx);
+            let [Effect::Prompt(p)] = &e[..] else {
+                panic!("{e:?}")
+            };
+            assert_eq!(
+                p.initial, "alice@example.com",
+                "the selected sender is offered"
+            );
+            let e = pane.on_prompt(p.purpose, p.initial.clone(), &mut cx);
+            assert!(
+                matches!(&e[..], [Effect::Confirm(c)] if c.lines[0].contains("CreateEmailIdentity alice@example.com in us-east-1")),
+                "{e:?}"
+            );
+            dispatch(e, &runner);
+            created = true;
+        } else if is_ses && created {
+            assert!(
+                matches!(
+                    alice_ses(&pane),
+                    Some(SesCheck::Status {
+                        status: Verification::Verified,
+                        ..
+                    })
+                ),
+                "{:?}",
+                alice_ses(&pane)
+            );
+            break;
+        }
+    }
+}

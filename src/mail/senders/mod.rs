@@ -356,6 +356,11 @@ impl SendersPane {
         }
     }
 
+    /// The current cross-check (rows and setup findings).
+    pub fn cross_check(&self) -> &CrossCheck {
+        &self.check
+    }
+
     /// The SES region: configured, or from the relay hosts in use.
     pub fn ses_region(&self) -> Option<String> {
         if let Some(r) = &self.config.ses_region {
@@ -766,6 +771,12 @@ impl Pane for SendersPane {
                     Ok(false) => format!("{identity}: created, pending until verified"),
                     Err(e) => format!("{identity}: {e}"),
                 }));
+                // an address gets a row of its own, so its state can be watched
+                if ok && identity.contains('@') {
+                    let a = identity.to_ascii_lowercase();
+                    self.asked.retain(|x| x != &a);
+                    self.asked.push(a);
+                }
                 self.created.retain(|(i, _)| i != &identity);
                 self.created.push((identity, result));
                 if ok {

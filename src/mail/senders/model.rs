@@ -214,6 +214,8 @@ pub struct CrossCheck {
 }
 
 fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
+    // the null sender is looked up as `<>` (empty_address_relayhost_maps_lookup_key)
+    let sender = if sender.is_empty() { "<>" } else { sender };
     for m in &snap.relay_maps {
         match &m.content {
             MapContent::Table(entries) => {
@@ -316,7 +318,11 @@ fn map_keys(snap: &RelaySnapshot) -> Vec<String> {
     for m in &snap.relay_maps {
         if let MapContent::Table(entries) = &m.content {
             for e in entries {
-                out.push(e.key.to_string());
+                if e.key.as_str() == "<>" {
+                    out.push("MAILER-DAEMON".to_string());
+                } else if e.kind != maps::KeyKind::Other {
+                    out.push(e.key.to_string());
+                }
             }
         }
     }
@@ -400,6 +406,8 @@ fn check_one(
         Some(r) => match r.ses_region() {
             None => SesCheck::NotSes,
             Some(region) => match &input.ses {
+                // `user@` matches any domain: verification depends on which
+                _ if sender.ends_with('@') => SesCheck::Unknown,
                 SesView::Ready(s) if s.region == region => {
                     let subject = if sender.starts_with('@') {
                         sender.trim_start_matches('@').to_string()
@@ -457,7 +465,12 @@ fn check_one(
             }
         }
         SesCheck::Unknown => {
-            verdicts.push(Verdict::new(Severity::Info, "routed to SES; verification not known (SES not read)"));
+            let text = if sender.ends_with('@') {
+                "routed to SES; verification depends on each sender's domain"
+            } else {
+                "routed to SES; verification not known (SES not read)"
+            };
+            verdicts.push(Verdict::new(Severity::Info, text));
         }
         SesCheck::NotSes => {}
     }
@@ -922,6 +935,37 @@ pub(crate) mod tests {
             "routed to SES, not verified in us-east-1: every mail will bounce"
         );
         assert!(!c.global.iter().any(|v| v.text.contains("sandbox")));
+    }
+
+    #[test]
+    fn null_sender_key_and_local_part_keys() {
+        let mut snap = snapshot(false, false);
+        let (entries, _) = maps::parse_table(
+            "<> [email-smtp.us-east-1.amazonaws.com]:587\nroot@ [email-smtp.us-east-1.amazonaws.com]:587\n",
+        );
+        snap.relay_maps[0].content = MapContent::Table(entries);
+        let s = ses(true);
+        let c = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: SesView::Ready(&s),
+            activity: &SenderActivity::new(),
+            queue_senders: &[],
+            local_senders: &local_senders("web1.example.com", ""),
+            asked: &[],
+        });
+        let md = row(&c, "MAILER-DAEMON");
+        assert!(matches!(md.route, Route::Map { line: 1, .. }), "{md:?}");
+        assert!(md.seen.contains(&Seen::Map));
+        let root_any = row(&c, "root@");
+        assert_eq!(root_any.ses, SesCheck::Unknown);
+        assert_eq!(
+            root_any.headline().unwrap().text,
+            "routed to SES; verification depends on each sender's domain"
+        );
+        // root@web1 is routed by the `root@` key and is not verified
+        let root = row(&c, "root@web1.example.com");
+        assert!(matches!(root.route, Route::Map { line: 2, .. }));
+        assert_eq!(root.worst(), Severity::Error);
     }
 
     #[test]
