@@ -350,7 +350,8 @@ impl SendersPane {
             asked: Vec::new(),
             pending_from: None,
             pending_route_sender: None,
-            refreshing: false,
+            // `start` fires the first read; ticks wait for its answer
+            refreshing: true,
             last_refresh: None,
             health: SourceHealth::default(),
         }
@@ -1223,6 +1224,9 @@ mod tests {
             access: None,
             shared: &mut shared,
         };
+        // the first read is `start`'s: no tick effect (and no redraw) before it answers
+        assert!(p.on_tick(&mut cx).is_empty());
+        p.on_event(SendersEvent::Relay(Err("postconf: x".into())), &mut cx);
         let e = p.on_tick(&mut cx);
         assert!(
             matches!(&e[..], [Effect::Senders(SendersEffect::Refresh)]),
