@@ -199,7 +199,7 @@ fn resize_redraws_at_the_new_size() {
             .next()
             .is_some_and(|l| l.trim_end().chars().count() > 100)
     });
-    let status = s.lines().filter(|l| !l.trim().is_empty()).last().unwrap();
+    let status = s.lines().rfind(|l| !l.trim().is_empty()).unwrap();
     assert!(status.starts_with(" RW "), "status bar at the bottom:\n{s}");
     t.keys(&["q"]);
     t.wait_for("exit", |s| s.contains("EXIT=0"));

@@ -13,8 +13,7 @@ use crate::ui::theme::Theme;
 
 fn app(mode: Mode) -> App {
     let now = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
-    let mut config = Config::default();
-    config.demo = false;
+    let config = Config::default();
     App::new(&config, mode, now, "web1.example.com".into())
 }
 
