@@ -487,3 +487,31 @@ fn permission_and_staleness_warnings_follow_the_files() {
         "{g:#?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_shot_check_reports_without_the_secret() {
+    use opsdeck::check::{Format, Report};
+    let s = setup(SECRET);
+    // a sender the log shows bouncing
+    s.pf.submit("bad@example.com", "rcpt@example.net", "Subject: x\n\nx\n");
+    s.pf.wait_for_log(|l| l.contains("status=bounced"), Duration::from_secs(30))
+        .unwrap();
+    let config = config_for(&s.pf);
+    let mut report = Report::default();
+    senders::check::check(&config, &mut report).await;
+    let text = report.render(Format::Json, Local::now());
+    assert!(!text.contains(SECRET), "{text}");
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.area == "senders")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(f.summary.contains("senders"), "{text}");
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.summary.contains("1 bounced, 0 deferred in the last day")),
+        "the bounce from the log is reported: {text}"
+    );
+}

@@ -11,6 +11,7 @@
 //! never does I/O and never holds a password.
 
 pub mod actions;
+pub mod check;
 pub mod logscan;
 pub mod maps;
 pub mod model;
@@ -364,26 +365,7 @@ impl SendersPane {
 
     /// The SES region: configured, or from the relay hosts in use.
     pub fn ses_region(&self) -> Option<String> {
-        if let Some(r) = &self.config.ses_region {
-            return Some(r.clone());
-        }
-        let snap = self.relay.as_ref()?;
-        let from_relayhost =
-            postconf::Relay::parse(&snap.settings.relayhost).and_then(|r| r.ses_region());
-        from_relayhost.or_else(|| {
-            snap.relay_maps.iter().find_map(|m| match &m.content {
-                source::MapContent::Table(t) => t
-                    .iter()
-                    .find_map(|e| postconf::Relay::parse(&e.value).and_then(|r| r.ses_region())),
-                source::MapContent::Rules(rules) => rules.iter().find_map(|r| match &r.kind {
-                    maps::RuleKind::Match { result } => {
-                        postconf::Relay::parse(result).and_then(|r| r.ses_region())
-                    }
-                    _ => None,
-                }),
-                _ => None,
-            })
-        })
+        ses_region_for(&self.config, self.relay.as_ref())
     }
 
     fn ses_target(&self) -> Option<SesTarget> {
@@ -500,6 +482,31 @@ impl SendersPane {
             initial,
         })
     }
+}
+
+/// The SES region: `senders.ses_region`, else the region of the relayhost
+/// or of the first `email-smtp.<region>.amazonaws.com` relay in the maps.
+pub fn ses_region_for(config: &SendersConfig, snap: Option<&RelaySnapshot>) -> Option<String> {
+    if let Some(r) = &config.ses_region {
+        return Some(r.clone());
+    }
+    let snap = snap?;
+    let from_relayhost =
+        postconf::Relay::parse(&snap.settings.relayhost).and_then(|r| r.ses_region());
+    from_relayhost.or_else(|| {
+        snap.relay_maps.iter().find_map(|m| match &m.content {
+            source::MapContent::Table(t) => t
+                .iter()
+                .find_map(|e| postconf::Relay::parse(&e.value).and_then(|r| r.ses_region())),
+            source::MapContent::Rules(rules) => rules.iter().find_map(|r| match &r.kind {
+                maps::RuleKind::Match { result } => {
+                    postconf::Relay::parse(result).and_then(|r| r.ses_region())
+                }
+                _ => None,
+            }),
+            _ => None,
+        })
+    })
 }
 
 fn no_access() -> Vec<Effect> {
