@@ -386,6 +386,21 @@ fn compile(pattern: &str, flags: &str) -> Option<Regex> {
     Regex::new(&format!("{prefix}{pattern}")).ok()
 }
 
+/// For rules of a password map: keep the user name, drop the password from
+/// both the result and the shown text.
+pub fn hide_password(rule: &mut Rule) {
+    let RuleKind::Match { result } = &mut rule.kind else {
+        return;
+    };
+    let user = result.split(':').next().unwrap_or("").to_string();
+    let hidden = Clean::new(&format!("{user}:***"));
+    rule.text = match rule.text.rfind(result.as_str()) {
+        Some(i) => Clean::new(&format!("{}{hidden}", &rule.text[..i])),
+        None => Clean::new(&format!("(rule on line {}: password hidden)", rule.line)),
+    };
+    *result = hidden;
+}
+
 /// Outcome of evaluating rules for one sender.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RuleMatch {

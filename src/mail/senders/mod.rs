@@ -234,6 +234,7 @@ pub enum SendersAction {
     VerifyIdentity,
     AddRoute,
     TraceHistory,
+    ShowMaps,
 }
 
 const BINDINGS: &[Binding<SendersAction>] = &[
@@ -260,6 +261,12 @@ const BINDINGS: &[Binding<SendersAction>] = &[
         action: SendersAction::AddRoute,
         help: "add a sender route to the map",
         writes: true,
+    },
+    Binding {
+        keys: &[Key::ch('m')],
+        action: SendersAction::ShowMaps,
+        help: "show the maps as read (entries, rules)",
+        writes: false,
     },
     Binding {
         keys: &[Key::ch('h')],
@@ -310,6 +317,9 @@ pub struct SendersPane {
     check: CrossCheck,
     selected: usize,
     detail: bool,
+    /// The maps view (entries and rules as read) instead of the table.
+    maps_view: bool,
+    maps_scroll: usize,
     filter: String,
     test: Option<TestMail>,
     route: Option<RouteReport>,
@@ -344,6 +354,8 @@ impl SendersPane {
             check: CrossCheck::default(),
             selected: 0,
             detail: false,
+            maps_view: false,
+            maps_scroll: 0,
             filter: String::new(),
             test: None,
             route: None,
@@ -569,6 +581,11 @@ impl Pane for SendersPane {
                     "Route sender (address, @domain)",
                     initial,
                 )]
+            }
+            SendersAction::ShowMaps => {
+                self.maps_view = !self.maps_view;
+                self.maps_scroll = 0;
+                Vec::new()
             }
             SendersAction::TraceHistory => {
                 match self.test.as_ref().and_then(|t| t.trace.as_ref()) {
@@ -813,6 +830,17 @@ impl Pane for SendersPane {
     }
 
     fn on_nav(&mut self, nav: Nav, _cx: &mut Cx<'_>) -> Vec<Effect> {
+        if self.maps_view {
+            self.maps_scroll = match nav {
+                Nav::Up => self.maps_scroll.saturating_sub(1),
+                Nav::Down => self.maps_scroll + 1,
+                Nav::PageUp => self.maps_scroll.saturating_sub(10),
+                Nav::PageDown => self.maps_scroll + 10,
+                Nav::Top => 0,
+                Nav::Bottom => usize::MAX / 2,
+            };
+            return Vec::new();
+        }
         let n = self.visible().len();
         if n == 0 {
             return Vec::new();
@@ -836,7 +864,10 @@ impl Pane for SendersPane {
     }
 
     fn on_back(&mut self) -> bool {
-        if self.detail {
+        if self.maps_view {
+            self.maps_view = false;
+            true
+        } else if self.detail {
             self.detail = false;
             true
         } else if self.route.as_ref().is_some_and(|r| r.done) {

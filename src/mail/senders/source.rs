@@ -125,9 +125,22 @@ pub fn read_map(spec: &MapSpec, passwords: bool) -> MapFile {
         Ok(bytes) => {
             let text = String::from_utf8_lossy(&bytes);
             if spec.kind.is_rules() {
-                let (r, bad) = maps::parse_rules(&text);
+                let (mut r, bad) = maps::parse_rules(&text);
+                if passwords {
+                    r.iter_mut().for_each(maps::hide_password);
+                }
                 file.content = MapContent::Rules(r);
-                file.bad_lines = bad;
+                file.bad_lines = if passwords {
+                    // a broken line of a password map may hold a password
+                    bad.into_iter()
+                        .map(|b| BadLine {
+                            text: Clean::new("(hidden: password map)"),
+                            ..b
+                        })
+                        .collect()
+                } else {
+                    bad
+                };
             } else if passwords {
                 let (c, bad) = maps::parse_password_table(&text);
                 file.content = MapContent::Credentials(c);
@@ -196,6 +209,28 @@ mod tests {
         let f = read_map(spec, true);
         assert!(f.stale());
         assert!(!f.never_compiled());
+    }
+
+    #[test]
+    fn rule_password_maps_keep_no_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("sasl.pcre");
+        std::fs::write(
+            &src,
+            "/@example\\.com$/ AKIAUSER:P4ss-SECRET\n/x/\tother:tab-SECRET\nbroken-SECRET\n",
+        )
+        .unwrap();
+        let spec = &maps::parse_map_list(&format!("pcre:{}", src.display()))[0];
+        let f = read_map(spec, true);
+        let dump = format!("{f:?}");
+        assert!(!dump.contains("SECRET"), "{dump}");
+        let MapContent::Rules(r) = &f.content else {
+            panic!("{:?}", f.content)
+        };
+        assert_eq!(r[0].text.as_str(), "/@example\\.com$/ AKIAUSER:***");
+        assert!(
+            matches!(&r[0].kind, maps::RuleKind::Match { result } if result.as_str() == "AKIAUSER:***")
+        );
     }
 
     #[test]

@@ -329,7 +329,9 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
         head,
     );
 
-    if p.detail {
+    if p.maps_view {
+        render_maps(p, frame, body, cx);
+    } else if p.detail {
         render_detail(p, frame, body, cx);
     } else {
         render_table(p, frame, body, cx);
@@ -538,6 +540,137 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
         }
     }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn file_facts(f: &Option<super::source::FileFacts>, what: &str) -> String {
+    match f {
+        None => format!("{what}: missing"),
+        Some(f) => format!(
+            "{what} {:o} uid {}{}",
+            f.mode,
+            f.uid,
+            f.modified
+                .map(|m| format!(" {}", m.format("%m-%d %H:%M")))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// `  12  key  →  value`, or the value on a line of its own when both do not fit.
+fn entry_lines(
+    out: &mut Vec<Line<'static>>,
+    no: usize,
+    key: &str,
+    value: &str,
+    w: usize,
+    cx: &ViewCx<'_>,
+) {
+    let one = format!("  {no:>4}  {key}  →  {value}");
+    if one.chars().count() <= w {
+        out.push(line(one, w, cx.theme.text));
+    } else {
+        out.push(line(format!("  {no:>4}  {key}"), w, cx.theme.text));
+        out.push(line(format!("          →  {value}"), w, cx.theme.text));
+    }
+}
+
+/// The maps as read: entries of indexed maps, rules of regexp/pcre maps,
+/// user names of password maps (never a password: none is held).
+fn render_maps(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    use super::source::MapContent;
+    let w = area.width as usize;
+    let Some(snap) = &p.relay else { return };
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let groups = [
+        ("sender_dependent_relayhost_maps", &snap.relay_maps),
+        ("smtp_sasl_password_maps", &snap.password_maps),
+    ];
+    for (param, maps) in groups {
+        if maps.is_empty() {
+            lines.push(line(format!("{param}: none"), w, cx.theme.muted));
+            lines.push(Line::from(""));
+        }
+        for m in maps.iter() {
+            lines.push(line(
+                format!("{param} = {}", m.spec.written),
+                w,
+                cx.theme.title,
+            ));
+            let stale = m.stale() || m.never_compiled();
+            let mut facts = String::from(if stale { "run postmap · " } else { "" });
+            facts.push_str(&file_facts(&m.source, "source"));
+            if let Some(suffix) = m.spec.kind.compiled_suffix() {
+                facts.push_str(" · ");
+                facts.push_str(&file_facts(&m.compiled, suffix));
+            }
+            lines.push(line(
+                format!("  {facts}"),
+                w,
+                if stale {
+                    cx.theme.error
+                } else {
+                    cx.theme.muted
+                },
+            ));
+            if let Some(e) = &m.error {
+                lines.push(line(format!("  {e}"), w, cx.theme.error));
+            }
+            match &m.content {
+                MapContent::Table(entries) => {
+                    for e in entries {
+                        lines.push(line(
+                            format!("  {:>4}  {}  →  {}", e.line, e.key, e.value),
+                            w,
+                            cx.theme.text,
+                        ));
+                    }
+                }
+                MapContent::Credentials(entries) => {
+                    for e in entries {
+                        let pw = if e.has_password {
+                            "password set"
+                        } else {
+                            "NO PASSWORD"
+                        };
+                        let value = format!("user {} ({pw})", e.user);
+                        entry_lines(&mut lines, e.line, &e.key, &value, w, cx);
+                    }
+                }
+                MapContent::Rules(rules) => {
+                    for r in rules {
+                        let note = if r.compiled.is_none() && r.kind != super::maps::RuleKind::Endif
+                        {
+                            "   (pattern not evaluated here)"
+                        } else {
+                            ""
+                        };
+                        lines.push(line(
+                            format!("  {:>4}  {}{note}", r.line, r.text),
+                            w,
+                            cx.theme.text,
+                        ));
+                    }
+                }
+                MapContent::NotRead => lines.push(line(
+                    format!("  {} maps are not read by opsdeck", m.spec.type_name),
+                    w,
+                    cx.theme.muted,
+                )),
+            }
+            for b in &m.bad_lines {
+                lines.push(line(
+                    format!("  {:>4}  ! {}: {}", b.line, b.why, b.text),
+                    w,
+                    cx.theme.warn,
+                ));
+            }
+            lines.push(Line::from(""));
+        }
+    }
+    let height = area.height as usize;
+    let skip = p.maps_scroll.min(lines.len().saturating_sub(height));
+    let shown: Vec<Line<'static>> = lines.into_iter().skip(skip).take(height).collect();
+    frame.render_widget(Paragraph::new(shown), area);
 }
 
 fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
@@ -828,6 +961,58 @@ mod tests {
         insta::assert_snapshot!("detail_80x24", out);
         assert!(p.on_back());
         assert!(!p.on_back());
+    }
+
+    #[test]
+    fn maps_view_80x24() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        p.on_action(crate::mail::senders::SendersAction::ShowMaps, &mut cx);
+        let out = draw(&p, &shared, 80, 24, true);
+        assert!(
+            out.contains("→  user AKIAEXAMPLEUSER (password set)"),
+            "{out}"
+        );
+        assert!(out.contains("run postmap"), "{out}");
+        insta::assert_snapshot!("maps_80x24", out);
+        assert!(p.on_back(), "Esc closes the maps view");
+    }
+
+    #[test]
+    fn rule_maps_are_shown_as_rules() {
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut snap = snapshot(false, false);
+        let (rules, _) = maps::parse_rules(
+            "/^root@/ [127.0.0.1]:2525\nif /@example\\.com$/\n/(?<=x)y@/ local:\nendif\n",
+        );
+        snap.relay_maps[0].spec =
+            maps::parse_map_list("pcre:/etc/postfix/sender_relay.pcre").remove(0);
+        snap.relay_maps[0].content = MapContent::Rules(rules);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        p.on_event(SendersEvent::Relay(Ok(Box::new(snap))), &mut cx);
+        p.on_action(crate::mail::senders::SendersAction::ShowMaps, &mut cx);
+        let out = draw(&p, &shared, 80, 24, true);
+        assert!(
+            out.contains("sender_dependent_relayhost_maps = pcre:/etc/postfix/sender_relay.pcre"),
+            "{out}"
+        );
+        assert!(out.contains("   1  /^root@/ [127.0.0.1]:2525"), "{out}");
+        assert!(out.contains("   2  if /@example\\.com$/"), "{out}");
+        assert!(
+            out.contains("/(?<=x)y@/ local:   (pattern not evaluated here)"),
+            "{out}"
+        );
+        assert!(out.contains("   4  endif"), "{out}");
     }
 
     #[test]
