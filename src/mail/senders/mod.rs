@@ -241,37 +241,37 @@ const BINDINGS: &[Binding<SendersAction>] = &[
     Binding {
         keys: &[Key::ch('r')],
         action: SendersAction::Refresh,
-        help: "read maps, log and SES again",
+        help: "refresh maps, log, SES",
         writes: false,
     },
     Binding {
         keys: &[Key::ch('t')],
         action: SendersAction::TestMail,
-        help: "send a test mail and trace it",
+        help: "send a test mail",
         writes: true,
     },
     Binding {
         keys: &[Key::ch('v')],
         action: SendersAction::VerifyIdentity,
-        help: "verify an identity in SES",
+        help: "verify identity in SES",
         writes: true,
     },
     Binding {
         keys: &[Key::ch('a')],
         action: SendersAction::AddRoute,
-        help: "add a sender route to the map",
+        help: "add a sender route",
         writes: true,
     },
     Binding {
         keys: &[Key::ch('m')],
         action: SendersAction::ShowMaps,
-        help: "show the maps as read (entries, rules)",
+        help: "show the maps as read",
         writes: false,
     },
     Binding {
         keys: &[Key::ch('h')],
         action: SendersAction::TraceHistory,
-        help: "test mail's log history (Failures)",
+        help: "test mail in Failures",
         writes: false,
     },
 ];
@@ -958,6 +958,8 @@ impl SendersPane {
 /// Start this feature's source tasks: the first read. Later reads are asked
 /// for by the pane's `on_tick`.
 pub fn start(runner: &Runner) {
+    // the configuration's Debug prints any password as ***
+    tracing::info!(config = ?runner.config.senders, "senders: starting");
     run(SendersEffect::Refresh, runner);
 }
 
@@ -967,6 +969,9 @@ async fn send(runner: &Runner, ev: SendersEvent) {
 
 /// Carry out one effect (spawning as needed; never blocking the loop).
 pub fn run(effect: SendersEffect, runner: &Runner) {
+    if !matches!(effect, SendersEffect::Refresh) {
+        tracing::info!(?effect, "senders: effect");
+    }
     let r = runner.clone();
     match effect {
         SendersEffect::Refresh => {
@@ -1042,6 +1047,7 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
                         ))));
                     },
                 );
+                tracing::info!(?report, "senders: add route finished");
                 r.blocking_send(SourceEvent::Senders(SendersEvent::Route(Box::new(report))));
             });
         }
@@ -1069,6 +1075,10 @@ async fn test_mail_task(access: WriteAccess, from: String, to: String, r: Runner
     let res = actions::send_test_mail(&access, &cfg.smtp_target(), &from, &to, Local::now())
         .await
         .map_err(|e| Clean::new(&e.to_string()));
+    match &res {
+        Ok(s) => tracing::info!(reply = %s.reply, "senders: test mail submitted"),
+        Err(e) => tracing::warn!(error = %e, "senders: test mail not submitted"),
+    }
     let queue_id = res.as_ref().ok().and_then(|s| s.queue_id.clone());
     send(&r, SendersEvent::TestSubmitted(res)).await;
     let Some(id) = queue_id else { return };

@@ -804,6 +804,9 @@ pub(super) fn demo_files(sandbox: &std::path::Path, config: &mut Config) -> anyh
     config.senders.instance = Some("senders-demo".into());
     config.senders.mail_log = log;
     config.senders.ses = false;
+    // submission credentials for the test mail (fake; shown nowhere)
+    config.senders.smtp_user = Some("demo-submit".into());
+    config.senders.smtp_password = Some(super::secret::Secret::new("demo-smtp-password-not-real"));
     Ok(())
 }
 
