@@ -749,7 +749,7 @@ pub fn run_file_source(
     loop {
         let res = follower.poll(&mut raw);
         let (p, u) = parse_batch(&mut raw, &mut years, None);
-        if !send_lines(source, p, u, false, sink) || !report(&res, &mut state, sink) {
+        if !report(&res, &mut state, sink) || !send_lines(source, p, u, false, sink) {
             return;
         }
         wake.wait();
