@@ -326,6 +326,12 @@ fn parse_program(rest: &str) -> Option<(&str, Option<u32>, &str)> {
 /// Parse one line. Returns `None` for lines that are not syslog-shaped or not from a Postfix-like
 /// program (`.../daemon[pid]:`).
 pub fn parse_line(line: &str, years: &mut YearGuess) -> Option<LogLine> {
+    parse_line_with(line, years, true)
+}
+
+/// Like [`parse_line`]; `keep_text: false` leaves [`LogLine::text`] empty (whole-file reports
+/// that never show history skip sanitizing every line).
+pub fn parse_line_with(line: &str, years: &mut YearGuess, keep_text: bool) -> Option<LogLine> {
     let line = line.trim_end_matches(['\n', '\r']);
     let (time, rest) = parse_time(line, years)?;
     let mut rest = rest.trim_start();
@@ -368,7 +374,11 @@ pub fn parse_line(line: &str, years: &mut YearGuess) -> Option<LogLine> {
         pid,
         queue_id,
         kind,
-        text: Clean::new(line),
+        text: if keep_text {
+            Clean::new(line)
+        } else {
+            Clean::default()
+        },
     })
 }
 
