@@ -207,3 +207,6 @@ pub fn demo(sandbox: &Path, config: &mut Config) -> anyhow::Result<()> {
 pub(crate) fn poll_interval(cfg: &LogConfig) -> Duration {
     Duration::from_millis(cfg.poll_interval_ms.clamp(50, 60_000))
 }
+
+#[cfg(test)]
+mod pane_tests;

@@ -218,7 +218,7 @@ fn columns(w: usize) -> Cols {
     let rest = w.saturating_sub(fixed);
     if w >= 140 {
         let dsn = 6;
-        let relay = 24;
+        let relay = 26;
         let flex = rest.saturating_sub(dsn + 1 + relay + 1);
         let sender = (flex / 4).clamp(12, 30);
         let rcpt = (flex / 4).clamp(12, 30);
