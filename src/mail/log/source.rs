@@ -438,147 +438,6 @@ pub fn unavailable_message(path: &Path, err: &io::Error) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-    use std::io::Write;
-
-    fn lines(data: &[&[u8]], max: usize) -> Vec<String> {
-        let mut partial = Vec::new();
-        let mut disc = false;
-        let mut out = Vec::new();
-        for d in data {
-            split_lines(d, &mut partial, &mut disc, max, &mut out);
-        }
-        out
-    }
-
-    #[test]
-    fn partial_lines_wait_for_their_newline() {
-        assert_eq!(lines(&[b"ab", b"c\nde", b"f\n"], 100), vec!["abc", "def"]);
-        assert_eq!(lines(&[b"abc"], 100), Vec::<String>::new());
-    }
-
-    #[test]
-    fn long_lines_are_cut_and_marked_once() {
-        let long = vec![b'x'; 300];
-        let out = lines(&[&long[..100], &long[100..], b"\nnext\n"], 128);
-        assert_eq!(out.len(), 2);
-        assert!(out[0].starts_with(&"x".repeat(128)));
-        assert!(out[0].ends_with("…[line cut at 128 bytes]"));
-        assert_eq!(out[1], "next");
-        // one read holding the whole long line
-        let mut one = long.clone();
-        one.extend_from_slice(b"\nok\n");
-        let out = lines(&[&one], 128);
-        assert_eq!(out.len(), 2);
-        assert!(out[0].contains("line cut"));
-    }
-
-    #[test]
-    fn invalid_utf8_is_lossy_and_crlf_trimmed() {
-        assert_eq!(lines(&[b"a\xffb\r\n"], 100), vec!["a\u{fffd}b"]);
-    }
-
-    #[test]
-    fn follower_handles_missing_then_appearing_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("mail.log");
-        let mut f = Follower::new(&path, true, 1024);
-        let mut out = Vec::new();
-        let err = f.poll(&mut out).unwrap_err();
-        assert!(err.to_string().contains("not found"), "{err}");
-        std::fs::write(&path, "one\ntwo\n").unwrap();
-        f.poll(&mut out).unwrap();
-        // it appeared after start: read from its beginning
-        assert_eq!(out, vec!["one", "two"]);
-    }
-
-    #[test]
-    fn follower_starts_at_end_and_survives_rename() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("mail.log");
-        std::fs::write(&path, "old\n").unwrap();
-        let mut f = Follower::new(&path, true, 1024);
-        let mut out = Vec::new();
-        f.poll(&mut out).unwrap();
-        assert!(out.is_empty());
-        assert_eq!(f.started_at, 4);
-        let mut w = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .unwrap();
-        w.write_all(b"a\nb").unwrap();
-        std::fs::rename(&path, dir.path().join("mail.log.1")).unwrap();
-        w.write_all(b"\n").unwrap();
-        std::fs::write(&path, "c\n").unwrap();
-        f.poll(&mut out).unwrap();
-        assert_eq!(out, vec!["a", "b", "c"]);
-    }
-
-    #[test]
-    fn rotated_siblings_are_found_oldest_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("mail.log");
-        for (i, n) in [
-            "mail.log.2.gz",
-            "mail.log.1",
-            "mail.log.20261127-101500.gz",
-            "mail.log-20261126",
-            "mail.logger",
-            "mail.log.bak",
-        ]
-        .iter()
-        .enumerate()
-        {
-            std::fs::write(dir.path().join(n), "x").unwrap();
-            let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 + i as u64);
-            File::options()
-                .write(true)
-                .open(dir.path().join(n))
-                .unwrap()
-                .set_modified(t)
-                .unwrap();
-        }
-        let names: Vec<String> = rotated_siblings(&p)
-            .iter()
-            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(
-            names,
-            vec![
-                "mail.log.2.gz",
-                "mail.log.1",
-                "mail.log.20261127-101500.gz",
-                "mail.log-20261126"
-            ]
-        );
-    }
-
-    proptest! {
-        #[test]
-        fn split_never_loses_short_lines(ls in proptest::collection::vec("[a-z ]{0,40}", 0..30), cuts in proptest::collection::vec(0usize..2000, 0..10)) {
-            let text: String = ls.iter().map(|l| format!("{l}\n")).collect();
-            let bytes = text.as_bytes();
-            let mut points: Vec<usize> = cuts.into_iter().map(|c| c % (bytes.len() + 1)).collect();
-            points.sort();
-            let mut chunks = Vec::new();
-            let mut prev = 0;
-            for p in points { chunks.push(&bytes[prev..p]); prev = p; }
-            chunks.push(&bytes[prev..]);
-            prop_assert_eq!(lines(&chunks, 64), ls);
-        }
-
-        #[test]
-        fn split_bounded_on_arbitrary_bytes(b in proptest::collection::vec(any::<u8>(), 0..4000)) {
-            for l in lines(&[&b], 100) {
-                prop_assert!(l.len() <= 100 * 3 + 40);
-            }
-        }
-    }
-}
-
 use super::parse::{LogLine, YearGuess, parse_line};
 use super::{LogConfig, LogEvent};
 
@@ -852,5 +711,146 @@ pub async fn run_journal_source(
         // after a restart, only new entries
         since = "--since=now".into();
         tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::io::Write;
+
+    fn lines(data: &[&[u8]], max: usize) -> Vec<String> {
+        let mut partial = Vec::new();
+        let mut disc = false;
+        let mut out = Vec::new();
+        for d in data {
+            split_lines(d, &mut partial, &mut disc, max, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn partial_lines_wait_for_their_newline() {
+        assert_eq!(lines(&[b"ab", b"c\nde", b"f\n"], 100), vec!["abc", "def"]);
+        assert_eq!(lines(&[b"abc"], 100), Vec::<String>::new());
+    }
+
+    #[test]
+    fn long_lines_are_cut_and_marked_once() {
+        let long = vec![b'x'; 300];
+        let out = lines(&[&long[..100], &long[100..], b"\nnext\n"], 128);
+        assert_eq!(out.len(), 2);
+        assert!(out[0].starts_with(&"x".repeat(128)));
+        assert!(out[0].ends_with("…[line cut at 128 bytes]"));
+        assert_eq!(out[1], "next");
+        // one read holding the whole long line
+        let mut one = long.clone();
+        one.extend_from_slice(b"\nok\n");
+        let out = lines(&[&one], 128);
+        assert_eq!(out.len(), 2);
+        assert!(out[0].contains("line cut"));
+    }
+
+    #[test]
+    fn invalid_utf8_is_lossy_and_crlf_trimmed() {
+        assert_eq!(lines(&[b"a\xffb\r\n"], 100), vec!["a\u{fffd}b"]);
+    }
+
+    #[test]
+    fn follower_handles_missing_then_appearing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.log");
+        let mut f = Follower::new(&path, true, 1024);
+        let mut out = Vec::new();
+        let err = f.poll(&mut out).unwrap_err();
+        assert!(err.to_string().contains("not found"), "{err}");
+        std::fs::write(&path, "one\ntwo\n").unwrap();
+        f.poll(&mut out).unwrap();
+        // it appeared after start: read from its beginning
+        assert_eq!(out, vec!["one", "two"]);
+    }
+
+    #[test]
+    fn follower_starts_at_end_and_survives_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.log");
+        std::fs::write(&path, "old\n").unwrap();
+        let mut f = Follower::new(&path, true, 1024);
+        let mut out = Vec::new();
+        f.poll(&mut out).unwrap();
+        assert!(out.is_empty());
+        assert_eq!(f.started_at, 4);
+        let mut w = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        w.write_all(b"a\nb").unwrap();
+        std::fs::rename(&path, dir.path().join("mail.log.1")).unwrap();
+        w.write_all(b"\n").unwrap();
+        std::fs::write(&path, "c\n").unwrap();
+        f.poll(&mut out).unwrap();
+        assert_eq!(out, vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn rotated_siblings_are_found_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("mail.log");
+        for (i, n) in [
+            "mail.log.2.gz",
+            "mail.log.1",
+            "mail.log.20261127-101500.gz",
+            "mail.log-20261126",
+            "mail.logger",
+            "mail.log.bak",
+        ]
+        .iter()
+        .enumerate()
+        {
+            std::fs::write(dir.path().join(n), "x").unwrap();
+            let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 + i as u64);
+            File::options()
+                .write(true)
+                .open(dir.path().join(n))
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+        }
+        let names: Vec<String> = rotated_siblings(&p)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                "mail.log.2.gz",
+                "mail.log.1",
+                "mail.log.20261127-101500.gz",
+                "mail.log-20261126"
+            ]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn split_never_loses_short_lines(ls in proptest::collection::vec("[a-z ]{0,40}", 0..30), cuts in proptest::collection::vec(0usize..2000, 0..10)) {
+            let text: String = ls.iter().map(|l| format!("{l}\n")).collect();
+            let bytes = text.as_bytes();
+            let mut points: Vec<usize> = cuts.into_iter().map(|c| c % (bytes.len() + 1)).collect();
+            points.sort();
+            let mut chunks = Vec::new();
+            let mut prev = 0;
+            for p in points { chunks.push(&bytes[prev..p]); prev = p; }
+            chunks.push(&bytes[prev..]);
+            prop_assert_eq!(lines(&chunks, 64), ls);
+        }
+
+        #[test]
+        fn split_bounded_on_arbitrary_bytes(b in proptest::collection::vec(any::<u8>(), 0..4000)) {
+            for l in lines(&[&b], 100) {
+                prop_assert!(l.len() <= 100 * 3 + 40);
+            }
+        }
     }
 }
