@@ -183,6 +183,16 @@ fn model_holds_exactly_what_postfix_did() {
         ("US-EAST-1", vec!["bad@example.org".to_string()])
     );
     let bad_id = bounced.queue_id.clone().unwrap();
+    // the bounce notification (From: MAILER-DAEMON@...) was refused by SES as well
+    let ndr = o
+        .iter()
+        .find(|x| x.status == RowStatus::Bounced && &*x.to == "bad@example.org")
+        .unwrap();
+    assert_eq!(ndr.category, Some(Category::SesSenderNotVerified));
+    assert!(
+        ndr.ses.as_ref().unwrap().identities[0].starts_with("MAILER-DAEMON@"),
+        "{ndr:?}"
+    );
     let lost = o.iter().find(|x| x.status == RowStatus::Lost).unwrap();
     assert_eq!(lost.bounce_of.as_ref(), Some(&bad_id));
     assert_eq!(

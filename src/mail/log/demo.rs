@@ -154,9 +154,9 @@ impl LogGenerator {
                 &format!("{nid}: from=<>, size=2950, nrcpt=1 (queue active)"),
             ));
             out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
-            // the notification goes to the unverified sender: it bounces too, and is lost
+            // the notification (From: MAILER-DAEMON) goes through SES too: it bounces, and is lost
             let r2 = format!(
-                "host {} said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: {from} (in reply to end of DATA command)",
+                "host {} said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: MAILER-DAEMON@mx1.example.com (in reply to end of DATA command)",
                 &RELAY[..RELAY.len() - 4]
             );
             out.push(self.line(t, "smtp", p + 1, &format!("{nid}: to=<{from}>, relay={RELAY}, delay=0.3, delays=0/0/0.2/0.1, dsn=5.0.0, status=bounced ({r2})")));

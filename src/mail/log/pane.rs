@@ -304,6 +304,10 @@ impl FailuresPane {
                 ..
             } => {
                 self.unparsed += unparsed;
+                // at the top of the list, keep showing the newest row as rows arrive
+                if self.selected == 0 && self.detail.is_none() {
+                    self.selected_seq = None;
+                }
                 let mut queue_changed = false;
                 for l in lines {
                     queue_changed |= cx.shared.mail_log.ingest(l).queue_changed;
