@@ -36,7 +36,7 @@ fn verified_sender_is_sent_unverified_bounces_with_554() {
                 sent_for(l, "alice@example.net", "sent")
                     && sent_for(l, "bob@example.net", "bounced")
             },
-            Duration::from_secs(30),
+            Duration::from_secs(60),
         )
         .unwrap();
     let sent = log
@@ -83,7 +83,7 @@ fn throttling_defers_and_wrong_password_defers_with_535() {
     let log = pf
         .wait_for_log(
             |l| sent_for(l, "c@example.net", "deferred"),
-            Duration::from_secs(30),
+            Duration::from_secs(60),
         )
         .unwrap();
     let line = log
@@ -108,7 +108,7 @@ fn throttling_defers_and_wrong_password_defers_with_535() {
     let log = pf
         .wait_for_log(
             |l| l.lines().any(|x| x.contains("454 Throttling failure")),
-            Duration::from_secs(30),
+            Duration::from_secs(60),
         )
         .unwrap();
     assert!(
@@ -119,7 +119,7 @@ fn throttling_defers_and_wrong_password_defers_with_535() {
     pf.flush();
     pf.wait_for_log(
         |l| sent_for(l, "c@example.net", "sent"),
-        Duration::from_secs(30),
+        Duration::from_secs(60),
     )
     .unwrap();
     assert_eq!(ses.accepted()[0].auth_user.as_deref(), Some("AKIAEXAMPLE"));
@@ -145,7 +145,7 @@ fn two_instances_run_side_by_side() {
     assert!(!id.is_empty());
     b.wait_for_log(
         |l| l.contains(&format!("{id}: to=<y@example.net>")) && l.contains("status=sent"),
-        Duration::from_secs(30),
+        Duration::from_secs(60),
     )
     .unwrap();
     assert!(!a.log().contains(&id), "instance a must not see b's mail");

@@ -27,7 +27,8 @@
 //! - EHLO: `250-AUTH PLAIN LOGIN` when AUTH is offered ([`SesAuth::Off`] offers none)
 //! - wrong credentials: `535 Authentication Credentials Invalid`
 //! - MAIL FROM without AUTH when required: `530 Authentication required`
-//! - after DATA: `250 Ok <0100018c...-000000>` for a verified sender,
+//! - after DATA: `250 Ok <0100018c...-000000>` for a verified sender (for a bounce, with
+//!   `MAIL FROM:<>`, the address in its `From:` header is checked, as SES does),
 //!   `554 Message rejected: Email address is not verified. The following identities failed the
 //!   check in region US-EAST-1: <sender>` otherwise, and `454 Throttling failure: Maximum sending
 //!   rate exceeded.` in throttle mode.
@@ -321,6 +322,23 @@ fn encode_b64(s: &[u8]) -> String {
     out
 }
 
+/// The address in the message's `From:` header (`MAILER-DAEMON@host (Mail Delivery System)`).
+fn header_from(data: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(data);
+    let line = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .find(|l| l.to_ascii_lowercase().starts_with("from:"))?;
+    let value = &line[5..];
+    if let Some(a) = path_arg(value) {
+        return Some(a);
+    }
+    value
+        .split_whitespace()
+        .find(|w| w.contains('@'))
+        .map(|w| w.trim_matches(|c| c == '"' || c == ',').to_string())
+}
+
 /// Extract the address from `FROM:<a@b> SIZE=..` / `TO:<a@b>`.
 fn path_arg(arg: &str) -> Option<String> {
     let start = arg.find('<')?;
@@ -505,6 +523,12 @@ fn serve(
                     data.extend_from_slice(&raw);
                 }
                 let from = sender.take().unwrap_or_default();
+                // a bounce (MAIL FROM:<>) is checked by its From: header, as SES does
+                let checked = if from.is_empty() {
+                    header_from(&data).unwrap_or_default()
+                } else {
+                    from.clone()
+                };
                 let to = std::mem::take(&mut rcpts);
                 let mut st = state.lock().unwrap();
                 let reply = if st.throttle {
@@ -513,8 +537,8 @@ fn serve(
                     "454 Throttling failure: Daily message quota exceeded.".to_string()
                 } else {
                     let mut failed: Vec<String> = Vec::new();
-                    if !is_verified(&st.verified, &from) {
-                        failed.push(from.clone());
+                    if !is_verified(&st.verified, &checked) {
+                        failed.push(checked.clone());
                     }
                     if st.sandbox {
                         failed.extend(to.iter().filter(|r| !is_verified(&st.verified, r)).cloned());

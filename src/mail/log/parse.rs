@@ -182,6 +182,8 @@ pub struct YearGuess {
     year: i32,
     last_month: u32,
     reference: NaiveDate,
+    /// The local UTC offset last used, for that date and hour (time zone lookups are costly).
+    offset_cache: Option<(NaiveDate, u32, FixedOffset)>,
     started: bool,
 }
 
@@ -193,6 +195,7 @@ impl YearGuess {
             last_month: now.month(),
             reference: now,
             started: false,
+            offset_cache: None,
         }
     }
 
@@ -273,7 +276,15 @@ fn parse_time<'a>(
     let naive = NaiveDate::from_ymd_opt(year, month, day)
         .or_else(|| NaiveDate::from_ymd_opt(year, month, 28))?
         .and_hms_opt(h, m, s.min(59))?;
-    let t = local_to_fixed(naive)?;
+    let date = naive.date();
+    let t = match years.offset_cache {
+        Some((d, hour, off)) if d == date && hour == h => naive.and_local_timezone(off).single()?,
+        _ => {
+            let t = local_to_fixed(naive)?;
+            years.offset_cache = Some((date, h, *t.offset()));
+            t
+        }
+    };
     Some((t, &line[16..]))
 }
 
@@ -326,6 +337,12 @@ fn parse_program(rest: &str) -> Option<(&str, Option<u32>, &str)> {
 /// Parse one line. Returns `None` for lines that are not syslog-shaped or not from a Postfix-like
 /// program (`.../daemon[pid]:`).
 pub fn parse_line(line: &str, years: &mut YearGuess) -> Option<LogLine> {
+    parse_line_with(line, years, true)
+}
+
+/// Like [`parse_line`]; `keep_text: false` leaves [`LogLine::text`] empty (whole-file reports
+/// that never show history skip sanitizing every line).
+pub fn parse_line_with(line: &str, years: &mut YearGuess, keep_text: bool) -> Option<LogLine> {
     let line = line.trim_end_matches(['\n', '\r']);
     let (time, rest) = parse_time(line, years)?;
     let mut rest = rest.trim_start();
@@ -368,7 +385,11 @@ pub fn parse_line(line: &str, years: &mut YearGuess) -> Option<LogLine> {
         pid,
         queue_id,
         kind,
-        text: Clean::new(line),
+        text: if keep_text {
+            Clean::new(line)
+        } else {
+            Clean::default()
+        },
     })
 }
 
