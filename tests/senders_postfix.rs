@@ -75,7 +75,7 @@ fn config_for(pf: &PostfixHarness) -> Config {
         senders: SendersConfig {
             smtp_host: "127.0.0.1".into(),
             smtp_port: pf.smtpd_port(),
-            mail_log: pf.log_path(),
+            mail_log: Some(pf.log_path()),
             trace_timeout_secs: 60,
             ses: false,
             ..SendersConfig::default()

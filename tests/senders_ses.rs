@@ -200,7 +200,7 @@ async fn verify_identity_through_the_pane() {
         }],
         senders: SendersConfig {
             ses_endpoint: Some(server.endpoint()),
-            mail_log: dir.path().join("no-mail.log"),
+            mail_log: Some(dir.path().join("no-mail.log")),
             ..SendersConfig::default()
         },
         ..Config::default()

@@ -130,7 +130,7 @@ pub async fn check(config: &Config, report: &mut Report) {
         report.finding("senders", Status::Unknown, "no such [[postfix]] instance");
         return;
     };
-    let log_path = cfg.mail_log.clone();
+    let log_path = cfg.log_path(config);
     let read = tokio::task::spawn_blocking(move || {
         let snap = source::read_snapshot(&inst, SystemTime::now());
         let now = Local::now();

@@ -1,14 +1,15 @@
 //! What the mail log says each sender did, and one message's path through
 //! it (the test-mail trace).
 //!
-//! The live trace of a test mail runs on the Failures pane's parser and
-//! model ([`trace_from_model`]). Per-sender outcomes come from the shared
-//! mail-log model once `Shared.mail_log` is that model (ADAPTER:
-//! [`from_shared`], [`from_model`]); until then [`activity_from_lines`]
-//! counts them from the few line shapes it needs (`from=<...>`, the
-//! `to=<...>, relay=..., dsn=..., status=...` delivery lines, `removed`),
-//! and the tests check both give the same counts. Pure text in, values out;
-//! the only file access is [`read_tail`], which only reads.
+//! The trace of a test mail runs on the Failures pane's parser and model
+//! ([`trace_from_model`]), both over the pane's own follow of the log file
+//! and over `Shared.mail_log`. Per-sender outcomes come from
+//! `Shared.mail_log` ([`from_shared`]) once the Failures pane has fed it;
+//! before that (or without that pane), [`activity_from_lines`] counts them
+//! from the few line shapes it needs (`from=<...>`, the `to=<...>,
+//! relay=..., dsn=..., status=...` delivery lines, `removed`); the tests
+//! check both give the same counts. Pure text in, values out; the only file
+//! access is [`read_tail`], which only reads.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Seek, SeekFrom};
@@ -150,16 +151,14 @@ pub struct Outcomes {
 /// Per-sender outcomes (lower-cased sender; `""` is the null sender).
 pub type SenderActivity = BTreeMap<String, Outcomes>;
 
-/// ADAPTER: per-sender outcomes from `Shared.mail_log`. On main that field
-/// is still the empty placeholder type, so this returns `None` and the pane
-/// counts from its own read of the log ([`activity_from_lines`]). When the
-/// field becomes the Failures model (`crate::mail::log::model::MailLog`),
-/// replace the body with `from_model(log, since)`.
+/// Per-sender outcomes from `Shared.mail_log` (the Failures pane's model);
+/// `None` while that model has seen no line, and the pane then counts from
+/// its own read of the log ([`activity_from_lines`]).
 pub fn from_shared(
-    _log: &crate::mail::log::MailLog,
-    _since: DateTime<Local>,
+    log: &crate::mail::log::MailLog,
+    since: DateTime<Local>,
 ) -> Option<SenderActivity> {
-    None
+    from_model(log, since)
 }
 
 /// Per-sender outcomes from the Failures pane's model, counted over its

@@ -65,9 +65,10 @@ pub struct SendersConfig {
     /// Re-read SES every this many seconds.
     #[serde(default = "default_ses_refresh")]
     pub ses_refresh_secs: u64,
-    /// The mail log read for per-sender outcomes and the test-mail trace.
-    #[serde(default = "default_log")]
-    pub mail_log: PathBuf,
+    /// The mail log read for per-sender outcomes and the test-mail trace;
+    /// default: the first `[mail_log]` file.
+    #[serde(default)]
+    pub mail_log: Option<PathBuf>,
     /// Where the test mail is submitted (the local Postfix).
     #[serde(default = "default_smtp_host")]
     pub smtp_host: String,
@@ -95,9 +96,6 @@ fn default_true() -> bool {
 fn default_ses_refresh() -> u64 {
     300
 }
-fn default_log() -> PathBuf {
-    PathBuf::from("/var/log/mail.log")
-}
 fn default_smtp_host() -> String {
     "127.0.0.1".into()
 }
@@ -117,7 +115,7 @@ impl Default for SendersConfig {
             ses_region: None,
             ses_endpoint: None,
             ses_refresh_secs: default_ses_refresh(),
-            mail_log: default_log(),
+            mail_log: None,
             smtp_host: default_smtp_host(),
             smtp_port: default_smtp_port(),
             smtp_user: None,
@@ -135,6 +133,14 @@ impl SendersConfig {
             Some(n) => config.postfix.iter().find(|i| &i.name == n),
             None => config.postfix.first(),
         }
+    }
+
+    /// The mail log file this feature reads.
+    pub fn log_path(&self, config: &Config) -> PathBuf {
+        self.mail_log
+            .clone()
+            .or_else(|| config.mail_log.files.first().cloned())
+            .unwrap_or_else(|| PathBuf::from("/var/log/mail.log"))
     }
 
     pub fn smtp_target(&self) -> SmtpTarget {
@@ -307,6 +313,7 @@ pub struct TestMail {
 #[derive(Debug)]
 pub struct SendersPane {
     config: SendersConfig,
+    log_path: PathBuf,
     instance: Option<PostfixInstance>,
     relay: Option<RelaySnapshot>,
     relay_error: Option<Clean>,
@@ -344,6 +351,7 @@ impl SendersPane {
         };
         SendersPane {
             instance: c.instance(config).cloned(),
+            log_path: c.log_path(config),
             config: c,
             relay: None,
             relay_error: None,
@@ -632,7 +640,7 @@ impl Pane for SendersPane {
                             "Over SMTP to {}:{}, then traced in {}",
                             Clean::new(&self.config.smtp_host),
                             self.config.smtp_port,
-                            Clean::new(&self.config.mail_log.display().to_string())
+                            Clean::new(&self.log_path.display().to_string())
                         ),
                     ],
                     then: vec![Effect::Senders(SendersEffect::SendTest {
@@ -775,13 +783,7 @@ impl Pane for SendersPane {
                     t.submitted = Some(r);
                 }
             }
-            SendersEvent::Trace(tr) => {
-                if let Some(t) = &mut self.test {
-                    if t.trace.as_ref().is_none_or(|x| x.queue_id == tr.queue_id) {
-                        t.trace = Some(*tr);
-                    }
-                }
-            }
+            SendersEvent::Trace(tr) => out.extend(self.set_trace(*tr)),
             SendersEvent::TraceTimeout(id) => {
                 if let Some(t) = &mut self.test {
                     if t.trace.as_ref().is_some_and(|x| x.queue_id == id) {
@@ -916,6 +918,16 @@ impl Pane for SendersPane {
 
     fn on_tick(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
         let mut out = Vec::new();
+        // the Failures pane's model may see the test mail first (journal
+        // source, or its follower is ahead of ours)
+        let from_shared = self.test.as_ref().and_then(|t| {
+            let cur = t.trace.as_ref().filter(|x| !x.done)?;
+            logscan::trace_from_model(&cx.shared.mail_log, &cur.queue_id, &t.from, &t.to)
+                .filter(|m| m.done || m.lines.len() > cur.lines.len())
+        });
+        if let Some(m) = from_shared {
+            out.extend(self.set_trace(m));
+        }
         let due = |last: Option<DateTime<Local>>, secs: u64| {
             last.is_none_or(|l| (cx.now - l).num_seconds() >= secs.max(1) as i64)
         };
@@ -942,6 +954,31 @@ impl Pane for SendersPane {
 }
 
 impl SendersPane {
+    /// A newer view of the traced test mail; a notice when it reaches its end.
+    fn set_trace(&mut self, tr: Trace) -> Vec<Effect> {
+        let Some(t) = &mut self.test else {
+            return Vec::new();
+        };
+        if t.trace.as_ref().is_some_and(|x| x.queue_id != tr.queue_id) {
+            return Vec::new();
+        }
+        let was_done = t.trace.as_ref().is_some_and(|x| x.done);
+        let notice = (tr.done && !was_done).then(|| {
+            let word = match &tr.status {
+                logscan::TraceStatus::Sent { .. } => "sent",
+                logscan::TraceStatus::Bounced { .. } => "bounced",
+                logscan::TraceStatus::Deferred { .. } => "deferred",
+                _ => "left the queue",
+            };
+            Effect::Notice(format!(
+                "test mail {} from {}: {word}",
+                tr.queue_id, tr.from
+            ))
+        });
+        t.trace = Some(tr);
+        notice.into_iter().collect()
+    }
+
     /// A test mail is on its way: open the trace panel.
     fn start_test(&mut self, from: &str, to: &str, now: DateTime<Local>) {
         self.test = Some(TestMail {
@@ -988,11 +1025,12 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
                 };
                 r.blocking_send(SourceEvent::Senders(SendersEvent::Relay(relay)));
                 let now = Local::now();
-                let activity = logscan::read_tail(&cfg.mail_log, 16 << 20)
+                let log_path = cfg.log_path(&r.config);
+                let activity = logscan::read_tail(&log_path, 16 << 20)
                     .map(|text| {
                         logscan::activity_from_lines(&text, now, now - chrono::Duration::days(1))
                     })
-                    .map_err(|e| Clean::new(&format!("{}: {e}", cfg.mail_log.display())));
+                    .map_err(|e| Clean::new(&format!("{}: {e}", log_path.display())));
                 r.blocking_send(SourceEvent::Senders(SendersEvent::Activity(activity)));
             });
         }
@@ -1061,9 +1099,8 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
 async fn test_mail_task(access: WriteAccess, from: String, to: String, r: Runner) {
     let cfg = r.config.senders.clone();
     // remember where the log ends now: the trace reads only what comes after
-    let mut offset = std::fs::metadata(&cfg.mail_log)
-        .map(|m| m.len())
-        .unwrap_or(0);
+    let log_path = cfg.log_path(&r.config);
+    let mut offset = std::fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
     send(
         &r,
         SendersEvent::TestStarted {
@@ -1091,7 +1128,7 @@ async fn test_mail_task(access: WriteAccess, from: String, to: String, r: Runner
     let mut partial = String::new();
     while tokio::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        let path = cfg.mail_log.clone();
+        let path = log_path.clone();
         let start = offset;
         let chunk = tokio::task::spawn_blocking(move || read_from(&path, start)).await;
         let Ok(Ok((bytes, new_offset))) = chunk else {
@@ -1292,6 +1329,62 @@ mod tests {
             e.iter()
                 .any(|e| matches!(e, Effect::Senders(SendersEffect::Refresh))),
             "{e:?}"
+        );
+    }
+
+    #[test]
+    fn trace_follows_the_shared_mail_log_model() {
+        use crate::mail::log::parse::{YearGuess, parse_line};
+        let mut shared = Shared::default();
+        let mut y = YearGuess::new(now().date_naive());
+        for l in include_str!("testdata/relay.log").lines() {
+            if let Some(p) = parse_line(l, &mut y) {
+                shared.mail_log.ingest(p);
+            }
+        }
+        let mut p = fed(&mut shared);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        p.on_event(
+            SendersEvent::TestStarted {
+                from: "root@localhost".into(),
+                to: "someone@example.com".into(),
+            },
+            &mut cx,
+        );
+        p.on_event(
+            SendersEvent::TestSubmitted(Ok(Submitted {
+                reply: Clean::new("250 2.0.0 Ok: queued as 40A53C8900"),
+                queue_id: Some("40A53C8900".into()),
+            })),
+            &mut cx,
+        );
+        cx.now = now() + chrono::Duration::seconds(1);
+        let e = p.on_tick(&mut cx);
+        assert!(
+            e.iter().any(|e| matches!(e, Effect::Notice(n) if n == "test mail 40A53C8900 from root@localhost: bounced")),
+            "{e:?}"
+        );
+        let t = p.test.as_ref().unwrap().trace.as_ref().unwrap();
+        assert!(t.done);
+        assert!(
+            matches!(&t.status, logscan::TraceStatus::Bounced { reason, .. } if reason.contains("not verified"))
+        );
+        // the per-sender counts now come from the shared model
+        let root = p
+            .cross_check()
+            .rows
+            .iter()
+            .find(|r| r.sender.as_str() == "root@localhost");
+        assert!(root.is_some_and(|r| r.outcomes.bounced >= 1), "{root:?}");
+        // done: the next tick changes nothing
+        assert!(
+            !p.on_tick(&mut cx)
+                .iter()
+                .any(|e| matches!(e, Effect::Notice(_)))
         );
     }
 

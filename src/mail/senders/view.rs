@@ -746,7 +746,8 @@ fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
 }
 
 /// The demo's sender setup: a Postfix configuration directory with a sender
-/// map and a password map (fake credentials), and a short mail log.
+/// map and a password map (fake credentials) routing the senders the demo
+/// mail log uses. The log itself is the Failures demo's (`[mail_log]`).
 pub(super) fn demo_files(sandbox: &std::path::Path, config: &mut Config) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = sandbox.join("postfix-senders");
@@ -757,7 +758,8 @@ pub(super) fn demo_files(sandbox: &std::path::Path, config: &mut Config) -> anyh
         dir.join("main.cf"),
         format!(
             "compatibility_level = 3.6\n\
-             myorigin = web1.example.com\n\
+             myhostname = mx1.example.com\n\
+             myorigin = $myhostname\n\
              relayhost = [email-smtp.us-east-1.amazonaws.com]:587\n\
              sender_dependent_relayhost_maps = texthash:{}\n\
              smtp_sasl_auth_enable = yes\n\
@@ -772,7 +774,9 @@ pub(super) fn demo_files(sandbox: &std::path::Path, config: &mut Config) -> anyh
         &relay,
         "# sender routes (demo)\n\
          shop@example.com      [email-smtp.us-east-1.amazonaws.com]:587\n\
-         @news.example.com     [email-smtp.us-east-1.amazonaws.com]:587\n\
+         noreply@example.com   [email-smtp.us-east-1.amazonaws.com]:587\n\
+         web@example.com       [email-smtp.us-east-1.amazonaws.com]:587\n\
+         @example.net          [email-smtp.us-east-1.amazonaws.com]:587\n\
          legacy@example.com    [smtp.old-isp.example]:465\n",
     )?;
     std::fs::write(
@@ -781,28 +785,13 @@ pub(super) fn demo_files(sandbox: &std::path::Path, config: &mut Config) -> anyh
     )?;
     // deliberately readable by others: the pane warns about it
     std::fs::set_permissions(&sasl, std::fs::Permissions::from_mode(0o644))?;
-    let log = dir.join("mail.log");
-    let now = chrono::Local::now();
-    let ts = now.format("%b %e %H:%M:%S");
-    std::fs::write(
-        &log,
-        format!(
-            "{ts} web1 postfix/qmgr[900]: 1A2B3C4D5E: from=<shop@example.com>, size=900, nrcpt=1 (queue active)\n\
-             {ts} web1 postfix/smtp[901]: 1A2B3C4D5E: to=<buyer@example.net>, relay=email-smtp.us-east-1.amazonaws.com[3.3.3.3]:587, delay=0.4, delays=0/0/0.2/0.2, dsn=2.0.0, status=sent (250 Ok 0100018f-demo)\n\
-             {ts} web1 postfix/pickup[902]: 2B3C4D5E6F: uid=0 from=<root@web1.example.com>\n\
-             {ts} web1 postfix/qmgr[900]: 2B3C4D5E6F: from=<root@web1.example.com>, size=600, nrcpt=1 (queue active)\n\
-             {ts} web1 postfix/smtp[901]: 2B3C4D5E6F: to=<admin@example.com>, relay=email-smtp.us-east-1.amazonaws.com[3.3.3.3]:587, delay=0.3, delays=0/0/0.2/0.1, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[3.3.3.3] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: root@web1.example.com (in reply to end of DATA command))\n\
-             {ts} web1 postfix/qmgr[900]: 3C4D5E6F7A: from=<billing@example.com>, size=700, nrcpt=1 (queue active)\n\
-             {ts} web1 postfix/smtp[901]: 3C4D5E6F7A: to=<client@example.org>, relay=email-smtp.us-east-1.amazonaws.com[3.3.3.3]:587, delay=0.3, delays=0/0/0.2/0.1, dsn=2.0.0, status=sent (250 Ok 0100018f-demo2)\n"
-        ),
-    )?;
     config.postfix.push(PostfixInstance {
         name: "senders-demo".into(),
         config_dir: dir.clone(),
         command_prefix: Vec::new(),
     });
     config.senders.instance = Some("senders-demo".into());
-    config.senders.mail_log = log;
+    // SES needs AWS credentials the demo does not have: said so, not faked
     config.senders.ses = false;
     // submission credentials for the test mail (fake; shown nowhere)
     config.senders.smtp_user = Some("demo-submit".into());
