@@ -443,7 +443,7 @@ pub fn trace_from_model(
 mod tests {
     use super::*;
 
-    const CORPUS: &str = include_str!("testdata/relay.log");
+    const CORPUS: &str = include_str!("../../../tests/fixtures/maillog/corpus-3.7.log");
 
     fn now() -> DateTime<Local> {
         Local.with_ymd_and_hms(2026, 11, 27, 20, 0, 0).unwrap()

@@ -1337,7 +1337,7 @@ mod tests {
         use crate::mail::log::parse::{YearGuess, parse_line};
         let mut shared = Shared::default();
         let mut y = YearGuess::new(now().date_naive());
-        for l in include_str!("testdata/relay.log").lines() {
+        for l in include_str!("../../../tests/fixtures/maillog/corpus-3.7.log").lines() {
             if let Some(p) = parse_line(l, &mut y) {
                 shared.mail_log.ingest(p);
             }
