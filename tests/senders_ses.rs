@@ -106,11 +106,11 @@ async fn replayed_get_account_sandbox_and_paged_identities() {
         (200, ses_replay::fixture("get_account_sandbox.json")),
     );
     routes.insert(
-        "GET /v2/email/identities?PageSize=100".into(),
+        r#"POST /v2/email/list-identities {"PageSize":100}"#.into(),
         (200, ses_replay::fixture("list_identities_page1.json")),
     );
     routes.insert(
-        "GET /v2/email/identities?NextToken=page-2&PageSize=100".into(),
+        r#"POST /v2/email/list-identities {"NextToken":"page-2","PageSize":100}"#.into(),
         (200, ses_replay::fixture("list_identities_page2.json")),
     );
     let server = ses_replay::ReplayServer::start(routes).await;

@@ -3,12 +3,7 @@
 //! A missing binary fails the test with a message naming it. The server is
 //! killed when the guard drops.
 //!
-//! Tests talk to moto through [`MotoServer::endpoint`], a small HTTP shim in
-//! front of it: moto 5.2 serves ListEmailIdentities only in the newer form
-//! `POST /v2/email/list-identities` (JSON body), while the SDK version in
-//! Cargo.lock sends the older `GET /v2/email/identities?PageSize=..` that SES
-//! itself still answers. The shim rewrites that one request and passes every
-//! other request through unchanged.
+//! Tests give the SDK [`MotoServer::endpoint`] as its endpoint override.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -17,7 +12,7 @@ use std::time::Duration;
 
 pub struct MotoServer {
     child: Child,
-    shim_port: u16,
+    port: u16,
     _logs: tempfile::TempDir,
 }
 
@@ -52,10 +47,9 @@ impl MotoServer {
             .stderr(std::fs::File::create(logs.path().join("err")).expect("log file"))
             .spawn()
             .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
-        let shim_port = start_shim(port);
         let mut server = MotoServer {
             child,
-            shim_port,
+            port,
             _logs: logs,
         };
         // wait until it accepts connections (or dies)
@@ -73,9 +67,9 @@ impl MotoServer {
         panic!("moto_server on port {port} did not accept connections");
     }
 
-    /// The endpoint to give the SDK (the shim in front of moto).
+    /// The endpoint to give the SDK.
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.shim_port)
+        format!("http://127.0.0.1:{}", self.port)
     }
 }
 
@@ -101,111 +95,4 @@ pub fn dummy_aws_credentials() {
             std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/opsdeck-test");
         }
     });
-}
-
-/// Rewrite `GET /v2/email/identities?..` to moto's `POST /v2/email/list-identities`.
-fn rewrite(method: &str, path_and_query: &str) -> Option<(String, String)> {
-    if method != "GET" {
-        return None;
-    }
-    let (path, query) = path_and_query
-        .split_once('?')
-        .unwrap_or((path_and_query, ""));
-    if path != "/v2/email/identities" {
-        return None;
-    }
-    let mut body = serde_json::Map::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let v = v
-            .replace("%3D", "=")
-            .replace("%2F", "/")
-            .replace("%2B", "+");
-        let value = match k {
-            "PageSize" => serde_json::Value::from(v.parse::<i64>().unwrap_or(100)),
-            _ => serde_json::Value::from(v),
-        };
-        body.insert(k.to_string(), value);
-    }
-    Some((
-        "/v2/email/list-identities".to_string(),
-        serde_json::Value::Object(body).to_string(),
-    ))
-}
-
-fn start_shim(moto_port: u16) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind shim");
-    let port = listener.local_addr().expect("shim addr").port();
-    listener.set_nonblocking(true).expect("nonblocking");
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("shim runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("shim listener");
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(
-                        move |req: hyper::Request<hyper::body::Incoming>| async move {
-                            forward(req, moto_port).await
-                        },
-                    );
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-        });
-    });
-    port
-}
-
-async fn forward(
-    req: hyper::Request<hyper::body::Incoming>,
-    moto_port: u16,
-) -> Result<hyper::Response<http_body_util::Full<bytes::Bytes>>, std::io::Error> {
-    use http_body_util::BodyExt;
-    let io_err = |e: &dyn std::fmt::Display| std::io::Error::other(e.to_string());
-    let (mut parts, body) = req.into_parts();
-    let mut body = body.collect().await.map_err(|e| io_err(&e))?.to_bytes();
-    let pq = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_default();
-    if let Some((path, json)) = rewrite(parts.method.as_str(), &pq) {
-        parts.method = hyper::Method::POST;
-        parts.uri = path.parse().map_err(|e| io_err(&e))?;
-        parts.headers.insert(
-            hyper::header::CONTENT_TYPE,
-            "application/json".parse().expect("header"),
-        );
-        body = bytes::Bytes::from(json);
-    }
-    parts
-        .headers
-        .insert(hyper::header::CONTENT_LENGTH, body.len().into());
-    let stream = tokio::net::TcpStream::connect(("127.0.0.1", moto_port)).await?;
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .map_err(|e| io_err(&e))?;
-    tokio::spawn(conn);
-    let resp = sender
-        .send_request(hyper::Request::from_parts(
-            parts,
-            http_body_util::Full::new(body),
-        ))
-        .await
-        .map_err(|e| io_err(&e))?;
-    let (parts, body) = resp.into_parts();
-    let body = body.collect().await.map_err(|e| io_err(&e))?.to_bytes();
-    Ok(hyper::Response::from_parts(
-        parts,
-        http_body_util::Full::new(body),
-    ))
 }

@@ -23,7 +23,8 @@ pub struct ReplayServer {
     task: tokio::task::JoinHandle<()>,
 }
 
-/// One canned answer: status and body, chosen by `METHOD path?query`.
+/// One canned answer: status and body, chosen by `METHOD path?query`, followed
+/// by ` BODY` (the JSON body with its keys sorted) when the request has one.
 pub type Routes = HashMap<String, (u16, String)>;
 
 pub fn fixture(name: &str) -> String {
@@ -54,7 +55,8 @@ impl ReplayServer {
                         let routes = routes.clone();
                         let reqs = reqs.clone();
                         async move {
-                            let key = format!(
+                            use http_body_util::BodyExt;
+                            let mut key = format!(
                                 "{} {}",
                                 req.method(),
                                 req.uri()
@@ -62,6 +64,21 @@ impl ReplayServer {
                                     .map(|p| p.as_str())
                                     .unwrap_or("/")
                             );
+                            let body = req
+                                .into_body()
+                                .collect()
+                                .await
+                                .map(|b| b.to_bytes())
+                                .unwrap_or_default();
+                            if !body.is_empty() {
+                                let text = serde_json::from_slice::<serde_json::Value>(&body)
+                                    .map(|v| v.to_string())
+                                    .unwrap_or_else(|_| {
+                                        String::from_utf8_lossy(&body).into_owned()
+                                    });
+                                key.push(' ');
+                                key.push_str(&text);
+                            }
                             reqs.lock().unwrap().push(key.clone());
                             let (status, body) = routes.get(&key).cloned().unwrap_or((
                                 404,
