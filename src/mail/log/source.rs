@@ -417,7 +417,7 @@ impl Wakeup {
 pub fn unavailable_message(path: &Path, err: &io::Error) -> String {
     match err.kind() {
         io::ErrorKind::NotFound => {
-            format!("{}: not found (waiting for it to appear)", path.display())
+            format!("{}: not found", path.display())
         }
         io::ErrorKind::PermissionDenied => {
             let group = std::fs::metadata(path)
@@ -571,6 +571,13 @@ pub fn run_file_source(
                   sink: &mut dyn FnMut(LogEvent) -> bool| {
         let now = match res {
             Ok(()) => SourceState::Following,
+            Err(super::LogError::Io {
+                source: err,
+                message,
+                ..
+            }) if err.kind() == io::ErrorKind::NotFound => SourceState::Unavailable(format!(
+                "{message}: waiting for it to appear (no rsyslog? use Postfix's maillog_file, or source = \"journal\" in [mail_log])"
+            )),
             Err(e) => SourceState::Unavailable(e.to_string()),
         };
         if state.as_ref() != Some(&now) {

@@ -681,7 +681,7 @@ mod tests {
         );
         assert_eq!(
             r.errors,
-            vec!["/nonexistent/mail.log: not found (waiting for it to appear)".to_string()]
+            vec!["/nonexistent/mail.log: not found".to_string()]
         );
     }
 
