@@ -406,9 +406,9 @@ pub fn build(
     let mut errors = Vec::new();
     let max_line = super::parse::MAX_LINE;
     for f in files {
-        let mut each = |l: String| {
+        let mut each = |l: &str| {
             lines += 1;
-            let Some(p) = parse_line_with(&l, &mut years, false) else {
+            let Some(p) = parse_line_with(l, &mut years, false) else {
                 unparsed += 1;
                 return;
             };
