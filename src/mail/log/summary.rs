@@ -392,8 +392,8 @@ pub fn build(
     let limits = Limits {
         outcomes: 0,
         lines_per_message: 0,
-        finished: 5_000,
-        live: 20_000,
+        finished: 2_000,
+        live: 10_000,
         warnings: 0,
         ..Limits::default()
     };
