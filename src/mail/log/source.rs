@@ -351,7 +351,7 @@ pub fn read_lines_from(
     let mut buf = vec![0u8; cap];
     let (mut start, mut end) = (0usize, 0usize);
     let mut discarding = false;
-    let mut emit = |line: &[u8], each: &mut dyn FnMut(&str)| {
+    let emit = |line: &[u8], each: &mut dyn FnMut(&str)| {
         if line.len() > max_line {
             each(&cut_line(&line[..max_line], max_line));
         } else {
