@@ -267,6 +267,8 @@ pub struct MailLog {
     limits: Limits,
     messages: HashMap<QueueId, Message>,
     finished: VecDeque<(QueueId, u64)>,
+    /// Every message in creation order, for evicting the oldest when over the cap.
+    created: VecDeque<(QueueId, u64)>,
     outcomes: VecDeque<Outcome>,
     warnings: VecDeque<Warning>,
     next_seq: u64,
@@ -295,6 +297,7 @@ impl MailLog {
             limits,
             messages: HashMap::new(),
             finished: VecDeque::new(),
+            created: VecDeque::new(),
             outcomes: VecDeque::new(),
             warnings: VecDeque::new(),
             next_seq: 1,
@@ -475,6 +478,7 @@ impl MailLog {
         if start_new {
             let generation = self.next_generation;
             self.next_generation += 1;
+            self.created.push_back((id.clone(), generation));
             if let Some(old) = self
                 .messages
                 .insert(id.clone(), Message::new(id.clone(), generation, time))
@@ -672,11 +676,12 @@ impl MailLog {
             let n = self
                 .messages
                 .entry(new_id.clone())
-                .or_insert_with(|| Message::new(new_id, generation, time));
+                .or_insert_with(|| Message::new(new_id.clone(), generation, time));
+            n.bounce_of = Some(id.clone());
             if n.generation == generation {
                 self.next_generation += 1;
+                self.created.push_back((new_id, generation));
             }
-            n.bounce_of = Some(id.clone());
         }
         if let Some(orig) = link_requeue {
             if let Some(o) = self.messages.get_mut(&orig) {
@@ -699,8 +704,10 @@ impl MailLog {
             self.push_outcome(o, &mut res);
         }
         self.since_sweep += 1;
-        if self.since_sweep >= 4096 || self.messages.len() > self.limits.live + self.limits.finished
-        {
+        if self.messages.len() > self.limits.live + self.limits.finished {
+            self.evict_oldest();
+        }
+        if self.since_sweep >= 65_536 {
             self.sweep();
         }
         res
@@ -767,22 +774,29 @@ impl MailLog {
         let Some(latest) = self.latest else { return };
         let cutoff = latest - self.limits.stale_after;
         self.messages.retain(|_, m| m.last >= cutoff);
+        let messages = &self.messages;
+        let alive = |(id, g): &(QueueId, u64)| messages.get(id).is_some_and(|m| m.generation == *g);
+        self.finished.retain(alive);
+        self.created.retain(alive);
+    }
+
+    /// Over the cap: drop the oldest messages by creation (a tenth of the cap at once).
+    fn evict_oldest(&mut self) {
         let cap = self.limits.live + self.limits.finished;
-        if self.messages.len() > cap {
-            let mut by_age: Vec<(DateTime<FixedOffset>, QueueId)> = self
-                .messages
-                .values()
-                .map(|m| (m.last, m.id.clone()))
-                .collect();
-            by_age.sort();
-            let excess = self.messages.len() - cap * 9 / 10;
-            for (_, id) in by_age.into_iter().take(excess) {
+        let target = cap - cap / 10;
+        while self.messages.len() > target {
+            let Some((id, g)) = self.created.pop_front() else {
+                break;
+            };
+            if self.messages.get(&id).is_some_and(|m| m.generation == g) {
                 self.messages.remove(&id);
             }
         }
-        let messages = &self.messages;
-        self.finished
-            .retain(|(id, g)| messages.get(id).is_some_and(|m| m.generation == *g));
+        if self.created.len() > 2 * cap.max(1024) {
+            let messages = &self.messages;
+            self.created
+                .retain(|(id, g)| messages.get(id).is_some_and(|m| m.generation == *g));
+        }
     }
 }
 

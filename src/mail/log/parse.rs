@@ -340,8 +340,8 @@ pub fn parse_line(line: &str, years: &mut YearGuess) -> Option<LogLine> {
     parse_line_with(line, years, true)
 }
 
-/// Like [`parse_line`]; `keep_text: false` leaves [`LogLine::text`] empty (whole-file reports
-/// that never show history skip sanitizing every line).
+/// Like [`parse_line`]; `keep_text: false` leaves `text`, `host`, `program` and `daemon` empty
+/// (whole-file reports that never show them skip sanitizing every line).
 pub fn parse_line_with(line: &str, years: &mut YearGuess, keep_text: bool) -> Option<LogLine> {
     let line = line.trim_end_matches(['\n', '\r']);
     let (time, rest) = parse_time(line, years)?;
@@ -379,9 +379,21 @@ pub fn parse_line_with(line: &str, years: &mut YearGuess, keep_text: bool) -> Op
     let kind = classify_body(daemon, queue_id.is_some(), body);
     Some(LogLine {
         time,
-        host: Clean::new(host),
-        program: Clean::new(program),
-        daemon: Clean::new(daemon),
+        host: if keep_text {
+            Clean::new(host)
+        } else {
+            Clean::default()
+        },
+        program: if keep_text {
+            Clean::new(program)
+        } else {
+            Clean::default()
+        },
+        daemon: if keep_text {
+            Clean::new(daemon)
+        } else {
+            Clean::default()
+        },
         pid,
         queue_id,
         kind,

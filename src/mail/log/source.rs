@@ -329,7 +329,7 @@ pub fn read_lines(
     path: &Path,
     limit: u64,
     max_line: usize,
-    mut each: impl FnMut(String),
+    mut each: impl FnMut(&str),
 ) -> Result<(), LogError> {
     let f = File::open(path).map_err(|e| LogError::io(path, e))?;
     let mut r: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
@@ -340,30 +340,58 @@ pub fn read_lines(
     read_lines_from(&mut r, max_line, &mut each).map_err(|e| LogError::io(path, e))
 }
 
-/// Lines of any reader (stdin for `summary -`).
+/// Lines of any reader (stdin for `summary -`), without a copy per line when they are valid
+/// UTF-8. A line over `max_line` bytes is cut and marked; a last line without newline counts.
 pub fn read_lines_from(
     r: &mut dyn Read,
     max_line: usize,
-    each: &mut dyn FnMut(String),
+    each: &mut dyn FnMut(&str),
 ) -> io::Result<()> {
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut partial = Vec::new();
+    let cap = (256 * 1024).max(max_line + 1);
+    let mut buf = vec![0u8; cap];
+    let (mut start, mut end) = (0usize, 0usize);
     let mut discarding = false;
-    let mut out = Vec::new();
+    let emit = |line: &[u8], each: &mut dyn FnMut(&str)| {
+        if line.len() > max_line {
+            each(&cut_line(&line[..max_line], max_line));
+        } else {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            each(&String::from_utf8_lossy(line));
+        }
+    };
     loop {
-        let n = match r.read(&mut buf) {
+        while let Some(i) = memchr::memchr(b'\n', &buf[start..end]) {
+            let line = &buf[start..start + i];
+            start += i + 1;
+            if discarding {
+                discarding = false;
+            } else {
+                emit(line, each);
+            }
+        }
+        if start > 0 {
+            buf.copy_within(start..end, 0);
+            end -= start;
+            start = 0;
+        }
+        if end == buf.len() {
+            // a line longer than the buffer: keep its start, skip the rest
+            if !discarding {
+                emit(&buf[..end], each);
+                discarding = true;
+            }
+            end = 0;
+        }
+        let n = match r.read(&mut buf[end..]) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        split_lines(&buf[..n], &mut partial, &mut discarding, max_line, &mut out);
-        for l in out.drain(..) {
-            each(l);
-        }
+        end += n;
     }
-    if !partial.is_empty() && !discarding {
-        each(lossy_line(&partial));
+    if end > start && !discarding {
+        emit(&buf[start..end], each);
     }
     Ok(())
 }
@@ -417,7 +445,7 @@ impl Wakeup {
 pub fn unavailable_message(path: &Path, err: &io::Error) -> String {
     match err.kind() {
         io::ErrorKind::NotFound => {
-            format!("{}: not found (waiting for it to appear)", path.display())
+            format!("{}: not found", path.display())
         }
         io::ErrorKind::PermissionDenied => {
             let group = std::fs::metadata(path)
@@ -529,7 +557,7 @@ pub fn backfill(
             if !go_on {
                 return;
             }
-            raw.push(l);
+            raw.push(l.to_string());
             pending += 1;
             if pending >= BATCH {
                 pending = 0;
@@ -571,6 +599,13 @@ pub fn run_file_source(
                   sink: &mut dyn FnMut(LogEvent) -> bool| {
         let now = match res {
             Ok(()) => SourceState::Following,
+            Err(super::LogError::Io {
+                source: err,
+                message,
+                ..
+            }) if err.kind() == io::ErrorKind::NotFound => SourceState::Unavailable(format!(
+                "{message}: waiting for it to appear (no rsyslog? use Postfix's maillog_file, or source = \"journal\" in [mail_log])"
+            )),
             Err(e) => SourceState::Unavailable(e.to_string()),
         };
         if state.as_ref() != Some(&now) {
@@ -750,6 +785,24 @@ mod tests {
         let out = lines(&[&one], 128);
         assert_eq!(out.len(), 2);
         assert!(out[0].contains("line cut"));
+    }
+
+    fn read_all(data: &[u8], max: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        read_lines_from(&mut &data[..], max, &mut |l: &str| out.push(l.to_string())).unwrap();
+        out
+    }
+
+    #[test]
+    fn whole_reader_lines_match_the_splitter() {
+        assert_eq!(read_all(b"a\r\nb\nc", 100), vec!["a", "b", "c"]);
+        let mut big = vec![b'y'; 600 * 1024];
+        big.extend_from_slice(b"\nafter\n");
+        let out = read_all(&big, 1000);
+        assert_eq!(out.len(), 2);
+        assert!(out[0].ends_with("[line cut at 1000 bytes]") && out[0].starts_with("yyyy"));
+        assert_eq!(out[1], "after");
+        assert_eq!(read_all(b"x\xff\n", 100), vec!["x\u{fffd}"]);
     }
 
     #[test]
