@@ -32,6 +32,10 @@ pub fn sanitize_bytes(b: &[u8]) -> String {
 /// Make outside text safe to draw, keeping at most `max_chars` visible
 /// characters (escapes count by their visible length).
 pub fn sanitize_capped(s: &str, max_chars: usize) -> String {
+    // Fast path: short printable ASCII (most log fields) needs no change.
+    if s.len() <= max_chars && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len().min(max_chars + 16));
     let mut col = 0usize;
     let mut rest = s.chars();

@@ -1,0 +1,406 @@
+//! The read-only proof: the full dashboard in read-only mode over a real
+//! Postfix instance, a real git repository with a remote, the SES API
+//! emulator and the probe's echo listener. Every key is pressed in every
+//! pane, then long random key sequences, with recording shims in front of
+//! `postsuper`, `postqueue`, `postmap`, `postfix`, `postcat`, `postconf`,
+//! `postkick`, `git` and `sendmail` on the PATH. Afterwards: no mutating call
+//! was recorded, the queue is unchanged, the repository's files and refs are
+//! byte-identical, no SMTP connection was made, no SES identity was created.
+
+mod support;
+#[path = "support/moto.rs"]
+mod moto;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::postfix::{PostfixHarness, PostfixOptions, free_port};
+use support::ses_smtp::{SesOptions, SesSmtp};
+
+/// Programs that get a recording shim, and where the real one lives.
+const SHIMMED: &[(&str, &str)] = &[
+    ("postsuper", "/usr/sbin/postsuper"),
+    ("postqueue", "/usr/sbin/postqueue"),
+    ("postmap", "/usr/sbin/postmap"),
+    ("postfix", "/usr/sbin/postfix"),
+    ("postcat", "/usr/sbin/postcat"),
+    ("postconf", "/usr/sbin/postconf"),
+    ("postkick", "/usr/sbin/postkick"),
+    ("sendmail", "/usr/sbin/sendmail"),
+    ("git", "/usr/bin/git"),
+];
+
+fn write_shims(dir: &Path, log: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, real) in SHIMMED {
+        let p = dir.join(name);
+        std::fs::write(
+            &p,
+            format!("#!/bin/sh\nprintf '%s\\n' \"{name} $*\" >> '{}'\nexec {real} \"$@\"\n", log.display()),
+        )
+        .unwrap();
+        Command::new("chmod").arg("755").arg(&p).status().unwrap();
+    }
+}
+
+/// Is this recorded call one that only reads?
+fn is_read_only_call(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let (prog, args) = (words[0], &words[1..]);
+    let has = |f: &str| args.contains(&f);
+    match prog {
+        "postqueue" => (has("-j") || has("-p")) && !has("-f") && !has("-i") && !has("-s"),
+        "postcat" => true,
+        "postconf" => !args.iter().any(|a| {
+            a.starts_with("-e") || a.starts_with("-X") || a.starts_with("-#") || a.contains('=')
+        }),
+        "postmap" => has("-q") || has("-s"),
+        "postfix" => has("status") || has("check"),
+        "git" => matches!(
+            args.first().copied(),
+            Some("status" | "log" | "rev-parse" | "show" | "diff" | "describe" | "cat-file" | "ls-files" | "for-each-ref")
+        ),
+        _ => false, // postsuper, postkick, sendmail: always a change
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("/usr/bin/git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Dev")
+        .env("GIT_AUTHOR_EMAIL", "dev@example.com")
+        .env("GIT_COMMITTER_NAME", "Dev")
+        .env("GIT_COMMITTER_EMAIL", "dev@example.com")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A deploy checkout with history, a bare remote, and a newer commit on the
+/// remote that a fetch and a checkout would bring in.
+fn make_repos(root: &Path) -> PathBuf {
+    let remote = root.join("remote.git");
+    let site = root.join("site");
+    let other = root.join("other");
+    Command::new("/usr/bin/git").args(["init", "-q", "--bare", "-b", "main"]).arg(&remote).status().unwrap();
+    Command::new("/usr/bin/git").args(["init", "-q", "-b", "main"]).arg(&site).status().unwrap();
+    for (i, msg) in ["first page", "add style", "fix \u{1b}[31mlink"].iter().enumerate() {
+        std::fs::write(site.join("index.html"), format!("<p>v{i}</p>\n")).unwrap();
+        git(&site, &["add", "-A"]);
+        git(&site, &["commit", "-q", "-m", msg]);
+    }
+    git(&site, &["tag", "v1"]);
+    git(&site, &["remote", "add", "origin", &format!("file://{}", remote.display())]);
+    git(&site, &["push", "-q", "-u", "origin", "main", "--tags"]);
+    git(&site, &["checkout", "-q", "--detach", "HEAD~1"]);
+    std::fs::write(site.join("local-note.txt"), "not committed\n").unwrap();
+    Command::new("/usr/bin/git").args(["clone", "-q"]).arg(&remote).arg(&other).status().unwrap();
+    std::fs::write(other.join("new.html"), "<p>new</p>\n").unwrap();
+    git(&other, &["add", "-A"]);
+    git(&other, &["commit", "-q", "-m", "newer on the remote"]);
+    git(&other, &["push", "-q", "origin", "main"]);
+    site
+}
+
+/// Every file under `dir` (including `.git`) with its bytes.
+fn tree_bytes(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let t = e.file_type().unwrap();
+            if t.is_dir() {
+                stack.push(e.path());
+            } else if t.is_file() {
+                out.insert(e.path().strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(e.path()).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn queue_ids(pf: &PostfixHarness) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = pf
+        .postqueue_json()
+        .iter()
+        .map(|m| (m["queue_id"].as_str().unwrap().to_string(), m["queue_name"].as_str().unwrap().to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
+struct Tmux(String);
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux").arg("-L").arg(&self.0).args(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+    fn capture(&self) -> String {
+        self.run(&["capture-pane", "-p"])
+    }
+    fn key(&self, k: &str) {
+        if k.chars().count() == 1 {
+            self.run(&["send-keys", "-l", k]);
+        } else {
+            self.run(&["send-keys", k]);
+        }
+    }
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let s = self.capture();
+            if pred(&s) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}:\n{s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.0, "kill-server"]).status();
+    }
+}
+
+/// Every key a person could press (minus q, Ctrl-C and Ctrl-Z, which end or
+/// stop the session and are pressed deliberately at the end).
+fn every_key() -> Vec<String> {
+    let mut keys: Vec<String> = (0x21u8..0x7f)
+        .map(|b| (b as char).to_string())
+        .filter(|k| k != "q")
+        .collect();
+    for k in [
+        "Space", "Enter", "Escape", "Tab", "BTab", "Up", "Down", "Left", "Right", "PageUp", "PageDown", "Home",
+        "End", "BSpace", "DC", "IC", "F1", "F2", "F5", "F10",
+    ] {
+        keys.push(k.to_string());
+    }
+    for c in 'a'..='z' {
+        if c != 'c' && c != 'z' {
+            keys.push(format!("C-{c}"));
+        }
+    }
+    keys.push("M-x".into());
+    keys
+}
+
+#[test]
+fn read_only_dashboard_changes_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["app@example.com".into()],
+        ..SesOptions::default()
+    });
+    // Mail stays queued: the smtp transport is deferred, nothing is tried.
+    let pf = PostfixHarness::start(PostfixOptions::relaying_to(&ses).main_cf("defer_transports", "smtp"));
+    pf.submit("app@example.com", "a@example.net", "Subject: one\n\nbody\n");
+    pf.submit("app@example.com", "b@example.net", "Subject: two\n\nbody\n");
+    pf.submit("news@example.com", "c@example.net", "Subject: three\n\nbody\n");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while queue_ids(&pf).len() < 3 {
+        assert!(Instant::now() < deadline, "mail did not reach the queue");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Hold one, so that release would be a possible (forbidden) action.
+    let held = queue_ids(&pf)[0].0.clone();
+    let mut c = pf.command("postsuper");
+    c.args(["-h", &held]);
+    assert!(c.status().unwrap().success());
+    std::thread::sleep(Duration::from_millis(500));
+    let queue_before = queue_ids(&pf);
+    assert!(queue_before.iter().any(|(id, q)| *id == held && q == "hold"));
+
+    moto::dummy_aws_credentials();
+    let moto = moto::MotoServer::start();
+    let site = make_repos(root.path());
+    let repo_before = tree_bytes(&site);
+
+    let shim_dir = root.path().join("shims");
+    let calls = root.path().join("calls.log");
+    std::fs::write(&calls, "").unwrap();
+    write_shims(&shim_dir, &calls);
+
+    let echo_port = free_port();
+    let log_before = pf.log();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[[postfix]]
+name = "test"
+config_dir = "{etc}"
+
+[mail_log]
+files = ["{log}"]
+backfill_hours = 1
+
+[senders]
+ses = true
+ses_region = "us-east-1"
+ses_endpoint = "{moto}"
+smtp_port = {smtpd}
+test_recipient = "ops@example.com"
+
+[[deploy]]
+name = "site"
+path = "{site}"
+branch = "main"
+post_deploy = "touch {root}/hook-ran"
+
+[probe]
+interval_secs = 5
+
+[probe.echo]
+listen = "127.0.0.1:{echo}"
+
+[[probe.targets]]
+name = "echo"
+url = "http://127.0.0.1:{echo}/"
+"#,
+            etc = pf.config_dir().display(),
+            log = pf.log_path().display(),
+            moto = moto.endpoint(),
+            smtpd = pf.smtpd_port(),
+            site = site.display(),
+            root = root.path().display(),
+            echo = echo_port,
+        ),
+    )
+    .unwrap();
+
+    let tmux = Tmux(format!("opsdeck-readonly-{}", std::process::id()));
+    let path = format!("{}:/usr/local/bin:/usr/bin:/bin", shim_dir.display());
+    let cmd = format!(
+        "env PATH='{path}' HOME='{h}' XDG_STATE_HOME='{h}' TERM=xterm-256color AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true {bin} --read-only --config '{cfg}'; echo EXIT=$?; sleep 600",
+        h = root.path().display(),
+        bin = env!("CARGO_BIN_EXE_opsdeck"),
+        cfg = config.display(),
+    );
+    let st = Command::new("tmux")
+        .args(["-L", &tmux.0, "-f", "/dev/null", "new-session", "-d", "-x", "160", "-y", "48", &cmd])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let s = tmux.wait_for("the dashboard", |s| s.contains("┌ Queue") && s.contains("┌ Probe"));
+    assert!(s.lines().any(|l| l.starts_with(" RO ")), "RO badge:\n{s}");
+    // Let the sources do their first reads (queue, git status, SES, probe).
+    tmux.wait_for("the queue listing", |s| s.contains(&held));
+
+    let keys = every_key();
+    for pane in ["1", "2", "3", "4", "5"] {
+        tmux.key(pane);
+        for k in &keys {
+            tmux.key(pane); // back to this pane: digits and Tab move away
+            tmux.key("Enter"); // open detail where there is one
+            tmux.key(k);
+            tmux.key("y"); // would confirm a dialog, if one had opened
+            tmux.key("Escape");
+        }
+    }
+    // Random sequences, from a fixed seed so a failure can be replayed.
+    let mut seed: u64 = 0x5eed_0f_0bad_cafe;
+    for _ in 0..1500 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let k = &keys[(seed >> 33) as usize % keys.len()];
+        tmux.key(k);
+    }
+    tmux.key("Escape");
+    tmux.key("Escape");
+    let s = tmux.capture();
+    assert!(!s.contains("EXIT="), "the dashboard died during the key storm:\n{s}");
+    assert!(s.lines().any(|l| l.starts_with(" RO ")), "RO badge still shown:\n{s}");
+    tmux.key("q");
+    // q may first close an overlay or the filter prompt; press until it exits.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let s = tmux.capture();
+        if s.contains("EXIT=") {
+            assert!(s.contains("EXIT=0"), "{s}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not exit:\n{s}");
+        tmux.key("Escape");
+        tmux.key("q");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    // 1. No mutating call, and the shims did see the reads.
+    let recorded = std::fs::read_to_string(&calls).unwrap();
+    let mutating: Vec<&str> = recorded.lines().filter(|l| !is_read_only_call(l)).collect();
+    assert!(mutating.is_empty(), "mutating calls in read-only mode: {mutating:#?}");
+    assert!(
+        recorded.lines().any(|l| l.starts_with("postqueue") && l.contains("-j")),
+        "the shims were not used (no postqueue -j recorded):\n{recorded}"
+    );
+    // 2. The queue is unchanged.
+    assert_eq!(queue_ids(&pf), queue_before, "the queue changed");
+    // 3. The repository's files and refs are byte-identical; no hook ran.
+    let repo_after = tree_bytes(&site);
+    let changed: Vec<&PathBuf> = repo_before
+        .keys()
+        .chain(repo_after.keys())
+        .filter(|k| repo_before.get(*k) != repo_after.get(*k))
+        .collect();
+    assert!(changed.is_empty(), "repository files changed: {changed:?}");
+    assert!(!root.path().join("hook-ran").exists(), "the post-deploy hook ran");
+    // 4. No SMTP connection to the local Postfix, nothing reached the relay.
+    let log_after = pf.log();
+    let new_lines = &log_after[log_before.len().min(log_after.len())..];
+    assert!(
+        !new_lines.lines().any(|l| l.contains("smtpd[") && l.contains("connect from")),
+        "an SMTP connection was made:\n{new_lines}"
+    );
+    assert!(ses.received().is_empty(), "mail reached the SES endpoint");
+    // 5. No SES identity was created.
+    assert!(ses_identities(&moto.endpoint()).is_empty(), "an SES identity was created");
+}
+
+fn ses_identities(endpoint: &str) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .load()
+            .await;
+        let client = aws_sdk_sesv2::Client::new(&conf);
+        let out = client.list_email_identities().send().await.expect("ListEmailIdentities on moto");
+        out.email_identities()
+            .iter()
+            .filter_map(|i| i.identity_name().map(str::to_string))
+            .collect()
+    })
+}
+
+#[test]
+fn the_allowlist_itself_can_fail() {
+    // The proof above is only as good as this classification.
+    for ok in ["postqueue -c /x -j", "postcat -c /x -q ABC", "postconf -c /x -h mail_version", "postmap -q a hash:/x", "git status"] {
+        assert!(is_read_only_call(ok), "{ok}");
+    }
+    for bad in [
+        "postsuper -c /x -d -",
+        "postqueue -c /x -f",
+        "postqueue -c /x -i ABCDEF",
+        "postmap hash:/etc/postfix/sender_relay",
+        "postfix -c /x reload",
+        "postconf -e relayhost=x",
+        "sendmail -t",
+        "postkick public qmgr I",
+        "git fetch origin",
+        "git checkout v1",
+        "git stash",
+    ] {
+        assert!(!is_read_only_call(bad), "{bad}");
+    }
+}
