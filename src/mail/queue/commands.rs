@@ -172,6 +172,13 @@ pub fn op_commands(inst: &PostfixInstance, op: QueueOp, ids: &[QueueId]) -> Vec<
     }
 }
 
+/// `postkick public pickup W`: wake pickup to read the maildrop now.
+pub fn wake_pickup(inst: &PostfixInstance) -> CommandSpec {
+    let mut argv = base(inst, "postkick");
+    argv.extend(["public", "pickup", "W"].map(OsString::from));
+    CommandSpec { argv, stdin: None }
+}
+
 /// `postqueue -f`.
 pub fn flush_command(inst: &PostfixInstance) -> CommandSpec {
     let mut argv = base(inst, "postqueue");
@@ -222,7 +229,8 @@ pub async fn run(spec: &CommandSpec, max_stdout: usize) -> Result<Captured, Queu
         let mut buf = Vec::new();
         let mut cut = false;
         if let Some(o) = out.as_mut() {
-            let mut chunk = [0u8; 64 * 1024];
+            // On the heap: a future holding a large array overflows small stacks.
+            let mut chunk = vec![0u8; 64 * 1024];
             loop {
                 match o.read(&mut chunk).await {
                     Ok(0) | Err(_) => break,
@@ -329,7 +337,9 @@ pub fn postsuper_count(stderr: &str) -> Option<u64> {
     stderr.lines().rev().find_map(|l| {
         let l = l.strip_prefix("postsuper: ").unwrap_or(l);
         let (_, rest) = l.rsplit_once(": ")?;
-        let n = rest.strip_suffix(" messages").or_else(|| rest.strip_suffix(" message"))?;
+        let n = rest
+            .strip_suffix(" messages")
+            .or_else(|| rest.strip_suffix(" message"))?;
         n.trim().parse().ok()
     })
 }
@@ -358,15 +368,29 @@ pub async fn apply(
         if op != QueueOp::DeliverNow {
             outcome.done = postsuper_count(&text);
         }
-        outcome
-            .lines
-            .extend(text.lines().filter(|l| !l.trim().is_empty()).map(|l| Clean::capped(l, 300)));
+        outcome.lines.extend(
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| Clean::capped(l, 300)),
+        );
+    }
+    if op == QueueOp::Requeue {
+        // Requeued mail waits in maildrop until pickup next wakes (up to a
+        // minute): wake it now so the new ids show at once. Best effort.
+        if let Err(e) = run(&wake_pickup(inst), 4096).await {
+            outcome
+                .lines
+                .push(Clean::new(&format!("could not wake pickup: {e}")));
+        }
     }
     Ok(outcome)
 }
 
 /// `postqueue -f`: try every deferred message now.
-pub async fn flush(_access: &WriteAccess, inst: &PostfixInstance) -> Result<Vec<Clean>, QueueError> {
+pub async fn flush(
+    _access: &WriteAccess,
+    inst: &PostfixInstance,
+) -> Result<Vec<Clean>, QueueError> {
     let c = run(&flush_command(inst), 64 * 1024).await?;
     Ok(String::from_utf8_lossy(&c.stderr)
         .lines()
@@ -417,7 +441,10 @@ mod tests {
     }
 
     fn words(spec: &CommandSpec) -> Vec<String> {
-        spec.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect()
+        spec.argv
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
     }
 
     #[test]
@@ -426,13 +453,28 @@ mod tests {
             QueueId::parse("A1B2C3").unwrap(),
             QueueId::parse("3yjZvb4Q4PzJ4k").unwrap(),
         ];
-        let specs = op_commands(&inst("/etc/postfix-out", &["sudo", "-n"]), QueueOp::Delete, &ids);
+        let specs = op_commands(
+            &inst("/etc/postfix-out", &["sudo", "-n"]),
+            QueueOp::Delete,
+            &ids,
+        );
         assert_eq!(specs.len(), 1);
         assert_eq!(
             words(&specs[0]),
-            ["sudo", "-n", "postsuper", "-c", "/etc/postfix-out", "-d", "-"]
+            [
+                "sudo",
+                "-n",
+                "postsuper",
+                "-c",
+                "/etc/postfix-out",
+                "-d",
+                "-"
+            ]
         );
-        assert_eq!(specs[0].stdin.as_deref(), Some(&b"A1B2C3\n3yjZvb4Q4PzJ4k\n"[..]));
+        assert_eq!(
+            specs[0].stdin.as_deref(),
+            Some(&b"A1B2C3\n3yjZvb4Q4PzJ4k\n"[..])
+        );
         for (op, flag) in [
             (QueueOp::Hold, "-h"),
             (QueueOp::Release, "-H"),
@@ -446,7 +488,10 @@ mod tests {
 
     #[test]
     fn deliver_now_is_one_postqueue_per_id() {
-        let ids = vec![QueueId::parse("A1B2C3").unwrap(), QueueId::parse("D4E5F6").unwrap()];
+        let ids = vec![
+            QueueId::parse("A1B2C3").unwrap(),
+            QueueId::parse("D4E5F6").unwrap(),
+        ];
         let specs = op_commands(&inst("/etc/postfix", &[]), QueueOp::DeliverNow, &ids);
         assert_eq!(words(&specs[0]), ["postqueue", "-i", "A1B2C3"]);
         assert_eq!(words(&specs[1]), ["postqueue", "-i", "D4E5F6"]);
@@ -459,16 +504,28 @@ mod tests {
         assert_eq!(words(&list(&i, None)), ["postqueue", "-c", "/srv/pf", "-j"]);
         let demo = ["cat".to_string(), "/tmp/q.jsonl".to_string()];
         assert_eq!(words(&list(&i, Some(&demo))), ["cat", "/tmp/q.jsonl"]);
-        assert_eq!(words(&version(&i)), ["postconf", "-c", "/srv/pf", "-h", "mail_version"]);
+        assert_eq!(
+            words(&version(&i)),
+            ["postconf", "-c", "/srv/pf", "-h", "mail_version"]
+        );
         let id = QueueId::parse("A1B2C3").unwrap();
-        assert_eq!(words(&postcat(&i, &id, Part::Headers)), ["postcat", "-c", "/srv/pf", "-q", "-h", "A1B2C3"]);
-        assert_eq!(words(&flush_command(&inst("/etc/postfix", &[]))), ["postqueue", "-f"]);
+        assert_eq!(
+            words(&postcat(&i, &id, Part::Headers)),
+            ["postcat", "-c", "/srv/pf", "-q", "-h", "A1B2C3"]
+        );
+        assert_eq!(
+            words(&flush_command(&inst("/etc/postfix", &[]))),
+            ["postqueue", "-f"]
+        );
     }
 
     #[test]
     fn postsuper_counts() {
         let table = [
-            ("postsuper: A1B2C3: removed\npostsuper: Deleted: 1 message\n", Some(1)),
+            (
+                "postsuper: A1B2C3: removed\npostsuper: Deleted: 1 message\n",
+                Some(1),
+            ),
             ("postsuper: Deleted: 0 messages\n", Some(0)),
             ("postsuper: Placed on hold: 3 messages\n", Some(3)),
             ("postsuper: Released from hold: 2 messages\n", Some(2)),
@@ -483,9 +540,22 @@ mod tests {
 
     #[test]
     fn outcome_summaries() {
-        let o = Outcome { op: QueueOp::Delete, asked: 3, done: Some(1), lines: vec![] };
-        assert_eq!(o.summary(), "delete: 1 of 3 messages (the others had left that queue or the queue)");
-        let o = Outcome { op: QueueOp::Hold, asked: 1, done: Some(1), lines: vec![] };
+        let o = Outcome {
+            op: QueueOp::Delete,
+            asked: 3,
+            done: Some(1),
+            lines: vec![],
+        };
+        assert_eq!(
+            o.summary(),
+            "delete: 1 of 3 messages (the others had left that queue or the queue)"
+        );
+        let o = Outcome {
+            op: QueueOp::Hold,
+            asked: 1,
+            done: Some(1),
+            lines: vec![],
+        };
         assert_eq!(o.summary(), "hold: done for 1 message");
     }
 
@@ -494,14 +564,21 @@ mod tests {
         assert!(MailVersion::parse("3.7.11").unwrap().has_force_expire());
         assert!(MailVersion::parse("3.5.0").unwrap().has_force_expire());
         assert!(!MailVersion::parse("3.4.14").unwrap().has_force_expire());
-        assert!(MailVersion::parse("3.10-20240101").unwrap().has_force_expire());
+        assert!(
+            MailVersion::parse("3.10-20240101")
+                .unwrap()
+                .has_force_expire()
+        );
         assert!(!MailVersion::parse("2.11.3").unwrap().has_force_expire());
         assert!(MailVersion::parse("garbage").is_none());
     }
 
     #[tokio::test]
     async fn run_reports_missing_program_and_exit_codes() {
-        let spec = CommandSpec { argv: vec!["/nonexistent/postqueue".into(), "-j".into()], stdin: None };
+        let spec = CommandSpec {
+            argv: vec!["/nonexistent/postqueue".into(), "-j".into()],
+            stdin: None,
+        };
         let e = run(&spec, 100).await.unwrap_err();
         assert!(matches!(e, QueueError::NotFound { .. }), "{e}");
         let spec = CommandSpec {
@@ -514,10 +591,16 @@ mod tests {
 
     #[tokio::test]
     async fn run_bounds_stdout_and_feeds_stdin() {
-        let spec = CommandSpec { argv: vec!["cat".into()], stdin: Some(b"A1B2C3\n".to_vec()) };
+        let spec = CommandSpec {
+            argv: vec!["cat".into()],
+            stdin: Some(b"A1B2C3\n".to_vec()),
+        };
         let c = run(&spec, 100).await.unwrap();
         assert_eq!(c.stdout, b"A1B2C3\n");
-        let spec = CommandSpec { argv: vec!["yes".into()], stdin: None };
+        let spec = CommandSpec {
+            argv: vec!["yes".into()],
+            stdin: None,
+        };
         let c = run(&spec, 1000).await.unwrap();
         assert_eq!(c.stdout.len(), 1000);
         assert!(c.cut);

@@ -110,7 +110,11 @@ mod tests {
         assert_eq!(p.entries.len(), 2000);
         let ids: std::collections::HashSet<_> = p.entries.iter().map(|e| e.id.clone()).collect();
         assert_eq!(ids.len(), 2000, "ids are unique");
-        assert!(p.entries.iter().any(|e| e.queue == crate::mail::queue::QueueName::Hold));
+        assert!(
+            p.entries
+                .iter()
+                .any(|e| e.queue == crate::mail::queue::QueueName::Hold)
+        );
         assert!(p.entries.iter().any(|e| e.recipients.len() > 1));
     }
 

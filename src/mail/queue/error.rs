@@ -20,7 +20,13 @@ pub enum QueueError {
         "{command}: needs root - run opsdeck as root or set command_prefix = [\"sudo\", \"-n\"] ({detail})"
     )]
     NeedsRoot { command: String, detail: String },
-    #[error("{command}: sudo wants a password - allow it NOPASSWD in sudoers for this command ({detail})")]
+    #[error(
+        "{command}: this user may not name that config directory - add it to alternate_config_directories in /etc/postfix/main.cf, or run as root ({detail})"
+    )]
+    ConfigDirNotAllowed { command: String, detail: String },
+    #[error(
+        "{command}: sudo wants a password - allow it NOPASSWD in sudoers for this command ({detail})"
+    )]
     SudoPassword { command: String, detail: String },
     #[error("{command}: the mail system is down - start it with `postfix start` ({detail})")]
     MailSystemDown { command: String, detail: String },
@@ -53,9 +59,13 @@ impl QueueError {
             || lower.contains("authorized_flush_users")
         {
             QueueError::NotAuthorized { command, detail }
+        } else if lower.contains("unauthorized configuration directory") {
+            QueueError::ConfigDirNotAllowed { command, detail }
         } else if lower.contains("reserved for the superuser") {
             QueueError::NeedsRoot { command, detail }
-        } else if lower.contains("a password is required") || lower.contains("a terminal is required") {
+        } else if lower.contains("a password is required")
+            || lower.contains("a terminal is required")
+        {
             QueueError::SudoPassword { command, detail }
         } else if lower.contains("mail system is down") {
             QueueError::MailSystemDown { command, detail }
@@ -106,6 +116,13 @@ mod tests {
         ));
 
         let e = QueueError::from_exit(
+            "postqueue -c /srv/pf -j",
+            "exit status: 69",
+            b"postqueue: error: unauthorized configuration directory name: /srv/pf\npostqueue: fatal: specify \"alternate_config_directories = /srv/pf\"",
+        );
+        assert!(matches!(e, QueueError::ConfigDirNotAllowed { .. }), "{e}");
+
+        let e = QueueError::from_exit(
             "postsuper -d -",
             "exit status: 1",
             b"postsuper: fatal: use of this command is reserved for the superuser\n",
@@ -127,7 +144,10 @@ mod tests {
         assert!(matches!(e, QueueError::MailSystemDown { .. }), "{e}");
 
         let e = QueueError::from_exit("postqueue -j", "exit status: 2", b"\x1b[2Jboom");
-        assert_eq!(e.to_string(), "postqueue -j: exited with exit status: 2: \\e[2Jboom");
+        assert_eq!(
+            e.to_string(),
+            "postqueue -j: exited with exit status: 2: \\e[2Jboom"
+        );
     }
 
     #[test]

@@ -31,7 +31,9 @@ pub enum BadQueueId {
     Empty,
     #[error("queue id longer than {MAX_ID_LEN} characters")]
     TooLong,
-    #[error("not a Postfix queue id (short ids are 6 or more of 0-9A-F; long ids use digits and consonants)")]
+    #[error(
+        "not a Postfix queue id (short ids are 6 or more of 0-9A-F; long ids use digits and consonants)"
+    )]
     Alphabet,
 }
 
@@ -67,8 +69,7 @@ impl QueueId {
 
 fn is_short(s: &str) -> bool {
     s.len() >= 6
-        && s
-            .bytes()
+        && s.bytes()
             .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(&c))
 }
 
@@ -143,8 +144,8 @@ mod tests {
             ("A1B2C", BadQueueId::Alphabet),
             ("A1B2C3G", BadQueueId::Alphabet),
             ("deferred", BadQueueId::Alphabet),
-            ("3yjZvb4Q4Pz", BadQueueId::Alphabet),    // no inode
-            ("3yjZvb4Qz4K", BadQueueId::Alphabet),    // time too short
+            ("3yjZvb4Q4Pz", BadQueueId::Alphabet), // no inode
+            ("3yjZvb4Qz4K", BadQueueId::Alphabet), // time too short
             ("3yjZvb4Q4PzJ4a", BadQueueId::Alphabet), // vowel
             ("3yjZvb4Q4PzJ4z", BadQueueId::Alphabet), // z in inode... only the last z splits
         ];

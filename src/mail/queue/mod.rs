@@ -154,7 +154,11 @@ pub enum QueueAction {
     Flush,
 }
 
-const fn read(keys: &'static [Key], action: QueueAction, help: &'static str) -> Binding<QueueAction> {
+const fn read(
+    keys: &'static [Key],
+    action: QueueAction,
+    help: &'static str,
+) -> Binding<QueueAction> {
     Binding {
         keys,
         action,
@@ -163,7 +167,11 @@ const fn read(keys: &'static [Key], action: QueueAction, help: &'static str) -> 
     }
 }
 
-const fn write(keys: &'static [Key], action: QueueAction, help: &'static str) -> Binding<QueueAction> {
+const fn write(
+    keys: &'static [Key],
+    action: QueueAction,
+    help: &'static str,
+) -> Binding<QueueAction> {
     Binding {
         keys,
         action,
@@ -173,24 +181,48 @@ const fn write(keys: &'static [Key], action: QueueAction, help: &'static str) ->
 }
 
 static BINDINGS: &[Binding<QueueAction>] = &[
-    read(&[Key::ch('v')], QueueAction::CycleView, "view: table / qshape / reasons"),
-    read(&[Key::ch('m')], QueueAction::ShapeBy, "qshape by recipient / sender domain"),
-    read(&[Key::ch('s')], QueueAction::SortNext, "sort by next column"),
+    read(
+        &[Key::ch('v')],
+        QueueAction::CycleView,
+        "view: table / qshape / reasons",
+    ),
+    read(
+        &[Key::ch('m')],
+        QueueAction::ShapeBy,
+        "qshape by recipient / sender domain",
+    ),
+    read(
+        &[Key::ch('s')],
+        QueueAction::SortNext,
+        "sort by next column",
+    ),
     read(&[Key::ch('S')], QueueAction::SortReverse, "reverse sort"),
-    read(&[Key::ch('f')], QueueAction::QueueFilter, "show one queue (cycle)"),
+    read(
+        &[Key::ch('f')],
+        QueueAction::QueueFilter,
+        "show one queue (cycle)",
+    ),
     read(&[Key::ch(' ')], QueueAction::Tag, "tag / untag message"),
     read(&[Key::ch('a')], QueueAction::TagAll, "tag all shown"),
     read(&[Key::ch('c')], QueueAction::ClearTags, "clear tags"),
     read(&[Key::ch('u')], QueueAction::Refresh, "read the queue now"),
     read(&[Key::ch('b')], QueueAction::Body, "load message body"),
-    read(&[Key::ch('l')], QueueAction::History, "log history (Failures)"),
+    read(
+        &[Key::ch('l')],
+        QueueAction::History,
+        "log history (Failures)",
+    ),
     write(&[Key::ch('h')], QueueAction::Hold, "hold"),
     write(&[Key::ch('H')], QueueAction::Release, "release from hold"),
     write(&[Key::ch('r')], QueueAction::Requeue, "requeue (new id)"),
     write(&[Key::ch('D')], QueueAction::Delete, "delete"),
     write(&[Key::ch('e')], QueueAction::Expire, "force-expire (3.5+)"),
     write(&[Key::ch('i')], QueueAction::DeliverNow, "deliver now"),
-    write(&[Key::ch('F')], QueueAction::Flush, "flush all (postqueue -f)"),
+    write(
+        &[Key::ch('F')],
+        QueueAction::Flush,
+        "flush all (postqueue -f)",
+    ),
 ];
 
 impl Pane for QueuePane {

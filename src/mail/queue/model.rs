@@ -224,7 +224,9 @@ pub fn shape<'a>(
     for e in entries {
         let col = shape_col(age_secs(e.arrival, now));
         let mut bump = |dom: &str| {
-            let r = rows.entry(dom.to_ascii_lowercase()).or_insert([0; SHAPE_COLS]);
+            let r = rows
+                .entry(dom.to_ascii_lowercase())
+                .or_insert([0; SHAPE_COLS]);
             r[0] += 1;
             r[col] += 1;
             total[0] += 1;
@@ -239,10 +241,8 @@ pub fn shape<'a>(
             ShapeBy::Sender => bump(domain_of(&e.sender)),
         }
     }
-    let mut rows: Vec<(Clean, [u32; SHAPE_COLS])> = rows
-        .into_iter()
-        .map(|(d, c)| (Clean::new(&d), c))
-        .collect();
+    let mut rows: Vec<(Clean, [u32; SHAPE_COLS])> =
+        rows.into_iter().map(|(d, c)| (Clean::new(&d), c)).collect();
     rows.sort_by(|a, b| b.1[0].cmp(&a.1[0]).then_with(|| a.0.cmp(&b.0)));
     let more = rows.len().saturating_sub(top);
     rows.truncate(top);
@@ -271,13 +271,19 @@ pub struct ReasonGroup {
 const KNOWN: &[(&str, &str)] = &[
     ("throttling", "SES throttling (sending rate)"),
     ("daily message quota", "SES daily quota exceeded"),
-    ("sasl authentication failed", "relay SASL authentication failed"),
+    (
+        "sasl authentication failed",
+        "relay SASL authentication failed",
+    ),
     ("535 ", "relay refused the credentials"),
     ("tls is required", "TLS required by the relay"),
     ("cannot start tls", "TLS handshake with the relay failed"),
     ("connection refused", "relay refused the connection"),
     ("connection timed out", "relay connection timed out"),
-    ("host or domain name not found", "DNS: host or domain not found"),
+    (
+        "host or domain name not found",
+        "DNS: host or domain not found",
+    ),
     ("temporary lookup failure", "temporary lookup failure"),
     ("greylist", "greylisted"),
     ("mailbox full", "recipient mailbox full"),
@@ -426,12 +432,16 @@ impl Filter {
                     RegexBuilder::new(p)
                         .size_limit(1 << 20)
                         .build()
-                        .map_err(|e| format!("re:{p}: {}", e.to_string().lines().last().unwrap_or("")))?,
+                        .map_err(|e| {
+                            format!("re:{p}: {}", e.to_string().lines().last().unwrap_or(""))
+                        })?,
                 )
             } else if let Some(q) = t.strip_prefix("queue:").or_else(|| t.strip_prefix("q:")) {
                 let name = QueueName::parse(&q.to_ascii_lowercase());
                 if name == QueueName::Other {
-                    return Err(format!("{t}: queues are active, deferred, hold, incoming, maildrop, corrupt"));
+                    return Err(format!(
+                        "{t}: queues are active, deferred, hold, incoming, maildrop, corrupt"
+                    ));
                 }
                 Term::Queue(name)
             } else if let Some(s) = t.strip_prefix("from:") {
@@ -546,7 +556,8 @@ pub fn sort_refs(model: &QueueModel, refs: &mut [EntryRef], col: Column, descend
             Column::Reason => x.first_reason().cmp(&y.first_reason()),
         };
         let o = if descending { o.reverse() } else { o };
-        o.then_with(|| x.id.cmp(&y.id)).then_with(|| a.snap.cmp(&b.snap))
+        o.then_with(|| x.id.cmp(&y.id))
+            .then_with(|| a.snap.cmp(&b.snap))
     });
 }
 
@@ -585,13 +596,67 @@ mod tests {
     fn sample() -> QueueModel {
         let now = 1_000_000;
         let lines = [
-            line("deferred", "AAAAAA0001", now - 120, "a@shop.example", &[("x@gmail.com", Some(THROTTLE))]),
-            line("deferred", "AAAAAA0002", now - 3600, "a@shop.example", &[("y@gmail.com", Some(THROTTLE)), ("z@yahoo.com", Some(THROTTLE))]),
-            line("deferred", "AAAAAA0003", now - 90000, "b@news.example", &[("p@corp.example", Some("host mx.corp.example[192.0.2.7] said: 451 4.3.0 <p@corp.example>: Temporary lookup failure (in reply to RCPT TO command)"))]),
-            line("deferred", "AAAAAA0004", now - 700, "b@news.example", &[("q@corp.example", Some("host mx.corp.example[192.0.2.7] said: 452 4.2.2 <q@corp.example>: Quota exceeded for user (in reply to RCPT TO command)"))]),
-            line("deferred", "AAAAAA0005", now - 800, "b@news.example", &[("r@corp.example", Some("host mx.corp.example[192.0.2.8] said: 452 4.2.2 <r@corp.example>: Quota exceeded for user (in reply to RCPT TO command)"))]),
+            line(
+                "deferred",
+                "AAAAAA0001",
+                now - 120,
+                "a@shop.example",
+                &[("x@gmail.com", Some(THROTTLE))],
+            ),
+            line(
+                "deferred",
+                "AAAAAA0002",
+                now - 3600,
+                "a@shop.example",
+                &[
+                    ("y@gmail.com", Some(THROTTLE)),
+                    ("z@yahoo.com", Some(THROTTLE)),
+                ],
+            ),
+            line(
+                "deferred",
+                "AAAAAA0003",
+                now - 90000,
+                "b@news.example",
+                &[(
+                    "p@corp.example",
+                    Some(
+                        "host mx.corp.example[192.0.2.7] said: 451 4.3.0 <p@corp.example>: Temporary lookup failure (in reply to RCPT TO command)",
+                    ),
+                )],
+            ),
+            line(
+                "deferred",
+                "AAAAAA0004",
+                now - 700,
+                "b@news.example",
+                &[(
+                    "q@corp.example",
+                    Some(
+                        "host mx.corp.example[192.0.2.7] said: 452 4.2.2 <q@corp.example>: Quota exceeded for user (in reply to RCPT TO command)",
+                    ),
+                )],
+            ),
+            line(
+                "deferred",
+                "AAAAAA0005",
+                now - 800,
+                "b@news.example",
+                &[(
+                    "r@corp.example",
+                    Some(
+                        "host mx.corp.example[192.0.2.8] said: 452 4.2.2 <r@corp.example>: Quota exceeded for user (in reply to RCPT TO command)",
+                    ),
+                )],
+            ),
             line("hold", "AAAAAA0006", now - 30, "", &[("s@gmail.com", None)]),
-            line("active", "AAAAAA0007", now - 1, "c@shop.example", &[("t@GMAIL.com", None)]),
+            line(
+                "active",
+                "AAAAAA0007",
+                now - 1,
+                "c@shop.example",
+                &[("t@GMAIL.com", None)],
+            ),
         ];
         model_of(&lines.join("\n"))
     }
@@ -609,16 +674,29 @@ mod tests {
     #[test]
     fn qshape_buckets_like_qshape() {
         let m = sample();
-        let sh = shape(m.entries().map(|(_, e)| e), 1_000_000, ShapeBy::Recipient, 10);
+        let sh = shape(
+            m.entries().map(|(_, e)| e),
+            1_000_000,
+            ShapeBy::Recipient,
+            10,
+        );
         // 8 recipients in all; gmail.com has 4 (t@GMAIL.com folded in)
         assert_eq!(sh.total[0], 8);
-        let gmail = sh.rows.iter().find(|r| r.0.as_str() == "gmail.com").unwrap();
+        let gmail = sh
+            .rows
+            .iter()
+            .find(|r| r.0.as_str() == "gmail.com")
+            .unwrap();
         assert_eq!(gmail.1[0], 4);
         // ages 120s (5), 3600s (80), 30s (5), 1s (5)
         assert_eq!(gmail.1[1], 3);
         assert_eq!(gmail.1[5], 1);
         // 90000 s = 1500 min: 1280+
-        let corp = sh.rows.iter().find(|r| r.0.as_str() == "corp.example").unwrap();
+        let corp = sh
+            .rows
+            .iter()
+            .find(|r| r.0.as_str() == "corp.example")
+            .unwrap();
         assert_eq!(corp.1[SHAPE_COLS - 1], 1);
         assert_eq!(sh.rows[0].0.as_str(), "gmail.com");
         assert_eq!(sh.more, 0);
@@ -642,10 +720,16 @@ mod tests {
         let m = sample();
         let g = group_reasons(m.entries().map(|(_, e)| e));
         assert_eq!(g.len(), 3, "{g:#?}");
-        let ses = g.iter().find(|x| x.label == "SES throttling (sending rate)").unwrap();
+        let ses = g
+            .iter()
+            .find(|x| x.label == "SES throttling (sending rate)")
+            .unwrap();
         assert_eq!(ses.messages, 2);
         assert_eq!(ses.recipients, 3);
-        assert_eq!(ses.detail, "454 Throttling failure: Maximum sending rate exceeded.");
+        assert_eq!(
+            ses.detail,
+            "454 Throttling failure: Maximum sending rate exceeded."
+        );
         assert_eq!(g[2].messages, 1, "largest groups first");
         // two quota messages from different hosts and addresses share a key
         let quota = g.iter().find(|x| x.key.contains("Quota exceeded")).unwrap();
@@ -656,7 +740,10 @@ mod tests {
     #[test]
     fn reason_keys() {
         let table = [
-            (THROTTLE, "454 Throttling failure: Maximum sending rate exceeded."),
+            (
+                THROTTLE,
+                "454 Throttling failure: Maximum sending rate exceeded.",
+            ),
             (
                 "connect to mx.example.net[192.0.2.1]:25: Connection timed out",
                 "connect to mx.example.net[…]:25: Connection timed out",
@@ -703,7 +790,11 @@ mod tests {
         let mut refs: Vec<EntryRef> = m.refs().collect();
         sort_refs(&m, &mut refs, Column::Age, true);
         let first = m.get(refs[0]).unwrap().1;
-        assert_eq!(first.id.as_str(), "AAAAAA0003", "descending age: oldest first");
+        assert_eq!(
+            first.id.as_str(),
+            "AAAAAA0003",
+            "descending age: oldest first"
+        );
         sort_refs(&m, &mut refs, Column::Rcpts, true);
         assert_eq!(m.get(refs[0]).unwrap().1.id.as_str(), "AAAAAA0002");
         sort_refs(&m, &mut refs, Column::Sender, false);

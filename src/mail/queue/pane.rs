@@ -264,11 +264,16 @@ impl QueuePane {
 
     fn confirm_op(&mut self, op: QueueOp, cx: &mut Cx<'_>) -> Vec<Effect> {
         let Some(access) = cx.access else {
-            return vec![Effect::Notice("read-only session: queue actions are off".into())];
+            return vec![Effect::Notice(
+                "read-only session: queue actions are off".into(),
+            )];
         };
         let targets = self.targets();
         if targets.is_empty() {
-            return vec![Effect::Notice(format!("{}: no message selected", op.verb()))];
+            return vec![Effect::Notice(format!(
+                "{}: no message selected",
+                op.verb()
+            ))];
         }
         if op == QueueOp::Expire {
             for inst in targets.iter().map(|t| t.0).collect::<BTreeSet<_>>() {
@@ -313,7 +318,9 @@ impl QueuePane {
 
     fn confirm_flush(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
         let Some(access) = cx.access else {
-            return vec![Effect::Notice("read-only session: queue actions are off".into())];
+            return vec![Effect::Notice(
+                "read-only session: queue actions are off".into(),
+            )];
         };
         let deferred = self
             .model
@@ -328,7 +335,11 @@ impl QueuePane {
                     "flush: try all {deferred} deferred message{} now (postqueue -f)",
                     if deferred == 1 { "" } else { "s" }
                 ),
-                format!("Postfix instance{}: {}", if names.len() == 1 { "" } else { "s" }, names.join(", ")),
+                format!(
+                    "Postfix instance{}: {}",
+                    if names.len() == 1 { "" } else { "s" },
+                    names.join(", ")
+                ),
                 "A relay that is throttling will defer them again.".into(),
             ],
             then: (0..self.instances.len())
@@ -438,7 +449,10 @@ impl QueuePane {
                         self.tags.insert((s.instance, e.id.clone()));
                     }
                 }
-                vec![Effect::Notice(format!("{} messages tagged", self.tags.len()))]
+                vec![Effect::Notice(format!(
+                    "{} messages tagged",
+                    self.tags.len()
+                ))]
             }
             QueueAction::ClearTags => {
                 self.tags.clear();
@@ -446,7 +460,9 @@ impl QueuePane {
             }
             QueueAction::Refresh => vec![Effect::Queue(QueueEffect::Refresh)],
             QueueAction::Body => match &mut self.detail {
-                Some(d) if d.body == Loadable::NotAsked || matches!(d.body, Loadable::Failed(_)) => {
+                Some(d)
+                    if d.body == Loadable::NotAsked || matches!(d.body, Loadable::Failed(_)) =>
+                {
                     d.body = Loadable::Loading;
                     vec![Effect::Queue(QueueEffect::Load {
                         instance: d.instance,
@@ -455,11 +471,16 @@ impl QueuePane {
                     })]
                 }
                 Some(_) => Vec::new(),
-                None => vec![Effect::Notice("open a message (Enter) to load its body".into())],
+                None => vec![Effect::Notice(
+                    "open a message (Enter) to load its body".into(),
+                )],
             },
-            QueueAction::History => match self.detail.as_ref().map(|d| d.id.clone()).or_else(|| {
-                self.selected_entry().map(|(_, e)| e.id.clone())
-            }) {
+            QueueAction::History => match self
+                .detail
+                .as_ref()
+                .map(|d| d.id.clone())
+                .or_else(|| self.selected_entry().map(|(_, e)| e.id.clone()))
+            {
                 Some(id) => vec![Effect::Jump(Jump::LogHistory(id.to_string()))],
                 None => Vec::new(),
             },
@@ -715,7 +736,11 @@ pub fn confirm_text(
             queues.push(q.as_str());
         }
     }
-    let mut ids: Vec<String> = targets.iter().take(SHOWN).map(|t| t.1.to_string()).collect();
+    let mut ids: Vec<String> = targets
+        .iter()
+        .take(SHOWN)
+        .map(|t| t.1.to_string())
+        .collect();
     if n > SHOWN {
         ids.push(format!("… and {} more", n - SHOWN));
     }
@@ -731,7 +756,11 @@ pub fn confirm_text(
     if instances.len() > 1 || by_instance.len() > 1 {
         let names: Vec<String> = by_instance
             .iter()
-            .map(|i| instances.get(*i).map_or_else(|| format!("#{i}"), |s| s.name.clone()))
+            .map(|i| {
+                instances
+                    .get(*i)
+                    .map_or_else(|| format!("#{i}"), |s| s.name.clone())
+            })
             .collect();
         lines.push(format!("Postfix instance: {}", names.join(", ")));
     }

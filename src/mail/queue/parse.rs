@@ -163,8 +163,12 @@ fn clean(s: &str) -> Clean {
 }
 
 fn convert(raw: RawEntry<'_>) -> Result<QueueEntry, String> {
-    let id = QueueId::parse(&raw.queue_id)
-        .map_err(|e| format!("queue_id {}: {e}", crate::sanitize::sanitize_capped(&raw.queue_id, 40)))?;
+    let id = QueueId::parse(&raw.queue_id).map_err(|e| {
+        format!(
+            "queue_id {}: {e}",
+            crate::sanitize::sanitize_capped(&raw.queue_id, 40)
+        )
+    })?;
     let recipients = raw
         .recipients
         .into_iter()
@@ -208,8 +212,7 @@ pub fn parse_line(line: &[u8]) -> Result<QueueEntry, String> {
             // retry on a lossy copy so one odd byte does not lose a message.
             if std::str::from_utf8(line).is_err() {
                 let lossy = String::from_utf8_lossy(line);
-                let raw: RawEntry<'_> =
-                    serde_json::from_str(&lossy).map_err(|e| e.to_string())?;
+                let raw: RawEntry<'_> = serde_json::from_str(&lossy).map_err(|e| e.to_string())?;
                 convert(raw)
             } else {
                 Err(e.to_string())
@@ -314,7 +317,11 @@ mod tests {
             let e = parse_line(line.as_bytes()).unwrap_or_else(|err| panic!("{what}: {err}"));
             assert_eq!(e.queue, *queue, "{what}");
             assert_eq!(e.forced_expire, *fe, "{what}");
-            assert_eq!(e.recipients[0].reason.as_ref().map(|r| r.0), *kind, "{what}");
+            assert_eq!(
+                e.recipients[0].reason.as_ref().map(|r| r.0),
+                *kind,
+                "{what}"
+            );
         }
         let e = parse_line(table[2].1.as_bytes()).unwrap();
         assert_eq!(
@@ -342,7 +349,10 @@ mod tests {
         );
         let p = parse_jsonl(line.as_bytes());
         assert_eq!(p.entries[0].recipients.len(), 5000);
-        assert_eq!(p.entries[0].recipients[4999].address.as_str(), "u4999@d1.example");
+        assert_eq!(
+            p.entries[0].recipients[4999].address.as_str(),
+            "u4999@d1.example"
+        );
     }
 
     #[test]
@@ -356,7 +366,8 @@ mod tests {
 
     #[test]
     fn not_utf8_is_read_lossily() {
-        let mut line = br#"{"queue_name": "deferred", "queue_id": "ABCDEF1234", "sender": "caf"#.to_vec();
+        let mut line =
+            br#"{"queue_name": "deferred", "queue_id": "ABCDEF1234", "sender": "caf"#.to_vec();
         line.push(0xe9);
         line.extend_from_slice(br#"@x", "recipients": []}"#);
         let e = parse_line(&line).unwrap();
@@ -372,7 +383,11 @@ mod tests {
         let p = parse_jsonl(text.as_bytes());
         assert_eq!(p.entries.len(), 1);
         assert_eq!(p.bad_lines, 2);
-        assert!(p.first_bad.as_deref().unwrap().starts_with("line 2: "), "{:?}", p.first_bad);
+        assert!(
+            p.first_bad.as_deref().unwrap().starts_with("line 2: "),
+            "{:?}",
+            p.first_bad
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! mutations only run with the `WriteAccess` their effect carries, and never
 //! on the demo queue.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::Local;
@@ -18,6 +19,9 @@ use super::{QueueEffect, QueueEvent};
 use crate::app::effect::{Runner, SourceEvent};
 use crate::config::PostfixInstance;
 use crate::sanitize::Clean;
+
+/// Refresh requests since the running refresh started (0: none running).
+static REFRESH: AtomicUsize = AtomicUsize::new(0);
 
 /// A listing bigger than this is refused rather than exhausting memory.
 const MAX_LISTING: usize = 1 << 30;
@@ -53,7 +57,15 @@ pub async fn list_once(runner: &Runner, i: usize) {
             }),
         Err(e) => Err(e),
     };
-    send(runner, QueueEvent::Listed { instance: i, at, result }).await;
+    send(
+        runner,
+        QueueEvent::Listed {
+            instance: i,
+            at,
+            result,
+        },
+    )
+    .await;
 }
 
 /// Ask one instance for its Postfix version.
@@ -69,7 +81,14 @@ pub async fn version_once(runner: &Runner, i: usize) {
             detail: "no version in the output".into(),
         })
     });
-    send(runner, QueueEvent::Version { instance: i, result }).await;
+    send(
+        runner,
+        QueueEvent::Version {
+            instance: i,
+            result,
+        },
+    )
+    .await;
 }
 
 /// Start one poller per configured instance.
@@ -105,9 +124,21 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
     let r = runner.clone();
     match effect {
         QueueEffect::Refresh => {
+            // Coalesce: a burst of refresh requests (log lines, actions)
+            // runs at most one listing now and one after it.
+            if REFRESH.fetch_add(1, Ordering::SeqCst) > 0 {
+                return;
+            }
             tokio::spawn(async move {
-                for i in 0..r.config.postfix.len() {
-                    list_once(&r, i).await;
+                loop {
+                    for i in 0..r.config.postfix.len() {
+                        list_once(&r, i).await;
+                    }
+                    // Asked again while listing? Then once more, else stop.
+                    let asked = REFRESH.swap(0, Ordering::SeqCst);
+                    if asked <= 1 || REFRESH.fetch_add(1, Ordering::SeqCst) > 0 {
+                        break;
+                    }
                 }
             });
         }
@@ -131,7 +162,14 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                         }),
                     }
                 };
-                send(&r, QueueEvent::Applied { instance: i, result }).await;
+                send(
+                    &r,
+                    QueueEvent::Applied {
+                        instance: i,
+                        result,
+                    },
+                )
+                .await;
             });
         }
         QueueEffect::Flush {
@@ -152,7 +190,14 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                         }),
                     }
                 };
-                send(&r, QueueEvent::Flushed { instance: i, result }).await;
+                send(
+                    &r,
+                    QueueEvent::Flushed {
+                        instance: i,
+                        result,
+                    },
+                )
+                .await;
             });
         }
         QueueEffect::Load {

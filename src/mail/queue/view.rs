@@ -13,7 +13,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use super::model::{
-    Column, SHAPE_BUCKETS, SHAPE_COLS, ShapeBy, age_secs, fmt_age, fmt_size, shape,
+    Column, SHAPE_BUCKETS, SHAPE_COLS, ShapeBy, age_secs, fmt_age, fmt_size, reason_key, shape,
 };
 use super::pane::{Loadable, Mode, QueuePane};
 use super::parse::{QueueName, ReasonKind};
@@ -106,7 +106,10 @@ impl QueuePane {
             ));
         }
         if !self.tags.is_empty() {
-            spans.push(Span::styled(format!("  {} tagged", self.tags.len()), th.accent));
+            spans.push(Span::styled(
+                format!("  {} tagged", self.tags.len()),
+                th.accent,
+            ));
         }
         fit_spans(spans, w)
     }
@@ -117,16 +120,19 @@ impl QueuePane {
         let mut out = Vec::new();
         let many = self.instances.len() > 1;
         for st in &self.instances {
-            let pre = if many { format!("[{}] ", st.name) } else { String::new() };
+            let pre = if many {
+                format!("[{}] ", st.name)
+            } else {
+                String::new()
+            };
             if let Some(e) = &st.error {
                 let stale = match st.updated {
                     Some(u) => format!(" (showing the list from {})", u.format("%H:%M:%S")),
                     None => String::new(),
                 };
-                out.push(Line::from(Span::styled(
-                    truncate(&format!("{pre}{e}{stale}"), w),
-                    th.error,
-                )));
+                for l in wrap_words(&format!("{pre}{e}{stale}"), w, 3) {
+                    out.push(Line::from(Span::styled(l, th.error)));
+                }
             } else if st.updated.is_none() {
                 out.push(Line::from(Span::styled(
                     truncate(&format!("{pre}reading the queue (postqueue -j)…"), w),
@@ -153,11 +159,7 @@ impl QueuePane {
         }
         let mut bits: Vec<String> = Vec::new();
         if self.mode == Mode::Table && self.detail.is_none() {
-            bits.push(format!(
-                "{} of {} shown",
-                self.view.len(),
-                self.model.len()
-            ));
+            bits.push(format!("{} of {} shown", self.view.len(), self.model.len()));
             bits.push(format!(
                 "sort {}{}",
                 self.sort.title(),
@@ -174,7 +176,10 @@ impl QueuePane {
             bits.push(format!("reason: {g} (Esc clears)"));
         }
         if !bits.is_empty() {
-            out.push(Line::from(Span::styled(truncate(&bits.join(" · "), w), th.muted)));
+            out.push(Line::from(Span::styled(
+                truncate(&bits.join(" · "), w),
+                th.muted,
+            )));
         }
         if let Some(e) = &self.filter_error {
             out.push(Line::from(Span::styled(
@@ -249,12 +254,25 @@ impl QueuePane {
             .max(8);
         let many = self.instances.len() > 1;
         let inst_w = if many {
-            self.instances.iter().map(|s| s.name.width()).max().unwrap_or(4).min(10)
+            self.instances
+                .iter()
+                .map(|s| s.name.width())
+                .max()
+                .unwrap_or(4)
+                .min(10)
         } else {
             0
         };
-        // tag, [instance], queue, id, age, size, sender, rcpt, reason
-        let fixed = 1 + if many { inst_w + 1 } else { 0 } + 8 + 1 + id_w + 1 + 6 + 1 + 6 + 1 + 4 + 1 + 1;
+        // tag, [instance], queue, id, age, size, sender, rcpt, reason, each
+        // cell followed by one space but the last
+        let fixed = (1 + 1)
+            + if many { inst_w + 1 } else { 0 }
+            + (8 + 1)
+            + (id_w + 1)
+            + (6 + 1)
+            + (6 + 1)
+            + 1
+            + (4 + 1);
         let flex = w.saturating_sub(fixed);
         let sender_w = (flex * 2 / 5).max(6);
         let reason_w = flex.saturating_sub(sender_w).max(1);
@@ -293,11 +311,15 @@ impl QueuePane {
                 continue;
             };
             let tagged = self.tags.contains(&(snap.instance, e.id.clone()));
-            let reason = e.first_reason().map(|c| c.as_str()).unwrap_or(match e.queue {
-                QueueName::Active => "(being delivered)",
-                QueueName::Hold => "(on hold)",
-                _ => "",
-            });
+            let reason = match e.first_reason() {
+                Some(r) => reason_key(r),
+                None => match e.queue {
+                    QueueName::Active => "(being delivered)",
+                    QueueName::Hold => "(on hold)",
+                    _ => "",
+                }
+                .to_string(),
+            };
             let mut cells: Vec<String> = vec![if tagged { "*".into() } else { " ".into() }];
             if many {
                 cells.push(cell(&snap.name, inst_w, false));
@@ -308,7 +330,7 @@ impl QueuePane {
             cells.push(cell(&fmt_size(e.size), 6, true));
             cells.push(cell(e.sender_shown(), sender_w, false));
             cells.push(cell(&e.recipients.len().to_string(), 4, true));
-            cells.push(cell(reason, reason_w, false));
+            cells.push(cell(&reason, reason_w, false));
             let text = truncate(&cells.join(" "), w);
             let style = if off + i == self.selected {
                 th.selection
@@ -332,7 +354,11 @@ impl QueuePane {
         let w = area.width as usize;
         let h = area.height as usize;
         let now = cx.now.timestamp();
-        let entries = self.view.iter().filter_map(|r| self.model.get(*r)).map(|(_, e)| e);
+        let entries = self
+            .view
+            .iter()
+            .filter_map(|r| self.model.get(*r))
+            .map(|(_, e)| e);
         let sh = shape(entries, now, by, h.saturating_sub(3).max(1));
         let num_w = 6usize;
         let dom_w = w.saturating_sub(SHAPE_COLS * (num_w + 1)).max(6);
@@ -349,7 +375,10 @@ impl QueuePane {
             head.push(cell(&b.to_string(), num_w, true));
         }
         head.push(cell("1280+", num_w, true));
-        let mut lines = vec![Line::from(Span::styled(truncate(&head.join(" "), w), th.header))];
+        let mut lines = vec![Line::from(Span::styled(
+            truncate(&head.join(" "), w),
+            th.header,
+        ))];
         let row = |name: &str, counts: &[u32; SHAPE_COLS]| -> String {
             let mut c = vec![cell(name, dom_w, false)];
             c.extend(counts.iter().map(|n| cell(&n.to_string(), num_w, true)));
@@ -369,7 +398,10 @@ impl QueuePane {
             lines.push(Line::from(Span::styled("no messages to shape", th.muted)));
         }
         lines.push(Line::from(Span::styled(
-            truncate("columns: age in minutes (under 5, 10, 20, ...); m: recipient/sender", w),
+            truncate(
+                "columns: age in minutes (under 5, 10, 20, ...); m: recipient/sender",
+                w,
+            ),
             th.muted,
         )));
         frame.render_widget(Paragraph::new(lines), area);
@@ -390,7 +422,15 @@ impl QueuePane {
         let mut lines: Vec<Line<'static>> = Vec::new();
         if zoomed {
             lines.push(Line::from(Span::styled(
-                truncate(&format!("{} {} {}  reason (Enter: show these messages)", cell("msgs", 6, true), cell("rcpts", 6, true), cell("oldest", 6, true)), w),
+                truncate(
+                    &format!(
+                        "{} {} {}  reason (Enter: show these messages)",
+                        cell("msgs", 6, true),
+                        cell("rcpts", 6, true),
+                        cell("oldest", 6, true)
+                    ),
+                    w,
+                ),
                 th.header,
             )));
         }
@@ -401,7 +441,13 @@ impl QueuePane {
         } else {
             0
         };
-        for (i, g) in self.reasons.iter().enumerate().skip(start).take(room.max(1)) {
+        for (i, g) in self
+            .reasons
+            .iter()
+            .enumerate()
+            .skip(start)
+            .take(room.max(1))
+        {
             let what = if g.label.is_empty() {
                 g.detail.clone()
             } else {
@@ -438,7 +484,10 @@ impl QueuePane {
             if let Some(last) = lines.last_mut() {
                 *last = Line::from(Span::styled(
                     truncate(
-                        &format!("… {} more reasons (zoom, then v)", self.reasons.len() + 1 - room),
+                        &format!(
+                            "… {} more reasons (zoom, then v)",
+                            self.reasons.len() + 1 - room
+                        ),
                         w,
                     ),
                     th.muted,
@@ -457,7 +506,10 @@ impl QueuePane {
         let label = |s: &str| Span::styled(format!("{s:<11}"), th.muted);
         let Some(e) = self.lookup(d.instance, &d.id) else {
             lines.push(Line::from(Span::styled(
-                format!("{} is no longer in the queue (delivered, deleted or requeued).", d.id),
+                format!(
+                    "{} is no longer in the queue (delivered, deleted or requeued).",
+                    d.id
+                ),
                 th.warn,
             )));
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
@@ -471,7 +523,10 @@ impl QueuePane {
         lines.push(Line::from(vec![
             label("Queue ID"),
             Span::styled(e.id.to_string(), th.title),
-            Span::styled(format!("  {} queue, instance {inst}", e.queue.as_str()), th.text),
+            Span::styled(
+                format!("  {} queue, instance {inst}", e.queue.as_str()),
+                th.text,
+            ),
         ]));
         let arrived = chrono::DateTime::from_timestamp(e.arrival, 0)
             .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
@@ -491,7 +546,10 @@ impl QueuePane {
                 th.text,
             ),
         ]));
-        lines.push(Line::from(vec![label("Sender"), Span::styled(e.sender_shown().to_string(), th.text)]));
+        lines.push(Line::from(vec![
+            label("Sender"),
+            Span::styled(e.sender_shown().to_string(), th.text),
+        ]));
         lines.push(Line::from(Span::styled(
             format!("Recipients ({})", e.recipients.len()),
             th.header,
@@ -508,18 +566,41 @@ impl QueuePane {
                     ReasonKind::Bounce => ("bounce: ", th.error),
                     ReasonKind::Other => ("", th.muted),
                 };
-                lines.push(Line::from(Span::styled(format!("    {tag}{text}"), st)));
+                for l in wrap_words(
+                    &format!("{tag}{text}"),
+                    (area.width as usize).saturating_sub(4),
+                    6,
+                ) {
+                    lines.push(Line::from(Span::styled(format!("    {l}"), st)));
+                }
             }
         }
-        lines.push(Line::from(Span::styled("Headers (postcat -q -h)", th.header)));
+        lines.push(Line::from(Span::styled(
+            "Headers (postcat -q -h)",
+            th.header,
+        )));
         push_loadable(&mut lines, &d.headers, cx, "loaded when the message opens");
         lines.push(Line::from(Span::styled("Body", th.header)));
-        push_loadable(&mut lines, &d.body, cx, "press b to load the body (bounded)");
-        lines.push(Line::from(Span::styled("Log history", th.header)));
+        push_loadable(
+            &mut lines,
+            &d.body,
+            cx,
+            "press b to load the body (bounded)",
+        );
         lines.push(Line::from(Span::styled(
-            "  press l for this message's history in the Failures pane",
-            th.muted,
+            "Log history (l: open in the Failures pane)",
+            th.header,
         )));
+        let history = cx.shared.mail_log.history(d.id.as_str());
+        if history.is_empty() {
+            lines.push(Line::from(Span::styled(
+                "  the mail log has no line for this queue id (yet)",
+                th.muted,
+            )));
+        }
+        for l in history.iter().rev().take(200).rev() {
+            lines.push(Line::from(Span::styled(format!("  {l}"), th.text)));
+        }
         frame.render_widget(
             Paragraph::new(lines)
                 .wrap(Wrap { trim: false })
@@ -543,10 +624,51 @@ fn push_loadable(lines: &mut Vec<Line<'static>>, l: &Loadable, cx: &ViewCx<'_>, 
                 lines.push(Line::from(Span::styled(format!("  {l}"), th.text)));
             }
             if *cut {
-                lines.push(Line::from(Span::styled("  … cut at the size limit", th.muted)));
+                lines.push(Line::from(Span::styled(
+                    "  … cut at the size limit",
+                    th.muted,
+                )));
             }
         }
     }
+}
+
+/// Break `text` into lines of at most `w` columns at spaces (a word longer
+/// than a line is cut with an ellipsis); at most `max` lines, the last one
+/// ending in an ellipsis when there was more.
+pub(super) fn wrap_words(text: &str, w: usize, max: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let w = w.max(1);
+    for word in text.split(' ').filter(|x| !x.is_empty()) {
+        let extra = if cur.is_empty() { 0 } else { 1 };
+        if cur.width() + extra + word.width() <= w {
+            if extra == 1 {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+            continue;
+        }
+        if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur = truncate(word, w);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    if out.len() > max {
+        out.truncate(max);
+        if let Some(last) = out.last_mut() {
+            let t = truncate(&format!("{last} …"), w);
+            *last = if t.ends_with('…') {
+                t
+            } else {
+                truncate(&format!("{last}…"), w)
+            };
+        }
+    }
+    out
 }
 
 fn cell(s: &str, w: usize, right: bool) -> String {
@@ -791,7 +913,10 @@ mod tests {
             )),
         });
         let s = fx.draw(80, 10, true);
-        assert!(s.contains("permission denied - run as root or add your user"), "{s}");
+        assert!(
+            s.contains("permission denied - run as root or add your user"),
+            "{s}"
+        );
         insta::assert_snapshot!("error_80x10", s);
         assert!(fx.pane.health().problem.is_some());
         // and it recovers by itself on the next good reading
@@ -805,11 +930,27 @@ mod tests {
     }
 
     #[test]
+    fn wrapping_keeps_words_whole() {
+        use super::wrap_words;
+        assert_eq!(
+            wrap_words("postqueue: permission denied - run as root", 20, 5),
+            ["postqueue:", "permission denied -", "run as root"]
+        );
+        let w = wrap_words("a b c d e f g h", 3, 2);
+        assert_eq!(w.len(), 2);
+        assert!(w[1].ends_with('…'), "{w:?}");
+        assert_eq!(wrap_words("abcdefgh", 4, 3), ["abc…"]);
+    }
+
+    #[test]
     fn big_queue_draws_only_visible_rows() {
         let fx = Fx::new(&generate(20_000, NOW));
         let s = fx.draw(80, 24, true);
         assert!(s.contains("20000 of 20000 shown"), "{s}");
         // every drawn line fits: nothing wraps or overflows
-        assert!(s.lines().all(|l| unicode_width::UnicodeWidthStr::width(l) <= 80));
+        assert!(
+            s.lines()
+                .all(|l| unicode_width::UnicodeWidthStr::width(l) <= 80)
+        );
     }
 }
