@@ -15,7 +15,12 @@ use opsdeck::ui::theme::Theme;
 fn bench(c: &mut Criterion) {
     let theme = Theme::fallback();
     for (w, h) in [(80u16, 24u16), (160, 48)] {
-        let app = App::new(&Config::default(), Mode::Interactive, Local::now(), "web1".into());
+        let app = App::new(
+            &Config::default(),
+            Mode::Interactive,
+            Local::now(),
+            "web1".into(),
+        );
         let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
         c.bench_function(&format!("draw overview {w}x{h}"), |b| {
             b.iter(|| {
@@ -23,7 +28,12 @@ fn bench(c: &mut Criterion) {
             });
         });
     }
-    let mut app = App::new(&Config::default(), Mode::Interactive, Local::now(), "web1".into());
+    let mut app = App::new(
+        &Config::default(),
+        Mode::Interactive,
+        Local::now(),
+        "web1".into(),
+    );
     c.bench_function("update Tab", |b| {
         b.iter(|| app.update(Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE))));
     });

@@ -28,10 +28,22 @@ fn sample_log(messages: usize) -> String {
 
 fn benches(c: &mut Criterion) {
     let lines = [
-        ("delivery", "Nov 27 19:25:41 vm postfix/smtp[11642]: 40A53C8900: to=<someone@example.com>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.02, delays=0.01/0.01/0/0, dsn=5.0.0, status=bounced (host 127.0.0.1[127.0.0.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: root@localhost (in reply to end of DATA command))"),
-        ("qmgr", "Nov 27 19:25:41 vm postfix/qmgr[10250]: 3F517C8902: from=<alice@example.com>, size=282, nrcpt=1 (queue active)"),
-        ("rfc3339", "2026-11-27T19:25:41.123456+00:00 vm postfix/qmgr[10250]: 3F517C8902: removed"),
-        ("other", "Nov 27 19:25:41 vm postfix/smtpd[11657]: connect from unknown[127.0.0.1]"),
+        (
+            "delivery",
+            "Nov 27 19:25:41 vm postfix/smtp[11642]: 40A53C8900: to=<someone@example.com>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.02, delays=0.01/0.01/0/0, dsn=5.0.0, status=bounced (host 127.0.0.1[127.0.0.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: root@localhost (in reply to end of DATA command))",
+        ),
+        (
+            "qmgr",
+            "Nov 27 19:25:41 vm postfix/qmgr[10250]: 3F517C8902: from=<alice@example.com>, size=282, nrcpt=1 (queue active)",
+        ),
+        (
+            "rfc3339",
+            "2026-11-27T19:25:41.123456+00:00 vm postfix/qmgr[10250]: 3F517C8902: removed",
+        ),
+        (
+            "other",
+            "Nov 27 19:25:41 vm postfix/smtpd[11657]: connect from unknown[127.0.0.1]",
+        ),
     ];
     let mut g = c.benchmark_group("parse_line");
     for (name, line) in lines {
@@ -75,7 +87,8 @@ fn benches(c: &mut Criterion) {
 fn generate(spec: &str) {
     let (path, mb) = spec.rsplit_once(':').expect("MAILLOG_GENERATE=PATH:MB");
     let target: u64 = mb.parse::<u64>().expect("MB") * 1024 * 1024;
-    let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path).expect("create"));
+    let mut f =
+        std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path).expect("create"));
     let mut g = LogGenerator::new(1);
     // spread over the last ~20 hours, one message every few ms of log time
     let start = Local::now() - chrono::Duration::hours(20);
@@ -103,7 +116,9 @@ fn cpu_seconds() -> f64 {
 }
 
 fn follow(spec: &str) {
-    let (secs, rate) = spec.split_once(':').expect("MAILLOG_FOLLOW=SECONDS:LINES_PER_SECOND");
+    let (secs, rate) = spec
+        .split_once(':')
+        .expect("MAILLOG_FOLLOW=SECONDS:LINES_PER_SECOND");
     let secs: u64 = secs.parse().unwrap();
     let rate: u64 = rate.parse().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -112,7 +127,10 @@ fn follow(spec: &str) {
     let total = secs * rate;
     let wpath = path.clone();
     let writer = std::thread::spawn(move || {
-        let mut f = std::fs::OpenOptions::new().append(true).open(&wpath).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&wpath)
+            .unwrap();
         let mut g = LogGenerator::new(9);
         let start = Instant::now();
         let mut n = 0u64;

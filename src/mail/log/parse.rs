@@ -182,6 +182,8 @@ pub struct YearGuess {
     year: i32,
     last_month: u32,
     reference: NaiveDate,
+    /// The local UTC offset last used, for that date and hour (time zone lookups are costly).
+    offset_cache: Option<(NaiveDate, u32, FixedOffset)>,
     started: bool,
 }
 
@@ -193,6 +195,7 @@ impl YearGuess {
             last_month: now.month(),
             reference: now,
             started: false,
+            offset_cache: None,
         }
     }
 
@@ -273,7 +276,15 @@ fn parse_time<'a>(
     let naive = NaiveDate::from_ymd_opt(year, month, day)
         .or_else(|| NaiveDate::from_ymd_opt(year, month, 28))?
         .and_hms_opt(h, m, s.min(59))?;
-    let t = local_to_fixed(naive)?;
+    let date = naive.date();
+    let t = match years.offset_cache {
+        Some((d, hour, off)) if d == date && hour == h => naive.and_local_timezone(off).single()?,
+        _ => {
+            let t = local_to_fixed(naive)?;
+            years.offset_cache = Some((date, h, *t.offset()));
+            t
+        }
+    };
     Some((t, &line[16..]))
 }
 

@@ -43,6 +43,9 @@ pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
         lines.push(s);
     }
     if cx.zoomed {
+        if let Some(l) = warnings_line(log, cx, w) {
+            lines.push(l);
+        }
         if !filters.is_empty() {
             lines.push(Line::from(Span::styled(
                 truncate(&format!("filters: {}   (x clears)", filters.join("  ")), w),
@@ -154,6 +157,25 @@ fn source_lines<'a>(p: &FailuresPane, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'a>
         )));
     }
     out
+}
+
+/// SASL/TLS warnings of the last hour: how many, and the latest one.
+fn warnings_line<'a>(log: &MailLog, cx: &ViewCx<'_>, w: usize) -> Option<Line<'a>> {
+    let (hour, _) = FailuresPane::windows(cx.now);
+    let recent: Vec<_> = log
+        .warnings()
+        .iter()
+        .rev()
+        .take_while(|x| x.time >= hour)
+        .filter(|x| x.category != super::classify::Category::Other)
+        .collect();
+    let latest = recent.first()?;
+    let text = format!(
+        "{} SASL/TLS warning(s) this hour; latest: {}",
+        recent.len(),
+        latest.text
+    );
+    Some(Line::from(Span::styled(truncate(&text, w), cx.theme.warn)))
 }
 
 fn short_time(o: &Outcome, cx: &ViewCx<'_>) -> String {
