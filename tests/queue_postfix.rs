@@ -397,8 +397,10 @@ fn pane_confirms_and_deletes_a_tagged_set() {
     fill(&pf, &["a@example.com", "b@example.com", "c@example.com"]);
     let rt = rt();
     rt.block_on(async {
-        let mut config = Config::default();
-        config.postfix = vec![instance(&pf)];
+        let config = Config {
+            postfix: vec![instance(&pf)],
+            ..Config::default()
+        };
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
         let runner = Runner {
             tx,

@@ -19,6 +19,8 @@ pub mod model;
 pub mod pane;
 pub mod parse;
 pub mod source;
+#[cfg(test)]
+mod testkit;
 mod view;
 
 use chrono::{DateTime, Local};

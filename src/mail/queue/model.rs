@@ -779,8 +779,10 @@ mod tests {
         assert!(Filter::parse("re:(").is_err());
         assert!(Filter::parse("age>soon").is_err());
         assert!(Filter::parse("queue:nope").is_err());
-        let mut g = Filter::default();
-        g.group = Some("SES throttling (sending rate)".into());
+        let g = Filter {
+            group: Some("SES throttling (sending rate)".into()),
+            ..Filter::default()
+        };
         assert_eq!(m.entries().filter(|(_, e)| g.matches(e, now)).count(), 2);
     }
 

@@ -781,3 +781,278 @@ pub fn confirm_text(
         .collect();
     (lines, then)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::effect::Effect;
+    use crate::app::pane::Pane;
+    use crate::config::PostfixInstance;
+    use crate::mail::queue::commands::Outcome;
+    use crate::mail::queue::parse::parse_jsonl;
+    use crate::mail::queue::testkit::{Fx, fixture, now};
+
+    fn confirm(effects: Vec<Effect>) -> Confirm {
+        match effects.into_iter().next() {
+            Some(Effect::Confirm(c)) => c,
+            other => panic!("expected a confirm, got {other:?}"),
+        }
+    }
+
+    fn selected_id(fx: &Fx) -> String {
+        fx.pane.selected_entry().unwrap().1.id.to_string()
+    }
+
+    #[test]
+    fn selection_follows_the_message_across_refreshes() {
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        fx.nav(Nav::Down);
+        assert_eq!(selected_id(&fx), "D00D00D00D");
+        // a new, older message arrives on top and one above leaves
+        let text: String = fixture()
+            .lines()
+            .filter(|l| !l.contains("4889DC8909"))
+            .map(|l| format!("{l}\n"))
+            .chain(std::iter::once(format!(
+                "{}\n",
+                serde_json::json!({"queue_name":"deferred","queue_id":"0123456789","arrival_time":1,"sender":"x@y","recipients":[]})
+            )))
+            .collect();
+        fx.event(QueueEvent::Listed {
+            instance: 0,
+            at: now(),
+            result: Ok(parse_jsonl(text.as_bytes())),
+        });
+        assert_eq!(selected_id(&fx), "D00D00D00D");
+        // an older listing that arrives late is ignored
+        fx.event(QueueEvent::Listed {
+            instance: 0,
+            at: now() - chrono::Duration::seconds(10),
+            result: Ok(parse_jsonl(b"")),
+        });
+        assert_eq!(fx.pane.view_len(), 6);
+    }
+
+    #[test]
+    fn confirm_says_exactly_what_happens() {
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::Tag); // A1B2C3D4E5, the oldest; moves down
+        fx.act(QueueAction::Tag); // 4889DC8909
+        fx.nav(Nav::Bottom);
+        fx.act(QueueAction::Tag); // C0FFEE1234, active
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(c.title, "Delete 3 messages");
+        assert_eq!(
+            c.lines[0],
+            "delete 3 messages from deferred and active: 4889DC8909, A1B2C3D4E5, C0FFEE1234"
+        );
+        assert_eq!(c.lines[1], "They are removed for good. No bounce is sent.");
+        assert_eq!(c.then.len(), 1);
+        match &c.then[0] {
+            Effect::Queue(QueueEffect::Apply {
+                op, ids, instance, ..
+            }) => {
+                assert_eq!(*op, QueueOp::Delete);
+                assert_eq!(*instance, 0);
+                assert_eq!(ids.len(), 3);
+            }
+            other => panic!("{other:?}"),
+        }
+        // without tags, the selected message only
+        fx.act(QueueAction::ClearTags);
+        fx.nav(Nav::Top);
+        let c = confirm(fx.act(QueueAction::Hold));
+        assert_eq!(c.lines[0], "hold 1 message from deferred: A1B2C3D4E5");
+    }
+
+    #[test]
+    fn long_tag_sets_are_summarised() {
+        let text = crate::mail::queue::demo::generate(30, 1_800_000_000);
+        let mut fx = Fx::new(&text);
+        fx.act(QueueAction::TagAll);
+        let c = confirm(fx.act(QueueAction::Requeue));
+        assert!(
+            c.lines[0].starts_with("requeue 30 messages from "),
+            "{}",
+            c.lines[0]
+        );
+        assert!(c.lines[0].ends_with(", … and 22 more"), "{}", c.lines[0]);
+        assert!(c.lines[1].contains("NEW queue ids"));
+    }
+
+    #[test]
+    fn read_only_builds_no_action() {
+        let mut fx = Fx::new(&fixture());
+        fx.access = None;
+        for a in [
+            QueueAction::Hold,
+            QueueAction::Release,
+            QueueAction::Requeue,
+            QueueAction::Delete,
+            QueueAction::Expire,
+            QueueAction::DeliverNow,
+            QueueAction::Flush,
+        ] {
+            let out = fx.act(a);
+            assert!(
+                out.iter().all(|e| matches!(e, Effect::Notice(_))),
+                "{a:?}: {out:?}"
+            );
+        }
+        // and every such binding is marked as writing, so the app drops it
+        let writes: Vec<_> = crate::app::pane::Pane::bindings(&fx.pane)
+            .iter()
+            .filter(|b| b.writes)
+            .map(|b| b.action)
+            .collect();
+        assert_eq!(writes.len(), 7);
+    }
+
+    #[test]
+    fn force_expire_needs_3_5() {
+        let mut fx = Fx::new(&fixture());
+        let out = fx.act(QueueAction::Expire);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n.contains("still asking postconf")),
+            "{out:?}"
+        );
+        fx.event(QueueEvent::Version {
+            instance: 0,
+            result: Ok(MailVersion::parse("3.4.14").unwrap()),
+        });
+        let out = fx.act(QueueAction::Expire);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n.contains("needs Postfix 3.5 or later (this instance runs 3.4.14)")),
+            "{out:?}"
+        );
+        fx.event(QueueEvent::Version {
+            instance: 0,
+            result: Ok(MailVersion::parse("3.7.11").unwrap()),
+        });
+        let c = confirm(fx.act(QueueAction::Expire));
+        assert!(c.lines[0].starts_with("force-expire 1 message from deferred"));
+    }
+
+    #[test]
+    fn results_are_reported_and_refresh() {
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::TagAll);
+        let out = fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::Delete,
+                asked: 6,
+                done: Some(4),
+                lines: vec![],
+            }),
+        });
+        assert!(matches!(&out[0], Effect::Notice(n) if n.starts_with("delete: 4 of 6 messages")));
+        assert!(matches!(&out[1], Effect::Queue(QueueEffect::Refresh)));
+        assert!(fx.pane.tags.is_empty());
+        let out = fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Err(QueueError::from_exit(
+                "postsuper -d -",
+                "exit status: 1",
+                b"postsuper: fatal: use of this command is reserved for the superuser",
+            )),
+        });
+        assert!(matches!(&out[0], Effect::Notice(n) if n.contains("needs root")));
+        assert_eq!(
+            fx.pane.health().errors,
+            1,
+            "counted among the pane's errors"
+        );
+        assert!(
+            fx.pane.health().problem.is_none(),
+            "but the source itself is fine"
+        );
+    }
+
+    #[test]
+    fn filters_queue_cycle_and_bad_regex() {
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::QueueFilter); // active
+        assert_eq!(fx.pane.view_len(), 1);
+        fx.act(QueueAction::QueueFilter); // deferred
+        assert_eq!(fx.pane.view_len(), 4);
+        for _ in 0..5 {
+            fx.act(QueueAction::QueueFilter);
+        }
+        assert_eq!(fx.pane.queue_filter, None);
+        assert_eq!(fx.pane.view_len(), 6);
+        fx.pane.set_filter("re:(");
+        assert!(fx.pane.filter_error.is_some());
+        assert_eq!(fx.pane.view_len(), 6, "the last good filter stays");
+        fx.pane.set_filter("re:^D00D");
+        assert_eq!(fx.pane.view_len(), 1);
+        assert!(fx.pane.filter_error.is_none());
+    }
+
+    #[test]
+    fn jump_finds_an_entry_hidden_by_a_filter() {
+        let mut fx = Fx::new(&fixture());
+        fx.pane.set_filter("from:nobody");
+        assert_eq!(fx.pane.view_len(), 0);
+        let mut pane = std::mem::replace(&mut fx.pane, QueuePane::new(&Config::default()));
+        let found = pane.on_jump_impl(&Jump::QueueEntry("B0B0B0B0B0".into()), &mut fx.cx());
+        fx.pane = pane;
+        assert!(found);
+        assert_eq!(selected_id(&fx), "B0B0B0B0B0");
+        assert!(fx.pane.detail.is_some());
+        // the header load is asked for on the next tick
+        let mut pane = std::mem::replace(&mut fx.pane, QueuePane::new(&Config::default()));
+        let out = pane.on_tick_impl(&mut fx.cx());
+        fx.pane = pane;
+        assert!(matches!(
+            &out[..],
+            [Effect::Queue(QueueEffect::Load {
+                part: Part::Headers,
+                ..
+            })]
+        ));
+        let mut pane = std::mem::replace(&mut fx.pane, QueuePane::new(&Config::default()));
+        assert!(!pane.on_jump_impl(&Jump::QueueEntry("ALL".into()), &mut fx.cx()));
+        assert!(!pane.on_jump_impl(&Jump::QueueEntry("FFFFFF0000".into()), &mut fx.cx()));
+    }
+
+    #[test]
+    fn several_instances_each_get_their_own_effect() {
+        let mut config = Config::default();
+        config.postfix.push(PostfixInstance {
+            name: "out".into(),
+            config_dir: "/etc/postfix-out".into(),
+            command_prefix: vec![],
+        });
+        let mut fx = Fx::with_config(&config, &fixture());
+        fx.event(QueueEvent::Listed {
+            instance: 1,
+            at: now(),
+            result: Ok(parse_jsonl(
+                br#"{"queue_name":"deferred","queue_id":"ABCABC0001","arrival_time":1799999000,"sender":"z@out.example","recipients":[{"address":"q@r","delay_reason":"x"}]}"#,
+            )),
+        });
+        assert_eq!(fx.pane.view_len(), 7);
+        fx.act(QueueAction::TagAll);
+        let c = confirm(fx.act(QueueAction::Hold));
+        assert_eq!(c.then.len(), 2, "one postsuper per instance");
+        assert!(
+            c.lines
+                .iter()
+                .any(|l| l == "Postfix instance: default, out"),
+            "{:?}",
+            c.lines
+        );
+        let s = fx.draw(100, 14, true);
+        assert!(s.contains("* out     deferred ABCABC0001"), "{s}");
+        assert!(s.contains("* default deferred A1B2C3D4E5"), "{s}");
+        // flush asks every instance
+        let c = confirm(fx.act(QueueAction::Flush));
+        assert_eq!(c.then.len(), 2);
+        assert_eq!(
+            c.lines[0],
+            "flush: try all 5 deferred messages now (postqueue -f)"
+        );
+    }
+}

@@ -276,7 +276,14 @@ mod tests {
     #[test]
     fn every_version() {
         // (what, line, queue, forced_expire, first reason kind)
-        let table: &[(&str, &str, QueueName, Option<bool>, Option<ReasonKind>)] = &[
+        type Case = (
+            &'static str,
+            &'static str,
+            QueueName,
+            Option<bool>,
+            Option<ReasonKind>,
+        );
+        let table: &[Case] = &[
             (
                 "3.1-3.4: no forced_expire",
                 r#"{"queue_name": "deferred", "queue_id": "1A2B3C4D5E", "arrival_time": 1700000000, "message_size": 900, "sender": "a@example.com", "recipients": [{"address": "b@example.net", "delay_reason": "connect to mx.example.net[192.0.2.1]:25: Connection timed out"}]}"#,
