@@ -268,6 +268,12 @@ impl QueuePane {
                 "read-only session: queue actions are off".into(),
             )];
         };
+        if self.mode != Mode::Table {
+            return vec![Effect::Notice(format!(
+                "{}: switch to the table (v) to pick messages",
+                op.verb()
+            ))];
+        }
         let targets = self.targets();
         if targets.is_empty() {
             return vec![Effect::Notice(format!(

@@ -84,20 +84,6 @@ impl QueuePane {
         let s = self.model.summary();
         let th = cx.theme;
         let mut spans: Vec<Span<'static>> = Vec::new();
-        for q in QueueName::ALL {
-            let n = s.count(q);
-            if n == 0 && !matches!(q, QueueName::Active | QueueName::Deferred | QueueName::Hold) {
-                continue;
-            }
-            let style = match q {
-                QueueName::Deferred if n > 0 => th.warn,
-                QueueName::Hold if n > 0 => th.accent,
-                QueueName::Corrupt if n > 0 => th.error,
-                _ => th.text,
-            };
-            spans.push(Span::styled(format!("{q} ", q = q.as_str()), th.muted));
-            spans.push(Span::styled(format!("{n}  "), style));
-        }
         spans.push(Span::styled("total ", th.muted));
         spans.push(Span::styled(format!("{}", s.total), th.text));
         if let Some(o) = s.oldest {
@@ -112,6 +98,28 @@ impl QueuePane {
                 format!("  {} tagged", self.tags.len()),
                 th.accent,
             ));
+        }
+        spans.push(Span::raw("  "));
+        for q in [
+            QueueName::Deferred,
+            QueueName::Active,
+            QueueName::Hold,
+            QueueName::Incoming,
+            QueueName::Maildrop,
+            QueueName::Corrupt,
+        ] {
+            let n = s.count(q);
+            if n == 0 && !matches!(q, QueueName::Active | QueueName::Deferred | QueueName::Hold) {
+                continue;
+            }
+            let style = match q {
+                QueueName::Deferred if n > 0 => th.warn,
+                QueueName::Hold if n > 0 => th.accent,
+                QueueName::Corrupt if n > 0 => th.error,
+                _ => th.text,
+            };
+            spans.push(Span::styled(format!("{q} ", q = q.as_str()), th.muted));
+            spans.push(Span::styled(format!("{n}  "), style));
         }
         fit_spans(spans, w)
     }
@@ -362,7 +370,7 @@ impl QueuePane {
             .filter_map(|r| self.model.get(*r))
             .map(|(_, e)| e);
         let sh = shape(entries, now, by, h.saturating_sub(3).max(1));
-        let num_w = 6usize;
+        let num_w = sh.total[0].to_string().len().max(5);
         let dom_w = w.saturating_sub(SHAPE_COLS * (num_w + 1)).max(6);
         let mut head = vec![cell(
             match by {
@@ -466,7 +474,7 @@ impl QueuePane {
                 format!(
                     "{} message{}: {what}",
                     cell(&g.messages.to_string(), 6, true),
-                    if g.messages == 1 { " " } else { "s" }
+                    if g.messages == 1 { "" } else { "s" }
                 )
             };
             let style = if zoomed && i == self.reason_sel {
