@@ -498,3 +498,74 @@ fn pane_confirms_and_deletes_a_tagged_set() {
         assert!(matches!(&effects[..], [Effect::Notice(_)]), "{effects:?}");
     });
 }
+
+#[test]
+fn poller_reads_several_instances_on_an_interval() {
+    let (_ses_a, a) = throttled();
+    let (_ses_b, b) = throttled();
+    fill(&a, &["from-a@example.com"]);
+    fill(&b, &["from-b@example.com", "again-b@example.com"]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut first = instance(&a);
+        first.name = "a".into();
+        // a real prefix in front of every command
+        first.command_prefix = vec!["env".into(), "LC_ALL=C".into()];
+        let mut second = instance(&b);
+        second.name = "b".into();
+        let mut config = Config {
+            postfix: vec![first, second],
+            ..Config::default()
+        };
+        config.queue.interval_secs = 1;
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let runner = Runner {
+            tx,
+            config: Arc::new(config.clone()),
+        };
+        opsdeck::mail::queue::start(&runner);
+        let mut pane = QueuePane::new(&config);
+        let mut shared = Shared::default();
+        let mut listed = [0usize; 2];
+        let mut versions = [false; 2];
+        while listed.iter().any(|n| *n < 2) || versions.iter().any(|v| !v) {
+            let ev = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+                .await
+                .expect("the poller reports within 30 s")
+                .unwrap();
+            let SourceEvent::Queue(ev) = ev else { continue };
+            match &ev {
+                QueueEvent::Listed {
+                    instance, result, ..
+                } => {
+                    assert!(result.is_ok(), "{result:?}");
+                    listed[*instance] += 1;
+                }
+                QueueEvent::Version { instance, result } => {
+                    assert!(result.as_ref().unwrap().has_force_expire());
+                    versions[*instance] = true;
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+            let mut cx = Cx {
+                now: chrono::Local::now(),
+                access: None,
+                shared: &mut shared,
+            };
+            pane.on_event(ev, &mut cx);
+        }
+        assert_eq!(shared.queue.len(), 3);
+        let names: Vec<(&str, &str)> = shared
+            .queue
+            .entries()
+            .map(|(inst, e)| (inst, e.sender.as_str()))
+            .collect();
+        assert!(names.contains(&("a", "from-a@example.com")), "{names:?}");
+        assert!(names.contains(&("b", "again-b@example.com")), "{names:?}");
+        assert!(pane.health().problem.is_none());
+    });
+}

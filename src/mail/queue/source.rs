@@ -241,3 +241,72 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::access::{Mode, WriteAccess};
+    use crate::config::Config;
+    use crate::mail::queue::{QueueId, QueueOp};
+
+    fn runner(config: Config) -> (Runner, tokio::sync::mpsc::Receiver<SourceEvent>) {
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        (
+            Runner {
+                tx,
+                config: Arc::new(config),
+            },
+            rx,
+        )
+    }
+
+    #[tokio::test]
+    async fn demo_actions_are_refused_and_demo_lists_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        crate::mail::queue::demo::install(dir.path(), &mut config).unwrap();
+        let (r, mut rx) = runner(config);
+        run(
+            QueueEffect::Apply {
+                instance: 0,
+                op: QueueOp::Delete,
+                ids: vec![QueueId::parse("A1B2C3").unwrap()],
+                access: WriteAccess::for_mode(Mode::Interactive).unwrap(),
+            },
+            &r,
+        );
+        match rx.recv().await {
+            Some(SourceEvent::Queue(QueueEvent::Applied { result: Err(e), .. })) => {
+                assert_eq!(
+                    e.to_string(),
+                    "demo data: delete is not run on the demo queue"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        list_once(&r, 0).await;
+        match rx.recv().await {
+            Some(SourceEvent::Queue(QueueEvent::Listed { result: Ok(p), .. })) => {
+                assert_eq!(p.entries.len(), 240);
+                assert_eq!(p.bad_lines, 0);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_postqueue_is_an_error_event_not_an_empty_list() {
+        let mut config = Config::default();
+        config.postfix[0].command_prefix = vec!["/nonexistent/bin/sudo".into()];
+        let (r, mut rx) = runner(config);
+        list_once(&r, 0).await;
+        match rx.recv().await {
+            Some(SourceEvent::Queue(QueueEvent::Listed { result: Err(e), .. })) => {
+                assert!(e.to_string().contains("not found"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
