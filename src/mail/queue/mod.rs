@@ -11,6 +11,7 @@
 //! running Postfix commands), `source` (the polling task and effect runs),
 //! `pane` (state and update), `view` (drawing), `demo` (the demo queue).
 
+pub mod check;
 pub mod commands;
 pub mod demo;
 pub mod error;
