@@ -7,7 +7,7 @@
 //! session cannot even make the effect.
 
 use std::cell::Cell;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Local};
 
@@ -227,13 +227,10 @@ impl QueuePane {
             first_bad: parsed.first_bad,
         });
         // Tags on messages that left the queue are dropped.
-        let model = &self.model;
-        self.tags.retain(|(i, id)| {
-            model
-                .snapshots
-                .iter()
-                .any(|s| s.instance == *i && s.entries.iter().any(|e| &e.id == id))
-        });
+        if !self.tags.is_empty() {
+            let present = present(&self.model);
+            self.tags.retain(|(i, id)| present.contains_key(&(*i, id)));
+        }
         self.reasons = group_reasons(self.model.entries().map(|(_, e)| e));
         self.reason_sel = self.reason_sel.min(self.reasons.len().saturating_sub(1));
         self.resort();
@@ -245,6 +242,12 @@ impl QueuePane {
         }
     }
 
+    /// Every message now in the model, by (instance, id): one pass, so
+    /// that tag bookkeeping stays linear on a large queue.
+    fn present(&self) -> HashMap<(usize, &QueueId), QueueName> {
+        present(&self.model)
+    }
+
     /// The messages an action applies to: the tagged set, or the selection.
     fn targets(&self) -> Vec<(usize, QueueId, QueueName)> {
         if self.tags.is_empty() {
@@ -253,10 +256,11 @@ impl QueuePane {
                 .map(|(i, e)| vec![(i, e.id.clone(), e.queue)])
                 .unwrap_or_default();
         }
+        let present = self.present();
         let mut v: Vec<(usize, QueueId, QueueName)> = self
             .tags
             .iter()
-            .filter_map(|(i, id)| self.lookup(*i, id).map(|e| (*i, id.clone(), e.queue)))
+            .filter_map(|(i, id)| present.get(&(*i, id)).map(|q| (*i, id.clone(), *q)))
             .collect();
         v.sort();
         v
@@ -716,6 +720,19 @@ impl QueuePane {
     pub(super) fn filter_impl(&self) -> &str {
         &self.filter_text
     }
+}
+
+/// Every message in `model`, by (instance, id), with its queue.
+fn present(model: &QueueModel) -> HashMap<(usize, &QueueId), QueueName> {
+    model
+        .snapshots
+        .iter()
+        .flat_map(|s| {
+            s.entries
+                .iter()
+                .map(move |e| ((s.instance, &e.id), e.queue))
+        })
+        .collect()
 }
 
 fn capitalize(s: &str) -> String {
