@@ -9,7 +9,9 @@
 //! Files: `id` (the queue id type), `parse` (`postqueue -j`), `model`
 //! (shared model, qshape, reasons, filter, sort), `commands` (building and
 //! running Postfix commands), `source` (the polling task and effect runs),
-//! `pane` (state and update), `view` (drawing), `demo` (the demo queue).
+//! `pane` (state and update), `view` (drawing), `demo` (the demo queue),
+//! `check` (the queue's part of `opsdeck check`), `error` (what goes wrong,
+//! with the fix).
 
 pub mod check;
 pub mod commands;

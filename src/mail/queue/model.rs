@@ -547,7 +547,7 @@ pub fn sort_refs(model: &QueueModel, refs: &mut [EntryRef], col: Column, descend
         };
         let o = match col {
             Column::Queue => x.queue.cmp(&y.queue),
-            Column::Id => std::cmp::Ordering::Equal,
+            Column::Id => x.id.cmp(&y.id),
             // older first when ascending by age means larger age: compare arrivals reversed
             Column::Age => y.arrival.cmp(&x.arrival),
             Column::Size => x.size.cmp(&y.size),
@@ -799,6 +799,8 @@ mod tests {
         );
         sort_refs(&m, &mut refs, Column::Rcpts, true);
         assert_eq!(m.get(refs[0]).unwrap().1.id.as_str(), "AAAAAA0002");
+        sort_refs(&m, &mut refs, Column::Id, true);
+        assert_eq!(m.get(refs[0]).unwrap().1.id.as_str(), "AAAAAA0007");
         sort_refs(&m, &mut refs, Column::Sender, false);
         assert_eq!(m.get(refs[0]).unwrap().1.sender_shown(), "<>");
     }
