@@ -6,7 +6,8 @@
 //!
 //! Modes (the bench re-runs itself for the whole-process figures):
 //! `queue --parse-file FILE` parses FILE and builds the pane's model, then exits;
-//! `queue --rss FILE` does that, draws a frame, filters, and prints VmHWM.
+//! `queue --rss FILE` does that, draws a frame, filters, and prints VmHWM;
+//! `queue --generate FILE` writes the 100,000-message file (for hyperfine).
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -99,6 +100,10 @@ fn main() {
             .position(|a| a == flag)
             .and_then(|i| args.get(i + 1).cloned())
     };
+    if let Some(file) = arg("--generate") {
+        std::fs::write(&file, generate(N, NOW)).unwrap();
+        return;
+    }
     if let Some(file) = arg("--parse-file") {
         let bytes = std::fs::read(&file).unwrap();
         let mut shared = Shared::default();
