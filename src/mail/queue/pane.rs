@@ -15,7 +15,8 @@ use super::commands::{MailVersion, Part, QueueOp};
 use super::error::QueueError;
 use super::id::QueueId;
 use super::model::{
-    Column, EntryRef, Filter, QueueModel, ReasonGroup, ShapeBy, Snapshot, group_reasons, sort_refs,
+    Column, EntryRef, Filter, QueueModel, ReasonGroup, ShapeBy, Snapshot, Summary, group_reasons,
+    sort_refs,
 };
 use super::parse::{Parsed, QueueEntry, QueueName};
 use super::{QueueAction, QueueEffect, QueueEvent};
@@ -88,6 +89,8 @@ pub struct QueuePane {
     pub(super) tags: HashSet<(usize, QueueId)>,
     pub(super) mode: Mode,
     pub(super) reasons: Vec<ReasonGroup>,
+    /// Counts per queue and the oldest message, computed once per listing.
+    pub(super) summary: Summary,
     pub(super) reason_sel: usize,
     pub(super) detail: Option<Detail>,
     pub(super) demo: bool,
@@ -122,6 +125,7 @@ impl QueuePane {
             tags: HashSet::new(),
             mode: Mode::Table,
             reasons: Vec::new(),
+            summary: Summary::default(),
             reason_sel: 0,
             detail: None,
             demo: config.demo,
@@ -169,13 +173,19 @@ impl QueuePane {
 
     /// Rebuild the filtered view, keeping the selection on the same message.
     fn refilter(&mut self) {
+        self.refilter_from(false);
+    }
+
+    /// Rebuild the view from all entries, or (`narrowing`) only from the
+    /// entries shown now: a filter that only got stricter cannot show more.
+    fn refilter_from(&mut self, narrowing: bool) {
         let keep = self.selected_key();
         let now = self.now;
         let model = &self.model;
         let filter = &self.filter;
         let queue = self.queue_filter;
-        self.view = self
-            .sorted
+        let from = if narrowing { &self.view } else { &self.sorted };
+        self.view = from
             .iter()
             .copied()
             .filter(|r| {
@@ -232,6 +242,7 @@ impl QueuePane {
             self.tags.retain(|(i, id)| present.contains_key(&(*i, id)));
         }
         self.reasons = group_reasons(self.model.entries().map(|(_, e)| e));
+        self.summary = self.model.summary();
         self.reason_sel = self.reason_sel.min(self.reasons.len().saturating_sub(1));
         self.resort();
         let selected_before = self.selected;
@@ -380,21 +391,6 @@ impl QueuePane {
             id,
             part: Part::Headers,
         })]
-    }
-
-    fn apply_filter(&mut self) {
-        match Filter::parse(&self.filter_text) {
-            Ok(mut f) => {
-                f.group = self.filter.group.take();
-                self.filter = f;
-                self.filter_error = None;
-            }
-            Err(e) => {
-                // Keep the last good filter and say what is wrong.
-                self.filter_error = Some(e);
-            }
-        }
-        self.refilter();
     }
 
     pub(super) fn group_filter(&self) -> Option<&str> {
@@ -658,8 +654,30 @@ impl QueuePane {
     }
 
     pub(super) fn set_filter_impl(&mut self, text: &str) {
+        // Typing one more character of plain, from:, to:, reason: or queue
+        // terms can only narrow the view (regexes and ages can widen it).
+        // A new `:` turns a plain word into a key (`from` -> `from:`), which
+        // can widen: then filter from scratch.
+        let narrowing = !self.filter_text.is_empty()
+            && text
+                .strip_prefix(self.filter_text.as_str())
+                .is_some_and(|added| !added.contains(':'))
+            && self.filter_error.is_none()
+            && !text.contains("re:")
+            && !text.contains("age");
         self.filter_text = text.to_string();
-        self.apply_filter();
+        match Filter::parse(&self.filter_text) {
+            Ok(mut f) => {
+                f.group = self.filter.group.take();
+                self.filter = f;
+                self.filter_error = None;
+                self.refilter_from(narrowing);
+            }
+            Err(e) => {
+                // Keep the last good filter and say what is wrong.
+                self.filter_error = Some(e);
+            }
+        }
     }
 
     pub(super) fn on_jump_impl(&mut self, jump: &Jump, cx: &mut Cx<'_>) -> bool {
@@ -991,6 +1009,33 @@ mod tests {
             fx.pane.health().problem.is_none(),
             "but the source itself is fine"
         );
+    }
+
+    #[test]
+    fn typing_a_filter_narrows_to_the_same_view_as_setting_it() {
+        let text = crate::mail::queue::demo::generate(3000, 1_800_000_000);
+        let mut typed = Fx::new(&text);
+        let target = "from:shop gmail";
+        for n in 1..=target.len() {
+            typed.pane.set_filter(&target[..n]);
+        }
+        let mut direct = Fx::new(&text);
+        direct.pane.set_filter(target);
+        assert!(direct.pane.view_len() > 0);
+        assert_eq!(typed.pane.view, direct.pane.view);
+        // deleting a character widens again
+        typed.pane.set_filter("from:shop gmai");
+        direct.pane.set_filter("");
+        direct.pane.set_filter("from:shop gmai");
+        assert_eq!(typed.pane.view, direct.pane.view);
+        // a regex or an age can widen while typing: never narrowed
+        typed.pane.set_filter("re:a");
+        let n = typed.pane.view_len();
+        typed.pane.set_filter("re:a|b");
+        assert!(typed.pane.view_len() >= n);
+        typed.pane.set_filter("age<1");
+        typed.pane.set_filter("age<10d");
+        assert_eq!(typed.pane.view_len(), 3000);
     }
 
     #[test]

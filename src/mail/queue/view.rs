@@ -81,7 +81,7 @@ impl QueuePane {
     }
 
     fn summary_line(&self, cx: &ViewCx<'_>, w: usize) -> Line<'static> {
-        let s = self.model.summary();
+        let s = &self.summary;
         let th = cx.theme;
         let mut spans: Vec<Span<'static>> = Vec::new();
         spans.push(Span::styled("total ", th.muted));
