@@ -1,92 +1,309 @@
-//! Mail queue: the live Postfix queue, with safe actions (filled by issue 4).
+//! Mail queue: the live Postfix queue, with safe actions.
 //!
-//! Until then the pane says honestly that it is not configured.
+//! `postqueue -j` is read per configured Postfix instance on an interval and
+//! at once after an action; the pane shows a table, qshape's age table,
+//! deferred mail grouped by reason and a message's detail. Hold, release,
+//! requeue, delete, force-expire, deliver now and flush go through a confirm
+//! dialog, carry a `WriteAccess`, and pass queue ids on standard input.
+//!
+//! Files: `id` (the queue id type), `parse` (`postqueue -j`), `model`
+//! (shared model, qshape, reasons, filter, sort), `commands` (building and
+//! running Postfix commands), `source` (the polling task and effect runs),
+//! `pane` (state and update), `view` (drawing), `demo` (the demo queue),
+//! `check` (the queue's part of `opsdeck check`), `error` (what goes wrong,
+//! with the fix).
 
+pub mod check;
+pub mod commands;
+pub mod demo;
+pub mod error;
+pub mod id;
+pub mod model;
+pub mod pane;
+pub mod parse;
+pub mod source;
+#[cfg(test)]
+mod testkit;
+mod view;
+
+use chrono::{DateTime, Local};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use serde::Deserialize;
 
-use crate::app::effect::{Effect, Runner};
-use crate::app::pane::{Binding, Cx, Pane, SourceHealth, ViewCx};
+use crate::access::WriteAccess;
+use crate::app::effect::{Effect, Jump, Runner};
+use crate::app::pane::{Binding, Cx, Key, Nav, Pane, SourceHealth, ViewCx};
 use crate::config::Config;
+use crate::sanitize::Clean;
+
+pub use commands::{MailVersion, Outcome, Part, QueueOp};
+pub use error::QueueError;
+pub use id::QueueId;
+pub use model::QueueModel;
+pub use pane::QueuePane;
+pub use parse::{Parsed, QueueEntry, QueueName};
 
 /// The `[queue]` section of the configuration.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct QueueConfig {}
+pub struct QueueConfig {
+    /// Seconds between two readings of the queue.
+    #[serde(default = "default_interval")]
+    pub interval_secs: u64,
+    /// Run this instead of `postqueue -j` to list the queue (its output must
+    /// be `postqueue -j` JSON Lines), e.g. `["ssh", "mx1", "postqueue", "-j"]`.
+    /// Used for every instance.
+    #[serde(default)]
+    pub postqueue_command: Option<Vec<String>>,
+    /// At most this many bytes of a message body are shown.
+    #[serde(default = "default_body_max")]
+    pub body_max_bytes: usize,
+}
+
+fn default_interval() -> u64 {
+    5
+}
+
+fn default_body_max() -> usize {
+    64 * 1024
+}
+
+impl Default for QueueConfig {
+    fn default() -> QueueConfig {
+        QueueConfig {
+            interval_secs: default_interval(),
+            postqueue_command: None,
+            body_max_bytes: default_body_max(),
+        }
+    }
+}
 
 /// What this feature's sources report.
 #[derive(Debug)]
-pub enum QueueEvent {}
+pub enum QueueEvent {
+    /// One reading of one instance's queue, started at `at`.
+    Listed {
+        instance: usize,
+        at: DateTime<Local>,
+        result: Result<Parsed, QueueError>,
+    },
+    /// `postconf -h mail_version` of one instance.
+    Version {
+        instance: usize,
+        result: Result<MailVersion, QueueError>,
+    },
+    /// An action finished.
+    Applied {
+        instance: usize,
+        result: Result<Outcome, QueueError>,
+    },
+    /// `postqueue -f` finished.
+    Flushed {
+        instance: usize,
+        result: Result<Vec<Clean>, QueueError>,
+    },
+    /// Headers or body of a message, sanitized, and whether it was cut.
+    Loaded {
+        instance: usize,
+        id: QueueId,
+        part: Part,
+        result: Result<(Vec<Clean>, bool), QueueError>,
+    },
+}
 
 /// What this pane asks the effect runner to do.
 #[derive(Debug)]
 pub enum QueueEffect {
     /// Read the queue again now.
     Refresh,
+    /// Change messages of one instance.
+    Apply {
+        instance: usize,
+        op: QueueOp,
+        ids: Vec<QueueId>,
+        access: WriteAccess,
+    },
+    /// `postqueue -f` on one instance.
+    Flush {
+        instance: usize,
+        access: WriteAccess,
+    },
+    /// Load the headers or the body of a message.
+    Load {
+        instance: usize,
+        id: QueueId,
+        part: Part,
+    },
 }
-
-/// The queue model shared with other panes.
-#[derive(Debug, Default)]
-pub struct QueueModel {}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum QueueAction {}
+pub enum QueueAction {
+    SortNext,
+    SortReverse,
+    CycleView,
+    ShapeBy,
+    QueueFilter,
+    Tag,
+    TagAll,
+    ClearTags,
+    Refresh,
+    Body,
+    History,
+    Hold,
+    Release,
+    Requeue,
+    Delete,
+    Expire,
+    DeliverNow,
+    Flush,
+}
 
-/// The pane's state.
-#[derive(Debug, Default)]
-pub struct QueuePane {}
-
-impl QueuePane {
-    pub fn new(_config: &Config) -> QueuePane {
-        QueuePane {}
+const fn read(
+    keys: &'static [Key],
+    action: QueueAction,
+    help: &'static str,
+) -> Binding<QueueAction> {
+    Binding {
+        keys,
+        action,
+        help,
+        writes: false,
     }
 }
+
+const fn write(
+    keys: &'static [Key],
+    action: QueueAction,
+    help: &'static str,
+) -> Binding<QueueAction> {
+    Binding {
+        keys,
+        action,
+        help,
+        writes: true,
+    }
+}
+
+static BINDINGS: &[Binding<QueueAction>] = &[
+    read(
+        &[Key::ch('v')],
+        QueueAction::CycleView,
+        "view: table / qshape / reasons",
+    ),
+    read(
+        &[Key::ch('m')],
+        QueueAction::ShapeBy,
+        "qshape by recipient / sender domain",
+    ),
+    read(
+        &[Key::ch('s')],
+        QueueAction::SortNext,
+        "sort by next column",
+    ),
+    read(&[Key::ch('S')], QueueAction::SortReverse, "reverse sort"),
+    read(
+        &[Key::ch('f')],
+        QueueAction::QueueFilter,
+        "show one queue (cycle)",
+    ),
+    read(&[Key::ch(' ')], QueueAction::Tag, "tag / untag message"),
+    read(&[Key::ch('a')], QueueAction::TagAll, "tag all shown"),
+    read(&[Key::ch('c')], QueueAction::ClearTags, "clear tags"),
+    read(&[Key::ch('u')], QueueAction::Refresh, "read the queue now"),
+    read(&[Key::ch('b')], QueueAction::Body, "load message body"),
+    read(
+        &[Key::ch('l')],
+        QueueAction::History,
+        "log history (Failures)",
+    ),
+    write(&[Key::ch('h')], QueueAction::Hold, "hold"),
+    write(&[Key::ch('H')], QueueAction::Release, "release from hold"),
+    write(&[Key::ch('r')], QueueAction::Requeue, "requeue (new id)"),
+    write(&[Key::ch('D')], QueueAction::Delete, "delete"),
+    write(&[Key::ch('e')], QueueAction::Expire, "force-expire (3.5+)"),
+    write(&[Key::ch('i')], QueueAction::DeliverNow, "deliver now"),
+    write(
+        &[Key::ch('F')],
+        QueueAction::Flush,
+        "flush all (postqueue -f)",
+    ),
+];
 
 impl Pane for QueuePane {
     type Action = QueueAction;
     type Event = QueueEvent;
 
     fn bindings(&self) -> &'static [Binding<QueueAction>] {
-        &[]
+        BINDINGS
     }
 
-    fn on_action(&mut self, action: QueueAction, _cx: &mut Cx<'_>) -> Vec<Effect> {
-        match action {}
+    fn on_action(&mut self, action: QueueAction, cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.on_action_impl(action, cx)
     }
 
-    fn on_event(&mut self, event: QueueEvent, _cx: &mut Cx<'_>) -> Vec<Effect> {
-        match event {}
+    fn on_event(&mut self, event: QueueEvent, cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.on_event_impl(event, cx)
+    }
+
+    fn on_nav(&mut self, nav: Nav, _cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.on_nav_impl(nav);
+        Vec::new()
+    }
+
+    fn on_enter(&mut self, _cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.on_enter_impl()
+    }
+
+    fn on_back(&mut self) -> bool {
+        self.on_back_impl()
+    }
+
+    fn set_filter(&mut self, text: &str) {
+        self.set_filter_impl(text);
+    }
+
+    fn filter(&self) -> &str {
+        self.filter_impl()
+    }
+
+    fn on_jump(&mut self, jump: &Jump, cx: &mut Cx<'_>) -> bool {
+        self.on_jump_impl(jump, cx)
+    }
+
+    fn on_tick(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.on_tick_impl(cx)
     }
 
     fn render(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
-        crate::ui::widgets::not_configured(
-            frame,
-            area,
-            "Queue",
-            "No Postfix queue source yet.",
-            cx,
-        );
+        self.draw(frame, area, cx);
     }
 
     fn health(&self) -> SourceHealth {
-        SourceHealth::default()
+        SourceHealth {
+            last_update: self.instances.iter().filter_map(|s| s.updated).max(),
+            errors: self.errors,
+            problem: self
+                .instances
+                .iter()
+                .find_map(|s| s.error.as_ref().map(|e| e.to_string())),
+        }
     }
 }
 
-/// Start this feature's source tasks.
-pub fn start(_runner: &Runner) {}
+/// Start this feature's source tasks: one poller per Postfix instance.
+pub fn start(runner: &Runner) {
+    source::start(runner);
+}
 
 /// Carry out one effect (spawning as needed; never blocking the loop).
-pub fn run(effect: QueueEffect, _runner: &Runner) {
-    match effect {
-        QueueEffect::Refresh => {}
-    }
+pub fn run(effect: QueueEffect, runner: &Runner) {
+    source::run(effect, runner);
 }
 
 /// Add this feature's part to the demo sandbox: write its files under
 /// `sandbox`, point `config` at them, and spawn (with `tokio::spawn`) any
 /// live writer it needs. Called inside the runtime before the panes start.
-pub fn demo(_sandbox: &std::path::Path, _config: &mut Config) -> anyhow::Result<()> {
-    Ok(())
+pub fn demo(sandbox: &std::path::Path, config: &mut Config) -> anyhow::Result<()> {
+    demo::install(sandbox, config)
 }

@@ -1,0 +1,138 @@
+//! The queue's part of `opsdeck check`: read every instance's queue once
+//! (read-only: `postqueue -j` only) and grade its size and oldest message
+//! against the `[check]` thresholds.
+//!
+//! Never changes anything and never reads the clock itself: `now` is passed
+//! in. An instance that cannot be read is an UNKNOWN finding with the fix,
+//! never a silent zero.
+
+use crate::check::{Metric, Report, Status, grade};
+use crate::config::Config;
+
+use super::commands;
+use super::model::{Summary, age_secs, fmt_age};
+use super::parse::{QueueName, parse_jsonl};
+
+/// Add the queue findings and metrics of every configured instance.
+pub async fn collect(config: &Config, now: i64, report: &mut Report) {
+    for inst in &config.postfix {
+        let spec = commands::list(inst, config.queue.postqueue_command.as_deref());
+        match commands::run(&spec, 1 << 30).await {
+            Ok(c) => {
+                let parsed = parse_jsonl(&c.stdout);
+                let mut s = Summary::default();
+                for e in &parsed.entries {
+                    s.add(e);
+                }
+                grade_summary(config, &inst.name, &s, now, report);
+                if parsed.bad_lines > 0 {
+                    report.finding(
+                        "queue",
+                        Status::Unknown,
+                        format!(
+                            "{}: {} unreadable lines in postqueue -j output ({})",
+                            inst.name,
+                            parsed.bad_lines,
+                            parsed.first_bad.unwrap_or_default()
+                        ),
+                    );
+                }
+            }
+            Err(e) => report.finding("queue", Status::Unknown, format!("{}: {e}", inst.name)),
+        }
+    }
+}
+
+/// The finding and metrics of one instance's summary.
+pub fn grade_summary(config: &Config, name: &str, s: &Summary, now: i64, report: &mut Report) {
+    let t = &config.check;
+    let oldest = s.oldest.map(|o| age_secs(o, now)).unwrap_or(0);
+    let status = Status::worst(
+        grade(s.total as u64, t.queue_warn, t.queue_crit),
+        grade(oldest as u64, t.oldest_warn_secs, t.oldest_crit_secs),
+    );
+    let summary = if s.total == 0 {
+        format!("{name}: queue empty")
+    } else {
+        format!(
+            "{name}: {} messages queued ({} deferred, {} on hold), oldest {} (warning at {} messages or {})",
+            s.total,
+            s.count(QueueName::Deferred),
+            s.count(QueueName::Hold),
+            fmt_age(oldest),
+            t.queue_warn,
+            fmt_age(t.oldest_warn_secs as i64)
+        )
+    };
+    report.finding("queue", status, summary);
+    for q in QueueName::ALL {
+        report.metric(
+            Metric::new(
+                "queue_messages",
+                "Messages in the Postfix queue.",
+                s.count(q) as f64,
+            )
+            .label("instance", name)
+            .label("queue", q.as_str())
+            .thresholds(t.queue_warn as f64, t.queue_crit as f64),
+        );
+    }
+    report.metric(
+        Metric::new(
+            "queue_oldest_age_seconds",
+            "Age of the oldest queued message.",
+            oldest as f64,
+        )
+        .label("instance", name)
+        .thresholds(t.oldest_warn_secs as f64, t.oldest_crit_secs as f64),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grades_size_and_age() {
+        let config = Config::default();
+        let text = crate::mail::queue::demo::generate(60, 1_800_000_000);
+        let p = parse_jsonl(text.as_bytes());
+        let mut s = Summary::default();
+        for e in &p.entries {
+            s.add(e);
+        }
+        let mut r = Report::default();
+        grade_summary(&config, "default", &s, 1_800_000_000, &mut r);
+        // 60 messages up to three days old: over 50 messages and over 6 hours
+        assert_eq!(r.findings[0].status, Status::Critical);
+        assert!(
+            r.findings[0]
+                .summary
+                .starts_with("default: 60 messages queued ("),
+            "{}",
+            r.findings[0].summary
+        );
+        assert_eq!(r.metrics.len(), 7);
+
+        let mut r = Report::default();
+        grade_summary(&config, "default", &Summary::default(), 0, &mut r);
+        assert_eq!(r.findings[0].status, Status::Ok);
+        assert_eq!(r.findings[0].summary, "default: queue empty");
+    }
+
+    #[tokio::test]
+    async fn unreadable_queue_is_unknown_with_the_fix() {
+        let mut config = Config::default();
+        config.postfix[0].command_prefix = vec!["/nonexistent/sudo".into()];
+        let mut r = Report::default();
+        collect(&config, 0, &mut r).await;
+        assert_eq!(r.findings[0].status, Status::Unknown);
+        assert!(
+            r.findings[0]
+                .summary
+                .contains("not found - install Postfix"),
+            "{}",
+            r.findings[0].summary
+        );
+    }
+}

@@ -1,0 +1,608 @@
+//! The Postfix commands this feature runs, and running them.
+//!
+//! Commands are built as argument vectors (never through a shell), with the
+//! instance's `command_prefix` in front and `-c DIR` for a named instance.
+//! Queue ids reach `postsuper` only on standard input (`postsuper -d -`), and
+//! only as [`QueueId`]s, so `ALL`, `-` or an option can never be passed.
+//! Every function that changes the queue takes a [`WriteAccess`]. This module
+//! never touches state or the terminal.
+
+use std::ffi::OsString;
+use std::process::Stdio;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::error::QueueError;
+use super::id::QueueId;
+use crate::access::WriteAccess;
+use crate::config::PostfixInstance;
+use crate::sanitize::Clean;
+
+/// One command line, ready to run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandSpec {
+    pub argv: Vec<OsString>,
+    /// Written to standard input, then closed (None: stdin is /dev/null).
+    pub stdin: Option<Vec<u8>>,
+}
+
+impl CommandSpec {
+    /// How the command is named in messages: the program and its options.
+    pub fn display(&self) -> String {
+        let words: Vec<String> = self
+            .argv
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        crate::sanitize::sanitize_capped(&words.join(" "), 200)
+    }
+}
+
+fn base(inst: &PostfixInstance, program: &str) -> Vec<OsString> {
+    let mut argv: Vec<OsString> = inst.command_prefix.iter().map(OsString::from).collect();
+    argv.push(program.into());
+    if !inst.is_default_dir() {
+        argv.push("-c".into());
+        argv.push(inst.config_dir.clone().into_os_string());
+    }
+    argv
+}
+
+/// `postqueue -j`, or the configured replacement.
+pub fn list(inst: &PostfixInstance, replacement: Option<&[String]>) -> CommandSpec {
+    let argv = match replacement {
+        Some(cmd) if !cmd.is_empty() => cmd.iter().map(OsString::from).collect(),
+        _ => {
+            let mut a = base(inst, "postqueue");
+            a.push("-j".into());
+            a
+        }
+    };
+    CommandSpec { argv, stdin: None }
+}
+
+/// `postconf -h mail_version`.
+pub fn version(inst: &PostfixInstance) -> CommandSpec {
+    let mut argv = base(inst, "postconf");
+    argv.push("-h".into());
+    argv.push("mail_version".into());
+    CommandSpec { argv, stdin: None }
+}
+
+/// `postcat -q -h ID` (headers) or `postcat -q -b ID` (body).
+pub fn postcat(inst: &PostfixInstance, id: &QueueId, part: Part) -> CommandSpec {
+    let mut argv = base(inst, "postcat");
+    argv.push("-q".into());
+    argv.push(
+        match part {
+            Part::Headers => "-h",
+            Part::Body => "-b",
+        }
+        .into(),
+    );
+    argv.push(id.as_str().into());
+    CommandSpec { argv, stdin: None }
+}
+
+/// Which part of a message to show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Headers,
+    Body,
+}
+
+/// A change to queued messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum QueueOp {
+    Hold,
+    Release,
+    Requeue,
+    Delete,
+    /// `postsuper -e` (Postfix 3.5+): return to sender at the next attempt.
+    Expire,
+    /// `postqueue -i ID`: try this message now.
+    DeliverNow,
+}
+
+impl QueueOp {
+    /// The verb of the confirm dialog.
+    pub fn verb(self) -> &'static str {
+        match self {
+            QueueOp::Hold => "hold",
+            QueueOp::Release => "release",
+            QueueOp::Requeue => "requeue",
+            QueueOp::Delete => "delete",
+            QueueOp::Expire => "force-expire",
+            QueueOp::DeliverNow => "deliver now",
+        }
+    }
+
+    /// What the confirm dialog adds about the consequence.
+    pub fn consequence(self) -> &'static str {
+        match self {
+            QueueOp::Hold => "They stay in the hold queue until released.",
+            QueueOp::Release => "They go back to the deferred queue and are retried.",
+            QueueOp::Requeue => "They are re-read from the maildrop with NEW queue ids.",
+            QueueOp::Delete => "They are removed for good. No bounce is sent.",
+            QueueOp::Expire => "They are returned to their senders at the next delivery attempt.",
+            QueueOp::DeliverNow => "A delivery attempt is made at once.",
+        }
+    }
+
+    /// The postsuper option, or None for postqueue operations.
+    fn postsuper_flag(self) -> Option<&'static str> {
+        match self {
+            QueueOp::Hold => Some("-h"),
+            QueueOp::Release => Some("-H"),
+            QueueOp::Requeue => Some("-r"),
+            QueueOp::Delete => Some("-d"),
+            QueueOp::Expire => Some("-e"),
+            QueueOp::DeliverNow => None,
+        }
+    }
+}
+
+/// The commands for an operation: one `postsuper FLAG -` with the ids on
+/// standard input, or one `postqueue -i ID` per message.
+pub fn op_commands(inst: &PostfixInstance, op: QueueOp, ids: &[QueueId]) -> Vec<CommandSpec> {
+    match op.postsuper_flag() {
+        Some(flag) => {
+            let mut argv = base(inst, "postsuper");
+            argv.push(flag.into());
+            argv.push("-".into());
+            let mut stdin = Vec::with_capacity(ids.len() * 12);
+            for id in ids {
+                stdin.extend_from_slice(id.as_str().as_bytes());
+                stdin.push(b'\n');
+            }
+            vec![CommandSpec {
+                argv,
+                stdin: Some(stdin),
+            }]
+        }
+        None => ids
+            .iter()
+            .map(|id| {
+                let mut argv = base(inst, "postqueue");
+                argv.push("-i".into());
+                argv.push(id.as_str().into());
+                CommandSpec { argv, stdin: None }
+            })
+            .collect(),
+    }
+}
+
+/// `postkick public pickup W`: wake pickup to read the maildrop now.
+pub fn wake_pickup(inst: &PostfixInstance) -> CommandSpec {
+    let mut argv = base(inst, "postkick");
+    argv.extend(["public", "pickup", "W"].map(OsString::from));
+    CommandSpec { argv, stdin: None }
+}
+
+/// `postqueue -f`.
+pub fn flush_command(inst: &PostfixInstance) -> CommandSpec {
+    let mut argv = base(inst, "postqueue");
+    argv.push("-f".into());
+    CommandSpec { argv, stdin: None }
+}
+
+/// What a finished command printed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Captured {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// Standard output went past the limit and was cut.
+    pub cut: bool,
+}
+
+/// Run a command; a non-zero exit is an error classified by its stderr.
+/// Standard output is read up to `max_stdout` bytes (then the process is
+/// stopped and `cut` is set).
+pub async fn run(spec: &CommandSpec, max_stdout: usize) -> Result<Captured, QueueError> {
+    let name = spec.display();
+    let Some((prog, args)) = spec.argv.split_first() else {
+        return Err(QueueError::Spawn {
+            command: name,
+            detail: "empty command".into(),
+        });
+    };
+    let mut cmd = tokio::process::Command::new(prog);
+    cmd.args(args)
+        .stdin(if spec.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().map_err(|e| QueueError::from_spawn(&name, &e))?;
+    if let (Some(data), Some(mut stdin)) = (spec.stdin.clone(), child.stdin.take()) {
+        tokio::spawn(async move {
+            let _ = stdin.write_all(&data).await;
+            let _ = stdin.shutdown().await;
+        });
+    }
+    let mut out = child.stdout.take();
+    let mut err = child.stderr.take();
+    let read_out = async {
+        let mut buf = Vec::new();
+        let mut cut = false;
+        if let Some(o) = out.as_mut() {
+            // On the heap: a future holding a large array overflows small stacks.
+            let mut chunk = vec![0u8; 64 * 1024];
+            loop {
+                match o.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        let room = max_stdout.saturating_sub(buf.len());
+                        buf.extend_from_slice(&chunk[..n.min(room)]);
+                        if n > room {
+                            cut = true;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        (buf, cut)
+    };
+    let read_err = async {
+        let mut buf = Vec::new();
+        if let Some(e) = err.as_mut() {
+            let _ = e.take(64 * 1024).read_to_end(&mut buf).await;
+        }
+        buf
+    };
+    let read_out_then_stop = async {
+        let (buf, cut) = read_out.await;
+        if cut {
+            // We have what we asked for; stop the writer instead of draining
+            // it (its stderr then closes too).
+            let _ = child.start_kill();
+        }
+        (buf, cut)
+    };
+    let ((stdout, cut), stderr) = tokio::join!(read_out_then_stop, read_err);
+    if cut {
+        let _ = child.wait().await;
+        return Ok(Captured {
+            stdout,
+            stderr,
+            cut,
+        });
+    }
+    let status = child
+        .wait()
+        .await
+        .map_err(|e| QueueError::from_spawn(&name, &e))?;
+    if !status.success() {
+        return Err(QueueError::from_exit(&name, &status.to_string(), &stderr));
+    }
+    Ok(Captured {
+        stdout,
+        stderr,
+        cut,
+    })
+}
+
+/// What an action did, as Postfix reported it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub op: QueueOp,
+    pub asked: usize,
+    /// The count postsuper reported (`Deleted: 2 messages`), if it did.
+    pub done: Option<u64>,
+    /// Its messages, sanitized, one per line.
+    pub lines: Vec<Clean>,
+}
+
+impl Outcome {
+    /// One line for the status bar.
+    pub fn summary(&self) -> String {
+        match (self.op, self.done) {
+            (QueueOp::DeliverNow, _) => format!(
+                "deliver now: asked Postfix to try {} message{}",
+                self.asked,
+                plural(self.asked)
+            ),
+            (op, Some(n)) if n as usize == self.asked => {
+                format!("{}: done for {n} message{}", op.verb(), plural(n as usize))
+            }
+            (op, Some(n)) => format!(
+                "{}: {n} of {} messages (the others had left that queue or the queue)",
+                op.verb(),
+                self.asked
+            ),
+            (op, None) => format!(
+                "{}: postsuper reported no count: {}",
+                op.verb(),
+                self.lines
+                    .last()
+                    .map(|c| c.as_str().to_string())
+                    .unwrap_or_else(|| "(no output)".into())
+            ),
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Read the count from postsuper's stderr: `postsuper: Deleted: 3 messages`,
+/// `Placed on hold: 1 message`, `Released from hold: ...`, `Requeued: ...`,
+/// `Expired: ...` (the last summary line wins).
+pub fn postsuper_count(stderr: &str) -> Option<u64> {
+    stderr.lines().rev().find_map(|l| {
+        let l = l.strip_prefix("postsuper: ").unwrap_or(l);
+        let (_, rest) = l.rsplit_once(": ")?;
+        let n = rest
+            .strip_suffix(" messages")
+            .or_else(|| rest.strip_suffix(" message"))?;
+        n.trim().parse().ok()
+    })
+}
+
+/// Change the queue. Ids were checked when they became [`QueueId`]s; an
+/// empty list runs nothing.
+pub async fn apply(
+    _access: &WriteAccess,
+    inst: &PostfixInstance,
+    op: QueueOp,
+    ids: &[QueueId],
+) -> Result<Outcome, QueueError> {
+    let mut outcome = Outcome {
+        op,
+        asked: ids.len(),
+        done: None,
+        lines: Vec::new(),
+    };
+    if ids.is_empty() {
+        outcome.done = Some(0);
+        return Ok(outcome);
+    }
+    for spec in op_commands(inst, op, ids) {
+        let c = run(&spec, 64 * 1024).await?;
+        let text = String::from_utf8_lossy(&c.stderr);
+        if op != QueueOp::DeliverNow {
+            outcome.done = postsuper_count(&text);
+        }
+        outcome.lines.extend(
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| Clean::capped(l, 300)),
+        );
+    }
+    if op == QueueOp::Requeue {
+        // Requeued mail waits in maildrop until pickup next wakes (up to a
+        // minute): wake it now so the new ids show at once. Best effort.
+        if let Err(e) = run(&wake_pickup(inst), 4096).await {
+            outcome
+                .lines
+                .push(Clean::new(&format!("could not wake pickup: {e}")));
+        }
+    }
+    Ok(outcome)
+}
+
+/// `postqueue -f`: try every deferred message now.
+pub async fn flush(
+    _access: &WriteAccess,
+    inst: &PostfixInstance,
+) -> Result<Vec<Clean>, QueueError> {
+    let c = run(&flush_command(inst), 64 * 1024).await?;
+    Ok(String::from_utf8_lossy(&c.stderr)
+        .lines()
+        .chain(String::from_utf8_lossy(&c.stdout).lines())
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| Clean::capped(l, 300))
+        .collect())
+}
+
+/// A Postfix version as `postconf -h mail_version` prints it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailVersion {
+    pub text: Clean,
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl MailVersion {
+    pub fn parse(s: &str) -> Option<MailVersion> {
+        let t = s.trim();
+        let mut it = t.split(['.', '-']);
+        let major = it.next()?.parse().ok()?;
+        let minor = it.next().and_then(|m| m.parse().ok()).unwrap_or(0);
+        Some(MailVersion {
+            text: Clean::capped(t, 40),
+            major,
+            minor,
+        })
+    }
+
+    /// `postsuper -e` exists from 3.5 on.
+    pub fn has_force_expire(&self) -> bool {
+        (self.major, self.minor) >= (3, 5)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn inst(dir: &str, prefix: &[&str]) -> PostfixInstance {
+        PostfixInstance {
+            name: "t".into(),
+            config_dir: PathBuf::from(dir),
+            command_prefix: prefix.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn words(spec: &CommandSpec) -> Vec<String> {
+        spec.argv
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn ids_go_on_stdin_never_as_arguments() {
+        let ids = vec![
+            QueueId::parse("A1B2C3").unwrap(),
+            QueueId::parse("3yjZvb4Q4PzJ4k").unwrap(),
+        ];
+        let specs = op_commands(
+            &inst("/etc/postfix-out", &["sudo", "-n"]),
+            QueueOp::Delete,
+            &ids,
+        );
+        assert_eq!(specs.len(), 1);
+        assert_eq!(
+            words(&specs[0]),
+            [
+                "sudo",
+                "-n",
+                "postsuper",
+                "-c",
+                "/etc/postfix-out",
+                "-d",
+                "-"
+            ]
+        );
+        assert_eq!(
+            specs[0].stdin.as_deref(),
+            Some(&b"A1B2C3\n3yjZvb4Q4PzJ4k\n"[..])
+        );
+        for (op, flag) in [
+            (QueueOp::Hold, "-h"),
+            (QueueOp::Release, "-H"),
+            (QueueOp::Requeue, "-r"),
+            (QueueOp::Expire, "-e"),
+        ] {
+            let s = &op_commands(&inst("/etc/postfix", &[]), op, &ids)[0];
+            assert_eq!(words(s), ["postsuper", flag, "-"]);
+        }
+    }
+
+    #[test]
+    fn deliver_now_is_one_postqueue_per_id() {
+        let ids = vec![
+            QueueId::parse("A1B2C3").unwrap(),
+            QueueId::parse("D4E5F6").unwrap(),
+        ];
+        let specs = op_commands(&inst("/etc/postfix", &[]), QueueOp::DeliverNow, &ids);
+        assert_eq!(words(&specs[0]), ["postqueue", "-i", "A1B2C3"]);
+        assert_eq!(words(&specs[1]), ["postqueue", "-i", "D4E5F6"]);
+        assert!(specs[0].stdin.is_none());
+    }
+
+    #[test]
+    fn read_commands() {
+        let i = inst("/srv/pf", &[]);
+        assert_eq!(words(&list(&i, None)), ["postqueue", "-c", "/srv/pf", "-j"]);
+        let demo = ["cat".to_string(), "/tmp/q.jsonl".to_string()];
+        assert_eq!(words(&list(&i, Some(&demo))), ["cat", "/tmp/q.jsonl"]);
+        assert_eq!(
+            words(&version(&i)),
+            ["postconf", "-c", "/srv/pf", "-h", "mail_version"]
+        );
+        let id = QueueId::parse("A1B2C3").unwrap();
+        assert_eq!(
+            words(&postcat(&i, &id, Part::Headers)),
+            ["postcat", "-c", "/srv/pf", "-q", "-h", "A1B2C3"]
+        );
+        assert_eq!(
+            words(&flush_command(&inst("/etc/postfix", &[]))),
+            ["postqueue", "-f"]
+        );
+    }
+
+    #[test]
+    fn postsuper_counts() {
+        let table = [
+            (
+                "postsuper: A1B2C3: removed\npostsuper: Deleted: 1 message\n",
+                Some(1),
+            ),
+            ("postsuper: Deleted: 0 messages\n", Some(0)),
+            ("postsuper: Placed on hold: 3 messages\n", Some(3)),
+            ("postsuper: Released from hold: 2 messages\n", Some(2)),
+            ("postsuper: Requeued: 1 message\n", Some(1)),
+            ("", None),
+            ("postsuper: warning: something else\n", None),
+        ];
+        for (text, want) in table {
+            assert_eq!(postsuper_count(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn outcome_summaries() {
+        let o = Outcome {
+            op: QueueOp::Delete,
+            asked: 3,
+            done: Some(1),
+            lines: vec![],
+        };
+        assert_eq!(
+            o.summary(),
+            "delete: 1 of 3 messages (the others had left that queue or the queue)"
+        );
+        let o = Outcome {
+            op: QueueOp::Hold,
+            asked: 1,
+            done: Some(1),
+            lines: vec![],
+        };
+        assert_eq!(o.summary(), "hold: done for 1 message");
+    }
+
+    #[test]
+    fn versions() {
+        assert!(MailVersion::parse("3.7.11").unwrap().has_force_expire());
+        assert!(MailVersion::parse("3.5.0").unwrap().has_force_expire());
+        assert!(!MailVersion::parse("3.4.14").unwrap().has_force_expire());
+        assert!(
+            MailVersion::parse("3.10-20240101")
+                .unwrap()
+                .has_force_expire()
+        );
+        assert!(!MailVersion::parse("2.11.3").unwrap().has_force_expire());
+        assert!(MailVersion::parse("garbage").is_none());
+    }
+
+    #[tokio::test]
+    async fn run_reports_missing_program_and_exit_codes() {
+        let spec = CommandSpec {
+            argv: vec!["/nonexistent/postqueue".into(), "-j".into()],
+            stdin: None,
+        };
+        let e = run(&spec, 100).await.unwrap_err();
+        assert!(matches!(e, QueueError::NotFound { .. }), "{e}");
+        let spec = CommandSpec {
+            argv: vec!["sh".into(), "-c".into(), "echo 'postqueue: fatal: User x(1) is not allowed to view the mail queue' >&2; exit 69".into()],
+            stdin: None,
+        };
+        let e = run(&spec, 100).await.unwrap_err();
+        assert!(matches!(e, QueueError::NotAuthorized { .. }), "{e}");
+    }
+
+    #[tokio::test]
+    async fn run_bounds_stdout_and_feeds_stdin() {
+        let spec = CommandSpec {
+            argv: vec!["cat".into()],
+            stdin: Some(b"A1B2C3\n".to_vec()),
+        };
+        let c = run(&spec, 100).await.unwrap();
+        assert_eq!(c.stdout, b"A1B2C3\n");
+        let spec = CommandSpec {
+            argv: vec!["yes".into()],
+            stdin: None,
+        };
+        let c = run(&spec, 1000).await.unwrap();
+        assert_eq!(c.stdout.len(), 1000);
+        assert!(c.cut);
+    }
+}

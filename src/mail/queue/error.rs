@@ -1,0 +1,159 @@
+//! What can go wrong reading or changing the queue, with the fix to show.
+//!
+//! Every variant names the command that failed; `Display` is the sentence the
+//! pane shows ("postqueue: permission denied - run as root or add your user to
+//! authorized_mailq_users"). This module classifies outputs; it never runs
+//! anything and never hides an error behind an empty list.
+
+use crate::sanitize::sanitize_capped;
+
+/// An error of the Mail queue feature.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum QueueError {
+    #[error("{command}: not found - install Postfix, or fix PATH / command_prefix in [[postfix]]")]
+    NotFound { command: String },
+    #[error(
+        "{command}: permission denied - run as root or add your user to authorized_mailq_users ({detail})"
+    )]
+    NotAuthorized { command: String, detail: String },
+    #[error(
+        "{command}: needs root - run opsdeck as root or set command_prefix = [\"sudo\", \"-n\"] ({detail})"
+    )]
+    NeedsRoot { command: String, detail: String },
+    #[error(
+        "{command}: this user may not name that config directory - add it to alternate_config_directories in /etc/postfix/main.cf, or run as root ({detail})"
+    )]
+    ConfigDirNotAllowed { command: String, detail: String },
+    #[error(
+        "{command}: sudo wants a password - allow it NOPASSWD in sudoers for this command ({detail})"
+    )]
+    SudoPassword { command: String, detail: String },
+    #[error("{command}: the mail system is down - start it with `postfix start` ({detail})")]
+    MailSystemDown { command: String, detail: String },
+    #[error("{command}: exited with {status}: {detail}")]
+    Exit {
+        command: String,
+        status: String,
+        detail: String,
+    },
+    #[error("{command}: could not run: {detail}")]
+    Spawn { command: String, detail: String },
+    #[error("{id:?}: refused, not a Postfix queue id ({why})")]
+    BadId { id: String, why: String },
+    #[error("{action}: needs Postfix 3.5 or later (this instance runs {version})")]
+    Unsupported { action: String, version: String },
+    #[error("demo data: {action} is not run on the demo queue")]
+    Demo { action: String },
+}
+
+impl QueueError {
+    /// Classify a process that exited non-zero by what it printed.
+    pub fn from_exit(command: &str, status: &str, stderr: &[u8]) -> QueueError {
+        let text = String::from_utf8_lossy(stderr);
+        let detail = sanitize_capped(text.trim(), 300);
+        let command = command.to_string();
+        let lower = text.to_ascii_lowercase();
+        if lower.contains("not allowed to view the mail queue")
+            || lower.contains("authorized_mailq_users")
+            || lower.contains("not allowed to flush")
+            || lower.contains("authorized_flush_users")
+        {
+            QueueError::NotAuthorized { command, detail }
+        } else if lower.contains("unauthorized configuration directory") {
+            QueueError::ConfigDirNotAllowed { command, detail }
+        } else if lower.contains("reserved for the superuser") {
+            QueueError::NeedsRoot { command, detail }
+        } else if lower.contains("a password is required")
+            || lower.contains("a terminal is required")
+        {
+            QueueError::SudoPassword { command, detail }
+        } else if lower.contains("mail system is down") {
+            QueueError::MailSystemDown { command, detail }
+        } else if status.contains("127") && lower.contains("not found") {
+            QueueError::NotFound { command }
+        } else {
+            QueueError::Exit {
+                command,
+                status: status.to_string(),
+                detail: if detail.is_empty() {
+                    "(no output)".into()
+                } else {
+                    detail
+                },
+            }
+        }
+    }
+
+    /// Classify a process that could not be started.
+    pub fn from_spawn(command: &str, err: &std::io::Error) -> QueueError {
+        if err.kind() == std::io::ErrorKind::NotFound {
+            QueueError::NotFound {
+                command: command.to_string(),
+            }
+        } else {
+            QueueError::Spawn {
+                command: command.to_string(),
+                detail: sanitize_capped(&err.to_string(), 200),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_real_messages() {
+        let e = QueueError::from_exit(
+            "postqueue -j",
+            "exit status: 69",
+            b"postqueue: fatal: User nobody(65534) is not allowed to view the mail queue\n",
+        );
+        assert!(matches!(e, QueueError::NotAuthorized { .. }), "{e}");
+        assert!(e.to_string().starts_with(
+            "postqueue -j: permission denied - run as root or add your user to authorized_mailq_users"
+        ));
+
+        let e = QueueError::from_exit(
+            "postqueue -c /srv/pf -j",
+            "exit status: 69",
+            b"postqueue: error: unauthorized configuration directory name: /srv/pf\npostqueue: fatal: specify \"alternate_config_directories = /srv/pf\"",
+        );
+        assert!(matches!(e, QueueError::ConfigDirNotAllowed { .. }), "{e}");
+
+        let e = QueueError::from_exit(
+            "postsuper -d -",
+            "exit status: 1",
+            b"postsuper: fatal: use of this command is reserved for the superuser\n",
+        );
+        assert!(matches!(e, QueueError::NeedsRoot { .. }), "{e}");
+
+        let e = QueueError::from_exit(
+            "sudo -n postsuper",
+            "exit status: 1",
+            b"sudo: a password is required\n",
+        );
+        assert!(matches!(e, QueueError::SudoPassword { .. }), "{e}");
+
+        let e = QueueError::from_exit(
+            "postqueue -f",
+            "exit status: 69",
+            b"postqueue: fatal: Cannot flush mail queue - mail system is down\n",
+        );
+        assert!(matches!(e, QueueError::MailSystemDown { .. }), "{e}");
+
+        let e = QueueError::from_exit("postqueue -j", "exit status: 2", b"\x1b[2Jboom");
+        assert_eq!(
+            e.to_string(),
+            "postqueue -j: exited with exit status: 2: \\e[2Jboom"
+        );
+    }
+
+    #[test]
+    fn missing_program() {
+        let err = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let e = QueueError::from_spawn("postqueue -j", &err);
+        assert!(e.to_string().contains("not found - install Postfix"), "{e}");
+    }
+}

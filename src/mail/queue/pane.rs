@@ -1,0 +1,1126 @@
+//! The Mail queue pane's state and its reactions: keys, source reports,
+//! filters, tags, confirm dialogs for actions.
+//!
+//! Pure update code: it returns effects and never runs a process, reads a
+//! file or the clock (time comes in `cx.now` and with each report). Actions
+//! are only built with a `WriteAccess` from `cx.access`, so a read-only
+//! session cannot even make the effect.
+
+use std::cell::Cell;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, Local};
+
+use super::commands::{MailVersion, Part, QueueOp};
+use super::error::QueueError;
+use super::id::QueueId;
+use super::model::{
+    Column, EntryRef, Filter, QueueModel, ReasonGroup, ShapeBy, Snapshot, Summary, group_reasons,
+    sort_refs,
+};
+use super::parse::{Parsed, QueueEntry, QueueName};
+use super::{QueueAction, QueueEffect, QueueEvent};
+use crate::app::effect::{Confirm, Effect, Jump};
+use crate::app::pane::{Cx, Nav};
+use crate::config::Config;
+use crate::sanitize::Clean;
+
+/// What the zoomed pane shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Table,
+    Shape(ShapeBy),
+    Reasons,
+}
+
+/// A part of a message being loaded or shown.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Loadable {
+    #[default]
+    NotAsked,
+    Loading,
+    Loaded {
+        lines: Vec<Clean>,
+        cut: bool,
+    },
+    Failed(String),
+}
+
+/// The open detail of one message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Detail {
+    pub instance: usize,
+    pub id: QueueId,
+    pub headers: Loadable,
+    pub body: Loadable,
+    pub scroll: u16,
+}
+
+/// What the pane knows of one configured Postfix instance.
+#[derive(Clone, Debug, Default)]
+pub struct InstanceState {
+    pub name: String,
+    pub version: Option<Result<MailVersion, QueueError>>,
+    pub error: Option<QueueError>,
+    /// When the latest good listing was started.
+    pub updated: Option<DateTime<Local>>,
+    pub bad_lines: usize,
+    pub first_bad: Option<String>,
+}
+
+/// The pane's state.
+#[derive(Debug)]
+pub struct QueuePane {
+    pub(super) instances: Vec<InstanceState>,
+    pub(super) model: QueueModel,
+    /// All entries in sort order.
+    sorted: Vec<EntryRef>,
+    /// The filtered entries in sort order: what the table shows.
+    pub(super) view: Vec<EntryRef>,
+    pub(super) sort: Column,
+    pub(super) descending: bool,
+    pub(super) filter_text: String,
+    filter: Filter,
+    pub(super) filter_error: Option<String>,
+    pub(super) queue_filter: Option<QueueName>,
+    pub(super) selected: usize,
+    /// First table row drawn (kept by the view so scrolling is smooth).
+    pub(super) offset: Cell<usize>,
+    pub(super) tags: HashSet<(usize, QueueId)>,
+    pub(super) mode: Mode,
+    pub(super) reasons: Vec<ReasonGroup>,
+    /// Counts per queue and the oldest message, computed once per listing.
+    pub(super) summary: Summary,
+    pub(super) reason_sel: usize,
+    pub(super) detail: Option<Detail>,
+    pub(super) demo: bool,
+    pub(super) notice: Option<(bool, String)>,
+    pub(super) errors: u64,
+    /// Unix seconds of the latest `now` seen (for age filters).
+    now: i64,
+}
+
+impl QueuePane {
+    pub fn new(config: &Config) -> QueuePane {
+        QueuePane {
+            instances: config
+                .postfix
+                .iter()
+                .map(|p| InstanceState {
+                    name: p.name.clone(),
+                    ..InstanceState::default()
+                })
+                .collect(),
+            model: QueueModel::default(),
+            sorted: Vec::new(),
+            view: Vec::new(),
+            sort: Column::Age,
+            descending: true,
+            filter_text: String::new(),
+            filter: Filter::default(),
+            filter_error: None,
+            queue_filter: None,
+            selected: 0,
+            offset: Cell::new(0),
+            tags: HashSet::new(),
+            mode: Mode::Table,
+            reasons: Vec::new(),
+            summary: Summary::default(),
+            reason_sel: 0,
+            detail: None,
+            demo: config.demo,
+            notice: None,
+            errors: 0,
+            now: 0,
+        }
+    }
+
+    pub fn model(&self) -> &QueueModel {
+        &self.model
+    }
+
+    pub fn view_len(&self) -> usize {
+        self.view.len()
+    }
+
+    /// The selected entry with its instance index.
+    pub fn selected_entry(&self) -> Option<(usize, &QueueEntry)> {
+        let r = *self.view.get(self.selected)?;
+        let (s, e) = self.model.get(r)?;
+        Some((s.instance, e))
+    }
+
+    fn selected_key(&self) -> Option<(usize, QueueId)> {
+        self.selected_entry().map(|(i, e)| (i, e.id.clone()))
+    }
+
+    /// Find an entry by instance and id.
+    pub(super) fn lookup(&self, instance: usize, id: &QueueId) -> Option<&QueueEntry> {
+        self.model
+            .snapshots
+            .iter()
+            .find(|s| s.instance == instance)?
+            .entries
+            .iter()
+            .find(|e| &e.id == id)
+    }
+
+    fn resort(&mut self) {
+        let mut refs: Vec<EntryRef> = self.model.refs().collect();
+        sort_refs(&self.model, &mut refs, self.sort, self.descending);
+        self.sorted = refs;
+    }
+
+    /// Rebuild the filtered view, keeping the selection on the same message.
+    fn refilter(&mut self) {
+        self.refilter_from(false);
+    }
+
+    /// Rebuild the view from all entries, or (`narrowing`) only from the
+    /// entries shown now: a filter that only got stricter cannot show more.
+    fn refilter_from(&mut self, narrowing: bool) {
+        let keep = self.selected_key();
+        let now = self.now;
+        let model = &self.model;
+        let filter = &self.filter;
+        let queue = self.queue_filter;
+        let from = if narrowing { &self.view } else { &self.sorted };
+        self.view = from
+            .iter()
+            .copied()
+            .filter(|r| {
+                model.get(*r).is_some_and(|(_, e)| {
+                    queue.is_none_or(|q| e.queue == q) && filter.matches(e, now)
+                })
+            })
+            .collect();
+        self.reselect(keep);
+    }
+
+    fn reselect(&mut self, keep: Option<(usize, QueueId)>) {
+        if let Some((inst, id)) = keep {
+            if let Some(pos) = self.view.iter().position(|r| {
+                self.model
+                    .get(*r)
+                    .is_some_and(|(s, e)| s.instance == inst && e.id == id)
+            }) {
+                self.selected = pos;
+                return;
+            }
+        }
+        self.selected = self.selected.min(self.view.len().saturating_sub(1));
+    }
+
+    fn set_now(&mut self, now: DateTime<Local>) {
+        self.now = now.timestamp();
+    }
+
+    /// Apply a new listing of one instance.
+    fn put_listing(&mut self, instance: usize, at: DateTime<Local>, parsed: Parsed) {
+        let keep = self.selected_key();
+        if let Some(st) = self.instances.get_mut(instance) {
+            st.error = None;
+            st.updated = Some(at);
+            st.bad_lines = parsed.bad_lines;
+            st.first_bad = parsed.first_bad.clone();
+        }
+        let name = self
+            .instances
+            .get(instance)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        self.model.put(Snapshot {
+            instance,
+            name,
+            entries: parsed.entries,
+            bad_lines: parsed.bad_lines,
+            first_bad: parsed.first_bad,
+        });
+        // Tags on messages that left the queue are dropped.
+        if !self.tags.is_empty() {
+            let present = present(&self.model);
+            self.tags.retain(|(i, id)| present.contains_key(&(*i, id)));
+        }
+        self.reasons = group_reasons(self.model.entries().map(|(_, e)| e));
+        self.summary = self.model.summary();
+        self.reason_sel = self.reason_sel.min(self.reasons.len().saturating_sub(1));
+        self.resort();
+        let selected_before = self.selected;
+        self.refilter();
+        if keep.is_some() && self.selected_key() != keep {
+            // The message left: stay at the same row position.
+            self.selected = selected_before.min(self.view.len().saturating_sub(1));
+        }
+    }
+
+    /// Every message now in the model, by (instance, id): one pass, so
+    /// that tag bookkeeping stays linear on a large queue.
+    fn present(&self) -> HashMap<(usize, &QueueId), QueueName> {
+        present(&self.model)
+    }
+
+    /// The messages an action applies to: the tagged set, or the selection.
+    fn targets(&self) -> Vec<(usize, QueueId, QueueName)> {
+        if self.tags.is_empty() {
+            return self
+                .selected_entry()
+                .map(|(i, e)| vec![(i, e.id.clone(), e.queue)])
+                .unwrap_or_default();
+        }
+        let present = self.present();
+        let mut v: Vec<(usize, QueueId, QueueName)> = self
+            .tags
+            .iter()
+            .filter_map(|(i, id)| present.get(&(*i, id)).map(|q| (*i, id.clone(), *q)))
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn confirm_op(&mut self, op: QueueOp, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some(access) = cx.access else {
+            return vec![Effect::Notice(
+                "read-only session: queue actions are off".into(),
+            )];
+        };
+        if self.mode != Mode::Table {
+            return vec![Effect::Notice(format!(
+                "{}: switch to the table (v) to pick messages",
+                op.verb()
+            ))];
+        }
+        let targets = self.targets();
+        if targets.is_empty() {
+            return vec![Effect::Notice(format!(
+                "{}: no message selected",
+                op.verb()
+            ))];
+        }
+        if op == QueueOp::Expire {
+            for inst in targets.iter().map(|t| t.0).collect::<BTreeSet<_>>() {
+                let st = &self.instances[inst.min(self.instances.len().saturating_sub(1))];
+                match &st.version {
+                    Some(Ok(v)) if v.has_force_expire() => {}
+                    Some(Ok(v)) => {
+                        return vec![Effect::Notice(
+                            QueueError::Unsupported {
+                                action: "force-expire (postsuper -e)".into(),
+                                version: v.text.to_string(),
+                            }
+                            .to_string(),
+                        )];
+                    }
+                    Some(Err(e)) => {
+                        return vec![Effect::Notice(format!(
+                            "force-expire: Postfix version unknown, so not offered: {e}"
+                        ))];
+                    }
+                    None if self.demo => {}
+                    None => {
+                        return vec![Effect::Notice(
+                            "force-expire: still asking postconf for the Postfix version".into(),
+                        )];
+                    }
+                }
+            }
+        }
+        let (lines, then) = confirm_text(op, &targets, &self.instances, access);
+        let n = targets.len();
+        vec![Effect::Confirm(Confirm {
+            title: format!(
+                "{} {n} message{}",
+                capitalize(op.verb()),
+                if n == 1 { "" } else { "s" }
+            ),
+            lines,
+            then,
+        })]
+    }
+
+    fn confirm_flush(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let Some(access) = cx.access else {
+            return vec![Effect::Notice(
+                "read-only session: queue actions are off".into(),
+            )];
+        };
+        let deferred = self
+            .model
+            .entries()
+            .filter(|(_, e)| e.queue == QueueName::Deferred)
+            .count();
+        let names: Vec<&str> = self.instances.iter().map(|s| s.name.as_str()).collect();
+        vec![Effect::Confirm(Confirm {
+            title: "Flush the queue".into(),
+            lines: vec![
+                format!(
+                    "flush: try all {deferred} deferred message{} now (postqueue -f)",
+                    if deferred == 1 { "" } else { "s" }
+                ),
+                format!(
+                    "Postfix instance{}: {}",
+                    if names.len() == 1 { "" } else { "s" },
+                    names.join(", ")
+                ),
+                "A relay that is throttling will defer them again.".into(),
+            ],
+            then: (0..self.instances.len())
+                .map(|instance| {
+                    Effect::Queue(QueueEffect::Flush {
+                        instance,
+                        access: access.clone(),
+                    })
+                })
+                .collect(),
+        })]
+    }
+
+    fn open_detail(&mut self) -> Vec<Effect> {
+        let Some((instance, e)) = self.selected_entry() else {
+            return Vec::new();
+        };
+        let id = e.id.clone();
+        self.detail = Some(Detail {
+            instance,
+            id: id.clone(),
+            headers: Loadable::Loading,
+            body: Loadable::NotAsked,
+            scroll: 0,
+        });
+        vec![Effect::Queue(QueueEffect::Load {
+            instance,
+            id,
+            part: Part::Headers,
+        })]
+    }
+
+    pub(super) fn group_filter(&self) -> Option<&str> {
+        self.filter.group.as_deref()
+    }
+
+    pub(super) fn on_action_impl(&mut self, action: QueueAction, cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.set_now(cx.now);
+        match action {
+            QueueAction::SortNext => {
+                self.sort = self.sort.next();
+                self.resort();
+                self.refilter();
+                Vec::new()
+            }
+            QueueAction::SortReverse => {
+                self.descending = !self.descending;
+                self.resort();
+                self.refilter();
+                Vec::new()
+            }
+            QueueAction::CycleView => {
+                self.mode = match self.mode {
+                    Mode::Table => Mode::Shape(ShapeBy::Recipient),
+                    Mode::Shape(_) => Mode::Reasons,
+                    Mode::Reasons => Mode::Table,
+                };
+                self.detail = None;
+                Vec::new()
+            }
+            QueueAction::ShapeBy => {
+                self.mode = match self.mode {
+                    Mode::Shape(ShapeBy::Recipient) => Mode::Shape(ShapeBy::Sender),
+                    _ => Mode::Shape(ShapeBy::Recipient),
+                };
+                self.detail = None;
+                Vec::new()
+            }
+            QueueAction::QueueFilter => {
+                self.queue_filter = match self.queue_filter {
+                    None => Some(QueueName::ALL[0]),
+                    Some(q) => {
+                        let i = QueueName::ALL.iter().position(|x| *x == q).unwrap_or(0);
+                        QueueName::ALL.get(i + 1).copied()
+                    }
+                };
+                self.refilter();
+                Vec::new()
+            }
+            QueueAction::Tag => {
+                if let Some(key) = self.selected_key() {
+                    if !self.tags.remove(&key) {
+                        self.tags.insert(key);
+                    }
+                    self.selected = (self.selected + 1).min(self.view.len().saturating_sub(1));
+                }
+                Vec::new()
+            }
+            QueueAction::TagAll => {
+                for r in &self.view {
+                    if let Some((s, e)) = self.model.get(*r) {
+                        self.tags.insert((s.instance, e.id.clone()));
+                    }
+                }
+                vec![Effect::Notice(format!(
+                    "{} messages tagged",
+                    self.tags.len()
+                ))]
+            }
+            QueueAction::ClearTags => {
+                self.tags.clear();
+                Vec::new()
+            }
+            QueueAction::Refresh => vec![Effect::Queue(QueueEffect::Refresh)],
+            QueueAction::Body => match &mut self.detail {
+                Some(d)
+                    if d.body == Loadable::NotAsked || matches!(d.body, Loadable::Failed(_)) =>
+                {
+                    d.body = Loadable::Loading;
+                    vec![Effect::Queue(QueueEffect::Load {
+                        instance: d.instance,
+                        id: d.id.clone(),
+                        part: Part::Body,
+                    })]
+                }
+                Some(_) => Vec::new(),
+                None => vec![Effect::Notice(
+                    "open a message (Enter) to load its body".into(),
+                )],
+            },
+            QueueAction::History => match self
+                .detail
+                .as_ref()
+                .map(|d| d.id.clone())
+                .or_else(|| self.selected_entry().map(|(_, e)| e.id.clone()))
+            {
+                Some(id) => vec![Effect::Jump(Jump::LogHistory(id.to_string()))],
+                None => Vec::new(),
+            },
+            QueueAction::Hold => self.confirm_op(QueueOp::Hold, cx),
+            QueueAction::Release => self.confirm_op(QueueOp::Release, cx),
+            QueueAction::Requeue => self.confirm_op(QueueOp::Requeue, cx),
+            QueueAction::Delete => self.confirm_op(QueueOp::Delete, cx),
+            QueueAction::Expire => self.confirm_op(QueueOp::Expire, cx),
+            QueueAction::DeliverNow => self.confirm_op(QueueOp::DeliverNow, cx),
+            QueueAction::Flush => self.confirm_flush(cx),
+        }
+    }
+
+    pub(super) fn on_event_impl(&mut self, event: QueueEvent, cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.set_now(cx.now);
+        match event {
+            QueueEvent::Listed {
+                instance,
+                at,
+                result,
+            } => {
+                // A slower, older listing must not overwrite a newer one.
+                if let Some(st) = self.instances.get(instance) {
+                    if st.updated.is_some_and(|u| u > at) {
+                        return Vec::new();
+                    }
+                }
+                match result {
+                    Ok(parsed) => {
+                        self.put_listing(instance, at, parsed);
+                        cx.shared.queue = self.model.clone();
+                    }
+                    Err(e) => {
+                        self.errors += 1;
+                        if let Some(st) = self.instances.get_mut(instance) {
+                            st.error = Some(e);
+                        }
+                    }
+                }
+                Vec::new()
+            }
+            QueueEvent::Version { instance, result } => {
+                if let Some(st) = self.instances.get_mut(instance) {
+                    st.version = Some(result);
+                }
+                Vec::new()
+            }
+            QueueEvent::Applied { result, .. } => {
+                let text = match result {
+                    Ok(o) => {
+                        self.tags.clear();
+                        let s = o.summary();
+                        self.notice = Some((o.done.is_some(), s.clone()));
+                        s
+                    }
+                    Err(e) => {
+                        self.errors += 1;
+                        let s = e.to_string();
+                        self.notice = Some((false, s.clone()));
+                        s
+                    }
+                };
+                vec![Effect::Notice(text), Effect::Queue(QueueEffect::Refresh)]
+            }
+            QueueEvent::Flushed { instance, result } => {
+                let name = self
+                    .instances
+                    .get(instance)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default();
+                let text = match result {
+                    Ok(_) => {
+                        let s = format!("flush ({name}): Postfix is retrying the deferred mail");
+                        self.notice = Some((true, s.clone()));
+                        s
+                    }
+                    Err(e) => {
+                        self.errors += 1;
+                        let s = e.to_string();
+                        self.notice = Some((false, s.clone()));
+                        s
+                    }
+                };
+                vec![Effect::Notice(text), Effect::Queue(QueueEffect::Refresh)]
+            }
+            QueueEvent::Loaded {
+                instance,
+                id,
+                part,
+                result,
+            } => {
+                if let Some(d) = self.detail.as_mut() {
+                    if d.instance == instance && d.id == id {
+                        let slot = match part {
+                            Part::Headers => &mut d.headers,
+                            Part::Body => &mut d.body,
+                        };
+                        *slot = match result {
+                            Ok((lines, cut)) => Loadable::Loaded { lines, cut },
+                            Err(e) => Loadable::Failed(e.to_string()),
+                        };
+                    }
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    pub(super) fn on_nav_impl(&mut self, nav: Nav) {
+        if let Some(d) = self.detail.as_mut() {
+            d.scroll = match nav {
+                Nav::Up => d.scroll.saturating_sub(1),
+                Nav::Down => d.scroll.saturating_add(1),
+                Nav::PageUp => d.scroll.saturating_sub(10),
+                Nav::PageDown => d.scroll.saturating_add(10),
+                Nav::Top => 0,
+                Nav::Bottom => u16::MAX / 2,
+            };
+            return;
+        }
+        let (sel, len) = match self.mode {
+            Mode::Reasons => (&mut self.reason_sel, self.reasons.len()),
+            _ => (&mut self.selected, self.view.len()),
+        };
+        let last = len.saturating_sub(1);
+        *sel = match nav {
+            Nav::Up => sel.saturating_sub(1),
+            Nav::Down => (*sel + 1).min(last),
+            Nav::PageUp => sel.saturating_sub(10),
+            Nav::PageDown => (*sel + 10).min(last),
+            Nav::Top => 0,
+            Nav::Bottom => last,
+        };
+    }
+
+    pub(super) fn on_enter_impl(&mut self) -> Vec<Effect> {
+        match self.mode {
+            Mode::Reasons => {
+                if let Some(g) = self.reasons.get(self.reason_sel) {
+                    self.filter.group = Some(g.key.clone());
+                    self.mode = Mode::Table;
+                    self.selected = 0;
+                    self.refilter();
+                }
+                Vec::new()
+            }
+            Mode::Shape(_) => Vec::new(),
+            Mode::Table => self.open_detail(),
+        }
+    }
+
+    pub(super) fn on_back_impl(&mut self) -> bool {
+        if self.detail.take().is_some() {
+            return true;
+        }
+        if self.filter.group.take().is_some() {
+            self.refilter();
+            return true;
+        }
+        if self.mode != Mode::Table {
+            self.mode = Mode::Table;
+            return true;
+        }
+        false
+    }
+
+    pub(super) fn set_filter_impl(&mut self, text: &str) {
+        // Typing one more character of plain, from:, to:, reason: or queue
+        // terms can only narrow the view (regexes and ages can widen it).
+        // A new `:` turns a plain word into a key (`from` -> `from:`), which
+        // can widen: then filter from scratch.
+        let narrowing = !self.filter_text.is_empty()
+            && text
+                .strip_prefix(self.filter_text.as_str())
+                .is_some_and(|added| !added.contains(':'))
+            && self.filter_error.is_none()
+            && !text.contains("re:")
+            && !text.contains("age");
+        self.filter_text = text.to_string();
+        match Filter::parse(&self.filter_text) {
+            Ok(mut f) => {
+                f.group = self.filter.group.take();
+                self.filter = f;
+                self.filter_error = None;
+                self.refilter_from(narrowing);
+            }
+            Err(e) => {
+                // Keep the last good filter and say what is wrong.
+                self.filter_error = Some(e);
+            }
+        }
+    }
+
+    pub(super) fn on_jump_impl(&mut self, jump: &Jump, cx: &mut Cx<'_>) -> bool {
+        self.set_now(cx.now);
+        let Jump::QueueEntry(id) = jump else {
+            return false;
+        };
+        let Ok(id) = QueueId::parse(id) else {
+            return false;
+        };
+        let find = |p: &QueuePane| {
+            p.view
+                .iter()
+                .position(|r| p.model.get(*r).is_some_and(|(_, e)| e.id == id))
+        };
+        let mut pos = find(self);
+        if pos.is_none() && self.model.find(id.as_str()).is_some() {
+            // It is hidden by a filter: clear the filters to show it.
+            self.filter_text.clear();
+            self.filter = Filter::default();
+            self.filter_error = None;
+            self.queue_filter = None;
+            self.refilter();
+            pos = find(self);
+        }
+        match pos {
+            Some(p) => {
+                self.mode = Mode::Table;
+                self.selected = p;
+                let _ = self.open_detail();
+                // The header load is asked for by the next Enter or on_tick;
+                // a jump cannot return effects, so mark it to be asked.
+                if let Some(d) = self.detail.as_mut() {
+                    d.headers = Loadable::NotAsked;
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Ask for anything the detail still needs (after a jump).
+    pub(super) fn on_tick_impl(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.set_now(cx.now);
+        match self.detail.as_mut() {
+            Some(d) if d.headers == Loadable::NotAsked => {
+                d.headers = Loadable::Loading;
+                vec![Effect::Queue(QueueEffect::Load {
+                    instance: d.instance,
+                    id: d.id.clone(),
+                    part: Part::Headers,
+                })]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    pub(super) fn filter_impl(&self) -> &str {
+        &self.filter_text
+    }
+}
+
+/// Every message in `model`, by (instance, id), with its queue.
+fn present(model: &QueueModel) -> HashMap<(usize, &QueueId), QueueName> {
+    model
+        .snapshots
+        .iter()
+        .flat_map(|s| {
+            s.entries
+                .iter()
+                .map(move |e| ((s.instance, &e.id), e.queue))
+        })
+        .collect()
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// The confirm dialog's lines and the effects it runs: one effect per
+/// instance, each carrying the write access.
+pub fn confirm_text(
+    op: QueueOp,
+    targets: &[(usize, QueueId, QueueName)],
+    instances: &[InstanceState],
+    access: &crate::access::WriteAccess,
+) -> (Vec<String>, Vec<Effect>) {
+    const SHOWN: usize = 8;
+    let n = targets.len();
+    let mut queues: Vec<&str> = Vec::new();
+    for (_, _, q) in targets {
+        if !queues.contains(&q.as_str()) {
+            queues.push(q.as_str());
+        }
+    }
+    let mut ids: Vec<String> = targets
+        .iter()
+        .take(SHOWN)
+        .map(|t| t.1.to_string())
+        .collect();
+    if n > SHOWN {
+        ids.push(format!("… and {} more", n - SHOWN));
+    }
+    let mut lines = vec![format!(
+        "{} {n} message{} from {}: {}",
+        op.verb(),
+        if n == 1 { "" } else { "s" },
+        queues.join(" and "),
+        ids.join(", ")
+    )];
+    lines.push(op.consequence().to_string());
+    let by_instance: BTreeSet<usize> = targets.iter().map(|t| t.0).collect();
+    if instances.len() > 1 || by_instance.len() > 1 {
+        let names: Vec<String> = by_instance
+            .iter()
+            .map(|i| {
+                instances
+                    .get(*i)
+                    .map_or_else(|| format!("#{i}"), |s| s.name.clone())
+            })
+            .collect();
+        lines.push(format!("Postfix instance: {}", names.join(", ")));
+    }
+    let then = by_instance
+        .into_iter()
+        .map(|instance| {
+            Effect::Queue(QueueEffect::Apply {
+                instance,
+                op,
+                ids: targets
+                    .iter()
+                    .filter(|t| t.0 == instance)
+                    .map(|t| t.1.clone())
+                    .collect(),
+                access: access.clone(),
+            })
+        })
+        .collect();
+    (lines, then)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::effect::Effect;
+    use crate::app::pane::Pane;
+    use crate::config::PostfixInstance;
+    use crate::mail::queue::commands::Outcome;
+    use crate::mail::queue::parse::parse_jsonl;
+    use crate::mail::queue::testkit::{Fx, fixture, now};
+
+    fn confirm(effects: Vec<Effect>) -> Confirm {
+        match effects.into_iter().next() {
+            Some(Effect::Confirm(c)) => c,
+            other => panic!("expected a confirm, got {other:?}"),
+        }
+    }
+
+    fn selected_id(fx: &Fx) -> String {
+        fx.pane.selected_entry().unwrap().1.id.to_string()
+    }
+
+    #[test]
+    fn selection_follows_the_message_across_refreshes() {
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        fx.nav(Nav::Down);
+        assert_eq!(selected_id(&fx), "D00D00D00D");
+        // a new, older message arrives on top and one above leaves
+        let text: String = fixture()
+            .lines()
+            .filter(|l| !l.contains("4889DC8909"))
+            .map(|l| format!("{l}\n"))
+            .chain(std::iter::once(format!(
+                "{}\n",
+                serde_json::json!({"queue_name":"deferred","queue_id":"0123456789","arrival_time":1,"sender":"x@y","recipients":[]})
+            )))
+            .collect();
+        fx.event(QueueEvent::Listed {
+            instance: 0,
+            at: now(),
+            result: Ok(parse_jsonl(text.as_bytes())),
+        });
+        assert_eq!(selected_id(&fx), "D00D00D00D");
+        // an older listing that arrives late is ignored
+        fx.event(QueueEvent::Listed {
+            instance: 0,
+            at: now() - chrono::Duration::seconds(10),
+            result: Ok(parse_jsonl(b"")),
+        });
+        assert_eq!(fx.pane.view_len(), 6);
+    }
+
+    #[test]
+    fn confirm_says_exactly_what_happens() {
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::Tag); // A1B2C3D4E5, the oldest; moves down
+        fx.act(QueueAction::Tag); // 4889DC8909
+        fx.nav(Nav::Bottom);
+        fx.act(QueueAction::Tag); // C0FFEE1234, active
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(c.title, "Delete 3 messages");
+        assert_eq!(
+            c.lines[0],
+            "delete 3 messages from deferred and active: 4889DC8909, A1B2C3D4E5, C0FFEE1234"
+        );
+        assert_eq!(c.lines[1], "They are removed for good. No bounce is sent.");
+        assert_eq!(c.then.len(), 1);
+        match &c.then[0] {
+            Effect::Queue(QueueEffect::Apply {
+                op, ids, instance, ..
+            }) => {
+                assert_eq!(*op, QueueOp::Delete);
+                assert_eq!(*instance, 0);
+                assert_eq!(ids.len(), 3);
+            }
+            other => panic!("{other:?}"),
+        }
+        // without tags, the selected message only
+        fx.act(QueueAction::ClearTags);
+        fx.nav(Nav::Top);
+        let c = confirm(fx.act(QueueAction::Hold));
+        assert_eq!(c.lines[0], "hold 1 message from deferred: A1B2C3D4E5");
+    }
+
+    #[test]
+    fn long_tag_sets_are_summarised() {
+        let text = crate::mail::queue::demo::generate(30, 1_800_000_000);
+        let mut fx = Fx::new(&text);
+        fx.act(QueueAction::TagAll);
+        let c = confirm(fx.act(QueueAction::Requeue));
+        assert!(
+            c.lines[0].starts_with("requeue 30 messages from "),
+            "{}",
+            c.lines[0]
+        );
+        assert!(c.lines[0].ends_with(", … and 22 more"), "{}", c.lines[0]);
+        assert!(c.lines[1].contains("NEW queue ids"));
+    }
+
+    #[test]
+    fn read_only_builds_no_action() {
+        let mut fx = Fx::new(&fixture());
+        fx.access = None;
+        for a in [
+            QueueAction::Hold,
+            QueueAction::Release,
+            QueueAction::Requeue,
+            QueueAction::Delete,
+            QueueAction::Expire,
+            QueueAction::DeliverNow,
+            QueueAction::Flush,
+        ] {
+            let out = fx.act(a);
+            assert!(
+                out.iter().all(|e| matches!(e, Effect::Notice(_))),
+                "{a:?}: {out:?}"
+            );
+        }
+        // and every such binding is marked as writing, so the app drops it
+        let writes: Vec<_> = crate::app::pane::Pane::bindings(&fx.pane)
+            .iter()
+            .filter(|b| b.writes)
+            .map(|b| b.action)
+            .collect();
+        assert_eq!(writes.len(), 7);
+    }
+
+    #[test]
+    fn force_expire_needs_3_5() {
+        let mut fx = Fx::new(&fixture());
+        let out = fx.act(QueueAction::Expire);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n.contains("still asking postconf")),
+            "{out:?}"
+        );
+        fx.event(QueueEvent::Version {
+            instance: 0,
+            result: Ok(MailVersion::parse("3.4.14").unwrap()),
+        });
+        let out = fx.act(QueueAction::Expire);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n.contains("needs Postfix 3.5 or later (this instance runs 3.4.14)")),
+            "{out:?}"
+        );
+        fx.event(QueueEvent::Version {
+            instance: 0,
+            result: Ok(MailVersion::parse("3.7.11").unwrap()),
+        });
+        let c = confirm(fx.act(QueueAction::Expire));
+        assert!(c.lines[0].starts_with("force-expire 1 message from deferred"));
+    }
+
+    #[test]
+    fn results_are_reported_and_refresh() {
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::TagAll);
+        let out = fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::Delete,
+                asked: 6,
+                done: Some(4),
+                lines: vec![],
+            }),
+        });
+        assert!(matches!(&out[0], Effect::Notice(n) if n.starts_with("delete: 4 of 6 messages")));
+        assert!(matches!(&out[1], Effect::Queue(QueueEffect::Refresh)));
+        assert!(fx.pane.tags.is_empty());
+        let out = fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Err(QueueError::from_exit(
+                "postsuper -d -",
+                "exit status: 1",
+                b"postsuper: fatal: use of this command is reserved for the superuser",
+            )),
+        });
+        assert!(matches!(&out[0], Effect::Notice(n) if n.contains("needs root")));
+        assert_eq!(
+            fx.pane.health().errors,
+            1,
+            "counted among the pane's errors"
+        );
+        assert!(
+            fx.pane.health().problem.is_none(),
+            "but the source itself is fine"
+        );
+    }
+
+    #[test]
+    fn typing_a_filter_narrows_to_the_same_view_as_setting_it() {
+        let text = crate::mail::queue::demo::generate(3000, 1_800_000_000);
+        let mut typed = Fx::new(&text);
+        let target = "from:shop gmail";
+        for n in 1..=target.len() {
+            typed.pane.set_filter(&target[..n]);
+        }
+        let mut direct = Fx::new(&text);
+        direct.pane.set_filter(target);
+        assert!(direct.pane.view_len() > 0);
+        assert_eq!(typed.pane.view, direct.pane.view);
+        // deleting a character widens again
+        typed.pane.set_filter("from:shop gmai");
+        direct.pane.set_filter("");
+        direct.pane.set_filter("from:shop gmai");
+        assert_eq!(typed.pane.view, direct.pane.view);
+        // a regex or an age can widen while typing: never narrowed
+        typed.pane.set_filter("re:a");
+        let n = typed.pane.view_len();
+        typed.pane.set_filter("re:a|b");
+        assert!(typed.pane.view_len() >= n);
+        typed.pane.set_filter("age<1");
+        typed.pane.set_filter("age<10d");
+        assert_eq!(typed.pane.view_len(), 3000);
+    }
+
+    #[test]
+    fn filters_queue_cycle_and_bad_regex() {
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::QueueFilter); // active
+        assert_eq!(fx.pane.view_len(), 1);
+        fx.act(QueueAction::QueueFilter); // deferred
+        assert_eq!(fx.pane.view_len(), 4);
+        for _ in 0..5 {
+            fx.act(QueueAction::QueueFilter);
+        }
+        assert_eq!(fx.pane.queue_filter, None);
+        assert_eq!(fx.pane.view_len(), 6);
+        fx.pane.set_filter("re:(");
+        assert!(fx.pane.filter_error.is_some());
+        assert_eq!(fx.pane.view_len(), 6, "the last good filter stays");
+        fx.pane.set_filter("re:^D00D");
+        assert_eq!(fx.pane.view_len(), 1);
+        assert!(fx.pane.filter_error.is_none());
+    }
+
+    #[test]
+    fn jump_finds_an_entry_hidden_by_a_filter() {
+        let mut fx = Fx::new(&fixture());
+        fx.pane.set_filter("from:nobody");
+        assert_eq!(fx.pane.view_len(), 0);
+        let mut pane = std::mem::replace(&mut fx.pane, QueuePane::new(&Config::default()));
+        let found = pane.on_jump_impl(&Jump::QueueEntry("B0B0B0B0B0".into()), &mut fx.cx());
+        fx.pane = pane;
+        assert!(found);
+        assert_eq!(selected_id(&fx), "B0B0B0B0B0");
+        assert!(fx.pane.detail.is_some());
+        // the header load is asked for on the next tick
+        let mut pane = std::mem::replace(&mut fx.pane, QueuePane::new(&Config::default()));
+        let out = pane.on_tick_impl(&mut fx.cx());
+        fx.pane = pane;
+        assert!(matches!(
+            &out[..],
+            [Effect::Queue(QueueEffect::Load {
+                part: Part::Headers,
+                ..
+            })]
+        ));
+        let mut pane = std::mem::replace(&mut fx.pane, QueuePane::new(&Config::default()));
+        assert!(!pane.on_jump_impl(&Jump::QueueEntry("ALL".into()), &mut fx.cx()));
+        assert!(!pane.on_jump_impl(&Jump::QueueEntry("FFFFFF0000".into()), &mut fx.cx()));
+    }
+
+    #[test]
+    fn several_instances_each_get_their_own_effect() {
+        let mut config = Config::default();
+        config.postfix.push(PostfixInstance {
+            name: "out".into(),
+            config_dir: "/etc/postfix-out".into(),
+            command_prefix: vec![],
+        });
+        let mut fx = Fx::with_config(&config, &fixture());
+        fx.event(QueueEvent::Listed {
+            instance: 1,
+            at: now(),
+            result: Ok(parse_jsonl(
+                br#"{"queue_name":"deferred","queue_id":"ABCABC0001","arrival_time":1799999000,"sender":"z@out.example","recipients":[{"address":"q@r","delay_reason":"x"}]}"#,
+            )),
+        });
+        assert_eq!(fx.pane.view_len(), 7);
+        fx.act(QueueAction::TagAll);
+        let c = confirm(fx.act(QueueAction::Hold));
+        assert_eq!(c.then.len(), 2, "one postsuper per instance");
+        assert!(
+            c.lines
+                .iter()
+                .any(|l| l == "Postfix instance: default, out"),
+            "{:?}",
+            c.lines
+        );
+        let s = fx.draw(100, 14, true);
+        assert!(s.contains("* out     deferred ABCABC0001"), "{s}");
+        assert!(s.contains("* default deferred A1B2C3D4E5"), "{s}");
+        // flush asks every instance
+        let c = confirm(fx.act(QueueAction::Flush));
+        assert_eq!(c.then.len(), 2);
+        assert_eq!(
+            c.lines[0],
+            "flush: try all 5 deferred messages now (postqueue -f)"
+        );
+    }
+}

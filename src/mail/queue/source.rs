@@ -1,0 +1,312 @@
+//! The queue's source tasks and effect runs: a poller per Postfix instance
+//! (`postqueue -j` every `interval_secs`, the version once), one-shot
+//! refreshes, actions, and lazy `postcat` loads.
+//!
+//! All process work happens here, off the event loop, and every result goes
+//! back as a [`QueueEvent`]. Nothing here touches pane state or the terminal;
+//! mutations only run with the `WriteAccess` their effect carries, and never
+//! on the demo queue.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chrono::Local;
+
+use super::commands::{self, MailVersion, Part};
+use super::error::QueueError;
+use super::parse::parse_jsonl;
+use super::{QueueEffect, QueueEvent};
+use crate::app::effect::{Runner, SourceEvent};
+use crate::config::PostfixInstance;
+use crate::sanitize::Clean;
+
+/// Refresh requests since the running refresh started (0: none running).
+static REFRESH: AtomicUsize = AtomicUsize::new(0);
+
+/// A listing bigger than this is refused rather than exhausting memory.
+const MAX_LISTING: usize = 1 << 30;
+const MAX_HEADERS: usize = 64 * 1024;
+const MAX_LINES: usize = 5000;
+
+fn instance(runner: &Runner, i: usize) -> Option<PostfixInstance> {
+    runner.config.postfix.get(i).cloned()
+}
+
+async fn send(runner: &Runner, ev: QueueEvent) {
+    runner.send(SourceEvent::Queue(ev)).await;
+}
+
+/// Read one instance's queue and report it.
+pub async fn list_once(runner: &Runner, i: usize) {
+    let Some(inst) = instance(runner, i) else {
+        return;
+    };
+    let at = Local::now();
+    let spec = commands::list(&inst, runner.config.queue.postqueue_command.as_deref());
+    let result = match commands::run(&spec, MAX_LISTING).await {
+        Ok(c) if c.cut => Err(QueueError::Exit {
+            command: spec.display(),
+            status: "output over 1 GiB".into(),
+            detail: "listing refused".into(),
+        }),
+        Ok(c) => tokio::task::spawn_blocking(move || parse_jsonl(&c.stdout))
+            .await
+            .map_err(|e| QueueError::Spawn {
+                command: spec.display(),
+                detail: e.to_string(),
+            }),
+        Err(e) => Err(e),
+    };
+    send(
+        runner,
+        QueueEvent::Listed {
+            instance: i,
+            at,
+            result,
+        },
+    )
+    .await;
+}
+
+/// Ask one instance for its Postfix version.
+pub async fn version_once(runner: &Runner, i: usize) {
+    let Some(inst) = instance(runner, i) else {
+        return;
+    };
+    let spec = commands::version(&inst);
+    let result = commands::run(&spec, 4096).await.and_then(|c| {
+        MailVersion::parse(&String::from_utf8_lossy(&c.stdout)).ok_or_else(|| QueueError::Exit {
+            command: spec.display(),
+            status: "exit status: 0".into(),
+            detail: "no version in the output".into(),
+        })
+    });
+    send(
+        runner,
+        QueueEvent::Version {
+            instance: i,
+            result,
+        },
+    )
+    .await;
+}
+
+/// Start one poller per configured instance.
+pub fn start(runner: &Runner) {
+    for i in 0..runner.config.postfix.len() {
+        let r = runner.clone();
+        tokio::spawn(async move {
+            if !r.config.demo {
+                version_once(&r, i).await;
+            }
+            let every = Duration::from_secs(r.config.queue.interval_secs.max(1));
+            loop {
+                list_once(&r, i).await;
+                tokio::time::sleep(every).await;
+                if r.tx.is_closed() {
+                    break;
+                }
+            }
+        });
+    }
+}
+
+fn lines_of(bytes: &[u8]) -> Vec<Clean> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .take(MAX_LINES)
+        .map(|l| Clean::capped(l, 1000))
+        .collect()
+}
+
+/// Carry out one effect in a task of its own.
+pub fn run(effect: QueueEffect, runner: &Runner) {
+    let r = runner.clone();
+    match effect {
+        QueueEffect::Refresh => {
+            // Coalesce: a burst of refresh requests (log lines, actions)
+            // runs at most one listing now and one after it.
+            if REFRESH.fetch_add(1, Ordering::SeqCst) > 0 {
+                return;
+            }
+            tokio::spawn(async move {
+                loop {
+                    for i in 0..r.config.postfix.len() {
+                        list_once(&r, i).await;
+                    }
+                    // Asked again while listing? Then once more, else stop.
+                    let asked = REFRESH.swap(0, Ordering::SeqCst);
+                    if asked <= 1 || REFRESH.fetch_add(1, Ordering::SeqCst) > 0 {
+                        break;
+                    }
+                }
+            });
+        }
+        QueueEffect::Apply {
+            instance: i,
+            op,
+            ids,
+            access,
+        } => {
+            tokio::spawn(async move {
+                let result = if r.config.demo {
+                    Err(QueueError::Demo {
+                        action: op.verb().into(),
+                    })
+                } else {
+                    match instance(&r, i) {
+                        Some(inst) => commands::apply(&access, &inst, op, &ids).await,
+                        None => Err(QueueError::Spawn {
+                            command: "postsuper".into(),
+                            detail: format!("no Postfix instance #{i}"),
+                        }),
+                    }
+                };
+                send(
+                    &r,
+                    QueueEvent::Applied {
+                        instance: i,
+                        result,
+                    },
+                )
+                .await;
+            });
+        }
+        QueueEffect::Flush {
+            instance: i,
+            access,
+        } => {
+            tokio::spawn(async move {
+                let result = if r.config.demo {
+                    Err(QueueError::Demo {
+                        action: "flush".into(),
+                    })
+                } else {
+                    match instance(&r, i) {
+                        Some(inst) => commands::flush(&access, &inst).await,
+                        None => Err(QueueError::Spawn {
+                            command: "postqueue -f".into(),
+                            detail: format!("no Postfix instance #{i}"),
+                        }),
+                    }
+                };
+                send(
+                    &r,
+                    QueueEvent::Flushed {
+                        instance: i,
+                        result,
+                    },
+                )
+                .await;
+            });
+        }
+        QueueEffect::Load {
+            instance: i,
+            id,
+            part,
+        } => {
+            tokio::spawn(async move {
+                let result = if r.config.demo {
+                    Err(QueueError::Demo {
+                        action: "postcat".into(),
+                    })
+                } else {
+                    match instance(&r, i) {
+                        Some(inst) => {
+                            let cap = match part {
+                                Part::Headers => MAX_HEADERS,
+                                Part::Body => r.config.queue.body_max_bytes,
+                            };
+                            commands::run(&commands::postcat(&inst, &id, part), cap)
+                                .await
+                                .map(|c| (lines_of(&c.stdout), c.cut))
+                        }
+                        None => Err(QueueError::Spawn {
+                            command: "postcat".into(),
+                            detail: format!("no Postfix instance #{i}"),
+                        }),
+                    }
+                };
+                send(
+                    &r,
+                    QueueEvent::Loaded {
+                        instance: i,
+                        id,
+                        part,
+                        result,
+                    },
+                )
+                .await;
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::access::{Mode, WriteAccess};
+    use crate::config::Config;
+    use crate::mail::queue::{QueueId, QueueOp};
+
+    fn runner(config: Config) -> (Runner, tokio::sync::mpsc::Receiver<SourceEvent>) {
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        (
+            Runner {
+                tx,
+                config: Arc::new(config),
+            },
+            rx,
+        )
+    }
+
+    #[tokio::test]
+    async fn demo_actions_are_refused_and_demo_lists_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        crate::mail::queue::demo::install(dir.path(), &mut config).unwrap();
+        let (r, mut rx) = runner(config);
+        run(
+            QueueEffect::Apply {
+                instance: 0,
+                op: QueueOp::Delete,
+                ids: vec![QueueId::parse("A1B2C3").unwrap()],
+                access: WriteAccess::for_mode(Mode::Interactive).unwrap(),
+            },
+            &r,
+        );
+        match rx.recv().await {
+            Some(SourceEvent::Queue(QueueEvent::Applied { result: Err(e), .. })) => {
+                assert_eq!(
+                    e.to_string(),
+                    "demo data: delete is not run on the demo queue"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        list_once(&r, 0).await;
+        match rx.recv().await {
+            Some(SourceEvent::Queue(QueueEvent::Listed { result: Ok(p), .. })) => {
+                assert_eq!(p.entries.len(), 240);
+                assert_eq!(p.bad_lines, 0);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_missing_postqueue_is_an_error_event_not_an_empty_list() {
+        let mut config = Config::default();
+        config.postfix[0].command_prefix = vec!["/nonexistent/bin/sudo".into()];
+        let (r, mut rx) = runner(config);
+        list_once(&r, 0).await;
+        match rx.recv().await {
+            Some(SourceEvent::Queue(QueueEvent::Listed { result: Err(e), .. })) => {
+                assert!(e.to_string().contains("not found"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,855 @@
+//! Draws the Mail queue pane: the overview tile, the table with its summary
+//! strip, the qshape view, the reasons view and a message's detail.
+//!
+//! Pure: reads the pane's state and `cx` (the clock is `cx.now`), draws with
+//! the theme's roles only, and never does I/O. Only the visible rows of the
+//! table are built, so a 100,000-message queue draws as fast as a small one.
+//! Every cut is marked with an ellipsis.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
+
+use super::model::{
+    Column, SHAPE_BUCKETS, SHAPE_COLS, ShapeBy, age_secs, fmt_age, fmt_size, reason_key, shape,
+};
+use super::pane::{Loadable, Mode, QueuePane};
+use super::parse::{QueueName, ReasonKind};
+use crate::app::pane::ViewCx;
+use crate::ui::widgets::{fit, pane_block, truncate};
+
+impl QueuePane {
+    pub(super) fn draw(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+        let block = pane_block(&self.title(cx), cx);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if inner.width < 4 || inner.height < 1 {
+            return;
+        }
+        let w = inner.width as usize;
+        let mut lines: Vec<Line<'_>> = Vec::new();
+        if self.instances.iter().any(|s| s.updated.is_some()) {
+            lines.push(self.summary_line(cx, w));
+        }
+        lines.extend(self.status_lines(cx, w));
+        let head = lines.len() as u16;
+        let top = Rect {
+            height: head.min(inner.height),
+            ..inner
+        };
+        frame.render_widget(Paragraph::new(lines), top);
+        let rest = Rect {
+            y: inner.y + top.height,
+            height: inner.height - top.height,
+            ..inner
+        };
+        if rest.height == 0 {
+            return;
+        }
+        if !cx.zoomed {
+            self.draw_tile(frame, rest, cx);
+            return;
+        }
+        if self.detail.is_some() {
+            self.draw_detail(frame, rest, cx);
+            return;
+        }
+        match self.mode {
+            Mode::Table => self.draw_table(frame, rest, cx),
+            Mode::Shape(by) => self.draw_shape(frame, rest, cx, by),
+            Mode::Reasons => self.draw_reasons(frame, rest, cx, true),
+        }
+    }
+
+    fn title(&self, cx: &ViewCx<'_>) -> String {
+        let mut t = String::from("Queue");
+        if self.demo {
+            t.push_str(" · DEMO data");
+        }
+        if cx.zoomed {
+            match self.mode {
+                Mode::Table if self.detail.is_some() => t.push_str(" · message"),
+                Mode::Table => {}
+                Mode::Shape(ShapeBy::Recipient) => t.push_str(" · qshape by recipient domain"),
+                Mode::Shape(ShapeBy::Sender) => t.push_str(" · qshape by sender domain"),
+                Mode::Reasons => t.push_str(" · deferred by reason"),
+            }
+        }
+        t
+    }
+
+    fn summary_line(&self, cx: &ViewCx<'_>, w: usize) -> Line<'static> {
+        let s = &self.summary;
+        let th = cx.theme;
+        let mut spans: Vec<Span<'static>> = Vec::new();
+        spans.push(Span::styled("total ", th.muted));
+        spans.push(Span::styled(format!("{}", s.total), th.text));
+        if let Some(o) = s.oldest {
+            spans.push(Span::styled("  oldest ", th.muted));
+            spans.push(Span::styled(
+                fmt_age(age_secs(o, cx.now.timestamp())),
+                th.text,
+            ));
+        }
+        if !self.tags.is_empty() {
+            spans.push(Span::styled(
+                format!("  {} tagged", self.tags.len()),
+                th.accent,
+            ));
+        }
+        spans.push(Span::raw("  "));
+        for q in [
+            QueueName::Deferred,
+            QueueName::Active,
+            QueueName::Hold,
+            QueueName::Incoming,
+            QueueName::Maildrop,
+            QueueName::Corrupt,
+        ] {
+            let n = s.count(q);
+            if n == 0 && !matches!(q, QueueName::Active | QueueName::Deferred | QueueName::Hold) {
+                continue;
+            }
+            let style = match q {
+                QueueName::Deferred if n > 0 => th.warn,
+                QueueName::Hold if n > 0 => th.accent,
+                QueueName::Corrupt if n > 0 => th.error,
+                _ => th.text,
+            };
+            spans.push(Span::styled(format!("{q} ", q = q.as_str()), th.muted));
+            spans.push(Span::styled(format!("{n}  "), style));
+        }
+        fit_spans(spans, w)
+    }
+
+    /// Errors first (with their fix), then filter state and the last result.
+    fn status_lines(&self, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'static>> {
+        let th = cx.theme;
+        let mut out = Vec::new();
+        let many = self.instances.len() > 1;
+        for st in &self.instances {
+            let pre = if many {
+                format!("[{}] ", st.name)
+            } else {
+                String::new()
+            };
+            if let Some(e) = &st.error {
+                let stale = match st.updated {
+                    Some(u) => format!(" (showing the list from {})", u.format("%H:%M:%S")),
+                    None => String::new(),
+                };
+                for l in wrap_words(&format!("{pre}{e}{stale}"), w, 3) {
+                    out.push(Line::from(Span::styled(l, th.error)));
+                }
+            } else if st.updated.is_none() {
+                out.push(Line::from(Span::styled(
+                    truncate(&format!("{pre}reading the queue (postqueue -j)…"), w),
+                    th.muted,
+                )));
+            }
+            if st.bad_lines > 0 {
+                out.push(Line::from(Span::styled(
+                    truncate(
+                        &format!(
+                            "{pre}{} unreadable line{} in postqueue -j output; first: {}",
+                            st.bad_lines,
+                            if st.bad_lines == 1 { "" } else { "s" },
+                            st.first_bad.as_deref().unwrap_or("")
+                        ),
+                        w,
+                    ),
+                    th.warn,
+                )));
+            }
+        }
+        if !cx.zoomed {
+            return out;
+        }
+        let mut bits: Vec<String> = Vec::new();
+        if self.mode == Mode::Table && self.detail.is_none() {
+            bits.push(format!("{} of {} shown", self.view.len(), self.model.len()));
+            bits.push(format!(
+                "sort {}{}",
+                self.sort.title(),
+                if self.descending { "↓" } else { "↑" }
+            ));
+        }
+        if let Some(q) = self.queue_filter {
+            bits.push(format!("queue:{}", q.as_str()));
+        }
+        if !self.filter_text.is_empty() {
+            bits.push(format!("filter: {}", self.filter_text));
+        }
+        if let Some(g) = self.group_filter() {
+            bits.push(format!("reason: {g} (Esc clears)"));
+        }
+        if !bits.is_empty() {
+            out.push(Line::from(Span::styled(
+                truncate(&bits.join(" · "), w),
+                th.muted,
+            )));
+        }
+        if let Some(e) = &self.filter_error {
+            out.push(Line::from(Span::styled(
+                truncate(&format!("filter not applied: {e}"), w),
+                th.warn,
+            )));
+        }
+        if let Some((ok, n)) = &self.notice {
+            out.push(Line::from(Span::styled(
+                truncate(n, w),
+                if *ok { th.ok } else { th.warn },
+            )));
+        }
+        out
+    }
+
+    fn draw_tile(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+        let th = cx.theme;
+        if self.model.is_empty() {
+            if self.instances.iter().any(|s| s.updated.is_some()) {
+                frame.render_widget(
+                    Paragraph::new(Line::from(Span::styled("queue empty", th.ok))),
+                    area,
+                );
+            }
+            return;
+        }
+        if self.reasons.is_empty() {
+            frame.render_widget(
+                Paragraph::new(Line::from(Span::styled("no deferred mail", th.ok))),
+                area,
+            );
+            return;
+        }
+        self.draw_reasons(frame, area, cx, false);
+    }
+
+    fn draw_table(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+        let th = cx.theme;
+        let w = area.width as usize;
+        let h = area.height as usize;
+        if self.view.is_empty() {
+            let msg = if self.model.is_empty() {
+                if self.instances.iter().any(|s| s.updated.is_some()) {
+                    ("The queue is empty.", th.ok)
+                } else {
+                    ("", th.muted)
+                }
+            } else {
+                ("No message matches the filter.", th.muted)
+            };
+            frame.render_widget(Paragraph::new(Line::from(Span::styled(msg.0, msg.1))), area);
+            return;
+        }
+        let rows = h.saturating_sub(1);
+        // Keep the selection visible, moving the window as little as possible.
+        let mut off = self.offset.get();
+        if self.selected < off {
+            off = self.selected;
+        } else if rows > 0 && self.selected >= off + rows {
+            off = self.selected + 1 - rows;
+        }
+        off = off.min(self.view.len().saturating_sub(rows.max(1)));
+        self.offset.set(off);
+        let visible = &self.view[off..(off + rows).min(self.view.len())];
+        let id_w = visible
+            .iter()
+            .filter_map(|r| self.model.get(*r))
+            .map(|(_, e)| e.id.as_str().len())
+            .max()
+            .unwrap_or(10)
+            .max(8);
+        let many = self.instances.len() > 1;
+        let inst_w = if many {
+            self.instances
+                .iter()
+                .map(|s| s.name.width())
+                .max()
+                .unwrap_or(4)
+                .min(10)
+        } else {
+            0
+        };
+        // tag, [instance], queue, id, age, size, sender, rcpt, reason, each
+        // cell followed by one space but the last
+        let fixed = (1 + 1)
+            + if many { inst_w + 1 } else { 0 }
+            + (8 + 1)
+            + (id_w + 1)
+            + (6 + 1)
+            + (6 + 1)
+            + 1
+            + (4 + 1);
+        let flex = w.saturating_sub(fixed);
+        let sender_w = (flex * 2 / 5).max(6);
+        let reason_w = flex.saturating_sub(sender_w).max(1);
+        let cols: Vec<(String, usize, bool)> = {
+            let mut c = vec![(" ".to_string(), 1, false)];
+            if many {
+                c.push(("Inst".into(), inst_w, false));
+            }
+            for (col, width, right) in [
+                (Column::Queue, 8, false),
+                (Column::Id, id_w, false),
+                (Column::Age, 6, true),
+                (Column::Size, 6, true),
+                (Column::Sender, sender_w, false),
+                (Column::Rcpts, 4, true),
+                (Column::Reason, reason_w, false),
+            ] {
+                let mark = if col == self.sort {
+                    if self.descending { "↓" } else { "↑" }
+                } else {
+                    ""
+                };
+                c.push((format!("{}{mark}", col.title()), width, right));
+            }
+            c
+        };
+        let mut lines: Vec<Line<'static>> = Vec::with_capacity(rows + 1);
+        let header: Vec<String> = cols.iter().map(|(t, w, r)| cell(t, *w, *r)).collect();
+        lines.push(Line::from(Span::styled(
+            truncate(&header.join(" "), w),
+            th.header,
+        )));
+        let now = cx.now.timestamp();
+        for (i, r) in visible.iter().enumerate() {
+            let Some((snap, e)) = self.model.get(*r) else {
+                continue;
+            };
+            let tagged = self.tags.contains(&(snap.instance, e.id.clone()));
+            let reason = match e.first_reason() {
+                Some(r) => reason_key(r),
+                None => match e.queue {
+                    QueueName::Active => "(being delivered)",
+                    QueueName::Hold => "(on hold)",
+                    _ => "",
+                }
+                .to_string(),
+            };
+            let mut cells: Vec<String> = vec![if tagged { "*".into() } else { " ".into() }];
+            if many {
+                cells.push(cell(&snap.name, inst_w, false));
+            }
+            cells.push(cell(e.queue.as_str(), 8, false));
+            cells.push(cell(e.id.as_str(), id_w, false));
+            cells.push(cell(&fmt_age(age_secs(e.arrival, now)), 6, true));
+            cells.push(cell(&fmt_size(e.size), 6, true));
+            cells.push(cell(e.sender_shown(), sender_w, false));
+            cells.push(cell(&e.recipients.len().to_string(), 4, true));
+            cells.push(cell(&reason, reason_w, false));
+            let text = truncate(&cells.join(" "), w);
+            let style = if off + i == self.selected {
+                th.selection
+            } else if tagged {
+                th.accent
+            } else {
+                match e.queue {
+                    QueueName::Deferred => th.text,
+                    QueueName::Hold => th.muted,
+                    QueueName::Corrupt => th.error,
+                    _ => th.text,
+                }
+            };
+            lines.push(Line::from(Span::styled(text, style)));
+        }
+        frame.render_widget(Paragraph::new(lines), area);
+    }
+
+    fn draw_shape(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>, by: ShapeBy) {
+        let th = cx.theme;
+        let w = area.width as usize;
+        let h = area.height as usize;
+        let now = cx.now.timestamp();
+        let entries = self
+            .view
+            .iter()
+            .filter_map(|r| self.model.get(*r))
+            .map(|(_, e)| e);
+        let sh = shape(entries, now, by, h.saturating_sub(3).max(1));
+        let num_w = sh.total[0].to_string().len().max(5);
+        let dom_w = w.saturating_sub(SHAPE_COLS * (num_w + 1)).max(6);
+        let mut head = vec![cell(
+            match by {
+                ShapeBy::Recipient => "rcpt domain",
+                ShapeBy::Sender => "sender domain",
+            },
+            dom_w,
+            false,
+        )];
+        head.push(cell("T", num_w, true));
+        for b in SHAPE_BUCKETS {
+            head.push(cell(&b.to_string(), num_w, true));
+        }
+        head.push(cell("1280+", num_w, true));
+        let mut lines = vec![Line::from(Span::styled(
+            truncate(&head.join(" "), w),
+            th.header,
+        ))];
+        let row = |name: &str, counts: &[u32; SHAPE_COLS]| -> String {
+            let mut c = vec![cell(name, dom_w, false)];
+            c.extend(counts.iter().map(|n| cell(&n.to_string(), num_w, true)));
+            truncate(&c.join(" "), w)
+        };
+        lines.push(Line::from(Span::styled(row("TOTAL", &sh.total), th.title)));
+        for (d, counts) in &sh.rows {
+            lines.push(Line::from(Span::styled(row(d, counts), th.text)));
+        }
+        if sh.more > 0 {
+            lines.push(Line::from(Span::styled(
+                truncate(&format!("… {} more domains", sh.more), w),
+                th.muted,
+            )));
+        }
+        if sh.rows.is_empty() {
+            lines.push(Line::from(Span::styled("no messages to shape", th.muted)));
+        }
+        lines.push(Line::from(Span::styled(
+            truncate(
+                "columns: age in minutes (under 5, 10, 20, ...); m: recipient/sender",
+                w,
+            ),
+            th.muted,
+        )));
+        frame.render_widget(Paragraph::new(lines), area);
+    }
+
+    fn draw_reasons(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>, zoomed: bool) {
+        let th = cx.theme;
+        let w = area.width as usize;
+        let h = area.height as usize;
+        let now = cx.now.timestamp();
+        if self.reasons.is_empty() {
+            frame.render_widget(
+                Paragraph::new(Line::from(Span::styled("no deferred mail", th.ok))),
+                area,
+            );
+            return;
+        }
+        let mut lines: Vec<Line<'static>> = Vec::new();
+        if zoomed {
+            lines.push(Line::from(Span::styled(
+                truncate(
+                    &format!(
+                        "{} {} {}  reason (Enter: show these messages)",
+                        cell("msgs", 6, true),
+                        cell("rcpts", 6, true),
+                        cell("oldest", 6, true)
+                    ),
+                    w,
+                ),
+                th.header,
+            )));
+        }
+        let per = if zoomed { 2 } else { 1 };
+        let room = h.saturating_sub(lines.len()) / per;
+        let start = if zoomed && self.reason_sel >= room {
+            self.reason_sel + 1 - room
+        } else {
+            0
+        };
+        for (i, g) in self
+            .reasons
+            .iter()
+            .enumerate()
+            .skip(start)
+            .take(room.max(1))
+        {
+            let what = if g.label.is_empty() {
+                g.detail.clone()
+            } else {
+                format!("{} — {}", g.label, g.detail)
+            };
+            let text = if zoomed {
+                format!(
+                    "{} {} {}  {what}",
+                    cell(&g.messages.to_string(), 6, true),
+                    cell(&g.recipients.to_string(), 6, true),
+                    cell(&fmt_age(age_secs(g.oldest, now)), 6, true)
+                )
+            } else {
+                format!(
+                    "{} message{}: {what}",
+                    cell(&g.messages.to_string(), 6, true),
+                    if g.messages == 1 { "" } else { "s" }
+                )
+            };
+            let style = if zoomed && i == self.reason_sel {
+                th.selection
+            } else {
+                th.warn
+            };
+            lines.push(Line::from(Span::styled(truncate(&text, w), style)));
+            if zoomed {
+                lines.push(Line::from(Span::styled(
+                    truncate(&format!("{}e.g. {}", " ".repeat(22), g.sample), w),
+                    th.muted,
+                )));
+            }
+        }
+        if !zoomed && self.reasons.len() > room {
+            if let Some(last) = lines.last_mut() {
+                *last = Line::from(Span::styled(
+                    truncate(
+                        &format!(
+                            "… {} more reasons (zoom, then v)",
+                            self.reasons.len() + 1 - room
+                        ),
+                        w,
+                    ),
+                    th.muted,
+                ));
+            }
+        }
+        frame.render_widget(Paragraph::new(lines), area);
+    }
+
+    fn draw_detail(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+        let th = cx.theme;
+        let Some(d) = &self.detail else {
+            return;
+        };
+        let mut lines: Vec<Line<'static>> = Vec::new();
+        let label = |s: &str| Span::styled(format!("{s:<11}"), th.muted);
+        let Some(e) = self.lookup(d.instance, &d.id) else {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "{} is no longer in the queue (delivered, deleted or requeued).",
+                    d.id
+                ),
+                th.warn,
+            )));
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+            return;
+        };
+        let inst = self
+            .instances
+            .get(d.instance)
+            .map(|s| s.name.as_str())
+            .unwrap_or("");
+        lines.push(Line::from(vec![
+            label("Queue ID"),
+            Span::styled(e.id.to_string(), th.title),
+            Span::styled(
+                format!("  {} queue, instance {inst}", e.queue.as_str()),
+                th.text,
+            ),
+        ]));
+        let arrived = chrono::DateTime::from_timestamp(e.arrival, 0)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .unwrap_or_else(|| e.arrival.to_string());
+        lines.push(Line::from(vec![
+            label("Arrived"),
+            Span::styled(
+                format!(
+                    "{arrived} ({} ago), {} bytes{}",
+                    fmt_age(age_secs(e.arrival, cx.now.timestamp())),
+                    e.size,
+                    match e.forced_expire {
+                        Some(true) => ", forced to expire",
+                        _ => "",
+                    }
+                ),
+                th.text,
+            ),
+        ]));
+        lines.push(Line::from(vec![
+            label("Sender"),
+            Span::styled(e.sender_shown().to_string(), th.text),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!("Recipients ({})", e.recipients.len()),
+            th.header,
+        )));
+        for r in &e.recipients {
+            let mut spans = vec![Span::styled(format!("  {}", r.address), th.text)];
+            if let Some(o) = &r.orig_address {
+                spans.push(Span::styled(format!(" (was {o})"), th.muted));
+            }
+            lines.push(Line::from(spans));
+            if let Some((kind, text)) = &r.reason {
+                let (tag, st) = match kind {
+                    ReasonKind::Delay => ("deferred: ", th.warn),
+                    ReasonKind::Bounce => ("bounce: ", th.error),
+                    ReasonKind::Other => ("", th.muted),
+                };
+                for l in wrap_words(
+                    &format!("{tag}{text}"),
+                    (area.width as usize).saturating_sub(4),
+                    6,
+                ) {
+                    lines.push(Line::from(Span::styled(format!("    {l}"), st)));
+                }
+            }
+        }
+        lines.push(Line::from(Span::styled(
+            "Headers (postcat -q -h)",
+            th.header,
+        )));
+        push_loadable(&mut lines, &d.headers, cx, "loaded when the message opens");
+        lines.push(Line::from(Span::styled("Body", th.header)));
+        push_loadable(
+            &mut lines,
+            &d.body,
+            cx,
+            "press b to load the body (bounded)",
+        );
+        lines.push(Line::from(Span::styled(
+            "Log history (l: open in the Failures pane)",
+            th.header,
+        )));
+        let history = cx.shared.mail_log.history(d.id.as_str());
+        if history.is_empty() {
+            lines.push(Line::from(Span::styled(
+                "  the mail log has no line for this queue id (yet)",
+                th.muted,
+            )));
+        }
+        for l in history.iter().rev().take(200).rev() {
+            lines.push(Line::from(Span::styled(format!("  {l}"), th.text)));
+        }
+        // Never scroll past the end (End asks for "as far as it goes").
+        let max = lines.len().saturating_sub(area.height as usize / 2) as u16;
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .scroll((d.scroll.min(max), 0)),
+            area,
+        );
+    }
+}
+
+fn push_loadable(lines: &mut Vec<Line<'static>>, l: &Loadable, cx: &ViewCx<'_>, hint: &str) {
+    let th = cx.theme;
+    match l {
+        Loadable::NotAsked => lines.push(Line::from(Span::styled(format!("  {hint}"), th.muted))),
+        Loadable::Loading => lines.push(Line::from(Span::styled("  loading…", th.muted))),
+        Loadable::Failed(e) => lines.push(Line::from(Span::styled(format!("  {e}"), th.error))),
+        Loadable::Loaded { lines: ls, cut } => {
+            if ls.is_empty() {
+                lines.push(Line::from(Span::styled("  (empty)", th.muted)));
+            }
+            for l in ls {
+                lines.push(Line::from(Span::styled(format!("  {l}"), th.text)));
+            }
+            if *cut {
+                lines.push(Line::from(Span::styled(
+                    "  … cut at the size limit",
+                    th.muted,
+                )));
+            }
+        }
+    }
+}
+
+/// Break `text` into lines of at most `w` columns at spaces (a word longer
+/// than a line is cut with an ellipsis); at most `max` lines, the last one
+/// ending in an ellipsis when there was more.
+pub(super) fn wrap_words(text: &str, w: usize, max: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let w = w.max(1);
+    for word in text.split(' ').filter(|x| !x.is_empty()) {
+        let extra = if cur.is_empty() { 0 } else { 1 };
+        if cur.width() + extra + word.width() <= w {
+            if extra == 1 {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+            continue;
+        }
+        if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur = truncate(word, w);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    if out.len() > max {
+        out.truncate(max);
+        if let Some(last) = out.last_mut() {
+            let t = truncate(&format!("{last} …"), w);
+            *last = if t.ends_with('…') {
+                t
+            } else {
+                truncate(&format!("{last}…"), w)
+            };
+        }
+    }
+    out
+}
+
+fn cell(s: &str, w: usize, right: bool) -> String {
+    if right {
+        let t = truncate(s, w);
+        format!("{}{t}", " ".repeat(w.saturating_sub(t.width())))
+    } else {
+        fit(s, w)
+    }
+}
+
+/// Cut a line of spans to `w` columns, with an ellipsis where cut.
+fn fit_spans(spans: Vec<Span<'static>>, w: usize) -> Line<'static> {
+    let mut out = Vec::new();
+    let mut used = 0;
+    for s in spans {
+        let sw = s.content.width();
+        if used + sw <= w {
+            used += sw;
+            out.push(s);
+        } else {
+            let t = truncate(&s.content, w - used);
+            out.push(Span::styled(t, s.style));
+            break;
+        }
+    }
+    Line::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::app::pane::{Nav, Pane};
+    use crate::config::Config;
+    use crate::mail::queue::demo::generate;
+    use crate::mail::queue::parse::parse_jsonl;
+    use crate::mail::queue::testkit::{Fx, NOW, fixture, now};
+    use crate::mail::queue::{QueueAction, QueueError, QueueEvent, QueuePane};
+
+    #[test]
+    fn table_80x24() {
+        let fx = Fx::new(&fixture());
+        let s = fx.draw(80, 24, true);
+        // oldest first; the hostile sender is shown escaped
+        assert!(s.contains("A1B2C3D4E5"), "{s}");
+        assert!(s.contains("evil\\e[2J"), "{s}");
+        insta::assert_snapshot!("table_80x24", s);
+    }
+
+    #[test]
+    fn table_wide_with_tags_and_filter() {
+        let mut fx = Fx::new(&fixture());
+        fx.pane.set_filter("to:gmail.com");
+        fx.act(QueueAction::TagAll);
+        let s = fx.draw(140, 20, true);
+        assert!(s.contains("2 of 6 shown"), "{s}");
+        assert!(s.contains("2 tagged"), "{s}");
+        insta::assert_snapshot!("table_wide_filtered", s);
+    }
+
+    #[test]
+    fn tile_8_rows() {
+        let fx = Fx::new(&fixture());
+        let s = fx.draw(60, 8, false);
+        assert!(s.contains("SES throttling"), "{s}");
+        insta::assert_snapshot!("tile_60x8", s);
+    }
+
+    #[test]
+    fn qshape_view() {
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::CycleView);
+        let s = fx.draw(80, 24, true);
+        assert!(s.contains("TOTAL"), "{s}");
+        insta::assert_snapshot!("qshape_80x24", s);
+        fx.act(QueueAction::ShapeBy);
+        let s = fx.draw(120, 16, true);
+        assert!(s.contains("shop.example"), "{s}");
+        insta::assert_snapshot!("qshape_sender_120x16", s);
+    }
+
+    #[test]
+    fn reasons_view() {
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::CycleView);
+        fx.act(QueueAction::CycleView);
+        let s = fx.draw(80, 24, true);
+        insta::assert_snapshot!("reasons_80x24", s);
+        // Enter shows the messages of the selected group
+        fx.enter();
+        assert_eq!(fx.pane.view_len(), 3);
+    }
+
+    #[test]
+    fn detail_view() {
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down); // 4889DC8909, 2 h old
+        let eff = fx.enter();
+        assert_eq!(eff.len(), 1, "headers are asked for lazily");
+        let id = crate::mail::queue::QueueId::parse("4889DC8909").unwrap();
+        fx.event(QueueEvent::Loaded {
+            instance: 0,
+            id: id.clone(),
+            part: crate::mail::queue::Part::Headers,
+            result: Ok((
+                vec![
+                    "*** HEADER EXTRACTED deferred/4889DC8909 ***".into(),
+                    "Subject: Your order \u{1b}]0;owned\u{7}".into(),
+                    "From: Shop <orders@shop.example>".into(),
+                ],
+                false,
+            )),
+        });
+        let s = fx.draw(80, 24, true);
+        assert!(s.contains("Subject: Your order \\e]0;owned\\x07"), "{s}");
+        insta::assert_snapshot!("detail_80x24", s);
+    }
+
+    #[test]
+    fn errors_are_shown_with_the_fix() {
+        let mut fx = Fx::new("");
+        fx.pane = QueuePane::new(&Config::default());
+        fx.event(QueueEvent::Listed {
+            instance: 0,
+            at: now(),
+            result: Err(QueueError::from_exit(
+                "postqueue -j",
+                "exit status: 69",
+                b"postqueue: fatal: User www-data(33) is not allowed to view the mail queue",
+            )),
+        });
+        let s = fx.draw(80, 10, true);
+        assert!(
+            s.contains("permission denied - run as root or add your user"),
+            "{s}"
+        );
+        insta::assert_snapshot!("error_80x10", s);
+        assert!(fx.pane.health().problem.is_some());
+        // and it recovers by itself on the next good reading
+        fx.event(QueueEvent::Listed {
+            instance: 0,
+            at: now(),
+            result: Ok(parse_jsonl(b"")),
+        });
+        assert!(fx.pane.health().problem.is_none());
+        assert!(fx.draw(80, 10, true).contains("The queue is empty."));
+    }
+
+    #[test]
+    fn wrapping_keeps_words_whole() {
+        use super::wrap_words;
+        assert_eq!(
+            wrap_words("postqueue: permission denied - run as root", 20, 5),
+            ["postqueue:", "permission denied -", "run as root"]
+        );
+        let w = wrap_words("a b c d e f g h", 3, 2);
+        assert_eq!(w.len(), 2);
+        assert!(w[1].ends_with('…'), "{w:?}");
+        assert_eq!(wrap_words("abcdefgh", 4, 3), ["abc…"]);
+    }
+
+    #[test]
+    fn big_queue_draws_only_visible_rows() {
+        let fx = Fx::new(&generate(20_000, NOW));
+        let s = fx.draw(80, 24, true);
+        assert!(s.contains("20000 of 20000 shown"), "{s}");
+        // every drawn line fits: nothing wraps or overflows
+        assert!(
+            s.lines()
+                .all(|l| unicode_width::UnicodeWidthStr::width(l) <= 80)
+        );
+    }
+}

@@ -1,0 +1,571 @@
+//! The Mail queue feature against a real private Postfix relaying to an
+//! SES-like endpoint that throttles (454): the listing, every action (checked
+//! with a second `postqueue -j`), postcat, the errors, and the pane driven
+//! through its effects.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use opsdeck::access::{Mode, WriteAccess};
+use opsdeck::app::effect::{Effect, Runner, SourceEvent};
+use opsdeck::app::pane::{Cx, Pane};
+use opsdeck::app::shared::Shared;
+use opsdeck::config::{Config, PostfixInstance};
+use opsdeck::mail::queue::commands::{self, Part, QueueOp};
+use opsdeck::mail::queue::model::group_reasons;
+use opsdeck::mail::queue::parse::parse_jsonl;
+use opsdeck::mail::queue::{
+    QueueAction, QueueEffect, QueueError, QueueEvent, QueueId, QueueName, QueuePane,
+};
+use support::postfix::{PostfixHarness, PostfixOptions};
+use support::ses_smtp::{SesOptions, SesSmtp};
+
+/// A Postfix whose relay throttles everything, with retries far away so the
+/// queue stays still while the test looks at it.
+fn throttled() -> (SesSmtp, PostfixHarness) {
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["example.com".into()],
+        throttle: true,
+        ..SesOptions::default()
+    });
+    let pf = PostfixHarness::start(
+        PostfixOptions::relaying_to(&ses)
+            .main_cf("queue_run_delay", "3600s")
+            .main_cf("minimal_backoff_time", "3600s")
+            .main_cf("maximal_backoff_time", "3600s"),
+    );
+    (ses, pf)
+}
+
+fn instance(pf: &PostfixHarness) -> PostfixInstance {
+    PostfixInstance {
+        name: "test".into(),
+        config_dir: pf.config_dir(),
+        command_prefix: Vec::new(),
+    }
+}
+
+fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !f() {
+        if Instant::now() > deadline {
+            panic!("timed out waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// (queue_name, queue_id, sender, forced_expire) of every message, by a
+/// second, independent `postqueue -j`.
+fn queue_state(pf: &PostfixHarness) -> Vec<(String, String, String, bool)> {
+    pf.postqueue_json()
+        .iter()
+        .map(|v| {
+            (
+                v["queue_name"].as_str().unwrap_or("").to_string(),
+                v["queue_id"].as_str().unwrap_or("").to_string(),
+                v["sender"].as_str().unwrap_or("").to_string(),
+                v["forced_expire"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect()
+}
+
+fn id_of(pf: &PostfixHarness, sender: &str) -> QueueId {
+    let s = queue_state(pf);
+    let row = s
+        .iter()
+        .find(|r| r.2 == sender)
+        .unwrap_or_else(|| panic!("no message from {sender} in {s:?}"));
+    QueueId::parse(&row.1).unwrap()
+}
+
+fn queue_of(pf: &PostfixHarness, id: &QueueId) -> Option<(String, bool)> {
+    queue_state(pf)
+        .into_iter()
+        .find(|r| r.1 == id.as_str())
+        .map(|r| (r.0, r.3))
+}
+
+/// Submit one message from each sender and wait until all are deferred.
+fn fill(pf: &PostfixHarness, senders: &[&str]) {
+    for s in senders {
+        pf.submit(
+            s,
+            "rcpt@example.net",
+            &format!("Subject: from {s}\n\nhello\n"),
+        );
+    }
+    wait_until("all messages deferred", Duration::from_secs(30), || {
+        let st = queue_state(pf);
+        st.len() == senders.len() && st.iter().all(|r| r.0 == "deferred")
+    });
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn listing_deferred_held_and_many_recipients() {
+    let (_ses, pf) = throttled();
+    fill(&pf, &["one@example.com", "two@example.com"]);
+    let rcpts: Vec<String> = (0..60)
+        .map(|i| format!("user{i}@list.example.net"))
+        .collect();
+    let refs: Vec<&str> = rcpts.iter().map(|s| s.as_str()).collect();
+    pf.submit_smtp("many@example.com", &refs, "Subject: many\r\n\r\nhi\r\n")
+        .expect("smtp submit");
+    wait_until(
+        "the 60-recipient message deferred",
+        Duration::from_secs(30),
+        || {
+            queue_state(&pf)
+                .iter()
+                .any(|r| r.2 == "many@example.com" && r.0 == "deferred")
+        },
+    );
+    let rt = rt();
+    let inst = instance(&pf);
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    let held = id_of(&pf, "two@example.com");
+    rt.block_on(commands::apply(
+        &access,
+        &inst,
+        QueueOp::Hold,
+        std::slice::from_ref(&held),
+    ))
+    .unwrap();
+
+    let out = rt
+        .block_on(commands::run(&commands::list(&inst, None), usize::MAX))
+        .unwrap();
+    let parsed = parse_jsonl(&out.stdout);
+    assert_eq!(parsed.bad_lines, 0, "{:?}", parsed.first_bad);
+    assert_eq!(parsed.entries.len(), 3);
+    let many = parsed
+        .entries
+        .iter()
+        .find(|e| e.sender.as_str() == "many@example.com")
+        .unwrap();
+    assert_eq!(many.recipients.len(), 60);
+    assert_eq!(many.queue, QueueName::Deferred);
+    assert!(
+        many.recipients.iter().all(|r| r
+            .reason
+            .as_ref()
+            .is_some_and(|(_, t)| t.contains("454 Throttling failure"))),
+        "{many:?}"
+    );
+    let h = parsed.entries.iter().find(|e| e.id == held).unwrap();
+    assert_eq!(h.queue, QueueName::Hold);
+    let groups = group_reasons(parsed.entries.iter());
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert_eq!(groups[0].label, "SES throttling (sending rate)");
+    assert_eq!(groups[0].messages, 2);
+    assert_eq!(groups[0].recipients, 61);
+
+    // headers through postcat; the body bounded
+    let hdr = rt
+        .block_on(commands::run(
+            &commands::postcat(&inst, &held, Part::Headers),
+            64 * 1024,
+        ))
+        .unwrap();
+    let text = String::from_utf8_lossy(&hdr.stdout);
+    assert!(text.contains("Subject: from two@example.com"), "{text}");
+    let body = rt
+        .block_on(commands::run(
+            &commands::postcat(&inst, &held, Part::Body),
+            3,
+        ))
+        .unwrap();
+    assert_eq!(body.stdout.len(), 3, "the body is bounded");
+    assert!(body.cut);
+}
+
+#[test]
+fn every_action_changes_the_queue() {
+    let (ses, pf) = throttled();
+    fill(
+        &pf,
+        &[
+            "hold@example.com",
+            "expire@example.com",
+            "requeue@example.com",
+            "delete@example.com",
+            "now@example.com",
+        ],
+    );
+    let rt = rt();
+    let inst = instance(&pf);
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    let apply = |op, id: &QueueId| {
+        rt.block_on(commands::apply(
+            &access,
+            &inst,
+            op,
+            std::slice::from_ref(id),
+        ))
+        .unwrap_or_else(|e| panic!("{op:?}: {e}"))
+    };
+
+    // hold, then release
+    let id = id_of(&pf, "hold@example.com");
+    let o = apply(QueueOp::Hold, &id);
+    assert_eq!(o.done, Some(1), "{o:?}");
+    assert_eq!(queue_of(&pf, &id).unwrap().0, "hold");
+    let o = apply(QueueOp::Release, &id);
+    assert_eq!(o.done, Some(1), "{o:?}");
+    assert_eq!(queue_of(&pf, &id).unwrap().0, "deferred");
+
+    // force-expire (this Postfix is 3.5 or later)
+    let v = commands::MailVersion::parse(&pf.postconf_get("mail_version")).unwrap();
+    assert!(v.has_force_expire(), "{v:?}");
+    let id = id_of(&pf, "expire@example.com");
+    let o = apply(QueueOp::Expire, &id);
+    assert_eq!(o.done, Some(1), "{o:?}");
+    assert!(queue_of(&pf, &id).unwrap().1, "forced_expire set");
+
+    // requeue gives a new id; pickup logs orig_id=
+    let old = id_of(&pf, "requeue@example.com");
+    let o = apply(QueueOp::Requeue, &old);
+    assert_eq!(o.done, Some(1), "{o:?}");
+    pf.wait_for_log(
+        |l| l.contains(&format!("orig_id={old}")),
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    wait_until(
+        "the requeued message back in the queue",
+        Duration::from_secs(30),
+        || {
+            queue_state(&pf)
+                .iter()
+                .any(|r| r.2 == "requeue@example.com" && r.1 != old.as_str())
+        },
+    );
+    let new = id_of(&pf, "requeue@example.com");
+    assert_ne!(new, old, "requeue yields a new id");
+    assert!(queue_of(&pf, &old).is_none());
+    let log = pf.log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains(&format!("{new}: ")) && l.contains(&format!("orig_id={old}"))),
+        "pickup names the new id with orig_id=old:\n{log}"
+    );
+
+    // delete
+    let id = id_of(&pf, "delete@example.com");
+    let o = apply(QueueOp::Delete, &id);
+    assert_eq!(o.done, Some(1), "{o:?}");
+    assert!(queue_of(&pf, &id).is_none());
+    // deleting it again: postsuper exits 0 and says 0; we report it
+    let o = apply(QueueOp::Delete, &id);
+    assert_eq!(o.done, Some(0), "{o:?}");
+    assert!(o.summary().contains("0 of 1"), "{}", o.summary());
+
+    // deliver now, once the relay accepts again
+    ses.set_throttle(false);
+    let id = id_of(&pf, "now@example.com");
+    apply(QueueOp::DeliverNow, &id);
+    wait_until("deliver-now message sent", Duration::from_secs(30), || {
+        queue_of(&pf, &id).is_none()
+    });
+    assert!(ses.accepted().iter().any(|r| r.sender == "now@example.com"));
+
+    // flush: what is left goes out (the expired one bounces)
+    assert!(queue_state(&pf).len() >= 2);
+    let lines = rt.block_on(commands::flush(&access, &inst)).unwrap();
+    assert!(lines.iter().all(|l| !l.contains("fatal")), "{lines:?}");
+    wait_until(
+        "the queue drained by flush",
+        Duration::from_secs(60),
+        || {
+            !queue_state(&pf)
+                .iter()
+                .any(|r| r.2 == "hold@example.com" || r.2 == "requeue@example.com")
+        },
+    );
+    assert!(
+        ses.accepted()
+            .iter()
+            .any(|r| r.sender == "hold@example.com")
+    );
+}
+
+#[test]
+fn errors_name_the_fix() {
+    let (_ses, pf) = throttled();
+    let rt = rt();
+    // a user that may not use a private instance (the host's main.cf does
+    // not list it in alternate_config_directories, and we never edit it)
+    let mut nobody = instance(&pf);
+    nobody.command_prefix = vec![
+        "setpriv".into(),
+        "--reuid=65534".into(),
+        "--regid=65534".into(),
+        "--clear-groups".into(),
+    ];
+    let e = rt
+        .block_on(commands::run(&commands::list(&nobody, None), usize::MAX))
+        .unwrap_err();
+    assert!(matches!(e, QueueError::ConfigDirNotAllowed { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains("add it to alternate_config_directories"),
+        "{e}"
+    );
+    // postsuper as that user
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    let id = QueueId::parse("ABCDEF1234").unwrap();
+    let e = rt
+        .block_on(commands::apply(&access, &nobody, QueueOp::Delete, &[id]))
+        .unwrap_err();
+    assert!(matches!(e, QueueError::NeedsRoot { .. }), "{e}");
+    // a prefix that does not exist
+    let mut missing = instance(&pf);
+    missing.command_prefix = vec!["/nonexistent/sudo".into()];
+    let e = rt
+        .block_on(commands::run(&commands::list(&missing, None), usize::MAX))
+        .unwrap_err();
+    assert!(matches!(e, QueueError::NotFound { .. }), "{e}");
+    // a stopped Postfix: root still lists the queue (postqueue runs showq
+    // itself), but a flush says the mail system is down
+    let out = pf.command("postfix").arg("stop").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let listed = rt
+        .block_on(commands::run(
+            &commands::list(&instance(&pf), None),
+            usize::MAX,
+        ))
+        .unwrap();
+    assert!(listed.stdout.is_empty());
+    let e = rt
+        .block_on(commands::flush(&access, &instance(&pf)))
+        .unwrap_err();
+    assert!(matches!(e, QueueError::MailSystemDown { .. }), "{e}");
+    assert!(
+        e.to_string().contains("start it with `postfix start`"),
+        "{e}"
+    );
+}
+
+/// Feed the pane every queue event until `done` says stop; run the queue
+/// effects it returns and hand back the others.
+async fn pump(
+    pane: &mut QueuePane,
+    shared: &mut Shared,
+    access: Option<&WriteAccess>,
+    rx: &mut tokio::sync::mpsc::Receiver<SourceEvent>,
+    runner: &Runner,
+    mut done: impl FnMut(&QueueEvent) -> bool,
+) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    loop {
+        let ev = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("an event within 30 s")
+            .expect("channel open");
+        let SourceEvent::Queue(ev) = ev else { continue };
+        let stop = done(&ev);
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access,
+            shared,
+        };
+        for e in pane.on_event(ev, &mut cx) {
+            match e {
+                Effect::Queue(q) => opsdeck::mail::queue::run(q, runner),
+                other => effects.push(other),
+            }
+        }
+        if stop {
+            return effects;
+        }
+    }
+}
+
+#[test]
+fn pane_confirms_and_deletes_a_tagged_set() {
+    let (_ses, pf) = throttled();
+    fill(&pf, &["a@example.com", "b@example.com", "c@example.com"]);
+    let rt = rt();
+    rt.block_on(async {
+        let config = Config {
+            postfix: vec![instance(&pf)],
+            ..Config::default()
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let runner = Runner {
+            tx,
+            config: Arc::new(config.clone()),
+        };
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut pane = QueuePane::new(&config);
+        let mut shared = Shared::default();
+        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+        pump(
+            &mut pane,
+            &mut shared,
+            access.as_ref(),
+            &mut rx,
+            &runner,
+            |e| matches!(e, QueueEvent::Listed { .. }),
+        )
+        .await;
+        assert_eq!(shared.queue.len(), 3, "the shared model is fed");
+        // tag a and c through the filter, then delete
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        pane.set_filter("from:a@example.com");
+        pane.on_action(QueueAction::TagAll, &mut cx);
+        pane.set_filter("from:c@example.com");
+        pane.on_action(QueueAction::TagAll, &mut cx);
+        pane.set_filter("");
+        let mut effects = pane.on_action(QueueAction::Delete, &mut cx);
+        assert_eq!(effects.len(), 1, "{effects:?}");
+        let Some(Effect::Confirm(confirm)) = effects.pop() else {
+            panic!("expected a confirm dialog");
+        };
+        let a = id_of(&pf, "a@example.com");
+        let c = id_of(&pf, "c@example.com");
+        let (x, y) = if a < c { (a, c) } else { (c, a) };
+        assert_eq!(
+            confirm.lines[0],
+            format!("delete 2 messages from deferred: {x}, {y}")
+        );
+        assert_eq!(confirm.title, "Delete 2 messages");
+        // the user presses y: run what the dialog holds
+        for e in confirm.then {
+            let Effect::Queue(q) = e else {
+                panic!("unexpected {e:?}")
+            };
+            assert!(matches!(
+                q,
+                QueueEffect::Apply {
+                    op: QueueOp::Delete,
+                    ..
+                }
+            ));
+            opsdeck::mail::queue::run(q, &runner);
+        }
+        let notices = pump(
+            &mut pane,
+            &mut shared,
+            access.as_ref(),
+            &mut rx,
+            &runner,
+            |e| matches!(e, QueueEvent::Applied { .. }),
+        )
+        .await;
+        assert!(
+            notices
+                .iter()
+                .any(|n| matches!(n, Effect::Notice(t) if t == "delete: done for 2 messages")),
+            "{notices:?}"
+        );
+        // the refresh that follows the action shows one message left
+        pump(
+            &mut pane,
+            &mut shared,
+            access.as_ref(),
+            &mut rx,
+            &runner,
+            |e| matches!(e, QueueEvent::Listed { .. }),
+        )
+        .await;
+        assert_eq!(shared.queue.len(), 1);
+        let st = queue_state(&pf);
+        assert_eq!(st.len(), 1, "checked with a second postqueue -j");
+        assert_eq!(st[0].2, "b@example.com");
+
+        // read-only: the same key makes no effect that could change the host
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: None,
+            shared: &mut shared,
+        };
+        let effects = pane.on_action(QueueAction::Delete, &mut cx);
+        assert!(matches!(&effects[..], [Effect::Notice(_)]), "{effects:?}");
+    });
+}
+
+#[test]
+fn poller_reads_several_instances_on_an_interval() {
+    let (_ses_a, a) = throttled();
+    let (_ses_b, b) = throttled();
+    fill(&a, &["from-a@example.com"]);
+    fill(&b, &["from-b@example.com", "again-b@example.com"]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut first = instance(&a);
+        first.name = "a".into();
+        // a real prefix in front of every command
+        first.command_prefix = vec!["env".into(), "LC_ALL=C".into()];
+        let mut second = instance(&b);
+        second.name = "b".into();
+        let mut config = Config {
+            postfix: vec![first, second],
+            ..Config::default()
+        };
+        config.queue.interval_secs = 1;
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let runner = Runner {
+            tx,
+            config: Arc::new(config.clone()),
+        };
+        opsdeck::mail::queue::start(&runner);
+        let mut pane = QueuePane::new(&config);
+        let mut shared = Shared::default();
+        let mut listed = [0usize; 2];
+        let mut versions = [false; 2];
+        while listed.iter().any(|n| *n < 2) || versions.iter().any(|v| !v) {
+            let ev = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+                .await
+                .expect("the poller reports within 30 s")
+                .unwrap();
+            let SourceEvent::Queue(ev) = ev else { continue };
+            match &ev {
+                QueueEvent::Listed {
+                    instance, result, ..
+                } => {
+                    assert!(result.is_ok(), "{result:?}");
+                    listed[*instance] += 1;
+                }
+                QueueEvent::Version { instance, result } => {
+                    assert!(result.as_ref().unwrap().has_force_expire());
+                    versions[*instance] = true;
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+            let mut cx = Cx {
+                now: chrono::Local::now(),
+                access: None,
+                shared: &mut shared,
+            };
+            pane.on_event(ev, &mut cx);
+        }
+        assert_eq!(shared.queue.len(), 3);
+        let names: Vec<(&str, &str)> = shared
+            .queue
+            .entries()
+            .map(|(inst, e)| (inst, e.sender.as_str()))
+            .collect();
+        assert!(names.contains(&("a", "from-a@example.com")), "{names:?}");
+        assert!(names.contains(&("b", "again-b@example.com")), "{names:?}");
+        assert!(pane.health().problem.is_none());
+    });
+}
