@@ -796,7 +796,7 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
     }
     let believed_ip = r.client.addr.to_string() == FORGED_IP;
     let forged_proto = if https { "http" } else { "https" };
-    let believed_proto = proto_of(r).as_deref() == Some(forged_proto);
+    let believed_proto = r.peer_trusted && proto_of(r).as_deref() == Some(forged_proto);
     let mut summary = parts.join(", ");
     if believed_ip {
         level = Level::Fail;
@@ -921,6 +921,7 @@ mod tests {
                 source,
                 reason: "test".into(),
             },
+            peer_trusted: true,
             header_count: 3,
         }
     }

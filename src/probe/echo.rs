@@ -87,6 +87,10 @@ pub struct EchoReply {
     pub forwarded_error: Option<String>,
     /// The client address as computed with the trusted proxies.
     pub client: ClientAddr,
+    /// Was the (effective) peer a trusted proxy, so that an application
+    /// would believe its forwarding headers at all?
+    #[serde(default)]
+    pub peer_trusted: bool,
     /// How many header lines the request had in all.
     pub header_count: usize,
 }
@@ -203,7 +207,7 @@ pub async fn start(cfg: &EchoConfig) -> Result<EchoServer, ProbeError> {
     check_bind(addr, cfg.allow_public)?;
     if let Some(pp) = cfg.proxy_protocol_listen {
         check_bind(pp, cfg.allow_public)?;
-        if pp == addr {
+        if pp == addr && addr.port() != 0 {
             return Err(ProbeError::SamePort { addr });
         }
     }
@@ -498,6 +502,7 @@ pub fn build_reply(p: ReplyParts, cfg: &EchoConfig) -> EchoReply {
         forwarded: fwd,
         forwarded_error: fwd_err,
         client,
+        peer_trusted: forwarded::is_trusted(effective_peer, &cfg.trusted_proxies),
         header_count: p.header_count,
     }
 }

@@ -339,7 +339,8 @@ pub struct ForwardingInput<'a> {
     pub x_real_ip: Vec<&'a str>,
 }
 
-fn trusted(ip: IpAddr, nets: &[IpNet]) -> bool {
+/// Is `ip` (IPv4-mapped IPv6 counted as IPv4) inside one of `nets`?
+pub fn is_trusted(ip: IpAddr, nets: &[IpNet]) -> bool {
     let ip = match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
         v4 => v4,
@@ -359,7 +360,7 @@ fn walk(
 ) -> ClientAddr {
     for node in chain.iter().rev() {
         match node {
-            Node::Ip(ip) if trusted(*ip, nets) => continue,
+            Node::Ip(ip) if is_trusted(*ip, nets) => continue,
             Node::Ip(ip) => {
                 return ClientAddr {
                     addr: *ip,
@@ -397,7 +398,7 @@ fn walk(
 /// walked right to left to the first untrusted address. Malformed headers
 /// fall back to the peer.
 pub fn client_address(peer: IpAddr, input: &ForwardingInput<'_>, nets: &[IpNet]) -> ClientAddr {
-    if !trusted(peer, nets) {
+    if !is_trusted(peer, nets) {
         return ClientAddr {
             addr: peer,
             source: ClientSource::Peer,
@@ -708,7 +709,7 @@ mod tests {
             a in any::<[u8; 4]>(), hops in 0usize..5,
         ) {
             let client = IpAddr::from(a);
-            prop_assume!(!trusted(client, &nets(&["10.0.0.0/8"])));
+            prop_assume!(!is_trusted(client, &nets(&["10.0.0.0/8"])));
             let mut line = client.to_string();
             for i in 0..hops { line.push_str(&format!(", 10.0.0.{i}")); }
             let input = ForwardingInput { xff: vec![line.as_str()], ..Default::default() };
