@@ -41,8 +41,15 @@ async fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
 }
 
 async fn get_ok(addr: SocketAddr) -> EchoReply {
-    let text = raw(addr, b"GET /alive HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await;
-    assert!(text.starts_with("HTTP/1.1 200"), "listener no longer answers: {text:?}");
+    let text = raw(
+        addr,
+        b"GET /alive HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(
+        text.starts_with("HTTP/1.1 200"),
+        "listener no longer answers: {text:?}"
+    );
     let body = text.split("\r\n\r\n").nth(1).unwrap();
     serde_json::from_str(body).expect("JSON echo")
 }
@@ -59,7 +66,10 @@ async fn repeated_forwarding_headers_are_kept_in_order() {
     let r: EchoReply = serde_json::from_str(body).unwrap();
     assert_eq!(r.path, "/p?q=1");
     assert_eq!(r.host.as_deref(), Some("www.example.com"));
-    assert_eq!(r.values("x-forwarded-for"), vec!["198.51.100.7", "10.0.0.1, 127.0.0.1"]);
+    assert_eq!(
+        r.values("x-forwarded-for"),
+        vec!["198.51.100.7", "10.0.0.1, 127.0.0.1"]
+    );
     assert_eq!(r.xff.len(), 3);
     assert_eq!(r.values("via"), vec!["1.1 lb"]);
     assert_eq!(r.values("true-client-ip"), vec!["198.51.100.7"]);
@@ -82,7 +92,11 @@ async fn one_mib_header_is_refused_and_listener_stays_up() {
     );
     get_ok(e.addr).await;
     assert!(e.log.snapshot().rejected >= 1);
-    assert_eq!(e.log.snapshot().requests, 1, "only the small request was answered");
+    assert_eq!(
+        e.log.snapshot().requests,
+        1,
+        "only the small request was answered"
+    );
 }
 
 #[tokio::test]
@@ -111,7 +125,9 @@ async fn slow_client_is_cut_off_and_listener_stays_up() {
     })
     .await;
     let mut slow = TcpStream::connect(e.addr).await.unwrap();
-    slow.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n").await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n")
+        .await
+        .unwrap();
     // Trickle a header byte now and then; the server must hang up on us
     // (the header never completes).
     let cut = tokio::time::timeout(HANG_GUARD, async {
@@ -168,7 +184,11 @@ async fn connection_cap_refuses_extra_connections() {
     // The held ones are released (closed by us, or by the header timeout).
     let mut tries = 0;
     loop {
-        let text = raw(e.addr, b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await;
+        let text = raw(
+            e.addr,
+            b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        )
+        .await;
         if text.starts_with("HTTP/1.1 200") {
             break;
         }
@@ -187,15 +207,25 @@ async fn proxy_protocol_only_on_its_own_port() {
     .await;
     let pp = e.proxy_addr.unwrap();
     // Plain request on the PROXY port: refused (closed, no answer).
-    let text = raw(pp, b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await;
-    assert_eq!(text, "", "the PROXY port answered a request without a PROXY header");
+    let text = raw(
+        pp,
+        b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(
+        text, "",
+        "the PROXY port answered a request without a PROXY header"
+    );
     // PROXY header on the plain port: not interpreted (a bad request).
     let text = raw(
         e.addr,
         b"PROXY TCP4 198.51.100.7 10.0.0.1 5000 443\r\nGET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
     )
     .await;
-    assert!(!text.starts_with("HTTP/1.1 200"), "the plain port took a PROXY header: {text:?}");
+    assert!(
+        !text.starts_with("HTTP/1.1 200"),
+        "the plain port took a PROXY header: {text:?}"
+    );
     // v1 on the PROXY port: the source is the client.
     let text = raw(
         pp,
@@ -204,12 +234,26 @@ async fn proxy_protocol_only_on_its_own_port() {
     .await;
     let r: EchoReply = serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap();
     assert_eq!(r.proxy_protocol.as_ref().unwrap().version, 1);
-    assert_eq!(r.client.addr.to_string(), "198.51.100.7", "forged XFF must not win");
+    assert_eq!(
+        r.client.addr.to_string(),
+        "198.51.100.7",
+        "forged XFF must not win"
+    );
     // v2 (binary) with IPv6 addresses.
     let mut v2 = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
     v2.extend_from_slice(&[0x21, 0x21, 0, 36]);
-    v2.extend_from_slice(&"2001:db8::7".parse::<std::net::Ipv6Addr>().unwrap().octets());
-    v2.extend_from_slice(&"2001:db8::1".parse::<std::net::Ipv6Addr>().unwrap().octets());
+    v2.extend_from_slice(
+        &"2001:db8::7"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets(),
+    );
+    v2.extend_from_slice(
+        &"2001:db8::1"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets(),
+    );
     v2.extend_from_slice(&[0x13, 0x88, 0x01, 0xbb]);
     v2.extend_from_slice(b"GET /v2 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     let text = raw(pp, &v2).await;
@@ -218,8 +262,15 @@ async fn proxy_protocol_only_on_its_own_port() {
     assert_eq!(r.client.addr.to_string(), "2001:db8::7");
     assert_eq!(r.path, "/v2");
     // A malformed PROXY header: closed, and the port still works.
-    assert_eq!(raw(pp, b"PROXY TCP4 nonsense\r\nGET / HTTP/1.1\r\n\r\n").await, "");
-    let text = raw(pp, b"PROXY UNKNOWN\r\nGET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").await;
+    assert_eq!(
+        raw(pp, b"PROXY TCP4 nonsense\r\nGET / HTTP/1.1\r\n\r\n").await,
+        ""
+    );
+    let text = raw(
+        pp,
+        b"PROXY UNKNOWN\r\nGET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert!(text.starts_with("HTTP/1.1 200"), "{text:?}");
 }
 
@@ -245,7 +296,12 @@ fn rss_kib() -> u64 {
 }
 
 /// Keep-alive clients sending `per_conn` requests each; returns the count.
-async fn load(addr: SocketAddr, conns: usize, per_conn: usize, until: Option<tokio::time::Instant>) -> u64 {
+async fn load(
+    addr: SocketAddr,
+    conns: usize,
+    per_conn: usize,
+    until: Option<tokio::time::Instant>,
+) -> u64 {
     use bytes::Bytes;
     use http_body_util::{BodyExt, Empty};
     use hyper_util::rt::TokioIo;
@@ -253,9 +309,10 @@ async fn load(addr: SocketAddr, conns: usize, per_conn: usize, until: Option<tok
     for c in 0..conns {
         tasks.push(tokio::spawn(async move {
             let s = TcpStream::connect(addr).await.unwrap();
-            let (mut tx, conn) = hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(s))
-                .await
-                .unwrap();
+            let (mut tx, conn) =
+                hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(s))
+                    .await
+                    .unwrap();
             tokio::spawn(conn);
             let mut n = 0u64;
             for i in 0..per_conn {
@@ -320,10 +377,22 @@ async fn ten_seconds_of_load_keeps_memory_flat() {
     load(e.addr, 8, 1000, None).await;
     let before = rss_kib();
     let start = tokio::time::Instant::now();
-    let n = load(e.addr, 16, usize::MAX, Some(start + Duration::from_secs(10))).await;
+    let n = load(
+        e.addr,
+        16,
+        usize::MAX,
+        Some(start + Duration::from_secs(10)),
+    )
+    .await;
     let secs = start.elapsed().as_secs_f64();
     let after = rss_kib();
-    eprintln!("{n} requests in {secs:.1} s = {:.0}/s; RSS {before} -> {after} KiB", n as f64 / secs);
-    assert!(after.saturating_sub(before) < 16 * 1024, "RSS grew from {before} KiB to {after} KiB");
+    eprintln!(
+        "{n} requests in {secs:.1} s = {:.0}/s; RSS {before} -> {after} KiB",
+        n as f64 / secs
+    );
+    assert!(
+        after.saturating_sub(before) < 16 * 1024,
+        "RSS grew from {before} KiB to {after} KiB"
+    );
     get_ok(e.addr).await;
 }

@@ -37,8 +37,16 @@ fn text(r: &TargetReport, c: Check) -> String {
     format!(
         "{} | {} | {}",
         v.summary,
-        v.evidence.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(" / "),
-        v.fix.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(" / ")
+        v.evidence
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>()
+            .join(" / "),
+        v.fix
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>()
+            .join(" / ")
     )
 }
 
@@ -90,7 +98,12 @@ async fn correct_balancer_with_realip_trust() {
     let t = target(tls, Some(http), &ca);
     let r = run_target(&t, &cfg, now()).await;
 
-    assert_eq!(level(&r, Check::Redirects), Level::Ok, "{}", text(&r, Check::Redirects));
+    assert_eq!(
+        level(&r, Check::Redirects),
+        Level::Ok,
+        "{}",
+        text(&r, Check::Redirects)
+    );
     assert_eq!(r.hops.len(), 2, "{:#?}", r.hops);
     assert_eq!(r.hops[0].status, Some(301));
     assert!(r.hops[1].hsts, "HSTS seen on the https hop");
@@ -99,7 +112,12 @@ async fn correct_balancer_with_realip_trust() {
     let tls_view = r.tls.as_ref().unwrap();
     assert!(tls_view.name_matches);
     assert!((88..=90).contains(&tls_view.days_left.unwrap()));
-    assert_eq!(level(&r, Check::Baseline), Level::Ok, "{}", text(&r, Check::Baseline));
+    assert_eq!(
+        level(&r, Check::Baseline),
+        Level::Ok,
+        "{}",
+        text(&r, Check::Baseline)
+    );
     assert!(text(&r, Check::Baseline).contains("x-forwarded-proto: https"));
     let forged = text(&r, Check::Forged);
     assert_eq!(level(&r, Check::Forged), Level::Ok, "{forged}");
@@ -109,13 +127,22 @@ async fn correct_balancer_with_realip_trust() {
     assert!(forged.contains("X-Real-IP replacing"), "{forged}");
     assert!(forged.contains("rightmost"), "{forged}");
     // $proxy_add_x_forwarded_for merges the two lines into one.
-    assert_eq!(level(&r, Check::TwoXff), Level::Ok, "{}", text(&r, Check::TwoXff));
+    assert_eq!(
+        level(&r, Check::TwoXff),
+        Level::Ok,
+        "{}",
+        text(&r, Check::TwoXff)
+    );
     assert_eq!(level(&r, Check::Backend), Level::Skip);
     assert_eq!(r.worst(), Level::Ok, "{r:#?}");
     // The echo saw the three echo requests (and the main/walk ones).
     let snap = echo.log.snapshot();
     assert!(snap.recent.iter().any(|e| e.path == "/.opsdeck-echo"));
-    assert!(snap.recent.iter().all(|e| e.peer.ip().to_string() == PROXY_SOURCE));
+    assert!(
+        snap.recent
+            .iter()
+            .all(|e| e.peer.ip().to_string() == PROXY_SOURCE)
+    );
     drop(nginx);
 }
 
@@ -154,12 +181,18 @@ async fn balancer_passing_client_headers_through() {
     let base = text(&r, Check::Baseline);
     assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
     assert!(base.contains("thinks every request is http"), "{base}");
-    assert!(base.contains(&format!("balancer ({PROXY_SOURCE})")), "{base}");
+    assert!(
+        base.contains(&format!("balancer ({PROXY_SOURCE})")),
+        "{base}"
+    );
     let forged = text(&r, Check::Forged);
     assert_eq!(level(&r, Check::Forged), Level::Fail, "{forged}");
     assert!(forged.contains("forge its address"), "{forged}");
-    assert!(forged.contains("forge the scheme"), "{forged}");
-    assert!(forged.contains("X-Forwarded-For passing through"), "{forged}");
+    assert!(forged.contains("and the scheme"), "{forged}");
+    assert!(
+        forged.contains("X-Forwarded-For passing through"),
+        "{forged}"
+    );
     assert!(forged.contains("proxy_set_header"), "{forged}");
     let two = text(&r, Check::TwoXff);
     assert_eq!(level(&r, Check::TwoXff), Level::Fail, "{two}");
@@ -176,8 +209,16 @@ async fn balancer_passing_client_headers_through() {
     );
     // Side by side: the forged exchange shows what was sent and received.
     let ev = r.echoes.iter().find(|e| e.label == "forged").unwrap();
-    assert!(ev.sent.iter().any(|(n, v)| n.as_str() == "X-Forwarded-For" && v.as_str() == "203.0.113.66"));
-    assert!(ev.received.iter().any(|(n, v)| n.as_str() == "x-forwarded-for" && v.as_str() == "203.0.113.66"));
+    assert!(
+        ev.sent
+            .iter()
+            .any(|(n, v)| n.as_str() == "X-Forwarded-For" && v.as_str() == "203.0.113.66")
+    );
+    assert!(
+        ev.received
+            .iter()
+            .any(|(n, v)| n.as_str() == "x-forwarded-for" && v.as_str() == "203.0.113.66")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -229,7 +270,12 @@ async fn upstream_that_redirects_to_itself() {
     assert!(redir.contains("redirects to itself"), "{redir}");
     assert!(redir.contains("SECURE_PROXY_SSL_HEADER"), "{redir}");
     assert!(redir.contains("assume_ssl"), "{redir}");
-    assert_eq!(r.hops.iter().filter(|h| h.status == Some(301)).count(), 2, "{:#?}", r.hops);
+    assert_eq!(
+        r.hops.iter().filter(|h| h.status == Some(301)).count(),
+        2,
+        "{:#?}",
+        r.hops
+    );
     assert_eq!(level(&r, Check::Baseline), Level::Skip);
 }
 
@@ -274,9 +320,20 @@ async fn stream_module_sending_proxy_protocol() {
     // Passed through byte for byte, but not believed: the PROXY source is
     // not a trusted proxy.
     assert_eq!(level(&r, Check::Forged), Level::Warn, "{forged}");
-    assert!(forged.contains("X-Forwarded-For passing through"), "{forged}");
+    assert!(
+        forged.contains("X-Forwarded-For passing through"),
+        "{forged}"
+    );
     let snap = echo.log.snapshot();
     assert!(!snap.recent.is_empty());
-    assert!(snap.recent.iter().all(|e| e.proxy_protocol.as_ref().is_some_and(|p| p.version == 1)));
-    assert!(snap.recent.iter().all(|e| e.peer.ip().to_string() == PROXY_SOURCE));
+    assert!(
+        snap.recent
+            .iter()
+            .all(|e| e.proxy_protocol.as_ref().is_some_and(|p| p.version == 1))
+    );
+    assert!(
+        snap.recent
+            .iter()
+            .all(|e| e.peer.ip().to_string() == PROXY_SOURCE)
+    );
 }

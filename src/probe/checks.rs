@@ -797,14 +797,17 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
     let believed_ip = r.client.addr.to_string() == FORGED_IP;
     let forged_proto = if https { "http" } else { "https" };
     let believed_proto = r.peer_trusted && proto_of(r).as_deref() == Some(forged_proto);
-    let mut summary = parts.join(", ");
+    let mut believed = Vec::new();
     if believed_ip {
-        level = Level::Fail;
-        summary = format!("a client can forge its address ({FORGED_IP} was believed): {summary}");
+        believed.push(format!("its address ({FORGED_IP} was believed)"));
     }
     if believed_proto {
+        believed.push(format!("the scheme ({forged_proto} was believed)"));
+    }
+    let mut summary = parts.join(", ");
+    if !believed.is_empty() {
         level = Level::Fail;
-        summary = format!("a client can forge the scheme ({forged_proto} was believed): {summary}");
+        summary = format!("a client can forge {}: {summary}", believed.join(" and "));
     }
     let mut v = verdict(Check::Forged, level, summary).ev(format!(
         "client computed as {} ({})",
@@ -977,7 +980,11 @@ mod tests {
         let v = judge_forged(&(Exchange::default(), Ok(r)), true);
         assert_eq!(v.level, Level::Fail);
         assert!(v.summary.contains("forge its address"), "{}", v.summary);
-        assert!(v.summary.contains("forge the scheme"), "{}", v.summary);
+        assert!(
+            v.summary.contains("and the scheme (http was believed)"),
+            "{}",
+            v.summary
+        );
         assert!(v.fix.iter().any(|f| f.contains("proxy_set_header")));
     }
 

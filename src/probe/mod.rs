@@ -520,3 +520,6 @@ pub fn run(effect: ProbeEffect, runner: &Runner) {
 pub fn demo(sandbox: &std::path::Path, config: &mut Config) -> anyhow::Result<()> {
     demo::setup(sandbox, config)
 }
+
+#[cfg(test)]
+mod tests;

@@ -72,13 +72,7 @@ pub fn render(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>)
         title = format!("Probe /{}", p.filter);
     }
     if p.targets.is_empty() && !p.echo.enabled {
-        crate::ui::widgets::not_configured(
-            frame,
-            area,
-            "Probe",
-            "No [[probe.targets]] and the echo listener is off ([probe.echo] enabled = true).",
-            cx,
-        );
+        crate::ui::widgets::not_configured(frame, area, "Probe", "No probe target yet.", cx);
         return;
     }
     let block = pane_block(&title, cx);
@@ -128,8 +122,28 @@ fn echo_pulse(p: &ProbePane, cx: &ViewCx<'_>) -> Vec<(String, Style)> {
     v
 }
 
-fn worst_verdict(r: &TargetReport) -> Option<&super::checks::Verdict> {
-    r.verdicts.iter().max_by_key(|v| v.level)
+/// "forged headers, backend direct failed · certificate: expires in 4 days"
+fn tile_summary(r: &TargetReport) -> String {
+    let named = |l: Level| {
+        r.verdicts
+            .iter()
+            .filter(|v| v.level == l)
+            .map(|v| v.check.label())
+            .collect::<Vec<_>>()
+    };
+    let (fail, warn) = (named(Level::Fail), named(Level::Warn));
+    let mut parts = Vec::new();
+    if !fail.is_empty() {
+        parts.push(format!("{} failed", fail.join(", ")));
+    }
+    if !warn.is_empty() {
+        parts.push(format!("{} to check", warn.join(", ")));
+    }
+    if parts.is_empty() {
+        let n = r.verdicts.iter().filter(|v| v.level == Level::Ok).count();
+        parts.push(format!("{n} checks ok"));
+    }
+    parts.join(" · ")
 }
 
 fn target_status(t: &super::TargetRow, cx: &ViewCx<'_>) -> (String, Style) {
@@ -154,9 +168,7 @@ fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
         let summary = match &t.report {
             _ if t.running => "probing…".to_string(),
             None => "not probed yet".to_string(),
-            Some(r) => worst_verdict(r)
-                .map(|v| format!("{}: {}", v.check.label(), v.summary))
-                .unwrap_or_default(),
+            Some(r) => tile_summary(r),
         };
         lines.push(fitted(
             vec![
@@ -181,7 +193,39 @@ fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
         ));
     }
     lines.push(fitted(echo_pulse(p, cx), w));
+    let left = (area.height as usize).saturating_sub(lines.len());
+    let now = cx.now.timestamp();
+    for e in p.echo.recent.iter().take(left) {
+        lines.push(echo_row(e, now, w, cx));
+    }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn echo_row(e: &EchoLine, now: i64, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
+    let fwd = e
+        .forwarding
+        .iter()
+        .map(|(n, v)| format!("{n}: {v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let fwd = match &e.proxy {
+        Some(pp) if fwd.is_empty() => pp.to_string(),
+        Some(pp) => format!("{pp}; {fwd}"),
+        None if fwd.is_empty() => "(no forwarding header)".into(),
+        None => fwd,
+    };
+    fitted(
+        vec![
+            (fit(&age(now, e.at), 4), cx.theme.muted),
+            (" ".into(), cx.theme.text),
+            (fit(&e.client, 15), cx.theme.accent),
+            (" ".into(), cx.theme.text),
+            (fit(&format!("{} {}", e.method, e.path), 22), cx.theme.text),
+            (" ".into(), cx.theme.text),
+            (fwd, cx.theme.muted),
+        ],
+        w,
+    )
 }
 
 fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
@@ -193,13 +237,16 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
 
     // Targets by check.
     let mut lines = Vec::new();
+    let sp = || (" ".to_string(), cx.theme.text);
     let mut head = vec![
         (fit("target", 14), cx.theme.header),
-        (" ".into(), cx.theme.text),
+        sp(),
         (fit("result", 6), cx.theme.header),
+        sp(),
     ];
     for c in CHECKS {
         head.push((fit(short(c), 6), cx.theme.header));
+        head.push(sp());
     }
     head.push(("age".into(), cx.theme.header));
     lines.push(fitted(head, w));
@@ -211,6 +258,7 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
             (fit(&t.name, 14), cx.theme.text),
             (" ".into(), cx.theme.text),
             (fit(&st, 6), style),
+            sp(),
         ];
         for c in CHECKS {
             let (txt, st) = match t
@@ -222,6 +270,7 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
                 None => ("-", cx.theme.muted),
             };
             pieces.push((fit(txt, 6), st));
+            pieces.push(sp());
         }
         if let Some(r) = &t.report {
             pieces.push((age(now, r.at), cx.theme.muted));
@@ -244,9 +293,12 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
     let mut lines = vec![fitted(echo_pulse(p, cx), w)];
     lines.push(fitted(
         vec![
-            (fit("age", 5), cx.theme.header),
-            (fit("client", 16), cx.theme.header),
-            (fit("request", 24), cx.theme.header),
+            (fit("age", 4), cx.theme.header),
+            (" ".into(), cx.theme.text),
+            (fit("client", 15), cx.theme.header),
+            (" ".into(), cx.theme.text),
+            (fit("request", 22), cx.theme.header),
+            (" ".into(), cx.theme.text),
             ("forwarding headers".into(), cx.theme.header),
         ],
         w,
@@ -258,27 +310,7 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
         0
     };
     for (row, e) in p.echo.recent.iter().enumerate().skip(start).take(room) {
-        let fwd = e
-            .forwarding
-            .iter()
-            .map(|(n, v)| format!("{n}: {v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let fwd = match &e.proxy {
-            Some(pp) if fwd.is_empty() => pp.to_string(),
-            Some(pp) => format!("{pp}; {fwd}"),
-            None if fwd.is_empty() => "(none)".into(),
-            None => fwd,
-        };
-        let mut line = fitted(
-            vec![
-                (fit(&age(now, e.at), 5), cx.theme.muted),
-                (fit(&e.client, 16), cx.theme.accent),
-                (fit(&format!("{} {}", e.method, e.path), 24), cx.theme.text),
-                (fwd, cx.theme.muted),
-            ],
-            w,
-        );
+        let mut line = echo_row(e, now, w, cx);
         if p.focus == Focus::Echo && row == p.echo_selected {
             line = line.patch_style(cx.theme.selection);
         }
@@ -329,9 +361,9 @@ fn hop_line(h: &HopView, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
             (
                 format!(
                     "{} {} {} {} ",
-                    fit(&ms(h.connect_ms), 6),
-                    fit(&ms(h.tls_ms), 6),
-                    fit(&ms(h.first_byte_ms), 6),
+                    fit(&ms(h.connect_ms), 7),
+                    fit(&ms(h.tls_ms), 7),
+                    fit(&ms(h.first_byte_ms), 8),
                     if h.hsts { "HSTS" } else { "    " }
                 ),
                 cx.theme.muted,
@@ -400,11 +432,12 @@ fn render_target_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &V
     lines.push(fitted(
         vec![(
             format!(
-                "Hops {} {} {} {} url",
-                fit("", 3),
-                fit("connect", 6),
-                fit("tls", 6),
-                fit("first", 6)
+                "{}{} {} {} {} url",
+                fit("hop", 4),
+                fit("connect", 7),
+                fit("tls", 7),
+                fit("1st byte", 8),
+                fit("", 4)
             ),
             cx.theme.header,
         )],

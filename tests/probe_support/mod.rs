@@ -41,7 +41,11 @@ fn openssl(args: &[&str], what: &str) {
     let out = Command::new("openssl")
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("openssl CLI is needed to make the test certificates (apt-get install openssl): {e}"));
+        .unwrap_or_else(|e| {
+            panic!(
+                "openssl CLI is needed to make the test certificates (apt-get install openssl): {e}"
+            )
+        });
     assert!(
         out.status.success(),
         "openssl {what} failed: {}",
@@ -59,11 +63,33 @@ pub struct Certs {
 /// Make a private CA and a leaf certificate for [`HOST`] valid for `days` days.
 pub fn make_certs(dir: &Path, days: u32) -> Certs {
     let p = |n: &str| dir.join(n).display().to_string();
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
     let mut a = vec!["req", "-x509"];
     a.extend(ec);
-    let (ca_key, ca, key, csr, cert, ext) = (p("ca.key"), p("ca.pem"), p("key.pem"), p("leaf.csr"), p("cert.pem"), p("leaf.ext"));
-    a.extend(["-keyout", &ca_key, "-out", &ca, "-days", "3650", "-subj", "/CN=opsdeck test CA"]);
+    let (ca_key, ca, key, csr, cert, ext) = (
+        p("ca.key"),
+        p("ca.pem"),
+        p("key.pem"),
+        p("leaf.csr"),
+        p("cert.pem"),
+        p("leaf.ext"),
+    );
+    a.extend([
+        "-keyout",
+        &ca_key,
+        "-out",
+        &ca,
+        "-days",
+        "3650",
+        "-subj",
+        "/CN=opsdeck test CA",
+    ]);
     openssl(&a, "req (CA)");
     let mut a = vec!["req"];
     a.extend(ec);
@@ -72,12 +98,30 @@ pub fn make_certs(dir: &Path, days: u32) -> Certs {
     openssl(&a, "req (leaf)");
     std::fs::write(
         &ext,
-        format!("subjectAltName=DNS:{HOST}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"),
+        format!(
+            "subjectAltName=DNS:{HOST}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+        ),
     )
     .expect("write leaf.ext");
     let days = days.to_string();
     openssl(
-        &["x509", "-req", "-in", &csr, "-CA", &ca, "-CAkey", &ca_key, "-CAcreateserial", "-out", &cert, "-days", &days, "-extfile", &ext],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-out",
+            &cert,
+            "-days",
+            &days,
+            "-extfile",
+            &ext,
+        ],
         "x509 (sign leaf)",
     );
     Certs {
