@@ -153,6 +153,22 @@ async fn slow_client_is_cut_off_and_listener_stays_up() {
 }
 
 #[tokio::test]
+async fn silent_connection_is_closed() {
+    let e = start(EchoConfig {
+        header_timeout_secs: 1,
+        ..EchoConfig::default()
+    })
+    .await;
+    // Connect and say nothing: the header timeout applies from the start.
+    let text = raw(e.addr, b"").await;
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text:?}"
+    );
+    get_ok(e.addr).await;
+}
+
+#[tokio::test]
 async fn connection_cap_refuses_extra_connections() {
     let e = start(EchoConfig {
         max_connections: 4,
