@@ -1111,6 +1111,57 @@ mod tests {
     }
 
     #[test]
+    fn loop_and_host_change_verdicts() {
+        let t = target();
+        let mut run = RawRun {
+            walk: vec![
+                hop(
+                    "http://www.example.com/",
+                    301,
+                    Some("https://www.example.com/"),
+                ),
+                hop(
+                    "https://www.example.com/",
+                    302,
+                    Some("http://www.example.com/"),
+                ),
+            ],
+            walk_end: Some(WalkEnd::Loop("http://www.example.com/".into())),
+            downgrade: true,
+            ..Default::default()
+        };
+        let v = judge_redirects(&t, &run);
+        assert_eq!(v.level, Level::Fail);
+        assert!(
+            v.summary.contains("loop back to http://www.example.com/"),
+            "{}",
+            v.summary
+        );
+        assert_eq!(v.evidence.len(), 2, "every hop is evidence");
+        run.walk_end = Some(WalkEnd::HostChange("https://login.example.net/".into()));
+        let v = judge_redirects(&t, &run);
+        assert_eq!(v.level, Level::Warn);
+        assert!(v.summary.contains("not followed"));
+    }
+
+    #[test]
+    fn walk_starts_from_http() {
+        let mut t = target();
+        assert_eq!(walk_start(&t).unwrap().url(), "http://www.example.com/");
+        t.url = "https://www.example.com:8443/x".into();
+        // A non-default https port has no obvious http twin: start there.
+        assert_eq!(
+            walk_start(&t).unwrap().url(),
+            "https://www.example.com:8443/x"
+        );
+        t.http_url = Some("http://www.example.com:8080/".into());
+        assert_eq!(
+            walk_start(&t).unwrap().url(),
+            "http://www.example.com:8080/"
+        );
+    }
+
+    #[test]
     fn expiry_levels() {
         let t = target();
         let cfg = ProbeConfig::default();
