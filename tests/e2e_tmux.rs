@@ -14,8 +14,14 @@ impl Tmux {
     /// Start `opsdeck ARGS` in a detached session of the given size. The
     /// shell prints the exit status and waits, so the pane survives exit.
     fn start(name: &str, w: u16, h: u16, args: &str, env: &[(&str, &str)]) -> Tmux {
-        let tmux_ok = Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success());
-        assert!(tmux_ok, "tmux is not installed: run the test command from README.md");
+        let tmux_ok = Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            tmux_ok,
+            "tmux is not installed: run the test command from README.md"
+        );
         let home = tempfile::tempdir().unwrap();
         let socket = format!("opsdeck-test-{name}-{}", std::process::id());
         let bin = env!("CARGO_BIN_EXE_opsdeck");
@@ -44,7 +50,12 @@ impl Tmux {
     }
 
     fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().unwrap();
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -79,7 +90,9 @@ impl Tmux {
     }
 
     fn alternate_on(&self) -> bool {
-        self.tmux(&["display-message", "-p", "#{alternate_on}"]).trim() == "1"
+        self.tmux(&["display-message", "-p", "#{alternate_on}"])
+            .trim()
+            == "1"
     }
 
     fn pid(&self) -> i32 {
@@ -90,7 +103,9 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).status();
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
     }
 }
 
@@ -105,16 +120,26 @@ fn walk_through(name: &str, w: u16, h: u16) {
     let s = t.wait_for("the five panes", all_panes_shown);
     assert!(s.contains("DEMO"), "the banner says DEMO:\n{s}");
     assert!(s.lines().any(|l| l.starts_with(" RW ")), "mode badge:\n{s}");
-    assert!(t.alternate_on(), "the dashboard runs on the alternate screen");
+    assert!(
+        t.alternate_on(),
+        "the dashboard runs on the alternate screen"
+    );
 
     t.keys(&["?"]);
-    t.wait_for("the help overlay", |s| s.contains("Keys") && s.contains("next pane"));
+    t.wait_for("the help overlay", |s| {
+        s.contains("Keys") && s.contains("next pane")
+    });
     t.keys(&["Escape"]);
     t.wait_for("help to close", |s| !s.contains("next pane"));
 
     t.keys(&["2"]);
-    let s = t.wait_for("Failures focused", |s| s.contains("┌ Failures") && !s.contains("┌ Queue"));
-    assert!(s.contains("Esc overview") || w < 100, "zoomed hint on a wide screen:\n{s}");
+    let s = t.wait_for("Failures focused", |s| {
+        s.contains("┌ Failures") && !s.contains("┌ Queue")
+    });
+    assert!(
+        s.contains("Esc overview") || w < 100,
+        "zoomed hint on a wide screen:\n{s}"
+    );
 
     t.keys(&["q"]);
     let s = t.wait_for("exit status", |s| s.contains("EXIT="));
@@ -157,7 +182,10 @@ fn panic_restores_the_terminal_first() {
     let t = Tmux::start("panic", 100, 30, "demo", &[("OPSDECK_DEBUG_PANIC", "1")]);
     let s = t.wait_for("exit status", |s| s.contains("EXIT="));
     assert!(s.contains("EXIT=101"), "a panic exits 101:\n{s}");
-    assert!(s.contains("OPSDECK_DEBUG_PANIC is set"), "the panic message is readable:\n{s}");
+    assert!(
+        s.contains("OPSDECK_DEBUG_PANIC is set"),
+        "the panic message is readable:\n{s}"
+    );
     assert!(!t.alternate_on(), "alternate screen left after panic");
 }
 
@@ -167,9 +195,11 @@ fn resize_redraws_at_the_new_size() {
     t.wait_for("the five panes", all_panes_shown);
     t.tmux(&["resize-window", "-x", "130", "-y", "42"]);
     let s = t.wait_for("a redraw at 130 columns", |s| {
-        s.lines().next().is_some_and(|l| l.trim_end().chars().count() > 100)
+        s.lines()
+            .next()
+            .is_some_and(|l| l.trim_end().chars().count() > 100)
     });
-    let status = s.lines().filter(|l| !l.trim().is_empty()).last().unwrap();
+    let status = s.lines().rfind(|l| !l.trim().is_empty()).unwrap();
     assert!(status.starts_with(" RW "), "status bar at the bottom:\n{s}");
     t.keys(&["q"]);
     t.wait_for("exit", |s| s.contains("EXIT=0"));
@@ -181,10 +211,17 @@ fn no_color_keeps_selection_visible() {
     t.wait_for("the five panes", all_panes_shown);
     let e = t.capture_escapes();
     // The focused tab is reverse video; no colour is set.
-    assert!(e.contains("\u{1b}[7m") || e.contains(";7m") || e.contains("[1;7m"), "reverse video missing:\n{e:?}");
+    assert!(
+        e.contains("\u{1b}[7m") || e.contains(";7m") || e.contains("[1;7m"),
+        "reverse video missing:\n{e:?}"
+    );
     // Only resets (39/49) may appear; no colour of any kind.
-    let coloured = regex::Regex::new(r"\x1b\[(?:[0-9;]*;)?(?:3[0-7]|4[0-7]|9[0-7]|10[0-7]|38;|48;)").unwrap();
-    assert!(!coloured.is_match(&e), "a colour was written under NO_COLOR:\n{e:?}");
+    let coloured =
+        regex::Regex::new(r"\x1b\[(?:[0-9;]*;)?(?:3[0-7]|4[0-7]|9[0-7]|10[0-7]|38;|48;)").unwrap();
+    assert!(
+        !coloured.is_match(&e),
+        "a colour was written under NO_COLOR:\n{e:?}"
+    );
     t.keys(&["q"]);
     t.wait_for("exit", |s| s.contains("EXIT=0"));
 }
@@ -213,26 +250,52 @@ fn missing_config_file_is_a_clear_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("/nonexistent/opsdeck.toml: No such file"), "{err}");
+    assert!(
+        err.contains("/nonexistent/opsdeck.toml: No such file"),
+        "{err}"
+    );
 }
 
 #[test]
 fn help_and_version() {
-    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck")).arg("--help").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .arg("--help")
+        .output()
+        .unwrap();
     let s = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
-    for word in ["demo", "summary", "--read-only", "--config", "--theme", "--color"] {
+    for word in [
+        "demo",
+        "summary",
+        "--read-only",
+        "--config",
+        "--theme",
+        "--color",
+    ] {
         assert!(s.contains(word), "--help lacks {word}:\n{s}");
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck")).args(["help", "demo"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["help", "demo"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("sandbox"));
-    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck")).arg("--version").output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("opsdeck {}", env!("CARGO_PKG_VERSION")));
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("opsdeck {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 fn nix_kill(pid: i32, sig: &str) {
-    let st = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status().unwrap();
+    let st = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
     assert!(st.success());
 }
 
@@ -245,7 +308,18 @@ fn ctrl_z_gives_the_terminal_back_and_fg_takes_it_again() {
         home,
     };
     let st = Command::new("tmux")
-        .args(["-L", &t.socket, "-f", "/dev/null", "new-session", "-d", "-x", "80", "-y", "24"])
+        .args([
+            "-L",
+            &t.socket,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "80",
+            "-y",
+            "24",
+        ])
         .arg("env -i PATH=/usr/bin:/bin TERM=xterm-256color PS1='$ ' bash --norc --noprofile -i")
         .status()
         .unwrap();
@@ -266,7 +340,10 @@ fn ctrl_z_gives_the_terminal_back_and_fg_takes_it_again() {
     t.keys(&["q"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while t.alternate_on() {
-        assert!(Instant::now() < deadline, "still on the alternate screen after q");
+        assert!(
+            Instant::now() < deadline,
+            "still on the alternate screen after q"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     t.keys(&["echo EXIT=$?", "Enter"]);

@@ -31,7 +31,13 @@ fn starts_on_queue_overview() {
 #[test]
 fn tab_cycles_and_wraps() {
     let mut a = app(Mode::Interactive);
-    for expected in [PaneId::Failures, PaneId::Senders, PaneId::Deploy, PaneId::Probe, PaneId::Queue] {
+    for expected in [
+        PaneId::Failures,
+        PaneId::Senders,
+        PaneId::Deploy,
+        PaneId::Probe,
+        PaneId::Queue,
+    ] {
         a.update(code(KeyCode::Tab));
         assert_eq!(a.focus, expected);
     }
@@ -68,7 +74,10 @@ fn q_and_ctrl_c_quit() {
     a.update(key('q'));
     assert!(a.quit);
     let mut b = app(Mode::Interactive);
-    b.update(Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)));
+    b.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
     assert!(b.quit);
 }
 
@@ -101,8 +110,16 @@ fn help_lists_what_the_dispatcher_binds() {
     let sections = view::help_sections(&a);
     let global = &sections[0].1;
     for b in GLOBAL {
-        let label = b.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join(" ");
-        assert!(global.iter().any(|(k, h)| *k == label && *h == b.help), "{label} missing from help");
+        let label = b
+            .keys
+            .iter()
+            .map(|k| k.label())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            global.iter().any(|(k, h)| *k == label && *h == b.help),
+            "{label} missing from help"
+        );
     }
 }
 
@@ -148,7 +165,10 @@ fn confirm_needs_a_deliberate_y() {
     }
     let out = a.update(key('y'));
     assert_eq!(out.effects.len(), 1);
-    assert!(matches!(out.effects[0], Effect::Queue(crate::mail::queue::QueueEffect::Refresh)));
+    assert!(matches!(
+        out.effects[0],
+        Effect::Queue(crate::mail::queue::QueueEffect::Refresh)
+    ));
     assert!(a.overlay.is_none());
 }
 
@@ -206,8 +226,14 @@ fn tick_redraws_only_when_the_minute_changes() {
 fn unknown_jump_leaves_a_notice() {
     let mut a = app(Mode::Interactive);
     let mut out = Outcome::default();
-    a.settle(vec![Effect::Jump(Jump::QueueEntry("ABCDEF123".into()))], &mut out);
-    assert_eq!(a.notice.as_deref(), Some("ABCDEF123 is no longer in the queue"));
+    a.settle(
+        vec![Effect::Jump(Jump::QueueEntry("ABCDEF123".into()))],
+        &mut out,
+    );
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("ABCDEF123 is no longer in the queue")
+    );
     assert_eq!(a.focus, PaneId::Queue);
 }
 
@@ -222,9 +248,15 @@ fn notices_are_sanitized() {
 #[test]
 fn ctrl_l_and_ctrl_z_reach_the_loop() {
     let mut a = app(Mode::Interactive);
-    let out = a.update(Msg::Key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL)));
+    let out = a.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('l'),
+        KeyModifiers::CONTROL,
+    )));
     assert!(out.full_redraw);
-    let out = a.update(Msg::Key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL)));
+    let out = a.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('z'),
+        KeyModifiers::CONTROL,
+    )));
     assert!(out.suspend);
 }
 

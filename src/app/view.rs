@@ -294,7 +294,9 @@ enum HelpLine {
 fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
     let mut entries = Vec::new();
     if app.mode == Mode::ReadOnly {
-        entries.push(HelpLine::Note("Read-only: nothing that changes the host is available."));
+        entries.push(HelpLine::Note(
+            "Read-only: nothing that changes the host is available.",
+        ));
     }
     for (title, rows) in help_sections(app) {
         entries.push(HelpLine::Header(title));
@@ -303,13 +305,19 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
         }
         entries.extend(rows.into_iter().map(|(k, h)| HelpLine::Row(k, h)));
     }
-    let footer = Line::from(Span::styled("j/k scroll · any other key closes", theme.muted));
+    let footer = Line::from(Span::styled(
+        "j/k scroll · any other key closes",
+        theme.muted,
+    ));
     let screen = frame.area();
     // Two columns when one would not fit and the screen is wide enough.
     let fits = entries.len() as u16 + 3 <= screen.height.saturating_sub(2);
     let two = !fits && screen.width >= 76;
     let (width, body_h) = if two {
-        (screen.width.min(110), (entries.len() as u16).div_ceil(2) + 1)
+        (
+            screen.width.min(110),
+            (entries.len() as u16).div_ceil(2) + 1,
+        )
     } else {
         (64, entries.len() as u16 + 1)
     };
@@ -327,7 +335,10 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
         match e {
             HelpLine::Note(n) => Line::from(Span::styled(truncate(n, col_w), theme.warn)),
             HelpLine::Header(t) => Line::from(Span::styled(truncate(t, col_w), theme.header)),
-            HelpLine::Empty => Line::from(Span::styled(truncate(" (no keys of its own yet)", col_w), theme.muted)),
+            HelpLine::Empty => Line::from(Span::styled(
+                truncate(" (no keys of its own yet)", col_w),
+                theme.muted,
+            )),
             HelpLine::Row(k, h) => Line::from(vec![
                 Span::styled(format!(" {:<12}", truncate(k, 11)), theme.accent),
                 Span::styled(truncate(h, col_w.saturating_sub(14)), theme.text),
@@ -338,7 +349,8 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
     if two {
         let half = lines.len().div_ceil(2);
         let right = lines.split_off(half);
-        let [l, r] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+        let [l, r] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .areas(inner);
         frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), l);
         frame.render_widget(Paragraph::new(right).scroll((scroll, 0)), r);
     } else {

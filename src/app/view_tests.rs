@@ -13,8 +13,7 @@ use crate::ui::theme::Theme;
 
 fn app(mode: Mode) -> App {
     let now = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
-    let mut config = Config::default();
-    config.demo = false;
+    let config = Config::default();
     App::new(&config, mode, now, "web1.example.com".into())
 }
 
@@ -51,7 +50,11 @@ fn overview_80x24() {
     let a = app(Mode::Interactive);
     let s = screen(&a, &Theme::fallback(), 80, 24);
     for id in PaneId::ALL {
-        assert!(s.contains(&format!("┌ {} ", id.title())), "{} tile missing", id.title());
+        assert!(
+            s.contains(&format!("┌ {} ", id.title())),
+            "{} tile missing",
+            id.title()
+        );
     }
     insta::assert_snapshot!(s);
 }
@@ -96,7 +99,10 @@ fn help_overlay_read_only_160x48() {
 fn notice_error_state_80x24() {
     let mut a = app(Mode::Interactive);
     let mut out = Outcome::default();
-    a.settle(vec![Effect::Jump(Jump::QueueEntry("3FFCBC890E".into()))], &mut out);
+    a.settle(
+        vec![Effect::Jump(Jump::QueueEntry("3FFCBC890E".into()))],
+        &mut out,
+    );
     let s = screen(&a, &Theme::fallback(), 80, 24);
     assert!(s.contains("3FFCBC890E is no longer in the queue"));
     insta::assert_snapshot!(s);
@@ -127,7 +133,10 @@ fn selection_visible_in_mono() {
 fn hostile_notice_never_reaches_the_buffer_raw() {
     let mut a = app(Mode::Interactive);
     let mut out = Outcome::default();
-    a.settle(vec![Effect::Notice("\u{1b}]0;pwned\u{7}\u{9b}2J".into())], &mut out);
+    a.settle(
+        vec![Effect::Notice("\u{1b}]0;pwned\u{7}\u{9b}2J".into())],
+        &mut out,
+    );
     let b = draw(&a, &Theme::fallback(), 80, 24);
     for cell in b.content() {
         assert!(!cell.symbol().chars().any(crate::sanitize::is_unsafe_char));
