@@ -60,6 +60,7 @@ async fn one(tx: &mut hyper::client::conn::http1::SendRequest<Empty<Bytes>>) {
         .header("x-forwarded-for", "198.51.100.7, 10.0.0.1")
         .body(Empty::new())
         .unwrap();
+    tx.ready().await.unwrap();
     let resp = tx.send_request(req).await.unwrap();
     assert_eq!(resp.status(), 200);
     black_box(resp.into_body().collect().await.unwrap().to_bytes());
