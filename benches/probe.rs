@@ -76,7 +76,7 @@ fn roundtrip(c: &mut Criterion) {
     let server = rt.block_on(echo(false));
     let port = free_port();
     let body = format!(
-        "http {{ {temp} server {{ listen 127.0.0.1:{port}; location / {{ default_type text/plain; return 200 \"$remote_addr $http_x_forwarded_for\\n\"; }} }} }}",
+        "http {{ {temp} keepalive_requests 100000000; keepalive_timeout 600s; server {{ listen 127.0.0.1:{port}; location / {{ default_type text/plain; return 200 \"$remote_addr $http_x_forwarded_for\\n\"; }} }} }}",
         temp = Nginx::http_temp_paths(dir.path())
     );
     let _nginx = Nginx::start(dir.path(), "", &body, &[port]);
