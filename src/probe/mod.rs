@@ -1,41 +1,260 @@
-//! Proxy probe: what the balancer really forwards (filled by issue 7).
+//! Proxy probe: what the balancer really forwards, checked end to end.
 //!
-//! Until then the pane says honestly that it is not configured.
+//! Two halves: an echo listener the balancer is pointed at ([`echo`]) and a
+//! client probe that requests each configured target through the balancer
+//! ([`client`]); [`checks`] draws the verdicts, [`view`] draws the pane.
+//! The probe changes nothing on any host (it needs no write access) and
+//! sends requests only to the configured targets.
 
+pub mod checks;
+pub mod client;
+pub mod config;
+pub mod demo;
+pub mod echo;
+pub mod forwarded;
+pub mod view;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Local};
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use serde::Deserialize;
 
-use crate::app::effect::{Effect, Runner};
-use crate::app::pane::{Binding, Cx, Pane, SourceHealth, ViewCx};
+use crate::app::effect::{Effect, Runner, SourceEvent};
+use crate::app::pane::{Binding, Cx, Key, Nav, Pane, SourceHealth, ViewCx};
 use crate::config::Config;
+use crate::sanitize::Clean;
 
-/// The `[probe]` section of the configuration.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ProbeConfig {}
+pub use checks::{Level, TargetReport};
+pub use config::{EchoConfig, ProbeConfig, TargetConfig};
+
+/// Everything that can go wrong in this feature, with what failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error(
+        "echo listener: {addr} is not loopback; set [probe.echo] allow_public = true to bind it"
+    )]
+    PublicBind { addr: SocketAddr },
+    #[error(
+        "echo listener: proxy_protocol_listen {addr} is the same as listen: a port must never accept both"
+    )]
+    SamePort { addr: SocketAddr },
+    #[error("echo listener: cannot bind {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{url}: {why}")]
+    Url { url: String, why: String },
+    #[error("ca_file {}: {why}", path.display())]
+    CaFile { path: PathBuf, why: String },
+    #[error("TLS setup: {0}")]
+    Tls(String),
+}
+
+/// One request the echo listener saw, as the pane keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EchoLine {
+    pub at: i64,
+    pub peer: Clean,
+    pub client: Clean,
+    pub proxy: Option<Clean>,
+    pub method: Clean,
+    pub path: Clean,
+    pub host: Clean,
+    pub forwarding: Vec<(Clean, Clean)>,
+}
+
+impl EchoLine {
+    pub fn from_reply(r: &echo::EchoReply) -> EchoLine {
+        EchoLine {
+            at: r.at,
+            peer: Clean::new(&r.peer.to_string()),
+            client: Clean::new(&r.client.addr.to_string()),
+            proxy: r.proxy_protocol.as_ref().map(|p| {
+                Clean::new(&format!(
+                    "PROXY v{} {}",
+                    p.version,
+                    p.source.map_or("unknown".into(), |s| s.to_string())
+                ))
+            }),
+            method: Clean::new(&r.method),
+            path: Clean::new(&r.path),
+            host: Clean::new(r.host.as_deref().unwrap_or("")),
+            forwarding: r
+                .forwarding
+                .iter()
+                .map(|(n, v)| (Clean::new(n), Clean::new(v)))
+                .collect(),
+        }
+    }
+}
 
 /// What this feature's sources report.
 #[derive(Debug)]
-pub enum ProbeEvent {}
+pub enum ProbeEvent {
+    /// The echo listener is up on these addresses.
+    EchoStarted(Clean),
+    /// The echo listener could not start.
+    EchoFailed(Clean),
+    /// Recent echo requests and counters.
+    Echo {
+        recent: Vec<EchoLine>,
+        requests: u64,
+        refused: u64,
+        rejected: u64,
+    },
+    /// A target's run began.
+    Running(usize),
+    /// A target's run finished.
+    Report(usize, Box<TargetReport>),
+}
 
 /// What this pane asks the effect runner to do.
 #[derive(Debug)]
 pub enum ProbeEffect {
     /// Probe every target again (also asked for after a deploy).
     RunAll,
+    /// Probe one target.
+    RunOne(usize),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProbeAction {}
+pub enum ProbeAction {
+    RunAll,
+    RunSelected,
+    ToggleEcho,
+}
+
+static BINDINGS: &[Binding<ProbeAction>] = &[
+    Binding {
+        keys: &[Key::ch('r')],
+        action: ProbeAction::RunAll,
+        help: "probe all targets now",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('p')],
+        action: ProbeAction::RunSelected,
+        help: "probe the selected target",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('e')],
+        action: ProbeAction::ToggleEcho,
+        help: "targets / echo requests",
+        writes: false,
+    },
+];
+
+/// One configured target and its last result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetRow {
+    pub name: Clean,
+    pub url: Clean,
+    pub running: bool,
+    pub report: Option<TargetReport>,
+}
+
+/// What the zoomed pane shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Focus {
+    #[default]
+    Targets,
+    Echo,
+}
+
+/// The echo listener as the pane knows it.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct EchoState {
+    pub enabled: bool,
+    pub addr: Option<Clean>,
+    pub error: Option<Clean>,
+    pub recent: Vec<EchoLine>,
+    pub requests: u64,
+    pub refused: u64,
+    pub rejected: u64,
+}
 
 /// The pane's state.
 #[derive(Debug, Default)]
-pub struct ProbePane {}
+pub struct ProbePane {
+    pub targets: Vec<TargetRow>,
+    pub selected: usize,
+    pub echo_selected: usize,
+    pub detail: bool,
+    pub scroll: u16,
+    pub focus: Focus,
+    pub echo: EchoState,
+    pub interval_secs: u64,
+    pub last_run: Option<DateTime<Local>>,
+    pub last_update: Option<DateTime<Local>>,
+    pub filter: String,
+    pub errors: u64,
+}
 
 impl ProbePane {
-    pub fn new(_config: &Config) -> ProbePane {
-        ProbePane {}
+    pub fn new(config: &Config) -> ProbePane {
+        let p = &config.probe;
+        ProbePane {
+            targets: p
+                .targets
+                .iter()
+                .map(|t| TargetRow {
+                    name: Clean::new(&t.name),
+                    url: Clean::new(&t.url),
+                    running: false,
+                    report: None,
+                })
+                .collect(),
+            echo: EchoState {
+                enabled: p.echo.enabled,
+                ..Default::default()
+            },
+            interval_secs: p.interval_secs,
+            ..Default::default()
+        }
+    }
+
+    /// Targets that pass the filter, with their index.
+    pub fn visible(&self) -> Vec<usize> {
+        let f = self.filter.to_lowercase();
+        (0..self.targets.len())
+            .filter(|&i| {
+                f.is_empty()
+                    || self.targets[i].name.to_lowercase().contains(&f)
+                    || self.targets[i].url.to_lowercase().contains(&f)
+            })
+            .collect()
+    }
+
+    fn selected_index(&self) -> Option<usize> {
+        self.visible().get(self.selected).copied()
+    }
+
+    fn mark_all_running(&mut self, now: DateTime<Local>) {
+        self.last_run = Some(now);
+        for t in &mut self.targets {
+            t.running = true;
+        }
+    }
+}
+
+fn step(cur: usize, len: usize, nav: Nav) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let last = len - 1;
+    match nav {
+        Nav::Up => cur.saturating_sub(1),
+        Nav::Down => (cur + 1).min(last),
+        Nav::PageUp => cur.saturating_sub(10),
+        Nav::PageDown => (cur + 10).min(last),
+        Nav::Top => 0,
+        Nav::Bottom => last,
     }
 }
 
@@ -44,39 +263,263 @@ impl Pane for ProbePane {
     type Event = ProbeEvent;
 
     fn bindings(&self) -> &'static [Binding<ProbeAction>] {
-        &[]
+        BINDINGS
     }
 
-    fn on_action(&mut self, action: ProbeAction, _cx: &mut Cx<'_>) -> Vec<Effect> {
-        match action {}
+    fn on_action(&mut self, action: ProbeAction, cx: &mut Cx<'_>) -> Vec<Effect> {
+        match action {
+            ProbeAction::RunAll if !self.targets.is_empty() => {
+                self.mark_all_running(cx.now);
+                vec![Effect::Probe(ProbeEffect::RunAll)]
+            }
+            ProbeAction::RunAll => vec![Effect::Notice("probe: no target configured".into())],
+            ProbeAction::RunSelected => match self.selected_index() {
+                Some(i) => {
+                    self.targets[i].running = true;
+                    vec![Effect::Probe(ProbeEffect::RunOne(i))]
+                }
+                None => vec![Effect::Notice("probe: no target selected".into())],
+            },
+            ProbeAction::ToggleEcho => {
+                self.focus = match self.focus {
+                    Focus::Targets => Focus::Echo,
+                    Focus::Echo => Focus::Targets,
+                };
+                self.detail = false;
+                self.scroll = 0;
+                Vec::new()
+            }
+        }
     }
 
-    fn on_event(&mut self, event: ProbeEvent, _cx: &mut Cx<'_>) -> Vec<Effect> {
-        match event {}
+    fn on_event(&mut self, event: ProbeEvent, cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.last_update = Some(cx.now);
+        match event {
+            ProbeEvent::EchoStarted(addr) => {
+                self.echo.addr = Some(addr);
+                self.echo.error = None;
+            }
+            ProbeEvent::EchoFailed(e) => {
+                self.errors += 1;
+                self.echo.error = Some(e);
+            }
+            ProbeEvent::Echo {
+                recent,
+                requests,
+                refused,
+                rejected,
+            } => {
+                self.echo.recent = recent;
+                self.echo.requests = requests;
+                self.echo.refused = refused;
+                self.echo.rejected = rejected;
+                self.echo_selected = self
+                    .echo_selected
+                    .min(self.echo.recent.len().saturating_sub(1));
+            }
+            ProbeEvent::Running(i) => {
+                if let Some(t) = self.targets.get_mut(i) {
+                    t.running = true;
+                }
+            }
+            ProbeEvent::Report(i, report) => {
+                if let Some(t) = self.targets.get_mut(i) {
+                    t.running = false;
+                    t.report = Some(*report);
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_nav(&mut self, nav: Nav, _cx: &mut Cx<'_>) -> Vec<Effect> {
+        if self.detail {
+            self.scroll = match nav {
+                Nav::Up => self.scroll.saturating_sub(1),
+                Nav::Down => self.scroll.saturating_add(1),
+                Nav::PageUp => self.scroll.saturating_sub(10),
+                Nav::PageDown => self.scroll.saturating_add(10),
+                Nav::Top => 0,
+                Nav::Bottom => u16::MAX / 2,
+            };
+            return Vec::new();
+        }
+        match self.focus {
+            Focus::Targets => self.selected = step(self.selected, self.visible().len(), nav),
+            Focus::Echo => {
+                self.echo_selected = step(self.echo_selected, self.echo.recent.len(), nav)
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_enter(&mut self, _cx: &mut Cx<'_>) -> Vec<Effect> {
+        let has = match self.focus {
+            Focus::Targets => self.selected_index().is_some(),
+            Focus::Echo => !self.echo.recent.is_empty(),
+        };
+        if has {
+            self.detail = true;
+            self.scroll = 0;
+        }
+        Vec::new()
+    }
+
+    fn on_back(&mut self) -> bool {
+        if self.detail {
+            self.detail = false;
+            self.scroll = 0;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn set_filter(&mut self, text: &str) {
+        self.filter = text.to_string();
+        self.selected = 0;
+    }
+
+    fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    fn on_tick(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        if self.targets.is_empty() {
+            return Vec::new();
+        }
+        let due = match self.last_run {
+            None => true,
+            Some(t) => {
+                self.interval_secs > 0
+                    && (cx.now - t).num_seconds() >= self.interval_secs as i64
+                    && !self.targets.iter().any(|t| t.running)
+            }
+        };
+        if due {
+            self.mark_all_running(cx.now);
+            vec![Effect::Probe(ProbeEffect::RunAll)]
+        } else {
+            Vec::new()
+        }
     }
 
     fn render(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
-        crate::ui::widgets::not_configured(frame, area, "Probe", "No probe target yet.", cx);
+        view::render(self, frame, area, cx);
     }
 
     fn health(&self) -> SourceHealth {
-        SourceHealth::default()
+        let problem = if let Some(e) = &self.echo.error {
+            Some(e.to_string())
+        } else {
+            let fails: Vec<&str> = self
+                .targets
+                .iter()
+                .filter(|t| t.report.as_ref().is_some_and(|r| r.worst() == Level::Fail))
+                .map(|t| t.name.as_str())
+                .collect();
+            (!fails.is_empty()).then(|| format!("probe failed: {}", fails.join(", ")))
+        };
+        SourceHealth {
+            last_update: self.last_update,
+            errors: self.errors,
+            problem,
+        }
     }
 }
 
-/// Start this feature's source tasks.
-pub fn start(_runner: &Runner) {}
+/// Start this feature's source tasks: the echo listener (when enabled) and
+/// the task that reports its recent requests twice a second when they change.
+pub fn start(runner: &Runner) {
+    let cfg = runner.config.probe.echo.clone();
+    if !cfg.enabled {
+        return;
+    }
+    let runner = runner.clone();
+    tokio::spawn(async move {
+        let server = match echo::start(&cfg).await {
+            Ok(s) => s,
+            Err(e) => {
+                runner
+                    .send(SourceEvent::Probe(ProbeEvent::EchoFailed(Clean::new(
+                        &e.to_string(),
+                    ))))
+                    .await;
+                return;
+            }
+        };
+        let addr = match server.proxy_addr {
+            Some(pp) => format!("{} (PROXY protocol: {pp})", server.addr),
+            None => server.addr.to_string(),
+        };
+        runner
+            .send(SourceEvent::Probe(ProbeEvent::EchoStarted(Clean::new(
+                &addr,
+            ))))
+            .await;
+        report_echo(server, runner).await;
+    });
+}
+
+/// Send snapshots of the echo log while the loop listens; owns the server.
+async fn report_echo(server: echo::EchoServer, runner: Runner) {
+    let mut seen = (u64::MAX, 0, 0);
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tick.tick().await;
+        let s = server.log.snapshot();
+        let now = (s.requests, s.refused, s.rejected);
+        if now == seen {
+            if runner.tx.is_closed() {
+                return;
+            }
+            continue;
+        }
+        seen = now;
+        let ev = ProbeEvent::Echo {
+            recent: s.recent.iter().rev().map(EchoLine::from_reply).collect(),
+            requests: s.requests,
+            refused: s.refused,
+            rejected: s.rejected,
+        };
+        // Never wait on a busy loop: a dropped snapshot is replaced by the next.
+        match runner.tx.try_send(SourceEvent::Probe(ev)) {
+            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => return,
+            Err(_) => seen = (u64::MAX, 0, 0),
+            Ok(()) => {}
+        }
+    }
+}
 
 /// Carry out one effect (spawning as needed; never blocking the loop).
-pub fn run(effect: ProbeEffect, _runner: &Runner) {
-    match effect {
-        ProbeEffect::RunAll => {}
-    }
+pub fn run(effect: ProbeEffect, runner: &Runner) {
+    let indices: Vec<usize> = match effect {
+        ProbeEffect::RunAll => (0..runner.config.probe.targets.len()).collect(),
+        ProbeEffect::RunOne(i) if i < runner.config.probe.targets.len() => vec![i],
+        ProbeEffect::RunOne(_) => return,
+    };
+    let runner = runner.clone();
+    tokio::spawn(async move {
+        for i in indices {
+            runner
+                .send(SourceEvent::Probe(ProbeEvent::Running(i)))
+                .await;
+            let cfg = &runner.config.probe;
+            let report =
+                checks::run_target(&cfg.targets[i], cfg, chrono::Utc::now().timestamp()).await;
+            runner
+                .send(SourceEvent::Probe(ProbeEvent::Report(i, Box::new(report))))
+                .await;
+        }
+    });
 }
 
-/// Add this feature's part to the demo sandbox: write its files under
-/// `sandbox`, point `config` at them, and spawn (with `tokio::spawn`) any
-/// live writer it needs. Called inside the runtime before the panes start.
-pub fn demo(_sandbox: &std::path::Path, _config: &mut Config) -> anyhow::Result<()> {
-    Ok(())
+/// Add this feature's part to the demo sandbox: an echo listener behind a
+/// small forwarding hop of its own, and a target that goes through the hop,
+/// plus a little traffic so that the echo list is not empty.
+pub fn demo(sandbox: &std::path::Path, config: &mut Config) -> anyhow::Result<()> {
+    demo::setup(sandbox, config)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,185 @@
+//! Probe benchmarks, reported as ratios in benches/RESULTS.md:
+//! - forwarding header parsing and the client address walk;
+//! - one keep-alive request round trip to the echo listener versus nginx
+//!   answering `return 200 $http_x_forwarded_for` (the echo a user would
+//!   otherwise set up);
+//! - a whole target probe (main URL, http->https walk, baseline, forged and
+//!   two-line requests) versus the same six requests made with curl, the
+//!   tool a user would otherwise run, one process per request.
+//!
+//! Everything on 127.0.0.1; nginx and openssl as in the tests.
+
+#[path = "../tests/probe_support/mod.rs"]
+mod probe_support;
+
+use std::hint::black_box;
+use std::process::Command;
+
+use bytes::Bytes;
+use criterion::{Criterion, criterion_group, criterion_main};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioIo;
+use opsdeck::probe::checks::run_target;
+use opsdeck::probe::config::{ProbeConfig, TargetConfig};
+use opsdeck::probe::forwarded::{ForwardingInput, client_address, parse_forwarded, parse_xff};
+use probe_support::*;
+
+fn parsing(c: &mut Criterion) {
+    let fwd = r#"for=192.0.2.43;proto=https, for="[2001:db8:cafe::17]:4711";by=_lb1, for=198.51.100.17;host="www.example.com""#;
+    let xff = "203.0.113.66, 198.51.100.7, 10.0.0.1, 10.0.0.2, 10.0.0.3, 10.0.0.4, 10.0.0.5, 10.0.0.6, 10.0.0.7, 10.0.0.8";
+    let nets = vec!["10.0.0.0/8".parse().unwrap()];
+    c.bench_function("parse_forwarded_3_elements", |b| {
+        b.iter(|| parse_forwarded([black_box(fwd)]))
+    });
+    c.bench_function("parse_xff_10_hops", |b| {
+        b.iter(|| parse_xff([black_box(xff)]))
+    });
+    c.bench_function("client_address_xff_10_hops", |b| {
+        let input = ForwardingInput {
+            xff: vec![xff],
+            ..Default::default()
+        };
+        b.iter(|| client_address(black_box("10.9.9.9".parse().unwrap()), &input, &nets))
+    });
+}
+
+async fn keepalive_sender(
+    addr: std::net::SocketAddr,
+) -> hyper::client::conn::http1::SendRequest<Empty<Bytes>> {
+    let s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (tx, conn) = hyper::client::conn::http1::handshake(TokioIo::new(s))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    tx
+}
+
+async fn one(tx: &mut hyper::client::conn::http1::SendRequest<Empty<Bytes>>) {
+    let req = hyper::Request::get("/bench")
+        .header("host", "bench.test")
+        .header("x-forwarded-for", "198.51.100.7, 10.0.0.1")
+        .body(Empty::new())
+        .unwrap();
+    tx.ready().await.unwrap();
+    let resp = tx.send_request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    black_box(resp.into_body().collect().await.unwrap().to_bytes());
+}
+
+fn roundtrip(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempdir();
+    let server = rt.block_on(echo(false));
+    let port = free_port();
+    let body = format!(
+        "http {{ {temp} keepalive_requests 100000000; keepalive_timeout 600s; server {{ listen 127.0.0.1:{port}; location / {{ default_type text/plain; return 200 \"$remote_addr $http_x_forwarded_for\\n\"; }} }} }}",
+        temp = Nginx::http_temp_paths(dir.path())
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[port]);
+    let mut g = c.benchmark_group("echo_roundtrip");
+    let mut tx = rt.block_on(keepalive_sender(server.addr));
+    g.bench_function("opsdeck_echo", |b| b.iter(|| rt.block_on(one(&mut tx))));
+    let mut tx = rt.block_on(keepalive_sender(
+        format!("127.0.0.1:{port}").parse().unwrap(),
+    ));
+    g.bench_function("nginx_return_200", |b| b.iter(|| rt.block_on(one(&mut tx))));
+    g.finish();
+}
+
+fn whole_target(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempdir();
+    let certs = make_certs(dir.path(), 90);
+    let server = rt.block_on(echo(false));
+    let (tls, http) = (free_port(), free_port());
+    let body = format!(
+        r#"http {{ {temp}
+  server {{ listen 127.0.0.1:{http}; return 301 https://$host:{tls}$request_uri; }}
+  server {{ listen 127.0.0.1:{tls} ssl; ssl_certificate {cert}; ssl_certificate_key {key};
+    location / {{ proxy_pass http://{echo}; proxy_bind {PROXY_SOURCE};
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Forwarded-Port $server_port; }} }} }}"#,
+        temp = Nginx::http_temp_paths(dir.path()),
+        cert = certs.cert.display(),
+        key = certs.key.display(),
+        echo = server.addr,
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[tls, http]);
+    let target = TargetConfig {
+        name: "bench".into(),
+        url: format!("https://{HOST}:{tls}/"),
+        resolve: Some("127.0.0.1".parse().unwrap()),
+        expect_final: None,
+        http_url: Some(format!("http://{HOST}:{http}/")),
+        echo_url: Some(format!("https://{HOST}:{tls}/.opsdeck-echo")),
+        backend_url: None,
+        expect_client: None,
+        ca_file: Some(certs.ca.clone()),
+    };
+    let cfg = ProbeConfig::default();
+    let mut g = c.benchmark_group("probe_one_target");
+    g.sample_size(20);
+    g.bench_function("opsdeck_run_target", |b| {
+        b.iter(|| rt.block_on(run_target(&target, &cfg, 0)))
+    });
+    let resolve = [
+        format!("{HOST}:{tls}:127.0.0.1"),
+        format!("{HOST}:{http}:127.0.0.1"),
+    ];
+    let ca = certs.ca.display().to_string();
+    let curl = |url: &str, headers: &[&str]| {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-s", "-o", "/dev/null", "-D", "-", "--cacert", &ca]);
+        for r in &resolve {
+            cmd.args(["--resolve", r]);
+        }
+        for h in headers {
+            cmd.args(["-H", h]);
+        }
+        let out = cmd
+            .arg(url)
+            .output()
+            .expect("curl is needed for this bench");
+        assert!(out.status.success());
+        black_box(out.stdout);
+    };
+    let main = format!("https://{HOST}:{tls}/");
+    let walk = format!("http://{HOST}:{http}/");
+    let echo_url = format!("https://{HOST}:{tls}/.opsdeck-echo");
+    g.bench_function("curl_same_six_requests", |b| {
+        b.iter(|| {
+            curl(&main, &[]);
+            curl(&walk, &[]);
+            curl(&main, &[]);
+            curl(&echo_url, &[]);
+            curl(
+                &echo_url,
+                &[
+                    "X-Forwarded-For: 203.0.113.66",
+                    "X-Forwarded-Proto: http",
+                    "Forwarded: for=203.0.113.66;proto=http",
+                    "X-Real-IP: 203.0.113.66",
+                ],
+            );
+            curl(
+                &echo_url,
+                &[
+                    "X-Forwarded-For: 198.51.100.1",
+                    "X-Forwarded-For: 198.51.100.2",
+                ],
+            );
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, parsing, roundtrip, whole_target);
+criterion_main!(benches);

@@ -1,0 +1,1206 @@
+//! The checks: what to send to a target, and the verdicts drawn from what
+//! came back, each with its evidence and a concrete fix.
+//!
+//! [`run_target`] does the requests (only to the configured URLs of one
+//! target; a redirect to another host is reported, never followed) and
+//! returns a [`TargetReport`] whose outside text has been sanitized. The
+//! judging functions are pure and tested on hand-built inputs; they must
+//! never do I/O.
+
+use std::time::Duration;
+
+use crate::sanitize::Clean;
+
+use super::client::{ClientSetup, Exchange, Target, TlsInfo, fetch};
+use super::config::{ProbeConfig, TargetConfig};
+use super::echo::EchoReply;
+use super::forwarded::ClientSource;
+
+/// The address sent in forged headers (TEST-NET-3, never a real client).
+pub const FORGED_IP: &str = "203.0.113.66";
+/// The two addresses of the two-line X-Forwarded-For check (TEST-NET-2).
+pub const TWO_LINES: [&str; 2] = ["198.51.100.1", "198.51.100.2"];
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// Not run (not configured or not reachable for this check).
+    Skip,
+    Ok,
+    Warn,
+    Fail,
+}
+
+impl Level {
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::Skip => "skip",
+            Level::Ok => "ok",
+            Level::Warn => "WARN",
+            Level::Fail => "FAIL",
+        }
+    }
+}
+
+/// Which check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Check {
+    Redirects,
+    Tls,
+    Baseline,
+    Forged,
+    TwoXff,
+    Backend,
+}
+
+impl Check {
+    pub fn label(self) -> &'static str {
+        match self {
+            Check::Redirects => "redirects",
+            Check::Tls => "certificate",
+            Check::Baseline => "baseline",
+            Check::Forged => "forged headers",
+            Check::TwoXff => "two XFF lines",
+            Check::Backend => "backend direct",
+        }
+    }
+}
+
+/// One verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub check: Check,
+    pub level: Level,
+    pub summary: Clean,
+    pub evidence: Vec<Clean>,
+    pub fix: Vec<Clean>,
+}
+
+fn verdict(check: Check, level: Level, summary: impl AsRef<str>) -> Verdict {
+    Verdict {
+        check,
+        level,
+        summary: Clean::new(summary.as_ref()),
+        evidence: Vec::new(),
+        fix: Vec::new(),
+    }
+}
+
+impl Verdict {
+    fn ev(mut self, s: impl AsRef<str>) -> Verdict {
+        self.evidence.push(Clean::new(s.as_ref()));
+        self
+    }
+    fn fix(mut self, s: impl AsRef<str>) -> Verdict {
+        self.fix.push(Clean::new(s.as_ref()));
+        self
+    }
+}
+
+/// How the redirect walk ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WalkEnd {
+    /// A non-redirect answer.
+    Final,
+    /// A URL came back that was already visited.
+    Loop(String),
+    /// A URL redirected to itself.
+    SelfRedirect(String),
+    /// The walk went to another host (not followed).
+    HostChange(String),
+    TooMany,
+    Error(String),
+}
+
+/// Everything a run of one target produced (raw, before judging).
+#[derive(Clone, Debug, Default)]
+pub struct RawRun {
+    pub main: Option<Exchange>,
+    pub walk: Vec<Exchange>,
+    pub walk_end: Option<WalkEnd>,
+    pub downgrade: bool,
+    pub baseline: Option<(Exchange, Result<EchoReply, String>)>,
+    pub forged: Option<(Exchange, Result<EchoReply, String>)>,
+    pub two_xff: Option<(Exchange, Result<EchoReply, String>)>,
+    pub backend: Option<Exchange>,
+    pub setup_error: Option<String>,
+}
+
+/// One request as shown: the headers it sent and what the echo received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EchoView {
+    pub label: &'static str,
+    pub sent: Vec<(Clean, Clean)>,
+    pub received: Vec<(Clean, Clean)>,
+    pub client: Option<Clean>,
+    pub error: Option<Clean>,
+}
+
+/// One hop of the redirect walk as shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HopView {
+    pub url: Clean,
+    pub status: Option<u16>,
+    pub location: Option<Clean>,
+    pub hsts: bool,
+    pub connect_ms: Option<u64>,
+    pub tls_ms: Option<u64>,
+    pub first_byte_ms: Option<u64>,
+    pub error: Option<Clean>,
+}
+
+/// The TLS facts as shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsView {
+    pub version: Clean,
+    pub subject: Clean,
+    pub issuer: Clean,
+    pub names: Vec<Clean>,
+    pub chain_len: usize,
+    pub days_left: Option<i64>,
+    pub verify_error: Option<Clean>,
+    pub name_matches: bool,
+}
+
+/// A finished probe of one target, safe to keep in state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetReport {
+    pub name: Clean,
+    pub url: Clean,
+    /// Unix time the run finished.
+    pub at: i64,
+    pub hops: Vec<HopView>,
+    pub tls: Option<TlsView>,
+    pub echoes: Vec<EchoView>,
+    pub verdicts: Vec<Verdict>,
+}
+
+impl TargetReport {
+    /// The worst level of all verdicts.
+    pub fn worst(&self) -> Level {
+        self.verdicts
+            .iter()
+            .map(|v| v.level)
+            .max()
+            .unwrap_or(Level::Skip)
+    }
+}
+
+fn ms(d: Option<Duration>) -> Option<u64> {
+    d.map(|d| d.as_millis() as u64)
+}
+
+fn hop_view(e: &Exchange) -> HopView {
+    HopView {
+        url: Clean::new(&e.url),
+        status: e.status,
+        location: e.location.as_deref().map(Clean::new),
+        hsts: e.hsts.is_some(),
+        connect_ms: ms(e.connect),
+        tls_ms: ms(e.tls_time),
+        first_byte_ms: ms(e.first_byte),
+        error: e.error.as_deref().map(Clean::new),
+    }
+}
+
+fn tls_view(t: &TlsInfo, now: i64) -> TlsView {
+    let leaf = t.chain.first();
+    TlsView {
+        version: Clean::new(&t.version),
+        subject: Clean::new(leaf.map_or("", |c| c.subject.as_str())),
+        issuer: Clean::new(leaf.map_or("", |c| c.issuer.as_str())),
+        names: leaf
+            .map(|c| c.names.iter().map(|n| Clean::new(n)).collect())
+            .unwrap_or_default(),
+        chain_len: t.chain.len(),
+        days_left: leaf.map(|c| (c.not_after - now).div_euclid(86_400)),
+        verify_error: t.verify_error.as_deref().map(Clean::new),
+        name_matches: t.name_matches,
+    }
+}
+
+fn echo_view(label: &'static str, pair: &(Exchange, Result<EchoReply, String>)) -> EchoView {
+    let (ex, echo) = pair;
+    EchoView {
+        label,
+        sent: ex
+            .sent
+            .iter()
+            .map(|(n, v)| (Clean::new(n), Clean::new(v)))
+            .collect(),
+        received: echo
+            .as_ref()
+            .map(|r| {
+                r.forwarding
+                    .iter()
+                    .map(|(n, v)| (Clean::new(n), Clean::new(v)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        client: echo
+            .as_ref()
+            .ok()
+            .map(|r| Clean::new(&format!("{} ({})", r.client.addr, r.client.reason))),
+        error: echo.as_ref().err().map(|e| Clean::new(e)),
+    }
+}
+
+/// The URL the redirect walk starts from.
+pub fn walk_start(t: &TargetConfig) -> Result<Target, super::ProbeError> {
+    if let Some(u) = &t.http_url {
+        return Target::parse(u);
+    }
+    let mut target = Target::parse(&t.url)?;
+    if target.https && target.default_port() {
+        target.https = false;
+        target.port = 80;
+    }
+    Ok(target)
+}
+
+async fn walk(start: Target, setup: &ClientSetup, max: usize, run: &mut RawRun) {
+    let mut cur = start;
+    let mut seen = vec![cur.url()];
+    for _ in 0..=max {
+        let ex = fetch(&cur, &[], setup).await;
+        let status = ex.status;
+        let location = ex.location.clone();
+        let err = ex.error.clone();
+        run.walk.push(ex);
+        if let Some(e) = err {
+            run.walk_end = Some(WalkEnd::Error(e));
+            return;
+        }
+        let redirect = status.is_some_and(|s| (300..400).contains(&s));
+        let Some(loc) = location.filter(|_| redirect) else {
+            run.walk_end = Some(WalkEnd::Final);
+            return;
+        };
+        let next = match cur.join(&loc) {
+            Ok(n) => n,
+            Err(e) => {
+                run.walk_end = Some(WalkEnd::Error(e.to_string()));
+                return;
+            }
+        };
+        if cur.https && !next.https {
+            run.downgrade = true;
+        }
+        if next.url() == cur.url() {
+            run.walk_end = Some(WalkEnd::SelfRedirect(next.url()));
+            return;
+        }
+        if seen.contains(&next.url()) {
+            run.walk_end = Some(WalkEnd::Loop(next.url()));
+            return;
+        }
+        if !next.host.eq_ignore_ascii_case(&cur.host) {
+            run.walk_end = Some(WalkEnd::HostChange(next.url()));
+            return;
+        }
+        seen.push(next.url());
+        cur = next;
+    }
+    run.walk_end = Some(WalkEnd::TooMany);
+}
+
+async fn echo_request(
+    t: &Target,
+    headers: &[(&str, &str)],
+    setup: &ClientSetup,
+) -> (Exchange, Result<EchoReply, String>) {
+    let ex = fetch(t, headers, setup).await;
+    let echo = match (&ex.error, ex.status) {
+        (Some(e), _) => Err(e.clone()),
+        (None, Some(200)) => serde_json::from_slice::<EchoReply>(&ex.body).map_err(|e| {
+            format!("the answer is not the echo listener's JSON ({e}): does echo_url reach it?")
+        }),
+        (None, s) => Err(format!(
+            "HTTP {} instead of the echo: does echo_url reach the echo listener?",
+            s.map_or("?".into(), |s| s.to_string())
+        )),
+    };
+    (ex, echo)
+}
+
+/// The forged headers for a URL of this scheme.
+pub fn forged_headers(https: bool) -> Vec<(&'static str, String)> {
+    let proto = if https { "http" } else { "https" };
+    vec![
+        ("X-Forwarded-For", FORGED_IP.to_string()),
+        ("X-Forwarded-Proto", proto.to_string()),
+        ("Forwarded", format!("for={FORGED_IP};proto={proto}")),
+        ("X-Real-IP", FORGED_IP.to_string()),
+    ]
+}
+
+/// Probe one target: all requests, then the verdicts.
+pub async fn run_target(t: &TargetConfig, cfg: &ProbeConfig, now: i64) -> TargetReport {
+    let mut run = RawRun::default();
+    let timeout = Duration::from_secs(cfg.timeout_secs.max(1));
+    match ClientSetup::new(timeout, t.resolve, t.ca_file.as_deref()) {
+        Err(e) => run.setup_error = Some(e.to_string()),
+        Ok(setup) => {
+            match Target::parse(&t.url) {
+                Ok(target) => run.main = Some(fetch(&target, &[], &setup).await),
+                Err(e) => run.setup_error = Some(e.to_string()),
+            }
+            match walk_start(t) {
+                Ok(start) => walk(start, &setup, cfg.max_redirects, &mut run).await,
+                Err(e) => run.walk_end = Some(WalkEnd::Error(e.to_string())),
+            }
+            if let Some(u) = &t.echo_url {
+                match Target::parse(u) {
+                    Ok(et) => {
+                        run.baseline = Some(echo_request(&et, &[], &setup).await);
+                        let forged = forged_headers(et.https);
+                        let forged: Vec<(&str, &str)> =
+                            forged.iter().map(|(n, v)| (*n, v.as_str())).collect();
+                        run.forged = Some(echo_request(&et, &forged, &setup).await);
+                        let two = [
+                            ("X-Forwarded-For", TWO_LINES[0]),
+                            ("X-Forwarded-For", TWO_LINES[1]),
+                        ];
+                        run.two_xff = Some(echo_request(&et, &two, &setup).await);
+                    }
+                    Err(e) => run.setup_error = Some(e.to_string()),
+                }
+            }
+            if let Some(u) = &t.backend_url {
+                match Target::parse(u) {
+                    Ok(bt) => {
+                        // The backend is reached at its own address: no `resolve`.
+                        let direct = ClientSetup {
+                            resolve: None,
+                            ..setup.clone()
+                        };
+                        run.backend = Some(fetch(&bt, &[], &direct).await);
+                    }
+                    Err(e) => run.setup_error = Some(e.to_string()),
+                }
+            }
+        }
+    }
+    report(t, cfg, &run, now)
+}
+
+/// Turn a raw run into a report (pure).
+pub fn report(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, now: i64) -> TargetReport {
+    let mut hops: Vec<HopView> = run.walk.iter().map(hop_view).collect();
+    if let Some(m) = &run.main
+        && !run.walk.iter().any(|w| w.url == m.url)
+    {
+        hops.insert(0, hop_view(m));
+    }
+    let tls = run
+        .main
+        .as_ref()
+        .and_then(|m| m.tls.as_ref())
+        .map(|t| tls_view(t, now));
+    let mut echoes = Vec::new();
+    for (label, pair) in [
+        ("baseline", &run.baseline),
+        ("forged", &run.forged),
+        ("two XFF lines", &run.two_xff),
+    ] {
+        if let Some(p) = pair {
+            echoes.push(echo_view(label, p));
+        }
+    }
+    TargetReport {
+        name: Clean::new(&t.name),
+        url: Clean::new(&t.url),
+        at: now,
+        hops,
+        tls: tls.clone(),
+        echoes,
+        verdicts: judge(t, cfg, run, tls.as_ref()),
+    }
+}
+
+/// All verdicts of one run (pure).
+pub fn judge(
+    t: &TargetConfig,
+    cfg: &ProbeConfig,
+    run: &RawRun,
+    tls: Option<&TlsView>,
+) -> Vec<Verdict> {
+    let mut out = Vec::new();
+    if let Some(e) = &run.setup_error {
+        out.push(verdict(
+            Check::Baseline,
+            Level::Fail,
+            format!("cannot probe: {e}"),
+        ));
+    }
+    out.push(judge_redirects(t, run));
+    out.push(judge_tls(t, cfg, run, tls));
+    let https = t
+        .echo_url
+        .as_deref()
+        .and_then(|u| Target::parse(u).ok())
+        .map(|u| (u.https, u.port));
+    match (&run.baseline, https) {
+        (Some(b), Some((https, port))) => out.push(judge_baseline(t, b, https, port)),
+        _ => out.push(
+            verdict(
+                Check::Baseline,
+                Level::Skip,
+                "no echo_url: forwarding not checked",
+            )
+            .fix("point a path of the balancer at the echo listener and set echo_url"),
+        ),
+    }
+    if let (Some(f), Some((https, _))) = (&run.forged, https) {
+        out.push(judge_forged(f, https));
+    }
+    if let Some(x) = &run.two_xff {
+        out.push(judge_two_xff(x));
+    }
+    out.push(judge_backend(run));
+    out
+}
+
+const FIX_PROTO: &str = "app: trust X-Forwarded-Proto from the balancer only: Django SECURE_PROXY_SSL_HEADER = (\"HTTP_X_FORWARDED_PROTO\", \"https\"); WordPress: set $_SERVER['HTTPS'] = 'on' when X-Forwarded-Proto is https; Rails config.assume_ssl = true";
+const FIX_NGINX_HEADERS: &str = "nginx: proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Forwarded-Port $server_port;";
+const FIX_HAPROXY: &str =
+    "HAProxy: option forwardfor; http-request set-header X-Forwarded-Proto https if { ssl_fc }";
+const FIX_ALB: &str = "ALB: routing.http.xff_header_processing.mode = append (or remove), X-Forwarded-Proto is always set";
+const FIX_REALIP: &str = "nginx behind it: set_real_ip_from <balancer CIDR>; real_ip_header X-Forwarded-For; real_ip_recursive on;";
+
+fn judge_redirects(t: &TargetConfig, run: &RawRun) -> Verdict {
+    let chain: Vec<String> = run
+        .walk
+        .iter()
+        .map(|e| {
+            format!(
+                "{} -> {}{}",
+                e.url,
+                e.status.map_or("no answer".into(), |s| s.to_string()),
+                e.location
+                    .as_deref()
+                    .map_or(String::new(), |l| format!(" Location: {l}"))
+            )
+        })
+        .collect();
+    let with_chain = |mut v: Verdict| {
+        for c in &chain {
+            v = v.ev(c);
+        }
+        v
+    };
+    let expected = t.expect_final.clone().unwrap_or_else(|| t.url.clone());
+    let expected = Target::parse(&expected)
+        .map(|u| u.url())
+        .unwrap_or(expected);
+    let v = match &run.walk_end {
+        None => verdict(Check::Redirects, Level::Skip, "not walked"),
+        Some(WalkEnd::Error(e)) => verdict(Check::Redirects, Level::Fail, format!("walk stopped: {e}")),
+        Some(WalkEnd::SelfRedirect(u)) => verdict(
+            Check::Redirects,
+            Level::Fail,
+            format!("{u} redirects to itself: the app does not see that the request was HTTPS"),
+        )
+        .fix(FIX_PROTO)
+        .fix(FIX_NGINX_HEADERS),
+        Some(WalkEnd::Loop(u)) => verdict(Check::Redirects, Level::Fail, format!("redirect loop back to {u}"))
+            .fix(FIX_PROTO)
+            .fix("check that only one layer (balancer or app) redirects http to https"),
+        Some(WalkEnd::TooMany) => verdict(Check::Redirects, Level::Fail, "more redirects than max_redirects"),
+        Some(WalkEnd::HostChange(u)) => verdict(
+            Check::Redirects,
+            if u.starts_with(&expected) { Level::Ok } else { Level::Warn },
+            format!("redirected to another host: {u} (not followed)"),
+        )
+        .fix("if unintended: the app builds URLs from its own Host; pass X-Forwarded-Host or set the site URL"),
+        Some(WalkEnd::Final) => {
+            let last = run.walk.last();
+            let final_url = last.map(|e| e.url.clone()).unwrap_or_default();
+            let status = last.and_then(|e| e.status).unwrap_or(0);
+            if run.downgrade {
+                verdict(Check::Redirects, Level::Fail, "an https URL redirects to http (downgrade)")
+                    .fix(FIX_PROTO)
+            } else if final_url != expected {
+                verdict(
+                    Check::Redirects,
+                    Level::Warn,
+                    format!("ends at {final_url} (HTTP {status}), expected {expected}"),
+                )
+                .fix("redirect http to https at the balancer (ALB listener rule, nginx return 301 https://$host$request_uri)")
+            } else if !(200..300).contains(&status) {
+                verdict(Check::Redirects, Level::Warn, format!("ends at {final_url} with HTTP {status}"))
+            } else {
+                verdict(Check::Redirects, Level::Ok, format!("ends at {final_url} (HTTP {status})"))
+            }
+        }
+    };
+    with_chain(v)
+}
+
+fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&TlsView>) -> Verdict {
+    let https = Target::parse(&t.url).map(|u| u.https).unwrap_or(false);
+    if !https {
+        return verdict(Check::Tls, Level::Skip, "not an https URL");
+    }
+    let Some(tls) = tls else {
+        let why = run
+            .main
+            .as_ref()
+            .and_then(|m| m.error.clone())
+            .unwrap_or_else(|| "no TLS handshake".into());
+        return verdict(
+            Check::Tls,
+            Level::Fail,
+            format!("no certificate seen: {why}"),
+        );
+    };
+    let days = tls.days_left.unwrap_or(0);
+    let mut v = if let Some(e) = &tls.verify_error {
+        verdict(
+            Check::Tls,
+            Level::Fail,
+            format!("certificate not trusted: {e}"),
+        )
+        .fix("serve the full chain (leaf + intermediates); for a private CA set ca_file")
+    } else if !tls.name_matches {
+        verdict(
+            Check::Tls,
+            Level::Fail,
+            "certificate does not name the host",
+        )
+    } else if days < 0 {
+        verdict(
+            Check::Tls,
+            Level::Fail,
+            format!("certificate expired {} days ago", -days),
+        )
+    } else if days < cfg.expiry_warn_days {
+        verdict(
+            Check::Tls,
+            Level::Warn,
+            format!("certificate expires in {days} days"),
+        )
+        .fix("renew now (certbot renew / ACM) and check the renewal timer")
+    } else {
+        verdict(
+            Check::Tls,
+            Level::Ok,
+            format!("{}, expires in {days} days", tls.version),
+        )
+    };
+    if !tls.name_matches {
+        v = v.fix("issue a certificate whose subjectAltName includes the host");
+    }
+    v.ev(format!("subject {}", tls.subject))
+        .ev(format!("issuer {}", tls.issuer))
+        .ev(format!(
+            "names {}",
+            tls.names
+                .iter()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .ev(format!(
+            "{} certificate(s) in the chain, {}",
+            tls.chain_len, tls.version
+        ))
+}
+
+/// The value the app would take for the scheme.
+fn proto_of(r: &EchoReply) -> Option<String> {
+    if let Some(p) = r.forwarded.iter().rev().find_map(|e| e.proto.clone()) {
+        return Some(p.to_ascii_lowercase());
+    }
+    let v = r.values("x-forwarded-proto");
+    v.last().map(|s| {
+        s.rsplit(',')
+            .next()
+            .unwrap_or(s)
+            .trim()
+            .to_ascii_lowercase()
+    })
+}
+
+fn judge_baseline(
+    t: &TargetConfig,
+    pair: &(Exchange, Result<EchoReply, String>),
+    https: bool,
+    port: u16,
+) -> Verdict {
+    let r = match &pair.1 {
+        Ok(r) => r,
+        Err(e) => return verdict(Check::Baseline, Level::Fail, e),
+    };
+    let mut problems = Vec::new();
+    let mut level = Level::Ok;
+    let want_proto = if https { "https" } else { "http" };
+    let proto = proto_of(r);
+    let pp = r.proxy_protocol.as_ref();
+    match (&proto, pp) {
+        (Some(p), _) if p == want_proto => {}
+        (Some(p), _) => {
+            level = Level::Fail;
+            problems.push(format!(
+                "proto arrives as {p}, the request was {want_proto}"
+            ));
+        }
+        (None, Some(_)) => {
+            level = level.max(Level::Warn);
+            problems.push(
+                "PROXY protocol carries no scheme: the app must know this port is TLS".into(),
+            );
+        }
+        (None, None) => {
+            level = Level::Fail;
+            problems.push(
+                "no X-Forwarded-Proto or Forwarded proto: the app thinks every request is http"
+                    .into(),
+            );
+        }
+    }
+    let xfp_port = r
+        .values("x-forwarded-port")
+        .last()
+        .map(|s| s.trim().to_string());
+    match &xfp_port {
+        Some(p) if *p == port.to_string() => {}
+        Some(p) => {
+            level = level.max(Level::Warn);
+            problems.push(format!(
+                "X-Forwarded-Port is {p}, the request went to {port}"
+            ));
+        }
+        None if pp.is_none() => {
+            level = level.max(Level::Warn);
+            problems.push("no X-Forwarded-Port: absolute URLs may carry the backend's port".into());
+        }
+        None => {}
+    }
+    let client = r.client.addr;
+    if let Some(want) = t.expect_client {
+        if client != want {
+            level = Level::Fail;
+            problems.push(format!("client computed as {client}, expected {want}"));
+        }
+    } else if r.client.source == ClientSource::Peer && pp.is_none() {
+        level = Level::Fail;
+        problems.push(format!(
+            "the app would see the balancer ({client}) as the client: {}",
+            r.client.reason
+        ));
+    }
+    let summary = if problems.is_empty() {
+        format!("client {client}, proto {want_proto}, port {port} arrive as expected")
+    } else {
+        problems.join("; ")
+    };
+    let mut v = verdict(Check::Baseline, level, summary)
+        .ev(format!("peer {}", r.peer))
+        .ev(format!("client {} ({})", client, r.client.reason));
+    if let Some(h) = pp {
+        v = v.ev(format!(
+            "PROXY v{} source {}",
+            h.version,
+            h.source.map_or("unknown".into(), |s| s.to_string())
+        ));
+    }
+    for (n, val) in &r.forwarding {
+        v = v.ev(format!("{n}: {val}"));
+    }
+    if level != Level::Ok {
+        v = v.fix(FIX_NGINX_HEADERS).fix(FIX_HAPROXY).fix(FIX_ALB);
+    }
+    v
+}
+
+/// What the balancer did with a header the client sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handling {
+    /// Dropped and set its own value (good).
+    Replacing,
+    /// Kept the client's value and added its own after it.
+    Appending,
+    /// Passed the client's value untouched (forgeable).
+    Passing,
+    /// Dropped it and sent none.
+    Removing,
+}
+
+impl Handling {
+    pub fn label(self) -> &'static str {
+        match self {
+            Handling::Replacing => "replacing",
+            Handling::Appending => "appending",
+            Handling::Passing => "passing through",
+            Handling::Removing => "removing",
+        }
+    }
+}
+
+/// Classify one header: `sent` is what the client sent, `arrived` every
+/// line of it that reached the echo.
+pub fn classify(sent: &str, arrived: &[&str]) -> Handling {
+    if arrived.is_empty() {
+        return Handling::Removing;
+    }
+    let items: Vec<&str> = arrived
+        .iter()
+        .flat_map(|l| l.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let want: Vec<&str> = sent
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if items == want {
+        Handling::Passing
+    } else if !want.is_empty() && items.windows(want.len()).any(|w| w == want.as_slice()) {
+        Handling::Appending
+    } else {
+        Handling::Replacing
+    }
+}
+
+fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Verdict {
+    let r = match &pair.1 {
+        Ok(r) => r,
+        Err(e) => return verdict(Check::Forged, Level::Fail, e),
+    };
+    let sent = forged_headers(https);
+    let mut level = Level::Ok;
+    let mut parts = Vec::new();
+    let mut evidence = Vec::new();
+    for (name, value) in &sent {
+        let lname = name.to_ascii_lowercase();
+        let arrived = r.values(&lname);
+        let h = classify(value, &arrived);
+        parts.push(format!("{name} {}", h.label()));
+        evidence.push(format!(
+            "{name}: sent {value:?}, arrived {}",
+            if arrived.is_empty() {
+                "nothing".to_string()
+            } else {
+                arrived
+                    .iter()
+                    .map(|a| format!("{a:?}"))
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            }
+        ));
+        if h == Handling::Passing {
+            level = level.max(Level::Warn);
+        }
+    }
+    let believed_ip = r.client.addr.to_string() == FORGED_IP;
+    let forged_proto = if https { "http" } else { "https" };
+    let believed_proto = r.peer_trusted && proto_of(r).as_deref() == Some(forged_proto);
+    let mut believed = Vec::new();
+    if believed_ip {
+        believed.push(format!("its address ({FORGED_IP} was believed)"));
+    }
+    if believed_proto {
+        believed.push(format!("the scheme ({forged_proto} was believed)"));
+    }
+    let mut summary = parts.join(", ");
+    if !believed.is_empty() {
+        level = Level::Fail;
+        summary = format!("a client can forge {}: {summary}", believed.join(" and "));
+    }
+    let mut v = verdict(Check::Forged, level, summary).ev(format!(
+        "client computed as {} ({})",
+        r.client.addr, r.client.reason
+    ));
+    for e in evidence {
+        v = v.ev(e);
+    }
+    let xff = classify(FORGED_IP, &r.values("x-forwarded-for"));
+    if xff == Handling::Appending {
+        v = v
+            .fix(
+                "appending: the app must take only the rightmost untrusted hop, never the leftmost",
+            )
+            .fix(FIX_REALIP);
+    }
+    if level != Level::Ok {
+        v = v
+            .fix("set, do not pass: nginx proxy_set_header X-Forwarded-For $remote_addr (first proxy) or $proxy_add_x_forwarded_for with realip trust; proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header Forwarded \"\"; proxy_set_header X-Real-IP $remote_addr;")
+            .fix(FIX_HAPROXY)
+            .fix(FIX_ALB);
+    }
+    v
+}
+
+fn judge_two_xff(pair: &(Exchange, Result<EchoReply, String>)) -> Verdict {
+    let r = match &pair.1 {
+        Ok(r) => r,
+        Err(e) => return verdict(Check::TwoXff, Level::Fail, e),
+    };
+    let lines = r.values("x-forwarded-for");
+    let has = |ip: &str| {
+        lines
+            .iter()
+            .position(|l| l.split(',').any(|p| p.trim() == ip))
+    };
+    let (a, b) = (has(TWO_LINES[0]), has(TWO_LINES[1]));
+    let mut v = match (a, b) {
+        (None, None) => verdict(
+            Check::TwoXff,
+            Level::Ok,
+            "both lines dropped: the balancer sets its own value",
+        ),
+        (Some(i), Some(j)) if i == j => {
+            verdict(Check::TwoXff, Level::Ok, "merged into one line, in order")
+        }
+        (Some(_), Some(_)) => verdict(
+            Check::TwoXff,
+            Level::Warn,
+            "passed on as separate lines: an app that reads only one line sees a different chain",
+        )
+        .fix(
+            "merge or replace at the balancer (nginx $proxy_add_x_forwarded_for merges the lines)",
+        ),
+        _ => verdict(
+            Check::TwoXff,
+            Level::Warn,
+            "only one of the two lines arrived: the balancer keeps one line and drops the rest",
+        ),
+    };
+    let client = r.client.addr.to_string();
+    if TWO_LINES.contains(&client.as_str()) {
+        v.level = Level::Fail;
+        v.summary = Clean::new(&format!("{} (client {client} was believed)", v.summary));
+    }
+    for l in &lines {
+        v = v.ev(format!("x-forwarded-for: {l}"));
+    }
+    v.ev(format!(
+        "client computed as {} ({})",
+        r.client.addr, r.client.reason
+    ))
+}
+
+fn judge_backend(run: &RawRun) -> Verdict {
+    match &run.backend {
+        None => verdict(Check::Backend, Level::Skip, "no backend_url: direct access not checked"),
+        Some(e) => match (e.status, &e.error) {
+            (Some(s), _) => verdict(
+                Check::Backend,
+                Level::Fail,
+                format!("{} answers directly (HTTP {s}): anyone can bypass the balancer and forge every header", e.url),
+            )
+            .fix("bind the app to a private address or loopback, or allow only the balancer (security group, nginx allow <lb>; deny all;)"),
+            (None, Some(err)) => verdict(Check::Backend, Level::Ok, format!("not reachable from here: {err}")),
+            (None, None) => verdict(Check::Backend, Level::Ok, "no answer"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::forwarded::{ClientAddr, Node};
+
+    fn reply(forwarding: &[(&str, &str)], client: &str, source: ClientSource) -> EchoReply {
+        EchoReply {
+            at: 0,
+            peer: "127.0.0.3:5555".parse().unwrap(),
+            local: "127.0.0.1:8099".parse().unwrap(),
+            proxy_protocol: None,
+            method: "GET".into(),
+            path: "/".into(),
+            host: Some("www.example.com".into()),
+            forwarding: forwarding
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            xff: vec![Node::Ip(client.parse().unwrap())],
+            forwarded: vec![],
+            forwarded_error: None,
+            client: ClientAddr {
+                addr: client.parse().unwrap(),
+                source,
+                reason: "test".into(),
+            },
+            peer_trusted: true,
+            header_count: 3,
+        }
+    }
+
+    fn target() -> TargetConfig {
+        TargetConfig {
+            name: "www".into(),
+            url: "https://www.example.com/".into(),
+            resolve: None,
+            expect_final: None,
+            http_url: None,
+            echo_url: Some("https://www.example.com/echo".into()),
+            backend_url: None,
+            expect_client: None,
+            ca_file: None,
+        }
+    }
+
+    #[test]
+    fn classification_table() {
+        let table: &[(&str, &[&str], Handling)] = &[
+            ("203.0.113.66", &[], Handling::Removing),
+            ("203.0.113.66", &["203.0.113.66"], Handling::Passing),
+            (
+                "203.0.113.66",
+                &["203.0.113.66, 127.0.0.1"],
+                Handling::Appending,
+            ),
+            (
+                "203.0.113.66",
+                &["203.0.113.66", "127.0.0.1"],
+                Handling::Appending,
+            ),
+            ("203.0.113.66", &["127.0.0.1"], Handling::Replacing),
+            ("http", &["https"], Handling::Replacing),
+            ("http", &["http"], Handling::Passing),
+        ];
+        for (sent, arrived, want) in table {
+            assert_eq!(classify(sent, arrived), *want, "{sent} {arrived:?}");
+        }
+    }
+
+    #[test]
+    fn forged_and_believed_is_fail() {
+        let r = reply(
+            &[
+                ("x-forwarded-for", "203.0.113.66"),
+                ("x-forwarded-proto", "http"),
+            ],
+            "203.0.113.66",
+            ClientSource::XForwardedFor,
+        );
+        let v = judge_forged(&(Exchange::default(), Ok(r)), true);
+        assert_eq!(v.level, Level::Fail);
+        assert!(v.summary.contains("forge its address"), "{}", v.summary);
+        assert!(
+            v.summary.contains("and the scheme (http was believed)"),
+            "{}",
+            v.summary
+        );
+        assert!(v.fix.iter().any(|f| f.contains("proxy_set_header")));
+    }
+
+    #[test]
+    fn appended_but_not_believed_is_ok_with_advice() {
+        let r = reply(
+            &[
+                ("x-forwarded-for", "203.0.113.66, 127.0.0.1"),
+                ("x-forwarded-proto", "https"),
+                ("x-real-ip", "127.0.0.1"),
+            ],
+            "127.0.0.1",
+            ClientSource::XForwardedFor,
+        );
+        let v = judge_forged(&(Exchange::default(), Ok(r)), true);
+        assert_eq!(v.level, Level::Ok, "{v:?}");
+        assert!(
+            v.summary.contains("X-Forwarded-For appending"),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary.contains("X-Forwarded-Proto replacing"),
+            "{}",
+            v.summary
+        );
+        assert!(v.summary.contains("Forwarded removing"), "{}", v.summary);
+        assert!(v.fix.iter().any(|f| f.contains("rightmost")));
+    }
+
+    #[test]
+    fn baseline_without_headers_fails() {
+        let r = reply(&[], "127.0.0.3", ClientSource::Peer);
+        let v = judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443);
+        assert_eq!(v.level, Level::Fail);
+        assert!(
+            v.summary.contains("thinks every request is http"),
+            "{}",
+            v.summary
+        );
+        assert!(v.summary.contains("balancer (127.0.0.3)"), "{}", v.summary);
+    }
+
+    #[test]
+    fn baseline_ok() {
+        let r = reply(
+            &[
+                ("x-forwarded-for", "198.51.100.9"),
+                ("x-forwarded-proto", "https"),
+                ("x-forwarded-port", "443"),
+            ],
+            "198.51.100.9",
+            ClientSource::XForwardedFor,
+        );
+        let v = judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443);
+        assert_eq!(v.level, Level::Ok, "{v:?}");
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.as_str() == "x-forwarded-proto: https")
+        );
+    }
+
+    #[test]
+    fn two_lines_separate_is_warn_merged_ok() {
+        let sep = reply(
+            &[
+                ("x-forwarded-for", "198.51.100.1"),
+                ("x-forwarded-for", "198.51.100.2"),
+            ],
+            "127.0.0.1",
+            ClientSource::XForwardedFor,
+        );
+        assert_eq!(
+            judge_two_xff(&(Exchange::default(), Ok(sep))).level,
+            Level::Warn
+        );
+        let merged = reply(
+            &[("x-forwarded-for", "198.51.100.1, 198.51.100.2, 127.0.0.1")],
+            "127.0.0.1",
+            ClientSource::XForwardedFor,
+        );
+        assert_eq!(
+            judge_two_xff(&(Exchange::default(), Ok(merged))).level,
+            Level::Ok
+        );
+    }
+
+    fn hop(url: &str, status: u16, location: Option<&str>) -> Exchange {
+        Exchange {
+            url: url.into(),
+            status: Some(status),
+            location: location.map(String::from),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn redirect_verdicts() {
+        let t = target();
+        let mut run = RawRun {
+            walk: vec![
+                hop(
+                    "http://www.example.com/",
+                    301,
+                    Some("https://www.example.com/"),
+                ),
+                hop("https://www.example.com/", 200, None),
+            ],
+            walk_end: Some(WalkEnd::Final),
+            ..Default::default()
+        };
+        assert_eq!(judge_redirects(&t, &run).level, Level::Ok);
+        run.walk_end = Some(WalkEnd::SelfRedirect("https://www.example.com/".into()));
+        let v = judge_redirects(&t, &run);
+        assert_eq!(v.level, Level::Fail);
+        assert!(v.fix.iter().any(|f| f.contains("SECURE_PROXY_SSL_HEADER")));
+        run.walk_end = Some(WalkEnd::Final);
+        run.downgrade = true;
+        assert!(judge_redirects(&t, &run).summary.contains("downgrade"));
+        run.downgrade = false;
+        run.walk = vec![hop("http://www.example.com/", 200, None)];
+        assert_eq!(judge_redirects(&t, &run).level, Level::Warn);
+    }
+
+    #[test]
+    fn loop_and_host_change_verdicts() {
+        let t = target();
+        let mut run = RawRun {
+            walk: vec![
+                hop(
+                    "http://www.example.com/",
+                    301,
+                    Some("https://www.example.com/"),
+                ),
+                hop(
+                    "https://www.example.com/",
+                    302,
+                    Some("http://www.example.com/"),
+                ),
+            ],
+            walk_end: Some(WalkEnd::Loop("http://www.example.com/".into())),
+            downgrade: true,
+            ..Default::default()
+        };
+        let v = judge_redirects(&t, &run);
+        assert_eq!(v.level, Level::Fail);
+        assert!(
+            v.summary.contains("loop back to http://www.example.com/"),
+            "{}",
+            v.summary
+        );
+        assert_eq!(v.evidence.len(), 2, "every hop is evidence");
+        run.walk_end = Some(WalkEnd::HostChange("https://login.example.net/".into()));
+        let v = judge_redirects(&t, &run);
+        assert_eq!(v.level, Level::Warn);
+        assert!(v.summary.contains("not followed"));
+    }
+
+    #[test]
+    fn walk_starts_from_http() {
+        let mut t = target();
+        assert_eq!(walk_start(&t).unwrap().url(), "http://www.example.com/");
+        t.url = "https://www.example.com:8443/x".into();
+        // A non-default https port has no obvious http twin: start there.
+        assert_eq!(
+            walk_start(&t).unwrap().url(),
+            "https://www.example.com:8443/x"
+        );
+        t.http_url = Some("http://www.example.com:8080/".into());
+        assert_eq!(
+            walk_start(&t).unwrap().url(),
+            "http://www.example.com:8080/"
+        );
+    }
+
+    #[test]
+    fn expiry_levels() {
+        let t = target();
+        let cfg = ProbeConfig::default();
+        let mut tls = TlsView {
+            version: Clean::new("TLS 1.3"),
+            subject: Clean::new("CN=www"),
+            issuer: Clean::new("CN=ca"),
+            names: vec![Clean::new("www.example.com")],
+            chain_len: 2,
+            days_left: Some(90),
+            verify_error: None,
+            name_matches: true,
+        };
+        let run = RawRun::default();
+        assert_eq!(judge_tls(&t, &cfg, &run, Some(&tls)).level, Level::Ok);
+        tls.days_left = Some(5);
+        assert_eq!(judge_tls(&t, &cfg, &run, Some(&tls)).level, Level::Warn);
+        tls.days_left = Some(-1);
+        assert_eq!(judge_tls(&t, &cfg, &run, Some(&tls)).level, Level::Fail);
+        tls.days_left = Some(90);
+        tls.name_matches = false;
+        assert_eq!(judge_tls(&t, &cfg, &run, Some(&tls)).level, Level::Fail);
+    }
+
+    #[test]
+    fn backend_reachable_is_fail() {
+        let run = RawRun {
+            backend: Some(hop("http://10.0.0.5:8080/", 200, None)),
+            ..Default::default()
+        };
+        assert_eq!(judge_backend(&run).level, Level::Fail);
+        let run = RawRun {
+            backend: Some(Exchange {
+                url: "http://10.0.0.5:8080/".into(),
+                error: Some("connect: refused".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(judge_backend(&run).level, Level::Ok);
+    }
+}

@@ -1,0 +1,490 @@
+//! The client probe: one HTTP/1.1 request at a time to a configured target,
+//! never following redirects, with timings (connect, TLS, first byte), the
+//! TLS facts (version, chain, host name match, days to expiry) and the
+//! answer's status, Location, HSTS and (bounded) body.
+//!
+//! It sends requests only where it is told (the configured URLs, or a
+//! `resolve` address keeping SNI and Host), accepts any certificate so that
+//! a broken site can still be described (the verification result is
+//! recorded, not enforced), uses the ring provider explicitly rather than a
+//! process-wide default, and never changes anything on a host.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::Uri;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper_util::rt::TokioIo;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+use super::ProbeError;
+
+/// At most this much of an answer's body is read.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// A parsed absolute http(s) URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub https: bool,
+    pub host: String,
+    pub port: u16,
+    /// Path and query, starting with `/`.
+    pub path: String,
+}
+
+impl Target {
+    pub fn parse(url: &str) -> Result<Target, ProbeError> {
+        let bad = |why: &str| ProbeError::Url {
+            url: url.to_string(),
+            why: why.to_string(),
+        };
+        let uri: Uri = url.parse().map_err(|_| bad("not a URL"))?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err(bad("scheme must be http or https")),
+        };
+        let host = uri.host().ok_or_else(|| bad("no host"))?;
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let path = uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "/".into());
+        Ok(Target {
+            https,
+            host,
+            port,
+            path,
+        })
+    }
+
+    pub fn default_port(&self) -> bool {
+        self.port == if self.https { 443 } else { 80 }
+    }
+
+    /// `host[:port]` as sent in Host.
+    pub fn authority(&self) -> String {
+        let h = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.default_port() {
+            h
+        } else {
+            format!("{h}:{}", self.port)
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!(
+            "{}://{}{}",
+            if self.https { "https" } else { "http" },
+            self.authority(),
+            self.path
+        )
+    }
+
+    /// Resolve a Location header against this URL.
+    pub fn join(&self, location: &str) -> Result<Target, ProbeError> {
+        let loc = location.trim();
+        if loc.starts_with("http://") || loc.starts_with("https://") {
+            return Target::parse(loc);
+        }
+        if let Some(rest) = loc.strip_prefix("//") {
+            let scheme = if self.https { "https" } else { "http" };
+            return Target::parse(&format!("{scheme}://{rest}"));
+        }
+        let path = if loc.starts_with('/') {
+            loc.to_string()
+        } else {
+            let dir = self.path.split('?').next().unwrap_or("/");
+            let dir = &dir[..dir.rfind('/').map_or(0, |i| i + 1)];
+            format!("{dir}{loc}")
+        };
+        Ok(Target {
+            path,
+            ..self.clone()
+        })
+    }
+}
+
+/// One certificate of the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertInfo {
+    pub subject: String,
+    pub issuer: String,
+    /// Unix time.
+    pub not_after: i64,
+    pub names: Vec<String>,
+}
+
+/// What the TLS handshake showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsInfo {
+    pub version: String,
+    pub chain: Vec<CertInfo>,
+    /// `None` when the chain verified against the roots (and the name matched).
+    pub verify_error: Option<String>,
+    /// Does the leaf certificate name the host we asked for?
+    pub name_matches: bool,
+}
+
+/// One request and its answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Exchange {
+    pub url: String,
+    pub connected_to: Option<SocketAddr>,
+    pub local_addr: Option<SocketAddr>,
+    pub status: Option<u16>,
+    pub location: Option<String>,
+    pub hsts: Option<String>,
+    pub connect: Option<Duration>,
+    pub tls_time: Option<Duration>,
+    pub first_byte: Option<Duration>,
+    pub tls: Option<TlsInfo>,
+    pub body: Vec<u8>,
+    pub error: Option<String>,
+    /// The headers this request sent (beyond Host and User-Agent).
+    pub sent: Vec<(String, String)>,
+}
+
+/// How to reach a target.
+#[derive(Clone)]
+pub struct ClientSetup {
+    pub timeout: Duration,
+    pub resolve: Option<IpAddr>,
+    pub roots: Arc<RootCertStore>,
+}
+
+impl ClientSetup {
+    /// Web PKI roots plus the PEM certificates of `ca_file`.
+    pub fn new(
+        timeout: Duration,
+        resolve: Option<IpAddr>,
+        ca_file: Option<&Path>,
+    ) -> Result<ClientSetup, ProbeError> {
+        let mut roots = RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(path) = ca_file {
+            let iter = CertificateDer::pem_file_iter(path).map_err(|e| ProbeError::CaFile {
+                path: path.to_path_buf(),
+                why: e.to_string(),
+            })?;
+            for cert in iter {
+                let cert = cert.map_err(|e| ProbeError::CaFile {
+                    path: path.to_path_buf(),
+                    why: e.to_string(),
+                })?;
+                roots.add(cert).map_err(|e| ProbeError::CaFile {
+                    path: path.to_path_buf(),
+                    why: e.to_string(),
+                })?;
+            }
+        }
+        Ok(ClientSetup {
+            timeout,
+            resolve,
+            roots: Arc::new(roots),
+        })
+    }
+}
+
+/// Verifies with the Web PKI, records the outcome, and lets the handshake
+/// go on either way (signatures are still checked).
+#[derive(Debug)]
+struct Recording {
+    inner: Arc<WebPkiServerVerifier>,
+    outcome: Arc<Mutex<Option<String>>>,
+}
+
+impl ServerCertVerifier for Recording {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let r = self
+            .inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
+        if let Ok(mut o) = self.outcome.lock() {
+            *o = r.err().map(|e| e.to_string());
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// Where the recording verifier leaves its outcome.
+type Outcome = Arc<Mutex<Option<String>>>;
+
+fn tls_config(roots: Arc<RootCertStore>) -> Result<(Arc<ClientConfig>, Outcome), ProbeError> {
+    // The ring provider is named here rather than installed as the process
+    // default: another provider may be linked into the same binary.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let inner = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+        .build()
+        .map_err(|e| ProbeError::Tls(e.to_string()))?;
+    let outcome = Arc::new(Mutex::new(None));
+    let verifier = Arc::new(Recording {
+        inner,
+        outcome: outcome.clone(),
+    });
+    let mut cfg = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ProbeError::Tls(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok((Arc::new(cfg), outcome))
+}
+
+/// Does a certificate name (`*.example.com`, `example.com`, an IP) cover `host`?
+pub fn name_matches(pattern: &str, host: &str) -> bool {
+    let p = pattern.trim_end_matches('.').to_ascii_lowercase();
+    let h = host.trim_end_matches('.').to_ascii_lowercase();
+    if let Some(suffix) = p.strip_prefix("*.") {
+        match h.split_once('.') {
+            Some((label, rest)) => !label.is_empty() && rest == suffix,
+            None => false,
+        }
+    } else {
+        p == h
+    }
+}
+
+fn cert_info(der: &[u8]) -> Option<CertInfo> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let mut names = Vec::new();
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for n in &san.value.general_names {
+            match n {
+                x509_parser::extensions::GeneralName::DNSName(d) => names.push(d.to_string()),
+                x509_parser::extensions::GeneralName::IPAddress(b) => match b.len() {
+                    4 => names.push(IpAddr::from(<[u8; 4]>::try_from(*b).ok()?).to_string()),
+                    16 => names.push(IpAddr::from(<[u8; 16]>::try_from(*b).ok()?).to_string()),
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+    }
+    Some(CertInfo {
+        subject: cert.subject().to_string(),
+        issuer: cert.issuer().to_string(),
+        not_after: cert.validity().not_after.timestamp(),
+        names,
+    })
+}
+
+async fn connect_addr(t: &Target, setup: &ClientSetup) -> Result<SocketAddr, String> {
+    if let Some(ip) = setup.resolve {
+        return Ok(SocketAddr::new(ip, t.port));
+    }
+    if let Ok(ip) = t.host.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, t.port));
+    }
+    let mut addrs = tokio::net::lookup_host((t.host.as_str(), t.port))
+        .await
+        .map_err(|e| format!("resolve {}: {e}", t.host))?;
+    addrs
+        .next()
+        .ok_or_else(|| format!("resolve {}: no address", t.host))
+}
+
+/// Send one GET to `t` with `extra` headers (a name may repeat: each is its
+/// own line), without following redirects.
+pub async fn fetch(t: &Target, extra: &[(&str, &str)], setup: &ClientSetup) -> Exchange {
+    let mut ex = Exchange {
+        url: t.url(),
+        sent: extra
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+        ..Default::default()
+    };
+    match tokio::time::timeout(setup.timeout, fetch_inner(t, extra, setup, &mut ex)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => ex.error = Some(e),
+        Err(_) => ex.error = Some(format!("no answer within {} s", setup.timeout.as_secs())),
+    }
+    ex
+}
+
+async fn fetch_inner(
+    t: &Target,
+    extra: &[(&str, &str)],
+    setup: &ClientSetup,
+    ex: &mut Exchange,
+) -> Result<(), String> {
+    let addr = connect_addr(t, setup).await?;
+    ex.connected_to = Some(addr);
+    let start = Instant::now();
+    let tcp = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect {addr}: {e}"))?;
+    ex.connect = Some(start.elapsed());
+    ex.local_addr = tcp.local_addr().ok();
+    let _ = tcp.set_nodelay(true);
+    if t.https {
+        let (cfg, outcome) = tls_config(setup.roots.clone()).map_err(|e| e.to_string())?;
+        let name = ServerName::try_from(t.host.clone())
+            .map_err(|e| format!("server name {}: {e}", t.host))?;
+        let tls_start = Instant::now();
+        let tls = tokio_rustls::TlsConnector::from(cfg)
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("TLS handshake with {addr}: {e}"))?;
+        ex.tls_time = Some(tls_start.elapsed());
+        let (_, conn) = tls.get_ref();
+        let chain: Vec<CertInfo> = conn
+            .peer_certificates()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|c| cert_info(c.as_ref()))
+            .collect();
+        let name_ok = chain
+            .first()
+            .is_some_and(|c| c.names.iter().any(|n| name_matches(n, &t.host)));
+        ex.tls = Some(TlsInfo {
+            version: conn
+                .protocol_version()
+                .map(|v| format!("{v:?}").replace("TLSv1_", "TLS 1."))
+                .unwrap_or_else(|| "?".into()),
+            chain,
+            verify_error: outcome.lock().ok().and_then(|o| o.clone()),
+            name_matches: name_ok,
+        });
+        exchange(tls, t, extra, ex).await
+    } else {
+        exchange(tcp, t, extra, ex).await
+    }
+}
+
+async fn exchange<S>(
+    io: S,
+    t: &Target,
+    extra: &[(&str, &str)],
+    ex: &mut Exchange,
+) -> Result<(), String>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(TokioIo::new(io))
+            .await
+            .map_err(|e| format!("HTTP: {e}"))?;
+    let conn_task = tokio::spawn(conn);
+    let mut req = hyper::Request::get(t.path.as_str())
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| format!("request: {e}"))?;
+    let h = req.headers_mut();
+    h.insert(
+        hyper::header::HOST,
+        HeaderValue::from_str(&t.authority()).map_err(|e| format!("Host: {e}"))?,
+    );
+    h.insert(
+        hyper::header::USER_AGENT,
+        HeaderValue::from_static("opsdeck-probe"),
+    );
+    for (n, v) in extra {
+        let name = HeaderName::from_bytes(n.as_bytes()).map_err(|e| format!("header {n}: {e}"))?;
+        let value = HeaderValue::from_str(v).map_err(|e| format!("header {n}: {e}"))?;
+        h.append(name, value);
+    }
+    let sent_at = Instant::now();
+    let resp = sender
+        .send_request(req)
+        .await
+        .map_err(|e| format!("HTTP: {e}"))?;
+    ex.first_byte = Some(sent_at.elapsed());
+    ex.status = Some(resp.status().as_u16());
+    let text = |v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
+    ex.location = resp.headers().get(hyper::header::LOCATION).map(text);
+    ex.hsts = resp
+        .headers()
+        .get(hyper::header::STRICT_TRANSPORT_SECURITY)
+        .map(text);
+    let body = Limited::new(resp.into_body(), MAX_BODY)
+        .collect()
+        .await
+        .map_err(|e| format!("body: {e}"))?;
+    ex.body = body.to_bytes().to_vec();
+    conn_task.abort();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_and_join() {
+        let t = Target::parse("https://www.example.com/a/b?x=1").unwrap();
+        assert_eq!((t.https, t.port, t.path.as_str()), (true, 443, "/a/b?x=1"));
+        assert_eq!(t.authority(), "www.example.com");
+        assert_eq!(t.join("c").unwrap().url(), "https://www.example.com/a/c");
+        assert_eq!(t.join("/z").unwrap().url(), "https://www.example.com/z");
+        assert_eq!(
+            t.join("http://other:8080/").unwrap().url(),
+            "http://other:8080/"
+        );
+        assert_eq!(
+            t.join("//cdn.example/x").unwrap().url(),
+            "https://cdn.example/x"
+        );
+        let t = Target::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(t.url(), "http://127.0.0.1:8080/");
+        assert!(Target::parse("ftp://x/").is_err());
+        assert!(Target::parse("not a url").is_err());
+    }
+
+    #[test]
+    fn certificate_names() {
+        assert!(name_matches("*.example.com", "www.example.com"));
+        assert!(!name_matches("*.example.com", "a.b.example.com"));
+        assert!(!name_matches("*.example.com", "example.com"));
+        assert!(name_matches("Example.COM", "example.com."));
+        assert!(!name_matches("example.org", "example.com"));
+    }
+}

@@ -1,0 +1,595 @@
+//! The echo listener: a small HTTP/1 server the balancer is pointed at. For
+//! every request it records the TCP peer, an optional PROXY protocol header
+//! (only on a port configured for it), method, path, Host and every
+//! forwarding header in arrival order, computes the client address with the
+//! trusted-proxy CIDRs, and answers with a JSON echo of all of it.
+//!
+//! It is bounded on every axis a stranger controls: header bytes and count,
+//! time to send the header, number of open connections, connection lifetime,
+//! and the number of recent requests it remembers. It never reads a request
+//! body, never serves files, never binds a non-loopback address unless the
+//! configuration says so explicitly, and never touches a terminal.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HOST, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+
+use super::ProbeError;
+use super::config::EchoConfig;
+use super::forwarded::{self, ClientAddr, ForwardedElement, ForwardingInput, Node};
+
+/// Headers that say something about forwarding, recorded in arrival order.
+pub const FORWARDING_HEADERS: &[&str] = &[
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-port",
+    "x-forwarded-host",
+    "x-forwarded-server",
+    "x-forwarded-ssl",
+    "x-forwarded-scheme",
+    "x-real-ip",
+    "x-client-ip",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "via",
+];
+
+fn is_forwarding(name: &str) -> bool {
+    FORWARDING_HEADERS.contains(&name) || name.starts_with("x-forwarded-")
+}
+
+/// A PROXY protocol header as received.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyHeader {
+    pub version: u8,
+    /// `None` for `UNKNOWN` / `LOCAL`.
+    pub source: Option<SocketAddr>,
+    pub destination: Option<SocketAddr>,
+}
+
+/// What the echo listener saw of one request: also the JSON it answers with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EchoReply {
+    /// Seconds since the Unix epoch when the request arrived.
+    pub at: i64,
+    /// The TCP peer.
+    pub peer: SocketAddr,
+    /// The local address the request arrived on.
+    pub local: SocketAddr,
+    pub proxy_protocol: Option<ProxyHeader>,
+    pub method: String,
+    pub path: String,
+    pub host: Option<String>,
+    /// Every forwarding header, lower-case name and value, in arrival order
+    /// (a repeated header appears once per line).
+    pub forwarding: Vec<(String, String)>,
+    /// All `X-Forwarded-For` lines as one list.
+    pub xff: Vec<Node>,
+    /// `Forwarded`, parsed, or why it could not be.
+    pub forwarded: Vec<ForwardedElement>,
+    pub forwarded_error: Option<String>,
+    /// The client address as computed with the trusted proxies.
+    pub client: ClientAddr,
+    /// Was the (effective) peer a trusted proxy, so that an application
+    /// would believe its forwarding headers at all?
+    #[serde(default)]
+    pub peer_trusted: bool,
+    /// How many header lines the request had in all.
+    pub header_count: usize,
+}
+
+impl EchoReply {
+    /// Values of one forwarding header, in order.
+    pub fn values(&self, name: &str) -> Vec<&str> {
+        self.forwarding
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// Counters and the most recent requests.
+#[derive(Debug, Default)]
+pub struct EchoLog {
+    recent: Mutex<VecDeque<EchoReply>>,
+    cap: usize,
+    pub requests: AtomicU64,
+    /// Connections closed at once because the connection cap was reached.
+    pub refused: AtomicU64,
+    /// Connections that ended in a protocol error (oversized or too many
+    /// headers, header timeout, bad PROXY header).
+    pub rejected: AtomicU64,
+}
+
+/// A copy of the log for the pane.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EchoSnapshot {
+    pub recent: Vec<EchoReply>,
+    pub requests: u64,
+    pub refused: u64,
+    pub rejected: u64,
+}
+
+impl EchoLog {
+    pub fn new(cap: usize) -> EchoLog {
+        EchoLog {
+            cap: cap.max(1),
+            ..Default::default()
+        }
+    }
+
+    fn push(&self, r: EchoReply) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut q = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if q.len() == self.cap {
+            q.pop_front();
+        }
+        q.push_back(r);
+    }
+
+    pub fn len(&self) -> usize {
+        self.recent.lock().map(|q| q.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn snapshot(&self) -> EchoSnapshot {
+        let recent = self
+            .recent
+            .lock()
+            .map(|q| q.iter().cloned().collect())
+            .unwrap_or_default();
+        EchoSnapshot {
+            recent,
+            requests: self.requests.load(Ordering::Relaxed),
+            refused: self.refused.load(Ordering::Relaxed),
+            rejected: self.rejected.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A running echo listener; dropping it stops accepting.
+#[derive(Debug)]
+pub struct EchoServer {
+    /// The plain HTTP address.
+    pub addr: SocketAddr,
+    /// The PROXY-protocol-only address, if configured.
+    pub proxy_addr: Option<SocketAddr>,
+    pub log: Arc<EchoLog>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for EchoServer {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+struct Shared {
+    cfg: EchoConfig,
+    log: Arc<EchoLog>,
+    conns: Arc<Semaphore>,
+}
+
+/// Refuse a non-loopback address unless `allow_public` says so.
+pub fn check_bind(addr: SocketAddr, allow_public: bool) -> Result<(), ProbeError> {
+    if !addr.ip().is_loopback() && !allow_public {
+        return Err(ProbeError::PublicBind { addr });
+    }
+    Ok(())
+}
+
+/// Bind and start the listener(s) described by `cfg`.
+pub async fn start(cfg: &EchoConfig) -> Result<EchoServer, ProbeError> {
+    let addr: SocketAddr = cfg.listen;
+    check_bind(addr, cfg.allow_public)?;
+    if let Some(pp) = cfg.proxy_protocol_listen {
+        check_bind(pp, cfg.allow_public)?;
+        if pp == addr && addr.port() != 0 {
+            return Err(ProbeError::SamePort { addr });
+        }
+    }
+    let log = Arc::new(EchoLog::new(cfg.recent));
+    let shared = Arc::new(Shared {
+        cfg: cfg.clone(),
+        log: log.clone(),
+        conns: Arc::new(Semaphore::new(cfg.max_connections.max(1))),
+    });
+    let plain = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ProbeError::Bind { addr, source })?;
+    let bound = plain
+        .local_addr()
+        .map_err(|source| ProbeError::Bind { addr, source })?;
+    let mut tasks = vec![tokio::spawn(accept_loop(plain, shared.clone(), false))];
+    let mut proxy_addr = None;
+    if let Some(pp) = cfg.proxy_protocol_listen {
+        let l = TcpListener::bind(pp)
+            .await
+            .map_err(|source| ProbeError::Bind { addr: pp, source })?;
+        proxy_addr = Some(
+            l.local_addr()
+                .map_err(|source| ProbeError::Bind { addr: pp, source })?,
+        );
+        tasks.push(tokio::spawn(accept_loop(l, shared, true)));
+    }
+    Ok(EchoServer {
+        addr: bound,
+        proxy_addr,
+        log,
+        tasks,
+    })
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, proxy_protocol: bool) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(_) => {
+                // Out of file descriptors and the like: back off, do not spin.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = shared.conns.clone().try_acquire_owned() else {
+            shared.log.refused.fetch_add(1, Ordering::Relaxed);
+            drop(stream);
+            continue;
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let lifetime = Duration::from_secs(shared.cfg.connection_lifetime_secs.max(1));
+            let ok = tokio::time::timeout(
+                lifetime,
+                serve(stream, peer, shared.clone(), proxy_protocol),
+            )
+            .await
+            .unwrap_or(false);
+            if !ok {
+                shared.log.rejected.fetch_add(1, Ordering::Relaxed);
+            }
+            drop(permit);
+        });
+    }
+}
+
+/// Read a PROXY protocol header byte-exactly (nothing of the request after
+/// it is consumed), bounded by the protocol's own limits.
+async fn read_proxy_header(stream: &mut TcpStream) -> Option<ProxyHeader> {
+    const V2_SIG: &[u8; 12] = b"\r\n\r\n\0\r\nQUIT\n";
+    let mut buf = vec![0u8; 12];
+    stream.read_exact(&mut buf).await.ok()?;
+    if buf.as_slice() == V2_SIG {
+        let mut rest = [0u8; 4];
+        stream.read_exact(&mut rest).await.ok()?;
+        buf.extend_from_slice(&rest);
+        let len = u16::from_be_bytes([rest[2], rest[3]]) as usize;
+        let mut body = vec![0u8; len];
+        stream.read_exact(&mut body).await.ok()?;
+        buf.extend_from_slice(&body);
+    } else if buf.starts_with(b"PROXY ") {
+        // v1: at most 107 bytes, ending in CRLF.
+        while !buf.ends_with(b"\r\n") {
+            if buf.len() >= 107 {
+                return None;
+            }
+            let b = stream.read_u8().await.ok()?;
+            buf.push(b);
+        }
+    } else {
+        return None;
+    }
+    parse_proxy_header(&buf)
+}
+
+/// Parse a complete PROXY protocol v1 or v2 header.
+pub fn parse_proxy_header(buf: &[u8]) -> Option<ProxyHeader> {
+    use ppp::HeaderResult;
+    match HeaderResult::parse(buf) {
+        HeaderResult::V1(Ok(h)) => {
+            let (source, destination) = match h.addresses {
+                ppp::v1::Addresses::Tcp4(a) => (
+                    Some(SocketAddr::from((a.source_address, a.source_port))),
+                    Some(SocketAddr::from((
+                        a.destination_address,
+                        a.destination_port,
+                    ))),
+                ),
+                ppp::v1::Addresses::Tcp6(a) => (
+                    Some(SocketAddr::from((a.source_address, a.source_port))),
+                    Some(SocketAddr::from((
+                        a.destination_address,
+                        a.destination_port,
+                    ))),
+                ),
+                ppp::v1::Addresses::Unknown => (None, None),
+            };
+            Some(ProxyHeader {
+                version: 1,
+                source,
+                destination,
+            })
+        }
+        HeaderResult::V2(Ok(h)) => {
+            let local = matches!(h.command, ppp::v2::Command::Local);
+            let (source, destination) = match h.addresses {
+                ppp::v2::Addresses::IPv4(a) if !local => (
+                    Some(SocketAddr::from((a.source_address, a.source_port))),
+                    Some(SocketAddr::from((
+                        a.destination_address,
+                        a.destination_port,
+                    ))),
+                ),
+                ppp::v2::Addresses::IPv6(a) if !local => (
+                    Some(SocketAddr::from((a.source_address, a.source_port))),
+                    Some(SocketAddr::from((
+                        a.destination_address,
+                        a.destination_port,
+                    ))),
+                ),
+                _ => (None, None),
+            };
+            Some(ProxyHeader {
+                version: 2,
+                source,
+                destination,
+            })
+        }
+        _ => None,
+    }
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    proxy_protocol: bool,
+) -> bool {
+    let local = stream.local_addr().unwrap_or(peer);
+    let timeout = Duration::from_secs(shared.cfg.header_timeout_secs.max(1));
+    let pp = if proxy_protocol {
+        match tokio::time::timeout(timeout, read_proxy_header(&mut stream)).await {
+            Ok(Some(h)) => Some(h),
+            // A port configured for PROXY protocol never accepts a request
+            // without it.
+            _ => return false,
+        }
+    } else {
+        None
+    };
+    let _ = stream.set_nodelay(true);
+    let svc_shared = shared.clone();
+    let service = service_fn(move |req: Request<Incoming>| {
+        let reply = record(&req, peer, local, pp.clone(), &svc_shared.cfg);
+        let body = serde_json::to_vec(&reply).unwrap_or_default();
+        svc_shared.log.push(reply);
+        let mut resp = Response::new(Full::new(Bytes::from(body)));
+        resp.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        resp.headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        async move { Ok::<_, Infallible>(resp) }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeout)
+        .max_headers(shared.cfg.max_headers.max(1))
+        .max_buf_size(shared.cfg.max_header_bytes.max(8192))
+        .keep_alive(true);
+    builder
+        .serve_connection(TokioIo::new(stream), service)
+        .await
+        .is_ok()
+}
+
+/// Build the echo of one request (pure but for the clock).
+pub fn record(
+    req: &Request<Incoming>,
+    peer: SocketAddr,
+    local: SocketAddr,
+    pp: Option<ProxyHeader>,
+    cfg: &EchoConfig,
+) -> EchoReply {
+    let headers = req.headers();
+    let mut forwarding = Vec::new();
+    // HeaderMap keeps the order of lines per name; names in first-seen
+    // order. Repeated lines of one name stay separate entries.
+    for name in headers.keys() {
+        let n = name.as_str();
+        if is_forwarding(n) {
+            for v in headers.get_all(name) {
+                forwarding.push((
+                    n.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                ));
+            }
+        }
+    }
+    build_reply(
+        ReplyParts {
+            at: chrono::Utc::now().timestamp(),
+            peer,
+            local,
+            pp,
+            method: req.method().as_str().to_string(),
+            path: req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into()),
+            host: headers
+                .get(HOST)
+                .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned()),
+            forwarding,
+            header_count: headers.len(),
+        },
+        cfg,
+    )
+}
+
+/// The raw facts of one request.
+pub struct ReplyParts {
+    pub at: i64,
+    pub peer: SocketAddr,
+    pub local: SocketAddr,
+    pub pp: Option<ProxyHeader>,
+    pub method: String,
+    pub path: String,
+    pub host: Option<String>,
+    pub forwarding: Vec<(String, String)>,
+    pub header_count: usize,
+}
+
+/// Parse the forwarding headers and compute the client address.
+pub fn build_reply(p: ReplyParts, cfg: &EchoConfig) -> EchoReply {
+    let get = |name: &str| -> Vec<&str> {
+        p.forwarding
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    let input = ForwardingInput {
+        forwarded: get("forwarded"),
+        xff: get("x-forwarded-for"),
+        x_real_ip: get("x-real-ip"),
+    };
+    let (xff, _) = forwarded::parse_xff(input.xff.iter().copied());
+    let (fwd, fwd_err) = match forwarded::parse_forwarded(input.forwarded.iter().copied()) {
+        Ok(v) => (v, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    // Behind PROXY protocol the advertised source stands in for the peer.
+    let effective_peer =
+        p.pp.as_ref()
+            .and_then(|h| h.source)
+            .map(|s| s.ip())
+            .unwrap_or(p.peer.ip());
+    let client = forwarded::client_address(effective_peer, &input, &cfg.trusted_proxies);
+    EchoReply {
+        at: p.at,
+        peer: p.peer,
+        local: p.local,
+        proxy_protocol: p.pp.clone(),
+        method: p.method,
+        path: p.path,
+        host: p.host,
+        forwarding: p.forwarding.clone(),
+        xff,
+        forwarded: fwd,
+        forwarded_error: fwd_err,
+        client,
+        peer_trusted: forwarded::is_trusted(effective_peer, &cfg.trusted_proxies),
+        header_count: p.header_count,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_v1_and_v2_parse() {
+        let h = parse_proxy_header(b"PROXY TCP4 198.51.100.7 10.0.0.1 51234 443\r\n").unwrap();
+        assert_eq!(h.version, 1);
+        assert_eq!(h.source, Some("198.51.100.7:51234".parse().unwrap()));
+        assert_eq!(h.destination, Some("10.0.0.1:443".parse().unwrap()));
+
+        let h = parse_proxy_header(b"PROXY UNKNOWN\r\n").unwrap();
+        assert_eq!(h.source, None);
+
+        let mut v2 = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
+        v2.extend_from_slice(&[
+            0x21, 0x11, 0, 12, 198, 51, 100, 7, 10, 0, 0, 1, 0xc8, 0x22, 1, 0xbb,
+        ]);
+        let h = parse_proxy_header(&v2).unwrap();
+        assert_eq!(h.version, 2);
+        assert_eq!(h.source, Some("198.51.100.7:51234".parse().unwrap()));
+
+        assert_eq!(parse_proxy_header(b"GET / HTTP/1.1\r\n"), None);
+        assert_eq!(parse_proxy_header(b"PROXY TCP4 1.2.3\r\n"), None);
+    }
+
+    #[test]
+    fn reply_uses_proxy_source_as_peer() {
+        let cfg = EchoConfig {
+            trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
+            ..EchoConfig::default()
+        };
+        let parts = ReplyParts {
+            at: 0,
+            peer: "127.0.0.1:4000".parse().unwrap(),
+            local: "127.0.0.1:8099".parse().unwrap(),
+            pp: Some(ProxyHeader {
+                version: 1,
+                source: Some("198.51.100.7:1234".parse().unwrap()),
+                destination: None,
+            }),
+            method: "GET".into(),
+            path: "/".into(),
+            host: Some("h".into()),
+            forwarding: vec![("x-forwarded-for".into(), "203.0.113.66".into())],
+            header_count: 2,
+        };
+        let r = build_reply(parts, &cfg);
+        // 198.51.100.7 is not trusted: the forged XFF is ignored.
+        assert_eq!(r.client.addr.to_string(), "198.51.100.7");
+        assert_eq!(r.values("x-forwarded-for"), vec!["203.0.113.66"]);
+    }
+
+    #[test]
+    fn public_bind_needs_consent() {
+        assert!(check_bind("0.0.0.0:8099".parse().unwrap(), false).is_err());
+        assert!(check_bind("0.0.0.0:8099".parse().unwrap(), true).is_ok());
+        assert!(check_bind("[::1]:8099".parse().unwrap(), false).is_ok());
+    }
+
+    #[test]
+    fn log_is_bounded() {
+        let log = EchoLog::new(3);
+        let cfg = EchoConfig::default();
+        for i in 0..10 {
+            log.push(build_reply(
+                ReplyParts {
+                    at: i,
+                    peer: "127.0.0.1:1".parse().unwrap(),
+                    local: "127.0.0.1:2".parse().unwrap(),
+                    pp: None,
+                    method: "GET".into(),
+                    path: format!("/{i}"),
+                    host: None,
+                    forwarding: vec![],
+                    header_count: 0,
+                },
+                &cfg,
+            ));
+        }
+        let s = log.snapshot();
+        assert_eq!(s.recent.len(), 3);
+        assert_eq!(s.requests, 10);
+        assert_eq!(s.recent[2].path, "/9");
+    }
+}

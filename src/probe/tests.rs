@@ -1,0 +1,422 @@
+//! Pane tests: update (keys, ticks, events -> state + effects) and view
+//! snapshots at 80x24 and 160x48 built from real verdicts over hand-made
+//! runs. No network, no terminal.
+
+use chrono::{Local, TimeZone};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::layout::Rect;
+
+use super::checks::{self, RawRun, WalkEnd};
+use super::client::{CertInfo, Exchange, TlsInfo};
+use super::echo::{ReplyParts, build_reply};
+use super::*;
+use crate::app::pane::{Cx, Nav, Pane, ViewCx};
+use crate::app::shared::Shared;
+use crate::ui::theme::Theme;
+
+const NOW: i64 = 1_795_000_000;
+
+fn now() -> DateTime<Local> {
+    Local.timestamp_opt(NOW, 0).unwrap()
+}
+
+fn config() -> Config {
+    let mut c = Config::default();
+    c.probe.echo.enabled = true;
+    c.probe.targets = vec![
+        TargetConfig {
+            name: "www".into(),
+            url: "https://www.example.com/".into(),
+            resolve: Some("10.0.1.12".parse().unwrap()),
+            expect_final: None,
+            http_url: None,
+            echo_url: Some("https://www.example.com/.opsdeck-echo".into()),
+            backend_url: Some("http://10.0.2.20:8080/".into()),
+            expect_client: None,
+            ca_file: None,
+        },
+        TargetConfig {
+            name: "shop".into(),
+            url: "https://shop.example.com/".into(),
+            resolve: None,
+            expect_final: None,
+            http_url: None,
+            echo_url: None,
+            backend_url: None,
+            expect_client: None,
+            ca_file: None,
+        },
+    ];
+    c
+}
+
+fn reply(path: &str, fwd: &[(&str, &str)], at: i64) -> super::echo::EchoReply {
+    let cfg = EchoConfig {
+        trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
+        ..EchoConfig::default()
+    };
+    build_reply(
+        ReplyParts {
+            at,
+            peer: "10.0.1.12:40112".parse().unwrap(),
+            local: "10.0.2.20:8099".parse().unwrap(),
+            pp: None,
+            method: "GET".into(),
+            path: path.into(),
+            host: Some("www.example.com".into()),
+            forwarding: fwd
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            header_count: 6,
+        },
+        &cfg,
+    )
+}
+
+fn hop(url: &str, status: u16, location: Option<&str>) -> Exchange {
+    Exchange {
+        url: url.into(),
+        status: Some(status),
+        location: location.map(String::from),
+        connect: Some(std::time::Duration::from_millis(12)),
+        first_byte: Some(std::time::Duration::from_millis(48)),
+        ..Default::default()
+    }
+}
+
+/// A balancer that passes client headers through, with a cert expiring soon.
+fn www_report() -> TargetReport {
+    let c = config();
+    let mut main = hop("https://www.example.com/", 200, None);
+    main.tls_time = Some(std::time::Duration::from_millis(31));
+    main.hsts = Some("max-age=63072000".into());
+    main.tls = Some(TlsInfo {
+        version: "TLS 1.3".into(),
+        chain: vec![CertInfo {
+            subject: "CN=www.example.com".into(),
+            issuer: "CN=R11, O=Let's Encrypt".into(),
+            not_after: NOW + 9 * 86_400 + 100,
+            names: vec!["www.example.com".into(), "example.com".into()],
+        }],
+        verify_error: None,
+        name_matches: true,
+    });
+    let sent = |h: &[(&str, &str)]| {
+        let mut e = hop("https://www.example.com/.opsdeck-echo", 200, None);
+        e.sent = h
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        e
+    };
+    let forged = [
+        ("X-Forwarded-For", "203.0.113.66"),
+        ("X-Forwarded-Proto", "http"),
+        ("Forwarded", "for=203.0.113.66;proto=http"),
+        ("X-Real-IP", "203.0.113.66"),
+    ];
+    let run = RawRun {
+        main: Some(main),
+        walk: vec![
+            hop(
+                "http://www.example.com/",
+                301,
+                Some("https://www.example.com/"),
+            ),
+            hop("https://www.example.com/", 200, None),
+        ],
+        walk_end: Some(WalkEnd::Final),
+        baseline: Some((
+            sent(&[]),
+            Ok(reply(
+                "/.opsdeck-echo",
+                &[
+                    ("x-forwarded-for", "198.51.100.23"),
+                    ("x-forwarded-proto", "https"),
+                    ("x-forwarded-port", "443"),
+                ],
+                NOW - 5,
+            )),
+        )),
+        forged: Some((
+            sent(&forged),
+            Ok(reply(
+                "/.opsdeck-echo",
+                &[
+                    ("x-forwarded-for", "203.0.113.66"),
+                    ("x-forwarded-proto", "http"),
+                    ("forwarded", "for=203.0.113.66;proto=http"),
+                    ("x-real-ip", "203.0.113.66"),
+                ],
+                NOW - 4,
+            )),
+        )),
+        two_xff: Some((
+            sent(&[
+                ("X-Forwarded-For", "198.51.100.1"),
+                ("X-Forwarded-For", "198.51.100.2"),
+            ]),
+            Ok(reply(
+                "/.opsdeck-echo",
+                &[
+                    ("x-forwarded-for", "198.51.100.1"),
+                    ("x-forwarded-for", "198.51.100.2"),
+                ],
+                NOW - 3,
+            )),
+        )),
+        backend: Some(Exchange {
+            url: "http://10.0.2.20:8080/".into(),
+            error: Some("connect 10.0.2.20:8080: Connection refused (os error 111)".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    checks::report(&c.probe.targets[0], &c.probe, &run, NOW - 20)
+}
+
+fn shop_report() -> TargetReport {
+    let c = config();
+    let run = RawRun {
+        main: Some(hop(
+            "https://shop.example.com/",
+            301,
+            Some("https://shop.example.com/"),
+        )),
+        walk: vec![
+            hop(
+                "http://shop.example.com/",
+                301,
+                Some("https://shop.example.com/"),
+            ),
+            hop(
+                "https://shop.example.com/",
+                301,
+                Some("https://shop.example.com/"),
+            ),
+        ],
+        walk_end: Some(WalkEnd::SelfRedirect("https://shop.example.com/".into())),
+        ..Default::default()
+    };
+    checks::report(&c.probe.targets[1], &c.probe, &run, NOW - 20)
+}
+
+fn pane() -> ProbePane {
+    let mut p = ProbePane::new(&config());
+    let mut shared = Shared::default();
+    let mut cx = Cx {
+        now: now(),
+        access: None,
+        shared: &mut shared,
+    };
+    p.on_event(
+        ProbeEvent::EchoStarted(Clean::new("10.0.2.20:8099")),
+        &mut cx,
+    );
+    p.on_event(ProbeEvent::Report(0, Box::new(www_report())), &mut cx);
+    p.on_event(ProbeEvent::Report(1, Box::new(shop_report())), &mut cx);
+    let recent = vec![
+        EchoLine::from_reply(&reply(
+            "/.opsdeck-echo",
+            &[
+                ("x-forwarded-for", "198.51.100.1"),
+                ("x-forwarded-for", "198.51.100.2"),
+            ],
+            NOW - 3,
+        )),
+        EchoLine::from_reply(&reply(
+            "/login\u{1b}[2J",
+            &[
+                ("x-forwarded-for", "203.0.113.66"),
+                ("via", "1.1 lb\u{1b}]0;pwned\u{7}"),
+            ],
+            NOW - 4,
+        )),
+        EchoLine::from_reply(&reply("/", &[], NOW - 70)),
+    ];
+    p.on_event(
+        ProbeEvent::Echo {
+            recent,
+            requests: 1234,
+            refused: 2,
+            rejected: 5,
+        },
+        &mut cx,
+    );
+    p
+}
+
+fn draw(p: &ProbePane, w: u16, h: u16, zoomed: bool) -> String {
+    let theme = Theme::fallback();
+    let shared = Shared::default();
+    let cx = ViewCx {
+        theme: &theme,
+        now: now(),
+        focused: true,
+        zoomed,
+        read_only: true,
+        shared: &shared,
+    };
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| p.render(f, Rect::new(0, 0, w, h), &cx)).unwrap();
+    let b = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..b.area.height {
+        let mut line = String::new();
+        for x in 0..b.area.width {
+            line.push_str(b[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn with_cx<R>(f: impl FnOnce(&mut Cx<'_>) -> R) -> R {
+    let mut shared = Shared::default();
+    let mut cx = Cx {
+        now: now(),
+        access: None,
+        shared: &mut shared,
+    };
+    f(&mut cx)
+}
+
+#[test]
+fn verdicts_of_the_fixture_are_what_they_show() {
+    let r = www_report();
+    let lv = |c: checks::Check| r.verdicts.iter().find(|v| v.check == c).unwrap().level;
+    assert_eq!(lv(checks::Check::Tls), Level::Warn);
+    assert_eq!(lv(checks::Check::Forged), Level::Fail);
+    assert_eq!(lv(checks::Check::TwoXff), Level::Fail);
+    assert_eq!(lv(checks::Check::Backend), Level::Ok);
+    assert_eq!(shop_report().worst(), Level::Fail);
+}
+
+#[test]
+fn first_tick_runs_all_then_waits_for_the_interval() {
+    let mut p = ProbePane::new(&config());
+    let eff = with_cx(|cx| p.on_tick(cx));
+    assert!(matches!(
+        eff.as_slice(),
+        [Effect::Probe(ProbeEffect::RunAll)]
+    ));
+    assert!(p.targets.iter().all(|t| t.running));
+    assert!(with_cx(|cx| p.on_tick(cx)).is_empty(), "not again at once");
+    // Reports arrive; an interval later it runs again.
+    with_cx(|cx| p.on_event(ProbeEvent::Report(0, Box::new(www_report())), cx));
+    with_cx(|cx| p.on_event(ProbeEvent::Report(1, Box::new(shop_report())), cx));
+    let mut shared = Shared::default();
+    let mut cx = Cx {
+        now: now() + chrono::Duration::seconds(p.interval_secs as i64),
+        access: None,
+        shared: &mut shared,
+    };
+    assert!(matches!(
+        p.on_tick(&mut cx).as_slice(),
+        [Effect::Probe(ProbeEffect::RunAll)]
+    ));
+}
+
+#[test]
+fn keys_run_and_switch_lists() {
+    let mut p = pane();
+    let eff = with_cx(|cx| p.on_action(ProbeAction::RunAll, cx));
+    assert!(matches!(
+        eff.as_slice(),
+        [Effect::Probe(ProbeEffect::RunAll)]
+    ));
+    with_cx(|cx| p.on_nav(Nav::Down, cx));
+    let eff = with_cx(|cx| p.on_action(ProbeAction::RunSelected, cx));
+    assert!(matches!(
+        eff.as_slice(),
+        [Effect::Probe(ProbeEffect::RunOne(1))]
+    ));
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    assert_eq!(p.focus, Focus::Echo);
+    with_cx(|cx| p.on_nav(Nav::Bottom, cx));
+    assert_eq!(p.echo_selected, 2);
+    with_cx(|cx| p.on_enter(cx));
+    assert!(p.detail);
+    assert!(p.on_back());
+    assert!(!p.on_back());
+    // No binding changes a host.
+    assert!(p.bindings().iter().all(|b| !b.writes));
+}
+
+#[test]
+fn filter_narrows_targets() {
+    let mut p = pane();
+    p.set_filter("shop");
+    assert_eq!(p.visible(), vec![1]);
+    assert_eq!(p.filter(), "shop");
+}
+
+#[test]
+fn health_names_failing_targets() {
+    let p = pane();
+    let h = p.health();
+    assert_eq!(h.problem.as_deref(), Some("probe failed: www, shop"));
+}
+
+#[test]
+fn tile_80x8() {
+    let s = draw(&pane(), 80, 8, false);
+    assert!(s.contains("FAIL www"), "{s}");
+    assert!(s.contains("1234 requests"), "{s}");
+    assert!(!s.contains('\u{1b}'), "escape reached the screen");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn list_80x24() {
+    let s = draw(&pane(), 80, 24, true);
+    assert!(s.contains("target"), "{s}");
+    assert!(s.contains("\\e[2J"), "escape shown as text: {s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn list_160x48() {
+    insta::assert_snapshot!(draw(&pane(), 160, 48, true));
+}
+
+#[test]
+fn target_detail_80x24_and_scrolled() {
+    let mut p = pane();
+    with_cx(|cx| p.on_enter(cx));
+    let s = draw(&p, 80, 24, true);
+    assert!(s.contains("Verdicts"), "{s}");
+    insta::assert_snapshot!("target_detail_80x24", s);
+    with_cx(|cx| p.on_nav(Nav::PageDown, cx));
+    with_cx(|cx| p.on_nav(Nav::PageDown, cx));
+    with_cx(|cx| p.on_nav(Nav::PageDown, cx));
+    insta::assert_snapshot!("target_detail_80x24_scrolled", draw(&p, 80, 24, true));
+}
+
+#[test]
+fn target_detail_160x48() {
+    let mut p = pane();
+    with_cx(|cx| p.on_enter(cx));
+    insta::assert_snapshot!(draw(&p, 160, 48, true));
+}
+
+#[test]
+fn echo_detail_80x24() {
+    let mut p = pane();
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    with_cx(|cx| p.on_nav(Nav::Down, cx));
+    with_cx(|cx| p.on_enter(cx));
+    let s = draw(&p, 80, 24, true);
+    assert!(s.contains("\\e]0;pwned\\x07"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn not_configured_says_so() {
+    let p = ProbePane::new(&Config::default());
+    let s = draw(&p, 80, 6, false);
+    assert!(s.contains("No probe target yet."), "{s}");
+}

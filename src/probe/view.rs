@@ -1,0 +1,593 @@
+//! Drawing the Probe pane: the overview tile (targets at a glance and the
+//! echo listener's pulse), the zoomed list (targets by check, the echo
+//! listener's recent requests), and the details (a target's verdicts with
+//! evidence and fixes, its hops, TLS, and headers as sent beside headers as
+//! received; one echo request in full).
+//!
+//! Pure: reads the pane's state and `cx` only, never the clock or the world.
+//! Every line is fitted to the width with an ellipsis, never cut mid-word
+//! silently.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
+
+use super::checks::{Check, HopView, Level, TargetReport};
+use super::{EchoLine, Focus, ProbePane};
+use crate::app::pane::ViewCx;
+use crate::ui::widgets::{fit, pane_block, truncate};
+
+const CHECKS: [Check; 6] = [
+    Check::Redirects,
+    Check::Tls,
+    Check::Baseline,
+    Check::Forged,
+    Check::TwoXff,
+    Check::Backend,
+];
+
+fn level_style(l: Level, cx: &ViewCx<'_>) -> Style {
+    match l {
+        Level::Ok => cx.theme.ok,
+        Level::Warn => cx.theme.warn,
+        Level::Fail => cx.theme.error,
+        Level::Skip => cx.theme.muted,
+    }
+}
+
+/// Fit styled pieces into `width` columns, the last piece that does not fit
+/// ending in an ellipsis.
+fn fitted(pieces: Vec<(String, Style)>, width: usize) -> Line<'static> {
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for (text, style) in pieces {
+        let left = width.saturating_sub(used);
+        if left == 0 {
+            break;
+        }
+        let t = truncate(&text, left);
+        used += t.width();
+        spans.push(Span::styled(t, style));
+    }
+    Line::from(spans)
+}
+
+fn age(now: i64, at: i64) -> String {
+    let s = (now - at).max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// Draw the pane.
+pub fn render(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let mut title = "Probe".to_string();
+    if !p.filter.is_empty() {
+        title = format!("Probe /{}", p.filter);
+    }
+    if p.targets.is_empty() && !p.echo.enabled {
+        crate::ui::widgets::not_configured(frame, area, "Probe", "No probe target yet.", cx);
+        return;
+    }
+    let block = pane_block(&title, cx);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.width < 4 || inner.height == 0 {
+        return;
+    }
+    if !cx.zoomed {
+        render_tile(p, frame, inner, cx);
+    } else if p.detail {
+        match p.focus {
+            Focus::Targets => render_target_detail(p, frame, inner, cx),
+            Focus::Echo => render_echo_detail(p, frame, inner, cx),
+        }
+    } else {
+        render_list(p, frame, inner, cx);
+    }
+}
+
+fn echo_pulse(p: &ProbePane, cx: &ViewCx<'_>) -> Vec<(String, Style)> {
+    let e = &p.echo;
+    if !e.enabled {
+        return vec![("echo listener off".into(), cx.theme.muted)];
+    }
+    if let Some(err) = &e.error {
+        return vec![(err.to_string(), cx.theme.error)];
+    }
+    let addr = e.addr.as_ref().map_or("starting…", |a| a.as_str());
+    let mut v = vec![
+        ("echo ".into(), cx.theme.muted),
+        (addr.to_string(), cx.theme.accent),
+        (format!("  {} requests", e.requests), cx.theme.text),
+    ];
+    if e.refused + e.rejected > 0 {
+        v.push((
+            format!(", {} refused, {} rejected", e.refused, e.rejected),
+            cx.theme.warn,
+        ));
+    }
+    if let Some(last) = e.recent.first() {
+        v.push((
+            format!("  last {} {} from {}", last.method, last.path, last.client),
+            cx.theme.muted,
+        ));
+    }
+    v
+}
+
+/// "forged headers, backend direct failed · certificate: expires in 4 days"
+fn tile_summary(r: &TargetReport) -> String {
+    let named = |l: Level| {
+        r.verdicts
+            .iter()
+            .filter(|v| v.level == l)
+            .map(|v| v.check.label())
+            .collect::<Vec<_>>()
+    };
+    let (fail, warn) = (named(Level::Fail), named(Level::Warn));
+    let mut parts = Vec::new();
+    if !fail.is_empty() {
+        parts.push(format!("{} failed", fail.join(", ")));
+    }
+    if !warn.is_empty() {
+        parts.push(format!("{} to check", warn.join(", ")));
+    }
+    if parts.is_empty() {
+        let n = r.verdicts.iter().filter(|v| v.level == Level::Ok).count();
+        parts.push(format!("{n} checks ok"));
+    }
+    parts.join(" · ")
+}
+
+fn target_status(t: &super::TargetRow, cx: &ViewCx<'_>) -> (String, Style) {
+    match (&t.report, t.running) {
+        (_, true) => ("…".into(), cx.theme.accent),
+        (None, false) => ("-".into(), cx.theme.muted),
+        (Some(r), false) => (r.worst().label().into(), level_style(r.worst(), cx)),
+    }
+}
+
+fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let w = area.width as usize;
+    let mut lines = Vec::new();
+    let room = (area.height as usize).saturating_sub(1).max(1);
+    let vis = p.visible();
+    for &i in vis
+        .iter()
+        .take(if vis.len() > room { room - 1 } else { room })
+    {
+        let t = &p.targets[i];
+        let (st, style) = target_status(t, cx);
+        let summary = match &t.report {
+            _ if t.running => "probing…".to_string(),
+            None => "not probed yet".to_string(),
+            Some(r) => tile_summary(r),
+        };
+        lines.push(fitted(
+            vec![
+                (fit(&st, 5), style),
+                (fit(&t.name, 14), cx.theme.text),
+                (" ".into(), cx.theme.text),
+                (summary, cx.theme.muted),
+            ],
+            w,
+        ));
+    }
+    if vis.len() > room {
+        lines.push(fitted(
+            vec![(format!("… {} more", vis.len() - (room - 1)), cx.theme.muted)],
+            w,
+        ));
+    }
+    if p.targets.is_empty() {
+        lines.push(fitted(
+            vec![("no targets configured".into(), cx.theme.muted)],
+            w,
+        ));
+    }
+    lines.push(fitted(echo_pulse(p, cx), w));
+    let left = (area.height as usize).saturating_sub(lines.len());
+    let now = cx.now.timestamp();
+    for e in p.echo.recent.iter().take(left) {
+        lines.push(echo_row(e, now, w, cx));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn echo_row(e: &EchoLine, now: i64, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
+    let fwd = e
+        .forwarding
+        .iter()
+        .map(|(n, v)| format!("{n}: {v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let fwd = match &e.proxy {
+        Some(pp) if fwd.is_empty() => pp.to_string(),
+        Some(pp) => format!("{pp}; {fwd}"),
+        None if fwd.is_empty() => "(no forwarding header)".into(),
+        None => fwd,
+    };
+    fitted(
+        vec![
+            (fit(&age(now, e.at), 4), cx.theme.muted),
+            (" ".into(), cx.theme.text),
+            (fit(&e.client, 15), cx.theme.accent),
+            (" ".into(), cx.theme.text),
+            (fit(&format!("{} {}", e.method, e.path), 22), cx.theme.text),
+            (" ".into(), cx.theme.text),
+            (fwd, cx.theme.muted),
+        ],
+        w,
+    )
+}
+
+fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let n = p.visible().len() as u16;
+    let top = (n + 2).clamp(3, area.height.saturating_sub(4).max(3));
+    let [ta, ea] = Layout::vertical([Constraint::Length(top), Constraint::Min(1)]).areas(area);
+    let w = area.width as usize;
+    let now = cx.now.timestamp();
+
+    // Targets by check.
+    let mut lines = Vec::new();
+    let sp = || (" ".to_string(), cx.theme.text);
+    let mut head = vec![
+        (fit("target", 14), cx.theme.header),
+        sp(),
+        (fit("result", 6), cx.theme.header),
+        sp(),
+    ];
+    for c in CHECKS {
+        head.push((fit(short(c), 6), cx.theme.header));
+        head.push(sp());
+    }
+    head.push(("age".into(), cx.theme.header));
+    lines.push(fitted(head, w));
+    for (row, &i) in p.visible().iter().enumerate() {
+        let t = &p.targets[i];
+        let (st, style) = target_status(t, cx);
+        let sel = p.focus == Focus::Targets && row == p.selected;
+        let mut pieces = vec![
+            (fit(&t.name, 14), cx.theme.text),
+            (" ".into(), cx.theme.text),
+            (fit(&st, 6), style),
+            sp(),
+        ];
+        for c in CHECKS {
+            let (txt, st) = match t
+                .report
+                .as_ref()
+                .and_then(|r| r.verdicts.iter().find(|v| v.check == c))
+            {
+                Some(v) => (v.level.label(), level_style(v.level, cx)),
+                None => ("-", cx.theme.muted),
+            };
+            pieces.push((fit(txt, 6), st));
+            pieces.push(sp());
+        }
+        if let Some(r) = &t.report {
+            pieces.push((age(now, r.at), cx.theme.muted));
+        }
+        let mut line = fitted(pieces, w);
+        if sel {
+            line = line.patch_style(cx.theme.selection);
+        }
+        lines.push(line);
+    }
+    if p.targets.is_empty() {
+        lines.push(fitted(
+            vec![("no [[probe.targets]] configured".into(), cx.theme.muted)],
+            w,
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines), ta);
+
+    // Echo requests, newest first.
+    let mut lines = vec![fitted(echo_pulse(p, cx), w)];
+    lines.push(fitted(
+        vec![
+            (fit("age", 4), cx.theme.header),
+            (" ".into(), cx.theme.text),
+            (fit("client", 15), cx.theme.header),
+            (" ".into(), cx.theme.text),
+            (fit("request", 22), cx.theme.header),
+            (" ".into(), cx.theme.text),
+            ("forwarding headers".into(), cx.theme.header),
+        ],
+        w,
+    ));
+    let room = ea.height.saturating_sub(2) as usize;
+    let start = if p.focus == Focus::Echo {
+        p.echo_selected.saturating_sub(room.saturating_sub(1))
+    } else {
+        0
+    };
+    for (row, e) in p.echo.recent.iter().enumerate().skip(start).take(room) {
+        let mut line = echo_row(e, now, w, cx);
+        if p.focus == Focus::Echo && row == p.echo_selected {
+            line = line.patch_style(cx.theme.selection);
+        }
+        lines.push(line);
+    }
+    if p.echo.recent.is_empty() && p.echo.enabled {
+        lines.push(fitted(
+            vec![(
+                "no request has reached the echo listener yet".into(),
+                cx.theme.muted,
+            )],
+            w,
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines), ea);
+}
+
+fn short(c: Check) -> &'static str {
+    match c {
+        Check::Redirects => "redir",
+        Check::Tls => "cert",
+        Check::Baseline => "base",
+        Check::Forged => "forge",
+        Check::TwoXff => "2xff",
+        Check::Backend => "direct",
+    }
+}
+
+fn ms(v: Option<u64>) -> String {
+    v.map_or("-".into(), |v| format!("{v}ms"))
+}
+
+fn hop_line(h: &HopView, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
+    let (status, st) = match (h.status, &h.error) {
+        (Some(s), _) if (300..400).contains(&s) => (s.to_string(), cx.theme.accent),
+        (Some(s), _) if s < 400 => (s.to_string(), cx.theme.ok),
+        (Some(s), _) => (s.to_string(), cx.theme.warn),
+        (None, _) => ("ERR".to_string(), cx.theme.error),
+    };
+    let tail = match (&h.location, &h.error) {
+        (_, Some(e)) => format!(" {e}"),
+        (Some(l), _) => format!(" → {l}"),
+        _ => String::new(),
+    };
+    fitted(
+        vec![
+            (fit(&status, 4), st),
+            (
+                format!(
+                    "{} {} {} {} ",
+                    fit(&ms(h.connect_ms), 7),
+                    fit(&ms(h.tls_ms), 7),
+                    fit(&ms(h.first_byte_ms), 8),
+                    if h.hsts { "HSTS" } else { "    " }
+                ),
+                cx.theme.muted,
+            ),
+            (h.url.to_string(), cx.theme.text),
+            (tail, cx.theme.muted),
+        ],
+        w,
+    )
+}
+
+fn render_target_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let w = area.width as usize;
+    let Some(&i) = p.visible().get(p.selected) else {
+        return;
+    };
+    let t = &p.targets[i];
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    lines.push(fitted(
+        vec![
+            (format!("{} ", t.name), cx.theme.title),
+            (t.url.to_string(), cx.theme.accent),
+        ],
+        w,
+    ));
+    let Some(r) = &t.report else {
+        let s = if t.running {
+            "probing…"
+        } else {
+            "not probed yet (r: probe all, p: this one)"
+        };
+        lines.push(Line::from(Span::styled(s, cx.theme.muted)));
+        frame.render_widget(Paragraph::new(lines), area);
+        return;
+    };
+    lines.push(Line::from(Span::styled(
+        format!(
+            "probed {} ago{}",
+            age(cx.now.timestamp(), r.at),
+            if t.running { ", probing again…" } else { "" }
+        ),
+        cx.theme.muted,
+    )));
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled("Verdicts", cx.theme.header)));
+    for v in &r.verdicts {
+        lines.push(Line::from(vec![
+            Span::styled(fit(v.level.label(), 5), level_style(v.level, cx)),
+            Span::styled(format!("{}: ", v.check.label()), cx.theme.title),
+            Span::styled(v.summary.to_string(), cx.theme.text),
+        ]));
+        for e in &v.evidence {
+            lines.push(Line::from(Span::styled(
+                format!("     · {e}"),
+                cx.theme.muted,
+            )));
+        }
+        for f in &v.fix {
+            lines.push(Line::from(vec![
+                Span::styled("     fix ", cx.theme.accent),
+                Span::styled(f.to_string(), cx.theme.text),
+            ]));
+        }
+    }
+    lines.push(Line::default());
+    lines.push(fitted(
+        vec![(
+            format!(
+                "{}{} {} {} {} url",
+                fit("hop", 4),
+                fit("connect", 7),
+                fit("tls", 7),
+                fit("1st byte", 8),
+                fit("", 4)
+            ),
+            cx.theme.header,
+        )],
+        w,
+    ));
+    for h in &r.hops {
+        lines.push(hop_line(h, w, cx));
+    }
+    if let Some(tls) = &r.tls {
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled("TLS", cx.theme.header)));
+        let days = tls.days_left.map_or("?".into(), |d| d.to_string());
+        lines.push(fitted(
+            vec![(
+                format!(
+                    "{}, {} in chain, {} days left, name {}",
+                    tls.version,
+                    tls.chain_len,
+                    days,
+                    if tls.name_matches {
+                        "matches"
+                    } else {
+                        "DOES NOT match"
+                    }
+                ),
+                cx.theme.text,
+            )],
+            w,
+        ));
+        lines.push(fitted(
+            vec![(format!("subject {}", tls.subject), cx.theme.muted)],
+            w,
+        ));
+        lines.push(fitted(
+            vec![(format!("issuer  {}", tls.issuer), cx.theme.muted)],
+            w,
+        ));
+        if let Some(e) = &tls.verify_error {
+            lines.push(fitted(
+                vec![(format!("not trusted: {e}"), cx.theme.error)],
+                w,
+            ));
+        }
+    }
+    let half = w.saturating_sub(3) / 2;
+    for ev in &r.echoes {
+        lines.push(Line::default());
+        lines.push(fitted(
+            vec![
+                (fit(&format!("{}: sent", ev.label), half), cx.theme.header),
+                (" │ ".into(), cx.theme.border),
+                ("received by the echo".into(), cx.theme.header),
+            ],
+            w,
+        ));
+        let n = ev.sent.len().max(ev.received.len()).max(1);
+        for k in 0..n {
+            let left = ev
+                .sent
+                .get(k)
+                .map(|(a, b)| format!("{a}: {b}"))
+                .unwrap_or_else(|| {
+                    if k == 0 {
+                        "(nothing extra)".into()
+                    } else {
+                        String::new()
+                    }
+                });
+            let right = ev
+                .received
+                .get(k)
+                .map(|(a, b)| format!("{a}: {b}"))
+                .unwrap_or_else(|| {
+                    if k == 0 {
+                        "(no forwarding header)".into()
+                    } else {
+                        String::new()
+                    }
+                });
+            lines.push(fitted(
+                vec![
+                    (fit(&left, half), cx.theme.text),
+                    (" │ ".into(), cx.theme.border),
+                    (right, cx.theme.text),
+                ],
+                w,
+            ));
+        }
+        if let Some(c) = &ev.client {
+            lines.push(fitted(vec![(format!("client → {c}"), cx.theme.accent)], w));
+        }
+        if let Some(e) = &ev.error {
+            lines.push(fitted(vec![(e.to_string(), cx.theme.error)], w));
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((p.scroll, 0)),
+        area,
+    );
+}
+
+fn render_echo_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let w = area.width as usize;
+    let Some(e): Option<&EchoLine> = p.echo.recent.get(p.echo_selected) else {
+        return;
+    };
+    let mut lines = vec![
+        fitted(
+            vec![(format!("{} {}", e.method, e.path), cx.theme.title)],
+            w,
+        ),
+        fitted(
+            vec![(
+                format!("{} ago, Host {}", age(cx.now.timestamp(), e.at), e.host),
+                cx.theme.muted,
+            )],
+            w,
+        ),
+        fitted(
+            vec![
+                ("client ".into(), cx.theme.muted),
+                (e.client.to_string(), cx.theme.accent),
+                (format!("   peer {}", e.peer), cx.theme.text),
+            ],
+            w,
+        ),
+    ];
+    if let Some(pp) = &e.proxy {
+        lines.push(fitted(vec![(pp.to_string(), cx.theme.text)], w));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(
+        "Forwarding headers, in arrival order",
+        cx.theme.header,
+    )));
+    if e.forwarding.is_empty() {
+        lines.push(Line::from(Span::styled("(none)", cx.theme.muted)));
+    }
+    for (n, v) in &e.forwarding {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{n}: "), cx.theme.accent),
+            Span::styled(v.to_string(), cx.theme.text),
+        ]));
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((p.scroll, 0)),
+        area,
+    );
+}

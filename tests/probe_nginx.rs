@@ -1,0 +1,339 @@
+//! The probe against real nginx as a TLS-terminating balancer in front of
+//! the echo listener: a correct configuration, one that passes client
+//! headers through, one whose upstream redirects to itself, and the stream
+//! module sending PROXY protocol. Everything on 127.0.0.1, free ports.
+
+#[path = "probe_support/mod.rs"]
+mod probe_support;
+
+use opsdeck::probe::checks::{Check, Level, TargetReport, run_target};
+use opsdeck::probe::config::{ProbeConfig, TargetConfig};
+use probe_support::*;
+
+fn target(tls: u16, http: Option<u16>, cert: &std::path::Path) -> TargetConfig {
+    TargetConfig {
+        name: "site".into(),
+        url: format!("https://{HOST}:{tls}/"),
+        resolve: Some("127.0.0.1".parse().unwrap()),
+        expect_final: None,
+        http_url: http.map(|p| format!("http://{HOST}:{p}/")),
+        echo_url: Some(format!("https://{HOST}:{tls}/.opsdeck-echo")),
+        backend_url: None,
+        expect_client: Some("127.0.0.1".parse().unwrap()),
+        ca_file: Some(cert.to_path_buf()),
+    }
+}
+
+fn level(r: &TargetReport, c: Check) -> Level {
+    r.verdicts
+        .iter()
+        .find(|v| v.check == c)
+        .unwrap_or_else(|| panic!("no {c:?} verdict in {r:#?}"))
+        .level
+}
+
+fn text(r: &TargetReport, c: Check) -> String {
+    let v = r.verdicts.iter().find(|v| v.check == c).unwrap();
+    format!(
+        "{} | {} | {}",
+        v.summary,
+        v.evidence
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>()
+            .join(" / "),
+        v.fix
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>()
+            .join(" / ")
+    )
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn correct_balancer_with_realip_trust() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let (ca, cert, key) = (c.ca, c.cert, c.key);
+    let echo = echo(false).await;
+    let (tls, http) = (free_port(), free_port());
+    let body = format!(
+        r#"http {{
+  {temp}
+  server {{
+    listen 127.0.0.1:{http};
+    return 301 https://$host:{tls}$request_uri;
+  }}
+  server {{
+    listen 127.0.0.1:{tls} ssl;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    add_header Strict-Transport-Security "max-age=63072000" always;
+    set_real_ip_from 127.0.0.5/32;
+    real_ip_header X-Forwarded-For;
+    real_ip_recursive on;
+    location / {{
+      proxy_pass http://{echo};
+      proxy_bind {PROXY_SOURCE};
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header Forwarded "";
+    }}
+  }}
+}}"#,
+        temp = Nginx::http_temp_paths(dir.path()),
+        cert = cert.display(),
+        key = key.display(),
+        echo = echo.addr,
+    );
+    let nginx = Nginx::start(dir.path(), "", &body, &[tls, http]);
+    let cfg = ProbeConfig::default();
+    let t = target(tls, Some(http), &ca);
+    let r = run_target(&t, &cfg, now()).await;
+
+    assert_eq!(
+        level(&r, Check::Redirects),
+        Level::Ok,
+        "{}",
+        text(&r, Check::Redirects)
+    );
+    assert_eq!(r.hops.len(), 2, "{:#?}", r.hops);
+    assert_eq!(r.hops[0].status, Some(301));
+    assert!(r.hops[1].hsts, "HSTS seen on the https hop");
+    assert!(r.hops[1].tls_ms.is_some() && r.hops[0].tls_ms.is_none());
+    assert_eq!(level(&r, Check::Tls), Level::Ok, "{}", text(&r, Check::Tls));
+    let tls_view = r.tls.as_ref().unwrap();
+    assert!(tls_view.name_matches);
+    assert!((88..=90).contains(&tls_view.days_left.unwrap()));
+    assert_eq!(
+        level(&r, Check::Baseline),
+        Level::Ok,
+        "{}",
+        text(&r, Check::Baseline)
+    );
+    assert!(text(&r, Check::Baseline).contains("x-forwarded-proto: https"));
+    let forged = text(&r, Check::Forged);
+    assert_eq!(level(&r, Check::Forged), Level::Ok, "{forged}");
+    assert!(forged.contains("X-Forwarded-For appending"), "{forged}");
+    assert!(forged.contains("X-Forwarded-Proto replacing"), "{forged}");
+    assert!(forged.contains("Forwarded removing"), "{forged}");
+    assert!(forged.contains("X-Real-IP replacing"), "{forged}");
+    assert!(forged.contains("rightmost"), "{forged}");
+    // $proxy_add_x_forwarded_for merges the two lines into one.
+    assert_eq!(
+        level(&r, Check::TwoXff),
+        Level::Ok,
+        "{}",
+        text(&r, Check::TwoXff)
+    );
+    assert_eq!(level(&r, Check::Backend), Level::Skip);
+    assert_eq!(r.worst(), Level::Ok, "{r:#?}");
+    // The echo saw the three echo requests (and the main/walk ones).
+    let snap = echo.log.snapshot();
+    assert!(snap.recent.iter().any(|e| e.path == "/.opsdeck-echo"));
+    assert!(
+        snap.recent
+            .iter()
+            .all(|e| e.peer.ip().to_string() == PROXY_SOURCE)
+    );
+    drop(nginx);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balancer_passing_client_headers_through() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 5);
+    let (ca, cert, key) = (c.ca, c.cert, c.key);
+    let echo = echo(false).await;
+    let tls = free_port();
+    let body = format!(
+        r#"http {{
+  {temp}
+  server {{
+    listen 127.0.0.1:{tls} ssl;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location / {{
+      proxy_pass http://{echo};
+      proxy_bind {PROXY_SOURCE};
+    }}
+  }}
+}}"#,
+        temp = Nginx::http_temp_paths(dir.path()),
+        cert = cert.display(),
+        key = key.display(),
+        echo = echo.addr,
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+    let cfg = ProbeConfig::default();
+    let mut t = target(tls, None, &ca);
+    t.expect_client = None;
+    t.backend_url = Some(format!("http://{}/", echo.addr));
+    let r = run_target(&t, &cfg, now()).await;
+
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
+    assert!(base.contains("thinks every request is http"), "{base}");
+    assert!(
+        base.contains(&format!("balancer ({PROXY_SOURCE})")),
+        "{base}"
+    );
+    let forged = text(&r, Check::Forged);
+    assert_eq!(level(&r, Check::Forged), Level::Fail, "{forged}");
+    assert!(forged.contains("forge its address"), "{forged}");
+    assert!(forged.contains("and the scheme"), "{forged}");
+    assert!(
+        forged.contains("X-Forwarded-For passing through"),
+        "{forged}"
+    );
+    assert!(forged.contains("proxy_set_header"), "{forged}");
+    let two = text(&r, Check::TwoXff);
+    assert_eq!(level(&r, Check::TwoXff), Level::Fail, "{two}");
+    assert!(two.contains("separate lines"), "{two}");
+    let direct = text(&r, Check::Backend);
+    assert_eq!(level(&r, Check::Backend), Level::Fail, "{direct}");
+    assert!(direct.contains("answers directly"), "{direct}");
+    let cert_v = text(&r, Check::Tls);
+    assert_eq!(level(&r, Check::Tls), Level::Warn, "{cert_v}");
+    // 5 days from the moment openssl ran, counted in whole days.
+    assert!(
+        cert_v.contains("expires in 4 days") || cert_v.contains("expires in 5 days"),
+        "{cert_v}"
+    );
+    // Side by side: the forged exchange shows what was sent and received.
+    let ev = r.echoes.iter().find(|e| e.label == "forged").unwrap();
+    assert!(
+        ev.sent
+            .iter()
+            .any(|(n, v)| n.as_str() == "X-Forwarded-For" && v.as_str() == "203.0.113.66")
+    );
+    assert!(
+        ev.received
+            .iter()
+            .any(|(n, v)| n.as_str() == "x-forwarded-for" && v.as_str() == "203.0.113.66")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_that_redirects_to_itself() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let (ca, cert, key) = (c.ca, c.cert, c.key);
+    let (tls, http, app) = (free_port(), free_port(), free_port());
+    // The "app" redirects to https unless X-Forwarded-Proto says https;
+    // the balancer in front does not set it.
+    let body = format!(
+        r#"http {{
+  {temp}
+  server {{
+    listen 127.0.0.1:{http};
+    return 301 https://$host:{tls}$request_uri;
+  }}
+  server {{
+    listen 127.0.0.1:{tls} ssl;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location / {{
+      proxy_pass http://127.0.0.1:{app};
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }}
+  }}
+  server {{
+    listen 127.0.0.1:{app};
+    location / {{
+      if ($http_x_forwarded_proto != "https") {{
+        return 301 https://$host:{tls}$request_uri;
+      }}
+      return 200 "app\n";
+    }}
+  }}
+}}"#,
+        temp = Nginx::http_temp_paths(dir.path()),
+        cert = cert.display(),
+        key = key.display(),
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[tls, http, app]);
+    let cfg = ProbeConfig::default();
+    let mut t = target(tls, Some(http), &ca);
+    t.echo_url = None;
+    let r = run_target(&t, &cfg, now()).await;
+    let redir = text(&r, Check::Redirects);
+    assert_eq!(level(&r, Check::Redirects), Level::Fail, "{redir}");
+    assert!(redir.contains("redirects to itself"), "{redir}");
+    assert!(redir.contains("SECURE_PROXY_SSL_HEADER"), "{redir}");
+    assert!(redir.contains("assume_ssl"), "{redir}");
+    assert_eq!(
+        r.hops.iter().filter(|h| h.status == Some(301)).count(),
+        2,
+        "{:#?}",
+        r.hops
+    );
+    assert_eq!(level(&r, Check::Baseline), Level::Skip);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_module_sending_proxy_protocol() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let (ca, cert, key) = (c.ca, c.cert, c.key);
+    let echo = echo(true).await;
+    let pp = echo.proxy_addr.expect("PROXY protocol port");
+    let tls = free_port();
+    let body = format!(
+        r#"stream {{
+  server {{
+    listen 127.0.0.1:{tls} ssl;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    proxy_pass {pp};
+    proxy_bind {PROXY_SOURCE};
+    proxy_protocol on;
+  }}
+}}"#,
+        cert = cert.display(),
+        key = key.display(),
+    );
+    let top = format!("load_module {STREAM_MODULE};");
+    assert!(
+        std::path::Path::new(STREAM_MODULE).exists(),
+        "nginx's stream module is needed: {STREAM_MODULE} missing (apt-get install libnginx-mod-stream)"
+    );
+    let _nginx = Nginx::start(dir.path(), &top, &body, &[tls]);
+    let cfg = ProbeConfig::default();
+    let t = target(tls, None, &ca);
+    let r = run_target(&t, &cfg, now()).await;
+
+    let base = text(&r, Check::Baseline);
+    // The client comes from the PROXY header; the scheme is not carried.
+    assert_eq!(level(&r, Check::Baseline), Level::Warn, "{base}");
+    assert!(base.contains("PROXY v1 source 127.0.0.1:"), "{base}");
+    assert!(base.contains("client 127.0.0.1"), "{base}");
+    let forged = text(&r, Check::Forged);
+    // Passed through byte for byte, but not believed: the PROXY source is
+    // not a trusted proxy.
+    assert_eq!(level(&r, Check::Forged), Level::Warn, "{forged}");
+    assert!(
+        forged.contains("X-Forwarded-For passing through"),
+        "{forged}"
+    );
+    let snap = echo.log.snapshot();
+    assert!(!snap.recent.is_empty());
+    assert!(
+        snap.recent
+            .iter()
+            .all(|e| e.proxy_protocol.as_ref().is_some_and(|p| p.version == 1))
+    );
+    assert!(
+        snap.recent
+            .iter()
+            .all(|e| e.peer.ip().to_string() == PROXY_SOURCE)
+    );
+}

@@ -1,0 +1,222 @@
+//! Test harness for the probe: a private nginx (Debian's binary, non-daemon,
+//! its own prefix, config, pid and logs in a temp dir, 127.0.0.1 only), a
+//! self-signed certificate made at test time with the openssl CLI, free
+//! ports, and an in-process echo listener. Every daemon stops on drop.
+//!
+//! A missing component makes the test fail with its name; nothing is
+//! skipped silently. The host's /etc/nginx is never read or written.
+
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use opsdeck::probe::config::EchoConfig;
+use opsdeck::probe::echo::{self, EchoServer};
+
+pub const NGINX: &str = "/usr/sbin/nginx";
+pub const STREAM_MODULE: &str = "/usr/lib/nginx/modules/ngx_stream_module.so";
+/// The host name the test certificate is for (resolved with `resolve`).
+pub const HOST: &str = "opsdeck.test";
+/// nginx connects to the echo from this address; the echo trusts only it.
+pub const PROXY_SOURCE: &str = "127.0.0.3";
+
+/// A free TCP port on 127.0.0.1 (bound then released).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().unwrap().port()
+}
+
+/// A unique temp dir that is removed on drop.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("opsdeck-probe-")
+        .tempdir()
+        .expect("temp dir")
+}
+
+fn openssl(args: &[&str], what: &str) {
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "openssl CLI is needed to make the test certificates (apt-get install openssl): {e}"
+            )
+        });
+    assert!(
+        out.status.success(),
+        "openssl {what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Test certificates: a private CA and a leaf for [`HOST`] it signed.
+pub struct Certs {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Make a private CA and a leaf certificate for [`HOST`] valid for `days` days.
+pub fn make_certs(dir: &Path, days: u32) -> Certs {
+    let p = |n: &str| dir.join(n).display().to_string();
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut a = vec!["req", "-x509"];
+    a.extend(ec);
+    let (ca_key, ca, key, csr, cert, ext) = (
+        p("ca.key"),
+        p("ca.pem"),
+        p("key.pem"),
+        p("leaf.csr"),
+        p("cert.pem"),
+        p("leaf.ext"),
+    );
+    a.extend([
+        "-keyout",
+        &ca_key,
+        "-out",
+        &ca,
+        "-days",
+        "3650",
+        "-subj",
+        "/CN=opsdeck test CA",
+    ]);
+    openssl(&a, "req (CA)");
+    let mut a = vec!["req"];
+    a.extend(ec);
+    let subj = format!("/CN={HOST}");
+    a.extend(["-keyout", &key, "-out", &csr, "-subj", &subj]);
+    openssl(&a, "req (leaf)");
+    std::fs::write(
+        &ext,
+        format!(
+            "subjectAltName=DNS:{HOST}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+        ),
+    )
+    .expect("write leaf.ext");
+    let days = days.to_string();
+    openssl(
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-out",
+            &cert,
+            "-days",
+            &days,
+            "-extfile",
+            &ext,
+        ],
+        "x509 (sign leaf)",
+    );
+    Certs {
+        ca: ca.into(),
+        cert: cert.into(),
+        key: key.into(),
+    }
+}
+
+/// A running private nginx.
+pub struct Nginx {
+    child: Child,
+    pub dir: PathBuf,
+}
+
+impl Nginx {
+    /// Start nginx with `body` (the `http { }` / `stream { }` blocks and any
+    /// `load_module` lines), waiting until every port in `ports` accepts.
+    pub fn start(dir: &Path, top: &str, body: &str, ports: &[u16]) -> Nginx {
+        assert!(
+            Path::new(NGINX).exists(),
+            "nginx is needed for this test: {NGINX} missing (apt-get install nginx libnginx-mod-stream)"
+        );
+        let conf = format!(
+            "{top}\ndaemon off;\nmaster_process off;\npid {dir}/nginx.pid;\nerror_log {dir}/error.log info;\nevents {{ worker_connections 1024; }}\n{body}\n",
+            dir = dir.display()
+        );
+        let conf_path = dir.join("nginx.conf");
+        std::fs::write(&conf_path, conf).expect("write nginx.conf");
+        let child = Command::new(NGINX)
+            .arg("-p")
+            .arg(dir)
+            .arg("-e")
+            .arg(dir.join("error.log"))
+            .arg("-c")
+            .arg(&conf_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {NGINX}: {e}"));
+        let mut n = Nginx {
+            child,
+            dir: dir.to_path_buf(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for &port in ports {
+            loop {
+                if let Ok(Some(status)) = n.child.try_wait() {
+                    let log = std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
+                    panic!("nginx exited ({status}) at start:\n{log}");
+                }
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "nginx did not listen on {port}");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        n
+    }
+
+    /// nginx's temp paths, inside `http { }`.
+    pub fn http_temp_paths(dir: &Path) -> String {
+        let d = dir.display();
+        format!(
+            "client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fastcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi; access_log off;"
+        )
+    }
+
+    pub fn error_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("error.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An echo listener on free loopback ports trusting only [`PROXY_SOURCE`].
+pub async fn echo(with_proxy_protocol: bool) -> EchoServer {
+    let cfg = EchoConfig {
+        enabled: true,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        proxy_protocol_listen: with_proxy_protocol.then(|| "127.0.0.1:0".parse().unwrap()),
+        trusted_proxies: vec![format!("{PROXY_SOURCE}/32").parse().unwrap()],
+        ..EchoConfig::default()
+    };
+    echo::start(&cfg).await.expect("echo listener starts")
+}
+
+/// The address of a server.
+pub fn addr(s: &EchoServer) -> SocketAddr {
+    s.addr
+}
