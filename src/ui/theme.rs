@@ -32,9 +32,7 @@ impl Theme {
             text: Style::default(),
             muted: Style::default().fg(Color::DarkGray),
             title: Style::default().add_modifier(Modifier::BOLD),
-            title_focus: Style::default()
-                .fg(Color::Cyan)
-                .add_modifier(Modifier::BOLD),
+            title_focus: Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD),
             border: Style::default().fg(Color::DarkGray),
             border_focus: Style::default().fg(Color::Cyan),
             selection: Style::default().add_modifier(Modifier::REVERSED),

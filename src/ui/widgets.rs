@@ -70,7 +70,10 @@ pub fn not_configured(frame: &mut Frame<'_>, area: Rect, title: &str, what: &str
         frame,
         area,
         pane_block(title, cx),
-        &[("not configured", cx.theme.warn), (what, cx.theme.muted)],
+        &[
+            ("not configured", cx.theme.warn),
+            (what, cx.theme.muted),
+        ],
     );
 }
 
