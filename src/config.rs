@@ -154,10 +154,7 @@ impl Config {
     /// Parse a document; `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let mut cfg: Config = toml::from_str(text).map_err(|e| {
-            let (line, col) = e
-                .span()
-                .map(|s| line_col(text, s.start))
-                .unwrap_or((1, 1));
+            let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
             ConfigError::Parse {
                 path: path.to_path_buf(),
                 line,
@@ -180,7 +177,11 @@ impl Config {
 
     /// Find and load the configuration in the documented order.
     pub fn discover(cli: Option<&Path>) -> Result<Config, ConfigError> {
-        match locate(cli, |k| std::env::var_os(k).map(PathBuf::from), |p| p.is_file()) {
+        match locate(
+            cli,
+            |k| std::env::var_os(k).map(PathBuf::from),
+            |p| p.is_file(),
+        ) {
             Some(p) => Config::load(&p),
             None => Ok(Config::default()),
         }
@@ -250,7 +251,8 @@ mod tests {
 
     #[test]
     fn unknown_key_names_line_and_column() {
-        let text = "read_only = true\n\n[[postfix]]\nname = \"out\"\nconfg_dir = \"/etc/postfix-out\"\n";
+        let text =
+            "read_only = true\n\n[[postfix]]\nname = \"out\"\nconfg_dir = \"/etc/postfix-out\"\n";
         let err = Config::parse(text, Path::new("/tmp/c.toml")).unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("/tmp/c.toml:5:1: "), "{msg}");
@@ -290,7 +292,10 @@ mod tests {
         );
         // env var next
         let env2 = |k: &str| (k == "OPSDECK_CONFIG").then(|| PathBuf::from("/e.toml"));
-        assert_eq!(locate(None, env2, |_| false), Some(PathBuf::from("/e.toml")));
+        assert_eq!(
+            locate(None, env2, |_| false),
+            Some(PathBuf::from("/e.toml"))
+        );
         // XDG if it exists
         assert_eq!(
             locate(None, env, |p| p == Path::new("/x/opsdeck/config.toml")),

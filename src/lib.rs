@@ -1,11 +1,17 @@
 //! opsdeck: a terminal console for small web hosts.
 //!
 //! The library holds everything; `main.rs` is a thin binary over [`cli`].
+//! Feature folders (`mail`, `deploy`, `probe`) hold their parsers, models,
+//! source tasks and views; `app` owns the loop, focus, overlays and key map;
+//! `ui` holds shared widgets and the theme.
 
 pub mod access;
 pub mod app;
+pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod deploy;
+pub mod logging;
 pub mod mail;
 pub mod probe;
 pub mod sanitize;

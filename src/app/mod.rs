@@ -1,7 +1,413 @@
 //! The application: state, the pure `update`, the key map, the loop and the
 //! terminal. Panes live in their feature folders and plug in through
 //! [`pane::Pane`].
+//!
+//! `App::update` is pure: it changes state and returns the effects that need
+//! I/O; it never touches a terminal, a file or a process. Effects the app can
+//! settle itself (focus, jumps, dialogs, notices) are settled here.
 
 pub mod effect;
+pub mod event_loop;
+pub mod keymap;
 pub mod pane;
+pub mod runner;
 pub mod shared;
+pub mod terminal;
+pub mod view;
+
+use chrono::{DateTime, Local, Timelike};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::access::{Mode, WriteAccess};
+use crate::app::effect::{Confirm, Effect, Jump, Prompt, SourceEvent};
+use crate::app::keymap::{GLOBAL, GlobalAction};
+use crate::app::pane::{Cx, Pane, PaneId, SourceHealth};
+use crate::app::shared::Shared;
+use crate::config::Config;
+use crate::deploy::DeployPane;
+use crate::mail::log::FailuresPane;
+use crate::mail::queue::QueuePane;
+use crate::mail::senders::SendersPane;
+use crate::probe::ProbePane;
+use crate::sanitize::sanitize_capped;
+
+/// Something the loop hands to `update`.
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    /// Once a second, with the current time.
+    Tick(DateTime<Local>),
+    Source(SourceEvent),
+}
+
+/// A modal layer over the panes; it takes every key while open.
+#[derive(Debug)]
+pub enum Overlay {
+    Help { scroll: u16 },
+    Confirm(Confirm),
+    Prompt { prompt: Prompt, text: String },
+    Filter { pane: PaneId, text: String },
+}
+
+/// What the loop must do after an update.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Effects for the runner (I/O).
+    pub effects: Vec<Effect>,
+    /// The screen must be drawn again.
+    pub redraw: bool,
+    /// Clear and draw everything (Ctrl-L, after suspend).
+    pub full_redraw: bool,
+    /// Suspend the process (Ctrl-Z).
+    pub suspend: bool,
+}
+
+/// The whole state of the console.
+pub struct App {
+    pub mode: Mode,
+    access: Option<WriteAccess>,
+    pub focus: PaneId,
+    pub zoomed: bool,
+    pub overlay: Option<Overlay>,
+    pub notice: Option<String>,
+    pub now: DateTime<Local>,
+    pub shared: Shared,
+    pub queue: QueuePane,
+    pub failures: FailuresPane,
+    pub senders: SendersPane,
+    pub deploy: DeployPane,
+    pub probe: ProbePane,
+    pub demo: bool,
+    pub config_origin: String,
+    pub quit: bool,
+}
+
+/// Run `$body` with `$p` bound to the pane `$id` and `$cx` to its context.
+macro_rules! with_pane {
+    ($app:expr, $id:expr, |$p:ident, $cx:ident| $body:expr) => {{
+        let app = &mut *$app;
+        #[allow(unused_mut)]
+        let mut $cx = Cx {
+            now: app.now,
+            access: app.access.as_ref(),
+            shared: &mut app.shared,
+        };
+        match $id {
+            PaneId::Queue => {
+                let $p = &mut app.queue;
+                $body
+            }
+            PaneId::Failures => {
+                let $p = &mut app.failures;
+                $body
+            }
+            PaneId::Senders => {
+                let $p = &mut app.senders;
+                $body
+            }
+            PaneId::Deploy => {
+                let $p = &mut app.deploy;
+                $body
+            }
+            PaneId::Probe => {
+                let $p = &mut app.probe;
+                $body
+            }
+        }
+    }};
+}
+
+/// Look a key up in a pane's table and run the action.
+fn pane_key<P: Pane>(p: &mut P, key: &KeyEvent, cx: &mut Cx<'_>) -> Option<Vec<Effect>> {
+    let action = keymap::lookup(p.bindings(), key.code, key.modifiers, cx.access.is_some())?;
+    Some(p.on_action(action, cx))
+}
+
+impl App {
+    /// A fresh console for a configuration and mode.
+    pub fn new(config: &Config, mode: Mode, now: DateTime<Local>, hostname: String) -> App {
+        App {
+            mode,
+            access: WriteAccess::for_mode(mode),
+            focus: PaneId::Queue,
+            zoomed: false,
+            overlay: None,
+            notice: None,
+            now,
+            shared: Shared {
+                hostname,
+                ..Shared::default()
+            },
+            queue: QueuePane::new(config),
+            failures: FailuresPane::new(config),
+            senders: SendersPane::new(config),
+            deploy: DeployPane::new(config),
+            probe: ProbePane::new(config),
+            demo: config.demo,
+            config_origin: config.origin.to_string(),
+            quit: false,
+        }
+    }
+
+    /// May this session change the host?
+    pub fn may_write(&self) -> bool {
+        self.access.is_some()
+    }
+
+    /// Health of a pane's sources, for the status bar.
+    pub fn health(&self, id: PaneId) -> SourceHealth {
+        match id {
+            PaneId::Queue => self.queue.health(),
+            PaneId::Failures => self.failures.health(),
+            PaneId::Senders => self.senders.health(),
+            PaneId::Deploy => self.deploy.health(),
+            PaneId::Probe => self.probe.health(),
+        }
+    }
+
+    /// The pure update.
+    pub fn update(&mut self, msg: Msg) -> Outcome {
+        let mut out = Outcome::default();
+        match msg {
+            Msg::Key(key) => {
+                if key.kind == KeyEventKind::Release {
+                    return out;
+                }
+                let effects = self.on_key(key, &mut out);
+                out.redraw = true;
+                self.settle(effects, &mut out);
+            }
+            Msg::Resize(..) => out.redraw = true,
+            Msg::Tick(now) => {
+                let minute_changed =
+                    now.minute() != self.now.minute() || now.hour() != self.now.hour();
+                self.now = now;
+                let mut effects = Vec::new();
+                for id in PaneId::ALL {
+                    effects.extend(with_pane!(self, id, |p, cx| p.on_tick(&mut cx)));
+                }
+                out.redraw = minute_changed || !effects.is_empty();
+                self.settle(effects, &mut out);
+            }
+            Msg::Source(ev) => {
+                let mut cx = Cx {
+                    now: self.now,
+                    access: self.access.as_ref(),
+                    shared: &mut self.shared,
+                };
+                let effects = match ev {
+                    SourceEvent::Queue(e) => self.queue.on_event(e, &mut cx),
+                    SourceEvent::Log(e) => self.failures.on_event(e, &mut cx),
+                    SourceEvent::Senders(e) => self.senders.on_event(e, &mut cx),
+                    SourceEvent::Deploy(e) => self.deploy.on_event(e, &mut cx),
+                    SourceEvent::Probe(e) => self.probe.on_event(e, &mut cx),
+                };
+                out.redraw = true;
+                self.settle(effects, &mut out);
+            }
+        }
+        out
+    }
+
+    fn on_key(&mut self, key: KeyEvent, out: &mut Outcome) -> Vec<Effect> {
+        if let Some(overlay) = self.overlay.take() {
+            return self.on_overlay_key(overlay, key);
+        }
+        // Ctrl-C always quits, whatever a pane binds.
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit = true;
+            return Vec::new();
+        }
+        self.notice = None;
+        if let Some(action) = keymap::lookup(GLOBAL, key.code, key.modifiers, self.may_write()) {
+            return self.on_global(action, out);
+        }
+        let focus = self.focus;
+        with_pane!(self, focus, |p, cx| pane_key(p, &key, &mut cx)).unwrap_or_default()
+    }
+
+    fn on_global(&mut self, action: GlobalAction, out: &mut Outcome) -> Vec<Effect> {
+        match action {
+            GlobalAction::Quit => {
+                self.quit = true;
+                Vec::new()
+            }
+            GlobalAction::Help => {
+                self.overlay = Some(Overlay::Help { scroll: 0 });
+                Vec::new()
+            }
+            GlobalAction::NextPane => {
+                self.focus = self.focus.next();
+                Vec::new()
+            }
+            GlobalAction::PrevPane => {
+                self.focus = self.focus.prev();
+                Vec::new()
+            }
+            GlobalAction::Go(id) => {
+                self.focus = id;
+                self.zoomed = true;
+                Vec::new()
+            }
+            GlobalAction::Enter => {
+                if self.zoomed {
+                    let focus = self.focus;
+                    with_pane!(self, focus, |p, cx| p.on_enter(&mut cx))
+                } else {
+                    self.zoomed = true;
+                    Vec::new()
+                }
+            }
+            GlobalAction::Back => {
+                let focus = self.focus;
+                let handled = with_pane!(self, focus, |p, _cx| p.on_back());
+                if !handled {
+                    self.zoomed = false;
+                }
+                Vec::new()
+            }
+            GlobalAction::Nav(nav) => {
+                let focus = self.focus;
+                with_pane!(self, focus, |p, cx| p.on_nav(nav, &mut cx))
+            }
+            GlobalAction::Filter => {
+                let focus = self.focus;
+                let text = with_pane!(self, focus, |p, _cx| p.filter().to_string());
+                self.overlay = Some(Overlay::Filter { pane: focus, text });
+                Vec::new()
+            }
+            GlobalAction::Redraw => {
+                out.full_redraw = true;
+                Vec::new()
+            }
+            GlobalAction::Suspend => {
+                out.suspend = true;
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_overlay_key(&mut self, overlay: Overlay, key: KeyEvent) -> Vec<Effect> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match overlay {
+            Overlay::Help { scroll } => {
+                let scroll = match key.code {
+                    KeyCode::Char('j') | KeyCode::Down => scroll.saturating_add(1),
+                    KeyCode::Char('k') | KeyCode::Up => scroll.saturating_sub(1),
+                    KeyCode::PageDown => scroll.saturating_add(10),
+                    KeyCode::PageUp => scroll.saturating_sub(10),
+                    KeyCode::Char('g') | KeyCode::Home => 0,
+                    _ => return Vec::new(), // any other key closes help
+                };
+                self.overlay = Some(Overlay::Help { scroll });
+                Vec::new()
+            }
+            Overlay::Confirm(c) => match key.code {
+                // Only a deliberate 'y' confirms: never Enter or Esc debris.
+                KeyCode::Char('y') | KeyCode::Char('Y') if !ctrl => c.then,
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
+                    self.notice = Some(format!("cancelled: {}", c.title));
+                    Vec::new()
+                }
+                _ => {
+                    self.overlay = Some(Overlay::Confirm(c));
+                    Vec::new()
+                }
+            },
+            Overlay::Prompt { prompt, mut text } => match key.code {
+                KeyCode::Enter => {
+                    let pane = prompt.pane;
+                    let purpose = prompt.purpose;
+                    with_pane!(self, pane, |p, cx| p.on_prompt(purpose, text, &mut cx))
+                }
+                KeyCode::Esc => Vec::new(),
+                KeyCode::Char('c') if ctrl => Vec::new(),
+                code => {
+                    edit_line(&mut text, code, ctrl);
+                    self.overlay = Some(Overlay::Prompt { prompt, text });
+                    Vec::new()
+                }
+            },
+            Overlay::Filter { pane, mut text } => match key.code {
+                KeyCode::Enter => Vec::new(),
+                KeyCode::Esc => {
+                    with_pane!(self, pane, |p, _cx| p.set_filter(""));
+                    Vec::new()
+                }
+                code => {
+                    edit_line(&mut text, code, ctrl);
+                    let t = text.clone();
+                    with_pane!(self, pane, |p, _cx| p.set_filter(&t));
+                    self.overlay = Some(Overlay::Filter { pane, text });
+                    Vec::new()
+                }
+            },
+        }
+    }
+
+    /// Settle the effects the app can handle itself; pass the rest on.
+    fn settle(&mut self, effects: Vec<Effect>, out: &mut Outcome) {
+        let mut queue: std::collections::VecDeque<Effect> = effects.into();
+        let mut guard = 0;
+        while let Some(e) = queue.pop_front() {
+            guard += 1;
+            if guard > 10_000 {
+                break;
+            }
+            match e {
+                Effect::Quit => self.quit = true,
+                Effect::Focus(id) => {
+                    self.focus = id;
+                    self.zoomed = true;
+                }
+                Effect::Jump(jump) => self.jump(jump),
+                Effect::Confirm(c) => self.overlay = Some(Overlay::Confirm(c)),
+                Effect::Prompt(p) => {
+                    let text = p.initial.clone();
+                    self.overlay = Some(Overlay::Prompt { prompt: p, text });
+                }
+                Effect::Notice(s) => self.notice = Some(sanitize_capped(&s, 200)),
+                io => out.effects.push(io),
+            }
+        }
+    }
+
+    fn jump(&mut self, jump: Jump) {
+        let target = jump.target();
+        let found = with_pane!(self, target, |p, cx| p.on_jump(&jump, &mut cx));
+        if found {
+            self.focus = target;
+            self.zoomed = true;
+        } else {
+            let what = match &jump {
+                Jump::QueueEntry(id) => format!("{id} is no longer in the queue"),
+                Jump::LogHistory(id) => format!("no log history for {id}"),
+                Jump::Sender(s) => format!("sender {s} not known"),
+            };
+            self.notice = Some(sanitize_capped(&what, 200));
+        }
+    }
+}
+
+/// Line editing for prompts and the filter: printable characters, Backspace,
+/// Ctrl-U (clear), Ctrl-W (delete word).
+fn edit_line(text: &mut String, code: KeyCode, ctrl: bool) {
+    match code {
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        KeyCode::Char('u') if ctrl => text.clear(),
+        KeyCode::Char('w') if ctrl => {
+            let trimmed = text.trim_end().len();
+            text.truncate(trimmed);
+            let cut = text.rfind(' ').map_or(0, |i| i + 1);
+            text.truncate(cut);
+        }
+        KeyCode::Char(c) if !ctrl && !c.is_control() && text.chars().count() < 512 => text.push(c),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests;

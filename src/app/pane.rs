@@ -230,7 +230,12 @@ pub trait Pane {
     }
 
     /// A text prompt this pane asked for (see `Effect::Prompt`) was answered.
-    fn on_prompt(&mut self, _purpose: &'static str, _text: String, _cx: &mut Cx<'_>) -> Vec<Effect> {
+    fn on_prompt(
+        &mut self,
+        _purpose: &'static str,
+        _text: String,
+        _cx: &mut Cx<'_>,
+    ) -> Vec<Effect> {
         Vec::new()
     }
 

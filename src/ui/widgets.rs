@@ -70,10 +70,7 @@ pub fn not_configured(frame: &mut Frame<'_>, area: Rect, title: &str, what: &str
         frame,
         area,
         pane_block(title, cx),
-        &[
-            ("not configured", cx.theme.warn),
-            (what, cx.theme.muted),
-        ],
+        &[("not configured", cx.theme.warn), (what, cx.theme.muted)],
     );
 }
 

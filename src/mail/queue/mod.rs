@@ -60,7 +60,13 @@ impl Pane for QueuePane {
     }
 
     fn render(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
-        crate::ui::widgets::not_configured(frame, area, "Queue", "No Postfix queue source yet.", cx);
+        crate::ui::widgets::not_configured(
+            frame,
+            area,
+            "Queue",
+            "No Postfix queue source yet.",
+            cx,
+        );
     }
 
     fn health(&self) -> SourceHealth {

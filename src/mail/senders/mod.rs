@@ -56,7 +56,13 @@ impl Pane for SendersPane {
     }
 
     fn render(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
-        crate::ui::widgets::not_configured(frame, area, "Senders", "No relay map or SES account yet.", cx);
+        crate::ui::widgets::not_configured(
+            frame,
+            area,
+            "Senders",
+            "No relay map or SES account yet.",
+            cx,
+        );
     }
 
     fn health(&self) -> SourceHealth {

@@ -1,0 +1,104 @@
+//! The one event loop: terminal events, source events, a one-second tick and
+//! signals, in one `select!`. Redraws only when state changed, at most about
+//! 60 frames a second under a flood, none when idle.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Local;
+use futures_util::StreamExt;
+use ratatui::crossterm::event::{Event, EventStream};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
+
+use crate::access::Mode;
+use crate::app::effect::Runner;
+use crate::app::terminal::{Tui, install_panic_hook};
+use crate::app::{App, Msg, runner, view};
+use crate::config::Config;
+use crate::ui::theme::Theme;
+
+const FRAME: Duration = Duration::from_millis(16);
+
+/// Why the loop ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    Terminated,
+    HangUp,
+    InputClosed,
+}
+
+/// This host's name, for the status bar and local senders.
+pub fn hostname() -> String {
+    nix::unistd::gethostname()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// Run the dashboard until the user quits or a signal ends it.
+pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Result<Exit> {
+    let (tx, mut rx) = mpsc::channel(1024);
+    let runner = Runner {
+        tx,
+        config: config.clone(),
+    };
+    let mut app = App::new(&config, mode, Local::now(), hostname());
+
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+
+    let mut tui = Tui::enter()?;
+    install_panic_hook();
+    runner::start_sources(&runner);
+
+    let mut events = EventStream::new();
+    let mut tick = interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME;
+
+    let exit = loop {
+        if app.quit {
+            break Exit::Quit;
+        }
+        let msg = tokio::select! {
+            biased;
+            _ = sleep_until(last_draw + FRAME), if dirty => {
+                tui.draw(|f| view::render(&app, &theme, f))?;
+                dirty = false;
+                last_draw = Instant::now();
+                continue;
+            }
+            _ = sigterm.recv() => break Exit::Terminated,
+            _ = sighup.recv() => break Exit::HangUp,
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) => Msg::Key(k),
+                Some(Ok(Event::Resize(w, h))) => {
+                    tui.resize()?;
+                    Msg::Resize(w, h)
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => break Exit::InputClosed,
+            },
+            Some(ev) = rx.recv() => Msg::Source(ev),
+            _ = tick.tick() => Msg::Tick(Local::now()),
+        };
+        let out = app.update(msg);
+        dirty |= out.redraw;
+        if out.full_redraw {
+            tui.clear()?;
+            dirty = true;
+        }
+        if out.suspend {
+            tui.suspend()?;
+            dirty = true;
+        }
+        for e in out.effects {
+            runner::run(e, &runner);
+        }
+    };
+    tui.restore();
+    Ok(exit)
+}

@@ -1,0 +1,221 @@
+//! The app's global key map. The same table dispatches keys and writes the
+//! help overlay, so help and behaviour cannot disagree. Panes add their own
+//! tables (see [`crate::app::pane::Pane::bindings`]).
+//!
+//! No destructive action is ever bound here, and none to a bare Esc, digit,
+//! `[` or `O`: over a slow ssh link a broken escape sequence arrives as
+//! those keys.
+
+use ratatui::crossterm::event::KeyCode;
+
+use crate::app::pane::{Binding, Key, Nav, PaneId};
+
+/// What the global keys do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GlobalAction {
+    Quit,
+    Help,
+    NextPane,
+    PrevPane,
+    Go(PaneId),
+    Enter,
+    Back,
+    Nav(Nav),
+    Filter,
+    Redraw,
+    Suspend,
+}
+
+/// The global key map, in help order.
+pub static GLOBAL: &[Binding<GlobalAction>] = &[
+    Binding {
+        keys: &[Key::code(KeyCode::Tab)],
+        action: GlobalAction::NextPane,
+        help: "next pane",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::code(KeyCode::BackTab)],
+        action: GlobalAction::PrevPane,
+        help: "previous pane",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('1')],
+        action: GlobalAction::Go(PaneId::Queue),
+        help: "Queue pane",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('2')],
+        action: GlobalAction::Go(PaneId::Failures),
+        help: "Failures pane",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('3')],
+        action: GlobalAction::Go(PaneId::Senders),
+        help: "Senders pane",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('4')],
+        action: GlobalAction::Go(PaneId::Deploy),
+        help: "Deploy pane",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('5')],
+        action: GlobalAction::Go(PaneId::Probe),
+        help: "Probe pane",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::code(KeyCode::Enter)],
+        action: GlobalAction::Enter,
+        help: "focus pane / open detail",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::code(KeyCode::Esc)],
+        action: GlobalAction::Back,
+        help: "close detail / back to overview",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('k'), Key::code(KeyCode::Up)],
+        action: GlobalAction::Nav(Nav::Up),
+        help: "up",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('j'), Key::code(KeyCode::Down)],
+        action: GlobalAction::Nav(Nav::Down),
+        help: "down",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('g'), Key::code(KeyCode::Home)],
+        action: GlobalAction::Nav(Nav::Top),
+        help: "first",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('G'), Key::code(KeyCode::End)],
+        action: GlobalAction::Nav(Nav::Bottom),
+        help: "last",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::code(KeyCode::PageUp), Key::ctrl('b')],
+        action: GlobalAction::Nav(Nav::PageUp),
+        help: "page up",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::code(KeyCode::PageDown), Key::ctrl('f')],
+        action: GlobalAction::Nav(Nav::PageDown),
+        help: "page down",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('/')],
+        action: GlobalAction::Filter,
+        help: "filter the focused list",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('?')],
+        action: GlobalAction::Help,
+        help: "this help",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ctrl('l')],
+        action: GlobalAction::Redraw,
+        help: "redraw the screen",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ctrl('z')],
+        action: GlobalAction::Suspend,
+        help: "suspend (fg to resume)",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('q'), Key::ctrl('c')],
+        action: GlobalAction::Quit,
+        help: "quit",
+        writes: false,
+    },
+];
+
+/// Find the binding for a key in a table, skipping write bindings when the
+/// session may not write.
+pub fn lookup<A: Copy>(
+    table: &'static [Binding<A>],
+    code: KeyCode,
+    mods: ratatui::crossterm::event::KeyModifiers,
+    may_write: bool,
+) -> Option<A> {
+    table
+        .iter()
+        .filter(|b| may_write || !b.writes)
+        .find(|b| b.keys.iter().any(|k| k.matches(code, mods)))
+        .map(|b| b.action)
+}
+
+/// Help rows (keys, what they do) for a table, as the dispatcher sees it.
+pub fn help_rows<A>(table: &'static [Binding<A>], may_write: bool) -> Vec<(String, &'static str)> {
+    table
+        .iter()
+        .filter(|b| may_write || !b.writes)
+        .map(|b| {
+            let keys: Vec<String> = b.keys.iter().map(Key::label).collect();
+            (keys.join(" "), b.help)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::crossterm::event::KeyModifiers;
+
+    #[test]
+    fn no_key_is_bound_twice() {
+        let mut seen: Vec<Key> = Vec::new();
+        for b in GLOBAL {
+            for k in b.keys {
+                assert!(!seen.contains(k), "{k:?} bound twice");
+                seen.push(*k);
+            }
+        }
+    }
+
+    #[test]
+    fn shifted_letters_match() {
+        assert_eq!(
+            lookup(GLOBAL, KeyCode::Char('G'), KeyModifiers::SHIFT, false),
+            Some(GlobalAction::Nav(Nav::Bottom))
+        );
+    }
+
+    #[test]
+    fn escape_debris_keys_are_harmless() {
+        // Esc, digits, '[' and 'O' must never map to anything destructive;
+        // globally they only navigate.
+        for code in [
+            KeyCode::Esc,
+            KeyCode::Char('['),
+            KeyCode::Char('O'),
+            KeyCode::Char('0'),
+            KeyCode::Char('1'),
+        ] {
+            match lookup(GLOBAL, code, KeyModifiers::NONE, true) {
+                None | Some(GlobalAction::Back) | Some(GlobalAction::Go(_)) => {}
+                Some(other) => panic!("{code:?} bound to {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! Drawing the whole screen: a pure function of [`App`] (no I/O, no clock).
+//!
+//! Layout: a tab line on top, the panes (an overview of all five, or the
+//! focused one zoomed), an optional filter line, and a status bar at the
+//! bottom whose mode badge (`RW`/`RO`) is drawn first and can never be
+//! pushed off or hidden by a theme. Overlays (help, confirm, prompt) are
+//! drawn last, centred.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
+
+use crate::access::Mode;
+use crate::app::keymap::{self, GLOBAL};
+use crate::app::pane::{Pane, PaneId, ViewCx};
+use crate::app::{App, Overlay};
+use crate::sanitize::sanitize_capped;
+use crate::ui::theme::Theme;
+use crate::ui::widgets::truncate;
+
+/// The overview shows all five panes as tiles from this size up.
+pub const WIDE: (u16, u16) = (120, 40);
+
+/// Draw everything.
+pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
+    let area = frame.area();
+    if area.width < 20 || area.height < 5 {
+        let badge = Span::styled(
+            format!(" {} ", app.mode.badge()),
+            badge_style(app.mode, theme),
+        );
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![badge, Span::raw(" too small")])),
+            area,
+        );
+        return;
+    }
+    let filter_line = matches!(app.overlay, Some(Overlay::Filter { .. })) as u16;
+    let [tabs, body, filter, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(filter_line),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    render_tabs(app, theme, frame, tabs);
+    if app.zoomed {
+        render_pane(app, theme, frame, app.focus, body, true);
+    } else {
+        render_overview(app, theme, frame, body);
+    }
+    if let Some(Overlay::Filter { text, .. }) = &app.overlay {
+        let line = Line::from(vec![
+            Span::styled("/", theme.accent),
+            Span::styled(sanitize_capped(text, 200), theme.text),
+            Span::styled("█", theme.accent),
+            Span::styled("  Enter keep · Esc clear", theme.muted),
+        ]);
+        frame.render_widget(Paragraph::new(line), filter);
+    }
+    render_status(app, theme, frame, status);
+
+    match &app.overlay {
+        Some(Overlay::Help { scroll }) => render_help(app, theme, frame, *scroll),
+        Some(Overlay::Confirm(c)) => {
+            let mut lines: Vec<Line<'_>> = c
+                .lines
+                .iter()
+                .map(|l| Line::from(Span::styled(l.clone(), theme.text)))
+                .collect();
+            lines.push(Line::raw(""));
+            lines.push(Line::from(vec![
+                Span::styled(" y ", theme.selection),
+                Span::styled(" confirm   ", theme.text),
+                Span::styled(" n ", theme.selection),
+                Span::styled(" cancel", theme.text),
+            ]));
+            dialog(frame, theme, &c.title, lines, 70);
+        }
+        Some(Overlay::Prompt { prompt, text }) => {
+            let lines = vec![
+                Line::from(Span::styled(prompt.label.clone(), theme.text)),
+                Line::from(vec![
+                    Span::styled("> ", theme.accent),
+                    Span::styled(sanitize_capped(text, 400), theme.text),
+                    Span::styled("█", theme.accent),
+                ]),
+                Line::raw(""),
+                Line::from(Span::styled("Enter submit · Esc cancel", theme.muted)),
+            ];
+            dialog(frame, theme, prompt.pane.title(), lines, 70);
+        }
+        _ => {}
+    }
+}
+
+fn badge_style(mode: Mode, theme: &Theme) -> Style {
+    // The badge stays readable whatever the theme: always bold and reversed
+    // on top of the theme's own colours.
+    let base = match mode {
+        Mode::ReadOnly => theme.readonly_badge,
+        Mode::Interactive => theme.readwrite_badge,
+    };
+    base.add_modifier(Modifier::BOLD)
+}
+
+fn render_tabs(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+    let mut spans = Vec::new();
+    if app.demo {
+        spans.push(Span::styled(" DEMO ", theme.demo_badge));
+        spans.push(Span::raw(" "));
+    }
+    for id in PaneId::ALL {
+        let label = format!(" {} {} ", id.index() + 1, id.title());
+        let h = app.health(id);
+        let style = if id == app.focus {
+            theme.selection
+        } else if h.problem.is_some() {
+            theme.warn
+        } else {
+            theme.text
+        };
+        spans.push(Span::styled(label, style));
+        if h.problem.is_some() {
+            spans.push(Span::styled("!", theme.error));
+        } else {
+            spans.push(Span::raw(" "));
+        }
+    }
+    let hint = if app.zoomed {
+        "Esc overview · ? help"
+    } else {
+        "Enter zoom · ? help"
+    };
+    let used: usize = spans.iter().map(|s| s.content.width()).sum();
+    if (area.width as usize) > used + hint.len() + 1 {
+        let pad = area.width as usize - used - hint.len();
+        spans.push(Span::raw(" ".repeat(pad)));
+        spans.push(Span::styled(hint, theme.muted));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn render_pane(
+    app: &App,
+    theme: &Theme,
+    frame: &mut Frame<'_>,
+    id: PaneId,
+    area: Rect,
+    zoomed: bool,
+) {
+    let cx = ViewCx {
+        theme,
+        now: app.now,
+        focused: id == app.focus,
+        zoomed,
+        read_only: app.mode == Mode::ReadOnly,
+        shared: &app.shared,
+    };
+    match id {
+        PaneId::Queue => app.queue.render(frame, area, &cx),
+        PaneId::Failures => app.failures.render(frame, area, &cx),
+        PaneId::Senders => app.senders.render(frame, area, &cx),
+        PaneId::Deploy => app.deploy.render(frame, area, &cx),
+        PaneId::Probe => app.probe.render(frame, area, &cx),
+    }
+}
+
+fn render_overview(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+    if area.width >= WIDE.0 && area.height + 2 >= WIDE.1 {
+        // Three rows: Queue | Failures, Senders | Deploy, Probe.
+        let rows = Layout::vertical([
+            Constraint::Ratio(2, 5),
+            Constraint::Ratio(2, 5),
+            Constraint::Ratio(1, 5),
+        ])
+        .split(area);
+        let top = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
+            .split(rows[0]);
+        let mid = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .split(rows[1]);
+        render_pane(app, theme, frame, PaneId::Queue, top[0], false);
+        render_pane(app, theme, frame, PaneId::Failures, top[1], false);
+        render_pane(app, theme, frame, PaneId::Senders, mid[0], false);
+        render_pane(app, theme, frame, PaneId::Deploy, mid[1], false);
+        render_pane(app, theme, frame, PaneId::Probe, rows[2], false);
+    } else if area.height >= 5 * 4 {
+        // Stacked tiles, the focused one taller.
+        let constraints: Vec<Constraint> = PaneId::ALL
+            .iter()
+            .map(|id| {
+                if *id == app.focus {
+                    Constraint::Min(4)
+                } else {
+                    Constraint::Length(4)
+                }
+            })
+            .collect();
+        let rows = Layout::vertical(constraints).split(area);
+        for (id, r) in PaneId::ALL.iter().zip(rows.iter()) {
+            render_pane(app, theme, frame, *id, *r, false);
+        }
+    } else {
+        // Too short for five tiles: show the focused pane; the tab line says
+        // which one.
+        render_pane(app, theme, frame, app.focus, area, false);
+    }
+}
+
+fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+    let mut left = vec![
+        Span::styled(
+            format!(" {} ", app.mode.badge()),
+            badge_style(app.mode, theme),
+        ),
+        Span::styled(" ", theme.status_bar),
+    ];
+    let clock = app.now.format("%H:%M").to_string();
+    let host = sanitize_capped(&app.shared.hostname, 40);
+    let mut right = format!(" {host} {clock} ");
+    let mut middle = String::new();
+    if let Some(n) = &app.notice {
+        middle.push_str(n);
+    } else {
+        for id in PaneId::ALL {
+            let h = app.health(id);
+            let age = match h.last_update {
+                Some(t) => short_age((app.now - t).num_seconds()),
+                None => "-".into(),
+            };
+            let err = if h.errors > 0 {
+                format!(" err {}", h.errors)
+            } else {
+                String::new()
+            };
+            middle.push_str(&format!("{}:{age}{err}  ", &id.title()[..1]));
+        }
+    }
+    let badge_w: usize = left.iter().map(|s| s.content.width()).sum();
+    let width = area.width as usize;
+    if badge_w + right.width() > width {
+        right = format!(" {clock} ");
+    }
+    let room = width.saturating_sub(badge_w + right.width());
+    let middle = truncate(&middle, room);
+    let pad = room.saturating_sub(middle.width());
+    left.push(Span::styled(middle, theme.status_bar));
+    left.push(Span::styled(" ".repeat(pad), theme.status_bar));
+    left.push(Span::styled(right, theme.status_bar));
+    frame.render_widget(Paragraph::new(Line::from(left)), area);
+}
+
+fn short_age(secs: i64) -> String {
+    let s = secs.max(0);
+    if s < 60 {
+        format!("{s}s")
+    } else if s < 3600 {
+        format!("{}m", s / 60)
+    } else if s < 86400 {
+        format!("{}h", s / 3600)
+    } else {
+        format!("{}d", s / 86400)
+    }
+}
+
+/// The help rows shown for the current focus: global keys, then the
+/// focused pane's, exactly as the dispatcher sees them.
+pub fn help_sections(app: &App) -> Vec<(String, Vec<(String, &'static str)>)> {
+    let w = app.may_write();
+    let pane_rows = match app.focus {
+        PaneId::Queue => keymap::help_rows(app.queue.bindings(), w),
+        PaneId::Failures => keymap::help_rows(app.failures.bindings(), w),
+        PaneId::Senders => keymap::help_rows(app.senders.bindings(), w),
+        PaneId::Deploy => keymap::help_rows(app.deploy.bindings(), w),
+        PaneId::Probe => keymap::help_rows(app.probe.bindings(), w),
+    };
+    vec![
+        ("Everywhere".to_string(), keymap::help_rows(GLOBAL, w)),
+        (format!("{} pane", app.focus.title()), pane_rows),
+    ]
+}
+
+fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
+    let mut lines = Vec::new();
+    if app.mode == Mode::ReadOnly {
+        lines.push(Line::from(Span::styled(
+            "Read-only: nothing that changes the host is available.",
+            theme.warn,
+        )));
+        lines.push(Line::raw(""));
+    }
+    for (title, rows) in help_sections(app) {
+        lines.push(Line::from(Span::styled(title, theme.header)));
+        if rows.is_empty() {
+            lines.push(Line::from(Span::styled(
+                "  (no keys of its own yet)",
+                theme.muted,
+            )));
+        }
+        for (keys, what) in rows {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<16}", keys), theme.accent),
+                Span::styled(what, theme.text),
+            ]));
+        }
+        lines.push(Line::raw(""));
+    }
+    lines.push(Line::from(Span::styled(
+        "j/k scroll · any other key closes",
+        theme.muted,
+    )));
+    let area = centered(frame.area(), 64, lines.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme.border_focus)
+                    .title(Span::styled(" Keys ", theme.title_focus)),
+            )
+            .scroll((scroll, 0)),
+        area,
+    );
+}
+
+fn dialog(frame: &mut Frame<'_>, theme: &Theme, title: &str, lines: Vec<Line<'_>>, width: u16) {
+    let inner_w = width.min(frame.area().width.saturating_sub(4)).max(10) - 2;
+    let height: u16 = lines
+        .iter()
+        .map(|l| (l.width() as u16).div_ceil(inner_w).max(1))
+        .sum::<u16>()
+        + 2;
+    let area = centered(frame.area(), width, height);
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border_focus)
+                .title(Span::styled(
+                    format!(" {} ", sanitize_capped(title, 60)),
+                    theme.title_focus,
+                )),
+        ),
+        area,
+    );
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width.saturating_sub(2)).max(1);
+    let h = height.min(area.height.saturating_sub(2)).max(1);
+    Rect {
+        x: area.x + (area.width.saturating_sub(w)) / 2,
+        y: area.y + (area.height.saturating_sub(h)) / 2,
+        width: w,
+        height: h,
+    }
+}

@@ -1,0 +1,157 @@
+//! The command line: options, subcommands, mode and theme resolution.
+//! Thin: every subcommand is a call into a feature.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::access::Mode;
+use crate::config::{ColorMode, Config};
+use crate::ui::theme::{self, ThemeSource};
+
+/// A terminal console for small web hosts: the Postfix queue and delivery
+/// failures, SES senders, git deploys and the load balancer, on one screen.
+#[derive(Debug, Parser)]
+#[command(name = "opsdeck", version, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (default: $OPSDECK_CONFIG, then
+    /// $XDG_CONFIG_HOME/opsdeck/config.toml, then /etc/opsdeck/config.toml).
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// Read-only monitoring: nothing that changes a host is reachable.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Allow actions even though the configuration says read_only (only
+    /// where the configuration sets allow_write_override).
+    #[arg(long, global = true, conflicts_with = "read_only")]
+    pub write: bool,
+    /// Theme: default, light, high-contrast, mono, or a user theme name.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub theme: Option<String>,
+    /// Colour depth.
+    #[arg(long, value_enum, value_name = "WHEN", global = true)]
+    pub color: Option<ColorMode>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the dashboard on a self-contained sandbox (removed on exit).
+    Demo,
+    /// Report delivery failures from whole mail log files, like pflogsumm.
+    Summary(crate::mail::log::summary::SummaryArgs),
+}
+
+/// Decide the mode from the flags and the configuration.
+pub fn resolve_mode(cli_read_only: bool, cli_write: bool, config: &Config) -> anyhow::Result<Mode> {
+    if cli_read_only {
+        return Ok(Mode::ReadOnly);
+    }
+    if config.read_only {
+        if cli_write {
+            if config.allow_write_override {
+                return Ok(Mode::Interactive);
+            }
+            anyhow::bail!(
+                "{}: read_only = true and allow_write_override is not set: --write refused",
+                config.origin
+            );
+        }
+        return Ok(Mode::ReadOnly);
+    }
+    Ok(Mode::Interactive)
+}
+
+/// Entry point of the binary; returns the process exit status.
+pub fn main() -> anyhow::Result<u8> {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Summary(args)) => {
+            let code = crate::mail::log::summary::run(args)?;
+            Ok(code.clamp(0, 255) as u8)
+        }
+        Some(Command::Demo) => {
+            let config = Config::default();
+            dashboard(&cli, config, true)
+        }
+        None => {
+            let config = Config::discover(cli.config.as_deref())?;
+            dashboard(&cli, config, false)
+        }
+    }
+}
+
+fn dashboard(cli: &Cli, mut config: Config, demo: bool) -> anyhow::Result<u8> {
+    let mode = resolve_mode(cli.read_only, cli.write, &config)?;
+    let color = cli.color.or(config.color).unwrap_or(ColorMode::Auto);
+    let depth = theme::color_depth(color, |k| std::env::var(k).ok());
+    let theme_name = cli.theme.clone().or(config.theme.clone());
+    let source = ThemeSource {
+        user_dir: crate::config::user_theme_dir(),
+    };
+    let theme = theme::select(theme_name.as_deref(), depth, &source)?;
+    if depth == theme::ColorDepth::None {
+        // crossterm writes an empty colour sequence under NO_COLOR that
+        // cancels reverse video; the mono theme carries meaning in
+        // modifiers, so let crossterm write them.
+        ratatui::crossterm::style::force_color_output(true);
+    }
+    let _log_guard = crate::logging::init(config.log_file.as_deref());
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let exit = rt.block_on(async move {
+        let sandbox = if demo {
+            let sb =
+                crate::demo::Sandbox::create(&mut config).context("creating the demo sandbox")?;
+            Some(sb)
+        } else {
+            None
+        };
+        let r = crate::app::event_loop::run(Arc::new(config), mode, theme).await;
+        drop(sandbox);
+        r
+    })?;
+    // Background tasks (followers, listeners) end with the runtime.
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    tracing::info!(?exit, "opsdeck exited");
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn read_only_flag_wins() {
+        let mut c = Config::default();
+        assert_eq!(resolve_mode(true, false, &c).unwrap(), Mode::ReadOnly);
+        c.read_only = true;
+        assert_eq!(resolve_mode(false, false, &c).unwrap(), Mode::ReadOnly);
+        assert!(resolve_mode(false, true, &c).is_err());
+        c.allow_write_override = true;
+        assert_eq!(resolve_mode(false, true, &c).unwrap(), Mode::Interactive);
+        c.read_only = false;
+        assert_eq!(resolve_mode(false, false, &c).unwrap(), Mode::Interactive);
+    }
+
+    #[test]
+    fn options_work_after_subcommand() {
+        let cli =
+            Cli::try_parse_from(["opsdeck", "demo", "--read-only", "--color", "256"]).unwrap();
+        assert!(cli.read_only);
+        assert_eq!(cli.color, Some(ColorMode::Ansi256));
+    }
+}

@@ -1,0 +1,31 @@
+//! `opsdeck demo`: a self-contained sandbox in a temp directory. Each
+//! feature writes its part (a live mail log, a git repository with a remote,
+//! an echo listener behind a forwarding hop, ...) and points the config at
+//! it. The sandbox is removed when the demo ends.
+
+use crate::config::Config;
+
+/// The demo's temp directory; removed on drop.
+pub struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    /// Create the sandbox and let every feature add its part. Must be called
+    /// inside the runtime (features spawn their live writers).
+    pub fn create(config: &mut Config) -> anyhow::Result<Sandbox> {
+        let dir = tempfile::Builder::new().prefix("opsdeck-demo-").tempdir()?;
+        config.demo = true;
+        let root = dir.path();
+        crate::mail::log::demo(root, config)?;
+        crate::mail::queue::demo(root, config)?;
+        crate::mail::senders::demo(root, config)?;
+        crate::deploy::demo(root, config)?;
+        crate::probe::demo(root, config)?;
+        Ok(Sandbox { dir })
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}

@@ -1,0 +1,38 @@
+//! opsdeck's own diagnostic log: always a file, never the terminal (the UI
+//! owns the terminal). Default `$XDG_STATE_HOME/opsdeck/opsdeck.log`
+//! (`~/.local/state/...`); set `log_file` to move it, `OPSDECK_LOG` for the
+//! level (default `info`). If the file cannot be opened, nothing is logged.
+
+use std::path::{Path, PathBuf};
+
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::EnvFilter;
+
+fn default_path() -> Option<PathBuf> {
+    std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .map(|d| d.join("opsdeck/opsdeck.log"))
+}
+
+/// Start file logging; keep the guard alive for the life of the process.
+pub fn init(path: Option<&Path>) -> Option<WorkerGuard> {
+    let path = path.map(Path::to_path_buf).or_else(default_path)?;
+    let dir = path.parent()?;
+    std::fs::create_dir_all(dir).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    let filter = EnvFilter::try_from_env("OPSDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}
