@@ -87,17 +87,24 @@ pub fn resolve<'r>(
     obj.peel_to_commit().map_err(|_| none())
 }
 
-/// Local files a checkout of `tree` would overwrite. Changes nothing.
+/// libgit2's `GIT_CHECKOUT_DRY_RUN` (checkout.h): compute every action and
+/// report conflicts, then stop before touching the work tree or the index.
+/// git2 0.21 does not expose it (its `dry_run()` is `GIT_CHECKOUT_NONE`,
+/// which reports no conflicts at all).
+const GIT_CHECKOUT_DRY_RUN: u32 = 1 << 24;
+
+/// Local files a safe checkout of `target` would refuse to overwrite, as
+/// libgit2 itself judges them. Changes nothing on disk.
 pub fn dry_run(
     repo: &Repository,
     path: &Path,
     target: &git2::Commit<'_>,
 ) -> Result<Vec<Clean>, DeployError> {
+    use git2::Binding;
     let mut conflicts = Vec::new();
-    let res = {
+    let rc = {
         let mut cb = CheckoutBuilder::new();
-        cb.dry_run()
-            .update_index(false)
+        cb.safe()
             .notify_on(CheckoutNotificationType::CONFLICT)
             .notify(|_, p, _, _, _| {
                 if let Some(p) = p {
@@ -105,13 +112,36 @@ pub fn dry_run(
                 }
                 true
             });
-        repo.checkout_tree(target.as_object(), Some(&mut cb))
+        let tree = target.as_object();
+        // SAFETY: `opts` is initialised by libgit2 for this version and then
+        // filled by git2 from `cb`, which outlives the call (its callbacks
+        // point into `cb`); `repo` and `tree` are live git2 handles.
+        unsafe {
+            let mut opts: libgit2_sys::git_checkout_options = std::mem::zeroed();
+            let rc = libgit2_sys::git_checkout_init_options(
+                &mut opts,
+                libgit2_sys::GIT_CHECKOUT_OPTIONS_VERSION,
+            );
+            if rc < 0 {
+                return Err(DeployError::git(
+                    path,
+                    "dry run",
+                    git2::Error::last_error(rc),
+                ));
+            }
+            cb.configure(&mut opts);
+            opts.checkout_strategy |= GIT_CHECKOUT_DRY_RUN;
+            libgit2_sys::git_checkout_tree(repo.raw(), tree.raw(), &opts)
+        }
     };
-    match res {
-        Ok(()) => Ok(conflicts),
-        Err(e) if e.code() == ErrorCode::Conflict => Ok(conflicts),
-        Err(e) => Err(DeployError::git(path, "dry run", e)),
+    if rc == 0 || (rc == libgit2_sys::GIT_ECONFLICT && !conflicts.is_empty()) {
+        return Ok(conflicts);
     }
+    Err(DeployError::git(
+        path,
+        "dry run",
+        git2::Error::last_error(rc),
+    ))
 }
 
 fn commits_between(
@@ -176,7 +206,13 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
         Some(h) => commits_between(&repo, path, h, Some(target.id()))?,
         None => (Vec::new(), 0),
     };
-    let conflicts = dry_run(&repo, path, &target)?;
+    let state = status::state_name(repo.state());
+    // With an operation in progress the deploy is refused anyway (and
+    // libgit2 cannot plan a checkout over an unmerged index).
+    let conflicts = match state {
+        None => dry_run(&repo, path, &target)?,
+        Some(_) => Vec::new(),
+    };
     let (m, u, _) = status::local_changes(&repo, path)?;
     let lock = lock::read(repo.path());
     let workdir = repo.workdir().unwrap_or(path).to_path_buf();
@@ -193,7 +229,7 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
         dropped_total,
         local_changes: (m + u).saturating_sub(conflicts.len()),
         conflicts,
-        state: status::state_name(repo.state()),
+        state,
         lock_stale: lock.as_ref().is_some_and(|l| l.is_stale()),
         lock,
         owner: status::owner_of(&workdir)?,
@@ -356,7 +392,7 @@ pub fn deploy(
     }
     if let Some(line) = cfg.post_deploy.as_deref().filter(|l| !l.trim().is_empty()) {
         runs.push(hooks::run(
-            line,
+            "post-deploy",
             hooks::shell(line),
             &workdir,
             &env,
@@ -409,7 +445,7 @@ pub fn run_post_deploy(cfg: &DeployConfig, access: &WriteAccess) -> Result<HookR
     ];
     let workdir = repo.workdir().unwrap_or(path).to_path_buf();
     Ok(hooks::run(
-        line,
+        "post-deploy",
         hooks::shell(line),
         &workdir,
         &env,

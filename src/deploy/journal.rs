@@ -149,9 +149,20 @@ pub fn read(git_dir: &Path) -> Result<Vec<JournalEntry>, DeployError> {
     }
 }
 
-/// Where rollback goes: the revision the newest successful deploy came from.
+/// Where rollback goes: replaying the journal, each successful deploy
+/// remembers where it came from and each successful rollback forgets the
+/// newest such memory; rollback goes to the one left on top. So two
+/// rollbacks in a row go two deploys back instead of undoing each other.
 pub fn rollback_target(entries: &[JournalEntry]) -> Option<&JournalEntry> {
-    entries.iter().rev().find(|e| e.ok() && !e.from.is_empty())
+    let mut stack: Vec<&JournalEntry> = Vec::new();
+    for e in entries.iter().filter(|e| e.ok()) {
+        if e.kind.as_str() == "rollback" {
+            stack.pop();
+        } else if !e.from.is_empty() {
+            stack.push(e);
+        }
+    }
+    stack.pop()
 }
 
 #[cfg(test)]
@@ -160,11 +171,15 @@ mod tests {
     use proptest::prelude::*;
 
     fn rec(from: &str, to: &str, result: &str) -> String {
+        rec_kind("deploy", from, to, result)
+    }
+
+    fn rec_kind(kind: &str, from: &str, to: &str, result: &str) -> String {
         serde_json::to_string(&JournalRecord {
             time: "2026-11-27T10:00:00+00:00".into(),
             user: "www".into(),
             host: "web1".into(),
-            kind: "deploy".into(),
+            kind: kind.into(),
             from: from.into(),
             to: to.into(),
             result: result.into(),
@@ -191,6 +206,19 @@ mod tests {
         let text = [rec("a1", "b2", "ok"), rec("b2", "c3", "checkout refused")].join("\n");
         let (e, _) = parse(&text);
         assert_eq!(rollback_target(&e).map(|e| e.from.as_str()), Some("a1"));
+    }
+
+    #[test]
+    fn successive_rollbacks_walk_back_instead_of_toggling() {
+        let mut lines = vec![rec("a1", "b2", "ok"), rec("b2", "c3", "ok")];
+        let (e, _) = parse(&lines.join("\n"));
+        assert_eq!(rollback_target(&e).map(|e| e.from.as_str()), Some("b2"));
+        lines.push(rec_kind("rollback", "c3", "b2", "ok"));
+        let (e, _) = parse(&lines.join("\n"));
+        assert_eq!(rollback_target(&e).map(|e| e.from.as_str()), Some("a1"));
+        lines.push(rec_kind("rollback", "b2", "a1", "ok"));
+        let (e, _) = parse(&lines.join("\n"));
+        assert_eq!(rollback_target(&e), None, "nothing older was deployed");
     }
 
     #[test]

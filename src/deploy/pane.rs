@@ -114,7 +114,6 @@ pub enum Busy {
         cancel: Option<CancelFetch>,
         cancelling: bool,
     },
-    Hook,
 }
 
 impl PartialEq for Busy {
@@ -228,7 +227,6 @@ impl DeployPane {
             None => Ok(()),
             Some(Busy::Fetching { .. }) => Err("a fetch is running (x cancels it)".into()),
             Some(Busy::Previewing(_)) => Err("a preview is being prepared".into()),
-            Some(Busy::Hook) => Err("the post-deploy command is running".into()),
         }
     }
 

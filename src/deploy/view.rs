@@ -262,7 +262,6 @@ fn lock_line(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> 
 fn busy_text(b: &Busy) -> String {
     match b {
         Busy::Previewing(spec) => format!("previewing {spec}…"),
-        Busy::Hook => "running the post-deploy command…".into(),
         Busy::Fetching {
             progress: p,
             cancelling,
