@@ -168,12 +168,18 @@ pub fn fetch(
     let res = {
         let mut cbs = RemoteCallbacks::new();
         let mut last_sent: Option<Instant> = None;
-        cbs.credentials(|url, user, allowed| match plan.next(user, allowed) {
-            Some(m) => make_cred(&m, url),
-            None => Err(git2::Error::from_str(&format!(
+        cbs.credentials(|url, user, allowed| {
+            // A method that cannot even produce a credential (no agent key,
+            // unset variable, no helper) falls through to the next one.
+            while let Some(m) = plan.next(user, allowed) {
+                if let Ok(c) = make_cred(&m, url) {
+                    return Ok(c);
+                }
+            }
+            Err(git2::Error::from_str(&format!(
                 "authentication failed ({})",
                 plan.tried()
-            ))),
+            )))
         });
         cbs.transfer_progress(|p| {
             last = FetchProgress {
