@@ -28,6 +28,8 @@ pub mod journal;
 pub mod lock;
 pub mod pane;
 pub mod status;
+#[cfg(test)]
+mod testdata;
 pub mod view;
 pub mod watch;
 

@@ -878,3 +878,365 @@ pub fn human_bytes(n: usize) -> String {
         format!("{v:.1} {}", UNITS[u])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Mode;
+    use crate::app::shared::Shared;
+    use crate::deploy::testdata;
+
+    fn pane() -> DeployPane {
+        let mut cfg = Config::default();
+        cfg.deploy.push(DeployConfig {
+            name: "www".into(),
+            path: "/var/www/site".into(),
+            post_deploy: Some("systemctl reload php-fpm".into()),
+            probe_after: true,
+            ..DeployConfig::default()
+        });
+        let mut p = DeployPane::new(&cfg);
+        p.targets[0].status = Some(Ok(Box::new(testdata::status())));
+        p
+    }
+
+    fn with<R>(access: bool, f: impl FnOnce(&mut Cx<'_>) -> R) -> R {
+        let token = WriteAccess::for_mode(if access {
+            Mode::Interactive
+        } else {
+            Mode::ReadOnly
+        });
+        let mut shared = Shared::default();
+        let mut cx = Cx {
+            now: testdata::now(),
+            access: token.as_ref(),
+            shared: &mut shared,
+        };
+        f(&mut cx)
+    }
+
+    fn deploy_request(fx: &[Effect]) -> Option<&DeployRequest> {
+        fx.iter().find_map(|e| match e {
+            Effect::Confirm(c) => c.then.iter().find_map(|t| match t {
+                Effect::Deploy(DeployEffect::Deploy { request, .. }) => Some(request),
+                _ => None,
+            }),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn every_action_that_changes_the_host_is_a_write_binding() {
+        for b in BINDINGS {
+            let writes = matches!(
+                b.action,
+                DeployAction::Fetch
+                    | DeployAction::CancelFetch
+                    | DeployAction::CheckoutSelected
+                    | DeployAction::CheckoutTyped
+                    | DeployAction::Rollback
+                    | DeployAction::RunHook
+            );
+            assert_eq!(b.writes, writes, "{:?}", b.action);
+        }
+    }
+
+    #[test]
+    fn read_only_builds_no_changing_effect() {
+        let mut p = pane();
+        for a in [
+            DeployAction::Fetch,
+            DeployAction::CheckoutSelected,
+            DeployAction::CheckoutTyped,
+            DeployAction::Rollback,
+            DeployAction::RunHook,
+        ] {
+            let fx = with(false, |cx| p.on_action(a, cx));
+            assert!(fx.is_empty(), "{a:?} gave {fx:?}");
+        }
+        let fx = with(false, |cx| {
+            p.on_prompt(PROMPT_REVISION, "HEAD~1".into(), cx)
+        });
+        assert!(fx.is_empty());
+        // A preview arriving in a read-only session offers nothing.
+        let fx = with(false, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Ok(Box::new(testdata::preview())),
+                },
+                cx,
+            )
+        });
+        assert!(fx.is_empty());
+    }
+
+    #[test]
+    fn selected_commit_is_previewed_then_confirmed_with_access() {
+        let mut p = pane();
+        let fx = with(true, |cx| p.on_action(DeployAction::CheckoutSelected, cx));
+        match &fx[..] {
+            [Effect::Deploy(DeployEffect::Preview { spec, kind, .. })] => {
+                assert_eq!(spec, &testdata::oid(0x33).to_string());
+                assert_eq!(*kind, Kind::Deploy);
+            }
+            other => panic!("{other:?}"),
+        }
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Ok(Box::new(testdata::preview())),
+                },
+                cx,
+            )
+        });
+        let Some(Effect::Confirm(c)) = fx.first() else {
+            panic!("{fx:?}")
+        };
+        assert_eq!(c.title, "Deploy 3333333?");
+        assert!(
+            c.lines.iter().any(|l| l.contains("owned by www-data")),
+            "{:?}",
+            c.lines
+        );
+        assert!(
+            c.lines.iter().all(|l| !l.contains('\u{1b}')),
+            "{:?}",
+            c.lines
+        );
+        let r = deploy_request(&fx).unwrap();
+        assert_eq!(r.to, testdata::oid(0x33));
+        assert_eq!(r.expected_from, Some(testdata::oid(0x22)));
+        assert!(!r.stash);
+        assert!(r.take_over.is_none());
+    }
+
+    #[test]
+    fn local_files_in_the_way_are_refused_and_stash_is_offered() {
+        let mut p = pane();
+        let mut pr = testdata::preview();
+        pr.conflicts = vec![Clean::new("index.html")];
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Ok(Box::new(pr)),
+                },
+                cx,
+            )
+        });
+        let Some(Effect::Confirm(c)) = fx.first() else {
+            panic!("{fx:?}")
+        };
+        assert_eq!(c.title, "Stash local work and deploy 3333333?");
+        assert!(c.lines.iter().any(|l| l.contains("NOT restored")));
+        assert!(deploy_request(&fx).unwrap().stash);
+        let last: Vec<_> = p.targets[0]
+            .last
+            .iter()
+            .map(|(_, l)| l.to_string())
+            .collect();
+        assert_eq!(
+            last[0],
+            "Refused (dry run): 1 local file(s) would be overwritten:"
+        );
+        assert_eq!(last[1], "  index.html");
+    }
+
+    #[test]
+    fn held_lock_and_unclean_state_refuse_without_a_dialog() {
+        let mut p = pane();
+        let mut pr = testdata::preview();
+        pr.lock = Some(testdata::lock(4242));
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Ok(Box::new(pr)),
+                },
+                cx,
+            )
+        });
+        assert!(fx.is_empty());
+        assert!(p.targets[0].last[0].1.contains("alice@web1 pid 4242"));
+
+        let mut pr = testdata::preview();
+        pr.state = Some("rebase");
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Ok(Box::new(pr)),
+                },
+                cx,
+            )
+        });
+        assert!(fx.is_empty());
+        assert!(p.targets[0].last[0].1.contains("a rebase is in progress"));
+    }
+
+    #[test]
+    fn a_stale_lock_is_taken_over_only_after_a_confirm() {
+        let mut p = pane();
+        let req = DeployRequest {
+            kind: Kind::Deploy,
+            to: testdata::oid(0x33),
+            expected_from: Some(testdata::oid(0x22)),
+            stash: false,
+            take_over: None,
+        };
+        let stale = testdata::lock(999_999);
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Deployed {
+                    target: 0,
+                    request: req.clone(),
+                    result: Err(DeployError::Locked {
+                        path: "/x".into(),
+                        holder: stale.holder().into_string(),
+                        lock: Box::new(stale.clone()),
+                        stale: true,
+                    }),
+                },
+                cx,
+            )
+        });
+        let Some(Effect::Confirm(c)) = fx.first() else {
+            panic!("{fx:?}")
+        };
+        assert_eq!(c.title, "Take over the stale deploy lock?");
+        assert_eq!(
+            deploy_request(&fx).unwrap().take_over.as_ref(),
+            Some(&stale)
+        );
+    }
+
+    #[test]
+    fn a_finished_deploy_asks_for_the_probe_and_shows_hooks() {
+        let mut p = pane();
+        let out = DeployOutcome {
+            kind: Kind::Deploy,
+            from: Some(testdata::oid(0x22)),
+            to: testdata::oid(0x33),
+            stash: None,
+            hooks: vec![HookRun {
+                name: Clean::new("post-deploy"),
+                end: crate::deploy::hooks::HookEnd::Exit(1),
+                output: vec![Clean::new("php-fpm: reload failed")],
+                cut: false,
+            }],
+            journal_problem: None,
+        };
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Deployed {
+                    target: 0,
+                    request: DeployRequest {
+                        kind: Kind::Deploy,
+                        to: out.to,
+                        expected_from: out.from,
+                        stash: false,
+                        take_over: None,
+                    },
+                    result: Ok(Box::new(out)),
+                },
+                cx,
+            )
+        });
+        assert!(
+            fx.iter()
+                .any(|e| matches!(e, Effect::Probe(crate::probe::ProbeEffect::RunAll)))
+        );
+        let last: Vec<_> = p.targets[0]
+            .last
+            .iter()
+            .map(|(t, l)| (*t, l.to_string()))
+            .collect();
+        assert_eq!(
+            last[0],
+            (Tone::Ok, "Deploy done: 2222222 -> 3333333".into())
+        );
+        assert_eq!(last[1], (Tone::Error, "post-deploy: exit 1".into()));
+        assert_eq!(last[2], (Tone::Text, "  php-fpm: reload failed".into()));
+    }
+
+    #[test]
+    fn rollback_goes_to_where_the_last_deploy_came_from() {
+        let mut p = pane();
+        let fx = with(true, |cx| p.on_action(DeployAction::Rollback, cx));
+        match &fx[..] {
+            [Effect::Deploy(DeployEffect::Preview { spec, kind, .. })] => {
+                assert_eq!(spec, &testdata::oid(0x11).to_string());
+                assert_eq!(*kind, Kind::Rollback);
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.journal.clear();
+        }
+        let fx = with(true, |cx| p.on_action(DeployAction::Rollback, cx));
+        assert!(matches!(&fx[..], [Effect::Notice(n)] if n.contains("nothing to roll back")));
+    }
+
+    #[test]
+    fn typed_revision_is_prompted_then_previewed() {
+        let mut p = pane();
+        let fx = with(true, |cx| p.on_action(DeployAction::CheckoutTyped, cx));
+        match &fx[..] {
+            [Effect::Prompt(pr)] => {
+                assert_eq!(pr.purpose, PROMPT_REVISION);
+                assert_eq!(pr.initial, "origin/main");
+            }
+            other => panic!("{other:?}"),
+        }
+        let fx = with(true, |cx| p.on_prompt(PROMPT_REVISION, " v1.4 ".into(), cx));
+        assert!(
+            matches!(&fx[..], [Effect::Deploy(DeployEffect::Preview { spec, .. })] if spec == "v1.4")
+        );
+        // A second request while the preview runs is turned away.
+        let fx = with(true, |cx| p.on_prompt(PROMPT_REVISION, "HEAD~1".into(), cx));
+        assert!(matches!(&fx[..], [Effect::Notice(_)]), "{fx:?}");
+    }
+
+    #[test]
+    fn fetch_can_be_cancelled_even_before_it_reports_its_handle() {
+        let mut p = pane();
+        let fx = with(true, |cx| p.on_action(DeployAction::Fetch, cx));
+        assert!(matches!(
+            &fx[..],
+            [Effect::Deploy(DeployEffect::Fetch { .. })]
+        ));
+        with(true, |cx| p.on_action(DeployAction::CancelFetch, cx));
+        let handle = CancelFetch::default();
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::FetchStarted {
+                    target: 0,
+                    cancel: handle.clone(),
+                },
+                cx,
+            )
+        });
+        assert!(handle.0.load(std::sync::atomic::Ordering::Relaxed));
+    }
+
+    #[test]
+    fn navigation_and_filter_stay_in_bounds() {
+        let mut p = pane();
+        with(true, |cx| {
+            for _ in 0..10 {
+                p.on_nav(Nav::Down, cx);
+            }
+        });
+        assert_eq!(p.targets[0].selected, 2);
+        p.set_filter("about");
+        assert_eq!(p.visible_log(&p.targets[0]).len(), 1);
+        assert_eq!(p.targets[0].selected, 0);
+        let fx = with(true, |cx| p.on_action(DeployAction::CheckoutSelected, cx));
+        assert!(
+            matches!(&fx[..], [Effect::Deploy(DeployEffect::Preview { spec, .. })] if *spec == testdata::oid(0x11).to_string())
+        );
+    }
+}

@@ -109,12 +109,11 @@ pub fn render(p: &DeployPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
         }
         Some(Err(e)) => {
             let path = t.cfg.path.display().to_string();
-            message(
-                frame,
-                area,
-                block,
-                &[(e.as_str(), cx.theme.error), (&path, cx.theme.muted)],
-            );
+            let mut lines = vec![(e.as_str(), cx.theme.error)];
+            if !e.contains(&path) {
+                lines.push((&path, cx.theme.muted));
+            }
+            message(frame, area, block, &lines);
             return;
         }
         Some(Ok(s)) => s,
@@ -231,8 +230,8 @@ fn tree_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
     if s.owner.mismatch() {
         v.push(sp(
             format!(
-                "  owner {} (you are {}: new files would be {}'s)",
-                s.owner.tree_user, s.owner.run_user, s.owner.run_user
+                "  owner {}, you are {}",
+                s.owner.tree_user, s.owner.run_user
             ),
             cx.theme.warn,
         ));
@@ -333,10 +332,17 @@ fn zoomed(
     } else {
         (t.last.len() as u16 + 1).min(8)
     };
+    // The commit list takes what it needs (at least 3 rows), the journal
+    // or the changes the rest.
+    let log_rows = if t.detail {
+        6
+    } else {
+        p.visible_log(t).len().max(1) + 1
+    };
     let [top, list, lower, last] = Layout::vertical([
         Constraint::Length(head.len() as u16),
-        Constraint::Min(4),
-        Constraint::Length(if area.height > 18 { 6 } else { 4 }),
+        Constraint::Length((log_rows as u16).max(3)),
+        Constraint::Min(3),
         Constraint::Length(last_h),
     ])
     .areas(area);
@@ -502,5 +508,150 @@ fn zoomed(
             lines.push(fit_line(vec![sp(l.to_string(), tone(cx, *tn))], w));
         }
         frame.render_widget(Paragraph::new(lines), last);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::app::pane::Pane;
+    use crate::app::shared::Shared;
+    use crate::config::Config;
+    use crate::deploy::DeployConfig;
+    use crate::deploy::fetch::FetchProgress;
+    use crate::deploy::testdata;
+    use crate::sanitize::Clean;
+    use crate::ui::theme::Theme;
+
+    fn pane() -> DeployPane {
+        let mut cfg = Config::default();
+        cfg.deploy.push(DeployConfig {
+            name: "www".into(),
+            path: "/var/www/site".into(),
+            ..DeployConfig::default()
+        });
+        cfg.deploy.push(DeployConfig {
+            name: "blog".into(),
+            path: "/var/www/blog".into(),
+            ..DeployConfig::default()
+        });
+        let mut p = DeployPane::new(&cfg);
+        p.targets[0].status = Some(Ok(Box::new(testdata::status())));
+        p
+    }
+
+    fn draw(p: &DeployPane, w: u16, h: u16, zoomed: bool) -> Terminal<TestBackend> {
+        let theme = Theme::fallback();
+        let shared = Shared::default();
+        let cx = ViewCx {
+            theme: &theme,
+            now: testdata::now(),
+            focused: true,
+            zoomed,
+            read_only: false,
+            shared: &shared,
+        };
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| p.render(f, f.area(), &cx)).unwrap();
+        t
+    }
+
+    fn text(t: &Terminal<TestBackend>) -> String {
+        let b = t.backend().buffer();
+        (0..b.area.height)
+            .map(|y| {
+                (0..b.area.width)
+                    .map(|x| b[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn zoomed_80x24_shows_head_new_commit_and_journal_sanitized() {
+        let t = draw(&pane(), 80, 24, true);
+        let s = text(&t);
+        assert!(!s.contains('\u{1b}'), "an escape reached the screen");
+        assert!(s.contains("↓1 to deploy"), "{s}");
+        insta::assert_snapshot!(s);
+    }
+
+    #[test]
+    fn zoomed_wide_shows_local_changes_and_last_action() {
+        let mut p = pane();
+        p.lower = Lower::Changes;
+        p.targets[0].last = vec![
+            (Tone::Ok, Clean::new("Deploy done: 2222222 -> 3333333")),
+            (
+                Tone::Error,
+                Clean::new("post-deploy: timeout after 60s (killed)"),
+            ),
+            (Tone::Text, Clean::new("  reloading \u{1b}[31mphp-fpm")),
+        ];
+        let t = draw(&p, 120, 40, true);
+        insta::assert_snapshot!(text(&t));
+    }
+
+    #[test]
+    fn overview_tile_is_compact_and_lists_other_targets() {
+        let mut p = pane();
+        p.targets[0].busy = Some(Busy::Fetching {
+            progress: FetchProgress {
+                received_objects: 45,
+                indexed_objects: 40,
+                total_objects: 90,
+                received_bytes: 1_500_000,
+            },
+            cancel: None,
+            cancelling: false,
+        });
+        p.targets[1].status = Some(Err(Clean::new(
+            "/var/www/blog: owned by uid 33, opsdeck runs as uid 0; libgit2 refuses it.",
+        )));
+        let t = draw(&p, 80, 8, false);
+        insta::assert_snapshot!(text(&t));
+    }
+
+    #[test]
+    fn detail_of_the_selected_commit() {
+        let mut p = pane();
+        p.targets[0].detail = true;
+        let t = draw(&p, 80, 24, true);
+        let s = text(&t);
+        assert!(s.contains(&testdata::oid(0x33).to_string()), "{s}");
+        insta::assert_snapshot!(s);
+    }
+
+    #[test]
+    fn an_unreadable_target_says_why() {
+        let mut p = pane();
+        p.targets[0].status = Some(Err(Clean::new(
+            "/var/www/site: owned by uid 33, opsdeck runs as uid 0; libgit2 refuses it. Run as the owner, or trust it with: git config --global --add safe.directory /var/www/site",
+        )));
+        let t = draw(&p, 80, 10, true);
+        insta::assert_snapshot!(text(&t));
+    }
+
+    #[test]
+    fn no_target_configured() {
+        let p = DeployPane::new(&Config::default());
+        let s = text(&draw(&p, 80, 6, false));
+        assert!(s.contains("not configured"), "{s}");
+        assert!(s.contains("[[deploy]]"), "{s}");
+    }
+
+    #[test]
+    fn ago_reads_like_a_person() {
+        let now = testdata::now();
+        let t = now.timestamp();
+        assert_eq!(ago(now, t - 5), "5s ago");
+        assert_eq!(ago(now, t - 600), "10m ago");
+        assert_eq!(ago(now, t - 7_200), "2h ago");
+        assert_eq!(ago(now, t - 3 * 86_400), "3d ago");
+        assert_eq!(ago(now, t + 60), "in future");
     }
 }
