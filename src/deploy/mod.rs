@@ -160,7 +160,7 @@ pub enum DeployEvent {
     },
     Deployed {
         target: usize,
-        request: DeployRequest,
+        request: Box<DeployRequest>,
         result: Result<Box<DeployOutcome>, DeployError>,
     },
     HookRan {
@@ -312,7 +312,7 @@ pub fn run(effect: DeployEffect, runner: &Runner) {
                 let result = checkout::deploy(&cfg, &request, &access).map(Box::new);
                 runner.blocking_send(SourceEvent::Deploy(DeployEvent::Deployed {
                     target,
-                    request,
+                    request: Box::new(request),
                     result,
                 }));
                 runner.blocking_send(status_event(target, &cfg));

@@ -770,7 +770,7 @@ impl Pane for DeployPane {
                 target,
                 request,
                 result,
-            } => self.on_deployed(target, request, result, cx.access),
+            } => self.on_deployed(target, *request, result, cx.access),
             DeployEvent::HookRan { target, result } => {
                 let Some(t) = self.targets.get_mut(target) else {
                     return Vec::new();
@@ -1091,7 +1091,7 @@ mod tests {
             p.on_event(
                 DeployEvent::Deployed {
                     target: 0,
-                    request: req.clone(),
+                    request: Box::new(req.clone()),
                     result: Err(DeployError::Locked {
                         path: "/x".into(),
                         holder: stale.holder().into_string(),
@@ -1132,13 +1132,13 @@ mod tests {
             p.on_event(
                 DeployEvent::Deployed {
                     target: 0,
-                    request: DeployRequest {
+                    request: Box::new(DeployRequest {
                         kind: Kind::Deploy,
                         to: out.to,
                         expected_from: out.from,
                         stash: false,
                         take_over: None,
-                    },
+                    }),
                     result: Ok(Box::new(out)),
                 },
                 cx,
