@@ -43,6 +43,9 @@ pub enum Command {
     Demo,
     /// Report delivery failures from whole mail log files, like pflogsumm.
     Summary(crate::mail::log::summary::SummaryArgs),
+    /// Read every source once and print a health report for monitoring
+    /// (Nagios exit codes; text, json, nagios or prometheus). Always read-only.
+    Check(crate::check::CheckArgs),
 }
 
 /// Decide the mode from the flags and the configuration.
@@ -72,6 +75,17 @@ pub fn main() -> anyhow::Result<u8> {
         Some(Command::Summary(args)) => {
             let code = crate::mail::log::summary::run(args)?;
             Ok(code.clamp(0, 255) as u8)
+        }
+        Some(Command::Check(args)) => {
+            let config = match Config::discover(cli.config.as_deref()) {
+                Ok(c) => c,
+                Err(e) => {
+                    // Monitoring systems read stdout and the exit code.
+                    println!("OPSDECK UNKNOWN - configuration: {e}");
+                    return Ok(3);
+                }
+            };
+            Ok(crate::check::run(args, &config) as u8)
         }
         Some(Command::Demo) => {
             let config = Config::default();

@@ -45,6 +45,9 @@ pub struct Config {
     pub deploy: Vec<crate::deploy::DeployConfig>,
     #[serde(default)]
     pub probe: crate::probe::ProbeConfig,
+    /// Thresholds for `opsdeck check`.
+    #[serde(default)]
+    pub check: crate::check::CheckConfig,
     /// Where this configuration came from.
     #[serde(skip)]
     pub origin: Origin,

@@ -56,6 +56,7 @@ pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Resul
     let mut events = EventStream::new();
     let mut tick = interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let debug_panic = std::env::var_os("OPSDECK_DEBUG_PANIC").is_some_and(|v| !v.is_empty());
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
 
@@ -69,6 +70,10 @@ pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Resul
                 tui.draw(|f| view::render(&app, &theme, f))?;
                 dirty = false;
                 last_draw = Instant::now();
+                if debug_panic {
+                    // Diagnostic: proves the terminal is restored on panic.
+                    panic!("OPSDECK_DEBUG_PANIC is set: panicking after the first frame");
+                }
                 continue;
             }
             _ = sigterm.recv() => break Exit::Terminated,

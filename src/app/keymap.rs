@@ -79,7 +79,7 @@ pub static GLOBAL: &[Binding<GlobalAction>] = &[
     Binding {
         keys: &[Key::code(KeyCode::Esc)],
         action: GlobalAction::Back,
-        help: "close detail / back to overview",
+        help: "close detail / overview",
         writes: false,
     },
     Binding {

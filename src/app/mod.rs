@@ -411,3 +411,6 @@ fn edit_line(text: &mut String, code: KeyCode, ctrl: bool) {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod view_tests;

@@ -1,1 +1,269 @@
+//! Update tests: state + message -> state + effects, no terminal.
 
+use chrono::{Local, TimeZone};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::*;
+use crate::app::effect::{Confirm, Prompt};
+
+fn app(mode: Mode) -> App {
+    let now = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
+    App::new(&Config::default(), mode, now, "web1".into())
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn code(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+#[test]
+fn starts_on_queue_overview() {
+    let a = app(Mode::Interactive);
+    assert_eq!(a.focus, PaneId::Queue);
+    assert!(!a.zoomed);
+    assert!(a.may_write());
+    assert!(!app(Mode::ReadOnly).may_write());
+}
+
+#[test]
+fn tab_cycles_and_wraps() {
+    let mut a = app(Mode::Interactive);
+    for expected in [
+        PaneId::Failures,
+        PaneId::Senders,
+        PaneId::Deploy,
+        PaneId::Probe,
+        PaneId::Queue,
+    ] {
+        a.update(code(KeyCode::Tab));
+        assert_eq!(a.focus, expected);
+    }
+    a.update(code(KeyCode::BackTab));
+    assert_eq!(a.focus, PaneId::Probe);
+    assert!(!a.zoomed, "Tab moves focus without zooming");
+}
+
+#[test]
+fn digit_focuses_and_zooms() {
+    let mut a = app(Mode::Interactive);
+    let out = a.update(key('2'));
+    assert_eq!(a.focus, PaneId::Failures);
+    assert!(a.zoomed);
+    assert!(out.redraw);
+    assert!(out.effects.is_empty());
+}
+
+#[test]
+fn enter_zooms_and_esc_returns() {
+    let mut a = app(Mode::Interactive);
+    a.update(code(KeyCode::Enter));
+    assert!(a.zoomed);
+    a.update(code(KeyCode::Esc));
+    assert!(!a.zoomed);
+    // Esc on the overview does nothing, in particular it does not quit.
+    a.update(code(KeyCode::Esc));
+    assert!(!a.quit);
+}
+
+#[test]
+fn q_and_ctrl_c_quit() {
+    let mut a = app(Mode::Interactive);
+    a.update(key('q'));
+    assert!(a.quit);
+    let mut b = app(Mode::Interactive);
+    b.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(b.quit);
+}
+
+#[test]
+fn key_release_is_ignored() {
+    let mut a = app(Mode::Interactive);
+    let mut ev = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+    ev.kind = KeyEventKind::Release;
+    let out = a.update(Msg::Key(ev));
+    assert!(!a.quit);
+    assert!(!out.redraw);
+}
+
+#[test]
+fn help_opens_scrolls_and_closes() {
+    let mut a = app(Mode::Interactive);
+    a.update(key('?'));
+    assert!(matches!(a.overlay, Some(Overlay::Help { scroll: 0 })));
+    a.update(key('j'));
+    assert!(matches!(a.overlay, Some(Overlay::Help { scroll: 1 })));
+    // q closes help instead of quitting: a key meant for help never leaks.
+    a.update(key('q'));
+    assert!(a.overlay.is_none());
+    assert!(!a.quit);
+}
+
+#[test]
+fn help_lists_what_the_dispatcher_binds() {
+    let a = app(Mode::Interactive);
+    let sections = view::help_sections(&a);
+    let global = &sections[0].1;
+    for b in GLOBAL {
+        let label = b
+            .keys
+            .iter()
+            .map(|k| k.label())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            global.iter().any(|(k, h)| *k == label && *h == b.help),
+            "{label} missing from help"
+        );
+    }
+}
+
+#[test]
+fn filter_overlay_edits_and_clears() {
+    let mut a = app(Mode::Interactive);
+    a.update(key('/'));
+    a.update(key('d'));
+    a.update(key('e'));
+    a.update(code(KeyCode::Backspace));
+    match &a.overlay {
+        Some(Overlay::Filter { pane, text }) => {
+            assert_eq!(*pane, PaneId::Queue);
+            assert_eq!(text, "d");
+        }
+        other => panic!("expected filter overlay, got {other:?}"),
+    }
+    // While filtering, 'q' is text, not quit.
+    a.update(key('q'));
+    assert!(!a.quit);
+    a.update(code(KeyCode::Esc));
+    assert!(a.overlay.is_none());
+}
+
+#[test]
+fn confirm_needs_a_deliberate_y() {
+    let mut a = app(Mode::Interactive);
+    let mut out = Outcome::default();
+    a.settle(
+        vec![Effect::Confirm(Confirm {
+            title: "delete 1 message".into(),
+            lines: vec!["delete 1 message from deferred: A1B2C3".into()],
+            then: vec![Effect::Queue(crate::mail::queue::QueueEffect::Refresh)],
+        })],
+        &mut out,
+    );
+    assert!(out.effects.is_empty(), "nothing runs before confirmation");
+    // Escape-sequence debris and Enter do not confirm.
+    for m in [code(KeyCode::Enter), key('['), key('O'), key('1')] {
+        let out = a.update(m);
+        assert!(out.effects.is_empty());
+        assert!(matches!(a.overlay, Some(Overlay::Confirm(_))));
+    }
+    let out = a.update(key('y'));
+    assert_eq!(out.effects.len(), 1);
+    assert!(matches!(
+        out.effects[0],
+        Effect::Queue(crate::mail::queue::QueueEffect::Refresh)
+    ));
+    assert!(a.overlay.is_none());
+}
+
+#[test]
+fn confirm_cancel_runs_nothing() {
+    let mut a = app(Mode::Interactive);
+    let mut out = Outcome::default();
+    a.settle(
+        vec![Effect::Confirm(Confirm {
+            title: "flush".into(),
+            lines: vec![],
+            then: vec![Effect::Queue(crate::mail::queue::QueueEffect::Refresh)],
+        })],
+        &mut out,
+    );
+    let out = a.update(code(KeyCode::Esc));
+    assert!(out.effects.is_empty());
+    assert!(a.overlay.is_none());
+    assert_eq!(a.notice.as_deref(), Some("cancelled: flush"));
+}
+
+#[test]
+fn prompt_collects_text() {
+    let mut a = app(Mode::Interactive);
+    let mut out = Outcome::default();
+    a.settle(
+        vec![Effect::Prompt(Prompt {
+            pane: PaneId::Deploy,
+            purpose: "revspec",
+            label: "check out which revision?".into(),
+            initial: "HEAD~".into(),
+        })],
+        &mut out,
+    );
+    a.update(key('1'));
+    match &a.overlay {
+        Some(Overlay::Prompt { text, .. }) => assert_eq!(text, "HEAD~1"),
+        other => panic!("expected prompt, got {other:?}"),
+    }
+    a.update(code(KeyCode::Enter));
+    assert!(a.overlay.is_none());
+}
+
+#[test]
+fn tick_redraws_only_when_the_minute_changes() {
+    let mut a = app(Mode::Interactive);
+    let t0 = a.now;
+    let out = a.update(Msg::Tick(t0 + chrono::Duration::seconds(10)));
+    assert!(!out.redraw, "an idle second must not redraw");
+    let out = a.update(Msg::Tick(t0 + chrono::Duration::seconds(61)));
+    assert!(out.redraw, "the clock shows minutes");
+}
+
+#[test]
+fn unknown_jump_leaves_a_notice() {
+    let mut a = app(Mode::Interactive);
+    let mut out = Outcome::default();
+    a.settle(
+        vec![Effect::Jump(Jump::QueueEntry("ABCDEF123".into()))],
+        &mut out,
+    );
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("ABCDEF123 is no longer in the queue")
+    );
+    assert_eq!(a.focus, PaneId::Queue);
+}
+
+#[test]
+fn notices_are_sanitized() {
+    let mut a = app(Mode::Interactive);
+    let mut out = Outcome::default();
+    a.settle(vec![Effect::Notice("done \u{1b}[2J".into())], &mut out);
+    assert_eq!(a.notice.as_deref(), Some("done \\e[2J"));
+}
+
+#[test]
+fn ctrl_l_and_ctrl_z_reach_the_loop() {
+    let mut a = app(Mode::Interactive);
+    let out = a.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('l'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(out.full_redraw);
+    let out = a.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('z'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(out.suspend);
+}
+
+#[test]
+fn nav_goes_to_the_focused_pane_without_effects_on_empty_panes() {
+    let mut a = app(Mode::ReadOnly);
+    let out = a.update(key('j'));
+    assert!(out.effects.is_empty());
+    assert!(out.redraw);
+}

@@ -284,48 +284,78 @@ pub fn help_sections(app: &App) -> Vec<(String, Vec<(String, &'static str)>)> {
     ]
 }
 
+enum HelpLine {
+    Note(&'static str),
+    Header(String),
+    Empty,
+    Row(String, &'static str),
+}
+
 fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
-    let mut lines = Vec::new();
+    let mut entries = Vec::new();
     if app.mode == Mode::ReadOnly {
-        lines.push(Line::from(Span::styled(
+        entries.push(HelpLine::Note(
             "Read-only: nothing that changes the host is available.",
-            theme.warn,
-        )));
-        lines.push(Line::raw(""));
+        ));
     }
     for (title, rows) in help_sections(app) {
-        lines.push(Line::from(Span::styled(title, theme.header)));
+        entries.push(HelpLine::Header(title));
         if rows.is_empty() {
-            lines.push(Line::from(Span::styled(
-                "  (no keys of its own yet)",
-                theme.muted,
-            )));
+            entries.push(HelpLine::Empty);
         }
-        for (keys, what) in rows {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<16}", keys), theme.accent),
-                Span::styled(what, theme.text),
-            ]));
-        }
-        lines.push(Line::raw(""));
+        entries.extend(rows.into_iter().map(|(k, h)| HelpLine::Row(k, h)));
     }
-    lines.push(Line::from(Span::styled(
+    let footer = Line::from(Span::styled(
         "j/k scroll · any other key closes",
         theme.muted,
-    )));
-    let area = centered(frame.area(), 64, lines.len() as u16 + 2);
+    ));
+    let screen = frame.area();
+    // Two columns when one would not fit and the screen is wide enough.
+    let fits = entries.len() as u16 + 3 <= screen.height.saturating_sub(2);
+    let two = !fits && screen.width >= 76;
+    let (width, body_h) = if two {
+        (
+            screen.width.min(110),
+            (entries.len() as u16).div_ceil(2) + 1,
+        )
+    } else {
+        (64, entries.len() as u16 + 1)
+    };
+    let area = centered(screen, width, body_h + 2);
     frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(theme.border_focus)
-                    .title(Span::styled(" Keys ", theme.title_focus)),
-            )
-            .scroll((scroll, 0)),
-        area,
-    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border_focus)
+        .title(Span::styled(" Keys ", theme.title_focus))
+        .title_bottom(footer);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let col_w = if two { inner.width / 2 } else { inner.width } as usize;
+    let to_line = |e: &HelpLine| -> Line<'static> {
+        match e {
+            HelpLine::Note(n) => Line::from(Span::styled(truncate(n, col_w), theme.warn)),
+            HelpLine::Header(t) => Line::from(Span::styled(truncate(t, col_w), theme.header)),
+            HelpLine::Empty => Line::from(Span::styled(
+                truncate(" (no keys of its own yet)", col_w),
+                theme.muted,
+            )),
+            HelpLine::Row(k, h) => Line::from(vec![
+                Span::styled(format!(" {:<12}", truncate(k, 11)), theme.accent),
+                Span::styled(truncate(h, col_w.saturating_sub(14)), theme.text),
+            ]),
+        }
+    };
+    let mut lines: Vec<Line<'static>> = entries.iter().map(to_line).collect();
+    if two {
+        let half = lines.len().div_ceil(2);
+        let right = lines.split_off(half);
+        let [l, r] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .areas(inner);
+        frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), l);
+        frame.render_widget(Paragraph::new(right).scroll((scroll, 0)), r);
+    } else {
+        frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+    }
 }
 
 fn dialog(frame: &mut Frame<'_>, theme: &Theme, title: &str, lines: Vec<Line<'_>>, width: u16) {

@@ -1,77 +1,194 @@
-//! Delivery failures: the mail log followed live, every failure explained (filled by issue 3).
+//! Delivery failures: the mail log followed live, every failure explained and linked.
 //!
-//! Until then the pane says honestly that it is not configured.
+//! - [`parse`]: one line to a [`parse::LogLine`] (pure).
+//! - [`classify`]: failure categories and their plain-words explanations (pure).
+//! - [`model`]: [`MailLog`], the correlated model other panes read from `Shared` (pure).
+//! - [`source`]: following files (every rotation style), backfill, journald (I/O, off the loop).
+//! - [`pane`] / [`view`]: the Failures pane's state and drawing.
+//! - [`summary`]: `opsdeck summary`, the same parser over whole files.
+//! - [`demo`]: a live-written mail log for the demo.
 
+pub mod classify;
+pub mod demo;
+pub mod model;
+pub mod pane;
+pub mod parse;
+pub mod source;
 pub mod summary;
+pub mod view;
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
 use serde::Deserialize;
 
-use crate::app::effect::{Effect, Runner};
-use crate::app::pane::{Binding, Cx, Pane, SourceHealth, ViewCx};
+use crate::app::effect::{Runner, SourceEvent};
 use crate::config::Config;
 
+pub use model::MailLog;
+pub use pane::{FailuresAction, FailuresPane};
+
+/// Where the mail log comes from.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogSourceKind {
+    /// Follow `files`.
+    #[default]
+    File,
+    /// Follow `journalctl -f -o short-iso` for `journal_units`.
+    Journal,
+}
+
 /// The `[mail_log]` section of the configuration.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct LogConfig {}
+pub struct LogConfig {
+    /// `file` (default) or `journal`.
+    #[serde(default)]
+    pub source: LogSourceKind,
+    /// Log files to follow (rsyslog's `/var/log/mail.log`, Postfix's own `maillog_file`, ...).
+    #[serde(default = "default_files")]
+    pub files: Vec<PathBuf>,
+    /// systemd units for the journal source (globs allowed).
+    #[serde(default = "default_units")]
+    pub journal_units: Vec<String>,
+    /// Hours of history read at start (from the current and rotated files), in the background.
+    #[serde(default = "default_backfill_hours")]
+    pub backfill_hours: u64,
+    /// How often to look at the file when no change notification arrives (ms).
+    #[serde(default = "default_poll_ms")]
+    pub poll_interval_ms: u64,
+    /// Never use inotify (network filesystems): poll only.
+    #[serde(default)]
+    pub poll_only: bool,
+    /// Lines longer than this many bytes are cut and marked.
+    #[serde(default = "default_max_line")]
+    pub max_line_bytes: usize,
+}
+
+fn default_files() -> Vec<PathBuf> {
+    vec![PathBuf::from("/var/log/mail.log")]
+}
+fn default_units() -> Vec<String> {
+    vec!["postfix*".into()]
+}
+fn default_backfill_hours() -> u64 {
+    24
+}
+fn default_poll_ms() -> u64 {
+    500
+}
+fn default_max_line() -> usize {
+    parse::MAX_LINE
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            source: LogSourceKind::File,
+            files: default_files(),
+            journal_units: default_units(),
+            backfill_hours: default_backfill_hours(),
+            poll_interval_ms: default_poll_ms(),
+            poll_only: false,
+            max_line_bytes: default_max_line(),
+        }
+    }
+}
+
+impl LogConfig {
+    /// Labels of the sources, in the order `LogEvent`s number them.
+    pub fn source_labels(&self) -> Vec<String> {
+        match self.source {
+            LogSourceKind::File => self.files.iter().map(|p| p.display().to_string()).collect(),
+            LogSourceKind::Journal => vec![format!("journal ({})", self.journal_units.join(", "))],
+        }
+    }
+}
+
+/// Errors of this feature, each naming the file or command that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("{message}")]
+    Io {
+        path: PathBuf,
+        message: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{command}: {message}")]
+    Command { command: String, message: String },
+    #[error("--since {0:?}: expected a duration such as 90m, 6h, 2d")]
+    Duration(String),
+}
+
+impl LogError {
+    pub fn io(path: &Path, source: std::io::Error) -> LogError {
+        LogError::Io {
+            path: path.to_path_buf(),
+            message: source::unavailable_message(path, &source),
+            source,
+        }
+    }
+}
 
 /// What this feature's sources report.
 #[derive(Debug)]
-pub enum LogEvent {}
+pub enum LogEvent {
+    /// Parsed lines, oldest first. `backfill` lines come from history read at start.
+    Lines {
+        source: usize,
+        lines: Vec<parse::LogLine>,
+        backfill: bool,
+        unparsed: u64,
+    },
+    /// A source's state changed (missing, unreadable, following again).
+    State {
+        source: usize,
+        state: source::SourceState,
+        notify: bool,
+    },
+    /// Backfill finished for a source.
+    BackfillDone {
+        source: usize,
+        lines: u64,
+        files: usize,
+    },
+}
 
 /// What this pane asks the effect runner to do.
 #[derive(Debug)]
 pub enum LogEffect {
-    /// Nothing yet.
+    /// Nothing: the log is only read, and its sources run by themselves.
     Noop,
 }
 
-/// The mail log model shared with other panes.
-#[derive(Debug, Default)]
-pub struct MailLog {}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FailuresAction {}
-
-/// The pane's state.
-#[derive(Debug, Default)]
-pub struct FailuresPane {}
-
-impl FailuresPane {
-    pub fn new(_config: &Config) -> FailuresPane {
-        FailuresPane {}
-    }
-}
-
-impl Pane for FailuresPane {
-    type Action = FailuresAction;
-    type Event = LogEvent;
-
-    fn bindings(&self) -> &'static [Binding<FailuresAction>] {
-        &[]
-    }
-
-    fn on_action(&mut self, action: FailuresAction, _cx: &mut Cx<'_>) -> Vec<Effect> {
-        match action {}
-    }
-
-    fn on_event(&mut self, event: LogEvent, _cx: &mut Cx<'_>) -> Vec<Effect> {
-        match event {}
-    }
-
-    fn render(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
-        crate::ui::widgets::not_configured(frame, area, "Failures", "No mail log source yet.", cx);
-    }
-
-    fn health(&self) -> SourceHealth {
-        SourceHealth::default()
-    }
-}
-
 /// Start this feature's source tasks.
-pub fn start(_runner: &Runner) {}
+pub fn start(runner: &Runner) {
+    let cfg = runner.config.mail_log.clone();
+    match cfg.source {
+        LogSourceKind::File => {
+            for (i, path) in cfg.files.iter().enumerate() {
+                let runner = runner.clone();
+                let path = path.clone();
+                let cfg = cfg.clone();
+                tokio::task::spawn_blocking(move || {
+                    source::run_file_source(i, &path, &cfg, &mut |ev| {
+                        if runner.tx.is_closed() {
+                            return false;
+                        }
+                        runner.blocking_send(SourceEvent::Log(ev));
+                        true
+                    })
+                });
+            }
+        }
+        LogSourceKind::Journal => {
+            let runner = runner.clone();
+            tokio::spawn(async move { source::run_journal_source(0, &cfg, &runner).await });
+        }
+    }
+}
 
 /// Carry out one effect (spawning as needed; never blocking the loop).
 pub fn run(effect: LogEffect, _runner: &Runner) {
@@ -80,9 +197,16 @@ pub fn run(effect: LogEffect, _runner: &Runner) {
     }
 }
 
-/// Add this feature's part to the demo sandbox: write its files under
-/// `sandbox`, point `config` at them, and spawn (with `tokio::spawn`) any
-/// live writer it needs. Called inside the runtime before the panes start.
-pub fn demo(_sandbox: &std::path::Path, _config: &mut Config) -> anyhow::Result<()> {
-    Ok(())
+/// Add this feature's part to the demo sandbox: a mail log in Postfix's format with a few hours
+/// of history and a tokio task that keeps appending a realistic mix of outcomes.
+pub fn demo(sandbox: &Path, config: &mut Config) -> anyhow::Result<()> {
+    demo::install(sandbox, config)
 }
+
+/// How long to wait between polls.
+pub(crate) fn poll_interval(cfg: &LogConfig) -> Duration {
+    Duration::from_millis(cfg.poll_interval_ms.clamp(50, 60_000))
+}
+
+#[cfg(test)]
+mod pane_tests;

@@ -1,11 +1,705 @@
-//! `opsdeck summary`: a failure report over whole log files (issue 3).
+//! `opsdeck summary`: a failure report over whole log files (plain or `.gz`, `-` for stdin), in the
+//! spirit of pflogsumm, as text or as JSON with a stable shape.
+//!
+//! It runs the same parser and model as the pane, streaming: memory stays bounded whatever the
+//! size of the input (the model's limits, capped tables). It never writes anything but stdout and
+//! stderr.
+//!
+//! # JSON shape (`--format json`, `"version": 1`; fields are only ever added)
+//!
+//! ```text
+//! {
+//!   "version": 1,
+//!   "files": ["/var/log/mail.log", ...],
+//!   "since": "2026-11-27T10:00:00+00:00" | null,   // lines before it are skipped
+//!   "first": RFC 3339 | null, "last": RFC 3339 | null,
+//!   "lines": N, "unparsed": N,                   // lines read; lines not from Postfix
+//!   "messages": N,                               // messages that entered the queue
+//!   "status": {"sent": N, "deferred": N, "bounced": N, "expired": N,
+//!              "undeliverable": N, "lost": N, "rejected": N},   // outcomes (attempts for deferred)
+//!   "categories": [{"category": "ses_sender_not_verified", "label": "...", "count": N,
+//!                   "meaning": "...", "remedy": "..."}],          // failures only, most first
+//!   "senders": [{"sender": "a@b", "sent": N, "deferred": N, "bounced": N, "expired": N,
+//!                "lost": N, "failures": N}],                      // top --top by failures
+//!   "recipient_domains": [{"domain": "gmail.com", "failures": N}],
+//!   "reasons": [{"reason": "...", "category": "...", "count": N}],
+//!   "ses_unverified": [{"identity": "root@x", "region": "US-EAST-1", "count": N}],
+//!   "lost": [{"time": RFC 3339, "queue_id": "ID", "from": "a@b", "to": "c@d", "reason": "..."}],
+//!   "lost_total": N,                              // "lost" lists at most 100
+//!   "errors": ["path: what failed"]
+//! }
+//! ```
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use chrono::{DateTime, FixedOffset, Local};
+use serde::Serialize;
+
+use super::LogError;
+use super::classify::Category;
+use super::model::{Limits, MailLog, Outcome, RowStatus};
+use super::parse::{Kind, YearGuess, parse_line_with};
+use super::source::{read_lines, read_lines_from};
+
+/// Output format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
 
 /// Arguments of `opsdeck summary`.
 #[derive(Clone, Debug, Default, clap::Args)]
-pub struct SummaryArgs {}
+pub struct SummaryArgs {
+    /// Log files to read, in order (`.gz` too; `-` reads stdin). Default: /var/log/mail.log.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Only lines newer than this (90m, 6h, 2d, 1w).
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Rows in each top list.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+}
 
-/// Run the report; returns the process exit status.
-pub fn run(_args: SummaryArgs) -> anyhow::Result<i32> {
-    eprintln!("opsdeck summary: not available yet");
-    Ok(3)
+/// Parse `90m`, `6h`, `2d`, `1w`, `30s`.
+pub fn parse_duration(s: &str) -> Result<chrono::Duration, LogError> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num.parse().map_err(|_| LogError::Duration(s.into()))?;
+    let secs = match unit {
+        "s" => 1,
+        "m" | "min" => 60,
+        "h" | "" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(LogError::Duration(s.into())),
+    };
+    chrono::Duration::try_seconds(n.saturating_mul(secs))
+        .ok_or_else(|| LogError::Duration(s.into()))
+}
+
+const MAX_KEYS: usize = 20_000;
+const MAX_LOST: usize = 100;
+
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct StatusTotals {
+    pub sent: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub expired: u64,
+    pub undeliverable: u64,
+    pub lost: u64,
+    pub rejected: u64,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct SenderRow {
+    pub sender: String,
+    pub sent: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+    pub expired: u64,
+    pub lost: u64,
+    pub failures: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryRow {
+    pub category: Category,
+    pub label: &'static str,
+    pub count: u64,
+    pub meaning: &'static str,
+    pub remedy: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainRow {
+    pub domain: String,
+    pub failures: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReasonRow {
+    pub reason: String,
+    pub category: Option<Category>,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IdentityRow {
+    pub identity: String,
+    pub region: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LostRow {
+    pub time: DateTime<FixedOffset>,
+    pub queue_id: Option<String>,
+    pub from: Option<String>,
+    pub to: String,
+    pub reason: String,
+}
+
+/// The report (see the module docs for its JSON shape).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub version: u32,
+    pub files: Vec<String>,
+    pub since: Option<DateTime<FixedOffset>>,
+    pub first: Option<DateTime<FixedOffset>>,
+    pub last: Option<DateTime<FixedOffset>>,
+    pub lines: u64,
+    pub unparsed: u64,
+    pub messages: u64,
+    pub status: StatusTotals,
+    pub categories: Vec<CategoryRow>,
+    pub senders: Vec<SenderRow>,
+    pub recipient_domains: Vec<DomainRow>,
+    pub reasons: Vec<ReasonRow>,
+    pub ses_unverified: Vec<IdentityRow>,
+    pub lost: Vec<LostRow>,
+    pub lost_total: u64,
+    pub errors: Vec<String>,
+}
+
+/// Accumulates outcomes into the report's tables, with bounded maps.
+#[derive(Debug, Default)]
+pub struct Accumulator {
+    status: StatusTotals,
+    categories: HashMap<Category, u64>,
+    senders: HashMap<String, SenderRow>,
+    domains: HashMap<String, u64>,
+    reasons: HashMap<String, (Option<Category>, u64)>,
+    identities: HashMap<(String, String), u64>,
+    lost: Vec<LostRow>,
+    lost_total: u64,
+    messages: u64,
+}
+
+/// Reason text with the per-message parts (addresses, SES message ids) blanked, for grouping.
+pub fn reason_key(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len().min(200));
+    let mut in_angle = false;
+    for c in reason.chars() {
+        match c {
+            '<' => {
+                in_angle = true;
+                out.push_str("<*>");
+            }
+            '>' if in_angle => in_angle = false,
+            _ if in_angle => {}
+            _ => out.push(c),
+        }
+        if out.len() >= 200 {
+            out.push('…');
+            break;
+        }
+    }
+    if let Some(i) = out.find("250 Ok 0100") {
+        out.truncate(i + 6);
+        out.push('*');
+    }
+    out
+}
+
+fn bump<K: std::hash::Hash + Eq>(map: &mut HashMap<K, u64>, key: K, overflow: K) {
+    if map.len() < MAX_KEYS || map.contains_key(&key) {
+        *map.entry(key).or_default() += 1;
+    } else {
+        *map.entry(overflow).or_default() += 1;
+    }
+}
+
+impl Accumulator {
+    pub fn add(&mut self, o: &Outcome) {
+        let s = &mut self.status;
+        match o.status {
+            RowStatus::Sent => s.sent += 1,
+            RowStatus::Deferred => s.deferred += 1,
+            RowStatus::Bounced => s.bounced += 1,
+            RowStatus::Expired => s.expired += 1,
+            RowStatus::Undeliverable => s.undeliverable += 1,
+            RowStatus::Lost => s.lost += 1,
+            RowStatus::Rejected => s.rejected += 1,
+        }
+        let sender = o
+            .from
+            .as_deref()
+            .map(|f| if f.is_empty() { "<>" } else { f })
+            .unwrap_or("(unknown)");
+        let key = if self.senders.len() < MAX_KEYS || self.senders.contains_key(sender) {
+            sender
+        } else {
+            "(other senders)"
+        };
+        let row = self
+            .senders
+            .entry(key.to_string())
+            .or_insert_with(|| SenderRow {
+                sender: key.to_string(),
+                ..SenderRow::default()
+            });
+        match o.status {
+            RowStatus::Sent => row.sent += 1,
+            RowStatus::Deferred => row.deferred += 1,
+            RowStatus::Bounced | RowStatus::Undeliverable => row.bounced += 1,
+            RowStatus::Expired => row.expired += 1,
+            RowStatus::Lost => row.lost += 1,
+            RowStatus::Rejected => {}
+        }
+        if !o.status.is_failure() {
+            return;
+        }
+        row.failures += 1;
+        if let Some(c) = o.category {
+            *self.categories.entry(c).or_default() += 1;
+        }
+        bump(
+            &mut self.domains,
+            o.rcpt_domain().to_ascii_lowercase(),
+            "(other domains)".into(),
+        );
+        let rk = reason_key(&o.reason);
+        if self.reasons.len() < MAX_KEYS || self.reasons.contains_key(&rk) {
+            self.reasons.entry(rk).or_insert((o.category, 0)).1 += 1;
+        } else {
+            self.reasons
+                .entry("(other reasons)".into())
+                .or_insert((None, 0))
+                .1 += 1;
+        }
+        if let Some(ses) = &o.ses {
+            for id in &ses.identities {
+                bump(
+                    &mut self.identities,
+                    (id.clone(), ses.region.clone()),
+                    ("(other)".into(), String::new()),
+                );
+            }
+        }
+        if o.status == RowStatus::Lost {
+            self.lost_total += 1;
+            if self.lost.len() < MAX_LOST {
+                self.lost.push(LostRow {
+                    time: o.time,
+                    queue_id: o.queue_id.as_ref().map(|q| q.to_string()),
+                    from: o.from.as_ref().map(|f| f.to_string()),
+                    to: o.to.to_string(),
+                    reason: o.reason.to_string(),
+                });
+            }
+        }
+    }
+
+    fn finish(self, top: usize) -> Report {
+        let mut categories: Vec<CategoryRow> = self
+            .categories
+            .into_iter()
+            .map(|(c, n)| CategoryRow {
+                category: c,
+                label: c.label(),
+                count: n,
+                meaning: c.meaning(),
+                remedy: c.remedy(),
+            })
+            .collect();
+        categories.sort_by(|a, b| b.count.cmp(&a.count).then(a.category.cmp(&b.category)));
+        let mut senders: Vec<SenderRow> = self
+            .senders
+            .into_values()
+            .filter(|r| r.failures > 0)
+            .collect();
+        senders.sort_by(|a, b| {
+            b.failures
+                .cmp(&a.failures)
+                .then_with(|| a.sender.cmp(&b.sender))
+        });
+        senders.truncate(top);
+        let mut recipient_domains: Vec<DomainRow> = self
+            .domains
+            .into_iter()
+            .map(|(domain, failures)| DomainRow { domain, failures })
+            .collect();
+        recipient_domains.sort_by(|a, b| {
+            b.failures
+                .cmp(&a.failures)
+                .then_with(|| a.domain.cmp(&b.domain))
+        });
+        recipient_domains.truncate(top);
+        let mut reasons: Vec<ReasonRow> = self
+            .reasons
+            .into_iter()
+            .map(|(reason, (category, count))| ReasonRow {
+                reason,
+                category,
+                count,
+            })
+            .collect();
+        reasons.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
+        reasons.truncate(top);
+        let mut ses_unverified: Vec<IdentityRow> = self
+            .identities
+            .into_iter()
+            .map(|((identity, region), count)| IdentityRow {
+                identity,
+                region,
+                count,
+            })
+            .collect();
+        ses_unverified.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.identity.cmp(&b.identity))
+        });
+        ses_unverified.truncate(top);
+        Report {
+            version: 1,
+            files: Vec::new(),
+            since: None,
+            first: None,
+            last: None,
+            lines: 0,
+            unparsed: 0,
+            messages: self.messages,
+            status: self.status,
+            categories,
+            senders,
+            recipient_domains,
+            reasons,
+            ses_unverified,
+            lost: self.lost,
+            lost_total: self.lost_total,
+            errors: Vec::new(),
+        }
+    }
+}
+
+/// Build the report over `files` (`-` is stdin). Errors reading a file are kept in the report.
+pub fn build(
+    files: &[PathBuf],
+    since: Option<DateTime<FixedOffset>>,
+    top: usize,
+    stdin: &mut dyn std::io::Read,
+) -> Report {
+    let limits = Limits {
+        outcomes: 0,
+        lines_per_message: 0,
+        finished: 5_000,
+        live: 20_000,
+        warnings: 0,
+        ..Limits::default()
+    };
+    let mut log = MailLog::with_limits(limits);
+    let mut acc = Accumulator::default();
+    let mut years = YearGuess::now();
+    let mut lines = 0u64;
+    let mut unparsed = 0u64;
+    let mut first: Option<DateTime<FixedOffset>> = None;
+    let mut errors = Vec::new();
+    let max_line = super::parse::MAX_LINE;
+    for f in files {
+        let mut each = |l: String| {
+            lines += 1;
+            let Some(p) = parse_line_with(&l, &mut years, false) else {
+                unparsed += 1;
+                return;
+            };
+            if since.is_some_and(|s| p.time < s) {
+                return;
+            }
+            if first.is_none() {
+                first = Some(p.time);
+            }
+            if matches!(p.kind, Kind::Pickup { .. } | Kind::Client(_)) {
+                acc.messages += 1;
+            }
+            for o in log.ingest(p).outcomes {
+                acc.add(&o);
+            }
+        };
+        let res = if f.as_os_str() == "-" {
+            read_lines_from(stdin, max_line, &mut each)
+                .map_err(|e| LogError::io(std::path::Path::new("-"), e))
+        } else {
+            read_lines(f, u64::MAX, max_line, each)
+        };
+        if let Err(e) = res {
+            errors.push(e.to_string());
+        }
+    }
+    let last = log.latest();
+    let mut r = acc.finish(top);
+    r.files = files.iter().map(|f| f.display().to_string()).collect();
+    r.since = since;
+    r.first = first;
+    r.last = last;
+    r.lines = lines;
+    r.unparsed = unparsed;
+    r.errors = errors;
+    r
+}
+
+/// The report as text.
+pub fn render_text(r: &Report) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let span = match (r.first, r.last) {
+        (Some(a), Some(b)) => format!(
+            "{} to {}",
+            a.with_timezone(&Local).format("%Y-%m-%d %H:%M"),
+            b.with_timezone(&Local).format("%Y-%m-%d %H:%M")
+        ),
+        _ => "no Postfix lines".into(),
+    };
+    let _ = writeln!(
+        s,
+        "Mail delivery failures: {} file(s), {} lines ({} not from Postfix), {span}",
+        r.files.len(),
+        r.lines,
+        r.unparsed
+    );
+    let _ = writeln!(s, "{} messages entered the queue", r.messages);
+    let _ = writeln!(s, "\nOutcomes");
+    let st = &r.status;
+    for (k, v) in [
+        ("sent", st.sent),
+        ("deferred (attempts)", st.deferred),
+        ("bounced", st.bounced),
+        ("expired", st.expired),
+        ("undeliverable", st.undeliverable),
+        ("lost", st.lost),
+        ("rejected at reception", st.rejected),
+    ] {
+        let _ = writeln!(s, "  {k:<24}{v:>10}");
+    }
+    if !r.categories.is_empty() {
+        let _ = writeln!(s, "\nFailures by cause");
+        for c in &r.categories {
+            let _ = writeln!(s, "  {:<20}{:>8}  {}", c.label, c.count, c.meaning);
+        }
+    }
+    if !r.senders.is_empty() {
+        let _ = writeln!(s, "\nFailures by sender");
+        let _ = writeln!(
+            s,
+            "  {:<36}{:>8}{:>9}{:>9}{:>8}{:>6}",
+            "sender", "sent", "deferred", "bounced", "expired", "lost"
+        );
+        for x in &r.senders {
+            let _ = writeln!(
+                s,
+                "  {:<36}{:>8}{:>9}{:>9}{:>8}{:>6}",
+                crate::ui::widgets::truncate(&x.sender, 35),
+                x.sent,
+                x.deferred,
+                x.bounced,
+                x.expired,
+                x.lost
+            );
+        }
+    }
+    if !r.recipient_domains.is_empty() {
+        let _ = writeln!(s, "\nFailures by recipient domain");
+        for d in &r.recipient_domains {
+            let _ = writeln!(
+                s,
+                "  {:<40}{:>8}",
+                crate::ui::widgets::truncate(
+                    if d.domain.is_empty() {
+                        "(none)"
+                    } else {
+                        &d.domain
+                    },
+                    39
+                ),
+                d.failures
+            );
+        }
+    }
+    if !r.ses_unverified.is_empty() {
+        let _ = writeln!(s, "\nSES identities not verified");
+        for i in &r.ses_unverified {
+            let _ = writeln!(s, "  {:<40}{:<12}{:>8}", i.identity, i.region, i.count);
+        }
+    }
+    if !r.reasons.is_empty() {
+        let _ = writeln!(s, "\nTop reasons");
+        for x in &r.reasons {
+            let _ = writeln!(s, "  {:>8}  {}", x.count, x.reason);
+        }
+    }
+    let _ = writeln!(s, "\nLost mail: {}", r.lost_total);
+    for l in &r.lost {
+        let _ = writeln!(
+            s,
+            "  {}  {}  {} -> {}  {}",
+            l.time.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S"),
+            l.queue_id.as_deref().unwrap_or("-"),
+            l.from
+                .as_deref()
+                .map(|f| if f.is_empty() { "<>" } else { f })
+                .unwrap_or("?"),
+            l.to,
+            l.reason
+        );
+    }
+    for e in &r.errors {
+        let _ = writeln!(s, "error: {e}");
+    }
+    s
+}
+
+/// Run the report; returns the process exit status (0 ok, 2 when a file could not be read).
+pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
+    let files = if args.files.is_empty() {
+        vec![PathBuf::from("/var/log/mail.log")]
+    } else {
+        args.files.clone()
+    };
+    let since = match &args.since {
+        Some(s) => Some(Local::now().fixed_offset() - parse_duration(s)?),
+        None => None,
+    };
+    let report = build(&files, since, args.top.max(1), &mut std::io::stdin().lock());
+    let out = match args.format {
+        Format::Text => render_text(&report),
+        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+    };
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(out.as_bytes()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(e.into());
+        }
+    }
+    for e in &report.errors {
+        eprintln!("opsdeck summary: {e}");
+    }
+    Ok(if report.errors.is_empty() { 0 } else { 2 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corpus_report() -> Report {
+        let path = PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/maillog/corpus-3.7.log"
+        ));
+        build(&[path], None, 10, &mut std::io::empty())
+    }
+
+    #[test]
+    fn corpus_totals() {
+        let r = corpus_report();
+        assert_eq!(r.lines, 148);
+        assert_eq!(r.unparsed, 0);
+        assert!(r.errors.is_empty());
+        // grep -c "status=sent" / "status=bounced" on the file
+        assert_eq!(r.status.sent, 10);
+        assert_eq!(r.status.bounced, 5);
+        assert_eq!(r.status.lost, 1);
+        assert!(
+            r.categories
+                .iter()
+                .any(|c| c.category == Category::SesSenderNotVerified && c.count == 4)
+        );
+        assert!(
+            r.ses_unverified
+                .iter()
+                .any(|i| i.identity == "root@localhost" && i.region == "US-EAST-1")
+        );
+        assert_eq!(r.lost[0].queue_id.as_deref(), Some("45AF0C8907"));
+    }
+
+    #[test]
+    fn json_shape_is_stable() {
+        let r = corpus_report();
+        let v: serde_json::Value = serde_json::to_value(&r).unwrap();
+        for key in [
+            "version",
+            "files",
+            "since",
+            "first",
+            "last",
+            "lines",
+            "unparsed",
+            "messages",
+            "status",
+            "categories",
+            "senders",
+            "recipient_domains",
+            "reasons",
+            "ses_unverified",
+            "lost",
+            "lost_total",
+            "errors",
+        ] {
+            assert!(v.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(v["version"], 1);
+        assert_eq!(v["status"]["bounced"], 5);
+        assert_eq!(
+            v["categories"][0]["category"]
+                .as_str()
+                .map(|s| s.contains('_') || s.chars().all(|c| c.is_ascii_lowercase())),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn text_names_sections() {
+        let t = render_text(&corpus_report());
+        for s in [
+            "Outcomes",
+            "Failures by cause",
+            "Failures by sender",
+            "Failures by recipient domain",
+            "Top reasons",
+            "Lost mail: 1",
+            "SES identities not verified",
+        ] {
+            assert!(t.contains(s), "{s} in\n{t}");
+        }
+    }
+
+    #[test]
+    fn missing_file_is_an_error_in_the_report() {
+        let r = build(
+            &[PathBuf::from("/nonexistent/mail.log")],
+            None,
+            10,
+            &mut std::io::empty(),
+        );
+        assert_eq!(
+            r.errors,
+            vec!["/nonexistent/mail.log: not found (waiting for it to appear)".to_string()]
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(
+            parse_duration("90m").unwrap(),
+            chrono::Duration::minutes(90)
+        );
+        assert_eq!(parse_duration("2d").unwrap(), chrono::Duration::days(2));
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn reason_keys_group_by_text() {
+        assert_eq!(
+            reason_key("host h said: 550 5.1.1 <a@b>: Recipient address rejected"),
+            reason_key("host h said: 550 5.1.1 <c@d>: Recipient address rejected")
+        );
+    }
 }

@@ -1,0 +1,145 @@
+//! View snapshots: the whole screen drawn into ratatui's `TestBackend` at
+//! 80x24 and 160x48.
+
+use chrono::{Local, TimeZone};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::Modifier;
+
+use super::*;
+use crate::ui::theme::Theme;
+
+fn app(mode: Mode) -> App {
+    let now = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
+    let config = Config::default();
+    App::new(&config, mode, now, "web1.example.com".into())
+}
+
+fn press(a: &mut App, c: KeyCode) {
+    a.update(Msg::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+}
+
+/// The screen as text, one line per row.
+pub fn screen(a: &App, theme: &Theme, w: u16, h: u16) -> String {
+    buffer_text(&draw(a, theme, w, h))
+}
+
+fn draw(a: &App, theme: &Theme, w: u16, h: u16) -> Buffer {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view::render(a, theme, f)).unwrap();
+    t.backend().buffer().clone()
+}
+
+pub fn buffer_text(b: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..b.area.height {
+        let mut line = String::new();
+        for x in 0..b.area.width {
+            line.push_str(b[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn overview_80x24() {
+    let a = app(Mode::Interactive);
+    let s = screen(&a, &Theme::fallback(), 80, 24);
+    for id in PaneId::ALL {
+        assert!(
+            s.contains(&format!("┌ {} ", id.title())),
+            "{} tile missing",
+            id.title()
+        );
+    }
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn overview_160x48() {
+    let a = app(Mode::ReadOnly);
+    let s = screen(&a, &Theme::fallback(), 160, 48);
+    assert!(s.lines().last().unwrap().starts_with(" RO "));
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn focused_pane_80x24() {
+    let mut a = app(Mode::Interactive);
+    press(&mut a, KeyCode::Char('2'));
+    let s = screen(&a, &Theme::fallback(), 80, 24);
+    assert!(s.contains("┌ Failures "));
+    assert!(!s.contains("┌ Queue "));
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn help_overlay_80x24() {
+    let mut a = app(Mode::Interactive);
+    press(&mut a, KeyCode::Char('?'));
+    let s = screen(&a, &Theme::fallback(), 80, 24);
+    assert!(s.contains("Keys"));
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn help_overlay_read_only_160x48() {
+    let mut a = app(Mode::ReadOnly);
+    press(&mut a, KeyCode::Char('?'));
+    let s = screen(&a, &Theme::fallback(), 160, 48);
+    assert!(s.contains("Read-only: nothing that changes the host is available."));
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn notice_error_state_80x24() {
+    let mut a = app(Mode::Interactive);
+    let mut out = Outcome::default();
+    a.settle(
+        vec![Effect::Jump(Jump::QueueEntry("3FFCBC890E".into()))],
+        &mut out,
+    );
+    let s = screen(&a, &Theme::fallback(), 80, 24);
+    assert!(s.contains("3FFCBC890E is no longer in the queue"));
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn badge_survives_a_tiny_terminal() {
+    for (w, h) in [(10, 3), (30, 6), (40, 8), (80, 10)] {
+        let a = app(Mode::ReadOnly);
+        let s = screen(&a, &Theme::fallback(), w, h);
+        assert!(s.contains("RO"), "badge missing at {w}x{h}:\n{s}");
+    }
+}
+
+#[test]
+fn selection_visible_in_mono() {
+    // The focused tab is drawn with the selection role: under NO_COLOR
+    // (mono theme) it must still be reversed.
+    let a = app(Mode::Interactive);
+    let b = draw(&a, &Theme::mono(), 80, 24);
+    let text = buffer_text(&b);
+    let first = text.lines().next().unwrap();
+    let x = first.find("1 Queue").unwrap() as u16;
+    assert!(b[(x, 0)].modifier.contains(Modifier::REVERSED));
+}
+
+#[test]
+fn hostile_notice_never_reaches_the_buffer_raw() {
+    let mut a = app(Mode::Interactive);
+    let mut out = Outcome::default();
+    a.settle(
+        vec![Effect::Notice("\u{1b}]0;pwned\u{7}\u{9b}2J".into())],
+        &mut out,
+    );
+    let b = draw(&a, &Theme::fallback(), 80, 24);
+    for cell in b.content() {
+        assert!(!cell.symbol().chars().any(crate::sanitize::is_unsafe_char));
+    }
+    assert!(buffer_text(&b).contains("\\e]0;pwned\\x07\\u{9b}2J"));
+}

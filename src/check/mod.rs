@@ -1,0 +1,576 @@
+//! `opsdeck check`: read every configured source once and print a health
+//! report for a monitoring system.
+//!
+//! Always read-only: it runs no action, holds no write-access token, and
+//! ignores `read_only`/`--write`. Each feature contributes findings and
+//! metrics through its own `check` function (see `collect`); this module
+//! only combines them and writes the formats:
+//!
+//! - `text`: one line per finding, for a person.
+//! - `nagios`: the plugin convention: `OPSDECK WARNING - summary | perfdata`,
+//!   exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+//! - `prometheus`: the text exposition format for node_exporter's textfile
+//!   collector; every metric is named `opsdeck_*` with its unit in the name.
+//! - `json`: the stable shape documented on [`JsonReport`].
+
+pub mod collect;
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Local};
+use serde::{Deserialize, Serialize};
+
+/// Arguments of `opsdeck check`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Nagios,
+    Prometheus,
+}
+
+/// Health, ordered so that the worst is the greatest; the discriminant is
+/// the Nagios exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok = 0,
+    Warning = 1,
+    Unknown = 3,
+    Critical = 2,
+}
+
+impl Status {
+    pub fn exit_code(self) -> i32 {
+        self as i32
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::Warning => "WARNING",
+            Status::Critical => "CRITICAL",
+            Status::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// Severity for combining: CRITICAL > UNKNOWN > WARNING > OK, so a
+    /// source that could not be read is never hidden by a warning, but a
+    /// critical finding is not hidden by an unreadable source either.
+    fn rank(self) -> u8 {
+        match self {
+            Status::Ok => 0,
+            Status::Warning => 1,
+            Status::Unknown => 2,
+            Status::Critical => 3,
+        }
+    }
+
+    pub fn worst(a: Status, b: Status) -> Status {
+        if b.rank() > a.rank() { b } else { a }
+    }
+}
+
+/// One statement about the host.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finding {
+    /// queue, failures, senders, ses, deploy, probe.
+    pub area: String,
+    pub status: Status,
+    /// Plain words, already sanitized.
+    pub summary: String,
+}
+
+/// One number, for perfdata and Prometheus.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Metric {
+    /// Without the `opsdeck_` prefix, unit in the name: `queue_messages`,
+    /// `queue_oldest_age_seconds`.
+    pub name: String,
+    pub help: String,
+    pub labels: Vec<(String, String)>,
+    pub value: f64,
+    /// Thresholds for Nagios perfdata (`;warn;crit`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warn: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crit: Option<f64>,
+}
+
+impl Metric {
+    pub fn new(name: &str, help: &str, value: f64) -> Metric {
+        Metric {
+            name: name.to_string(),
+            help: help.to_string(),
+            labels: Vec::new(),
+            value,
+            warn: None,
+            crit: None,
+        }
+    }
+
+    pub fn label(mut self, k: &str, v: &str) -> Metric {
+        self.labels.push((k.to_string(), v.to_string()));
+        self
+    }
+
+    pub fn thresholds(mut self, warn: f64, crit: f64) -> Metric {
+        self.warn = Some(warn);
+        self.crit = Some(crit);
+        self
+    }
+}
+
+/// Everything one run found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub metrics: Vec<Metric>,
+}
+
+impl Report {
+    pub fn finding(&mut self, area: &str, status: Status, summary: impl Into<String>) {
+        self.findings.push(Finding {
+            area: area.to_string(),
+            status,
+            summary: crate::sanitize::sanitize_capped(&summary.into(), 500),
+        });
+    }
+
+    pub fn metric(&mut self, m: Metric) {
+        self.metrics.push(m);
+    }
+
+    /// The worst status of all findings (OK when there are none).
+    pub fn status(&self) -> Status {
+        self.findings
+            .iter()
+            .fold(Status::Ok, |acc, f| Status::worst(acc, f.status))
+    }
+
+    /// One line: the worst findings first.
+    pub fn summary(&self) -> String {
+        let worst = self.status();
+        let bad: Vec<&Finding> = self.findings.iter().filter(|f| f.status == worst).collect();
+        if worst == Status::Ok || bad.is_empty() {
+            let areas: Vec<&str> = self.findings.iter().map(|f| f.area.as_str()).collect();
+            let mut areas = areas;
+            areas.dedup();
+            return format!("all checks passed ({})", areas.join(", "));
+        }
+        let mut s: Vec<String> = bad
+            .iter()
+            .map(|f| format!("{}: {}", f.area, f.summary))
+            .collect();
+        let others = self
+            .findings
+            .iter()
+            .filter(|f| f.status != Status::Ok && f.status != worst)
+            .count();
+        if others > 0 {
+            s.push(format!("{others} more problem(s)"));
+        }
+        s.join("; ")
+    }
+
+    /// Write the report in a format; returns the text.
+    pub fn render(&self, format: Format, now: DateTime<Local>) -> String {
+        match format {
+            Format::Text => self.text(),
+            Format::Nagios => self.nagios(),
+            Format::Prometheus => self.prometheus(),
+            Format::Json => {
+                let j = JsonReport::new(self, now);
+                let mut s = serde_json::to_string_pretty(&j)
+                    .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+                s.push('\n');
+                s
+            }
+        }
+    }
+
+    fn text(&self) -> String {
+        let mut out = format!("opsdeck check: {}\n", self.status().word());
+        for f in &self.findings {
+            let _ = writeln!(out, "{:<8} {:<9} {}", f.status.word(), f.area, f.summary);
+        }
+        out
+    }
+
+    fn nagios(&self) -> String {
+        let mut out = format!(
+            "OPSDECK {} - {}",
+            self.status().word(),
+            self.summary().replace('|', "/")
+        );
+        let perf: Vec<String> = self.metrics.iter().map(perfdata).collect();
+        if !perf.is_empty() {
+            out.push_str(" | ");
+            out.push_str(&perf.join(" "));
+        }
+        out.push('\n');
+        // Long output: one line per finding that is not OK.
+        for f in self.findings.iter().filter(|f| f.status != Status::Ok) {
+            let _ = writeln!(
+                out,
+                "{} {}: {}",
+                f.status.word(),
+                f.area,
+                f.summary.replace('|', "/")
+            );
+        }
+        out
+    }
+
+    fn prometheus(&self) -> String {
+        let mut out = String::new();
+        let mut seen: Vec<&str> = Vec::new();
+        let mut metrics: Vec<&Metric> = self.metrics.iter().collect();
+        metrics.sort_by(|a, b| a.name.cmp(&b.name));
+        for m in metrics {
+            let name = prom_name(&m.name);
+            if !seen.contains(&m.name.as_str()) {
+                seen.push(&m.name);
+                let _ = writeln!(
+                    out,
+                    "# HELP opsdeck_{name} {}",
+                    m.help.replace('\\', "\\\\").replace('\n', "\\n")
+                );
+                let _ = writeln!(out, "# TYPE opsdeck_{name} gauge");
+            }
+            let labels = if m.labels.is_empty() {
+                String::new()
+            } else {
+                let l: Vec<String> = m
+                    .labels
+                    .iter()
+                    .map(|(k, v)| format!("{}=\"{}\"", prom_name(k), prom_escape(v)))
+                    .collect();
+                format!("{{{}}}", l.join(","))
+            };
+            let _ = writeln!(out, "opsdeck_{name}{labels} {}", prom_value(m.value));
+        }
+        // The overall status, as the Nagios code.
+        let _ = writeln!(
+            out,
+            "# HELP opsdeck_check_status Overall status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."
+        );
+        let _ = writeln!(out, "# TYPE opsdeck_check_status gauge");
+        let _ = writeln!(out, "opsdeck_check_status {}", self.status().exit_code());
+        out
+    }
+}
+
+fn prom_name(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn prom_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn prom_value(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+fn perfdata(m: &Metric) -> String {
+    // label: name plus label values; quoted because it may hold dots.
+    let mut label = m.name.clone();
+    for (_, v) in &m.labels {
+        label.push('_');
+        label.push_str(&prom_name(v));
+    }
+    let uom = if m.name.ends_with("_seconds") {
+        "s"
+    } else if m.name.ends_with("_bytes") {
+        "B"
+    } else {
+        ""
+    };
+    let t = |x: Option<f64>| x.map(prom_value).unwrap_or_default();
+    format!(
+        "'{label}'={}{uom};{};{};0;",
+        prom_value(m.value),
+        t(m.warn),
+        t(m.crit)
+    )
+}
+
+/// The `--format json` document. Stable: fields are only ever added.
+///
+/// ```json
+/// {
+///   "version": 1,
+///   "status": "warning",          // ok | warning | critical | unknown
+///   "exit_code": 1,               // the Nagios code
+///   "summary": "queue: 57 messages (warning at 50)",
+///   "checked_at": "2026-11-27T10:30:00+00:00",
+///   "findings": [ { "area": "queue", "status": "warning", "summary": "..." } ],
+///   "metrics": [ { "name": "opsdeck_queue_messages", "labels": { "queue": "deferred" },
+///                  "value": 57.0, "warn": 50.0, "crit": 500.0 } ]
+/// }
+/// ```
+#[derive(Debug, Serialize)]
+pub struct JsonReport {
+    pub version: u32,
+    pub status: Status,
+    pub exit_code: i32,
+    pub summary: String,
+    pub checked_at: String,
+    pub findings: Vec<Finding>,
+    pub metrics: Vec<JsonMetric>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonMetric {
+    pub name: String,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub value: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warn: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crit: Option<f64>,
+}
+
+impl JsonReport {
+    pub fn new(r: &Report, now: DateTime<Local>) -> JsonReport {
+        JsonReport {
+            version: 1,
+            status: r.status(),
+            exit_code: r.status().exit_code(),
+            summary: r.summary(),
+            checked_at: now.to_rfc3339(),
+            findings: r.findings.clone(),
+            metrics: r
+                .metrics
+                .iter()
+                .map(|m| JsonMetric {
+                    name: format!("opsdeck_{}", prom_name(&m.name)),
+                    labels: m.labels.iter().cloned().collect(),
+                    value: m.value,
+                    warn: m.warn,
+                    crit: m.crit,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Thresholds for `opsdeck check`, the `[check]` section.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckConfig {
+    /// Messages in the queue (all queues) for WARNING / CRITICAL.
+    pub queue_warn: u64,
+    pub queue_crit: u64,
+    /// Age of the oldest queued message, in seconds.
+    pub oldest_warn_secs: u64,
+    pub oldest_crit_secs: u64,
+    /// The window failures are counted in, in seconds.
+    pub failure_window_secs: u64,
+    /// Failed deliveries (bounced, deferred, expired) in the window.
+    pub failures_warn: u64,
+    pub failures_crit: u64,
+    /// Days before certificate expiry.
+    pub cert_warn_days: i64,
+    pub cert_crit_days: i64,
+    /// Commits the deploy checkout may lag behind its upstream before WARNING.
+    pub behind_warn: u64,
+}
+
+impl Default for CheckConfig {
+    fn default() -> CheckConfig {
+        CheckConfig {
+            queue_warn: 50,
+            queue_crit: 500,
+            oldest_warn_secs: 3600,
+            oldest_crit_secs: 6 * 3600,
+            failure_window_secs: 3600,
+            failures_warn: 1,
+            failures_crit: 50,
+            cert_warn_days: 21,
+            cert_crit_days: 7,
+            behind_warn: 1,
+        }
+    }
+}
+
+/// Grade a number against WARNING/CRITICAL thresholds (higher is worse).
+pub fn grade(value: u64, warn: u64, crit: u64) -> Status {
+    if value >= crit {
+        Status::Critical
+    } else if value >= warn {
+        Status::Warning
+    } else {
+        Status::Ok
+    }
+}
+
+/// Run `opsdeck check`: returns the exit status (Nagios convention).
+pub fn run(args: CheckArgs, config: &crate::config::Config) -> i32 {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            println!("OPSDECK UNKNOWN - cannot start the runtime: {e}");
+            return Status::Unknown.exit_code();
+        }
+    };
+    let report = rt.block_on(collect::collect(config));
+    print!("{}", report.render(args.format, Local::now()));
+    report.status().exit_code()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn sample() -> Report {
+        let mut r = Report::default();
+        r.finding(
+            "queue",
+            Status::Warning,
+            "57 messages queued (warning at 50)",
+        );
+        r.finding("deploy", Status::Ok, "site: at origin/main");
+        r.metric(
+            Metric::new("queue_messages", "Messages in the queue.", 57.0)
+                .label("queue", "deferred")
+                .thresholds(50.0, 500.0),
+        );
+        r.metric(Metric::new(
+            "queue_oldest_age_seconds",
+            "Age of the oldest message.",
+            7200.0,
+        ));
+        r
+    }
+
+    fn now() -> DateTime<Local> {
+        Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap()
+    }
+
+    #[test]
+    fn worst_status_wins_and_maps_to_exit_codes() {
+        let mut r = sample();
+        assert_eq!(r.status(), Status::Warning);
+        assert_eq!(r.status().exit_code(), 1);
+        r.finding("senders", Status::Unknown, "SES: no credentials");
+        assert_eq!(r.status(), Status::Unknown);
+        assert_eq!(r.status().exit_code(), 3);
+        r.finding("probe", Status::Critical, "certificate expires in 2 days");
+        assert_eq!(r.status().exit_code(), 2);
+        assert_eq!(Report::default().status(), Status::Ok);
+    }
+
+    #[test]
+    fn nagios_line_has_summary_and_perfdata() {
+        let out = sample().render(Format::Nagios, now());
+        let first = out.lines().next().unwrap();
+        assert_eq!(
+            first,
+            "OPSDECK WARNING - queue: 57 messages queued (warning at 50) | 'queue_messages_deferred'=57;50;500;0; 'queue_oldest_age_seconds'=7200s;;;0;"
+        );
+        assert!(out.contains("WARNING queue: 57 messages"));
+    }
+
+    #[test]
+    fn nagios_summary_cannot_inject_perfdata() {
+        let mut r = Report::default();
+        r.finding("failures", Status::Critical, "reason a|b=1");
+        let out = r.render(Format::Nagios, now());
+        assert_eq!(out.lines().next().unwrap().matches('|').count(), 0);
+    }
+
+    #[test]
+    fn prometheus_exposition() {
+        let out = sample().render(Format::Prometheus, now());
+        assert!(out.contains("# TYPE opsdeck_queue_messages gauge\nopsdeck_queue_messages{queue=\"deferred\"} 57\n"), "{out}");
+        assert!(out.contains("opsdeck_queue_oldest_age_seconds 7200\n"));
+        assert!(out.ends_with("opsdeck_check_status 1\n"));
+        // HELP/TYPE once per metric name
+        assert_eq!(out.matches("# TYPE opsdeck_queue_messages ").count(), 1);
+    }
+
+    #[test]
+    fn prometheus_escapes_label_values() {
+        let mut r = Report::default();
+        r.metric(Metric::new("x", "h", 1.0).label("reason", "a\"b\\c\nd"));
+        let out = r.render(Format::Prometheus, now());
+        assert!(out.contains(r#"opsdeck_x{reason="a\"b\\c\nd"} 1"#), "{out}");
+    }
+
+    #[test]
+    fn json_has_the_documented_shape() {
+        let out = sample().render(Format::Json, now());
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["version"], 1);
+        assert_eq!(v["status"], "warning");
+        assert_eq!(v["exit_code"], 1);
+        assert_eq!(v["findings"][0]["area"], "queue");
+        assert_eq!(v["metrics"][0]["name"], "opsdeck_queue_messages");
+        assert_eq!(v["metrics"][0]["labels"]["queue"], "deferred");
+        assert_eq!(v["metrics"][0]["warn"], 50.0);
+        assert!(
+            v["checked_at"]
+                .as_str()
+                .unwrap()
+                .starts_with("2026-11-27T10:30:00")
+        );
+    }
+
+    #[test]
+    fn text_lists_every_finding() {
+        let out = sample().render(Format::Text, now());
+        assert_eq!(out.lines().next().unwrap(), "opsdeck check: WARNING");
+        assert!(out.contains("WARNING  queue     57 messages"));
+        assert!(out.contains("OK       deploy    site: at origin/main"));
+    }
+
+    #[test]
+    fn findings_are_sanitized() {
+        let mut r = Report::default();
+        r.finding("failures", Status::Warning, "from \u{1b}[31mevil");
+        assert_eq!(r.findings[0].summary, "from \\e[31mevil");
+    }
+
+    #[test]
+    fn grading() {
+        assert_eq!(grade(0, 1, 50), Status::Ok);
+        assert_eq!(grade(1, 1, 50), Status::Warning);
+        assert_eq!(grade(50, 1, 50), Status::Critical);
+    }
+}

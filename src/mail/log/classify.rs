@@ -1,0 +1,514 @@
+//! Names the cause of a failed delivery ([`Category`]) from its status, DSN and reply text, and says
+//! in plain words what it means and what to do ([`Explanation`]).
+//!
+//! Pure functions of the text: no I/O, no state. It must never invent evidence: the evidence shown is
+//! always the reply text Postfix logged.
+
+use serde::Serialize;
+
+use super::parse::Status;
+
+/// Why a message failed (or was lost).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    SesSenderNotVerified,
+    SesRecipientNotVerified,
+    SesThrottling,
+    SesDailyQuota,
+    SesCredentials,
+    SesAuthRequired,
+    SesAccessDenied,
+    MessageTooLong,
+    SaslNoMechanism,
+    Tls,
+    Connection,
+    Suspended,
+    Dns,
+    RecipientUnknown,
+    MailboxFull,
+    RelayDenied,
+    Expired,
+    Rejected,
+    Lost,
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Category; 20] = [
+        Category::SesSenderNotVerified,
+        Category::SesRecipientNotVerified,
+        Category::SesThrottling,
+        Category::SesDailyQuota,
+        Category::SesCredentials,
+        Category::SesAuthRequired,
+        Category::SesAccessDenied,
+        Category::MessageTooLong,
+        Category::SaslNoMechanism,
+        Category::Tls,
+        Category::Connection,
+        Category::Suspended,
+        Category::Dns,
+        Category::RecipientUnknown,
+        Category::MailboxFull,
+        Category::RelayDenied,
+        Category::Expired,
+        Category::Rejected,
+        Category::Lost,
+        Category::Other,
+    ];
+
+    /// Short label for tables (at most 16 columns).
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::SesSenderNotVerified => "sender unverified",
+            Category::SesRecipientNotVerified => "sandbox rcpt",
+            Category::SesThrottling => "SES throttling",
+            Category::SesDailyQuota => "SES daily quota",
+            Category::SesCredentials => "SES credentials",
+            Category::SesAuthRequired => "auth required",
+            Category::SesAccessDenied => "IAM denied",
+            Category::MessageTooLong => "too long",
+            Category::SaslNoMechanism => "SASL no mech",
+            Category::Tls => "TLS",
+            Category::Connection => "connection",
+            Category::Suspended => "suspended",
+            Category::Dns => "DNS",
+            Category::RecipientUnknown => "rcpt unknown",
+            Category::MailboxFull => "mailbox full",
+            Category::RelayDenied => "relay denied",
+            Category::Expired => "expired",
+            Category::Rejected => "rejected",
+            Category::Lost => "LOST",
+            Category::Other => "other",
+        }
+    }
+
+    /// The stable name used in JSON (`snake_case`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Category::SesSenderNotVerified => "ses_sender_not_verified",
+            Category::SesRecipientNotVerified => "ses_recipient_not_verified",
+            Category::SesThrottling => "ses_throttling",
+            Category::SesDailyQuota => "ses_daily_quota",
+            Category::SesCredentials => "ses_credentials",
+            Category::SesAuthRequired => "ses_auth_required",
+            Category::SesAccessDenied => "ses_access_denied",
+            Category::MessageTooLong => "message_too_long",
+            Category::SaslNoMechanism => "sasl_no_mechanism",
+            Category::Tls => "tls",
+            Category::Connection => "connection",
+            Category::Suspended => "suspended",
+            Category::Dns => "dns",
+            Category::RecipientUnknown => "recipient_unknown",
+            Category::MailboxFull => "mailbox_full",
+            Category::RelayDenied => "relay_denied",
+            Category::Expired => "expired",
+            Category::Rejected => "rejected",
+            Category::Lost => "lost",
+            Category::Other => "other",
+        }
+    }
+
+    /// What it means, in plain words.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Category::SesSenderNotVerified => {
+                "Amazon SES refused the message because the sender address (or its domain) is not a verified identity in that region."
+            }
+            Category::SesRecipientNotVerified => {
+                "The SES account is in the sandbox: it may only send to verified recipients, and this recipient is not one."
+            }
+            Category::SesThrottling => {
+                "SES refused the message because the account's maximum sending rate was exceeded. Postfix retries later."
+            }
+            Category::SesDailyQuota => {
+                "SES refused the message because the account's 24-hour sending quota is used up. Postfix retries, but nothing goes out until the quota window moves."
+            }
+            Category::SesCredentials => {
+                "SES rejected the SMTP user name or password. With smtp_sasl_auth_soft_bounce=yes (the default) these are deferred, not bounced, so mail piles up in the queue."
+            }
+            Category::SesAuthRequired => {
+                "SES requires SMTP authentication but Postfix did not authenticate: SASL is not enabled for this relay."
+            }
+            Category::SesAccessDenied => {
+                "The SMTP credentials belong to an IAM user that is not allowed to call ses:SendRawEmail for this identity."
+            }
+            Category::MessageTooLong => {
+                "The message is larger than the relay accepts (SES: 40 MB including encoding)."
+            }
+            Category::SaslNoMechanism => {
+                "Postfix has SASL credentials for the relay but refuses to send a plaintext password over an unencrypted connection (no mechanism available)."
+            }
+            Category::Tls => "The TLS handshake or certificate check with the relay failed.",
+            Category::Connection => {
+                "Postfix could not connect to the relay (refused, timed out, no route) or lost the connection."
+            }
+            Category::Suspended => {
+                "Postfix stopped trying this destination for a while after repeated failures (delivery temporarily suspended); the cause is in the earlier failure."
+            }
+            Category::Dns => "The destination host name could not be resolved.",
+            Category::RecipientUnknown => {
+                "The receiving side says the recipient address does not exist."
+            }
+            Category::MailboxFull => "The recipient's mailbox is full or over quota.",
+            Category::RelayDenied => {
+                "A server refused to relay for this client or recipient (relay access denied)."
+            }
+            Category::Expired => {
+                "The message stayed in the queue longer than maximal_queue_lifetime and was returned to the sender."
+            }
+            Category::Rejected => {
+                "The message was refused when it was received (smtpd or cleanup reject); it never entered the queue."
+            }
+            Category::Lost => {
+                "The message left the queue without a final delivery, or its bounce could not be delivered either: nobody was told."
+            }
+            Category::Other => "A failure without a known pattern: read the reply text.",
+        }
+    }
+
+    /// What to do about it.
+    pub fn remedy(self) -> &'static str {
+        match self {
+            Category::SesSenderNotVerified => {
+                "Verify the sender address or its domain in SES in the region named, or route this sender elsewhere (Senders pane)."
+            }
+            Category::SesRecipientNotVerified => {
+                "Request production access for the SES account, or verify the recipient for testing."
+            }
+            Category::SesThrottling => {
+                "Wait for the retry, lower the send rate (smtp_destination_rate_delay, smtp_destination_concurrency_limit), or ask AWS for a higher rate."
+            }
+            Category::SesDailyQuota => {
+                "Ask AWS for a higher sending quota; flush the queue once the quota allows."
+            }
+            Category::SesCredentials => {
+                "Use SMTP credentials generated for SES (not the IAM secret key) in smtp_sasl_password_maps, postmap the map, then flush the queue."
+            }
+            Category::SesAuthRequired => {
+                "Set smtp_sasl_auth_enable = yes with smtp_sasl_password_maps for the relay, and reload Postfix."
+            }
+            Category::SesAccessDenied => {
+                "Grant the IAM user ses:SendRawEmail on the identity, or use credentials of a user that has it."
+            }
+            Category::MessageTooLong => {
+                "Send smaller messages (attachments by link); check message_size_limit."
+            }
+            Category::SaslNoMechanism => {
+                "Enable TLS to the relay (smtp_tls_security_level = encrypt), or if it is trusted, set smtp_sasl_security_options = noanonymous; check libsasl2-modules is installed."
+            }
+            Category::Tls => {
+                "Check smtp_tls_* settings, the relay's certificate and the CA file; the reply text names the step that failed."
+            }
+            Category::Connection => {
+                "Check the relayhost and port, outbound firewall (port 25 is often blocked: use 587), and that the relay is up."
+            }
+            Category::Suspended => {
+                "Look at the first deferral of this destination; mail resumes on its own when the cause is fixed (postqueue -f to retry now)."
+            }
+            Category::Dns => {
+                "Check the relayhost name and the resolver (or use [host]:port to skip MX lookup)."
+            }
+            Category::RecipientUnknown => "Correct or remove the recipient address.",
+            Category::MailboxFull => "The recipient has to make room; nothing to fix here.",
+            Category::RelayDenied => {
+                "Check mynetworks / smtpd_relay_restrictions, or the relay's rules for this client."
+            }
+            Category::Expired => {
+                "Find why it was deferred (history) and fix that; the sender was notified."
+            }
+            Category::Rejected => {
+                "Check the smtpd restrictions or header_checks named in the reply."
+            }
+            Category::Lost => {
+                "Tell the sender by hand; fix the bounce path (a verified sender for notifications, or a working postmaster alias)."
+            }
+            Category::Other => "Read the reply text and the message history.",
+        }
+    }
+}
+
+/// The SES "not verified" details: which identities failed, in which region.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SesNotVerified {
+    pub region: String,
+    pub identities: Vec<String>,
+}
+
+const NOT_VERIFIED: &str =
+    "Email address is not verified. The following identities failed the check in region ";
+
+/// Pull region and identities from SES's not-verified reply.
+pub fn ses_not_verified(reason: &str) -> Option<SesNotVerified> {
+    let at = reason.find(NOT_VERIFIED)?;
+    let rest = &reason[at + NOT_VERIFIED.len()..];
+    let (region, ids) = rest.split_once(": ")?;
+    let ids = ids.split(" (in reply to").next().unwrap_or(ids);
+    let identities = ids
+        .split(',')
+        .map(|s| s.trim().trim_end_matches(')').trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    Some(SesNotVerified {
+        region: region.trim().to_string(),
+        identities,
+    })
+}
+
+/// Classify one failed delivery from its status, DSN, reply text and the recipient.
+pub fn classify(status: Status, dsn: &str, reason: &str, recipient: &str) -> Category {
+    let r = reason.to_ascii_lowercase();
+    if let Some(nv) = ses_not_verified(reason) {
+        let rcpt = recipient.to_ascii_lowercase();
+        let rcpt_failed = nv.identities.iter().any(|i| i.eq_ignore_ascii_case(&rcpt));
+        let others = nv.identities.iter().any(|i| !i.eq_ignore_ascii_case(&rcpt));
+        return if rcpt_failed && !others {
+            Category::SesRecipientNotVerified
+        } else {
+            Category::SesSenderNotVerified
+        };
+    }
+    if r.contains("daily message quota exceeded") {
+        return Category::SesDailyQuota;
+    }
+    if r.contains("throttling failure") || r.contains("maximum sending rate exceeded") {
+        return Category::SesThrottling;
+    }
+    if r.contains("delivery temporarily suspended") {
+        return Category::Suspended;
+    }
+    if r.contains("535 authentication credentials invalid")
+        || (r.contains("sasl authentication failed") && r.contains(" 535"))
+    {
+        return Category::SesCredentials;
+    }
+    if r.contains("no mechanism available") {
+        return Category::SaslNoMechanism;
+    }
+    if r.contains("530 authentication required") || r.contains("530 5.7.0 authentication required")
+    {
+        return Category::SesAuthRequired;
+    }
+    if r.contains("access denied")
+        && (r.contains("ses:sendrawemail") || r.contains("not authorized to perform"))
+    {
+        return Category::SesAccessDenied;
+    }
+    if r.contains("message is too long")
+        || r.contains("message size exceeds")
+        || r.contains("exceeds size limit")
+        || dsn == "5.3.4"
+    {
+        return Category::MessageTooLong;
+    }
+    if r.contains("tls") || r.contains("certificate") || r.contains("ssl routines") {
+        return Category::Tls;
+    }
+    if r.contains("relay access denied") {
+        return Category::RelayDenied;
+    }
+    if r.contains("host or domain name not found")
+        || r.contains("name service error")
+        || r.contains("host not found")
+        || r.contains("domain not found")
+    {
+        return Category::Dns;
+    }
+    if dsn == "5.1.1"
+        || r.contains("user unknown")
+        || r.contains("unknown user")
+        || r.contains("no such user")
+        || r.contains("recipient address rejected: user unknown")
+    {
+        return Category::RecipientUnknown;
+    }
+    if dsn == "5.2.2"
+        || dsn == "4.2.2"
+        || r.contains("mailbox full")
+        || r.contains("over quota")
+        || r.contains("quota exceeded")
+    {
+        return Category::MailboxFull;
+    }
+    if r.contains("connection refused")
+        || r.contains("connection timed out")
+        || r.contains("no route to host")
+        || r.contains("network is unreachable")
+        || r.contains("lost connection")
+        || r.contains("conversation with")
+        || r.contains("connection reset")
+    {
+        return Category::Connection;
+    }
+    if status == Status::Expired {
+        return Category::Expired;
+    }
+    Category::Other
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_of_real_replies() {
+        let cases: &[(Status, &str, &str, &str, Category)] = &[
+            (
+                Status::Bounced,
+                "5.0.0",
+                "host 127.0.0.1[127.0.0.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: root@localhost (in reply to end of DATA command)",
+                "someone@example.com",
+                Category::SesSenderNotVerified,
+            ),
+            (
+                Status::Bounced,
+                "5.0.0",
+                "host email-smtp.eu-west-1.amazonaws.com[3.3.3.3] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region EU-WEST-1: friend@gmail.com (in reply to end of DATA command)",
+                "friend@gmail.com",
+                Category::SesRecipientNotVerified,
+            ),
+            (
+                Status::Deferred,
+                "4.0.0",
+                "host 127.0.0.1[127.0.0.1] said: 454 Throttling failure: Maximum sending rate exceeded. (in reply to end of DATA command)",
+                "x@example.com",
+                Category::SesThrottling,
+            ),
+            (
+                Status::Deferred,
+                "4.0.0",
+                "host 127.0.0.1[127.0.0.1] said: 454 Throttling failure: Daily message quota exceeded. (in reply to end of DATA command)",
+                "x@example.com",
+                Category::SesDailyQuota,
+            ),
+            (
+                Status::Deferred,
+                "4.7.8",
+                "SASL authentication failed; server 127.0.0.1[127.0.0.1] said: 535 Authentication Credentials Invalid",
+                "x@example.com",
+                Category::SesCredentials,
+            ),
+            (
+                Status::Bounced,
+                "5.0.0",
+                "host 127.0.0.1[127.0.0.1] said: 530 Authentication required (in reply to MAIL FROM command)",
+                "x@example.com",
+                Category::SesAuthRequired,
+            ),
+            (
+                Status::Bounced,
+                "5.0.0",
+                "host email-smtp.us-east-1.amazonaws.com[1.2.3.4] said: 554 Access denied: User `arn:aws:iam::123456789012:user/ses-smtp' is not authorized to perform `ses:SendRawEmail' on resource `arn:aws:ses:us-east-1:123456789012:identity/example.com' (in reply to end of DATA command)",
+                "x@example.com",
+                Category::SesAccessDenied,
+            ),
+            (
+                Status::Bounced,
+                "5.3.4",
+                "host email-smtp.us-east-1.amazonaws.com[1.2.3.4] said: 552 Message is too long. (in reply to end of DATA command)",
+                "x@example.com",
+                Category::MessageTooLong,
+            ),
+            (
+                Status::Deferred,
+                "4.7.0",
+                "SASL authentication failed; cannot authenticate to server 127.0.0.1[127.0.0.1]: no mechanism available",
+                "x@example.com",
+                Category::SaslNoMechanism,
+            ),
+            (
+                Status::Deferred,
+                "4.7.5",
+                "Cannot start TLS: handshake failure",
+                "x@example.com",
+                Category::Tls,
+            ),
+            (
+                Status::Deferred,
+                "4.4.1",
+                "connect to 127.0.0.1[127.0.0.1]:2599: Connection refused",
+                "x@example.com",
+                Category::Connection,
+            ),
+            (
+                Status::Deferred,
+                "4.4.1",
+                "connect to email-smtp.us-east-1.amazonaws.com[1.2.3.4]:587: Connection timed out",
+                "x@example.com",
+                Category::Connection,
+            ),
+            (
+                Status::Deferred,
+                "4.4.1",
+                "delivery temporarily suspended: connect to 127.0.0.1[127.0.0.1]:2599: Connection refused",
+                "x@example.com",
+                Category::Suspended,
+            ),
+            (
+                Status::Deferred,
+                "4.4.3",
+                "Host or domain name not found. Name service error for name=smtp.invalid type=A: Host not found, try again",
+                "x@example.com",
+                Category::Dns,
+            ),
+            (
+                Status::Bounced,
+                "5.1.1",
+                "host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <bounce@example.com>: Recipient address rejected: User unknown (in reply to RCPT TO command)",
+                "bounce@example.com",
+                Category::RecipientUnknown,
+            ),
+            (
+                Status::Bounced,
+                "5.2.2",
+                "host mx.example.net[5.5.5.5] said: 552 5.2.2 Mailbox full (in reply to RCPT TO command)",
+                "x@example.net",
+                Category::MailboxFull,
+            ),
+            (
+                Status::Bounced,
+                "5.7.1",
+                "host mx.example.net[5.5.5.5] said: 554 5.7.1 <x@example.net>: Relay access denied (in reply to RCPT TO command)",
+                "x@example.net",
+                Category::RelayDenied,
+            ),
+            (
+                Status::Expired,
+                "4.4.1",
+                "",
+                "x@example.com",
+                Category::Expired,
+            ),
+            (
+                Status::Deferred,
+                "4.3.0",
+                "host 127.0.0.1[127.0.0.1] said: 451 4.3.0 <defer@example.com>: Temporary lookup failure (in reply to RCPT TO command)",
+                "defer@example.com",
+                Category::Other,
+            ),
+        ];
+        for (status, dsn, reason, rcpt, want) in cases {
+            assert_eq!(classify(*status, dsn, reason, rcpt), *want, "{reason}");
+        }
+    }
+
+    #[test]
+    fn not_verified_lists_identities_and_region() {
+        let nv = ses_not_verified("host h said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: root@localhost, root@vm.example.com (in reply to end of DATA command)").unwrap();
+        assert_eq!(nv.region, "US-EAST-1");
+        assert_eq!(nv.identities, vec!["root@localhost", "root@vm.example.com"]);
+    }
+
+    #[test]
+    fn every_category_has_words() {
+        for c in Category::ALL {
+            assert!(c.label().chars().count() <= 17, "{c:?}");
+            assert!(c.meaning().len() > 20 && c.remedy().len() > 10);
+            assert_eq!(
+                serde_json::to_value(c).unwrap(),
+                serde_json::Value::String(c.key().into())
+            );
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! The demo's mail log: a few hours of history (and a rotated file) written at start, then a tokio
+//! task that keeps appending Postfix-format lines with a realistic mix of outcomes.
+//! [`LogGenerator`] is also what the benchmarks use to make large logs.
+//!
+//! Writes only inside the demo sandbox (or where a benchmark asks), never anywhere else.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Local};
+
+use crate::config::Config;
+
+/// Makes message flows in Postfix 3.7's log format (traditional syslog timestamps).
+#[derive(Debug, Clone)]
+pub struct LogGenerator {
+    state: u64,
+    next_id: u64,
+    pid: u32,
+    pub host: String,
+}
+
+const SENDERS: &[&str] = &[
+    "web@example.com",
+    "shop@example.com",
+    "noreply@example.com",
+    "alerts@example.org",
+    "root@mx1.example.com",
+    "newsletter@example.net",
+];
+const RCPTS: &[&str] = &[
+    "alice@gmail.com",
+    "bob@outlook.com",
+    "carol@example.de",
+    "dan@yahoo.com",
+    "erin@example.fr",
+    "frank@proton.me",
+    "grace@example.co.uk",
+];
+const RELAY: &str = "email-smtp.us-east-1.amazonaws.com[54.0.0.10]:587";
+
+impl LogGenerator {
+    pub fn new(seed: u64) -> LogGenerator {
+        LogGenerator {
+            state: seed.max(1),
+            next_id: 0x1A2B3C0000 + (seed & 0xffff),
+            pid: 2000,
+            host: "mx1".into(),
+        }
+    }
+
+    fn rand(&mut self) -> u64 {
+        let mut x = self.state;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.state = x;
+        x
+    }
+
+    fn pick<'a>(&mut self, list: &'a [&'a str]) -> &'a str {
+        list[(self.rand() % list.len() as u64) as usize]
+    }
+
+    fn id(&mut self) -> String {
+        self.next_id += 1 + self.rand() % 7;
+        format!("{:010X}", self.next_id & 0xFF_FFFF_FFFF)
+    }
+
+    fn line(&self, t: DateTime<Local>, daemon: &str, pid: u32, body: &str) -> String {
+        format!(
+            "{} {} postfix/{daemon}[{pid}]: {body}\n",
+            t.format("%b %e %H:%M:%S"),
+            self.host
+        )
+    }
+
+    fn ses_id(&mut self) -> String {
+        let a = self.rand();
+        let b = self.rand();
+        format!(
+            "0100018c{:08x}-{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}-000000",
+            a as u32,
+            (a >> 32) as u32,
+            b as u16,
+            (b >> 16) as u16 & 0xfff,
+            (b >> 28) as u16 & 0xfff,
+            b >> 16 & 0xffff_ffff_ffff
+        )
+    }
+
+    /// One message's lines at about time `t`, with a realistic mix of outcomes.
+    pub fn message(&mut self, t: DateTime<Local>) -> Vec<String> {
+        let id = self.id();
+        let from = self.pick(SENDERS).to_string();
+        let to = self.pick(RCPTS).to_string();
+        let p = self.pid + (self.rand() % 50) as u32;
+        let roll = self.rand() % 100;
+        let mut out = Vec::new();
+        if roll == 99 {
+            out.push(self.line(t, "smtpd", p, &format!("NOQUEUE: reject: RCPT from unknown[203.0.113.{}]: 554 5.7.1 <{to}>: Relay access denied; from=<spam@bad.example> to=<{to}> proto=ESMTP helo=<bad.example>", roll % 200)));
+            return out;
+        }
+        out.push(self.line(t, "pickup", 1001, &format!("{id}: uid=33 from=<{from}>")));
+        out.push(self.line(
+            t,
+            "cleanup",
+            p,
+            &format!(
+                "{id}: message-id=<{}.{id}@mx1.example.com>",
+                t.format("%Y%m%d%H%M%S")
+            ),
+        ));
+        let size = 800 + self.rand() % 40_000;
+        out.push(self.line(
+            t,
+            "qmgr",
+            1002,
+            &format!("{id}: from=<{from}>, size={size}, nrcpt=1 (queue active)"),
+        ));
+        let st = |status: &str, dsn: &str, reason: &str| {
+            format!(
+                "{id}: to=<{to}>, relay={RELAY}, delay=0.4, delays=0.01/0.01/0.2/0.18, dsn={dsn}, status={status} ({reason})"
+            )
+        };
+        let unverified = from.starts_with("root@") || from.ends_with("example.net");
+        if unverified && roll < 60 {
+            let reason = format!(
+                "host {} said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: {from} (in reply to end of DATA command)",
+                &RELAY[..RELAY.len() - 4]
+            );
+            out.push(self.line(t, "smtp", p + 1, &st("bounced", "5.0.0", &reason)));
+            let nid = self.id();
+            out.push(self.line(
+                t,
+                "cleanup",
+                p,
+                &format!(
+                    "{nid}: message-id=<{}.{nid}@mx1.example.com>",
+                    t.format("%Y%m%d%H%M%S")
+                ),
+            ));
+            out.push(self.line(
+                t,
+                "bounce",
+                p + 2,
+                &format!("{id}: sender non-delivery notification: {nid}"),
+            ));
+            out.push(self.line(
+                t,
+                "qmgr",
+                1002,
+                &format!("{nid}: from=<>, size=2950, nrcpt=1 (queue active)"),
+            ));
+            out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
+            // the notification (From: MAILER-DAEMON) goes through SES too: it bounces, and is lost
+            let r2 = format!(
+                "host {} said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: MAILER-DAEMON@mx1.example.com (in reply to end of DATA command)",
+                &RELAY[..RELAY.len() - 4]
+            );
+            out.push(self.line(t, "smtp", p + 1, &format!("{nid}: to=<{from}>, relay={RELAY}, delay=0.3, delays=0/0/0.2/0.1, dsn=5.0.0, status=bounced ({r2})")));
+            out.push(self.line(t, "qmgr", 1002, &format!("{nid}: removed")));
+            return out;
+        }
+        match roll {
+            0..=79 => {
+                let sid = self.ses_id();
+                out.push(self.line(
+                    t,
+                    "smtp",
+                    p + 1,
+                    &st("sent", "2.0.0", &format!("250 Ok {sid}")),
+                ));
+                out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
+            }
+            80..=86 => {
+                out.push(self.line(t, "smtp", p + 1, &st("deferred", "4.0.0", &format!("host {} said: 454 Throttling failure: Maximum sending rate exceeded. (in reply to end of DATA command)", &RELAY[..RELAY.len() - 4]))));
+                let sid = self.ses_id();
+                out.push(self.line(
+                    t,
+                    "qmgr",
+                    1002,
+                    &format!("{id}: from=<{from}>, size={size}, nrcpt=1 (queue active)"),
+                ));
+                out.push(self.line(
+                    t,
+                    "smtp",
+                    p + 1,
+                    &st("sent", "2.0.0", &format!("250 Ok {sid}")),
+                ));
+                out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
+            }
+            87..=90 => {
+                out.push(self.line(t, "smtp", p + 1, &st("bounced", "5.1.1", &format!("host {} said: 550 5.1.1 <{to}>: Recipient address rejected: User unknown (in reply to RCPT TO command)", &RELAY[..RELAY.len() - 4]))));
+                let nid = self.id();
+                out.push(self.line(
+                    t,
+                    "bounce",
+                    p + 2,
+                    &format!("{id}: sender non-delivery notification: {nid}"),
+                ));
+                out.push(self.line(
+                    t,
+                    "qmgr",
+                    1002,
+                    &format!("{nid}: from=<>, size=3100, nrcpt=1 (queue active)"),
+                ));
+                out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
+                let sid = self.ses_id();
+                out.push(self.line(t, "smtp", p + 1, &format!("{nid}: to=<{from}>, relay={RELAY}, delay=0.2, delays=0/0/0.1/0.1, dsn=2.0.0, status=sent (250 Ok {sid})")));
+                out.push(self.line(t, "qmgr", 1002, &format!("{nid}: removed")));
+            }
+            91..=93 => {
+                out.push(self.line(t, "smtp", p + 1, &format!("{id}: to=<{to}>, relay={RELAY}, delay=0.3, delays=0.01/0.01/0.28/0, dsn=4.7.8, status=deferred (SASL authentication failed; server {} said: 535 Authentication Credentials Invalid)", &RELAY[..RELAY.len() - 4])));
+            }
+            94..=96 => {
+                out.push(self.line(
+                    t,
+                    "smtp",
+                    p + 1,
+                    &format!("connect to {RELAY}: Connection timed out"),
+                ));
+                out.push(self.line(t, "smtp", p + 1, &format!("{id}: to=<{to}>, relay=none, delay=30, delays=0.01/0/30/0, dsn=4.4.1, status=deferred (connect to {RELAY}: Connection timed out)")));
+            }
+            _ => {
+                out.push(self.line(
+                    t,
+                    "qmgr",
+                    1002,
+                    &format!("{id}: from=<{from}>, status=expired, returned to sender"),
+                ));
+                let nid = self.id();
+                out.push(self.line(
+                    t,
+                    "bounce",
+                    p + 2,
+                    &format!("{id}: sender non-delivery notification: {nid}"),
+                ));
+                out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
+            }
+        }
+        out
+    }
+}
+
+/// Write the history and start the live writer (needs a tokio runtime).
+pub fn install(sandbox: &Path, config: &mut Config) -> anyhow::Result<()> {
+    let dir = sandbox.join("log");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("mail.log");
+    let mut g = LogGenerator::new(0x5EED);
+    let now = Local::now();
+    // three hours of history: the older half rotated away
+    let mut old = String::new();
+    let mut recent = String::new();
+    for i in (1..=180u32).rev() {
+        let t = now - chrono::Duration::seconds(i as i64 * 60);
+        let target = if i > 90 { &mut old } else { &mut recent };
+        for l in g.message(t) {
+            target.push_str(&l);
+        }
+    }
+    std::fs::write(dir.join("mail.log.1"), old)?;
+    std::fs::write(&path, recent)?;
+    config.mail_log.files = vec![path.clone()];
+    config.mail_log.source = super::LogSourceKind::File;
+    config.mail_log.backfill_hours = 24;
+    tokio::spawn(async move {
+        let mut g = g;
+        loop {
+            let pause = 700 + g.rand() % 2500;
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+            let lines = g.message(Local::now());
+            let path = path.clone();
+            let res = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)?;
+                f.write_all(lines.concat().as_bytes())
+            })
+            .await;
+            if !matches!(res, Ok(Ok(()))) {
+                return;
+            }
+        }
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mail::log::model::{MailLog, RowStatus};
+    use crate::mail::log::parse::{YearGuess, parse_line};
+
+    #[test]
+    fn generated_log_parses_fully_with_a_mix_of_outcomes() {
+        let mut g = LogGenerator::new(7);
+        let mut log = MailLog::default();
+        let mut y = YearGuess::now();
+        let t = Local::now();
+        let mut n = 0;
+        for _ in 0..2000 {
+            for l in g.message(t) {
+                n += 1;
+                let p = parse_line(&l, &mut y).unwrap_or_else(|| panic!("{l}"));
+                log.ingest(p);
+            }
+        }
+        assert!(n > 8000);
+        let statuses: std::collections::BTreeSet<RowStatus> =
+            log.outcomes().iter().map(|o| o.status).collect();
+        for s in [
+            RowStatus::Sent,
+            RowStatus::Deferred,
+            RowStatus::Bounced,
+            RowStatus::Expired,
+            RowStatus::Lost,
+            RowStatus::Rejected,
+        ] {
+            assert!(statuses.contains(&s), "{s:?} missing");
+        }
+    }
+}

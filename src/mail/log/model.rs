@@ -1,0 +1,1057 @@
+//! The mail log model ([`MailLog`]): parsed lines correlated by queue id into messages, every
+//! delivery outcome classified, lost mail flagged. Other panes read it through a small API:
+//! [`MailLog::history`], [`MailLog::sender_outcomes`], [`MailLog::final_status`].
+//!
+//! Pure state: it never reads files or clocks (times come from the lines). Memory is bounded however
+//! long the log: finished messages, outcomes, warnings and per-message history are capped, and
+//! messages not heard of for [`Limits::stale_after`] are evicted.
+
+use std::collections::{HashMap, VecDeque};
+
+use chrono::{DateTime, Duration, FixedOffset};
+use serde::Serialize;
+
+use super::classify::{Category, SesNotVerified, classify, ses_not_verified};
+use super::parse::{Kind, LogLine, QueueId, Status, SuperAction};
+use crate::sanitize::Clean;
+
+/// How much the model keeps.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Outcomes kept for the pane and the API (oldest dropped first).
+    pub outcomes: usize,
+    /// Lines kept per message for its history.
+    pub lines_per_message: usize,
+    /// Finished (removed) messages kept for history and final status.
+    pub finished: usize,
+    /// Messages still in the queue kept at most (oldest activity evicted first).
+    pub live: usize,
+    /// A message not heard of for this long is dropped (a lost `removed` line, a cut log).
+    pub stale_after: Duration,
+    /// SASL/TLS/other warnings kept.
+    pub warnings: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            outcomes: 20_000,
+            lines_per_message: 64,
+            finished: 20_000,
+            live: 50_000,
+            stale_after: Duration::days(7),
+            warnings: 200,
+        }
+    }
+}
+
+/// The status of one row of the failures table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowStatus {
+    Sent,
+    Deferred,
+    Bounced,
+    Expired,
+    Undeliverable,
+    /// Left the queue without a final delivery, or its bounce failed too.
+    Lost,
+    /// Refused at reception (smtpd `NOQUEUE: reject`, cleanup reject).
+    Rejected,
+}
+
+impl RowStatus {
+    pub const ALL: [RowStatus; 7] = [
+        RowStatus::Sent,
+        RowStatus::Deferred,
+        RowStatus::Bounced,
+        RowStatus::Expired,
+        RowStatus::Undeliverable,
+        RowStatus::Lost,
+        RowStatus::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowStatus::Sent => "sent",
+            RowStatus::Deferred => "deferred",
+            RowStatus::Bounced => "bounced",
+            RowStatus::Expired => "expired",
+            RowStatus::Undeliverable => "undeliverable",
+            RowStatus::Lost => "lost",
+            RowStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn is_failure(self) -> bool {
+        self != RowStatus::Sent
+    }
+
+    fn from_status(s: Status) -> RowStatus {
+        match s {
+            Status::Sent | Status::Deliverable => RowStatus::Sent,
+            Status::Deferred => RowStatus::Deferred,
+            Status::Bounced => RowStatus::Bounced,
+            Status::Expired => RowStatus::Expired,
+            Status::Undeliverable => RowStatus::Undeliverable,
+        }
+    }
+}
+
+/// One outcome: a delivery attempt, an expiry, a reject or a lost message.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Outcome {
+    /// Increases with every outcome (stable row identity).
+    pub seq: u64,
+    pub time: DateTime<FixedOffset>,
+    pub queue_id: Option<QueueId>,
+    pub status: RowStatus,
+    /// `None` for successful deliveries.
+    pub category: Option<Category>,
+    /// Envelope sender from qmgr (`""` for bounces, `None` when not seen).
+    pub from: Option<Clean>,
+    pub to: Clean,
+    pub relay: Clean,
+    pub dsn: Clean,
+    pub reason: Clean,
+    /// SES not-verified details (identities and region).
+    pub ses: Option<SesNotVerified>,
+    /// The queue id of the message this one is a bounce notification for.
+    pub bounce_of: Option<QueueId>,
+}
+
+impl Outcome {
+    /// The recipient's domain, lower case.
+    pub fn rcpt_domain(&self) -> &str {
+        self.to.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
+    }
+}
+
+/// Why the message left the queue, as far as the log says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageState {
+    /// Still in the queue (or its removal not logged yet).
+    Queued,
+    /// Every recipient has a final status and all were delivered.
+    Delivered,
+    /// Removed; at least one recipient bounced or expired (the sender was notified).
+    Returned,
+    /// Removed without a final status, or its bounce failed too.
+    Lost,
+    /// Deleted by `postsuper -d`.
+    Deleted,
+    /// Requeued by `postsuper -r`: continues under a new queue id.
+    Requeued,
+}
+
+/// One message (one generation of a queue id).
+#[derive(Clone, Debug)]
+pub struct Message {
+    pub id: QueueId,
+    /// Unique across id reuse.
+    pub generation: u64,
+    pub first: DateTime<FixedOffset>,
+    pub last: DateTime<FixedOffset>,
+    pub from: Option<Clean>,
+    pub size: Option<u64>,
+    pub nrcpt: Option<u32>,
+    pub message_id: Option<Clean>,
+    pub client: Option<Clean>,
+    pub lines: Vec<Clean>,
+    pub lines_dropped: usize,
+    /// Final status per recipient, and the last deferral per recipient.
+    pub finals: Vec<(Clean, Status)>,
+    pub last_attempt: Option<Outcome>,
+    pub removed: bool,
+    pub deleted: bool,
+    pub requeued: bool,
+    pub held: bool,
+    pub expired: bool,
+    pub lost: bool,
+    /// This message is a bounce (or other notification) for that one.
+    pub bounce_of: Option<QueueId>,
+    /// The notification this message caused.
+    pub notification: Option<QueueId>,
+    /// `postsuper -r`: the id it had before / the id it got after.
+    pub requeued_from: Option<QueueId>,
+    pub requeued_to: Option<QueueId>,
+}
+
+impl Message {
+    fn new(id: QueueId, generation: u64, time: DateTime<FixedOffset>) -> Message {
+        Message {
+            id,
+            generation,
+            first: time,
+            last: time,
+            from: None,
+            size: None,
+            nrcpt: None,
+            message_id: None,
+            client: None,
+            lines: Vec::new(),
+            lines_dropped: 0,
+            finals: Vec::new(),
+            last_attempt: None,
+            removed: false,
+            deleted: false,
+            requeued: false,
+            held: false,
+            expired: false,
+            lost: false,
+            bounce_of: None,
+            notification: None,
+            requeued_from: None,
+            requeued_to: None,
+        }
+    }
+
+    pub fn state(&self) -> MessageState {
+        if self.requeued {
+            MessageState::Requeued
+        } else if self.lost {
+            MessageState::Lost
+        } else if self.deleted {
+            MessageState::Deleted
+        } else if !self.removed {
+            MessageState::Queued
+        } else if self.expired || self.finals.iter().any(|(_, s)| s.is_failure()) {
+            MessageState::Returned
+        } else {
+            MessageState::Delivered
+        }
+    }
+}
+
+/// What [`MailLog::final_status`] says about a queue id (for the test-mail trace).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FinalStatus {
+    pub state: MessageState,
+    /// The last delivery attempt (reply, dsn, category).
+    pub last: Option<Outcome>,
+    pub notification: Option<QueueId>,
+    pub requeued_to: Option<QueueId>,
+}
+
+/// Counts of what a sender's mail did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SenderOutcomes {
+    pub sent: usize,
+    pub deferred: usize,
+    pub bounced: usize,
+    pub expired: usize,
+    pub lost: usize,
+}
+
+/// What one ingested line changed.
+#[derive(Debug, Default)]
+pub struct Ingested {
+    /// The line says something about a queue entry (Queue pane should refresh).
+    pub queue_changed: bool,
+    /// New outcomes (also kept in the model unless `Limits::outcomes` is 0).
+    pub outcomes: Vec<Outcome>,
+}
+
+/// A warning line worth showing (SASL, TLS, other).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Warning {
+    pub time: DateTime<FixedOffset>,
+    pub category: Category,
+    pub text: Clean,
+}
+
+/// The shared mail log model. See the module docs.
+#[derive(Debug)]
+pub struct MailLog {
+    limits: Limits,
+    messages: HashMap<QueueId, Message>,
+    finished: VecDeque<(QueueId, u64)>,
+    outcomes: VecDeque<Outcome>,
+    warnings: VecDeque<Warning>,
+    next_seq: u64,
+    next_generation: u64,
+    latest: Option<DateTime<FixedOffset>>,
+    since_sweep: usize,
+    /// Lines given to [`ingest`](Self::ingest).
+    pub lines: u64,
+    /// Lost messages seen since start (not capped).
+    pub lost_total: u64,
+}
+
+impl Default for MailLog {
+    fn default() -> Self {
+        MailLog::with_limits(Limits::default())
+    }
+}
+
+fn is_start(kind: &Kind) -> bool {
+    matches!(kind, Kind::Pickup { .. } | Kind::Client(_))
+}
+
+impl MailLog {
+    pub fn with_limits(limits: Limits) -> MailLog {
+        MailLog {
+            limits,
+            messages: HashMap::new(),
+            finished: VecDeque::new(),
+            outcomes: VecDeque::new(),
+            warnings: VecDeque::new(),
+            next_seq: 1,
+            next_generation: 1,
+            latest: None,
+            since_sweep: 0,
+            lines: 0,
+            lost_total: 0,
+        }
+    }
+
+    // ---- read API for other panes -------------------------------------------------------------
+
+    /// Every line kept for this queue id, then its bounce notification's and its requeue
+    /// successor's lines (each block headed by a `--` line naming the link). Empty if unknown.
+    pub fn history(&self, queue_id: &str) -> Vec<Clean> {
+        let mut out = Vec::new();
+        let Some(id) = QueueId::parse(queue_id) else {
+            return out;
+        };
+        let Some(m) = self.messages.get(&id) else {
+            return out;
+        };
+        if let Some(prev) = m.requeued_from.as_ref().and_then(|p| self.messages.get(p)) {
+            out.push(Clean::new(&format!("-- before requeue, as {}", prev.id)));
+            out.extend(prev.lines.iter().cloned());
+            out.push(Clean::new(&format!("-- after requeue, as {}", m.id)));
+        }
+        if m.lines_dropped > 0 {
+            out.push(Clean::new(&format!(
+                "-- {} earlier lines not kept",
+                m.lines_dropped
+            )));
+        }
+        out.extend(m.lines.iter().cloned());
+        if let Some(n) = m.notification.as_ref().and_then(|n| self.messages.get(n)) {
+            out.push(Clean::new(&format!("-- its bounce notification {}", n.id)));
+            out.extend(n.lines.iter().cloned());
+        }
+        if let Some(orig) = m.bounce_of.as_ref().and_then(|o| self.messages.get(o)) {
+            out.push(Clean::new(&format!(
+                "-- bounce notification for {}",
+                orig.id
+            )));
+        }
+        if let Some(next) = m.requeued_to.as_ref().and_then(|n| self.messages.get(n)) {
+            out.push(Clean::new(&format!("-- requeued as {}", next.id)));
+            out.extend(next.lines.iter().cloned());
+        }
+        out
+    }
+
+    /// Counts of outcomes for envelope sender `addr` (case-insensitive) at or after `since`.
+    /// Deferrals count every attempt; lost counts messages.
+    pub fn sender_outcomes(&self, addr: &str, since: DateTime<FixedOffset>) -> SenderOutcomes {
+        let mut c = SenderOutcomes::default();
+        for o in self.outcomes.iter().rev() {
+            if o.time < since {
+                break;
+            }
+            if !o
+                .from
+                .as_deref()
+                .is_some_and(|f| f.eq_ignore_ascii_case(addr))
+            {
+                continue;
+            }
+            match o.status {
+                RowStatus::Sent => c.sent += 1,
+                RowStatus::Deferred => c.deferred += 1,
+                RowStatus::Bounced | RowStatus::Undeliverable => c.bounced += 1,
+                RowStatus::Expired => c.expired += 1,
+                RowStatus::Lost => c.lost += 1,
+                RowStatus::Rejected => {}
+            }
+        }
+        c
+    }
+
+    /// Where a queue id's message stands, if the log mentioned it.
+    pub fn final_status(&self, queue_id: &str) -> Option<FinalStatus> {
+        let m = self.messages.get(&QueueId::parse(queue_id)?)?;
+        Some(FinalStatus {
+            state: m.state(),
+            last: m.last_attempt.clone(),
+            notification: m.notification.clone(),
+            requeued_to: m.requeued_to.clone(),
+        })
+    }
+
+    /// The message currently known under this id.
+    pub fn message(&self, queue_id: &QueueId) -> Option<&Message> {
+        self.messages.get(queue_id)
+    }
+
+    /// All outcomes kept, oldest first.
+    pub fn outcomes(&self) -> &VecDeque<Outcome> {
+        &self.outcomes
+    }
+
+    pub fn warnings(&self) -> &VecDeque<Warning> {
+        &self.warnings
+    }
+
+    /// Failure counts by category at or after `since`.
+    pub fn category_counts(&self, since: DateTime<FixedOffset>) -> Vec<(Category, usize)> {
+        let mut counts: HashMap<Category, usize> = HashMap::new();
+        for o in self.outcomes.iter().rev() {
+            if o.time < since {
+                break;
+            }
+            if let Some(c) = o.category {
+                *counts.entry(c).or_default() += 1;
+            }
+        }
+        let mut v: Vec<_> = counts.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v
+    }
+
+    /// Outcome counts by status at or after `since`.
+    pub fn status_counts(&self, since: DateTime<FixedOffset>) -> Vec<(RowStatus, usize)> {
+        let mut counts = [0usize; 7];
+        for o in self.outcomes.iter().rev() {
+            if o.time < since {
+                break;
+            }
+            counts[RowStatus::ALL
+                .iter()
+                .position(|s| *s == o.status)
+                .unwrap_or(0)] += 1;
+        }
+        RowStatus::ALL
+            .iter()
+            .copied()
+            .zip(counts)
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// Messages tracked now (live + finished kept for history).
+    pub fn tracked(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// Time of the newest line seen.
+    pub fn latest(&self) -> Option<DateTime<FixedOffset>> {
+        self.latest
+    }
+
+    // ---- feeding ------------------------------------------------------------------------------
+
+    /// Take one parsed line.
+    pub fn ingest(&mut self, line: LogLine) -> Ingested {
+        self.lines += 1;
+        let mut res = Ingested::default();
+        if self.latest.is_none_or(|l| line.time > l) {
+            self.latest = Some(line.time);
+        }
+        let Some(id) = line.queue_id.clone() else {
+            self.ingest_unqueued(line, &mut res);
+            return res;
+        };
+        res.queue_changed = !matches!(
+            line.kind,
+            Kind::MessageId(_) | Kind::Other | Kind::Warning(_)
+        );
+        let time = line.time;
+        let start_new = match self.messages.get(&id) {
+            None => true,
+            Some(m) => {
+                is_start(&line.kind)
+                    || m.removed
+                        && !matches!(line.kind, Kind::Removed | Kind::Super(SuperAction::Removed))
+                    || m.requeued && !matches!(line.kind, Kind::Super(_))
+            }
+        };
+        if start_new {
+            let generation = self.next_generation;
+            self.next_generation += 1;
+            if let Some(old) = self
+                .messages
+                .insert(id.clone(), Message::new(id.clone(), generation, time))
+            {
+                if !old.removed {
+                    // id reused without a `removed` line: the old one is gone from view
+                    self.finished
+                        .retain(|(i, g)| !(i == &old.id && *g == old.generation));
+                }
+            }
+        }
+        let cap = self.limits.lines_per_message;
+        let mut finish = false;
+        let mut new_outcomes: Vec<Outcome> = Vec::new();
+        let mut link_bounce: Option<QueueId> = None;
+        let mut link_requeue: Option<QueueId> = None;
+        {
+            let m = self.messages.get_mut(&id).expect("inserted above");
+            m.last = time;
+            if m.lines.len() < cap {
+                m.lines.push(line.text.clone());
+            } else {
+                m.lines_dropped += 1;
+                if cap > 0 {
+                    m.lines.remove(0);
+                    m.lines.push(line.text.clone());
+                }
+            }
+            match line.kind {
+                Kind::QueueActive { from, size, nrcpt } => {
+                    m.from = Some(from);
+                    m.size = size.or(m.size);
+                    m.nrcpt = nrcpt.or(m.nrcpt);
+                }
+                Kind::Pickup { from, orig_id, .. } => {
+                    if m.from.is_none() {
+                        m.from = Some(from);
+                    }
+                    if let Some(orig) = orig_id {
+                        m.requeued_from = Some(orig.clone());
+                        link_requeue = Some(orig);
+                    }
+                }
+                Kind::Client(c) => m.client = Some(c),
+                Kind::MessageId(mid) => m.message_id = Some(mid),
+                Kind::Delivery(d) => {
+                    let category = d
+                        .status
+                        .is_failure()
+                        .then(|| classify(d.status, &d.dsn, &d.reason, &d.to));
+                    let ses = if category.is_some() {
+                        ses_not_verified(&d.reason)
+                    } else {
+                        None
+                    };
+                    let o = Outcome {
+                        seq: 0,
+                        time,
+                        queue_id: Some(id.clone()),
+                        status: RowStatus::from_status(d.status),
+                        category,
+                        from: m.from.clone(),
+                        to: d.to.clone(),
+                        relay: d.relay,
+                        dsn: d.dsn,
+                        reason: d.reason,
+                        ses,
+                        bounce_of: m.bounce_of.clone(),
+                    };
+                    if d.status.is_final() {
+                        m.finals.retain(|(r, _)| r != &d.to);
+                        m.finals.push((d.to.clone(), d.status));
+                    }
+                    m.last_attempt = Some(o.clone());
+                    // a notification that itself failed for good: nobody will be told
+                    if d.status.is_final()
+                        && d.status.is_failure()
+                        && m.bounce_of.is_some()
+                        && !m.lost
+                    {
+                        m.lost = true;
+                        new_outcomes.push(Outcome {
+                            status: RowStatus::Lost,
+                            category: Some(Category::Lost),
+                            reason: Clean::new(&format!(
+                                "the bounce notification for {} could not be delivered to <{}>: {}",
+                                m.bounce_of.as_ref().map(|b| b.as_str()).unwrap_or("?"),
+                                o.to,
+                                o.reason
+                            )),
+                            ..o.clone()
+                        });
+                    }
+                    new_outcomes.insert(0, o);
+                }
+                Kind::Expired { from, forced } => {
+                    m.expired = true;
+                    if m.from.is_none() {
+                        m.from = Some(from);
+                    }
+                    new_outcomes.push(Outcome {
+                        seq: 0,
+                        time,
+                        queue_id: Some(id.clone()),
+                        status: RowStatus::Expired,
+                        category: Some(Category::Expired),
+                        from: m.from.clone(),
+                        to: m
+                            .last_attempt
+                            .as_ref()
+                            .map(|a| a.to.clone())
+                            .unwrap_or_default(),
+                        relay: Clean::default(),
+                        dsn: Clean::default(),
+                        reason: Clean::new(if forced {
+                            "force-expired (postsuper -e), returned to sender"
+                        } else {
+                            "expired in the queue, returned to sender"
+                        }),
+                        ses: None,
+                        bounce_of: m.bounce_of.clone(),
+                    });
+                }
+                Kind::Notification { new_id, .. } => {
+                    m.notification = Some(new_id.clone());
+                    link_bounce = Some(new_id);
+                }
+                Kind::Removed => {
+                    m.removed = true;
+                    finish = true;
+                }
+                Kind::Super(a) => match a {
+                    SuperAction::Held => m.held = true,
+                    SuperAction::Released => m.held = false,
+                    SuperAction::Requeued => m.requeued = true,
+                    SuperAction::Expired => {}
+                    SuperAction::Removed => {
+                        m.removed = true;
+                        m.deleted = true;
+                        finish = true;
+                    }
+                },
+                Kind::Reject {
+                    stage,
+                    reply,
+                    from,
+                    to,
+                } => {
+                    new_outcomes.push(reject_outcome(
+                        time,
+                        Some(id.clone()),
+                        stage,
+                        reply,
+                        from,
+                        to,
+                    ));
+                }
+                Kind::SaslWarning(_) | Kind::TlsWarning(_) | Kind::Warning(_) | Kind::Other => {}
+            }
+            if finish
+                && !m.lost
+                && !m.requeued
+                && m.from.is_some()
+                && m.finals.is_empty()
+                && !m.expired
+            {
+                m.lost = true;
+                let why = if m.deleted {
+                    "deleted with postsuper -d before any final delivery"
+                } else {
+                    "removed from the queue with no final delivery status logged"
+                };
+                new_outcomes.push(Outcome {
+                    seq: 0,
+                    time,
+                    queue_id: Some(id.clone()),
+                    status: RowStatus::Lost,
+                    category: Some(Category::Lost),
+                    from: m.from.clone(),
+                    to: m
+                        .last_attempt
+                        .as_ref()
+                        .map(|a| a.to.clone())
+                        .unwrap_or_default(),
+                    relay: Clean::default(),
+                    dsn: Clean::default(),
+                    reason: Clean::new(why),
+                    ses: None,
+                    bounce_of: m.bounce_of.clone(),
+                });
+            }
+        }
+        if let Some(new_id) = link_bounce {
+            let generation = self.next_generation;
+            let n = self
+                .messages
+                .entry(new_id.clone())
+                .or_insert_with(|| Message::new(new_id, generation, time));
+            if n.generation == generation {
+                self.next_generation += 1;
+            }
+            n.bounce_of = Some(id.clone());
+        }
+        if let Some(orig) = link_requeue {
+            if let Some(o) = self.messages.get_mut(&orig) {
+                o.requeued = true;
+                o.requeued_to = Some(id.clone());
+            }
+        }
+        if finish {
+            let generation = self.messages.get(&id).map(|m| m.generation).unwrap_or(0);
+            self.finished.push_back((id, generation));
+            while self.finished.len() > self.limits.finished {
+                if let Some((old, g)) = self.finished.pop_front() {
+                    if self.messages.get(&old).is_some_and(|m| m.generation == g) {
+                        self.messages.remove(&old);
+                    }
+                }
+            }
+        }
+        for o in new_outcomes {
+            self.push_outcome(o, &mut res);
+        }
+        self.since_sweep += 1;
+        if self.since_sweep >= 4096 || self.messages.len() > self.limits.live + self.limits.finished
+        {
+            self.sweep();
+        }
+        res
+    }
+
+    fn ingest_unqueued(&mut self, line: LogLine, res: &mut Ingested) {
+        let time = line.time;
+        match line.kind {
+            Kind::Reject {
+                stage,
+                reply,
+                from,
+                to,
+            } => {
+                let o = reject_outcome(time, None, stage, reply, from, to);
+                self.push_outcome(o, res);
+            }
+            Kind::SaslWarning(t) => self.push_warning(time, Category::SesCredentials, t),
+            Kind::TlsWarning(t) => self.push_warning(time, Category::Tls, t),
+            Kind::Warning(t) => self.push_warning(time, Category::Other, t),
+            _ => {}
+        }
+    }
+
+    fn push_warning(&mut self, time: DateTime<FixedOffset>, category: Category, text: Clean) {
+        let category = if category == Category::SesCredentials
+            && text.to_ascii_lowercase().contains("no mechanism")
+        {
+            Category::SaslNoMechanism
+        } else {
+            category
+        };
+        if self.limits.warnings == 0 {
+            return;
+        }
+        self.warnings.push_back(Warning {
+            time,
+            category,
+            text,
+        });
+        while self.warnings.len() > self.limits.warnings {
+            self.warnings.pop_front();
+        }
+    }
+
+    fn push_outcome(&mut self, mut o: Outcome, res: &mut Ingested) {
+        o.seq = self.next_seq;
+        self.next_seq += 1;
+        if o.status == RowStatus::Lost {
+            self.lost_total += 1;
+        }
+        if self.limits.outcomes > 0 {
+            self.outcomes.push_back(o.clone());
+            while self.outcomes.len() > self.limits.outcomes {
+                self.outcomes.pop_front();
+            }
+        }
+        res.outcomes.push(o);
+    }
+
+    /// Drop messages not heard of for `stale_after`, and the oldest live ones over the cap.
+    fn sweep(&mut self) {
+        self.since_sweep = 0;
+        let Some(latest) = self.latest else { return };
+        let cutoff = latest - self.limits.stale_after;
+        self.messages.retain(|_, m| m.last >= cutoff);
+        let cap = self.limits.live + self.limits.finished;
+        if self.messages.len() > cap {
+            let mut by_age: Vec<(DateTime<FixedOffset>, QueueId)> = self
+                .messages
+                .values()
+                .map(|m| (m.last, m.id.clone()))
+                .collect();
+            by_age.sort();
+            let excess = self.messages.len() - cap * 9 / 10;
+            for (_, id) in by_age.into_iter().take(excess) {
+                self.messages.remove(&id);
+            }
+        }
+        let messages = &self.messages;
+        self.finished
+            .retain(|(id, g)| messages.get(id).is_some_and(|m| m.generation == *g));
+    }
+}
+
+fn reject_outcome(
+    time: DateTime<FixedOffset>,
+    queue_id: Option<QueueId>,
+    stage: Clean,
+    reply: Clean,
+    from: Option<Clean>,
+    to: Option<Clean>,
+) -> Outcome {
+    let category = if reply.to_ascii_lowercase().contains("relay access denied") {
+        Category::RelayDenied
+    } else {
+        Category::Rejected
+    };
+    let dsn = reply
+        .split_whitespace()
+        .nth(1)
+        .filter(|d| d.contains('.'))
+        .unwrap_or("");
+    Outcome {
+        seq: 0,
+        time,
+        queue_id,
+        status: RowStatus::Rejected,
+        category: Some(category),
+        from,
+        to: to.unwrap_or_default(),
+        relay: stage,
+        dsn: Clean::new(dsn),
+        reason: reply,
+        ses: None,
+        bounce_of: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mail::log::parse::{YearGuess, parse_line};
+    use chrono::NaiveDate;
+
+    fn feed(log: &mut MailLog, text: &str) {
+        let mut y = YearGuess::new(NaiveDate::from_ymd_opt(2026, 11, 27).unwrap());
+        for l in text.lines() {
+            if let Some(p) = parse_line(l, &mut y) {
+                log.ingest(p);
+            }
+        }
+    }
+
+    fn corpus() -> MailLog {
+        let mut log = MailLog::default();
+        feed(
+            &mut log,
+            include_str!("../../../tests/fixtures/maillog/corpus-3.7.log"),
+        );
+        log
+    }
+
+    #[test]
+    fn corpus_outcomes_are_classified() {
+        let log = corpus();
+        let o = log.outcomes();
+        let find = |to: &str, st: RowStatus| {
+            o.iter()
+                .find(|x| &*x.to == to && x.status == st)
+                .unwrap_or_else(|| panic!("{to} {st:?}"))
+        };
+        let a = find("someone@example.com", RowStatus::Bounced);
+        assert_eq!(a.category, Some(Category::SesSenderNotVerified));
+        assert_eq!(a.from.as_deref(), Some("root@localhost"));
+        assert_eq!(a.ses.as_ref().unwrap().identities, vec!["root@localhost"]);
+        assert_eq!(
+            find("bounce@example.com", RowStatus::Bounced).category,
+            Some(Category::RecipientUnknown)
+        );
+        assert_eq!(
+            find("x@example.com", RowStatus::Deferred).category,
+            Some(Category::SesThrottling)
+        );
+        assert_eq!(find("ok@example.com", RowStatus::Sent).category, None);
+        // the bounce notification 46106C8902 is linked to its original
+        let n = find("root@localhost", RowStatus::Sent);
+        assert_eq!(n.bounce_of.as_ref().map(|q| q.as_str()), Some("40A53C8900"));
+        assert_eq!(n.from.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn history_includes_the_bounce() {
+        let log = corpus();
+        let h = log.history("40A53C8900");
+        assert!(
+            h.iter()
+                .any(|l| l.contains("40A53C8900: to=<someone@example.com>"))
+        );
+        assert!(
+            h.iter()
+                .any(|l| l.contains("-- its bounce notification 46106C8902"))
+        );
+        assert!(
+            h.iter()
+                .any(|l| l.contains("46106C8902: to=<root@localhost>"))
+        );
+        assert!(log.history("FFFFFFFFFF").is_empty());
+        assert!(log.history("not an id").is_empty());
+    }
+
+    #[test]
+    fn final_status_and_sender_outcomes() {
+        let log = corpus();
+        assert_eq!(
+            log.final_status("3F517C8902").unwrap().state,
+            MessageState::Delivered
+        );
+        assert_eq!(
+            log.final_status("40A53C8900").unwrap().state,
+            MessageState::Returned
+        );
+        // deleted with postsuper -d while deferred: lost
+        assert_eq!(
+            log.final_status("45AF0C8907").unwrap().state,
+            MessageState::Lost
+        );
+        let since = DateTime::parse_from_rfc3339("2026-11-27T00:00:00+00:00").unwrap();
+        let c = log.sender_outcomes("ROOT@localhost", since);
+        assert_eq!(c.bounced, 1);
+        let c = log.sender_outcomes("alice@example.com", since);
+        assert_eq!(c.sent, 2);
+        let later = DateTime::parse_from_rfc3339("2026-11-27T19:27:00+00:00").unwrap();
+        assert_eq!(log.sender_outcomes("alice@example.com", later).sent, 1);
+    }
+
+    const BOUNCE_OF_BOUNCE: &str = "\
+Nov 27 10:00:00 mx postfix/pickup[1]: AAAA000001: uid=0 from=<root@mx.example.com>
+Nov 27 10:00:00 mx postfix/cleanup[2]: AAAA000001: message-id=<1@mx>
+Nov 27 10:00:00 mx postfix/qmgr[3]: AAAA000001: from=<root@mx.example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 10:00:01 mx postfix/smtp[4]: AAAA000001: to=<ops@example.com>, relay=email-smtp.us-east-1.amazonaws.com[1.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[1.1.1.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: root@mx.example.com (in reply to end of DATA command))
+Nov 27 10:00:01 mx postfix/cleanup[2]: BBBB000002: message-id=<2@mx>
+Nov 27 10:00:01 mx postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002
+Nov 27 10:00:01 mx postfix/qmgr[3]: BBBB000002: from=<>, size=2000, nrcpt=1 (queue active)
+Nov 27 10:00:01 mx postfix/qmgr[3]: AAAA000001: removed
+Nov 27 10:00:02 mx postfix/smtp[4]: BBBB000002: to=<root@mx.example.com>, relay=email-smtp.us-east-1.amazonaws.com[1.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[1.1.1.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: root@mx.example.com (in reply to end of DATA command))
+Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
+";
+
+    #[test]
+    fn a_bounce_that_bounces_is_lost() {
+        let mut log = MailLog::default();
+        feed(&mut log, BOUNCE_OF_BOUNCE);
+        let lost: Vec<_> = log
+            .outcomes()
+            .iter()
+            .filter(|o| o.status == RowStatus::Lost)
+            .collect();
+        assert_eq!(lost.len(), 1);
+        assert_eq!(lost[0].queue_id.as_ref().unwrap().as_str(), "BBBB000002");
+        assert_eq!(lost[0].bounce_of.as_ref().unwrap().as_str(), "AAAA000001");
+        assert!(
+            lost[0]
+                .reason
+                .contains("bounce notification for AAAA000001")
+        );
+        assert_eq!(
+            log.final_status("BBBB000002").unwrap().state,
+            MessageState::Lost
+        );
+        assert_eq!(log.lost_total, 1);
+    }
+
+    #[test]
+    fn queue_id_reuse_starts_a_new_message() {
+        let mut log = MailLog::default();
+        feed(&mut log, BOUNCE_OF_BOUNCE);
+        feed(
+            &mut log,
+            "Nov 27 11:00:00 mx postfix/pickup[1]: AAAA000001: uid=0 from=<web@example.com>
+Nov 27 11:00:00 mx postfix/qmgr[3]: AAAA000001: from=<web@example.com>, size=300, nrcpt=1 (queue active)",
+        );
+        let m = log.message(&QueueId::parse("AAAA000001").unwrap()).unwrap();
+        assert_eq!(m.from.as_deref(), Some("web@example.com"));
+        assert_eq!(m.state(), MessageState::Queued);
+        assert_eq!(m.lines.len(), 2);
+        assert!(m.notification.is_none());
+    }
+
+    #[test]
+    fn requeue_links_old_and_new_ids() {
+        let mut log = MailLog::default();
+        feed(
+            &mut log,
+            "Nov 27 11:00:00 mx postfix/pickup[1]: CCCC000001: uid=0 from=<web@example.com>
+Nov 27 11:00:00 mx postfix/qmgr[3]: CCCC000001: from=<web@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 11:00:01 mx postfix/smtp[4]: CCCC000001: to=<a@example.net>, relay=none, delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (connect to 127.0.0.1[127.0.0.1]:25: Connection refused)
+Nov 27 11:00:05 mx postfix/postsuper[9]: CCCC000001: requeued
+Nov 27 11:00:06 mx postfix/pickup[1]: DDDD000002: uid=0 from=<web@example.com> orig_id=CCCC000001
+Nov 27 11:00:06 mx postfix/qmgr[3]: DDDD000002: from=<web@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 11:00:07 mx postfix/smtp[4]: DDDD000002: to=<a@example.net>, relay=x[1.1.1.1]:25, delay=1, delays=1/0/0/0, dsn=2.0.0, status=sent (250 Ok)
+Nov 27 11:00:07 mx postfix/qmgr[3]: DDDD000002: removed",
+        );
+        assert_eq!(
+            log.final_status("CCCC000001").unwrap().state,
+            MessageState::Requeued
+        );
+        assert_eq!(
+            log.final_status("CCCC000001")
+                .unwrap()
+                .requeued_to
+                .unwrap()
+                .as_str(),
+            "DDDD000002"
+        );
+        let h = log.history("CCCC000001");
+        assert!(h.iter().any(|l| l.contains("-- requeued as DDDD000002")));
+        assert!(
+            h.iter()
+                .any(|l| l.contains("DDDD000002: to=<a@example.net>") && l.contains("status=sent"))
+        );
+        assert_eq!(
+            log.final_status("DDDD000002").unwrap().state,
+            MessageState::Delivered
+        );
+        assert!(!log.outcomes().iter().any(|o| o.status == RowStatus::Lost));
+    }
+
+    #[test]
+    fn memory_stays_bounded() {
+        let limits = Limits {
+            outcomes: 100,
+            finished: 50,
+            live: 50,
+            lines_per_message: 4,
+            ..Limits::default()
+        };
+        let mut log = MailLog::with_limits(limits);
+        let mut y = YearGuess::new(NaiveDate::from_ymd_opt(2026, 11, 27).unwrap());
+        for i in 0..5000u32 {
+            let id = format!("{:010X}", i + 0x100000);
+            for l in [
+                format!(
+                    "Nov 27 10:00:00 mx postfix/qmgr[3]: {id}: from=<a{i}@example.com>, size=1, nrcpt=1 (queue active)"
+                ),
+                format!(
+                    "Nov 27 10:00:00 mx postfix/smtp[4]: {id}: to=<b@example.net>, relay=r, delay=1, delays=1/0/0/0, dsn=2.0.0, status=sent (250 Ok)"
+                ),
+                format!("Nov 27 10:00:00 mx postfix/qmgr[3]: {id}: removed"),
+            ] {
+                log.ingest(parse_line(&l, &mut y).unwrap());
+            }
+            // half never get removed: stale/live cap must hold them
+            let live = format!("{:010X}", i + 0x900000);
+            log.ingest(parse_line(&format!("Nov 27 10:00:00 mx postfix/qmgr[3]: {live}: from=<x@example.com>, size=1, nrcpt=1 (queue active)"), &mut y).unwrap());
+        }
+        assert!(log.tracked() <= 100, "{}", log.tracked());
+        assert!(log.outcomes().len() <= 100);
+        assert!(log.finished.len() <= 50);
+    }
+
+    #[test]
+    fn noqueue_reject_is_an_outcome() {
+        let mut log = MailLog::default();
+        feed(
+            &mut log,
+            "Nov 27 19:30:00 vm postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[10.0.0.9]: 554 5.7.1 <x@elsewhere.net>: Relay access denied; from=<spam@bad.example> to=<x@elsewhere.net> proto=ESMTP helo=<bad>",
+        );
+        let o = &log.outcomes()[0];
+        assert_eq!(o.status, RowStatus::Rejected);
+        assert_eq!(o.category, Some(Category::RelayDenied));
+        assert_eq!(&*o.dsn, "5.7.1");
+    }
+}

@@ -1,0 +1,543 @@
+//! The Failures pane's state and update: which rows are shown (filters), which is selected, which
+//! detail is open, and what the sources said. Feeds the shared [`MailLog`](super::MailLog).
+//!
+//! No I/O and no drawing here: sources report through [`LogEvent`], the pane answers with
+//! [`Effect`]s (a queue refresh, a jump, a prompt). Drawing is in [`super::view`].
+
+use chrono::{DateTime, FixedOffset, Local};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::classify::Category;
+use super::model::{MailLog, Outcome, RowStatus};
+use super::parse::QueueId;
+use super::source::SourceState;
+use super::{LogConfig, LogEvent};
+use crate::app::effect::{Effect, Jump, Prompt};
+use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, SourceHealth, ViewCx};
+use crate::config::Config;
+use crate::mail::queue::QueueEffect;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailuresAction {
+    CycleCategory,
+    CycleStatus,
+    FilterSender,
+    FilterDomain,
+    ClearFilters,
+    OpenQueueEntry,
+    OpenSender,
+}
+
+const BINDINGS: &[Binding<FailuresAction>] = &[
+    Binding {
+        keys: &[Key::ch('c')],
+        action: FailuresAction::CycleCategory,
+        help: "filter by category (cycle)",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('t')],
+        action: FailuresAction::CycleStatus,
+        help: "filter by status (cycle; last: all incl. sent)",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('f')],
+        action: FailuresAction::FilterSender,
+        help: "filter by sender",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('d')],
+        action: FailuresAction::FilterDomain,
+        help: "filter by recipient domain",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('x')],
+        action: FailuresAction::ClearFilters,
+        help: "clear all filters",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('u')],
+        action: FailuresAction::OpenQueueEntry,
+        help: "show its queue entry (Queue pane)",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('s')],
+        action: FailuresAction::OpenSender,
+        help: "show its sender (Senders pane)",
+        writes: false,
+    },
+];
+
+const PROMPT_SENDER: &str = "failures.sender";
+const PROMPT_DOMAIN: &str = "failures.domain";
+
+/// Which statuses are listed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Every failure (not `sent`).
+    #[default]
+    Failures,
+    Only(RowStatus),
+    /// Everything, deliveries included.
+    All,
+}
+
+impl StatusFilter {
+    fn next(self) -> StatusFilter {
+        const ORDER: [RowStatus; 6] = [
+            RowStatus::Deferred,
+            RowStatus::Bounced,
+            RowStatus::Expired,
+            RowStatus::Lost,
+            RowStatus::Rejected,
+            RowStatus::Sent,
+        ];
+        match self {
+            StatusFilter::Failures => StatusFilter::Only(ORDER[0]),
+            StatusFilter::Only(s) => match ORDER.iter().position(|x| *x == s) {
+                Some(i) if i + 1 < ORDER.len() => StatusFilter::Only(ORDER[i + 1]),
+                _ => StatusFilter::All,
+            },
+            StatusFilter::All => StatusFilter::Failures,
+        }
+    }
+
+    pub fn label(self) -> String {
+        match self {
+            StatusFilter::Failures => "failures".into(),
+            StatusFilter::Only(s) => s.as_str().into(),
+            StatusFilter::All => "all".into(),
+        }
+    }
+
+    fn accepts(self, s: RowStatus) -> bool {
+        match self {
+            StatusFilter::Failures => s.is_failure(),
+            StatusFilter::Only(x) => x == s,
+            StatusFilter::All => true,
+        }
+    }
+}
+
+/// What one source looks like to the pane.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceView {
+    pub label: String,
+    pub state: Option<SourceState>,
+    pub notify: bool,
+    pub backfilling: bool,
+}
+
+/// The detail view: a message by queue id, focused on one outcome when there is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Detail {
+    pub queue_id: Option<QueueId>,
+    pub seq: Option<u64>,
+    pub scroll: usize,
+}
+
+/// The pane's state.
+#[derive(Debug, Default)]
+pub struct FailuresPane {
+    pub(crate) sources: Vec<SourceView>,
+    pub(crate) text: String,
+    pub(crate) category: Option<Category>,
+    pub(crate) status: StatusFilter,
+    pub(crate) sender: Option<String>,
+    pub(crate) domain: Option<String>,
+    /// Selected row, by outcome seq (stable while rows arrive), and its index.
+    pub(crate) selected_seq: Option<u64>,
+    pub(crate) selected: usize,
+    pub(crate) detail: Option<Detail>,
+    pub(crate) unparsed: u64,
+    pub(crate) errors: u64,
+    pub(crate) last_update: Option<DateTime<Local>>,
+}
+
+impl FailuresPane {
+    pub fn new(config: &Config) -> FailuresPane {
+        FailuresPane::with_config(&config.mail_log)
+    }
+
+    pub fn with_config(cfg: &LogConfig) -> FailuresPane {
+        FailuresPane {
+            sources: cfg
+                .source_labels()
+                .into_iter()
+                .map(|label| SourceView {
+                    label,
+                    state: None,
+                    notify: false,
+                    backfilling: cfg.backfill_hours > 0,
+                })
+                .collect(),
+            ..FailuresPane::default()
+        }
+    }
+
+    /// Does this outcome pass every filter?
+    pub fn accepts(&self, o: &Outcome) -> bool {
+        if !self.status.accepts(o.status) {
+            return false;
+        }
+        if self.category.is_some() && o.category != self.category {
+            return false;
+        }
+        if let Some(s) = &self.sender {
+            if !o
+                .from
+                .as_deref()
+                .is_some_and(|f| f.to_ascii_lowercase().contains(s.as_str()))
+            {
+                return false;
+            }
+        }
+        if let Some(d) = &self.domain {
+            let dom = o.rcpt_domain().to_ascii_lowercase();
+            if !(dom == *d || dom.ends_with(&format!(".{d}"))) {
+                return false;
+            }
+        }
+        if !self.text.is_empty() {
+            let t = self.text.to_ascii_lowercase();
+            let hay = [
+                o.from.as_deref().unwrap_or(""),
+                &o.to,
+                &o.reason,
+                &o.relay,
+                &o.dsn,
+                o.queue_id.as_ref().map(|q| q.as_str()).unwrap_or(""),
+                o.category.map(|c| c.label()).unwrap_or(""),
+                o.status.as_str(),
+            ];
+            if !hay.iter().any(|h| h.to_ascii_lowercase().contains(&t)) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Rows shown, newest first.
+    pub fn rows<'a>(&'a self, log: &'a MailLog) -> impl Iterator<Item = &'a Outcome> + 'a {
+        log.outcomes().iter().rev().filter(move |o| self.accepts(o))
+    }
+
+    /// The selected outcome, if any.
+    pub fn selected_outcome<'a>(&self, log: &'a MailLog) -> Option<&'a Outcome> {
+        let seq = self.selected_seq?;
+        log.outcomes().iter().rev().find(|o| o.seq == seq)
+    }
+
+    /// The outcome the links act on: the detail's, else the selected row's.
+    fn current<'a>(&self, log: &'a MailLog) -> Option<&'a Outcome> {
+        if let Some(d) = &self.detail {
+            if let Some(seq) = d.seq {
+                return log.outcomes().iter().rev().find(|o| o.seq == seq);
+            }
+        }
+        self.selected_outcome(log)
+    }
+
+    /// Active filters, for the title and the filter line.
+    pub fn filter_summary(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        if self.status != StatusFilter::Failures {
+            v.push(format!("status={}", self.status.label()));
+        }
+        if let Some(c) = self.category {
+            v.push(format!("category={}", c.label()));
+        }
+        if let Some(s) = &self.sender {
+            v.push(format!("sender~{s}"));
+        }
+        if let Some(d) = &self.domain {
+            v.push(format!("domain={d}"));
+        }
+        if !self.text.is_empty() {
+            v.push(format!("/{}", self.text));
+        }
+        v
+    }
+
+    /// Re-find the selected row after rows or filters changed.
+    fn resync(&mut self, log: &MailLog) {
+        let rows: Vec<u64> = self.rows(log).map(|o| o.seq).collect();
+        if rows.is_empty() {
+            self.selected = 0;
+            self.selected_seq = None;
+            return;
+        }
+        if let Some(seq) = self.selected_seq {
+            if let Some(i) = rows.iter().position(|s| *s == seq) {
+                self.selected = i;
+                return;
+            }
+        }
+        self.selected = self.selected.min(rows.len() - 1);
+        self.selected_seq = Some(rows[self.selected]);
+    }
+
+    fn select_index(&mut self, log: &MailLog, index: usize) {
+        let rows: Vec<u64> = self.rows(log).map(|o| o.seq).collect();
+        if rows.is_empty() {
+            self.selected = 0;
+            self.selected_seq = None;
+        } else {
+            self.selected = index.min(rows.len() - 1);
+            self.selected_seq = Some(rows[self.selected]);
+        }
+    }
+
+    fn apply_event(&mut self, event: LogEvent, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        match event {
+            LogEvent::Lines {
+                lines,
+                backfill,
+                unparsed,
+                ..
+            } => {
+                self.unparsed += unparsed;
+                // at the top of the list, keep showing the newest row as rows arrive
+                if self.selected == 0 && self.detail.is_none() {
+                    self.selected_seq = None;
+                }
+                let mut queue_changed = false;
+                for l in lines {
+                    queue_changed |= cx.shared.mail_log.ingest(l).queue_changed;
+                }
+                if queue_changed && !backfill {
+                    effects.push(Effect::Queue(QueueEffect::Refresh));
+                }
+                self.last_update = Some(cx.now);
+            }
+            LogEvent::State {
+                source,
+                state,
+                notify,
+            } => {
+                if let SourceState::Unavailable(_) = state {
+                    self.errors += 1;
+                }
+                if let Some(s) = self.sources.get_mut(source) {
+                    s.state = Some(state);
+                    s.notify = notify;
+                }
+            }
+            LogEvent::BackfillDone { source, .. } => {
+                if let Some(s) = self.sources.get_mut(source) {
+                    s.backfilling = false;
+                }
+            }
+        }
+        let log = &cx.shared.mail_log;
+        self.resync(log);
+        effects
+    }
+
+    /// Cutoffs for "last hour" and "last day" at `now`.
+    pub fn windows(now: DateTime<Local>) -> (DateTime<FixedOffset>, DateTime<FixedOffset>) {
+        let n = now.fixed_offset();
+        (
+            n - chrono::Duration::hours(1),
+            n - chrono::Duration::days(1),
+        )
+    }
+}
+
+impl Pane for FailuresPane {
+    type Action = FailuresAction;
+    type Event = LogEvent;
+
+    fn bindings(&self) -> &'static [Binding<FailuresAction>] {
+        BINDINGS
+    }
+
+    fn on_action(&mut self, action: FailuresAction, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        match action {
+            FailuresAction::CycleCategory => {
+                self.category = match self.category {
+                    None => Some(Category::ALL[0]),
+                    Some(c) => Category::ALL
+                        .iter()
+                        .position(|x| *x == c)
+                        .and_then(|i| Category::ALL.get(i + 1))
+                        .copied(),
+                };
+            }
+            FailuresAction::CycleStatus => self.status = self.status.next(),
+            FailuresAction::FilterSender => effects.push(Effect::Prompt(Prompt {
+                pane: PaneId::Failures,
+                purpose: PROMPT_SENDER,
+                label: "Sender contains (empty clears)".into(),
+                initial: self.sender.clone().unwrap_or_default(),
+            })),
+            FailuresAction::FilterDomain => effects.push(Effect::Prompt(Prompt {
+                pane: PaneId::Failures,
+                purpose: PROMPT_DOMAIN,
+                label: "Recipient domain (empty clears)".into(),
+                initial: self.domain.clone().unwrap_or_default(),
+            })),
+            FailuresAction::ClearFilters => {
+                self.category = None;
+                self.status = StatusFilter::Failures;
+                self.sender = None;
+                self.domain = None;
+                self.text.clear();
+            }
+            FailuresAction::OpenQueueEntry => {
+                let log = &cx.shared.mail_log;
+                let id = self
+                    .detail
+                    .as_ref()
+                    .and_then(|d| d.queue_id.clone())
+                    .or_else(|| self.current(log).and_then(|o| o.queue_id.clone()));
+                match id {
+                    Some(id) => {
+                        let queued = log
+                            .final_status(id.as_str())
+                            .is_some_and(|s| s.state == super::model::MessageState::Queued);
+                        if queued {
+                            effects.push(Effect::Jump(Jump::QueueEntry(id.as_str().to_string())));
+                        } else {
+                            effects.push(Effect::Notice(format!("{id} is no longer in the queue")));
+                        }
+                    }
+                    None => effects.push(Effect::Notice("no queue id for this row".into())),
+                }
+            }
+            FailuresAction::OpenSender => {
+                let log = &cx.shared.mail_log;
+                let from = self.current(log).and_then(|o| o.from.clone()).or_else(|| {
+                    let d = self.detail.as_ref()?;
+                    log.message(d.queue_id.as_ref()?)?.from.clone()
+                });
+                match from {
+                    Some(f) if !f.is_empty() => {
+                        effects.push(Effect::Jump(Jump::Sender(f.as_str().to_string())))
+                    }
+                    _ => effects.push(Effect::Notice(
+                        "no sender for this row (bounce notifications have none)".into(),
+                    )),
+                }
+            }
+        }
+        self.resync(&cx.shared.mail_log);
+        effects
+    }
+
+    fn on_event(&mut self, event: LogEvent, cx: &mut Cx<'_>) -> Vec<Effect> {
+        self.apply_event(event, cx)
+    }
+
+    fn on_nav(&mut self, nav: Nav, cx: &mut Cx<'_>) -> Vec<Effect> {
+        if let Some(d) = self.detail.as_mut() {
+            d.scroll = match nav {
+                Nav::Up => d.scroll.saturating_sub(1),
+                Nav::Down => d.scroll + 1,
+                Nav::PageUp => d.scroll.saturating_sub(10),
+                Nav::PageDown => d.scroll + 10,
+                Nav::Top => 0,
+                Nav::Bottom => usize::MAX / 2,
+            };
+            return Vec::new();
+        }
+        let i = match nav {
+            Nav::Up => self.selected.saturating_sub(1),
+            Nav::Down => self.selected + 1,
+            Nav::PageUp => self.selected.saturating_sub(10),
+            Nav::PageDown => self.selected + 10,
+            Nav::Top => 0,
+            Nav::Bottom => usize::MAX,
+        };
+        self.select_index(&cx.shared.mail_log, i);
+        Vec::new()
+    }
+
+    fn on_enter(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        if self.detail.is_none() {
+            if let Some(o) = self.selected_outcome(&cx.shared.mail_log) {
+                self.detail = Some(Detail {
+                    queue_id: o.queue_id.clone(),
+                    seq: Some(o.seq),
+                    scroll: 0,
+                });
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_back(&mut self) -> bool {
+        self.detail.take().is_some()
+    }
+
+    fn set_filter(&mut self, text: &str) {
+        self.text = text.trim().to_string();
+        self.selected = 0;
+        self.selected_seq = None;
+    }
+
+    fn filter(&self) -> &str {
+        &self.text
+    }
+
+    fn on_prompt(&mut self, purpose: &'static str, text: String, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let v = text.trim().to_ascii_lowercase();
+        let v = (!v.is_empty()).then_some(v);
+        match purpose {
+            PROMPT_SENDER => self.sender = v,
+            PROMPT_DOMAIN => self.domain = v.map(|d| d.trim_start_matches('@').to_string()),
+            _ => {}
+        }
+        self.resync(&cx.shared.mail_log);
+        Vec::new()
+    }
+
+    fn on_jump(&mut self, jump: &Jump, cx: &mut Cx<'_>) -> bool {
+        let Jump::LogHistory(id) = jump else {
+            return false;
+        };
+        let Some(qid) = QueueId::parse(id) else {
+            return false;
+        };
+        let log = &cx.shared.mail_log;
+        let seq = log
+            .outcomes()
+            .iter()
+            .rev()
+            .find(|o| o.queue_id.as_ref() == Some(&qid))
+            .map(|o| o.seq);
+        if seq.is_none() && log.message(&qid).is_none() {
+            return false;
+        }
+        self.detail = Some(Detail {
+            queue_id: Some(qid),
+            seq,
+            scroll: 0,
+        });
+        true
+    }
+
+    fn render(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+        super::view::render(self, frame, area, cx);
+    }
+
+    fn health(&self) -> SourceHealth {
+        let problem = self.sources.iter().find_map(|s| match &s.state {
+            Some(SourceState::Unavailable(m)) => Some(m.clone()),
+            _ => None,
+        });
+        SourceHealth {
+            last_update: self.last_update,
+            errors: self.errors,
+            problem,
+        }
+    }
+}

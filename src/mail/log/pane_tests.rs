@@ -1,0 +1,335 @@
+//! Update and view tests of the Failures pane: state + event -> state + effects, and snapshots of
+//! what is drawn (80x24 and wide) on the real corpus.
+
+use chrono::{Local, NaiveDate, TimeZone};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+
+use super::model::RowStatus;
+use super::pane::{FailuresAction, FailuresPane, StatusFilter};
+use super::parse::{YearGuess, parse_line};
+use super::source::SourceState;
+use super::{LogConfig, LogEvent};
+use crate::app::effect::{Effect, Jump};
+use crate::app::pane::{Cx, Nav, Pane, ViewCx};
+use crate::app::shared::Shared;
+use crate::mail::queue::QueueEffect;
+use crate::ui::theme::Theme;
+
+const CORPUS: &str = include_str!("../../../tests/fixtures/maillog/corpus-3.7.log");
+
+fn now() -> chrono::DateTime<Local> {
+    Local.with_ymd_and_hms(2026, 11, 27, 19, 40, 0).unwrap()
+}
+
+fn lines(text: &str) -> Vec<super::parse::LogLine> {
+    let mut y = YearGuess::new(NaiveDate::from_ymd_opt(2026, 11, 27).unwrap());
+    text.lines().filter_map(|l| parse_line(l, &mut y)).collect()
+}
+
+struct World {
+    pane: FailuresPane,
+    shared: Shared,
+}
+
+impl World {
+    fn new() -> World {
+        let cfg = LogConfig {
+            files: vec!["/var/log/mail.log".into()],
+            ..LogConfig::default()
+        };
+        World {
+            pane: FailuresPane::with_config(&cfg),
+            shared: Shared::default(),
+        }
+    }
+
+    fn event(&mut self, ev: LogEvent) -> Vec<Effect> {
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut self.shared,
+        };
+        self.pane.on_event(ev, &mut cx)
+    }
+
+    fn action(&mut self, a: FailuresAction) -> Vec<Effect> {
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut self.shared,
+        };
+        self.pane.on_action(a, &mut cx)
+    }
+
+    fn with_cx<R>(&mut self, f: impl FnOnce(&mut FailuresPane, &mut Cx<'_>) -> R) -> R {
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut self.shared,
+        };
+        f(&mut self.pane, &mut cx)
+    }
+
+    fn loaded() -> World {
+        let mut w = World::new();
+        w.event(LogEvent::State {
+            source: 0,
+            state: SourceState::Following,
+            notify: true,
+        });
+        w.event(LogEvent::Lines {
+            source: 0,
+            lines: lines(CORPUS),
+            backfill: true,
+            unparsed: 0,
+        });
+        w.event(LogEvent::BackfillDone {
+            source: 0,
+            lines: 148,
+            files: 1,
+        });
+        w
+    }
+
+    fn draw(&self, w: u16, h: u16, zoomed: bool) -> Buffer {
+        let theme = Theme::fallback();
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        let cx = ViewCx {
+            theme: &theme,
+            now: now(),
+            focused: true,
+            zoomed,
+            read_only: true,
+            shared: &self.shared,
+        };
+        t.draw(|f| self.pane.render(f, f.area(), &cx)).unwrap();
+        t.backend().buffer().clone()
+    }
+
+    fn screen(&self, w: u16, h: u16, zoomed: bool) -> String {
+        let b = self.draw(w, h, zoomed);
+        let mut out = String::new();
+        for y in 0..b.area.height {
+            let mut line = String::new();
+            for x in 0..b.area.width {
+                line.push_str(b[(x, y)].symbol());
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+#[test]
+fn live_lines_ask_the_queue_to_refresh_backfill_does_not() {
+    let mut w = World::new();
+    let fx = w.event(LogEvent::Lines {
+        source: 0,
+        lines: lines(CORPUS),
+        backfill: true,
+        unparsed: 0,
+    });
+    assert!(fx.is_empty());
+    let fx = w.event(LogEvent::Lines {
+        source: 0,
+        lines: lines("Nov 27 19:39:00 vm postfix/qmgr[1]: ABCDE12345: from=<x@example.com>, size=1, nrcpt=1 (queue active)"),
+        backfill: false,
+        unparsed: 0,
+    });
+    assert!(
+        matches!(fx.as_slice(), [Effect::Queue(QueueEffect::Refresh)]),
+        "{fx:?}"
+    );
+    let fx = w.event(LogEvent::Lines {
+        source: 0,
+        lines: lines("Nov 27 19:39:00 vm postfix/smtpd[1]: connect from unknown[127.0.0.1]"),
+        backfill: false,
+        unparsed: 0,
+    });
+    assert!(fx.is_empty());
+}
+
+#[test]
+fn rows_are_failures_newest_first_and_filters_narrow_them() {
+    let mut w = World::loaded();
+    let rows: Vec<_> = w
+        .pane
+        .rows(&w.shared.mail_log)
+        .map(|o| (o.status, o.to.to_string()))
+        .collect();
+    assert!(rows.iter().all(|(s, _)| *s != RowStatus::Sent));
+    assert_eq!(rows[0].1, "b@example.com", "newest first");
+    let all_failures = rows.len();
+    w.action(FailuresAction::CycleStatus);
+    assert_eq!(w.pane.status, StatusFilter::Only(RowStatus::Deferred));
+    assert!(
+        w.pane
+            .rows(&w.shared.mail_log)
+            .all(|o| o.status == RowStatus::Deferred)
+    );
+    w.action(FailuresAction::ClearFilters);
+    w.action(FailuresAction::CycleCategory);
+    assert!(
+        w.pane
+            .rows(&w.shared.mail_log)
+            .all(|o| o.category == Some(super::classify::Category::SesSenderNotVerified))
+    );
+    assert_eq!(w.pane.rows(&w.shared.mail_log).count(), 4);
+    w.action(FailuresAction::ClearFilters);
+    let fx = w.action(FailuresAction::FilterSender);
+    let Some(Effect::Prompt(p)) = fx.first() else {
+        panic!("{fx:?}")
+    };
+    let purpose = p.purpose;
+    w.with_cx(|pane, cx| pane.on_prompt(purpose, "ERIN@".into(), cx));
+    assert!(
+        w.pane
+            .rows(&w.shared.mail_log)
+            .all(|o| o.from.as_deref() == Some("erin@example.com"))
+    );
+    assert_eq!(w.pane.rows(&w.shared.mail_log).count(), 3);
+    w.action(FailuresAction::ClearFilters);
+    w.pane.set_filter("throttling");
+    assert_eq!(w.pane.rows(&w.shared.mail_log).count(), 3);
+    w.pane.set_filter("");
+    assert_eq!(w.pane.rows(&w.shared.mail_log).count(), all_failures);
+}
+
+#[test]
+fn detail_opens_closes_and_links() {
+    let mut w = World::loaded();
+    // select the bounce of root@localhost's message
+    let idx = w
+        .pane
+        .rows(&w.shared.mail_log)
+        .position(|o| o.queue_id.as_ref().map(|q| q.as_str()) == Some("40A53C8900"))
+        .unwrap();
+    for _ in 0..idx {
+        w.with_cx(|p, cx| p.on_nav(Nav::Down, cx));
+    }
+    w.with_cx(|p, cx| p.on_enter(cx));
+    assert!(w.pane.detail.is_some());
+    let fx = w.action(FailuresAction::OpenSender);
+    assert!(
+        matches!(fx.as_slice(), [Effect::Jump(Jump::Sender(s))] if s == "root@localhost"),
+        "{fx:?}"
+    );
+    // no longer queued: no jump, a notice instead
+    let fx = w.action(FailuresAction::OpenQueueEntry);
+    assert!(
+        matches!(fx.as_slice(), [Effect::Notice(n)] if n.contains("no longer in the queue")),
+        "{fx:?}"
+    );
+    assert!(w.pane.on_back());
+    assert!(!w.pane.on_back());
+    // a still-queued message jumps to the Queue pane
+    assert!(w.with_cx(|p, cx| p.on_jump(&Jump::LogHistory("65140C890E".into()), cx)));
+    let fx = w.action(FailuresAction::OpenQueueEntry);
+    assert!(
+        matches!(fx.as_slice(), [Effect::Jump(Jump::QueueEntry(id))] if id == "65140C890E"),
+        "{fx:?}"
+    );
+    assert!(!w.with_cx(|p, cx| p.on_jump(&Jump::LogHistory("FFFFF00000".into()), cx)));
+    assert!(!w.with_cx(|p, cx| p.on_jump(&Jump::Sender("x@y".into()), cx)));
+}
+
+#[test]
+fn unavailable_source_is_shown_and_reported() {
+    let mut w = World::new();
+    w.event(LogEvent::State {
+        source: 0,
+        state: SourceState::Unavailable(
+            "/var/log/mail.log: permission denied: add your user to group adm".into(),
+        ),
+        notify: false,
+    });
+    assert_eq!(
+        w.pane.health().problem.as_deref(),
+        Some("/var/log/mail.log: permission denied: add your user to group adm")
+    );
+    let s = w.screen(80, 24, true);
+    assert!(
+        s.contains("permission denied: add your user to group adm"),
+        "{s}"
+    );
+    insta::assert_snapshot!("failures_unavailable_80x24", s);
+    w.event(LogEvent::State {
+        source: 0,
+        state: SourceState::Following,
+        notify: true,
+    });
+    assert_eq!(w.pane.health().problem, None);
+}
+
+#[test]
+fn zoomed_table_80x24() {
+    let w = World::loaded();
+    let s = w.screen(80, 24, true);
+    assert!(s.contains("sender unverified"));
+    insta::assert_snapshot!("failures_table_80x24", s);
+}
+
+#[test]
+fn zoomed_table_wide() {
+    let w = World::loaded();
+    let s = w.screen(180, 30, true);
+    assert!(s.contains("REASON") && s.contains("RELAY"));
+    insta::assert_snapshot!("failures_table_180x30", s);
+}
+
+#[test]
+fn detail_80x24() {
+    let mut w = World::loaded();
+    assert!(w.with_cx(|p, cx| p.on_jump(&Jump::LogHistory("40A53C8900".into()), cx)));
+    let s = w.screen(80, 24, true);
+    assert!(s.contains("What to do"));
+    insta::assert_snapshot!("failures_detail_80x24", s);
+}
+
+#[test]
+fn overview_tile_80x8() {
+    let w = World::loaded();
+    let s = w.screen(80, 8, false);
+    insta::assert_snapshot!("failures_tile_80x8", s);
+}
+
+#[test]
+fn hostile_lines_never_reach_the_terminal_raw() {
+    let mut w = World::new();
+    let evil = "Nov 27 19:39:00 vm postfix/smtp[1]: ABCDE12345: to=<\u{1b}]0;owned\u{7}@x.example>, relay=none, delay=1, delays=1/0/0/0, dsn=5.0.0, status=bounced (\u{1b}[2J\u{1b}[31mred \u{202e}evil\u{0} \u{9b}31m)";
+    let long = format!(
+        "Nov 27 19:39:01 vm postfix/smtp[1]: ABCDE12346: to=<a@b>, relay=none, delay=1, delays=1/0/0/0, dsn=4.0.0, status=deferred ({})",
+        "A".repeat(1 << 20)
+    );
+    let bad_utf8 = String::from_utf8_lossy(b"Nov 27 19:39:02 vm postfix/smtp[1]: ABCDE12347: to=<\xff\xfe@x>, relay=none, delay=1, delays=1/0/0/0, dsn=5.1.1, status=bounced (\xc3\x28)").into_owned();
+    let mut ls = lines(evil);
+    ls.extend(lines(&long));
+    ls.extend(lines(&bad_utf8));
+    ls.extend(lines("Nov 27 19:39:03 vm postfix/smtp[1]: ABCDE12348: to=<a@b>, relay=none, dsn=5.0.0, status=bou"));
+    w.event(LogEvent::Lines {
+        source: 0,
+        lines: ls,
+        backfill: false,
+        unparsed: 0,
+    });
+    assert_eq!(w.pane.rows(&w.shared.mail_log).count(), 3);
+    for (zoomed, h) in [(true, 24), (false, 8)] {
+        let b = w.draw(80, h, zoomed);
+        for c in b.content() {
+            assert!(
+                !c.symbol().chars().any(crate::sanitize::is_unsafe_char),
+                "unsafe char drawn: {:?}",
+                c.symbol()
+            );
+        }
+    }
+    assert!(w.with_cx(|p, cx| p.on_jump(&Jump::LogHistory("ABCDE12345".into()), cx)));
+    let b = w.draw(80, 24, true);
+    for c in b.content() {
+        assert!(!c.symbol().chars().any(crate::sanitize::is_unsafe_char));
+    }
+    insta::assert_snapshot!("failures_hostile_detail_80x24", w.screen(80, 24, true));
+}

@@ -1,0 +1,830 @@
+//! Parses one Postfix mail log line into a [`LogLine`]: timestamp, host, program, queue id and what
+//! the line says.
+//!
+//! It knows nothing of files, clocks or terminals: the caller passes a [`YearGuess`] for yearless
+//! timestamps. It must never panic on any input (property-tested and fuzzed) and it sanitizes every
+//! piece of outside text it keeps ([`Clean`]).
+
+use chrono::{DateTime, Datelike, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
+
+use crate::sanitize::Clean;
+
+/// Longest line kept whole; longer lines are cut and marked by the reader.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// A valid Postfix queue id: short (hex) or long (`enable_long_queue_ids`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
+pub struct QueueId(String);
+
+impl QueueId {
+    /// Accepts short ids (`3F517C8902`: 5 to 20 upper-case hex digits) and long ids
+    /// (`4Pfh4c6ZFbz9sWR`: base-52 time, `z`, inode).
+    pub fn parse(s: &str) -> Option<QueueId> {
+        let len = s.len();
+        if !(5..=24).contains(&len) || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return None;
+        }
+        let short = s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
+        let long =
+            len >= 10 && s[1..].contains('z') && !s.bytes().any(|b| b"aeiouAEIOU".contains(&b));
+        (short || long).then(|| QueueId(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for QueueId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Delivery status words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Sent,
+    Deferred,
+    Bounced,
+    Expired,
+    Undeliverable,
+    Deliverable,
+}
+
+impl Status {
+    pub fn parse(s: &str) -> Option<Status> {
+        Some(match s {
+            "sent" => Status::Sent,
+            "deferred" => Status::Deferred,
+            "bounced" => Status::Bounced,
+            "expired" => Status::Expired,
+            "undeliverable" => Status::Undeliverable,
+            "deliverable" => Status::Deliverable,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Sent => "sent",
+            Status::Deferred => "deferred",
+            Status::Bounced => "bounced",
+            Status::Expired => "expired",
+            Status::Undeliverable => "undeliverable",
+            Status::Deliverable => "deliverable",
+        }
+    }
+
+    /// A final outcome for that recipient (no more tries).
+    pub fn is_final(self) -> bool {
+        !matches!(self, Status::Deferred)
+    }
+
+    pub fn is_failure(self) -> bool {
+        !matches!(self, Status::Sent | Status::Deliverable)
+    }
+}
+
+/// One recipient's delivery attempt (`to=<..>, relay=.., dsn=.., status=.. (reason)`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeliveryLine {
+    pub to: Clean,
+    pub orig_to: Option<Clean>,
+    pub relay: Clean,
+    pub conn_use: Option<u32>,
+    pub delay: Option<f64>,
+    pub delays: Option<Clean>,
+    pub dsn: Clean,
+    pub status: Status,
+    pub reason: Clean,
+}
+
+/// What a `postsuper` line did to one message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SuperAction {
+    Held,
+    Released,
+    Requeued,
+    Removed,
+    Expired,
+}
+
+/// What a line says.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kind {
+    /// smtp/lmtp/local/virtual/pipe/error/... delivery status.
+    Delivery(DeliveryLine),
+    /// qmgr `from=<..>, size=N, nrcpt=N (queue active)`.
+    QueueActive {
+        from: Clean,
+        size: Option<u64>,
+        nrcpt: Option<u32>,
+    },
+    /// qmgr `from=<..>, status=expired, returned to sender` (or `force-expired`).
+    Expired { from: Clean, forced: bool },
+    /// qmgr `removed`.
+    Removed,
+    /// cleanup `message-id=<..>`.
+    MessageId(Clean),
+    /// pickup `uid=N from=<..>` with `orig_id=OLD` after a requeue.
+    Pickup {
+        uid: Option<u32>,
+        from: Clean,
+        orig_id: Option<QueueId>,
+    },
+    /// smtpd `client=host[addr]`.
+    Client(Clean),
+    /// bounce `sender non-delivery notification: NEWID` (also delay/success notifications).
+    Notification { new_id: QueueId, what: Clean },
+    /// smtpd `NOQUEUE: reject: ...` or cleanup `reject: header ...`.
+    Reject {
+        stage: Clean,
+        reply: Clean,
+        from: Option<Clean>,
+        to: Option<Clean>,
+    },
+    /// postsuper per-message actions.
+    Super(SuperAction),
+    /// `warning:` lines mentioning SASL.
+    SaslWarning(Clean),
+    /// `warning:` or other lines about TLS.
+    TlsWarning(Clean),
+    /// Any other `warning:`/`error:`/`fatal:`/`panic:` line.
+    Warning(Clean),
+    /// Anything else (`connect from`, `daemon started`, ...).
+    Other,
+}
+
+/// One parsed line. `text` is the whole line, sanitized, for history views.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogLine {
+    pub time: DateTime<FixedOffset>,
+    pub host: Clean,
+    /// `postfix/smtp`, `postfix/submission/smtpd`, `example.com/smtp`.
+    pub program: Clean,
+    /// The last path element of the program (`smtp`, `qmgr`, ...).
+    pub daemon: Clean,
+    pub pid: Option<u32>,
+    pub queue_id: Option<QueueId>,
+    pub kind: Kind,
+    pub text: Clean,
+}
+
+/// Year inference for yearless timestamps: starts from a reference date and carries over New Year
+/// when the month goes backwards by more than a few months (December, then January).
+#[derive(Clone, Debug)]
+pub struct YearGuess {
+    year: i32,
+    last_month: u32,
+    reference: NaiveDate,
+    /// The local UTC offset last used, for that date and hour (time zone lookups are costly).
+    offset_cache: Option<(NaiveDate, u32, FixedOffset)>,
+    started: bool,
+}
+
+impl YearGuess {
+    /// `now` is the reading time: a first line dated after it (by more than a day) is from last year.
+    pub fn new(now: NaiveDate) -> YearGuess {
+        YearGuess {
+            year: now.year(),
+            last_month: now.month(),
+            reference: now,
+            started: false,
+            offset_cache: None,
+        }
+    }
+
+    pub fn now() -> YearGuess {
+        YearGuess::new(Local::now().date_naive())
+    }
+
+    fn year_for(&mut self, month: u32, day: u32) -> i32 {
+        if !self.started {
+            self.started = true;
+            let mut year = self.reference.year();
+            if let Some(d) = NaiveDate::from_ymd_opt(year, month, day.min(28)) {
+                if d > self.reference + chrono::Duration::days(1) {
+                    year -= 1;
+                }
+            }
+            self.year = year;
+        } else if month + 6 < self.last_month {
+            self.year += 1;
+        } else if month > self.last_month + 6 {
+            // a line from December after January lines: out of order by a little
+            self.last_month = month;
+            return self.year - 1;
+        }
+        self.last_month = month;
+        self.year
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+fn two(b: &[u8]) -> Option<u32> {
+    if b.len() == 2 && b[0].is_ascii_digit() && b[1].is_ascii_digit() {
+        Some(((b[0] - b'0') * 10 + (b[1] - b'0')) as u32)
+    } else {
+        None
+    }
+}
+
+/// Parse a leading timestamp; returns it and the rest of the line.
+fn parse_time<'a>(
+    line: &'a str,
+    years: &mut YearGuess,
+) -> Option<(DateTime<FixedOffset>, &'a str)> {
+    let b = line.as_bytes();
+    if b.len() >= 15 && b[0].is_ascii_digit() {
+        // RFC 3339: 2026-11-27T21:05:19[.123456](Z|+00:00|+0000)
+        let end = line.find(' ')?;
+        let ts = &line[..end];
+        let rest = &line[end + 1..];
+        if let Ok(t) = DateTime::parse_from_rfc3339(ts) {
+            return Some((t, rest));
+        }
+        for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z"] {
+            if let Ok(t) = DateTime::parse_from_str(ts, fmt) {
+                return Some((t, rest));
+            }
+        }
+        return None;
+    }
+    // Traditional `Nov  7 13:28:01` or postlog `Nov 07 13:28:01`.
+    if b.len() < 16 || b[3] != b' ' || b[6] != b' ' || b[15] != b' ' || !line.is_char_boundary(3) {
+        return None;
+    }
+    let month = MONTHS.iter().position(|m| *m == &line[..3])? as u32 + 1;
+    let day = if b[4] == b' ' {
+        two(&[b'0', b[5]])?
+    } else {
+        two(&b[4..6])?
+    };
+    let (h, m, s) = (two(&b[7..9])?, two(&b[10..12])?, two(&b[13..15])?);
+    if b[9] != b':' || b[12] != b':' {
+        return None;
+    }
+    let year = years.year_for(month, day);
+    let naive = NaiveDate::from_ymd_opt(year, month, day)
+        .or_else(|| NaiveDate::from_ymd_opt(year, month, 28))?
+        .and_hms_opt(h, m, s.min(59))?;
+    let date = naive.date();
+    let t = match years.offset_cache {
+        Some((d, hour, off)) if d == date && hour == h => naive.and_local_timezone(off).single()?,
+        _ => {
+            let t = local_to_fixed(naive)?;
+            years.offset_cache = Some((date, h, *t.offset()));
+            t
+        }
+    };
+    Some((t, &line[16..]))
+}
+
+fn local_to_fixed(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+    Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.fixed_offset())
+}
+
+fn is_severity(tok: &str) -> bool {
+    let t = tok.trim_matches(|c| c == '[' || c == ']' || c == '<' || c == '>');
+    let t = t.rsplit('.').next().unwrap_or(t);
+    matches!(
+        t.to_ascii_lowercase().as_str(),
+        "emerg"
+            | "alert"
+            | "crit"
+            | "err"
+            | "error"
+            | "warning"
+            | "warn"
+            | "notice"
+            | "info"
+            | "debug"
+    ) || (tok.starts_with('<')
+        && tok.ends_with('>')
+        && tok[1..tok.len() - 1].bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// Split `prog[pid]:` (or `prog:`); returns (program, pid, rest).
+fn parse_program(rest: &str) -> Option<(&str, Option<u32>, &str)> {
+    let colon = rest
+        .find(": ")
+        .or_else(|| rest.strip_suffix(':').map(|s| s.len()))?;
+    let tag = &rest[..colon];
+    if tag.contains(' ') || tag.is_empty() {
+        return None;
+    }
+    let body = rest.get(colon + 2..).unwrap_or("");
+    if let Some(open) = tag.find('[') {
+        let prog = &tag[..open];
+        let pid = tag[open + 1..].strip_suffix(']')?.parse().ok();
+        Some((prog, pid, body))
+    } else {
+        Some((tag, None, body))
+    }
+}
+
+/// Parse one line. Returns `None` for lines that are not syslog-shaped or not from a Postfix-like
+/// program (`.../daemon[pid]:`).
+pub fn parse_line(line: &str, years: &mut YearGuess) -> Option<LogLine> {
+    parse_line_with(line, years, true)
+}
+
+/// Like [`parse_line`]; `keep_text: false` leaves [`LogLine::text`] empty (whole-file reports
+/// that never show history skip sanitizing every line).
+pub fn parse_line_with(line: &str, years: &mut YearGuess, keep_text: bool) -> Option<LogLine> {
+    let line = line.trim_end_matches(['\n', '\r']);
+    let (time, rest) = parse_time(line, years)?;
+    let mut rest = rest.trim_start();
+    // optional severity column before or after the host name
+    let mut host = "";
+    for _ in 0..3 {
+        let (tok, after) = rest.split_once(' ')?;
+        if is_severity(tok) {
+            rest = after.trim_start();
+            continue;
+        }
+        if host.is_empty() && !tok.ends_with(':') {
+            host = tok;
+            rest = after.trim_start();
+            continue;
+        }
+        break;
+    }
+    let (program, pid, body) = parse_program(rest)?;
+    if !program.contains('/') && program != "postfix" && !program.starts_with("postfix") {
+        return None;
+    }
+    let daemon = program.rsplit('/').next().unwrap_or(program);
+    let (queue_id, body) = match body.split_once(": ") {
+        Some((id, after)) => match QueueId::parse(id) {
+            Some(q) => (Some(q), after),
+            None => (None, body),
+        },
+        None => match body.strip_suffix(':').and_then(QueueId::parse) {
+            Some(q) => (Some(q), ""),
+            None => (None, body),
+        },
+    };
+    let kind = classify_body(daemon, queue_id.is_some(), body);
+    Some(LogLine {
+        time,
+        host: Clean::new(host),
+        program: Clean::new(program),
+        daemon: Clean::new(daemon),
+        pid,
+        queue_id,
+        kind,
+        text: if keep_text {
+            Clean::new(line)
+        } else {
+            Clean::default()
+        },
+    })
+}
+
+/// Value of `key=` in a comma-separated attribute list; `<..>` values may hold commas.
+fn attr<'a>(body: &'a str, key: &str) -> Option<&'a str> {
+    let mut search = 0;
+    while let Some(pos) = body[search..].find(key) {
+        let at = search + pos;
+        let before_ok = at == 0 || matches!(body.as_bytes()[at - 1], b' ' | b',');
+        let vstart = at + key.len();
+        if before_ok && body[vstart..].starts_with('=') {
+            let v = &body[vstart + 1..];
+            if v.starts_with('<') {
+                return Some(match v.find('>') {
+                    Some(end) => &v[..=end],
+                    None => v,
+                });
+            }
+            let end = v.find([',', ' ']).unwrap_or(v.len());
+            return Some(&v[..end]);
+        }
+        search = vstart;
+    }
+    None
+}
+
+/// `<a@b>` -> `a@b`.
+fn addr(v: Option<&str>) -> Option<Clean> {
+    v.map(|s| Clean::new(s.trim_start_matches('<').trim_end_matches('>')))
+}
+
+fn classify_body(daemon: &str, has_id: bool, body: &str) -> Kind {
+    if let Some(w) = body.strip_prefix("warning: ").or_else(|| {
+        ["error: ", "fatal: ", "panic: "]
+            .iter()
+            .find_map(|p| body.strip_prefix(p).map(|_| body))
+    }) {
+        let lower = w.to_ascii_lowercase();
+        if lower.contains("sasl") {
+            return Kind::SaslWarning(Clean::new(w));
+        }
+        if lower.contains("tls") || lower.contains("certificate") || lower.contains("ssl_") {
+            return Kind::TlsWarning(Clean::new(w));
+        }
+        return Kind::Warning(Clean::new(w));
+    }
+    if let Some(r) = body.strip_prefix("NOQUEUE: reject: ").or_else(|| {
+        if has_id {
+            body.strip_prefix("reject: ")
+        } else {
+            None
+        }
+    }) {
+        return parse_reject(r);
+    }
+    if !has_id {
+        let lower = body.to_ascii_lowercase();
+        if lower.contains("tls")
+            && (lower.contains("fail")
+                || lower.contains("error")
+                || lower.contains("lost connection"))
+        {
+            return Kind::TlsWarning(Clean::new(body));
+        }
+        return Kind::Other;
+    }
+    if body.starts_with("to=<") {
+        if let Some(d) = parse_delivery(body) {
+            return Kind::Delivery(d);
+        }
+        return Kind::Other;
+    }
+    if body.starts_with("from=<") {
+        let from = addr(attr(body, "from")).unwrap_or_default();
+        if let Some(status) = attr(body, "status") {
+            return Kind::Expired {
+                from,
+                forced: status == "force-expired",
+            };
+        }
+        let size = attr(body, "size").and_then(|s| s.parse().ok());
+        let nrcpt = attr(body, "nrcpt").and_then(|s| s.parse().ok());
+        return Kind::QueueActive { from, size, nrcpt };
+    }
+    if body == "removed" {
+        return if daemon == "postsuper" {
+            Kind::Super(SuperAction::Removed)
+        } else {
+            Kind::Removed
+        };
+    }
+    if let Some(m) = body.strip_prefix("message-id=") {
+        return Kind::MessageId(Clean::new(m.trim_start_matches('<').trim_end_matches('>')));
+    }
+    if body.starts_with("uid=") || (daemon == "pickup" && body.contains("from=<")) {
+        return Kind::Pickup {
+            uid: attr(body, "uid").and_then(|s| s.parse().ok()),
+            from: addr(attr(body, "from")).unwrap_or_default(),
+            orig_id: attr(body, "orig_id").and_then(QueueId::parse),
+        };
+    }
+    if let Some(c) = body.strip_prefix("client=") {
+        return Kind::Client(Clean::new(c.split(',').next().unwrap_or(c)));
+    }
+    if let Some((what, id)) = body.rsplit_once(" notification: ") {
+        if let Some(new_id) = QueueId::parse(id.trim()) {
+            return Kind::Notification {
+                new_id,
+                what: Clean::new(what),
+            };
+        }
+    }
+    match body {
+        "placed on hold" => return Kind::Super(SuperAction::Held),
+        "released from hold" => return Kind::Super(SuperAction::Released),
+        "requeued" => return Kind::Super(SuperAction::Requeued),
+        "expired" | "force-expired" if daemon == "postsuper" => {
+            return Kind::Super(SuperAction::Expired);
+        }
+        _ => {}
+    }
+    Kind::Other
+}
+
+fn parse_delivery(body: &str) -> Option<DeliveryLine> {
+    let to = addr(attr(body, "to"))?;
+    let status_at = body.find(" status=")?;
+    let after = &body[status_at + 8..];
+    let word_end = after.find(' ').unwrap_or(after.len());
+    let status = Status::parse(&after[..word_end])?;
+    let reason = after[word_end..].trim();
+    let reason = reason
+        .strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or(reason);
+    let head = &body[..status_at];
+    Some(DeliveryLine {
+        to,
+        orig_to: addr(attr(head, "orig_to")),
+        relay: Clean::new(attr(head, "relay").unwrap_or("")),
+        conn_use: attr(head, "conn_use").and_then(|s| s.parse().ok()),
+        delay: attr(head, "delay").and_then(|s| s.parse().ok()),
+        delays: attr(head, "delays").map(Clean::new),
+        dsn: Clean::new(attr(head, "dsn").unwrap_or("")),
+        status,
+        reason: Clean::new(reason),
+    })
+}
+
+/// `RCPT from host[ip]: 554 5.7.1 <x>: Relay access denied; from=<a> to=<b> proto=ESMTP helo=<h>`
+fn parse_reject(r: &str) -> Kind {
+    let (stage, rest) = r.split_once(": ").unwrap_or(("", r));
+    let (reply, attrs) = rest.rsplit_once("; ").unwrap_or((rest, ""));
+    Kind::Reject {
+        stage: Clean::new(stage),
+        reply: Clean::new(reply),
+        from: addr(attr(attrs, "from")),
+        to: addr(attr(attrs, "to")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn years() -> YearGuess {
+        YearGuess::new(NaiveDate::from_ymd_opt(2026, 11, 27).unwrap())
+    }
+
+    fn p(line: &str) -> LogLine {
+        parse_line(line, &mut years()).unwrap_or_else(|| panic!("no parse: {line}"))
+    }
+
+    #[test]
+    fn corpus_lines_all_parse_and_deliveries_have_status() {
+        let corpus = include_str!("../../../tests/fixtures/maillog/corpus-3.7.log");
+        let mut y = years();
+        let mut deliveries = 0;
+        for line in corpus.lines() {
+            let l = parse_line(line, &mut y).unwrap_or_else(|| panic!("no parse: {line}"));
+            if line.contains(" to=<") && line.contains("status=") {
+                assert!(matches!(l.kind, Kind::Delivery(_)), "{line}");
+                deliveries += 1;
+            }
+        }
+        assert!(deliveries > 10);
+    }
+
+    #[test]
+    fn table_of_real_lines() {
+        let l = p(
+            "Nov 27 19:25:41 vm postfix/smtp[11642]: 40A53C8900: to=<someone@example.com>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.02, delays=0.01/0.01/0/0, dsn=5.0.0, status=bounced (host 127.0.0.1[127.0.0.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: root@localhost (in reply to end of DATA command))",
+        );
+        assert_eq!(l.queue_id.as_ref().unwrap().as_str(), "40A53C8900");
+        assert_eq!(&*l.program, "postfix/smtp");
+        assert_eq!(l.pid, Some(11642));
+        let Kind::Delivery(d) = l.kind else { panic!() };
+        assert_eq!(&*d.to, "someone@example.com");
+        assert_eq!(&*d.relay, "127.0.0.1[127.0.0.1]:2525");
+        assert_eq!(&*d.dsn, "5.0.0");
+        assert_eq!(d.status, Status::Bounced);
+        assert_eq!(d.delay, Some(0.02));
+        assert!(
+            d.reason
+                .starts_with("host 127.0.0.1[127.0.0.1] said: 554 Message rejected")
+        );
+        assert!(d.reason.ends_with("(in reply to end of DATA command)"));
+
+        let l = p(
+            "Nov 27 19:25:41 vm postfix/qmgr[10250]: 3F517C8902: from=<alice@example.com>, size=282, nrcpt=1 (queue active)",
+        );
+        assert_eq!(
+            l.kind,
+            Kind::QueueActive {
+                from: "alice@example.com".into(),
+                size: Some(282),
+                nrcpt: Some(1)
+            }
+        );
+        let l = p(
+            "Nov 27 19:25:41 vm postfix/qmgr[10250]: 46106C8902: from=<>, size=2437, nrcpt=1 (queue active)",
+        );
+        assert_eq!(
+            l.kind,
+            Kind::QueueActive {
+                from: "".into(),
+                size: Some(2437),
+                nrcpt: Some(1)
+            }
+        );
+        assert_eq!(
+            p("Nov 27 19:25:41 vm postfix/qmgr[10250]: 3F517C8902: removed").kind,
+            Kind::Removed
+        );
+        assert_eq!(
+            p("Nov 27 19:25:56 vm postfix/postsuper[11766]: 45AF0C8907: removed").kind,
+            Kind::Super(SuperAction::Removed)
+        );
+        assert_eq!(
+            p("Nov 27 19:25:54 vm postfix/postsuper[11755]: 45AF0C8907: placed on hold").kind,
+            Kind::Super(SuperAction::Held)
+        );
+        assert_eq!(
+            p("Nov 27 19:25:54 vm postfix/postsuper[11764]: 4889DC8909: requeued").kind,
+            Kind::Super(SuperAction::Requeued)
+        );
+        assert_eq!(
+            p("Nov 27 19:25:41 vm postfix/bounce[11646]: 40A53C8900: sender non-delivery notification: 46106C8902").kind,
+            Kind::Notification { new_id: QueueId::parse("46106C8902").unwrap(), what: "sender non-delivery".into() }
+        );
+        assert_eq!(
+            p("Nov 27 19:25:41 vm postfix/cleanup[11631]: 3F517C8902: message-id=<20261127192541.3F517C8902@vm.localdomain>").kind,
+            Kind::MessageId("20261127192541.3F517C8902@vm.localdomain".into())
+        );
+        assert_eq!(
+            p("Nov 27 19:26:01 vm postfix/pickup[10249]: 5C0E1C8904: uid=0 from=<tempfail@example.com> orig_id=4889DC8909").kind,
+            Kind::Pickup { uid: Some(0), from: "tempfail@example.com".into(), orig_id: QueueId::parse("4889DC8909") }
+        );
+        assert_eq!(
+            p("Nov 27 19:25:41 vm postfix/smtpd[11657]: 58765C8904: client=unknown[127.0.0.1]")
+                .kind,
+            Kind::Client("unknown[127.0.0.1]".into())
+        );
+        assert_eq!(
+            p("Nov 27 19:30:00 vm postfix/qmgr[10250]: 45AF0C8907: from=<carol@example.com>, status=expired, returned to sender").kind,
+            Kind::Expired { from: "carol@example.com".into(), forced: false }
+        );
+        assert_eq!(
+            p("Nov 27 19:30:00 vm postfix/qmgr[10250]: 45AF0C8907: from=<carol@example.com>, status=force-expired, returned to sender").kind,
+            Kind::Expired { from: "carol@example.com".into(), forced: true }
+        );
+        let l = p(
+            "Nov 27 19:30:00 vm postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[10.0.0.9]: 554 5.7.1 <x@elsewhere.net>: Relay access denied; from=<spam@bad.example> to=<x@elsewhere.net> proto=ESMTP helo=<bad>",
+        );
+        assert!(l.queue_id.is_none());
+        assert_eq!(
+            l.kind,
+            Kind::Reject {
+                stage: "RCPT from unknown[10.0.0.9]".into(),
+                reply: "554 5.7.1 <x@elsewhere.net>: Relay access denied".into(),
+                from: Some("spam@bad.example".into()),
+                to: Some("x@elsewhere.net".into()),
+            }
+        );
+        let l = p(
+            "Nov 27 19:30:00 vm postfix/smtp[1]: warning: SASL authentication failure: No worthy mechs found",
+        );
+        assert!(matches!(l.kind, Kind::SaslWarning(_)));
+        let l = p(
+            "Nov 27 19:30:00 vm postfix/smtp[1]: warning: TLS library problem: error:0A000086:SSL routines::certificate verify failed",
+        );
+        assert!(matches!(l.kind, Kind::TlsWarning(_)));
+    }
+
+    #[test]
+    fn orig_to_and_conn_use() {
+        let l = p(
+            "Nov 27 19:25:41 vm postfix/smtp[11642]: 498B1C890A: to=<bob@example.com>, orig_to=<bob>, relay=127.0.0.1[127.0.0.1]:2525, conn_use=2, delay=0.01, delays=0.01/0/0/0, dsn=2.0.0, status=sent (250 Ok 0100018fb34908c9-72d48abe-90b4-46a7-b46d-26afdf6a2406-000000)",
+        );
+        let Kind::Delivery(d) = l.kind else { panic!() };
+        assert_eq!(d.orig_to.as_deref(), Some("bob"));
+        assert_eq!(d.conn_use, Some(2));
+        assert_eq!(d.status, Status::Sent);
+        assert_eq!(d.delays.as_deref(), Some("0.01/0/0/0"));
+    }
+
+    #[test]
+    fn every_timestamp_style() {
+        let tail = "mx postfix/qmgr[1]: 3F517C8902: removed";
+        let trad = p(&format!("Nov  7 13:28:01 {tail}"));
+        let postlog = p(&format!("Nov 07 13:28:01 {tail}"));
+        assert_eq!(trad.time, postlog.time);
+        assert_eq!(trad.time.naive_local().to_string(), "2026-11-07 13:28:01");
+        let rfc = p(&format!("2026-11-07T13:28:01.123456+01:00 {tail}"));
+        assert_eq!(rfc.time.to_rfc3339(), "2026-11-07T13:28:01.123456+01:00");
+        let journal = p(&format!("2026-11-07T13:28:01+0100 {tail}"));
+        assert_eq!(journal.time.to_rfc3339(), "2026-11-07T13:28:01+01:00");
+        let z = p(&format!("2026-11-07T12:28:01Z {tail}"));
+        assert_eq!(z.time, journal.time);
+        // severity column, after the timestamp or after the host
+        let sev = p("2026-11-07T13:28:01+01:00 mail.info mx postfix/qmgr[1]: 3F517C8902: removed");
+        assert_eq!(sev.kind, Kind::Removed);
+        assert_eq!(&*sev.host, "mx");
+        let sev2 = p("Nov  7 13:28:01 mx info postfix/qmgr[1]: 3F517C8902: removed");
+        assert_eq!(sev2.kind, Kind::Removed);
+        assert_eq!(&*sev2.host, "mx");
+    }
+
+    #[test]
+    fn year_inference_across_new_year() {
+        let mut y = YearGuess::new(NaiveDate::from_ymd_opt(2027, 1, 2).unwrap());
+        let a = parse_line(
+            "Dec 31 23:59:59 mx postfix/qmgr[1]: 3F517C8902: removed",
+            &mut y,
+        )
+        .unwrap();
+        let b = parse_line(
+            "Jan  1 00:00:01 mx postfix/qmgr[1]: 3F517C8902: removed",
+            &mut y,
+        )
+        .unwrap();
+        assert_eq!(a.time.naive_local().to_string(), "2026-12-31 23:59:59");
+        assert_eq!(b.time.naive_local().to_string(), "2027-01-01 00:00:01");
+        // a log that is all from this year
+        let mut y = YearGuess::new(NaiveDate::from_ymd_opt(2026, 11, 27).unwrap());
+        let c = parse_line(
+            "Nov 27 10:00:00 mx postfix/qmgr[1]: 3F517C8902: removed",
+            &mut y,
+        )
+        .unwrap();
+        assert_eq!(c.time.year(), 2026);
+    }
+
+    #[test]
+    fn program_names() {
+        for (prog, daemon) in [
+            ("postfix/submission/smtpd", "smtpd"),
+            ("postfix-1.2.3.4/smtp", "smtp"),
+            ("example.com/smtp", "smtp"),
+            ("postfix/smtp", "smtp"),
+        ] {
+            let l = p(&format!(
+                "Nov 27 19:25:41 vm {prog}[42]: 3F517C8902: removed"
+            ));
+            assert_eq!(&*l.program, prog);
+            assert_eq!(&*l.daemon, daemon);
+        }
+        assert!(
+            parse_line(
+                "Nov 27 19:25:41 vm sshd[42]: Accepted publickey",
+                &mut years()
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn queue_ids_short_and_long() {
+        assert!(QueueId::parse("3F517C8902").is_some());
+        assert!(QueueId::parse("A36889A0011").is_some());
+        assert!(QueueId::parse("4Pfh4c6ZFbz9sWR").is_some());
+        assert!(QueueId::parse("NOQUEUE").is_none());
+        assert!(QueueId::parse("warning").is_none());
+        assert!(QueueId::parse("3f517c8902").is_none());
+        let l = p("Nov 27 19:25:41 vm postfix/qmgr[1]: 4Pfh4c6ZFbz9sWR: removed");
+        assert_eq!(l.queue_id.unwrap().as_str(), "4Pfh4c6ZFbz9sWR");
+    }
+
+    #[test]
+    fn hostile_text_is_escaped() {
+        let l = p(
+            "Nov 27 19:25:41 vm postfix/smtp[1]: 3F517C8902: to=<a\u{1b}[2J@x>, relay=none, delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (evil \u{1b}]0;pwn\u{7} \u{0} text)",
+        );
+        let Kind::Delivery(d) = &l.kind else { panic!() };
+        assert!(!d.to.contains('\u{1b}'));
+        assert!(
+            !d.reason.contains('\u{1b}') && !d.reason.contains('\u{7}') && !d.reason.contains('\0')
+        );
+        assert!(!l.text.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn truncated_lines_do_not_panic() {
+        let full = "Nov 27 19:25:41 vm postfix/smtp[11642]: 40A53C8900: to=<someone@example.com>, relay=x, delay=0.02, delays=0.01/0.01/0/0, dsn=5.0.0, status=bounced (host said: 554 no)";
+        for i in 0..full.len() {
+            if full.is_char_boundary(i) {
+                let _ = parse_line(&full[..i], &mut years());
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_bytes(b in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let s = String::from_utf8_lossy(&b);
+            let _ = parse_line(&s, &mut years());
+        }
+
+        #[test]
+        fn never_panics_with_a_valid_prefix(s in ".{0,300}") {
+            let line = format!("Nov 27 19:25:41 vm postfix/smtp[1]: 3F517C8902: {s}");
+            if let Some(l) = parse_line(&line, &mut years()) {
+                prop_assert!(!l.text.chars().any(crate::sanitize::is_unsafe_char));
+            }
+        }
+
+        #[test]
+        fn delivery_fields_round_trip(user in "[a-z0-9.]{1,20}", dsn in "[245]\\.[0-9]\\.[0-9]", reason in "[ -~]{0,80}") {
+            let line = format!("Nov 27 19:25:41 vm postfix/smtp[1]: 3F517C8902: to=<{user}@example.com>, relay=none, delay=1, delays=1/0/0/0, dsn={dsn}, status=deferred ({reason})");
+            let l = parse_line(&line, &mut years()).unwrap();
+            let Kind::Delivery(d) = l.kind else { panic!() };
+            prop_assert_eq!(d.to.as_str(), format!("{user}@example.com"));
+            prop_assert_eq!(d.dsn.as_str(), dsn);
+            prop_assert_eq!(d.reason.as_str(), crate::sanitize::sanitize(&reason));
+        }
+    }
+}

@@ -1,0 +1,856 @@
+//! Reads the mail log: follows files across every rotation style, backfills from rotated (and
+//! gzipped) files, or follows journald through `journalctl`.
+//!
+//! Runs only in blocking threads or tokio tasks, never on the event loop, and never writes to any
+//! file. It must never lose or repeat a line on rotation (rename + create, copytruncate, delete +
+//! recreate, truncation, `postfix logrotate`), never hold more than one over-long line in memory,
+//! and report a missing or unreadable log as a state, not an error that stops following.
+
+use std::fs::{File, Metadata};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use super::LogError;
+
+/// How many bytes of the last read are remembered to recognise a copytruncate copy.
+const TAIL_KEEP: usize = 256;
+
+/// Where the follower stands, for the pane.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceState {
+    /// Reading the file (or journal).
+    Following,
+    /// The log is missing or unreadable; the message says what to do. Retried on every poll.
+    Unavailable(String),
+}
+
+/// Follows one log file. Call [`poll`](Follower::poll) whenever the file may have changed.
+#[derive(Debug)]
+pub struct Follower {
+    path: PathBuf,
+    file: Option<File>,
+    id: (u64, u64),
+    offset: u64,
+    partial: Vec<u8>,
+    discarding: bool,
+    tail: Vec<u8>,
+    max_line: usize,
+    /// On the first open, start at the end (backfill reads what was before).
+    start_at_end: bool,
+    /// Byte offset in the current file where following started (end of backfill).
+    pub started_at: u64,
+}
+
+fn file_id(m: &Metadata) -> (u64, u64) {
+    (m.dev(), m.ino())
+}
+
+impl Follower {
+    /// Follow `path`; the first open starts at its end when `from_end`.
+    pub fn new(path: impl Into<PathBuf>, from_end: bool, max_line: usize) -> Follower {
+        Follower {
+            path: path.into(),
+            file: None,
+            id: (0, 0),
+            offset: 0,
+            partial: Vec::new(),
+            discarding: false,
+            tail: Vec::new(),
+            max_line: max_line.max(64),
+            start_at_end: from_end,
+            started_at: 0,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Read everything new, following rotation; complete lines are appended to `out`.
+    pub fn poll(&mut self, out: &mut Vec<String>) -> Result<(), LogError> {
+        if self.file.is_none() {
+            if let Err(e) = self.open(out) {
+                // it did not exist when we started: when it appears, all of it is new
+                self.start_at_end = false;
+                return Err(e);
+            }
+        }
+        self.drain(out)?;
+        match std::fs::metadata(&self.path) {
+            Ok(m) if file_id(&m) != self.id => {
+                // renamed or deleted and recreated (also `postfix logrotate`): the old file was
+                // drained above; the partial line it ended with is a whole line by now.
+                self.flush_partial(out);
+                self.file = None;
+                self.start_at_end = false;
+                self.open(out)?;
+                self.drain(out)?;
+            }
+            Ok(m) if m.len() < self.offset || !self.tail_matches() => {
+                // copytruncate or truncation to zero
+                self.recover_from_copy(out);
+                self.flush_partial(out);
+                self.offset = 0;
+                self.tail.clear();
+                if let Some(f) = self.file.as_mut() {
+                    f.seek(SeekFrom::Start(0))
+                        .map_err(|e| LogError::io(&self.path, e))?;
+                }
+                self.drain(out)?;
+            }
+            Ok(_) => {}
+            // renamed away, new one not created yet: keep the old handle
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(LogError::io(&self.path, e)),
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, _out: &mut Vec<String>) -> Result<(), LogError> {
+        let f = File::open(&self.path).map_err(|e| LogError::io(&self.path, e))?;
+        let m = f.metadata().map_err(|e| LogError::io(&self.path, e))?;
+        self.id = file_id(&m);
+        self.offset = if self.start_at_end { m.len() } else { 0 };
+        self.started_at = self.offset;
+        self.start_at_end = false;
+        let mut f = f;
+        f.seek(SeekFrom::Start(self.offset))
+            .map_err(|e| LogError::io(&self.path, e))?;
+        self.file = Some(f);
+        self.tail.clear();
+        Ok(())
+    }
+
+    fn drain(&mut self, out: &mut Vec<String>) -> Result<(), LogError> {
+        let Some(f) = self.file.as_mut() else {
+            return Ok(());
+        };
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = f.read(&mut buf).map_err(|e| LogError::io(&self.path, e))?;
+            if n == 0 {
+                return Ok(());
+            }
+            self.offset += n as u64;
+            remember_tail(&mut self.tail, &buf[..n]);
+            split_lines(
+                &buf[..n],
+                &mut self.partial,
+                &mut self.discarding,
+                self.max_line,
+                out,
+            );
+        }
+    }
+
+    /// Are the bytes just before our offset still the ones we read? (A truncation followed by
+    /// fast writes can make the file as long as before.)
+    fn tail_matches(&self) -> bool {
+        use std::os::unix::fs::FileExt;
+        let (Some(f), false) = (self.file.as_ref(), self.tail.is_empty()) else {
+            return true;
+        };
+        let mut probe = vec![0u8; self.tail.len()];
+        match f.read_exact_at(&mut probe, self.offset - self.tail.len() as u64) {
+            Ok(()) => probe == self.tail,
+            Err(_) => false,
+        }
+    }
+
+    fn flush_partial(&mut self, out: &mut Vec<String>) {
+        if !self.partial.is_empty() {
+            out.push(String::from_utf8_lossy(&self.partial).into_owned());
+            self.partial.clear();
+        }
+        self.discarding = false;
+    }
+
+    /// After copytruncate, the lines written between our last read and the truncation are in
+    /// the copy (`mail.log.1` or a dated name): read them from there.
+    fn recover_from_copy(&mut self, out: &mut Vec<String>) {
+        if self.tail.is_empty() {
+            return;
+        }
+        for cand in rotated_siblings(&self.path).into_iter().rev().take(3) {
+            if cand.extension().is_some_and(|e| e == "gz") {
+                continue;
+            }
+            let Ok(mut f) = File::open(&cand) else {
+                continue;
+            };
+            let Ok(m) = f.metadata() else { continue };
+            if m.len() < self.offset {
+                continue;
+            }
+            let start = self.offset - self.tail.len() as u64;
+            let mut probe = vec![0u8; self.tail.len()];
+            if f.seek(SeekFrom::Start(start)).is_err()
+                || f.read_exact(&mut probe).is_err()
+                || probe != self.tail
+            {
+                continue;
+            }
+            let mut rest = Vec::new();
+            if f.read_to_end(&mut rest).is_ok() {
+                split_lines(
+                    &rest,
+                    &mut self.partial,
+                    &mut self.discarding,
+                    self.max_line,
+                    out,
+                );
+            }
+            return;
+        }
+    }
+}
+
+fn remember_tail(tail: &mut Vec<u8>, data: &[u8]) {
+    if data.len() >= TAIL_KEEP {
+        tail.clear();
+        tail.extend_from_slice(&data[data.len() - TAIL_KEEP..]);
+    } else {
+        tail.extend_from_slice(data);
+        if tail.len() > TAIL_KEEP {
+            tail.drain(..tail.len() - TAIL_KEEP);
+        }
+    }
+}
+
+/// Split `data` into lines, carrying an unterminated end in `partial`. A line longer than
+/// `max_line` bytes is cut there and marked; the rest of it is skipped.
+pub fn split_lines(
+    data: &[u8],
+    partial: &mut Vec<u8>,
+    discarding: &mut bool,
+    max_line: usize,
+    out: &mut Vec<String>,
+) {
+    let mut rest = data;
+    while !rest.is_empty() {
+        match memchr_nl(rest) {
+            Some(i) => {
+                let piece = &rest[..i];
+                rest = &rest[i + 1..];
+                if *discarding {
+                    *discarding = false;
+                    continue;
+                }
+                if partial.is_empty() {
+                    if piece.len() <= max_line {
+                        out.push(lossy_line(piece));
+                    } else {
+                        out.push(cut_line(&piece[..max_line], max_line));
+                    }
+                } else {
+                    let room = max_line - partial.len().min(max_line);
+                    if piece.len() <= room {
+                        partial.extend_from_slice(piece);
+                        out.push(lossy_line(partial));
+                    } else {
+                        partial.extend_from_slice(&piece[..room]);
+                        out.push(cut_line(partial, max_line));
+                    }
+                    partial.clear();
+                }
+            }
+            None => {
+                if !*discarding {
+                    let room = max_line - partial.len().min(max_line);
+                    if rest.len() > room {
+                        partial.extend_from_slice(&rest[..room]);
+                        out.push(cut_line(partial, max_line));
+                        partial.clear();
+                        *discarding = true;
+                    } else {
+                        partial.extend_from_slice(rest);
+                    }
+                }
+                rest = &[];
+            }
+        }
+    }
+}
+
+fn memchr_nl(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'\n')
+}
+
+fn lossy_line(b: &[u8]) -> String {
+    let b = b.strip_suffix(b"\r").unwrap_or(b);
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn cut_line(b: &[u8], max: usize) -> String {
+    format!("{} …[line cut at {max} bytes]", String::from_utf8_lossy(b))
+}
+
+/// Rotated siblings of `path`, oldest first: `mail.log.1`, `mail.log.2.gz`, `mail.log-20261127`,
+/// `mail.log.20261127-101500.gz` (Postfix's own `postfix logrotate`), ordered by modification time.
+pub fn rotated_siblings(path: &Path) -> Vec<PathBuf> {
+    let Some(dir) = path.parent() else {
+        return Vec::new();
+    };
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return Vec::new();
+    };
+    let Ok(rd) = std::fs::read_dir(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(SystemTime, PathBuf)> = rd
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let n = e.file_name().to_str()?.to_string();
+            let suffix = n.strip_prefix(name)?;
+            let suffix = suffix
+                .strip_prefix('.')
+                .or_else(|| suffix.strip_prefix('-'))?;
+            let core = suffix.strip_suffix(".gz").unwrap_or(suffix);
+            if core.is_empty() || !core.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+                return None;
+            }
+            let mtime = e.metadata().ok()?.modified().ok()?;
+            Some((mtime, e.path()))
+        })
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Read a whole file (gzip when it ends in `.gz`) as lines, calling `each` per line. Stops after
+/// `limit` bytes of the plain file (use `u64::MAX` for all).
+pub fn read_lines(
+    path: &Path,
+    limit: u64,
+    max_line: usize,
+    mut each: impl FnMut(String),
+) -> Result<(), LogError> {
+    let f = File::open(path).map_err(|e| LogError::io(path, e))?;
+    let mut r: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::new(f)))
+    } else {
+        Box::new(f.take(limit))
+    };
+    read_lines_from(&mut r, max_line, &mut each).map_err(|e| LogError::io(path, e))
+}
+
+/// Lines of any reader (stdin for `summary -`).
+pub fn read_lines_from(
+    r: &mut dyn Read,
+    max_line: usize,
+    each: &mut dyn FnMut(String),
+) -> io::Result<()> {
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut partial = Vec::new();
+    let mut discarding = false;
+    let mut out = Vec::new();
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        split_lines(&buf[..n], &mut partial, &mut discarding, max_line, &mut out);
+        for l in out.drain(..) {
+            each(l);
+        }
+    }
+    if !partial.is_empty() && !discarding {
+        each(lossy_line(&partial));
+    }
+    Ok(())
+}
+
+/// Wakes a follower: inotify on the log's directory when available, else a plain interval.
+pub struct Wakeup {
+    rx: std::sync::mpsc::Receiver<()>,
+    _watcher: Option<notify::RecommendedWatcher>,
+    interval: Duration,
+    /// Whether inotify (or the platform's equivalent) is in use.
+    pub notify: bool,
+}
+
+impl Wakeup {
+    pub fn new(path: &Path, interval: Duration, poll_only: bool) -> Wakeup {
+        use notify::Watcher;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut watcher = None;
+        if !poll_only {
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            if let Ok(mut w) =
+                notify::recommended_watcher(move |_res: notify::Result<notify::Event>| {
+                    let _ = tx.send(());
+                })
+            {
+                if w.watch(dir, notify::RecursiveMode::NonRecursive).is_ok() {
+                    watcher = Some(w);
+                }
+            }
+        }
+        let notify = watcher.is_some();
+        Wakeup {
+            rx,
+            _watcher: watcher,
+            interval,
+            notify,
+        }
+    }
+
+    /// Wait for a change or the interval, whichever comes first.
+    pub fn wait(&self) {
+        let _ = self.rx.recv_timeout(self.interval);
+        while self.rx.try_recv().is_ok() {}
+    }
+}
+
+/// The message for a log that cannot be read, with what to do about it.
+pub fn unavailable_message(path: &Path, err: &io::Error) -> String {
+    match err.kind() {
+        io::ErrorKind::NotFound => {
+            format!("{}: not found (waiting for it to appear)", path.display())
+        }
+        io::ErrorKind::PermissionDenied => {
+            let group = std::fs::metadata(path)
+                .ok()
+                .and_then(|m| {
+                    nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(m.gid()))
+                        .ok()
+                        .flatten()
+                })
+                .map(|g| g.name)
+                .unwrap_or_else(|| "adm".into());
+            format!(
+                "{}: permission denied: add your user to group {group}",
+                path.display()
+            )
+        }
+        _ => format!("{}: {err}", path.display()),
+    }
+}
+
+use super::parse::{LogLine, YearGuess, parse_line};
+use super::{LogConfig, LogEvent};
+
+/// Lines sent to the loop per event.
+const BATCH: usize = 2000;
+
+fn parse_batch(
+    raw: &mut Vec<String>,
+    years: &mut YearGuess,
+    cutoff: Option<chrono::DateTime<chrono::FixedOffset>>,
+) -> (Vec<LogLine>, u64) {
+    let mut parsed = Vec::with_capacity(raw.len());
+    let mut unparsed = 0;
+    for l in raw.drain(..) {
+        match parse_line(&l, years) {
+            Some(p) if cutoff.is_none_or(|c| p.time >= c) => parsed.push(p),
+            Some(_) => {}
+            None => unparsed += 1,
+        }
+    }
+    (parsed, unparsed)
+}
+
+fn send_lines(
+    source: usize,
+    lines: Vec<LogLine>,
+    unparsed: u64,
+    backfill: bool,
+    sink: &mut dyn FnMut(LogEvent) -> bool,
+) -> bool {
+    if lines.is_empty() && unparsed == 0 {
+        return true;
+    }
+    let mut lines = lines;
+    while lines.len() > BATCH {
+        let rest = lines.split_off(BATCH);
+        if !sink(LogEvent::Lines {
+            source,
+            lines,
+            backfill,
+            unparsed: 0,
+        }) {
+            return false;
+        }
+        lines = rest;
+    }
+    sink(LogEvent::Lines {
+        source,
+        lines,
+        backfill,
+        unparsed,
+    })
+}
+
+/// Read history: rotated files (oldest first, `.gz` too) then the current file up to `until`,
+/// keeping lines newer than `hours` ago. Returns lines sent, files read, and whether to go on.
+pub fn backfill(
+    source: usize,
+    path: &Path,
+    until: u64,
+    cfg: &LogConfig,
+    sink: &mut dyn FnMut(LogEvent) -> bool,
+) -> (u64, usize, bool) {
+    let cutoff =
+        chrono::Local::now().fixed_offset() - chrono::Duration::hours(cfg.backfill_hours as i64);
+    let cutoff_sys = SystemTime::now() - Duration::from_secs(cfg.backfill_hours * 3600);
+    let mut years = YearGuess::now();
+    let mut total = 0u64;
+    let mut files = 0usize;
+    let mut raw = Vec::new();
+    let mut go_on = true;
+    let mut candidates: Vec<(PathBuf, u64)> = rotated_siblings(path)
+        .into_iter()
+        // a rotated file last written before the cutoff holds nothing we want
+        .filter(|p| {
+            std::fs::metadata(p)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t >= cutoff_sys)
+        })
+        .map(|p| (p, u64::MAX))
+        .collect();
+    if until > 0 {
+        candidates.push((path.to_path_buf(), until));
+    }
+    for (file, limit) in candidates {
+        files += 1;
+        let mut pending = 0usize;
+        let res = read_lines(&file, limit, cfg.max_line_bytes, |l| {
+            if !go_on {
+                return;
+            }
+            raw.push(l);
+            pending += 1;
+            if pending >= BATCH {
+                pending = 0;
+                let (p, u) = parse_batch(&mut raw, &mut years, Some(cutoff));
+                total += p.len() as u64;
+                go_on = send_lines(source, p, u, true, sink);
+            }
+        });
+        let (p, u) = parse_batch(&mut raw, &mut years, Some(cutoff));
+        total += p.len() as u64;
+        if go_on {
+            go_on = send_lines(source, p, u, true, sink);
+        }
+        if let Err(e) = res {
+            // a rotated file that cannot be read does not stop following
+            tracing::warn!("backfill: {e}");
+        }
+        if !go_on {
+            break;
+        }
+    }
+    (total, files, go_on)
+}
+
+/// Follow one file until the loop goes away: backfill first (in this background thread), then
+/// every change. Reports state changes (missing, unreadable, back again).
+pub fn run_file_source(
+    source: usize,
+    path: &Path,
+    cfg: &LogConfig,
+    sink: &mut dyn FnMut(LogEvent) -> bool,
+) {
+    let wake = Wakeup::new(path, super::poll_interval(cfg), cfg.poll_only);
+    let mut follower = Follower::new(path, true, cfg.max_line_bytes);
+    let mut raw = Vec::new();
+    let mut state: Option<SourceState> = None;
+    let report = |res: &Result<(), super::LogError>,
+                  state: &mut Option<SourceState>,
+                  sink: &mut dyn FnMut(LogEvent) -> bool| {
+        let now = match res {
+            Ok(()) => SourceState::Following,
+            Err(e) => SourceState::Unavailable(e.to_string()),
+        };
+        if state.as_ref() != Some(&now) {
+            *state = Some(now.clone());
+            return sink(LogEvent::State {
+                source,
+                state: now,
+                notify: wake.notify,
+            });
+        }
+        true
+    };
+    let first = follower.poll(&mut raw);
+    if !report(&first, &mut state, sink) {
+        return;
+    }
+    let until = if first.is_ok() {
+        follower.started_at
+    } else {
+        0
+    };
+    if cfg.backfill_hours > 0 {
+        let (lines, files, go_on) = backfill(source, path, until, cfg, sink);
+        if !go_on
+            || !sink(LogEvent::BackfillDone {
+                source,
+                lines,
+                files,
+            })
+        {
+            return;
+        }
+    }
+    let mut years = YearGuess::now();
+    loop {
+        let res = follower.poll(&mut raw);
+        let (p, u) = parse_batch(&mut raw, &mut years, None);
+        if !report(&res, &mut state, sink) || !send_lines(source, p, u, false, sink) {
+            return;
+        }
+        wake.wait();
+    }
+}
+
+/// Follow journald with `journalctl -f -o short-iso` for the configured units, restarting it
+/// when it exits.
+pub async fn run_journal_source(
+    source: usize,
+    cfg: &LogConfig,
+    runner: &crate::app::effect::Runner,
+) {
+    use crate::app::effect::SourceEvent;
+    use tokio::io::AsyncBufReadExt;
+    let mut since = format!("--since=-{}h", cfg.backfill_hours.max(1));
+    loop {
+        let mut cmd = tokio::process::Command::new("journalctl");
+        cmd.args(["-f", "-o", "short-iso", "--no-pager", "-q", &since]);
+        for u in &cfg.journal_units {
+            cmd.arg("-u").arg(u);
+        }
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                let msg = if e.kind() == io::ErrorKind::NotFound {
+                    "journalctl: not found: use source = \"file\" in [mail_log], or install systemd"
+                        .to_string()
+                } else {
+                    format!("journalctl: {e}")
+                };
+                runner
+                    .send(SourceEvent::Log(LogEvent::State {
+                        source,
+                        state: SourceState::Unavailable(msg),
+                        notify: false,
+                    }))
+                    .await;
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                continue;
+            }
+        };
+        runner
+            .send(SourceEvent::Log(LogEvent::State {
+                source,
+                state: SourceState::Following,
+                notify: true,
+            }))
+            .await;
+        let Some(stdout) = child.stdout.take() else {
+            return;
+        };
+        let mut reader = tokio::io::BufReader::new(stdout);
+        let mut years = YearGuess::now();
+        let mut raw = Vec::new();
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if buf.len() > cfg.max_line_bytes {
+                        buf.truncate(cfg.max_line_bytes);
+                        raw.push(cut_line(&buf, cfg.max_line_bytes));
+                    } else {
+                        raw.push(lossy_line(buf.strip_suffix(b"\n").unwrap_or(&buf)));
+                    }
+                }
+            }
+            if raw.len() >= BATCH || reader.buffer().is_empty() {
+                let (lines, unparsed) = parse_batch(&mut raw, &mut years, None);
+                if runner.tx.is_closed() {
+                    return;
+                }
+                runner
+                    .send(SourceEvent::Log(LogEvent::Lines {
+                        source,
+                        lines,
+                        backfill: false,
+                        unparsed,
+                    }))
+                    .await;
+            }
+        }
+        let out = child.wait_with_output().await;
+        let err = out
+            .map(|o| String::from_utf8_lossy(&o.stderr).trim().to_string())
+            .unwrap_or_default();
+        let msg = crate::sanitize::sanitize(&format!("journalctl exited: {err}"));
+        runner
+            .send(SourceEvent::Log(LogEvent::State {
+                source,
+                state: SourceState::Unavailable(msg),
+                notify: false,
+            }))
+            .await;
+        // after a restart, only new entries
+        since = "--since=now".into();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::io::Write;
+
+    fn lines(data: &[&[u8]], max: usize) -> Vec<String> {
+        let mut partial = Vec::new();
+        let mut disc = false;
+        let mut out = Vec::new();
+        for d in data {
+            split_lines(d, &mut partial, &mut disc, max, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn partial_lines_wait_for_their_newline() {
+        assert_eq!(lines(&[b"ab", b"c\nde", b"f\n"], 100), vec!["abc", "def"]);
+        assert_eq!(lines(&[b"abc"], 100), Vec::<String>::new());
+    }
+
+    #[test]
+    fn long_lines_are_cut_and_marked_once() {
+        let long = vec![b'x'; 300];
+        let out = lines(&[&long[..100], &long[100..], b"\nnext\n"], 128);
+        assert_eq!(out.len(), 2);
+        assert!(out[0].starts_with(&"x".repeat(128)));
+        assert!(out[0].ends_with("…[line cut at 128 bytes]"));
+        assert_eq!(out[1], "next");
+        // one read holding the whole long line
+        let mut one = long.clone();
+        one.extend_from_slice(b"\nok\n");
+        let out = lines(&[&one], 128);
+        assert_eq!(out.len(), 2);
+        assert!(out[0].contains("line cut"));
+    }
+
+    #[test]
+    fn invalid_utf8_is_lossy_and_crlf_trimmed() {
+        assert_eq!(lines(&[b"a\xffb\r\n"], 100), vec!["a\u{fffd}b"]);
+    }
+
+    #[test]
+    fn follower_handles_missing_then_appearing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.log");
+        let mut f = Follower::new(&path, true, 1024);
+        let mut out = Vec::new();
+        let err = f.poll(&mut out).unwrap_err();
+        assert!(err.to_string().contains("not found"), "{err}");
+        std::fs::write(&path, "one\ntwo\n").unwrap();
+        f.poll(&mut out).unwrap();
+        // it appeared after start: read from its beginning
+        assert_eq!(out, vec!["one", "two"]);
+    }
+
+    #[test]
+    fn follower_starts_at_end_and_survives_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.log");
+        std::fs::write(&path, "old\n").unwrap();
+        let mut f = Follower::new(&path, true, 1024);
+        let mut out = Vec::new();
+        f.poll(&mut out).unwrap();
+        assert!(out.is_empty());
+        assert_eq!(f.started_at, 4);
+        let mut w = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        w.write_all(b"a\nb").unwrap();
+        std::fs::rename(&path, dir.path().join("mail.log.1")).unwrap();
+        w.write_all(b"\n").unwrap();
+        std::fs::write(&path, "c\n").unwrap();
+        f.poll(&mut out).unwrap();
+        assert_eq!(out, vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn rotated_siblings_are_found_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("mail.log");
+        for (i, n) in [
+            "mail.log.2.gz",
+            "mail.log.1",
+            "mail.log.20261127-101500.gz",
+            "mail.log-20261126",
+            "mail.logger",
+            "mail.log.bak",
+        ]
+        .iter()
+        .enumerate()
+        {
+            std::fs::write(dir.path().join(n), "x").unwrap();
+            let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 + i as u64);
+            File::options()
+                .write(true)
+                .open(dir.path().join(n))
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+        }
+        let names: Vec<String> = rotated_siblings(&p)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                "mail.log.2.gz",
+                "mail.log.1",
+                "mail.log.20261127-101500.gz",
+                "mail.log-20261126"
+            ]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn split_never_loses_short_lines(ls in proptest::collection::vec("[a-z ]{0,40}", 0..30), cuts in proptest::collection::vec(0usize..2000, 0..10)) {
+            let text: String = ls.iter().map(|l| format!("{l}\n")).collect();
+            let bytes = text.as_bytes();
+            let mut points: Vec<usize> = cuts.into_iter().map(|c| c % (bytes.len() + 1)).collect();
+            points.sort();
+            let mut chunks = Vec::new();
+            let mut prev = 0;
+            for p in points { chunks.push(&bytes[prev..p]); prev = p; }
+            chunks.push(&bytes[prev..]);
+            prop_assert_eq!(lines(&chunks, 64), ls);
+        }
+
+        #[test]
+        fn split_bounded_on_arbitrary_bytes(b in proptest::collection::vec(any::<u8>(), 0..4000)) {
+            for l in lines(&[&b], 100) {
+                prop_assert!(l.len() <= 100 * 3 + 40);
+            }
+        }
+    }
+}

@@ -1,0 +1,577 @@
+//! Draws the Failures pane: the overview tile, the zoomed table and the detail view.
+//!
+//! Pure: reads the pane state, the shared [`MailLog`](super::MailLog) and `cx.now`; never does I/O,
+//! never reads a clock, draws only with theme roles, and never cuts text without an ellipsis.
+
+use chrono::Local;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::model::{MailLog, MessageState, Outcome, RowStatus};
+use super::pane::{Detail, FailuresPane};
+use super::source::SourceState;
+use crate::app::pane::ViewCx;
+use crate::ui::widgets::{fit, pane_block, truncate};
+
+pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let log = &cx.shared.mail_log;
+    let filters = p.filter_summary();
+    let title = if filters.is_empty() {
+        "Failures".to_string()
+    } else {
+        format!("Failures [{}]", filters.join(" "))
+    };
+    let title = truncate(&title, area.width.saturating_sub(4) as usize);
+    let block = pane_block(&title, cx);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    if let (Some(d), true) = (&p.detail, cx.zoomed) {
+        render_detail(p, d, log, frame, inner, cx);
+        return;
+    }
+    let w = inner.width as usize;
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    lines.push(counts_line(log, cx, w));
+    lines.push(categories_line(log, cx, w));
+    for s in source_lines(p, cx, w) {
+        lines.push(s);
+    }
+    if cx.zoomed {
+        if let Some(l) = warnings_line(log, cx, w) {
+            lines.push(l);
+        }
+        if !filters.is_empty() {
+            lines.push(Line::from(Span::styled(
+                truncate(&format!("filters: {}   (x clears)", filters.join("  ")), w),
+                cx.theme.accent,
+            )));
+        }
+        render_table(p, log, lines, frame, inner, cx);
+    } else {
+        render_tile_rows(p, log, lines, frame, inner, cx);
+    }
+}
+
+fn status_style(s: RowStatus, cx: &ViewCx<'_>) -> Style {
+    match s {
+        RowStatus::Sent => cx.theme.ok,
+        RowStatus::Deferred => cx.theme.warn,
+        _ => cx.theme.error,
+    }
+}
+
+fn counts_text(counts: &[(RowStatus, usize)]) -> String {
+    let fails: Vec<String> = counts
+        .iter()
+        .filter(|(s, _)| s.is_failure())
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect();
+    let sent = counts
+        .iter()
+        .find(|(s, _)| *s == RowStatus::Sent)
+        .map(|(_, n)| *n)
+        .unwrap_or(0);
+    if fails.is_empty() {
+        format!("no failures, {sent} sent")
+    } else {
+        format!("{}, {sent} sent", fails.join(" · "))
+    }
+}
+
+fn counts_line<'a>(log: &MailLog, cx: &ViewCx<'_>, w: usize) -> Line<'a> {
+    let (hour, day) = FailuresPane::windows(cx.now);
+    let text = format!(
+        "hour: {}   day: {}",
+        counts_text(&log.status_counts(hour)),
+        counts_text(&log.status_counts(day))
+    );
+    Line::from(Span::styled(truncate(&text, w), cx.theme.header))
+}
+
+fn categories_line<'a>(log: &MailLog, cx: &ViewCx<'_>, w: usize) -> Line<'a> {
+    let (hour, day) = FailuresPane::windows(cx.now);
+    let day_counts = log.category_counts(day);
+    if day_counts.is_empty() {
+        return Line::from(Span::styled(
+            truncate("no failure categories in the last day", w),
+            cx.theme.muted,
+        ));
+    }
+    let hour_counts = log.category_counts(hour);
+    let parts: Vec<String> = day_counts
+        .iter()
+        .map(|(c, n)| {
+            let h = hour_counts
+                .iter()
+                .find(|(x, _)| x == c)
+                .map(|(_, n)| *n)
+                .unwrap_or(0);
+            format!("{} {h}/{n}", c.label())
+        })
+        .collect();
+    Line::from(vec![
+        Span::styled("by cause (hour/day): ", cx.theme.muted),
+        Span::styled(
+            truncate(&parts.join(" · "), w.saturating_sub(21)),
+            cx.theme.text,
+        ),
+    ])
+}
+
+fn source_lines<'a>(p: &FailuresPane, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'a>> {
+    let mut out = Vec::new();
+    for s in &p.sources {
+        let (text, style) = match &s.state {
+            Some(SourceState::Unavailable(m)) => (m.clone(), cx.theme.error),
+            None => (format!("opening {}…", s.label), cx.theme.muted),
+            Some(SourceState::Following) => {
+                let how = if s.notify { "inotify" } else { "polling" };
+                let back = if s.backfilling {
+                    " · reading history…"
+                } else {
+                    ""
+                };
+                let unparsed = if p.unparsed > 0 {
+                    format!(" · {} lines not understood", p.unparsed)
+                } else {
+                    String::new()
+                };
+                (
+                    format!("following {} ({how}){back}{unparsed}", s.label),
+                    cx.theme.muted,
+                )
+            }
+        };
+        out.push(Line::from(Span::styled(truncate(&text, w), style)));
+    }
+    if out.is_empty() {
+        out.push(Line::from(Span::styled(
+            truncate("no mail log source configured ([mail_log] files)", w),
+            cx.theme.warn,
+        )));
+    }
+    out
+}
+
+/// SASL/TLS warnings of the last hour: how many, and the latest one.
+fn warnings_line<'a>(log: &MailLog, cx: &ViewCx<'_>, w: usize) -> Option<Line<'a>> {
+    let (hour, _) = FailuresPane::windows(cx.now);
+    let recent: Vec<_> = log
+        .warnings()
+        .iter()
+        .rev()
+        .take_while(|x| x.time >= hour)
+        .filter(|x| x.category != super::classify::Category::Other)
+        .collect();
+    let latest = recent.first()?;
+    let text = format!(
+        "{} SASL/TLS warning(s) this hour; latest: {}",
+        recent.len(),
+        latest.text
+    );
+    Some(Line::from(Span::styled(truncate(&text, w), cx.theme.warn)))
+}
+
+fn short_time(o: &Outcome, cx: &ViewCx<'_>) -> String {
+    let t = o.time.with_timezone(&Local);
+    if cx.now.signed_duration_since(t) < chrono::Duration::hours(20) {
+        t.format("%H:%M:%S").to_string()
+    } else {
+        t.format("%b %d").to_string()
+    }
+}
+
+fn sender_text(o: &Outcome) -> String {
+    match o.from.as_deref() {
+        Some("") => "<> (bounce)".to_string(),
+        Some(f) => f.to_string(),
+        None => "?".to_string(),
+    }
+}
+
+fn render_tile_rows<'a>(
+    p: &FailuresPane,
+    log: &MailLog,
+    mut lines: Vec<Line<'a>>,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    cx: &ViewCx<'_>,
+) {
+    let w = area.width as usize;
+    let room = (area.height as usize).saturating_sub(lines.len());
+    let mut any = false;
+    for o in p.rows(log).take(room) {
+        any = true;
+        let cat = o.category.map(|c| c.label()).unwrap_or("");
+        let head = format!("{} {} ", short_time(o, cx), fit(o.status.as_str(), 8));
+        let rest = format!("{}  {} → {}", cat, sender_text(o), o.to);
+        let rest_w = w.saturating_sub(head.chars().count());
+        lines.push(Line::from(vec![
+            Span::styled(head, status_style(o.status, cx)),
+            Span::styled(truncate(&rest, rest_w), cx.theme.text),
+        ]));
+    }
+    if !any && room > 0 {
+        lines.push(Line::from(Span::styled(
+            truncate("no failures logged", w),
+            cx.theme.ok,
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+struct Cols {
+    sender: usize,
+    rcpt: usize,
+    dsn: usize,
+    relay: usize,
+    reason: usize,
+}
+
+fn columns(w: usize) -> Cols {
+    // time 8, status 8, category 17, separators
+    let fixed = 8 + 1 + 8 + 1 + 17 + 1;
+    let rest = w.saturating_sub(fixed);
+    if w >= 140 {
+        let dsn = 6;
+        let relay = 26;
+        let flex = rest.saturating_sub(dsn + 1 + relay + 1);
+        let sender = (flex / 4).clamp(12, 30);
+        let rcpt = (flex / 4).clamp(12, 30);
+        let reason = flex.saturating_sub(sender + rcpt + 2);
+        Cols {
+            sender,
+            rcpt,
+            dsn,
+            relay,
+            reason,
+        }
+    } else if w >= 100 {
+        let dsn = 6;
+        let flex = rest.saturating_sub(dsn + 1);
+        let sender = (flex / 3).clamp(10, 26);
+        let rcpt = (flex / 3).clamp(10, 26);
+        let reason = flex.saturating_sub(sender + rcpt + 2);
+        Cols {
+            sender,
+            rcpt,
+            dsn,
+            relay: 0,
+            reason,
+        }
+    } else {
+        let sender = rest.saturating_sub(1) / 2;
+        let rcpt = rest.saturating_sub(1 + sender);
+        Cols {
+            sender,
+            rcpt,
+            dsn: 0,
+            relay: 0,
+            reason: 0,
+        }
+    }
+}
+
+fn row_text(o: &Outcome, c: &Cols, cx: &ViewCx<'_>) -> (String, String) {
+    let head = format!(
+        "{} {} ",
+        fit(&short_time(o, cx), 8),
+        fit(o.status.as_str(), 8)
+    );
+    let mut rest = format!(
+        "{} {} {}",
+        fit(o.category.map(|c| c.label()).unwrap_or("-"), 17),
+        fit(&sender_text(o), c.sender),
+        fit(&o.to, c.rcpt)
+    );
+    if c.dsn > 0 {
+        rest.push(' ');
+        rest.push_str(&fit(&o.dsn, c.dsn));
+    }
+    if c.relay > 0 {
+        rest.push(' ');
+        rest.push_str(&fit(&o.relay, c.relay));
+    }
+    if c.reason > 0 {
+        rest.push(' ');
+        rest.push_str(&fit(&o.reason, c.reason));
+    }
+    (head, rest)
+}
+
+fn render_table<'a>(
+    p: &FailuresPane,
+    log: &MailLog,
+    mut lines: Vec<Line<'a>>,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    cx: &ViewCx<'_>,
+) {
+    let w = area.width as usize;
+    let c = columns(w);
+    let mut header = format!(
+        "{} {} {} {} {}",
+        fit("TIME", 8),
+        fit("STATUS", 8),
+        fit("CATEGORY", 17),
+        fit("SENDER", c.sender),
+        fit("RECIPIENT", c.rcpt)
+    );
+    if c.dsn > 0 {
+        header.push(' ');
+        header.push_str(&fit("DSN", c.dsn));
+    }
+    if c.relay > 0 {
+        header.push(' ');
+        header.push_str(&fit("RELAY", c.relay));
+    }
+    if c.reason > 0 {
+        header.push(' ');
+        header.push_str(&fit("REASON", c.reason));
+    }
+    lines.push(Line::from(Span::styled(
+        truncate(&header, w),
+        cx.theme.header,
+    )));
+    let total = p.rows(log).count();
+    // the selected row's reason is shown under the table when the table has no reason column
+    let footer = if c.reason == 0 { 2 } else { 0 };
+    let room = (area.height as usize).saturating_sub(lines.len() + footer);
+    if total == 0 {
+        let msg = if p.sources.iter().any(|s| s.backfilling) {
+            "no failures yet (still reading history)"
+        } else if p.filter_summary().is_empty() {
+            "no failures logged"
+        } else {
+            "no rows match the filters"
+        };
+        lines.push(Line::from(Span::styled(truncate(msg, w), cx.theme.muted)));
+        frame.render_widget(Paragraph::new(lines), area);
+        return;
+    }
+    let sel = p.selected.min(total - 1);
+    let start = if room == 0 {
+        sel
+    } else {
+        sel.saturating_sub(room - 1)
+    };
+    let mut selected: Option<&Outcome> = None;
+    for (i, o) in p.rows(log).enumerate().skip(start).take(room) {
+        let (head, rest) = row_text(o, &c, cx);
+        if i == sel {
+            selected = Some(o);
+            let text = truncate(&format!("{head}{rest}"), w);
+            lines.push(Line::from(Span::styled(fit(&text, w), cx.theme.selection)));
+        } else {
+            lines.push(Line::from(vec![
+                Span::styled(head, status_style(o.status, cx)),
+                Span::styled(truncate(&rest, w.saturating_sub(18)), cx.theme.text),
+            ]));
+        }
+    }
+    if footer > 0 {
+        let filler = (area.height as usize).saturating_sub(lines.len() + footer);
+        lines.extend(std::iter::repeat_n(Line::from(""), filler));
+        if let Some(o) = selected {
+            let pos = format!("{}/{}", sel + 1, total);
+            lines.push(Line::from(Span::styled(
+                truncate(
+                    &format!(
+                        "{pos}  {}  dsn={}  relay={}",
+                        o.queue_id.as_ref().map(|q| q.as_str()).unwrap_or("NOQUEUE"),
+                        o.dsn,
+                        o.relay
+                    ),
+                    w,
+                ),
+                cx.theme.muted,
+            )));
+            lines.push(Line::from(Span::styled(
+                truncate(&o.reason, w),
+                cx.theme.text,
+            )));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn state_words(s: MessageState) -> &'static str {
+    match s {
+        MessageState::Queued => "still in the queue",
+        MessageState::Delivered => "delivered and removed from the queue",
+        MessageState::Returned => "returned to sender (bounce notification)",
+        MessageState::Lost => "LOST: left the queue and nobody was told",
+        MessageState::Deleted => "deleted by postsuper -d",
+        MessageState::Requeued => "requeued with a new queue id",
+    }
+}
+
+fn render_detail(
+    p: &FailuresPane,
+    d: &Detail,
+    log: &MailLog,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    cx: &ViewCx<'_>,
+) {
+    let _ = p;
+    let o = d
+        .seq
+        .and_then(|seq| log.outcomes().iter().rev().find(|o| o.seq == seq));
+    let id = d
+        .queue_id
+        .as_ref()
+        .map(|q| q.as_str().to_string())
+        .unwrap_or_else(|| "NOQUEUE".into());
+    let mut lines: Vec<Line<'_>> = Vec::new();
+    let label = |k: &str| Span::styled(format!("{k:<10}"), cx.theme.muted);
+    let mut head = vec![Span::styled(format!("Message {id}"), cx.theme.title)];
+    if let Some(o) = o {
+        head.push(Span::styled(
+            format!("  {}", o.status.as_str()),
+            status_style(o.status, cx),
+        ));
+        if let Some(c) = o.category {
+            head.push(Span::styled(format!("  {}", c.label()), cx.theme.accent));
+        }
+    }
+    lines.push(Line::from(head));
+    let message = d.queue_id.as_ref().and_then(|q| log.message(q));
+    if let Some(o) = o {
+        lines.push(Line::from(vec![
+            label("time"),
+            Span::styled(
+                o.time
+                    .with_timezone(&Local)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string(),
+                cx.theme.text,
+            ),
+        ]));
+        lines.push(Line::from(vec![
+            label("from"),
+            Span::styled(sender_text(o), cx.theme.text),
+        ]));
+        lines.push(Line::from(vec![
+            label("to"),
+            Span::styled(o.to.to_string(), cx.theme.text),
+        ]));
+        if !o.relay.is_empty() {
+            lines.push(Line::from(vec![
+                label("relay"),
+                Span::styled(o.relay.to_string(), cx.theme.text),
+            ]));
+        }
+        if !o.dsn.is_empty() {
+            lines.push(Line::from(vec![
+                label("dsn"),
+                Span::styled(o.dsn.to_string(), cx.theme.text),
+            ]));
+        }
+    }
+    if let Some(m) = message {
+        let mut state = state_words(m.state()).to_string();
+        if let Some(n) = &m.notification {
+            state.push_str(&format!("; bounce notification {n}"));
+        }
+        if let Some(b) = &m.bounce_of {
+            state.push_str(&format!("; this is the bounce for {b}"));
+        }
+        if let Some(n) = &m.requeued_to {
+            state.push_str(&format!("; now {n}"));
+        }
+        let style = if m.state() == MessageState::Lost {
+            cx.theme.error
+        } else {
+            cx.theme.text
+        };
+        lines.push(Line::from(vec![label("state"), Span::styled(state, style)]));
+    }
+    if let Some(c) = o.and_then(|o| o.category) {
+        lines.push(Line::from(""));
+        lines.push(Line::from(vec![
+            Span::styled("What it means: ", cx.theme.header),
+            Span::styled(c.meaning(), cx.theme.text),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled("What to do: ", cx.theme.header),
+            Span::styled(c.remedy(), cx.theme.text),
+        ]));
+    }
+    if let Some(ses) = o.and_then(|o| o.ses.as_ref()) {
+        lines.push(Line::from(vec![
+            Span::styled("SES: ", cx.theme.header),
+            Span::styled(
+                format!(
+                    "region {}, identities that failed: {}",
+                    ses.region,
+                    ses.identities.join(", ")
+                ),
+                cx.theme.accent,
+            ),
+        ]));
+    }
+    if let Some(o) = o {
+        if !o.reason.is_empty() {
+            lines.push(Line::from(vec![
+                Span::styled("Evidence: ", cx.theme.header),
+                Span::styled(o.reason.to_string(), cx.theme.text),
+            ]));
+        }
+    }
+    let queued = message.is_some_and(|m| m.state() == MessageState::Queued);
+    let from = o
+        .and_then(|o| o.from.clone())
+        .or_else(|| message.and_then(|m| m.from.clone()))
+        .filter(|f| !f.is_empty());
+    let mut links = vec![Span::styled("Links: ", cx.theme.header)];
+    if queued {
+        links.push(Span::styled("u", cx.theme.accent));
+        links.push(Span::styled(" queue entry (still queued)  ", cx.theme.text));
+    } else {
+        links.push(Span::styled("not in the queue any more  ", cx.theme.muted));
+    }
+    if let Some(f) = from {
+        links.push(Span::styled("s", cx.theme.accent));
+        links.push(Span::styled(
+            format!(" sender {f} in Senders"),
+            cx.theme.text,
+        ));
+    }
+    lines.push(Line::from(links));
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled("History", cx.theme.header)));
+    let history = d
+        .queue_id
+        .as_ref()
+        .map(|q| log.history(q.as_str()))
+        .unwrap_or_default();
+    if history.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "no lines kept for this message",
+            cx.theme.muted,
+        )));
+    }
+    for h in history {
+        let style = if h.starts_with("--") {
+            cx.theme.accent
+        } else {
+            cx.theme.muted
+        };
+        lines.push(Line::from(Span::styled(h.to_string(), style)));
+    }
+    let max_scroll = lines.len().saturating_sub(1);
+    let scroll = d.scroll.min(max_scroll) as u16;
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        area,
+    );
+}

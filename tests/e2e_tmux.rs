@@ -1,0 +1,351 @@
+//! The built binary driven in tmux on a private socket: the screen a person
+//! sees, the keys they press, and the terminal they get back.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+    home: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// Start `opsdeck ARGS` in a detached session of the given size. The
+    /// shell prints the exit status and waits, so the pane survives exit.
+    fn start(name: &str, w: u16, h: u16, args: &str, env: &[(&str, &str)]) -> Tmux {
+        let tmux_ok = Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            tmux_ok,
+            "tmux is not installed: run the test command from README.md"
+        );
+        let home = tempfile::tempdir().unwrap();
+        let socket = format!("opsdeck-test-{name}-{}", std::process::id());
+        let bin = env!("CARGO_BIN_EXE_opsdeck");
+        let pidfile = home.path().join("pid");
+        let mut exports = format!(
+            "export HOME='{h}' XDG_CONFIG_HOME='{h}/.config' XDG_STATE_HOME='{h}/.state' TERM=xterm-256color RUST_BACKTRACE=0; unset OPSDECK_CONFIG NO_COLOR; ",
+            h = home.path().display()
+        );
+        for (k, v) in env {
+            exports.push_str(&format!("export {k}='{v}'; "));
+        }
+        let cmd = format!(
+            "{exports} sh -c 'echo $$ > {pid}; exec {bin} {args}'; echo EXIT=$?; sleep 600",
+            pid = pidfile.display()
+        );
+        let st = Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-x"])
+            .arg(w.to_string())
+            .arg("-y")
+            .arg(h.to_string())
+            .arg(cmd)
+            .status()
+            .unwrap();
+        assert!(st.success(), "tmux new-session failed");
+        Tmux { socket, home }
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn capture(&self) -> String {
+        self.tmux(&["capture-pane", "-p"])
+    }
+
+    fn capture_escapes(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-e"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys"];
+        args.extend_from_slice(keys);
+        self.tmux(&args);
+    }
+
+    /// Wait (generously) until the screen satisfies `pred`; panic with the
+    /// screen if it never does.
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.capture();
+            if pred(&s) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn alternate_on(&self) -> bool {
+        self.tmux(&["display-message", "-p", "#{alternate_on}"])
+            .trim()
+            == "1"
+    }
+
+    fn pid(&self) -> i32 {
+        let p: PathBuf = self.home.path().join("pid");
+        std::fs::read_to_string(p).unwrap().trim().parse().unwrap()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+fn all_panes_shown(s: &str) -> bool {
+    ["Queue", "Failures", "Senders", "Deploy", "Probe"]
+        .iter()
+        .all(|t| s.contains(&format!("┌ {t} ")))
+}
+
+fn walk_through(name: &str, w: u16, h: u16) {
+    let t = Tmux::start(name, w, h, "demo", &[]);
+    let s = t.wait_for("the five panes", all_panes_shown);
+    assert!(s.contains("DEMO"), "the banner says DEMO:\n{s}");
+    assert!(s.lines().any(|l| l.starts_with(" RW ")), "mode badge:\n{s}");
+    assert!(
+        t.alternate_on(),
+        "the dashboard runs on the alternate screen"
+    );
+
+    t.keys(&["?"]);
+    t.wait_for("the help overlay", |s| {
+        s.contains("Keys") && s.contains("next pane")
+    });
+    t.keys(&["Escape"]);
+    t.wait_for("help to close", |s| !s.contains("next pane"));
+
+    t.keys(&["2"]);
+    let s = t.wait_for("Failures focused", |s| {
+        s.contains("┌ Failures") && !s.contains("┌ Queue")
+    });
+    assert!(
+        s.contains("Esc overview") || w < 100,
+        "zoomed hint on a wide screen:\n{s}"
+    );
+
+    t.keys(&["q"]);
+    let s = t.wait_for("exit status", |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=0"), "clean exit:\n{s}");
+    assert!(!t.alternate_on(), "alternate screen left on exit");
+}
+
+#[test]
+fn walk_through_80x24() {
+    walk_through("small", 80, 24);
+}
+
+#[test]
+fn walk_through_200x50() {
+    walk_through("wide", 200, 50);
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let t = Tmux::start("term", 80, 24, "demo", &[]);
+    t.wait_for("the five panes", all_panes_shown);
+    nix_kill(t.pid(), "TERM");
+    let s = t.wait_for("exit status", |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=0"), "{s}");
+    assert!(!t.alternate_on());
+}
+
+#[test]
+fn sighup_restores_the_terminal() {
+    let t = Tmux::start("hup", 80, 24, "demo", &[]);
+    t.wait_for("the five panes", all_panes_shown);
+    nix_kill(t.pid(), "HUP");
+    let s = t.wait_for("exit status", |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=0"), "{s}");
+    assert!(!t.alternate_on());
+}
+
+#[test]
+fn panic_restores_the_terminal_first() {
+    let t = Tmux::start("panic", 100, 30, "demo", &[("OPSDECK_DEBUG_PANIC", "1")]);
+    let s = t.wait_for("exit status", |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=101"), "a panic exits 101:\n{s}");
+    assert!(
+        s.contains("OPSDECK_DEBUG_PANIC is set"),
+        "the panic message is readable:\n{s}"
+    );
+    assert!(!t.alternate_on(), "alternate screen left after panic");
+}
+
+#[test]
+fn resize_redraws_at_the_new_size() {
+    let t = Tmux::start("resize", 80, 24, "demo", &[]);
+    t.wait_for("the five panes", all_panes_shown);
+    t.tmux(&["resize-window", "-x", "130", "-y", "42"]);
+    let s = t.wait_for("a redraw at 130 columns", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.trim_end().chars().count() > 100)
+    });
+    let status = s.lines().rfind(|l| !l.trim().is_empty()).unwrap();
+    assert!(status.starts_with(" RW "), "status bar at the bottom:\n{s}");
+    t.keys(&["q"]);
+    t.wait_for("exit", |s| s.contains("EXIT=0"));
+}
+
+#[test]
+fn no_color_keeps_selection_visible() {
+    let t = Tmux::start("nocolor", 80, 24, "demo", &[("NO_COLOR", "1")]);
+    t.wait_for("the five panes", all_panes_shown);
+    let e = t.capture_escapes();
+    // The focused tab is reverse video; no colour is set.
+    assert!(
+        e.contains("\u{1b}[7m") || e.contains(";7m") || e.contains("[1;7m"),
+        "reverse video missing:\n{e:?}"
+    );
+    // Only resets (39/49) may appear; no colour of any kind.
+    let coloured =
+        regex::Regex::new(r"\x1b\[(?:[0-9;]*;)?(?:3[0-7]|4[0-7]|9[0-7]|10[0-7]|38;|48;)").unwrap();
+    assert!(
+        !coloured.is_match(&e),
+        "a colour was written under NO_COLOR:\n{e:?}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("exit", |s| s.contains("EXIT=0"));
+}
+
+#[test]
+fn broken_config_names_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, "read_only = true\nthem = \"light\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .arg("--config")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{}:2:1:", cfg.display())), "{err}");
+    assert!(err.contains("them"), "{err}");
+}
+
+#[test]
+fn missing_config_file_is_a_clear_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["--config", "/nonexistent/opsdeck.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/nonexistent/opsdeck.toml: No such file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn help_and_version() {
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    for word in [
+        "demo",
+        "summary",
+        "--read-only",
+        "--config",
+        "--theme",
+        "--color",
+    ] {
+        assert!(s.contains(word), "--help lacks {word}:\n{s}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["help", "demo"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sandbox"));
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("opsdeck {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+fn nix_kill(pid: i32, sig: &str) {
+    let st = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+#[test]
+fn ctrl_z_gives_the_terminal_back_and_fg_takes_it_again() {
+    // Job control needs an interactive shell, as a person would have.
+    let home = tempfile::tempdir().unwrap();
+    let t = Tmux {
+        socket: format!("opsdeck-test-suspend-{}", std::process::id()),
+        home,
+    };
+    let st = Command::new("tmux")
+        .args([
+            "-L",
+            &t.socket,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "80",
+            "-y",
+            "24",
+        ])
+        .arg("env -i PATH=/usr/bin:/bin TERM=xterm-256color PS1='$ ' bash --norc --noprofile -i")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let cmd = format!(
+        "HOME={h} XDG_STATE_HOME={h} {bin} demo",
+        h = t.home.path().display(),
+        bin = env!("CARGO_BIN_EXE_opsdeck")
+    );
+    t.keys(&[&cmd, "Enter"]);
+    t.wait_for("the five panes", all_panes_shown);
+    t.keys(&["C-z"]);
+    let s = t.wait_for("the shell's job notice", |s| s.contains("Stopped"));
+    assert!(!t.alternate_on(), "terminal given back while stopped:\n{s}");
+    t.keys(&["fg", "Enter"]);
+    t.wait_for("the panes again", all_panes_shown);
+    assert!(t.alternate_on());
+    t.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while t.alternate_on() {
+        assert!(
+            Instant::now() < deadline,
+            "still on the alternate screen after q"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    t.keys(&["echo EXIT=$?", "Enter"]);
+    t.wait_for("exit status", |s| s.contains("EXIT=0"));
+}

@@ -1,0 +1,96 @@
+//! The journal source: `journalctl -f -o short-iso -u UNIT...` is run, its lines parsed and sent,
+//! and a missing `journalctl` is a clear state.
+//!
+//! No journald runs on the test machines (containers), so `journalctl` here is a stand-in script
+//! on PATH that records its arguments and prints lines in journalctl's real `short-iso` format.
+//! Environment changes are process-wide: this file holds one test.
+
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use opsdeck::app::effect::{Runner, SourceEvent};
+use opsdeck::config::Config;
+use opsdeck::mail::log::parse::Kind;
+use opsdeck::mail::log::source::{SourceState, run_journal_source};
+use opsdeck::mail::log::{LogConfig, LogEvent, LogSourceKind};
+
+async fn next(rx: &mut tokio::sync::mpsc::Receiver<SourceEvent>) -> LogEvent {
+    match tokio::time::timeout(Duration::from_secs(20), rx.recv()).await {
+        Ok(Some(SourceEvent::Log(e))) => e,
+        other => panic!("no log event: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn journal_source_runs_journalctl_and_reports_a_missing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let args_file = dir.path().join("args");
+    let script = dir.path().join("journalctl");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$@\" > {}\n\
+             echo '2026-11-27T19:25:41+0000 mx postfix/qmgr[10250]: 3F517C8902: from=<alice@example.com>, size=282, nrcpt=1 (queue active)'\n\
+             echo '2026-11-27T19:25:42+0000 mx postfix/smtp[11642]: 3F517C8902: to=<ok@example.com>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.02, delays=0.01/0.01/0.01/0, dsn=2.0.0, status=sent (250 Ok 0100018f196c0543-7b825b0b-1733-40ec-a3cc-935429fc5463-000000)'\n\
+             exec sleep 30\n",
+            args_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let old_path = std::env::var("PATH").unwrap_or_default();
+    // SAFETY: the only test in this binary; nothing else reads the environment concurrently.
+    unsafe { std::env::set_var("PATH", format!("{}:{old_path}", dir.path().display())) };
+
+    let cfg = LogConfig {
+        source: LogSourceKind::Journal,
+        backfill_hours: 6,
+        ..LogConfig::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let runner = Runner {
+        tx,
+        config: Arc::new(Config::default()),
+    };
+    let task = {
+        let (cfg, runner) = (cfg.clone(), runner.clone());
+        tokio::spawn(async move { run_journal_source(0, &cfg, &runner).await })
+    };
+    assert!(matches!(
+        next(&mut rx).await,
+        LogEvent::State {
+            state: SourceState::Following,
+            ..
+        }
+    ));
+    let mut got = Vec::new();
+    while got.len() < 2 {
+        match next(&mut rx).await {
+            LogEvent::Lines { lines, .. } => got.extend(lines),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(matches!(got[0].kind, Kind::QueueActive { .. }));
+    assert!(matches!(got[1].kind, Kind::Delivery(_)));
+    assert_eq!(got[1].time.to_rfc3339(), "2026-11-27T19:25:42+00:00");
+    let args = std::fs::read_to_string(&args_file).unwrap();
+    assert_eq!(
+        args.trim(),
+        "-f -o short-iso --no-pager -q --since=-6h -u postfix*"
+    );
+    task.abort();
+
+    // without journalctl on PATH: a state that says so
+    unsafe { std::env::set_var("PATH", "/nonexistent") };
+    let task = tokio::spawn(async move { run_journal_source(0, &cfg, &runner).await });
+    match next(&mut rx).await {
+        LogEvent::State {
+            state: SourceState::Unavailable(m),
+            ..
+        } => assert!(m.starts_with("journalctl: not found"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    task.abort();
+    unsafe { std::env::set_var("PATH", old_path) };
+}

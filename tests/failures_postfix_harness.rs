@@ -1,0 +1,152 @@
+//! The shared Postfix harness works: a private instance relays to the SES-like endpoint, a verified
+//! sender's mail is sent and an unverified one bounces with SES's 554 text.
+
+mod support;
+
+use std::time::Duration;
+
+use support::postfix::{PostfixHarness, PostfixOptions};
+use support::ses_smtp::{SesAuth, SesOptions, SesSmtp};
+
+fn sent_for(log: &str, rcpt: &str, status: &str) -> bool {
+    log.lines()
+        .any(|l| l.contains(&format!("to=<{rcpt}>")) && l.contains(&format!("status={status}")))
+}
+
+#[test]
+fn verified_sender_is_sent_unverified_bounces_with_554() {
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["ok@example.com".into()],
+        ..SesOptions::default()
+    });
+    let pf = PostfixHarness::start(PostfixOptions::relaying_to(&ses));
+    pf.submit(
+        "ok@example.com",
+        "alice@example.net",
+        "Subject: one\n\nhello\n",
+    );
+    pf.submit(
+        "nobody@example.org",
+        "bob@example.net",
+        "Subject: two\n\nhello\n",
+    );
+    let log = pf
+        .wait_for_log(
+            |l| {
+                sent_for(l, "alice@example.net", "sent")
+                    && sent_for(l, "bob@example.net", "bounced")
+            },
+            Duration::from_secs(60),
+        )
+        .unwrap();
+    let sent = log
+        .lines()
+        .find(|l| sent_for(l, "alice@example.net", "sent"))
+        .unwrap();
+    assert!(
+        sent.contains("250 Ok 0100018c"),
+        "SES message id in: {sent}"
+    );
+    let bounced = log
+        .lines()
+        .find(|l| sent_for(l, "bob@example.net", "bounced"))
+        .unwrap();
+    assert!(
+        bounced.contains(
+            "554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: nobody@example.org"
+        ),
+        "{bounced}"
+    );
+    let accepted = ses.accepted();
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(accepted[0].sender, "ok@example.com");
+    assert_eq!(accepted[0].rcpts, vec!["alice@example.net".to_string()]);
+}
+
+#[test]
+fn throttling_defers_and_wrong_password_defers_with_535() {
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["example.com".into()],
+        auth: SesAuth::Required {
+            user: "AKIAEXAMPLE".into(),
+            password: "right".into(),
+        },
+        ..SesOptions::default()
+    });
+    let relay = ses.relayhost();
+    let pf = PostfixHarness::start(PostfixOptions::relaying_to(&ses).sasl_client(
+        &relay,
+        "AKIAEXAMPLE",
+        "wrong",
+    ));
+    pf.submit("a@example.com", "c@example.net", "Subject: x\n\nx\n");
+    let log = pf
+        .wait_for_log(
+            |l| sent_for(l, "c@example.net", "deferred"),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+    let line = log
+        .lines()
+        .find(|l| sent_for(l, "c@example.net", "deferred"))
+        .unwrap();
+    assert!(
+        line.contains("535 Authentication Credentials Invalid"),
+        "{line}"
+    );
+    assert!(
+        ses.auth_attempts()
+            .iter()
+            .any(|a| a.user == "AKIAEXAMPLE" && !a.ok)
+    );
+
+    // right password, but throttled
+    pf.write_map("sasl_passwd", &format!("{relay} AKIAEXAMPLE:right\n"));
+    ses.set_throttle(true);
+    pf.reload();
+    pf.flush();
+    let log = pf
+        .wait_for_log(
+            |l| l.lines().any(|x| x.contains("454 Throttling failure")),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+    assert!(
+        log.lines().any(|x| sent_for(x, "c@example.net", "deferred")
+            && x.contains("Maximum sending rate exceeded"))
+    );
+    ses.set_throttle(false);
+    pf.flush();
+    pf.wait_for_log(
+        |l| sent_for(l, "c@example.net", "sent"),
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    assert_eq!(ses.accepted()[0].auth_user.as_deref(), Some("AKIAEXAMPLE"));
+    assert!(pf.postqueue_json().is_empty());
+}
+
+#[test]
+fn two_instances_run_side_by_side() {
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["example.com".into()],
+        ..SesOptions::default()
+    });
+    let a = PostfixHarness::start(PostfixOptions::relaying_to(&ses));
+    let b = PostfixHarness::start(PostfixOptions::relaying_to(&ses));
+    assert_ne!(a.smtpd_port(), b.smtpd_port());
+    let id = b
+        .submit_smtp(
+            "x@example.com",
+            &["y@example.net"],
+            "Subject: s\r\n\r\nbody\r\n",
+        )
+        .unwrap();
+    assert!(!id.is_empty());
+    b.wait_for_log(
+        |l| l.contains(&format!("{id}: to=<y@example.net>")) && l.contains("status=sent"),
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    assert!(!a.log().contains(&id), "instance a must not see b's mail");
+}

@@ -1,0 +1,78 @@
+//! `opsdeck summary` as a user runs it: the built binary over a gzipped file and stdin, text and
+//! JSON, and a clear error (non-zero exit) for a file that cannot be read.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+const CORPUS: &str = include_str!("fixtures/maillog/corpus-3.7.log");
+
+fn opsdeck() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+}
+
+#[test]
+fn json_over_gzip_and_stdin_adds_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("mail.log.2.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(CORPUS.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    let mut child = opsdeck()
+        .args(["summary", "--format", "json"])
+        .arg(&gz)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(CORPUS.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["lines"], 2 * CORPUS.lines().count());
+    // the same messages twice: every count doubles (same queue ids, reused, correlate again)
+    assert_eq!(
+        v["status"]["sent"],
+        2 * CORPUS.matches("status=sent").count()
+    );
+    assert_eq!(
+        v["status"]["bounced"],
+        2 * CORPUS.matches("status=bounced").count()
+    );
+    assert_eq!(v["files"][1], "-");
+}
+
+#[test]
+fn text_report_and_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("mail.log");
+    std::fs::write(&f, CORPUS).unwrap();
+    let out = opsdeck()
+        .arg("summary")
+        .arg(&f)
+        .arg(dir.path().join("nope.log"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Failures by cause") && text.contains("sender unverified"),
+        "{text}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nope.log: not found"), "{err}");
+}

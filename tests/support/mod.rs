@@ -1,0 +1,7 @@
+//! Test support shared by the integration tests: real components, started per test.
+//!
+//! Each test file uses only part of it, hence `dead_code` is allowed here.
+#![allow(dead_code)]
+
+pub mod postfix;
+pub mod ses_smtp;
