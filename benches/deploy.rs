@@ -53,14 +53,21 @@ fn bench(c: &mut Criterion) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
-    let dir = tempfile::Builder::new().prefix("opsdeck-bench-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("opsdeck-bench-")
+        .tempdir()
+        .unwrap();
     build_repo(dir.path(), files);
     let cfg = DeployConfig {
         path: dir.path().to_path_buf(),
         ..DeployConfig::default()
     };
     let s = status::read_status(&cfg).expect("status");
-    assert_eq!((s.modified, s.untracked), (1, 1), "the fixture is not what it should be");
+    assert_eq!(
+        (s.modified, s.untracked),
+        (1, 1),
+        "the fixture is not what it should be"
+    );
 
     let mut g = c.benchmark_group(format!("status {files} files"));
     g.sample_size(10).measurement_time(Duration::from_secs(20));

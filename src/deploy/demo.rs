@@ -137,3 +137,38 @@ pub fn build(sandbox: &Path, config: &mut Config) -> anyhow::Result<()> {
     });
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_target_has_history_a_newer_commit_and_a_journal() {
+        let d = tempfile::tempdir().unwrap();
+        let mut cfg = Config::default();
+        build(d.path(), &mut cfg).unwrap();
+        let t = &cfg.deploy[0];
+        let s = crate::deploy::status::read_status(t).unwrap();
+        assert_eq!(
+            s.head.as_ref().unwrap().subject.as_str(),
+            "Friendlier greeting"
+        );
+        assert_eq!(
+            s.upstream.as_ref().unwrap().behind,
+            1,
+            "one fetched commit to deploy"
+        );
+        assert_eq!(s.log.iter().filter(|e| !e.deployed).count(), 1);
+        assert_eq!(s.journal.len(), 1);
+        assert!(crate::deploy::journal::rollback_target(&s.journal).is_some());
+        assert_eq!((s.modified, s.untracked), (0, 0));
+        // The remote holds one more commit, waiting for a fetch.
+        let remote = Repository::open_bare(d.path().join("deploy/site.git")).unwrap();
+        let tip = remote
+            .find_reference("refs/heads/main")
+            .unwrap()
+            .target()
+            .unwrap();
+        assert_ne!(Some(tip), s.upstream.as_ref().map(|u| u.id));
+    }
+}
