@@ -67,6 +67,23 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
+        // Stop the console by its pid first: it outlives a closed tty.
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "display-message", "-p", "#{pane_pid}"])
+            .output();
+        if let Ok(out) = out
+            && let Ok(pid) = String::from_utf8_lossy(&out.stdout).trim().parse::<i32>()
+        {
+            let pid = nix::unistd::Pid::from_raw(pid);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            for _ in 0..50 {
+                if nix::sys::signal::kill(pid, None).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        }
         let _ = Command::new("tmux")
             .args(["-L", &self.socket, "kill-server"])
             .status();
