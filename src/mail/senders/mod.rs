@@ -1,42 +1,538 @@
-//! Senders: relay routes, SES identities, test mail (filled by issue 5).
+//! Senders: for every sender, how its mail leaves the host (relay route,
+//! credentials, encryption), whether SES will accept it (identity
+//! verification, sandbox), what the log says it did, and a verdict in plain
+//! words; plus a test mail traced to its end, a new SES identity and a new
+//! sender route.
 //!
-//! Until then the pane says honestly that it is not configured.
+//! This file wires the pieces to the app: configuration, events, effects,
+//! the pane's update logic and the effect runner. Parsing lives in
+//! `maps`/`postconf`/`logscan`, reading in `source`/`ses`, the cross-check
+//! in `model`, drawing in `view`, changes in `actions`. The pane itself
+//! never does I/O and never holds a password.
 
+pub mod actions;
+pub mod check;
+pub mod logscan;
+pub mod maps;
+pub mod model;
+pub mod postconf;
+pub mod secret;
+pub mod ses;
+pub mod source;
+mod view;
+
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use chrono::{DateTime, Local};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use serde::Deserialize;
 
-use crate::app::effect::{Effect, Runner};
-use crate::app::pane::{Binding, Cx, Pane, SourceHealth, ViewCx};
-use crate::config::Config;
+use crate::access::WriteAccess;
+use crate::app::effect::{Confirm, Effect, Jump, Prompt, Runner, SourceEvent};
+use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, SourceHealth, ViewCx};
+use crate::config::{Config, PostfixInstance};
+use crate::sanitize::Clean;
+
+use actions::{RouteReport, SmtpTarget, Submitted};
+use logscan::{SenderActivity, Trace};
+use maps::MapSpec;
+use model::{CheckInput, CrossCheck, SesView};
+use secret::Secret;
+use ses::{SesSnapshot, SesTarget};
+use source::RelaySnapshot;
 
 /// The `[senders]` section of the configuration.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct SendersConfig {}
+pub struct SendersConfig {
+    /// Which `[[postfix]]` instance (by name); the first one if unset.
+    #[serde(default)]
+    pub instance: Option<String>,
+    /// Re-read postconf and the maps every this many seconds.
+    #[serde(default = "default_refresh")]
+    pub refresh_secs: u64,
+    /// Read SES at all (identities and account through the AWS SDK).
+    #[serde(default = "default_true")]
+    pub ses: bool,
+    /// SES region; else taken from a relay host `email-smtp.<region>.amazonaws.com`.
+    #[serde(default)]
+    pub ses_region: Option<String>,
+    /// SES API endpoint override (an emulator, a VPC endpoint).
+    #[serde(default)]
+    pub ses_endpoint: Option<String>,
+    /// Re-read SES every this many seconds.
+    #[serde(default = "default_ses_refresh")]
+    pub ses_refresh_secs: u64,
+    /// The mail log read for per-sender outcomes and the test-mail trace;
+    /// default: the first `[mail_log]` file.
+    #[serde(default)]
+    pub mail_log: Option<PathBuf>,
+    /// Where the test mail is submitted (the local Postfix).
+    #[serde(default = "default_smtp_host")]
+    pub smtp_host: String,
+    #[serde(default = "default_smtp_port")]
+    pub smtp_port: u16,
+    /// Optional SMTP AUTH for the submission.
+    #[serde(default)]
+    pub smtp_user: Option<String>,
+    #[serde(default)]
+    pub smtp_password: Option<Secret>,
+    /// Default recipient offered for test mail.
+    #[serde(default)]
+    pub test_recipient: Option<String>,
+    /// Stop tracing a test mail after this many seconds.
+    #[serde(default = "default_trace_timeout")]
+    pub trace_timeout_secs: u64,
+}
+
+fn default_refresh() -> u64 {
+    30
+}
+fn default_true() -> bool {
+    true
+}
+fn default_ses_refresh() -> u64 {
+    300
+}
+fn default_smtp_host() -> String {
+    "127.0.0.1".into()
+}
+fn default_smtp_port() -> u16 {
+    25
+}
+fn default_trace_timeout() -> u64 {
+    300
+}
+
+impl Default for SendersConfig {
+    fn default() -> SendersConfig {
+        SendersConfig {
+            instance: None,
+            refresh_secs: default_refresh(),
+            ses: true,
+            ses_region: None,
+            ses_endpoint: None,
+            ses_refresh_secs: default_ses_refresh(),
+            mail_log: None,
+            smtp_host: default_smtp_host(),
+            smtp_port: default_smtp_port(),
+            smtp_user: None,
+            smtp_password: None,
+            test_recipient: None,
+            trace_timeout_secs: default_trace_timeout(),
+        }
+    }
+}
+
+impl SendersConfig {
+    /// The Postfix instance this pane looks at.
+    pub fn instance<'a>(&self, config: &'a Config) -> Option<&'a PostfixInstance> {
+        match &self.instance {
+            Some(n) => config.postfix.iter().find(|i| &i.name == n),
+            None => config.postfix.first(),
+        }
+    }
+
+    /// The mail log file this feature reads.
+    pub fn log_path(&self, config: &Config) -> PathBuf {
+        self.mail_log
+            .clone()
+            .or_else(|| config.mail_log.files.first().cloned())
+            .unwrap_or_else(|| PathBuf::from("/var/log/mail.log"))
+    }
+
+    pub fn smtp_target(&self) -> SmtpTarget {
+        SmtpTarget {
+            host: self.smtp_host.clone(),
+            port: self.smtp_port,
+            user: self.smtp_user.clone(),
+            password: self.smtp_password.clone(),
+        }
+    }
+}
+
+/// What went wrong, with the command, path or API call that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SendersError {
+    #[error("{command}: {source}")]
+    Spawn {
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{command}: {output}")]
+    Command { command: String, output: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("SES {operation} in {region}: {message}")]
+    Ses {
+        operation: &'static str,
+        region: String,
+        message: String,
+    },
+    #[error("SMTP {server}: {message}")]
+    Smtp { server: String, message: String },
+    #[error("{0}")]
+    NoInstance(String),
+}
 
 /// What this feature's sources report.
 #[derive(Debug)]
-pub enum SendersEvent {}
+pub enum SendersEvent {
+    /// postconf and the maps, read again.
+    Relay(Result<Box<RelaySnapshot>, Clean>),
+    /// What the log says each sender did.
+    Activity(Result<SenderActivity, Clean>),
+    Ses(Result<Box<SesSnapshot>, Clean>),
+    /// A test mail is about to be submitted.
+    TestStarted {
+        from: String,
+        to: String,
+    },
+    /// The test mail was accepted (or not) by the local Postfix.
+    TestSubmitted(Result<Submitted, Clean>),
+    /// The trace moved on.
+    Trace(Box<Trace>),
+    /// The trace stopped without a final status.
+    TraceTimeout(String),
+    IdentityCreated {
+        identity: Clean,
+        result: Result<bool, Clean>,
+    },
+    Route(Box<RouteReport>),
+}
 
 /// What this pane asks the effect runner to do.
 #[derive(Debug)]
 pub enum SendersEffect {
-    /// Nothing yet.
-    Noop,
+    /// Read postconf, the maps and the log again.
+    Refresh,
+    /// Read SES again.
+    RefreshSes(SesTarget),
+    SendTest {
+        access: WriteAccess,
+        from: String,
+        to: String,
+    },
+    CreateIdentity {
+        access: WriteAccess,
+        target: SesTarget,
+        identity: String,
+    },
+    AddRoute {
+        access: WriteAccess,
+        map: MapSpec,
+        sender: String,
+        relay: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SendersAction {}
+pub enum SendersAction {
+    Refresh,
+    TestMail,
+    VerifyIdentity,
+    AddRoute,
+    TraceHistory,
+    ShowMaps,
+}
+
+const BINDINGS: &[Binding<SendersAction>] = &[
+    Binding {
+        keys: &[Key::ch('r')],
+        action: SendersAction::Refresh,
+        help: "refresh maps, log, SES",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('t')],
+        action: SendersAction::TestMail,
+        help: "send a test mail",
+        writes: true,
+    },
+    Binding {
+        keys: &[Key::ch('v')],
+        action: SendersAction::VerifyIdentity,
+        help: "verify identity in SES",
+        writes: true,
+    },
+    Binding {
+        keys: &[Key::ch('a')],
+        action: SendersAction::AddRoute,
+        help: "add a sender route",
+        writes: true,
+    },
+    Binding {
+        keys: &[Key::ch('m')],
+        action: SendersAction::ShowMaps,
+        help: "show the maps as read",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('h')],
+        action: SendersAction::TraceHistory,
+        help: "test mail in Failures",
+        writes: false,
+    },
+];
+
+const P_TEST_FROM: &str = "senders-test-from";
+const P_TEST_TO: &str = "senders-test-to";
+const P_VERIFY: &str = "senders-verify";
+const P_ROUTE_SENDER: &str = "senders-route-sender";
+const P_ROUTE_RELAY: &str = "senders-route-relay";
+
+/// SES as the pane knows it.
+#[derive(Clone, Debug)]
+pub enum SesState {
+    /// Why not (switched off, no region known).
+    NotConfigured(String),
+    Loading,
+    Ready(SesSnapshot),
+    Failed(Clean),
+}
+
+/// The test mail being traced.
+#[derive(Clone, Debug)]
+pub struct TestMail {
+    pub from: Clean,
+    pub to: Clean,
+    pub submitted: Option<Result<Submitted, Clean>>,
+    pub trace: Option<Trace>,
+    pub timed_out: bool,
+    pub started: DateTime<Local>,
+}
 
 /// The pane's state.
-#[derive(Debug, Default)]
-pub struct SendersPane {}
+#[derive(Debug)]
+pub struct SendersPane {
+    config: SendersConfig,
+    log_path: PathBuf,
+    instance: Option<PostfixInstance>,
+    relay: Option<RelaySnapshot>,
+    relay_error: Option<Clean>,
+    ses: SesState,
+    ses_last: Option<DateTime<Local>>,
+    activity: SenderActivity,
+    activity_error: Option<Clean>,
+    check: CrossCheck,
+    selected: usize,
+    detail: bool,
+    /// The maps view (entries and rules as read) instead of the table.
+    maps_view: bool,
+    maps_scroll: usize,
+    filter: String,
+    test: Option<TestMail>,
+    route: Option<RouteReport>,
+    /// Identities created this session and their last known state.
+    created: Vec<(Clean, Result<bool, Clean>)>,
+    /// Senders typed by the user, kept in the table.
+    asked: Vec<String>,
+    pending_from: Option<String>,
+    pending_route_sender: Option<String>,
+    refreshing: bool,
+    last_refresh: Option<DateTime<Local>>,
+    health: SourceHealth,
+}
 
 impl SendersPane {
-    pub fn new(_config: &Config) -> SendersPane {
-        SendersPane {}
+    pub fn new(config: &Config) -> SendersPane {
+        let c = config.senders.clone();
+        let ses = if c.ses {
+            SesState::NotConfigured("waiting for the relay setup to find the SES region".into())
+        } else {
+            SesState::NotConfigured("switched off (senders.ses = false)".into())
+        };
+        SendersPane {
+            instance: c.instance(config).cloned(),
+            log_path: c.log_path(config),
+            config: c,
+            relay: None,
+            relay_error: None,
+            ses,
+            ses_last: None,
+            activity: SenderActivity::new(),
+            activity_error: None,
+            check: CrossCheck::default(),
+            selected: 0,
+            detail: false,
+            maps_view: false,
+            maps_scroll: 0,
+            filter: String::new(),
+            test: None,
+            route: None,
+            created: Vec::new(),
+            asked: Vec::new(),
+            pending_from: None,
+            pending_route_sender: None,
+            // `start` fires the first read; ticks wait for its answer
+            refreshing: true,
+            last_refresh: None,
+            health: SourceHealth::default(),
+        }
     }
+
+    /// The current cross-check (rows and setup findings).
+    pub fn cross_check(&self) -> &CrossCheck {
+        &self.check
+    }
+
+    /// The SES region: configured, or from the relay hosts in use.
+    pub fn ses_region(&self) -> Option<String> {
+        ses_region_for(&self.config, self.relay.as_ref())
+    }
+
+    fn ses_target(&self) -> Option<SesTarget> {
+        Some(SesTarget {
+            region: self.ses_region()?,
+            endpoint: self.config.ses_endpoint.clone(),
+        })
+    }
+
+    /// Rows matching the filter.
+    fn visible(&self) -> Vec<&model::SenderRow> {
+        let f = self.filter.to_lowercase();
+        self.check
+            .rows
+            .iter()
+            .filter(|r| {
+                f.is_empty()
+                    || r.sender.to_lowercase().contains(&f)
+                    || r.verdicts
+                        .iter()
+                        .any(|v| v.text.to_lowercase().contains(&f))
+            })
+            .collect()
+    }
+
+    fn selected_sender(&self) -> Option<String> {
+        self.visible()
+            .get(self.selected)
+            .map(|r| r.sender.to_string())
+            .filter(|s| s != "MAILER-DAEMON" && !s.starts_with('@') && !s.ends_with('@'))
+    }
+
+    fn recompute(&mut self, cx: &Cx<'_>) {
+        let Some(snap) = &self.relay else {
+            self.check = CrossCheck::default();
+            return;
+        };
+        let activity =
+            logscan::from_shared(&cx.shared.mail_log, cx.now - chrono::Duration::days(1));
+        let activity = activity.as_ref().unwrap_or(&self.activity);
+        let queue = model::queue_senders(&cx.shared.queue);
+        let local = model::local_senders(&snap.settings.myorigin, &cx.shared.hostname);
+        let ses = match &self.ses {
+            SesState::Ready(s) => SesView::Ready(s),
+            SesState::Failed(e) => SesView::Failed(e.as_str()),
+            SesState::Loading => SesView::Loading,
+            SesState::NotConfigured(_) => SesView::NotConfigured,
+        };
+        self.check = model::cross_check(&CheckInput {
+            snapshot: snap,
+            ses,
+            activity,
+            queue_senders: &queue,
+            local_senders: &local,
+            asked: &self.asked,
+        });
+        let n = self.visible().len();
+        self.selected = self.selected.min(n.saturating_sub(1));
+    }
+
+    fn refresh_effects(&mut self, now: DateTime<Local>) -> Vec<Effect> {
+        self.refreshing = true;
+        self.last_refresh = Some(now);
+        vec![Effect::Senders(SendersEffect::Refresh)]
+    }
+
+    fn ses_effects(&mut self, now: DateTime<Local>) -> Vec<Effect> {
+        if !self.config.ses {
+            return Vec::new();
+        }
+        match self.ses_target() {
+            Some(t) => {
+                self.ses_last = Some(now);
+                if !matches!(self.ses, SesState::Ready(_)) {
+                    self.ses = SesState::Loading;
+                }
+                vec![Effect::Senders(SendersEffect::RefreshSes(t))]
+            }
+            None => {
+                self.ses = SesState::NotConfigured(
+                    "no SES relay in the maps or relayhost, and no senders.ses_region".into(),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn default_relay(&self) -> String {
+        match self.ses_region() {
+            Some(r) => format!("[email-smtp.{r}.amazonaws.com]:587"),
+            None => "[email-smtp.us-east-1.amazonaws.com]:587".into(),
+        }
+    }
+
+    fn first_editable_map(&self) -> Option<MapSpec> {
+        self.relay.as_ref()?.relay_maps.iter().find_map(|m| {
+            matches!(
+                m.spec.kind,
+                maps::MapKind::Hash
+                    | maps::MapKind::Btree
+                    | maps::MapKind::Lmdb
+                    | maps::MapKind::Cdb
+                    | maps::MapKind::Texthash
+            )
+            .then(|| m.spec.clone())
+        })
+    }
+
+    fn prompt(purpose: &'static str, label: &str, initial: String) -> Effect {
+        Effect::Prompt(Prompt {
+            pane: PaneId::Senders,
+            purpose,
+            label: label.into(),
+            initial,
+        })
+    }
+}
+
+/// The SES region: `senders.ses_region`, else the region of the relayhost
+/// or of the first `email-smtp.<region>.amazonaws.com` relay in the maps.
+pub fn ses_region_for(config: &SendersConfig, snap: Option<&RelaySnapshot>) -> Option<String> {
+    if let Some(r) = &config.ses_region {
+        return Some(r.clone());
+    }
+    let snap = snap?;
+    let from_relayhost =
+        postconf::Relay::parse(&snap.settings.relayhost).and_then(|r| r.ses_region());
+    from_relayhost.or_else(|| {
+        snap.relay_maps.iter().find_map(|m| match &m.content {
+            source::MapContent::Table(t) => t
+                .iter()
+                .find_map(|e| postconf::Relay::parse(&e.value).and_then(|r| r.ses_region())),
+            source::MapContent::Rules(rules) => rules.iter().find_map(|r| match &r.kind {
+                maps::RuleKind::Match { result } => {
+                    postconf::Relay::parse(result).and_then(|r| r.ses_region())
+                }
+                _ => None,
+            }),
+            _ => None,
+        })
+    })
+}
+
+fn no_access() -> Vec<Effect> {
+    vec![Effect::Notice(
+        "read-only session: this action is not available".into(),
+    )]
 }
 
 impl Pane for SendersPane {
@@ -44,45 +540,884 @@ impl Pane for SendersPane {
     type Event = SendersEvent;
 
     fn bindings(&self) -> &'static [Binding<SendersAction>] {
-        &[]
+        BINDINGS
     }
 
-    fn on_action(&mut self, action: SendersAction, _cx: &mut Cx<'_>) -> Vec<Effect> {
-        match action {}
+    fn on_action(&mut self, action: SendersAction, cx: &mut Cx<'_>) -> Vec<Effect> {
+        match action {
+            SendersAction::Refresh => {
+                let mut e = self.refresh_effects(cx.now);
+                e.extend(self.ses_effects(cx.now));
+                e
+            }
+            SendersAction::TestMail => {
+                if cx.access.is_none() {
+                    return no_access();
+                }
+                let from = self.selected_sender().unwrap_or_default();
+                vec![Self::prompt(P_TEST_FROM, "Test mail from", from)]
+            }
+            SendersAction::VerifyIdentity => {
+                if cx.access.is_none() {
+                    return no_access();
+                }
+                if self.ses_target().is_none() {
+                    return vec![Effect::Notice(
+                        "SES region not known: set senders.ses_region".into(),
+                    )];
+                }
+                let initial = self.selected_sender().unwrap_or_default();
+                vec![Self::prompt(
+                    P_VERIFY,
+                    "Verify in SES (address or domain)",
+                    initial,
+                )]
+            }
+            SendersAction::AddRoute => {
+                if cx.access.is_none() {
+                    return no_access();
+                }
+                if self.first_editable_map().is_none() {
+                    return vec![Effect::Notice(
+                        "no hash/btree/lmdb/cdb/texthash sender_dependent_relayhost_maps to add to"
+                            .into(),
+                    )];
+                }
+                let initial = self.selected_sender().unwrap_or_default();
+                vec![Self::prompt(
+                    P_ROUTE_SENDER,
+                    "Route sender (address, @domain)",
+                    initial,
+                )]
+            }
+            SendersAction::ShowMaps => {
+                self.maps_view = !self.maps_view;
+                self.maps_scroll = 0;
+                Vec::new()
+            }
+            SendersAction::TraceHistory => {
+                match self.test.as_ref().and_then(|t| t.trace.as_ref()) {
+                    Some(t) => vec![Effect::Jump(Jump::LogHistory(t.queue_id.clone()))],
+                    None => vec![Effect::Notice("no test mail traced yet".into())],
+                }
+            }
+        }
     }
 
-    fn on_event(&mut self, event: SendersEvent, _cx: &mut Cx<'_>) -> Vec<Effect> {
-        match event {}
+    fn on_prompt(&mut self, purpose: &'static str, text: String, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let text = text.trim().to_string();
+        let Some(access) = cx.access.cloned() else {
+            return no_access();
+        };
+        match purpose {
+            P_TEST_FROM => {
+                if !actions::valid_address(&text) {
+                    return vec![Effect::Notice(format!(
+                        "not an address: {}",
+                        Clean::capped(&text, 60)
+                    ))];
+                }
+                self.pending_from = Some(text);
+                let to = self.config.test_recipient.clone().unwrap_or_default();
+                vec![Self::prompt(P_TEST_TO, "Test mail to", to)]
+            }
+            P_TEST_TO => {
+                let Some(from) = self.pending_from.take() else {
+                    return Vec::new();
+                };
+                if !actions::valid_address(&text) {
+                    return vec![Effect::Notice(format!(
+                        "not an address: {}",
+                        Clean::capped(&text, 60)
+                    ))];
+                }
+                vec![Effect::Confirm(Confirm {
+                    title: "Send a test mail".into(),
+                    lines: vec![
+                        format!("From: {}", Clean::new(&from)),
+                        format!("To:   {}", Clean::new(&text)),
+                        format!(
+                            "Over SMTP to {}:{}, then traced in {}",
+                            Clean::new(&self.config.smtp_host),
+                            self.config.smtp_port,
+                            Clean::new(&self.log_path.display().to_string())
+                        ),
+                    ],
+                    then: vec![Effect::Senders(SendersEffect::SendTest {
+                        access,
+                        from,
+                        to: text,
+                    })],
+                })]
+            }
+            P_VERIFY => {
+                let Some(target) = self.ses_target() else {
+                    return Vec::new();
+                };
+                let is_domain = !text.contains('@');
+                if text.is_empty()
+                    || (!is_domain && !actions::valid_address(&text))
+                    || text.contains(char::is_whitespace)
+                {
+                    return vec![Effect::Notice(format!(
+                        "not an address or domain: {}",
+                        Clean::capped(&text, 60)
+                    ))];
+                }
+                let what = if is_domain {
+                    "SES will list DKIM records to publish in DNS; the domain is pending until they are seen"
+                } else {
+                    "SES mails the address a link; it stays pending until the link is followed"
+                };
+                vec![Effect::Confirm(Confirm {
+                    title: "Verify an identity in SES".into(),
+                    lines: vec![
+                        format!(
+                            "CreateEmailIdentity {} in {}",
+                            Clean::new(&text),
+                            target.region
+                        ),
+                        what.into(),
+                    ],
+                    then: vec![Effect::Senders(SendersEffect::CreateIdentity {
+                        access,
+                        target,
+                        identity: text,
+                    })],
+                })]
+            }
+            P_ROUTE_SENDER => {
+                if text.is_empty() || text.contains(char::is_whitespace) || !text.contains('@') {
+                    return vec![Effect::Notice(format!(
+                        "not an address or @domain: {}",
+                        Clean::capped(&text, 60)
+                    ))];
+                }
+                self.pending_route_sender = Some(text);
+                vec![Self::prompt(
+                    P_ROUTE_RELAY,
+                    "Relay ([host]:port)",
+                    self.default_relay(),
+                )]
+            }
+            P_ROUTE_RELAY => {
+                let Some(sender) = self.pending_route_sender.take() else {
+                    return Vec::new();
+                };
+                let Some(map) = self.first_editable_map() else {
+                    return Vec::new();
+                };
+                if postconf::Relay::parse(&text).is_none() {
+                    return vec![Effect::Notice(format!(
+                        "not [host]:port: {}",
+                        Clean::capped(&text, 60)
+                    ))];
+                }
+                vec![Effect::Confirm(Confirm {
+                    title: "Add a sender route".into(),
+                    lines: vec![
+                        format!("Append to {}:", Clean::new(&map.path)),
+                        format!("  {}  {}", Clean::new(&sender), Clean::new(&text)),
+                        "A dated backup is kept; the edit is atomic.".into(),
+                        format!(
+                            "Then: postmap {}, postfix reload",
+                            Clean::new(&map.postmap_arg())
+                        ),
+                    ],
+                    then: vec![Effect::Senders(SendersEffect::AddRoute {
+                        access,
+                        map,
+                        sender,
+                        relay: text,
+                    })],
+                })]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_event(&mut self, event: SendersEvent, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let mut out = Vec::new();
+        match event {
+            SendersEvent::Relay(Ok(snap)) => {
+                let first = self.relay.is_none();
+                self.relay = Some(*snap);
+                self.relay_error = None;
+                self.refreshing = false;
+                self.health.last_update = Some(cx.now);
+                self.health.problem = None;
+                if first
+                    || matches!(self.ses, SesState::NotConfigured(_)) && self.ses_last.is_none()
+                {
+                    out.extend(self.ses_effects(cx.now));
+                }
+            }
+            SendersEvent::Relay(Err(e)) => {
+                self.refreshing = false;
+                self.health.errors += 1;
+                self.health.problem = Some(e.to_string());
+                self.relay_error = Some(e);
+            }
+            SendersEvent::Activity(Ok(a)) => {
+                self.activity = a;
+                self.activity_error = None;
+            }
+            SendersEvent::Activity(Err(e)) => self.activity_error = Some(e),
+            SendersEvent::Ses(Ok(s)) => self.ses = SesState::Ready(*s),
+            SendersEvent::Ses(Err(e)) => {
+                self.health.errors += 1;
+                self.ses = SesState::Failed(e);
+            }
+            SendersEvent::TestStarted { from, to } => {
+                self.start_test(&from, &to, cx.now);
+                self.asked.retain(|a| a != &from.to_ascii_lowercase());
+                self.asked.push(from.to_ascii_lowercase());
+            }
+            SendersEvent::TestSubmitted(r) => {
+                if let Some(t) = &mut self.test {
+                    if let Ok(s) = &r {
+                        if let Some(id) = &s.queue_id {
+                            t.trace = Some(Trace::new(id, &t.from, &t.to));
+                        }
+                    }
+                    t.submitted = Some(r);
+                }
+            }
+            SendersEvent::Trace(tr) => out.extend(self.set_trace(*tr)),
+            SendersEvent::TraceTimeout(id) => {
+                if let Some(t) = &mut self.test {
+                    if t.trace.as_ref().is_some_and(|x| x.queue_id == id) {
+                        t.timed_out = true;
+                    }
+                }
+            }
+            SendersEvent::IdentityCreated { identity, result } => {
+                let ok = result.is_ok();
+                out.push(Effect::Notice(match &result {
+                    Ok(true) => format!("{identity}: created, already verified"),
+                    Ok(false) => format!("{identity}: created, pending until verified"),
+                    Err(e) => format!("{identity}: {e}"),
+                }));
+                // an address gets a row of its own, so its state can be watched
+                if ok && identity.contains('@') {
+                    let a = identity.to_ascii_lowercase();
+                    self.asked.retain(|x| x != &a);
+                    self.asked.push(a);
+                }
+                self.created.retain(|(i, _)| i != &identity);
+                self.created.push((identity, result));
+                if ok {
+                    out.extend(self.ses_effects(cx.now));
+                }
+            }
+            SendersEvent::Route(r) => {
+                let done_ok = r.done && r.ok;
+                let done = r.done;
+                self.route = Some(*r);
+                if done {
+                    out.push(Effect::Notice(
+                        self.route
+                            .as_ref()
+                            .map(|r| r.outcome.to_string())
+                            .unwrap_or_default(),
+                    ));
+                }
+                if done_ok {
+                    out.extend(self.refresh_effects(cx.now));
+                }
+            }
+        }
+        self.recompute(cx);
+        out
+    }
+
+    fn on_nav(&mut self, nav: Nav, _cx: &mut Cx<'_>) -> Vec<Effect> {
+        if self.maps_view {
+            self.maps_scroll = match nav {
+                Nav::Up => self.maps_scroll.saturating_sub(1),
+                Nav::Down => self.maps_scroll + 1,
+                Nav::PageUp => self.maps_scroll.saturating_sub(10),
+                Nav::PageDown => self.maps_scroll + 10,
+                Nav::Top => 0,
+                Nav::Bottom => usize::MAX / 2,
+            };
+            return Vec::new();
+        }
+        let n = self.visible().len();
+        if n == 0 {
+            return Vec::new();
+        }
+        self.selected = match nav {
+            Nav::Up => self.selected.saturating_sub(1),
+            Nav::Down => (self.selected + 1).min(n - 1),
+            Nav::PageUp => self.selected.saturating_sub(10),
+            Nav::PageDown => (self.selected + 10).min(n - 1),
+            Nav::Top => 0,
+            Nav::Bottom => n - 1,
+        };
+        Vec::new()
+    }
+
+    fn on_enter(&mut self, _cx: &mut Cx<'_>) -> Vec<Effect> {
+        if !self.visible().is_empty() {
+            self.detail = true;
+        }
+        Vec::new()
+    }
+
+    fn on_back(&mut self) -> bool {
+        if self.maps_view {
+            self.maps_view = false;
+            true
+        } else if self.detail {
+            self.detail = false;
+            true
+        } else if self.route.as_ref().is_some_and(|r| r.done) {
+            self.route = None;
+            true
+        } else if self.test.as_ref().is_some_and(|t| {
+            t.timed_out
+                || t.trace.as_ref().is_some_and(|x| x.done)
+                || matches!(t.submitted, Some(Err(_)))
+        }) {
+            self.test = None;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn set_filter(&mut self, text: &str) {
+        self.filter = text.to_string();
+        self.selected = 0;
+    }
+
+    fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    fn on_jump(&mut self, jump: &Jump, cx: &mut Cx<'_>) -> bool {
+        let Jump::Sender(s) = jump else {
+            return false;
+        };
+        let s = s.to_ascii_lowercase();
+        self.filter.clear();
+        if !self.check.rows.iter().any(|r| r.sender.as_str() == s) && actions::valid_address(&s) {
+            self.asked.push(s.clone());
+            self.recompute(cx);
+        }
+        match self.visible().iter().position(|r| r.sender.as_str() == s) {
+            Some(i) => {
+                self.selected = i;
+                self.detail = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn on_tick(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let mut out = Vec::new();
+        // the Failures pane's model may see the test mail first (journal
+        // source, or its follower is ahead of ours)
+        let from_shared = self.test.as_ref().and_then(|t| {
+            let cur = t.trace.as_ref().filter(|x| !x.done)?;
+            logscan::trace_from_model(&cx.shared.mail_log, &cur.queue_id, &t.from, &t.to)
+                .filter(|m| m.done || m.lines.len() > cur.lines.len())
+        });
+        if let Some(m) = from_shared {
+            out.extend(self.set_trace(m));
+        }
+        let due = |last: Option<DateTime<Local>>, secs: u64| {
+            last.is_none_or(|l| (cx.now - l).num_seconds() >= secs.max(1) as i64)
+        };
+        if !self.refreshing && due(self.last_refresh, self.config.refresh_secs) {
+            out.extend(self.refresh_effects(cx.now));
+        }
+        if self.relay.is_some()
+            && !matches!(self.ses, SesState::Loading)
+            && self.ses_last.is_some()
+            && due(self.ses_last, self.config.ses_refresh_secs)
+        {
+            out.extend(self.ses_effects(cx.now));
+        }
+        out
     }
 
     fn render(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
-        crate::ui::widgets::not_configured(
-            frame,
-            area,
-            "Senders",
-            "No relay map or SES account yet.",
-            cx,
-        );
+        view::render(self, frame, area, cx);
     }
 
     fn health(&self) -> SourceHealth {
-        SourceHealth::default()
+        self.health.clone()
     }
 }
 
-/// Start this feature's source tasks.
-pub fn start(_runner: &Runner) {}
+impl SendersPane {
+    /// A newer view of the traced test mail; a notice when it reaches its end.
+    fn set_trace(&mut self, tr: Trace) -> Vec<Effect> {
+        let Some(t) = &mut self.test else {
+            return Vec::new();
+        };
+        if t.trace.as_ref().is_some_and(|x| x.queue_id != tr.queue_id) {
+            return Vec::new();
+        }
+        let was_done = t.trace.as_ref().is_some_and(|x| x.done);
+        let notice = (tr.done && !was_done).then(|| {
+            let word = match &tr.status {
+                logscan::TraceStatus::Sent { .. } => "sent",
+                logscan::TraceStatus::Bounced { .. } => "bounced",
+                logscan::TraceStatus::Deferred { .. } => "deferred",
+                _ => "left the queue",
+            };
+            Effect::Notice(format!(
+                "test mail {} from {}: {word}",
+                tr.queue_id, tr.from
+            ))
+        });
+        t.trace = Some(tr);
+        notice.into_iter().collect()
+    }
+
+    /// A test mail is on its way: open the trace panel.
+    fn start_test(&mut self, from: &str, to: &str, now: DateTime<Local>) {
+        self.test = Some(TestMail {
+            from: Clean::new(from),
+            to: Clean::new(to),
+            submitted: None,
+            trace: None,
+            timed_out: false,
+            started: now,
+        });
+    }
+}
+
+/// Start this feature's source tasks: the first read. Later reads are asked
+/// for by the pane's `on_tick`.
+pub fn start(runner: &Runner) {
+    // the configuration's Debug prints any password as ***
+    tracing::info!(config = ?runner.config.senders, "senders: starting");
+    run(SendersEffect::Refresh, runner);
+}
+
+async fn send(runner: &Runner, ev: SendersEvent) {
+    runner.send(SourceEvent::Senders(ev)).await;
+}
 
 /// Carry out one effect (spawning as needed; never blocking the loop).
-pub fn run(effect: SendersEffect, _runner: &Runner) {
-    match effect {
-        SendersEffect::Noop => {}
+pub fn run(effect: SendersEffect, runner: &Runner) {
+    if !matches!(effect, SendersEffect::Refresh) {
+        tracing::info!(?effect, "senders: effect");
     }
+    let r = runner.clone();
+    match effect {
+        SendersEffect::Refresh => {
+            tokio::task::spawn_blocking(move || {
+                let cfg = &r.config.senders;
+                let relay = match cfg.instance(&r.config) {
+                    Some(inst) => source::read_snapshot(inst, SystemTime::now())
+                        .map(Box::new)
+                        .map_err(|e| Clean::new(&e.to_string())),
+                    None => Err(Clean::new(&format!(
+                        "no [[postfix]] instance named {:?}",
+                        cfg.instance.as_deref().unwrap_or("")
+                    ))),
+                };
+                r.blocking_send(SourceEvent::Senders(SendersEvent::Relay(relay)));
+                let now = Local::now();
+                let log_path = cfg.log_path(&r.config);
+                let activity = logscan::read_tail(&log_path, 16 << 20)
+                    .map(|text| {
+                        logscan::activity_from_lines(&text, now, now - chrono::Duration::days(1))
+                    })
+                    .map_err(|e| Clean::new(&format!("{}: {e}", log_path.display())));
+                r.blocking_send(SourceEvent::Senders(SendersEvent::Activity(activity)));
+            });
+        }
+        SendersEffect::RefreshSes(target) => {
+            tokio::spawn(async move {
+                let res = ses::snapshot(&target)
+                    .await
+                    .map(Box::new)
+                    .map_err(|e| Clean::new(&e.to_string()));
+                send(&r, SendersEvent::Ses(res)).await;
+            });
+        }
+        SendersEffect::CreateIdentity {
+            access,
+            target,
+            identity,
+        } => {
+            tokio::spawn(async move {
+                let result = ses::create_identity(&access, &target, &identity)
+                    .await
+                    .map_err(|e| Clean::new(&e.to_string()));
+                send(
+                    &r,
+                    SendersEvent::IdentityCreated {
+                        identity: Clean::new(&identity),
+                        result,
+                    },
+                )
+                .await;
+            });
+        }
+        SendersEffect::AddRoute {
+            access,
+            map,
+            sender,
+            relay,
+        } => {
+            tokio::task::spawn_blocking(move || {
+                let Some(inst) = r.config.senders.instance(&r.config).cloned() else {
+                    return;
+                };
+                let report = actions::add_route(
+                    &access,
+                    &inst,
+                    &map,
+                    &sender,
+                    &relay,
+                    Local::now(),
+                    &mut |p| {
+                        r.blocking_send(SourceEvent::Senders(SendersEvent::Route(Box::new(
+                            p.clone(),
+                        ))));
+                    },
+                );
+                tracing::info!(?report, "senders: add route finished");
+                r.blocking_send(SourceEvent::Senders(SendersEvent::Route(Box::new(report))));
+            });
+        }
+        SendersEffect::SendTest { access, from, to } => {
+            tokio::spawn(async move { test_mail_task(access, from, to, r).await });
+        }
+    }
+}
+
+/// Submit the test mail, then follow the log until its final status.
+async fn test_mail_task(access: WriteAccess, from: String, to: String, r: Runner) {
+    let cfg = r.config.senders.clone();
+    // remember where the log ends now: the trace reads only what comes after
+    let log_path = cfg.log_path(&r.config);
+    let mut offset = std::fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
+    send(
+        &r,
+        SendersEvent::TestStarted {
+            from: from.clone(),
+            to: to.clone(),
+        },
+    )
+    .await;
+    let res = actions::send_test_mail(&access, &cfg.smtp_target(), &from, &to, Local::now())
+        .await
+        .map_err(|e| Clean::new(&e.to_string()));
+    match &res {
+        Ok(s) => tracing::info!(reply = %s.reply, "senders: test mail submitted"),
+        Err(e) => tracing::warn!(error = %e, "senders: test mail not submitted"),
+    }
+    let queue_id = res.as_ref().ok().and_then(|s| s.queue_id.clone());
+    send(&r, SendersEvent::TestSubmitted(res)).await;
+    let Some(id) = queue_id else { return };
+    // the Failures pane's parser and model follow the log from here on
+    let mut model = crate::mail::log::model::MailLog::default();
+    let mut years = crate::mail::log::parse::YearGuess::new(Local::now().date_naive());
+    let mut last: Option<Trace> = None;
+    let deadline =
+        tokio::time::Instant::now() + std::time::Duration::from_secs(cfg.trace_timeout_secs);
+    let mut partial = String::new();
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let path = log_path.clone();
+        let start = offset;
+        let chunk = tokio::task::spawn_blocking(move || read_from(&path, start)).await;
+        let Ok(Ok((bytes, new_offset))) = chunk else {
+            continue;
+        };
+        offset = new_offset;
+        partial.push_str(&String::from_utf8_lossy(&bytes));
+        while let Some(nl) = partial.find('\n') {
+            let line: String = partial.drain(..=nl).collect();
+            if let Some(parsed) = crate::mail::log::parse::parse_line(line.trim_end(), &mut years) {
+                model.ingest(parsed);
+            }
+        }
+        let now = logscan::trace_from_model(&model, &id, &from, &to);
+        if now.is_some() && now != last {
+            let t = now.clone().unwrap_or_else(|| Trace::new(&id, &from, &to));
+            let done = t.done;
+            send(&r, SendersEvent::Trace(Box::new(t))).await;
+            last = now;
+            if done {
+                return;
+            }
+        }
+    }
+    send(&r, SendersEvent::TraceTimeout(id)).await;
+}
+
+/// Bytes appended to a file since `offset` (from 0 again if it shrank: rotated).
+fn read_from(path: &std::path::Path, offset: u64) -> std::io::Result<(Vec<u8>, u64)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    let start = if len < offset { 0 } else { offset };
+    f.seek(SeekFrom::Start(start))?;
+    let mut buf = Vec::new();
+    f.take(8 << 20).read_to_end(&mut buf)?;
+    let end = start + buf.len() as u64;
+    Ok((buf, end))
 }
 
 /// Add this feature's part to the demo sandbox: write its files under
 /// `sandbox`, point `config` at them, and spawn (with `tokio::spawn`) any
 /// live writer it needs. Called inside the runtime before the panes start.
-pub fn demo(_sandbox: &std::path::Path, _config: &mut Config) -> anyhow::Result<()> {
-    Ok(())
+pub fn demo(sandbox: &std::path::Path, config: &mut Config) -> anyhow::Result<()> {
+    view::demo_files(sandbox, config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Mode;
+    use crate::app::shared::Shared;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Local> {
+        Local.with_ymd_and_hms(2026, 11, 27, 20, 0, 0).unwrap()
+    }
+
+    fn fed(shared: &mut Shared) -> SendersPane {
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared,
+        };
+        let effects = p.on_event(
+            SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
+            &mut cx,
+        );
+        // the first snapshot names the SES region: SES is read next
+        assert!(
+            matches!(&effects[..], [Effect::Senders(SendersEffect::RefreshSes(t))] if t.region == "us-east-1"),
+            "{effects:?}"
+        );
+        p
+    }
+
+    #[test]
+    fn read_only_offers_no_writes() {
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        for a in [
+            SendersAction::TestMail,
+            SendersAction::VerifyIdentity,
+            SendersAction::AddRoute,
+        ] {
+            let e = p.on_action(a, &mut cx);
+            assert!(
+                matches!(&e[..], [Effect::Notice(n)] if n.starts_with("read-only")),
+                "{a:?}: {e:?}"
+            );
+        }
+        let e = p.on_prompt(P_ROUTE_RELAY, "[h]:587".into(), &mut cx);
+        assert!(matches!(&e[..], [Effect::Notice(_)]), "{e:?}");
+        // every write binding is marked as such
+        for b in BINDINGS {
+            let writes = matches!(
+                b.action,
+                SendersAction::TestMail | SendersAction::VerifyIdentity | SendersAction::AddRoute
+            );
+            assert_eq!(b.writes, writes, "{:?}", b.action);
+        }
+    }
+
+    #[test]
+    fn add_route_goes_through_prompts_and_confirm() {
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut cx = Cx {
+            now: now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        let e = p.on_action(SendersAction::AddRoute, &mut cx);
+        assert!(
+            matches!(&e[..], [Effect::Prompt(pr)] if pr.purpose == P_ROUTE_SENDER),
+            "{e:?}"
+        );
+        let e = p.on_prompt(P_ROUTE_SENDER, "new@example.com".into(), &mut cx);
+        let [Effect::Prompt(pr)] = &e[..] else {
+            panic!("{e:?}")
+        };
+        assert_eq!(pr.initial, "[email-smtp.us-east-1.amazonaws.com]:587");
+        let e = p.on_prompt(P_ROUTE_RELAY, pr.initial.clone(), &mut cx);
+        let [Effect::Confirm(c)] = &e[..] else {
+            panic!("{e:?}")
+        };
+        assert!(
+            c.lines.iter().any(|l| l.contains("new@example.com")),
+            "{:?}",
+            c.lines
+        );
+        assert!(matches!(
+            &c.then[..],
+            [Effect::Senders(SendersEffect::AddRoute { sender, map, .. })] if sender == "new@example.com" && map.path == "/etc/postfix/sender_relay"
+        ));
+    }
+
+    #[test]
+    fn test_mail_prompts_validate() {
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut cx = Cx {
+            now: now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        let e = p.on_prompt(P_TEST_FROM, "not an address".into(), &mut cx);
+        assert!(matches!(&e[..], [Effect::Notice(_)]), "{e:?}");
+        let e = p.on_prompt(P_TEST_FROM, "alice@example.com".into(), &mut cx);
+        assert!(
+            matches!(&e[..], [Effect::Prompt(pr)] if pr.purpose == P_TEST_TO),
+            "{e:?}"
+        );
+        let e = p.on_prompt(P_TEST_TO, "ops@example.net".into(), &mut cx);
+        let [Effect::Confirm(c)] = &e[..] else {
+            panic!("{e:?}")
+        };
+        assert!(matches!(
+            &c.then[..],
+            [Effect::Senders(SendersEffect::SendTest { from, to, .. })] if from == "alice@example.com" && to == "ops@example.net"
+        ));
+    }
+
+    #[test]
+    fn tick_refreshes_on_interval() {
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        // the first read is `start`'s: no tick effect (and no redraw) before it answers
+        assert!(p.on_tick(&mut cx).is_empty());
+        p.on_event(SendersEvent::Relay(Err("postconf: x".into())), &mut cx);
+        let e = p.on_tick(&mut cx);
+        assert!(
+            matches!(&e[..], [Effect::Senders(SendersEffect::Refresh)]),
+            "{e:?}"
+        );
+        // in flight: no second read
+        assert!(p.on_tick(&mut cx).is_empty());
+        p.on_event(
+            SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
+            &mut cx,
+        );
+        cx.now = now() + chrono::Duration::seconds(31);
+        let e = p.on_tick(&mut cx);
+        assert!(
+            e.iter()
+                .any(|e| matches!(e, Effect::Senders(SendersEffect::Refresh))),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn trace_follows_the_shared_mail_log_model() {
+        use crate::mail::log::parse::{YearGuess, parse_line};
+        let mut shared = Shared::default();
+        let mut y = YearGuess::new(now().date_naive());
+        for l in include_str!("../../../tests/fixtures/maillog/corpus-3.7.log").lines() {
+            if let Some(p) = parse_line(l, &mut y) {
+                shared.mail_log.ingest(p);
+            }
+        }
+        let mut p = fed(&mut shared);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        p.on_event(
+            SendersEvent::TestStarted {
+                from: "root@localhost".into(),
+                to: "someone@example.com".into(),
+            },
+            &mut cx,
+        );
+        p.on_event(
+            SendersEvent::TestSubmitted(Ok(Submitted {
+                reply: Clean::new("250 2.0.0 Ok: queued as 40A53C8900"),
+                queue_id: Some("40A53C8900".into()),
+            })),
+            &mut cx,
+        );
+        cx.now = now() + chrono::Duration::seconds(1);
+        let e = p.on_tick(&mut cx);
+        assert!(
+            e.iter().any(|e| matches!(e, Effect::Notice(n) if n == "test mail 40A53C8900 from root@localhost: bounced")),
+            "{e:?}"
+        );
+        let t = p.test.as_ref().unwrap().trace.as_ref().unwrap();
+        assert!(t.done);
+        assert!(
+            matches!(&t.status, logscan::TraceStatus::Bounced { reason, .. } if reason.contains("not verified"))
+        );
+        // the per-sender counts now come from the shared model
+        let root = p
+            .cross_check()
+            .rows
+            .iter()
+            .find(|r| r.sender.as_str() == "root@localhost");
+        assert!(root.is_some_and(|r| r.outcomes.bounced >= 1), "{root:?}");
+        // done: the next tick changes nothing
+        assert!(
+            !p.on_tick(&mut cx)
+                .iter()
+                .any(|e| matches!(e, Effect::Notice(_)))
+        );
+    }
+
+    #[test]
+    fn config_section_parses_and_hides_the_password() {
+        let c: SendersConfig = toml::from_str(
+            "ses_region = \"eu-west-1\"\nsmtp_port = 2525\nsmtp_user = \"u\"\nsmtp_password = \"pw-secret\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.smtp_port, 2525);
+        assert_eq!(c.refresh_secs, 30);
+        assert!(!format!("{c:?}").contains("pw-secret"));
+        assert!(toml::from_str::<SendersConfig>("sess = true\n").is_err());
+        assert_eq!(
+            toml::from_str::<SendersConfig>("").unwrap(),
+            SendersConfig::default()
+        );
+    }
+
+    #[test]
+    fn jump_to_a_sender() {
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        assert!(p.on_jump(&Jump::Sender("Bob@Example.com".into()), &mut cx));
+        assert!(p.detail);
+        assert_eq!(p.visible()[p.selected].sender.as_str(), "bob@example.com");
+        // a sender nobody knows yet gets a row of its own
+        assert!(p.on_jump(&Jump::Sender("zed@example.com".into()), &mut cx));
+        assert!(!p.on_jump(&Jump::QueueEntry("X".into()), &mut cx));
+    }
 }

@@ -1,0 +1,444 @@
+//! The pane's three changes to the world: a test mail over SMTP to the local
+//! Postfix, a new sender route (atomic map edit, `postmap`, `postfix
+//! reload`), and (in `ses.rs`) a new SES identity.
+//!
+//! Every function here takes a `&WriteAccess`: read-only sessions cannot
+//! reach them. Blocking functions are called from `spawn_blocking`. A failed
+//! step never leaves a half-written map: the previous source is restored and
+//! compiled again, and the report says so.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::{DateTime, Local};
+use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::access::WriteAccess;
+use crate::config::PostfixInstance;
+use crate::sanitize::Clean;
+
+use super::SendersError;
+use super::maps::{self, MapKind, MapSpec};
+use super::postconf::{Relay, describe, postfix_command};
+use super::secret::Secret;
+
+/// Where the test mail is submitted.
+#[derive(Clone, Debug)]
+pub struct SmtpTarget {
+    pub host: String,
+    pub port: u16,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+}
+
+/// The server's reply to the test mail: `250 2.0.0 Ok: queued as ID`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submitted {
+    pub reply: Clean,
+    pub queue_id: Option<String>,
+}
+
+/// Is this a plausible mail address (no spaces, one `@`, no control chars)?
+pub fn valid_address(s: &str) -> bool {
+    let s = s.trim();
+    match s.split_once('@') {
+        Some((l, d)) => {
+            !l.is_empty()
+                && !d.is_empty()
+                && !d.contains('@')
+                && !s
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || "<>\"(),;[]\\".contains(c))
+        }
+        None => false,
+    }
+}
+
+/// Send one test mail and return the server's reply.
+pub async fn send_test_mail(
+    _access: &WriteAccess,
+    target: &SmtpTarget,
+    from: &str,
+    to: &str,
+    now: DateTime<Local>,
+) -> Result<Submitted, SendersError> {
+    let server = format!("{}:{}", target.host, target.port);
+    let smtp_err = |m: String| SendersError::Smtp {
+        server: server.clone(),
+        message: crate::sanitize::sanitize_capped(&m, 300),
+    };
+    let from_mb: Mailbox = from
+        .parse()
+        .map_err(|e| smtp_err(format!("sender {from}: {e}")))?;
+    let to_mb: Mailbox = to
+        .parse()
+        .map_err(|e| smtp_err(format!("recipient {to}: {e}")))?;
+    let msg = Message::builder()
+        .from(from_mb)
+        .to(to_mb)
+        .subject(format!(
+            "opsdeck test mail {}",
+            now.format("%Y-%m-%d %H:%M:%S %z")
+        ))
+        .body(format!(
+            "Test mail sent by opsdeck at {} to check the route of {from}.\n",
+            now.to_rfc2822()
+        ))
+        .map_err(|e| smtp_err(e.to_string()))?;
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(target.host.as_str())
+        .port(target.port)
+        .timeout(Some(std::time::Duration::from_secs(30)));
+    if let (Some(u), Some(p)) = (&target.user, &target.password) {
+        builder = builder.credentials(Credentials::new(u.clone(), p.expose().to_string()));
+    }
+    let transport = builder.build();
+    let resp = transport
+        .send(msg)
+        .await
+        .map_err(|e| smtp_err(e.to_string()))?;
+    let text = format!(
+        "{} {}",
+        resp.code(),
+        resp.message().collect::<Vec<_>>().join(" ")
+    );
+    Ok(Submitted {
+        queue_id: super::logscan::queue_id_from_reply(&text),
+        reply: Clean::new(&text),
+    })
+}
+
+/// One step of adding a route, with what it printed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub what: Clean,
+    pub ok: bool,
+    pub output: Clean,
+}
+
+/// The whole story of one add-route action.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct RouteReport {
+    pub sender: Clean,
+    pub relay: Clean,
+    pub map: Clean,
+    pub steps: Vec<Step>,
+    /// Finished (successfully or not).
+    pub done: bool,
+    /// All steps succeeded.
+    pub ok: bool,
+    /// The final word: what is in force now.
+    pub outcome: Clean,
+}
+
+impl RouteReport {
+    fn step(&mut self, what: impl AsRef<str>, ok: bool, output: impl AsRef<str>) {
+        self.steps.push(Step {
+            what: Clean::new(what.as_ref()),
+            ok,
+            output: Clean::capped(output.as_ref().trim(), 600),
+        });
+    }
+
+    fn finish(mut self, ok: bool, outcome: impl AsRef<str>) -> RouteReport {
+        self.done = true;
+        self.ok = ok;
+        self.outcome = Clean::new(outcome.as_ref());
+        self
+    }
+}
+
+fn run_cmd(mut cmd: Command) -> (String, bool, String) {
+    let what = describe(&cmd);
+    match cmd.output() {
+        Ok(out) => {
+            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.push_str(&String::from_utf8_lossy(&out.stderr));
+            (what, out.status.success(), text)
+        }
+        Err(e) => (what.clone(), false, format!("{what}: {e}")),
+    }
+}
+
+/// A dated backup name beside the map: `sender_relay.20261127-211500.bak`.
+pub fn backup_path(path: &Path, now: DateTime<Local>) -> PathBuf {
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(format!(".{}.bak", now.format("%Y%m%d-%H%M%S")));
+    path.with_file_name(name)
+}
+
+/// Write `content` to `path` atomically: temp file in the same directory,
+/// same mode and owner, fsync, rename, fsync the directory.
+pub fn write_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let meta = std::fs::metadata(path).ok();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".opsdeck-")
+        .tempfile_in(dir)?;
+    tmp.write_all(content)?;
+    if let Some(m) = &meta {
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(m.mode() & 0o7777))?;
+        let _ = nix::unistd::fchown(
+            tmp.as_file(),
+            Some(nix::unistd::Uid::from_raw(m.uid())),
+            Some(nix::unistd::Gid::from_raw(m.gid())),
+        );
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+/// Add `sender -> relay` to an indexed map, compile it and reload Postfix.
+/// Each step is reported through `progress` as it happens.
+pub fn add_route(
+    _access: &WriteAccess,
+    inst: &PostfixInstance,
+    spec: &MapSpec,
+    sender: &str,
+    relay: &str,
+    now: DateTime<Local>,
+    progress: &mut dyn FnMut(&RouteReport),
+) -> RouteReport {
+    let mut r = RouteReport {
+        sender: Clean::new(sender),
+        relay: Clean::new(relay),
+        map: Clean::new(&spec.written),
+        ..RouteReport::default()
+    };
+    let sender = sender.trim().to_ascii_lowercase();
+    let key_ok = match maps::KeyKind::of(&sender) {
+        maps::KeyKind::Address => valid_address(&sender),
+        maps::KeyKind::Domain => valid_address(&format!("x{sender}")),
+        maps::KeyKind::LocalPart => valid_address(&format!("{sender}x")),
+        maps::KeyKind::Other => false,
+    };
+    if !key_ok {
+        r.step(
+            "check the sender",
+            false,
+            format!("{sender:?} is not an address, @domain or user@"),
+        );
+        return r.finish(false, "nothing changed");
+    }
+    if Relay::parse(relay).is_none() || relay.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        r.step(
+            "check the relay",
+            false,
+            format!("{relay:?} is not [host]:port"),
+        );
+        return r.finish(false, "nothing changed");
+    }
+    if !matches!(
+        spec.kind,
+        MapKind::Hash | MapKind::Btree | MapKind::Lmdb | MapKind::Cdb | MapKind::Texthash
+    ) {
+        r.step(
+            "check the map type",
+            false,
+            format!(
+                "{}: only hash, btree, lmdb, cdb and texthash maps are edited; add a rule by hand",
+                spec.written
+            ),
+        );
+        return r.finish(false, "nothing changed");
+    }
+    let path = PathBuf::from(&spec.path);
+    let old = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            r.step(format!("read {}", path.display()), false, e.to_string());
+            return r.finish(false, "nothing changed");
+        }
+    };
+    let old_text = String::from_utf8_lossy(&old);
+    let (entries, _) = maps::parse_table(&old_text);
+    if let Some(e) = entries.iter().find(|e| e.key.as_str() == sender) {
+        r.step(
+            "check for an existing entry",
+            false,
+            format!(
+                "{sender} is already in {} line {} -> {}",
+                spec.path, e.line, e.value
+            ),
+        );
+        return r.finish(false, "nothing changed: edit the existing line by hand");
+    }
+    // backup
+    let backup = backup_path(&path, now);
+    match std::fs::copy(&path, &backup) {
+        Ok(_) => r.step(format!("backup to {}", backup.display()), true, ""),
+        Err(e) => {
+            r.step(
+                format!("backup to {}", backup.display()),
+                false,
+                e.to_string(),
+            );
+            return r.finish(false, "nothing changed");
+        }
+    }
+    progress(&r);
+    // new content
+    let mut new = old.clone();
+    if !new.is_empty() && !new.ends_with(b"\n") {
+        new.push(b'\n');
+    }
+    new.extend_from_slice(format!("{sender}\t{relay}\n").as_bytes());
+    if let Err(e) = write_atomic(&path, &new) {
+        r.step(
+            format!("write {} (temp file, fsync, rename)", path.display()),
+            false,
+            e.to_string(),
+        );
+        return r.finish(
+            false,
+            "previous map still in force (the rename did not happen)",
+        );
+    }
+    r.step(
+        format!("write {} (temp file, fsync, rename)", path.display()),
+        true,
+        format!("{sender}\t{relay}"),
+    );
+    progress(&r);
+
+    let restore = |r: &mut RouteReport| {
+        match write_atomic(&path, &old) {
+            Ok(()) => r.step(
+                format!("restore {} from the backup", path.display()),
+                true,
+                "",
+            ),
+            Err(e) => r.step(
+                format!("restore {} from {}", path.display(), backup.display()),
+                false,
+                e.to_string(),
+            ),
+        }
+        if spec.kind != MapKind::Texthash {
+            let mut c = postfix_command(inst, "postmap");
+            c.arg(spec.postmap_arg());
+            let (what, ok, out) = run_cmd(c);
+            r.step(format!("{what} (previous map)"), ok, out);
+        }
+    };
+
+    if spec.kind != MapKind::Texthash {
+        let mut c = postfix_command(inst, "postmap");
+        c.arg(spec.postmap_arg());
+        let (what, ok, out) = run_cmd(c);
+        r.step(what, ok, out);
+        progress(&r);
+        if !ok {
+            restore(&mut r);
+            return r.finish(
+                false,
+                "postmap failed: the previous map was put back and is in force",
+            );
+        }
+    }
+    let mut c = postfix_command(inst, "postfix");
+    c.arg("reload");
+    let (what, ok, out) = run_cmd(c);
+    r.step(what, ok, out);
+    if !ok {
+        return r.finish(
+            false,
+            "the new map is compiled but Postfix was not reloaded: running daemons pick it up when they restart",
+        );
+    }
+    r.finish(true, format!("{sender} now relays through {relay}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn addresses() {
+        for ok in ["a@b.c", "root@localhost", "x+y@example.com"] {
+            assert!(valid_address(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "a",
+            "@b",
+            "a@",
+            "a b@c",
+            "a@b@c",
+            "a@b\u{1b}[2J",
+            "a<b>@c",
+        ] {
+            assert!(!valid_address(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn backup_names() {
+        let now = Local.with_ymd_and_hms(2026, 11, 27, 21, 15, 0).unwrap();
+        assert_eq!(
+            backup_path(Path::new("/etc/postfix/sender_relay"), now),
+            PathBuf::from("/etc/postfix/sender_relay.20261127-211500.bak")
+        );
+    }
+
+    #[test]
+    fn atomic_write_keeps_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("m");
+        std::fs::write(&p, "a b\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        write_atomic(&p, b"a b\nc d\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "a b\nc d\n");
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        // no temp file left behind
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn refuses_bad_input_without_touching_the_map() {
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sender_relay");
+        std::fs::write(&p, "alice@example.com [h]:587\n").unwrap();
+        let spec = maps::parse_map_list(&format!("texthash:{}", p.display())).remove(0);
+        let inst = PostfixInstance {
+            name: "t".into(),
+            config_dir: dir.path().into(),
+            command_prefix: vec![],
+        };
+        let now = Local::now();
+        let mut none = |_: &RouteReport| {};
+        for (sender, relay) in [
+            ("not an address", "[h]:587"),
+            ("bob@example.com", "[h]:587 extra"),
+            ("alice@example.com", "[h]:587"),
+        ] {
+            let r = add_route(&access, &inst, &spec, sender, relay, now, &mut none);
+            assert!(r.done && !r.ok, "{r:?}");
+            assert!(r.outcome.starts_with("nothing changed"), "{r:?}");
+        }
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "alice@example.com [h]:587\n"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no backup for a refused edit"
+        );
+    }
+}

@@ -1,0 +1,264 @@
+//! The Senders part of `opsdeck check`: the relay setup, the log and SES
+//! read once, the cross-check turned into findings and metrics.
+//!
+//! Read-only: it never sends mail, edits a map or creates an identity, and
+//! it holds no write access. [`report_into`] is pure; [`check`] does the
+//! reading (off the caller's thread for the blocking part).
+
+use std::time::{Duration, SystemTime};
+
+use chrono::Local;
+
+use crate::check::{Metric, Report, Status};
+use crate::config::Config;
+
+use super::logscan;
+use super::model::{self, CheckInput, CrossCheck, SesView, Severity};
+use super::ses::{self, SesSnapshot, SesTarget};
+use super::source;
+
+fn status_of(s: Severity) -> Status {
+    match s {
+        Severity::Error => Status::Critical,
+        Severity::Warn => Status::Warning,
+        Severity::Info | Severity::Ok => Status::Ok,
+    }
+}
+
+/// Turn a cross-check and the SES state into findings and metrics.
+pub fn report_into(
+    check: &CrossCheck,
+    ses: Option<&Result<SesSnapshot, String>>,
+    report: &mut Report,
+) {
+    let failing: Vec<_> = check
+        .rows
+        .iter()
+        .filter(|r| r.worst() == Severity::Error)
+        .collect();
+    let warned = check
+        .rows
+        .iter()
+        .filter(|r| r.worst() == Severity::Warn)
+        .count();
+    let worst = check
+        .rows
+        .iter()
+        .map(|r| r.worst())
+        .max()
+        .unwrap_or(Severity::Ok);
+    let summary = match failing.first().and_then(|r| r.headline().map(|h| (r, h))) {
+        Some((r, h)) => format!(
+            "{} of {} senders failing, {warned} with warnings; worst: {}: {}",
+            failing.len(),
+            check.rows.len(),
+            r.sender,
+            h.text
+        ),
+        None => format!("{} senders, {warned} with warnings", check.rows.len()),
+    };
+    report.finding("senders", status_of(worst), summary);
+    for v in check.global.iter().filter(|v| v.severity >= Severity::Warn) {
+        report.finding("senders", status_of(v.severity), v.text.clone());
+    }
+    report.metric(
+        Metric::new(
+            "senders_failing",
+            "Senders whose mail will not get through",
+            failing.len() as f64,
+        )
+        .thresholds(1.0, 1.0),
+    );
+    match ses {
+        None => {}
+        Some(Err(e)) => report.finding("ses", Status::Unknown, format!("SES: {e}")),
+        Some(Ok(s)) => match &s.account {
+            Err(e) => report.finding(
+                "ses",
+                Status::Unknown,
+                format!("SES {}: account not read: {e}", s.region),
+            ),
+            Ok(a) => {
+                let (status, words) = if !a.sending_enabled {
+                    (Status::Critical, "sending paused")
+                } else if !a.production {
+                    (
+                        Status::Warning,
+                        "in the sandbox: recipients must be verified too",
+                    )
+                } else {
+                    (Status::Ok, "production access")
+                };
+                report.finding(
+                    "ses",
+                    status,
+                    format!(
+                        "SES {}: {words}; {:.0} of {:.0} sent in 24 h",
+                        s.region, a.sent_24h, a.max_24h
+                    ),
+                );
+                let l = |m: Metric| m.label("region", &s.region);
+                report.metric(l(Metric::new(
+                    "ses_sent_24h",
+                    "Messages SES sent in the last 24 hours",
+                    a.sent_24h,
+                )));
+                report.metric(l(Metric::new(
+                    "ses_max_24h",
+                    "SES 24-hour sending quota",
+                    a.max_24h,
+                )));
+                if a.max_24h > 0.0 {
+                    report.metric(
+                        l(Metric::new(
+                            "ses_quota_used_ratio",
+                            "Share of the SES 24-hour quota used",
+                            a.sent_24h / a.max_24h,
+                        ))
+                        .thresholds(0.8, 0.95),
+                    );
+                }
+            }
+        },
+    }
+}
+
+/// Read everything once and add the Senders findings to `report`.
+pub async fn check(config: &Config, report: &mut Report) {
+    let cfg = config.senders.clone();
+    let Some(inst) = cfg.instance(config).cloned() else {
+        report.finding("senders", Status::Unknown, "no such [[postfix]] instance");
+        return;
+    };
+    let log_path = cfg.log_path(config);
+    let read = tokio::task::spawn_blocking(move || {
+        let snap = source::read_snapshot(&inst, SystemTime::now());
+        let now = Local::now();
+        let activity = logscan::read_tail(&log_path, 16 << 20)
+            .map(|t| logscan::activity_from_lines(&t, now, now - chrono::Duration::days(1)))
+            .unwrap_or_default();
+        (snap, activity)
+    })
+    .await;
+    let Ok((snap, activity)) = read else {
+        report.finding("senders", Status::Unknown, "reading the relay setup failed");
+        return;
+    };
+    let snap = match snap {
+        Ok(s) => s,
+        Err(e) => {
+            report.finding(
+                "senders",
+                Status::Unknown,
+                format!("cannot read the relay setup: {e}"),
+            );
+            return;
+        }
+    };
+    // SES, bounded so a hanging endpoint cannot hang the check
+    let region = super::ses_region_for(&cfg, Some(&snap));
+    let ses = match (cfg.ses, region) {
+        (true, Some(region)) => {
+            let target = SesTarget {
+                region,
+                endpoint: cfg.ses_endpoint.clone(),
+            };
+            Some(
+                match tokio::time::timeout(Duration::from_secs(30), ses::snapshot(&target)).await {
+                    Ok(r) => r.map_err(|e| e.to_string()),
+                    Err(_) => Err(format!(
+                        "SES in {} did not answer within 30 s",
+                        target.region
+                    )),
+                },
+            )
+        }
+        _ => None,
+    };
+    let local = model::local_senders(&snap.settings.myorigin, "");
+    let ses_view = match &ses {
+        Some(Ok(s)) => SesView::Ready(s),
+        Some(Err(e)) => SesView::Failed(e.as_str()),
+        None => SesView::NotConfigured,
+    };
+    let cross = model::cross_check(&CheckInput {
+        snapshot: &snap,
+        ses: ses_view,
+        activity: &activity,
+        queue_senders: &[],
+        local_senders: &local,
+        asked: &[],
+    });
+    report_into(&cross, ses.as_ref(), report);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mail::senders::model::tests::{activity, ses, snapshot};
+
+    #[test]
+    fn findings_and_metrics() {
+        let snap = snapshot(true, false);
+        let s = ses(false);
+        let act = activity();
+        let local = model::local_senders("web1.example.com", "");
+        let cross = model::cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: SesView::Ready(&s),
+            activity: &act,
+            queue_senders: &[],
+            local_senders: &local,
+            asked: &[],
+        });
+        let mut r = Report::default();
+        report_into(&cross, Some(&Ok(s)), &mut r);
+        assert_eq!(r.status(), Status::Critical);
+        let senders = &r.findings[0];
+        assert_eq!(senders.area, "senders");
+        assert!(
+            senders.summary.starts_with("1 of 7 senders failing, 4 with warnings; worst: root@web1.example.com: root@web1.example.com sends through SES unverified"),
+            "{}",
+            senders.summary
+        );
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.summary.contains("readable by group/others"))
+        );
+        let ses_f = r.findings.iter().find(|f| f.area == "ses").unwrap();
+        assert_eq!(ses_f.status, Status::Warning);
+        assert_eq!(
+            ses_f.summary,
+            "SES us-east-1: in the sandbox: recipients must be verified too; 12 of 200 sent in 24 h"
+        );
+        let ratio = r
+            .metrics
+            .iter()
+            .find(|m| m.name == "ses_quota_used_ratio")
+            .unwrap();
+        assert_eq!(ratio.value, 0.06);
+        let failing = r
+            .metrics
+            .iter()
+            .find(|m| m.name == "senders_failing")
+            .unwrap();
+        assert_eq!(failing.value, 1.0);
+    }
+
+    #[test]
+    fn ses_errors_are_unknown_not_ok() {
+        let mut r = Report::default();
+        report_into(
+            &CrossCheck::default(),
+            Some(&Err("no credentials".into())),
+            &mut r,
+        );
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.area == "ses" && f.status == Status::Unknown)
+        );
+        assert_eq!(r.status(), Status::Unknown);
+    }
+}

@@ -1,0 +1,666 @@
+//! Postfix lookup tables as the pane sees them: which map a parameter names
+//! (`hash:/etc/postfix/sender_relay`), and what its source file says.
+//!
+//! Parses the source text of indexed maps (`hash`, `btree`, `lmdb`, `cdb`,
+//! `texthash`: `key whitespace value`, `#` comments, lines that start with
+//! whitespace continue the previous one) and of `regexp`/`pcre` maps (shown
+//! as rules, evaluated with the `regex` crate where the pattern allows).
+//! Pure text in, values out: this module never reads a file and never keeps
+//! a password (a password map's value is cut to its user name on parse).
+
+use regex::Regex;
+
+use crate::sanitize::Clean;
+
+/// The kinds of table the pane can read from source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapKind {
+    Hash,
+    Btree,
+    Lmdb,
+    Cdb,
+    Texthash,
+    Regexp,
+    Pcre,
+    /// Anything else (mysql, ldap, inline, ...): shown as configured, not read.
+    Other,
+}
+
+impl MapKind {
+    fn from_type(t: &str) -> MapKind {
+        match t {
+            "hash" => MapKind::Hash,
+            "btree" => MapKind::Btree,
+            "lmdb" => MapKind::Lmdb,
+            "cdb" => MapKind::Cdb,
+            "texthash" => MapKind::Texthash,
+            "regexp" => MapKind::Regexp,
+            "pcre" => MapKind::Pcre,
+            _ => MapKind::Other,
+        }
+    }
+
+    /// Suffix of the compiled file `postmap` writes, if any.
+    pub fn compiled_suffix(self) -> Option<&'static str> {
+        match self {
+            MapKind::Hash | MapKind::Btree => Some(".db"),
+            MapKind::Lmdb => Some(".lmdb"),
+            MapKind::Cdb => Some(".cdb"),
+            _ => None,
+        }
+    }
+
+    pub fn is_rules(self) -> bool {
+        matches!(self, MapKind::Regexp | MapKind::Pcre)
+    }
+}
+
+/// One map named in a parameter: `type:name`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapSpec {
+    pub kind: MapKind,
+    /// The type as written (`hash`, `mysql`, ...), without `proxy:`.
+    pub type_name: String,
+    /// The file (or other name) after the colon.
+    pub path: String,
+    /// As written in main.cf, for messages.
+    pub written: String,
+}
+
+impl MapSpec {
+    /// The compiled file beside the source, if this kind has one.
+    pub fn compiled_path(&self) -> Option<String> {
+        self.kind
+            .compiled_suffix()
+            .map(|s| format!("{}{s}", self.path))
+    }
+
+    /// `type:path` suitable for `postmap` / `postmap -q`.
+    pub fn postmap_arg(&self) -> String {
+        format!("{}:{}", self.type_name, self.path)
+    }
+}
+
+/// Split a parameter value (`hash:/a, pcre:/b`) into map specs.
+pub fn parse_map_list(value: &str) -> Vec<MapSpec> {
+    value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|written| {
+            let mut rest = written;
+            if let Some(r) = rest.strip_prefix("proxy:") {
+                rest = r;
+            }
+            let (t, path) = rest.split_once(':').unwrap_or(("", rest));
+            MapSpec {
+                kind: MapKind::from_type(t),
+                type_name: t.to_string(),
+                path: path.to_string(),
+                written: written.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// What kind of lookup key a table entry has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    /// `user@example.com`
+    Address,
+    /// `@example.com`
+    Domain,
+    /// `user@` (any domain)
+    LocalPart,
+    /// Anything else: a relay host (`[email-smtp.x.amazonaws.com]:587`), a bare domain...
+    Other,
+}
+
+impl KeyKind {
+    pub fn of(key: &str) -> KeyKind {
+        match key.find('@') {
+            Some(0) => KeyKind::Domain,
+            Some(i) if i + 1 == key.len() => KeyKind::LocalPart,
+            Some(_) => KeyKind::Address,
+            None => KeyKind::Other,
+        }
+    }
+}
+
+/// One logical line of an indexed map.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableEntry {
+    /// Lower-cased, as `postmap` stores it.
+    pub key: Clean,
+    pub kind: KeyKind,
+    pub value: Clean,
+    /// 1-based line where the entry starts.
+    pub line: usize,
+}
+
+/// A line the parser could not use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadLine {
+    pub line: usize,
+    pub why: &'static str,
+    pub text: Clean,
+}
+
+/// Logical lines: comments and blank lines dropped, continuation lines joined.
+fn logical_lines(text: &str) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim_end_matches('\r');
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        if line.starts_with(char::is_whitespace) {
+            if let Some(last) = out.last_mut() {
+                last.1.push(' ');
+                last.1.push_str(trimmed.trim_end());
+                continue;
+            }
+        }
+        out.push((i + 1, trimmed.trim_end().to_string()));
+    }
+    out
+}
+
+/// Parse the source of a `hash`/`btree`/`lmdb`/`cdb`/`texthash` map.
+pub fn parse_table(text: &str) -> (Vec<TableEntry>, Vec<BadLine>) {
+    let mut entries = Vec::new();
+    let mut bad = Vec::new();
+    for (line, l) in logical_lines(text) {
+        match l.split_once(char::is_whitespace) {
+            Some((k, v)) if !v.trim().is_empty() => {
+                let key = k.to_lowercase();
+                entries.push(TableEntry {
+                    kind: KeyKind::of(&key),
+                    key: Clean::new(&key),
+                    value: Clean::new(v.trim()),
+                    line,
+                });
+            }
+            _ => bad.push(BadLine {
+                line,
+                why: "key without a value",
+                text: Clean::capped(&l, 80),
+            }),
+        }
+    }
+    (entries, bad)
+}
+
+/// One entry of a SASL password map, with the secret already dropped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialEntry {
+    pub key: Clean,
+    pub kind: KeyKind,
+    /// The SMTP user name (the part before the first `:`).
+    pub user: Clean,
+    /// Was there a non-empty password after the colon?
+    pub has_password: bool,
+    pub line: usize,
+}
+
+/// Parse a password map source: `key user:password`. The password is looked
+/// at only to see that it is there; it is never copied out.
+pub fn parse_password_table(text: &str) -> (Vec<CredentialEntry>, Vec<BadLine>) {
+    let mut entries = Vec::new();
+    let mut bad = Vec::new();
+    for (line, l) in logical_lines(text) {
+        let Some((k, v)) = l.split_once(char::is_whitespace) else {
+            bad.push(BadLine {
+                line,
+                why: "key without a value",
+                // only the key: the rest could be a secret
+                text: Clean::capped(l.split_whitespace().next().unwrap_or(""), 80),
+            });
+            continue;
+        };
+        let v = v.trim();
+        let (user, has_password) = match v.split_once(':') {
+            Some((u, p)) => (u, !p.is_empty()),
+            None => (v, false),
+        };
+        let key = k.to_lowercase();
+        entries.push(CredentialEntry {
+            kind: KeyKind::of(&key),
+            key: Clean::new(&key),
+            user: Clean::new(user),
+            has_password,
+            line,
+        });
+    }
+    (entries, bad)
+}
+
+/// Look up a sender in indexed-table entries the way Postfix does for
+/// sender-dependent maps: the full address, then `user@`, then `@domain`.
+pub fn lookup_sender<'a, T>(
+    entries: &'a [T],
+    key_of: impl Fn(&T) -> &str,
+    sender: &str,
+) -> Option<&'a T> {
+    let sender = sender.to_lowercase();
+    let (local, domain) = match sender.rsplit_once('@') {
+        Some((l, d)) => (l.to_string(), d.to_string()),
+        None => (sender.clone(), String::new()),
+    };
+    let mut keys = vec![sender.clone()];
+    // user+ext@domain also tries user@domain
+    if let Some((base, _ext)) = local.split_once('+') {
+        keys.push(format!("{base}@{domain}"));
+        keys.push(format!("{base}@"));
+    }
+    keys.push(format!("{local}@"));
+    if !domain.is_empty() {
+        keys.push(format!("@{domain}"));
+    }
+    keys.iter()
+        .find_map(|k| entries.iter().find(|e| key_of(e) == k.as_str()))
+}
+
+/// One rule of a `regexp:` or `pcre:` map.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub line: usize,
+    /// The rule as written (sanitized), for display.
+    pub text: Clean,
+    pub kind: RuleKind,
+    /// Compiled for evaluation; `None` when the pattern uses syntax the
+    /// `regex` crate lacks (look-around, back-references): shown, not evaluated.
+    pub compiled: Option<Regex>,
+    pub negated: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuleKind {
+    /// `/pattern/ result`
+    Match {
+        result: Clean,
+    },
+    /// `if /pattern/`
+    If,
+    Endif,
+}
+
+/// Parse a `regexp:`/`pcre:` map source into rules.
+pub fn parse_rules(text: &str) -> (Vec<Rule>, Vec<BadLine>) {
+    let mut rules = Vec::new();
+    let mut bad = Vec::new();
+    for (line, l) in logical_lines(text) {
+        if l == "endif" {
+            rules.push(Rule {
+                line,
+                text: Clean::new(&l),
+                kind: RuleKind::Endif,
+                compiled: None,
+                negated: false,
+            });
+            continue;
+        }
+        let (is_if, body) = match l.strip_prefix("if") {
+            Some(rest) if rest.starts_with(char::is_whitespace) => (true, rest.trim_start()),
+            _ => (false, l.as_str()),
+        };
+        let (negated, body) = match body.strip_prefix('!') {
+            Some(b) => (true, b),
+            None => (false, body),
+        };
+        let Some((pattern, flags, rest)) = split_pattern(body) else {
+            bad.push(BadLine {
+                line,
+                why: "not a /pattern/ rule",
+                text: Clean::capped(&l, 80),
+            });
+            continue;
+        };
+        let result = rest.trim();
+        if !is_if && result.is_empty() {
+            bad.push(BadLine {
+                line,
+                why: "rule without a result",
+                text: Clean::capped(&l, 80),
+            });
+            continue;
+        }
+        rules.push(Rule {
+            line,
+            text: Clean::new(&l),
+            kind: if is_if {
+                RuleKind::If
+            } else {
+                RuleKind::Match {
+                    result: Clean::new(result),
+                }
+            },
+            compiled: compile(pattern, flags),
+            negated,
+        });
+    }
+    (rules, bad)
+}
+
+/// `/pat/flags rest` with any delimiter: (pattern, flags, rest).
+fn split_pattern(s: &str) -> Option<(&str, &str, &str)> {
+    let delim = s.chars().next()?;
+    if delim.is_alphanumeric() || delim.is_whitespace() {
+        return None;
+    }
+    let body = &s[delim.len_utf8()..];
+    let mut escaped = false;
+    let mut end = None;
+    for (i, c) in body.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == delim {
+            end = Some(i);
+            break;
+        }
+    }
+    let end = end?;
+    let pattern = &body[..end];
+    let after = &body[end + delim.len_utf8()..];
+    let flags_end = after
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(after.len());
+    Some((pattern, &after[..flags_end], &after[flags_end..]))
+}
+
+fn compile(pattern: &str, flags: &str) -> Option<Regex> {
+    // Postfix tables match case-insensitively unless `i` toggles it off.
+    let insensitive = flags.chars().filter(|c| *c == 'i').count() % 2 == 0;
+    let mut prefix = String::new();
+    if insensitive {
+        prefix.push_str("(?i)");
+    }
+    if flags.contains('x') {
+        prefix.push_str("(?x)");
+    }
+    if flags.contains('m') {
+        prefix.push_str("(?m)");
+    }
+    Regex::new(&format!("{prefix}{pattern}")).ok()
+}
+
+/// For rules of a password map: keep the user name, drop the password from
+/// both the result and the shown text.
+pub fn hide_password(rule: &mut Rule) {
+    let RuleKind::Match { result } = &mut rule.kind else {
+        return;
+    };
+    let user = result.split(':').next().unwrap_or("").to_string();
+    let hidden = Clean::new(&format!("{user}:***"));
+    rule.text = match rule.text.rfind(result.as_str()) {
+        Some(i) => Clean::new(&format!("{}{hidden}", &rule.text[..i])),
+        None => Clean::new(&format!("(rule on line {}: password hidden)", rule.line)),
+    };
+    *result = hidden;
+}
+
+/// Outcome of evaluating rules for one sender.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuleMatch {
+    Matched {
+        result: Clean,
+        line: usize,
+    },
+    NoMatch,
+    /// A rule on the way could not be evaluated: the answer is unknown.
+    Unknown {
+        line: usize,
+    },
+}
+
+/// Evaluate rules top to bottom, first match wins, honouring `if`/`endif`.
+pub fn eval_rules(rules: &[Rule], sender: &str) -> RuleMatch {
+    // depth of if-blocks whose condition is false
+    let mut skipping = 0usize;
+    for r in rules {
+        let hit = |r: &Rule| {
+            r.compiled
+                .as_ref()
+                .map(|re| re.is_match(sender) != r.negated)
+        };
+        match &r.kind {
+            RuleKind::Endif => {
+                skipping = skipping.saturating_sub(1);
+            }
+            RuleKind::If => {
+                if skipping > 0 {
+                    skipping += 1;
+                } else {
+                    match hit(r) {
+                        Some(true) => {}
+                        Some(false) => skipping = 1,
+                        None => return RuleMatch::Unknown { line: r.line },
+                    }
+                }
+            }
+            RuleKind::Match { result } => {
+                if skipping > 0 {
+                    continue;
+                }
+                match hit(r) {
+                    Some(true) => {
+                        return RuleMatch::Matched {
+                            result: result.clone(),
+                            line: r.line,
+                        };
+                    }
+                    Some(false) => {}
+                    None => return RuleMatch::Unknown { line: r.line },
+                }
+            }
+        }
+    }
+    RuleMatch::NoMatch
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn map_lists() {
+        let m = parse_map_list(
+            "hash:/etc/postfix/sender_relay, pcre:/etc/postfix/r.pcre proxy:lmdb:/x",
+        );
+        assert_eq!(m.len(), 3);
+        assert_eq!(m[0].kind, MapKind::Hash);
+        assert_eq!(
+            m[0].compiled_path().as_deref(),
+            Some("/etc/postfix/sender_relay.db")
+        );
+        assert_eq!(m[1].kind, MapKind::Pcre);
+        assert_eq!(m[2].kind, MapKind::Lmdb);
+        assert_eq!(m[2].postmap_arg(), "lmdb:/x");
+        assert_eq!(parse_map_list("mysql:/etc/x.cf")[0].kind, MapKind::Other);
+        assert!(parse_map_list("").is_empty());
+        assert_eq!(MapKind::Cdb.compiled_suffix(), Some(".cdb"));
+        assert_eq!(MapKind::Texthash.compiled_suffix(), None);
+    }
+
+    #[test]
+    fn key_kinds() {
+        let table = [
+            ("alice@example.com", KeyKind::Address),
+            ("@example.com", KeyKind::Domain),
+            ("root@", KeyKind::LocalPart),
+            ("[email-smtp.us-east-1.amazonaws.com]:587", KeyKind::Other),
+            ("example.com", KeyKind::Other),
+        ];
+        for (k, want) in table {
+            assert_eq!(KeyKind::of(k), want, "{k}");
+        }
+    }
+
+    const RELAY_MAP: &str = "\
+# sender routes
+alice@Example.com   [email-smtp.us-east-1.amazonaws.com]:587
+@example.org        [email-smtp.eu-west-1.amazonaws.com]:587
+
+root@               [127.0.0.1]:2525
+   # indented comment
+bob@example.com
+    [email-smtp.us-east-1.amazonaws.com]:587
+broken-line
+";
+
+    #[test]
+    fn table_with_comments_and_continuations() {
+        let (e, bad) = parse_table(RELAY_MAP);
+        let got: Vec<(&str, KeyKind, &str, usize)> = e
+            .iter()
+            .map(|e| (e.key.as_str(), e.kind, e.value.as_str(), e.line))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "alice@example.com",
+                    KeyKind::Address,
+                    "[email-smtp.us-east-1.amazonaws.com]:587",
+                    2
+                ),
+                (
+                    "@example.org",
+                    KeyKind::Domain,
+                    "[email-smtp.eu-west-1.amazonaws.com]:587",
+                    3
+                ),
+                ("root@", KeyKind::LocalPart, "[127.0.0.1]:2525", 5),
+                (
+                    "bob@example.com",
+                    KeyKind::Address,
+                    "[email-smtp.us-east-1.amazonaws.com]:587",
+                    7
+                ),
+            ]
+        );
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].line, 9);
+    }
+
+    #[test]
+    fn password_map_keeps_only_the_user() {
+        let text = "[email-smtp.us-east-1.amazonaws.com]:587 AKIAEXAMPLE:sEcReT/with:colon\n\
+                    alice@example.com AKIAALICE:\n\
+                    nopass\n";
+        let (e, bad) = parse_password_table(text);
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].user.as_str(), "AKIAEXAMPLE");
+        assert!(e[0].has_password);
+        assert_eq!(e[0].kind, KeyKind::Other);
+        assert!(!e[1].has_password);
+        assert_eq!(bad.len(), 1);
+        let dump = format!("{e:?}{bad:?}");
+        assert!(!dump.contains("sEcReT"), "{dump}");
+    }
+
+    #[test]
+    fn sender_lookup_order() {
+        let (e, _) = parse_table(RELAY_MAP);
+        fn key(e: &TableEntry) -> &str {
+            e.key.as_str()
+        }
+        assert_eq!(lookup_sender(&e, key, "ALICE@example.com").unwrap().line, 2);
+        assert_eq!(lookup_sender(&e, key, "carol@example.org").unwrap().line, 3);
+        assert_eq!(
+            lookup_sender(&e, key, "root@vm.example.net").unwrap().line,
+            5
+        );
+        assert_eq!(
+            lookup_sender(&e, key, "bob+news@example.com").unwrap().line,
+            7
+        );
+        assert!(lookup_sender(&e, key, "dave@example.com").is_none());
+    }
+
+    const RULES: &str = "\
+# route by domain
+/^root@/                 [127.0.0.1]:2525
+if /@example\\.com$/
+!/^noreply@/             [email-smtp.us-east-1.amazonaws.com]:587
+endif
+/(?<=x)y@/               local:
+/@example\\.net$/i       [email-smtp.eu-west-1.amazonaws.com]:587
+#/ignored/ x
+garbage line
+";
+
+    #[test]
+    fn rules_parse_and_evaluate() {
+        let (rules, bad) = parse_rules(RULES);
+        assert_eq!(rules.len(), 6);
+        assert_eq!(bad.len(), 1);
+        assert_eq!(rules[1].kind, RuleKind::If);
+        assert!(rules[2].negated);
+        assert!(
+            rules[4].compiled.is_none(),
+            "look-behind is not in the regex crate"
+        );
+        let m = |s| eval_rules(&rules, s);
+        assert!(matches!(m("root@host"), RuleMatch::Matched { line: 2, .. }));
+        assert!(matches!(
+            m("alice@example.com"),
+            RuleMatch::Matched { line: 4, .. }
+        ));
+        // noreply@example.com: negated rule fails inside the if, then the
+        // look-behind rule cannot be evaluated
+        assert_eq!(m("noreply@example.com"), RuleMatch::Unknown { line: 6 });
+    }
+
+    #[test]
+    fn rules_case_flag() {
+        let (rules, _) = parse_rules("/^Alice@/ a\n/^bob@/i b\n");
+        assert!(matches!(
+            eval_rules(&rules, "alice@x"),
+            RuleMatch::Matched { line: 1, .. }
+        ));
+        // `i` turns case-insensitivity off
+        assert_eq!(eval_rules(&rules, "BOB@x"), RuleMatch::NoMatch);
+        assert!(matches!(
+            eval_rules(&rules, "bob@x"),
+            RuleMatch::Matched { line: 2, .. }
+        ));
+    }
+
+    #[test]
+    fn other_delimiters() {
+        let (rules, bad) = parse_rules("#comment\n|^a/b@| x\n");
+        assert!(bad.is_empty());
+        assert!(matches!(
+            eval_rules(&rules, "a/b@c"),
+            RuleMatch::Matched { .. }
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn hostile_tables_never_panic(s in any::<String>()) {
+            let (e, _) = parse_table(&s);
+            for x in &e {
+                prop_assert!(!x.key.chars().any(crate::sanitize::is_unsafe_char));
+                prop_assert!(!x.value.chars().any(crate::sanitize::is_unsafe_char));
+            }
+            let _ = parse_password_table(&s);
+            let (r, _) = parse_rules(&s);
+            let _ = eval_rules(&r, "a@b");
+            let _ = parse_map_list(&s);
+        }
+
+        #[test]
+        fn password_never_survives(user in "[a-zA-Z0-9]{1,12}", pw in "[a-zA-Z0-9/+]{16,40}") {
+            let text = format!("[relay]:587 {user}:{pw}\n");
+            let (e, _) = parse_password_table(&text);
+            let dump = format!("{e:?}");
+            prop_assert!(!dump.contains(&pw));
+            prop_assert_eq!(e[0].user.as_str(), user.as_str());
+        }
+    }
+}

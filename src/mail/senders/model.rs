@@ -1,0 +1,1018 @@
+//! The cross-check: every sender that matters, from every source, with its
+//! route, credentials, SES verification, recent outcomes and a verdict in
+//! plain words; plus the warnings that concern the whole setup.
+//!
+//! Pure: built from a [`RelaySnapshot`], an optional [`SesSnapshot`], what
+//! the log says and the queue's envelope senders. It never does I/O and
+//! never sees a password (the snapshot holds user names only).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::sanitize::Clean;
+
+use super::logscan::{Outcomes, SenderActivity, explain};
+use super::maps::{self, RuleMatch};
+use super::postconf::{Relay, encryption};
+use super::ses::{SesSnapshot, Verification};
+use super::source::{MapContent, MapFile, RelaySnapshot};
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Ok,
+    Info,
+    Warn,
+    Error,
+}
+
+/// One finding in plain words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub severity: Severity,
+    pub text: String,
+}
+
+impl Verdict {
+    fn new(severity: Severity, text: impl Into<String>) -> Verdict {
+        Verdict {
+            severity,
+            text: text.into(),
+        }
+    }
+}
+
+/// Where a sender was seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Seen {
+    Map,
+    Log,
+    Queue,
+    Local,
+    /// Typed by the user (test mail, new route).
+    Asked,
+}
+
+/// How a sender's mail leaves the host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// A sender-dependent map entry or rule.
+    Map {
+        relay: Clean,
+        map: Clean,
+        line: usize,
+    },
+    /// The instance's `relayhost`.
+    Default { relay: Clean },
+    /// No relay at all: straight to the recipient's MX.
+    Direct,
+    /// A rule could not be evaluated or a map could not be read.
+    Unknown { why: Clean },
+}
+
+impl Route {
+    pub fn relay_text(&self) -> Option<&str> {
+        match self {
+            Route::Map { relay, .. } | Route::Default { relay } => Some(relay.as_str()),
+            _ => None,
+        }
+    }
+
+    pub fn short(&self) -> String {
+        match self {
+            Route::Map { relay, .. } => relay.to_string(),
+            Route::Default { relay } => format!("default {relay}"),
+            Route::Direct => "direct (MX)".into(),
+            Route::Unknown { .. } => "unknown".into(),
+        }
+    }
+}
+
+/// Credentials for the relay a sender uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Creds {
+    Found {
+        user: Clean,
+        has_password: bool,
+    },
+    Missing,
+    /// The password map could not be read.
+    Unknown,
+    /// No relay, or SASL off.
+    NotUsed,
+}
+
+impl Creds {
+    pub fn short(&self) -> String {
+        match self {
+            Creds::Found {
+                user,
+                has_password: true,
+            } => user.to_string(),
+            Creds::Found {
+                user,
+                has_password: false,
+            } => format!("{user} (no password)"),
+            Creds::Missing => "none".into(),
+            Creds::Unknown => "?".into(),
+            Creds::NotUsed => "-".into(),
+        }
+    }
+}
+
+/// SES verification for a sender.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SesCheck {
+    /// Not routed to SES.
+    NotSes,
+    /// SES state not known (not loaded, error, other region).
+    Unknown,
+    NotFound {
+        region: String,
+    },
+    Status {
+        status: Verification,
+        identity: Clean,
+        region: String,
+    },
+}
+
+impl SesCheck {
+    pub fn short(&self) -> String {
+        match self {
+            SesCheck::NotSes => "-".into(),
+            SesCheck::Unknown => "?".into(),
+            SesCheck::NotFound { .. } => "not verified".into(),
+            SesCheck::Status {
+                status, identity, ..
+            } => {
+                if identity.starts_with('@') || !identity.contains('@') {
+                    format!("{} (domain)", status.words())
+                } else {
+                    status.words().to_string()
+                }
+            }
+        }
+    }
+}
+
+/// One row of the cross-check table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SenderRow {
+    /// Lower-cased; the null sender is shown as `MAILER-DAEMON`.
+    pub sender: Clean,
+    pub seen: BTreeSet<Seen>,
+    pub route: Route,
+    pub creds: Creds,
+    pub ses: SesCheck,
+    pub outcomes: Outcomes,
+    pub verdicts: Vec<Verdict>,
+}
+
+impl SenderRow {
+    pub fn worst(&self) -> Severity {
+        self.verdicts
+            .iter()
+            .map(|v| v.severity)
+            .max()
+            .unwrap_or(Severity::Ok)
+    }
+
+    /// The first, most severe verdict.
+    pub fn headline(&self) -> Option<&Verdict> {
+        let w = self.worst();
+        self.verdicts.iter().find(|v| v.severity == w)
+    }
+}
+
+/// What the SES side is, as far as the cross-check is concerned.
+#[derive(Clone, Debug)]
+pub enum SesView<'a> {
+    NotConfigured,
+    Loading,
+    Failed(&'a str),
+    Ready(&'a SesSnapshot),
+}
+
+/// Inputs besides the snapshot.
+pub struct CheckInput<'a> {
+    pub snapshot: &'a RelaySnapshot,
+    pub ses: SesView<'a>,
+    pub activity: &'a SenderActivity,
+    pub queue_senders: &'a [String],
+    /// `root@<hostname>` and friends.
+    pub local_senders: &'a [String],
+    /// Senders typed by the user (a test mail's sender).
+    pub asked: &'a [String],
+}
+
+/// The whole result.
+#[derive(Clone, Debug, Default)]
+pub struct CrossCheck {
+    pub rows: Vec<SenderRow>,
+    /// Findings that concern the setup, not one sender.
+    pub global: Vec<Verdict>,
+}
+
+fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
+    // the null sender is looked up as `<>` (empty_address_relayhost_maps_lookup_key)
+    let sender = if sender.is_empty() { "<>" } else { sender };
+    for m in &snap.relay_maps {
+        match &m.content {
+            MapContent::Table(entries) => {
+                if let Some(e) = maps::lookup_sender(entries, |e| e.key.as_str(), sender) {
+                    return Route::Map {
+                        relay: e.value.clone(),
+                        map: Clean::new(&m.spec.written),
+                        line: e.line,
+                    };
+                }
+            }
+            MapContent::Rules(rules) => match maps::eval_rules(rules, sender) {
+                RuleMatch::Matched { result, line } => {
+                    return Route::Map {
+                        relay: result,
+                        map: Clean::new(&m.spec.written),
+                        line,
+                    };
+                }
+                RuleMatch::NoMatch => {}
+                RuleMatch::Unknown { line } => {
+                    return Route::Unknown {
+                        why: Clean::new(&format!(
+                            "{} line {line}: pattern not evaluated here",
+                            m.spec.written
+                        )),
+                    };
+                }
+            },
+            MapContent::Credentials(_) => {}
+            MapContent::NotRead => {
+                return Route::Unknown {
+                    why: Clean::new(&match &m.error {
+                        Some(e) => e.to_string(),
+                        None => format!("{}: map type not read by opsdeck", m.spec.written),
+                    }),
+                };
+            }
+        }
+    }
+    let rh = snap.settings.relayhost.trim();
+    if rh.is_empty() {
+        Route::Direct
+    } else {
+        Route::Default {
+            relay: Clean::new(rh),
+        }
+    }
+}
+
+fn creds_for(snap: &RelaySnapshot, sender: &str, relay: &Relay) -> Creds {
+    if !snap.settings.sasl_enabled || snap.password_maps.is_empty() {
+        return Creds::NotUsed;
+    }
+    let mut unreadable = false;
+    for m in &snap.password_maps {
+        let MapContent::Credentials(entries) = &m.content else {
+            unreadable = true;
+            continue;
+        };
+        let found = if snap.settings.sender_dependent_auth {
+            maps::lookup_sender(entries, |e| e.key.as_str(), sender)
+        } else {
+            None
+        }
+        .or_else(|| {
+            relay
+                .credential_keys()
+                .iter()
+                .find_map(|k| entries.iter().find(|e| e.key.as_str() == k))
+        });
+        if let Some(e) = found {
+            return Creds::Found {
+                user: e.user.clone(),
+                has_password: e.has_password,
+            };
+        }
+    }
+    if unreadable {
+        Creds::Unknown
+    } else {
+        Creds::Missing
+    }
+}
+
+fn display_sender(s: &str) -> String {
+    if s.is_empty() {
+        "MAILER-DAEMON".into()
+    } else {
+        s.to_ascii_lowercase()
+    }
+}
+
+fn is_local(seen: &BTreeSet<Seen>) -> bool {
+    seen.contains(&Seen::Local)
+}
+
+fn map_keys(snap: &RelaySnapshot) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in &snap.relay_maps {
+        if let MapContent::Table(entries) = &m.content {
+            for e in entries {
+                if e.key.as_str() == "<>" {
+                    out.push("MAILER-DAEMON".to_string());
+                } else if e.kind != maps::KeyKind::Other {
+                    out.push(e.key.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Build the cross-check.
+pub fn cross_check(input: &CheckInput<'_>) -> CrossCheck {
+    let snap = input.snapshot;
+    let mut senders: BTreeMap<String, BTreeSet<Seen>> = BTreeMap::new();
+    for k in map_keys(snap) {
+        senders.entry(k).or_default().insert(Seen::Map);
+    }
+    for s in input.activity.keys() {
+        senders
+            .entry(display_sender(s))
+            .or_default()
+            .insert(Seen::Log);
+    }
+    for s in input.queue_senders {
+        senders
+            .entry(display_sender(s))
+            .or_default()
+            .insert(Seen::Queue);
+    }
+    for s in input.local_senders {
+        senders
+            .entry(display_sender(s))
+            .or_default()
+            .insert(Seen::Local);
+    }
+    for s in input.asked {
+        senders
+            .entry(display_sender(s))
+            .or_default()
+            .insert(Seen::Asked);
+    }
+
+    let sandbox =
+        matches!(&input.ses, SesView::Ready(s) if matches!(&s.account, Ok(a) if !a.production));
+    let mut rows: Vec<SenderRow> = senders
+        .into_iter()
+        .map(|(sender, seen)| check_one(input, sender, seen, sandbox))
+        .collect();
+    rows.sort_by(|a, b| {
+        b.worst()
+            .cmp(&a.worst())
+            .then_with(|| a.sender.cmp(&b.sender))
+    });
+    CrossCheck {
+        rows,
+        global: global_findings(input),
+    }
+}
+
+fn check_one(
+    input: &CheckInput<'_>,
+    sender: String,
+    seen: BTreeSet<Seen>,
+    sandbox: bool,
+) -> SenderRow {
+    let snap = input.snapshot;
+    let is_pattern = sender.starts_with('@') || sender.ends_with('@');
+    let lookup = if sender == "MAILER-DAEMON" {
+        String::new()
+    } else {
+        sender.clone()
+    };
+    // `@domain` and `user@` keys look themselves up: the first key tried is the key itself
+    let route = route_for(snap, &lookup);
+    let relay = route.relay_text().and_then(Relay::parse);
+    let outcomes = input.activity.get(&lookup).cloned().unwrap_or_default();
+    let mut verdicts = Vec::new();
+
+    let creds = match &relay {
+        Some(r) => creds_for(snap, &lookup, r),
+        None => Creds::NotUsed,
+    };
+
+    let ses = match &relay {
+        Some(r) => match r.ses_region() {
+            None => SesCheck::NotSes,
+            Some(region) => match &input.ses {
+                // `user@` matches any domain: verification depends on which
+                _ if sender.ends_with('@') => SesCheck::Unknown,
+                SesView::Ready(s) if s.region == region => {
+                    let subject = if sender.starts_with('@') {
+                        sender.trim_start_matches('@').to_string()
+                    } else {
+                        lookup.clone()
+                    };
+                    let found = if sender.starts_with('@') {
+                        s.identities
+                            .iter()
+                            .find(|i| i.is_domain && i.name.eq_ignore_ascii_case(&subject))
+                    } else {
+                        s.verification_of(&subject)
+                    };
+                    match found {
+                        Some(i) => SesCheck::Status {
+                            status: i.status,
+                            identity: i.name.clone(),
+                            region,
+                        },
+                        None => SesCheck::NotFound { region },
+                    }
+                }
+                _ => SesCheck::Unknown,
+            },
+        },
+        None => SesCheck::NotSes,
+    };
+
+    let local = is_local(&seen);
+    let proof = if outcomes.bounced > 0 {
+        format!(" ({} bounced in the last day)", outcomes.bounced)
+    } else {
+        String::new()
+    };
+    match &ses {
+        SesCheck::NotFound { region } | SesCheck::Status { region, status: Verification::Failed | Verification::NotStarted | Verification::TemporaryFailure | Verification::Unknown, .. } => {
+            let text = if local {
+                format!("{sender} sends through SES unverified in {region}: its bounces are lost{proof}")
+            } else {
+                format!("routed to SES, not verified in {region}: every mail will bounce{proof}")
+            };
+            verdicts.push(Verdict::new(Severity::Error, text));
+        }
+        SesCheck::Status { status: Verification::Pending, region, .. } => verdicts.push(Verdict::new(
+            Severity::Warn,
+            format!("verification pending in {region}: mail bounces until the link in SES's mail is followed"),
+        )),
+        SesCheck::Status { status: Verification::Verified, region, .. } => {
+            verdicts.push(Verdict::new(Severity::Ok, format!("routed to SES, verified in {region}")));
+            if sandbox {
+                verdicts.push(Verdict::new(
+                    Severity::Info,
+                    "SES account is in the sandbox: recipients must be verified too",
+                ));
+            }
+        }
+        SesCheck::Unknown => {
+            let text = if sender.ends_with('@') {
+                "routed to SES; verification depends on each sender's domain"
+            } else {
+                "routed to SES; verification not known (SES not read)"
+            };
+            verdicts.push(Verdict::new(Severity::Info, text));
+        }
+        SesCheck::NotSes => {}
+    }
+
+    if let Some(r) = &relay {
+        match &creds {
+            Creds::Missing => verdicts.push(Verdict::new(
+                if r.is_ses() { Severity::Error } else { Severity::Warn },
+                format!("no credentials for {} in the password map", r.written),
+            )),
+            Creds::Found { has_password: false, .. } => {
+                verdicts.push(Verdict::new(Severity::Error, "credentials have no password"))
+            }
+            Creds::NotUsed if r.is_ses() => verdicts.push(Verdict::new(
+                Severity::Error,
+                "SMTP AUTH is off (smtp_sasl_auth_enable = no or no password map): SES refuses the mail",
+            )),
+            Creds::Unknown => verdicts.push(Verdict::new(Severity::Warn, "password map not readable: credentials not checked")),
+            _ => {}
+        }
+        let enc = encryption(r, &snap.settings);
+        if enc.is_problem() {
+            verdicts.push(Verdict::new(
+                if r.is_ses() {
+                    Severity::Error
+                } else {
+                    Severity::Warn
+                },
+                enc.words(),
+            ));
+        }
+    }
+    if let Route::Unknown { why } = &route {
+        verdicts.push(Verdict::new(
+            Severity::Warn,
+            format!("route not known: {why}"),
+        ));
+    }
+
+    let in_map = seen.contains(&Seen::Map);
+    let has_maps = !snap.relay_maps.is_empty();
+    if !in_map && has_maps && !matches!(route, Route::Map { .. }) && !is_pattern {
+        let where_ = if seen.contains(&Seen::Log) {
+            "seen in the log"
+        } else if seen.contains(&Seen::Queue) {
+            "in the queue"
+        } else if local {
+            "local sender"
+        } else {
+            "sender"
+        };
+        let via = match &route {
+            Route::Default { relay } => format!("goes through the default relay {relay}"),
+            Route::Direct => "goes out directly to the recipient's MX".into(),
+            _ => "route not known".into(),
+        };
+        // first: it explains the rows that follow
+        verdicts.insert(
+            0,
+            Verdict::new(
+                // a local sender the log has not seen is only worth knowing about
+                if local && !seen.contains(&Seen::Log) {
+                    Severity::Info
+                } else {
+                    Severity::Warn
+                },
+                format!("{where_} but not in the map: {via}"),
+            ),
+        );
+    }
+    if outcomes.bounced > 0 || outcomes.deferred > 0 {
+        if let Some((_, why)) = &outcomes.last_problem {
+            let already = verdicts.iter().any(|v| v.text.contains("not verified"));
+            if !already || !why.contains("not verified") {
+                verdicts.push(Verdict::new(
+                    if outcomes.bounced > 0 {
+                        Severity::Error
+                    } else {
+                        Severity::Warn
+                    },
+                    format!(
+                        "{} bounced, {} deferred in the last day: {}",
+                        outcomes.bounced,
+                        outcomes.deferred,
+                        explain(why)
+                    ),
+                ));
+            }
+        }
+    }
+    if verdicts.is_empty() {
+        let text = match &route {
+            Route::Direct => "no relay: delivered straight to the recipient's MX".to_string(),
+            _ => "routed, nothing wrong seen".to_string(),
+        };
+        verdicts.push(Verdict::new(Severity::Ok, text));
+    }
+    SenderRow {
+        sender: Clean::new(&sender),
+        seen,
+        route,
+        creds,
+        ses,
+        outcomes,
+        verdicts,
+    }
+}
+
+fn file_findings(m: &MapFile, password: bool, out: &mut Vec<Verdict>) {
+    let name = &m.spec.path;
+    if let Some(e) = &m.error {
+        out.push(Verdict::new(Severity::Error, format!("cannot read {e}")));
+    }
+    if password {
+        for f in [&m.source, &m.compiled].into_iter().flatten() {
+            if f.open_to_others() {
+                out.push(Verdict::new(
+                    Severity::Error,
+                    format!(
+                        "password map {} readable by group/others (mode {:o}): chmod 600",
+                        f.path, f.mode
+                    ),
+                ));
+            }
+            if f.uid != 0 {
+                out.push(Verdict::new(
+                    Severity::Warn,
+                    format!("password map {} not owned by root (uid {})", f.path, f.uid),
+                ));
+            }
+        }
+    }
+    if m.stale() {
+        out.push(Verdict::new(
+            Severity::Error,
+            format!(
+                "map source {name} newer than its {}: run postmap",
+                m.spec.kind.compiled_suffix().unwrap_or("")
+            ),
+        ));
+    }
+    if m.never_compiled() {
+        out.push(Verdict::new(
+            Severity::Error,
+            format!(
+                "{name} has never been compiled: run postmap {}",
+                m.spec.postmap_arg()
+            ),
+        ));
+    }
+    for b in &m.bad_lines {
+        out.push(Verdict::new(
+            Severity::Warn,
+            format!("{name} line {}: {} ({})", b.line, b.why, b.text),
+        ));
+    }
+    if m.spec.kind == maps::MapKind::Other {
+        out.push(Verdict::new(
+            Severity::Info,
+            format!("{}: map type not read by opsdeck", m.spec.written),
+        ));
+    }
+}
+
+fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
+    let snap = input.snapshot;
+    let mut out = Vec::new();
+    if snap.relay_maps.is_empty() {
+        out.push(Verdict::new(
+            Severity::Info,
+            "no sender_dependent_relayhost_maps: every sender uses the default relay",
+        ));
+    }
+    for m in &snap.relay_maps {
+        file_findings(m, false, &mut out);
+    }
+    for m in &snap.password_maps {
+        file_findings(m, true, &mut out);
+    }
+    if !snap.settings.sasl_enabled {
+        out.push(Verdict::new(
+            Severity::Warn,
+            "smtp_sasl_auth_enable = no: no relay gets credentials",
+        ));
+    }
+    match &input.ses {
+        SesView::Ready(s) => {
+            match &s.account {
+                Ok(a) => {
+                    if !a.production {
+                        out.push(Verdict::new(
+                        Severity::Warn,
+                        format!("SES account in {} is in the sandbox: recipients must be verified too", s.region),
+                    ));
+                    }
+                    if !a.sending_enabled {
+                        out.push(Verdict::new(
+                            Severity::Error,
+                            format!("SES sending is paused in {}", s.region),
+                        ));
+                    }
+                    if !a.enforcement.eq_ignore_ascii_case("HEALTHY") {
+                        out.push(Verdict::new(
+                            Severity::Warn,
+                            format!("SES enforcement status: {}", a.enforcement),
+                        ));
+                    }
+                }
+                Err(e) => out.push(Verdict::new(
+                    Severity::Warn,
+                    format!("SES account not read: {e}"),
+                )),
+            }
+        }
+        SesView::Failed(e) => out.push(Verdict::new(
+            Severity::Warn,
+            format!("SES not reachable: {e}"),
+        )),
+        SesView::NotConfigured | SesView::Loading => {}
+    }
+    out.sort_by_key(|v| std::cmp::Reverse(v.severity));
+    out
+}
+
+/// Local senders for this host: `root@<myorigin>`, `root@<hostname>`, the null sender.
+pub fn local_senders(myorigin: &str, hostname: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    for h in [myorigin, hostname] {
+        let h = h.trim();
+        if !h.is_empty() {
+            v.push(format!("root@{}", h.to_ascii_lowercase()));
+        }
+    }
+    v.push(String::new());
+    v.dedup();
+    v
+}
+
+/// ADAPTER: envelope senders in the queue, from the shared queue model once
+/// it exposes them. The model on main is still empty: nothing to add yet.
+pub fn queue_senders(_queue: &crate::mail::queue::QueueModel) -> Vec<String> {
+    Vec::new()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::mail::senders::postconf::parse_output;
+    use crate::mail::senders::ses::{Account, Identity};
+    use crate::mail::senders::source::{FileFacts, MapFile};
+    use chrono::{Local, TimeZone};
+
+    pub(crate) fn snapshot(open_passwords: bool, stale: bool) -> RelaySnapshot {
+        let settings = parse_output(
+            "sender_dependent_relayhost_maps = hash:/etc/postfix/sender_relay\n\
+             relayhost = [mail.isp.example]:587\n\
+             smtp_sasl_auth_enable = yes\n\
+             smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd\n\
+             smtp_tls_security_level = encrypt\n\
+             smtp_sender_dependent_authentication = no\n\
+             myorigin = web1.example.com\n",
+        );
+        let t0 = Local.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).unwrap();
+        let t1 = Local.with_ymd_and_hms(2026, 11, 27, 11, 0, 0).unwrap();
+        let facts = |p: &str, mode, t| FileFacts {
+            path: Clean::new(p),
+            uid: 0,
+            mode,
+            modified: Some(t),
+        };
+        let relay_spec = maps::parse_map_list("hash:/etc/postfix/sender_relay").remove(0);
+        let pw_spec = maps::parse_map_list("hash:/etc/postfix/sasl_passwd").remove(0);
+        let (entries, _) = maps::parse_table(
+            "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
+             bob@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
+             @example.org [email-smtp.us-east-1.amazonaws.com]:587\n\
+             root@web1.example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
+             legacy@example.com [old.relay.example]:465\n",
+        );
+        let (creds, _) = maps::parse_password_table(
+            "[email-smtp.us-east-1.amazonaws.com]:587 AKIAEXAMPLEUSER:SuperSecretSesPassword\n",
+        );
+        let mode = if open_passwords { 0o644 } else { 0o600 };
+        RelaySnapshot {
+            instance: "default".into(),
+            settings,
+            relay_maps: vec![MapFile {
+                spec: relay_spec,
+                content: MapContent::Table(entries),
+                error: None,
+                bad_lines: vec![],
+                source: Some(facts(
+                    "/etc/postfix/sender_relay",
+                    0o644,
+                    if stale { t1 } else { t0 },
+                )),
+                compiled: Some(facts(
+                    "/etc/postfix/sender_relay.db",
+                    0o644,
+                    if stale { t0 } else { t1 },
+                )),
+            }],
+            password_maps: vec![MapFile {
+                spec: pw_spec,
+                content: MapContent::Credentials(creds),
+                error: None,
+                bad_lines: vec![],
+                source: Some(facts("/etc/postfix/sasl_passwd", mode, t0)),
+                compiled: Some(facts("/etc/postfix/sasl_passwd.db", mode, t1)),
+            }],
+            read_at: t1,
+        }
+    }
+
+    pub(crate) fn ses(production: bool) -> SesSnapshot {
+        let id = |n: &str, d, s| Identity {
+            name: Clean::new(n),
+            is_domain: d,
+            status: s,
+            sending_enabled: true,
+        };
+        SesSnapshot {
+            region: "us-east-1".into(),
+            identities: vec![
+                id("alice@example.com", false, Verification::Verified),
+                id("example.org", true, Verification::Verified),
+                id("bob@example.com", false, Verification::Pending),
+            ],
+            account: Ok(Account {
+                production,
+                sending_enabled: true,
+                enforcement: Clean::new("HEALTHY"),
+                max_24h: 200.0,
+                sent_24h: 12.0,
+                max_rate: 1.0,
+            }),
+        }
+    }
+
+    pub(crate) fn activity() -> SenderActivity {
+        let mut a = SenderActivity::new();
+        a.insert(
+            "root@web1.example.com".into(),
+            Outcomes {
+                sent: 0,
+                deferred: 0,
+                bounced: 3,
+                last_problem: Some((
+                    super::super::logscan::Status::Bounced,
+                    Clean::new("554 Message rejected: Email address is not verified."),
+                )),
+            },
+        );
+        a.insert(
+            "carol@example.com".into(),
+            Outcomes {
+                sent: 4,
+                ..Outcomes::default()
+            },
+        );
+        a
+    }
+
+    fn row<'a>(c: &'a CrossCheck, s: &str) -> &'a SenderRow {
+        c.rows
+            .iter()
+            .find(|r| r.sender.as_str() == s)
+            .unwrap_or_else(|| panic!("no row {s}: {c:#?}"))
+    }
+
+    #[test]
+    fn verdicts_in_plain_words() {
+        let snap = snapshot(false, false);
+        let ses = ses(false);
+        let act = activity();
+        let local = local_senders("web1.example.com", "web1");
+        let c = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: SesView::Ready(&ses),
+            activity: &act,
+            queue_senders: &["dave@example.com".to_string()],
+            local_senders: &local,
+            asked: &[],
+        });
+        let alice = row(&c, "alice@example.com");
+        assert_eq!(alice.worst(), Severity::Info);
+        assert_eq!(alice.creds.short(), "AKIAEXAMPLEUSER");
+        assert!(alice.verdicts.iter().any(|v| v.text == "SES account is in the sandbox: recipients must be verified too"));
+
+        let bob = row(&c, "bob@example.com");
+        assert_eq!(bob.worst(), Severity::Warn);
+        assert!(
+            bob.headline()
+                .unwrap()
+                .text
+                .starts_with("verification pending in us-east-1")
+        );
+
+        let root = row(&c, "root@web1.example.com");
+        assert_eq!(
+            root.headline().unwrap().text,
+            "root@web1.example.com sends through SES unverified in us-east-1: its bounces are lost (3 bounced in the last day)"
+        );
+
+        let carol = row(&c, "carol@example.com");
+        assert!(carol.seen.contains(&Seen::Log));
+        assert_eq!(
+            carol.headline().unwrap().text,
+            "seen in the log but not in the map: goes through the default relay [mail.isp.example]:587"
+        );
+        assert_eq!(carol.creds, Creds::Missing);
+
+        let dave = row(&c, "dave@example.com");
+        assert!(
+            dave.verdicts
+                .iter()
+                .any(|v| v.text.starts_with("in the queue but not in the map"))
+        );
+
+        let domain = row(&c, "@example.org");
+        assert!(
+            matches!(
+                domain.ses,
+                SesCheck::Status {
+                    status: Verification::Verified,
+                    ..
+                }
+            ),
+            "{domain:?}"
+        );
+
+        let legacy = row(&c, "legacy@example.com");
+        assert!(
+            legacy
+                .verdicts
+                .iter()
+                .any(|v| v.text == "port 465 needs smtp_tls_wrappermode = yes")
+        );
+
+        assert!(c.rows.iter().any(|r| r.sender.as_str() == "MAILER-DAEMON"));
+        // errors sort first
+        assert_eq!(c.rows[0].worst(), Severity::Error);
+        assert!(c.global.iter().any(|v| v.text.contains("sandbox")));
+    }
+
+    #[test]
+    fn unverified_address_will_bounce() {
+        let snap = snapshot(false, false);
+        let mut s = ses(true);
+        s.identities
+            .retain(|i| i.name.as_str() != "bob@example.com");
+        let c = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: SesView::Ready(&s),
+            activity: &SenderActivity::new(),
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &[],
+        });
+        assert_eq!(
+            row(&c, "bob@example.com").headline().unwrap().text,
+            "routed to SES, not verified in us-east-1: every mail will bounce"
+        );
+        assert!(!c.global.iter().any(|v| v.text.contains("sandbox")));
+    }
+
+    #[test]
+    fn null_sender_key_and_local_part_keys() {
+        let mut snap = snapshot(false, false);
+        let (entries, _) = maps::parse_table(
+            "<> [email-smtp.us-east-1.amazonaws.com]:587\nroot@ [email-smtp.us-east-1.amazonaws.com]:587\n",
+        );
+        snap.relay_maps[0].content = MapContent::Table(entries);
+        let s = ses(true);
+        let c = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: SesView::Ready(&s),
+            activity: &SenderActivity::new(),
+            queue_senders: &[],
+            local_senders: &local_senders("web1.example.com", ""),
+            asked: &[],
+        });
+        let md = row(&c, "MAILER-DAEMON");
+        assert!(matches!(md.route, Route::Map { line: 1, .. }), "{md:?}");
+        assert!(md.seen.contains(&Seen::Map));
+        let root_any = row(&c, "root@");
+        assert_eq!(root_any.ses, SesCheck::Unknown);
+        assert_eq!(
+            root_any.headline().unwrap().text,
+            "routed to SES; verification depends on each sender's domain"
+        );
+        // root@web1 is routed by the `root@` key and is not verified
+        let root = row(&c, "root@web1.example.com");
+        assert!(matches!(root.route, Route::Map { line: 2, .. }));
+        assert_eq!(root.worst(), Severity::Error);
+    }
+
+    #[test]
+    fn file_problems() {
+        let snap = snapshot(true, true);
+        let c = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: SesView::NotConfigured,
+            activity: &SenderActivity::new(),
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &[],
+        });
+        let texts: Vec<&str> = c.global.iter().map(|v| v.text.as_str()).collect();
+        assert!(texts.contains(&"password map /etc/postfix/sasl_passwd readable by group/others (mode 644): chmod 600"), "{texts:?}");
+        assert!(
+            texts.contains(&"map source /etc/postfix/sender_relay newer than its .db: run postmap"),
+            "{texts:?}"
+        );
+        // SES unknown: said so, not guessed
+        assert_eq!(row(&c, "alice@example.com").ses, SesCheck::Unknown);
+    }
+
+    #[test]
+    fn sasl_off_and_plain_text() {
+        let mut snap = snapshot(false, false);
+        snap.settings.sasl_enabled = false;
+        snap.settings.tls_level = "none".into();
+        let c = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: SesView::NotConfigured,
+            activity: &SenderActivity::new(),
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &[],
+        });
+        let alice = row(&c, "alice@example.com");
+        let texts: Vec<&str> = alice.verdicts.iter().map(|v| v.text.as_str()).collect();
+        assert!(
+            texts.iter().any(|t| t.starts_with("SMTP AUTH is off")),
+            "{texts:?}"
+        );
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.starts_with("plain text: SES refuses it")),
+            "{texts:?}"
+        );
+    }
+}

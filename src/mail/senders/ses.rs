@@ -1,0 +1,255 @@
+//! Amazon SES through the AWS SDK (v2 API): identities and their
+//! verification, the account's sandbox state, quota and rate, and creating
+//! an identity.
+//!
+//! Async, called from tasks the effect runner spawns. Values leave this
+//! module sanitized. Only [`create_identity`] changes anything, and it takes
+//! a `&WriteAccess`. Credentials come from the standard chain and are never
+//! read, stored or shown here.
+
+use aws_sdk_sesv2::Client;
+use aws_sdk_sesv2::config::Region;
+use aws_sdk_sesv2::error::DisplayErrorContext;
+use aws_sdk_sesv2::types::{IdentityType, VerificationStatus};
+
+use crate::access::WriteAccess;
+use crate::sanitize::Clean;
+
+use super::SendersError;
+
+/// Verification state of an identity, in SES's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verification {
+    Verified,
+    Pending,
+    Failed,
+    TemporaryFailure,
+    NotStarted,
+    Unknown,
+}
+
+impl Verification {
+    fn from_sdk(v: Option<&VerificationStatus>) -> Verification {
+        match v {
+            Some(VerificationStatus::Success) => Verification::Verified,
+            Some(VerificationStatus::Pending) => Verification::Pending,
+            Some(VerificationStatus::Failed) => Verification::Failed,
+            Some(VerificationStatus::TemporaryFailure) => Verification::TemporaryFailure,
+            Some(VerificationStatus::NotStarted) => Verification::NotStarted,
+            _ => Verification::Unknown,
+        }
+    }
+
+    pub fn words(self) -> &'static str {
+        match self {
+            Verification::Verified => "verified",
+            Verification::Pending => "pending",
+            Verification::Failed => "failed",
+            Verification::TemporaryFailure => "temporary failure",
+            Verification::NotStarted => "not started",
+            Verification::Unknown => "unknown",
+        }
+    }
+}
+
+/// One SES identity (an address or a domain).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub name: Clean,
+    pub is_domain: bool,
+    pub status: Verification,
+    pub sending_enabled: bool,
+}
+
+/// The account's sending state (GetAccount).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Account {
+    /// Out of the sandbox.
+    pub production: bool,
+    pub sending_enabled: bool,
+    pub enforcement: Clean,
+    pub max_24h: f64,
+    pub sent_24h: f64,
+    pub max_rate: f64,
+}
+
+/// What the SES side looked like at one moment.
+#[derive(Clone, Debug)]
+pub struct SesSnapshot {
+    pub region: String,
+    pub identities: Vec<Identity>,
+    /// GetAccount can fail on its own (missing permission) while listing works.
+    pub account: Result<Account, Clean>,
+}
+
+impl SesSnapshot {
+    /// Verification of a sender: its address, else its domain.
+    pub fn verification_of(&self, sender: &str) -> Option<&Identity> {
+        let s = sender.to_ascii_lowercase();
+        let domain = s.rsplit_once('@').map(|(_, d)| d.to_string());
+        self.identities
+            .iter()
+            .find(|i| !i.is_domain && i.name.eq_ignore_ascii_case(&s))
+            .or_else(|| {
+                let d = domain?;
+                self.identities
+                    .iter()
+                    .find(|i| i.is_domain && i.name.eq_ignore_ascii_case(&d))
+            })
+    }
+}
+
+/// How to reach SES.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SesTarget {
+    pub region: String,
+    pub endpoint: Option<String>,
+}
+
+/// A client from the standard credential chain.
+pub async fn connect(target: &SesTarget) -> Client {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(Region::new(target.region.clone()));
+    if let Some(ep) = &target.endpoint {
+        loader = loader.endpoint_url(ep.clone());
+    }
+    let sdk = loader.load().await;
+    Client::new(&sdk)
+}
+
+fn api_error<E>(op: &'static str, target: &SesTarget, e: E) -> SendersError
+where
+    E: std::error::Error,
+{
+    let text = DisplayErrorContext(&e).to_string();
+    let hint = if text.contains("credentials") || text.contains("NoCredentials") {
+        " (no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID, or attach a role)"
+    } else {
+        ""
+    };
+    SendersError::Ses {
+        operation: op,
+        region: target.region.clone(),
+        message: format!("{}{hint}", crate::sanitize::sanitize_capped(&text, 300)),
+    }
+}
+
+/// ListEmailIdentities, every page.
+pub async fn list_identities(
+    client: &Client,
+    target: &SesTarget,
+) -> Result<Vec<Identity>, SendersError> {
+    let mut out = Vec::new();
+    let mut pages = client
+        .list_email_identities()
+        .page_size(100)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| api_error("ListEmailIdentities", target, e))?;
+        for i in page.email_identities() {
+            out.push(Identity {
+                name: Clean::new(i.identity_name().unwrap_or("")),
+                is_domain: matches!(i.identity_type(), Some(IdentityType::Domain)),
+                status: Verification::from_sdk(i.verification_status()),
+                sending_enabled: i.sending_enabled(),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// GetAccount.
+pub async fn get_account(client: &Client, target: &SesTarget) -> Result<Account, SendersError> {
+    let a = client
+        .get_account()
+        .send()
+        .await
+        .map_err(|e| api_error("GetAccount", target, e))?;
+    let q = a.send_quota();
+    Ok(Account {
+        production: a.production_access_enabled(),
+        sending_enabled: a.sending_enabled(),
+        enforcement: Clean::new(a.enforcement_status().unwrap_or("unknown")),
+        max_24h: q.map_or(0.0, |q| q.max24_hour_send()),
+        sent_24h: q.map_or(0.0, |q| q.sent_last24_hours()),
+        max_rate: q.map_or(0.0, |q| q.max_send_rate()),
+    })
+}
+
+/// Identities and account in one go.
+pub async fn snapshot(target: &SesTarget) -> Result<SesSnapshot, SendersError> {
+    let client = connect(target).await;
+    let identities = list_identities(&client, target).await?;
+    let account = get_account(&client, target)
+        .await
+        .map_err(|e| Clean::new(&e.to_string()));
+    Ok(SesSnapshot {
+        region: target.region.clone(),
+        identities,
+        account,
+    })
+}
+
+/// CreateEmailIdentity: SES mails the address a link (or, for a domain,
+/// expects DKIM records). Returns whether SES already counts it verified.
+pub async fn create_identity(
+    _access: &WriteAccess,
+    target: &SesTarget,
+    identity: &str,
+) -> Result<bool, SendersError> {
+    let client = connect(target).await;
+    let out = client
+        .create_email_identity()
+        .email_identity(identity)
+        .send()
+        .await
+        .map_err(|e| api_error("CreateEmailIdentity", target, e))?;
+    Ok(out.verified_for_sending_status())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snap() -> SesSnapshot {
+        let id = |n: &str, d, s| Identity {
+            name: Clean::new(n),
+            is_domain: d,
+            status: s,
+            sending_enabled: true,
+        };
+        SesSnapshot {
+            region: "us-east-1".into(),
+            identities: vec![
+                id("alice@example.com", false, Verification::Verified),
+                id("example.org", true, Verification::Verified),
+                id("new@example.com", false, Verification::Pending),
+            ],
+            account: Err(Clean::new("x")),
+        }
+    }
+
+    #[test]
+    fn address_then_domain() {
+        let s = snap();
+        assert_eq!(
+            s.verification_of("Alice@example.com").unwrap().status,
+            Verification::Verified
+        );
+        assert_eq!(
+            s.verification_of("anyone@example.org")
+                .unwrap()
+                .name
+                .as_str(),
+            "example.org"
+        );
+        assert_eq!(
+            s.verification_of("new@example.com").unwrap().status,
+            Verification::Pending
+        );
+        assert!(s.verification_of("bob@example.com").is_none());
+        assert!(s.verification_of("MAILER-DAEMON").is_none());
+    }
+}

@@ -1,0 +1,1065 @@
+//! Drawing the Senders pane: the overview tile (a summary and the worst
+//! senders), the zoomed cross-check table, a sender's detail, the setup
+//! warnings, and the test-mail trace and add-route panels.
+//!
+//! Pure: reads the pane's state and `ViewCx`, draws with theme roles only,
+//! cuts text with an ellipsis. It never does I/O and has no way to reach a
+//! password (the state holds none). Also holds the demo files' text.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::pane::ViewCx;
+use crate::config::{Config, PostfixInstance};
+use crate::ui::widgets::{fit, pane_block, truncate};
+
+use super::logscan::{TraceStatus, explain};
+use super::model::{Route, SenderRow, Severity, Verdict};
+use super::{SendersPane, SesState};
+
+fn sev_style(s: Severity, cx: &ViewCx<'_>) -> Style {
+    match s {
+        Severity::Error => cx.theme.error,
+        Severity::Warn => cx.theme.warn,
+        Severity::Info => cx.theme.accent,
+        Severity::Ok => cx.theme.ok,
+    }
+}
+
+fn marker(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "✗",
+        Severity::Warn => "!",
+        Severity::Info => "i",
+        Severity::Ok => "✓",
+    }
+}
+
+fn line(text: impl Into<String>, width: usize, style: Style) -> Line<'static> {
+    Line::from(Span::styled(truncate(&text.into(), width), style))
+}
+
+fn ses_summary(p: &SendersPane) -> (String, Severity) {
+    match &p.ses {
+        SesState::NotConfigured(why) => (format!("SES: not configured - {why}"), Severity::Info),
+        SesState::Loading => ("SES: reading...".into(), Severity::Info),
+        SesState::Failed(e) => (format!("SES unreachable: {e}"), Severity::Warn),
+        SesState::Ready(s) => match &s.account {
+            Ok(a) => {
+                let mode = if a.production {
+                    "production"
+                } else {
+                    "SANDBOX"
+                };
+                let sending = if a.sending_enabled {
+                    ""
+                } else {
+                    " · SENDING PAUSED"
+                };
+                (
+                    format!(
+                        "SES {}: {mode}{sending} · {} identities · {:.0}/{:.0} sent in 24 h · {:.0}/s",
+                        s.region,
+                        s.identities.len(),
+                        a.sent_24h,
+                        a.max_24h,
+                        a.max_rate
+                    ),
+                    if a.production && a.sending_enabled {
+                        Severity::Ok
+                    } else {
+                        Severity::Warn
+                    },
+                )
+            }
+            Err(_) => (
+                format!(
+                    "SES {}: {} identities · account not read",
+                    s.region,
+                    s.identities.len()
+                ),
+                Severity::Warn,
+            ),
+        },
+    }
+}
+
+fn counts(rows: &[SenderRow]) -> (usize, usize) {
+    let e = rows.iter().filter(|r| r.worst() == Severity::Error).count();
+    let w = rows.iter().filter(|r| r.worst() == Severity::Warn).count();
+    (e, w)
+}
+
+/// The pane, either as a tile or zoomed.
+pub(super) fn render(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let title = match (&p.instance, p.filter.is_empty()) {
+        (Some(i), true) => format!("Senders · {}", i.name),
+        (Some(i), false) => format!("Senders · {} · /{}", i.name, p.filter),
+        (None, _) => "Senders".into(),
+    };
+    let block = pane_block(&title, cx);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.width < 4 || inner.height == 0 {
+        return;
+    }
+    let w = inner.width as usize;
+    if p.relay.is_none() {
+        let mut lines = Vec::new();
+        match (&p.relay_error, &p.instance) {
+            (Some(e), _) => {
+                lines.push(line("cannot read the relay setup:", w, cx.theme.error));
+                for chunk in wrap(e, w) {
+                    lines.push(line(chunk, w, cx.theme.text));
+                }
+            }
+            (None, None) => lines.push(line(
+                "not configured: no such [[postfix]] instance",
+                w,
+                cx.theme.warn,
+            )),
+            (None, Some(_)) => {
+                lines.push(line("reading postconf and the maps...", w, cx.theme.muted))
+            }
+        }
+        // a test mail or a route edit in flight is shown even so
+        if let Some(t) = &p.test {
+            lines.push(trace_summary(t, w, cx));
+        }
+        if let Some(r) = &p.route {
+            lines.push(line(
+                format!("add route {} -> {}: {}", r.sender, r.relay, r.outcome),
+                w,
+                cx.theme.text,
+            ));
+        }
+        frame.render_widget(Paragraph::new(lines), inner);
+        return;
+    }
+    if cx.zoomed {
+        render_zoomed(p, frame, inner, cx);
+    } else {
+        render_tile(p, frame, inner, cx);
+    }
+}
+
+fn wrap(s: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for word in s.split(' ') {
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let w = area.width as usize;
+    let rows = &p.check.rows;
+    let (e, wn) = counts(rows);
+    let gl_err = p
+        .check
+        .global
+        .iter()
+        .filter(|v| v.severity >= Severity::Warn)
+        .count();
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("{} senders", rows.len()), cx.theme.text),
+        Span::styled(" · ", cx.theme.muted),
+        Span::styled(
+            format!("{e} failing"),
+            if e > 0 { cx.theme.error } else { cx.theme.ok },
+        ),
+        Span::styled(" · ", cx.theme.muted),
+        Span::styled(
+            format!("{wn} warnings"),
+            if wn > 0 {
+                cx.theme.warn
+            } else {
+                cx.theme.muted
+            },
+        ),
+        Span::styled(" · ", cx.theme.muted),
+        Span::styled(
+            format!("{gl_err} setup problems"),
+            if gl_err > 0 {
+                cx.theme.warn
+            } else {
+                cx.theme.muted
+            },
+        ),
+    ])];
+    let (ses, sev) = ses_summary(p);
+    lines.push(line(ses, w, sev_style(sev, cx)));
+    if let Some(t) = &p.test {
+        lines.push(trace_summary(t, w, cx));
+    }
+    let room = (area.height as usize).saturating_sub(lines.len());
+    let mut problems: Vec<(Severity, String)> = p
+        .check
+        .global
+        .iter()
+        .filter(|v| v.severity >= Severity::Warn)
+        .map(|v| (v.severity, v.text.clone()))
+        .collect();
+    for r in rows.iter().filter(|r| r.worst() >= Severity::Warn) {
+        if let Some(h) = r.headline() {
+            problems.push((h.severity, format!("{}: {}", r.sender, h.text)));
+        }
+    }
+    problems.sort_by_key(|p| std::cmp::Reverse(p.0));
+    if problems.is_empty() && room > 0 {
+        lines.push(line(
+            "every sender routed, credentialed and verified",
+            w,
+            cx.theme.ok,
+        ));
+    }
+    for (s, text) in problems.into_iter().take(room) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} ", marker(s)), sev_style(s, cx)),
+            Span::styled(truncate(&text, w.saturating_sub(2)), cx.theme.text),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn trace_summary(t: &super::TestMail, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
+    let (text, style) = match (&t.submitted, &t.trace) {
+        (None, _) => (
+            format!("test mail from {}: submitting...", t.from),
+            cx.theme.muted,
+        ),
+        (Some(Err(e)), _) => (format!("test mail not accepted: {e}"), cx.theme.error),
+        (Some(Ok(s)), None) => (
+            format!("test mail: {} (no queue id in the reply)", s.reply),
+            cx.theme.warn,
+        ),
+        (Some(Ok(_)), Some(tr)) => {
+            let (word, st) = status_words(&tr.status, cx);
+            let tail = if t.timed_out && !tr.done {
+                " (trace timed out)"
+            } else {
+                ""
+            };
+            (
+                format!("test mail {} from {}: {word}{tail}", tr.queue_id, t.from),
+                st,
+            )
+        }
+    };
+    line(text, w, style)
+}
+
+fn status_words(s: &TraceStatus, cx: &ViewCx<'_>) -> (String, Style) {
+    match s {
+        TraceStatus::Queued => ("queued, waiting for the log".into(), cx.theme.muted),
+        TraceStatus::Active => ("in the active queue".into(), cx.theme.accent),
+        TraceStatus::Sent { reply, .. } => (format!("sent ({reply})"), cx.theme.ok),
+        TraceStatus::Deferred { dsn, reason } => {
+            (format!("deferred {dsn}: {reason}"), cx.theme.warn)
+        }
+        TraceStatus::Bounced { dsn, reason } => {
+            (format!("bounced {dsn}: {reason}"), cx.theme.error)
+        }
+    }
+}
+
+const NARROW: usize = 110;
+
+fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let w = area.width as usize;
+    let side = p.test.is_some() || p.route.is_some();
+    let panel_h: u16 = if side {
+        8.min(area.height / 3).max(4)
+    } else {
+        0
+    };
+    let globals: Vec<&Verdict> = p.check.global.iter().collect();
+    let global_h = (globals.len() as u16).min(4).min(area.height / 5);
+    let [head, body, glob, panel] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(3),
+        Constraint::Length(global_h),
+        Constraint::Length(panel_h),
+    ])
+    .areas(area);
+
+    // header: where the routes come from and SES
+    let snap = p.relay.as_ref();
+    let maps = snap
+        .map(|s| {
+            let m: Vec<&str> = s
+                .relay_maps
+                .iter()
+                .map(|m| m.spec.written.as_str())
+                .collect();
+            let rh = if s.settings.relayhost.is_empty() {
+                "none"
+            } else {
+                s.settings.relayhost.as_str()
+            };
+            format!(
+                "routes: {} · default relay: {rh}",
+                if m.is_empty() {
+                    "no sender map".to_string()
+                } else {
+                    m.join(", ")
+                }
+            )
+        })
+        .unwrap_or_default();
+    let (ses, sev) = ses_summary(p);
+    frame.render_widget(
+        Paragraph::new(vec![
+            line(maps, w, cx.theme.muted),
+            line(ses, w, sev_style(sev, cx)),
+        ]),
+        head,
+    );
+
+    if p.maps_view {
+        render_maps(p, frame, body, cx);
+    } else if p.detail {
+        render_detail(p, frame, body, cx);
+    } else {
+        render_table(p, frame, body, cx);
+    }
+
+    let gl: Vec<Line<'static>> = globals
+        .iter()
+        .take(global_h as usize)
+        .map(|v| {
+            Line::from(vec![
+                Span::styled(
+                    format!("{} ", marker(v.severity)),
+                    sev_style(v.severity, cx),
+                ),
+                Span::styled(truncate(&v.text, w.saturating_sub(2)), cx.theme.text),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(gl), glob);
+
+    if side {
+        render_panel(p, frame, panel, cx);
+    }
+}
+
+fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let w = area.width as usize;
+    let rows = p.visible();
+    let narrow = w < NARROW;
+    let mut lines = Vec::new();
+    let verdict_w;
+    if narrow {
+        // two lines per sender: the facts, then the verdict in full width
+        lines.push(line(
+            format!(
+                "  {} {}",
+                fit("SENDER", 28),
+                "SES · CREDENTIALS · SENT/DEFERRED/BOUNCED"
+            ),
+            w,
+            cx.theme.header,
+        ));
+        verdict_w = w.saturating_sub(4);
+    } else {
+        let header = format!(
+            "  {} {} {} {} {} VERDICT",
+            fit("SENDER", 30),
+            fit("ROUTE", 42),
+            fit("CREDENTIALS", 18),
+            fit("SES", 16),
+            fit("S/D/B", 8)
+        );
+        verdict_w = w.saturating_sub(header.chars().count() - "VERDICT".len());
+        lines.push(line(header, w, cx.theme.header));
+    }
+    if rows.is_empty() {
+        let msg = if p.filter.is_empty() {
+            "no senders: the maps are empty and the log shows none"
+        } else {
+            "no sender matches the filter"
+        };
+        lines.push(line(msg, w, cx.theme.muted));
+    }
+    let per_row = if narrow { 2 } else { 1 };
+    let height = (area.height as usize).saturating_sub(1) / per_row;
+    let first = p.selected.saturating_sub(height.saturating_sub(1));
+    for (i, r) in rows.iter().enumerate().skip(first).take(height) {
+        let sev = r.worst();
+        let headline = r.headline().map(|v| v.text.as_str()).unwrap_or("");
+        let selected = i == p.selected && cx.focused;
+        let base = if selected {
+            cx.theme.selection
+        } else {
+            cx.theme.text
+        };
+        let o = &r.outcomes;
+        if narrow {
+            let facts = format!(
+                "{} · {} · {}/{}/{}",
+                r.ses.short(),
+                r.creds.short(),
+                o.sent,
+                o.deferred,
+                o.bounced
+            );
+            lines.push(Line::from(vec![
+                Span::styled(format!("{} ", marker(sev)), sev_style(sev, cx)),
+                Span::styled(
+                    format!(
+                        "{} {}",
+                        fit(&r.sender, 28),
+                        fit(&facts, w.saturating_sub(31))
+                    ),
+                    base,
+                ),
+            ]));
+            lines.push(Line::from(vec![
+                Span::styled("    ", base),
+                Span::styled(fit(headline, verdict_w), sev_style(sev, cx)),
+            ]));
+        } else {
+            let text = format!(
+                "{} {} {} {} {} ",
+                fit(&r.sender, 30),
+                fit(&r.route.short(), 42),
+                fit(&r.creds.short(), 18),
+                fit(&r.ses.short(), 16),
+                fit(&format!("{}/{}/{}", o.sent, o.deferred, o.bounced), 8)
+            );
+            lines.push(Line::from(vec![
+                Span::styled(format!("{} ", marker(sev)), sev_style(sev, cx)),
+                Span::styled(text, base),
+                Span::styled(
+                    fit(headline, verdict_w),
+                    if selected { base } else { sev_style(sev, cx) },
+                ),
+            ]));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let w = area.width as usize;
+    let rows = p.visible();
+    let Some(r) = rows.get(p.selected) else {
+        return;
+    };
+    let mut lines = vec![line(
+        format!("{}  (Esc: back to the table)", r.sender),
+        w,
+        cx.theme.title,
+    )];
+    let seen: Vec<&str> = r
+        .seen
+        .iter()
+        .map(|s| match s {
+            super::model::Seen::Map => "relay map",
+            super::model::Seen::Log => "mail log",
+            super::model::Seen::Queue => "queue",
+            super::model::Seen::Local => "local sender",
+            super::model::Seen::Asked => "typed here",
+        })
+        .collect();
+    lines.push(line(
+        format!("seen in:     {}", seen.join(", ")),
+        w,
+        cx.theme.text,
+    ));
+    let route = match &r.route {
+        Route::Map { relay, map, line } => format!("{relay}  ({map}, line {line})"),
+        Route::Default { relay } => format!("{relay}  (relayhost: no map entry)"),
+        Route::Direct => "direct to the recipient's MX (no relay)".into(),
+        Route::Unknown { why } => format!("unknown: {why}"),
+    };
+    lines.push(line(format!("route:       {route}"), w, cx.theme.text));
+    lines.push(line(
+        format!("credentials: {} (user name only)", r.creds.short()),
+        w,
+        cx.theme.text,
+    ));
+    let ses = match &r.ses {
+        super::model::SesCheck::Status {
+            status,
+            identity,
+            region,
+        } => {
+            format!("{} as {identity} in {region}", status.words())
+        }
+        super::model::SesCheck::NotFound { region } => {
+            format!("no identity in {region} for the address or its domain")
+        }
+        super::model::SesCheck::NotSes => "not routed to SES".into(),
+        super::model::SesCheck::Unknown => "not known (SES not read)".into(),
+    };
+    lines.push(line(format!("SES:         {ses}"), w, cx.theme.text));
+    let o = &r.outcomes;
+    lines.push(line(
+        format!(
+            "last day:    {} sent, {} deferred, {} bounced",
+            o.sent, o.deferred, o.bounced
+        ),
+        w,
+        cx.theme.text,
+    ));
+    if let Some((_, why)) = &o.last_problem {
+        for (i, chunk) in wrap(&format!("last problem: {why}"), w)
+            .into_iter()
+            .enumerate()
+        {
+            lines.push(line(
+                if i == 0 { chunk } else { format!("  {chunk}") },
+                w,
+                cx.theme.muted,
+            ));
+        }
+    }
+    lines.push(Line::from(""));
+    for v in &r.verdicts {
+        for (i, chunk) in wrap(&v.text, w.saturating_sub(2)).into_iter().enumerate() {
+            let m = if i == 0 { marker(v.severity) } else { " " };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{m} "), sev_style(v.severity, cx)),
+                Span::styled(chunk, cx.theme.text),
+            ]));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn file_facts(f: &Option<super::source::FileFacts>, what: &str) -> String {
+    match f {
+        None => format!("{what}: missing"),
+        Some(f) => format!(
+            "{what} {:o} uid {}{}",
+            f.mode,
+            f.uid,
+            f.modified
+                .map(|m| format!(" {}", m.format("%m-%d %H:%M")))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// `  12  key  →  value`, or the value on a line of its own when both do not fit.
+fn entry_lines(
+    out: &mut Vec<Line<'static>>,
+    no: usize,
+    key: &str,
+    value: &str,
+    w: usize,
+    cx: &ViewCx<'_>,
+) {
+    let one = format!("  {no:>4}  {key}  →  {value}");
+    if one.chars().count() <= w {
+        out.push(line(one, w, cx.theme.text));
+    } else {
+        out.push(line(format!("  {no:>4}  {key}"), w, cx.theme.text));
+        out.push(line(format!("          →  {value}"), w, cx.theme.text));
+    }
+}
+
+/// The maps as read: entries of indexed maps, rules of regexp/pcre maps,
+/// user names of password maps (never a password: none is held).
+fn render_maps(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    use super::source::MapContent;
+    let w = area.width as usize;
+    let Some(snap) = &p.relay else { return };
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let groups = [
+        ("sender_dependent_relayhost_maps", &snap.relay_maps),
+        ("smtp_sasl_password_maps", &snap.password_maps),
+    ];
+    for (param, maps) in groups {
+        if maps.is_empty() {
+            lines.push(line(format!("{param}: none"), w, cx.theme.muted));
+            lines.push(Line::from(""));
+        }
+        for m in maps.iter() {
+            lines.push(line(
+                format!("{param} = {}", m.spec.written),
+                w,
+                cx.theme.title,
+            ));
+            let stale = m.stale() || m.never_compiled();
+            let mut facts = String::from(if stale { "run postmap · " } else { "" });
+            facts.push_str(&file_facts(&m.source, "source"));
+            if let Some(suffix) = m.spec.kind.compiled_suffix() {
+                facts.push_str(" · ");
+                facts.push_str(&file_facts(&m.compiled, suffix));
+            }
+            lines.push(line(
+                format!("  {facts}"),
+                w,
+                if stale {
+                    cx.theme.error
+                } else {
+                    cx.theme.muted
+                },
+            ));
+            if let Some(e) = &m.error {
+                lines.push(line(format!("  {e}"), w, cx.theme.error));
+            }
+            match &m.content {
+                MapContent::Table(entries) => {
+                    for e in entries {
+                        lines.push(line(
+                            format!("  {:>4}  {}  →  {}", e.line, e.key, e.value),
+                            w,
+                            cx.theme.text,
+                        ));
+                    }
+                }
+                MapContent::Credentials(entries) => {
+                    for e in entries {
+                        let pw = if e.has_password {
+                            "password set"
+                        } else {
+                            "NO PASSWORD"
+                        };
+                        let value = format!("user {} ({pw})", e.user);
+                        entry_lines(&mut lines, e.line, &e.key, &value, w, cx);
+                    }
+                }
+                MapContent::Rules(rules) => {
+                    for r in rules {
+                        let note = if r.compiled.is_none() && r.kind != super::maps::RuleKind::Endif
+                        {
+                            "   (pattern not evaluated here)"
+                        } else {
+                            ""
+                        };
+                        lines.push(line(
+                            format!("  {:>4}  {}{note}", r.line, r.text),
+                            w,
+                            cx.theme.text,
+                        ));
+                    }
+                }
+                MapContent::NotRead => lines.push(line(
+                    format!("  {} maps are not read by opsdeck", m.spec.type_name),
+                    w,
+                    cx.theme.muted,
+                )),
+            }
+            for b in &m.bad_lines {
+                lines.push(line(
+                    format!("  {:>4}  ! {}: {}", b.line, b.why, b.text),
+                    w,
+                    cx.theme.warn,
+                ));
+            }
+            lines.push(Line::from(""));
+        }
+    }
+    let height = area.height as usize;
+    let skip = p.maps_scroll.min(lines.len().saturating_sub(height));
+    let shown: Vec<Line<'static>> = lines.into_iter().skip(skip).take(height).collect();
+    frame.render_widget(Paragraph::new(shown), area);
+}
+
+fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let w = area.width as usize;
+    let mut lines = Vec::new();
+    if let Some(r) = &p.route {
+        let state = if !r.done {
+            ("running", cx.theme.accent)
+        } else if r.ok {
+            ("done", cx.theme.ok)
+        } else {
+            ("FAILED", cx.theme.error)
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                truncate(
+                    &format!("add route {} -> {} in {}: ", r.sender, r.relay, r.map),
+                    w.saturating_sub(8),
+                ),
+                cx.theme.title,
+            ),
+            Span::styled(state.0, state.1),
+        ]));
+        for s in &r.steps {
+            let st = if s.ok { cx.theme.ok } else { cx.theme.error };
+            let out = if s.output.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", s.output)
+            };
+            lines.push(Line::from(vec![
+                Span::styled(if s.ok { "✓ " } else { "✗ " }, st),
+                Span::styled(
+                    truncate(&format!("{}{out}", s.what), w.saturating_sub(2)),
+                    cx.theme.text,
+                ),
+            ]));
+        }
+        if r.done {
+            lines.push(line(r.outcome.to_string(), w, state.1));
+        }
+    }
+    if let Some(t) = &p.test {
+        lines.push(line(
+            format!("test mail {} -> {}", t.from, t.to),
+            w,
+            cx.theme.title,
+        ));
+        lines.push(trace_summary(t, w, cx));
+        if let Some(tr) = &t.trace {
+            if let TraceStatus::Deferred { reason, .. } | TraceStatus::Bounced { reason, .. } =
+                &tr.status
+            {
+                lines.push(line(format!("why: {}", explain(reason)), w, cx.theme.warn));
+            }
+            if let Some(n) = &tr.notice {
+                lines.push(line(
+                    format!("bounce notice to the sender: {n}"),
+                    w,
+                    cx.theme.muted,
+                ));
+            }
+            let room = (area.height as usize).saturating_sub(lines.len());
+            let skip = tr.lines.len().saturating_sub(room);
+            for l in tr.lines.iter().skip(skip) {
+                lines.push(line(l.to_string(), w, cx.theme.muted));
+            }
+        }
+    }
+    let [sep, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    frame.render_widget(Paragraph::new(line("─".repeat(w), w, cx.theme.border)), sep);
+    frame.render_widget(Paragraph::new(lines), rest);
+}
+
+/// The demo's sender setup: a Postfix configuration directory with a sender
+/// map and a password map (fake credentials) routing the senders the demo
+/// mail log uses. The log itself is the Failures demo's (`[mail_log]`).
+pub(super) fn demo_files(sandbox: &std::path::Path, config: &mut Config) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = sandbox.join("postfix-senders");
+    std::fs::create_dir_all(&dir)?;
+    let relay = dir.join("sender_relay");
+    let sasl = dir.join("sasl_passwd");
+    std::fs::write(
+        dir.join("main.cf"),
+        format!(
+            "compatibility_level = 3.6\n\
+             myhostname = mx1.example.com\n\
+             myorigin = $myhostname\n\
+             relayhost = [email-smtp.us-east-1.amazonaws.com]:587\n\
+             sender_dependent_relayhost_maps = texthash:{}\n\
+             smtp_sasl_auth_enable = yes\n\
+             smtp_sasl_password_maps = texthash:{}\n\
+             smtp_sasl_security_options = noanonymous\n\
+             smtp_tls_security_level = encrypt\n",
+            relay.display(),
+            sasl.display()
+        ),
+    )?;
+    std::fs::write(
+        &relay,
+        "# sender routes (demo)\n\
+         shop@example.com      [email-smtp.us-east-1.amazonaws.com]:587\n\
+         noreply@example.com   [email-smtp.us-east-1.amazonaws.com]:587\n\
+         web@example.com       [email-smtp.us-east-1.amazonaws.com]:587\n\
+         @example.net          [email-smtp.us-east-1.amazonaws.com]:587\n\
+         legacy@example.com    [smtp.old-isp.example]:465\n",
+    )?;
+    std::fs::write(
+        &sasl,
+        "[email-smtp.us-east-1.amazonaws.com]:587 AKIADEMOEXAMPLE:demo-not-a-real-secret\n",
+    )?;
+    // deliberately readable by others: the pane warns about it
+    std::fs::set_permissions(&sasl, std::fs::Permissions::from_mode(0o644))?;
+    config.postfix.push(PostfixInstance {
+        name: "senders-demo".into(),
+        config_dir: dir.clone(),
+        command_prefix: Vec::new(),
+    });
+    config.senders.instance = Some("senders-demo".into());
+    // SES needs AWS credentials the demo does not have: said so, not faked
+    config.senders.ses = false;
+    // submission credentials for the test mail (fake; shown nowhere)
+    config.senders.smtp_user = Some("demo-submit".into());
+    config.senders.smtp_password = Some(super::secret::Secret::new("demo-smtp-password-not-real"));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Local, TimeZone};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use crate::access::{Mode, WriteAccess};
+    use crate::app::pane::{Cx, Nav, Pane, ViewCx};
+    use crate::app::shared::Shared;
+    use crate::config::Config;
+    use crate::mail::senders::logscan::Trace;
+    use crate::mail::senders::model::tests::{activity, ses, snapshot};
+    use crate::mail::senders::secret::Secret;
+    use crate::mail::senders::source::{self, MapContent};
+    use crate::mail::senders::{SendersEvent, SendersPane, maps};
+    use crate::ui::theme::Theme;
+
+    const SECRET: &str = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYzEXAMPLEKEY";
+
+    fn now() -> chrono::DateTime<Local> {
+        Local.with_ymd_and_hms(2026, 11, 27, 20, 0, 0).unwrap()
+    }
+
+    /// A pane fed the way the runner feeds it, with a real password file
+    /// holding a secret and a configured SMTP password.
+    fn pane(shared: &mut Shared) -> SendersPane {
+        let mut config = Config::default();
+        config.senders.smtp_password = Some(Secret::new(SECRET));
+        config.senders.smtp_user = Some("submit".into());
+        let mut p = SendersPane::new(&config);
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("sasl_passwd");
+        std::fs::write(
+            &pw,
+            format!("[email-smtp.us-east-1.amazonaws.com]:587 AKIAEXAMPLEUSER:{SECRET}\n"),
+        )
+        .unwrap();
+        let mut snap = snapshot(true, true);
+        let spec = maps::parse_map_list(&format!("hash:{}", pw.display())).remove(0);
+        let read = source::read_map(&spec, true);
+        assert!(matches!(read.content, MapContent::Credentials(_)));
+        snap.password_maps[0].content = read.content;
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut cx = Cx {
+            now: now(),
+            access: access.as_ref(),
+            shared,
+        };
+        p.on_event(SendersEvent::Relay(Ok(Box::new(snap))), &mut cx);
+        p.on_event(SendersEvent::Activity(Ok(activity())), &mut cx);
+        p.on_event(SendersEvent::Ses(Ok(Box::new(ses(false)))), &mut cx);
+        p
+    }
+
+    fn draw(p: &SendersPane, shared: &Shared, w: u16, h: u16, zoomed: bool) -> String {
+        let theme = Theme::fallback();
+        let cx = ViewCx {
+            theme: &theme,
+            now: now(),
+            focused: true,
+            zoomed,
+            read_only: false,
+            shared,
+        };
+        let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+        term.draw(|f| p.render(f, f.area(), &cx)).unwrap();
+        let buf = term.backend().buffer().clone();
+        let mut out = String::new();
+        for y in 0..h {
+            for x in 0..w {
+                out.push_str(buf[(x, y)].symbol());
+            }
+            out.push('\n');
+        }
+        assert!(
+            !out.contains(SECRET),
+            "the secret reached the screen:\n{out}"
+        );
+        assert!(
+            !out.contains("wJalrXUtnFEMI"),
+            "part of the secret reached the screen"
+        );
+        out
+    }
+
+    #[test]
+    fn secret_is_nowhere_in_state() {
+        let mut shared = Shared::default();
+        let p = pane(&mut shared);
+        let dump = format!("{p:?}");
+        assert!(!dump.contains(SECRET), "the pane's Debug holds the secret");
+        assert!(
+            dump.contains("***"),
+            "the configured password prints as ***"
+        );
+    }
+
+    #[test]
+    fn zoomed_80x24() {
+        let mut shared = Shared::default();
+        let p = pane(&mut shared);
+        let out = draw(&p, &shared, 80, 24, true);
+        assert!(out.contains("root@web1.example.com"), "{out}");
+        assert!(out.contains("SANDBOX"), "{out}");
+        insta::assert_snapshot!("zoomed_80x24", out);
+    }
+
+    #[test]
+    fn zoomed_wide() {
+        let mut shared = Shared::default();
+        let p = pane(&mut shared);
+        let out = draw(&p, &shared, 180, 30, true);
+        assert!(
+            out.contains("AKIAEXAMPLEUSER"),
+            "the user name is shown:\n{out}"
+        );
+        assert!(out.contains("CREDENTIALS"), "{out}");
+        insta::assert_snapshot!("zoomed_180x30", out);
+    }
+
+    #[test]
+    fn tile_80x8() {
+        let mut shared = Shared::default();
+        let p = pane(&mut shared);
+        let out = draw(&p, &shared, 80, 8, false);
+        assert!(out.contains("failing"), "{out}");
+        insta::assert_snapshot!("tile_80x8", out);
+    }
+
+    #[test]
+    fn detail_of_a_sender() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        // select root@web1 (errors sort first) and open it
+        p.on_nav(Nav::Top, &mut cx);
+        let idx = p
+            .visible()
+            .iter()
+            .position(|r| r.sender.as_str() == "root@web1.example.com")
+            .unwrap();
+        for _ in 0..idx {
+            p.on_nav(Nav::Down, &mut cx);
+        }
+        p.on_enter(&mut cx);
+        let out = draw(&p, &shared, 80, 24, true);
+        assert!(out.contains("sends through SES unverified"), "{out}");
+        insta::assert_snapshot!("detail_80x24", out);
+        assert!(p.on_back());
+        assert!(!p.on_back());
+    }
+
+    #[test]
+    fn maps_view_80x24() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        p.on_action(crate::mail::senders::SendersAction::ShowMaps, &mut cx);
+        let out = draw(&p, &shared, 80, 24, true);
+        assert!(
+            out.contains("→  user AKIAEXAMPLEUSER (password set)"),
+            "{out}"
+        );
+        assert!(out.contains("run postmap"), "{out}");
+        insta::assert_snapshot!("maps_80x24", out);
+        assert!(p.on_back(), "Esc closes the maps view");
+    }
+
+    #[test]
+    fn rule_maps_are_shown_as_rules() {
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut snap = snapshot(false, false);
+        let (rules, _) = maps::parse_rules(
+            "/^root@/ [127.0.0.1]:2525\nif /@example\\.com$/\n/(?<=x)y@/ local:\nendif\n",
+        );
+        snap.relay_maps[0].spec =
+            maps::parse_map_list("pcre:/etc/postfix/sender_relay.pcre").remove(0);
+        snap.relay_maps[0].content = MapContent::Rules(rules);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        p.on_event(SendersEvent::Relay(Ok(Box::new(snap))), &mut cx);
+        p.on_action(crate::mail::senders::SendersAction::ShowMaps, &mut cx);
+        let out = draw(&p, &shared, 80, 24, true);
+        assert!(
+            out.contains("sender_dependent_relayhost_maps = pcre:/etc/postfix/sender_relay.pcre"),
+            "{out}"
+        );
+        assert!(out.contains("   1  /^root@/ [127.0.0.1]:2525"), "{out}");
+        assert!(out.contains("   2  if /@example\\.com$/"), "{out}");
+        assert!(
+            out.contains("/(?<=x)y@/ local:   (pattern not evaluated here)"),
+            "{out}"
+        );
+        assert!(out.contains("   4  endif"), "{out}");
+    }
+
+    #[test]
+    fn trace_panel_bounced() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        p.on_event(
+            SendersEvent::TestStarted {
+                from: "bob@example.com".into(),
+                to: "ops@example.net".into(),
+            },
+            &mut cx,
+        );
+        p.on_event(
+            SendersEvent::TestSubmitted(Ok(crate::mail::senders::actions::Submitted {
+                reply: "250 2.0.0 Ok: queued as 7E1F2C8901".into(),
+                queue_id: Some("7E1F2C8901".into()),
+            })),
+            &mut cx,
+        );
+        let mut t = Trace::new("7E1F2C8901", "bob@example.com", "ops@example.net");
+        t.feed("Nov 27 19:59:01 vm postfix/qmgr[10]: 7E1F2C8901: from=<bob@example.com>, size=400, nrcpt=1 (queue active)", now());
+        t.feed("Nov 27 19:59:01 vm postfix/smtp[11]: 7E1F2C8901: to=<ops@example.net>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.1, delays=0/0/0/0.1, dsn=5.0.0, status=bounced (host 127.0.0.1[127.0.0.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: bob@example.com (in reply to end of DATA command))", now());
+        p.on_event(SendersEvent::Trace(Box::new(t)), &mut cx);
+        let out = draw(&p, &shared, 80, 24, true);
+        assert!(out.contains("test mail 7E1F2C8901"), "{out}");
+        assert!(out.contains("bounced 5.0.0"), "{out}");
+        insta::assert_snapshot!("trace_bounced_80x24", out);
+    }
+
+    #[test]
+    fn not_read_yet_and_error_states() {
+        let shared = Shared::default();
+        let p = SendersPane::new(&Config::default());
+        let out = draw(&p, &shared, 80, 8, false);
+        assert!(out.contains("reading postconf and the maps"), "{out}");
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        p.on_event(
+            SendersEvent::Relay(Err("postconf -c /etc/postfix-out -x ...: postconf: fatal: open /etc/postfix-out/main.cf: No such file or directory".into())),
+            &mut cx,
+        );
+        let out = draw(&p, &shared, 80, 8, false);
+        assert!(out.contains("cannot read the relay setup"), "{out}");
+        assert!(out.contains("No such file"), "{out}");
+        assert_eq!(p.health().errors, 1);
+    }
+}

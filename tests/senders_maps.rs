@@ -1,0 +1,167 @@
+//! Map parsing checked against Postfix itself: for every indexed map type
+//! (hash, btree, lmdb, cdb) and texthash, every entry the parser finds is
+//! what `postmap -q` answers for that key, and the compiled file is where
+//! the staleness check looks for it; for regexp and pcre maps, the rules
+//! evaluated here give the answer `postmap -q` gives, or say they cannot.
+
+use std::path::Path;
+use std::process::Command;
+
+use opsdeck::mail::senders::maps::{self, MapKind, RuleMatch};
+use opsdeck::mail::senders::source::{self, MapContent};
+
+const TABLE: &str = "\
+# sender routes, every syntax
+alice@example.com       [email-smtp.us-east-1.amazonaws.com]:587
+@example.org            [email-smtp.eu-west-1.amazonaws.com]:587
+root@                   [127.0.0.1]:2525
+  # an indented comment between entries
+bob@example.com
+    [email-smtp.us-east-1.amazonaws.com]:587
+Carol@Example.NET       [relay.example.net]:2587
+";
+
+fn postmap_q(key: &str, map: &str) -> Option<String> {
+    let out = Command::new("postmap")
+        .args(["-q", key, map])
+        .output()
+        .expect("postmap not found: install postfix (apt-get install postfix postfix-lmdb postfix-cdb postfix-pcre)");
+    // exit 1: not found; anything else is a failure of the test setup
+    match out.status.code() {
+        Some(0) => Some(String::from_utf8_lossy(&out.stdout).trim().to_string()),
+        Some(1) => None,
+        _ => panic!(
+            "postmap -q {key} {map}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+fn postmap(map: &str) {
+    let out = Command::new("postmap")
+        .arg(map)
+        .output()
+        .expect("postmap not found: install postfix");
+    assert!(
+        out.status.success(),
+        "postmap {map}: {} (lmdb needs postfix-lmdb, cdb needs postfix-cdb)",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn indexed_maps_agree_with_postmap() {
+    for kind in ["hash", "btree", "lmdb", "cdb", "texthash"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sender_relay");
+        std::fs::write(&path, TABLE).unwrap();
+        let spec = maps::parse_map_list(&format!("{kind}:{}", path.display())).remove(0);
+        if spec.kind != MapKind::Texthash {
+            postmap(&spec.postmap_arg());
+            let compiled = spec
+                .compiled_path()
+                .expect("indexed maps have a compiled file");
+            assert!(
+                Path::new(&compiled).is_file(),
+                "{kind}: postmap wrote no {compiled}"
+            );
+        }
+        let file = source::read_map(&spec, false);
+        assert!(file.error.is_none(), "{kind}: {:?}", file.error);
+        assert!(!file.stale(), "{kind}: freshly compiled");
+        assert!(!file.never_compiled(), "{kind}");
+        let MapContent::Table(entries) = &file.content else {
+            panic!("{kind}: {:?}", file.content)
+        };
+        assert_eq!(entries.len(), 5, "{kind}: {entries:?}");
+        for e in entries {
+            assert_eq!(
+                postmap_q(&e.key, &spec.postmap_arg()).as_deref(),
+                Some(e.value.as_str()),
+                "{kind}: key {}",
+                e.key
+            );
+        }
+        // keys are folded to lower case, as postmap does
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.key.as_str() == "carol@example.net")
+        );
+        assert_eq!(postmap_q("nobody@example.com", &spec.postmap_arg()), None);
+    }
+}
+
+#[test]
+fn password_map_user_names_agree_with_postmap_and_no_secret_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sasl_passwd");
+    std::fs::write(
+        &path,
+        "[email-smtp.us-east-1.amazonaws.com]:587 AKIAUSERONE:Secret/One+Two==\n\
+         # per-sender credentials\n\
+         shop@example.com AKIAUSERTWO:another-secret\n",
+    )
+    .unwrap();
+    let spec = maps::parse_map_list(&format!("hash:{}", path.display())).remove(0);
+    postmap(&spec.postmap_arg());
+    let file = source::read_map(&spec, true);
+    let MapContent::Credentials(c) = &file.content else {
+        panic!("{:?}", file.content)
+    };
+    for e in c {
+        let value = postmap_q(&e.key, &spec.postmap_arg()).unwrap();
+        assert_eq!(value.split(':').next(), Some(e.user.as_str()));
+        assert!(e.has_password);
+    }
+    let dump = format!("{file:?}");
+    assert!(
+        !dump.contains("Secret/One") && !dump.contains("another-secret"),
+        "{dump}"
+    );
+}
+
+const RULES: &str = "\
+# routes by pattern
+/^root@/                        [127.0.0.1]:2525
+if /@example\\.com$/
+!/^noreply@/                    [email-smtp.us-east-1.amazonaws.com]:587
+endif
+/^(news|billing)@example\\.org$/ [email-smtp.eu-west-1.amazonaws.com]:587
+/@Example\\.net$/i               [relay.example.net]:2587
+";
+
+#[test]
+fn rule_maps_agree_with_postmap() {
+    for kind in ["regexp", "pcre"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("sender_relay.{kind}"));
+        std::fs::write(&path, RULES).unwrap();
+        let spec = maps::parse_map_list(&format!("{kind}:{}", path.display())).remove(0);
+        let file = source::read_map(&spec, false);
+        let MapContent::Rules(rules) = &file.content else {
+            panic!("{kind}: {:?}", file.content)
+        };
+        assert!(file.bad_lines.is_empty(), "{kind}: {:?}", file.bad_lines);
+        for sender in [
+            "root@web1.example.com",
+            "alice@example.com",
+            "noreply@example.com",
+            "news@example.org",
+            "other@example.org",
+            "x@example.net",
+            "x@EXAMPLE.NET",
+        ] {
+            let ours = match maps::eval_rules(rules, sender) {
+                RuleMatch::Matched { result, .. } => Some(result.to_string()),
+                RuleMatch::NoMatch => None,
+                RuleMatch::Unknown { line } => panic!("{kind}: line {line} not evaluated"),
+            };
+            assert_eq!(
+                ours,
+                postmap_q(sender, &spec.postmap_arg()),
+                "{kind}: {sender}"
+            );
+        }
+    }
+}

@@ -1,0 +1,517 @@
+//! The Senders pane against a real private Postfix that routes senders
+//! through a sender-dependent relay map and a SASL password map to the
+//! SES-like SMTP endpoint: a test mail submitted with the pane's own effect
+//! runner is traced to sent for a verified sender and to bounced for an
+//! unverified one, a wrong password ends in the deferral and its
+//! explanation, the add-route action is checked with `postmap -q`, and
+//! permission and staleness warnings follow real file modes and times.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Local;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::sync::mpsc;
+
+use opsdeck::access::{Mode, WriteAccess};
+use opsdeck::app::effect::{Runner, SourceEvent};
+use opsdeck::app::pane::{Cx, Pane, ViewCx};
+use opsdeck::app::shared::Shared;
+use opsdeck::config::{Config, PostfixInstance};
+use opsdeck::mail::senders::logscan::TraceStatus;
+use opsdeck::mail::senders::model::{Creds, Severity};
+use opsdeck::mail::senders::{
+    self, SendersConfig, SendersEffect, SendersEvent, SendersPane, actions, maps, source,
+};
+use opsdeck::ui::theme::Theme;
+
+use support::postfix::{PostfixHarness, PostfixOptions, free_port};
+use support::ses_smtp::{SesAuth, SesOptions, SesSmtp};
+
+const USER: &str = "AKIATESTSMTPUSER";
+const SECRET: &str = "BAdSESsmtpPassw0rd-never-shown";
+
+struct Setup {
+    ses: SesSmtp,
+    pf: PostfixHarness,
+}
+
+/// SES-like endpoint requiring AUTH with (USER, SECRET); Postfix routes
+/// ok@ and bad@ to it with `client_password`, everything else to a dead relay.
+fn setup(client_password: &str) -> Setup {
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["ok@example.com".into()],
+        auth: SesAuth::Required {
+            user: USER.into(),
+            password: SECRET.into(),
+        },
+        ..SesOptions::default()
+    });
+    let relay = ses.relayhost();
+    let pf = PostfixHarness::start(
+        PostfixOptions::default()
+            .relayhost(format!("[127.0.0.1]:{}", free_port()))
+            .map(
+                "sender_relay",
+                format!("# routes\nok@example.com {relay}\nbad@example.com\n  {relay}\n"),
+            )
+            .main_cf_map("sender_dependent_relayhost_maps", "sender_relay")
+            .sasl_client(&relay, USER, client_password),
+    );
+    Setup { ses, pf }
+}
+
+fn config_for(pf: &PostfixHarness) -> Config {
+    Config {
+        postfix: vec![PostfixInstance {
+            name: "test".into(),
+            config_dir: pf.config_dir(),
+            command_prefix: Vec::new(),
+        }],
+        senders: SendersConfig {
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: pf.smtpd_port(),
+            mail_log: Some(pf.log_path()),
+            trace_timeout_secs: 60,
+            ses: false,
+            ..SendersConfig::default()
+        },
+        ..Config::default()
+    }
+}
+
+fn access() -> WriteAccess {
+    WriteAccess::for_mode(Mode::Interactive).expect("interactive mode has write access")
+}
+
+/// Feed every event to the pane until `stop` says enough (or 90 s pass:
+/// the test then fails with what it saw).
+async fn pump(
+    rx: &mut mpsc::Receiver<SourceEvent>,
+    pane: &mut SendersPane,
+    shared: &mut Shared,
+    stop: impl Fn(&SendersEvent) -> bool,
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no final event; saw: {seen:#?}"))
+            .expect("channel open");
+        // other features' events are uninhabited until they are filled in
+        #[allow(irrefutable_let_patterns)]
+        let SourceEvent::Senders(ev) = ev else {
+            continue;
+        };
+        let dump = format!("{ev:?}");
+        assert!(
+            !dump.contains(SECRET),
+            "an event carries the secret: {dump}"
+        );
+        let done = stop(&ev);
+        let mut cx = Cx {
+            now: Local::now(),
+            access: None,
+            shared,
+        };
+        pane.on_event(ev, &mut cx);
+        seen.push(dump);
+        if done {
+            return seen;
+        }
+    }
+}
+
+fn draw(pane: &SendersPane, shared: &Shared, w: u16, h: u16) -> String {
+    let theme = Theme::fallback();
+    let cx = ViewCx {
+        theme: &theme,
+        now: Local::now(),
+        focused: true,
+        zoomed: true,
+        read_only: false,
+        shared,
+    };
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| pane.render(f, f.area(), &cx)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    assert!(
+        !out.contains(SECRET),
+        "the secret reached the screen:\n{out}"
+    );
+    out
+}
+
+fn trace_event(ev: &SendersEvent) -> Option<&TraceStatus> {
+    match ev {
+        SendersEvent::Trace(t) => Some(&t.status),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_mail_traced_to_sent_and_to_bounced() {
+    let s = setup(SECRET);
+    let config = config_for(&s.pf);
+    let mut pane = SendersPane::new(&config);
+    let mut shared = Shared::default();
+    let (tx, mut rx) = mpsc::channel(64);
+    let runner = Runner {
+        tx,
+        config: Arc::new(config),
+    };
+
+    // the relay setup as the pane reads it
+    senders::run(SendersEffect::Refresh, &runner);
+    pump(&mut rx, &mut pane, &mut shared, |e| {
+        matches!(e, SendersEvent::Activity(_))
+    })
+    .await;
+
+    // a verified sender: sent, with SES's message id
+    senders::run(
+        SendersEffect::SendTest {
+            access: access(),
+            from: "ok@example.com".into(),
+            to: "rcpt@example.net".into(),
+        },
+        &runner,
+    );
+    let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
+        matches!(
+            trace_event(e),
+            Some(TraceStatus::Sent { .. } | TraceStatus::Bounced { .. })
+        ) || matches!(
+            e,
+            SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
+        )
+    })
+    .await;
+    let last = seen.last().unwrap();
+    assert!(last.contains("Sent"), "{seen:#?}");
+    assert!(last.contains("250 Ok 0100018c"), "SES message id: {last}");
+    let screen = draw(&pane, &shared, 100, 30);
+    assert!(screen.contains("sent (250 Ok 0100018c"), "{screen}");
+    assert!(
+        s.ses
+            .accepted()
+            .iter()
+            .any(|m| m.sender == "ok@example.com" && m.auth_user.as_deref() == Some(USER))
+    );
+
+    // an unverified sender: bounced with SES's words and the plain explanation
+    senders::run(
+        SendersEffect::SendTest {
+            access: access(),
+            from: "bad@example.com".into(),
+            to: "rcpt@example.net".into(),
+        },
+        &runner,
+    );
+    let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
+        matches!(
+            trace_event(e),
+            Some(TraceStatus::Sent { .. } | TraceStatus::Bounced { .. })
+        ) || matches!(
+            e,
+            SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
+        )
+    })
+    .await;
+    let last = seen.last().unwrap();
+    assert!(last.contains("Bounced"), "{seen:#?}");
+    assert!(last.contains("Email address is not verified"), "{last}");
+    let screen = draw(&pane, &shared, 100, 30);
+    assert!(screen.contains("bounced 5."), "{screen}");
+    assert!(
+        screen.contains("why: SES refuses senders it has not verified"),
+        "{screen}"
+    );
+
+    // the cross-check read from the real instance: routes and credentials
+    senders::run(SendersEffect::Refresh, &runner);
+    pump(&mut rx, &mut pane, &mut shared, |e| {
+        matches!(e, SendersEvent::Activity(_))
+    })
+    .await;
+    let screen = draw(&pane, &shared, 180, 30);
+    assert!(
+        screen.contains(USER),
+        "the SMTP user name is shown:\n{screen}"
+    );
+    assert!(screen.contains("bad@example.com"), "{screen}");
+    assert!(
+        !format!("{pane:?}").contains(SECRET),
+        "the pane's state holds the secret"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_password_is_deferred_and_explained() {
+    let s = setup("not-the-password");
+    let config = config_for(&s.pf);
+    let mut pane = SendersPane::new(&config);
+    let mut shared = Shared::default();
+    let (tx, mut rx) = mpsc::channel(64);
+    let runner = Runner {
+        tx,
+        config: Arc::new(config),
+    };
+    senders::run(SendersEffect::Refresh, &runner);
+    pump(&mut rx, &mut pane, &mut shared, |e| {
+        matches!(e, SendersEvent::Activity(_))
+    })
+    .await;
+    senders::run(
+        SendersEffect::SendTest {
+            access: access(),
+            from: "ok@example.com".into(),
+            to: "rcpt@example.net".into(),
+        },
+        &runner,
+    );
+    let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
+        matches!(
+            trace_event(e),
+            Some(
+                TraceStatus::Deferred { .. }
+                    | TraceStatus::Sent { .. }
+                    | TraceStatus::Bounced { .. }
+            )
+        ) || matches!(
+            e,
+            SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
+        )
+    })
+    .await;
+    let last = seen.last().unwrap();
+    assert!(last.contains("Deferred"), "{seen:#?}");
+    assert!(last.contains("535"), "{last}");
+    let screen = draw(&pane, &shared, 100, 30);
+    assert!(
+        screen.contains("why: the relay rejected the SMTP user name or password"),
+        "{screen}"
+    );
+    assert!(s.ses.accepted().is_empty(), "nothing got through");
+}
+
+#[test]
+fn add_route_then_postmap_q_finds_it() {
+    let s = setup(SECRET);
+    let pf = &s.pf;
+    let inst = PostfixInstance {
+        name: "test".into(),
+        config_dir: pf.config_dir(),
+        command_prefix: Vec::new(),
+    };
+    let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).expect("postconf reads");
+    let spec = snap.relay_maps[0].spec.clone();
+    assert_eq!(spec.kind, maps::MapKind::Hash);
+    let relay = s.ses.relayhost();
+    let mut steps = Vec::new();
+    let report = actions::add_route(
+        &access(),
+        &inst,
+        &spec,
+        "new@example.com",
+        &relay,
+        Local::now(),
+        &mut |r| steps.push(r.steps.len()),
+    );
+    assert!(report.ok, "{report:#?}");
+    assert!(
+        report.steps.iter().any(|s| s.what.contains("postmap")),
+        "{report:#?}"
+    );
+    assert!(
+        report.steps.iter().any(|s| s.what.contains("reload")),
+        "{report:#?}"
+    );
+    assert!(!steps.is_empty(), "progress was reported");
+    let q = pf
+        .command("postmap")
+        .args(["-q", "new@example.com", &spec.postmap_arg()])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&q.stdout).trim(), relay);
+    // the old entries are still there, and a dated backup was kept
+    let q = pf
+        .command("postmap")
+        .args(["-q", "ok@example.com", &spec.postmap_arg()])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&q.stdout).trim(), relay);
+    let backups: Vec<_> = std::fs::read_dir(pf.config_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name().to_string_lossy().starts_with("sender_relay.")
+                && e.file_name().to_string_lossy().ends_with(".bak")
+        })
+        .collect();
+    assert_eq!(backups.len(), 1);
+    assert!(
+        !std::fs::read_to_string(backups[0].path())
+            .unwrap()
+            .contains("new@example.com")
+    );
+}
+
+#[test]
+fn failed_postmap_leaves_the_previous_map() {
+    let s = setup(SECRET);
+    let pf = &s.pf;
+    // every Postfix command fails: `false postmap ...`
+    let inst = PostfixInstance {
+        name: "test".into(),
+        config_dir: pf.config_dir(),
+        command_prefix: vec!["false".into()],
+    };
+    let path = pf.config_dir().join("sender_relay");
+    let before = std::fs::read_to_string(&path).unwrap();
+    let spec = maps::parse_map_list(&format!("hash:{}", path.display())).remove(0);
+    let report = actions::add_route(
+        &access(),
+        &inst,
+        &spec,
+        "new@example.com",
+        "[127.0.0.1]:2525",
+        Local::now(),
+        &mut |_| {},
+    );
+    assert!(!report.ok, "{report:#?}");
+    assert_eq!(
+        report.outcome.as_str(),
+        "postmap failed: the previous map was put back and is in force"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    let q = pf
+        .command("postmap")
+        .args(["-q", "new@example.com", &spec.postmap_arg()])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&q.stdout).trim().is_empty());
+}
+
+#[test]
+fn permission_and_staleness_warnings_follow_the_files() {
+    let s = setup(SECRET);
+    let pf = &s.pf;
+    let inst = PostfixInstance {
+        name: "test".into(),
+        config_dir: pf.config_dir(),
+        command_prefix: Vec::new(),
+    };
+    let sasl = pf.config_dir().join("sasl_passwd");
+    let sasl_db = pf.config_dir().join("sasl_passwd.db");
+    let global = |inst: &PostfixInstance| {
+        let snap = source::read_snapshot(inst, std::time::SystemTime::now()).unwrap();
+        let local: Vec<String> = Vec::new();
+        let check = opsdeck::mail::senders::model::cross_check(
+            &opsdeck::mail::senders::model::CheckInput {
+                snapshot: &snap,
+                ses: opsdeck::mail::senders::model::SesView::NotConfigured,
+                activity: &Default::default(),
+                queue_senders: &[],
+                local_senders: &local,
+                asked: &[],
+            },
+        );
+        let ok_row = check
+            .rows
+            .iter()
+            .find(|r| r.sender.as_str() == "ok@example.com")
+            .cloned()
+            .unwrap();
+        assert_eq!(
+            ok_row.creds,
+            Creds::Found {
+                user: USER.into(),
+                has_password: true
+            }
+        );
+        (check.global, format!("{snap:?}"))
+    };
+
+    std::fs::set_permissions(&sasl, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(&sasl_db, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (g, dump) = global(&inst);
+    assert!(!dump.contains(SECRET), "the snapshot holds the secret");
+    assert!(
+        !g.iter()
+            .any(|v| v.text.contains("readable by group/others")),
+        "{g:#?}"
+    );
+
+    std::fs::set_permissions(&sasl, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let (g, _) = global(&inst);
+    let want = format!(
+        "password map {} readable by group/others (mode 640): chmod 600",
+        sasl.display()
+    );
+    assert!(
+        g.iter()
+            .any(|v| v.text == want && v.severity == Severity::Error),
+        "{g:#?}"
+    );
+
+    // the source edited after the last postmap
+    let f = std::fs::File::options().append(true).open(&sasl).unwrap();
+    f.set_modified(std::time::SystemTime::now() + Duration::from_secs(60))
+        .unwrap();
+    let (g, _) = global(&inst);
+    let want = format!(
+        "map source {} newer than its .db: run postmap",
+        sasl.display()
+    );
+    assert!(g.iter().any(|v| v.text == want), "{g:#?}");
+
+    // owned by someone else
+    nix::unistd::chown(&sasl, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
+    let (g, _) = global(&inst);
+    assert!(
+        g.iter()
+            .any(|v| v.text.contains("not owned by root (uid 65534)")),
+        "{g:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_shot_check_reports_without_the_secret() {
+    use opsdeck::check::{Format, Report};
+    let s = setup(SECRET);
+    // a sender the log shows bouncing
+    s.pf.submit("bad@example.com", "rcpt@example.net", "Subject: x\n\nx\n");
+    s.pf.wait_for_log(|l| l.contains("status=bounced"), Duration::from_secs(30))
+        .unwrap();
+    let config = config_for(&s.pf);
+    let mut report = Report::default();
+    senders::check::check(&config, &mut report).await;
+    let text = report.render(Format::Json, Local::now());
+    assert!(!text.contains(SECRET), "{text}");
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.area == "senders")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(f.summary.contains("senders"), "{text}");
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.summary.contains("1 bounced, 0 deferred in the last day")),
+        "the bounce from the log is reported: {text}"
+    );
+}

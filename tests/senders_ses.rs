@@ -1,0 +1,291 @@
+//! SES through the AWS SDK against the moto emulator (identities: list,
+//! create, verification status) and against a fixture server replaying
+//! recorded SES v2 responses for GetAccount, which moto does not implement,
+//! and for paging.
+
+#[path = "support/moto.rs"]
+mod moto;
+#[path = "support/ses_replay.rs"]
+mod ses_replay;
+
+use opsdeck::access::{Mode, WriteAccess};
+use opsdeck::mail::senders::ses::{self, SesTarget, Verification};
+
+fn target(endpoint: String) -> SesTarget {
+    SesTarget {
+        region: "us-east-1".into(),
+        endpoint: Some(endpoint),
+    }
+}
+
+#[tokio::test]
+async fn moto_create_then_list_shows_verification() {
+    moto::dummy_aws_credentials();
+    let server = moto::MotoServer::start();
+    let t = target(server.endpoint());
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+
+    let client = ses::connect(&t).await;
+    assert!(ses::list_identities(&client, &t).await.unwrap().is_empty());
+
+    // moto verifies at once: SES itself would answer false (pending)
+    ses::create_identity(&access, &t, "alice@example.com")
+        .await
+        .unwrap();
+    ses::create_identity(&access, &t, "example.org")
+        .await
+        .unwrap();
+
+    let ids = ses::list_identities(&client, &t).await.unwrap();
+    let names: Vec<&str> = ids.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, vec!["alice@example.com", "example.org"]);
+    assert!(!ids[0].is_domain);
+    assert!(ids[1].is_domain);
+    for i in &ids {
+        assert_eq!(i.status, Verification::Verified, "{i:?}");
+    }
+
+    // the whole snapshot: identities listed, GetAccount unsupported by moto
+    // shows as an account error while the identities stay usable
+    let snap = ses::snapshot(&t).await.unwrap();
+    assert_eq!(snap.identities.len(), 2);
+    assert!(
+        snap.account.is_err(),
+        "moto has no GetAccount: {:?}",
+        snap.account
+    );
+    assert_eq!(
+        snap.verification_of("bob@example.org")
+            .map(|i| i.name.as_str()),
+        Some("example.org")
+    );
+    assert!(snap.verification_of("bob@example.com").is_none());
+}
+
+#[tokio::test]
+async fn moto_duplicate_create_keeps_one_identity() {
+    // SES answers AlreadyExistsException here; moto accepts the call. Either
+    // way the account must hold the identity once.
+    moto::dummy_aws_credentials();
+    let server = moto::MotoServer::start();
+    let t = target(server.endpoint());
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    ses::create_identity(&access, &t, "dup@example.com")
+        .await
+        .unwrap();
+    let _ = ses::create_identity(&access, &t, "dup@example.com").await;
+    let c = ses::connect(&t).await;
+    let ids = ses::list_identities(&c, &t).await.unwrap();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(ids[0].name.as_str(), "dup@example.com");
+}
+
+#[tokio::test]
+async fn unreachable_endpoint_is_a_clear_error() {
+    moto::dummy_aws_credentials();
+    // a port nobody listens on
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let t = target(format!("http://127.0.0.1:{port}"));
+    let err = ses::snapshot(&t).await.unwrap_err().to_string();
+    assert!(
+        err.starts_with("SES ListEmailIdentities in us-east-1:"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn replayed_get_account_sandbox_and_paged_identities() {
+    moto::dummy_aws_credentials();
+    let mut routes = ses_replay::Routes::new();
+    routes.insert(
+        "GET /v2/email/account".into(),
+        (200, ses_replay::fixture("get_account_sandbox.json")),
+    );
+    routes.insert(
+        "GET /v2/email/identities?PageSize=100".into(),
+        (200, ses_replay::fixture("list_identities_page1.json")),
+    );
+    routes.insert(
+        "GET /v2/email/identities?NextToken=page-2&PageSize=100".into(),
+        (200, ses_replay::fixture("list_identities_page2.json")),
+    );
+    let server = ses_replay::ReplayServer::start(routes).await;
+    let t = target(server.endpoint());
+    let snap = ses::snapshot(&t).await.unwrap();
+    let requests = server.requests.lock().unwrap().clone();
+    assert_eq!(snap.identities.len(), 3, "both pages read: {requests:?}");
+    let pending = snap.verification_of("new@example.com").unwrap();
+    assert_eq!(pending.status, Verification::Pending);
+    assert!(!pending.sending_enabled);
+    let a = snap.account.as_ref().expect("GetAccount replayed");
+    assert!(!a.production, "sandbox");
+    assert!(a.sending_enabled);
+    assert_eq!(a.enforcement.as_str(), "HEALTHY");
+    assert_eq!((a.max_24h, a.sent_24h, a.max_rate), (200.0, 17.0, 1.0));
+}
+
+#[tokio::test]
+async fn replayed_get_account_paused_and_denied() {
+    moto::dummy_aws_credentials();
+    let mut routes = ses_replay::Routes::new();
+    routes.insert(
+        "GET /v2/email/account".into(),
+        (
+            200,
+            ses_replay::fixture("get_account_production_paused.json"),
+        ),
+    );
+    let server = ses_replay::ReplayServer::start(routes).await;
+    let t = target(server.endpoint());
+    let c = ses::connect(&t).await;
+    let a = ses::get_account(&c, &t).await.unwrap();
+    assert!(a.production && !a.sending_enabled);
+    assert_eq!(a.enforcement.as_str(), "PROBATION");
+
+    let mut routes = ses_replay::Routes::new();
+    routes.insert(
+        "GET /v2/email/account".into(),
+        (403, ses_replay::fixture("access_denied.json")),
+    );
+    let server = ses_replay::ReplayServer::start(routes).await;
+    let t = target(server.endpoint());
+    let c = ses::connect(&t).await;
+    let err = ses::get_account(&c, &t).await.unwrap_err().to_string();
+    assert!(err.starts_with("SES GetAccount in us-east-1:"), "{err}");
+    assert!(err.contains("not authorized"), "{err}");
+}
+
+/// The verify-identity action end to end through the pane: prompt, confirm,
+/// CreateEmailIdentity against moto, then SES read again and the sender's
+/// row turns from "will bounce" to verified (moto verifies at once; SES
+/// would show it pending until the link is followed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_identity_through_the_pane() {
+    use opsdeck::app::effect::{Effect, Runner, SourceEvent};
+    use opsdeck::app::pane::{Cx, Pane};
+    use opsdeck::app::shared::Shared;
+    use opsdeck::config::{Config, PostfixInstance};
+    use opsdeck::mail::senders::model::SesCheck;
+    use opsdeck::mail::senders::{self, SendersAction, SendersConfig, SendersPane};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    moto::dummy_aws_credentials();
+    let server = moto::MotoServer::start();
+    // a Postfix configuration directory (read with postconf -c; nothing runs)
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("sender_relay");
+    std::fs::write(
+        &map,
+        "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.cf"),
+        format!(
+            "sender_dependent_relayhost_maps = texthash:{}\nsmtp_tls_security_level = encrypt\n",
+            map.display()
+        ),
+    )
+    .unwrap();
+    let config = Config {
+        postfix: vec![PostfixInstance {
+            name: "t".into(),
+            config_dir: dir.path().into(),
+            command_prefix: Vec::new(),
+        }],
+        senders: SendersConfig {
+            ses_endpoint: Some(server.endpoint()),
+            mail_log: Some(dir.path().join("no-mail.log")),
+            ..SendersConfig::default()
+        },
+        ..Config::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let runner = Runner {
+        tx,
+        config: Arc::new(config.clone()),
+    };
+    let mut pane = SendersPane::new(&config);
+    let mut shared = Shared::default();
+    let access = WriteAccess::for_mode(Mode::Interactive);
+
+    fn dispatch(effects: Vec<Effect>, runner: &Runner) {
+        for e in effects {
+            match e {
+                Effect::Senders(e) => senders::run(e, runner),
+                Effect::Confirm(c) => dispatch(c.then, runner),
+                _ => {}
+            }
+        }
+    }
+    let alice_ses = |pane: &SendersPane| {
+        pane.cross_check()
+            .rows
+            .iter()
+            .find(|r| r.sender.as_str() == "alice@example.com")
+            .map(|r| r.ses.clone())
+    };
+
+    senders::run(senders::SendersEffect::Refresh, &runner);
+    let mut created = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("the flow finished")
+            .unwrap();
+        #[allow(irrefutable_let_patterns)]
+        let SourceEvent::Senders(ev) = ev else {
+            continue;
+        };
+        let is_ses = matches!(ev, senders::SendersEvent::Ses(_));
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        let effects = pane.on_event(ev, &mut cx);
+        dispatch(effects, &runner);
+        if is_ses && !created {
+            // SES read, identity missing: every mail will bounce
+            assert!(
+                matches!(alice_ses(&pane), Some(SesCheck::NotFound { .. })),
+                "{:?}",
+                alice_ses(&pane)
+            );
+            let e = pane.on_action(SendersAction::VerifyIdentity, &mut cx);
+            let [Effect::Prompt(p)] = &e[..] else {
+                panic!("{e:?}")
+            };
+            assert_eq!(
+                p.initial, "alice@example.com",
+                "the selected sender is offered"
+            );
+            let e = pane.on_prompt(p.purpose, p.initial.clone(), &mut cx);
+            assert!(
+                matches!(&e[..], [Effect::Confirm(c)] if c.lines[0].contains("CreateEmailIdentity alice@example.com in us-east-1")),
+                "{e:?}"
+            );
+            dispatch(e, &runner);
+            created = true;
+        } else if is_ses && created {
+            assert!(
+                matches!(
+                    alice_ses(&pane),
+                    Some(SesCheck::Status {
+                        status: Verification::Verified,
+                        ..
+                    })
+                ),
+                "{:?}",
+                alice_ses(&pane)
+            );
+            break;
+        }
+    }
+}
