@@ -1,82 +1,402 @@
-//! Deploy: the deploy checkout, journal and rollback (filled by issue 6).
+//! Deploy: the deploy checkout of one or more targets, read through git2,
+//! with fetch, checkout of any revision, rollback, hooks, a deploy lock and
+//! a journal.
 //!
-//! Until then the pane says honestly that it is not configured.
+//! Layout of this folder: `status` reads a checkout, `checkout` previews
+//! and deploys, `fetch` talks to the remote, `lock`, `journal` and `hooks`
+//! are what their names say, `watch` notices changes made by others,
+//! `pane` is the pane's state and update, `view` draws it, `demo` builds the
+//! demo sandbox. This file holds the configuration, the event and effect
+//! types, and the glue that runs effects off the event loop.
 
-use ratatui::Frame;
-use ratatui::layout::Rect;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
 use serde::Deserialize;
 
-use crate::app::effect::{Effect, Runner};
-use crate::app::pane::{Binding, Cx, Pane, SourceHealth, ViewCx};
-use crate::config::Config;
+use crate::access::WriteAccess;
+use crate::app::effect::{Runner, SourceEvent};
 
-/// The `[[deploy]]` section of the configuration.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+pub mod checkout;
+pub mod demo;
+pub mod error;
+pub mod fetch;
+pub mod hooks;
+pub mod journal;
+pub mod lock;
+pub mod pane;
+pub mod status;
+#[cfg(test)]
+mod testdata;
+pub mod view;
+pub mod watch;
+
+pub use checkout::{DeployOutcome, DeployRequest, Kind, Preview};
+pub use error::DeployError;
+pub use pane::{DeployAction, DeployPane};
+pub use status::RepoStatus;
+
+/// How a deploy moves HEAD.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckoutStyle {
+    /// HEAD detached at the deployed commit (the branch stays where it is).
+    #[default]
+    Detached,
+    /// The configured branch is moved to the deployed commit.
+    Branch,
+}
+
+/// One `[[deploy]]` target.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct DeployConfig {}
+pub struct DeployConfig {
+    /// Shown in the pane.
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// The work tree (the docroot checkout).
+    #[serde(default)]
+    pub path: PathBuf,
+    #[serde(default = "default_remote")]
+    pub remote: String,
+    /// The branch deployed from (compared as `<remote>/<branch>`).
+    #[serde(default = "default_branch")]
+    pub branch: String,
+    /// How many deployed commits the log shows (new ones are always listed).
+    #[serde(default = "default_log_entries")]
+    pub log_entries: usize,
+    #[serde(default)]
+    pub checkout: CheckoutStyle,
+    /// Run with `sh -c` in the work tree after a deploy.
+    #[serde(default)]
+    pub post_deploy: Option<String>,
+    /// Timeout for the post-checkout hook and the post-deploy command.
+    #[serde(default = "default_hook_timeout")]
+    pub hook_timeout_secs: u64,
+    /// Probe every target after a deploy.
+    #[serde(default)]
+    pub probe_after: bool,
+    /// SSH private key for the remote (after ssh-agent).
+    #[serde(default)]
+    pub ssh_key: Option<PathBuf>,
+    /// Environment variable holding an HTTPS token for the remote.
+    #[serde(default)]
+    pub token_env: Option<String>,
+}
 
-/// What this feature's sources report.
+fn default_name() -> String {
+    "site".into()
+}
+fn default_remote() -> String {
+    "origin".into()
+}
+fn default_branch() -> String {
+    "main".into()
+}
+fn default_log_entries() -> usize {
+    3
+}
+fn default_hook_timeout() -> u64 {
+    60
+}
+
+impl Default for DeployConfig {
+    fn default() -> DeployConfig {
+        DeployConfig {
+            name: default_name(),
+            path: PathBuf::new(),
+            remote: default_remote(),
+            branch: default_branch(),
+            log_entries: default_log_entries(),
+            checkout: CheckoutStyle::default(),
+            post_deploy: None,
+            hook_timeout_secs: default_hook_timeout(),
+            probe_after: false,
+            ssh_key: None,
+            token_env: None,
+        }
+    }
+}
+
+/// A handle that stops a running fetch.
+#[derive(Clone, Debug, Default)]
+pub struct CancelFetch(pub Arc<AtomicBool>);
+
+impl CancelFetch {
+    pub fn cancel(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// What this feature's sources and effect runs report.
 #[derive(Debug)]
-pub enum DeployEvent {}
+pub enum DeployEvent {
+    Status {
+        target: usize,
+        result: Result<Box<RepoStatus>, DeployError>,
+    },
+    /// The `.git` watcher could not be started (the pane polls instead).
+    WatchFailed {
+        target: usize,
+        message: String,
+    },
+    Preview {
+        target: usize,
+        result: Result<Box<Preview>, DeployError>,
+    },
+    FetchStarted {
+        target: usize,
+        cancel: CancelFetch,
+    },
+    FetchProgress {
+        target: usize,
+        progress: fetch::FetchProgress,
+    },
+    Fetched {
+        target: usize,
+        result: Result<fetch::FetchSummary, DeployError>,
+    },
+    Deployed {
+        target: usize,
+        request: Box<DeployRequest>,
+        result: Result<Box<DeployOutcome>, DeployError>,
+    },
+    HookRan {
+        target: usize,
+        result: Result<hooks::HookRun, DeployError>,
+    },
+}
 
 /// What this pane asks the effect runner to do.
 #[derive(Debug)]
 pub enum DeployEffect {
-    /// Nothing yet.
-    Noop,
+    /// Read the target's status again.
+    Refresh {
+        target: usize,
+    },
+    /// Work out what checking out `spec` would do (reads only).
+    Preview {
+        target: usize,
+        spec: String,
+        kind: Kind,
+    },
+    /// Check out a previewed revision.
+    Deploy {
+        target: usize,
+        request: DeployRequest,
+        access: WriteAccess,
+    },
+    Fetch {
+        target: usize,
+        access: WriteAccess,
+    },
+    /// Run the configured post-deploy command alone.
+    RunHook {
+        target: usize,
+        access: WriteAccess,
+    },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeployAction {}
+/// How often a target is read again without any `.git` change (local
+/// edits in the work tree do not touch `.git`).
+pub const POLL: Duration = Duration::from_secs(15);
+/// Wait this long after a `.git` change for the burst to end.
+pub const DEBOUNCE: Duration = Duration::from_millis(100);
 
-/// The pane's state.
-#[derive(Debug, Default)]
-pub struct DeployPane {}
+fn status_event(target: usize, cfg: &DeployConfig) -> SourceEvent {
+    SourceEvent::Deploy(DeployEvent::Status {
+        target,
+        result: status::read_status(cfg).map(Box::new),
+    })
+}
 
-impl DeployPane {
-    pub fn new(_config: &Config) -> DeployPane {
-        DeployPane {}
+/// Read one target's status off the loop and report it.
+async fn refresh(runner: &Runner, target: usize) {
+    let Some(cfg) = runner.config.deploy.get(target).cloned() else {
+        return;
+    };
+    match tokio::task::spawn_blocking(move || status_event(target, &cfg)).await {
+        Ok(ev) => runner.send(ev).await,
+        Err(e) => {
+            runner
+                .send(SourceEvent::Deploy(DeployEvent::Status {
+                    target,
+                    result: Err(DeployError::Io {
+                        path: runner.config.deploy[target].path.clone(),
+                        message: format!("status task failed: {e}"),
+                    }),
+                }))
+                .await
+        }
     }
 }
 
-impl Pane for DeployPane {
-    type Action = DeployAction;
-    type Event = DeployEvent;
-
-    fn bindings(&self) -> &'static [Binding<DeployAction>] {
-        &[]
-    }
-
-    fn on_action(&mut self, action: DeployAction, _cx: &mut Cx<'_>) -> Vec<Effect> {
-        match action {}
-    }
-
-    fn on_event(&mut self, event: DeployEvent, _cx: &mut Cx<'_>) -> Vec<Effect> {
-        match event {}
-    }
-
-    fn render(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
-        crate::ui::widgets::not_configured(frame, area, "Deploy", "No deploy target yet.", cx);
-    }
-
-    fn health(&self) -> SourceHealth {
-        SourceHealth::default()
+/// Watch one target: read it now, again after every relevant `.git`
+/// change (debounced), and every [`POLL`].
+async fn follow(runner: Runner, target: usize) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    refresh(&runner, target).await;
+    let cfg = runner.config.deploy[target].clone();
+    let git_dir = tokio::task::spawn_blocking(move || {
+        status::open(&cfg.path).map(|r| r.path().to_path_buf())
+    })
+    .await;
+    let _watcher = match git_dir {
+        Ok(Ok(dir)) => match watch::watch(&dir, move || {
+            let _ = tx.send(());
+        }) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                runner
+                    .send(SourceEvent::Deploy(DeployEvent::WatchFailed {
+                        target,
+                        message: format!("{}: {e}", dir.display()),
+                    }))
+                    .await;
+                None
+            }
+        },
+        // The status already reported why the repository cannot be opened.
+        _ => None,
+    };
+    loop {
+        match tokio::time::timeout(POLL, rx.recv()).await {
+            Ok(Some(())) => {
+                tokio::time::sleep(DEBOUNCE).await;
+                while rx.try_recv().is_ok() {}
+            }
+            Ok(None) => tokio::time::sleep(POLL).await,
+            Err(_) => {}
+        }
+        if runner.tx.is_closed() {
+            return;
+        }
+        refresh(&runner, target).await;
     }
 }
 
-/// Start this feature's source tasks.
-pub fn start(_runner: &Runner) {}
+/// Start this feature's source tasks: one follower per target.
+pub fn start(runner: &Runner) {
+    for target in 0..runner.config.deploy.len() {
+        tokio::spawn(follow(runner.clone(), target));
+    }
+}
 
 /// Carry out one effect (spawning as needed; never blocking the loop).
-pub fn run(effect: DeployEffect, _runner: &Runner) {
+pub fn run(effect: DeployEffect, runner: &Runner) {
+    let runner = runner.clone();
     match effect {
-        DeployEffect::Noop => {}
+        DeployEffect::Refresh { target } => {
+            tokio::spawn(async move { refresh(&runner, target).await });
+        }
+        DeployEffect::Preview { target, spec, kind } => {
+            let Some(cfg) = runner.config.deploy.get(target).cloned() else {
+                return;
+            };
+            tokio::task::spawn_blocking(move || {
+                let result = checkout::preview(&cfg, &spec, kind).map(Box::new);
+                runner.blocking_send(SourceEvent::Deploy(DeployEvent::Preview { target, result }));
+            });
+        }
+        DeployEffect::Deploy {
+            target,
+            request,
+            access,
+        } => {
+            let Some(cfg) = runner.config.deploy.get(target).cloned() else {
+                return;
+            };
+            tokio::task::spawn_blocking(move || {
+                let result = checkout::deploy(&cfg, &request, &access).map(Box::new);
+                runner.blocking_send(SourceEvent::Deploy(DeployEvent::Deployed {
+                    target,
+                    request: Box::new(request),
+                    result,
+                }));
+                runner.blocking_send(status_event(target, &cfg));
+            });
+        }
+        DeployEffect::Fetch { target, access } => {
+            let Some(cfg) = runner.config.deploy.get(target).cloned() else {
+                return;
+            };
+            tokio::task::spawn_blocking(move || {
+                let cancel = CancelFetch::default();
+                runner.blocking_send(SourceEvent::Deploy(DeployEvent::FetchStarted {
+                    target,
+                    cancel: cancel.clone(),
+                }));
+                let r2 = runner.clone();
+                let result = fetch::fetch(
+                    &cfg,
+                    &cancel.0,
+                    move |progress| {
+                        r2.blocking_send(SourceEvent::Deploy(DeployEvent::FetchProgress {
+                            target,
+                            progress,
+                        }))
+                    },
+                    &access,
+                );
+                runner.blocking_send(SourceEvent::Deploy(DeployEvent::Fetched { target, result }));
+                runner.blocking_send(status_event(target, &cfg));
+            });
+        }
+        DeployEffect::RunHook { target, access } => {
+            let Some(cfg) = runner.config.deploy.get(target).cloned() else {
+                return;
+            };
+            tokio::task::spawn_blocking(move || {
+                let result = checkout::run_post_deploy(&cfg, &access);
+                runner.blocking_send(SourceEvent::Deploy(DeployEvent::HookRan { target, result }));
+                runner.blocking_send(status_event(target, &cfg));
+            });
+        }
     }
 }
 
-/// Add this feature's part to the demo sandbox: write its files under
-/// `sandbox`, point `config` at them, and spawn (with `tokio::spawn`) any
-/// live writer it needs. Called inside the runtime before the panes start.
-pub fn demo(_sandbox: &std::path::Path, _config: &mut Config) -> anyhow::Result<()> {
-    Ok(())
+/// Add this feature's part to the demo sandbox: a site repository with
+/// history and a bare remote holding a newer commit to deploy.
+pub fn demo(sandbox: &std::path::Path, config: &mut crate::config::Config) -> anyhow::Result<()> {
+    demo::build(sandbox, config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_target_parses_and_unknown_keys_are_refused() {
+        let text = r#"
+[[deploy]]
+name = "www"
+path = "/var/www/site"
+branch = "production"
+log_entries = 5
+checkout = "branch"
+post_deploy = "systemctl reload php8.2-fpm"
+hook_timeout_secs = 30
+probe_after = true
+ssh_key = "/root/.ssh/deploy"
+token_env = "DEPLOY_TOKEN"
+"#;
+        let c = crate::config::Config::parse(text, std::path::Path::new("c.toml")).unwrap();
+        let d = &c.deploy[0];
+        assert_eq!(d.name, "www");
+        assert_eq!(d.remote, "origin");
+        assert_eq!(d.checkout, CheckoutStyle::Branch);
+        assert_eq!(d.log_entries, 5);
+        assert!(d.probe_after);
+        let bad = "[[deploy]]\npath = \"/x\"\nhook_timeout = 3\n";
+        let e = crate::config::Config::parse(bad, std::path::Path::new("c.toml")).unwrap_err();
+        assert!(e.to_string().contains("hook_timeout"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_table_gets_every_default() {
+        let c = crate::config::Config::parse("[[deploy]]\n", std::path::Path::new("c")).unwrap();
+        assert_eq!(c.deploy[0], DeployConfig::default());
+    }
 }

@@ -1,0 +1,455 @@
+//! Checking out a revision safely: resolve and preview (files changed,
+//! commits between, a dry run that lists local files in the way), then the
+//! deploy itself under the deploy lock: optional stash, tree first, then
+//! HEAD, then the hooks, then the journal.
+//!
+//! Blocking: call from `spawn_blocking`. This module must never force a
+//! checkout, never discard local work, and never move HEAD before the tree
+//! is in place. Previewing changes nothing; deploying needs a `WriteAccess`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use git2::build::CheckoutBuilder;
+use git2::{CheckoutNotificationType, Delta, DiffOptions, ErrorCode, Oid, Repository};
+
+use crate::access::WriteAccess;
+use crate::deploy::error::DeployError;
+use crate::deploy::hooks::{self, HookRun};
+use crate::deploy::journal::{self, JournalRecord};
+use crate::deploy::lock::{self, LockInfo};
+use crate::deploy::status::{self, Change, CommitInfo, Owner};
+use crate::deploy::{CheckoutStyle, DeployConfig};
+use crate::sanitize::Clean;
+
+/// Most files and commits listed in a preview (totals are exact).
+pub const MAX_LISTED: usize = 50;
+
+/// A deploy or a rollback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Deploy,
+    Rollback,
+}
+
+impl Kind {
+    pub fn word(self) -> &'static str {
+        match self {
+            Kind::Deploy => "deploy",
+            Kind::Rollback => "rollback",
+        }
+    }
+}
+
+/// What a checkout would do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Preview {
+    pub kind: Kind,
+    pub spec: Clean,
+    pub from: Option<CommitInfo>,
+    pub to: CommitInfo,
+    pub files: Vec<Change>,
+    pub files_total: usize,
+    /// Commits the target has that HEAD lacks.
+    pub new_commits: Vec<CommitInfo>,
+    pub new_total: usize,
+    /// Commits HEAD has that the target lacks (going back).
+    pub dropped_commits: Vec<CommitInfo>,
+    pub dropped_total: usize,
+    /// Local files the checkout would overwrite (the dry run).
+    pub conflicts: Vec<Clean>,
+    /// Local changes that the checkout leaves alone.
+    pub local_changes: usize,
+    pub state: Option<&'static str>,
+    pub lock: Option<LockInfo>,
+    pub lock_stale: bool,
+    pub owner: Owner,
+}
+
+/// Resolve a revspec (short id, tag, branch, `HEAD~2`, `origin/main`) to a commit.
+pub fn resolve<'r>(
+    repo: &'r Repository,
+    path: &Path,
+    spec: &str,
+) -> Result<git2::Commit<'r>, DeployError> {
+    let spec = spec.trim();
+    let none = || DeployError::NoSuchRevision {
+        path: path.to_path_buf(),
+        spec: crate::sanitize::sanitize_capped(spec, 100),
+    };
+    if spec.is_empty() {
+        return Err(none());
+    }
+    let obj = repo.revparse_single(spec).map_err(|e| match e.code() {
+        ErrorCode::NotFound | ErrorCode::Ambiguous | ErrorCode::InvalidSpec => none(),
+        _ => DeployError::git(path, "revparse", e),
+    })?;
+    obj.peel_to_commit().map_err(|_| none())
+}
+
+/// libgit2's `GIT_CHECKOUT_DRY_RUN` (checkout.h): compute every action and
+/// report conflicts, then stop before touching the work tree or the index.
+/// git2 0.21 does not expose it (its `dry_run()` is `GIT_CHECKOUT_NONE`,
+/// which reports no conflicts at all).
+const GIT_CHECKOUT_DRY_RUN: u32 = 1 << 24;
+
+/// Local files a safe checkout of `target` would refuse to overwrite, as
+/// libgit2 itself judges them. Changes nothing on disk.
+pub fn dry_run(
+    repo: &Repository,
+    path: &Path,
+    target: &git2::Commit<'_>,
+) -> Result<Vec<Clean>, DeployError> {
+    use git2::Binding;
+    let mut conflicts = Vec::new();
+    let rc = {
+        let mut cb = CheckoutBuilder::new();
+        cb.safe()
+            .notify_on(CheckoutNotificationType::CONFLICT)
+            .notify(|_, p, _, _, _| {
+                if let Some(p) = p {
+                    conflicts.push(Clean::capped(&p.to_string_lossy(), 300));
+                }
+                true
+            });
+        let tree = target.as_object();
+        // SAFETY: `opts` is initialised by libgit2 for this version and then
+        // filled by git2 from `cb`, which outlives the call (its callbacks
+        // point into `cb`); `repo` and `tree` are live git2 handles.
+        unsafe {
+            let mut opts: libgit2_sys::git_checkout_options = std::mem::zeroed();
+            let rc = libgit2_sys::git_checkout_init_options(
+                &mut opts,
+                libgit2_sys::GIT_CHECKOUT_OPTIONS_VERSION,
+            );
+            if rc < 0 {
+                return Err(DeployError::git(
+                    path,
+                    "dry run",
+                    git2::Error::last_error(rc),
+                ));
+            }
+            cb.configure(&mut opts);
+            opts.checkout_strategy |= GIT_CHECKOUT_DRY_RUN;
+            libgit2_sys::git_checkout_tree(repo.raw(), tree.raw(), &opts)
+        }
+    };
+    if rc == 0 || (rc == libgit2_sys::GIT_ECONFLICT && !conflicts.is_empty()) {
+        return Ok(conflicts);
+    }
+    Err(DeployError::git(
+        path,
+        "dry run",
+        git2::Error::last_error(rc),
+    ))
+}
+
+fn commits_between(
+    repo: &Repository,
+    path: &Path,
+    include: Oid,
+    exclude: Option<Oid>,
+) -> Result<(Vec<CommitInfo>, usize), DeployError> {
+    let g = |e| DeployError::git(path, "log", e);
+    let mut walk = repo.revwalk().map_err(g)?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)
+        .map_err(g)?;
+    walk.push(include).map_err(g)?;
+    if let Some(x) = exclude {
+        walk.hide(x).map_err(g)?;
+    }
+    let mut out = Vec::new();
+    let mut total = 0;
+    for id in walk {
+        let id = id.map_err(g)?;
+        total += 1;
+        if out.len() < MAX_LISTED {
+            out.push(CommitInfo::from_commit(&repo.find_commit(id).map_err(g)?));
+        }
+    }
+    Ok((out, total))
+}
+
+/// What checking out `spec` would do. Reads only.
+pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, DeployError> {
+    let path = cfg.path.as_path();
+    let repo = status::open(path)?;
+    let target = resolve(&repo, path, spec)?;
+    let head = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let g = |e| DeployError::git(path, "diff", e);
+
+    let old_tree = head.as_ref().map(|h| h.tree()).transpose().map_err(g)?;
+    let new_tree = target.tree().map_err(g)?;
+    let mut opts = DiffOptions::new();
+    let diff = repo
+        .diff_tree_to_tree(old_tree.as_ref(), Some(&new_tree), Some(&mut opts))
+        .map_err(g)?;
+    let mut files = Vec::new();
+    for d in diff.deltas().take(MAX_LISTED) {
+        let kind = match d.status() {
+            Delta::Added => 'A',
+            Delta::Deleted => 'D',
+            Delta::Renamed => 'R',
+            Delta::Typechange => 'T',
+            _ => 'M',
+        };
+        let p = d.new_file().path().or(d.old_file().path());
+        files.push(Change {
+            kind,
+            path: Clean::capped(&p.map(|p| p.to_string_lossy()).unwrap_or_default(), 300),
+        });
+    }
+    let files_total = diff.deltas().len();
+    let head_id = head.as_ref().map(|h| h.id());
+    let (new_commits, new_total) = commits_between(&repo, path, target.id(), head_id)?;
+    let (dropped_commits, dropped_total) = match head_id {
+        Some(h) => commits_between(&repo, path, h, Some(target.id()))?,
+        None => (Vec::new(), 0),
+    };
+    let state = status::state_name(repo.state());
+    // With an operation in progress the deploy is refused anyway (and
+    // libgit2 cannot plan a checkout over an unmerged index).
+    let conflicts = match state {
+        None => dry_run(&repo, path, &target)?,
+        Some(_) => Vec::new(),
+    };
+    let (m, u, _) = status::local_changes(&repo, path)?;
+    let lock = lock::read(repo.path());
+    let workdir = repo.workdir().unwrap_or(path).to_path_buf();
+    Ok(Preview {
+        kind,
+        spec: Clean::capped(spec.trim(), 100),
+        from: head.as_ref().map(CommitInfo::from_commit),
+        to: CommitInfo::from_commit(&target),
+        files,
+        files_total,
+        new_commits,
+        new_total,
+        dropped_commits,
+        dropped_total,
+        local_changes: (m + u).saturating_sub(conflicts.len()),
+        conflicts,
+        state,
+        lock_stale: lock.as_ref().is_some_and(|l| l.is_stale()),
+        lock,
+        owner: status::owner_of(&workdir)?,
+    })
+}
+
+/// A confirmed checkout, pinned to what the preview showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeployRequest {
+    pub kind: Kind,
+    pub to: Oid,
+    /// HEAD as previewed (None: unborn); the deploy refuses if it moved.
+    pub expected_from: Option<Oid>,
+    /// Stash local work (untracked included) before checking out.
+    pub stash: bool,
+    /// The stale lock the user agreed to take over.
+    pub take_over: Option<LockInfo>,
+}
+
+/// What a deploy did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeployOutcome {
+    pub kind: Kind,
+    pub from: Option<Oid>,
+    pub to: Oid,
+    /// The stash made before the checkout ("stash@{0}" message and id).
+    pub stash: Option<(Oid, Clean)>,
+    pub hooks: Vec<HookRun>,
+    /// Journal write problem (the deploy itself succeeded).
+    pub journal_problem: Option<Clean>,
+}
+
+impl DeployOutcome {
+    pub fn hooks_ok(&self) -> bool {
+        self.hooks.iter().all(|h| h.end.ok())
+    }
+}
+
+fn hook_summary(hooks: &[HookRun]) -> String {
+    if hooks.is_empty() {
+        return "none".into();
+    }
+    hooks
+        .iter()
+        .map(|h| format!("{}: {}", h.name, h.end.describe()))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Deploy: lock, check, (stash), tree, HEAD, hooks, journal.
+pub fn deploy(
+    cfg: &DeployConfig,
+    req: &DeployRequest,
+    access: &WriteAccess,
+) -> Result<DeployOutcome, DeployError> {
+    let path = cfg.path.as_path();
+    let mut repo = status::open(path)?;
+    if let Some(state) = status::state_name(repo.state()) {
+        return Err(DeployError::UncleanState {
+            path: path.to_path_buf(),
+            state: state.into(),
+        });
+    }
+    let git_dir = repo.path().to_path_buf();
+    let _lock = lock::acquire(&git_dir, req.take_over.as_ref(), access)?;
+
+    let head_id = repo.head().ok().and_then(|h| h.target());
+    if head_id != req.expected_from {
+        return Err(DeployError::HeadMoved {
+            path: path.to_path_buf(),
+            now: head_id
+                .map(status::short_id)
+                .unwrap_or_else(|| "unborn".into()),
+        });
+    }
+    let g = |what, e| DeployError::git(path, what, e);
+    let conflicts = {
+        let target = repo.find_commit(req.to).map_err(|e| g("find commit", e))?;
+        dry_run(&repo, path, &target)?
+    };
+    let mut stash = None;
+    if !conflicts.is_empty() {
+        if !req.stash {
+            return Err(DeployError::WouldOverwrite {
+                path: path.to_path_buf(),
+                files: conflicts.into_iter().map(Clean::into_string).collect(),
+            });
+        }
+        let sig = repo
+            .signature()
+            .or_else(|_| git2::Signature::now("opsdeck", "opsdeck@localhost"))
+            .map_err(|e| g("signature", e))?;
+        let msg = format!(
+            "opsdeck: local work before {} to {}",
+            req.kind.word(),
+            status::short_id(req.to)
+        );
+        let id = repo
+            .stash_save2(&sig, Some(&msg), Some(git2::StashFlags::INCLUDE_UNTRACKED))
+            .map_err(|e| g("stash", e))?;
+        stash = Some((id, Clean::new(&msg)));
+        let target = repo.find_commit(req.to).map_err(|e| g("find commit", e))?;
+        let still = dry_run(&repo, path, &target)?;
+        if !still.is_empty() {
+            return Err(DeployError::WouldOverwrite {
+                path: path.to_path_buf(),
+                files: still.into_iter().map(Clean::into_string).collect(),
+            });
+        }
+    }
+
+    let target = repo.find_commit(req.to).map_err(|e| g("find commit", e))?;
+    // The tree first: a failure here leaves HEAD where it was.
+    let mut cb = CheckoutBuilder::new();
+    cb.safe();
+    repo.checkout_tree(target.as_object(), Some(&mut cb))
+        .map_err(|e| g("checkout", e))?;
+    // Then HEAD.
+    match cfg.checkout {
+        CheckoutStyle::Detached => repo
+            .set_head_detached(req.to)
+            .map_err(|e| g("set HEAD", e))?,
+        CheckoutStyle::Branch => {
+            let refname = format!("refs/heads/{}", cfg.branch);
+            repo.reference(
+                &refname,
+                req.to,
+                true,
+                &format!("opsdeck: {} to {}", req.kind.word(), req.to),
+            )
+            .map_err(|e| g("move branch", e))?;
+            repo.set_head(&refname).map_err(|e| g("set HEAD", e))?;
+        }
+    }
+
+    let workdir = repo.workdir().unwrap_or(path).to_path_buf();
+    let from_s = head_id
+        .map(|o| o.to_string())
+        .unwrap_or_else(|| Oid::ZERO_SHA1.to_string());
+    let to_s = req.to.to_string();
+    let timeout = Duration::from_secs(cfg.hook_timeout_secs.max(1));
+    let env = [
+        ("OPSDECK_DEPLOY_TARGET", cfg.name.clone()),
+        ("OPSDECK_DEPLOY_FROM", from_s.clone()),
+        ("OPSDECK_DEPLOY_TO", to_s.clone()),
+        ("OPSDECK_DEPLOY_KIND", req.kind.word().to_string()),
+    ];
+    let mut runs = Vec::new();
+    if let Some(h) = hooks::post_checkout_hook(&repo) {
+        let mut cmd = std::process::Command::new(&h);
+        cmd.args([from_s.as_str(), to_s.as_str(), "1"]);
+        runs.push(hooks::run(
+            "post-checkout",
+            cmd,
+            &workdir,
+            &env,
+            timeout,
+            access,
+        ));
+    }
+    if let Some(line) = cfg.post_deploy.as_deref().filter(|l| !l.trim().is_empty()) {
+        runs.push(hooks::run(
+            "post-deploy",
+            hooks::shell(line),
+            &workdir,
+            &env,
+            timeout,
+            access,
+        ));
+    }
+
+    let rec = JournalRecord {
+        time: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        user: lock::current_user(),
+        host: lock::current_host(),
+        kind: req.kind.word().into(),
+        from: head_id.map(|o| o.to_string()).unwrap_or_default(),
+        to: to_s,
+        result: "ok".into(),
+        hook: hook_summary(&runs),
+    };
+    let journal_problem = journal::append(&git_dir, &rec, access)
+        .err()
+        .map(|e| Clean::new(&e.to_string()));
+    Ok(DeployOutcome {
+        kind: req.kind,
+        from: head_id,
+        to: req.to,
+        stash,
+        hooks: runs,
+        journal_problem,
+    })
+}
+
+/// Run the configured post-deploy command alone (no checkout), under the lock.
+pub fn run_post_deploy(cfg: &DeployConfig, access: &WriteAccess) -> Result<HookRun, DeployError> {
+    let path = cfg.path.as_path();
+    let repo = status::open(path)?;
+    let Some(line) = cfg.post_deploy.as_deref().filter(|l| !l.trim().is_empty()) else {
+        return Err(DeployError::Hook {
+            command: "post-deploy".into(),
+            message: "no post_deploy command configured".into(),
+        });
+    };
+    let _lock = lock::acquire(repo.path(), None, access)?;
+    let head = repo.head().ok().and_then(|h| h.target());
+    let h = head.map(|o| o.to_string()).unwrap_or_default();
+    let env = [
+        ("OPSDECK_DEPLOY_TARGET", cfg.name.clone()),
+        ("OPSDECK_DEPLOY_FROM", h.clone()),
+        ("OPSDECK_DEPLOY_TO", h),
+        ("OPSDECK_DEPLOY_KIND", "hook".to_string()),
+    ];
+    let workdir = repo.workdir().unwrap_or(path).to_path_buf();
+    Ok(hooks::run(
+        "post-deploy",
+        hooks::shell(line),
+        &workdir,
+        &env,
+        Duration::from_secs(cfg.hook_timeout_secs.max(1)),
+        access,
+    ))
+}

@@ -1,0 +1,68 @@
+//! The deploy feature's one error type.
+//!
+//! Every variant names the repository, file or command that failed, so the
+//! pane can show a sentence a person can act on. This module never does I/O.
+
+use std::path::PathBuf;
+
+/// What went wrong while reading or changing a deploy checkout.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error("{}: no deploy path configured ([[deploy]] path = ...)", name)]
+    NoPath { name: String },
+    #[error(
+        "{}: owned by uid {owner}, opsdeck runs as uid {me}; libgit2 refuses it. Run as the owner, or trust it with: git config --global --add safe.directory {}",
+        path.display(),
+        path.display()
+    )]
+    Owner { path: PathBuf, owner: u32, me: u32 },
+    #[error("{}: not a git work tree: {message}", path.display())]
+    NotARepo { path: PathBuf, message: String },
+    #[error("{}: {what}: {message}", path.display())]
+    Git {
+        path: PathBuf,
+        what: &'static str,
+        message: String,
+    },
+    #[error("{}: no revision matches {spec:?}", path.display())]
+    NoSuchRevision { path: PathBuf, spec: String },
+    #[error("{}: a {state} is in progress; finish or abort it first", path.display())]
+    UncleanState { path: PathBuf, state: String },
+    #[error("{}: HEAD moved since the preview (now {now}); look again", path.display())]
+    HeadMoved { path: PathBuf, now: String },
+    #[error("{}: {} local file(s) would be overwritten: {}", path.display(), files.len(), files.join(", "))]
+    WouldOverwrite { path: PathBuf, files: Vec<String> },
+    #[error("{}: deploy lock held by {holder}", path.display())]
+    Locked {
+        path: PathBuf,
+        holder: String,
+        /// The lock as read, for a takeover after confirmation.
+        lock: Box<crate::deploy::lock::LockInfo>,
+        stale: bool,
+    },
+    #[error("{}: {message}", path.display())]
+    Io { path: PathBuf, message: String },
+    #[error("fetch from {remote}: {message}")]
+    Fetch { remote: String, message: String },
+    #[error("fetch from {remote} cancelled")]
+    FetchCancelled { remote: String },
+    #[error("{command}: {message}")]
+    Hook { command: String, message: String },
+}
+
+impl DeployError {
+    pub(crate) fn git(path: &std::path::Path, what: &'static str, e: git2::Error) -> DeployError {
+        DeployError::Git {
+            path: path.to_path_buf(),
+            what,
+            message: e.message().to_string(),
+        }
+    }
+
+    pub(crate) fn io(path: &std::path::Path, e: std::io::Error) -> DeployError {
+        DeployError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    }
+}

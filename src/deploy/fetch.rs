@@ -1,0 +1,297 @@
+//! Fetching the target's remote through git2: progress, cancel and a
+//! bounded credential plan (ssh-agent, a key file, an HTTPS token from the
+//! environment, the git credential helper).
+//!
+//! libgit2 asks for credentials again after every rejection; the plan tries
+//! each method at most once and gives up after [`MAX_CREDENTIAL_ATTEMPTS`],
+//! so a wrong password can never loop. Blocking: call from
+//! `spawn_blocking`. It only updates remote-tracking refs and tags, never
+//! the work tree or HEAD.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use git2::{Cred, CredentialType, FetchOptions, RemoteCallbacks};
+
+use crate::access::WriteAccess;
+use crate::deploy::DeployConfig;
+use crate::deploy::error::DeployError;
+use crate::deploy::status;
+use crate::sanitize::Clean;
+
+/// Hard cap on credential callbacks for one fetch.
+pub const MAX_CREDENTIAL_ATTEMPTS: usize = 6;
+
+/// Transfer progress as libgit2 reports it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FetchProgress {
+    pub received_objects: usize,
+    pub indexed_objects: usize,
+    pub total_objects: usize,
+    pub received_bytes: usize,
+}
+
+/// What a fetch changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FetchSummary {
+    /// Updated refs: name and "old..new" (short ids).
+    pub updated: Vec<(Clean, String)>,
+    pub progress: FetchProgress,
+}
+
+/// One way of answering libgit2's request for credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CredMethod {
+    Username(String),
+    SshAgent(String),
+    SshKey { user: String, key: PathBuf },
+    Token { user: String, var: String },
+    Helper,
+}
+
+/// Which credential to offer next: each method at most once, a hard cap
+/// on the number of calls.
+#[derive(Debug, Default)]
+pub struct CredentialPlan {
+    pub ssh_key: Option<PathBuf>,
+    pub token_env: Option<String>,
+    /// `SSH_AUTH_SOCK` is set.
+    pub agent: bool,
+    calls: usize,
+    tried: Vec<&'static str>,
+}
+
+impl CredentialPlan {
+    pub fn new(cfg: &DeployConfig) -> CredentialPlan {
+        CredentialPlan {
+            ssh_key: cfg.ssh_key.clone(),
+            token_env: cfg.token_env.clone(),
+            agent: std::env::var_os("SSH_AUTH_SOCK").is_some(),
+            ..CredentialPlan::default()
+        }
+    }
+
+    fn once(&mut self, name: &'static str) -> bool {
+        if self.tried.contains(&name) {
+            false
+        } else {
+            self.tried.push(name);
+            true
+        }
+    }
+
+    /// The next method to try, None when the plan is exhausted.
+    pub fn next(
+        &mut self,
+        user_from_url: Option<&str>,
+        allowed: CredentialType,
+    ) -> Option<CredMethod> {
+        self.calls += 1;
+        if self.calls > MAX_CREDENTIAL_ATTEMPTS {
+            return None;
+        }
+        let user = user_from_url.unwrap_or("git").to_string();
+        if allowed.contains(CredentialType::USERNAME) && self.once("username") {
+            return Some(CredMethod::Username(user));
+        }
+        if allowed.contains(CredentialType::SSH_KEY) {
+            if self.agent && self.once("agent") {
+                return Some(CredMethod::SshAgent(user));
+            }
+            if let Some(key) = self.ssh_key.clone()
+                && self.once("key")
+            {
+                return Some(CredMethod::SshKey { user, key });
+            }
+        }
+        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+            if let Some(var) = self.token_env.clone()
+                && self.once("token")
+            {
+                let user = user_from_url.unwrap_or("x-access-token").to_string();
+                return Some(CredMethod::Token { user, var });
+            }
+            if self.once("helper") {
+                return Some(CredMethod::Helper);
+            }
+        }
+        None
+    }
+
+    /// What was tried, for the error message.
+    pub fn tried(&self) -> String {
+        if self.tried.is_empty() {
+            "nothing suitable configured".into()
+        } else {
+            format!("tried {}", self.tried.join(", "))
+        }
+    }
+}
+
+fn make_cred(m: &CredMethod, url: &str) -> Result<Cred, git2::Error> {
+    match m {
+        CredMethod::Username(u) => Cred::username(u),
+        CredMethod::SshAgent(u) => Cred::ssh_key_from_agent(u),
+        CredMethod::SshKey { user, key } => Cred::ssh_key(user, None, key, None),
+        CredMethod::Token { user, var } => match std::env::var(var) {
+            Ok(tok) => Cred::userpass_plaintext(user, &tok),
+            Err(_) => Err(git2::Error::from_str(&format!("${var} is not set"))),
+        },
+        CredMethod::Helper => {
+            let cfg = git2::Config::open_default()?;
+            Cred::credential_helper(&cfg, url, None)
+        }
+    }
+}
+
+/// Fetch the target's remote. `progress` is called at most every 100 ms;
+/// setting `cancel` stops the transfer.
+pub fn fetch(
+    cfg: &DeployConfig,
+    cancel: &AtomicBool,
+    mut progress: impl FnMut(FetchProgress),
+    _access: &WriteAccess,
+) -> Result<FetchSummary, DeployError> {
+    let path = cfg.path.as_path();
+    let repo = status::open(path)?;
+    let remote_err = |message: String| DeployError::Fetch {
+        remote: cfg.remote.clone(),
+        message,
+    };
+    let mut remote = repo
+        .find_remote(&cfg.remote)
+        .map_err(|e| remote_err(e.message().to_string()))?;
+    let mut plan = CredentialPlan::new(cfg);
+    let mut last = FetchProgress::default();
+    let mut updated = Vec::new();
+    let res = {
+        let mut cbs = RemoteCallbacks::new();
+        let mut last_sent: Option<Instant> = None;
+        cbs.credentials(|url, user, allowed| {
+            // A method that cannot even produce a credential (no agent key,
+            // unset variable, no helper) falls through to the next one.
+            while let Some(m) = plan.next(user, allowed) {
+                if let Ok(c) = make_cred(&m, url) {
+                    return Ok(c);
+                }
+            }
+            Err(git2::Error::from_str(&format!(
+                "authentication failed ({})",
+                plan.tried()
+            )))
+        });
+        cbs.transfer_progress(|p| {
+            last = FetchProgress {
+                received_objects: p.received_objects(),
+                indexed_objects: p.indexed_objects(),
+                total_objects: p.total_objects(),
+                received_bytes: p.received_bytes(),
+            };
+            if last_sent.is_none_or(|t| t.elapsed() >= Duration::from_millis(100)) {
+                last_sent = Some(Instant::now());
+                progress(last);
+            }
+            !cancel.load(Ordering::Relaxed)
+        });
+        cbs.sideband_progress(|_| !cancel.load(Ordering::Relaxed));
+        cbs.update_tips(|name, old, new| {
+            let old = if old.is_zero() {
+                "new".to_string()
+            } else {
+                status::short_id(old)
+            };
+            updated.push((
+                Clean::capped(name, 200),
+                format!("{old}..{}", status::short_id(new)),
+            ));
+            true
+        });
+        let mut fo = FetchOptions::new();
+        fo.remote_callbacks(cbs);
+        fo.download_tags(git2::AutotagOption::All);
+        remote.fetch::<&str>(&[], Some(&mut fo), Some("opsdeck: fetch"))
+    };
+    match res {
+        Ok(()) => Ok(FetchSummary {
+            updated,
+            progress: last,
+        }),
+        Err(_) if cancel.load(Ordering::Relaxed) => Err(DeployError::FetchCancelled {
+            remote: cfg.remote.clone(),
+        }),
+        Err(e) => Err(remote_err(e.message().to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_method_is_tried_once_then_the_plan_gives_up() {
+        let mut p = CredentialPlan {
+            ssh_key: Some("/k".into()),
+            token_env: Some("TOK".into()),
+            agent: true,
+            ..Default::default()
+        };
+        let all = CredentialType::SSH_KEY | CredentialType::USER_PASS_PLAINTEXT;
+        let mut seen = Vec::new();
+        // libgit2 calls again after every rejection; the plan must end.
+        for _ in 0..100 {
+            match p.next(Some("deploy"), all) {
+                Some(m) => seen.push(m),
+                None => break,
+            }
+        }
+        assert_eq!(
+            seen,
+            vec![
+                CredMethod::SshAgent("deploy".into()),
+                CredMethod::SshKey {
+                    user: "deploy".into(),
+                    key: "/k".into()
+                },
+                CredMethod::Token {
+                    user: "deploy".into(),
+                    var: "TOK".into()
+                },
+                CredMethod::Helper,
+            ]
+        );
+        assert_eq!(p.tried(), "tried agent, key, token, helper");
+    }
+
+    #[test]
+    fn the_cap_holds_even_if_methods_remained() {
+        let mut p = CredentialPlan::default();
+        let mut n = 0;
+        while p
+            .next(
+                None,
+                CredentialType::USERNAME | CredentialType::USER_PASS_PLAINTEXT,
+            )
+            .is_some()
+        {
+            n += 1;
+            assert!(n <= MAX_CREDENTIAL_ATTEMPTS);
+        }
+        assert_eq!(n, 2, "username, then the credential helper");
+    }
+
+    #[test]
+    fn https_token_uses_a_default_user() {
+        let mut p = CredentialPlan {
+            token_env: Some("T".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            p.next(None, CredentialType::USER_PASS_PLAINTEXT),
+            Some(CredMethod::Token {
+                user: "x-access-token".into(),
+                var: "T".into()
+            })
+        );
+    }
+}

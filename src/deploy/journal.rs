@@ -1,0 +1,243 @@
+//! The deploy journal: one JSON object per line in the repository's git
+//! directory (`opsdeck-deploy.jsonl`), appended after every deploy attempt.
+//!
+//! It is the memory that rollback uses. Appending is one `write` of one
+//! line on a file opened with O_APPEND, so concurrent writers do not
+//! interleave. Reading never fails on one bad line: it is counted and
+//! reported. Nothing here touches the work tree.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::deploy::error::DeployError;
+use crate::sanitize::Clean;
+
+/// The journal's file name inside the git directory.
+pub const FILE_NAME: &str = "opsdeck-deploy.jsonl";
+/// How many entries the pane keeps (the newest).
+pub const MAX_ENTRIES: usize = 200;
+
+/// One line as written.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct JournalRecord {
+    /// RFC 3339.
+    pub time: String,
+    pub user: String,
+    pub host: String,
+    /// "deploy" or "rollback".
+    pub kind: String,
+    /// Full object ids; `from` is empty on an unborn HEAD.
+    pub from: String,
+    pub to: String,
+    /// "ok" or what failed.
+    pub result: String,
+    /// "none", "exit 0", "exit 3", "timeout after 10s", ... (post-checkout; post-deploy).
+    pub hook: String,
+}
+
+/// One line as shown: every field sanitized.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub time: Clean,
+    pub user: Clean,
+    pub host: Clean,
+    pub kind: Clean,
+    pub from: String,
+    pub to: String,
+    pub result: Clean,
+    pub hook: Clean,
+}
+
+impl JournalEntry {
+    pub fn ok(&self) -> bool {
+        self.result.as_str() == "ok"
+    }
+}
+
+fn hex_or_empty(s: &str) -> String {
+    if s.len() <= 64 && s.chars().all(|c| c.is_ascii_hexdigit()) {
+        s.to_string()
+    } else {
+        String::new()
+    }
+}
+
+impl From<JournalRecord> for JournalEntry {
+    fn from(r: JournalRecord) -> JournalEntry {
+        JournalEntry {
+            time: Clean::capped(&r.time, 40),
+            user: Clean::capped(&r.user, 40),
+            host: Clean::capped(&r.host, 80),
+            kind: Clean::capped(&r.kind, 20),
+            from: hex_or_empty(&r.from),
+            to: hex_or_empty(&r.to),
+            result: Clean::capped(&r.result, 300),
+            hook: Clean::capped(&r.hook, 120),
+        }
+    }
+}
+
+pub fn path_in(git_dir: &Path) -> PathBuf {
+    git_dir.join(FILE_NAME)
+}
+
+/// Append one record.
+pub fn append(
+    git_dir: &Path,
+    rec: &JournalRecord,
+    _access: &crate::access::WriteAccess,
+) -> Result<(), DeployError> {
+    let p = path_in(git_dir);
+    let mut line = serde_json::to_string(rec).map_err(|e| DeployError::Io {
+        path: p.clone(),
+        message: e.to_string(),
+    })?;
+    line.push('\n');
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&p)
+        .map_err(|e| DeployError::io(&p, e))?;
+    f.write_all(line.as_bytes())
+        .map_err(|e| DeployError::io(&p, e))
+}
+
+/// Parse a journal's text: entries oldest first, and the numbers of the
+/// lines that could not be read.
+pub fn parse(text: &str) -> (Vec<JournalEntry>, Vec<usize>) {
+    let mut out = Vec::new();
+    let mut bad = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<JournalRecord>(line) {
+            Ok(r) => out.push(JournalEntry::from(r)),
+            Err(_) => bad.push(i + 1),
+        }
+    }
+    if out.len() > MAX_ENTRIES {
+        out.drain(..out.len() - MAX_ENTRIES);
+    }
+    (out, bad)
+}
+
+/// Read the journal (missing file: empty). Unreadable lines are an error
+/// that names them; the caller shows it.
+pub fn read(git_dir: &Path) -> Result<Vec<JournalEntry>, DeployError> {
+    let p = path_in(git_dir);
+    let text = match std::fs::read(&p) {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(DeployError::io(&p, e)),
+    };
+    let (entries, bad) = parse(&text);
+    if bad.is_empty() {
+        Ok(entries)
+    } else {
+        Err(DeployError::Io {
+            path: p,
+            message: format!(
+                "{} unreadable line(s) (first: line {}); {} entries read",
+                bad.len(),
+                bad[0],
+                entries.len()
+            ),
+        })
+    }
+}
+
+/// Where rollback goes: replaying the journal, each successful deploy
+/// remembers where it came from and each successful rollback forgets the
+/// newest such memory; rollback goes to the one left on top. So two
+/// rollbacks in a row go two deploys back instead of undoing each other.
+pub fn rollback_target(entries: &[JournalEntry]) -> Option<&JournalEntry> {
+    let mut stack: Vec<&JournalEntry> = Vec::new();
+    for e in entries.iter().filter(|e| e.ok()) {
+        if e.kind.as_str() == "rollback" {
+            stack.pop();
+        } else if !e.from.is_empty() {
+            stack.push(e);
+        }
+    }
+    stack.pop()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rec(from: &str, to: &str, result: &str) -> String {
+        rec_kind("deploy", from, to, result)
+    }
+
+    fn rec_kind(kind: &str, from: &str, to: &str, result: &str) -> String {
+        serde_json::to_string(&JournalRecord {
+            time: "2026-11-27T10:00:00+00:00".into(),
+            user: "www".into(),
+            host: "web1".into(),
+            kind: kind.into(),
+            from: from.into(),
+            to: to.into(),
+            result: result.into(),
+            hook: "exit 0".into(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn parse_keeps_good_lines_and_names_bad_ones() {
+        let text = format!(
+            "{}\nnot json\n\n{}\n",
+            rec("aa", "bb", "ok"),
+            rec("bb", "cc", "ok")
+        );
+        let (e, bad) = parse(&text);
+        assert_eq!(e.len(), 2);
+        assert_eq!(bad, vec![2]);
+        assert_eq!(e[1].to, "cc");
+    }
+
+    #[test]
+    fn rollback_skips_failed_deploys() {
+        let text = [rec("a1", "b2", "ok"), rec("b2", "c3", "checkout refused")].join("\n");
+        let (e, _) = parse(&text);
+        assert_eq!(rollback_target(&e).map(|e| e.from.as_str()), Some("a1"));
+    }
+
+    #[test]
+    fn successive_rollbacks_walk_back_instead_of_toggling() {
+        let mut lines = vec![rec("a1", "b2", "ok"), rec("b2", "c3", "ok")];
+        let (e, _) = parse(&lines.join("\n"));
+        assert_eq!(rollback_target(&e).map(|e| e.from.as_str()), Some("b2"));
+        lines.push(rec_kind("rollback", "c3", "b2", "ok"));
+        let (e, _) = parse(&lines.join("\n"));
+        assert_eq!(rollback_target(&e).map(|e| e.from.as_str()), Some("a1"));
+        lines.push(rec_kind("rollback", "b2", "a1", "ok"));
+        let (e, _) = parse(&lines.join("\n"));
+        assert_eq!(rollback_target(&e), None, "nothing older was deployed");
+    }
+
+    #[test]
+    fn hostile_fields_are_sanitized() {
+        let line = r#"{"time":"t","user":"\u001b[2Jx","host":"h","kind":"deploy","from":"\u001b]0;","to":"ab","result":"ok\r","hook":"h"}"#;
+        let (e, bad) = parse(line);
+        assert!(bad.is_empty());
+        assert_eq!(e[0].user.as_str(), "\\e[2Jx");
+        assert_eq!(e[0].from, "", "a non-hex id is dropped, not shown");
+        assert_eq!(e[0].result.as_str(), "ok\\r");
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics_and_output_is_clean(s in any::<String>()) {
+            let (e, _) = parse(&s);
+            for x in e {
+                prop_assert!(!x.user.chars().any(crate::sanitize::is_unsafe_char));
+            }
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! The deploy lock: a file in the git directory created with O_EXCL
+//! (`opsdeck-deploy.lock`) holding user, host, pid and time as JSON.
+//!
+//! Anything that honours the file (another opsdeck, a script using
+//! `set -o noclobber`) cannot deploy at the same time. A lock whose pid is
+//! dead on this host is stale; taking it over needs the caller to name the
+//! lock it saw (after the user confirmed), so a lock that changed meanwhile
+//! is never removed. This module never touches the work tree.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::access::WriteAccess;
+use crate::deploy::error::DeployError;
+use crate::sanitize::Clean;
+
+pub const FILE_NAME: &str = "opsdeck-deploy.lock";
+
+/// What a lock file says about its holder.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LockInfo {
+    pub user: String,
+    pub host: String,
+    pub pid: u32,
+    /// RFC 3339.
+    pub time: String,
+}
+
+impl LockInfo {
+    /// This process, now.
+    pub fn mine() -> LockInfo {
+        LockInfo {
+            user: current_user(),
+            host: current_host(),
+            pid: std::process::id(),
+            time: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        }
+    }
+
+    /// "user@host pid 123 since TIME", sanitized.
+    pub fn holder(&self) -> Clean {
+        Clean::capped(
+            &format!(
+                "{}@{} pid {} since {}",
+                self.user, self.host, self.pid, self.time
+            ),
+            200,
+        )
+    }
+
+    /// Held by a process of this host that no longer exists.
+    pub fn is_stale(&self) -> bool {
+        if self.host != current_host() {
+            return false;
+        }
+        let Ok(pid) = i32::try_from(self.pid) else {
+            return false;
+        };
+        if pid <= 0 {
+            return false;
+        }
+        matches!(
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+            Err(nix::errno::Errno::ESRCH)
+        )
+    }
+}
+
+pub fn current_user() -> String {
+    let uid = nix::unistd::geteuid();
+    match nix::unistd::User::from_uid(uid) {
+        Ok(Some(u)) => u.name,
+        _ => format!("uid {}", uid.as_raw()),
+    }
+}
+
+pub fn current_host() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+pub fn path_in(git_dir: &Path) -> PathBuf {
+    git_dir.join(FILE_NAME)
+}
+
+/// Read the current lock, if any. An unreadable lock file still counts as
+/// held (by "unknown"), so it is never ignored.
+pub fn read(git_dir: &Path) -> Option<LockInfo> {
+    let p = path_in(git_dir);
+    match std::fs::read(&p) {
+        Ok(b) => Some(serde_json::from_slice(&b).unwrap_or_else(|_| LockInfo {
+            user: "unknown".into(),
+            host: "unknown".into(),
+            pid: 0,
+            time: Clean::capped(&String::from_utf8_lossy(&b), 40).into_string(),
+        })),
+        Err(_) => None,
+    }
+}
+
+/// A held lock; removed when dropped.
+#[derive(Debug)]
+pub struct DeployLock {
+    path: PathBuf,
+    info: LockInfo,
+}
+
+impl DeployLock {
+    pub fn info(&self) -> &LockInfo {
+        &self.info
+    }
+}
+
+impl Drop for DeployLock {
+    fn drop(&mut self) {
+        // Only remove it if it is still ours.
+        if read(self.path.parent().unwrap_or(Path::new("."))).as_ref() == Some(&self.info) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Take the lock. `take_over`: the stale lock the user agreed to replace; it
+/// is removed only if the file still says exactly that and is still stale.
+pub fn acquire(
+    git_dir: &Path,
+    take_over: Option<&LockInfo>,
+    _access: &WriteAccess,
+) -> Result<DeployLock, DeployError> {
+    let p = path_in(git_dir);
+    if let Some(old) = take_over
+        && let Some(cur) = read(git_dir)
+        && &cur == old
+        && cur.is_stale()
+    {
+        std::fs::remove_file(&p).map_err(|e| DeployError::io(&p, e))?;
+    }
+    let info = LockInfo::mine();
+    let mut f = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&p)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let cur = read(git_dir).unwrap_or_else(|| LockInfo {
+                user: "unknown".into(),
+                host: "unknown".into(),
+                pid: 0,
+                time: String::new(),
+            });
+            return Err(DeployError::Locked {
+                path: p,
+                holder: cur.holder().into_string(),
+                stale: cur.is_stale(),
+                lock: Box::new(cur),
+            });
+        }
+        Err(e) => return Err(DeployError::io(&p, e)),
+    };
+    let body = serde_json::to_vec(&info).unwrap_or_default();
+    if let Err(e) = f.write_all(&body).and_then(|_| f.sync_all()) {
+        let _ = std::fs::remove_file(&p);
+        return Err(DeployError::io(&p, e));
+    }
+    Ok(DeployLock { path: p, info })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::{Mode, WriteAccess};
+
+    fn access() -> WriteAccess {
+        WriteAccess::for_mode(Mode::Interactive).unwrap()
+    }
+
+    #[test]
+    fn second_acquire_is_refused_and_names_the_holder() {
+        let d = tempfile::tempdir().unwrap();
+        let a = access();
+        let held = acquire(d.path(), None, &a).unwrap();
+        let err = acquire(d.path(), None, &a).unwrap_err();
+        match err {
+            DeployError::Locked { holder, stale, .. } => {
+                assert!(
+                    holder.contains(&format!("pid {}", std::process::id())),
+                    "{holder}"
+                );
+                assert!(!stale, "our own pid is alive");
+            }
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        drop(held);
+        assert!(
+            read(d.path()).is_none(),
+            "dropping the lock removes the file"
+        );
+        acquire(d.path(), None, &a).unwrap();
+    }
+
+    #[test]
+    fn takeover_only_of_the_lock_that_was_confirmed() {
+        let d = tempfile::tempdir().unwrap();
+        let a = access();
+        // A pid that cannot exist (above pid_max) on this host: stale.
+        let dead = LockInfo {
+            user: "deployer".into(),
+            host: current_host(),
+            pid: 4_194_304 + 17,
+            time: "2026-01-01T00:00:00+00:00".into(),
+        };
+        std::fs::write(path_in(d.path()), serde_json::to_vec(&dead).unwrap()).unwrap();
+        assert!(read(d.path()).unwrap().is_stale());
+        let other = LockInfo {
+            pid: 1,
+            ..dead.clone()
+        };
+        assert!(matches!(
+            acquire(d.path(), Some(&other), &a),
+            Err(DeployError::Locked { stale: true, .. })
+        ));
+        let held = acquire(d.path(), Some(&dead), &a).unwrap();
+        assert_eq!(held.info().pid, std::process::id());
+    }
+
+    #[test]
+    fn foreign_host_is_never_stale() {
+        let l = LockInfo {
+            user: "u".into(),
+            host: "some-other-host.invalid".into(),
+            pid: 4_194_304 + 17,
+            time: String::new(),
+        };
+        assert!(!l.is_stale());
+    }
+}

@@ -1,0 +1,1242 @@
+//! The Deploy pane's state and update: what each target looks like, which
+//! commit is selected, what is running, what the last action said, and the
+//! confirm dialogs that stand before every change.
+//!
+//! Pure: no I/O, no clock reads (time comes from `Cx`). Every action that
+//! changes a host is bound with `writes: true` and leads to an effect that
+//! carries a `WriteAccess` cloned from the context; without one the pane
+//! never builds such an effect.
+
+use chrono::{DateTime, Local};
+
+use crate::access::WriteAccess;
+use crate::app::effect::{Confirm, Effect, Prompt};
+use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, SourceHealth, ViewCx};
+use crate::config::Config;
+use crate::deploy::checkout::{DeployOutcome, DeployRequest, Kind, Preview};
+use crate::deploy::error::DeployError;
+use crate::deploy::fetch::FetchProgress;
+use crate::deploy::hooks::HookRun;
+use crate::deploy::journal;
+use crate::deploy::status::{LogEntry, RepoStatus, short_id};
+use crate::deploy::{CancelFetch, DeployConfig, DeployEffect, DeployEvent};
+use crate::sanitize::Clean;
+
+/// The prompt purpose for a typed revision.
+pub const PROMPT_REVISION: &str = "deploy-revision";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeployAction {
+    Fetch,
+    CancelFetch,
+    CheckoutSelected,
+    CheckoutTyped,
+    Rollback,
+    RunHook,
+    Refresh,
+    NextTarget,
+    ToggleLower,
+}
+
+static BINDINGS: &[Binding<DeployAction>] = &[
+    Binding {
+        keys: &[Key::ch('f')],
+        action: DeployAction::Fetch,
+        help: "fetch the remote",
+        writes: true,
+    },
+    Binding {
+        keys: &[Key::ch('x')],
+        action: DeployAction::CancelFetch,
+        help: "cancel the running fetch",
+        writes: true,
+    },
+    Binding {
+        keys: &[Key::ch('c')],
+        action: DeployAction::CheckoutSelected,
+        help: "deploy the selected commit (preview, confirm)",
+        writes: true,
+    },
+    Binding {
+        keys: &[Key::ch('v')],
+        action: DeployAction::CheckoutTyped,
+        help: "deploy a revision you type (id, tag, branch, HEAD~2)",
+        writes: true,
+    },
+    Binding {
+        keys: &[Key::ch('b')],
+        action: DeployAction::Rollback,
+        help: "roll back to the previous deploy (confirm)",
+        writes: true,
+    },
+    Binding {
+        keys: &[Key::ch('H')],
+        action: DeployAction::RunHook,
+        help: "run the post-deploy command",
+        writes: true,
+    },
+    Binding {
+        keys: &[Key::ch('r')],
+        action: DeployAction::Refresh,
+        help: "read the checkout again",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('t')],
+        action: DeployAction::NextTarget,
+        help: "next deploy target",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('l')],
+        action: DeployAction::ToggleLower,
+        help: "show journal / local changes",
+        writes: false,
+    },
+];
+
+/// What a message line means, drawn with the matching theme role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    Text,
+    Muted,
+    Ok,
+    Warn,
+    Error,
+}
+
+/// What is running on a target.
+#[derive(Clone, Debug)]
+pub enum Busy {
+    Previewing(Clean),
+    Fetching {
+        progress: FetchProgress,
+        cancel: Option<CancelFetch>,
+        cancelling: bool,
+    },
+}
+
+impl PartialEq for Busy {
+    fn eq(&self, other: &Busy) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+}
+
+/// The lower section of the zoomed view.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lower {
+    #[default]
+    Journal,
+    Changes,
+}
+
+/// One target's state.
+#[derive(Debug)]
+pub struct Target {
+    pub cfg: DeployConfig,
+    pub status: Option<Result<Box<RepoStatus>, Clean>>,
+    pub updated: Option<DateTime<Local>>,
+    pub selected: usize,
+    pub detail: bool,
+    pub busy: Option<Busy>,
+    /// What the last action said (outcome, refusal, hook output).
+    pub last: Vec<(Tone, Clean)>,
+    pub errors: u64,
+    pub watch_problem: Option<Clean>,
+}
+
+impl Target {
+    fn new(cfg: DeployConfig) -> Target {
+        Target {
+            cfg,
+            status: None,
+            updated: None,
+            selected: 0,
+            detail: false,
+            busy: None,
+            last: Vec::new(),
+            errors: 0,
+            watch_problem: None,
+        }
+    }
+
+    pub fn ok_status(&self) -> Option<&RepoStatus> {
+        match &self.status {
+            Some(Ok(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn say(&mut self, lines: Vec<(Tone, String)>) {
+        self.last = lines
+            .into_iter()
+            .map(|(t, s)| (t, Clean::new(&s)))
+            .collect();
+    }
+}
+
+/// The pane's state.
+#[derive(Debug, Default)]
+pub struct DeployPane {
+    pub targets: Vec<Target>,
+    pub current: usize,
+    pub lower: Lower,
+    pub filter: String,
+}
+
+impl DeployPane {
+    pub fn new(config: &Config) -> DeployPane {
+        DeployPane {
+            targets: config.deploy.iter().cloned().map(Target::new).collect(),
+            ..DeployPane::default()
+        }
+    }
+
+    pub fn target(&self) -> Option<&Target> {
+        self.targets.get(self.current)
+    }
+
+    fn target_mut(&mut self) -> Option<&mut Target> {
+        self.targets.get_mut(self.current)
+    }
+
+    /// The log entries the filter lets through.
+    pub fn visible_log<'a>(&self, t: &'a Target) -> Vec<&'a LogEntry> {
+        let Some(s) = t.ok_status() else {
+            return Vec::new();
+        };
+        let f = self.filter.to_lowercase();
+        s.log
+            .iter()
+            .filter(|e| {
+                f.is_empty()
+                    || e.commit.subject.to_lowercase().contains(&f)
+                    || e.commit.author.to_lowercase().contains(&f)
+                    || e.commit.id.to_string().starts_with(&f)
+            })
+            .collect()
+    }
+
+    fn selected_entry(&self) -> Option<&LogEntry> {
+        let t = self.target()?;
+        self.visible_log(t).get(t.selected).copied()
+    }
+
+    fn idle(&self) -> Result<(), String> {
+        match self.target().and_then(|t| t.busy.as_ref()) {
+            None => Ok(()),
+            Some(Busy::Fetching { .. }) => Err("a fetch is running (x cancels it)".into()),
+            Some(Busy::Previewing(_)) => Err("a preview is being prepared".into()),
+        }
+    }
+
+    fn preview(&mut self, spec: String, kind: Kind) -> Vec<Effect> {
+        if let Err(e) = self.idle() {
+            return vec![Effect::Notice(e)];
+        }
+        let target = self.current;
+        if let Some(t) = self.target_mut() {
+            t.busy = Some(Busy::Previewing(Clean::capped(&spec, 60)));
+        }
+        vec![Effect::Deploy(DeployEffect::Preview { target, spec, kind })]
+    }
+
+    /// Turn a preview into a confirm dialog, or a refusal that says why.
+    fn on_preview(
+        &mut self,
+        target: usize,
+        p: Preview,
+        access: Option<&WriteAccess>,
+    ) -> Vec<Effect> {
+        let Some(access) = access else {
+            return Vec::new();
+        };
+        let Some(t) = self.targets.get_mut(target) else {
+            return Vec::new();
+        };
+        let to = format!("{} {}", p.to.short, p.to.subject);
+        let word = p.kind.word();
+        if let Some(state) = p.state {
+            t.say(vec![
+                (
+                    Tone::Error,
+                    format!(
+                        "Refused: a {state} is in progress in {}.",
+                        t.cfg.path.display()
+                    ),
+                ),
+                (
+                    Tone::Muted,
+                    "Finish or abort it with git first; nothing was changed.".into(),
+                ),
+            ]);
+            return Vec::new();
+        }
+        if let Some(l) = &p.lock
+            && !p.lock_stale
+        {
+            t.say(vec![
+                (
+                    Tone::Error,
+                    format!("Refused: deploy lock held by {}.", l.holder()),
+                ),
+                (
+                    Tone::Muted,
+                    "Nothing was changed. Wait for that deploy to finish.".into(),
+                ),
+            ]);
+            return Vec::new();
+        }
+        if p.from.as_ref().map(|f| f.id) == Some(p.to.id) {
+            t.say(vec![(
+                Tone::Muted,
+                format!("{} is already deployed.", p.to.short),
+            )]);
+            return Vec::new();
+        }
+        let request = DeployRequest {
+            kind: p.kind,
+            to: p.to.id,
+            expected_from: p.from.as_ref().map(|f| f.id),
+            stash: !p.conflicts.is_empty(),
+            take_over: p.lock.clone().filter(|_| p.lock_stale),
+        };
+        let mut lines = Vec::new();
+        lines.push(format!(
+            "{} {} -> {}",
+            word,
+            p.from
+                .as_ref()
+                .map(|f| f.short.as_str())
+                .unwrap_or("(nothing)"),
+            to
+        ));
+        let mut commits = format!("{} new commit(s)", p.new_total);
+        if p.dropped_total > 0 {
+            commits.push_str(&format!(", {} commit(s) taken back", p.dropped_total));
+        }
+        lines.push(commits);
+        for c in p.new_commits.iter().take(3) {
+            lines.push(format!("  + {} {}", c.short, c.subject));
+        }
+        for c in p.dropped_commits.iter().take(3) {
+            lines.push(format!("  - {} {}", c.short, c.subject));
+        }
+        lines.push(format!("{} file(s) change:", p.files_total));
+        for f in p.files.iter().take(4) {
+            lines.push(format!("  {} {}", f.kind, f.path));
+        }
+        if p.files_total > 4 {
+            lines.push(format!("  ... and {} more", p.files_total - 4));
+        }
+        if p.owner.mismatch() {
+            lines.push(format!(
+                "WARNING: tree owned by {}, files will be written as {}",
+                p.owner.tree_user, p.owner.run_user
+            ));
+        }
+        if let Some(l) = p.lock.as_ref().filter(|_| p.lock_stale) {
+            lines.push(format!(
+                "Takes over the STALE lock of {} (process gone)",
+                l.holder()
+            ));
+        }
+        if p.local_changes > 0 {
+            lines.push(format!(
+                "{} local change(s) not in the way are kept",
+                p.local_changes
+            ));
+        }
+        let title = if p.conflicts.is_empty() {
+            format!("{} {}?", capital(word), p.to.short)
+        } else {
+            let n = p.conflicts.len();
+            let mut say = vec![(
+                Tone::Error,
+                format!("Refused (dry run): {n} local file(s) would be overwritten:"),
+            )];
+            say.extend(
+                p.conflicts
+                    .iter()
+                    .take(8)
+                    .map(|c| (Tone::Warn, format!("  {c}"))),
+            );
+            say.push((Tone::Muted, "Nothing was changed.".into()));
+            t.say(say);
+            lines.insert(0, format!("{n} local file(s) would be overwritten:"));
+            for (i, c) in p.conflicts.iter().take(4).enumerate() {
+                lines.insert(1 + i, format!("  ! {c}"));
+            }
+            lines.insert(
+                1 + n.min(4),
+                "They go to git stash (untracked too) and are NOT restored; git stash pop gets them back."
+                    .into(),
+            );
+            format!("Stash local work and {word} {}?", p.to.short)
+        };
+        vec![Effect::Confirm(Confirm {
+            title,
+            lines,
+            then: vec![Effect::Deploy(DeployEffect::Deploy {
+                target,
+                request,
+                access: access.clone(),
+            })],
+        })]
+    }
+
+    fn on_deployed(
+        &mut self,
+        target: usize,
+        request: DeployRequest,
+        result: Result<Box<DeployOutcome>, DeployError>,
+        access: Option<&WriteAccess>,
+    ) -> Vec<Effect> {
+        let Some(t) = self.targets.get_mut(target) else {
+            return Vec::new();
+        };
+        t.busy = None;
+        match result {
+            Ok(o) => {
+                let mut say = vec![(
+                    Tone::Ok,
+                    format!(
+                        "{} done: {} -> {}",
+                        capital(o.kind.word()),
+                        o.from.map(short_id).unwrap_or_else(|| "(nothing)".into()),
+                        short_id(o.to)
+                    ),
+                )];
+                if let Some((id, _)) = &o.stash {
+                    say.push((
+                        Tone::Warn,
+                        format!("Local work stashed as {} (stash@{{0}}); not restored. git stash pop gets it back.", short_id(*id)),
+                    ));
+                }
+                say.extend(hook_lines(&o.hooks));
+                if let Some(p) = &o.journal_problem {
+                    say.push((Tone::Warn, format!("journal not written: {p}")));
+                }
+                t.say(say);
+                t.selected = 0;
+                let mut fx = vec![Effect::Notice(format!(
+                    "{}: {} {} done",
+                    t.cfg.name,
+                    o.kind.word(),
+                    short_id(o.to)
+                ))];
+                if t.cfg.probe_after {
+                    fx.push(Effect::Probe(crate::probe::ProbeEffect::RunAll));
+                }
+                fx
+            }
+            Err(DeployError::Locked {
+                holder,
+                lock,
+                stale: true,
+                ..
+            }) if access.is_some() => {
+                t.say(vec![(
+                    Tone::Warn,
+                    format!("Deploy lock held by {holder}: that process is gone."),
+                )]);
+                let Some(access) = access else {
+                    return Vec::new();
+                };
+                vec![Effect::Confirm(Confirm {
+                    title: "Take over the stale deploy lock?".into(),
+                    lines: vec![
+                        format!("Held by {}", Clean::new(&holder)),
+                        "That process no longer exists on this host.".into(),
+                        format!("Then {} {}.", request.kind.word(), short_id(request.to)),
+                    ],
+                    then: vec![Effect::Deploy(DeployEffect::Deploy {
+                        target,
+                        request: DeployRequest {
+                            take_over: Some(*lock),
+                            ..request
+                        },
+                        access: access.clone(),
+                    })],
+                })]
+            }
+            Err(e) => {
+                t.errors += 1;
+                let mut say = vec![(
+                    Tone::Error,
+                    format!("{} failed: {e}", capital(request.kind.word())),
+                )];
+                if let DeployError::WouldOverwrite { files, .. } = &e {
+                    say = vec![(
+                        Tone::Error,
+                        format!(
+                            "Refused: {} local file(s) would be overwritten:",
+                            files.len()
+                        ),
+                    )];
+                    say.extend(files.iter().take(8).map(|f| (Tone::Warn, format!("  {f}"))));
+                }
+                say.push((
+                    Tone::Muted,
+                    "HEAD and the work tree are as they were.".into(),
+                ));
+                t.say(say);
+                Vec::new()
+            }
+        }
+    }
+}
+
+fn capital(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn hook_lines(hooks: &[HookRun]) -> Vec<(Tone, String)> {
+    let mut out = Vec::new();
+    for h in hooks {
+        let tone = if h.end.ok() { Tone::Ok } else { Tone::Error };
+        out.push((tone, format!("{}: {}", h.name, h.end.describe())));
+        let skip = h.output.len().saturating_sub(6);
+        if skip > 0 {
+            out.push((Tone::Muted, format!("  ... {skip} earlier line(s)")));
+        }
+        for l in &h.output[skip..] {
+            out.push((Tone::Text, format!("  {l}")));
+        }
+        if h.cut {
+            out.push((Tone::Muted, "  (output cut)".into()));
+        }
+    }
+    out
+}
+
+impl Pane for DeployPane {
+    type Action = DeployAction;
+    type Event = DeployEvent;
+
+    fn bindings(&self) -> &'static [Binding<DeployAction>] {
+        BINDINGS
+    }
+
+    fn on_action(&mut self, action: DeployAction, cx: &mut Cx<'_>) -> Vec<Effect> {
+        if self.targets.is_empty() {
+            return vec![Effect::Notice(
+                "no deploy target configured ([[deploy]])".into(),
+            )];
+        }
+        let target = self.current;
+        match action {
+            DeployAction::Refresh => vec![Effect::Deploy(DeployEffect::Refresh { target })],
+            DeployAction::NextTarget => {
+                self.current = (self.current + 1) % self.targets.len();
+                Vec::new()
+            }
+            DeployAction::ToggleLower => {
+                self.lower = match self.lower {
+                    Lower::Journal => Lower::Changes,
+                    Lower::Changes => Lower::Journal,
+                };
+                Vec::new()
+            }
+            DeployAction::Fetch => {
+                let Some(access) = cx.access else {
+                    return Vec::new();
+                };
+                if let Err(e) = self.idle() {
+                    return vec![Effect::Notice(e)];
+                }
+                if let Some(t) = self.target_mut() {
+                    t.busy = Some(Busy::Fetching {
+                        progress: FetchProgress::default(),
+                        cancel: None,
+                        cancelling: false,
+                    });
+                }
+                vec![Effect::Deploy(DeployEffect::Fetch {
+                    target,
+                    access: access.clone(),
+                })]
+            }
+            DeployAction::CancelFetch => {
+                if let Some(Target {
+                    busy:
+                        Some(Busy::Fetching {
+                            cancel, cancelling, ..
+                        }),
+                    ..
+                }) = self.target_mut()
+                {
+                    if let Some(c) = cancel {
+                        c.cancel();
+                    }
+                    *cancelling = true;
+                    return vec![Effect::Notice("cancelling the fetch".into())];
+                }
+                vec![Effect::Notice("no fetch is running".into())]
+            }
+            DeployAction::CheckoutSelected => {
+                if cx.access.is_none() {
+                    return Vec::new();
+                }
+                match self.selected_entry() {
+                    Some(e) => {
+                        let spec = e.commit.id.to_string();
+                        self.preview(spec, Kind::Deploy)
+                    }
+                    None => vec![Effect::Notice("no commit selected".into())],
+                }
+            }
+            DeployAction::CheckoutTyped => {
+                if cx.access.is_none() {
+                    return Vec::new();
+                }
+                let initial = self
+                    .target()
+                    .map(|t| format!("{}/{}", t.cfg.remote, t.cfg.branch))
+                    .unwrap_or_default();
+                vec![Effect::Prompt(Prompt {
+                    pane: PaneId::Deploy,
+                    purpose: PROMPT_REVISION,
+                    label: "Deploy revision (id, tag, branch, HEAD~2, origin/main):".into(),
+                    initial,
+                })]
+            }
+            DeployAction::Rollback => {
+                if cx.access.is_none() {
+                    return Vec::new();
+                }
+                let to = self
+                    .target()
+                    .and_then(|t| t.ok_status())
+                    .and_then(|s| journal::rollback_target(&s.journal))
+                    .map(|e| e.from.clone());
+                match to {
+                    Some(id) => self.preview(id, Kind::Rollback),
+                    None => vec![Effect::Notice(
+                        "nothing to roll back to: the journal has no successful deploy".into(),
+                    )],
+                }
+            }
+            DeployAction::RunHook => {
+                let Some(access) = cx.access else {
+                    return Vec::new();
+                };
+                let Some(t) = self.target() else {
+                    return Vec::new();
+                };
+                let Some(cmd) = t.cfg.post_deploy.clone() else {
+                    return vec![Effect::Notice("no post_deploy command configured".into())];
+                };
+                if let Err(e) = self.idle() {
+                    return vec![Effect::Notice(e)];
+                }
+                vec![Effect::Confirm(Confirm {
+                    title: "Run the post-deploy command?".into(),
+                    lines: vec![
+                        Clean::new(&cmd).into_string(),
+                        format!("in {}", Clean::new(&t.cfg.path.display().to_string())),
+                        format!("timeout {}s", t.cfg.hook_timeout_secs),
+                    ],
+                    then: vec![Effect::Deploy(DeployEffect::RunHook {
+                        target,
+                        access: access.clone(),
+                    })],
+                })]
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: DeployEvent, cx: &mut Cx<'_>) -> Vec<Effect> {
+        let now = cx.now;
+        match event {
+            DeployEvent::Status { target, result } => {
+                let n_before = self
+                    .targets
+                    .get(target)
+                    .and_then(|t| t.ok_status())
+                    .map(|s| s.log.len());
+                if let Some(t) = self.targets.get_mut(target) {
+                    t.updated = Some(now);
+                    t.status = Some(result.map_err(|e| {
+                        t.errors += 1;
+                        Clean::new(&e.to_string())
+                    }));
+                    let n = t.ok_status().map_or(0, |s| s.log.len());
+                    if n_before != Some(n) || t.selected >= n {
+                        t.selected = t.selected.min(n.saturating_sub(1));
+                    }
+                }
+                Vec::new()
+            }
+            DeployEvent::WatchFailed { target, message } => {
+                if let Some(t) = self.targets.get_mut(target) {
+                    t.errors += 1;
+                    t.watch_problem = Some(Clean::new(&format!(
+                        "not watching .git ({message}); reading every {}s",
+                        crate::deploy::POLL.as_secs()
+                    )));
+                }
+                Vec::new()
+            }
+            DeployEvent::Preview { target, result } => {
+                if let Some(t) = self.targets.get_mut(target) {
+                    t.busy = None;
+                }
+                match result {
+                    // Nothing runs until the user answers the confirm dialog.
+                    Ok(p) => self.on_preview(target, *p, cx.access),
+                    Err(e) => {
+                        if let Some(t) = self.targets.get_mut(target) {
+                            t.say(vec![(Tone::Error, e.to_string())]);
+                        }
+                        Vec::new()
+                    }
+                }
+            }
+            DeployEvent::FetchStarted { target, cancel } => {
+                if let Some(t) = self.targets.get_mut(target) {
+                    match &mut t.busy {
+                        Some(Busy::Fetching {
+                            cancel: c,
+                            cancelling,
+                            ..
+                        }) => {
+                            if *cancelling {
+                                cancel.cancel();
+                            }
+                            *c = Some(cancel);
+                        }
+                        _ => {
+                            t.busy = Some(Busy::Fetching {
+                                progress: FetchProgress::default(),
+                                cancel: Some(cancel),
+                                cancelling: false,
+                            })
+                        }
+                    }
+                }
+                Vec::new()
+            }
+            DeployEvent::FetchProgress { target, progress } => {
+                if let Some(Target {
+                    busy: Some(Busy::Fetching { progress: p, .. }),
+                    ..
+                }) = self.targets.get_mut(target)
+                {
+                    *p = progress;
+                }
+                Vec::new()
+            }
+            DeployEvent::Fetched { target, result } => {
+                let Some(t) = self.targets.get_mut(target) else {
+                    return Vec::new();
+                };
+                t.busy = None;
+                match result {
+                    Ok(s) => {
+                        let mut say = vec![(
+                            Tone::Ok,
+                            format!(
+                                "Fetched {}: {} object(s), {}; {} ref(s) updated",
+                                t.cfg.remote,
+                                s.progress.received_objects,
+                                human_bytes(s.progress.received_bytes),
+                                s.updated.len()
+                            ),
+                        )];
+                        say.extend(
+                            s.updated
+                                .iter()
+                                .take(6)
+                                .map(|(r, c)| (Tone::Text, format!("  {r} {c}"))),
+                        );
+                        t.say(say);
+                    }
+                    Err(e @ DeployError::FetchCancelled { .. }) => {
+                        t.say(vec![(Tone::Warn, e.to_string())]);
+                    }
+                    Err(e) => {
+                        t.errors += 1;
+                        t.say(vec![(Tone::Error, e.to_string())]);
+                    }
+                }
+                Vec::new()
+            }
+            DeployEvent::Deployed {
+                target,
+                request,
+                result,
+            } => self.on_deployed(target, *request, result, cx.access),
+            DeployEvent::HookRan { target, result } => {
+                let Some(t) = self.targets.get_mut(target) else {
+                    return Vec::new();
+                };
+                t.busy = None;
+                match result {
+                    Ok(h) => t.say(hook_lines(std::slice::from_ref(&h))),
+                    Err(e) => {
+                        t.errors += 1;
+                        t.say(vec![(Tone::Error, e.to_string())]);
+                    }
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_nav(&mut self, nav: Nav, _cx: &mut Cx<'_>) -> Vec<Effect> {
+        let n = self.target().map_or(0, |t| self.visible_log(t).len());
+        if let Some(t) = self.target_mut() {
+            let last = n.saturating_sub(1);
+            t.selected = match nav {
+                Nav::Up => t.selected.saturating_sub(1),
+                Nav::Down => (t.selected + 1).min(last),
+                Nav::PageUp => t.selected.saturating_sub(10),
+                Nav::PageDown => (t.selected + 10).min(last),
+                Nav::Top => 0,
+                Nav::Bottom => last,
+            };
+        }
+        Vec::new()
+    }
+
+    fn on_enter(&mut self, _cx: &mut Cx<'_>) -> Vec<Effect> {
+        if let Some(t) = self.target_mut() {
+            t.detail = !t.detail;
+        }
+        Vec::new()
+    }
+
+    fn on_back(&mut self) -> bool {
+        match self.target_mut() {
+            Some(t) if t.detail => {
+                t.detail = false;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn set_filter(&mut self, text: &str) {
+        self.filter = text.to_string();
+        if let Some(t) = self.target_mut() {
+            t.selected = 0;
+        }
+    }
+
+    fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    fn on_prompt(&mut self, purpose: &'static str, text: String, cx: &mut Cx<'_>) -> Vec<Effect> {
+        if purpose != PROMPT_REVISION || cx.access.is_none() {
+            return Vec::new();
+        }
+        let spec = text.trim().to_string();
+        if spec.is_empty() {
+            return vec![Effect::Notice("no revision given".into())];
+        }
+        self.preview(spec, Kind::Deploy)
+    }
+
+    fn render(&self, frame: &mut ratatui::Frame<'_>, area: ratatui::layout::Rect, cx: &ViewCx<'_>) {
+        crate::deploy::view::render(self, frame, area, cx);
+    }
+
+    fn health(&self) -> SourceHealth {
+        let problem = self.targets.iter().find_map(|t| match &t.status {
+            Some(Err(e)) => Some(format!("{}: {e}", t.cfg.name)),
+            _ => t
+                .watch_problem
+                .as_ref()
+                .map(|w| format!("{}: {w}", t.cfg.name)),
+        });
+        SourceHealth {
+            last_update: self.targets.iter().filter_map(|t| t.updated).max(),
+            errors: self.targets.iter().map(|t| t.errors).sum(),
+            problem,
+        }
+    }
+}
+
+/// "1.2 MiB".
+pub fn human_bytes(n: usize) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Mode;
+    use crate::app::shared::Shared;
+    use crate::deploy::testdata;
+
+    fn pane() -> DeployPane {
+        let mut cfg = Config::default();
+        cfg.deploy.push(DeployConfig {
+            name: "www".into(),
+            path: "/var/www/site".into(),
+            post_deploy: Some("systemctl reload php-fpm".into()),
+            probe_after: true,
+            ..DeployConfig::default()
+        });
+        let mut p = DeployPane::new(&cfg);
+        p.targets[0].status = Some(Ok(Box::new(testdata::status())));
+        p
+    }
+
+    fn with<R>(access: bool, f: impl FnOnce(&mut Cx<'_>) -> R) -> R {
+        let token = WriteAccess::for_mode(if access {
+            Mode::Interactive
+        } else {
+            Mode::ReadOnly
+        });
+        let mut shared = Shared::default();
+        let mut cx = Cx {
+            now: testdata::now(),
+            access: token.as_ref(),
+            shared: &mut shared,
+        };
+        f(&mut cx)
+    }
+
+    fn deploy_request(fx: &[Effect]) -> Option<&DeployRequest> {
+        fx.iter().find_map(|e| match e {
+            Effect::Confirm(c) => c.then.iter().find_map(|t| match t {
+                Effect::Deploy(DeployEffect::Deploy { request, .. }) => Some(request),
+                _ => None,
+            }),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn every_action_that_changes_the_host_is_a_write_binding() {
+        for b in BINDINGS {
+            let writes = matches!(
+                b.action,
+                DeployAction::Fetch
+                    | DeployAction::CancelFetch
+                    | DeployAction::CheckoutSelected
+                    | DeployAction::CheckoutTyped
+                    | DeployAction::Rollback
+                    | DeployAction::RunHook
+            );
+            assert_eq!(b.writes, writes, "{:?}", b.action);
+        }
+    }
+
+    #[test]
+    fn read_only_builds_no_changing_effect() {
+        let mut p = pane();
+        for a in [
+            DeployAction::Fetch,
+            DeployAction::CheckoutSelected,
+            DeployAction::CheckoutTyped,
+            DeployAction::Rollback,
+            DeployAction::RunHook,
+        ] {
+            let fx = with(false, |cx| p.on_action(a, cx));
+            assert!(fx.is_empty(), "{a:?} gave {fx:?}");
+        }
+        let fx = with(false, |cx| {
+            p.on_prompt(PROMPT_REVISION, "HEAD~1".into(), cx)
+        });
+        assert!(fx.is_empty());
+        // A preview arriving in a read-only session offers nothing.
+        let fx = with(false, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Ok(Box::new(testdata::preview())),
+                },
+                cx,
+            )
+        });
+        assert!(fx.is_empty());
+    }
+
+    #[test]
+    fn selected_commit_is_previewed_then_confirmed_with_access() {
+        let mut p = pane();
+        let fx = with(true, |cx| p.on_action(DeployAction::CheckoutSelected, cx));
+        match &fx[..] {
+            [Effect::Deploy(DeployEffect::Preview { spec, kind, .. })] => {
+                assert_eq!(spec, &testdata::oid(0x33).to_string());
+                assert_eq!(*kind, Kind::Deploy);
+            }
+            other => panic!("{other:?}"),
+        }
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Ok(Box::new(testdata::preview())),
+                },
+                cx,
+            )
+        });
+        let Some(Effect::Confirm(c)) = fx.first() else {
+            panic!("{fx:?}")
+        };
+        assert_eq!(c.title, "Deploy 3333333?");
+        assert!(
+            c.lines.iter().any(|l| l.contains("owned by www-data")),
+            "{:?}",
+            c.lines
+        );
+        assert!(
+            c.lines.iter().all(|l| !l.contains('\u{1b}')),
+            "{:?}",
+            c.lines
+        );
+        let r = deploy_request(&fx).unwrap();
+        assert_eq!(r.to, testdata::oid(0x33));
+        assert_eq!(r.expected_from, Some(testdata::oid(0x22)));
+        assert!(!r.stash);
+        assert!(r.take_over.is_none());
+    }
+
+    #[test]
+    fn local_files_in_the_way_are_refused_and_stash_is_offered() {
+        let mut p = pane();
+        let mut pr = testdata::preview();
+        pr.conflicts = vec![Clean::new("index.html")];
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Ok(Box::new(pr)),
+                },
+                cx,
+            )
+        });
+        let Some(Effect::Confirm(c)) = fx.first() else {
+            panic!("{fx:?}")
+        };
+        assert_eq!(c.title, "Stash local work and deploy 3333333?");
+        assert!(c.lines.iter().any(|l| l.contains("NOT restored")));
+        assert!(deploy_request(&fx).unwrap().stash);
+        let last: Vec<_> = p.targets[0]
+            .last
+            .iter()
+            .map(|(_, l)| l.to_string())
+            .collect();
+        assert_eq!(
+            last[0],
+            "Refused (dry run): 1 local file(s) would be overwritten:"
+        );
+        assert_eq!(last[1], "  index.html");
+    }
+
+    #[test]
+    fn held_lock_and_unclean_state_refuse_without_a_dialog() {
+        let mut p = pane();
+        let mut pr = testdata::preview();
+        pr.lock = Some(testdata::lock(4242));
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Ok(Box::new(pr)),
+                },
+                cx,
+            )
+        });
+        assert!(fx.is_empty());
+        assert!(p.targets[0].last[0].1.contains("alice@web1 pid 4242"));
+
+        let mut pr = testdata::preview();
+        pr.state = Some("rebase");
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Ok(Box::new(pr)),
+                },
+                cx,
+            )
+        });
+        assert!(fx.is_empty());
+        assert!(p.targets[0].last[0].1.contains("a rebase is in progress"));
+    }
+
+    #[test]
+    fn a_stale_lock_is_taken_over_only_after_a_confirm() {
+        let mut p = pane();
+        let req = DeployRequest {
+            kind: Kind::Deploy,
+            to: testdata::oid(0x33),
+            expected_from: Some(testdata::oid(0x22)),
+            stash: false,
+            take_over: None,
+        };
+        let stale = testdata::lock(999_999);
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Deployed {
+                    target: 0,
+                    request: Box::new(req.clone()),
+                    result: Err(DeployError::Locked {
+                        path: "/x".into(),
+                        holder: stale.holder().into_string(),
+                        lock: Box::new(stale.clone()),
+                        stale: true,
+                    }),
+                },
+                cx,
+            )
+        });
+        let Some(Effect::Confirm(c)) = fx.first() else {
+            panic!("{fx:?}")
+        };
+        assert_eq!(c.title, "Take over the stale deploy lock?");
+        assert_eq!(
+            deploy_request(&fx).unwrap().take_over.as_ref(),
+            Some(&stale)
+        );
+    }
+
+    #[test]
+    fn a_finished_deploy_asks_for_the_probe_and_shows_hooks() {
+        let mut p = pane();
+        let out = DeployOutcome {
+            kind: Kind::Deploy,
+            from: Some(testdata::oid(0x22)),
+            to: testdata::oid(0x33),
+            stash: None,
+            hooks: vec![HookRun {
+                name: Clean::new("post-deploy"),
+                end: crate::deploy::hooks::HookEnd::Exit(1),
+                output: vec![Clean::new("php-fpm: reload failed")],
+                cut: false,
+            }],
+            journal_problem: None,
+        };
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Deployed {
+                    target: 0,
+                    request: Box::new(DeployRequest {
+                        kind: Kind::Deploy,
+                        to: out.to,
+                        expected_from: out.from,
+                        stash: false,
+                        take_over: None,
+                    }),
+                    result: Ok(Box::new(out)),
+                },
+                cx,
+            )
+        });
+        assert!(
+            fx.iter()
+                .any(|e| matches!(e, Effect::Probe(crate::probe::ProbeEffect::RunAll)))
+        );
+        let last: Vec<_> = p.targets[0]
+            .last
+            .iter()
+            .map(|(t, l)| (*t, l.to_string()))
+            .collect();
+        assert_eq!(
+            last[0],
+            (Tone::Ok, "Deploy done: 2222222 -> 3333333".into())
+        );
+        assert_eq!(last[1], (Tone::Error, "post-deploy: exit 1".into()));
+        assert_eq!(last[2], (Tone::Text, "  php-fpm: reload failed".into()));
+    }
+
+    #[test]
+    fn rollback_goes_to_where_the_last_deploy_came_from() {
+        let mut p = pane();
+        let fx = with(true, |cx| p.on_action(DeployAction::Rollback, cx));
+        match &fx[..] {
+            [Effect::Deploy(DeployEffect::Preview { spec, kind, .. })] => {
+                assert_eq!(spec, &testdata::oid(0x11).to_string());
+                assert_eq!(*kind, Kind::Rollback);
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.journal.clear();
+        }
+        let fx = with(true, |cx| p.on_action(DeployAction::Rollback, cx));
+        assert!(matches!(&fx[..], [Effect::Notice(n)] if n.contains("nothing to roll back")));
+    }
+
+    #[test]
+    fn typed_revision_is_prompted_then_previewed() {
+        let mut p = pane();
+        let fx = with(true, |cx| p.on_action(DeployAction::CheckoutTyped, cx));
+        match &fx[..] {
+            [Effect::Prompt(pr)] => {
+                assert_eq!(pr.purpose, PROMPT_REVISION);
+                assert_eq!(pr.initial, "origin/main");
+            }
+            other => panic!("{other:?}"),
+        }
+        let fx = with(true, |cx| p.on_prompt(PROMPT_REVISION, " v1.4 ".into(), cx));
+        assert!(
+            matches!(&fx[..], [Effect::Deploy(DeployEffect::Preview { spec, .. })] if spec == "v1.4")
+        );
+        // A second request while the preview runs is turned away.
+        let fx = with(true, |cx| p.on_prompt(PROMPT_REVISION, "HEAD~1".into(), cx));
+        assert!(matches!(&fx[..], [Effect::Notice(_)]), "{fx:?}");
+    }
+
+    #[test]
+    fn fetch_can_be_cancelled_even_before_it_reports_its_handle() {
+        let mut p = pane();
+        let fx = with(true, |cx| p.on_action(DeployAction::Fetch, cx));
+        assert!(matches!(
+            &fx[..],
+            [Effect::Deploy(DeployEffect::Fetch { .. })]
+        ));
+        with(true, |cx| p.on_action(DeployAction::CancelFetch, cx));
+        let handle = CancelFetch::default();
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::FetchStarted {
+                    target: 0,
+                    cancel: handle.clone(),
+                },
+                cx,
+            )
+        });
+        assert!(handle.0.load(std::sync::atomic::Ordering::Relaxed));
+    }
+
+    #[test]
+    fn navigation_and_filter_stay_in_bounds() {
+        let mut p = pane();
+        with(true, |cx| {
+            for _ in 0..10 {
+                p.on_nav(Nav::Down, cx);
+            }
+        });
+        assert_eq!(p.targets[0].selected, 2);
+        p.set_filter("about");
+        assert_eq!(p.visible_log(&p.targets[0]).len(), 1);
+        assert_eq!(p.targets[0].selected, 0);
+        let fx = with(true, |cx| p.on_action(DeployAction::CheckoutSelected, cx));
+        assert!(
+            matches!(&fx[..], [Effect::Deploy(DeployEffect::Preview { spec, .. })] if *spec == testdata::oid(0x11).to_string())
+        );
+    }
+}

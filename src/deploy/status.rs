@@ -1,0 +1,398 @@
+//! Reads a deploy checkout's state through git2: HEAD, branch, upstream and
+//! ahead/behind, repository state, local changes, recent commits, owner.
+//!
+//! Blocking: call it from `spawn_blocking`, never on the event loop. It only
+//! reads (libgit2 status may refresh nothing on disk: no index write is
+//! asked for). Every string taken from the repository is sanitized here.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use git2::{BranchType, ErrorCode, Oid, Repository, RepositoryOpenFlags, StatusOptions};
+
+use crate::deploy::DeployConfig;
+use crate::deploy::error::DeployError;
+use crate::deploy::journal::{self, JournalEntry};
+use crate::deploy::lock::{self, LockInfo};
+use crate::sanitize::Clean;
+
+/// How many changed paths a status keeps for the list (the counts are exact).
+pub const MAX_LISTED_CHANGES: usize = 200;
+/// How many commits of the upstream not yet deployed are listed at most.
+pub const MAX_NEW_COMMITS: usize = 50;
+
+/// One commit as the pane shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub id: Oid,
+    pub short: String,
+    pub subject: Clean,
+    pub author: Clean,
+    /// Seconds since the epoch.
+    pub time: i64,
+}
+
+impl CommitInfo {
+    pub fn from_commit(c: &git2::Commit<'_>) -> CommitInfo {
+        let id = c.id();
+        let subject = c.summary_bytes().unwrap_or(b"");
+        CommitInfo {
+            id,
+            short: short_id(id),
+            subject: Clean::capped(&String::from_utf8_lossy(subject), 200),
+            author: Clean::capped(&String::from_utf8_lossy(c.author().name_bytes()), 80),
+            time: c.time().seconds(),
+        }
+    }
+}
+
+/// The first 7 hex digits of an object id.
+pub fn short_id(id: Oid) -> String {
+    let s = id.to_string();
+    s[..7.min(s.len())].to_string()
+}
+
+/// One line of the log list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    pub commit: CommitInfo,
+    /// This commit is HEAD.
+    pub is_head: bool,
+    /// Reachable from HEAD (deployed or older); false: only on the upstream (new).
+    pub deployed: bool,
+}
+
+/// A changed path in the work tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// `M` modified, `A` added to the index, `D` deleted, `R` renamed, `T` type
+    /// changed, `?` untracked, `!` conflicted.
+    pub kind: char,
+    pub path: Clean,
+}
+
+/// The tracked upstream and how far HEAD is from it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upstream {
+    pub name: Clean,
+    pub id: Oid,
+    pub ahead: usize,
+    pub behind: usize,
+}
+
+/// Who owns the work tree and who opsdeck runs as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Owner {
+    pub tree_uid: u32,
+    pub tree_user: Clean,
+    pub run_uid: u32,
+    pub run_user: Clean,
+}
+
+impl Owner {
+    /// Files written by a checkout would belong to the wrong user.
+    pub fn mismatch(&self) -> bool {
+        self.tree_uid != self.run_uid
+    }
+}
+
+/// Everything the pane shows about one target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepoStatus {
+    pub workdir: PathBuf,
+    pub git_dir: PathBuf,
+    /// None: no commit yet (unborn HEAD).
+    pub head: Option<CommitInfo>,
+    /// The checked-out branch; None when detached.
+    pub branch: Option<Clean>,
+    pub describe: Option<Clean>,
+    pub upstream: Option<Upstream>,
+    /// Some("merge", "rebase", ...) when an operation is in progress.
+    pub state: Option<&'static str>,
+    pub modified: usize,
+    pub untracked: usize,
+    pub changes: Vec<Change>,
+    pub log: Vec<LogEntry>,
+    pub owner: Owner,
+    pub journal: Vec<JournalEntry>,
+    pub journal_problem: Option<Clean>,
+    pub lock: Option<LockInfo>,
+    pub lock_stale: bool,
+}
+
+/// Open the work tree at `path` (no search upwards), turning libgit2's owner
+/// check into a message that says what to do.
+pub fn open(path: &Path) -> Result<Repository, DeployError> {
+    Repository::open_ext(
+        path,
+        RepositoryOpenFlags::NO_SEARCH,
+        std::iter::empty::<&str>(),
+    )
+    .map_err(|e| match e.code() {
+        ErrorCode::Owner => DeployError::Owner {
+            path: path.to_path_buf(),
+            owner: std::fs::metadata(path).map(|m| m.uid()).unwrap_or(u32::MAX),
+            me: nix::unistd::geteuid().as_raw(),
+        },
+        _ => DeployError::NotARepo {
+            path: path.to_path_buf(),
+            message: e.message().to_string(),
+        },
+    })
+}
+
+/// The name of a repository state in progress, None when clean.
+pub fn state_name(s: git2::RepositoryState) -> Option<&'static str> {
+    use git2::RepositoryState as S;
+    match s {
+        S::Clean => None,
+        S::Merge => Some("merge"),
+        S::Revert | S::RevertSequence => Some("revert"),
+        S::CherryPick | S::CherryPickSequence => Some("cherry-pick"),
+        S::Bisect => Some("bisect"),
+        S::Rebase | S::RebaseInteractive | S::RebaseMerge => Some("rebase"),
+        S::ApplyMailbox | S::ApplyMailboxOrRebase => Some("am"),
+    }
+}
+
+fn user_name(uid: u32) -> Clean {
+    match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
+        Ok(Some(u)) => Clean::new(&u.name),
+        _ => Clean::new(&format!("uid {uid}")),
+    }
+}
+
+/// Owner of the work tree against the effective user.
+pub fn owner_of(workdir: &Path) -> Result<Owner, DeployError> {
+    let meta = std::fs::metadata(workdir).map_err(|e| DeployError::io(workdir, e))?;
+    let run_uid = nix::unistd::geteuid().as_raw();
+    Ok(Owner {
+        tree_uid: meta.uid(),
+        tree_user: user_name(meta.uid()),
+        run_uid,
+        run_user: user_name(run_uid),
+    })
+}
+
+/// The reference HEAD is compared with: the local branch's configured
+/// upstream, else `refs/remotes/<remote>/<branch>`.
+pub fn upstream_ref(repo: &Repository, cfg: &DeployConfig) -> Option<(String, Oid)> {
+    if let Ok(head) = repo.head()
+        && head.is_branch()
+        && let Ok(name) = head.shorthand()
+        && let Ok(b) = repo.find_branch(name, BranchType::Local)
+        && let Ok(up) = b.upstream()
+        && let (Ok(Some(n)), Some(id)) = (up.name(), up.get().target())
+    {
+        return Some((n.to_string(), id));
+    }
+    let name = format!("{}/{}", cfg.remote, cfg.branch);
+    let r = repo.find_reference(&format!("refs/remotes/{name}")).ok()?;
+    let id = r.resolve().ok()?.target()?;
+    Some((name, id))
+}
+
+/// Read everything the pane shows about one target.
+pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
+    if cfg.path.as_os_str().is_empty() {
+        return Err(DeployError::NoPath {
+            name: cfg.name.clone(),
+        });
+    }
+    let repo = open(&cfg.path)?;
+    let path = cfg.path.as_path();
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| DeployError::NotARepo {
+            path: path.to_path_buf(),
+            message: "bare repository: a deploy target needs a work tree".into(),
+        })?
+        .to_path_buf();
+    let git_dir = repo.path().to_path_buf();
+
+    let head_commit = match repo.head() {
+        Ok(h) => Some(
+            h.peel_to_commit()
+                .map_err(|e| DeployError::git(path, "HEAD", e))?,
+        ),
+        Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => None,
+        Err(e) => return Err(DeployError::git(path, "HEAD", e)),
+    };
+    let head = head_commit.as_ref().map(CommitInfo::from_commit);
+    let branch = if repo.head_detached().unwrap_or(false) {
+        None
+    } else {
+        repo.head()
+            .ok()
+            .and_then(|h| h.shorthand().ok().map(Clean::new))
+            .or_else(|| Some(Clean::new("(unborn)")))
+    };
+    let describe = head_commit.as_ref().and_then(|c| {
+        let mut o = git2::DescribeOptions::new();
+        o.describe_tags();
+        c.as_object()
+            .describe(&o)
+            .ok()
+            .and_then(|d| d.format(None).ok())
+            .map(|s| Clean::capped(&s, 120))
+    });
+
+    let upstream = match (upstream_ref(&repo, cfg), head.as_ref()) {
+        (Some((name, id)), Some(h)) => {
+            let (ahead, behind) = repo
+                .graph_ahead_behind(h.id, id)
+                .map_err(|e| DeployError::git(path, "ahead/behind", e))?;
+            Some(Upstream {
+                name: Clean::new(&name),
+                id,
+                ahead,
+                behind,
+            })
+        }
+        (Some((name, id)), None) => Some(Upstream {
+            name: Clean::new(&name),
+            id,
+            ahead: 0,
+            behind: 0,
+        }),
+        _ => None,
+    };
+
+    let (modified, untracked, changes) = local_changes(&repo, path)?;
+    let log = read_log(
+        &repo,
+        path,
+        head.as_ref().map(|h| h.id),
+        upstream.as_ref(),
+        cfg.log_entries,
+    )?;
+    let (journal, journal_problem) = match journal::read(&git_dir) {
+        Ok(j) => (j, None),
+        Err(e) => (Vec::new(), Some(Clean::new(&e.to_string()))),
+    };
+    let lock = lock::read(&git_dir);
+    let lock_stale = lock.as_ref().is_some_and(|l| l.is_stale());
+    Ok(RepoStatus {
+        owner: owner_of(&workdir)?,
+        workdir,
+        git_dir,
+        head,
+        branch,
+        describe,
+        upstream,
+        state: state_name(repo.state()),
+        modified,
+        untracked,
+        changes,
+        log,
+        journal,
+        journal_problem,
+        lock,
+        lock_stale,
+    })
+}
+
+/// Counts of modified and untracked paths and the first of them.
+pub fn local_changes(
+    repo: &Repository,
+    path: &Path,
+) -> Result<(usize, usize, Vec<Change>), DeployError> {
+    let mut opts = StatusOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(false)
+        .include_ignored(false)
+        .exclude_submodules(true)
+        .renames_head_to_index(false);
+    let st = repo
+        .statuses(Some(&mut opts))
+        .map_err(|e| DeployError::git(path, "status", e))?;
+    let (mut modified, mut untracked) = (0, 0);
+    let mut changes = Vec::new();
+    for e in st.iter() {
+        let s = e.status();
+        let kind = if s.is_conflicted() {
+            '!'
+        } else if s.is_wt_new() {
+            '?'
+        } else if s.is_index_new() {
+            'A'
+        } else if s.is_wt_deleted() || s.is_index_deleted() {
+            'D'
+        } else if s.is_wt_renamed() || s.is_index_renamed() {
+            'R'
+        } else if s.is_wt_typechange() || s.is_index_typechange() {
+            'T'
+        } else if s.is_wt_modified() || s.is_index_modified() {
+            'M'
+        } else {
+            continue;
+        };
+        if kind == '?' {
+            untracked += 1;
+        } else {
+            modified += 1;
+        }
+        if changes.len() < MAX_LISTED_CHANGES {
+            changes.push(Change {
+                kind,
+                path: Clean::capped(&String::from_utf8_lossy(e.path_bytes()), 300),
+            });
+        }
+    }
+    Ok((modified, untracked, changes))
+}
+
+/// The newest commits reachable from HEAD or the upstream: every upstream
+/// commit not yet deployed (up to [`MAX_NEW_COMMITS`]) and `n` more.
+fn read_log(
+    repo: &Repository,
+    path: &Path,
+    head: Option<Oid>,
+    upstream: Option<&Upstream>,
+    n: usize,
+) -> Result<Vec<LogEntry>, DeployError> {
+    let g = |e| DeployError::git(path, "log", e);
+    let mut walk = repo.revwalk().map_err(g)?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)
+        .map_err(g)?;
+    let mut any = false;
+    if let Some(h) = head {
+        walk.push(h).map_err(g)?;
+        any = true;
+    }
+    if let Some(u) = upstream {
+        walk.push(u.id).map_err(g)?;
+        any = true;
+    }
+    if !any {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    let mut new_seen = 0usize;
+    let mut old_seen = 0usize;
+    for id in walk {
+        let id = id.map_err(g)?;
+        let deployed = match head {
+            Some(h) => h == id || repo.graph_descendant_of(h, id).unwrap_or(false),
+            None => false,
+        };
+        if deployed {
+            if old_seen >= n {
+                break;
+            }
+            old_seen += 1;
+        } else {
+            if new_seen >= MAX_NEW_COMMITS {
+                continue;
+            }
+            new_seen += 1;
+        }
+        let c = repo.find_commit(id).map_err(g)?;
+        out.push(LogEntry {
+            commit: CommitInfo::from_commit(&c),
+            is_head: Some(id) == head,
+            deployed,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,657 @@
+//! Draws the Deploy pane: a compact tile for the overview and the full
+//! zoomed view (HEAD, upstream, state, owner, lock, the commit list, the
+//! journal or the local changes, and what the last action said).
+//!
+//! Pure: draws only from the pane's state and `ViewCx` (time from
+//! `cx.now`), with theme roles only. Every line is cut to the width with an
+//! ellipsis, never mid-word without one. Text from repositories arrives
+//! here already sanitized.
+
+use chrono::{DateTime, Local, TimeZone};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
+
+use crate::app::pane::ViewCx;
+use crate::deploy::pane::{Busy, DeployPane, Lower, Target, Tone, human_bytes};
+use crate::deploy::status::RepoStatus;
+use crate::ui::widgets::{message, pane_block, truncate};
+
+fn tone(cx: &ViewCx<'_>, t: Tone) -> Style {
+    match t {
+        Tone::Text => cx.theme.text,
+        Tone::Muted => cx.theme.muted,
+        Tone::Ok => cx.theme.ok,
+        Tone::Warn => cx.theme.warn,
+        Tone::Error => cx.theme.error,
+    }
+}
+
+/// "5m ago", "3h ago", "2d ago", or the date when older than a month.
+pub fn ago(now: DateTime<Local>, epoch: i64) -> String {
+    let secs = now.timestamp() - epoch;
+    if secs < 0 {
+        return "in future".into();
+    }
+    match secs {
+        0..60 => format!("{secs}s ago"),
+        60..3600 => format!("{}m ago", secs / 60),
+        3600..86_400 => format!("{}h ago", secs / 3600),
+        86_400..2_592_000 => format!("{}d ago", secs / 86_400),
+        _ => Local
+            .timestamp_opt(epoch, 0)
+            .single()
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|| "?".into()),
+    }
+}
+
+/// Cut a line of spans to `width` columns, the last kept span ending in `…`.
+fn fit_line(spans: Vec<Span<'static>>, width: usize) -> Line<'static> {
+    let mut out = Vec::new();
+    let mut used = 0;
+    for s in spans {
+        let w = s.content.width();
+        if used + w <= width {
+            used += w;
+            out.push(s);
+        } else {
+            let room = width.saturating_sub(used);
+            if room > 0 {
+                out.push(Span::styled(truncate(&s.content, room), s.style));
+            }
+            break;
+        }
+    }
+    Line::from(out)
+}
+
+fn sp(s: impl Into<String>, st: Style) -> Span<'static> {
+    Span::styled(s.into(), st)
+}
+
+/// Draw the pane.
+pub fn render(p: &DeployPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let Some(t) = p.target() else {
+        crate::ui::widgets::not_configured(
+            frame,
+            area,
+            "Deploy",
+            "No deploy target: add a [[deploy]] table with the path of the site's checkout.",
+            cx,
+        );
+        return;
+    };
+    let mut title = format!("Deploy: {}", t.cfg.name);
+    if p.targets.len() > 1 {
+        title.push_str(&format!(
+            " ({}/{}, t: next)",
+            p.current + 1,
+            p.targets.len()
+        ));
+    }
+    if !p.filter.is_empty() {
+        title.push_str(&format!(" /{}", p.filter));
+    }
+    let block = pane_block(&truncate(&title, area.width.saturating_sub(4) as usize), cx);
+    let s = match &t.status {
+        None => {
+            message(
+                frame,
+                area,
+                block,
+                &[("reading the checkout…", cx.theme.muted)],
+            );
+            return;
+        }
+        Some(Err(e)) => {
+            let path = t.cfg.path.display().to_string();
+            let mut lines = vec![(e.as_str(), cx.theme.error)];
+            if !e.contains(&path) {
+                lines.push((&path, cx.theme.muted));
+            }
+            message(frame, area, block, &lines);
+            return;
+        }
+        Some(Ok(s)) => s,
+    };
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let w = inner.width as usize;
+    if cx.zoomed {
+        zoomed(p, t, s, frame, inner, cx);
+    } else {
+        let mut lines = summary_lines(t, s, cx, w);
+        if p.targets.len() > 1 {
+            for (i, o) in p
+                .targets
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != p.current)
+            {
+                let _ = i;
+                lines.push(fit_line(other_target_line(o, cx), w));
+            }
+        }
+        lines.truncate(inner.height as usize);
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+fn other_target_line(t: &Target, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
+    let mut v = vec![sp(format!("{} ", t.cfg.name), cx.theme.accent)];
+    match &t.status {
+        None => v.push(sp("reading…", cx.theme.muted)),
+        Some(Err(e)) => v.push(sp(e.to_string(), cx.theme.error)),
+        Some(Ok(s)) => {
+            v.push(sp(
+                s.head
+                    .as_ref()
+                    .map(|h| h.short.clone())
+                    .unwrap_or_else(|| "unborn".into()),
+                cx.theme.text,
+            ));
+            if let Some(u) = &s.upstream
+                && u.behind > 0
+            {
+                v.push(sp(format!(" ↓{} to deploy", u.behind), cx.theme.warn));
+            }
+        }
+    }
+    v
+}
+
+fn head_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
+    match &s.head {
+        None => vec![
+            sp("HEAD  ", cx.theme.muted),
+            sp("no commit yet", cx.theme.warn),
+        ],
+        Some(h) => {
+            let mut v = vec![
+                sp("HEAD  ", cx.theme.muted),
+                sp(h.short.clone(), cx.theme.accent),
+                sp(" ", cx.theme.text),
+                sp(h.subject.to_string(), cx.theme.text),
+            ];
+            if let Some(d) = &s.describe {
+                v.push(sp(format!(" ({d})"), cx.theme.muted));
+            }
+            v.push(sp(
+                format!("  {}, {}", h.author, ago(cx.now, h.time)),
+                cx.theme.muted,
+            ));
+            v
+        }
+    }
+}
+
+fn branch_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
+    let mut v = vec![sp("on    ", cx.theme.muted)];
+    match &s.branch {
+        Some(b) => v.push(sp(b.to_string(), cx.theme.text)),
+        None => v.push(sp("detached", cx.theme.text)),
+    }
+    match &s.upstream {
+        Some(u) => {
+            v.push(sp(format!(" vs {}: ", u.name), cx.theme.muted));
+            if u.behind == 0 && u.ahead == 0 {
+                v.push(sp("up to date", cx.theme.ok));
+            } else {
+                if u.behind > 0 {
+                    v.push(sp(format!("↓{} to deploy", u.behind), cx.theme.warn));
+                }
+                if u.ahead > 0 {
+                    v.push(sp(format!(" ↑{} not upstream", u.ahead), cx.theme.warn));
+                }
+            }
+        }
+        None => v.push(sp(" (no upstream: fetch?)", cx.theme.muted)),
+    }
+    if let Some(st) = s.state {
+        v.push(sp(format!("  {st} in progress"), cx.theme.error));
+    }
+    v
+}
+
+fn tree_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
+    let mut v = vec![sp("tree  ", cx.theme.muted)];
+    if s.modified == 0 && s.untracked == 0 {
+        v.push(sp("clean", cx.theme.ok));
+    } else {
+        v.push(sp(
+            format!("{} modified, {} untracked", s.modified, s.untracked),
+            cx.theme.warn,
+        ));
+    }
+    if s.owner.mismatch() {
+        v.push(sp(
+            format!(
+                "  owner {}, you are {}",
+                s.owner.tree_user, s.owner.run_user
+            ),
+            cx.theme.warn,
+        ));
+    } else {
+        v.push(sp(format!("  owner {}", s.owner.tree_user), cx.theme.muted));
+    }
+    v
+}
+
+fn lock_line(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
+    let mut v = vec![sp("lock  ", cx.theme.muted)];
+    match &s.lock {
+        None => v.push(sp("free", cx.theme.muted)),
+        Some(l) if s.lock_stale => v.push(sp(
+            format!("STALE: {} (process gone)", l.holder()),
+            cx.theme.warn,
+        )),
+        Some(l) => v.push(sp(format!("held by {}", l.holder()), cx.theme.warn)),
+    }
+    if let Some(b) = &t.busy {
+        v.push(sp("  ", cx.theme.text));
+        v.push(sp(busy_text(b), cx.theme.accent));
+    }
+    v
+}
+
+fn busy_text(b: &Busy) -> String {
+    match b {
+        Busy::Previewing(spec) => format!("previewing {spec}…"),
+        Busy::Fetching {
+            progress: p,
+            cancelling,
+            ..
+        } => {
+            let pct = (p.received_objects * 100)
+                .checked_div(p.total_objects)
+                .map(|x| format!(" {x}%"))
+                .unwrap_or_default();
+            format!(
+                "{}fetching{pct} {}/{} objects, {} (x: cancel)",
+                if *cancelling { "cancelling: " } else { "" },
+                p.received_objects,
+                p.total_objects,
+                human_bytes(p.received_bytes)
+            )
+        }
+    }
+}
+
+fn summary_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'static>> {
+    let mut lines = vec![
+        fit_line(head_line(s, cx), w),
+        fit_line(branch_line(s, cx), w),
+        fit_line(tree_line(s, cx), w),
+        fit_line(lock_line(t, s, cx), w),
+    ];
+    if let Some(j) = s.journal.last() {
+        let st = if j.ok() { cx.theme.ok } else { cx.theme.error };
+        lines.push(fit_line(
+            vec![
+                sp("last  ", cx.theme.muted),
+                sp(format!("{} ", j.kind), cx.theme.text),
+                sp(j.result.to_string(), st),
+                sp(
+                    format!(" by {}@{} {}", j.user, j.host, j.time),
+                    cx.theme.muted,
+                ),
+            ],
+            w,
+        ));
+    }
+    if let Some((tn, l)) = t.last.first() {
+        lines.push(fit_line(vec![sp(l.to_string(), tone(cx, *tn))], w));
+    }
+    lines
+}
+
+fn zoomed(
+    p: &DeployPane,
+    t: &Target,
+    s: &RepoStatus,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    cx: &ViewCx<'_>,
+) {
+    let w = area.width as usize;
+    let mut head = vec![
+        fit_line(head_line(s, cx), w),
+        fit_line(branch_line(s, cx), w),
+        fit_line(tree_line(s, cx), w),
+        fit_line(lock_line(t, s, cx), w),
+    ];
+    if let Some(wp) = t.watch_problem.as_ref().or(s.journal_problem.as_ref()) {
+        head.push(fit_line(vec![sp(wp.to_string(), cx.theme.warn)], w));
+    }
+    let last_h = if t.last.is_empty() {
+        0
+    } else {
+        (t.last.len() as u16 + 1).min(8)
+    };
+    // The commit list takes what it needs (at least 3 rows), the journal
+    // or the changes the rest.
+    let log_rows = if t.detail {
+        6
+    } else {
+        p.visible_log(t).len().max(1) + 1
+    };
+    let [top, list, lower, last] = Layout::vertical([
+        Constraint::Length(head.len() as u16),
+        Constraint::Length((log_rows as u16).max(3)),
+        Constraint::Min(3),
+        Constraint::Length(last_h),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(head), top);
+
+    // The commit list (or the selected commit's detail).
+    let log = p.visible_log(t);
+    let mut lines = vec![fit_line(
+        vec![sp(
+            format!(
+                "Commits ({}) ─ c: deploy selected, v: type a revision, Enter: detail",
+                log.len()
+            ),
+            cx.theme.header,
+        )],
+        w,
+    )];
+    if t.detail
+        && let Some(e) = log.get(t.selected)
+    {
+        let c = &e.commit;
+        for (k, v) in [
+            ("commit ", c.id.to_string()),
+            ("author ", c.author.to_string()),
+            ("date   ", ago(cx.now, c.time)),
+            ("subject", c.subject.to_string()),
+            (
+                "state  ",
+                if e.is_head {
+                    "deployed (HEAD)".into()
+                } else if e.deployed {
+                    "older than HEAD".into()
+                } else {
+                    "not deployed yet".to_string()
+                },
+            ),
+        ] {
+            lines.push(fit_line(
+                vec![sp(format!("{k} "), cx.theme.muted), sp(v, cx.theme.text)],
+                w,
+            ));
+        }
+    } else if log.is_empty() {
+        lines.push(fit_line(vec![sp("no commits", cx.theme.muted)], w));
+    } else {
+        let rows = (list.height as usize).saturating_sub(1).max(1);
+        let start = t.selected.saturating_sub(rows - 1);
+        for (i, e) in log.iter().enumerate().skip(start).take(rows) {
+            let (mark, mst) = if e.is_head {
+                ("HEAD ", cx.theme.ok)
+            } else if e.deployed {
+                ("     ", cx.theme.muted)
+            } else {
+                ("new  ", cx.theme.warn)
+            };
+            let c = &e.commit;
+            let right = format!("  {} {}", c.author, ago(cx.now, c.time));
+            let right = truncate(&right, (w / 3).max(10));
+            let left_w = w.saturating_sub(right.width());
+            let left = fit_line(
+                vec![
+                    sp(if i == t.selected { "▶ " } else { "  " }, cx.theme.accent),
+                    sp(format!("{} ", c.short), cx.theme.accent),
+                    sp(mark, mst),
+                    sp(c.subject.to_string(), cx.theme.text),
+                ],
+                left_w,
+            );
+            let pad = left_w.saturating_sub(left.width());
+            let mut spans = left.spans;
+            spans.push(sp(" ".repeat(pad), cx.theme.text));
+            spans.push(sp(right, cx.theme.muted));
+            let mut line = Line::from(spans);
+            if i == t.selected && cx.focused {
+                line = line.patch_style(cx.theme.selection);
+            }
+            lines.push(line);
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), list);
+
+    // Journal or local changes.
+    let mut lines = Vec::new();
+    match p.lower {
+        Lower::Journal => {
+            lines.push(fit_line(
+                vec![sp(
+                    format!(
+                        "Journal ({}) ─ b: roll back, l: local changes",
+                        s.journal.len()
+                    ),
+                    cx.theme.header,
+                )],
+                w,
+            ));
+            if s.journal.is_empty() {
+                lines.push(fit_line(
+                    vec![sp("no deploys recorded yet", cx.theme.muted)],
+                    w,
+                ));
+            }
+            for j in s
+                .journal
+                .iter()
+                .rev()
+                .take(lower.height.saturating_sub(1) as usize)
+            {
+                let st = if j.ok() { cx.theme.ok } else { cx.theme.error };
+                let short = |x: &str| x.get(..7).unwrap_or(x).to_string();
+                lines.push(fit_line(
+                    vec![
+                        sp(
+                            format!("{} ", j.time.get(..16).unwrap_or(&j.time)),
+                            cx.theme.muted,
+                        ),
+                        sp(format!("{}@{} ", j.user, j.host), cx.theme.text),
+                        sp(
+                            format!("{} {}→{} ", j.kind, short(&j.from), short(&j.to)),
+                            cx.theme.text,
+                        ),
+                        sp(format!("{} ", j.result), st),
+                        sp(format!("hooks: {}", j.hook), cx.theme.muted),
+                    ],
+                    w,
+                ));
+            }
+        }
+        Lower::Changes => {
+            lines.push(fit_line(
+                vec![sp(
+                    format!(
+                        "Local changes ({} modified, {} untracked) ─ l: journal",
+                        s.modified, s.untracked
+                    ),
+                    cx.theme.header,
+                )],
+                w,
+            ));
+            if s.changes.is_empty() {
+                lines.push(fit_line(vec![sp("none", cx.theme.ok)], w));
+            }
+            for c in s
+                .changes
+                .iter()
+                .take(lower.height.saturating_sub(1) as usize)
+            {
+                lines.push(fit_line(
+                    vec![
+                        sp(format!("{} ", c.kind), cx.theme.warn),
+                        sp(c.path.to_string(), cx.theme.text),
+                    ],
+                    w,
+                ));
+            }
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), lower);
+
+    if last_h > 0 {
+        let mut lines = vec![fit_line(vec![sp("Last action", cx.theme.header)], w)];
+        let room = last_h as usize - 1;
+        for (tn, l) in t.last.iter().take(room) {
+            lines.push(fit_line(vec![sp(l.to_string(), tone(cx, *tn))], w));
+        }
+        frame.render_widget(Paragraph::new(lines), last);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::app::pane::Pane;
+    use crate::app::shared::Shared;
+    use crate::config::Config;
+    use crate::deploy::DeployConfig;
+    use crate::deploy::fetch::FetchProgress;
+    use crate::deploy::testdata;
+    use crate::sanitize::Clean;
+    use crate::ui::theme::Theme;
+
+    fn pane() -> DeployPane {
+        let mut cfg = Config::default();
+        cfg.deploy.push(DeployConfig {
+            name: "www".into(),
+            path: "/var/www/site".into(),
+            ..DeployConfig::default()
+        });
+        cfg.deploy.push(DeployConfig {
+            name: "blog".into(),
+            path: "/var/www/blog".into(),
+            ..DeployConfig::default()
+        });
+        let mut p = DeployPane::new(&cfg);
+        p.targets[0].status = Some(Ok(Box::new(testdata::status())));
+        p
+    }
+
+    fn draw(p: &DeployPane, w: u16, h: u16, zoomed: bool) -> Terminal<TestBackend> {
+        let theme = Theme::fallback();
+        let shared = Shared::default();
+        let cx = ViewCx {
+            theme: &theme,
+            now: testdata::now(),
+            focused: true,
+            zoomed,
+            read_only: false,
+            shared: &shared,
+        };
+        let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+        t.draw(|f| p.render(f, f.area(), &cx)).unwrap();
+        t
+    }
+
+    fn text(t: &Terminal<TestBackend>) -> String {
+        let b = t.backend().buffer();
+        (0..b.area.height)
+            .map(|y| {
+                (0..b.area.width)
+                    .map(|x| b[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn zoomed_80x24_shows_head_new_commit_and_journal_sanitized() {
+        let t = draw(&pane(), 80, 24, true);
+        let s = text(&t);
+        assert!(!s.contains('\u{1b}'), "an escape reached the screen");
+        assert!(s.contains("↓1 to deploy"), "{s}");
+        insta::assert_snapshot!(s);
+    }
+
+    #[test]
+    fn zoomed_wide_shows_local_changes_and_last_action() {
+        let mut p = pane();
+        p.lower = Lower::Changes;
+        p.targets[0].last = vec![
+            (Tone::Ok, Clean::new("Deploy done: 2222222 -> 3333333")),
+            (
+                Tone::Error,
+                Clean::new("post-deploy: timeout after 60s (killed)"),
+            ),
+            (Tone::Text, Clean::new("  reloading \u{1b}[31mphp-fpm")),
+        ];
+        let t = draw(&p, 120, 40, true);
+        insta::assert_snapshot!(text(&t));
+    }
+
+    #[test]
+    fn overview_tile_is_compact_and_lists_other_targets() {
+        let mut p = pane();
+        p.targets[0].busy = Some(Busy::Fetching {
+            progress: FetchProgress {
+                received_objects: 45,
+                indexed_objects: 40,
+                total_objects: 90,
+                received_bytes: 1_500_000,
+            },
+            cancel: None,
+            cancelling: false,
+        });
+        p.targets[1].status = Some(Err(Clean::new(
+            "/var/www/blog: owned by uid 33, opsdeck runs as uid 0; libgit2 refuses it.",
+        )));
+        let t = draw(&p, 80, 8, false);
+        insta::assert_snapshot!(text(&t));
+    }
+
+    #[test]
+    fn detail_of_the_selected_commit() {
+        let mut p = pane();
+        p.targets[0].detail = true;
+        let t = draw(&p, 80, 24, true);
+        let s = text(&t);
+        assert!(s.contains(&testdata::oid(0x33).to_string()), "{s}");
+        insta::assert_snapshot!(s);
+    }
+
+    #[test]
+    fn an_unreadable_target_says_why() {
+        let mut p = pane();
+        p.targets[0].status = Some(Err(Clean::new(
+            "/var/www/site: owned by uid 33, opsdeck runs as uid 0; libgit2 refuses it. Run as the owner, or trust it with: git config --global --add safe.directory /var/www/site",
+        )));
+        let t = draw(&p, 80, 10, true);
+        insta::assert_snapshot!(text(&t));
+    }
+
+    #[test]
+    fn no_target_configured() {
+        let p = DeployPane::new(&Config::default());
+        let s = text(&draw(&p, 80, 6, false));
+        assert!(s.contains("not configured"), "{s}");
+        assert!(s.contains("[[deploy]]"), "{s}");
+    }
+
+    #[test]
+    fn ago_reads_like_a_person() {
+        let now = testdata::now();
+        let t = now.timestamp();
+        assert_eq!(ago(now, t - 5), "5s ago");
+        assert_eq!(ago(now, t - 600), "10m ago");
+        assert_eq!(ago(now, t - 7_200), "2h ago");
+        assert_eq!(ago(now, t - 3 * 86_400), "3d ago");
+        assert_eq!(ago(now, t + 60), "in future");
+    }
+}

@@ -1,0 +1,464 @@
+//! Checkout, refusal, stash-and-deploy, revspecs, hooks, journal and
+//! rollback on real repositories.
+
+#[path = "deploy_support/mod.rs"]
+mod deploy_support;
+
+use std::os::unix::fs::PermissionsExt;
+
+use deploy_support::{Fixture, access, git, tree_bytes};
+use opsdeck::deploy::checkout::{self, DeployRequest, Kind};
+use opsdeck::deploy::hooks::HookEnd;
+use opsdeck::deploy::{CheckoutStyle, DeployError, journal, status};
+
+fn request(f: &Fixture, spec: &str, kind: Kind) -> DeployRequest {
+    let p = checkout::preview(&f.config(), spec, kind).expect("preview");
+    DeployRequest {
+        kind,
+        to: p.to.id,
+        expected_from: p.from.map(|c| c.id),
+        stash: false,
+        take_over: None,
+    }
+}
+
+#[test]
+fn status_reads_head_upstream_and_log() {
+    let f = Fixture::new();
+    let s = status::read_status(&f.config()).unwrap();
+    assert_eq!(s.head.as_ref().unwrap().id.to_string(), f.commits[2]);
+    assert_eq!(s.head.as_ref().unwrap().subject.as_str(), "About page");
+    assert_eq!(s.branch, None, "detached");
+    assert!(
+        s.describe.as_ref().unwrap().starts_with("v1.0-1-g"),
+        "{:?}",
+        s.describe
+    );
+    let up = s.upstream.as_ref().unwrap();
+    assert_eq!(up.name.as_str(), "origin/main");
+    assert_eq!((up.ahead, up.behind), (0, 1));
+    assert_eq!(s.state, None);
+    assert_eq!((s.modified, s.untracked), (0, 0));
+    // The new commit first, then HEAD and the default 3 deployed ones.
+    let subjects: Vec<_> = s
+        .log
+        .iter()
+        .map(|e| (e.commit.subject.as_str(), e.deployed, e.is_head))
+        .collect();
+    assert_eq!(
+        subjects,
+        vec![
+            ("Fourth: new page", false, false),
+            ("About page", true, true),
+            ("Style and logo", true, false),
+            ("First page", true, false),
+        ]
+    );
+}
+
+#[test]
+fn preview_shows_files_and_commits_and_changes_nothing() {
+    let f = Fixture::new();
+    let before = tree_bytes(&f.site);
+    let p = checkout::preview(&f.config(), "origin/main", Kind::Deploy).unwrap();
+    assert_eq!(p.to.id.to_string(), f.commits[3]);
+    assert_eq!(p.new_total, 1);
+    assert_eq!(p.dropped_total, 0);
+    let files: Vec<_> = p
+        .files
+        .iter()
+        .map(|c| format!("{} {}", c.kind, c.path))
+        .collect();
+    assert_eq!(files, vec!["M index.html", "A new.html"]);
+    assert!(p.conflicts.is_empty());
+    assert_eq!(tree_bytes(&f.site), before);
+    assert_eq!(f.head(), f.commits[2]);
+}
+
+#[test]
+fn any_revspec_resolves() {
+    let f = Fixture::new();
+    let cfg = f.config();
+    for (spec, want) in [
+        (&f.commits[1][..7], 1),
+        ("v1.0", 1),
+        ("HEAD~2", 0),
+        ("origin/main", 3),
+        ("main", 2),
+        (f.commits[3].as_str(), 3),
+    ] {
+        let p =
+            checkout::preview(&cfg, spec, Kind::Deploy).unwrap_or_else(|e| panic!("{spec}: {e}"));
+        assert_eq!(p.to.id.to_string(), f.commits[want], "{spec}");
+    }
+    match checkout::preview(&cfg, "no-such-thing", Kind::Deploy) {
+        Err(DeployError::NoSuchRevision { spec, .. }) => assert_eq!(spec, "no-such-thing"),
+        other => panic!("expected NoSuchRevision, got {other:?}"),
+    }
+}
+
+#[test]
+fn deploy_detached_checks_out_tree_then_head_and_journals() {
+    let f = Fixture::new();
+    let req = request(&f, "origin/main", Kind::Deploy);
+    let out = checkout::deploy(&f.config(), &req, &access()).unwrap();
+    assert_eq!(f.head(), f.commits[3]);
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("new.html")).unwrap(),
+        "new\n"
+    );
+    assert_eq!(
+        git(&f.site, &["status", "--porcelain"]),
+        "",
+        "the index matches the tree"
+    );
+    assert_eq!(
+        git(&f.site, &["rev-parse", "--abbrev-ref", "HEAD"]),
+        "HEAD",
+        "detached"
+    );
+    assert!(out.hooks.is_empty());
+    let j = journal::read(&f.git_dir()).unwrap();
+    assert_eq!(j.len(), 1);
+    assert_eq!(j[0].from, f.commits[2]);
+    assert_eq!(j[0].to, f.commits[3]);
+    assert_eq!(j[0].result.as_str(), "ok");
+    assert!(
+        !f.git_dir().join("opsdeck-deploy.lock").exists(),
+        "lock released"
+    );
+}
+
+#[test]
+fn deploy_branch_style_moves_the_branch() {
+    let f = Fixture::new();
+    git(&f.site, &["checkout", "-q", "main"]);
+    let mut cfg = f.config();
+    cfg.checkout = CheckoutStyle::Branch;
+    let p = checkout::preview(&cfg, "origin/main", Kind::Deploy).unwrap();
+    let req = DeployRequest {
+        kind: Kind::Deploy,
+        to: p.to.id,
+        expected_from: p.from.map(|c| c.id),
+        stash: false,
+        take_over: None,
+    };
+    checkout::deploy(&cfg, &req, &access()).unwrap();
+    assert_eq!(git(&f.site, &["rev-parse", "--abbrev-ref", "HEAD"]), "main");
+    assert_eq!(git(&f.site, &["rev-parse", "main"]), f.commits[3]);
+    assert_eq!(git(&f.site, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn refused_checkout_leaves_every_file_byte_identical() {
+    let f = Fixture::new();
+    // A local edit of a file the target changes, an untracked file where the
+    // target adds one, and an unrelated untracked file.
+    std::fs::write(
+        f.site.join("index.html"),
+        "<h1>hot fix on the server</h1>\n",
+    )
+    .unwrap();
+    std::fs::write(f.site.join("new.html"), "someone's upload\n").unwrap();
+    std::fs::write(f.site.join("notes.txt"), "keep me\n").unwrap();
+    let before = tree_bytes(&f.site);
+    let index_before = std::fs::read(f.git_dir().join("index")).unwrap();
+
+    let p = checkout::preview(&f.config(), "origin/main", Kind::Deploy).unwrap();
+    let mut conflicts: Vec<_> = p.conflicts.iter().map(|c| c.to_string()).collect();
+    conflicts.sort();
+    assert_eq!(
+        conflicts,
+        vec!["index.html", "new.html"],
+        "the dry run lists what is in the way"
+    );
+
+    let req = request(&f, "origin/main", Kind::Deploy);
+    match checkout::deploy(&f.config(), &req, &access()) {
+        Err(DeployError::WouldOverwrite { mut files, .. }) => {
+            files.sort();
+            assert_eq!(files, vec!["index.html", "new.html"]);
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(tree_bytes(&f.site), before, "the work tree changed");
+    assert_eq!(
+        std::fs::read(f.git_dir().join("index")).unwrap(),
+        index_before,
+        "the index changed"
+    );
+    assert_eq!(f.head(), f.commits[2]);
+    assert!(
+        journal::read(&f.git_dir()).unwrap().is_empty(),
+        "a refusal deploys nothing"
+    );
+}
+
+#[test]
+fn stash_and_deploy_keeps_local_work_in_the_stash_and_restores_nothing() {
+    let f = Fixture::new();
+    std::fs::write(f.site.join("index.html"), "<h1>hot fix</h1>\n").unwrap();
+    std::fs::write(f.site.join("new.html"), "upload\n").unwrap();
+    let mut req = request(&f, "origin/main", Kind::Deploy);
+    req.stash = true;
+    let out = checkout::deploy(&f.config(), &req, &access()).unwrap();
+    let (stash_id, msg) = out.stash.clone().expect("a stash was made");
+    assert!(msg.contains("before deploy"), "{msg}");
+    assert_eq!(f.head(), f.commits[3]);
+    // The deployed content is in the tree, not the local edits.
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("index.html")).unwrap(),
+        "<h1>four</h1>\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("new.html")).unwrap(),
+        "new\n"
+    );
+    assert_eq!(
+        git(&f.site, &["status", "--porcelain"]),
+        "",
+        "nothing was put back silently"
+    );
+    // The local work is in the stash, untracked file included.
+    assert_eq!(
+        git(&f.site, &["rev-parse", "stash@{0}"]),
+        stash_id.to_string()
+    );
+    assert_eq!(
+        git(&f.site, &["show", "stash@{0}:index.html"]),
+        "<h1>hot fix</h1>"
+    );
+    assert_eq!(git(&f.site, &["show", "stash@{0}^3:new.html"]), "upload");
+}
+
+#[test]
+fn unclean_repository_state_is_refused() {
+    let f = Fixture::new();
+    git(&f.site, &["checkout", "-q", "-b", "local", &f.commits[1]]);
+    std::fs::write(f.site.join("index.html"), "<h1>conflicting</h1>\n").unwrap();
+    git(&f.site, &["commit", "-qam", "local change"]);
+    // A merge that stops on a conflict.
+    let st = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=T",
+            "-c",
+            "user.email=t@e",
+            "merge",
+            "-q",
+            "origin/main",
+        ])
+        .current_dir(&f.site)
+        .output()
+        .unwrap();
+    assert!(!st.status.success(), "the merge should conflict");
+    let s = status::read_status(&f.config()).unwrap();
+    assert_eq!(s.state, Some("merge"));
+    let before = tree_bytes(&f.site);
+    let p = checkout::preview(&f.config(), &f.commits[0], Kind::Deploy).unwrap();
+    assert_eq!(p.state, Some("merge"));
+    let req = DeployRequest {
+        kind: Kind::Deploy,
+        to: p.to.id,
+        expected_from: p.from.map(|c| c.id),
+        stash: true,
+        take_over: None,
+    };
+    match checkout::deploy(&f.config(), &req, &access()) {
+        Err(DeployError::UncleanState { state, .. }) => assert_eq!(state, "merge"),
+        other => panic!("expected UncleanState, got {other:?}"),
+    }
+    assert_eq!(tree_bytes(&f.site), before);
+}
+
+#[test]
+fn head_moved_since_the_preview_is_refused() {
+    let f = Fixture::new();
+    let req = request(&f, "origin/main", Kind::Deploy);
+    git(&f.site, &["checkout", "-q", "--detach", &f.commits[1]]);
+    match checkout::deploy(&f.config(), &req, &access()) {
+        Err(DeployError::HeadMoved { now, .. }) => assert_eq!(now, &f.commits[1][..7]),
+        other => panic!("expected HeadMoved, got {other:?}"),
+    }
+    assert_eq!(f.head(), f.commits[1]);
+}
+
+fn write_hook(f: &Fixture, body: &str) {
+    let p = f.git_dir().join("hooks/post-checkout");
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn post_checkout_hook_gets_old_new_1_and_post_deploy_runs_after_it() {
+    let f = Fixture::new();
+    write_hook(
+        &f,
+        "echo \"post-checkout $1 $2 $3\"; echo \"head now $(git rev-parse HEAD)\"",
+    );
+    let mut cfg = f.config();
+    cfg.post_deploy = Some("echo \"deployed $OPSDECK_DEPLOY_TO\"; ls new.html".into());
+    let req = request(&f, "origin/main", Kind::Deploy);
+    let out = checkout::deploy(&cfg, &req, &access()).unwrap();
+    assert_eq!(out.hooks.len(), 2);
+    let pc = &out.hooks[0];
+    assert_eq!(pc.name.as_str(), "post-checkout");
+    assert_eq!(pc.end, HookEnd::Exit(0));
+    assert_eq!(
+        pc.output[0].as_str(),
+        format!("post-checkout {} {} 1", f.commits[2], f.commits[3])
+    );
+    assert_eq!(
+        pc.output[1].as_str(),
+        format!("head now {}", f.commits[3]),
+        "HEAD moved before the hook"
+    );
+    let pd = &out.hooks[1];
+    assert_eq!(pd.end, HookEnd::Exit(0));
+    assert_eq!(pd.output[0].as_str(), format!("deployed {}", f.commits[3]));
+    assert_eq!(pd.output[1].as_str(), "new.html");
+    let j = journal::read(&f.git_dir()).unwrap();
+    assert_eq!(
+        j[0].hook.as_str(),
+        "post-checkout: exit 0; post-deploy: exit 0"
+    );
+}
+
+#[test]
+fn hook_failure_and_timeout_are_reported_and_journaled() {
+    let f = Fixture::new();
+    write_hook(&f, "echo failing >&2; exit 3");
+    let mut cfg = f.config();
+    cfg.post_deploy = Some("echo started; sleep 30".into());
+    cfg.hook_timeout_secs = 1;
+    let req = request(&f, "origin/main", Kind::Deploy);
+    let out = checkout::deploy(&cfg, &req, &access()).unwrap();
+    assert_eq!(out.hooks[0].end, HookEnd::Exit(3));
+    assert_eq!(out.hooks[0].output[0].as_str(), "failing");
+    assert!(
+        matches!(out.hooks[1].end, HookEnd::TimedOut(_)),
+        "{:?}",
+        out.hooks[1].end
+    );
+    assert_eq!(out.hooks[1].output[0].as_str(), "started");
+    assert!(!out.hooks_ok());
+    assert_eq!(f.head(), f.commits[3], "the checkout itself stands");
+    let j = journal::read(&f.git_dir()).unwrap();
+    assert_eq!(
+        j[0].hook.as_str(),
+        "post-checkout: exit 3; post-deploy: timeout after 1s (killed)"
+    );
+}
+
+#[test]
+fn journal_and_rollback_walk_back_through_deploys() {
+    let mut f = Fixture::new();
+    let cfg = f.config();
+    let a = access();
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    f.commit(&[("index.html", "<h1>five</h1>\n")], "Fifth");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    assert_eq!(f.head(), f.commits[4]);
+
+    let j = journal::read(&f.git_dir()).unwrap();
+    let back = journal::rollback_target(&j).unwrap().from.clone();
+    assert_eq!(back, f.commits[3]);
+    let p = checkout::preview(&cfg, &back, Kind::Rollback).unwrap();
+    assert_eq!(p.dropped_total, 1);
+    checkout::deploy(&cfg, &request(&f, &back, Kind::Rollback), &a).unwrap();
+    assert_eq!(f.head(), f.commits[3]);
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("index.html")).unwrap(),
+        "<h1>four</h1>\n"
+    );
+
+    let j = journal::read(&f.git_dir()).unwrap();
+    assert_eq!(j.len(), 3);
+    assert_eq!(j[2].kind.as_str(), "rollback");
+    // A second rollback goes one deploy further back, not forward again.
+    let back = journal::rollback_target(&j).unwrap().from.clone();
+    assert_eq!(back, f.commits[2]);
+    checkout::deploy(&cfg, &request(&f, &back, Kind::Rollback), &a).unwrap();
+    assert_eq!(f.head(), f.commits[2]);
+    assert!(journal::rollback_target(&journal::read(&f.git_dir()).unwrap()).is_none());
+}
+
+#[test]
+fn libgit2_owner_check_gives_an_actionable_message() {
+    if !nix::unistd::geteuid().is_root() {
+        panic!("this test needs root (it chowns a repository to another user)");
+    }
+    let f = Fixture::new();
+    let nobody = nix::unistd::Uid::from_raw(65534);
+    for p in [f.site.clone(), f.git_dir()] {
+        nix::unistd::chown(&p, Some(nobody), None).unwrap();
+    }
+    match status::read_status(&f.config()) {
+        Err(e @ DeployError::Owner { .. }) => {
+            let m = e.to_string();
+            assert!(m.contains("owned by uid 65534"), "{m}");
+            assert!(m.contains("safe.directory"), "{m}");
+        }
+        other => panic!("expected the owner error, got {other:?}"),
+    }
+}
+
+#[test]
+fn owner_mismatch_is_reported_in_status() {
+    if !nix::unistd::geteuid().is_root() {
+        panic!("this test needs root (it chowns a work tree to another user)");
+    }
+    let f = Fixture::new();
+    // The work tree belongs to the web server user; .git stays ours (so
+    // libgit2 opens it).
+    nix::unistd::chown(&f.site, Some(nix::unistd::Uid::from_raw(33)), None).unwrap();
+    let s = match status::read_status(&f.config()) {
+        Ok(s) => s,
+        // libgit2 checks the work tree's owner too on some versions.
+        Err(DeployError::Owner { owner, .. }) => {
+            assert_eq!(owner, 33);
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    assert!(s.owner.mismatch());
+    assert_eq!(s.owner.tree_uid, 33);
+    let p = checkout::preview(&f.config(), "origin/main", Kind::Deploy).unwrap();
+    assert!(p.owner.mismatch());
+}
+
+#[test]
+fn hostile_commit_messages_and_file_names_are_sanitized() {
+    let mut f = Fixture::new();
+    f.commit(
+        &[("evil\u{1b}[2Jname.html", "x\n")],
+        "Innocent \u{1b}]0;pwned\u{7} subject\u{202e}txt.exe",
+    );
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    std::fs::write(f.site.join("up\u{1b}[31mload.txt"), "x").unwrap();
+    let s = status::read_status(&f.config()).unwrap();
+    let subj = s.log[0].commit.subject.as_str();
+    assert_eq!(subj, "Innocent \\e]0;pwned\\x07 subject\\u{202e}txt.exe");
+    assert!(
+        s.changes
+            .iter()
+            .any(|c| c.path.as_str() == "up\\e[31mload.txt"),
+        "{:?}",
+        s.changes
+    );
+    let p = checkout::preview(&f.config(), "origin/main", Kind::Deploy).unwrap();
+    assert!(
+        p.files
+            .iter()
+            .any(|c| c.path.as_str() == "evil\\e[2Jname.html"),
+        "{:?}",
+        p.files
+    );
+    for c in &p.new_commits {
+        assert!(!c.subject.contains('\u{1b}'));
+    }
+}

@@ -1,0 +1,166 @@
+//! Fetching through git2 from a bare remote by `file://`, from `git daemon`
+//! on 127.0.0.1 (a real network fetch), cancelling, and the bounded
+//! credential plan against an HTTP server that rejects every attempt.
+
+#[path = "deploy_support/mod.rs"]
+mod deploy_support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use deploy_support::{Fixture, GitDaemon, access, git};
+use opsdeck::deploy::fetch::{self, MAX_CREDENTIAL_ATTEMPTS};
+use opsdeck::deploy::{DeployError, status};
+
+#[test]
+fn fetch_over_file_url_updates_the_remote_tracking_branch() {
+    let mut f = Fixture::new();
+    let new = f.commit(&[("fresh.html", "fresh\n")], "Fresh");
+    f.push();
+    let cancel = AtomicBool::new(false);
+    let sum = fetch::fetch(&f.config(), &cancel, |_| {}, &access()).unwrap();
+    assert_eq!(git(&f.site, &["rev-parse", "origin/main"]), new);
+    let refs: Vec<_> = sum.updated.iter().map(|(r, _)| r.to_string()).collect();
+    assert!(
+        refs.contains(&"refs/remotes/origin/main".to_string()),
+        "{refs:?}"
+    );
+    let s = status::read_status(&f.config()).unwrap();
+    assert_eq!(s.upstream.unwrap().behind, 2);
+    assert_eq!(f.head(), f.commits[2], "a fetch never moves HEAD");
+}
+
+#[test]
+fn fetch_from_git_daemon_reports_progress() {
+    let mut f = Fixture::new();
+    // Enough objects for a real pack.
+    for i in 0..20 {
+        f.commit(
+            &[(&format!("page{i}.html"), &format!("page {i}\n").repeat(200))],
+            &format!("Page {i}"),
+        );
+    }
+    f.push();
+    let daemon = GitDaemon::start(f.dir.path());
+    let url = format!("git://127.0.0.1:{}/remote.git", daemon.port);
+    git(&f.site, &["remote", "set-url", "origin", &url]);
+    let seen = Mutex::new(Vec::new());
+    let cancel = AtomicBool::new(false);
+    let sum = fetch::fetch(
+        &f.config(),
+        &cancel,
+        |p| seen.lock().unwrap().push(p),
+        &access(),
+    )
+    .unwrap();
+    assert_eq!(
+        git(&f.site, &["rev-parse", "origin/main"]),
+        *f.commits.last().unwrap()
+    );
+    let seen = seen.into_inner().unwrap();
+    assert!(!seen.is_empty(), "no progress was reported");
+    assert!(sum.progress.total_objects > 0);
+    assert_eq!(sum.progress.received_objects, sum.progress.total_objects);
+    assert!(sum.progress.received_bytes > 0);
+}
+
+#[test]
+fn cancelled_fetch_stops_and_changes_no_ref() {
+    let mut f = Fixture::new();
+    for i in 0..5 {
+        f.commit(&[(&format!("c{i}.txt"), "x\n")], &format!("C {i}"));
+    }
+    f.push();
+    let daemon = GitDaemon::start(f.dir.path());
+    git(
+        &f.site,
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            &format!("git://127.0.0.1:{}/remote.git", daemon.port),
+        ],
+    );
+    let before = git(&f.site, &["rev-parse", "origin/main"]);
+    let cancel = AtomicBool::new(true);
+    match fetch::fetch(&f.config(), &cancel, |_| {}, &access()) {
+        Err(DeployError::FetchCancelled { remote }) => assert_eq!(remote, "origin"),
+        other => panic!("expected a cancelled fetch, got {other:?}"),
+    }
+    assert_eq!(git(&f.site, &["rev-parse", "origin/main"]), before);
+}
+
+/// An HTTP server that answers every request with 401, counting them and
+/// remembering whether a Basic authorization was offered.
+fn rejecting_http_server() -> (u16, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let with_auth = Arc::new(AtomicUsize::new(0));
+    let (r, a) = (requests.clone(), with_auth.clone());
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut conn) = conn else { return };
+            r.fetch_add(1, Ordering::SeqCst);
+            let mut rd = BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            while rd.read_line(&mut line).is_ok_and(|n| n > 0) {
+                if line
+                    .to_ascii_lowercase()
+                    .starts_with("authorization: basic ")
+                {
+                    a.fetch_add(1, Ordering::SeqCst);
+                }
+                if line == "\r\n" {
+                    break;
+                }
+                line.clear();
+            }
+            let _ = conn.write_all(
+                b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"deploy\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    (port, requests, with_auth)
+}
+
+#[test]
+fn rejected_credentials_end_after_a_bounded_number_of_attempts() {
+    let f = Fixture::new();
+    let (port, requests, with_auth) = rejecting_http_server();
+    git(
+        &f.site,
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            &format!("http://127.0.0.1:{port}/remote.git"),
+        ],
+    );
+    let mut cfg = f.config();
+    // A variable only this test sets (the process environment is shared by
+    // the tests of this file, so the name is unique).
+    let var = format!("OPSDECK_TEST_TOKEN_{}", std::process::id());
+    // SAFETY: no other thread of this test binary reads or writes this variable.
+    unsafe { std::env::set_var(&var, "wrong-token") };
+    cfg.token_env = Some(var);
+    let cancel = AtomicBool::new(false);
+    let err = fetch::fetch(&cfg, &cancel, |_| {}, &access()).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("authentication failed"), "{msg}");
+    assert!(
+        msg.contains("token"),
+        "the message says what was tried: {msg}"
+    );
+    assert!(
+        with_auth.load(Ordering::SeqCst) >= 1,
+        "the token was offered"
+    );
+    let n = requests.load(Ordering::SeqCst);
+    assert!(
+        n <= MAX_CREDENTIAL_ATTEMPTS + 2,
+        "{n} requests: the credential loop is not bounded"
+    );
+}

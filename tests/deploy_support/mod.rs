@@ -1,0 +1,240 @@
+//! Real git repositories for the deploy tests: a bare remote, a developer
+//! clone that pushes to it, and the site checkout that deploys from it;
+//! plus a `git daemon` on 127.0.0.1 for real network fetches. Each fixture
+//! lives in its own temp directory; daemons stop when their guard drops.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use opsdeck::access::{Mode, WriteAccess};
+use opsdeck::deploy::DeployConfig;
+
+pub fn access() -> WriteAccess {
+    WriteAccess::for_mode(Mode::Interactive).expect("interactive mode grants access")
+}
+
+/// Run the git CLI with a neutral configuration; panics with its output on failure.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=Test Dev",
+            "-c",
+            "user.email=dev@example.org",
+        ])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "advice.detachedHead=false",
+        ])
+        .args(["-c", "protocol.file.allow=always"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_DATE", "2026-11-01T10:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-11-01T10:00:00Z")
+        .output()
+        .unwrap_or_else(|e| panic!("git is required for these tests and could not be run: {e}"));
+    assert!(
+        out.status.success(),
+        "git {args:?} in {} failed: {}{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A remote, a developer clone and a site checkout.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub remote: PathBuf,
+    pub dev: PathBuf,
+    pub site: PathBuf,
+    /// Commit ids in order: c[0] is the first.
+    pub commits: Vec<String>,
+}
+
+impl Fixture {
+    /// Four commits pushed; the site is cloned at the third (detached) and
+    /// has fetched the fourth.
+    pub fn new() -> Fixture {
+        let dir = tempfile::Builder::new()
+            .prefix("opsdeck-deploy-")
+            .tempdir()
+            .unwrap();
+        let root = dir.path();
+        let remote = root.join("remote.git");
+        let dev = root.join("dev");
+        let site = root.join("site");
+        git(root, &["init", "-q", "--bare", remote.to_str().unwrap()]);
+        git(root, &["init", "-q", dev.to_str().unwrap()]);
+        git(&dev, &["remote", "add", "origin", remote.to_str().unwrap()]);
+        let mut f = Fixture {
+            dir,
+            remote,
+            dev,
+            site,
+            commits: Vec::new(),
+        };
+        f.commit(&[("index.html", "<h1>one</h1>\n")], "First page");
+        f.commit(
+            &[("style.css", "h1 {}\n"), ("img/logo.svg", "<svg/>\n")],
+            "Style and logo",
+        );
+        git(&f.dev, &["tag", "v1.0"]);
+        f.commit(
+            &[
+                ("index.html", "<h1>three</h1>\n"),
+                ("about.html", "about\n"),
+            ],
+            "About page",
+        );
+        f.push();
+        let url = format!("file://{}", f.remote.display());
+        git(
+            f.dir.path(),
+            &["clone", "-q", &url, f.site.to_str().unwrap()],
+        );
+        git(&f.site, &["checkout", "-q", "--detach", &f.commits[2]]);
+        f.commit(
+            &[("index.html", "<h1>four</h1>\n"), ("new.html", "new\n")],
+            "Fourth: new page",
+        );
+        f.push();
+        git(&f.site, &["fetch", "-q", "origin"]);
+        f
+    }
+
+    /// Commit in the developer clone (not pushed).
+    pub fn commit(&mut self, files: &[(&str, &str)], msg: &str) -> String {
+        for (name, body) in files {
+            let p = self.dev.join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        }
+        git(&self.dev, &["add", "-A"]);
+        git(&self.dev, &["commit", "-q", "--allow-empty", "-m", msg]);
+        let id = git(&self.dev, &["rev-parse", "HEAD"]);
+        self.commits.push(id.clone());
+        id
+    }
+
+    pub fn push(&self) {
+        git(
+            &self.dev,
+            &["push", "-q", "origin", "HEAD:refs/heads/main", "--tags"],
+        );
+    }
+
+    pub fn config(&self) -> DeployConfig {
+        DeployConfig {
+            name: "site".into(),
+            path: self.site.clone(),
+            hook_timeout_secs: 10,
+            ..DeployConfig::default()
+        }
+    }
+
+    pub fn head(&self) -> String {
+        git(&self.site, &["rev-parse", "HEAD"])
+    }
+
+    pub fn git_dir(&self) -> PathBuf {
+        self.site.join(".git")
+    }
+}
+
+/// Every file under `dir` (`.git` excluded) with its bytes.
+pub fn tree_bytes(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fn walk(base: &Path, d: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            if p.file_name().is_some_and(|n| n == ".git") {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.insert(
+                    p.strip_prefix(base).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `git daemon` serving a directory on 127.0.0.1; stopped on drop.
+pub struct GitDaemon {
+    child: Child,
+    pub port: u16,
+}
+
+impl GitDaemon {
+    pub fn start(base: &Path) -> GitDaemon {
+        // Run git-daemon itself (not through `git`), so that killing the
+        // child stops the daemon.
+        let exec = Command::new("git")
+            .arg("--exec-path")
+            .output()
+            .expect("git is required for the network fetch test");
+        let daemon = PathBuf::from(String::from_utf8_lossy(&exec.stdout).trim()).join("git-daemon");
+        assert!(
+            daemon.exists(),
+            "git-daemon (package git) is required for the network fetch test: {} missing",
+            daemon.display()
+        );
+        for _ in 0..5 {
+            let port = free_port();
+            let child = Command::new(&daemon)
+                .args(["--reuseaddr", "--export-all", "--listen=127.0.0.1"])
+                .arg(format!("--port={port}"))
+                .arg(format!("--base-path={}", base.display()))
+                .arg(base)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("git daemon could not be started");
+            let mut d = GitDaemon { child, port };
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return d;
+                }
+                if let Ok(Some(_)) = d.child.try_wait() {
+                    break; // port taken meanwhile: try another
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = d.child.kill();
+        }
+        panic!("git daemon did not start listening on 127.0.0.1");
+    }
+}
+
+impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
