@@ -100,7 +100,7 @@ fn rand_suffix() -> u64 {
 #[test]
 fn demo_deploy_with_keys_in_tmux() {
     let t = Tmux::start(&format!("{} demo", env!("CARGO_BIN_EXE_opsdeck")));
-    t.wait_for("Deploy: www");
+    t.wait_for("Deploy · www");
     t.keys("4");
     t.wait_for("Commits (");
     let s = t.wait_for("↓1 to deploy");
@@ -129,7 +129,7 @@ fn read_only_demo_offers_no_deploy_action() {
         "{} demo --read-only",
         env!("CARGO_BIN_EXE_opsdeck")
     ));
-    t.wait_for("Deploy: www");
+    t.wait_for("Deploy · www");
     t.keys("4");
     t.wait_for("Commits (");
     t.keys("?");

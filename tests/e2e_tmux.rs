@@ -349,3 +349,32 @@ fn ctrl_z_gives_the_terminal_back_and_fg_takes_it_again() {
     t.keys(&["echo EXIT=$?", "Enter"]);
     t.wait_for("exit status", |s| s.contains("EXIT=0"));
 }
+
+#[test]
+fn a_dropped_link_ends_the_process() {
+    // tmux kill-server closes the pty like a dropped ssh link. Under a
+    // non-interactive shell no SIGHUP may reach the program; it must notice
+    // the hang-up by itself and exit rather than spin on a dead terminal.
+    let t = Tmux::start("drop", 80, 24, "demo", &[]);
+    t.wait_for("the five panes", all_panes_shown);
+    let pid = t.pid();
+    let _ = Command::new("tmux")
+        .args(["-L", &t.socket, "kill-server"])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|r| r.trim_start().starts_with('Z'))
+        {
+            break; // exited, not yet reaped
+        }
+        if Instant::now() > deadline {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            panic!("opsdeck {pid} still running 20 s after its terminal went away");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -340,7 +340,9 @@ async fn load(
                     .header("x-forwarded-for", format!("198.51.100.{}", i % 250))
                     .body(Empty::new())
                     .unwrap();
-                tx.ready().await.expect("connection ready for the next request");
+                tx.ready()
+                    .await
+                    .expect("connection ready for the next request");
                 let resp = tx.send_request(req).await.expect("request under load");
                 assert_eq!(resp.status(), 200);
                 resp.into_body().collect().await.unwrap();

@@ -7,9 +7,9 @@
 //! was recorded, the queue is unchanged, the repository's files and refs are
 //! byte-identical, no SMTP connection was made, no SES identity was created.
 
-mod support;
 #[path = "support/moto.rs"]
 mod moto;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,7 +38,10 @@ fn write_shims(dir: &Path, log: &Path) {
         let p = dir.join(name);
         std::fs::write(
             &p,
-            format!("#!/bin/sh\nprintf '%s\\n' \"{name} $*\" >> '{}'\nexec {real} \"$@\"\n", log.display()),
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' \"{name} $*\" >> '{}'\nexec {real} \"$@\"\n",
+                log.display()
+            ),
         )
         .unwrap();
         Command::new("chmod").arg("755").arg(&p).status().unwrap();
@@ -60,7 +63,17 @@ fn is_read_only_call(line: &str) -> bool {
         "postfix" => has("status") || has("check"),
         "git" => matches!(
             args.first().copied(),
-            Some("status" | "log" | "rev-parse" | "show" | "diff" | "describe" | "cat-file" | "ls-files" | "for-each-ref")
+            Some(
+                "status"
+                    | "log"
+                    | "rev-parse"
+                    | "show"
+                    | "diff"
+                    | "describe"
+                    | "cat-file"
+                    | "ls-files"
+                    | "for-each-ref"
+            )
         ),
         _ => false, // postsuper, postkick, sendmail: always a change
     }
@@ -77,7 +90,11 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_EMAIL", "dev@example.com")
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -87,19 +104,43 @@ fn make_repos(root: &Path) -> PathBuf {
     let remote = root.join("remote.git");
     let site = root.join("site");
     let other = root.join("other");
-    Command::new("/usr/bin/git").args(["init", "-q", "--bare", "-b", "main"]).arg(&remote).status().unwrap();
-    Command::new("/usr/bin/git").args(["init", "-q", "-b", "main"]).arg(&site).status().unwrap();
-    for (i, msg) in ["first page", "add style", "fix \u{1b}[31mlink"].iter().enumerate() {
+    Command::new("/usr/bin/git")
+        .args(["init", "-q", "--bare", "-b", "main"])
+        .arg(&remote)
+        .status()
+        .unwrap();
+    Command::new("/usr/bin/git")
+        .args(["init", "-q", "-b", "main"])
+        .arg(&site)
+        .status()
+        .unwrap();
+    for (i, msg) in ["first page", "add style", "fix \u{1b}[31mlink"]
+        .iter()
+        .enumerate()
+    {
         std::fs::write(site.join("index.html"), format!("<p>v{i}</p>\n")).unwrap();
         git(&site, &["add", "-A"]);
         git(&site, &["commit", "-q", "-m", msg]);
     }
     git(&site, &["tag", "v1"]);
-    git(&site, &["remote", "add", "origin", &format!("file://{}", remote.display())]);
+    git(
+        &site,
+        &[
+            "remote",
+            "add",
+            "origin",
+            &format!("file://{}", remote.display()),
+        ],
+    );
     git(&site, &["push", "-q", "-u", "origin", "main", "--tags"]);
     git(&site, &["checkout", "-q", "--detach", "HEAD~1"]);
     std::fs::write(site.join("local-note.txt"), "not committed\n").unwrap();
-    Command::new("/usr/bin/git").args(["clone", "-q"]).arg(&remote).arg(&other).status().unwrap();
+    Command::new("/usr/bin/git")
+        .args(["clone", "-q"])
+        .arg(&remote)
+        .arg(&other)
+        .status()
+        .unwrap();
     std::fs::write(other.join("new.html"), "<p>new</p>\n").unwrap();
     git(&other, &["add", "-A"]);
     git(&other, &["commit", "-q", "-m", "newer on the remote"]);
@@ -118,7 +159,10 @@ fn tree_bytes(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             if t.is_dir() {
                 stack.push(e.path());
             } else if t.is_file() {
-                out.insert(e.path().strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(e.path()).unwrap());
+                out.insert(
+                    e.path().strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(e.path()).unwrap(),
+                );
             }
         }
     }
@@ -129,7 +173,12 @@ fn queue_ids(pf: &PostfixHarness) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = pf
         .postqueue_json()
         .iter()
-        .map(|m| (m["queue_id"].as_str().unwrap().to_string(), m["queue_name"].as_str().unwrap().to_string()))
+        .map(|m| {
+            (
+                m["queue_id"].as_str().unwrap().to_string(),
+                m["queue_name"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     v.sort();
     v
@@ -139,7 +188,12 @@ struct Tmux(String);
 
 impl Tmux {
     fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux").arg("-L").arg(&self.0).args(args).output().unwrap();
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.0)
+            .args(args)
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
     fn capture(&self) -> String {
@@ -159,7 +213,10 @@ impl Tmux {
             if pred(&s) {
                 return s;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}:\n{s}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}:\n{s}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -167,7 +224,9 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.0, "kill-server"]).status();
+        let _ = Command::new("tmux")
+            .args(["-L", &self.0, "kill-server"])
+            .status();
     }
 }
 
@@ -179,8 +238,8 @@ fn every_key() -> Vec<String> {
         .filter(|k| k != "q")
         .collect();
     for k in [
-        "Space", "Enter", "Escape", "Tab", "BTab", "Up", "Down", "Left", "Right", "PageUp", "PageDown", "Home",
-        "End", "BSpace", "DC", "IC", "F1", "F2", "F5", "F10",
+        "Space", "Enter", "Escape", "Tab", "BTab", "Up", "Down", "Left", "Right", "PageUp",
+        "PageDown", "Home", "End", "BSpace", "DC", "IC", "F1", "F2", "F5", "F10",
     ] {
         keys.push(k.to_string());
     }
@@ -201,10 +260,16 @@ fn read_only_dashboard_changes_nothing() {
         ..SesOptions::default()
     });
     // Mail stays queued: the smtp transport is deferred, nothing is tried.
-    let pf = PostfixHarness::start(PostfixOptions::relaying_to(&ses).main_cf("defer_transports", "smtp"));
+    let pf = PostfixHarness::start(
+        PostfixOptions::relaying_to(&ses).main_cf("defer_transports", "smtp"),
+    );
     pf.submit("app@example.com", "a@example.net", "Subject: one\n\nbody\n");
     pf.submit("app@example.com", "b@example.net", "Subject: two\n\nbody\n");
-    pf.submit("news@example.com", "c@example.net", "Subject: three\n\nbody\n");
+    pf.submit(
+        "news@example.com",
+        "c@example.net",
+        "Subject: three\n\nbody\n",
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     while queue_ids(&pf).len() < 3 {
         assert!(Instant::now() < deadline, "mail did not reach the queue");
@@ -217,7 +282,11 @@ fn read_only_dashboard_changes_nothing() {
     assert!(c.status().unwrap().success());
     std::thread::sleep(Duration::from_millis(500));
     let queue_before = queue_ids(&pf);
-    assert!(queue_before.iter().any(|(id, q)| *id == held && q == "hold"));
+    assert!(
+        queue_before
+            .iter()
+            .any(|(id, q)| *id == held && q == "hold")
+    );
 
     moto::dummy_aws_credentials();
     let moto = moto::MotoServer::start();
@@ -287,11 +356,25 @@ url = "http://127.0.0.1:{echo}/"
         cfg = config.display(),
     );
     let st = Command::new("tmux")
-        .args(["-L", &tmux.0, "-f", "/dev/null", "new-session", "-d", "-x", "160", "-y", "48", &cmd])
+        .args([
+            "-L",
+            &tmux.0,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "160",
+            "-y",
+            "48",
+            &cmd,
+        ])
         .status()
         .unwrap();
     assert!(st.success());
-    let s = tmux.wait_for("the dashboard", |s| s.contains("┌ Queue") && s.contains("┌ Probe"));
+    let s = tmux.wait_for("the dashboard", |s| {
+        s.contains("┌ Queue") && s.contains("┌ Probe")
+    });
     assert!(s.lines().any(|l| l.starts_with(" RO ")), "RO badge:\n{s}");
     // Let the sources do their first reads (queue, git status, SES, probe).
     tmux.wait_for("the queue listing", |s| s.contains(&held));
@@ -310,15 +393,23 @@ url = "http://127.0.0.1:{echo}/"
     // Random sequences, from a fixed seed so a failure can be replayed.
     let mut seed: u64 = 0x5eed_0f_0bad_cafe;
     for _ in 0..1500 {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let k = &keys[(seed >> 33) as usize % keys.len()];
         tmux.key(k);
     }
     tmux.key("Escape");
     tmux.key("Escape");
     let s = tmux.capture();
-    assert!(!s.contains("EXIT="), "the dashboard died during the key storm:\n{s}");
-    assert!(s.lines().any(|l| l.starts_with(" RO ")), "RO badge still shown:\n{s}");
+    assert!(
+        !s.contains("EXIT="),
+        "the dashboard died during the key storm:\n{s}"
+    );
+    assert!(
+        s.lines().any(|l| l.starts_with(" RO ")),
+        "RO badge still shown:\n{s}"
+    );
     tmux.key("q");
     // q may first close an overlay or the filter prompt; press until it exits.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -337,9 +428,14 @@ url = "http://127.0.0.1:{echo}/"
     // 1. No mutating call, and the shims did see the reads.
     let recorded = std::fs::read_to_string(&calls).unwrap();
     let mutating: Vec<&str> = recorded.lines().filter(|l| !is_read_only_call(l)).collect();
-    assert!(mutating.is_empty(), "mutating calls in read-only mode: {mutating:#?}");
     assert!(
-        recorded.lines().any(|l| l.starts_with("postqueue") && l.contains("-j")),
+        mutating.is_empty(),
+        "mutating calls in read-only mode: {mutating:#?}"
+    );
+    assert!(
+        recorded
+            .lines()
+            .any(|l| l.starts_with("postqueue") && l.contains("-j")),
         "the shims were not used (no postqueue -j recorded):\n{recorded}"
     );
     // 2. The queue is unchanged.
@@ -352,21 +448,32 @@ url = "http://127.0.0.1:{echo}/"
         .filter(|k| repo_before.get(*k) != repo_after.get(*k))
         .collect();
     assert!(changed.is_empty(), "repository files changed: {changed:?}");
-    assert!(!root.path().join("hook-ran").exists(), "the post-deploy hook ran");
+    assert!(
+        !root.path().join("hook-ran").exists(),
+        "the post-deploy hook ran"
+    );
     // 4. No SMTP connection to the local Postfix, nothing reached the relay.
     let log_after = pf.log();
     let new_lines = &log_after[log_before.len().min(log_after.len())..];
     assert!(
-        !new_lines.lines().any(|l| l.contains("smtpd[") && l.contains("connect from")),
+        !new_lines
+            .lines()
+            .any(|l| l.contains("smtpd[") && l.contains("connect from")),
         "an SMTP connection was made:\n{new_lines}"
     );
     assert!(ses.received().is_empty(), "mail reached the SES endpoint");
     // 5. No SES identity was created.
-    assert!(ses_identities(&moto.endpoint()).is_empty(), "an SES identity was created");
+    assert!(
+        ses_identities(&moto.endpoint()).is_empty(),
+        "an SES identity was created"
+    );
 }
 
 fn ses_identities(endpoint: &str) -> Vec<String> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
@@ -374,7 +481,11 @@ fn ses_identities(endpoint: &str) -> Vec<String> {
             .load()
             .await;
         let client = aws_sdk_sesv2::Client::new(&conf);
-        let out = client.list_email_identities().send().await.expect("ListEmailIdentities on moto");
+        let out = client
+            .list_email_identities()
+            .send()
+            .await
+            .expect("ListEmailIdentities on moto");
         out.email_identities()
             .iter()
             .filter_map(|i| i.identity_name().map(str::to_string))
@@ -385,7 +496,13 @@ fn ses_identities(endpoint: &str) -> Vec<String> {
 #[test]
 fn the_allowlist_itself_can_fail() {
     // The proof above is only as good as this classification.
-    for ok in ["postqueue -c /x -j", "postcat -c /x -q ABC", "postconf -c /x -h mail_version", "postmap -q a hash:/x", "git status"] {
+    for ok in [
+        "postqueue -c /x -j",
+        "postcat -c /x -q ABC",
+        "postconf -c /x -h mail_version",
+        "postmap -q a hash:/x",
+        "git status",
+    ] {
         assert!(is_read_only_call(ok), "{ok}");
     }
     for bad in [

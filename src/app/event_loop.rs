@@ -37,6 +37,28 @@ pub fn hostname() -> String {
         .unwrap_or_else(|_| "localhost".into())
 }
 
+/// Has the terminal hung up? After an ssh link drops, the session leader
+/// gets SIGHUP but a program started under a non-interactive shell may not;
+/// the tty then reports POLLHUP. Checked once a second, cheaply.
+fn terminal_gone() -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let mut fds = [
+        PollFd::new(stdin.as_fd(), PollFlags::empty()),
+        PollFd::new(stdout.as_fd(), PollFlags::empty()),
+    ];
+    match poll(&mut fds, PollTimeout::ZERO) {
+        Ok(_) => fds.iter().any(|f| {
+            f.revents().is_some_and(|r| {
+                r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL)
+            })
+        }),
+        Err(_) => false,
+    }
+}
+
 /// Run the dashboard until the user quits or a signal ends it.
 pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Result<Exit> {
     let (tx, mut rx) = mpsc::channel(1024);
@@ -88,7 +110,12 @@ pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Resul
                 Some(Err(_)) | None => break Exit::InputClosed,
             },
             Some(ev) = rx.recv() => Msg::Source(ev),
-            _ = tick.tick() => Msg::Tick(Local::now()),
+            _ = tick.tick() => {
+                if terminal_gone() {
+                    break Exit::HangUp;
+                }
+                Msg::Tick(Local::now())
+            }
         };
         let out = app.update(msg);
         dirty |= out.redraw;

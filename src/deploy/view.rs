@@ -85,7 +85,7 @@ pub fn render(p: &DeployPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
         );
         return;
     };
-    let mut title = format!("Deploy: {}", t.cfg.name);
+    let mut title = format!("Deploy · {}", t.cfg.name);
     if p.targets.len() > 1 {
         title.push_str(&format!(
             " ({}/{}, t: next)",
