@@ -391,7 +391,7 @@ url = "http://127.0.0.1:{echo}/"
         }
     }
     // Random sequences, from a fixed seed so a failure can be replayed.
-    let mut seed: u64 = 0x5eed_0f_0bad_cafe;
+    let mut seed: u64 = 0x5eed_0f0b_adca_fe00;
     for _ in 0..1500 {
         seed = seed
             .wrapping_mul(6364136223846793005)

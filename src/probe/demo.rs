@@ -176,7 +176,7 @@ async fn trickle(hop: SocketAddr) {
                 hyper::header::HOST,
                 HeaderValue::from_static("demo.example"),
             );
-            if n % 4 == 0 {
+            if n.is_multiple_of(4) {
                 r.headers_mut()
                     .insert("x-forwarded-for", HeaderValue::from_static("203.0.113.66"));
             }

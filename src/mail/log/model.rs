@@ -482,12 +482,11 @@ impl MailLog {
             if let Some(old) = self
                 .messages
                 .insert(id.clone(), Message::new(id.clone(), generation, time))
+                && !old.removed
             {
-                if !old.removed {
-                    // id reused without a `removed` line: the old one is gone from view
-                    self.finished
-                        .retain(|(i, g)| !(i == &old.id && *g == old.generation));
-                }
+                // id reused without a `removed` line: the old one is gone from view
+                self.finished
+                    .retain(|(i, g)| !(i == &old.id && *g == old.generation));
             }
         }
         let cap = self.limits.lines_per_message;
@@ -683,20 +682,20 @@ impl MailLog {
                 self.created.push_back((new_id, generation));
             }
         }
-        if let Some(orig) = link_requeue {
-            if let Some(o) = self.messages.get_mut(&orig) {
-                o.requeued = true;
-                o.requeued_to = Some(id.clone());
-            }
+        if let Some(orig) = link_requeue
+            && let Some(o) = self.messages.get_mut(&orig)
+        {
+            o.requeued = true;
+            o.requeued_to = Some(id.clone());
         }
         if finish {
             let generation = self.messages.get(&id).map(|m| m.generation).unwrap_or(0);
             self.finished.push_back((id, generation));
             while self.finished.len() > self.limits.finished {
-                if let Some((old, g)) = self.finished.pop_front() {
-                    if self.messages.get(&old).is_some_and(|m| m.generation == g) {
-                        self.messages.remove(&old);
-                    }
+                if let Some((old, g)) = self.finished.pop_front()
+                    && self.messages.get(&old).is_some_and(|m| m.generation == g)
+                {
+                    self.messages.remove(&old);
                 }
             }
         }

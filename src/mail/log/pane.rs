@@ -189,14 +189,13 @@ impl FailuresPane {
         if self.category.is_some() && o.category != self.category {
             return false;
         }
-        if let Some(s) = &self.sender {
-            if !o
+        if let Some(s) = &self.sender
+            && !o
                 .from
                 .as_deref()
                 .is_some_and(|f| f.to_ascii_lowercase().contains(s.as_str()))
-            {
-                return false;
-            }
+        {
+            return false;
         }
         if let Some(d) = &self.domain {
             let dom = o.rcpt_domain().to_ascii_lowercase();
@@ -236,10 +235,10 @@ impl FailuresPane {
 
     /// The outcome the links act on: the detail's, else the selected row's.
     fn current<'a>(&self, log: &'a MailLog) -> Option<&'a Outcome> {
-        if let Some(d) = &self.detail {
-            if let Some(seq) = d.seq {
-                return log.outcomes().iter().rev().find(|o| o.seq == seq);
-            }
+        if let Some(d) = &self.detail
+            && let Some(seq) = d.seq
+        {
+            return log.outcomes().iter().rev().find(|o| o.seq == seq);
         }
         self.selected_outcome(log)
     }
@@ -273,11 +272,11 @@ impl FailuresPane {
             self.selected_seq = None;
             return;
         }
-        if let Some(seq) = self.selected_seq {
-            if let Some(i) = rows.iter().position(|s| *s == seq) {
-                self.selected = i;
-                return;
-            }
+        if let Some(seq) = self.selected_seq
+            && let Some(i) = rows.iter().position(|s| *s == seq)
+        {
+            self.selected = i;
+            return;
         }
         self.selected = self.selected.min(rows.len() - 1);
         self.selected_seq = Some(rows[self.selected]);
@@ -462,14 +461,14 @@ impl Pane for FailuresPane {
     }
 
     fn on_enter(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
-        if self.detail.is_none() {
-            if let Some(o) = self.selected_outcome(&cx.shared.mail_log) {
-                self.detail = Some(Detail {
-                    queue_id: o.queue_id.clone(),
-                    seq: Some(o.seq),
-                    scroll: 0,
-                });
-            }
+        if self.detail.is_none()
+            && let Some(o) = self.selected_outcome(&cx.shared.mail_log)
+        {
+            self.detail = Some(Detail {
+                queue_id: o.queue_id.clone(),
+                seq: Some(o.seq),
+                scroll: 0,
+            });
         }
         Vec::new()
     }

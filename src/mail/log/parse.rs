@@ -207,10 +207,10 @@ impl YearGuess {
         if !self.started {
             self.started = true;
             let mut year = self.reference.year();
-            if let Some(d) = NaiveDate::from_ymd_opt(year, month, day.min(28)) {
-                if d > self.reference + chrono::Duration::days(1) {
-                    year -= 1;
-                }
+            if let Some(d) = NaiveDate::from_ymd_opt(year, month, day.min(28))
+                && d > self.reference + chrono::Duration::days(1)
+            {
+                year -= 1;
             }
             self.year = year;
         } else if month + 6 < self.last_month {
@@ -506,13 +506,13 @@ fn classify_body(daemon: &str, has_id: bool, body: &str) -> Kind {
     if let Some(c) = body.strip_prefix("client=") {
         return Kind::Client(Clean::new(c.split(',').next().unwrap_or(c)));
     }
-    if let Some((what, id)) = body.rsplit_once(" notification: ") {
-        if let Some(new_id) = QueueId::parse(id.trim()) {
-            return Kind::Notification {
-                new_id,
-                what: Clean::new(what),
-            };
-        }
+    if let Some((what, id)) = body.rsplit_once(" notification: ")
+        && let Some(new_id) = QueueId::parse(id.trim())
+    {
+        return Kind::Notification {
+            new_id,
+            what: Clean::new(what),
+        };
     }
     match body {
         "placed on hold" => return Kind::Super(SuperAction::Held),

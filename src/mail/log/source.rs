@@ -70,12 +70,12 @@ impl Follower {
 
     /// Read everything new, following rotation; complete lines are appended to `out`.
     pub fn poll(&mut self, out: &mut Vec<String>) -> Result<(), LogError> {
-        if self.file.is_none() {
-            if let Err(e) = self.open(out) {
-                // it did not exist when we started: when it appears, all of it is new
-                self.start_at_end = false;
-                return Err(e);
-            }
+        if self.file.is_none()
+            && let Err(e) = self.open(out)
+        {
+            // it did not exist when we started: when it appears, all of it is new
+            self.start_at_end = false;
+            return Err(e);
         }
         self.drain(out)?;
         match std::fs::metadata(&self.path) {
@@ -419,10 +419,9 @@ impl Wakeup {
                 notify::recommended_watcher(move |_res: notify::Result<notify::Event>| {
                     let _ = tx.send(());
                 })
+                && w.watch(dir, notify::RecursiveMode::NonRecursive).is_ok()
             {
-                if w.watch(dir, notify::RecursiveMode::NonRecursive).is_ok() {
-                    watcher = Some(w);
-                }
+                watcher = Some(w);
             }
         }
         let notify = watcher.is_some();

@@ -574,10 +574,10 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
     };
     let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(out.as_bytes()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(e.into());
-        }
+    if let Err(e) = stdout.write_all(out.as_bytes())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e.into());
     }
     for e in &report.errors {
         eprintln!("opsdeck summary: {e}");

@@ -517,13 +517,13 @@ fn render_detail(
             ),
         ]));
     }
-    if let Some(o) = o {
-        if !o.reason.is_empty() {
-            lines.push(Line::from(vec![
-                Span::styled("Evidence: ", cx.theme.header),
-                Span::styled(o.reason.to_string(), cx.theme.text),
-            ]));
-        }
+    if let Some(o) = o
+        && !o.reason.is_empty()
+    {
+        lines.push(Line::from(vec![
+            Span::styled("Evidence: ", cx.theme.header),
+            Span::styled(o.reason.to_string(), cx.theme.text),
+        ]));
     }
     let queued = message.is_some_and(|m| m.state() == MessageState::Queued);
     let from = o

@@ -295,10 +295,10 @@ const KNOWN: &[(&str, &str)] = &[
 /// `(in reply to ...)`, numbers inside brackets.
 pub fn reason_key(reason: &str) -> String {
     let mut r = reason.trim();
-    if let Some(i) = r.find(" said: ") {
-        if r.starts_with("host ") {
-            r = &r[i + 7..];
-        }
+    if let Some(i) = r.find(" said: ")
+        && r.starts_with("host ")
+    {
+        r = &r[i + 7..];
     }
     if let Some(i) = r.find(" (in reply to ") {
         r = &r[..i];
@@ -467,10 +467,10 @@ impl Filter {
     }
 
     pub fn matches(&self, e: &QueueEntry, now: i64) -> bool {
-        if let Some(g) = &self.group {
-            if e.queue != QueueName::Deferred || group_key(e).as_deref() != Some(g.as_str()) {
-                return false;
-            }
+        if let Some(g) = &self.group
+            && (e.queue != QueueName::Deferred || group_key(e).as_deref() != Some(g.as_str()))
+        {
+            return false;
         }
         self.terms.iter().all(|t| match t {
             Term::Text(re) | Term::Regex(re) => {

@@ -198,15 +198,15 @@ impl QueuePane {
     }
 
     fn reselect(&mut self, keep: Option<(usize, QueueId)>) {
-        if let Some((inst, id)) = keep {
-            if let Some(pos) = self.view.iter().position(|r| {
+        if let Some((inst, id)) = keep
+            && let Some(pos) = self.view.iter().position(|r| {
                 self.model
                     .get(*r)
                     .is_some_and(|(s, e)| s.instance == inst && e.id == id)
-            }) {
-                self.selected = pos;
-                return;
-            }
+            })
+        {
+            self.selected = pos;
+            return;
         }
         self.selected = self.selected.min(self.view.len().saturating_sub(1));
     }
@@ -509,10 +509,10 @@ impl QueuePane {
                 result,
             } => {
                 // A slower, older listing must not overwrite a newer one.
-                if let Some(st) = self.instances.get(instance) {
-                    if st.updated.is_some_and(|u| u > at) {
-                        return Vec::new();
-                    }
+                if let Some(st) = self.instances.get(instance)
+                    && st.updated.is_some_and(|u| u > at)
+                {
+                    return Vec::new();
                 }
                 match result {
                     Ok(parsed) => {
@@ -578,17 +578,18 @@ impl QueuePane {
                 part,
                 result,
             } => {
-                if let Some(d) = self.detail.as_mut() {
-                    if d.instance == instance && d.id == id {
-                        let slot = match part {
-                            Part::Headers => &mut d.headers,
-                            Part::Body => &mut d.body,
-                        };
-                        *slot = match result {
-                            Ok((lines, cut)) => Loadable::Loaded { lines, cut },
-                            Err(e) => Loadable::Failed(e.to_string()),
-                        };
-                    }
+                if let Some(d) = self.detail.as_mut()
+                    && d.instance == instance
+                    && d.id == id
+                {
+                    let slot = match part {
+                        Part::Headers => &mut d.headers,
+                        Part::Body => &mut d.body,
+                    };
+                    *slot = match result {
+                        Ok((lines, cut)) => Loadable::Loaded { lines, cut },
+                        Err(e) => Loadable::Failed(e.to_string()),
+                    };
                 }
                 Vec::new()
             }

@@ -490,19 +490,20 @@ impl QueuePane {
                 )));
             }
         }
-        if !zoomed && self.reasons.len() > room {
-            if let Some(last) = lines.last_mut() {
-                *last = Line::from(Span::styled(
-                    truncate(
-                        &format!(
-                            "… {} more reasons (zoom, then v)",
-                            self.reasons.len() + 1 - room
-                        ),
-                        w,
+        if !zoomed
+            && self.reasons.len() > room
+            && let Some(last) = lines.last_mut()
+        {
+            *last = Line::from(Span::styled(
+                truncate(
+                    &format!(
+                        "… {} more reasons (zoom, then v)",
+                        self.reasons.len() + 1 - room
                     ),
-                    th.muted,
-                ));
-            }
+                    w,
+                ),
+                th.muted,
+            ));
         }
         frame.render_widget(Paragraph::new(lines), area);
     }

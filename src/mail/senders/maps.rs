@@ -154,12 +154,12 @@ fn logical_lines(text: &str) -> Vec<(usize, String)> {
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        if line.starts_with(char::is_whitespace) {
-            if let Some(last) = out.last_mut() {
-                last.1.push(' ');
-                last.1.push_str(trimmed.trim_end());
-                continue;
-            }
+        if line.starts_with(char::is_whitespace)
+            && let Some(last) = out.last_mut()
+        {
+            last.1.push(' ');
+            last.1.push_str(trimmed.trim_end());
+            continue;
         }
         out.push((i + 1, trimmed.trim_end().to_string()));
     }

@@ -775,20 +775,20 @@ impl Pane for SendersPane {
             }
             SendersEvent::TestSubmitted(r) => {
                 if let Some(t) = &mut self.test {
-                    if let Ok(s) = &r {
-                        if let Some(id) = &s.queue_id {
-                            t.trace = Some(Trace::new(id, &t.from, &t.to));
-                        }
+                    if let Ok(s) = &r
+                        && let Some(id) = &s.queue_id
+                    {
+                        t.trace = Some(Trace::new(id, &t.from, &t.to));
                     }
                     t.submitted = Some(r);
                 }
             }
             SendersEvent::Trace(tr) => out.extend(self.set_trace(*tr)),
             SendersEvent::TraceTimeout(id) => {
-                if let Some(t) = &mut self.test {
-                    if t.trace.as_ref().is_some_and(|x| x.queue_id == id) {
-                        t.timed_out = true;
-                    }
+                if let Some(t) = &mut self.test
+                    && t.trace.as_ref().is_some_and(|x| x.queue_id == id)
+                {
+                    t.timed_out = true;
                 }
             }
             SendersEvent::IdentityCreated { identity, result } => {

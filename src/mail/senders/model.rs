@@ -541,24 +541,24 @@ fn check_one(
             ),
         );
     }
-    if outcomes.bounced > 0 || outcomes.deferred > 0 {
-        if let Some((_, why)) = &outcomes.last_problem {
-            let already = verdicts.iter().any(|v| v.text.contains("not verified"));
-            if !already || !why.contains("not verified") {
-                verdicts.push(Verdict::new(
-                    if outcomes.bounced > 0 {
-                        Severity::Error
-                    } else {
-                        Severity::Warn
-                    },
-                    format!(
-                        "{} bounced, {} deferred in the last day: {}",
-                        outcomes.bounced,
-                        outcomes.deferred,
-                        explain(why)
-                    ),
-                ));
-            }
+    if (outcomes.bounced > 0 || outcomes.deferred > 0)
+        && let Some((_, why)) = &outcomes.last_problem
+    {
+        let already = verdicts.iter().any(|v| v.text.contains("not verified"));
+        if !already || !why.contains("not verified") {
+            verdicts.push(Verdict::new(
+                if outcomes.bounced > 0 {
+                    Severity::Error
+                } else {
+                    Severity::Warn
+                },
+                format!(
+                    "{} bounced, {} deferred in the last day: {}",
+                    outcomes.bounced,
+                    outcomes.deferred,
+                    explain(why)
+                ),
+            ));
         }
     }
     if verdicts.is_empty() {
