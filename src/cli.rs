@@ -131,9 +131,12 @@ fn dashboard(cli: &Cli, mut config: Config, demo: bool) -> anyhow::Result<u8> {
         let r = crate::app::event_loop::run(Arc::new(config), mode, theme).await;
         drop(sandbox);
         r
-    })?;
-    // Background tasks (followers, listeners) end with the runtime.
+    });
+    // Background tasks (followers, listeners) end with the runtime; never
+    // wait for a blocking follower, even when the loop ended in an error
+    // (a terminal that hung up).
     rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    let exit = exit?;
     tracing::info!(?exit, "opsdeck exited");
     Ok(0)
 }

@@ -377,7 +377,7 @@ url = "http://127.0.0.1:{echo}/"
     });
     assert!(s.lines().any(|l| l.starts_with(" RO ")), "RO badge:\n{s}");
     // Let the sources do their first reads (queue, git status, SES, probe).
-    tmux.wait_for("the queue listing", |s| s.contains(&held));
+    tmux.wait_for("the queue listing", |s| s.contains("total 3"));
 
     let keys = every_key();
     for pane in ["1", "2", "3", "4", "5"] {

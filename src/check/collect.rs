@@ -5,6 +5,9 @@ use crate::check::Report;
 use crate::config::Config;
 
 /// Read every configured source once.
-pub async fn collect(_config: &Config) -> Report {
-    Report::default()
+pub async fn collect(config: &Config) -> Report {
+    let mut report = Report::default();
+    crate::mail::queue::check::collect(config, chrono::Local::now().timestamp(), &mut report).await;
+    crate::mail::senders::check::check(config, &mut report).await;
+    report
 }

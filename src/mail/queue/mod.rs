@@ -23,7 +23,7 @@ pub mod pane;
 pub mod parse;
 pub mod source;
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 mod view;
 
 use chrono::{DateTime, Local};

@@ -709,15 +709,34 @@ pub fn local_senders(myorigin: &str, hostname: &str) -> Vec<String> {
     v
 }
 
-/// ADAPTER: envelope senders in the queue, from the shared queue model once
-/// it exposes them. The model on main is still empty: nothing to add yet.
-pub fn queue_senders(_queue: &crate::mail::queue::QueueModel) -> Vec<String> {
-    Vec::new()
+/// Envelope senders of the mail in the queue (the shared queue model), most
+/// frequent first; the null sender is the empty string.
+pub fn queue_senders(queue: &crate::mail::queue::QueueModel) -> Vec<String> {
+    queue
+        .senders()
+        .into_iter()
+        .map(|(s, _)| s.as_str().to_ascii_lowercase())
+        .collect()
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn queue_senders_come_from_the_shared_queue_model() {
+        let fx = crate::mail::queue::testkit::Fx::new(&crate::mail::queue::testkit::fixture());
+        let senders = queue_senders(&fx.shared.queue);
+        let expected: Vec<String> = fx
+            .shared
+            .queue
+            .senders()
+            .into_iter()
+            .map(|(s, _)| s.as_str().to_ascii_lowercase())
+            .collect();
+        assert!(!senders.is_empty(), "the fixture queue has senders");
+        assert_eq!(senders, expected);
+    }
     use crate::mail::senders::postconf::parse_output;
     use crate::mail::senders::ses::{Account, Identity};
     use crate::mail::senders::source::{FileFacts, MapFile};
