@@ -13,17 +13,28 @@ fn check(config: &std::path::Path, format: &str) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
         .args(["check", "--format", format, "--config"])
         .arg(config)
-        .env("PATH", format!("/usr/sbin:/sbin:{}", std::env::var("PATH").unwrap_or_default()))
+        .env(
+            "PATH",
+            format!(
+                "/usr/sbin:/sbin:{}",
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
         .output()
         .unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 #[test]
 fn check_reports_the_queue_in_every_format() {
     let root = tempfile::tempdir().unwrap();
     let ses = SesSmtp::start(SesOptions::default());
-    let pf = PostfixHarness::start(PostfixOptions::relaying_to(&ses).main_cf("defer_transports", "smtp"));
+    let pf = PostfixHarness::start(
+        PostfixOptions::relaying_to(&ses).main_cf("defer_transports", "smtp"),
+    );
     let config = root.path().join("config.toml");
     std::fs::write(
         &config,
@@ -39,13 +50,21 @@ fn check_reports_the_queue_in_every_format() {
     let (code, out) = check(&config, "json");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(code as i64, v["exit_code"].as_i64().unwrap(), "{out}");
-    let queue_findings: Vec<&serde_json::Value> =
-        v["findings"].as_array().unwrap().iter().filter(|f| f["area"] == "queue").collect();
+    let queue_findings: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["area"] == "queue")
+        .collect();
     assert!(!queue_findings.is_empty(), "{out}");
     assert!(queue_findings.iter().all(|f| f["status"] == "ok"), "{out}");
 
     for i in 0..3 {
-        pf.submit("app@example.com", &format!("r{i}@example.net"), "Subject: x\n\nbody\n");
+        pf.submit(
+            "app@example.com",
+            &format!("r{i}@example.net"),
+            "Subject: x\n\nbody\n",
+        );
     }
     let deadline = Instant::now() + Duration::from_secs(30);
     while pf.postqueue_json().len() < 3 {
@@ -58,7 +77,10 @@ fn check_reports_the_queue_in_every_format() {
     assert_eq!(code, 1, "{out}");
     let first = out.lines().next().unwrap();
     assert!(first.starts_with("OPSDECK WARNING - queue"), "{first}");
-    assert!(first.contains(" | ") && first.contains("queue_messages"), "{first}");
+    assert!(
+        first.contains(" | ") && first.contains("queue_messages"),
+        "{first}"
+    );
 
     let (code, out) = check(&config, "prometheus");
     assert_eq!(code, 1);
@@ -67,10 +89,7 @@ fn check_reports_the_queue_in_every_format() {
 
     let (code, out) = check(&config, "json");
     assert_eq!(code, 1);
-    assert!(
-        v_queue_warns(&out),
-        "the queue finding is a warning: {out}"
-    );
+    assert!(v_queue_warns(&out), "the queue finding is a warning: {out}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["status"], "warning");
     let total: f64 = v["metrics"]
@@ -92,7 +111,11 @@ fn check_reports_the_queue_in_every_format() {
 
 fn v_queue_warns(out: &str) -> bool {
     let v: serde_json::Value = serde_json::from_str(out).unwrap();
-    v["findings"].as_array().unwrap().iter().any(|f| f["area"] == "queue" && f["status"] == "warning")
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["area"] == "queue" && f["status"] == "warning")
 }
 
 #[test]

@@ -270,9 +270,18 @@ fn read_only_dashboard_changes_nothing() {
         "c@example.net",
         "Subject: three\n\nbody\n",
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while queue_ids(&pf).len() < 3 {
-        assert!(Instant::now() < deadline, "mail did not reach the queue");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while queue_ids(&pf)
+        .iter()
+        .filter(|(_, q)| q == "deferred")
+        .count()
+        < 3
+    {
+        assert!(
+            Instant::now() < deadline,
+            "mail did not reach the deferred queue: {:?}",
+            queue_ids(&pf)
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     // Hold one, so that release would be a possible (forbidden) action.
@@ -280,7 +289,16 @@ fn read_only_dashboard_changes_nothing() {
     let mut c = pf.command("postsuper");
     c.args(["-h", &held]);
     assert!(c.status().unwrap().success());
-    std::thread::sleep(Duration::from_millis(500));
+    while !queue_ids(&pf)
+        .iter()
+        .any(|(id, q)| *id == held && q == "hold")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{held} did not reach the hold queue"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let queue_before = queue_ids(&pf);
     assert!(
         queue_before
