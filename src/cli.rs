@@ -120,23 +120,32 @@ fn dashboard(cli: &Cli, mut config: Config, demo: bool) -> anyhow::Result<u8> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let exit = rt.block_on(async move {
-        let sandbox = if demo {
-            let sb =
-                crate::demo::Sandbox::create(&mut config).context("creating the demo sandbox")?;
-            Some(sb)
-        } else {
-            None
-        };
-        let r = crate::app::event_loop::run(Arc::new(config), mode, theme).await;
-        drop(sandbox);
-        r
-    });
+    // A panic in the loop must not leave the runtime waiting for a blocking
+    // follower while it unwinds: catch it, shut the runtime down with a
+    // deadline, then let the panic carry on (the hook has already restored
+    // the terminal and printed the message).
+    let exit = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async move {
+            let sandbox = if demo {
+                let sb = crate::demo::Sandbox::create(&mut config)
+                    .context("creating the demo sandbox")?;
+                Some(sb)
+            } else {
+                None
+            };
+            let r = crate::app::event_loop::run(Arc::new(config), mode, theme).await;
+            drop(sandbox);
+            r
+        })
+    }));
     // Background tasks (followers, listeners) end with the runtime; never
     // wait for a blocking follower, even when the loop ended in an error
     // (a terminal that hung up).
     rt.shutdown_timeout(std::time::Duration::from_millis(500));
-    let exit = exit?;
+    let exit = match exit {
+        Ok(exit) => exit?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
     tracing::info!(?exit, "opsdeck exited");
     Ok(0)
 }
