@@ -161,13 +161,6 @@ pub fn grade_target(config: &Config, target: &DeployConfig, st: &RepoStatus, rep
         "1 when a deploy lock exists (stale or not).",
         if st.lock.is_some() { 1.0 } else { 0.0 },
     ));
-    if let Some(h) = &st.head {
-        report.metric(m(
-            "deploy_head_commit_timestamp_seconds",
-            "Commit time of the deployed revision.",
-            h.time as f64,
-        ));
-    }
 }
 
 #[cfg(test)]

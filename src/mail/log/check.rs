@@ -143,7 +143,7 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
     if s.lost > 0 {
         // A bounce that could not be returned: nobody else will ever know.
         status = Status::worst(status, Status::Warning);
-        summary.push_str(&format!("; {} bounces lost (returned to nobody)", s.lost));
+        summary.push_str(&format!("; {} bounce(s) lost (returned to nobody)", s.lost));
     }
     if !log.errors.is_empty() && log.lines == 0 {
         // Nothing was read at all: the counts above mean nothing.
