@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod deploy;
+pub mod find;
 pub mod logging;
 pub mod mail;
 pub mod probe;

@@ -16,6 +16,7 @@ use super::{LogConfig, LogEvent};
 use crate::app::effect::{Effect, Jump, Prompt};
 use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, SourceHealth, ViewCx};
 use crate::config::Config;
+use crate::find::Needle;
 use crate::mail::queue::QueueEffect;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,6 +152,9 @@ pub struct FailuresPane {
     pub(crate) status: StatusFilter,
     pub(crate) sender: Option<String>,
     pub(crate) domain: Option<String>,
+    /// `text` and `sender` as prepared searches (kept in step with them).
+    text_needle: Option<Needle>,
+    sender_needle: Option<Needle>,
     /// Selected row, by outcome seq (stable while rows arrive), and its index.
     pub(crate) selected_seq: Option<u64>,
     pub(crate) selected: usize,
@@ -189,22 +193,22 @@ impl FailuresPane {
         if self.category.is_some() && o.category != self.category {
             return false;
         }
-        if let Some(s) = &self.sender
-            && !o
-                .from
-                .as_deref()
-                .is_some_and(|f| f.to_ascii_lowercase().contains(s.as_str()))
+        if let Some(s) = &self.sender_needle
+            && !o.from.as_deref().is_some_and(|f| s.is_match(f))
         {
             return false;
         }
         if let Some(d) = &self.domain {
-            let dom = o.rcpt_domain().to_ascii_lowercase();
-            if !(dom == *d || dom.ends_with(&format!(".{d}"))) {
+            let dom = o.rcpt_domain();
+            let sub = dom.len() > d.len()
+                && dom.is_char_boundary(dom.len() - d.len())
+                && dom[dom.len() - d.len()..].eq_ignore_ascii_case(d)
+                && dom.as_bytes()[dom.len() - d.len() - 1] == b'.';
+            if !(dom.eq_ignore_ascii_case(d) || sub) {
                 return false;
             }
         }
-        if !self.text.is_empty() {
-            let t = self.text.to_ascii_lowercase();
+        if let Some(t) = &self.text_needle {
             let hay = [
                 o.from.as_deref().unwrap_or(""),
                 &o.to,
@@ -215,7 +219,7 @@ impl FailuresPane {
                 o.category.map(|c| c.label()).unwrap_or(""),
                 o.status.as_str(),
             ];
-            if !hay.iter().any(|h| h.to_ascii_lowercase().contains(&t)) {
+            if !hay.iter().any(|h| t.is_match(h)) {
                 return false;
             }
         }
@@ -388,8 +392,10 @@ impl Pane for FailuresPane {
                 self.category = None;
                 self.status = StatusFilter::Failures;
                 self.sender = None;
+                self.sender_needle = None;
                 self.domain = None;
                 self.text.clear();
+                self.text_needle = None;
             }
             FailuresAction::OpenQueueEntry => {
                 let log = &cx.shared.mail_log;
@@ -479,6 +485,7 @@ impl Pane for FailuresPane {
 
     fn set_filter(&mut self, text: &str) {
         self.text = text.trim().to_string();
+        self.text_needle = (!self.text.is_empty()).then(|| Needle::new(&self.text));
         self.selected = 0;
         self.selected_seq = None;
     }
@@ -491,7 +498,10 @@ impl Pane for FailuresPane {
         let v = text.trim().to_ascii_lowercase();
         let v = (!v.is_empty()).then_some(v);
         match purpose {
-            PROMPT_SENDER => self.sender = v,
+            PROMPT_SENDER => {
+                self.sender_needle = v.as_deref().map(Needle::new);
+                self.sender = v;
+            }
             PROMPT_DOMAIN => self.domain = v.map(|d| d.trim_start_matches('@').to_string()),
             _ => {}
         }

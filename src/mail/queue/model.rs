@@ -13,6 +13,7 @@ use regex::{Regex, RegexBuilder};
 
 use super::parse::{QueueEntry, QueueName};
 use crate::sanitize::Clean;
+use crate::find::Needle;
 
 /// One reading of one instance's queue.
 #[derive(Clone, Debug, Default)]
@@ -379,13 +380,13 @@ pub fn group_reasons<'a>(entries: impl Iterator<Item = &'a QueueEntry>) -> Vec<R
 #[derive(Clone, Debug)]
 enum Term {
     /// Any of id, sender, recipients, reasons contains it (any case).
-    Text(Regex),
+    Text(Needle),
     Regex(Regex),
     Queue(QueueName),
-    From(Regex),
+    From(Needle),
     /// Recipient address or domain contains it.
-    To(Regex),
-    Reason(Regex),
+    To(Needle),
+    Reason(Needle),
     /// Older than, in seconds.
     OlderThan(i64),
     YoungerThan(i64),
@@ -402,12 +403,6 @@ pub struct Filter {
     pub group: Option<String>,
 }
 
-fn ci(s: &str) -> Result<Regex, String> {
-    RegexBuilder::new(&regex::escape(s))
-        .case_insensitive(true)
-        .build()
-        .map_err(|e| e.to_string())
-}
 
 fn duration(s: &str) -> Option<i64> {
     let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
@@ -445,17 +440,17 @@ impl Filter {
                 }
                 Term::Queue(name)
             } else if let Some(s) = t.strip_prefix("from:") {
-                Term::From(ci(s)?)
+                Term::From(Needle::new(s))
             } else if let Some(s) = t.strip_prefix("to:") {
-                Term::To(ci(s)?)
+                Term::To(Needle::new(s))
             } else if let Some(s) = t.strip_prefix("reason:") {
-                Term::Reason(ci(s)?)
+                Term::Reason(Needle::new(s))
             } else if let Some(d) = t.strip_prefix("age>") {
                 Term::OlderThan(duration(d).ok_or_else(|| format!("{t}: age like 30m, 2h, 1d"))?)
             } else if let Some(d) = t.strip_prefix("age<") {
                 Term::YoungerThan(duration(d).ok_or_else(|| format!("{t}: age like 30m, 2h, 1d"))?)
             } else {
-                Term::Text(ci(t)?)
+                Term::Text(Needle::new(t))
             };
             terms.push(term);
         }
@@ -472,15 +467,16 @@ impl Filter {
         {
             return false;
         }
+        fn anywhere(e: &QueueEntry, is_match: impl Fn(&str) -> bool) -> bool {
+            is_match(e.id.as_str())
+                || is_match(&e.sender)
+                || e.recipients.iter().any(|r| {
+                    is_match(&r.address) || r.reason.as_ref().is_some_and(|(_, t)| is_match(t))
+                })
+        }
         self.terms.iter().all(|t| match t {
-            Term::Text(re) | Term::Regex(re) => {
-                re.is_match(e.id.as_str())
-                    || re.is_match(&e.sender)
-                    || e.recipients.iter().any(|r| {
-                        re.is_match(&r.address)
-                            || r.reason.as_ref().is_some_and(|(_, t)| re.is_match(t))
-                    })
-            }
+            Term::Text(n) => anywhere(e, |h| n.is_match(h)),
+            Term::Regex(re) => anywhere(e, |h| re.is_match(h)),
             Term::Queue(q) => e.queue == *q,
             Term::From(re) => re.is_match(&e.sender),
             Term::To(re) => e.recipients.iter().any(|r| re.is_match(&r.address)),

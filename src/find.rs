@@ -1,0 +1,99 @@
+//! Case-insensitive substring search for the panes' filters, run over every
+//! row on every keystroke: no allocation per haystack, and a `memchr` scan
+//! for the needle's first byte instead of a case-insensitive regex (which
+//! turns a short literal into many case variants and is slow on short
+//! haystacks).
+//!
+//! ASCII needles compare ASCII case-insensitively; a needle with other
+//! characters falls back to a Unicode case-insensitive regex of the literal.
+
+use regex::{Regex, RegexBuilder};
+
+/// A literal to look for, in any case.
+#[derive(Clone, Debug)]
+pub struct Needle {
+    lower: Box<[u8]>,
+    unicode: Option<Regex>,
+}
+
+impl Needle {
+    pub fn new(text: &str) -> Needle {
+        let unicode = if text.is_ascii() {
+            None
+        } else {
+            RegexBuilder::new(&regex::escape(text))
+                .case_insensitive(true)
+                .build()
+                .ok()
+        };
+        Needle {
+            lower: text.to_ascii_lowercase().into_bytes().into_boxed_slice(),
+            unicode,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lower.is_empty()
+    }
+
+    /// Does `hay` contain the needle, in any case?
+    pub fn is_match(&self, hay: &str) -> bool {
+        match &self.unicode {
+            Some(re) => re.is_match(hay),
+            None => contains_ascii_ci(hay.as_bytes(), &self.lower),
+        }
+    }
+}
+
+/// `hay` contains `needle` (already lower case), ignoring ASCII case.
+fn contains_ascii_ci(hay: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    if hay.len() < needle.len() {
+        return false;
+    }
+    let starts = &hay[..=hay.len() - needle.len()];
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), starts)
+        .any(|i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn any_case_anywhere() {
+        let n = Needle::new("SES");
+        assert!(n.is_match("454 Throttling failure (ses)"));
+        assert!(n.is_match("Ses"));
+        assert!(!n.is_match("SE"));
+        assert!(!n.is_match(""));
+        assert!(Needle::new("").is_match("anything"));
+        assert!(Needle::new("@example.com").is_match("Root@EXAMPLE.com"));
+        assert!(Needle::new("4.2.2").is_match("dsn=4.2.2,"));
+        assert!(!Needle::new("4.2.2").is_match("dsn=4.2.,"));
+    }
+
+    #[test]
+    fn non_ascii_needles_fold_unicode_case() {
+        let n = Needle::new("Größe");
+        assert!(n.is_match("MAXIMALE GRÖSSE") || n.is_match("maximale größe"));
+        assert!(n.is_match("die GRÖßE"));
+        assert!(!n.is_match("grosse"));
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_lowercasing(hay in "[a-zA-Z0-9 @.<>-]{0,40}", needle in "[a-zA-Z0-9@.]{0,4}") {
+            let expected = hay.to_ascii_lowercase().contains(&needle.to_ascii_lowercase());
+            prop_assert_eq!(Needle::new(&needle).is_match(&hay), expected);
+        }
+
+        #[test]
+        fn never_panics_on_any_text(hay in any::<String>(), needle in any::<String>()) {
+            let _ = Needle::new(&needle).is_match(&hay);
+        }
+    }
+}
