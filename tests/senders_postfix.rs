@@ -422,7 +422,7 @@ fn permission_and_staleness_warnings_follow_the_files() {
         let check = opsdeck::mail::senders::model::cross_check(
             &opsdeck::mail::senders::model::CheckInput {
                 snapshot: &snap,
-                ses: opsdeck::mail::senders::model::SesView::NotConfigured,
+                ses: opsdeck::mail::senders::model::SesView::new(),
                 activity: &Default::default(),
                 queue_senders: &[],
                 local_senders: &local,

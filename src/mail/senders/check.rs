@@ -13,7 +13,7 @@ use crate::check::{Metric, Report, Status};
 use crate::config::Config;
 
 use super::logscan;
-use super::model::{self, CheckInput, CrossCheck, SesView, Severity};
+use super::model::{self, CheckInput, CrossCheck, RegionView, SesView, Severity};
 use super::ses::{self, SesSnapshot, SesTarget};
 use super::source;
 
@@ -25,12 +25,11 @@ fn status_of(s: Severity) -> Status {
     }
 }
 
-/// Turn a cross-check and the SES state into findings and metrics.
-pub fn report_into(
-    check: &CrossCheck,
-    ses: Option<&Result<SesSnapshot, String>>,
-    report: &mut Report,
-) {
+/// SES of one region as the check read it.
+pub type RegionResult = (String, Result<SesSnapshot, String>);
+
+/// Turn a cross-check and the SES state of each region into findings and metrics.
+pub fn report_into(check: &CrossCheck, ses: &[RegionResult], report: &mut Report) {
     let failing: Vec<_> = check
         .rows
         .iter()
@@ -69,10 +68,16 @@ pub fn report_into(
         )
         .thresholds(1.0, 1.0),
     );
-    match ses {
-        None => {}
-        Some(Err(e)) => report.finding("ses", Status::Unknown, format!("SES: {e}")),
-        Some(Ok(s)) => match &s.account {
+    for (region, result) in ses {
+        ses_into(region, result, report);
+    }
+}
+
+fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Report) {
+    match result {
+        Err(e) if e.contains(region) => report.finding("ses", Status::Unknown, e.clone()),
+        Err(e) => report.finding("ses", Status::Unknown, format!("SES {region}: {e}")),
+        Ok(s) => match &s.account {
             Err(e) => report.finding(
                 "ses",
                 Status::Unknown,
@@ -155,32 +160,37 @@ pub async fn check(config: &Config, report: &mut Report) {
             return;
         }
     };
-    // SES, bounded so a hanging endpoint cannot hang the check
-    let region = super::ses_region_for(&cfg, Some(&snap));
-    let ses = match (cfg.ses, region) {
-        (true, Some(region)) => {
-            let target = SesTarget {
-                region,
-                endpoint: cfg.ses_endpoint.clone(),
+    // SES of every region in use, each bounded so a hanging endpoint
+    // cannot hang the check
+    let regions = if cfg.ses {
+        super::ses_regions_for(&cfg, Some(&snap))
+    } else {
+        Vec::new()
+    };
+    let mut ses: Vec<RegionResult> = Vec::new();
+    for region in regions {
+        let target = SesTarget {
+            region: region.clone(),
+            endpoint: cfg.ses_endpoint.clone(),
+        };
+        let result =
+            match tokio::time::timeout(Duration::from_secs(30), ses::snapshot(&target)).await {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(_) => Err(format!("SES in {region} did not answer within 30 s")),
             };
-            Some(
-                match tokio::time::timeout(Duration::from_secs(30), ses::snapshot(&target)).await {
-                    Ok(r) => r.map_err(|e| e.to_string()),
-                    Err(_) => Err(format!(
-                        "SES in {} did not answer within 30 s",
-                        target.region
-                    )),
-                },
-            )
-        }
-        _ => None,
-    };
+        ses.push((region, result));
+    }
     let local = model::local_senders(&snap.settings.myorigin, "");
-    let ses_view = match &ses {
-        Some(Ok(s)) => SesView::Ready(s),
-        Some(Err(e)) => SesView::Failed(e.as_str()),
-        None => SesView::NotConfigured,
-    };
+    let ses_view: SesView<'_> = ses
+        .iter()
+        .map(|(region, r)| {
+            let v = match r {
+                Ok(s) => RegionView::Ready(s),
+                Err(e) => RegionView::Failed(e.as_str()),
+            };
+            (region.clone(), v)
+        })
+        .collect();
     let cross = model::cross_check(&CheckInput {
         snapshot: &snap,
         ses: ses_view,
@@ -189,7 +199,7 @@ pub async fn check(config: &Config, report: &mut Report) {
         local_senders: &local,
         asked: &[],
     });
-    report_into(&cross, ses.as_ref(), report);
+    report_into(&cross, &ses, report);
 }
 
 #[cfg(test)]
@@ -205,14 +215,14 @@ mod tests {
         let local = model::local_senders("web1.example.com", "");
         let cross = model::cross_check(&CheckInput {
             snapshot: &snap,
-            ses: SesView::Ready(&s),
+            ses: model::ready_view([&s]),
             activity: &act,
             queue_senders: &[],
             local_senders: &local,
             asked: &[],
         });
         let mut r = Report::default();
-        report_into(&cross, Some(&Ok(s)), &mut r);
+        report_into(&cross, &[("us-east-1".into(), Ok(s))], &mut r);
         assert_eq!(r.status(), Status::Critical);
         let senders = &r.findings[0];
         assert_eq!(senders.area, "senders");
@@ -251,7 +261,7 @@ mod tests {
         let mut r = Report::default();
         report_into(
             &CrossCheck::default(),
-            Some(&Err("no credentials".into())),
+            &[("eu-west-1".into(), Err("no credentials".into()))],
             &mut r,
         );
         assert!(

@@ -124,8 +124,13 @@ impl Creds {
 pub enum SesCheck {
     /// Not routed to SES.
     NotSes,
-    /// SES state not known (not loaded, error, other region).
+    /// Depends on the sender (a `user@` key matches any domain).
     Unknown,
+    /// The region's SES state is not known (not read yet, or the read failed).
+    NotRead {
+        region: String,
+        failed: bool,
+    },
     NotFound {
         region: String,
     },
@@ -141,6 +146,7 @@ impl SesCheck {
         match self {
             SesCheck::NotSes => "-".into(),
             SesCheck::Unknown => "?".into(),
+            SesCheck::NotRead { region, .. } => format!("? ({region})"),
             SesCheck::NotFound { .. } => "not verified".into(),
             SesCheck::Status {
                 status, identity, ..
@@ -184,13 +190,24 @@ impl SenderRow {
     }
 }
 
-/// What the SES side is, as far as the cross-check is concerned.
+/// SES in one region, as far as the cross-check is concerned.
 #[derive(Clone, Debug)]
-pub enum SesView<'a> {
-    NotConfigured,
+pub enum RegionView<'a> {
     Loading,
     Failed(&'a str),
     Ready(&'a SesSnapshot),
+}
+
+/// SES per region (identities verified in one region count for that region
+/// only); empty when SES is not configured.
+pub type SesView<'a> = BTreeMap<String, RegionView<'a>>;
+
+/// A view of snapshots that were all read (tests, one-shot check).
+pub fn ready_view<'a>(snaps: impl IntoIterator<Item = &'a SesSnapshot>) -> SesView<'a> {
+    snaps
+        .into_iter()
+        .map(|s| (s.region.clone(), RegionView::Ready(s)))
+        .collect()
 }
 
 /// Inputs besides the snapshot.
@@ -361,11 +378,9 @@ pub fn cross_check(input: &CheckInput<'_>) -> CrossCheck {
             .insert(Seen::Asked);
     }
 
-    let sandbox =
-        matches!(&input.ses, SesView::Ready(s) if matches!(&s.account, Ok(a) if !a.production));
     let mut rows: Vec<SenderRow> = senders
         .into_iter()
-        .map(|(sender, seen)| check_one(input, sender, seen, sandbox))
+        .map(|(sender, seen)| check_one(input, sender, seen))
         .collect();
     rows.sort_by(|a, b| {
         b.worst()
@@ -378,12 +393,12 @@ pub fn cross_check(input: &CheckInput<'_>) -> CrossCheck {
     }
 }
 
-fn check_one(
-    input: &CheckInput<'_>,
-    sender: String,
-    seen: BTreeSet<Seen>,
-    sandbox: bool,
-) -> SenderRow {
+/// Is the SES account of this region in the sandbox (as far as known)?
+fn in_sandbox(ses: &SesView<'_>, region: &str) -> bool {
+    matches!(ses.get(region), Some(RegionView::Ready(s)) if matches!(&s.account, Ok(a) if !a.production))
+}
+
+fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> SenderRow {
     let snap = input.snapshot;
     let is_pattern = sender.starts_with('@') || sender.ends_with('@');
     let lookup = if sender == "MAILER-DAEMON" {
@@ -405,10 +420,10 @@ fn check_one(
     let ses = match &relay {
         Some(r) => match r.ses_region() {
             None => SesCheck::NotSes,
-            Some(region) => match &input.ses {
+            Some(region) => match input.ses.get(&region) {
                 // `user@` matches any domain: verification depends on which
                 _ if sender.ends_with('@') => SesCheck::Unknown,
-                SesView::Ready(s) if s.region == region => {
+                Some(RegionView::Ready(s)) => {
                     let subject = if sender.starts_with('@') {
                         sender.trim_start_matches('@').to_string()
                     } else {
@@ -430,7 +445,14 @@ fn check_one(
                         None => SesCheck::NotFound { region },
                     }
                 }
-                _ => SesCheck::Unknown,
+                Some(RegionView::Failed(_)) => SesCheck::NotRead {
+                    region,
+                    failed: true,
+                },
+                Some(RegionView::Loading) | None => SesCheck::NotRead {
+                    region,
+                    failed: false,
+                },
             },
         },
         None => SesCheck::NotSes,
@@ -457,20 +479,29 @@ fn check_one(
         )),
         SesCheck::Status { status: Verification::Verified, region, .. } => {
             verdicts.push(Verdict::new(Severity::Ok, format!("routed to SES, verified in {region}")));
-            if sandbox {
+            if in_sandbox(&input.ses, region) {
                 verdicts.push(Verdict::new(
                     Severity::Info,
-                    "SES account is in the sandbox: recipients must be verified too",
+                    format!("SES sandbox in {region}: recipients must be verified too"),
                 ));
             }
         }
         SesCheck::Unknown => {
-            let text = if sender.ends_with('@') {
-                "routed to SES; verification depends on each sender's domain"
+            verdicts.push(Verdict::new(
+                Severity::Info,
+                "routed to SES; verification depends on each sender's domain",
+            ));
+        }
+        SesCheck::NotRead { region, failed } => {
+            let why = if *failed {
+                format!("SES in {region} could not be read")
             } else {
-                "routed to SES; verification not known (SES not read)"
+                format!("SES in {region} not read")
             };
-            verdicts.push(Verdict::new(Severity::Info, text));
+            verdicts.push(Verdict::new(
+                Severity::Info,
+                format!("routed to SES in {region}; verification not known ({why})"),
+            ));
         }
         SesCheck::NotSes => {}
     }
@@ -656,40 +687,40 @@ fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
             "smtp_sasl_auth_enable = no: no relay gets credentials",
         ));
     }
-    match &input.ses {
-        SesView::Ready(s) => {
-            match &s.account {
+    for (region, view) in &input.ses {
+        match view {
+            RegionView::Ready(s) => match &s.account {
                 Ok(a) => {
                     if !a.production {
                         out.push(Verdict::new(
-                        Severity::Warn,
-                        format!("SES account in {} is in the sandbox: recipients must be verified too", s.region),
-                    ));
+                            Severity::Warn,
+                            format!("SES account in {region} is in the sandbox: recipients must be verified too"),
+                        ));
                     }
                     if !a.sending_enabled {
                         out.push(Verdict::new(
                             Severity::Error,
-                            format!("SES sending is paused in {}", s.region),
+                            format!("SES sending is paused in {region}"),
                         ));
                     }
                     if !a.enforcement.eq_ignore_ascii_case("HEALTHY") {
                         out.push(Verdict::new(
                             Severity::Warn,
-                            format!("SES enforcement status: {}", a.enforcement),
+                            format!("SES enforcement status in {region}: {}", a.enforcement),
                         ));
                     }
                 }
                 Err(e) => out.push(Verdict::new(
                     Severity::Warn,
-                    format!("SES account not read: {e}"),
+                    format!("SES account in {region} not read: {e}"),
                 )),
-            }
+            },
+            RegionView::Failed(e) => out.push(Verdict::new(
+                Severity::Warn,
+                format!("SES in {region} not reachable: {e}"),
+            )),
+            RegionView::Loading => {}
         }
-        SesView::Failed(e) => out.push(Verdict::new(
-            Severity::Warn,
-            format!("SES not reachable: {e}"),
-        )),
-        SesView::NotConfigured | SesView::Loading => {}
     }
     out.sort_by_key(|v| std::cmp::Reverse(v.severity));
     out
@@ -868,7 +899,7 @@ pub(crate) mod tests {
         let local = local_senders("web1.example.com", "web1");
         let c = cross_check(&CheckInput {
             snapshot: &snap,
-            ses: SesView::Ready(&ses),
+            ses: ready_view([&ses]),
             activity: &act,
             queue_senders: &["dave@example.com".to_string()],
             local_senders: &local,
@@ -877,7 +908,12 @@ pub(crate) mod tests {
         let alice = row(&c, "alice@example.com");
         assert_eq!(alice.worst(), Severity::Info);
         assert_eq!(alice.creds.short(), "AKIAEXAMPLEUSER");
-        assert!(alice.verdicts.iter().any(|v| v.text == "SES account is in the sandbox: recipients must be verified too"));
+        assert!(
+            alice
+                .verdicts
+                .iter()
+                .any(|v| v.text == "SES sandbox in us-east-1: recipients must be verified too")
+        );
 
         let bob = row(&c, "bob@example.com");
         assert_eq!(bob.worst(), Severity::Warn);
@@ -935,6 +971,114 @@ pub(crate) mod tests {
         assert!(c.global.iter().any(|v| v.text.contains("sandbox")));
     }
 
+    /// alice routed to us-east-1, bob to eu-west-1; both verified in
+    /// us-east-1 only.
+    fn two_regions() -> RelaySnapshot {
+        let mut snap = snapshot(false, false);
+        let (entries, _) = maps::parse_table(
+            "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
+             bob@example.com [email-smtp.eu-west-1.amazonaws.com]:587\n",
+        );
+        snap.relay_maps[0].content = MapContent::Table(entries);
+        let (creds, _) = maps::parse_password_table(
+            "[email-smtp.us-east-1.amazonaws.com]:587 AKIAEAST:x\n\
+             [email-smtp.eu-west-1.amazonaws.com]:587 AKIAWEST:y\n",
+        );
+        snap.password_maps[0].content = MapContent::Credentials(creds);
+        snap
+    }
+
+    #[test]
+    fn each_sender_is_checked_in_its_own_region() {
+        let snap = two_regions();
+        let mut east = ses(true);
+        east.identities = vec![
+            Identity {
+                name: Clean::new("alice@example.com"),
+                is_domain: false,
+                status: Verification::Verified,
+                sending_enabled: true,
+            },
+            Identity {
+                name: Clean::new("bob@example.com"),
+                is_domain: false,
+                status: Verification::Verified,
+                sending_enabled: true,
+            },
+        ];
+        let mut west = ses(false);
+        west.region = "eu-west-1".into();
+        west.identities.clear();
+        let check = |view: SesView<'_>| {
+            cross_check(&CheckInput {
+                snapshot: &snap,
+                ses: view,
+                activity: &SenderActivity::new(),
+                queue_senders: &[],
+                local_senders: &[],
+                asked: &[],
+            })
+        };
+        let c = check(ready_view([&east, &west]));
+        let alice = row(&c, "alice@example.com");
+        assert_eq!(alice.worst(), Severity::Ok, "{alice:?}");
+        assert_eq!(
+            alice.headline().unwrap().text,
+            "routed to SES, verified in us-east-1"
+        );
+        assert_eq!(alice.creds.short(), "AKIAEAST");
+        // verified in us-east-1 is not verified in eu-west-1
+        let bob = row(&c, "bob@example.com");
+        assert_eq!(
+            bob.ses,
+            SesCheck::NotFound {
+                region: "eu-west-1".into()
+            }
+        );
+        assert_eq!(
+            bob.headline().unwrap().text,
+            "routed to SES, not verified in eu-west-1: every mail will bounce"
+        );
+        assert_eq!(bob.creds.short(), "AKIAWEST");
+        // the sandbox is per region too: only eu-west-1's account is in it
+        let g: Vec<&str> = c.global.iter().map(|v| v.text.as_str()).collect();
+        assert!(
+            g.contains(
+                &"SES account in eu-west-1 is in the sandbox: recipients must be verified too"
+            ),
+            "{g:?}"
+        );
+        assert!(!g.iter().any(|t| t.contains("us-east-1")), "{g:?}");
+
+        // eu-west-1 unreachable: bob not known, alice unaffected
+        let mut view = ready_view([&east]);
+        view.insert(
+            "eu-west-1".into(),
+            RegionView::Failed("SES ListEmailIdentities in eu-west-1: timeout"),
+        );
+        let c = check(view);
+        assert_eq!(
+            row(&c, "bob@example.com").headline().unwrap().text,
+            "routed to SES in eu-west-1; verification not known (SES in eu-west-1 could not be read)"
+        );
+        assert_eq!(row(&c, "alice@example.com").worst(), Severity::Ok);
+        assert!(
+            c.global.iter().any(|v| v.text
+                == "SES in eu-west-1 not reachable: SES ListEmailIdentities in eu-west-1: timeout"),
+            "{:?}",
+            c.global
+        );
+        // a region never read (only us-east-1 loaded)
+        let c = check(ready_view([&east]));
+        assert_eq!(
+            row(&c, "bob@example.com").ses,
+            SesCheck::NotRead {
+                region: "eu-west-1".into(),
+                failed: false
+            }
+        );
+    }
+
     #[test]
     fn unverified_address_will_bounce() {
         let snap = snapshot(false, false);
@@ -943,7 +1087,7 @@ pub(crate) mod tests {
             .retain(|i| i.name.as_str() != "bob@example.com");
         let c = cross_check(&CheckInput {
             snapshot: &snap,
-            ses: SesView::Ready(&s),
+            ses: ready_view([&s]),
             activity: &SenderActivity::new(),
             queue_senders: &[],
             local_senders: &[],
@@ -966,7 +1110,7 @@ pub(crate) mod tests {
         let s = ses(true);
         let c = cross_check(&CheckInput {
             snapshot: &snap,
-            ses: SesView::Ready(&s),
+            ses: ready_view([&s]),
             activity: &SenderActivity::new(),
             queue_senders: &[],
             local_senders: &local_senders("web1.example.com", ""),
@@ -992,7 +1136,7 @@ pub(crate) mod tests {
         let snap = snapshot(true, true);
         let c = cross_check(&CheckInput {
             snapshot: &snap,
-            ses: SesView::NotConfigured,
+            ses: SesView::new(),
             activity: &SenderActivity::new(),
             queue_senders: &[],
             local_senders: &[],
@@ -1005,7 +1149,13 @@ pub(crate) mod tests {
             "{texts:?}"
         );
         // SES unknown: said so, not guessed
-        assert_eq!(row(&c, "alice@example.com").ses, SesCheck::Unknown);
+        assert_eq!(
+            row(&c, "alice@example.com").ses,
+            SesCheck::NotRead {
+                region: "us-east-1".into(),
+                failed: false
+            }
+        );
     }
 
     #[test]
@@ -1015,7 +1165,7 @@ pub(crate) mod tests {
         snap.settings.tls_level = "none".into();
         let c = cross_check(&CheckInput {
             snapshot: &snap,
-            ses: SesView::NotConfigured,
+            ses: SesView::new(),
             activity: &SenderActivity::new(),
             queue_senders: &[],
             local_senders: &[],

@@ -159,7 +159,7 @@ impl Relay {
     pub fn ses_region(&self) -> Option<String> {
         let rest = self.host.strip_prefix("email-smtp.")?;
         let region = rest.strip_suffix(".amazonaws.com")?;
-        (!region.is_empty() && !region.contains('.')).then(|| region.to_string())
+        valid_region(region).then(|| region.to_string())
     }
 
     pub fn is_ses(&self) -> bool {
@@ -176,6 +176,15 @@ impl Relay {
         keys.dedup();
         keys
     }
+}
+
+/// A plausible AWS region name (`us-east-1`, `eu-central-2`): lower-case
+/// letters, digits and dashes only.
+pub fn valid_region(r: &str) -> bool {
+    !r.is_empty()
+        && r.len() <= 32
+        && r.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// Will the connection to this relay be encrypted?

@@ -18,7 +18,7 @@ use crate::ui::widgets::{fit, pane_block, truncate};
 
 use super::logscan::{TraceStatus, explain};
 use super::model::{Route, SenderRow, Severity, Verdict};
-use super::{SendersPane, SesState};
+use super::{RegionSes, SendersPane, SesState};
 
 fn sev_style(s: Severity, cx: &ViewCx<'_>) -> Style {
     match s {
@@ -42,49 +42,79 @@ fn line(text: impl Into<String>, width: usize, style: Style) -> Line<'static> {
     Line::from(Span::styled(truncate(&text.into(), width), style))
 }
 
-fn ses_summary(p: &SendersPane) -> (String, Severity) {
-    match &p.ses {
-        SesState::NotConfigured(why) => (format!("SES: not configured - {why}"), Severity::Info),
-        SesState::Loading => ("SES: reading...".into(), Severity::Info),
-        SesState::Failed(e) => (format!("SES unreachable: {e}"), Severity::Warn),
-        SesState::Ready(s) => match &s.account {
-            Ok(a) => {
-                let mode = if a.production {
-                    "production"
-                } else {
-                    "SANDBOX"
-                };
-                let sending = if a.sending_enabled {
-                    ""
-                } else {
-                    " · SENDING PAUSED"
-                };
-                (
-                    format!(
-                        "SES {}: {mode}{sending} · {} identities · {:.0}/{:.0} sent in 24 h · {:.0}/s",
-                        s.region,
-                        s.identities.len(),
-                        a.sent_24h,
-                        a.max_24h,
-                        a.max_rate
-                    ),
-                    if a.production && a.sending_enabled {
-                        Severity::Ok
+/// One line per SES region in use (or one saying why SES is not read).
+fn ses_summary(p: &SendersPane) -> Vec<(String, Severity)> {
+    let regions = match &p.ses {
+        SesState::NotConfigured(why) => {
+            return vec![(format!("SES: not configured - {why}"), Severity::Info)];
+        }
+        SesState::Regions(m) => m,
+    };
+    regions
+        .iter()
+        .map(|(region, state)| match state {
+            RegionSes::Loading => (format!("SES {region}: reading..."), Severity::Info),
+            RegionSes::Failed(e) => (format!("SES {region} unreachable: {e}"), Severity::Warn),
+            RegionSes::Ready(s) => match &s.account {
+                Ok(a) => {
+                    let mode = if a.production {
+                        "production"
                     } else {
-                        Severity::Warn
-                    },
-                )
-            }
-            Err(_) => (
-                format!(
-                    "SES {}: {} identities · account not read",
-                    s.region,
-                    s.identities.len()
+                        "SANDBOX"
+                    };
+                    let sending = if a.sending_enabled {
+                        ""
+                    } else {
+                        " · SENDING PAUSED"
+                    };
+                    (
+                        format!(
+                            "SES {region}: {mode}{sending} · {} identities · {:.0}/{:.0} sent in 24 h · {:.0}/s",
+                            s.identities.len(),
+                            a.sent_24h,
+                            a.max_24h,
+                            a.max_rate
+                        ),
+                        if a.production && a.sending_enabled {
+                            Severity::Ok
+                        } else {
+                            Severity::Warn
+                        },
+                    )
+                }
+                Err(_) => (
+                    format!(
+                        "SES {region}: {} identities · account not read",
+                        s.identities.len()
+                    ),
+                    Severity::Warn,
                 ),
-                Severity::Warn,
-            ),
-        },
+            },
+        })
+        .collect()
+}
+
+/// At most `max` SES lines, the worst regions first; when regions are left
+/// out, the last line says how many.
+fn ses_lines(p: &SendersPane, max: usize, w: usize, cx: &ViewCx<'_>) -> Vec<Line<'static>> {
+    let max = max.max(1);
+    let mut all = ses_summary(p);
+    all.sort_by_key(|(_, sev)| std::cmp::Reverse(*sev));
+    let n = all.len();
+    let shown = if n > max { max - 1 } else { n };
+    let mut out: Vec<Line<'static>> = all
+        .into_iter()
+        .take(shown)
+        .map(|(text, sev)| line(text, w, sev_style(sev, cx)))
+        .collect();
+    if n > shown {
+        out.push(line(
+            format!("+{} more SES regions: zoom the pane", n - shown),
+            w,
+            cx.theme.muted,
+        ));
     }
+    out
 }
 
 fn counts(rows: &[SenderRow]) -> (usize, usize) {
@@ -200,8 +230,7 @@ fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
             },
         ),
     ])];
-    let (ses, sev) = ses_summary(p);
-    lines.push(line(ses, w, sev_style(sev, cx)));
+    lines.extend(ses_lines(p, 2, w, cx));
     if let Some(t) = &p.test {
         lines.push(trace_summary(t, w, cx));
     }
@@ -288,8 +317,9 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     };
     let globals: Vec<&Verdict> = p.check.global.iter().collect();
     let global_h = (globals.len() as u16).min(4).min(area.height / 5);
+    let ses_h = ses_summary(p).len().clamp(1, 3);
     let [head, body, glob, panel] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(1 + ses_h as u16),
         Constraint::Min(3),
         Constraint::Length(global_h),
         Constraint::Length(panel_h),
@@ -320,14 +350,9 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
             )
         })
         .unwrap_or_default();
-    let (ses, sev) = ses_summary(p);
-    frame.render_widget(
-        Paragraph::new(vec![
-            line(maps, w, cx.theme.muted),
-            line(ses, w, sev_style(sev, cx)),
-        ]),
-        head,
-    );
+    let mut head_lines = vec![line(maps, w, cx.theme.muted)];
+    head_lines.extend(ses_lines(p, ses_h, w, cx));
+    frame.render_widget(Paragraph::new(head_lines), head);
 
     if p.maps_view {
         render_maps(p, frame, body, cx);
@@ -505,7 +530,14 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
             format!("no identity in {region} for the address or its domain")
         }
         super::model::SesCheck::NotSes => "not routed to SES".into(),
-        super::model::SesCheck::Unknown => "not known (SES not read)".into(),
+        super::model::SesCheck::Unknown => "depends on the sender's domain".into(),
+        super::model::SesCheck::NotRead {
+            region,
+            failed: true,
+        } => format!("not known: SES in {region} could not be read"),
+        super::model::SesCheck::NotRead { region, .. } => {
+            format!("not known: SES in {region} not read yet")
+        }
     };
     lines.push(line(format!("SES:         {ses}"), w, cx.theme.text));
     let o = &r.outcomes;
@@ -849,7 +881,13 @@ mod tests {
         };
         p.on_event(SendersEvent::Relay(Ok(Box::new(snap))), &mut cx);
         p.on_event(SendersEvent::Activity(Ok(activity())), &mut cx);
-        p.on_event(SendersEvent::Ses(Ok(Box::new(ses(false)))), &mut cx);
+        p.on_event(
+            SendersEvent::Ses {
+                region: "us-east-1".into(),
+                result: Ok(Box::new(ses(false))),
+            },
+            &mut cx,
+        );
         p
     }
 
@@ -917,6 +955,83 @@ mod tests {
         );
         assert!(out.contains("CREDENTIALS"), "{out}");
         insta::assert_snapshot!("zoomed_180x30", out);
+    }
+
+    /// bob routed to eu-west-1, verified in us-east-1 only; ap-south-1
+    /// (configured) unreachable.
+    #[test]
+    fn two_regions_80x24() {
+        let mut shared = Shared::default();
+        let mut config = Config::default();
+        config.senders.ses_regions = vec!["ap-south-1".into()];
+        let mut p = SendersPane::new(&config);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        let mut snap = snapshot(false, false);
+        let (entries, _) = maps::parse_table(
+            "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
+             bob@example.com [email-smtp.eu-west-1.amazonaws.com]:587\n",
+        );
+        snap.relay_maps[0].content = MapContent::Table(entries);
+        let (creds, _) = maps::parse_password_table(
+            "[email-smtp.us-east-1.amazonaws.com]:587 AKIAEAST:x\n\
+             [email-smtp.eu-west-1.amazonaws.com]:587 AKIAWEST:y\n",
+        );
+        snap.password_maps[0].content = MapContent::Credentials(creds);
+        p.on_event(SendersEvent::Relay(Ok(Box::new(snap))), &mut cx);
+        let mut east = ses(true);
+        east.identities
+            .retain(|i| i.name.as_str() != "bob@example.com");
+        east.identities.push(crate::mail::senders::ses::Identity {
+            name: "bob@example.com".into(),
+            is_domain: false,
+            status: crate::mail::senders::ses::Verification::Verified,
+            sending_enabled: true,
+        });
+        let mut west = ses(true);
+        west.region = "eu-west-1".into();
+        west.identities.clear();
+        for (region, result) in [
+            ("us-east-1", Ok(Box::new(east))),
+            ("eu-west-1", Ok(Box::new(west))),
+            (
+                "ap-south-1",
+                Err("SES ListEmailIdentities in ap-south-1: dispatch failure".into()),
+            ),
+        ] {
+            p.on_event(
+                SendersEvent::Ses {
+                    region: region.into(),
+                    result,
+                },
+                &mut cx,
+            );
+        }
+        let out = draw(&p, &shared, 80, 24, true);
+        assert!(
+            out.contains("SES eu-west-1: production · 0 identities"),
+            "{out}"
+        );
+        assert!(
+            out.contains("SES us-east-1: production · 3 identities"),
+            "{out}"
+        );
+        assert!(out.contains("SES ap-south-1 unreachable"), "{out}");
+        assert!(
+            out.contains("routed to SES, not verified in eu-west-1: every mail will bounce"),
+            "{out}"
+        );
+        insta::assert_snapshot!("two_regions_80x24", out);
+        let tile = draw(&p, &shared, 80, 8, false);
+        assert!(tile.contains("SES ap-south-1 unreachable"), "{tile}");
+        assert!(
+            tile.contains("+2 more SES regions: zoom the pane"),
+            "{tile}"
+        );
+        insta::assert_snapshot!("two_regions_tile_80x8", tile);
     }
 
     #[test]
