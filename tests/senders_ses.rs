@@ -464,3 +464,113 @@ async fn pane_checks_each_sender_in_its_region() {
         "{screen}"
     );
 }
+
+/// GetAccount is read in every region in use (replayed: moto lacks it): the
+/// one-shot check reports us-east-1 in production and eu-west-1 in the
+/// sandbox, each with its own quota metric, from answers chosen by the
+/// region the request was signed for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_account_is_read_per_region() {
+    use opsdeck::check::{Report, Status};
+    use opsdeck::config::{Config, PostfixInstance};
+    use opsdeck::mail::senders::{self, SendersConfig};
+
+    moto::dummy_aws_credentials();
+    let mut routes = ses_replay::Routes::new();
+    routes.insert(
+        "us-east-1 GET /v2/email/account".into(),
+        (
+            200,
+            ses_replay::fixture("get_account_production_paused.json"),
+        ),
+    );
+    routes.insert(
+        "eu-west-1 GET /v2/email/account".into(),
+        (200, ses_replay::fixture("get_account_sandbox.json")),
+    );
+    routes.insert(
+        "us-east-1 POST /v2/email/list-identities {\"PageSize\":100}".into(),
+        (200, ses_replay::fixture("list_identities_page2.json")),
+    );
+    routes.insert(
+        "eu-west-1 POST /v2/email/list-identities {\"PageSize\":100}".into(),
+        (200, "{\"EmailIdentities\":[]}".into()),
+    );
+    let server = ses_replay::ReplayServer::start(routes).await;
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("sender_relay");
+    std::fs::write(
+        &map,
+        "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
+         bob@example.com   [email-smtp.eu-west-1.amazonaws.com]:587\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.cf"),
+        format!(
+            "sender_dependent_relayhost_maps = texthash:{}\nsmtp_tls_security_level = encrypt\n",
+            map.display()
+        ),
+    )
+    .unwrap();
+    let config = Config {
+        postfix: vec![PostfixInstance {
+            name: "t".into(),
+            config_dir: dir.path().into(),
+            command_prefix: Vec::new(),
+        }],
+        senders: SendersConfig {
+            ses_endpoint: Some(server.endpoint()),
+            mail_log: Some(dir.path().join("no-mail.log")),
+            ..SendersConfig::default()
+        },
+        ..Config::default()
+    };
+    let mut report = Report::default();
+    senders::check::check(&config, &mut report).await;
+    let requests = server.requests.lock().unwrap().clone();
+    let ses: Vec<(Status, String)> = report
+        .findings
+        .iter()
+        .filter(|f| f.area == "ses")
+        .map(|f| (f.status, f.summary.clone()))
+        .collect();
+    assert!(
+        ses.contains(&(
+            Status::Critical,
+            "SES us-east-1: sending paused; 1234 of 50000 sent in 24 h".into()
+        )),
+        "{ses:?} {requests:?}"
+    );
+    assert!(
+        ses.contains(&(
+            Status::Warning,
+            "SES eu-west-1: in the sandbox: recipients must be verified too; 17 of 200 sent in 24 h"
+                .into()
+        )),
+        "{ses:?}"
+    );
+    let quota: Vec<String> = report
+        .metrics
+        .iter()
+        .filter(|m| m.name == "ses_max_24h")
+        .map(|m| format!("{:?}={}", m.labels, m.value))
+        .collect();
+    assert_eq!(quota.len(), 2, "{quota:?}");
+    // neither region lists alice or bob: both fail, each in its own region
+    assert!(
+        report.findings[0]
+            .summary
+            .starts_with("2 of 4 senders failing"),
+        "{:?}",
+        report.findings
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.summary == "SES enforcement status in us-east-1: PROBATION"),
+        "{:?}",
+        report.findings
+    );
+}
