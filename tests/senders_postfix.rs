@@ -515,3 +515,141 @@ async fn one_shot_check_reports_without_the_secret() {
         "the bounce from the log is reported: {text}"
     );
 }
+
+/// Rule maps with `$n` substitutions, read by the pane from a running
+/// private instance (postconf names the maps) and compared with `postmap -q`
+/// on each: every sender's route is the relay Postfix answers, `$1`,
+/// `${1}`, `$(1)`, `$$` and unmatched groups included; the rules Postfix
+/// skips (its warnings name the lines) are the lines the pane reports as bad.
+#[test]
+fn rule_map_substitutions_agree_with_postmap() {
+    const REGEXP: &str = "\
+/^(news|billing)@(example)\\.org$/   [email-smtp.$2-$1.amazonaws.com]:587
+/^([a-z]+)\\+([a-z]+)@example\\.com$/  [${1}.relay.example]:$(2)
+/^bad@/                               $1
+/^(c)@/                               $1x
+!/^(keep)@/                           $1
+/^(opt)(x)?@example\\.net$/           [r$2-$1.example]:25
+";
+    const PCRE: &str = "\
+/^(?:root|postmaster)@(?<host>[^.]+)\\.example\\.com$/  [$1.outbound.example]:587
+/^(d)@/                                              $0
+/^price@(shop)\\.example$/                           [$1.example]:2525 # $$
+/^(?i)(MiXeD)@case\\.example$/                       [$1.example]:587
+";
+    let pf = PostfixHarness::start(
+        PostfixOptions::default()
+            .file("sender_relay.regexp", REGEXP)
+            .file("sender_relay.pcre", PCRE)
+            .main_cf(
+                "sender_dependent_relayhost_maps",
+                "regexp:$config_directory/sender_relay.regexp, pcre:$config_directory/sender_relay.pcre",
+            ),
+    );
+    let inst = PostfixInstance {
+        name: "test".into(),
+        config_dir: pf.config_dir(),
+        command_prefix: Vec::new(),
+    };
+    let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).expect("postconf reads");
+    assert_eq!(snap.relay_maps.len(), 2, "{:?}", snap.settings);
+    let senders = [
+        "news@example.org",
+        "billing@example.org",
+        "other@example.org",
+        "alice+eu@example.com",
+        "bad@example.com",
+        "c@example.com",
+        "keep@example.com",
+        "nokeep@example.com",
+        "opt@example.net",
+        "optx@example.net",
+        "root@web1.example.com",
+        "postmaster@db.example.com",
+        "d@example.com",
+        "price@shop.example",
+        "mixed@case.example",
+    ];
+    let asked: Vec<String> = senders.iter().map(|s| s.to_string()).collect();
+    let check =
+        opsdeck::mail::senders::model::cross_check(&opsdeck::mail::senders::model::CheckInput {
+            snapshot: &snap,
+            ses: opsdeck::mail::senders::model::SesView::new(),
+            activity: &Default::default(),
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &asked,
+        });
+    let mut warned_lines: Vec<(String, usize)> = Vec::new();
+    for sender in senders {
+        // Postfix: the first map that answers wins
+        let mut answer = None;
+        for m in &snap.relay_maps {
+            let out = pf
+                .command("postmap")
+                .args(["-q", sender, &m.spec.postmap_arg()])
+                .output()
+                .unwrap();
+            for l in String::from_utf8_lossy(&out.stderr).lines() {
+                // "postmap: warning: pcre map /x/sender_relay.pcre, line 2: ...: skipping this rule"
+                if let Some(rest) = l.split(", line ").nth(1)
+                    && l.contains("skipping this rule")
+                {
+                    let n: usize = rest.split(':').next().unwrap().parse().unwrap();
+                    let k = (m.spec.type_name.clone(), n);
+                    if !warned_lines.contains(&k) {
+                        warned_lines.push(k);
+                    }
+                }
+            }
+            if out.status.code() == Some(0) {
+                answer = Some(String::from_utf8_lossy(&out.stdout).trim().to_string());
+                break;
+            }
+        }
+        let row = check
+            .rows
+            .iter()
+            .find(|r| r.sender.as_str() == sender)
+            .unwrap_or_else(|| panic!("no row for {sender}"));
+        let ours = match &row.route {
+            opsdeck::mail::senders::model::Route::Map { relay, .. } => Some(relay.to_string()),
+            opsdeck::mail::senders::model::Route::Direct => None,
+            other => panic!("{sender}: {other:?}"),
+        };
+        assert_eq!(ours, answer, "{sender}");
+    }
+    // the substitutions were really exercised
+    let route = |s: &str| {
+        check
+            .rows
+            .iter()
+            .find(|r| r.sender.as_str() == s)
+            .unwrap()
+            .route
+            .short()
+    };
+    assert_eq!(
+        route("billing@example.org"),
+        "[email-smtp.example-billing.amazonaws.com]:587"
+    );
+    assert_eq!(route("alice+eu@example.com"), "[alice.relay.example]:eu");
+    assert_eq!(route("opt@example.net"), "[r-opt.example]:25");
+    assert_eq!(
+        route("root@web1.example.com"),
+        "[web1.outbound.example]:587"
+    );
+    let mut ours_bad: Vec<(String, usize)> = snap
+        .relay_maps
+        .iter()
+        .flat_map(|m| {
+            m.bad_lines
+                .iter()
+                .map(|b| (m.spec.type_name.clone(), b.line))
+        })
+        .collect();
+    ours_bad.sort();
+    warned_lines.sort();
+    assert_eq!(ours_bad, warned_lines);
+    assert!(!ours_bad.is_empty());
+}
