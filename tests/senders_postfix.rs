@@ -653,3 +653,100 @@ fn rule_map_substitutions_agree_with_postmap() {
     assert_eq!(ours_bad, warned_lines);
     assert!(!ours_bad.is_empty());
 }
+
+/// `smtp_tls_policy_maps` overrides `smtp_tls_security_level` for its next
+/// hop, in Postfix and in the pane alike. The SES-like endpoint offers no
+/// STARTTLS: with the level at `none` and a policy entry `encrypt` for the
+/// relay, Postfix defers the mail ("TLS is required, but was not offered")
+/// and the pane says TLS is required by the policy; with the level at
+/// `encrypt` and the entry `none`, Postfix sends in plain text and the pane
+/// says so, naming the entry.
+#[test]
+fn tls_policy_entry_overrides_the_level() {
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["ok@example.com".into()],
+        ..SesOptions::default()
+    });
+    let relay = ses.relayhost();
+    let pf = PostfixHarness::start(
+        PostfixOptions::relaying_to(&ses)
+            .main_cf("smtp_tls_security_level", "none")
+            .map("tls_policy", format!("# per next hop\n{relay} encrypt\n"))
+            .main_cf_map("smtp_tls_policy_maps", "tls_policy"),
+    );
+    let inst = PostfixInstance {
+        name: "test".into(),
+        config_dir: pf.config_dir(),
+        command_prefix: Vec::new(),
+    };
+    let tls_of = |inst: &PostfixInstance| {
+        let snap = source::read_snapshot(inst, std::time::SystemTime::now()).unwrap();
+        assert_eq!(snap.tls_policy_maps.len(), 1, "{:?}", snap.settings);
+        let asked = vec!["ok@example.com".to_string()];
+        let check = opsdeck::mail::senders::model::cross_check(
+            &opsdeck::mail::senders::model::CheckInput {
+                snapshot: &snap,
+                ses: opsdeck::mail::senders::model::SesView::new(),
+                activity: &Default::default(),
+                queue_senders: &[],
+                local_senders: &[],
+                asked: &asked,
+            },
+        );
+        let row = check
+            .rows
+            .iter()
+            .find(|r| r.sender.as_str() == "ok@example.com")
+            .cloned()
+            .unwrap();
+        (row.tls.clone().expect("a relay: encryption checked"), row)
+    };
+
+    let (tls, row) = tls_of(&inst);
+    assert!(!tls.is_problem(), "{tls:?}");
+    assert_eq!(
+        tls.words(),
+        format!(
+            "TLS required: smtp_tls_policy_maps says encrypt (hash:{} line 2)",
+            pf.config_dir().join("tls_policy").display()
+        )
+    );
+    assert!(
+        !row.verdicts.iter().any(|v| v.text.contains("plain text")),
+        "{row:?}"
+    );
+    // Postfix agrees: TLS is demanded of a relay that does not offer it
+    pf.submit("ok@example.com", "rcpt@example.net", "Subject: tls\n\nx\n");
+    pf.wait_for_log(
+        |l| l.contains("TLS is required, but was not offered"),
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    assert!(ses.accepted().is_empty(), "nothing sent in plain text");
+
+    // the other way round: level encrypt, entry none
+    pf.postconf_set(&[("smtp_tls_security_level", "encrypt")]);
+    pf.write_map("tls_policy", &format!("{relay} none\n"));
+    pf.reload();
+    let (tls, row) = tls_of(&inst);
+    assert!(tls.is_problem());
+    let words = format!(
+        "plain text: smtp_tls_policy_maps says none (hash:{} line 1); SES refuses it (fix its entry in hash:{} line 1)",
+        pf.config_dir().join("tls_policy").display(),
+        pf.config_dir().join("tls_policy").display()
+    );
+    assert!(
+        row.verdicts.iter().any(|v| v.text == words),
+        "{:?}",
+        row.verdicts
+    );
+    // Postfix agrees: the deferred mail now goes out in plain text
+    pf.flush();
+    pf.wait_for_log(|l| l.contains("status=sent"), Duration::from_secs(30))
+        .unwrap();
+    assert!(
+        ses.accepted().iter().any(|m| m.sender == "ok@example.com"),
+        "{:?}",
+        ses.received()
+    );
+}

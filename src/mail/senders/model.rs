@@ -12,7 +12,7 @@ use crate::sanitize::Clean;
 
 use super::logscan::{Outcomes, SenderActivity, explain};
 use super::maps::{self, RuleMatch};
-use super::postconf::{Relay, encryption};
+use super::postconf::{Relay, TlsCheck, TlsPolicy, encryption, tls_policy_keys};
 use super::ses::{SesSnapshot, Verification};
 use super::source::{MapContent, MapFile, RelaySnapshot};
 
@@ -170,6 +170,8 @@ pub struct SenderRow {
     pub route: Route,
     pub creds: Creds,
     pub ses: SesCheck,
+    /// Will the connection to the relay be encrypted (no relay: not checked).
+    pub tls: Option<TlsCheck>,
     pub outcomes: Outcomes,
     pub verdicts: Vec<Verdict>,
 }
@@ -316,6 +318,45 @@ fn creds_for(snap: &RelaySnapshot, sender: &str, relay: &Relay) -> Creds {
     } else {
         Creds::Missing
     }
+}
+
+/// The `smtp_tls_policy_maps` entry for a relay: the first map that has
+/// one wins. `Err` when a map on the way could not be consulted.
+pub fn tls_policy_for(snap: &RelaySnapshot, relay: &Relay) -> Result<Option<TlsPolicy>, String> {
+    let keys = tls_policy_keys(relay);
+    for m in &snap.tls_policy_maps {
+        let found = match &m.content {
+            MapContent::Table(entries) => keys.iter().find_map(|k| {
+                entries
+                    .iter()
+                    .find(|e| e.key.as_str() == k)
+                    .map(|e| (e.value.to_string(), e.line))
+            }),
+            MapContent::Rules(rules) => match maps::eval_rules(rules, &keys[0]) {
+                RuleMatch::Matched { result, line } => Some((result.to_string(), line)),
+                RuleMatch::NoMatch => None,
+                RuleMatch::Unknown { line } => {
+                    return Err(format!(
+                        "{} line {line}: pattern not evaluated here",
+                        m.spec.written
+                    ));
+                }
+            },
+            MapContent::Credentials(_) | MapContent::NotRead => {
+                return Err(match &m.error {
+                    Some(e) => e.to_string(),
+                    None => format!("{}: map type not read by opsdeck", m.spec.written),
+                });
+            }
+        };
+        if let Some((value, line)) = found {
+            return Ok(Some(TlsPolicy {
+                level: value.split_whitespace().next().unwrap_or("").to_string(),
+                found_in: format!("{} line {line}", m.spec.written),
+            }));
+        }
+    }
+    Ok(None)
 }
 
 fn display_sender(s: &str) -> String {
@@ -506,6 +547,7 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
         SesCheck::NotSes => {}
     }
 
+    let mut tls = None;
     if let Some(r) = &relay {
         match &creds {
             Creds::Missing => verdicts.push(Verdict::new(
@@ -522,7 +564,17 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
             Creds::Unknown => verdicts.push(Verdict::new(Severity::Warn, "password map not readable: credentials not checked")),
             _ => {}
         }
-        let enc = encryption(r, &snap.settings);
+        let policy = match tls_policy_for(snap, r) {
+            Ok(p) => p,
+            Err(why) => {
+                verdicts.push(Verdict::new(
+                    Severity::Warn,
+                    format!("TLS policy not known ({why}): the encryption verdict ignores smtp_tls_policy_maps"),
+                ));
+                None
+            }
+        };
+        let enc = encryption(r, &snap.settings, policy.as_ref());
         if enc.is_problem() {
             verdicts.push(Verdict::new(
                 if r.is_ses() {
@@ -533,6 +585,7 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
                 enc.words(),
             ));
         }
+        tls = Some(enc);
     }
     if let Route::Unknown { why } = &route {
         verdicts.push(Verdict::new(
@@ -605,6 +658,7 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
         route,
         creds,
         ses,
+        tls,
         outcomes,
         verdicts,
     }
@@ -680,6 +734,9 @@ fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
     }
     for m in &snap.password_maps {
         file_findings(m, true, &mut out);
+    }
+    for m in &snap.tls_policy_maps {
+        file_findings(m, false, &mut out);
     }
     if !snap.settings.sasl_enabled {
         out.push(Verdict::new(
@@ -831,6 +888,7 @@ pub(crate) mod tests {
                 source: Some(facts("/etc/postfix/sasl_passwd", mode, t0)),
                 compiled: Some(facts("/etc/postfix/sasl_passwd.db", mode, t1)),
             }],
+            tls_policy_maps: Vec::new(),
             read_at: t1,
         }
     }
@@ -1158,6 +1216,101 @@ pub(crate) mod tests {
         );
     }
 
+    fn with_policy(mut snap: RelaySnapshot, text: &str) -> RelaySnapshot {
+        let (entries, _) = maps::parse_table(text);
+        snap.tls_policy_maps = vec![MapFile {
+            spec: maps::parse_map_list("hash:/etc/postfix/tls_policy").remove(0),
+            content: MapContent::Table(entries),
+            error: None,
+            bad_lines: vec![],
+            source: None,
+            compiled: None,
+        }];
+        snap
+    }
+
+    #[test]
+    fn tls_policy_entries_override_the_level() {
+        let check = |snap: &RelaySnapshot| {
+            cross_check(&CheckInput {
+                snapshot: snap,
+                ses: SesView::new(),
+                activity: &SenderActivity::new(),
+                queue_senders: &[],
+                local_senders: &[],
+                asked: &["zed@example.com".to_string()],
+            })
+        };
+        // level encrypt, but the SES relay's policy says none
+        let snap = with_policy(
+            snapshot(false, false),
+            "# per destination\n[email-smtp.us-east-1.amazonaws.com]:587 none\n[old.relay.example]:465 encrypt\n",
+        );
+        let c = check(&snap);
+        let alice = row(&c, "alice@example.com");
+        assert_eq!(alice.worst(), Severity::Error);
+        assert!(
+            alice.verdicts.iter().any(|v| v.text
+                == "plain text: smtp_tls_policy_maps says none (hash:/etc/postfix/tls_policy line 2); SES refuses it (fix its entry in hash:/etc/postfix/tls_policy line 2)"),
+            "{:?}",
+            alice.verdicts
+        );
+        // a relay without an entry keeps the level
+        let carol_tls = row(&c, "@example.org").tls.clone().unwrap();
+        assert!(carol_tls.policy.is_some(), "same relay, same entry");
+        let mut snap2 = snap.clone();
+        snap2.settings.relayhost = "[other.example]:587".into();
+        let c2 = check(&snap2);
+        let md = row(&c2, "zed@example.com").tls.clone().unwrap();
+        assert_eq!(md.policy, None);
+        assert!(!md.is_problem());
+
+        // level none, the policy says encrypt: nothing to complain about
+        let mut weak = with_policy(
+            snapshot(false, false),
+            "[email-smtp.us-east-1.amazonaws.com]:587 encrypt protocols=>=TLSv1.2\n",
+        );
+        weak.settings.tls_level = "none".into();
+        let c = check(&weak);
+        let alice = row(&c, "alice@example.com");
+        assert!(
+            !alice.verdicts.iter().any(|v| v.text.contains("plain text")),
+            "{:?}",
+            alice.verdicts
+        );
+        assert_eq!(alice.tls.as_ref().unwrap().level, "encrypt");
+        // ... while the default relay, without an entry, is plain text
+        let md = row(&c, "zed@example.com");
+        assert!(
+            md.verdicts.iter().any(|v| v
+                .text
+                .starts_with("plain text: smtp_tls_security_level = none")),
+            "{:?}",
+            md.verdicts
+        );
+
+        // a policy map that cannot be read: said so, level used
+        let mut broken = snapshot(false, false);
+        broken.tls_policy_maps = vec![MapFile {
+            spec: maps::parse_map_list("hash:/etc/postfix/tls_policy").remove(0),
+            content: MapContent::NotRead,
+            error: Some(Clean::new("/etc/postfix/tls_policy: Permission denied")),
+            bad_lines: vec![],
+            source: None,
+            compiled: None,
+        }];
+        let c = check(&broken);
+        assert!(
+            row(&c, "alice@example.com").verdicts.iter().any(|v| v.text
+                == "TLS policy not known (/etc/postfix/tls_policy: Permission denied): the encryption verdict ignores smtp_tls_policy_maps"),
+        );
+        assert!(
+            c.global
+                .iter()
+                .any(|v| v.text.contains("cannot read /etc/postfix/tls_policy"))
+        );
+    }
+
     #[test]
     fn sasl_off_and_plain_text() {
         let mut snap = snapshot(false, false);
@@ -1178,9 +1331,9 @@ pub(crate) mod tests {
             "{texts:?}"
         );
         assert!(
-            texts
-                .iter()
-                .any(|t| t.starts_with("plain text: SES refuses it")),
+            texts.iter().any(
+                |t| t.starts_with("plain text: smtp_tls_security_level = none; SES refuses it")
+            ),
             "{texts:?}"
         );
     }

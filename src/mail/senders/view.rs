@@ -540,6 +540,17 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
         }
     };
     lines.push(line(format!("SES:         {ses}"), w, cx.theme.text));
+    if let Some(tls) = &r.tls {
+        lines.push(line(
+            format!("encryption:  {}", tls.words()),
+            w,
+            if tls.is_problem() {
+                cx.theme.warn
+            } else {
+                cx.theme.text
+            },
+        ));
+    }
     let o = &r.outcomes;
     lines.push(line(
         format!(
@@ -616,6 +627,7 @@ fn render_maps(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
     let groups = [
         ("sender_dependent_relayhost_maps", &snap.relay_maps),
         ("smtp_sasl_password_maps", &snap.password_maps),
+        ("smtp_tls_policy_maps", &snap.tls_policy_maps),
     ];
     for (param, maps) in groups {
         if maps.is_empty() {
