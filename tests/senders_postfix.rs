@@ -750,3 +750,204 @@ fn tls_policy_entry_overrides_the_level() {
         ses.received()
     );
 }
+
+/// A password checker speaking Dovecot's authentication protocol (1.x), the
+/// one Postfix's smtpd uses with `smtpd_sasl_type = dovecot` and
+/// `smtpd_sasl_path = inet:127.0.0.1:PORT`. Postfix's SMTP server, its AUTH
+/// command and its relay decisions are real; only the password lookup that
+/// Dovecot would do is this small server (Dovecot is not installed, and
+/// Cyrus' sasldb needs `saslpasswd2`, which is not either). It offers PLAIN,
+/// accepts one user and password, and records each attempt's user.
+struct DovecotAuth {
+    port: u16,
+    attempts: Arc<std::sync::Mutex<Vec<(String, bool)>>>,
+}
+
+/// Standard base64 (no crate for one test helper): invalid input gives
+/// what decodes before it.
+fn base64_decode(s: &str) -> Vec<u8> {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes().take_while(|c| *c != b'=') {
+        let Some(v) = A.iter().position(|a| *a == c) else {
+            break;
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+impl DovecotAuth {
+    fn start(user: &'static str, password: &'static str) -> DovecotAuth {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let attempts = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let rec = attempts.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut out) = conn else { return };
+                let rec = rec.clone();
+                std::thread::spawn(move || {
+                    let greeting = "VERSION\t1\t2\nMECH\tPLAIN\tplaintext\nSPID\t1\nCUID\t1\nCOOKIE\t0123456789abcdef0123456789abcdef\nDONE\n";
+                    if out.write_all(greeting.as_bytes()).is_err() {
+                        return;
+                    }
+                    let reader = BufReader::new(out.try_clone().unwrap());
+                    for line in reader.lines() {
+                        let Ok(line) = line else { return };
+                        let f: Vec<&str> = line.split('\t').collect();
+                        if f.first() != Some(&"AUTH") || f.len() < 3 {
+                            continue; // VERSION, CPID
+                        }
+                        let id = f[1];
+                        let Some(resp) = f.iter().find_map(|x| x.strip_prefix("resp=")) else {
+                            // no initial response: ask for it
+                            let _ = out.write_all(format!("CONT\t{id}\t\n").as_bytes());
+                            continue;
+                        };
+                        // PLAIN: authzid \0 authcid \0 password
+                        let raw = base64_decode(resp);
+                        let parts: Vec<&[u8]> = raw.split(|b| *b == 0).collect();
+                        let (u, p) = match parts.as_slice() {
+                            [_, u, p] => (
+                                String::from_utf8_lossy(u).into_owned(),
+                                String::from_utf8_lossy(p).into_owned(),
+                            ),
+                            _ => (String::new(), String::new()),
+                        };
+                        let ok = u == user && p == password;
+                        rec.lock().unwrap().push((u.clone(), ok));
+                        let reply = if ok {
+                            format!("OK\t{id}\tuser={u}\n")
+                        } else {
+                            format!("FAIL\t{id}\tuser={u}\n")
+                        };
+                        let _ = out.write_all(reply.as_bytes());
+                    }
+                });
+            }
+        });
+        DovecotAuth { port, attempts }
+    }
+}
+
+/// The test mail logs in to a Postfix that relays only for authenticated
+/// clients (loopback is not in its `mynetworks`): without credentials the
+/// recipient is refused, a wrong password is refused with 535, a user
+/// without a password is a configuration error said before connecting, and
+/// the configured login gets the mail queued and traced to sent; Postfix
+/// logs the SASL user. The password reaches no event and no screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_mail_logs_in_with_the_configured_credentials() {
+    const SUBMIT_USER: &str = "submit";
+    const SUBMIT_PW: &str = "Subm1t-secret-never-shown";
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["ok@example.com".into()],
+        ..SesOptions::default()
+    });
+    let auth = DovecotAuth::start(SUBMIT_USER, SUBMIT_PW);
+    let pf = PostfixHarness::start(
+        PostfixOptions::relaying_to(&ses)
+            .main_cf("mynetworks", "192.0.2.0/24")
+            .main_cf("smtpd_sasl_auth_enable", "yes")
+            .main_cf("smtpd_sasl_type", "dovecot")
+            .main_cf("smtpd_sasl_path", format!("inet:127.0.0.1:{}", auth.port))
+            .main_cf(
+                "smtpd_relay_restrictions",
+                "permit_sasl_authenticated, reject_unauth_destination",
+            ),
+    );
+    let target = |user: Option<&str>, pw: Option<&str>| actions::SmtpTarget {
+        host: "127.0.0.1".into(),
+        port: pf.smtpd_port(),
+        user: user.map(str::to_string),
+        password: pw.map(opsdeck::mail::senders::secret::Secret::new),
+    };
+    let send = |t: actions::SmtpTarget| async move {
+        actions::send_test_mail(
+            &access(),
+            &t,
+            "ok@example.com",
+            "rcpt@example.net",
+            Local::now(),
+        )
+        .await
+        .map_err(|e| e.to_string())
+    };
+
+    let err = send(target(None, None)).await.unwrap_err();
+    assert!(err.contains("Relay access denied"), "{err}");
+    let err = send(target(Some(SUBMIT_USER), Some("wrong")))
+        .await
+        .unwrap_err();
+    assert!(err.contains("535"), "{err}");
+    assert!(!err.contains("wrong"), "the password is not echoed: {err}");
+    let err = send(target(Some(SUBMIT_USER), None)).await.unwrap_err();
+    assert!(
+        err.contains("senders.smtp_user is set but senders.smtp_password is not"),
+        "{err}"
+    );
+    assert_eq!(
+        *auth.attempts.lock().unwrap(),
+        vec![(SUBMIT_USER.to_string(), false)],
+        "one login tried, refused"
+    );
+
+    // through the pane's runner, with the login from the configuration
+    let mut config = config_for(&pf);
+    config.senders.smtp_user = Some(SUBMIT_USER.into());
+    config.senders.smtp_password = Some(opsdeck::mail::senders::secret::Secret::new(SUBMIT_PW));
+    let mut pane = SendersPane::new(&config);
+    let mut shared = Shared::default();
+    let (tx, mut rx) = mpsc::channel(64);
+    let runner = Runner {
+        tx,
+        config: Arc::new(config),
+    };
+    senders::run(
+        SendersEffect::SendTest {
+            access: access(),
+            from: "ok@example.com".into(),
+            to: "rcpt@example.net".into(),
+        },
+        &runner,
+    );
+    let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
+        matches!(
+            trace_event(e),
+            Some(TraceStatus::Sent { .. } | TraceStatus::Bounced { .. })
+        ) || matches!(
+            e,
+            SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
+        )
+    })
+    .await;
+    let last = seen.last().unwrap();
+    assert!(last.contains("Sent"), "{seen:#?}");
+    assert!(
+        !seen.iter().any(|e| e.contains(SUBMIT_PW)),
+        "an event carries the password"
+    );
+    assert!(!format!("{pane:?}").contains(SUBMIT_PW));
+    let screen = draw(&pane, &shared, 100, 30);
+    assert!(!screen.contains(SUBMIT_PW), "{screen}");
+    assert!(screen.contains("sent (250 Ok"), "{screen}");
+    assert_eq!(
+        auth.attempts.lock().unwrap().last(),
+        Some(&(SUBMIT_USER.to_string(), true))
+    );
+    let log = pf.log();
+    assert!(
+        log.contains(&format!("sasl_method=PLAIN, sasl_username={SUBMIT_USER}")),
+        "{log}"
+    );
+    assert!(!log.contains(SUBMIT_PW));
+}
