@@ -13,9 +13,12 @@ use crate::check::{Metric, Report, Status};
 use crate::config::Config;
 
 use super::logscan;
-use super::model::{self, CheckInput, CrossCheck, RegionView, SesView, Severity};
+use crate::sanitize::Clean;
+
+use super::model::{self, CheckInput, CrossCheck, Severity};
 use super::ses::{self, SesSnapshot, SesTarget};
 use super::source;
+use super::{RegionSes, SesState};
 
 fn status_of(s: Severity) -> Status {
     match s {
@@ -181,19 +184,21 @@ pub async fn check(config: &Config, report: &mut Report) {
         ses.push((region, result));
     }
     let local = model::local_senders(&snap.settings.myorigin, "");
-    let ses_view: SesView<'_> = ses
-        .iter()
-        .map(|(region, r)| {
-            let v = match r {
-                Ok(s) => RegionView::Ready(s),
-                Err(e) => RegionView::Failed(e.as_str()),
-            };
-            (region.clone(), v)
-        })
-        .collect();
+    // the same per-region state the pane keeps, seen the same way
+    let state = SesState::Regions(
+        ses.iter()
+            .map(|(region, r)| {
+                let v = match r {
+                    Ok(s) => RegionSes::Ready(s.clone()),
+                    Err(e) => RegionSes::Failed(Clean::new(e)),
+                };
+                (region.clone(), v)
+            })
+            .collect(),
+    );
     let cross = model::cross_check(&CheckInput {
         snapshot: &snap,
-        ses: ses_view,
+        ses: state.view(),
         activity: &activity,
         queue_senders: &[],
         local_senders: &local,

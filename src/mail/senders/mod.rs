@@ -12,6 +12,7 @@
 
 pub mod actions;
 pub mod check;
+mod demo;
 pub mod logscan;
 pub mod maps;
 pub mod model;
@@ -1276,7 +1277,7 @@ fn read_from(path: &std::path::Path, offset: u64) -> std::io::Result<(Vec<u8>, u
 /// `sandbox`, point `config` at them, and spawn (with `tokio::spawn`) any
 /// live writer it needs. Called inside the runtime before the panes start.
 pub fn demo(sandbox: &std::path::Path, config: &mut Config) -> anyhow::Result<()> {
-    view::demo_files(sandbox, config)
+    demo::demo_files(sandbox, config)
 }
 
 #[cfg(test)]

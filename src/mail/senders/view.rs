@@ -4,7 +4,7 @@
 //!
 //! Pure: reads the pane's state and `ViewCx`, draws with theme roles only,
 //! cuts text with an ellipsis. It never does I/O and has no way to reach a
-//! password (the state holds none). Also holds the demo files' text.
+//! password (the state holds none).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -13,7 +13,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::pane::ViewCx;
-use crate::config::{Config, PostfixInstance};
 use crate::ui::widgets::{fit, pane_block, truncate};
 
 use super::logscan::{TraceStatus, explain};
@@ -256,10 +255,7 @@ fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
         ));
     }
     for (s, text) in problems.into_iter().take(room) {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{} ", marker(s)), sev_style(s, cx)),
-            Span::styled(truncate(&text, w.saturating_sub(2)), cx.theme.text),
-        ]));
+        lines.push(verdict_line(s, &text, w, cx));
     }
     frame.render_widget(Paragraph::new(lines), area);
 }
@@ -365,21 +361,48 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     let gl: Vec<Line<'static>> = globals
         .iter()
         .take(global_h as usize)
-        .map(|v| {
-            Line::from(vec![
-                Span::styled(
-                    format!("{} ", marker(v.severity)),
-                    sev_style(v.severity, cx),
-                ),
-                Span::styled(truncate(&v.text, w.saturating_sub(2)), cx.theme.text),
-            ])
-        })
+        .map(|v| verdict_line(v.severity, &v.text, w, cx))
         .collect();
     frame.render_widget(Paragraph::new(gl), glob);
 
     if side {
         render_panel(p, frame, panel, cx);
     }
+}
+
+/// What one sender's table row shows, computed once for both layouts.
+struct Cells<'a> {
+    sev: Severity,
+    sender: &'a str,
+    route: String,
+    creds: String,
+    ses: String,
+    /// `sent/deferred/bounced`
+    counts: String,
+    headline: &'a str,
+}
+
+impl<'a> Cells<'a> {
+    fn of(r: &'a SenderRow) -> Cells<'a> {
+        let o = &r.outcomes;
+        Cells {
+            sev: r.worst(),
+            sender: r.sender.as_str(),
+            route: r.route.short(),
+            creds: r.creds.short(),
+            ses: r.ses.short(),
+            counts: format!("{}/{}/{}", o.sent, o.deferred, o.bounced),
+            headline: r.headline().map(|v| v.text.as_str()).unwrap_or(""),
+        }
+    }
+}
+
+/// `✗ text`: a finding on one line, its marker in its severity's colour.
+fn verdict_line(sev: Severity, text: &str, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{} ", marker(sev)), sev_style(sev, cx)),
+        Span::styled(truncate(text, w.saturating_sub(2)), cx.theme.text),
+    ])
 }
 
 fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
@@ -424,30 +447,22 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
     let height = (area.height as usize).saturating_sub(1) / per_row;
     let first = p.selected.saturating_sub(height.saturating_sub(1));
     for (i, r) in rows.iter().enumerate().skip(first).take(height) {
-        let sev = r.worst();
-        let headline = r.headline().map(|v| v.text.as_str()).unwrap_or("");
+        let c = Cells::of(r);
         let selected = i == p.selected && cx.focused;
         let base = if selected {
             cx.theme.selection
         } else {
             cx.theme.text
         };
-        let o = &r.outcomes;
+        let mark = Span::styled(format!("{} ", marker(c.sev)), sev_style(c.sev, cx));
         if narrow {
-            let facts = format!(
-                "{} · {} · {}/{}/{}",
-                r.ses.short(),
-                r.creds.short(),
-                o.sent,
-                o.deferred,
-                o.bounced
-            );
+            let facts = format!("{} · {} · {}", c.ses, c.creds, c.counts);
             lines.push(Line::from(vec![
-                Span::styled(format!("{} ", marker(sev)), sev_style(sev, cx)),
+                mark,
                 Span::styled(
                     format!(
                         "{} {}",
-                        fit(&r.sender, 28),
+                        fit(c.sender, 28),
                         fit(&facts, w.saturating_sub(31))
                     ),
                     base,
@@ -455,23 +470,23 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
             ]));
             lines.push(Line::from(vec![
                 Span::styled("    ", base),
-                Span::styled(fit(headline, verdict_w), sev_style(sev, cx)),
+                Span::styled(fit(c.headline, verdict_w), sev_style(c.sev, cx)),
             ]));
         } else {
             let text = format!(
                 "{} {} {} {} {} ",
-                fit(&r.sender, 30),
-                fit(&r.route.short(), 42),
-                fit(&r.creds.short(), 18),
-                fit(&r.ses.short(), 16),
-                fit(&format!("{}/{}/{}", o.sent, o.deferred, o.bounced), 8)
+                fit(c.sender, 30),
+                fit(&c.route, 42),
+                fit(&c.creds, 18),
+                fit(&c.ses, 16),
+                fit(&c.counts, 8)
             );
             lines.push(Line::from(vec![
-                Span::styled(format!("{} ", marker(sev)), sev_style(sev, cx)),
+                mark,
                 Span::styled(text, base),
                 Span::styled(
-                    fit(headline, verdict_w),
-                    if selected { base } else { sev_style(sev, cx) },
+                    fit(c.headline, verdict_w),
+                    if selected { base } else { sev_style(c.sev, cx) },
                 ),
             ]));
         }
@@ -787,60 +802,6 @@ fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
     let [sep, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
     frame.render_widget(Paragraph::new(line("─".repeat(w), w, cx.theme.border)), sep);
     frame.render_widget(Paragraph::new(lines), rest);
-}
-
-/// The demo's sender setup: a Postfix configuration directory with a sender
-/// map and a password map (fake credentials) routing the senders the demo
-/// mail log uses. The log itself is the Failures demo's (`[mail_log]`).
-pub(super) fn demo_files(sandbox: &std::path::Path, config: &mut Config) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = sandbox.join("postfix-senders");
-    std::fs::create_dir_all(&dir)?;
-    let relay = dir.join("sender_relay");
-    let sasl = dir.join("sasl_passwd");
-    std::fs::write(
-        dir.join("main.cf"),
-        format!(
-            "compatibility_level = 3.6\n\
-             myhostname = mx1.example.com\n\
-             myorigin = $myhostname\n\
-             relayhost = [email-smtp.us-east-1.amazonaws.com]:587\n\
-             sender_dependent_relayhost_maps = texthash:{}\n\
-             smtp_sasl_auth_enable = yes\n\
-             smtp_sasl_password_maps = texthash:{}\n\
-             smtp_sasl_security_options = noanonymous\n\
-             smtp_tls_security_level = encrypt\n",
-            relay.display(),
-            sasl.display()
-        ),
-    )?;
-    std::fs::write(
-        &relay,
-        "# sender routes (demo)\n\
-         shop@example.com      [email-smtp.us-east-1.amazonaws.com]:587\n\
-         noreply@example.com   [email-smtp.us-east-1.amazonaws.com]:587\n\
-         web@example.com       [email-smtp.us-east-1.amazonaws.com]:587\n\
-         @example.net          [email-smtp.us-east-1.amazonaws.com]:587\n\
-         legacy@example.com    [smtp.old-isp.example]:465\n",
-    )?;
-    std::fs::write(
-        &sasl,
-        "[email-smtp.us-east-1.amazonaws.com]:587 AKIADEMOEXAMPLE:demo-not-a-real-secret\n",
-    )?;
-    // deliberately readable by others: the pane warns about it
-    std::fs::set_permissions(&sasl, std::fs::Permissions::from_mode(0o644))?;
-    config.postfix.push(PostfixInstance {
-        name: "senders-demo".into(),
-        config_dir: dir.clone(),
-        command_prefix: Vec::new(),
-    });
-    config.senders.instance = Some("senders-demo".into());
-    // SES needs AWS credentials the demo does not have: said so, not faked
-    config.senders.ses = false;
-    // submission credentials for the test mail (fake; shown nowhere)
-    config.senders.smtp_user = Some("demo-submit".into());
-    config.senders.smtp_password = Some(super::secret::Secret::new("demo-smtp-password-not-real"));
-    Ok(())
 }
 
 #[cfg(test)]
