@@ -165,8 +165,26 @@ pub async fn check(config: &Config, report: &mut Report) {
     };
     // SES of every region in use, each bounded so a hanging endpoint
     // cannot hang the check
+    let local = model::local_senders(&snap.settings.myorigin, "");
     let regions = if cfg.ses {
-        super::ses_regions_for(&cfg, Some(&snap))
+        let mut r = super::ses_regions_for(&cfg, Some(&snap));
+        // regions only a rule's `$n` names show once the routes are expanded
+        let routes = model::cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: model::SesView::new(),
+            activity: &activity,
+            queue_senders: &[],
+            local_senders: &local,
+            asked: &[],
+        });
+        for row in &routes.rows {
+            if let model::SesCheck::NotRead { region, .. } = &row.ses
+                && !r.contains(region)
+            {
+                r.push(region.clone());
+            }
+        }
+        r
     } else {
         Vec::new()
     };
@@ -183,7 +201,6 @@ pub async fn check(config: &Config, report: &mut Report) {
             };
         ses.push((region, result));
     }
-    let local = model::local_senders(&snap.settings.myorigin, "");
     // the same per-region state the pane keeps, seen the same way
     let state = SesState::Regions(
         ses.iter()

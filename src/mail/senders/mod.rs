@@ -432,8 +432,27 @@ impl SendersPane {
     }
 
     /// The SES regions in use: configured, and named by the relay hosts.
+    /// Also the regions of routes only a rule's `$n` names (known once the
+    /// cross-check has expanded them).
     pub fn ses_regions(&self) -> Vec<String> {
-        ses_regions_for(&self.config, self.relay.as_ref())
+        let mut out = ses_regions_for(&self.config, self.relay.as_ref());
+        for r in &self.check.rows {
+            if let model::SesCheck::NotRead { region, .. } = &r.ses
+                && !out.contains(region)
+            {
+                out.push(region.clone());
+            }
+        }
+        out
+    }
+
+    /// A region came into use or went out of it since SES was last asked.
+    fn regions_changed(&self) -> bool {
+        if !self.config.ses || self.relay.is_none() {
+            return false;
+        }
+        let in_use: BTreeSet<String> = self.ses_regions().into_iter().collect();
+        in_use != self.ses.regions()
     }
 
     fn ses_target(&self, region: String) -> SesTarget {
@@ -832,10 +851,8 @@ impl Pane for SendersPane {
                 self.refreshing = false;
                 self.health.last_update = Some(cx.now);
                 self.health.problem = None;
-                // the first read, or a region came into use or went out of it
-                let in_use: BTreeSet<String> = self.ses_regions().into_iter().collect();
-                let changed = self.config.ses && in_use != self.ses.regions();
-                if first || changed {
+                // the first read names the regions (or says there are none)
+                if first {
                     out.extend(self.ses_effects(cx.now));
                 }
             }
@@ -925,6 +942,11 @@ impl Pane for SendersPane {
             }
         }
         self.recompute(cx);
+        // a new relay setup, a typed sender or a rule's `$n` brought a region
+        if self.regions_changed() {
+            out.extend(self.ses_effects(cx.now));
+            self.recompute(cx);
+        }
         out
     }
 
@@ -1033,8 +1055,8 @@ impl Pane for SendersPane {
         }
         if self.relay.is_some()
             && self.ses_pending.is_empty()
-            && self.ses_last.is_some()
-            && due(self.ses_last, self.config.ses_refresh_secs)
+            && (self.regions_changed()
+                || self.ses_last.is_some() && due(self.ses_last, self.config.ses_refresh_secs))
         {
             out.extend(self.ses_effects(cx.now));
         }
@@ -1602,6 +1624,52 @@ mod tests {
         p.ses_pending.clear();
         let e = p.on_event(SendersEvent::Relay(Ok(Box::new(snap))), &mut cx);
         assert!(e.is_empty(), "{e:?}");
+    }
+
+    #[test]
+    fn a_region_only_a_rule_names_is_read_too() {
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        let mut snap = model::tests::snapshot(false, false);
+        let (rules, bad) = maps::parse_rules(
+            "/^[^@]+@(eu-west-1|ap-south-1)\\.example$/ [email-smtp.$1.amazonaws.com]:587\n",
+        );
+        assert!(bad.is_empty(), "{bad:?}");
+        snap.relay_maps[0].spec = maps::parse_map_list("pcre:/etc/postfix/r.pcre").remove(0);
+        snap.relay_maps[0].content = source::MapContent::Rules(rules);
+        snap.settings.relayhost = String::new();
+        let e = p.on_event(SendersEvent::Relay(Ok(Box::new(snap))), &mut cx);
+        // no region written anywhere: SES not configured
+        assert!(e.is_empty(), "{e:?}");
+        assert!(matches!(p.ses, SesState::NotConfigured(_)));
+        // a sender the rule routes to ap-south-1: that region is read
+        assert!(p.on_jump(&Jump::Sender("shop@ap-south-1.example".into()), &mut cx));
+        let e = p.on_tick(&mut cx);
+        let regions: Vec<&str> = e
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Senders(SendersEffect::RefreshSes(t)) => Some(t.region.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(regions, ["ap-south-1"]);
+        let row = p.visible()[p.selected].clone();
+        assert_eq!(
+            row.route.short(),
+            "[email-smtp.ap-south-1.amazonaws.com]:587"
+        );
+        assert_eq!(
+            row.ses,
+            model::SesCheck::NotRead {
+                region: "ap-south-1".into(),
+                failed: false
+            }
+        );
     }
 
     #[test]
