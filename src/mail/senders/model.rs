@@ -1289,6 +1289,31 @@ pub(crate) mod tests {
             md.verdicts
         );
 
+        // a pcre policy map is evaluated with the next hop as the key
+        let mut rules_snap = snapshot(false, false);
+        let (rules, _) =
+            maps::parse_rules("/^\\[email-smtp\\.[a-z0-9-]+\\.amazonaws\\.com\\]:587$/ may\n");
+        rules_snap.tls_policy_maps = vec![MapFile {
+            spec: maps::parse_map_list("pcre:/etc/postfix/tls_policy.pcre").remove(0),
+            content: MapContent::Rules(rules),
+            error: None,
+            bad_lines: vec![],
+            source: None,
+            compiled: None,
+        }];
+        let c = check(&rules_snap);
+        let tls = row(&c, "alice@example.com").tls.clone().unwrap();
+        assert_eq!(
+            tls.encryption,
+            crate::mail::senders::postconf::Encryption::Opportunistic
+        );
+        assert_eq!(
+            tls.policy.unwrap().found_in,
+            "pcre:/etc/postfix/tls_policy.pcre line 1"
+        );
+        // the default relay does not match the rule: the level (encrypt) holds
+        assert!(!row(&c, "zed@example.com").tls.clone().unwrap().is_problem());
+
         // a policy map that cannot be read: said so, level used
         let mut broken = snapshot(false, false);
         broken.tls_policy_maps = vec![MapFile {
