@@ -422,7 +422,7 @@ fn permission_and_staleness_warnings_follow_the_files() {
         let check = opsdeck::mail::senders::model::cross_check(
             &opsdeck::mail::senders::model::CheckInput {
                 snapshot: &snap,
-                ses: opsdeck::mail::senders::model::SesView::NotConfigured,
+                ses: opsdeck::mail::senders::model::SesView::new(),
                 activity: &Default::default(),
                 queue_senders: &[],
                 local_senders: &local,
@@ -514,4 +514,440 @@ async fn one_shot_check_reports_without_the_secret() {
             .any(|f| f.summary.contains("1 bounced, 0 deferred in the last day")),
         "the bounce from the log is reported: {text}"
     );
+}
+
+/// Rule maps with `$n` substitutions, read by the pane from a running
+/// private instance (postconf names the maps) and compared with `postmap -q`
+/// on each: every sender's route is the relay Postfix answers, `$1`,
+/// `${1}`, `$(1)`, `$$` and unmatched groups included; the rules Postfix
+/// skips (its warnings name the lines) are the lines the pane reports as bad.
+#[test]
+fn rule_map_substitutions_agree_with_postmap() {
+    const REGEXP: &str = "\
+/^(news|billing)@(example)\\.org$/   [email-smtp.$2-$1.amazonaws.com]:587
+/^([a-z]+)\\+([a-z]+)@example\\.com$/  [${1}.relay.example]:$(2)
+/^bad@/                               $1
+/^(c)@/                               $1x
+!/^(keep)@/                           $1
+/^(opt)(x)?@example\\.net$/           [r$2-$1.example]:25
+";
+    const PCRE: &str = "\
+/^(?:root|postmaster)@(?<host>[^.]+)\\.example\\.com$/  [$1.outbound.example]:587
+/^(d)@/                                              $0
+/^price@(shop)\\.example$/                           [$1.example]:2525 # $$
+/^(?i)(MiXeD)@case\\.example$/                       [$1.example]:587
+";
+    let pf = PostfixHarness::start(
+        PostfixOptions::default()
+            .file("sender_relay.regexp", REGEXP)
+            .file("sender_relay.pcre", PCRE)
+            .main_cf(
+                "sender_dependent_relayhost_maps",
+                "regexp:$config_directory/sender_relay.regexp, pcre:$config_directory/sender_relay.pcre",
+            ),
+    );
+    let inst = PostfixInstance {
+        name: "test".into(),
+        config_dir: pf.config_dir(),
+        command_prefix: Vec::new(),
+    };
+    let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).expect("postconf reads");
+    assert_eq!(snap.relay_maps.len(), 2, "{:?}", snap.settings);
+    let senders = [
+        "news@example.org",
+        "billing@example.org",
+        "other@example.org",
+        "alice+eu@example.com",
+        "bad@example.com",
+        "c@example.com",
+        "keep@example.com",
+        "nokeep@example.com",
+        "opt@example.net",
+        "optx@example.net",
+        "root@web1.example.com",
+        "postmaster@db.example.com",
+        "d@example.com",
+        "price@shop.example",
+        "mixed@case.example",
+    ];
+    let asked: Vec<String> = senders.iter().map(|s| s.to_string()).collect();
+    let check =
+        opsdeck::mail::senders::model::cross_check(&opsdeck::mail::senders::model::CheckInput {
+            snapshot: &snap,
+            ses: opsdeck::mail::senders::model::SesView::new(),
+            activity: &Default::default(),
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &asked,
+        });
+    let mut warned_lines: Vec<(String, usize)> = Vec::new();
+    for sender in senders {
+        // Postfix: the first map that answers wins
+        let mut answer = None;
+        for m in &snap.relay_maps {
+            let out = pf
+                .command("postmap")
+                .args(["-q", sender, &m.spec.postmap_arg()])
+                .output()
+                .unwrap();
+            for l in String::from_utf8_lossy(&out.stderr).lines() {
+                // "postmap: warning: pcre map /x/sender_relay.pcre, line 2: ...: skipping this rule"
+                if let Some(rest) = l.split(", line ").nth(1)
+                    && l.contains("skipping this rule")
+                {
+                    let n: usize = rest.split(':').next().unwrap().parse().unwrap();
+                    let k = (m.spec.type_name.clone(), n);
+                    if !warned_lines.contains(&k) {
+                        warned_lines.push(k);
+                    }
+                }
+            }
+            if out.status.code() == Some(0) {
+                answer = Some(String::from_utf8_lossy(&out.stdout).trim().to_string());
+                break;
+            }
+        }
+        let row = check
+            .rows
+            .iter()
+            .find(|r| r.sender.as_str() == sender)
+            .unwrap_or_else(|| panic!("no row for {sender}"));
+        let ours = match &row.route {
+            opsdeck::mail::senders::model::Route::Map { relay, .. } => Some(relay.to_string()),
+            opsdeck::mail::senders::model::Route::Direct => None,
+            other => panic!("{sender}: {other:?}"),
+        };
+        assert_eq!(ours, answer, "{sender}");
+    }
+    // the substitutions were really exercised
+    let route = |s: &str| {
+        check
+            .rows
+            .iter()
+            .find(|r| r.sender.as_str() == s)
+            .unwrap()
+            .route
+            .short()
+    };
+    assert_eq!(
+        route("billing@example.org"),
+        "[email-smtp.example-billing.amazonaws.com]:587"
+    );
+    assert_eq!(route("alice+eu@example.com"), "[alice.relay.example]:eu");
+    assert_eq!(route("opt@example.net"), "[r-opt.example]:25");
+    assert_eq!(
+        route("root@web1.example.com"),
+        "[web1.outbound.example]:587"
+    );
+    let mut ours_bad: Vec<(String, usize)> = snap
+        .relay_maps
+        .iter()
+        .flat_map(|m| {
+            m.bad_lines
+                .iter()
+                .map(|b| (m.spec.type_name.clone(), b.line))
+        })
+        .collect();
+    ours_bad.sort();
+    warned_lines.sort();
+    assert_eq!(ours_bad, warned_lines);
+    assert!(!ours_bad.is_empty());
+}
+
+/// `smtp_tls_policy_maps` overrides `smtp_tls_security_level` for its next
+/// hop, in Postfix and in the pane alike. The SES-like endpoint offers no
+/// STARTTLS: with the level at `none` and a policy entry `encrypt` for the
+/// relay, Postfix defers the mail ("TLS is required, but was not offered")
+/// and the pane says TLS is required by the policy; with the level at
+/// `encrypt` and the entry `none`, Postfix sends in plain text and the pane
+/// says so, naming the entry.
+#[test]
+fn tls_policy_entry_overrides_the_level() {
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["ok@example.com".into()],
+        ..SesOptions::default()
+    });
+    let relay = ses.relayhost();
+    let pf = PostfixHarness::start(
+        PostfixOptions::relaying_to(&ses)
+            .main_cf("smtp_tls_security_level", "none")
+            .map("tls_policy", format!("# per next hop\n{relay} encrypt\n"))
+            .main_cf_map("smtp_tls_policy_maps", "tls_policy"),
+    );
+    let inst = PostfixInstance {
+        name: "test".into(),
+        config_dir: pf.config_dir(),
+        command_prefix: Vec::new(),
+    };
+    let tls_of = |inst: &PostfixInstance| {
+        let snap = source::read_snapshot(inst, std::time::SystemTime::now()).unwrap();
+        assert_eq!(snap.tls_policy_maps.len(), 1, "{:?}", snap.settings);
+        let asked = vec!["ok@example.com".to_string()];
+        let check = opsdeck::mail::senders::model::cross_check(
+            &opsdeck::mail::senders::model::CheckInput {
+                snapshot: &snap,
+                ses: opsdeck::mail::senders::model::SesView::new(),
+                activity: &Default::default(),
+                queue_senders: &[],
+                local_senders: &[],
+                asked: &asked,
+            },
+        );
+        let row = check
+            .rows
+            .iter()
+            .find(|r| r.sender.as_str() == "ok@example.com")
+            .cloned()
+            .unwrap();
+        (row.tls.clone().expect("a relay: encryption checked"), row)
+    };
+
+    let (tls, row) = tls_of(&inst);
+    assert!(!tls.is_problem(), "{tls:?}");
+    assert_eq!(
+        tls.words(),
+        format!(
+            "TLS required: smtp_tls_policy_maps says encrypt (hash:{} line 2)",
+            pf.config_dir().join("tls_policy").display()
+        )
+    );
+    assert!(
+        !row.verdicts.iter().any(|v| v.text.contains("plain text")),
+        "{row:?}"
+    );
+    // Postfix agrees: TLS is demanded of a relay that does not offer it
+    pf.submit("ok@example.com", "rcpt@example.net", "Subject: tls\n\nx\n");
+    pf.wait_for_log(
+        |l| l.contains("TLS is required, but was not offered"),
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    assert!(ses.accepted().is_empty(), "nothing sent in plain text");
+
+    // the other way round: level encrypt, entry none
+    pf.postconf_set(&[("smtp_tls_security_level", "encrypt")]);
+    pf.write_map("tls_policy", &format!("{relay} none\n"));
+    pf.reload();
+    let (tls, row) = tls_of(&inst);
+    assert!(tls.is_problem());
+    let words = format!(
+        "plain text: smtp_tls_policy_maps says none (hash:{} line 1); SES refuses it (fix its entry in hash:{} line 1)",
+        pf.config_dir().join("tls_policy").display(),
+        pf.config_dir().join("tls_policy").display()
+    );
+    assert!(
+        row.verdicts.iter().any(|v| v.text == words),
+        "{:?}",
+        row.verdicts
+    );
+    // Postfix agrees: the deferred mail now goes out in plain text
+    pf.flush();
+    pf.wait_for_log(|l| l.contains("status=sent"), Duration::from_secs(30))
+        .unwrap();
+    assert!(
+        ses.accepted().iter().any(|m| m.sender == "ok@example.com"),
+        "{:?}",
+        ses.received()
+    );
+}
+
+/// A password checker speaking Dovecot's authentication protocol (1.x), the
+/// one Postfix's smtpd uses with `smtpd_sasl_type = dovecot` and
+/// `smtpd_sasl_path = inet:127.0.0.1:PORT`. Postfix's SMTP server, its AUTH
+/// command and its relay decisions are real; only the password lookup that
+/// Dovecot would do is this small server (Dovecot is not installed, and
+/// Cyrus' sasldb needs `saslpasswd2`, which is not either). It offers PLAIN,
+/// accepts one user and password, and records each attempt's user.
+struct DovecotAuth {
+    port: u16,
+    attempts: Arc<std::sync::Mutex<Vec<(String, bool)>>>,
+}
+
+/// Standard base64 (no crate for one test helper): invalid input gives
+/// what decodes before it.
+fn base64_decode(s: &str) -> Vec<u8> {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes().take_while(|c| *c != b'=') {
+        let Some(v) = A.iter().position(|a| *a == c) else {
+            break;
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+impl DovecotAuth {
+    fn start(user: &'static str, password: &'static str) -> DovecotAuth {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let attempts = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let rec = attempts.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut out) = conn else { return };
+                let rec = rec.clone();
+                std::thread::spawn(move || {
+                    let greeting = "VERSION\t1\t2\nMECH\tPLAIN\tplaintext\nSPID\t1\nCUID\t1\nCOOKIE\t0123456789abcdef0123456789abcdef\nDONE\n";
+                    if out.write_all(greeting.as_bytes()).is_err() {
+                        return;
+                    }
+                    let reader = BufReader::new(out.try_clone().unwrap());
+                    for line in reader.lines() {
+                        let Ok(line) = line else { return };
+                        let f: Vec<&str> = line.split('\t').collect();
+                        if f.first() != Some(&"AUTH") || f.len() < 3 {
+                            continue; // VERSION, CPID
+                        }
+                        let id = f[1];
+                        let Some(resp) = f.iter().find_map(|x| x.strip_prefix("resp=")) else {
+                            // no initial response: ask for it
+                            let _ = out.write_all(format!("CONT\t{id}\t\n").as_bytes());
+                            continue;
+                        };
+                        // PLAIN: authzid \0 authcid \0 password
+                        let raw = base64_decode(resp);
+                        let parts: Vec<&[u8]> = raw.split(|b| *b == 0).collect();
+                        let (u, p) = match parts.as_slice() {
+                            [_, u, p] => (
+                                String::from_utf8_lossy(u).into_owned(),
+                                String::from_utf8_lossy(p).into_owned(),
+                            ),
+                            _ => (String::new(), String::new()),
+                        };
+                        let ok = u == user && p == password;
+                        rec.lock().unwrap().push((u.clone(), ok));
+                        let reply = if ok {
+                            format!("OK\t{id}\tuser={u}\n")
+                        } else {
+                            format!("FAIL\t{id}\tuser={u}\n")
+                        };
+                        let _ = out.write_all(reply.as_bytes());
+                    }
+                });
+            }
+        });
+        DovecotAuth { port, attempts }
+    }
+}
+
+/// The test mail logs in to a Postfix that relays only for authenticated
+/// clients (loopback is not in its `mynetworks`): without credentials the
+/// recipient is refused, a wrong password is refused with 535, a user
+/// without a password is a configuration error said before connecting, and
+/// the configured login gets the mail queued and traced to sent; Postfix
+/// logs the SASL user. The password reaches no event and no screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_mail_logs_in_with_the_configured_credentials() {
+    const SUBMIT_USER: &str = "submit";
+    const SUBMIT_PW: &str = "Subm1t-secret-never-shown";
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["ok@example.com".into()],
+        ..SesOptions::default()
+    });
+    let auth = DovecotAuth::start(SUBMIT_USER, SUBMIT_PW);
+    let pf = PostfixHarness::start(
+        PostfixOptions::relaying_to(&ses)
+            .main_cf("mynetworks", "192.0.2.0/24")
+            .main_cf("smtpd_sasl_auth_enable", "yes")
+            .main_cf("smtpd_sasl_type", "dovecot")
+            .main_cf("smtpd_sasl_path", format!("inet:127.0.0.1:{}", auth.port))
+            .main_cf(
+                "smtpd_relay_restrictions",
+                "permit_sasl_authenticated, reject_unauth_destination",
+            ),
+    );
+    let target = |user: Option<&str>, pw: Option<&str>| actions::SmtpTarget {
+        host: "127.0.0.1".into(),
+        port: pf.smtpd_port(),
+        user: user.map(str::to_string),
+        password: pw.map(opsdeck::mail::senders::secret::Secret::new),
+    };
+    let send = |t: actions::SmtpTarget| async move {
+        actions::send_test_mail(
+            &access(),
+            &t,
+            "ok@example.com",
+            "rcpt@example.net",
+            Local::now(),
+        )
+        .await
+        .map_err(|e| e.to_string())
+    };
+
+    let err = send(target(None, None)).await.unwrap_err();
+    assert!(err.contains("Relay access denied"), "{err}");
+    let err = send(target(Some(SUBMIT_USER), Some("wrong")))
+        .await
+        .unwrap_err();
+    assert!(err.contains("535"), "{err}");
+    assert!(!err.contains("wrong"), "the password is not echoed: {err}");
+    let err = send(target(Some(SUBMIT_USER), None)).await.unwrap_err();
+    assert!(
+        err.contains("senders.smtp_user is set but senders.smtp_password is not"),
+        "{err}"
+    );
+    assert_eq!(
+        *auth.attempts.lock().unwrap(),
+        vec![(SUBMIT_USER.to_string(), false)],
+        "one login tried, refused"
+    );
+
+    // through the pane's runner, with the login from the configuration
+    let mut config = config_for(&pf);
+    config.senders.smtp_user = Some(SUBMIT_USER.into());
+    config.senders.smtp_password = Some(opsdeck::mail::senders::secret::Secret::new(SUBMIT_PW));
+    let mut pane = SendersPane::new(&config);
+    let mut shared = Shared::default();
+    let (tx, mut rx) = mpsc::channel(64);
+    let runner = Runner {
+        tx,
+        config: Arc::new(config),
+    };
+    senders::run(
+        SendersEffect::SendTest {
+            access: access(),
+            from: "ok@example.com".into(),
+            to: "rcpt@example.net".into(),
+        },
+        &runner,
+    );
+    let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
+        matches!(
+            trace_event(e),
+            Some(TraceStatus::Sent { .. } | TraceStatus::Bounced { .. })
+        ) || matches!(
+            e,
+            SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
+        )
+    })
+    .await;
+    let last = seen.last().unwrap();
+    assert!(last.contains("Sent"), "{seen:#?}");
+    assert!(
+        !seen.iter().any(|e| e.contains(SUBMIT_PW)),
+        "an event carries the password"
+    );
+    assert!(!format!("{pane:?}").contains(SUBMIT_PW));
+    let screen = draw(&pane, &shared, 100, 30);
+    assert!(!screen.contains(SUBMIT_PW), "{screen}");
+    assert!(screen.contains("sent (250 Ok"), "{screen}");
+    assert_eq!(
+        auth.attempts.lock().unwrap().last(),
+        Some(&(SUBMIT_USER.to_string(), true))
+    );
+    let log = pf.log();
+    assert!(
+        log.contains(&format!("sasl_method=PLAIN, sasl_username={SUBMIT_USER}")),
+        "{log}"
+    );
+    assert!(!log.contains(SUBMIT_PW));
 }

@@ -243,7 +243,7 @@ async fn verify_identity_through_the_pane() {
         let SourceEvent::Senders(ev) = ev else {
             continue;
         };
-        let is_ses = matches!(ev, senders::SendersEvent::Ses(_));
+        let is_ses = matches!(ev, senders::SendersEvent::Ses { .. });
         let mut cx = Cx {
             now: chrono::Local::now(),
             access: access.as_ref(),
@@ -288,4 +288,289 @@ async fn verify_identity_through_the_pane() {
             break;
         }
     }
+}
+
+/// Identities are per region: one created in us-east-1 is not there in
+/// eu-west-1 (moto keeps a backend per region, as SES does).
+#[tokio::test]
+async fn moto_identities_belong_to_their_region() {
+    moto::dummy_aws_credentials();
+    let server = moto::MotoServer::start();
+    let east = target(server.endpoint());
+    let west = SesTarget {
+        region: "eu-west-1".into(),
+        endpoint: Some(server.endpoint()),
+    };
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    ses::create_identity(&access, &east, "alice@example.com")
+        .await
+        .unwrap();
+    ses::create_identity(&access, &west, "carol@example.net")
+        .await
+        .unwrap();
+    let e = ses::snapshot(&east).await.unwrap();
+    let w = ses::snapshot(&west).await.unwrap();
+    assert_eq!(e.region, "us-east-1");
+    assert_eq!(w.region, "eu-west-1");
+    assert!(e.verification_of("alice@example.com").is_some());
+    assert!(w.verification_of("alice@example.com").is_none(), "{w:?}");
+    assert!(w.verification_of("carol@example.net").is_some());
+    assert!(e.verification_of("carol@example.net").is_none(), "{e:?}");
+}
+
+/// The pane reads every region its relay hosts name, each against moto:
+/// alice is routed to us-east-1 and bob to eu-west-1, both verified in
+/// us-east-1 only, so bob's mail will bounce and the verdict names
+/// eu-west-1; the drawn pane shows both regions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pane_checks_each_sender_in_its_region() {
+    use opsdeck::app::effect::{Effect, Runner, SourceEvent};
+    use opsdeck::app::pane::{Cx, Pane, ViewCx};
+    use opsdeck::app::shared::Shared;
+    use opsdeck::config::{Config, PostfixInstance};
+    use opsdeck::mail::senders::model::{SesCheck, Severity};
+    use opsdeck::mail::senders::{self, SendersConfig, SendersPane};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    moto::dummy_aws_credentials();
+    let server = moto::MotoServer::start();
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    let east = target(server.endpoint());
+    for id in ["alice@example.com", "bob@example.com"] {
+        ses::create_identity(&access, &east, id).await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("sender_relay");
+    std::fs::write(
+        &map,
+        "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
+         bob@example.com   [email-smtp.eu-west-1.amazonaws.com]:587\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.cf"),
+        format!(
+            "sender_dependent_relayhost_maps = texthash:{}\nsmtp_tls_security_level = encrypt\n",
+            map.display()
+        ),
+    )
+    .unwrap();
+    let config = Config {
+        postfix: vec![PostfixInstance {
+            name: "t".into(),
+            config_dir: dir.path().into(),
+            command_prefix: Vec::new(),
+        }],
+        senders: SendersConfig {
+            ses_endpoint: Some(server.endpoint()),
+            mail_log: Some(dir.path().join("no-mail.log")),
+            ..SendersConfig::default()
+        },
+        ..Config::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let runner = Runner {
+        tx,
+        config: Arc::new(config.clone()),
+    };
+    let mut pane = SendersPane::new(&config);
+    let mut shared = Shared::default();
+    senders::run(senders::SendersEffect::Refresh, &runner);
+    let mut regions_read = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while regions_read.len() < 2 {
+        let ev = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("both regions answered")
+            .unwrap();
+        #[allow(irrefutable_let_patterns)]
+        let SourceEvent::Senders(ev) = ev else {
+            continue;
+        };
+        if let senders::SendersEvent::Ses { region, result } = &ev {
+            assert!(result.is_ok(), "{region}: {result:?}");
+            regions_read.push(region.clone());
+        }
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: None,
+            shared: &mut shared,
+        };
+        for e in pane.on_event(ev, &mut cx) {
+            if let Effect::Senders(e) = e {
+                senders::run(e, &runner);
+            }
+        }
+    }
+    regions_read.sort();
+    assert_eq!(regions_read, ["eu-west-1", "us-east-1"]);
+    let row = |s: &str| {
+        pane.cross_check()
+            .rows
+            .iter()
+            .find(|r| r.sender.as_str() == s)
+            .cloned()
+            .unwrap_or_else(|| panic!("no row {s}"))
+    };
+    let alice = row("alice@example.com");
+    assert!(
+        matches!(&alice.ses, SesCheck::Status { status: Verification::Verified, region, .. } if region == "us-east-1"),
+        "{alice:?}"
+    );
+    let bob = row("bob@example.com");
+    assert_eq!(
+        bob.ses,
+        SesCheck::NotFound {
+            region: "eu-west-1".into()
+        }
+    );
+    assert_eq!(bob.worst(), Severity::Error);
+    assert_eq!(
+        bob.headline().unwrap().text,
+        "routed to SES, not verified in eu-west-1: every mail will bounce"
+    );
+
+    let theme = opsdeck::ui::theme::Theme::fallback();
+    let cx = ViewCx {
+        theme: &theme,
+        now: chrono::Local::now(),
+        focused: true,
+        zoomed: true,
+        read_only: true,
+        shared: &shared,
+    };
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 24)).unwrap();
+    term.draw(|f| pane.render(f, f.area(), &cx)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut screen = String::new();
+    for y in 0..24 {
+        for x in 0..100 {
+            screen.push_str(buf[(x, y)].symbol());
+        }
+        screen.push('\n');
+    }
+    // moto has no GetAccount: each region says its account was not read
+    assert!(
+        screen.contains("SES eu-west-1: 0 identities · account not read"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("SES us-east-1: 2 identities · account not read"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("routed to SES, not verified in eu-west-1: every mail will bounce"),
+        "{screen}"
+    );
+}
+
+/// GetAccount is read in every region in use (replayed: moto lacks it): the
+/// one-shot check reports us-east-1 in production and eu-west-1 in the
+/// sandbox, each with its own quota metric, from answers chosen by the
+/// region the request was signed for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_account_is_read_per_region() {
+    use opsdeck::check::{Report, Status};
+    use opsdeck::config::{Config, PostfixInstance};
+    use opsdeck::mail::senders::{self, SendersConfig};
+
+    moto::dummy_aws_credentials();
+    let mut routes = ses_replay::Routes::new();
+    routes.insert(
+        "us-east-1 GET /v2/email/account".into(),
+        (
+            200,
+            ses_replay::fixture("get_account_production_paused.json"),
+        ),
+    );
+    routes.insert(
+        "eu-west-1 GET /v2/email/account".into(),
+        (200, ses_replay::fixture("get_account_sandbox.json")),
+    );
+    routes.insert(
+        "us-east-1 POST /v2/email/list-identities {\"PageSize\":100}".into(),
+        (200, ses_replay::fixture("list_identities_page2.json")),
+    );
+    routes.insert(
+        "eu-west-1 POST /v2/email/list-identities {\"PageSize\":100}".into(),
+        (200, "{\"EmailIdentities\":[]}".into()),
+    );
+    let server = ses_replay::ReplayServer::start(routes).await;
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("sender_relay");
+    std::fs::write(
+        &map,
+        "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
+         bob@example.com   [email-smtp.eu-west-1.amazonaws.com]:587\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.cf"),
+        format!(
+            "sender_dependent_relayhost_maps = texthash:{}\nsmtp_tls_security_level = encrypt\n",
+            map.display()
+        ),
+    )
+    .unwrap();
+    let config = Config {
+        postfix: vec![PostfixInstance {
+            name: "t".into(),
+            config_dir: dir.path().into(),
+            command_prefix: Vec::new(),
+        }],
+        senders: SendersConfig {
+            ses_endpoint: Some(server.endpoint()),
+            mail_log: Some(dir.path().join("no-mail.log")),
+            ..SendersConfig::default()
+        },
+        ..Config::default()
+    };
+    let mut report = Report::default();
+    senders::check::check(&config, &mut report).await;
+    let requests = server.requests.lock().unwrap().clone();
+    let ses: Vec<(Status, String)> = report
+        .findings
+        .iter()
+        .filter(|f| f.area == "ses")
+        .map(|f| (f.status, f.summary.clone()))
+        .collect();
+    assert!(
+        ses.contains(&(
+            Status::Critical,
+            "SES us-east-1: sending paused; 1234 of 50000 sent in 24 h".into()
+        )),
+        "{ses:?} {requests:?}"
+    );
+    assert!(
+        ses.contains(&(
+            Status::Warning,
+            "SES eu-west-1: in the sandbox: recipients must be verified too; 17 of 200 sent in 24 h"
+                .into()
+        )),
+        "{ses:?}"
+    );
+    let quota: Vec<String> = report
+        .metrics
+        .iter()
+        .filter(|m| m.name == "ses_max_24h")
+        .map(|m| format!("{:?}={}", m.labels, m.value))
+        .collect();
+    assert_eq!(quota.len(), 2, "{quota:?}");
+    // neither region lists alice or bob: both fail, each in its own region
+    assert!(
+        report.findings[0]
+            .summary
+            .starts_with("2 of 4 senders failing"),
+        "{:?}",
+        report.findings
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.summary == "SES enforcement status in us-east-1: PROBATION"),
+        "{:?}",
+        report.findings
+    );
 }

@@ -25,7 +25,18 @@ pub struct ReplayServer {
 
 /// One canned answer: status and body, chosen by `METHOD path?query`, followed
 /// by ` BODY` (the JSON body with its keys sorted) when the request has one.
+/// A key may start with a region and a space (`eu-west-1 GET /v2/email/account`):
+/// it then answers only requests signed for that region, and is tried first.
 pub type Routes = HashMap<String, (u16, String)>;
+
+/// The region of a SigV4 `Authorization` header's credential scope
+/// (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`).
+fn signed_region(auth: Option<&hyper::header::HeaderValue>) -> Option<String> {
+    let auth = auth?.to_str().ok()?;
+    let scope = auth.split("Credential=").nth(1)?;
+    let scope = scope.split([',', ' ']).next()?;
+    scope.split('/').nth(2).map(str::to_string)
+}
 
 pub fn fixture(name: &str) -> String {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -56,6 +67,8 @@ impl ReplayServer {
                         let reqs = reqs.clone();
                         async move {
                             use http_body_util::BodyExt;
+                            let region =
+                                signed_region(req.headers().get(hyper::header::AUTHORIZATION));
                             let mut key = format!(
                                 "{} {}",
                                 req.method(),
@@ -80,10 +93,14 @@ impl ReplayServer {
                                 key.push_str(&text);
                             }
                             reqs.lock().unwrap().push(key.clone());
-                            let (status, body) = routes.get(&key).cloned().unwrap_or((
-                                404,
-                                format!("{{\"message\":\"no fixture for {key}\"}}"),
-                            ));
+                            let by_region = region
+                                .as_ref()
+                                .and_then(|r| routes.get(&format!("{r} {key}")));
+                            let (status, body) =
+                                by_region.or_else(|| routes.get(&key)).cloned().unwrap_or((
+                                    404,
+                                    format!("{{\"message\":\"no fixture for {key}\"}}"),
+                                ));
                             let resp = Response::builder()
                                 .status(status)
                                 .header("content-type", "application/json")

@@ -58,6 +58,11 @@ pub fn valid_address(s: &str) -> bool {
 }
 
 /// Send one test mail and return the server's reply.
+///
+/// Plain SMTP to the configured host and port (the local Postfix), with
+/// AUTH PLAIN/LOGIN when `smtp_user` and `smtp_password` are both set. No
+/// STARTTLS: the lettre build in use has no TLS backend, so the login
+/// crosses the connection unencrypted (loopback in the usual setup).
 pub async fn send_test_mail(
     _access: &WriteAccess,
     target: &SmtpTarget,
@@ -91,14 +96,33 @@ pub async fn send_test_mail(
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(target.host.as_str())
         .port(target.port)
         .timeout(Some(std::time::Duration::from_secs(30)));
-    if let (Some(u), Some(p)) = (&target.user, &target.password) {
-        builder = builder.credentials(Credentials::new(u.clone(), p.expose().to_string()));
+    match (&target.user, &target.password) {
+        (Some(u), Some(p)) => {
+            builder = builder.credentials(Credentials::new(u.clone(), p.expose().to_string()));
+        }
+        (None, None) => {}
+        // half a login is a configuration mistake: said so, not sent without it
+        (Some(_), None) => {
+            return Err(smtp_err(
+                "senders.smtp_user is set but senders.smtp_password is not".into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(smtp_err(
+                "senders.smtp_password is set but senders.smtp_user is not".into(),
+            ));
+        }
     }
     let transport = builder.build();
-    let resp = transport
-        .send(msg)
-        .await
-        .map_err(|e| smtp_err(e.to_string()))?;
+    let resp = transport.send(msg).await.map_err(|e| {
+        let text = e.to_string();
+        let hint = if text.contains("No compatible authentication mechanism") {
+            " (the server offers no AUTH PLAIN or LOGIN: is smtpd_sasl_auth_enable = yes there, or should smtp_user be unset?)"
+        } else {
+            ""
+        };
+        smtp_err(format!("{text}{hint}"))
+    })?;
     let text = format!(
         "{} {}",
         resp.code(),

@@ -13,9 +13,12 @@ use crate::check::{Metric, Report, Status};
 use crate::config::Config;
 
 use super::logscan;
-use super::model::{self, CheckInput, CrossCheck, SesView, Severity};
+use crate::sanitize::Clean;
+
+use super::model::{self, CheckInput, CrossCheck, Severity};
 use super::ses::{self, SesSnapshot, SesTarget};
 use super::source;
+use super::{RegionSes, SesState};
 
 fn status_of(s: Severity) -> Status {
     match s {
@@ -25,12 +28,11 @@ fn status_of(s: Severity) -> Status {
     }
 }
 
-/// Turn a cross-check and the SES state into findings and metrics.
-pub fn report_into(
-    check: &CrossCheck,
-    ses: Option<&Result<SesSnapshot, String>>,
-    report: &mut Report,
-) {
+/// SES of one region as the check read it.
+pub type RegionResult = (String, Result<SesSnapshot, String>);
+
+/// Turn a cross-check and the SES state of each region into findings and metrics.
+pub fn report_into(check: &CrossCheck, ses: &[RegionResult], report: &mut Report) {
     let failing: Vec<_> = check
         .rows
         .iter()
@@ -69,10 +71,16 @@ pub fn report_into(
         )
         .thresholds(1.0, 1.0),
     );
-    match ses {
-        None => {}
-        Some(Err(e)) => report.finding("ses", Status::Unknown, format!("SES: {e}")),
-        Some(Ok(s)) => match &s.account {
+    for (region, result) in ses {
+        ses_into(region, result, report);
+    }
+}
+
+fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Report) {
+    match result {
+        Err(e) if e.contains(region) => report.finding("ses", Status::Unknown, e.clone()),
+        Err(e) => report.finding("ses", Status::Unknown, format!("SES {region}: {e}")),
+        Ok(s) => match &s.account {
             Err(e) => report.finding(
                 "ses",
                 Status::Unknown,
@@ -155,41 +163,65 @@ pub async fn check(config: &Config, report: &mut Report) {
             return;
         }
     };
-    // SES, bounded so a hanging endpoint cannot hang the check
-    let region = super::ses_region_for(&cfg, Some(&snap));
-    let ses = match (cfg.ses, region) {
-        (true, Some(region)) => {
-            let target = SesTarget {
-                region,
-                endpoint: cfg.ses_endpoint.clone(),
-            };
-            Some(
-                match tokio::time::timeout(Duration::from_secs(30), ses::snapshot(&target)).await {
-                    Ok(r) => r.map_err(|e| e.to_string()),
-                    Err(_) => Err(format!(
-                        "SES in {} did not answer within 30 s",
-                        target.region
-                    )),
-                },
-            )
-        }
-        _ => None,
-    };
+    // SES of every region in use, each bounded so a hanging endpoint
+    // cannot hang the check
     let local = model::local_senders(&snap.settings.myorigin, "");
-    let ses_view = match &ses {
-        Some(Ok(s)) => SesView::Ready(s),
-        Some(Err(e)) => SesView::Failed(e.as_str()),
-        None => SesView::NotConfigured,
+    let regions = if cfg.ses {
+        let mut r = super::ses_regions_for(&cfg, Some(&snap));
+        // regions only a rule's `$n` names show once the routes are expanded
+        let routes = model::cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: model::SesView::new(),
+            activity: &activity,
+            queue_senders: &[],
+            local_senders: &local,
+            asked: &[],
+        });
+        for row in &routes.rows {
+            if let model::SesCheck::NotRead { region, .. } = &row.ses
+                && !r.contains(region)
+            {
+                r.push(region.clone());
+            }
+        }
+        r
+    } else {
+        Vec::new()
     };
+    let mut ses: Vec<RegionResult> = Vec::new();
+    for region in regions {
+        let target = SesTarget {
+            region: region.clone(),
+            endpoint: cfg.ses_endpoint.clone(),
+        };
+        let result =
+            match tokio::time::timeout(Duration::from_secs(30), ses::snapshot(&target)).await {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(_) => Err(format!("SES in {region} did not answer within 30 s")),
+            };
+        ses.push((region, result));
+    }
+    // the same per-region state the pane keeps, seen the same way
+    let state = SesState::Regions(
+        ses.iter()
+            .map(|(region, r)| {
+                let v = match r {
+                    Ok(s) => RegionSes::Ready(s.clone()),
+                    Err(e) => RegionSes::Failed(Clean::new(e)),
+                };
+                (region.clone(), v)
+            })
+            .collect(),
+    );
     let cross = model::cross_check(&CheckInput {
         snapshot: &snap,
-        ses: ses_view,
+        ses: state.view(),
         activity: &activity,
         queue_senders: &[],
         local_senders: &local,
         asked: &[],
     });
-    report_into(&cross, ses.as_ref(), report);
+    report_into(&cross, &ses, report);
 }
 
 #[cfg(test)]
@@ -205,14 +237,14 @@ mod tests {
         let local = model::local_senders("web1.example.com", "");
         let cross = model::cross_check(&CheckInput {
             snapshot: &snap,
-            ses: SesView::Ready(&s),
+            ses: model::ready_view([&s]),
             activity: &act,
             queue_senders: &[],
             local_senders: &local,
             asked: &[],
         });
         let mut r = Report::default();
-        report_into(&cross, Some(&Ok(s)), &mut r);
+        report_into(&cross, &[("us-east-1".into(), Ok(s))], &mut r);
         assert_eq!(r.status(), Status::Critical);
         let senders = &r.findings[0];
         assert_eq!(senders.area, "senders");
@@ -251,7 +283,7 @@ mod tests {
         let mut r = Report::default();
         report_into(
             &CrossCheck::default(),
-            Some(&Err("no credentials".into())),
+            &[("eu-west-1".into(), Err("no credentials".into()))],
             &mut r,
         );
         assert!(

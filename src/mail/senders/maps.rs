@@ -325,6 +325,16 @@ pub fn parse_rules(text: &str) -> (Vec<Rule>, Vec<BadLine>) {
             });
             continue;
         }
+        let compiled = compile(pattern, flags);
+        if !is_if && let Err(why) = check_template(result, negated, compiled.as_ref()) {
+            // Postfix skips such a rule (with a warning) and goes on
+            bad.push(BadLine {
+                line,
+                why,
+                text: Clean::capped(&l, 80),
+            });
+            continue;
+        }
         rules.push(Rule {
             line,
             text: Clean::new(&l),
@@ -335,11 +345,124 @@ pub fn parse_rules(text: &str) -> (Vec<Rule>, Vec<BadLine>) {
                     result: Clean::new(result),
                 }
             },
-            compiled: compile(pattern, flags),
+            compiled,
             negated,
         });
     }
     (rules, bad)
+}
+
+/// A piece of a rule's result: literal text or a capture group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Piece {
+    Lit(String),
+    Group(usize),
+}
+
+/// Parse a result the way Postfix does for regexp/pcre tables: `$n`,
+/// `${n}` and `$(n)` name capture group n (a `$name` runs over letters,
+/// digits and `_`, and must be all digits, 1 or more); `$$` is a `$`.
+fn parse_template(s: &str) -> Result<Vec<Piece>, &'static str> {
+    let mut out = Vec::new();
+    let mut lit = String::new();
+    let mut chars = s.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if c != '$' {
+            lit.push(c);
+            continue;
+        }
+        let name: String = match chars.peek().map(|(_, c)| *c) {
+            Some('$') => {
+                chars.next();
+                lit.push('$');
+                continue;
+            }
+            Some(open @ ('{' | '(')) => {
+                let close = if open == '{' { '}' } else { ')' };
+                chars.next();
+                let mut name = String::new();
+                loop {
+                    match chars.next() {
+                        Some((_, c)) if c == close => break,
+                        Some((_, c)) => name.push(c),
+                        None => return Err("unbalanced {} or () in the result"),
+                    }
+                }
+                name
+            }
+            _ => {
+                let mut name = String::new();
+                while let Some((_, c)) = chars.peek().copied() {
+                    if c.is_ascii_alphanumeric() || c == '_' {
+                        name.push(c);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                name
+            }
+        };
+        if name.is_empty() {
+            return Err("empty $ name in the result");
+        }
+        if !name.chars().all(|c| c.is_ascii_digit()) {
+            return Err("non-numeric replacement index in the result");
+        }
+        let n: usize = name.parse().map_err(|_| "replacement index out of range")?;
+        if n == 0 {
+            return Err("replacement index out of range ($0)");
+        }
+        if !lit.is_empty() {
+            out.push(Piece::Lit(std::mem::take(&mut lit)));
+        }
+        out.push(Piece::Group(n));
+    }
+    if !lit.is_empty() {
+        out.push(Piece::Lit(lit));
+    }
+    Ok(out)
+}
+
+/// Would Postfix accept this result? (It skips the rule otherwise.)
+fn check_template(
+    result: &str,
+    negated: bool,
+    compiled: Option<&Regex>,
+) -> Result<(), &'static str> {
+    let pieces = parse_template(result)?;
+    let max = pieces
+        .iter()
+        .filter_map(|p| match p {
+            Piece::Group(n) => Some(*n),
+            Piece::Lit(_) => None,
+        })
+        .max();
+    let Some(max) = max else { return Ok(()) };
+    if negated {
+        return Err("$number in the result of a negated rule");
+    }
+    match compiled {
+        // group 0 is the whole match
+        Some(re) if max >= re.captures_len() => Err("replacement index out of range"),
+        _ => Ok(()),
+    }
+}
+
+/// A matched rule's result with `$n` replaced by what group n matched (an
+/// unmatched group gives nothing) and `$$` by `$`.
+pub fn expand_result(result: &str, caps: &regex::Captures<'_>) -> String {
+    match parse_template(result) {
+        Ok(pieces) => pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Lit(s) => s.as_str(),
+                Piece::Group(n) => caps.get(*n).map_or("", |m| m.as_str()),
+            })
+            .collect(),
+        // not reached for parsed rules: they are checked on parse
+        Err(_) => result.to_string(),
+    }
 }
 
 /// `/pat/flags rest` with any delimiter: (pattern, flags, rest).
@@ -446,8 +569,15 @@ pub fn eval_rules(rules: &[Rule], sender: &str) -> RuleMatch {
                 }
                 match hit(r) {
                     Some(true) => {
+                        let caps = (!r.negated && result.contains('$'))
+                            .then(|| r.compiled.as_ref().and_then(|re| re.captures(sender)))
+                            .flatten();
+                        let result = match caps {
+                            Some(c) => Clean::new(&expand_result(result, &c)),
+                            None => Clean::new(&result.replace("$$", "$")),
+                        };
                         return RuleMatch::Matched {
-                            result: result.clone(),
+                            result,
                             line: r.line,
                         };
                     }
@@ -613,6 +743,56 @@ garbage line
         // noreply@example.com: negated rule fails inside the if, then the
         // look-behind rule cannot be evaluated
         assert_eq!(m("noreply@example.com"), RuleMatch::Unknown { line: 6 });
+    }
+
+    /// Postfix's rules for `$n` in results, as `postmap -q` showed them on
+    /// Postfix 3.7 (regexp and pcre alike).
+    const SUBST: &str = "\
+/^(a)(x)?@(.*)$/ r1=$1 r2=[$2] r3=${3} r4=$(1) dollar=$$ end
+/^b1@/ $1
+/^(c)@/ $1x
+/^(d)@/ $0
+/^(e)@/ ${1}x$
+/^(f)@(g)(h)(i)(j)(k)(l)(m)(n)(o)$/ ten=$10
+!/^(zz)@/ $1
+/^(y)@/ ${1?yes}
+/^(?:relay)@(.+)$/ [email-smtp.$1.amazonaws.com]:587
+/^(w)@/ w${1}w$$
+";
+
+    #[test]
+    fn substitutions_follow_postfix() {
+        let (rules, bad) = parse_rules(SUBST);
+        let skipped: Vec<(usize, &str)> = bad.iter().map(|b| (b.line, b.why)).collect();
+        assert_eq!(
+            skipped,
+            vec![
+                (2, "replacement index out of range"),
+                (3, "non-numeric replacement index in the result"),
+                (4, "replacement index out of range ($0)"),
+                (5, "empty $ name in the result"),
+                (7, "$number in the result of a negated rule"),
+                (8, "non-numeric replacement index in the result"),
+            ]
+        );
+        let m = |s| match eval_rules(&rules, s) {
+            RuleMatch::Matched { result, .. } => Some(result.to_string()),
+            RuleMatch::NoMatch => None,
+            RuleMatch::Unknown { line } => panic!("line {line}"),
+        };
+        assert_eq!(
+            m("a@dom").as_deref(),
+            Some("r1=a r2=[] r3=dom r4=a dollar=$ end")
+        );
+        assert_eq!(m("f@ghijklmno").as_deref(), Some("ten=o"));
+        // skipped rules match nothing
+        assert_eq!(m("b1@"), None);
+        assert_eq!(m("c@"), None);
+        assert_eq!(
+            m("relay@eu-west-1").as_deref(),
+            Some("[email-smtp.eu-west-1.amazonaws.com]:587")
+        );
+        assert_eq!(m("w@").as_deref(), Some("www$"));
     }
 
     #[test]

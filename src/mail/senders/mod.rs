@@ -12,6 +12,7 @@
 
 pub mod actions;
 pub mod check;
+mod demo;
 pub mod logscan;
 pub mod maps;
 pub mod model;
@@ -21,6 +22,7 @@ pub mod ses;
 pub mod source;
 mod view;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -38,7 +40,7 @@ use crate::sanitize::Clean;
 use actions::{RouteReport, SmtpTarget, Submitted};
 use logscan::{SenderActivity, Trace};
 use maps::MapSpec;
-use model::{CheckInput, CrossCheck, SesView};
+use model::{CheckInput, CrossCheck, RegionView, SesView};
 use secret::Secret;
 use ses::{SesSnapshot, SesTarget};
 use source::RelaySnapshot;
@@ -56,9 +58,13 @@ pub struct SendersConfig {
     /// Read SES at all (identities and account through the AWS SDK).
     #[serde(default = "default_true")]
     pub ses: bool,
-    /// SES region; else taken from a relay host `email-smtp.<region>.amazonaws.com`.
+    /// SES region read in any case (besides those the relay hosts name).
     #[serde(default)]
     pub ses_region: Option<String>,
+    /// More SES regions read in any case. Every region a relay host
+    /// `email-smtp.<region>.amazonaws.com` names is read as well.
+    #[serde(default)]
+    pub ses_regions: Vec<String>,
     /// SES API endpoint override (an emulator, a VPC endpoint).
     #[serde(default)]
     pub ses_endpoint: Option<String>,
@@ -113,6 +119,7 @@ impl Default for SendersConfig {
             refresh_secs: default_refresh(),
             ses: true,
             ses_region: None,
+            ses_regions: Vec::new(),
             ses_endpoint: None,
             ses_refresh_secs: default_ses_refresh(),
             mail_log: None,
@@ -189,7 +196,11 @@ pub enum SendersEvent {
     Relay(Result<Box<RelaySnapshot>, Clean>),
     /// What the log says each sender did.
     Activity(Result<SenderActivity, Clean>),
-    Ses(Result<Box<SesSnapshot>, Clean>),
+    /// SES of one region read again.
+    Ses {
+        region: String,
+        result: Result<Box<SesSnapshot>, Clean>,
+    },
     /// A test mail is about to be submitted.
     TestStarted {
         from: String,
@@ -213,7 +224,7 @@ pub enum SendersEvent {
 pub enum SendersEffect {
     /// Read postconf, the maps and the log again.
     Refresh,
-    /// Read SES again.
+    /// Read SES of one region again.
     RefreshSes(SesTarget),
     SendTest {
         access: WriteAccess,
@@ -293,9 +304,43 @@ const P_ROUTE_RELAY: &str = "senders-route-relay";
 pub enum SesState {
     /// Why not (switched off, no region known).
     NotConfigured(String),
+    /// One state per region in use; each region's error is its own.
+    Regions(BTreeMap<String, RegionSes>),
+}
+
+/// SES in one region.
+#[derive(Clone, Debug)]
+pub enum RegionSes {
     Loading,
     Ready(SesSnapshot),
     Failed(Clean),
+}
+
+impl SesState {
+    /// What the cross-check sees.
+    pub fn view(&self) -> SesView<'_> {
+        match self {
+            SesState::NotConfigured(_) => SesView::new(),
+            SesState::Regions(m) => m
+                .iter()
+                .map(|(r, s)| {
+                    let v = match s {
+                        RegionSes::Loading => RegionView::Loading,
+                        RegionSes::Ready(s) => RegionView::Ready(s),
+                        RegionSes::Failed(e) => RegionView::Failed(e.as_str()),
+                    };
+                    (r.clone(), v)
+                })
+                .collect(),
+        }
+    }
+
+    fn regions(&self) -> BTreeSet<String> {
+        match self {
+            SesState::NotConfigured(_) => BTreeSet::new(),
+            SesState::Regions(m) => m.keys().cloned().collect(),
+        }
+    }
 }
 
 /// The test mail being traced.
@@ -318,6 +363,8 @@ pub struct SendersPane {
     relay: Option<RelaySnapshot>,
     relay_error: Option<Clean>,
     ses: SesState,
+    /// Regions whose read is in flight.
+    ses_pending: BTreeSet<String>,
     ses_last: Option<DateTime<Local>>,
     activity: SenderActivity,
     activity_error: Option<Clean>,
@@ -356,6 +403,7 @@ impl SendersPane {
             relay: None,
             relay_error: None,
             ses,
+            ses_pending: BTreeSet::new(),
             ses_last: None,
             activity: SenderActivity::new(),
             activity_error: None,
@@ -383,16 +431,51 @@ impl SendersPane {
         &self.check
     }
 
-    /// The SES region: configured, or from the relay hosts in use.
-    pub fn ses_region(&self) -> Option<String> {
-        ses_region_for(&self.config, self.relay.as_ref())
+    /// The SES regions in use: configured, and named by the relay hosts.
+    /// Also the regions of routes only a rule's `$n` names (known once the
+    /// cross-check has expanded them).
+    pub fn ses_regions(&self) -> Vec<String> {
+        let mut out = ses_regions_for(&self.config, self.relay.as_ref());
+        for r in &self.check.rows {
+            if let model::SesCheck::NotRead { region, .. } = &r.ses
+                && !out.contains(region)
+            {
+                out.push(region.clone());
+            }
+        }
+        out
     }
 
-    fn ses_target(&self) -> Option<SesTarget> {
-        Some(SesTarget {
-            region: self.ses_region()?,
+    /// A region came into use or went out of it since SES was last asked.
+    fn regions_changed(&self) -> bool {
+        if !self.config.ses || self.relay.is_none() {
+            return false;
+        }
+        let in_use: BTreeSet<String> = self.ses_regions().into_iter().collect();
+        in_use != self.ses.regions()
+    }
+
+    fn ses_target(&self, region: String) -> SesTarget {
+        SesTarget {
+            region,
             endpoint: self.config.ses_endpoint.clone(),
-        })
+        }
+    }
+
+    /// Where a new identity is created: the region the selected sender is
+    /// routed to, else the first region in use.
+    fn verify_target(&self) -> Option<SesTarget> {
+        if !self.config.ses {
+            return None;
+        }
+        let routed = self.visible().get(self.selected).and_then(|r| {
+            r.route
+                .relay_text()
+                .and_then(postconf::Relay::parse)
+                .and_then(|r| r.ses_region())
+        });
+        let region = routed.or_else(|| self.ses_regions().into_iter().next())?;
+        Some(self.ses_target(region))
     }
 
     /// Rows matching the filter.
@@ -428,15 +511,9 @@ impl SendersPane {
         let activity = activity.as_ref().unwrap_or(&self.activity);
         let queue = model::queue_senders(&cx.shared.queue);
         let local = model::local_senders(&snap.settings.myorigin, &cx.shared.hostname);
-        let ses = match &self.ses {
-            SesState::Ready(s) => SesView::Ready(s),
-            SesState::Failed(e) => SesView::Failed(e.as_str()),
-            SesState::Loading => SesView::Loading,
-            SesState::NotConfigured(_) => SesView::NotConfigured,
-        };
         self.check = model::cross_check(&CheckInput {
             snapshot: snap,
-            ses,
+            ses: self.ses.view(),
             activity,
             queue_senders: &queue,
             local_senders: &local,
@@ -456,25 +533,39 @@ impl SendersPane {
         if !self.config.ses {
             return Vec::new();
         }
-        match self.ses_target() {
-            Some(t) => {
-                self.ses_last = Some(now);
-                if !matches!(self.ses, SesState::Ready(_)) {
-                    self.ses = SesState::Loading;
-                }
-                vec![Effect::Senders(SendersEffect::RefreshSes(t))]
-            }
-            None => {
-                self.ses = SesState::NotConfigured(
-                    "no SES relay in the maps or relayhost, and no senders.ses_region".into(),
-                );
-                Vec::new()
-            }
+        let regions = self.ses_regions();
+        if regions.is_empty() {
+            self.ses = SesState::NotConfigured(
+                "no SES relay in the maps or relayhost, and no senders.ses_region".into(),
+            );
+            self.ses_pending.clear();
+            return Vec::new();
         }
+        self.ses_last = Some(now);
+        let mut old = match std::mem::replace(&mut self.ses, SesState::Regions(BTreeMap::new())) {
+            SesState::Regions(m) => m,
+            SesState::NotConfigured(_) => BTreeMap::new(),
+        };
+        let mut next = BTreeMap::new();
+        let mut out = Vec::new();
+        for region in regions {
+            // a region already read keeps showing while it is read again
+            let state = match old.remove(&region) {
+                Some(s @ RegionSes::Ready(_)) => s,
+                _ => RegionSes::Loading,
+            };
+            next.insert(region.clone(), state);
+            self.ses_pending.insert(region.clone());
+            out.push(Effect::Senders(SendersEffect::RefreshSes(
+                self.ses_target(region),
+            )));
+        }
+        self.ses = SesState::Regions(next);
+        out
     }
 
     fn default_relay(&self) -> String {
-        match self.ses_region() {
+        match self.ses_regions().into_iter().next() {
             Some(r) => format!("[email-smtp.{r}.amazonaws.com]:587"),
             None => "[email-smtp.us-east-1.amazonaws.com]:587".into(),
         }
@@ -504,29 +595,41 @@ impl SendersPane {
     }
 }
 
-/// The SES region: `senders.ses_region`, else the region of the relayhost
-/// or of the first `email-smtp.<region>.amazonaws.com` relay in the maps.
-pub fn ses_region_for(config: &SendersConfig, snap: Option<&RelaySnapshot>) -> Option<String> {
-    if let Some(r) = &config.ses_region {
-        return Some(r.clone());
+/// The SES regions to read: `senders.ses_region` and `senders.ses_regions`,
+/// then every region a relay host `email-smtp.<region>.amazonaws.com` names
+/// (the relayhost, the map entries, the rules' results), in that order,
+/// each once.
+pub fn ses_regions_for(config: &SendersConfig, snap: Option<&RelaySnapshot>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |r: String| {
+        let r = r.trim().to_ascii_lowercase();
+        if postconf::valid_region(&r) && !out.contains(&r) {
+            out.push(r);
+        }
+    };
+    config.ses_region.iter().cloned().for_each(&mut add);
+    config.ses_regions.iter().cloned().for_each(&mut add);
+    let Some(snap) = snap else { return out };
+    let region = |s: &str| postconf::Relay::parse(s).and_then(|r| r.ses_region());
+    if let Some(r) = region(&snap.settings.relayhost) {
+        add(r);
     }
-    let snap = snap?;
-    let from_relayhost =
-        postconf::Relay::parse(&snap.settings.relayhost).and_then(|r| r.ses_region());
-    from_relayhost.or_else(|| {
-        snap.relay_maps.iter().find_map(|m| match &m.content {
-            source::MapContent::Table(t) => t
+    for m in &snap.relay_maps {
+        match &m.content {
+            source::MapContent::Table(t) => {
+                t.iter().filter_map(|e| region(&e.value)).for_each(&mut add)
+            }
+            source::MapContent::Rules(rules) => rules
                 .iter()
-                .find_map(|e| postconf::Relay::parse(&e.value).and_then(|r| r.ses_region())),
-            source::MapContent::Rules(rules) => rules.iter().find_map(|r| match &r.kind {
-                maps::RuleKind::Match { result } => {
-                    postconf::Relay::parse(result).and_then(|r| r.ses_region())
-                }
-                _ => None,
-            }),
-            _ => None,
-        })
-    })
+                .filter_map(|r| match &r.kind {
+                    maps::RuleKind::Match { result } => region(result),
+                    _ => None,
+                })
+                .for_each(&mut add),
+            _ => {}
+        }
+    }
+    out
 }
 
 fn no_access() -> Vec<Effect> {
@@ -561,10 +664,12 @@ impl Pane for SendersPane {
                 if cx.access.is_none() {
                     return no_access();
                 }
-                if self.ses_target().is_none() {
-                    return vec![Effect::Notice(
-                        "SES region not known: set senders.ses_region".into(),
-                    )];
+                if self.verify_target().is_none() {
+                    return vec![Effect::Notice(if self.config.ses {
+                        "SES region not known: set senders.ses_region".into()
+                    } else {
+                        "SES is switched off (senders.ses = false)".into()
+                    })];
                 }
                 let initial = self.selected_sender().unwrap_or_default();
                 vec![Self::prompt(
@@ -651,7 +756,7 @@ impl Pane for SendersPane {
                 })]
             }
             P_VERIFY => {
-                let Some(target) = self.ses_target() else {
+                let Some(target) = self.verify_target() else {
                     return Vec::new();
                 };
                 let is_domain = !text.contains('@');
@@ -746,9 +851,8 @@ impl Pane for SendersPane {
                 self.refreshing = false;
                 self.health.last_update = Some(cx.now);
                 self.health.problem = None;
-                if first
-                    || matches!(self.ses, SesState::NotConfigured(_)) && self.ses_last.is_none()
-                {
+                // the first read names the regions (or says there are none)
+                if first {
                     out.extend(self.ses_effects(cx.now));
                 }
             }
@@ -763,10 +867,20 @@ impl Pane for SendersPane {
                 self.activity_error = None;
             }
             SendersEvent::Activity(Err(e)) => self.activity_error = Some(e),
-            SendersEvent::Ses(Ok(s)) => self.ses = SesState::Ready(*s),
-            SendersEvent::Ses(Err(e)) => {
-                self.health.errors += 1;
-                self.ses = SesState::Failed(e);
+            SendersEvent::Ses { region, result } => {
+                self.ses_pending.remove(&region);
+                if result.is_err() {
+                    self.health.errors += 1;
+                }
+                // an answer for a region no longer in use is dropped
+                if let SesState::Regions(m) = &mut self.ses
+                    && let Some(slot) = m.get_mut(&region)
+                {
+                    *slot = match result {
+                        Ok(s) => RegionSes::Ready(*s),
+                        Err(e) => RegionSes::Failed(e),
+                    };
+                }
             }
             SendersEvent::TestStarted { from, to } => {
                 self.start_test(&from, &to, cx.now);
@@ -828,6 +942,11 @@ impl Pane for SendersPane {
             }
         }
         self.recompute(cx);
+        // a new relay setup, a typed sender or a rule's `$n` brought a region
+        if self.regions_changed() {
+            out.extend(self.ses_effects(cx.now));
+            self.recompute(cx);
+        }
         out
     }
 
@@ -935,9 +1054,9 @@ impl Pane for SendersPane {
             out.extend(self.refresh_effects(cx.now));
         }
         if self.relay.is_some()
-            && !matches!(self.ses, SesState::Loading)
-            && self.ses_last.is_some()
-            && due(self.ses_last, self.config.ses_refresh_secs)
+            && self.ses_pending.is_empty()
+            && (self.regions_changed()
+                || self.ses_last.is_some() && due(self.ses_last, self.config.ses_refresh_secs))
         {
             out.extend(self.ses_effects(cx.now));
         }
@@ -1036,11 +1155,18 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
         }
         SendersEffect::RefreshSes(target) => {
             tokio::spawn(async move {
-                let res = ses::snapshot(&target)
+                let result = ses::snapshot(&target)
                     .await
                     .map(Box::new)
                     .map_err(|e| Clean::new(&e.to_string()));
-                send(&r, SendersEvent::Ses(res)).await;
+                send(
+                    &r,
+                    SendersEvent::Ses {
+                        region: target.region,
+                        result,
+                    },
+                )
+                .await;
             });
         }
         SendersEffect::CreateIdentity {
@@ -1173,7 +1299,7 @@ fn read_from(path: &std::path::Path, offset: u64) -> std::io::Result<(Vec<u8>, u
 /// `sandbox`, point `config` at them, and spawn (with `tokio::spawn`) any
 /// live writer it needs. Called inside the runtime before the panes start.
 pub fn demo(sandbox: &std::path::Path, config: &mut Config) -> anyhow::Result<()> {
-    view::demo_files(sandbox, config)
+    demo::demo_files(sandbox, config)
 }
 
 #[cfg(test)]
@@ -1385,6 +1511,164 @@ mod tests {
             !p.on_tick(&mut cx)
                 .iter()
                 .any(|e| matches!(e, Effect::Notice(_)))
+        );
+    }
+
+    #[test]
+    fn every_region_in_use_is_read_and_fails_on_its_own() {
+        let mut shared = Shared::default();
+        let config = Config {
+            senders: SendersConfig {
+                ses_regions: vec![
+                    "ap-south-1".into(),
+                    "US-EAST-1".into(),
+                    "bad region!".into(),
+                ],
+                ..SendersConfig::default()
+            },
+            ..Config::default()
+        };
+        let mut p = SendersPane::new(&config);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        let mut snap = model::tests::snapshot(false, false);
+        let (entries, _) = maps::parse_table(
+            "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
+             bob@example.com [email-smtp.eu-west-1.amazonaws.com]:587\n",
+        );
+        snap.relay_maps[0].content = source::MapContent::Table(entries);
+        let effects = p.on_event(SendersEvent::Relay(Ok(Box::new(snap.clone()))), &mut cx);
+        let regions: Vec<&str> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Senders(SendersEffect::RefreshSes(t)) => Some(t.region.as_str()),
+                _ => None,
+            })
+            .collect();
+        // configured first, then the relay hosts'; each once; nonsense dropped
+        assert_eq!(regions, ["ap-south-1", "us-east-1", "eu-west-1"]);
+        // in flight: the tick asks for nothing more
+        cx.now = now() + chrono::Duration::seconds(1000);
+        assert!(
+            !p.on_tick(&mut cx)
+                .iter()
+                .any(|e| matches!(e, Effect::Senders(SendersEffect::RefreshSes(_))))
+        );
+        let mut east = model::tests::ses(true);
+        east.identities
+            .retain(|i| i.name.as_str() == "alice@example.com");
+        let mut west = east.clone();
+        west.region = "eu-west-1".into();
+        west.identities.clear();
+        p.on_event(
+            SendersEvent::Ses {
+                region: "us-east-1".into(),
+                result: Ok(Box::new(east)),
+            },
+            &mut cx,
+        );
+        p.on_event(
+            SendersEvent::Ses {
+                region: "eu-west-1".into(),
+                result: Ok(Box::new(west)),
+            },
+            &mut cx,
+        );
+        p.on_event(
+            SendersEvent::Ses {
+                region: "ap-south-1".into(),
+                result: Err("SES ListEmailIdentities in ap-south-1: access denied".into()),
+            },
+            &mut cx,
+        );
+        let row = |p: &SendersPane, s: &str| {
+            p.cross_check()
+                .rows
+                .iter()
+                .find(|r| r.sender.as_str() == s)
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(
+            row(&p, "bob@example.com").headline().unwrap().text,
+            "routed to SES, not verified in eu-west-1: every mail will bounce"
+        );
+        assert_eq!(row(&p, "alice@example.com").worst(), model::Severity::Ok);
+        let SesState::Regions(m) = &p.ses else {
+            panic!("{:?}", p.ses)
+        };
+        assert!(matches!(m["ap-south-1"], RegionSes::Failed(_)));
+        assert!(matches!(m["us-east-1"], RegionSes::Ready(_)));
+        assert_eq!(p.health().errors, 1);
+        // bob selected: a new identity is created in bob's region
+        let i = p
+            .visible()
+            .iter()
+            .position(|r| r.sender.as_str() == "bob@example.com")
+            .unwrap();
+        p.selected = i;
+        assert_eq!(p.verify_target().unwrap().region, "eu-west-1");
+        // all answered: the next interval reads every region again
+        let e = p.on_tick(&mut cx);
+        assert_eq!(
+            e.iter()
+                .filter(|e| matches!(e, Effect::Senders(SendersEffect::RefreshSes(_))))
+                .count(),
+            3,
+            "{e:?}"
+        );
+        // the same relay setup again: no extra SES read
+        p.ses_pending.clear();
+        let e = p.on_event(SendersEvent::Relay(Ok(Box::new(snap))), &mut cx);
+        assert!(e.is_empty(), "{e:?}");
+    }
+
+    #[test]
+    fn a_region_only_a_rule_names_is_read_too() {
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        let mut snap = model::tests::snapshot(false, false);
+        let (rules, bad) = maps::parse_rules(
+            "/^[^@]+@(eu-west-1|ap-south-1)\\.example$/ [email-smtp.$1.amazonaws.com]:587\n",
+        );
+        assert!(bad.is_empty(), "{bad:?}");
+        snap.relay_maps[0].spec = maps::parse_map_list("pcre:/etc/postfix/r.pcre").remove(0);
+        snap.relay_maps[0].content = source::MapContent::Rules(rules);
+        snap.settings.relayhost = String::new();
+        let e = p.on_event(SendersEvent::Relay(Ok(Box::new(snap))), &mut cx);
+        // no region written anywhere: SES not configured
+        assert!(e.is_empty(), "{e:?}");
+        assert!(matches!(p.ses, SesState::NotConfigured(_)));
+        // a sender the rule routes to ap-south-1: that region is read
+        assert!(p.on_jump(&Jump::Sender("shop@ap-south-1.example".into()), &mut cx));
+        let e = p.on_tick(&mut cx);
+        let regions: Vec<&str> = e
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Senders(SendersEffect::RefreshSes(t)) => Some(t.region.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(regions, ["ap-south-1"]);
+        let row = p.visible()[p.selected].clone();
+        assert_eq!(
+            row.route.short(),
+            "[email-smtp.ap-south-1.amazonaws.com]:587"
+        );
+        assert_eq!(
+            row.ses,
+            model::SesCheck::NotRead {
+                region: "ap-south-1".into(),
+                failed: false
+            }
         );
     }
 

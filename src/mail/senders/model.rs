@@ -12,7 +12,7 @@ use crate::sanitize::Clean;
 
 use super::logscan::{Outcomes, SenderActivity, explain};
 use super::maps::{self, RuleMatch};
-use super::postconf::{Relay, encryption};
+use super::postconf::{Relay, TlsCheck, TlsPolicy, encryption, tls_policy_keys};
 use super::ses::{SesSnapshot, Verification};
 use super::source::{MapContent, MapFile, RelaySnapshot};
 
@@ -124,8 +124,13 @@ impl Creds {
 pub enum SesCheck {
     /// Not routed to SES.
     NotSes,
-    /// SES state not known (not loaded, error, other region).
+    /// Depends on the sender (a `user@` key matches any domain).
     Unknown,
+    /// The region's SES state is not known (not read yet, or the read failed).
+    NotRead {
+        region: String,
+        failed: bool,
+    },
     NotFound {
         region: String,
     },
@@ -141,6 +146,7 @@ impl SesCheck {
         match self {
             SesCheck::NotSes => "-".into(),
             SesCheck::Unknown => "?".into(),
+            SesCheck::NotRead { region, .. } => format!("? ({region})"),
             SesCheck::NotFound { .. } => "not verified".into(),
             SesCheck::Status {
                 status, identity, ..
@@ -164,6 +170,8 @@ pub struct SenderRow {
     pub route: Route,
     pub creds: Creds,
     pub ses: SesCheck,
+    /// Will the connection to the relay be encrypted (no relay: not checked).
+    pub tls: Option<TlsCheck>,
     pub outcomes: Outcomes,
     pub verdicts: Vec<Verdict>,
 }
@@ -184,13 +192,24 @@ impl SenderRow {
     }
 }
 
-/// What the SES side is, as far as the cross-check is concerned.
+/// SES in one region, as far as the cross-check is concerned.
 #[derive(Clone, Debug)]
-pub enum SesView<'a> {
-    NotConfigured,
+pub enum RegionView<'a> {
     Loading,
     Failed(&'a str),
     Ready(&'a SesSnapshot),
+}
+
+/// SES per region (identities verified in one region count for that region
+/// only); empty when SES is not configured.
+pub type SesView<'a> = BTreeMap<String, RegionView<'a>>;
+
+/// A view of snapshots that were all read (tests, one-shot check).
+pub fn ready_view<'a>(snaps: impl IntoIterator<Item = &'a SesSnapshot>) -> SesView<'a> {
+    snaps
+        .into_iter()
+        .map(|s| (s.region.clone(), RegionView::Ready(s)))
+        .collect()
 }
 
 /// Inputs besides the snapshot.
@@ -301,6 +320,45 @@ fn creds_for(snap: &RelaySnapshot, sender: &str, relay: &Relay) -> Creds {
     }
 }
 
+/// The `smtp_tls_policy_maps` entry for a relay: the first map that has
+/// one wins. `Err` when a map on the way could not be consulted.
+pub fn tls_policy_for(snap: &RelaySnapshot, relay: &Relay) -> Result<Option<TlsPolicy>, String> {
+    let keys = tls_policy_keys(relay);
+    for m in &snap.tls_policy_maps {
+        let found = match &m.content {
+            MapContent::Table(entries) => keys.iter().find_map(|k| {
+                entries
+                    .iter()
+                    .find(|e| e.key.as_str() == k)
+                    .map(|e| (e.value.to_string(), e.line))
+            }),
+            MapContent::Rules(rules) => match maps::eval_rules(rules, &keys[0]) {
+                RuleMatch::Matched { result, line } => Some((result.to_string(), line)),
+                RuleMatch::NoMatch => None,
+                RuleMatch::Unknown { line } => {
+                    return Err(format!(
+                        "{} line {line}: pattern not evaluated here",
+                        m.spec.written
+                    ));
+                }
+            },
+            MapContent::Credentials(_) | MapContent::NotRead => {
+                return Err(match &m.error {
+                    Some(e) => e.to_string(),
+                    None => format!("{}: map type not read by opsdeck", m.spec.written),
+                });
+            }
+        };
+        if let Some((value, line)) = found {
+            return Ok(Some(TlsPolicy {
+                level: value.split_whitespace().next().unwrap_or("").to_string(),
+                found_in: format!("{} line {line}", m.spec.written),
+            }));
+        }
+    }
+    Ok(None)
+}
+
 fn display_sender(s: &str) -> String {
     if s.is_empty() {
         "MAILER-DAEMON".into()
@@ -361,11 +419,9 @@ pub fn cross_check(input: &CheckInput<'_>) -> CrossCheck {
             .insert(Seen::Asked);
     }
 
-    let sandbox =
-        matches!(&input.ses, SesView::Ready(s) if matches!(&s.account, Ok(a) if !a.production));
     let mut rows: Vec<SenderRow> = senders
         .into_iter()
-        .map(|(sender, seen)| check_one(input, sender, seen, sandbox))
+        .map(|(sender, seen)| check_one(input, sender, seen))
         .collect();
     rows.sort_by(|a, b| {
         b.worst()
@@ -378,12 +434,12 @@ pub fn cross_check(input: &CheckInput<'_>) -> CrossCheck {
     }
 }
 
-fn check_one(
-    input: &CheckInput<'_>,
-    sender: String,
-    seen: BTreeSet<Seen>,
-    sandbox: bool,
-) -> SenderRow {
+/// Is the SES account of this region in the sandbox (as far as known)?
+fn in_sandbox(ses: &SesView<'_>, region: &str) -> bool {
+    matches!(ses.get(region), Some(RegionView::Ready(s)) if matches!(&s.account, Ok(a) if !a.production))
+}
+
+fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> SenderRow {
     let snap = input.snapshot;
     let is_pattern = sender.starts_with('@') || sender.ends_with('@');
     let lookup = if sender == "MAILER-DAEMON" {
@@ -405,10 +461,10 @@ fn check_one(
     let ses = match &relay {
         Some(r) => match r.ses_region() {
             None => SesCheck::NotSes,
-            Some(region) => match &input.ses {
+            Some(region) => match input.ses.get(&region) {
                 // `user@` matches any domain: verification depends on which
                 _ if sender.ends_with('@') => SesCheck::Unknown,
-                SesView::Ready(s) if s.region == region => {
+                Some(RegionView::Ready(s)) => {
                     let subject = if sender.starts_with('@') {
                         sender.trim_start_matches('@').to_string()
                     } else {
@@ -430,7 +486,14 @@ fn check_one(
                         None => SesCheck::NotFound { region },
                     }
                 }
-                _ => SesCheck::Unknown,
+                Some(RegionView::Failed(_)) => SesCheck::NotRead {
+                    region,
+                    failed: true,
+                },
+                Some(RegionView::Loading) | None => SesCheck::NotRead {
+                    region,
+                    failed: false,
+                },
             },
         },
         None => SesCheck::NotSes,
@@ -457,24 +520,34 @@ fn check_one(
         )),
         SesCheck::Status { status: Verification::Verified, region, .. } => {
             verdicts.push(Verdict::new(Severity::Ok, format!("routed to SES, verified in {region}")));
-            if sandbox {
+            if in_sandbox(&input.ses, region) {
                 verdicts.push(Verdict::new(
                     Severity::Info,
-                    "SES account is in the sandbox: recipients must be verified too",
+                    format!("SES sandbox in {region}: recipients must be verified too"),
                 ));
             }
         }
         SesCheck::Unknown => {
-            let text = if sender.ends_with('@') {
-                "routed to SES; verification depends on each sender's domain"
+            verdicts.push(Verdict::new(
+                Severity::Info,
+                "routed to SES; verification depends on each sender's domain",
+            ));
+        }
+        SesCheck::NotRead { region, failed } => {
+            let why = if *failed {
+                format!("SES in {region} could not be read")
             } else {
-                "routed to SES; verification not known (SES not read)"
+                format!("SES in {region} not read")
             };
-            verdicts.push(Verdict::new(Severity::Info, text));
+            verdicts.push(Verdict::new(
+                Severity::Info,
+                format!("routed to SES in {region}; verification not known ({why})"),
+            ));
         }
         SesCheck::NotSes => {}
     }
 
+    let mut tls = None;
     if let Some(r) = &relay {
         match &creds {
             Creds::Missing => verdicts.push(Verdict::new(
@@ -491,7 +564,17 @@ fn check_one(
             Creds::Unknown => verdicts.push(Verdict::new(Severity::Warn, "password map not readable: credentials not checked")),
             _ => {}
         }
-        let enc = encryption(r, &snap.settings);
+        let policy = match tls_policy_for(snap, r) {
+            Ok(p) => p,
+            Err(why) => {
+                verdicts.push(Verdict::new(
+                    Severity::Warn,
+                    format!("TLS policy not known ({why}): the encryption verdict ignores smtp_tls_policy_maps"),
+                ));
+                None
+            }
+        };
+        let enc = encryption(r, &snap.settings, policy.as_ref());
         if enc.is_problem() {
             verdicts.push(Verdict::new(
                 if r.is_ses() {
@@ -502,6 +585,7 @@ fn check_one(
                 enc.words(),
             ));
         }
+        tls = Some(enc);
     }
     if let Route::Unknown { why } = &route {
         verdicts.push(Verdict::new(
@@ -574,6 +658,7 @@ fn check_one(
         route,
         creds,
         ses,
+        tls,
         outcomes,
         verdicts,
     }
@@ -650,46 +735,49 @@ fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
     for m in &snap.password_maps {
         file_findings(m, true, &mut out);
     }
+    for m in &snap.tls_policy_maps {
+        file_findings(m, false, &mut out);
+    }
     if !snap.settings.sasl_enabled {
         out.push(Verdict::new(
             Severity::Warn,
             "smtp_sasl_auth_enable = no: no relay gets credentials",
         ));
     }
-    match &input.ses {
-        SesView::Ready(s) => {
-            match &s.account {
+    for (region, view) in &input.ses {
+        match view {
+            RegionView::Ready(s) => match &s.account {
                 Ok(a) => {
                     if !a.production {
                         out.push(Verdict::new(
-                        Severity::Warn,
-                        format!("SES account in {} is in the sandbox: recipients must be verified too", s.region),
-                    ));
+                            Severity::Warn,
+                            format!("SES account in {region} is in the sandbox: recipients must be verified too"),
+                        ));
                     }
                     if !a.sending_enabled {
                         out.push(Verdict::new(
                             Severity::Error,
-                            format!("SES sending is paused in {}", s.region),
+                            format!("SES sending is paused in {region}"),
                         ));
                     }
                     if !a.enforcement.eq_ignore_ascii_case("HEALTHY") {
                         out.push(Verdict::new(
                             Severity::Warn,
-                            format!("SES enforcement status: {}", a.enforcement),
+                            format!("SES enforcement status in {region}: {}", a.enforcement),
                         ));
                     }
                 }
                 Err(e) => out.push(Verdict::new(
                     Severity::Warn,
-                    format!("SES account not read: {e}"),
+                    format!("SES account in {region} not read: {e}"),
                 )),
-            }
+            },
+            RegionView::Failed(e) => out.push(Verdict::new(
+                Severity::Warn,
+                format!("SES in {region} not reachable: {e}"),
+            )),
+            RegionView::Loading => {}
         }
-        SesView::Failed(e) => out.push(Verdict::new(
-            Severity::Warn,
-            format!("SES not reachable: {e}"),
-        )),
-        SesView::NotConfigured | SesView::Loading => {}
     }
     out.sort_by_key(|v| std::cmp::Reverse(v.severity));
     out
@@ -800,6 +888,7 @@ pub(crate) mod tests {
                 source: Some(facts("/etc/postfix/sasl_passwd", mode, t0)),
                 compiled: Some(facts("/etc/postfix/sasl_passwd.db", mode, t1)),
             }],
+            tls_policy_maps: Vec::new(),
             read_at: t1,
         }
     }
@@ -868,7 +957,7 @@ pub(crate) mod tests {
         let local = local_senders("web1.example.com", "web1");
         let c = cross_check(&CheckInput {
             snapshot: &snap,
-            ses: SesView::Ready(&ses),
+            ses: ready_view([&ses]),
             activity: &act,
             queue_senders: &["dave@example.com".to_string()],
             local_senders: &local,
@@ -877,7 +966,12 @@ pub(crate) mod tests {
         let alice = row(&c, "alice@example.com");
         assert_eq!(alice.worst(), Severity::Info);
         assert_eq!(alice.creds.short(), "AKIAEXAMPLEUSER");
-        assert!(alice.verdicts.iter().any(|v| v.text == "SES account is in the sandbox: recipients must be verified too"));
+        assert!(
+            alice
+                .verdicts
+                .iter()
+                .any(|v| v.text == "SES sandbox in us-east-1: recipients must be verified too")
+        );
 
         let bob = row(&c, "bob@example.com");
         assert_eq!(bob.worst(), Severity::Warn);
@@ -935,6 +1029,114 @@ pub(crate) mod tests {
         assert!(c.global.iter().any(|v| v.text.contains("sandbox")));
     }
 
+    /// alice routed to us-east-1, bob to eu-west-1; both verified in
+    /// us-east-1 only.
+    fn two_regions() -> RelaySnapshot {
+        let mut snap = snapshot(false, false);
+        let (entries, _) = maps::parse_table(
+            "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
+             bob@example.com [email-smtp.eu-west-1.amazonaws.com]:587\n",
+        );
+        snap.relay_maps[0].content = MapContent::Table(entries);
+        let (creds, _) = maps::parse_password_table(
+            "[email-smtp.us-east-1.amazonaws.com]:587 AKIAEAST:x\n\
+             [email-smtp.eu-west-1.amazonaws.com]:587 AKIAWEST:y\n",
+        );
+        snap.password_maps[0].content = MapContent::Credentials(creds);
+        snap
+    }
+
+    #[test]
+    fn each_sender_is_checked_in_its_own_region() {
+        let snap = two_regions();
+        let mut east = ses(true);
+        east.identities = vec![
+            Identity {
+                name: Clean::new("alice@example.com"),
+                is_domain: false,
+                status: Verification::Verified,
+                sending_enabled: true,
+            },
+            Identity {
+                name: Clean::new("bob@example.com"),
+                is_domain: false,
+                status: Verification::Verified,
+                sending_enabled: true,
+            },
+        ];
+        let mut west = ses(false);
+        west.region = "eu-west-1".into();
+        west.identities.clear();
+        let check = |view: SesView<'_>| {
+            cross_check(&CheckInput {
+                snapshot: &snap,
+                ses: view,
+                activity: &SenderActivity::new(),
+                queue_senders: &[],
+                local_senders: &[],
+                asked: &[],
+            })
+        };
+        let c = check(ready_view([&east, &west]));
+        let alice = row(&c, "alice@example.com");
+        assert_eq!(alice.worst(), Severity::Ok, "{alice:?}");
+        assert_eq!(
+            alice.headline().unwrap().text,
+            "routed to SES, verified in us-east-1"
+        );
+        assert_eq!(alice.creds.short(), "AKIAEAST");
+        // verified in us-east-1 is not verified in eu-west-1
+        let bob = row(&c, "bob@example.com");
+        assert_eq!(
+            bob.ses,
+            SesCheck::NotFound {
+                region: "eu-west-1".into()
+            }
+        );
+        assert_eq!(
+            bob.headline().unwrap().text,
+            "routed to SES, not verified in eu-west-1: every mail will bounce"
+        );
+        assert_eq!(bob.creds.short(), "AKIAWEST");
+        // the sandbox is per region too: only eu-west-1's account is in it
+        let g: Vec<&str> = c.global.iter().map(|v| v.text.as_str()).collect();
+        assert!(
+            g.contains(
+                &"SES account in eu-west-1 is in the sandbox: recipients must be verified too"
+            ),
+            "{g:?}"
+        );
+        assert!(!g.iter().any(|t| t.contains("us-east-1")), "{g:?}");
+
+        // eu-west-1 unreachable: bob not known, alice unaffected
+        let mut view = ready_view([&east]);
+        view.insert(
+            "eu-west-1".into(),
+            RegionView::Failed("SES ListEmailIdentities in eu-west-1: timeout"),
+        );
+        let c = check(view);
+        assert_eq!(
+            row(&c, "bob@example.com").headline().unwrap().text,
+            "routed to SES in eu-west-1; verification not known (SES in eu-west-1 could not be read)"
+        );
+        assert_eq!(row(&c, "alice@example.com").worst(), Severity::Ok);
+        assert!(
+            c.global.iter().any(|v| v.text
+                == "SES in eu-west-1 not reachable: SES ListEmailIdentities in eu-west-1: timeout"),
+            "{:?}",
+            c.global
+        );
+        // a region never read (only us-east-1 loaded)
+        let c = check(ready_view([&east]));
+        assert_eq!(
+            row(&c, "bob@example.com").ses,
+            SesCheck::NotRead {
+                region: "eu-west-1".into(),
+                failed: false
+            }
+        );
+    }
+
     #[test]
     fn unverified_address_will_bounce() {
         let snap = snapshot(false, false);
@@ -943,7 +1145,7 @@ pub(crate) mod tests {
             .retain(|i| i.name.as_str() != "bob@example.com");
         let c = cross_check(&CheckInput {
             snapshot: &snap,
-            ses: SesView::Ready(&s),
+            ses: ready_view([&s]),
             activity: &SenderActivity::new(),
             queue_senders: &[],
             local_senders: &[],
@@ -966,7 +1168,7 @@ pub(crate) mod tests {
         let s = ses(true);
         let c = cross_check(&CheckInput {
             snapshot: &snap,
-            ses: SesView::Ready(&s),
+            ses: ready_view([&s]),
             activity: &SenderActivity::new(),
             queue_senders: &[],
             local_senders: &local_senders("web1.example.com", ""),
@@ -992,7 +1194,7 @@ pub(crate) mod tests {
         let snap = snapshot(true, true);
         let c = cross_check(&CheckInput {
             snapshot: &snap,
-            ses: SesView::NotConfigured,
+            ses: SesView::new(),
             activity: &SenderActivity::new(),
             queue_senders: &[],
             local_senders: &[],
@@ -1005,7 +1207,133 @@ pub(crate) mod tests {
             "{texts:?}"
         );
         // SES unknown: said so, not guessed
-        assert_eq!(row(&c, "alice@example.com").ses, SesCheck::Unknown);
+        assert_eq!(
+            row(&c, "alice@example.com").ses,
+            SesCheck::NotRead {
+                region: "us-east-1".into(),
+                failed: false
+            }
+        );
+    }
+
+    fn with_policy(mut snap: RelaySnapshot, text: &str) -> RelaySnapshot {
+        let (entries, _) = maps::parse_table(text);
+        snap.tls_policy_maps = vec![MapFile {
+            spec: maps::parse_map_list("hash:/etc/postfix/tls_policy").remove(0),
+            content: MapContent::Table(entries),
+            error: None,
+            bad_lines: vec![],
+            source: None,
+            compiled: None,
+        }];
+        snap
+    }
+
+    #[test]
+    fn tls_policy_entries_override_the_level() {
+        let check = |snap: &RelaySnapshot| {
+            cross_check(&CheckInput {
+                snapshot: snap,
+                ses: SesView::new(),
+                activity: &SenderActivity::new(),
+                queue_senders: &[],
+                local_senders: &[],
+                asked: &["zed@example.com".to_string()],
+            })
+        };
+        // level encrypt, but the SES relay's policy says none
+        let snap = with_policy(
+            snapshot(false, false),
+            "# per destination\n[email-smtp.us-east-1.amazonaws.com]:587 none\n[old.relay.example]:465 encrypt\n",
+        );
+        let c = check(&snap);
+        let alice = row(&c, "alice@example.com");
+        assert_eq!(alice.worst(), Severity::Error);
+        assert!(
+            alice.verdicts.iter().any(|v| v.text
+                == "plain text: smtp_tls_policy_maps says none (hash:/etc/postfix/tls_policy line 2); SES refuses it (fix its entry in hash:/etc/postfix/tls_policy line 2)"),
+            "{:?}",
+            alice.verdicts
+        );
+        // a relay without an entry keeps the level
+        let carol_tls = row(&c, "@example.org").tls.clone().unwrap();
+        assert!(carol_tls.policy.is_some(), "same relay, same entry");
+        let mut snap2 = snap.clone();
+        snap2.settings.relayhost = "[other.example]:587".into();
+        let c2 = check(&snap2);
+        let md = row(&c2, "zed@example.com").tls.clone().unwrap();
+        assert_eq!(md.policy, None);
+        assert!(!md.is_problem());
+
+        // level none, the policy says encrypt: nothing to complain about
+        let mut weak = with_policy(
+            snapshot(false, false),
+            "[email-smtp.us-east-1.amazonaws.com]:587 encrypt protocols=>=TLSv1.2\n",
+        );
+        weak.settings.tls_level = "none".into();
+        let c = check(&weak);
+        let alice = row(&c, "alice@example.com");
+        assert!(
+            !alice.verdicts.iter().any(|v| v.text.contains("plain text")),
+            "{:?}",
+            alice.verdicts
+        );
+        assert_eq!(alice.tls.as_ref().unwrap().level, "encrypt");
+        // ... while the default relay, without an entry, is plain text
+        let md = row(&c, "zed@example.com");
+        assert!(
+            md.verdicts.iter().any(|v| v
+                .text
+                .starts_with("plain text: smtp_tls_security_level = none")),
+            "{:?}",
+            md.verdicts
+        );
+
+        // a pcre policy map is evaluated with the next hop as the key
+        let mut rules_snap = snapshot(false, false);
+        let (rules, _) =
+            maps::parse_rules("/^\\[email-smtp\\.[a-z0-9-]+\\.amazonaws\\.com\\]:587$/ may\n");
+        rules_snap.tls_policy_maps = vec![MapFile {
+            spec: maps::parse_map_list("pcre:/etc/postfix/tls_policy.pcre").remove(0),
+            content: MapContent::Rules(rules),
+            error: None,
+            bad_lines: vec![],
+            source: None,
+            compiled: None,
+        }];
+        let c = check(&rules_snap);
+        let tls = row(&c, "alice@example.com").tls.clone().unwrap();
+        assert_eq!(
+            tls.encryption,
+            crate::mail::senders::postconf::Encryption::Opportunistic
+        );
+        assert_eq!(
+            tls.policy.unwrap().found_in,
+            "pcre:/etc/postfix/tls_policy.pcre line 1"
+        );
+        // the default relay does not match the rule: the level (encrypt) holds
+        assert!(!row(&c, "zed@example.com").tls.clone().unwrap().is_problem());
+
+        // a policy map that cannot be read: said so, level used
+        let mut broken = snapshot(false, false);
+        broken.tls_policy_maps = vec![MapFile {
+            spec: maps::parse_map_list("hash:/etc/postfix/tls_policy").remove(0),
+            content: MapContent::NotRead,
+            error: Some(Clean::new("/etc/postfix/tls_policy: Permission denied")),
+            bad_lines: vec![],
+            source: None,
+            compiled: None,
+        }];
+        let c = check(&broken);
+        assert!(
+            row(&c, "alice@example.com").verdicts.iter().any(|v| v.text
+                == "TLS policy not known (/etc/postfix/tls_policy: Permission denied): the encryption verdict ignores smtp_tls_policy_maps"),
+        );
+        assert!(
+            c.global
+                .iter()
+                .any(|v| v.text.contains("cannot read /etc/postfix/tls_policy"))
+        );
     }
 
     #[test]
@@ -1015,7 +1343,7 @@ pub(crate) mod tests {
         snap.settings.tls_level = "none".into();
         let c = cross_check(&CheckInput {
             snapshot: &snap,
-            ses: SesView::NotConfigured,
+            ses: SesView::new(),
             activity: &SenderActivity::new(),
             queue_senders: &[],
             local_senders: &[],
@@ -1028,9 +1356,9 @@ pub(crate) mod tests {
             "{texts:?}"
         );
         assert!(
-            texts
-                .iter()
-                .any(|t| t.starts_with("plain text: SES refuses it")),
+            texts.iter().any(
+                |t| t.starts_with("plain text: smtp_tls_security_level = none; SES refuses it")
+            ),
             "{texts:?}"
         );
     }

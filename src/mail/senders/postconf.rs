@@ -21,6 +21,7 @@ pub const PARAMS: &[&str] = &[
     "smtp_sasl_password_maps",
     "smtp_sasl_security_options",
     "smtp_tls_security_level",
+    "smtp_tls_policy_maps",
     "smtp_tls_wrappermode",
     "smtp_sasl_auth_soft_bounce",
     "smtp_sender_dependent_authentication",
@@ -36,6 +37,7 @@ pub struct RelaySettings {
     pub sasl_password_maps: String,
     pub sasl_security_options: String,
     pub tls_level: String,
+    pub tls_policy_maps: String,
     pub wrappermode: bool,
     pub sasl_soft_bounce: bool,
     pub sender_dependent_auth: bool,
@@ -61,6 +63,7 @@ pub fn parse_output(text: &str) -> RelaySettings {
         sasl_password_maps: s("smtp_sasl_password_maps"),
         sasl_security_options: s("smtp_sasl_security_options"),
         tls_level: s("smtp_tls_security_level"),
+        tls_policy_maps: s("smtp_tls_policy_maps"),
         wrappermode: yes(map.get("smtp_tls_wrappermode")),
         sasl_soft_bounce: yes(map.get("smtp_sasl_auth_soft_bounce")),
         sender_dependent_auth: yes(map.get("smtp_sender_dependent_authentication")),
@@ -159,7 +162,7 @@ impl Relay {
     pub fn ses_region(&self) -> Option<String> {
         let rest = self.host.strip_prefix("email-smtp.")?;
         let region = rest.strip_suffix(".amazonaws.com")?;
-        (!region.is_empty() && !region.contains('.')).then(|| region.to_string())
+        valid_region(region).then(|| region.to_string())
     }
 
     pub fn is_ses(&self) -> bool {
@@ -178,61 +181,123 @@ impl Relay {
     }
 }
 
+/// A plausible AWS region name (`us-east-1`, `eu-central-2`): lower-case
+/// letters, digits and dashes only.
+pub fn valid_region(r: &str) -> bool {
+    !r.is_empty()
+        && r.len() <= 32
+        && r.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 /// Will the connection to this relay be encrypted?
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Encryption {
     /// TLS is required (`encrypt` or stronger, or wrapper mode on 465).
     Required,
-    /// STARTTLS only if offered (`may`): an attacker can strip it.
+    /// STARTTLS only if offered (`may`, `dane` without DNSSEC): an attacker
+    /// can strip it.
     Opportunistic,
     /// Plain text: SES refuses it.
     None,
     /// Port 465 without `smtp_tls_wrappermode = yes`: the client waits for a
     /// greeting the server never sends.
     WrapperMissing,
+    /// A policy level Postfix does not know: it defers the mail.
+    Invalid,
 }
 
-impl Encryption {
-    pub fn words(&self) -> &'static str {
-        match self {
-            Encryption::Required => "TLS required",
-            Encryption::Opportunistic => {
-                "TLS only if offered (set smtp_tls_security_level = encrypt)"
-            }
-            Encryption::None => {
-                "plain text: SES refuses it (set smtp_tls_security_level = encrypt)"
-            }
-            Encryption::WrapperMissing => "port 465 needs smtp_tls_wrappermode = yes",
+/// A per-destination entry of `smtp_tls_policy_maps`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsPolicy {
+    /// The level (`encrypt`, `none`, ...), the first word of the entry.
+    pub level: String,
+    /// Where it was found: `hash:/etc/postfix/tls_policy line 3`.
+    pub found_in: String,
+}
+
+/// The encryption verdict for one relay, and what decided it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsCheck {
+    pub encryption: Encryption,
+    /// The level in force (`encrypt`, `none`...; empty when unset).
+    pub level: String,
+    /// The policy map entry that overrides `smtp_tls_security_level`.
+    pub policy: Option<TlsPolicy>,
+}
+
+impl TlsCheck {
+    pub fn words(&self) -> String {
+        let fix = match &self.policy {
+            Some(p) => format!("fix its entry in {}", p.found_in),
+            None => "set smtp_tls_security_level = encrypt".into(),
+        };
+        let by = match &self.policy {
+            Some(p) => format!("smtp_tls_policy_maps says {} ({})", p.level, p.found_in),
+            None if self.level.is_empty() => "smtp_tls_security_level is unset".into(),
+            None => format!("smtp_tls_security_level = {}", self.level),
+        };
+        match self.encryption {
+            Encryption::Required => format!("TLS required: {by}"),
+            Encryption::Opportunistic => format!("TLS only if offered: {by} ({fix})"),
+            Encryption::None => format!("plain text: {by}; SES refuses it ({fix})"),
+            Encryption::WrapperMissing => "port 465 needs smtp_tls_wrappermode = yes".into(),
+            Encryption::Invalid => format!("{by}: not a TLS level Postfix knows, mail is deferred"),
         }
     }
 
     pub fn is_problem(&self) -> bool {
-        !matches!(self, Encryption::Required)
+        !matches!(self.encryption, Encryption::Required)
     }
 }
 
-/// Encryption for a relay under the instance's global TLS settings
-/// (per-destination `smtp_tls_policy_maps` are not read).
-pub fn encryption(relay: &Relay, s: &RelaySettings) -> Encryption {
-    let level = s.tls_level.to_ascii_lowercase();
-    let strong = matches!(
-        level.as_str(),
-        "encrypt" | "verify" | "secure" | "dane-only" | "fingerprint"
-    );
-    if relay.port == 465 {
-        if !s.wrappermode {
-            return Encryption::WrapperMissing;
-        }
+/// What a TLS level means for encryption (Postfix 3.7's levels).
+fn level_encryption(level: &str) -> Encryption {
+    match level {
+        "encrypt" | "verify" | "secure" | "dane-only" | "fingerprint" => Encryption::Required,
+        "may" | "dane" => Encryption::Opportunistic,
+        "" | "none" => Encryption::None,
+        _ => Encryption::Invalid,
+    }
+}
+
+/// Encryption for a relay: the `smtp_tls_policy_maps` entry for it if there
+/// is one, else `smtp_tls_security_level`; port 465 goes by wrapper mode.
+pub fn encryption(relay: &Relay, s: &RelaySettings, policy: Option<&TlsPolicy>) -> TlsCheck {
+    let level = match policy {
+        Some(p) => p.level.to_ascii_lowercase(),
+        None => s.tls_level.trim().to_ascii_lowercase(),
+    };
+    let encryption = if relay.port == 465 {
         // wrapper mode always speaks TLS, whatever the level says
-        return Encryption::Required;
-    }
-    if strong {
-        Encryption::Required
-    } else if level == "may" || level == "dane" {
-        Encryption::Opportunistic
+        if s.wrappermode {
+            Encryption::Required
+        } else {
+            Encryption::WrapperMissing
+        }
     } else {
-        Encryption::None
+        level_encryption(&level)
+    };
+    TlsCheck {
+        encryption,
+        level,
+        policy: policy.cloned(),
     }
+}
+
+/// Keys `smtp_tls_policy_maps` is searched with for a relay: the next hop
+/// verbatim (`[host]:port`, brackets and port included); for a bare domain,
+/// then its parent domains as `.example.com`.
+pub fn tls_policy_keys(relay: &Relay) -> Vec<String> {
+    let mut keys = vec![relay.written.to_ascii_lowercase()];
+    if !relay.bracketed && !relay.written.contains(':') {
+        let mut rest = relay.host.as_str();
+        while let Some((_, parent)) = rest.split_once('.') {
+            keys.push(format!(".{parent}"));
+            rest = parent;
+        }
+    }
+    keys
 }
 
 /// The path of a map file relative to an instance, for messages.
@@ -323,15 +388,74 @@ myorigin = vm.localdomain
         let mut s = parse_output(OUT);
         let r587 = Relay::parse("[h]:587").unwrap();
         let r465 = Relay::parse("[h]:465").unwrap();
-        assert_eq!(encryption(&r587, &s), Encryption::Required);
-        assert_eq!(encryption(&r465, &s), Encryption::WrapperMissing);
+        let enc = |r, s: &RelaySettings, p: Option<&TlsPolicy>| encryption(r, s, p).encryption;
+        assert_eq!(enc(&r587, &s, None), Encryption::Required);
+        assert_eq!(enc(&r465, &s, None), Encryption::WrapperMissing);
         s.wrappermode = true;
-        assert_eq!(encryption(&r465, &s), Encryption::Required);
+        assert_eq!(enc(&r465, &s, None), Encryption::Required);
         s.tls_level = "may".into();
-        assert_eq!(encryption(&r587, &s), Encryption::Opportunistic);
+        assert_eq!(enc(&r587, &s, None), Encryption::Opportunistic);
         s.tls_level = String::new();
-        assert_eq!(encryption(&r587, &s), Encryption::None);
-        assert!(Encryption::None.is_problem());
+        assert_eq!(enc(&r587, &s, None), Encryption::None);
+        assert!(encryption(&r587, &s, None).is_problem());
+        assert_eq!(
+            encryption(&r587, &s, None).words(),
+            "plain text: smtp_tls_security_level is unset; SES refuses it (set smtp_tls_security_level = encrypt)"
+        );
+    }
+
+    #[test]
+    fn a_policy_entry_overrides_the_level() {
+        let s = parse_output(OUT); // smtp_tls_security_level = encrypt
+        let r = Relay::parse("[email-smtp.us-east-1.amazonaws.com]:587").unwrap();
+        let policy = |level: &str| TlsPolicy {
+            level: level.into(),
+            found_in: "hash:/etc/postfix/tls_policy line 2".into(),
+        };
+        let table = [
+            ("encrypt", Encryption::Required),
+            ("secure", Encryption::Required),
+            ("verify", Encryption::Required),
+            ("dane-only", Encryption::Required),
+            ("fingerprint", Encryption::Required),
+            ("dane", Encryption::Opportunistic),
+            ("may", Encryption::Opportunistic),
+            ("none", Encryption::None),
+            ("NONE", Encryption::None),
+            ("encrpyt", Encryption::Invalid),
+        ];
+        for (level, want) in table {
+            let p = policy(level);
+            assert_eq!(encryption(&r, &s, Some(&p)).encryption, want, "{level}");
+        }
+        let none = encryption(&r, &s, Some(&policy("none")));
+        assert_eq!(
+            none.words(),
+            "plain text: smtp_tls_policy_maps says none (hash:/etc/postfix/tls_policy line 2); SES refuses it (fix its entry in hash:/etc/postfix/tls_policy line 2)"
+        );
+        // the level said nothing wrong; the policy did
+        let mut weak = s.clone();
+        weak.tls_level = "none".into();
+        let enc = encryption(&r, &weak, Some(&policy("encrypt")));
+        assert!(!enc.is_problem());
+        assert_eq!(
+            enc.words(),
+            "TLS required: smtp_tls_policy_maps says encrypt (hash:/etc/postfix/tls_policy line 2)"
+        );
+    }
+
+    #[test]
+    fn policy_keys() {
+        let k = |s: &str| tls_policy_keys(&Relay::parse(s).unwrap());
+        assert_eq!(
+            k("[Email-SMTP.us-east-1.amazonaws.com]:587"),
+            ["[email-smtp.us-east-1.amazonaws.com]:587"]
+        );
+        assert_eq!(
+            k("mail.example.com"),
+            ["mail.example.com", ".example.com", ".com"]
+        );
+        assert_eq!(k("mail.example.com:2525"), ["mail.example.com:2525"]);
     }
 
     #[test]

@@ -92,6 +92,8 @@ pub struct RelaySnapshot {
     pub settings: RelaySettings,
     pub relay_maps: Vec<MapFile>,
     pub password_maps: Vec<MapFile>,
+    /// `smtp_tls_policy_maps`: per-destination TLS levels.
+    pub tls_policy_maps: Vec<MapFile>,
     pub read_at: DateTime<Local>,
 }
 
@@ -169,11 +171,16 @@ pub fn read_snapshot(
         .iter()
         .map(|s| read_map(s, true))
         .collect();
+    let tls_policy_maps = maps::parse_map_list(&settings.tls_policy_maps)
+        .iter()
+        .map(|s| read_map(s, false))
+        .collect();
     Ok(RelaySnapshot {
         instance: inst.name.clone(),
         settings,
         relay_maps,
         password_maps,
+        tls_policy_maps,
         read_at: DateTime::<Local>::from(now),
     })
 }

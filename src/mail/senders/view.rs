@@ -4,7 +4,7 @@
 //!
 //! Pure: reads the pane's state and `ViewCx`, draws with theme roles only,
 //! cuts text with an ellipsis. It never does I/O and has no way to reach a
-//! password (the state holds none). Also holds the demo files' text.
+//! password (the state holds none).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -13,12 +13,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::pane::ViewCx;
-use crate::config::{Config, PostfixInstance};
 use crate::ui::widgets::{fit, pane_block, truncate};
 
 use super::logscan::{TraceStatus, explain};
 use super::model::{Route, SenderRow, Severity, Verdict};
-use super::{SendersPane, SesState};
+use super::{RegionSes, SendersPane, SesState};
 
 fn sev_style(s: Severity, cx: &ViewCx<'_>) -> Style {
     match s {
@@ -42,49 +41,79 @@ fn line(text: impl Into<String>, width: usize, style: Style) -> Line<'static> {
     Line::from(Span::styled(truncate(&text.into(), width), style))
 }
 
-fn ses_summary(p: &SendersPane) -> (String, Severity) {
-    match &p.ses {
-        SesState::NotConfigured(why) => (format!("SES: not configured - {why}"), Severity::Info),
-        SesState::Loading => ("SES: reading...".into(), Severity::Info),
-        SesState::Failed(e) => (format!("SES unreachable: {e}"), Severity::Warn),
-        SesState::Ready(s) => match &s.account {
-            Ok(a) => {
-                let mode = if a.production {
-                    "production"
-                } else {
-                    "SANDBOX"
-                };
-                let sending = if a.sending_enabled {
-                    ""
-                } else {
-                    " · SENDING PAUSED"
-                };
-                (
-                    format!(
-                        "SES {}: {mode}{sending} · {} identities · {:.0}/{:.0} sent in 24 h · {:.0}/s",
-                        s.region,
-                        s.identities.len(),
-                        a.sent_24h,
-                        a.max_24h,
-                        a.max_rate
-                    ),
-                    if a.production && a.sending_enabled {
-                        Severity::Ok
+/// One line per SES region in use (or one saying why SES is not read).
+fn ses_summary(p: &SendersPane) -> Vec<(String, Severity)> {
+    let regions = match &p.ses {
+        SesState::NotConfigured(why) => {
+            return vec![(format!("SES: not configured - {why}"), Severity::Info)];
+        }
+        SesState::Regions(m) => m,
+    };
+    regions
+        .iter()
+        .map(|(region, state)| match state {
+            RegionSes::Loading => (format!("SES {region}: reading..."), Severity::Info),
+            RegionSes::Failed(e) => (format!("SES {region} unreachable: {e}"), Severity::Warn),
+            RegionSes::Ready(s) => match &s.account {
+                Ok(a) => {
+                    let mode = if a.production {
+                        "production"
                     } else {
-                        Severity::Warn
-                    },
-                )
-            }
-            Err(_) => (
-                format!(
-                    "SES {}: {} identities · account not read",
-                    s.region,
-                    s.identities.len()
+                        "SANDBOX"
+                    };
+                    let sending = if a.sending_enabled {
+                        ""
+                    } else {
+                        " · SENDING PAUSED"
+                    };
+                    (
+                        format!(
+                            "SES {region}: {mode}{sending} · {} identities · {:.0}/{:.0} sent in 24 h · {:.0}/s",
+                            s.identities.len(),
+                            a.sent_24h,
+                            a.max_24h,
+                            a.max_rate
+                        ),
+                        if a.production && a.sending_enabled {
+                            Severity::Ok
+                        } else {
+                            Severity::Warn
+                        },
+                    )
+                }
+                Err(_) => (
+                    format!(
+                        "SES {region}: {} identities · account not read",
+                        s.identities.len()
+                    ),
+                    Severity::Warn,
                 ),
-                Severity::Warn,
-            ),
-        },
+            },
+        })
+        .collect()
+}
+
+/// At most `max` SES lines, the worst regions first; when regions are left
+/// out, the last line says how many.
+fn ses_lines(p: &SendersPane, max: usize, w: usize, cx: &ViewCx<'_>) -> Vec<Line<'static>> {
+    let max = max.max(1);
+    let mut all = ses_summary(p);
+    all.sort_by_key(|(_, sev)| std::cmp::Reverse(*sev));
+    let n = all.len();
+    let shown = if n > max { max - 1 } else { n };
+    let mut out: Vec<Line<'static>> = all
+        .into_iter()
+        .take(shown)
+        .map(|(text, sev)| line(text, w, sev_style(sev, cx)))
+        .collect();
+    if n > shown {
+        out.push(line(
+            format!("+{} more SES regions: zoom the pane", n - shown),
+            w,
+            cx.theme.muted,
+        ));
     }
+    out
 }
 
 fn counts(rows: &[SenderRow]) -> (usize, usize) {
@@ -200,8 +229,7 @@ fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
             },
         ),
     ])];
-    let (ses, sev) = ses_summary(p);
-    lines.push(line(ses, w, sev_style(sev, cx)));
+    lines.extend(ses_lines(p, 2, w, cx));
     if let Some(t) = &p.test {
         lines.push(trace_summary(t, w, cx));
     }
@@ -227,10 +255,7 @@ fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
         ));
     }
     for (s, text) in problems.into_iter().take(room) {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{} ", marker(s)), sev_style(s, cx)),
-            Span::styled(truncate(&text, w.saturating_sub(2)), cx.theme.text),
-        ]));
+        lines.push(verdict_line(s, &text, w, cx));
     }
     frame.render_widget(Paragraph::new(lines), area);
 }
@@ -288,8 +313,9 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     };
     let globals: Vec<&Verdict> = p.check.global.iter().collect();
     let global_h = (globals.len() as u16).min(4).min(area.height / 5);
+    let ses_h = ses_summary(p).len().clamp(1, 3);
     let [head, body, glob, panel] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(1 + ses_h as u16),
         Constraint::Min(3),
         Constraint::Length(global_h),
         Constraint::Length(panel_h),
@@ -320,14 +346,9 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
             )
         })
         .unwrap_or_default();
-    let (ses, sev) = ses_summary(p);
-    frame.render_widget(
-        Paragraph::new(vec![
-            line(maps, w, cx.theme.muted),
-            line(ses, w, sev_style(sev, cx)),
-        ]),
-        head,
-    );
+    let mut head_lines = vec![line(maps, w, cx.theme.muted)];
+    head_lines.extend(ses_lines(p, ses_h, w, cx));
+    frame.render_widget(Paragraph::new(head_lines), head);
 
     if p.maps_view {
         render_maps(p, frame, body, cx);
@@ -340,21 +361,48 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     let gl: Vec<Line<'static>> = globals
         .iter()
         .take(global_h as usize)
-        .map(|v| {
-            Line::from(vec![
-                Span::styled(
-                    format!("{} ", marker(v.severity)),
-                    sev_style(v.severity, cx),
-                ),
-                Span::styled(truncate(&v.text, w.saturating_sub(2)), cx.theme.text),
-            ])
-        })
+        .map(|v| verdict_line(v.severity, &v.text, w, cx))
         .collect();
     frame.render_widget(Paragraph::new(gl), glob);
 
     if side {
         render_panel(p, frame, panel, cx);
     }
+}
+
+/// What one sender's table row shows, computed once for both layouts.
+struct Cells<'a> {
+    sev: Severity,
+    sender: &'a str,
+    route: String,
+    creds: String,
+    ses: String,
+    /// `sent/deferred/bounced`
+    counts: String,
+    headline: &'a str,
+}
+
+impl<'a> Cells<'a> {
+    fn of(r: &'a SenderRow) -> Cells<'a> {
+        let o = &r.outcomes;
+        Cells {
+            sev: r.worst(),
+            sender: r.sender.as_str(),
+            route: r.route.short(),
+            creds: r.creds.short(),
+            ses: r.ses.short(),
+            counts: format!("{}/{}/{}", o.sent, o.deferred, o.bounced),
+            headline: r.headline().map(|v| v.text.as_str()).unwrap_or(""),
+        }
+    }
+}
+
+/// `✗ text`: a finding on one line, its marker in its severity's colour.
+fn verdict_line(sev: Severity, text: &str, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{} ", marker(sev)), sev_style(sev, cx)),
+        Span::styled(truncate(text, w.saturating_sub(2)), cx.theme.text),
+    ])
 }
 
 fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
@@ -399,30 +447,22 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
     let height = (area.height as usize).saturating_sub(1) / per_row;
     let first = p.selected.saturating_sub(height.saturating_sub(1));
     for (i, r) in rows.iter().enumerate().skip(first).take(height) {
-        let sev = r.worst();
-        let headline = r.headline().map(|v| v.text.as_str()).unwrap_or("");
+        let c = Cells::of(r);
         let selected = i == p.selected && cx.focused;
         let base = if selected {
             cx.theme.selection
         } else {
             cx.theme.text
         };
-        let o = &r.outcomes;
+        let mark = Span::styled(format!("{} ", marker(c.sev)), sev_style(c.sev, cx));
         if narrow {
-            let facts = format!(
-                "{} · {} · {}/{}/{}",
-                r.ses.short(),
-                r.creds.short(),
-                o.sent,
-                o.deferred,
-                o.bounced
-            );
+            let facts = format!("{} · {} · {}", c.ses, c.creds, c.counts);
             lines.push(Line::from(vec![
-                Span::styled(format!("{} ", marker(sev)), sev_style(sev, cx)),
+                mark,
                 Span::styled(
                     format!(
                         "{} {}",
-                        fit(&r.sender, 28),
+                        fit(c.sender, 28),
                         fit(&facts, w.saturating_sub(31))
                     ),
                     base,
@@ -430,23 +470,23 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
             ]));
             lines.push(Line::from(vec![
                 Span::styled("    ", base),
-                Span::styled(fit(headline, verdict_w), sev_style(sev, cx)),
+                Span::styled(fit(c.headline, verdict_w), sev_style(c.sev, cx)),
             ]));
         } else {
             let text = format!(
                 "{} {} {} {} {} ",
-                fit(&r.sender, 30),
-                fit(&r.route.short(), 42),
-                fit(&r.creds.short(), 18),
-                fit(&r.ses.short(), 16),
-                fit(&format!("{}/{}/{}", o.sent, o.deferred, o.bounced), 8)
+                fit(c.sender, 30),
+                fit(&c.route, 42),
+                fit(&c.creds, 18),
+                fit(&c.ses, 16),
+                fit(&c.counts, 8)
             );
             lines.push(Line::from(vec![
-                Span::styled(format!("{} ", marker(sev)), sev_style(sev, cx)),
+                mark,
                 Span::styled(text, base),
                 Span::styled(
-                    fit(headline, verdict_w),
-                    if selected { base } else { sev_style(sev, cx) },
+                    fit(c.headline, verdict_w),
+                    if selected { base } else { sev_style(c.sev, cx) },
                 ),
             ]));
         }
@@ -505,9 +545,27 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
             format!("no identity in {region} for the address or its domain")
         }
         super::model::SesCheck::NotSes => "not routed to SES".into(),
-        super::model::SesCheck::Unknown => "not known (SES not read)".into(),
+        super::model::SesCheck::Unknown => "depends on the sender's domain".into(),
+        super::model::SesCheck::NotRead {
+            region,
+            failed: true,
+        } => format!("not known: SES in {region} could not be read"),
+        super::model::SesCheck::NotRead { region, .. } => {
+            format!("not known: SES in {region} not read yet")
+        }
     };
     lines.push(line(format!("SES:         {ses}"), w, cx.theme.text));
+    if let Some(tls) = &r.tls {
+        lines.push(line(
+            format!("encryption:  {}", tls.words()),
+            w,
+            if tls.is_problem() {
+                cx.theme.warn
+            } else {
+                cx.theme.text
+            },
+        ));
+    }
     let o = &r.outcomes;
     lines.push(line(
         format!(
@@ -584,6 +642,7 @@ fn render_maps(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
     let groups = [
         ("sender_dependent_relayhost_maps", &snap.relay_maps),
         ("smtp_sasl_password_maps", &snap.password_maps),
+        ("smtp_tls_policy_maps", &snap.tls_policy_maps),
     ];
     for (param, maps) in groups {
         if maps.is_empty() {
@@ -745,60 +804,6 @@ fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
     frame.render_widget(Paragraph::new(lines), rest);
 }
 
-/// The demo's sender setup: a Postfix configuration directory with a sender
-/// map and a password map (fake credentials) routing the senders the demo
-/// mail log uses. The log itself is the Failures demo's (`[mail_log]`).
-pub(super) fn demo_files(sandbox: &std::path::Path, config: &mut Config) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = sandbox.join("postfix-senders");
-    std::fs::create_dir_all(&dir)?;
-    let relay = dir.join("sender_relay");
-    let sasl = dir.join("sasl_passwd");
-    std::fs::write(
-        dir.join("main.cf"),
-        format!(
-            "compatibility_level = 3.6\n\
-             myhostname = mx1.example.com\n\
-             myorigin = $myhostname\n\
-             relayhost = [email-smtp.us-east-1.amazonaws.com]:587\n\
-             sender_dependent_relayhost_maps = texthash:{}\n\
-             smtp_sasl_auth_enable = yes\n\
-             smtp_sasl_password_maps = texthash:{}\n\
-             smtp_sasl_security_options = noanonymous\n\
-             smtp_tls_security_level = encrypt\n",
-            relay.display(),
-            sasl.display()
-        ),
-    )?;
-    std::fs::write(
-        &relay,
-        "# sender routes (demo)\n\
-         shop@example.com      [email-smtp.us-east-1.amazonaws.com]:587\n\
-         noreply@example.com   [email-smtp.us-east-1.amazonaws.com]:587\n\
-         web@example.com       [email-smtp.us-east-1.amazonaws.com]:587\n\
-         @example.net          [email-smtp.us-east-1.amazonaws.com]:587\n\
-         legacy@example.com    [smtp.old-isp.example]:465\n",
-    )?;
-    std::fs::write(
-        &sasl,
-        "[email-smtp.us-east-1.amazonaws.com]:587 AKIADEMOEXAMPLE:demo-not-a-real-secret\n",
-    )?;
-    // deliberately readable by others: the pane warns about it
-    std::fs::set_permissions(&sasl, std::fs::Permissions::from_mode(0o644))?;
-    config.postfix.push(PostfixInstance {
-        name: "senders-demo".into(),
-        config_dir: dir.clone(),
-        command_prefix: Vec::new(),
-    });
-    config.senders.instance = Some("senders-demo".into());
-    // SES needs AWS credentials the demo does not have: said so, not faked
-    config.senders.ses = false;
-    // submission credentials for the test mail (fake; shown nowhere)
-    config.senders.smtp_user = Some("demo-submit".into());
-    config.senders.smtp_password = Some(super::secret::Secret::new("demo-smtp-password-not-real"));
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::{Local, TimeZone};
@@ -849,7 +854,13 @@ mod tests {
         };
         p.on_event(SendersEvent::Relay(Ok(Box::new(snap))), &mut cx);
         p.on_event(SendersEvent::Activity(Ok(activity())), &mut cx);
-        p.on_event(SendersEvent::Ses(Ok(Box::new(ses(false)))), &mut cx);
+        p.on_event(
+            SendersEvent::Ses {
+                region: "us-east-1".into(),
+                result: Ok(Box::new(ses(false))),
+            },
+            &mut cx,
+        );
         p
     }
 
@@ -917,6 +928,83 @@ mod tests {
         );
         assert!(out.contains("CREDENTIALS"), "{out}");
         insta::assert_snapshot!("zoomed_180x30", out);
+    }
+
+    /// bob routed to eu-west-1, verified in us-east-1 only; ap-south-1
+    /// (configured) unreachable.
+    #[test]
+    fn two_regions_80x24() {
+        let mut shared = Shared::default();
+        let mut config = Config::default();
+        config.senders.ses_regions = vec!["ap-south-1".into()];
+        let mut p = SendersPane::new(&config);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        let mut snap = snapshot(false, false);
+        let (entries, _) = maps::parse_table(
+            "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
+             bob@example.com [email-smtp.eu-west-1.amazonaws.com]:587\n",
+        );
+        snap.relay_maps[0].content = MapContent::Table(entries);
+        let (creds, _) = maps::parse_password_table(
+            "[email-smtp.us-east-1.amazonaws.com]:587 AKIAEAST:x\n\
+             [email-smtp.eu-west-1.amazonaws.com]:587 AKIAWEST:y\n",
+        );
+        snap.password_maps[0].content = MapContent::Credentials(creds);
+        p.on_event(SendersEvent::Relay(Ok(Box::new(snap))), &mut cx);
+        let mut east = ses(true);
+        east.identities
+            .retain(|i| i.name.as_str() != "bob@example.com");
+        east.identities.push(crate::mail::senders::ses::Identity {
+            name: "bob@example.com".into(),
+            is_domain: false,
+            status: crate::mail::senders::ses::Verification::Verified,
+            sending_enabled: true,
+        });
+        let mut west = ses(true);
+        west.region = "eu-west-1".into();
+        west.identities.clear();
+        for (region, result) in [
+            ("us-east-1", Ok(Box::new(east))),
+            ("eu-west-1", Ok(Box::new(west))),
+            (
+                "ap-south-1",
+                Err("SES ListEmailIdentities in ap-south-1: dispatch failure".into()),
+            ),
+        ] {
+            p.on_event(
+                SendersEvent::Ses {
+                    region: region.into(),
+                    result,
+                },
+                &mut cx,
+            );
+        }
+        let out = draw(&p, &shared, 80, 24, true);
+        assert!(
+            out.contains("SES eu-west-1: production · 0 identities"),
+            "{out}"
+        );
+        assert!(
+            out.contains("SES us-east-1: production · 3 identities"),
+            "{out}"
+        );
+        assert!(out.contains("SES ap-south-1 unreachable"), "{out}");
+        assert!(
+            out.contains("routed to SES, not verified in eu-west-1: every mail will bounce"),
+            "{out}"
+        );
+        insta::assert_snapshot!("two_regions_80x24", out);
+        let tile = draw(&p, &shared, 80, 8, false);
+        assert!(tile.contains("SES ap-south-1 unreachable"), "{tile}");
+        assert!(
+            tile.contains("+2 more SES regions: zoom the pane"),
+            "{tile}"
+        );
+        insta::assert_snapshot!("two_regions_tile_80x8", tile);
     }
 
     #[test]

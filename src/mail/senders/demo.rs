@@ -1,0 +1,109 @@
+//! The Senders part of the self-contained demo: a Postfix configuration
+//! directory with a sender map and a password map (fake credentials) routing
+//! the senders the demo mail log uses.
+//!
+//! Writes only under the sandbox directory it is given, never under
+//! /etc/postfix; it starts no daemon and holds no real secret. SES is
+//! switched off in the demo (no AWS credentials): shown as not configured,
+//! not faked.
+
+use crate::config::{Config, PostfixInstance};
+
+/// The demo's sender setup: a Postfix configuration directory with a sender
+/// map and a password map (fake credentials) routing the senders the demo
+/// mail log uses. The log itself is the Failures demo's (`[mail_log]`).
+pub(super) fn demo_files(sandbox: &std::path::Path, config: &mut Config) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = sandbox.join("postfix-senders");
+    std::fs::create_dir_all(&dir)?;
+    let relay = dir.join("sender_relay");
+    let sasl = dir.join("sasl_passwd");
+    std::fs::write(
+        dir.join("main.cf"),
+        format!(
+            "compatibility_level = 3.6\n\
+             myhostname = mx1.example.com\n\
+             myorigin = $myhostname\n\
+             relayhost = [email-smtp.us-east-1.amazonaws.com]:587\n\
+             sender_dependent_relayhost_maps = texthash:{}\n\
+             smtp_sasl_auth_enable = yes\n\
+             smtp_sasl_password_maps = texthash:{}\n\
+             smtp_sasl_security_options = noanonymous\n\
+             smtp_tls_security_level = encrypt\n",
+            relay.display(),
+            sasl.display()
+        ),
+    )?;
+    std::fs::write(
+        &relay,
+        "# sender routes (demo)\n\
+         shop@example.com      [email-smtp.us-east-1.amazonaws.com]:587\n\
+         noreply@example.com   [email-smtp.us-east-1.amazonaws.com]:587\n\
+         web@example.com       [email-smtp.us-east-1.amazonaws.com]:587\n\
+         @example.net          [email-smtp.us-east-1.amazonaws.com]:587\n\
+         legacy@example.com    [smtp.old-isp.example]:465\n",
+    )?;
+    std::fs::write(
+        &sasl,
+        "[email-smtp.us-east-1.amazonaws.com]:587 AKIADEMOEXAMPLE:demo-not-a-real-secret\n",
+    )?;
+    // deliberately readable by others: the pane warns about it
+    std::fs::set_permissions(&sasl, std::fs::Permissions::from_mode(0o644))?;
+    config.postfix.push(PostfixInstance {
+        name: "senders-demo".into(),
+        config_dir: dir.clone(),
+        command_prefix: Vec::new(),
+    });
+    config.senders.instance = Some("senders-demo".into());
+    // SES needs AWS credentials the demo does not have: said so, not faked
+    config.senders.ses = false;
+    // submission credentials for the test mail (fake; shown nowhere)
+    config.senders.smtp_user = Some("demo-submit".into());
+    config.senders.smtp_password = Some(super::secret::Secret::new("demo-smtp-password-not-real"));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mail::senders::maps;
+    use crate::mail::senders::source::{MapContent, read_map};
+
+    #[test]
+    fn demo_writes_its_maps_into_the_sandbox_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        demo_files(dir.path(), &mut config).unwrap();
+        let inst = config
+            .senders
+            .instance(&config)
+            .expect("the demo instance is selected");
+        assert!(inst.config_dir.starts_with(dir.path()));
+        assert!(
+            !config.senders.ses,
+            "SES is off in the demo: no credentials"
+        );
+        let main_cf = std::fs::read_to_string(inst.config_dir.join("main.cf")).unwrap();
+        let relay = main_cf
+            .lines()
+            .find_map(|l| l.strip_prefix("sender_dependent_relayhost_maps = "))
+            .unwrap();
+        let spec = maps::parse_map_list(relay).remove(0);
+        assert!(spec.path.starts_with(&dir.path().display().to_string()));
+        let MapContent::Table(entries) = read_map(&spec, false).content else {
+            panic!("the demo sender map reads as a table")
+        };
+        assert!(entries.len() >= 4, "{entries:?}");
+        // the password map is left readable by others on purpose: the pane warns
+        let sasl = read_map(
+            &maps::parse_map_list(&format!(
+                "texthash:{}",
+                inst.config_dir.join("sasl_passwd").display()
+            ))
+            .remove(0),
+            true,
+        );
+        assert!(sasl.source.unwrap().open_to_others());
+        assert!(!format!("{:?}", sasl.content).contains("demo-not-a-real-secret"));
+    }
+}
