@@ -868,6 +868,8 @@ async fn test_mail_logs_in_with_the_configured_credentials() {
     let target = |user: Option<&str>, pw: Option<&str>| actions::SmtpTarget {
         host: "127.0.0.1".into(),
         port: pf.smtpd_port(),
+        tls: actions::SmtpTls::Opportunistic,
+        tls_verify: false,
         user: user.map(str::to_string),
         password: pw.map(opsdeck::mail::senders::secret::Secret::new),
     };
@@ -950,4 +952,124 @@ async fn test_mail_logs_in_with_the_configured_credentials() {
         "{log}"
     );
     assert!(!log.contains(SUBMIT_PW));
+}
+
+/// STARTTLS for the test mail, against Postfix's smtpd offering it with a
+/// self-signed certificate and AUTH only over TLS (`smtpd_tls_auth_only`):
+/// the default (STARTTLS when offered) logs in and Postfix logs the TLS
+/// session; `none` is refused AUTH and says why; `required` with
+/// certificate checks on refuses the self-signed certificate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_mail_uses_starttls_when_offered() {
+    const SUBMIT_USER: &str = "submit";
+    const SUBMIT_PW: &str = "Subm1t-secret-never-shown";
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["ok@example.com".into()],
+        ..SesOptions::default()
+    });
+    let auth = DovecotAuth::start(SUBMIT_USER, SUBMIT_PW);
+    let certs = tempfile::tempdir().unwrap();
+    let (cert, key) = (certs.path().join("cert.pem"), certs.path().join("key.pem"));
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=mx.opsdeck.test",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl not found: install openssl");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pf = PostfixHarness::start(
+        PostfixOptions::relaying_to(&ses)
+            .main_cf("mynetworks", "192.0.2.0/24")
+            .main_cf("smtpd_tls_security_level", "may")
+            .main_cf("smtpd_tls_cert_file", cert.display().to_string())
+            .main_cf("smtpd_tls_key_file", key.display().to_string())
+            .main_cf("smtpd_tls_auth_only", "yes")
+            .main_cf("smtpd_tls_loglevel", "1")
+            .main_cf("smtpd_sasl_auth_enable", "yes")
+            .main_cf("smtpd_sasl_type", "dovecot")
+            .main_cf("smtpd_sasl_path", format!("inet:127.0.0.1:{}", auth.port))
+            .main_cf(
+                "smtpd_relay_restrictions",
+                "permit_sasl_authenticated, reject_unauth_destination",
+            ),
+    );
+    let target = |tls, verify| actions::SmtpTarget {
+        host: "127.0.0.1".into(),
+        port: pf.smtpd_port(),
+        tls,
+        tls_verify: verify,
+        user: Some(SUBMIT_USER.into()),
+        password: Some(opsdeck::mail::senders::secret::Secret::new(SUBMIT_PW)),
+    };
+    let send = |t: actions::SmtpTarget| async move {
+        actions::send_test_mail(
+            &access(),
+            &t,
+            "ok@example.com",
+            "rcpt@example.net",
+            Local::now(),
+        )
+        .await
+        .map_err(|e| e.to_string())
+    };
+    // no TLS: Postfix offers no AUTH before STARTTLS
+    let err = send(target(actions::SmtpTls::None, false))
+        .await
+        .unwrap_err();
+    assert!(err.contains("offers no AUTH"), "{err}");
+    // TLS demanded with certificate checks: the self-signed one is refused
+    let err = send(target(actions::SmtpTls::Required, true))
+        .await
+        .unwrap_err();
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    assert!(
+        auth.attempts.lock().unwrap().is_empty(),
+        "no login was tried"
+    );
+    // the default: STARTTLS when offered, then the login
+    let config = SendersConfig::default();
+    assert_eq!(config.smtp_tls, actions::SmtpTls::Opportunistic);
+    let ok = send(target(config.smtp_tls, config.smtp_tls_verify))
+        .await
+        .unwrap();
+    let id = ok.queue_id.clone().expect("queued");
+    pf.wait_for_log(
+        |l| l.contains(&format!("{id}: to=<rcpt@example.net>")) && l.contains("status=sent"),
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    let log = pf.log();
+    assert!(log.contains("TLS connection established from"), "{log}");
+    assert!(
+        log.contains(&format!("sasl_username={SUBMIT_USER}")),
+        "{log}"
+    );
+    assert_eq!(
+        *auth.attempts.lock().unwrap(),
+        vec![(SUBMIT_USER.to_string(), true)]
+    );
+    // the configuration reads the modes by name
+    let c: SendersConfig =
+        toml::from_str("smtp_tls = \"wrapper\"\nsmtp_tls_verify = false\n").unwrap();
+    assert_eq!(
+        (c.smtp_tls, c.smtp_tls_verify),
+        (actions::SmtpTls::Wrapper, false)
+    );
+    assert!(toml::from_str::<SendersConfig>("smtp_tls = \"sometimes\"\n").is_err());
 }

@@ -80,6 +80,16 @@ pub struct SendersConfig {
     pub smtp_host: String,
     #[serde(default = "default_smtp_port")]
     pub smtp_port: u16,
+    /// TLS for the submission: `opportunistic` (STARTTLS when offered, the
+    /// default), `required` (STARTTLS or fail), `wrapper` (TLS from the
+    /// first byte, port 465), `none`.
+    #[serde(default)]
+    pub smtp_tls: actions::SmtpTls,
+    /// Check the server's certificate (`required`/`wrapper` only; an
+    /// opportunistic STARTTLS never checks it, as Postfix's `may`). Off for a
+    /// local Postfix with a self-signed certificate.
+    #[serde(default = "default_true")]
+    pub smtp_tls_verify: bool,
     /// Optional SMTP AUTH for the submission.
     #[serde(default)]
     pub smtp_user: Option<String>,
@@ -125,6 +135,8 @@ impl Default for SendersConfig {
             mail_log: None,
             smtp_host: default_smtp_host(),
             smtp_port: default_smtp_port(),
+            smtp_tls: actions::SmtpTls::default(),
+            smtp_tls_verify: true,
             smtp_user: None,
             smtp_password: None,
             test_recipient: None,
@@ -154,6 +166,8 @@ impl SendersConfig {
         SmtpTarget {
             host: self.smtp_host.clone(),
             port: self.smtp_port,
+            tls: self.smtp_tls,
+            tls_verify: self.smtp_tls_verify,
             user: self.smtp_user.clone(),
             password: self.smtp_password.clone(),
         }
