@@ -1,8 +1,8 @@
 //! The echo listener under abuse and load, on loopback: oversized and too
 //! many headers, a slow client, the connection cap, PROXY protocol only on
-//! its own port, repeated X-Forwarded-For lines kept in order, and a burst
-//! of keep-alive requests with bounded memory. After every abuse the
-//! listener must still answer.
+//! its own port, repeated X-Forwarded-For lines kept in order, and ten
+//! seconds of keep-alive load against a listener in a child process whose
+//! memory must stay flat. After every abuse the listener must still answer.
 
 #[path = "probe_support/mod.rs"]
 mod probe_support;
@@ -302,22 +302,21 @@ async fn public_address_needs_explicit_consent() {
     assert!(err.to_string().contains("allow_public"), "{err}");
 }
 
-fn rss_kib() -> u64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap();
+/// Resident set size of a process, from /proc (KiB).
+fn rss_kib(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_else(|e| panic!("/proc/{pid}/status: {e}"));
     s.lines()
         .find(|l| l.starts_with("VmRSS:"))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|n| n.parse().ok())
-        .expect("VmRSS in /proc/self/status")
+        .expect("VmRSS in /proc/PID/status")
 }
 
-/// Keep-alive clients sending `per_conn` requests each; returns the count.
-async fn load(
-    addr: SocketAddr,
-    conns: usize,
-    per_conn: usize,
-    until: Option<tokio::time::Instant>,
-) -> u64 {
+/// Keep-alive clients on `conns` connections, each sending requests one
+/// after the other until `until`; returns how many were answered (every
+/// one must be a 200 with a body).
+async fn load(addr: SocketAddr, conns: usize, until: tokio::time::Instant) -> u64 {
     use bytes::Bytes;
     use http_body_util::{BodyExt, Empty};
     use hyper_util::rt::TokioIo;
@@ -331,13 +330,11 @@ async fn load(
                     .unwrap();
             tokio::spawn(conn);
             let mut n = 0u64;
-            for i in 0..per_conn {
-                if until.is_some_and(|u| tokio::time::Instant::now() >= u) {
-                    break;
-                }
-                let req = hyper::Request::get(format!("/load/{c}/{i}"))
+            while tokio::time::Instant::now() < until {
+                let req = hyper::Request::get(format!("/load/{c}/{n}"))
                     .header("host", "load.test")
-                    .header("x-forwarded-for", format!("198.51.100.{}", i % 250))
+                    .header("x-forwarded-for", format!("198.51.100.{}", n % 250))
+                    .header("x-forwarded-proto", "https")
                     .body(Empty::new())
                     .unwrap();
                 tx.ready()
@@ -345,7 +342,8 @@ async fn load(
                     .expect("connection ready for the next request");
                 let resp = tx.send_request(req).await.expect("request under load");
                 assert_eq!(resp.status(), 200);
-                resp.into_body().collect().await.unwrap();
+                let body = resp.into_body().collect().await.unwrap().to_bytes();
+                assert!(!body.is_empty(), "empty echo under load");
                 n += 1;
             }
             n
@@ -358,60 +356,152 @@ async fn load(
     total
 }
 
-/// An always-run burst: 20,000 keep-alive requests; memory must stay flat
-/// (the recent list is bounded, connections are released).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn burst_of_requests_keeps_memory_flat() {
-    let e = start(EchoConfig {
-        recent: 100,
-        ..EchoConfig::default()
+/// Set in the child process that runs the listener for the load test.
+const LOAD_CHILD: &str = "OPSDECK_PROBE_LOAD_CHILD";
+const LOAD_TEST: &str = "ten_seconds_of_load_keeps_memory_flat";
+
+/// The listener's side of the load test, in a child process of its own so
+/// that its memory is measured alone: start the echo listener, print its
+/// address, serve until stdin closes, then print its counters.
+async fn load_child() {
+    use std::io::Write;
+    let e = start(EchoConfig::default()).await;
+    println!("LISTEN {}", e.addr);
+    std::io::stdout().flush().unwrap();
+    tokio::task::spawn_blocking(|| {
+        let mut sink = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
     })
-    .await;
-    // Warm up (allocator pools, task structures), then measure.
-    assert_eq!(load(e.addr, 8, 500, None).await, 4000);
-    let before = rss_kib();
-    assert_eq!(load(e.addr, 8, 2500, None).await, 20_000);
-    let after = rss_kib();
+    .await
+    .unwrap();
     let s = e.log.snapshot();
-    assert_eq!(s.requests, 24_000);
-    assert_eq!(s.recent.len(), 100, "recent requests are bounded");
-    assert_eq!(s.rejected, 0);
-    // 20,000 more requests must not grow the process by more than a few
-    // MiB (an unbounded log would hold ~20,000 records here).
-    assert!(
-        after.saturating_sub(before) < 16 * 1024,
-        "RSS grew from {before} KiB to {after} KiB"
+    println!(
+        "STATS requests={} recent={} rejected={} refused={}",
+        s.requests,
+        s.recent.len(),
+        s.rejected,
+        s.refused
     );
-    get_ok(e.addr).await;
+    std::io::stdout().flush().unwrap();
 }
 
-/// The full-size run the issue names: as many requests as 16 keep-alive
-/// connections manage for 10 s (about 10,000 a second on a release build),
-/// memory flat. Heavy on 2 cores: run with `cargo test --release --test
-/// probe_echo -- --ignored`.
+/// The issue's load test, in the normal suite: 16 keep-alive connections
+/// send requests as fast as they are answered for 10 s (about 10,000 a
+/// second is the goal; the rate reached is printed, never asserted: the
+/// machine is shared). The listener runs in a child process (this test
+/// binary again, in child mode) and its RSS is sampled every 250 ms: after
+/// a 3 s warm-up it must stay flat, the recent list must stay bounded, no
+/// request may fail, and the listener must still answer afterwards.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "10 s of full load; run explicitly with --release -- --ignored"]
 async fn ten_seconds_of_load_keeps_memory_flat() {
-    let e = start(EchoConfig::default()).await;
-    load(e.addr, 8, 1000, None).await;
-    let before = rss_kib();
+    use tokio::io::AsyncBufReadExt;
+    if std::env::var_os(LOAD_CHILD).is_some() {
+        return load_child().await;
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut child = tokio::process::Command::new(&exe)
+        .args([LOAD_TEST, "--exact", "--nocapture", "--test-threads=1"])
+        .env(LOAD_CHILD, "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}", exe.display()));
+    let pid = child.id().expect("child pid");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr: SocketAddr = tokio::time::timeout(HANG_GUARD, async {
+        while let Some(l) = lines.next_line().await.unwrap() {
+            // The harness may have begun the line ("test NAME ... ").
+            if let Some((_, a)) = l.split_once("LISTEN ") {
+                return a.trim().parse().unwrap();
+            }
+        }
+        panic!("the listener child exited without its address");
+    })
+    .await
+    .expect("the listener child never printed its address");
+
     let start = tokio::time::Instant::now();
-    let n = load(
-        e.addr,
-        16,
-        usize::MAX,
-        Some(start + Duration::from_secs(10)),
-    )
-    .await;
+    let until = start + Duration::from_secs(10);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut samples = Vec::new();
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                tick.tick().await;
+                samples.push((start.elapsed().as_secs_f64(), rss_kib(pid)));
+            }
+            samples
+        })
+    };
+    let n = load(addr, 16, until).await;
     let secs = start.elapsed().as_secs_f64();
-    let after = rss_kib();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let samples = sampler.await.unwrap();
+
+    // The listener still answers, with a proper echo.
+    let r = get_ok(addr).await;
+    assert_eq!(r.path, "/alive");
+
+    // Its own count: every request was served, nothing refused or cut off,
+    // and the recent list stayed at its bound.
+    drop(child.stdin.take());
+    let stats = tokio::time::timeout(HANG_GUARD, async {
+        while let Some(l) = lines.next_line().await.unwrap() {
+            if let Some((_, s)) = l.split_once("STATS ") {
+                return s.trim().to_string();
+            }
+        }
+        panic!("the listener child exited without its counters");
+    })
+    .await
+    .expect("the listener child never printed its counters");
+    let status = tokio::time::timeout(HANG_GUARD, child.wait())
+        .await
+        .expect("the listener child did not exit")
+        .unwrap();
+    assert!(status.success(), "listener child: {status}");
+
+    let at = |t: f64| {
+        samples
+            .iter()
+            .find(|(s, _)| *s >= t)
+            .map(|(_, k)| *k)
+            .expect("an RSS sample")
+    };
+    let warm = at(3.0);
+    let last = samples.last().unwrap().1;
+    let peak = samples
+        .iter()
+        .filter(|(s, _)| *s >= 3.0)
+        .map(|(_, k)| *k)
+        .max()
+        .unwrap();
+    let series: Vec<String> = samples
+        .iter()
+        .step_by(4)
+        .map(|(s, k)| format!("{s:.0}s:{k}"))
+        .collect();
     eprintln!(
-        "{n} requests in {secs:.1} s = {:.0}/s; RSS {before} -> {after} KiB",
-        n as f64 / secs
+        "{n} requests on 16 keep-alive connections in {secs:.1} s = {:.0}/s; \
+         listener RSS after warm-up {warm} KiB, peak {peak} KiB, at the end {last} KiB \
+         [{}]; {stats}",
+        n as f64 / secs,
+        series.join(" ")
     );
+    assert!(n > 0, "no request was answered");
+    // Flat: after the warm-up, at most 4 MiB more (the listener holds its
+    // 200 recent requests and 16 connections; an unbounded recent list grew
+    // by more than 50 MiB over the same 7 s when tried).
     assert!(
-        after.saturating_sub(before) < 16 * 1024,
-        "RSS grew from {before} KiB to {after} KiB"
+        peak.saturating_sub(warm) < 4 * 1024,
+        "listener RSS grew from {warm} KiB at 3 s to {peak} KiB (end {last} KiB)"
     );
-    get_ok(e.addr).await;
+    assert_eq!(
+        stats,
+        format!("requests={} recent=200 rejected=0 refused=0", n + 1),
+        "the listener's own count"
+    );
 }
