@@ -71,11 +71,120 @@ async fn repeated_forwarding_headers_are_kept_in_order() {
         vec!["198.51.100.7", "10.0.0.1, 127.0.0.1"]
     );
     assert_eq!(r.xff.len(), 3);
+    // Across names too, exactly as sent.
+    let names: Vec<&str> = r.forwarding.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "x-forwarded-for",
+            "via",
+            "x-forwarded-for",
+            "forwarded",
+            "true-client-ip",
+            "x-forwarded-proto"
+        ]
+    );
     assert_eq!(r.values("via"), vec!["1.1 lb"]);
     assert_eq!(r.values("true-client-ip"), vec!["198.51.100.7"]);
     // Forwarded wins (trusted loopback peer): the quoted IPv6 client.
     assert_eq!(r.client.addr.to_string(), "2001:db8::1");
     assert_eq!(r.forwarded[0].proto.as_deref(), Some("https"));
+}
+
+/// Split a byte stream of HTTP/1.1 responses with Content-Length bodies.
+fn split_responses(mut text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    while let Some(end) = text.find("\r\n\r\n") {
+        let head = &text[..end];
+        let len: usize = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().parse().unwrap())
+            })
+            .expect("content-length in the answer");
+        let body = &text[end + 4..end + 4 + len];
+        out.push((head.to_string(), body.to_string()));
+        text = &text[end + 4 + len..];
+    }
+    out
+}
+
+/// The order of forwarding header lines ACROSS names, as a balancer sent
+/// them, on a keep-alive connection with pipelined requests whose bodies
+/// (Content-Length, chunked with a trailer) contain text that looks like
+/// headers: every request's lines come back in arrival order with their
+/// line numbers.
+#[tokio::test]
+async fn forwarding_headers_keep_arrival_order_across_names() {
+    use opsdeck::probe::echo::HeaderOrder;
+    let e = start(EchoConfig::default()).await;
+    let mut req = b"POST /one HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 198.51.100.7\r\nForwarded: for=198.51.100.7;proto=https\r\nX-Forwarded-Proto: https\r\nX-Forwarded-For: 10.0.0.1\r\nForwarded: for=10.0.0.1\r\nContent-Length: 35\r\n\r\n".to_vec();
+    req.extend_from_slice(b"X-Forwarded-For: not a header\r\n\r\n\r\n");
+    req.extend_from_slice(b"GET /two HTTP/1.1\r\nHost: h\r\nForwarded: for=\"[2001:db8::1]\"\r\nX-Forwarded-Host: www.example.com\r\nX-Forwarded-For: 2001:db8::1\r\n\r\n");
+    // hyper closes the connection after a chunked body the service did not
+    // read: that one comes last.
+    req.extend_from_slice(b"PUT /three HTTP/1.1\r\nHost: h\r\nVia: 1.1 a\r\nTransfer-Encoding: chunked\r\nX-Real-IP: 192.0.2.1\r\nVia: 1.1 b\r\nX-Forwarded-For: 192.0.2.1\r\n\r\n");
+    req.extend_from_slice(b"12\r\nForwarded: for=x\r\n\r\n0\r\nX-Trailer: t\r\n\r\n");
+    let text = raw(e.addr, &req).await;
+    let answers = split_responses(&text);
+    assert_eq!(answers.len(), 3, "three answers on one connection: {text}");
+    let replies: Vec<EchoReply> = answers
+        .iter()
+        .map(|(h, b)| {
+            assert!(h.starts_with("HTTP/1.1 200"), "{h}");
+            serde_json::from_str(b).unwrap()
+        })
+        .collect();
+    let got = |r: &EchoReply| -> Vec<(usize, String, String)> {
+        assert_eq!(r.forwarding_order, HeaderOrder::Arrival, "{}", r.path);
+        r.forwarding_lines
+            .iter()
+            .zip(&r.forwarding)
+            .map(|(l, (n, v))| (*l, n.clone(), v.clone()))
+            .collect()
+    };
+    let want = |v: &[(usize, &str, &str)]| -> Vec<(usize, String, String)> {
+        v.iter()
+            .map(|(l, n, v)| (*l, n.to_string(), v.to_string()))
+            .collect()
+    };
+    assert_eq!(replies[0].path, "/one");
+    assert_eq!(
+        got(&replies[0]),
+        want(&[
+            (2, "x-forwarded-for", "198.51.100.7"),
+            (3, "forwarded", "for=198.51.100.7;proto=https"),
+            (4, "x-forwarded-proto", "https"),
+            (5, "x-forwarded-for", "10.0.0.1"),
+            (6, "forwarded", "for=10.0.0.1"),
+        ])
+    );
+    assert_eq!(replies[1].path, "/two");
+    assert_eq!(
+        got(&replies[1]),
+        want(&[
+            (2, "forwarded", "for=\"[2001:db8::1]\""),
+            (3, "x-forwarded-host", "www.example.com"),
+            (4, "x-forwarded-for", "2001:db8::1"),
+        ])
+    );
+    assert_eq!(replies[2].path, "/three");
+    assert_eq!(
+        got(&replies[2]),
+        want(&[
+            (2, "via", "1.1 a"),
+            (4, "x-real-ip", "192.0.2.1"),
+            (5, "via", "1.1 b"),
+            (6, "x-forwarded-for", "192.0.2.1"),
+        ])
+    );
+    // The parsed views agree with the raw lines.
+    assert_eq!(replies[0].xff.len(), 2);
+    assert_eq!(replies[0].forwarded.len(), 2);
+    assert_eq!(replies[1].client.addr.to_string(), "2001:db8::1");
+    assert_eq!(e.log.snapshot().requests, 3);
 }
 
 #[tokio::test]

@@ -916,6 +916,8 @@ mod tests {
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect(),
+            forwarding_order: crate::probe::echo::HeaderOrder::Arrival,
+            forwarding_lines: (1..=forwarding.len()).collect(),
             xff: vec![Node::Ip(client.parse().unwrap())],
             forwarded: vec![],
             forwarded_error: None,

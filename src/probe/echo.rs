@@ -33,6 +33,7 @@ use tokio::task::JoinHandle;
 use super::ProbeError;
 use super::config::EchoConfig;
 use super::forwarded::{self, ClientAddr, ForwardedElement, ForwardingInput, Node};
+use super::headtap::{Head, HeadTap, Heads};
 
 /// Headers that say something about forwarding, recorded in arrival order.
 pub const FORWARDING_HEADERS: &[&str] = &[
@@ -51,8 +52,19 @@ pub const FORWARDING_HEADERS: &[&str] = &[
     "via",
 ];
 
-fn is_forwarding(name: &str) -> bool {
+pub(crate) fn is_forwarding(name: &str) -> bool {
     FORWARDING_HEADERS.contains(&name) || name.starts_with("x-forwarded-")
+}
+
+/// How much of the order of the forwarding header lines is known.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeaderOrder {
+    /// As the lines arrived, across names (read from the raw head).
+    Arrival,
+    /// Lines of one name in order, names in first-seen order.
+    #[default]
+    PerName,
 }
 
 /// A PROXY protocol header as received.
@@ -78,8 +90,17 @@ pub struct EchoReply {
     pub path: String,
     pub host: Option<String>,
     /// Every forwarding header, lower-case name and value, in arrival order
-    /// (a repeated header appears once per line).
+    /// across names (a repeated header appears once per line); see
+    /// `forwarding_order` for whether the order across names is known.
     pub forwarding: Vec<(String, String)>,
+    /// Whether `forwarding` is in arrival order across names or only per
+    /// name (when the raw head could not be followed).
+    #[serde(default)]
+    pub forwarding_order: HeaderOrder,
+    /// The 1-based header line number of each `forwarding` entry (arrival
+    /// order only; empty otherwise).
+    #[serde(default)]
+    pub forwarding_lines: Vec<usize>,
     /// All `X-Forwarded-For` lines as one list.
     pub xff: Vec<Node>,
     /// `Forwarded`, parsed, or why it could not be.
@@ -380,9 +401,14 @@ async fn serve(
         None
     };
     let _ = stream.set_nodelay(true);
+    let max_buf = shared.cfg.max_header_bytes.max(8192);
+    let max_headers = shared.cfg.max_headers.max(1);
+    let heads = Heads::new(max_buf, max_headers);
+    let io = TokioIo::new(HeadTap::new(stream, heads.clone()));
     let svc_shared = shared.clone();
     let service = service_fn(move |req: Request<Incoming>| {
-        let reply = record(&req, peer, local, pp.clone(), &svc_shared.cfg);
+        let head = heads.take(req.method().as_str(), req.uri()).ok();
+        let reply = record(&req, peer, local, pp.clone(), head, &svc_shared.cfg);
         let body = serde_json::to_vec(&reply).unwrap_or_default();
         svc_shared.log.push(reply);
         let mut resp = Response::new(Full::new(Bytes::from(body)));
@@ -396,38 +422,50 @@ async fn serve(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(timeout)
-        .max_headers(shared.cfg.max_headers.max(1))
-        .max_buf_size(shared.cfg.max_header_bytes.max(8192))
+        .max_headers(max_headers)
+        .max_buf_size(max_buf)
         .keep_alive(true);
-    builder
-        .serve_connection(TokioIo::new(stream), service)
-        .await
-        .is_ok()
+    builder.serve_connection(io, service).await.is_ok()
 }
 
-/// Build the echo of one request (pure but for the clock).
+/// Build the echo of one request (pure but for the clock). `head` is the
+/// raw head as the tap saw it, for the order across header names.
 pub fn record(
     req: &Request<Incoming>,
     peer: SocketAddr,
     local: SocketAddr,
     pp: Option<ProxyHeader>,
+    head: Option<Head>,
     cfg: &EchoConfig,
 ) -> EchoReply {
     let headers = req.headers();
     let mut forwarding = Vec::new();
-    // HeaderMap keeps the order of lines per name; names in first-seen
-    // order. Repeated lines of one name stay separate entries.
-    for name in headers.keys() {
-        let n = name.as_str();
-        if is_forwarding(n) {
-            for v in headers.get_all(name) {
-                forwarding.push((
-                    n.to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                ));
+    let mut lines = Vec::new();
+    let order = match head {
+        Some(h) => {
+            for (line, n, v) in h.forwarding {
+                lines.push(line);
+                forwarding.push((n, v));
             }
+            HeaderOrder::Arrival
         }
-    }
+        None => {
+            // HeaderMap keeps the order of lines per name; names in
+            // first-seen order. Repeated lines of one name stay separate.
+            for name in headers.keys() {
+                let n = name.as_str();
+                if is_forwarding(n) {
+                    for v in headers.get_all(name) {
+                        forwarding.push((
+                            n.to_string(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        ));
+                    }
+                }
+            }
+            HeaderOrder::PerName
+        }
+    };
     build_reply(
         ReplyParts {
             at: chrono::Utc::now().timestamp(),
@@ -444,6 +482,8 @@ pub fn record(
                 .get(HOST)
                 .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned()),
             forwarding,
+            forwarding_order: order,
+            forwarding_lines: lines,
             header_count: headers.len(),
         },
         cfg,
@@ -460,6 +500,8 @@ pub struct ReplyParts {
     pub path: String,
     pub host: Option<String>,
     pub forwarding: Vec<(String, String)>,
+    pub forwarding_order: HeaderOrder,
+    pub forwarding_lines: Vec<usize>,
     pub header_count: usize,
 }
 
@@ -498,6 +540,8 @@ pub fn build_reply(p: ReplyParts, cfg: &EchoConfig) -> EchoReply {
         path: p.path,
         host: p.host,
         forwarding: p.forwarding.clone(),
+        forwarding_order: p.forwarding_order,
+        forwarding_lines: p.forwarding_lines,
         xff,
         forwarded: fwd,
         forwarded_error: fwd_err,
@@ -552,6 +596,8 @@ mod tests {
             path: "/".into(),
             host: Some("h".into()),
             forwarding: vec![("x-forwarded-for".into(), "203.0.113.66".into())],
+            forwarding_order: HeaderOrder::PerName,
+            forwarding_lines: vec![],
             header_count: 2,
         };
         let r = build_reply(parts, &cfg);
@@ -582,6 +628,8 @@ mod tests {
                     path: format!("/{i}"),
                     host: None,
                     forwarding: vec![],
+                    forwarding_order: HeaderOrder::PerName,
+                    forwarding_lines: vec![],
                     header_count: 0,
                 },
                 &cfg,

@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod echo;
 pub mod forwarded;
+pub mod headtap;
 pub mod view;
 
 use std::net::SocketAddr;
@@ -66,6 +67,9 @@ pub struct EchoLine {
     pub path: Clean,
     pub host: Clean,
     pub forwarding: Vec<(Clean, Clean)>,
+    /// Header line numbers of `forwarding` when the order across names is
+    /// known (arrival order); `None` when only the per-name order is.
+    pub forwarding_lines: Option<Vec<usize>>,
 }
 
 impl EchoLine {
@@ -89,6 +93,10 @@ impl EchoLine {
                 .iter()
                 .map(|(n, v)| (Clean::new(n), Clean::new(v)))
                 .collect(),
+            forwarding_lines: match r.forwarding_order {
+                echo::HeaderOrder::Arrival => Some(r.forwarding_lines.clone()),
+                echo::HeaderOrder::PerName => None,
+            },
         }
     }
 }

@@ -9,7 +9,7 @@ use ratatui::layout::Rect;
 
 use super::checks::{self, RawRun, WalkEnd};
 use super::client::{CertInfo, Exchange, TlsInfo};
-use super::echo::{ReplyParts, build_reply};
+use super::echo::{HeaderOrder, ReplyParts, build_reply};
 use super::*;
 use crate::app::pane::{Cx, Nav, Pane, ViewCx};
 use crate::app::shared::Shared;
@@ -69,6 +69,9 @@ fn reply(path: &str, fwd: &[(&str, &str)], at: i64) -> super::echo::EchoReply {
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect(),
+            forwarding_order: HeaderOrder::Arrival,
+            // Host is line 1; the forwarding headers follow it.
+            forwarding_lines: (2..2 + fwd.len()).collect(),
             header_count: 6,
         },
         &cfg,
@@ -230,6 +233,8 @@ fn pane() -> ProbePane {
             "/login\u{1b}[2J",
             &[
                 ("x-forwarded-for", "203.0.113.66"),
+                ("forwarded", "for=203.0.113.66;proto=https"),
+                ("x-forwarded-for", "10.0.1.12"),
                 ("via", "1.1 lb\u{1b}]0;pwned\u{7}"),
             ],
             NOW - 4,

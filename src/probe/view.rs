@@ -572,14 +572,22 @@ fn render_echo_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &Vie
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled(
-        "Forwarding headers, in arrival order",
+        match e.forwarding_lines {
+            Some(_) => "Forwarding headers, in arrival order (header line number)",
+            None => "Forwarding headers, grouped by name (order across names unknown)",
+        },
         cx.theme.header,
     )));
     if e.forwarding.is_empty() {
         lines.push(Line::from(Span::styled("(none)", cx.theme.muted)));
     }
-    for (n, v) in &e.forwarding {
+    for (k, (n, v)) in e.forwarding.iter().enumerate() {
+        let at = match e.forwarding_lines.as_ref().and_then(|l| l.get(k)) {
+            Some(line) => format!("{line:>3} "),
+            None => "    ".into(),
+        };
         lines.push(Line::from(vec![
+            Span::styled(at, cx.theme.muted),
             Span::styled(format!("{n}: "), cx.theme.accent),
             Span::styled(v.to_string(), cx.theme.text),
         ]));
