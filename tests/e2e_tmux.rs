@@ -49,6 +49,22 @@ impl Tmux {
         Tmux { socket, home }
     }
 
+    /// A plain shell in a detached session: the terminal someone types in.
+    fn start_shell(name: &str, w: u16, h: u16) -> Tmux {
+        let home = tempfile::tempdir().unwrap();
+        let socket = format!("opsdeck-test-{name}-{}", std::process::id());
+        let st = Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-x"])
+            .arg(w.to_string())
+            .arg("-y")
+            .arg(h.to_string())
+            .arg("env -u TMUX TERM=xterm-256color PS1='$ ' sh")
+            .status()
+            .unwrap();
+        assert!(st.success(), "tmux new-session failed");
+        Tmux { socket, home }
+    }
+
     fn tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .arg("-L")
@@ -383,4 +399,38 @@ fn a_dropped_link_ends_the_process() {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+#[test]
+fn detach_and_reattach_from_a_smaller_terminal() {
+    // opsdeck runs in a tmux session created at 120x40; a second tmux (the
+    // "ssh terminal", 80x24) attaches to it, detaches (the link drops) and
+    // attaches again. opsdeck keeps running while nobody watches, follows
+    // the new size, and the outer terminal gets its screen back on detach.
+    let inner = Tmux::start("inner", 120, 40, "demo", &[]);
+    inner.wait_for("the five panes", all_panes_shown);
+    let pid = inner.pid();
+    let attach = format!("tmux -L {} attach", inner.socket);
+    let outer = Tmux::start_shell("outer", 80, 24);
+    outer.keys(&[&attach, "Enter"]);
+    let s = outer.wait_for("opsdeck redrawn at 80x24", |s| {
+        all_panes_shown(s) && s.lines().nth(22).is_some_and(|l| l.starts_with(" RW "))
+    });
+    assert!(s.contains("DEMO"), "{s}");
+
+    inner.tmux(&["detach-client"]);
+    let s = outer.wait_for("the shell back after detach", |s| s.contains("[detached"));
+    assert!(
+        !all_panes_shown(&s),
+        "opsdeck left on the outer screen:\n{s}"
+    );
+    assert!(
+        std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "opsdeck keeps running while detached"
+    );
+
+    outer.keys(&[&attach, "Enter"]);
+    outer.wait_for("opsdeck again after reattach", all_panes_shown);
+    outer.keys(&["q"]);
+    inner.wait_for("exit", |s| s.contains("EXIT=0"));
 }

@@ -3,6 +3,7 @@
 //! panic, SIGTERM/SIGHUP via the loop, Ctrl-Z suspend).
 
 use std::io::{self, BufWriter, Stdout, Write};
+use std::sync::{Arc, Mutex};
 
 use ratatui::Frame;
 use ratatui::Terminal;
@@ -14,11 +15,76 @@ use ratatui::crossterm::terminal::{
     disable_raw_mode, enable_raw_mode,
 };
 
-type Backend = CrosstermBackend<BufWriter<Stdout>>;
+type Backend = CrosstermBackend<FrameWriter>;
+
+/// Collects one frame's bytes, so that a frame that changes nothing on
+/// screen is never sent: an idle console over a slow link stays silent.
+/// ratatui's own `flush` is a no-op here; [`Tui::draw`] decides what goes
+/// out, through the shared buffer.
+#[derive(Clone, Default)]
+struct FrameWriter(Arc<Mutex<Vec<u8>>>);
+
+/// What every frame carries even when no cell changed: the synchronized
+/// update markers, the backend resetting colours and attributes after the
+/// (empty) diff, and ratatui hiding the (already hidden) cursor.
+const FRAME_NOISE: [&[u8]; 7] = [
+    b"\x1b[?2026h",
+    b"\x1b[?2026l",
+    b"\x1b[39m",
+    b"\x1b[49m",
+    b"\x1b[59m",
+    b"\x1b[0m",
+    b"\x1b[?25l",
+];
+
+/// True when `bytes` are only frame noise.
+fn is_empty_frame(bytes: &[u8]) -> bool {
+    let mut rest = bytes;
+    'outer: while !rest.is_empty() {
+        for n in FRAME_NOISE {
+            if let Some(r) = rest.strip_prefix(n) {
+                rest = r;
+                continue 'outer;
+            }
+        }
+        return false;
+    }
+    true
+}
+
+impl FrameWriter {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Take the buffered bytes, or None (and drop them) when they are only
+    /// frame noise.
+    fn take_frame(&self) -> Option<Vec<u8>> {
+        let mut b = self.lock();
+        if is_empty_frame(&b) {
+            b.clear();
+            None
+        } else {
+            Some(std::mem::take(&mut *b))
+        }
+    }
+}
+
+impl Write for FrameWriter {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.lock().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
 
 /// The terminal while the console runs.
 pub struct Tui {
     terminal: Terminal<Backend>,
+    frame: FrameWriter,
+    out: BufWriter<Stdout>,
     active: bool,
 }
 
@@ -31,25 +97,40 @@ impl Tui {
             let _ = disable_raw_mode();
             return Err(e);
         }
-        let backend = CrosstermBackend::new(BufWriter::with_capacity(1 << 16, io::stdout()));
-        let terminal = Terminal::new(backend)?;
+        let frame = FrameWriter::default();
+        let terminal = Terminal::new(CrosstermBackend::new(frame.clone()))?;
         Ok(Tui {
             terminal,
+            frame,
+            out: BufWriter::with_capacity(1 << 16, io::stdout()),
             active: true,
         })
     }
 
-    /// Draw one frame inside a synchronized update, then flush once.
+    /// Draw one frame inside a synchronized update and send it in one
+    /// write, unless no cell changed: then nothing at all is sent.
     pub fn draw(&mut self, f: impl FnOnce(&mut Frame<'_>)) -> io::Result<()> {
         ratatui::crossterm::queue!(self.terminal.backend_mut(), BeginSynchronizedUpdate)?;
         self.terminal.draw(f)?;
         ratatui::crossterm::queue!(self.terminal.backend_mut(), EndSynchronizedUpdate)?;
-        self.terminal.backend_mut().flush()
+        self.send()
+    }
+
+    /// Write out what the backend buffered, unless it changes nothing.
+    fn send(&mut self) -> io::Result<()> {
+        match self.frame.take_frame() {
+            Some(bytes) => {
+                self.out.write_all(&bytes)?;
+                self.out.flush()
+            }
+            None => Ok(()),
+        }
     }
 
     /// Forget what is on screen so that the next frame draws every cell.
     pub fn clear(&mut self) -> io::Result<()> {
-        self.terminal.clear()
+        self.terminal.clear()?;
+        self.send()
     }
 
     /// The terminal size changed.
@@ -101,4 +182,55 @@ pub fn install_panic_hook() {
         restore_terminal();
         previous(info);
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::layout::Rect;
+    use ratatui::widgets::Paragraph;
+    use ratatui::{TerminalOptions, Viewport};
+
+    /// Draw `text` as the event loop does; true when the frame was sent.
+    fn sent(t: &mut Terminal<Backend>, w: &FrameWriter, text: &str) -> bool {
+        ratatui::crossterm::queue!(t.backend_mut(), BeginSynchronizedUpdate).unwrap();
+        t.draw(|f| f.render_widget(Paragraph::new(text.to_string()), f.area()))
+            .unwrap();
+        ratatui::crossterm::queue!(t.backend_mut(), EndSynchronizedUpdate).unwrap();
+        w.take_frame().is_some()
+    }
+
+    #[test]
+    fn a_frame_that_changes_no_cell_is_not_sent() {
+        let w = FrameWriter::default();
+        let mut t = Terminal::with_options(
+            CrosstermBackend::new(w.clone()),
+            TerminalOptions {
+                viewport: Viewport::Fixed(Rect::new(0, 0, 20, 2)),
+            },
+        )
+        .unwrap();
+        assert!(
+            sent(&mut t, &w, "queue 3  12:04"),
+            "the first frame is sent"
+        );
+        assert!(
+            !sent(&mut t, &w, "queue 3  12:04"),
+            "the same frame again is not"
+        );
+        assert!(
+            sent(&mut t, &w, "queue 3  12:05"),
+            "a changed clock is sent"
+        );
+    }
+
+    #[test]
+    fn noise_is_only_the_frame_markers() {
+        assert!(is_empty_frame(b""));
+        assert!(is_empty_frame(
+            b"\x1b[?2026h\x1b[39m\x1b[49m\x1b[59m\x1b[0m\x1b[?25l\x1b[?2026l"
+        ));
+        assert!(!is_empty_frame(b"\x1b[?2026h\x1b[1;1Hx\x1b[?2026l"));
+        assert!(!is_empty_frame(b"\x1b[?2026"));
+    }
 }

@@ -254,10 +254,12 @@ fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(left)), area);
 }
 
+/// A source's age in whole minutes, like the clock: the status bar changes
+/// at most once a minute on its own, so an idle screen sends nothing.
 fn short_age(secs: i64) -> String {
     let s = secs.max(0);
     if s < 60 {
-        format!("{s}s")
+        "<1m".into()
     } else if s < 3600 {
         format!("{}m", s / 60)
     } else if s < 86400 {

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use crate::access::WriteAccess;
 use crate::app::effect::{Runner, SourceEvent};
 
+pub mod check;
 pub mod checkout;
 pub mod demo;
 pub mod error;

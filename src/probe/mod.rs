@@ -6,6 +6,7 @@
 //! The probe changes nothing on any host (it needs no write access) and
 //! sends requests only to the configured targets.
 
+pub mod check;
 pub mod checks;
 pub mod client;
 pub mod config;

@@ -1,0 +1,232 @@
+//! The deploy checkouts' part of `opsdeck check`: drift of every `[[deploy]]`
+//! target (behind or ahead of its upstream as of the last fetch, local
+//! modifications, an operation in progress, the deploy lock, the last
+//! journal entry), graded against the `[check]` thresholds.
+//!
+//! Reads the repository with git2 off the async threads and never fetches:
+//! a fetch writes refs, and `check` changes nothing. So "behind" is as of the
+//! last fetch, and the finding says so.
+
+use crate::check::{Metric, Report, Status};
+use crate::config::Config;
+
+use super::DeployConfig;
+use super::status::{RepoStatus, read_status};
+
+/// Add the findings and metrics of every deploy target.
+pub async fn collect(config: &Config, report: &mut Report) {
+    for target in &config.deploy {
+        let cfg = target.clone();
+        let read = tokio::task::spawn_blocking(move || read_status(&cfg)).await;
+        match read {
+            Ok(Ok(st)) => grade_target(config, target, &st, report),
+            Ok(Err(e)) => report.finding("deploy", Status::Unknown, e.to_string()),
+            Err(e) => report.finding(
+                "deploy",
+                Status::Unknown,
+                format!("{}: reading the repository: {e}", target.name),
+            ),
+        }
+    }
+}
+
+/// The finding and metrics of one target's status (pure).
+pub fn grade_target(config: &Config, target: &DeployConfig, st: &RepoStatus, report: &mut Report) {
+    let name = target.name.as_str();
+    let mut status = Status::Ok;
+    let mut problems: Vec<String> = Vec::new();
+    let mut worse = |s: Status, text: String| {
+        status = Status::worst(status, s);
+        problems.push(text);
+    };
+
+    let at = match (&st.head, &st.branch) {
+        (None, _) => "no commit checked out".to_string(),
+        (Some(h), Some(b)) => format!("{} on {}", h.short, b.as_str()),
+        (Some(h), None) => format!("{} (detached)", h.short),
+    };
+    if let Some(op) = st.state {
+        worse(
+            Status::Critical,
+            format!("a {op} is in progress in the work tree: finish or abort it"),
+        );
+    }
+    match &st.upstream {
+        None => worse(
+            Status::Warning,
+            format!(
+                "no upstream {}/{}: fetch once or fix remote/branch in [[deploy]]",
+                target.remote, target.branch
+            ),
+        ),
+        Some(u) => {
+            if u.behind as u64 >= config.check.behind_warn.max(1) {
+                worse(
+                    Status::Warning,
+                    format!(
+                        "{} commit(s) behind {} as of the last fetch",
+                        u.behind,
+                        u.name.as_str()
+                    ),
+                );
+            }
+            if u.ahead > 0 {
+                worse(
+                    Status::Warning,
+                    format!("{} deployed commit(s) not on {}", u.ahead, u.name.as_str()),
+                );
+            }
+        }
+    }
+    if st.modified > 0 {
+        worse(
+            Status::Warning,
+            format!(
+                "{} local modification(s) in the work tree: a deploy will refuse to overwrite them",
+                st.modified
+            ),
+        );
+    }
+    if let Some(lock) = &st.lock {
+        let holder = lock.holder();
+        if st.lock_stale {
+            worse(
+                Status::Warning,
+                format!(
+                    "stale deploy lock (its process is gone): {}",
+                    holder.as_str()
+                ),
+            );
+        } else {
+            worse(
+                Status::Warning,
+                format!("deploy lock held by {}", holder.as_str()),
+            );
+        }
+    }
+    if let Some(p) = &st.journal_problem {
+        worse(Status::Unknown, format!("deploy journal: {}", p.as_str()));
+    }
+    if let Some(last) = st.journal.last()
+        && !last.ok()
+    {
+        worse(
+            Status::Warning,
+            format!(
+                "last {} at {} failed: {}",
+                last.kind.as_str(),
+                last.time.as_str(),
+                last.result.as_str()
+            ),
+        );
+    }
+
+    let summary = if problems.is_empty() {
+        match &st.upstream {
+            Some(u) => format!("{name}: {at}, up to date with {}", u.name.as_str()),
+            None => format!("{name}: {at}"),
+        }
+    } else {
+        format!("{name}: {at}; {}", problems.join("; "))
+    };
+    report.finding("deploy", status, summary);
+
+    let m = |metric: &str, help: &str, v: f64| Metric::new(metric, help, v).label("target", name);
+    if let Some(u) = &st.upstream {
+        let mut behind = m(
+            "deploy_behind_commits",
+            "Commits the deployed revision is behind its upstream (as of the last fetch).",
+            u.behind as f64,
+        );
+        behind.warn = Some(config.check.behind_warn.max(1) as f64);
+        report.metric(behind);
+        report.metric(m(
+            "deploy_ahead_commits",
+            "Deployed commits that are not on the upstream.",
+            u.ahead as f64,
+        ));
+    }
+    report.metric(m(
+        "deploy_local_changes",
+        "Modified tracked files in the deploy work tree.",
+        st.modified as f64,
+    ));
+    report.metric(m(
+        "deploy_untracked_files",
+        "Untracked files in the deploy work tree.",
+        st.untracked as f64,
+    ));
+    report.metric(m(
+        "deploy_lock_held",
+        "1 when a deploy lock exists (stale or not).",
+        if st.lock.is_some() { 1.0 } else { 0.0 },
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deploy::testdata;
+
+    fn graded(st: &RepoStatus) -> Report {
+        let config = Config::default();
+        let mut r = Report::default();
+        grade_target(&config, &DeployConfig::default(), st, &mut r);
+        r
+    }
+
+    #[test]
+    fn a_clean_checkout_at_its_upstream_is_ok() {
+        let mut st = testdata::status();
+        st.state = None;
+        st.modified = 0;
+        st.lock = None;
+        st.journal_problem = None;
+        st.journal.clear();
+        if let Some(u) = st.upstream.as_mut() {
+            u.ahead = 0;
+            u.behind = 0;
+        }
+        let r = graded(&st);
+        assert_eq!(r.findings[0].status, Status::Ok, "{:?}", r.findings);
+        assert!(
+            r.findings[0]
+                .summary
+                .contains("up to date with origin/main"),
+            "{}",
+            r.findings[0].summary
+        );
+    }
+
+    #[test]
+    fn drift_lock_and_an_operation_in_progress_are_named() {
+        let mut st = testdata::status();
+        st.state = Some("merge");
+        st.modified = 2;
+        st.lock = Some(testdata::lock(4242));
+        st.lock_stale = false;
+        if let Some(u) = st.upstream.as_mut() {
+            u.behind = 3;
+            u.ahead = 0;
+        }
+        let r = graded(&st);
+        let f = &r.findings[0];
+        assert_eq!(f.status, Status::Critical);
+        for part in [
+            "a merge is in progress",
+            "3 commit(s) behind origin/main as of the last fetch",
+            "2 local modification(s)",
+            "deploy lock held by ",
+            "pid 4242",
+        ] {
+            assert!(f.summary.contains(part), "{part:?} missing: {}", f.summary);
+        }
+        let behind = r
+            .metrics
+            .iter()
+            .find(|m| m.name == "deploy_behind_commits")
+            .unwrap();
+        assert_eq!(behind.value, 3.0);
+        assert_eq!(behind.warn, Some(1.0));
+    }
+}

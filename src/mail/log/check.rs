@@ -1,0 +1,316 @@
+//! The mail log's part of `opsdeck check`: failed deliveries in the last
+//! `[check] failure_window_secs`, by category, graded against the `[check]`
+//! thresholds.
+//!
+//! Reads the configured log files (and the newest rotated file when it was
+//! written to inside the window) or journald once, through the same parser
+//! and classifier as the Failures pane. Never writes anything and never reads
+//! the clock itself: `now` is passed in. A log that cannot be read is an
+//! UNKNOWN finding naming the file and the fix, never a silent zero.
+
+use std::path::PathBuf;
+use std::time::{Duration, UNIX_EPOCH};
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::check::{Metric, Report, Status, grade};
+use crate::config::Config;
+
+use super::LogSourceKind;
+use super::source::rotated_siblings;
+use super::summary::{self, Report as LogReport};
+
+/// Add the failure findings and metrics for the window ending at `now`.
+pub async fn collect(config: &Config, now: DateTime<FixedOffset>, report: &mut Report) {
+    let window = config.check.failure_window_secs.max(60);
+    let since = now - chrono::Duration::seconds(window as i64);
+    let cfg = config.mail_log.clone();
+    let read = tokio::task::spawn_blocking(move || match cfg.source {
+        LogSourceKind::File => Ok(summary::build(
+            &files_for_window(&cfg.files, since),
+            Some(since),
+            5,
+            &mut std::io::empty(),
+        )),
+        LogSourceKind::Journal => read_journal(&cfg.journal_units, since),
+    })
+    .await;
+    match read {
+        Ok(Ok(log)) => grade_window(config, &log, window, report),
+        Ok(Err(e)) => report.finding("failures", Status::Unknown, e),
+        Err(e) => report.finding(
+            "failures",
+            Status::Unknown,
+            format!("reading the mail log: {e}"),
+        ),
+    }
+}
+
+/// The configured files plus, before each, its newest rotated file when that
+/// was written to inside the window (the window may cross a rotation).
+fn files_for_window(files: &[PathBuf], since: DateTime<FixedOffset>) -> Vec<PathBuf> {
+    let since = UNIX_EPOCH + Duration::from_secs(since.timestamp().max(0) as u64);
+    let mut out = Vec::new();
+    for f in files {
+        if let Some(prev) = rotated_siblings(f).pop()
+            && std::fs::metadata(&prev)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t >= since)
+        {
+            out.push(prev);
+        }
+        out.push(f.clone());
+    }
+    out
+}
+
+/// The window's lines from journald (`journalctl -o short-iso`).
+fn read_journal(units: &[String], since: DateTime<FixedOffset>) -> Result<LogReport, String> {
+    let mut cmd = std::process::Command::new("journalctl");
+    cmd.args(["-o", "short-iso", "--no-pager", "-q"])
+        .arg(format!("--since=@{}", since.timestamp()));
+    for u in units {
+        cmd.arg("-u").arg(u);
+    }
+    let out = cmd.output().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            "journalctl: not found: use source = \"file\" in [mail_log], or install systemd"
+                .to_string()
+        } else {
+            format!("journalctl: {e}")
+        }
+    })?;
+    if !out.status.success() {
+        return Err(format!(
+            "journalctl: {} (run as root or add the user to the systemd-journal group)",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(summary::build(
+        &[PathBuf::from("-")],
+        Some(since),
+        5,
+        &mut out.stdout.as_slice(),
+    ))
+}
+
+fn fmt_window(secs: u64) -> String {
+    match secs {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// The finding and metrics of one window's report (pure).
+pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut Report) {
+    let t = &config.check;
+    let s = &log.status;
+    let failed = s.deferred + s.bounced + s.expired + s.undeliverable;
+    let span = fmt_window(window);
+    for e in &log.errors {
+        report.finding("failures", Status::Unknown, e.clone());
+    }
+    let mut status = grade(failed, t.failures_warn, t.failures_crit);
+    let mut summary = if failed == 0 {
+        format!("no failed deliveries in the last {span} ({} sent)", s.sent)
+    } else {
+        let mut parts = Vec::new();
+        for (n, what) in [
+            (s.bounced, "bounced"),
+            (s.deferred, "deferred"),
+            (s.expired, "expired"),
+            (s.undeliverable, "undeliverable"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        let top: Vec<String> = log
+            .categories
+            .iter()
+            .take(3)
+            .map(|c| format!("{} x{}", c.label, c.count))
+            .collect();
+        format!(
+            "{failed} failed deliveries in the last {span} ({}; {} sent): {}",
+            parts.join(", "),
+            s.sent,
+            top.join(", ")
+        )
+    };
+    if s.lost > 0 {
+        // A bounce that could not be returned: nobody else will ever know.
+        status = Status::worst(status, Status::Warning);
+        summary.push_str(&format!("; {} bounce(s) lost (returned to nobody)", s.lost));
+    }
+    if !log.errors.is_empty() && log.lines == 0 {
+        // Nothing was read at all: the counts above mean nothing.
+        return;
+    }
+    report.finding("failures", status, summary);
+
+    let window_label = span.as_str();
+    for (n, what) in [
+        (s.sent, "sent"),
+        (s.deferred, "deferred"),
+        (s.bounced, "bounced"),
+        (s.expired, "expired"),
+        (s.undeliverable, "undeliverable"),
+        (s.lost, "lost"),
+    ] {
+        report.metric(
+            Metric::new(
+                "mail_deliveries",
+                "Delivery outcomes in the mail log over the check window.",
+                n as f64,
+            )
+            .label("status", what)
+            .label("window", window_label),
+        );
+    }
+    report.metric(
+        Metric::new(
+            "mail_failures",
+            "Failed deliveries (deferred, bounced, expired) over the check window.",
+            failed as f64,
+        )
+        .label("window", window_label)
+        .thresholds(t.failures_warn as f64, t.failures_crit as f64),
+    );
+    for c in &log.categories {
+        report.metric(
+            Metric::new(
+                "mail_failures_by_category",
+                "Failed deliveries by explained cause over the check window.",
+                c.count as f64,
+            )
+            .label("category", c.category.key())
+            .label("window", window_label),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32) -> DateTime<FixedOffset> {
+        FixedOffset::east_opt(0)
+            .unwrap()
+            .with_ymd_and_hms(2026, 11, 27, h, m, 0)
+            .unwrap()
+    }
+
+    /// Real Postfix 3.7 line shapes, with an ISO timestamp so that no year
+    /// or zone has to be guessed.
+    fn lines() -> String {
+        [
+            "2026-11-27T09:00:01+00:00 web postfix/smtp[101]: 1A2B3C4D5E: to=<a@example.net>, relay=email-smtp.us-east-1.amazonaws.com[3.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 Ok 0100018c-aaaa)",
+            "2026-11-27T10:10:01+00:00 web postfix/smtp[102]: 2B3C4D5E6F: to=<b@example.net>, relay=email-smtp.us-east-1.amazonaws.com[3.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[3.1.1.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: app@example.com (in reply to end of DATA command))",
+            "2026-11-27T10:20:01+00:00 web postfix/smtp[103]: 3C4D5E6F70: to=<c@example.org>, relay=email-smtp.us-east-1.amazonaws.com[3.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=4.0.0, status=deferred (host email-smtp.us-east-1.amazonaws.com[3.1.1.1] said: 454 Throttling failure: Maximum sending rate exceeded. (in reply to end of DATA command))",
+            "2026-11-27T10:25:01+00:00 web postfix/smtp[104]: 4D5E6F7081: to=<d@example.org>, relay=email-smtp.us-east-1.amazonaws.com[3.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 Ok 0100018c-bbbb)",
+        ]
+        .join("\n")
+            + "\n"
+    }
+
+    fn window_report(since: DateTime<FixedOffset>) -> LogReport {
+        summary::build(
+            &[PathBuf::from("-")],
+            Some(since),
+            5,
+            &mut lines().as_bytes(),
+        )
+    }
+
+    #[test]
+    fn only_the_window_counts_and_causes_are_named() {
+        let config = Config::default();
+        let log = window_report(at(9, 30));
+        let mut r = Report::default();
+        grade_window(&config, &log, 3600, &mut r);
+        let f = &r.findings[0];
+        assert_eq!(f.area, "failures");
+        // the 09:00 sent line is outside the window
+        assert_eq!(
+            f.summary,
+            "2 failed deliveries in the last 1h (1 bounced, 1 deferred; 1 sent): \
+             sender unverified x1, SES throttling x1"
+        );
+        // defaults: warning from 1 failure, critical from 50
+        assert_eq!(f.status, Status::Warning);
+        let failures = r
+            .metrics
+            .iter()
+            .find(|m| m.name == "mail_failures")
+            .unwrap();
+        assert_eq!(failures.value, 2.0);
+        assert_eq!(failures.crit, Some(50.0));
+        let sent = r
+            .metrics
+            .iter()
+            .find(|m| {
+                m.name == "mail_deliveries" && m.labels.contains(&("status".into(), "sent".into()))
+            })
+            .unwrap();
+        assert_eq!(sent.value, 1.0);
+        assert!(r.metrics.iter().any(|m| {
+            m.name == "mail_failures_by_category"
+                && m.labels
+                    .contains(&("category".into(), "ses_throttling".into()))
+                && m.value == 1.0
+        }));
+    }
+
+    #[test]
+    fn a_quiet_window_is_ok_and_thresholds_come_from_config() {
+        let log = window_report(at(10, 30));
+        let mut config = Config::default();
+        let mut r = Report::default();
+        grade_window(&config, &log, 3600, &mut r);
+        assert_eq!(r.findings[0].status, Status::Ok);
+        assert_eq!(
+            r.findings[0].summary,
+            "no failed deliveries in the last 1h (0 sent)"
+        );
+
+        config.check.failures_warn = 5;
+        config.check.failures_crit = 2;
+        let mut r = Report::default();
+        grade_window(&config, &window_report(at(9, 30)), 1800, &mut r);
+        assert_eq!(r.findings[0].status, Status::Critical);
+        assert!(r.findings[0].summary.contains("last 30m"));
+    }
+
+    #[tokio::test]
+    async fn a_missing_log_is_unknown_and_named() {
+        let mut config = Config::default();
+        config.mail_log.files = vec![PathBuf::from("/nonexistent/mail.log")];
+        let mut r = Report::default();
+        collect(&config, at(10, 30), &mut r).await;
+        assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
+        assert_eq!(r.findings[0].status, Status::Unknown);
+        assert!(
+            r.findings[0].summary.contains("/nonexistent/mail.log"),
+            "{}",
+            r.findings[0].summary
+        );
+    }
+
+    #[test]
+    fn rotated_file_joins_only_when_written_inside_the_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let cur = dir.path().join("mail.log");
+        let old = dir.path().join("mail.log.1");
+        std::fs::write(&cur, "").unwrap();
+        std::fs::write(&old, "").unwrap();
+        let now = chrono::Local::now().fixed_offset();
+        let files = files_for_window(std::slice::from_ref(&cur), now - chrono::Duration::hours(1));
+        assert_eq!(files, vec![old.clone(), cur.clone()]);
+        let files = files_for_window(std::slice::from_ref(&cur), now + chrono::Duration::hours(1));
+        assert_eq!(files, vec![cur]);
+    }
+}

@@ -1,0 +1,247 @@
+//! The proxy probe's part of `opsdeck check`: every `[[probe.targets]]` is
+//! probed once and its verdicts become findings; the certificate's days to
+//! expiry are graded against `[check] cert_warn_days` / `cert_crit_days`.
+//!
+//! When `[probe.echo]` is enabled the echo listener runs for the duration of
+//! the check, so the forwarding checks see what the balancer sends; if its
+//! address is already taken (a dashboard is running it) that one answers.
+//! Sends only the probe's own GET requests; never changes anything.
+
+use crate::check::{Metric, Report, Status};
+use crate::config::Config;
+
+use super::ProbeError;
+use super::checks::{Check, Level, TargetReport, run_target};
+
+fn status_of(level: Level) -> Status {
+    match level {
+        Level::Skip | Level::Ok => Status::Ok,
+        Level::Warn => Status::Warning,
+        Level::Fail => Status::Critical,
+    }
+}
+
+/// Add the findings and metrics of every probe target.
+pub async fn collect(config: &Config, now: i64, report: &mut Report) {
+    let cfg = &config.probe;
+    if cfg.targets.is_empty() {
+        return;
+    }
+    let _echo = if cfg.echo.enabled {
+        match super::echo::start(&cfg.echo).await {
+            Ok(server) => Some(server),
+            Err(ProbeError::Bind { source, .. })
+                if source.kind() == std::io::ErrorKind::AddrInUse =>
+            {
+                None
+            }
+            Err(e) => {
+                report.finding("probe", Status::Unknown, e.to_string());
+                None
+            }
+        }
+    } else {
+        None
+    };
+    for t in &cfg.targets {
+        let r = run_target(t, cfg, now).await;
+        grade_target(config, &r, report);
+    }
+}
+
+/// The finding and metrics of one target's report (pure).
+pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
+    let name = r.name.as_str();
+    let mut status = Status::Ok;
+    let mut problems = Vec::new();
+    let mut passed = 0;
+    for v in &r.verdicts {
+        // The certificate's expiry is graded below with the check's own
+        // thresholds; its other faults (name, chain) keep the probe's level.
+        let level = if v.check == Check::Tls && cert_fault_free(r) {
+            Level::Ok
+        } else {
+            v.level
+        };
+        report.metric(
+            Metric::new(
+                "probe_verdict",
+                "Probe verdict per check: 0 ok or skipped, 1 warning, 2 failure.",
+                match level {
+                    Level::Skip | Level::Ok => 0.0,
+                    Level::Warn => 1.0,
+                    Level::Fail => 2.0,
+                },
+            )
+            .label("target", name)
+            .label("check", v.check.label()),
+        );
+        match level {
+            Level::Ok => passed += 1,
+            Level::Skip => {}
+            Level::Warn | Level::Fail => {
+                status = Status::worst(status, status_of(level));
+                problems.push(format!(
+                    "{} {}: {}",
+                    level.label(),
+                    v.check.label(),
+                    v.summary.as_str()
+                ));
+            }
+        }
+    }
+    if let Some(days) = r.tls.as_ref().and_then(|t| t.days_left) {
+        let t = &config.check;
+        let s = if days <= t.cert_crit_days {
+            Status::Critical
+        } else if days <= t.cert_warn_days {
+            Status::Warning
+        } else {
+            Status::Ok
+        };
+        if s != Status::Ok {
+            status = Status::worst(status, s);
+            problems.push(format!(
+                "certificate expires in {days} day(s) (warning at {}, critical at {})",
+                t.cert_warn_days, t.cert_crit_days
+            ));
+        }
+        report.metric(
+            Metric::new(
+                "probe_certificate_expiry_days",
+                "Days until the target's certificate expires.",
+                days as f64,
+            )
+            .label("target", name),
+        );
+    }
+    let summary = if problems.is_empty() {
+        format!("{name}: {passed} check(s) passed")
+    } else {
+        format!("{name}: {}", problems.join("; "))
+    };
+    report.finding("probe", status, summary);
+}
+
+/// The certificate verifies and names the host: only its expiry is left to grade.
+fn cert_fault_free(r: &TargetReport) -> bool {
+    r.tls
+        .as_ref()
+        .is_some_and(|t| t.verify_error.is_none() && t.name_matches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::checks::{TlsView, Verdict};
+    use crate::sanitize::Clean;
+
+    fn verdict(check: Check, level: Level, summary: &str) -> Verdict {
+        Verdict {
+            check,
+            level,
+            summary: Clean::new(summary),
+            evidence: Vec::new(),
+            fix: Vec::new(),
+        }
+    }
+
+    fn target(days: i64, verdicts: Vec<Verdict>) -> TargetReport {
+        TargetReport {
+            name: Clean::new("site"),
+            url: Clean::new("https://site.example/"),
+            at: 0,
+            hops: Vec::new(),
+            tls: Some(TlsView {
+                version: Clean::new("TLSv1.3"),
+                subject: Clean::new("CN=site.example"),
+                issuer: Clean::new("CN=ca"),
+                names: vec![Clean::new("site.example")],
+                chain_len: 2,
+                days_left: Some(days),
+                verify_error: None,
+                name_matches: true,
+            }),
+            echoes: Vec::new(),
+            verdicts,
+        }
+    }
+
+    #[test]
+    fn verdicts_become_one_finding_with_the_worst_status() {
+        let r = target(
+            90,
+            vec![
+                verdict(Check::Baseline, Level::Ok, "client, https and 443 arrive"),
+                verdict(
+                    Check::Forged,
+                    Level::Fail,
+                    "passing through: a client can forge its address",
+                ),
+                verdict(Check::Backend, Level::Skip, "no backend_url"),
+            ],
+        );
+        let mut rep = Report::default();
+        grade_target(&Config::default(), &r, &mut rep);
+        assert_eq!(rep.findings[0].status, Status::Critical);
+        assert_eq!(
+            rep.findings[0].summary,
+            "site: FAIL forged headers: passing through: a client can forge its address"
+        );
+        let forged = rep
+            .metrics
+            .iter()
+            .find(|m| {
+                m.labels
+                    .contains(&("check".into(), "forged headers".into()))
+            })
+            .unwrap();
+        assert_eq!(forged.value, 2.0);
+    }
+
+    #[test]
+    fn certificate_expiry_uses_the_check_thresholds() {
+        // The probe itself warns (its own expiry_warn_days); check grades by
+        // [check] cert_warn_days = 21 / cert_crit_days = 7.
+        let tls = || vec![verdict(Check::Tls, Level::Warn, "expires in N days")];
+        let mut rep = Report::default();
+        grade_target(&Config::default(), &target(30, tls()), &mut rep);
+        assert_eq!(rep.findings[0].status, Status::Ok, "{:?}", rep.findings);
+        assert_eq!(rep.findings[0].summary, "site: 1 check(s) passed");
+
+        let mut rep = Report::default();
+        grade_target(&Config::default(), &target(10, tls()), &mut rep);
+        assert_eq!(rep.findings[0].status, Status::Warning);
+        assert!(
+            rep.findings[0]
+                .summary
+                .contains("certificate expires in 10 day(s)")
+        );
+
+        let mut rep = Report::default();
+        grade_target(&Config::default(), &target(3, tls()), &mut rep);
+        assert_eq!(rep.findings[0].status, Status::Critical);
+        let days = rep
+            .metrics
+            .iter()
+            .find(|m| m.name == "probe_certificate_expiry_days")
+            .unwrap();
+        assert_eq!(days.value, 3.0);
+    }
+
+    #[test]
+    fn a_name_mismatch_keeps_the_probe_failure() {
+        let mut r = target(
+            300,
+            vec![verdict(
+                Check::Tls,
+                Level::Fail,
+                "certificate does not name the host",
+            )],
+        );
+        r.tls.as_mut().unwrap().name_matches = false;
+        let mut rep = Report::default();
+        grade_target(&Config::default(), &r, &mut rep);
+        assert_eq!(rep.findings[0].status, Status::Critical);
+    }
+}
