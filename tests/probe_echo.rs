@@ -399,6 +399,130 @@ async fn proxy_protocol_only_on_its_own_port() {
     assert!(text.starts_with("HTTP/1.1 200"), "{text:?}");
 }
 
+/// A v2 header built with ppp's own builder: PROXY/TCP4 with these TLVs
+/// and, when `crc`, a CRC32C TLV filled in over the whole header (its
+/// value computed with the zeroed field, as the protocol says).
+fn v2_with_tlvs(tlvs: &[(u8, Vec<u8>)], crc: bool) -> Vec<u8> {
+    use ppp::v2::{Builder, Command, Protocol, Version};
+    let src: SocketAddr = "198.51.100.7:51234".parse().unwrap();
+    let dst: SocketAddr = "10.0.2.20:443".parse().unwrap();
+    let mut b =
+        Builder::with_addresses(Version::Two | Command::Proxy, Protocol::Stream, (src, dst));
+    for (k, v) in tlvs {
+        b = b.write_tlv(*k, v).unwrap();
+    }
+    if crc {
+        b = b.write_tlv(0x03u8, &[0; 4]).unwrap();
+    }
+    let mut h = b.build().unwrap();
+    if crc {
+        let sum = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI).checksum(&h);
+        let n = h.len();
+        h[n - 4..].copy_from_slice(&sum.to_be_bytes());
+    }
+    h
+}
+
+/// PROXY protocol v2 TLVs (ALPN, authority, SSL with version / CN / cipher,
+/// unique id, netns, CRC32C) arrive in the echo's JSON in order; a header
+/// whose checksum does not match is refused and the port stays up. (nginx's
+/// stream module sends only PROXY v1, so this is a raw TCP test.)
+#[tokio::test]
+async fn proxy_v2_tlvs_are_echoed_and_checksums_verified() {
+    let e = start(EchoConfig {
+        proxy_protocol_listen: Some("127.0.0.1:0".parse().unwrap()),
+        ..EchoConfig::default()
+    })
+    .await;
+    let pp = e.proxy_addr.unwrap();
+    let sub = |k: u8, v: &[u8]| {
+        let mut t = vec![k];
+        t.extend_from_slice(&(v.len() as u16).to_be_bytes());
+        t.extend_from_slice(v);
+        t
+    };
+    // client: SSL + certificate on this connection; verify 0 (verified).
+    let mut ssl = vec![0x01 | 0x02, 0, 0, 0, 0];
+    ssl.extend(sub(0x21, b"TLSv1.3"));
+    ssl.extend(sub(0x22, b"alice.example.com"));
+    ssl.extend(sub(0x23, b"TLS_AES_256_GCM_SHA384"));
+    let tlvs = vec![
+        (0x01, b"h2".to_vec()),
+        (0x02, b"www.example.com".to_vec()),
+        (0x20, ssl),
+        (0x05, vec![0xab; 16]),
+        (0x30, b"blue".to_vec()),
+    ];
+    let mut req = v2_with_tlvs(&tlvs, true);
+    req.extend_from_slice(b"GET /tlv HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let text = raw(pp, &req).await;
+    assert!(text.starts_with("HTTP/1.1 200"), "{text:?}");
+    let body = text.split("\r\n\r\n").nth(1).unwrap();
+    let j: serde_json::Value = serde_json::from_str(body).unwrap();
+    let t = &j["proxy_protocol"]["tlvs"];
+    assert_eq!(j["proxy_protocol"]["version"], 2);
+    assert_eq!(j["client"]["addr"], "198.51.100.7");
+    assert_eq!(t[0], serde_json::json!({"type": "alpn", "value": "h2"}));
+    assert_eq!(
+        t[1],
+        serde_json::json!({"type": "authority", "value": "www.example.com"})
+    );
+    assert_eq!(t[2]["type"], "ssl");
+    assert_eq!(t[2]["tls"], true);
+    assert_eq!(t[2]["cert_conn"], true);
+    assert_eq!(t[2]["verify"], 0);
+    assert_eq!(t[2]["version"], "TLSv1.3");
+    assert_eq!(t[2]["cn"], "alice.example.com");
+    assert_eq!(t[2]["cipher"], "TLS_AES_256_GCM_SHA384");
+    assert_eq!(
+        t[3],
+        serde_json::json!({"type": "unique_id", "hex": "ab".repeat(16)})
+    );
+    assert_eq!(t[4], serde_json::json!({"type": "netns", "value": "blue"}));
+    assert_eq!(t[5]["type"], "crc32c");
+    assert_eq!(t.as_array().unwrap().len(), 6);
+    // The typed view agrees.
+    let r: EchoReply = serde_json::from_str(body).unwrap();
+    assert_eq!(r.proxy_protocol.as_ref().unwrap().tls(), Some(true));
+
+    // One byte of the authority changed after the checksum was made:
+    // refused (closed without an answer), counted, and the port still
+    // answers a good header.
+    let rejected = e.log.snapshot().rejected;
+    let mut bad = v2_with_tlvs(&tlvs, true);
+    let at = bad
+        .windows(15)
+        .position(|w| w == b"www.example.com")
+        .unwrap();
+    bad[at] = b'v';
+    bad.extend_from_slice(b"GET /bad HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert_eq!(raw(pp, &bad).await, "", "a wrong CRC32C was accepted");
+    assert_eq!(e.log.snapshot().rejected, rejected + 1);
+    // Without a checksum TLV there is nothing to verify: accepted.
+    let mut req = v2_with_tlvs(&tlvs[..2], false);
+    req.extend_from_slice(b"GET /nocrc HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let text = raw(pp, &req).await;
+    assert!(text.starts_with("HTTP/1.1 200"), "{text:?}");
+    let r: EchoReply = serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(r.path, "/nocrc");
+    assert_eq!(r.proxy_protocol.unwrap().tlvs.len(), 2);
+    // A TLV list that runs past the header's end is reported, not fatal.
+    let mut h = v2_with_tlvs(&[(0x01, b"h2".to_vec())], false);
+    h.extend_from_slice(&[0x02, 0, 40, b'x']);
+    let len = u16::from_be_bytes([h[14], h[15]]) + 4;
+    h[14..16].copy_from_slice(&len.to_be_bytes());
+    h.extend_from_slice(b"GET /short HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let text = raw(pp, &h).await;
+    let r: EchoReply = serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    let tl = r.proxy_protocol.unwrap().tlvs;
+    assert_eq!(tl.len(), 2, "{tl:?}");
+    assert!(matches!(
+        tl[1],
+        opsdeck::probe::echo::ProxyTlv::Invalid { .. }
+    ));
+    get_ok(e.addr).await;
+}
+
 #[tokio::test]
 async fn public_address_needs_explicit_consent() {
     let err = echo::start(&EchoConfig {

@@ -645,12 +645,23 @@ fn judge_baseline(
                 "proto arrives as {p}, the request was {want_proto}"
             ));
         }
-        (None, Some(_)) => {
-            level = level.max(Level::Warn);
-            problems.push(
-                "PROXY protocol carries no scheme: the app must know this port is TLS".into(),
-            );
-        }
+        (None, Some(h)) => match h.tls() {
+            // The v2 SSL TLV says whether the client spoke TLS.
+            Some(tls) if tls == https => {}
+            Some(tls) => {
+                level = Level::Fail;
+                problems.push(format!(
+                    "PROXY v2 SSL TLV says the client {} TLS, the request was {want_proto}",
+                    if tls { "used" } else { "did not use" }
+                ));
+            }
+            None => {
+                level = level.max(Level::Warn);
+                problems.push(
+                    "PROXY protocol carries no scheme: the app must know this port is TLS".into(),
+                );
+            }
+        },
         (None, None) => {
             level = Level::Fail;
             problems.push(
@@ -699,11 +710,7 @@ fn judge_baseline(
         .ev(format!("peer {}", r.peer))
         .ev(format!("client {} ({})", client, r.client.reason));
     if let Some(h) = pp {
-        v = v.ev(format!(
-            "PROXY v{} source {}",
-            h.version,
-            h.source.map_or("unknown".into(), |s| s.to_string())
-        ));
+        v = v.ev(h.summary());
     }
     for (n, val) in &r.forwarding {
         v = v.ev(format!("{n}: {val}"));

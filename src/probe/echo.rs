@@ -25,7 +25,6 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::{Deserialize, Serialize};
-use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -34,6 +33,8 @@ use super::ProbeError;
 use super::config::EchoConfig;
 use super::forwarded::{self, ClientAddr, ForwardedElement, ForwardingInput, Node};
 use super::headtap::{Head, HeadTap, Heads};
+use super::proxyproto::read_proxy_header;
+pub use super::proxyproto::{ProxyHeader, ProxyTlv, parse_proxy_header};
 
 /// Headers that say something about forwarding, recorded in arrival order.
 pub const FORWARDING_HEADERS: &[&str] = &[
@@ -65,15 +66,6 @@ pub enum HeaderOrder {
     /// Lines of one name in order, names in first-seen order.
     #[default]
     PerName,
-}
-
-/// A PROXY protocol header as received.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProxyHeader {
-    pub version: u8,
-    /// `None` for `UNKNOWN` / `LOCAL`.
-    pub source: Option<SocketAddr>,
-    pub destination: Option<SocketAddr>,
 }
 
 /// What the echo listener saw of one request: also the JSON it answers with.
@@ -296,92 +288,6 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, proxy_protocol:
     }
 }
 
-/// Read a PROXY protocol header byte-exactly (nothing of the request after
-/// it is consumed), bounded by the protocol's own limits.
-async fn read_proxy_header(stream: &mut TcpStream) -> Option<ProxyHeader> {
-    const V2_SIG: &[u8; 12] = b"\r\n\r\n\0\r\nQUIT\n";
-    let mut buf = vec![0u8; 12];
-    stream.read_exact(&mut buf).await.ok()?;
-    if buf.as_slice() == V2_SIG {
-        let mut rest = [0u8; 4];
-        stream.read_exact(&mut rest).await.ok()?;
-        buf.extend_from_slice(&rest);
-        let len = u16::from_be_bytes([rest[2], rest[3]]) as usize;
-        let mut body = vec![0u8; len];
-        stream.read_exact(&mut body).await.ok()?;
-        buf.extend_from_slice(&body);
-    } else if buf.starts_with(b"PROXY ") {
-        // v1: at most 107 bytes, ending in CRLF.
-        while !buf.ends_with(b"\r\n") {
-            if buf.len() >= 107 {
-                return None;
-            }
-            let b = stream.read_u8().await.ok()?;
-            buf.push(b);
-        }
-    } else {
-        return None;
-    }
-    parse_proxy_header(&buf)
-}
-
-/// Parse a complete PROXY protocol v1 or v2 header.
-pub fn parse_proxy_header(buf: &[u8]) -> Option<ProxyHeader> {
-    use ppp::HeaderResult;
-    match HeaderResult::parse(buf) {
-        HeaderResult::V1(Ok(h)) => {
-            let (source, destination) = match h.addresses {
-                ppp::v1::Addresses::Tcp4(a) => (
-                    Some(SocketAddr::from((a.source_address, a.source_port))),
-                    Some(SocketAddr::from((
-                        a.destination_address,
-                        a.destination_port,
-                    ))),
-                ),
-                ppp::v1::Addresses::Tcp6(a) => (
-                    Some(SocketAddr::from((a.source_address, a.source_port))),
-                    Some(SocketAddr::from((
-                        a.destination_address,
-                        a.destination_port,
-                    ))),
-                ),
-                ppp::v1::Addresses::Unknown => (None, None),
-            };
-            Some(ProxyHeader {
-                version: 1,
-                source,
-                destination,
-            })
-        }
-        HeaderResult::V2(Ok(h)) => {
-            let local = matches!(h.command, ppp::v2::Command::Local);
-            let (source, destination) = match h.addresses {
-                ppp::v2::Addresses::IPv4(a) if !local => (
-                    Some(SocketAddr::from((a.source_address, a.source_port))),
-                    Some(SocketAddr::from((
-                        a.destination_address,
-                        a.destination_port,
-                    ))),
-                ),
-                ppp::v2::Addresses::IPv6(a) if !local => (
-                    Some(SocketAddr::from((a.source_address, a.source_port))),
-                    Some(SocketAddr::from((
-                        a.destination_address,
-                        a.destination_port,
-                    ))),
-                ),
-                _ => (None, None),
-            };
-            Some(ProxyHeader {
-                version: 2,
-                source,
-                destination,
-            })
-        }
-        _ => None,
-    }
-}
-
 async fn serve(
     mut stream: TcpStream,
     peer: SocketAddr,
@@ -392,7 +298,7 @@ async fn serve(
     let timeout = Duration::from_secs(shared.cfg.header_timeout_secs.max(1));
     let pp = if proxy_protocol {
         match tokio::time::timeout(timeout, read_proxy_header(&mut stream)).await {
-            Ok(Some(h)) => Some(h),
+            Ok(Ok(h)) => Some(h),
             // A port configured for PROXY protocol never accepts a request
             // without it.
             _ => return false,
@@ -556,28 +462,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn proxy_v1_and_v2_parse() {
-        let h = parse_proxy_header(b"PROXY TCP4 198.51.100.7 10.0.0.1 51234 443\r\n").unwrap();
-        assert_eq!(h.version, 1);
-        assert_eq!(h.source, Some("198.51.100.7:51234".parse().unwrap()));
-        assert_eq!(h.destination, Some("10.0.0.1:443".parse().unwrap()));
-
-        let h = parse_proxy_header(b"PROXY UNKNOWN\r\n").unwrap();
-        assert_eq!(h.source, None);
-
-        let mut v2 = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
-        v2.extend_from_slice(&[
-            0x21, 0x11, 0, 12, 198, 51, 100, 7, 10, 0, 0, 1, 0xc8, 0x22, 1, 0xbb,
-        ]);
-        let h = parse_proxy_header(&v2).unwrap();
-        assert_eq!(h.version, 2);
-        assert_eq!(h.source, Some("198.51.100.7:51234".parse().unwrap()));
-
-        assert_eq!(parse_proxy_header(b"GET / HTTP/1.1\r\n"), None);
-        assert_eq!(parse_proxy_header(b"PROXY TCP4 1.2.3\r\n"), None);
-    }
-
-    #[test]
     fn reply_uses_proxy_source_as_peer() {
         let cfg = EchoConfig {
             trusted_proxies: vec!["10.0.0.0/8".parse().unwrap()],
@@ -591,6 +475,7 @@ mod tests {
                 version: 1,
                 source: Some("198.51.100.7:1234".parse().unwrap()),
                 destination: None,
+                tlvs: vec![],
             }),
             method: "GET".into(),
             path: "/".into(),

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod echo;
 pub mod forwarded;
 pub mod headtap;
+pub mod proxyproto;
 pub mod view;
 
 use std::net::SocketAddr;
@@ -63,7 +64,12 @@ pub struct EchoLine {
     pub at: i64,
     pub peer: Clean,
     pub client: Clean,
+    /// The PROXY protocol header in one line (version, source, TLVs).
     pub proxy: Option<Clean>,
+    /// Its version and addresses alone, and its v2 TLVs, one per entry, in
+    /// the order received (for the detail).
+    pub proxy_head: Option<Clean>,
+    pub proxy_tlvs: Vec<Clean>,
     pub method: Clean,
     pub path: Clean,
     pub host: Clean,
@@ -79,13 +85,20 @@ impl EchoLine {
             at: r.at,
             peer: Clean::new(&r.peer.to_string()),
             client: Clean::new(&r.client.addr.to_string()),
-            proxy: r.proxy_protocol.as_ref().map(|p| {
+            proxy: r.proxy_protocol.as_ref().map(|p| Clean::new(&p.summary())),
+            proxy_head: r.proxy_protocol.as_ref().map(|p| {
                 Clean::new(&format!(
-                    "PROXY v{} {}",
+                    "PROXY v{} from {} to {}",
                     p.version,
-                    p.source.map_or("unknown".into(), |s| s.to_string())
+                    p.source.map_or("unknown".into(), |s| s.to_string()),
+                    p.destination.map_or("unknown".into(), |s| s.to_string())
                 ))
             }),
+            proxy_tlvs: r
+                .proxy_protocol
+                .as_ref()
+                .map(|p| p.tlvs.iter().map(|t| Clean::new(&t.to_string())).collect())
+                .unwrap_or_default(),
             method: Clean::new(&r.method),
             path: Clean::new(&r.path),
             host: Clean::new(r.host.as_deref().unwrap_or("")),

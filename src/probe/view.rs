@@ -567,8 +567,17 @@ fn render_echo_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &Vie
             w,
         ),
     ];
-    if let Some(pp) = &e.proxy {
+    if let Some(pp) = &e.proxy_head {
         lines.push(fitted(vec![(pp.to_string(), cx.theme.text)], w));
+    }
+    if !e.proxy_tlvs.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "PROXY protocol v2 TLVs, in the order received",
+            cx.theme.header,
+        )));
+        for t in &e.proxy_tlvs {
+            lines.push(Line::from(Span::styled(t.to_string(), cx.theme.text)));
+        }
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled(
