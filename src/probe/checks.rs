@@ -1037,6 +1037,42 @@ mod tests {
         assert!(v.summary.contains("balancer (127.0.0.3)"), "{}", v.summary);
     }
 
+    /// Behind PROXY protocol without forwarding headers: the v2 SSL TLV
+    /// answers whether the client used TLS; v1 (or no SSL TLV) cannot.
+    #[test]
+    fn baseline_behind_proxy_protocol_reads_the_ssl_tlv() {
+        use crate::probe::proxyproto::{ProxyHeader, ProxyTlv, SslInfo};
+        let with = |tlvs: Vec<ProxyTlv>| {
+            let mut r = reply(&[], "198.51.100.7", ClientSource::Peer);
+            r.proxy_protocol = Some(ProxyHeader {
+                version: 2,
+                source: Some("198.51.100.7:5000".parse().unwrap()),
+                destination: Some("10.0.2.20:443".parse().unwrap()),
+                tlvs,
+            });
+            judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443)
+        };
+        let tls = |on: bool| {
+            ProxyTlv::Ssl(SslInfo {
+                tls: on,
+                version: on.then(|| "TLSv1.3".to_string()),
+                ..SslInfo::default()
+            })
+        };
+        let v = with(vec![tls(true)]);
+        assert_eq!(v.level, Level::Ok, "{v:?}");
+        assert!(
+            v.evidence.iter().any(|e| e.contains("TLS TLSv1.3")),
+            "{v:?}"
+        );
+        let v = with(vec![tls(false)]);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(v.summary.contains("did not use TLS"), "{}", v.summary);
+        let v = with(vec![ProxyTlv::Alpn { value: "h2".into() }]);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert!(v.summary.contains("carries no scheme"), "{}", v.summary);
+    }
+
     #[test]
     fn baseline_ok() {
         let r = reply(

@@ -543,6 +543,28 @@ mod tests {
         assert!(p.lost().unwrap().contains("too many"));
     }
 
+    #[test]
+    fn take_matches_hyper_or_gives_up() {
+        let h = Heads::new(16384, 64);
+        h.feed(INTERLEAVED);
+        h.feed(b"GET http://h/abs HTTP/1.1\r\nVia: 1.1 x\r\n\r\nGET /c HTTP/1.1\r\n\r\nGET /d HTTP/1.1\r\n\r\n");
+        let uri = |s: &str| s.parse::<hyper::Uri>().unwrap();
+        let a = h.take("GET", &uri("/a?x=1")).unwrap();
+        assert_eq!(a.forwarding.len(), 5);
+        // Absolute-form targets match too.
+        let b = h.take("GET", &uri("http://h/abs")).unwrap();
+        assert_eq!(
+            b.forwarding,
+            vec![(1, "via".to_string(), "1.1 x".to_string())]
+        );
+        // hyper handed over something else: no order, and none from now on.
+        assert!(h.take("GET", &uri("/other")).is_err());
+        assert!(h.take("GET", &uri("/d")).is_err());
+        // Nothing seen at all.
+        let h = Heads::new(16384, 64);
+        assert_eq!(h.take("GET", &uri("/")), Err("request head not seen"));
+    }
+
     proptest! {
         // Arbitrary bytes in arbitrary pieces: never a panic, the buffer
         // never grows past the limit, the queue never past its bound.
