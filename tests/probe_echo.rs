@@ -40,6 +40,22 @@ async fn raw(addr: SocketAddr, bytes: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Wait until the listener has counted `n` rejected connections (it
+/// counts just after hanging up), and return why it rejected the last.
+async fn rejected_reason(e: &EchoServer, n: u64) -> String {
+    tokio::time::timeout(HANG_GUARD, async {
+        loop {
+            let s = e.log.snapshot();
+            if s.rejected >= n {
+                return s.last_rejected.expect("the reason is kept").why;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the rejection was never counted")
+}
+
 async fn get_ok(addr: SocketAddr) -> EchoReply {
     let text = raw(
         addr,
@@ -200,7 +216,11 @@ async fn one_mib_header_is_refused_and_listener_stays_up() {
         &text[..text.len().min(200)]
     );
     get_ok(e.addr).await;
-    assert!(e.log.snapshot().rejected >= 1);
+    let why = rejected_reason(&e, 1).await;
+    assert!(
+        why.starts_with("HTTP: ") && why.contains("too large"),
+        "{why}"
+    );
     assert_eq!(
         e.log.snapshot().requests,
         1,
@@ -258,7 +278,11 @@ async fn slow_client_is_cut_off_and_listener_stays_up() {
     assert!(cut.is_ok(), "a slow client was never cut off");
     // Meanwhile and afterwards, others are served.
     get_ok(e.addr).await;
-    assert!(e.log.snapshot().rejected >= 1);
+    let why = rejected_reason(&e, 1).await;
+    assert!(
+        why.starts_with("HTTP: ") && why.contains("timeout"),
+        "{why}"
+    );
 }
 
 #[tokio::test]
@@ -341,6 +365,8 @@ async fn proxy_protocol_only_on_its_own_port() {
         text, "",
         "the PROXY port answered a request without a PROXY header"
     );
+    let why = rejected_reason(&e, 1).await;
+    assert_eq!(why, "no PROXY header", "{why}");
     // PROXY header on the plain port: not interpreted (a bad request).
     let text = raw(
         e.addr,
@@ -497,7 +523,8 @@ async fn proxy_v2_tlvs_are_echoed_and_checksums_verified() {
     bad[at] = b'v';
     bad.extend_from_slice(b"GET /bad HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     assert_eq!(raw(pp, &bad).await, "", "a wrong CRC32C was accepted");
-    assert_eq!(e.log.snapshot().rejected, rejected + 1);
+    let why = rejected_reason(&e, rejected + 1).await;
+    assert!(why.starts_with("PROXY v2: CRC32C mismatch"), "{why}");
     // Without a checksum TLV there is nothing to verify: accepted.
     let mut req = v2_with_tlvs(&tlvs[..2], false);
     req.extend_from_slice(b"GET /nocrc HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");

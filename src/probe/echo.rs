@@ -130,6 +130,16 @@ pub struct EchoLog {
     /// Connections that ended in a protocol error (oversized or too many
     /// headers, header timeout, bad PROXY header).
     pub rejected: AtomicU64,
+    /// The last of those: when, from where, and why.
+    last_rejected: Mutex<Option<Rejection>>,
+}
+
+/// Why the listener last hung up on a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub at: i64,
+    pub peer: SocketAddr,
+    pub why: String,
 }
 
 /// A copy of the log for the pane.
@@ -139,6 +149,7 @@ pub struct EchoSnapshot {
     pub requests: u64,
     pub refused: u64,
     pub rejected: u64,
+    pub last_rejected: Option<Rejection>,
 }
 
 impl EchoLog {
@@ -156,6 +167,16 @@ impl EchoLog {
             q.pop_front();
         }
         q.push_back(r);
+    }
+
+    fn reject(&self, peer: SocketAddr, why: String) {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
+        let mut last = self.last_rejected.lock().unwrap_or_else(|e| e.into_inner());
+        *last = Some(Rejection {
+            at: chrono::Utc::now().timestamp(),
+            peer,
+            why: why.chars().take(200).collect(),
+        });
     }
 
     pub fn len(&self) -> usize {
@@ -177,6 +198,11 @@ impl EchoLog {
             requests: self.requests.load(Ordering::Relaxed),
             refused: self.refused.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
+            last_rejected: self
+                .last_rejected
+                .lock()
+                .map(|l| l.clone())
+                .unwrap_or_default(),
         }
     }
 }
@@ -274,14 +300,19 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, proxy_protocol:
         let shared = shared.clone();
         tokio::spawn(async move {
             let lifetime = Duration::from_secs(shared.cfg.connection_lifetime_secs.max(1));
-            let ok = tokio::time::timeout(
+            let done = tokio::time::timeout(
                 lifetime,
                 serve(stream, peer, shared.clone(), proxy_protocol),
             )
             .await
-            .unwrap_or(false);
-            if !ok {
-                shared.log.rejected.fetch_add(1, Ordering::Relaxed);
+            .unwrap_or_else(|_| {
+                Err(format!(
+                    "connection open longer than {} s",
+                    lifetime.as_secs()
+                ))
+            });
+            if let Err(why) = done {
+                shared.log.reject(peer, why);
             }
             drop(permit);
         });
@@ -293,15 +324,18 @@ async fn serve(
     peer: SocketAddr,
     shared: Arc<Shared>,
     proxy_protocol: bool,
-) -> bool {
+) -> Result<(), String> {
     let local = stream.local_addr().unwrap_or(peer);
     let timeout = Duration::from_secs(shared.cfg.header_timeout_secs.max(1));
     let pp = if proxy_protocol {
+        // A port configured for PROXY protocol never accepts a request
+        // without it.
         match tokio::time::timeout(timeout, read_proxy_header(&mut stream)).await {
             Ok(Ok(h)) => Some(h),
-            // A port configured for PROXY protocol never accepts a request
-            // without it.
-            _ => return false,
+            Ok(Err(e)) => return Err(e),
+            Err(_) => {
+                return Err(format!("no PROXY header within {} s", timeout.as_secs()));
+            }
         }
     } else {
         None
@@ -331,7 +365,10 @@ async fn serve(
         .max_headers(max_headers)
         .max_buf_size(max_buf)
         .keep_alive(true);
-    builder.serve_connection(io, service).await.is_ok()
+    builder
+        .serve_connection(io, service)
+        .await
+        .map_err(|e| format!("HTTP: {e}"))
 }
 
 /// Build the echo of one request (pure but for the clock). `head` is the

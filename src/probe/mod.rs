@@ -128,6 +128,9 @@ pub enum ProbeEvent {
         requests: u64,
         refused: u64,
         rejected: u64,
+        /// When and why the listener last hung up on a connection
+        /// ("from PEER: reason").
+        last_rejected: Option<(i64, Clean)>,
     },
     /// A target's run began.
     Running(usize),
@@ -199,6 +202,7 @@ pub struct EchoState {
     pub requests: u64,
     pub refused: u64,
     pub rejected: u64,
+    pub last_rejected: Option<(i64, Clean)>,
 }
 
 /// The pane's state.
@@ -330,11 +334,13 @@ impl Pane for ProbePane {
                 requests,
                 refused,
                 rejected,
+                last_rejected,
             } => {
                 self.echo.recent = recent;
                 self.echo.requests = requests;
                 self.echo.refused = refused;
                 self.echo.rejected = rejected;
+                self.echo.last_rejected = last_rejected;
                 self.echo_selected = self
                     .echo_selected
                     .min(self.echo.recent.len().saturating_sub(1));
@@ -503,6 +509,9 @@ async fn report_echo(server: echo::EchoServer, runner: Runner) {
             requests: s.requests,
             refused: s.refused,
             rejected: s.rejected,
+            last_rejected: s
+                .last_rejected
+                .map(|r| (r.at, Clean::new(&format!("from {}: {}", r.peer, r.why)))),
         };
         // Never wait on a busy loop: a dropped snapshot is replaced by the next.
         match runner.tx.try_send(SourceEvent::Probe(ev)) {

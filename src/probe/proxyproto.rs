@@ -375,7 +375,8 @@ pub fn parse_proxy(buf: &[u8]) -> Result<ProxyHeader, String> {
                 ),
                 _ => (None, None),
             };
-            let tlvs = parse_tlvs(h.as_bytes(), h.tlv_bytes())?;
+            let tlvs =
+                parse_tlvs(h.as_bytes(), h.tlv_bytes()).map_err(|e| format!("PROXY v2: {e}"))?;
             Ok(ProxyHeader {
                 version: 2,
                 source,

@@ -247,6 +247,12 @@ fn pane() -> ProbePane {
             requests: 1234,
             refused: 2,
             rejected: 5,
+            last_rejected: Some((
+                NOW - 40,
+                Clean::new(
+                    "from 10.0.1.12:40999: PROXY v2: CRC32C mismatch: header says 1234abcd, computed 0badf00d",
+                ),
+            )),
         },
         &mut cx,
     );
@@ -484,6 +490,7 @@ fn echo_detail_proxy_v2_tlvs_80x24() {
                 requests: 1,
                 refused: 0,
                 rejected: 0,
+                last_rejected: None,
             },
             cx,
         )

@@ -291,6 +291,15 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
 
     // Echo requests, newest first.
     let mut lines = vec![fitted(echo_pulse(p, cx), w)];
+    if let Some((at, why)) = &p.echo.last_rejected {
+        lines.push(fitted(
+            vec![(
+                format!("last rejected {} ago {why}", age(now, *at)),
+                cx.theme.warn,
+            )],
+            w,
+        ));
+    }
     lines.push(fitted(
         vec![
             (fit("age", 4), cx.theme.header),
@@ -303,7 +312,7 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
         ],
         w,
     ));
-    let room = ea.height.saturating_sub(2) as usize;
+    let room = (ea.height as usize).saturating_sub(lines.len());
     let start = if p.focus == Focus::Echo {
         p.echo_selected.saturating_sub(room.saturating_sub(1))
     } else {
