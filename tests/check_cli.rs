@@ -1,7 +1,17 @@
-//! `opsdeck check` against a real private Postfix instance: the formats and
-//! the Nagios exit codes as a monitoring system sees them.
+//! `opsdeck check` as a monitoring system sees it: the formats and the
+//! Nagios exit codes against a real private Postfix instance; then every
+//! kind of source at once, all real: Postfix whose relay (the SES stand-in)
+//! bounces an unverified sender, its mail log, a git checkout behind its
+//! upstream with a local change and a held deploy lock, and nginx
+//! terminating TLS with a certificate about to expire in front of the echo
+//! listener that `check` itself starts; and proof that nothing changed.
 
 mod support;
+
+#[path = "deploy_support/mod.rs"]
+mod deploy_support;
+#[path = "probe_support/mod.rs"]
+mod probe_support;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -39,8 +49,9 @@ fn check_reports_the_queue_in_every_format() {
     std::fs::write(
         &config,
         format!(
-            "read_only = false\n[[postfix]]\nname = \"test\"\nconfig_dir = \"{}\"\n[senders]\nses = false\n[check]\nqueue_warn = 2\nqueue_crit = 100\n",
-            pf.config_dir().display()
+            "read_only = false\n[[postfix]]\nname = \"test\"\nconfig_dir = \"{}\"\n[mail_log]\nfiles = [\"{}\"]\n[senders]\nses = false\n[check]\nqueue_warn = 2\nqueue_crit = 100\n",
+            pf.config_dir().display(),
+            pf.log_path().display()
         ),
     )
     .unwrap();
@@ -140,4 +151,213 @@ fn broken_config_is_unknown_for_monitoring() {
     let (code, out) = check(&config, "nagios");
     assert_eq!(code, 3);
     assert!(out.contains(":2:1:") && out.contains("queue_wran"), "{out}");
+}
+
+fn finding<'a>(v: &'a serde_json::Value, area: &str) -> &'a serde_json::Value {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["area"] == area)
+        .unwrap_or_else(|| panic!("no {area} finding in {v:#}"))
+}
+
+fn refs(site: &std::path::Path) -> String {
+    deploy_support::git(site, &["for-each-ref", "--format=%(refname) %(objectname)"])
+        + &deploy_support::git(site, &["rev-parse", "HEAD"])
+}
+
+#[test]
+fn check_reads_log_repository_and_probe() {
+    let root = tempfile::tempdir().unwrap();
+
+    // Mail: one message from a sender SES has not verified bounces.
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["ok.example".into()],
+        ..SesOptions::default()
+    });
+    let pf = PostfixHarness::start(PostfixOptions::relaying_to(&ses));
+    pf.submit(
+        "app@example.com",
+        "someone@example.net",
+        "Subject: hello\n\nbody\n",
+    );
+    // The bounce notice to app@example.com goes the same way and bounces
+    // too (MAILER-DAEMON is not verified either): a lost bounce.
+    pf.wait_for_log(
+        |l| l.matches("status=bounced").count() >= 2,
+        Duration::from_secs(60),
+    )
+    .expect("the relay bounces the unverified sender and then its bounce notice");
+
+    // Deploy: behind origin/main by one commit, a local edit, a held lock.
+    let repo = deploy_support::Fixture::new();
+    std::fs::write(
+        repo.site.join("index.html"),
+        "<h1>edited on the server</h1>\n",
+    )
+    .unwrap();
+    let lock = opsdeck::deploy::lock::acquire(&repo.git_dir(), None, &deploy_support::access())
+        .expect("take the deploy lock");
+
+    // Probe: nginx with a certificate that expires in five days, in front of
+    // the echo listener on a port check will bind.
+    let dir = probe_support::tempdir();
+    let certs = probe_support::make_certs(dir.path(), 5);
+    let echo_port = probe_support::free_port();
+    let (tls, http) = (probe_support::free_port(), probe_support::free_port());
+    let body = format!(
+        r#"http {{
+  {temp}
+  server {{
+    listen 127.0.0.1:{http};
+    return 301 https://$host:{tls}$request_uri;
+  }}
+  server {{
+    listen 127.0.0.1:{tls} ssl;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location / {{
+      proxy_pass http://127.0.0.1:{echo_port};
+      proxy_bind {src};
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_set_header Forwarded "";
+    }}
+  }}
+}}"#,
+        temp = probe_support::Nginx::http_temp_paths(dir.path()),
+        cert = certs.cert.display(),
+        key = certs.key.display(),
+        src = probe_support::PROXY_SOURCE,
+    );
+    let _nginx = probe_support::Nginx::start(dir.path(), "", &body, &[tls, http]);
+
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"read_only = false
+[[postfix]]
+name = "test"
+config_dir = "{pf_dir}"
+[mail_log]
+files = ["{log}"]
+[senders]
+ses = false
+[[deploy]]
+name = "site"
+path = "{site}"
+[probe.echo]
+enabled = true
+listen = "127.0.0.1:{echo_port}"
+trusted_proxies = ["{src}/32"]
+[[probe.targets]]
+name = "www"
+url = "https://{host}:{tls}/"
+resolve = "127.0.0.1"
+http_url = "http://{host}:{http}/"
+echo_url = "https://{host}:{tls}/.opsdeck-echo"
+expect_client = "127.0.0.1"
+ca_file = "{ca}"
+"#,
+            pf_dir = pf.config_dir().display(),
+            log = pf.log_path().display(),
+            site = repo.site.display(),
+            src = probe_support::PROXY_SOURCE,
+            host = probe_support::HOST,
+            ca = certs.ca.display(),
+        ),
+    )
+    .unwrap();
+
+    let files_before = deploy_support::tree_bytes(&repo.site);
+    let refs_before = refs(&repo.site);
+    let queue_before = pf.postqueue_json();
+
+    let (code, out) = check(&config, "json");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(
+        code, 2,
+        "a certificate 5 days from expiry is CRITICAL: {out}"
+    );
+    assert_eq!(v["status"], "critical");
+
+    let failures = finding(&v, "failures");
+    assert_eq!(failures["status"], "warning", "{failures}");
+    let text = failures["summary"].as_str().unwrap();
+    assert!(
+        text.starts_with(
+            "2 failed deliveries in the last 1h (2 bounced; 0 sent): sender unverified x2"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("; 1 bounce(s) lost (returned to nobody)"),
+        "{text}"
+    );
+
+    let deploy = finding(&v, "deploy");
+    assert_eq!(deploy["status"], "warning", "{deploy}");
+    let text = deploy["summary"].as_str().unwrap();
+    for part in [
+        "site: ",
+        "(detached)",
+        "1 commit(s) behind origin/main as of the last fetch",
+        "1 local modification(s)",
+        "deploy lock held by ",
+    ] {
+        assert!(text.contains(part), "{part:?} not in {text}");
+    }
+
+    let probe = finding(&v, "probe");
+    assert_eq!(probe["status"], "critical", "{probe}");
+    let text = probe["summary"].as_str().unwrap();
+    assert!(text.starts_with("www: "), "{text}");
+    assert!(
+        text.contains("certificate expires in 4 day(s)")
+            || text.contains("certificate expires in 5 day(s)"),
+        "{text}"
+    );
+
+    let (code, out) = check(&config, "nagios");
+    assert_eq!(code, 2, "{out}");
+    let first = out.lines().next().unwrap();
+    assert!(first.starts_with("OPSDECK CRITICAL - "), "{first}");
+    assert!(
+        first.contains("'probe_certificate_expiry_days_www'="),
+        "{first}"
+    );
+
+    let (code, out) = check(&config, "prometheus");
+    assert_eq!(code, 2);
+    for line in [
+        "opsdeck_deploy_behind_commits{target=\"site\"} 1\n",
+        "opsdeck_deploy_lock_held{target=\"site\"} 1\n",
+        "opsdeck_mail_deliveries{status=\"bounced\",window=\"1h\"} 2\n",
+        "opsdeck_mail_deliveries{status=\"lost\",window=\"1h\"} 1\n",
+        "opsdeck_check_status 2\n",
+    ] {
+        assert!(out.contains(line), "{line:?} not in\n{out}");
+    }
+    assert!(
+        out.contains("# TYPE opsdeck_probe_certificate_expiry_days gauge"),
+        "{out}"
+    );
+
+    let (code, out) = check(&config, "text");
+    assert_eq!(code, 2);
+    assert!(out.starts_with("opsdeck check: CRITICAL"), "{out}");
+
+    // Nothing changed: files, refs, the lock and the queue are as they were.
+    assert_eq!(deploy_support::tree_bytes(&repo.site), files_before);
+    assert_eq!(refs(&repo.site), refs_before);
+    assert!(
+        opsdeck::deploy::lock::read(&repo.git_dir()).is_some(),
+        "the lock is still held"
+    );
+    assert_eq!(pf.postqueue_json().len(), queue_before.len());
+    drop(lock);
 }

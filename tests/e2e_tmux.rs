@@ -1,129 +1,13 @@
 //! The built binary driven in tmux on a private socket: the screen a person
 //! sees, the keys they press, and the terminal they get back.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Tmux {
-    socket: String,
-    home: tempfile::TempDir,
-}
+#[path = "support/tmux.rs"]
+mod tmux;
 
-impl Tmux {
-    /// Start `opsdeck ARGS` in a detached session of the given size. The
-    /// shell prints the exit status and waits, so the pane survives exit.
-    fn start(name: &str, w: u16, h: u16, args: &str, env: &[(&str, &str)]) -> Tmux {
-        let tmux_ok = Command::new("tmux")
-            .arg("-V")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        assert!(
-            tmux_ok,
-            "tmux is not installed: run the test command from README.md"
-        );
-        let home = tempfile::tempdir().unwrap();
-        let socket = format!("opsdeck-test-{name}-{}", std::process::id());
-        let bin = env!("CARGO_BIN_EXE_opsdeck");
-        let pidfile = home.path().join("pid");
-        let mut exports = format!(
-            "export HOME='{h}' XDG_CONFIG_HOME='{h}/.config' XDG_STATE_HOME='{h}/.state' TERM=xterm-256color RUST_BACKTRACE=0; unset OPSDECK_CONFIG NO_COLOR; ",
-            h = home.path().display()
-        );
-        for (k, v) in env {
-            exports.push_str(&format!("export {k}='{v}'; "));
-        }
-        let cmd = format!(
-            "{exports} sh -c 'echo $$ > {pid}; exec {bin} {args}'; echo EXIT=$?; sleep 600",
-            pid = pidfile.display()
-        );
-        let st = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-x"])
-            .arg(w.to_string())
-            .arg("-y")
-            .arg(h.to_string())
-            .arg(cmd)
-            .status()
-            .unwrap();
-        assert!(st.success(), "tmux new-session failed");
-        Tmux { socket, home }
-    }
-
-    /// A plain shell in a detached session: the terminal someone types in.
-    fn start_shell(name: &str, w: u16, h: u16) -> Tmux {
-        let home = tempfile::tempdir().unwrap();
-        let socket = format!("opsdeck-test-{name}-{}", std::process::id());
-        let st = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-x"])
-            .arg(w.to_string())
-            .arg("-y")
-            .arg(h.to_string())
-            .arg("env -u TMUX TERM=xterm-256color PS1='$ ' sh")
-            .status()
-            .unwrap();
-        assert!(st.success(), "tmux new-session failed");
-        Tmux { socket, home }
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn capture(&self) -> String {
-        self.tmux(&["capture-pane", "-p"])
-    }
-
-    fn capture_escapes(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-e"])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys"];
-        args.extend_from_slice(keys);
-        self.tmux(&args);
-    }
-
-    /// Wait (generously) until the screen satisfies `pred`; panic with the
-    /// screen if it never does.
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = self.capture();
-            if pred(&s) {
-                return s;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn alternate_on(&self) -> bool {
-        self.tmux(&["display-message", "-p", "#{alternate_on}"])
-            .trim()
-            == "1"
-    }
-
-    fn pid(&self) -> i32 {
-        let p: PathBuf = self.home.path().join("pid");
-        std::fs::read_to_string(p).unwrap().trim().parse().unwrap()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
+use tmux::Tmux;
 
 fn all_panes_shown(s: &str) -> bool {
     ["Queue", "Failures", "Senders", "Deploy", "Probe"]
@@ -132,7 +16,7 @@ fn all_panes_shown(s: &str) -> bool {
 }
 
 fn walk_through(name: &str, w: u16, h: u16) {
-    let t = Tmux::start(name, w, h, "demo", &[]);
+    let t = Tmux::opsdeck(name, w, h, "demo", &[]);
     let s = t.wait_for("the five panes", all_panes_shown);
     assert!(s.contains("DEMO"), "the banner says DEMO:\n{s}");
     assert!(s.lines().any(|l| l.starts_with(" RW ")), "mode badge:\n{s}");
@@ -175,7 +59,7 @@ fn walk_through_200x50() {
 
 #[test]
 fn sigterm_restores_the_terminal() {
-    let t = Tmux::start("term", 80, 24, "demo", &[]);
+    let t = Tmux::opsdeck("term", 80, 24, "demo", &[]);
     t.wait_for("the five panes", all_panes_shown);
     nix_kill(t.pid(), "TERM");
     let s = t.wait_for("exit status", |s| s.contains("EXIT="));
@@ -185,7 +69,7 @@ fn sigterm_restores_the_terminal() {
 
 #[test]
 fn sighup_restores_the_terminal() {
-    let t = Tmux::start("hup", 80, 24, "demo", &[]);
+    let t = Tmux::opsdeck("hup", 80, 24, "demo", &[]);
     t.wait_for("the five panes", all_panes_shown);
     nix_kill(t.pid(), "HUP");
     let s = t.wait_for("exit status", |s| s.contains("EXIT="));
@@ -195,7 +79,7 @@ fn sighup_restores_the_terminal() {
 
 #[test]
 fn panic_restores_the_terminal_first() {
-    let t = Tmux::start("panic", 100, 30, "demo", &[("OPSDECK_DEBUG_PANIC", "1")]);
+    let t = Tmux::opsdeck("panic", 100, 30, "demo", &[("OPSDECK_DEBUG_PANIC", "1")]);
     let s = t.wait_for("exit status", |s| s.contains("EXIT="));
     assert!(s.contains("EXIT=101"), "a panic exits 101:\n{s}");
     assert!(
@@ -207,7 +91,7 @@ fn panic_restores_the_terminal_first() {
 
 #[test]
 fn resize_redraws_at_the_new_size() {
-    let t = Tmux::start("resize", 80, 24, "demo", &[]);
+    let t = Tmux::opsdeck("resize", 80, 24, "demo", &[]);
     t.wait_for("the five panes", all_panes_shown);
     t.tmux(&["resize-window", "-x", "130", "-y", "42"]);
     // The whole screen is redrawn: the tab bar spans the new width and the
@@ -229,7 +113,7 @@ fn resize_redraws_at_the_new_size() {
 
 #[test]
 fn no_color_keeps_selection_visible() {
-    let t = Tmux::start("nocolor", 80, 24, "demo", &[("NO_COLOR", "1")]);
+    let t = Tmux::opsdeck("nocolor", 80, 24, "demo", &[("NO_COLOR", "1")]);
     t.wait_for("the five panes", all_panes_shown);
     let e = t.capture_escapes();
     // The focused tab is reverse video; no colour is set.
@@ -324,31 +208,10 @@ fn nix_kill(pid: i32, sig: &str) {
 #[test]
 fn ctrl_z_gives_the_terminal_back_and_fg_takes_it_again() {
     // Job control needs an interactive shell, as a person would have.
-    let home = tempfile::tempdir().unwrap();
-    let t = Tmux {
-        socket: format!("opsdeck-test-suspend-{}", std::process::id()),
-        home,
-    };
-    let st = Command::new("tmux")
-        .args([
-            "-L",
-            &t.socket,
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-x",
-            "80",
-            "-y",
-            "24",
-        ])
-        .arg("env -i PATH=/usr/bin:/bin TERM=xterm-256color PS1='$ ' bash --norc --noprofile -i")
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let t = Tmux::shell("suspend", 80, 24);
     let cmd = format!(
         "HOME={h} XDG_STATE_HOME={h} {bin} demo",
-        h = t.home.path().display(),
+        h = t.home().display(),
         bin = env!("CARGO_BIN_EXE_opsdeck")
     );
     t.keys(&[&cmd, "Enter"]);
@@ -377,7 +240,7 @@ fn a_dropped_link_ends_the_process() {
     // tmux kill-server closes the pty like a dropped ssh link. Under a
     // non-interactive shell no SIGHUP may reach the program; it must notice
     // the hang-up by itself and exit rather than spin on a dead terminal.
-    let t = Tmux::start("drop", 80, 24, "demo", &[]);
+    let t = Tmux::opsdeck("drop", 80, 24, "demo", &[]);
     t.wait_for("the five panes", all_panes_shown);
     let pid = t.pid();
     let _ = Command::new("tmux")
@@ -407,11 +270,11 @@ fn detach_and_reattach_from_a_smaller_terminal() {
     // "ssh terminal", 80x24) attaches to it, detaches (the link drops) and
     // attaches again. opsdeck keeps running while nobody watches, follows
     // the new size, and the outer terminal gets its screen back on detach.
-    let inner = Tmux::start("inner", 120, 40, "demo", &[]);
+    let inner = Tmux::opsdeck("inner", 120, 40, "demo", &[]);
     inner.wait_for("the five panes", all_panes_shown);
     let pid = inner.pid();
     let attach = format!("tmux -L {} attach", inner.socket);
-    let outer = Tmux::start_shell("outer", 80, 24);
+    let outer = Tmux::shell("outer", 80, 24);
     outer.keys(&[&attach, "Enter"]);
     let s = outer.wait_for("opsdeck redrawn at 80x24", |s| {
         all_panes_shown(s) && s.lines().nth(22).is_some_and(|l| l.starts_with(" RW "))

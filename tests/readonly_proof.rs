@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+use support::tmux::Tmux;
 
 use support::postfix::{PostfixHarness, PostfixOptions, free_port};
 use support::ses_smtp::{SesOptions, SesSmtp};
@@ -184,52 +185,6 @@ fn queue_ids(pf: &PostfixHarness) -> Vec<(String, String)> {
     v
 }
 
-struct Tmux(String);
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.0)
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-    fn capture(&self) -> String {
-        self.run(&["capture-pane", "-p"])
-    }
-    fn key(&self, k: &str) {
-        if k.chars().count() == 1 {
-            self.run(&["send-keys", "-l", k]);
-        } else {
-            self.run(&["send-keys", k]);
-        }
-    }
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let s = self.capture();
-            if pred(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.0, "kill-server"])
-            .status();
-    }
-}
-
 /// Every key a person could press (minus q, Ctrl-C and Ctrl-Z, which end or
 /// stop the session and are pressed deliberately at the end).
 fn every_key() -> Vec<String> {
@@ -365,31 +320,19 @@ url = "http://127.0.0.1:{echo}/"
     )
     .unwrap();
 
-    let tmux = Tmux(format!("opsdeck-readonly-{}", std::process::id()));
     let path = format!("{}:/usr/local/bin:/usr/bin:/bin", shim_dir.display());
-    let cmd = format!(
-        "env PATH='{path}' HOME='{h}' XDG_STATE_HOME='{h}' TERM=xterm-256color AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true {bin} --read-only --config '{cfg}'; echo EXIT=$?; sleep 600",
-        h = root.path().display(),
-        bin = env!("CARGO_BIN_EXE_opsdeck"),
-        cfg = config.display(),
+    let tmux = Tmux::opsdeck(
+        "readonly",
+        160,
+        48,
+        &format!("--read-only --config {}", config.display()),
+        &[
+            ("PATH", &path),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ],
     );
-    let st = Command::new("tmux")
-        .args([
-            "-L",
-            &tmux.0,
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-x",
-            "160",
-            "-y",
-            "48",
-            &cmd,
-        ])
-        .status()
-        .unwrap();
-    assert!(st.success());
     let s = tmux.wait_for("the dashboard", |s| {
         s.contains("┌ Queue") && s.contains("┌ Probe")
     });

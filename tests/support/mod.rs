@@ -5,3 +5,4 @@
 
 pub mod postfix;
 pub mod ses_smtp;
+pub mod tmux;
