@@ -1,5 +1,6 @@
 //! Probe benchmarks, reported as ratios in benches/RESULTS.md:
-//! - forwarding header parsing and the client address walk;
+//! - forwarding header parsing and the client address walk, the header
+//!   order tap, a PROXY v2 header with TLVs and its checksum;
 //! - one keep-alive request round trip to the echo listener versus nginx
 //!   answering `return 200 $http_x_forwarded_for` (the echo a user would
 //!   otherwise set up);
@@ -21,7 +22,9 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 use opsdeck::probe::checks::run_target;
 use opsdeck::probe::config::{ProbeConfig, TargetConfig};
+use opsdeck::probe::echo::parse_proxy_header;
 use opsdeck::probe::forwarded::{ForwardingInput, client_address, parse_forwarded, parse_xff};
+use opsdeck::probe::headtap::HeadParser;
 use probe_support::*;
 
 fn parsing(c: &mut Criterion) {
@@ -41,6 +44,44 @@ fn parsing(c: &mut Criterion) {
         };
         b.iter(|| client_address(black_box("10.9.9.9".parse().unwrap()), &input, &nets))
     });
+    // The tap that keeps the order of header lines across names: the cost
+    // it adds to every request (one head of 8 lines fed in one piece).
+    let head: &[u8] = b"GET /login?next=%2F HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\nX-Forwarded-For: 203.0.113.66, 198.51.100.7\r\nForwarded: for=198.51.100.7;proto=https\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Port: 443\r\nVia: 1.1 lb\r\n\r\n";
+    c.bench_function("headtap_one_head_8_lines", |b| {
+        let mut p = HeadParser::new(16 * 1024, 64);
+        b.iter(|| {
+            p.feed(black_box(head));
+            black_box(p.heads.pop_front())
+        })
+    });
+    // PROXY v2 with ALPN, authority, SSL (version, CN) and a CRC32C.
+    let v2 = proxy_v2_with_tlvs();
+    c.bench_function("proxy_v2_header_with_tlvs_and_crc32c", |b| {
+        b.iter(|| parse_proxy_header(black_box(&v2)))
+    });
+}
+
+fn proxy_v2_with_tlvs() -> Vec<u8> {
+    use ppp::v2::{Builder, Command, Protocol, Version};
+    let src: std::net::SocketAddr = "198.51.100.7:51234".parse().unwrap();
+    let dst: std::net::SocketAddr = "10.0.2.20:443".parse().unwrap();
+    let mut ssl = vec![1, 0, 0, 0, 0, 0x21, 0, 7];
+    ssl.extend_from_slice(b"TLSv1.3");
+    ssl.extend_from_slice(&[0x22, 0, 17]);
+    ssl.extend_from_slice(b"alice.example.com");
+    let mut h =
+        Builder::with_addresses(Version::Two | Command::Proxy, Protocol::Stream, (src, dst))
+            .write_tlv(0x01u8, b"h2")
+            .and_then(|b| b.write_tlv(0x02u8, b"www.example.com"))
+            .and_then(|b| b.write_tlv(0x20u8, &ssl))
+            .and_then(|b| b.write_tlv(0x03u8, &[0; 4]))
+            .and_then(|b| b.build())
+            .unwrap();
+    let sum = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI).checksum(&h);
+    let n = h.len();
+    h[n - 4..].copy_from_slice(&sum.to_be_bytes());
+    assert_eq!(parse_proxy_header(&h).unwrap().tlvs.len(), 4);
+    h
 }
 
 async fn keepalive_sender(

@@ -645,12 +645,23 @@ fn judge_baseline(
                 "proto arrives as {p}, the request was {want_proto}"
             ));
         }
-        (None, Some(_)) => {
-            level = level.max(Level::Warn);
-            problems.push(
-                "PROXY protocol carries no scheme: the app must know this port is TLS".into(),
-            );
-        }
+        (None, Some(h)) => match h.tls() {
+            // The v2 SSL TLV says whether the client spoke TLS.
+            Some(tls) if tls == https => {}
+            Some(tls) => {
+                level = Level::Fail;
+                problems.push(format!(
+                    "PROXY v2 SSL TLV says the client {} TLS, the request was {want_proto}",
+                    if tls { "used" } else { "did not use" }
+                ));
+            }
+            None => {
+                level = level.max(Level::Warn);
+                problems.push(
+                    "PROXY protocol carries no scheme: the app must know this port is TLS".into(),
+                );
+            }
+        },
         (None, None) => {
             level = Level::Fail;
             problems.push(
@@ -699,11 +710,7 @@ fn judge_baseline(
         .ev(format!("peer {}", r.peer))
         .ev(format!("client {} ({})", client, r.client.reason));
     if let Some(h) = pp {
-        v = v.ev(format!(
-            "PROXY v{} source {}",
-            h.version,
-            h.source.map_or("unknown".into(), |s| s.to_string())
-        ));
+        v = v.ev(h.summary());
     }
     for (n, val) in &r.forwarding {
         v = v.ev(format!("{n}: {val}"));
@@ -916,6 +923,8 @@ mod tests {
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect(),
+            forwarding_order: crate::probe::echo::HeaderOrder::Arrival,
+            forwarding_lines: (1..=forwarding.len()).collect(),
             xff: vec![Node::Ip(client.parse().unwrap())],
             forwarded: vec![],
             forwarded_error: None,
@@ -1026,6 +1035,42 @@ mod tests {
             v.summary
         );
         assert!(v.summary.contains("balancer (127.0.0.3)"), "{}", v.summary);
+    }
+
+    /// Behind PROXY protocol without forwarding headers: the v2 SSL TLV
+    /// answers whether the client used TLS; v1 (or no SSL TLV) cannot.
+    #[test]
+    fn baseline_behind_proxy_protocol_reads_the_ssl_tlv() {
+        use crate::probe::proxyproto::{ProxyHeader, ProxyTlv, SslInfo};
+        let with = |tlvs: Vec<ProxyTlv>| {
+            let mut r = reply(&[], "198.51.100.7", ClientSource::Peer);
+            r.proxy_protocol = Some(ProxyHeader {
+                version: 2,
+                source: Some("198.51.100.7:5000".parse().unwrap()),
+                destination: Some("10.0.2.20:443".parse().unwrap()),
+                tlvs,
+            });
+            judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443)
+        };
+        let tls = |on: bool| {
+            ProxyTlv::Ssl(SslInfo {
+                tls: on,
+                version: on.then(|| "TLSv1.3".to_string()),
+                ..SslInfo::default()
+            })
+        };
+        let v = with(vec![tls(true)]);
+        assert_eq!(v.level, Level::Ok, "{v:?}");
+        assert!(
+            v.evidence.iter().any(|e| e.contains("TLS TLSv1.3")),
+            "{v:?}"
+        );
+        let v = with(vec![tls(false)]);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(v.summary.contains("did not use TLS"), "{}", v.summary);
+        let v = with(vec![ProxyTlv::Alpn { value: "h2".into() }]);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert!(v.summary.contains("carries no scheme"), "{}", v.summary);
     }
 
     #[test]

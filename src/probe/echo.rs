@@ -25,7 +25,6 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::{Deserialize, Serialize};
-use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -33,6 +32,9 @@ use tokio::task::JoinHandle;
 use super::ProbeError;
 use super::config::EchoConfig;
 use super::forwarded::{self, ClientAddr, ForwardedElement, ForwardingInput, Node};
+use super::headtap::{Head, HeadTap, Heads};
+use super::proxyproto::read_proxy_header;
+pub use super::proxyproto::{ProxyHeader, ProxyTlv, parse_proxy_header};
 
 /// Headers that say something about forwarding, recorded in arrival order.
 pub const FORWARDING_HEADERS: &[&str] = &[
@@ -51,17 +53,19 @@ pub const FORWARDING_HEADERS: &[&str] = &[
     "via",
 ];
 
-fn is_forwarding(name: &str) -> bool {
+pub(crate) fn is_forwarding(name: &str) -> bool {
     FORWARDING_HEADERS.contains(&name) || name.starts_with("x-forwarded-")
 }
 
-/// A PROXY protocol header as received.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProxyHeader {
-    pub version: u8,
-    /// `None` for `UNKNOWN` / `LOCAL`.
-    pub source: Option<SocketAddr>,
-    pub destination: Option<SocketAddr>,
+/// How much of the order of the forwarding header lines is known.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeaderOrder {
+    /// As the lines arrived, across names (read from the raw head).
+    Arrival,
+    /// Lines of one name in order, names in first-seen order.
+    #[default]
+    PerName,
 }
 
 /// What the echo listener saw of one request: also the JSON it answers with.
@@ -78,8 +82,17 @@ pub struct EchoReply {
     pub path: String,
     pub host: Option<String>,
     /// Every forwarding header, lower-case name and value, in arrival order
-    /// (a repeated header appears once per line).
+    /// across names (a repeated header appears once per line); see
+    /// `forwarding_order` for whether the order across names is known.
     pub forwarding: Vec<(String, String)>,
+    /// Whether `forwarding` is in arrival order across names or only per
+    /// name (when the raw head could not be followed).
+    #[serde(default)]
+    pub forwarding_order: HeaderOrder,
+    /// The 1-based header line number of each `forwarding` entry (arrival
+    /// order only; empty otherwise).
+    #[serde(default)]
+    pub forwarding_lines: Vec<usize>,
     /// All `X-Forwarded-For` lines as one list.
     pub xff: Vec<Node>,
     /// `Forwarded`, parsed, or why it could not be.
@@ -117,6 +130,16 @@ pub struct EchoLog {
     /// Connections that ended in a protocol error (oversized or too many
     /// headers, header timeout, bad PROXY header).
     pub rejected: AtomicU64,
+    /// The last of those: when, from where, and why.
+    last_rejected: Mutex<Option<Rejection>>,
+}
+
+/// Why the listener last hung up on a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub at: i64,
+    pub peer: SocketAddr,
+    pub why: String,
 }
 
 /// A copy of the log for the pane.
@@ -126,6 +149,7 @@ pub struct EchoSnapshot {
     pub requests: u64,
     pub refused: u64,
     pub rejected: u64,
+    pub last_rejected: Option<Rejection>,
 }
 
 impl EchoLog {
@@ -143,6 +167,16 @@ impl EchoLog {
             q.pop_front();
         }
         q.push_back(r);
+    }
+
+    fn reject(&self, peer: SocketAddr, why: String) {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
+        let mut last = self.last_rejected.lock().unwrap_or_else(|e| e.into_inner());
+        *last = Some(Rejection {
+            at: chrono::Utc::now().timestamp(),
+            peer,
+            why: why.chars().take(200).collect(),
+        });
     }
 
     pub fn len(&self) -> usize {
@@ -164,6 +198,11 @@ impl EchoLog {
             requests: self.requests.load(Ordering::Relaxed),
             refused: self.refused.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
+            last_rejected: self
+                .last_rejected
+                .lock()
+                .map(|l| l.clone())
+                .unwrap_or_default(),
         }
     }
 }
@@ -261,103 +300,22 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, proxy_protocol:
         let shared = shared.clone();
         tokio::spawn(async move {
             let lifetime = Duration::from_secs(shared.cfg.connection_lifetime_secs.max(1));
-            let ok = tokio::time::timeout(
+            let done = tokio::time::timeout(
                 lifetime,
                 serve(stream, peer, shared.clone(), proxy_protocol),
             )
             .await
-            .unwrap_or(false);
-            if !ok {
-                shared.log.rejected.fetch_add(1, Ordering::Relaxed);
+            .unwrap_or_else(|_| {
+                Err(format!(
+                    "connection open longer than {} s",
+                    lifetime.as_secs()
+                ))
+            });
+            if let Err(why) = done {
+                shared.log.reject(peer, why);
             }
             drop(permit);
         });
-    }
-}
-
-/// Read a PROXY protocol header byte-exactly (nothing of the request after
-/// it is consumed), bounded by the protocol's own limits.
-async fn read_proxy_header(stream: &mut TcpStream) -> Option<ProxyHeader> {
-    const V2_SIG: &[u8; 12] = b"\r\n\r\n\0\r\nQUIT\n";
-    let mut buf = vec![0u8; 12];
-    stream.read_exact(&mut buf).await.ok()?;
-    if buf.as_slice() == V2_SIG {
-        let mut rest = [0u8; 4];
-        stream.read_exact(&mut rest).await.ok()?;
-        buf.extend_from_slice(&rest);
-        let len = u16::from_be_bytes([rest[2], rest[3]]) as usize;
-        let mut body = vec![0u8; len];
-        stream.read_exact(&mut body).await.ok()?;
-        buf.extend_from_slice(&body);
-    } else if buf.starts_with(b"PROXY ") {
-        // v1: at most 107 bytes, ending in CRLF.
-        while !buf.ends_with(b"\r\n") {
-            if buf.len() >= 107 {
-                return None;
-            }
-            let b = stream.read_u8().await.ok()?;
-            buf.push(b);
-        }
-    } else {
-        return None;
-    }
-    parse_proxy_header(&buf)
-}
-
-/// Parse a complete PROXY protocol v1 or v2 header.
-pub fn parse_proxy_header(buf: &[u8]) -> Option<ProxyHeader> {
-    use ppp::HeaderResult;
-    match HeaderResult::parse(buf) {
-        HeaderResult::V1(Ok(h)) => {
-            let (source, destination) = match h.addresses {
-                ppp::v1::Addresses::Tcp4(a) => (
-                    Some(SocketAddr::from((a.source_address, a.source_port))),
-                    Some(SocketAddr::from((
-                        a.destination_address,
-                        a.destination_port,
-                    ))),
-                ),
-                ppp::v1::Addresses::Tcp6(a) => (
-                    Some(SocketAddr::from((a.source_address, a.source_port))),
-                    Some(SocketAddr::from((
-                        a.destination_address,
-                        a.destination_port,
-                    ))),
-                ),
-                ppp::v1::Addresses::Unknown => (None, None),
-            };
-            Some(ProxyHeader {
-                version: 1,
-                source,
-                destination,
-            })
-        }
-        HeaderResult::V2(Ok(h)) => {
-            let local = matches!(h.command, ppp::v2::Command::Local);
-            let (source, destination) = match h.addresses {
-                ppp::v2::Addresses::IPv4(a) if !local => (
-                    Some(SocketAddr::from((a.source_address, a.source_port))),
-                    Some(SocketAddr::from((
-                        a.destination_address,
-                        a.destination_port,
-                    ))),
-                ),
-                ppp::v2::Addresses::IPv6(a) if !local => (
-                    Some(SocketAddr::from((a.source_address, a.source_port))),
-                    Some(SocketAddr::from((
-                        a.destination_address,
-                        a.destination_port,
-                    ))),
-                ),
-                _ => (None, None),
-            };
-            Some(ProxyHeader {
-                version: 2,
-                source,
-                destination,
-            })
-        }
-        _ => None,
     }
 }
 
@@ -366,23 +324,31 @@ async fn serve(
     peer: SocketAddr,
     shared: Arc<Shared>,
     proxy_protocol: bool,
-) -> bool {
+) -> Result<(), String> {
     let local = stream.local_addr().unwrap_or(peer);
     let timeout = Duration::from_secs(shared.cfg.header_timeout_secs.max(1));
     let pp = if proxy_protocol {
+        // A port configured for PROXY protocol never accepts a request
+        // without it.
         match tokio::time::timeout(timeout, read_proxy_header(&mut stream)).await {
-            Ok(Some(h)) => Some(h),
-            // A port configured for PROXY protocol never accepts a request
-            // without it.
-            _ => return false,
+            Ok(Ok(h)) => Some(h),
+            Ok(Err(e)) => return Err(e),
+            Err(_) => {
+                return Err(format!("no PROXY header within {} s", timeout.as_secs()));
+            }
         }
     } else {
         None
     };
     let _ = stream.set_nodelay(true);
+    let max_buf = shared.cfg.max_header_bytes.max(8192);
+    let max_headers = shared.cfg.max_headers.max(1);
+    let heads = Heads::new(max_buf, max_headers);
+    let io = TokioIo::new(HeadTap::new(stream, heads.clone()));
     let svc_shared = shared.clone();
     let service = service_fn(move |req: Request<Incoming>| {
-        let reply = record(&req, peer, local, pp.clone(), &svc_shared.cfg);
+        let head = heads.take(req.method().as_str(), req.uri()).ok();
+        let reply = record(&req, peer, local, pp.clone(), head, &svc_shared.cfg);
         let body = serde_json::to_vec(&reply).unwrap_or_default();
         svc_shared.log.push(reply);
         let mut resp = Response::new(Full::new(Bytes::from(body)));
@@ -396,38 +362,53 @@ async fn serve(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(timeout)
-        .max_headers(shared.cfg.max_headers.max(1))
-        .max_buf_size(shared.cfg.max_header_bytes.max(8192))
+        .max_headers(max_headers)
+        .max_buf_size(max_buf)
         .keep_alive(true);
     builder
-        .serve_connection(TokioIo::new(stream), service)
+        .serve_connection(io, service)
         .await
-        .is_ok()
+        .map_err(|e| format!("HTTP: {e}"))
 }
 
-/// Build the echo of one request (pure but for the clock).
+/// Build the echo of one request (pure but for the clock). `head` is the
+/// raw head as the tap saw it, for the order across header names.
 pub fn record(
     req: &Request<Incoming>,
     peer: SocketAddr,
     local: SocketAddr,
     pp: Option<ProxyHeader>,
+    head: Option<Head>,
     cfg: &EchoConfig,
 ) -> EchoReply {
     let headers = req.headers();
     let mut forwarding = Vec::new();
-    // HeaderMap keeps the order of lines per name; names in first-seen
-    // order. Repeated lines of one name stay separate entries.
-    for name in headers.keys() {
-        let n = name.as_str();
-        if is_forwarding(n) {
-            for v in headers.get_all(name) {
-                forwarding.push((
-                    n.to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                ));
+    let mut lines = Vec::new();
+    let order = match head {
+        Some(h) => {
+            for (line, n, v) in h.forwarding {
+                lines.push(line);
+                forwarding.push((n, v));
             }
+            HeaderOrder::Arrival
         }
-    }
+        None => {
+            // HeaderMap keeps the order of lines per name; names in
+            // first-seen order. Repeated lines of one name stay separate.
+            for name in headers.keys() {
+                let n = name.as_str();
+                if is_forwarding(n) {
+                    for v in headers.get_all(name) {
+                        forwarding.push((
+                            n.to_string(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        ));
+                    }
+                }
+            }
+            HeaderOrder::PerName
+        }
+    };
     build_reply(
         ReplyParts {
             at: chrono::Utc::now().timestamp(),
@@ -444,6 +425,8 @@ pub fn record(
                 .get(HOST)
                 .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned()),
             forwarding,
+            forwarding_order: order,
+            forwarding_lines: lines,
             header_count: headers.len(),
         },
         cfg,
@@ -460,6 +443,8 @@ pub struct ReplyParts {
     pub path: String,
     pub host: Option<String>,
     pub forwarding: Vec<(String, String)>,
+    pub forwarding_order: HeaderOrder,
+    pub forwarding_lines: Vec<usize>,
     pub header_count: usize,
 }
 
@@ -498,6 +483,8 @@ pub fn build_reply(p: ReplyParts, cfg: &EchoConfig) -> EchoReply {
         path: p.path,
         host: p.host,
         forwarding: p.forwarding.clone(),
+        forwarding_order: p.forwarding_order,
+        forwarding_lines: p.forwarding_lines,
         xff,
         forwarded: fwd,
         forwarded_error: fwd_err,
@@ -510,28 +497,6 @@ pub fn build_reply(p: ReplyParts, cfg: &EchoConfig) -> EchoReply {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn proxy_v1_and_v2_parse() {
-        let h = parse_proxy_header(b"PROXY TCP4 198.51.100.7 10.0.0.1 51234 443\r\n").unwrap();
-        assert_eq!(h.version, 1);
-        assert_eq!(h.source, Some("198.51.100.7:51234".parse().unwrap()));
-        assert_eq!(h.destination, Some("10.0.0.1:443".parse().unwrap()));
-
-        let h = parse_proxy_header(b"PROXY UNKNOWN\r\n").unwrap();
-        assert_eq!(h.source, None);
-
-        let mut v2 = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
-        v2.extend_from_slice(&[
-            0x21, 0x11, 0, 12, 198, 51, 100, 7, 10, 0, 0, 1, 0xc8, 0x22, 1, 0xbb,
-        ]);
-        let h = parse_proxy_header(&v2).unwrap();
-        assert_eq!(h.version, 2);
-        assert_eq!(h.source, Some("198.51.100.7:51234".parse().unwrap()));
-
-        assert_eq!(parse_proxy_header(b"GET / HTTP/1.1\r\n"), None);
-        assert_eq!(parse_proxy_header(b"PROXY TCP4 1.2.3\r\n"), None);
-    }
 
     #[test]
     fn reply_uses_proxy_source_as_peer() {
@@ -547,11 +512,14 @@ mod tests {
                 version: 1,
                 source: Some("198.51.100.7:1234".parse().unwrap()),
                 destination: None,
+                tlvs: vec![],
             }),
             method: "GET".into(),
             path: "/".into(),
             host: Some("h".into()),
             forwarding: vec![("x-forwarded-for".into(), "203.0.113.66".into())],
+            forwarding_order: HeaderOrder::PerName,
+            forwarding_lines: vec![],
             header_count: 2,
         };
         let r = build_reply(parts, &cfg);
@@ -582,6 +550,8 @@ mod tests {
                     path: format!("/{i}"),
                     host: None,
                     forwarding: vec![],
+                    forwarding_order: HeaderOrder::PerName,
+                    forwarding_lines: vec![],
                     header_count: 0,
                 },
                 &cfg,

@@ -13,6 +13,8 @@ pub mod config;
 pub mod demo;
 pub mod echo;
 pub mod forwarded;
+pub mod headtap;
+pub mod proxyproto;
 pub mod view;
 
 use std::net::SocketAddr;
@@ -62,11 +64,19 @@ pub struct EchoLine {
     pub at: i64,
     pub peer: Clean,
     pub client: Clean,
+    /// The PROXY protocol header in one line (version, source, TLVs).
     pub proxy: Option<Clean>,
+    /// Its version and addresses alone, and its v2 TLVs, one per entry, in
+    /// the order received (for the detail).
+    pub proxy_head: Option<Clean>,
+    pub proxy_tlvs: Vec<Clean>,
     pub method: Clean,
     pub path: Clean,
     pub host: Clean,
     pub forwarding: Vec<(Clean, Clean)>,
+    /// Header line numbers of `forwarding` when the order across names is
+    /// known (arrival order); `None` when only the per-name order is.
+    pub forwarding_lines: Option<Vec<usize>>,
 }
 
 impl EchoLine {
@@ -75,13 +85,20 @@ impl EchoLine {
             at: r.at,
             peer: Clean::new(&r.peer.to_string()),
             client: Clean::new(&r.client.addr.to_string()),
-            proxy: r.proxy_protocol.as_ref().map(|p| {
+            proxy: r.proxy_protocol.as_ref().map(|p| Clean::new(&p.summary())),
+            proxy_head: r.proxy_protocol.as_ref().map(|p| {
                 Clean::new(&format!(
-                    "PROXY v{} {}",
+                    "PROXY v{} from {} to {}",
                     p.version,
-                    p.source.map_or("unknown".into(), |s| s.to_string())
+                    p.source.map_or("unknown".into(), |s| s.to_string()),
+                    p.destination.map_or("unknown".into(), |s| s.to_string())
                 ))
             }),
+            proxy_tlvs: r
+                .proxy_protocol
+                .as_ref()
+                .map(|p| p.tlvs.iter().map(|t| Clean::new(&t.to_string())).collect())
+                .unwrap_or_default(),
             method: Clean::new(&r.method),
             path: Clean::new(&r.path),
             host: Clean::new(r.host.as_deref().unwrap_or("")),
@@ -90,6 +107,10 @@ impl EchoLine {
                 .iter()
                 .map(|(n, v)| (Clean::new(n), Clean::new(v)))
                 .collect(),
+            forwarding_lines: match r.forwarding_order {
+                echo::HeaderOrder::Arrival => Some(r.forwarding_lines.clone()),
+                echo::HeaderOrder::PerName => None,
+            },
         }
     }
 }
@@ -107,6 +128,9 @@ pub enum ProbeEvent {
         requests: u64,
         refused: u64,
         rejected: u64,
+        /// When and why the listener last hung up on a connection
+        /// ("from PEER: reason").
+        last_rejected: Option<(i64, Clean)>,
     },
     /// A target's run began.
     Running(usize),
@@ -178,6 +202,7 @@ pub struct EchoState {
     pub requests: u64,
     pub refused: u64,
     pub rejected: u64,
+    pub last_rejected: Option<(i64, Clean)>,
 }
 
 /// The pane's state.
@@ -309,11 +334,13 @@ impl Pane for ProbePane {
                 requests,
                 refused,
                 rejected,
+                last_rejected,
             } => {
                 self.echo.recent = recent;
                 self.echo.requests = requests;
                 self.echo.refused = refused;
                 self.echo.rejected = rejected;
+                self.echo.last_rejected = last_rejected;
                 self.echo_selected = self
                     .echo_selected
                     .min(self.echo.recent.len().saturating_sub(1));
@@ -482,6 +509,9 @@ async fn report_echo(server: echo::EchoServer, runner: Runner) {
             requests: s.requests,
             refused: s.refused,
             rejected: s.rejected,
+            last_rejected: s
+                .last_rejected
+                .map(|r| (r.at, Clean::new(&format!("from {}: {}", r.peer, r.why)))),
         };
         // Never wait on a busy loop: a dropped snapshot is replaced by the next.
         match runner.tx.try_send(SourceEvent::Probe(ev)) {

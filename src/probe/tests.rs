@@ -9,7 +9,7 @@ use ratatui::layout::Rect;
 
 use super::checks::{self, RawRun, WalkEnd};
 use super::client::{CertInfo, Exchange, TlsInfo};
-use super::echo::{ReplyParts, build_reply};
+use super::echo::{HeaderOrder, ReplyParts, build_reply};
 use super::*;
 use crate::app::pane::{Cx, Nav, Pane, ViewCx};
 use crate::app::shared::Shared;
@@ -69,6 +69,9 @@ fn reply(path: &str, fwd: &[(&str, &str)], at: i64) -> super::echo::EchoReply {
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect(),
+            forwarding_order: HeaderOrder::Arrival,
+            // Host is line 1; the forwarding headers follow it.
+            forwarding_lines: (2..2 + fwd.len()).collect(),
             header_count: 6,
         },
         &cfg,
@@ -230,6 +233,8 @@ fn pane() -> ProbePane {
             "/login\u{1b}[2J",
             &[
                 ("x-forwarded-for", "203.0.113.66"),
+                ("forwarded", "for=203.0.113.66;proto=https"),
+                ("x-forwarded-for", "10.0.1.12"),
                 ("via", "1.1 lb\u{1b}]0;pwned\u{7}"),
             ],
             NOW - 4,
@@ -242,6 +247,12 @@ fn pane() -> ProbePane {
             requests: 1234,
             refused: 2,
             rejected: 5,
+            last_rejected: Some((
+                NOW - 40,
+                Clean::new(
+                    "from 10.0.1.12:40999: PROXY v2: CRC32C mismatch: header says 1234abcd, computed 0badf00d",
+                ),
+            )),
         },
         &mut cx,
     );
@@ -419,4 +430,79 @@ fn not_configured_says_so() {
     let p = ProbePane::new(&Config::default());
     let s = draw(&p, 80, 6, false);
     assert!(s.contains("No probe target yet."), "{s}");
+}
+
+/// An echo request that came over the PROXY port with v2 TLVs: the detail
+/// lists them in the order received, the list row sums them up.
+#[test]
+fn echo_detail_proxy_v2_tlvs_80x24() {
+    use super::proxyproto::{ProxyHeader, ProxyTlv, SslInfo};
+    let mut p = pane();
+    let pp = ProxyHeader {
+        version: 2,
+        source: Some("198.51.100.7:51234".parse().unwrap()),
+        destination: Some("10.0.2.20:443".parse().unwrap()),
+        tlvs: vec![
+            ProxyTlv::Alpn { value: "h2".into() },
+            ProxyTlv::Authority {
+                value: "www.example.com".into(),
+            },
+            ProxyTlv::Ssl(SslInfo {
+                tls: true,
+                cert_conn: true,
+                version: Some("TLSv1.3".into()),
+                cn: Some("alice\u{1b}[31m".into()),
+                cipher: Some("TLS_AES_128_GCM_SHA256".into()),
+                ..SslInfo::default()
+            }),
+            ProxyTlv::UniqueId {
+                hex: "9f86d081884c7d65".into(),
+            },
+            ProxyTlv::Netns {
+                value: "blue".into(),
+            },
+            ProxyTlv::Crc32c { value: 0x1234abcd },
+        ],
+    };
+    let r = build_reply(
+        ReplyParts {
+            at: NOW - 2,
+            peer: "10.0.1.12:40112".parse().unwrap(),
+            local: "10.0.2.20:8098".parse().unwrap(),
+            pp: Some(pp),
+            method: "GET".into(),
+            path: "/tls".into(),
+            host: Some("www.example.com".into()),
+            forwarding: vec![("x-forwarded-for".into(), "203.0.113.66".into())],
+            forwarding_order: HeaderOrder::Arrival,
+            forwarding_lines: vec![2],
+            header_count: 2,
+        },
+        &EchoConfig::default(),
+    );
+    // The PROXY source is not a trusted proxy: it is the client, and the
+    // X-Forwarded-For it sent is not believed.
+    assert_eq!(r.client.addr.to_string(), "198.51.100.7");
+    with_cx(|cx| {
+        p.on_event(
+            ProbeEvent::Echo {
+                recent: vec![EchoLine::from_reply(&r)],
+                requests: 1,
+                refused: 0,
+                rejected: 0,
+                last_rejected: None,
+            },
+            cx,
+        )
+    });
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    let list = draw(&p, 160, 48, true);
+    assert!(
+        list.contains("PROXY v2 source 198.51.100.7:51234; ALPN h2; authority www.example.com"),
+        "{list}"
+    );
+    with_cx(|cx| p.on_enter(cx));
+    let s = draw(&p, 80, 24, true);
+    assert!(s.contains("client CN=alice\\e[31m"), "{s}");
+    insta::assert_snapshot!(s);
 }

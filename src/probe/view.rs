@@ -291,6 +291,15 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
 
     // Echo requests, newest first.
     let mut lines = vec![fitted(echo_pulse(p, cx), w)];
+    if let Some((at, why)) = &p.echo.last_rejected {
+        lines.push(fitted(
+            vec![(
+                format!("last rejected {} ago {why}", age(now, *at)),
+                cx.theme.warn,
+            )],
+            w,
+        ));
+    }
     lines.push(fitted(
         vec![
             (fit("age", 4), cx.theme.header),
@@ -303,7 +312,7 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
         ],
         w,
     ));
-    let room = ea.height.saturating_sub(2) as usize;
+    let room = (ea.height as usize).saturating_sub(lines.len());
     let start = if p.focus == Focus::Echo {
         p.echo_selected.saturating_sub(room.saturating_sub(1))
     } else {
@@ -567,19 +576,36 @@ fn render_echo_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &Vie
             w,
         ),
     ];
-    if let Some(pp) = &e.proxy {
+    if let Some(pp) = &e.proxy_head {
         lines.push(fitted(vec![(pp.to_string(), cx.theme.text)], w));
+    }
+    if !e.proxy_tlvs.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "PROXY protocol v2 TLVs, in the order received",
+            cx.theme.header,
+        )));
+        for t in &e.proxy_tlvs {
+            lines.push(Line::from(Span::styled(t.to_string(), cx.theme.text)));
+        }
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled(
-        "Forwarding headers, in arrival order",
+        match e.forwarding_lines {
+            Some(_) => "Forwarding headers, in arrival order (header line number)",
+            None => "Forwarding headers, grouped by name (order across names unknown)",
+        },
         cx.theme.header,
     )));
     if e.forwarding.is_empty() {
         lines.push(Line::from(Span::styled("(none)", cx.theme.muted)));
     }
-    for (n, v) in &e.forwarding {
+    for (k, (n, v)) in e.forwarding.iter().enumerate() {
+        let at = match e.forwarding_lines.as_ref().and_then(|l| l.get(k)) {
+            Some(line) => format!("{line:>3} "),
+            None => "    ".into(),
+        };
         lines.push(Line::from(vec![
+            Span::styled(at, cx.theme.muted),
             Span::styled(format!("{n}: "), cx.theme.accent),
             Span::styled(v.to_string(), cx.theme.text),
         ]));
