@@ -12,8 +12,8 @@ use std::sync::Arc;
 use regex::{Regex, RegexBuilder};
 
 use super::parse::{QueueEntry, QueueName};
-use crate::sanitize::Clean;
 use crate::find::Needle;
+use crate::sanitize::Clean;
 
 /// One reading of one instance's queue.
 #[derive(Clone, Debug, Default)]
@@ -402,7 +402,6 @@ pub struct Filter {
     /// A group key from the reasons view.
     pub group: Option<String>,
 }
-
 
 fn duration(s: &str) -> Option<i64> {
     let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
