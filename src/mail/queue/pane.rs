@@ -520,7 +520,15 @@ impl QueuePane {
                         cx.shared.queue = self.model.clone();
                     }
                     Err(e) => {
-                        self.errors += 1;
+                        // A queue that keeps failing the same way on every
+                        // poll is one error, not one per poll: the count
+                        // (and the screen) stays still until something changes.
+                        let repeated = self.instances.get(instance).is_some_and(|st| {
+                            st.error.as_ref().map(ToString::to_string) == Some(e.to_string())
+                        });
+                        if !repeated {
+                            self.errors += 1;
+                        }
                         if let Some(st) = self.instances.get_mut(instance) {
                             st.error = Some(e);
                         }
@@ -1010,6 +1018,28 @@ mod tests {
             fx.pane.health().problem.is_none(),
             "but the source itself is fine"
         );
+        // A listing that fails the same way on every poll counts once; a
+        // different failure counts again.
+        let fail = |why: &str| QueueEvent::Listed {
+            instance: 0,
+            at: now() + chrono::Duration::seconds(60),
+            result: Err(QueueError::from_exit(
+                "postqueue -j",
+                "exit status: 1",
+                why.as_bytes(),
+            )),
+        };
+        fx.event(fail(
+            "postqueue: fatal: Queue report unavailable - mail system is down",
+        ));
+        fx.event(fail(
+            "postqueue: fatal: Queue report unavailable - mail system is down",
+        ));
+        assert_eq!(fx.pane.health().errors, 2);
+        fx.event(fail(
+            "postqueue: fatal: open /etc/postfix/main.cf: No such file or directory",
+        ));
+        assert_eq!(fx.pane.health().errors, 3);
     }
 
     #[test]
