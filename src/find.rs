@@ -53,18 +53,9 @@ fn contains_ascii_ci(hay: &[u8], needle: &[u8]) -> bool {
     if hay.len() < needle.len() {
         return false;
     }
-    let upper = first.to_ascii_uppercase();
     let starts = &hay[..=hay.len() - needle.len()];
-    let at = |i: usize| hay[i..i + needle.len()].eq_ignore_ascii_case(needle);
-    if starts.len() < 64 {
-        // Addresses, ids: a plain loop beats setting up a vector search.
-        starts
-            .iter()
-            .enumerate()
-            .any(|(i, &b)| (b == first || b == upper) && at(i))
-    } else {
-        memchr::memchr2_iter(first, upper, starts).any(at)
-    }
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), starts)
+        .any(|i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
 }
 
 #[cfg(test)]
