@@ -165,10 +165,21 @@ pub enum DeployEvent {
         target: usize,
         result: Result<fetch::FetchSummary, DeployError>,
     },
+    /// A confirmed deploy or rollback began (sent before any work): the
+    /// pane shows it and turns other actions away until `Deployed`.
+    DeployStarted {
+        target: usize,
+        kind: Kind,
+        to: git2::Oid,
+    },
     Deployed {
         target: usize,
         request: Box<DeployRequest>,
         result: Result<Box<DeployOutcome>, DeployError>,
+    },
+    /// The post-deploy command began (after its confirm).
+    HookStarted {
+        target: usize,
     },
     HookRan {
         target: usize,
@@ -316,6 +327,11 @@ pub fn run(effect: DeployEffect, runner: &Runner) {
                 return;
             };
             tokio::task::spawn_blocking(move || {
+                runner.blocking_send(SourceEvent::Deploy(DeployEvent::DeployStarted {
+                    target,
+                    kind: request.kind,
+                    to: request.to,
+                }));
                 let result = checkout::deploy(&cfg, &request, &access).map(Box::new);
                 runner.blocking_send(SourceEvent::Deploy(DeployEvent::Deployed {
                     target,
@@ -356,6 +372,7 @@ pub fn run(effect: DeployEffect, runner: &Runner) {
                 return;
             };
             tokio::task::spawn_blocking(move || {
+                runner.blocking_send(SourceEvent::Deploy(DeployEvent::HookStarted { target }));
                 let result = checkout::run_post_deploy(&cfg, &access);
                 runner.blocking_send(SourceEvent::Deploy(DeployEvent::HookRan { target, result }));
                 runner.blocking_send(status_event(target, &cfg));
