@@ -53,9 +53,18 @@ fn contains_ascii_ci(hay: &[u8], needle: &[u8]) -> bool {
     if hay.len() < needle.len() {
         return false;
     }
+    let upper = first.to_ascii_uppercase();
     let starts = &hay[..=hay.len() - needle.len()];
-    memchr::memchr2_iter(first, first.to_ascii_uppercase(), starts)
-        .any(|i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
+    let at = |i: usize| hay[i..i + needle.len()].eq_ignore_ascii_case(needle);
+    if starts.len() < 64 {
+        // Addresses, ids: a plain loop beats setting up a vector search.
+        starts
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| (b == first || b == upper) && at(i))
+    } else {
+        memchr::memchr2_iter(first, upper, starts).any(at)
+    }
 }
 
 #[cfg(test)]
@@ -86,9 +95,26 @@ mod tests {
 
     proptest! {
         #[test]
-        fn agrees_with_lowercasing(hay in "[a-zA-Z0-9 @.<>-]{0,40}", needle in "[a-zA-Z0-9@.]{0,4}") {
+        fn agrees_with_lowercasing(hay in "[a-zA-Z0-9 @.<>-]{0,200}", needle in "[a-zA-Z0-9@.]{0,4}") {
             let expected = hay.to_ascii_lowercase().contains(&needle.to_ascii_lowercase());
             prop_assert_eq!(Needle::new(&needle).is_match(&hay), expected);
+        }
+
+        #[test]
+        fn finds_it_in_any_case_at_any_place(
+            pre in "[a-z0-9 .]{0,120}",
+            needle in "[a-z0-9@.]{1,6}",
+            post in "[a-z0-9 .]{0,120}",
+            flips in proptest::collection::vec(any::<bool>(), 6),
+        ) {
+            let mangled: String = needle
+                .chars()
+                .zip(flips.iter().cycle())
+                .map(|(c, up)| if *up { c.to_ascii_uppercase() } else { c })
+                .collect();
+            let hay = format!("{pre}{mangled}{post}");
+            prop_assert!(Needle::new(&needle).is_match(&hay));
+            prop_assert!(Needle::new(&mangled).is_match(&hay.to_ascii_lowercase()));
         }
 
         #[test]

@@ -82,6 +82,11 @@ pub struct QueuePane {
     pub(super) filter_text: String,
     filter: Filter,
     pub(super) filter_error: Option<String>,
+    /// The views of the filter texts typed since the last change of
+    /// anything else (listing, sort, queue or group filter), so that
+    /// deleting characters shows them again without filtering 100,000
+    /// messages per keystroke. Oldest first; each text extends the previous.
+    typed: Vec<(String, Vec<EntryRef>)>,
     pub(super) queue_filter: Option<QueueName>,
     pub(super) selected: usize,
     /// First table row drawn (kept by the view so scrolling is smooth).
@@ -118,6 +123,7 @@ impl QueuePane {
             descending: true,
             filter_text: String::new(),
             filter: Filter::default(),
+            typed: Vec::new(),
             filter_error: None,
             queue_filter: None,
             selected: 0,
@@ -169,10 +175,12 @@ impl QueuePane {
         let mut refs: Vec<EntryRef> = self.model.refs().collect();
         sort_refs(&self.model, &mut refs, self.sort, self.descending);
         self.sorted = refs;
+        self.typed.clear();
     }
 
     /// Rebuild the filtered view, keeping the selection on the same message.
     fn refilter(&mut self) {
+        self.typed.clear();
         self.refilter_from(false);
     }
 
@@ -520,7 +528,15 @@ impl QueuePane {
                         cx.shared.queue = self.model.clone();
                     }
                     Err(e) => {
-                        self.errors += 1;
+                        // A queue that keeps failing the same way on every
+                        // poll is one error, not one per poll: the count
+                        // (and the screen) stays still until something changes.
+                        let repeated = self.instances.get(instance).is_some_and(|st| {
+                            st.error.as_ref().map(ToString::to_string) == Some(e.to_string())
+                        });
+                        if !repeated {
+                            self.errors += 1;
+                        }
                         if let Some(st) = self.instances.get_mut(instance) {
                             st.error = Some(e);
                         }
@@ -672,7 +688,29 @@ impl QueuePane {
                 f.group = self.filter.group.take();
                 self.filter = f;
                 self.filter_error = None;
+                if let Some(pos) = self.typed.iter().rposition(|(t, _)| *t == self.filter_text) {
+                    // Deleting back to a text typed a moment ago.
+                    let keep = self.selected_key();
+                    self.view = self.typed[pos].1.clone();
+                    self.typed.truncate(pos + 1);
+                    self.reselect(keep);
+                    return;
+                }
                 self.refilter_from(narrowing);
+                // Age terms depend on the clock: never reuse their views.
+                if text.contains("age") {
+                    self.typed.clear();
+                } else {
+                    let extends = self
+                        .typed
+                        .last()
+                        .is_some_and(|(t, _)| self.filter_text.starts_with(t.as_str()));
+                    if !extends || self.typed.len() >= 32 {
+                        self.typed.clear();
+                    }
+                    self.typed
+                        .push((self.filter_text.clone(), self.view.clone()));
+                }
             }
             Err(e) => {
                 // Keep the last good filter and say what is wrong.
@@ -1010,6 +1048,28 @@ mod tests {
             fx.pane.health().problem.is_none(),
             "but the source itself is fine"
         );
+        // A listing that fails the same way on every poll counts once; a
+        // different failure counts again.
+        let fail = |why: &str| QueueEvent::Listed {
+            instance: 0,
+            at: now() + chrono::Duration::seconds(60),
+            result: Err(QueueError::from_exit(
+                "postqueue -j",
+                "exit status: 1",
+                why.as_bytes(),
+            )),
+        };
+        fx.event(fail(
+            "postqueue: fatal: Queue report unavailable - mail system is down",
+        ));
+        fx.event(fail(
+            "postqueue: fatal: Queue report unavailable - mail system is down",
+        ));
+        assert_eq!(fx.pane.health().errors, 2);
+        fx.event(fail(
+            "postqueue: fatal: open /etc/postfix/main.cf: No such file or directory",
+        ));
+        assert_eq!(fx.pane.health().errors, 3);
     }
 
     #[test]
@@ -1037,6 +1097,22 @@ mod tests {
         typed.pane.set_filter("age<1");
         typed.pane.set_filter("age<10d");
         assert_eq!(typed.pane.view_len(), 3000);
+
+        // Views remembered while typing are forgotten when a new listing
+        // arrives: deleting then shows the new queue, not the old one.
+        typed.pane.set_filter("gmai");
+        typed.pane.set_filter("gmail");
+        let other = crate::mail::queue::demo::generate(500, 1_800_000_100);
+        typed.event(QueueEvent::Listed {
+            instance: 0,
+            at: now() + chrono::Duration::seconds(100),
+            result: Ok(crate::mail::queue::parse::parse_jsonl(other.as_bytes())),
+        });
+        typed.pane.set_filter("gmai");
+        let mut fresh = Fx::new(&other);
+        fresh.pane.set_filter("gmai");
+        assert!(fresh.pane.view_len() > 0);
+        assert_eq!(typed.pane.view_len(), fresh.pane.view_len());
     }
 
     #[test]
