@@ -78,6 +78,14 @@ fn bench(c: &mut Criterion) {
         let repo = status::open(dir.path()).unwrap();
         b.iter(|| status::local_changes(&repo, dir.path()).unwrap())
     });
+    // Where a full refresh spends its time beyond the status walk: opening
+    // the repository (and so parsing the index) again on every refresh.
+    g.bench_function("opsdeck open + local changes", |b| {
+        b.iter(|| {
+            let repo = status::open(dir.path()).unwrap();
+            status::local_changes(&repo, dir.path()).unwrap()
+        })
+    });
     g.bench_function("git status --porcelain (process)", |b| {
         b.iter(|| {
             let out = Command::new("git")

@@ -4,7 +4,9 @@
 //!
 //! libgit2 asks for credentials again after every rejection; the plan tries
 //! each method at most once and gives up after [`MAX_CREDENTIAL_ATTEMPTS`],
-//! so a wrong password can never loop. Blocking: call from
+//! so a wrong password can never loop. An ssh server's host key must be
+//! listed in the known_hosts file (see [`crate::deploy::hostkey`]): an
+//! unknown or changed key refuses the fetch before any credential is sent. Blocking: call from
 //! `spawn_blocking`. It only updates remote-tracking refs and tags, never
 //! the work tree or HEAD.
 
@@ -17,6 +19,7 @@ use git2::{Cred, CredentialType, FetchOptions, RemoteCallbacks};
 use crate::access::WriteAccess;
 use crate::deploy::DeployConfig;
 use crate::deploy::error::DeployError;
+use crate::deploy::hostkey;
 use crate::deploy::status;
 use crate::sanitize::Clean;
 
@@ -119,6 +122,11 @@ impl CredentialPlan {
         None
     }
 
+    /// How many times libgit2 asked.
+    pub fn calls(&self) -> usize {
+        self.calls
+    }
+
     /// What was tried, for the error message.
     pub fn tried(&self) -> String {
         if self.tried.is_empty() {
@@ -165,8 +173,44 @@ pub fn fetch(
     let mut plan = CredentialPlan::new(cfg);
     let mut last = FetchProgress::default();
     let mut updated = Vec::new();
+    let ssh_port = remote.url().ok().and_then(hostkey::ssh_port);
+    let known_hosts = hostkey::known_hosts_path(cfg.known_hosts.as_deref());
+    // libgit2 replaces the callback's error with a generic one: keep ours.
+    let mut host_refused: Option<String> = None;
     let res = {
         let mut cbs = RemoteCallbacks::new();
+        cbs.certificate_check(|cert, host| {
+            let Some(hk) = cert.as_hostkey() else {
+                // TLS: libgit2's own verification decides.
+                return Ok(git2::CertificateCheckStatus::CertificatePassthrough);
+            };
+            let describe = format!(
+                "{} {}",
+                hk.hostkey_type().map_or("unknown", |t| t.short_name()),
+                hk.hash_sha256()
+                    .map_or_else(|| "(no SHA256)".to_string(), |h| hostkey::fingerprint(h))
+            );
+            let verdict = match hk.hostkey() {
+                Some(key) => hostkey::check(
+                    known_hosts.as_deref(),
+                    host,
+                    ssh_port.unwrap_or(22),
+                    key,
+                    &describe,
+                ),
+                None => hostkey::Verdict::Refused(format!(
+                    "host key of {host} ({describe}): the raw key is not available to check"
+                )),
+            };
+            match verdict {
+                hostkey::Verdict::Known => Ok(git2::CertificateCheckStatus::CertificateOk),
+                hostkey::Verdict::Refused(why) => {
+                    let e = git2::Error::from_str(&why);
+                    host_refused = Some(why);
+                    Err(e)
+                }
+            }
+        });
         let mut last_sent: Option<Instant> = None;
         cbs.credentials(|url, user, allowed| {
             // A method that cannot even produce a credential (no agent key,
@@ -177,7 +221,8 @@ pub fn fetch(
                 }
             }
             Err(git2::Error::from_str(&format!(
-                "authentication failed ({})",
+                "authentication failed after {} request(s) for credentials ({})",
+                plan.calls().min(MAX_CREDENTIAL_ATTEMPTS),
                 plan.tried()
             )))
         });
@@ -220,6 +265,7 @@ pub fn fetch(
         Err(_) if cancel.load(Ordering::Relaxed) => Err(DeployError::FetchCancelled {
             remote: cfg.remote.clone(),
         }),
+        Err(_) if host_refused.is_some() => Err(remote_err(host_refused.unwrap_or_default())),
         Err(e) => Err(remote_err(e.message().to_string())),
     }
 }

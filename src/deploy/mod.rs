@@ -25,6 +25,7 @@ pub mod demo;
 pub mod error;
 pub mod fetch;
 pub mod hooks;
+pub mod hostkey;
 pub mod journal;
 pub mod lock;
 pub mod pane;
@@ -85,6 +86,10 @@ pub struct DeployConfig {
     /// Environment variable holding an HTTPS token for the remote.
     #[serde(default)]
     pub token_env: Option<String>,
+    /// known_hosts file for an ssh remote's host key (default
+    /// `$HOME/.ssh/known_hosts`); an unlisted or different key is refused.
+    #[serde(default)]
+    pub known_hosts: Option<PathBuf>,
 }
 
 fn default_name() -> String {
@@ -117,6 +122,7 @@ impl Default for DeployConfig {
             probe_after: false,
             ssh_key: None,
             token_env: None,
+            known_hosts: None,
         }
     }
 }
@@ -159,10 +165,21 @@ pub enum DeployEvent {
         target: usize,
         result: Result<fetch::FetchSummary, DeployError>,
     },
+    /// A confirmed deploy or rollback began (sent before any work): the
+    /// pane shows it and turns other actions away until `Deployed`.
+    DeployStarted {
+        target: usize,
+        kind: Kind,
+        to: git2::Oid,
+    },
     Deployed {
         target: usize,
         request: Box<DeployRequest>,
         result: Result<Box<DeployOutcome>, DeployError>,
+    },
+    /// The post-deploy command began (after its confirm).
+    HookStarted {
+        target: usize,
     },
     HookRan {
         target: usize,
@@ -310,6 +327,11 @@ pub fn run(effect: DeployEffect, runner: &Runner) {
                 return;
             };
             tokio::task::spawn_blocking(move || {
+                runner.blocking_send(SourceEvent::Deploy(DeployEvent::DeployStarted {
+                    target,
+                    kind: request.kind,
+                    to: request.to,
+                }));
                 let result = checkout::deploy(&cfg, &request, &access).map(Box::new);
                 runner.blocking_send(SourceEvent::Deploy(DeployEvent::Deployed {
                     target,
@@ -350,6 +372,7 @@ pub fn run(effect: DeployEffect, runner: &Runner) {
                 return;
             };
             tokio::task::spawn_blocking(move || {
+                runner.blocking_send(SourceEvent::Deploy(DeployEvent::HookStarted { target }));
                 let result = checkout::run_post_deploy(&cfg, &access);
                 runner.blocking_send(SourceEvent::Deploy(DeployEvent::HookRan { target, result }));
                 runner.blocking_send(status_event(target, &cfg));
@@ -382,6 +405,7 @@ hook_timeout_secs = 30
 probe_after = true
 ssh_key = "/root/.ssh/deploy"
 token_env = "DEPLOY_TOKEN"
+known_hosts = "/etc/opsdeck/known_hosts"
 "#;
         let c = crate::config::Config::parse(text, std::path::Path::new("c.toml")).unwrap();
         let d = &c.deploy[0];
@@ -390,6 +414,10 @@ token_env = "DEPLOY_TOKEN"
         assert_eq!(d.checkout, CheckoutStyle::Branch);
         assert_eq!(d.log_entries, 5);
         assert!(d.probe_after);
+        assert_eq!(
+            d.known_hosts.as_deref(),
+            Some(std::path::Path::new("/etc/opsdeck/known_hosts"))
+        );
         let bad = "[[deploy]]\npath = \"/x\"\nhook_timeout = 3\n";
         let e = crate::config::Config::parse(bad, std::path::Path::new("c.toml")).unwrap_err();
         assert!(e.to_string().contains("hook_timeout"), "{e}");

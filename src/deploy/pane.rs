@@ -114,6 +114,35 @@ pub enum Busy {
         cancel: Option<CancelFetch>,
         cancelling: bool,
     },
+    /// A deploy or rollback (checkout, hooks, journal) until `Deployed`;
+    /// `to` is the short id and subject.
+    Deploying {
+        kind: Kind,
+        to: Clean,
+    },
+    /// The post-deploy command run alone; the command.
+    RunningHook(Clean),
+}
+
+impl Busy {
+    /// What the pane says while it runs ("deploying 3333333 Subject…").
+    pub fn describe(&self) -> String {
+        match self {
+            Busy::Previewing(spec) => format!("previewing {spec}…"),
+            Busy::Fetching { cancelling, .. } => {
+                format!("{}fetching…", if *cancelling { "cancelling: " } else { "" })
+            }
+            Busy::Deploying {
+                kind: Kind::Deploy,
+                to,
+            } => format!("deploying {to}…"),
+            Busy::Deploying {
+                kind: Kind::Rollback,
+                to,
+            } => format!("rolling back to {to}…"),
+            Busy::RunningHook(cmd) => format!("running post-deploy: {cmd}…"),
+        }
+    }
 }
 
 impl PartialEq for Busy {
@@ -222,11 +251,16 @@ impl DeployPane {
         self.visible_log(t).get(t.selected).copied()
     }
 
+    /// Ok when nothing runs on the current target; else the notice that
+    /// turns a new action away.
     fn idle(&self) -> Result<(), String> {
         match self.target().and_then(|t| t.busy.as_ref()) {
             None => Ok(()),
             Some(Busy::Fetching { .. }) => Err("a fetch is running (x cancels it)".into()),
             Some(Busy::Previewing(_)) => Err("a preview is being prepared".into()),
+            Some(b @ (Busy::Deploying { .. } | Busy::RunningHook(_))) => {
+                Err(format!("{} wait until it ends", b.describe()))
+            }
         }
     }
 
@@ -576,6 +610,19 @@ impl Pane for DeployPane {
                     *cancelling = true;
                     return vec![Effect::Notice("cancelling the fetch".into())];
                 }
+                if let Some(
+                    t @ Target {
+                        busy: Some(b @ (Busy::Deploying { .. } | Busy::RunningHook(_))),
+                        ..
+                    },
+                ) = self.target()
+                {
+                    return vec![Effect::Notice(format!(
+                        "{} it cannot be cancelled; its hooks stop after {}s",
+                        b.describe(),
+                        t.cfg.hook_timeout_secs
+                    ))];
+                }
                 vec![Effect::Notice("no fetch is running".into())]
             }
             DeployAction::CheckoutSelected => {
@@ -594,6 +641,9 @@ impl Pane for DeployPane {
                 if cx.access.is_none() {
                     return Vec::new();
                 }
+                if let Err(e) = self.idle() {
+                    return vec![Effect::Notice(e)];
+                }
                 let initial = self
                     .target()
                     .map(|t| format!("{}/{}", t.cfg.remote, t.cfg.branch))
@@ -608,6 +658,9 @@ impl Pane for DeployPane {
             DeployAction::Rollback => {
                 if cx.access.is_none() {
                     return Vec::new();
+                }
+                if let Err(e) = self.idle() {
+                    return vec![Effect::Notice(e)];
                 }
                 let to = self
                     .target()
@@ -766,11 +819,32 @@ impl Pane for DeployPane {
                 }
                 Vec::new()
             }
+            DeployEvent::DeployStarted { target, kind, to } => {
+                if let Some(t) = self.targets.get_mut(target) {
+                    let subject = t
+                        .ok_status()
+                        .and_then(|s| s.log.iter().find(|e| e.commit.id == to))
+                        .map(|e| format!(" {}", e.commit.subject))
+                        .unwrap_or_default();
+                    t.busy = Some(Busy::Deploying {
+                        kind,
+                        to: Clean::capped(&format!("{}{subject}", short_id(to)), 80),
+                    });
+                }
+                Vec::new()
+            }
             DeployEvent::Deployed {
                 target,
                 request,
                 result,
             } => self.on_deployed(target, *request, result, cx.access),
+            DeployEvent::HookStarted { target } => {
+                if let Some(t) = self.targets.get_mut(target) {
+                    let cmd = t.cfg.post_deploy.clone().unwrap_or_default();
+                    t.busy = Some(Busy::RunningHook(Clean::capped(&cmd, 80)));
+                }
+                Vec::new()
+            }
             DeployEvent::HookRan { target, result } => {
                 let Some(t) = self.targets.get_mut(target) else {
                     return Vec::new();
@@ -1220,6 +1294,118 @@ mod tests {
             )
         });
         assert!(handle.0.load(std::sync::atomic::Ordering::Relaxed));
+    }
+
+    #[test]
+    fn a_started_deploy_makes_the_target_busy_until_it_ends() {
+        let mut p = pane();
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::DeployStarted {
+                    target: 0,
+                    kind: Kind::Deploy,
+                    to: testdata::oid(0x33),
+                },
+                cx,
+            )
+        });
+        // The subject comes from the log, sanitized (it is hostile).
+        let subject = p.targets[0].ok_status().unwrap().log[0]
+            .commit
+            .subject
+            .clone();
+        let want = format!("deploying 3333333 {subject}…");
+        assert!(want.starts_with("deploying 3333333 Pricing") && !want.contains('\u{1b}'));
+        assert_eq!(
+            p.targets[0].busy.as_ref().map(Busy::describe).as_deref(),
+            Some(want.as_str())
+        );
+        for a in [
+            DeployAction::Fetch,
+            DeployAction::CheckoutSelected,
+            DeployAction::CheckoutTyped,
+            DeployAction::Rollback,
+            DeployAction::RunHook,
+        ] {
+            let fx = with(true, |cx| p.on_action(a, cx));
+            assert!(
+                matches!(&fx[..], [Effect::Notice(n)] if *n == format!("{want} wait until it ends")),
+                "{a:?}: {fx:?}"
+            );
+        }
+        let fx = with(true, |cx| p.on_prompt(PROMPT_REVISION, "v1.4".into(), cx));
+        assert!(matches!(&fx[..], [Effect::Notice(_)]), "{fx:?}");
+        let fx = with(true, |cx| p.on_action(DeployAction::CancelFetch, cx));
+        assert!(
+            matches!(&fx[..], [Effect::Notice(n)] if n.contains("cannot be cancelled; its hooks stop after 60s")),
+            "{fx:?}"
+        );
+        // A failed deploy ends the busy state too.
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::Deployed {
+                    target: 0,
+                    request: Box::new(DeployRequest {
+                        kind: Kind::Deploy,
+                        to: testdata::oid(0x33),
+                        expected_from: Some(testdata::oid(0x22)),
+                        stash: false,
+                        take_over: None,
+                    }),
+                    result: Err(DeployError::HeadMoved {
+                        path: "/var/www/site".into(),
+                        now: "4444444".into(),
+                    }),
+                },
+                cx,
+            )
+        });
+        assert!(p.targets[0].busy.is_none());
+        let fx = with(true, |cx| p.on_action(DeployAction::Fetch, cx));
+        assert!(matches!(
+            &fx[..],
+            [Effect::Deploy(DeployEffect::Fetch { .. })]
+        ));
+    }
+
+    #[test]
+    fn rollback_and_the_post_deploy_command_show_while_they_run() {
+        let mut p = pane();
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::DeployStarted {
+                    target: 0,
+                    kind: Kind::Rollback,
+                    to: testdata::oid(0x11),
+                },
+                cx,
+            )
+        });
+        let d = p.targets[0].busy.as_ref().map(Busy::describe).unwrap();
+        assert!(d.starts_with("rolling back to 1111111 "), "{d}");
+        p.targets[0].busy = None;
+        with(true, |cx| {
+            p.on_event(DeployEvent::HookStarted { target: 0 }, cx)
+        });
+        assert_eq!(
+            p.targets[0].busy.as_ref().map(Busy::describe).as_deref(),
+            Some("running post-deploy: systemctl reload php-fpm…")
+        );
+        let fx = with(true, |cx| p.on_action(DeployAction::RunHook, cx));
+        assert!(matches!(&fx[..], [Effect::Notice(_)]), "{fx:?}");
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::HookRan {
+                    target: 0,
+                    result: Err(DeployError::Hook {
+                        command: "systemctl reload php-fpm".into(),
+                        message: "timeout".into(),
+                    }),
+                },
+                cx,
+            )
+        });
+        assert!(p.targets[0].busy.is_none());
     }
 
     #[test]

@@ -124,19 +124,20 @@ pub fn render(p: &DeployPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
     if cx.zoomed {
         zoomed(p, t, s, frame, inner, cx);
     } else {
+        let h = inner.height as usize;
+        let others: Vec<Line<'static>> = p
+            .targets
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != p.current)
+            .map(|(_, o)| fit_line(other_target_line(o, cx), w))
+            .collect();
+        // The other targets keep up to half the tile: a busy line on top
+        // must not push them out.
         let mut lines = summary_lines(t, s, cx, w);
-        if p.targets.len() > 1 {
-            for (i, o) in p
-                .targets
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != p.current)
-            {
-                let _ = i;
-                lines.push(fit_line(other_target_line(o, cx), w));
-            }
-        }
-        lines.truncate(inner.height as usize);
+        lines.truncate(h.saturating_sub(others.len().min(h / 2)));
+        lines.extend(others);
+        lines.truncate(h);
         frame.render_widget(Paragraph::new(lines), inner);
     }
 }
@@ -160,6 +161,9 @@ fn other_target_line(t: &Target, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
                 v.push(sp(format!(" ↓{} to deploy", u.behind), cx.theme.warn));
             }
         }
+    }
+    if let Some(b) = &t.busy {
+        v.push(sp(format!("  {}", b.describe()), cx.theme.accent));
     }
     v
 }
@@ -241,7 +245,7 @@ fn tree_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
     v
 }
 
-fn lock_line(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
+fn lock_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
     let mut v = vec![sp("lock  ", cx.theme.muted)];
     match &s.lock {
         None => v.push(sp("free", cx.theme.muted)),
@@ -251,16 +255,26 @@ fn lock_line(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> 
         )),
         Some(l) => v.push(sp(format!("held by {}", l.holder()), cx.theme.warn)),
     }
-    if let Some(b) = &t.busy {
-        v.push(sp("  ", cx.theme.text));
-        v.push(sp(busy_text(b), cx.theme.accent));
-    }
     v
+}
+
+/// The first line while something runs on the target: what, and that
+/// other actions wait (a fetch can be cancelled).
+fn busy_line(b: &Busy, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
+    let hint = match b {
+        Busy::Fetching { .. } | Busy::Previewing(_) => "",
+        Busy::Deploying { .. } | Busy::RunningHook(_) => "  other actions wait",
+    };
+    vec![
+        sp("busy  ", cx.theme.muted),
+        sp(busy_text(b), cx.theme.accent),
+        sp(hint, cx.theme.muted),
+    ]
 }
 
 fn busy_text(b: &Busy) -> String {
     match b {
-        Busy::Previewing(spec) => format!("previewing {spec}…"),
+        Busy::Previewing(_) | Busy::Deploying { .. } | Busy::RunningHook(_) => b.describe(),
         Busy::Fetching {
             progress: p,
             cancelling,
@@ -282,12 +296,17 @@ fn busy_text(b: &Busy) -> String {
 }
 
 fn summary_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'static>> {
-    let mut lines = vec![
+    let mut lines: Vec<Line<'static>> = t
+        .busy
+        .iter()
+        .map(|b| fit_line(busy_line(b, cx), w))
+        .collect();
+    lines.extend([
         fit_line(head_line(s, cx), w),
         fit_line(branch_line(s, cx), w),
         fit_line(tree_line(s, cx), w),
-        fit_line(lock_line(t, s, cx), w),
-    ];
+        fit_line(lock_line(s, cx), w),
+    ]);
     if let Some(j) = s.journal.last() {
         let st = if j.ok() { cx.theme.ok } else { cx.theme.error };
         lines.push(fit_line(
@@ -318,12 +337,17 @@ fn zoomed(
     cx: &ViewCx<'_>,
 ) {
     let w = area.width as usize;
-    let mut head = vec![
+    let mut head: Vec<Line<'static>> = t
+        .busy
+        .iter()
+        .map(|b| fit_line(busy_line(b, cx), w))
+        .collect();
+    head.extend([
         fit_line(head_line(s, cx), w),
         fit_line(branch_line(s, cx), w),
         fit_line(tree_line(s, cx), w),
-        fit_line(lock_line(t, s, cx), w),
-    ];
+        fit_line(lock_line(s, cx), w),
+    ]);
     if let Some(wp) = t.watch_problem.as_ref().or(s.journal_problem.as_ref()) {
         head.push(fit_line(vec![sp(wp.to_string(), cx.theme.warn)], w));
     }
@@ -614,6 +638,31 @@ mod tests {
         )));
         let t = draw(&p, 80, 8, false);
         insta::assert_snapshot!(text(&t));
+    }
+
+    #[test]
+    fn a_running_deploy_leads_the_tile_and_the_zoomed_view() {
+        let mut p = pane();
+        p.targets[0].busy = Some(Busy::Deploying {
+            kind: crate::deploy::Kind::Deploy,
+            to: Clean::new("3333333 Fourth: new page"),
+        });
+        p.targets[1].busy = Some(Busy::RunningHook(Clean::new("systemctl reload php-fpm")));
+        p.targets[1].status = Some(Ok(Box::new(testdata::status())));
+        let tile = text(&draw(&p, 80, 8, false));
+        let first = tile.lines().nth(1).unwrap();
+        assert!(
+            first.contains("busy  deploying 3333333 Fourth: new page…  other actions wait"),
+            "{tile}"
+        );
+        assert!(tile.contains("blog"), "{tile}");
+        insta::assert_snapshot!("busy_tile_80x8", tile);
+        let zoomed = text(&draw(&p, 80, 24, true));
+        assert!(
+            zoomed.lines().nth(1).unwrap().contains("deploying 3333333"),
+            "{zoomed}"
+        );
+        insta::assert_snapshot!("busy_zoomed_80x24", zoomed);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! lives in its own temp directory; daemons stop when their guard drops.
 #![allow(dead_code)]
 
+pub mod ssh;
+
 use std::collections::BTreeMap;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
