@@ -240,13 +240,18 @@ impl Accumulator {
         } else {
             "(other senders)"
         };
-        let row = self
-            .senders
-            .entry(key.to_string())
-            .or_insert_with(|| SenderRow {
-                sender: key.to_string(),
-                ..SenderRow::default()
-            });
+        if !self.senders.contains_key(key) {
+            self.senders.insert(
+                key.to_string(),
+                SenderRow {
+                    sender: key.to_string(),
+                    ..SenderRow::default()
+                },
+            );
+        }
+        let Some(row) = self.senders.get_mut(key) else {
+            return;
+        };
         match o.status {
             RowStatus::Sent => row.sent += 1,
             RowStatus::Deferred => row.deferred += 1,
