@@ -56,6 +56,10 @@ pub struct Limits {
     pub stale_after: Duration,
     /// SASL/TLS/other warnings kept.
     pub warnings: usize,
+    /// Keep a full copy of each message's last delivery attempt (for [`MailLog::final_status`]).
+    /// When false only its recipient is kept (what expiry and lost outcomes name): a whole-file
+    /// report that never asks for final statuses saves a copy per delivery line.
+    pub attempts: bool,
 }
 
 impl Default for Limits {
@@ -67,6 +71,7 @@ impl Default for Limits {
             live: 50_000,
             stale_after: Duration::days(7),
             warnings: 200,
+            attempts: true,
         }
     }
 }
@@ -335,6 +340,13 @@ impl MailLog {
         }
     }
 
+    /// Allocate the message table for its full size up front (whole-file reports, which will fill
+    /// it): no rehashing while reading.
+    pub fn reserve_all(&mut self) {
+        let cap = (self.limits.live + self.limits.finished).saturating_add(1);
+        self.messages.reserve(cap.saturating_sub(self.messages.len()));
+    }
+
     // ---- read API for other panes -------------------------------------------------------------
 
     /// Every line kept for this queue id, then its bounce notification's and its requeue
@@ -577,7 +589,24 @@ impl MailLog {
                         m.finals.retain(|(r, _)| r != &d.to);
                         m.finals.push((d.to.clone(), d.status));
                     }
-                    m.last_attempt = Some(o.clone());
+                    m.last_attempt = Some(if self.limits.attempts {
+                        o.clone()
+                    } else {
+                        Outcome {
+                            seq: 0,
+                            time,
+                            queue_id: None,
+                            status: o.status,
+                            category: None,
+                            from: None,
+                            to: o.to.clone(),
+                            relay: Clean::default(),
+                            dsn: Clean::default(),
+                            reason: Clean::default(),
+                            ses: None,
+                            bounce_of: None,
+                        }
+                    });
                     // a notification that itself failed for good: nobody will be told
                     if d.status.is_final()
                         && d.status.is_failure()

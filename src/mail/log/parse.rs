@@ -471,7 +471,9 @@ fn attr<'a>(body: &'a str, key: &str) -> Option<&'a str> {
     let b = body.as_bytes();
     let k = key.as_bytes();
     let matches_at = |at: usize| {
-        b.len() > at + k.len() && &b[at..at + k.len()] == k && b[at + k.len()] == b'='
+        b.len() > at + k.len()
+            && b[at + k.len()] == b'='
+            && b[at..at + k.len()].iter().zip(k).all(|(x, y)| x == y)
     };
     let mut found = matches_at(0).then_some(0);
     if found.is_none() {

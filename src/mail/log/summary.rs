@@ -39,7 +39,10 @@ use serde::Serialize;
 
 use super::LogError;
 use super::classify::Category;
-use super::model::{Limits, MailLog, Outcome, RowStatus};
+use super::model::{IdHasher, Limits, MailLog, Outcome, RowStatus};
+
+/// Report tables hash with the model's cheap hasher (their size is capped).
+type Map<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
 use super::parse::{Kind, YearGuess, parse_line_with};
 use super::source::{read_lines, read_lines_from};
 
@@ -174,11 +177,11 @@ pub struct Report {
 #[derive(Debug, Default)]
 pub struct Accumulator {
     status: StatusTotals,
-    categories: HashMap<Category, u64>,
-    senders: HashMap<String, SenderRow>,
-    domains: HashMap<String, u64>,
-    reasons: HashMap<String, (Option<Category>, u64)>,
-    identities: HashMap<(String, String), u64>,
+    categories: Map<Category, u64>,
+    senders: Map<String, SenderRow>,
+    domains: Map<String, u64>,
+    reasons: Map<String, (Option<Category>, u64)>,
+    identities: Map<(String, String), u64>,
     lost: Vec<LostRow>,
     lost_total: u64,
     messages: u64,
@@ -186,6 +189,33 @@ pub struct Accumulator {
 
 /// Reason text with the per-message parts (addresses, SES message ids) blanked, for grouping.
 pub fn reason_key(reason: &str) -> String {
+    static OK_ID: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("250 Ok 0100"));
+    if reason.is_ascii() {
+        // the same steps byte by byte (every character is one byte)
+        let mut out: Vec<u8> = Vec::with_capacity(reason.len().min(204));
+        let mut in_angle = false;
+        for &c in reason.as_bytes() {
+            match c {
+                b'<' => {
+                    in_angle = true;
+                    out.extend_from_slice(b"<*>");
+                }
+                b'>' if in_angle => in_angle = false,
+                _ if in_angle => {}
+                _ => out.push(c),
+            }
+            if out.len() >= 200 {
+                out.extend_from_slice("…".as_bytes());
+                break;
+            }
+        }
+        if let Some(i) = OK_ID.find(&out) {
+            out.truncate(i + 6);
+            out.push(b'*');
+        }
+        return String::from_utf8(out).unwrap_or_default();
+    }
     let mut out = String::with_capacity(reason.len().min(200));
     let mut in_angle = false;
     for c in reason.chars() {
@@ -210,7 +240,7 @@ pub fn reason_key(reason: &str) -> String {
     out
 }
 
-fn bump<K: std::hash::Hash + Eq>(map: &mut HashMap<K, u64>, key: K, overflow: K) {
+fn bump<K: std::hash::Hash + Eq>(map: &mut Map<K, u64>, key: K, overflow: K) {
     if map.len() < MAX_KEYS || map.contains_key(&key) {
         *map.entry(key).or_default() += 1;
     } else {
@@ -400,9 +430,11 @@ pub fn build(
         finished: 2_000,
         live: 10_000,
         warnings: 0,
+        attempts: false,
         ..Limits::default()
     };
     let mut log = MailLog::with_limits(limits);
+    log.reserve_all();
     let mut acc = Accumulator::default();
     let mut years = YearGuess::now();
     let mut lines = 0u64;
