@@ -43,7 +43,7 @@ use super::model::{IdHasher, Limits, MailLog, Outcome, RowStatus};
 
 /// Report tables hash with the model's cheap hasher (their size is capped).
 type Map<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
-use super::parse::{Kind, YearGuess, parse_line_with};
+use super::parse::{Kind, LogLine, YearGuess, parse_line_with};
 use super::source::{read_lines, read_lines_from};
 
 /// Output format.
@@ -417,61 +417,132 @@ impl Accumulator {
     }
 }
 
+/// The model and the report tables: takes parsed lines in order.
+struct Ingestor {
+    log: MailLog,
+    acc: Accumulator,
+}
+
+impl Ingestor {
+    fn new() -> Ingestor {
+        let limits = Limits {
+            outcomes: 0,
+            lines_per_message: 0,
+            finished: 2_000,
+            live: 10_000,
+            warnings: 0,
+            attempts: false,
+            ..Limits::default()
+        };
+        let mut log = MailLog::with_limits(limits);
+        log.reserve_all();
+        Ingestor {
+            log,
+            acc: Accumulator::default(),
+        }
+    }
+
+    fn take(&mut self, batch: &mut Vec<LogLine>) {
+        for p in batch.drain(..) {
+            for o in self.log.ingest(p).outcomes {
+                self.acc.add(&o);
+            }
+        }
+    }
+}
+
+/// Parsed lines handed from the reading thread to the model at once.
+const BATCH: usize = 1024;
+
 /// Build the report over `files` (`-` is stdin). Errors reading a file are kept in the report.
+///
+/// With two or more CPUs, reading and parsing run on the calling thread while a second thread
+/// feeds the model, in the same order (the report is the same either way).
 pub fn build(
     files: &[PathBuf],
     since: Option<DateTime<FixedOffset>>,
     top: usize,
     stdin: &mut dyn std::io::Read,
 ) -> Report {
-    let limits = Limits {
-        outcomes: 0,
-        lines_per_message: 0,
-        finished: 2_000,
-        live: 10_000,
-        warnings: 0,
-        attempts: false,
-        ..Limits::default()
-    };
-    let mut log = MailLog::with_limits(limits);
-    log.reserve_all();
-    let mut acc = Accumulator::default();
+    let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
     let mut years = YearGuess::now();
     let mut lines = 0u64;
     let mut unparsed = 0u64;
+    let mut messages = 0u64;
     let mut first: Option<DateTime<FixedOffset>> = None;
     let mut errors = Vec::new();
     let max_line = super::parse::MAX_LINE;
-    for f in files {
-        let mut each = |l: &str| {
-            lines += 1;
-            let Some(p) = parse_line_with(l, &mut years, false) else {
-                unparsed += 1;
-                return;
+    let ingestor = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<LogLine>>(8);
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<LogLine>>();
+        let worker = two.then(|| {
+            scope.spawn(move || {
+                let mut ing = Ingestor::new();
+                for mut batch in rx {
+                    ing.take(&mut batch);
+                    // hand the empty buffer back for reuse; the reader may be gone
+                    let _ = back_tx.send(batch);
+                }
+                ing
+            })
+        });
+        let mut inline = (!two).then(Ingestor::new);
+        let mut batch: Vec<LogLine> = Vec::with_capacity(BATCH);
+        let mut flush = |batch: &mut Vec<LogLine>| {
+            if let Some(ing) = inline.as_mut() {
+                ing.take(batch);
+            } else {
+                let empty = back_rx
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                let full = std::mem::replace(batch, empty);
+                // the worker only stops when this sender is dropped
+                let _ = tx.send(full);
+            }
+        };
+        for f in files {
+            let mut each = |l: &str| {
+                lines += 1;
+                let Some(p) = parse_line_with(l, &mut years, false) else {
+                    unparsed += 1;
+                    return;
+                };
+                if since.is_some_and(|s| p.time < s) {
+                    return;
+                }
+                if first.is_none() {
+                    first = Some(p.time);
+                }
+                if matches!(p.kind, Kind::Pickup { .. } | Kind::Client(_)) {
+                    messages += 1;
+                }
+                batch.push(p);
+                if batch.len() >= BATCH {
+                    flush(&mut batch);
+                }
             };
-            if since.is_some_and(|s| p.time < s) {
-                return;
+            let res = if f.as_os_str() == "-" {
+                read_lines_from(stdin, max_line, &mut each)
+                    .map_err(|e| LogError::io(std::path::Path::new("-"), e))
+            } else {
+                read_lines(f, u64::MAX, max_line, each)
+            };
+            if let Err(e) = res {
+                errors.push(e.to_string());
             }
-            if first.is_none() {
-                first = Some(p.time);
-            }
-            if matches!(p.kind, Kind::Pickup { .. } | Kind::Client(_)) {
-                acc.messages += 1;
-            }
-            for o in log.ingest(p).outcomes {
-                acc.add(&o);
-            }
-        };
-        let res = if f.as_os_str() == "-" {
-            read_lines_from(stdin, max_line, &mut each)
-                .map_err(|e| LogError::io(std::path::Path::new("-"), e))
-        } else {
-            read_lines(f, u64::MAX, max_line, each)
-        };
-        if let Err(e) = res {
-            errors.push(e.to_string());
         }
-    }
+        if !batch.is_empty() {
+            flush(&mut batch);
+        }
+        drop(flush);
+        drop(tx);
+        match worker {
+            Some(w) => w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            None => inline.unwrap_or_else(Ingestor::new),
+        }
+    });
+    let Ingestor { log, mut acc } = ingestor;
+    acc.messages = messages;
     let last = log.latest();
     let mut r = acc.finish(top);
     r.files = files.iter().map(|f| f.display().to_string()).collect();
