@@ -296,7 +296,8 @@ pub struct Warning {
 #[derive(Debug)]
 pub struct MailLog {
     limits: Limits,
-    messages: IdMap<Message>,
+    /// Boxed: the table stays small and dense, moving an entry never copies a whole message.
+    messages: IdMap<Box<Message>>,
     finished: VecDeque<(QueueId, u64)>,
     /// Every message in creation order, for evicting the oldest when over the cap.
     created: VecDeque<(QueueId, u64)>,
@@ -428,7 +429,7 @@ impl MailLog {
 
     /// The message currently known under this id.
     pub fn message(&self, queue_id: &QueueId) -> Option<&Message> {
-        self.messages.get(queue_id)
+        self.messages.get(queue_id).map(|m| &**m)
     }
 
     /// All outcomes kept, oldest first.
@@ -519,7 +520,7 @@ impl MailLog {
             self.created.push_back((id.clone(), generation));
             if let Some(old) = self
                 .messages
-                .insert(id.clone(), Message::new(id.clone(), generation, time))
+                .insert(id.clone(), Box::new(Message::new(id.clone(), generation, time)))
                 && !old.removed
             {
                 // id reused without a `removed` line: the old one is gone from view
@@ -730,7 +731,7 @@ impl MailLog {
             let n = self
                 .messages
                 .entry(new_id.clone())
-                .or_insert_with(|| Message::new(new_id.clone(), generation, time));
+                .or_insert_with(|| Box::new(Message::new(new_id.clone(), generation, time)));
             n.bounce_of = Some(id.clone());
             if n.generation == generation {
                 self.next_generation += 1;

@@ -664,6 +664,48 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The plain substring-search version of [`attr`], for the property test below.
+    fn attr_reference<'a>(body: &'a str, key: &str) -> Option<&'a str> {
+        let mut search = 0;
+        while let Some(pos) = body[search..].find(key) {
+            let at = search + pos;
+            let before_ok = at == 0 || matches!(body.as_bytes()[at - 1], b' ' | b',');
+            let vstart = at + key.len();
+            if before_ok && body[vstart..].starts_with('=') {
+                let v = &body[vstart + 1..];
+                if v.starts_with('<') {
+                    return Some(match v.find('>') {
+                        Some(end) => &v[..=end],
+                        None => v,
+                    });
+                }
+                let end = v.find([',', ' ']).unwrap_or(v.len());
+                return Some(&v[..end]);
+            }
+            search = vstart;
+        }
+        None
+    }
+
+    proptest! {
+        #[test]
+        fn attr_matches_the_substring_search(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("to"), Just("orig_to"), Just("relay"), Just("delay"), Just("delays"),
+                    Just("dsn"), Just("="), Just(", "), Just(" "), Just(","), Just("<"),
+                    Just(">"), Just("x"), Just("é"), Just("status=sent")
+                ],
+                0..24
+            )
+        ) {
+            let body: String = parts.concat();
+            for key in ["to", "orig_to", "relay", "delay", "delays", "dsn", "status"] {
+                prop_assert_eq!(attr(&body, key), attr_reference(&body, key), "{} in {:?}", key, body);
+            }
+        }
+    }
+
     fn years() -> YearGuess {
         YearGuess::new(NaiveDate::from_ymd_opt(2026, 11, 27).unwrap())
     }

@@ -465,6 +465,17 @@ pub fn build(
     stdin: &mut dyn std::io::Read,
 ) -> Report {
     let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    build_with(files, since, top, stdin, two)
+}
+
+/// [`build`] with the choice made: `two` threads (reading and parsing, model) or one.
+pub fn build_with(
+    files: &[PathBuf],
+    since: Option<DateTime<FixedOffset>>,
+    top: usize,
+    stdin: &mut dyn std::io::Read,
+    two: bool,
+) -> Report {
     let mut years = YearGuess::now();
     let mut lines = 0u64;
     let mut unparsed = 0u64;
@@ -790,6 +801,30 @@ mod tests {
         assert_eq!(
             r.errors,
             vec!["/nonexistent/mail.log: not found".to_string()]
+        );
+    }
+
+    #[test]
+    fn one_thread_and_two_give_the_same_report() {
+        let path = PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/maillog/corpus-3.7.log"
+        ));
+        // the corpus, then a generated log far longer than one batch and than the model's caps
+        let dir = tempfile::tempdir().unwrap();
+        let gen_path = dir.path().join("mail.log");
+        let mut g = super::super::demo::LogGenerator::new(7);
+        let t = Local::now();
+        let text: String = (0..20_000).flat_map(|_| g.message(t)).collect();
+        std::fs::write(&gen_path, text).unwrap();
+        let files = [path, gen_path];
+        let one = build_with(&files, None, 10, &mut std::io::empty(), false);
+        let two = build_with(&files, None, 10, &mut std::io::empty(), true);
+        assert!(one.lines > 100_000, "{}", one.lines);
+        assert!(one.status.bounced > 0 && one.status.lost > 0);
+        assert_eq!(
+            serde_json::to_string(&one).unwrap(),
+            serde_json::to_string(&two).unwrap()
         );
     }
 
