@@ -345,7 +345,8 @@ impl MailLog {
     /// it): no rehashing while reading.
     pub fn reserve_all(&mut self) {
         let cap = (self.limits.live + self.limits.finished).saturating_add(1);
-        self.messages.reserve(cap.saturating_sub(self.messages.len()));
+        self.messages
+            .reserve(cap.saturating_sub(self.messages.len()));
     }
 
     // ---- read API for other panes -------------------------------------------------------------
@@ -518,10 +519,10 @@ impl MailLog {
             let generation = self.next_generation;
             self.next_generation += 1;
             self.created.push_back((id.clone(), generation));
-            if let Some(old) = self
-                .messages
-                .insert(id.clone(), Box::new(Message::new(id.clone(), generation, time)))
-                && !old.removed
+            if let Some(old) = self.messages.insert(
+                id.clone(),
+                Box::new(Message::new(id.clone(), generation, time)),
+            ) && !old.removed
             {
                 // id reused without a `removed` line: the old one is gone from view
                 self.finished

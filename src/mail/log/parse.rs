@@ -376,8 +376,7 @@ fn split_colon_space(s: &str) -> Option<(&str, &str)> {
 
 /// Split `prog[pid]:` (or `prog:`); returns (program, pid, rest).
 fn parse_program(rest: &str) -> Option<(&str, Option<u32>, &str)> {
-    let colon = find_colon_space(rest)
-        .or_else(|| rest.strip_suffix(':').map(|s| s.len()))?;
+    let colon = find_colon_space(rest).or_else(|| rest.strip_suffix(':').map(|s| s.len()))?;
     let tag = &rest[..colon];
     if tag.contains(' ') || tag.is_empty() {
         return None;

@@ -545,7 +545,6 @@ pub fn build_with(
         if !batch.is_empty() {
             flush(&mut batch);
         }
-        drop(flush);
         drop(tx);
         match worker {
             Some(w) => w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
