@@ -241,7 +241,9 @@ const NOT_VERIFIED: &str =
 
 /// Pull region and identities from SES's not-verified reply.
 pub fn ses_not_verified(reason: &str) -> Option<SesNotVerified> {
-    let at = reason.find(NOT_VERIFIED)?;
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(NOT_VERIFIED));
+    let at = FINDER.find(reason.as_bytes())?;
     let rest = &reason[at + NOT_VERIFIED.len()..];
     let (region, ids) = rest.split_once(": ")?;
     let ids = ids.split(" (in reply to").next().unwrap_or(ids);

@@ -15,6 +15,32 @@ use super::classify::{Category, SesNotVerified, classify, ses_not_verified};
 use super::parse::{Kind, LogLine, QueueId, Status, SuperAction};
 use crate::sanitize::Clean;
 
+/// A small multiplicative hasher for queue ids (three words each): much cheaper than SipHash, and
+/// the keys are not chosen by an attacker who could exploit collisions beyond slowing one map.
+#[derive(Clone, Copy, Default)]
+pub struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..c.len()].copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        // fold the well-mixed high bits into the low ones the table indexes by
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+type IdMap<V> = HashMap<QueueId, V, std::hash::BuildHasherDefault<IdHasher>>;
+
 /// How much the model keeps.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -30,6 +56,10 @@ pub struct Limits {
     pub stale_after: Duration,
     /// SASL/TLS/other warnings kept.
     pub warnings: usize,
+    /// Keep a full copy of each message's last delivery attempt (for [`MailLog::final_status`]).
+    /// When false only its recipient is kept (what expiry and lost outcomes name): a whole-file
+    /// report that never asks for final statuses saves a copy per delivery line.
+    pub attempts: bool,
 }
 
 impl Default for Limits {
@@ -41,6 +71,7 @@ impl Default for Limits {
             live: 50_000,
             stale_after: Duration::days(7),
             warnings: 200,
+            attempts: true,
         }
     }
 }
@@ -265,7 +296,8 @@ pub struct Warning {
 #[derive(Debug)]
 pub struct MailLog {
     limits: Limits,
-    messages: HashMap<QueueId, Message>,
+    /// Boxed: the table stays small and dense, moving an entry never copies a whole message.
+    messages: IdMap<Box<Message>>,
     finished: VecDeque<(QueueId, u64)>,
     /// Every message in creation order, for evicting the oldest when over the cap.
     created: VecDeque<(QueueId, u64)>,
@@ -295,7 +327,7 @@ impl MailLog {
     pub fn with_limits(limits: Limits) -> MailLog {
         MailLog {
             limits,
-            messages: HashMap::new(),
+            messages: IdMap::default(),
             finished: VecDeque::new(),
             created: VecDeque::new(),
             outcomes: VecDeque::new(),
@@ -307,6 +339,14 @@ impl MailLog {
             lines: 0,
             lost_total: 0,
         }
+    }
+
+    /// Allocate the message table for its full size up front (whole-file reports, which will fill
+    /// it): no rehashing while reading.
+    pub fn reserve_all(&mut self) {
+        let cap = (self.limits.live + self.limits.finished).saturating_add(1);
+        self.messages
+            .reserve(cap.saturating_sub(self.messages.len()));
     }
 
     // ---- read API for other panes -------------------------------------------------------------
@@ -390,7 +430,7 @@ impl MailLog {
 
     /// The message currently known under this id.
     pub fn message(&self, queue_id: &QueueId) -> Option<&Message> {
-        self.messages.get(queue_id)
+        self.messages.get(queue_id).map(|m| &**m)
     }
 
     /// All outcomes kept, oldest first.
@@ -479,10 +519,10 @@ impl MailLog {
             let generation = self.next_generation;
             self.next_generation += 1;
             self.created.push_back((id.clone(), generation));
-            if let Some(old) = self
-                .messages
-                .insert(id.clone(), Message::new(id.clone(), generation, time))
-                && !old.removed
+            if let Some(old) = self.messages.insert(
+                id.clone(),
+                Box::new(Message::new(id.clone(), generation, time)),
+            ) && !old.removed
             {
                 // id reused without a `removed` line: the old one is gone from view
                 self.finished
@@ -551,7 +591,24 @@ impl MailLog {
                         m.finals.retain(|(r, _)| r != &d.to);
                         m.finals.push((d.to.clone(), d.status));
                     }
-                    m.last_attempt = Some(o.clone());
+                    m.last_attempt = Some(if self.limits.attempts {
+                        o.clone()
+                    } else {
+                        Outcome {
+                            seq: 0,
+                            time,
+                            queue_id: None,
+                            status: o.status,
+                            category: None,
+                            from: None,
+                            to: o.to.clone(),
+                            relay: Clean::default(),
+                            dsn: Clean::default(),
+                            reason: Clean::default(),
+                            ses: None,
+                            bounce_of: None,
+                        }
+                    });
                     // a notification that itself failed for good: nobody will be told
                     if d.status.is_final()
                         && d.status.is_failure()
@@ -675,7 +732,7 @@ impl MailLog {
             let n = self
                 .messages
                 .entry(new_id.clone())
-                .or_insert_with(|| Message::new(new_id.clone(), generation, time));
+                .or_insert_with(|| Box::new(Message::new(new_id.clone(), generation, time)));
             n.bounce_of = Some(id.clone());
             if n.generation == generation {
                 self.next_generation += 1;

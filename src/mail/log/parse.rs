@@ -13,9 +13,13 @@ use crate::sanitize::Clean;
 pub const MAX_LINE: usize = 64 * 1024;
 
 /// A valid Postfix queue id: short (hex) or long (`enable_long_queue_ids`).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
-pub struct QueueId(String);
+///
+/// Stored inline (at most 24 ASCII characters), so copying one never allocates.
+#[derive(Clone, PartialEq, Eq)]
+pub struct QueueId {
+    len: u8,
+    buf: [u8; 24],
+}
 
 impl QueueId {
     /// Accepts short ids (`3F517C8902`: 5 to 20 upper-case hex digits) and long ids
@@ -28,19 +32,63 @@ impl QueueId {
         let short = s
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
-        let long =
-            len >= 10 && s[1..].contains('z') && !s.bytes().any(|b| b"aeiouAEIOU".contains(&b));
-        (short || long).then(|| QueueId(s.to_string()))
+        let long = len >= 10
+            && memchr::memchr(b'z', &s.as_bytes()[1..]).is_some()
+            && !s.bytes().any(|b| b"aeiouAEIOU".contains(&b));
+        (short || long).then(|| {
+            let mut buf = [0u8; 24];
+            buf[..len].copy_from_slice(s.as_bytes());
+            QueueId {
+                len: len as u8,
+                buf,
+            }
+        })
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        // only ASCII alphanumerics are ever stored
+        std::str::from_utf8(&self.buf[..self.len as usize]).unwrap_or("")
+    }
+}
+
+impl std::hash::Hash for QueueId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // three words: cheap with any hasher (unused bytes are zero)
+        for w in self.buf.chunks_exact(8) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            state.write_u64(u64::from_le_bytes(b));
+        }
+    }
+}
+
+impl PartialOrd for QueueId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for QueueId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::fmt::Debug for QueueId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("QueueId").field(&self.as_str()).finish()
+    }
+}
+
+impl serde::Serialize for QueueId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
 impl std::fmt::Display for QueueId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -296,30 +344,39 @@ fn local_to_fixed(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
 }
 
 fn is_severity(tok: &str) -> bool {
+    const WORDS: [&str; 10] = [
+        "emerg", "alert", "crit", "err", "error", "warning", "warn", "notice", "info", "debug",
+    ];
     let t = tok.trim_matches(|c| c == '[' || c == ']' || c == '<' || c == '>');
     let t = t.rsplit('.').next().unwrap_or(t);
-    matches!(
-        t.to_ascii_lowercase().as_str(),
-        "emerg"
-            | "alert"
-            | "crit"
-            | "err"
-            | "error"
-            | "warning"
-            | "warn"
-            | "notice"
-            | "info"
-            | "debug"
-    ) || (tok.starts_with('<')
-        && tok.ends_with('>')
-        && tok[1..tok.len() - 1].bytes().all(|c| c.is_ascii_digit()))
+    WORDS.iter().any(|w| w.eq_ignore_ascii_case(t))
+        || (tok.starts_with('<')
+            && tok.ends_with('>')
+            && tok[1..tok.len() - 1].bytes().all(|c| c.is_ascii_digit()))
+}
+
+/// Byte offset of the first `": "` in `s`.
+fn find_colon_space(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b':', &b[from..]) {
+        let at = from + i;
+        if b.get(at + 1) == Some(&b' ') {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// `s.split_once(": ")` without building a substring searcher.
+fn split_colon_space(s: &str) -> Option<(&str, &str)> {
+    find_colon_space(s).map(|i| (&s[..i], &s[i + 2..]))
 }
 
 /// Split `prog[pid]:` (or `prog:`); returns (program, pid, rest).
 fn parse_program(rest: &str) -> Option<(&str, Option<u32>, &str)> {
-    let colon = rest
-        .find(": ")
-        .or_else(|| rest.strip_suffix(':').map(|s| s.len()))?;
+    let colon = find_colon_space(rest).or_else(|| rest.strip_suffix(':').map(|s| s.len()))?;
     let tag = &rest[..colon];
     if tag.contains(' ') || tag.is_empty() {
         return None;
@@ -340,8 +397,10 @@ pub fn parse_line(line: &str, years: &mut YearGuess) -> Option<LogLine> {
     parse_line_with(line, years, true)
 }
 
-/// Like [`parse_line`]; `keep_text: false` leaves `text`, `host`, `program` and `daemon` empty
-/// (whole-file reports that never show them skip sanitizing every line).
+/// Like [`parse_line`]; `keep_text: false` leaves `text`, `host`, `program` and `daemon` empty,
+/// and also the fields a whole-file report never shows: a delivery's `relay` (empty), `orig_to`,
+/// `conn_use`, `delay` and `delays` (`None`), the message id, the `client=` value and a
+/// notification's `what` (empty). Whole-file reports skip sanitizing and keeping them.
 pub fn parse_line_with(line: &str, years: &mut YearGuess, keep_text: bool) -> Option<LogLine> {
     let line = line.trim_end_matches(['\n', '\r']);
     let (time, rest) = parse_time(line, years)?;
@@ -366,7 +425,7 @@ pub fn parse_line_with(line: &str, years: &mut YearGuess, keep_text: bool) -> Op
         return None;
     }
     let daemon = program.rsplit('/').next().unwrap_or(program);
-    let (queue_id, body) = match body.split_once(": ") {
+    let (queue_id, body) = match split_colon_space(body) {
         Some((id, after)) => match QueueId::parse(id) {
             Some(q) => (Some(q), after),
             None => (None, body),
@@ -376,7 +435,7 @@ pub fn parse_line_with(line: &str, years: &mut YearGuess, keep_text: bool) -> Op
             None => (None, body),
         },
     };
-    let kind = classify_body(daemon, queue_id.is_some(), body);
+    let kind = classify_body(daemon, queue_id.is_some(), body, keep_text);
     Some(LogLine {
         time,
         host: if keep_text {
@@ -406,26 +465,37 @@ pub fn parse_line_with(line: &str, years: &mut YearGuess, keep_text: bool) -> Op
 }
 
 /// Value of `key=` in a comma-separated attribute list; `<..>` values may hold commas.
+/// The first `key=` at the start or after a space or comma counts.
 fn attr<'a>(body: &'a str, key: &str) -> Option<&'a str> {
-    let mut search = 0;
-    while let Some(pos) = body[search..].find(key) {
-        let at = search + pos;
-        let before_ok = at == 0 || matches!(body.as_bytes()[at - 1], b' ' | b',');
-        let vstart = at + key.len();
-        if before_ok && body[vstart..].starts_with('=') {
-            let v = &body[vstart + 1..];
-            if v.starts_with('<') {
-                return Some(match v.find('>') {
-                    Some(end) => &v[..=end],
-                    None => v,
-                });
+    let b = body.as_bytes();
+    let k = key.as_bytes();
+    let matches_at = |at: usize| {
+        b.len() > at + k.len()
+            && b[at + k.len()] == b'='
+            && b[at..at + k.len()].iter().zip(k).all(|(x, y)| x == y)
+    };
+    let mut found = matches_at(0).then_some(0);
+    if found.is_none() {
+        let mut from = 0;
+        while let Some(i) = memchr::memchr2(b' ', b',', &b[from..]) {
+            let at = from + i + 1;
+            if matches_at(at) {
+                found = Some(at);
+                break;
             }
-            let end = v.find([',', ' ']).unwrap_or(v.len());
-            return Some(&v[..end]);
+            from = at;
         }
-        search = vstart;
     }
-    None
+    let vstart = found? + k.len() + 1;
+    let v = &body[vstart..];
+    if v.starts_with('<') {
+        return Some(match memchr::memchr(b'>', v.as_bytes()) {
+            Some(end) => &v[..=end],
+            None => v,
+        });
+    }
+    let end = memchr::memchr2(b',', b' ', v.as_bytes()).unwrap_or(v.len());
+    Some(&v[..end])
 }
 
 /// `<a@b>` -> `a@b`.
@@ -433,7 +503,7 @@ fn addr(v: Option<&str>) -> Option<Clean> {
     v.map(|s| Clean::new(s.trim_start_matches('<').trim_end_matches('>')))
 }
 
-fn classify_body(daemon: &str, has_id: bool, body: &str) -> Kind {
+fn classify_body(daemon: &str, has_id: bool, body: &str, keep_text: bool) -> Kind {
     if let Some(w) = body.strip_prefix("warning: ").or_else(|| {
         ["error: ", "fatal: ", "panic: "]
             .iter()
@@ -469,7 +539,7 @@ fn classify_body(daemon: &str, has_id: bool, body: &str) -> Kind {
         return Kind::Other;
     }
     if body.starts_with("to=<") {
-        if let Some(d) = parse_delivery(body) {
+        if let Some(d) = parse_delivery(body, keep_text) {
             return Kind::Delivery(d);
         }
         return Kind::Other;
@@ -494,6 +564,9 @@ fn classify_body(daemon: &str, has_id: bool, body: &str) -> Kind {
         };
     }
     if let Some(m) = body.strip_prefix("message-id=") {
+        if !keep_text {
+            return Kind::MessageId(Clean::default());
+        }
         return Kind::MessageId(Clean::new(m.trim_start_matches('<').trim_end_matches('>')));
     }
     if body.starts_with("uid=") || (daemon == "pickup" && body.contains("from=<")) {
@@ -504,6 +577,9 @@ fn classify_body(daemon: &str, has_id: bool, body: &str) -> Kind {
         };
     }
     if let Some(c) = body.strip_prefix("client=") {
+        if !keep_text {
+            return Kind::Client(Clean::default());
+        }
         return Kind::Client(Clean::new(c.split(',').next().unwrap_or(c)));
     }
     if let Some((what, id)) = body.rsplit_once(" notification: ")
@@ -511,7 +587,11 @@ fn classify_body(daemon: &str, has_id: bool, body: &str) -> Kind {
     {
         return Kind::Notification {
             new_id,
-            what: Clean::new(what),
+            what: if keep_text {
+                Clean::new(what)
+            } else {
+                Clean::default()
+            },
         };
     }
     match body {
@@ -526,11 +606,13 @@ fn classify_body(daemon: &str, has_id: bool, body: &str) -> Kind {
     Kind::Other
 }
 
-fn parse_delivery(body: &str) -> Option<DeliveryLine> {
+fn parse_delivery(body: &str, keep_text: bool) -> Option<DeliveryLine> {
+    static STATUS: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(" status="));
     let to = addr(attr(body, "to"))?;
-    let status_at = body.find(" status=")?;
+    let status_at = STATUS.find(body.as_bytes())?;
     let after = &body[status_at + 8..];
-    let word_end = after.find(' ').unwrap_or(after.len());
+    let word_end = memchr::memchr(b' ', after.as_bytes()).unwrap_or(after.len());
     let status = Status::parse(&after[..word_end])?;
     let reason = after[word_end..].trim();
     let reason = reason
@@ -538,6 +620,19 @@ fn parse_delivery(body: &str) -> Option<DeliveryLine> {
         .and_then(|r| r.strip_suffix(')'))
         .unwrap_or(reason);
     let head = &body[..status_at];
+    if !keep_text {
+        return Some(DeliveryLine {
+            to,
+            orig_to: None,
+            relay: Clean::default(),
+            conn_use: None,
+            delay: None,
+            delays: None,
+            dsn: Clean::new(attr(head, "dsn").unwrap_or("")),
+            status,
+            reason: Clean::new(reason),
+        });
+    }
     Some(DeliveryLine {
         to,
         orig_to: addr(attr(head, "orig_to")),
@@ -567,6 +662,48 @@ fn parse_reject(r: &str) -> Kind {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The plain substring-search version of [`attr`], for the property test below.
+    fn attr_reference<'a>(body: &'a str, key: &str) -> Option<&'a str> {
+        let mut search = 0;
+        while let Some(pos) = body[search..].find(key) {
+            let at = search + pos;
+            let before_ok = at == 0 || matches!(body.as_bytes()[at - 1], b' ' | b',');
+            let vstart = at + key.len();
+            if before_ok && body[vstart..].starts_with('=') {
+                let v = &body[vstart + 1..];
+                if v.starts_with('<') {
+                    return Some(match v.find('>') {
+                        Some(end) => &v[..=end],
+                        None => v,
+                    });
+                }
+                let end = v.find([',', ' ']).unwrap_or(v.len());
+                return Some(&v[..end]);
+            }
+            search = vstart;
+        }
+        None
+    }
+
+    proptest! {
+        #[test]
+        fn attr_matches_the_substring_search(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just("to"), Just("orig_to"), Just("relay"), Just("delay"), Just("delays"),
+                    Just("dsn"), Just("="), Just(", "), Just(" "), Just(","), Just("<"),
+                    Just(">"), Just("x"), Just("é"), Just("status=sent")
+                ],
+                0..24
+            )
+        ) {
+            let body: String = parts.concat();
+            for key in ["to", "orig_to", "relay", "delay", "delays", "dsn", "status"] {
+                prop_assert_eq!(attr(&body, key), attr_reference(&body, key), "{} in {:?}", key, body);
+            }
+        }
+    }
 
     fn years() -> YearGuess {
         YearGuess::new(NaiveDate::from_ymd_opt(2026, 11, 27).unwrap())

@@ -356,7 +356,10 @@ pub fn read_lines_from(
             each(&cut_line(&line[..max_line], max_line));
         } else {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
-            each(&String::from_utf8_lossy(line));
+            match std::str::from_utf8(line) {
+                Ok(l) => each(l),
+                Err(_) => each(&String::from_utf8_lossy(line)),
+            }
         }
     };
     loop {
