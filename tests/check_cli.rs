@@ -206,32 +206,12 @@ fn check_reads_log_repository_and_probe() {
     let certs = probe_support::make_certs(dir.path(), 5);
     let echo_port = probe_support::free_port();
     let (tls, http) = (probe_support::free_port(), probe_support::free_port());
-    let body = format!(
-        r#"http {{
-  {temp}
-  server {{
-    listen 127.0.0.1:{http};
-    return 301 https://$host:{tls}$request_uri;
-  }}
-  server {{
-    listen 127.0.0.1:{tls} ssl;
-    ssl_certificate {cert};
-    ssl_certificate_key {key};
-    location / {{
-      proxy_pass http://127.0.0.1:{echo_port};
-      proxy_bind {src};
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Port $server_port;
-      proxy_set_header Forwarded "";
-    }}
-  }}
-}}"#,
-        temp = probe_support::Nginx::http_temp_paths(dir.path()),
-        cert = certs.cert.display(),
-        key = certs.key.display(),
-        src = probe_support::PROXY_SOURCE,
+    let body = probe_support::correct_balancer(
+        dir.path(),
+        &certs,
+        http,
+        tls,
+        format!("127.0.0.1:{echo_port}").parse().unwrap(),
     );
     let _nginx = probe_support::Nginx::start(dir.path(), "", &body, &[tls, http]);
 

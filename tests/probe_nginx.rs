@@ -58,44 +58,12 @@ fn now() -> i64 {
 async fn correct_balancer_with_realip_trust() {
     let dir = tempdir();
     let c = make_certs(dir.path(), 90);
-    let (ca, cert, key) = (c.ca, c.cert, c.key);
     let echo = echo(false).await;
     let (tls, http) = (free_port(), free_port());
-    let body = format!(
-        r#"http {{
-  {temp}
-  server {{
-    listen 127.0.0.1:{http};
-    return 301 https://$host:{tls}$request_uri;
-  }}
-  server {{
-    listen 127.0.0.1:{tls} ssl;
-    ssl_certificate {cert};
-    ssl_certificate_key {key};
-    add_header Strict-Transport-Security "max-age=63072000" always;
-    set_real_ip_from 127.0.0.5/32;
-    real_ip_header X-Forwarded-For;
-    real_ip_recursive on;
-    location / {{
-      proxy_pass http://{echo};
-      proxy_bind {PROXY_SOURCE};
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Port $server_port;
-      proxy_set_header X-Real-IP $remote_addr;
-      proxy_set_header Forwarded "";
-    }}
-  }}
-}}"#,
-        temp = Nginx::http_temp_paths(dir.path()),
-        cert = cert.display(),
-        key = key.display(),
-        echo = echo.addr,
-    );
+    let body = correct_balancer(dir.path(), &c, http, tls, echo.addr);
     let nginx = Nginx::start(dir.path(), "", &body, &[tls, http]);
     let cfg = ProbeConfig::default();
-    let t = target(tls, Some(http), &ca);
+    let t = target(tls, Some(http), &c.ca);
     let r = run_target(&t, &cfg, now()).await;
 
     assert_eq!(

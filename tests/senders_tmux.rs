@@ -3,105 +3,52 @@
 //! password appears neither on the screen nor in opsdeck's log file, and in
 //! read-only mode the write actions are not offered.
 
-use std::process::Command;
-use std::time::{Duration, Instant};
-
 /// The password written into the demo's password map.
 const DEMO_SECRET: &str = "demo-not-a-real-secret";
 /// The demo's SMTP submission password (in its configuration).
 const DEMO_SMTP_SECRET: &str = "demo-smtp-password-not-real";
 
-struct Tmux {
-    socket: String,
-    home: tempfile::TempDir,
-}
+#[path = "support/tmux.rs"]
+mod tmux;
 
-impl Tmux {
-    fn start(name: &str, args: &str) -> Tmux {
-        let ok = Command::new("tmux")
-            .arg("-V")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        assert!(ok, "tmux is not installed (apt-get install tmux)");
-        let home = tempfile::tempdir().unwrap();
-        let socket = format!("opsdeck-senders-{name}-{}", std::process::id());
-        let cmd = format!(
-            "export HOME='{h}' XDG_CONFIG_HOME='{h}/.config' XDG_STATE_HOME='{h}/.state' TERM=xterm-256color OPSDECK_LOG=trace; unset OPSDECK_CONFIG NO_COLOR; {bin} {args}; echo EXIT=$?; sleep 600",
-            h = home.path().display(),
-            bin = env!("CARGO_BIN_EXE_opsdeck"),
-        );
-        let st = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-x",
-                "80",
-                "-y",
-                "24",
-            ])
-            .arg(cmd)
-            .status()
-            .unwrap();
-        assert!(st.success(), "tmux new-session failed");
-        Tmux { socket, home }
-    }
+/// opsdeck in tmux at 80x24 that fails the test the moment a demo password
+/// is on the screen, and whose log file can be read.
+struct Console(tmux::Tmux);
 
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
+impl Console {
+    fn start(name: &str, args: &str) -> Console {
+        Console(tmux::Tmux::opsdeck(
+            &format!("senders-{name}"),
+            80,
+            24,
+            args,
+            &[("OPSDECK_LOG", "trace")],
+        ))
     }
 
     fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys"];
-        args.extend_from_slice(keys);
-        self.tmux(&args);
+        self.0.keys(keys);
     }
 
     fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let s = self.tmux(&["capture-pane", "-p"]);
+        self.0.wait_for(what, |s| {
             assert!(
                 !s.contains(DEMO_SECRET) && !s.contains(DEMO_SMTP_SECRET),
                 "a demo password is on the screen:\n{s}"
             );
-            if pred(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+            pred(s)
+        })
     }
 
     fn log_text(&self) -> String {
-        std::fs::read_to_string(self.home.path().join(".state/opsdeck/opsdeck.log"))
+        std::fs::read_to_string(self.0.home().join(".state/opsdeck/opsdeck.log"))
             .unwrap_or_default()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
     }
 }
 
 #[test]
 fn demo_senders_pane_shows_maps_but_never_the_password() {
-    let t = Tmux::start("rw", "demo");
+    let t = Console::start("rw", "demo");
     t.wait_for("the overview", |s| s.contains("┌ Senders · senders-demo"));
     t.keys(&["3"]);
     let s = t.wait_for("the senders table", |s| {
@@ -147,7 +94,7 @@ fn demo_senders_pane_shows_maps_but_never_the_password() {
 
 #[test]
 fn read_only_demo_offers_no_write_actions() {
-    let t = Tmux::start("ro", "--read-only demo");
+    let t = Console::start("ro", "--read-only demo");
     t.wait_for("the overview", |s| s.contains("┌ Senders · senders-demo"));
     t.keys(&["3"]);
     t.wait_for("the senders table", |s| s.contains("SENDER"));

@@ -220,3 +220,47 @@ pub async fn echo(with_proxy_protocol: bool) -> EchoServer {
 pub fn addr(s: &EchoServer) -> SocketAddr {
     s.addr
 }
+
+/// nginx as a correct TLS-terminating balancer in front of `upstream`:
+/// port `http` redirects to https on `tls`; `tls` sends HSTS, trusts only
+/// its own neighbour for X-Forwarded-For (realip), connects from
+/// [`PROXY_SOURCE`] and replaces every forwarding header.
+pub fn correct_balancer(
+    dir: &Path,
+    certs: &Certs,
+    http: u16,
+    tls: u16,
+    upstream: SocketAddr,
+) -> String {
+    format!(
+        r#"http {{
+  {temp}
+  server {{
+    listen 127.0.0.1:{http};
+    return 301 https://$host:{tls}$request_uri;
+  }}
+  server {{
+    listen 127.0.0.1:{tls} ssl;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    add_header Strict-Transport-Security "max-age=63072000" always;
+    set_real_ip_from 127.0.0.5/32;
+    real_ip_header X-Forwarded-For;
+    real_ip_recursive on;
+    location / {{
+      proxy_pass http://{upstream};
+      proxy_bind {PROXY_SOURCE};
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header Forwarded "";
+    }}
+  }}
+}}"#,
+        temp = Nginx::http_temp_paths(dir),
+        cert = certs.cert.display(),
+        key = certs.key.display(),
+    )
+}
