@@ -3,6 +3,38 @@
 //! recorded SES v2 responses for GetAccount, which moto does not implement,
 //! and for paging.
 
+/// A Postfix configuration directory routing senders by `map` (read with
+/// postconf -c; nothing runs) and the config for it with SES at `endpoint`.
+fn routed_config(map: &str, endpoint: String) -> (tempfile::TempDir, opsdeck::config::Config) {
+    use opsdeck::config::{Config, PostfixInstance};
+    use opsdeck::mail::senders::SendersConfig;
+    let dir = tempfile::tempdir().unwrap();
+    let map_path = dir.path().join("sender_relay");
+    std::fs::write(&map_path, map).unwrap();
+    std::fs::write(
+        dir.path().join("main.cf"),
+        format!(
+            "sender_dependent_relayhost_maps = texthash:{}\nsmtp_tls_security_level = encrypt\n",
+            map_path.display()
+        ),
+    )
+    .unwrap();
+    let config = Config {
+        postfix: vec![PostfixInstance {
+            name: "t".into(),
+            config_dir: dir.path().into(),
+            command_prefix: Vec::new(),
+        }],
+        senders: SendersConfig {
+            ses_endpoint: Some(endpoint),
+            mail_log: Some(dir.path().join("no-mail.log")),
+            ..SendersConfig::default()
+        },
+        ..Config::default()
+    };
+    (dir, config)
+}
+
 #[path = "support/moto.rs"]
 mod moto;
 #[path = "support/ses_replay.rs"]
@@ -168,43 +200,18 @@ async fn verify_identity_through_the_pane() {
     use opsdeck::app::effect::{Effect, Runner, SourceEvent};
     use opsdeck::app::pane::{Cx, Pane};
     use opsdeck::app::shared::Shared;
-    use opsdeck::config::{Config, PostfixInstance};
     use opsdeck::mail::senders::model::SesCheck;
-    use opsdeck::mail::senders::{self, SendersAction, SendersConfig, SendersPane};
+    use opsdeck::mail::senders::{self, SendersAction, SendersPane};
     use std::sync::Arc;
     use std::time::Duration;
 
     moto::dummy_aws_credentials();
     let server = moto::MotoServer::start();
     // a Postfix configuration directory (read with postconf -c; nothing runs)
-    let dir = tempfile::tempdir().unwrap();
-    let map = dir.path().join("sender_relay");
-    std::fs::write(
-        &map,
+    let (_dir, config) = routed_config(
         "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("main.cf"),
-        format!(
-            "sender_dependent_relayhost_maps = texthash:{}\nsmtp_tls_security_level = encrypt\n",
-            map.display()
-        ),
-    )
-    .unwrap();
-    let config = Config {
-        postfix: vec![PostfixInstance {
-            name: "t".into(),
-            config_dir: dir.path().into(),
-            command_prefix: Vec::new(),
-        }],
-        senders: SendersConfig {
-            ses_endpoint: Some(server.endpoint()),
-            mail_log: Some(dir.path().join("no-mail.log")),
-            ..SendersConfig::default()
-        },
-        ..Config::default()
-    };
+        server.endpoint(),
+    );
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let runner = Runner {
         tx,
@@ -327,9 +334,8 @@ async fn pane_checks_each_sender_in_its_region() {
     use opsdeck::app::effect::{Effect, Runner, SourceEvent};
     use opsdeck::app::pane::{Cx, Pane, ViewCx};
     use opsdeck::app::shared::Shared;
-    use opsdeck::config::{Config, PostfixInstance};
     use opsdeck::mail::senders::model::{SesCheck, Severity};
-    use opsdeck::mail::senders::{self, SendersConfig, SendersPane};
+    use opsdeck::mail::senders::{self, SendersPane};
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -340,35 +346,11 @@ async fn pane_checks_each_sender_in_its_region() {
     for id in ["alice@example.com", "bob@example.com"] {
         ses::create_identity(&access, &east, id).await.unwrap();
     }
-    let dir = tempfile::tempdir().unwrap();
-    let map = dir.path().join("sender_relay");
-    std::fs::write(
-        &map,
+    let (_dir, config) = routed_config(
         "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
          bob@example.com   [email-smtp.eu-west-1.amazonaws.com]:587\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("main.cf"),
-        format!(
-            "sender_dependent_relayhost_maps = texthash:{}\nsmtp_tls_security_level = encrypt\n",
-            map.display()
-        ),
-    )
-    .unwrap();
-    let config = Config {
-        postfix: vec![PostfixInstance {
-            name: "t".into(),
-            config_dir: dir.path().into(),
-            command_prefix: Vec::new(),
-        }],
-        senders: SendersConfig {
-            ses_endpoint: Some(server.endpoint()),
-            mail_log: Some(dir.path().join("no-mail.log")),
-            ..SendersConfig::default()
-        },
-        ..Config::default()
-    };
+        server.endpoint(),
+    );
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let runner = Runner {
         tx,
@@ -472,8 +454,7 @@ async fn pane_checks_each_sender_in_its_region() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_account_is_read_per_region() {
     use opsdeck::check::{Report, Status};
-    use opsdeck::config::{Config, PostfixInstance};
-    use opsdeck::mail::senders::{self, SendersConfig};
+    use opsdeck::mail::senders;
 
     moto::dummy_aws_credentials();
     let mut routes = ses_replay::Routes::new();
@@ -497,35 +478,11 @@ async fn get_account_is_read_per_region() {
         (200, "{\"EmailIdentities\":[]}".into()),
     );
     let server = ses_replay::ReplayServer::start(routes).await;
-    let dir = tempfile::tempdir().unwrap();
-    let map = dir.path().join("sender_relay");
-    std::fs::write(
-        &map,
+    let (_dir, config) = routed_config(
         "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
          bob@example.com   [email-smtp.eu-west-1.amazonaws.com]:587\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("main.cf"),
-        format!(
-            "sender_dependent_relayhost_maps = texthash:{}\nsmtp_tls_security_level = encrypt\n",
-            map.display()
-        ),
-    )
-    .unwrap();
-    let config = Config {
-        postfix: vec![PostfixInstance {
-            name: "t".into(),
-            config_dir: dir.path().into(),
-            command_prefix: Vec::new(),
-        }],
-        senders: SendersConfig {
-            ses_endpoint: Some(server.endpoint()),
-            mail_log: Some(dir.path().join("no-mail.log")),
-            ..SendersConfig::default()
-        },
-        ..Config::default()
-    };
+        server.endpoint(),
+    );
     let mut report = Report::default();
     senders::check::check(&config, &mut report).await;
     let requests = server.requests.lock().unwrap().clone();
