@@ -88,6 +88,35 @@ fn access() -> WriteAccess {
     WriteAccess::for_mode(Mode::Interactive).expect("interactive mode has write access")
 }
 
+/// Send a test mail from `from` to rcpt@example.net through the pane's
+/// runner and follow its trace until it is sent or bounced (or fails).
+async fn send_test(
+    runner: &Runner,
+    rx: &mut mpsc::Receiver<SourceEvent>,
+    pane: &mut SendersPane,
+    shared: &mut Shared,
+    from: &str,
+) -> Vec<String> {
+    senders::run(
+        SendersEffect::SendTest {
+            access: access(),
+            from: from.into(),
+            to: "rcpt@example.net".into(),
+        },
+        runner,
+    );
+    pump(rx, pane, shared, |e| {
+        matches!(
+            trace_event(e),
+            Some(TraceStatus::Sent { .. } | TraceStatus::Bounced { .. })
+        ) || matches!(
+            e,
+            SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
+        )
+    })
+    .await
+}
+
 /// Feed every event to the pane until `stop` says enough (or 90 s pass:
 /// the test then fails with what it saw).
 async fn pump(
@@ -181,24 +210,7 @@ async fn test_mail_traced_to_sent_and_to_bounced() {
     .await;
 
     // a verified sender: sent, with SES's message id
-    senders::run(
-        SendersEffect::SendTest {
-            access: access(),
-            from: "ok@example.com".into(),
-            to: "rcpt@example.net".into(),
-        },
-        &runner,
-    );
-    let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
-        matches!(
-            trace_event(e),
-            Some(TraceStatus::Sent { .. } | TraceStatus::Bounced { .. })
-        ) || matches!(
-            e,
-            SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
-        )
-    })
-    .await;
+    let seen = send_test(&runner, &mut rx, &mut pane, &mut shared, "ok@example.com").await;
     let last = seen.last().unwrap();
     assert!(last.contains("Sent"), "{seen:#?}");
     assert!(last.contains("250 Ok 0100018c"), "SES message id: {last}");
@@ -212,24 +224,7 @@ async fn test_mail_traced_to_sent_and_to_bounced() {
     );
 
     // an unverified sender: bounced with SES's words and the plain explanation
-    senders::run(
-        SendersEffect::SendTest {
-            access: access(),
-            from: "bad@example.com".into(),
-            to: "rcpt@example.net".into(),
-        },
-        &runner,
-    );
-    let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
-        matches!(
-            trace_event(e),
-            Some(TraceStatus::Sent { .. } | TraceStatus::Bounced { .. })
-        ) || matches!(
-            e,
-            SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
-        )
-    })
-    .await;
+    let seen = send_test(&runner, &mut rx, &mut pane, &mut shared, "bad@example.com").await;
     let last = seen.last().unwrap();
     assert!(last.contains("Bounced"), "{seen:#?}");
     assert!(last.contains("Email address is not verified"), "{last}");
@@ -914,24 +909,7 @@ async fn test_mail_logs_in_with_the_configured_credentials() {
         tx,
         config: Arc::new(config),
     };
-    senders::run(
-        SendersEffect::SendTest {
-            access: access(),
-            from: "ok@example.com".into(),
-            to: "rcpt@example.net".into(),
-        },
-        &runner,
-    );
-    let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
-        matches!(
-            trace_event(e),
-            Some(TraceStatus::Sent { .. } | TraceStatus::Bounced { .. })
-        ) || matches!(
-            e,
-            SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
-        )
-    })
-    .await;
+    let seen = send_test(&runner, &mut rx, &mut pane, &mut shared, "ok@example.com").await;
     let last = seen.last().unwrap();
     assert!(last.contains("Sent"), "{seen:#?}");
     assert!(
