@@ -25,6 +25,71 @@ pub struct Snapshot {
     pub entries: Vec<QueueEntry>,
     pub bad_lines: usize,
     pub first_bad: Option<String>,
+    /// What the `/` filter's plain words search, built by [`QueueModel::put`].
+    pub search: SearchText,
+}
+
+/// The text a plain filter word is looked for in, laid out for a fast pass
+/// over every message: each entry's id, sender and recipient addresses in
+/// one contiguous buffer, and its delay reasons as indexes into the
+/// snapshot's distinct reasons (a queue of 100,000 messages usually holds a
+/// few dozen different reasons), so a filter pass tests each distinct
+/// reason once.
+#[derive(Clone, Debug, Default)]
+pub struct SearchText {
+    /// Entry `i`'s fields are `text[starts[i]..starts[i + 1]]`, separated
+    /// by newlines (never in a filter word, so no match spans two fields).
+    text: String,
+    starts: Vec<u32>,
+    reasons: Vec<Clean>,
+    /// Entry `i`'s reasons are `reason_ids[reason_starts[i]..reason_starts[i + 1]]`.
+    reason_ids: Vec<u32>,
+    reason_starts: Vec<u32>,
+}
+
+impl SearchText {
+    pub fn build(entries: &[QueueEntry]) -> SearchText {
+        let mut st = SearchText {
+            starts: Vec::with_capacity(entries.len() + 1),
+            reason_starts: Vec::with_capacity(entries.len() + 1),
+            ..SearchText::default()
+        };
+        let mut seen: HashMap<&str, u32> = HashMap::new();
+        for e in entries {
+            st.starts.push(st.text.len() as u32);
+            st.reason_starts.push(st.reason_ids.len() as u32);
+            st.text.push_str(e.id.as_str());
+            st.text.push('\n');
+            st.text.push_str(&e.sender);
+            for r in &e.recipients {
+                st.text.push('\n');
+                st.text.push_str(&r.address);
+                if let Some((_, why)) = &r.reason {
+                    let next = seen.len() as u32;
+                    let id = *seen.entry(why.as_str()).or_insert_with(|| {
+                        st.reasons.push(why.clone());
+                        next
+                    });
+                    if !st.reason_ids[*st.reason_starts.last().unwrap_or(&0) as usize..]
+                        .contains(&id)
+                    {
+                        st.reason_ids.push(id);
+                    }
+                }
+            }
+        }
+        st.starts.push(st.text.len() as u32);
+        st.reason_starts.push(st.reason_ids.len() as u32);
+        st
+    }
+
+    fn fields(&self, i: usize) -> &str {
+        &self.text[self.starts[i] as usize..self.starts[i + 1] as usize]
+    }
+
+    fn reason_ids(&self, i: usize) -> &[u32] {
+        &self.reason_ids[self.reason_starts[i] as usize..self.reason_starts[i + 1] as usize]
+    }
 }
 
 /// The queue model shared with other panes: the latest snapshot of every
@@ -43,7 +108,8 @@ pub struct EntryRef {
 
 impl QueueModel {
     /// Replace (or add) one instance's snapshot.
-    pub fn put(&mut self, snap: Snapshot) {
+    pub fn put(&mut self, mut snap: Snapshot) {
+        snap.search = SearchText::build(&snap.entries);
         let snap = Arc::new(snap);
         match self
             .snapshots
@@ -460,32 +526,100 @@ impl Filter {
         self.terms.is_empty() && self.group.is_none()
     }
 
+    /// Ready the filter for one pass over `model`: each plain word is
+    /// tested once against every distinct reason.
+    pub fn prepare<'a>(&'a self, model: &QueueModel) -> PreparedFilter<'a> {
+        let reason_hits = self
+            .terms
+            .iter()
+            .map(|t| match t {
+                Term::Text(n) => model
+                    .snapshots
+                    .iter()
+                    .map(|s| s.search.reasons.iter().map(|r| n.is_match(r)).collect())
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        PreparedFilter {
+            filter: self,
+            reason_hits,
+        }
+    }
+
+    fn group_matches(&self, e: &QueueEntry) -> bool {
+        match &self.group {
+            Some(g) => {
+                e.queue == QueueName::Deferred && group_key(e).as_deref() == Some(g.as_str())
+            }
+            None => true,
+        }
+    }
+
     pub fn matches(&self, e: &QueueEntry, now: i64) -> bool {
-        if let Some(g) = &self.group
-            && (e.queue != QueueName::Deferred || group_key(e).as_deref() != Some(g.as_str()))
-        {
+        self.group_matches(e) && self.terms.iter().all(|t| term_matches(t, e, now))
+    }
+}
+
+fn term_matches(t: &Term, e: &QueueEntry, now: i64) -> bool {
+    fn anywhere(e: &QueueEntry, is_match: impl Fn(&str) -> bool) -> bool {
+        is_match(e.id.as_str())
+            || is_match(&e.sender)
+            || e.recipients.iter().any(|r| {
+                is_match(&r.address) || r.reason.as_ref().is_some_and(|(_, t)| is_match(t))
+            })
+    }
+    match t {
+        Term::Text(n) => anywhere(e, |h| n.is_match(h)),
+        Term::Regex(re) => anywhere(e, |h| re.is_match(h)),
+        Term::Queue(q) => e.queue == *q,
+        Term::From(n) => n.is_match(&e.sender),
+        Term::To(n) => e.recipients.iter().any(|r| n.is_match(&r.address)),
+        Term::Reason(n) => e
+            .recipients
+            .iter()
+            .any(|r| r.reason.as_ref().is_some_and(|(_, t)| n.is_match(t))),
+        Term::OlderThan(s) => age_secs(e.arrival, now) > *s,
+        Term::YoungerThan(s) => age_secs(e.arrival, now) < *s,
+    }
+}
+
+/// A filter ready for one pass over a model (see [`Filter::prepare`]):
+/// same answers as [`Filter::matches`], faster on plain words.
+pub struct PreparedFilter<'a> {
+    filter: &'a Filter,
+    /// Per term, per snapshot, per distinct reason: does this plain word
+    /// match it? (Empty for other terms.)
+    reason_hits: Vec<Vec<Vec<bool>>>,
+}
+
+impl PreparedFilter<'_> {
+    /// Does the entry `r` of `model` (the model the filter was prepared
+    /// for) pass?
+    pub fn matches(&self, model: &QueueModel, r: EntryRef, now: i64) -> bool {
+        let Some((snap, e)) = model.get(r) else {
+            return false;
+        };
+        if !self.filter.group_matches(e) {
             return false;
         }
-        fn anywhere(e: &QueueEntry, is_match: impl Fn(&str) -> bool) -> bool {
-            is_match(e.id.as_str())
-                || is_match(&e.sender)
-                || e.recipients.iter().any(|r| {
-                    is_match(&r.address) || r.reason.as_ref().is_some_and(|(_, t)| is_match(t))
-                })
-        }
-        self.terms.iter().all(|t| match t {
-            Term::Text(n) => anywhere(e, |h| n.is_match(h)),
-            Term::Regex(re) => anywhere(e, |h| re.is_match(h)),
-            Term::Queue(q) => e.queue == *q,
-            Term::From(re) => re.is_match(&e.sender),
-            Term::To(re) => e.recipients.iter().any(|r| re.is_match(&r.address)),
-            Term::Reason(re) => e
-                .recipients
-                .iter()
-                .any(|r| r.reason.as_ref().is_some_and(|(_, t)| re.is_match(t))),
-            Term::OlderThan(s) => age_secs(e.arrival, now) > *s,
-            Term::YoungerThan(s) => age_secs(e.arrival, now) < *s,
-        })
+        let i = r.idx as usize;
+        let indexed = snap.search.starts.len() == snap.entries.len() + 1;
+        self.filter
+            .terms
+            .iter()
+            .zip(&self.reason_hits)
+            .all(|(t, hits)| match (t, hits.get(r.snap as usize)) {
+                (Term::Text(n), Some(hits)) if indexed => {
+                    n.is_match(snap.search.fields(i))
+                        || snap
+                            .search
+                            .reason_ids(i)
+                            .iter()
+                            .any(|&id| hits.get(id as usize).copied().unwrap_or(false))
+                }
+                _ => term_matches(t, e, now),
+            })
     }
 }
 
@@ -779,6 +913,55 @@ mod tests {
             ..Filter::default()
         };
         assert_eq!(m.entries().filter(|(_, e)| g.matches(e, now)).count(), 2);
+    }
+
+    #[test]
+    fn a_prepared_filter_agrees_with_the_plain_one() {
+        let m = model_of(&crate::mail::queue::demo::generate(2000, 1_800_000_000));
+        let sample = sample();
+        let now = 1_800_000_000;
+        for text in [
+            "",
+            "g",
+            "GMAIL",
+            "throttl",
+            "quota q:deferred",
+            "from:shop to:yahoo",
+            "reason:greylist",
+            "re:^[0-9A-F]{10}$",
+            "454 age>1h",
+            "über",
+            "nothing-matches-this",
+        ] {
+            let f = Filter::parse(text).unwrap();
+            for model in [&m, &sample] {
+                let p = f.prepare(model);
+                let plain: Vec<EntryRef> = model
+                    .refs()
+                    .filter(|r| f.matches(model.get(*r).unwrap().1, now))
+                    .collect();
+                let prepared: Vec<EntryRef> =
+                    model.refs().filter(|r| p.matches(model, *r, now)).collect();
+                assert_eq!(plain, prepared, "{text:?}");
+            }
+        }
+        // the pass tests each distinct reason once, not each message's
+        let s = &m.snapshots[0].search;
+        assert!(s.reasons.len() < 50, "{} distinct reasons", s.reasons.len());
+        assert!(
+            Filter::parse("throttl").unwrap().prepare(&m).matches(
+                &m,
+                m.refs()
+                    .find(|r| m
+                        .get(*r)
+                        .unwrap()
+                        .1
+                        .first_reason()
+                        .is_some_and(|t| t.contains("Throttling")))
+                    .unwrap(),
+                now
+            )
+        );
     }
 
     #[test]

@@ -193,13 +193,15 @@ impl QueuePane {
         let filter = &self.filter;
         let queue = self.queue_filter;
         let from = if narrowing { &self.view } else { &self.sorted };
+        let filter = filter.prepare(model);
         self.view = from
             .iter()
             .copied()
             .filter(|r| {
-                model.get(*r).is_some_and(|(_, e)| {
-                    queue.is_none_or(|q| e.queue == q) && filter.matches(e, now)
-                })
+                model
+                    .get(*r)
+                    .is_some_and(|(_, e)| queue.is_none_or(|q| e.queue == q))
+                    && filter.matches(model, *r, now)
             })
             .collect();
         self.reselect(keep);
@@ -243,6 +245,7 @@ impl QueuePane {
             entries: parsed.entries,
             bad_lines: parsed.bad_lines,
             first_bad: parsed.first_bad,
+            search: Default::default(),
         });
         // Tags on messages that left the queue are dropped.
         if !self.tags.is_empty() {
