@@ -374,12 +374,18 @@ fn zoomed(
 
     // The commit list (or the selected commit's detail).
     let log = p.visible_log(t);
+    // Only the keys that work now: none that change the host in read-only
+    // mode, none that start another action while a deploy runs.
+    let hint = if cx.read_only {
+        "Enter: detail"
+    } else if matches!(t.busy, Some(Busy::Deploying { .. } | Busy::RunningHook(_))) {
+        "Enter: detail (actions wait for the deploy)"
+    } else {
+        "c: deploy selected, v: type a revision, Enter: detail"
+    };
     let mut lines = vec![fit_line(
         vec![sp(
-            format!(
-                "Commits ({}) ─ c: deploy selected, v: type a revision, Enter: detail",
-                log.len()
-            ),
+            format!("Commits ({}) ─ {hint}", log.len()),
             cx.theme.header,
         )],
         w,
@@ -455,8 +461,9 @@ fn zoomed(
             lines.push(fit_line(
                 vec![sp(
                     format!(
-                        "Journal ({}) ─ b: roll back, l: local changes",
-                        s.journal.len()
+                        "Journal ({}) ─ {}l: local changes",
+                        s.journal.len(),
+                        if cx.read_only { "" } else { "b: roll back, " }
                     ),
                     cx.theme.header,
                 )],
@@ -568,6 +575,16 @@ mod tests {
     }
 
     fn draw(p: &DeployPane, w: u16, h: u16, zoomed: bool) -> Terminal<TestBackend> {
+        draw_as(p, w, h, zoomed, false)
+    }
+
+    fn draw_as(
+        p: &DeployPane,
+        w: u16,
+        h: u16,
+        zoomed: bool,
+        read_only: bool,
+    ) -> Terminal<TestBackend> {
         let theme = Theme::fallback();
         let shared = Shared::default();
         let cx = ViewCx {
@@ -575,7 +592,7 @@ mod tests {
             now: testdata::now(),
             focused: true,
             zoomed,
-            read_only: false,
+            read_only,
             shared: &shared,
         };
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -602,6 +619,18 @@ mod tests {
         assert!(!s.contains('\u{1b}'), "an escape reached the screen");
         assert!(s.contains("↓1 to deploy"), "{s}");
         insta::assert_snapshot!(s);
+    }
+
+    #[test]
+    fn read_only_offers_no_deploy_key() {
+        let writable = text(&draw(&pane(), 80, 24, true));
+        assert!(writable.contains("c: deploy selected"), "{writable}");
+        let s = text(&draw_as(&pane(), 80, 24, true, true));
+        assert!(s.contains("Commits (3) ─ Enter: detail"), "{s}");
+        assert!(s.contains("─ l: local changes"), "{s}");
+        for offer in ["c: deploy", "v: type a revision", "b: roll back"] {
+            assert!(!s.contains(offer), "read-only view offers {offer:?}:\n{s}");
+        }
     }
 
     #[test]
