@@ -894,7 +894,7 @@ fn reject_outcome(
 mod tests {
     use super::*;
     use crate::mail::log::parse::{YearGuess, parse_line};
-    use chrono::NaiveDate;
+    use chrono::{NaiveDate, TimeZone};
 
     fn feed(log: &mut MailLog, text: &str) {
         let mut y = YearGuess::new(NaiveDate::from_ymd_opt(2026, 11, 27).unwrap());
@@ -978,12 +978,20 @@ mod tests {
             log.final_status("45AF0C8907").unwrap().state,
             MessageState::Lost
         );
-        let since = DateTime::parse_from_rfc3339("2026-11-27T00:00:00+00:00").unwrap();
+        // The corpus is in syslog's format: times without a zone, read as
+        // local time. Compare in local time, whatever the machine's zone.
+        let local = |h, m| {
+            chrono::Local
+                .with_ymd_and_hms(2026, 11, 27, h, m, 0)
+                .unwrap()
+                .fixed_offset()
+        };
+        let since = local(0, 0);
         let c = log.sender_outcomes("ROOT@localhost", since);
         assert_eq!(c.bounced, 1);
         let c = log.sender_outcomes("alice@example.com", since);
         assert_eq!(c.sent, 2);
-        let later = DateTime::parse_from_rfc3339("2026-11-27T19:27:00+00:00").unwrap();
+        let later = local(19, 27);
         assert_eq!(log.sender_outcomes("alice@example.com", later).sent, 1);
     }
 
