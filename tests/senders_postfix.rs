@@ -117,6 +117,19 @@ async fn send_test(
     .await
 }
 
+/// Send a test mail from ok@example.com to rcpt@example.net to `t`.
+async fn send_ok(t: actions::SmtpTarget) -> Result<actions::Submitted, String> {
+    actions::send_test_mail(
+        &access(),
+        &t,
+        "ok@example.com",
+        "rcpt@example.net",
+        Local::now(),
+    )
+    .await
+    .map_err(|e| e.to_string())
+}
+
 /// Feed every event to the pane until `stop` says enough (or 90 s pass:
 /// the test then fails with what it saw).
 async fn pump(
@@ -868,26 +881,15 @@ async fn test_mail_logs_in_with_the_configured_credentials() {
         user: user.map(str::to_string),
         password: pw.map(opsdeck::mail::senders::secret::Secret::new),
     };
-    let send = |t: actions::SmtpTarget| async move {
-        actions::send_test_mail(
-            &access(),
-            &t,
-            "ok@example.com",
-            "rcpt@example.net",
-            Local::now(),
-        )
-        .await
-        .map_err(|e| e.to_string())
-    };
 
-    let err = send(target(None, None)).await.unwrap_err();
+    let err = send_ok(target(None, None)).await.unwrap_err();
     assert!(err.contains("Relay access denied"), "{err}");
-    let err = send(target(Some(SUBMIT_USER), Some("wrong")))
+    let err = send_ok(target(Some(SUBMIT_USER), Some("wrong")))
         .await
         .unwrap_err();
     assert!(err.contains("535"), "{err}");
     assert!(!err.contains("wrong"), "the password is not echoed: {err}");
-    let err = send(target(Some(SUBMIT_USER), None)).await.unwrap_err();
+    let err = send_ok(target(Some(SUBMIT_USER), None)).await.unwrap_err();
     assert!(
         err.contains("senders.smtp_user is set but senders.smtp_password is not"),
         "{err}"
@@ -995,24 +997,13 @@ async fn test_mail_uses_starttls_when_offered() {
         user: Some(SUBMIT_USER.into()),
         password: Some(opsdeck::mail::senders::secret::Secret::new(SUBMIT_PW)),
     };
-    let send = |t: actions::SmtpTarget| async move {
-        actions::send_test_mail(
-            &access(),
-            &t,
-            "ok@example.com",
-            "rcpt@example.net",
-            Local::now(),
-        )
-        .await
-        .map_err(|e| e.to_string())
-    };
     // no TLS: Postfix offers no AUTH before STARTTLS
-    let err = send(target(actions::SmtpTls::None, false))
+    let err = send_ok(target(actions::SmtpTls::None, false))
         .await
         .unwrap_err();
     assert!(err.contains("offers no AUTH"), "{err}");
     // TLS demanded with certificate checks: the self-signed one is refused
-    let err = send(target(actions::SmtpTls::Required, true))
+    let err = send_ok(target(actions::SmtpTls::Required, true))
         .await
         .unwrap_err();
     assert!(err.to_lowercase().contains("certificate"), "{err}");
@@ -1023,7 +1014,7 @@ async fn test_mail_uses_starttls_when_offered() {
     // the default: STARTTLS when offered, then the login
     let config = SendersConfig::default();
     assert_eq!(config.smtp_tls, actions::SmtpTls::Opportunistic);
-    let ok = send(target(config.smtp_tls, config.smtp_tls_verify))
+    let ok = send_ok(target(config.smtp_tls, config.smtp_tls_verify))
         .await
         .unwrap();
     let id = ok.queue_id.clone().expect("queued");
