@@ -111,6 +111,22 @@ fn check_reports_the_queue_in_every_format() {
         .map(|m| m["value"].as_f64().unwrap())
         .sum();
     assert_eq!(total, 3.0, "{out}");
+    // deferred by reason: all three wait for the same reason
+    let by_reason: Vec<&serde_json::Value> = v["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["name"] == "opsdeck_queue_deferred_messages_by_reason")
+        .collect();
+    assert_eq!(by_reason.len(), 1, "{out}");
+    assert_eq!(by_reason[0]["value"], 3.0, "{out}");
+    assert!(
+        by_reason[0]["labels"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("deferred transport"),
+        "{out}"
+    );
 
     let (code, out) = check(&config, "text");
     assert_eq!(code, 1);

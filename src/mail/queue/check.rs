@@ -10,7 +10,7 @@ use crate::check::{Metric, Report, Status, grade};
 use crate::config::Config;
 
 use super::commands;
-use super::model::{Summary, age_secs, fmt_age};
+use super::model::{ReasonGroup, Summary, age_secs, fmt_age, group_reasons};
 use super::parse::{QueueName, parse_jsonl};
 
 /// Add the queue findings and metrics of every configured instance.
@@ -24,7 +24,8 @@ pub async fn collect(config: &Config, now: i64, report: &mut Report) {
                 for e in &parsed.entries {
                     s.add(e);
                 }
-                grade_summary(config, &inst.name, &s, now, report);
+                let reasons = group_reasons(parsed.entries.iter());
+                grade_summary(config, &inst.name, &s, &reasons, now, report);
                 if parsed.bad_lines > 0 {
                     report.finding(
                         "queue",
@@ -43,8 +44,27 @@ pub async fn collect(config: &Config, now: i64, report: &mut Report) {
     }
 }
 
-/// The finding and metrics of one instance's summary.
-pub fn grade_summary(config: &Config, name: &str, s: &Summary, now: i64, report: &mut Report) {
+/// How many deferral reasons the finding names and the metrics list.
+const TOP_REASONS: usize = 10;
+
+fn reason_name(g: &ReasonGroup) -> String {
+    let name = if g.label.is_empty() {
+        &g.detail
+    } else {
+        &g.label
+    };
+    crate::ui::widgets::truncate(name, 80)
+}
+
+/// The finding and metrics of one instance's summary and deferral reasons.
+pub fn grade_summary(
+    config: &Config,
+    name: &str,
+    s: &Summary,
+    reasons: &[ReasonGroup],
+    now: i64,
+    report: &mut Report,
+) {
     let t = &config.check;
     let oldest = s.oldest.map(|o| age_secs(o, now)).unwrap_or(0);
     let status = Status::worst(
@@ -64,7 +84,28 @@ pub fn grade_summary(config: &Config, name: &str, s: &Summary, now: i64, report:
             fmt_age(t.oldest_warn_secs as i64)
         )
     };
+    let summary = if reasons.is_empty() {
+        summary
+    } else {
+        let top: Vec<String> = reasons
+            .iter()
+            .take(3)
+            .map(|g| format!("{} {}", g.messages, reason_name(g)))
+            .collect();
+        format!("{summary}; deferred by reason: {}", top.join(", "))
+    };
     report.finding("queue", status, summary);
+    for g in reasons.iter().take(TOP_REASONS) {
+        report.metric(
+            Metric::new(
+                "queue_deferred_messages_by_reason",
+                "Deferred messages by the reason of their first deferred recipient.",
+                g.messages as f64,
+            )
+            .label("instance", name)
+            .label("reason", &reason_name(g)),
+        );
+    }
     for q in QueueName::ALL {
         report.metric(
             Metric::new(
@@ -101,8 +142,9 @@ mod tests {
         for e in &p.entries {
             s.add(e);
         }
+        let reasons = group_reasons(p.entries.iter());
         let mut r = Report::default();
-        grade_summary(&config, "default", &s, 1_800_000_000, &mut r);
+        grade_summary(&config, "default", &s, &reasons, 1_800_000_000, &mut r);
         // 60 messages up to three days old: over 50 messages and over 6 hours
         assert_eq!(r.findings[0].status, Status::Critical);
         assert!(
@@ -112,10 +154,28 @@ mod tests {
             "{}",
             r.findings[0].summary
         );
-        assert_eq!(r.metrics.len(), 7);
+        // per queue (6), the oldest age, and one per deferral reason
+        assert_eq!(r.metrics.len(), 7 + reasons.len().min(TOP_REASONS));
+        let top = &reasons[0];
+        assert!(
+            r.findings[0].summary.contains(&format!(
+                "; deferred by reason: {} {}",
+                top.messages,
+                reason_name(top)
+            )),
+            "{}",
+            r.findings[0].summary
+        );
+        let m = r
+            .metrics
+            .iter()
+            .find(|m| m.name == "queue_deferred_messages_by_reason")
+            .unwrap();
+        assert_eq!(m.value, top.messages as f64);
+        assert!(m.labels.contains(&("reason".into(), reason_name(top))));
 
         let mut r = Report::default();
-        grade_summary(&config, "default", &Summary::default(), 0, &mut r);
+        grade_summary(&config, "default", &Summary::default(), &[], 0, &mut r);
         assert_eq!(r.findings[0].status, Status::Ok);
         assert_eq!(r.findings[0].summary, "default: queue empty");
     }
