@@ -49,7 +49,7 @@ impl Console {
 #[test]
 fn demo_senders_pane_shows_maps_but_never_the_password() {
     let t = Console::start("rw", "demo");
-    t.wait_for("the overview", |s| s.contains("┌ Senders · senders-demo"));
+    t.wait_for("the overview", |s| s.contains("┌ Senders · mx1"));
     t.keys(&["3"]);
     let s = t.wait_for("the senders table", |s| {
         s.contains("SENDER") && s.contains("MAILER-DAEMON")
@@ -95,7 +95,7 @@ fn demo_senders_pane_shows_maps_but_never_the_password() {
 #[test]
 fn read_only_demo_offers_no_write_actions() {
     let t = Console::start("ro", "--read-only demo");
-    t.wait_for("the overview", |s| s.contains("┌ Senders · senders-demo"));
+    t.wait_for("the overview", |s| s.contains("┌ Senders · mx1"));
     t.keys(&["3"]);
     t.wait_for("the senders table", |s| s.contains("SENDER"));
     t.keys(&["?"]);

@@ -49,12 +49,15 @@ pub(super) fn demo_files(sandbox: &std::path::Path, config: &mut Config) -> anyh
     )?;
     // deliberately readable by others: the pane warns about it
     std::fs::set_permissions(&sasl, std::fs::Permissions::from_mode(0o644))?;
-    config.postfix.push(PostfixInstance {
-        name: "senders-demo".into(),
+    // The demo host has one Postfix instance, this one: the Queue pane
+    // lists it once (its queue is the Queue demo's), the Senders pane reads
+    // its configuration.
+    config.postfix = vec![PostfixInstance {
+        name: "mx1".into(),
         config_dir: dir.clone(),
         command_prefix: Vec::new(),
-    });
-    config.senders.instance = Some("senders-demo".into());
+    }];
+    config.senders.instance = Some("mx1".into());
     // SES needs AWS credentials the demo does not have: said so, not faked
     config.senders.ses = false;
     // submission credentials for the test mail (fake; shown nowhere)
