@@ -25,7 +25,8 @@ pub struct Snapshot {
     pub entries: Vec<QueueEntry>,
     pub bad_lines: usize,
     pub first_bad: Option<String>,
-    /// What the `/` filter's plain words search, built by [`QueueModel::put`].
+    /// What the `/` filter's plain words search: built with the listing off
+    /// the event loop (see `source.rs`), or by [`QueueModel::put`] if not.
     pub search: SearchText,
 }
 
@@ -35,7 +36,7 @@ pub struct Snapshot {
 /// snapshot's distinct reasons (a queue of 100,000 messages usually holds a
 /// few dozen different reasons), so a filter pass tests each distinct
 /// reason once.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SearchText {
     /// Entry `i`'s fields are `text[starts[i]..starts[i + 1]]`, separated
     /// by newlines (never in a filter word, so no match spans two fields).
@@ -83,6 +84,11 @@ impl SearchText {
         st
     }
 
+    /// Built for exactly these entries (one span per entry).
+    fn indexes(&self, entries: &[QueueEntry]) -> bool {
+        self.starts.len() == entries.len() + 1
+    }
+
     fn fields(&self, i: usize) -> &str {
         &self.text[self.starts[i] as usize..self.starts[i + 1] as usize]
     }
@@ -109,7 +115,9 @@ pub struct EntryRef {
 impl QueueModel {
     /// Replace (or add) one instance's snapshot.
     pub fn put(&mut self, mut snap: Snapshot) {
-        snap.search = SearchText::build(&snap.entries);
+        if !snap.search.indexes(&snap.entries) {
+            snap.search = SearchText::build(&snap.entries);
+        }
         let snap = Arc::new(snap);
         match self
             .snapshots
@@ -604,7 +612,7 @@ impl PreparedFilter<'_> {
             return false;
         }
         let i = r.idx as usize;
-        let indexed = snap.search.starts.len() == snap.entries.len() + 1;
+        let indexed = snap.search.indexes(&snap.entries);
         self.filter
             .terms
             .iter()

@@ -245,7 +245,7 @@ impl QueuePane {
             entries: parsed.entries,
             bad_lines: parsed.bad_lines,
             first_bad: parsed.first_bad,
-            search: Default::default(),
+            search: parsed.search,
         });
         // Tags on messages that left the queue are dropped.
         if !self.tags.is_empty() {

@@ -121,6 +121,9 @@ pub struct Parsed {
     pub bad_lines: usize,
     /// The first of them: line number and why.
     pub first_bad: Option<String>,
+    /// The filter's search text over `entries`, when the reader built it
+    /// (off the event loop); empty otherwise.
+    pub search: super::model::SearchText,
 }
 
 #[derive(Deserialize)]

@@ -14,6 +14,7 @@ use chrono::Local;
 
 use super::commands::{self, MailVersion, Part};
 use super::error::QueueError;
+use super::model::SearchText;
 use super::parse::parse_jsonl;
 use super::{QueueEffect, QueueEvent};
 use crate::app::effect::{Runner, SourceEvent};
@@ -49,12 +50,16 @@ pub async fn list_once(runner: &Runner, i: usize) {
             status: "output over 1 GiB".into(),
             detail: "listing refused".into(),
         }),
-        Ok(c) => tokio::task::spawn_blocking(move || parse_jsonl(&c.stdout))
-            .await
-            .map_err(|e| QueueError::Spawn {
-                command: spec.display(),
-                detail: e.to_string(),
-            }),
+        Ok(c) => tokio::task::spawn_blocking(move || {
+            let mut p = parse_jsonl(&c.stdout);
+            p.search = SearchText::build(&p.entries);
+            p
+        })
+        .await
+        .map_err(|e| QueueError::Spawn {
+            command: spec.display(),
+            detail: e.to_string(),
+        }),
         Err(e) => Err(e),
     };
     send(
