@@ -88,6 +88,29 @@ fn access() -> WriteAccess {
     WriteAccess::for_mode(Mode::Interactive).expect("interactive mode has write access")
 }
 
+/// A Senders pane, its shared models, and a runner whose events arrive on
+/// the receiver: the pane as the app drives it.
+fn rig(config: Config) -> (SendersPane, Shared, mpsc::Receiver<SourceEvent>, Runner) {
+    let pane = SendersPane::new(&config);
+    let (tx, rx) = mpsc::channel(64);
+    let runner = Runner {
+        tx,
+        config: Arc::new(config),
+    };
+    (pane, Shared::default(), rx, runner)
+}
+
+/// Read the relay setup again, as the pane does, until it has answered.
+async fn refresh(
+    runner: &Runner,
+    rx: &mut mpsc::Receiver<SourceEvent>,
+    pane: &mut SendersPane,
+    shared: &mut Shared,
+) {
+    senders::run(SendersEffect::Refresh, runner);
+    pump(rx, pane, shared, |e| matches!(e, SendersEvent::Activity(_))).await;
+}
+
 /// Send a test mail from `from` to rcpt@example.net through the pane's
 /// runner and follow its trace until it is sent or bounced (or fails).
 async fn send_test(
@@ -207,20 +230,10 @@ fn trace_event(ev: &SendersEvent) -> Option<&TraceStatus> {
 async fn test_mail_traced_to_sent_and_to_bounced() {
     let s = setup(SECRET);
     let config = config_for(&s.pf);
-    let mut pane = SendersPane::new(&config);
-    let mut shared = Shared::default();
-    let (tx, mut rx) = mpsc::channel(64);
-    let runner = Runner {
-        tx,
-        config: Arc::new(config),
-    };
+    let (mut pane, mut shared, mut rx, runner) = rig(config);
 
     // the relay setup as the pane reads it
-    senders::run(SendersEffect::Refresh, &runner);
-    pump(&mut rx, &mut pane, &mut shared, |e| {
-        matches!(e, SendersEvent::Activity(_))
-    })
-    .await;
+    refresh(&runner, &mut rx, &mut pane, &mut shared).await;
 
     // a verified sender: sent, with SES's message id
     let seen = send_test(&runner, &mut rx, &mut pane, &mut shared, "ok@example.com").await;
@@ -249,11 +262,7 @@ async fn test_mail_traced_to_sent_and_to_bounced() {
     );
 
     // the cross-check read from the real instance: routes and credentials
-    senders::run(SendersEffect::Refresh, &runner);
-    pump(&mut rx, &mut pane, &mut shared, |e| {
-        matches!(e, SendersEvent::Activity(_))
-    })
-    .await;
+    refresh(&runner, &mut rx, &mut pane, &mut shared).await;
     let screen = draw(&pane, &shared, 180, 30);
     assert!(
         screen.contains(USER),
@@ -270,18 +279,8 @@ async fn test_mail_traced_to_sent_and_to_bounced() {
 async fn wrong_password_is_deferred_and_explained() {
     let s = setup("not-the-password");
     let config = config_for(&s.pf);
-    let mut pane = SendersPane::new(&config);
-    let mut shared = Shared::default();
-    let (tx, mut rx) = mpsc::channel(64);
-    let runner = Runner {
-        tx,
-        config: Arc::new(config),
-    };
-    senders::run(SendersEffect::Refresh, &runner);
-    pump(&mut rx, &mut pane, &mut shared, |e| {
-        matches!(e, SendersEvent::Activity(_))
-    })
-    .await;
+    let (mut pane, mut shared, mut rx, runner) = rig(config);
+    refresh(&runner, &mut rx, &mut pane, &mut shared).await;
     senders::run(
         SendersEffect::SendTest {
             access: access(),
@@ -904,13 +903,7 @@ async fn test_mail_logs_in_with_the_configured_credentials() {
     let mut config = config_for(&pf);
     config.senders.smtp_user = Some(SUBMIT_USER.into());
     config.senders.smtp_password = Some(opsdeck::mail::senders::secret::Secret::new(SUBMIT_PW));
-    let mut pane = SendersPane::new(&config);
-    let mut shared = Shared::default();
-    let (tx, mut rx) = mpsc::channel(64);
-    let runner = Runner {
-        tx,
-        config: Arc::new(config),
-    };
+    let (mut pane, mut shared, mut rx, runner) = rig(config);
     let seen = send_test(&runner, &mut rx, &mut pane, &mut shared, "ok@example.com").await;
     let last = seen.last().unwrap();
     assert!(last.contains("Sent"), "{seen:#?}");

@@ -394,29 +394,15 @@ pub fn cross_check(input: &CheckInput<'_>) -> CrossCheck {
     for k in map_keys(snap) {
         senders.entry(k).or_default().insert(Seen::Map);
     }
-    for s in input.activity.keys() {
-        senders
-            .entry(display_sender(s))
-            .or_default()
-            .insert(Seen::Log);
-    }
-    for s in input.queue_senders {
-        senders
-            .entry(display_sender(s))
-            .or_default()
-            .insert(Seen::Queue);
-    }
-    for s in input.local_senders {
-        senders
-            .entry(display_sender(s))
-            .or_default()
-            .insert(Seen::Local);
-    }
-    for s in input.asked {
-        senders
-            .entry(display_sender(s))
-            .or_default()
-            .insert(Seen::Asked);
+    let seen = input
+        .activity
+        .keys()
+        .map(|s| (s, Seen::Log))
+        .chain(input.queue_senders.iter().map(|s| (s, Seen::Queue)))
+        .chain(input.local_senders.iter().map(|s| (s, Seen::Local)))
+        .chain(input.asked.iter().map(|s| (s, Seen::Asked)));
+    for (s, how) in seen {
+        senders.entry(display_sender(s)).or_default().insert(how);
     }
 
     let mut rows: Vec<SenderRow> = senders
