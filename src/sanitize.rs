@@ -131,6 +131,12 @@ impl fmt::Debug for Clean {
     }
 }
 
+impl AsRef<str> for Clean {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl From<&str> for Clean {
     fn from(s: &str) -> Clean {
         Clean::new(s)

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, FixedOffset};
 use serde::Serialize;
 
 use super::classify::{Category, SesNotVerified, classify, ses_not_verified};
-use super::parse::{Kind, LogLine, QueueId, Status, SuperAction};
+use super::parse::{Kind, LogLine, QueueId, Status, SuperAction, Text};
 use crate::sanitize::Clean;
 
 /// A small multiplicative hasher for queue ids (three words each): much cheaper than SipHash, and
@@ -319,7 +319,7 @@ impl Default for MailLog {
     }
 }
 
-fn is_start(kind: &Kind) -> bool {
+fn is_start<S>(kind: &Kind<S>) -> bool {
     matches!(kind, Kind::Pickup { .. } | Kind::Client(_))
 }
 
@@ -491,7 +491,10 @@ impl MailLog {
     // ---- feeding ------------------------------------------------------------------------------
 
     /// Take one parsed line.
-    pub fn ingest(&mut self, line: LogLine) -> Ingested {
+    ///
+    /// Generic over the text type: the model sanitizes (with `into()`) only what it keeps, so a
+    /// borrowed line ([`parse_line_ref`](super::parse::parse_line_ref)) costs no copy of the rest.
+    pub fn ingest<S: Text>(&mut self, line: LogLine<S>) -> Ingested {
         self.lines += 1;
         let mut res = Ingested::default();
         if self.latest.is_none_or(|l| line.time > l) {
@@ -538,41 +541,41 @@ impl MailLog {
             let m = self.messages.get_mut(&id).expect("inserted above");
             m.last = time;
             if m.lines.len() < cap {
-                m.lines.push(line.text.clone());
+                m.lines.push(line.text.into());
             } else {
                 m.lines_dropped += 1;
                 if cap > 0 {
                     m.lines.remove(0);
-                    m.lines.push(line.text.clone());
+                    m.lines.push(line.text.into());
                 }
             }
             match line.kind {
                 Kind::QueueActive { from, size, nrcpt } => {
-                    m.from = Some(from);
+                    m.from = Some(from.into());
                     m.size = size.or(m.size);
                     m.nrcpt = nrcpt.or(m.nrcpt);
                 }
                 Kind::Pickup { from, orig_id, .. } => {
                     if m.from.is_none() {
-                        m.from = Some(from);
+                        m.from = Some(from.into());
                     }
                     if let Some(orig) = orig_id {
                         m.requeued_from = Some(orig.clone());
                         link_requeue = Some(orig);
                     }
                 }
-                Kind::Client(c) => m.client = Some(c),
-                Kind::MessageId(mid) => m.message_id = Some(mid),
+                Kind::Client(c) => m.client = Some(c.into()),
+                Kind::MessageId(mid) => m.message_id = Some(mid.into()),
                 Kind::Delivery(d) => {
-                    let category = d
-                        .status
-                        .is_failure()
-                        .then(|| classify(d.status, &d.dsn, &d.reason, &d.to));
+                    let category = d.status.is_failure().then(|| {
+                        classify(d.status, d.dsn.as_ref(), d.reason.as_ref(), d.to.as_ref())
+                    });
                     let ses = if category.is_some() {
-                        ses_not_verified(&d.reason)
+                        ses_not_verified(d.reason.as_ref())
                     } else {
                         None
                     };
+                    let d = d.map(Into::<Clean>::into);
                     let o = Outcome {
                         seq: 0,
                         time,
@@ -633,7 +636,7 @@ impl MailLog {
                 Kind::Expired { from, forced } => {
                     m.expired = true;
                     if m.from.is_none() {
-                        m.from = Some(from);
+                        m.from = Some(from.into());
                     }
                     new_outcomes.push(Outcome {
                         seq: 0,
@@ -686,10 +689,10 @@ impl MailLog {
                     new_outcomes.push(reject_outcome(
                         time,
                         Some(id.clone()),
-                        stage,
-                        reply,
-                        from,
-                        to,
+                        stage.into(),
+                        reply.into(),
+                        from.map(Into::into),
+                        to.map(Into::into),
                     ));
                 }
                 Kind::SaslWarning(_) | Kind::TlsWarning(_) | Kind::Warning(_) | Kind::Other => {}
@@ -769,7 +772,7 @@ impl MailLog {
         res
     }
 
-    fn ingest_unqueued(&mut self, line: LogLine, res: &mut Ingested) {
+    fn ingest_unqueued<S: Text>(&mut self, line: LogLine<S>, res: &mut Ingested) {
         let time = line.time;
         match line.kind {
             Kind::Reject {
@@ -778,12 +781,19 @@ impl MailLog {
                 from,
                 to,
             } => {
-                let o = reject_outcome(time, None, stage, reply, from, to);
+                let o = reject_outcome(
+                    time,
+                    None,
+                    stage.into(),
+                    reply.into(),
+                    from.map(Into::into),
+                    to.map(Into::into),
+                );
                 self.push_outcome(o, res);
             }
-            Kind::SaslWarning(t) => self.push_warning(time, Category::SesCredentials, t),
-            Kind::TlsWarning(t) => self.push_warning(time, Category::Tls, t),
-            Kind::Warning(t) => self.push_warning(time, Category::Other, t),
+            Kind::SaslWarning(t) => self.push_warning(time, Category::SesCredentials, t.into()),
+            Kind::TlsWarning(t) => self.push_warning(time, Category::Tls, t.into()),
+            Kind::Warning(t) => self.push_warning(time, Category::Other, t.into()),
             _ => {}
         }
     }

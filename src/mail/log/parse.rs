@@ -15,7 +15,7 @@ pub const MAX_LINE: usize = 64 * 1024;
 /// A valid Postfix queue id: short (hex) or long (`enable_long_queue_ids`).
 ///
 /// Stored inline (at most 24 ASCII characters), so copying one never allocates.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Eq)]
 pub struct QueueId {
     len: u8,
     buf: [u8; 24],
@@ -48,6 +48,18 @@ impl QueueId {
     pub fn as_str(&self) -> &str {
         // only ASCII alphanumerics are ever stored
         std::str::from_utf8(&self.buf[..self.len as usize]).unwrap_or("")
+    }
+}
+
+impl PartialEq for QueueId {
+    fn eq(&self, other: &QueueId) -> bool {
+        // three words (unused bytes are zero, so the length is implied)
+        let word = |b: &[u8; 24], i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(w)
+        };
+        (0..3).all(|i| word(&self.buf, i) == word(&other.buf, i))
     }
 }
 
@@ -138,18 +150,43 @@ impl Status {
     }
 }
 
+/// A text field of a parsed line: [`Clean`], or `&str` still raw (sanitized by `into()` when kept).
+pub trait Text: AsRef<str> + Into<Clean> {}
+
+impl<S: AsRef<str> + Into<Clean>> Text for S {}
+
 /// One recipient's delivery attempt (`to=<..>, relay=.., dsn=.., status=.. (reason)`).
+///
+/// `S` is the text type: [`Clean`] once sanitized (what the model keeps and panes show), or `&str`
+/// borrowed raw from the line while it is being read (see [`parse_line_ref`]).
 #[derive(Clone, Debug, PartialEq)]
-pub struct DeliveryLine {
-    pub to: Clean,
-    pub orig_to: Option<Clean>,
-    pub relay: Clean,
+pub struct DeliveryLine<S = Clean> {
+    pub to: S,
+    pub orig_to: Option<S>,
+    pub relay: S,
     pub conn_use: Option<u32>,
     pub delay: Option<f64>,
-    pub delays: Option<Clean>,
-    pub dsn: Clean,
+    pub delays: Option<S>,
+    pub dsn: S,
     pub status: Status,
-    pub reason: Clean,
+    pub reason: S,
+}
+
+impl<S> DeliveryLine<S> {
+    /// The same line with every text field converted by `f`.
+    pub fn map<T>(self, mut f: impl FnMut(S) -> T) -> DeliveryLine<T> {
+        DeliveryLine {
+            to: f(self.to),
+            orig_to: self.orig_to.map(&mut f),
+            relay: f(self.relay),
+            conn_use: self.conn_use,
+            delay: self.delay,
+            delays: self.delays.map(&mut f),
+            dsn: f(self.dsn),
+            status: self.status,
+            reason: f(self.reason),
+        }
+    }
 }
 
 /// What a `postsuper` line did to one message.
@@ -162,65 +199,136 @@ pub enum SuperAction {
     Expired,
 }
 
-/// What a line says.
+/// What a line says. `S` is the text type, as for [`DeliveryLine`].
 #[derive(Clone, Debug, PartialEq)]
-pub enum Kind {
+pub enum Kind<S = Clean> {
     /// smtp/lmtp/local/virtual/pipe/error/... delivery status.
-    Delivery(DeliveryLine),
+    Delivery(DeliveryLine<S>),
     /// qmgr `from=<..>, size=N, nrcpt=N (queue active)`.
     QueueActive {
-        from: Clean,
+        from: S,
         size: Option<u64>,
         nrcpt: Option<u32>,
     },
     /// qmgr `from=<..>, status=expired, returned to sender` (or `force-expired`).
-    Expired { from: Clean, forced: bool },
+    Expired { from: S, forced: bool },
     /// qmgr `removed`.
     Removed,
     /// cleanup `message-id=<..>`.
-    MessageId(Clean),
+    MessageId(S),
     /// pickup `uid=N from=<..>` with `orig_id=OLD` after a requeue.
     Pickup {
         uid: Option<u32>,
-        from: Clean,
+        from: S,
         orig_id: Option<QueueId>,
     },
     /// smtpd `client=host[addr]`.
-    Client(Clean),
+    Client(S),
     /// bounce `sender non-delivery notification: NEWID` (also delay/success notifications).
-    Notification { new_id: QueueId, what: Clean },
+    Notification { new_id: QueueId, what: S },
     /// smtpd `NOQUEUE: reject: ...` or cleanup `reject: header ...`.
     Reject {
-        stage: Clean,
-        reply: Clean,
-        from: Option<Clean>,
-        to: Option<Clean>,
+        stage: S,
+        reply: S,
+        from: Option<S>,
+        to: Option<S>,
     },
     /// postsuper per-message actions.
     Super(SuperAction),
     /// `warning:` lines mentioning SASL.
-    SaslWarning(Clean),
+    SaslWarning(S),
     /// `warning:` or other lines about TLS.
-    TlsWarning(Clean),
+    TlsWarning(S),
     /// Any other `warning:`/`error:`/`fatal:`/`panic:` line.
-    Warning(Clean),
+    Warning(S),
     /// Anything else (`connect from`, `daemon started`, ...).
     Other,
 }
 
-/// One parsed line. `text` is the whole line, sanitized, for history views.
+impl<S> Kind<S> {
+    /// The same kind with every text field converted by `f`.
+    pub fn map<T>(self, mut f: impl FnMut(S) -> T) -> Kind<T> {
+        match self {
+            Kind::Delivery(d) => Kind::Delivery(d.map(f)),
+            Kind::QueueActive { from, size, nrcpt } => Kind::QueueActive {
+                from: f(from),
+                size,
+                nrcpt,
+            },
+            Kind::Expired { from, forced } => Kind::Expired {
+                from: f(from),
+                forced,
+            },
+            Kind::Removed => Kind::Removed,
+            Kind::MessageId(m) => Kind::MessageId(f(m)),
+            Kind::Pickup { uid, from, orig_id } => Kind::Pickup {
+                uid,
+                from: f(from),
+                orig_id,
+            },
+            Kind::Client(c) => Kind::Client(f(c)),
+            Kind::Notification { new_id, what } => Kind::Notification {
+                new_id,
+                what: f(what),
+            },
+            Kind::Reject {
+                stage,
+                reply,
+                from,
+                to,
+            } => Kind::Reject {
+                stage: f(stage),
+                reply: f(reply),
+                from: from.map(&mut f),
+                to: to.map(&mut f),
+            },
+            Kind::Super(a) => Kind::Super(a),
+            Kind::SaslWarning(t) => Kind::SaslWarning(f(t)),
+            Kind::TlsWarning(t) => Kind::TlsWarning(f(t)),
+            Kind::Warning(t) => Kind::Warning(f(t)),
+            Kind::Other => Kind::Other,
+        }
+    }
+}
+
+/// One parsed line. `text` is the whole line, for history views. `S` is the text type, as for
+/// [`DeliveryLine`]: a `LogLine<&str>` borrows the raw line and must be sanitized
+/// ([`LogLine::sanitized`]) before any of it is kept or shown.
 #[derive(Clone, Debug, PartialEq)]
-pub struct LogLine {
+pub struct LogLine<S = Clean> {
     pub time: DateTime<FixedOffset>,
-    pub host: Clean,
+    pub host: S,
     /// `postfix/smtp`, `postfix/submission/smtpd`, `example.com/smtp`.
-    pub program: Clean,
+    pub program: S,
     /// The last path element of the program (`smtp`, `qmgr`, ...).
-    pub daemon: Clean,
+    pub daemon: S,
     pub pid: Option<u32>,
     pub queue_id: Option<QueueId>,
-    pub kind: Kind,
-    pub text: Clean,
+    pub kind: Kind<S>,
+    pub text: S,
+}
+
+impl<S> LogLine<S> {
+    /// The same line with every text field converted by `f`.
+    pub fn map<T>(self, mut f: impl FnMut(S) -> T) -> LogLine<T> {
+        LogLine {
+            time: self.time,
+            host: f(self.host),
+            program: f(self.program),
+            daemon: f(self.daemon),
+            pid: self.pid,
+            queue_id: self.queue_id,
+            kind: self.kind.map(&mut f),
+            text: f(self.text),
+        }
+    }
+}
+
+impl LogLine<&str> {
+    /// Every text field sanitized: what may be kept and shown.
+    pub fn sanitized(self) -> LogLine {
+        self.map(Clean::new)
+    }
 }
 
 /// Year inference for yearless timestamps: starts from a reference date and carries over New Year
@@ -233,6 +341,8 @@ pub struct YearGuess {
     /// The local UTC offset last used, for that date and hour (time zone lookups are costly).
     offset_cache: Option<(NaiveDate, u32, FixedOffset)>,
     started: bool,
+    /// The last stamp resolved and its time.
+    last: Option<(Stamp, Option<DateTime<FixedOffset>>)>,
 }
 
 impl YearGuess {
@@ -244,6 +354,7 @@ impl YearGuess {
             reference: now,
             started: false,
             offset_cache: None,
+            last: None,
         }
     }
 
@@ -264,8 +375,9 @@ impl YearGuess {
         } else if month + 6 < self.last_month {
             self.year += 1;
         } else if month > self.last_month + 6 {
-            // a line from December after January lines: out of order by a little
-            self.last_month = month;
+            // a line from December after January lines: out of order by a little. The January
+            // lines stay the reference, so the next December line is last year's too and the
+            // next January line does not start a new year.
             return self.year - 1;
         }
         self.last_month = month;
@@ -285,23 +397,35 @@ fn two(b: &[u8]) -> Option<u32> {
     }
 }
 
-/// Parse a leading timestamp; returns it and the rest of the line.
-fn parse_time<'a>(
-    line: &'a str,
-    years: &mut YearGuess,
-) -> Option<(DateTime<FixedOffset>, &'a str)> {
+/// A line's timestamp as written: complete (RFC 3339), or without a year (traditional syslog and
+/// Postfix's postlog), which [`YearGuess::resolve`] completes in reading order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stamp {
+    Full(DateTime<FixedOffset>),
+    Yearless {
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+    },
+}
+
+/// Parse a leading timestamp's syntax; returns it and the rest of the line. Needs no state, so
+/// it can run on any thread; the year is inferred later, in order, by [`YearGuess::resolve`].
+pub fn parse_stamp(line: &str) -> Option<(Stamp, &str)> {
     let b = line.as_bytes();
     if b.len() >= 15 && b[0].is_ascii_digit() {
         // RFC 3339: 2026-11-27T21:05:19[.123456](Z|+00:00|+0000)
-        let end = line.find(' ')?;
+        let end = memchr::memchr(b' ', b)?;
         let ts = &line[..end];
         let rest = &line[end + 1..];
         if let Ok(t) = DateTime::parse_from_rfc3339(ts) {
-            return Some((t, rest));
+            return Some((Stamp::Full(t), rest));
         }
         for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z"] {
             if let Ok(t) = DateTime::parse_from_str(ts, fmt) {
-                return Some((t, rest));
+                return Some((Stamp::Full(t), rest));
             }
         }
         return None;
@@ -310,30 +434,71 @@ fn parse_time<'a>(
     if b.len() < 16 || b[3] != b' ' || b[6] != b' ' || b[15] != b' ' || !line.is_char_boundary(3) {
         return None;
     }
-    let month = MONTHS.iter().position(|m| *m == &line[..3])? as u32 + 1;
+    let month = MONTHS.iter().position(|m| *m == &line[..3])? as u8 + 1;
     let day = if b[4] == b' ' {
         two(&[b'0', b[5]])?
     } else {
         two(&b[4..6])?
     };
-    let (h, m, s) = (two(&b[7..9])?, two(&b[10..12])?, two(&b[13..15])?);
+    let (hour, minute, second) = (two(&b[7..9])?, two(&b[10..12])?, two(&b[13..15])?);
     if b[9] != b':' || b[12] != b':' {
         return None;
     }
-    let year = years.year_for(month, day);
-    let naive = NaiveDate::from_ymd_opt(year, month, day)
-        .or_else(|| NaiveDate::from_ymd_opt(year, month, 28))?
-        .and_hms_opt(h, m, s.min(59))?;
-    let date = naive.date();
-    let t = match years.offset_cache {
-        Some((d, hour, off)) if d == date && hour == h => naive.and_local_timezone(off).single()?,
-        _ => {
-            let t = local_to_fixed(naive)?;
-            years.offset_cache = Some((date, h, *t.offset()));
-            t
-        }
+    let stamp = Stamp::Yearless {
+        month,
+        day: day as u8,
+        hour: hour as u8,
+        minute: minute as u8,
+        second: second as u8,
     };
-    Some((t, &line[16..]))
+    Some((stamp, &line[16..]))
+}
+
+impl YearGuess {
+    /// The time a stamp stands for. Yearless stamps must come in reading order: each one moves
+    /// the year inference along (also when the date turns out not to exist).
+    pub fn resolve(&mut self, stamp: Stamp) -> Option<DateTime<FixedOffset>> {
+        // Lines come in bursts within one second: the same stamp again gives the same time and
+        // leaves the inference where it was (the same month again changes nothing).
+        if let Some((last, t)) = self.last
+            && last == stamp
+        {
+            return t;
+        }
+        let t = self.resolve_new(stamp);
+        self.last = Some((stamp, t));
+        t
+    }
+
+    fn resolve_new(&mut self, stamp: Stamp) -> Option<DateTime<FixedOffset>> {
+        let Stamp::Yearless {
+            month,
+            day,
+            hour,
+            minute,
+            second,
+        } = stamp
+        else {
+            let Stamp::Full(t) = stamp else { return None };
+            return Some(t);
+        };
+        let (month, day, h) = (u32::from(month), u32::from(day), u32::from(hour));
+        let year = self.year_for(month, day);
+        let naive = NaiveDate::from_ymd_opt(year, month, day)
+            .or_else(|| NaiveDate::from_ymd_opt(year, month, 28))?
+            .and_hms_opt(h, u32::from(minute), u32::from(second).min(59))?;
+        let date = naive.date();
+        Some(match self.offset_cache {
+            Some((d, hour, off)) if d == date && hour == h => {
+                naive.and_local_timezone(off).single()?
+            }
+            _ => {
+                let t = local_to_fixed(naive)?;
+                self.offset_cache = Some((date, h, *t.offset()));
+                t
+            }
+        })
+    }
 }
 
 fn local_to_fixed(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
@@ -402,8 +567,30 @@ pub fn parse_line(line: &str, years: &mut YearGuess) -> Option<LogLine> {
 /// `conn_use`, `delay` and `delays` (`None`), the message id, the `client=` value and a
 /// notification's `what` (empty). Whole-file reports skip sanitizing and keeping them.
 pub fn parse_line_with(line: &str, years: &mut YearGuess, keep_text: bool) -> Option<LogLine> {
+    parse_line_ref(line, years, keep_text).map(LogLine::sanitized)
+}
+
+/// Like [`parse_line_with`], borrowing every text field raw from `line`: nothing is copied or
+/// sanitized (the model sanitizes what it keeps).
+pub fn parse_line_ref<'a>(
+    line: &'a str,
+    years: &mut YearGuess,
+    keep_text: bool,
+) -> Option<LogLine<&'a str>> {
     let line = line.trim_end_matches(['\n', '\r']);
-    let (time, rest) = parse_time(line, years)?;
+    let (stamp, rest) = parse_stamp(line)?;
+    let time = years.resolve(stamp)?;
+    parse_after_stamp(line, rest, keep_text, time)
+}
+
+/// The rest of [`parse_line_ref`], after the timestamp: `line` is the whole line (trimmed),
+/// `rest` what follows its timestamp. `time` is only stored.
+pub fn parse_after_stamp<'a>(
+    line: &'a str,
+    rest: &'a str,
+    keep_text: bool,
+    time: DateTime<FixedOffset>,
+) -> Option<LogLine<&'a str>> {
     let mut rest = rest.trim_start();
     // optional severity column before or after the host name
     let mut host = "";
@@ -436,31 +623,16 @@ pub fn parse_line_with(line: &str, years: &mut YearGuess, keep_text: bool) -> Op
         },
     };
     let kind = classify_body(daemon, queue_id.is_some(), body, keep_text);
+    let keep = |s: &'a str| if keep_text { s } else { "" };
     Some(LogLine {
         time,
-        host: if keep_text {
-            Clean::new(host)
-        } else {
-            Clean::default()
-        },
-        program: if keep_text {
-            Clean::new(program)
-        } else {
-            Clean::default()
-        },
-        daemon: if keep_text {
-            Clean::new(daemon)
-        } else {
-            Clean::default()
-        },
+        host: keep(host),
+        program: keep(program),
+        daemon: keep(daemon),
         pid,
         queue_id,
         kind,
-        text: if keep_text {
-            Clean::new(line)
-        } else {
-            Clean::default()
-        },
+        text: keep(line),
     })
 }
 
@@ -499,11 +671,11 @@ fn attr<'a>(body: &'a str, key: &str) -> Option<&'a str> {
 }
 
 /// `<a@b>` -> `a@b`.
-fn addr(v: Option<&str>) -> Option<Clean> {
-    v.map(|s| Clean::new(s.trim_start_matches('<').trim_end_matches('>')))
+fn addr(v: Option<&str>) -> Option<&str> {
+    v.map(|s| s.trim_start_matches('<').trim_end_matches('>'))
 }
 
-fn classify_body(daemon: &str, has_id: bool, body: &str, keep_text: bool) -> Kind {
+fn classify_body<'a>(daemon: &str, has_id: bool, body: &'a str, keep_text: bool) -> Kind<&'a str> {
     if let Some(w) = body.strip_prefix("warning: ").or_else(|| {
         ["error: ", "fatal: ", "panic: "]
             .iter()
@@ -511,12 +683,12 @@ fn classify_body(daemon: &str, has_id: bool, body: &str, keep_text: bool) -> Kin
     }) {
         let lower = w.to_ascii_lowercase();
         if lower.contains("sasl") {
-            return Kind::SaslWarning(Clean::new(w));
+            return Kind::SaslWarning(w);
         }
         if lower.contains("tls") || lower.contains("certificate") || lower.contains("ssl_") {
-            return Kind::TlsWarning(Clean::new(w));
+            return Kind::TlsWarning(w);
         }
-        return Kind::Warning(Clean::new(w));
+        return Kind::Warning(w);
     }
     if let Some(r) = body.strip_prefix("NOQUEUE: reject: ").or_else(|| {
         if has_id {
@@ -534,7 +706,7 @@ fn classify_body(daemon: &str, has_id: bool, body: &str, keep_text: bool) -> Kin
                 || lower.contains("error")
                 || lower.contains("lost connection"))
         {
-            return Kind::TlsWarning(Clean::new(body));
+            return Kind::TlsWarning(body);
         }
         return Kind::Other;
     }
@@ -565,9 +737,9 @@ fn classify_body(daemon: &str, has_id: bool, body: &str, keep_text: bool) -> Kin
     }
     if let Some(m) = body.strip_prefix("message-id=") {
         if !keep_text {
-            return Kind::MessageId(Clean::default());
+            return Kind::MessageId("");
         }
-        return Kind::MessageId(Clean::new(m.trim_start_matches('<').trim_end_matches('>')));
+        return Kind::MessageId(m.trim_start_matches('<').trim_end_matches('>'));
     }
     if body.starts_with("uid=") || (daemon == "pickup" && body.contains("from=<")) {
         return Kind::Pickup {
@@ -578,20 +750,16 @@ fn classify_body(daemon: &str, has_id: bool, body: &str, keep_text: bool) -> Kin
     }
     if let Some(c) = body.strip_prefix("client=") {
         if !keep_text {
-            return Kind::Client(Clean::default());
+            return Kind::Client("");
         }
-        return Kind::Client(Clean::new(c.split(',').next().unwrap_or(c)));
+        return Kind::Client(c.split(',').next().unwrap_or(c));
     }
     if let Some((what, id)) = body.rsplit_once(" notification: ")
         && let Some(new_id) = QueueId::parse(id.trim())
     {
         return Kind::Notification {
             new_id,
-            what: if keep_text {
-                Clean::new(what)
-            } else {
-                Clean::default()
-            },
+            what: if keep_text { what } else { "" },
         };
     }
     match body {
@@ -606,7 +774,7 @@ fn classify_body(daemon: &str, has_id: bool, body: &str, keep_text: bool) -> Kin
     Kind::Other
 }
 
-fn parse_delivery(body: &str, keep_text: bool) -> Option<DeliveryLine> {
+fn parse_delivery(body: &str, keep_text: bool) -> Option<DeliveryLine<&str>> {
     static STATUS: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(" status="));
     let to = addr(attr(body, "to"))?;
@@ -624,35 +792,35 @@ fn parse_delivery(body: &str, keep_text: bool) -> Option<DeliveryLine> {
         return Some(DeliveryLine {
             to,
             orig_to: None,
-            relay: Clean::default(),
+            relay: "",
             conn_use: None,
             delay: None,
             delays: None,
-            dsn: Clean::new(attr(head, "dsn").unwrap_or("")),
+            dsn: attr(head, "dsn").unwrap_or(""),
             status,
-            reason: Clean::new(reason),
+            reason,
         });
     }
     Some(DeliveryLine {
         to,
         orig_to: addr(attr(head, "orig_to")),
-        relay: Clean::new(attr(head, "relay").unwrap_or("")),
+        relay: attr(head, "relay").unwrap_or(""),
         conn_use: attr(head, "conn_use").and_then(|s| s.parse().ok()),
         delay: attr(head, "delay").and_then(|s| s.parse().ok()),
-        delays: attr(head, "delays").map(Clean::new),
-        dsn: Clean::new(attr(head, "dsn").unwrap_or("")),
+        delays: attr(head, "delays"),
+        dsn: attr(head, "dsn").unwrap_or(""),
         status,
-        reason: Clean::new(reason),
+        reason,
     })
 }
 
 /// `RCPT from host[ip]: 554 5.7.1 <x>: Relay access denied; from=<a> to=<b> proto=ESMTP helo=<h>`
-fn parse_reject(r: &str) -> Kind {
+fn parse_reject(r: &str) -> Kind<&str> {
     let (stage, rest) = r.split_once(": ").unwrap_or(("", r));
     let (reply, attrs) = rest.rsplit_once("; ").unwrap_or((rest, ""));
     Kind::Reject {
-        stage: Clean::new(stage),
-        reply: Clean::new(reply),
+        stage,
+        reply,
         from: addr(attr(attrs, "from")),
         to: addr(attr(attrs, "to")),
     }
@@ -894,6 +1062,35 @@ mod tests {
     }
 
     #[test]
+    fn late_december_lines_among_january_ones_stay_in_last_year() {
+        let mut y = YearGuess::new(NaiveDate::from_ymd_opt(2027, 1, 2).unwrap());
+        let years: Vec<String> = [
+            "Jan  1 00:00:01",
+            "Dec 31 23:59:58",
+            "Dec 31 23:59:59",
+            "Dec 31 23:59:59",
+            "Jan  1 00:00:02",
+        ]
+        .iter()
+        .map(|t| {
+            let l = format!("{t} mx postfix/qmgr[1]: 3F517C8902: removed");
+            let p = parse_line(&l, &mut y).unwrap();
+            p.time.naive_local().to_string()
+        })
+        .collect();
+        assert_eq!(
+            years,
+            [
+                "2027-01-01 00:00:01",
+                "2026-12-31 23:59:58",
+                "2026-12-31 23:59:59",
+                "2026-12-31 23:59:59",
+                "2027-01-01 00:00:02"
+            ]
+        );
+    }
+
+    #[test]
     fn program_names() {
         for (prog, daemon) in [
             ("postfix/submission/smtpd", "smtpd"),
@@ -947,6 +1144,23 @@ mod tests {
         for i in 0..full.len() {
             if full.is_char_boundary(i) {
                 let _ = parse_line(&full[..i], &mut years());
+            }
+        }
+    }
+
+    proptest! {
+        /// Remembering the last stamp changes no result: the same stamp again leaves the year
+        /// inference where it was.
+        #[test]
+        fn the_last_stamp_cache_is_transparent(
+            stamps in proptest::collection::vec((1u8..=12, 0u8..=32, 0u8..=25, 0u8..=60, 0u8..=61, 0usize..3), 0..60)
+        ) {
+            let (mut cached, mut plain) = (years(), years());
+            for (month, day, hour, minute, second, repeat) in stamps {
+                let st = Stamp::Yearless { month, day, hour, minute, second };
+                for _ in 0..=repeat {
+                    prop_assert_eq!(cached.resolve(st), plain.resolve_new(st));
+                }
             }
         }
     }
