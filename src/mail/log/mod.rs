@@ -8,6 +8,7 @@
 //! - [`summary`]: `opsdeck summary`, the same parser over whole files.
 //! - [`demo`]: a live-written mail log for the demo.
 
+pub mod bulk;
 pub mod check;
 pub mod classify;
 pub mod demo;

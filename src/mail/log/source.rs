@@ -283,7 +283,7 @@ fn lossy_line(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn cut_line(b: &[u8], max: usize) -> String {
+pub(super) fn cut_line(b: &[u8], max: usize) -> String {
     format!("{} …[line cut at {max} bytes]", String::from_utf8_lossy(b))
 }
 
@@ -331,13 +331,28 @@ pub fn read_lines(
     max_line: usize,
     mut each: impl FnMut(&str),
 ) -> Result<(), LogError> {
-    let f = File::open(path).map_err(|e| LogError::io(path, e))?;
-    let mut r: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
-        Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::new(f)))
+    let r = open_input(path)?;
+    // the limit counts bytes of the plain file
+    let mut r: Box<dyn Read + Send> = if is_gz(path) {
+        r
     } else {
-        Box::new(f.take(limit))
+        Box::new(r.take(limit))
     };
     read_lines_from(&mut r, max_line, &mut each).map_err(|e| LogError::io(path, e))
+}
+
+fn is_gz(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "gz")
+}
+
+/// A log file to read whole: decompressed when its name ends in `.gz`.
+pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, LogError> {
+    let f = File::open(path).map_err(|e| LogError::io(path, e))?;
+    Ok(if is_gz(path) {
+        Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::new(f)))
+    } else {
+        Box::new(f)
+    })
 }
 
 /// Lines of any reader (stdin for `summary -`), without a copy per line when they are valid

@@ -1,9 +1,10 @@
 //! `opsdeck summary`: a failure report over whole log files (plain or `.gz`, `-` for stdin), in the
 //! spirit of pflogsumm, as text or as JSON with a stable shape.
 //!
-//! It runs the same parser and model as the pane, streaming: memory stays bounded whatever the
-//! size of the input (the model's limits, capped tables). It never writes anything but stdout and
-//! stderr.
+//! It runs the same parser and model as the pane, streaming: the input is read in chunks parsed on
+//! one thread per CPU ([`bulk`](super::bulk)), and the model takes the lines in order. Memory
+//! stays bounded whatever the size of the input (chunks in flight, the model's limits, capped
+//! tables). It never writes anything but stdout and stderr.
 //!
 //! # JSON shape (`--format json`, `"version": 1`; fields are only ever added)
 //!
@@ -43,8 +44,9 @@ use super::model::{IdHasher, Limits, MailLog, Outcome, RowStatus};
 
 /// Report tables hash with the model's cheap hasher (their size is capped).
 type Map<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
-use super::parse::{Kind, LogLine, YearGuess, parse_line_with};
-use super::source::{read_lines, read_lines_from};
+use super::bulk::for_each_line;
+use super::parse::{Kind, LogLine, MAX_LINE, YearGuess};
+use super::source::open_input;
 
 /// Output format.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -441,40 +443,29 @@ impl Ingestor {
             acc: Accumulator::default(),
         }
     }
-
-    fn take(&mut self, batch: &mut Vec<LogLine>) {
-        for p in batch.drain(..) {
-            for o in self.log.ingest(p).outcomes {
-                self.acc.add(&o);
-            }
-        }
-    }
 }
-
-/// Parsed lines handed from the reading thread to the model at once.
-const BATCH: usize = 1024;
 
 /// Build the report over `files` (`-` is stdin). Errors reading a file are kept in the report.
 ///
-/// With two or more CPUs, reading and parsing run on the calling thread while a second thread
-/// feeds the model, in the same order (the report is the same either way).
+/// Lines are parsed on as many threads as there are CPUs, and fed to the model in order on the
+/// calling thread (the report is the same either way).
 pub fn build(
     files: &[PathBuf],
     since: Option<DateTime<FixedOffset>>,
     top: usize,
-    stdin: &mut dyn std::io::Read,
+    stdin: &mut (dyn std::io::Read + Send),
 ) -> Report {
-    let two = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
-    build_with(files, since, top, stdin, two)
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    build_with(files, since, top, stdin, if cpus >= 2 { cpus } else { 0 })
 }
 
-/// [`build`] with the choice made: `two` threads (reading and parsing, model) or one.
+/// [`build`] with the number of parsing threads chosen (0: all on the calling thread).
 pub fn build_with(
     files: &[PathBuf],
     since: Option<DateTime<FixedOffset>>,
     top: usize,
-    stdin: &mut dyn std::io::Read,
-    two: bool,
+    stdin: &mut (dyn std::io::Read + Send),
+    workers: usize,
 ) -> Report {
     let mut years = YearGuess::now();
     let mut lines = 0u64;
@@ -482,75 +473,40 @@ pub fn build_with(
     let mut messages = 0u64;
     let mut first: Option<DateTime<FixedOffset>> = None;
     let mut errors = Vec::new();
-    let max_line = super::parse::MAX_LINE;
-    let ingestor = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<LogLine>>(8);
-        let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<LogLine>>();
-        let worker = two.then(|| {
-            scope.spawn(move || {
-                let mut ing = Ingestor::new();
-                for mut batch in rx {
-                    ing.take(&mut batch);
-                    // hand the empty buffer back for reuse; the reader may be gone
-                    let _ = back_tx.send(batch);
-                }
-                ing
-            })
-        });
-        let mut inline = (!two).then(Ingestor::new);
-        let mut batch: Vec<LogLine> = Vec::with_capacity(BATCH);
-        let mut flush = |batch: &mut Vec<LogLine>| {
-            if let Some(ing) = inline.as_mut() {
-                ing.take(batch);
-            } else {
-                let empty = back_rx
-                    .try_recv()
-                    .unwrap_or_else(|_| Vec::with_capacity(BATCH));
-                let full = std::mem::replace(batch, empty);
-                // the worker only stops when this sender is dropped
-                let _ = tx.send(full);
-            }
+    let mut ingestor = Ingestor::new();
+    let mut each = |p: Option<LogLine<&str>>| {
+        lines += 1;
+        let Some(p) = p else {
+            unparsed += 1;
+            return;
         };
-        for f in files {
-            let mut each = |l: &str| {
-                lines += 1;
-                let Some(p) = parse_line_with(l, &mut years, false) else {
-                    unparsed += 1;
-                    return;
-                };
-                if since.is_some_and(|s| p.time < s) {
-                    return;
-                }
-                if first.is_none() {
-                    first = Some(p.time);
-                }
-                if matches!(p.kind, Kind::Pickup { .. } | Kind::Client(_)) {
-                    messages += 1;
-                }
-                batch.push(p);
-                if batch.len() >= BATCH {
-                    flush(&mut batch);
-                }
-            };
-            let res = if f.as_os_str() == "-" {
-                read_lines_from(stdin, max_line, &mut each)
-                    .map_err(|e| LogError::io(std::path::Path::new("-"), e))
-            } else {
-                read_lines(f, u64::MAX, max_line, each)
-            };
-            if let Err(e) = res {
-                errors.push(e.to_string());
-            }
+        if since.is_some_and(|s| p.time < s) {
+            return;
         }
-        if !batch.is_empty() {
-            flush(&mut batch);
+        if first.is_none() {
+            first = Some(p.time);
         }
-        drop(tx);
-        match worker {
-            Some(w) => w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            None => inline.unwrap_or_else(Ingestor::new),
+        if matches!(p.kind, Kind::Pickup { .. } | Kind::Client(_)) {
+            messages += 1;
         }
-    });
+        for o in ingestor.log.ingest(p).outcomes {
+            ingestor.acc.add(&o);
+        }
+    };
+    for f in files {
+        let res = if f.as_os_str() == "-" {
+            for_each_line(stdin, &mut years, workers, false, MAX_LINE, &mut each)
+                .map_err(|e| LogError::io(std::path::Path::new("-"), e))
+        } else {
+            open_input(f).and_then(|mut input| {
+                for_each_line(&mut *input, &mut years, workers, false, MAX_LINE, &mut each)
+                    .map_err(|e| LogError::io(f, e))
+            })
+        };
+        if let Err(e) = res {
+            errors.push(e.to_string());
+        }
+    }
     let Ingestor { log, mut acc } = ingestor;
     acc.messages = messages;
     let last = log.latest();
@@ -686,7 +642,7 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
         Some(s) => Some(Local::now().fixed_offset() - parse_duration(s)?),
         None => None,
     };
-    let report = build(&files, since, args.top.max(1), &mut std::io::stdin().lock());
+    let report = build(&files, since, args.top.max(1), &mut std::io::stdin());
     let out = match args.format {
         Format::Text => render_text(&report),
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
@@ -804,7 +760,7 @@ mod tests {
     }
 
     #[test]
-    fn one_thread_and_two_give_the_same_report() {
+    fn any_number_of_parsing_threads_gives_the_same_report() {
         let path = PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/fixtures/maillog/corpus-3.7.log"
@@ -817,14 +773,17 @@ mod tests {
         let text: String = (0..20_000).flat_map(|_| g.message(t)).collect();
         std::fs::write(&gen_path, text).unwrap();
         let files = [path, gen_path];
-        let one = build_with(&files, None, 10, &mut std::io::empty(), false);
-        let two = build_with(&files, None, 10, &mut std::io::empty(), true);
+        let one = build_with(&files, None, 10, &mut std::io::empty(), 0);
         assert!(one.lines > 100_000, "{}", one.lines);
         assert!(one.status.bounced > 0 && one.status.lost > 0);
-        assert_eq!(
-            serde_json::to_string(&one).unwrap(),
-            serde_json::to_string(&two).unwrap()
-        );
+        for workers in [1, 2, 3] {
+            let more = build_with(&files, None, 10, &mut std::io::empty(), workers);
+            assert_eq!(
+                serde_json::to_string(&one).unwrap(),
+                serde_json::to_string(&more).unwrap(),
+                "{workers} workers"
+            );
+        }
     }
 
     #[test]
