@@ -166,8 +166,7 @@ fn parse_chunk(bytes: Vec<u8>, max_line: usize, keep_text: bool, out: &mut Parse
             // an invalid sequence
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         };
-        let old = std::mem::replace(&mut out.text, text);
-        drop(old);
+        out.text = text;
     }
     let text = out.text.as_str();
     let base = text.as_ptr() as usize;
@@ -175,8 +174,12 @@ fn parse_chunk(bytes: Vec<u8>, max_line: usize, keep_text: bool, out: &mut Parse
         if s.is_empty() {
             return 0..0;
         }
-        let start = s.as_ptr() as usize - base;
-        debug_assert!(start + s.len() <= text.len());
+        // every field the parser returns is empty or a slice of its line
+        let start = (s.as_ptr() as usize).wrapping_sub(base);
+        if start.saturating_add(s.len()) > text.len() {
+            debug_assert!(false, "a field that is not part of its line: {s:?}");
+            return 0..0;
+        }
         start as u32..(start + s.len()) as u32
     };
     let body = text.strip_suffix('\n').unwrap_or(text);

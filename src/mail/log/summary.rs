@@ -447,7 +447,7 @@ impl Ingestor {
 
 /// Build the report over `files` (`-` is stdin). Errors reading a file are kept in the report.
 ///
-/// Lines are parsed on as many threads as there are CPUs, and fed to the model in order on the
+/// Lines are parsed on one thread per CPU (up to four), and fed to the model in order on the
 /// calling thread (the report is the same either way).
 pub fn build(
     files: &[PathBuf],
@@ -455,8 +455,15 @@ pub fn build(
     top: usize,
     stdin: &mut (dyn std::io::Read + Send),
 ) -> Report {
+    // the model's thread bounds the speed: more than a few parsers would only wait
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    build_with(files, since, top, stdin, if cpus >= 2 { cpus } else { 0 })
+    build_with(
+        files,
+        since,
+        top,
+        stdin,
+        if cpus >= 2 { cpus.min(4) } else { 0 },
+    )
 }
 
 /// [`build`] with the number of parsing threads chosen (0: all on the calling thread).
