@@ -385,10 +385,6 @@ impl YearGuess {
     }
 }
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
 fn two(b: &[u8]) -> Option<u32> {
     if b.len() == 2 && b[0].is_ascii_digit() && b[1].is_ascii_digit() {
         Some(((b[0] - b'0') * 10 + (b[1] - b'0')) as u32)
@@ -434,7 +430,21 @@ pub fn parse_stamp(line: &str) -> Option<(Stamp, &str)> {
     if b.len() < 16 || b[3] != b' ' || b[6] != b' ' || b[15] != b' ' || !line.is_char_boundary(3) {
         return None;
     }
-    let month = MONTHS.iter().position(|m| *m == &line[..3])? as u8 + 1;
+    let month: u8 = match [b[0], b[1], b[2]] {
+        [b'J', b'a', b'n'] => 1,
+        [b'F', b'e', b'b'] => 2,
+        [b'M', b'a', b'r'] => 3,
+        [b'A', b'p', b'r'] => 4,
+        [b'M', b'a', b'y'] => 5,
+        [b'J', b'u', b'n'] => 6,
+        [b'J', b'u', b'l'] => 7,
+        [b'A', b'u', b'g'] => 8,
+        [b'S', b'e', b'p'] => 9,
+        [b'O', b'c', b't'] => 10,
+        [b'N', b'o', b'v'] => 11,
+        [b'D', b'e', b'c'] => 12,
+        _ => return None,
+    };
     let day = if b[4] == b' ' {
         two(&[b'0', b[5]])?
     } else {
@@ -514,7 +524,8 @@ fn is_severity(tok: &str) -> bool {
     ];
     let t = tok.trim_matches(|c| c == '[' || c == ']' || c == '<' || c == '>');
     let t = t.rsplit('.').next().unwrap_or(t);
-    WORDS.iter().any(|w| w.eq_ignore_ascii_case(t))
+    // most tokens are host names and program tags: too long or too short to be a word
+    (3..=7).contains(&t.len()) && WORDS.iter().any(|w| w.eq_ignore_ascii_case(t))
         || (tok.starts_with('<')
             && tok.ends_with('>')
             && tok[1..tok.len() - 1].bytes().all(|c| c.is_ascii_digit()))
