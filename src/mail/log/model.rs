@@ -284,6 +284,16 @@ pub struct Ingested {
     pub outcomes: Vec<Outcome>,
 }
 
+/// What [`MailLog::window_counts`] counted: statuses in [`RowStatus::ALL`] order, categories most
+/// first; zero counts left out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WindowCounts {
+    pub recent_status: Vec<(RowStatus, usize)>,
+    pub older_status: Vec<(RowStatus, usize)>,
+    pub recent_categories: Vec<(Category, usize)>,
+    pub older_categories: Vec<(Category, usize)>,
+}
+
 /// A warning line worth showing (SASL, TLS, other).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Warning {
@@ -442,40 +452,60 @@ impl MailLog {
         &self.warnings
     }
 
-    /// Failure counts by category at or after `since`.
-    pub fn category_counts(&self, since: DateTime<FixedOffset>) -> Vec<(Category, usize)> {
-        let mut counts: HashMap<Category, usize> = HashMap::new();
+    /// Outcomes at or after each of two times (the pane's last hour and last day), counted by
+    /// status and by failure category, in one pass over the newest outcomes.
+    pub fn window_counts(
+        &self,
+        recent: DateTime<FixedOffset>,
+        older: DateTime<FixedOffset>,
+    ) -> WindowCounts {
+        let mut status = [[0usize; 7]; 2];
+        let mut category = [[0usize; Category::ALL.len()]; 2];
+        let oldest = recent.min(older);
         for o in self.outcomes.iter().rev() {
-            if o.time < since {
+            if o.time < oldest {
                 break;
             }
-            if let Some(c) = o.category {
-                *counts.entry(c).or_default() += 1;
-            }
-        }
-        let mut v: Vec<_> = counts.into_iter().collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        v
-    }
-
-    /// Outcome counts by status at or after `since`.
-    pub fn status_counts(&self, since: DateTime<FixedOffset>) -> Vec<(RowStatus, usize)> {
-        let mut counts = [0usize; 7];
-        for o in self.outcomes.iter().rev() {
-            if o.time < since {
-                break;
-            }
-            counts[RowStatus::ALL
+            let s = RowStatus::ALL
                 .iter()
                 .position(|s| *s == o.status)
-                .unwrap_or(0)] += 1;
+                .unwrap_or(0);
+            let c = o
+                .category
+                .and_then(|c| Category::ALL.iter().position(|x| *x == c));
+            for (w, since) in [recent, older].into_iter().enumerate() {
+                if o.time >= since {
+                    status[w][s] += 1;
+                    if let Some(c) = c {
+                        category[w][c] += 1;
+                    }
+                }
+            }
         }
-        RowStatus::ALL
-            .iter()
-            .copied()
-            .zip(counts)
-            .filter(|(_, n)| *n > 0)
-            .collect()
+        let statuses = |w: usize| -> Vec<(RowStatus, usize)> {
+            RowStatus::ALL
+                .iter()
+                .copied()
+                .zip(status[w])
+                .filter(|(_, n)| *n > 0)
+                .collect()
+        };
+        let categories = |w: usize| -> Vec<(Category, usize)> {
+            let mut v: Vec<(Category, usize)> = Category::ALL
+                .iter()
+                .copied()
+                .zip(category[w])
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            v
+        };
+        WindowCounts {
+            recent_status: statuses(0),
+            older_status: statuses(1),
+            recent_categories: categories(0),
+            older_categories: categories(1),
+        }
     }
 
     /// Messages tracked now (live + finished kept for history).
@@ -913,6 +943,62 @@ mod tests {
                 log.ingest(p);
             }
         }
+    }
+
+    #[test]
+    fn window_counts_split_the_last_hour_from_the_day() {
+        let mut log = MailLog::default();
+        let line = |t: &str, id: &str, status: &str, reply: &str| {
+            format!(
+                "Nov 27 {t} mx postfix/smtp[2]: {id}: to=<r@example.org>, relay=email-smtp.us-east-1.amazonaws.com[1.2.3.4]:587, delay=1, delays=0/0/0/1, dsn=5.0.0, status={status} ({reply})\n"
+            )
+        };
+        let unverified = "host x said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: a@example.com (in reply to end of DATA command)";
+        let text = [
+            line("01:00:00", "1A2B3C0001", "bounced", unverified),
+            line("10:00:00", "1A2B3C0002", "sent", "250 Ok"),
+            line("10:30:00", "1A2B3C0003", "bounced", unverified),
+            line("11:30:00", "1A2B3C0004", "bounced", unverified),
+            line("11:40:00", "1A2B3C0005", "sent", "250 Ok"),
+            line(
+                "11:45:00",
+                "1A2B3C0006",
+                "bounced",
+                "host x said: 550 5.1.1 <r@example.org>: Recipient address rejected: User unknown",
+            ),
+        ]
+        .concat();
+        feed(&mut log, &text);
+        let at = |h: u32| {
+            chrono::Local
+                .with_ymd_and_hms(2026, 11, 27, h, 0, 0)
+                .unwrap()
+                .fixed_offset()
+        };
+        // the hour from 11:00, the day from 02:00: the 01:00 bounce is in neither
+        let c = log.window_counts(at(11), at(2));
+        assert_eq!(
+            c.recent_status,
+            vec![(RowStatus::Sent, 1), (RowStatus::Bounced, 2)]
+        );
+        assert_eq!(
+            c.older_status,
+            vec![(RowStatus::Sent, 2), (RowStatus::Bounced, 3)]
+        );
+        assert_eq!(
+            c.recent_categories,
+            vec![
+                (Category::SesSenderNotVerified, 1),
+                (Category::RecipientUnknown, 1)
+            ]
+        );
+        assert_eq!(
+            c.older_categories,
+            vec![
+                (Category::SesSenderNotVerified, 2),
+                (Category::RecipientUnknown, 1)
+            ]
+        );
     }
 
     fn corpus() -> MailLog {

@@ -10,7 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::model::{MailLog, MessageState, Outcome, RowStatus};
+use super::model::{MailLog, MessageState, Outcome, RowStatus, WindowCounts};
 use super::pane::{Detail, FailuresPane};
 use super::source::SourceState;
 use crate::app::pane::ViewCx;
@@ -37,8 +37,10 @@ pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
     }
     let w = inner.width as usize;
     let mut lines: Vec<Line<'_>> = Vec::new();
-    lines.push(counts_line(log, cx, w));
-    lines.push(categories_line(log, cx, w));
+    let (hour, day) = FailuresPane::windows(cx.now);
+    let counts = log.window_counts(hour, day);
+    lines.push(counts_line(&counts, cx, w));
+    lines.push(categories_line(&counts, cx, w));
     for s in source_lines(p, cx, w) {
         lines.push(s);
     }
@@ -84,26 +86,24 @@ fn counts_text(counts: &[(RowStatus, usize)]) -> String {
     }
 }
 
-fn counts_line<'a>(log: &MailLog, cx: &ViewCx<'_>, w: usize) -> Line<'a> {
-    let (hour, day) = FailuresPane::windows(cx.now);
+fn counts_line<'a>(counts: &WindowCounts, cx: &ViewCx<'_>, w: usize) -> Line<'a> {
     let text = format!(
         "hour: {}   day: {}",
-        counts_text(&log.status_counts(hour)),
-        counts_text(&log.status_counts(day))
+        counts_text(&counts.recent_status),
+        counts_text(&counts.older_status)
     );
     Line::from(Span::styled(truncate(&text, w), cx.theme.header))
 }
 
-fn categories_line<'a>(log: &MailLog, cx: &ViewCx<'_>, w: usize) -> Line<'a> {
-    let (hour, day) = FailuresPane::windows(cx.now);
-    let day_counts = log.category_counts(day);
+fn categories_line<'a>(counts: &WindowCounts, cx: &ViewCx<'_>, w: usize) -> Line<'a> {
+    let day_counts = &counts.older_categories;
     if day_counts.is_empty() {
         return Line::from(Span::styled(
             truncate("no failure categories in the last day", w),
             cx.theme.muted,
         ));
     }
-    let hour_counts = log.category_counts(hour);
+    let hour_counts = &counts.recent_categories;
     let parts: Vec<String> = day_counts
         .iter()
         .map(|(c, n)| {
