@@ -260,17 +260,38 @@ pub fn ses_not_verified(reason: &str) -> Option<SesNotVerified> {
 
 /// Classify one failed delivery from its status, DSN, reply text and the recipient.
 pub fn classify(status: Status, dsn: &str, reason: &str, recipient: &str) -> Category {
-    let r = reason.to_ascii_lowercase();
+    classify_with_ses(status, dsn, reason, recipient).0
+}
+
+/// [`classify`], with the SES not-verified details when that is the cause (read once).
+pub fn classify_with_ses(
+    status: Status,
+    dsn: &str,
+    reason: &str,
+    recipient: &str,
+) -> (Category, Option<SesNotVerified>) {
     if let Some(nv) = ses_not_verified(reason) {
-        let rcpt = recipient.to_ascii_lowercase();
-        let rcpt_failed = nv.identities.iter().any(|i| i.eq_ignore_ascii_case(&rcpt));
-        let others = nv.identities.iter().any(|i| !i.eq_ignore_ascii_case(&rcpt));
-        return if rcpt_failed && !others {
+        let rcpt_failed = nv
+            .identities
+            .iter()
+            .any(|i| i.eq_ignore_ascii_case(recipient));
+        let others = nv
+            .identities
+            .iter()
+            .any(|i| !i.eq_ignore_ascii_case(recipient));
+        let c = if rcpt_failed && !others {
             Category::SesRecipientNotVerified
         } else {
             Category::SesSenderNotVerified
         };
+        return (c, Some(nv));
     }
+    (classify_reply(status, dsn, reason), None)
+}
+
+/// Every cause but SES's not-verified one, from the reply text (any case) and the DSN.
+fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
+    let r = reason.to_ascii_lowercase();
     if r.contains("daily message quota exceeded") {
         return Category::SesDailyQuota;
     }

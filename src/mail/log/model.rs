@@ -11,7 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use chrono::{DateTime, Duration, FixedOffset};
 use serde::Serialize;
 
-use super::classify::{Category, SesNotVerified, classify, ses_not_verified};
+use super::classify::{Category, SesNotVerified, classify_with_ses};
 use super::parse::{Kind, LogLine, QueueId, Status, SuperAction, Text};
 use crate::sanitize::Clean;
 
@@ -597,13 +597,16 @@ impl MailLog {
                 Kind::Client(c) => m.client = Some(c.into()),
                 Kind::MessageId(mid) => m.message_id = Some(mid.into()),
                 Kind::Delivery(d) => {
-                    let category = d.status.is_failure().then(|| {
-                        classify(d.status, d.dsn.as_ref(), d.reason.as_ref(), d.to.as_ref())
-                    });
-                    let ses = if category.is_some() {
-                        ses_not_verified(d.reason.as_ref())
+                    let (category, ses) = if d.status.is_failure() {
+                        let (c, ses) = classify_with_ses(
+                            d.status,
+                            d.dsn.as_ref(),
+                            d.reason.as_ref(),
+                            d.to.as_ref(),
+                        );
+                        (Some(c), ses)
                     } else {
-                        None
+                        (None, None)
                     };
                     let d = d.map(Into::<Clean>::into);
                     let o = Outcome {
