@@ -23,7 +23,8 @@ use opsdeck::ui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-fn act(p: &mut DeployPane, a: DeployAction) -> Vec<Effect> {
+/// Run `f` with a writable context, as the event loop would.
+fn with_cx(f: impl FnOnce(&mut Cx<'_>) -> Vec<Effect>) -> Vec<Effect> {
     let token = access();
     let mut shared = Shared::default();
     let mut cx = Cx {
@@ -31,18 +32,15 @@ fn act(p: &mut DeployPane, a: DeployAction) -> Vec<Effect> {
         access: Some(&token),
         shared: &mut shared,
     };
-    p.on_action(a, &mut cx)
+    f(&mut cx)
+}
+
+fn act(p: &mut DeployPane, a: DeployAction) -> Vec<Effect> {
+    with_cx(|cx| p.on_action(a, cx))
 }
 
 fn feed(p: &mut DeployPane, ev: DeployEvent) -> Vec<Effect> {
-    let token = access();
-    let mut shared = Shared::default();
-    let mut cx = Cx {
-        now: chrono::Local::now(),
-        access: Some(&token),
-        shared: &mut shared,
-    };
-    p.on_event(ev, &mut cx)
+    with_cx(|cx| p.on_event(ev, cx))
 }
 
 fn screen(p: &DeployPane, w: u16, h: u16, zoomed: bool) -> String {

@@ -295,7 +295,9 @@ fn busy_text(b: &Busy) -> String {
     }
 }
 
-fn summary_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'static>> {
+/// What runs on the target (if anything), then HEAD, branch, tree and lock:
+/// the top of both the tile and the zoomed view.
+fn state_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'static>> {
     let mut lines: Vec<Line<'static>> = t
         .busy
         .iter()
@@ -307,6 +309,11 @@ fn summary_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<L
         fit_line(tree_line(s, cx), w),
         fit_line(lock_line(s, cx), w),
     ]);
+    lines
+}
+
+fn summary_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'static>> {
+    let mut lines = state_lines(t, s, cx, w);
     if let Some(j) = s.journal.last() {
         let st = if j.ok() { cx.theme.ok } else { cx.theme.error };
         lines.push(fit_line(
@@ -337,17 +344,7 @@ fn zoomed(
     cx: &ViewCx<'_>,
 ) {
     let w = area.width as usize;
-    let mut head: Vec<Line<'static>> = t
-        .busy
-        .iter()
-        .map(|b| fit_line(busy_line(b, cx), w))
-        .collect();
-    head.extend([
-        fit_line(head_line(s, cx), w),
-        fit_line(branch_line(s, cx), w),
-        fit_line(tree_line(s, cx), w),
-        fit_line(lock_line(s, cx), w),
-    ]);
+    let mut head = state_lines(t, s, cx, w);
     if let Some(wp) = t.watch_problem.as_ref().or(s.journal_problem.as_ref()) {
         head.push(fit_line(vec![sp(wp.to_string(), cx.theme.warn)], w));
     }
