@@ -186,8 +186,12 @@ fn parse_chunk(bytes: Vec<u8>, max_line: usize, keep_text: bool, out: &mut Parse
     if text.is_empty() {
         return;
     }
-    for line in body.split('\n') {
-        let line = line.trim_end_matches(['\n', '\r']);
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', body.as_bytes()).chain(std::iter::once(body.len()));
+    for end in ends {
+        // a newline is one byte: both ends are character boundaries
+        let line = body[start..end].trim_end_matches(['\n', '\r']);
+        start = end + 1;
         out.recs.push(match parse_stamp(line) {
             None => Rec::Unstamped,
             Some((stamp, rest)) => Rec::Stamped(

@@ -518,12 +518,28 @@ fn local_to_fixed(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
         .map(|t| t.fixed_offset())
 }
 
+/// Byte offset of the first `b` in `s`. A plain loop: the fields searched are a few bytes long,
+/// too short for a vectorised search to pay for its set-up.
+fn find_byte(s: &str, b: u8) -> Option<usize> {
+    s.bytes().position(|c| c == b)
+}
+
+/// Byte offset of the last `b` in `s` (see [`find_byte`]).
+fn rfind_byte(s: &str, b: u8) -> Option<usize> {
+    s.bytes().rposition(|c| c == b)
+}
+
+/// `s.split_once(' ')` (see [`find_byte`]).
+fn split_space(s: &str) -> Option<(&str, &str)> {
+    find_byte(s, b' ').map(|i| (&s[..i], &s[i + 1..]))
+}
+
 fn is_severity(tok: &str) -> bool {
     const WORDS: [&str; 10] = [
         "emerg", "alert", "crit", "err", "error", "warning", "warn", "notice", "info", "debug",
     ];
     let t = tok.trim_matches(|c| c == '[' || c == ']' || c == '<' || c == '>');
-    let t = t.rsplit('.').next().unwrap_or(t);
+    let t = rfind_byte(t, b'.').map_or(t, |i| &t[i + 1..]);
     // most tokens are host names and program tags: too long or too short to be a word
     (3..=7).contains(&t.len()) && WORDS.iter().any(|w| w.eq_ignore_ascii_case(t))
         || (tok.starts_with('<')
@@ -554,11 +570,11 @@ fn split_colon_space(s: &str) -> Option<(&str, &str)> {
 fn parse_program(rest: &str) -> Option<(&str, Option<u32>, &str)> {
     let colon = find_colon_space(rest).or_else(|| rest.strip_suffix(':').map(|s| s.len()))?;
     let tag = &rest[..colon];
-    if tag.contains(' ') || tag.is_empty() {
+    if tag.is_empty() || find_byte(tag, b' ').is_some() {
         return None;
     }
     let body = rest.get(colon + 2..).unwrap_or("");
-    if let Some(open) = tag.find('[') {
+    if let Some(open) = find_byte(tag, b'[') {
         let prog = &tag[..open];
         let pid = tag[open + 1..].strip_suffix(']')?.parse().ok();
         Some((prog, pid, body))
@@ -606,7 +622,7 @@ pub fn parse_after_stamp<'a>(
     // optional severity column before or after the host name
     let mut host = "";
     for _ in 0..3 {
-        let (tok, after) = rest.split_once(' ')?;
+        let (tok, after) = split_space(rest)?;
         if is_severity(tok) {
             rest = after.trim_start();
             continue;
@@ -619,10 +635,11 @@ pub fn parse_after_stamp<'a>(
         break;
     }
     let (program, pid, body) = parse_program(rest)?;
-    if !program.contains('/') && program != "postfix" && !program.starts_with("postfix") {
+    let slash = rfind_byte(program, b'/');
+    if slash.is_none() && !program.starts_with("postfix") {
         return None;
     }
-    let daemon = program.rsplit('/').next().unwrap_or(program);
+    let daemon = slash.map_or(program, |i| &program[i + 1..]);
     let (queue_id, body) = match split_colon_space(body) {
         Some((id, after)) => match QueueId::parse(id) {
             Some(q) => (Some(q), after),
