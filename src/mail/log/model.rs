@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, FixedOffset};
 use serde::Serialize;
 
 use super::classify::{Category, SesNotVerified, classify_with_ses};
-use super::parse::{Kind, LogLine, QueueId, Status, SuperAction, Text};
+use super::parse::{DeliveryLine, Kind, LogLine, QueueId, Status, SuperAction, Text};
 use crate::sanitize::Clean;
 
 /// A small multiplicative hasher for queue ids (three words each): much cheaper than SipHash, and
@@ -57,8 +57,9 @@ pub struct Limits {
     /// SASL/TLS/other warnings kept.
     pub warnings: usize,
     /// Keep a full copy of each message's last delivery attempt (for [`MailLog::final_status`]).
-    /// When false only its recipient is kept (what expiry and lost outcomes name): a whole-file
-    /// report that never asks for final statuses saves a copy per delivery line.
+    /// When false only its recipient is kept (what expiry and lost outcomes name), and outcomes
+    /// of successful deliveries carry no relay, dsn or reply: a whole-file report that never asks
+    /// for final statuses and only counts successes saves copies per delivery line.
     pub attempts: bool,
 }
 
@@ -608,7 +609,23 @@ impl MailLog {
                     } else {
                         (None, None)
                     };
-                    let d = d.map(Into::<Clean>::into);
+                    let d = if self.limits.attempts || d.status.is_failure() {
+                        d.map(Into::<Clean>::into)
+                    } else {
+                        // a whole-file report counts successful deliveries: their reply and
+                        // relay are never read, so they are not copied
+                        DeliveryLine {
+                            to: d.to.into(),
+                            orig_to: None,
+                            relay: Clean::default(),
+                            conn_use: d.conn_use,
+                            delay: d.delay,
+                            delays: None,
+                            dsn: Clean::default(),
+                            status: d.status,
+                            reason: Clean::default(),
+                        }
+                    };
                     let o = Outcome {
                         seq: 0,
                         time,
@@ -792,9 +809,10 @@ impl MailLog {
                 }
             }
         }
-        for o in new_outcomes {
-            self.push_outcome(o, &mut res);
+        for o in &mut new_outcomes {
+            self.record_outcome(o);
         }
+        res.outcomes = new_outcomes;
         self.since_sweep += 1;
         if self.messages.len() > self.limits.live + self.limits.finished {
             self.evict_oldest();
@@ -853,6 +871,12 @@ impl MailLog {
     }
 
     fn push_outcome(&mut self, mut o: Outcome, res: &mut Ingested) {
+        self.record_outcome(&mut o);
+        res.outcomes.push(o);
+    }
+
+    /// Number a new outcome, count it and keep a copy (within [`Limits::outcomes`]).
+    fn record_outcome(&mut self, o: &mut Outcome) {
         o.seq = self.next_seq;
         self.next_seq += 1;
         if o.status == RowStatus::Lost {
@@ -864,7 +888,6 @@ impl MailLog {
                 self.outcomes.pop_front();
             }
         }
-        res.outcomes.push(o);
     }
 
     /// Drop messages not heard of for `stale_after`, and the oldest live ones over the cap.
