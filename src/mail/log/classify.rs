@@ -246,7 +246,9 @@ pub fn ses_not_verified(reason: &str) -> Option<SesNotVerified> {
     let at = FINDER.find(reason.as_bytes())?;
     let rest = &reason[at + NOT_VERIFIED.len()..];
     let (region, ids) = rest.split_once(": ")?;
-    let ids = ids.split(" (in reply to").next().unwrap_or(ids);
+    static IN_REPLY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(" (in reply to"));
+    let ids = IN_REPLY.find(ids.as_bytes()).map_or(ids, |i| &ids[..i]);
     let identities = ids
         .split(',')
         .map(|s| s.trim().trim_end_matches(')').trim().to_string())

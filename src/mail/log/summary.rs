@@ -189,35 +189,62 @@ pub struct Accumulator {
     messages: u64,
 }
 
-/// Reason text with the per-message parts (addresses, SES message ids) blanked, for grouping.
+/// Reason text with the per-message parts (addresses, SES message ids) blanked, for grouping:
+/// every `<...>` becomes `<*>`, the text is cut at 200 bytes (marked `…`), and an SES message id
+/// after `250 Ok ` becomes `*`.
 pub fn reason_key(reason: &str) -> String {
-    static OK_ID: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("250 Ok 0100"));
-    if reason.is_ascii() {
-        // the same steps byte by byte (every character is one byte)
-        let mut out: Vec<u8> = Vec::with_capacity(reason.len().min(204));
-        let mut in_angle = false;
-        for &c in reason.as_bytes() {
-            match c {
-                b'<' => {
-                    in_angle = true;
-                    out.extend_from_slice(b"<*>");
+    if !reason.is_ascii() {
+        return reason_key_chars(reason);
+    }
+    // the same steps as `reason_key_chars`, a run of bytes at a time (every character is one
+    // byte); a property test checks that both agree
+    const CAP: usize = 200;
+    let b = reason.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len().min(CAP + 4));
+    let mut i = 0;
+    let mut in_angle = false;
+    while i < b.len() {
+        if in_angle {
+            // skip to the closing `>`; another `<` opens a new blank
+            match memchr::memchr2(b'<', b'>', &b[i..]) {
+                None => break,
+                Some(j) if b[i + j] == b'>' => {
+                    in_angle = false;
+                    i += j + 1;
+                    continue;
                 }
-                b'>' if in_angle => in_angle = false,
-                _ if in_angle => {}
-                _ => out.push(c),
+                Some(j) => i += j,
             }
-            if out.len() >= 200 {
+        } else {
+            let run_end = memchr::memchr(b'<', &b[i..]).map_or(b.len(), |j| i + j);
+            let room = CAP - out.len();
+            if run_end - i >= room {
+                out.extend_from_slice(&b[i..i + room]);
                 out.extend_from_slice("…".as_bytes());
                 break;
             }
+            out.extend_from_slice(&b[i..run_end]);
+            i = run_end;
+            if i == b.len() {
+                break;
+            }
         }
-        if let Some(i) = OK_ID.find(&out) {
-            out.truncate(i + 6);
-            out.push(b'*');
+        // at a `<`
+        in_angle = true;
+        out.extend_from_slice(b"<*>");
+        i += 1;
+        if out.len() >= CAP {
+            out.extend_from_slice("…".as_bytes());
+            break;
         }
-        return String::from_utf8(out).unwrap_or_default();
     }
+    let mut out = String::from_utf8(out).unwrap_or_default();
+    blank_ses_id(&mut out);
+    out
+}
+
+/// [`reason_key`] a character at a time (any text).
+fn reason_key_chars(reason: &str) -> String {
     let mut out = String::with_capacity(reason.len().min(200));
     let mut in_angle = false;
     for c in reason.chars() {
@@ -235,11 +262,18 @@ pub fn reason_key(reason: &str) -> String {
             break;
         }
     }
-    if let Some(i) = out.find("250 Ok 0100") {
+    blank_ses_id(&mut out);
+    out
+}
+
+/// `250 Ok 0100018c...` -> `250 Ok*` (SES's message id differs for every message).
+fn blank_ses_id(out: &mut String) {
+    static OK_ID: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("250 Ok 0100"));
+    if let Some(i) = OK_ID.find(out.as_bytes()) {
         out.truncate(i + 6);
         out.push('*');
     }
-    out
 }
 
 fn bump<K: std::hash::Hash + Eq>(map: &mut Map<K, u64>, key: K, overflow: K) {
@@ -247,6 +281,17 @@ fn bump<K: std::hash::Hash + Eq>(map: &mut Map<K, u64>, key: K, overflow: K) {
         *map.entry(key).or_default() += 1;
     } else {
         *map.entry(overflow).or_default() += 1;
+    }
+}
+
+/// [`bump`] for text keys, copying the key only when it is new.
+fn bump_str(map: &mut Map<String, u64>, key: &str, overflow: &str) {
+    if let Some(n) = map.get_mut(key) {
+        *n += 1;
+    } else if map.len() < MAX_KEYS {
+        map.insert(key.to_string(), 1);
+    } else {
+        *map.entry(overflow.to_string()).or_default() += 1;
     }
 }
 
@@ -267,20 +312,22 @@ impl Accumulator {
             .as_deref()
             .map(|f| if f.is_empty() { "<>" } else { f })
             .unwrap_or("(unknown)");
-        let key = if self.senders.len() < MAX_KEYS || self.senders.contains_key(sender) {
+        let key = if self.senders.contains_key(sender) {
             sender
         } else {
-            "(other senders)"
-        };
-        if !self.senders.contains_key(key) {
-            self.senders.insert(
-                key.to_string(),
-                SenderRow {
+            let key = if self.senders.len() < MAX_KEYS {
+                sender
+            } else {
+                "(other senders)"
+            };
+            self.senders
+                .entry(key.to_string())
+                .or_insert_with(|| SenderRow {
                     sender: key.to_string(),
                     ..SenderRow::default()
-                },
-            );
-        }
+                });
+            key
+        };
         let Some(row) = self.senders.get_mut(key) else {
             return;
         };
@@ -299,11 +346,16 @@ impl Accumulator {
         if let Some(c) = o.category {
             *self.categories.entry(c).or_default() += 1;
         }
-        bump(
-            &mut self.domains,
-            o.rcpt_domain().to_ascii_lowercase(),
-            "(other domains)".into(),
-        );
+        let domain = o.rcpt_domain();
+        if domain.bytes().any(|b| b.is_ascii_uppercase()) {
+            bump_str(
+                &mut self.domains,
+                &domain.to_ascii_lowercase(),
+                "(other domains)",
+            );
+        } else {
+            bump_str(&mut self.domains, domain, "(other domains)");
+        }
         let rk = reason_key(&o.reason);
         if self.reasons.len() < MAX_KEYS || self.reasons.contains_key(&rk) {
             self.reasons.entry(rk).or_insert((o.category, 0)).1 += 1;
@@ -809,5 +861,36 @@ mod tests {
             reason_key("host h said: 550 5.1.1 <a@b>: Recipient address rejected"),
             reason_key("host h said: 550 5.1.1 <c@d>: Recipient address rejected")
         );
+        assert_eq!(
+            reason_key("host h said: 550 5.1.1 <a@b>: Recipient address rejected"),
+            "host h said: 550 5.1.1 <*>: Recipient address rejected"
+        );
+        assert_eq!(
+            reason_key("250 Ok 0100018c090243a3-90e459e5-000000 <x> y"),
+            "250 Ok*"
+        );
+        let long = "x".repeat(300);
+        assert_eq!(reason_key(&long), format!("{}…", "x".repeat(200)));
+    }
+
+    proptest::proptest! {
+        /// The run-at-a-time path for ASCII gives what the character loop gives: blanks, nested
+        /// and unclosed `<`, stray `>`, the cut at 200 bytes landing anywhere, SES ids.
+        #[test]
+        fn reason_key_ascii_path_matches_the_character_loop(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[a-z .:;]{0,60}",
+                    proptest::strategy::Just("<".to_string()),
+                    proptest::strategy::Just(">".to_string()),
+                    "<[a-z@.]{0,20}>",
+                    proptest::strategy::Just("250 Ok 0100018c0902-43a3".to_string()),
+                ],
+                0..24,
+            )
+        ) {
+            let reason: String = parts.concat();
+            proptest::prop_assert_eq!(reason_key(&reason), reason_key_chars(&reason));
+        }
     }
 }
