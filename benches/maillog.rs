@@ -7,6 +7,10 @@
 //!   recipients, bad credentials, timeouts, expiry, relay rejects) for the whole-process runs.
 //! - `MAILLOG_FOLLOW=SECONDS:LINES_PER_SECOND` runs a writer appending at that rate while the
 //!   real follower reads and the model ingests; prints lines written/read and CPU time used.
+//! - `MAILLOG_FLOOR=PATH` times the least any reader that correlates lines by queue id must do,
+//!   on one thread: read the file in 1 MiB chunks, split lines, check UTF-8, find the timestamp,
+//!   host, program tag and queue id, and look the id up in a table. No classification, no year,
+//!   no report: a floor for `opsdeck summary`, to read beside `rg -c` in benches/RESULTS.md.
 
 use std::hint::black_box;
 use std::io::Write;
@@ -188,7 +192,73 @@ fn follow(spec: &str) {
     );
 }
 
+/// `MAILLOG_FLOOR`: see the module docs. Prints the lines, delivery lines and ids seen, and the
+/// time taken.
+fn floor(path: &str) {
+    use std::io::Read;
+    let started = Instant::now();
+    let mut input = std::fs::File::open(path).expect("MAILLOG_FLOOR=PATH: a readable file");
+    let mut buf = vec![0u8; 1 << 20];
+    let mut carry: Vec<u8> = Vec::new();
+    let (mut lines, mut deliveries) = (0u64, 0u64);
+    let mut ids: std::collections::HashMap<u128, u32> = std::collections::HashMap::new();
+    let status = memchr::memmem::Finder::new(b" status=");
+    loop {
+        let n = input.read(&mut buf).expect("read");
+        if n == 0 {
+            break;
+        }
+        carry.extend_from_slice(&buf[..n]);
+        let Some(end) = memchr::memrchr(b'\n', &carry).map(|i| i + 1) else {
+            continue;
+        };
+        let text = std::str::from_utf8(&carry[..end]).map_or(&[][..], str::as_bytes);
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', text) {
+            let line = &text[start..nl];
+            start = nl + 1;
+            lines += 1;
+            // `Nov  7 13:28:01 host prog[pid]: ID: body`
+            if line.len() < 16 || line[3] != b' ' || line[15] != b' ' {
+                continue;
+            }
+            let rest = &line[16..];
+            let Some(rest) = memchr::memchr(b' ', rest).map(|i| &rest[i + 1..]) else {
+                continue;
+            };
+            let Some(body) = memchr::memchr(b':', rest).and_then(|i| rest.get(i + 2..)) else {
+                continue;
+            };
+            let Some(q) = memchr::memchr(b':', body) else {
+                continue;
+            };
+            let mut key = [0u8; 16];
+            let id = &body[..q.min(16)];
+            key[..id.len()].copy_from_slice(id);
+            let key = u128::from_le_bytes(key);
+            if &body[q..] == b": removed" {
+                // finished: the table stays as small as the model's
+                ids.remove(&key);
+                continue;
+            }
+            *ids.entry(key).or_default() += 1;
+            if body[q..].starts_with(b": to=<") && status.find(&body[q..]).is_some() {
+                deliveries += 1;
+            }
+        }
+        carry.drain(..end);
+    }
+    println!(
+        "floor: {lines} lines, {deliveries} deliveries, {} ids open in {:.3} s",
+        ids.len(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
 fn main() {
+    if let Ok(path) = std::env::var("MAILLOG_FLOOR") {
+        return floor(&path);
+    }
     if let Ok(spec) = std::env::var("MAILLOG_GENERATE") {
         return generate(&spec);
     }
