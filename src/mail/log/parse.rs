@@ -26,16 +26,24 @@ impl QueueId {
     /// (`4Pfh4c6ZFbz9sWR`: base-52 time, `z`, inode).
     pub fn parse(s: &str) -> Option<QueueId> {
         let len = s.len();
-        if !(5..=24).contains(&len) || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if !(5..=24).contains(&len) {
             return None;
         }
-        let short = s
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
-        let long = len >= 10
-            && memchr::memchr(b'z', &s.as_bytes()[1..]).is_some()
-            && !s.bytes().any(|b| b"aeiouAEIOU".contains(&b));
-        (short || long).then(|| {
+        // one pass: every byte alphanumeric; all upper-case hex; a `z` after the first; a vowel
+        let (mut hex, mut z, mut vowel) = (true, false, false);
+        for (i, b) in s.bytes().enumerate() {
+            if !b.is_ascii_alphanumeric() {
+                return None;
+            }
+            hex &= b.is_ascii_digit() || (b'A'..=b'F').contains(&b);
+            z |= b == b'z' && i > 0;
+            vowel |= matches!(
+                b,
+                b'a' | b'e' | b'i' | b'o' | b'u' | b'A' | b'E' | b'I' | b'O' | b'U'
+            );
+        }
+        let long = len >= 10 && z && !vowel;
+        (hex || long).then(|| {
             let mut buf = [0u8; 24];
             buf[..len].copy_from_slice(s.as_bytes());
             QueueId {
@@ -1194,6 +1202,20 @@ mod tests {
     }
 
     proptest! {
+        /// The one-pass queue id check accepts exactly what the definition says: 5 to 24
+        /// alphanumerics, either upper-case hex, or at least 10 with a `z` after the first and
+        /// no vowel.
+        #[test]
+        fn queue_id_check_matches_its_definition(s in "[0-9A-Fa-fzZuUoO:.-]{0,26}|[0-9A-Za-z]{0,26}") {
+            let alnum = s.bytes().all(|b| b.is_ascii_alphanumeric());
+            let short = s.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
+            let long = s.len() >= 10
+                && s[1..].contains('z')
+                && !s.bytes().any(|b| b"aeiouAEIOU".contains(&b));
+            let want = (5..=24).contains(&s.len()) && alnum && (short || long);
+            prop_assert_eq!(QueueId::parse(&s).map(|q| q.as_str().to_string()), want.then(|| s.clone()));
+        }
+
         #[test]
         fn never_panics_on_bytes(b in proptest::collection::vec(any::<u8>(), 0..400)) {
             let s = String::from_utf8_lossy(&b);
