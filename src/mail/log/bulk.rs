@@ -220,7 +220,14 @@ fn hand_on(
             Rec::Stamped(stamp, line) => match years.resolve(stamp) {
                 None => None,
                 Some(time) => line.map(|l| {
-                    let mut l = l.map(|s| text.get(s.start as usize..s.end as usize).unwrap_or(""));
+                    let mut l = l.map(|s| {
+                        // most fields of a report's line are left empty
+                        if s.is_empty() {
+                            ""
+                        } else {
+                            text.get(s.start as usize..s.end as usize).unwrap_or("")
+                        }
+                    });
                     l.time = time;
                     l
                 }),

@@ -631,11 +631,15 @@ pub fn parse_after_stamp<'a>(
     let mut host = "";
     for _ in 0..3 {
         let (tok, after) = split_space(rest)?;
+        if tok.ends_with(':') {
+            // the program tag (never a severity or a host name)
+            break;
+        }
         if is_severity(tok) {
             rest = after.trim_start();
             continue;
         }
-        if host.is_empty() && !tok.ends_with(':') {
+        if host.is_empty() {
             host = tok;
             rest = after.trim_start();
             continue;
