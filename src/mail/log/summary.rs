@@ -190,8 +190,8 @@ pub struct Accumulator {
 }
 
 /// Reason text with the per-message parts (addresses, SES message ids) blanked, for grouping:
-/// every `<...>` becomes `<*>`, the text is cut at 200 bytes (marked `…`), and an SES message id
-/// after `250 Ok ` becomes `*`.
+/// every `<...>` becomes `<*>`, the text is cut at 200 bytes (marked `…`), and `250 Ok` followed
+/// by an SES message id becomes `250 Ok*`.
 pub fn reason_key(reason: &str) -> String {
     if !reason.is_ascii() {
         return reason_key_chars(reason);
