@@ -14,6 +14,8 @@
 use std::fmt;
 use std::ops::Deref;
 
+use compact_str::CompactString;
+
 /// Default cap for one piece of outside text, in characters.
 pub const DEFAULT_MAX_CHARS: usize = 4096;
 
@@ -32,8 +34,7 @@ pub fn sanitize_bytes(b: &[u8]) -> String {
 /// Make outside text safe to draw, keeping at most `max_chars` visible
 /// characters (escapes count by their visible length).
 pub fn sanitize_capped(s: &str, max_chars: usize) -> String {
-    // Fast path: short printable ASCII (most log fields) needs no change.
-    if s.len() <= max_chars && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+    if is_plain(s, max_chars) {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len().min(max_chars + 16));
@@ -52,6 +53,11 @@ pub fn sanitize_capped(s: &str, max_chars: usize) -> String {
         col += added;
     }
     out
+}
+
+/// Short printable ASCII (most log fields): [`sanitize_capped`] leaves it as it is.
+fn is_plain(s: &str, max_chars: usize) -> bool {
+    s.len() <= max_chars && s.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
 /// Is this character drawn as an escape rather than as itself?
@@ -83,23 +89,30 @@ fn push_visible(out: &mut String, c: char, col: usize) {
 }
 
 /// A string that has been through [`sanitize`]: safe to draw as is.
+///
+/// Up to 24 bytes are stored inline (most addresses, status words, dsn codes, queue fields), so
+/// making or copying a short one never allocates.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Clean(String);
+pub struct Clean(CompactString);
 
 impl Clean {
     /// Sanitize outside text.
     pub fn new(s: &str) -> Clean {
-        Clean(sanitize(s))
+        Clean::capped(s, DEFAULT_MAX_CHARS)
     }
 
     /// Sanitize with a specific cap.
     pub fn capped(s: &str, max_chars: usize) -> Clean {
-        Clean(sanitize_capped(s, max_chars))
+        if is_plain(s, max_chars) {
+            // the common case: nothing to change, and no heap for a short string
+            return Clean(CompactString::new(s));
+        }
+        Clean(sanitize_capped(s, max_chars).into())
     }
 
     /// Sanitize bytes that may not be UTF-8.
     pub fn from_bytes(b: &[u8]) -> Clean {
-        Clean(sanitize_bytes(b))
+        Clean(sanitize_bytes(b).into())
     }
 
     /// Text written by opsdeck itself: still sanitized, it costs little.
@@ -108,7 +121,7 @@ impl Clean {
     }
 
     pub fn into_string(self) -> String {
-        self.0
+        self.0.into_string()
     }
 }
 
