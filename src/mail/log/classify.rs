@@ -28,6 +28,11 @@ pub enum Category {
     RecipientUnknown,
     MailboxFull,
     RelayDenied,
+    Greylisted,
+    Blocklisted,
+    SenderAuthentication,
+    ContentRejected,
+    RemoteTemporary,
     Expired,
     Rejected,
     Lost,
@@ -35,7 +40,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 20] = [
+    pub const ALL: [Category; 25] = [
         Category::SesSenderNotVerified,
         Category::SesRecipientNotVerified,
         Category::SesThrottling,
@@ -52,6 +57,11 @@ impl Category {
         Category::RecipientUnknown,
         Category::MailboxFull,
         Category::RelayDenied,
+        Category::Greylisted,
+        Category::Blocklisted,
+        Category::SenderAuthentication,
+        Category::ContentRejected,
+        Category::RemoteTemporary,
         Category::Expired,
         Category::Rejected,
         Category::Lost,
@@ -77,6 +87,11 @@ impl Category {
             Category::RecipientUnknown => "rcpt unknown",
             Category::MailboxFull => "mailbox full",
             Category::RelayDenied => "relay denied",
+            Category::Greylisted => "greylisted",
+            Category::Blocklisted => "blocklisted",
+            Category::SenderAuthentication => "SPF/DKIM/DMARC",
+            Category::ContentRejected => "spam/content",
+            Category::RemoteTemporary => "remote tempfail",
             Category::Expired => "expired",
             Category::Rejected => "rejected",
             Category::Lost => "LOST",
@@ -103,6 +118,11 @@ impl Category {
             Category::RecipientUnknown => "recipient_unknown",
             Category::MailboxFull => "mailbox_full",
             Category::RelayDenied => "relay_denied",
+            Category::Greylisted => "greylisted",
+            Category::Blocklisted => "blocklisted",
+            Category::SenderAuthentication => "sender_authentication",
+            Category::ContentRejected => "content_rejected",
+            Category::RemoteTemporary => "remote_temporary",
             Category::Expired => "expired",
             Category::Rejected => "rejected",
             Category::Lost => "lost",
@@ -154,6 +174,21 @@ impl Category {
             Category::MailboxFull => "The recipient's mailbox is full or over quota.",
             Category::RelayDenied => {
                 "A server refused to relay for this client or recipient (relay access denied)."
+            }
+            Category::Greylisted => {
+                "The receiving server turned the first attempt away on purpose (greylisting), to see whether the sender retries. Postfix does, and the mail normally goes through within minutes."
+            }
+            Category::Blocklisted => {
+                "The receiving server refused mail from the sending IP address because it is on a DNS blocklist (the reply names the list)."
+            }
+            Category::SenderAuthentication => {
+                "The receiving server refused the message because the sender's domain failed its SPF, DKIM or DMARC check."
+            }
+            Category::ContentRejected => {
+                "The receiving server judged the message to be spam or harmful (content, links, attachments or volume) and refused it."
+            }
+            Category::RemoteTemporary => {
+                "The receiving server said \"not now\" with a temporary (4xx) reply: a problem on its side (a failed lookup, a timeout) or a limit it applies. Postfix retries until maximal_queue_lifetime."
             }
             Category::Expired => {
                 "The message stayed in the queue longer than maximal_queue_lifetime and was returned to the sender."
@@ -214,6 +249,21 @@ impl Category {
             Category::MailboxFull => "The recipient has to make room; nothing to fix here.",
             Category::RelayDenied => {
                 "Check mynetworks / smtpd_relay_restrictions, or the relay's rules for this client."
+            }
+            Category::Greylisted => {
+                "Nothing, unless it lasts longer than the receiver's greylisting delay: then check that the retries leave from the same IP address."
+            }
+            Category::Blocklisted => {
+                "Look the IP address up on the list named in the reply and ask for delisting; mail relayed through SES does not depend on this host's address."
+            }
+            Category::SenderAuthentication => {
+                "Publish SPF for the sending path (include:amazonses.com for SES), sign with DKIM (SES Easy DKIM), and check the domain's DMARC policy; the reply names the check that failed."
+            }
+            Category::ContentRejected => {
+                "Check the message's content, links and attachments and the sending domain's reputation; the receiver's postmaster pages explain its code."
+            }
+            Category::RemoteTemporary => {
+                "Usually nothing: watch that a retry gets through. If it lasts, read the reply and the receiver's postmaster pages; if it names volume, lower the rate to that destination (smtp_destination_rate_delay)."
             }
             Category::Expired => {
                 "Find why it was deferred (history) and fix that; the sender was notified."
@@ -356,6 +406,41 @@ fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
     {
         return Category::MailboxFull;
     }
+    if r.contains("greylist")
+        || r.contains("graylist")
+        || r.contains("grey-list")
+        || r.contains("gray-list")
+    {
+        return Category::Greylisted;
+    }
+    if r.contains("blocked using ")
+        || r.contains("block list")
+        || r.contains("blocklist")
+        || r.contains("blacklist")
+        || r.contains("spamhaus")
+        || r.contains("dnsbl")
+        || r.contains("spamcop")
+    {
+        return Category::Blocklisted;
+    }
+    if matches!(dsn, "5.7.23" | "5.7.25" | "5.7.26" | "5.7.27")
+        || has_word(&r, "spf")
+        || has_word(&r, "dkim")
+        || has_word(&r, "dmarc")
+        || r.contains("sender policy framework")
+        || r.contains("unauthenticated")
+    {
+        return Category::SenderAuthentication;
+    }
+    if has_word(&r, "spam")
+        || r.contains("unsolicited")
+        || r.contains("content rejected")
+        || has_word(&r, "virus")
+        || has_word(&r, "malware")
+        || has_word(&r, "phishing")
+    {
+        return Category::ContentRejected;
+    }
     if r.contains("connection refused")
         || r.contains("connection timed out")
         || r.contains("no route to host")
@@ -369,7 +454,28 @@ fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
     if status == Status::Expired {
         return Category::Expired;
     }
+    if status == Status::Deferred && r.contains(" said: 4") {
+        // any other temporary reply from the other side
+        return Category::RemoteTemporary;
+    }
     Category::Other
+}
+
+/// Is `word` in `text` with no letter or digit right before or after it (`spf`, not `spfilter`)?
+fn has_word(text: &str, word: &str) -> bool {
+    let b = text.as_bytes();
+    let mut from = 0;
+    while let Some(i) = text[from..].find(word) {
+        let at = from + i;
+        let end = at + word.len();
+        let before = at == 0 || !b[at - 1].is_ascii_alphanumeric();
+        let after = end == b.len() || !b[end].is_ascii_alphanumeric();
+        if before && after {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 #[cfg(test)]
@@ -510,6 +616,71 @@ mod tests {
                 "4.3.0",
                 "host 127.0.0.1[127.0.0.1] said: 451 4.3.0 <defer@example.com>: Temporary lookup failure (in reply to RCPT TO command)",
                 "defer@example.com",
+                Category::RemoteTemporary,
+            ),
+            (
+                Status::Deferred,
+                "4.4.2",
+                "host 127.0.0.1[127.0.0.1] said: 421 4.4.2 Timeout waiting for data from client. (in reply to RCPT TO command)",
+                "b@example.com",
+                Category::RemoteTemporary,
+            ),
+            (
+                // a host name that merely contains a word is not the word
+                Status::Deferred,
+                "4.3.0",
+                "host antispam.example.org[192.0.2.7] said: 451 4.3.0 Temporary lookup failure (in reply to RCPT TO command)",
+                "ann@example.org",
+                Category::RemoteTemporary,
+            ),
+            (
+                Status::Deferred,
+                "4.2.0",
+                "host mx.example.org[192.0.2.7] said: 450 4.2.0 <ann@example.org>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.org.html (in reply to RCPT TO command)",
+                "ann@example.org",
+                Category::Greylisted,
+            ),
+            (
+                Status::Bounced,
+                "5.7.1",
+                "host mx.example.org[192.0.2.7] said: 554 5.7.1 Service unavailable; Client host [198.51.100.4] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/198.51.100.4 (in reply to RCPT TO command)",
+                "ann@example.org",
+                Category::Blocklisted,
+            ),
+            (
+                Status::Bounced,
+                "5.7.1",
+                "host example-org.mail.protection.outlook.com[192.0.2.9] said: 550 5.7.1 Unfortunately, messages from [198.51.100.4] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150). (in reply to MAIL FROM command)",
+                "ann@example.org",
+                Category::Blocklisted,
+            ),
+            (
+                Status::Bounced,
+                "5.7.26",
+                "host gmail-smtp-in.l.google.com[192.0.2.27] said: 550-5.7.26 Unauthenticated email from example.com is not accepted due to domain's DMARC policy. (in reply to end of DATA command)",
+                "friend@gmail.com",
+                Category::SenderAuthentication,
+            ),
+            (
+                Status::Bounced,
+                "5.7.23",
+                "host example-org.mail.protection.outlook.com[192.0.2.9] said: 550 5.7.23 The message was rejected because of Sender Policy Framework violation (in reply to end of DATA command)",
+                "ann@example.org",
+                Category::SenderAuthentication,
+            ),
+            (
+                Status::Bounced,
+                "5.7.1",
+                "host mx.example.org[192.0.2.7] said: 550 5.7.1 Message rejected as spam by content filtering (in reply to end of DATA command)",
+                "ann@example.org",
+                Category::ContentRejected,
+            ),
+            (
+                // a permanent refusal without a known pattern stays "other": the reply says why
+                Status::Bounced,
+                "5.7.0",
+                "host mx.example.org[192.0.2.7] said: 550 5.7.0 Local policy violation (in reply to RCPT TO command)",
+                "ann@example.org",
                 Category::Other,
             ),
         ];
@@ -523,6 +694,28 @@ mod tests {
         let nv = ses_not_verified("host h said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: root@localhost, root@vm.example.com (in reply to end of DATA command)").unwrap();
         assert_eq!(nv.region, "US-EAST-1");
         assert_eq!(nv.identities, vec!["root@localhost", "root@vm.example.com"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn has_word_is_a_whole_word_search(text in "[a-z0-9 .;:é-]{0,40}", word in "(spf|dkim|spam)") {
+            // the reference: split at anything that is not an ASCII letter or digit
+            let want = text
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|w| w == word);
+            proptest::prop_assert_eq!(has_word(&text, &word), want);
+        }
+
+        #[test]
+        fn the_cause_does_not_depend_on_the_replys_case(reason in ".{0,200}", dsn in "[245]\\.[0-9]{1,2}\\.[0-9]{1,2}") {
+            // any text at all (no panic), and the same cause in upper and lower case
+            for status in [Status::Deferred, Status::Bounced, Status::Expired] {
+                proptest::prop_assert_eq!(
+                    classify_reply(status, &dsn, &reason.to_ascii_uppercase()),
+                    classify_reply(status, &dsn, &reason.to_ascii_lowercase())
+                );
+            }
+        }
     }
 
     #[test]
