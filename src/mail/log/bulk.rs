@@ -1,7 +1,8 @@
-//! Whole-file reading for reports (`opsdeck summary`, `opsdeck check`): the input is cut into
-//! chunks at line ends, worker threads parse each chunk's lines (everything but the year of a
-//! yearless timestamp, which needs the lines before it), and the caller's thread receives the
-//! lines in file order, completes their times with its [`YearGuess`] and hands them on.
+//! Whole-file reading for reports (`opsdeck summary`, `opsdeck check`) and the failures pane's
+//! backfill: the input is cut into chunks at line ends, worker threads parse each chunk's lines
+//! (everything but the year of a yearless timestamp, which needs the lines before it), and the
+//! caller's thread receives the lines in file order, completes their times with its
+//! [`YearGuess`] and hands them on.
 //!
 //! Lines are borrowed from the chunk (`LogLine<&str>`): nothing is copied or sanitized until the
 //! model keeps it. Memory stays bounded: at most [`IN_FLIGHT`] chunks exist at once, and their

@@ -323,24 +323,6 @@ pub fn rotated_siblings(path: &Path) -> Vec<PathBuf> {
     found.into_iter().map(|(_, p)| p).collect()
 }
 
-/// Read a whole file (gzip when it ends in `.gz`) as lines, calling `each` per line. Stops after
-/// `limit` bytes of the plain file (use `u64::MAX` for all).
-pub fn read_lines(
-    path: &Path,
-    limit: u64,
-    max_line: usize,
-    mut each: impl FnMut(&str),
-) -> Result<(), LogError> {
-    let r = open_input(path)?;
-    // the limit counts bytes of the plain file
-    let mut r: Box<dyn Read + Send> = if is_gz(path) {
-        r
-    } else {
-        Box::new(r.take(limit))
-    };
-    read_lines_from(&mut r, max_line, &mut each).map_err(|e| LogError::io(path, e))
-}
-
 fn is_gz(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "gz")
 }
@@ -552,7 +534,6 @@ pub fn backfill(
     let mut years = YearGuess::now();
     let mut total = 0u64;
     let mut files = 0usize;
-    let mut raw = Vec::new();
     let mut go_on = true;
     let mut candidates: Vec<(PathBuf, u64)> = rotated_siblings(path)
         .into_iter()
@@ -567,26 +548,47 @@ pub fn backfill(
     if until > 0 {
         candidates.push((path.to_path_buf(), until));
     }
+    let mut batch: Vec<LogLine> = Vec::new();
+    let mut unparsed = 0u64;
     for (file, limit) in candidates {
         files += 1;
-        let mut pending = 0usize;
-        let res = read_lines(&file, limit, cfg.max_line_bytes, |l| {
-            if !go_on {
-                return;
-            }
-            raw.push(l.to_string());
-            pending += 1;
-            if pending >= BATCH {
-                pending = 0;
-                let (p, u) = parse_batch(&mut raw, &mut years, Some(cutoff));
-                total += p.len() as u64;
-                go_on = send_lines(source, p, u, true, sink);
-            }
+        let res = open_input(&file).and_then(|input| {
+            // the limit counts bytes of the plain file
+            let mut input: Box<dyn Read + Send> = if is_gz(&file) {
+                input
+            } else {
+                Box::new(input.take(limit))
+            };
+            // one parsing thread: the screen keeps the rest of a small machine
+            super::bulk::for_each_line(
+                &mut *input,
+                &mut years,
+                1,
+                true,
+                cfg.max_line_bytes,
+                &mut |p| {
+                    if !go_on {
+                        return;
+                    }
+                    match p {
+                        Some(p) if p.time >= cutoff => batch.push(p.sanitized()),
+                        Some(_) => {}
+                        None => unparsed += 1,
+                    }
+                    if batch.len() >= BATCH {
+                        total += batch.len() as u64;
+                        let lines = std::mem::take(&mut batch);
+                        go_on =
+                            send_lines(source, lines, std::mem::take(&mut unparsed), true, sink);
+                    }
+                },
+            )
+            .map_err(|e| LogError::io(&file, e))
         });
-        let (p, u) = parse_batch(&mut raw, &mut years, Some(cutoff));
-        total += p.len() as u64;
+        total += batch.len() as u64;
         if go_on {
-            go_on = send_lines(source, p, u, true, sink);
+            let lines = std::mem::take(&mut batch);
+            go_on = send_lines(source, lines, std::mem::take(&mut unparsed), true, sink);
         }
         if let Err(e) = res {
             // a rotated file that cannot be read does not stop following
