@@ -244,5 +244,12 @@ mod tests {
             // cap visible characters plus the cut marker
             prop_assert!(out.chars().count() <= cap + 24);
         }
+
+        #[test]
+        fn clean_holds_what_sanitize_returns(s in "(\\PC|[\\x00-\\x1f\\x7f\\u{202e}]){0,40}", cap in 1usize..48) {
+            // short or long, plain or escaped, inline or on the heap: the same text
+            prop_assert_eq!(Clean::new(&s).into_string(), sanitize(&s));
+            prop_assert_eq!(Clean::capped(&s, cap).into_string(), sanitize_capped(&s, cap));
+        }
     }
 }
