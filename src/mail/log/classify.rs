@@ -33,6 +33,7 @@ pub enum Category {
     SenderAuthentication,
     ContentRejected,
     RemoteTemporary,
+    MailLoop,
     Expired,
     Rejected,
     Lost,
@@ -40,7 +41,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 25] = [
+    pub const ALL: [Category; 26] = [
         Category::SesSenderNotVerified,
         Category::SesRecipientNotVerified,
         Category::SesThrottling,
@@ -62,6 +63,7 @@ impl Category {
         Category::SenderAuthentication,
         Category::ContentRejected,
         Category::RemoteTemporary,
+        Category::MailLoop,
         Category::Expired,
         Category::Rejected,
         Category::Lost,
@@ -92,6 +94,7 @@ impl Category {
             Category::SenderAuthentication => "SPF/DKIM/DMARC",
             Category::ContentRejected => "spam/content",
             Category::RemoteTemporary => "remote tempfail",
+            Category::MailLoop => "mail loop",
             Category::Expired => "expired",
             Category::Rejected => "rejected",
             Category::Lost => "LOST",
@@ -123,6 +126,7 @@ impl Category {
             Category::SenderAuthentication => "sender_authentication",
             Category::ContentRejected => "content_rejected",
             Category::RemoteTemporary => "remote_temporary",
+            Category::MailLoop => "mail_loop",
             Category::Expired => "expired",
             Category::Rejected => "rejected",
             Category::Lost => "lost",
@@ -189,6 +193,9 @@ impl Category {
             }
             Category::RemoteTemporary => {
                 "The receiving server said \"not now\" with a temporary (4xx) reply: a problem on its side (a failed lookup, a timeout) or a limit it applies. Postfix retries until maximal_queue_lifetime."
+            }
+            Category::MailLoop => {
+                "The mail went round in a loop: the destination's mail server is this host itself but it does not deliver that domain (loops back to myself), or an alias or forward leads back to itself."
             }
             Category::Expired => {
                 "The message stayed in the queue longer than maximal_queue_lifetime and was returned to the sender."
@@ -264,6 +271,9 @@ impl Category {
             }
             Category::RemoteTemporary => {
                 "Usually nothing: watch that a retry gets through. If it lasts, read the reply and the receiver's postmaster pages; if it names volume, lower the rate to that destination (smtp_destination_rate_delay)."
+            }
+            Category::MailLoop => {
+                "If this host should receive the domain's mail, list it in mydestination (or virtual_mailbox_domains); if not, fix the domain's MX record or the relayhost/transport. For a forwarding loop, check the aliases and .forward files named."
             }
             Category::Expired => {
                 "Find why it was deferred (history) and fix that; the sender was notified."
@@ -406,6 +416,10 @@ fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
     {
         return Category::MailboxFull;
     }
+    if dsn == "5.4.6" || r.contains("loops back to myself") || r.contains("mail forwarding loop") {
+        // before the word checks: the looping domain or address may hold any word
+        return Category::MailLoop;
+    }
     if r.contains("greylist")
         || r.contains("graylist")
         || r.contains("grey-list")
@@ -423,21 +437,22 @@ fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
     {
         return Category::Blocklisted;
     }
+    let words = remote_words(&r);
     if matches!(dsn, "5.7.23" | "5.7.25" | "5.7.26" | "5.7.27")
-        || has_word(&r, "spf")
-        || has_word(&r, "dkim")
-        || has_word(&r, "dmarc")
-        || r.contains("sender policy framework")
-        || r.contains("unauthenticated")
+        || has_word(&words, "spf")
+        || has_word(&words, "dkim")
+        || has_word(&words, "dmarc")
+        || words.contains("sender policy framework")
+        || words.contains("unauthenticated")
     {
         return Category::SenderAuthentication;
     }
-    if has_word(&r, "spam")
-        || r.contains("unsolicited")
-        || r.contains("content rejected")
-        || has_word(&r, "virus")
-        || has_word(&r, "malware")
-        || has_word(&r, "phishing")
+    if has_word(&words, "spam")
+        || words.contains("unsolicited")
+        || words.contains("content rejected")
+        || has_word(&words, "virus")
+        || has_word(&words, "malware")
+        || has_word(&words, "phishing")
     {
         return Category::ContentRejected;
     }
@@ -459,6 +474,30 @@ fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
         return Category::RemoteTemporary;
     }
     Category::Other
+}
+
+/// The receiving side's own words: what follows `said: ` (the whole text when Postfix wrote it),
+/// with every `<address>` blanked, so that a host name or an address (`spam@`, `dkim.example.com`)
+/// is not read as what the reply says.
+fn remote_words(r: &str) -> String {
+    let mut rest = r.find(" said: ").map_or(r, |i| &r[i + " said: ".len()..]);
+    let mut out = String::with_capacity(rest.len());
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        match rest[open..].find('>') {
+            Some(close) => {
+                out.push_str("<>");
+                rest = &rest[open + close + 1..];
+            }
+            None => {
+                // unterminated: keep it as it is
+                rest = &rest[open..];
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Is `word` in `text` with no letter or digit right before or after it (`spf`, not `spfilter`)?
@@ -676,6 +715,35 @@ mod tests {
                 Category::ContentRejected,
             ),
             (
+                Status::Bounced,
+                "5.4.6",
+                "mail for example.com loops back to myself",
+                "webmaster@example.com",
+                Category::MailLoop,
+            ),
+            (
+                Status::Bounced,
+                "5.4.6",
+                "mail forwarding loop for root@mx1.example.com",
+                "root@mx1.example.com",
+                Category::MailLoop,
+            ),
+            (
+                // the words of an address or a host name are not the reply's
+                Status::Deferred,
+                "4.3.0",
+                "host spam.example.org[192.0.2.7] said: 451 4.3.0 <dkim@example.org>: Temporary lookup failure (in reply to RCPT TO command)",
+                "dkim@example.org",
+                Category::RemoteTemporary,
+            ),
+            (
+                Status::Bounced,
+                "5.4.6",
+                "mail forwarding loop for spam@example.com",
+                "spam@example.com",
+                Category::MailLoop,
+            ),
+            (
                 // a permanent refusal without a known pattern stays "other": the reply says why
                 Status::Bounced,
                 "5.7.0",
@@ -716,6 +784,16 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn remote_words_keep_the_reply_without_addresses() {
+        assert_eq!(
+            remote_words("host mx[1.2.3.4] said: 550 <a@b>: spam <x"),
+            "550 <>: spam <x"
+        );
+        assert_eq!(remote_words("no reply <a@b> here"), "no reply <> here");
+        assert_eq!(remote_words(""), "");
     }
 
     #[test]
