@@ -387,7 +387,8 @@ fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
     {
         return Category::MessageTooLong;
     }
-    if r.contains("tls") || r.contains("certificate") || r.contains("ssl routines") {
+    let text = without_host_names(&r);
+    if text.contains("tls") || text.contains("certificate") || text.contains("ssl routines") {
         return Category::Tls;
     }
     if r.contains("relay access denied") {
@@ -474,6 +475,27 @@ fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
         return Category::RemoteTemporary;
     }
     Category::Other
+}
+
+/// The text with every host name blanked: Postfix writes a host as `name[address]`, and a name like
+/// `mx.tlsmail.example` must not make a failure look like a TLS one.
+fn without_host_names(r: &str) -> std::borrow::Cow<'_, str> {
+    if !r.contains('[') {
+        return std::borrow::Cow::Borrowed(r);
+    }
+    let mut out = String::with_capacity(r.len());
+    let mut rest = r;
+    while let Some(open) = rest.find('[') {
+        // the name runs back from `[` to the last space, `(`, `<` or `=` (`relay=`, `(host`)
+        let start = rest[..open]
+            .rfind([' ', '(', '<', '='])
+            .map_or(0, |i| i + 1);
+        out.push_str(&rest[..start]);
+        out.push('[');
+        rest = &rest[open + 1..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
 }
 
 /// The receiving side's own words: what follows `said: ` (the whole text when Postfix wrote it),
@@ -729,6 +751,28 @@ mod tests {
                 Category::MailLoop,
             ),
             (
+                // a host name that holds "tls" does not make a failure a TLS one
+                Status::Bounced,
+                "5.1.1",
+                "host mx.tlsmail.example[192.0.2.8] said: 550 5.1.1 <ann@example.org>: Recipient address rejected: User unknown (in reply to RCPT TO command)",
+                "ann@example.org",
+                Category::RecipientUnknown,
+            ),
+            (
+                Status::Deferred,
+                "4.7.5",
+                "Cannot start TLS: handshake failure",
+                "ann@example.org",
+                Category::Tls,
+            ),
+            (
+                Status::Deferred,
+                "4.7.5",
+                "Server certificate not verified",
+                "ann@example.org",
+                Category::Tls,
+            ),
+            (
                 // the words of an address or a host name are not the reply's
                 Status::Deferred,
                 "4.3.0",
@@ -794,6 +838,19 @@ mod tests {
         );
         assert_eq!(remote_words("no reply <a@b> here"), "no reply <> here");
         assert_eq!(remote_words(""), "");
+    }
+
+    #[test]
+    fn host_names_are_blanked() {
+        assert_eq!(
+            without_host_names("connect to tls.example.com[192.0.2.1]:25: connection refused"),
+            "connect to [192.0.2.1]:25: connection refused"
+        );
+        assert_eq!(
+            without_host_names("host a.example[1.2.3.4] said: 530 must issue a starttls command"),
+            "host [1.2.3.4] said: 530 must issue a starttls command"
+        );
+        assert_eq!(without_host_names("no host here"), "no host here");
     }
 
     #[test]
