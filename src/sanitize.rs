@@ -37,6 +37,11 @@ pub fn sanitize_capped(s: &str, max_chars: usize) -> String {
     if is_plain(s, max_chars) {
         return s.to_string();
     }
+    escape_capped(s, max_chars)
+}
+
+/// [`sanitize_capped`] for text that is not plain: escape, expand tabs, cut.
+fn escape_capped(s: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max_chars + 16));
     let mut col = 0usize;
     let mut rest = s.chars();
@@ -107,7 +112,7 @@ impl Clean {
             // the common case: nothing to change, and no heap for a short string
             return Clean(CompactString::new(s));
         }
-        Clean(sanitize_capped(s, max_chars).into())
+        Clean(escape_capped(s, max_chars).into())
     }
 
     /// Sanitize bytes that may not be UTF-8.
