@@ -351,13 +351,14 @@ pub fn classify_with_ses(
     (classify_reply(status, dsn, reason), None)
 }
 
-/// Every cause but SES's not-verified one, from the reply text (any case) and the DSN.
+/// Every cause but SES's not-verified one, from the reply text (any case) and the DSN. The order
+/// matters: the first cause whose pattern the reply holds wins.
 fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
     let r = reason.to_ascii_lowercase();
     if r.contains("daily message quota exceeded") {
         return Category::SesDailyQuota;
     }
-    if r.contains("throttling failure") || r.contains("maximum sending rate exceeded") {
+    if mentions(&r, &["throttling failure", "maximum sending rate exceeded"]) {
         return Category::SesThrottling;
     }
     if r.contains("delivery temporarily suspended") {
@@ -371,100 +372,115 @@ fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
     if r.contains("no mechanism available") {
         return Category::SaslNoMechanism;
     }
-    if r.contains("530 authentication required") || r.contains("530 5.7.0 authentication required")
-    {
+    if mentions(
+        &r,
+        &[
+            "530 authentication required",
+            "530 5.7.0 authentication required",
+        ],
+    ) {
         return Category::SesAuthRequired;
     }
     if r.contains("access denied")
-        && (r.contains("ses:sendrawemail") || r.contains("not authorized to perform"))
+        && mentions(&r, &["ses:sendrawemail", "not authorized to perform"])
     {
         return Category::SesAccessDenied;
     }
-    if r.contains("message is too long")
-        || r.contains("message size exceeds")
-        || r.contains("exceeds size limit")
-        || dsn == "5.3.4"
+    if dsn == "5.3.4"
+        || mentions(
+            &r,
+            &[
+                "message is too long",
+                "message size exceeds",
+                "exceeds size limit",
+            ],
+        )
     {
         return Category::MessageTooLong;
     }
-    let text = without_host_names(&r);
-    if text.contains("tls") || text.contains("certificate") || text.contains("ssl routines") {
+    if mentions(
+        &without_host_names(&r),
+        &["tls", "certificate", "ssl routines"],
+    ) {
         return Category::Tls;
     }
     if r.contains("relay access denied") {
         return Category::RelayDenied;
     }
-    if r.contains("host or domain name not found")
-        || r.contains("name service error")
-        || r.contains("host not found")
-        || r.contains("domain not found")
-    {
+    if mentions(
+        &r,
+        &[
+            "host or domain name not found",
+            "name service error",
+            "host not found",
+            "domain not found",
+        ],
+    ) {
         return Category::Dns;
     }
     if dsn == "5.1.1"
-        || r.contains("user unknown")
-        || r.contains("unknown user")
-        || r.contains("no such user")
-        || r.contains("recipient address rejected: user unknown")
+        || mentions(
+            &r,
+            &[
+                "user unknown",
+                "unknown user",
+                "no such user",
+                "recipient address rejected: user unknown",
+            ],
+        )
     {
         return Category::RecipientUnknown;
     }
-    if dsn == "5.2.2"
-        || dsn == "4.2.2"
-        || r.contains("mailbox full")
-        || r.contains("over quota")
-        || r.contains("quota exceeded")
+    if matches!(dsn, "5.2.2" | "4.2.2")
+        || mentions(&r, &["mailbox full", "over quota", "quota exceeded"])
     {
         return Category::MailboxFull;
     }
-    if dsn == "5.4.6" || r.contains("loops back to myself") || r.contains("mail forwarding loop") {
+    if dsn == "5.4.6" || mentions(&r, &["loops back to myself", "mail forwarding loop"]) {
         // before the word checks: the looping domain or address may hold any word
         return Category::MailLoop;
     }
-    if r.contains("greylist")
-        || r.contains("graylist")
-        || r.contains("grey-list")
-        || r.contains("gray-list")
-    {
+    if mentions(&r, &["greylist", "graylist", "grey-list", "gray-list"]) {
         return Category::Greylisted;
     }
-    if r.contains("blocked using ")
-        || r.contains("block list")
-        || r.contains("blocklist")
-        || r.contains("blacklist")
-        || r.contains("spamhaus")
-        || r.contains("dnsbl")
-        || r.contains("spamcop")
-    {
+    if mentions(
+        &r,
+        &[
+            "blocked using ",
+            "block list",
+            "blocklist",
+            "blacklist",
+            "spamhaus",
+            "dnsbl",
+            "spamcop",
+        ],
+    ) {
         return Category::Blocklisted;
     }
     let words = remote_words(&r);
     if matches!(dsn, "5.7.23" | "5.7.25" | "5.7.26" | "5.7.27")
-        || has_word(&words, "spf")
-        || has_word(&words, "dkim")
-        || has_word(&words, "dmarc")
-        || words.contains("sender policy framework")
-        || words.contains("unauthenticated")
+        || has_any_word(&words, &["spf", "dkim", "dmarc"])
+        || mentions(&words, &["sender policy framework", "unauthenticated"])
     {
         return Category::SenderAuthentication;
     }
-    if has_word(&words, "spam")
-        || words.contains("unsolicited")
-        || words.contains("content rejected")
-        || has_word(&words, "virus")
-        || has_word(&words, "malware")
-        || has_word(&words, "phishing")
+    if has_any_word(&words, &["spam", "virus", "malware", "phishing"])
+        || mentions(&words, &["unsolicited", "content rejected"])
     {
         return Category::ContentRejected;
     }
-    if r.contains("connection refused")
-        || r.contains("connection timed out")
-        || r.contains("no route to host")
-        || r.contains("network is unreachable")
-        || r.contains("lost connection")
-        || r.contains("conversation with")
-        || r.contains("connection reset")
-    {
+    if mentions(
+        &r,
+        &[
+            "connection refused",
+            "connection timed out",
+            "no route to host",
+            "network is unreachable",
+            "lost connection",
+            "conversation with",
+            "connection reset",
+        ],
+    ) {
         return Category::Connection;
     }
     if status == Status::Expired {
@@ -475,6 +491,16 @@ fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
         return Category::RemoteTemporary;
     }
     Category::Other
+}
+
+/// Does `text` hold any of `needles`?
+fn mentions(text: &str, needles: &[&str]) -> bool {
+    needles.iter().any(|n| text.contains(n))
+}
+
+/// Does `text` hold any of `words` as a whole word ([`has_word`])?
+fn has_any_word(text: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| has_word(text, w))
 }
 
 /// The text with every host name blanked: Postfix writes a host as `name[address]`, and a name like
