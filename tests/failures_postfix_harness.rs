@@ -74,11 +74,11 @@ fn throttling_defers_and_wrong_password_defers_with_535() {
         ..SesOptions::default()
     });
     let relay = ses.relayhost();
-    let pf = PostfixHarness::start(PostfixOptions::relaying_to(&ses).sasl_client(
-        &relay,
-        "AKIAEXAMPLE",
-        "wrong",
-    ));
+    let pf = PostfixHarness::start(
+        PostfixOptions::relaying_to(&ses)
+            .sasl_client(&relay, "AKIAEXAMPLE", "wrong")
+            .retry_only_on_flush(),
+    );
     pf.submit("a@example.com", "c@example.net", "Subject: x\n\nx\n");
     let log = pf
         .wait_for_log(
@@ -100,7 +100,8 @@ fn throttling_defers_and_wrong_password_defers_with_535() {
             .any(|a| a.user == "AKIAEXAMPLE" && !a.ok)
     );
 
-    // right password, but throttled
+    // right password, but throttled (reload only once no delivery is in flight)
+    pf.wait_until_deferred(Duration::from_secs(60)).unwrap();
     pf.write_map("sasl_passwd", &format!("{relay} AKIAEXAMPLE:right\n"));
     ses.set_throttle(true);
     pf.reload();
@@ -116,6 +117,7 @@ fn throttling_defers_and_wrong_password_defers_with_535() {
             && x.contains("Maximum sending rate exceeded"))
     );
     ses.set_throttle(false);
+    pf.wait_until_deferred(Duration::from_secs(60)).unwrap();
     pf.flush();
     pf.wait_for_log(
         |l| sent_for(l, "c@example.net", "sent"),

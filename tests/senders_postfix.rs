@@ -679,7 +679,8 @@ fn tls_policy_entry_overrides_the_level() {
         PostfixOptions::relaying_to(&ses)
             .main_cf("smtp_tls_security_level", "none")
             .map("tls_policy", format!("# per next hop\n{relay} encrypt\n"))
-            .main_cf_map("smtp_tls_policy_maps", "tls_policy"),
+            .main_cf_map("smtp_tls_policy_maps", "tls_policy")
+            .retry_only_on_flush(),
     );
     let inst = PostfixInstance {
         name: "test".into(),
@@ -731,7 +732,8 @@ fn tls_policy_entry_overrides_the_level() {
     .unwrap();
     assert!(ses.accepted().is_empty(), "nothing sent in plain text");
 
-    // the other way round: level encrypt, entry none
+    // the other way round: level encrypt, entry none (reload only once no delivery is in flight)
+    pf.wait_until_deferred(Duration::from_secs(30)).unwrap();
     pf.postconf_set(&[("smtp_tls_security_level", "encrypt")]);
     pf.write_map("tls_policy", &format!("{relay} none\n"));
     pf.reload();

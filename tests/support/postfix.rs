@@ -96,6 +96,15 @@ impl PostfixOptions {
         self.main_cf(key, format!("hash:$config_directory/{map_name}"))
     }
 
+    /// Deferred mail waits until [`PostfixHarness::flush`]: no retry on a timer. A test that
+    /// reloads with deferred mail needs this, or a retry may be in flight during the reload, and
+    /// the new queue manager then leaves that message in the active queue ("skipped, still being
+    /// delivered") until the next restart.
+    pub fn retry_only_on_flush(self) -> Self {
+        self.main_cf("minimal_backoff_time", "3600s")
+            .main_cf("maximal_backoff_time", "3600s")
+    }
+
     /// SASL client auth to the relayhost with this user and password (no TLS: plaintext allowed).
     pub fn sasl_client(self, relayhost: &str, user: &str, password: &str) -> Self {
         self.map("sasl_passwd", format!("{relayhost} {user}:{password}\n"))
@@ -493,6 +502,26 @@ impl PostfixHarness {
                 return Err(format!(
                     "timed out after {timeout:?} waiting for the mail log {}; log so far:\n{log}",
                     self.log_path().display()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Poll `postqueue -j` until the queue holds mail and all of it is in the deferred queue (no
+    /// delivery in flight). With [`PostfixOptions::retry_only_on_flush`], it then stays there
+    /// until the next flush, so a reload or flush after this cannot race a delivery.
+    pub fn wait_until_deferred(&self, timeout: Duration) -> Result<Vec<serde_json::Value>, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let queue = self.postqueue_json();
+            if !queue.is_empty() && queue.iter().all(|m| m["queue_name"] == "deferred") {
+                return Ok(queue);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "timed out after {timeout:?} waiting for all mail to be deferred; queue: {queue:?}\nlog:\n{}",
+                    self.log()
                 ));
             }
             std::thread::sleep(Duration::from_millis(100));
