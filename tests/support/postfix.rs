@@ -52,6 +52,8 @@ pub struct PostfixOptions {
     pub maps: Vec<(String, String)>,
     /// Map files to write but not postmap (for `pcre:`/`regexp:`/`texthash:`): (file name, contents).
     pub plain_files: Vec<(String, String)>,
+    /// Extra `master.cf` service lines (a `pipe` transport, say), appended after the defaults.
+    pub master_cf: Vec<String>,
 }
 
 impl PostfixOptions {
@@ -82,6 +84,13 @@ impl PostfixOptions {
     /// Write `etc/<name>` with `contents` and run `postmap hash:etc/<name>` before start.
     pub fn map(mut self, name: impl Into<String>, contents: impl Into<String>) -> Self {
         self.maps.push((name.into(), contents.into()));
+        self
+    }
+
+    /// Append one service to `master.cf` (for example
+    /// `fail unix - n n - - pipe flags=R user=nobody argv=/bin/false`).
+    pub fn master_cf(mut self, line: impl Into<String>) -> Self {
+        self.master_cf.push(line.into());
         self
     }
 
@@ -278,7 +287,11 @@ impl PostfixHarness {
             main_cf.push_str(&format!("{k} = {v}\n"));
         }
         std::fs::write(etc.join("main.cf"), main_cf).expect("write main.cf");
-        let master = format!("127.0.0.1:{smtpd_port} inet n - n - - smtpd\n{MASTER_CF}");
+        let mut master = format!("127.0.0.1:{smtpd_port} inet n - n - - smtpd\n{MASTER_CF}");
+        for line in &opts.master_cf {
+            master.push_str(line);
+            master.push('\n');
+        }
         std::fs::write(etc.join("master.cf"), master).expect("write master.cf");
         for (name, contents) in &opts.plain_files {
             std::fs::write(etc.join(name), contents).expect("write map file");

@@ -34,6 +34,8 @@ pub enum Category {
     ContentRejected,
     RemoteTemporary,
     MailLoop,
+    LocalMailbox,
+    DeliveryCommand,
     Expired,
     Rejected,
     Lost,
@@ -41,7 +43,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 26] = [
+    pub const ALL: [Category; 28] = [
         Category::SesSenderNotVerified,
         Category::SesRecipientNotVerified,
         Category::SesThrottling,
@@ -64,6 +66,8 @@ impl Category {
         Category::ContentRejected,
         Category::RemoteTemporary,
         Category::MailLoop,
+        Category::LocalMailbox,
+        Category::DeliveryCommand,
         Category::Expired,
         Category::Rejected,
         Category::Lost,
@@ -95,6 +99,8 @@ impl Category {
             Category::ContentRejected => "spam/content",
             Category::RemoteTemporary => "remote tempfail",
             Category::MailLoop => "mail loop",
+            Category::LocalMailbox => "local mailbox",
+            Category::DeliveryCommand => "delivery command",
             Category::Expired => "expired",
             Category::Rejected => "rejected",
             Category::Lost => "LOST",
@@ -127,6 +133,8 @@ impl Category {
             Category::ContentRejected => "content_rejected",
             Category::RemoteTemporary => "remote_temporary",
             Category::MailLoop => "mail_loop",
+            Category::LocalMailbox => "local_mailbox",
+            Category::DeliveryCommand => "delivery_command",
             Category::Expired => "expired",
             Category::Rejected => "rejected",
             Category::Lost => "lost",
@@ -197,6 +205,12 @@ impl Category {
             Category::MailLoop => {
                 "The mail went round in a loop: the destination's mail server is this host itself but it does not deliver that domain (loops back to myself), or an alias or forward leads back to itself."
             }
+            Category::LocalMailbox => {
+                "Postfix could not write the message into a mailbox on this host (local or virtual delivery to an mbox file or a Maildir): a permission, a missing directory, a lock or the disk."
+            }
+            Category::DeliveryCommand => {
+                "A command that delivers mail on this host failed: a pipe transport in master.cf, mailbox_command (procmail, maildrop), or a |command in aliases or .forward. It exited with an error, was killed, or ran too long."
+            }
             Category::Expired => {
                 "The message stayed in the queue longer than maximal_queue_lifetime and was returned to the sender."
             }
@@ -253,7 +267,9 @@ impl Category {
                 "Check the relayhost name and the resolver (or use [host]:port to skip MX lookup)."
             }
             Category::RecipientUnknown => "Correct or remove the recipient address.",
-            Category::MailboxFull => "The recipient has to make room; nothing to fix here.",
+            Category::MailboxFull => {
+                "The recipient has to make room. For a mailbox on this host, also check mailbox_size_limit (virtual_mailbox_limit) and the disk quota."
+            }
             Category::RelayDenied => {
                 "Check mynetworks / smtpd_relay_restrictions, or the relay's rules for this client."
             }
@@ -274,6 +290,12 @@ impl Category {
             }
             Category::MailLoop => {
                 "If this host should receive the domain's mail, list it in mydestination (or virtual_mailbox_domains); if not, fix the domain's MX record or the relayhost/transport. For a forwarding loop, check the aliases and .forward files named."
+            }
+            Category::LocalMailbox => {
+                "The reply names the file and the error: check its owner and mode (the recipient's user must be able to write it), that the directory exists, and free space (df); then postqueue -f."
+            }
+            Category::DeliveryCommand => {
+                "The reply names the command and holds its output: run it by hand as the transport's user with a message on stdin. Exit status 75 (EX_TEMPFAIL) defers the mail, other sysexits codes bounce it."
             }
             Category::Expired => {
                 "Find why it was deferred (history) and fix that; the sender was notified."
@@ -355,6 +377,20 @@ pub fn classify_with_ses(
 /// matters: the first cause whose pattern the reply holds wins.
 fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
     let r = reason.to_ascii_lowercase();
+    // Postfix's own words about a delivery on this host come first: a path, a user name or a
+    // command's output may hold any of the words the later checks look for.
+    let (own, _) = said(&r);
+    let mailbox = mentions(own, LOCAL_MAILBOX);
+    if mailbox || mentions(own, DELIVERY_COMMAND) {
+        // the DSN (from errno or the command's exit status) still names the common causes
+        return match dsn {
+            "5.1.1" => Category::RecipientUnknown,
+            "5.2.2" | "4.2.2" => Category::MailboxFull,
+            _ if mentions(own, &["file too large", "disk quota exceeded"]) => Category::MailboxFull,
+            _ if mailbox => Category::LocalMailbox,
+            _ => Category::DeliveryCommand,
+        };
+    }
     if r.contains("daily message quota exceeded") {
         return Category::SesDailyQuota;
     }
@@ -493,6 +529,27 @@ fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
     Category::Other
 }
 
+/// How Postfix's local(8), virtual(8) and file deliveries begin a failure (lower case).
+const LOCAL_MAILBOX: &[&str] = &[
+    "cannot update mailbox ",
+    "cannot access mailbox ",
+    "cannot append message to file ",
+    "maildir delivery failed",
+    "create maildir file ",
+    "delivery failed to mailbox ",
+];
+
+/// How Postfix reports a failed delivery command (pipe(8), mailbox_command, `|command`), lower
+/// case. A sysexits status without output (`temporary failure`) says nothing of a command, so it
+/// is not here.
+const DELIVERY_COMMAND: &[&str] = &[
+    "command died with status ",
+    "command died with signal ",
+    "command time limit exceeded",
+    "command failed: ",
+    ". command output: ",
+];
+
 /// Does `text` hold any of `needles`?
 fn mentions(text: &str, needles: &[&str]) -> bool {
     needles.iter().any(|n| text.contains(n))
@@ -528,7 +585,7 @@ fn without_host_names(r: &str) -> std::borrow::Cow<'_, str> {
 /// with every `<address>` blanked, so that a host name or an address (`spam@`, `dkim.example.com`)
 /// is not read as what the reply says.
 fn remote_words(r: &str) -> String {
-    let mut rest = r.find(" said: ").map_or(r, |i| &r[i + " said: ".len()..]);
+    let (_, mut rest) = said(r);
     let mut out = String::with_capacity(rest.len());
     while let Some(open) = rest.find('<') {
         out.push_str(&rest[..open]);
@@ -546,6 +603,14 @@ fn remote_words(r: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The reply cut at the first `said: `: Postfix's own words before it, the other side's after it.
+/// Without `said: `, Postfix wrote all of it, and both are the whole text.
+fn said(r: &str) -> (&str, &str) {
+    const SAID: &str = " said: ";
+    r.find(SAID)
+        .map_or((r, r), |i| (&r[..i], &r[i + SAID.len()..]))
 }
 
 /// Is `word` in `text` with no letter or digit right before or after it (`spf`, not `spfilter`)?
@@ -812,6 +877,90 @@ mod tests {
                 "mail forwarding loop for spam@example.com",
                 "spam@example.com",
                 Category::MailLoop,
+            ),
+            (
+                // local(8), mbox: the user name holds "tls", the error is the cause
+                Status::Deferred,
+                "4.2.0",
+                "cannot update mailbox /var/mail/tlsadmin for user tlsadmin. cannot open file: Permission denied",
+                "tlsadmin@mx1.example.com",
+                Category::LocalMailbox,
+            ),
+            (
+                Status::Bounced,
+                "5.2.0",
+                "cannot update mailbox /home/ann/mbox for user ann. unable to create lock file /home/ann/mbox.lock: No such file or directory",
+                "ann@mx1.example.com",
+                Category::LocalMailbox,
+            ),
+            (
+                // mailbox_size_limit reached: errno EFBIG, DSN 5.2.2
+                Status::Bounced,
+                "5.2.2",
+                "cannot update mailbox /var/mail/root for user root. error writing message: File too large",
+                "root@mx1.example.com",
+                Category::MailboxFull,
+            ),
+            (
+                Status::Deferred,
+                "4.2.0",
+                "maildir delivery failed: create maildir file /home/ann/Maildir/tmp/1764850000.P123.mx1: Permission denied",
+                "ann@mx1.example.com",
+                Category::LocalMailbox,
+            ),
+            (
+                // virtual(8)
+                Status::Deferred,
+                "4.2.0",
+                "delivery failed to mailbox /srv/vmail/example.com/ann/: create maildir file /srv/vmail/example.com/ann/tmp/1764850000.P7.mx1: Permission denied",
+                "ann@example.com",
+                Category::LocalMailbox,
+            ),
+            (
+                Status::Bounced,
+                "5.2.0",
+                "cannot append message to file /var/log/archive.mbox: Permission denied",
+                "archive@mx1.example.com",
+                Category::LocalMailbox,
+            ),
+            (
+                // pipe(8), an exit status that is not a sysexits code; the output mentions spam
+                Status::Bounced,
+                "5.3.0",
+                "Command died with status 1: \"/usr/local/bin/spam-filter\". Command output: connection refused by the spam daemon",
+                "ann@example.com",
+                Category::DeliveryCommand,
+            ),
+            (
+                // a sysexits code with output: EX_TEMPFAIL
+                Status::Deferred,
+                "4.3.0",
+                "temporary failure. Command output: database is locked",
+                "ann@example.com",
+                Category::DeliveryCommand,
+            ),
+            (
+                Status::Bounced,
+                "5.3.0",
+                "Command time limit exceeded: \"/usr/bin/procmail\"",
+                "ann@example.com",
+                Category::DeliveryCommand,
+            ),
+            (
+                // a command that says the user does not exist (EX_NOUSER)
+                Status::Bounced,
+                "5.1.1",
+                "user unknown. Command output: dovecot-lda: No such user: bob",
+                "bob@example.com",
+                Category::RecipientUnknown,
+            ),
+            (
+                // a remote reply with the same words is not a local delivery
+                Status::Bounced,
+                "5.0.0",
+                "host mx.example.org[192.0.2.7] said: 550 cannot update mailbox (in reply to end of DATA command)",
+                "ann@example.org",
+                Category::Other,
             ),
             (
                 // a permanent refusal without a known pattern stays "other": the reply says why

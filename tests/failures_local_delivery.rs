@@ -1,0 +1,107 @@
+//! Deliveries on the host itself fail in Postfix's own words, and the model names them: a real
+//! private Postfix runs two pipe(8) transports (a command that exits 1, one that exits 75 with
+//! output) and a virtual(8) mailbox it may not write; the mail log it writes is read by the same
+//! parser and model as the pane's.
+
+mod support;
+
+use std::time::Duration;
+
+use opsdeck::mail::log::classify::Category;
+use opsdeck::mail::log::model::{Limits, MailLog, RowStatus};
+use opsdeck::mail::log::parse::{YearGuess, parse_line};
+use support::postfix::{PostfixHarness, PostfixOptions};
+use support::ses_smtp::{SesOptions, SesSmtp};
+
+/// Has `rcpt` a delivery status line in the log yet?
+fn delivered(log: &str, rcpt: &str) -> bool {
+    log.lines()
+        .any(|l| l.contains(&format!("to=<{rcpt}>")) && l.contains(" status="))
+}
+
+#[test]
+fn local_mailbox_and_delivery_command_failures_are_named() {
+    let ses = SesSmtp::start(SesOptions::default());
+    let pf = PostfixHarness::start(
+        PostfixOptions::relaying_to(&ses)
+            .retry_only_on_flush()
+            .master_cf("fail unix - n n - - pipe flags=R user=nobody argv=/bin/false")
+            .master_cf(
+                "tempfail unix - n n - - pipe user=nobody argv=/bin/sh -c { echo database is locked; exit 75 }",
+            )
+            .map(
+                "transport",
+                "pipefail.test fail:\ntempfail.test tempfail:\n",
+            )
+            .main_cf_map("transport_maps", "transport")
+            // virtual(8) delivers as nobody under the test's own directory, which only root
+            // may enter: the mailbox cannot be written
+            .main_cf("virtual_mailbox_domains", "vmail.test")
+            .main_cf("virtual_mailbox_base", "$config_directory/../vmail")
+            .map("vmailbox", "ann@vmail.test vmail.test/ann/\n")
+            .main_cf_map("virtual_mailbox_maps", "vmailbox")
+            .main_cf("virtual_uid_maps", "static:65534")
+            .main_cf("virtual_gid_maps", "static:65534"),
+    );
+    std::fs::create_dir(pf.root().join("vmail")).unwrap();
+    let rcpts = ["bob@pipefail.test", "carol@tempfail.test", "ann@vmail.test"];
+    for rcpt in rcpts {
+        pf.submit("app@example.com", rcpt, "Subject: local\n\nx\n");
+    }
+    let log = pf
+        .wait_for_log(
+            |l| rcpts.iter().all(|r| delivered(l, r)),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+
+    let mut year = YearGuess::now();
+    let mut model = MailLog::with_limits(Limits::default());
+    for line in log.lines() {
+        if let Some(p) = parse_line(line, &mut year) {
+            model.ingest(p);
+        }
+    }
+    let outcome = |rcpt: &str| {
+        model
+            .outcomes()
+            .iter()
+            .find(|o| o.to.as_str() == rcpt)
+            .unwrap_or_else(|| panic!("no outcome for {rcpt}:\n{log}"))
+            .clone()
+    };
+
+    let died = outcome("bob@pipefail.test");
+    assert_eq!(died.status, RowStatus::Bounced, "{died:?}");
+    assert_eq!(died.category, Some(Category::DeliveryCommand), "{died:?}");
+    assert!(
+        died.reason
+            .contains("Command died with status 1: \"/bin/false\""),
+        "{died:?}"
+    );
+
+    let tempfail = outcome("carol@tempfail.test");
+    assert_eq!(tempfail.status, RowStatus::Deferred, "{tempfail:?}");
+    assert_eq!(
+        tempfail.category,
+        Some(Category::DeliveryCommand),
+        "{tempfail:?}"
+    );
+    assert!(
+        tempfail
+            .reason
+            .contains("Command output: database is locked"),
+        "{tempfail:?}"
+    );
+
+    let mailbox = outcome("ann@vmail.test");
+    assert_eq!(mailbox.status, RowStatus::Deferred, "{mailbox:?}");
+    assert_eq!(
+        mailbox.category,
+        Some(Category::LocalMailbox),
+        "{mailbox:?}"
+    );
+    assert!(mailbox.reason.contains("Permission denied"), "{mailbox:?}");
+
+    assert!(ses.accepted().is_empty(), "nothing went to the relay");
+}
