@@ -560,25 +560,44 @@ fn has_any_word(text: &str, words: &[&str]) -> bool {
     words.iter().any(|w| has_word(text, w))
 }
 
-/// The text with every host name blanked: Postfix writes a host as `name[address]`, and a name like
-/// `mx.tlsmail.example` must not make a failure look like a TLS one.
-fn without_host_names(r: &str) -> std::borrow::Cow<'_, str> {
-    if !r.contains('[') {
-        return std::borrow::Cow::Borrowed(r);
+/// The text with every host name blanked, so that a name like `mx.tlsmail.example` or
+/// `sasl.example.org` does not make a failure or a warning look like a TLS or SASL one. A host
+/// name is a word (letters, digits, `.`, `-`, `_`) with a dot in it that ends in a letter:
+/// `name` in Postfix's `name[address]`, a bare `hostname mx.example.com`, the domain of an
+/// address. Addresses (`192.0.2.1`), versions (`TLSv1.3`) and paths (`/etc/ssl/tls.pem`) stay.
+pub(crate) fn without_host_names(r: &str) -> std::borrow::Cow<'_, str> {
+    let b = r.as_bytes();
+    let in_word = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b'/');
+    let mut out: Option<String> = None;
+    let (mut kept_to, mut i) = (0, 0);
+    while i < b.len() {
+        if !in_word(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && in_word(b[i]) {
+            i += 1;
+        }
+        let w = &b[start..i];
+        let host = w.contains(&b'.')
+            && !w.contains(&b'/')
+            && w[0].is_ascii_alphanumeric()
+            && w[w.len() - 1].is_ascii_alphabetic();
+        if host {
+            // word bounds are ASCII bytes, so these are char boundaries
+            let o = out.get_or_insert_with(|| String::with_capacity(r.len()));
+            o.push_str(&r[kept_to..start]);
+            kept_to = i;
+        }
     }
-    let mut out = String::with_capacity(r.len());
-    let mut rest = r;
-    while let Some(open) = rest.find('[') {
-        // the name runs back from `[` to the last space, `(`, `<` or `=` (`relay=`, `(host`)
-        let start = rest[..open]
-            .rfind([' ', '(', '<', '='])
-            .map_or(0, |i| i + 1);
-        out.push_str(&rest[..start]);
-        out.push('[');
-        rest = &rest[open + 1..];
+    match out {
+        None => std::borrow::Cow::Borrowed(r),
+        Some(mut o) => {
+            o.push_str(&r[kept_to..]);
+            std::borrow::Cow::Owned(o)
+        }
     }
-    out.push_str(rest);
-    std::borrow::Cow::Owned(out)
 }
 
 /// The receiving side's own words: what follows `said: ` (the whole text when Postfix wrote it),
@@ -1026,6 +1045,15 @@ mod tests {
             "host [1.2.3.4] said: 530 must issue a starttls command"
         );
         assert_eq!(without_host_names("no host here"), "no host here");
+        assert_eq!(
+            without_host_names("hostname sasl.example.org does not resolve to address 192.0.2.9"),
+            "hostname  does not resolve to address 192.0.2.9"
+        );
+        assert_eq!(
+            without_host_names("<ann@tls.example.com>: tlsv1.3 with cipher, /etc/ssl/tls.pem"),
+            "<ann@>: tlsv1.3 with cipher, /etc/ssl/tls.pem"
+        );
+        assert_eq!(without_host_names("émx.example ü"), "é ü");
     }
 
     #[test]

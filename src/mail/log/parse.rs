@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
 
+use super::classify::without_host_names;
 use crate::sanitize::Clean;
 
 /// Longest line kept whole; longer lines are cut and marked by the reader.
@@ -710,6 +711,12 @@ fn attr<'a>(body: &'a str, key: &str) -> Option<&'a str> {
     Some(&v[..end])
 }
 
+/// Does a line without a queue id (host names blanked, lower case) tell of a TLS failure?
+fn tls_trouble(words: &str) -> bool {
+    (words.contains("tls") || words.contains("ssl_"))
+        && (words.contains("fail") || words.contains("error") || words.contains("lost connection"))
+}
+
 /// `<a@b>` -> `a@b`.
 fn addr(v: Option<&str>) -> Option<&str> {
     v.map(|s| s.trim_start_matches('<').trim_end_matches('>'))
@@ -721,11 +728,13 @@ fn classify_body<'a>(daemon: &str, has_id: bool, body: &'a str, keep_text: bool)
             .iter()
             .find_map(|p| body.strip_prefix(p).map(|_| body))
     }) {
+        // a peer's host name (`sasl.example.org`, `mx.tlsmail.example`) says nothing
         let lower = w.to_ascii_lowercase();
-        if lower.contains("sasl") {
+        let words = without_host_names(&lower);
+        if words.contains("sasl") {
             return Kind::SaslWarning(w);
         }
-        if lower.contains("tls") || lower.contains("certificate") || lower.contains("ssl_") {
+        if words.contains("tls") || words.contains("certificate") || words.contains("ssl_") {
             return Kind::TlsWarning(w);
         }
         return Kind::Warning(w);
@@ -740,11 +749,11 @@ fn classify_body<'a>(daemon: &str, has_id: bool, body: &'a str, keep_text: bool)
         return parse_reject(r);
     }
     if !has_id {
+        // `lost connection after STARTTLS from ...`, `SSL_accept error from ...`; most lines
+        // (connect, disconnect) have neither word, and are not copied
         let lower = body.to_ascii_lowercase();
-        if lower.contains("tls")
-            && (lower.contains("fail")
-                || lower.contains("error")
-                || lower.contains("lost connection"))
+        if (lower.contains("tls") || lower.contains("ssl_"))
+            && tls_trouble(&without_host_names(&lower))
         {
             return Kind::TlsWarning(body);
         }
@@ -1040,6 +1049,27 @@ mod tests {
             "Nov 27 19:30:00 vm postfix/smtp[1]: warning: TLS library problem: error:0A000086:SSL routines::certificate verify failed",
         );
         assert!(matches!(l.kind, Kind::TlsWarning(_)));
+        let l = p(
+            "Nov 27 19:30:00 vm postfix/smtpd[1]: SSL_accept error from unknown[192.0.2.4]: lost connection",
+        );
+        assert!(matches!(l.kind, Kind::TlsWarning(_)));
+        let l = p(
+            "Nov 27 19:30:00 vm postfix/smtpd[1]: lost connection after STARTTLS from unknown[192.0.2.4]",
+        );
+        assert!(matches!(l.kind, Kind::TlsWarning(_)));
+        // a peer's name is not what the line says
+        let l = p(
+            "Nov 27 19:30:00 vm postfix/smtpd[1]: lost connection after CONNECT from mx.tlsmail.example[192.0.2.4]",
+        );
+        assert!(matches!(l.kind, Kind::Other), "{:?}", l.kind);
+        let l = p(
+            "Nov 27 19:30:00 vm postfix/smtpd[1]: warning: hostname sasl.example.org does not resolve to address 192.0.2.9: Name or service not known",
+        );
+        assert!(matches!(l.kind, Kind::Warning(_)), "{:?}", l.kind);
+        let l = p(
+            "Nov 27 19:30:00 vm postfix/smtpd[1]: warning: mx.tlsmail.example[192.0.2.4]: SASL LOGIN authentication failed: authentication failure",
+        );
+        assert!(matches!(l.kind, Kind::SaslWarning(_)), "{:?}", l.kind);
     }
 
     #[test]
