@@ -164,6 +164,11 @@ impl LogGenerator {
             return out;
         }
         match roll {
+            77..=79 if from.starts_with("root@") => {
+                // cron's mail for root stays on this host (local(8)), and /var/mail/root has
+                // lost its permissions
+                out.push(self.line(t, "local", p + 3, &format!("{id}: to=<root@mx1.example.com>, orig_to=<root>, relay=local, delay=0.02, delays=0.01/0/0/0.01, dsn=4.2.0, status=deferred (cannot update mailbox /var/mail/root for user root. cannot open file: Permission denied)")));
+            }
             0..=79 => {
                 let sid = self.ses_id();
                 out.push(self.line(
@@ -292,6 +297,7 @@ pub fn install(sandbox: &Path, config: &mut Config) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mail::log::classify::Category;
     use crate::mail::log::model::{MailLog, RowStatus};
     use crate::mail::log::parse::{YearGuess, parse_line};
 
@@ -321,6 +327,22 @@ mod tests {
             RowStatus::Rejected,
         ] {
             assert!(statuses.contains(&s), "{s:?} missing");
+        }
+        // the causes a user of the demo should meet, relayed and local
+        let causes: std::collections::BTreeSet<Category> =
+            log.outcomes().iter().filter_map(|o| o.category).collect();
+        for c in [
+            Category::SesSenderNotVerified,
+            Category::SesThrottling,
+            Category::SesCredentials,
+            Category::RecipientUnknown,
+            Category::Connection,
+            Category::Expired,
+            Category::Lost,
+            Category::RelayDenied,
+            Category::LocalMailbox,
+        ] {
+            assert!(causes.contains(&c), "{c:?} missing from {causes:?}");
         }
     }
 }
