@@ -101,7 +101,7 @@ fn throttling_defers_and_wrong_password_defers_with_535() {
     );
 
     // right password, but throttled (reload only once no delivery is in flight)
-    pf.wait_until_deferred(Duration::from_secs(60)).unwrap();
+    pf.wait_until_deferred(1, Duration::from_secs(60)).unwrap();
     pf.write_map("sasl_passwd", &format!("{relay} AKIAEXAMPLE:right\n"));
     ses.set_throttle(true);
     pf.reload();
@@ -117,7 +117,7 @@ fn throttling_defers_and_wrong_password_defers_with_535() {
             && x.contains("Maximum sending rate exceeded"))
     );
     ses.set_throttle(false);
-    pf.wait_until_deferred(Duration::from_secs(60)).unwrap();
+    pf.wait_until_deferred(1, Duration::from_secs(60)).unwrap();
     pf.flush();
     pf.wait_for_log(
         |l| sent_for(l, "c@example.net", "sent"),

@@ -214,9 +214,12 @@ fn read_only_dashboard_changes_nothing() {
         verified: vec!["app@example.com".into()],
         ..SesOptions::default()
     });
-    // Mail stays queued: the smtp transport is deferred, nothing is tried.
+    // Mail stays queued: the smtp transport is deferred, nothing is tried, and no retry on a
+    // timer moves it through the active queue between the two looks at the queue.
     let pf = PostfixHarness::start(
-        PostfixOptions::relaying_to(&ses).main_cf("defer_transports", "smtp"),
+        PostfixOptions::relaying_to(&ses)
+            .main_cf("defer_transports", "smtp")
+            .retry_only_on_flush(),
     );
     pf.submit("app@example.com", "a@example.net", "Subject: one\n\nbody\n");
     pf.submit("app@example.com", "b@example.net", "Subject: two\n\nbody\n");

@@ -733,7 +733,7 @@ fn tls_policy_entry_overrides_the_level() {
     assert!(ses.accepted().is_empty(), "nothing sent in plain text");
 
     // the other way round: level encrypt, entry none (reload only once no delivery is in flight)
-    pf.wait_until_deferred(Duration::from_secs(30)).unwrap();
+    pf.wait_until_deferred(1, Duration::from_secs(30)).unwrap();
     pf.postconf_set(&[("smtp_tls_security_level", "encrypt")]);
     pf.write_map("tls_policy", &format!("{relay} none\n"));
     pf.reload();

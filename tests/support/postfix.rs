@@ -521,19 +521,24 @@ impl PostfixHarness {
         }
     }
 
-    /// Poll `postqueue -j` until the queue holds mail and all of it is in the deferred queue (no
-    /// delivery in flight). With [`PostfixOptions::retry_only_on_flush`], it then stays there
-    /// until the next flush, so a reload or flush after this cannot race a delivery.
-    pub fn wait_until_deferred(&self, timeout: Duration) -> Result<Vec<serde_json::Value>, String> {
+    /// Poll `postqueue -j` until the queue holds `count` messages and all of them are in the
+    /// deferred queue (no delivery in flight). With [`PostfixOptions::retry_only_on_flush`], they
+    /// then stay there until the next flush, so a reload, a flush or a look at the queue after
+    /// this cannot race a delivery.
+    pub fn wait_until_deferred(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Vec<serde_json::Value>, String> {
         let deadline = Instant::now() + timeout;
         loop {
             let queue = self.postqueue_json();
-            if !queue.is_empty() && queue.iter().all(|m| m["queue_name"] == "deferred") {
+            if queue.len() == count && queue.iter().all(|m| m["queue_name"] == "deferred") {
                 return Ok(queue);
             }
             if Instant::now() > deadline {
                 return Err(format!(
-                    "timed out after {timeout:?} waiting for all mail to be deferred; queue: {queue:?}\nlog:\n{}",
+                    "timed out after {timeout:?} waiting for {count} deferred messages; queue: {queue:?}\nlog:\n{}",
                     self.log()
                 ));
             }
