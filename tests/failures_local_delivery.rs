@@ -62,46 +62,37 @@ fn local_mailbox_and_delivery_command_failures_are_named() {
             model.ingest(p);
         }
     }
-    let outcome = |rcpt: &str| {
-        model
+    // (recipient, status, cause, what the reply must say)
+    let want = [
+        (
+            "bob@pipefail.test",
+            RowStatus::Bounced,
+            Category::DeliveryCommand,
+            "Command died with status 1: \"/bin/false\"",
+        ),
+        (
+            "carol@tempfail.test",
+            RowStatus::Deferred,
+            Category::DeliveryCommand,
+            "Command output: database is locked",
+        ),
+        (
+            "ann@vmail.test",
+            RowStatus::Deferred,
+            Category::LocalMailbox,
+            "Permission denied",
+        ),
+    ];
+    for (rcpt, status, category, evidence) in want {
+        let o = model
             .outcomes()
             .iter()
             .find(|o| o.to.as_str() == rcpt)
-            .unwrap_or_else(|| panic!("no outcome for {rcpt}:\n{log}"))
-            .clone()
-    };
-
-    let died = outcome("bob@pipefail.test");
-    assert_eq!(died.status, RowStatus::Bounced, "{died:?}");
-    assert_eq!(died.category, Some(Category::DeliveryCommand), "{died:?}");
-    assert!(
-        died.reason
-            .contains("Command died with status 1: \"/bin/false\""),
-        "{died:?}"
-    );
-
-    let tempfail = outcome("carol@tempfail.test");
-    assert_eq!(tempfail.status, RowStatus::Deferred, "{tempfail:?}");
-    assert_eq!(
-        tempfail.category,
-        Some(Category::DeliveryCommand),
-        "{tempfail:?}"
-    );
-    assert!(
-        tempfail
-            .reason
-            .contains("Command output: database is locked"),
-        "{tempfail:?}"
-    );
-
-    let mailbox = outcome("ann@vmail.test");
-    assert_eq!(mailbox.status, RowStatus::Deferred, "{mailbox:?}");
-    assert_eq!(
-        mailbox.category,
-        Some(Category::LocalMailbox),
-        "{mailbox:?}"
-    );
-    assert!(mailbox.reason.contains("Permission denied"), "{mailbox:?}");
+            .unwrap_or_else(|| panic!("no outcome for {rcpt}:\n{log}"));
+        assert_eq!(o.status, status, "{o:?}");
+        assert_eq!(o.category, Some(category), "{o:?}");
+        assert!(o.reason.contains(evidence), "{o:?}");
+    }
 
     assert!(ses.accepted().is_empty(), "nothing went to the relay");
 }

@@ -1041,35 +1041,48 @@ mod tests {
                 to: Some("x@elsewhere.net".into()),
             }
         );
-        let l = p(
-            "Nov 27 19:30:00 vm postfix/smtp[1]: warning: SASL authentication failure: No worthy mechs found",
-        );
-        assert!(matches!(l.kind, Kind::SaslWarning(_)));
-        let l = p(
-            "Nov 27 19:30:00 vm postfix/smtp[1]: warning: TLS library problem: error:0A000086:SSL routines::certificate verify failed",
-        );
-        assert!(matches!(l.kind, Kind::TlsWarning(_)));
-        let l = p(
-            "Nov 27 19:30:00 vm postfix/smtpd[1]: SSL_accept error from unknown[192.0.2.4]: lost connection",
-        );
-        assert!(matches!(l.kind, Kind::TlsWarning(_)));
-        let l = p(
-            "Nov 27 19:30:00 vm postfix/smtpd[1]: lost connection after STARTTLS from unknown[192.0.2.4]",
-        );
-        assert!(matches!(l.kind, Kind::TlsWarning(_)));
-        // a peer's name is not what the line says
-        let l = p(
-            "Nov 27 19:30:00 vm postfix/smtpd[1]: lost connection after CONNECT from mx.tlsmail.example[192.0.2.4]",
-        );
-        assert!(matches!(l.kind, Kind::Other), "{:?}", l.kind);
-        let l = p(
-            "Nov 27 19:30:00 vm postfix/smtpd[1]: warning: hostname sasl.example.org does not resolve to address 192.0.2.9: Name or service not known",
-        );
-        assert!(matches!(l.kind, Kind::Warning(_)), "{:?}", l.kind);
-        let l = p(
-            "Nov 27 19:30:00 vm postfix/smtpd[1]: warning: mx.tlsmail.example[192.0.2.4]: SASL LOGIN authentication failed: authentication failure",
-        );
-        assert!(matches!(l.kind, Kind::SaslWarning(_)), "{:?}", l.kind);
+        let warnings = [
+            (
+                "postfix/smtp[1]: warning: SASL authentication failure: No worthy mechs found",
+                "sasl",
+            ),
+            (
+                "postfix/smtp[1]: warning: TLS library problem: error:0A000086:SSL routines::certificate verify failed",
+                "tls",
+            ),
+            (
+                "postfix/smtpd[1]: SSL_accept error from unknown[192.0.2.4]: lost connection",
+                "tls",
+            ),
+            (
+                "postfix/smtpd[1]: lost connection after STARTTLS from unknown[192.0.2.4]",
+                "tls",
+            ),
+            // a peer's name is not what the line says
+            (
+                "postfix/smtpd[1]: lost connection after CONNECT from mx.tlsmail.example[192.0.2.4]",
+                "other",
+            ),
+            (
+                "postfix/smtpd[1]: warning: hostname sasl.example.org does not resolve to address 192.0.2.9: Name or service not known",
+                "warning",
+            ),
+            (
+                "postfix/smtpd[1]: warning: mx.tlsmail.example[192.0.2.4]: SASL LOGIN authentication failed: authentication failure",
+                "sasl",
+            ),
+        ];
+        for (rest, want) in warnings {
+            let kind = p(&format!("Nov 27 19:30:00 vm {rest}")).kind;
+            let got = match kind {
+                Kind::SaslWarning(_) => "sasl",
+                Kind::TlsWarning(_) => "tls",
+                Kind::Warning(_) => "warning",
+                Kind::Other => "other",
+                _ => "something else",
+            };
+            assert_eq!(got, want, "{rest}");
+        }
     }
 
     #[test]
