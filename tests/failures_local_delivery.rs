@@ -1,7 +1,8 @@
 //! Deliveries on the host itself fail in Postfix's own words, and the model names them: a real
 //! private Postfix runs two pipe(8) transports (a command that exits 1, one that exits 75 with
-//! output) and a virtual(8) mailbox it may not write; the mail log it writes is read by the same
-//! parser and model as the pane's.
+//! output), a virtual(8) mailbox it may not write, a transport missing from master.cf and
+//! local(8) with an alias table never built; the mail log it writes is read by the same parser
+//! and model as the pane's.
 
 mod support;
 
@@ -29,9 +30,10 @@ fn local_mailbox_and_delivery_command_failures_are_named() {
             .master_cf(
                 "tempfail unix - n n - - pipe user=nobody argv=/bin/sh -c { echo database is locked; exit 75 }",
             )
+            // nosuch: a transport that master.cf does not have
             .map(
                 "transport",
-                "pipefail.test fail:\ntempfail.test tempfail:\n",
+                "pipefail.test fail:\ntempfail.test tempfail:\nnosuch.test nosuch:\n",
             )
             .main_cf_map("transport_maps", "transport")
             // virtual(8) delivers as nobody under the test's own directory, which only root
@@ -41,10 +43,22 @@ fn local_mailbox_and_delivery_command_failures_are_named() {
             .map("vmailbox", "ann@vmail.test vmail.test/ann/\n")
             .main_cf_map("virtual_mailbox_maps", "vmailbox")
             .main_cf("virtual_uid_maps", "static:65534")
-            .main_cf("virtual_gid_maps", "static:65534"),
+            .main_cf("virtual_gid_maps", "static:65534")
+            // local(8) for local.test, with an alias table that was never built (no .db); a
+            // delivery that got past it would write under the test's own directory
+            .main_cf("mydestination", "local.test")
+            .main_cf("alias_maps", "hash:$config_directory/aliases")
+            .file("aliases", "root: ann\n")
+            .main_cf("mail_spool_directory", "$config_directory/../spoolmail"),
     );
     std::fs::create_dir(pf.root().join("vmail")).unwrap();
-    let rcpts = ["bob@pipefail.test", "carol@tempfail.test", "ann@vmail.test"];
+    let rcpts = [
+        "bob@pipefail.test",
+        "carol@tempfail.test",
+        "ann@vmail.test",
+        "dave@nosuch.test",
+        "root@local.test",
+    ];
     for rcpt in rcpts {
         pf.submit("app@example.com", rcpt, "Subject: local\n\nx\n");
     }
@@ -81,6 +95,18 @@ fn local_mailbox_and_delivery_command_failures_are_named() {
             RowStatus::Deferred,
             Category::LocalMailbox,
             "Permission denied",
+        ),
+        (
+            "dave@nosuch.test",
+            RowStatus::Deferred,
+            Category::PostfixSetup,
+            "mail transport unavailable",
+        ),
+        (
+            "root@local.test",
+            RowStatus::Deferred,
+            Category::PostfixSetup,
+            "alias database unavailable",
         ),
     ];
     for (rcpt, status, category, evidence) in want {

@@ -36,6 +36,7 @@ pub enum Category {
     MailLoop,
     LocalMailbox,
     DeliveryCommand,
+    PostfixSetup,
     Expired,
     Rejected,
     Lost,
@@ -43,7 +44,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 28] = [
+    pub const ALL: [Category; 29] = [
         Category::SesSenderNotVerified,
         Category::SesRecipientNotVerified,
         Category::SesThrottling,
@@ -68,6 +69,7 @@ impl Category {
         Category::MailLoop,
         Category::LocalMailbox,
         Category::DeliveryCommand,
+        Category::PostfixSetup,
         Category::Expired,
         Category::Rejected,
         Category::Lost,
@@ -101,6 +103,7 @@ impl Category {
             Category::MailLoop => "mail loop",
             Category::LocalMailbox => "local mailbox",
             Category::DeliveryCommand => "delivery command",
+            Category::PostfixSetup => "postfix setup",
             Category::Expired => "expired",
             Category::Rejected => "rejected",
             Category::Lost => "LOST",
@@ -135,6 +138,7 @@ impl Category {
             Category::MailLoop => "mail_loop",
             Category::LocalMailbox => "local_mailbox",
             Category::DeliveryCommand => "delivery_command",
+            Category::PostfixSetup => "postfix_setup",
             Category::Expired => "expired",
             Category::Rejected => "rejected",
             Category::Lost => "lost",
@@ -210,6 +214,9 @@ impl Category {
             }
             Category::DeliveryCommand => {
                 "A command that delivers mail on this host failed: a pipe transport in master.cf, mailbox_command (procmail, maildrop), or a |command in aliases or .forward. It exited with an error, was killed, or ran too long."
+            }
+            Category::PostfixSetup => {
+                "Postfix's own setup stops the delivery: the service it must hand the mail to is not running or not in master.cf (mail transport unavailable), or a table it needs cannot be read (alias database unavailable: the aliases were never built). The mail waits in the queue."
             }
             Category::Expired => {
                 "The message stayed in the queue longer than maximal_queue_lifetime and was returned to the sender."
@@ -297,6 +304,9 @@ impl Category {
             Category::DeliveryCommand => {
                 "The reply names the command and holds its output: run it by hand as the transport's user with a message on stdin. Exit status 75 (EX_TEMPFAIL) defers the mail, other sysexits codes bounce it."
             }
+            Category::PostfixSetup => {
+                "Read the warning or error logged just before it (it names the socket, such as private/amavis, or the map file): add or start that service, or build the map (newaliases for the aliases, postmap for others); postfix check lists such problems. Then postfix reload and postqueue -f."
+            }
             Category::Expired => {
                 "Find why it was deferred (history) and fix that; the sender was notified."
             }
@@ -381,6 +391,9 @@ fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
     // command's output may hold any of the words the later checks look for.
     let (own, _) = said(&r);
     let mailbox = mentions(own, LOCAL_MAILBOX);
+    if mentions(own, POSTFIX_SETUP) {
+        return Category::PostfixSetup;
+    }
     if mailbox || mentions(own, DELIVERY_COMMAND) {
         // the DSN (from errno or the command's exit status) still names the common causes
         return match dsn {
@@ -537,6 +550,15 @@ const LOCAL_MAILBOX: &[&str] = &[
     "maildir delivery failed",
     "create maildir file ",
     "delivery failed to mailbox ",
+];
+
+/// How Postfix says its own setup stopped a delivery (lower case): a transport with no running
+/// service (the `error` agent's reply), an alias or other table it cannot open.
+const POSTFIX_SETUP: &[&str] = &[
+    "mail transport unavailable",
+    "unknown mail transport error",
+    "alias database unavailable",
+    "mail system configuration error",
 ];
 
 /// How Postfix reports a failed delivery command (pipe(8), mailbox_command, `|command`), lower
@@ -972,6 +994,22 @@ mod tests {
                 "user unknown. Command output: dovecot-lda: No such user: bob",
                 "bob@example.com",
                 Category::RecipientUnknown,
+            ),
+            (
+                // a transport whose service is not there (private/amavis refused)
+                Status::Deferred,
+                "4.3.0",
+                "mail transport unavailable",
+                "ann@example.com",
+                Category::PostfixSetup,
+            ),
+            (
+                // /etc/aliases.db never built
+                Status::Deferred,
+                "4.3.0",
+                "alias database unavailable",
+                "root@web01.example.com",
+                Category::PostfixSetup,
             ),
             (
                 // a remote reply with the same words is not a local delivery
