@@ -128,6 +128,15 @@ fn check_reports_the_queue_in_every_format() {
         "{out}"
     );
 
+    // the log says why: Postfix holds the transport back (defer_transports)
+    assert!(
+        finding(&v, "failures")["summary"]
+            .as_str()
+            .unwrap()
+            .ends_with(": postfix setup x3"),
+        "{out}"
+    );
+
     let (code, out) = check(&config, "text");
     assert_eq!(code, 1);
     assert!(out.starts_with("opsdeck check: WARNING"), "{out}");

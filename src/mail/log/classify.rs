@@ -216,7 +216,7 @@ impl Category {
                 "A command that delivers mail on this host failed: a pipe transport in master.cf, mailbox_command (procmail, maildrop), or a |command in aliases or .forward. It exited with an error, was killed, or ran too long."
             }
             Category::PostfixSetup => {
-                "Postfix's own setup stops the delivery: the service it must hand the mail to is not running or not in master.cf (mail transport unavailable), or a table it needs cannot be read (alias database unavailable: the aliases were never built). The mail waits in the queue."
+                "Postfix's own setup stops the delivery: the service it must hand the mail to is not running or not in master.cf (mail transport unavailable), a table it needs cannot be read (alias database unavailable: the aliases were never built), or defer_transports holds the transport back on purpose (deferred transport). The mail waits in the queue."
             }
             Category::Expired => {
                 "The message stayed in the queue longer than maximal_queue_lifetime and was returned to the sender."
@@ -305,7 +305,7 @@ impl Category {
                 "The reply names the command and holds its output: run it by hand as the transport's user with a message on stdin. Exit status 75 (EX_TEMPFAIL) defers the mail, other sysexits codes bounce it."
             }
             Category::PostfixSetup => {
-                "Read the warning or error logged just before it (it names the socket, such as private/amavis, or the map file): add or start that service, or build the map (newaliases for the aliases, postmap for others); postfix check lists such problems. Then postfix reload and postqueue -f."
+                "Read the warning or error logged just before it (it names the socket, such as private/amavis, or the map file): add or start that service, or build the map (newaliases for the aliases, postmap for others); postfix check lists such problems. For a deferred transport, take it out of defer_transports (postconf defer_transports). Then postfix reload and postqueue -f."
             }
             Category::Expired => {
                 "Find why it was deferred (history) and fix that; the sender was notified."
@@ -559,6 +559,7 @@ const POSTFIX_SETUP: &[&str] = &[
     "unknown mail transport error",
     "alias database unavailable",
     "mail system configuration error",
+    "deferred transport",
 ];
 
 /// How Postfix reports a failed delivery command (pipe(8), mailbox_command, `|command`), lower
@@ -1000,6 +1001,14 @@ mod tests {
                 Status::Deferred,
                 "4.3.0",
                 "mail transport unavailable",
+                "ann@example.com",
+                Category::PostfixSetup,
+            ),
+            (
+                // defer_transports = smtp
+                Status::Deferred,
+                "4.3.2",
+                "deferred transport",
                 "ann@example.com",
                 Category::PostfixSetup,
             ),
