@@ -281,7 +281,16 @@ impl PostfixHarness {
             ("smtp_connect_timeout".into(), "5s".into()),
             ("biff".into(), "no".into()),
         ];
-        params.extend(opts.main_cf.iter().cloned());
+        // An override replaces the default in place: a key written twice makes every Postfix
+        // process log "overriding earlier entry" through postlogd at start, and with the
+        // kernel's default of 10 queued datagrams (net.unix.max_dgram_qlen) postlogd, which logs
+        // the same warnings to its own socket, can block on it for good.
+        for (key, value) in &opts.main_cf {
+            match params.iter_mut().find(|(k, _)| k == key) {
+                Some(entry) => entry.1 = value.clone(),
+                None => params.push((key.clone(), value.clone())),
+            }
+        }
         let mut main_cf = String::new();
         for (k, v) in &params {
             main_cf.push_str(&format!("{k} = {v}\n"));
