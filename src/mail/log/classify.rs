@@ -460,6 +460,7 @@ fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
         &r,
         &[
             "host or domain name not found",
+            "unable to look up host",
             "name service error",
             "host not found",
             "domain not found",
@@ -1003,6 +1004,14 @@ mod tests {
                 "mail transport unavailable",
                 "ann@example.com",
                 Category::PostfixSetup,
+            ),
+            (
+                // smtp_host_lookup = native: the system resolver's words
+                Status::Deferred,
+                "4.3.5",
+                "unable to look up host email-smtp.eu-west-1.amazonaws.com: Name or service not known",
+                "ann@example.com",
+                Category::Dns,
             ),
             (
                 // defer_transports = smtp
