@@ -166,6 +166,31 @@ fn require_environment() {
     }
 }
 
+/// Run `cmd` to its end, or kill it after `limit`: a Postfix command that hangs (a deadlocked
+/// instance) then fails the test with a message instead of stalling the whole suite.
+fn output_within(cmd: &mut Command, limit: Duration) -> Result<std::process::Output, String> {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.map_err(|e| format!("{cmd:?}: {e}")),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            Err(format!("{cmd:?} still running after {limit:?}: killed"))
+        }
+    }
+}
+
 fn run_checked(cmd: &mut Command) -> String {
     let out = cmd
         .output()
@@ -309,12 +334,11 @@ impl PostfixHarness {
         for (name, contents) in &opts.maps {
             h.write_map(name, contents);
         }
-        let out = Command::new("postfix")
-            .arg("-c")
-            .arg(&etc)
-            .arg("start")
-            .output()
-            .expect("postfix harness: cannot run `postfix start`");
+        let out = output_within(
+            Command::new("postfix").arg("-c").arg(&etc).arg("start"),
+            Duration::from_secs(60),
+        )
+        .unwrap_or_else(|e| panic!("postfix harness: {e}\nlog:\n{}", h.log()));
         if !out.status.success() {
             let check = Command::new("script")
                 .arg("-qc")
@@ -603,16 +627,18 @@ impl PostfixHarness {
 impl Drop for PostfixHarness {
     fn drop(&mut self) {
         let pid = self.master_pid();
-        let _ = self
-            .command("postfix")
-            .arg("stop")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let _ = output_within(self.command("postfix").arg("stop"), Duration::from_secs(30));
         if let Some(pid) = pid {
             let deadline = Instant::now() + Duration::from_secs(10);
             while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(50));
+            }
+            if Path::new(&format!("/proc/{pid}")).exists() {
+                // a hung instance: master leads its own process group, which holds its daemons
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{pid}"), &pid.to_string()])
+                    .stderr(Stdio::null())
+                    .status();
             }
         }
     }
