@@ -390,10 +390,10 @@ fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
     // Postfix's own words about a delivery on this host come first: a path, a user name or a
     // command's output may hold any of the words the later checks look for.
     let (own, _) = said(&r);
-    let mailbox = mentions(own, LOCAL_MAILBOX);
     if mentions(own, POSTFIX_SETUP) {
         return Category::PostfixSetup;
     }
+    let mailbox = mentions(own, LOCAL_MAILBOX);
     if mailbox || mentions(own, DELIVERY_COMMAND) {
         // the DSN (from errno or the command's exit status) still names the common causes
         return match dsn {
