@@ -488,6 +488,25 @@ fn parse_batch(
     (parsed, unparsed)
 }
 
+/// Send the backfill's lines gathered so far (counted in `total`); false once the receiver has
+/// gone.
+fn flush_backfill(
+    source: usize,
+    batch: &mut Vec<LogLine>,
+    unparsed: &mut u64,
+    total: &mut u64,
+    sink: &mut dyn FnMut(LogEvent) -> bool,
+) -> bool {
+    *total += batch.len() as u64;
+    send_lines(
+        source,
+        std::mem::take(batch),
+        std::mem::take(unparsed),
+        true,
+        sink,
+    )
+}
+
 fn send_lines(
     source: usize,
     lines: Vec<LogLine>,
@@ -576,19 +595,15 @@ pub fn backfill(
                         None => unparsed += 1,
                     }
                     if batch.len() >= BATCH {
-                        total += batch.len() as u64;
-                        let lines = std::mem::take(&mut batch);
-                        go_on =
-                            send_lines(source, lines, std::mem::take(&mut unparsed), true, sink);
+                        go_on = flush_backfill(source, &mut batch, &mut unparsed, &mut total, sink);
                     }
                 },
             )
             .map_err(|e| LogError::io(&file, e))
         });
-        total += batch.len() as u64;
+        // what is left of this file (nothing is gathered once the receiver has gone)
         if go_on {
-            let lines = std::mem::take(&mut batch);
-            go_on = send_lines(source, lines, std::mem::take(&mut unparsed), true, sink);
+            go_on = flush_backfill(source, &mut batch, &mut unparsed, &mut total, sink);
         }
         if let Err(e) = res {
             // a rotated file that cannot be read does not stop following
