@@ -192,9 +192,8 @@ fn output_within(cmd: &mut Command, limit: Duration) -> Result<std::process::Out
 }
 
 fn run_checked(cmd: &mut Command) -> String {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("postfix harness: cannot run {cmd:?}: {e}"));
+    let out = output_within(cmd, Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("postfix harness: {e}"));
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
