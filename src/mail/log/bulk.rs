@@ -23,9 +23,9 @@ use chrono::{DateTime, FixedOffset};
 use super::parse::{LogLine, Stamp, YearGuess, parse_after_stamp, parse_stamp};
 
 /// Bytes read per chunk.
-const CHUNK: usize = 1 << 20;
+pub(super) const CHUNK: usize = 1 << 20;
 /// Chunks read but not yet handed on, at most (bounds memory whatever the input size).
-const IN_FLIGHT: u64 = 6;
+pub(super) const IN_FLIGHT: u64 = 6;
 
 /// Where a text field lies in its chunk's text.
 type Span = Range<u32>;

@@ -10,6 +10,8 @@ use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use super::LogError;
@@ -538,6 +540,42 @@ fn send_lines(
     })
 }
 
+/// Ends early, as if at the end of the file, once `stop` is set.
+struct StopReader<R> {
+    inner: R,
+    stop: Arc<AtomicBool>,
+}
+
+impl<R: Read> Read for StopReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Ok(0);
+        }
+        self.inner.read(buf)
+    }
+}
+
+/// Hand the lines of a history file to `each` (on one parsing thread: the screen keeps the rest
+/// of a small machine) until it returns false. Reading stops then too: at most the chunks
+/// already in flight are parsed after that, however long the file.
+fn history_lines(
+    input: Box<dyn Read + Send>,
+    years: &mut YearGuess,
+    max_line: usize,
+    each: &mut dyn FnMut(Option<LogLine<&str>>) -> bool,
+) -> io::Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut input = StopReader {
+        inner: input,
+        stop: Arc::clone(&stop),
+    };
+    super::bulk::for_each_line(&mut input, years, 1, true, max_line, &mut |p| {
+        if !stop.load(Ordering::Relaxed) && !each(p) {
+            stop.store(true, Ordering::Relaxed);
+        }
+    })
+}
+
 /// Read history: rotated files (oldest first, `.gz` too) then the current file up to `until`,
 /// keeping lines newer than `hours` ago. Returns lines sent, files read, and whether to go on.
 pub fn backfill(
@@ -573,32 +611,22 @@ pub fn backfill(
         files += 1;
         let res = open_input(&file).and_then(|input| {
             // the limit counts bytes of the plain file
-            let mut input: Box<dyn Read + Send> = if is_gz(&file) {
+            let input: Box<dyn Read + Send> = if is_gz(&file) {
                 input
             } else {
                 Box::new(input.take(limit))
             };
-            // one parsing thread: the screen keeps the rest of a small machine
-            super::bulk::for_each_line(
-                &mut *input,
-                &mut years,
-                1,
-                true,
-                cfg.max_line_bytes,
-                &mut |p| {
-                    if !go_on {
-                        return;
-                    }
-                    match p {
-                        Some(p) if p.time >= cutoff => batch.push(p.sanitized()),
-                        Some(_) => {}
-                        None => unparsed += 1,
-                    }
-                    if batch.len() >= BATCH {
-                        go_on = flush_backfill(source, &mut batch, &mut unparsed, &mut total, sink);
-                    }
-                },
-            )
+            history_lines(input, &mut years, cfg.max_line_bytes, &mut |p| {
+                match p {
+                    Some(p) if p.time >= cutoff => batch.push(p.sanitized()),
+                    Some(_) => {}
+                    None => unparsed += 1,
+                }
+                if batch.len() >= BATCH {
+                    go_on = flush_backfill(source, &mut batch, &mut unparsed, &mut total, sink);
+                }
+                go_on
+            })
             .map_err(|e| LogError::io(&file, e))
         });
         // what is left of this file (nothing is gathered once the receiver has gone)
@@ -797,6 +825,53 @@ mod tests {
             split_lines(d, &mut partial, &mut disc, max, &mut out);
         }
         out
+    }
+
+    /// Counts the bytes read from `data`.
+    struct Counted {
+        data: io::Cursor<Vec<u8>>,
+        read: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Read for Counted {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.data.read(buf)?;
+            self.read.fetch_add(n, Ordering::Relaxed);
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn history_stops_reading_once_its_lines_are_refused() {
+        let line = b"Dec  4 10:00:00 mx1 postfix/qmgr[1002]: 1A2B3C4D5E: removed\n";
+        let data = line.repeat((24 << 20) / line.len());
+        let lines = data.len() / line.len();
+        let read_all = |refuse_after: usize| {
+            let read = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let input = Box::new(Counted {
+                data: io::Cursor::new(data.clone()),
+                read: Arc::clone(&read),
+            });
+            let mut calls = 0;
+            history_lines(input, &mut YearGuess::now(), 64 * 1024, &mut |p| {
+                assert!(p.is_some(), "a Postfix line");
+                calls += 1;
+                calls < refuse_after
+            })
+            .expect("reads");
+            (calls, read.load(Ordering::Relaxed))
+        };
+        // taken to the end: every line, every byte
+        assert_eq!(read_all(usize::MAX), (lines, data.len()));
+        // refused at the first line: no line after it, and reading stops with the chunks in flight
+        let (calls, read) = read_all(1);
+        assert_eq!(calls, 1);
+        let bound = (super::super::bulk::IN_FLIGHT as usize + 2) * super::super::bulk::CHUNK;
+        assert!(
+            read <= bound,
+            "read {read} of {} bytes after the first line was refused",
+            data.len()
+        );
     }
 
     #[test]
