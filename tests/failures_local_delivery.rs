@@ -1,8 +1,8 @@
 //! Deliveries on the host itself fail in Postfix's own words, and the model names them: a real
-//! private Postfix runs two pipe(8) transports (a command that exits 1, one that exits 75 with
-//! output), a virtual(8) mailbox it may not write, a transport missing from master.cf and
-//! local(8) with an alias table never built; the mail log it writes is read by the same parser
-//! and model as the pane's.
+//! private Postfix runs four pipe(8) transports (a command that exits 1, one that exits 75 with
+//! output, two that exit 75 and 69 printing nothing), a virtual(8) mailbox it may not write, a
+//! transport missing from master.cf and local(8) with an alias table never built; the mail log it
+//! writes is read by the same parser and model as the pane's.
 
 mod support;
 
@@ -30,10 +30,14 @@ fn local_mailbox_and_delivery_command_failures_are_named() {
             .master_cf(
                 "tempfail unix - n n - - pipe user=nobody argv=/bin/sh -c { echo database is locked; exit 75 }",
             )
+            // commands that exit with a sysexits code and print nothing
+            .master_cf("quiet75 unix - n n - - pipe user=nobody argv=/bin/sh -c { exit 75 }")
+            .master_cf("quiet69 unix - n n - - pipe user=nobody argv=/bin/sh -c { exit 69 }")
             // nosuch: a transport that master.cf does not have
             .map(
                 "transport",
-                "pipefail.test fail:\ntempfail.test tempfail:\nnosuch.test nosuch:\n",
+                "pipefail.test fail:\ntempfail.test tempfail:\nnosuch.test nosuch:\n\
+                 quiet75.test quiet75:\nquiet69.test quiet69:\n",
             )
             .main_cf_map("transport_maps", "transport")
             // virtual(8) delivers as nobody under the test's own directory, which only root
@@ -58,6 +62,8 @@ fn local_mailbox_and_delivery_command_failures_are_named() {
         "ann@vmail.test",
         "dave@nosuch.test",
         "root@local.test",
+        "erin@quiet75.test",
+        "fred@quiet69.test",
     ];
     for rcpt in rcpts {
         pf.submit("app@example.com", rcpt, "Subject: local\n\nx\n");
@@ -107,6 +113,20 @@ fn local_mailbox_and_delivery_command_failures_are_named() {
             RowStatus::Deferred,
             Category::PostfixSetup,
             "alias database unavailable",
+        ),
+        // a command that printed nothing: only its exit status's meaning, and the transport as
+        // the relay
+        (
+            "erin@quiet75.test",
+            RowStatus::Deferred,
+            Category::DeliveryCommand,
+            "temporary failure",
+        ),
+        (
+            "fred@quiet69.test",
+            RowStatus::Bounced,
+            Category::DeliveryCommand,
+            "service unavailable",
         ),
     ];
     for (rcpt, status, category, evidence) in want {

@@ -213,7 +213,7 @@ impl Category {
                 "Postfix could not write the message into a mailbox on this host (local or virtual delivery to an mbox file or a Maildir): a permission, a missing directory, a lock or the disk."
             }
             Category::DeliveryCommand => {
-                "A command that delivers mail on this host failed: a pipe transport in master.cf, mailbox_command (procmail, maildrop), or a |command in aliases or .forward. It exited with an error, was killed, or ran too long."
+                "A command that delivers mail on this host failed: a pipe transport in master.cf, mailbox_command (procmail, maildrop), or a |command in aliases or .forward. It exited with an error (when it printed nothing, Postfix logs only what its exit status means, such as temporary failure or service unavailable), was killed, or ran too long."
             }
             Category::PostfixSetup => {
                 "Postfix's own setup stops the delivery: the service it must hand the mail to is not running or not in master.cf (mail transport unavailable), a table it needs cannot be read (alias database unavailable: the aliases were never built), or defer_transports holds the transport back on purpose (deferred transport). The mail waits in the queue."
@@ -352,9 +352,10 @@ pub fn ses_not_verified(reason: &str) -> Option<SesNotVerified> {
     })
 }
 
-/// Classify one failed delivery from its status, DSN, reply text and the recipient.
-pub fn classify(status: Status, dsn: &str, reason: &str, recipient: &str) -> Category {
-    classify_with_ses(status, dsn, reason, recipient).0
+/// Classify one failed delivery from its status, DSN, reply text, recipient and `relay=` field
+/// (empty when not known).
+pub fn classify(status: Status, dsn: &str, reason: &str, recipient: &str, relay: &str) -> Category {
+    classify_with_ses(status, dsn, reason, recipient, relay).0
 }
 
 /// [`classify`], with the SES not-verified details when that is the cause (read once).
@@ -363,6 +364,7 @@ pub fn classify_with_ses(
     dsn: &str,
     reason: &str,
     recipient: &str,
+    relay: &str,
 ) -> (Category, Option<SesNotVerified>) {
     if let Some(nv) = ses_not_verified(reason) {
         let rcpt_failed = nv
@@ -380,12 +382,12 @@ pub fn classify_with_ses(
         };
         return (c, Some(nv));
     }
-    (classify_reply(status, dsn, reason), None)
+    (classify_reply(status, dsn, reason, relay), None)
 }
 
 /// Every cause but SES's not-verified one, from the reply text (any case) and the DSN. The order
 /// matters: the first cause whose pattern the reply holds wins.
-fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
+fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Category {
     let r = reason.to_ascii_lowercase();
     // Postfix's own words about a delivery on this host come first: a path, a user name or a
     // command's output may hold any of the words the later checks look for.
@@ -394,7 +396,7 @@ fn classify_reply(status: Status, dsn: &str, reason: &str) -> Category {
         return Category::PostfixSetup;
     }
     let mailbox = mentions(own, LOCAL_MAILBOX);
-    if mailbox || mentions(own, DELIVERY_COMMAND) {
+    if mailbox || mentions(own, DELIVERY_COMMAND) || command_exit_alone(own, relay) {
         // the DSN (from errno or the command's exit status) still names the common causes
         return match dsn {
             "5.1.1" => Category::RecipientUnknown,
@@ -564,8 +566,8 @@ const POSTFIX_SETUP: &[&str] = &[
 ];
 
 /// How Postfix reports a failed delivery command (pipe(8), mailbox_command, `|command`), lower
-/// case. A sysexits status without output (`temporary failure`) says nothing of a command, so it
-/// is not here.
+/// case. A sysexits status without output (`temporary failure`) says nothing of a command by
+/// itself: see [`command_exit_alone`].
 const DELIVERY_COMMAND: &[&str] = &[
     "command died with status ",
     "command died with signal ",
@@ -573,6 +575,35 @@ const DELIVERY_COMMAND: &[&str] = &[
     "command failed: ",
     ". command output: ",
 ];
+
+/// The text Postfix logs for each sysexits exit status (64-78) of a command that printed nothing,
+/// lower case (Postfix's `sys_exits` table).
+const SYSEXITS: &[&str] = &[
+    "command line usage error",
+    "data format error",
+    "cannot open input",
+    "user unknown",
+    "host name unknown",
+    "service unavailable",
+    "internal software error",
+    "system resource problem",
+    "critical os file missing",
+    "can't create user output file",
+    "input/output error",
+    "temporary failure",
+    "remote error in protocol",
+    "permission denied",
+    "local configuration error",
+];
+
+/// Is the whole of Postfix's text (lower case) the text of a sysexits status, from a delivery on
+/// this host? A pipe(8) transport logs its own name as the relay (`relay=dovecot`) and local(8)
+/// logs `relay=local`: a word with no `[address]`. Network deliveries name `host[address]`, and
+/// `relay=none` (the error(8) transport, whose text is anything the map says) is not a command.
+fn command_exit_alone(own: &str, relay: &str) -> bool {
+    let on_this_host = !relay.is_empty() && relay != "none" && !relay.contains('[');
+    on_this_host && SYSEXITS.contains(&own.trim())
+}
 
 /// Does `text` hold any of `needles`?
 fn mentions(text: &str, needles: &[&str]) -> bool {
@@ -1047,7 +1078,73 @@ mod tests {
             ),
         ];
         for (status, dsn, reason, rcpt, want) in cases {
-            assert_eq!(classify(*status, dsn, reason, rcpt), *want, "{reason}");
+            // relay unknown: these replies name their cause themselves
+            assert_eq!(classify(*status, dsn, reason, rcpt, ""), *want, "{reason}");
+        }
+    }
+
+    #[test]
+    fn a_commands_exit_status_alone_is_named_by_its_relay() {
+        // (relay, status, dsn, reason, cause): what pipe(8), local(8) and error(8) log
+        let cases = [
+            (
+                "quiet75",
+                Status::Deferred,
+                "4.3.0",
+                "temporary failure",
+                Category::DeliveryCommand,
+            ),
+            (
+                "quiet69",
+                Status::Bounced,
+                "5.3.0",
+                "service unavailable",
+                Category::DeliveryCommand,
+            ),
+            (
+                "local",
+                Status::Bounced,
+                "5.2.0",
+                "can't create user output file",
+                Category::DeliveryCommand,
+            ),
+            (
+                "dovecot",
+                Status::Bounced,
+                "5.1.1",
+                "user unknown",
+                Category::RecipientUnknown,
+            ),
+            // error(8) says whatever its map says: not a command
+            (
+                "none",
+                Status::Bounced,
+                "5.0.0",
+                "service unavailable",
+                Category::Other,
+            ),
+            // a remote host's own words come with `said:`; without it and with an address, no
+            (
+                "mx.example.org[192.0.2.7]:25",
+                Status::Deferred,
+                "4.3.0",
+                "temporary failure",
+                Category::Other,
+            ),
+            (
+                "",
+                Status::Deferred,
+                "4.3.0",
+                "temporary failure",
+                Category::Other,
+            ),
+        ];
+        for (relay, status, dsn, reason, want) in cases {
+            assert_eq!(
+                classify(status, dsn, reason, "ann@example.org", relay),
+                want,
+                "{relay}: {reason}"
+            );
         }
     }
 
@@ -1073,8 +1170,8 @@ mod tests {
             // any text at all (no panic), and the same cause in upper and lower case
             for status in [Status::Deferred, Status::Bounced, Status::Expired] {
                 proptest::prop_assert_eq!(
-                    classify_reply(status, &dsn, &reason.to_ascii_uppercase()),
-                    classify_reply(status, &dsn, &reason.to_ascii_lowercase())
+                    classify_reply(status, &dsn, &reason.to_ascii_uppercase(), "dovecot"),
+                    classify_reply(status, &dsn, &reason.to_ascii_lowercase(), "dovecot")
                 );
             }
         }

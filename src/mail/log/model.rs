@@ -604,6 +604,7 @@ impl MailLog {
                             d.dsn.as_ref(),
                             d.reason.as_ref(),
                             d.to.as_ref(),
+                            d.relay.as_ref(),
                         );
                         (Some(c), ses)
                     } else {
