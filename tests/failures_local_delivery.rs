@@ -1,8 +1,9 @@
 //! Deliveries on the host itself fail in Postfix's own words, and the model names them: a real
 //! private Postfix runs four pipe(8) transports (a command that exits 1, one that exits 75 with
 //! output, two that exit 75 and 69 printing nothing), a virtual(8) mailbox it may not write, a
-//! transport missing from master.cf and local(8) with an alias table never built; the mail log it
-//! writes is read by the same parser and model as the pane's.
+//! transport missing from master.cf, local(8) with an alias table never built, and LMTP to a
+//! socket that does not exist and to one nobody listens on; the mail log it writes is read by the
+//! same parser and model as the pane's.
 
 mod support;
 
@@ -37,7 +38,9 @@ fn local_mailbox_and_delivery_command_failures_are_named() {
             .map(
                 "transport",
                 "pipefail.test fail:\ntempfail.test tempfail:\nnosuch.test nosuch:\n\
-                 quiet75.test quiet75:\nquiet69.test quiet69:\n",
+                 quiet75.test quiet75:\nquiet69.test quiet69:\n\
+                 lmtpgone.test lmtp:unix:private/nosuch-lmtp\n\
+                 lmtpdead.test lmtp:unix:private/dead-lmtp\n",
             )
             .main_cf_map("transport_maps", "transport")
             // virtual(8) delivers as nobody under the test's own directory, which only root
@@ -56,6 +59,10 @@ fn local_mailbox_and_delivery_command_failures_are_named() {
             .main_cf("mail_spool_directory", "$config_directory/../spoolmail"),
     );
     std::fs::create_dir(pf.root().join("vmail")).unwrap();
+    // a socket nobody listens on any more
+    let dead = pf.queue_dir().join("private/dead-lmtp");
+    drop(std::os::unix::net::UnixListener::bind(&dead).unwrap());
+    std::fs::set_permissions(&dead, std::os::unix::fs::PermissionsExt::from_mode(0o666)).unwrap();
     let rcpts = [
         "bob@pipefail.test",
         "carol@tempfail.test",
@@ -64,6 +71,8 @@ fn local_mailbox_and_delivery_command_failures_are_named() {
         "root@local.test",
         "erin@quiet75.test",
         "fred@quiet69.test",
+        "gina@lmtpgone.test",
+        "hank@lmtpdead.test",
     ];
     for rcpt in rcpts {
         pf.submit("app@example.com", rcpt, "Subject: local\n\nx\n");
@@ -127,6 +136,19 @@ fn local_mailbox_and_delivery_command_failures_are_named() {
             RowStatus::Bounced,
             Category::DeliveryCommand,
             "service unavailable",
+        ),
+        // LMTP to a socket that does not exist, and to one nobody listens on
+        (
+            "gina@lmtpgone.test",
+            RowStatus::Deferred,
+            Category::LocalService,
+            "[private/nosuch-lmtp]: No such file or directory",
+        ),
+        (
+            "hank@lmtpdead.test",
+            RowStatus::Deferred,
+            Category::LocalService,
+            "[private/dead-lmtp]: Connection refused",
         ),
     ];
     for (rcpt, status, category, evidence) in want {

@@ -36,6 +36,7 @@ pub enum Category {
     MailLoop,
     LocalMailbox,
     DeliveryCommand,
+    LocalService,
     PostfixSetup,
     Expired,
     Rejected,
@@ -44,7 +45,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 29] = [
+    pub const ALL: [Category; 30] = [
         Category::SesSenderNotVerified,
         Category::SesRecipientNotVerified,
         Category::SesThrottling,
@@ -69,6 +70,7 @@ impl Category {
         Category::MailLoop,
         Category::LocalMailbox,
         Category::DeliveryCommand,
+        Category::LocalService,
         Category::PostfixSetup,
         Category::Expired,
         Category::Rejected,
@@ -103,6 +105,7 @@ impl Category {
             Category::MailLoop => "mail loop",
             Category::LocalMailbox => "local mailbox",
             Category::DeliveryCommand => "delivery command",
+            Category::LocalService => "local service",
             Category::PostfixSetup => "postfix setup",
             Category::Expired => "expired",
             Category::Rejected => "rejected",
@@ -138,6 +141,7 @@ impl Category {
             Category::MailLoop => "mail_loop",
             Category::LocalMailbox => "local_mailbox",
             Category::DeliveryCommand => "delivery_command",
+            Category::LocalService => "local_service",
             Category::PostfixSetup => "postfix_setup",
             Category::Expired => "expired",
             Category::Rejected => "rejected",
@@ -214,6 +218,9 @@ impl Category {
             }
             Category::DeliveryCommand => {
                 "A command that delivers mail on this host failed: a pipe transport in master.cf, mailbox_command (procmail, maildrop), or a |command in aliases or .forward. It exited with an error (when it printed nothing, Postfix logs only what its exit status means, such as temporary failure or service unavailable), was killed, or ran too long."
+            }
+            Category::LocalService => {
+                "Postfix could not talk to a service on this host through its UNIX-domain socket: LMTP delivery to Dovecot or Cyrus, or a content filter. The socket does not exist (No such file or directory: the service is not running, or it creates its socket elsewhere), nobody listens on it (Connection refused), Postfix may not write to it (Permission denied), or the service dropped the connection. The mail waits in the queue."
             }
             Category::PostfixSetup => {
                 "Postfix's own setup stops the delivery: the service it must hand the mail to is not running or not in master.cf (mail transport unavailable), a table it needs cannot be read (alias database unavailable: the aliases were never built), or defer_transports holds the transport back on purpose (deferred transport). The mail waits in the queue."
@@ -303,6 +310,9 @@ impl Category {
             }
             Category::DeliveryCommand => {
                 "The reply names the command and holds its output: run it by hand as the transport's user with a message on stdin. Exit status 75 (EX_TEMPFAIL) defers the mail, other sysexits codes bounce it."
+            }
+            Category::LocalService => {
+                "Start or restart the service (systemctl status dovecot) and read its own log. The socket in the transport (lmtp:unix:private/dovecot-lmtp) must be the one the service creates: a relative path is under Postfix's queue directory (/var/spool/postfix/private/...). The postfix user must be able to write it (the service's socket user, group and mode). Then postqueue -f."
             }
             Category::PostfixSetup => {
                 "Read the warning or error logged just before it (it names the socket, such as private/amavis, or the map file): add or start that service, or build the map (newaliases for the aliases, postmap for others); postfix check lists such problems. For a deferred transport, take it out of defer_transports (postconf defer_transports). Then postfix reload and postqueue -f."
@@ -405,6 +415,9 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
             _ if mailbox => Category::LocalMailbox,
             _ => Category::DeliveryCommand,
         };
+    }
+    if local_socket_failure(own) {
+        return Category::LocalService;
     }
     if r.contains("daily message quota exceeded") {
         return Category::SesDailyQuota;
@@ -521,18 +534,7 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
     {
         return Category::ContentRejected;
     }
-    if mentions(
-        &r,
-        &[
-            "connection refused",
-            "connection timed out",
-            "no route to host",
-            "network is unreachable",
-            "lost connection",
-            "conversation with",
-            "connection reset",
-        ],
-    ) {
+    if mentions(&r, CONNECTION) {
         return Category::Connection;
     }
     if status == Status::Expired {
@@ -575,6 +577,30 @@ const DELIVERY_COMMAND: &[&str] = &[
     "command failed: ",
     ". command output: ",
 ];
+
+/// How Postfix says that connecting to the other side, or talking to it, failed (lower case).
+const CONNECTION: &[&str] = &[
+    "connection refused",
+    "connection timed out",
+    "no route to host",
+    "network is unreachable",
+    "lost connection",
+    "conversation with",
+    "connection reset",
+];
+
+/// Do Postfix's own words (lower case) say that it could not reach, or lost, a service on a
+/// UNIX-domain socket? The socket stands where a network delivery has its IP address, as a path:
+/// `connect to name[private/dovecot-lmtp]: No such file or directory`. An IP address never holds
+/// a `/`.
+fn local_socket_failure(own: &str) -> bool {
+    let names_a_socket = own.split('[').skip(1).any(|rest| {
+        rest.split(']')
+            .next()
+            .is_some_and(|addr| addr.contains('/'))
+    });
+    names_a_socket && (own.contains("connect to ") || mentions(own, CONNECTION))
+}
 
 /// The text Postfix logs for each sysexits exit status (64-78) of a command that printed nothing,
 /// lower case (Postfix's `sys_exits` table).
@@ -1067,6 +1093,43 @@ mod tests {
                 "host mx.example.org[192.0.2.7] said: 550 cannot update mailbox (in reply to end of DATA command)",
                 "ann@example.org",
                 Category::Other,
+            ),
+            (
+                Status::Deferred,
+                "4.4.1",
+                "connect to mx.example.com[private/dovecot-lmtp]: No such file or directory",
+                "ann@example.org",
+                Category::LocalService,
+            ),
+            (
+                Status::Deferred,
+                "4.4.1",
+                "connect to mx.example.com[private/dovecot-lmtp]: Connection refused",
+                "ann@example.org",
+                Category::LocalService,
+            ),
+            (
+                Status::Deferred,
+                "4.4.2",
+                "lost connection with mx.example.com[/var/run/cyrus/socket/lmtp] while sending end of data -- message may be sent more than once",
+                "ann@example.org",
+                Category::LocalService,
+            ),
+            (
+                // a service that answers is heard: its own reply names the cause
+                Status::Deferred,
+                "4.2.2",
+                "host mx.example.com[private/dovecot-lmtp] said: 452 4.2.2 <ann@example.org> Mailbox is full / Blocks limit exceeded (in reply to end of DATA command)",
+                "ann@example.org",
+                Category::MailboxFull,
+            ),
+            (
+                // a filter on the loopback address is a network connection like any other
+                Status::Deferred,
+                "4.4.1",
+                "connect to 127.0.0.1[127.0.0.1]:10024: Connection refused",
+                "ann@example.org",
+                Category::Connection,
             ),
             (
                 // a permanent refusal without a known pattern stays "other": the reply says why
