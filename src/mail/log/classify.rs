@@ -28,6 +28,7 @@ pub enum Category {
     RecipientUnknown,
     MailboxFull,
     RelayDenied,
+    SenderRejected,
     Greylisted,
     Blocklisted,
     SenderAuthentication,
@@ -45,7 +46,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 30] = [
+    pub const ALL: [Category; 31] = [
         Category::SesSenderNotVerified,
         Category::SesRecipientNotVerified,
         Category::SesThrottling,
@@ -62,6 +63,7 @@ impl Category {
         Category::RecipientUnknown,
         Category::MailboxFull,
         Category::RelayDenied,
+        Category::SenderRejected,
         Category::Greylisted,
         Category::Blocklisted,
         Category::SenderAuthentication,
@@ -97,6 +99,7 @@ impl Category {
             Category::RecipientUnknown => "rcpt unknown",
             Category::MailboxFull => "mailbox full",
             Category::RelayDenied => "relay denied",
+            Category::SenderRejected => "sender rejected",
             Category::Greylisted => "greylisted",
             Category::Blocklisted => "blocklisted",
             Category::SenderAuthentication => "SPF/DKIM/DMARC",
@@ -133,6 +136,7 @@ impl Category {
             Category::RecipientUnknown => "recipient_unknown",
             Category::MailboxFull => "mailbox_full",
             Category::RelayDenied => "relay_denied",
+            Category::SenderRejected => "sender_rejected",
             Category::Greylisted => "greylisted",
             Category::Blocklisted => "blocklisted",
             Category::SenderAuthentication => "sender_authentication",
@@ -194,6 +198,9 @@ impl Category {
             Category::MailboxFull => "The recipient's mailbox is full or over quota.",
             Category::RelayDenied => {
                 "A server refused to relay for this client or recipient (relay access denied)."
+            }
+            Category::SenderRejected => {
+                "The receiving server refused the envelope sender (MAIL FROM): the address is not fully qualified or its domain does not resolve (mail from www-data@ a host name only this machine knows), the server could not verify it, or its policy refuses that sender."
             }
             Category::Greylisted => {
                 "The receiving server turned the first attempt away on purpose (greylisting), to see whether the sender retries. Postfix does, and the mail normally goes through within minutes."
@@ -286,6 +293,9 @@ impl Category {
             }
             Category::RelayDenied => {
                 "Check mynetworks / smtpd_relay_restrictions, or the relay's rules for this client."
+            }
+            Category::SenderRejected => {
+                "Send from an address in a real, public domain: set myorigin (and mydomain) so that local senders get one, set the envelope sender the application uses (sendmail -f, its mail settings), or rewrite local senders with smtp_generic_maps. The reply says which check refused it. Then postqueue -f."
             }
             Category::Greylisted => {
                 "Nothing, unless it lasts longer than the receiver's greylisting delay: then check that the retries leave from the same IP address."
@@ -471,6 +481,23 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
     if r.contains("relay access denied") {
         return Category::RelayDenied;
     }
+    // before the DNS and user checks: a sender whose domain the receiver cannot resolve is not a
+    // DNS problem of this host. SPF, DKIM, DMARC and greylisting refuse a sender too, and are
+    // named below.
+    if (matches!(dsn, "5.1.7" | "5.1.8" | "4.1.7" | "4.1.8")
+        || mentions(
+            &r,
+            &[
+                "sender address rejected",
+                "sender verify failed",
+                "invalid mail from address",
+            ],
+        ))
+        && !mentions(&r, GREYLISTED)
+        && !fails_sender_authentication(dsn, &remote_words(&r))
+    {
+        return Category::SenderRejected;
+    }
     if mentions(
         &r,
         &[
@@ -505,7 +532,7 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
         // before the word checks: the looping domain or address may hold any word
         return Category::MailLoop;
     }
-    if mentions(&r, &["greylist", "graylist", "grey-list", "gray-list"]) {
+    if mentions(&r, GREYLISTED) {
         return Category::Greylisted;
     }
     if mentions(
@@ -523,10 +550,7 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
         return Category::Blocklisted;
     }
     let words = remote_words(&r);
-    if matches!(dsn, "5.7.23" | "5.7.25" | "5.7.26" | "5.7.27")
-        || has_any_word(&words, &["spf", "dkim", "dmarc"])
-        || mentions(&words, &["sender policy framework", "unauthenticated"])
-    {
+    if fails_sender_authentication(dsn, &words) {
         return Category::SenderAuthentication;
     }
     if has_any_word(&words, &["spam", "virus", "malware", "phishing"])
@@ -577,6 +601,17 @@ const DELIVERY_COMMAND: &[&str] = &[
     "command failed: ",
     ". command output: ",
 ];
+
+/// How a receiver says it greylists (lower case).
+const GREYLISTED: &[&str] = &["greylist", "graylist", "grey-list", "gray-list"];
+
+/// Does the receiver's reply (its words, lower case, addresses blanked: [`remote_words`]) say that
+/// the sender's domain failed SPF, DKIM or DMARC?
+fn fails_sender_authentication(dsn: &str, words: &str) -> bool {
+    matches!(dsn, "5.7.23" | "5.7.25" | "5.7.26" | "5.7.27")
+        || has_any_word(words, &["spf", "dkim", "dmarc"])
+        || mentions(words, &["sender policy framework", "unauthenticated"])
+}
 
 /// How Postfix says that connecting to the other side, or talking to it, failed (lower case).
 const CONNECTION: &[&str] = &[
@@ -1130,6 +1165,43 @@ mod tests {
                 "connect to 127.0.0.1[127.0.0.1]:10024: Connection refused",
                 "ann@example.org",
                 Category::Connection,
+            ),
+            (
+                Status::Deferred,
+                "4.1.8",
+                "host mx.example.org[192.0.2.7] said: 450 4.1.8 <www-data@vm.internal>: Sender address rejected: Domain not found (in reply to RCPT TO command)",
+                "ann@example.org",
+                Category::SenderRejected,
+            ),
+            (
+                Status::Deferred,
+                "4.1.7",
+                "host mx.example.org[192.0.2.7] said: 450 4.1.7 <app@example.com>: Sender address rejected: unverified address: host mx.example.com[192.0.2.9] said: 550 5.1.1 <app@example.com>: Recipient address rejected: User unknown (in reply to RCPT TO command)",
+                "ann@example.org",
+                Category::SenderRejected,
+            ),
+            (
+                // SES, for a MAIL FROM it cannot read
+                Status::Bounced,
+                "5.0.0",
+                "host email-smtp.us-east-1.amazonaws.com[54.0.0.10] said: 501 Invalid MAIL FROM address provided (in reply to MAIL FROM command)",
+                "ann@example.org",
+                Category::SenderRejected,
+            ),
+            (
+                // refused for SPF: the sender's authentication, not its address
+                Status::Bounced,
+                "5.7.1",
+                "host mx.example.org[192.0.2.7] said: 550 5.7.1 <app@example.com>: Sender address rejected: SPF check failed (in reply to RCPT TO command)",
+                "ann@example.org",
+                Category::SenderAuthentication,
+            ),
+            (
+                Status::Deferred,
+                "4.7.1",
+                "host mx.example.org[192.0.2.7] said: 450 4.7.1 <app@example.com>: Sender address rejected: Greylisted, try again later (in reply to RCPT TO command)",
+                "ann@example.org",
+                Category::Greylisted,
             ),
             (
                 // a permanent refusal without a known pattern stays "other": the reply says why

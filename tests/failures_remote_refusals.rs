@@ -1,0 +1,104 @@
+//! Refusals by a receiving mail server, in the words a real one uses: a second private Postfix
+//! is the relay, refusing an unknown local user, relaying for a domain it does not serve, a
+//! sender that is not fully qualified and a sender its access table refuses. The sending
+//! instance's mail log is read by the same parser and model as the pane's.
+
+mod support;
+
+use std::time::Duration;
+
+use opsdeck::mail::log::classify::Category;
+use opsdeck::mail::log::model::{Limits, MailLog, RowStatus};
+use opsdeck::mail::log::parse::{YearGuess, parse_line};
+use support::postfix::{PostfixHarness, PostfixOptions};
+
+#[test]
+fn a_receiving_postfixs_refusals_are_named() {
+    let receiver = PostfixHarness::start(
+        PostfixOptions::default()
+            .main_cf("mydestination", "rcv.test")
+            // the sender's address is not trusted: it may only send to rcv.test
+            .main_cf("mynetworks", "192.0.2.0/24")
+            .main_cf(
+                "smtpd_relay_restrictions",
+                "permit_mynetworks, reject_unauth_destination",
+            )
+            .main_cf("alias_maps", "")
+            .map("users", "ann x\n")
+            .main_cf_map("local_recipient_maps", "users")
+            .map("senders", "refused.test REJECT\n")
+            .main_cf(
+                "smtpd_sender_restrictions",
+                "reject_non_fqdn_sender, check_sender_access hash:$config_directory/senders",
+            ),
+    );
+    let sender = PostfixHarness::start(
+        PostfixOptions::default()
+            .relayhost(format!("[127.0.0.1]:{}", receiver.smtpd_port()))
+            .main_cf("append_dot_mydomain", "no")
+            .retry_only_on_flush(),
+    );
+    // (sender, recipient, status, cause, what the reply must say)
+    let want = [
+        (
+            "app@example.com",
+            "zed@rcv.test",
+            RowStatus::Bounced,
+            Category::RecipientUnknown,
+            "User unknown in local recipient table",
+        ),
+        (
+            "app@example.com",
+            "bob@elsewhere.test",
+            RowStatus::Bounced,
+            Category::RelayDenied,
+            "Relay access denied",
+        ),
+        (
+            "www-data@vm",
+            "ann@rcv.test",
+            RowStatus::Bounced,
+            Category::SenderRejected,
+            "need fully-qualified address",
+        ),
+        (
+            "app@refused.test",
+            "ann@rcv.test",
+            RowStatus::Bounced,
+            Category::SenderRejected,
+            "Sender address rejected: Access denied",
+        ),
+    ];
+    for (from, to, ..) in want {
+        sender.submit(from, to, "Subject: refused\n\nx\n");
+    }
+    let log = sender
+        .wait_for_log(
+            |l| {
+                want.iter().all(|(_, to, ..)| {
+                    l.lines()
+                        .any(|x| x.contains(&format!("to=<{to}>")) && x.contains(" status="))
+                })
+            },
+            Duration::from_secs(60),
+        )
+        .unwrap();
+
+    let mut year = YearGuess::now();
+    let mut model = MailLog::with_limits(Limits::default());
+    for line in log.lines() {
+        if let Some(p) = parse_line(line, &mut year) {
+            model.ingest(p);
+        }
+    }
+    for (from, to, status, category, evidence) in want {
+        let o = model
+            .outcomes()
+            .iter()
+            .find(|o| o.to.as_str() == to && o.from.as_deref() == Some(from))
+            .unwrap_or_else(|| panic!("no outcome for {from} -> {to}:\n{log}"));
+        assert_eq!(o.status, status, "{o:?}");
+        assert_eq!(o.category, Some(category), "{o:?}");
+        assert!(o.reason.contains(evidence), "{o:?}");
+    }
+}
