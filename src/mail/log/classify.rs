@@ -29,6 +29,7 @@ pub enum Category {
     MailboxFull,
     RelayDenied,
     SenderRejected,
+    ReverseDns,
     Greylisted,
     Blocklisted,
     SenderAuthentication,
@@ -46,7 +47,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 31] = [
+    pub const ALL: [Category; 32] = [
         Category::SesSenderNotVerified,
         Category::SesRecipientNotVerified,
         Category::SesThrottling,
@@ -64,6 +65,7 @@ impl Category {
         Category::MailboxFull,
         Category::RelayDenied,
         Category::SenderRejected,
+        Category::ReverseDns,
         Category::Greylisted,
         Category::Blocklisted,
         Category::SenderAuthentication,
@@ -100,6 +102,7 @@ impl Category {
             Category::MailboxFull => "mailbox full",
             Category::RelayDenied => "relay denied",
             Category::SenderRejected => "sender rejected",
+            Category::ReverseDns => "reverse DNS",
             Category::Greylisted => "greylisted",
             Category::Blocklisted => "blocklisted",
             Category::SenderAuthentication => "SPF/DKIM/DMARC",
@@ -137,6 +140,7 @@ impl Category {
             Category::MailboxFull => "mailbox_full",
             Category::RelayDenied => "relay_denied",
             Category::SenderRejected => "sender_rejected",
+            Category::ReverseDns => "reverse_dns",
             Category::Greylisted => "greylisted",
             Category::Blocklisted => "blocklisted",
             Category::SenderAuthentication => "sender_authentication",
@@ -201,6 +205,9 @@ impl Category {
             }
             Category::SenderRejected => {
                 "The receiving server refused the envelope sender (MAIL FROM): the address is not fully qualified or its domain does not resolve (mail from www-data@ a host name only this machine knows), the server could not verify it, or its policy refuses that sender."
+            }
+            Category::ReverseDns => {
+                "The receiving server refused this host's IP address because it has no reverse DNS name (PTR record), or that name does not lead back to the same address. Many servers refuse or defer such mail; Gmail requires it."
             }
             Category::Greylisted => {
                 "The receiving server turned the first attempt away on purpose (greylisting), to see whether the sender retries. Postfix does, and the mail normally goes through within minutes."
@@ -296,6 +303,9 @@ impl Category {
             }
             Category::SenderRejected => {
                 "Send from an address in a real, public domain: set myorigin (and mydomain) so that local senders get one, set the envelope sender the application uses (sendmail -f, its mail settings), or rewrite local senders with smtp_generic_maps. The reply says which check refused it. Then postqueue -f."
+            }
+            Category::ReverseDns => {
+                "Ask whoever runs the IP address (the hosting provider's panel) for a PTR record naming this host, use the same name as myhostname, and make that name's A/AAAA record point back to the address (host IP; host NAME). Mail relayed through SES does not meet this: check whether this mail was meant to go direct."
             }
             Category::Greylisted => {
                 "Nothing, unless it lasts longer than the receiver's greylisting delay: then check that the retries leave from the same IP address."
@@ -481,6 +491,19 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
     if r.contains("relay access denied") {
         return Category::RelayDenied;
     }
+    if matches!(dsn, "5.7.25" | "4.7.25")
+        || mentions(
+            &r,
+            &[
+                "cannot find your hostname",
+                "cannot find your reverse hostname",
+                "reverse dns",
+                "ptr record",
+            ],
+        )
+    {
+        return Category::ReverseDns;
+    }
     // before the DNS and user checks: a sender whose domain the receiver cannot resolve is not a
     // DNS problem of this host. SPF, DKIM, DMARC and greylisting refuse a sender too, and are
     // named below.
@@ -608,7 +631,7 @@ const GREYLISTED: &[&str] = &["greylist", "graylist", "grey-list", "gray-list"];
 /// Does the receiver's reply (its words, lower case, addresses blanked: [`remote_words`]) say that
 /// the sender's domain failed SPF, DKIM or DMARC?
 fn fails_sender_authentication(dsn: &str, words: &str) -> bool {
-    matches!(dsn, "5.7.23" | "5.7.25" | "5.7.26" | "5.7.27")
+    matches!(dsn, "5.7.23" | "5.7.26" | "5.7.27")
         || has_any_word(words, &["spf", "dkim", "dmarc"])
         || mentions(words, &["sender policy framework", "unauthenticated"])
 }
@@ -1179,6 +1202,27 @@ mod tests {
                 "host mx.example.org[192.0.2.7] said: 450 4.1.7 <app@example.com>: Sender address rejected: unverified address: host mx.example.com[192.0.2.9] said: 550 5.1.1 <app@example.com>: Recipient address rejected: User unknown (in reply to RCPT TO command)",
                 "ann@example.org",
                 Category::SenderRejected,
+            ),
+            (
+                Status::Deferred,
+                "4.7.25",
+                "host mx.example.org[192.0.2.7] said: 450 4.7.25 Client host rejected: cannot find your hostname, [198.51.100.4] (in reply to RCPT TO command)",
+                "ann@example.org",
+                Category::ReverseDns,
+            ),
+            (
+                Status::Deferred,
+                "4.7.1",
+                "host mx.example.org[192.0.2.7] said: 450 4.7.1 Client host rejected: cannot find your reverse hostname, [198.51.100.4] (in reply to RCPT TO command)",
+                "ann@example.org",
+                Category::ReverseDns,
+            ),
+            (
+                Status::Bounced,
+                "5.7.25",
+                "host gmail-smtp-in.l.google.com[142.250.27.26] said: 550-5.7.25 [198.51.100.4] The IP address sending this message does not have a 550-5.7.25 PTR record setup, or the corresponding forward DNS entry does not 550 5.7.25 point to the sending IP. (in reply to end of DATA command)",
+                "ann@gmail.com",
+                Category::ReverseDns,
             ),
             (
                 // SES, for a MAIL FROM it cannot read
