@@ -300,7 +300,7 @@ ca_file = "{ca}"
         "{text}"
     );
     assert!(
-        text.ends_with("; 1 bounce(s) lost (returned to nobody)"),
+        text.ends_with("; 1 message(s) lost (nobody was told)"),
         "{text}"
     );
 

@@ -141,9 +141,10 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
         )
     };
     if s.lost > 0 {
-        // A bounce that could not be returned: nobody else will ever know.
+        // A bounce that could not be returned, a message removed without a delivery or dropped
+        // by a DISCARD rule: nobody else will ever know.
         status = Status::worst(status, Status::Warning);
-        summary.push_str(&format!("; {} bounce(s) lost (returned to nobody)", s.lost));
+        summary.push_str(&format!("; {} message(s) lost (nobody was told)", s.lost));
     }
     if !log.errors.is_empty() && log.lines == 0 {
         // Nothing was read at all: the counts above mean nothing.

@@ -43,11 +43,12 @@ pub enum Category {
     Expired,
     Rejected,
     Lost,
+    Discarded,
     Other,
 }
 
 impl Category {
-    pub const ALL: [Category; 32] = [
+    pub const ALL: [Category; 33] = [
         Category::SesSenderNotVerified,
         Category::SesRecipientNotVerified,
         Category::SesThrottling,
@@ -79,6 +80,7 @@ impl Category {
         Category::Expired,
         Category::Rejected,
         Category::Lost,
+        Category::Discarded,
         Category::Other,
     ];
 
@@ -116,6 +118,7 @@ impl Category {
             Category::Expired => "expired",
             Category::Rejected => "rejected",
             Category::Lost => "LOST",
+            Category::Discarded => "DISCARDED",
             Category::Other => "other",
         }
     }
@@ -154,6 +157,7 @@ impl Category {
             Category::Expired => "expired",
             Category::Rejected => "rejected",
             Category::Lost => "lost",
+            Category::Discarded => "discarded",
             Category::Other => "other",
         }
     }
@@ -247,6 +251,9 @@ impl Category {
             }
             Category::Lost => {
                 "The message left the queue without a final delivery, or its bounce could not be delivered either: nobody was told."
+            }
+            Category::Discarded => {
+                "A DISCARD rule dropped the message after it was accepted: header_checks or body_checks, an access table, or a milter. The sender was told it was accepted, nobody receives it, and no bounce is sent: only the log says so."
             }
             Category::Other => "A failure without a known pattern: read the reply text.",
         }
@@ -345,6 +352,9 @@ impl Category {
             }
             Category::Lost => {
                 "Tell the sender by hand; fix the bounce path (a verified sender for notifications, or a working postmaster alias)."
+            }
+            Category::Discarded => {
+                "If it was wanted, find the rule: the line names what matched (the header or the check) and the rule's text. Narrow or remove it (postconf header_checks body_checks smtpd_milters), then postfix reload; the message itself is gone."
             }
             Category::Other => "Read the reply text and the message history.",
         }

@@ -201,6 +201,8 @@ pub struct Message {
     pub held: bool,
     pub expired: bool,
     pub lost: bool,
+    /// Refused while it was received (a cleanup rule, a milter): the bounce it gets is that.
+    pub rejected: bool,
     /// This message is a bounce (or other notification) for that one.
     pub bounce_of: Option<QueueId>,
     /// The notification this message caused.
@@ -232,6 +234,7 @@ impl Message {
             held: false,
             expired: false,
             lost: false,
+            rejected: false,
             bounce_of: None,
             notification: None,
             requeued_from: None,
@@ -598,7 +601,10 @@ impl MailLog {
                 Kind::Client(c) => m.client = Some(c.into()),
                 Kind::MessageId(mid) => m.message_id = Some(mid.into()),
                 Kind::Delivery(d) => {
-                    let (category, ses) = if d.status.is_failure() {
+                    let (category, ses) = if d.status.is_failure() && m.rejected {
+                        // the bounce that cleanup's reject (a header or body rule) sends back
+                        (Some(Category::Rejected), None)
+                    } else if d.status.is_failure() {
                         let (c, ses) = classify_with_ses(
                             d.status,
                             d.dsn.as_ref(),
@@ -737,12 +743,29 @@ impl MailLog {
                     from,
                     to,
                 } => {
+                    m.rejected = true;
                     new_outcomes.push(reject_outcome(
                         time,
                         Some(id.clone()),
                         stage.into(),
                         reply.into(),
                         from.map(Into::into),
+                        to.map(Into::into),
+                    ));
+                }
+                Kind::Discard { what, from, to } => {
+                    // dropped on purpose, and gone: no `removed` line follows (a `message-id`
+                    // line may, so the message stays open to it until evicted as finished)
+                    if m.from.is_none() {
+                        m.from = from.map(Into::into);
+                    }
+                    m.lost = true;
+                    finish = true;
+                    new_outcomes.push(discard_outcome(
+                        time,
+                        Some(id.clone()),
+                        what.into(),
+                        m.from.clone(),
                         to.map(Into::into),
                     ));
                 }
@@ -838,6 +861,16 @@ impl MailLog {
                     None,
                     stage.into(),
                     reply.into(),
+                    from.map(Into::into),
+                    to.map(Into::into),
+                );
+                self.push_outcome(o, res);
+            }
+            Kind::Discard { what, from, to } => {
+                let o = discard_outcome(
+                    time,
+                    None,
+                    what.into(),
                     from.map(Into::into),
                     to.map(Into::into),
                 );
@@ -952,6 +985,32 @@ fn reject_outcome(
         relay: stage,
         dsn: Clean::new(dsn),
         reason: reply,
+        ses: None,
+        bounce_of: None,
+    }
+}
+
+/// A message a DISCARD rule dropped: lost to its recipients, and nobody is told.
+fn discard_outcome(
+    time: DateTime<FixedOffset>,
+    queue_id: Option<QueueId>,
+    what: Clean,
+    from: Option<Clean>,
+    to: Option<Clean>,
+) -> Outcome {
+    Outcome {
+        seq: 0,
+        time,
+        queue_id,
+        status: RowStatus::Lost,
+        category: Some(Category::Discarded),
+        from,
+        to: to.unwrap_or_default(),
+        relay: Clean::default(),
+        dsn: Clean::default(),
+        reason: Clean::new(&format!(
+            "discarded by a DISCARD rule, the sender not told: {what}"
+        )),
         ses: None,
         bounce_of: None,
     }
@@ -1241,6 +1300,75 @@ Nov 27 11:00:07 mx postfix/qmgr[3]: DDDD000002: removed",
         assert!(log.tracked() <= 100, "{}", log.tracked());
         assert!(log.outcomes().len() <= 100);
         assert!(log.finished.len() <= 50);
+    }
+
+    #[test]
+    fn a_discarded_message_is_lost_and_says_which_rule() {
+        let mut log = MailLog::default();
+        for line in [
+            "Dec  4 22:50:41 mx postfix/pickup[1]: 4F46C98E0E3: uid=0 from=<app@example.com>",
+            "Dec  4 22:50:41 mx postfix/cleanup[2]: 4F46C98E0E3: discard: header Subject: win a prize from local; from=<app@example.com> to=<ann@example.org>: spam rule",
+            // cleanup may still name the message after the rule matched
+            "Dec  4 22:50:41 mx postfix/cleanup[2]: 4F46C98E0E3: message-id=<1@mx>",
+        ] {
+            feed(&mut log, line);
+        }
+        assert_eq!(log.outcomes().len(), 1, "{:?}", log.outcomes());
+        let o = &log.outcomes()[0];
+        assert_eq!(o.status, RowStatus::Lost);
+        assert_eq!(o.category, Some(Category::Discarded));
+        assert_eq!(o.from.as_deref(), Some("app@example.com"));
+        assert_eq!(o.to.as_str(), "ann@example.org");
+        assert!(o.reason.ends_with("header Subject: win a prize from local; from=<app@example.com> to=<ann@example.org>: spam rule"), "{}", o.reason);
+        let m = log
+            .message(&QueueId::parse("4F46C98E0E3").unwrap())
+            .unwrap();
+        assert_eq!(m.state(), MessageState::Lost);
+        assert_eq!(
+            m.lines.len(),
+            3,
+            "the message-id line joins the same message"
+        );
+        // without a queue id (smtpd, before the first recipient was accepted)
+        feed(
+            &mut log,
+            "Dec  4 22:51:00 mx postfix/smtpd[3]: NOQUEUE: discard: RCPT from unknown[192.0.2.9]: <bulk@spam.example>: Sender address triggers DISCARD action; from=<bulk@spam.example> to=<ann@example.org> proto=ESMTP helo=<x>",
+        );
+        let o = log.outcomes().back().unwrap();
+        assert_eq!(
+            (o.status, o.category),
+            (RowStatus::Lost, Some(Category::Discarded))
+        );
+        assert_eq!(o.from.as_deref(), Some("bulk@spam.example"));
+        assert_eq!(o.queue_id, None);
+    }
+
+    #[test]
+    fn a_milter_reject_is_a_rejection_and_a_hold_rule_holds() {
+        let mut log = MailLog::default();
+        feed(
+            &mut log,
+            "Dec  4 22:50:41 mx postfix/smtpd[1]: NOQUEUE: milter-reject: CONNECT from localhost[127.0.0.1]: 550 5.5.0 Service unavailable; proto=SMTP",
+        );
+        let o = &log.outcomes()[0];
+        assert_eq!(
+            (o.status, o.category),
+            (RowStatus::Rejected, Some(Category::Rejected))
+        );
+        assert_eq!(o.reason.as_str(), "550 5.5.0 Service unavailable");
+        assert_eq!(o.relay.as_str(), "CONNECT from localhost[127.0.0.1]");
+        for line in [
+            "Dec  4 22:50:42 mx postfix/pickup[1]: 538E198E0E3: uid=0 from=<app@example.com>",
+            "Dec  4 22:50:42 mx postfix/cleanup[2]: 538E198E0E3: hold: header Subject: review me from local; from=<app@example.com> to=<ann@example.org>: held for review",
+        ] {
+            feed(&mut log, line);
+        }
+        let m = log
+            .message(&QueueId::parse("538E198E0E3").unwrap())
+            .unwrap();
+        assert!(m.held);
+        assert_eq!(m.state(), MessageState::Queued);
+        assert_eq!(log.outcomes().len(), 1, "holding is no failure");
     }
 
     #[test]

@@ -198,7 +198,8 @@ impl<S> DeliveryLine<S> {
     }
 }
 
-/// What a `postsuper` line did to one message.
+/// What a `postsuper` line did to one message (`Held` also for a cleanup `hold:` rule, which holds
+/// it the same way).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SuperAction {
     Held,
@@ -235,10 +236,17 @@ pub enum Kind<S = Clean> {
     Client(S),
     /// bounce `sender non-delivery notification: NEWID` (also delay/success notifications).
     Notification { new_id: QueueId, what: S },
-    /// smtpd `NOQUEUE: reject: ...` or cleanup `reject: header ...`.
+    /// smtpd `NOQUEUE: reject: ...` or cleanup `reject: header ...`, and their `milter-reject:`.
     Reject {
         stage: S,
         reply: S,
+        from: Option<S>,
+        to: Option<S>,
+    },
+    /// A DISCARD rule (cleanup `discard: header ...`, smtpd `NOQUEUE: discard: RCPT ...`): the
+    /// message was accepted and then dropped. `what` is the rest of the line: the rule and its text.
+    Discard {
+        what: S,
         from: Option<S>,
         to: Option<S>,
     },
@@ -288,6 +296,11 @@ impl<S> Kind<S> {
             } => Kind::Reject {
                 stage: f(stage),
                 reply: f(reply),
+                from: from.map(&mut f),
+                to: to.map(&mut f),
+            },
+            Kind::Discard { what, from, to } => Kind::Discard {
+                what: f(what),
                 from: from.map(&mut f),
                 to: to.map(&mut f),
             },
@@ -739,14 +752,26 @@ fn classify_body<'a>(daemon: &str, has_id: bool, body: &'a str, keep_text: bool)
         }
         return Kind::Warning(w);
     }
-    if let Some(r) = body.strip_prefix("NOQUEUE: reject: ").or_else(|| {
-        if has_id {
-            body.strip_prefix("reject: ")
-        } else {
-            None
+    // smtpd has no queue id yet (`NOQUEUE: `); cleanup and a later smtpd stage have one
+    let action = |what: &str| -> Option<&'a str> {
+        match body.strip_prefix("NOQUEUE: ") {
+            Some(rest) => rest.strip_prefix(what),
+            None if has_id => body.strip_prefix(what),
+            None => None,
         }
-    }) {
+    };
+    if let Some(r) = action("reject: ").or_else(|| action("milter-reject: ")) {
         return parse_reject(r);
+    }
+    if let Some(d) = action("discard: ").or_else(|| action("milter-discard: ")) {
+        return Kind::Discard {
+            what: d,
+            from: addr(attr(d, "from")),
+            to: addr(attr(d, "to")),
+        };
+    }
+    if has_id && (body.starts_with("hold: ") || body.starts_with("milter-hold: ")) {
+        return Kind::Super(SuperAction::Held);
     }
     if !has_id {
         // `lost connection after STARTTLS from ...`, `SSL_accept error from ...`; most lines
@@ -863,16 +888,75 @@ fn parse_delivery(body: &str, keep_text: bool) -> Option<DeliveryLine<&str>> {
     })
 }
 
-/// `RCPT from host[ip]: 554 5.7.1 <x>: Relay access denied; from=<a> to=<b> proto=ESMTP helo=<h>`
+/// A reject in either of Postfix's two layouts:
+/// - smtpd (and milters): `STAGE from CLIENT: REPLY; from=<a> to=<b> proto=ESMTP helo=<h>`, as in
+///   `RCPT from host[ip]: 554 5.7.1 <x>: Relay access denied; from=<a> to=<b> ...`;
+/// - cleanup's header and body rules: `CLASS CONTENT from CLIENT; from=<a> to=<b>: TEXT`, as in
+///   `header Subject: hi from local; from=<a> to=<b>: 5.7.1 content not wanted`.
+///
+/// The stage is what was refused (`RCPT from host[ip]`, `header Subject: hi from local`) and the
+/// reply what the sender was told.
 fn parse_reject(r: &str) -> Kind<&str> {
-    let (stage, rest) = r.split_once(": ").unwrap_or(("", r));
-    let (reply, attrs) = rest.rsplit_once("; ").unwrap_or((rest, ""));
+    let (head, attrs, text) = match attrs_start(r) {
+        Some(at) => {
+            let (attrs, after) = split_attrs(&r[at + 2..]);
+            (&r[..at], attrs, after.strip_prefix(": "))
+        }
+        None => (r, "", None),
+    };
+    let (stage, reply) = match text {
+        // cleanup: the rule's text follows the attributes
+        Some(text) => (head, text),
+        // smtpd: the reply follows the stage
+        None => head.split_once(": ").unwrap_or(("", head)),
+    };
     Kind::Reject {
         stage,
         reply,
         from: addr(attr(attrs, "from")),
         to: addr(attr(attrs, "to")),
     }
+}
+
+/// Where the attribute list of a reject or discard starts: the first `; ` followed by one of
+/// Postfix's attributes (a reply may hold `; ` itself, as block lists' do).
+fn attrs_start(r: &str) -> Option<usize> {
+    memchr::memmem::find_iter(r.as_bytes(), b"; ").find(|&at| {
+        let after = &r[at + 2..];
+        ["from=<", "to=<", "proto=", "helo=<"]
+            .iter()
+            .any(|k| after.starts_with(k))
+    })
+}
+
+/// `from=<a> to=<b> proto=ESMTP helo=<h>: TEXT` -> (the attributes, `: TEXT`). A value in `<>`
+/// runs to its `>`, any other to a space or `:`.
+fn split_attrs(tail: &str) -> (&str, &str) {
+    let mut end = 0;
+    loop {
+        let rest = &tail[end..];
+        let Some(eq) = rest.find('=') else { break };
+        if eq == 0
+            || !rest[..eq]
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_')
+        {
+            break;
+        }
+        let v = &rest[eq + 1..];
+        let len = if v.starts_with('<') {
+            v.find('>').map_or(v.len(), |e| e + 1)
+        } else {
+            v.find([' ', ':']).unwrap_or(v.len())
+        };
+        end += eq + 1 + len;
+        if !tail[end..].starts_with(' ') {
+            break;
+        }
+        end += 1;
+    }
+    let attrs = tail[..end].trim_end();
+    (attrs, &tail[attrs.len()..])
 }
 
 #[cfg(test)]
@@ -1041,6 +1125,57 @@ mod tests {
                 to: Some("x@elsewhere.net".into()),
             }
         );
+        // (line, stage, reply, from, to): cleanup's rule layout, milters, a reply holding `; `
+        let rejects = [
+            (
+                "Dec  4 22:50:41 mx postfix/cleanup[2]: 5643098E0E5: reject: header Subject: reject-me from local; from=<app@example.com> to=<reject-me@example.org>: 5.7.1 content not wanted",
+                "header Subject: reject-me from local",
+                "5.7.1 content not wanted",
+                Some("app@example.com"),
+                Some("reject-me@example.org"),
+            ),
+            (
+                "Dec  4 22:50:41 mx postfix/cleanup[2]: 5643098E0E5: reject: body see http://x.example/a; b from mx[192.0.2.1]; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<mx>: 5.7.1 no links",
+                "body see http://x.example/a; b from mx[192.0.2.1]",
+                "5.7.1 no links",
+                Some("a@b.example"),
+                Some("c@d.example"),
+            ),
+            (
+                "Dec  4 22:50:41 mx postfix/smtpd[1]: NOQUEUE: milter-reject: CONNECT from localhost[127.0.0.1]: 550 5.5.0 Service unavailable; proto=SMTP",
+                "CONNECT from localhost[127.0.0.1]",
+                "550 5.5.0 Service unavailable",
+                None,
+                None,
+            ),
+            (
+                "Dec  4 22:50:41 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.9]: 554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.9; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<x>",
+                "RCPT from x[192.0.2.9]",
+                "554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.9",
+                Some("a@b.example"),
+                Some("c@d.example"),
+            ),
+            (
+                // no attributes at all
+                "Dec  4 22:50:41 mx postfix/smtpd[1]: NOQUEUE: reject: CONNECT from x[192.0.2.9]: 554 5.7.1 go away",
+                "CONNECT from x[192.0.2.9]",
+                "554 5.7.1 go away",
+                None,
+                None,
+            ),
+        ];
+        for (line, stage, reply, from, to) in rejects {
+            assert_eq!(
+                p(line).kind,
+                Kind::Reject {
+                    stage: stage.into(),
+                    reply: reply.into(),
+                    from: from.map(Into::into),
+                    to: to.map(Into::into),
+                },
+                "{line}"
+            );
+        }
         let warnings = [
             (
                 "postfix/smtp[1]: warning: SASL authentication failure: No worthy mechs found",
