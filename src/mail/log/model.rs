@@ -1341,6 +1341,14 @@ Nov 27 11:00:07 mx postfix/qmgr[3]: DDDD000002: removed",
         );
         assert_eq!(o.from.as_deref(), Some("bulk@spam.example"));
         assert_eq!(o.queue_id, None);
+        // no earlier line named the sender: the attribute list does, not the header that matched
+        feed(
+            &mut log,
+            "Dec  4 22:52:00 mx postfix/cleanup[2]: 5A0B198E0E4: discard: header Subject: to=<x@evil.example> from=<x@evil.example> from local; from=<app@example.com> to=<bob@example.org>: spam rule",
+        );
+        let o = log.outcomes().back().unwrap();
+        assert_eq!(o.from.as_deref(), Some("app@example.com"));
+        assert_eq!(o.to.as_str(), "bob@example.org");
     }
 
     #[test]

@@ -764,10 +764,12 @@ fn classify_body<'a>(daemon: &str, has_id: bool, body: &'a str, keep_text: bool)
         return parse_reject(r);
     }
     if let Some(d) = action("discard: ").or_else(|| action("milter-discard: ")) {
+        // the addresses from the attribute list, not from a header the rule matched
+        let attrs = attrs_start(d).map_or("", |at| split_attrs(&d[at + 2..]).0);
         return Kind::Discard {
             what: d,
-            from: addr(attr(d, "from")),
-            to: addr(attr(d, "to")),
+            from: addr(attr(attrs, "from")),
+            to: addr(attr(attrs, "to")),
         };
     }
     if has_id && (body.starts_with("hold: ") || body.starts_with("milter-hold: ")) {
