@@ -208,7 +208,7 @@ impl Category {
                 "A server refused to relay for this client or recipient (relay access denied)."
             }
             Category::SenderRejected => {
-                "The receiving server refused the envelope sender (MAIL FROM): the address is not fully qualified or its domain does not resolve (mail from www-data@ a host name only this machine knows), the server could not verify it, or its policy refuses that sender."
+                "The receiving server refused the envelope sender (MAIL FROM): the address is not fully qualified or its domain does not resolve (mail from www-data@web1.internal, a name only this machine knows), the server could not verify it, or its policy refuses that sender."
             }
             Category::ReverseDns => {
                 "The receiving server refused this host's IP address because it has no reverse DNS name (PTR record), or that name does not lead back to the same address. Many servers refuse or defer such mail; Gmail requires it."
