@@ -10,8 +10,8 @@ mod support;
 use std::time::Duration;
 
 use opsdeck::mail::log::classify::Category;
-use opsdeck::mail::log::model::{Limits, MailLog, RowStatus};
-use opsdeck::mail::log::parse::{YearGuess, parse_line};
+use opsdeck::mail::log::model::RowStatus;
+use support::maillog::model_of;
 use support::postfix::{PostfixHarness, PostfixOptions};
 use support::ses_smtp::{SesOptions, SesSmtp};
 
@@ -84,13 +84,7 @@ fn local_mailbox_and_delivery_command_failures_are_named() {
         )
         .unwrap();
 
-    let mut year = YearGuess::now();
-    let mut model = MailLog::with_limits(Limits::default());
-    for line in log.lines() {
-        if let Some(p) = parse_line(line, &mut year) {
-            model.ingest(p);
-        }
-    }
+    let model = model_of(&log);
     // (recipient, status, cause, what the reply must say)
     let want = [
         (

@@ -8,8 +8,8 @@ mod support;
 use std::time::Duration;
 
 use opsdeck::mail::log::classify::Category;
-use opsdeck::mail::log::model::{Limits, MailLog, RowStatus};
-use opsdeck::mail::log::parse::{YearGuess, parse_line};
+use opsdeck::mail::log::model::RowStatus;
+use support::maillog::model_of;
 use support::postfix::{PostfixHarness, PostfixOptions};
 
 #[test]
@@ -84,13 +84,7 @@ fn a_receiving_postfixs_refusals_are_named() {
         )
         .unwrap();
 
-    let mut year = YearGuess::now();
-    let mut model = MailLog::with_limits(Limits::default());
-    for line in log.lines() {
-        if let Some(p) = parse_line(line, &mut year) {
-            model.ingest(p);
-        }
-    }
+    let model = model_of(&log);
     for (from, to, status, category, evidence) in want {
         let o = model
             .outcomes()

@@ -8,9 +8,10 @@ mod support;
 use std::time::Duration;
 
 use opsdeck::mail::log::classify::Category;
-use opsdeck::mail::log::model::{Limits, MailLog, MessageState, RowStatus};
-use opsdeck::mail::log::parse::{QueueId, YearGuess, parse_line};
+use opsdeck::mail::log::model::{MessageState, RowStatus};
+use opsdeck::mail::log::parse::QueueId;
 use opsdeck::mail::log::summary;
+use support::maillog::model_of;
 use support::postfix::{PostfixHarness, PostfixOptions};
 use support::ses_smtp::{SesOptions, SesSmtp};
 
@@ -62,13 +63,7 @@ fn discard_hold_reject_and_milter_rules_are_shown() {
         )
         .unwrap();
 
-    let mut year = YearGuess::now();
-    let mut model = MailLog::with_limits(Limits::default());
-    for line in log.lines() {
-        if let Some(p) = parse_line(line, &mut year) {
-            model.ingest(p);
-        }
-    }
+    let model = model_of(&log);
     let outcome = |to: &str| {
         model
             .outcomes()
