@@ -1,7 +1,8 @@
 //! Refusals by a receiving mail server, in the words a real one uses: a second private Postfix
 //! is the relay, refusing an unknown local user, relaying for a domain it does not serve, a
-//! sender that is not fully qualified and a sender its access table refuses. The sending
-//! instance's mail log is read by the same parser and model as the pane's.
+//! sender that is not fully qualified and a sender its access table refuses; and the SES
+//! endpoint refusing a message with a header twice. The sending instance's mail log is read by
+//! the same parser and model as the pane's.
 
 mod support;
 
@@ -11,6 +12,7 @@ use opsdeck::mail::log::classify::Category;
 use opsdeck::mail::log::model::RowStatus;
 use support::maillog::model_of;
 use support::postfix::{PostfixHarness, PostfixOptions};
+use support::ses_smtp::{SesOptions, SesSmtp};
 
 #[test]
 fn a_receiving_postfixs_refusals_are_named() {
@@ -95,4 +97,49 @@ fn a_receiving_postfixs_refusals_are_named() {
         assert_eq!(o.category, Some(category), "{o:?}");
         assert!(o.reason.contains(evidence), "{o:?}");
     }
+}
+
+#[test]
+fn ses_refuses_a_message_with_a_header_twice() {
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["app@example.com".into()],
+        ..SesOptions::default()
+    });
+    let pf = PostfixHarness::start(PostfixOptions::relaying_to(&ses));
+    // a template and a library both add the subject; Postfix passes both on
+    pf.submit(
+        "app@example.com",
+        "ann@example.org",
+        "Subject: Your order\nSubject: Your order\n\nx\n",
+    );
+    pf.submit("app@example.com", "bob@example.org", "Subject: Fine\n\nx\n");
+    let log = pf
+        .wait_for_log(
+            |l| l.contains("to=<ann@example.org>") && l.contains("to=<bob@example.org>"),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+    let model = model_of(&log);
+    let find = |to: &str| {
+        model
+            .outcomes()
+            .iter()
+            .find(|o| o.to.as_str() == to)
+            .unwrap_or_else(|| panic!("no outcome for {to}:\n{log}"))
+            .clone()
+    };
+    let twice = find("ann@example.org");
+    assert_eq!(twice.status, RowStatus::Bounced, "{twice:?}");
+    assert_eq!(
+        twice.category,
+        Some(Category::MalformedMessage),
+        "{twice:?}"
+    );
+    assert!(
+        twice
+            .reason
+            .contains("554 Transaction failed: Duplicate header 'Subject'."),
+        "{twice:?}"
+    );
+    assert_eq!(find("bob@example.org").status, RowStatus::Sent);
 }

@@ -30,8 +30,9 @@
 //! - after DATA: `250 Ok <0100018c...-000000>` for a verified sender (for a bounce, with
 //!   `MAIL FROM:<>`, the address in its `From:` header is checked, as SES does),
 //!   `554 Message rejected: Email address is not verified. The following identities failed the
-//!   check in region US-EAST-1: <sender>` otherwise, and `454 Throttling failure: Maximum sending
-//!   rate exceeded.` in throttle mode.
+//!   check in region US-EAST-1: <sender>` otherwise, `454 Throttling failure: Maximum sending
+//!   rate exceeded.` in throttle mode, and `554 Transaction failed: Duplicate header 'Subject'.`
+//!   for a message that has a header SES allows once twice.
 //!
 //! The server thread stops when the value is dropped.
 
@@ -339,6 +340,34 @@ fn header_from(data: &[u8]) -> Option<String> {
         .map(|w| w.trim_matches(|c| c == '"' || c == ',').to_string())
 }
 
+/// The first header the message has twice, of those SES allows once (as written in the message).
+fn duplicate_header(data: &[u8]) -> Option<String> {
+    const ONCE: &[&str] = &[
+        "subject",
+        "from",
+        "to",
+        "date",
+        "message-id",
+        "reply-to",
+        "mime-version",
+        "content-type",
+    ];
+    let text = String::from_utf8_lossy(data);
+    let mut seen = BTreeSet::new();
+    for line in text.lines().take_while(|l| !l.trim().is_empty()) {
+        let Some((name, _)) = line.split_once(':') else {
+            continue;
+        };
+        if line.starts_with([' ', '\t']) || !ONCE.contains(&name.to_ascii_lowercase().as_str()) {
+            continue;
+        }
+        if !seen.insert(name.to_ascii_lowercase()) {
+            return Some(name.to_string());
+        }
+    }
+    None
+}
+
 /// Extract the address from `FROM:<a@b> SIZE=..` / `TO:<a@b>`.
 fn path_arg(arg: &str) -> Option<String> {
     let start = arg.find('<')?;
@@ -535,6 +564,8 @@ fn serve(
                     "454 Throttling failure: Maximum sending rate exceeded.".to_string()
                 } else if st.quota {
                     "454 Throttling failure: Daily message quota exceeded.".to_string()
+                } else if let Some(name) = duplicate_header(&data) {
+                    format!("554 Transaction failed: Duplicate header '{name}'.")
                 } else {
                     let mut failed: Vec<String> = Vec::new();
                     if !is_verified(&st.verified, &checked) {

@@ -20,6 +20,7 @@ pub enum Category {
     SesAuthRequired,
     SesAccessDenied,
     MessageTooLong,
+    MalformedMessage,
     SaslNoMechanism,
     Tls,
     Connection,
@@ -48,7 +49,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 33] = [
+    pub const ALL: [Category; 34] = [
         Category::SesSenderNotVerified,
         Category::SesRecipientNotVerified,
         Category::SesThrottling,
@@ -57,6 +58,7 @@ impl Category {
         Category::SesAuthRequired,
         Category::SesAccessDenied,
         Category::MessageTooLong,
+        Category::MalformedMessage,
         Category::SaslNoMechanism,
         Category::Tls,
         Category::Connection,
@@ -95,6 +97,7 @@ impl Category {
             Category::SesAuthRequired => "auth required",
             Category::SesAccessDenied => "IAM denied",
             Category::MessageTooLong => "too long",
+            Category::MalformedMessage => "bad headers",
             Category::SaslNoMechanism => "SASL no mech",
             Category::Tls => "TLS",
             Category::Connection => "connection",
@@ -134,6 +137,7 @@ impl Category {
             Category::SesAuthRequired => "ses_auth_required",
             Category::SesAccessDenied => "ses_access_denied",
             Category::MessageTooLong => "message_too_long",
+            Category::MalformedMessage => "malformed_message",
             Category::SaslNoMechanism => "sasl_no_mechanism",
             Category::Tls => "tls",
             Category::Connection => "connection",
@@ -185,6 +189,9 @@ impl Category {
             }
             Category::SesAccessDenied => {
                 "The SMTP credentials belong to an IAM user that is not allowed to call ses:SendRawEmail for this identity."
+            }
+            Category::MalformedMessage => {
+                "The relay refused the message for an address or header it cannot accept. Amazon SES says what after 'Transaction failed:': an address in From, To, Cc or Reply-To without @domain, empty or with spaces in it (Missing final '@domain', Empty address, Illegal address), a header given twice (Duplicate header 'MIME-Version'), or a malformed MIME header (Expected disposition)."
             }
             Category::MessageTooLong => {
                 "The message is larger than the relay accepts (SES: 40 MB including encoding)."
@@ -282,6 +289,9 @@ impl Category {
             }
             Category::SesAccessDenied => {
                 "Grant the IAM user ses:SendRawEmail on the identity, or use credentials of a user that has it."
+            }
+            Category::MalformedMessage => {
+                "Fix what the application writes: a full user@domain in every address header (not a bare user name, not an empty Reply-To), each header once (a library and a template both adding MIME-Version or Subject is the usual cause), and the MIME header named. The same message fails again however often it is retried: send it again after the fix."
             }
             Category::MessageTooLong => {
                 "Send smaller messages (attachments by link); check message_size_limit."
@@ -479,6 +489,23 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
         && mentions(&r, &["ses:sendrawemail", "not authorized to perform"])
     {
         return Category::SesAccessDenied;
+    }
+    // SES's own words for a message it cannot parse (a generic `554 Transaction failed` says
+    // nothing more, and stays unnamed)
+    let unparsable = r.contains("transaction failed: ")
+        && mentions(
+            &r,
+            &[
+                "missing final '@domain'",
+                "duplicate header",
+                "empty address",
+                "illegal address",
+                "local address contains",
+                "expected ",
+            ],
+        );
+    if unparsable || r.contains("invalid rcpt to address") {
+        return Category::MalformedMessage;
     }
     if dsn == "5.3.4"
         || mentions(
@@ -1233,6 +1260,35 @@ mod tests {
                 "host gmail-smtp-in.l.google.com[142.250.27.26] said: 550-5.7.25 [198.51.100.4] The IP address sending this message does not have a 550-5.7.25 PTR record setup, or the corresponding forward DNS entry does not 550 5.7.25 point to the sending IP. (in reply to end of DATA command)",
                 "ann@gmail.com",
                 Category::ReverseDns,
+            ),
+            (
+                Status::Bounced,
+                "5.0.0",
+                "host email-smtp.us-east-1.amazonaws.com[107.20.142.169] said: 554 Transaction failed: Duplicate header 'MIME-Version'. (in reply to end of DATA command)",
+                "ann@example.org",
+                Category::MalformedMessage,
+            ),
+            (
+                Status::Bounced,
+                "5.0.0",
+                "host email-smtp.us-east-1.amazonaws.com[107.20.142.169] said: 554 Transaction failed: Missing final '@domain' (in reply to end of DATA command)",
+                "ann@example.org",
+                Category::MalformedMessage,
+            ),
+            (
+                Status::Bounced,
+                "5.0.0",
+                "host email-smtp.eu-west-1.amazonaws.com[3.3.3.3] said: 554 Transaction failed: Expected disposition, got =. (in reply to end of DATA command)",
+                "ann@example.org",
+                Category::MalformedMessage,
+            ),
+            (
+                // a bare 554 says nothing more
+                Status::Bounced,
+                "5.0.0",
+                "host mx.example.org[192.0.2.7] said: 554 Transaction failed (in reply to end of DATA command)",
+                "ann@example.org",
+                Category::Other,
             ),
             (
                 // SES, for a MAIL FROM it cannot read
