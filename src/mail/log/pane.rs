@@ -34,7 +34,7 @@ const BINDINGS: &[Binding<FailuresAction>] = &[
     Binding {
         keys: &[Key::ch('c')],
         action: FailuresAction::CycleCategory,
-        help: "filter by category (cycle)",
+        help: "filter by category (cycle through those with rows)",
         writes: false,
     },
     Binding {
@@ -117,7 +117,7 @@ impl StatusFilter {
         }
     }
 
-    fn accepts(self, s: RowStatus) -> bool {
+    pub(crate) fn accepts(self, s: RowStatus) -> bool {
         match self {
             StatusFilter::Failures => s.is_failure(),
             StatusFilter::Only(x) => x == s,
@@ -187,10 +187,12 @@ impl FailuresPane {
 
     /// Does this outcome pass every filter?
     pub fn accepts(&self, o: &Outcome) -> bool {
+        (self.category.is_none() || o.category == self.category) && self.accepts_any_category(o)
+    }
+
+    /// Does this outcome pass every filter but the category's?
+    fn accepts_any_category(&self, o: &Outcome) -> bool {
         if !self.status.accepts(o.status) {
-            return false;
-        }
-        if self.category.is_some() && o.category != self.category {
             return false;
         }
         if let Some(s) = &self.sender_needle
@@ -366,13 +368,19 @@ impl Pane for FailuresPane {
         let mut effects = Vec::new();
         match action {
             FailuresAction::CycleCategory => {
+                // only the causes that have rows under the other filters, in their usual order,
+                // then all of them again: over a slow link, no key press lands on an empty list
+                let present: std::collections::BTreeSet<Category> = cx
+                    .shared
+                    .mail_log
+                    .outcomes()
+                    .iter()
+                    .filter(|o| self.accepts_any_category(o))
+                    .filter_map(|o| o.category)
+                    .collect();
                 self.category = match self.category {
-                    None => Some(Category::ALL[0]),
-                    Some(c) => Category::ALL
-                        .iter()
-                        .position(|x| *x == c)
-                        .and_then(|i| Category::ALL.get(i + 1))
-                        .copied(),
+                    None => present.first().copied(),
+                    Some(c) => present.range(c..).find(|x| **x != c).copied(),
                 };
             }
             FailuresAction::CycleStatus => self.status = self.status.next(),

@@ -333,3 +333,54 @@ fn hostile_lines_never_reach_the_terminal_raw() {
     }
     insta::assert_snapshot!("failures_hostile_detail_80x24", w.screen(80, 24, true));
 }
+
+#[test]
+fn the_category_filter_cycles_through_the_causes_that_have_rows() {
+    use super::classify::Category;
+    use std::collections::BTreeSet;
+    let mut w = World::loaded();
+    // what the rows under the other filters hold, in the categories' order
+    let present = |w: &World| -> Vec<Category> {
+        let set: BTreeSet<Category> = w
+            .shared
+            .mail_log
+            .outcomes()
+            .iter()
+            .filter(|o| w.pane.status.accepts(o.status))
+            .filter_map(|o| o.category)
+            .collect();
+        set.into_iter().collect()
+    };
+    let cycle = |w: &mut World| -> Vec<Category> {
+        let mut seen = Vec::new();
+        loop {
+            w.action(FailuresAction::CycleCategory);
+            let Some(c) = w.pane.category else {
+                return seen;
+            };
+            assert!(
+                w.pane.rows(&w.shared.mail_log).count() > 0,
+                "{c:?} has no rows"
+            );
+            seen.push(c);
+            assert!(seen.len() <= Category::ALL.len(), "no end: {seen:?}");
+        }
+    };
+    let all = present(&w);
+    assert!(all.len() >= 5, "the corpus has several causes: {all:?}");
+    assert!(all.len() < Category::ALL.len());
+    assert_eq!(
+        cycle(&mut w),
+        all,
+        "each cause with rows once, then all again"
+    );
+    // under a status filter, only the causes of those rows
+    w.action(FailuresAction::CycleStatus);
+    assert_eq!(w.pane.status, StatusFilter::Only(RowStatus::Deferred));
+    let deferred = present(&w);
+    assert!(
+        !deferred.is_empty() && deferred.len() < all.len(),
+        "{deferred:?}"
+    );
+    assert_eq!(cycle(&mut w), deferred);
+}
