@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use opsdeck::mail::log::classify::Category;
 use opsdeck::mail::log::model::RowStatus;
-use support::maillog::model_of;
+use support::maillog::{model_of, outcome_for};
 use support::postfix::{PostfixHarness, PostfixOptions};
 use support::ses_smtp::{SesOptions, SesSmtp};
 
@@ -146,11 +146,7 @@ fn local_mailbox_and_delivery_command_failures_are_named() {
         ),
     ];
     for (rcpt, status, category, evidence) in want {
-        let o = model
-            .outcomes()
-            .iter()
-            .find(|o| o.to.as_str() == rcpt)
-            .unwrap_or_else(|| panic!("no outcome for {rcpt}:\n{log}"));
+        let o = outcome_for(&model, rcpt, &log);
         assert_eq!(o.status, status, "{o:?}");
         assert_eq!(o.category, Some(category), "{o:?}");
         assert!(o.reason.contains(evidence), "{o:?}");

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use opsdeck::mail::log::classify::Category;
 use opsdeck::mail::log::model::RowStatus;
-use support::maillog::model_of;
+use support::maillog::{model_of, outcome_for};
 use support::postfix::{PostfixHarness, PostfixOptions};
 use support::ses_smtp::{SesOptions, SesSmtp};
 
@@ -120,14 +120,7 @@ fn ses_refuses_a_message_with_a_header_twice() {
         )
         .unwrap();
     let model = model_of(&log);
-    let find = |to: &str| {
-        model
-            .outcomes()
-            .iter()
-            .find(|o| o.to.as_str() == to)
-            .unwrap_or_else(|| panic!("no outcome for {to}:\n{log}"))
-            .clone()
-    };
+    let find = |to: &str| outcome_for(&model, to, &log);
     let twice = find("ann@example.org");
     assert_eq!(twice.status, RowStatus::Bounced, "{twice:?}");
     assert_eq!(

@@ -11,7 +11,7 @@ use opsdeck::mail::log::classify::Category;
 use opsdeck::mail::log::model::{MessageState, RowStatus};
 use opsdeck::mail::log::parse::QueueId;
 use opsdeck::mail::log::summary;
-use support::maillog::model_of;
+use support::maillog::{model_of, outcome_for};
 use support::postfix::{PostfixHarness, PostfixOptions};
 use support::ses_smtp::{SesOptions, SesSmtp};
 
@@ -64,13 +64,7 @@ fn discard_hold_reject_and_milter_rules_are_shown() {
         .unwrap();
 
     let model = model_of(&log);
-    let outcome = |to: &str| {
-        model
-            .outcomes()
-            .iter()
-            .find(|o| o.to.as_str() == to)
-            .unwrap_or_else(|| panic!("no outcome for {to}:\n{log}"))
-    };
+    let outcome = |to: &str| outcome_for(&model, to, &log);
     let discarded = outcome("discard-me@example.org");
     assert_eq!(discarded.status, RowStatus::Lost);
     assert_eq!(discarded.category, Some(Category::Discarded));
