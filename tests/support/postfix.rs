@@ -39,6 +39,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{self, Signal};
+use nix::unistd::Pid;
+
 use super::ses_smtp::SesSmtp;
 
 /// How to build the instance. Later `main_cf` entries override earlier ones and the defaults.
@@ -183,9 +186,7 @@ fn output_within(cmd: &mut Command, limit: Duration) -> Result<std::process::Out
     match rx.recv_timeout(limit) {
         Ok(out) => out.map_err(|e| format!("{cmd:?}: {e}")),
         Err(_) => {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
+            let _ = signal::kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
             Err(format!("{cmd:?} still running after {limit:?}: killed"))
         }
     }
@@ -634,10 +635,9 @@ impl Drop for PostfixHarness {
             }
             if Path::new(&format!("/proc/{pid}")).exists() {
                 // a hung instance: master leads its own process group, which holds its daemons
-                let _ = Command::new("kill")
-                    .args(["-KILL", "--", &format!("-{pid}"), &pid.to_string()])
-                    .stderr(Stdio::null())
-                    .status();
+                let pid = Pid::from_raw(pid);
+                let _ = signal::killpg(pid, Signal::SIGKILL);
+                let _ = signal::kill(pid, Signal::SIGKILL);
             }
         }
     }
