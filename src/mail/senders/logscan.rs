@@ -144,8 +144,13 @@ pub struct Outcomes {
     pub sent: u32,
     pub deferred: u32,
     pub bounced: u32,
-    /// The latest non-delivery, with its explanation from the log.
+    /// Mail that nobody was told about: removed with no final status, dropped by a DISCARD
+    /// rule, a bounce that itself failed (only the Failures pane's model sees these).
+    pub lost: u32,
+    /// The latest deferral or bounce, with its explanation from the log.
     pub last_problem: Option<(Status, Clean)>,
+    /// Why the latest lost message was lost.
+    pub last_lost: Option<Clean>,
 }
 
 /// Per-sender outcomes (lower-cased sender; `""` is the null sender).
@@ -191,12 +196,15 @@ pub fn from_model(
                 e.deferred += 1;
                 Status::Deferred
             }
-            RowStatus::Bounced
-            | RowStatus::Expired
-            | RowStatus::Undeliverable
-            | RowStatus::Lost => {
+            RowStatus::Bounced | RowStatus::Expired | RowStatus::Undeliverable => {
                 e.bounced += 1;
                 Status::Bounced
+            }
+            RowStatus::Lost => {
+                // not a bounce: the sender was never told
+                e.lost += 1;
+                e.last_lost = Some(o.reason.clone());
+                continue;
             }
             RowStatus::Rejected => continue,
         };
@@ -585,6 +593,36 @@ mod tests {
                 "{sender}"
             );
         }
+    }
+
+    #[test]
+    fn lost_mail_is_counted_apart_from_bounces() {
+        use crate::mail::log::model::MailLog;
+        use crate::mail::log::parse::{YearGuess, parse_line as failures_parse};
+        // one message removed with no status, one dropped by a DISCARD rule, one sent
+        let text = "Nov 27 19:20:00 vm postfix/pickup[1]: 1A2B3C4D01: uid=0 from=<app@example.com>
+Nov 27 19:20:00 vm postfix/qmgr[2]: 1A2B3C4D01: from=<app@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 19:20:01 vm postfix/qmgr[2]: 1A2B3C4D01: removed
+Nov 27 19:21:00 vm postfix/pickup[1]: 1A2B3C4D02: uid=0 from=<app@example.com>
+Nov 27 19:21:00 vm postfix/cleanup[3]: 1A2B3C4D02: discard: header Subject: win a prize from local; from=<app@example.com> to=<ann@example.org>: spam rule
+Nov 27 19:22:00 vm postfix/qmgr[2]: 1A2B3C4D03: from=<app@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 19:22:01 vm postfix/smtp[4]: 1A2B3C4D03: to=<bo@example.org>, relay=r[1.2.3.4]:587, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)
+Nov 27 19:22:01 vm postfix/qmgr[2]: 1A2B3C4D03: removed
+";
+        let mut log = MailLog::default();
+        let mut y = YearGuess::new(now().date_naive());
+        for l in text.lines() {
+            log.ingest(failures_parse(l, &mut y).expect(l));
+        }
+        let a = from_model(&log, now() - chrono::Duration::days(1)).unwrap();
+        let app = &a["app@example.com"];
+        assert_eq!(
+            (app.sent, app.deferred, app.bounced, app.lost),
+            (1, 0, 0, 2)
+        );
+        assert!(app.last_problem.is_none(), "{app:?}");
+        let why = app.last_lost.as_ref().unwrap();
+        assert!(why.ends_with("to=<ann@example.org>: spam rule"), "{why}");
     }
 
     #[test]

@@ -611,25 +611,40 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
             ),
         );
     }
+    // whether SES's own verdict already says "not verified" (a lost bounce's reason may too)
+    let ses_said_unverified = verdicts.iter().any(|v| v.text.contains("not verified"));
+    if outcomes.lost > 0 {
+        // the worst news the log has about a sender (mail gone, nobody told): before bounces
+        let why = outcomes
+            .last_lost
+            .as_ref()
+            .map(|w| w.as_str())
+            .unwrap_or("no final delivery status logged");
+        verdicts.push(Verdict::new(
+            Severity::Error,
+            format!(
+                "{} lost in the last day, nobody was told: {why}",
+                outcomes.lost
+            ),
+        ));
+    }
     if (outcomes.bounced > 0 || outcomes.deferred > 0)
         && let Some((_, why)) = &outcomes.last_problem
+        && (!ses_said_unverified || !why.contains("not verified"))
     {
-        let already = verdicts.iter().any(|v| v.text.contains("not verified"));
-        if !already || !why.contains("not verified") {
-            verdicts.push(Verdict::new(
-                if outcomes.bounced > 0 {
-                    Severity::Error
-                } else {
-                    Severity::Warn
-                },
-                format!(
-                    "{} bounced, {} deferred in the last day: {}",
-                    outcomes.bounced,
-                    outcomes.deferred,
-                    explain(why)
-                ),
-            ));
-        }
+        verdicts.push(Verdict::new(
+            if outcomes.bounced > 0 {
+                Severity::Error
+            } else {
+                Severity::Warn
+            },
+            format!(
+                "{} bounced, {} deferred in the last day: {}",
+                outcomes.bounced,
+                outcomes.deferred,
+                explain(why)
+            ),
+        ));
     }
     if verdicts.is_empty() {
         let text = match &route {
@@ -916,6 +931,7 @@ pub(crate) mod tests {
                     super::super::logscan::Status::Bounced,
                     Clean::new("554 Message rejected: Email address is not verified."),
                 )),
+                ..Outcomes::default()
             },
         );
         a.insert(
@@ -933,6 +949,54 @@ pub(crate) mod tests {
             .iter()
             .find(|r| r.sender.as_str() == s)
             .unwrap_or_else(|| panic!("no row {s}: {c:#?}"))
+    }
+
+    #[test]
+    fn lost_mail_is_an_error_with_its_reason() {
+        let snap = snapshot(false, false);
+        let ses = ses(false);
+        let mut act = activity();
+        let carol = act.get_mut("carol@example.com").unwrap();
+        carol.lost = 2;
+        carol.last_lost = Some(Clean::new(
+            "removed from the queue with no final delivery status logged",
+        ));
+        carol.bounced = 1;
+        carol.last_problem = Some((
+            super::super::logscan::Status::Bounced,
+            Clean::new("550 5.1.1 user unknown"),
+        ));
+        let local = local_senders("web1.example.com", "web1");
+        let c = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: ready_view([&ses]),
+            activity: &act,
+            queue_senders: &[],
+            local_senders: &local,
+            asked: &[],
+        });
+        let carol = row(&c, "carol@example.com");
+        assert_eq!(carol.worst(), Severity::Error);
+        assert_eq!(
+            carol.headline().unwrap().text,
+            "2 lost in the last day, nobody was told: removed from the queue with no final delivery status logged"
+        );
+        // the bounces are still told apart, after the lost mail
+        assert_eq!(
+            carol.verdicts.last().unwrap().text,
+            "1 bounced, 0 deferred in the last day: the recipient does not exist"
+        );
+        // with nothing lost, the same sender is no error
+        let act = activity();
+        let c = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: ready_view([&ses]),
+            activity: &act,
+            queue_senders: &[],
+            local_senders: &local,
+            asked: &[],
+        });
+        assert!(row(&c, "carol@example.com").worst() < Severity::Error);
     }
 
     #[test]

@@ -569,8 +569,15 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     let o = &r.outcomes;
     lines.push(line(
         format!(
-            "last day:    {} sent, {} deferred, {} bounced",
-            o.sent, o.deferred, o.bounced
+            "last day:    {} sent, {} deferred, {} bounced{}",
+            o.sent,
+            o.deferred,
+            o.bounced,
+            if o.lost > 0 {
+                format!(", {} lost", o.lost)
+            } else {
+                String::new()
+            }
         ),
         w,
         cx.theme.text,
