@@ -19,6 +19,8 @@ pub enum Category {
     SesCredentials,
     SesAuthRequired,
     SesAccessDenied,
+    SesSendingPaused,
+    SesSuppressed,
     MessageTooLong,
     MalformedMessage,
     SaslNoMechanism,
@@ -49,7 +51,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 34] = [
+    pub const ALL: [Category; 36] = [
         Category::SesSenderNotVerified,
         Category::SesRecipientNotVerified,
         Category::SesThrottling,
@@ -57,6 +59,8 @@ impl Category {
         Category::SesCredentials,
         Category::SesAuthRequired,
         Category::SesAccessDenied,
+        Category::SesSendingPaused,
+        Category::SesSuppressed,
         Category::MessageTooLong,
         Category::MalformedMessage,
         Category::SaslNoMechanism,
@@ -96,6 +100,8 @@ impl Category {
             Category::SesCredentials => "SES credentials",
             Category::SesAuthRequired => "auth required",
             Category::SesAccessDenied => "IAM denied",
+            Category::SesSendingPaused => "SES paused",
+            Category::SesSuppressed => "SES suppressed",
             Category::MessageTooLong => "too long",
             Category::MalformedMessage => "bad headers",
             Category::SaslNoMechanism => "SASL no mech",
@@ -136,6 +142,8 @@ impl Category {
             Category::SesCredentials => "ses_credentials",
             Category::SesAuthRequired => "ses_auth_required",
             Category::SesAccessDenied => "ses_access_denied",
+            Category::SesSendingPaused => "ses_sending_paused",
+            Category::SesSuppressed => "ses_suppressed",
             Category::MessageTooLong => "message_too_long",
             Category::MalformedMessage => "malformed_message",
             Category::SaslNoMechanism => "sasl_no_mechanism",
@@ -189,6 +197,12 @@ impl Category {
             }
             Category::SesAccessDenied => {
                 "The SMTP credentials belong to an IAM user that is not allowed to call ses:SendRawEmail for this identity."
+            }
+            Category::SesSendingPaused => {
+                "Amazon SES has paused or suspended sending for the whole account (or for the configuration set the message names), usually after a review of its bounce or complaint rate: it refuses every message until that is lifted."
+            }
+            Category::SesSuppressed => {
+                "Amazon SES refused to send to this recipient because the address is on its suppression list: it bounced hard or complained recently (SES's words: 'Address blacklisted')."
             }
             Category::MalformedMessage => {
                 "The relay refused the message for an address or header it cannot accept. Amazon SES says what after 'Transaction failed:': an address in From, To, Cc or Reply-To without @domain, empty or with spaces in it (Missing final '@domain', Empty address, Illegal address), a header given twice (Duplicate header 'MIME-Version'), or a malformed MIME header (Expected disposition)."
@@ -289,6 +303,12 @@ impl Category {
             }
             Category::SesAccessDenied => {
                 "Grant the IAM user ses:SendRawEmail on the identity, or use credentials of a user that has it."
+            }
+            Category::SesSendingPaused => {
+                "Read the notice AWS sent to the account's e-mail address and the reputation page of the SES console; the Senders pane shows the account's sending state and enforcement status (aws sesv2 get-account). For a configuration set: aws sesv2 put-configuration-set-sending-options --sending-enabled. Until then every message through SES fails, bounce notifications too (they go out the same way): soft_bounce = yes for the time being keeps mail in the queue instead."
+            }
+            Category::SesSuppressed => {
+                "Check the address with its owner. Only once it is known to work again, remove it from the account's suppression list (aws sesv2 delete-suppressed-destination --email-address ADDRESS); sending to it again as it is hurts the account's bounce rate."
             }
             Category::MalformedMessage => {
                 "Fix what the application writes: a full user@domain in every address header (not a bare user name, not an empty Reply-To), each header once (a library and a template both adding MIME-Version or Subject is the usual cause), and the MIME header named. The same message fails again however often it is retried: send it again after the fix."
@@ -489,6 +509,20 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
         && mentions(&r, &["ses:sendrawemail", "not authorized to perform"])
     {
         return Category::SesAccessDenied;
+    }
+    if mentions(
+        &r,
+        &[
+            "sending paused for this account",
+            "sending suspended for this account",
+            "sending paused for this configuration set",
+        ],
+    ) {
+        return Category::SesSendingPaused;
+    }
+    // SES's word for its suppression list, not a DNS block list of this host's address
+    if r.contains("554 address blacklisted") {
+        return Category::SesSuppressed;
     }
     // SES's own words for a message it cannot parse (a generic `554 Transaction failed` says
     // nothing more, and stays unnamed)
@@ -1281,6 +1315,43 @@ mod tests {
                 "host email-smtp.eu-west-1.amazonaws.com[3.3.3.3] said: 554 Transaction failed: Expected disposition, got =. (in reply to end of DATA command)",
                 "ann@example.org",
                 Category::MalformedMessage,
+            ),
+            (
+                Status::Bounced,
+                "5.0.0",
+                "host email-smtp.us-east-1.amazonaws.com[54.0.0.10] said: 554 Sending paused for this account. For more information, please check the inbox of the email address associated with your AWS account. (in reply to end of DATA command)",
+                "ann@example.org",
+                Category::SesSendingPaused,
+            ),
+            (
+                Status::Bounced,
+                "5.0.0",
+                "host email-smtp.eu-west-1.amazonaws.com[3.3.3.3] said: 554 Sending suspended for this account. For more information, please check the inbox of the email address associated with your AWS account. (in reply to end of DATA command)",
+                "ann@example.org",
+                Category::SesSendingPaused,
+            ),
+            (
+                Status::Bounced,
+                "5.0.0",
+                "host email-smtp.us-east-1.amazonaws.com[54.0.0.10] said: 554 Sending paused for this configuration set. (in reply to end of DATA command)",
+                "ann@example.org",
+                Category::SesSendingPaused,
+            ),
+            (
+                // SES's suppression list, not a DNS block list
+                Status::Bounced,
+                "5.0.0",
+                "host email-smtp.us-east-1.amazonaws.com[54.0.0.10] said: 554 Address blacklisted. (in reply to end of DATA command)",
+                "gone@example.org",
+                Category::SesSuppressed,
+            ),
+            (
+                // a block list that names this host's address stays one
+                Status::Bounced,
+                "5.7.1",
+                "host mx.example.org[192.0.2.7] said: 554 5.7.1 Service unavailable; Client host [198.51.100.4] blocked using zen.spamhaus.org; address blacklisted (in reply to RCPT TO command)",
+                "ann@example.org",
+                Category::Blocklisted,
             ),
             (
                 // a bare 554 says nothing more
