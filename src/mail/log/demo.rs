@@ -170,6 +170,33 @@ impl LogGenerator {
                 out.pop();
                 out.push(self.line(t, "cleanup", p, &format!("{id}: discard: header Subject: Weekly deals - 50% off from local; from=<{from}> to=<{to}>: spam subject rule")));
             }
+            70..=72 if from.starts_with("shop@") => {
+                // the shop's mail library and its template both add MIME-Version: SES refuses
+                // the message for good (the notification to the shop gets through)
+                out.push(self.line(t, "smtp", p + 1, &st("bounced", "5.0.0", &format!("host {} said: 554 Transaction failed: Duplicate header 'MIME-Version'. (in reply to end of DATA command)", &RELAY[..RELAY.len() - 4]))));
+                let nid = self.id();
+                out.push(self.line(
+                    t,
+                    "bounce",
+                    p + 2,
+                    &format!("{id}: sender non-delivery notification: {nid}"),
+                ));
+                out.push(self.line(
+                    t,
+                    "qmgr",
+                    1002,
+                    &format!("{nid}: from=<>, size=3400, nrcpt=1 (queue active)"),
+                ));
+                out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
+                let sid = self.ses_id();
+                out.push(self.line(t, "smtp", p + 1, &format!("{nid}: to=<{from}>, relay={RELAY}, delay=0.2, delays=0/0/0.1/0.1, dsn=2.0.0, status=sent (250 Ok {sid})")));
+                out.push(self.line(t, "qmgr", 1002, &format!("{nid}: removed")));
+            }
+            70..=72 if from.starts_with("alerts@") => {
+                // alerts for the ops mailbox go to Dovecot over LMTP, and Dovecot is not running:
+                // its socket is gone, the mail waits in the queue
+                out.push(self.line(t, "lmtp", p + 4, &format!("{id}: to=<ops@mx1.example.com>, relay=none, delay=0.01, delays=0.01/0/0/0, dsn=4.4.1, status=deferred (connect to mx1.example.com[private/dovecot-lmtp]: No such file or directory)")));
+            }
             77..=79 if from.starts_with("root@") => {
                 // cron's mail for root stays on this host (local(8)), and /var/mail/root has
                 // lost its permissions
@@ -347,6 +374,8 @@ mod tests {
             Category::Lost,
             Category::RelayDenied,
             Category::LocalMailbox,
+            Category::LocalService,
+            Category::MalformedMessage,
             Category::Discarded,
         ] {
             assert!(causes.contains(&c), "{c:?} missing from {causes:?}");
