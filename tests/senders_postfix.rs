@@ -257,7 +257,7 @@ async fn test_mail_traced_to_sent_and_to_bounced() {
     let screen = draw(&pane, &shared, 100, 30);
     assert!(screen.contains("bounced 5."), "{screen}");
     assert!(
-        screen.contains("why: SES refuses senders it has not verified"),
+        screen.contains("why: sender unverified: Amazon SES refused the message"),
         "{screen}"
     );
 
@@ -308,7 +308,7 @@ async fn wrong_password_is_deferred_and_explained() {
     assert!(last.contains("535"), "{last}");
     let screen = draw(&pane, &shared, 100, 30);
     assert!(
-        screen.contains("why: the relay rejected the SMTP user name or password"),
+        screen.contains("why: SES credentials: SES rejected the SMTP user name or password"),
         "{screen}"
     );
     assert!(s.ses.accepted().is_empty(), "nothing got through");

@@ -19,6 +19,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Datelike, Local, NaiveDateTime, TimeZone};
 use regex::Regex;
 
+use crate::mail::log::classify::{Category, classify};
 use crate::sanitize::Clean;
 
 /// Delivery status words Postfix logs.
@@ -138,6 +139,15 @@ fn parse_time(ts: &str, now: DateTime<Local>) -> Option<DateTime<Local>> {
     None
 }
 
+/// A sender's latest deferral or bounce: the relay's words and their cause.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub status: Status,
+    /// As the Failures pane names it.
+    pub cause: Category,
+    pub reason: Clean,
+}
+
 /// What one sender's mail did recently.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Outcomes {
@@ -147,8 +157,8 @@ pub struct Outcomes {
     /// Mail that nobody was told about: removed with no final status, dropped by a DISCARD
     /// rule, a bounce that itself failed (only the Failures pane's model sees these).
     pub lost: u32,
-    /// The latest deferral or bounce, with its explanation from the log.
-    pub last_problem: Option<(Status, Clean)>,
+    /// The latest deferral or bounce.
+    pub last_problem: Option<Problem>,
     /// Why the latest lost message was lost.
     pub last_lost: Option<Clean>,
 }
@@ -208,7 +218,11 @@ pub fn from_model(
             }
             RowStatus::Rejected => continue,
         };
-        e.last_problem = Some((status, o.reason.clone()));
+        e.last_problem = Some(Problem {
+            status,
+            cause: o.category.unwrap_or(Category::Other),
+            reason: o.reason.clone(),
+        });
     }
     Some(out)
 }
@@ -230,7 +244,12 @@ pub fn activity_from_lines(
                 sender_of.insert(id, sender.to_ascii_lowercase());
             }
             LogFact::Delivery {
-                id, status, reason, ..
+                id,
+                to,
+                relay,
+                dsn,
+                status,
+                reason,
             } => {
                 if ts.is_some_and(|t| t < since) {
                     continue;
@@ -245,7 +264,11 @@ pub fn activity_from_lines(
                     Status::Bounced | Status::Expired => o.bounced += 1,
                 }
                 if status != Status::Sent {
-                    o.last_problem = Some((status, Clean::capped(&reason, 300)));
+                    o.last_problem = Some(Problem {
+                        status,
+                        cause: cause_of(status, &dsn, &reason, &to, &relay),
+                        reason: Clean::capped(&reason, 300),
+                    });
                 }
             }
             LogFact::Removed { .. } | LogFact::Bounce { .. } => {}
@@ -300,31 +323,17 @@ impl TraceStatus {
     }
 }
 
-/// A plain-words explanation of a relay's answer.
-pub fn explain(reason: &str) -> &'static str {
-    let r = reason.to_ascii_lowercase();
-    if r.contains("not verified") {
-        "SES refuses senders it has not verified: verify the address or its domain in this region"
-    } else if r.contains("authentication failed") && r.contains("no mechanism available") {
-        "no usable SASL mechanism: the relay needs TLS, or smtp_sasl_security_options forbid it"
-    } else if r.contains("535")
-        || r.contains("authentication credentials invalid")
-        || r.contains("authentication failed")
-    {
-        "the relay rejected the SMTP user name or password: fix the password map, run postmap"
-    } else if r.contains("throttl") || r.contains("maximum sending rate") {
-        "SES is throttling: over the account's sending rate, will retry"
-    } else if r.contains("daily message quota") || r.contains("quota exceeded") {
-        "SES 24-hour quota used up"
-    } else if r.contains("recipient address rejected") || r.contains("user unknown") {
-        "the recipient does not exist"
-    } else if r.contains("connection refused") || r.contains("connection timed out") {
-        "the relay cannot be reached"
-    } else if r.contains("sandbox") {
-        "SES sandbox: the recipient must be verified too"
-    } else {
-        "see the relay's words"
-    }
+/// The cause of a relay's answer, named by the Failures pane's classifier: one set of causes and
+/// explanations for the whole console.
+pub fn cause_of(status: Status, dsn: &str, reason: &str, to: &str, relay: &str) -> Category {
+    use crate::mail::log::parse::Status as S;
+    let status = match status {
+        Status::Sent => S::Sent,
+        Status::Deferred => S::Deferred,
+        Status::Bounced => S::Bounced,
+        Status::Expired => S::Expired,
+    };
+    classify(status, dsn, reason, to, relay)
 }
 
 /// One traced message.
@@ -528,9 +537,10 @@ mod tests {
         assert!(alice.sent >= 1, "{alice:?}");
         let root = &a["root@localhost"];
         assert!(root.bounced >= 1, "{root:?}");
-        let (st, why) = root.last_problem.as_ref().unwrap();
-        assert_eq!(*st, Status::Bounced);
-        assert!(why.contains("not verified"), "{why}");
+        let p = root.last_problem.as_ref().unwrap();
+        assert_eq!(p.status, Status::Bounced);
+        assert_eq!(p.cause, Category::SesSenderNotVerified);
+        assert!(p.reason.contains("not verified"), "{p:?}");
         assert!(a["tempfail@example.com"].deferred >= 1);
         // a day later nothing counts
         let later = now() + chrono::Duration::days(2);
@@ -549,8 +559,8 @@ mod tests {
         };
         assert!(reason.contains("not verified"));
         assert_eq!(
-            explain(reason),
-            "SES refuses senders it has not verified: verify the address or its domain in this region"
+            cause_of(Status::Bounced, "5.0.0", reason, "someone@example.com", ""),
+            Category::SesSenderNotVerified
         );
         assert_eq!(t.notice.as_deref(), Some("46106C8902"));
 
@@ -651,27 +661,46 @@ Nov 27 19:22:01 vm postfix/qmgr[2]: 1A2B3C4D03: removed
     }
 
     #[test]
-    fn explanations() {
+    fn causes_are_the_failures_panes() {
+        // (status, dsn, reply, cause): the same names as in the Failures pane
         let table = [
             (
-                "host x said: 535 Authentication Credentials Invalid",
-                "the relay rejected the SMTP user name or password: fix the password map, run postmap",
+                Status::Deferred,
+                "4.7.8",
+                "SASL authentication failed; server x said: 535 Authentication Credentials Invalid",
+                Category::SesCredentials,
             ),
             (
+                Status::Deferred,
+                "4.7.0",
                 "SASL authentication failed; cannot authenticate to server x: no mechanism available",
-                "no usable SASL mechanism: the relay needs TLS, or smtp_sasl_security_options forbid it",
+                Category::SaslNoMechanism,
             ),
             (
-                "454 Throttling failure: Maximum sending rate exceeded.",
-                "SES is throttling: over the account's sending rate, will retry",
+                Status::Deferred,
+                "4.0.0",
+                "host x said: 454 Throttling failure: Maximum sending rate exceeded.",
+                Category::SesThrottling,
             ),
             (
-                "connect to x: Connection refused",
-                "the relay cannot be reached",
+                Status::Deferred,
+                "4.4.1",
+                "connect to x[192.0.2.1]:587: Connection refused",
+                Category::Connection,
+            ),
+            (
+                Status::Bounced,
+                "5.0.0",
+                "host x said: 554 Sending paused for this account. For more information, please check the inbox of the email address associated with your AWS account.",
+                Category::SesSendingPaused,
             ),
         ];
-        for (r, want) in table {
-            assert_eq!(explain(r), want, "{r}");
+        for (status, dsn, reply, want) in table {
+            assert_eq!(
+                cause_of(status, dsn, reply, "a@b.example", ""),
+                want,
+                "{reply}"
+            );
         }
     }
 

@@ -10,11 +10,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::sanitize::Clean;
 
-use super::logscan::{Outcomes, SenderActivity, explain};
+use super::logscan::{Outcomes, SenderActivity};
 use super::maps::{self, RuleMatch};
 use super::postconf::{Relay, TlsCheck, TlsPolicy, encryption, tls_policy_keys};
 use super::ses::{SesSnapshot, Verification};
 use super::source::{MapContent, MapFile, RelaySnapshot};
+use crate::mail::log::classify::Category;
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -491,8 +492,11 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
     } else {
         String::new()
     };
+    // SES's own verdict names the cause of the bounces it causes
+    let mut ses_says_unverified = false;
     match &ses {
         SesCheck::NotFound { region } | SesCheck::Status { region, status: Verification::Failed | Verification::NotStarted | Verification::TemporaryFailure | Verification::Unknown, .. } => {
+            ses_says_unverified = true;
             let text = if local {
                 format!("{sender} sends through SES unverified in {region}: its bounces are lost{proof}")
             } else {
@@ -611,8 +615,6 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
             ),
         );
     }
-    // whether SES's own verdict already says "not verified" (a lost bounce's reason may too)
-    let ses_said_unverified = verdicts.iter().any(|v| v.text.contains("not verified"));
     if outcomes.lost > 0 {
         // the worst news the log has about a sender (mail gone, nobody told): before bounces
         let why = outcomes
@@ -629,8 +631,8 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
         ));
     }
     if (outcomes.bounced > 0 || outcomes.deferred > 0)
-        && let Some((_, why)) = &outcomes.last_problem
-        && (!ses_said_unverified || !why.contains("not verified"))
+        && let Some(p) = &outcomes.last_problem
+        && !(ses_says_unverified && p.cause == Category::SesSenderNotVerified)
     {
         verdicts.push(Verdict::new(
             if outcomes.bounced > 0 {
@@ -639,10 +641,11 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
                 Severity::Warn
             },
             format!(
-                "{} bounced, {} deferred in the last day: {}",
+                "{} bounced, {} deferred in the last day ({}): {}",
                 outcomes.bounced,
                 outcomes.deferred,
-                explain(why)
+                p.cause.label(),
+                p.cause.meaning()
             ),
         ));
     }
@@ -826,6 +829,7 @@ pub(crate) mod tests {
         assert!(!senders.is_empty(), "the fixture queue has senders");
         assert_eq!(senders, expected);
     }
+    use crate::mail::senders::logscan::{Problem, Status};
     use crate::mail::senders::postconf::parse_output;
     use crate::mail::senders::ses::{Account, Identity};
     use crate::mail::senders::source::{FileFacts, MapFile};
@@ -927,10 +931,11 @@ pub(crate) mod tests {
                 sent: 0,
                 deferred: 0,
                 bounced: 3,
-                last_problem: Some((
-                    super::super::logscan::Status::Bounced,
-                    Clean::new("554 Message rejected: Email address is not verified."),
-                )),
+                last_problem: Some(Problem {
+                    status: Status::Bounced,
+                    cause: Category::SesSenderNotVerified,
+                    reason: Clean::new("554 Message rejected: Email address is not verified."),
+                }),
                 ..Outcomes::default()
             },
         );
@@ -962,10 +967,11 @@ pub(crate) mod tests {
             "removed from the queue with no final delivery status logged",
         ));
         carol.bounced = 1;
-        carol.last_problem = Some((
-            super::super::logscan::Status::Bounced,
-            Clean::new("550 5.1.1 user unknown"),
-        ));
+        carol.last_problem = Some(Problem {
+            status: Status::Bounced,
+            cause: Category::RecipientUnknown,
+            reason: Clean::new("550 5.1.1 user unknown"),
+        });
         let local = local_senders("web1.example.com", "web1");
         let c = cross_check(&CheckInput {
             snapshot: &snap,
@@ -984,7 +990,7 @@ pub(crate) mod tests {
         // the bounces are still told apart, after the lost mail
         assert_eq!(
             carol.verdicts.last().unwrap().text,
-            "1 bounced, 0 deferred in the last day: the recipient does not exist"
+            "1 bounced, 0 deferred in the last day (rcpt unknown): The receiving side says the recipient address does not exist."
         );
         // with nothing lost, the same sender is no error
         let act = activity();

@@ -15,7 +15,7 @@ use ratatui::widgets::Paragraph;
 use crate::app::pane::ViewCx;
 use crate::ui::widgets::{fit, pane_block, truncate};
 
-use super::logscan::{TraceStatus, explain};
+use super::logscan::{Status, TraceStatus, cause_of};
 use super::model::{Route, SenderRow, Severity, Verdict};
 use super::{RegionSes, SendersPane, SesState};
 
@@ -582,16 +582,18 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
         w,
         cx.theme.text,
     ));
-    if let Some((_, why)) = &o.last_problem {
-        for (i, chunk) in wrap(&format!("last problem: {why}"), w)
-            .into_iter()
-            .enumerate()
-        {
-            lines.push(line(
-                if i == 0 { chunk } else { format!("  {chunk}") },
-                w,
-                cx.theme.muted,
-            ));
+    if let Some(p) = &o.last_problem {
+        for text in [
+            format!("last problem: {}", p.reason),
+            format!("what to do: {}", p.cause.remedy()),
+        ] {
+            for (i, chunk) in wrap(&text, w).into_iter().enumerate() {
+                lines.push(line(
+                    if i == 0 { chunk } else { format!("  {chunk}") },
+                    w,
+                    cx.theme.muted,
+                ));
+            }
         }
     }
     lines.push(Line::from(""));
@@ -787,10 +789,18 @@ fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
         ));
         lines.push(trace_summary(t, w, cx));
         if let Some(tr) = &t.trace {
-            if let TraceStatus::Deferred { reason, .. } | TraceStatus::Bounced { reason, .. } =
-                &tr.status
-            {
-                lines.push(line(format!("why: {}", explain(reason)), w, cx.theme.warn));
+            let failed = match &tr.status {
+                TraceStatus::Deferred { dsn, reason } => Some((Status::Deferred, dsn, reason)),
+                TraceStatus::Bounced { dsn, reason } => Some((Status::Bounced, dsn, reason)),
+                _ => None,
+            };
+            if let Some((status, dsn, reason)) = failed {
+                let cause = cause_of(status, dsn, reason, &tr.to, "");
+                lines.push(line(
+                    format!("why: {}: {}", cause.label(), cause.meaning()),
+                    w,
+                    cx.theme.warn,
+                ));
             }
             if let Some(n) = &tr.notice {
                 lines.push(line(
