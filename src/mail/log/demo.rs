@@ -192,7 +192,7 @@ impl LogGenerator {
                 out.push(self.line(t, "smtp", p + 1, &format!("{nid}: to=<{from}>, relay={RELAY}, delay=0.2, delays=0/0/0.1/0.1, dsn=2.0.0, status=sent (250 Ok {sid})")));
                 out.push(self.line(t, "qmgr", 1002, &format!("{nid}: removed")));
             }
-            70..=72 if from.starts_with("alerts@") => {
+            62..=71 if from.starts_with("alerts@") => {
                 // alerts for the ops mailbox go to Dovecot over LMTP, and Dovecot is not running:
                 // its socket is gone, the mail waits in the queue
                 out.push(self.line(t, "lmtp", p + 4, &format!("{id}: to=<ops@mx1.example.com>, relay=none, delay=0.01, delays=0.01/0/0/0, dsn=4.4.1, status=deferred (connect to mx1.example.com[private/dovecot-lmtp]: No such file or directory)")));
@@ -282,14 +282,12 @@ impl LogGenerator {
     }
 }
 
-/// Write the history and start the live writer (needs a tokio runtime).
-pub fn install(sandbox: &Path, config: &mut Config) -> anyhow::Result<()> {
-    let dir = sandbox.join("log");
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("mail.log");
-    let mut g = LogGenerator::new(0x5EED);
-    let now = Local::now();
-    // three hours of history: the older half rotated away
+/// The demo's generator seed: its history is the same at every start.
+const DEMO_SEED: u64 = 0x5EED;
+
+/// Three hours of history before `now`, a message a minute: the older half (rotated away) and
+/// the recent half.
+fn history(g: &mut LogGenerator, now: DateTime<Local>) -> (String, String) {
     let mut old = String::new();
     let mut recent = String::new();
     for i in (1..=180u32).rev() {
@@ -299,6 +297,16 @@ pub fn install(sandbox: &Path, config: &mut Config) -> anyhow::Result<()> {
             target.push_str(&l);
         }
     }
+    (old, recent)
+}
+
+/// Write the history and start the live writer (needs a tokio runtime).
+pub fn install(sandbox: &Path, config: &mut Config) -> anyhow::Result<()> {
+    let dir = sandbox.join("log");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("mail.log");
+    let mut g = LogGenerator::new(DEMO_SEED);
+    let (old, recent) = history(&mut g, Local::now());
     std::fs::write(dir.join("mail.log.1"), old)?;
     std::fs::write(&path, recent)?;
     config.mail_log.files = vec![path.clone()];
@@ -333,6 +341,34 @@ mod tests {
     use crate::mail::log::classify::Category;
     use crate::mail::log::model::{MailLog, RowStatus};
     use crate::mail::log::parse::{YearGuess, parse_line};
+
+    #[test]
+    fn the_demos_history_shows_the_causes_it_was_written_for() {
+        let mut g = LogGenerator::new(DEMO_SEED);
+        let (old, recent) = history(&mut g, Local::now());
+        let mut log = MailLog::default();
+        let mut y = YearGuess::now();
+        for l in old.lines().chain(recent.lines()) {
+            log.ingest(parse_line(l, &mut y).unwrap_or_else(|| panic!("{l}")));
+        }
+        let causes: std::collections::BTreeSet<Category> =
+            log.outcomes().iter().filter_map(|o| o.category).collect();
+        // what a user opening the demo should find without waiting for the live writer
+        for c in [
+            Category::SesSenderNotVerified,
+            Category::SesThrottling,
+            Category::SesCredentials,
+            Category::RecipientUnknown,
+            Category::Connection,
+            Category::Lost,
+            Category::LocalMailbox,
+            Category::LocalService,
+            Category::MalformedMessage,
+            Category::Discarded,
+        ] {
+            assert!(causes.contains(&c), "{c:?} missing from {causes:?}");
+        }
+    }
 
     #[test]
     fn generated_log_parses_fully_with_a_mix_of_outcomes() {
