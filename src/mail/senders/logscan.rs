@@ -1,73 +1,35 @@
 //! What the mail log says each sender did, and one message's path through
 //! it (the test-mail trace).
 //!
-//! The trace of a test mail runs on the Failures pane's parser and model
-//! ([`trace_from_model`]), both over the pane's own follow of the log file
-//! and over `Shared.mail_log`. Per-sender outcomes come from
-//! `Shared.mail_log` ([`from_shared`]) once the Failures pane has fed it;
-//! before that (or without that pane), [`activity_from_lines`] counts them
-//! from the few line shapes it needs (`from=<...>`, the `to=<...>,
-//! relay=..., dsn=..., status=...` delivery lines, `removed`); the tests
-//! check both give the same counts. Pure text in, values out; the only file
-//! access is [`read_tail`], which only reads.
+//! Everything here reads the log with the Failures pane's parser and model,
+//! and names causes with its classifier: the console has one of each. The
+//! trace of a test mail ([`trace_from_model`]) runs over the pane's own
+//! follow of the log file or over `Shared.mail_log`. Per-sender outcomes
+//! come from `Shared.mail_log` ([`from_shared`]) once the Failures pane has
+//! fed it; before that (or without that pane, and in `opsdeck check`),
+//! [`activity_from_lines`] feeds the tail of the log to a model of its own.
+//! Pure text in, values out; the only file access is [`read_tail`], which
+//! only reads.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::LazyLock;
 
-use chrono::{DateTime, Datelike, Local, NaiveDateTime, TimeZone};
+use chrono::{DateTime, Local};
 use regex::Regex;
 
 use crate::mail::log::classify::{Category, classify};
 use crate::sanitize::Clean;
 
-/// Delivery status words Postfix logs.
+/// What became of a delivery, as this pane counts it (expired and undeliverable mail bounced).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     Sent,
     Deferred,
     Bounced,
-    Expired,
 }
 
-/// One log line that matters here.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LogFact {
-    From {
-        id: String,
-        sender: String,
-    },
-    Delivery {
-        id: String,
-        to: String,
-        relay: String,
-        dsn: String,
-        status: Status,
-        reason: String,
-    },
-    Removed {
-        id: String,
-    },
-    /// `ID: sender non-delivery notification: NEWID`
-    Bounce {
-        id: String,
-        notice: String,
-    },
-}
-
-static PREFIX: LocalLazy = LazyLock::new(|| {
-    Regex::new(
-        r"^(?P<ts>[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT[0-9:.]+(?:Z|[+-]\d\d:?\d\d)?) \S+ [\w./-]+\[\d+\]: (?P<id>[0-9A-Za-z]{5,20}): (?P<rest>.*)$",
-    )
-    .expect("static regex")
-});
-static DELIVERY: LocalLazy = LazyLock::new(|| {
-    Regex::new(r"^to=<(?P<to>[^>]*)>,(?: orig_to=<[^>]*>,)? relay=(?P<relay>[^,]*),.*? dsn=(?P<dsn>[0-9.]+), status=(?P<st>sent|deferred|bounced|expired) \((?P<why>.*)\)$")
-        .expect("static regex")
-});
-static FROM: LocalLazy =
-    LazyLock::new(|| Regex::new(r"^(?:uid=\d+ )?from=<(?P<from>[^>]*)>").expect("static regex"));
 static QUEUED_AS: LocalLazy =
     LazyLock::new(|| Regex::new(r"queued as ([0-9A-Za-z]{5,20})").expect("static regex"));
 
@@ -76,67 +38,6 @@ type LocalLazy = LazyLock<Regex>;
 /// The queue id in an SMTP reply (`250 2.0.0 Ok: queued as 3FFCBC890E`).
 pub fn queue_id_from_reply(reply: &str) -> Option<String> {
     QUEUED_AS.captures(reply).map(|c| c[1].to_string())
-}
-
-/// Parse one line into a fact and its timestamp (year guessed for syslog
-/// stamps: the latest year that is not in the future of `now`).
-pub fn parse_line(line: &str, now: DateTime<Local>) -> Option<(Option<DateTime<Local>>, LogFact)> {
-    let c = PREFIX.captures(line)?;
-    let id = c["id"].to_string();
-    let rest = &c["rest"];
-    let ts = parse_time(&c["ts"], now);
-    let fact = if let Some(d) = DELIVERY.captures(rest) {
-        LogFact::Delivery {
-            id,
-            to: d["to"].to_string(),
-            relay: d["relay"].to_string(),
-            dsn: d["dsn"].to_string(),
-            status: match &d["st"] {
-                "sent" => Status::Sent,
-                "deferred" => Status::Deferred,
-                "bounced" => Status::Bounced,
-                _ => Status::Expired,
-            },
-            reason: d["why"].to_string(),
-        }
-    } else if let Some(f) = FROM.captures(rest) {
-        LogFact::From {
-            id,
-            sender: f["from"].to_string(),
-        }
-    } else if rest == "removed" {
-        LogFact::Removed { id }
-    } else if let Some(n) = rest.strip_prefix("sender non-delivery notification: ") {
-        LogFact::Bounce {
-            id,
-            notice: n.trim().to_string(),
-        }
-    } else {
-        return None;
-    };
-    Some((ts, fact))
-}
-
-fn parse_time(ts: &str, now: DateTime<Local>) -> Option<DateTime<Local>> {
-    if ts.as_bytes().get(4) == Some(&b'-') {
-        return DateTime::parse_from_rfc3339(ts)
-            .ok()
-            .map(|t| t.with_timezone(&Local))
-            .or_else(|| {
-                NaiveDateTime::parse_from_str(ts, "%Y-%m-%dT%H:%M:%S%.f")
-                    .ok()
-                    .and_then(|n| Local.from_local_datetime(&n).earliest())
-            });
-    }
-    for year in [now.year(), now.year() - 1] {
-        let n = NaiveDateTime::parse_from_str(&format!("{year} {ts}"), "%Y %b %e %H:%M:%S").ok()?;
-        let t = Local.from_local_datetime(&n).earliest()?;
-        // a stamp a little ahead of our clock is clock skew, not last year
-        if t <= now + chrono::Duration::hours(1) {
-            return Some(t);
-        }
-    }
-    None
 }
 
 /// A sender's latest deferral or bounce: the relay's words and their cause.
@@ -227,54 +128,30 @@ pub fn from_model(
     Some(out)
 }
 
-/// Count outcomes per sender over log text, keeping facts newer than `since`.
+/// Count outcomes per sender over log text, keeping facts newer than `since`. The text is read by
+/// the Failures pane's parser and model, so the counts are the pane's: lost mail included, and the
+/// same causes.
 pub fn activity_from_lines(
     text: &str,
     now: DateTime<Local>,
     since: DateTime<Local>,
 ) -> SenderActivity {
-    let mut sender_of: HashMap<String, String> = HashMap::new();
-    let mut out = SenderActivity::new();
+    use crate::mail::log::model::{Limits, MailLog};
+    use crate::mail::log::parse::{YearGuess, parse_line_ref};
+    let mut log = MailLog::with_limits(Limits {
+        // every outcome of the text counts (a tail read is at most a few MiB)
+        outcomes: usize::MAX,
+        lines_per_message: 0,
+        warnings: 0,
+        ..Limits::default()
+    });
+    let mut years = YearGuess::new(now.date_naive());
     for line in text.lines() {
-        let Some((ts, fact)) = parse_line(line, now) else {
-            continue;
-        };
-        match fact {
-            LogFact::From { id, sender } => {
-                sender_of.insert(id, sender.to_ascii_lowercase());
-            }
-            LogFact::Delivery {
-                id,
-                to,
-                relay,
-                dsn,
-                status,
-                reason,
-            } => {
-                if ts.is_some_and(|t| t < since) {
-                    continue;
-                }
-                let Some(sender) = sender_of.get(&id) else {
-                    continue;
-                };
-                let o = out.entry(sender.clone()).or_default();
-                match status {
-                    Status::Sent => o.sent += 1,
-                    Status::Deferred => o.deferred += 1,
-                    Status::Bounced | Status::Expired => o.bounced += 1,
-                }
-                if status != Status::Sent {
-                    o.last_problem = Some(Problem {
-                        status,
-                        cause: cause_of(status, &dsn, &reason, &to, &relay),
-                        reason: Clean::capped(&reason, 300),
-                    });
-                }
-            }
-            LogFact::Removed { .. } | LogFact::Bounce { .. } => {}
+        if let Some(l) = parse_line_ref(line, &mut years, false) {
+            log.ingest(l);
         }
     }
-    out
+    from_model(&log, since).unwrap_or_default()
 }
 
 /// Read at most `max` bytes from the end of a file (from a line start).
@@ -331,7 +208,6 @@ pub fn cause_of(status: Status, dsn: &str, reason: &str, to: &str, relay: &str) 
         Status::Sent => S::Sent,
         Status::Deferred => S::Deferred,
         Status::Bounced => S::Bounced,
-        Status::Expired => S::Expired,
     };
     classify(status, dsn, reason, to, relay)
 }
@@ -361,58 +237,6 @@ impl Trace {
             notice: None,
             done: false,
         }
-    }
-
-    /// Feed one raw log line; returns true if it concerned this message.
-    pub fn feed(&mut self, line: &str, now: DateTime<Local>) -> bool {
-        let Some((_, fact)) = parse_line(line, now) else {
-            return false;
-        };
-        let mine = match &fact {
-            LogFact::From { id, .. }
-            | LogFact::Delivery { id, .. }
-            | LogFact::Removed { id }
-            | LogFact::Bounce { id, .. } => *id == self.queue_id,
-        };
-        if !mine {
-            return false;
-        }
-        self.lines.push(Clean::capped(line, 400));
-        match fact {
-            LogFact::From { .. } => {
-                if self.status == TraceStatus::Queued {
-                    self.status = TraceStatus::Active;
-                }
-            }
-            LogFact::Delivery {
-                relay,
-                dsn,
-                status,
-                reason,
-                ..
-            } => {
-                self.status = match status {
-                    Status::Sent => TraceStatus::Sent {
-                        relay: Clean::new(&relay),
-                        reply: Clean::capped(&reason, 300),
-                    },
-                    Status::Deferred => TraceStatus::Deferred {
-                        dsn: Clean::new(&dsn),
-                        reason: Clean::capped(&reason, 300),
-                    },
-                    Status::Bounced | Status::Expired => TraceStatus::Bounced {
-                        dsn: Clean::new(&dsn),
-                        reason: Clean::capped(&reason, 300),
-                    },
-                };
-            }
-            LogFact::Bounce { notice, .. } => self.notice = Some(notice),
-            LogFact::Removed { .. } => self.done = true,
-        }
-        if self.status.is_final() {
-            self.done = true;
-        }
-        true
     }
 }
 
@@ -459,6 +283,9 @@ pub fn trace_from_model(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mail::log::model::MailLog;
+    use crate::mail::log::parse::{YearGuess, parse_line};
+    use chrono::TimeZone;
 
     const CORPUS: &str = include_str!("../../../tests/fixtures/maillog/corpus-3.7.log");
 
@@ -480,56 +307,6 @@ mod tests {
     }
 
     #[test]
-    fn real_lines() {
-        let sent = "Nov 27 19:25:41 vm postfix/smtp[11638]: 3F517C8902: to=<ok@example.com>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.02, delays=0.01/0.01/0.01/0, dsn=2.0.0, status=sent (250 Ok 0100018f196c0543-7b825b0b-1733-40ec-a3cc-935429fc5463-000000)";
-        let (ts, f) = parse_line(sent, now()).unwrap();
-        assert_eq!(
-            ts.unwrap().format("%Y-%m-%d %H:%M:%S").to_string(),
-            "2026-11-27 19:25:41"
-        );
-        assert!(
-            matches!(f, LogFact::Delivery { status: Status::Sent, ref id, .. } if id == "3F517C8902")
-        );
-        let from = "Nov 27 19:25:41 vm postfix/qmgr[10250]: 3F517C8902: from=<alice@example.com>, size=282, nrcpt=1 (queue active)";
-        assert_eq!(
-            parse_line(from, now()).unwrap().1,
-            LogFact::From {
-                id: "3F517C8902".into(),
-                sender: "alice@example.com".into()
-            }
-        );
-        let pickup =
-            "Nov 27 19:25:41 vm postfix/pickup[10249]: 40A53C8900: uid=0 from=<root@localhost>";
-        assert!(matches!(
-            parse_line(pickup, now()).unwrap().1,
-            LogFact::From { .. }
-        ));
-        let iso = "2026-11-27T19:25:41.123456+00:00 vm postfix/qmgr[1]: ABCDE12345: removed";
-        assert!(matches!(
-            parse_line(iso, now()).unwrap(),
-            (Some(_), LogFact::Removed { .. })
-        ));
-        assert!(
-            parse_line(
-                "Nov 27 19:25:41 vm postfix/smtpd[1]: connect from x[1.2.3.4]",
-                now()
-            )
-            .is_none()
-        );
-    }
-
-    #[test]
-    fn year_is_guessed_backwards() {
-        let jan = Local.with_ymd_and_hms(2027, 1, 2, 0, 0, 0).unwrap();
-        let (ts, _) = parse_line(
-            "Dec 31 23:59:00 vm postfix/qmgr[1]: ABCDE12345: removed",
-            jan,
-        )
-        .unwrap();
-        assert_eq!(ts.unwrap().year(), 2026);
-    }
-
-    #[test]
     fn corpus_activity() {
         let since = now() - chrono::Duration::days(1);
         let a = activity_from_lines(CORPUS, now(), since);
@@ -548,67 +325,7 @@ mod tests {
     }
 
     #[test]
-    fn trace_through_corpus() {
-        let mut t = Trace::new("40A53C8900", "root@localhost", "someone@example.com");
-        for l in CORPUS.lines() {
-            t.feed(l, now());
-        }
-        assert!(t.done);
-        let TraceStatus::Bounced { reason, .. } = &t.status else {
-            panic!("{:?}", t.status)
-        };
-        assert!(reason.contains("not verified"));
-        assert_eq!(
-            cause_of(Status::Bounced, "5.0.0", reason, "someone@example.com", ""),
-            Category::SesSenderNotVerified
-        );
-        assert_eq!(t.notice.as_deref(), Some("46106C8902"));
-
-        let mut t = Trace::new("3F517C8902", "alice@example.com", "ok@example.com");
-        for l in CORPUS.lines() {
-            t.feed(l, now());
-        }
-        assert!(
-            matches!(&t.status, TraceStatus::Sent { reply, .. } if reply.contains("0100018f196c0543"))
-        );
-    }
-
-    #[test]
-    fn failures_model_gives_the_same_counts() {
-        use crate::mail::log::model::MailLog;
-        use crate::mail::log::parse::{YearGuess, parse_line as failures_parse};
-        let mut log = MailLog::default();
-        assert!(
-            from_model(&log, now()).is_none(),
-            "an empty model is no answer"
-        );
-        let mut y = YearGuess::new(now().date_naive());
-        for l in CORPUS.lines() {
-            if let Some(p) = failures_parse(l, &mut y) {
-                log.ingest(p);
-            }
-        }
-        let since = now() - chrono::Duration::days(1);
-        let from_model = from_model(&log, since).unwrap();
-        let own = activity_from_lines(CORPUS, now(), since);
-        for sender in [
-            "alice@example.com",
-            "root@localhost",
-            "tempfail@example.com",
-        ] {
-            let (a, b) = (&from_model[sender], &own[sender]);
-            assert_eq!(
-                (a.sent, a.deferred, a.bounced),
-                (b.sent, b.deferred, b.bounced),
-                "{sender}"
-            );
-        }
-    }
-
-    #[test]
     fn lost_mail_is_counted_apart_from_bounces() {
-        use crate::mail::log::model::MailLog;
-        use crate::mail::log::parse::{YearGuess, parse_line as failures_parse};
         // one message removed with no status, one dropped by a DISCARD rule, one sent
         let text = "Nov 27 19:20:00 vm postfix/pickup[1]: 1A2B3C4D01: uid=0 from=<app@example.com>
 Nov 27 19:20:00 vm postfix/qmgr[2]: 1A2B3C4D01: from=<app@example.com>, size=300, nrcpt=1 (queue active)
@@ -619,12 +336,7 @@ Nov 27 19:22:00 vm postfix/qmgr[2]: 1A2B3C4D03: from=<app@example.com>, size=300
 Nov 27 19:22:01 vm postfix/smtp[4]: 1A2B3C4D03: to=<bo@example.org>, relay=r[1.2.3.4]:587, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)
 Nov 27 19:22:01 vm postfix/qmgr[2]: 1A2B3C4D03: removed
 ";
-        let mut log = MailLog::default();
-        let mut y = YearGuess::new(now().date_naive());
-        for l in text.lines() {
-            log.ingest(failures_parse(l, &mut y).expect(l));
-        }
-        let a = from_model(&log, now() - chrono::Duration::days(1)).unwrap();
+        let a = activity_from_lines(text, now(), now() - chrono::Duration::days(1));
         let app = &a["app@example.com"];
         assert_eq!(
             (app.sent, app.deferred, app.bounced, app.lost),
@@ -635,29 +347,45 @@ Nov 27 19:22:01 vm postfix/qmgr[2]: 1A2B3C4D03: removed
         assert!(why.ends_with("to=<ann@example.org>: spam rule"), "{why}");
     }
 
-    #[test]
-    fn trace_through_the_failures_model() {
-        use crate::mail::log::model::MailLog;
-        use crate::mail::log::parse::{YearGuess, parse_line as failures_parse};
+    fn corpus_model() -> MailLog {
         let mut log = MailLog::default();
         let mut y = YearGuess::new(now().date_naive());
-        assert!(trace_from_model(&log, "40A53C8900", "a", "b").is_none());
         for l in CORPUS.lines() {
-            if let Some(p) = failures_parse(l, &mut y) {
+            if let Some(p) = parse_line(l, &mut y) {
                 log.ingest(p);
             }
         }
-        // the same answers as the line-by-line trace
-        for id in ["40A53C8900", "3F517C8902", "4889DC8909"] {
-            let mut own = Trace::new(id, "a", "b");
-            for l in CORPUS.lines() {
-                own.feed(l, now());
-            }
-            let model = trace_from_model(&log, id, "a", "b").unwrap();
-            assert_eq!(model.status, own.status, "{id}");
-            assert_eq!(model.notice, own.notice, "{id}");
-            assert!(!model.lines.is_empty());
-        }
+        log
+    }
+
+    #[test]
+    fn trace_through_the_failures_model() {
+        assert!(trace_from_model(&MailLog::default(), "40A53C8900", "a", "b").is_none());
+        let log = corpus_model();
+        // root's mail bounced at SES, and Postfix sent root a notice
+        let t =
+            trace_from_model(&log, "40A53C8900", "root@localhost", "someone@example.com").unwrap();
+        assert!(t.done);
+        let TraceStatus::Bounced { reason, .. } = &t.status else {
+            panic!("{:?}", t.status)
+        };
+        assert!(reason.contains("not verified"));
+        assert_eq!(
+            cause_of(Status::Bounced, "5.0.0", reason, "someone@example.com", ""),
+            Category::SesSenderNotVerified
+        );
+        assert_eq!(t.notice.as_deref(), Some("46106C8902"));
+        assert!(
+            t.lines.iter().any(|l| l.contains("status=bounced")),
+            "{t:?}"
+        );
+        // alice's was sent: SES's reply names its message id
+        let t =
+            trace_from_model(&log, "3F517C8902", "alice@example.com", "ok@example.com").unwrap();
+        assert!(
+            matches!(&t.status, TraceStatus::Sent { reply, .. } if reply.contains("0100018f196c0543"))
+        );
+        assert!(t.done);
     }
 
     #[test]
@@ -706,12 +434,24 @@ Nov 27 19:22:01 vm postfix/qmgr[2]: 1A2B3C4D03: removed
 
     proptest::proptest! {
         #[test]
-        fn hostile_lines(s in proptest::prelude::any::<String>()) {
-            let _ = parse_line(&s, now());
-            let mut t = Trace::new("ABCDE12345", "a", "b");
-            t.feed(&format!("Nov 27 19:25:41 vm postfix/smtp[1]: ABCDE12345: {s}"), now());
+        fn hostile_lines_reach_the_trace_sanitized(s in proptest::prelude::any::<String>()) {
+            let mut log = MailLog::default();
+            let mut y = YearGuess::new(now().date_naive());
+            for l in [
+                "Nov 27 19:25:40 vm postfix/qmgr[1]: ABCDE12345: from=<a@b.example>, size=1, nrcpt=1 (queue active)".to_string(),
+                format!("Nov 27 19:25:41 vm postfix/smtp[1]: ABCDE12345: {s}"),
+                format!("Nov 27 19:25:42 vm postfix/smtp[1]: ABCDE12345: to=<c@d.example>, relay=r[1.2.3.4]:25, delay=1, delays=0/0/0/1, dsn=4.0.0, status=deferred ({s})"),
+            ] {
+                if let Some(p) = parse_line(&l, &mut y) {
+                    log.ingest(p);
+                }
+            }
+            let t = trace_from_model(&log, "ABCDE12345", "a@b.example", "c@d.example").unwrap();
             for l in &t.lines {
                 proptest::prop_assert!(!l.chars().any(crate::sanitize::is_unsafe_char));
+            }
+            if let TraceStatus::Deferred { reason, .. } = &t.status {
+                proptest::prop_assert!(!reason.chars().any(crate::sanitize::is_unsafe_char));
             }
         }
     }

@@ -831,7 +831,6 @@ mod tests {
     use crate::app::pane::{Cx, Nav, Pane, ViewCx};
     use crate::app::shared::Shared;
     use crate::config::Config;
-    use crate::mail::senders::logscan::Trace;
     use crate::mail::senders::model::tests::{activity, ses, snapshot};
     use crate::mail::senders::secret::Secret;
     use crate::mail::senders::source::{self, MapContent};
@@ -1135,9 +1134,21 @@ mod tests {
             })),
             &mut cx,
         );
-        let mut t = Trace::new("7E1F2C8901", "bob@example.com", "ops@example.net");
-        t.feed("Nov 27 19:59:01 vm postfix/qmgr[10]: 7E1F2C8901: from=<bob@example.com>, size=400, nrcpt=1 (queue active)", now());
-        t.feed("Nov 27 19:59:01 vm postfix/smtp[11]: 7E1F2C8901: to=<ops@example.net>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.1, delays=0/0/0/0.1, dsn=5.0.0, status=bounced (host 127.0.0.1[127.0.0.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: bob@example.com (in reply to end of DATA command))", now());
+        let mut log = crate::mail::log::MailLog::default();
+        let mut years = crate::mail::log::parse::YearGuess::new(now().date_naive());
+        for l in [
+            "Nov 27 19:59:01 vm postfix/qmgr[10]: 7E1F2C8901: from=<bob@example.com>, size=400, nrcpt=1 (queue active)",
+            "Nov 27 19:59:01 vm postfix/smtp[11]: 7E1F2C8901: to=<ops@example.net>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.1, delays=0/0/0/0.1, dsn=5.0.0, status=bounced (host 127.0.0.1[127.0.0.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: bob@example.com (in reply to end of DATA command))",
+        ] {
+            log.ingest(crate::mail::log::parse::parse_line(l, &mut years).unwrap());
+        }
+        let t = crate::mail::senders::logscan::trace_from_model(
+            &log,
+            "7E1F2C8901",
+            "bob@example.com",
+            "ops@example.net",
+        )
+        .unwrap();
         p.on_event(SendersEvent::Trace(Box::new(t)), &mut cx);
         let out = draw(&p, &shared, 80, 24, true);
         assert!(out.contains("test mail 7E1F2C8901"), "{out}");
