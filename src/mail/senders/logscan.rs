@@ -92,12 +92,12 @@ pub fn from_model(
         if o.time < since {
             continue;
         }
-        let from = o
-            .from
-            .as_ref()
-            .map(|f| f.to_ascii_lowercase())
-            .unwrap_or_default();
-        let e = out.entry(from).or_default();
+        // a message whose sender the log does not show (it entered the queue before the text
+        // read begins) is nobody's: not the null sender's
+        let Some(from) = &o.from else {
+            continue;
+        };
+        let e = out.entry(from.to_ascii_lowercase()).or_default();
         let status = match o.status {
             RowStatus::Sent => {
                 e.sent += 1;
@@ -336,7 +336,12 @@ Nov 27 19:22:00 vm postfix/qmgr[2]: 1A2B3C4D03: from=<app@example.com>, size=300
 Nov 27 19:22:01 vm postfix/smtp[4]: 1A2B3C4D03: to=<bo@example.org>, relay=r[1.2.3.4]:587, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)
 Nov 27 19:22:01 vm postfix/qmgr[2]: 1A2B3C4D03: removed
 ";
-        let a = activity_from_lines(text, now(), now() - chrono::Duration::days(1));
+        // the text begins in the middle of a message: its sender is not known
+        let text = format!(
+            "Nov 27 19:19:00 vm postfix/smtp[4]: 1A2B3C4D00: to=<x@example.org>, relay=r[1.2.3.4]:587, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host r[1.2.3.4] said: 550 5.1.1 user unknown)\n{text}"
+        );
+        let a = activity_from_lines(&text, now(), now() - chrono::Duration::days(1));
+        assert_eq!(a.keys().collect::<Vec<_>>(), ["app@example.com"], "{a:?}");
         let app = &a["app@example.com"];
         assert_eq!(
             (app.sent, app.deferred, app.bounced, app.lost),
