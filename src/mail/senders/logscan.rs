@@ -30,6 +30,16 @@ pub enum Status {
     Bounced,
 }
 
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Sent => "sent",
+            Status::Deferred => "deferred",
+            Status::Bounced => "bounced",
+        }
+    }
+}
+
 static QUEUED_AS: LocalLazy =
     LazyLock::new(|| Regex::new(r"queued as ([0-9A-Za-z]{5,20})").expect("static regex"));
 

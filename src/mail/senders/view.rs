@@ -584,7 +584,7 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     ));
     if let Some(p) = &o.last_problem {
         for text in [
-            format!("last problem: {}", p.reason),
+            format!("last problem ({}): {}", p.status.as_str(), p.reason),
             format!("what to do: {}", p.cause.remedy()),
         ] {
             for (i, chunk) in wrap(&text, w).into_iter().enumerate() {
