@@ -76,3 +76,43 @@ fn text_report_and_missing_file() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("nope.log: not found"), "{err}");
 }
+
+#[test]
+fn causes_are_listed_with_the_names_a_report_uses() {
+    // the names a report's "categories" rows carry are all in the list
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("mail.log");
+    std::fs::write(&f, CORPUS).unwrap();
+    let report = opsdeck()
+        .args(["summary", "--format", "json"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let out = opsdeck()
+        .args(["summary", "--causes", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let causes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed: Vec<&str> = causes["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["category"].as_str().unwrap())
+        .collect();
+    let used = report["categories"].as_array().unwrap();
+    assert!(used.len() >= 3, "{report}");
+    for row in used {
+        let name = row["category"].as_str().unwrap();
+        assert!(listed.contains(&name), "{name} not in {listed:?}");
+    }
+    // and a file with --causes is a usage error, not a silently ignored argument
+    let out = opsdeck()
+        .args(["summary", "--causes"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
+}

@@ -71,6 +71,10 @@ pub struct SummaryArgs {
     /// Rows in each top list.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
+    /// List every failure cause instead (its name in JSON, label, meaning and what to do), in
+    /// the report's order, and exit.
+    #[arg(long, conflicts_with_all = ["files", "since"])]
+    pub causes: bool,
 }
 
 /// Parse `90m`, `6h`, `2d`, `1w`, `30s`.
@@ -690,8 +694,59 @@ pub fn render_text(r: &Report) -> String {
     s
 }
 
+/// One failure cause as `--causes` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CauseRow {
+    pub category: Category,
+    pub label: &'static str,
+    pub meaning: &'static str,
+    pub remedy: &'static str,
+}
+
+/// `--causes`: every cause the report can name, as text or as JSON
+/// (`{"version": 1, "causes": [{"category", "label", "meaning", "remedy"}]}`).
+pub fn render_causes(format: Format) -> String {
+    let rows: Vec<CauseRow> = Category::ALL
+        .iter()
+        .map(|&c| CauseRow {
+            category: c,
+            label: c.label(),
+            meaning: c.meaning(),
+            remedy: c.remedy(),
+        })
+        .collect();
+    match format {
+        Format::Json => {
+            #[derive(Serialize)]
+            struct Causes {
+                version: u32,
+                causes: Vec<CauseRow>,
+            }
+            let doc = Causes {
+                version: 1,
+                causes: rows,
+            };
+            serde_json::to_string_pretty(&doc).expect("plain values serialize") + "\n"
+        }
+        Format::Text => {
+            use std::fmt::Write as _;
+            let mut s = String::new();
+            for r in &rows {
+                let _ = writeln!(s, "{} ({})", r.category.key(), r.label);
+                let _ = writeln!(s, "  {}", r.meaning);
+                let _ = writeln!(s, "  what to do: {}\n", r.remedy);
+            }
+            s
+        }
+    }
+}
+
 /// Run the report; returns the process exit status (0 ok, 2 when a file could not be read).
 pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
+    if args.causes {
+        write_stdout(&render_causes(args.format))?;
+        return Ok(0);
+    }
     let files = if args.files.is_empty() {
         vec![PathBuf::from("/var/log/mail.log")]
     } else {
@@ -706,16 +761,20 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
         Format::Text => render_text(&report),
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
     };
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(out.as_bytes())
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        return Err(e.into());
-    }
+    write_stdout(&out)?;
     for e in &report.errors {
         eprintln!("opsdeck summary: {e}");
     }
     Ok(if report.errors.is_empty() { 0 } else { 2 })
+}
+
+/// Write to stdout; a reader that went away (`| head`) is no error.
+fn write_stdout(out: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(out.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -841,6 +900,34 @@ mod tests {
                 serde_json::to_string(&one).unwrap(),
                 serde_json::to_string(&more).unwrap(),
                 "{workers} workers"
+            );
+        }
+    }
+
+    #[test]
+    fn every_cause_is_listed_under_its_json_name() {
+        let v: serde_json::Value = serde_json::from_str(&render_causes(Format::Json)).unwrap();
+        assert_eq!(v["version"], 1);
+        let listed: Vec<&str> = v["causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["category"].as_str().unwrap())
+            .collect();
+        let keys: Vec<&str> = Category::ALL.iter().map(|c| c.key()).collect();
+        // the name a report's "categories" rows carry, for every cause, once
+        assert_eq!(listed, keys);
+        let text = render_causes(Format::Text);
+        for c in Category::ALL {
+            assert!(
+                text.contains(&format!(
+                    "{} ({})\n  {}\n  what to do: {}",
+                    c.key(),
+                    c.label(),
+                    c.meaning(),
+                    c.remedy()
+                )),
+                "{c:?}"
             );
         }
     }
