@@ -17,6 +17,7 @@ pub enum Category {
     SesThrottling,
     SesDailyQuota,
     SesCredentials,
+    RelayCredentials,
     SesAuthRequired,
     SesAccessDenied,
     SesSendingPaused,
@@ -51,12 +52,13 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 36] = [
+    pub const ALL: [Category; 37] = [
         Category::SesSenderNotVerified,
         Category::SesRecipientNotVerified,
         Category::SesThrottling,
         Category::SesDailyQuota,
         Category::SesCredentials,
+        Category::RelayCredentials,
         Category::SesAuthRequired,
         Category::SesAccessDenied,
         Category::SesSendingPaused,
@@ -98,6 +100,7 @@ impl Category {
             Category::SesThrottling => "SES throttling",
             Category::SesDailyQuota => "SES daily quota",
             Category::SesCredentials => "SES credentials",
+            Category::RelayCredentials => "relay login",
             Category::SesAuthRequired => "auth required",
             Category::SesAccessDenied => "IAM denied",
             Category::SesSendingPaused => "SES paused",
@@ -140,6 +143,7 @@ impl Category {
             Category::SesThrottling => "ses_throttling",
             Category::SesDailyQuota => "ses_daily_quota",
             Category::SesCredentials => "ses_credentials",
+            Category::RelayCredentials => "relay_credentials",
             Category::SesAuthRequired => "ses_auth_required",
             Category::SesAccessDenied => "ses_access_denied",
             Category::SesSendingPaused => "ses_sending_paused",
@@ -191,6 +195,9 @@ impl Category {
             }
             Category::SesCredentials => {
                 "SES rejected the SMTP user name or password. With smtp_sasl_auth_soft_bounce=yes (the default) these are deferred, not bounced, so mail piles up in the queue."
+            }
+            Category::RelayCredentials => {
+                "The relay (not SES) refused the SMTP user name or password Postfix sent for it. With smtp_sasl_auth_soft_bounce=yes (the default) these are deferred, not bounced, so mail piles up in the queue."
             }
             Category::SesAuthRequired => {
                 "SES requires SMTP authentication but Postfix did not authenticate: SASL is not enabled for this relay."
@@ -297,6 +304,9 @@ impl Category {
             }
             Category::SesCredentials => {
                 "Use SMTP credentials generated for SES (not the IAM secret key) in smtp_sasl_password_maps, postmap the map, then flush the queue."
+            }
+            Category::RelayCredentials => {
+                "Check the relay's entry in smtp_sasl_password_maps: its key must be the relay exactly as written in relayhost or the sender map (brackets and port included), the password the one the relay's provider issued. Then postmap the map, postfix reload, and flush the queue. The Senders pane shows which entry each sender uses."
             }
             Category::SesAuthRequired => {
                 "Set smtp_sasl_auth_enable = yes with smtp_sasl_password_maps for the relay, and reload Postfix."
@@ -491,7 +501,15 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
     if r.contains("535 authentication credentials invalid")
         || (r.contains("sasl authentication failed") && r.contains(" 535"))
     {
-        return Category::SesCredentials;
+        // SES's own words, or its endpoint's name; any other relay's 535 is that relay's
+        let ses = r.contains("authentication credentials invalid")
+            || r.contains("amazonaws.com")
+            || relay.to_ascii_lowercase().contains("amazonaws.com");
+        return if ses {
+            Category::SesCredentials
+        } else {
+            Category::RelayCredentials
+        };
     }
     if r.contains("no mechanism available") {
         return Category::SaslNoMechanism;
@@ -900,6 +918,22 @@ mod tests {
                 "SASL authentication failed; server 127.0.0.1[127.0.0.1] said: 535 Authentication Credentials Invalid",
                 "x@example.com",
                 Category::SesCredentials,
+            ),
+            (
+                // another provider's relay (a sender map may route some senders there)
+                Status::Deferred,
+                "4.7.0",
+                "SASL authentication failed; server smtp.office365.com[52.98.1.1] said: 535 5.7.139 Authentication unsuccessful, the user credentials were incorrect.",
+                "x@example.com",
+                Category::RelayCredentials,
+            ),
+            (
+                // a Postfix relay with Dovecot SASL
+                Status::Deferred,
+                "4.7.0",
+                "SASL authentication failed; server mail.isp.example[192.0.2.5] said: 535 5.7.8 Error: authentication failed: authentication failure",
+                "x@example.com",
+                Category::RelayCredentials,
             ),
             (
                 Status::Bounced,
