@@ -200,7 +200,7 @@ impl Category {
                 "The relay (not SES) refused the SMTP user name or password Postfix sent for it. With smtp_sasl_auth_soft_bounce=yes (the default) these are deferred, not bounced, so mail piles up in the queue."
             }
             Category::SesAuthRequired => {
-                "SES requires SMTP authentication but Postfix did not authenticate: SASL is not enabled for this relay."
+                "The relay (SES, or any other that requires a login) wants SMTP authentication and Postfix did not authenticate: SASL is not enabled, or the password map has no entry for this relay."
             }
             Category::SesAccessDenied => {
                 "The SMTP credentials belong to an IAM user that is not allowed to call ses:SendRawEmail for this identity."
@@ -309,7 +309,7 @@ impl Category {
                 "Check the relay's entry in smtp_sasl_password_maps: its key must be the relay exactly as written in relayhost or the sender map (brackets and port included), the password the one the relay's provider issued. Then postmap the map, postfix reload, and flush the queue. The Senders pane shows which entry each sender uses."
             }
             Category::SesAuthRequired => {
-                "Set smtp_sasl_auth_enable = yes with smtp_sasl_password_maps for the relay, and reload Postfix."
+                "Set smtp_sasl_auth_enable = yes with smtp_sasl_password_maps, give the relay an entry there (keyed exactly as the relay is written, brackets and port included), postmap the map and reload Postfix."
             }
             Category::SesAccessDenied => {
                 "Grant the IAM user ses:SendRawEmail on the identity, or use credentials of a user that has it."
