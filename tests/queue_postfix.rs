@@ -166,7 +166,11 @@ fn listing_deferred_held_and_many_recipients() {
     assert_eq!(h.queue, QueueName::Hold);
     let groups = group_reasons(parsed.entries.iter());
     assert_eq!(groups.len(), 1, "{groups:?}");
-    assert_eq!(groups[0].label, "SES throttling (sending rate)");
+    assert_eq!(groups[0].label, "SES throttling");
+    assert_eq!(
+        groups[0].cause,
+        Some(opsdeck::mail::log::classify::Category::SesThrottling)
+    );
     assert_eq!(groups[0].messages, 2);
     assert_eq!(groups[0].recipients, 61);
 

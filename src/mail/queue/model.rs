@@ -13,6 +13,8 @@ use regex::{Regex, RegexBuilder};
 
 use super::parse::{QueueEntry, QueueName};
 use crate::find::Needle;
+use crate::mail::log::classify::{Category, classify};
+use crate::mail::log::parse::Status;
 use crate::sanitize::Clean;
 
 /// One reading of one instance's queue.
@@ -329,7 +331,9 @@ pub fn shape<'a>(
 /// Deferred mail that failed the same way.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReasonGroup {
-    /// What it means, short ("SES throttling"), or the reason itself.
+    /// The cause, as the Failures pane names it; `None` when it has no name.
+    pub cause: Option<Category>,
+    /// The cause's short label ("SES throttling"), or empty.
     pub label: String,
     /// What the filter matches: the label, or the reason without its details.
     pub key: String,
@@ -341,30 +345,6 @@ pub struct ReasonGroup {
     pub recipients: usize,
     pub oldest: i64,
 }
-
-/// Known causes, tried in order on the lower-cased reason.
-const KNOWN: &[(&str, &str)] = &[
-    ("throttling", "SES throttling (sending rate)"),
-    ("daily message quota", "SES daily quota exceeded"),
-    (
-        "sasl authentication failed",
-        "relay SASL authentication failed",
-    ),
-    ("535 ", "relay refused the credentials"),
-    ("tls is required", "TLS required by the relay"),
-    ("cannot start tls", "TLS handshake with the relay failed"),
-    ("connection refused", "relay refused the connection"),
-    ("connection timed out", "relay connection timed out"),
-    (
-        "host or domain name not found",
-        "DNS: host or domain not found",
-    ),
-    ("temporary lookup failure", "temporary lookup failure"),
-    ("greylist", "greylisted"),
-    ("mailbox full", "recipient mailbox full"),
-    ("over quota", "recipient mailbox full"),
-    ("queue file write error", "queue file write error"),
-];
 
 /// A reason without its varying parts: `host X[ip] said:`, `<address>`,
 /// `(in reply to ...)`, numbers inside brackets.
@@ -404,34 +384,45 @@ pub fn reason_key(reason: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// What a reason means, if it is a known cause.
-pub fn reason_label(reason: &str) -> Option<&'static str> {
-    let lower = reason.to_ascii_lowercase();
-    KNOWN
-        .iter()
-        .find(|(needle, _)| lower.contains(needle))
-        .map(|(_, label)| *label)
+/// The cause of a deferral reason, as the Failures pane names it (one classifier for the
+/// console); `None` when it has no name, or only the generic one of a remote server's temporary
+/// refusal: such reasons are grouped by their own words, which say more.
+pub fn reason_cause(reason: &str) -> Option<Category> {
+    match classify(Status::Deferred, "", reason, "", "") {
+        Category::Other | Category::RemoteTemporary => None,
+        c => Some(c),
+    }
 }
 
-/// The group key of a message: its first reason, labelled or normalized.
+/// The group key of a reason: its cause's label, or the reason without its details.
+fn reason_group_key(reason: &str) -> String {
+    match reason_cause(reason) {
+        Some(c) => c.label().to_string(),
+        None => reason_key(reason),
+    }
+}
+
+/// The group key of a message: its first reason's.
 pub fn group_key(e: &QueueEntry) -> Option<String> {
-    let r = e.first_reason()?;
-    Some(match reason_label(r) {
-        Some(l) => l.to_string(),
-        None => reason_key(r),
-    })
+    e.first_reason().map(|r| reason_group_key(r))
 }
 
-/// Deferred messages grouped by their first reason, largest group first.
+/// Deferred messages grouped by their first reason, largest group first. Each distinct reason is
+/// classified once.
 pub fn group_reasons<'a>(entries: impl Iterator<Item = &'a QueueEntry>) -> Vec<ReasonGroup> {
     let mut groups: HashMap<String, ReasonGroup> = HashMap::new();
+    let mut known: HashMap<&str, (String, Option<Category>)> = HashMap::new();
     for e in entries.filter(|e| e.queue == QueueName::Deferred) {
         let Some(reason) = e.first_reason() else {
             continue;
         };
-        let key = group_key(e).unwrap_or_default();
+        let (key, cause) = known
+            .entry(reason.as_str())
+            .or_insert_with(|| (reason_group_key(reason), reason_cause(reason)))
+            .clone();
         let g = groups.entry(key.clone()).or_insert_with(|| ReasonGroup {
-            label: reason_label(reason).unwrap_or("").to_string(),
+            cause,
+            label: cause.map(|c| c.label().to_string()).unwrap_or_default(),
             key,
             detail: reason_key(reason),
             sample: reason.clone(),
@@ -549,9 +540,25 @@ impl Filter {
                 _ => Vec::new(),
             })
             .collect();
+        // the group's cause, decided once per distinct reason
+        let group_hits = match &self.group {
+            Some(g) => model
+                .snapshots
+                .iter()
+                .map(|s| {
+                    s.search
+                        .reasons
+                        .iter()
+                        .map(|r| reason_group_key(r) == *g)
+                        .collect()
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         PreparedFilter {
             filter: self,
             reason_hits,
+            group_hits,
         }
     }
 
@@ -599,6 +606,8 @@ pub struct PreparedFilter<'a> {
     /// Per term, per snapshot, per distinct reason: does this plain word
     /// match it? (Empty for other terms.)
     reason_hits: Vec<Vec<Vec<bool>>>,
+    /// Per snapshot, per distinct reason: is it of the filter's group? (Empty without a group.)
+    group_hits: Vec<Vec<bool>>,
 }
 
 impl PreparedFilter<'_> {
@@ -608,11 +617,24 @@ impl PreparedFilter<'_> {
         let Some((snap, e)) = model.get(r) else {
             return false;
         };
-        if !self.filter.group_matches(e) {
-            return false;
-        }
         let i = r.idx as usize;
         let indexed = snap.search.indexes(&snap.entries);
+        let group = match (&self.filter.group, self.group_hits.get(r.snap as usize)) {
+            (None, _) => true,
+            // a message's group is its first reason's
+            (Some(_), Some(hits)) if indexed => {
+                e.queue == QueueName::Deferred
+                    && snap
+                        .search
+                        .reason_ids(i)
+                        .first()
+                        .is_some_and(|&id| hits.get(id as usize).copied().unwrap_or(false))
+            }
+            (Some(_), _) => self.filter.group_matches(e),
+        };
+        if !group {
+            return false;
+        }
         self.filter
             .terms
             .iter()
@@ -857,10 +879,8 @@ mod tests {
         let m = sample();
         let g = group_reasons(m.entries().map(|(_, e)| e));
         assert_eq!(g.len(), 3, "{g:#?}");
-        let ses = g
-            .iter()
-            .find(|x| x.label == "SES throttling (sending rate)")
-            .unwrap();
+        let ses = g.iter().find(|x| x.label == "SES throttling").unwrap();
+        assert_eq!(ses.cause, Some(Category::SesThrottling));
         assert_eq!(ses.messages, 2);
         assert_eq!(ses.recipients, 3);
         assert_eq!(
@@ -868,10 +888,18 @@ mod tests {
             "454 Throttling failure: Maximum sending rate exceeded."
         );
         assert_eq!(g[2].messages, 1, "largest groups first");
-        // two quota messages from different hosts and addresses share a key
-        let quota = g.iter().find(|x| x.key.contains("Quota exceeded")).unwrap();
+        // two quota messages from different hosts and addresses share a cause
+        let quota = g.iter().find(|x| x.key == "mailbox full").unwrap();
+        assert_eq!(quota.cause, Some(Category::MailboxFull));
         assert_eq!(quota.messages, 2);
-        assert_eq!(quota.key, "452 4.2.2 <…>: Quota exceeded for user");
+        assert_eq!(quota.detail, "452 4.2.2 <…>: Quota exceeded for user");
+        // a reason without a known cause is its own group, keyed by its text
+        assert_eq!(
+            reason_group_key(
+                "host x[192.0.2.1] said: 451 4.3.0 <a@b.example>: try later (in reply to RCPT TO command)"
+            ),
+            "451 4.3.0 <…>: try later"
+        );
     }
 
     #[test]
@@ -917,7 +945,7 @@ mod tests {
         assert!(Filter::parse("age>soon").is_err());
         assert!(Filter::parse("queue:nope").is_err());
         let g = Filter {
-            group: Some("SES throttling (sending rate)".into()),
+            group: Some("SES throttling".into()),
             ..Filter::default()
         };
         assert_eq!(m.entries().filter(|(_, e)| g.matches(e, now)).count(), 2);
@@ -951,6 +979,31 @@ mod tests {
                 let prepared: Vec<EntryRef> =
                     model.refs().filter(|r| p.matches(model, *r, now)).collect();
                 assert_eq!(plain, prepared, "{text:?}");
+            }
+        }
+        // and within each group of the reasons view (the group of a message is its first
+        // reason's, decided once per distinct reason when prepared)
+        for model in [&m, &sample] {
+            let groups = group_reasons(model.entries().map(|(_, e)| e));
+            assert!(groups.len() >= 3, "{groups:#?}");
+            for g in groups {
+                for text in ["", "gmail"] {
+                    let f = Filter {
+                        group: Some(g.key.clone()),
+                        ..Filter::parse(text).unwrap()
+                    };
+                    let p = f.prepare(model);
+                    let plain: Vec<EntryRef> = model
+                        .refs()
+                        .filter(|r| f.matches(model.get(*r).unwrap().1, now))
+                        .collect();
+                    let prepared: Vec<EntryRef> =
+                        model.refs().filter(|r| p.matches(model, *r, now)).collect();
+                    assert_eq!(plain, prepared, "{} {text:?}", g.key);
+                    if text.is_empty() {
+                        assert_eq!(prepared.len(), g.messages, "{}", g.key);
+                    }
+                }
             }
         }
         // the pass tests each distinct reason once, not each message's

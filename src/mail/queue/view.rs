@@ -444,8 +444,15 @@ impl QueuePane {
                 th.header,
             )));
         }
+        // zoomed: what to do about the selected group's cause, at the bottom
+        let footer: Vec<String> = match self.reasons.get(self.reason_sel).and_then(|g| g.cause) {
+            Some(c) if zoomed && h >= 8 => {
+                wrap_words(&format!("{}, what to do: {}", c.label(), c.remedy()), w, 2)
+            }
+            _ => Vec::new(),
+        };
         let per = if zoomed { 2 } else { 1 };
-        let room = h.saturating_sub(lines.len()) / per;
+        let room = h.saturating_sub(lines.len() + footer.len()) / per;
         let start = if zoomed && self.reason_sel >= room {
             self.reason_sel + 1 - room
         } else {
@@ -504,6 +511,14 @@ impl QueuePane {
                 ),
                 th.muted,
             ));
+        }
+        if !footer.is_empty() {
+            lines.resize(h - footer.len(), Line::from(""));
+            lines.extend(
+                footer
+                    .into_iter()
+                    .map(|l| Line::from(Span::styled(l, th.text))),
+            );
         }
         frame.render_widget(Paragraph::new(lines), area);
     }
