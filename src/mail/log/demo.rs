@@ -90,6 +90,39 @@ impl LogGenerator {
         )
     }
 
+    /// A message `id` bounced for good (`delivery`, its smtp line's body), then the notification
+    /// (of `size` bytes) to its sender, which the relay accepts.
+    #[allow(clippy::too_many_arguments)]
+    fn bounce_notified(
+        &mut self,
+        out: &mut Vec<String>,
+        t: DateTime<Local>,
+        p: u32,
+        id: &str,
+        from: &str,
+        delivery: &str,
+        size: u32,
+    ) {
+        out.push(self.line(t, "smtp", p + 1, delivery));
+        let nid = self.id();
+        out.push(self.line(
+            t,
+            "bounce",
+            p + 2,
+            &format!("{id}: sender non-delivery notification: {nid}"),
+        ));
+        out.push(self.line(
+            t,
+            "qmgr",
+            1002,
+            &format!("{nid}: from=<>, size={size}, nrcpt=1 (queue active)"),
+        ));
+        out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
+        let sid = self.ses_id();
+        out.push(self.line(t, "smtp", p + 1, &format!("{nid}: to=<{from}>, relay={RELAY}, delay=0.2, delays=0/0/0.1/0.1, dsn=2.0.0, status=sent (250 Ok {sid})")));
+        out.push(self.line(t, "qmgr", 1002, &format!("{nid}: removed")));
+    }
+
     /// One message's lines at about time `t`, with a realistic mix of outcomes.
     pub fn message(&mut self, t: DateTime<Local>) -> Vec<String> {
         let id = self.id();
@@ -173,24 +206,19 @@ impl LogGenerator {
             70..=72 if from.starts_with("shop@") => {
                 // the shop's mail library and its template both add MIME-Version: SES refuses
                 // the message for good (the notification to the shop gets through)
-                out.push(self.line(t, "smtp", p + 1, &st("bounced", "5.0.0", &format!("host {} said: 554 Transaction failed: Duplicate header 'MIME-Version'. (in reply to end of DATA command)", &RELAY[..RELAY.len() - 4]))));
-                let nid = self.id();
-                out.push(self.line(
+                let reply = format!(
+                    "host {} said: 554 Transaction failed: Duplicate header 'MIME-Version'. (in reply to end of DATA command)",
+                    &RELAY[..RELAY.len() - 4]
+                );
+                self.bounce_notified(
+                    &mut out,
                     t,
-                    "bounce",
-                    p + 2,
-                    &format!("{id}: sender non-delivery notification: {nid}"),
-                ));
-                out.push(self.line(
-                    t,
-                    "qmgr",
-                    1002,
-                    &format!("{nid}: from=<>, size=3400, nrcpt=1 (queue active)"),
-                ));
-                out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
-                let sid = self.ses_id();
-                out.push(self.line(t, "smtp", p + 1, &format!("{nid}: to=<{from}>, relay={RELAY}, delay=0.2, delays=0/0/0.1/0.1, dsn=2.0.0, status=sent (250 Ok {sid})")));
-                out.push(self.line(t, "qmgr", 1002, &format!("{nid}: removed")));
+                    p,
+                    &id,
+                    &from,
+                    &st("bounced", "5.0.0", &reply),
+                    3400,
+                );
             }
             62..=71 if from.starts_with("alerts@") => {
                 // alerts for the ops mailbox go to Dovecot over LMTP, and Dovecot is not running:
@@ -230,24 +258,19 @@ impl LogGenerator {
                 out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
             }
             87..=90 => {
-                out.push(self.line(t, "smtp", p + 1, &st("bounced", "5.1.1", &format!("host {} said: 550 5.1.1 <{to}>: Recipient address rejected: User unknown (in reply to RCPT TO command)", &RELAY[..RELAY.len() - 4]))));
-                let nid = self.id();
-                out.push(self.line(
+                let reply = format!(
+                    "host {} said: 550 5.1.1 <{to}>: Recipient address rejected: User unknown (in reply to RCPT TO command)",
+                    &RELAY[..RELAY.len() - 4]
+                );
+                self.bounce_notified(
+                    &mut out,
                     t,
-                    "bounce",
-                    p + 2,
-                    &format!("{id}: sender non-delivery notification: {nid}"),
-                ));
-                out.push(self.line(
-                    t,
-                    "qmgr",
-                    1002,
-                    &format!("{nid}: from=<>, size=3100, nrcpt=1 (queue active)"),
-                ));
-                out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
-                let sid = self.ses_id();
-                out.push(self.line(t, "smtp", p + 1, &format!("{nid}: to=<{from}>, relay={RELAY}, delay=0.2, delays=0/0/0.1/0.1, dsn=2.0.0, status=sent (250 Ok {sid})")));
-                out.push(self.line(t, "qmgr", 1002, &format!("{nid}: removed")));
+                    p,
+                    &id,
+                    &from,
+                    &st("bounced", "5.1.1", &reply),
+                    3100,
+                );
             }
             91..=93 => {
                 out.push(self.line(t, "smtp", p + 1, &format!("{id}: to=<{to}>, relay={RELAY}, delay=0.3, delays=0.01/0.01/0.28/0, dsn=4.7.8, status=deferred (SASL authentication failed; server {} said: 535 Authentication Credentials Invalid)", &RELAY[..RELAY.len() - 4])));
