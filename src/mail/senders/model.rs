@@ -960,6 +960,17 @@ pub(crate) mod tests {
     fn lost_mail_is_an_error_with_its_reason() {
         let snap = snapshot(false, false);
         let ses = ses(false);
+        let local = local_senders("web1.example.com", "web1");
+        let check = |activity: &SenderActivity| {
+            cross_check(&CheckInput {
+                snapshot: &snap,
+                ses: ready_view([&ses]),
+                activity,
+                queue_senders: &[],
+                local_senders: &local,
+                asked: &[],
+            })
+        };
         let mut act = activity();
         let carol = act.get_mut("carol@example.com").unwrap();
         carol.lost = 2;
@@ -972,15 +983,7 @@ pub(crate) mod tests {
             cause: Category::RecipientUnknown,
             reason: Clean::new("550 5.1.1 user unknown"),
         });
-        let local = local_senders("web1.example.com", "web1");
-        let c = cross_check(&CheckInput {
-            snapshot: &snap,
-            ses: ready_view([&ses]),
-            activity: &act,
-            queue_senders: &[],
-            local_senders: &local,
-            asked: &[],
-        });
+        let c = check(&act);
         let carol = row(&c, "carol@example.com");
         assert_eq!(carol.worst(), Severity::Error);
         assert_eq!(
@@ -993,15 +996,7 @@ pub(crate) mod tests {
             "1 bounced, 0 deferred in the last day (rcpt unknown): The receiving side says the recipient address does not exist."
         );
         // with nothing lost, the same sender is no error
-        let act = activity();
-        let c = cross_check(&CheckInput {
-            snapshot: &snap,
-            ses: ready_view([&ses]),
-            activity: &act,
-            queue_senders: &[],
-            local_senders: &local,
-            asked: &[],
-        });
+        let c = check(&activity());
         assert!(row(&c, "carol@example.com").worst() < Severity::Error);
     }
 
