@@ -90,6 +90,32 @@ impl LogGenerator {
         )
     }
 
+    /// Postfix's notice of a bounce (`nid`, of `size` bytes) to the sender of `id`: queued, and
+    /// `id` removed.
+    fn notice_queued(
+        &self,
+        out: &mut Vec<String>,
+        t: DateTime<Local>,
+        p: u32,
+        id: &str,
+        nid: &str,
+        size: u32,
+    ) {
+        out.push(self.line(
+            t,
+            "bounce",
+            p + 2,
+            &format!("{id}: sender non-delivery notification: {nid}"),
+        ));
+        out.push(self.line(
+            t,
+            "qmgr",
+            1002,
+            &format!("{nid}: from=<>, size={size}, nrcpt=1 (queue active)"),
+        ));
+        out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
+    }
+
     /// A message `id` bounced for good (`delivery`, its smtp line's body), then the notification
     /// (of `size` bytes) to its sender, which the relay accepts.
     #[allow(clippy::too_many_arguments)]
@@ -105,19 +131,7 @@ impl LogGenerator {
     ) {
         out.push(self.line(t, "smtp", p + 1, delivery));
         let nid = self.id();
-        out.push(self.line(
-            t,
-            "bounce",
-            p + 2,
-            &format!("{id}: sender non-delivery notification: {nid}"),
-        ));
-        out.push(self.line(
-            t,
-            "qmgr",
-            1002,
-            &format!("{nid}: from=<>, size={size}, nrcpt=1 (queue active)"),
-        ));
-        out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
+        self.notice_queued(out, t, p, id, &nid, size);
         let sid = self.ses_id();
         out.push(self.line(t, "smtp", p + 1, &format!("{nid}: to=<{from}>, relay={RELAY}, delay=0.2, delays=0/0/0.1/0.1, dsn=2.0.0, status=sent (250 Ok {sid})")));
         out.push(self.line(t, "qmgr", 1002, &format!("{nid}: removed")));
@@ -174,19 +188,7 @@ impl LogGenerator {
                     t.format("%Y%m%d%H%M%S")
                 ),
             ));
-            out.push(self.line(
-                t,
-                "bounce",
-                p + 2,
-                &format!("{id}: sender non-delivery notification: {nid}"),
-            ));
-            out.push(self.line(
-                t,
-                "qmgr",
-                1002,
-                &format!("{nid}: from=<>, size=2950, nrcpt=1 (queue active)"),
-            ));
-            out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
+            self.notice_queued(&mut out, t, p, &id, &nid, 2950);
             // the notification (From: MAILER-DAEMON) goes through SES too: it bounces, and is lost
             let r2 = format!(
                 "host {} said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: MAILER-DAEMON@mx1.example.com (in reply to end of DATA command)",
