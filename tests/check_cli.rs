@@ -120,11 +120,13 @@ fn check_reports_the_queue_in_every_format() {
         .collect();
     assert_eq!(by_reason.len(), 1, "{out}");
     assert_eq!(by_reason[0]["value"], 3.0, "{out}");
+    // named as the Failures pane names it (a stable label value: the cause, not its words)
+    assert_eq!(by_reason[0]["labels"]["reason"], "postfix setup", "{out}");
+    // the finding gives an example of the words too
+    let queue = finding(&v, "queue")["summary"].as_str().unwrap();
     assert!(
-        by_reason[0]["labels"]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("deferred transport"),
+        queue.contains("deferred by reason: 3 postfix setup (e.g. ")
+            && queue.contains("deferred transport"),
         "{out}"
     );
 

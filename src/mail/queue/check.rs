@@ -47,6 +47,21 @@ pub async fn collect(config: &Config, now: i64, report: &mut Report) {
 /// How many deferral reasons the finding names and the metrics list.
 const TOP_REASONS: usize = 10;
 
+/// A group in the finding's words: its cause and an example of the relay's words, or the words.
+fn reason_words(g: &ReasonGroup) -> String {
+    if g.label.is_empty() {
+        crate::ui::widgets::truncate(&g.detail, 80)
+    } else {
+        format!(
+            "{} (e.g. {})",
+            g.label,
+            crate::ui::widgets::truncate(&g.detail, 60)
+        )
+    }
+}
+
+/// A group's name as a metric label: the cause (stable whichever message came first), or the
+/// words when it has no name.
 fn reason_name(g: &ReasonGroup) -> String {
     let name = if g.label.is_empty() {
         &g.detail
@@ -90,7 +105,7 @@ pub fn grade_summary(
         let top: Vec<String> = reasons
             .iter()
             .take(3)
-            .map(|g| format!("{} {}", g.messages, reason_name(g)))
+            .map(|g| format!("{} {}", g.messages, reason_words(g)))
             .collect();
         format!("{summary}; deferred by reason: {}", top.join(", "))
     };
@@ -161,7 +176,7 @@ mod tests {
             r.findings[0].summary.contains(&format!(
                 "; deferred by reason: {} {}",
                 top.messages,
-                reason_name(top)
+                reason_words(top)
             )),
             "{}",
             r.findings[0].summary
