@@ -30,6 +30,9 @@
 //!   "errors": ["path: what failed"]
 //! }
 //! ```
+//!
+//! `--causes` lists every `category` a report can carry, with its label, meaning and remedy
+//! ([`render_causes`]).
 
 use std::collections::HashMap;
 use std::io::Write;
