@@ -5,7 +5,7 @@
 //! [`YearGuess`] and hands them on.
 //!
 //! Lines are borrowed from the chunk (`LogLine<&str>`): nothing is copied or sanitized until the
-//! model keeps it. Memory stays bounded: at most [`IN_FLIGHT`] chunks exist at once, and their
+//! model keeps it. Memory stays bounded: at most `IN_FLIGHT` chunks exist at once, and their
 //! buffers are reused.
 //!
 //! The lines handed on are exactly those of [`read_lines_from`](super::source::read_lines_from)

@@ -1,5 +1,5 @@
 //! Names the cause of a failed delivery ([`Category`]) from its status, DSN and reply text, and says
-//! in plain words what it means and what to do ([`Explanation`]).
+//! in plain words what it means and what to do ([`Category::meaning`], [`Category::remedy`]).
 //!
 //! Pure functions of the text: no I/O, no state. It must never invent evidence: the evidence shown is
 //! always the reply text Postfix logged.

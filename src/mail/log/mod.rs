@@ -6,7 +6,7 @@
 //! - [`source`]: following files (every rotation style), backfill, journald (I/O, off the loop).
 //! - [`pane`] / [`view`]: the Failures pane's state and drawing.
 //! - [`summary`]: `opsdeck summary`, the same parser over whole files.
-//! - [`demo`]: a live-written mail log for the demo.
+//! - [`demo`](mod@demo): a live-written mail log for the demo.
 
 pub mod bulk;
 pub mod check;

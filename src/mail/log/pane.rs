@@ -1,5 +1,5 @@
 //! The Failures pane's state and update: which rows are shown (filters), which is selected, which
-//! detail is open, and what the sources said. Feeds the shared [`MailLog`](super::MailLog).
+//! detail is open, and what the sources said. Feeds the shared [`MailLog`].
 //!
 //! No I/O and no drawing here: sources report through [`LogEvent`], the pane answers with
 //! [`Effect`]s (a queue refresh, a jump, a prompt). Drawing is in [`super::view`].

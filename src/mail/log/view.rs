@@ -1,6 +1,6 @@
 //! Draws the Failures pane: the overview tile, the zoomed table and the detail view.
 //!
-//! Pure: reads the pane state, the shared [`MailLog`](super::MailLog) and `cx.now`; never does I/O,
+//! Pure: reads the pane state, the shared [`MailLog`] and `cx.now`; never does I/O,
 //! never reads a clock, draws only with theme roles, and never cuts text without an ellipsis.
 
 use chrono::Local;
