@@ -19,26 +19,9 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Local};
 use regex::Regex;
 
-use crate::mail::log::classify::{Category, classify};
+use crate::mail::log::classify::Category;
+use crate::mail::log::model::RowStatus;
 use crate::sanitize::Clean;
-
-/// What became of a delivery, as this pane counts it (expired and undeliverable mail bounced).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Sent,
-    Deferred,
-    Bounced,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Sent => "sent",
-            Status::Deferred => "deferred",
-            Status::Bounced => "bounced",
-        }
-    }
-}
 
 static QUEUED_AS: LocalLazy =
     LazyLock::new(|| Regex::new(r"queued as ([0-9A-Za-z]{5,20})").expect("static regex"));
@@ -53,7 +36,8 @@ pub fn queue_id_from_reply(reply: &str) -> Option<String> {
 /// A sender's latest deferral or bounce: the relay's words and their cause.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
-    pub status: Status,
+    /// `Deferred` or `Bounced` (expired and undeliverable mail counts as bounced here).
+    pub status: RowStatus,
     /// As the Failures pane names it.
     pub cause: Category,
     pub reason: Clean,
@@ -93,7 +77,6 @@ pub fn from_model(
     log: &crate::mail::log::model::MailLog,
     since: DateTime<Local>,
 ) -> Option<SenderActivity> {
-    use crate::mail::log::model::RowStatus;
     if log.lines == 0 {
         return None;
     }
@@ -115,11 +98,11 @@ pub fn from_model(
             }
             RowStatus::Deferred => {
                 e.deferred += 1;
-                Status::Deferred
+                RowStatus::Deferred
             }
             RowStatus::Bounced | RowStatus::Expired | RowStatus::Undeliverable => {
                 e.bounced += 1;
-                Status::Bounced
+                RowStatus::Bounced
             }
             RowStatus::Lost => {
                 // not a bounce: the sender was never told
@@ -210,18 +193,6 @@ impl TraceStatus {
     }
 }
 
-/// The cause of a relay's answer, named by the Failures pane's classifier: one set of causes and
-/// explanations for the whole console.
-pub fn cause_of(status: Status, dsn: &str, reason: &str, to: &str, relay: &str) -> Category {
-    use crate::mail::log::parse::Status as S;
-    let status = match status {
-        Status::Sent => S::Sent,
-        Status::Deferred => S::Deferred,
-        Status::Bounced => S::Bounced,
-    };
-    classify(status, dsn, reason, to, relay)
-}
-
 /// One traced message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trace {
@@ -259,7 +230,7 @@ pub fn trace_from_model(
     from: &str,
     to: &str,
 ) -> Option<Trace> {
-    use crate::mail::log::model::{MessageState, RowStatus};
+    use crate::mail::log::model::MessageState;
     let fs = log.final_status(queue_id)?;
     let status = match &fs.last {
         None => TraceStatus::Active,
@@ -293,8 +264,9 @@ pub fn trace_from_model(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mail::log::classify::classify;
     use crate::mail::log::model::MailLog;
-    use crate::mail::log::parse::{YearGuess, parse_line};
+    use crate::mail::log::parse::{Status, YearGuess, parse_line};
     use chrono::TimeZone;
 
     const CORPUS: &str = include_str!("../../../tests/fixtures/maillog/corpus-3.7.log");
@@ -325,7 +297,7 @@ mod tests {
         let root = &a["root@localhost"];
         assert!(root.bounced >= 1, "{root:?}");
         let p = root.last_problem.as_ref().unwrap();
-        assert_eq!(p.status, Status::Bounced);
+        assert_eq!(p.status, RowStatus::Bounced);
         assert_eq!(p.cause, Category::SesSenderNotVerified);
         assert!(p.reason.contains("not verified"), "{p:?}");
         assert!(a["tempfail@example.com"].deferred >= 1);
@@ -386,7 +358,7 @@ Nov 27 19:22:01 vm postfix/qmgr[2]: 1A2B3C4D03: removed
         };
         assert!(reason.contains("not verified"));
         assert_eq!(
-            cause_of(Status::Bounced, "5.0.0", reason, "someone@example.com", ""),
+            classify(Status::Bounced, "5.0.0", reason, "someone@example.com", ""),
             Category::SesSenderNotVerified
         );
         assert_eq!(t.notice.as_deref(), Some("46106C8902"));
@@ -440,7 +412,7 @@ Nov 27 19:22:01 vm postfix/qmgr[2]: 1A2B3C4D03: removed
         ];
         for (status, dsn, reply, want) in table {
             assert_eq!(
-                cause_of(status, dsn, reply, "a@b.example", ""),
+                classify(status, dsn, reply, "a@b.example", ""),
                 want,
                 "{reply}"
             );

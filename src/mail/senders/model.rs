@@ -829,7 +829,8 @@ pub(crate) mod tests {
         assert!(!senders.is_empty(), "the fixture queue has senders");
         assert_eq!(senders, expected);
     }
-    use crate::mail::senders::logscan::{Problem, Status};
+    use crate::mail::log::model::RowStatus;
+    use crate::mail::senders::logscan::Problem;
     use crate::mail::senders::postconf::parse_output;
     use crate::mail::senders::ses::{Account, Identity};
     use crate::mail::senders::source::{FileFacts, MapFile};
@@ -932,7 +933,7 @@ pub(crate) mod tests {
                 deferred: 0,
                 bounced: 3,
                 last_problem: Some(Problem {
-                    status: Status::Bounced,
+                    status: RowStatus::Bounced,
                     cause: Category::SesSenderNotVerified,
                     reason: Clean::new("554 Message rejected: Email address is not verified."),
                 }),
@@ -979,7 +980,7 @@ pub(crate) mod tests {
         ));
         carol.bounced = 1;
         carol.last_problem = Some(Problem {
-            status: Status::Bounced,
+            status: RowStatus::Bounced,
             cause: Category::RecipientUnknown,
             reason: Clean::new("550 5.1.1 user unknown"),
         });

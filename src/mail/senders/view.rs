@@ -15,9 +15,11 @@ use ratatui::widgets::Paragraph;
 use crate::app::pane::ViewCx;
 use crate::ui::widgets::{fit, pane_block, truncate};
 
-use super::logscan::{Status, TraceStatus, cause_of};
+use super::logscan::TraceStatus;
 use super::model::{Route, SenderRow, Severity, Verdict};
 use super::{RegionSes, SendersPane, SesState};
+use crate::mail::log::classify::classify;
+use crate::mail::log::parse::Status;
 
 fn sev_style(s: Severity, cx: &ViewCx<'_>) -> Style {
     match s {
@@ -795,7 +797,7 @@ fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
                 _ => None,
             };
             if let Some((status, dsn, reason)) = failed {
-                let cause = cause_of(status, dsn, reason, &tr.to, "");
+                let cause = classify(status, dsn, reason, &tr.to, "");
                 lines.push(line(
                     format!("why: {}: {}", cause.label(), cause.meaning()),
                     w,
