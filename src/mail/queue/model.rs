@@ -394,12 +394,20 @@ pub fn reason_cause(reason: &str) -> Option<Category> {
     }
 }
 
-/// The group key of a reason: its cause's label, or the reason without its details.
-fn reason_group_key(reason: &str) -> String {
-    match reason_cause(reason) {
+/// The group of a reason: its key (the cause's label, or the reason without its details) and its
+/// cause.
+fn reason_group(reason: &str) -> (String, Option<Category>) {
+    let cause = reason_cause(reason);
+    let key = match cause {
         Some(c) => c.label().to_string(),
         None => reason_key(reason),
-    }
+    };
+    (key, cause)
+}
+
+/// The group key of a reason.
+fn reason_group_key(reason: &str) -> String {
+    reason_group(reason).0
 }
 
 /// The group key of a message: its first reason's.
@@ -418,7 +426,7 @@ pub fn group_reasons<'a>(entries: impl Iterator<Item = &'a QueueEntry>) -> Vec<R
         };
         let (key, cause) = known
             .entry(reason.as_str())
-            .or_insert_with(|| (reason_group_key(reason), reason_cause(reason)))
+            .or_insert_with(|| reason_group(reason))
             .clone();
         let g = groups.entry(key.clone()).or_insert_with(|| ReasonGroup {
             cause,
