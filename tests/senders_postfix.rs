@@ -107,7 +107,7 @@ async fn refresh(
     pane: &mut SendersPane,
     shared: &mut Shared,
 ) {
-    senders::run(SendersEffect::Refresh, runner);
+    senders::run(SendersEffect::Refresh { activity: true }, runner);
     pump(rx, pane, shared, |e| matches!(e, SendersEvent::Activity(_))).await;
 }
 

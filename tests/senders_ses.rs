@@ -238,7 +238,7 @@ async fn verify_identity_through_the_pane() {
             .map(|r| r.ses.clone())
     };
 
-    senders::run(senders::SendersEffect::Refresh, &runner);
+    senders::run(senders::SendersEffect::Refresh { activity: true }, &runner);
     let mut created = false;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
@@ -358,7 +358,7 @@ async fn pane_checks_each_sender_in_its_region() {
     };
     let mut pane = SendersPane::new(&config);
     let mut shared = Shared::default();
-    senders::run(senders::SendersEffect::Refresh, &runner);
+    senders::run(senders::SendersEffect::Refresh { activity: true }, &runner);
     let mut regions_read = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while regions_read.len() < 2 {

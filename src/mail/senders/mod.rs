@@ -236,8 +236,9 @@ pub enum SendersEvent {
 /// What this pane asks the effect runner to do.
 #[derive(Debug)]
 pub enum SendersEffect {
-    /// Read postconf, the maps and the log again.
-    Refresh,
+    /// Read postconf and the maps again, and the log's tail too when `activity` (only while the
+    /// Failures pane's model, which already knows each sender's outcomes, has no line).
+    Refresh { activity: bool },
     /// Read SES of one region again.
     RefreshSes(SesTarget),
     SendTest {
@@ -537,10 +538,12 @@ impl SendersPane {
         self.selected = self.selected.min(n.saturating_sub(1));
     }
 
-    fn refresh_effects(&mut self, now: DateTime<Local>) -> Vec<Effect> {
+    fn refresh_effects(&mut self, cx: &Cx<'_>) -> Vec<Effect> {
         self.refreshing = true;
-        self.last_refresh = Some(now);
-        vec![Effect::Senders(SendersEffect::Refresh)]
+        self.last_refresh = Some(cx.now);
+        vec![Effect::Senders(SendersEffect::Refresh {
+            activity: cx.shared.mail_log.lines == 0,
+        })]
     }
 
     fn ses_effects(&mut self, now: DateTime<Local>) -> Vec<Effect> {
@@ -663,7 +666,7 @@ impl Pane for SendersPane {
     fn on_action(&mut self, action: SendersAction, cx: &mut Cx<'_>) -> Vec<Effect> {
         match action {
             SendersAction::Refresh => {
-                let mut e = self.refresh_effects(cx.now);
+                let mut e = self.refresh_effects(cx);
                 e.extend(self.ses_effects(cx.now));
                 e
             }
@@ -951,7 +954,7 @@ impl Pane for SendersPane {
                     ));
                 }
                 if done_ok {
-                    out.extend(self.refresh_effects(cx.now));
+                    out.extend(self.refresh_effects(cx));
                 }
             }
         }
@@ -1065,7 +1068,7 @@ impl Pane for SendersPane {
             last.is_none_or(|l| (cx.now - l).num_seconds() >= secs.max(1) as i64)
         };
         if !self.refreshing && due(self.last_refresh, self.config.refresh_secs) {
-            out.extend(self.refresh_effects(cx.now));
+            out.extend(self.refresh_effects(cx));
         }
         if self.relay.is_some()
             && self.ses_pending.is_empty()
@@ -1130,7 +1133,7 @@ impl SendersPane {
 pub fn start(runner: &Runner) {
     // the configuration's Debug prints any password as ***
     tracing::info!(config = ?runner.config.senders, "senders: starting");
-    run(SendersEffect::Refresh, runner);
+    run(SendersEffect::Refresh { activity: true }, runner);
 }
 
 async fn send(runner: &Runner, ev: SendersEvent) {
@@ -1139,12 +1142,12 @@ async fn send(runner: &Runner, ev: SendersEvent) {
 
 /// Carry out one effect (spawning as needed; never blocking the loop).
 pub fn run(effect: SendersEffect, runner: &Runner) {
-    if !matches!(effect, SendersEffect::Refresh) {
+    if !matches!(effect, SendersEffect::Refresh { .. }) {
         tracing::info!(?effect, "senders: effect");
     }
     let r = runner.clone();
     match effect {
-        SendersEffect::Refresh => {
+        SendersEffect::Refresh { activity } => {
             tokio::task::spawn_blocking(move || {
                 let cfg = &r.config.senders;
                 let relay = match cfg.instance(&r.config) {
@@ -1157,6 +1160,9 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
                     ))),
                 };
                 r.blocking_send(SourceEvent::Senders(SendersEvent::Relay(relay)));
+                if !activity {
+                    return;
+                }
                 let now = Local::now();
                 let log_path = cfg.log_path(&r.config);
                 let activity = logscan::read_tail(&log_path, 16 << 20)
@@ -1441,6 +1447,32 @@ mod tests {
     }
 
     #[test]
+    fn the_log_tail_is_read_only_while_the_failures_model_is_empty() {
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        let asks = |e: &[Effect]| match e {
+            [Effect::Senders(SendersEffect::Refresh { activity })] => *activity,
+            _ => panic!("{e:?}"),
+        };
+        assert!(asks(&p.on_action(SendersAction::Refresh, &mut cx)));
+        p.on_event(SendersEvent::Relay(Err("postconf: x".into())), &mut cx);
+        let mut years = crate::mail::log::parse::YearGuess::new(now().date_naive());
+        cx.shared.mail_log.ingest(
+            crate::mail::log::parse::parse_line(
+                "Nov 27 19:25:41 vm postfix/qmgr[1]: ABCDE12345: removed",
+                &mut years,
+            )
+            .unwrap(),
+        );
+        assert!(!asks(&p.on_action(SendersAction::Refresh, &mut cx)));
+    }
+
+    #[test]
     fn tick_refreshes_on_interval() {
         let mut shared = Shared::default();
         let mut p = SendersPane::new(&Config::default());
@@ -1454,7 +1486,7 @@ mod tests {
         p.on_event(SendersEvent::Relay(Err("postconf: x".into())), &mut cx);
         let e = p.on_tick(&mut cx);
         assert!(
-            matches!(&e[..], [Effect::Senders(SendersEffect::Refresh)]),
+            matches!(&e[..], [Effect::Senders(SendersEffect::Refresh { .. })]),
             "{e:?}"
         );
         // in flight: no second read
@@ -1467,7 +1499,7 @@ mod tests {
         let e = p.on_tick(&mut cx);
         assert!(
             e.iter()
-                .any(|e| matches!(e, Effect::Senders(SendersEffect::Refresh))),
+                .any(|e| matches!(e, Effect::Senders(SendersEffect::Refresh { .. }))),
             "{e:?}"
         );
     }
