@@ -145,6 +145,34 @@ fn check_reports_the_queue_in_every_format() {
 
     // check never changes anything: the queue is as it was.
     assert_eq!(pf.postqueue_json().len(), 3);
+
+    // A log the Senders part cannot read is said, not taken for a quiet day.
+    let missing = root.path().join("missing.log");
+    std::fs::write(
+        &config,
+        format!(
+            "[[postfix]]\nname = \"test\"\nconfig_dir = \"{}\"\n[senders]\nses = false\nmail_log = \"{}\"\n",
+            pf.config_dir().display(),
+            missing.display()
+        ),
+    )
+    .unwrap();
+    let (_, out) = check(&config, "json");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let unread: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["area"] == "senders"
+                && f["summary"].as_str().is_some_and(|s| {
+                    s.starts_with("per-sender delivery counts unknown, the mail log was not read: ")
+                        && s.ends_with(&format!("{}: not found", missing.display()))
+                })
+        })
+        .collect();
+    assert_eq!(unread.len(), 1, "{out}");
+    assert_eq!(unread[0]["status"], "warning", "{out}");
 }
 
 fn v_queue_warns(out: &str) -> bool {

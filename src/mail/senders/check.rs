@@ -144,7 +144,7 @@ pub async fn check(config: &Config, report: &mut Report) {
         let now = Local::now();
         let activity = logscan::read_tail(&log_path, 16 << 20)
             .map(|t| logscan::activity_from_lines(&t, now, now - chrono::Duration::days(1)))
-            .unwrap_or_default();
+            .map_err(|e| crate::mail::log::source::unavailable_message(&log_path, &e));
         (snap, activity)
     })
     .await;
@@ -165,6 +165,10 @@ pub async fn check(config: &Config, report: &mut Report) {
     };
     // SES of every region in use, each bounded so a hanging endpoint
     // cannot hang the check
+    let (activity, unread) = match activity {
+        Ok(a) => (a, None),
+        Err(e) => (Default::default(), Some(model::unread_log(&e))),
+    };
     let local = model::local_senders(&snap.settings.myorigin, "");
     let regions = if cfg.ses {
         let mut r = super::ses_regions_for(&cfg, Some(&snap));
@@ -213,7 +217,7 @@ pub async fn check(config: &Config, report: &mut Report) {
             })
             .collect(),
     );
-    let cross = model::cross_check(&CheckInput {
+    let mut cross = model::cross_check(&CheckInput {
         snapshot: &snap,
         ses: state.view(),
         activity: &activity,
@@ -221,6 +225,7 @@ pub async fn check(config: &Config, report: &mut Report) {
         local_senders: &local,
         asked: &[],
     });
+    cross.global.extend(unread);
     report_into(&cross, &ses, report);
 }
 

@@ -35,6 +35,7 @@ use crate::access::WriteAccess;
 use crate::app::effect::{Confirm, Effect, Jump, Prompt, Runner, SourceEvent};
 use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, SourceHealth, ViewCx};
 use crate::config::{Config, PostfixInstance};
+use crate::mail::log::source::unavailable_message;
 use crate::sanitize::Clean;
 
 use actions::{RouteReport, SmtpTarget, Submitted};
@@ -521,9 +522,13 @@ impl SendersPane {
             self.check = CrossCheck::default();
             return;
         };
-        let activity =
-            logscan::from_shared(&cx.shared.mail_log, cx.now - chrono::Duration::days(1));
-        let activity = activity.as_ref().unwrap_or(&self.activity);
+        let shared = logscan::from_shared(&cx.shared.mail_log, cx.now - chrono::Duration::days(1));
+        // the pane's own read of the log counts only while the shared model has no line
+        let unread = shared
+            .is_none()
+            .then_some(self.activity_error.as_ref())
+            .flatten();
+        let activity = shared.as_ref().unwrap_or(&self.activity);
         let queue = model::queue_senders(&cx.shared.queue);
         let local = model::local_senders(&snap.settings.myorigin, &cx.shared.hostname);
         self.check = model::cross_check(&CheckInput {
@@ -534,6 +539,9 @@ impl SendersPane {
             local_senders: &local,
             asked: &self.asked,
         });
+        if let Some(e) = unread {
+            self.check.global.push(model::unread_log(e));
+        }
         let n = self.visible().len();
         self.selected = self.selected.min(n.saturating_sub(1));
     }
@@ -1169,7 +1177,7 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
                     .map(|text| {
                         logscan::activity_from_lines(&text, now, now - chrono::Duration::days(1))
                     })
-                    .map_err(|e| Clean::new(&format!("{}: {e}", log_path.display())));
+                    .map_err(|e| Clean::new(&unavailable_message(&log_path, &e)));
                 r.blocking_send(SourceEvent::Senders(SendersEvent::Activity(activity)));
             });
         }
@@ -1470,6 +1478,61 @@ mod tests {
             .unwrap(),
         );
         assert!(!asks(&p.on_action(SendersAction::Refresh, &mut cx)));
+    }
+
+    #[test]
+    fn an_unreadable_log_is_a_finding_until_the_failures_model_counts() {
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        p.on_event(
+            SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
+            &mut cx,
+        );
+        let unread = |p: &SendersPane| {
+            p.check
+                .global
+                .iter()
+                .filter(|v| v.text.contains("counts unknown"))
+                .map(|v| (v.severity, v.text.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(unread(&p), []);
+        p.on_event(
+            SendersEvent::Activity(Err("/var/log/mail.log: Permission denied".into())),
+            &mut cx,
+        );
+        assert_eq!(
+            unread(&p),
+            [(
+                model::Severity::Warn,
+                "per-sender delivery counts unknown, the mail log was not read: \
+                 /var/log/mail.log: Permission denied"
+                    .to_string()
+            )]
+        );
+        // the Failures pane's model now counts: the pane's own read no longer matters
+        let mut years = crate::mail::log::parse::YearGuess::new(now().date_naive());
+        cx.shared.mail_log.ingest(
+            crate::mail::log::parse::parse_line(
+                "Nov 27 19:25:41 vm postfix/qmgr[1]: ABCDE12345: removed",
+                &mut years,
+            )
+            .unwrap(),
+        );
+        p.on_event(
+            SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
+            &mut cx,
+        );
+        assert_eq!(unread(&p), []);
+        // a later good read clears it too
+        cx.shared.mail_log = Default::default();
+        p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
+        assert_eq!(unread(&p), []);
     }
 
     #[test]

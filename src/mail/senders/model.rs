@@ -724,6 +724,15 @@ fn file_findings(m: &MapFile, password: bool, out: &mut Vec<Verdict>) {
     }
 }
 
+/// The finding when the mail log could not be read for the per-sender counts: without it every
+/// sender shows 0/0/0 and no bounce or deferral verdict, which must not pass for "no trouble".
+pub fn unread_log(error: &str) -> Verdict {
+    Verdict::new(
+        Severity::Warn,
+        format!("per-sender delivery counts unknown, the mail log was not read: {error}"),
+    )
+}
+
 fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
     let snap = input.snapshot;
     let mut out = Vec::new();
