@@ -333,7 +333,7 @@ impl Category {
                 "Check smtp_tls_* settings, the relay's certificate and the CA file; the reply text names the step that failed."
             }
             Category::Connection => {
-                "Check the relayhost and port, outbound firewall (port 25 is often blocked: use 587), and that the relay is up."
+                "Check the relayhost and port, outbound firewall (port 25 is often blocked: use 587), and that the relay is up. A relay on 127.0.0.1 or ::1 is a service on this host, such as a content filter (amavisd on port 10024) or a TLS tunnel: start it (ss -ltnp shows what listens where), or take it out of content_filter or the transport."
             }
             Category::Suspended => {
                 "Look at the first deferral of this destination; mail resumes on its own when the cause is fixed (postqueue -f to retry now)."
