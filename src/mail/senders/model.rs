@@ -941,12 +941,16 @@ pub(crate) mod tests {
                 sent: 0,
                 deferred: 0,
                 bounced: 3,
+                lost: 2,
                 last_problem: Some(Problem {
                     status: RowStatus::Bounced,
                     cause: Category::SesSenderNotVerified,
                     reason: Clean::new("554 Message rejected: Email address is not verified."),
                 }),
-                ..Outcomes::default()
+                last_lost: Some(Clean::new(
+                    "the bounce notification for 4F2A81C3D9 could not be delivered to \
+                     <root@web1.example.com>: 554 Message rejected: Email address is not verified.",
+                )),
             },
         );
         a.insert(

@@ -379,7 +379,7 @@ struct Cells<'a> {
     route: String,
     creds: String,
     ses: String,
-    /// `sent/deferred/bounced`
+    /// `sent/deferred/bounced/lost`
     counts: String,
     headline: &'a str,
 }
@@ -393,7 +393,7 @@ impl<'a> Cells<'a> {
             route: r.route.short(),
             creds: r.creds.short(),
             ses: r.ses.short(),
-            counts: format!("{}/{}/{}", o.sent, o.deferred, o.bounced),
+            counts: format!("{}/{}/{}/{}", o.sent, o.deferred, o.bounced, o.lost),
             headline: r.headline().map(|v| v.text.as_str()).unwrap_or(""),
         }
     }
@@ -419,7 +419,7 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
             format!(
                 "  {} {}",
                 fit("SENDER", 28),
-                "SES · CREDENTIALS · SENT/DEFERRED/BOUNCED"
+                "SES · CREDENTIALS · SENT/DEFERRED/BOUNCED/LOST"
             ),
             w,
             cx.theme.header,
@@ -432,7 +432,7 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
             fit("ROUTE", 42),
             fit("CREDENTIALS", 18),
             fit("SES", 16),
-            fit("S/D/B", 8)
+            fit("S/D/B/L", 11)
         );
         verdict_w = w.saturating_sub(header.chars().count() - "VERDICT".len());
         lines.push(line(header, w, cx.theme.header));
@@ -481,7 +481,7 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
                 fit(&c.route, 42),
                 fit(&c.creds, 18),
                 fit(&c.ses, 16),
-                fit(&c.counts, 8)
+                fit(&c.counts, 11)
             );
             lines.push(Line::from(vec![
                 mark,
