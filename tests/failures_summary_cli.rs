@@ -116,3 +116,44 @@ fn causes_are_listed_with_the_names_a_report_uses() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
 }
+
+#[test]
+fn rotated_files_given_newest_first_are_read_oldest_first() {
+    // `opsdeck summary /var/log/mail.log*`: the shell gives the current file first
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<&str> = CORPUS.lines().collect();
+    let (older, newer) = lines.split_at(lines.len() / 2);
+    let current = dir.path().join("mail.log");
+    let rotated = dir.path().join("mail.log.1");
+    std::fs::write(&current, newer.join("\n") + "\n").unwrap();
+    std::fs::write(&rotated, older.join("\n") + "\n").unwrap();
+    let whole = dir.path().join("whole.log");
+    std::fs::write(&whole, CORPUS).unwrap();
+    let report = |files: &[&std::path::Path]| -> serde_json::Value {
+        let out = opsdeck()
+            .args(["summary", "--format", "json"])
+            .args(files)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let mut split = report(&[&current, &rotated]);
+    let mut one = report(&[&whole]);
+    assert_eq!(
+        split["files"],
+        serde_json::json!([rotated.display().to_string(), current.display().to_string()])
+    );
+    // the same report as from one file: messages that span the rotation correlate, and the
+    // span starts at the oldest line
+    split.as_object_mut().unwrap().remove("files");
+    one.as_object_mut().unwrap().remove("files");
+    assert_eq!(split, one);
+    assert!(
+        CORPUS.starts_with(&format!(
+            "Nov 27 {}",
+            &one["first"].as_str().unwrap()[11..19]
+        )),
+        "{one}"
+    );
+}

@@ -11,7 +11,7 @@
 //! ```text
 //! {
 //!   "version": 1,
-//!   "files": ["/var/log/mail.log", ...],
+//!   "files": ["/var/log/mail.log", ...],           // in the order read: oldest first
 //!   "since": "2026-11-27T10:00:00+00:00" | null,   // lines before it are skipped
 //!   "first": RFC 3339 | null, "last": RFC 3339 | null,
 //!   "lines": N, "unparsed": N,                   // lines read; lines not from Postfix
@@ -48,7 +48,7 @@ use super::model::{IdHasher, Limits, MailLog, Outcome, RowStatus};
 /// Report tables hash with the model's cheap hasher (their size is capped).
 type Map<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
 use super::bulk::for_each_line;
-use super::parse::{Kind, LogLine, MAX_LINE, YearGuess};
+use super::parse::{Kind, LogLine, MAX_LINE, YearGuess, parse_stamp};
 use super::source::open_input;
 
 /// Output format.
@@ -62,7 +62,9 @@ pub enum Format {
 /// Arguments of `opsdeck summary`.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct SummaryArgs {
-    /// Log files to read, in order (`.gz` too; `-` reads stdin). Default: /var/log/mail.log.
+    /// Log files to read (`.gz` too; `-` reads stdin). Default: /var/log/mail.log. They are read
+    /// oldest first, by the first timestamp in each, so `mail.log*` works as the shell expands it
+    /// (with `-` among them, in the order given).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Only lines newer than this (90m, 6h, 2d, 1w).
@@ -759,6 +761,7 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
         Some(s) => Some(Local::now().fixed_offset() - parse_duration(s)?),
         None => None,
     };
+    let files = read_order(&files);
     let report = build(&files, since, args.top.max(1), &mut std::io::stdin());
     let out = match args.format {
         Format::Text => render_text(&report),
@@ -769,6 +772,35 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
         eprintln!("opsdeck summary: {e}");
     }
     Ok(if report.errors.is_empty() { 0 } else { 2 })
+}
+
+/// The order to read `files` in: oldest first by each file's first timestamp, so that
+/// `mail.log*` (which the shell sorts newest first: `mail.log`, `mail.log.1`, `mail.log.2.gz`)
+/// correlates messages across the rotation and reports the right span. Files whose start shows no
+/// timestamp (unreadable, empty, not a log) come last, in the order given; with stdin (`-`) among
+/// them, whose age cannot be read without consuming it, the order given is kept.
+pub fn read_order(files: &[PathBuf]) -> Vec<PathBuf> {
+    if files.len() < 2 || files.iter().any(|f| f.as_os_str() == "-") {
+        return files.to_vec();
+    }
+    let mut keyed: Vec<(Option<DateTime<FixedOffset>>, &PathBuf)> =
+        files.iter().map(|f| (first_time(f), f)).collect();
+    // stable: equal starts keep the order given
+    keyed.sort_by_key(|(t, _)| (t.is_none(), *t));
+    keyed.into_iter().map(|(_, f)| f.clone()).collect()
+}
+
+/// The time of the first timestamped line among the first few of `path` (`.gz` decompressed).
+fn first_time(path: &std::path::Path) -> Option<DateTime<FixedOffset>> {
+    use std::io::{BufRead, Read};
+    let input = open_input(path).ok()?;
+    let mut years = YearGuess::now();
+    let mut lines = std::io::BufReader::new(input.take(64 * 1024)).split(b'\n');
+    lines.by_ref().take(100).find_map(|l| {
+        let l = l.ok()?;
+        let (stamp, _) = parse_stamp(&String::from_utf8_lossy(&l))?;
+        years.resolve(stamp)
+    })
 }
 
 /// Write to stdout; a reader that went away (`| head`) is no error.
@@ -878,6 +910,60 @@ mod tests {
             r.errors,
             vec!["/nonexistent/mail.log: not found".to_string()]
         );
+    }
+
+    #[test]
+    fn files_are_read_oldest_first_by_their_first_stamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            if name.ends_with(".gz") {
+                let mut enc = flate2::write::GzEncoder::new(
+                    std::fs::File::create(&p).unwrap(),
+                    flate2::Compression::fast(),
+                );
+                std::io::Write::write_all(&mut enc, text.as_bytes()).unwrap();
+                enc.finish().unwrap();
+            } else {
+                std::fs::write(&p, text).unwrap();
+            }
+            p
+        };
+        let line = |stamp: &str| format!("{stamp} mx postfix/qmgr[1]: ABCDE12345: removed\n");
+        // not a log line first: the first stamped line counts; a yearless stamp is the newest
+        // whenever this runs (it is at most a year old, the others are from 2026)
+        let current = write("mail.log", &format!("garbage\n{}", line("Nov 27 09:00:00")));
+        let one = write("mail.log.1", &line("2026-11-26T09:00:00+00:00"));
+        // compared as times: 2026-11-25T00:00:00Z
+        let two = write("mail.log.2.gz", &line("2026-11-24T22:00:00-02:00"));
+        let empty = write("empty.log", "");
+        let missing = dir.path().join("missing.log");
+        let names = |v: Vec<PathBuf>| -> Vec<String> {
+            v.iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        // as the shell expands `mail.log*`, with files that show no time among them
+        let given = vec![
+            missing.clone(),
+            current.clone(),
+            one.clone(),
+            empty.clone(),
+            two.clone(),
+        ];
+        assert_eq!(
+            names(read_order(&given)),
+            [
+                "mail.log.2.gz",
+                "mail.log.1",
+                "mail.log",
+                "missing.log",
+                "empty.log"
+            ]
+        );
+        // stdin's age is unknown: the order given stands
+        let with_stdin = vec![current.clone(), PathBuf::from("-"), one.clone()];
+        assert_eq!(read_order(&with_stdin), with_stdin);
     }
 
     #[test]
