@@ -157,3 +157,34 @@ fn rotated_files_given_newest_first_are_read_oldest_first() {
         "{one}"
     );
 }
+
+#[test]
+fn a_cut_short_gzip_file_says_so_and_keeps_what_it_read() {
+    // a rotated log read while logrotate still compresses it
+    let dir = tempfile::tempdir().unwrap();
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for _ in 0..50 {
+        enc.write_all(CORPUS.as_bytes()).unwrap();
+    }
+    let gz = enc.finish().unwrap();
+    let cut = dir.path().join("mail.log.2.gz");
+    std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
+    let out = opsdeck()
+        .args(["summary", "--format", "json"])
+        .arg(&cut)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("mail.log.2.gz: not gzip, or cut short (still being compressed?): "),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lines = v["lines"].as_u64().unwrap();
+    assert!(
+        lines > 0 && lines < 50 * CORPUS.lines().count() as u64,
+        "the lines before the cut are reported: {v}"
+    );
+    assert_eq!(v["errors"].as_array().unwrap().len(), 1, "{v}");
+}

@@ -333,10 +333,27 @@ fn is_gz(path: &Path) -> bool {
 pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, LogError> {
     let f = File::open(path).map_err(|e| LogError::io(path, e))?;
     Ok(if is_gz(path) {
-        Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::new(f)))
+        Box::new(Gunzip(flate2::read::MultiGzDecoder::new(
+            io::BufReader::new(f),
+        )))
     } else {
         Box::new(f)
     })
+}
+
+/// A `.gz` file's text; its errors say that decompressing failed (the decoder's own words,
+/// "unexpected end of file" or "invalid gzip header", do not).
+struct Gunzip<R>(flate2::read::MultiGzDecoder<R>);
+
+impl<R: io::BufRead> Read for Gunzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("not gzip, or cut short (still being compressed?): {e}"),
+            )
+        })
+    }
 }
 
 /// Lines of any reader (stdin for `summary -`), without a copy per line when they are valid
