@@ -752,8 +752,9 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
         write_stdout(&render_causes(args.format))?;
         return Ok(0);
     }
+    let default = std::path::Path::new(DEFAULT_LOG);
     let files = if args.files.is_empty() {
-        vec![PathBuf::from("/var/log/mail.log")]
+        vec![default.to_path_buf()]
     } else {
         args.files.clone()
     };
@@ -771,7 +772,29 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
     for e in &report.errors {
         eprintln!("opsdeck summary: {e}");
     }
+    if args.files.is_empty()
+        && let Some(hint) = journal_hint(default)
+    {
+        eprintln!("opsdeck summary: {hint}");
+    }
     Ok(if report.errors.is_empty() { 0 } else { 2 })
+}
+
+/// The log read when no file is named.
+const DEFAULT_LOG: &str = "/var/log/mail.log";
+
+/// When the default log does not exist: where the lines are instead. Debian 12 and later install
+/// no syslog daemon, and Postfix then logs to the journal only.
+fn journal_hint(default: &std::path::Path) -> Option<String> {
+    let missing =
+        std::fs::symlink_metadata(default).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+    missing.then(|| {
+        format!(
+            "no {}: if Postfix logs to the journal only, read it from there: \
+             journalctl -u 'postfix*' -o short-iso | opsdeck summary -",
+            default.display()
+        )
+    })
 }
 
 /// The order to read `files` in: oldest first by each file's first timestamp, so that
@@ -910,6 +933,21 @@ mod tests {
             r.errors,
             vec!["/nonexistent/mail.log: not found".to_string()]
         );
+    }
+
+    #[test]
+    fn a_missing_default_log_points_to_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("mail.log");
+        let hint = journal_hint(&log).unwrap();
+        assert!(
+            hint.starts_with(&format!("no {}: ", log.display()))
+                && hint.ends_with("journalctl -u 'postfix*' -o short-iso | opsdeck summary -"),
+            "{hint}"
+        );
+        // a log that exists but cannot be read has its own message, not this one
+        std::fs::write(&log, "").unwrap();
+        assert_eq!(journal_hint(&log), None);
     }
 
     #[test]
