@@ -17,6 +17,7 @@ pub mod pane;
 pub mod parse;
 pub mod source;
 pub mod summary;
+pub mod tally;
 pub mod view;
 
 use std::path::{Path, PathBuf};

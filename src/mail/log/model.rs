@@ -1,10 +1,12 @@
 //! The mail log model ([`MailLog`]): parsed lines correlated by queue id into messages, every
 //! delivery outcome classified, lost mail flagged. Other panes read it through a small API:
-//! [`MailLog::history`], [`MailLog::sender_outcomes`], [`MailLog::final_status`].
+//! [`MailLog::history`], [`MailLog::sender_tallies`], [`MailLog::sender_outcomes`],
+//! [`MailLog::final_status`].
 //!
 //! Pure state: it never reads files or clocks (times come from the lines). Memory is bounded however
-//! long the log: finished messages, outcomes, warnings and per-message history are capped, and
-//! messages not heard of for [`Limits::stale_after`] are evicted.
+//! long the log: finished messages, outcomes, warnings and per-message history are capped, the
+//! per-sender tally ([`super::tally`]) too, and messages not heard of for [`Limits::stale_after`]
+//! are evicted.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -13,6 +15,7 @@ use serde::Serialize;
 
 use super::classify::{Category, SesNotVerified, classify_with_ses};
 use super::parse::{DeliveryLine, Kind, LogLine, QueueId, Status, SuperAction, Text};
+use super::tally::{SenderTallies, SenderTally};
 use crate::sanitize::Clean;
 
 /// A small multiplicative hasher for queue ids (three words each): much cheaper than SipHash, and
@@ -61,6 +64,9 @@ pub struct Limits {
     /// of successful deliveries carry no relay, dsn or reply: a whole-file report that never asks
     /// for final statuses and only counts successes saves copies per delivery line.
     pub attempts: bool,
+    /// Outcomes are also counted per sender over this much time ([`MailLog::sender_tallies`]),
+    /// however many there are; zero counts none (a whole-file report has its own tables).
+    pub sender_window: Duration,
 }
 
 impl Default for Limits {
@@ -73,6 +79,7 @@ impl Default for Limits {
             stale_after: Duration::days(7),
             warnings: 200,
             attempts: true,
+            sender_window: Duration::days(1),
         }
     }
 }
@@ -317,6 +324,8 @@ pub struct MailLog {
     created: VecDeque<(QueueId, u64)>,
     outcomes: VecDeque<Outcome>,
     warnings: VecDeque<Warning>,
+    /// `None` when [`Limits::sender_window`] is zero.
+    tallies: Option<SenderTallies>,
     next_seq: u64,
     next_generation: u64,
     latest: Option<DateTime<FixedOffset>>,
@@ -346,6 +355,8 @@ impl MailLog {
             created: VecDeque::new(),
             outcomes: VecDeque::new(),
             warnings: VecDeque::new(),
+            tallies: (limits.sender_window > Duration::zero())
+                .then(|| SenderTallies::new(limits.sender_window)),
             next_seq: 1,
             next_generation: 1,
             latest: None,
@@ -404,31 +415,24 @@ impl MailLog {
         out
     }
 
-    /// Counts of outcomes for envelope sender `addr` (case-insensitive) at or after `since`.
-    /// Deferrals count every attempt; lost counts messages.
+    /// Counts of outcomes for envelope sender `addr` (case-insensitive) since `since`, by the
+    /// minute, from the tally (zero when [`Limits::sender_window`] is). Deferrals count every
+    /// attempt; lost counts messages.
     pub fn sender_outcomes(&self, addr: &str, since: DateTime<FixedOffset>) -> SenderOutcomes {
-        let mut c = SenderOutcomes::default();
-        for o in self.outcomes.iter().rev() {
-            if o.time < since {
-                break;
-            }
-            if !o
-                .from
-                .as_deref()
-                .is_some_and(|f| f.eq_ignore_ascii_case(addr))
-            {
-                continue;
-            }
-            match o.status {
-                RowStatus::Sent => c.sent += 1,
-                RowStatus::Deferred => c.deferred += 1,
-                RowStatus::Bounced | RowStatus::Undeliverable => c.bounced += 1,
-                RowStatus::Expired => c.expired += 1,
-                RowStatus::Lost => c.lost += 1,
-                RowStatus::Rejected => {}
-            }
-        }
-        c
+        self.tallies
+            .as_ref()
+            .map(|t| t.get(addr, since).counts)
+            .unwrap_or_default()
+    }
+
+    /// Every sender's outcomes since `since` (lower-cased senders, `""` the null sender), counted
+    /// by the minute over all outcomes, not only the ones kept; `None` when
+    /// [`Limits::sender_window`] is zero.
+    pub fn sender_tallies(
+        &self,
+        since: DateTime<FixedOffset>,
+    ) -> Option<std::collections::BTreeMap<String, SenderTally>> {
+        self.tallies.as_ref().map(|t| t.all(since))
     }
 
     /// Where a queue id's message stands, if the log mentioned it.
@@ -915,6 +919,9 @@ impl MailLog {
         self.next_seq += 1;
         if o.status == RowStatus::Lost {
             self.lost_total += 1;
+        }
+        if let Some(t) = &mut self.tallies {
+            t.record(o);
         }
         if self.limits.outcomes > 0 {
             self.outcomes.push_back(o.clone());

@@ -495,6 +495,8 @@ impl Ingestor {
             live: 10_000,
             warnings: 0,
             attempts: false,
+            // the report counts senders in its own tables
+            sender_window: chrono::Duration::zero(),
             ..Limits::default()
         };
         let mut log = MailLog::with_limits(limits);

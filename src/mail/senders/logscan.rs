@@ -71,8 +71,8 @@ pub fn from_shared(
     from_model(log, since)
 }
 
-/// Per-sender outcomes from the Failures pane's model, counted over its
-/// recent outcomes since `since`. `None` when it has seen no line.
+/// Per-sender outcomes from the Failures pane's model since `since`, from its per-sender tally
+/// (every outcome, not only those it keeps for its table). `None` when it has seen no line.
 pub fn from_model(
     log: &crate::mail::log::model::MailLog,
     since: DateTime<Local>,
@@ -80,45 +80,36 @@ pub fn from_model(
     if log.lines == 0 {
         return None;
     }
-    let mut out = SenderActivity::new();
-    for o in log.outcomes() {
-        if o.time < since {
-            continue;
-        }
-        // a message whose sender the log does not show (it entered the queue before the text
-        // read begins) is nobody's: not the null sender's
-        let Some(from) = &o.from else {
-            continue;
-        };
-        let e = out.entry(from.to_ascii_lowercase()).or_default();
-        let status = match o.status {
-            RowStatus::Sent => {
-                e.sent += 1;
-                continue;
-            }
-            RowStatus::Deferred => {
-                e.deferred += 1;
-                RowStatus::Deferred
-            }
-            RowStatus::Bounced | RowStatus::Expired | RowStatus::Undeliverable => {
-                e.bounced += 1;
-                RowStatus::Bounced
-            }
-            RowStatus::Lost => {
-                // not a bounce: the sender was never told
-                e.lost += 1;
-                e.last_lost = Some(o.reason.clone());
-                continue;
-            }
-            RowStatus::Rejected => continue,
-        };
-        e.last_problem = Some(Problem {
-            status,
-            cause: o.category.unwrap_or(Category::Other),
-            reason: o.reason.clone(),
-        });
-    }
-    Some(out)
+    // every outcome since `since`, not only those the model keeps for the table
+    let tallies = log.sender_tallies(since.fixed_offset())?;
+    Some(
+        tallies
+            .into_iter()
+            .map(|(sender, t)| {
+                let c = t.counts;
+                let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+                let outcomes = Outcomes {
+                    sent: n(c.sent),
+                    deferred: n(c.deferred),
+                    // expired mail was returned to its sender, as a bounce is
+                    bounced: n(c.bounced + c.expired),
+                    // not a bounce: the sender was never told
+                    lost: n(c.lost),
+                    last_problem: t.last_problem.map(|(status, cause, reason)| Problem {
+                        status: if status == RowStatus::Deferred {
+                            RowStatus::Deferred
+                        } else {
+                            RowStatus::Bounced
+                        },
+                        cause,
+                        reason,
+                    }),
+                    last_lost: t.last_lost,
+                };
+                (sender, outcomes)
+            })
+            .collect(),
+    )
 }
 
 /// Count outcomes per sender over log text, keeping facts newer than `since`. The text is read by
@@ -132,8 +123,8 @@ pub fn activity_from_lines(
     use crate::mail::log::model::{Limits, MailLog};
     use crate::mail::log::parse::{YearGuess, parse_line_ref};
     let mut log = MailLog::with_limits(Limits {
-        // every outcome of the text counts (a tail read is at most a few MiB)
-        outcomes: usize::MAX,
+        // the per-sender tally counts every outcome: none needs keeping
+        outcomes: 0,
         lines_per_message: 0,
         warnings: 0,
         ..Limits::default()
@@ -332,6 +323,55 @@ Nov 27 19:22:01 vm postfix/qmgr[2]: 1A2B3C4D03: removed
         assert!(app.last_problem.is_none(), "{app:?}");
         let why = app.last_lost.as_ref().unwrap();
         assert!(why.ends_with("to=<ann@example.org>: spam rule"), "{why}");
+    }
+
+    #[test]
+    fn a_busy_day_is_counted_whole_though_the_table_keeps_less() {
+        use crate::mail::log::model::Limits;
+        // the table keeps the last 10 outcomes; the sender had 40 today, its bounce first
+        let mut log = MailLog::with_limits(Limits {
+            outcomes: 10,
+            ..Limits::default()
+        });
+        let mut y = YearGuess::new(now().date_naive());
+        let mut feed = |l: String| log.ingest(parse_line(&l, &mut y).unwrap());
+        for i in 0..40u32 {
+            let (id, t) = (
+                format!("1A2B3C{i:04X}"),
+                format!("Nov 27 1{}:{:02}:00", 2 + i / 30, 2 * (i % 30)),
+            );
+            feed(format!(
+                "{t} vm postfix/qmgr[2]: {id}: from=<App@example.com>, size=300, nrcpt=1 (queue active)"
+            ));
+            feed(if i == 0 {
+                format!(
+                    "{t} vm postfix/smtp[4]: {id}: to=<x@example.org>, relay=r[1.2.3.4]:587, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host r[1.2.3.4] said: 550 5.1.1 user unknown)"
+                )
+            } else {
+                format!(
+                    "{t} vm postfix/smtp[4]: {id}: to=<x@example.org>, relay=r[1.2.3.4]:587, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)"
+                )
+            });
+        }
+        assert_eq!(log.outcomes().len(), 10);
+        let a = from_model(&log, now() - chrono::Duration::days(1)).unwrap();
+        let app = &a["app@example.com"];
+        assert_eq!(
+            (app.sent, app.deferred, app.bounced, app.lost),
+            (39, 0, 1, 0)
+        );
+        let p = app.last_problem.as_ref().unwrap();
+        assert_eq!(
+            (p.status, p.cause),
+            (RowStatus::Bounced, Category::RecipientUnknown)
+        );
+        // the window still ends where it was asked to
+        let late = now()
+            .with_time(chrono::NaiveTime::from_hms_opt(13, 0, 0).unwrap())
+            .unwrap();
+        let a = from_model(&log, late).unwrap();
+        assert_eq!(a["app@example.com"].sent, 10);
+        assert!(a["app@example.com"].last_problem.is_none());
     }
 
     fn corpus_model() -> MailLog {

@@ -1,0 +1,305 @@
+//! Outcomes per envelope sender over a rolling window, counted as they happen ([`SenderTallies`]).
+//!
+//! The model keeps its last [`Limits::outcomes`](super::model::Limits::outcomes) outcomes for
+//! the table, and a busy day (or a queue whose deferrals are retried all day) has more than that:
+//! counting a sender's day from the kept outcomes alone would leave out its morning. The tally
+//! keeps counts by the minute instead, for every sender, and forgets what is older than its
+//! window. Memory stays bounded: at most [`MAX_BUCKETS`] minutes in all, the senders heard from
+//! least recently dropped first.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use chrono::{DateTime, Duration, FixedOffset};
+
+use super::classify::Category;
+use super::model::{Outcome, RowStatus, SenderOutcomes};
+use crate::sanitize::Clean;
+
+/// Minutes kept over all senders, at most (a sender heard from every minute of a day takes
+/// 1,440; each costs 32 bytes).
+pub const MAX_BUCKETS: usize = 200_000;
+
+/// What a sender's mail did since a time.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SenderTally {
+    pub counts: SenderOutcomes,
+    /// The latest deferral or failure in the window: its status, cause and reply.
+    pub last_problem: Option<(RowStatus, Category, Clean)>,
+    /// Why the latest lost message in the window was lost.
+    pub last_lost: Option<Clean>,
+}
+
+/// Counts for one minute: sent, deferred, bounced (and undeliverable), expired, lost.
+type Counts = [u32; 5];
+
+#[derive(Debug, Default)]
+struct Tally {
+    /// (minute since the epoch, counts), oldest first.
+    minutes: VecDeque<(i64, Counts)>,
+    last_problem: Option<(DateTime<FixedOffset>, RowStatus, Category, Clean)>,
+    last_lost: Option<(DateTime<FixedOffset>, Clean)>,
+    /// When it was last counted (for dropping the least recent sender).
+    seen: u64,
+}
+
+/// Every sender's tally (keys lower case; `""` is the null sender).
+#[derive(Debug)]
+pub struct SenderTallies {
+    window: Duration,
+    senders: HashMap<String, Tally>,
+    buckets: usize,
+    /// Outcomes counted so far.
+    counted: u64,
+    /// Minutes kept at most ([`MAX_BUCKETS`]).
+    cap: usize,
+}
+
+fn minute(t: DateTime<FixedOffset>) -> i64 {
+    t.timestamp().div_euclid(60)
+}
+
+impl SenderTallies {
+    /// Tallies that keep `window` of history (counted back from the newest outcome).
+    pub fn new(window: Duration) -> SenderTallies {
+        SenderTallies::with_cap(window, MAX_BUCKETS)
+    }
+
+    fn with_cap(window: Duration, cap: usize) -> SenderTallies {
+        SenderTallies {
+            window,
+            senders: HashMap::new(),
+            buckets: 0,
+            counted: 0,
+            cap,
+        }
+    }
+
+    /// Count one outcome. Outcomes with no known sender (the message entered the queue before
+    /// the text read begins) and rejections at reception are nobody's.
+    pub fn record(&mut self, o: &Outcome) {
+        let Some(from) = &o.from else { return };
+        let slot = match o.status {
+            RowStatus::Sent => 0,
+            RowStatus::Deferred => 1,
+            RowStatus::Bounced | RowStatus::Undeliverable => 2,
+            RowStatus::Expired => 3,
+            RowStatus::Lost => 4,
+            RowStatus::Rejected => return,
+        };
+        let key = from.to_ascii_lowercase();
+        let t = self.senders.entry(key).or_default();
+        let m = minute(o.time);
+        // outcomes come in log order: almost always the newest minute, or a new one after it
+        let i = t.minutes.partition_point(|(x, _)| *x < m);
+        if t.minutes.get(i).is_none_or(|(x, _)| *x != m) {
+            t.minutes.insert(i, (m, Counts::default()));
+            self.buckets += 1;
+        }
+        t.minutes[i].1[slot] += 1;
+        self.counted += 1;
+        t.seen = self.counted;
+        match o.status {
+            RowStatus::Lost => t.last_lost = Some((o.time, o.reason.clone())),
+            RowStatus::Sent => {}
+            s => {
+                t.last_problem = Some((
+                    o.time,
+                    s,
+                    o.category.unwrap_or(Category::Other),
+                    o.reason.clone(),
+                ))
+            }
+        }
+        // forget what fell out of the window, for this sender now and for all now and then
+        let oldest = minute(o.time - self.window) - 1;
+        while t.minutes.front().is_some_and(|(x, _)| *x < oldest) {
+            t.minutes.pop_front();
+            self.buckets -= 1;
+        }
+        if self.buckets > self.cap {
+            self.shrink(oldest);
+        }
+    }
+
+    /// Drop minutes older than `oldest` everywhere, then the senders heard from least recently
+    /// until a tenth of the room is free again.
+    fn shrink(&mut self, oldest: i64) {
+        for t in self.senders.values_mut() {
+            while t.minutes.front().is_some_and(|(x, _)| *x < oldest) {
+                t.minutes.pop_front();
+            }
+        }
+        self.senders.retain(|_, t| !t.minutes.is_empty());
+        self.buckets = self.senders.values().map(|t| t.minutes.len()).sum();
+        let room = self.cap - self.cap / 10;
+        if self.buckets > room {
+            let mut by_age: Vec<(u64, String)> = self
+                .senders
+                .iter()
+                .map(|(k, t)| (t.seen, k.clone()))
+                .collect();
+            by_age.sort();
+            for (_, k) in by_age {
+                if self.buckets <= room {
+                    break;
+                }
+                if let Some(t) = self.senders.remove(&k) {
+                    self.buckets -= t.minutes.len();
+                }
+            }
+        }
+    }
+
+    /// One sender's tally since `since` (counted by the minute: the minute `since` falls in
+    /// counts whole).
+    pub fn get(&self, sender: &str, since: DateTime<FixedOffset>) -> SenderTally {
+        self.senders
+            .get(&sender.to_ascii_lowercase())
+            .map(|t| tally_since(t, since))
+            .unwrap_or_default()
+    }
+
+    /// Every sender with an outcome since `since`.
+    pub fn all(&self, since: DateTime<FixedOffset>) -> BTreeMap<String, SenderTally> {
+        self.senders
+            .iter()
+            .map(|(k, t)| (k.clone(), tally_since(t, since)))
+            .filter(|(_, t)| t.counts != SenderOutcomes::default())
+            .collect()
+    }
+}
+
+fn tally_since(t: &Tally, since: DateTime<FixedOffset>) -> SenderTally {
+    let from = minute(since);
+    let mut sum = Counts::default();
+    for (_, c) in t.minutes.iter().rev().take_while(|(m, _)| *m >= from) {
+        for (s, n) in sum.iter_mut().zip(c) {
+            *s += n;
+        }
+    }
+    let [sent, deferred, bounced, expired, lost] = sum.map(|n| n as usize);
+    SenderTally {
+        counts: SenderOutcomes {
+            sent,
+            deferred,
+            bounced,
+            expired,
+            lost,
+        },
+        last_problem: t
+            .last_problem
+            .as_ref()
+            .filter(|(at, ..)| minute(*at) >= from)
+            .map(|(_, s, c, r)| (*s, *c, r.clone())),
+        last_lost: t
+            .last_lost
+            .as_ref()
+            .filter(|(at, _)| minute(*at) >= from)
+            .map(|(_, r)| r.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(min: i64) -> DateTime<FixedOffset> {
+        DateTime::from_timestamp(1_800_000_000 + min * 60, 0)
+            .unwrap()
+            .fixed_offset()
+    }
+
+    fn outcome(min: i64, from: &str, status: RowStatus) -> Outcome {
+        Outcome {
+            seq: 0,
+            time: at(min),
+            queue_id: None,
+            status,
+            category: status.is_failure().then_some(Category::Connection),
+            from: Some(Clean::new(from)),
+            to: Clean::new("x@example.net"),
+            relay: Clean::default(),
+            dsn: Clean::default(),
+            reason: Clean::new(&format!("reply at minute {min}")),
+            ses: None,
+            bounce_of: None,
+        }
+    }
+
+    #[test]
+    fn counts_a_window_by_the_minute_and_forgets_what_is_older() {
+        let mut t = SenderTallies::new(Duration::minutes(60));
+        for m in 0..120 {
+            t.record(&outcome(m, "App@Example.com", RowStatus::Sent));
+        }
+        t.record(&outcome(110, "app@example.com", RowStatus::Deferred));
+        t.record(&outcome(115, "app@example.com", RowStatus::Lost));
+        t.record(&outcome(116, "", RowStatus::Bounced));
+        let last_hour = t.get("APP@example.com", at(60));
+        assert_eq!(
+            last_hour.counts,
+            SenderOutcomes {
+                sent: 60,
+                deferred: 1,
+                lost: 1,
+                ..SenderOutcomes::default()
+            }
+        );
+        assert_eq!(
+            last_hour.last_problem,
+            Some((
+                RowStatus::Deferred,
+                Category::Connection,
+                Clean::new("reply at minute 110")
+            ))
+        );
+        assert_eq!(last_hour.last_lost, Some(Clean::new("reply at minute 115")));
+        // the minute `since` falls in counts whole; problems before it are not the last one
+        let since = at(112) + Duration::seconds(30);
+        let recent = t.get("app@example.com", since);
+        assert_eq!(recent.counts.sent, 8);
+        assert_eq!(recent.last_problem, None);
+        // older than the window (and the minute it starts in): forgotten
+        assert_eq!(t.get("app@example.com", at(0)).counts.sent, 62);
+        // the null sender is a sender; rejections and unknown senders are nobody's
+        let mut r = outcome(117, "x@example.com", RowStatus::Rejected);
+        t.record(&r);
+        r.status = RowStatus::Sent;
+        r.from = None;
+        t.record(&r);
+        let all = t.all(at(0));
+        assert_eq!(all.keys().collect::<Vec<_>>(), ["", "app@example.com"]);
+        assert_eq!(all[""].counts.bounced, 1);
+    }
+
+    #[test]
+    fn memory_stays_bounded_and_the_least_recent_senders_go_first() {
+        const CAP: usize = 5_000;
+        let mut t = SenderTallies::with_cap(Duration::days(1), CAP);
+        // a sender heard from every minute of the day, then a flood of one-off senders
+        for m in 0..1440 {
+            t.record(&outcome(m, "steady@example.com", RowStatus::Sent));
+        }
+        for i in 0..(2 * CAP as i64) {
+            t.record(&outcome(
+                1440,
+                &format!("u{i}@flood.example"),
+                RowStatus::Sent,
+            ));
+            t.record(&outcome(1440, "steady@example.com", RowStatus::Sent));
+        }
+        assert!(t.buckets <= CAP, "{}", t.buckets);
+        assert_eq!(
+            t.buckets,
+            t.senders.values().map(|s| s.minutes.len()).sum::<usize>()
+        );
+        // the steady sender, heard from last, is still counted whole
+        assert_eq!(
+            t.get("steady@example.com", at(0)).counts.sent,
+            1440 + 2 * CAP
+        );
+        // most of the flood went, the newest of it stays
+        assert_eq!(t.get("u9999@flood.example", at(0)).counts.sent, 1);
+        assert_eq!(t.get("u0@flood.example", at(0)).counts.sent, 0);
+    }
+}
