@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::classify::{Category, SesNotVerified, classify_with_ses};
 use super::parse::{DeliveryLine, Kind, LogLine, QueueId, Status, SuperAction, Text};
-use super::tally::{SenderTallies, SenderTally};
+use super::tally::{SenderTallies, SenderTally, Totals, WindowSums};
 use crate::sanitize::Clean;
 
 /// A small multiplicative hasher for queue ids (three words each): much cheaper than SipHash, and
@@ -64,9 +64,10 @@ pub struct Limits {
     /// of successful deliveries carry no relay, dsn or reply: a whole-file report that never asks
     /// for final statuses and only counts successes saves copies per delivery line.
     pub attempts: bool,
-    /// Outcomes are also counted per sender over this much time ([`MailLog::sender_tallies`]),
-    /// however many there are; zero counts none (a whole-file report has its own tables).
-    pub sender_window: Duration,
+    /// Outcomes are also counted by the minute over this much time, per sender
+    /// ([`MailLog::sender_tallies`]) and in all ([`MailLog::window_counts`]), however many there
+    /// are; zero counts none (a whole-file report has its own tables).
+    pub tally_window: Duration,
 }
 
 impl Default for Limits {
@@ -79,7 +80,7 @@ impl Default for Limits {
             stale_after: Duration::days(7),
             warnings: 200,
             attempts: true,
-            sender_window: Duration::days(1),
+            tally_window: Duration::days(1),
         }
     }
 }
@@ -324,8 +325,8 @@ pub struct MailLog {
     created: VecDeque<(QueueId, u64)>,
     outcomes: VecDeque<Outcome>,
     warnings: VecDeque<Warning>,
-    /// `None` when [`Limits::sender_window`] is zero.
-    tallies: Option<SenderTallies>,
+    /// `None` when [`Limits::tally_window`] is zero.
+    tallies: Option<(SenderTallies, Totals)>,
     next_seq: u64,
     next_generation: u64,
     latest: Option<DateTime<FixedOffset>>,
@@ -355,8 +356,12 @@ impl MailLog {
             created: VecDeque::new(),
             outcomes: VecDeque::new(),
             warnings: VecDeque::new(),
-            tallies: (limits.sender_window > Duration::zero())
-                .then(|| SenderTallies::new(limits.sender_window)),
+            tallies: (limits.tally_window > Duration::zero()).then(|| {
+                (
+                    SenderTallies::new(limits.tally_window),
+                    Totals::new(limits.tally_window),
+                )
+            }),
             next_seq: 1,
             next_generation: 1,
             latest: None,
@@ -416,23 +421,23 @@ impl MailLog {
     }
 
     /// Counts of outcomes for envelope sender `addr` (case-insensitive) since `since`, by the
-    /// minute, from the tally (zero when [`Limits::sender_window`] is). Deferrals count every
+    /// minute, from the tally (zero when [`Limits::tally_window`] is). Deferrals count every
     /// attempt; lost counts messages.
     pub fn sender_outcomes(&self, addr: &str, since: DateTime<FixedOffset>) -> SenderOutcomes {
         self.tallies
             .as_ref()
-            .map(|t| t.get(addr, since).counts)
+            .map(|(t, _)| t.get(addr, since).counts)
             .unwrap_or_default()
     }
 
     /// Every sender's outcomes since `since` (lower-cased senders, `""` the null sender), counted
     /// by the minute over all outcomes, not only the ones kept; `None` when
-    /// [`Limits::sender_window`] is zero.
+    /// [`Limits::tally_window`] is zero.
     pub fn sender_tallies(
         &self,
         since: DateTime<FixedOffset>,
     ) -> Option<std::collections::BTreeMap<String, SenderTally>> {
-        self.tallies.as_ref().map(|t| t.all(since))
+        self.tallies.as_ref().map(|(t, _)| t.all(since))
     }
 
     /// Where a queue id's message stands, if the log mentioned it.
@@ -460,36 +465,24 @@ impl MailLog {
         &self.warnings
     }
 
-    /// Outcomes at or after each of two times (the pane's last hour and last day), counted by
-    /// status and by failure category, in one pass over the newest outcomes.
+    /// Outcomes since each of two times (the pane's last hour and last day), counted by status
+    /// and by failure category: every outcome, not only those kept for the table, by the minute
+    /// (the minute a time falls in counts whole), at most [`Limits::tally_window`] back. Empty
+    /// when that is zero.
     pub fn window_counts(
         &self,
         recent: DateTime<FixedOffset>,
         older: DateTime<FixedOffset>,
     ) -> WindowCounts {
-        let mut status = [[0usize; 7]; 2];
-        let mut category = [[0usize; Category::ALL.len()]; 2];
-        let oldest = recent.min(older);
-        for o in self.outcomes.iter().rev() {
-            if o.time < oldest {
-                break;
-            }
-            let s = RowStatus::ALL
-                .iter()
-                .position(|s| *s == o.status)
-                .unwrap_or(0);
-            let c = o
-                .category
-                .and_then(|c| Category::ALL.iter().position(|x| *x == c));
-            for (w, since) in [recent, older].into_iter().enumerate() {
-                if o.time >= since {
-                    status[w][s] += 1;
-                    if let Some(c) = c {
-                        category[w][c] += 1;
-                    }
-                }
-            }
-        }
+        let sums = |since| {
+            self.tallies
+                .as_ref()
+                .map(|(_, totals)| totals.since(since))
+                .unwrap_or_default()
+        };
+        let (recent, older): (WindowSums, WindowSums) = (sums(recent), sums(older));
+        let status = [recent.status, older.status];
+        let category = [recent.category, older.category];
         let statuses = |w: usize| -> Vec<(RowStatus, usize)> {
             RowStatus::ALL
                 .iter()
@@ -920,8 +913,9 @@ impl MailLog {
         if o.status == RowStatus::Lost {
             self.lost_total += 1;
         }
-        if let Some(t) = &mut self.tallies {
-            t.record(o);
+        if let Some((senders, totals)) = &mut self.tallies {
+            senders.record(o);
+            totals.record(o);
         }
         if self.limits.outcomes > 0 {
             self.outcomes.push_back(o.clone());
@@ -1092,6 +1086,33 @@ mod tests {
                 (Category::RecipientUnknown, 1)
             ]
         );
+    }
+
+    #[test]
+    fn window_counts_cover_more_than_the_table_keeps() {
+        let mut log = MailLog::with_limits(Limits {
+            outcomes: 5,
+            ..Limits::default()
+        });
+        let text: String = (0..30)
+            .map(|i| {
+                format!(
+                    "Nov 27 10:{i:02}:00 mx postfix/smtp[2]: 1A2B3C{i:04X}: to=<r@example.org>, relay=r[1.2.3.4]:25, delay=1, delays=0/0/0/1, dsn=4.4.1, status=deferred (connect to r[1.2.3.4]:25: Connection timed out)\n"
+                )
+            })
+            .collect();
+        feed(&mut log, &text);
+        assert_eq!(log.outcomes().len(), 5);
+        let at = |h: u32, m: u32| {
+            chrono::Local
+                .with_ymd_and_hms(2026, 11, 27, h, m, 0)
+                .unwrap()
+                .fixed_offset()
+        };
+        let c = log.window_counts(at(10, 20), at(0, 0));
+        assert_eq!(c.recent_status, vec![(RowStatus::Deferred, 10)]);
+        assert_eq!(c.older_status, vec![(RowStatus::Deferred, 30)]);
+        assert_eq!(c.older_categories, vec![(Category::Connection, 30)]);
     }
 
     fn corpus() -> MailLog {

@@ -496,7 +496,7 @@ impl Ingestor {
             warnings: 0,
             attempts: false,
             // the report counts senders in its own tables
-            sender_window: chrono::Duration::zero(),
+            tally_window: chrono::Duration::zero(),
             ..Limits::default()
         };
         let mut log = MailLog::with_limits(limits);

@@ -1,11 +1,12 @@
-//! Outcomes per envelope sender over a rolling window, counted as they happen ([`SenderTallies`]).
+//! Outcomes per envelope sender ([`SenderTallies`]) and in all ([`Totals`]) over a rolling
+//! window, counted as they happen.
 //!
 //! The model keeps its last [`Limits::outcomes`](super::model::Limits::outcomes) outcomes for
 //! the table, and a busy day (or a queue whose deferrals are retried all day) has more than that:
-//! counting a sender's day from the kept outcomes alone would leave out its morning. The tally
-//! keeps counts by the minute instead, for every sender, and forgets what is older than its
-//! window. Memory stays bounded: at most [`MAX_BUCKETS`] minutes in all, the senders heard from
-//! least recently dropped first.
+//! counting a sender's day (or the Failures pane's) from the kept outcomes alone would leave out
+//! its morning. The tallies keep counts by the minute instead and forget what is older than their
+//! window. Memory stays bounded: the totals hold a day's minutes, the senders' tallies at most
+//! [`MAX_BUCKETS`] minutes in all, the senders heard from least recently dropped first.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -199,6 +200,94 @@ fn tally_since(t: &Tally, since: DateTime<FixedOffset>) -> SenderTally {
     }
 }
 
+/// Outcomes in all, by the minute: counts by status ([`RowStatus::ALL`] order) and by cause
+/// ([`Category::ALL`] order), for the Failures pane's last hour and last day. A day takes 1,441
+/// minutes of 184 bytes at most.
+#[derive(Debug)]
+pub struct Totals {
+    window: Duration,
+    minutes: VecDeque<(i64, MinuteTotals)>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct MinuteTotals {
+    status: [u32; RowStatus::ALL.len()],
+    category: [u32; Category::ALL.len()],
+}
+
+impl Default for MinuteTotals {
+    fn default() -> Self {
+        MinuteTotals {
+            status: [0; RowStatus::ALL.len()],
+            category: [0; Category::ALL.len()],
+        }
+    }
+}
+
+/// Sums over a window: by status and by cause, in the orders of their `ALL` lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WindowSums {
+    pub status: [usize; RowStatus::ALL.len()],
+    pub category: [usize; Category::ALL.len()],
+}
+
+impl Default for WindowSums {
+    fn default() -> Self {
+        WindowSums {
+            status: [0; RowStatus::ALL.len()],
+            category: [0; Category::ALL.len()],
+        }
+    }
+}
+
+impl Totals {
+    /// Totals that keep `window` of history (counted back from the newest outcome).
+    pub fn new(window: Duration) -> Totals {
+        Totals {
+            window,
+            minutes: VecDeque::new(),
+        }
+    }
+
+    pub fn record(&mut self, o: &Outcome) {
+        let m = minute(o.time);
+        let i = self.minutes.partition_point(|(x, _)| *x < m);
+        if self.minutes.get(i).is_none_or(|(x, _)| *x != m) {
+            self.minutes.insert(i, (m, MinuteTotals::default()));
+        }
+        let t = &mut self.minutes[i].1;
+        if let Some(s) = RowStatus::ALL.iter().position(|s| *s == o.status) {
+            t.status[s] += 1;
+        }
+        if let Some(c) = o
+            .category
+            .and_then(|c| Category::ALL.iter().position(|x| *x == c))
+        {
+            t.category[c] += 1;
+        }
+        let oldest = minute(o.time - self.window) - 1;
+        while self.minutes.front().is_some_and(|(x, _)| *x < oldest) {
+            self.minutes.pop_front();
+        }
+    }
+
+    /// Everything since `since`, by the minute (the minute `since` falls in counts whole; at most
+    /// the window back from the newest outcome).
+    pub fn since(&self, since: DateTime<FixedOffset>) -> WindowSums {
+        let from = minute(since);
+        let mut sums = WindowSums::default();
+        for (_, t) in self.minutes.iter().rev().take_while(|(m, _)| *m >= from) {
+            for (s, n) in sums.status.iter_mut().zip(t.status) {
+                *s += n as usize;
+            }
+            for (s, n) in sums.category.iter_mut().zip(t.category) {
+                *s += n as usize;
+            }
+        }
+        sums
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,6 +359,30 @@ mod tests {
         let all = t.all(at(0));
         assert_eq!(all.keys().collect::<Vec<_>>(), ["", "app@example.com"]);
         assert_eq!(all[""].counts.bounced, 1);
+    }
+
+    #[test]
+    fn totals_count_every_outcome_of_the_window() {
+        let mut t = Totals::new(Duration::minutes(60));
+        for m in 0..200 {
+            t.record(&outcome(m, "a@example.com", RowStatus::Sent));
+            if m % 10 == 0 {
+                t.record(&outcome(m, "", RowStatus::Bounced));
+            }
+        }
+        let sums = t.since(at(150));
+        let sent = RowStatus::ALL.iter().position(|s| *s == RowStatus::Sent);
+        let bounced = RowStatus::ALL.iter().position(|s| *s == RowStatus::Bounced);
+        let conn = Category::ALL
+            .iter()
+            .position(|c| *c == Category::Connection);
+        assert_eq!(sums.status[sent.unwrap()], 50);
+        assert_eq!(sums.status[bounced.unwrap()], 5);
+        assert_eq!(sums.category[conn.unwrap()], 5);
+        assert_eq!(sums.status.iter().sum::<usize>(), 55);
+        // an hour and the minute it starts in are kept, no more
+        assert_eq!(t.minutes.len(), 62);
+        assert_eq!(t.since(at(0)).status[sent.unwrap()], 62);
     }
 
     #[test]
