@@ -1454,6 +1454,14 @@ mod tests {
         ));
     }
 
+    /// The Failures pane's model has read a line: it counts now, not the pane's own read.
+    fn give_the_failures_model_a_line(shared: &mut Shared) {
+        let mut years = crate::mail::log::parse::YearGuess::new(now().date_naive());
+        let line = "Nov 27 19:25:41 vm postfix/qmgr[1]: ABCDE12345: removed";
+        let parsed = crate::mail::log::parse::parse_line(line, &mut years).unwrap();
+        shared.mail_log.ingest(parsed);
+    }
+
     #[test]
     fn the_log_tail_is_read_only_while_the_failures_model_is_empty() {
         let mut shared = Shared::default();
@@ -1469,14 +1477,7 @@ mod tests {
         };
         assert!(asks(&p.on_action(SendersAction::Refresh, &mut cx)));
         p.on_event(SendersEvent::Relay(Err("postconf: x".into())), &mut cx);
-        let mut years = crate::mail::log::parse::YearGuess::new(now().date_naive());
-        cx.shared.mail_log.ingest(
-            crate::mail::log::parse::parse_line(
-                "Nov 27 19:25:41 vm postfix/qmgr[1]: ABCDE12345: removed",
-                &mut years,
-            )
-            .unwrap(),
-        );
+        give_the_failures_model_a_line(cx.shared);
         assert!(!asks(&p.on_action(SendersAction::Refresh, &mut cx)));
     }
 
@@ -1516,14 +1517,7 @@ mod tests {
             )]
         );
         // the Failures pane's model now counts: the pane's own read no longer matters
-        let mut years = crate::mail::log::parse::YearGuess::new(now().date_naive());
-        cx.shared.mail_log.ingest(
-            crate::mail::log::parse::parse_line(
-                "Nov 27 19:25:41 vm postfix/qmgr[1]: ABCDE12345: removed",
-                &mut years,
-            )
-            .unwrap(),
-        );
+        give_the_failures_model_a_line(cx.shared);
         p.on_event(
             SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
             &mut cx,
