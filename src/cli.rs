@@ -77,7 +77,7 @@ pub fn main() -> anyhow::Result<u8> {
             Ok(code.clamp(0, 255) as u8)
         }
         Some(Command::Check(args)) => {
-            let config = match Config::discover(cli.config.as_deref()) {
+            let mut config = match Config::discover(cli.config.as_deref()) {
                 Ok(c) => c,
                 Err(e) => {
                     // Monitoring systems read stdout and the exit code.
@@ -85,6 +85,7 @@ pub fn main() -> anyhow::Result<u8> {
                     return Ok(3);
                 }
             };
+            crate::mail::log::adopt_postfix_own_log(&mut config);
             Ok(crate::check::run(args, &config) as u8)
         }
         Some(Command::Demo) => {
@@ -114,6 +115,9 @@ fn dashboard(cli: &Cli, mut config: Config, demo: bool) -> anyhow::Result<u8> {
         ratatui::crossterm::style::force_color_output(true);
     }
     let _log_guard = crate::logging::init(config.log_file.as_deref());
+    if !demo && let Some(why) = crate::mail::log::adopt_postfix_own_log(&mut config) {
+        tracing::info!("{why}");
+    }
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

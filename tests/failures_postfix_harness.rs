@@ -155,4 +155,16 @@ fn two_instances_run_side_by_side() {
     )
     .unwrap();
     assert!(!a.log().contains(&id), "instance a must not see b's mail");
+    // where each writes its log, as opsdeck asks postconf when there is no /var/log/mail.log
+    for pf in [&a, &b] {
+        let inst = opsdeck::config::PostfixInstance {
+            name: "test".into(),
+            config_dir: pf.config_dir(),
+            command_prefix: Vec::new(),
+        };
+        assert_eq!(
+            opsdeck::mail::log::postfix_maillog_file(&inst),
+            Some(pf.log_path())
+        );
+    }
 }

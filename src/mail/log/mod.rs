@@ -100,6 +100,31 @@ impl Default for LogConfig {
 }
 
 impl LogConfig {
+    /// The files to read when the configuration names none of its own (the default
+    /// `/var/log/mail.log`) and that one does not exist, but Postfix writes its own log
+    /// (`maillog_file`, as on a host with no syslog daemon): that log, and why. `None` when the
+    /// configured files stand.
+    pub fn postfix_own_log(
+        &self,
+        exists: impl Fn(&Path) -> bool,
+        maillog_file: impl FnOnce() -> Option<PathBuf>,
+    ) -> Option<(PathBuf, String)> {
+        if self.source != LogSourceKind::File || self.files != default_files() {
+            return None;
+        }
+        let default = &self.files[0];
+        if exists(default) {
+            return None;
+        }
+        let own = maillog_file().filter(|p| exists(p))?;
+        let why = format!(
+            "{} does not exist: following Postfix's own log {} (maillog_file)",
+            default.display(),
+            own.display()
+        );
+        Some((own, why))
+    }
+
     /// Labels of the sources, in the order `LogEvent`s number them.
     pub fn source_labels(&self) -> Vec<String> {
         match self.source {
@@ -107,6 +132,32 @@ impl LogConfig {
             LogSourceKind::Journal => vec![format!("journal ({})", self.journal_units.join(", "))],
         }
     }
+}
+
+/// Postfix's own log file (`maillog_file`, Postfix 3.4 and later) as `postconf -h` reports it for
+/// an instance: `None` when it sets none, logs to a device (`/dev/stdout` under a container's
+/// supervisor), or postconf cannot be run.
+pub fn postfix_maillog_file(inst: &crate::config::PostfixInstance) -> Option<PathBuf> {
+    let mut cmd = crate::mail::senders::postconf::postfix_command(inst, "postconf");
+    cmd.args(["-h", "maillog_file"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let out = cmd.output().ok().filter(|o| o.status.success())?;
+    let value = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (value.starts_with('/') && !value.starts_with("/dev/")).then(|| PathBuf::from(value))
+}
+
+/// Follow Postfix's own log when the configuration names no file and the default one does not
+/// exist ([`LogConfig::postfix_own_log`]), for the first `[[postfix]]` instance. The reason, when
+/// it does.
+pub fn adopt_postfix_own_log(config: &mut Config) -> Option<String> {
+    let inst = config.postfix.first().cloned();
+    let (own, why) = config.mail_log.postfix_own_log(
+        |p| p.exists(),
+        || inst.as_ref().and_then(postfix_maillog_file),
+    )?;
+    config.mail_log.files = vec![own];
+    Some(why)
 }
 
 /// Errors of this feature, each naming the file or command that failed.
@@ -213,3 +264,48 @@ pub(crate) fn poll_interval(cfg: &LogConfig) -> Duration {
 
 #[cfg(test)]
 mod pane_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postfix_own_log_only_stands_in_for_a_missing_default() {
+        let own = PathBuf::from("/var/log/postfix.log");
+        let exists = |missing: &'static [&'static str]| {
+            move |p: &Path| !missing.iter().any(|m| p == Path::new(m))
+        };
+        let cfg = LogConfig::default();
+        // no /var/log/mail.log, Postfix logs to its own file: that file
+        assert_eq!(
+            cfg.postfix_own_log(exists(&["/var/log/mail.log"]), || Some(own.clone())),
+            Some((
+                own.clone(),
+                "/var/log/mail.log does not exist: following Postfix's own log \
+                 /var/log/postfix.log (maillog_file)"
+                    .to_string()
+            ))
+        );
+        // the default exists, or Postfix sets no file, or its file is missing too: the default
+        assert_eq!(cfg.postfix_own_log(exists(&[]), || Some(own.clone())), None);
+        assert_eq!(
+            cfg.postfix_own_log(exists(&["/var/log/mail.log"]), || None),
+            None
+        );
+        let both = exists(&["/var/log/mail.log", "/var/log/postfix.log"]);
+        assert_eq!(cfg.postfix_own_log(both, || Some(own.clone())), None);
+        // files the configuration names, or the journal, are never replaced
+        let named = LogConfig {
+            files: vec![PathBuf::from("/srv/log/mail.log")],
+            ..LogConfig::default()
+        };
+        let gone = exists(&["/srv/log/mail.log"]);
+        assert_eq!(named.postfix_own_log(gone, || Some(own.clone())), None);
+        let journal = LogConfig {
+            source: LogSourceKind::Journal,
+            ..LogConfig::default()
+        };
+        let gone = exists(&["/var/log/mail.log"]);
+        assert_eq!(journal.postfix_own_log(gone, || Some(own.clone())), None);
+    }
+}

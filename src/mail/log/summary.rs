@@ -62,7 +62,8 @@ pub enum Format {
 /// Arguments of `opsdeck summary`.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct SummaryArgs {
-    /// Log files to read (`.gz` too; `-` reads stdin). Default: /var/log/mail.log. They are read
+    /// Log files to read (`.gz` too; `-` reads stdin). Default: /var/log/mail.log, or Postfix's
+    /// own log (maillog_file) where that does not exist. They are read
     /// oldest first, by the first timestamp in each, so `mail.log*` works as the shell expands it
     /// (with `-` among them, in the order given).
     #[arg(value_name = "FILE")]
@@ -756,7 +757,19 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
     }
     let default = std::path::Path::new(DEFAULT_LOG);
     let files = if args.files.is_empty() {
-        vec![default.to_path_buf()]
+        // Postfix's own log when there is no syslog daemon's
+        let inst = crate::config::Config::default().postfix.into_iter().next();
+        let own = super::LogConfig::default().postfix_own_log(
+            |p| p.exists(),
+            || inst.as_ref().and_then(super::postfix_maillog_file),
+        );
+        match own {
+            Some((own, why)) => {
+                eprintln!("opsdeck summary: {why}");
+                vec![own]
+            }
+            None => vec![default.to_path_buf()],
+        }
     } else {
         args.files.clone()
     };
@@ -774,7 +787,7 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
     for e in &report.errors {
         eprintln!("opsdeck summary: {e}");
     }
-    if args.files.is_empty()
+    if files == [default]
         && let Some(hint) = journal_hint(default)
     {
         eprintln!("opsdeck summary: {hint}");
@@ -782,7 +795,7 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
     Ok(if report.errors.is_empty() { 0 } else { 2 })
 }
 
-/// The log read when no file is named.
+/// The log read when no file is named (unless it does not exist and Postfix writes its own).
 const DEFAULT_LOG: &str = "/var/log/mail.log";
 
 /// When the default log does not exist: where the lines are instead. Debian 12 and later install
