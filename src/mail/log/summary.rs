@@ -44,6 +44,7 @@ use serde::Serialize;
 use super::LogError;
 use super::classify::Category;
 use super::model::{IdHasher, Limits, MailLog, Outcome, RowStatus};
+use crate::sanitize::Clean;
 
 /// Report tables hash with the model's cheap hasher (their size is capped).
 type Map<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
@@ -611,6 +612,11 @@ pub fn render_text(r: &Report) -> String {
         r.lines,
         r.unparsed
     );
+    if r.files.len() > 1 {
+        // file names are the user's, but a name may hold anything: escaped as every field is
+        let names: Vec<String> = r.files.iter().map(|f| Clean::new(f).to_string()).collect();
+        let _ = writeln!(s, "Files, oldest first: {}", names.join(", "));
+    }
     let _ = writeln!(s, "{} messages entered the queue", r.messages);
     let _ = writeln!(s, "\nOutcomes");
     let st = &r.status;
@@ -697,7 +703,7 @@ pub fn render_text(r: &Report) -> String {
         );
     }
     for e in &r.errors {
-        let _ = writeln!(s, "error: {e}");
+        let _ = writeln!(s, "error: {}", Clean::new(e));
     }
     s
 }
@@ -765,7 +771,7 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
         );
         match own {
             Some((own, why)) => {
-                eprintln!("opsdeck summary: {why}");
+                eprintln!("opsdeck summary: {}", Clean::new(&why));
                 vec![own]
             }
             None => vec![default.to_path_buf()],
@@ -785,7 +791,7 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
     };
     write_stdout(&out)?;
     for e in &report.errors {
-        eprintln!("opsdeck summary: {e}");
+        eprintln!("opsdeck summary: {}", Clean::new(e));
     }
     if files == [default]
         && let Some(hint) = journal_hint(default)
@@ -934,6 +940,18 @@ mod tests {
         ] {
             assert!(t.contains(s), "{s} in\n{t}");
         }
+        // one file needs no list; several are named in the order read
+        assert!(!t.contains("Files, oldest first"), "{t}");
+        let mut r = corpus_report();
+        r.files = vec!["mail.log.1".into(), "mail.log".into()];
+        let t = render_text(&r);
+        let second = t.lines().nth(1).unwrap_or_default();
+        assert_eq!(second, "Files, oldest first: mail.log.1, mail.log", "{t}");
+        // a name that would drive the terminal is shown escaped, in the list and in errors
+        r.files.push("mail.log.\u{1b}]0;owned\u{7}".into());
+        r.errors.push("mail.log.\u{1b}[2J: not found".into());
+        let t = render_text(&r);
+        assert!(!t.contains('\u{1b}') && !t.contains('\u{7}'), "{t:?}");
     }
 
     #[test]
