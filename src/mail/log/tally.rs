@@ -90,6 +90,7 @@ impl SenderTallies {
         let key = from.to_ascii_lowercase();
         let t = self.senders.entry(key).or_default();
         let m = minute(o.time);
+        let oldest = oldest_kept(self.window, m, t.minutes.back().map(|(x, _)| *x));
         // outcomes come in log order: almost always the newest minute, or a new one after it
         let i = t.minutes.partition_point(|(x, _)| *x < m);
         if t.minutes.get(i).is_none_or(|(x, _)| *x != m) {
@@ -112,7 +113,6 @@ impl SenderTallies {
             }
         }
         // forget what fell out of the window, for this sender now and for all now and then
-        let oldest = minute(o.time - self.window) - 1;
         while t.minutes.front().is_some_and(|(x, _)| *x < oldest) {
             t.minutes.pop_front();
             self.buckets -= 1;
@@ -168,6 +168,19 @@ impl SenderTallies {
             .filter(|(_, t)| t.counts != SenderOutcomes::default())
             .collect()
     }
+}
+
+/// The oldest minute a tally keeps after counting minute `m`, `newest` the newest minute counted
+/// before: the window and the minute it starts in, back from `m`. But a jump ahead of more than
+/// the window is not trusted yet: a line stamped far in the future (a wrong clock, a forged line)
+/// must not make every real minute look old, so the window then ends at `newest`.
+fn oldest_kept(window: Duration, m: i64, newest: Option<i64>) -> i64 {
+    let w = window.num_minutes();
+    let end = match newest {
+        Some(n) if m > n.saturating_add(w) => n,
+        _ => m,
+    };
+    end - w - 1
 }
 
 fn tally_since(t: &Tally, since: DateTime<FixedOffset>) -> SenderTally {
@@ -251,6 +264,7 @@ impl Totals {
 
     pub fn record(&mut self, o: &Outcome) {
         let m = minute(o.time);
+        let oldest = oldest_kept(self.window, m, self.minutes.back().map(|(x, _)| *x));
         let i = self.minutes.partition_point(|(x, _)| *x < m);
         if self.minutes.get(i).is_none_or(|(x, _)| *x != m) {
             self.minutes.insert(i, (m, MinuteTotals::default()));
@@ -265,7 +279,6 @@ impl Totals {
         {
             t.category[c] += 1;
         }
-        let oldest = minute(o.time - self.window) - 1;
         while self.minutes.front().is_some_and(|(x, _)| *x < oldest) {
             self.minutes.pop_front();
         }
@@ -383,6 +396,28 @@ mod tests {
         // an hour and the minute it starts in are kept, no more
         assert_eq!(t.minutes.len(), 62);
         assert_eq!(t.since(at(0)).status[sent.unwrap()], 62);
+    }
+
+    #[test]
+    fn a_line_stamped_in_the_future_does_not_wipe_the_day() {
+        let mut senders = SenderTallies::new(Duration::days(1));
+        let mut totals = Totals::new(Duration::days(1));
+        let mut both = |o: Outcome| {
+            senders.record(&o);
+            totals.record(&o);
+        };
+        for m in 0..600 {
+            both(outcome(m, "app@example.com", RowStatus::Sent));
+        }
+        // a forged or mis-stamped line, years ahead, then the real ones go on
+        both(outcome(3_000_000, "app@example.com", RowStatus::Bounced));
+        for m in 600..610 {
+            both(outcome(m, "app@example.com", RowStatus::Sent));
+        }
+        let sent = RowStatus::ALL.iter().position(|s| *s == RowStatus::Sent);
+        assert_eq!(totals.since(at(0)).status[sent.unwrap()], 610);
+        let app = senders.get("app@example.com", at(0)).counts;
+        assert_eq!((app.sent, app.bounced), (610, 1));
     }
 
     #[test]
