@@ -40,6 +40,16 @@ const RCPTS: &[&str] = &[
 ];
 const RELAY: &str = "email-smtp.us-east-1.amazonaws.com[54.0.0.10]:587";
 
+/// The relay as Postfix names it in a reply: `host[address]`, without the port.
+fn relay_host() -> &'static str {
+    &RELAY[..RELAY.len() - 4]
+}
+
+/// What the relay said, as Postfix logs it.
+fn relay_said(reply: &str) -> String {
+    format!("host {} said: {reply}", relay_host())
+}
+
 impl LogGenerator {
     pub fn new(seed: u64) -> LogGenerator {
         LogGenerator {
@@ -173,10 +183,9 @@ impl LogGenerator {
         };
         let unverified = from.starts_with("root@") || from.ends_with("example.net");
         if unverified && roll < 60 {
-            let reason = format!(
-                "host {} said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: {from} (in reply to end of DATA command)",
-                &RELAY[..RELAY.len() - 4]
-            );
+            let reason = relay_said(&format!(
+                "554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: {from} (in reply to end of DATA command)"
+            ));
             out.push(self.line(t, "smtp", p + 1, &st("bounced", "5.0.0", &reason)));
             let nid = self.id();
             out.push(self.line(
@@ -190,9 +199,8 @@ impl LogGenerator {
             ));
             self.notice_queued(&mut out, t, p, &id, &nid, 2950);
             // the notification (From: MAILER-DAEMON) goes through SES too: it bounces, and is lost
-            let r2 = format!(
-                "host {} said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: MAILER-DAEMON@mx1.example.com (in reply to end of DATA command)",
-                &RELAY[..RELAY.len() - 4]
+            let r2 = relay_said(
+                "554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: MAILER-DAEMON@mx1.example.com (in reply to end of DATA command)",
             );
             out.push(self.line(t, "smtp", p + 1, &format!("{nid}: to=<{from}>, relay={RELAY}, delay=0.3, delays=0/0/0.2/0.1, dsn=5.0.0, status=bounced ({r2})")));
             out.push(self.line(t, "qmgr", 1002, &format!("{nid}: removed")));
@@ -208,9 +216,8 @@ impl LogGenerator {
             70..=72 if from.starts_with("shop@") => {
                 // the shop's mail library and its template both add MIME-Version: SES refuses
                 // the message for good (the notification to the shop gets through)
-                let reply = format!(
-                    "host {} said: 554 Transaction failed: Duplicate header 'MIME-Version'. (in reply to end of DATA command)",
-                    &RELAY[..RELAY.len() - 4]
+                let reply = relay_said(
+                    "554 Transaction failed: Duplicate header 'MIME-Version'. (in reply to end of DATA command)",
                 );
                 self.bounce_notified(
                     &mut out,
@@ -243,7 +250,7 @@ impl LogGenerator {
                 out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
             }
             80..=86 => {
-                out.push(self.line(t, "smtp", p + 1, &st("deferred", "4.0.0", &format!("host {} said: 454 Throttling failure: Maximum sending rate exceeded. (in reply to end of DATA command)", &RELAY[..RELAY.len() - 4]))));
+                out.push(self.line(t, "smtp", p + 1, &st("deferred", "4.0.0", &relay_said("454 Throttling failure: Maximum sending rate exceeded. (in reply to end of DATA command)"))));
                 let sid = self.ses_id();
                 out.push(self.line(
                     t,
@@ -260,10 +267,9 @@ impl LogGenerator {
                 out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
             }
             87..=90 => {
-                let reply = format!(
-                    "host {} said: 550 5.1.1 <{to}>: Recipient address rejected: User unknown (in reply to RCPT TO command)",
-                    &RELAY[..RELAY.len() - 4]
-                );
+                let reply = relay_said(&format!(
+                    "550 5.1.1 <{to}>: Recipient address rejected: User unknown (in reply to RCPT TO command)"
+                ));
                 self.bounce_notified(
                     &mut out,
                     t,
@@ -275,7 +281,7 @@ impl LogGenerator {
                 );
             }
             91..=93 => {
-                out.push(self.line(t, "smtp", p + 1, &format!("{id}: to=<{to}>, relay={RELAY}, delay=0.3, delays=0.01/0.01/0.28/0, dsn=4.7.8, status=deferred (SASL authentication failed; server {} said: 535 Authentication Credentials Invalid)", &RELAY[..RELAY.len() - 4])));
+                out.push(self.line(t, "smtp", p + 1, &format!("{id}: to=<{to}>, relay={RELAY}, delay=0.3, delays=0.01/0.01/0.28/0, dsn=4.7.8, status=deferred (SASL authentication failed; server {} said: 535 Authentication Credentials Invalid)", relay_host())));
             }
             94..=96 => {
                 out.push(self.line(
