@@ -33,10 +33,58 @@ pub struct SenderTally {
 /// Counts for one minute: sent, deferred, bounced (and undeliverable), expired, lost.
 type Counts = [u32; 5];
 
+/// Counts by the minute (minutes since the epoch), oldest first.
+#[derive(Debug)]
+struct Minutes<C>(VecDeque<(i64, C)>);
+
+impl<C> Default for Minutes<C> {
+    fn default() -> Self {
+        Minutes(VecDeque::new())
+    }
+}
+
+impl<C: Default> Minutes<C> {
+    /// Minute `m`'s counts, and whether they are new. Outcomes come in log order: almost always
+    /// the newest minute, or a new one after it.
+    fn slot(&mut self, m: i64) -> (&mut C, bool) {
+        let i = self.0.partition_point(|(x, _)| *x < m);
+        let new = self.0.get(i).is_none_or(|(x, _)| *x != m);
+        if new {
+            self.0.insert(i, (m, C::default()));
+        }
+        (&mut self.0[i].1, new)
+    }
+
+    fn newest(&self) -> Option<i64> {
+        self.0.back().map(|(x, _)| *x)
+    }
+
+    /// Drop the minutes before `oldest`; how many went.
+    fn forget_before(&mut self, oldest: i64) -> usize {
+        let before = self.0.len();
+        while self.0.front().is_some_and(|(x, _)| *x < oldest) {
+            self.0.pop_front();
+        }
+        before - self.0.len()
+    }
+
+    /// The counts of minute `from` and after, newest first.
+    fn since(&self, from: i64) -> impl Iterator<Item = &C> {
+        self.0
+            .iter()
+            .rev()
+            .take_while(move |(m, _)| *m >= from)
+            .map(|(_, c)| c)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
 #[derive(Debug, Default)]
 struct Tally {
-    /// (minute since the epoch, counts), oldest first.
-    minutes: VecDeque<(i64, Counts)>,
+    minutes: Minutes<Counts>,
     last_problem: Option<(DateTime<FixedOffset>, RowStatus, Category, Clean)>,
     last_lost: Option<(DateTime<FixedOffset>, Clean)>,
     /// When it was last counted (for dropping the least recent sender).
@@ -90,14 +138,12 @@ impl SenderTallies {
         let key = from.to_ascii_lowercase();
         let t = self.senders.entry(key).or_default();
         let m = minute(o.time);
-        let oldest = oldest_kept(self.window, m, t.minutes.back().map(|(x, _)| *x));
-        // outcomes come in log order: almost always the newest minute, or a new one after it
-        let i = t.minutes.partition_point(|(x, _)| *x < m);
-        if t.minutes.get(i).is_none_or(|(x, _)| *x != m) {
-            t.minutes.insert(i, (m, Counts::default()));
+        let oldest = oldest_kept(self.window, m, t.minutes.newest());
+        let (counts, new) = t.minutes.slot(m);
+        counts[slot] += 1;
+        if new {
             self.buckets += 1;
         }
-        t.minutes[i].1[slot] += 1;
         self.counted += 1;
         t.seen = self.counted;
         match o.status {
@@ -113,10 +159,7 @@ impl SenderTallies {
             }
         }
         // forget what fell out of the window, for this sender now and for all now and then
-        while t.minutes.front().is_some_and(|(x, _)| *x < oldest) {
-            t.minutes.pop_front();
-            self.buckets -= 1;
-        }
+        self.buckets -= t.minutes.forget_before(oldest);
         if self.buckets > self.cap {
             self.shrink(oldest);
         }
@@ -126,11 +169,9 @@ impl SenderTallies {
     /// until a tenth of the room is free again.
     fn shrink(&mut self, oldest: i64) {
         for t in self.senders.values_mut() {
-            while t.minutes.front().is_some_and(|(x, _)| *x < oldest) {
-                t.minutes.pop_front();
-            }
+            t.minutes.forget_before(oldest);
         }
-        self.senders.retain(|_, t| !t.minutes.is_empty());
+        self.senders.retain(|_, t| t.minutes.len() > 0);
         self.buckets = self.senders.values().map(|t| t.minutes.len()).sum();
         let room = self.cap - self.cap / 10;
         if self.buckets > room {
@@ -186,7 +227,7 @@ fn oldest_kept(window: Duration, m: i64, newest: Option<i64>) -> i64 {
 fn tally_since(t: &Tally, since: DateTime<FixedOffset>) -> SenderTally {
     let from = minute(since);
     let mut sum = Counts::default();
-    for (_, c) in t.minutes.iter().rev().take_while(|(m, _)| *m >= from) {
+    for c in t.minutes.since(from) {
         for (s, n) in sum.iter_mut().zip(c) {
             *s += n;
         }
@@ -219,7 +260,7 @@ fn tally_since(t: &Tally, since: DateTime<FixedOffset>) -> SenderTally {
 #[derive(Debug)]
 pub struct Totals {
     window: Duration,
-    minutes: VecDeque<(i64, MinuteTotals)>,
+    minutes: Minutes<MinuteTotals>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -258,18 +299,14 @@ impl Totals {
     pub fn new(window: Duration) -> Totals {
         Totals {
             window,
-            minutes: VecDeque::new(),
+            minutes: Minutes::default(),
         }
     }
 
     pub fn record(&mut self, o: &Outcome) {
         let m = minute(o.time);
-        let oldest = oldest_kept(self.window, m, self.minutes.back().map(|(x, _)| *x));
-        let i = self.minutes.partition_point(|(x, _)| *x < m);
-        if self.minutes.get(i).is_none_or(|(x, _)| *x != m) {
-            self.minutes.insert(i, (m, MinuteTotals::default()));
-        }
-        let t = &mut self.minutes[i].1;
+        let oldest = oldest_kept(self.window, m, self.minutes.newest());
+        let (t, _) = self.minutes.slot(m);
         if let Some(s) = RowStatus::ALL.iter().position(|s| *s == o.status) {
             t.status[s] += 1;
         }
@@ -279,9 +316,7 @@ impl Totals {
         {
             t.category[c] += 1;
         }
-        while self.minutes.front().is_some_and(|(x, _)| *x < oldest) {
-            self.minutes.pop_front();
-        }
+        self.minutes.forget_before(oldest);
     }
 
     /// Everything since `since`, by the minute (the minute `since` falls in counts whole; at most
@@ -289,7 +324,7 @@ impl Totals {
     pub fn since(&self, since: DateTime<FixedOffset>) -> WindowSums {
         let from = minute(since);
         let mut sums = WindowSums::default();
-        for (_, t) in self.minutes.iter().rev().take_while(|(m, _)| *m >= from) {
+        for t in self.minutes.since(from) {
             for (s, n) in sums.status.iter_mut().zip(t.status) {
                 *s += n as usize;
             }
