@@ -151,7 +151,12 @@ fn dashboard(cli: &Cli, mut config: Config, demo: bool) -> anyhow::Result<u8> {
         Err(panic) => std::panic::resume_unwind(panic),
     };
     tracing::info!(?exit, "opsdeck exited");
-    Ok(0)
+    // As a panic on the loop's own thread would (the message is already on the screen).
+    Ok(if exit == crate::app::event_loop::Exit::Panicked {
+        101
+    } else {
+        0
+    })
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! (`~/.local/state/...`); set `log_file` to move it, `OPSDECK_LOG` for the
 //! level (default `info`). If the file cannot be opened, nothing is logged.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
@@ -15,6 +17,9 @@ fn default_path() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
         .map(|d| d.join("opsdeck/opsdeck.log"))
 }
+
+/// The log file, once [`init`] has opened it.
+static LOG_PATH: OnceLock<PathBuf> = OnceLock::new();
 
 /// Start file logging; keep the guard alive for the life of the process.
 pub fn init(path: Option<&Path>) -> Option<WorkerGuard> {
@@ -34,5 +39,21 @@ pub fn init(path: Option<&Path>) -> Option<WorkerGuard> {
         .with_env_filter(filter)
         .try_init()
         .ok()?;
+    let _ = LOG_PATH.set(path);
     Some(guard)
+}
+
+/// Append a panic to the log file, written at once: the log's own writer works on another
+/// thread, which may not get to write it before the process ends.
+pub fn record_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let Some(path) = LOG_PATH.get() else { return };
+    let thread = std::thread::current();
+    let line = format!(
+        "{} ERROR opsdeck: thread '{}' {info}\n",
+        chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, false),
+        thread.name().unwrap_or("<unnamed>"),
+    );
+    if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(path) {
+        let _ = f.write_all(line.as_bytes());
+    }
 }

@@ -87,6 +87,42 @@ fn panic_restores_the_terminal_first() {
         "the panic message is readable:\n{s}"
     );
     assert!(!t.alternate_on(), "alternate screen left after panic");
+    let log = std::fs::read_to_string(t.home().join(".state/opsdeck/opsdeck.log")).unwrap();
+    assert!(
+        log.contains("ERROR opsdeck: thread 'main' panicked at")
+            && log.contains("OPSDECK_DEBUG_PANIC is set"),
+        "the panic is in the log:\n{log}"
+    );
+}
+
+/// A panic off the loop's thread (a follower, a blocking task) cannot unwind the loop: the
+/// dashboard must still give the terminal back and end, not carry on drawing into a screen in
+/// cooked mode that echoes every key.
+#[test]
+fn panic_in_a_background_thread_ends_the_dashboard() {
+    let t = Tmux::opsdeck(
+        "panic-thread",
+        100,
+        30,
+        "demo",
+        &[("OPSDECK_DEBUG_PANIC", "thread")],
+    );
+    let s = t.wait_for("exit status", |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=101"), "a panic exits 101:\n{s}");
+    assert!(
+        s.contains("a background thread panics"),
+        "the panic message is readable:\n{s}"
+    );
+    assert!(
+        !s.contains("┌ Queue"),
+        "a frame was drawn over the message:\n{s}"
+    );
+    assert!(!t.alternate_on(), "alternate screen left after panic");
+    let log = std::fs::read_to_string(t.home().join(".state/opsdeck/opsdeck.log")).unwrap();
+    assert!(
+        log.contains("a background thread panics"),
+        "the panic is in the log:\n{log}"
+    );
 }
 
 #[test]

@@ -379,12 +379,14 @@ url = "http://127.0.0.1:{echo}/"
     tmux.key("Escape");
     let s = tmux.capture();
     assert!(
-        !s.contains("EXIT="),
-        "the dashboard died during the key storm:\n{s}"
+        !tmux.history().contains("EXIT="),
+        "the dashboard died during the key storm:\n{}",
+        tmux.post_mortem()
     );
     assert!(
         s.lines().any(|l| l.starts_with(" RO ")),
-        "RO badge still shown:\n{s}"
+        "RO badge still shown:\n{}",
+        tmux.post_mortem()
     );
     tmux.key("q");
     // q may first close an overlay or the filter prompt; press until it exits.

@@ -14,7 +14,7 @@ use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 
 use crate::access::Mode;
 use crate::app::effect::Runner;
-use crate::app::terminal::{Tui, install_panic_hook};
+use crate::app::terminal::{self, Tui, install_panic_hook};
 use crate::app::{App, Msg, runner, view};
 use crate::config::Config;
 use crate::ui::theme::Theme;
@@ -28,6 +28,8 @@ pub enum Exit {
     Terminated,
     HangUp,
     InputClosed,
+    /// A background thread panicked; the terminal was given back and the message printed.
+    Panicked,
 }
 
 /// This host's name, for the status bar and local senders.
@@ -78,7 +80,9 @@ pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Resul
     let mut events = EventStream::new();
     let mut tick = interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    let debug_panic = std::env::var_os("OPSDECK_DEBUG_PANIC").is_some_and(|v| !v.is_empty());
+    // Diagnostic: proves the terminal is restored on a panic in the loop ("1"), or in a
+    // background thread ("thread").
+    let mut debug_panic = std::env::var("OPSDECK_DEBUG_PANIC").unwrap_or_default();
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
 
@@ -86,15 +90,26 @@ pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Resul
         if app.quit {
             break Exit::Quit;
         }
+        if terminal::panicked() {
+            break Exit::Panicked;
+        }
         let msg = tokio::select! {
             biased;
             _ = sleep_until(last_draw + FRAME), if dirty => {
+                if terminal::panicked() {
+                    continue; // never draw over the message; the loop ends above
+                }
                 tui.draw(|f| view::render(&app, &theme, f))?;
                 dirty = false;
                 last_draw = Instant::now();
-                if debug_panic {
-                    // Diagnostic: proves the terminal is restored on panic.
-                    panic!("OPSDECK_DEBUG_PANIC is set: panicking after the first frame");
+                match std::mem::take(&mut debug_panic).as_str() {
+                    "" => {}
+                    "thread" => {
+                        std::thread::spawn(|| {
+                            panic!("OPSDECK_DEBUG_PANIC=thread: a background thread panics")
+                        });
+                    }
+                    _ => panic!("OPSDECK_DEBUG_PANIC is set: panicking after the first frame"),
                 }
                 continue;
             }

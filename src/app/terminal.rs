@@ -1,8 +1,9 @@
 //! Owning the terminal: raw mode, the alternate screen, synchronized output
 //! and a buffered writer; and giving it back on every way out (normal exit,
-//! panic, SIGTERM/SIGHUP via the loop, Ctrl-Z suspend).
+//! a panic on any thread, SIGTERM/SIGHUP via the loop, Ctrl-Z suspend).
 
 use std::io::{self, BufWriter, Stdout, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ratatui::Frame;
@@ -173,14 +174,29 @@ pub fn restore_terminal() {
     let _ = out.flush();
 }
 
-/// Restore the terminal before the panic message is printed. Installed
-/// after the terminal is taken, so it runs first and the message lands on
-/// a usable screen.
+/// Set by the panic hook: the terminal has been given back because a thread panicked.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+/// Has a thread panicked since the hook was installed? The loop then stops drawing and ends:
+/// a panic in a background source (a follower, a blocking task) does not unwind the loop, which
+/// would otherwise carry on drawing into a terminal in cooked mode, echoing every key, with a
+/// source that no longer reports.
+pub fn panicked() -> bool {
+    PANICKED.load(Ordering::SeqCst)
+}
+
+/// Restore the terminal before the panic message is printed, and record the
+/// panic in opsdeck's own log. Installed after the terminal is taken, so it
+/// runs first and the message lands on a usable screen. The loop ends by
+/// itself: a panic on its thread unwinds it, one on any other thread is seen
+/// through [`panicked`].
 pub fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        PANICKED.store(true, Ordering::SeqCst);
         restore_terminal();
         previous(info);
+        crate::logging::record_panic(info);
     }));
 }
 

@@ -100,6 +100,21 @@ impl Tmux {
         self.tmux(&["capture-pane", "-p"])
     }
 
+    /// Everything the pane has shown, scrollback included, then opsdeck's own log: what a
+    /// failed test needs when the screen alone has scrolled the cause away (a panic message
+    /// under a storm of echoed keys).
+    pub fn post_mortem(&self) -> String {
+        let log = std::fs::read_to_string(self.home.path().join(".state/opsdeck/opsdeck.log"))
+            .unwrap_or_else(|e| format!("(no log: {e})"));
+        format!("{}\n--- opsdeck.log ---\n{log}", self.history())
+    }
+
+    /// Everything the pane has shown, its scrollback first: after opsdeck exits, keys still
+    /// sent are echoed by the terminal and can scroll `EXIT=` off the screen.
+    pub fn history(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-S", "-"])
+    }
+
     /// The screen with its escape sequences (colours, attributes).
     pub fn capture_escapes(&self) -> String {
         self.tmux(&["capture-pane", "-p", "-e"])
