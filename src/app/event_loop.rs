@@ -122,7 +122,12 @@ pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Resul
                     Msg::Resize(w, h)
                 }
                 Some(Ok(_)) => continue,
-                Some(Err(_)) | None => break Exit::InputClosed,
+                Some(Err(e)) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                // A hang-up is seen by `terminal_gone`; anything else is worth saying.
+                Some(Err(e)) => {
+                    return Err(anyhow::Error::new(e).context("reading keys from the terminal"));
+                }
+                None => break Exit::InputClosed,
             },
             Some(ev) = rx.recv() => Msg::Source(ev),
             _ = tick.tick() => {
