@@ -330,6 +330,9 @@ pub struct MailLog {
     next_seq: u64,
     next_generation: u64,
     latest: Option<DateTime<FixedOffset>>,
+    /// The last line jumped more than [`Limits::stale_after`] ahead of `latest`: if the next
+    /// one does too, the jump is believed.
+    jumped: bool,
     since_sweep: usize,
     /// Lines given to [`ingest`](Self::ingest).
     pub lines: u64,
@@ -365,6 +368,7 @@ impl MailLog {
             next_seq: 1,
             next_generation: 1,
             latest: None,
+            jumped: false,
             since_sweep: 0,
             lines: 0,
             lost_total: 0,
@@ -514,9 +518,23 @@ impl MailLog {
         self.messages.len()
     }
 
-    /// Time of the newest line seen.
+    /// Time of the newest line seen. A single line stamped more than
+    /// [`Limits::stale_after`] after every line before it (a wrong clock, a forged line) does not
+    /// count until another line comes from as far ahead (a host back after a long silence):
+    /// otherwise the stale sweep would drop every message in flight, for good.
     pub fn latest(&self) -> Option<DateTime<FixedOffset>> {
         self.latest
+    }
+
+    fn note_time(&mut self, t: DateTime<FixedOffset>) {
+        match self.latest {
+            Some(l) if t - l > self.limits.stale_after && !self.jumped => self.jumped = true,
+            Some(l) if t <= l => self.jumped = false,
+            _ => {
+                self.latest = Some(t);
+                self.jumped = false;
+            }
+        }
     }
 
     // ---- feeding ------------------------------------------------------------------------------
@@ -528,9 +546,7 @@ impl MailLog {
     pub fn ingest<S: Text>(&mut self, line: LogLine<S>) -> Ingested {
         self.lines += 1;
         let mut res = Ingested::default();
-        if self.latest.is_none_or(|l| line.time > l) {
-            self.latest = Some(line.time);
-        }
+        self.note_time(line.time);
         let Some(id) = line.queue_id.clone() else {
             self.ingest_unqueued(line, &mut res);
             return res;
@@ -1030,6 +1046,57 @@ mod tests {
                 log.ingest(p);
             }
         }
+    }
+
+    #[test]
+    fn one_line_from_the_future_does_not_sweep_the_messages_in_flight() {
+        let mut log = MailLog::default();
+        feed(
+            &mut log,
+            "2026-11-27T10:00:00+00:00 mx postfix/pickup[1]: AAAA000001: uid=0 from=<app@example.com>
+2026-11-27T10:00:00+00:00 mx postfix/qmgr[3]: AAAA000001: from=<app@example.com>, size=1, nrcpt=1 (queue active)
+2031-06-01T00:00:00+00:00 mx postfix/anvil[9]: statistics: max connection rate 1/60s for (smtp:192.0.2.1) at Jun  1 00:00:00
+2026-11-27T10:00:01+00:00 mx postfix/cleanup[2]: BBBB000002: message-id=<1@mx>",
+        );
+        let at = |t: &str| Some(DateTime::parse_from_rfc3339(t).unwrap());
+        assert_eq!(log.latest(), at("2026-11-27T10:00:01+00:00"));
+        // enough lines for a stale sweep, which measures staleness from `latest`
+        let filler =
+            "2026-11-27T10:00:02+00:00 mx postfix/cleanup[2]: BBBB000002: message-id=<1@mx>\n"
+                .repeat(65_536);
+        feed(&mut log, &filler);
+        feed(
+            &mut log,
+            "2026-11-27T10:00:03+00:00 mx postfix/smtp[4]: AAAA000001: to=<a@example.net>, relay=x[192.0.2.2]:25, delay=3, delays=1/0/1/1, dsn=2.0.0, status=sent (250 Ok)",
+        );
+        let o = log.outcomes().back().unwrap();
+        assert_eq!(o.status, RowStatus::Sent);
+        assert_eq!(
+            o.from.as_deref(),
+            Some("app@example.com"),
+            "the message was swept as stale"
+        );
+    }
+
+    #[test]
+    fn a_host_back_after_a_long_silence_moves_on() {
+        let mut log = MailLog::default();
+        feed(
+            &mut log,
+            "2026-01-05T10:00:00+00:00 mx postfix/anvil[9]: statistics: a
+2026-11-27T10:00:00+00:00 mx postfix/anvil[9]: statistics: b",
+        );
+        let at = |t: &str| Some(DateTime::parse_from_rfc3339(t).unwrap());
+        assert_eq!(
+            log.latest(),
+            at("2026-01-05T10:00:00+00:00"),
+            "one line is not believed"
+        );
+        feed(
+            &mut log,
+            "2026-11-27T10:00:05+00:00 mx postfix/anvil[9]: statistics: c",
+        );
+        assert_eq!(log.latest(), at("2026-11-27T10:00:05+00:00"), "two are");
     }
 
     #[test]
