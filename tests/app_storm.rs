@@ -93,7 +93,13 @@ const SIZES: [(u16, u16); 7] = [
 fn storm(mode: Mode, seed: u64, steps: usize) {
     let start = Local::now();
     let mut now = start;
-    let mut app = App::new(&Config::default(), mode, now, "web1.example.com".into());
+    // the host's name is in the status bar and in local senders: a long one must fit too
+    let host = if seed % 2 == 0 {
+        "web1.example.com".to_string()
+    } else {
+        format!("{}.{}.internal", "ci-runner-".repeat(6), "b".repeat(63))
+    };
+    let mut app = App::new(&Config::default(), mode, now, host);
     let theme = Theme::fallback();
     let queue = opsdeck::mail::queue::demo::generate(300, now.timestamp());
     let queue: Vec<&str> = queue.lines().collect();
