@@ -139,12 +139,13 @@ pub async fn check(config: &Config, report: &mut Report) {
         return;
     };
     let log_path = cfg.log_path(config);
+    let max_line = config.mail_log.max_line_bytes;
     let read = tokio::task::spawn_blocking(move || {
         let snap = source::read_snapshot(&inst, SystemTime::now());
         let now = Local::now();
-        let activity = logscan::read_tail(&log_path, 16 << 20)
-            .map(|t| logscan::activity_from_lines(&t, now, now - chrono::Duration::days(1)))
-            .map_err(|e| crate::mail::log::source::unavailable_message(&log_path, &e));
+        let activity =
+            logscan::activity_from_files(&log_path, now, now - chrono::Duration::days(1), max_line)
+                .map_err(|e| crate::mail::log::source::unavailable_message(&log_path, &e));
         (snap, activity)
     })
     .await;

@@ -7,12 +7,11 @@
 //! follow of the log file or over `Shared.mail_log`. Per-sender outcomes
 //! come from `Shared.mail_log` ([`from_shared`]) once the Failures pane has
 //! fed it; before that (or without that pane, and in `opsdeck check`),
-//! [`activity_from_lines`] feeds the tail of the log to a model of its own.
-//! Pure text in, values out; the only file access is [`read_tail`], which
-//! only reads.
+//! [`activity_from_files`] feeds the day's log to a model of its own.
+//! Pure text in, values out; the only file access is [`activity_from_files`],
+//! which only reads.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -112,23 +111,18 @@ pub fn from_model(
     )
 }
 
-/// Count outcomes per sender over log text, keeping facts newer than `since`. The text is read by
+/// Count outcomes per sender over log text, keeping facts newer than `since`
+/// ([`activity_from_files`] over text). The text is read by
 /// the Failures pane's parser and model, so the counts are the pane's: lost mail included, and the
 /// same causes.
+#[cfg(test)]
 pub fn activity_from_lines(
     text: &str,
     now: DateTime<Local>,
     since: DateTime<Local>,
 ) -> SenderActivity {
-    use crate::mail::log::model::{Limits, MailLog};
     use crate::mail::log::parse::{YearGuess, parse_line_ref};
-    let mut log = MailLog::with_limits(Limits {
-        // the per-sender tally counts every outcome: none needs keeping
-        outcomes: 0,
-        lines_per_message: 0,
-        warnings: 0,
-        ..Limits::default()
-    });
+    let mut log = tally_model();
     let mut years = YearGuess::new(now.date_naive());
     for line in text.lines() {
         if let Some(l) = parse_line_ref(line, &mut years, false) {
@@ -138,21 +132,59 @@ pub fn activity_from_lines(
     from_model(&log, since).unwrap_or_default()
 }
 
-/// Read at most `max` bytes from the end of a file (from a line start).
-pub fn read_tail(path: &Path, max: u64) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let len = f.metadata()?.len();
-    let start = len.saturating_sub(max);
-    f.seek(SeekFrom::Start(start))?;
-    let mut buf = Vec::new();
-    f.read_to_end(&mut buf)?;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    Ok(if start > 0 {
-        text.split_once('\n')
-            .map(|(_, r)| r.to_string())
-            .unwrap_or_default()
-    } else {
-        text
+/// Per-sender outcomes since `since`, read from the log file `path` and those of its rotated
+/// files written to since then (oldest first, `.gz` too), streamed through the Failures pane's
+/// parser and model: the counts its model has after its backfill, with memory bounded however
+/// much a busy day logs. The current file not being readable is the error; a rotated one that
+/// cannot be read is left out (and logged).
+pub fn activity_from_files(
+    path: &Path,
+    now: DateTime<Local>,
+    since: DateTime<Local>,
+    max_line: usize,
+) -> std::io::Result<SenderActivity> {
+    use crate::mail::log::bulk::for_each_line;
+    use crate::mail::log::parse::YearGuess;
+    use crate::mail::log::source::{open_input, rotated_siblings};
+    let mut current = std::fs::File::open(path)?;
+    let mut log = tally_model();
+    let mut years = YearGuess::new(now.date_naive());
+    let written_since = std::time::SystemTime::from(since);
+    for rotated in rotated_siblings(path) {
+        let recent = std::fs::metadata(&rotated)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t >= written_since);
+        if !recent {
+            continue;
+        }
+        let read = open_input(&rotated).and_then(|mut input| {
+            for_each_line(&mut *input, &mut years, 1, false, max_line, &mut |l| {
+                if let Some(l) = l {
+                    log.ingest(l);
+                }
+            })
+            .map_err(|e| crate::mail::log::LogError::io(&rotated, e))
+        });
+        if let Err(e) = read {
+            tracing::warn!("per-sender counts: {e}");
+        }
+    }
+    for_each_line(&mut current, &mut years, 1, false, max_line, &mut |l| {
+        if let Some(l) = l {
+            log.ingest(l);
+        }
+    })?;
+    Ok(from_model(&log, since).unwrap_or_default())
+}
+
+/// A model that keeps nothing but its per-sender tally (which counts every outcome).
+fn tally_model() -> crate::mail::log::model::MailLog {
+    use crate::mail::log::model::{Limits, MailLog};
+    MailLog::with_limits(Limits {
+        outcomes: 0,
+        lines_per_message: 0,
+        warnings: 0,
+        ..Limits::default()
     })
 }
 
@@ -295,6 +327,60 @@ mod tests {
         // a day later nothing counts
         let later = now() + chrono::Duration::days(2);
         assert!(activity_from_lines(CORPUS, later, later - chrono::Duration::days(1)).is_empty());
+    }
+
+    #[test]
+    fn the_days_files_are_read_whole_and_its_rotated_ones_too() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let gz = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            let mut z = flate2::write::GzEncoder::new(
+                std::fs::File::create(&path).unwrap(),
+                flate2::Compression::default(),
+            );
+            z.write_all(text.as_bytes()).unwrap();
+            z.finish().unwrap();
+            path
+        };
+        // the message entered the queue before the rotation and bounced after it
+        gz(
+            "mail.log.1.gz",
+            "Nov 27 10:00:00 vm postfix/qmgr[2]: 1A2B3C4D05: from=<app@example.com>, size=300, nrcpt=1 (queue active)\n",
+        );
+        // a rotated file last written before the day began is not read (its lines are
+        // stamped inside the day only to show that it was skipped)
+        let old = gz(
+            "mail.log.2.gz",
+            "Nov 27 09:00:00 vm postfix/qmgr[2]: 1A2B3C4D01: from=<old@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 09:00:01 vm postfix/smtp[4]: 1A2B3C4D01: to=<x@example.org>, relay=r[1.2.3.4]:587, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)\n",
+        );
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified((now() - chrono::Duration::days(3)).into())
+            .unwrap();
+        let log = dir.path().join("mail.log");
+        std::fs::write(
+            &log,
+            "Nov 27 10:00:05 vm postfix/smtp[4]: 1A2B3C4D05: to=<x@example.org>, relay=r[1.2.3.4]:587, delay=5, delays=0/0/0/5, dsn=5.7.1, status=bounced (host r[1.2.3.4] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: app@example.com (in reply to end of DATA command))
+Nov 27 10:00:05 vm postfix/qmgr[2]: 1A2B3C4D05: removed\n",
+        )
+        .unwrap();
+        let since = now() - chrono::Duration::days(1);
+        let a = activity_from_files(&log, now(), since, 64 << 10).unwrap();
+        assert_eq!(a.keys().collect::<Vec<_>>(), ["app@example.com"], "{a:?}");
+        let app = &a["app@example.com"];
+        assert_eq!((app.sent, app.bounced), (0, 1));
+        assert_eq!(
+            app.last_problem.as_ref().map(|p| p.cause),
+            Some(Category::SesSenderNotVerified)
+        );
+        // the current file is the one that must be there
+        let e =
+            activity_from_files(&dir.path().join("gone.log"), now(), since, 64 << 10).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
     }
 
     #[test]

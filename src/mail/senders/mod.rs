@@ -400,6 +400,9 @@ pub struct SendersPane {
     pending_from: Option<String>,
     pending_route_sender: Option<String>,
     refreshing: bool,
+    /// A refresh asked for the pane's own read of the log, and it has not come back: the next
+    /// refresh waits for it (a busy day's log takes a while to read).
+    activity_pending: bool,
     last_refresh: Option<DateTime<Local>>,
     health: SourceHealth,
 }
@@ -437,6 +440,8 @@ impl SendersPane {
             pending_route_sender: None,
             // `start` fires the first read; ticks wait for its answer
             refreshing: true,
+            // `start` reads the log too
+            activity_pending: true,
             last_refresh: None,
             health: SourceHealth::default(),
         }
@@ -549,9 +554,10 @@ impl SendersPane {
     fn refresh_effects(&mut self, cx: &Cx<'_>) -> Vec<Effect> {
         self.refreshing = true;
         self.last_refresh = Some(cx.now);
-        vec![Effect::Senders(SendersEffect::Refresh {
-            activity: cx.shared.mail_log.lines == 0,
-        })]
+        // one read of the log at a time, whatever `r` asks
+        let activity = cx.shared.mail_log.lines == 0 && !self.activity_pending;
+        self.activity_pending |= activity;
+        vec![Effect::Senders(SendersEffect::Refresh { activity })]
     }
 
     fn ses_effects(&mut self, now: DateTime<Local>) -> Vec<Effect> {
@@ -873,7 +879,7 @@ impl Pane for SendersPane {
                 let first = self.relay.is_none();
                 self.relay = Some(*snap);
                 self.relay_error = None;
-                self.refreshing = false;
+                self.refreshing = self.activity_pending;
                 self.health.last_update = Some(cx.now);
                 self.health.problem = None;
                 // the first read names the regions (or says there are none)
@@ -882,16 +888,22 @@ impl Pane for SendersPane {
                 }
             }
             SendersEvent::Relay(Err(e)) => {
-                self.refreshing = false;
+                self.refreshing = self.activity_pending;
                 self.health.errors += 1;
                 self.health.problem = Some(e.to_string());
                 self.relay_error = Some(e);
             }
-            SendersEvent::Activity(Ok(a)) => {
-                self.activity = a;
-                self.activity_error = None;
+            SendersEvent::Activity(a) => {
+                self.activity_pending = false;
+                self.refreshing = false;
+                match a {
+                    Ok(a) => {
+                        self.activity = a;
+                        self.activity_error = None;
+                    }
+                    Err(e) => self.activity_error = Some(e),
+                }
             }
-            SendersEvent::Activity(Err(e)) => self.activity_error = Some(e),
             SendersEvent::Ses { region, result } => {
                 self.ses_pending.remove(&region);
                 if result.is_err() {
@@ -1173,11 +1185,13 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
                 }
                 let now = Local::now();
                 let log_path = cfg.log_path(&r.config);
-                let activity = logscan::read_tail(&log_path, 16 << 20)
-                    .map(|text| {
-                        logscan::activity_from_lines(&text, now, now - chrono::Duration::days(1))
-                    })
-                    .map_err(|e| Clean::new(&unavailable_message(&log_path, &e)));
+                let activity = logscan::activity_from_files(
+                    &log_path,
+                    now,
+                    now - chrono::Duration::days(1),
+                    r.config.mail_log.max_line_bytes,
+                )
+                .map_err(|e| Clean::new(&unavailable_message(&log_path, &e)));
                 r.blocking_send(SourceEvent::Senders(SendersEvent::Activity(activity)));
             });
         }
@@ -1475,9 +1489,43 @@ mod tests {
             [Effect::Senders(SendersEffect::Refresh { activity })] => *activity,
             _ => panic!("{e:?}"),
         };
+        // `start` reads the log; once that has answered, `r` reads it again
+        p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
         assert!(asks(&p.on_action(SendersAction::Refresh, &mut cx)));
         p.on_event(SendersEvent::Relay(Err("postconf: x".into())), &mut cx);
+        p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
         give_the_failures_model_a_line(cx.shared);
+        assert!(!asks(&p.on_action(SendersAction::Refresh, &mut cx)));
+    }
+
+    #[test]
+    fn one_read_of_the_log_at_a_time() {
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        let asks = |e: &[Effect]| {
+            e.iter()
+                .find_map(|e| match e {
+                    Effect::Senders(SendersEffect::Refresh { activity }) => Some(*activity),
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("no refresh: {e:?}"))
+        };
+        // `start`'s read of the log is still going: `r` reads the relay setup again, not the log
+        assert!(!asks(&p.on_action(SendersAction::Refresh, &mut cx)));
+        p.on_event(
+            SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
+            &mut cx,
+        );
+        // nor does the timer start a refresh while it goes on
+        cx.now = now() + chrono::Duration::seconds(120);
+        assert!(p.on_tick(&mut cx).is_empty());
+        p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
+        assert!(asks(&p.on_action(SendersAction::Refresh, &mut cx)));
         assert!(!asks(&p.on_action(SendersAction::Refresh, &mut cx)));
     }
 
@@ -1538,9 +1586,12 @@ mod tests {
             access: None,
             shared: &mut shared,
         };
-        // the first read is `start`'s: no tick effect (and no redraw) before it answers
+        // the first read is `start`'s: no tick effect (and no redraw) before it answers, the
+        // relay setup and the log both
         assert!(p.on_tick(&mut cx).is_empty());
         p.on_event(SendersEvent::Relay(Err("postconf: x".into())), &mut cx);
+        assert!(p.on_tick(&mut cx).is_empty());
+        p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
         let e = p.on_tick(&mut cx);
         assert!(
             matches!(&e[..], [Effect::Senders(SendersEffect::Refresh { .. })]),
@@ -1552,6 +1603,7 @@ mod tests {
             SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
             &mut cx,
         );
+        p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
         cx.now = now() + chrono::Duration::seconds(31);
         let e = p.on_tick(&mut cx);
         assert!(
