@@ -94,7 +94,7 @@ fn storm(mode: Mode, seed: u64, steps: usize) {
     let start = Local::now();
     let mut now = start;
     // the host's name is in the status bar and in local senders: a long one must fit too
-    let host = if seed % 2 == 0 {
+    let host = if seed.is_multiple_of(2) {
         "web1.example.com".to_string()
     } else {
         format!("{}.{}.internal", "ci-runner-".repeat(6), "b".repeat(63))
