@@ -62,7 +62,7 @@ pub type SenderActivity = BTreeMap<String, Outcomes>;
 
 /// Per-sender outcomes from `Shared.mail_log` (the Failures pane's model);
 /// `None` while that model has seen no line, and the pane then counts from
-/// its own read of the log ([`activity_from_lines`]).
+/// its own read of the log ([`activity_from_files`]).
 pub fn from_shared(
     log: &crate::mail::log::MailLog,
     since: DateTime<Local>,
