@@ -1476,6 +1476,16 @@ mod tests {
         shared.mail_log.ingest(parsed);
     }
 
+    /// Whether a refresh's effects ask for the pane's own read of the log.
+    fn asks(e: &[Effect]) -> bool {
+        e.iter()
+            .find_map(|e| match e {
+                Effect::Senders(SendersEffect::Refresh { activity }) => Some(*activity),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no refresh: {e:?}"))
+    }
+
     #[test]
     fn the_log_tail_is_read_only_while_the_failures_model_is_empty() {
         let mut shared = Shared::default();
@@ -1484,10 +1494,6 @@ mod tests {
             now: now(),
             access: None,
             shared: &mut shared,
-        };
-        let asks = |e: &[Effect]| match e {
-            [Effect::Senders(SendersEffect::Refresh { activity })] => *activity,
-            _ => panic!("{e:?}"),
         };
         // `start` reads the log; once that has answered, `r` reads it again
         p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
@@ -1506,14 +1512,6 @@ mod tests {
             now: now(),
             access: None,
             shared: &mut shared,
-        };
-        let asks = |e: &[Effect]| {
-            e.iter()
-                .find_map(|e| match e {
-                    Effect::Senders(SendersEffect::Refresh { activity }) => Some(*activity),
-                    _ => None,
-                })
-                .unwrap_or_else(|| panic!("no refresh: {e:?}"))
         };
         // `start`'s read of the log is still going: `r` reads the relay setup again, not the log
         assert!(!asks(&p.on_action(SendersAction::Refresh, &mut cx)));
