@@ -761,21 +761,15 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
         write_stdout(&render_causes(args.format))?;
         return Ok(0);
     }
-    let default = std::path::Path::new(DEFAULT_LOG);
+    // with no file named, the dashboard's: /var/log/mail.log, or Postfix's own log where there is
+    // no syslog daemon's
+    let mut config = crate::config::Config::default();
+    let default = config.mail_log.files.clone();
     let files = if args.files.is_empty() {
-        // Postfix's own log when there is no syslog daemon's
-        let inst = crate::config::Config::default().postfix.into_iter().next();
-        let own = super::LogConfig::default().postfix_own_log(
-            |p| p.exists(),
-            || inst.as_ref().and_then(super::postfix_maillog_file),
-        );
-        match own {
-            Some((own, why)) => {
-                eprintln!("opsdeck summary: {}", Clean::new(&why));
-                vec![own]
-            }
-            None => vec![default.to_path_buf()],
+        if let Some(why) = super::adopt_postfix_own_log(&mut config) {
+            eprintln!("opsdeck summary: {}", Clean::new(&why));
         }
+        config.mail_log.files
     } else {
         args.files.clone()
     };
@@ -793,16 +787,13 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
     for e in &report.errors {
         eprintln!("opsdeck summary: {}", Clean::new(e));
     }
-    if files == [default]
-        && let Some(hint) = journal_hint(default)
+    if files == default
+        && let Some(hint) = journal_hint(&default[0])
     {
         eprintln!("opsdeck summary: {hint}");
     }
     Ok(if report.errors.is_empty() { 0 } else { 2 })
 }
-
-/// The log read when no file is named (unless it does not exist and Postfix writes its own).
-const DEFAULT_LOG: &str = "/var/log/mail.log";
 
 /// When the default log does not exist: where the lines are instead. Debian 12 and later install
 /// no syslog daemon, and Postfix then logs to the journal only.
