@@ -6,10 +6,9 @@
 //! trace of a test mail ([`trace_from_model`]) runs over the pane's own
 //! follow of the log file or over `Shared.mail_log`. Per-sender outcomes
 //! come from `Shared.mail_log` ([`from_shared`]) once the Failures pane has
-//! fed it; before that (or without that pane, and in `opsdeck check`),
-//! [`activity_from_files`] feeds the day's log to a model of its own.
-//! Pure text in, values out; the only file access is [`activity_from_files`],
-//! which only reads.
+//! fed it; before that, [`activity_from_tail`] feeds the log's tail to a
+//! model of its own, and `opsdeck check`'s [`activity_from_files`] the whole
+//! day's log. Pure text in, values out; those two only read files.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,6 +19,7 @@ use regex::Regex;
 
 use crate::mail::log::classify::Category;
 use crate::mail::log::model::RowStatus;
+use crate::mail::log::parse::YearGuess;
 use crate::sanitize::Clean;
 
 static QUEUED_AS: LocalLazy =
@@ -62,7 +62,7 @@ pub type SenderActivity = BTreeMap<String, Outcomes>;
 
 /// Per-sender outcomes from `Shared.mail_log` (the Failures pane's model);
 /// `None` while that model has seen no line, and the pane then counts from
-/// its own read of the log ([`activity_from_files`]).
+/// its own read of the log ([`activity_from_tail`]).
 pub fn from_shared(
     log: &crate::mail::log::MailLog,
     since: DateTime<Local>,
@@ -121,7 +121,7 @@ pub fn activity_from_lines(
     now: DateTime<Local>,
     since: DateTime<Local>,
 ) -> SenderActivity {
-    use crate::mail::log::parse::{YearGuess, parse_line_ref};
+    use crate::mail::log::parse::parse_line_ref;
     let mut log = tally_model();
     let mut years = YearGuess::new(now.date_naive());
     for line in text.lines() {
@@ -136,15 +136,13 @@ pub fn activity_from_lines(
 /// files written to since then (oldest first, `.gz` too), streamed through the Failures pane's
 /// parser and model: the counts its model has after its backfill, with memory bounded however
 /// much a busy day logs. The current file not being readable is the error; a rotated one that
-/// cannot be read is left out (and logged).
+/// cannot be read is left out (and logged). What `opsdeck check` counts.
 pub fn activity_from_files(
     path: &Path,
     now: DateTime<Local>,
     since: DateTime<Local>,
     max_line: usize,
 ) -> std::io::Result<SenderActivity> {
-    use crate::mail::log::bulk::for_each_line;
-    use crate::mail::log::parse::YearGuess;
     use crate::mail::log::source::{open_input, rotated_siblings};
     let mut current = std::fs::File::open(path)?;
     let mut log = tally_model();
@@ -158,23 +156,58 @@ pub fn activity_from_files(
             continue;
         }
         let read = open_input(&rotated).and_then(|mut input| {
-            for_each_line(&mut *input, &mut years, 1, false, max_line, &mut |l| {
-                if let Some(l) = l {
-                    log.ingest(l);
-                }
-            })
-            .map_err(|e| crate::mail::log::LogError::io(&rotated, e))
+            ingest_all(&mut *input, &mut log, &mut years, max_line)
+                .map_err(|e| crate::mail::log::LogError::io(&rotated, e))
         });
         if let Err(e) = read {
             tracing::warn!("per-sender counts: {e}");
         }
     }
-    for_each_line(&mut current, &mut years, 1, false, max_line, &mut |l| {
+    ingest_all(&mut current, &mut log, &mut years, max_line)?;
+    Ok(from_model(&log, since).unwrap_or_default())
+}
+
+/// How much of the log the Senders pane reads for itself: it does only while the Failures pane's
+/// model has no line, which on a busy host lasts the first moments of that pane's backfill, and a
+/// whole day's read then would be the backfill's work done twice.
+pub const PANE_TAIL: u64 = 16 << 20;
+
+/// Per-sender outcomes since `since` from the last `max_bytes` of the log file `path` (from the
+/// first whole line), as [`activity_from_files`] counts them. The Senders pane's own read.
+pub fn activity_from_tail(
+    path: &Path,
+    now: DateTime<Local>,
+    since: DateTime<Local>,
+    max_line: usize,
+    max_bytes: u64,
+) -> std::io::Result<SenderActivity> {
+    use std::io::{BufRead, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    let start = f.metadata()?.len().saturating_sub(max_bytes);
+    f.seek(SeekFrom::Start(start))?;
+    let mut input = std::io::BufReader::new(f);
+    if start > 0 {
+        // the rest of a line begun before the tail
+        input.read_until(b'\n', &mut Vec::new())?;
+    }
+    let mut log = tally_model();
+    let mut years = YearGuess::new(now.date_naive());
+    ingest_all(&mut input, &mut log, &mut years, max_line)?;
+    Ok(from_model(&log, since).unwrap_or_default())
+}
+
+/// Feed every line of `input` to `log`.
+fn ingest_all(
+    input: &mut (dyn std::io::Read + Send),
+    log: &mut crate::mail::log::model::MailLog,
+    years: &mut YearGuess,
+    max_line: usize,
+) -> std::io::Result<()> {
+    crate::mail::log::bulk::for_each_line(input, years, 1, false, max_line, &mut |l| {
         if let Some(l) = l {
             log.ingest(l);
         }
-    })?;
-    Ok(from_model(&log, since).unwrap_or_default())
+    })
 }
 
 /// A model that keeps nothing but its per-sender tally (which counts every outcome).
@@ -381,6 +414,31 @@ Nov 27 10:00:05 vm postfix/qmgr[2]: 1A2B3C4D05: removed\n",
         let e =
             activity_from_files(&dir.path().join("gone.log"), now(), since, 64 << 10).unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn the_panes_own_read_takes_the_tail_from_a_whole_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("mail.log");
+        let before = "Nov 27 10:00:00 vm postfix/qmgr[2]: 1A2B3C4D01: from=<old@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 10:00:01 vm postfix/smtp[4]: 1A2B3C4D01: to=<x@example.org>, relay=r[1.2.3.4]:587, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)
+";
+        let tail = "Nov 27 11:00:00 vm postfix/qmgr[2]: 1A2B3C4D02: from=<app@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 11:00:01 vm postfix/smtp[4]: 1A2B3C4D02: to=<x@example.org>, relay=r[1.2.3.4]:587, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)
+";
+        std::fs::write(&log, format!("{before}{tail}")).unwrap();
+        let since = now() - chrono::Duration::days(1);
+        // the tail begins inside the last line before it: that line's rest is not a line
+        let max = tail.len() as u64 + 20;
+        let a = activity_from_tail(&log, now(), since, 64 << 10, max).unwrap();
+        assert_eq!(a.keys().collect::<Vec<_>>(), ["app@example.com"], "{a:?}");
+        assert_eq!(a["app@example.com"].sent, 1);
+        // a tail longer than the file reads it all
+        let a = activity_from_tail(&log, now(), since, 64 << 10, 1 << 20).unwrap();
+        assert_eq!(
+            a.keys().collect::<Vec<_>>(),
+            ["app@example.com", "old@example.com"]
+        );
     }
 
     #[test]

@@ -1185,11 +1185,12 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
                 }
                 let now = Local::now();
                 let log_path = cfg.log_path(&r.config);
-                let activity = logscan::activity_from_files(
+                let activity = logscan::activity_from_tail(
                     &log_path,
                     now,
                     now - chrono::Duration::days(1),
                     r.config.mail_log.max_line_bytes,
+                    logscan::PANE_TAIL,
                 )
                 .map_err(|e| Clean::new(&unavailable_message(&log_path, &e)));
                 r.blocking_send(SourceEvent::Senders(SendersEvent::Activity(activity)));
