@@ -620,7 +620,7 @@ pub fn render_text(r: &Report) -> String {
     let _ = writeln!(s, "{} messages entered the queue", r.messages);
     let _ = writeln!(s, "\nOutcomes");
     let st = &r.status;
-    for (k, v) in [
+    let counts = [
         ("sent", st.sent),
         ("deferred (attempts)", st.deferred),
         ("bounced", st.bounced),
@@ -628,64 +628,78 @@ pub fn render_text(r: &Report) -> String {
         ("undeliverable", st.undeliverable),
         ("lost", st.lost),
         ("rejected at reception", st.rejected),
-    ] {
-        let _ = writeln!(s, "  {k:<24}{v:>10}");
-    }
+    ];
+    columns(
+        &mut s,
+        &[Left, Right],
+        counts
+            .iter()
+            .map(|(k, v)| vec![k.to_string(), v.to_string()]),
+    );
     if !r.categories.is_empty() {
         let _ = writeln!(s, "\nFailures by cause");
-        for c in &r.categories {
-            let _ = writeln!(s, "  {:<20}{:>8}  {}", c.label, c.count, c.meaning);
-        }
+        let rows = r.categories.iter().map(|c| {
+            vec![
+                c.label.to_string(),
+                c.count.to_string(),
+                c.meaning.to_string(),
+            ]
+        });
+        columns(&mut s, &[Left, Right, Last], rows);
     }
     if !r.senders.is_empty() {
         let _ = writeln!(s, "\nFailures by sender");
-        let _ = writeln!(
-            s,
-            "  {:<36}{:>8}{:>9}{:>9}{:>8}{:>6}",
-            "sender", "sent", "deferred", "bounced", "expired", "lost"
+        let head = ["sender", "sent", "deferred", "bounced", "expired", "lost"];
+        let rows = r.senders.iter().map(|x| {
+            vec![
+                crate::ui::widgets::truncate(&x.sender, 40),
+                x.sent.to_string(),
+                x.deferred.to_string(),
+                x.bounced.to_string(),
+                x.expired.to_string(),
+                x.lost.to_string(),
+            ]
+        });
+        let head = std::iter::once(head.iter().map(|h| h.to_string()).collect());
+        columns(
+            &mut s,
+            &[Left, Right, Right, Right, Right, Right],
+            head.chain(rows),
         );
-        for x in &r.senders {
-            let _ = writeln!(
-                s,
-                "  {:<36}{:>8}{:>9}{:>9}{:>8}{:>6}",
-                crate::ui::widgets::truncate(&x.sender, 35),
-                x.sent,
-                x.deferred,
-                x.bounced,
-                x.expired,
-                x.lost
-            );
-        }
     }
     if !r.recipient_domains.is_empty() {
         let _ = writeln!(s, "\nFailures by recipient domain");
-        for d in &r.recipient_domains {
-            let _ = writeln!(
-                s,
-                "  {:<40}{:>8}",
-                crate::ui::widgets::truncate(
-                    if d.domain.is_empty() {
-                        "(none)"
-                    } else {
-                        &d.domain
-                    },
-                    39
-                ),
-                d.failures
-            );
-        }
+        let rows = r.recipient_domains.iter().map(|d| {
+            let domain = if d.domain.is_empty() {
+                "(none)"
+            } else {
+                &d.domain
+            };
+            vec![
+                crate::ui::widgets::truncate(domain, 40),
+                d.failures.to_string(),
+            ]
+        });
+        columns(&mut s, &[Left, Right], rows);
     }
     if !r.ses_unverified.is_empty() {
         let _ = writeln!(s, "\nSES identities not verified");
-        for i in &r.ses_unverified {
-            let _ = writeln!(s, "  {:<40}{:<12}{:>8}", i.identity, i.region, i.count);
-        }
+        let rows = r.ses_unverified.iter().map(|i| {
+            vec![
+                crate::ui::widgets::truncate(&i.identity, 40),
+                i.region.clone(),
+                i.count.to_string(),
+            ]
+        });
+        columns(&mut s, &[Left, Left, Right], rows);
     }
     if !r.reasons.is_empty() {
         let _ = writeln!(s, "\nTop reasons");
-        for x in &r.reasons {
-            let _ = writeln!(s, "  {:>8}  {}", x.count, x.reason);
-        }
+        let rows = r
+            .reasons
+            .iter()
+            .map(|x| vec![x.count.to_string(), x.reason.clone()]);
+        columns(&mut s, &[Right, Last], rows);
     }
     let _ = writeln!(s, "\nLost mail: {}", r.lost_total);
     for l in &r.lost {
@@ -706,6 +720,50 @@ pub fn render_text(r: &Report) -> String {
         let _ = writeln!(s, "error: {}", Clean::new(e));
     }
     s
+}
+
+/// How [`columns`] sets a cell in its column.
+#[derive(Clone, Copy, PartialEq)]
+enum Align {
+    Left,
+    Right,
+    /// The last column, as it comes (free text, not padded).
+    Last,
+}
+use Align::{Last, Left, Right};
+
+/// Write `rows` as a table indented by two spaces, each column as wide as its widest cell and
+/// two spaces between columns, so that no count runs into its neighbour however large.
+fn columns(out: &mut String, align: &[Align], rows: impl Iterator<Item = Vec<String>>) {
+    use unicode_width::UnicodeWidthStr;
+    let rows: Vec<Vec<String>> = rows.collect();
+    let mut widths = vec![0; align.len()];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.width());
+        }
+    }
+    for row in rows {
+        let mut line = String::from(" ");
+        for ((cell, &a), &w) in row.iter().zip(align).zip(&widths) {
+            line.push(' ');
+            let pad = " ".repeat(w.saturating_sub(cell.width()));
+            match a {
+                Left => {
+                    line.push_str(cell);
+                    line.push_str(&pad);
+                }
+                Right => {
+                    line.push_str(&pad);
+                    line.push_str(cell);
+                }
+                Last => line.push_str(cell),
+            }
+            line.push(' ');
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
 }
 
 /// One failure cause as `--causes` lists it.
@@ -943,6 +1001,46 @@ mod tests {
         r.errors.push("mail.log.\u{1b}[2J: not found".into());
         let t = render_text(&r);
         assert!(!t.contains('\u{1b}') && !t.contains('\u{7}'), "{t:?}");
+    }
+
+    #[test]
+    fn large_counts_keep_their_columns_apart() {
+        let mut r = corpus_report();
+        let row = &mut r.senders[0];
+        row.sender = "<>".into();
+        (row.sent, row.deferred, row.bounced, row.expired, row.lost) =
+            (48_740, 0, 1_244_707, 0, 244_707);
+        r.status.sent = 12_345_678_901;
+        let t = render_text(&r);
+        let lines: Vec<&str> = t.lines().collect();
+        let head = lines
+            .iter()
+            .position(|l| {
+                l.split_whitespace()
+                    .eq(["sender", "sent", "deferred", "bounced", "expired", "lost"])
+            })
+            .unwrap();
+        let (head, row) = (lines[head], lines[head + 1]);
+        // every count is its own word, and right-aligned under its heading
+        let words: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(words, ["<>", "48740", "0", "1244707", "0", "244707"], "{t}");
+        for (name, value) in [
+            ("deferred", "0"),
+            ("bounced", "1244707"),
+            ("lost", "244707"),
+        ] {
+            let end = head.find(name).unwrap() + name.len();
+            assert_eq!(
+                &row[end - value.len()..end],
+                value,
+                "{name} in\n{head}\n{row}"
+            );
+        }
+        let sent = lines
+            .iter()
+            .find(|l| l.trim_start().starts_with("sent "))
+            .unwrap();
+        assert!(sent.ends_with(" 12345678901"), "{t}");
     }
 
     #[test]
