@@ -256,6 +256,12 @@ fn unavailable_source_is_shown_and_reported() {
         "{s}"
     );
     insta::assert_snapshot!("failures_unavailable_80x24", s);
+    // the overview tile shows two lines: the problem is one of them, above the empty counts
+    let tile = w.screen(80, 4, false);
+    let shown: Vec<&str> = tile.lines().skip(1).take(2).collect();
+    assert!(shown[0].contains("permission denied"), "{tile}");
+    assert!(shown[1].contains("hour: no failures"), "{tile}");
+    insta::assert_snapshot!("failures_unavailable_tile_80x4", tile);
     w.event(LogEvent::State {
         source: 0,
         state: SourceState::Following,

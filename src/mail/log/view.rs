@@ -39,11 +39,17 @@ pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
     let mut lines: Vec<Line<'_>> = Vec::new();
     let (hour, day) = FailuresPane::windows(cx.now);
     let counts = log.window_counts(hour, day);
+    // a log that cannot be read leads, above counts that would otherwise read as "all quiet":
+    // the overview tile has room for its first two lines only
+    let sources = source_lines(p, cx, w);
+    let unread = p.sources.is_empty()
+        || p.sources
+            .iter()
+            .any(|s| matches!(s.state, Some(SourceState::Unavailable(_))));
+    let at = if unread { 0 } else { 2 };
     lines.push(counts_line(&counts, cx, w));
     lines.push(categories_line(&counts, cx, w));
-    for s in source_lines(p, cx, w) {
-        lines.push(s);
-    }
+    lines.splice(at..at, sources);
     if cx.zoomed {
         if let Some(l) = warnings_line(log, cx, w) {
             lines.push(l);
