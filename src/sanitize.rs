@@ -40,6 +40,14 @@ pub fn sanitize_capped(s: &str, max_chars: usize) -> String {
     escape_capped(s, max_chars)
 }
 
+/// A command's several lines of output (stderr) as one line for a message: each line trimmed,
+/// blank ones dropped, the rest joined with `; `, then [`sanitize_capped`]. A newline would
+/// otherwise show as the escape `\n` in the middle of a sentence.
+pub fn sanitize_lines(s: &str, max_chars: usize) -> String {
+    let joined: Vec<&str> = s.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    sanitize_capped(&joined.join("; "), max_chars)
+}
+
 /// [`sanitize_capped`] for text that is not plain: escape, expand tabs, cut.
 fn escape_capped(s: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max_chars + 16));
@@ -177,6 +185,16 @@ impl serde::Serialize for Clean {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn several_lines_read_as_one() {
+        assert_eq!(
+            sanitize_lines("  first: a\r\n\n\tsecond: \x1b[2Jb  \n", 100),
+            "first: a; second: \\e[2Jb"
+        );
+        assert_eq!(sanitize_lines("", 10), "");
+        assert_eq!(sanitize_lines("one\ntwo", 4), "one;…[+4 chars]");
+    }
 
     #[test]
     fn osc_title_is_visible() {

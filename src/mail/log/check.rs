@@ -83,7 +83,7 @@ fn read_journal(units: &[String], since: DateTime<FixedOffset>) -> Result<LogRep
     if !out.status.success() {
         return Err(format!(
             "journalctl: {} (run as root or add the user to the systemd-journal group)",
-            String::from_utf8_lossy(&out.stderr).trim()
+            crate::sanitize::sanitize_lines(&String::from_utf8_lossy(&out.stderr), 1000)
         ));
     }
     Ok(summary::build(

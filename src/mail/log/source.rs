@@ -812,9 +812,9 @@ pub async fn run_journal_source(
         }
         let out = child.wait_with_output().await;
         let err = out
-            .map(|o| String::from_utf8_lossy(&o.stderr).trim().to_string())
+            .map(|o| crate::sanitize::sanitize_lines(&String::from_utf8_lossy(&o.stderr), 1000))
             .unwrap_or_default();
-        let msg = crate::sanitize::sanitize(&format!("journalctl exited: {err}"));
+        let msg = format!("journalctl exited: {err}");
         runner
             .send(SourceEvent::Log(LogEvent::State {
                 source,

@@ -5,7 +5,7 @@
 //! authorized_mailq_users"). This module classifies outputs; it never runs
 //! anything and never hides an error behind an empty list.
 
-use crate::sanitize::sanitize_capped;
+use crate::sanitize::{sanitize_capped, sanitize_lines};
 
 /// An error of the Mail queue feature.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -50,7 +50,7 @@ impl QueueError {
     /// Classify a process that exited non-zero by what it printed.
     pub fn from_exit(command: &str, status: &str, stderr: &[u8]) -> QueueError {
         let text = String::from_utf8_lossy(stderr);
-        let detail = sanitize_capped(text.trim(), 300);
+        let detail = sanitize_lines(&text, 300);
         let command = command.to_string();
         let lower = text.to_ascii_lowercase();
         if lower.contains("not allowed to view the mail queue")
@@ -142,6 +142,17 @@ mod tests {
             b"postqueue: fatal: Cannot flush mail queue - mail system is down\n",
         );
         assert!(matches!(e, QueueError::MailSystemDown { .. }), "{e}");
+
+        // what postqueue -j prints with the master not running: two lines, read as one
+        let e = QueueError::from_exit(
+            "postqueue -j",
+            "exit status: 75",
+            b"postqueue: warning: Mail system is down -- accessing queue directly (Connect to the Postfix showq service: No such file or directory)\npostqueue: fatal: malformed showq server response\n",
+        );
+        assert_eq!(
+            e.to_string(),
+            "postqueue -j: the mail system is down - start it with `postfix start` (postqueue: warning: Mail system is down -- accessing queue directly (Connect to the Postfix showq service: No such file or directory); postqueue: fatal: malformed showq server response)"
+        );
 
         let e = QueueError::from_exit("postqueue -j", "exit status: 2", b"\x1b[2Jboom");
         assert_eq!(

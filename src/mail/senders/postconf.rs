@@ -99,7 +99,7 @@ pub fn read(inst: &PostfixInstance) -> Result<RelaySettings, SendersError> {
     if !out.status.success() {
         return Err(SendersError::Command {
             command: what,
-            output: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            output: crate::sanitize::sanitize_lines(&String::from_utf8_lossy(&out.stderr), 1000),
         });
     }
     Ok(parse_output(&String::from_utf8_lossy(&out.stdout)))
