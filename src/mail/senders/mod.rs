@@ -546,6 +546,7 @@ impl SendersPane {
         });
         if let Some(e) = unread {
             self.check.global.push(model::unread_log(e));
+            self.check.counts_unknown = true;
         }
         let n = self.visible().len();
         self.selected = self.selected.min(n.saturating_sub(1));

@@ -231,6 +231,8 @@ pub struct CrossCheck {
     pub rows: Vec<SenderRow>,
     /// Findings that concern the setup, not one sender.
     pub global: Vec<Verdict>,
+    /// The mail log was not read: every row's counts are unknown, not zero.
+    pub counts_unknown: bool,
 }
 
 fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
@@ -418,6 +420,7 @@ pub fn cross_check(input: &CheckInput<'_>) -> CrossCheck {
     CrossCheck {
         rows,
         global: global_findings(input),
+        counts_unknown: false,
     }
 }
 

@@ -385,15 +385,20 @@ struct Cells<'a> {
 }
 
 impl<'a> Cells<'a> {
-    fn of(r: &'a SenderRow) -> Cells<'a> {
+    fn of(r: &'a SenderRow, counts_unknown: bool) -> Cells<'a> {
         let o = &r.outcomes;
+        let counts = if counts_unknown {
+            "?/?/?/?".to_string()
+        } else {
+            format!("{}/{}/{}/{}", o.sent, o.deferred, o.bounced, o.lost)
+        };
         Cells {
             sev: r.worst(),
             sender: r.sender.as_str(),
             route: r.route.short(),
             creds: r.creds.short(),
             ses: r.ses.short(),
-            counts: format!("{}/{}/{}/{}", o.sent, o.deferred, o.bounced, o.lost),
+            counts,
             headline: r.headline().map(|v| v.text.as_str()).unwrap_or(""),
         }
     }
@@ -449,7 +454,7 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
     let height = (area.height as usize).saturating_sub(1) / per_row;
     let first = p.selected.saturating_sub(height.saturating_sub(1));
     for (i, r) in rows.iter().enumerate().skip(first).take(height) {
-        let c = Cells::of(r);
+        let c = Cells::of(r, p.check.counts_unknown);
         let selected = i == p.selected && cx.focused;
         let base = if selected {
             cx.theme.selection
@@ -569,21 +574,29 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
         ));
     }
     let o = &r.outcomes;
-    lines.push(line(
-        format!(
-            "last day:    {} sent, {} deferred, {} bounced{}",
-            o.sent,
-            o.deferred,
-            o.bounced,
-            if o.lost > 0 {
-                format!(", {} lost", o.lost)
-            } else {
-                String::new()
-            }
-        ),
-        w,
-        cx.theme.text,
-    ));
+    if p.check.counts_unknown {
+        lines.push(line(
+            "last day:    unknown, the mail log was not read",
+            w,
+            cx.theme.warn,
+        ));
+    } else {
+        lines.push(line(
+            format!(
+                "last day:    {} sent, {} deferred, {} bounced{}",
+                o.sent,
+                o.deferred,
+                o.bounced,
+                if o.lost > 0 {
+                    format!(", {} lost", o.lost)
+                } else {
+                    String::new()
+                }
+            ),
+            w,
+            cx.theme.text,
+        ));
+    }
     if let Some(p) = &o.last_problem {
         for text in [
             format!("last problem ({}): {}", p.status.as_str(), p.reason),
@@ -1059,6 +1072,43 @@ mod tests {
         insta::assert_snapshot!("detail_80x24", out);
         assert!(p.on_back());
         assert!(!p.on_back());
+    }
+
+    /// With the log unread, the counts read "?", in the table and the detail: 0/0/0/0 would
+    /// pass for a sender with no trouble.
+    #[test]
+    fn counts_of_an_unread_log_are_unknown_not_zero() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        let known = draw(&p, cx.shared, 180, 30, true);
+        assert!(!known.contains("?/?/?/?"), "{known}");
+        p.on_event(
+            SendersEvent::Activity(Err("/var/log/mail.log: Permission denied".into())),
+            &mut cx,
+        );
+        for (w, h) in [(180, 30), (80, 24)] {
+            let out = draw(&p, cx.shared, w, h, true);
+            // every sender on screen (the 80-column layout has room for some of them)
+            assert!(out.matches("?/?/?/?").count() >= 2, "{out}");
+            assert!(!out.contains("0/0/0/0"), "{out}");
+        }
+        p.on_nav(Nav::Top, &mut cx);
+        p.on_enter(&mut cx);
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(
+            out.contains("last day:    unknown, the mail log was not read"),
+            "{out}"
+        );
+        assert!(p.on_back());
+        // a good read brings the numbers back
+        p.on_event(SendersEvent::Activity(Ok(activity())), &mut cx);
+        let out = draw(&p, cx.shared, 180, 30, true);
+        assert!(!out.contains("?/?/?/?"), "{out}");
     }
 
     #[test]
