@@ -374,6 +374,8 @@ ca_file = "{ca}"
         "opsdeck_mail_deliveries{status=\"bounced\",window=\"1h\"} 2\n",
         "opsdeck_mail_deliveries{status=\"lost\",window=\"1h\"} 1\n",
         "opsdeck_check_status 2\n",
+        "opsdeck_check_area_status{area=\"failures\"} 1\n",
+        "opsdeck_check_area_status{area=\"probe\"} 2\n",
     ] {
         assert!(out.contains(line), "{line:?} not in\n{out}");
     }

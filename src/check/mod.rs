@@ -258,6 +258,30 @@ impl Report {
             };
             let _ = writeln!(out, "opsdeck_{name}{labels} {}", prom_value(m.value));
         }
+        // Each area's worst finding, so that an alert can say which part is failing.
+        let mut areas: Vec<(&str, Status)> = Vec::new();
+        for f in &self.findings {
+            match areas.iter_mut().find(|(a, _)| *a == f.area) {
+                Some((_, s)) => *s = Status::worst(*s, f.status),
+                None => areas.push((&f.area, f.status)),
+            }
+        }
+        areas.sort_by(|a, b| a.0.cmp(b.0));
+        if !areas.is_empty() {
+            let _ = writeln!(
+                out,
+                "# HELP opsdeck_check_area_status Worst finding of each area: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."
+            );
+            let _ = writeln!(out, "# TYPE opsdeck_check_area_status gauge");
+            for (area, status) in areas {
+                let _ = writeln!(
+                    out,
+                    "opsdeck_check_area_status{{area=\"{}\"}} {}",
+                    prom_escape(area),
+                    status.exit_code()
+                );
+            }
+        }
         // The overall status, as the Nagios code.
         let _ = writeln!(
             out,
@@ -521,6 +545,20 @@ mod tests {
         assert!(out.contains("# TYPE opsdeck_queue_messages gauge\nopsdeck_queue_messages{queue=\"deferred\"} 57\n"), "{out}");
         assert!(out.contains("opsdeck_queue_oldest_age_seconds 7200\n"));
         assert!(out.ends_with("opsdeck_check_status 1\n"));
+        // which area is failing, worst finding first
+        assert!(
+            out.contains(
+                "opsdeck_check_area_status{area=\"deploy\"} 0\nopsdeck_check_area_status{area=\"queue\"} 1\n"
+            ),
+            "{out}"
+        );
+        let mut r = sample();
+        r.finding("queue", Status::Unknown, "postqueue: not found");
+        let out = r.render(Format::Prometheus, now());
+        assert!(
+            out.contains("opsdeck_check_area_status{area=\"queue\"} 3\n"),
+            "{out}"
+        );
         // HELP/TYPE once per metric name
         assert_eq!(out.matches("# TYPE opsdeck_queue_messages ").count(), 1);
     }
