@@ -14,6 +14,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
+use chrono::{DateTime, FixedOffset};
+
 use super::LogError;
 
 /// How many bytes of the last read are remembered to recognise a copytruncate copy.
@@ -341,6 +343,119 @@ pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, LogError> {
     })
 }
 
+/// [`open_input`] from byte `start` of a plain file (a line start, from [`start_offset`]); a
+/// compressed file is read whole.
+pub fn open_input_at(path: &Path, start: u64) -> Result<Box<dyn Read + Send>, LogError> {
+    if start == 0 || is_gz(path) {
+        return open_input(path);
+    }
+    let mut f = File::open(path).map_err(|e| LogError::io(path, e))?;
+    f.seek(SeekFrom::Start(start))
+        .map_err(|e| LogError::io(path, e))?;
+    Ok(Box::new(f))
+}
+
+/// How far before the wanted time a bisected start goes: lines written a little out of order
+/// (several writers, a relayed syslog) and a message's earlier lines (its sender, logged again
+/// each time it is retried) are still read.
+pub const START_MARGIN_SECS: i64 = 3600;
+
+/// Plain files smaller than this are read whole: bisecting them would save little.
+const BISECT_MIN: u64 = 4 << 20;
+
+/// Bytes read at each probe of [`start_offset`].
+const PROBE: usize = 64 << 10;
+
+/// Where to start reading the first `end` bytes of the log file `path` to see every line stamped
+/// `since` or later: the start of a line [`START_MARGIN_SECS`] or more before `since`, found by
+/// bisecting the file on its lines' stamps (a log is written in time order), so that a question
+/// about the last hour does not read the week a Debian `mail.log` holds.
+///
+/// 0, the whole file, for a compressed or small file, or when no stamp can be read where it
+/// looks (not a syslog file). A line stamped before its predecessors by more than the margin may
+/// be skipped; the time order is the one assumption.
+pub fn start_offset(path: &Path, since: DateTime<FixedOffset>, end: u64) -> u64 {
+    if is_gz(path) {
+        return 0;
+    }
+    let Ok(mut f) = File::open(path) else {
+        return 0;
+    };
+    let len = f.metadata().map_or(0, |m| m.len()).min(end);
+    if len < BISECT_MIN {
+        return 0;
+    }
+    let target = since - chrono::Duration::seconds(START_MARGIN_SECS);
+    let mut buf = vec![0u8; PROBE];
+    // every line that starts before `lo` is stamped before `target`
+    let (mut lo, mut hi) = (0u64, len);
+    while hi - lo > 4 * PROBE as u64 {
+        let mid = lo + (hi - lo) / 2;
+        match first_stamp_after(&mut f, mid, &mut buf) {
+            Some(t) if t < target => lo = mid,
+            Some(_) => hi = mid,
+            None => break,
+        }
+    }
+    if lo == 0 {
+        return 0;
+    }
+    line_start_after(&mut f, lo, len, &mut buf).unwrap_or(0)
+}
+
+/// The time of the first stamped line that starts after byte `at` (within one probe's read).
+fn first_stamp_after(f: &mut File, at: u64, buf: &mut [u8]) -> Option<DateTime<FixedOffset>> {
+    f.seek(SeekFrom::Start(at)).ok()?;
+    let n = read_full(f, buf).ok()?;
+    let text = &buf[..n];
+    let first = memchr::memchr(b'\n', text)? + 1;
+    // whole lines only: the last one may be cut by the read
+    let whole = memchr::memrchr(b'\n', text)?;
+    text[first..whole]
+        .split(|&b| b == b'\n')
+        .take(64)
+        .find_map(|line| {
+            // a stamp is ASCII and short: the valid head of the line is enough
+            let head = &line[..line.len().min(96)];
+            let head = match std::str::from_utf8(head) {
+                Ok(h) => h,
+                Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+            };
+            let (stamp, _) = super::parse::parse_stamp(head)?;
+            super::parse::YearGuess::now().resolve(stamp)
+        })
+}
+
+/// The offset just after the first newline at or after `at` (before `end`).
+fn line_start_after(f: &mut File, mut at: u64, end: u64, buf: &mut [u8]) -> Option<u64> {
+    f.seek(SeekFrom::Start(at)).ok()?;
+    while at < end {
+        let n = read_full(f, buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
+            return Some(at + i as u64 + 1).filter(|&s| s <= end);
+        }
+        at += n as u64;
+    }
+    None
+}
+
+/// Read until `buf` is full or the file ends.
+fn read_full(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
 /// A `.gz` file's text; its errors say that decompressing failed (the decoder's own words,
 /// "unexpected end of file" or "invalid gzip header", do not).
 struct Gunzip<R>(flate2::read::MultiGzDecoder<R>);
@@ -626,12 +741,14 @@ pub fn backfill(
     let mut unparsed = 0u64;
     for (file, limit) in candidates {
         files += 1;
-        let res = open_input(&file).and_then(|input| {
+        // a plain file from about an hour before the cutoff, not from its start
+        let start = start_offset(&file, cutoff, limit);
+        let res = open_input_at(&file, start).and_then(|input| {
             // the limit counts bytes of the plain file
             let input: Box<dyn Read + Send> = if is_gz(&file) {
                 input
             } else {
-                Box::new(input.take(limit))
+                Box::new(input.take(limit.saturating_sub(start)))
             };
             history_lines(input, &mut years, cfg.max_line_bytes, &mut |p| {
                 match p {
@@ -856,6 +973,132 @@ mod tests {
             self.read.fetch_add(n, Ordering::Relaxed);
             Ok(n)
         }
+    }
+
+    /// A plain log of `span` up to a minute ago, a line every `step` seconds (traditional
+    /// yearless stamps): its path and every line's start and time.
+    fn timed_log(
+        dir: &Path,
+        span: chrono::Duration,
+        step: i64,
+    ) -> (PathBuf, Vec<(u64, DateTime<FixedOffset>)>) {
+        let path = dir.join("mail.log");
+        let end = chrono::Local::now() - chrono::Duration::minutes(1);
+        let mut t = end - span;
+        let mut text = String::new();
+        let mut starts = Vec::new();
+        let mut years = YearGuess::now();
+        let mut i = 0u64;
+        while t < end {
+            let line = format!(
+                "{} mx1 postfix/qmgr[1002]: 1A2B{:06X}: from=<shop@example.com>, size=1234, nrcpt=1 (queue active)\n",
+                t.format("%b %e %H:%M:%S"),
+                i
+            );
+            let (stamp, _) = super::super::parse::parse_stamp(&line).unwrap();
+            starts.push((text.len() as u64, years.resolve(stamp).unwrap()));
+            text.push_str(&line);
+            t += chrono::Duration::seconds(step);
+            i += 1;
+        }
+        std::fs::write(&path, &text).unwrap();
+        (path, starts)
+    }
+
+    #[test]
+    fn bisecting_starts_at_a_line_before_the_wanted_time() {
+        let dir = tempfile::tempdir().unwrap();
+        // three days, ~8 MiB: over the size below which files are read whole
+        let (path, starts) = timed_log(dir.path(), chrono::Duration::days(3), 3);
+        let len = std::fs::metadata(&path).unwrap().len();
+        assert!(len > BISECT_MIN, "{len}");
+        let margin = chrono::Duration::seconds(START_MARGIN_SECS);
+        let now = chrono::Local::now().fixed_offset();
+        for back in [1, 2, 6, 30, 70] {
+            let since = now - chrono::Duration::hours(back);
+            let start = start_offset(&path, since, u64::MAX);
+            // a line's start; every line before it is older than the margin allows
+            let i = starts
+                .iter()
+                .position(|&(at, _)| at == start)
+                .unwrap_or_else(|| panic!("{start} is not a line start"));
+            if i > 0 {
+                assert!(starts[i - 1].1 < since - margin, "{back}h back");
+            }
+            // and not much more than that: within the bisection's last step
+            let first_wanted = starts
+                .iter()
+                .find(|&&(_, t)| t >= since - margin)
+                .unwrap()
+                .0;
+            assert!(
+                first_wanted - start <= 4 * PROBE as u64 + 256,
+                "{back}h back"
+            );
+            if back < 60 {
+                assert!(start > len / 10, "{back}h back: from {start} of {len}");
+            }
+        }
+        // before the file began: all of it; after its end: nearly nothing
+        assert_eq!(
+            start_offset(&path, now - chrono::Duration::days(10), u64::MAX),
+            0
+        );
+        let future = start_offset(&path, now + chrono::Duration::hours(2), u64::MAX);
+        assert!(len - future <= 4 * PROBE as u64 + 256, "{future} of {len}");
+        // only the first `end` bytes count
+        let half = start_offset(&path, now + chrono::Duration::hours(2), len / 2);
+        assert!(half <= len / 2 && len / 2 - half <= 4 * PROBE as u64 + 256);
+    }
+
+    #[test]
+    fn small_compressed_or_unstamped_files_are_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let since = chrono::Local::now().fixed_offset() - chrono::Duration::hours(1);
+        // small
+        let (small, _) = timed_log(dir.path(), chrono::Duration::hours(30), 60);
+        assert!(std::fs::metadata(&small).unwrap().len() < BISECT_MIN);
+        assert_eq!(start_offset(&small, since, u64::MAX), 0);
+        // compressed: cannot be sought
+        let (big, _) = timed_log(dir.path(), chrono::Duration::days(3), 3);
+        let gz = dir.path().join("mail.log.2.gz");
+        std::fs::copy(&big, &gz).unwrap();
+        assert_eq!(start_offset(&gz, since, u64::MAX), 0);
+        // no stamp where it looks
+        let junk = dir.path().join("junk.log");
+        std::fs::write(&junk, "no stamp here\n".repeat(600_000)).unwrap();
+        assert_eq!(start_offset(&junk, since, u64::MAX), 0);
+        // missing
+        assert_eq!(start_offset(&dir.path().join("gone"), since, u64::MAX), 0);
+    }
+
+    #[test]
+    fn backfill_of_a_long_file_gets_the_lines_of_a_whole_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, starts) = timed_log(dir.path(), chrono::Duration::days(3), 3);
+        let len = std::fs::metadata(&path).unwrap().len();
+        let cfg = LogConfig {
+            backfill_hours: 5,
+            ..LogConfig::default()
+        };
+        let mut got = Vec::new();
+        backfill(0, &path, len, &cfg, &mut |ev| {
+            if let LogEvent::Lines { lines, .. } = ev {
+                got.extend(lines.into_iter().map(|l| l.time));
+            }
+            true
+        });
+        let cutoff = chrono::Local::now().fixed_offset() - chrono::Duration::hours(5);
+        let want: Vec<_> = starts
+            .iter()
+            .map(|&(_, t)| t)
+            .filter(|&t| t >= cutoff)
+            .collect();
+        // the lines of a whole read (allowing for the clock moving on between the two cutoffs)
+        assert!(!want.is_empty());
+        let skew = want.len().abs_diff(got.len());
+        assert!(skew <= 2, "{} lines, {} wanted", got.len(), want.len());
+        assert_eq!(got.last(), want.last());
     }
 
     #[test]

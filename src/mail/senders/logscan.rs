@@ -143,8 +143,11 @@ pub fn activity_from_files(
     since: DateTime<Local>,
     max_line: usize,
 ) -> std::io::Result<SenderActivity> {
-    use crate::mail::log::source::{open_input, rotated_siblings};
+    use crate::mail::log::source::{open_input_at, rotated_siblings, start_offset};
+    use std::io::{Seek, SeekFrom};
     let mut current = std::fs::File::open(path)?;
+    // plain files from about an hour before `since` (a week-long mail.log is not read whole)
+    let since_fixed = since.fixed_offset();
     let mut log = tally_model();
     let mut years = YearGuess::new(now.date_naive());
     let written_since = std::time::SystemTime::from(since);
@@ -155,7 +158,8 @@ pub fn activity_from_files(
         if !recent {
             continue;
         }
-        let read = open_input(&rotated).and_then(|mut input| {
+        let start = start_offset(&rotated, since_fixed, u64::MAX);
+        let read = open_input_at(&rotated, start).and_then(|mut input| {
             ingest_all(&mut *input, &mut log, &mut years, max_line)
                 .map_err(|e| crate::mail::log::LogError::io(&rotated, e))
         });
@@ -163,6 +167,7 @@ pub fn activity_from_files(
             tracing::warn!("per-sender counts: {e}");
         }
     }
+    current.seek(SeekFrom::Start(start_offset(path, since_fixed, u64::MAX)))?;
     ingest_all(&mut current, &mut log, &mut years, max_line)?;
     Ok(from_model(&log, since).unwrap_or_default())
 }
