@@ -483,8 +483,13 @@ fn render_detail(
     }
     if let Some(m) = message {
         let mut state = state_words(m.state()).to_string();
-        if let Some(n) = &m.notification {
-            state.push_str(&format!("; bounce notification {n}"));
+        match &m.notification {
+            // "returned to sender (bounce notification); bounce notification X" said it twice
+            Some(n) if m.state() == MessageState::Returned => {
+                state = format!("returned to sender in bounce notification {n}");
+            }
+            Some(n) => state.push_str(&format!("; bounce notification {n}")),
+            None => {}
         }
         if let Some(b) = &m.bounce_of {
             state.push_str(&format!("; this is the bounce for {b}"));
