@@ -611,11 +611,19 @@ pub fn render_text(r: &Report) -> String {
     };
     let _ = writeln!(
         s,
-        "Mail delivery failures: {} file(s), {} lines ({} not from Postfix), {span}",
+        "Mail delivery failures: {} file(s), {} lines read ({} not from Postfix), {span}",
         r.files.len(),
         r.lines,
         r.unparsed
     );
+    if let Some(since) = r.since {
+        // lines before it were not counted (and a long plain file was not read from its start)
+        let _ = writeln!(
+            s,
+            "Since {}",
+            since.with_timezone(&Local).format("%Y-%m-%d %H:%M")
+        );
+    }
     if r.files.len() > 1 {
         // file names are the user's, but a name may hold anything: escaped as every field is
         let names: Vec<String> = r.files.iter().map(|f| Clean::new(f).to_string()).collect();
@@ -1091,6 +1099,13 @@ mod tests {
             v
         };
         assert_eq!(shape(&sought), shape(&whole));
+        // the text says from when it counts, under the lines it read
+        let text = render_text(&sought);
+        let since_line = format!(
+            "Since {}",
+            since.with_timezone(&Local).format("%Y-%m-%d %H:%M")
+        );
+        assert_eq!(text.lines().nth(1), Some(since_line.as_str()), "{text}");
     }
 
     #[test]
