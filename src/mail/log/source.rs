@@ -403,7 +403,9 @@ pub fn start_offset(path: &Path, since: DateTime<FixedOffset>, end: u64) -> u64 
     line_start_after(&mut f, lo, len, &mut buf).unwrap_or(0)
 }
 
-/// The time of the first stamped line that starts after byte `at` (within one probe's read).
+/// The latest time of the first few stamped lines that start after byte `at` (within one probe's
+/// read): one line with a forged or wrong old stamp cannot make the bisection skip lines of the
+/// wanted time (a wrong late one only makes it read more).
 fn first_stamp_after(f: &mut File, at: u64, buf: &mut [u8]) -> Option<DateTime<FixedOffset>> {
     f.seek(SeekFrom::Start(at)).ok()?;
     let n = read_full(f, buf).ok()?;
@@ -414,7 +416,7 @@ fn first_stamp_after(f: &mut File, at: u64, buf: &mut [u8]) -> Option<DateTime<F
     text[first..whole]
         .split(|&b| b == b'\n')
         .take(64)
-        .find_map(|line| {
+        .filter_map(|line| {
             // a stamp is ASCII and short: the valid head of the line is enough
             let head = &line[..line.len().min(96)];
             let head = match std::str::from_utf8(head) {
@@ -424,6 +426,8 @@ fn first_stamp_after(f: &mut File, at: u64, buf: &mut [u8]) -> Option<DateTime<F
             let (stamp, _) = super::parse::parse_stamp(head)?;
             super::parse::YearGuess::now().resolve(stamp)
         })
+        .take(8)
+        .max()
 }
 
 /// The offset just after the first newline at or after `at` (before `end`).
@@ -1049,6 +1053,35 @@ mod tests {
         // only the first `end` bytes count
         let half = start_offset(&path, now + chrono::Duration::hours(2), len / 2);
         assert!(half <= len / 2 && len / 2 - half <= 4 * PROBE as u64 + 256);
+    }
+
+    #[test]
+    fn old_stamped_lines_here_and_there_do_not_skip_wanted_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, _) = timed_log(dir.path(), chrono::Duration::days(3), 3);
+        // a forged line from years ago after every line, as a hostile client could have logged
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut forged = String::new();
+        for line in text.lines() {
+            forged.push_str(line);
+            forged.push('\n');
+            forged.push_str("2019-01-01T00:00:00+00:00 mx1 postfix/smtpd[1]: forged\n");
+        }
+        std::fs::write(&path, &forged).unwrap();
+        let now = chrono::Local::now().fixed_offset();
+        for back in [1, 6, 30] {
+            let since = now - chrono::Duration::hours(back);
+            let start = start_offset(&path, since, u64::MAX) as usize;
+            assert!(start > 0, "{back}h back");
+            // nothing stamped since the wanted time comes before the start
+            let skipped = &forged[..start];
+            let mut years = YearGuess::now();
+            let late = skipped.lines().filter_map(|l| {
+                let (stamp, _) = super::super::parse::parse_stamp(l)?;
+                years.resolve(stamp).filter(|&t| t >= since)
+            });
+            assert_eq!(late.count(), 0, "{back}h back");
+        }
     }
 
     #[test]
