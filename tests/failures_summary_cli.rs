@@ -188,3 +188,77 @@ fn a_cut_short_gzip_file_says_so_and_keeps_what_it_read() {
     );
     assert_eq!(v["errors"].as_array().unwrap().len(), 1, "{v}");
 }
+
+/// `--since 3h` over `mail.log*` as the shell expands it: the rotated files that ended before
+/// then are named and not read, and the report is the one over every line.
+#[test]
+fn since_leaves_out_the_rotated_files_that_ended_before_it() {
+    use opsdeck::mail::log::demo::LogGenerator;
+    let dir = tempfile::tempdir().unwrap();
+    let now = chrono::Local::now();
+    let mut g = LogGenerator::new(3);
+    let mut all = String::new();
+    // hours back at which each file starts and ends, oldest first
+    let spans = [
+        ("mail.log.2.gz", 72, 48),
+        ("mail.log.1", 48, 24),
+        ("mail.log", 24, 0),
+    ];
+    for (name, from, to) in spans {
+        let mut text = String::new();
+        let mut t = now - chrono::Duration::hours(from);
+        while t < now - chrono::Duration::hours(to) - chrono::Duration::minutes(1) {
+            for l in g.message(t) {
+                text.push_str(&l);
+                text.push('\n');
+            }
+            t += chrono::Duration::seconds(90);
+        }
+        all.push_str(&text);
+        let path = dir.path().join(name);
+        if name.ends_with(".gz") {
+            let mut enc = flate2::write::GzEncoder::new(
+                std::fs::File::create(&path).unwrap(),
+                flate2::Compression::fast(),
+            );
+            enc.write_all(text.as_bytes()).unwrap();
+            enc.finish().unwrap();
+        } else {
+            std::fs::write(&path, text).unwrap();
+        }
+    }
+    let json = |args: &[&str], stdin: &str| -> serde_json::Value {
+        let mut child = opsdeck()
+            .args(["summary", "--since", "3h", "--format", "json"])
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // as the shell orders them
+    let mut sought = json(&["mail.log", "mail.log.1", "mail.log.2.gz"], "");
+    assert_eq!(sought["files"], serde_json::json!(["mail.log"]));
+    assert_eq!(
+        sought["older"],
+        serde_json::json!(["mail.log.2.gz", "mail.log.1"])
+    );
+    let mut whole = json(&["-"], &all);
+    assert!(sought["status"]["sent"].as_u64().unwrap() > 20, "{sought}");
+    for v in [&mut sought, &mut whole] {
+        for k in ["files", "older", "lines", "unparsed", "since"] {
+            v.as_object_mut().unwrap().remove(k);
+        }
+    }
+    assert_eq!(sought, whole);
+}

@@ -29,7 +29,9 @@
 //!   "ses_unverified": [{"identity": "root@x", "region": "US-EAST-1", "count": N}],
 //!   "lost": [{"time": RFC 3339, "queue_id": "ID", "from": "a@b", "to": "c@d", "reason": "..."}],
 //!   "lost_total": N,                              // "lost" lists at most 100
-//!   "errors": ["path: what failed"]
+//!   "errors": ["path: what failed"],
+//!   "older": ["path"]                             // with since: files not read, as the file
+//!                                                 // after each starts before since
 //! }
 //! ```
 //!
@@ -52,7 +54,7 @@ use crate::sanitize::Clean;
 type Map<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
 use super::bulk::for_each_line;
 use super::parse::{Kind, LogLine, MAX_LINE, YearGuess, parse_stamp};
-use super::source::{open_input, open_input_at, start_offset};
+use super::source::{START_MARGIN_SECS, open_input, open_input_at, start_offset};
 
 /// Output format.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -186,6 +188,8 @@ pub struct Report {
     pub lost: Vec<LostRow>,
     pub lost_total: u64,
     pub errors: Vec<String>,
+    /// With `since`: files left unread because the file after them starts before it.
+    pub older: Vec<String>,
 }
 
 /// Accumulates outcomes into the report's tables, with bounded maps.
@@ -480,6 +484,7 @@ impl Accumulator {
             lost: self.lost,
             lost_total: self.lost_total,
             errors: Vec::new(),
+            older: Vec::new(),
         }
     }
 }
@@ -616,6 +621,15 @@ pub fn render_text(r: &Report) -> String {
         r.lines,
         r.unparsed
     );
+    if r.files.len() > 1 {
+        // file names are the user's, but a name may hold anything: escaped as every field is
+        let names: Vec<String> = r.files.iter().map(|f| Clean::new(f).to_string()).collect();
+        let _ = writeln!(s, "Files, oldest first: {}", names.join(", "));
+    }
+    if !r.older.is_empty() {
+        let names: Vec<String> = r.older.iter().map(|f| Clean::new(f).to_string()).collect();
+        let _ = writeln!(s, "Not read, ended before --since: {}", names.join(", "));
+    }
     if let Some(since) = r.since {
         // lines before it were not counted (and a long plain file was not read from its start)
         let _ = writeln!(
@@ -623,11 +637,6 @@ pub fn render_text(r: &Report) -> String {
             "Since {}",
             since.with_timezone(&Local).format("%Y-%m-%d %H:%M")
         );
-    }
-    if r.files.len() > 1 {
-        // file names are the user's, but a name may hold anything: escaped as every field is
-        let names: Vec<String> = r.files.iter().map(|f| Clean::new(f).to_string()).collect();
-        let _ = writeln!(s, "Files, oldest first: {}", names.join(", "));
     }
     let _ = writeln!(s, "{} messages entered the queue", r.messages);
     let _ = writeln!(s, "\nOutcomes");
@@ -847,8 +856,13 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
         Some(s) => Some(Local::now().fixed_offset() - parse_duration(s)?),
         None => None,
     };
-    let files = read_order(&files);
-    let report = build(&files, since, args.top.max(1), &mut std::io::stdin());
+    let ordered = ordered_by_start(&files);
+    let (files, older) = match since {
+        Some(since) => split_older(ordered, since),
+        None => (ordered.into_iter().map(|(f, _)| f).collect(), Vec::new()),
+    };
+    let mut report = build(&files, since, args.top.max(1), &mut std::io::stdin());
+    report.older = older.iter().map(|f| f.display().to_string()).collect();
     let out = match args.format {
         Format::Text => render_text(&report),
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
@@ -885,14 +899,46 @@ fn journal_hint(default: &std::path::Path) -> Option<String> {
 /// timestamp (unreadable, empty, not a log) come last, in the order given; with stdin (`-`) among
 /// them, whose age cannot be read without consuming it, the order given is kept.
 pub fn read_order(files: &[PathBuf]) -> Vec<PathBuf> {
+    ordered_by_start(files)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect()
+}
+
+/// [`read_order`] with each file's first time (`None` when unknown or not looked at).
+fn ordered_by_start(files: &[PathBuf]) -> Vec<(PathBuf, Option<DateTime<FixedOffset>>)> {
     if files.len() < 2 || files.iter().any(|f| f.as_os_str() == "-") {
-        return files.to_vec();
+        return files.iter().map(|f| (f.clone(), None)).collect();
     }
-    let mut keyed: Vec<(Option<DateTime<FixedOffset>>, &PathBuf)> =
-        files.iter().map(|f| (first_time(f), f)).collect();
+    let mut keyed: Vec<(PathBuf, Option<DateTime<FixedOffset>>)> =
+        files.iter().map(|f| (f.clone(), first_time(f))).collect();
     // stable: equal starts keep the order given
-    keyed.sort_by_key(|(t, _)| (t.is_none(), *t));
-    keyed.into_iter().map(|(_, f)| f.clone()).collect()
+    keyed.sort_by_key(|(_, t)| (t.is_none(), *t));
+    keyed
+}
+
+/// Split files in reading order into those to read for lines since `since` and those left out:
+/// a file whose successor starts [`START_MARGIN_SECS`] or more before `since` ended before it
+/// (logs rotate in time order), so `summary --since 1d /var/log/mail.log*` does not decompress
+/// the weeks of the rotated files. A file of unknown start is always read.
+fn split_older(
+    ordered: Vec<(PathBuf, Option<DateTime<FixedOffset>>)>,
+    since: DateTime<FixedOffset>,
+) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let target = since - chrono::Duration::seconds(START_MARGIN_SECS);
+    let mut read = Vec::new();
+    let mut older = Vec::new();
+    for (i, (file, _)) in ordered.iter().enumerate() {
+        let ended = ordered[i + 1..]
+            .iter()
+            .any(|(_, start)| start.is_some_and(|t| t < target));
+        if ended {
+            older.push(file.clone());
+        } else {
+            read.push(file.clone());
+        }
+    }
+    (read, older)
 }
 
 /// The time of the first timestamped line among the first few of `path` (`.gz` decompressed).
@@ -1106,6 +1152,29 @@ mod tests {
             since.with_timezone(&Local).format("%Y-%m-%d %H:%M")
         );
         assert_eq!(text.lines().nth(1), Some(since_line.as_str()), "{text}");
+    }
+
+    #[test]
+    fn files_that_ended_before_since_are_left_out() {
+        let at = |h: i64| Some(Local::now().fixed_offset() - chrono::Duration::hours(h));
+        let since = at(3).unwrap();
+        let names =
+            |v: &[PathBuf]| -> Vec<String> { v.iter().map(|p| p.display().to_string()).collect() };
+        let ordered = vec![
+            (PathBuf::from("mail.log.3.gz"), at(100)),
+            (PathBuf::from("mail.log.2.gz"), at(50)),
+            // starts 3.5 h back: within the margin, so the file before it may hold lines since
+            (PathBuf::from("mail.log.1"), at(30)),
+            (
+                PathBuf::from("mail.log"),
+                Some(since - chrono::Duration::minutes(30)),
+            ),
+            // no time seen at its start: read, and it says nothing of the others
+            (PathBuf::from("odd.log"), None),
+        ];
+        let (read, older) = split_older(ordered, since);
+        assert_eq!(names(&read), ["mail.log.1", "mail.log", "odd.log"]);
+        assert_eq!(names(&older), ["mail.log.3.gz", "mail.log.2.gz"]);
     }
 
     #[test]
