@@ -1163,8 +1163,8 @@ mod tests {
         let ordered = vec![
             (PathBuf::from("mail.log.3.gz"), at(100)),
             (PathBuf::from("mail.log.2.gz"), at(50)),
-            // starts 3.5 h back: within the margin, so the file before it may hold lines since
             (PathBuf::from("mail.log.1"), at(30)),
+            // starts 3.5 h back, within the margin: the file before it may hold lines since
             (
                 PathBuf::from("mail.log"),
                 Some(since - chrono::Duration::minutes(30)),
