@@ -1020,6 +1020,7 @@ mod tests {
             "lost",
             "lost_total",
             "errors",
+            "older",
         ] {
             assert!(v.get(key).is_some(), "missing {key}");
         }
