@@ -409,11 +409,16 @@ pub fn start_offset(path: &Path, since: DateTime<FixedOffset>, end: u64) -> u64 
 fn first_stamp_after(f: &mut File, at: u64, buf: &mut [u8]) -> Option<DateTime<FixedOffset>> {
     f.seek(SeekFrom::Start(at)).ok()?;
     let n = read_full(f, buf).ok()?;
-    let text = &buf[..n];
+    latest_stamp_of_whole_lines(&buf[..n])
+}
+
+/// [`first_stamp_after`] over the bytes read: the lines between the first newline and the last.
+fn latest_stamp_of_whole_lines(text: &[u8]) -> Option<DateTime<FixedOffset>> {
     let first = memchr::memchr(b'\n', text)? + 1;
     // whole lines only: the last one may be cut by the read
     let whole = memchr::memrchr(b'\n', text)?;
-    text[first..whole]
+    // one newline only (a line longer than the read): no whole line to look at
+    text.get(first..whole)?
         .split(|&b| b == b'\n')
         .take(64)
         .filter_map(|line| {
@@ -1081,6 +1086,47 @@ mod tests {
                 years.resolve(stamp).filter(|&t| t >= since)
             });
             assert_eq!(late.count(), 0, "{back}h back");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Whatever a probe reads (cut lines, one newline, hostile bytes), it never fails.
+        #[test]
+        fn a_probe_reads_any_bytes(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just(b"\n".to_vec()),
+                    Just(b"Dec  4 10:00:00 mx1 postfix/qmgr[1]: 1A2B3C4D5E: removed".to_vec()),
+                    Just(b"2026-12-04T10:00:00.5+01:00 ".to_vec()),
+                    proptest::collection::vec(any::<u8>(), 0..100),
+                ],
+                0..20,
+            )
+        ) {
+            let text = parts.concat();
+            let _ = latest_stamp_of_whole_lines(&text);
+        }
+    }
+
+    /// Lines longer than a probe's read: a read holds one newline or none.
+    #[test]
+    fn bisecting_a_file_of_long_lines_reads_it_whole_without_failing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.log");
+        let mut text = String::new();
+        while text.len() < 2 * BISECT_MIN as usize {
+            text.push_str("Dec  4 10:00:00 mx1 postfix/cleanup[1]: 1A2B3C4D5E: message-id=<");
+            text.push_str(&"x".repeat(PROBE + 1000));
+            text.push_str(">\n");
+        }
+        std::fs::write(&path, &text).unwrap();
+        let since = chrono::Local::now().fixed_offset();
+        assert_eq!(start_offset(&path, since, u64::MAX), 0);
+        let mut f = File::open(&path).unwrap();
+        let mut buf = vec![0u8; PROBE];
+        for at in (0..text.len() as u64).step_by(9973) {
+            assert_eq!(first_stamp_after(&mut f, at, &mut buf), None, "{at}");
         }
     }
 
