@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -319,12 +320,18 @@ fn errors_name_the_fix() {
     let e = rt
         .block_on(commands::run(&commands::list(&nobody, None), usize::MAX))
         .unwrap_err();
-    assert!(matches!(e, QueueError::ConfigDirNotAllowed { .. }), "{e}");
-    assert!(
-        e.to_string()
-            .contains("add it to alternate_config_directories"),
-        "{e}"
-    );
+    if Path::new("/etc/postfix/main.cf").exists() {
+        assert!(matches!(e, QueueError::ConfigDirNotAllowed { .. }), "{e}");
+        assert!(
+            e.to_string()
+                .contains("add it to alternate_config_directories"),
+            "{e}"
+        );
+    } else {
+        // Postfix installed but not configured (as a fresh test machine has it)
+        assert!(matches!(e, QueueError::DefaultConfigMissing { .. }), "{e}");
+        assert!(e.to_string().contains("or run as root"), "{e}");
+    }
     // postsuper as that user
     let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
     let id = QueueId::parse("ABCDEF1234").unwrap();

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
 
 use opsdeck::mail::senders::maps::{self, MapKind, RuleMatch};
 use opsdeck::mail::senders::source::{self, MapContent};
@@ -21,15 +22,35 @@ bob@example.com
 Carol@Example.NET       [relay.example.net]:2587
 ";
 
+/// A config directory of the tests' own: `postmap` reads a `main.cf` (and a host where Postfix
+/// was installed unconfigured has none in /etc/postfix); the host's is never used.
+fn config_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("main.cf"), "compatibility_level = 3.6\n")
+            .expect("write main.cf");
+        dir
+    })
+    .path()
+}
+
+fn postmap_command() -> Command {
+    let mut c = Command::new("postmap");
+    c.arg("-c").arg(config_dir());
+    c
+}
+
 fn postmap_q(key: &str, map: &str) -> Option<String> {
-    let out = Command::new("postmap")
+    let out = postmap_command()
         .args(["-q", key, map])
         .output()
         .expect("postmap not found: install postfix (apt-get install postfix postfix-lmdb postfix-cdb postfix-pcre)");
     // exit 1: not found; anything else is a failure of the test setup
     match out.status.code() {
         Some(0) => Some(String::from_utf8_lossy(&out.stdout).trim().to_string()),
-        Some(1) => None,
+        // postmap exits 1 on a fatal error too: only a silent 1 means "not found"
+        Some(1) if out.stderr.is_empty() => None,
         _ => panic!(
             "postmap -q {key} {map}: {}",
             String::from_utf8_lossy(&out.stderr)
@@ -38,7 +59,7 @@ fn postmap_q(key: &str, map: &str) -> Option<String> {
 }
 
 fn postmap(map: &str) {
-    let out = Command::new("postmap")
+    let out = postmap_command()
         .arg(map)
         .output()
         .expect("postmap not found: install postfix");

@@ -25,6 +25,10 @@ pub enum QueueError {
     )]
     ConfigDirNotAllowed { command: String, detail: String },
     #[error(
+        "{command}: Postfix's own main.cf cannot be read, so only root may name another config directory - configure Postfix on this host (its main.cf lists the others in alternate_config_directories), or run as root ({detail})"
+    )]
+    DefaultConfigMissing { command: String, detail: String },
+    #[error(
         "{command}: sudo wants a password - allow it NOPASSWD in sudoers for this command ({detail})"
     )]
     SudoPassword { command: String, detail: String },
@@ -61,6 +65,10 @@ impl QueueError {
             QueueError::NotAuthorized { command, detail }
         } else if lower.contains("unauthorized configuration directory") {
             QueueError::ConfigDirNotAllowed { command, detail }
+        } else if lower.contains("fatal: open file") && lower.contains("/main.cf") {
+            // a user other than root, with -c: Postfix reads the default main.cf first, to
+            // check alternate_config_directories; installed unconfigured, there is none
+            QueueError::DefaultConfigMissing { command, detail }
         } else if lower.contains("reserved for the superuser") {
             QueueError::NeedsRoot { command, detail }
         } else if lower.contains("a password is required")
@@ -121,6 +129,17 @@ mod tests {
             b"postqueue: error: unauthorized configuration directory name: /srv/pf\npostqueue: fatal: specify \"alternate_config_directories = /srv/pf\"",
         );
         assert!(matches!(e, QueueError::ConfigDirNotAllowed { .. }), "{e}");
+
+        let e = QueueError::from_exit(
+            "postqueue -c /srv/pf -j",
+            "exit status: 69",
+            b"postqueue: fatal: open file /etc/postfix/main.cf: No such file or directory\n",
+        );
+        assert!(matches!(e, QueueError::DefaultConfigMissing { .. }), "{e}");
+        assert!(
+            e.to_string().contains("configure Postfix on this host"),
+            "{e}"
+        );
 
         let e = QueueError::from_exit(
             "postsuper -d -",
