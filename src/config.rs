@@ -191,6 +191,33 @@ impl Config {
     }
 }
 
+/// A list setting that may also be written as one string (`files = "/var/log/mail.log"` as
+/// well as `files = ["/var/log/mail.log"]`); anything else is refused with what was expected.
+pub fn one_or_many<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: From<String>,
+{
+    struct Visit<T>(std::marker::PhantomData<T>);
+    impl<'de, T: From<String>> serde::de::Visitor<'de> for Visit<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or a list of strings")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Vec<T>, E> {
+            Ok(vec![T::from(v.to_string())])
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element::<String>()? {
+                out.push(T::from(v));
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(Visit(std::marker::PhantomData))
+}
+
 /// 1-based line and column of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -267,6 +294,31 @@ mod tests {
         let err = Config::parse("read_only = \"yes\"\n", Path::new("c.toml")).unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("c.toml:1:13: "), "{msg}");
+    }
+
+    #[test]
+    fn a_list_setting_takes_one_string_too() {
+        let one = Config::parse(
+            "[mail_log]\nfiles = \"/var/log/maillog\"\njournal_units = \"postfix@-\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!(one.mail_log.files, vec![PathBuf::from("/var/log/maillog")]);
+        assert_eq!(one.mail_log.journal_units, vec!["postfix@-".to_string()]);
+        let many = Config::parse(
+            "[mail_log]\nfiles = [\"/var/log/mail.log\", \"/var/log/postfix.log\"]\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+        assert_eq!(many.mail_log.files.len(), 2);
+        // a wrong type still says where and what was wanted
+        let err = Config::parse("[mail_log]\nfiles = 3\n", Path::new("c.toml")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.starts_with("c.toml:2:9: "), "{msg}");
+        assert!(msg.contains("a string or a list of strings"), "{msg}");
+        let err =
+            Config::parse("[mail_log]\nfiles = [\"a\", 3]\n", Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().starts_with("c.toml:2:"), "{err}");
     }
 
     #[test]

@@ -50,10 +50,16 @@ pub struct LogConfig {
     #[serde(default)]
     pub source: LogSourceKind,
     /// Log files to follow (rsyslog's `/var/log/mail.log`, Postfix's own `maillog_file`, ...).
-    #[serde(default = "default_files")]
+    #[serde(
+        default = "default_files",
+        deserialize_with = "crate::config::one_or_many"
+    )]
     pub files: Vec<PathBuf>,
     /// systemd units for the journal source (globs allowed).
-    #[serde(default = "default_units")]
+    #[serde(
+        default = "default_units",
+        deserialize_with = "crate::config::one_or_many"
+    )]
     pub journal_units: Vec<String>,
     /// Hours of history read at start (from the current and rotated files), in the background.
     #[serde(default = "default_backfill_hours")]
