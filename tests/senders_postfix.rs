@@ -413,6 +413,29 @@ fn failed_postmap_leaves_the_previous_map() {
 }
 
 #[test]
+fn an_unconfigured_postfix_is_named_with_its_fix() {
+    // a config directory without main.cf: what a host with Postfix installed but never
+    // configured looks like (root, no command prefix, so postconf reads it directly)
+    let dir = tempfile::tempdir().unwrap();
+    let inst = PostfixInstance {
+        name: "bare".into(),
+        config_dir: dir.path().to_path_buf(),
+        command_prefix: Vec::new(),
+    };
+    let e = opsdeck::mail::senders::postconf::read(&inst).unwrap_err();
+    let main_cf = dir.path().join("main.cf");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{} does not exist: Postfix is not configured here - configure it, or set config_dir in [[postfix]] to where its main.cf is (postconf -c {} -x {})",
+            main_cf.display(),
+            dir.path().display(),
+            opsdeck::mail::senders::postconf::PARAMS.join(" ")
+        )
+    );
+}
+
+#[test]
 fn permission_and_staleness_warnings_follow_the_files() {
     let s = setup(SECRET);
     let pf = &s.pf;

@@ -29,6 +29,10 @@ pub enum QueueError {
     )]
     DefaultConfigMissing { command: String, detail: String },
     #[error(
+        "{path} does not exist: Postfix is not configured here - configure it, or set config_dir in [[postfix]] to where its main.cf is ({command})"
+    )]
+    NotConfigured { command: String, path: String },
+    #[error(
         "{command}: sudo wants a password - allow it NOPASSWD in sudoers for this command ({detail})"
     )]
     SudoPassword { command: String, detail: String },
@@ -65,10 +69,18 @@ impl QueueError {
             QueueError::NotAuthorized { command, detail }
         } else if lower.contains("unauthorized configuration directory") {
             QueueError::ConfigDirNotAllowed { command, detail }
-        } else if lower.contains("fatal: open file") && lower.contains("/main.cf") {
-            // a user other than root, with -c: Postfix reads the default main.cf first, to
-            // check alternate_config_directories; installed unconfigured, there is none
-            QueueError::DefaultConfigMissing { command, detail }
+        } else if let Some(path) = super::super::missing_main_cf(&text) {
+            let own = command
+                .split_once(" -c ")
+                .and_then(|(_, rest)| rest.split(' ').next())
+                .map(|dir| format!("{}/main.cf", dir.trim_end_matches('/')));
+            if own.is_some_and(|own| own != path) {
+                // a user other than root, with -c: Postfix reads the default main.cf first, to
+                // check alternate_config_directories; installed unconfigured, there is none
+                QueueError::DefaultConfigMissing { command, detail }
+            } else {
+                QueueError::NotConfigured { command, path }
+            }
         } else if lower.contains("reserved for the superuser") {
             QueueError::NeedsRoot { command, detail }
         } else if lower.contains("a password is required")

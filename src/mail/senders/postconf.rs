@@ -97,9 +97,16 @@ pub fn read(inst: &PostfixInstance) -> Result<RelaySettings, SendersError> {
         source: e,
     })?;
     if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if let Some(path) = crate::mail::missing_main_cf(&stderr) {
+            return Err(SendersError::NotConfigured {
+                command: what,
+                path,
+            });
+        }
         return Err(SendersError::Command {
             command: what,
-            output: crate::sanitize::sanitize_lines(&String::from_utf8_lossy(&out.stderr), 1000),
+            output: crate::sanitize::sanitize_lines(&stderr, 1000),
         });
     }
     Ok(parse_output(&String::from_utf8_lossy(&out.stdout)))
