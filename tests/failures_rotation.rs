@@ -357,4 +357,58 @@ fn unreadable_log_says_which_group() {
         msg.ends_with("permission denied: add your user to group root"),
         "{msg}"
     );
+    // readable by its owner only: joining its group would not help
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let msg = opsdeck::mail::log::source::unavailable_message(&path, &err);
+    assert!(
+        msg.contains("permission denied: only root may read it (mode 0600) - run as root, or have it written readable by a group"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_log_behind_a_closed_directory_names_the_directory() {
+    use std::os::unix::fs::PermissionsExt;
+    // the check looks at the file as the user does: run as nobody (root sees through modes)
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let logs = dir.path().join("postfix");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(logs.join("mail.log"), "x\n").unwrap();
+    std::fs::set_permissions(&logs, std::fs::Permissions::from_mode(0o750)).unwrap();
+    let exe = env!("CARGO_BIN_EXE_opsdeck");
+    let as_nobody = |dir_mode: u32| {
+        std::fs::set_permissions(&logs, std::fs::Permissions::from_mode(dir_mode)).unwrap();
+        let out = std::process::Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                exe,
+                "summary",
+            ])
+            .arg(logs.join("mail.log"))
+            .output()
+            .expect("setpriv (util-linux)");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    if !nix::unistd::Uid::effective().is_root() {
+        // as any other user the directory would be ours and open to us
+        eprintln!("skipped: needs root to act as another user");
+        return;
+    }
+    let err = as_nobody(0o750);
+    assert!(
+        err.contains(&format!(
+            "permission denied: its directory {} is open to group root only - add your user to it",
+            logs.display()
+        )),
+        "{err}"
+    );
+    let err = as_nobody(0o700);
+    assert!(
+        err.contains("is open to root only (mode 0700) - run as root"),
+        "{err}"
+    );
 }

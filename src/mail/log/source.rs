@@ -590,21 +590,63 @@ pub fn unavailable_message(path: &Path, err: &io::Error) -> String {
             format!("{}: not found", path.display())
         }
         io::ErrorKind::PermissionDenied => {
-            let group = std::fs::metadata(path)
-                .ok()
-                .and_then(|m| {
-                    nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(m.gid()))
-                        .ok()
-                        .flatten()
-                })
-                .map(|g| g.name)
-                .unwrap_or_else(|| "adm".into());
             format!(
-                "{}: permission denied: add your user to group {group}",
-                path.display()
+                "{}: permission denied: {}",
+                path.display(),
+                denied_hint(path)
             )
         }
         _ => format!("{}: {err}", path.display()),
+    }
+}
+
+/// What to do about a log the user may not read: join the group that may read it, if one may;
+/// otherwise say who may. A directory on the way that is closed is named instead.
+fn denied_hint(path: &Path) -> String {
+    let group_name = |gid: u32| {
+        nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(gid))
+            .ok()
+            .flatten()
+            .map_or_else(|| gid.to_string(), |g| g.name)
+    };
+    let user_name = |uid: u32| {
+        nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+            .ok()
+            .flatten()
+            .map_or_else(|| uid.to_string(), |u| u.name)
+    };
+    match std::fs::metadata(path) {
+        // readable by a group: the usual case (rsyslog writes mail.log as root:adm 0640)
+        Ok(m) if m.mode() & 0o040 != 0 => {
+            format!("add your user to group {}", group_name(m.gid()))
+        }
+        Ok(m) => format!(
+            "only {} may read it (mode {:04o}) - run as {0}, or have it written readable by a \
+             group (rsyslog's $FileGroup and $FileCreateMode, logrotate's create) and add your \
+             user to that group",
+            user_name(m.uid()),
+            m.mode() & 0o7777
+        ),
+        // the file cannot even be looked at: a directory on the way is closed
+        Err(_) => {
+            let closed = path.ancestors().skip(1).find(|d| {
+                std::fs::read_dir(d).is_err() && std::fs::metadata(d).is_ok_and(|m| m.is_dir())
+            });
+            match closed.and_then(|d| std::fs::metadata(d).ok().map(|m| (d, m))) {
+                Some((d, m)) if m.mode() & 0o050 == 0o050 => format!(
+                    "its directory {} is open to group {} only - add your user to it",
+                    d.display(),
+                    group_name(m.gid())
+                ),
+                Some((d, m)) => format!(
+                    "its directory {} is open to {} only (mode {:04o}) - run as {1}",
+                    d.display(),
+                    user_name(m.uid()),
+                    m.mode() & 0o7777
+                ),
+                None => "run as root, or as a user that may read it".into(),
+            }
+        }
     }
 }
 
