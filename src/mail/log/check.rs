@@ -81,10 +81,7 @@ fn read_journal(units: &[String], since: DateTime<FixedOffset>) -> Result<LogRep
         }
     })?;
     if !out.status.success() {
-        return Err(format!(
-            "journalctl: {} (run as root or add the user to the systemd-journal group)",
-            crate::sanitize::sanitize_lines(&String::from_utf8_lossy(&out.stderr), 1000)
-        ));
+        return Err(super::source::journal_error(&out.stderr, units));
     }
     Ok(summary::build(
         &[PathBuf::from("-")],

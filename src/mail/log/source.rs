@@ -897,6 +897,27 @@ pub fn run_file_source(
     }
 }
 
+/// What a failed `journalctl` said, with what to do about it.
+pub(super) fn journal_error(stderr: &[u8], units: &[String]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let said = crate::sanitize::sanitize_lines(&text, 1000);
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("filter for units") || lower.contains("no data available") {
+        // `-u GLOB` that matches no unit the journal has seen
+        let units = crate::sanitize::Clean::new(&units.join(" "));
+        format!(
+            "journalctl: no journal entries for the units {units}: is Postfix logging to the \
+             journal here? Set journal_units, or use source = \"file\" in [mail_log] ({said})"
+        )
+    } else if lower.contains("permission") || lower.contains("no journal files") {
+        format!("journalctl: {said} (run as root or add the user to the systemd-journal group)")
+    } else if said.is_empty() {
+        "journalctl: failed without saying why".into()
+    } else {
+        format!("journalctl: {said}")
+    }
+}
+
 /// Follow journald with `journalctl -f -o short-iso` for the configured units, restarting it
 /// when it exits.
 pub async fn run_journal_source(
@@ -978,11 +999,10 @@ pub async fn run_journal_source(
                     .await;
             }
         }
-        let out = child.wait_with_output().await;
-        let err = out
-            .map(|o| crate::sanitize::sanitize_lines(&String::from_utf8_lossy(&o.stderr), 1000))
-            .unwrap_or_default();
-        let msg = format!("journalctl exited: {err}");
+        let msg = match child.wait_with_output().await {
+            Ok(o) => journal_error(&o.stderr, &cfg.journal_units),
+            Err(e) => format!("journalctl: {e}"),
+        };
         runner
             .send(SourceEvent::Log(LogEvent::State {
                 source,
@@ -1001,6 +1021,36 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::io::Write;
+
+    #[test]
+    fn journalctl_failures_say_what_to_do() {
+        let units = vec!["postfix*".to_string()];
+        let m = journal_error(
+            b"Failed to add filter for units: No data available\n",
+            &units,
+        );
+        assert_eq!(
+            m,
+            "journalctl: no journal entries for the units postfix*: is Postfix logging to the \
+             journal here? Set journal_units, or use source = \"file\" in [mail_log] (Failed to \
+             add filter for units: No data available)"
+        );
+        let m = journal_error(
+            b"No journal files were opened due to insufficient permissions.\n",
+            &units,
+        );
+        assert!(
+            m.ends_with("(run as root or add the user to the systemd-journal group)"),
+            "{m}"
+        );
+        assert_eq!(
+            journal_error(b"", &units),
+            "journalctl: failed without saying why"
+        );
+        // what it prints reaches the screen escaped
+        let m = journal_error(b"\x1b[2Jboom\n", &units);
+        assert!(!m.contains('\x1b'), "{m}");
+    }
 
     fn lines(data: &[&[u8]], max: usize) -> Vec<String> {
         let mut partial = Vec::new();
