@@ -136,9 +136,26 @@ pub fn open(path: &Path) -> Result<Repository, DeployError> {
         },
         _ => DeployError::NotARepo {
             path: path.to_path_buf(),
-            message: e.message().to_string(),
+            message: not_a_repo_why(path, &e),
         },
     })
+}
+
+/// Why `path` is not a work tree, in the terms a person would check (libgit2's own message
+/// names neither a missing directory nor a missing `.git`).
+fn not_a_repo_why(path: &Path, e: &git2::Error) -> String {
+    match std::fs::metadata(path) {
+        Err(m) if m.kind() == std::io::ErrorKind::NotFound => {
+            "it does not exist: set path in [[deploy]] to the site's checkout".into()
+        }
+        Err(m) => format!("it cannot be read: {m}"),
+        Ok(m) if !m.is_dir() => "not a directory: set path in [[deploy]] to the site's checkout".into(),
+        Ok(_) if !path.join(".git").exists() => {
+            "no .git in it: clone the site's repository there, or set path in [[deploy]] to the checkout"
+                .into()
+        }
+        Ok(_) => e.message().to_string(),
+    }
 }
 
 /// The name of a repository state in progress, None when clean.
@@ -395,4 +412,39 @@ fn read_log(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn why(path: &Path) -> String {
+        match open(path) {
+            Err(DeployError::NotARepo { message, .. }) => message,
+            Err(e) => panic!("{}: another error: {e}", path.display()),
+            Ok(_) => panic!("{}: opened", path.display()),
+        }
+    }
+
+    #[test]
+    fn a_path_that_is_no_checkout_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            why(&dir.path().join("missing")),
+            "it does not exist: set path in [[deploy]] to the site's checkout"
+        );
+        assert_eq!(
+            why(dir.path()),
+            "no .git in it: clone the site's repository there, or set path in [[deploy]] to the checkout"
+        );
+        let file = dir.path().join("index.html");
+        std::fs::write(&file, "hi").unwrap();
+        assert_eq!(
+            why(&file),
+            "not a directory: set path in [[deploy]] to the site's checkout"
+        );
+        // a checkout opens
+        git2::Repository::init(dir.path().join("site")).unwrap();
+        assert!(open(&dir.path().join("site")).is_ok());
+    }
 }
