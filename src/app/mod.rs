@@ -63,6 +63,20 @@ pub struct Outcome {
     pub suspend: bool,
 }
 
+/// Esc and the key after it, read together, come from the terminal as that key with Alt: a
+/// slow link delivers both in one packet, a fast hand types them within the parser's wait.
+/// Nothing is bound to Alt, so such a key is the two keys it was typed as.
+fn split_meta(key: KeyEvent) -> Vec<KeyEvent> {
+    if !key.modifiers.contains(KeyModifiers::ALT) {
+        return vec![key];
+    }
+    let mut esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+    esc.kind = key.kind;
+    let mut rest = key;
+    rest.modifiers.remove(KeyModifiers::ALT);
+    vec![esc, rest]
+}
+
 /// The whole state of the console.
 pub struct App {
     pub mode: Mode,
@@ -174,9 +188,11 @@ impl App {
                 if key.kind == KeyEventKind::Release {
                     return out;
                 }
-                let effects = self.on_key(key, &mut out);
                 out.redraw = true;
-                self.settle(effects, &mut out);
+                for key in split_meta(key) {
+                    let effects = self.on_key(key, &mut out);
+                    self.settle(effects, &mut out);
+                }
             }
             Msg::Resize(..) => out.redraw = true,
             Msg::Tick(now) => {

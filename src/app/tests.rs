@@ -82,6 +82,27 @@ fn q_and_ctrl_c_quit() {
 }
 
 #[test]
+fn esc_and_a_key_read_together_are_both_keys() {
+    // what the terminal reports for Esc then 3 arriving in one read: Alt-3
+    let alt = |c: char| Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::ALT));
+    let mut a = app(Mode::Interactive);
+    a.update(key('2'));
+    a.update(key('?'));
+    assert!(a.overlay.is_some());
+    let out = a.update(alt('3'));
+    assert!(a.overlay.is_none(), "the Esc closed help");
+    assert_eq!(a.focus, PaneId::Senders, "the 3 went to the dashboard");
+    assert!(a.zoomed);
+    assert!(out.redraw);
+    // Esc then Ctrl-C still quits
+    a.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::ALT | KeyModifiers::CONTROL,
+    )));
+    assert!(a.quit);
+}
+
+#[test]
 fn key_release_is_ignored() {
     let mut a = app(Mode::Interactive);
     let mut ev = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
