@@ -262,3 +262,118 @@ fn since_leaves_out_the_rotated_files_that_ended_before_it() {
     }
     assert_eq!(sought, whole);
 }
+
+#[test]
+fn since_and_until_give_one_day() {
+    use chrono::TimeZone;
+    use opsdeck::mail::log::demo::LogGenerator;
+    let dir = tempfile::tempdir().unwrap();
+    let now = chrono::Local::now();
+    let today = now.date_naive().and_hms_opt(0, 0, 0).unwrap();
+    let today = chrono::Local
+        .from_local_datetime(&today)
+        .earliest()
+        .unwrap();
+    let yesterday = chrono::Local
+        .from_local_datetime(&(now.date_naive().pred_opt().unwrap().and_hms_opt(0, 0, 0)).unwrap())
+        .earliest()
+        .unwrap();
+    let mut g = LogGenerator::new(5);
+    // mail.log.1 from 60 to 24 hours back, mail.log from then on: yesterday spans both
+    let (mut old, mut cur) = (String::new(), String::new());
+    let (mut messages, mut sent, mut deferred) = (0, 0, 0);
+    let mut t = now - chrono::Duration::hours(60);
+    while t < now - chrono::Duration::minutes(1) {
+        let text = if t < now - chrono::Duration::hours(24) {
+            &mut old
+        } else {
+            &mut cur
+        };
+        let lines = g.message(t);
+        if t >= yesterday && t < today {
+            messages += lines
+                .iter()
+                .filter(|l| l.contains("postfix/pickup["))
+                .count();
+            sent += lines.iter().filter(|l| l.contains(" status=sent ")).count();
+            deferred += lines
+                .iter()
+                .filter(|l| l.contains(" status=deferred "))
+                .count();
+        }
+        for l in lines {
+            text.push_str(&l);
+            text.push('\n');
+        }
+        t += chrono::Duration::seconds(97);
+    }
+    std::fs::write(dir.path().join("mail.log.1"), old).unwrap();
+    std::fs::write(dir.path().join("mail.log"), cur).unwrap();
+    let run = |args: &[&str]| {
+        opsdeck()
+            .arg("summary")
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "--since",
+        "yesterday",
+        "--until",
+        "today",
+        "--format",
+        "json",
+        "mail.log",
+        "mail.log.1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(messages > 500, "the day holds {messages} messages");
+    assert_eq!(v["messages"], messages);
+    assert_eq!(v["status"]["sent"], sent);
+    assert_eq!(v["status"]["deferred"], deferred);
+    let at = |k: &str| chrono::DateTime::parse_from_rfc3339(v[k].as_str().unwrap()).unwrap();
+    assert_eq!(at("since"), yesterday);
+    assert_eq!(at("until"), today);
+    assert!(at("first") >= yesterday && at("last") < today, "{v}");
+    // the same day written as dates, and as text
+    let day = |d: chrono::DateTime<chrono::Local>| d.format("%Y-%m-%d").to_string();
+    let out = run(&[
+        "--since",
+        &day(yesterday),
+        "--until",
+        &day(today),
+        "mail.log",
+        "mail.log.1",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!(
+            "Since {} 00:00, until {} 00:00 (not included)",
+            day(yesterday),
+            day(today)
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{messages} messages entered the queue")),
+        "{text}"
+    );
+    // a window that ends before it starts, or a time that is none, is refused
+    let out = run(&["--since", "today", "--until", "yesterday", "mail.log"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not before --until"), "{err}");
+    let out = run(&["--until", "noonish", "mail.log"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--until \"noonish\": expected a duration ago"),
+        "{err}"
+    );
+}

@@ -30,8 +30,9 @@
 //!   "lost": [{"time": RFC 3339, "queue_id": "ID", "from": "a@b", "to": "c@d", "reason": "..."}],
 //!   "lost_total": N,                              // "lost" lists at most 100
 //!   "errors": ["path: what failed"],
-//!   "older": ["path"]                             // with since: files not read, as the file
+//!   "older": ["path"],                            // with since: files not read, as the file
 //!                                                 // after each starts before since
+//!   "until": RFC 3339 | null                      // lines from it on are skipped
 //! }
 //! ```
 //!
@@ -73,9 +74,14 @@ pub struct SummaryArgs {
     /// (with `-` among them, in the order given).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Only lines newer than this (90m, 6h, 2d, 1w).
-    #[arg(long, value_name = "DURATION")]
+    /// Only lines from this time on: a duration ago (90m, 6h, 2d, 1w), today, yesterday, or a
+    /// local date and time (2026-12-05, "2026-12-05 14:30", 2026-12-05T14:30:00+01:00).
+    #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
+    /// Only lines before this time, in the same forms (`--since yesterday --until today` is
+    /// yesterday's report).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -84,7 +90,7 @@ pub struct SummaryArgs {
     pub top: usize,
     /// List every failure cause instead (its name in JSON, label, meaning and what to do), in
     /// the report's order, and exit.
-    #[arg(long, conflicts_with_all = ["files", "since"])]
+    #[arg(long, conflicts_with_all = ["files", "since", "until"])]
     pub causes: bool,
 }
 
@@ -103,6 +109,64 @@ pub fn parse_duration(s: &str) -> Result<chrono::Duration, LogError> {
     };
     chrono::Duration::try_seconds(n.saturating_mul(secs))
         .ok_or_else(|| LogError::Duration(s.into()))
+}
+
+/// A `--since` or `--until` time, `now` being the reading time: a duration ago (see
+/// [`parse_duration`]), `today` or `yesterday` (local midnight), `now`, or a date with an optional
+/// time of day (local unless it carries an offset).
+pub fn parse_time(
+    flag: &'static str,
+    s: &str,
+    now: DateTime<Local>,
+) -> Result<DateTime<FixedOffset>, LogError> {
+    use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+    let t = s.trim();
+    let bad = || LogError::Time {
+        flag,
+        given: t.into(),
+    };
+    let local = |n: NaiveDateTime| {
+        // a time skipped by a DST change is taken an hour later; a repeated one, first
+        Local
+            .from_local_datetime(&n)
+            .earliest()
+            .or_else(|| {
+                Local
+                    .from_local_datetime(&(n + chrono::Duration::hours(1)))
+                    .earliest()
+            })
+            .map(|d| d.fixed_offset())
+    };
+    let midnight = |d: NaiveDate| local(d.and_hms_opt(0, 0, 0)?);
+    let today = now.date_naive();
+    match t.to_ascii_lowercase().as_str() {
+        "now" => return Ok(now.fixed_offset()),
+        "today" => return midnight(today).ok_or_else(bad),
+        "yesterday" => return today.pred_opt().and_then(midnight).ok_or_else(bad),
+        _ => {}
+    }
+    if t.starts_with(|c: char| c.is_ascii_digit()) && !t.contains('-') {
+        return parse_duration(t)
+            .map(|d| now.fixed_offset() - d)
+            .map_err(|_| bad());
+    }
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Ok(d);
+    }
+    for f in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(t, f) {
+            return local(n).ok_or_else(bad);
+        }
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .and_then(midnight)
+        .ok_or_else(bad)
 }
 
 const MAX_KEYS: usize = 20_000;
@@ -190,6 +254,8 @@ pub struct Report {
     pub errors: Vec<String>,
     /// With `since`: files left unread because the file after them starts before it.
     pub older: Vec<String>,
+    /// Lines from this time on were skipped.
+    pub until: Option<DateTime<FixedOffset>>,
 }
 
 /// Accumulates outcomes into the report's tables, with bounded maps.
@@ -485,6 +551,7 @@ impl Accumulator {
             lost_total: self.lost_total,
             errors: Vec::new(),
             older: Vec::new(),
+            until: None,
         }
     }
 }
@@ -527,21 +594,28 @@ pub fn build(
     top: usize,
     stdin: &mut (dyn std::io::Read + Send),
 ) -> Report {
-    // the model's thread bounds the speed: more than a few parsers would only wait
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    build_with(
-        files,
-        since,
-        top,
-        stdin,
-        if cpus >= 2 { cpus.min(4) } else { 0 },
-    )
+    build_between(files, since, None, top, stdin)
 }
 
-/// [`build`] with the number of parsing threads chosen (0: all on the calling thread).
+/// [`build`] over the lines from `since` (if given) up to but not including `until`.
+pub fn build_between(
+    files: &[PathBuf],
+    since: Option<DateTime<FixedOffset>>,
+    until: Option<DateTime<FixedOffset>>,
+    top: usize,
+    stdin: &mut (dyn std::io::Read + Send),
+) -> Report {
+    // the model's thread bounds the speed: more than a few parsers would only wait
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = if cpus >= 2 { cpus.min(4) } else { 0 };
+    build_with(files, since, until, top, stdin, workers)
+}
+
+/// [`build_between`] with the number of parsing threads chosen (0: all on the calling thread).
 pub fn build_with(
     files: &[PathBuf],
     since: Option<DateTime<FixedOffset>>,
+    until: Option<DateTime<FixedOffset>>,
     top: usize,
     stdin: &mut (dyn std::io::Read + Send),
     workers: usize,
@@ -559,7 +633,7 @@ pub fn build_with(
             unparsed += 1;
             return;
         };
-        if since.is_some_and(|s| p.time < s) {
+        if since.is_some_and(|s| p.time < s) || until.is_some_and(|u| p.time >= u) {
             return;
         }
         if first.is_none() {
@@ -594,6 +668,7 @@ pub fn build_with(
     let mut r = acc.finish(top);
     r.files = files.iter().map(|f| f.display().to_string()).collect();
     r.since = since;
+    r.until = until;
     r.first = first;
     r.last = last;
     r.lines = lines;
@@ -630,13 +705,20 @@ pub fn render_text(r: &Report) -> String {
         let names: Vec<String> = r.older.iter().map(|f| Clean::new(f).to_string()).collect();
         let _ = writeln!(s, "Not read, ended before --since: {}", names.join(", "));
     }
-    if let Some(since) = r.since {
-        // lines before it were not counted (and a long plain file was not read from its start)
-        let _ = writeln!(
-            s,
-            "Since {}",
-            since.with_timezone(&Local).format("%Y-%m-%d %H:%M")
-        );
+    // lines outside the window were not counted (and with a start, a long plain file was not
+    // read from its beginning)
+    let at = |t: DateTime<FixedOffset>| t.with_timezone(&Local).format("%Y-%m-%d %H:%M");
+    match (r.since, r.until) {
+        (Some(a), Some(b)) => {
+            let _ = writeln!(s, "Since {}, until {} (not included)", at(a), at(b));
+        }
+        (Some(a), None) => {
+            let _ = writeln!(s, "Since {}", at(a));
+        }
+        (None, Some(b)) => {
+            let _ = writeln!(s, "Until {} (not included)", at(b));
+        }
+        (None, None) => {}
     }
     let _ = writeln!(s, "{} messages entered the queue", r.messages);
     let _ = writeln!(s, "\nOutcomes");
@@ -852,16 +934,30 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
     } else {
         args.files.clone()
     };
+    let now = Local::now();
     let since = match &args.since {
-        Some(s) => Some(Local::now().fixed_offset() - parse_duration(s)?),
+        Some(s) => Some(parse_time("--since", s, now)?),
         None => None,
     };
+    let until = match &args.until {
+        Some(s) => Some(parse_time("--until", s, now)?),
+        None => None,
+    };
+    if let (Some(a), Some(b)) = (since, until)
+        && a >= b
+    {
+        anyhow::bail!(
+            "--since {} is not before --until {}: no line could be counted",
+            a.format("%Y-%m-%d %H:%M:%S %:z"),
+            b.format("%Y-%m-%d %H:%M:%S %:z")
+        );
+    }
     let ordered = ordered_by_start(&files);
     let (files, older) = match since {
         Some(since) => split_older(ordered, since),
         None => (ordered.into_iter().map(|(f, _)| f).collect(), Vec::new()),
     };
-    let mut report = build(&files, since, args.top.max(1), &mut std::io::stdin());
+    let mut report = build_between(&files, since, until, args.top.max(1), &mut std::io::stdin());
     report.older = older.iter().map(|f| f.display().to_string()).collect();
     let out = match args.format {
         Format::Text => render_text(&report),
@@ -1021,6 +1117,7 @@ mod tests {
             "lost_total",
             "errors",
             "older",
+            "until",
         ] {
             assert!(v.get(key).is_some(), "missing {key}");
         }
@@ -1275,11 +1372,11 @@ mod tests {
         let text: String = (0..20_000).flat_map(|_| g.message(t)).collect();
         std::fs::write(&gen_path, text).unwrap();
         let files = [path, gen_path];
-        let one = build_with(&files, None, 10, &mut std::io::empty(), 0);
+        let one = build_with(&files, None, None, 10, &mut std::io::empty(), 0);
         assert!(one.lines > 100_000, "{}", one.lines);
         assert!(one.status.bounced > 0 && one.status.lost > 0);
         for workers in [1, 2, 3] {
-            let more = build_with(&files, None, 10, &mut std::io::empty(), workers);
+            let more = build_with(&files, None, None, 10, &mut std::io::empty(), workers);
             assert_eq!(
                 serde_json::to_string(&one).unwrap(),
                 serde_json::to_string(&more).unwrap(),
@@ -1324,6 +1421,33 @@ mod tests {
         );
         assert_eq!(parse_duration("2d").unwrap(), chrono::Duration::days(2));
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn times_for_since_and_until() {
+        use chrono::TimeZone;
+        let now = Local.with_ymd_and_hms(2026, 12, 5, 14, 30, 0).unwrap();
+        let local = |y, mo, d, h, mi| Local.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap();
+        let t = |s: &str| parse_time("--since", s, now).unwrap();
+        assert_eq!(t("90m"), local(2026, 12, 5, 13, 0));
+        assert_eq!(t("2d"), local(2026, 12, 3, 14, 30));
+        assert_eq!(t("now"), now);
+        assert_eq!(t("today"), local(2026, 12, 5, 0, 0));
+        assert_eq!(t("Yesterday"), local(2026, 12, 4, 0, 0));
+        assert_eq!(t("2026-11-30"), local(2026, 11, 30, 0, 0));
+        assert_eq!(t("2026-11-30 08:15"), local(2026, 11, 30, 8, 15));
+        assert_eq!(t("2026-11-30T08:15:00"), local(2026, 11, 30, 8, 15));
+        assert_eq!(
+            t("2026-11-30T08:15:00+01:00"),
+            DateTime::parse_from_rfc3339("2026-11-30T07:15:00Z").unwrap()
+        );
+        for bad in ["soon", "2026-13-01", "2026-11-30 25:00", "-3h", ""] {
+            let e = parse_time("--until", bad, now).unwrap_err().to_string();
+            assert!(
+                e.starts_with(&format!("--until {bad:?}: expected a duration ago")),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]
