@@ -73,7 +73,7 @@ pub fn main() -> anyhow::Result<u8> {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Summary(args)) => {
-            let code = crate::mail::log::summary::run(args)?;
+            let code = crate::mail::log::summary::run(args, cli.config.as_deref())?;
             Ok(code.clamp(0, 255) as u8)
         }
         Some(Command::Check(args)) => {

@@ -377,3 +377,89 @@ fn since_and_until_give_one_day() {
         "{err}"
     );
 }
+
+#[test]
+fn with_no_file_named_the_configured_log_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("maillog");
+    std::fs::write(&log, CORPUS).unwrap();
+    let config = dir.path().join("opsdeck.toml");
+    std::fs::write(
+        &config,
+        format!("[mail_log]\nfiles = {:?}\n", log.display().to_string()),
+    )
+    .unwrap();
+    let out = opsdeck()
+        .args(["summary", "--format", "json", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["files"], serde_json::json!([log.display().to_string()]));
+    assert_eq!(v["lines"], CORPUS.lines().count());
+    // named files win over the configuration's
+    let other = dir.path().join("other.log");
+    std::fs::write(&other, "").unwrap();
+    let out = opsdeck()
+        .args(["summary", "--format", "json", "--config"])
+        .arg(&config)
+        .arg(&other)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["lines"], 0);
+    // a broken configuration says where
+    std::fs::write(&config, "[mail_log]\nfiles = 3\n").unwrap();
+    let out = opsdeck()
+        .args(["summary", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}:2:9: ", config.display())),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_journal_configuration_reads_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("opsdeck.toml");
+    // a unit no journal has: journalctl refuses the filter, and the report says so
+    std::fs::write(
+        &config,
+        "[mail_log]\nsource = \"journal\"\njournal_units = \"opsdeck-test-no-such-unit-*\"\n",
+    )
+    .unwrap();
+    let out = opsdeck()
+        .args(["summary", "--since", "1h", "--format", "json", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    let has_journalctl = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .any(|d| d.join("journalctl").exists());
+    if has_journalctl {
+        assert!(
+            err.contains("no journal entries for the units opsdeck-test-no-such-unit-*"),
+            "{err}"
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let files = v["files"][0].as_str().unwrap();
+        assert!(
+            files.starts_with("journalctl -o short-iso --no-pager -q --since=@")
+                && files.ends_with("-u opsdeck-test-no-such-unit-*"),
+            "{files}"
+        );
+    } else {
+        assert!(err.contains("journalctl: not found"), "{err}");
+    }
+}

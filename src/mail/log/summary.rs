@@ -68,8 +68,9 @@ pub enum Format {
 /// Arguments of `opsdeck summary`.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct SummaryArgs {
-    /// Log files to read (`.gz` too; `-` reads stdin). Default: /var/log/mail.log, or Postfix's
-    /// own log (maillog_file) where that does not exist. They are read
+    /// Log files to read (`.gz` too; `-` reads stdin). Default: the configuration's `[mail_log]`
+    /// (its files, or the journal with source = "journal"); without one, /var/log/mail.log, or
+    /// Postfix's own log (maillog_file) where that does not exist. They are read
     /// oldest first, by the first timestamp in each, so `mail.log*` works as the shell expands it
     /// (with `-` among them, in the order given).
     #[arg(value_name = "FILE")]
@@ -917,23 +918,13 @@ pub fn render_causes(format: Format) -> String {
 }
 
 /// Run the report; returns the process exit status (0 ok, 2 when a file could not be read).
-pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
+/// With no file named, the configuration's log is read (`config_path` as for the dashboard): its
+/// `[mail_log]` files, or the journal with `source = "journal"`.
+pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::Result<i32> {
     if args.causes {
         write_stdout(&render_causes(args.format))?;
         return Ok(0);
     }
-    // with no file named, the dashboard's: /var/log/mail.log, or Postfix's own log where there is
-    // no syslog daemon's
-    let mut config = crate::config::Config::default();
-    let default = config.mail_log.files.clone();
-    let files = if args.files.is_empty() {
-        if let Some(why) = super::adopt_postfix_own_log(&mut config) {
-            eprintln!("opsdeck summary: {}", Clean::new(&why));
-        }
-        config.mail_log.files
-    } else {
-        args.files.clone()
-    };
     let now = Local::now();
     let since = match &args.since {
         Some(s) => Some(parse_time("--since", s, now)?),
@@ -952,13 +943,45 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
             b.format("%Y-%m-%d %H:%M:%S %:z")
         );
     }
+    // with no file named, the dashboard's: the configured files (by default /var/log/mail.log,
+    // or Postfix's own log where there is no syslog daemon's), or the journal
+    let mut config = crate::config::Config::default();
+    let default = config.mail_log.files.clone();
+    let mut journal = None;
+    let files = if args.files.is_empty() {
+        config = crate::config::Config::discover(config_path)?;
+        if let Some(why) = super::adopt_postfix_own_log(&mut config) {
+            eprintln!("opsdeck summary: {}", Clean::new(&why));
+        }
+        if config.mail_log.source == super::LogSourceKind::Journal {
+            journal = Some(Journal::start(
+                &config.mail_log.journal_units,
+                since,
+                until,
+            )?);
+            vec![PathBuf::from("-")]
+        } else {
+            config.mail_log.files.clone()
+        }
+    } else {
+        args.files.clone()
+    };
     let ordered = ordered_by_start(&files);
     let (files, older) = match since {
         Some(since) => split_older(ordered, since),
         None => (ordered.into_iter().map(|(f, _)| f).collect(), Vec::new()),
     };
-    let mut report = build_between(&files, since, until, args.top.max(1), &mut std::io::stdin());
+    let mut report = match &mut journal {
+        Some(j) => build_between(&files, since, until, args.top.max(1), &mut j.stdout),
+        None => build_between(&files, since, until, args.top.max(1), &mut std::io::stdin()),
+    };
     report.older = older.iter().map(|f| f.display().to_string()).collect();
+    if let Some(j) = journal {
+        report.files = vec![j.describe.clone()];
+        if let Some(e) = j.finish(&config.mail_log.journal_units) {
+            report.errors.push(e);
+        }
+    }
     let out = match args.format {
         Format::Text => render_text(&report),
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
@@ -973,6 +996,62 @@ pub fn run(args: SummaryArgs) -> anyhow::Result<i32> {
         eprintln!("opsdeck summary: {hint}");
     }
     Ok(if report.errors.is_empty() { 0 } else { 2 })
+}
+
+/// `journalctl -o short-iso` for the configured units over the window, read as it writes.
+struct Journal {
+    child: std::process::Child,
+    stdout: std::process::ChildStdout,
+    /// The command, as the report names its input.
+    describe: String,
+}
+
+impl Journal {
+    fn start(
+        units: &[String],
+        since: Option<DateTime<FixedOffset>>,
+        until: Option<DateTime<FixedOffset>>,
+    ) -> anyhow::Result<Journal> {
+        let mut cmd = std::process::Command::new("journalctl");
+        cmd.args(["-o", "short-iso", "--no-pager", "-q"]);
+        // journalctl's own --until includes its second: the report's window ends before it
+        if let Some(s) = since {
+            cmd.arg(format!("--since=@{}", s.timestamp()));
+        }
+        if let Some(u) = until {
+            cmd.arg(format!("--until=@{}", u.timestamp()));
+        }
+        for u in units {
+            cmd.arg("-u").arg(u);
+        }
+        let describe = super::super::senders::postconf::describe(&cmd);
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    anyhow::anyhow!(
+                        "journalctl: not found: the configuration reads the journal (source = \"journal\"); name the log files instead"
+                    )
+                } else {
+                    anyhow::anyhow!("journalctl: {e}")
+                }
+            })?;
+        let stdout = child.stdout.take().expect("piped");
+        Ok(Journal {
+            child,
+            stdout,
+            describe,
+        })
+    }
+
+    /// Wait for journalctl; what it said when it failed.
+    fn finish(self, units: &[String]) -> Option<String> {
+        drop(self.stdout);
+        let out = self.child.wait_with_output().ok()?;
+        (!out.status.success()).then(|| super::source::journal_error(&out.stderr, units))
+    }
 }
 
 /// When the default log does not exist: where the lines are instead. Debian 12 and later install
