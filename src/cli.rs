@@ -20,27 +20,47 @@ pub struct Cli {
     /// $XDG_CONFIG_HOME/opsdeck/config.toml, then /etc/opsdeck/config.toml).
     #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub screen: ScreenArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// How the dashboard runs: the options of `opsdeck` and `opsdeck demo` (the reports have no
+/// screen and change nothing, so they take none of these).
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ScreenArgs {
     /// Read-only monitoring: nothing that changes a host is reachable.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub read_only: bool,
     /// Allow actions even though the configuration says read_only (only
     /// where the configuration sets allow_write_override).
-    #[arg(long, global = true, conflicts_with = "read_only")]
+    #[arg(long, conflicts_with = "read_only")]
     pub write: bool,
     /// Theme: default, light, high-contrast, mono, or a user theme name.
-    #[arg(long, value_name = "NAME", global = true)]
+    #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
     /// Colour depth.
-    #[arg(long, value_enum, value_name = "WHEN", global = true)]
+    #[arg(long, value_enum, value_name = "WHEN")]
     pub color: Option<ColorMode>,
-    #[command(subcommand)]
-    pub command: Option<Command>,
+}
+
+impl ScreenArgs {
+    /// The options given after `demo` over those given before it.
+    fn or(self, before: ScreenArgs) -> ScreenArgs {
+        ScreenArgs {
+            read_only: self.read_only || before.read_only,
+            write: self.write || before.write,
+            theme: self.theme.or(before.theme),
+            color: self.color.or(before.color),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the dashboard on a self-contained sandbox (removed on exit).
-    Demo,
+    Demo(ScreenArgs),
     /// Report delivery failures from whole mail log files, like pflogsumm.
     Summary(crate::mail::log::summary::SummaryArgs),
     /// Read every source once and print a health report for monitoring
@@ -88,18 +108,18 @@ pub fn main() -> anyhow::Result<u8> {
             crate::mail::log::adopt_postfix_own_log(&mut config);
             Ok(crate::check::run(args, &config) as u8)
         }
-        Some(Command::Demo) => {
+        Some(Command::Demo(after)) => {
             let config = Config::default();
-            dashboard(&cli, config, true)
+            dashboard(&after.or(cli.screen), config, true)
         }
         None => {
             let config = Config::discover(cli.config.as_deref())?;
-            dashboard(&cli, config, false)
+            dashboard(&cli.screen, config, false)
         }
     }
 }
 
-fn dashboard(cli: &Cli, mut config: Config, demo: bool) -> anyhow::Result<u8> {
+fn dashboard(cli: &ScreenArgs, mut config: Config, demo: bool) -> anyhow::Result<u8> {
     let mode = resolve_mode(cli.read_only, cli.write, &config)?;
     let color = cli.color.or(config.color).unwrap_or(ColorMode::Auto);
     let depth = theme::color_depth(color, |k| std::env::var(k).ok());
@@ -186,7 +206,30 @@ mod tests {
     fn options_work_after_subcommand() {
         let cli =
             Cli::try_parse_from(["opsdeck", "demo", "--read-only", "--color", "256"]).unwrap();
-        assert!(cli.read_only);
-        assert_eq!(cli.color, Some(ColorMode::Ansi256));
+        let Some(Command::Demo(after)) = cli.command else {
+            panic!("{:?}", cli.command)
+        };
+        assert!(after.read_only);
+        assert_eq!(after.color, Some(ColorMode::Ansi256));
+        // before the subcommand too, the ones after it winning
+        let cli =
+            Cli::try_parse_from(["opsdeck", "--theme", "mono", "--read-only", "demo"]).unwrap();
+        let Some(Command::Demo(after)) = cli.command else {
+            panic!("{:?}", cli.command)
+        };
+        let both = after.or(cli.screen.clone());
+        assert!(both.read_only);
+        assert_eq!(both.theme.as_deref(), Some("mono"));
+        let cli = Cli::try_parse_from(["opsdeck", "--theme", "mono", "demo", "--theme", "light"])
+            .unwrap();
+        let Some(Command::Demo(after)) = cli.command else {
+            panic!("{:?}", cli.command)
+        };
+        assert_eq!(after.or(cli.screen).theme.as_deref(), Some("light"));
+        // the reports take no screen options, but the configuration
+        assert!(Cli::try_parse_from(["opsdeck", "summary", "--theme", "mono"]).is_err());
+        assert!(Cli::try_parse_from(["opsdeck", "check", "--write"]).is_err());
+        let cli = Cli::try_parse_from(["opsdeck", "check", "--config", "/x.toml"]).unwrap();
+        assert_eq!(cli.config, Some(PathBuf::from("/x.toml")));
     }
 }
