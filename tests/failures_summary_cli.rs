@@ -364,6 +364,11 @@ fn since_and_until_give_one_day() {
         text.contains(&format!("{messages} messages entered the queue")),
         "{text}"
     );
+    // a window that ends before the current file starts leaves it unread
+    let out = run(&["--until", "30h", "--format", "json", "mail.log", "mail.log.1"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["newer"], serde_json::json!(["mail.log"]));
+    assert_eq!(v["files"], serde_json::json!(["mail.log.1"]));
     // a window that ends before it starts, or a time that is none, is refused
     let out = run(&["--since", "today", "--until", "yesterday", "mail.log"]);
     assert!(!out.status.success());

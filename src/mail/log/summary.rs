@@ -32,7 +32,9 @@
 //!   "errors": ["path: what failed"],
 //!   "older": ["path"],                            // with since: files not read, as the file
 //!                                                 // after each starts before since
-//!   "until": RFC 3339 | null                      // lines from it on are skipped
+//!   "until": RFC 3339 | null,                     // lines from it on are skipped
+//!   "newer": ["path"]                             // with until: files not read, as they start
+//!                                                 // after it
 //! }
 //! ```
 //!
@@ -257,6 +259,8 @@ pub struct Report {
     pub older: Vec<String>,
     /// Lines from this time on were skipped.
     pub until: Option<DateTime<FixedOffset>>,
+    /// With `until`: files left unread because they start after it.
+    pub newer: Vec<String>,
 }
 
 /// Accumulates outcomes into the report's tables, with bounded maps.
@@ -553,6 +557,7 @@ impl Accumulator {
             errors: Vec::new(),
             older: Vec::new(),
             until: None,
+            newer: Vec::new(),
         }
     }
 }
@@ -701,6 +706,10 @@ pub fn render_text(r: &Report) -> String {
         // file names are the user's, but a name may hold anything: escaped as every field is
         let names: Vec<String> = r.files.iter().map(|f| Clean::new(f).to_string()).collect();
         let _ = writeln!(s, "Files, oldest first: {}", names.join(", "));
+    }
+    if !r.newer.is_empty() {
+        let names: Vec<String> = r.newer.iter().map(|f| Clean::new(f).to_string()).collect();
+        let _ = writeln!(s, "Not read, started after --until: {}", names.join(", "));
     }
     if !r.older.is_empty() {
         let names: Vec<String> = r.older.iter().map(|f| Clean::new(f).to_string()).collect();
@@ -967,6 +976,10 @@ pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::
         args.files.clone()
     };
     let ordered = ordered_by_start(&files);
+    let (ordered, newer) = match until {
+        Some(until) => split_newer(ordered, until),
+        None => (ordered, Vec::new()),
+    };
     let (files, older) = match since {
         Some(since) => split_older(ordered, since),
         None => (ordered.into_iter().map(|(f, _)| f).collect(), Vec::new()),
@@ -976,6 +989,7 @@ pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::
         None => build_between(&files, since, until, args.top.max(1), &mut std::io::stdin()),
     };
     report.older = older.iter().map(|f| f.display().to_string()).collect();
+    report.newer = newer.iter().map(|f| f.display().to_string()).collect();
     if let Some(j) = journal {
         report.files = vec![j.describe.clone()];
         if let Some(e) = j.finish(&config.mail_log.journal_units) {
@@ -1116,6 +1130,20 @@ fn split_older(
     (read, older)
 }
 
+/// Take out the files that start [`START_MARGIN_SECS`] or more after `until`: none of their lines
+/// can count (a file of unknown start is kept).
+#[allow(clippy::type_complexity)]
+fn split_newer(
+    ordered: Vec<(PathBuf, Option<DateTime<FixedOffset>>)>,
+    until: DateTime<FixedOffset>,
+) -> (Vec<(PathBuf, Option<DateTime<FixedOffset>>)>, Vec<PathBuf>) {
+    let after = until + chrono::Duration::seconds(START_MARGIN_SECS);
+    let (newer, keep): (Vec<_>, Vec<_>) = ordered
+        .into_iter()
+        .partition(|(_, start)| start.is_some_and(|t| t >= after));
+    (keep, newer.into_iter().map(|(f, _)| f).collect())
+}
+
 /// The time of the first timestamped line among the first few of `path` (`.gz` decompressed).
 fn first_time(path: &std::path::Path) -> Option<DateTime<FixedOffset>> {
     use std::io::{BufRead, Read};
@@ -1197,6 +1225,7 @@ mod tests {
             "errors",
             "older",
             "until",
+            "newer",
         ] {
             assert!(v.get(key).is_some(), "missing {key}");
         }
@@ -1349,9 +1378,18 @@ mod tests {
             // no time seen at its start: read, and it says nothing of the others
             (PathBuf::from("odd.log"), None),
         ];
-        let (read, older) = split_older(ordered, since);
+        let (read, older) = split_older(ordered.clone(), since);
         assert_eq!(names(&read), ["mail.log.1", "mail.log", "odd.log"]);
         assert_eq!(names(&older), ["mail.log.3.gz", "mail.log.2.gz"]);
+        // until 40 h back: the files that start after it (by more than the margin) are left out
+        let (keep, newer) = split_newer(ordered.clone(), at(40).unwrap());
+        let kept: Vec<PathBuf> = keep.into_iter().map(|(f, _)| f).collect();
+        assert_eq!(names(&kept), ["mail.log.3.gz", "mail.log.2.gz", "odd.log"]);
+        assert_eq!(names(&newer), ["mail.log.1", "mail.log"]);
+        // a file starting within the margin after it may hold lines from before it
+        let (keep, newer) = split_newer(ordered, at(30).unwrap() + chrono::Duration::minutes(30));
+        assert_eq!(keep.len(), 4);
+        assert_eq!(names(&newer), ["mail.log"]);
     }
 
     #[test]
