@@ -365,7 +365,14 @@ fn since_and_until_give_one_day() {
         "{text}"
     );
     // a window that ends before the current file starts leaves it unread
-    let out = run(&["--until", "30h", "--format", "json", "mail.log", "mail.log.1"]);
+    let out = run(&[
+        "--until",
+        "30h",
+        "--format",
+        "json",
+        "mail.log",
+        "mail.log.1",
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["newer"], serde_json::json!(["mail.log"]));
     assert_eq!(v["files"], serde_json::json!(["mail.log.1"]));

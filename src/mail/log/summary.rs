@@ -1094,13 +1094,15 @@ pub fn read_order(files: &[PathBuf]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// A file and the time its first lines carry (`None`: not known).
+type Started = (PathBuf, Option<DateTime<FixedOffset>>);
+
 /// [`read_order`] with each file's first time (`None` when unknown or not looked at).
-fn ordered_by_start(files: &[PathBuf]) -> Vec<(PathBuf, Option<DateTime<FixedOffset>>)> {
+fn ordered_by_start(files: &[PathBuf]) -> Vec<Started> {
     if files.len() < 2 || files.iter().any(|f| f.as_os_str() == "-") {
         return files.iter().map(|f| (f.clone(), None)).collect();
     }
-    let mut keyed: Vec<(PathBuf, Option<DateTime<FixedOffset>>)> =
-        files.iter().map(|f| (f.clone(), first_time(f))).collect();
+    let mut keyed: Vec<Started> = files.iter().map(|f| (f.clone(), first_time(f))).collect();
     // stable: equal starts keep the order given
     keyed.sort_by_key(|(_, t)| (t.is_none(), *t));
     keyed
@@ -1111,7 +1113,7 @@ fn ordered_by_start(files: &[PathBuf]) -> Vec<(PathBuf, Option<DateTime<FixedOff
 /// (logs rotate in time order), so `summary --since 1d /var/log/mail.log*` does not decompress
 /// the weeks of the rotated files. A file of unknown start is always read.
 fn split_older(
-    ordered: Vec<(PathBuf, Option<DateTime<FixedOffset>>)>,
+    ordered: Vec<Started>,
     since: DateTime<FixedOffset>,
 ) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let target = since - chrono::Duration::seconds(START_MARGIN_SECS);
@@ -1132,11 +1134,10 @@ fn split_older(
 
 /// Take out the files that start [`START_MARGIN_SECS`] or more after `until`: none of their lines
 /// can count (a file of unknown start is kept).
-#[allow(clippy::type_complexity)]
 fn split_newer(
-    ordered: Vec<(PathBuf, Option<DateTime<FixedOffset>>)>,
+    ordered: Vec<Started>,
     until: DateTime<FixedOffset>,
-) -> (Vec<(PathBuf, Option<DateTime<FixedOffset>>)>, Vec<PathBuf>) {
+) -> (Vec<Started>, Vec<PathBuf>) {
     let after = until + chrono::Duration::seconds(START_MARGIN_SECS);
     let (newer, keep): (Vec<_>, Vec<_>) = ordered
         .into_iter()
