@@ -110,7 +110,12 @@ fn read_only_demo_offers_no_write_actions() {
     t.wait_for("the help to close", |s| {
         !s.contains("refresh maps, log, SES")
     });
-    t.keys(&["a", "m"]);
+    t.keys(&["a"]);
+    // the key is not dispatched, and the status bar says why
+    t.wait_for("the read-only notice", |s| {
+        s.contains("read-only: a (add a sender route) would change the host")
+    });
+    t.keys(&["m"]);
     // `m` is handled after `a`: had `a` opened a prompt, `m` would be typed into it
     let s = t.wait_for("the maps view", |s| s.contains("smtp_sasl_password_maps"));
     assert!(!s.contains("Route sender"), "{s}");

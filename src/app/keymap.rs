@@ -165,6 +165,18 @@ pub fn lookup<A: Copy>(
         .map(|b| b.action)
 }
 
+/// The write binding a key would reach in a session that may write (for saying why a read-only
+/// session does nothing).
+pub fn write_binding<A>(
+    table: &'static [Binding<A>],
+    code: KeyCode,
+    mods: ratatui::crossterm::event::KeyModifiers,
+) -> Option<&'static Binding<A>> {
+    table
+        .iter()
+        .find(|b| b.writes && b.keys.iter().any(|k| k.matches(code, mods)))
+}
+
 /// Help rows (keys, what they do) for a table, as the dispatcher sees it.
 pub fn help_rows<A>(table: &'static [Binding<A>], may_write: bool) -> Vec<(String, &'static str)> {
     table

@@ -133,9 +133,23 @@ macro_rules! with_pane {
 }
 
 /// Look a key up in a pane's table and run the action.
+/// In read-only mode a key that would change the host is not dispatched; it leaves a notice that
+/// says so, rather than doing nothing without a word.
 fn pane_key<P: Pane>(p: &mut P, key: &KeyEvent, cx: &mut Cx<'_>) -> Option<Vec<Effect>> {
-    let action = keymap::lookup(p.bindings(), key.code, key.modifiers, cx.access.is_some())?;
-    Some(p.on_action(action, cx))
+    let may_write = cx.access.is_some();
+    match keymap::lookup(p.bindings(), key.code, key.modifiers, may_write) {
+        Some(action) => Some(p.on_action(action, cx)),
+        None if !may_write => {
+            let b = keymap::write_binding(p.bindings(), key.code, key.modifiers)?;
+            let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
+            Some(vec![Effect::Notice(format!(
+                "read-only: {} ({}) would change the host",
+                keys.join(" "),
+                b.help
+            ))])
+        }
+        None => None,
+    }
 }
 
 impl App {

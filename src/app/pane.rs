@@ -10,7 +10,8 @@
 //! Ctrl-Z, Ctrl-L. No pane binds a destructive action to a bare Esc, digit, `[`
 //! or `O`: broken escape sequences over ssh arrive as those keys. A binding
 //! with `writes: true` is dropped (not dispatched, not in the help, not in the
-//! status bar) unless the session holds a [`WriteAccess`].
+//! status bar) unless the session holds a [`WriteAccess`]; its key then only
+//! leaves a notice that it would change the host.
 
 use std::fmt::Debug;
 

@@ -282,6 +282,32 @@ fn ctrl_l_and_ctrl_z_reach_the_loop() {
 }
 
 #[test]
+fn a_write_key_in_read_only_mode_says_why_nothing_happens() {
+    let mut a = app(Mode::ReadOnly);
+    a.update(key('4'));
+    let out = a.update(key('f'));
+    assert!(out.effects.is_empty(), "{:?}", out.effects);
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("read-only: f (fetch the remote) would change the host")
+    );
+    // a key bound to nothing says nothing, and the next key clears the notice
+    a.update(key('Z'));
+    assert_eq!(a.notice, None);
+    // with write access the same key is the action itself, not a notice
+    let mut w = app(Mode::Interactive);
+    w.update(key('4'));
+    w.update(key('f'));
+    assert!(
+        !w.notice
+            .as_deref()
+            .is_some_and(|n| n.starts_with("read-only")),
+        "{:?}",
+        w.notice
+    );
+}
+
+#[test]
 fn nav_goes_to_the_focused_pane_without_effects_on_empty_panes() {
     let mut a = app(Mode::ReadOnly);
     let out = a.update(key('j'));
