@@ -77,8 +77,9 @@ pub struct SummaryArgs {
     /// (with `-` among them, in the order given).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Only lines from this time on: a duration ago (90m, 6h, 2d, 1w), today, yesterday, or a
-    /// local date and time (2026-12-05, "2026-12-05 14:30", 2026-12-05T14:30:00+01:00).
+    /// Only lines from this time on: a duration ago (90m, 6h, 2d, 1w), today, yesterday, a time
+    /// of day today (14:30), or a local date and time (2026-12-05, "2026-12-05 14:30",
+    /// 2026-12-05T14:30:00+01:00).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
     /// Only lines before this time, in the same forms (`--since yesterday --until today` is
@@ -115,8 +116,8 @@ pub fn parse_duration(s: &str) -> Result<chrono::Duration, LogError> {
 }
 
 /// A `--since` or `--until` time, `now` being the reading time: a duration ago (see
-/// [`parse_duration`]), `today` or `yesterday` (local midnight), `now`, or a date with an optional
-/// time of day (local unless it carries an offset).
+/// [`parse_duration`]), `today` or `yesterday` (local midnight), `now`, a time of day (today's),
+/// or a date with an optional time of day (local unless it carries an offset).
 pub fn parse_time(
     flag: &'static str,
     s: &str,
@@ -147,6 +148,12 @@ pub fn parse_time(
         "today" => return midnight(today).ok_or_else(bad),
         "yesterday" => return today.pred_opt().and_then(midnight).ok_or_else(bad),
         _ => {}
+    }
+    // a time of day: today's
+    for f in ["%H:%M", "%H:%M:%S"] {
+        if let Ok(tod) = chrono::NaiveTime::parse_from_str(t, f) {
+            return local(today.and_time(tod)).ok_or_else(bad);
+        }
     }
     if t.starts_with(|c: char| c.is_ascii_digit()) && !t.contains('-') {
         return parse_duration(t)
@@ -1553,13 +1560,15 @@ mod tests {
         assert_eq!(t("today"), local(2026, 12, 5, 0, 0));
         assert_eq!(t("Yesterday"), local(2026, 12, 4, 0, 0));
         assert_eq!(t("2026-11-30"), local(2026, 11, 30, 0, 0));
+        assert_eq!(t("08:15"), local(2026, 12, 5, 8, 15));
+        assert_eq!(t("23:59:00"), local(2026, 12, 5, 23, 59));
         assert_eq!(t("2026-11-30 08:15"), local(2026, 11, 30, 8, 15));
         assert_eq!(t("2026-11-30T08:15:00"), local(2026, 11, 30, 8, 15));
         assert_eq!(
             t("2026-11-30T08:15:00+01:00"),
             DateTime::parse_from_rfc3339("2026-11-30T07:15:00Z").unwrap()
         );
-        for bad in ["soon", "2026-13-01", "2026-11-30 25:00", "-3h", ""] {
+        for bad in ["soon", "2026-13-01", "2026-11-30 25:00", "-3h", "", "25:00"] {
             let e = parse_time("--until", bad, now).unwrap_err().to_string();
             assert!(
                 e.starts_with(&format!("--until {bad:?}: expected a duration ago")),
