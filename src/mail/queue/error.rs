@@ -28,9 +28,7 @@ pub enum QueueError {
         "{command}: Postfix's own main.cf cannot be read, so only root may name another config directory - configure Postfix on this host (its main.cf lists the others in alternate_config_directories), or run as root ({detail})"
     )]
     DefaultConfigMissing { command: String, detail: String },
-    #[error(
-        "{path} does not exist: Postfix is not configured here - configure it, or set config_dir in [[postfix]] to where its main.cf is ({command})"
-    )]
+    #[error("{}", crate::mail::not_configured(path, command))]
     NotConfigured { command: String, path: String },
     #[error(
         "{command}: sudo wants a password - allow it NOPASSWD in sudoers for this command ({detail})"

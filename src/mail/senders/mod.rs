@@ -186,9 +186,7 @@ pub enum SendersError {
     },
     #[error("{command}: {output}")]
     Command { command: String, output: String },
-    #[error(
-        "{path} does not exist: Postfix is not configured here - configure it, or set config_dir in [[postfix]] to where its main.cf is ({command})"
-    )]
+    #[error("{}", crate::mail::not_configured(path, command))]
     NotConfigured { command: String, path: String },
     #[error("{path}: {source}")]
     Io {
