@@ -120,6 +120,14 @@ pub fn main() -> anyhow::Result<u8> {
 }
 
 fn dashboard(cli: &ScreenArgs, mut config: Config, demo: bool) -> anyhow::Result<u8> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the dashboard draws on a terminal, and standard output is not one (a pipe or a file): \
+             run it in a terminal (ssh -t for a remote command), or use `opsdeck check` or \
+             `opsdeck summary` for text"
+        );
+    }
     let mode = resolve_mode(cli.read_only, cli.write, &config)?;
     let color = cli.color.or(config.color).unwrap_or(ColorMode::Auto);
     let depth = theme::color_depth(color, |k| std::env::var(k).ok());

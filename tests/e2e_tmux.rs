@@ -333,3 +333,23 @@ fn detach_and_reattach_from_a_smaller_terminal() {
     outer.keys(&["q"]);
     inner.wait_for("exit", |s| s.contains("EXIT=0"));
 }
+
+#[test]
+fn the_dashboard_without_a_terminal_says_what_to_use() {
+    // stdout to a pipe (a cron job, `opsdeck | less`): no escape sequences, a sentence instead
+    for args in [&["demo"][..], &["--read-only"][..]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: wrote to the pipe");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("standard output is not one")
+                && err.contains("use `opsdeck check` or `opsdeck summary`"),
+            "{args:?}: {err}"
+        );
+    }
+}

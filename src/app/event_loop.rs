@@ -73,7 +73,11 @@ pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Resul
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
 
-    let mut tui = Tui::enter()?;
+    let mut tui = Tui::enter().map_err(|e| {
+        anyhow::anyhow!(
+            "opening the terminal: {e} (the dashboard needs one: ssh -t for a remote command)"
+        )
+    })?;
     install_panic_hook();
     runner::start_sources(&runner);
 
