@@ -68,11 +68,23 @@ impl LockInfo {
     }
 }
 
+/// Who is deploying, as the lock and the journal name them: the person, so under sudo the user
+/// who ran sudo (a journal of "root" for everyone says nothing about who did it).
 pub fn current_user() -> String {
     let uid = nix::unistd::geteuid();
-    match nix::unistd::User::from_uid(uid) {
+    let name = match nix::unistd::User::from_uid(uid) {
         Ok(Some(u)) => u.name,
         _ => format!("uid {}", uid.as_raw()),
+    };
+    person(&name, std::env::var("SUDO_USER").ok().as_deref())
+}
+
+/// `name` (the effective user), or the user sudo names (`SUDO_USER`, set by sudo itself) when
+/// running through it, marked as such.
+fn person(name: &str, sudo_user: Option<&str>) -> String {
+    match sudo_user {
+        Some(s) if !s.is_empty() && s != name => format!("{s} (sudo)"),
+        _ => name.to_string(),
     }
 }
 
@@ -173,6 +185,15 @@ pub fn acquire(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn under_sudo_the_person_is_named() {
+        assert_eq!(person("root", Some("alice")), "alice (sudo)");
+        assert_eq!(person("root", None), "root");
+        assert_eq!(person("root", Some("")), "root");
+        // sudo to oneself, or a leftover variable naming the same user, changes nothing
+        assert_eq!(person("deploy", Some("deploy")), "deploy");
+    }
     use crate::access::{Mode, WriteAccess};
 
     fn access() -> WriteAccess {
