@@ -71,12 +71,55 @@ impl LockInfo {
 /// Who is deploying, as the lock and the journal name them: the person, so under sudo the user
 /// who ran sudo (a journal of "root" for everyone says nothing about who did it).
 pub fn current_user() -> String {
+    person(
+        &effective_user(),
+        std::env::var("SUDO_USER").ok().as_deref(),
+    )
+}
+
+/// The effective user's name (`uid N` when it has none).
+fn effective_user() -> String {
     let uid = nix::unistd::geteuid();
-    let name = match nix::unistd::User::from_uid(uid) {
+    match nix::unistd::User::from_uid(uid) {
         Ok(Some(u)) => u.name,
         _ => format!("uid {}", uid.as_raw()),
+    }
+}
+
+/// The person at the console, by user name: under sudo the user who ran it.
+pub fn person_name() -> String {
+    std::env::var("SUDO_USER")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(effective_user)
+}
+
+/// May `person` act on a target whose `deployers` are these (names and `%group`s)? `None` when
+/// they may; otherwise the refusal to show.
+pub fn refusal(deployers: &[String], person: &str, target: &str) -> Option<String> {
+    if deployers.is_empty() {
+        return None;
+    }
+    let in_group = |g: &str| {
+        let Ok(Some(group)) = nix::unistd::Group::from_name(g) else {
+            return false;
+        };
+        group.mem.iter().any(|m| m == person)
+            || nix::unistd::User::from_name(person)
+                .ok()
+                .flatten()
+                .is_some_and(|u| u.gid == group.gid)
     };
-    person(&name, std::env::var("SUDO_USER").ok().as_deref())
+    let allowed = deployers.iter().any(|d| match d.strip_prefix('%') {
+        Some(g) => in_group(g),
+        None => d == person,
+    });
+    (!allowed).then(|| {
+        format!(
+            "{target}: only {} may change this checkout (deployers in [[deploy]]); you are {person}",
+            deployers.join(", ")
+        )
+    })
 }
 
 /// `name` (the effective user), or the user sudo names (`SUDO_USER`, set by sudo itself) when
@@ -193,6 +236,24 @@ mod tests {
         assert_eq!(person("root", Some("")), "root");
         // sudo to oneself, or a leftover variable naming the same user, changes nothing
         assert_eq!(person("deploy", Some("deploy")), "deploy");
+    }
+
+    #[test]
+    fn deployers_are_names_and_groups() {
+        assert_eq!(refusal(&[], "carol", "www"), None);
+        let list = vec!["alice".to_string(), "%root".to_string()];
+        assert_eq!(refusal(&list, "alice", "www"), None);
+        // root's primary group is root
+        assert_eq!(refusal(&list, "root", "www"), None);
+        assert_eq!(
+            refusal(&list, "nobody", "www").as_deref(),
+            Some(
+                "www: only alice, %root may change this checkout (deployers in [[deploy]]); you are nobody"
+            )
+        );
+        // a group that does not exist admits no one
+        let list = vec!["%no-such-group-here".to_string()];
+        assert!(refusal(&list, "root", "www").is_some());
     }
     use crate::access::{Mode, WriteAccess};
 

@@ -90,6 +90,12 @@ pub struct DeployConfig {
     /// `$HOME/.ssh/known_hosts`); an unlisted or different key is refused.
     #[serde(default)]
     pub known_hosts: Option<PathBuf>,
+    /// Who may fetch, deploy, roll back and run the hook here: user names and `%group`s (empty:
+    /// anyone who may run the console and write the checkout). Under sudo the person is the user
+    /// who ran sudo. A guard rail for a team that shares root through sudo; the checkout's file
+    /// permissions stay the boundary.
+    #[serde(default, deserialize_with = "crate::config::one_or_many")]
+    pub deployers: Vec<String>,
 }
 
 fn default_name() -> String {
@@ -123,6 +129,7 @@ impl Default for DeployConfig {
             ssh_key: None,
             token_env: None,
             known_hosts: None,
+            deployers: Vec::new(),
         }
     }
 }
@@ -406,6 +413,7 @@ probe_after = true
 ssh_key = "/root/.ssh/deploy"
 token_env = "DEPLOY_TOKEN"
 known_hosts = "/etc/opsdeck/known_hosts"
+deployers = ["alice", "%webteam"]
 "#;
         let c = crate::config::Config::parse(text, std::path::Path::new("c.toml")).unwrap();
         let d = &c.deploy[0];
@@ -418,6 +426,7 @@ known_hosts = "/etc/opsdeck/known_hosts"
             d.known_hosts.as_deref(),
             Some(std::path::Path::new("/etc/opsdeck/known_hosts"))
         );
+        assert_eq!(d.deployers, ["alice", "%webteam"]);
         let bad = "[[deploy]]\npath = \"/x\"\nhook_timeout = 3\n";
         let e = crate::config::Config::parse(bad, std::path::Path::new("c.toml")).unwrap_err();
         assert!(e.to_string().contains("hook_timeout"), "{e}");

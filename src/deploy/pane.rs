@@ -17,9 +17,9 @@ use crate::deploy::checkout::{DeployOutcome, DeployRequest, Kind, Preview};
 use crate::deploy::error::DeployError;
 use crate::deploy::fetch::FetchProgress;
 use crate::deploy::hooks::HookRun;
-use crate::deploy::journal;
 use crate::deploy::status::{LogEntry, RepoStatus, short_id};
 use crate::deploy::{CancelFetch, DeployConfig, DeployEffect, DeployEvent};
+use crate::deploy::{journal, lock};
 use crate::sanitize::Clean;
 
 /// The prompt purpose for a typed revision.
@@ -211,12 +211,15 @@ pub struct DeployPane {
     pub current: usize,
     pub lower: Lower,
     pub filter: String,
+    /// Who is at the console, for a target's `deployers` (read once, at start).
+    pub person: String,
 }
 
 impl DeployPane {
     pub fn new(config: &Config) -> DeployPane {
         DeployPane {
             targets: config.deploy.iter().cloned().map(Target::new).collect(),
+            person: lock::person_name(),
             ..DeployPane::default()
         }
     }
@@ -563,6 +566,21 @@ impl Pane for DeployPane {
             )];
         }
         let target = self.current;
+        let changes = matches!(
+            action,
+            DeployAction::Fetch
+                | DeployAction::CheckoutSelected
+                | DeployAction::CheckoutTyped
+                | DeployAction::Rollback
+                | DeployAction::RunHook
+        );
+        if changes
+            && cx.access.is_some()
+            && let Some(t) = self.target()
+            && let Some(no) = lock::refusal(&t.cfg.deployers, &self.person, &t.cfg.name)
+        {
+            return vec![Effect::Notice(no)];
+        }
         match action {
             DeployAction::Refresh => vec![Effect::Deploy(DeployEffect::Refresh { target })],
             DeployAction::NextTarget => {
@@ -1013,6 +1031,42 @@ mod tests {
             );
             assert_eq!(b.writes, writes, "{:?}", b.action);
         }
+    }
+
+    #[test]
+    fn only_the_deployers_may_change_the_checkout() {
+        let mut p = pane();
+        p.targets[0].cfg.deployers = vec!["alice".into(), "%no-such-group-here".into()];
+        p.person = "carol".into();
+        for a in [
+            DeployAction::Fetch,
+            DeployAction::CheckoutSelected,
+            DeployAction::CheckoutTyped,
+            DeployAction::Rollback,
+            DeployAction::RunHook,
+        ] {
+            let fx = with(true, |cx| p.on_action(a, cx));
+            match &fx[..] {
+                [Effect::Notice(n)] => assert_eq!(
+                    n,
+                    "www: only alice, %no-such-group-here may change this checkout (deployers in [[deploy]]); you are carol"
+                ),
+                other => panic!("{a:?} gave {other:?}"),
+            }
+        }
+        // reading stays open to everyone
+        let fx = with(true, |cx| p.on_action(DeployAction::Refresh, cx));
+        assert!(
+            matches!(&fx[..], [Effect::Deploy(DeployEffect::Refresh { .. })]),
+            "{fx:?}"
+        );
+        // a deployer gets the action itself
+        p.person = "alice".into();
+        let fx = with(true, |cx| p.on_action(DeployAction::Fetch, cx));
+        assert!(
+            matches!(&fx[..], [Effect::Deploy(DeployEffect::Fetch { .. })]),
+            "{fx:?}"
+        );
     }
 
     #[test]
