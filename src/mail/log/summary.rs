@@ -1023,6 +1023,8 @@ pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::
 struct Journal {
     child: std::process::Child,
     stdout: std::process::ChildStdout,
+    /// What it prints on stderr, read on a thread of its own (a full pipe would stop it).
+    stderr: std::thread::JoinHandle<Vec<u8>>,
     /// The command, as the report names its input.
     describe: String,
 }
@@ -1060,18 +1062,26 @@ impl Journal {
                 }
             })?;
         let stdout = child.stdout.take().expect("piped");
+        let mut err = child.stderr.take().expect("piped");
+        let stderr = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut err, &mut v);
+            v
+        });
         Ok(Journal {
             child,
             stdout,
+            stderr,
             describe,
         })
     }
 
     /// Wait for journalctl; what it said when it failed.
-    fn finish(self, units: &[String]) -> Option<String> {
+    fn finish(mut self, units: &[String]) -> Option<String> {
         drop(self.stdout);
-        let out = self.child.wait_with_output().ok()?;
-        (!out.status.success()).then(|| super::source::journal_error(&out.stderr, units))
+        let status = self.child.wait().ok()?;
+        let stderr = self.stderr.join().unwrap_or_default();
+        (!status.success()).then(|| super::source::journal_error(&stderr, units))
     }
 }
 
