@@ -629,9 +629,16 @@ fn denied_hint(path: &Path) -> String {
         ),
         // the file cannot even be looked at: a directory on the way is closed
         Err(_) => {
-            let closed = path.ancestors().skip(1).find(|d| {
-                std::fs::read_dir(d).is_err() && std::fs::metadata(d).is_ok_and(|m| m.is_dir())
-            });
+            // the first step down the path that cannot be looked at: its parent is closed
+            let steps: Vec<&Path> = path
+                .ancestors()
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect();
+            let closed = steps
+                .into_iter()
+                .rev()
+                .find(|p| std::fs::metadata(p).is_err())
+                .and_then(Path::parent);
             match closed.and_then(|d| std::fs::metadata(d).ok().map(|m| (d, m))) {
                 Some((d, m)) if m.mode() & 0o050 == 0o050 => format!(
                     "its directory {} is open to group {} only - add your user to it",
