@@ -412,4 +412,13 @@ fn a_log_behind_a_closed_directory_names_the_directory() {
         err.contains("is open to root only (mode 0700) - run as root"),
         "{err}"
     );
+    // listed by anyone but passed by none: still the directory that stops the way
+    let err = as_nobody(0o744);
+    assert!(
+        err.contains(&format!(
+            "its directory {} is open to root only (mode 0744)",
+            logs.display()
+        )),
+        "{err}"
+    );
 }
