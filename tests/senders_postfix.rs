@@ -427,7 +427,7 @@ fn an_unconfigured_postfix_is_named_with_its_fix() {
     assert_eq!(
         e.to_string(),
         format!(
-            "{} does not exist: Postfix is not configured here - configure it, or set config_dir in [[postfix]] to where its main.cf is (postconf -c {} -x {})",
+            "{} does not exist: no Postfix configuration there - configure Postfix, or set config_dir in [[postfix]] to where its main.cf is (postconf -c {} -x {})",
             main_cf.display(),
             dir.path().display(),
             opsdeck::mail::senders::postconf::PARAMS.join(" ")

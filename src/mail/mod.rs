@@ -22,7 +22,7 @@ pub fn missing_main_cf(stderr: &str) -> Option<String> {
 /// What to say when [`missing_main_cf`] found one: the same words in every pane.
 pub fn not_configured(path: &str, command: &str) -> String {
     format!(
-        "{path} does not exist: Postfix is not configured here - configure it, or set config_dir \
+        "{path} does not exist: no Postfix configuration there - configure Postfix, or set config_dir \
          in [[postfix]] to where its main.cf is ({command})"
     )
 }

@@ -150,6 +150,24 @@ mod tests {
             e.to_string().contains("configure Postfix on this host"),
             "{e}"
         );
+        // root, or the instance's own directory: no configuration there
+        for (command, path) in [
+            ("postqueue -j", "/etc/postfix/main.cf"),
+            ("postqueue -c /srv/pf/ -j", "/srv/pf/main.cf"),
+        ] {
+            let e = QueueError::from_exit(
+                command,
+                "exit status: 69",
+                format!("postqueue: fatal: open {path}: No such file or directory\n").as_bytes(),
+            );
+            assert!(matches!(e, QueueError::NotConfigured { .. }), "{e}");
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "{path} does not exist: no Postfix configuration there - configure Postfix, or set config_dir in [[postfix]] to where its main.cf is ({command})"
+                )
+            );
+        }
 
         let e = QueueError::from_exit(
             "postsuper -d -",
