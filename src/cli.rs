@@ -109,6 +109,12 @@ pub fn main() -> anyhow::Result<u8> {
             Ok(crate::check::run(args, &config) as u8)
         }
         Some(Command::Demo(after)) => {
+            if let Some(c) = &cli.config {
+                anyhow::bail!(
+                    "demo: --config {} is not read: the demo runs on a sandbox of its own (run `opsdeck --config {0}` for the dashboard)",
+                    c.display()
+                );
+            }
             let config = Config::default();
             dashboard(&after.or(cli.screen), config, true)
         }

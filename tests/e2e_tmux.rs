@@ -353,3 +353,17 @@ fn the_dashboard_without_a_terminal_says_what_to_use() {
         );
     }
 }
+
+#[test]
+fn the_demo_says_it_does_not_read_a_configuration() {
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["demo", "--config", "/etc/opsdeck/config.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("demo: --config /etc/opsdeck/config.toml is not read: the demo runs on a sandbox of its own"),
+        "{err}"
+    );
+}
