@@ -196,6 +196,25 @@ fn unreadable_source_is_unknown() {
     let (code, out) = check(&config, "nagios");
     assert_eq!(code, 3, "{out}");
     assert!(out.starts_with("OPSDECK UNKNOWN - "), "{out}");
+    // a configured log that does not exist says where the lines may be instead
+    let log = root.path().join("mail.log");
+    std::fs::write(
+        &config,
+        format!(
+            "[mail_log]\nfiles = {:?}\n[senders]\nses = false\n",
+            log.display().to_string()
+        ),
+    )
+    .unwrap();
+    let (code, out) = check(&config, "text");
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains(&format!(
+            "UNKNOWN  failures  {}: not found (no syslog daemon writing it? set source = \"journal\" in [mail_log], or files to Postfix's own maillog_file)",
+            log.display()
+        )),
+        "{out}"
+    );
 }
 
 #[test]

@@ -26,12 +26,16 @@ pub async fn collect(config: &Config, now: DateTime<FixedOffset>, report: &mut R
     let since = now - chrono::Duration::seconds(window as i64);
     let cfg = config.mail_log.clone();
     let read = tokio::task::spawn_blocking(move || match cfg.source {
-        LogSourceKind::File => Ok(summary::build(
-            &files_for_window(&cfg.files, since),
-            Some(since),
-            5,
-            &mut std::io::empty(),
-        )),
+        LogSourceKind::File => {
+            let mut log = summary::build(
+                &files_for_window(&cfg.files, since),
+                Some(since),
+                5,
+                &mut std::io::empty(),
+            );
+            missing_hint(&mut log.errors, &cfg.files);
+            Ok(log)
+        }
         LogSourceKind::Journal => read_journal(&cfg.journal_units, since),
     })
     .await;
@@ -43,6 +47,22 @@ pub async fn collect(config: &Config, now: DateTime<FixedOffset>, report: &mut R
             Status::Unknown,
             format!("reading the mail log: {e}"),
         ),
+    }
+}
+
+/// A configured log that does not exist: where the lines may be instead (Debian 12 and later
+/// install no syslog daemon, and Postfix then logs to the journal only).
+fn missing_hint(errors: &mut [String], files: &[PathBuf]) {
+    for e in errors.iter_mut() {
+        if files
+            .iter()
+            .any(|f| *e == format!("{}: not found", f.display()))
+        {
+            e.push_str(
+                " (no syslog daemon writing it? set source = \"journal\" in [mail_log], or \
+                 files to Postfix's own maillog_file)",
+            );
+        }
     }
 }
 
