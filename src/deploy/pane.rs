@@ -38,6 +38,16 @@ pub enum DeployAction {
     ToggleLower,
 }
 
+/// The actions that change the checkout or run something in it (fetch, deploy, roll back, the
+/// hook), which a target's `deployers` keep to them.
+const CHANGING: [DeployAction; 5] = [
+    DeployAction::Fetch,
+    DeployAction::CheckoutSelected,
+    DeployAction::CheckoutTyped,
+    DeployAction::Rollback,
+    DeployAction::RunHook,
+];
+
 static BINDINGS: &[Binding<DeployAction>] = &[
     Binding {
         keys: &[Key::ch('f')],
@@ -566,15 +576,7 @@ impl Pane for DeployPane {
             )];
         }
         let target = self.current;
-        let changes = matches!(
-            action,
-            DeployAction::Fetch
-                | DeployAction::CheckoutSelected
-                | DeployAction::CheckoutTyped
-                | DeployAction::Rollback
-                | DeployAction::RunHook
-        );
-        if changes
+        if CHANGING.contains(&action)
             && cx.access.is_some()
             && let Some(t) = self.target()
             && let Some(no) = lock::refusal(&t.cfg.deployers, &self.person, &t.cfg.name)
@@ -1038,13 +1040,7 @@ mod tests {
         let mut p = pane();
         p.targets[0].cfg.deployers = vec!["alice".into(), "%no-such-group-here".into()];
         p.person = "carol".into();
-        for a in [
-            DeployAction::Fetch,
-            DeployAction::CheckoutSelected,
-            DeployAction::CheckoutTyped,
-            DeployAction::Rollback,
-            DeployAction::RunHook,
-        ] {
+        for a in CHANGING {
             let fx = with(true, |cx| p.on_action(a, cx));
             match &fx[..] {
                 [Effect::Notice(n)] => assert_eq!(
@@ -1072,13 +1068,7 @@ mod tests {
     #[test]
     fn read_only_builds_no_changing_effect() {
         let mut p = pane();
-        for a in [
-            DeployAction::Fetch,
-            DeployAction::CheckoutSelected,
-            DeployAction::CheckoutTyped,
-            DeployAction::Rollback,
-            DeployAction::RunHook,
-        ] {
+        for a in CHANGING {
             let fx = with(false, |cx| p.on_action(a, cx));
             assert!(fx.is_empty(), "{a:?} gave {fx:?}");
         }
@@ -1374,13 +1364,7 @@ mod tests {
             p.targets[0].busy.as_ref().map(Busy::describe).as_deref(),
             Some(want.as_str())
         );
-        for a in [
-            DeployAction::Fetch,
-            DeployAction::CheckoutSelected,
-            DeployAction::CheckoutTyped,
-            DeployAction::Rollback,
-            DeployAction::RunHook,
-        ] {
+        for a in CHANGING {
             let fx = with(true, |cx| p.on_action(a, cx));
             assert!(
                 matches!(&fx[..], [Effect::Notice(n)] if *n == format!("{want} wait until it ends")),
