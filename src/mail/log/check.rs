@@ -168,6 +168,21 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
         return;
     }
     report.finding("failures", status, summary);
+    // a daemon that died or could not start: mail may not be moving at all
+    for w in log
+        .warnings
+        .iter()
+        .filter(|w| matches!(w.kind, "panic" | "fatal"))
+    {
+        report.finding(
+            "failures",
+            Status::Warning,
+            format!(
+                "Postfix logged {} {} line(s) in the last {span}; the latest: {}",
+                w.count, w.kind, w.last
+            ),
+        );
+    }
 
     let window_label = span.as_str();
     for (n, what) in [
@@ -242,6 +257,34 @@ mod tests {
             5,
             &mut lines().as_bytes(),
         )
+    }
+
+    #[test]
+    fn a_daemon_that_died_is_a_warning_of_its_own() {
+        let text = lines()
+            + "2026-11-27T10:30:00+00:00 web postfix/smtpd[9]: fatal: open /etc/postfix/main.cf: No such file or directory\n\
+               2026-11-27T10:31:00+00:00 web postfix/smtpd[10]: fatal: open /etc/postfix/main.cf: No such file or directory\n\
+               2026-11-27T10:32:00+00:00 web postfix/smtp[11]: warning: TLS library problem: handshake failed\n";
+        let log = summary::build(
+            &[PathBuf::from("-")],
+            Some(at(9, 30)),
+            5,
+            &mut text.as_bytes(),
+        );
+        let mut r = Report::default();
+        grade_window(&Config::default(), &log, 3600, &mut r);
+        let fatal: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.summary.starts_with("Postfix logged"))
+            .collect();
+        // the TLS warning is no finding of its own; the fatal lines are one
+        assert_eq!(fatal.len(), 1, "{:?}", r.findings);
+        assert_eq!(fatal[0].status, Status::Warning);
+        assert_eq!(
+            fatal[0].summary,
+            "Postfix logged 2 fatal line(s) in the last 1h; the latest: postfix/smtpd: fatal: open /etc/postfix/main.cf: No such file or directory"
+        );
     }
 
     #[test]

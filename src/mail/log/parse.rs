@@ -611,10 +611,11 @@ pub fn parse_line(line: &str, years: &mut YearGuess) -> Option<LogLine> {
     parse_line_with(line, years, true)
 }
 
-/// Like [`parse_line`]; `keep_text: false` leaves `text`, `host`, `program` and `daemon` empty,
-/// and also the fields a whole-file report never shows: a delivery's `relay` (empty), `orig_to`,
-/// `conn_use`, `delay` and `delays` (`None`), the message id, the `client=` value and a
-/// notification's `what` (empty). Whole-file reports skip sanitizing and keeping them.
+/// Like [`parse_line`]; `keep_text: false` leaves `text`, `host`, `daemon` and (but for a warning)
+/// `program` empty, and also the fields a whole-file report never shows: a delivery's `relay`
+/// (empty), `orig_to`, `conn_use`, `delay` and `delays` (`None`), the message id, the `client=`
+/// value and a notification's `what` (empty). Whole-file reports skip sanitizing and keeping
+/// them.
 pub fn parse_line_with(line: &str, years: &mut YearGuess, keep_text: bool) -> Option<LogLine> {
     parse_line_ref(line, years, keep_text).map(LogLine::sanitized)
 }
@@ -678,10 +679,15 @@ pub fn parse_after_stamp<'a>(
     };
     let kind = classify_body(daemon, queue_id.is_some(), body, keep_text);
     let keep = |s: &'a str| if keep_text { s } else { "" };
+    // a report names the program of a warning (they are few)
+    let warns = matches!(
+        kind,
+        Kind::SaslWarning(_) | Kind::TlsWarning(_) | Kind::Warning(_)
+    );
     Some(LogLine {
         time,
         host: keep(host),
-        program: keep(program),
+        program: if warns { program } else { keep(program) },
         daemon: keep(daemon),
         pid,
         queue_id,

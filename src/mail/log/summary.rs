@@ -33,8 +33,12 @@
 //!   "older": ["path"],                            // with since: files not read, as the file
 //!                                                 // after each starts before since
 //!   "until": RFC 3339 | null,                     // lines from it on are skipped
-//!   "newer": ["path"]                             // with until: files not read, as they start
+//!   "newer": ["path"],                            // with until: files not read, as they start
 //!                                                 // after it
+//!   "warnings": [{"kind": "panic"|"fatal"|"error"|"sasl"|"tls"|"warning", "count": N,
+//!                 "last_time": RFC 3339, "last": "postfix/smtp: warning: ..."}]
+//!                                                 // Postfix's own warning and error lines,
+//!                                                 // worst kind first
 //! }
 //! ```
 //!
@@ -268,6 +272,68 @@ pub struct Report {
     pub until: Option<DateTime<FixedOffset>>,
     /// With `until`: files left unread because they start after it.
     pub newer: Vec<String>,
+    /// Postfix's own warning and error lines, by kind, worst first.
+    pub warnings: Vec<WarningRow>,
+}
+
+/// Postfix's warning and error lines of one kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WarningRow {
+    /// `panic`, `fatal`, `error` (a daemon failing), `sasl`, `tls` (authentication and
+    /// encryption with a peer), or `warning` (anything else).
+    pub kind: &'static str,
+    pub count: u64,
+    pub last_time: DateTime<FixedOffset>,
+    /// The latest one: the program and its text, escaped and cut at 300 characters.
+    pub last: String,
+}
+
+/// The kinds of [`WarningRow`], worst first.
+const WARNING_KINDS: [&str; 6] = ["panic", "fatal", "error", "sasl", "tls", "warning"];
+
+/// Counts Postfix's warning and error lines while a report is read.
+#[derive(Debug, Default)]
+struct Warnings {
+    rows: Vec<WarningRow>,
+}
+
+impl Warnings {
+    fn note(&mut self, line: &LogLine<&str>) {
+        let (kind, text) = match &line.kind {
+            Kind::SaslWarning(t) => ("sasl", *t),
+            Kind::TlsWarning(t) => ("tls", *t),
+            Kind::Warning(t) => {
+                let kind = ["panic", "fatal", "error"]
+                    .into_iter()
+                    .find(|k| t.strip_prefix(k).is_some_and(|r| r.starts_with(": ")))
+                    .unwrap_or("warning");
+                (kind, *t)
+            }
+            _ => return,
+        };
+        let last = Clean::capped(&format!("{}: {text}", line.program), 300).into_string();
+        match self.rows.iter_mut().find(|r| r.kind == kind) {
+            Some(r) => {
+                r.count += 1;
+                if line.time >= r.last_time {
+                    r.last_time = line.time;
+                    r.last = last;
+                }
+            }
+            None => self.rows.push(WarningRow {
+                kind,
+                count: 1,
+                last_time: line.time,
+                last,
+            }),
+        }
+    }
+
+    fn finish(mut self) -> Vec<WarningRow> {
+        self.rows
+            .sort_by_key(|r| WARNING_KINDS.iter().position(|k| *k == r.kind));
+        self.rows
+    }
 }
 
 /// Accumulates outcomes into the report's tables, with bounded maps.
@@ -565,6 +631,7 @@ impl Accumulator {
             older: Vec::new(),
             until: None,
             newer: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 }
@@ -640,6 +707,7 @@ pub fn build_with(
     let mut first: Option<DateTime<FixedOffset>> = None;
     let mut errors = Vec::new();
     let mut ingestor = Ingestor::new();
+    let mut warnings = Warnings::default();
     let mut each = |p: Option<LogLine<&str>>| {
         lines += 1;
         let Some(p) = p else {
@@ -655,6 +723,7 @@ pub fn build_with(
         if matches!(p.kind, Kind::Pickup { .. } | Kind::Client(_)) {
             messages += 1;
         }
+        warnings.note(&p);
         for o in ingestor.log.ingest(p).outcomes {
             ingestor.acc.add(&o);
         }
@@ -682,6 +751,7 @@ pub fn build_with(
     r.files = files.iter().map(|f| f.display().to_string()).collect();
     r.since = since;
     r.until = until;
+    r.warnings = warnings.finish();
     r.first = first;
     r.last = last;
     r.lines = lines;
@@ -820,6 +890,26 @@ pub fn render_text(r: &Report) -> String {
             .iter()
             .map(|x| vec![x.count.to_string(), x.reason.clone()]);
         columns(&mut s, &[Right, Last], rows);
+    }
+    if !r.warnings.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nWarnings and errors Postfix logged (the latest of each kind)"
+        );
+        let rows = r.warnings.iter().map(|w| {
+            vec![
+                w.kind.to_string(),
+                w.count.to_string(),
+                format!(
+                    "{}  {}",
+                    w.last_time
+                        .with_timezone(&Local)
+                        .format("%Y-%m-%d %H:%M:%S"),
+                    w.last
+                ),
+            ]
+        });
+        columns(&mut s, &[Left, Right, Last], rows);
     }
     let _ = writeln!(s, "\nLost mail: {}", r.lost_total);
     for l in &r.lost {
@@ -1244,6 +1334,7 @@ mod tests {
             "older",
             "until",
             "newer",
+            "warnings",
         ] {
             assert!(v.get(key).is_some(), "missing {key}");
         }
@@ -1408,6 +1499,46 @@ mod tests {
         let (keep, newer) = split_newer(ordered, at(30).unwrap() + chrono::Duration::minutes(30));
         assert_eq!(keep.len(), 4);
         assert_eq!(names(&newer), ["mail.log"]);
+    }
+
+    #[test]
+    fn warnings_and_errors_are_counted_by_kind_worst_first() {
+        let text = "\
+Nov 27 10:00:00 mx postfix/smtp[1]: warning: TLS library problem: handshake failed
+Nov 27 10:00:05 mx postfix/smtpd[2]: warning: hostname x.example does not resolve to address 192.0.2.1
+Nov 27 10:00:09 mx postfix/smtp[1]: warning: TLS library problem: \x1b[2Jcertificate verify failed
+Nov 27 10:01:00 mx postfix/master[3]: panic: myfree: corrupt or unallocated memory pointer
+Nov 27 10:02:00 mx postfix/smtpd[4]: fatal: open /etc/postfix/main.cf: No such file or directory
+Nov 27 10:03:00 mx postfix/qmgr[5]: error: open database /etc/postfix/transport.db: No such file or directory
+Nov 27 10:04:00 mx postfix/smtp[6]: ABCDE12345: to=<a@b.example>, relay=none, delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to b.example[192.0.2.2]:25: Connection refused)
+";
+        let r = build(&[PathBuf::from("-")], None, 10, &mut text.as_bytes());
+        let kinds: Vec<(&str, u64)> = r.warnings.iter().map(|w| (w.kind, w.count)).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("panic", 1),
+                ("fatal", 1),
+                ("error", 1),
+                ("tls", 2),
+                ("warning", 1)
+            ]
+        );
+        let tls = &r.warnings[3];
+        // the latest of its kind, its program named, escaped
+        assert_eq!(
+            tls.last,
+            "postfix/smtp: TLS library problem: \\e[2Jcertificate verify failed"
+        );
+        assert_eq!(tls.last_time.format("%H:%M:%S").to_string(), "10:00:09");
+        assert_eq!(r.status.deferred, 1, "a delivery line is not a warning");
+        let t = render_text(&r);
+        assert!(t.contains("Warnings and errors Postfix logged"), "{t}");
+        assert!(
+            t.contains("postfix/master: panic: myfree: corrupt or unallocated memory pointer"),
+            "{t}"
+        );
+        assert!(!t.contains('\x1b'), "{t}");
     }
 
     #[test]
