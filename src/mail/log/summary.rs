@@ -298,6 +298,8 @@ struct Warnings {
 }
 
 impl Warnings {
+    /// A warning or error line (they are few: kept off the path every line takes).
+    #[cold]
     fn note(&mut self, line: &LogLine<&str>) {
         let (kind, text) = match &line.kind {
             Kind::SaslWarning(t) => ("sasl", *t),
@@ -723,7 +725,12 @@ pub fn build_with(
         if matches!(p.kind, Kind::Pickup { .. } | Kind::Client(_)) {
             messages += 1;
         }
-        warnings.note(&p);
+        if matches!(
+            p.kind,
+            Kind::SaslWarning(_) | Kind::TlsWarning(_) | Kind::Warning(_)
+        ) {
+            warnings.note(&p);
+        }
         for o in ingestor.log.ingest(p).outcomes {
             ingestor.acc.add(&o);
         }
