@@ -858,6 +858,15 @@ mod tests {
         Local.with_ymd_and_hms(2026, 11, 27, 20, 0, 0).unwrap()
     }
 
+    /// What an update sees in a read-only session.
+    fn read_only(shared: &mut Shared) -> Cx<'_> {
+        Cx {
+            now: now(),
+            access: None,
+            shared,
+        }
+    }
+
     /// A pane fed the way the runner feeds it, with a real password file
     /// holding a secret and a configured SMTP password.
     fn pane(shared: &mut Shared) -> SendersPane {
@@ -969,11 +978,7 @@ mod tests {
         let mut config = Config::default();
         config.senders.ses_regions = vec!["ap-south-1".into()];
         let mut p = SendersPane::new(&config);
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         let mut snap = snapshot(false, false);
         let (entries, _) = maps::parse_table(
             "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
@@ -1051,11 +1056,7 @@ mod tests {
     fn detail_of_a_sender() {
         let mut shared = Shared::default();
         let mut p = pane(&mut shared);
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         // select root@web1 (errors sort first) and open it
         p.on_nav(Nav::Top, &mut cx);
         let idx = p
@@ -1080,11 +1081,7 @@ mod tests {
     fn counts_of_an_unread_log_are_unknown_not_zero() {
         let mut shared = Shared::default();
         let mut p = pane(&mut shared);
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         let known = draw(&p, cx.shared, 180, 30, true);
         assert!(!known.contains("?/?/?/?"), "{known}");
         p.on_event(
@@ -1115,11 +1112,7 @@ mod tests {
     fn maps_view_80x24() {
         let mut shared = Shared::default();
         let mut p = pane(&mut shared);
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         p.on_action(crate::mail::senders::SendersAction::ShowMaps, &mut cx);
         let out = draw(&p, &shared, 80, 24, true);
         assert!(
@@ -1142,11 +1135,7 @@ mod tests {
         snap.relay_maps[0].spec =
             maps::parse_map_list("pcre:/etc/postfix/sender_relay.pcre").remove(0);
         snap.relay_maps[0].content = MapContent::Rules(rules);
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         p.on_event(SendersEvent::Relay(Ok(Box::new(snap))), &mut cx);
         p.on_action(crate::mail::senders::SendersAction::ShowMaps, &mut cx);
         let out = draw(&p, &shared, 80, 24, true);
@@ -1167,11 +1156,7 @@ mod tests {
     fn trace_panel_bounced() {
         let mut shared = Shared::default();
         let mut p = pane(&mut shared);
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         p.on_event(
             SendersEvent::TestStarted {
                 from: "bob@example.com".into(),
@@ -1216,11 +1201,7 @@ mod tests {
         assert!(out.contains("reading postconf and the maps"), "{out}");
         let mut shared = Shared::default();
         let mut p = SendersPane::new(&Config::default());
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         p.on_event(
             SendersEvent::Relay(Err("postconf -c /etc/postfix-out -x ...: postconf: fatal: open /etc/postfix-out/main.cf: No such file or directory".into())),
             &mut cx,
