@@ -10,6 +10,23 @@ fn opsdeck() -> Command {
     Command::new(env!("CARGO_BIN_EXE_opsdeck"))
 }
 
+/// Run `cmd` with `input` on its stdin; its stdout and stderr are kept.
+fn with_stdin(mut cmd: Command, input: &str) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 #[test]
 fn json_over_gzip_and_stdin_adds_up() {
     let dir = tempfile::tempdir().unwrap();
@@ -20,22 +37,9 @@ fn json_over_gzip_and_stdin_adds_up() {
     );
     enc.write_all(CORPUS.as_bytes()).unwrap();
     enc.finish().unwrap();
-    let mut child = opsdeck()
-        .args(["summary", "--format", "json"])
-        .arg(&gz)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(CORPUS.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = opsdeck();
+    cmd.args(["summary", "--format", "json"]).arg(&gz).arg("-");
+    let out = with_stdin(cmd, CORPUS);
     assert!(
         out.status.success(),
         "{}",
@@ -228,21 +232,11 @@ fn since_leaves_out_the_rotated_files_that_ended_before_it() {
         }
     }
     let json = |args: &[&str], stdin: &str| -> serde_json::Value {
-        let mut child = opsdeck()
-            .args(["summary", "--since", "3h", "--format", "json"])
+        let mut cmd = opsdeck();
+        cmd.args(["summary", "--since", "3h", "--format", "json"])
             .args(args)
-            .current_dir(dir.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+            .current_dir(dir.path());
+        let out = with_stdin(cmd, stdin);
         assert!(out.status.success());
         serde_json::from_slice(&out.stdout).unwrap()
     };
