@@ -17,7 +17,7 @@ use crate::check::{Metric, Report, Status, grade};
 use crate::config::Config;
 
 use super::LogSourceKind;
-use super::source::rotated_siblings;
+use super::source::{JournalWindow, rotated_siblings, unavailable_message};
 use super::summary::{self, Report as LogReport};
 
 /// Add the failure findings and metrics for the window ending at `now`.
@@ -54,9 +54,10 @@ pub async fn collect(config: &Config, now: DateTime<FixedOffset>, report: &mut R
 /// install no syslog daemon, and Postfix then logs to the journal only).
 fn missing_hint(errors: &mut [String], files: &[PathBuf]) {
     for e in errors.iter_mut() {
+        let not_found = std::io::Error::from(std::io::ErrorKind::NotFound);
         if files
             .iter()
-            .any(|f| *e == format!("{}: not found", f.display()))
+            .any(|f| *e == unavailable_message(f, &not_found))
         {
             e.push_str(
                 " (no syslog daemon writing it? set source = \"journal\" in [mail_log], or \
@@ -86,29 +87,12 @@ fn files_for_window(files: &[PathBuf], since: DateTime<FixedOffset>) -> Vec<Path
 
 /// The window's lines from journald (`journalctl -o short-iso`).
 fn read_journal(units: &[String], since: DateTime<FixedOffset>) -> Result<LogReport, String> {
-    let mut cmd = std::process::Command::new("journalctl");
-    cmd.args(["-o", "short-iso", "--no-pager", "-q"])
-        .arg(format!("--since=@{}", since.timestamp()));
-    for u in units {
-        cmd.arg("-u").arg(u);
+    let mut journal = JournalWindow::start(units, Some(since), None)?;
+    let log = summary::build(&[PathBuf::from("-")], Some(since), 5, &mut journal.stdout);
+    match journal.finish(units) {
+        Some(e) => Err(e),
+        None => Ok(log),
     }
-    let out = cmd.output().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            "journalctl: not found: use source = \"file\" in [mail_log], or install systemd"
-                .to_string()
-        } else {
-            format!("journalctl: {e}")
-        }
-    })?;
-    if !out.status.success() {
-        return Err(super::source::journal_error(&out.stderr, units));
-    }
-    Ok(summary::build(
-        &[PathBuf::from("-")],
-        Some(since),
-        5,
-        &mut out.stdout.as_slice(),
-    ))
 }
 
 fn fmt_window(secs: u64) -> String {

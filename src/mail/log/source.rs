@@ -904,6 +904,74 @@ pub fn run_file_source(
     }
 }
 
+/// `journalctl` could not be started: what to do.
+fn journalctl_spawn_error(e: &io::Error) -> String {
+    if e.kind() == io::ErrorKind::NotFound {
+        "journalctl: not found: use source = \"file\" in [mail_log], or install systemd".into()
+    } else {
+        format!("journalctl: {e}")
+    }
+}
+
+/// The journal's lines for some units over a window (`journalctl -o short-iso`), read as it
+/// writes them: what `opsdeck summary` and `opsdeck check` read with `source = "journal"`.
+pub(super) struct JournalWindow {
+    child: std::process::Child,
+    pub stdout: std::process::ChildStdout,
+    /// What it prints on stderr, read on a thread of its own (a full pipe would stop it).
+    stderr: std::thread::JoinHandle<Vec<u8>>,
+    /// The command, as a report names its input.
+    pub describe: String,
+}
+
+impl JournalWindow {
+    pub fn start(
+        units: &[String],
+        since: Option<DateTime<FixedOffset>>,
+        until: Option<DateTime<FixedOffset>>,
+    ) -> Result<JournalWindow, String> {
+        let mut cmd = std::process::Command::new("journalctl");
+        cmd.args(["-o", "short-iso", "--no-pager", "-q"]);
+        // journalctl's own --until includes its second: a report's window ends before it
+        if let Some(s) = since {
+            cmd.arg(format!("--since=@{}", s.timestamp()));
+        }
+        if let Some(u) = until {
+            cmd.arg(format!("--until=@{}", u.timestamp()));
+        }
+        for u in units {
+            cmd.arg("-u").arg(u);
+        }
+        let describe = crate::mail::senders::postconf::describe(&cmd);
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| journalctl_spawn_error(&e))?;
+        let stdout = child.stdout.take().expect("piped");
+        let mut err = child.stderr.take().expect("piped");
+        let stderr = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = err.read_to_end(&mut v);
+            v
+        });
+        Ok(JournalWindow {
+            child,
+            stdout,
+            stderr,
+            describe,
+        })
+    }
+
+    /// Wait for journalctl; what it said when it failed.
+    pub fn finish(mut self, units: &[String]) -> Option<String> {
+        drop(self.stdout);
+        let status = self.child.wait().ok()?;
+        let stderr = self.stderr.join().unwrap_or_default();
+        (!status.success()).then(|| journal_error(&stderr, units))
+    }
+}
+
 /// What a failed `journalctl` said, with what to do about it.
 pub(super) fn journal_error(stderr: &[u8], units: &[String]) -> String {
     let text = String::from_utf8_lossy(stderr);
@@ -947,12 +1015,7 @@ pub async fn run_journal_source(
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {
-                let msg = if e.kind() == io::ErrorKind::NotFound {
-                    "journalctl: not found: use source = \"file\" in [mail_log], or install systemd"
-                        .to_string()
-                } else {
-                    format!("journalctl: {e}")
-                };
+                let msg = journalctl_spawn_error(&e);
                 runner
                     .send(SourceEvent::Log(LogEvent::State {
                         source,

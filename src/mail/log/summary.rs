@@ -61,7 +61,7 @@ use crate::sanitize::Clean;
 type Map<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
 use super::bulk::for_each_line;
 use super::parse::{Kind, LogLine, MAX_LINE, YearGuess, parse_stamp};
-use super::source::{START_MARGIN_SECS, open_input, open_input_at, start_offset};
+use super::source::{JournalWindow, START_MARGIN_SECS, open_input, open_input_at, start_offset};
 
 /// Output format.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -1067,11 +1067,10 @@ pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::
             eprintln!("opsdeck summary: {}", Clean::new(&why));
         }
         if config.mail_log.source == super::LogSourceKind::Journal {
-            journal = Some(Journal::start(
-                &config.mail_log.journal_units,
-                since,
-                until,
-            )?);
+            journal = Some(
+                JournalWindow::start(&config.mail_log.journal_units, since, until)
+                    .map_err(anyhow::Error::msg)?,
+            );
             vec![PathBuf::from("-")]
         } else {
             config.mail_log.files.clone()
@@ -1114,72 +1113,6 @@ pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::
         eprintln!("opsdeck summary: {hint}");
     }
     Ok(if report.errors.is_empty() { 0 } else { 2 })
-}
-
-/// `journalctl -o short-iso` for the configured units over the window, read as it writes.
-struct Journal {
-    child: std::process::Child,
-    stdout: std::process::ChildStdout,
-    /// What it prints on stderr, read on a thread of its own (a full pipe would stop it).
-    stderr: std::thread::JoinHandle<Vec<u8>>,
-    /// The command, as the report names its input.
-    describe: String,
-}
-
-impl Journal {
-    fn start(
-        units: &[String],
-        since: Option<DateTime<FixedOffset>>,
-        until: Option<DateTime<FixedOffset>>,
-    ) -> anyhow::Result<Journal> {
-        let mut cmd = std::process::Command::new("journalctl");
-        cmd.args(["-o", "short-iso", "--no-pager", "-q"]);
-        // journalctl's own --until includes its second: the report's window ends before it
-        if let Some(s) = since {
-            cmd.arg(format!("--since=@{}", s.timestamp()));
-        }
-        if let Some(u) = until {
-            cmd.arg(format!("--until=@{}", u.timestamp()));
-        }
-        for u in units {
-            cmd.arg("-u").arg(u);
-        }
-        let describe = super::super::senders::postconf::describe(&cmd);
-        let mut child = cmd
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| {
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    anyhow::anyhow!(
-                        "journalctl: not found: the configuration reads the journal (source = \"journal\"); name the log files instead"
-                    )
-                } else {
-                    anyhow::anyhow!("journalctl: {e}")
-                }
-            })?;
-        let stdout = child.stdout.take().expect("piped");
-        let mut err = child.stderr.take().expect("piped");
-        let stderr = std::thread::spawn(move || {
-            let mut v = Vec::new();
-            let _ = std::io::Read::read_to_end(&mut err, &mut v);
-            v
-        });
-        Ok(Journal {
-            child,
-            stdout,
-            stderr,
-            describe,
-        })
-    }
-
-    /// Wait for journalctl; what it said when it failed.
-    fn finish(mut self, units: &[String]) -> Option<String> {
-        drop(self.stdout);
-        let status = self.child.wait().ok()?;
-        let stderr = self.stderr.join().unwrap_or_default();
-        (!status.success()).then(|| super::source::journal_error(&stderr, units))
-    }
 }
 
 /// When the default log does not exist: where the lines are instead. Debian 12 and later install
