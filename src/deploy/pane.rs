@@ -182,6 +182,9 @@ pub struct Target {
     pub last: Vec<(Tone, Clean)>,
     pub errors: u64,
     pub watch_problem: Option<Clean>,
+    /// Why the person at the console may not change this checkout (its `deployers`), settled
+    /// once at start: the group lookups may block, and keys are handled on the event loop.
+    pub refusal: Option<String>,
 }
 
 impl Target {
@@ -196,6 +199,7 @@ impl Target {
             last: Vec::new(),
             errors: 0,
             watch_problem: None,
+            refusal: None,
         }
     }
 
@@ -221,15 +225,22 @@ pub struct DeployPane {
     pub current: usize,
     pub lower: Lower,
     pub filter: String,
-    /// Who is at the console, for a target's `deployers` (read once, at start).
-    pub person: String,
 }
 
 impl DeployPane {
     pub fn new(config: &Config) -> DeployPane {
+        DeployPane::for_person(config, &lock::person_name())
+    }
+
+    /// [`new`](Self::new) for the person at the console, whom each target's `deployers` are
+    /// checked against here.
+    pub fn for_person(config: &Config, person: &str) -> DeployPane {
+        let target = |cfg: &DeployConfig| Target {
+            refusal: lock::refusal(&cfg.deployers, person, &cfg.name),
+            ..Target::new(cfg.clone())
+        };
         DeployPane {
-            targets: config.deploy.iter().cloned().map(Target::new).collect(),
-            person: lock::person_name(),
+            targets: config.deploy.iter().map(target).collect(),
             ..DeployPane::default()
         }
     }
@@ -578,8 +589,7 @@ impl Pane for DeployPane {
         let target = self.current;
         if CHANGING.contains(&action)
             && cx.access.is_some()
-            && let Some(t) = self.target()
-            && let Some(no) = lock::refusal(&t.cfg.deployers, &self.person, &t.cfg.name)
+            && let Some(no) = self.target().and_then(|t| t.refusal.clone())
         {
             return vec![Effect::Notice(no)];
         }
@@ -981,15 +991,21 @@ mod tests {
     use crate::deploy::testdata;
 
     fn pane() -> DeployPane {
+        pane_for("someone", &[])
+    }
+
+    /// The test target with these `deployers`, `person` at the console.
+    fn pane_for(person: &str, deployers: &[&str]) -> DeployPane {
         let mut cfg = Config::default();
         cfg.deploy.push(DeployConfig {
             name: "www".into(),
             path: "/var/www/site".into(),
             post_deploy: Some("systemctl reload php-fpm".into()),
             probe_after: true,
+            deployers: deployers.iter().map(|d| d.to_string()).collect(),
             ..DeployConfig::default()
         });
-        let mut p = DeployPane::new(&cfg);
+        let mut p = DeployPane::for_person(&cfg, person);
         p.targets[0].status = Some(Ok(Box::new(testdata::status())));
         p
     }
@@ -1037,9 +1053,8 @@ mod tests {
 
     #[test]
     fn only_the_deployers_may_change_the_checkout() {
-        let mut p = pane();
-        p.targets[0].cfg.deployers = vec!["alice".into(), "%no-such-group-here".into()];
-        p.person = "carol".into();
+        let deployers = ["alice", "%no-such-group-here"];
+        let mut p = pane_for("carol", &deployers);
         for a in CHANGING {
             let fx = with(true, |cx| p.on_action(a, cx));
             match &fx[..] {
@@ -1057,7 +1072,7 @@ mod tests {
             "{fx:?}"
         );
         // a deployer gets the action itself
-        p.person = "alice".into();
+        let mut p = pane_for("alice", &deployers);
         let fx = with(true, |cx| p.on_action(DeployAction::Fetch, cx));
         assert!(
             matches!(&fx[..], [Effect::Deploy(DeployEffect::Fetch { .. })]),
