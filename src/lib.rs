@@ -6,6 +6,7 @@
 //! `ui` holds shared widgets and the theme.
 
 pub mod access;
+pub mod accounts;
 pub mod app;
 pub mod check;
 pub mod cli;

@@ -79,11 +79,7 @@ pub fn current_user() -> String {
 
 /// The effective user's name (`uid N` when it has none).
 fn effective_user() -> String {
-    let uid = nix::unistd::geteuid();
-    match nix::unistd::User::from_uid(uid) {
-        Ok(Some(u)) => u.name,
-        _ => format!("uid {}", uid.as_raw()),
-    }
+    crate::accounts::user_name(nix::unistd::geteuid().as_raw())
 }
 
 /// The person at the console, by user name: under sudo the user who ran it.

@@ -173,10 +173,7 @@ pub fn state_name(s: git2::RepositoryState) -> Option<&'static str> {
 }
 
 fn user_name(uid: u32) -> Clean {
-    match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
-        Ok(Some(u)) => Clean::new(&u.name),
-        _ => Clean::new(&format!("uid {uid}")),
-    }
+    Clean::new(&crate::accounts::user_name(uid))
 }
 
 /// Owner of the work tree against the effective user.

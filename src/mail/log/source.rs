@@ -603,18 +603,7 @@ pub fn unavailable_message(path: &Path, err: &io::Error) -> String {
 /// What to do about a log the user may not read: join the group that may read it, if one may;
 /// otherwise say who may. A directory on the way that is closed is named instead.
 fn denied_hint(path: &Path) -> String {
-    let group_name = |gid: u32| {
-        nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(gid))
-            .ok()
-            .flatten()
-            .map_or_else(|| gid.to_string(), |g| g.name)
-    };
-    let user_name = |uid: u32| {
-        nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-            .ok()
-            .flatten()
-            .map_or_else(|| uid.to_string(), |u| u.name)
-    };
+    use crate::accounts::{group_name, user_name};
     match std::fs::metadata(path) {
         // readable by a group: the usual case (rsyslog writes mail.log as root:adm 0640)
         Ok(m) if m.mode() & 0o040 != 0 => {
