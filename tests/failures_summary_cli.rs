@@ -162,6 +162,84 @@ fn rotated_files_given_newest_first_are_read_oldest_first() {
     );
 }
 
+/// `text` compressed by the tool logrotate's `compresscmd` (or Postfix's
+/// `maillog_file_compressor`) would run: `gzip`, `xz`, `zstd` or `bzip2`.
+fn compressed_by(tool: &str, text: &str) -> Vec<u8> {
+    let mut cmd = Command::new(tool);
+    cmd.arg("-c");
+    if tool == "zstd" {
+        cmd.arg("-q");
+    }
+    let out = with_stdin(cmd, text);
+    assert!(
+        out.status.success(),
+        "{tool}: {out:?} (scripts/test installs it)"
+    );
+    out.stdout
+}
+
+#[test]
+fn logs_compressed_by_any_tool_give_the_report_of_the_plain_log() {
+    // a week of rotations where the compressor was changed along the way, and one compressed
+    // file whose name does not say so: the bytes decide
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<&str> = CORPUS.lines().collect();
+    let parts: Vec<String> = lines
+        .chunks(lines.len().div_ceil(6))
+        .map(|c| c.join("\n") + "\n")
+        .collect();
+    assert_eq!(parts.len(), 6);
+    let files = [
+        ("mail.log.5.bz2", Some("bzip2")),
+        ("mail.log.4.xz", Some("xz")),
+        ("mail.log.3.zst", Some("zstd")),
+        ("mail.log.2.gz", Some("gzip")),
+        ("mail.log.1", Some("xz")),
+        ("mail.log", None),
+    ];
+    for ((name, tool), text) in files.iter().zip(&parts) {
+        let bytes = match tool {
+            Some(t) => compressed_by(t, text),
+            None => text.clone().into_bytes(),
+        };
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    let whole = dir.path().join("whole.log");
+    std::fs::write(&whole, CORPUS).unwrap();
+    let report = |args: &[&std::path::Path], stdin: Option<&[u8]>| -> serde_json::Value {
+        let mut cmd = opsdeck();
+        cmd.args(["summary", "--format", "json"]).args(args);
+        let out = match stdin {
+            Some(b) => {
+                let mut child = cmd
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                child.stdin.take().unwrap().write_all(b).unwrap();
+                child.wait_with_output().unwrap()
+            }
+            None => cmd.output().unwrap(),
+        };
+        assert!(out.status.success(), "{out:?}");
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.as_object_mut().unwrap().remove("files");
+        v
+    };
+    let one = report(&[&whole], None);
+    assert!(one["status"]["bounced"].as_u64().unwrap() > 0, "{one}");
+    let paths: Vec<std::path::PathBuf> = files.iter().map(|(n, _)| dir.path().join(n)).collect();
+    let paths: Vec<&std::path::Path> = paths.iter().map(|p| p.as_path()).collect();
+    assert_eq!(report(&paths, None), one);
+    // `xz -dc mail.log.4.xz | opsdeck summary -` without the `xz -dc`
+    let dash = std::path::Path::new("-");
+    assert_eq!(
+        report(&[dash], Some(&compressed_by("zstd", CORPUS))),
+        report(&[dash], Some(CORPUS.as_bytes()))
+    );
+}
+
 #[test]
 fn a_cut_short_gzip_file_says_so_and_keeps_what_it_read() {
     // a rotated log read while logrotate still compresses it

@@ -17,6 +17,7 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, FixedOffset};
 
 use super::LogError;
+use super::compressed::{Compression, decoded, is_compressed};
 
 /// How many bytes of the last read are remembered to recognise a copytruncate copy.
 const TAIL_KEEP: usize = 256;
@@ -178,7 +179,7 @@ impl Follower {
             return;
         }
         for cand in rotated_siblings(&self.path).into_iter().rev().take(3) {
-            if cand.extension().is_some_and(|e| e == "gz") {
+            if is_compressed(&cand) {
                 continue;
             }
             let Ok(mut f) = File::open(&cand) else {
@@ -291,8 +292,9 @@ pub(super) fn cut_line(b: &[u8], max: usize) -> String {
     format!("{} …[line cut at {max} bytes]", String::from_utf8_lossy(b))
 }
 
-/// Rotated siblings of `path`, oldest first: `mail.log.1`, `mail.log.2.gz`, `mail.log-20261127`,
-/// `mail.log.20261127-101500.gz` (Postfix's own `postfix logrotate`), ordered by modification time.
+/// Rotated siblings of `path`, oldest first: `mail.log.1`, `mail.log.2.gz` (or `.xz`, `.zst`,
+/// `.bz2`), `mail.log-20261127`, `mail.log.20261127-101500.gz` (Postfix's own
+/// `postfix logrotate`), ordered by modification time.
 pub fn rotated_siblings(path: &Path) -> Vec<PathBuf> {
     let Some(dir) = path.parent() else {
         return Vec::new();
@@ -315,7 +317,10 @@ pub fn rotated_siblings(path: &Path) -> Vec<PathBuf> {
             let suffix = suffix
                 .strip_prefix('.')
                 .or_else(|| suffix.strip_prefix('-'))?;
-            let core = suffix.strip_suffix(".gz").unwrap_or(suffix);
+            let core = Compression::ALL
+                .into_iter()
+                .find_map(|c| suffix.strip_suffix(c.extension())?.strip_suffix('.'))
+                .unwrap_or(suffix);
             if core.is_empty() || !core.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
                 return None;
             }
@@ -327,26 +332,17 @@ pub fn rotated_siblings(path: &Path) -> Vec<PathBuf> {
     found.into_iter().map(|(_, p)| p).collect()
 }
 
-fn is_gz(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e == "gz")
-}
-
-/// A log file to read whole: decompressed when its name ends in `.gz`.
+/// A log file to read whole: decompressed when it is compressed (gzip, xz, zstd or bzip2, told
+/// by its first bytes; see [`compressed`](super::compressed)).
 pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, LogError> {
     let f = File::open(path).map_err(|e| LogError::io(path, e))?;
-    Ok(if is_gz(path) {
-        Box::new(Gunzip(flate2::read::MultiGzDecoder::new(
-            io::BufReader::new(f),
-        )))
-    } else {
-        Box::new(f)
-    })
+    decoded(f, Compression::of_name(path)).map_err(|e| LogError::io(path, e))
 }
 
 /// [`open_input`] from byte `start` of a plain file (a line start, from [`start_offset`]); a
 /// compressed file is read whole.
 pub fn open_input_at(path: &Path, start: u64) -> Result<Box<dyn Read + Send>, LogError> {
-    if start == 0 || is_gz(path) {
+    if start == 0 || is_compressed(path) {
         return open_input(path);
     }
     let mut f = File::open(path).map_err(|e| LogError::io(path, e))?;
@@ -375,7 +371,7 @@ const PROBE: usize = 64 << 10;
 /// looks (not a syslog file). A line stamped before its predecessors by more than the margin may
 /// be skipped; the time order is the one assumption.
 pub fn start_offset(path: &Path, since: DateTime<FixedOffset>, end: u64) -> u64 {
-    if is_gz(path) {
+    if is_compressed(path) {
         return 0;
     }
     let Ok(mut f) = File::open(path) else {
@@ -463,21 +459,6 @@ fn read_full(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(n)
-}
-
-/// A `.gz` file's text; its errors say that decompressing failed (the decoder's own words,
-/// "unexpected end of file" or "invalid gzip header", do not).
-struct Gunzip<R>(flate2::read::MultiGzDecoder<R>);
-
-impl<R: io::BufRead> Read for Gunzip<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf).map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("not gzip, or cut short (still being compressed?): {e}"),
-            )
-        })
-    }
 }
 
 /// Lines of any reader (stdin for `summary -`), without a copy per line when they are valid
@@ -792,7 +773,7 @@ pub fn backfill(
         let start = start_offset(&file, cutoff, limit);
         let res = open_input_at(&file, start).and_then(|input| {
             // the limit counts bytes of the plain file
-            let input: Box<dyn Read + Send> = if is_gz(&file) {
+            let input: Box<dyn Read + Send> = if is_compressed(&file) {
                 input
             } else {
                 Box::new(input.take(limit.saturating_sub(start)))
@@ -1289,11 +1270,20 @@ mod tests {
         let (small, _) = timed_log(dir.path(), chrono::Duration::hours(30), 60);
         assert!(std::fs::metadata(&small).unwrap().len() < BISECT_MIN);
         assert_eq!(start_offset(&small, since, u64::MAX), 0);
-        // compressed: cannot be sought
+        // compressed, by name or by its bytes: cannot be sought
         let (big, _) = timed_log(dir.path(), chrono::Duration::days(3), 3);
+        assert!(start_offset(&big, since, u64::MAX) > 0);
         let gz = dir.path().join("mail.log.2.gz");
         std::fs::copy(&big, &gz).unwrap();
         assert_eq!(start_offset(&gz, since, u64::MAX), 0);
+        let unnamed = dir.path().join("mail.log.3");
+        let mut enc = flate2::write::GzEncoder::new(
+            File::create(&unnamed).unwrap(),
+            flate2::Compression::fast(),
+        );
+        enc.write_all(&std::fs::read(&big).unwrap()).unwrap();
+        enc.finish().unwrap();
+        assert_eq!(start_offset(&unnamed, since, u64::MAX), 0);
         // no stamp where it looks
         let junk = dir.path().join("junk.log");
         std::fs::write(&junk, "no stamp here\n".repeat(600_000)).unwrap();
@@ -1329,6 +1319,50 @@ mod tests {
         let skew = want.len().abs_diff(got.len());
         assert!(skew <= 2, "{} lines, {} wanted", got.len(), want.len());
         assert_eq!(got.last(), want.last());
+    }
+
+    #[test]
+    fn backfill_reads_rotated_files_whatever_compressed_them() {
+        // logrotate with `compresscmd /usr/bin/xz` (or zstd, bzip2): the older lines are in
+        // mail.log.1.xz, the current file holds the newest only
+        for ext in ["xz", "zst", "bz2"] {
+            let dir = tempfile::tempdir().unwrap();
+            let (path, starts) = timed_log(dir.path(), chrono::Duration::hours(2), 60);
+            let text = std::fs::read(&path).unwrap();
+            let packed = match ext {
+                "xz" => {
+                    let mut w = lzma_rust2::XzWriter::new(Vec::new(), Default::default()).unwrap();
+                    w.write_all(&text).unwrap();
+                    w.finish().unwrap()
+                }
+                "zst" => ruzstd::encoding::compress_to_vec(
+                    &text[..],
+                    ruzstd::encoding::CompressionLevel::Fastest,
+                ),
+                _ => {
+                    let mut w =
+                        bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+                    w.write_all(&text).unwrap();
+                    w.finish().unwrap()
+                }
+            };
+            std::fs::write(dir.path().join(format!("mail.log.1.{ext}")), packed).unwrap();
+            std::fs::write(&path, "").unwrap();
+            let cfg = LogConfig {
+                backfill_hours: 5,
+                ..LogConfig::default()
+            };
+            let mut got = Vec::new();
+            let (_, files, _) = backfill(0, &path, 0, &cfg, &mut |ev| {
+                if let LogEvent::Lines { lines, .. } = ev {
+                    got.extend(lines.into_iter().map(|l| l.time));
+                }
+                true
+            });
+            assert_eq!(files, 1, "{ext}");
+            let want: Vec<_> = starts.iter().map(|&(_, t)| t).collect();
+            assert_eq!(got, want, "{ext}");
+        }
     }
 
     #[test]
@@ -1450,12 +1484,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("mail.log");
         for (i, n) in [
+            "mail.log.4.bz2",
+            "mail.log.3.xz",
             "mail.log.2.gz",
             "mail.log.1",
-            "mail.log.20261127-101500.gz",
+            "mail.log.20261127-101500.zst",
             "mail.log-20261126",
             "mail.logger",
             "mail.log.bak",
+            "mail.log.1.xzz",
         ]
         .iter()
         .enumerate()
@@ -1476,9 +1513,11 @@ mod tests {
         assert_eq!(
             names,
             vec![
+                "mail.log.4.bz2",
+                "mail.log.3.xz",
                 "mail.log.2.gz",
                 "mail.log.1",
-                "mail.log.20261127-101500.gz",
+                "mail.log.20261127-101500.zst",
                 "mail.log-20261126"
             ]
         );

@@ -60,6 +60,7 @@ use crate::sanitize::Clean;
 /// Report tables hash with the model's cheap hasher (their size is capped).
 type Map<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
 use super::bulk::for_each_line;
+use super::compressed::decoded;
 use super::parse::{Kind, LogLine, MAX_LINE, YearGuess, parse_stamp};
 use super::source::{JournalWindow, START_MARGIN_SECS, open_input, open_input_at, start_offset};
 
@@ -74,7 +75,7 @@ pub enum Format {
 /// Arguments of `opsdeck summary`.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct SummaryArgs {
-    /// Log files to read (`.gz` too; `-` reads stdin). Default: the configuration's `[mail_log]`
+    /// Log files to read (compressed by gzip, xz, zstd or bzip2 too; `-` reads stdin). Default: the configuration's `[mail_log]`
     /// (its files, or the journal with source = "journal"); without one, /var/log/mail.log, or
     /// Postfix's own log (maillog_file) where that does not exist. They are read
     /// oldest first, by the first timestamp in each, so `mail.log*` works as the shell expands it
@@ -737,7 +738,11 @@ pub fn build_with(
     };
     for f in files {
         let res = if f.as_os_str() == "-" {
-            for_each_line(stdin, &mut years, workers, false, MAX_LINE, &mut each)
+            // `zcat`'s work done too: a compressed stdin is told by its bytes
+            decoded(&mut *stdin, None)
+                .and_then(|mut input| {
+                    for_each_line(&mut *input, &mut years, workers, false, MAX_LINE, &mut each)
+                })
                 .map_err(|e| LogError::io(std::path::Path::new("-"), e))
         } else {
             // with --since, a plain file is read from about an hour before it, not whole
