@@ -173,6 +173,40 @@ fn check_reports_the_queue_in_every_format() {
         .collect();
     assert_eq!(unread.len(), 1, "{out}");
     assert_eq!(unread[0]["status"], "warning", "{out}");
+
+    // With the journal as the mail log, the Senders part reads the journal too, not a file
+    std::fs::write(
+        &config,
+        format!(
+            "[[postfix]]\nname = \"test\"\nconfig_dir = \"{}\"\n[senders]\nses = false\n\
+             [mail_log]\nsource = \"journal\"\njournal_units = \"opsdeck-test-no-such-unit-*\"\n",
+            pf.config_dir().display(),
+        ),
+    )
+    .unwrap();
+    let (_, out) = check(&config, "json");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let has_journalctl = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .any(|d| d.join("journalctl").exists());
+    let said = if has_journalctl {
+        "journalctl: no journal entries for the units opsdeck-test-no-such-unit-*"
+    } else {
+        "journalctl: not found"
+    };
+    let unread = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["area"] == "senders"
+                && f["summary"].as_str().is_some_and(|s| {
+                    s.starts_with("per-sender delivery counts unknown, the mail log was not read: ")
+                        && s.contains(said)
+                        && !s.contains("/var/log/mail.log")
+                })
+        })
+        .count();
+    assert_eq!(unread, 1, "{out}");
 }
 
 fn v_queue_warns(out: &str) -> bool {

@@ -885,7 +885,7 @@ fn journalctl_spawn_error(e: &io::Error) -> String {
 
 /// The journal's lines for some units over a window (`journalctl -o short-iso`), read as it
 /// writes them: what `opsdeck summary` and `opsdeck check` read with `source = "journal"`.
-pub(super) struct JournalWindow {
+pub(crate) struct JournalWindow {
     child: std::process::Child,
     pub stdout: std::process::ChildStdout,
     /// What it prints on stderr, read on a thread of its own (a full pipe would stop it).

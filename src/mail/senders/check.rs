@@ -138,14 +138,13 @@ pub async fn check(config: &Config, report: &mut Report) {
         report.finding("senders", Status::Unknown, "no such [[postfix]] instance");
         return;
     };
-    let log_path = cfg.log_path(config);
+    let input = cfg.log_input(config);
     let max_line = config.mail_log.max_line_bytes;
     let read = tokio::task::spawn_blocking(move || {
         let snap = source::read_snapshot(&inst, SystemTime::now());
         let now = Local::now();
-        let activity =
-            logscan::activity_from_files(&log_path, now, now - chrono::Duration::days(1), max_line)
-                .map_err(|e| crate::mail::log::source::unavailable_message(&log_path, &e));
+        let day = now - chrono::Duration::days(1);
+        let activity = logscan::activity(&input, now, day, max_line, None);
         (snap, activity)
     })
     .await;

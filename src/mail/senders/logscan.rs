@@ -172,6 +172,51 @@ pub fn activity_from_files(
     Ok(from_model(&log, since).unwrap_or_default())
 }
 
+/// Where per-sender outcomes are read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogInput {
+    /// A log file and its rotated files.
+    File(std::path::PathBuf),
+    /// The journal, for these units (`source = "journal"`).
+    Journal(Vec<String>),
+}
+
+/// Per-sender outcomes since `since` from `input`: a file's [`activity_from_files`] (or, with
+/// `tail`, [`activity_from_tail`]), or the journal's lines over the window. What cannot be read
+/// is said with what to do.
+pub fn activity(
+    input: &LogInput,
+    now: DateTime<Local>,
+    since: DateTime<Local>,
+    max_line: usize,
+    tail: Option<u64>,
+) -> Result<SenderActivity, String> {
+    use crate::mail::log::source::unavailable_message;
+    match input {
+        LogInput::File(path) => match tail {
+            Some(bytes) => activity_from_tail(path, now, since, max_line, bytes),
+            None => activity_from_files(path, now, since, max_line),
+        }
+        .map_err(|e| unavailable_message(path, &e)),
+        LogInput::Journal(units) => {
+            let mut journal = crate::mail::log::source::JournalWindow::start(
+                units,
+                Some(since.fixed_offset()),
+                None,
+            )?;
+            let mut log = tally_model();
+            let mut years = YearGuess::new(now.date_naive());
+            let read = ingest_all(&mut journal.stdout, &mut log, &mut years, max_line);
+            let command = journal.describe.clone();
+            if let Some(e) = journal.finish(units) {
+                return Err(e);
+            }
+            read.map_err(|e| format!("{command}: {e}"))?;
+            Ok(from_model(&log, since).unwrap_or_default())
+        }
+    }
+}
+
 /// How much of the log the Senders pane reads for itself: it does only while the Failures pane's
 /// model has no line, which on a busy host lasts the first moments of that pane's backfill, and a
 /// whole day's read then would be the backfill's work done twice.

@@ -35,7 +35,6 @@ use crate::access::WriteAccess;
 use crate::app::effect::{Confirm, Effect, Jump, Prompt, Runner, SourceEvent};
 use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, SourceHealth, ViewCx};
 use crate::config::{Config, PostfixInstance};
-use crate::mail::log::source::unavailable_message;
 use crate::sanitize::Clean;
 
 use actions::{RouteReport, SmtpTarget, Submitted};
@@ -161,6 +160,18 @@ impl SendersConfig {
             .clone()
             .or_else(|| config.mail_log.files.first().cloned())
             .unwrap_or_else(|| PathBuf::from("/var/log/mail.log"))
+    }
+
+    /// Where this feature reads the log for per-sender outcomes: its own `mail_log` file, or
+    /// else the `[mail_log]` source, the journal included.
+    pub fn log_input(&self, config: &Config) -> logscan::LogInput {
+        use crate::mail::log::LogSourceKind;
+        match (&self.mail_log, config.mail_log.source) {
+            (None, LogSourceKind::Journal) => {
+                logscan::LogInput::Journal(config.mail_log.journal_units.clone())
+            }
+            _ => logscan::LogInput::File(self.log_path(config)),
+        }
     }
 
     pub fn smtp_target(&self) -> SmtpTarget {
@@ -1187,15 +1198,14 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
                     return;
                 }
                 let now = Local::now();
-                let log_path = cfg.log_path(&r.config);
-                let activity = logscan::activity_from_tail(
-                    &log_path,
+                let activity = logscan::activity(
+                    &cfg.log_input(&r.config),
                     now,
                     now - chrono::Duration::days(1),
                     r.config.mail_log.max_line_bytes,
-                    logscan::PANE_TAIL,
+                    Some(logscan::PANE_TAIL),
                 )
-                .map_err(|e| Clean::new(&unavailable_message(&log_path, &e)));
+                .map_err(|e| Clean::new(&e));
                 r.blocking_send(SourceEvent::Senders(SendersEvent::Activity(activity)));
             });
         }
