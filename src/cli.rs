@@ -105,7 +105,7 @@ pub fn main() -> anyhow::Result<u8> {
                     return Ok(3);
                 }
             };
-            crate::mail::log::adopt_postfix_own_log(&mut config);
+            crate::mail::log::adopt_host_log(&mut config);
             Ok(crate::check::run(args, &config) as u8)
         }
         Some(Command::Demo(after)) => {
@@ -149,7 +149,7 @@ fn dashboard(cli: &ScreenArgs, mut config: Config, demo: bool) -> anyhow::Result
         ratatui::crossterm::style::force_color_output(true);
     }
     let _log_guard = crate::logging::init(config.log_file.as_deref());
-    if !demo && let Some(why) = crate::mail::log::adopt_postfix_own_log(&mut config) {
+    if !demo && let Some(why) = crate::mail::log::adopt_host_log(&mut config) {
         tracing::info!("{why}");
     }
 

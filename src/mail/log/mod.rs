@@ -108,15 +108,16 @@ impl Default for LogConfig {
 }
 
 impl LogConfig {
-    /// The files to read when the configuration names none of its own (the default
-    /// `/var/log/mail.log`) and that one does not exist, but Postfix writes its own log
-    /// (`maillog_file`, as on a host with no syslog daemon): that log, and why. `None` when the
-    /// configured files stand.
-    pub fn postfix_own_log(
+    /// Where the log is when the configuration names no source of its own (the default
+    /// `/var/log/mail.log`) and that file does not exist: Postfix's own log (`maillog_file`), or
+    /// else the journal when journald runs (a host with no syslog daemon, as Debian 12 and later
+    /// are installed), and why. `None` when the configured source stands.
+    pub fn host_log(
         &self,
         exists: impl Fn(&Path) -> bool,
         maillog_file: impl FnOnce() -> Option<PathBuf>,
-    ) -> Option<(PathBuf, String)> {
+        journald_runs: impl FnOnce() -> bool,
+    ) -> Option<(HostLog, String)> {
         if self.source != LogSourceKind::File || self.files != default_files() {
             return None;
         }
@@ -124,13 +125,23 @@ impl LogConfig {
         if exists(default) {
             return None;
         }
-        let own = maillog_file().filter(|p| exists(p))?;
-        let why = format!(
-            "{} does not exist: following Postfix's own log {} (maillog_file)",
-            default.display(),
-            own.display()
-        );
-        Some((own, why))
+        if let Some(own) = maillog_file().filter(|p| exists(p)) {
+            let why = format!(
+                "{} does not exist: following Postfix's own log {} (maillog_file)",
+                default.display(),
+                own.display()
+            );
+            return Some((HostLog::File(own), why));
+        }
+        journald_runs().then(|| {
+            let why = format!(
+                "{} does not exist and Postfix writes no log of its own (maillog_file): reading \
+                 the journal (units {})",
+                default.display(),
+                self.journal_units.join(", ")
+            );
+            (HostLog::Journal, why)
+        })
     }
 
     /// Labels of the sources, in the order `LogEvent`s number them.
@@ -155,16 +166,30 @@ pub fn postfix_maillog_file(inst: &crate::config::PostfixInstance) -> Option<Pat
     (value.starts_with('/') && !value.starts_with("/dev/")).then(|| PathBuf::from(value))
 }
 
-/// Follow Postfix's own log when the configuration names no file and the default one does not
-/// exist ([`LogConfig::postfix_own_log`]), for the first `[[postfix]]` instance. The reason, when
-/// it does.
-pub fn adopt_postfix_own_log(config: &mut Config) -> Option<String> {
+/// Where the log of a host with no `/var/log/mail.log` is, when the configuration names none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostLog {
+    /// Postfix's own log file.
+    File(PathBuf),
+    /// The journal.
+    Journal,
+}
+
+/// Read Postfix's own log, or the journal, when the configuration names no log and the default
+/// file does not exist ([`LogConfig::host_log`]; `maillog_file` of the first `[[postfix]]`
+/// instance). The reason, when it does.
+pub fn adopt_host_log(config: &mut Config) -> Option<String> {
     let inst = config.postfix.first().cloned();
-    let (own, why) = config.mail_log.postfix_own_log(
+    let (log, why) = config.mail_log.host_log(
         |p| p.exists(),
         || inst.as_ref().and_then(postfix_maillog_file),
+        // journald's socket: it runs, and syslog(3) lines with no syslog daemon go to it
+        || Path::new("/run/systemd/journal/socket").exists(),
     )?;
-    config.mail_log.files = vec![own];
+    match log {
+        HostLog::File(own) => config.mail_log.files = vec![own],
+        HostLog::Journal => config.mail_log.source = LogSourceKind::Journal,
+    }
     Some(why)
 }
 
@@ -282,42 +307,62 @@ mod tests {
     use super::*;
 
     #[test]
-    fn postfix_own_log_only_stands_in_for_a_missing_default() {
+    fn the_host_log_only_stands_in_for_a_missing_default() {
         let own = PathBuf::from("/var/log/postfix.log");
         let exists = |missing: &'static [&'static str]| {
             move |p: &Path| !missing.iter().any(|m| p == Path::new(m))
         };
         let cfg = LogConfig::default();
+        let journald = || true;
         // no /var/log/mail.log, Postfix logs to its own file: that file
         assert_eq!(
-            cfg.postfix_own_log(exists(&["/var/log/mail.log"]), || Some(own.clone())),
+            cfg.host_log(
+                exists(&["/var/log/mail.log"]),
+                || Some(own.clone()),
+                journald
+            ),
             Some((
-                own.clone(),
+                HostLog::File(own.clone()),
                 "/var/log/mail.log does not exist: following Postfix's own log \
                  /var/log/postfix.log (maillog_file)"
                     .to_string()
             ))
         );
-        // the default exists, or Postfix sets no file, or its file is missing too: the default
-        assert_eq!(cfg.postfix_own_log(exists(&[]), || Some(own.clone())), None);
+        // the default exists: the default
         assert_eq!(
-            cfg.postfix_own_log(exists(&["/var/log/mail.log"]), || None),
+            cfg.host_log(exists(&[]), || Some(own.clone()), journald),
             None
         );
+        // Postfix sets no file, or its file is missing too: the journal, where journald runs
+        let journal = Some((
+            HostLog::Journal,
+            "/var/log/mail.log does not exist and Postfix writes no log of its own \
+             (maillog_file): reading the journal (units postfix*)"
+                .to_string(),
+        ));
+        assert_eq!(
+            cfg.host_log(exists(&["/var/log/mail.log"]), || None, journald),
+            journal
+        );
         let both = exists(&["/var/log/mail.log", "/var/log/postfix.log"]);
-        assert_eq!(cfg.postfix_own_log(both, || Some(own.clone())), None);
+        assert_eq!(cfg.host_log(both, || Some(own.clone()), journald), journal);
+        // and the default, waited for, where it does not
+        assert_eq!(
+            cfg.host_log(exists(&["/var/log/mail.log"]), || None, || false),
+            None
+        );
         // files the configuration names, or the journal, are never replaced
         let named = LogConfig {
             files: vec![PathBuf::from("/srv/log/mail.log")],
             ..LogConfig::default()
         };
         let gone = exists(&["/srv/log/mail.log"]);
-        assert_eq!(named.postfix_own_log(gone, || Some(own.clone())), None);
+        assert_eq!(named.host_log(gone, || Some(own.clone()), journald), None);
         let journal = LogConfig {
             source: LogSourceKind::Journal,
             ..LogConfig::default()
         };
         let gone = exists(&["/var/log/mail.log"]);
-        assert_eq!(journal.postfix_own_log(gone, || Some(own.clone())), None);
+        assert_eq!(journal.host_log(gone, || Some(own.clone()), journald), None);
     }
 }

@@ -75,9 +75,10 @@ pub enum Format {
 /// Arguments of `opsdeck summary`.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct SummaryArgs {
-    /// Log files to read (compressed by gzip, xz, zstd or bzip2 too; `-` reads stdin). Default: the configuration's `[mail_log]`
-    /// (its files, or the journal with source = "journal"); without one, /var/log/mail.log, or
-    /// Postfix's own log (maillog_file) where that does not exist. They are read
+    /// Log files to read (compressed by gzip, xz, zstd or bzip2 too; `-` reads stdin).
+    /// Default: the configuration's `[mail_log]` (its files, or the journal with
+    /// source = "journal"); without one, /var/log/mail.log, or where that does not exist,
+    /// Postfix's own log (maillog_file), or else the journal where journald runs. They are read
     /// oldest first, by the first timestamp in each, so `mail.log*` works as the shell expands it
     /// (with `-` among them, in the order given).
     #[arg(value_name = "FILE")]
@@ -1068,7 +1069,7 @@ pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::
     let mut journal = None;
     let files = if args.files.is_empty() {
         config = crate::config::Config::discover(config_path)?;
-        if let Some(why) = super::adopt_postfix_own_log(&mut config) {
+        if let Some(why) = super::adopt_host_log(&mut config) {
             eprintln!("opsdeck summary: {}", Clean::new(&why));
         }
         if config.mail_log.source == super::LogSourceKind::Journal {
