@@ -26,6 +26,10 @@ pub enum Compression {
 /// The longest magic number below.
 const MAGIC_LEN: usize = 6;
 
+/// The largest window (dictionary) a decoder may allocate: `xz -9` and `zstd -19` use 64 and
+/// 8 MiB. A file that asks for more is refused before the memory is taken.
+const WINDOW_LIMIT: u64 = 128 << 20;
+
 impl Compression {
     pub const ALL: [Compression; 4] = [Self::Gzip, Self::Xz, Self::Zstd, Self::Bzip2];
 
@@ -104,7 +108,11 @@ pub fn decoded<'a, R: Read + Send + 'a>(
     let buffered = BufReader::new(whole);
     let text: Box<dyn Read + Send + 'a> = match found {
         Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
-        Compression::Xz => Box::new(lzma_rust2::XzReader::new(buffered, true)),
+        Compression::Xz => Box::new(lzma_rust2::XzReader::new_mem_limit(
+            buffered,
+            true,
+            (WINDOW_LIMIT >> 10) as u32,
+        )),
         Compression::Zstd => Box::new(ZstdFrames::new(buffered)),
         Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(buffered)),
     };
@@ -138,13 +146,17 @@ struct Decompressing<'a> {
 impl Read for Decompressing<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read(buf).map_err(|e| {
-            io::Error::new(
-                e.kind(),
+            let name = self.what.name();
+            let why = if e.kind() == io::ErrorKind::OutOfMemory {
                 format!(
-                    "not {}, or cut short (still being compressed?): {e}",
-                    self.what.name()
-                ),
-            )
+                    "{name} data that needs more than {} MiB to decompress, more than a log's \
+                     compressor asks for",
+                    WINDOW_LIMIT >> 20
+                )
+            } else {
+                format!("not {name}, or cut short (still being compressed?)")
+            };
+            io::Error::new(e.kind(), format!("{why}: {e}"))
         })
     }
 }
@@ -160,9 +172,11 @@ struct ZstdFrames<R> {
 
 impl<R: BufRead> ZstdFrames<R> {
     fn new(source: R) -> Self {
+        let mut frame = FrameDecoder::new();
+        frame.set_max_window_size(WINDOW_LIMIT);
         Self {
             source,
-            frame: FrameDecoder::new(),
+            frame,
             in_frame: false,
         }
     }
@@ -184,6 +198,9 @@ impl<R: BufRead> ZstdFrames<R> {
                     if skipped < u64::from(length) {
                         return Err(io::ErrorKind::UnexpectedEof.into());
                     }
+                }
+                Err(e @ FrameDecoderError::WindowSizeTooBig { .. }) => {
+                    return Err(io::Error::new(io::ErrorKind::OutOfMemory, e));
                 }
                 Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e)),
             }
@@ -337,6 +354,36 @@ mod tests {
         assert_eq!(e, "not xz: its first bytes are not xz's");
         // but an empty file (just created by logrotate) is no error: it has no lines
         assert_eq!(read_all(Vec::new(), Some(Compression::Gzip)).unwrap(), b"");
+    }
+
+    #[test]
+    fn a_file_asking_for_a_huge_dictionary_is_refused_before_it_is_allocated() {
+        // an xz block header that asks for a 4 GiB dictionary (its CRC made right)
+        let mut bytes = xz(b"Dec  5 01:29:08 mx1 postfix/qmgr[1002]: 1A2B3C0008: removed\n");
+        let size = (usize::from(bytes[12]) + 1) * 4;
+        let header = &mut bytes[12..12 + size];
+        // the LZMA2 filter: its id, one byte of properties, the dictionary size
+        let at = header.windows(2).position(|w| w == [0x21, 0x01]).unwrap() + 2;
+        header[at] = 40;
+        let mut crc = flate2::Crc::new();
+        crc.update(&header[..size - 4]);
+        header[size - 4..].copy_from_slice(&crc.sum().to_le_bytes());
+        let e = read_all(bytes, Some(Compression::Xz)).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::OutOfMemory);
+        assert!(
+            e.to_string()
+                .starts_with("xz data that needs more than 128 MiB to decompress"),
+            "{e}"
+        );
+        // a zstd frame header with a 1 GiB window (window log 30: exponent 20, mantissa 0)
+        let frame = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 20 << 3, 0, 0, 0];
+        let e = read_all(frame.to_vec(), None).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::OutOfMemory);
+        assert!(
+            e.to_string()
+                .starts_with("zstd data that needs more than 128 MiB to decompress"),
+            "{e}"
+        );
     }
 
     #[test]
