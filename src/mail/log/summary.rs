@@ -23,7 +23,8 @@
 //!   "categories": [{"category": "ses_sender_not_verified", "label": "...", "count": N,
 //!                   "meaning": "...", "remedy": "..."}],          // failures only, most first
 //!   "senders": [{"sender": "a@b", "sent": N, "deferred": N, "bounced": N, "expired": N,
-//!                "lost": N, "failures": N}],                      // top --top by failures
+//!                "lost": N, "failures": N,                        // top --top by failures
+//!                "rejected": N}],                                 // at reception (smtpd)
 //!   "recipient_domains": [{"domain": "gmail.com", "failures": N}],
 //!   "reasons": [{"reason": "...", "category": "...", "count": N}],
 //!   "ses_unverified": [{"identity": "root@x", "region": "US-EAST-1", "count": N}],
@@ -208,6 +209,8 @@ pub struct SenderRow {
     pub expired: u64,
     pub lost: u64,
     pub failures: u64,
+    /// Refused at reception (`NOQUEUE: reject`): counted in `failures`.
+    pub rejected: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -502,7 +505,7 @@ impl Accumulator {
             RowStatus::Bounced | RowStatus::Undeliverable => row.bounced += 1,
             RowStatus::Expired => row.expired += 1,
             RowStatus::Lost => row.lost += 1,
-            RowStatus::Rejected => {}
+            RowStatus::Rejected => row.rejected += 1,
         }
         if !o.status.is_failure() {
             return;
@@ -852,7 +855,9 @@ pub fn render_text(r: &Report) -> String {
     }
     if !r.senders.is_empty() {
         let _ = writeln!(s, "\nFailures by sender");
-        let head = ["sender", "sent", "deferred", "bounced", "expired", "lost"];
+        let head = [
+            "sender", "sent", "deferred", "bounced", "expired", "lost", "rejected",
+        ];
         let rows = r.senders.iter().map(|x| {
             vec![
                 crate::ui::widgets::truncate(&x.sender, 40),
@@ -861,12 +866,13 @@ pub fn render_text(r: &Report) -> String {
                 x.bounced.to_string(),
                 x.expired.to_string(),
                 x.lost.to_string(),
+                x.rejected.to_string(),
             ]
         });
         let head = std::iter::once(head.iter().map(|h| h.to_string()).collect());
         columns(
             &mut s,
-            &[Left, Right, Right, Right, Right, Right],
+            &[Left, Right, Right, Right, Right, Right, Right],
             head.chain(rows),
         );
     }
@@ -937,6 +943,14 @@ pub fn render_text(r: &Report) -> String {
                 .unwrap_or("?"),
             l.to,
             l.reason
+        );
+    }
+    if r.lost_total > r.lost.len() as u64 {
+        let _ = writeln!(
+            s,
+            "  ... and {} more (the list keeps the first {})",
+            r.lost_total - r.lost.len() as u64,
+            r.lost.len()
         );
     }
     for e in &r.errors {
@@ -1323,30 +1337,70 @@ mod tests {
     }
 
     #[test]
+    fn senders_refused_at_reception_have_their_column_and_the_lost_list_says_what_it_leaves_out() {
+        let text = "Dec  5 01:29:08 mx1 postfix/smtpd[3001]: NOQUEUE: reject: RCPT from \
+                    unknown[203.0.113.9]: 554 5.7.1 <x@elsewhere.example>: Relay access denied; \
+                    from=<spam@bad.example> to=<x@elsewhere.example> proto=ESMTP helo=<bad>\n";
+        let stdin = &mut std::io::Cursor::new(text.repeat(3));
+        let mut r = build(&[PathBuf::from("-")], None, 10, stdin);
+        assert_eq!(r.status.rejected, 3);
+        let row = r.senders.iter().find(|x| x.sender == "spam@bad.example");
+        assert_eq!(row.map(|x| (x.rejected, x.failures)), Some((3, 3)), "{r:?}");
+        let t = render_text(&r);
+        let line = t
+            .lines()
+            .find(|l| l.trim_start().starts_with("spam@bad.example"))
+            .unwrap();
+        assert_eq!(line.split_whitespace().last(), Some("3"), "{t}");
+        // a lost list cut at its cap says how many it leaves out
+        assert!(!t.contains("more (the list keeps"), "{t}");
+        r.lost_total = 130;
+        r.lost = corpus_report().lost.into_iter().cycle().take(100).collect();
+        let t = render_text(&r);
+        assert!(
+            t.contains("Lost mail: 130\n")
+                && t.contains("\n  ... and 30 more (the list keeps the first 100)\n"),
+            "{t}"
+        );
+    }
+
+    #[test]
     fn large_counts_keep_their_columns_apart() {
         let mut r = corpus_report();
         let row = &mut r.senders[0];
         row.sender = "<>".into();
-        (row.sent, row.deferred, row.bounced, row.expired, row.lost) =
-            (48_740, 0, 1_244_707, 0, 244_707);
+        (
+            row.sent,
+            row.deferred,
+            row.bounced,
+            row.expired,
+            row.lost,
+            row.rejected,
+        ) = (48_740, 0, 1_244_707, 0, 244_707, 31);
         r.status.sent = 12_345_678_901;
         let t = render_text(&r);
         let lines: Vec<&str> = t.lines().collect();
         let head = lines
             .iter()
             .position(|l| {
-                l.split_whitespace()
-                    .eq(["sender", "sent", "deferred", "bounced", "expired", "lost"])
+                l.split_whitespace().eq([
+                    "sender", "sent", "deferred", "bounced", "expired", "lost", "rejected",
+                ])
             })
             .unwrap();
         let (head, row) = (lines[head], lines[head + 1]);
         // every count is its own word, and right-aligned under its heading
         let words: Vec<&str> = row.split_whitespace().collect();
-        assert_eq!(words, ["<>", "48740", "0", "1244707", "0", "244707"], "{t}");
+        assert_eq!(
+            words,
+            ["<>", "48740", "0", "1244707", "0", "244707", "31"],
+            "{t}"
+        );
         for (name, value) in [
             ("deferred", "0"),
             ("bounced", "1244707"),
             ("lost", "244707"),
+            ("rejected", "31"),
         ] {
             let end = head.find(name).unwrap() + name.len();
             assert_eq!(
