@@ -457,6 +457,7 @@ fn permission_and_staleness_warnings_follow_the_files() {
                 queue_senders: &[],
                 local_senders: &local,
                 asked: &[],
+                ses_off: false,
             },
         );
         let ok_row = check
@@ -609,6 +610,7 @@ fn rule_map_substitutions_agree_with_postmap() {
             queue_senders: &[],
             local_senders: &[],
             asked: &asked,
+            ses_off: false,
         });
     let mut warned_lines: Vec<(String, usize)> = Vec::new();
     for sender in senders {
@@ -722,6 +724,7 @@ fn tls_policy_entry_overrides_the_level() {
                 queue_senders: &[],
                 local_senders: &[],
                 asked: &asked,
+                ses_off: false,
             },
         );
         let row = check

@@ -180,6 +180,7 @@ pub async fn check(config: &Config, report: &mut Report) {
             queue_senders: &[],
             local_senders: &local,
             asked: &[],
+            ses_off: false,
         });
         for row in &routes.rows {
             if let model::SesCheck::NotRead { region, .. } = &row.ses
@@ -224,6 +225,7 @@ pub async fn check(config: &Config, report: &mut Report) {
         queue_senders: &[],
         local_senders: &local,
         asked: &[],
+        ses_off: !cfg.ses,
     });
     cross.global.extend(unread);
     report_into(&cross, &ses, report);
@@ -247,6 +249,7 @@ mod tests {
             queue_senders: &[],
             local_senders: &local,
             asked: &[],
+            ses_off: false,
         });
         let mut r = Report::default();
         report_into(&cross, &[("us-east-1".into(), Ok(s))], &mut r);

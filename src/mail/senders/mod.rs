@@ -556,6 +556,7 @@ impl SendersPane {
             queue_senders: &queue,
             local_senders: &local,
             asked: &self.asked,
+            ses_off: !self.config.ses,
         });
         if let Some(e) = unread {
             self.check.global.push(model::unread_log(e));

@@ -135,6 +135,10 @@ pub enum SesCheck {
     NotFound {
         region: String,
     },
+    /// SES is not read at all (`senders.ses = false`).
+    Off {
+        region: String,
+    },
     Status {
         status: Verification,
         identity: Clean,
@@ -148,6 +152,7 @@ impl SesCheck {
             SesCheck::NotSes => "-".into(),
             SesCheck::Unknown => "?".into(),
             SesCheck::NotRead { region, .. } => format!("? ({region})"),
+            SesCheck::Off { .. } => "not checked".into(),
             SesCheck::NotFound { .. } => "not verified".into(),
             SesCheck::Status {
                 status, identity, ..
@@ -223,6 +228,8 @@ pub struct CheckInput<'a> {
     pub local_senders: &'a [String],
     /// Senders typed by the user (a test mail's sender).
     pub asked: &'a [String],
+    /// SES is not read (`senders.ses = false`): said so, rather than "not read yet".
+    pub ses_off: bool,
 }
 
 /// The whole result.
@@ -480,6 +487,7 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
                     region,
                     failed: true,
                 },
+                None if input.ses_off => SesCheck::Off { region },
                 Some(RegionView::Loading) | None => SesCheck::NotRead {
                     region,
                     failed: false,
@@ -535,6 +543,14 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
             verdicts.push(Verdict::new(
                 Severity::Info,
                 format!("routed to SES in {region}; verification not known ({why})"),
+            ));
+        }
+        SesCheck::Off { region } => {
+            verdicts.push(Verdict::new(
+                Severity::Info,
+                format!(
+                    "routed to SES in {region}; verification not checked (senders.ses = false)"
+                ),
             ));
         }
         SesCheck::NotSes => {}
@@ -986,6 +1002,7 @@ pub(crate) mod tests {
                 queue_senders: &[],
                 local_senders: &local,
                 asked: &[],
+                ses_off: false,
             })
         };
         let mut act = activity();
@@ -1030,6 +1047,7 @@ pub(crate) mod tests {
             queue_senders: &["dave@example.com".to_string()],
             local_senders: &local,
             asked: &[],
+            ses_off: false,
         });
         let alice = row(&c, "alice@example.com");
         assert_eq!(alice.worst(), Severity::Info);
@@ -1143,6 +1161,7 @@ pub(crate) mod tests {
                 queue_senders: &[],
                 local_senders: &[],
                 asked: &[],
+                ses_off: false,
             })
         };
         let c = check(ready_view([&east, &west]));
@@ -1218,6 +1237,7 @@ pub(crate) mod tests {
             queue_senders: &[],
             local_senders: &[],
             asked: &[],
+            ses_off: false,
         });
         assert_eq!(
             row(&c, "bob@example.com").headline().unwrap().text,
@@ -1241,6 +1261,7 @@ pub(crate) mod tests {
             queue_senders: &[],
             local_senders: &local_senders("web1.example.com", ""),
             asked: &[],
+            ses_off: false,
         });
         let md = row(&c, "MAILER-DAEMON");
         assert!(matches!(md.route, Route::Map { line: 1, .. }), "{md:?}");
@@ -1267,6 +1288,7 @@ pub(crate) mod tests {
             queue_senders: &[],
             local_senders: &[],
             asked: &[],
+            ses_off: false,
         });
         let texts: Vec<&str> = c.global.iter().map(|v| v.text.as_str()).collect();
         assert!(texts.contains(&"password map /etc/postfix/sasl_passwd readable by group/others (mode 644): chmod 600"), "{texts:?}");
@@ -1281,6 +1303,33 @@ pub(crate) mod tests {
                 region: "us-east-1".into(),
                 failed: false
             }
+        );
+    }
+
+    #[test]
+    fn ses_switched_off_is_said_not_taken_for_not_read_yet() {
+        let snap = snapshot(true, true);
+        let c = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: SesView::new(),
+            activity: &SenderActivity::new(),
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &[],
+            ses_off: true,
+        });
+        let alice = row(&c, "alice@example.com");
+        assert_eq!(
+            alice.ses,
+            SesCheck::Off {
+                region: "us-east-1".into()
+            }
+        );
+        assert_eq!(alice.ses.short(), "not checked");
+        assert!(
+            alice.verdicts.iter().any(|v| v.text
+                == "routed to SES in us-east-1; verification not checked (senders.ses = false)"),
+            "{alice:?}"
         );
     }
 
@@ -1307,6 +1356,7 @@ pub(crate) mod tests {
                 queue_senders: &[],
                 local_senders: &[],
                 asked: &["zed@example.com".to_string()],
+                ses_off: false,
             })
         };
         // level encrypt, but the SES relay's policy says none
@@ -1416,6 +1466,7 @@ pub(crate) mod tests {
             queue_senders: &[],
             local_senders: &[],
             asked: &[],
+            ses_off: false,
         });
         let alice = row(&c, "alice@example.com");
         let texts: Vec<&str> = alice.verdicts.iter().map(|v| v.text.as_str()).collect();

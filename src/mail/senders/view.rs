@@ -560,6 +560,9 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
         super::model::SesCheck::NotRead { region, .. } => {
             format!("not known: SES in {region} not read yet")
         }
+        super::model::SesCheck::Off { region } => {
+            format!("not checked in {region}: reading SES is switched off (senders.ses = false)")
+        }
     };
     lines.push(line(format!("SES:         {ses}"), w, cx.theme.text));
     if let Some(tls) = &r.tls {
