@@ -241,6 +241,47 @@ fn logs_compressed_by_any_tool_give_the_report_of_the_plain_log() {
 }
 
 #[test]
+fn pipes_are_read_once_from_their_first_byte() {
+    // `opsdeck summary <(zcat mail.log.2.gz) <(cat mail.log.1)`: nothing may be read from a pipe
+    // before its lines are (to order the files, to bisect for --since, to tell compression)
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<&str> = CORPUS.lines().collect();
+    let (older, newer) = lines.split_at(lines.len() / 2);
+    let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    std::fs::write(&a, older.join("\n") + "\n").unwrap();
+    std::fs::write(&b, newer.join("\n") + "\n").unwrap();
+    let report = |shell: String| -> serde_json::Value {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(shell)
+            .env("OPSDECK", env!("CARGO_BIN_EXE_opsdeck"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.as_object_mut().unwrap().remove("files");
+        v
+    };
+    let (a, b) = (a.display(), b.display());
+    let files = report(format!("\"$OPSDECK\" summary --format json {a} {b}"));
+    assert_eq!(files["lines"], CORPUS.lines().count());
+    assert_eq!(files["unparsed"], 0);
+    assert_eq!(
+        report(format!(
+            "\"$OPSDECK\" summary --format json <(cat {a}) <(gzip -c {b} | zcat)"
+        )),
+        files
+    );
+    let mut since = report(format!(
+        "\"$OPSDECK\" summary --format json --since 3650d <(cat {a}) <(cat {b})"
+    ));
+    assert!(since.as_object_mut().unwrap().remove("since").is_some());
+    let mut whole = files.clone();
+    whole.as_object_mut().unwrap().remove("since");
+    assert_eq!(since, whole);
+}
+
+#[test]
 fn a_cut_short_gzip_file_says_so_and_keeps_what_it_read() {
     // a rotated log read while logrotate still compresses it
     let dir = tempfile::tempdir().unwrap();

@@ -72,10 +72,14 @@ impl Compression {
 }
 
 /// Is the file at `path` compressed, by its name or its first bytes? Such a file cannot be
-/// entered in the middle: it is read whole, through [`decoded`].
+/// entered in the middle: it is read whole, through [`decoded`]. A pipe or a device is not looked
+/// into (what is read from it would be gone): [`decoded`] tells it by the bytes it reads anyway.
 pub fn is_compressed(path: &Path) -> bool {
     if Compression::of_name(path).is_some() {
         return true;
+    }
+    if is_stream(path) {
+        return false;
     }
     let mut head = [0u8; MAGIC_LEN];
     std::fs::File::open(path)
@@ -120,6 +124,13 @@ pub fn decoded<'a, R: Read + Send + 'a>(
         what: found,
         inner: text,
     }))
+}
+
+/// Is `path` something other than a regular file: a pipe (`<(zcat mail.log.2.gz)`), a device,
+/// a directory? What is read from a pipe cannot be read again, and opening a named pipe waits for
+/// a writer: such paths are read once, from their start, and never probed before.
+pub fn is_stream(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file())
 }
 
 /// Fill `buf` as far as `r` goes (a pipe may hand over fewer bytes per read); how many.

@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, FixedOffset};
 
 use super::LogError;
-use super::compressed::{Compression, decoded, is_compressed};
+use super::compressed::{Compression, decoded, is_compressed, is_stream};
 
 /// How many bytes of the last read are remembered to recognise a copytruncate copy.
 const TAIL_KEEP: usize = 256;
@@ -371,7 +371,7 @@ const PROBE: usize = 64 << 10;
 /// looks (not a syslog file). A line stamped before its predecessors by more than the margin may
 /// be skipped; the time order is the one assumption.
 pub fn start_offset(path: &Path, since: DateTime<FixedOffset>, end: u64) -> u64 {
-    if is_compressed(path) {
+    if is_stream(path) || is_compressed(path) {
         return 0;
     }
     let Ok(mut f) = File::open(path) else {

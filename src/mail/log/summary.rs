@@ -81,7 +81,7 @@ pub struct SummaryArgs {
     /// source = "journal"); without one, /var/log/mail.log, or where that does not exist,
     /// Postfix's own log (maillog_file), or else the journal where journald runs. They are read
     /// oldest first, by the first timestamp in each, so `mail.log*` works as the shell expands it
-    /// (with `-` among them, in the order given).
+    /// (with `-` or a pipe such as `<(zcat old.gz)` among them, in the order given).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Only lines from this time on: a duration ago (90m, 6h, 2d, 1w), today, yesterday, a time
@@ -1166,7 +1166,9 @@ type Started = (PathBuf, Option<DateTime<FixedOffset>>);
 
 /// [`read_order`] with each file's first time (`None` when unknown or not looked at).
 fn ordered_by_start(files: &[PathBuf]) -> Vec<Started> {
-    if files.len() < 2 || files.iter().any(|f| f.as_os_str() == "-") {
+    // a pipe's first lines, once read, are gone: with stdin or a pipe, the order given stands
+    let stream = |f: &PathBuf| f.as_os_str() == "-" || super::compressed::is_stream(f);
+    if files.len() < 2 || files.iter().any(stream) {
         return files.iter().map(|f| (f.clone(), None)).collect();
     }
     let mut keyed: Vec<Started> = files.iter().map(|f| (f.clone(), first_time(f))).collect();
