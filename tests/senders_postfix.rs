@@ -334,6 +334,7 @@ fn add_route_then_postmap_q_finds_it() {
         &spec,
         "new@example.com",
         &relay,
+        actions::RunPostfix::Yes,
         Local::now(),
         &mut |r| steps.push(r.steps.len()),
     );
@@ -395,6 +396,7 @@ fn failed_postmap_leaves_the_previous_map() {
         &spec,
         "new@example.com",
         "[127.0.0.1]:2525",
+        actions::RunPostfix::Yes,
         Local::now(),
         &mut |_| {},
     );

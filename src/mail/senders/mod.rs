@@ -372,6 +372,14 @@ impl SesState {
     }
 }
 
+/// Why the demo changes its sandbox only.
+const DEMO_SANDBOX: &str = "demo: the sandbox has no Postfix of its own";
+
+/// What the demo says of a test mail: it is not sent (the host's own MTA may listen on the SMTP
+/// port the configuration names).
+const DEMO_NOT_SENT: &str =
+    "demo: not sent - the sandbox has no Postfix of its own, and the host's is never used";
+
 /// The test mail being traced.
 #[derive(Clone, Debug)]
 pub struct TestMail {
@@ -387,7 +395,10 @@ pub struct TestMail {
 #[derive(Debug)]
 pub struct SendersPane {
     config: SendersConfig,
-    log_path: PathBuf,
+    /// The demo sandbox: its actions never reach the host's Postfix.
+    demo: bool,
+    /// Where the test mail is traced, as the dialog says it.
+    trace_in: String,
     instance: Option<PostfixInstance>,
     relay: Option<RelaySnapshot>,
     relay_error: Option<Clean>,
@@ -430,7 +441,11 @@ impl SendersPane {
         };
         SendersPane {
             instance: c.instance(config).cloned(),
-            log_path: c.log_path(config),
+            demo: config.demo,
+            trace_in: match c.log_input(config) {
+                logscan::LogInput::File(p) => p.display().to_string(),
+                logscan::LogInput::Journal(_) => "the journal".into(),
+            },
             config: c,
             relay: None,
             relay_error: None,
@@ -782,18 +797,22 @@ impl Pane for SendersPane {
                         Clean::capped(&text, 60)
                     ))];
                 }
+                let mut lines = vec![
+                    format!("From: {}", Clean::new(&from)),
+                    format!("To:   {}", Clean::new(&text)),
+                    format!(
+                        "Over SMTP to {}:{}, then traced in {}",
+                        Clean::new(&self.config.smtp_host),
+                        self.config.smtp_port,
+                        Clean::new(&self.trace_in)
+                    ),
+                ];
+                if self.demo {
+                    lines.push(DEMO_NOT_SENT.into());
+                }
                 vec![Effect::Confirm(Confirm {
                     title: "Send a test mail".into(),
-                    lines: vec![
-                        format!("From: {}", Clean::new(&from)),
-                        format!("To:   {}", Clean::new(&text)),
-                        format!(
-                            "Over SMTP to {}:{}, then traced in {}",
-                            Clean::new(&self.config.smtp_host),
-                            self.config.smtp_port,
-                            Clean::new(&self.log_path.display().to_string())
-                        ),
-                    ],
+                    lines,
                     then: vec![Effect::Senders(SendersEffect::SendTest {
                         access,
                         from,
@@ -864,16 +883,25 @@ impl Pane for SendersPane {
                         Clean::capped(&text, 60)
                     ))];
                 }
+                let then = match (map.kind == maps::MapKind::Texthash, self.demo) {
+                    (_, true) => format!(
+                        "Then: nothing more ({DEMO_SANDBOX}: no postmap, no postfix reload)"
+                    ),
+                    (true, false) => {
+                        "Then: postfix reload (a texthash map is read at reload: no postmap)".into()
+                    }
+                    (false, false) => format!(
+                        "Then: postmap {}, postfix reload",
+                        Clean::new(&map.postmap_arg())
+                    ),
+                };
                 vec![Effect::Confirm(Confirm {
                     title: "Add a sender route".into(),
                     lines: vec![
                         format!("Append to {}:", Clean::new(&map.path)),
                         format!("  {}  {}", Clean::new(&sender), Clean::new(&text)),
                         "A dated backup is kept; the edit is atomic.".into(),
-                        format!(
-                            "Then: postmap {}, postfix reload",
-                            Clean::new(&map.postmap_arg())
-                        ),
+                        then,
                     ],
                     then: vec![Effect::Senders(SendersEffect::AddRoute {
                         access,
@@ -1255,12 +1283,18 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
                 let Some(inst) = r.config.senders.instance(&r.config).cloned() else {
                     return;
                 };
+                let postfix = if r.config.demo {
+                    actions::RunPostfix::No(DEMO_SANDBOX)
+                } else {
+                    actions::RunPostfix::Yes
+                };
                 let report = actions::add_route(
                     &access,
                     &inst,
                     &map,
                     &sender,
                     &relay,
+                    postfix,
                     Local::now(),
                     &mut |p| {
                         r.blocking_send(SourceEvent::Senders(SendersEvent::Route(Box::new(
@@ -1273,6 +1307,14 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
             });
         }
         SendersEffect::SendTest { access, from, to } => {
+            if r.config.demo {
+                // the host's own MTA may listen on the SMTP port: the demo never reaches it
+                tokio::spawn(async move {
+                    let refused = Err(Clean::new(DEMO_NOT_SENT));
+                    send(&r, SendersEvent::TestSubmitted(refused)).await;
+                });
+                return;
+            }
             tokio::spawn(async move { test_mail_task(access, from, to, r).await });
         }
     }
@@ -1454,6 +1496,25 @@ mod tests {
             &c.then[..],
             [Effect::Senders(SendersEffect::AddRoute { sender, map, .. })] if sender == "new@example.com" && map.path == "/etc/postfix/sender_relay"
         ));
+        // the steps that follow, as they will run: a hash map is compiled, then Postfix reloads
+        assert_eq!(
+            c.lines.last().map(String::as_str),
+            Some("Then: postmap hash:/etc/postfix/sender_relay, postfix reload")
+        );
+        // in the demo, neither runs
+        p.demo = true;
+        p.on_prompt(P_ROUTE_SENDER, "new@example.com".into(), &mut cx);
+        let e = p.on_prompt(P_ROUTE_RELAY, "[h]:587".into(), &mut cx);
+        let [Effect::Confirm(c)] = &e[..] else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            c.lines.last().map(String::as_str),
+            Some(
+                "Then: nothing more (demo: the sandbox has no Postfix of its own: no postmap, no \
+                 postfix reload)"
+            )
+        );
     }
 
     #[test]
@@ -1838,6 +1899,43 @@ mod tests {
                 failed: false
             }
         );
+    }
+
+    #[tokio::test]
+    async fn the_demo_sends_no_test_mail() {
+        // a listener on the SMTP port the configuration names: the demo must not connect
+        let smtp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let config = Config {
+            demo: true,
+            senders: SendersConfig {
+                smtp_host: "127.0.0.1".into(),
+                smtp_port: smtp.local_addr().unwrap().port(),
+                ..Config::default().senders
+            },
+            ..Config::default()
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+        let r = crate::app::effect::Runner {
+            tx,
+            config: std::sync::Arc::new(config),
+        };
+        run(
+            SendersEffect::SendTest {
+                access: crate::access::WriteAccess::for_mode(Mode::Interactive).unwrap(),
+                from: "shop@example.com".into(),
+                to: "alice@example.net".into(),
+            },
+            &r,
+        );
+        match rx.recv().await {
+            Some(SourceEvent::Senders(SendersEvent::TestSubmitted(Err(e)))) => {
+                assert_eq!(e.as_str(), DEMO_NOT_SENT)
+            }
+            other => panic!("{other:?}"),
+        }
+        let accepted =
+            tokio::time::timeout(std::time::Duration::from_millis(300), smtp.accept()).await;
+        assert!(accepted.is_err(), "the demo connected to the SMTP port");
     }
 
     #[test]
