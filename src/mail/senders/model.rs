@@ -659,10 +659,16 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
             } else {
                 Severity::Warn
             },
+            // the cause is the latest problem's, said as such: the day's counts mix causes
             format!(
-                "{} bounced, {} deferred in the last day ({}): {}",
+                "{} bounced, {} deferred in the last day; the latest {} ({}): {}",
                 outcomes.bounced,
                 outcomes.deferred,
+                if p.status == crate::mail::log::model::RowStatus::Deferred {
+                    "deferral"
+                } else {
+                    "bounce"
+                },
                 p.cause.label(),
                 p.cause.meaning()
             ),
@@ -1027,11 +1033,29 @@ pub(crate) mod tests {
         // the bounces are still told apart, after the lost mail
         assert_eq!(
             carol.verdicts.last().unwrap().text,
-            "1 bounced, 0 deferred in the last day (rcpt unknown): The receiving side says the recipient address does not exist."
+            "1 bounced, 0 deferred in the last day; the latest bounce (rcpt unknown): The receiving side says the recipient address does not exist."
         );
         // with nothing lost, the same sender is no error
         let c = check(&activity());
         assert!(row(&c, "carol@example.com").worst() < Severity::Error);
+        // the day's bounces are not put down to the latest deferral's cause
+        let mut act = activity();
+        let carol = act.get_mut("carol@example.com").unwrap();
+        (carol.bounced, carol.deferred) = (31, 12);
+        carol.last_problem = Some(Problem {
+            status: RowStatus::Deferred,
+            cause: Category::SesThrottling,
+            reason: Clean::new("454 Throttling failure: Maximum sending rate exceeded."),
+        });
+        let c = check(&act);
+        let carol = row(&c, "carol@example.com");
+        assert_eq!(carol.worst(), Severity::Error);
+        assert!(
+            carol.verdicts.iter().any(|v| v.text.starts_with(
+                "31 bounced, 12 deferred in the last day; the latest deferral (SES throttling): "
+            )),
+            "{carol:?}"
+        );
     }
 
     #[test]
