@@ -52,9 +52,15 @@ async fn demo_hop_and_echo_give_real_findings() {
     );
     assert_eq!(level(Check::Forged), Level::Fail);
     assert_eq!(level(Check::TwoXff), Level::Ok, "{}", text(Check::TwoXff));
+    // the demo's backend is on loopback: reaching it from this host proves nothing about others
     assert_eq!(
         level(Check::Backend),
-        Level::Fail,
+        Level::Skip,
+        "{}",
+        text(Check::Backend)
+    );
+    assert!(
+        text(Check::Backend).contains("is on loopback"),
         "{}",
         text(Check::Backend)
     );

@@ -165,9 +165,11 @@ async fn balancer_passing_client_headers_through() {
     let two = text(&r, Check::TwoXff);
     assert_eq!(level(&r, Check::TwoXff), Level::Fail, "{two}");
     assert!(two.contains("separate lines"), "{two}");
+    // the backend listens on loopback here: direct access from others is not judged from it
+    // (a backend that answers on a routable address is a FAIL: unit tests in probe::checks)
     let direct = text(&r, Check::Backend);
-    assert_eq!(level(&r, Check::Backend), Level::Fail, "{direct}");
-    assert!(direct.contains("answers directly"), "{direct}");
+    assert_eq!(level(&r, Check::Backend), Level::Skip, "{direct}");
+    assert!(direct.contains("is on loopback"), "{direct}");
     let cert_v = text(&r, Check::Tls);
     assert_eq!(level(&r, Check::Tls), Level::Warn, "{cert_v}");
     // 5 days from the moment openssl ran, counted in whole days.

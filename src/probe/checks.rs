@@ -892,6 +892,16 @@ fn judge_two_xff(pair: &(Exchange, Result<EchoReply, String>)) -> Verdict {
 fn judge_backend(run: &RawRun) -> Verdict {
     match &run.backend {
         None => verdict(Check::Backend, Level::Skip, "no backend_url: direct access not checked"),
+        // reaching this host's own loopback says nothing about what others can reach
+        Some(e) if is_loopback_url(&e.url) => verdict(
+            Check::Backend,
+            Level::Skip,
+            format!(
+                "{} is on loopback: only this host reaches it, so direct access from others is not checked",
+                e.url
+            ),
+        )
+        .fix("set backend_url to the address others would use (the host's private or public address)"),
         Some(e) => match (e.status, &e.error) {
             (Some(s), _) => verdict(
                 Check::Backend,
@@ -903,6 +913,22 @@ fn judge_backend(run: &RawRun) -> Verdict {
             (None, None) => verdict(Check::Backend, Level::Ok, "no answer"),
         },
     }
+}
+
+/// Does `url` name a loopback host (`localhost`, 127.0.0.0/8, `[::1]`)?
+fn is_loopback_url(url: &str) -> bool {
+    let Some(host) = url
+        .parse::<hyper::Uri>()
+        .ok()
+        .and_then(|u| u.host().map(str::to_owned))
+    else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -1247,5 +1273,19 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(judge_backend(&run).level, Level::Ok);
+        // on this host's loopback: answering proves nothing about others, and is not a fault
+        for url in [
+            "http://127.0.0.1:39803/",
+            "http://[::1]:8080/",
+            "http://localhost/",
+        ] {
+            let run = RawRun {
+                backend: Some(hop(url, 200, None)),
+                ..Default::default()
+            };
+            let v = judge_backend(&run);
+            assert_eq!(v.level, Level::Skip, "{url}");
+            assert!(v.summary.contains("is on loopback"), "{url}: {v:?}");
+        }
     }
 }
