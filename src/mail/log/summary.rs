@@ -715,13 +715,23 @@ pub fn build_with(
     let mut errors = Vec::new();
     let mut ingestor = Ingestor::new();
     let mut warnings = Warnings::default();
+    // the lines of the hour before `since` are read for context, not counted: a message queued
+    // just before it and bounced just after is put down to its sender
+    let context = since.map(|s| s - chrono::Duration::seconds(START_MARGIN_SECS));
     let mut each = |p: Option<LogLine<&str>>| {
         lines += 1;
         let Some(p) = p else {
             unparsed += 1;
             return;
         };
-        if since.is_some_and(|s| p.time < s) || until.is_some_and(|u| p.time >= u) {
+        if until.is_some_and(|u| p.time >= u) {
+            return;
+        }
+        if since.is_some_and(|s| p.time < s) {
+            if context.is_some_and(|c| p.time >= c) {
+                // what it concludes about the time before `since` is not the report's
+                let _ = ingestor.log.ingest(p);
+            }
             return;
         }
         if first.is_none() {
@@ -1363,6 +1373,30 @@ mod tests {
             t.contains("Lost mail: 130\n")
                 && t.contains("\n  ... and 30 more (the list keeps the first 100)\n"),
             "{t}"
+        );
+    }
+
+    #[test]
+    fn a_message_queued_before_since_is_put_down_to_its_sender() {
+        let text = "\
+2026-12-05T10:14:59+00:00 mx1 postfix/qmgr[1002]: 1A2B3C0008: from=<shop@example.com>, size=1, nrcpt=1 (queue active)
+2026-12-05T10:14:59+00:00 mx1 postfix/smtp[2046]: 1A2B3C0008: to=<a@example.org>, relay=r[1.2.3.4]:587, delay=0.4, delays=0/0/0.2/0.2, dsn=5.1.1, status=bounced (host r[1.2.3.4] said: 550 5.1.1 <a@example.org>: user unknown (in reply to RCPT TO command))
+2026-12-05T10:15:01+00:00 mx1 postfix/smtp[2046]: 1A2B3C0008: to=<b@example.org>, relay=r[1.2.3.4]:587, delay=2, delays=0/0/1/1, dsn=5.1.1, status=bounced (host r[1.2.3.4] said: 550 5.1.1 <b@example.org>: user unknown (in reply to RCPT TO command))
+";
+        let since = DateTime::parse_from_rfc3339("2026-12-05T10:15:00+00:00").unwrap();
+        let stdin = &mut std::io::Cursor::new(text);
+        let r = build(&[PathBuf::from("-")], Some(since), 10, stdin);
+        // the bounce before `since` is not counted, the one after is, with its sender
+        assert_eq!(r.status.bounced, 1, "{r:?}");
+        let senders: Vec<(&str, u64)> = r
+            .senders
+            .iter()
+            .map(|x| (x.sender.as_str(), x.bounced))
+            .collect();
+        assert_eq!(senders, [("shop@example.com", 1)]);
+        assert_eq!(
+            r.first,
+            Some(DateTime::parse_from_rfc3339("2026-12-05T10:15:01+00:00").unwrap())
         );
     }
 
