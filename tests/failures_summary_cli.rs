@@ -349,6 +349,14 @@ fn since_leaves_out_the_rotated_files_that_ended_before_it() {
         } else {
             std::fs::write(&path, text).unwrap();
         }
+        // last written when it was rotated, as logrotate leaves it (gzip keeps the time)
+        let ended = now - chrono::Duration::hours(to);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(std::time::SystemTime::from(ended))
+            .unwrap();
     }
     let json = |args: &[&str], stdin: &str| -> serde_json::Value {
         let mut cmd = opsdeck();

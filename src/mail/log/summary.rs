@@ -1188,20 +1188,28 @@ fn ordered_by_start(files: &[PathBuf]) -> Vec<Started> {
 }
 
 /// Split files in reading order into those to read for lines since `since` and those left out:
-/// a file whose successor starts [`START_MARGIN_SECS`] or more before `since` ended before it
-/// (logs rotate in time order), so `summary --since 1d /var/log/mail.log*` does not decompress
-/// the weeks of the rotated files. A file of unknown start is always read.
+/// a file whose successor starts [`START_MARGIN_SECS`] or more before `since`, and that was last
+/// written before that too, ended before it (logs rotate in time order), so
+/// `summary --since 1d /var/log/mail.log*` does not decompress the weeks of the rotated files.
+/// Two logs written side by side (two hosts' logs, `mail.log` and `mail.err`) are both read: the
+/// one that starts first was still written to. A file of unknown start is always read.
 fn split_older(
     ordered: Vec<Started>,
     since: DateTime<FixedOffset>,
 ) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let target = since - chrono::Duration::seconds(START_MARGIN_SECS);
+    let target_sys = std::time::SystemTime::from(target);
     let mut read = Vec::new();
     let mut older = Vec::new();
     for (i, (file, _)) in ordered.iter().enumerate() {
-        let ended = ordered[i + 1..]
-            .iter()
-            .any(|(_, start)| start.is_some_and(|t| t < target));
+        // (a file that cannot be looked at is not read either way)
+        let written_since = std::fs::metadata(file)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t >= target_sys);
+        let ended = !written_since
+            && ordered[i + 1..]
+                .iter()
+                .any(|(_, start)| start.is_some_and(|t| t < target));
         if ended {
             older.push(file.clone());
         } else {
@@ -1535,6 +1543,33 @@ mod tests {
         let (keep, newer) = split_newer(ordered, at(30).unwrap() + chrono::Duration::minutes(30));
         assert_eq!(keep.len(), 4);
         assert_eq!(names(&newer), ["mail.log"]);
+    }
+
+    #[test]
+    fn logs_written_side_by_side_are_all_read_since() {
+        // two hosts' logs over the same days: the one that starts first is still written to
+        let dir = tempfile::tempdir().unwrap();
+        let now = Local::now().fixed_offset();
+        let (mx1, mx2) = (dir.path().join("mx1.log"), dir.path().join("mx2.log"));
+        std::fs::write(&mx1, "x\n").unwrap();
+        std::fs::write(&mx2, "x\n").unwrap();
+        let ordered = vec![
+            (mx1.clone(), Some(now - chrono::Duration::days(2))),
+            (mx2.clone(), Some(now - chrono::Duration::days(1))),
+        ];
+        let since = now - chrono::Duration::hours(12);
+        let (read, older) = split_older(ordered.clone(), since);
+        assert_eq!((read, older.len()), (vec![mx1.clone(), mx2.clone()], 0));
+        // a rotated file last written before then did end before it
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(30 * 3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&mx1)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let (read, older) = split_older(ordered, since);
+        assert_eq!((read, older), (vec![mx2], vec![mx1]));
     }
 
     #[test]
