@@ -191,7 +191,7 @@ fn parse_chunk(bytes: Vec<u8>, max_line: usize, keep_text: bool, out: &mut Parse
     let ends = memchr::memchr_iter(b'\n', body.as_bytes()).chain(std::iter::once(body.len()));
     for end in ends {
         // a newline is one byte: both ends are character boundaries
-        let line = body[start..end].trim_end_matches(['\n', '\r']);
+        let line = super::parse::trim_line(&body[start..end]);
         start = end + 1;
         out.recs.push(match parse_stamp(line) {
             None => Rec::Unstamped,

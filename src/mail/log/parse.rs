@@ -627,10 +627,17 @@ pub fn parse_line_ref<'a>(
     years: &mut YearGuess,
     keep_text: bool,
 ) -> Option<LogLine<&'a str>> {
-    let line = line.trim_end_matches(['\n', '\r']);
+    let line = trim_line(line);
     let (stamp, rest) = parse_stamp(line)?;
     let time = years.resolve(stamp)?;
     parse_after_stamp(line, rest, keep_text, time)
+}
+
+/// A line as the parser takes it: without its line end, and without the NUL bytes a syslog
+/// daemon's crash leaves in front of the first line written after it (the file was extended,
+/// the bytes never written).
+pub fn trim_line(line: &str) -> &str {
+    line.trim_end_matches(['\n', '\r']).trim_start_matches('\0')
 }
 
 /// The rest of [`parse_line_ref`], after the timestamp: `line` is the whole line (trimmed),
@@ -1020,6 +1027,24 @@ mod tests {
 
     fn p(line: &str) -> LogLine {
         parse_line(line, &mut years()).unwrap_or_else(|| panic!("no parse: {line}"))
+    }
+
+    #[test]
+    fn nul_bytes_a_crash_left_before_a_line_are_passed_over() {
+        let line = "Dec  5 01:29:08 mx1 postfix/smtp[2046]: 1A2B3C0008: to=<a@example.org>, \
+                    relay=none, delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to \
+                    x[192.0.2.1]:25: Connection timed out)";
+        let mut years = YearGuess::now();
+        let plain = parse_line_ref(line, &mut years, true).unwrap();
+        let after_crash = format!("{}{line}\r\n", "\0".repeat(4096));
+        let parsed = parse_line_ref(&after_crash, &mut years, true).unwrap();
+        assert_eq!(parsed.queue_id, plain.queue_id);
+        assert_eq!(parsed.text, line);
+        assert!(
+            matches!(parsed.kind, Kind::Delivery(_)),
+            "{:?}",
+            parsed.kind
+        );
     }
 
     #[test]
