@@ -282,6 +282,33 @@ fn pipes_are_read_once_from_their_first_byte() {
 }
 
 #[test]
+fn a_since_in_the_future_is_said() {
+    let mut cmd = opsdeck();
+    cmd.args(["summary", "--since", "2099-01-01", "--format", "json", "-"]);
+    let out = with_stdin(cmd, CORPUS);
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("opsdeck summary: --since 2099-01-01 00:00:00")
+            && err.contains("is in the future: no line can count"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"]["sent"], 0);
+    // a bare number is refused, with the forms that work
+    let out = opsdeck()
+        .args(["summary", "--since", "90", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--since \"90\": expected a duration ago (90m"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_cut_short_gzip_file_says_so_and_keeps_what_it_read() {
     // a rotated log read while logrotate still compresses it
     let dir = tempfile::tempdir().unwrap();

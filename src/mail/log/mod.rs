@@ -205,7 +205,7 @@ pub enum LogError {
     },
     #[error("{command}: {message}")]
     Command { command: String, message: String },
-    #[error("--since {0:?}: expected a duration such as 90m, 6h, 2d")]
+    #[error("--since {0:?}: expected a duration with its unit, such as 90m, 6h, 2d, 1w")]
     Duration(String),
     #[error(
         "{flag} {given:?}: expected a duration ago (90m, 6h, 2d, 1w), today, yesterday, a time of day (14:30), or a date and time (2026-12-05, \"2026-12-05 14:30\")"

@@ -85,8 +85,8 @@ pub struct SummaryArgs {
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Only lines from this time on: a duration ago (90m, 6h, 2d, 1w), today, yesterday, a time
-    /// of day today (14:30), or a local date and time (2026-12-05, "2026-12-05 14:30",
-    /// 2026-12-05T14:30:00+01:00).
+    /// of day today (14:30), or a local date and time (2026-12-05 or 20261205,
+    /// "2026-12-05 14:30", 2026-12-05T14:30:00+01:00). A bare number needs its unit.
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
     /// Only lines before this time, in the same forms (`--since yesterday --until today` is
@@ -113,7 +113,8 @@ pub fn parse_duration(s: &str) -> Result<chrono::Duration, LogError> {
     let secs = match unit {
         "s" => 1,
         "m" | "min" => 60,
-        "h" | "" => 3600,
+        // a bare number has no unit (hours? minutes?): it is refused, not guessed
+        "h" => 3600,
         "d" => 86_400,
         "w" => 7 * 86_400,
         _ => return Err(LogError::Duration(s.into())),
@@ -162,10 +163,20 @@ pub fn parse_time(
             return local(today.and_time(tod)).ok_or_else(bad);
         }
     }
+    // a date written without dashes, as `date +%Y%m%d` prints it
+    if t.len() == 8
+        && t.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(d) = NaiveDate::parse_from_str(t, "%Y%m%d")
+    {
+        return midnight(d).ok_or_else(bad);
+    }
     if t.starts_with(|c: char| c.is_ascii_digit()) && !t.contains('-') {
+        // before 1970 no mail log was written: a mistyped number, not a time
         return parse_duration(t)
-            .map(|d| now.fixed_offset() - d)
-            .map_err(|_| bad());
+            .ok()
+            .and_then(|d| now.fixed_offset().checked_sub_signed(d))
+            .filter(|t| t.timestamp() >= 0)
+            .ok_or_else(bad);
     }
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
         return Ok(d);
@@ -1077,6 +1088,15 @@ pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::
         Some(s) => Some(parse_time("--until", s, now)?),
         None => None,
     };
+    if let Some(s) = since
+        && s > now
+    {
+        // an empty report, said why (14:30 typed just after midnight is today's, not yesterday's)
+        eprintln!(
+            "opsdeck summary: --since {} is in the future: no line can count",
+            s.format("%Y-%m-%d %H:%M:%S %:z")
+        );
+    }
     if let (Some(a), Some(b)) = (since, until)
         && a >= b
     {
@@ -1758,6 +1778,8 @@ Nov 27 10:04:00 mx postfix/smtp[6]: ABCDE12345: to=<a@b.example>, relay=none, de
         );
         assert_eq!(parse_duration("2d").unwrap(), chrono::Duration::days(2));
         assert!(parse_duration("soon").is_err());
+        // no unit, no guess
+        assert!(parse_duration("90").is_err());
     }
 
     #[test]
@@ -1772,6 +1794,7 @@ Nov 27 10:04:00 mx postfix/smtp[6]: ABCDE12345: to=<a@b.example>, relay=none, de
         assert_eq!(t("today"), local(2026, 12, 5, 0, 0));
         assert_eq!(t("Yesterday"), local(2026, 12, 4, 0, 0));
         assert_eq!(t("2026-11-30"), local(2026, 11, 30, 0, 0));
+        assert_eq!(t("20261130"), local(2026, 11, 30, 0, 0));
         assert_eq!(t("08:15"), local(2026, 12, 5, 8, 15));
         assert_eq!(t("23:59:00"), local(2026, 12, 5, 23, 59));
         assert_eq!(t("2026-11-30 08:15"), local(2026, 11, 30, 8, 15));
@@ -1780,7 +1803,18 @@ Nov 27 10:04:00 mx postfix/smtp[6]: ABCDE12345: to=<a@b.example>, relay=none, de
             t("2026-11-30T08:15:00+01:00"),
             DateTime::parse_from_rfc3339("2026-11-30T07:15:00Z").unwrap()
         );
-        for bad in ["soon", "2026-13-01", "2026-11-30 25:00", "-3h", "", "25:00"] {
+        for bad in [
+            "soon",
+            "2026-13-01",
+            "2026-11-30 25:00",
+            "-3h",
+            "",
+            "25:00",
+            // a bare number (hours? minutes? a mistyped date?), or a time before any mail log
+            "90",
+            "20261305",
+            "999999w",
+        ] {
             let e = parse_time("--until", bad, now).unwrap_err().to_string();
             assert!(
                 e.starts_with(&format!("--until {bad:?}: expected a duration ago")),
