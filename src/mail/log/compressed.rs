@@ -234,7 +234,7 @@ impl<R: BufRead> Read for ZstdFrames<R> {
             while self.frame.can_collect() == 0 && !self.frame.is_finished() {
                 self.frame
                     .decode_blocks(&mut self.source, BlockDecodingStrategy::UptoBlocks(1))
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                    .map_err(zstd_error)?;
             }
             let n = self.frame.read(buf)?;
             if n > 0 {
@@ -244,6 +244,24 @@ impl<R: BufRead> Read for ZstdFrames<R> {
             self.in_frame = false;
         }
     }
+}
+
+/// A zstd decoding error in plain words: a stream cut short is "unexpected end of file" (the
+/// decoder's own words nest its reader's error in debug notation).
+fn zstd_error(e: FrameDecoderError) -> io::Error {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(c) = cause {
+        if c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::UnexpectedEof)
+        {
+            return io::ErrorKind::UnexpectedEof.into();
+        }
+        cause = c.source();
+    }
+    if format!("{e:?}").contains("UnexpectedEof") {
+        return io::ErrorKind::UnexpectedEof.into();
+    }
+    io::Error::new(io::ErrorKind::InvalidData, e)
 }
 
 #[cfg(test)]
@@ -357,6 +375,8 @@ mod tests {
                 )),
                 "{c:?}: {e}"
             );
+            // the decoders' words, not their debug notation
+            assert!(!e.contains("Error {") && !e.contains("kind:"), "{c:?}: {e}");
         }
         // plain text under a compressed name
         let e = read_all(t.clone(), Some(Compression::Xz))

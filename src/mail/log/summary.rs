@@ -96,8 +96,9 @@ pub struct SummaryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Rows in each top list.
-    #[arg(long, default_value_t = 10)]
+    /// Rows in each top list (1 or more).
+    #[arg(long, default_value_t = 10,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub top: usize,
     /// List every failure cause instead (its name in JSON, label, meaning and what to do), in
     /// the report's order, and exit.
@@ -819,7 +820,7 @@ pub fn render_text(r: &Report) -> String {
     if r.files.len() > 1 {
         // file names are the user's, but a name may hold anything: escaped as every field is
         let names: Vec<String> = r.files.iter().map(|f| Clean::new(f).to_string()).collect();
-        let _ = writeln!(s, "Files, oldest first: {}", names.join(", "));
+        let _ = writeln!(s, "Files, in the order read: {}", names.join(", "));
     }
     if !r.newer.is_empty() {
         let names: Vec<String> = r.newer.iter().map(|f| Clean::new(f).to_string()).collect();
@@ -1363,12 +1364,15 @@ mod tests {
             assert!(t.contains(s), "{s} in\n{t}");
         }
         // one file needs no list; several are named in the order read
-        assert!(!t.contains("Files, oldest first"), "{t}");
+        assert!(!t.contains("Files, in the order read"), "{t}");
         let mut r = corpus_report();
         r.files = vec!["mail.log.1".into(), "mail.log".into()];
         let t = render_text(&r);
         let second = t.lines().nth(1).unwrap_or_default();
-        assert_eq!(second, "Files, oldest first: mail.log.1, mail.log", "{t}");
+        assert_eq!(
+            second, "Files, in the order read: mail.log.1, mail.log",
+            "{t}"
+        );
         // a name that would drive the terminal is shown escaped, in the list and in errors
         r.files.push("mail.log.\u{1b}]0;owned\u{7}".into());
         r.errors.push("mail.log.\u{1b}[2J: not found".into());
