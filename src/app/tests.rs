@@ -43,6 +43,12 @@ fn tab_cycles_and_wraps() {
     }
     a.update(code(KeyCode::BackTab));
     assert_eq!(a.focus, PaneId::Probe);
+    // what crossterm reports for Shift-Tab
+    a.update(Msg::Key(KeyEvent::new(
+        KeyCode::BackTab,
+        KeyModifiers::SHIFT,
+    )));
+    assert_eq!(a.focus, PaneId::Deploy);
     assert!(!a.zoomed, "Tab moves focus without zooming");
 }
 
