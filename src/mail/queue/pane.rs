@@ -344,8 +344,13 @@ impl QueuePane {
             }
         }
         let (mut lines, then) = confirm_text(op, &targets, &self.instances, access);
+        let mut at = 1;
         if !left_out.is_empty() {
-            lines.insert(1, left_out_line(op, &left_out));
+            lines.insert(at, left_out_line(op, &left_out));
+            at += 1;
+        }
+        if let Some(line) = self.hidden_line(&targets) {
+            lines.insert(at, line);
         }
         let n = targets.len();
         vec![Effect::Confirm(Confirm {
@@ -357,6 +362,51 @@ impl QueuePane {
             lines,
             then,
         })]
+    }
+
+    /// The confirm line naming the tagged targets the table does not show
+    /// under the current filters, if any: an action on tags reaches them too.
+    fn hidden_line(&self, targets: &[(usize, QueueId, QueueName)]) -> Option<String> {
+        const SHOWN: usize = 8;
+        if self.tags.is_empty() {
+            return None;
+        }
+        let shown: HashSet<(usize, &QueueId)> = self
+            .view
+            .iter()
+            .filter_map(|r| self.model.get(*r))
+            .map(|(s, e)| (s.instance, &e.id))
+            .collect();
+        let hidden: Vec<&QueueId> = targets
+            .iter()
+            .filter(|t| !shown.contains(&(t.0, &t.1)))
+            .map(|t| &t.1)
+            .collect();
+        if hidden.is_empty() {
+            return None;
+        }
+        let mut filters: Vec<String> = Vec::new();
+        if !self.filter_text.is_empty() {
+            filters.push(format!("/{}", self.filter_text));
+        }
+        if let Some(q) = self.queue_filter {
+            filters.push(format!("queue:{}", q.as_str()));
+        }
+        if let Some(g) = self.group_filter() {
+            filters.push(format!("reason: {g}"));
+        }
+        let mut ids: Vec<String> = hidden.iter().take(SHOWN).map(|id| id.to_string()).collect();
+        if hidden.len() > SHOWN {
+            ids.push(format!("… and {} more", hidden.len() - SHOWN));
+        }
+        let line = format!(
+            "{} tagged, not shown under the filter{} {}: {}",
+            hidden.len(),
+            if filters.len() == 1 { "" } else { "s" },
+            filters.join(" and "),
+            ids.join(", ")
+        );
+        Some(crate::sanitize::sanitize_capped(&line, 400))
     }
 
     fn confirm_flush(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
@@ -1076,6 +1126,42 @@ mod tests {
             matches!(&out[..], [Effect::Notice(n)] if n == "release: none of the 2 tagged messages is on hold"),
             "{out:?}"
         );
+    }
+
+    #[test]
+    fn confirm_says_which_tagged_messages_the_filter_hides() {
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::TagAll);
+        fx.pane.set_filter("yahoo");
+        assert_eq!(fx.pane.view_len(), 1, "59F14C8904 only");
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(c.title, "Delete 6 messages");
+        assert_eq!(
+            c.lines[0],
+            "delete 6 messages from deferred and hold and active: 4889DC8909, 59F14C8904, A1B2C3D4E5, B0B0B0B0B0, C0FFEE1234, D00D00D00D"
+        );
+        assert_eq!(
+            c.lines[1],
+            "5 tagged, not shown under the filter /yahoo: 4889DC8909, A1B2C3D4E5, B0B0B0B0B0, C0FFEE1234, D00D00D00D"
+        );
+        assert_eq!(c.lines[2], "They are removed for good. No bounce is sent.");
+        // two filters at once are both named
+        fx.act(QueueAction::QueueFilter); // active
+        fx.act(QueueAction::QueueFilter); // deferred
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert!(
+            c.lines[1]
+                .starts_with("5 tagged, not shown under the filters /yahoo and queue:deferred: "),
+            "{}",
+            c.lines[1]
+        );
+        // with every tagged message shown, nothing is added
+        fx.pane.set_filter("");
+        while fx.pane.queue_filter.is_some() {
+            fx.act(QueueAction::QueueFilter);
+        }
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(c.lines[1], "They are removed for good. No bounce is sent.");
     }
 
     #[test]
