@@ -214,6 +214,18 @@ mod tests {
     }
 
     #[test]
+    fn shift_tab_matches_with_or_without_shift() {
+        // crossterm reports Shift-Tab as BackTab with SHIFT set; some terminals leave it unset.
+        for mods in [KeyModifiers::SHIFT, KeyModifiers::NONE] {
+            assert_eq!(
+                lookup(GLOBAL, KeyCode::BackTab, mods, false),
+                Some(GlobalAction::PrevPane),
+                "{mods:?}"
+            );
+        }
+    }
+
+    #[test]
     fn escape_debris_keys_are_harmless() {
         // Esc, digits, '[' and 'O' must never map to anything destructive;
         // globally they only navigate.

@@ -241,13 +241,14 @@ impl App {
     }
 
     fn on_key(&mut self, key: KeyEvent, out: &mut Outcome) -> Vec<Effect> {
-        if let Some(overlay) = self.overlay.take() {
-            return self.on_overlay_key(overlay, key);
-        }
-        // Ctrl-C always quits, whatever a pane binds.
+        // Ctrl-C always quits, whatever a pane binds and whatever overlay,
+        // dialog or prompt is open (a confirm dialog is not confirmed).
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
             self.quit = true;
             return Vec::new();
+        }
+        if let Some(overlay) = self.overlay.take() {
+            return self.on_overlay_key(overlay, key);
         }
         self.notice = None;
         if let Some(action) = keymap::lookup(GLOBAL, key.code, key.modifiers, self.may_write()) {
@@ -352,7 +353,6 @@ impl App {
                     with_pane!(self, pane, |p, cx| p.on_prompt(purpose, text, &mut cx))
                 }
                 KeyCode::Esc => Vec::new(),
-                KeyCode::Char('c') if ctrl => Vec::new(),
                 code => {
                     edit_line(&mut text, code, ctrl);
                     self.overlay = Some(Overlay::Prompt { prompt, text });

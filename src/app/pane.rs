@@ -97,9 +97,10 @@ impl Key {
     }
 
     /// Does a pressed key match this binding? Shift is folded into the
-    /// character for letters (crossterm reports `G` with SHIFT).
+    /// character for letters (crossterm reports `G` with SHIFT) and into
+    /// BackTab (which is Shift-Tab, reported with or without SHIFT).
     pub fn matches(&self, code: KeyCode, mods: KeyModifiers) -> bool {
-        let mods = if matches!(code, KeyCode::Char(_)) {
+        let mods = if matches!(code, KeyCode::Char(_) | KeyCode::BackTab) {
             mods - KeyModifiers::SHIFT
         } else {
             mods

@@ -43,6 +43,12 @@ fn tab_cycles_and_wraps() {
     }
     a.update(code(KeyCode::BackTab));
     assert_eq!(a.focus, PaneId::Probe);
+    // what crossterm reports for Shift-Tab
+    a.update(Msg::Key(KeyEvent::new(
+        KeyCode::BackTab,
+        KeyModifiers::SHIFT,
+    )));
+    assert_eq!(a.focus, PaneId::Deploy);
     assert!(!a.zoomed, "Tab moves focus without zooming");
 }
 
@@ -79,6 +85,66 @@ fn q_and_ctrl_c_quit() {
         KeyModifiers::CONTROL,
     )));
     assert!(b.quit);
+}
+
+#[test]
+fn ctrl_c_quits_from_every_overlay() {
+    let ctrl_c = || Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    let confirm = || {
+        Effect::Confirm(Confirm {
+            title: "delete 1 message".into(),
+            lines: vec![],
+            then: vec![Effect::Queue(crate::mail::queue::QueueEffect::Refresh)],
+        })
+    };
+    let prompt = || {
+        Effect::Prompt(Prompt {
+            pane: PaneId::Deploy,
+            purpose: "revspec",
+            label: "check out which revision?".into(),
+            initial: String::new(),
+        })
+    };
+    // help overlay, filter line
+    for opener in ['?', '/'] {
+        let mut a = app(Mode::Interactive);
+        a.update(key(opener));
+        assert!(a.overlay.is_some(), "{opener}");
+        let out = a.update(ctrl_c());
+        assert!(a.quit, "Ctrl-C in the overlay opened by {opener}");
+        assert!(out.effects.is_empty());
+    }
+    // confirm dialog (not confirmed) and text prompt
+    for open in [confirm, prompt] {
+        let mut a = app(Mode::Interactive);
+        let mut out = Outcome::default();
+        a.settle(vec![open()], &mut out);
+        assert!(a.overlay.is_some());
+        let out = a.update(ctrl_c());
+        assert!(a.quit, "{:?}", a.overlay);
+        assert!(out.effects.is_empty(), "Ctrl-C runs nothing");
+    }
+}
+
+#[test]
+fn q_is_text_in_a_prompt() {
+    let mut a = app(Mode::Interactive);
+    let mut out = Outcome::default();
+    a.settle(
+        vec![Effect::Prompt(Prompt {
+            pane: PaneId::Deploy,
+            purpose: "revspec",
+            label: "check out which revision?".into(),
+            initial: String::new(),
+        })],
+        &mut out,
+    );
+    a.update(key('q'));
+    assert!(!a.quit);
+    match &a.overlay {
+        Some(Overlay::Prompt { text, .. }) => assert_eq!(text, "q"),
+        other => panic!("expected prompt, got {other:?}"),
+    }
 }
 
 #[test]

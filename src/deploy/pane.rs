@@ -405,6 +405,18 @@ impl DeployPane {
                 p.local_changes
             ));
         }
+        // The checkout runs the post-deploy command after it (as `H` does).
+        if let Some(cmd) = t
+            .cfg
+            .post_deploy
+            .as_deref()
+            .filter(|l| !l.trim().is_empty())
+        {
+            lines.push(format!(
+                "Then the post-deploy command runs: {}",
+                post_deploy_lines(cmd, &t.cfg).join(", ")
+            ));
+        }
         let title = if p.conflicts.is_empty() {
             format!("{} {}?", capital(word), p.to.short)
         } else {
@@ -551,6 +563,16 @@ fn capital(s: &str) -> String {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
     }
+}
+
+/// The post-deploy command as the confirm dialogs name it: the command,
+/// the directory it runs in, its timeout.
+fn post_deploy_lines(cmd: &str, cfg: &DeployConfig) -> Vec<String> {
+    vec![
+        Clean::new(cmd).into_string(),
+        format!("in {}", Clean::new(&cfg.path.display().to_string())),
+        format!("timeout {}s", cfg.hook_timeout_secs),
+    ]
 }
 
 fn hook_lines(hooks: &[HookRun]) -> Vec<(Tone, String)> {
@@ -719,11 +741,7 @@ impl Pane for DeployPane {
                 }
                 vec![Effect::Confirm(Confirm {
                     title: "Run the post-deploy command?".into(),
-                    lines: vec![
-                        Clean::new(&cmd).into_string(),
-                        format!("in {}", Clean::new(&t.cfg.path.display().to_string())),
-                        format!("timeout {}s", t.cfg.hook_timeout_secs),
-                    ],
+                    lines: post_deploy_lines(&cmd, &t.cfg),
                     then: vec![Effect::Deploy(DeployEffect::RunHook {
                         target,
                         access: access.clone(),
@@ -1311,6 +1329,60 @@ mod tests {
         }
         let fx = with(true, |cx| p.on_action(DeployAction::Rollback, cx));
         assert!(matches!(&fx[..], [Effect::Notice(n)] if n.contains("nothing to roll back")));
+    }
+
+    #[test]
+    fn deploy_and_rollback_dialogs_say_the_post_deploy_command_runs() {
+        let confirm_for = |p: &mut DeployPane, kind: Kind| {
+            let mut pr = testdata::preview();
+            pr.kind = kind;
+            let fx = with(true, |cx| {
+                p.on_event(
+                    DeployEvent::Preview {
+                        target: 0,
+                        result: Ok(Box::new(pr)),
+                    },
+                    cx,
+                )
+            });
+            match fx.into_iter().next() {
+                Some(Effect::Confirm(c)) => c,
+                other => panic!("{other:?}"),
+            }
+        };
+        let mut p = pane();
+        let timeout = p.targets[0].cfg.hook_timeout_secs;
+        // what `H` says of the command
+        let hook = match &with(true, |cx| p.on_action(DeployAction::RunHook, cx))[..] {
+            [Effect::Confirm(c)] => c.lines.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            hook,
+            [
+                "systemctl reload php-fpm".to_string(),
+                "in /var/www/site".into(),
+                format!("timeout {timeout}s"),
+            ]
+        );
+        let said = format!(
+            "Then the post-deploy command runs: systemctl reload php-fpm, in /var/www/site, timeout {timeout}s"
+        );
+        for kind in [Kind::Deploy, Kind::Rollback] {
+            let c = confirm_for(&mut p, kind);
+            assert_eq!(c.lines.last(), Some(&said), "{kind:?}: {:?}", c.lines);
+        }
+        // without a command the dialogs do not mention one
+        let mut p = pane();
+        p.targets[0].cfg.post_deploy = None;
+        for kind in [Kind::Deploy, Kind::Rollback] {
+            let c = confirm_for(&mut p, kind);
+            assert!(
+                c.lines.iter().all(|l| !l.contains("post-deploy")),
+                "{kind:?}: {:?}",
+                c.lines
+            );
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::error::QueueError;
 use super::id::QueueId;
+use super::parse::QueueName;
 use crate::access::WriteAccess;
 use crate::config::PostfixInstance;
 use crate::sanitize::Clean;
@@ -126,6 +127,36 @@ impl QueueOp {
             QueueOp::Delete => "They are removed for good. No bounce is sent.",
             QueueOp::Expire => "They are returned to their senders at the next delivery attempt.",
             QueueOp::DeliverNow => "A delivery attempt is made at once.",
+        }
+    }
+
+    /// Can this operation act on a message in queue `q`? `postsuper -H`
+    /// only releases held mail, `postsuper -h` has nothing to do with it,
+    /// and `postqueue -i` does not deliver it.
+    pub fn applies_to(self, q: QueueName) -> bool {
+        match self {
+            QueueOp::Release => q == QueueName::Hold,
+            QueueOp::Hold | QueueOp::DeliverNow => q != QueueName::Hold,
+            QueueOp::Requeue | QueueOp::Delete | QueueOp::Expire => true,
+        }
+    }
+
+    /// What a message this operation does not apply to is (after "is" or
+    /// "are"): "not on hold", "already on hold".
+    pub fn left_out_because(self) -> &'static str {
+        match self {
+            QueueOp::Release => "not on hold",
+            QueueOp::Hold => "already on hold",
+            QueueOp::DeliverNow => "on hold",
+            QueueOp::Requeue | QueueOp::Delete | QueueOp::Expire => "not in a queue it takes",
+        }
+    }
+
+    /// What to do instead, for messages this operation does not apply to.
+    pub fn left_out_hint(self) -> Option<&'static str> {
+        match self {
+            QueueOp::DeliverNow => Some("held mail is not delivered - release it first (H)"),
+            _ => None,
         }
     }
 

@@ -307,6 +307,14 @@ impl QueuePane {
                 op.verb()
             ))];
         }
+        // Messages the operation cannot act on (release of mail not on
+        // hold, hold of held mail, deliver now of held mail) are left out
+        // and the dialog says so; when none is left, nothing is offered.
+        let (targets, left_out): (Vec<_>, Vec<_>) =
+            targets.into_iter().partition(|t| op.applies_to(t.2));
+        if targets.is_empty() {
+            return vec![Effect::Notice(refusal(op, &left_out))];
+        }
         if op == QueueOp::Expire {
             for inst in targets.iter().map(|t| t.0).collect::<BTreeSet<_>>() {
                 let st = &self.instances[inst.min(self.instances.len().saturating_sub(1))];
@@ -335,7 +343,15 @@ impl QueuePane {
                 }
             }
         }
-        let (lines, then) = confirm_text(op, &targets, &self.instances, access);
+        let (mut lines, then) = confirm_text(op, &targets, &self.instances, access);
+        let mut at = 1;
+        if !left_out.is_empty() {
+            lines.insert(at, left_out_line(op, &left_out));
+            at += 1;
+        }
+        if let Some(line) = self.hidden_line(&targets) {
+            lines.insert(at, line);
+        }
         let n = targets.len();
         vec![Effect::Confirm(Confirm {
             title: format!(
@@ -346,6 +362,51 @@ impl QueuePane {
             lines,
             then,
         })]
+    }
+
+    /// The confirm line naming the tagged targets the table does not show
+    /// under the current filters, if any: an action on tags reaches them too.
+    fn hidden_line(&self, targets: &[(usize, QueueId, QueueName)]) -> Option<String> {
+        const SHOWN: usize = 8;
+        if self.tags.is_empty() {
+            return None;
+        }
+        let shown: HashSet<(usize, &QueueId)> = self
+            .view
+            .iter()
+            .filter_map(|r| self.model.get(*r))
+            .map(|(s, e)| (s.instance, &e.id))
+            .collect();
+        let hidden: Vec<&QueueId> = targets
+            .iter()
+            .filter(|t| !shown.contains(&(t.0, &t.1)))
+            .map(|t| &t.1)
+            .collect();
+        if hidden.is_empty() {
+            return None;
+        }
+        let mut filters: Vec<String> = Vec::new();
+        if !self.filter_text.is_empty() {
+            filters.push(format!("/{}", self.filter_text));
+        }
+        if let Some(q) = self.queue_filter {
+            filters.push(format!("queue:{}", q.as_str()));
+        }
+        if let Some(g) = self.group_filter() {
+            filters.push(format!("reason: {g}"));
+        }
+        let mut ids: Vec<String> = hidden.iter().take(SHOWN).map(|id| id.to_string()).collect();
+        if hidden.len() > SHOWN {
+            ids.push(format!("… and {} more", hidden.len() - SHOWN));
+        }
+        let line = format!(
+            "{} tagged, not shown under the filter{} {}: {}",
+            hidden.len(),
+            if filters.len() == 1 { "" } else { "s" },
+            filters.join(" and "),
+            ids.join(", ")
+        );
+        Some(crate::sanitize::sanitize_capped(&line, 400))
     }
 
     fn confirm_flush(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
@@ -795,6 +856,50 @@ fn present(model: &QueueModel) -> HashMap<(usize, &QueueId), QueueName> {
         .collect()
 }
 
+/// The notice when an operation applies to none of the picked messages.
+fn refusal(op: QueueOp, left_out: &[(usize, QueueId, QueueName)]) -> String {
+    let why = match left_out {
+        [one] => format!("{} is {}", one.1, op.left_out_because()),
+        many if op == QueueOp::Release => {
+            format!("none of the {} tagged messages is on hold", many.len())
+        }
+        many => format!(
+            "all {} tagged messages are {}",
+            many.len(),
+            op.left_out_because()
+        ),
+    };
+    match op.left_out_hint() {
+        Some(hint) => format!("{}: {why}; {hint}", op.verb()),
+        None => format!("{}: {why}", op.verb()),
+    }
+}
+
+/// The confirm line naming the picked messages an operation leaves out.
+fn left_out_line(op: QueueOp, left_out: &[(usize, QueueId, QueueName)]) -> String {
+    const SHOWN: usize = 8;
+    let k = left_out.len();
+    let mut ids: Vec<String> = left_out
+        .iter()
+        .take(SHOWN)
+        .map(|t| t.1.to_string())
+        .collect();
+    if k > SHOWN {
+        ids.push(format!("… and {} more", k - SHOWN));
+    }
+    let mut line = format!(
+        "left out: {k} message{} {} {}: {}",
+        if k == 1 { "" } else { "s" },
+        if k == 1 { "is" } else { "are" },
+        op.left_out_because(),
+        ids.join(", ")
+    );
+    if let Some(hint) = op.left_out_hint() {
+        line.push_str(&format!(" ({hint})"));
+    }
+    line
+}
+
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
@@ -947,6 +1052,116 @@ mod tests {
         fx.nav(Nav::Top);
         let c = confirm(fx.act(QueueAction::Hold));
         assert_eq!(c.lines[0], "hold 1 message from deferred: A1B2C3D4E5");
+    }
+
+    #[test]
+    fn actions_leave_out_messages_in_the_wrong_state() {
+        // The fixture in table order (oldest first): A1B2C3D4E5, 4889DC8909,
+        // D00D00D00D, 59F14C8904 (deferred), B0B0B0B0B0 (hold), C0FFEE1234 (active).
+        let mut fx = Fx::new(&fixture());
+        // release of a deferred message: refused, it is not on hold
+        let out = fx.act(QueueAction::Release);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == "release: A1B2C3D4E5 is not on hold"),
+            "{out:?}"
+        );
+        // hold and deliver now of the held message: refused
+        fx.nav(Nav::Bottom);
+        fx.nav(Nav::Up);
+        assert_eq!(selected_id(&fx), "B0B0B0B0B0");
+        let out = fx.act(QueueAction::Hold);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == "hold: B0B0B0B0B0 is already on hold"),
+            "{out:?}"
+        );
+        let out = fx.act(QueueAction::DeliverNow);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == "deliver now: B0B0B0B0B0 is on hold; held mail is not delivered - release it first (H)"),
+            "{out:?}"
+        );
+        // release of the held message is offered
+        let c = confirm(fx.act(QueueAction::Release));
+        assert_eq!(c.lines[0], "release 1 message from hold: B0B0B0B0B0");
+
+        // a mixed tag set: the action takes only the messages it applies to
+        fx.act(QueueAction::Tag); // B0B0B0B0B0, moves down
+        fx.act(QueueAction::Tag); // C0FFEE1234
+        let c = confirm(fx.act(QueueAction::Release));
+        assert_eq!(c.title, "Release 1 message");
+        assert_eq!(c.lines[0], "release 1 message from hold: B0B0B0B0B0");
+        assert_eq!(c.lines[1], "left out: 1 message is not on hold: C0FFEE1234");
+        match &c.then[..] {
+            [Effect::Queue(QueueEffect::Apply { ids, .. })] => {
+                assert_eq!(
+                    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>(),
+                    ["B0B0B0B0B0"]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let c = confirm(fx.act(QueueAction::Hold));
+        assert_eq!(c.lines[0], "hold 1 message from active: C0FFEE1234");
+        assert_eq!(
+            c.lines[1],
+            "left out: 1 message is already on hold: B0B0B0B0B0"
+        );
+        let c = confirm(fx.act(QueueAction::DeliverNow));
+        assert_eq!(c.lines[0], "deliver now 1 message from active: C0FFEE1234");
+        assert_eq!(
+            c.lines[1],
+            "left out: 1 message is on hold: B0B0B0B0B0 (held mail is not delivered - release it first (H))"
+        );
+        // operations that take any queue leave nothing out
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(c.title, "Delete 2 messages");
+        assert_eq!(c.lines[1], "They are removed for good. No bounce is sent.");
+
+        // tagged messages none of which is on hold
+        fx.act(QueueAction::ClearTags);
+        fx.nav(Nav::Top);
+        fx.act(QueueAction::Tag);
+        fx.act(QueueAction::Tag);
+        let out = fx.act(QueueAction::Release);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == "release: none of the 2 tagged messages is on hold"),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn confirm_says_which_tagged_messages_the_filter_hides() {
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::TagAll);
+        fx.pane.set_filter("yahoo");
+        assert_eq!(fx.pane.view_len(), 1, "59F14C8904 only");
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(c.title, "Delete 6 messages");
+        assert_eq!(
+            c.lines[0],
+            "delete 6 messages from deferred and hold and active: 4889DC8909, 59F14C8904, A1B2C3D4E5, B0B0B0B0B0, C0FFEE1234, D00D00D00D"
+        );
+        assert_eq!(
+            c.lines[1],
+            "5 tagged, not shown under the filter /yahoo: 4889DC8909, A1B2C3D4E5, B0B0B0B0B0, C0FFEE1234, D00D00D00D"
+        );
+        assert_eq!(c.lines[2], "They are removed for good. No bounce is sent.");
+        // two filters at once are both named
+        fx.act(QueueAction::QueueFilter); // active
+        fx.act(QueueAction::QueueFilter); // deferred
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert!(
+            c.lines[1]
+                .starts_with("5 tagged, not shown under the filters /yahoo and queue:deferred: "),
+            "{}",
+            c.lines[1]
+        );
+        // with every tagged message shown, nothing is added
+        fx.pane.set_filter("");
+        while fx.pane.queue_filter.is_some() {
+            fx.act(QueueAction::QueueFilter);
+        }
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(c.lines[1], "They are removed for good. No bounce is sent.");
     }
 
     #[test]

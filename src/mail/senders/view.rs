@@ -11,6 +11,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
 
 use crate::app::pane::ViewCx;
 use crate::ui::widgets::{fit, pane_block, truncate};
@@ -412,10 +413,65 @@ fn verdict_line(sev: Severity, text: &str, w: usize, cx: &ViewCx<'_>) -> Line<'s
     ])
 }
 
+/// The counts cell at `width`: whole or, when it cannot fit, "…". A count
+/// cut mid-number would read as a smaller, valid count.
+fn fit_counts(counts: &str, width: usize) -> String {
+    if counts.width() <= width {
+        fit(counts, width)
+    } else {
+        fit("…", width)
+    }
+}
+
+/// The narrow layout's facts cell: `ses · creds · counts` at `width`, the
+/// SES and credentials text shortened first so the counts stay whole.
+fn narrow_facts(c: &Cells<'_>, width: usize) -> String {
+    let counts_w = c.counts.width() + " · ".len();
+    let words = format!("{} · {}", c.ses, c.creds);
+    if words.width() + counts_w <= width {
+        return fit(&format!("{words} · {}", c.counts), width);
+    }
+    if counts_w + 2 <= width {
+        // at least one character and the ellipsis of the words
+        let words = truncate(&words, width - counts_w);
+        return fit(&format!("{words} · {}", c.counts), width);
+    }
+    fit(&words, width)
+}
+
+/// Widths of the wide table's route and counts columns: the counts get what
+/// their longest cell needs, the route gives way (down to `ROUTE_MIN`) so
+/// that the verdict keeps some room. `None` when even that does not fit.
+fn wide_widths(w: usize, counts_needed: usize) -> Option<(usize, usize)> {
+    const ROUTE_MIN: usize = 16;
+    const ROUTE_MAX: usize = 42;
+    const VERDICT_MIN: usize = 24;
+    let counts_w = counts_needed.max(11);
+    // marker, sender, credentials, SES, counts, each with its space
+    let fixed = 2 + 31 + 19 + 17 + counts_w + 1;
+    let room = w.checked_sub(fixed + 1)?;
+    if room < ROUTE_MIN {
+        return None;
+    }
+    let route_w = room.saturating_sub(VERDICT_MIN).clamp(ROUTE_MIN, ROUTE_MAX);
+    Some((route_w, counts_w))
+}
+
 fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
     let w = area.width as usize;
     let rows = p.visible();
-    let narrow = w < NARROW;
+    let counts_needed = rows
+        .iter()
+        .map(|r| Cells::of(r, p.check.counts_unknown).counts.width())
+        .max()
+        .unwrap_or(0);
+    let wide = if w < NARROW {
+        None
+    } else {
+        wide_widths(w, counts_needed)
+    };
+    let narrow = wide.is_none();
+    let (route_w, counts_w) = wide.unwrap_or((0, 0));
     let mut lines = Vec::new();
     let verdict_w;
     if narrow {
@@ -434,10 +490,10 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
         let header = format!(
             "  {} {} {} {} {} VERDICT",
             fit("SENDER", 30),
-            fit("ROUTE", 42),
+            fit("ROUTE", route_w),
             fit("CREDENTIALS", 18),
             fit("SES", 16),
-            fit("S/D/B/L", 11)
+            fit("S/D/B/L", counts_w)
         );
         verdict_w = w.saturating_sub(header.chars().count() - "VERDICT".len());
         lines.push(line(header, w, cx.theme.header));
@@ -463,14 +519,13 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
         };
         let mark = Span::styled(format!("{} ", marker(c.sev)), sev_style(c.sev, cx));
         if narrow {
-            let facts = format!("{} · {} · {}", c.ses, c.creds, c.counts);
             lines.push(Line::from(vec![
                 mark,
                 Span::styled(
                     format!(
                         "{} {}",
                         fit(c.sender, 28),
-                        fit(&facts, w.saturating_sub(31))
+                        narrow_facts(&c, w.saturating_sub(31))
                     ),
                     base,
                 ),
@@ -483,10 +538,10 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
             let text = format!(
                 "{} {} {} {} {} ",
                 fit(c.sender, 30),
-                fit(&c.route, 42),
+                fit(&c.route, route_w),
                 fit(&c.creds, 18),
                 fit(&c.ses, 16),
-                fit(&c.counts, 11)
+                fit_counts(&c.counts, counts_w)
             );
             lines.push(Line::from(vec![
                 mark,
@@ -1109,6 +1164,43 @@ mod tests {
         p.on_event(SendersEvent::Activity(Ok(activity())), &mut cx);
         let out = draw(&p, cx.shared, 180, 30, true);
         assert!(!out.contains("?/?/?/?"), "{out}");
+    }
+
+    /// A count cut mid-number reads as a smaller, valid count: at any width
+    /// the table shows each sender's counts whole.
+    #[test]
+    fn counts_are_never_cut_mid_number() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        let mut a = activity();
+        for (sender, (sent, deferred, bounced, lost)) in [
+            ("root@web1.example.com", (10, 0, 37, 2)),
+            ("carol@example.com", (12345, 6789, 1011, 12)),
+        ] {
+            let o = a.get_mut(sender).unwrap();
+            o.sent = sent;
+            o.deferred = deferred;
+            o.bounced = bounced;
+            o.lost = lost;
+        }
+        p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
+        for w in [80, 100, 111, 112, 120, 130, 140, 180] {
+            let out = draw(&p, cx.shared, w, 40, true);
+            for (sender, counts) in [
+                ("root@web1.example.com", "10/0/37/2"),
+                ("carol@example.com", "12345/6789/1011/12"),
+            ] {
+                let row = out
+                    .lines()
+                    .find(|l| l.contains(sender) && l.contains('/'))
+                    .unwrap_or_else(|| panic!("{w}: no row for {sender}:\n{out}"));
+                assert!(
+                    row.contains(&format!(" {counts} ")),
+                    "{w} columns cut the counts {counts}:\n{row}"
+                );
+            }
+        }
     }
 
     #[test]
