@@ -428,11 +428,18 @@ impl Pane for FailuresPane {
             }
             FailuresAction::OpenSender => {
                 let log = &cx.shared.mail_log;
-                let from = self.current(log).and_then(|o| o.from.clone()).or_else(|| {
+                let current = self.current(log);
+                // a sender refused at reception is someone else's (a spammer trying to relay):
+                // not one of this host's senders, so it is not added to that pane
+                let refused = current.filter(|o| o.status == RowStatus::Rejected);
+                let from = current.and_then(|o| o.from.clone()).or_else(|| {
                     let d = self.detail.as_ref()?;
                     log.message(d.queue_id.as_ref()?)?.from.clone()
                 });
                 match from {
+                    Some(f) if refused.is_some() => effects.push(Effect::Notice(format!(
+                        "{f} was refused at reception: not a sender of this host's mail"
+                    ))),
                     Some(f) if !f.is_empty() => {
                         effects.push(Effect::Jump(Jump::Sender(f.as_str().to_string())))
                     }

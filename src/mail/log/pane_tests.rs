@@ -237,6 +237,30 @@ fn detail_opens_closes_and_links() {
 }
 
 #[test]
+fn a_sender_refused_at_reception_is_not_taken_to_the_senders_pane() {
+    let mut w = World::loaded();
+    w.event(LogEvent::Lines {
+        source: 0,
+        lines: lines(
+            "Nov 27 19:40:00 mx1 postfix/smtpd[3001]: NOQUEUE: reject: RCPT from \
+             unknown[203.0.113.99]: 554 5.7.1 <x@elsewhere.example>: Relay access denied; \
+             from=<spam@bad.example> to=<x@elsewhere.example> proto=ESMTP helo=<bad>\n",
+        ),
+        backfill: false,
+        unparsed: 0,
+    });
+    // newest first: the refusal is the first row
+    w.with_cx(|p, cx| p.on_nav(Nav::Top, cx));
+    let first = w.pane.rows(&w.shared.mail_log).next().unwrap().clone();
+    assert_eq!(first.status, RowStatus::Rejected, "{first:?}");
+    let fx = w.action(FailuresAction::OpenSender);
+    assert!(
+        matches!(fx.as_slice(), [Effect::Notice(n)] if n == "spam@bad.example was refused at reception: not a sender of this host's mail"),
+        "{fx:?}"
+    );
+}
+
+#[test]
 fn unavailable_source_is_shown_and_reported() {
     let mut w = World::new();
     w.event(LogEvent::State {
