@@ -90,7 +90,15 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
                     Span::styled("█", theme.accent),
                 ]),
                 Line::raw(""),
-                Line::from(Span::styled("Enter submit · Esc cancel", theme.muted)),
+                // a prefilled line is edited, not replaced, by typing: say how to clear it
+                Line::from(Span::styled(
+                    if text.is_empty() {
+                        "Enter submit · Esc cancel"
+                    } else {
+                        "Enter submit · Esc cancel · Ctrl-U clear · Ctrl-W word"
+                    },
+                    theme.muted,
+                )),
             ];
             dialog(frame, theme, prompt.pane.title(), lines, 70);
         }

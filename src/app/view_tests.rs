@@ -143,3 +143,30 @@ fn hostile_notice_never_reaches_the_buffer_raw() {
     }
     assert!(buffer_text(&b).contains("\\e]0;pwned\\x07\\u{9b}2J"));
 }
+
+#[test]
+fn a_prefilled_prompt_says_how_to_clear_it() {
+    let mut a = app(Mode::Interactive);
+    let mut out = Outcome::default();
+    let prompt = |initial: &str| {
+        Effect::Prompt(crate::app::effect::Prompt {
+            pane: PaneId::Deploy,
+            purpose: "revspec",
+            label: "check out which revision?".into(),
+            initial: initial.into(),
+        })
+    };
+    a.settle(vec![prompt("origin/main")], &mut out);
+    let s = screen(&a, &Theme::fallback(), 80, 24);
+    assert!(s.contains("> origin/main█"), "{s}");
+    assert!(
+        s.contains("Enter submit · Esc cancel · Ctrl-U clear · Ctrl-W word"),
+        "{s}"
+    );
+    // an empty line has nothing to clear
+    a.overlay = None;
+    a.settle(vec![prompt("")], &mut out);
+    let s = screen(&a, &Theme::fallback(), 80, 24);
+    assert!(s.contains("Enter submit · Esc cancel"), "{s}");
+    assert!(!s.contains("Ctrl-U"), "{s}");
+}
