@@ -101,8 +101,8 @@ pub fn main() -> anyhow::Result<u8> {
                 Ok(c) => c,
                 Err(e) => {
                     // Monitoring systems read stdout and the exit code.
-                    println!("OPSDECK UNKNOWN - configuration: {e}");
-                    return Ok(3);
+                    let out = format!("OPSDECK UNKNOWN - configuration: {e}\n");
+                    return Ok(crate::check::emit(&out, 3) as u8);
                 }
             };
             crate::mail::log::adopt_host_log(&mut config);

@@ -261,6 +261,68 @@ fn broken_config_is_unknown_for_monitoring() {
     assert!(out.contains(":2:1:") && out.contains("queue_wran"), "{out}");
 }
 
+/// `opsdeck check` with its standard output sent to `stdout`: the exit status and what it said
+/// on standard error.
+fn check_into(
+    config: &std::path::Path,
+    format: &str,
+    stdout: std::process::Stdio,
+) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["check", "--format", format, "--config"])
+        .arg(config)
+        .stdout(stdout)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn unwritable_stdout_is_unknown_and_a_closed_pipe_is_no_error() {
+    let root = tempfile::tempdir().unwrap();
+    let log = root.path().join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    let good = root.path().join("good.toml");
+    std::fs::write(
+        &good,
+        format!(
+            "postfix = []\n[mail_log]\nfiles = [{:?}]\n[senders]\nses = false\n",
+            log.display().to_string()
+        ),
+    )
+    .unwrap();
+    let broken = root.path().join("broken.toml");
+    std::fs::write(&broken, "[check]\nqueue_wran = 3\n").unwrap();
+    for config in [&good, &broken] {
+        for format in ["text", "json", "nagios", "prometheus"] {
+            // a full disk: one line on stderr, UNKNOWN
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap();
+            let (code, err) = check_into(config, format, full.into());
+            assert_eq!(code, 3, "{format}: {err}");
+            assert!(!err.contains("panicked"), "{format}: {err}");
+            assert_eq!(err.lines().count(), 1, "{format}: {err}");
+            assert!(
+                err.starts_with("opsdeck check: cannot write the report to standard output: "),
+                "{format}: {err}"
+            );
+
+            // a reader that went away (`| true`): the status stands, nothing is said
+            let (expected, _) = check_into(config, format, std::process::Stdio::null());
+            let (reader, writer) = std::io::pipe().unwrap();
+            drop(reader);
+            let (code, err) = check_into(config, format, writer.into());
+            assert_eq!(code, expected, "{format}: {err}");
+            assert!(err.is_empty(), "{format}: {err}");
+        }
+    }
+}
+
 fn finding<'a>(v: &'a serde_json::Value, area: &str) -> &'a serde_json::Value {
     v["findings"]
         .as_array()

@@ -468,13 +468,51 @@ pub fn run(args: CheckArgs, config: &crate::config::Config) -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            println!("OPSDECK UNKNOWN - cannot start the runtime: {e}");
-            return Status::Unknown.exit_code();
+            return emit(
+                &format!("OPSDECK UNKNOWN - cannot start the runtime: {e}\n"),
+                Status::Unknown.exit_code(),
+            );
         }
     };
     let report = rt.block_on(collect::collect(config));
-    print!("{}", report.render(args.format, Local::now()));
-    report.status().exit_code()
+    emit(
+        &report.render(args.format, Local::now()),
+        report.status().exit_code(),
+    )
+}
+
+/// Print a rendered report on standard output and return `code`, the exit status. A reader
+/// that went away (`| head`, `| true`) is not an error: the status stands. Any other write
+/// failure (a full disk under `> file.prom`) is said in one line on standard error and the
+/// status is UNKNOWN, so that a monitoring system does not take an empty or cut report for a
+/// result.
+pub fn emit(out: &str, code: i32) -> i32 {
+    emit_to(
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr(),
+        out,
+        code,
+    )
+}
+
+fn emit_to(
+    out: &mut impl std::io::Write,
+    err: &mut impl std::io::Write,
+    text: &str,
+    code: i32,
+) -> i32 {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => code,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+        Err(e) => {
+            // Standard error may be gone too: nothing more can be said then.
+            let _ = writeln!(
+                err,
+                "opsdeck check: cannot write the report to standard output: {e}"
+            );
+            Status::Unknown.exit_code()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -603,6 +641,49 @@ mod tests {
         let mut r = Report::default();
         r.finding("failures", Status::Warning, "from \u{1b}[31mevil");
         assert_eq!(r.findings[0].summary, "from \\e[31mevil");
+    }
+
+    /// A writer that fails every write with `kind`.
+    struct Failing(std::io::ErrorKind);
+
+    impl std::io::Write for Failing {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::from(self.0))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Err(std::io::Error::from(self.0))
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_keeps_the_status_and_a_failed_write_is_unknown() {
+        let mut err = Vec::new();
+        let code = emit_to(
+            &mut Failing(std::io::ErrorKind::BrokenPipe),
+            &mut err,
+            "x\n",
+            1,
+        );
+        assert_eq!(code, 1);
+        assert!(err.is_empty(), "{}", String::from_utf8_lossy(&err));
+
+        let code = emit_to(
+            &mut Failing(std::io::ErrorKind::StorageFull),
+            &mut err,
+            "x\n",
+            0,
+        );
+        assert_eq!(code, 3);
+        let err = String::from_utf8(err).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("opsdeck check: cannot write the report"),
+            "{err}"
+        );
+
+        let mut out = Vec::new();
+        assert_eq!(emit_to(&mut out, &mut Vec::new(), "report\n", 2), 2);
+        assert_eq!(out, b"report\n");
     }
 
     #[test]
