@@ -100,9 +100,10 @@ pub fn main() -> anyhow::Result<u8> {
             let mut config = match Config::discover(cli.config.as_deref()) {
                 Ok(c) => c,
                 Err(e) => {
-                    // Monitoring systems read stdout and the exit code.
-                    let out = format!("OPSDECK UNKNOWN - configuration: {e}\n");
-                    return Ok(crate::check::emit(&out, 3) as u8);
+                    // Monitoring systems read stdout (in the format they asked for) and the
+                    // exit code.
+                    let code = crate::check::unknown(args.format, "configuration", &e.to_string());
+                    return Ok(code as u8);
                 }
             };
             crate::mail::log::adopt_host_log(&mut config);

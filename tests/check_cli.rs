@@ -258,7 +258,45 @@ fn broken_config_is_unknown_for_monitoring() {
     std::fs::write(&config, "[check]\nqueue_wran = 3\n").unwrap();
     let (code, out) = check(&config, "nagios");
     assert_eq!(code, 3);
+    assert!(
+        out.starts_with("OPSDECK UNKNOWN - configuration: "),
+        "{out}"
+    );
     assert!(out.contains(":2:1:") && out.contains("queue_wran"), "{out}");
+
+    // in the format asked for: a .prom file node_exporter can read
+    let (code, out) = check(&config, "prometheus");
+    assert_eq!(code, 3, "{out}");
+    for line in out.lines() {
+        assert!(
+            line.starts_with("# HELP opsdeck_")
+                || line.starts_with("# TYPE opsdeck_")
+                || line.starts_with("opsdeck_"),
+            "not exposition format: {line:?} in\n{out}"
+        );
+    }
+    assert!(
+        out.contains("# TYPE opsdeck_check_status gauge\nopsdeck_check_status 3\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("opsdeck_check_area_status{area=\"configuration\"} 3\n"),
+        "{out}"
+    );
+
+    // and the JSON document's shape
+    let (code, out) = check(&config, "json");
+    assert_eq!(code, 3, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["status"], "unknown", "{out}");
+    assert_eq!(v["exit_code"], 3, "{out}");
+    let f = finding(&v, "configuration");
+    assert_eq!(f["status"], "unknown", "{out}");
+    let text = f["summary"].as_str().unwrap();
+    assert!(
+        text.contains(":2:1:") && text.contains("queue_wran"),
+        "{out}"
+    );
 }
 
 /// `opsdeck check` with its standard output sent to `stdout`: the exit status and what it said

@@ -82,7 +82,8 @@ impl Status {
 /// One statement about the host.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
-    /// queue, failures, senders, ses, deploy, probe.
+    /// queue, failures, senders, ses, deploy, probe; configuration (or check) when the check
+    /// could not run at all.
     pub area: String,
     pub status: Status,
     /// Plain words, already sanitized.
@@ -468,9 +469,10 @@ pub fn run(args: CheckArgs, config: &crate::config::Config) -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            return emit(
-                &format!("OPSDECK UNKNOWN - cannot start the runtime: {e}\n"),
-                Status::Unknown.exit_code(),
+            return unknown(
+                args.format,
+                "check",
+                &format!("cannot start the runtime: {e}"),
             );
         }
     };
@@ -479,6 +481,22 @@ pub fn run(args: CheckArgs, config: &crate::config::Config) -> i32 {
         &report.render(args.format, Local::now()),
         report.status().exit_code(),
     )
+}
+
+/// When the check cannot run at all (a broken configuration): one UNKNOWN finding in `area`,
+/// printed in the requested format like any report (so that a `.prom` file or a JSON reader
+/// still gets a document it can read); returns the exit status, 3.
+pub fn unknown(format: Format, area: &str, message: &str) -> i32 {
+    emit(
+        &unknown_report(area, message).render(format, Local::now()),
+        Status::Unknown.exit_code(),
+    )
+}
+
+fn unknown_report(area: &str, message: &str) -> Report {
+    let mut r = Report::default();
+    r.finding(area, Status::Unknown, message);
+    r
 }
 
 /// Print a rendered report on standard output and return `code`, the exit status. A reader
@@ -641,6 +659,42 @@ mod tests {
         let mut r = Report::default();
         r.finding("failures", Status::Warning, "from \u{1b}[31mevil");
         assert_eq!(r.findings[0].summary, "from \\e[31mevil");
+    }
+
+    #[test]
+    fn a_check_that_cannot_run_is_unknown_in_every_format() {
+        let r = unknown_report(
+            "configuration",
+            "/etc/opsdeck/config.toml:2:1: unknown field",
+        );
+        let out = r.render(Format::Nagios, now());
+        assert_eq!(
+            out.lines().next().unwrap(),
+            "OPSDECK UNKNOWN - configuration: /etc/opsdeck/config.toml:2:1: unknown field"
+        );
+        let out = r.render(Format::Prometheus, now());
+        assert_eq!(
+            out,
+            "# HELP opsdeck_check_area_status Worst finding of each area: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n\
+             # TYPE opsdeck_check_area_status gauge\n\
+             opsdeck_check_area_status{area=\"configuration\"} 3\n\
+             # HELP opsdeck_check_status Overall status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n\
+             # TYPE opsdeck_check_status gauge\n\
+             opsdeck_check_status 3\n"
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.render(Format::Json, now())).unwrap();
+        assert_eq!(v["version"], 1);
+        assert_eq!(v["status"], "unknown");
+        assert_eq!(v["exit_code"], 3);
+        assert_eq!(v["findings"][0]["area"], "configuration");
+        assert_eq!(v["findings"][0]["status"], "unknown");
+        assert_eq!(
+            v["findings"][0]["summary"],
+            "/etc/opsdeck/config.toml:2:1: unknown field"
+        );
+        assert_eq!(v["metrics"], serde_json::json!([]));
+        let out = r.render(Format::Text, now());
+        assert!(out.starts_with("opsdeck check: UNKNOWN\n"), "{out}");
     }
 
     /// A writer that fails every write with `kind`.
