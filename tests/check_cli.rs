@@ -361,6 +361,35 @@ fn unwritable_stdout_is_unknown_and_a_closed_pipe_is_no_error() {
     }
 }
 
+#[test]
+fn check_usage_errors_exit_unknown_and_other_subcommands_keep_2() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for args in [
+        &["check", "--format", "bogus"][..],
+        &["check", "--bogus"],
+        &["--config", "/nonexistent.toml", "check", "--write"],
+    ] {
+        let (code, err) = run(args);
+        assert_eq!(code, 3, "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+    }
+    let (code, err) = run(&["summary", "--bogus"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, err) = run(&["--bogus"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, err) = run(&["check", "--help"]);
+    assert_eq!(code, 0, "{err}");
+}
+
 fn finding<'a>(v: &'a serde_json::Value, area: &str) -> &'a serde_json::Value {
     v["findings"]
         .as_array()
