@@ -390,6 +390,102 @@ fn check_usage_errors_exit_unknown_and_other_subcommands_keep_2() {
     assert_eq!(code, 0, "{err}");
 }
 
+/// The README's node_exporter recipe, run as cron would (`sh -c`), with the textfile directory
+/// in `dir` and `opsdeck` found on `path`.
+fn readme_recipe(dir: &std::path::Path, path: &std::path::Path, config: &std::path::Path) {
+    let readme = include_str!("../README.md");
+    let at = readme
+        .find("For node_exporter, run it from cron")
+        .expect("the node_exporter recipe in README.md");
+    let block = &readme[at..];
+    let start = block.find("```sh\n").expect("the recipe's code block") + "```sh\n".len();
+    let end = start + block[start..].find("```").unwrap();
+    let recipe = block[start..end].trim();
+    assert!(
+        recipe.contains("/var/lib/node_exporter/textfile/"),
+        "{recipe}"
+    );
+    let recipe = recipe.replace(
+        "/var/lib/node_exporter/textfile/",
+        &format!("{}/", dir.display()),
+    );
+    let status = Command::new("sh")
+        .args(["-c", &recipe])
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                path.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("OPSDECK_CONFIG", config)
+        .status()
+        .unwrap();
+    assert!(status.success(), "{recipe}: {status}");
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn readme_node_exporter_recipe_replaces_the_file_whatever_the_status() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let textfile = root.path().join("textfile");
+    let bin = root.path().join("bin");
+    std::fs::create_dir(&textfile).unwrap();
+    std::fs::create_dir(&bin).unwrap();
+    let prom = textfile.join("opsdeck.prom");
+
+    // The real opsdeck on a host it cannot read: UNKNOWN, exit 3, and the file says so.
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_opsdeck"), bin.join("opsdeck")).unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[[postfix]]\nname = \"gone\"\nconfig_dir = \"/nonexistent/postfix\"\n[senders]\nses = false\n",
+    )
+    .unwrap();
+    readme_recipe(&textfile, &bin, &config);
+    assert_eq!(files_in(&textfile), ["opsdeck.prom"]);
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(text.ends_with("opsdeck_check_status 3\n"), "{text}");
+
+    // Each status replaces it; anything else (a crash) leaves the last one and no temporary file.
+    let fake = |code: i32| {
+        let f = bin.join("opsdeck");
+        let _ = std::fs::remove_file(&f);
+        std::fs::write(
+            &f,
+            format!("#!/bin/sh\necho 'opsdeck_check_status {code}'\nexit {code}\n"),
+        )
+        .unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    for code in [0, 1, 2, 3] {
+        fake(code);
+        readme_recipe(&textfile, &bin, &config);
+        assert_eq!(files_in(&textfile), ["opsdeck.prom"], "exit {code}");
+        assert_eq!(
+            std::fs::read_to_string(&prom).unwrap(),
+            format!("opsdeck_check_status {code}\n")
+        );
+    }
+    fake(101);
+    readme_recipe(&textfile, &bin, &config);
+    assert_eq!(files_in(&textfile), ["opsdeck.prom"]);
+    assert_eq!(
+        std::fs::read_to_string(&prom).unwrap(),
+        "opsdeck_check_status 3\n"
+    );
+}
+
 fn finding<'a>(v: &'a serde_json::Value, area: &str) -> &'a serde_json::Value {
     v["findings"]
         .as_array()
