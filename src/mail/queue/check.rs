@@ -71,6 +71,41 @@ fn reason_name(g: &ReasonGroup) -> String {
     crate::ui::widgets::truncate(name, 80)
 }
 
+/// The thresholds the finding names: those crossed (`critical at 6h00m`, `warning at 50
+/// messages, critical at 6h00m`), or the warning ones when none was.
+fn thresholds_words(config: &Config, by_size: Status, by_age: Status) -> String {
+    let t = &config.check;
+    let level = |s: Status, warn: String, crit: String| match s {
+        Status::Critical => Some(format!("critical at {crit}")),
+        Status::Warning => Some(format!("warning at {warn}")),
+        _ => None,
+    };
+    let crossed: Vec<String> = [
+        level(
+            by_size,
+            format!("{} messages", t.queue_warn),
+            format!("{} messages", t.queue_crit),
+        ),
+        level(
+            by_age,
+            fmt_age(t.oldest_warn_secs as i64),
+            fmt_age(t.oldest_crit_secs as i64),
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if crossed.is_empty() {
+        format!(
+            "warning at {} messages or {}",
+            t.queue_warn,
+            fmt_age(t.oldest_warn_secs as i64)
+        )
+    } else {
+        crossed.join(", ")
+    }
+}
+
 /// The finding and metrics of one instance's summary and deferral reasons.
 pub fn grade_summary(
     config: &Config,
@@ -82,21 +117,19 @@ pub fn grade_summary(
 ) {
     let t = &config.check;
     let oldest = s.oldest.map(|o| age_secs(o, now)).unwrap_or(0);
-    let status = Status::worst(
-        grade(s.total as u64, t.queue_warn, t.queue_crit),
-        grade(oldest as u64, t.oldest_warn_secs, t.oldest_crit_secs),
-    );
+    let by_size = grade(s.total as u64, t.queue_warn, t.queue_crit);
+    let by_age = grade(oldest as u64, t.oldest_warn_secs, t.oldest_crit_secs);
+    let status = Status::worst(by_size, by_age);
     let summary = if s.total == 0 {
         format!("{name}: queue empty")
     } else {
         format!(
-            "{name}: {} messages queued ({} deferred, {} on hold), oldest {} (warning at {} messages or {})",
+            "{name}: {} messages queued ({} deferred, {} on hold), oldest {} ({})",
             s.total,
             s.count(QueueName::Deferred),
             s.count(QueueName::Hold),
             fmt_age(oldest),
-            t.queue_warn,
-            fmt_age(t.oldest_warn_secs as i64)
+            thresholds_words(config, by_size, by_age)
         )
     };
     let summary = if reasons.is_empty() {
@@ -193,6 +226,58 @@ mod tests {
         grade_summary(&config, "default", &Summary::default(), &[], 0, &mut r);
         assert_eq!(r.findings[0].status, Status::Ok);
         assert_eq!(r.findings[0].summary, "default: queue empty");
+    }
+
+    /// A summary of `n` messages, the oldest `age` seconds old at `now`.
+    fn summary_of(n: usize, age: i64, now: i64) -> Summary {
+        let mut s = Summary::default();
+        s.counts[1] = n;
+        s.total = n;
+        s.oldest = (n > 0).then_some(now - age);
+        s
+    }
+
+    #[test]
+    fn the_finding_names_the_threshold_crossed() {
+        let config = Config::default(); // 50/500 messages, 1h/6h
+        let now = 1_800_000_000;
+        let words = |n: usize, age: i64| {
+            let mut r = Report::default();
+            grade_summary(
+                &config,
+                "default",
+                &summary_of(n, age, now),
+                &[],
+                now,
+                &mut r,
+            );
+            (r.findings[0].status, r.findings[0].summary.clone())
+        };
+        let (status, text) = words(3, 8 * 86400 + 4 * 3600);
+        assert_eq!(status, Status::Critical);
+        assert!(text.ends_with("oldest 8d04h (critical at 6h00m)"), "{text}");
+        let (status, text) = words(3, 2 * 3600);
+        assert_eq!(status, Status::Warning);
+        assert!(text.ends_with("oldest 2h00m (warning at 1h00m)"), "{text}");
+        let (status, text) = words(600, 60);
+        assert_eq!(status, Status::Critical);
+        assert!(
+            text.ends_with("oldest 1m (critical at 500 messages)"),
+            "{text}"
+        );
+        let (status, text) = words(60, 7 * 3600);
+        assert_eq!(status, Status::Critical);
+        assert!(
+            text.ends_with("(warning at 50 messages, critical at 6h00m)"),
+            "{text}"
+        );
+        // nothing crossed: where the warning starts
+        let (status, text) = words(3, 60);
+        assert_eq!(status, Status::Ok);
+        assert!(
+            text.ends_with("oldest 1m (warning at 50 messages or 1h00m)"),
+            "{text}"
+        );
     }
 
     #[tokio::test]
