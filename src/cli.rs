@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::access::Mode;
 use crate::config::{ColorMode, Config};
@@ -88,9 +88,46 @@ pub fn resolve_mode(cli_read_only: bool, cli_write: bool, config: &Config) -> an
     Ok(Mode::Interactive)
 }
 
+/// The subcommand named on a command line, found without parsing it whole (for when parsing
+/// failed): the first word that is neither an option nor the value of a top-level option.
+fn subcommand_named(args: &[std::ffi::OsString]) -> Option<String> {
+    let cmd = Cli::command();
+    let takes_value: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| a.get_action().takes_values())
+        .filter_map(|a| a.get_long())
+        .map(|l| format!("--{l}"))
+        .collect();
+    let mut words = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(w) = words.next() {
+        if takes_value.iter().any(|t| *t == w) {
+            words.next();
+        } else if !w.starts_with('-') {
+            return Some(w.into_owned());
+        }
+    }
+    None
+}
+
+/// Parse the command line. A usage error of `opsdeck check` exits 3 (UNKNOWN, the monitoring
+/// plugin convention: clap's 2 reads as CRITICAL); the others keep clap's behaviour.
+fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, u8> {
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => Ok(cli),
+        Err(e) if e.use_stderr() && subcommand_named(&args).as_deref() == Some("check") => {
+            let _ = e.print();
+            Err(3)
+        }
+        Err(e) => e.exit(),
+    }
+}
+
 /// Entry point of the binary; returns the process exit status.
 pub fn main() -> anyhow::Result<u8> {
-    let cli = Cli::parse();
+    let cli = match parse(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(code) => return Ok(code),
+    };
     match cli.command {
         Some(Command::Summary(args)) => {
             let code = crate::mail::log::summary::run(args, cli.config.as_deref())?;
@@ -100,9 +137,10 @@ pub fn main() -> anyhow::Result<u8> {
             let mut config = match Config::discover(cli.config.as_deref()) {
                 Ok(c) => c,
                 Err(e) => {
-                    // Monitoring systems read stdout and the exit code.
-                    println!("OPSDECK UNKNOWN - configuration: {e}");
-                    return Ok(3);
+                    // Monitoring systems read stdout (in the format they asked for) and the
+                    // exit code.
+                    let code = crate::check::unknown(args.format, "configuration", &e.to_string());
+                    return Ok(code as u8);
                 }
             };
             crate::mail::log::adopt_host_log(&mut config);
@@ -196,11 +234,51 @@ fn dashboard(cli: &ScreenArgs, mut config: Config, demo: bool) -> anyhow::Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_subcommand_is_found_in_a_line_that_does_not_parse() {
+        let named = |line: &[&str]| {
+            let args: Vec<std::ffi::OsString> = line.iter().map(Into::into).collect();
+            subcommand_named(&args)
+        };
+        assert_eq!(
+            named(&["opsdeck", "check", "--bogus"]).as_deref(),
+            Some("check")
+        );
+        assert_eq!(
+            named(&["opsdeck", "--config", "check", "summary", "-x"]).as_deref(),
+            Some("summary")
+        );
+        assert_eq!(
+            named(&["opsdeck", "--theme", "mono", "--read-only", "check"]).as_deref(),
+            Some("check")
+        );
+        assert_eq!(
+            named(&["opsdeck", "--config=/c.toml", "check"]).as_deref(),
+            Some("check")
+        );
+        assert_eq!(named(&["opsdeck", "--bogus"]), None);
+    }
+
+    #[test]
+    fn check_usage_errors_are_unknown() {
+        let code = |line: &[&str]| {
+            parse(line.iter().map(Into::into).collect())
+                .err()
+                .map(|c| c as i32)
+        };
+        assert_eq!(code(&["opsdeck", "check", "--format", "bogus"]), Some(3));
+        assert_eq!(code(&["opsdeck", "check", "--bogus"]), Some(3));
+        assert_eq!(
+            code(&["opsdeck", "--config", "/x", "check", "extra"]),
+            Some(3)
+        );
+        assert_eq!(code(&["opsdeck", "check", "--format", "json"]), None);
     }
 
     #[test]

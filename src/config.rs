@@ -166,7 +166,114 @@ impl Config {
             }
         })?;
         cfg.origin = Origin::File(path.to_path_buf());
+        cfg.validate(text, path)?;
         Ok(cfg)
+    }
+
+    /// Refuse settings that parse but would break the output: two `[[postfix]]` instances of
+    /// one name (the same Prometheus series twice, which node_exporter refuses), a `[check]`
+    /// WARNING threshold past its CRITICAL one, and `[mail_log] files = []` for a file source.
+    /// The error names the line and column of the setting, and what to do.
+    fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
+        // Where the settings are written; the document has parsed, so this does too (if it
+        // did not, the errors still name the file and the key).
+        let at: Positions = toml::from_str(text).unwrap_or_default();
+        let error = |span: Option<std::ops::Range<usize>>, message: String| match span {
+            Some(span) => {
+                let (line, col) = line_col(text, span.start);
+                ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    line,
+                    col,
+                    message,
+                }
+            }
+            None => ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message,
+            },
+        };
+
+        for (i, inst) in self.postfix.iter().enumerate() {
+            if let Some(first) = self.postfix[..i].iter().position(|p| p.name == inst.name) {
+                let span = |j: usize| {
+                    at.postfix.get(j).map(|t| match &t.get_ref().name {
+                        Some(n) => n.span(),
+                        None => t.span(),
+                    })
+                };
+                let first_line = span(first)
+                    .map(|s| format!(" (the first at line {})", line_col(text, s.start).0))
+                    .unwrap_or_default();
+                return Err(error(
+                    span(i),
+                    format!(
+                        "[[postfix]] name {:?} is given to two instances{first_line}: give each \
+                         instance its own name (it labels the instance's metrics, and \
+                         node_exporter refuses a file with the same series twice)",
+                        inst.name
+                    ),
+                ));
+            }
+        }
+
+        let c = &self.check;
+        let pairs = [
+            ("queue_warn", c.queue_warn, "queue_crit", c.queue_crit),
+            (
+                "oldest_warn_secs",
+                c.oldest_warn_secs,
+                "oldest_crit_secs",
+                c.oldest_crit_secs,
+            ),
+            (
+                "failures_warn",
+                c.failures_warn,
+                "failures_crit",
+                c.failures_crit,
+            ),
+        ];
+        let key_span = |warn: &str, crit: &str| {
+            at.check
+                .get(warn)
+                .or_else(|| at.check.get(crit))
+                .map(|v| v.span())
+        };
+        for (warn, w, crit, k) in pairs {
+            if w > k {
+                return Err(error(
+                    key_span(warn, crit),
+                    format!(
+                        "[check] {warn} = {w} is above {crit} = {k}: WARNING must come before \
+                         CRITICAL: lower {warn} or raise {crit}"
+                    ),
+                ));
+            }
+        }
+        // days left: fewer is worse
+        if c.cert_warn_days < c.cert_crit_days {
+            return Err(error(
+                key_span("cert_warn_days", "cert_crit_days"),
+                format!(
+                    "[check] cert_warn_days = {} is below cert_crit_days = {}: a certificate \
+                     must reach WARNING (days left) before CRITICAL: raise cert_warn_days or \
+                     lower cert_crit_days",
+                    c.cert_warn_days, c.cert_crit_days
+                ),
+            ));
+        }
+
+        if self.mail_log.source == crate::mail::log::LogSourceKind::File
+            && self.mail_log.files.is_empty()
+        {
+            return Err(error(
+                at.mail_log.get("files").map(|v| v.span()),
+                "[mail_log] files = [] names no log to read: name the mail log \
+                 (files = [\"/var/log/mail.log\"]), or set source = \"journal\""
+                    .to_string(),
+            ));
+        }
+        Ok(())
     }
 
     /// Read and parse a file.
@@ -189,6 +296,22 @@ impl Config {
             None => Ok(Config::default()),
         }
     }
+}
+
+/// Where the settings [`Config::validate`] checks are written in the document.
+#[derive(Debug, Default, Deserialize)]
+struct Positions {
+    #[serde(default)]
+    postfix: Vec<toml::Spanned<PostfixPosition>>,
+    #[serde(default)]
+    check: std::collections::BTreeMap<String, toml::Spanned<toml::Value>>,
+    #[serde(default)]
+    mail_log: std::collections::BTreeMap<String, toml::Spanned<toml::Value>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PostfixPosition {
+    name: Option<toml::Spanned<String>>,
 }
 
 /// A list setting that may also be written as one string (`files = "/var/log/mail.log"` as
@@ -369,6 +492,94 @@ mod tests {
     fn line_col_counts_chars() {
         assert_eq!(line_col("ab\ncd", 4), (2, 2));
         assert_eq!(line_col("", 0), (1, 1));
+    }
+
+    #[test]
+    fn two_instances_of_one_name_are_refused() {
+        let text = "[[postfix]]\nname = \"out\"\n\n[[postfix]]\nname = \"in\"\n\n\
+                    [[postfix]]\nname = \"out\"\nconfig_dir = \"/etc/postfix-out\"\n";
+        let msg = Config::parse(text, Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.starts_with("c.toml:8:8: "), "{msg}");
+        assert!(
+            msg.contains("name \"out\" is given to two instances (the first at line 2)"),
+            "{msg}"
+        );
+        assert!(msg.contains("give each instance its own name"), "{msg}");
+        // two left at the default name
+        let msg = Config::parse("[[postfix]]\n[[postfix]]\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.starts_with("c.toml:"), "{msg}");
+        assert!(msg.contains("name \"default\" is given to two"), "{msg}");
+        Config::parse(
+            "[[postfix]]\nname = \"a\"\n[[postfix]]\nname = \"b\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_warning_threshold_past_its_critical_one_is_refused() {
+        let msg = Config::parse(
+            "[check]\nqueue_warn = 600\nqueue_crit = 500\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            msg,
+            "c.toml:2:14: [check] queue_warn = 600 is above queue_crit = 500: WARNING must \
+             come before CRITICAL: lower queue_warn or raise queue_crit"
+        );
+        // against a default: the setting written is named
+        let msg = Config::parse("[check]\nfailures_crit = 0\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with("c.toml:2:17: [check] failures_warn = 1 is above failures_crit = 0"),
+            "{msg}"
+        );
+        let msg = Config::parse("[check]\noldest_warn_secs = 86400\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with("c.toml:2:20: [check] oldest_warn_secs = 86400 is above"),
+            "{msg}"
+        );
+        // days left: the warning comes at more days
+        let msg = Config::parse("[check]\ncert_warn_days = 5\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with("c.toml:2:18: [check] cert_warn_days = 5 is below cert_crit_days = 7"),
+            "{msg}"
+        );
+        // equal is allowed (no WARNING step), as is any order that makes sense
+        Config::parse(
+            "[check]\nqueue_warn = 10\nqueue_crit = 10\ncert_warn_days = 30\ncert_crit_days = 30\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn no_log_file_is_refused() {
+        let msg = Config::parse("[mail_log]\nfiles = []\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with("c.toml:2:9: [mail_log] files = [] names no log"),
+            "{msg}"
+        );
+        assert!(msg.contains("set source = \"journal\""), "{msg}");
+        // the journal source reads no files
+        Config::parse(
+            "[mail_log]\nsource = \"journal\"\nfiles = []\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
     }
 
     #[test]

@@ -258,7 +258,232 @@ fn broken_config_is_unknown_for_monitoring() {
     std::fs::write(&config, "[check]\nqueue_wran = 3\n").unwrap();
     let (code, out) = check(&config, "nagios");
     assert_eq!(code, 3);
+    assert!(
+        out.starts_with("OPSDECK UNKNOWN - configuration: "),
+        "{out}"
+    );
     assert!(out.contains(":2:1:") && out.contains("queue_wran"), "{out}");
+
+    // in the format asked for: a .prom file node_exporter can read
+    let (code, out) = check(&config, "prometheus");
+    assert_eq!(code, 3, "{out}");
+    for line in out.lines() {
+        assert!(
+            line.starts_with("# HELP opsdeck_")
+                || line.starts_with("# TYPE opsdeck_")
+                || line.starts_with("opsdeck_"),
+            "not exposition format: {line:?} in\n{out}"
+        );
+    }
+    assert!(
+        out.contains("# TYPE opsdeck_check_status gauge\nopsdeck_check_status 3\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("opsdeck_check_area_status{area=\"configuration\"} 3\n"),
+        "{out}"
+    );
+
+    // and the JSON document's shape
+    let (code, out) = check(&config, "json");
+    assert_eq!(code, 3, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["status"], "unknown", "{out}");
+    assert_eq!(v["exit_code"], 3, "{out}");
+    let f = finding(&v, "configuration");
+    assert_eq!(f["status"], "unknown", "{out}");
+    let text = f["summary"].as_str().unwrap();
+    assert!(
+        text.contains(":2:1:") && text.contains("queue_wran"),
+        "{out}"
+    );
+}
+
+/// `opsdeck check` with its standard output sent to `stdout`: the exit status and what it said
+/// on standard error.
+fn check_into(
+    config: &std::path::Path,
+    format: &str,
+    stdout: std::process::Stdio,
+) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["check", "--format", format, "--config"])
+        .arg(config)
+        .stdout(stdout)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn unwritable_stdout_is_unknown_and_a_closed_pipe_is_no_error() {
+    let root = tempfile::tempdir().unwrap();
+    let log = root.path().join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    let good = root.path().join("good.toml");
+    std::fs::write(
+        &good,
+        format!(
+            "postfix = []\n[mail_log]\nfiles = [{:?}]\n[senders]\nses = false\n",
+            log.display().to_string()
+        ),
+    )
+    .unwrap();
+    let broken = root.path().join("broken.toml");
+    std::fs::write(&broken, "[check]\nqueue_wran = 3\n").unwrap();
+    for config in [&good, &broken] {
+        for format in ["text", "json", "nagios", "prometheus"] {
+            // a full disk: one line on stderr, UNKNOWN
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap();
+            let (code, err) = check_into(config, format, full.into());
+            assert_eq!(code, 3, "{format}: {err}");
+            assert!(!err.contains("panicked"), "{format}: {err}");
+            assert_eq!(err.lines().count(), 1, "{format}: {err}");
+            assert!(
+                err.starts_with("opsdeck check: cannot write the report to standard output: "),
+                "{format}: {err}"
+            );
+
+            // a reader that went away (`| true`): the status stands, nothing is said
+            let (expected, _) = check_into(config, format, std::process::Stdio::null());
+            let (reader, writer) = std::io::pipe().unwrap();
+            drop(reader);
+            let (code, err) = check_into(config, format, writer.into());
+            assert_eq!(code, expected, "{format}: {err}");
+            assert!(err.is_empty(), "{format}: {err}");
+        }
+    }
+}
+
+#[test]
+fn check_usage_errors_exit_unknown_and_other_subcommands_keep_2() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for args in [
+        &["check", "--format", "bogus"][..],
+        &["check", "--bogus"],
+        &["--config", "/nonexistent.toml", "check", "--write"],
+    ] {
+        let (code, err) = run(args);
+        assert_eq!(code, 3, "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+    }
+    let (code, err) = run(&["summary", "--bogus"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, err) = run(&["--bogus"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, err) = run(&["check", "--help"]);
+    assert_eq!(code, 0, "{err}");
+}
+
+/// The README's node_exporter recipe, run as cron would (`sh -c`), with the textfile directory
+/// in `dir` and `opsdeck` found on `path`.
+fn readme_recipe(dir: &std::path::Path, path: &std::path::Path, config: &std::path::Path) {
+    let readme = include_str!("../README.md");
+    let at = readme
+        .find("For node_exporter, run it from cron")
+        .expect("the node_exporter recipe in README.md");
+    let block = &readme[at..];
+    let start = block.find("```sh\n").expect("the recipe's code block") + "```sh\n".len();
+    let end = start + block[start..].find("```").unwrap();
+    let recipe = block[start..end].trim();
+    assert!(
+        recipe.contains("/var/lib/node_exporter/textfile/"),
+        "{recipe}"
+    );
+    let recipe = recipe.replace(
+        "/var/lib/node_exporter/textfile/",
+        &format!("{}/", dir.display()),
+    );
+    let status = Command::new("sh")
+        .args(["-c", &recipe])
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                path.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("OPSDECK_CONFIG", config)
+        .status()
+        .unwrap();
+    assert!(status.success(), "{recipe}: {status}");
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn readme_node_exporter_recipe_replaces_the_file_whatever_the_status() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let textfile = root.path().join("textfile");
+    let bin = root.path().join("bin");
+    std::fs::create_dir(&textfile).unwrap();
+    std::fs::create_dir(&bin).unwrap();
+    let prom = textfile.join("opsdeck.prom");
+
+    // The real opsdeck on a host it cannot read: UNKNOWN, exit 3, and the file says so.
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_opsdeck"), bin.join("opsdeck")).unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[[postfix]]\nname = \"gone\"\nconfig_dir = \"/nonexistent/postfix\"\n[senders]\nses = false\n",
+    )
+    .unwrap();
+    readme_recipe(&textfile, &bin, &config);
+    assert_eq!(files_in(&textfile), ["opsdeck.prom"]);
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(text.ends_with("opsdeck_check_status 3\n"), "{text}");
+
+    // Each status replaces it; anything else (a crash) leaves the last one and no temporary file.
+    let fake = |code: i32| {
+        let f = bin.join("opsdeck");
+        let _ = std::fs::remove_file(&f);
+        std::fs::write(
+            &f,
+            format!("#!/bin/sh\necho 'opsdeck_check_status {code}'\nexit {code}\n"),
+        )
+        .unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    for code in [0, 1, 2, 3] {
+        fake(code);
+        readme_recipe(&textfile, &bin, &config);
+        assert_eq!(files_in(&textfile), ["opsdeck.prom"], "exit {code}");
+        assert_eq!(
+            std::fs::read_to_string(&prom).unwrap(),
+            format!("opsdeck_check_status {code}\n")
+        );
+    }
+    fake(101);
+    readme_recipe(&textfile, &bin, &config);
+    assert_eq!(files_in(&textfile), ["opsdeck.prom"]);
+    assert_eq!(
+        std::fs::read_to_string(&prom).unwrap(),
+        "opsdeck_check_status 3\n"
+    );
 }
 
 fn finding<'a>(v: &'a serde_json::Value, area: &str) -> &'a serde_json::Value {

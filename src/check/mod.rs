@@ -82,7 +82,8 @@ impl Status {
 /// One statement about the host.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
-    /// queue, failures, senders, ses, deploy, probe.
+    /// queue, failures, senders, ses, deploy, probe; configuration (or check) when the check
+    /// could not run at all.
     pub area: String,
     pub status: Status,
     /// Plain words, already sanitized.
@@ -468,13 +469,68 @@ pub fn run(args: CheckArgs, config: &crate::config::Config) -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            println!("OPSDECK UNKNOWN - cannot start the runtime: {e}");
-            return Status::Unknown.exit_code();
+            return unknown(
+                args.format,
+                "check",
+                &format!("cannot start the runtime: {e}"),
+            );
         }
     };
     let report = rt.block_on(collect::collect(config));
-    print!("{}", report.render(args.format, Local::now()));
-    report.status().exit_code()
+    emit(
+        &report.render(args.format, Local::now()),
+        report.status().exit_code(),
+    )
+}
+
+/// When the check cannot run at all (a broken configuration): one UNKNOWN finding in `area`,
+/// printed in the requested format like any report (so that a `.prom` file or a JSON reader
+/// still gets a document it can read); returns the exit status, 3.
+pub fn unknown(format: Format, area: &str, message: &str) -> i32 {
+    emit(
+        &unknown_report(area, message).render(format, Local::now()),
+        Status::Unknown.exit_code(),
+    )
+}
+
+fn unknown_report(area: &str, message: &str) -> Report {
+    let mut r = Report::default();
+    r.finding(area, Status::Unknown, message);
+    r
+}
+
+/// Print a rendered report on standard output and return `code`, the exit status. A reader
+/// that went away (`| head`, `| true`) is not an error: the status stands. Any other write
+/// failure (a full disk under `> file.prom`) is said in one line on standard error and the
+/// status is UNKNOWN, so that a monitoring system does not take an empty or cut report for a
+/// result.
+pub fn emit(out: &str, code: i32) -> i32 {
+    emit_to(
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr(),
+        out,
+        code,
+    )
+}
+
+fn emit_to(
+    out: &mut impl std::io::Write,
+    err: &mut impl std::io::Write,
+    text: &str,
+    code: i32,
+) -> i32 {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => code,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+        Err(e) => {
+            // Standard error may be gone too: nothing more can be said then.
+            let _ = writeln!(
+                err,
+                "opsdeck check: cannot write the report to standard output: {e}"
+            );
+            Status::Unknown.exit_code()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -603,6 +659,85 @@ mod tests {
         let mut r = Report::default();
         r.finding("failures", Status::Warning, "from \u{1b}[31mevil");
         assert_eq!(r.findings[0].summary, "from \\e[31mevil");
+    }
+
+    #[test]
+    fn a_check_that_cannot_run_is_unknown_in_every_format() {
+        let r = unknown_report(
+            "configuration",
+            "/etc/opsdeck/config.toml:2:1: unknown field",
+        );
+        let out = r.render(Format::Nagios, now());
+        assert_eq!(
+            out.lines().next().unwrap(),
+            "OPSDECK UNKNOWN - configuration: /etc/opsdeck/config.toml:2:1: unknown field"
+        );
+        let out = r.render(Format::Prometheus, now());
+        assert_eq!(
+            out,
+            "# HELP opsdeck_check_area_status Worst finding of each area: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n\
+             # TYPE opsdeck_check_area_status gauge\n\
+             opsdeck_check_area_status{area=\"configuration\"} 3\n\
+             # HELP opsdeck_check_status Overall status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n\
+             # TYPE opsdeck_check_status gauge\n\
+             opsdeck_check_status 3\n"
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.render(Format::Json, now())).unwrap();
+        assert_eq!(v["version"], 1);
+        assert_eq!(v["status"], "unknown");
+        assert_eq!(v["exit_code"], 3);
+        assert_eq!(v["findings"][0]["area"], "configuration");
+        assert_eq!(v["findings"][0]["status"], "unknown");
+        assert_eq!(
+            v["findings"][0]["summary"],
+            "/etc/opsdeck/config.toml:2:1: unknown field"
+        );
+        assert_eq!(v["metrics"], serde_json::json!([]));
+        let out = r.render(Format::Text, now());
+        assert!(out.starts_with("opsdeck check: UNKNOWN\n"), "{out}");
+    }
+
+    /// A writer that fails every write with `kind`.
+    struct Failing(std::io::ErrorKind);
+
+    impl std::io::Write for Failing {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::from(self.0))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Err(std::io::Error::from(self.0))
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_keeps_the_status_and_a_failed_write_is_unknown() {
+        let mut err = Vec::new();
+        let code = emit_to(
+            &mut Failing(std::io::ErrorKind::BrokenPipe),
+            &mut err,
+            "x\n",
+            1,
+        );
+        assert_eq!(code, 1);
+        assert!(err.is_empty(), "{}", String::from_utf8_lossy(&err));
+
+        let code = emit_to(
+            &mut Failing(std::io::ErrorKind::StorageFull),
+            &mut err,
+            "x\n",
+            0,
+        );
+        assert_eq!(code, 3);
+        let err = String::from_utf8(err).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("opsdeck check: cannot write the report"),
+            "{err}"
+        );
+
+        let mut out = Vec::new();
+        assert_eq!(emit_to(&mut out, &mut Vec::new(), "report\n", 2), 2);
+        assert_eq!(out, b"report\n");
     }
 
     #[test]
