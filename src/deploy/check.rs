@@ -123,7 +123,14 @@ pub fn grade_target(config: &Config, target: &DeployConfig, st: &RepoStatus, rep
 
     let summary = if problems.is_empty() {
         match &st.upstream {
-            Some(u) => format!("{name}: {at}, up to date with {}", u.name.as_str()),
+            Some(u) => format!(
+                "{name}: {at}, up to date with {} ({})",
+                u.name.as_str(),
+                match st.last_fetch {
+                    Some(t) => format!("as fetched {}", super::view::ago(chrono::Local::now(), t)),
+                    None => "never fetched".into(),
+                }
+            ),
             None => format!("{name}: {at}"),
         }
     } else {
@@ -187,12 +194,23 @@ mod tests {
             u.ahead = 0;
             u.behind = 0;
         }
+        // as of the last fetch, which check does not make: how old that is is said
+        st.last_fetch = Some(chrono::Local::now().timestamp() - 2 * 86_400);
         let r = graded(&st);
         assert_eq!(r.findings[0].status, Status::Ok, "{:?}", r.findings);
         assert!(
             r.findings[0]
                 .summary
-                .contains("up to date with origin/main"),
+                .contains("up to date with origin/main (as fetched 2d ago)"),
+            "{}",
+            r.findings[0].summary
+        );
+        st.last_fetch = None;
+        let r = graded(&st);
+        assert!(
+            r.findings[0]
+                .summary
+                .ends_with("up to date with origin/main (never fetched)"),
             "{}",
             r.findings[0].summary
         );

@@ -118,6 +118,9 @@ pub struct RepoStatus {
     pub journal_problem: Option<Clean>,
     pub lock: Option<LockInfo>,
     pub lock_stale: bool,
+    /// When the remote was last fetched (`FETCH_HEAD` written, epoch seconds): how old "up to
+    /// date" is. None: never fetched here.
+    pub last_fetch: Option<i64>,
 }
 
 /// Open the work tree at `path` (no search upwards), turning libgit2's owner
@@ -286,6 +289,11 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
     };
     let lock = lock::read(&git_dir);
     let lock_stale = lock.as_ref().is_some_and(|l| l.is_stale());
+    let last_fetch = std::fs::metadata(git_dir.join("FETCH_HEAD"))
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .and_then(|d| i64::try_from(d.as_secs()).ok());
     Ok(RepoStatus {
         owner: owner_of(&workdir)?,
         workdir,
@@ -303,6 +311,7 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
         journal_problem,
         lock,
         lock_stale,
+        last_fetch,
     })
 }
 

@@ -123,6 +123,7 @@ pub fn status() -> RepoStatus {
         journal_problem: None,
         lock: None,
         lock_stale: false,
+        last_fetch: Some(now().timestamp() - 3 * 3600),
     }
 }
 

@@ -215,6 +215,16 @@ fn branch_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
         }
         None => v.push(sp(" (no upstream: fetch?)", cx.theme.muted)),
     }
+    if s.upstream.is_some() {
+        // what the remote had when it was last fetched, not what it has now
+        v.push(sp(
+            match s.last_fetch {
+                Some(t) => format!(" · fetched {}", ago(cx.now, t)),
+                None => " · never fetched".into(),
+            },
+            cx.theme.muted,
+        ));
+    }
     if let Some(st) = s.state {
         v.push(sp(format!("  {st} in progress"), cx.theme.error));
     }
