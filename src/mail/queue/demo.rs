@@ -19,18 +19,19 @@ const DOMAINS: &[&str] = &[
     "mail.example.org",
 ];
 
+// the senders and the SES relay of the demo's mail log and sender map, so the panes agree
 const SENDERS: &[&str] = &[
-    "orders@shop.example",
-    "news@shop.example",
-    "noreply@app.example",
-    "alerts@ops.example",
+    "shop@example.com",
+    "newsletter@example.net",
+    "noreply@example.com",
+    "alerts@example.org",
     "",
 ];
 
 const REASONS: &[&str] = &[
-    "host email-smtp.eu-west-1.amazonaws.com[52.16.0.1] said: 454 Throttling failure: Maximum sending rate exceeded. (in reply to end of DATA command)",
-    "host email-smtp.eu-west-1.amazonaws.com[52.16.0.1] said: 454 Throttling failure: Daily message quota exceeded. (in reply to MAIL FROM command)",
-    "connect to email-smtp.eu-west-1.amazonaws.com[52.16.0.2]:587: Connection timed out",
+    "host email-smtp.us-east-1.amazonaws.com[54.0.0.10] said: 454 Throttling failure: Maximum sending rate exceeded. (in reply to end of DATA command)",
+    "host email-smtp.us-east-1.amazonaws.com[54.0.0.10] said: 454 Throttling failure: Daily message quota exceeded. (in reply to MAIL FROM command)",
+    "connect to email-smtp.us-east-1.amazonaws.com[54.0.0.10]:587: Connection timed out",
     "host mx.corp.example[192.0.2.25] said: 452 4.2.2 <user@corp.example>: Mailbox full (in reply to RCPT TO command)",
     "host mx.example.net[198.51.100.7] said: 451 4.7.1 Greylisted, please try again later (in reply to RCPT TO command)",
 ];
