@@ -336,13 +336,17 @@ impl Pane for ProbePane {
                 rejected,
                 last_rejected,
             } => {
+                // the selection stays on the request it was on as newer ones arrive
+                let key = |e: &EchoLine| (e.at, e.peer.clone(), e.method.clone(), e.path.clone());
+                let was = self.echo.recent.get(self.echo_selected).map(key);
                 self.echo.recent = recent;
                 self.echo.requests = requests;
                 self.echo.refused = refused;
                 self.echo.rejected = rejected;
                 self.echo.last_rejected = last_rejected;
-                self.echo_selected = self
-                    .echo_selected
+                self.echo_selected = was
+                    .and_then(|k| self.echo.recent.iter().position(|e| key(e) == k))
+                    .unwrap_or(self.echo_selected)
                     .min(self.echo.recent.len().saturating_sub(1));
             }
             ProbeEvent::Running(i) => {

@@ -332,6 +332,35 @@ fn first_tick_runs_all_then_waits_for_the_interval() {
 }
 
 #[test]
+fn the_echo_selection_stays_on_its_request_as_new_ones_arrive() {
+    let mut p = pane();
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    with_cx(|cx| p.on_nav(Nav::Down, cx));
+    assert_eq!(p.echo_selected, 1);
+    let chosen = p.echo.recent[1].path.clone();
+    // two newer requests come in at the top
+    let mut recent = vec![
+        EchoLine::from_reply(&reply("/new-1", &[], NOW)),
+        EchoLine::from_reply(&reply("/new-2", &[], NOW - 1)),
+    ];
+    recent.extend(p.echo.recent.iter().cloned());
+    with_cx(|cx| {
+        p.on_event(
+            ProbeEvent::Echo {
+                recent,
+                requests: 1236,
+                refused: 2,
+                rejected: 5,
+                last_rejected: None,
+            },
+            cx,
+        )
+    });
+    assert_eq!(p.echo_selected, 3);
+    assert_eq!(p.echo.recent[p.echo_selected].path, chosen);
+}
+
+#[test]
 fn keys_run_and_switch_lists() {
     let mut p = pane();
     let eff = with_cx(|cx| p.on_action(ProbeAction::RunAll, cx));
