@@ -320,16 +320,25 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
         theme.muted,
     ));
     let screen = frame.area();
-    // Two columns when one would not fit and the screen is wide enough.
+    // Two columns when one would not fit and the screen is wide enough for both to show their
+    // help whole; otherwise one column (scrolled), long help wrapped rather than cut.
     let fits = entries.len() as u16 + 3 <= screen.height.saturating_sub(2);
-    let two = !fits && screen.width >= 76;
+    let two = !fits && screen.width >= 120;
+    let one_w = screen.width.saturating_sub(2).clamp(20, 84);
+    let wrap_w = usize::from(one_w.saturating_sub(2))
+        .saturating_sub(14)
+        .max(10);
+    let rows_of = |e: &HelpLine| match e {
+        HelpLine::Row(_, h) if !two => wrap_words(h, wrap_w).len() as u16,
+        _ => 1,
+    };
     let (width, body_h) = if two {
         (
-            screen.width.min(110),
+            screen.width.min(130),
             (entries.len() as u16).div_ceil(2) + 1,
         )
     } else {
-        (64, entries.len() as u16 + 1)
+        (one_w, entries.iter().map(rows_of).sum::<u16>() + 1)
     };
     let area = centered(screen, width, body_h + 2);
     frame.render_widget(Clear, area);
@@ -355,7 +364,25 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
             ]),
         }
     };
-    let mut lines: Vec<Line<'static>> = entries.iter().map(to_line).collect();
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    for e in &entries {
+        match e {
+            HelpLine::Row(k, h) if !two => {
+                for (i, part) in wrap_words(h, wrap_w).into_iter().enumerate() {
+                    let key = if i == 0 {
+                        truncate(k, 11)
+                    } else {
+                        String::new()
+                    };
+                    lines.push(Line::from(vec![
+                        Span::styled(format!(" {key:<12}"), theme.accent),
+                        Span::styled(part, theme.text),
+                    ]));
+                }
+            }
+            _ => lines.push(to_line(e)),
+        }
+    }
     if two {
         let half = lines.len().div_ceil(2);
         let right = lines.split_off(half);
@@ -366,6 +393,25 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
     } else {
         frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
     }
+}
+
+/// `text` in lines of at most `width` characters, broken between words (a word longer than a
+/// line is cut).
+pub(super) fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let fits = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if !line.is_empty() && fits > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push(line);
+    out.into_iter().map(|l| truncate(&l, width)).collect()
 }
 
 fn dialog(frame: &mut Frame<'_>, theme: &Theme, title: &str, lines: Vec<Line<'_>>, width: u16) {

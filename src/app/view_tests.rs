@@ -170,3 +170,29 @@ fn a_prefilled_prompt_says_how_to_clear_it() {
     assert!(s.contains("Enter submit · Esc cancel"), "{s}");
     assert!(!s.contains("Ctrl-U"), "{s}");
 }
+
+#[test]
+fn help_text_is_wrapped_not_cut_on_a_small_screen() {
+    // every pane's keys, on an 80-column terminal tall enough to show them all at once
+    for pane in ['1', '2', '3', '4', '5'] {
+        let mut a = app(Mode::Interactive);
+        press(&mut a, KeyCode::Char(pane));
+        press(&mut a, KeyCode::Char('?'));
+        let s = screen(&a, &Theme::fallback(), 80, 200);
+        let help: Vec<&str> = s
+            .lines()
+            .skip_while(|l| !l.contains("┌ Keys"))
+            .take_while(|l| !l.contains("└j/k scroll"))
+            .collect();
+        assert!(help.len() > 20, "{s}");
+        assert!(
+            help.iter().all(|l| !l.contains('…')),
+            "help cut for pane {pane}:\n{}",
+            help.join("\n")
+        );
+    }
+    assert_eq!(
+        super::view::wrap_words("deploy the selected commit (preview first)", 20),
+        ["deploy the selected", "commit (preview", "first)"]
+    );
+}
