@@ -68,6 +68,9 @@ pub struct InstanceState {
     pub first_bad: Option<String>,
 }
 
+/// What the demo's dialogs add: its queue is a file, and nothing is run on it.
+const DEMO_NOT_RUN: &str = "demo: not run - the demo queue is a file, not a Postfix queue";
+
 /// The pane's state.
 #[derive(Debug)]
 pub struct QueuePane {
@@ -352,6 +355,9 @@ impl QueuePane {
         if let Some(line) = self.hidden_line(&targets) {
             lines.insert(at, line);
         }
+        if self.demo {
+            lines.push(DEMO_NOT_RUN.into());
+        }
         let n = targets.len();
         vec![Effect::Confirm(Confirm {
             title: format!(
@@ -434,7 +440,10 @@ impl QueuePane {
                     names.join(", ")
                 ),
                 "A relay that is throttling will defer them again.".into(),
-            ],
+            ]
+            .into_iter()
+            .chain(self.demo.then(|| DEMO_NOT_RUN.to_string()))
+            .collect(),
             then: (0..self.instances.len())
                 .map(|instance| {
                     Effect::Queue(QueueEffect::Flush {
@@ -622,6 +631,8 @@ impl QueuePane {
                         self.notice = Some((o.done.is_some(), s.clone()));
                         s
                     }
+                    // the demo's refusal is what its dialog said: no error, nothing to keep
+                    Err(e @ QueueError::Demo { .. }) => e.to_string(),
                     Err(e) => {
                         self.errors += 1;
                         let s = e.to_string();
@@ -643,6 +654,8 @@ impl QueuePane {
                         self.notice = Some((true, s.clone()));
                         s
                     }
+                    // the demo's refusal is what its dialog said: no error, nothing to keep
+                    Err(e @ QueueError::Demo { .. }) => e.to_string(),
                     Err(e) => {
                         self.errors += 1;
                         let s = e.to_string();
@@ -1230,6 +1243,28 @@ mod tests {
         });
         let c = confirm(fx.act(QueueAction::Expire));
         assert!(c.lines[0].starts_with("force-expire 1 message from deferred"));
+    }
+
+    #[test]
+    fn the_demo_says_nothing_is_run_and_its_refusal_is_no_error() {
+        let mut fx = Fx::new(&fixture());
+        fx.pane.demo = true;
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(c.lines.last().map(String::as_str), Some(DEMO_NOT_RUN));
+        let c = confirm(fx.act(QueueAction::Flush));
+        assert_eq!(c.lines.last().map(String::as_str), Some(DEMO_NOT_RUN));
+        let out = fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Err(QueueError::Demo {
+                action: "delete".into(),
+            }),
+        });
+        assert!(
+            matches!(&out[0], Effect::Notice(n) if n == "demo data: delete is not run on the demo queue"),
+            "{out:?}"
+        );
+        assert_eq!(fx.pane.health().errors, 0);
+        assert!(fx.pane.notice.is_none(), "nothing is kept on the pane");
     }
 
     #[test]
