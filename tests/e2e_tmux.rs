@@ -26,11 +26,12 @@ fn walk_through(name: &str, w: u16, h: u16) {
     );
 
     t.keys(&["?"]);
+    // the focused pane's keys first, then those of every pane
     t.wait_for("the help overlay", |s| {
-        s.contains("Keys") && s.contains("next pane")
+        s.contains("Keys") && s.contains("Queue pane") && s.contains("release from hold")
     });
     t.keys(&["Escape"]);
-    t.wait_for("help to close", |s| !s.contains("next pane"));
+    t.wait_for("help to close", |s| !s.contains("release from hold"));
 
     t.keys(&["2"]);
     let s = t.wait_for("Failures focused", |s| {

@@ -135,8 +135,26 @@ macro_rules! with_pane {
 /// Look a key up in a pane's table and run the action.
 /// In read-only mode a key that would change the host is not dispatched; it leaves a notice that
 /// says so, rather than doing nothing without a word.
-fn pane_key<P: Pane>(p: &mut P, key: &KeyEvent, cx: &mut Cx<'_>) -> Option<Vec<Effect>> {
+fn pane_key<P: Pane>(
+    p: &mut P,
+    key: &KeyEvent,
+    zoomed: bool,
+    cx: &mut Cx<'_>,
+) -> Option<Vec<Effect>> {
     let may_write = cx.access.is_some();
+    // an action that changes the host acts on the pane's selection, which the overview's tile
+    // does not show: the pane is opened first
+    if may_write
+        && !zoomed
+        && let Some(b) = keymap::write_binding(p.bindings(), key.code, key.modifiers)
+    {
+        let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
+        return Some(vec![Effect::Notice(format!(
+            "{} ({}): open the pane first (Enter), to see what it acts on",
+            keys.join(" "),
+            b.help
+        ))]);
+    }
     match keymap::lookup(p.bindings(), key.code, key.modifiers, may_write) {
         Some(action) => Some(p.on_action(action, cx)),
         None if !may_write => {
@@ -254,8 +272,8 @@ impl App {
         if let Some(action) = keymap::lookup(GLOBAL, key.code, key.modifiers, self.may_write()) {
             return self.on_global(action, out);
         }
-        let focus = self.focus;
-        with_pane!(self, focus, |p, cx| pane_key(p, &key, &mut cx)).unwrap_or_default()
+        let (focus, zoomed) = (self.focus, self.zoomed);
+        with_pane!(self, focus, |p, cx| pane_key(p, &key, zoomed, &mut cx)).unwrap_or_default()
     }
 
     fn on_global(&mut self, action: GlobalAction, out: &mut Outcome) -> Vec<Effect> {

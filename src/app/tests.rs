@@ -195,7 +195,10 @@ fn help_opens_scrolls_and_closes() {
 fn help_lists_what_the_dispatcher_binds() {
     let a = app(Mode::Interactive);
     let sections = view::help_sections(&a);
-    let global = &sections[0].1;
+    // the focused pane's keys come first
+    assert_eq!(sections[0].0, "Queue pane");
+    assert_eq!(sections[1].0, "Everywhere");
+    let global = &sections[1].1;
     for b in GLOBAL {
         let label = b
             .keys
@@ -379,4 +382,26 @@ fn nav_goes_to_the_focused_pane_without_effects_on_empty_panes() {
     let out = a.update(key('j'));
     assert!(out.effects.is_empty());
     assert!(out.redraw);
+}
+
+#[test]
+fn a_change_is_not_made_from_the_overview() {
+    // the Queue tile does not show the table its delete acts on
+    let mut a = app(Mode::Interactive);
+    assert!(!a.zoomed);
+    let out = a.update(key('D'));
+    assert!(a.overlay.is_none(), "{:?}", a.overlay);
+    assert!(out.effects.is_empty(), "{:?}", out.effects);
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("D (delete): open the pane first (Enter), to see what it acts on")
+    );
+    // once the pane is open, the key is the pane's again
+    a.update(code(KeyCode::Enter));
+    assert!(a.zoomed);
+    a.update(key('D'));
+    assert_ne!(
+        a.notice.as_deref(),
+        Some("D (delete): open the pane first (Enter), to see what it acts on")
+    );
 }

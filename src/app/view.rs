@@ -288,9 +288,10 @@ pub fn help_sections(app: &App) -> Vec<(String, Vec<(String, &'static str)>)> {
         PaneId::Deploy => keymap::help_rows(app.deploy.bindings(), w),
         PaneId::Probe => keymap::help_rows(app.probe.bindings(), w),
     };
+    // the focused pane's own keys first: on a small screen the list scrolls
     vec![
-        ("Everywhere".to_string(), keymap::help_rows(GLOBAL, w)),
         (format!("{} pane", app.focus.title()), pane_rows),
+        ("Everywhere".to_string(), keymap::help_rows(GLOBAL, w)),
     ]
 }
 
