@@ -258,6 +258,19 @@ fn a_sender_refused_at_reception_is_not_taken_to_the_senders_pane() {
         matches!(fx.as_slice(), [Effect::Notice(n)] if n == "spam@bad.example was refused at reception: not a sender of this host's mail"),
         "{fx:?}"
     );
+    // the footer and the detail name where it was refused: the client, not a relay
+    let s = w.screen(100, 24, true);
+    assert!(
+        s.contains("NOQUEUE  dsn=5.7.1  refused at RCPT from unknown[203.0.113.99]"),
+        "{s}"
+    );
+    assert!(!s.contains("relay=RCPT"), "{s}");
+    w.with_cx(|p, cx| p.on_enter(cx));
+    let s = w.screen(120, 30, true);
+    assert!(
+        s.contains("refused   RCPT from unknown[203.0.113.99]"),
+        "{s}"
+    );
 }
 
 #[test]

@@ -387,15 +387,7 @@ fn render_table<'a>(
         if let Some(o) = selected {
             let pos = format!("{}/{}", sel + 1, total);
             lines.push(Line::from(Span::styled(
-                truncate(
-                    &format!(
-                        "{pos}  {}  dsn={}  relay={}",
-                        o.queue_id.as_ref().map(|q| q.as_str()).unwrap_or("NOQUEUE"),
-                        o.dsn,
-                        o.relay
-                    ),
-                    w,
-                ),
+                truncate(&footer_text(&pos, o), w),
                 cx.theme.muted,
             )));
             lines.push(Line::from(Span::styled(
@@ -469,8 +461,14 @@ fn render_detail(
             Span::styled(o.to.to_string(), cx.theme.text),
         ]));
         if !o.relay.is_empty() {
+            // a refusal at reception names the SMTP stage and the client, not a relay
+            let what = if o.status == RowStatus::Rejected {
+                "refused"
+            } else {
+                "relay"
+            };
             lines.push(Line::from(vec![
-                label("relay"),
+                label(what),
                 Span::styled(o.relay.to_string(), cx.theme.text),
             ]));
         }
@@ -585,4 +583,26 @@ fn render_detail(
             .scroll((scroll, 0)),
         area,
     );
+}
+
+/// The list's footer for the selected row: its position, queue id, and the dsn and relay it has
+/// (a refusal at reception names where it was refused; a DISCARD has neither).
+fn footer_text(pos: &str, o: &Outcome) -> String {
+    let mut t = format!(
+        "{pos}  {}",
+        o.queue_id.as_ref().map(|q| q.as_str()).unwrap_or("NOQUEUE")
+    );
+    if !o.dsn.is_empty() {
+        t.push_str(&format!("  dsn={}", o.dsn));
+    }
+    if !o.relay.is_empty() {
+        let what = if o.status == RowStatus::Rejected {
+            "refused at"
+        } else {
+            "relay="
+        };
+        let sep = if what.ends_with('=') { "" } else { " " };
+        t.push_str(&format!("  {what}{sep}{}", o.relay));
+    }
+    t
 }
