@@ -779,12 +779,17 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
     let sent = forged_headers(https);
     let mut level = Level::Ok;
     let mut parts = Vec::new();
+    // replacing or removing what the client sent is right: said after what is not
+    let mut fine = Vec::new();
     let mut evidence = Vec::new();
     for (name, value) in &sent {
         let lname = name.to_ascii_lowercase();
         let arrived = r.values(&lname);
         let h = classify(value, &arrived);
-        parts.push(format!("{name} {}", h.label()));
+        match h {
+            Handling::Replacing | Handling::Removing => fine.push(format!("{name} {}", h.label())),
+            Handling::Appending | Handling::Passing => parts.push(format!("{name} {}", h.label())),
+        }
         evidence.push(format!(
             "{name}: sent {value:?}, arrived {}",
             if arrived.is_empty() {
@@ -811,7 +816,11 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
     if believed_proto {
         believed.push(format!("the scheme ({forged_proto} was believed)"));
     }
-    let mut summary = parts.join(", ");
+    let mut summary = match (parts.is_empty(), fine.is_empty()) {
+        (true, _) => fine.join(", "),
+        (false, true) => parts.join(", "),
+        (false, false) => format!("{} (right: {})", parts.join(", "), fine.join(", ")),
+    };
     if !believed.is_empty() {
         level = Level::Fail;
         summary = format!("a client can forge {}: {summary}", believed.join(" and "));
@@ -1047,6 +1056,12 @@ mod tests {
             v.summary
         );
         assert!(v.summary.contains("Forwarded removing"), "{}", v.summary);
+        // what needs a look first, what is right after it
+        assert!(
+            v.summary.starts_with("X-Forwarded-For appending (right: "),
+            "{}",
+            v.summary
+        );
         assert!(v.fix.iter().any(|f| f.contains("rightmost")));
     }
 
