@@ -696,7 +696,24 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
 fn file_findings(m: &MapFile, password: bool, out: &mut Vec<Verdict>) {
     let name = &m.spec.path;
     if let Some(e) = &m.error {
-        out.push(Verdict::new(Severity::Error, format!("cannot read {e}")));
+        match (&m.source, &m.compiled) {
+            // there but not readable by this user (a monitoring user, say): not checked, which
+            // is not the same as broken
+            (Some(_), _) => out.push(Verdict::new(
+                Severity::Warn,
+                format!("cannot read {e} (not checked)"),
+            )),
+            // the text removed after postmap, as some hardening guides say: Postfix reads the
+            // compiled map
+            (None, Some(c)) => out.push(Verdict::new(
+                Severity::Info,
+                format!(
+                    "{name} is not there: Postfix reads the compiled {}; its entries are not listed",
+                    c.path
+                ),
+            )),
+            (None, None) => out.push(Verdict::new(Severity::Error, format!("cannot read {e}"))),
+        }
     }
     if password {
         for f in [&m.source, &m.compiled].into_iter().flatten() {
@@ -1476,6 +1493,57 @@ pub(crate) mod tests {
                 .iter()
                 .any(|v| v.text.contains("cannot read /etc/postfix/tls_policy"))
         );
+    }
+
+    #[test]
+    fn a_map_that_cannot_be_read_is_graded_by_why() {
+        let facts = |p: &str| FileFacts {
+            path: Clean::new(p),
+            uid: 0,
+            mode: 0o600,
+            modified: None,
+        };
+        let map = |source, compiled| MapFile {
+            spec: maps::parse_map_list("hash:/etc/postfix/sasl_passwd").remove(0),
+            content: MapContent::NotRead,
+            error: Some(Clean::new("/etc/postfix/sasl_passwd: Permission denied")),
+            bad_lines: vec![],
+            source,
+            compiled,
+        };
+        let graded = |m: &MapFile| {
+            let mut out = Vec::new();
+            file_findings(m, true, &mut out);
+            out.into_iter()
+                .map(|v| (v.severity, v.text.to_string()))
+                .collect::<Vec<_>>()
+        };
+        // there, root-only, and opsdeck runs as a monitoring user: not checked, no CRITICAL
+        let v = graded(&map(
+            Some(facts("/etc/postfix/sasl_passwd")),
+            Some(facts("/etc/postfix/sasl_passwd.db")),
+        ));
+        assert_eq!(
+            v,
+            [(
+                Severity::Warn,
+                "cannot read /etc/postfix/sasl_passwd: Permission denied (not checked)".into()
+            )]
+        );
+        // the text removed after postmap: Postfix reads the .db
+        let v = graded(&map(None, Some(facts("/etc/postfix/sasl_passwd.db"))));
+        assert_eq!(
+            v,
+            [(
+                Severity::Info,
+                "/etc/postfix/sasl_passwd is not there: Postfix reads the compiled \
+                 /etc/postfix/sasl_passwd.db; its entries are not listed"
+                    .into()
+            )]
+        );
+        // neither: Postfix cannot read it either
+        let v = graded(&map(None, None));
+        assert_eq!(v[0].0, Severity::Error, "{v:?}");
     }
 
     #[test]
