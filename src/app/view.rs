@@ -316,6 +316,11 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
         }
         entries.extend(rows.into_iter().map(|(k, h)| HelpLine::Row(k, h)));
     }
+    entries.push(HelpLine::Header("On the tabs".into()));
+    entries.push(HelpLine::Row(
+        "!".into(),
+        "something to look at in that pane: a source it cannot read, lost mail, failing senders, a failed probe",
+    ));
     let footer = Line::from(Span::styled(
         "j/k scroll · any other key closes",
         theme.muted,

@@ -162,6 +162,8 @@ pub struct FailuresPane {
     pub(crate) unparsed: u64,
     pub(crate) errors: u64,
     pub(crate) last_update: Option<DateTime<Local>>,
+    /// Mail lost in the last hour, as last counted: the tab's mark.
+    lost_last_hour: usize,
 }
 
 impl FailuresPane {
@@ -321,6 +323,7 @@ impl FailuresPane {
                     effects.push(Effect::Queue(QueueEffect::Refresh));
                 }
                 self.last_update = Some(cx.now);
+                self.count_lost(&cx.shared.mail_log, cx.now);
             }
             LogEvent::State {
                 source,
@@ -347,6 +350,17 @@ impl FailuresPane {
     }
 
     /// Cutoffs for "last hour" and "last day" at `now`.
+    /// Count the mail lost in the last hour (what marks the tab).
+    fn count_lost(&mut self, log: &MailLog, now: DateTime<Local>) {
+        let (hour, day) = Self::windows(now);
+        self.lost_last_hour = log
+            .window_counts(hour, day)
+            .recent_status
+            .iter()
+            .find(|(s, _)| *s == RowStatus::Lost)
+            .map_or(0, |(_, n)| *n);
+    }
+
     pub fn windows(now: DateTime<Local>) -> (DateTime<FixedOffset>, DateTime<FixedOffset>) {
         let n = now.fixed_offset();
         (
@@ -553,11 +567,24 @@ impl Pane for FailuresPane {
         super::view::render(self, frame, area, cx);
     }
 
+    fn on_tick(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
+        // lost mail ages out of the hour as time passes, with no new line
+        self.count_lost(&cx.shared.mail_log, cx.now);
+        Vec::new()
+    }
+
     fn health(&self) -> SourceHealth {
-        let problem = self.sources.iter().find_map(|s| match &s.state {
-            Some(SourceState::Unavailable(m)) => Some(m.clone()),
-            _ => None,
-        });
+        let problem = self
+            .sources
+            .iter()
+            .find_map(|s| match &s.state {
+                Some(SourceState::Unavailable(m)) => Some(m.clone()),
+                _ => None,
+            })
+            .or_else(|| {
+                (self.lost_last_hour > 0)
+                    .then(|| format!("{} lost in the last hour", self.lost_last_hour))
+            });
         SourceHealth {
             last_update: self.last_update,
             errors: self.errors,

@@ -274,6 +274,31 @@ fn a_sender_refused_at_reception_is_not_taken_to_the_senders_pane() {
 }
 
 #[test]
+fn lost_mail_in_the_last_hour_marks_the_tab() {
+    let mut w = World::new();
+    assert_eq!(w.pane.health().problem, None);
+    w.event(LogEvent::Lines {
+        source: 0,
+        lines: lines(CORPUS),
+        backfill: true,
+        unparsed: 0,
+    });
+    // the corpus holds one message deleted before any delivery, in the hour before now()
+    assert_eq!(
+        w.pane.health().problem.as_deref(),
+        Some("1 lost in the last hour")
+    );
+    // an hour on, with no new line, the mark goes
+    let mut cx = Cx {
+        now: now() + chrono::Duration::hours(2),
+        access: None,
+        shared: &mut w.shared,
+    };
+    w.pane.on_tick(&mut cx);
+    assert_eq!(w.pane.health().problem, None);
+}
+
+#[test]
 fn unavailable_source_is_shown_and_reported() {
     let mut w = World::new();
     w.event(LogEvent::State {

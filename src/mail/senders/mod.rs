@@ -1148,7 +1148,23 @@ impl Pane for SendersPane {
     }
 
     fn health(&self) -> SourceHealth {
-        self.health.clone()
+        let mut h = self.health.clone();
+        if h.problem.is_none() {
+            // senders whose mail fails (or is lost) mark the tab, as a failed probe does
+            let failing = self
+                .check
+                .rows
+                .iter()
+                .filter(|r| r.worst() == model::Severity::Error)
+                .count();
+            if failing > 0 {
+                h.problem = Some(format!(
+                    "{failing} sender{} failing",
+                    if failing == 1 { "" } else { "s" }
+                ));
+            }
+        }
+        h
     }
 }
 
@@ -1429,6 +1445,30 @@ mod tests {
             "{effects:?}"
         );
         p
+    }
+
+    #[test]
+    fn failing_senders_mark_the_tab() {
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        assert!(
+            p.check
+                .rows
+                .iter()
+                .all(|r| r.worst() < model::Severity::Error),
+            "nothing fails yet"
+        );
+        assert_eq!(p.health().problem, None);
+        for row in p.check.rows.iter_mut().take(2) {
+            row.verdicts.push(model::Verdict {
+                severity: model::Severity::Error,
+                text: "3 bounced in the last day".into(),
+            });
+        }
+        assert_eq!(p.health().problem.as_deref(), Some("2 senders failing"));
+        // a setup that cannot be read says so first
+        p.health.problem = Some("postconf: not found".into());
+        assert_eq!(p.health().problem.as_deref(), Some("postconf: not found"));
     }
 
     #[test]
