@@ -11,7 +11,7 @@ fn opsdeck() -> Command {
 }
 
 /// Run `cmd` with `input` on its stdin; its stdout and stderr are kept.
-fn with_stdin(mut cmd: Command, input: &str) -> std::process::Output {
+fn with_stdin(mut cmd: Command, input: impl AsRef<[u8]>) -> std::process::Output {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -22,7 +22,7 @@ fn with_stdin(mut cmd: Command, input: &str) -> std::process::Output {
         .stdin
         .take()
         .unwrap()
-        .write_all(input.as_bytes())
+        .write_all(input.as_ref())
         .unwrap();
     child.wait_with_output().unwrap()
 }
@@ -210,16 +210,7 @@ fn logs_compressed_by_any_tool_give_the_report_of_the_plain_log() {
         let mut cmd = opsdeck();
         cmd.args(["summary", "--format", "json"]).args(args);
         let out = match stdin {
-            Some(b) => {
-                let mut child = cmd
-                    .stdin(Stdio::piped())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap();
-                child.stdin.take().unwrap().write_all(b).unwrap();
-                child.wait_with_output().unwrap()
-            }
+            Some(b) => with_stdin(cmd, b),
             None => cmd.output().unwrap(),
         };
         assert!(out.status.success(), "{out:?}");

@@ -19,6 +19,16 @@ fn code(c: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }
 
+/// The Deploy pane's revision prompt, prefilled with `initial`.
+pub(super) fn revspec_prompt(initial: &str) -> Effect {
+    Effect::Prompt(Prompt {
+        pane: PaneId::Deploy,
+        purpose: "revspec",
+        label: "check out which revision?".into(),
+        initial: initial.into(),
+    })
+}
+
 #[test]
 fn starts_on_queue_overview() {
     let a = app(Mode::Interactive);
@@ -97,14 +107,7 @@ fn ctrl_c_quits_from_every_overlay() {
             then: vec![Effect::Queue(crate::mail::queue::QueueEffect::Refresh)],
         })
     };
-    let prompt = || {
-        Effect::Prompt(Prompt {
-            pane: PaneId::Deploy,
-            purpose: "revspec",
-            label: "check out which revision?".into(),
-            initial: String::new(),
-        })
-    };
+    let prompt = || revspec_prompt("");
     // help overlay, filter line
     for opener in ['?', '/'] {
         let mut a = app(Mode::Interactive);
@@ -130,15 +133,7 @@ fn ctrl_c_quits_from_every_overlay() {
 fn q_is_text_in_a_prompt() {
     let mut a = app(Mode::Interactive);
     let mut out = Outcome::default();
-    a.settle(
-        vec![Effect::Prompt(Prompt {
-            pane: PaneId::Deploy,
-            purpose: "revspec",
-            label: "check out which revision?".into(),
-            initial: String::new(),
-        })],
-        &mut out,
-    );
+    a.settle(vec![revspec_prompt("")], &mut out);
     a.update(key('q'));
     assert!(!a.quit);
     match &a.overlay {
@@ -284,15 +279,7 @@ fn confirm_cancel_runs_nothing() {
 fn prompt_collects_text() {
     let mut a = app(Mode::Interactive);
     let mut out = Outcome::default();
-    a.settle(
-        vec![Effect::Prompt(Prompt {
-            pane: PaneId::Deploy,
-            purpose: "revspec",
-            label: "check out which revision?".into(),
-            initial: "HEAD~".into(),
-        })],
-        &mut out,
-    );
+    a.settle(vec![revspec_prompt("HEAD~")], &mut out);
     a.update(key('1'));
     match &a.overlay {
         Some(Overlay::Prompt { text, .. }) => assert_eq!(text, "HEAD~1"),

@@ -148,14 +148,7 @@ fn hostile_notice_never_reaches_the_buffer_raw() {
 fn a_prefilled_prompt_says_how_to_clear_it() {
     let mut a = app(Mode::Interactive);
     let mut out = Outcome::default();
-    let prompt = |initial: &str| {
-        Effect::Prompt(crate::app::effect::Prompt {
-            pane: PaneId::Deploy,
-            purpose: "revspec",
-            label: "check out which revision?".into(),
-            initial: initial.into(),
-        })
-    };
+    let prompt = super::tests::revspec_prompt;
     a.settle(vec![prompt("origin/main")], &mut out);
     let s = screen(&a, &Theme::fallback(), 80, 24);
     assert!(s.contains("> origin/main█"), "{s}");
