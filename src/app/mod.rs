@@ -95,6 +95,9 @@ pub struct App {
     pub demo: bool,
     pub config_origin: String,
     pub quit: bool,
+    /// How far help can scroll on the screen it was last drawn on (the view sets it: only it
+    /// knows the size); keys stop there.
+    pub help_max: std::cell::Cell<u16>,
 }
 
 /// Run `$body` with `$p` bound to the pane `$id` and `$cx` to its context.
@@ -193,6 +196,7 @@ impl App {
             demo: config.demo,
             config_origin: config.origin.to_string(),
             quit: false,
+            help_max: std::cell::Cell::new(u16::MAX),
         }
     }
 
@@ -341,14 +345,19 @@ impl App {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match overlay {
             Overlay::Help { scroll } => {
+                let max = self.help_max.get();
                 let scroll = match key.code {
                     KeyCode::Char('j') | KeyCode::Down => scroll.saturating_add(1),
                     KeyCode::Char('k') | KeyCode::Up => scroll.saturating_sub(1),
                     KeyCode::PageDown => scroll.saturating_add(10),
+                    KeyCode::Char('f') if ctrl => scroll.saturating_add(10),
                     KeyCode::PageUp => scroll.saturating_sub(10),
+                    KeyCode::Char('b') if ctrl => scroll.saturating_sub(10),
                     KeyCode::Char('g') | KeyCode::Home => 0,
+                    KeyCode::Char('G') | KeyCode::End => max,
                     _ => return Vec::new(), // any other key closes help
-                };
+                }
+                .min(max);
                 self.overlay = Some(Overlay::Help { scroll });
                 Vec::new()
             }

@@ -322,7 +322,7 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
         "something to look at in that pane: a source it cannot read, lost mail, failing senders, a failed probe",
     ));
     let footer = Line::from(Span::styled(
-        "j/k scroll · any other key closes",
+        "j/k PgUp/PgDn g/G scroll · any other key closes",
         theme.muted,
     ));
     let screen = frame.area();
@@ -389,6 +389,17 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
             _ => lines.push(to_line(e)),
         }
     }
+    // as far as the last line, no further: the keys stop where the view does
+    let rows = if two {
+        lines.len().div_ceil(2)
+    } else {
+        lines.len()
+    };
+    let max = u16::try_from(rows)
+        .unwrap_or(u16::MAX)
+        .saturating_sub(inner.height);
+    app.help_max.set(max);
+    let scroll = scroll.min(max);
     if two {
         let half = lines.len().div_ceil(2);
         let right = lines.split_off(half);

@@ -175,7 +175,7 @@ fn help_text_is_wrapped_not_cut_on_a_small_screen() {
         let help: Vec<&str> = s
             .lines()
             .skip_while(|l| !l.contains("┌ Keys"))
-            .take_while(|l| !l.contains("└j/k scroll"))
+            .take_while(|l| !l.contains("any other key closes"))
             .collect();
         assert!(help.len() > 20, "{s}");
         assert!(
@@ -188,4 +188,32 @@ fn help_text_is_wrapped_not_cut_on_a_small_screen() {
         super::view::wrap_words("deploy the selected commit (preview first)", 20),
         ["deploy the selected", "commit (preview", "first)"]
     );
+}
+
+#[test]
+fn help_scrolls_to_its_end_and_no_further() {
+    let mut a = app(Mode::Interactive);
+    press(&mut a, KeyCode::Char('?'));
+    let theme = Theme::fallback();
+    let first = screen(&a, &theme, 80, 24);
+    assert!(!first.contains("On the tabs"), "{first}");
+    // G: the end of the list, its last line in view
+    press(&mut a, KeyCode::Char('G'));
+    let Some(Overlay::Help { scroll: end }) = a.overlay else {
+        panic!("help closed: {:?}", a.overlay)
+    };
+    assert!(end > 0);
+    let last = screen(&a, &theme, 80, 24);
+    assert!(last.contains("On the tabs"), "{last}");
+    // no further down; and one line up is one line up
+    press(&mut a, KeyCode::Char('j'));
+    assert!(matches!(a.overlay, Some(Overlay::Help { scroll }) if scroll == end));
+    press(&mut a, KeyCode::Char('k'));
+    assert!(matches!(a.overlay, Some(Overlay::Help { scroll }) if scroll == end - 1));
+    // Ctrl-F pages, as everywhere else, instead of closing help
+    a.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('f'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(matches!(a.overlay, Some(Overlay::Help { scroll }) if scroll == end));
 }
