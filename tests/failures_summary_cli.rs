@@ -300,6 +300,32 @@ fn a_since_in_the_future_is_said() {
 }
 
 #[test]
+fn a_file_named_twice_is_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    std::fs::write(&log, CORPUS).unwrap();
+    let link = dir.path().join("current");
+    std::os::unix::fs::symlink(&log, &link).unwrap();
+    let out = opsdeck()
+        .args(["summary", "--format", "json"])
+        .arg(&log)
+        .arg(&link)
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["lines"], CORPUS.lines().count());
+    assert_eq!(v["files"], serde_json::json!([log.display().to_string()]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.matches("is named twice (or linked): read once").count(),
+        2,
+        "{err}"
+    );
+}
+
+#[test]
 fn a_cut_short_gzip_file_says_so_and_keeps_what_it_read() {
     // a rotated log read while logrotate still compresses it
     let dir = tempfile::tempdir().unwrap();

@@ -1127,7 +1127,7 @@ pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::
             config.mail_log.files.clone()
         }
     } else {
-        args.files.clone()
+        once_each(&args.files)
     };
     let ordered = ordered_by_start(&files);
     let (ordered, newer) = match until {
@@ -1190,6 +1190,31 @@ pub fn read_order(files: &[PathBuf]) -> Vec<PathBuf> {
         .into_iter()
         .map(|(f, _)| f)
         .collect()
+}
+
+/// `files` with a file named twice (`mail.log mail.log`, or through a link) kept once, at its
+/// first place, and said so on stderr: its lines would be counted twice.
+fn once_each(files: &[PathBuf]) -> Vec<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for f in files {
+        let id = std::fs::metadata(f)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| (m.dev(), m.ino()));
+        if let Some(id) = id
+            && !seen.insert(id)
+        {
+            eprintln!(
+                "opsdeck summary: {} is named twice (or linked): read once",
+                Clean::new(&f.display().to_string())
+            );
+            continue;
+        }
+        out.push(f.clone());
+    }
+    out
 }
 
 /// A file and the time its first lines carry (`None`: not known).
