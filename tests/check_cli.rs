@@ -19,9 +19,10 @@ use std::time::Duration;
 use support::postfix::{PostfixHarness, PostfixOptions};
 use support::ses_smtp::{SesOptions, SesSmtp};
 
-fn check(config: &std::path::Path, format: &str) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
-        .args(["check", "--format", format, "--config"])
+/// `opsdeck check --format FORMAT --config CONFIG`, with Postfix's commands on its PATH.
+fn check_command(config: &std::path::Path, format: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_opsdeck"));
+    cmd.args(["check", "--format", format, "--config"])
         .arg(config)
         .env(
             "PATH",
@@ -29,9 +30,12 @@ fn check(config: &std::path::Path, format: &str) -> (i32, String) {
                 "/usr/sbin:/sbin:{}",
                 std::env::var("PATH").unwrap_or_default()
             ),
-        )
-        .output()
-        .unwrap();
+        );
+    cmd
+}
+
+fn check(config: &std::path::Path, format: &str) -> (i32, String) {
+    let out = check_command(config, format).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -306,9 +310,7 @@ fn check_into(
     format: &str,
     stdout: std::process::Stdio,
 ) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
-        .args(["check", "--format", format, "--config"])
-        .arg(config)
+    let out = check_command(config, format)
         .stdout(stdout)
         .output()
         .unwrap();

@@ -177,15 +177,18 @@ pub fn write_binding<A>(
         .find(|b| b.writes && b.keys.iter().any(|k| k.matches(code, mods)))
 }
 
+/// A binding's keys as help and notices name them (`PgUp Ctrl-b`).
+pub fn keys_label<A>(b: &Binding<A>) -> String {
+    let keys: Vec<String> = b.keys.iter().map(Key::label).collect();
+    keys.join(" ")
+}
+
 /// Help rows (keys, what they do) for a table, as the dispatcher sees it.
 pub fn help_rows<A>(table: &'static [Binding<A>], may_write: bool) -> Vec<(String, &'static str)> {
     table
         .iter()
         .filter(|b| may_write || !b.writes)
-        .map(|b| {
-            let keys: Vec<String> = b.keys.iter().map(Key::label).collect();
-            (keys.join(" "), b.help)
-        })
+        .map(|b| (keys_label(b), b.help))
         .collect()
 }
 

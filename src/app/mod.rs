@@ -151,10 +151,9 @@ fn pane_key<P: Pane>(
         && !zoomed
         && let Some(b) = keymap::write_binding(p.bindings(), key.code, key.modifiers)
     {
-        let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
         return Some(vec![Effect::Notice(format!(
             "{} ({}): open the pane first (Enter), to see what it acts on",
-            keys.join(" "),
+            keymap::keys_label(b),
             b.help
         ))]);
     }
@@ -162,10 +161,9 @@ fn pane_key<P: Pane>(
         Some(action) => Some(p.on_action(action, cx)),
         None if !may_write => {
             let b = keymap::write_binding(p.bindings(), key.code, key.modifiers)?;
-            let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
             Some(vec![Effect::Notice(format!(
                 "read-only: {} ({}) would change the host",
-                keys.join(" "),
+                keymap::keys_label(b),
                 b.help
             ))])
         }

@@ -258,9 +258,6 @@ fn zstd_error(e: FrameDecoderError) -> io::Error {
         }
         cause = c.source();
     }
-    if format!("{e:?}").contains("UnexpectedEof") {
-        return io::ErrorKind::UnexpectedEof.into();
-    }
     io::Error::new(io::ErrorKind::InvalidData, e)
 }
 

@@ -461,8 +461,7 @@ fn render_detail(
             Span::styled(o.to.to_string(), cx.theme.text),
         ]));
         if !o.relay.is_empty() {
-            // a refusal at reception names the SMTP stage and the client, not a relay
-            let what = if o.status == RowStatus::Rejected {
+            let what = if refused_at_reception(o) {
                 "refused"
             } else {
                 "relay"
@@ -596,13 +595,16 @@ fn footer_text(pos: &str, o: &Outcome) -> String {
         t.push_str(&format!("  dsn={}", o.dsn));
     }
     if !o.relay.is_empty() {
-        let what = if o.status == RowStatus::Rejected {
-            "refused at"
+        if refused_at_reception(o) {
+            t.push_str(&format!("  refused at {}", o.relay));
         } else {
-            "relay="
-        };
-        let sep = if what.ends_with('=') { "" } else { " " };
-        t.push_str(&format!("  {what}{sep}{}", o.relay));
+            t.push_str(&format!("  relay={}", o.relay));
+        }
     }
     t
+}
+
+/// A refusal at reception: its `relay` field holds the SMTP stage and the client, not a relay.
+fn refused_at_reception(o: &Outcome) -> bool {
+    o.status == RowStatus::Rejected
 }

@@ -1319,18 +1319,23 @@ pub(crate) mod tests {
         assert_eq!(root.worst(), Severity::Error);
     }
 
-    #[test]
-    fn file_problems() {
-        let snap = snapshot(true, true);
-        let c = cross_check(&CheckInput {
-            snapshot: &snap,
+    /// The cross-check of `snap` with SES not read (`ses_off`: switched off) and no log read.
+    fn unread_ses(snap: &RelaySnapshot, ses_off: bool) -> CrossCheck {
+        cross_check(&CheckInput {
+            snapshot: snap,
             ses: SesView::new(),
             activity: &SenderActivity::new(),
             queue_senders: &[],
             local_senders: &[],
             asked: &[],
-            ses_off: false,
-        });
+            ses_off,
+        })
+    }
+
+    #[test]
+    fn file_problems() {
+        let snap = snapshot(true, true);
+        let c = unread_ses(&snap, false);
         let texts: Vec<&str> = c.global.iter().map(|v| v.text.as_str()).collect();
         assert!(texts.contains(&"password map /etc/postfix/sasl_passwd readable by group/others (mode 644): chmod 600"), "{texts:?}");
         assert!(
@@ -1350,15 +1355,7 @@ pub(crate) mod tests {
     #[test]
     fn ses_switched_off_is_said_not_taken_for_not_read_yet() {
         let snap = snapshot(true, true);
-        let c = cross_check(&CheckInput {
-            snapshot: &snap,
-            ses: SesView::new(),
-            activity: &SenderActivity::new(),
-            queue_senders: &[],
-            local_senders: &[],
-            asked: &[],
-            ses_off: true,
-        });
+        let c = unread_ses(&snap, true);
         let alice = row(&c, "alice@example.com");
         assert_eq!(
             alice.ses,
@@ -1551,15 +1548,7 @@ pub(crate) mod tests {
         let mut snap = snapshot(false, false);
         snap.settings.sasl_enabled = false;
         snap.settings.tls_level = "none".into();
-        let c = cross_check(&CheckInput {
-            snapshot: &snap,
-            ses: SesView::new(),
-            activity: &SenderActivity::new(),
-            queue_senders: &[],
-            local_senders: &[],
-            asked: &[],
-            ses_off: false,
-        });
+        let c = unread_ses(&snap, false);
         let alice = row(&c, "alice@example.com");
         let texts: Vec<&str> = alice.verdicts.iter().map(|v| v.text.as_str()).collect();
         assert!(
