@@ -29,6 +29,7 @@ use crate::app::effect::{Effect, Runner, SourceEvent};
 use crate::app::pane::{Binding, Cx, Key, Nav, Pane, SourceHealth, ViewCx};
 use crate::config::Config;
 use crate::sanitize::Clean;
+use crate::ui::widgets::Scroll;
 
 pub use checks::{Level, TargetReport};
 pub use config::{EchoConfig, ProbeConfig, TargetConfig};
@@ -212,7 +213,7 @@ pub struct ProbePane {
     pub selected: usize,
     pub echo_selected: usize,
     pub detail: bool,
-    pub scroll: u16,
+    pub scroll: Scroll,
     pub focus: Focus,
     pub echo: EchoState,
     pub interval_secs: u64,
@@ -312,7 +313,7 @@ impl Pane for ProbePane {
                     Focus::Echo => Focus::Targets,
                 };
                 self.detail = false;
-                self.scroll = 0;
+                self.scroll.reset();
                 Vec::new()
             }
         }
@@ -366,14 +367,7 @@ impl Pane for ProbePane {
 
     fn on_nav(&mut self, nav: Nav, _cx: &mut Cx<'_>) -> Vec<Effect> {
         if self.detail {
-            self.scroll = match nav {
-                Nav::Up => self.scroll.saturating_sub(1),
-                Nav::Down => self.scroll.saturating_add(1),
-                Nav::PageUp => self.scroll.saturating_sub(10),
-                Nav::PageDown => self.scroll.saturating_add(10),
-                Nav::Top => 0,
-                Nav::Bottom => u16::MAX / 2,
-            };
+            self.scroll.nav(nav);
             return Vec::new();
         }
         match self.focus {
@@ -392,7 +386,7 @@ impl Pane for ProbePane {
         };
         if has {
             self.detail = true;
-            self.scroll = 0;
+            self.scroll.reset();
         }
         Vec::new()
     }
@@ -400,7 +394,7 @@ impl Pane for ProbePane {
     fn on_back(&mut self) -> bool {
         if self.detail {
             self.detail = false;
-            self.scroll = 0;
+            self.scroll.reset();
             true
         } else {
             false

@@ -12,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use super::checks::{Check, HopView, Level, TargetReport};
@@ -542,12 +542,7 @@ fn render_target_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &V
             lines.push(fitted(vec![(e.to_string(), cx.theme.error)], w));
         }
     }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((p.scroll, 0)),
-        area,
-    );
+    frame.render_widget(p.scroll.paragraph(lines, area), area);
 }
 
 fn render_echo_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
@@ -610,10 +605,5 @@ fn render_echo_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &Vie
             Span::styled(v.to_string(), cx.theme.text),
         ]));
     }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((p.scroll, 0)),
-        area,
-    );
+    frame.render_widget(p.scroll.paragraph(lines, area), area);
 }

@@ -8,7 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::app::pane::ViewCx;
+use std::cell::Cell;
+
+use crate::app::pane::{Nav, ViewCx};
 
 /// The framed block of a pane or tile, with the focus colour when focused.
 pub fn pane_block<'a>(title: &str, cx: &ViewCx<'_>) -> Block<'a> {
@@ -74,6 +76,64 @@ pub fn not_configured(frame: &mut Frame<'_>, area: Rect, title: &str, what: &str
     );
 }
 
+/// How far a scrolled text (a detail view) is scrolled, kept within the text. The view records
+/// how far it can go on the area it last drew (the wrapped rows past the area's height) and a
+/// page's height, and the keys stop there: scrolling past the end never leaves a blank area, and
+/// the way back starts with the first key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scroll {
+    offset: u16,
+    /// The largest offset on the area last drawn (`u16::MAX` until drawn).
+    max: Cell<u16>,
+    /// Rows a page moves: the area last drawn, less one row kept for context.
+    page: Cell<u16>,
+}
+
+impl Default for Scroll {
+    fn default() -> Self {
+        Scroll {
+            offset: 0,
+            max: Cell::new(u16::MAX),
+            page: Cell::new(10),
+        }
+    }
+}
+
+impl Scroll {
+    /// The first row shown.
+    pub fn offset(&self) -> u16 {
+        self.offset.min(self.max.get())
+    }
+
+    /// Back to the top (a new text).
+    pub fn reset(&mut self) {
+        self.offset = 0;
+    }
+
+    pub fn nav(&mut self, nav: Nav) {
+        let (at, page) = (self.offset(), self.page.get());
+        self.offset = match nav {
+            Nav::Up => at.saturating_sub(1),
+            Nav::Down => at.saturating_add(1),
+            Nav::PageUp => at.saturating_sub(page),
+            Nav::PageDown => at.saturating_add(page),
+            Nav::Top => 0,
+            Nav::Bottom => u16::MAX,
+        }
+        .min(self.max.get());
+    }
+
+    /// `lines` wrapped to `area`'s width and scrolled, to be drawn in `area`; records the limits
+    /// the keys then keep to.
+    pub fn paragraph<'a>(&self, lines: Vec<Line<'a>>, area: Rect) -> Paragraph<'a> {
+        let p = Paragraph::new(lines).wrap(Wrap { trim: false });
+        let rows = u16::try_from(p.line_count(area.width)).unwrap_or(u16::MAX);
+        self.max.set(rows.saturating_sub(area.height));
+        self.page.set(area.height.saturating_sub(1).max(1));
+        p.scroll((self.offset(), 0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +143,60 @@ mod tests {
         assert_eq!(truncate("deferred", 5), "defe…");
         assert_eq!(truncate("ok", 5), "ok");
         assert_eq!(truncate("日本語", 4), "日…");
+    }
+
+    /// Draw `rows` numbered lines through `scroll` in a 20x5 area; the rows shown.
+    fn shown(scroll: &Scroll, rows: usize) -> Vec<String> {
+        use ratatui::{Terminal, backend::TestBackend};
+        let lines: Vec<Line<'static>> = (1..=rows)
+            .map(|i| Line::from(format!("line {i}")))
+            .collect();
+        let mut t = Terminal::new(TestBackend::new(20, 5)).unwrap();
+        t.draw(|f| f.render_widget(scroll.paragraph(lines, f.area()), f.area()))
+            .unwrap();
+        let buf = t.backend().buffer();
+        (0..5)
+            .map(|y| {
+                let row: String = (0..20).map(|x| buf[(x, y)].symbol()).collect();
+                row.trim_end().to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn scroll_stops_at_the_last_line_and_comes_back_at_once() {
+        let mut s = Scroll::default();
+        assert_eq!(shown(&s, 12)[0], "line 1");
+        for _ in 0..50 {
+            s.nav(Nav::Down);
+        }
+        // the last line at the bottom of the area, not a blank area
+        assert_eq!(
+            shown(&s, 12),
+            ["line 8", "line 9", "line 10", "line 11", "line 12"]
+        );
+        // one key back moves back one line, not the 42 keys pressed past the end
+        s.nav(Nav::Up);
+        assert_eq!(shown(&s, 12)[0], "line 7");
+        // a page is the area less one line of context
+        s.nav(Nav::Top);
+        s.nav(Nav::PageDown);
+        assert_eq!(shown(&s, 12)[0], "line 5");
+        s.nav(Nav::Bottom);
+        assert_eq!(shown(&s, 12)[4], "line 12");
+        // wrapped lines count as the rows they take
+        let mut w = Scroll::default();
+        let long: Vec<Line<'static>> = vec![Line::from("word ".repeat(20)), Line::from("end")];
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(20, 5)).unwrap();
+        t.draw(|f| f.render_widget(w.paragraph(long, f.area()), f.area()))
+            .unwrap();
+        w.nav(Nav::Bottom);
+        assert_eq!(w.offset(), 1, "six rows (five of words, one 'end') in five");
+        // a text shorter than the area does not scroll
+        let mut short = Scroll::default();
+        shown(&short, 3);
+        short.nav(Nav::PageDown);
+        assert_eq!(short.offset(), 0);
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, SourceHealth, ViewCx
 use crate::config::Config;
 use crate::find::Needle;
 use crate::mail::queue::QueueEffect;
+use crate::ui::widgets::Scroll;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailuresAction {
@@ -140,7 +141,7 @@ pub struct SourceView {
 pub struct Detail {
     pub queue_id: Option<QueueId>,
     pub seq: Option<u64>,
-    pub scroll: usize,
+    pub scroll: Scroll,
 }
 
 /// The pane's state.
@@ -473,14 +474,7 @@ impl Pane for FailuresPane {
 
     fn on_nav(&mut self, nav: Nav, cx: &mut Cx<'_>) -> Vec<Effect> {
         if let Some(d) = self.detail.as_mut() {
-            d.scroll = match nav {
-                Nav::Up => d.scroll.saturating_sub(1),
-                Nav::Down => d.scroll + 1,
-                Nav::PageUp => d.scroll.saturating_sub(10),
-                Nav::PageDown => d.scroll + 10,
-                Nav::Top => 0,
-                Nav::Bottom => usize::MAX / 2,
-            };
+            d.scroll.nav(nav);
             return Vec::new();
         }
         let i = match nav {
@@ -502,7 +496,7 @@ impl Pane for FailuresPane {
             self.detail = Some(Detail {
                 queue_id: o.queue_id.clone(),
                 seq: Some(o.seq),
-                scroll: 0,
+                scroll: Scroll::default(),
             });
         }
         Vec::new()
@@ -558,7 +552,7 @@ impl Pane for FailuresPane {
         self.detail = Some(Detail {
             queue_id: Some(qid),
             seq,
-            scroll: 0,
+            scroll: Scroll::default(),
         });
         true
     }

@@ -8,7 +8,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 use super::model::{MailLog, MessageState, Outcome, RowStatus, WindowCounts};
 use super::pane::{Detail, FailuresPane};
@@ -574,14 +574,7 @@ fn render_detail(
         };
         lines.push(Line::from(Span::styled(h.to_string(), style)));
     }
-    let max_scroll = lines.len().saturating_sub(1);
-    let scroll = d.scroll.min(max_scroll) as u16;
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        area,
-    );
+    frame.render_widget(d.scroll.paragraph(lines, area), area);
 }
 
 /// The list's footer for the selected row: its position, queue id, and the dsn and relay it has

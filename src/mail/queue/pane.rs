@@ -24,6 +24,7 @@ use crate::app::effect::{Confirm, Effect, Jump};
 use crate::app::pane::{Cx, Nav};
 use crate::config::Config;
 use crate::sanitize::Clean;
+use crate::ui::widgets::Scroll;
 
 /// What the zoomed pane shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,7 +54,7 @@ pub struct Detail {
     pub id: QueueId,
     pub headers: Loadable,
     pub body: Loadable,
-    pub scroll: u16,
+    pub scroll: Scroll,
 }
 
 /// What the pane knows of one configured Postfix instance.
@@ -465,7 +466,7 @@ impl QueuePane {
             id: id.clone(),
             headers: Loadable::Loading,
             body: Loadable::NotAsked,
-            scroll: 0,
+            scroll: Scroll::default(),
         });
         vec![Effect::Queue(QueueEffect::Load {
             instance,
@@ -691,14 +692,7 @@ impl QueuePane {
 
     pub(super) fn on_nav_impl(&mut self, nav: Nav) {
         if let Some(d) = self.detail.as_mut() {
-            d.scroll = match nav {
-                Nav::Up => d.scroll.saturating_sub(1),
-                Nav::Down => d.scroll.saturating_add(1),
-                Nav::PageUp => d.scroll.saturating_sub(10),
-                Nav::PageDown => d.scroll.saturating_add(10),
-                Nav::Top => 0,
-                Nav::Bottom => u16::MAX / 2,
-            };
+            d.scroll.nav(nav);
             return;
         }
         let (sel, len) = match self.mode {

@@ -627,14 +627,7 @@ impl QueuePane {
         for l in history.iter().rev().take(200).rev() {
             lines.push(Line::from(Span::styled(format!("  {l}"), th.text)));
         }
-        // Never scroll past the end (End asks for "as far as it goes").
-        let max = lines.len().saturating_sub(area.height as usize / 2) as u16;
-        frame.render_widget(
-            Paragraph::new(lines)
-                .wrap(Wrap { trim: false })
-                .scroll((d.scroll.min(max), 0)),
-            area,
-        );
+        frame.render_widget(d.scroll.paragraph(lines, area), area);
     }
 }
 

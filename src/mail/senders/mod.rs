@@ -37,6 +37,7 @@ use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, SourceHealth, ViewCx
 use crate::config::{Config, PostfixInstance};
 use crate::sanitize::Clean;
 
+use crate::ui::widgets::Scroll;
 use actions::{RouteReport, SmtpTarget, Submitted};
 use logscan::{SenderActivity, Trace};
 use maps::MapSpec;
@@ -413,7 +414,7 @@ pub struct SendersPane {
     detail: bool,
     /// The maps view (entries and rules as read) instead of the table.
     maps_view: bool,
-    maps_scroll: usize,
+    maps_scroll: Scroll,
     filter: String,
     test: Option<TestMail>,
     route: Option<RouteReport>,
@@ -458,7 +459,7 @@ impl SendersPane {
             selected: 0,
             detail: false,
             maps_view: false,
-            maps_scroll: 0,
+            maps_scroll: Scroll::default(),
             filter: String::new(),
             test: None,
             route: None,
@@ -758,7 +759,7 @@ impl Pane for SendersPane {
             }
             SendersAction::ShowMaps => {
                 self.maps_view = !self.maps_view;
-                self.maps_scroll = 0;
+                self.maps_scroll.reset();
                 Vec::new()
             }
             SendersAction::TraceHistory => {
@@ -1032,14 +1033,7 @@ impl Pane for SendersPane {
 
     fn on_nav(&mut self, nav: Nav, _cx: &mut Cx<'_>) -> Vec<Effect> {
         if self.maps_view {
-            self.maps_scroll = match nav {
-                Nav::Up => self.maps_scroll.saturating_sub(1),
-                Nav::Down => self.maps_scroll + 1,
-                Nav::PageUp => self.maps_scroll.saturating_sub(10),
-                Nav::PageDown => self.maps_scroll + 10,
-                Nav::Top => 0,
-                Nav::Bottom => usize::MAX / 2,
-            };
+            self.maps_scroll.nav(nav);
             return Vec::new();
         }
         let n = self.visible().len();

@@ -808,10 +808,7 @@ fn render_maps(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
             lines.push(Line::from(""));
         }
     }
-    let height = area.height as usize;
-    let skip = p.maps_scroll.min(lines.len().saturating_sub(height));
-    let shown: Vec<Line<'static>> = lines.into_iter().skip(skip).take(height).collect();
-    frame.render_widget(Paragraph::new(shown), area);
+    frame.render_widget(p.maps_scroll.paragraph(lines, area), area);
 }
 
 fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
