@@ -431,6 +431,9 @@ pub struct CheckConfig {
     pub cert_crit_days: i64,
     /// Commits the deploy checkout may lag behind its upstream before WARNING.
     pub behind_warn: u64,
+    /// Seconds without a new line in the mail log before WARNING (Postfix or the syslog
+    /// daemon stopped writing it); 0: not graded (a host may well send nothing for hours).
+    pub log_quiet_warn_secs: u64,
 }
 
 impl Default for CheckConfig {
@@ -446,6 +449,7 @@ impl Default for CheckConfig {
             cert_warn_days: 21,
             cert_crit_days: 7,
             behind_warn: 1,
+            log_quiet_warn_secs: 0,
         }
     }
 }

@@ -34,13 +34,24 @@ pub async fn collect(config: &Config, now: DateTime<FixedOffset>, report: &mut R
                 &mut std::io::empty(),
             );
             missing_hint(&mut log.errors, &cfg.files);
-            Ok(log)
+            let written = last_written(&cfg.files);
+            Ok((log, written))
         }
-        LogSourceKind::Journal => read_journal(&cfg.journal_units, since),
+        LogSourceKind::Journal => read_journal(&cfg.journal_units, since).map(|log| {
+            // the journal's newest Postfix line in the window (older ones are not read)
+            let written = log.last;
+            (log, written)
+        }),
     })
     .await;
     match read {
-        Ok(Ok(log)) => grade_window(config, &log, window, report),
+        Ok(Ok((log, written))) => {
+            grade_window(config, &log, window, report);
+            // a file that cannot be read is already named; its age is said when known
+            if written.is_some() || log.errors.is_empty() {
+                grade_quiet(config, written, now, window, report);
+            }
+        }
         Ok(Err(e)) => report.finding("failures", Status::Unknown, e),
         Err(e) => report.finding(
             "failures",
@@ -83,6 +94,71 @@ fn files_for_window(files: &[PathBuf], since: DateTime<FixedOffset>) -> Vec<Path
         out.push(f.clone());
     }
     out
+}
+
+/// When the newest of the configured log files was last written (`None`: none can be read).
+fn last_written(files: &[PathBuf]) -> Option<DateTime<FixedOffset>> {
+    files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok())
+        .max()
+        .map(|t| DateTime::<chrono::Utc>::from(t).fixed_offset())
+}
+
+/// How long the log has gone without a new line (`written`: its last write, `None` when not
+/// known, or for the journal no Postfix line in the window): a metric always, a WARNING past
+/// `[check] log_quiet_warn_secs` when set, and a note when it is older than the window, so
+/// that "no failed deliveries" is not read as "mail is moving" when nothing logs at all.
+pub fn grade_quiet(
+    config: &Config,
+    written: Option<DateTime<FixedOffset>>,
+    now: DateTime<FixedOffset>,
+    window: u64,
+    report: &mut Report,
+) {
+    let warn = config.check.log_quiet_warn_secs;
+    let Some(written) = written else {
+        if warn > 0 {
+            report.finding(
+                "failures",
+                Status::Warning,
+                format!(
+                    "no Postfix line in the mail log in the last {} (is Postfix running, and \
+                     logging where opsdeck reads?)",
+                    fmt_window(window)
+                ),
+            );
+        }
+        return;
+    };
+    let age = (now - written).num_seconds().max(0) as u64;
+    let mut metric = Metric::new(
+        "mail_log_age_seconds",
+        "Seconds since the mail log was last written (the journal: its newest Postfix line).",
+        age as f64,
+    );
+    if warn > 0 {
+        metric.warn = Some(warn as f64);
+    }
+    report.metric(metric);
+    let ago = crate::mail::queue::model::fmt_age(age as i64);
+    if warn > 0 && age >= warn {
+        report.finding(
+            "failures",
+            Status::Warning,
+            format!(
+                "the mail log was last written {ago} ago (warning at {}): has Postfix or the \
+                 syslog daemon stopped?",
+                crate::mail::queue::model::fmt_age(warn as i64)
+            ),
+        );
+    } else if age >= window {
+        report.finding(
+            "failures",
+            Status::Ok,
+            format!("the mail log was last written {ago} ago"),
+        );
+    }
 }
 
 /// The window's lines from journald (`journalctl -o short-iso`).
@@ -342,6 +418,89 @@ mod tests {
             r.findings[0].summary.contains("/nonexistent/mail.log"),
             "{}",
             r.findings[0].summary
+        );
+    }
+
+    fn quiet(warn: u64, age_secs: i64) -> Report {
+        let mut config = Config::default();
+        config.check.log_quiet_warn_secs = warn;
+        let mut r = Report::default();
+        let now = at(12, 0);
+        let written = (age_secs >= 0).then(|| now - chrono::Duration::seconds(age_secs));
+        grade_quiet(&config, written, now, 3600, &mut r);
+        r
+    }
+
+    #[test]
+    fn a_quiet_log_is_said_and_graded_only_when_asked() {
+        // written ten minutes ago: nothing to say, the age is a metric
+        let r = quiet(0, 600);
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
+        let m = r
+            .metrics
+            .iter()
+            .find(|m| m.name == "mail_log_age_seconds")
+            .unwrap();
+        assert_eq!((m.value, m.warn, m.crit), (600.0, None, None));
+        // older than the window: an OK note, so that "no failed deliveries" is not read as
+        // "mail is moving"
+        let r = quiet(0, 3 * 3600 + 600);
+        assert_eq!(r.findings.len(), 1);
+        assert_eq!(r.findings[0].status, Status::Ok);
+        assert_eq!(
+            r.findings[0].summary,
+            "the mail log was last written 3h10m ago"
+        );
+        // with log_quiet_warn_secs: a WARNING that names the threshold
+        let r = quiet(2 * 3600, 3 * 3600 + 600);
+        assert_eq!(r.findings[0].status, Status::Warning);
+        assert_eq!(
+            r.findings[0].summary,
+            "the mail log was last written 3h10m ago (warning at 2h00m): has Postfix or the \
+             syslog daemon stopped?"
+        );
+        assert_eq!(r.metrics[0].warn, Some(7200.0));
+        assert_eq!(quiet(2 * 3600, 1800).findings.len(), 0);
+        // the journal with no Postfix line in the window
+        let r = quiet(2 * 3600, -1);
+        assert_eq!(r.findings[0].status, Status::Warning);
+        assert!(
+            r.findings[0]
+                .summary
+                .starts_with("no Postfix line in the mail log in the last 1h")
+        );
+        assert!(r.metrics.is_empty());
+        assert!(quiet(0, -1).findings.is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_log_files_last_write_is_its_age() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("mail.log");
+        std::fs::write(&log, lines()).unwrap();
+        let five_hours_ago = std::time::SystemTime::now() - Duration::from_secs(5 * 3600 + 60);
+        std::fs::File::options()
+            .write(true)
+            .open(&log)
+            .unwrap()
+            .set_modified(five_hours_ago)
+            .unwrap();
+        let mut config = Config::default();
+        config.mail_log.files = vec![log];
+        config.check.log_quiet_warn_secs = 4 * 3600;
+        let mut r = Report::default();
+        collect(&config, chrono::Local::now().fixed_offset(), &mut r).await;
+        let quiet: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.summary.starts_with("the mail log was last written"))
+            .collect();
+        assert_eq!(quiet.len(), 1, "{:?}", r.findings);
+        assert_eq!(quiet[0].status, Status::Warning);
+        assert!(
+            quiet[0].summary.contains("5h01m ago"),
+            "{}",
+            quiet[0].summary
         );
     }
 
