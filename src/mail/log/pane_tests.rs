@@ -452,3 +452,41 @@ fn the_category_filter_cycles_through_the_causes_that_have_rows() {
     );
     assert_eq!(cycle(&mut w), deferred);
 }
+
+#[test]
+fn a_log_quiet_for_the_hour_says_how_old_its_newest_line_is() {
+    let mut w = World::new();
+    w.event(LogEvent::State {
+        source: 0,
+        state: SourceState::Following,
+        notify: true,
+    });
+    w.event(LogEvent::Lines {
+        source: 0,
+        lines: lines(
+            "Nov 27 17:35:00 vm postfix/smtp[7]: ABCDE12345: to=<a@example.net>, relay=127.0.0.1[127.0.0.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)",
+        ),
+        backfill: true,
+        unparsed: 0,
+    });
+    // the overview tile's first line: not "no failures, 0 sent", which reads as all quiet
+    let tile = w.screen(80, 6, false);
+    assert!(
+        tile.contains("hour: no log line, newest 2h05m ago   day: no failures, 1 sent"),
+        "{tile}"
+    );
+    // a line in the hour: the hour's counts again
+    w.event(LogEvent::Lines {
+        source: 0,
+        lines: lines(
+            "Nov 27 19:39:00 vm postfix/smtp[7]: BCDEF12345: to=<b@example.net>, relay=127.0.0.1[127.0.0.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)",
+        ),
+        backfill: false,
+        unparsed: 0,
+    });
+    let tile = w.screen(80, 6, false);
+    assert!(
+        tile.contains("hour: no failures, 1 sent   day: no failures, 2 sent"),
+        "{tile}"
+    );
+}

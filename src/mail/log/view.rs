@@ -14,6 +14,7 @@ use super::model::{MailLog, MessageState, Outcome, RowStatus, WindowCounts};
 use super::pane::{Detail, FailuresPane};
 use super::source::SourceState;
 use crate::app::pane::ViewCx;
+use crate::mail::queue::model::fmt_age;
 use crate::ui::widgets::{fit, pane_block, truncate};
 
 pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
@@ -47,7 +48,7 @@ pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
             .iter()
             .any(|s| matches!(s.state, Some(SourceState::Unavailable(_))));
     let at = if unread { 0 } else { 2 };
-    lines.push(counts_line(&counts, cx, w));
+    lines.push(counts_line(&counts, log, cx, w));
     lines.push(categories_line(&counts, cx, w));
     lines.splice(at..at, sources);
     if cx.zoomed {
@@ -92,10 +93,20 @@ fn counts_text(counts: &[(RowStatus, usize)]) -> String {
     }
 }
 
-fn counts_line<'a>(counts: &WindowCounts, cx: &ViewCx<'_>, w: usize) -> Line<'a> {
+/// The hour's and the day's counts. A log with no line in the last hour says so, and how old
+/// its newest line is: "no failures, 0 sent" would read as all quiet when Postfix or the syslog
+/// daemon has stopped writing.
+fn counts_line<'a>(counts: &WindowCounts, log: &MailLog, cx: &ViewCx<'_>, w: usize) -> Line<'a> {
+    let (hour, _) = FailuresPane::windows(cx.now);
+    let recent = match log.latest() {
+        Some(t) if t < hour => format!(
+            "no log line, newest {} ago",
+            fmt_age(cx.now.signed_duration_since(t).num_seconds())
+        ),
+        _ => counts_text(&counts.recent_status),
+    };
     let text = format!(
-        "hour: {}   day: {}",
-        counts_text(&counts.recent_status),
+        "hour: {recent}   day: {}",
         counts_text(&counts.older_status)
     );
     Line::from(Span::styled(truncate(&text, w), cx.theme.header))
