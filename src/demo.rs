@@ -17,8 +17,9 @@ impl Sandbox {
         let dir = tempfile::Builder::new().prefix("opsdeck-demo-").tempdir()?;
         config.demo = true;
         let root = dir.path();
-        crate::mail::log::demo(root, config)?;
-        crate::mail::queue::demo(root, config)?;
+        // the queue first: the mail log writes its messages' lines
+        let queued = crate::mail::queue::demo(root, config)?;
+        crate::mail::log::demo(root, config, &queued)?;
         crate::mail::senders::demo(root, config)?;
         crate::deploy::demo(root, config)?;
         crate::probe::demo(root, config)?;

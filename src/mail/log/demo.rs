@@ -11,6 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Local};
 
 use crate::config::Config;
+use crate::mail::queue::parse::{QueueEntry, QueueName};
 
 /// Makes message flows in Postfix 3.7's log format (traditional syslog timestamps).
 #[derive(Debug, Clone)]
@@ -313,31 +314,159 @@ impl LogGenerator {
     }
 }
 
+impl LogGenerator {
+    /// The lines Postfix wrote for a message still in the queue (`e`, from the demo queue):
+    /// its arrival, and for deferred mail the first attempt and the retries up to `now`, each
+    /// with the reason the queue shows. Held, incoming and maildrop mail has only arrived (or
+    /// not even that). Lines are paired with their time, to be merged into the history.
+    fn queued(&mut self, e: &QueueEntry, now: DateTime<Local>) -> Vec<(DateTime<Local>, String)> {
+        let Some(a) = DateTime::from_timestamp(e.arrival, 0).map(|t| t.with_timezone(&Local))
+        else {
+            return Vec::new();
+        };
+        if matches!(e.queue, QueueName::Maildrop | QueueName::Incoming) {
+            return Vec::new();
+        }
+        let id = e.id.as_str();
+        let from = e.sender.as_str();
+        let p = self.pid + (self.rand() % 50) as u32;
+        let mut out = vec![
+            (
+                a,
+                self.line(a, "pickup", 1001, &format!("{id}: uid=33 from=<{from}>")),
+            ),
+            (
+                a,
+                self.line(
+                    a,
+                    "cleanup",
+                    p,
+                    &format!(
+                        "{id}: message-id=<{}.{id}@mx1.example.com>",
+                        a.format("%Y%m%d%H%M%S")
+                    ),
+                ),
+            ),
+        ];
+        let active = |t: DateTime<Local>| {
+            self.line(
+                t,
+                "qmgr",
+                1002,
+                &format!(
+                    "{id}: from=<{from}>, size={}, nrcpt={} (queue active)",
+                    e.size,
+                    e.recipients.len()
+                ),
+            )
+        };
+        if e.queue == QueueName::Hold {
+            out.push((
+                a,
+                self.line(
+                    a,
+                    "cleanup",
+                    p,
+                    &format!(
+                        "{id}: hold: header Subject: Invoice from local; from=<{from}> to=<{}>: \
+                         held for review",
+                        e.recipients.first().map_or("", |r| r.address.as_str())
+                    ),
+                ),
+            ));
+            return out;
+        }
+        out.push((a, active(a)));
+        if e.queue != QueueName::Deferred {
+            return out;
+        }
+        // the first attempt, then Postfix's backoff (5 minutes, doubling up to 4000 s)
+        let (mut at, mut backoff) = (a + chrono::Duration::seconds(2), 300);
+        let mut first = true;
+        while at <= now {
+            if !first {
+                out.push((at, active(at)));
+            }
+            first = false;
+            let delay = (at - a).num_seconds();
+            for r in &e.recipients {
+                let Some((_, reason)) = &r.reason else {
+                    continue;
+                };
+                let reason = reason.as_str();
+                // "host NAME[ADDR] said: 4xx ..." names the relay; a failed connection has none
+                let relay = match reason
+                    .strip_prefix("host ")
+                    .and_then(|r| r.split_once(" said: "))
+                {
+                    Some((host, _)) if host == relay_host() => RELAY.to_string(),
+                    Some((host, _)) => format!("{host}:25"),
+                    None => "none".into(),
+                };
+                let dsn = if reason.contains("Mailbox full") {
+                    "4.2.2"
+                } else if reason.contains("Greylisted") {
+                    "4.7.1"
+                } else if relay == "none" {
+                    "4.4.1"
+                } else {
+                    "4.0.0"
+                };
+                out.push((
+                    at,
+                    self.line(
+                        at,
+                        "smtp",
+                        p + 1,
+                        &format!(
+                            "{id}: to=<{}>, relay={relay}, delay={delay}, delays={delay}/0/0.4/0.2, \
+                             dsn={dsn}, status=deferred ({reason})",
+                            r.address
+                        ),
+                    ),
+                ));
+            }
+            at += chrono::Duration::seconds(backoff);
+            backoff = (backoff * 2).min(4000);
+        }
+        out
+    }
+}
+
 /// The demo's generator seed: its history is the same at every start.
 const DEMO_SEED: u64 = 0x5EED;
 
-/// Three hours of history before `now`, a message a minute: the older half (rotated away) and
-/// the recent half.
-fn history(g: &mut LogGenerator, now: DateTime<Local>) -> (String, String) {
-    let mut old = String::new();
-    let mut recent = String::new();
+/// Three hours of history before `now`, a message a minute, with the lines of the demo queue's
+/// messages that arrived in those hours (so that the Queue and Failures panes link them): the
+/// older half (rotated away) and the recent half.
+fn history(g: &mut LogGenerator, now: DateTime<Local>, queued: &[QueueEntry]) -> (String, String) {
+    let start = now - chrono::Duration::hours(3);
+    let mut lines: Vec<(DateTime<Local>, String)> = Vec::new();
     for i in (1..=180u32).rev() {
         let t = now - chrono::Duration::seconds(i as i64 * 60);
-        let target = if i > 90 { &mut old } else { &mut recent };
-        for l in g.message(t) {
-            target.push_str(&l);
-        }
+        lines.extend(g.message(t).into_iter().map(|l| (t, l)));
+    }
+    for e in queued.iter().filter(|e| e.arrival >= start.timestamp()) {
+        lines.extend(g.queued(e, now));
+    }
+    // a log is written in time order; the sort keeps each message's lines in their order
+    lines.sort_by_key(|(t, _)| *t);
+    let half = now - chrono::Duration::minutes(90);
+    let mut old = String::new();
+    let mut recent = String::new();
+    for (t, l) in lines {
+        if t < half { &mut old } else { &mut recent }.push_str(&l);
     }
     (old, recent)
 }
 
 /// Write the history and start the live writer (needs a tokio runtime).
-pub fn install(sandbox: &Path, config: &mut Config) -> anyhow::Result<()> {
+pub fn install(sandbox: &Path, config: &mut Config, queued: &[QueueEntry]) -> anyhow::Result<()> {
     let dir = sandbox.join("log");
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("mail.log");
     let mut g = LogGenerator::new(DEMO_SEED);
-    let (old, recent) = history(&mut g, Local::now());
+    let (old, recent) = history(&mut g, Local::now(), queued);
     std::fs::write(dir.join("mail.log.1"), old)?;
     std::fs::write(&path, recent)?;
     config.mail_log.files = vec![path.clone()];
@@ -376,7 +505,7 @@ mod tests {
     #[test]
     fn the_demos_history_shows_the_causes_it_was_written_for() {
         let mut g = LogGenerator::new(DEMO_SEED);
-        let (old, recent) = history(&mut g, Local::now());
+        let (old, recent) = history(&mut g, Local::now(), &[]);
         let mut log = MailLog::default();
         let mut y = YearGuess::now();
         for l in old.lines().chain(recent.lines()) {
@@ -398,6 +527,64 @@ mod tests {
             Category::Discarded,
         ] {
             assert!(causes.contains(&c), "{c:?} missing from {causes:?}");
+        }
+    }
+
+    #[test]
+    fn the_demo_queues_messages_are_in_the_log_with_their_reasons() {
+        let now = Local::now();
+        let text = crate::mail::queue::demo::generate(240, now.timestamp());
+        let queued = crate::mail::queue::parse::parse_jsonl(text.as_bytes()).entries;
+        let mut g = LogGenerator::new(DEMO_SEED);
+        let (old, recent) = history(&mut g, now, &queued);
+        let mut log = MailLog::default();
+        let mut y = YearGuess::now();
+        let mut last = None;
+        for l in old.lines().chain(recent.lines()) {
+            let p = parse_line(l, &mut y).unwrap_or_else(|| panic!("{l}"));
+            // still written in time order
+            assert!(last <= Some(p.time), "{l} after {last:?}");
+            last = Some(p.time);
+            log.ingest(p);
+        }
+        let start = (now - chrono::Duration::hours(3)).timestamp();
+        let recent: Vec<_> = queued.iter().filter(|e| e.arrival >= start).collect();
+        let deferred: Vec<_> = recent
+            .iter()
+            .filter(|e| e.queue == QueueName::Deferred)
+            .collect();
+        assert!(
+            deferred.len() >= 3,
+            "{} deferred in the hours of history",
+            deferred.len()
+        );
+        for e in &deferred {
+            let id = e.id.as_str();
+            // the Queue pane's detail shows these lines, the Failures pane links back by id
+            assert!(log.history(id).len() >= 4, "{id}: {:?}", log.history(id));
+            let o = log
+                .outcomes()
+                .iter()
+                .rev()
+                .find(|o| o.queue_id.as_ref().is_some_and(|q| q.as_str() == id))
+                .unwrap_or_else(|| panic!("{id} has no outcome"));
+            assert_eq!(o.status, RowStatus::Deferred);
+            assert_eq!(o.from.as_deref(), Some(e.sender.as_str()));
+            let reason = e.recipients[0].reason.as_ref().unwrap().1.as_str();
+            let expect = if reason.contains("Maximum sending rate") {
+                Category::SesThrottling
+            } else if reason.contains("Daily message quota") {
+                Category::SesDailyQuota
+            } else if reason.contains("Connection timed out") {
+                Category::Connection
+            } else {
+                continue;
+            };
+            assert_eq!(o.category, Some(expect), "{id}: {reason}");
+        }
+        // held mail arrived and was held; mail in maildrop never reached the log
+        for e in recent.iter().filter(|e| e.queue == QueueName::Maildrop) {
+            assert!(log.history(e.id.as_str()).is_empty());
         }
     }
 

@@ -289,9 +289,14 @@ pub fn run(effect: LogEffect, _runner: &Runner) {
 }
 
 /// Add this feature's part to the demo sandbox: a mail log in Postfix's format with a few hours
-/// of history and a tokio task that keeps appending a realistic mix of outcomes.
-pub fn demo(sandbox: &Path, config: &mut Config) -> anyhow::Result<()> {
-    demo::install(sandbox, config)
+/// of history (with the lines of the demo queue's messages, `queued`) and a tokio task that keeps
+/// appending a realistic mix of outcomes.
+pub fn demo(
+    sandbox: &Path,
+    config: &mut Config,
+    queued: &[crate::mail::queue::parse::QueueEntry],
+) -> anyhow::Result<()> {
+    demo::install(sandbox, config, queued)
 }
 
 /// How long to wait between polls.

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::config::Config;
+use crate::mail::queue::parse::{QueueEntry, parse_jsonl};
 
 const DOMAINS: &[&str] = &[
     "gmail.com",
@@ -86,22 +87,22 @@ pub fn generate(n: usize, now: i64) -> String {
     out
 }
 
-/// Write the demo queue and point the configuration at it.
-pub fn install(sandbox: &Path, config: &mut Config) -> anyhow::Result<()> {
+/// Write the demo queue and point the configuration at it; its messages.
+pub fn install(sandbox: &Path, config: &mut Config) -> anyhow::Result<Vec<QueueEntry>> {
     let dir = sandbox.join("queue");
     std::fs::create_dir_all(&dir)?;
     let file = dir.join("postqueue.jsonl");
     let now = chrono::Utc::now().timestamp();
-    std::fs::write(&file, generate(240, now))?;
+    let text = generate(240, now);
+    std::fs::write(&file, &text)?;
     config.demo = true;
     config.queue.postqueue_command = Some(vec!["cat".into(), file.to_string_lossy().into_owned()]);
-    Ok(())
+    Ok(parse_jsonl(text.as_bytes()).entries)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mail::queue::parse::parse_jsonl;
 
     #[test]
     fn generated_queue_parses_completely() {

@@ -303,7 +303,11 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
 
 /// Add this feature's part to the demo sandbox: write its files under
 /// `sandbox`, point `config` at them, and spawn (with `tokio::spawn`) any
-/// live writer it needs. Called inside the runtime before the panes start.
-pub fn demo(sandbox: &std::path::Path, config: &mut Config) -> anyhow::Result<()> {
+/// live writer it needs. Called inside the runtime before the panes start. Returns the demo
+/// queue's messages (the demo's mail log writes their lines).
+pub fn demo(
+    sandbox: &std::path::Path,
+    config: &mut Config,
+) -> anyhow::Result<Vec<parse::QueueEntry>> {
     demo::install(sandbox, config)
 }
