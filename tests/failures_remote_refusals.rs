@@ -1,7 +1,8 @@
 //! Refusals by a receiving mail server, in the words a real one uses: a second private Postfix
 //! is the relay, refusing an unknown local user, relaying for a domain it does not serve, a
 //! sender that is not fully qualified and a sender its access table refuses; and the SES
-//! endpoint refusing a message with a header twice. The sending instance's mail log is read by
+//! endpoint refusing a message with a header twice, every message while sending is paused, and
+//! a recipient on the suppression list. The sending instance's mail log is read by
 //! the same parser and model as the pane's.
 
 mod support;
@@ -138,5 +139,61 @@ fn ses_refuses_a_message_with_a_header_twice() {
             .contains("554 Transaction failed: Duplicate header 'Subject'."),
         "{twice:?}"
     );
+    assert_eq!(find("bob@example.org").status, RowStatus::Sent);
+}
+
+#[test]
+fn ses_paused_sending_and_a_suppressed_recipient_are_named() {
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["app@example.com".into()],
+        ..SesOptions::default()
+    });
+    let pf = PostfixHarness::start(PostfixOptions::relaying_to(&ses));
+    // the account is paused after a review of its bounce rate: every message is refused
+    ses.set_paused(true);
+    pf.submit(
+        "app@example.com",
+        "ann@example.org",
+        "Subject: Paused\n\nx\n",
+    );
+    pf.wait_for_log(
+        |l| l.contains("to=<ann@example.org>"),
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    ses.set_paused(false);
+    // the address bounced hard before: it is on the account's suppression list
+    ses.suppress("gone@example.org");
+    pf.submit(
+        "app@example.com",
+        "gone@example.org",
+        "Subject: Again\n\nx\n",
+    );
+    pf.submit("app@example.com", "bob@example.org", "Subject: Fine\n\nx\n");
+    let log = pf
+        .wait_for_log(
+            |l| l.contains("to=<gone@example.org>") && l.contains("to=<bob@example.org>"),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+    let model = model_of(&log);
+    let find = |to: &str| outcome_for(&model, to, &log);
+    let paused = find("ann@example.org");
+    assert_eq!(paused.status, RowStatus::Bounced, "{paused:?}");
+    assert_eq!(
+        paused.category,
+        Some(Category::SesSendingPaused),
+        "{paused:?}"
+    );
+    assert!(
+        paused
+            .reason
+            .contains("554 Sending paused for this account"),
+        "{paused:?}"
+    );
+    let gone = find("gone@example.org");
+    assert_eq!(gone.status, RowStatus::Bounced, "{gone:?}");
+    assert_eq!(gone.category, Some(Category::SesSuppressed), "{gone:?}");
+    assert!(gone.reason.contains("554 Address blacklisted."), "{gone:?}");
     assert_eq!(find("bob@example.org").status, RowStatus::Sent);
 }

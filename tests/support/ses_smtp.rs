@@ -17,6 +17,8 @@
 //! ses.set_throttle(true);     // every message gets 454 Throttling failure
 //! ses.set_daily_quota_exceeded(true); // every message gets 454 Daily message quota exceeded
 //! ses.set_sandbox(true);      // recipients must be verified identities too
+//! ses.set_paused(true);       // every message gets 554 Sending paused for this account
+//! ses.suppress("gone@example.org"); // on the account's suppression list: 554 Address blacklisted.
 //! ses.received();             // Vec<Received>: every completed DATA, accepted or not
 //! ses.accepted();             // only the ones answered 250
 //! ses.auth_attempts();        // Vec<AuthAttempt>: user, mechanism, success
@@ -31,8 +33,10 @@
 //!   `MAIL FROM:<>`, the address in its `From:` header is checked, as SES does),
 //!   `554 Message rejected: Email address is not verified. The following identities failed the
 //!   check in region US-EAST-1: <sender>` otherwise, `454 Throttling failure: Maximum sending
-//!   rate exceeded.` in throttle mode, and `554 Transaction failed: Duplicate header 'Subject'.`
-//!   for a message that has a header SES allows once twice.
+//!   rate exceeded.` in throttle mode, `554 Sending paused for this account. ...` while sending
+//!   is paused, `554 Address blacklisted.` for a recipient on the suppression list, and
+//!   `554 Transaction failed: Duplicate header 'Subject'.` for a message that has a header SES
+//!   allows once twice.
 //!
 //! The server thread stops when the value is dropped.
 
@@ -114,6 +118,8 @@ struct State {
     throttle: bool,
     quota: bool,
     sandbox: bool,
+    paused: bool,
+    suppressed: BTreeSet<String>,
     received: Vec<Received>,
     auths: Vec<AuthAttempt>,
 }
@@ -215,6 +221,20 @@ impl SesSmtp {
 
     pub fn set_daily_quota_exceeded(&self, on: bool) {
         self.state.lock().unwrap().quota = on;
+    }
+
+    /// Sending paused for the whole account (after a review of its bounce or complaint rate).
+    pub fn set_paused(&self, on: bool) {
+        self.state.lock().unwrap().paused = on;
+    }
+
+    /// Put an address on the account's suppression list.
+    pub fn suppress(&self, addr: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .suppressed
+            .insert(addr.to_ascii_lowercase());
     }
 
     pub fn set_sandbox(&self, on: bool) {
@@ -560,12 +580,19 @@ fn serve(
                 };
                 let to = std::mem::take(&mut rcpts);
                 let mut st = state.lock().unwrap();
-                let reply = if st.throttle {
+                let reply = if st.paused {
+                    "554 Sending paused for this account. For more information, please check the inbox of the email address associated with your AWS account.".to_string()
+                } else if st.throttle {
                     "454 Throttling failure: Maximum sending rate exceeded.".to_string()
                 } else if st.quota {
                     "454 Throttling failure: Daily message quota exceeded.".to_string()
                 } else if let Some(name) = duplicate_header(&data) {
                     format!("554 Transaction failed: Duplicate header '{name}'.")
+                } else if to
+                    .iter()
+                    .any(|r| st.suppressed.contains(&r.to_ascii_lowercase()))
+                {
+                    "554 Address blacklisted.".to_string()
                 } else {
                     let mut failed: Vec<String> = Vec::new();
                     if !is_verified(&st.verified, &checked) {
