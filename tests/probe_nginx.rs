@@ -307,3 +307,58 @@ async fn stream_module_sending_proxy_protocol() {
             .all(|e| e.peer.ip().to_string() == PROXY_SOURCE)
     );
 }
+
+/// Debian's `include proxy_params` already sets X-Forwarded-Proto; a site
+/// that sets it again sends it twice, which an app joins into "https,
+/// https": the WordPress-style `== 'https'` check then sees http.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balancer_setting_x_forwarded_proto_twice() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(false).await;
+    let tls = free_port();
+    // as /etc/nginx/proxy_params on Debian
+    let params = dir.path().join("proxy_params");
+    std::fs::write(
+        &params,
+        "proxy_set_header Host $http_host;\nproxy_set_header X-Real-IP $remote_addr;\nproxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\nproxy_set_header X-Forwarded-Proto $scheme;\n",
+    )
+    .unwrap();
+    let body = format!(
+        r#"http {{
+  {temp}
+  server {{
+    listen 127.0.0.1:{tls} ssl;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location / {{
+      proxy_pass http://{echo};
+      proxy_bind {PROXY_SOURCE};
+      include {params};
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Port $server_port;
+    }}
+  }}
+}}"#,
+        temp = Nginx::http_temp_paths(dir.path()),
+        cert = c.cert.display(),
+        key = c.key.display(),
+        echo = echo.addr,
+        params = params.display(),
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+    let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Warn, "{base}");
+    assert!(
+        base.contains("X-Forwarded-Proto arrives as 2 values (https, https)"),
+        "{base}"
+    );
+    assert!(base.contains("include proxy_params"), "{base}");
+    // what arrived is the evidence: two lines
+    assert_eq!(
+        base.matches("x-forwarded-proto: https").count(),
+        2,
+        "{base}"
+    );
+}

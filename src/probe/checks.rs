@@ -622,6 +622,56 @@ fn proto_of(r: &EchoReply) -> Option<String> {
     })
 }
 
+/// Every X-Forwarded-Proto value, all lines split at commas: an app sees
+/// repeated lines joined into one list.
+fn xfp_values(r: &EchoReply) -> Vec<&str> {
+    r.values("x-forwarded-proto")
+        .into_iter()
+        .flat_map(|l| l.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// A scheme in X-Forwarded-Proto that apps read differently: several
+/// values (repeated lines or a list) or the right word in another case.
+/// `None` when it is one exact value, or when `Forwarded` carries the scheme.
+fn proto_shape(r: &EchoReply, want: &str) -> Option<(Level, String)> {
+    if r.forwarded.iter().any(|e| e.proto.is_some()) {
+        return None;
+    }
+    let values = xfp_values(r);
+    match values.as_slice() {
+        [] => None,
+        [one] if *one == want || !one.eq_ignore_ascii_case(want) => None,
+        [one] => Some((
+            Level::Warn,
+            format!(
+                "X-Forwarded-Proto arrives as {one:?}: apps compare it with {want:?} as written (Django, WordPress) and see another scheme"
+            ),
+        )),
+        [first, .., last] => {
+            let list = values.join(", ");
+            if values.iter().all(|v| v.eq_ignore_ascii_case(want)) {
+                Some((
+                    Level::Warn,
+                    format!(
+                        "X-Forwarded-Proto arrives as {} values ({list}): an app that compares the whole header with {want:?} (WordPress's usual check) sees another scheme",
+                        values.len()
+                    ),
+                ))
+            } else {
+                Some((
+                    Level::Fail,
+                    format!(
+                        "X-Forwarded-Proto arrives as {list:?}: apps disagree (Django, Express and Symfony take the first, {first}; Rack the last, {last})"
+                    ),
+                ))
+            }
+        }
+    }
+}
+
 fn judge_baseline(
     t: &TargetConfig,
     pair: &(Exchange, Result<EchoReply, String>),
@@ -637,7 +687,13 @@ fn judge_baseline(
     let want_proto = if https { "https" } else { "http" };
     let proto = proto_of(r);
     let pp = r.proxy_protocol.as_ref();
+    let shape = proto_shape(r, want_proto);
+    if let Some((l, why)) = &shape {
+        level = level.max(*l);
+        problems.push(why.clone());
+    }
     match (&proto, pp) {
+        _ if shape.is_some() => {}
         (Some(p), _) if p == want_proto => {}
         (Some(p), _) => {
             level = Level::Fail;
@@ -714,6 +770,9 @@ fn judge_baseline(
     }
     for (n, val) in &r.forwarding {
         v = v.ev(format!("{n}: {val}"));
+    }
+    if shape.is_some() {
+        v = v.fix("set X-Forwarded-Proto once, to one lower-case value: nginx: one proxy_set_header X-Forwarded-Proto $scheme (not also through include proxy_params); HAProxy: set-header, not add-header");
     }
     if level != Level::Ok {
         v = v.fix(FIX_NGINX_HEADERS).fix(FIX_HAPROXY).fix(FIX_ALB);
@@ -1132,6 +1191,49 @@ mod tests {
                 .iter()
                 .any(|e| e.as_str() == "x-forwarded-proto: https")
         );
+    }
+
+    /// The scheme as apps read it: one exact value passes; the same word
+    /// twice, or in capitals, is read as http by a plain comparison; a list
+    /// that disagrees with itself is read differently by each framework.
+    #[test]
+    fn baseline_proto_must_be_one_exact_value() {
+        let base = |proto: &[&str]| {
+            let mut h = vec![
+                ("x-forwarded-for", "198.51.100.9"),
+                ("x-forwarded-port", "443"),
+            ];
+            h.extend(proto.iter().map(|p| ("x-forwarded-proto", *p)));
+            let r = reply(&h, "198.51.100.9", ClientSource::XForwardedFor);
+            judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443)
+        };
+        assert_eq!(base(&["https"]).level, Level::Ok);
+        let v = base(&["https", "https"]);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert!(
+            v.summary
+                .contains("X-Forwarded-Proto arrives as 2 values (https, https)"),
+            "{}",
+            v.summary
+        );
+        assert!(v.fix.iter().any(|f| f.contains("include proxy_params")));
+        let v = base(&["https,https"]);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        let v = base(&["HTTPS"]);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert!(v.summary.contains("arrives as \"HTTPS\""), "{}", v.summary);
+        let v = base(&["https, http"]);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary
+                .contains("take the first, https; Rack the last, http"),
+            "{}",
+            v.summary
+        );
+        // one wrong value is still the plain mismatch
+        let v = base(&["http"]);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(v.summary.contains("proto arrives as http"), "{}", v.summary);
     }
 
     #[test]
