@@ -362,3 +362,84 @@ async fn balancer_setting_x_forwarded_proto_twice() {
         "{base}"
     );
 }
+
+/// `proxy_set_header Forwarded "for=$remote_addr;proto=$scheme"` reads well
+/// for IPv4 clients and writes `for=::1` for IPv6 ones, which RFC 7239
+/// readers reject whole (an IPv6 node is quoted and bracketed): the app
+/// loses both the client and the scheme. The map nginx's own documentation
+/// gives for Forwarded is the fix, and the probe over IPv6 says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_with_a_bare_ipv6_client() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(false).await;
+    let (naive, mapped) = (free_port(), free_port());
+    let body = format!(
+        r#"http {{
+  {temp}
+  map $remote_addr $forwarded_for {{
+    ~^[0-9.]+$ "for=$remote_addr";
+    ~^[0-9A-Fa-f:.]+$ "for=\"[$remote_addr]\"";
+    default "for=unknown";
+  }}
+  ssl_certificate {cert};
+  ssl_certificate_key {key};
+  server {{
+    listen 127.0.0.1:{naive} ssl;
+    listen [::1]:{naive} ssl;
+    location / {{
+      proxy_pass http://{echo};
+      proxy_bind {PROXY_SOURCE};
+      proxy_set_header Forwarded "for=$remote_addr;proto=$scheme";
+      proxy_set_header X-Forwarded-Port $server_port;
+    }}
+  }}
+  server {{
+    listen 127.0.0.1:{mapped} ssl;
+    listen [::1]:{mapped} ssl;
+    location / {{
+      proxy_pass http://{echo};
+      proxy_bind {PROXY_SOURCE};
+      proxy_set_header Forwarded "$forwarded_for;proto=$scheme";
+      proxy_set_header X-Forwarded-Port $server_port;
+    }}
+  }}
+}}"#,
+        temp = Nginx::http_temp_paths(dir.path()),
+        cert = c.cert.display(),
+        key = c.key.display(),
+        echo = echo.addr,
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[naive, mapped]);
+    let v6 = |port: u16| {
+        let mut t = target(port, None, &c.ca);
+        t.resolve = Some("::1".parse().unwrap());
+        t.expect_client = Some("::1".parse().unwrap());
+        t
+    };
+    let cfg = ProbeConfig::default();
+
+    // over IPv4 the plain form is fine
+    let r = run_target(&target(naive, None, &c.ca), &cfg, now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Ok, "{base}");
+
+    // over IPv6 it is malformed, and the verdict says why and how to fix it
+    let r = run_target(&v6(naive), &cfg, now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
+    assert!(base.contains("Forwarded is malformed"), "{base}");
+    assert!(base.contains("\"::1\""), "{base}");
+    assert!(
+        base.contains("no Forwarded proto that can be read"),
+        "{base}"
+    );
+    assert!(base.contains("forwarded: for=::1;proto=https"), "{base}");
+    assert!(base.contains(r#"for=\"[$remote_addr]\""#), "{base}");
+
+    // the advised map gives the IPv6 client and the scheme
+    let r = run_target(&v6(mapped), &cfg, now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Ok, "{base}");
+    assert!(base.contains("client ::1, proto https"), "{base}");
+}

@@ -14,7 +14,7 @@ use crate::sanitize::Clean;
 use super::client::{ClientSetup, Exchange, Target, TlsInfo, fetch};
 use super::config::{ProbeConfig, TargetConfig};
 use super::echo::EchoReply;
-use super::forwarded::ClientSource;
+use super::forwarded::{ClientSource, Node};
 
 /// The address sent in forged headers (TEST-NET-3, never a real client).
 pub const FORGED_IP: &str = "203.0.113.66";
@@ -466,6 +466,7 @@ const FIX_NGINX_HEADERS: &str = "nginx: proxy_set_header X-Forwarded-For $proxy_
 const FIX_HAPROXY: &str =
     "HAProxy: option forwardfor; http-request set-header X-Forwarded-Proto https if { ssl_fc }";
 const FIX_ALB: &str = "ALB: routing.http.xff_header_processing.mode = append (or remove), X-Forwarded-Proto is always set";
+const FIX_FORWARDED_V6: &str = r#"nginx: quote and bracket IPv6 in Forwarded: map $remote_addr $forwarded_for { ~^[0-9.]+$ "for=$remote_addr"; ~^[0-9A-Fa-f:.]+$ "for=\"[$remote_addr]\""; default "for=unknown"; } and proxy_set_header Forwarded "$forwarded_for;proto=$scheme";"#;
 const FIX_REALIP: &str = "nginx behind it: set_real_ip_from <balancer CIDR>; real_ip_header X-Forwarded-For; real_ip_recursive on;";
 
 fn judge_redirects(t: &TargetConfig, run: &RawRun) -> Verdict {
@@ -692,6 +693,25 @@ fn judge_baseline(
         level = level.max(*l);
         problems.push(why.clone());
     }
+    // A Forwarded header that cannot be read (most often an IPv6 client
+    // written bare, as a plain "for=$remote_addr" does) is lost to the app.
+    let bad_for = r.forwarded.iter().find_map(|e| match &e.r#for {
+        Some(Node::Invalid(s)) => Some(s.clone()),
+        _ => None,
+    });
+    let fwd_fault = match (&r.forwarded_error, &bad_for) {
+        (Some(e), _) => Some(format!(
+            "Forwarded is malformed ({e}): an app that reads it gets neither client nor scheme from it"
+        )),
+        (None, Some(s)) => Some(format!(
+            "Forwarded names the client {s:?}, which is no address (IPv6 goes quoted and in brackets: for=\"[2001:db8::1]\")"
+        )),
+        (None, None) => None,
+    };
+    if let Some(why) = &fwd_fault {
+        level = level.max(Level::Warn);
+        problems.push(why.clone());
+    }
     match (&proto, pp) {
         _ if shape.is_some() => {}
         (Some(p), _) if p == want_proto => {}
@@ -718,6 +738,13 @@ fn judge_baseline(
                 );
             }
         },
+        (None, None) if r.forwarded_error.is_some() => {
+            level = Level::Fail;
+            problems.push(
+                "no X-Forwarded-Proto, and no Forwarded proto that can be read: the app thinks every request is http"
+                    .into(),
+            );
+        }
         (None, None) => {
             level = Level::Fail;
             problems.push(
@@ -770,6 +797,9 @@ fn judge_baseline(
     }
     for (n, val) in &r.forwarding {
         v = v.ev(format!("{n}: {val}"));
+    }
+    if fwd_fault.is_some() {
+        v = v.fix(FIX_FORWARDED_V6);
     }
     if shape.is_some() {
         v = v.fix("set X-Forwarded-Proto once, to one lower-case value: nginx: one proxy_set_header X-Forwarded-Proto $scheme (not also through include proxy_params); HAProxy: set-header, not add-header");
@@ -1234,6 +1264,32 @@ mod tests {
         let v = base(&["http"]);
         assert_eq!(v.level, Level::Fail, "{v:?}");
         assert!(v.summary.contains("proto arrives as http"), "{}", v.summary);
+    }
+
+    /// `for="::1"` parses (quoted) but is no node: the scheme still reads,
+    /// the client does not, and the verdict says how IPv6 is written.
+    #[test]
+    fn baseline_names_an_unbracketed_ipv6_in_forwarded() {
+        let mut r = reply(
+            &[
+                ("forwarded", "for=\"::1\";proto=https"),
+                ("x-forwarded-port", "443"),
+            ],
+            "127.0.0.3",
+            ClientSource::Peer,
+        );
+        r.forwarded =
+            crate::probe::forwarded::parse_forwarded(["for=\"::1\";proto=https"]).unwrap();
+        let v = judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary
+                .contains("Forwarded names the client \"::1\", which is no address"),
+            "{}",
+            v.summary
+        );
+        assert!(!v.summary.contains("proto"), "{}", v.summary);
+        assert!(v.fix.iter().any(|f| f.contains("[$remote_addr]")), "{v:?}");
     }
 
     #[test]
