@@ -443,3 +443,86 @@ async fn forwarded_with_a_bare_ipv6_client() {
     assert_eq!(level(&r, Check::Baseline), Level::Ok, "{base}");
     assert!(base.contains("client ::1, proto https"), "{base}");
 }
+
+/// An expired certificate and one for another name are said as such, with
+/// the fix for each, not as "not trusted" with advice about the chain
+/// (the verifier rejects both, and its words stay as evidence); `check`
+/// says the expiry once, in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_and_wrong_name_certificates() {
+    let dir = tempdir();
+    let (old_dir, other_dir) = (dir.path().join("old"), dir.path().join("other"));
+    std::fs::create_dir_all(&old_dir).unwrap();
+    std::fs::create_dir_all(&other_dir).unwrap();
+    let old = make_certs_for(&old_dir, HOST, -1);
+    let other = make_certs_for(&other_dir, "other.test", 90);
+    let (p_old, p_other) = (free_port(), free_port());
+    let body = format!(
+        r#"http {{
+  {temp}
+  server {{
+    listen 127.0.0.1:{p_old} ssl;
+    ssl_certificate {old_cert};
+    ssl_certificate_key {old_key};
+    return 200 "site\n";
+  }}
+  server {{
+    listen 127.0.0.1:{p_other} ssl;
+    ssl_certificate {other_cert};
+    ssl_certificate_key {other_key};
+    return 200 "site\n";
+  }}
+}}"#,
+        temp = Nginx::http_temp_paths(dir.path()),
+        old_cert = old.cert.display(),
+        old_key = old.key.display(),
+        other_cert = other.cert.display(),
+        other_key = other.key.display(),
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[p_old, p_other]);
+    let cfg = ProbeConfig::default();
+    let probe = |port: u16, ca: &std::path::Path| {
+        let mut t = target(port, None, ca);
+        t.echo_url = None;
+        t
+    };
+
+    let r = run_target(&probe(p_old, &old.ca), &cfg, now()).await;
+    let cert = text(&r, Check::Tls);
+    assert_eq!(level(&r, Check::Tls), Level::Fail, "{cert}");
+    // a day ago to the second when openssl ran: the probe may see it in the same second
+    assert!(
+        cert.starts_with("certificate expired within the last day |")
+            || cert.starts_with("certificate expired 1 day ago |"),
+        "{cert}"
+    );
+    assert!(cert.contains("renew it"), "{cert}");
+    assert!(cert.contains("verifier: "), "{cert}");
+    assert!(!cert.contains("full chain"), "{cert}");
+    let mut rep = opsdeck::check::Report::default();
+    opsdeck::probe::check::grade_target(&opsdeck::config::Config::default(), &r, &mut rep);
+    let finding = &rep.findings[0];
+    assert_eq!(finding.status, opsdeck::check::Status::Critical);
+    assert_eq!(
+        finding.summary.matches("expired").count(),
+        1,
+        "{}",
+        finding.summary
+    );
+    assert!(
+        !finding.summary.contains("expires in -"),
+        "{}",
+        finding.summary
+    );
+
+    let r = run_target(&probe(p_other, &other.ca), &cfg, now()).await;
+    let cert = text(&r, Check::Tls);
+    assert_eq!(level(&r, Check::Tls), Level::Fail, "{cert}");
+    assert!(
+        cert.starts_with(&format!("certificate does not name the host {HOST} |")),
+        "{cert}"
+    );
+    assert!(cert.contains("names other.test"), "{cert}");
+    assert!(cert.contains("subjectAltName includes the host"), "{cert}");
+    assert!(!cert.contains("full chain"), "{cert}");
+}

@@ -11,7 +11,7 @@ use crate::check::{Metric, Report, Status};
 use crate::config::Config;
 
 use super::ProbeError;
-use super::checks::{Check, Level, TargetReport, run_target};
+use super::checks::{Check, Level, TargetReport, expired_ago, run_target};
 
 fn status_of(level: Level) -> Status {
     match level {
@@ -101,10 +101,15 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
         };
         if s != Status::Ok {
             status = Status::worst(status, s);
-            problems.push(format!(
-                "certificate expires in {days} day(s) (warning at {}, critical at {})",
-                t.cert_warn_days, t.cert_crit_days
-            ));
+            if days >= 0 {
+                problems.push(format!(
+                    "certificate expires in {days} day(s) (warning at {}, critical at {})",
+                    t.cert_warn_days, t.cert_crit_days
+                ));
+            } else if cert_fault_free(r) {
+                // otherwise the certificate verdict, kept as a failure, says it
+                problems.push(format!("certificate expired {}", expired_ago(days)));
+            }
         }
         report.metric(
             Metric::new(

@@ -556,25 +556,30 @@ fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&Tls
         );
     };
     let days = tls.days_left.unwrap_or(0);
-    let mut v = if let Some(e) = &tls.verify_error {
+    // Expiry and the host name come first: the verifier rejects both too,
+    // and "not trusted" with advice about the chain would send the reader
+    // to the wrong fix.
+    let mut v = if days < 0 {
+        verdict(
+            Check::Tls,
+            Level::Fail,
+            format!("certificate expired {}", expired_ago(days)),
+        )
+        .fix("renew it (certbot renew / ACM), reload the balancer, and check the renewal timer")
+    } else if !tls.name_matches {
+        let host = Target::parse(&t.url).map(|u| u.host).unwrap_or_default();
+        verdict(
+            Check::Tls,
+            Level::Fail,
+            format!("certificate does not name the host {host}"),
+        )
+    } else if let Some(e) = &tls.verify_error {
         verdict(
             Check::Tls,
             Level::Fail,
             format!("certificate not trusted: {e}"),
         )
         .fix("serve the full chain (leaf + intermediates); for a private CA set ca_file")
-    } else if !tls.name_matches {
-        verdict(
-            Check::Tls,
-            Level::Fail,
-            "certificate does not name the host",
-        )
-    } else if days < 0 {
-        verdict(
-            Check::Tls,
-            Level::Fail,
-            format!("certificate expired {} days ago", -days),
-        )
     } else if days < cfg.expiry_warn_days {
         verdict(
             Check::Tls,
@@ -589,6 +594,11 @@ fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&Tls
             format!("{}, expires in {days} days", tls.version),
         )
     };
+    if let Some(e) = &tls.verify_error
+        && !v.summary.contains(e.as_str())
+    {
+        v = v.ev(format!("verifier: {e}"));
+    }
     if !tls.name_matches {
         v = v.fix("issue a certificate whose subjectAltName includes the host");
     }
@@ -606,6 +616,16 @@ fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&Tls
             "{} certificate(s) in the chain, {}",
             tls.chain_len, tls.version
         ))
+}
+
+/// When a certificate whose `days_left` is negative expired, in words.
+/// `days_left` is floored: -1 is within the last day, -(n + 1) is n days ago.
+pub fn expired_ago(days_left: i64) -> String {
+    match -days_left - 1 {
+        n if n <= 0 => "within the last day".into(),
+        1 => "1 day ago".into(),
+        n => format!("{n} days ago"),
+    }
 }
 
 /// The value the app would take for the scheme.
@@ -1425,9 +1445,23 @@ mod tests {
         assert_eq!(judge_tls(&t, &cfg, &run, Some(&tls)).level, Level::Warn);
         tls.days_left = Some(-1);
         assert_eq!(judge_tls(&t, &cfg, &run, Some(&tls)).level, Level::Fail);
+        // the verifier rejects an expired certificate too: expiry is still what is said
+        tls.days_left = Some(-4);
+        tls.verify_error = Some(Clean::new("invalid peer certificate: Expired"));
+        let v = judge_tls(&t, &cfg, &run, Some(&tls));
+        assert_eq!(v.summary.as_str(), "certificate expired 3 days ago");
+        assert!(v.fix.iter().all(|f| !f.contains("full chain")), "{v:?}");
+        tls.verify_error = None;
         tls.days_left = Some(90);
         tls.name_matches = false;
         assert_eq!(judge_tls(&t, &cfg, &run, Some(&tls)).level, Level::Fail);
+    }
+
+    #[test]
+    fn expired_ago_reads_the_floored_days() {
+        assert_eq!(expired_ago(-1), "within the last day");
+        assert_eq!(expired_ago(-2), "1 day ago");
+        assert_eq!(expired_ago(-31), "30 days ago");
     }
 
     #[test]

@@ -61,7 +61,13 @@ pub struct Certs {
 }
 
 /// Make a private CA and a leaf certificate for [`HOST`] valid for `days` days.
-pub fn make_certs(dir: &Path, days: u32) -> Certs {
+pub fn make_certs(dir: &Path, days: i32) -> Certs {
+    make_certs_for(dir, HOST, days)
+}
+
+/// Make a private CA and a leaf certificate for `name` valid for `days`
+/// days (-1: it expired a day ago).
+pub fn make_certs_for(dir: &Path, name: &str, days: i32) -> Certs {
     let p = |n: &str| dir.join(n).display().to_string();
     let ec = [
         "-newkey",
@@ -93,13 +99,13 @@ pub fn make_certs(dir: &Path, days: u32) -> Certs {
     openssl(&a, "req (CA)");
     let mut a = vec!["req"];
     a.extend(ec);
-    let subj = format!("/CN={HOST}");
+    let subj = format!("/CN={name}");
     a.extend(["-keyout", &key, "-out", &csr, "-subj", &subj]);
     openssl(&a, "req (leaf)");
     std::fs::write(
         &ext,
         format!(
-            "subjectAltName=DNS:{HOST}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+            "subjectAltName=DNS:{name}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
         ),
     )
     .expect("write leaf.ext");
