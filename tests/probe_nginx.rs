@@ -526,3 +526,50 @@ async fn expired_and_wrong_name_certificates() {
     assert!(cert.contains("subjectAltName includes the host"), "{cert}");
     assert!(!cert.contains("full chain"), "{cert}");
 }
+
+/// The backend behind the balancer is down: nginx answers 502 for the
+/// site, which is the site down (a failure, CRITICAL in check), said with
+/// what a 502 from a balancer means.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backend_down_behind_the_balancer() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let (tls, http, down) = (free_port(), free_port(), free_port());
+    // nothing listens on `down`
+    let body = correct_balancer(
+        dir.path(),
+        &c,
+        http,
+        tls,
+        format!("127.0.0.1:{down}").parse().unwrap(),
+    );
+    let nginx = Nginx::start(dir.path(), "", &body, &[tls, http]);
+    let mut t = target(tls, Some(http), &c.ca);
+    t.echo_url = None;
+    let r = run_target(&t, &ProbeConfig::default(), now()).await;
+    let redir = text(&r, Check::Redirects);
+    assert_eq!(level(&r, Check::Redirects), Level::Fail, "{redir}");
+    assert!(
+        redir.contains("with HTTP 502: the balancer got no valid answer from the backend"),
+        "{redir}"
+    );
+    assert_eq!(
+        r.hops.last().and_then(|h| h.status),
+        Some(502),
+        "{:#?}",
+        r.hops
+    );
+    let mut rep = opsdeck::check::Report::default();
+    opsdeck::probe::check::grade_target(&opsdeck::config::Config::default(), &r, &mut rep);
+    assert_eq!(
+        rep.findings[0].status,
+        opsdeck::check::Status::Critical,
+        "{:?}",
+        rep.findings
+    );
+    assert!(
+        nginx.error_log().contains("Connection refused"),
+        "{}",
+        nginx.error_log()
+    );
+}

@@ -521,6 +521,14 @@ fn judge_redirects(t: &TargetConfig, run: &RawRun) -> Verdict {
             if run.downgrade {
                 verdict(Check::Redirects, Level::Fail, "an https URL redirects to http (downgrade)")
                     .fix(FIX_PROTO)
+            } else if status >= 500 {
+                // The site is down for everyone who follows this walk.
+                verdict(
+                    Check::Redirects,
+                    Level::Fail,
+                    format!("ends at {final_url} with HTTP {status}: {}", server_error(status)),
+                )
+                .fix("look at the balancer's error log and the backend's service (systemctl status, its own log)")
             } else if final_url != expected {
                 verdict(
                     Check::Redirects,
@@ -536,6 +544,16 @@ fn judge_redirects(t: &TargetConfig, run: &RawRun) -> Verdict {
         }
     };
     with_chain(v)
+}
+
+/// What a 5xx from behind a balancer most often means.
+fn server_error(status: u16) -> &'static str {
+    match status {
+        502 => "the balancer got no valid answer from the backend (down, refusing, or crashed)",
+        503 => "no backend available (all marked down, overloaded, or in maintenance)",
+        504 => "the backend did not answer within the balancer's timeout",
+        _ => "the site answers with a server error",
+    }
 }
 
 fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&TlsView>) -> Verdict {
@@ -1372,6 +1390,22 @@ mod tests {
         run.downgrade = false;
         run.walk = vec![hop("http://www.example.com/", 200, None)];
         assert_eq!(judge_redirects(&t, &run).level, Level::Warn);
+        // a server error at the end is the site down, wherever the walk ended
+        for (status, why) in [
+            (502, "no valid answer from the backend"),
+            (504, "timeout"),
+            (500, "server error"),
+        ] {
+            run.walk = vec![hop("http://www.example.com/", status, None)];
+            let v = judge_redirects(&t, &run);
+            assert_eq!(v.level, Level::Fail, "{status}: {v:?}");
+            assert!(
+                v.summary.contains(&format!("HTTP {status}: ")),
+                "{}",
+                v.summary
+            );
+            assert!(v.summary.contains(why), "{}", v.summary);
+        }
     }
 
     #[test]
