@@ -573,3 +573,57 @@ async fn backend_down_behind_the_balancer() {
         nginx.error_log()
     );
 }
+
+/// A balancer that adds its X-Forwarded-Proto after the client's instead of
+/// replacing it (HAProxy's add-header, Apache's RequestHeader add; here two
+/// nginx lines, the client's value first): Django, Express and Symfony read
+/// the first value, so a client chooses the scheme the app sees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balancer_adding_x_forwarded_proto_after_the_clients() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(false).await;
+    let tls = free_port();
+    let body = format!(
+        r#"http {{
+  {temp}
+  server {{
+    listen 127.0.0.1:{tls} ssl;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location / {{
+      proxy_pass http://{echo};
+      proxy_bind {PROXY_SOURCE};
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header Forwarded "";
+    }}
+  }}
+}}"#,
+        temp = Nginx::http_temp_paths(dir.path()),
+        cert = c.cert.display(),
+        key = c.key.display(),
+        echo = echo.addr,
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+    let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
+    // without a client header only the balancer's arrives: the baseline is right
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Ok, "{base}");
+    let forged = text(&r, Check::Forged);
+    assert_eq!(level(&r, Check::Forged), Level::Fail, "{forged}");
+    assert!(
+        forged.contains(
+            "a client can forge the scheme for apps that take the first X-Forwarded-Proto value"
+        ),
+        "{forged}"
+    );
+    assert!(forged.contains("X-Forwarded-Proto appending"), "{forged}");
+    assert!(
+        forged.contains(r#"X-Forwarded-Proto: sent "http", arrived "http" + "https""#),
+        "{forged}"
+    );
+}

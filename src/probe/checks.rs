@@ -940,8 +940,21 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
     if believed_ip {
         believed.push(format!("its address ({FORGED_IP} was believed)"));
     }
+    // Kept in front of the balancer's own value (HAProxy add-header, Apache
+    // RequestHeader add): apps that take the first value believe it.
+    let xfp = xfp_values(r);
+    let believed_first = r.peer_trusted
+        && !believed_proto
+        && !r.forwarded.iter().any(|e| e.proto.is_some())
+        && xfp.len() > 1
+        && xfp.first() == Some(&forged_proto);
     if believed_proto {
         believed.push(format!("the scheme ({forged_proto} was believed)"));
+    }
+    if believed_first {
+        believed.push(format!(
+            "the scheme for apps that take the first X-Forwarded-Proto value, as Django, Express and Symfony do ({forged_proto} arrives first)"
+        ));
     }
     let mut summary = match (parts.is_empty(), fine.is_empty()) {
         (true, _) => fine.join(", "),
@@ -1157,6 +1170,33 @@ mod tests {
             v.summary
         );
         assert!(v.fix.iter().any(|f| f.contains("proxy_set_header")));
+    }
+
+    #[test]
+    fn scheme_kept_in_front_of_the_balancers_is_believed_by_first_value_apps() {
+        let r = reply(
+            &[
+                ("x-forwarded-for", "203.0.113.66, 127.0.0.1"),
+                ("x-forwarded-proto", "http"),
+                ("x-forwarded-proto", "https"),
+            ],
+            "127.0.0.1",
+            ClientSource::XForwardedFor,
+        );
+        let v = judge_forged(&(Exchange::default(), Ok(r)), true);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary.contains(
+                "a client can forge the scheme for apps that take the first X-Forwarded-Proto value"
+            ),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary.contains("X-Forwarded-Proto appending"),
+            "{}",
+            v.summary
+        );
     }
 
     #[test]
