@@ -627,3 +627,72 @@ async fn balancer_adding_x_forwarded_proto_after_the_clients() {
         "{forged}"
     );
 }
+
+/// PROXY protocol sent to the wrong echo port, both ways round, through
+/// nginx's stream module: the verdict says which port got what, where a
+/// bare "HTTP 400" or "connection closed" said nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_protocol_sent_to_the_wrong_echo_port() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(true).await;
+    let pp = echo.proxy_addr.expect("PROXY protocol port");
+    let (to_plain, to_pp) = (free_port(), free_port());
+    let body = format!(
+        r#"stream {{
+  ssl_certificate {cert};
+  ssl_certificate_key {key};
+  server {{
+    listen 127.0.0.1:{to_plain} ssl;
+    proxy_pass {plain};
+    proxy_bind {PROXY_SOURCE};
+    proxy_protocol on;
+  }}
+  server {{
+    listen 127.0.0.1:{to_pp} ssl;
+    proxy_pass {pp};
+    proxy_bind {PROXY_SOURCE};
+  }}
+}}"#,
+        cert = c.cert.display(),
+        key = c.key.display(),
+        plain = echo.addr,
+    );
+    let top = format!("load_module {STREAM_MODULE};");
+    let _nginx = Nginx::start(dir.path(), &top, &body, &[to_plain, to_pp]);
+    let mut cfg = ProbeConfig::default();
+    cfg.echo.enabled = true;
+    cfg.echo.proxy_protocol_listen = Some(pp);
+
+    let r = run_target(&target(to_plain, None, &c.ca), &cfg, now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
+    assert!(
+        base.contains(&format!(
+            "HTTP 400 from the echo listener: a PROXY protocol header arrived on the plain HTTP port {}",
+            echo.addr
+        )),
+        "{base}"
+    );
+    assert!(
+        base.contains(&format!(
+            "point the balancer at {pp} (proxy_protocol_listen)"
+        )),
+        "{base}"
+    );
+    assert_eq!(
+        echo.log.snapshot().last_rejected.map(|r| r.why).as_deref(),
+        Some("PROXY protocol header on the plain HTTP port")
+    );
+
+    let r = run_target(&target(to_pp, None, &c.ca), &cfg, now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
+    assert!(
+        base.contains(&format!(
+            "the echo's PROXY protocol port {pp} closes any connection that does not start with a PROXY header"
+        )),
+        "{base}"
+    );
+    assert!(base.contains("proxy_protocol on"), "{base}");
+}

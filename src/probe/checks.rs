@@ -315,6 +315,12 @@ async fn echo_request(
         (None, Some(200)) => serde_json::from_slice::<EchoReply>(&ex.body).map_err(|e| {
             format!("the answer is not the echo listener's JSON ({e}): does echo_url reach it?")
         }),
+        // the echo listener's own refusal says why
+        (None, Some(s)) if ex.body.starts_with(ECHO_REFUSAL) => {
+            let why = String::from_utf8_lossy(&ex.body[ECHO_REFUSAL.len()..]);
+            let why: String = why.lines().next().unwrap_or("").chars().take(400).collect();
+            Err(format!("HTTP {s} from the echo listener: {why}"))
+        }
         (None, s) => Err(format!(
             "HTTP {} instead of the echo: does echo_url reach the echo listener?",
             s.map_or("?".into(), |s| s.to_string())
@@ -322,6 +328,9 @@ async fn echo_request(
     };
     (ex, echo)
 }
+
+/// How the echo listener's plain-text refusals begin.
+const ECHO_REFUSAL: &[u8] = b"opsdeck echo: ";
 
 /// The forged headers for a URL of this scheme.
 pub fn forged_headers(https: bool) -> Vec<(&'static str, String)> {
@@ -441,7 +450,20 @@ pub fn judge(
         .and_then(|u| Target::parse(u).ok())
         .map(|u| (u.https, u.port));
     match (&run.baseline, https) {
-        (Some(b), Some((https, port))) => out.push(judge_baseline(t, b, https, port)),
+        (Some(b), Some((https, port))) => {
+            let mut v = judge_baseline(t, b, https, port);
+            // The PROXY protocol port hangs up without a word on a
+            // connection that does not start with the header.
+            if let (Err(e), Some(pp)) = (&b.1, cfg.echo.proxy_protocol_listen)
+                && cfg.echo.enabled
+                && !e.contains("from the echo listener")
+            {
+                v = v.fix(format!(
+                    "the echo's PROXY protocol port {pp} closes any connection that does not start with a PROXY header: if the balancer forwards there, turn it on (nginx stream: proxy_protocol on; HAProxy: send-proxy)"
+                ));
+            }
+            out.push(v)
+        }
         _ => out.push(
             verdict(
                 Check::Baseline,
