@@ -696,3 +696,51 @@ async fn proxy_protocol_sent_to_the_wrong_echo_port() {
     );
     assert!(base.contains("proxy_protocol on"), "{base}");
 }
+
+/// nginx on one dual-stack socket (`listen [::]:PORT ipv6only=off`) writes
+/// an IPv4 client as ::ffff:127.0.0.1 in every header: the same client, so
+/// expect_client = 127.0.0.1 holds, but the form is named, as IPv4
+/// allow-lists and rate limits in the app do not match it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dual_stack_balancer_writes_ipv4_clients_mapped() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(false).await;
+    let tls = free_port();
+    let body = format!(
+        r#"http {{
+  {temp}
+  server {{
+    listen [::]:{tls} ssl ipv6only=off;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location / {{
+      proxy_pass http://{echo};
+      proxy_bind {PROXY_SOURCE};
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header Forwarded "";
+    }}
+  }}
+}}"#,
+        temp = Nginx::http_temp_paths(dir.path()),
+        cert = c.cert.display(),
+        key = c.key.display(),
+        echo = echo.addr,
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+    let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Warn, "{base}");
+    assert!(
+        base.starts_with(
+            "the client arrives as ::ffff:127.0.0.1, the IPv4-mapped form of 127.0.0.1"
+        ),
+        "{base}"
+    );
+    assert!(!base.contains("expected 127.0.0.1"), "{base}");
+    assert!(base.contains("x-forwarded-for: ::ffff:127.0.0.1"), "{base}");
+    assert!(base.contains("not one socket with ipv6only=off"), "{base}");
+}

@@ -832,8 +832,21 @@ fn judge_baseline(
         None => {}
     }
     let client = r.client.addr;
+    // An IPv4 client written as IPv6 (::ffff:a.b.c.d): the balancer listens
+    // on one dual-stack socket, and the app's IPv4 allow-lists, rate limits
+    // and logs see an address that matches none of them.
+    let mapped = match client {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped(),
+        std::net::IpAddr::V4(_) => None,
+    };
+    if let Some(v4) = mapped {
+        level = level.max(Level::Warn);
+        problems.push(format!(
+            "the client arrives as {client}, the IPv4-mapped form of {v4}: apps and allow-lists that compare IPv4 addresses do not match it"
+        ));
+    }
     if let Some(want) = t.expect_client {
-        if client != want {
+        if client.to_canonical() != want.to_canonical() {
             level = Level::Fail;
             problems.push(format!("client computed as {client}, expected {want}"));
         }
@@ -860,6 +873,9 @@ fn judge_baseline(
     }
     if fwd_fault.is_some() {
         v = v.fix(FIX_FORWARDED_V6);
+    }
+    if mapped.is_some() {
+        v = v.fix("nginx: listen on IPv4 and IPv6 apart (listen 443 ssl; listen [::]:443 ssl;), not one socket with ipv6only=off");
     }
     if shape.is_some() {
         v = v.fix("set X-Forwarded-Proto once, to one lower-case value: nginx: one proxy_set_header X-Forwarded-Proto $scheme (not also through include proxy_params); HAProxy: set-header, not add-header");
