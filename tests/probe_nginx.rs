@@ -149,6 +149,15 @@ async fn balancer_passing_client_headers_through() {
     let base = text(&r, Check::Baseline);
     assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
     assert!(base.contains("thinks every request is http"), "{base}");
+    // nginx sends the upstream's address as Host unless told otherwise
+    assert!(
+        base.contains(&format!(
+            "Host arrives as \"{}\", the request was for {HOST}",
+            echo.addr
+        )),
+        "{base}"
+    );
+    assert!(base.contains("proxy_set_header Host $host"), "{base}");
     assert!(
         base.contains(&format!("balancer ({PROXY_SOURCE})")),
         "{base}"
@@ -390,6 +399,7 @@ async fn forwarded_with_a_bare_ipv6_client() {
     location / {{
       proxy_pass http://{echo};
       proxy_bind {PROXY_SOURCE};
+      proxy_set_header Host $host;
       proxy_set_header Forwarded "for=$remote_addr;proto=$scheme";
       proxy_set_header X-Forwarded-Port $server_port;
     }}
@@ -400,6 +410,7 @@ async fn forwarded_with_a_bare_ipv6_client() {
     location / {{
       proxy_pass http://{echo};
       proxy_bind {PROXY_SOURCE};
+      proxy_set_header Host $host;
       proxy_set_header Forwarded "$forwarded_for;proto=$scheme";
       proxy_set_header X-Forwarded-Port $server_port;
     }}
@@ -594,6 +605,7 @@ async fn balancer_adding_x_forwarded_proto_after_the_clients() {
     location / {{
       proxy_pass http://{echo};
       proxy_bind {PROXY_SOURCE};
+      proxy_set_header Host $host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;
       proxy_set_header X-Forwarded-Proto $scheme;
@@ -717,6 +729,7 @@ async fn dual_stack_balancer_writes_ipv4_clients_mapped() {
     location / {{
       proxy_pass http://{echo};
       proxy_bind {PROXY_SOURCE};
+      proxy_set_header Host $host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_set_header X-Forwarded-Port $server_port;

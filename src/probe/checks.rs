@@ -658,6 +658,18 @@ fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&Tls
         ))
 }
 
+/// The name part of a Host value (`example.com:8443`, `[2001:db8::1]:443`).
+fn host_name(h: &str) -> &str {
+    let h = h.trim();
+    if let Some(rest) = h.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match h.split_once(':') {
+        Some((name, port)) if !port.contains(':') => name,
+        _ => h,
+    }
+}
+
 /// When a certificate whose `days_left` is negative expired, in words.
 /// `days_left` is floored: -1 is within the last day, -(n + 1) is n days ago.
 pub fn expired_ago(days_left: i64) -> String {
@@ -831,6 +843,23 @@ fn judge_baseline(
         }
         None => {}
     }
+    // The Host the app sees is the one it builds links and redirects with:
+    // nginx sends the upstream's address unless told (proxy_set_header Host).
+    let want_host = t
+        .echo_url
+        .as_deref()
+        .and_then(|u| Target::parse(u).ok())
+        .map(|u| u.host);
+    if let Some(want) = &want_host {
+        let same = |h: &str| host_name(h).eq_ignore_ascii_case(want);
+        let got = r.host.as_deref().unwrap_or("");
+        if !same(got) && !r.values("x-forwarded-host").last().is_some_and(|h| same(h)) {
+            level = level.max(Level::Warn);
+            problems.push(format!(
+                "Host arrives as {got:?}, the request was for {want}: the app builds links and redirects with {got:?}"
+            ));
+        }
+    }
     let client = r.client.addr;
     // An IPv4 client written as IPv6 (::ffff:a.b.c.d): the balancer listens
     // on one dual-stack socket, and the app's IPv4 allow-lists, rate limits
@@ -873,6 +902,11 @@ fn judge_baseline(
     }
     if fwd_fault.is_some() {
         v = v.fix(FIX_FORWARDED_V6);
+    }
+    if v.summary.contains("Host arrives as") {
+        v = v.fix(
+            "nginx: proxy_set_header Host $host; (nginx sends the upstream's address by default)",
+        );
     }
     if mapped.is_some() {
         v = v.fix("nginx: listen on IPv4 and IPv6 apart (listen 443 ssl; listen [::]:443 ssl;), not one socket with ipv6only=off");
@@ -1406,6 +1440,50 @@ mod tests {
         );
         assert!(!v.summary.contains("proto"), "{}", v.summary);
         assert!(v.fix.iter().any(|f| f.contains("[$remote_addr]")), "{v:?}");
+    }
+
+    /// The Host the app sees must be the site's (its port aside: that is
+    /// X-Forwarded-Port's business), or X-Forwarded-Host must carry it.
+    #[test]
+    fn baseline_checks_the_host_the_app_sees() {
+        let base = |host: &str, xfh: Option<&str>| {
+            let mut h = vec![
+                ("x-forwarded-for", "198.51.100.9"),
+                ("x-forwarded-proto", "https"),
+                ("x-forwarded-port", "443"),
+            ];
+            h.extend(xfh.map(|v| ("x-forwarded-host", v)));
+            let mut r = reply(&h, "198.51.100.9", ClientSource::XForwardedFor);
+            r.host = Some(host.into());
+            judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443)
+        };
+        for ok in [
+            "www.example.com",
+            "WWW.example.com:443",
+            "www.example.com:8443",
+        ] {
+            assert_eq!(base(ok, None).level, Level::Ok, "{ok}");
+        }
+        let v = base("10.0.2.20:8080", None);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert!(
+            v.summary.contains(
+                "Host arrives as \"10.0.2.20:8080\", the request was for www.example.com"
+            ),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.fix
+                .iter()
+                .any(|f| f.contains("proxy_set_header Host $host"))
+        );
+        assert_eq!(
+            base("10.0.2.20:8080", Some("www.example.com")).level,
+            Level::Ok
+        );
+        assert_eq!(host_name("[2001:db8::1]:443"), "2001:db8::1");
+        assert_eq!(host_name("2001:db8::1"), "2001:db8::1");
     }
 
     #[test]
