@@ -455,19 +455,20 @@ async fn forwarded_with_a_bare_ipv6_client() {
     assert!(base.contains("client ::1, proto https"), "{base}");
 }
 
-/// An expired certificate and one for another name are said as such, with
-/// the fix for each, not as "not trusted" with advice about the chain
-/// (the verifier rejects both, and its words stay as evidence); `check`
-/// says the expiry once, in words.
+/// An expired certificate, a self-signed one and one for another name are
+/// said as such, with the fix for each, not as "not trusted" with advice
+/// about the chain (the verifier rejects all three, and its words stay as
+/// evidence); `check` says the expiry once, in words.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expired_and_wrong_name_certificates() {
+async fn expired_self_signed_and_wrong_name_certificates() {
     let dir = tempdir();
     let (old_dir, other_dir) = (dir.path().join("old"), dir.path().join("other"));
     std::fs::create_dir_all(&old_dir).unwrap();
     std::fs::create_dir_all(&other_dir).unwrap();
     let old = make_certs_for(&old_dir, HOST, -1);
     let other = make_certs_for(&other_dir, "other.test", 90);
-    let (p_old, p_other) = (free_port(), free_port());
+    let (self_cert, self_key) = make_self_signed(dir.path());
+    let (p_old, p_other, p_self) = (free_port(), free_port(), free_port());
     let body = format!(
         r#"http {{
   {temp}
@@ -483,14 +484,22 @@ async fn expired_and_wrong_name_certificates() {
     ssl_certificate_key {other_key};
     return 200 "site\n";
   }}
+  server {{
+    listen 127.0.0.1:{p_self} ssl;
+    ssl_certificate {self_cert};
+    ssl_certificate_key {self_key};
+    return 200 "site\n";
+  }}
 }}"#,
         temp = Nginx::http_temp_paths(dir.path()),
         old_cert = old.cert.display(),
         old_key = old.key.display(),
         other_cert = other.cert.display(),
         other_key = other.key.display(),
+        self_cert = self_cert.display(),
+        self_key = self_key.display(),
     );
-    let _nginx = Nginx::start(dir.path(), "", &body, &[p_old, p_other]);
+    let _nginx = Nginx::start(dir.path(), "", &body, &[p_old, p_other, p_self]);
     let cfg = ProbeConfig::default();
     let probe = |port: u16, ca: &std::path::Path| {
         let mut t = target(port, None, ca);
@@ -525,6 +534,19 @@ async fn expired_and_wrong_name_certificates() {
         "{}",
         finding.summary
     );
+
+    let r = run_target(&probe(p_self, &old.ca), &cfg, now()).await;
+    let cert = text(&r, Check::Tls);
+    assert_eq!(level(&r, Check::Tls), Level::Fail, "{cert}");
+    assert!(
+        cert.starts_with(&format!(
+            "certificate is self-signed (issued by itself, CN={HOST}) |"
+        )),
+        "{cert}"
+    );
+    assert!(cert.contains("verifier: "), "{cert}");
+    assert!(cert.contains("Let's Encrypt"), "{cert}");
+    assert!(!cert.contains("full chain"), "{cert}");
 
     let r = run_target(&probe(p_other, &other.ca), &cfg, now()).await;
     let cert = text(&r, Check::Tls);

@@ -613,6 +613,14 @@ fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&Tls
             Level::Fail,
             format!("certificate does not name the host {host}"),
         )
+    } else if tls.verify_error.is_some() && tls.chain_len == 1 && tls.subject == tls.issuer {
+        // the verifier's words for it vary (UnknownIssuer, CaUsedAsEndEntity)
+        verdict(
+            Check::Tls,
+            Level::Fail,
+            format!("certificate is self-signed (issued by itself, {})", tls.subject),
+        )
+        .fix("use a certificate from a public CA (Let's Encrypt: certbot), or sign one with a private CA and set ca_file to that CA")
     } else if let Some(e) = &tls.verify_error {
         verdict(
             Check::Tls,

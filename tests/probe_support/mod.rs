@@ -137,6 +137,38 @@ pub fn make_certs_for(dir: &Path, name: &str, days: i32) -> Certs {
     }
 }
 
+/// A self-signed certificate for [`HOST`] as `openssl req -x509` makes one
+/// (so also a CA: basicConstraints CA:TRUE); returns (cert, key).
+pub fn make_self_signed(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("self.pem"), dir.join("self.key"));
+    let (c, k) = (cert.display().to_string(), key.display().to_string());
+    let subj = format!("/CN={HOST}");
+    let san = format!("subjectAltName=DNS:{HOST}");
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &k,
+            "-out",
+            &c,
+            "-days",
+            "30",
+            "-subj",
+            &subj,
+            "-addext",
+            &san,
+        ],
+        "req -x509 (self-signed)",
+    );
+    (cert, key)
+}
+
 /// A running private nginx.
 pub struct Nginx {
     child: Child,
