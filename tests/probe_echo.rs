@@ -377,6 +377,15 @@ async fn proxy_protocol_only_on_its_own_port() {
         !text.starts_with("HTTP/1.1 200"),
         "the plain port took a PROXY header: {text:?}"
     );
+    // ... and says where it belongs
+    assert!(text.starts_with("HTTP/1.1 400"), "{text:?}");
+    assert!(
+        text.contains(&format!(
+            "PROXY protocol header arrived on the plain HTTP port {}: point the balancer at {pp} (proxy_protocol_listen)",
+            e.addr
+        )),
+        "{text:?}"
+    );
     // v1 on the PROXY port: the source is the client.
     let text = raw(
         pp,

@@ -149,6 +149,15 @@ async fn balancer_passing_client_headers_through() {
     let base = text(&r, Check::Baseline);
     assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
     assert!(base.contains("thinks every request is http"), "{base}");
+    // nginx sends the upstream's address as Host unless told otherwise
+    assert!(
+        base.contains(&format!(
+            "Host arrives as \"{}\", the request was for {HOST}",
+            echo.addr
+        )),
+        "{base}"
+    );
+    assert!(base.contains("proxy_set_header Host $host"), "{base}");
     assert!(
         base.contains(&format!("balancer ({PROXY_SOURCE})")),
         "{base}"
@@ -306,4 +315,467 @@ async fn stream_module_sending_proxy_protocol() {
             .iter()
             .all(|e| e.peer.ip().to_string() == PROXY_SOURCE)
     );
+}
+
+/// Debian's `include proxy_params` already sets X-Forwarded-Proto; a site
+/// that sets it again sends it twice, which an app joins into "https,
+/// https": the WordPress-style `== 'https'` check then sees http.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balancer_setting_x_forwarded_proto_twice() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(false).await;
+    let tls = free_port();
+    // as /etc/nginx/proxy_params on Debian
+    let params = dir.path().join("proxy_params");
+    std::fs::write(
+        &params,
+        "proxy_set_header Host $http_host;\nproxy_set_header X-Real-IP $remote_addr;\nproxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\nproxy_set_header X-Forwarded-Proto $scheme;\n",
+    )
+    .unwrap();
+    let body = format!(
+        r#"http {{
+  {temp}
+  server {{
+    listen 127.0.0.1:{tls} ssl;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location / {{
+      proxy_pass http://{echo};
+      proxy_bind {PROXY_SOURCE};
+      include {params};
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Port $server_port;
+    }}
+  }}
+}}"#,
+        temp = Nginx::http_temp_paths(dir.path()),
+        cert = c.cert.display(),
+        key = c.key.display(),
+        echo = echo.addr,
+        params = params.display(),
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+    let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Warn, "{base}");
+    assert!(
+        base.contains("X-Forwarded-Proto arrives as 2 values (https, https)"),
+        "{base}"
+    );
+    assert!(base.contains("include proxy_params"), "{base}");
+    // what arrived is the evidence: two lines
+    assert_eq!(
+        base.matches("x-forwarded-proto: https").count(),
+        2,
+        "{base}"
+    );
+}
+
+/// `proxy_set_header Forwarded "for=$remote_addr;proto=$scheme"` reads well
+/// for IPv4 clients and writes `for=::1` for IPv6 ones, which RFC 7239
+/// readers reject whole (an IPv6 node is quoted and bracketed): the app
+/// loses both the client and the scheme. The map nginx's own documentation
+/// gives for Forwarded is the fix, and the probe over IPv6 says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_with_a_bare_ipv6_client() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(false).await;
+    let (naive, mapped) = (free_port(), free_port());
+    let body = format!(
+        r#"http {{
+  {temp}
+  map $remote_addr $forwarded_for {{
+    ~^[0-9.]+$ "for=$remote_addr";
+    ~^[0-9A-Fa-f:.]+$ "for=\"[$remote_addr]\"";
+    default "for=unknown";
+  }}
+  ssl_certificate {cert};
+  ssl_certificate_key {key};
+  server {{
+    listen 127.0.0.1:{naive} ssl;
+    listen [::1]:{naive} ssl;
+    location / {{
+      proxy_pass http://{echo};
+      proxy_bind {PROXY_SOURCE};
+      proxy_set_header Host $host;
+      proxy_set_header Forwarded "for=$remote_addr;proto=$scheme";
+      proxy_set_header X-Forwarded-Port $server_port;
+    }}
+  }}
+  server {{
+    listen 127.0.0.1:{mapped} ssl;
+    listen [::1]:{mapped} ssl;
+    location / {{
+      proxy_pass http://{echo};
+      proxy_bind {PROXY_SOURCE};
+      proxy_set_header Host $host;
+      proxy_set_header Forwarded "$forwarded_for;proto=$scheme";
+      proxy_set_header X-Forwarded-Port $server_port;
+    }}
+  }}
+}}"#,
+        temp = Nginx::http_temp_paths(dir.path()),
+        cert = c.cert.display(),
+        key = c.key.display(),
+        echo = echo.addr,
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[naive, mapped]);
+    let v6 = |port: u16| {
+        let mut t = target(port, None, &c.ca);
+        t.resolve = Some("::1".parse().unwrap());
+        t.expect_client = Some("::1".parse().unwrap());
+        t
+    };
+    let cfg = ProbeConfig::default();
+
+    // over IPv4 the plain form is fine
+    let r = run_target(&target(naive, None, &c.ca), &cfg, now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Ok, "{base}");
+
+    // over IPv6 it is malformed, and the verdict says why and how to fix it
+    let r = run_target(&v6(naive), &cfg, now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
+    assert!(base.contains("Forwarded is malformed"), "{base}");
+    assert!(base.contains("\"::1\""), "{base}");
+    assert!(
+        base.contains("no Forwarded proto that can be read"),
+        "{base}"
+    );
+    assert!(base.contains("forwarded: for=::1;proto=https"), "{base}");
+    assert!(base.contains(r#"for=\"[$remote_addr]\""#), "{base}");
+
+    // the advised map gives the IPv6 client and the scheme
+    let r = run_target(&v6(mapped), &cfg, now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Ok, "{base}");
+    assert!(base.contains("client ::1, proto https"), "{base}");
+}
+
+/// An expired certificate, a self-signed one and one for another name are
+/// said as such, with the fix for each, not as "not trusted" with advice
+/// about the chain (the verifier rejects all three, and its words stay as
+/// evidence); `check` says the expiry once, in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_self_signed_and_wrong_name_certificates() {
+    let dir = tempdir();
+    let (old_dir, other_dir) = (dir.path().join("old"), dir.path().join("other"));
+    std::fs::create_dir_all(&old_dir).unwrap();
+    std::fs::create_dir_all(&other_dir).unwrap();
+    let old = make_certs_for(&old_dir, HOST, -1);
+    let other = make_certs_for(&other_dir, "other.test", 90);
+    let (self_cert, self_key) = make_self_signed(dir.path());
+    let (p_old, p_other, p_self) = (free_port(), free_port(), free_port());
+    let body = format!(
+        r#"http {{
+  {temp}
+  server {{
+    listen 127.0.0.1:{p_old} ssl;
+    ssl_certificate {old_cert};
+    ssl_certificate_key {old_key};
+    return 200 "site\n";
+  }}
+  server {{
+    listen 127.0.0.1:{p_other} ssl;
+    ssl_certificate {other_cert};
+    ssl_certificate_key {other_key};
+    return 200 "site\n";
+  }}
+  server {{
+    listen 127.0.0.1:{p_self} ssl;
+    ssl_certificate {self_cert};
+    ssl_certificate_key {self_key};
+    return 200 "site\n";
+  }}
+}}"#,
+        temp = Nginx::http_temp_paths(dir.path()),
+        old_cert = old.cert.display(),
+        old_key = old.key.display(),
+        other_cert = other.cert.display(),
+        other_key = other.key.display(),
+        self_cert = self_cert.display(),
+        self_key = self_key.display(),
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[p_old, p_other, p_self]);
+    let cfg = ProbeConfig::default();
+    let probe = |port: u16, ca: &std::path::Path| {
+        let mut t = target(port, None, ca);
+        t.echo_url = None;
+        t
+    };
+
+    let r = run_target(&probe(p_old, &old.ca), &cfg, now()).await;
+    let cert = text(&r, Check::Tls);
+    assert_eq!(level(&r, Check::Tls), Level::Fail, "{cert}");
+    // a day ago to the second when openssl ran: the probe may see it in the same second
+    assert!(
+        cert.starts_with("certificate expired within the last day |")
+            || cert.starts_with("certificate expired 1 day ago |"),
+        "{cert}"
+    );
+    assert!(cert.contains("renew it"), "{cert}");
+    assert!(cert.contains("verifier: "), "{cert}");
+    assert!(!cert.contains("full chain"), "{cert}");
+    let mut rep = opsdeck::check::Report::default();
+    opsdeck::probe::check::grade_target(&opsdeck::config::Config::default(), &r, &mut rep);
+    let finding = &rep.findings[0];
+    assert_eq!(finding.status, opsdeck::check::Status::Critical);
+    assert_eq!(
+        finding.summary.matches("expired").count(),
+        1,
+        "{}",
+        finding.summary
+    );
+    assert!(
+        !finding.summary.contains("expires in -"),
+        "{}",
+        finding.summary
+    );
+
+    let r = run_target(&probe(p_self, &old.ca), &cfg, now()).await;
+    let cert = text(&r, Check::Tls);
+    assert_eq!(level(&r, Check::Tls), Level::Fail, "{cert}");
+    assert!(
+        cert.starts_with(&format!(
+            "certificate is self-signed (issued by itself, CN={HOST}) |"
+        )),
+        "{cert}"
+    );
+    assert!(cert.contains("verifier: "), "{cert}");
+    assert!(cert.contains("Let's Encrypt"), "{cert}");
+    assert!(!cert.contains("full chain"), "{cert}");
+
+    let r = run_target(&probe(p_other, &other.ca), &cfg, now()).await;
+    let cert = text(&r, Check::Tls);
+    assert_eq!(level(&r, Check::Tls), Level::Fail, "{cert}");
+    assert!(
+        cert.starts_with(&format!("certificate does not name the host {HOST} |")),
+        "{cert}"
+    );
+    assert!(cert.contains("names other.test"), "{cert}");
+    assert!(cert.contains("subjectAltName includes the host"), "{cert}");
+    assert!(!cert.contains("full chain"), "{cert}");
+}
+
+/// The backend behind the balancer is down: nginx answers 502 for the
+/// site, which is the site down (a failure, CRITICAL in check), said with
+/// what a 502 from a balancer means.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backend_down_behind_the_balancer() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let (tls, http, down) = (free_port(), free_port(), free_port());
+    // nothing listens on `down`
+    let body = correct_balancer(
+        dir.path(),
+        &c,
+        http,
+        tls,
+        format!("127.0.0.1:{down}").parse().unwrap(),
+    );
+    let nginx = Nginx::start(dir.path(), "", &body, &[tls, http]);
+    let mut t = target(tls, Some(http), &c.ca);
+    t.echo_url = None;
+    let r = run_target(&t, &ProbeConfig::default(), now()).await;
+    let redir = text(&r, Check::Redirects);
+    assert_eq!(level(&r, Check::Redirects), Level::Fail, "{redir}");
+    assert!(
+        redir.contains("with HTTP 502: the balancer got no valid answer from the backend"),
+        "{redir}"
+    );
+    assert_eq!(
+        r.hops.last().and_then(|h| h.status),
+        Some(502),
+        "{:#?}",
+        r.hops
+    );
+    let mut rep = opsdeck::check::Report::default();
+    opsdeck::probe::check::grade_target(&opsdeck::config::Config::default(), &r, &mut rep);
+    assert_eq!(
+        rep.findings[0].status,
+        opsdeck::check::Status::Critical,
+        "{:?}",
+        rep.findings
+    );
+    assert!(
+        nginx.error_log().contains("Connection refused"),
+        "{}",
+        nginx.error_log()
+    );
+}
+
+/// A balancer that adds its X-Forwarded-Proto after the client's instead of
+/// replacing it (HAProxy's add-header, Apache's RequestHeader add; here two
+/// nginx lines, the client's value first): Django, Express and Symfony read
+/// the first value, so a client chooses the scheme the app sees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balancer_adding_x_forwarded_proto_after_the_clients() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(false).await;
+    let tls = free_port();
+    let body = format!(
+        r#"http {{
+  {temp}
+  server {{
+    listen 127.0.0.1:{tls} ssl;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location / {{
+      proxy_pass http://{echo};
+      proxy_bind {PROXY_SOURCE};
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header Forwarded "";
+    }}
+  }}
+}}"#,
+        temp = Nginx::http_temp_paths(dir.path()),
+        cert = c.cert.display(),
+        key = c.key.display(),
+        echo = echo.addr,
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+    let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
+    // without a client header only the balancer's arrives: the baseline is right
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Ok, "{base}");
+    let forged = text(&r, Check::Forged);
+    assert_eq!(level(&r, Check::Forged), Level::Fail, "{forged}");
+    assert!(
+        forged.contains(
+            "a client can forge the scheme for apps that take the first X-Forwarded-Proto value"
+        ),
+        "{forged}"
+    );
+    assert!(forged.contains("X-Forwarded-Proto appending"), "{forged}");
+    assert!(
+        forged.contains(r#"X-Forwarded-Proto: sent "http", arrived "http" + "https""#),
+        "{forged}"
+    );
+}
+
+/// PROXY protocol sent to the wrong echo port, both ways round, through
+/// nginx's stream module: the verdict says which port got what, where a
+/// bare "HTTP 400" or "connection closed" said nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_protocol_sent_to_the_wrong_echo_port() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(true).await;
+    let pp = echo.proxy_addr.expect("PROXY protocol port");
+    let (to_plain, to_pp) = (free_port(), free_port());
+    let body = format!(
+        r#"stream {{
+  ssl_certificate {cert};
+  ssl_certificate_key {key};
+  server {{
+    listen 127.0.0.1:{to_plain} ssl;
+    proxy_pass {plain};
+    proxy_bind {PROXY_SOURCE};
+    proxy_protocol on;
+  }}
+  server {{
+    listen 127.0.0.1:{to_pp} ssl;
+    proxy_pass {pp};
+    proxy_bind {PROXY_SOURCE};
+  }}
+}}"#,
+        cert = c.cert.display(),
+        key = c.key.display(),
+        plain = echo.addr,
+    );
+    let top = format!("load_module {STREAM_MODULE};");
+    let _nginx = Nginx::start(dir.path(), &top, &body, &[to_plain, to_pp]);
+    let mut cfg = ProbeConfig::default();
+    cfg.echo.enabled = true;
+    cfg.echo.proxy_protocol_listen = Some(pp);
+
+    let r = run_target(&target(to_plain, None, &c.ca), &cfg, now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
+    assert!(
+        base.contains(&format!(
+            "HTTP 400 from the echo listener: a PROXY protocol header arrived on the plain HTTP port {}",
+            echo.addr
+        )),
+        "{base}"
+    );
+    assert!(
+        base.contains(&format!(
+            "point the balancer at {pp} (proxy_protocol_listen)"
+        )),
+        "{base}"
+    );
+    assert_eq!(
+        echo.log.snapshot().last_rejected.map(|r| r.why).as_deref(),
+        Some("PROXY protocol header on the plain HTTP port")
+    );
+
+    let r = run_target(&target(to_pp, None, &c.ca), &cfg, now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
+    assert!(
+        base.contains(&format!(
+            "the echo's PROXY protocol port {pp} closes any connection that does not start with a PROXY header"
+        )),
+        "{base}"
+    );
+    assert!(base.contains("proxy_protocol on"), "{base}");
+}
+
+/// nginx on one dual-stack socket (`listen [::]:PORT ipv6only=off`) writes
+/// an IPv4 client as ::ffff:127.0.0.1 in every header: the same client, so
+/// expect_client = 127.0.0.1 holds, but the form is named, as IPv4
+/// allow-lists and rate limits in the app do not match it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dual_stack_balancer_writes_ipv4_clients_mapped() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(false).await;
+    let tls = free_port();
+    let body = format!(
+        r#"http {{
+  {temp}
+  server {{
+    listen [::]:{tls} ssl ipv6only=off;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location / {{
+      proxy_pass http://{echo};
+      proxy_bind {PROXY_SOURCE};
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header Forwarded "";
+    }}
+  }}
+}}"#,
+        temp = Nginx::http_temp_paths(dir.path()),
+        cert = c.cert.display(),
+        key = c.key.display(),
+        echo = echo.addr,
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+    let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Warn, "{base}");
+    assert!(
+        base.starts_with(
+            "the client arrives as ::ffff:127.0.0.1, the IPv4-mapped form of 127.0.0.1"
+        ),
+        "{base}"
+    );
+    assert!(!base.contains("expected 127.0.0.1"), "{base}");
+    assert!(base.contains("x-forwarded-for: ::ffff:127.0.0.1"), "{base}");
+    assert!(base.contains("not one socket with ipv6only=off"), "{base}");
 }

@@ -11,7 +11,7 @@ use crate::check::{Metric, Report, Status};
 use crate::config::Config;
 
 use super::ProbeError;
-use super::checks::{Check, Level, TargetReport, run_target};
+use super::checks::{Check, Level, TargetReport, expired_ago, run_target};
 
 fn status_of(level: Level) -> Status {
     match level {
@@ -53,7 +53,10 @@ pub async fn collect(config: &Config, now: i64, report: &mut Report) {
 pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
     let name = r.name.as_str();
     let mut status = Status::Ok;
-    let mut problems = Vec::new();
+    // (level, checks, summary): checks that failed alike (every echo request
+    // refused the same way) are said once, so the capped finding keeps room
+    // for the rest
+    let mut alike: Vec<(Level, Vec<&str>, &str)> = Vec::new();
     let mut passed = 0;
     for v in &r.verdicts {
         // The certificate's expiry is graded below with the check's own
@@ -81,15 +84,21 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
             Level::Skip => {}
             Level::Warn | Level::Fail => {
                 status = Status::worst(status, status_of(level));
-                problems.push(format!(
-                    "{} {}: {}",
-                    level.label(),
-                    v.check.label(),
-                    v.summary.as_str()
-                ));
+                let summary = v.summary.as_str();
+                match alike
+                    .iter_mut()
+                    .find(|(l, _, s)| *l == level && *s == summary)
+                {
+                    Some((_, checks, _)) => checks.push(v.check.label()),
+                    None => alike.push((level, vec![v.check.label()], summary)),
+                }
             }
         }
     }
+    let mut problems: Vec<String> = alike
+        .iter()
+        .map(|(l, checks, s)| format!("{} {}: {s}", l.label(), checks.join(", ")))
+        .collect();
     if let Some(days) = r.tls.as_ref().and_then(|t| t.days_left) {
         let t = &config.check;
         let s = if days <= t.cert_crit_days {
@@ -101,10 +110,15 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
         };
         if s != Status::Ok {
             status = Status::worst(status, s);
-            problems.push(format!(
-                "certificate expires in {days} day(s) (warning at {}, critical at {})",
-                t.cert_warn_days, t.cert_crit_days
-            ));
+            if days >= 0 {
+                problems.push(format!(
+                    "certificate expires in {days} day(s) (warning at {}, critical at {})",
+                    t.cert_warn_days, t.cert_crit_days
+                ));
+            } else if cert_fault_free(r) {
+                // otherwise the certificate verdict, kept as a failure, says it
+                problems.push(format!("certificate expired {}", expired_ago(days)));
+            }
         }
         report.metric(
             Metric::new(
@@ -197,6 +211,28 @@ mod tests {
             })
             .unwrap();
         assert_eq!(forged.value, 2.0);
+    }
+
+    #[test]
+    fn checks_that_failed_alike_are_said_once() {
+        let refused = "HTTP 502 instead of the echo: does echo_url reach the echo listener?";
+        let r = target(
+            90,
+            vec![
+                verdict(Check::Baseline, Level::Fail, refused),
+                verdict(Check::Forged, Level::Fail, refused),
+                verdict(Check::TwoXff, Level::Fail, refused),
+                verdict(Check::Backend, Level::Warn, refused),
+            ],
+        );
+        let mut rep = Report::default();
+        grade_target(&Config::default(), &r, &mut rep);
+        assert_eq!(
+            rep.findings[0].summary,
+            format!(
+                "site: FAIL baseline, forged headers, two XFF lines: {refused}; WARN backend direct: {refused}"
+            )
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::sanitize::Clean;
 use super::client::{ClientSetup, Exchange, Target, TlsInfo, fetch};
 use super::config::{ProbeConfig, TargetConfig};
 use super::echo::EchoReply;
-use super::forwarded::ClientSource;
+use super::forwarded::{ClientSource, Node};
 
 /// The address sent in forged headers (TEST-NET-3, never a real client).
 pub const FORGED_IP: &str = "203.0.113.66";
@@ -315,6 +315,12 @@ async fn echo_request(
         (None, Some(200)) => serde_json::from_slice::<EchoReply>(&ex.body).map_err(|e| {
             format!("the answer is not the echo listener's JSON ({e}): does echo_url reach it?")
         }),
+        // the echo listener's own refusal says why
+        (None, Some(s)) if ex.body.starts_with(ECHO_REFUSAL) => {
+            let why = String::from_utf8_lossy(&ex.body[ECHO_REFUSAL.len()..]);
+            let why: String = why.lines().next().unwrap_or("").chars().take(400).collect();
+            Err(format!("HTTP {s} from the echo listener: {why}"))
+        }
         (None, s) => Err(format!(
             "HTTP {} instead of the echo: does echo_url reach the echo listener?",
             s.map_or("?".into(), |s| s.to_string())
@@ -322,6 +328,9 @@ async fn echo_request(
     };
     (ex, echo)
 }
+
+/// How the echo listener's plain-text refusals begin.
+const ECHO_REFUSAL: &[u8] = b"opsdeck echo: ";
 
 /// The forged headers for a URL of this scheme.
 pub fn forged_headers(https: bool) -> Vec<(&'static str, String)> {
@@ -441,7 +450,20 @@ pub fn judge(
         .and_then(|u| Target::parse(u).ok())
         .map(|u| (u.https, u.port));
     match (&run.baseline, https) {
-        (Some(b), Some((https, port))) => out.push(judge_baseline(t, b, https, port)),
+        (Some(b), Some((https, port))) => {
+            let mut v = judge_baseline(t, b, https, port);
+            // The PROXY protocol port hangs up without a word on a
+            // connection that does not start with the header.
+            if let (Err(e), Some(pp)) = (&b.1, cfg.echo.proxy_protocol_listen)
+                && cfg.echo.enabled
+                && !e.contains("from the echo listener")
+            {
+                v = v.fix(format!(
+                    "the echo's PROXY protocol port {pp} closes any connection that does not start with a PROXY header: if the balancer forwards there, turn it on (nginx stream: proxy_protocol on; HAProxy: send-proxy)"
+                ));
+            }
+            out.push(v)
+        }
         _ => out.push(
             verdict(
                 Check::Baseline,
@@ -466,6 +488,7 @@ const FIX_NGINX_HEADERS: &str = "nginx: proxy_set_header X-Forwarded-For $proxy_
 const FIX_HAPROXY: &str =
     "HAProxy: option forwardfor; http-request set-header X-Forwarded-Proto https if { ssl_fc }";
 const FIX_ALB: &str = "ALB: routing.http.xff_header_processing.mode = append (or remove), X-Forwarded-Proto is always set";
+const FIX_FORWARDED_V6: &str = r#"nginx: quote and bracket IPv6 in Forwarded: map $remote_addr $forwarded_for { ~^[0-9.]+$ "for=$remote_addr"; ~^[0-9A-Fa-f:.]+$ "for=\"[$remote_addr]\""; default "for=unknown"; } and proxy_set_header Forwarded "$forwarded_for;proto=$scheme";"#;
 const FIX_REALIP: &str = "nginx behind it: set_real_ip_from <balancer CIDR>; real_ip_header X-Forwarded-For; real_ip_recursive on;";
 
 fn judge_redirects(t: &TargetConfig, run: &RawRun) -> Verdict {
@@ -520,6 +543,14 @@ fn judge_redirects(t: &TargetConfig, run: &RawRun) -> Verdict {
             if run.downgrade {
                 verdict(Check::Redirects, Level::Fail, "an https URL redirects to http (downgrade)")
                     .fix(FIX_PROTO)
+            } else if status >= 500 {
+                // The site is down for everyone who follows this walk.
+                verdict(
+                    Check::Redirects,
+                    Level::Fail,
+                    format!("ends at {final_url} with HTTP {status}: {}", server_error(status)),
+                )
+                .fix("look at the balancer's error log and the backend's service (systemctl status, its own log)")
             } else if final_url != expected {
                 verdict(
                     Check::Redirects,
@@ -535,6 +566,16 @@ fn judge_redirects(t: &TargetConfig, run: &RawRun) -> Verdict {
         }
     };
     with_chain(v)
+}
+
+/// What a 5xx from behind a balancer most often means.
+fn server_error(status: u16) -> &'static str {
+    match status {
+        502 => "the balancer got no valid answer from the backend (down, refusing, or crashed)",
+        503 => "no backend available (all marked down, overloaded, or in maintenance)",
+        504 => "the backend did not answer within the balancer's timeout",
+        _ => "the site answers with a server error",
+    }
 }
 
 fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&TlsView>) -> Verdict {
@@ -555,25 +596,38 @@ fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&Tls
         );
     };
     let days = tls.days_left.unwrap_or(0);
-    let mut v = if let Some(e) = &tls.verify_error {
+    // Expiry and the host name come first: the verifier rejects both too,
+    // and "not trusted" with advice about the chain would send the reader
+    // to the wrong fix.
+    let mut v = if days < 0 {
+        verdict(
+            Check::Tls,
+            Level::Fail,
+            format!("certificate expired {}", expired_ago(days)),
+        )
+        .fix("renew it (certbot renew / ACM), reload the balancer, and check the renewal timer")
+    } else if !tls.name_matches {
+        let host = Target::parse(&t.url).map(|u| u.host).unwrap_or_default();
+        verdict(
+            Check::Tls,
+            Level::Fail,
+            format!("certificate does not name the host {host}"),
+        )
+    } else if tls.verify_error.is_some() && tls.chain_len == 1 && tls.subject == tls.issuer {
+        // the verifier's words for it vary (UnknownIssuer, CaUsedAsEndEntity)
+        verdict(
+            Check::Tls,
+            Level::Fail,
+            format!("certificate is self-signed (issued by itself, {})", tls.subject),
+        )
+        .fix("use a certificate from a public CA (Let's Encrypt: certbot), or sign one with a private CA and set ca_file to that CA")
+    } else if let Some(e) = &tls.verify_error {
         verdict(
             Check::Tls,
             Level::Fail,
             format!("certificate not trusted: {e}"),
         )
         .fix("serve the full chain (leaf + intermediates); for a private CA set ca_file")
-    } else if !tls.name_matches {
-        verdict(
-            Check::Tls,
-            Level::Fail,
-            "certificate does not name the host",
-        )
-    } else if days < 0 {
-        verdict(
-            Check::Tls,
-            Level::Fail,
-            format!("certificate expired {} days ago", -days),
-        )
     } else if days < cfg.expiry_warn_days {
         verdict(
             Check::Tls,
@@ -588,6 +642,11 @@ fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&Tls
             format!("{}, expires in {days} days", tls.version),
         )
     };
+    if let Some(e) = &tls.verify_error
+        && !v.summary.contains(e.as_str())
+    {
+        v = v.ev(format!("verifier: {e}"));
+    }
     if !tls.name_matches {
         v = v.fix("issue a certificate whose subjectAltName includes the host");
     }
@@ -607,6 +666,28 @@ fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&Tls
         ))
 }
 
+/// The name part of a Host value (`example.com:8443`, `[2001:db8::1]:443`).
+fn host_name(h: &str) -> &str {
+    let h = h.trim();
+    if let Some(rest) = h.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match h.split_once(':') {
+        Some((name, port)) if !port.contains(':') => name,
+        _ => h,
+    }
+}
+
+/// When a certificate whose `days_left` is negative expired, in words.
+/// `days_left` is floored: -1 is within the last day, -(n + 1) is n days ago.
+pub fn expired_ago(days_left: i64) -> String {
+    match -days_left - 1 {
+        n if n <= 0 => "within the last day".into(),
+        1 => "1 day ago".into(),
+        n => format!("{n} days ago"),
+    }
+}
+
 /// The value the app would take for the scheme.
 fn proto_of(r: &EchoReply) -> Option<String> {
     if let Some(p) = r.forwarded.iter().rev().find_map(|e| e.proto.clone()) {
@@ -620,6 +701,56 @@ fn proto_of(r: &EchoReply) -> Option<String> {
             .trim()
             .to_ascii_lowercase()
     })
+}
+
+/// Every X-Forwarded-Proto value, all lines split at commas: an app sees
+/// repeated lines joined into one list.
+fn xfp_values(r: &EchoReply) -> Vec<&str> {
+    r.values("x-forwarded-proto")
+        .into_iter()
+        .flat_map(|l| l.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// A scheme in X-Forwarded-Proto that apps read differently: several
+/// values (repeated lines or a list) or the right word in another case.
+/// `None` when it is one exact value, or when `Forwarded` carries the scheme.
+fn proto_shape(r: &EchoReply, want: &str) -> Option<(Level, String)> {
+    if r.forwarded.iter().any(|e| e.proto.is_some()) {
+        return None;
+    }
+    let values = xfp_values(r);
+    match values.as_slice() {
+        [] => None,
+        [one] if *one == want || !one.eq_ignore_ascii_case(want) => None,
+        [one] => Some((
+            Level::Warn,
+            format!(
+                "X-Forwarded-Proto arrives as {one:?}: apps compare it with {want:?} as written (Django, WordPress) and see another scheme"
+            ),
+        )),
+        [first, .., last] => {
+            let list = values.join(", ");
+            if values.iter().all(|v| v.eq_ignore_ascii_case(want)) {
+                Some((
+                    Level::Warn,
+                    format!(
+                        "X-Forwarded-Proto arrives as {} values ({list}): an app that compares the whole header with {want:?} (WordPress's usual check) sees another scheme",
+                        values.len()
+                    ),
+                ))
+            } else {
+                Some((
+                    Level::Fail,
+                    format!(
+                        "X-Forwarded-Proto arrives as {list:?}: apps disagree (Django, Express and Symfony take the first, {first}; Rack the last, {last})"
+                    ),
+                ))
+            }
+        }
+    }
 }
 
 fn judge_baseline(
@@ -637,7 +768,32 @@ fn judge_baseline(
     let want_proto = if https { "https" } else { "http" };
     let proto = proto_of(r);
     let pp = r.proxy_protocol.as_ref();
+    let shape = proto_shape(r, want_proto);
+    if let Some((l, why)) = &shape {
+        level = level.max(*l);
+        problems.push(why.clone());
+    }
+    // A Forwarded header that cannot be read (most often an IPv6 client
+    // written bare, as a plain "for=$remote_addr" does) is lost to the app.
+    let bad_for = r.forwarded.iter().find_map(|e| match &e.r#for {
+        Some(Node::Invalid(s)) => Some(s.clone()),
+        _ => None,
+    });
+    let fwd_fault = match (&r.forwarded_error, &bad_for) {
+        (Some(e), _) => Some(format!(
+            "Forwarded is malformed ({e}): an app that reads it gets neither client nor scheme from it"
+        )),
+        (None, Some(s)) => Some(format!(
+            "Forwarded names the client {s:?}, which is no address (IPv6 goes quoted and in brackets: for=\"[2001:db8::1]\")"
+        )),
+        (None, None) => None,
+    };
+    if let Some(why) = &fwd_fault {
+        level = level.max(Level::Warn);
+        problems.push(why.clone());
+    }
     match (&proto, pp) {
+        _ if shape.is_some() => {}
         (Some(p), _) if p == want_proto => {}
         (Some(p), _) => {
             level = Level::Fail;
@@ -662,6 +818,13 @@ fn judge_baseline(
                 );
             }
         },
+        (None, None) if r.forwarded_error.is_some() => {
+            level = Level::Fail;
+            problems.push(
+                "no X-Forwarded-Proto, and no Forwarded proto that can be read: the app thinks every request is http"
+                    .into(),
+            );
+        }
         (None, None) => {
             level = Level::Fail;
             problems.push(
@@ -688,9 +851,39 @@ fn judge_baseline(
         }
         None => {}
     }
+    // The Host the app sees is the one it builds links and redirects with:
+    // nginx sends the upstream's address unless told (proxy_set_header Host).
+    let want_host = t
+        .echo_url
+        .as_deref()
+        .and_then(|u| Target::parse(u).ok())
+        .map(|u| u.host);
+    if let Some(want) = &want_host {
+        let same = |h: &str| host_name(h).eq_ignore_ascii_case(want);
+        let got = r.host.as_deref().unwrap_or("");
+        if !same(got) && !r.values("x-forwarded-host").last().is_some_and(|h| same(h)) {
+            level = level.max(Level::Warn);
+            problems.push(format!(
+                "Host arrives as {got:?}, the request was for {want}: the app builds links and redirects with {got:?}"
+            ));
+        }
+    }
     let client = r.client.addr;
+    // An IPv4 client written as IPv6 (::ffff:a.b.c.d): the balancer listens
+    // on one dual-stack socket, and the app's IPv4 allow-lists, rate limits
+    // and logs see an address that matches none of them.
+    let mapped = match client {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped(),
+        std::net::IpAddr::V4(_) => None,
+    };
+    if let Some(v4) = mapped {
+        level = level.max(Level::Warn);
+        problems.push(format!(
+            "the client arrives as {client}, the IPv4-mapped form of {v4}: apps and allow-lists that compare IPv4 addresses do not match it"
+        ));
+    }
     if let Some(want) = t.expect_client {
-        if client != want {
+        if client.to_canonical() != want.to_canonical() {
             level = Level::Fail;
             problems.push(format!("client computed as {client}, expected {want}"));
         }
@@ -714,6 +907,20 @@ fn judge_baseline(
     }
     for (n, val) in &r.forwarding {
         v = v.ev(format!("{n}: {val}"));
+    }
+    if fwd_fault.is_some() {
+        v = v.fix(FIX_FORWARDED_V6);
+    }
+    if v.summary.contains("Host arrives as") {
+        v = v.fix(
+            "nginx: proxy_set_header Host $host; (nginx sends the upstream's address by default)",
+        );
+    }
+    if mapped.is_some() {
+        v = v.fix("nginx: listen on IPv4 and IPv6 apart (listen 443 ssl; listen [::]:443 ssl;), not one socket with ipv6only=off");
+    }
+    if shape.is_some() {
+        v = v.fix("set X-Forwarded-Proto once, to one lower-case value: nginx: one proxy_set_header X-Forwarded-Proto $scheme (not also through include proxy_params); HAProxy: set-header, not add-header");
     }
     if level != Level::Ok {
         v = v.fix(FIX_NGINX_HEADERS).fix(FIX_HAPROXY).fix(FIX_ALB);
@@ -813,8 +1020,21 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
     if believed_ip {
         believed.push(format!("its address ({FORGED_IP} was believed)"));
     }
+    // Kept in front of the balancer's own value (HAProxy add-header, Apache
+    // RequestHeader add): apps that take the first value believe it.
+    let xfp = xfp_values(r);
+    let believed_first = r.peer_trusted
+        && !believed_proto
+        && !r.forwarded.iter().any(|e| e.proto.is_some())
+        && xfp.len() > 1
+        && xfp.first() == Some(&forged_proto);
     if believed_proto {
         believed.push(format!("the scheme ({forged_proto} was believed)"));
+    }
+    if believed_first {
+        believed.push(format!(
+            "the scheme for apps that take the first X-Forwarded-Proto value, as Django, Express and Symfony do ({forged_proto} arrives first)"
+        ));
     }
     let mut summary = match (parts.is_empty(), fine.is_empty()) {
         (true, _) => fine.join(", "),
@@ -1033,6 +1253,33 @@ mod tests {
     }
 
     #[test]
+    fn scheme_kept_in_front_of_the_balancers_is_believed_by_first_value_apps() {
+        let r = reply(
+            &[
+                ("x-forwarded-for", "203.0.113.66, 127.0.0.1"),
+                ("x-forwarded-proto", "http"),
+                ("x-forwarded-proto", "https"),
+            ],
+            "127.0.0.1",
+            ClientSource::XForwardedFor,
+        );
+        let v = judge_forged(&(Exchange::default(), Ok(r)), true);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary.contains(
+                "a client can forge the scheme for apps that take the first X-Forwarded-Proto value"
+            ),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary.contains("X-Forwarded-Proto appending"),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
     fn appended_but_not_believed_is_ok_with_advice() {
         let r = reply(
             &[
@@ -1134,6 +1381,119 @@ mod tests {
         );
     }
 
+    /// The scheme as apps read it: one exact value passes; the same word
+    /// twice, or in capitals, is read as http by a plain comparison; a list
+    /// that disagrees with itself is read differently by each framework.
+    #[test]
+    fn baseline_proto_must_be_one_exact_value() {
+        let base = |proto: &[&str]| {
+            let mut h = vec![
+                ("x-forwarded-for", "198.51.100.9"),
+                ("x-forwarded-port", "443"),
+            ];
+            h.extend(proto.iter().map(|p| ("x-forwarded-proto", *p)));
+            let r = reply(&h, "198.51.100.9", ClientSource::XForwardedFor);
+            judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443)
+        };
+        assert_eq!(base(&["https"]).level, Level::Ok);
+        let v = base(&["https", "https"]);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert!(
+            v.summary
+                .contains("X-Forwarded-Proto arrives as 2 values (https, https)"),
+            "{}",
+            v.summary
+        );
+        assert!(v.fix.iter().any(|f| f.contains("include proxy_params")));
+        let v = base(&["https,https"]);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        let v = base(&["HTTPS"]);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert!(v.summary.contains("arrives as \"HTTPS\""), "{}", v.summary);
+        let v = base(&["https, http"]);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary
+                .contains("take the first, https; Rack the last, http"),
+            "{}",
+            v.summary
+        );
+        // one wrong value is still the plain mismatch
+        let v = base(&["http"]);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(v.summary.contains("proto arrives as http"), "{}", v.summary);
+    }
+
+    /// `for="::1"` parses (quoted) but is no node: the scheme still reads,
+    /// the client does not, and the verdict says how IPv6 is written.
+    #[test]
+    fn baseline_names_an_unbracketed_ipv6_in_forwarded() {
+        let mut r = reply(
+            &[
+                ("forwarded", "for=\"::1\";proto=https"),
+                ("x-forwarded-port", "443"),
+            ],
+            "127.0.0.3",
+            ClientSource::Peer,
+        );
+        r.forwarded =
+            crate::probe::forwarded::parse_forwarded(["for=\"::1\";proto=https"]).unwrap();
+        let v = judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary
+                .contains("Forwarded names the client \"::1\", which is no address"),
+            "{}",
+            v.summary
+        );
+        assert!(!v.summary.contains("proto"), "{}", v.summary);
+        assert!(v.fix.iter().any(|f| f.contains("[$remote_addr]")), "{v:?}");
+    }
+
+    /// The Host the app sees must be the site's (its port aside: that is
+    /// X-Forwarded-Port's business), or X-Forwarded-Host must carry it.
+    #[test]
+    fn baseline_checks_the_host_the_app_sees() {
+        let base = |host: &str, xfh: Option<&str>| {
+            let mut h = vec![
+                ("x-forwarded-for", "198.51.100.9"),
+                ("x-forwarded-proto", "https"),
+                ("x-forwarded-port", "443"),
+            ];
+            h.extend(xfh.map(|v| ("x-forwarded-host", v)));
+            let mut r = reply(&h, "198.51.100.9", ClientSource::XForwardedFor);
+            r.host = Some(host.into());
+            judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443)
+        };
+        for ok in [
+            "www.example.com",
+            "WWW.example.com:443",
+            "www.example.com:8443",
+        ] {
+            assert_eq!(base(ok, None).level, Level::Ok, "{ok}");
+        }
+        let v = base("10.0.2.20:8080", None);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert!(
+            v.summary.contains(
+                "Host arrives as \"10.0.2.20:8080\", the request was for www.example.com"
+            ),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.fix
+                .iter()
+                .any(|f| f.contains("proxy_set_header Host $host"))
+        );
+        assert_eq!(
+            base("10.0.2.20:8080", Some("www.example.com")).level,
+            Level::Ok
+        );
+        assert_eq!(host_name("[2001:db8::1]:443"), "2001:db8::1");
+        assert_eq!(host_name("2001:db8::1"), "2001:db8::1");
+    }
+
     #[test]
     fn two_lines_separate_is_warn_merged_ok() {
         let sep = reply(
@@ -1194,6 +1554,22 @@ mod tests {
         run.downgrade = false;
         run.walk = vec![hop("http://www.example.com/", 200, None)];
         assert_eq!(judge_redirects(&t, &run).level, Level::Warn);
+        // a server error at the end is the site down, wherever the walk ended
+        for (status, why) in [
+            (502, "no valid answer from the backend"),
+            (504, "timeout"),
+            (500, "server error"),
+        ] {
+            run.walk = vec![hop("http://www.example.com/", status, None)];
+            let v = judge_redirects(&t, &run);
+            assert_eq!(v.level, Level::Fail, "{status}: {v:?}");
+            assert!(
+                v.summary.contains(&format!("HTTP {status}: ")),
+                "{}",
+                v.summary
+            );
+            assert!(v.summary.contains(why), "{}", v.summary);
+        }
     }
 
     #[test]
@@ -1267,9 +1643,23 @@ mod tests {
         assert_eq!(judge_tls(&t, &cfg, &run, Some(&tls)).level, Level::Warn);
         tls.days_left = Some(-1);
         assert_eq!(judge_tls(&t, &cfg, &run, Some(&tls)).level, Level::Fail);
+        // the verifier rejects an expired certificate too: expiry is still what is said
+        tls.days_left = Some(-4);
+        tls.verify_error = Some(Clean::new("invalid peer certificate: Expired"));
+        let v = judge_tls(&t, &cfg, &run, Some(&tls));
+        assert_eq!(v.summary.as_str(), "certificate expired 3 days ago");
+        assert!(v.fix.iter().all(|f| !f.contains("full chain")), "{v:?}");
+        tls.verify_error = None;
         tls.days_left = Some(90);
         tls.name_matches = false;
         assert_eq!(judge_tls(&t, &cfg, &run, Some(&tls)).level, Level::Fail);
+    }
+
+    #[test]
+    fn expired_ago_reads_the_floored_days() {
+        assert_eq!(expired_ago(-1), "within the last day");
+        assert_eq!(expired_ago(-2), "1 day ago");
+        assert_eq!(expired_ago(-31), "30 days ago");
     }
 
     #[test]

@@ -103,7 +103,9 @@ impl Target {
     /// Resolve a Location header against this URL.
     pub fn join(&self, location: &str) -> Result<Target, ProbeError> {
         let loc = location.trim();
-        if loc.starts_with("http://") || loc.starts_with("https://") {
+        // a scheme is case-insensitive (RFC 3986): "HTTPS://" is absolute too
+        let lower = loc.get(..8).unwrap_or(loc).to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
             return Target::parse(loc);
         }
         if let Some(rest) = loc.strip_prefix("//") {
@@ -476,6 +478,15 @@ mod tests {
         assert_eq!(
             t.join("//cdn.example/x").unwrap().url(),
             "https://cdn.example/x"
+        );
+        // the scheme in any case is still a scheme, not a relative path
+        assert_eq!(
+            t.join("HTTPS://www.example.com/x").unwrap().url(),
+            "https://www.example.com/x"
+        );
+        assert_eq!(
+            t.join("Http://www.example.com/").unwrap().url(),
+            "http://www.example.com/"
         );
         let t = Target::parse("http://127.0.0.1:8080").unwrap();
         assert_eq!(t.url(), "http://127.0.0.1:8080/");

@@ -25,6 +25,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -230,6 +231,8 @@ struct Shared {
     cfg: EchoConfig,
     log: Arc<EchoLog>,
     conns: Arc<Semaphore>,
+    /// The PROXY protocol port as bound (the configuration may say port 0).
+    proxy_addr: Option<SocketAddr>,
 }
 
 /// Refuse a non-loopback address unless `allow_public` says so.
@@ -251,27 +254,31 @@ pub async fn start(cfg: &EchoConfig) -> Result<EchoServer, ProbeError> {
         }
     }
     let log = Arc::new(EchoLog::new(cfg.recent));
-    let shared = Arc::new(Shared {
-        cfg: cfg.clone(),
-        log: log.clone(),
-        conns: Arc::new(Semaphore::new(cfg.max_connections.max(1))),
-    });
     let plain = TcpListener::bind(addr)
         .await
         .map_err(|source| ProbeError::Bind { addr, source })?;
     let bound = plain
         .local_addr()
         .map_err(|source| ProbeError::Bind { addr, source })?;
-    let mut tasks = vec![tokio::spawn(accept_loop(plain, shared.clone(), false))];
-    let mut proxy_addr = None;
+    let mut proxy = None;
     if let Some(pp) = cfg.proxy_protocol_listen {
         let l = TcpListener::bind(pp)
             .await
             .map_err(|source| ProbeError::Bind { addr: pp, source })?;
-        proxy_addr = Some(
-            l.local_addr()
-                .map_err(|source| ProbeError::Bind { addr: pp, source })?,
-        );
+        let a = l
+            .local_addr()
+            .map_err(|source| ProbeError::Bind { addr: pp, source })?;
+        proxy = Some((l, a));
+    }
+    let proxy_addr = proxy.as_ref().map(|(_, a)| *a);
+    let shared = Arc::new(Shared {
+        cfg: cfg.clone(),
+        log: log.clone(),
+        conns: Arc::new(Semaphore::new(cfg.max_connections.max(1))),
+        proxy_addr,
+    });
+    let mut tasks = vec![tokio::spawn(accept_loop(plain, shared.clone(), false))];
+    if let Some((l, _)) = proxy {
         tasks.push(tokio::spawn(accept_loop(l, shared, true)));
     }
     Ok(EchoServer {
@@ -338,6 +345,49 @@ async fn serve(
             }
         }
     } else {
+        // A balancer sending PROXY protocol to this port would get a bare
+        // 400 from the HTTP parser; say instead what arrived and where it
+        // belongs (a header split across packets is left to the parser).
+        let mut first = [0u8; 12];
+        let n = match tokio::time::timeout(timeout, stream.peek(&mut first)).await {
+            Ok(Ok(n)) => n,
+            Ok(Err(e)) => return Err(format!("reading the request: {e}")),
+            Err(_) => return Err(format!("no request within {} s", timeout.as_secs())),
+        };
+        if is_proxy_header_start(&first[..n]) {
+            let to = match shared.proxy_addr {
+                Some(a) => format!("point the balancer at {a} (proxy_protocol_listen)"),
+                None => {
+                    "set [probe.echo] proxy_protocol_listen and point the balancer there".into()
+                }
+            };
+            let body = format!(
+                "opsdeck echo: a PROXY protocol header arrived on the plain HTTP port {local}: {to}, or stop the balancer sending it (nginx stream: proxy_protocol off; HAProxy: no send-proxy)\n"
+            );
+            let resp = format!(
+                "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nCache-Control: no-store\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let max = shared.cfg.max_header_bytes.max(8192);
+            // Answer after the request: a balancer sends the PROXY header as
+            // soon as it connects, before the client's request, and an
+            // answer that comes first is lost with the connection.
+            let _ = tokio::time::timeout(timeout, async {
+                let _ = read_proxy_header(&mut stream).await;
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < max {
+                    match stream.read(&mut buf).await {
+                        Ok(n @ 1..) => head.extend_from_slice(&buf[..n]),
+                        _ => break,
+                    }
+                }
+                let _ = stream.write_all(resp.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            })
+            .await;
+            return Err("PROXY protocol header on the plain HTTP port".into());
+        }
         None
     };
     let _ = stream.set_nodelay(true);
@@ -369,6 +419,12 @@ async fn serve(
         .serve_connection(io, service)
         .await
         .map_err(|e| format!("HTTP: {e}"))
+}
+
+/// Do these first bytes start a PROXY protocol header (v1 text or the v2
+/// signature)?
+fn is_proxy_header_start(b: &[u8]) -> bool {
+    b.starts_with(b"PROXY ") || b.starts_with(b"\r\n\r\n\0\r\nQUIT\n")
 }
 
 /// Build the echo of one request (pure but for the clock). `head` is the

@@ -410,6 +410,27 @@ fn tile_80x8() {
     insta::assert_snapshot!(s);
 }
 
+/// At 80x24 the overview gives the tile two lines: the echo's, and one for
+/// the targets, which then counts them by result instead of "… 2 more"
+/// with none shown.
+#[test]
+fn tile_80x4_counts_the_targets_it_has_no_room_for() {
+    let s = draw(&pane(), 80, 4, false);
+    assert!(s.contains("2 targets: 2 FAIL"), "{s}");
+    assert!(s.contains("1234 requests"), "{s}");
+    let mut p = pane();
+    p.targets[0].report = None;
+    let s = draw(&p, 80, 5, false);
+    assert!(s.contains("FAIL shop"), "{s}");
+    // one row shown, the rest counted
+    let mut p = pane();
+    p.targets.push(p.targets[0].clone());
+    p.targets[2].running = true;
+    let s = draw(&p, 80, 5, false);
+    assert!(s.contains("FAIL www"), "{s}");
+    assert!(s.contains("… 2 more: 1 FAIL, 1 probing"), "{s}");
+}
+
 #[test]
 fn list_80x24() {
     let s = draw(&pane(), 80, 24, true);

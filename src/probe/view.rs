@@ -181,10 +181,40 @@ fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
         ));
     }
     if vis.len() > room {
-        lines.push(fitted(
-            vec![(format!("… {} more", vis.len() - (room - 1)), cx.theme.muted)],
-            w,
-        ));
+        // the rows left out, counted by their result: on a small screen
+        // this may be the only line that shows the targets at all
+        let shown = room - 1;
+        let hidden = &vis[shown..];
+        let mut counts: Vec<(String, usize, Style)> = Vec::new();
+        for &i in hidden {
+            let (st, style) = target_status(&p.targets[i], cx);
+            match counts.iter_mut().find(|(s, _, _)| *s == st) {
+                Some(c) => c.1 += 1,
+                None => counts.push((st, 1, style)),
+            }
+        }
+        counts.sort_by_key(|(s, _, _)| {
+            ["FAIL", "WARN", "…", "-", "ok", "skip"]
+                .iter()
+                .position(|o| o == s)
+        });
+        let mut spans = vec![(
+            if shown == 0 {
+                format!("{} targets:", hidden.len())
+            } else {
+                format!("… {} more:", hidden.len())
+            },
+            cx.theme.muted,
+        )];
+        for (k, (st, n, style)) in counts.into_iter().enumerate() {
+            let st = match st.as_str() {
+                "…" => "probing",
+                "-" => "not probed",
+                s => s,
+            };
+            spans.push((format!("{} {n} {st}", if k == 0 { "" } else { "," }), style));
+        }
+        lines.push(fitted(spans, w));
     }
     if p.targets.is_empty() {
         lines.push(fitted(

@@ -61,7 +61,13 @@ pub struct Certs {
 }
 
 /// Make a private CA and a leaf certificate for [`HOST`] valid for `days` days.
-pub fn make_certs(dir: &Path, days: u32) -> Certs {
+pub fn make_certs(dir: &Path, days: i32) -> Certs {
+    make_certs_for(dir, HOST, days)
+}
+
+/// Make a private CA and a leaf certificate for `name` valid for `days`
+/// days (-1: it expired a day ago).
+pub fn make_certs_for(dir: &Path, name: &str, days: i32) -> Certs {
     let p = |n: &str| dir.join(n).display().to_string();
     let ec = [
         "-newkey",
@@ -93,13 +99,13 @@ pub fn make_certs(dir: &Path, days: u32) -> Certs {
     openssl(&a, "req (CA)");
     let mut a = vec!["req"];
     a.extend(ec);
-    let subj = format!("/CN={HOST}");
+    let subj = format!("/CN={name}");
     a.extend(["-keyout", &key, "-out", &csr, "-subj", &subj]);
     openssl(&a, "req (leaf)");
     std::fs::write(
         &ext,
         format!(
-            "subjectAltName=DNS:{HOST}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+            "subjectAltName=DNS:{name}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
         ),
     )
     .expect("write leaf.ext");
@@ -129,6 +135,38 @@ pub fn make_certs(dir: &Path, days: u32) -> Certs {
         cert: cert.into(),
         key: key.into(),
     }
+}
+
+/// A self-signed certificate for [`HOST`] as `openssl req -x509` makes one
+/// (so also a CA: basicConstraints CA:TRUE); returns (cert, key).
+pub fn make_self_signed(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("self.pem"), dir.join("self.key"));
+    let (c, k) = (cert.display().to_string(), key.display().to_string());
+    let subj = format!("/CN={HOST}");
+    let san = format!("subjectAltName=DNS:{HOST}");
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &k,
+            "-out",
+            &c,
+            "-days",
+            "30",
+            "-subj",
+            &subj,
+            "-addext",
+            &san,
+        ],
+        "req -x509 (self-signed)",
+    );
+    (cert, key)
 }
 
 /// A running private nginx.
