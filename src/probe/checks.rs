@@ -858,10 +858,12 @@ fn judge_baseline(
         .as_deref()
         .and_then(|u| Target::parse(u).ok())
         .map(|u| u.host);
+    let mut host_wrong = false;
     if let Some(want) = &want_host {
         let same = |h: &str| host_name(h).eq_ignore_ascii_case(want);
         let got = r.host.as_deref().unwrap_or("");
         if !same(got) && !r.values("x-forwarded-host").last().is_some_and(|h| same(h)) {
+            host_wrong = true;
             level = level.max(Level::Warn);
             problems.push(format!(
                 "Host arrives as {got:?}, the request was for {want}: the app builds links and redirects with {got:?}"
@@ -911,7 +913,7 @@ fn judge_baseline(
     if fwd_fault.is_some() {
         v = v.fix(FIX_FORWARDED_V6);
     }
-    if v.summary.contains("Host arrives as") {
+    if host_wrong {
         v = v.fix(
             "nginx: proxy_set_header Host $host; (nginx sends the upstream's address by default)",
         );
