@@ -11,6 +11,13 @@ use opsdeck::deploy::checkout::{self, DeployRequest, Kind};
 use opsdeck::deploy::hooks::HookEnd;
 use opsdeck::deploy::{CheckoutStyle, DeployError, journal, status};
 
+/// The journal's entries, which must all be readable.
+fn journal_of(f: &Fixture) -> Vec<journal::JournalEntry> {
+    let (entries, problem) = journal::read(&f.git_dir());
+    assert!(problem.is_none(), "{problem:?}");
+    entries
+}
+
 fn request(f: &Fixture, spec: &str, kind: Kind) -> DeployRequest {
     let p = checkout::preview(&f.config(), spec, kind).expect("preview");
     DeployRequest {
@@ -118,7 +125,7 @@ fn deploy_detached_checks_out_tree_then_head_and_journals() {
         "detached"
     );
     assert!(out.hooks.is_empty());
-    let j = journal::read(&f.git_dir()).unwrap();
+    let j = journal_of(&f);
     assert_eq!(j.len(), 1);
     assert_eq!(j[0].from, f.commits[2]);
     assert_eq!(j[0].to, f.commits[3]);
@@ -188,10 +195,7 @@ fn refused_checkout_leaves_every_file_byte_identical() {
         "the index changed"
     );
     assert_eq!(f.head(), f.commits[2]);
-    assert!(
-        journal::read(&f.git_dir()).unwrap().is_empty(),
-        "a refusal deploys nothing"
-    );
+    assert!(journal_of(&f).is_empty(), "a refusal deploys nothing");
 }
 
 #[test]
@@ -318,7 +322,7 @@ fn post_checkout_hook_gets_old_new_1_and_post_deploy_runs_after_it() {
     assert_eq!(pd.end, HookEnd::Exit(0));
     assert_eq!(pd.output[0].as_str(), format!("deployed {}", f.commits[3]));
     assert_eq!(pd.output[1].as_str(), "new.html");
-    let j = journal::read(&f.git_dir()).unwrap();
+    let j = journal_of(&f);
     assert_eq!(
         j[0].hook.as_str(),
         "post-checkout: exit 0; post-deploy: exit 0"
@@ -344,7 +348,7 @@ fn hook_failure_and_timeout_are_reported_and_journaled() {
     assert_eq!(out.hooks[1].output[0].as_str(), "started");
     assert!(!out.hooks_ok());
     assert_eq!(f.head(), f.commits[3], "the checkout itself stands");
-    let j = journal::read(&f.git_dir()).unwrap();
+    let j = journal_of(&f);
     assert_eq!(
         j[0].hook.as_str(),
         "post-checkout: exit 3; post-deploy: timeout after 1s (killed)"
@@ -363,7 +367,7 @@ fn journal_and_rollback_walk_back_through_deploys() {
     checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
     assert_eq!(f.head(), f.commits[4]);
 
-    let j = journal::read(&f.git_dir()).unwrap();
+    let j = journal_of(&f);
     let back = journal::rollback_target(&j).unwrap().from.clone();
     assert_eq!(back, f.commits[3]);
     let p = checkout::preview(&cfg, &back, Kind::Rollback).unwrap();
@@ -375,7 +379,7 @@ fn journal_and_rollback_walk_back_through_deploys() {
         "<h1>four</h1>\n"
     );
 
-    let j = journal::read(&f.git_dir()).unwrap();
+    let j = journal_of(&f);
     assert_eq!(j.len(), 3);
     assert_eq!(j[2].kind.as_str(), "rollback");
     // A second rollback goes one deploy further back, not forward again.
@@ -383,7 +387,7 @@ fn journal_and_rollback_walk_back_through_deploys() {
     assert_eq!(back, f.commits[2]);
     checkout::deploy(&cfg, &request(&f, &back, Kind::Rollback), &a).unwrap();
     assert_eq!(f.head(), f.commits[2]);
-    assert!(journal::rollback_target(&journal::read(&f.git_dir()).unwrap()).is_none());
+    assert!(journal::rollback_target(&journal_of(&f)).is_none());
 }
 
 #[test]

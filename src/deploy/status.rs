@@ -283,10 +283,8 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
         upstream.as_ref(),
         cfg.log_entries,
     )?;
-    let (journal, journal_problem) = match journal::read(&git_dir) {
-        Ok(j) => (j, None),
-        Err(e) => (Vec::new(), Some(Clean::new(&e.to_string()))),
-    };
+    let (journal, journal_problem) = journal::read(&git_dir);
+    let journal_problem = journal_problem.map(|e| Clean::new(&e.to_string()));
     let lock = lock::read(&git_dir);
     let lock_stale = lock.as_ref().is_some_and(|l| l.is_stale());
     let last_fetch = std::fs::metadata(git_dir.join("FETCH_HEAD"))
