@@ -199,6 +199,56 @@ fn refused_checkout_leaves_every_file_byte_identical() {
 }
 
 #[test]
+fn an_ignored_file_the_target_tracks_is_never_overwritten() {
+    let mut f = Fixture::new();
+    // The site's own configuration lives in the docroot, ignored by git ...
+    std::fs::write(f.git_dir().join("info/exclude"), "config.php\n").unwrap();
+    std::fs::write(
+        f.site.join("config.php"),
+        "<?php $db_pass = 'production';\n",
+    )
+    .unwrap();
+    // ... and upstream starts tracking a sample under the same name.
+    f.commit(
+        &[("config.php", "<?php $db_pass = 'changeme';\n")],
+        "Sample config",
+    );
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    let before = tree_bytes(&f.site);
+
+    let p = checkout::preview(&f.config(), "origin/main", Kind::Deploy).unwrap();
+    let ignored: Vec<_> = p.ignored_conflicts.iter().map(|c| c.to_string()).collect();
+    assert_eq!(
+        ignored,
+        vec!["config.php"],
+        "the dry run names the ignored file"
+    );
+    assert!(p.conflicts.is_empty(), "{:?}", p.conflicts);
+
+    // Not even with a stash: a stash does not keep ignored files.
+    let mut req = request(&f, "origin/main", Kind::Deploy);
+    req.stash = true;
+    match checkout::deploy(&f.config(), &req, &access()) {
+        Err(DeployError::WouldOverwrite { files, .. }) => assert_eq!(files, vec!["config.php"]),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(tree_bytes(&f.site), before, "the work tree changed");
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("config.php")).unwrap(),
+        "<?php $db_pass = 'production';\n"
+    );
+    assert_eq!(f.head(), f.commits[2]);
+    assert!(
+        git2::Repository::open(&f.site)
+            .unwrap()
+            .find_reference("refs/stash")
+            .is_err(),
+        "nothing was stashed"
+    );
+}
+
+#[test]
 fn stash_and_deploy_keeps_local_work_in_the_stash_and_restores_nothing() {
     let f = Fixture::new();
     std::fs::write(f.site.join("index.html"), "<h1>hot fix</h1>\n").unwrap();

@@ -56,8 +56,11 @@ pub struct Preview {
     /// Commits HEAD has that the target lacks (going back).
     pub dropped_commits: Vec<CommitInfo>,
     pub dropped_total: usize,
-    /// Local files the checkout would overwrite (the dry run).
+    /// Local files the checkout would overwrite (the dry run); a stash can keep them.
     pub conflicts: Vec<Clean>,
+    /// Ignored files the target tracks (the dry run): no stash keeps them, the deploy is
+    /// refused until they are moved away.
+    pub ignored_conflicts: Vec<Clean>,
     /// Local changes that the checkout leaves alone.
     pub local_changes: usize,
     pub state: Option<&'static str>,
@@ -93,22 +96,55 @@ pub fn resolve<'r>(
 /// which reports no conflicts at all).
 const GIT_CHECKOUT_DRY_RUN: u32 = 1 << 24;
 
+/// Local files a safe checkout of `target` would refuse to overwrite.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Conflicts {
+    /// Modified or untracked files: a stash can keep them.
+    pub local: Vec<Clean>,
+    /// Ignored files (a site's own `config.php`, `.env`, uploads) that the
+    /// target tracks: git would overwrite them silently and a stash does
+    /// not keep them, so a deploy over them is refused.
+    pub ignored: Vec<Clean>,
+}
+
+impl Conflicts {
+    pub fn is_empty(&self) -> bool {
+        self.local.is_empty() && self.ignored.is_empty()
+    }
+
+    /// Every file in the way, ignored ones first.
+    pub fn all(self) -> Vec<String> {
+        self.ignored
+            .into_iter()
+            .chain(self.local)
+            .map(Clean::into_string)
+            .collect()
+    }
+}
+
+/// The checkout options every checkout here uses: safe (never overwrite
+/// local work), and ignored files count as local work.
+fn safe_checkout<'cb>() -> CheckoutBuilder<'cb> {
+    let mut cb = CheckoutBuilder::new();
+    cb.safe().overwrite_ignored(false);
+    cb
+}
+
 /// Local files a safe checkout of `target` would refuse to overwrite, as
 /// libgit2 itself judges them. Changes nothing on disk.
 pub fn dry_run(
     repo: &Repository,
     path: &Path,
     target: &git2::Commit<'_>,
-) -> Result<Vec<Clean>, DeployError> {
+) -> Result<Conflicts, DeployError> {
     use git2::Binding;
-    let mut conflicts = Vec::new();
+    let mut found: Vec<std::path::PathBuf> = Vec::new();
     let rc = {
-        let mut cb = CheckoutBuilder::new();
-        cb.safe()
-            .notify_on(CheckoutNotificationType::CONFLICT)
+        let mut cb = safe_checkout();
+        cb.notify_on(CheckoutNotificationType::CONFLICT)
             .notify(|_, p, _, _, _| {
                 if let Some(p) = p {
-                    conflicts.push(Clean::capped(&p.to_string_lossy(), 300));
+                    found.push(p.to_path_buf());
                 }
                 true
             });
@@ -134,7 +170,21 @@ pub fn dry_run(
             libgit2_sys::git_checkout_tree(repo.raw(), tree.raw(), &opts)
         }
     };
-    if rc == 0 || (rc == libgit2_sys::GIT_ECONFLICT && !conflicts.is_empty()) {
+    if rc == 0 || (rc == libgit2_sys::GIT_ECONFLICT && !found.is_empty()) {
+        let index = repo
+            .index()
+            .map_err(|e| DeployError::git(path, "index", e))?;
+        let mut conflicts = Conflicts::default();
+        for p in found {
+            let ignored =
+                index.get_path(&p, 0).is_none() && repo.is_path_ignored(&p).unwrap_or(false);
+            let c = Clean::capped(&p.to_string_lossy(), 300);
+            if ignored {
+                conflicts.ignored.push(c);
+            } else {
+                conflicts.local.push(c);
+            }
+        }
         return Ok(conflicts);
     }
     Err(DeployError::git(
@@ -211,7 +261,7 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
     // libgit2 cannot plan a checkout over an unmerged index).
     let conflicts = match state {
         None => dry_run(&repo, path, &target)?,
-        Some(_) => Vec::new(),
+        Some(_) => Conflicts::default(),
     };
     let (m, u, _) = status::local_changes(&repo, path)?;
     let lock = lock::read(repo.path());
@@ -227,8 +277,9 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
         new_total,
         dropped_commits,
         dropped_total,
-        local_changes: (m + u).saturating_sub(conflicts.len()),
-        conflicts,
+        local_changes: (m + u).saturating_sub(conflicts.local.len()),
+        conflicts: conflicts.local,
+        ignored_conflicts: conflicts.ignored,
         state,
         lock_stale: lock.as_ref().is_some_and(|l| l.is_stale()),
         lock,
@@ -312,10 +363,11 @@ pub fn deploy(
     };
     let mut stash = None;
     if !conflicts.is_empty() {
-        if !req.stash {
+        // A stash does not keep ignored files: refuse before stashing anything.
+        if !req.stash || !conflicts.ignored.is_empty() {
             return Err(DeployError::WouldOverwrite {
                 path: path.to_path_buf(),
-                files: conflicts.into_iter().map(Clean::into_string).collect(),
+                files: conflicts.all(),
             });
         }
         let sig = repo
@@ -336,15 +388,14 @@ pub fn deploy(
         if !still.is_empty() {
             return Err(DeployError::WouldOverwrite {
                 path: path.to_path_buf(),
-                files: still.into_iter().map(Clean::into_string).collect(),
+                files: still.all(),
             });
         }
     }
 
     let target = repo.find_commit(req.to).map_err(|e| g("find commit", e))?;
     // The tree first: a failure here leaves HEAD where it was.
-    let mut cb = CheckoutBuilder::new();
-    cb.safe();
+    let mut cb = safe_checkout();
     repo.checkout_tree(target.as_object(), Some(&mut cb))
         .map_err(|e| g("checkout", e))?;
     // Then HEAD.

@@ -345,6 +345,29 @@ impl DeployPane {
             ]);
             return Vec::new();
         }
+        if !p.ignored_conflicts.is_empty() {
+            let n = p.ignored_conflicts.len();
+            let mut say = vec![(
+                Tone::Error,
+                format!(
+                    "Refused (dry run): {} tracks {n} file(s) that are ignored here and would be overwritten:",
+                    p.to.short
+                ),
+            )];
+            say.extend(
+                p.ignored_conflicts
+                    .iter()
+                    .take(8)
+                    .map(|c| (Tone::Warn, format!("  {c}"))),
+            );
+            say.push((
+                Tone::Muted,
+                "A stash does not keep ignored files: move them out of the way first. Nothing was changed."
+                    .into(),
+            ));
+            t.say(say);
+            return Vec::new();
+        }
         if p.from.as_ref().map(|f| f.id) == Some(p.to.id) {
             t.say(vec![(
                 Tone::Muted,
@@ -1161,6 +1184,34 @@ mod tests {
         assert_eq!(r.expected_from, Some(testdata::oid(0x22)));
         assert!(!r.stash);
         assert!(r.take_over.is_none());
+    }
+
+    #[test]
+    fn ignored_files_in_the_way_are_refused_without_a_stash_offer() {
+        let mut p = pane();
+        let mut pr = testdata::preview();
+        pr.ignored_conflicts = vec![Clean::new("config.php")];
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Ok(Box::new(pr)),
+                },
+                cx,
+            )
+        });
+        assert!(fx.is_empty(), "no confirm, no deploy: {fx:?}");
+        let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert!(
+            said[0]
+                .starts_with("Refused (dry run): 3333333 tracks 1 file(s) that are ignored here"),
+            "{said:?}"
+        );
+        assert_eq!(said[1], "  config.php");
+        assert!(
+            said[2].contains("A stash does not keep ignored files"),
+            "{said:?}"
+        );
     }
 
     #[test]

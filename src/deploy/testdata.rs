@@ -160,6 +160,7 @@ pub fn preview() -> Preview {
         dropped_commits: Vec::new(),
         dropped_total: 0,
         conflicts: Vec::new(),
+        ignored_conflicts: Vec::new(),
         local_changes: 0,
         state: None,
         lock: None,
