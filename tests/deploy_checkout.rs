@@ -63,6 +63,67 @@ fn status_reads_head_upstream_and_log() {
     );
 }
 
+/// `n` empty commits on HEAD of the repository at `dir`, through libgit2 (the CLI would take
+/// minutes), a minute apart from `start` (epoch seconds).
+fn empty_commits(dir: &std::path::Path, n: usize, start: i64, subject: &str) {
+    let repo = git2::Repository::open(dir).unwrap();
+    for i in 0..n {
+        let parent = repo.head().unwrap().peel_to_commit().unwrap();
+        let sig = git2::Signature::new(
+            "Dev",
+            "dev@example.org",
+            &git2::Time::new(start + 60 * i as i64, 0),
+        )
+        .unwrap();
+        let msg = format!("{subject} {}", i + 1);
+        repo.commit(
+            Some("HEAD"),
+            &sig,
+            &sig,
+            &msg,
+            &parent.tree().unwrap(),
+            &[&parent],
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn a_checkout_thousands_of_commits_behind_and_diverged_is_read() {
+    let f = Fixture::new();
+    // Two hot fixes committed on the server, then upstream moves on by thousands.
+    empty_commits(&f.site, 2, 1_790_000_000, "Hot fix");
+    empty_commits(&f.dev, 3000, 1_800_000_000, "Upstream");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+
+    let s = status::read_status(&f.config()).unwrap();
+    let up = s.upstream.as_ref().unwrap();
+    assert_eq!((up.ahead, up.behind), (2, 3001));
+    let new: Vec<_> = s.log.iter().filter(|e| !e.deployed).collect();
+    assert_eq!(
+        new.len(),
+        status::MAX_NEW_COMMITS,
+        "the newest of the undeployed"
+    );
+    assert_eq!(new[0].commit.subject.as_str(), "Upstream 3000");
+    let deployed: Vec<_> = s
+        .log
+        .iter()
+        .filter(|e| e.deployed)
+        .map(|e| (e.commit.subject.as_str(), e.is_head))
+        .collect();
+    assert_eq!(
+        deployed,
+        vec![
+            ("Hot fix 2", true),
+            ("Hot fix 1", false),
+            ("About page", false)
+        ],
+        "what is deployed: the hot fixes and what they were made on"
+    );
+}
+
 #[test]
 fn preview_shows_files_and_commits_and_changes_nothing() {
     let f = Fixture::new();

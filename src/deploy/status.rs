@@ -388,15 +388,24 @@ fn read_log(
     if !any {
         return Ok(Vec::new());
     }
+    // The commits HEAD lacks, in one walk: asking libgit2 per commit
+    // whether HEAD descends from it walks HEAD's history every time, and a
+    // checkout thousands of commits behind then took minutes to read.
+    let new: std::collections::HashSet<Oid> = match (head, upstream) {
+        (Some(h), Some(u)) => {
+            let mut w = repo.revwalk().map_err(g)?;
+            w.push(u.id).map_err(g)?;
+            w.hide(h).map_err(g)?;
+            w.collect::<Result<_, _>>().map_err(g)?
+        }
+        _ => Default::default(),
+    };
     let mut out = Vec::new();
     let mut new_seen = 0usize;
     let mut old_seen = 0usize;
     for id in walk {
         let id = id.map_err(g)?;
-        let deployed = match head {
-            Some(h) => h == id || repo.graph_descendant_of(h, id).unwrap_or(false),
-            None => false,
-        };
+        let deployed = head.is_some() && !new.contains(&id);
         if deployed {
             if old_seen >= n {
                 break;
