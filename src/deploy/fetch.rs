@@ -153,6 +153,13 @@ fn make_cred(m: &CredMethod, url: &str) -> Result<Cred, git2::Error> {
     }
 }
 
+/// Does libgit2 fetch from `url` with its local transport (a `file://` URL,
+/// or a directory path without a `:`), which cannot keep a shallow clone's
+/// shallow roots?
+fn local_transport(url: &str) -> bool {
+    url.starts_with("file://") || (!url.contains(':') && std::path::Path::new(url).is_dir())
+}
+
 /// Fetch the target's remote. `progress` is called at most every 100 ms;
 /// setting `cancel` stops the transfer.
 pub fn fetch(
@@ -170,6 +177,14 @@ pub fn fetch(
     let mut remote = repo
         .find_remote(&cfg.remote)
         .map_err(|e| remote_err(e.message().to_string()))?;
+    if repo.is_shallow() && remote.url().is_ok_and(local_transport) {
+        return Err(remote_err(
+            "the checkout is a shallow clone and the remote a local path: libgit2 would fetch \
+             and then drop .git/shallow, leaving a repository git cannot read. Fetch with git \
+             (git fetch), or make the checkout whole once (git fetch --unshallow)"
+                .into(),
+        ));
+    }
     let mut plan = CredentialPlan::new(cfg);
     let mut last = FetchProgress::default();
     let mut updated = Vec::new();
