@@ -125,6 +125,68 @@ fn a_checkout_thousands_of_commits_behind_and_diverged_is_read() {
 }
 
 #[test]
+fn a_submodule_left_behind_by_a_deploy_is_named() {
+    let mut f = Fixture::new();
+    // A library the site carries as a submodule, at its first version.
+    let lib = f.dir.path().join("lib.git");
+    let libdev = f.dir.path().join("libdev");
+    git(
+        f.dir.path(),
+        &["init", "-q", "--bare", lib.to_str().unwrap()],
+    );
+    git(f.dir.path(), &["init", "-q", libdev.to_str().unwrap()]);
+    std::fs::write(libdev.join("lib.php"), "v1\n").unwrap();
+    git(&libdev, &["add", "-A"]);
+    git(&libdev, &["commit", "-q", "-m", "lib v1"]);
+    git(
+        &libdev,
+        &["push", "-q", lib.to_str().unwrap(), "HEAD:refs/heads/main"],
+    );
+    git(
+        &f.dev,
+        &["submodule", "add", "-q", lib.to_str().unwrap(), "lib"],
+    );
+    f.commit(&[], "Add the library");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    git(&f.site, &["checkout", "-q", "origin/main"]);
+    git(&f.site, &["submodule", "update", "-q", "--init"]);
+    let s = status::read_status(&f.config()).unwrap();
+    assert!(s.submodules_off.is_empty(), "{:?}", s.submodules_off);
+
+    // The library moves on and the site records its new version.
+    std::fs::write(libdev.join("lib.php"), "v2\n").unwrap();
+    git(&libdev, &["commit", "-q", "-am", "lib v2"]);
+    git(
+        &libdev,
+        &["push", "-q", lib.to_str().unwrap(), "HEAD:refs/heads/main"],
+    );
+    git(&f.dev.join("lib"), &["pull", "-q", "origin", "main"]);
+    f.commit(&[], "Library v2");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    let req = request(&f, "origin/main", Kind::Deploy);
+    checkout::deploy(&f.config(), &req, &access()).unwrap();
+    assert_eq!(f.head(), *f.commits.last().unwrap());
+
+    // The deploy moved the recorded commit, not the library's files: say so.
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("lib/lib.php")).unwrap(),
+        "v1\n"
+    );
+    let s = status::read_status(&f.config()).unwrap();
+    let off: Vec<_> = s.submodules_off.iter().map(|c| c.to_string()).collect();
+    assert_eq!(off, vec!["lib"]);
+    git(&f.site, &["submodule", "update", "-q"]);
+    assert!(
+        status::read_status(&f.config())
+            .unwrap()
+            .submodules_off
+            .is_empty()
+    );
+}
+
+#[test]
 fn preview_shows_files_and_commits_and_changes_nothing() {
     let f = Fixture::new();
     let before = tree_bytes(&f.site);

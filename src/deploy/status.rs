@@ -118,6 +118,9 @@ pub struct RepoStatus {
     pub journal_problem: Option<Clean>,
     pub lock: Option<LockInfo>,
     pub lock_stale: bool,
+    /// Submodules not checked out at the commit HEAD records (a deploy moves the recorded
+    /// commit, libgit2 leaves the submodule where it was); "(not checked out)" when empty.
+    pub submodules_off: Vec<Clean>,
     /// When the remote was last fetched (`FETCH_HEAD` written, epoch seconds): how old "up to
     /// date" is. None: never fetched here.
     pub last_fetch: Option<i64>,
@@ -287,6 +290,7 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
     let journal_problem = journal_problem.map(|e| Clean::new(&e.to_string()));
     let lock = lock::read(&git_dir);
     let lock_stale = lock.as_ref().is_some_and(|l| l.is_stale());
+    let submodules_off = submodules_off(&repo);
     let last_fetch = std::fs::metadata(git_dir.join("FETCH_HEAD"))
         .and_then(|m| m.modified())
         .ok()
@@ -309,8 +313,28 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
         journal_problem,
         lock,
         lock_stale,
+        submodules_off,
         last_fetch,
     })
+}
+
+/// The submodules whose work tree is not at the commit HEAD's tree records, by path: the site
+/// runs other code than the deployed revision says until `git submodule update`.
+fn submodules_off(repo: &Repository) -> Vec<Clean> {
+    let Ok(subs) = repo.submodules() else {
+        return Vec::new();
+    };
+    subs.iter()
+        .filter_map(|sm| {
+            let recorded = sm.head_id()?;
+            let name = sm.path().to_string_lossy().into_owned();
+            match sm.workdir_id() {
+                Some(id) if id == recorded => None,
+                Some(_) => Some(Clean::capped(&name, 200)),
+                None => Some(Clean::capped(&format!("{name} (not checked out)"), 200)),
+            }
+        })
+        .collect()
 }
 
 /// Counts of modified and untracked paths and the first of them.

@@ -121,6 +121,7 @@ pub fn status() -> RepoStatus {
             ),
         ],
         journal_problem: None,
+        submodules_off: Vec::new(),
         lock: None,
         lock_stale: false,
         last_fetch: Some(now().timestamp() - 3 * 3600),
