@@ -409,6 +409,45 @@ fn stash_and_deploy_keeps_local_work_in_the_stash_and_restores_nothing() {
 }
 
 #[test]
+fn a_stash_for_a_modified_file_leaves_untracked_uploads_in_place() {
+    let f = Fixture::new();
+    // A hot fix in the way, and the site's uploads and notes that are not.
+    std::fs::write(f.site.join("index.html"), "<h1>hot fix</h1>\n").unwrap();
+    std::fs::create_dir(f.site.join("uploads")).unwrap();
+    std::fs::write(f.site.join("uploads/photo.jpg"), "jpeg\n").unwrap();
+    std::fs::write(f.site.join("notes.txt"), "keep me\n").unwrap();
+
+    let p = checkout::preview(&f.config(), "origin/main", Kind::Deploy).unwrap();
+    assert_eq!(
+        p.stash,
+        checkout::StashPlan {
+            takes: 1,
+            untracked: false,
+            leaves: 2
+        },
+        "the preview says what a stash takes and what stays"
+    );
+    let mut req = request(&f, "origin/main", Kind::Deploy);
+    req.stash = true;
+    let out = checkout::deploy(&f.config(), &req, &access()).unwrap();
+    assert!(out.stash.is_some());
+    assert_eq!(f.head(), f.commits[3]);
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("uploads/photo.jpg")).unwrap(),
+        "jpeg\n",
+        "the uploads are still served"
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("notes.txt")).unwrap(),
+        "keep me\n"
+    );
+    assert_eq!(
+        git(&f.site, &["show", "stash@{0}:index.html"]),
+        "<h1>hot fix</h1>"
+    );
+}
+
+#[test]
 fn unclean_repository_state_is_refused() {
     let f = Fixture::new();
     git(&f.site, &["checkout", "-q", "-b", "local", &f.commits[1]]);

@@ -63,6 +63,8 @@ pub struct Preview {
     pub ignored_conflicts: Vec<Clean>,
     /// Local changes that the checkout leaves alone.
     pub local_changes: usize,
+    /// What a stash-and-deploy would move out of the work tree.
+    pub stash: StashPlan,
     pub state: Option<&'static str>,
     pub lock: Option<LockInfo>,
     pub lock_stale: bool,
@@ -101,6 +103,9 @@ const GIT_CHECKOUT_DRY_RUN: u32 = 1 << 24;
 pub struct Conflicts {
     /// Modified or untracked files: a stash can keep them.
     pub local: Vec<Clean>,
+    /// One of `local` is untracked: only a stash of untracked files too
+    /// (all of them: uploads and notes as well) clears the way.
+    pub untracked: bool,
     /// Ignored files (a site's own `config.php`, `.env`, uploads) that the
     /// target tracks: git would overwrite them silently and a stash does
     /// not keep them, so a deploy over them is refused.
@@ -176,12 +181,12 @@ pub fn dry_run(
             .map_err(|e| DeployError::git(path, "index", e))?;
         let mut conflicts = Conflicts::default();
         for p in found {
-            let ignored =
-                index.get_path(&p, 0).is_none() && repo.is_path_ignored(&p).unwrap_or(false);
+            let tracked = index.get_path(&p, 0).is_some();
             let c = Clean::capped(&p.to_string_lossy(), 300);
-            if ignored {
+            if !tracked && repo.is_path_ignored(&p).unwrap_or(false) {
                 conflicts.ignored.push(c);
             } else {
+                conflicts.untracked |= !tracked;
                 conflicts.local.push(c);
             }
         }
@@ -278,6 +283,11 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
         dropped_commits,
         dropped_total,
         local_changes: (m + u).saturating_sub(conflicts.local.len()),
+        stash: StashPlan {
+            takes: m + if conflicts.untracked { u } else { 0 },
+            untracked: conflicts.untracked,
+            leaves: if conflicts.untracked { 0 } else { u },
+        },
         conflicts: conflicts.local,
         ignored_conflicts: conflicts.ignored,
         state,
@@ -285,6 +295,19 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
         lock,
         owner: status::owner_of(&workdir)?,
     })
+}
+
+/// What a stash before the checkout takes: git stash moves every modified
+/// file, and untracked files only when one of them is in the way (then all
+/// of them, a site's uploads too).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StashPlan {
+    /// Local changes moved into the stash.
+    pub takes: usize,
+    /// Untracked files are stashed too.
+    pub untracked: bool,
+    /// Untracked files left where they are.
+    pub leaves: usize,
 }
 
 /// A confirmed checkout, pinned to what the preview showed.
@@ -379,8 +402,14 @@ pub fn deploy(
             req.kind.word(),
             status::short_id(req.to)
         );
+        // Untracked files (a site's uploads) stay unless one is in the way.
+        let flags = if conflicts.untracked {
+            git2::StashFlags::INCLUDE_UNTRACKED
+        } else {
+            git2::StashFlags::DEFAULT
+        };
         let id = repo
-            .stash_save2(&sig, Some(&msg), Some(git2::StashFlags::INCLUDE_UNTRACKED))
+            .stash_save2(&sig, Some(&msg), Some(flags))
             .map_err(|e| g("stash", e))?;
         stash = Some((id, Clean::new(&msg)));
         let target = repo.find_commit(req.to).map_err(|e| g("find commit", e))?;

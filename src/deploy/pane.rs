@@ -422,7 +422,8 @@ impl DeployPane {
                 l.holder()
             ));
         }
-        if p.local_changes > 0 {
+        // A stash takes more than what is in the way: said below instead.
+        if p.local_changes > 0 && p.conflicts.is_empty() {
             lines.push(format!(
                 "{} local change(s) not in the way are kept",
                 p.local_changes
@@ -460,11 +461,23 @@ impl DeployPane {
             for (i, c) in p.conflicts.iter().take(4).enumerate() {
                 lines.insert(1 + i, format!("  ! {c}"));
             }
-            lines.insert(
-                1 + n.min(4),
-                "They go to git stash (untracked too) and are NOT restored; git stash pop gets them back."
-                    .into(),
-            );
+            let mut stash = vec![format!(
+                "{} local change(s) go to git stash{} and are NOT restored; git stash pop gets them back.",
+                p.stash.takes,
+                if p.stash.untracked {
+                    ", untracked files too"
+                } else {
+                    ""
+                }
+            )];
+            if p.stash.leaves > 0 {
+                stash.push(format!(
+                    "{} untracked file(s) stay where they are.",
+                    p.stash.leaves
+                ));
+            }
+            let at = 1 + n.min(4);
+            lines.splice(at..at, stash);
             format!("Stash local work and {word} {}?", p.to.short)
         };
         vec![Effect::Confirm(Confirm {
@@ -1215,6 +1228,45 @@ mod tests {
     }
 
     #[test]
+    fn the_stash_dialog_says_what_the_stash_takes_and_what_stays() {
+        let mut p = pane();
+        let mut pr = testdata::preview();
+        pr.conflicts = vec![Clean::new("index.html")];
+        pr.local_changes = 3;
+        pr.stash = crate::deploy::checkout::StashPlan {
+            takes: 2,
+            untracked: false,
+            leaves: 2,
+        };
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Ok(Box::new(pr)),
+                },
+                cx,
+            )
+        });
+        let Some(Effect::Confirm(c)) = fx.first() else {
+            panic!("{fx:?}")
+        };
+        assert_eq!(
+            c.lines[..4],
+            [
+                "1 local file(s) would be overwritten:",
+                "  ! index.html",
+                "2 local change(s) go to git stash and are NOT restored; git stash pop gets them back.",
+                "2 untracked file(s) stay where they are.",
+            ]
+        );
+        assert!(
+            !c.lines.iter().any(|l| l.contains("are kept")),
+            "{:?}",
+            c.lines
+        );
+    }
+
+    #[test]
     fn local_files_in_the_way_are_refused_and_stash_is_offered() {
         let mut p = pane();
         let mut pr = testdata::preview();
@@ -1233,6 +1285,11 @@ mod tests {
         };
         assert_eq!(c.title, "Stash local work and deploy 3333333?");
         assert!(c.lines.iter().any(|l| l.contains("NOT restored")));
+        assert!(
+            !c.lines.iter().any(|l| l.contains("are kept")),
+            "a stash takes local changes not in the way too: {:?}",
+            c.lines
+        );
         assert!(deploy_request(&fx).unwrap().stash);
         let last: Vec<_> = p.targets[0]
             .last

@@ -163,6 +163,7 @@ pub fn preview() -> Preview {
         conflicts: Vec::new(),
         ignored_conflicts: Vec::new(),
         local_changes: 0,
+        stash: Default::default(),
         state: None,
         lock: None,
         lock_stale: false,
