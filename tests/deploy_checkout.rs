@@ -448,6 +448,62 @@ fn a_stash_for_a_modified_file_leaves_untracked_uploads_in_place() {
 }
 
 #[test]
+fn a_checkout_that_stops_part_way_says_so_and_is_journaled() {
+    let mut f = Fixture::new();
+    // A revision with a file no file system can hold (a name of 300 bytes):
+    // the checkout writes the files before it in path order, then fails.
+    {
+        let dev = git2::Repository::open(&f.dev).unwrap();
+        let head = dev.head().unwrap().peel_to_commit().unwrap();
+        let mut tb = dev.treebuilder(Some(&head.tree().unwrap())).unwrap();
+        let page = dev.blob(b"<h1>five</h1>\n").unwrap();
+        tb.insert("index.html", page, 0o100644).unwrap();
+        tb.insert("z".repeat(300), page, 0o100644).unwrap();
+        let tree = dev.find_tree(tb.write().unwrap()).unwrap();
+        let sig = git2::Signature::now("Dev", "dev@example.org").unwrap();
+        let id = dev
+            .commit(Some("HEAD"), &sig, &sig, "Five", &tree, &[&head])
+            .unwrap();
+        f.commits.push(id.to_string());
+    }
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+
+    let req = request(&f, "origin/main", Kind::Deploy);
+    match checkout::deploy(&f.config(), &req, &access()) {
+        Err(DeployError::PartialCheckout {
+            mut written,
+            written_total,
+            ..
+        }) => {
+            written.sort();
+            assert_eq!(written, vec!["index.html", "new.html"]);
+            assert_eq!(written_total, 2);
+        }
+        other => panic!("expected a checkout stopped part-way, got {other:?}"),
+    }
+    assert_eq!(f.head(), f.commits[2], "HEAD did not move");
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("index.html")).unwrap(),
+        "<h1>five</h1>\n",
+        "the work tree is partly the new revision, as the error says"
+    );
+    let j = journal_of(&f);
+    let last = j.last().expect("the failed attempt is journaled");
+    assert!(!last.ok());
+    assert!(
+        last.result
+            .starts_with("checkout stopped part-way (2 file(s) written): "),
+        "{}",
+        last.result
+    );
+    assert!(
+        journal::rollback_target(&j).is_none(),
+        "a failed attempt is nothing to roll back to"
+    );
+}
+
+#[test]
 fn unclean_repository_state_is_refused() {
     let f = Fixture::new();
     git(&f.site, &["checkout", "-q", "-b", "local", &f.commits[1]]);

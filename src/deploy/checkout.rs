@@ -423,10 +423,42 @@ pub fn deploy(
     }
 
     let target = repo.find_commit(req.to).map_err(|e| g("find commit", e))?;
-    // The tree first: a failure here leaves HEAD where it was.
+    // The tree first: a failure here leaves HEAD where it was, but maybe
+    // not every file (libgit2 stops at the first file it cannot write).
     let mut cb = safe_checkout();
-    repo.checkout_tree(target.as_object(), Some(&mut cb))
-        .map_err(|e| g("checkout", e))?;
+    if let Err(e) = repo.checkout_tree(target.as_object(), Some(&mut cb)) {
+        let workdir = repo.workdir().unwrap_or(path).to_path_buf();
+        let old_tree = head_id
+            .and_then(|h| repo.find_commit(h).ok())
+            .and_then(|c| c.tree().ok());
+        let written = target
+            .tree()
+            .map(|new| written_from(&repo, &workdir, old_tree.as_ref(), &new))
+            .unwrap_or_default();
+        let message = e.message().to_string();
+        let rec = JournalRecord {
+            time: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            user: lock::current_user(),
+            host: lock::current_host(),
+            kind: req.kind.word().into(),
+            from: head_id.map(|o| o.to_string()).unwrap_or_default(),
+            to: req.to.to_string(),
+            result: format!(
+                "checkout stopped part-way ({} file(s) written): {message}",
+                written.len()
+            ),
+            hook: "none".into(),
+        };
+        // The error says what happened; a journal problem adds nothing to act on.
+        let _ = journal::append(&git_dir, &rec, access);
+        return Err(DeployError::PartialCheckout {
+            path: path.to_path_buf(),
+            to: status::short_id(req.to),
+            message,
+            written_total: written.len(),
+            written: written.into_iter().take(MAX_LISTED).collect(),
+        });
+    }
     // Then HEAD.
     match cfg.checkout {
         CheckoutStyle::Detached => repo
@@ -502,6 +534,31 @@ pub fn deploy(
         hooks: runs,
         journal_problem,
     })
+}
+
+/// After a checkout from `old` to `new` failed part-way: the files that
+/// change between them whose work-tree state is already `new`'s.
+fn written_from(
+    repo: &Repository,
+    workdir: &Path,
+    old: Option<&git2::Tree<'_>>,
+    new: &git2::Tree<'_>,
+) -> Vec<String> {
+    let Ok(diff) = repo.diff_tree_to_tree(old, Some(new), None) else {
+        return Vec::new();
+    };
+    diff.deltas()
+        .filter_map(|d| {
+            let f = d.new_file();
+            let rel = f.path().or(d.old_file().path())?;
+            let on_disk = workdir.join(rel);
+            let done = match d.status() {
+                Delta::Deleted => std::fs::symlink_metadata(&on_disk).is_err(),
+                _ => Oid::hash_file(git2::ObjectType::Blob, &on_disk).ok() == Some(f.id()),
+            };
+            done.then(|| Clean::capped(&rel.to_string_lossy(), 300).into_string())
+        })
+        .collect()
 }
 
 /// Run the configured post-deploy command alone (no checkout), under the lock.

@@ -30,6 +30,17 @@ pub enum DeployError {
     UncleanState { path: PathBuf, state: String },
     #[error("{}: HEAD moved since the preview (now {now}); look again", path.display())]
     HeadMoved { path: PathBuf, now: String },
+    /// The checkout stopped part-way: HEAD did not move, but some files are
+    /// already the new revision's.
+    #[error("{}: checkout of {to} stopped part-way: {message}", path.display())]
+    PartialCheckout {
+        path: PathBuf,
+        to: String,
+        message: String,
+        /// Files already written from `to` (at most [`crate::deploy::checkout::MAX_LISTED`]).
+        written: Vec<String>,
+        written_total: usize,
+    },
     #[error("{}: {} local file(s) would be overwritten: {}", path.display(), files.len(), files.join(", "))]
     WouldOverwrite { path: PathBuf, files: Vec<String> },
     #[error("{}: deploy lock held by {holder}", path.display())]

@@ -1,5 +1,6 @@
 //! The deploy journal: one JSON object per line in the repository's git
-//! directory (`opsdeck-deploy.jsonl`), appended after every deploy attempt.
+//! directory (`opsdeck-deploy.jsonl`), appended after every deploy or rollback
+//! that changed the work tree (one that stopped part-way too, as failed).
 //!
 //! It is the memory that rollback uses. Appending is one `write` of one
 //! line on a file opened with O_APPEND, so concurrent writers do not

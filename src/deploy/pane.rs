@@ -566,6 +566,52 @@ impl DeployPane {
                     })],
                 })]
             }
+            Err(DeployError::PartialCheckout {
+                to,
+                message,
+                written,
+                written_total,
+                ..
+            }) => {
+                t.errors += 1;
+                let from = request
+                    .expected_from
+                    .map(short_id)
+                    .unwrap_or_else(|| "(nothing)".into());
+                let mut say = vec![
+                    (
+                        Tone::Error,
+                        format!(
+                            "{} stopped part-way: {message}",
+                            capital(request.kind.word())
+                        ),
+                    ),
+                    (
+                        Tone::Warn,
+                        format!(
+                            "HEAD is still {from}, but {written_total} file(s) are already {to}'s:"
+                        ),
+                    ),
+                ];
+                say.extend(
+                    written
+                        .iter()
+                        .take(6)
+                        .map(|f| (Tone::Warn, format!("  {f}"))),
+                );
+                let again = match request.kind {
+                    Kind::Deploy => format!("deploy {to}"),
+                    Kind::Rollback => format!("roll back to {to}"),
+                };
+                say.push((
+                    Tone::Muted,
+                    format!(
+                        "Fix the cause and {again} again: the files already written are not in the way."
+                    ),
+                ));
+                t.say(say);
+                Vec::new()
+            }
             Err(e) => {
                 t.errors += 1;
                 let mut say = vec![(
@@ -1368,6 +1414,44 @@ mod tests {
         assert_eq!(
             deploy_request(&fx).unwrap().take_over.as_ref(),
             Some(&stale)
+        );
+    }
+
+    #[test]
+    fn a_checkout_stopped_part_way_does_not_claim_nothing_changed() {
+        let mut p = pane();
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Deployed {
+                    target: 0,
+                    request: Box::new(DeployRequest {
+                        kind: Kind::Deploy,
+                        to: testdata::oid(0x33),
+                        expected_from: Some(testdata::oid(0x22)),
+                        stash: false,
+                        take_over: None,
+                    }),
+                    result: Err(DeployError::PartialCheckout {
+                        path: "/var/www/site".into(),
+                        to: "3333333".into(),
+                        message: "could not open 'b/x.html' for writing: Permission denied".into(),
+                        written: vec!["a.html".into()],
+                        written_total: 1,
+                    }),
+                },
+                cx,
+            )
+        });
+        assert!(fx.is_empty(), "{fx:?}");
+        let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            said,
+            [
+                "Deploy stopped part-way: could not open 'b/x.html' for writing: Permission denied",
+                "HEAD is still 2222222, but 1 file(s) are already 3333333's:",
+                "  a.html",
+                "Fix the cause and deploy 3333333 again: the files already written are not in the way.",
+            ]
         );
     }
 
