@@ -187,6 +187,36 @@ fn a_submodule_left_behind_by_a_deploy_is_named() {
 }
 
 #[test]
+fn a_short_id_that_matches_several_commits_is_called_ambiguous() {
+    let f = Fixture::new();
+    empty_commits(&f.dev, 1000, 1_800_000_000, "Upstream");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    // Among a thousand commits, two share their first four hex digits.
+    let ids = git(&f.site, &["rev-list", "origin/main"]);
+    let mut seen = std::collections::HashSet::new();
+    let prefix = ids
+        .lines()
+        .map(|id| &id[..4])
+        .find(|p| !seen.insert(*p))
+        .expect("a shared 4-digit prefix")
+        .to_string();
+    match checkout::preview(&f.config(), &prefix, Kind::Deploy) {
+        Err(e @ DeployError::AmbiguousRevision { .. }) => assert!(
+            e.to_string().ends_with(&format!(
+                "{prefix:?} is ambiguous: more than one object id starts with it; type more of the id"
+            )),
+            "{e}"
+        ),
+        other => panic!("expected ambiguous, got {other:?}"),
+    }
+    match checkout::preview(&f.config(), "no-such-tag", Kind::Deploy) {
+        Err(DeployError::NoSuchRevision { .. }) => {}
+        other => panic!("expected no such revision, got {other:?}"),
+    }
+}
+
+#[test]
 fn preview_shows_files_and_commits_and_changes_nothing() {
     let f = Fixture::new();
     let before = tree_bytes(&f.site);

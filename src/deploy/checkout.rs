@@ -86,7 +86,11 @@ pub fn resolve<'r>(
         return Err(none());
     }
     let obj = repo.revparse_single(spec).map_err(|e| match e.code() {
-        ErrorCode::NotFound | ErrorCode::Ambiguous | ErrorCode::InvalidSpec => none(),
+        ErrorCode::Ambiguous => DeployError::AmbiguousRevision {
+            path: path.to_path_buf(),
+            spec: crate::sanitize::sanitize_capped(spec, 100),
+        },
+        ErrorCode::NotFound | ErrorCode::InvalidSpec => none(),
         _ => DeployError::git(path, "revparse", e),
     })?;
     obj.peel_to_commit().map_err(|_| none())

@@ -26,6 +26,8 @@ pub enum DeployError {
     },
     #[error("{}: no revision matches {spec:?}", path.display())]
     NoSuchRevision { path: PathBuf, spec: String },
+    #[error("{}: {spec:?} is ambiguous: more than one object id starts with it; type more of the id", path.display())]
+    AmbiguousRevision { path: PathBuf, spec: String },
     #[error("{}: a {state} is in progress; finish or abort it first", path.display())]
     UncleanState { path: PathBuf, state: String },
     #[error("{}: HEAD moved since the preview (now {now}); look again", path.display())]
