@@ -26,6 +26,30 @@ use crate::sanitize::Clean;
 /// Hard cap on credential callbacks for one fetch.
 pub const MAX_CREDENTIAL_ATTEMPTS: usize = 6;
 
+/// How long a fetch waits for the connection to the remote.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a fetch waits for the remote's next byte. A remote that takes
+/// the connection and then says nothing (a hung git daemon or ssh server, a
+/// firewall that swallows the traffic) would otherwise hold the fetch, and
+/// every deploy of that target behind it, for ever: cancelling cannot reach
+/// libgit2 while it waits on the socket.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Set libgit2's network timeouts (connect, then each read and write) for
+/// every fetch of this process.
+///
+/// # Safety
+/// libgit2 keeps them in globals written without synchronization: call this
+/// before any other thread that may use libgit2 starts.
+pub unsafe fn set_network_timeouts(connect: Duration, io: Duration) -> Result<(), git2::Error> {
+    let ms = |d: Duration| std::ffi::c_int::try_from(d.as_millis()).unwrap_or(std::ffi::c_int::MAX);
+    // SAFETY: the caller guarantees no other thread uses libgit2 yet.
+    unsafe {
+        git2::opts::set_server_connect_timeout_in_milliseconds(ms(connect))?;
+        git2::opts::set_server_timeout_in_milliseconds(ms(io))
+    }
+}
+
 /// Transfer progress as libgit2 reports it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FetchProgress {
