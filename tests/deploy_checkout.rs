@@ -165,6 +165,9 @@ fn a_submodule_left_behind_by_a_deploy_is_named() {
     f.commit(&[], "Library v2");
     f.push();
     git(&f.site, &["fetch", "-q", "origin"]);
+    let p = checkout::preview(&f.config(), "origin/main", Kind::Deploy).unwrap();
+    let moved: Vec<_> = p.submodules.iter().map(|c| c.to_string()).collect();
+    assert_eq!(moved, vec!["lib"], "the preview says the submodule moves");
     let req = request(&f, "origin/main", Kind::Deploy);
     checkout::deploy(&f.config(), &req, &access()).unwrap();
     assert_eq!(f.head(), *f.commits.last().unwrap());

@@ -50,6 +50,9 @@ pub struct Preview {
     pub to: CommitInfo,
     pub files: Vec<Change>,
     pub files_total: usize,
+    /// Submodules whose recorded commit the checkout moves (their files stay:
+    /// `git submodule update` brings them).
+    pub submodules: Vec<Clean>,
     /// Commits the target has that HEAD lacks.
     pub new_commits: Vec<CommitInfo>,
     pub new_total: usize,
@@ -259,6 +262,16 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
         });
     }
     let files_total = diff.deltas().len();
+    // A submodule's recorded commit moves with the checkout; its files do not.
+    let submodules: Vec<Clean> = diff
+        .deltas()
+        .filter(|d| d.new_file().mode() == git2::FileMode::Commit)
+        .filter_map(|d| {
+            d.new_file()
+                .path()
+                .map(|p| Clean::capped(&p.to_string_lossy(), 200))
+        })
+        .collect();
     let head_id = head.as_ref().map(|h| h.id());
     let (new_commits, new_total) = commits_between(&repo, path, target.id(), head_id)?;
     let (dropped_commits, dropped_total) = match head_id {
@@ -282,6 +295,7 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
         to: CommitInfo::from_commit(&target),
         files,
         files_total,
+        submodules,
         new_commits,
         new_total,
         dropped_commits,

@@ -410,6 +410,16 @@ impl DeployPane {
         if p.files_total > 4 {
             lines.push(format!("  ... and {} more", p.files_total - 4));
         }
+        if !p.submodules.is_empty() {
+            lines.push(format!(
+                "Submodule(s) {} move but are not updated: run git submodule update after",
+                p.submodules
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         if p.owner.mismatch() {
             lines.push(format!(
                 "WARNING: tree owned by {}, files will be written as {}",
@@ -1307,6 +1317,31 @@ mod tests {
         );
         assert!(
             !c.lines.iter().any(|l| l.contains("are kept")),
+            "{:?}",
+            c.lines
+        );
+    }
+
+    #[test]
+    fn the_confirm_says_a_moved_submodule_is_not_updated() {
+        let mut p = pane();
+        let mut pr = testdata::preview();
+        pr.submodules = vec![Clean::new("lib")];
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Ok(Box::new(pr)),
+                },
+                cx,
+            )
+        });
+        let Some(Effect::Confirm(c)) = fx.first() else {
+            panic!("{fx:?}")
+        };
+        assert!(
+            c.lines.iter().any(|l| l
+                == "Submodule(s) lib move but are not updated: run git submodule update after"),
             "{:?}",
             c.lines
         );
