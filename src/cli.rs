@@ -124,6 +124,13 @@ fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, u8> {
 
 /// Entry point of the binary; returns the process exit status.
 pub fn main() -> anyhow::Result<u8> {
+    // SAFETY: no other thread exists yet. (It fails only for a negative value.)
+    let _ = unsafe {
+        crate::deploy::fetch::set_network_timeouts(
+            crate::deploy::fetch::CONNECT_TIMEOUT,
+            crate::deploy::fetch::IO_TIMEOUT,
+        )
+    };
     let cli = match parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(code) => return Ok(code),

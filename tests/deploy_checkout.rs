@@ -11,6 +11,13 @@ use opsdeck::deploy::checkout::{self, DeployRequest, Kind};
 use opsdeck::deploy::hooks::HookEnd;
 use opsdeck::deploy::{CheckoutStyle, DeployError, journal, status};
 
+/// The journal's entries, which must all be readable.
+fn journal_of(f: &Fixture) -> Vec<journal::JournalEntry> {
+    let (entries, problem) = journal::read(&f.git_dir());
+    assert!(problem.is_none(), "{problem:?}");
+    entries
+}
+
 fn request(f: &Fixture, spec: &str, kind: Kind) -> DeployRequest {
     let p = checkout::preview(&f.config(), spec, kind).expect("preview");
     DeployRequest {
@@ -54,6 +61,162 @@ fn status_reads_head_upstream_and_log() {
             ("First page", true, false),
         ]
     );
+}
+
+/// `n` empty commits on HEAD of the repository at `dir`, through libgit2 (the CLI would take
+/// minutes), a minute apart from `start` (epoch seconds).
+fn empty_commits(dir: &std::path::Path, n: usize, start: i64, subject: &str) {
+    let repo = git2::Repository::open(dir).unwrap();
+    for i in 0..n {
+        let parent = repo.head().unwrap().peel_to_commit().unwrap();
+        let sig = git2::Signature::new(
+            "Dev",
+            "dev@example.org",
+            &git2::Time::new(start + 60 * i as i64, 0),
+        )
+        .unwrap();
+        let msg = format!("{subject} {}", i + 1);
+        repo.commit(
+            Some("HEAD"),
+            &sig,
+            &sig,
+            &msg,
+            &parent.tree().unwrap(),
+            &[&parent],
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn a_checkout_thousands_of_commits_behind_and_diverged_is_read() {
+    let f = Fixture::new();
+    // Two hot fixes committed on the server, then upstream moves on by thousands.
+    empty_commits(&f.site, 2, 1_790_000_000, "Hot fix");
+    empty_commits(&f.dev, 3000, 1_800_000_000, "Upstream");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+
+    let s = status::read_status(&f.config()).unwrap();
+    let up = s.upstream.as_ref().unwrap();
+    assert_eq!((up.ahead, up.behind), (2, 3001));
+    let new: Vec<_> = s.log.iter().filter(|e| !e.deployed).collect();
+    assert_eq!(
+        new.len(),
+        status::MAX_NEW_COMMITS,
+        "the newest of the undeployed"
+    );
+    assert_eq!(new[0].commit.subject.as_str(), "Upstream 3000");
+    let deployed: Vec<_> = s
+        .log
+        .iter()
+        .filter(|e| e.deployed)
+        .map(|e| (e.commit.subject.as_str(), e.is_head))
+        .collect();
+    assert_eq!(
+        deployed,
+        vec![
+            ("Hot fix 2", true),
+            ("Hot fix 1", false),
+            ("About page", false)
+        ],
+        "what is deployed: the hot fixes and what they were made on"
+    );
+}
+
+#[test]
+fn a_submodule_left_behind_by_a_deploy_is_named() {
+    let mut f = Fixture::new();
+    // A library the site carries as a submodule, at its first version.
+    let lib = f.dir.path().join("lib.git");
+    let libdev = f.dir.path().join("libdev");
+    git(
+        f.dir.path(),
+        &["init", "-q", "--bare", lib.to_str().unwrap()],
+    );
+    git(f.dir.path(), &["init", "-q", libdev.to_str().unwrap()]);
+    std::fs::write(libdev.join("lib.php"), "v1\n").unwrap();
+    git(&libdev, &["add", "-A"]);
+    git(&libdev, &["commit", "-q", "-m", "lib v1"]);
+    git(
+        &libdev,
+        &["push", "-q", lib.to_str().unwrap(), "HEAD:refs/heads/main"],
+    );
+    git(
+        &f.dev,
+        &["submodule", "add", "-q", lib.to_str().unwrap(), "lib"],
+    );
+    f.commit(&[], "Add the library");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    git(&f.site, &["checkout", "-q", "origin/main"]);
+    git(&f.site, &["submodule", "update", "-q", "--init"]);
+    let s = status::read_status(&f.config()).unwrap();
+    assert!(s.submodules_off.is_empty(), "{:?}", s.submodules_off);
+
+    // The library moves on and the site records its new version.
+    std::fs::write(libdev.join("lib.php"), "v2\n").unwrap();
+    git(&libdev, &["commit", "-q", "-am", "lib v2"]);
+    git(
+        &libdev,
+        &["push", "-q", lib.to_str().unwrap(), "HEAD:refs/heads/main"],
+    );
+    git(&f.dev.join("lib"), &["pull", "-q", "origin", "main"]);
+    f.commit(&[], "Library v2");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    let p = checkout::preview(&f.config(), "origin/main", Kind::Deploy).unwrap();
+    let moved: Vec<_> = p.submodules.iter().map(|c| c.to_string()).collect();
+    assert_eq!(moved, vec!["lib"], "the preview says the submodule moves");
+    let req = request(&f, "origin/main", Kind::Deploy);
+    checkout::deploy(&f.config(), &req, &access()).unwrap();
+    assert_eq!(f.head(), *f.commits.last().unwrap());
+
+    // The deploy moved the recorded commit, not the library's files: say so.
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("lib/lib.php")).unwrap(),
+        "v1\n"
+    );
+    let s = status::read_status(&f.config()).unwrap();
+    let off: Vec<_> = s.submodules_off.iter().map(|c| c.to_string()).collect();
+    assert_eq!(off, vec!["lib"]);
+    git(&f.site, &["submodule", "update", "-q"]);
+    assert!(
+        status::read_status(&f.config())
+            .unwrap()
+            .submodules_off
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_short_id_that_matches_several_commits_is_called_ambiguous() {
+    let f = Fixture::new();
+    empty_commits(&f.dev, 1000, 1_800_000_000, "Upstream");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    // Among a thousand commits, two share their first four hex digits.
+    let ids = git(&f.site, &["rev-list", "origin/main"]);
+    let mut seen = std::collections::HashSet::new();
+    let prefix = ids
+        .lines()
+        .map(|id| &id[..4])
+        .find(|p| !seen.insert(*p))
+        .expect("a shared 4-digit prefix")
+        .to_string();
+    match checkout::preview(&f.config(), &prefix, Kind::Deploy) {
+        Err(e @ DeployError::AmbiguousRevision { .. }) => assert!(
+            e.to_string().ends_with(&format!(
+                "{prefix:?} is ambiguous: more than one object id starts with it; type more of the id"
+            )),
+            "{e}"
+        ),
+        other => panic!("expected ambiguous, got {other:?}"),
+    }
+    match checkout::preview(&f.config(), "no-such-tag", Kind::Deploy) {
+        Err(DeployError::NoSuchRevision { .. }) => {}
+        other => panic!("expected no such revision, got {other:?}"),
+    }
 }
 
 #[test]
@@ -118,7 +281,7 @@ fn deploy_detached_checks_out_tree_then_head_and_journals() {
         "detached"
     );
     assert!(out.hooks.is_empty());
-    let j = journal::read(&f.git_dir()).unwrap();
+    let j = journal_of(&f);
     assert_eq!(j.len(), 1);
     assert_eq!(j[0].from, f.commits[2]);
     assert_eq!(j[0].to, f.commits[3]);
@@ -188,9 +351,56 @@ fn refused_checkout_leaves_every_file_byte_identical() {
         "the index changed"
     );
     assert_eq!(f.head(), f.commits[2]);
+    assert!(journal_of(&f).is_empty(), "a refusal deploys nothing");
+}
+
+#[test]
+fn an_ignored_file_the_target_tracks_is_never_overwritten() {
+    let mut f = Fixture::new();
+    // The site's own configuration lives in the docroot, ignored by git ...
+    std::fs::write(f.git_dir().join("info/exclude"), "config.php\n").unwrap();
+    std::fs::write(
+        f.site.join("config.php"),
+        "<?php $db_pass = 'production';\n",
+    )
+    .unwrap();
+    // ... and upstream starts tracking a sample under the same name.
+    f.commit(
+        &[("config.php", "<?php $db_pass = 'changeme';\n")],
+        "Sample config",
+    );
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    let before = tree_bytes(&f.site);
+
+    let p = checkout::preview(&f.config(), "origin/main", Kind::Deploy).unwrap();
+    let ignored: Vec<_> = p.ignored_conflicts.iter().map(|c| c.to_string()).collect();
+    assert_eq!(
+        ignored,
+        vec!["config.php"],
+        "the dry run names the ignored file"
+    );
+    assert!(p.conflicts.is_empty(), "{:?}", p.conflicts);
+
+    // Not even with a stash: a stash does not keep ignored files.
+    let mut req = request(&f, "origin/main", Kind::Deploy);
+    req.stash = true;
+    match checkout::deploy(&f.config(), &req, &access()) {
+        Err(DeployError::WouldOverwrite { files, .. }) => assert_eq!(files, vec!["config.php"]),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(tree_bytes(&f.site), before, "the work tree changed");
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("config.php")).unwrap(),
+        "<?php $db_pass = 'production';\n"
+    );
+    assert_eq!(f.head(), f.commits[2]);
     assert!(
-        journal::read(&f.git_dir()).unwrap().is_empty(),
-        "a refusal deploys nothing"
+        git2::Repository::open(&f.site)
+            .unwrap()
+            .find_reference("refs/stash")
+            .is_err(),
+        "nothing was stashed"
     );
 }
 
@@ -229,6 +439,101 @@ fn stash_and_deploy_keeps_local_work_in_the_stash_and_restores_nothing() {
         "<h1>hot fix</h1>"
     );
     assert_eq!(git(&f.site, &["show", "stash@{0}^3:new.html"]), "upload");
+}
+
+#[test]
+fn a_stash_for_a_modified_file_leaves_untracked_uploads_in_place() {
+    let f = Fixture::new();
+    // A hot fix in the way, and the site's uploads and notes that are not.
+    std::fs::write(f.site.join("index.html"), "<h1>hot fix</h1>\n").unwrap();
+    std::fs::create_dir(f.site.join("uploads")).unwrap();
+    std::fs::write(f.site.join("uploads/photo.jpg"), "jpeg\n").unwrap();
+    std::fs::write(f.site.join("notes.txt"), "keep me\n").unwrap();
+
+    let p = checkout::preview(&f.config(), "origin/main", Kind::Deploy).unwrap();
+    assert_eq!(
+        p.stash,
+        checkout::StashPlan {
+            takes: 1,
+            untracked: false,
+            leaves: 2
+        },
+        "the preview says what a stash takes and what stays"
+    );
+    let mut req = request(&f, "origin/main", Kind::Deploy);
+    req.stash = true;
+    let out = checkout::deploy(&f.config(), &req, &access()).unwrap();
+    assert!(out.stash.is_some());
+    assert_eq!(f.head(), f.commits[3]);
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("uploads/photo.jpg")).unwrap(),
+        "jpeg\n",
+        "the uploads are still served"
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("notes.txt")).unwrap(),
+        "keep me\n"
+    );
+    assert_eq!(
+        git(&f.site, &["show", "stash@{0}:index.html"]),
+        "<h1>hot fix</h1>"
+    );
+}
+
+#[test]
+fn a_checkout_that_stops_part_way_says_so_and_is_journaled() {
+    let mut f = Fixture::new();
+    // A revision with a file no file system can hold (a name of 300 bytes):
+    // the checkout writes the files before it in path order, then fails.
+    {
+        let dev = git2::Repository::open(&f.dev).unwrap();
+        let head = dev.head().unwrap().peel_to_commit().unwrap();
+        let mut tb = dev.treebuilder(Some(&head.tree().unwrap())).unwrap();
+        let page = dev.blob(b"<h1>five</h1>\n").unwrap();
+        tb.insert("index.html", page, 0o100644).unwrap();
+        tb.insert("z".repeat(300), page, 0o100644).unwrap();
+        let tree = dev.find_tree(tb.write().unwrap()).unwrap();
+        let sig = git2::Signature::now("Dev", "dev@example.org").unwrap();
+        let id = dev
+            .commit(Some("HEAD"), &sig, &sig, "Five", &tree, &[&head])
+            .unwrap();
+        f.commits.push(id.to_string());
+    }
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+
+    let req = request(&f, "origin/main", Kind::Deploy);
+    match checkout::deploy(&f.config(), &req, &access()) {
+        Err(DeployError::PartialCheckout {
+            mut written,
+            written_total,
+            ..
+        }) => {
+            written.sort();
+            assert_eq!(written, vec!["index.html", "new.html"]);
+            assert_eq!(written_total, 2);
+        }
+        other => panic!("expected a checkout stopped part-way, got {other:?}"),
+    }
+    assert_eq!(f.head(), f.commits[2], "HEAD did not move");
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("index.html")).unwrap(),
+        "<h1>five</h1>\n",
+        "the work tree is partly the new revision, as the error says"
+    );
+    let j = journal_of(&f);
+    let last = j.last().expect("the failed attempt is journaled");
+    assert!(!last.ok());
+    assert!(
+        last.result
+            .starts_with("checkout stopped part-way (2 file(s) written): "),
+        "{}",
+        last.result
+    );
+    assert!(
+        journal::rollback_target(&j).is_none(),
+        "a failed attempt is nothing to roll back to"
+    );
 }
 
 #[test]
@@ -318,7 +623,7 @@ fn post_checkout_hook_gets_old_new_1_and_post_deploy_runs_after_it() {
     assert_eq!(pd.end, HookEnd::Exit(0));
     assert_eq!(pd.output[0].as_str(), format!("deployed {}", f.commits[3]));
     assert_eq!(pd.output[1].as_str(), "new.html");
-    let j = journal::read(&f.git_dir()).unwrap();
+    let j = journal_of(&f);
     assert_eq!(
         j[0].hook.as_str(),
         "post-checkout: exit 0; post-deploy: exit 0"
@@ -344,7 +649,7 @@ fn hook_failure_and_timeout_are_reported_and_journaled() {
     assert_eq!(out.hooks[1].output[0].as_str(), "started");
     assert!(!out.hooks_ok());
     assert_eq!(f.head(), f.commits[3], "the checkout itself stands");
-    let j = journal::read(&f.git_dir()).unwrap();
+    let j = journal_of(&f);
     assert_eq!(
         j[0].hook.as_str(),
         "post-checkout: exit 3; post-deploy: timeout after 1s (killed)"
@@ -363,7 +668,7 @@ fn journal_and_rollback_walk_back_through_deploys() {
     checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
     assert_eq!(f.head(), f.commits[4]);
 
-    let j = journal::read(&f.git_dir()).unwrap();
+    let j = journal_of(&f);
     let back = journal::rollback_target(&j).unwrap().from.clone();
     assert_eq!(back, f.commits[3]);
     let p = checkout::preview(&cfg, &back, Kind::Rollback).unwrap();
@@ -375,7 +680,7 @@ fn journal_and_rollback_walk_back_through_deploys() {
         "<h1>four</h1>\n"
     );
 
-    let j = journal::read(&f.git_dir()).unwrap();
+    let j = journal_of(&f);
     assert_eq!(j.len(), 3);
     assert_eq!(j[2].kind.as_str(), "rollback");
     // A second rollback goes one deploy further back, not forward again.
@@ -383,7 +688,7 @@ fn journal_and_rollback_walk_back_through_deploys() {
     assert_eq!(back, f.commits[2]);
     checkout::deploy(&cfg, &request(&f, &back, Kind::Rollback), &a).unwrap();
     assert_eq!(f.head(), f.commits[2]);
-    assert!(journal::rollback_target(&journal::read(&f.git_dir()).unwrap()).is_none());
+    assert!(journal::rollback_target(&journal_of(&f)).is_none());
 }
 
 #[test]

@@ -33,6 +33,39 @@ fn fetch_over_file_url_updates_the_remote_tracking_branch() {
 }
 
 #[test]
+fn a_shallow_clone_of_a_local_remote_is_not_broken_by_a_fetch() {
+    let mut f = Fixture::new();
+    let site = f.dir.path().join("shallow");
+    let url = format!("file://{}", f.remote.display());
+    git(
+        f.dir.path(),
+        &["clone", "-q", "--depth", "1", &url, site.to_str().unwrap()],
+    );
+    f.commit(&[("fresh.html", "fresh\n")], "Fresh");
+    f.push();
+    let cfg = opsdeck::deploy::DeployConfig {
+        path: site.clone(),
+        ..f.config()
+    };
+    let cancel = AtomicBool::new(false);
+    match fetch::fetch(&cfg, &cancel, |_| {}, &access()) {
+        Err(DeployError::Fetch { message, .. }) => {
+            assert!(message.contains("shallow clone"), "{message}");
+            assert!(message.contains("git fetch"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(
+        site.join(".git/shallow").exists(),
+        "the shallow roots are still recorded"
+    );
+    // git can still walk the history (it could not once .git/shallow was gone)
+    assert_eq!(git(&site, &["rev-list", "--count", "HEAD"]), "1");
+    git(&site, &["fsck", "--connectivity-only"]);
+    assert_eq!(git(&site, &["rev-parse", "origin/main"]), f.commits[3]);
+}
+
+#[test]
 fn fetch_from_git_daemon_reports_progress() {
     let mut f = Fixture::new();
     // Enough objects for a real pack.

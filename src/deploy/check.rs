@@ -1,7 +1,8 @@
 //! The deploy checkouts' part of `opsdeck check`: drift of every `[[deploy]]`
 //! target (behind or ahead of its upstream as of the last fetch, local
-//! modifications, an operation in progress, the deploy lock, the last
-//! journal entry), graded against the `[check]` thresholds.
+//! modifications, submodules not at the recorded commit, an operation in
+//! progress, the deploy lock, the last journal entry), graded against the
+//! `[check]` thresholds.
 //!
 //! Reads the repository with git2 off the async threads and never fetches:
 //! a fetch writes refs, and `check` changes nothing. So "behind" is as of the
@@ -84,6 +85,19 @@ pub fn grade_target(config: &Config, target: &DeployConfig, st: &RepoStatus, rep
             format!(
                 "{} local modification(s) in the work tree: a deploy will refuse to overwrite them",
                 st.modified
+            ),
+        );
+    }
+    if !st.submodules_off.is_empty() {
+        worse(
+            Status::Warning,
+            format!(
+                "submodule(s) not at the commit the checkout records: {} (git submodule update)",
+                st.submodules_off
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         );
     }
@@ -211,6 +225,32 @@ mod tests {
             r.findings[0]
                 .summary
                 .ends_with("up to date with origin/main (never fetched)"),
+            "{}",
+            r.findings[0].summary
+        );
+    }
+
+    #[test]
+    fn a_submodule_not_at_the_recorded_commit_is_a_warning() {
+        let mut st = testdata::status();
+        st.state = None;
+        st.modified = 0;
+        st.lock = None;
+        st.journal.clear();
+        if let Some(u) = st.upstream.as_mut() {
+            u.ahead = 0;
+            u.behind = 0;
+        }
+        st.submodules_off = vec![
+            crate::sanitize::Clean::new("lib"),
+            crate::sanitize::Clean::new("vendor/theme (not checked out)"),
+        ];
+        let r = graded(&st);
+        assert_eq!(r.findings[0].status, Status::Warning);
+        assert!(
+            r.findings[0].summary.contains(
+                "submodule(s) not at the commit the checkout records: lib, vendor/theme (not checked out) (git submodule update)"
+            ),
             "{}",
             r.findings[0].summary
         );

@@ -50,16 +50,24 @@ pub struct Preview {
     pub to: CommitInfo,
     pub files: Vec<Change>,
     pub files_total: usize,
+    /// Submodules whose recorded commit the checkout moves (their files stay:
+    /// `git submodule update` brings them).
+    pub submodules: Vec<Clean>,
     /// Commits the target has that HEAD lacks.
     pub new_commits: Vec<CommitInfo>,
     pub new_total: usize,
     /// Commits HEAD has that the target lacks (going back).
     pub dropped_commits: Vec<CommitInfo>,
     pub dropped_total: usize,
-    /// Local files the checkout would overwrite (the dry run).
+    /// Local files the checkout would overwrite (the dry run); a stash can keep them.
     pub conflicts: Vec<Clean>,
+    /// Ignored files the target tracks (the dry run): no stash keeps them, the deploy is
+    /// refused until they are moved away.
+    pub ignored_conflicts: Vec<Clean>,
     /// Local changes that the checkout leaves alone.
     pub local_changes: usize,
+    /// What a stash-and-deploy would move out of the work tree.
+    pub stash: StashPlan,
     pub state: Option<&'static str>,
     pub lock: Option<LockInfo>,
     pub lock_stale: bool,
@@ -81,7 +89,11 @@ pub fn resolve<'r>(
         return Err(none());
     }
     let obj = repo.revparse_single(spec).map_err(|e| match e.code() {
-        ErrorCode::NotFound | ErrorCode::Ambiguous | ErrorCode::InvalidSpec => none(),
+        ErrorCode::Ambiguous => DeployError::AmbiguousRevision {
+            path: path.to_path_buf(),
+            spec: crate::sanitize::sanitize_capped(spec, 100),
+        },
+        ErrorCode::NotFound | ErrorCode::InvalidSpec => none(),
         _ => DeployError::git(path, "revparse", e),
     })?;
     obj.peel_to_commit().map_err(|_| none())
@@ -93,22 +105,58 @@ pub fn resolve<'r>(
 /// which reports no conflicts at all).
 const GIT_CHECKOUT_DRY_RUN: u32 = 1 << 24;
 
+/// Local files a safe checkout of `target` would refuse to overwrite.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Conflicts {
+    /// Modified or untracked files: a stash can keep them.
+    pub local: Vec<Clean>,
+    /// One of `local` is untracked: only a stash of untracked files too
+    /// (all of them: uploads and notes as well) clears the way.
+    pub untracked: bool,
+    /// Ignored files (a site's own `config.php`, `.env`, uploads) that the
+    /// target tracks: git would overwrite them silently and a stash does
+    /// not keep them, so a deploy over them is refused.
+    pub ignored: Vec<Clean>,
+}
+
+impl Conflicts {
+    pub fn is_empty(&self) -> bool {
+        self.local.is_empty() && self.ignored.is_empty()
+    }
+
+    /// Every file in the way, ignored ones first.
+    pub fn all(self) -> Vec<String> {
+        self.ignored
+            .into_iter()
+            .chain(self.local)
+            .map(Clean::into_string)
+            .collect()
+    }
+}
+
+/// The checkout options every checkout here uses: safe (never overwrite
+/// local work), and ignored files count as local work.
+fn safe_checkout<'cb>() -> CheckoutBuilder<'cb> {
+    let mut cb = CheckoutBuilder::new();
+    cb.safe().overwrite_ignored(false);
+    cb
+}
+
 /// Local files a safe checkout of `target` would refuse to overwrite, as
 /// libgit2 itself judges them. Changes nothing on disk.
 pub fn dry_run(
     repo: &Repository,
     path: &Path,
     target: &git2::Commit<'_>,
-) -> Result<Vec<Clean>, DeployError> {
+) -> Result<Conflicts, DeployError> {
     use git2::Binding;
-    let mut conflicts = Vec::new();
+    let mut found: Vec<std::path::PathBuf> = Vec::new();
     let rc = {
-        let mut cb = CheckoutBuilder::new();
-        cb.safe()
-            .notify_on(CheckoutNotificationType::CONFLICT)
+        let mut cb = safe_checkout();
+        cb.notify_on(CheckoutNotificationType::CONFLICT)
             .notify(|_, p, _, _, _| {
                 if let Some(p) = p {
-                    conflicts.push(Clean::capped(&p.to_string_lossy(), 300));
+                    found.push(p.to_path_buf());
                 }
                 true
             });
@@ -134,7 +182,21 @@ pub fn dry_run(
             libgit2_sys::git_checkout_tree(repo.raw(), tree.raw(), &opts)
         }
     };
-    if rc == 0 || (rc == libgit2_sys::GIT_ECONFLICT && !conflicts.is_empty()) {
+    if rc == 0 || (rc == libgit2_sys::GIT_ECONFLICT && !found.is_empty()) {
+        let index = repo
+            .index()
+            .map_err(|e| DeployError::git(path, "index", e))?;
+        let mut conflicts = Conflicts::default();
+        for p in found {
+            let tracked = index.get_path(&p, 0).is_some();
+            let c = Clean::capped(&p.to_string_lossy(), 300);
+            if !tracked && repo.is_path_ignored(&p).unwrap_or(false) {
+                conflicts.ignored.push(c);
+            } else {
+                conflicts.untracked |= !tracked;
+                conflicts.local.push(c);
+            }
+        }
         return Ok(conflicts);
     }
     Err(DeployError::git(
@@ -200,6 +262,16 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
         });
     }
     let files_total = diff.deltas().len();
+    // A submodule's recorded commit moves with the checkout; its files do not.
+    let submodules: Vec<Clean> = diff
+        .deltas()
+        .filter(|d| d.new_file().mode() == git2::FileMode::Commit)
+        .filter_map(|d| {
+            d.new_file()
+                .path()
+                .map(|p| Clean::capped(&p.to_string_lossy(), 200))
+        })
+        .collect();
     let head_id = head.as_ref().map(|h| h.id());
     let (new_commits, new_total) = commits_between(&repo, path, target.id(), head_id)?;
     let (dropped_commits, dropped_total) = match head_id {
@@ -211,7 +283,7 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
     // libgit2 cannot plan a checkout over an unmerged index).
     let conflicts = match state {
         None => dry_run(&repo, path, &target)?,
-        Some(_) => Vec::new(),
+        Some(_) => Conflicts::default(),
     };
     let (m, u, _) = status::local_changes(&repo, path)?;
     let lock = lock::read(repo.path());
@@ -223,17 +295,37 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
         to: CommitInfo::from_commit(&target),
         files,
         files_total,
+        submodules,
         new_commits,
         new_total,
         dropped_commits,
         dropped_total,
-        local_changes: (m + u).saturating_sub(conflicts.len()),
-        conflicts,
+        local_changes: (m + u).saturating_sub(conflicts.local.len()),
+        stash: StashPlan {
+            takes: m + if conflicts.untracked { u } else { 0 },
+            untracked: conflicts.untracked,
+            leaves: if conflicts.untracked { 0 } else { u },
+        },
+        conflicts: conflicts.local,
+        ignored_conflicts: conflicts.ignored,
         state,
         lock_stale: lock.as_ref().is_some_and(|l| l.is_stale()),
         lock,
         owner: status::owner_of(&workdir)?,
     })
+}
+
+/// What a stash before the checkout takes: git stash moves every modified
+/// file, and untracked files only when one of them is in the way (then all
+/// of them, a site's uploads too).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StashPlan {
+    /// Local changes moved into the stash.
+    pub takes: usize,
+    /// Untracked files are stashed too.
+    pub untracked: bool,
+    /// Untracked files left where they are.
+    pub leaves: usize,
 }
 
 /// A confirmed checkout, pinned to what the preview showed.
@@ -312,10 +404,11 @@ pub fn deploy(
     };
     let mut stash = None;
     if !conflicts.is_empty() {
-        if !req.stash {
+        // A stash does not keep ignored files: refuse before stashing anything.
+        if !req.stash || !conflicts.ignored.is_empty() {
             return Err(DeployError::WouldOverwrite {
                 path: path.to_path_buf(),
-                files: conflicts.into_iter().map(Clean::into_string).collect(),
+                files: conflicts.all(),
             });
         }
         let sig = repo
@@ -327,8 +420,14 @@ pub fn deploy(
             req.kind.word(),
             status::short_id(req.to)
         );
+        // Untracked files (a site's uploads) stay unless one is in the way.
+        let flags = if conflicts.untracked {
+            git2::StashFlags::INCLUDE_UNTRACKED
+        } else {
+            git2::StashFlags::DEFAULT
+        };
         let id = repo
-            .stash_save2(&sig, Some(&msg), Some(git2::StashFlags::INCLUDE_UNTRACKED))
+            .stash_save2(&sig, Some(&msg), Some(flags))
             .map_err(|e| g("stash", e))?;
         stash = Some((id, Clean::new(&msg)));
         let target = repo.find_commit(req.to).map_err(|e| g("find commit", e))?;
@@ -336,17 +435,48 @@ pub fn deploy(
         if !still.is_empty() {
             return Err(DeployError::WouldOverwrite {
                 path: path.to_path_buf(),
-                files: still.into_iter().map(Clean::into_string).collect(),
+                files: still.all(),
             });
         }
     }
 
     let target = repo.find_commit(req.to).map_err(|e| g("find commit", e))?;
-    // The tree first: a failure here leaves HEAD where it was.
-    let mut cb = CheckoutBuilder::new();
-    cb.safe();
-    repo.checkout_tree(target.as_object(), Some(&mut cb))
-        .map_err(|e| g("checkout", e))?;
+    // The tree first: a failure here leaves HEAD where it was, but maybe
+    // not every file (libgit2 stops at the first file it cannot write).
+    let mut cb = safe_checkout();
+    if let Err(e) = repo.checkout_tree(target.as_object(), Some(&mut cb)) {
+        let workdir = repo.workdir().unwrap_or(path).to_path_buf();
+        let old_tree = head_id
+            .and_then(|h| repo.find_commit(h).ok())
+            .and_then(|c| c.tree().ok());
+        let written = target
+            .tree()
+            .map(|new| written_from(&repo, &workdir, old_tree.as_ref(), &new))
+            .unwrap_or_default();
+        let message = e.message().to_string();
+        let rec = JournalRecord {
+            time: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            user: lock::current_user(),
+            host: lock::current_host(),
+            kind: req.kind.word().into(),
+            from: head_id.map(|o| o.to_string()).unwrap_or_default(),
+            to: req.to.to_string(),
+            result: format!(
+                "checkout stopped part-way ({} file(s) written): {message}",
+                written.len()
+            ),
+            hook: "none".into(),
+        };
+        // The error says what happened; a journal problem adds nothing to act on.
+        let _ = journal::append(&git_dir, &rec, access);
+        return Err(DeployError::PartialCheckout {
+            path: path.to_path_buf(),
+            to: status::short_id(req.to),
+            message,
+            written_total: written.len(),
+            written: written.into_iter().take(MAX_LISTED).collect(),
+        });
+    }
     // Then HEAD.
     match cfg.checkout {
         CheckoutStyle::Detached => repo
@@ -422,6 +552,31 @@ pub fn deploy(
         hooks: runs,
         journal_problem,
     })
+}
+
+/// After a checkout from `old` to `new` failed part-way: the files that
+/// change between them whose work-tree state is already `new`'s.
+fn written_from(
+    repo: &Repository,
+    workdir: &Path,
+    old: Option<&git2::Tree<'_>>,
+    new: &git2::Tree<'_>,
+) -> Vec<String> {
+    let Ok(diff) = repo.diff_tree_to_tree(old, Some(new), None) else {
+        return Vec::new();
+    };
+    diff.deltas()
+        .filter_map(|d| {
+            let f = d.new_file();
+            let rel = f.path().or(d.old_file().path())?;
+            let on_disk = workdir.join(rel);
+            let done = match d.status() {
+                Delta::Deleted => std::fs::symlink_metadata(&on_disk).is_err(),
+                _ => Oid::hash_file(git2::ObjectType::Blob, &on_disk).ok() == Some(f.id()),
+            };
+            done.then(|| Clean::capped(&rel.to_string_lossy(), 300).into_string())
+        })
+        .collect()
 }
 
 /// Run the configured post-deploy command alone (no checkout), under the lock.

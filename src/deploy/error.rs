@@ -26,10 +26,23 @@ pub enum DeployError {
     },
     #[error("{}: no revision matches {spec:?}", path.display())]
     NoSuchRevision { path: PathBuf, spec: String },
+    #[error("{}: {spec:?} is ambiguous: more than one object id starts with it; type more of the id", path.display())]
+    AmbiguousRevision { path: PathBuf, spec: String },
     #[error("{}: a {state} is in progress; finish or abort it first", path.display())]
     UncleanState { path: PathBuf, state: String },
     #[error("{}: HEAD moved since the preview (now {now}); look again", path.display())]
     HeadMoved { path: PathBuf, now: String },
+    /// The checkout stopped part-way: HEAD did not move, but some files are
+    /// already the new revision's.
+    #[error("{}: checkout of {to} stopped part-way: {message}", path.display())]
+    PartialCheckout {
+        path: PathBuf,
+        to: String,
+        message: String,
+        /// Files already written from `to` (at most [`crate::deploy::checkout::MAX_LISTED`]).
+        written: Vec<String>,
+        written_total: usize,
+    },
     #[error("{}: {} local file(s) would be overwritten: {}", path.display(), files.len(), files.join(", "))]
     WouldOverwrite { path: PathBuf, files: Vec<String> },
     #[error("{}: deploy lock held by {holder}", path.display())]

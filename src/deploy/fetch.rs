@@ -26,6 +26,30 @@ use crate::sanitize::Clean;
 /// Hard cap on credential callbacks for one fetch.
 pub const MAX_CREDENTIAL_ATTEMPTS: usize = 6;
 
+/// How long a fetch waits for the connection to the remote.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a fetch waits for the remote's next byte. A remote that takes
+/// the connection and then says nothing (a hung git daemon or ssh server, a
+/// firewall that swallows the traffic) would otherwise hold the fetch, and
+/// every deploy of that target behind it, for ever: cancelling cannot reach
+/// libgit2 while it waits on the socket.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Set libgit2's network timeouts (connect, then each read and write) for
+/// every fetch of this process.
+///
+/// # Safety
+/// libgit2 keeps them in globals written without synchronization: call this
+/// before any other thread that may use libgit2 starts.
+pub unsafe fn set_network_timeouts(connect: Duration, io: Duration) -> Result<(), git2::Error> {
+    let ms = |d: Duration| std::ffi::c_int::try_from(d.as_millis()).unwrap_or(std::ffi::c_int::MAX);
+    // SAFETY: the caller guarantees no other thread uses libgit2 yet.
+    unsafe {
+        git2::opts::set_server_connect_timeout_in_milliseconds(ms(connect))?;
+        git2::opts::set_server_timeout_in_milliseconds(ms(io))
+    }
+}
+
 /// Transfer progress as libgit2 reports it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FetchProgress {
@@ -153,6 +177,13 @@ fn make_cred(m: &CredMethod, url: &str) -> Result<Cred, git2::Error> {
     }
 }
 
+/// Does libgit2 fetch from `url` with its local transport (a `file://` URL,
+/// or a directory path without a `:`), which cannot keep a shallow clone's
+/// shallow roots?
+fn local_transport(url: &str) -> bool {
+    url.starts_with("file://") || (!url.contains(':') && std::path::Path::new(url).is_dir())
+}
+
 /// Fetch the target's remote. `progress` is called at most every 100 ms;
 /// setting `cancel` stops the transfer.
 pub fn fetch(
@@ -170,6 +201,14 @@ pub fn fetch(
     let mut remote = repo
         .find_remote(&cfg.remote)
         .map_err(|e| remote_err(e.message().to_string()))?;
+    if repo.is_shallow() && remote.url().is_ok_and(local_transport) {
+        return Err(remote_err(
+            "the checkout is a shallow clone and the remote a local path: libgit2 would fetch \
+             and then drop .git/shallow, leaving a repository git cannot read. Fetch with git \
+             (git fetch), or make the checkout whole once (git fetch --unshallow)"
+                .into(),
+        ));
+    }
     let mut plan = CredentialPlan::new(cfg);
     let mut last = FetchProgress::default();
     let mut updated = Vec::new();

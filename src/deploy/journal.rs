@@ -1,12 +1,16 @@
 //! The deploy journal: one JSON object per line in the repository's git
-//! directory (`opsdeck-deploy.jsonl`), appended after every deploy attempt.
+//! directory (`opsdeck-deploy.jsonl`), appended after every deploy or rollback
+//! that changed the work tree (one that stopped part-way too, as failed).
 //!
 //! It is the memory that rollback uses. Appending is one `write` of one
 //! line on a file opened with O_APPEND, so concurrent writers do not
-//! interleave. Reading never fails on one bad line: it is counted and
-//! reported. Nothing here touches the work tree.
+//! interleave; a line left unfinished (a full disk, a crash) is ended first,
+//! so it cannot swallow the next record. Reading never fails on one bad
+//! line: the good lines are kept and the bad ones counted and reported.
+//! Nothing here touches the work tree.
 
 use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -96,10 +100,22 @@ pub fn append(
     })?;
     line.push('\n');
     let mut f = std::fs::OpenOptions::new()
+        .read(true)
         .create(true)
         .append(true)
         .open(&p)
         .map_err(|e| DeployError::io(&p, e))?;
+    // A last line without its newline (the write before was cut short)
+    // would run into this record and take it down with it.
+    let len = f.metadata().map_err(|e| DeployError::io(&p, e))?.len();
+    let mut last = [b'\n'];
+    if len > 0 {
+        f.read_exact_at(&mut last, len - 1)
+            .map_err(|e| DeployError::io(&p, e))?;
+    }
+    if last[0] != b'\n' {
+        line.insert(0, '\n');
+    }
     f.write_all(line.as_bytes())
         .map_err(|e| DeployError::io(&p, e))
 }
@@ -124,29 +140,28 @@ pub fn parse(text: &str) -> (Vec<JournalEntry>, Vec<usize>) {
     (out, bad)
 }
 
-/// Read the journal (missing file: empty). Unreadable lines are an error
-/// that names them; the caller shows it.
-pub fn read(git_dir: &Path) -> Result<Vec<JournalEntry>, DeployError> {
+/// Read the journal (missing file: empty): the entries that could be read,
+/// and what was wrong, if anything (the file unreadable, or lines that are
+/// not records, named). One bad line never hides the good ones: rollback
+/// still finds its way back.
+pub fn read(git_dir: &Path) -> (Vec<JournalEntry>, Option<DeployError>) {
     let p = path_in(git_dir);
     let text = match std::fs::read(&p) {
         Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(DeployError::io(&p, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Vec::new(), None),
+        Err(e) => return (Vec::new(), Some(DeployError::io(&p, e))),
     };
     let (entries, bad) = parse(&text);
-    if bad.is_empty() {
-        Ok(entries)
-    } else {
-        Err(DeployError::Io {
-            path: p,
-            message: format!(
-                "{} unreadable line(s) (first: line {}); {} entries read",
-                bad.len(),
-                bad[0],
-                entries.len()
-            ),
-        })
-    }
+    let problem = (!bad.is_empty()).then(|| DeployError::Io {
+        path: p,
+        message: format!(
+            "{} unreadable line(s) (first: line {}); {} entries read",
+            bad.len(),
+            bad[0],
+            entries.len()
+        ),
+    });
+    (entries, problem)
 }
 
 /// Where rollback goes: replaying the journal, each successful deploy
@@ -229,6 +244,40 @@ mod tests {
         assert_eq!(e[0].user.as_str(), "\\e[2Jx");
         assert_eq!(e[0].from, "", "a non-hex id is dropped, not shown");
         assert_eq!(e[0].result.as_str(), "ok\\r");
+    }
+
+    #[test]
+    fn a_cut_short_line_hides_nothing_and_swallows_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let a = crate::access::WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        // One deploy recorded, then a write cut short (a full disk, a crash).
+        let first = format!("{}\n", rec(&"a".repeat(40), &"b".repeat(40), "ok"));
+        std::fs::write(path_in(d.path()), format!("{first}{{\"time\":\"2026-11-")).unwrap();
+        let (e, problem) = read(d.path());
+        assert_eq!(e.len(), 1, "the good line is still read");
+        assert_eq!(
+            rollback_target(&e).map(|e| e.from.clone()),
+            Some("a".repeat(40)),
+            "rollback still knows where to go"
+        );
+        let problem = problem.expect("the bad line is reported").to_string();
+        assert!(
+            problem.contains("1 unreadable line(s) (first: line 2)"),
+            "{problem}"
+        );
+
+        // The next deploy's record starts on a line of its own.
+        let next: JournalRecord =
+            serde_json::from_str(&rec(&"b".repeat(40), &"c".repeat(40), "ok")).unwrap();
+        append(d.path(), &next, &a).unwrap();
+        let (e, _) = read(d.path());
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert_eq!(e[1].to, "c".repeat(40));
+        // A journal that ends properly gets no blank line.
+        append(d.path(), &next, &a).unwrap();
+        let text = std::fs::read_to_string(path_in(d.path())).unwrap();
+        assert!(!text.contains("\n\n"), "{text}");
+        assert_eq!(read(d.path()).0.len(), 3);
     }
 
     proptest! {

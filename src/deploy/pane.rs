@@ -345,6 +345,29 @@ impl DeployPane {
             ]);
             return Vec::new();
         }
+        if !p.ignored_conflicts.is_empty() {
+            let n = p.ignored_conflicts.len();
+            let mut say = vec![(
+                Tone::Error,
+                format!(
+                    "Refused (dry run): {} tracks {n} file(s) that are ignored here and would be overwritten:",
+                    p.to.short
+                ),
+            )];
+            say.extend(
+                p.ignored_conflicts
+                    .iter()
+                    .take(8)
+                    .map(|c| (Tone::Warn, format!("  {c}"))),
+            );
+            say.push((
+                Tone::Muted,
+                "A stash does not keep ignored files: move them out of the way first. Nothing was changed."
+                    .into(),
+            ));
+            t.say(say);
+            return Vec::new();
+        }
         if p.from.as_ref().map(|f| f.id) == Some(p.to.id) {
             t.say(vec![(
                 Tone::Muted,
@@ -387,6 +410,16 @@ impl DeployPane {
         if p.files_total > 4 {
             lines.push(format!("  ... and {} more", p.files_total - 4));
         }
+        if !p.submodules.is_empty() {
+            lines.push(format!(
+                "Submodule(s) {} move but are not updated: run git submodule update after",
+                p.submodules
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         if p.owner.mismatch() {
             lines.push(format!(
                 "WARNING: tree owned by {}, files will be written as {}",
@@ -399,7 +432,8 @@ impl DeployPane {
                 l.holder()
             ));
         }
-        if p.local_changes > 0 {
+        // A stash takes more than what is in the way: said below instead.
+        if p.local_changes > 0 && p.conflicts.is_empty() {
             lines.push(format!(
                 "{} local change(s) not in the way are kept",
                 p.local_changes
@@ -437,11 +471,23 @@ impl DeployPane {
             for (i, c) in p.conflicts.iter().take(4).enumerate() {
                 lines.insert(1 + i, format!("  ! {c}"));
             }
-            lines.insert(
-                1 + n.min(4),
-                "They go to git stash (untracked too) and are NOT restored; git stash pop gets them back."
-                    .into(),
-            );
+            let mut stash = vec![format!(
+                "{} local change(s) go to git stash{} and are NOT restored; git stash pop gets them back.",
+                p.stash.takes,
+                if p.stash.untracked {
+                    ", untracked files too"
+                } else {
+                    ""
+                }
+            )];
+            if p.stash.leaves > 0 {
+                stash.push(format!(
+                    "{} untracked file(s) stay where they are.",
+                    p.stash.leaves
+                ));
+            }
+            let at = 1 + n.min(4);
+            lines.splice(at..at, stash);
             format!("Stash local work and {word} {}?", p.to.short)
         };
         vec![Effect::Confirm(Confirm {
@@ -529,6 +575,52 @@ impl DeployPane {
                         access: access.clone(),
                     })],
                 })]
+            }
+            Err(DeployError::PartialCheckout {
+                to,
+                message,
+                written,
+                written_total,
+                ..
+            }) => {
+                t.errors += 1;
+                let from = request
+                    .expected_from
+                    .map(short_id)
+                    .unwrap_or_else(|| "(nothing)".into());
+                let mut say = vec![
+                    (
+                        Tone::Error,
+                        format!(
+                            "{} stopped part-way: {message}",
+                            capital(request.kind.word())
+                        ),
+                    ),
+                    (
+                        Tone::Warn,
+                        format!(
+                            "HEAD is still {from}, but {written_total} file(s) are already {to}'s:"
+                        ),
+                    ),
+                ];
+                say.extend(
+                    written
+                        .iter()
+                        .take(6)
+                        .map(|f| (Tone::Warn, format!("  {f}"))),
+                );
+                let again = match request.kind {
+                    Kind::Deploy => format!("deploy {to}"),
+                    Kind::Rollback => format!("roll back to {to}"),
+                };
+                say.push((
+                    Tone::Muted,
+                    format!(
+                        "Fix the cause and {again} again: the files already written are not in the way."
+                    ),
+                ));
+                t.say(say);
+                Vec::new()
             }
             Err(e) => {
                 t.errors += 1;
@@ -1164,6 +1256,98 @@ mod tests {
     }
 
     #[test]
+    fn ignored_files_in_the_way_are_refused_without_a_stash_offer() {
+        let mut p = pane();
+        let mut pr = testdata::preview();
+        pr.ignored_conflicts = vec![Clean::new("config.php")];
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Ok(Box::new(pr)),
+                },
+                cx,
+            )
+        });
+        assert!(fx.is_empty(), "no confirm, no deploy: {fx:?}");
+        let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert!(
+            said[0]
+                .starts_with("Refused (dry run): 3333333 tracks 1 file(s) that are ignored here"),
+            "{said:?}"
+        );
+        assert_eq!(said[1], "  config.php");
+        assert!(
+            said[2].contains("A stash does not keep ignored files"),
+            "{said:?}"
+        );
+    }
+
+    #[test]
+    fn the_stash_dialog_says_what_the_stash_takes_and_what_stays() {
+        let mut p = pane();
+        let mut pr = testdata::preview();
+        pr.conflicts = vec![Clean::new("index.html")];
+        pr.local_changes = 3;
+        pr.stash = crate::deploy::checkout::StashPlan {
+            takes: 2,
+            untracked: false,
+            leaves: 2,
+        };
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Ok(Box::new(pr)),
+                },
+                cx,
+            )
+        });
+        let Some(Effect::Confirm(c)) = fx.first() else {
+            panic!("{fx:?}")
+        };
+        assert_eq!(
+            c.lines[..4],
+            [
+                "1 local file(s) would be overwritten:",
+                "  ! index.html",
+                "2 local change(s) go to git stash and are NOT restored; git stash pop gets them back.",
+                "2 untracked file(s) stay where they are.",
+            ]
+        );
+        assert!(
+            !c.lines.iter().any(|l| l.contains("are kept")),
+            "{:?}",
+            c.lines
+        );
+    }
+
+    #[test]
+    fn the_confirm_says_a_moved_submodule_is_not_updated() {
+        let mut p = pane();
+        let mut pr = testdata::preview();
+        pr.submodules = vec![Clean::new("lib")];
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Ok(Box::new(pr)),
+                },
+                cx,
+            )
+        });
+        let Some(Effect::Confirm(c)) = fx.first() else {
+            panic!("{fx:?}")
+        };
+        assert!(
+            c.lines.iter().any(|l| l
+                == "Submodule(s) lib move but are not updated: run git submodule update after"),
+            "{:?}",
+            c.lines
+        );
+    }
+
+    #[test]
     fn local_files_in_the_way_are_refused_and_stash_is_offered() {
         let mut p = pane();
         let mut pr = testdata::preview();
@@ -1182,6 +1366,11 @@ mod tests {
         };
         assert_eq!(c.title, "Stash local work and deploy 3333333?");
         assert!(c.lines.iter().any(|l| l.contains("NOT restored")));
+        assert!(
+            !c.lines.iter().any(|l| l.contains("are kept")),
+            "a stash takes local changes not in the way too: {:?}",
+            c.lines
+        );
         assert!(deploy_request(&fx).unwrap().stash);
         let last: Vec<_> = p.targets[0]
             .last
@@ -1260,6 +1449,44 @@ mod tests {
         assert_eq!(
             deploy_request(&fx).unwrap().take_over.as_ref(),
             Some(&stale)
+        );
+    }
+
+    #[test]
+    fn a_checkout_stopped_part_way_does_not_claim_nothing_changed() {
+        let mut p = pane();
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Deployed {
+                    target: 0,
+                    request: Box::new(DeployRequest {
+                        kind: Kind::Deploy,
+                        to: testdata::oid(0x33),
+                        expected_from: Some(testdata::oid(0x22)),
+                        stash: false,
+                        take_over: None,
+                    }),
+                    result: Err(DeployError::PartialCheckout {
+                        path: "/var/www/site".into(),
+                        to: "3333333".into(),
+                        message: "could not open 'b/x.html' for writing: Permission denied".into(),
+                        written: vec!["a.html".into()],
+                        written_total: 1,
+                    }),
+                },
+                cx,
+            )
+        });
+        assert!(fx.is_empty(), "{fx:?}");
+        let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            said,
+            [
+                "Deploy stopped part-way: could not open 'b/x.html' for writing: Permission denied",
+                "HEAD is still 2222222, but 1 file(s) are already 3333333's:",
+                "  a.html",
+                "Fix the cause and deploy 3333333 again: the files already written are not in the way.",
+            ]
         );
     }
 

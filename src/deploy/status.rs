@@ -118,6 +118,9 @@ pub struct RepoStatus {
     pub journal_problem: Option<Clean>,
     pub lock: Option<LockInfo>,
     pub lock_stale: bool,
+    /// Submodules not checked out at the commit HEAD records (a deploy moves the recorded
+    /// commit, libgit2 leaves the submodule where it was); "(not checked out)" when empty.
+    pub submodules_off: Vec<Clean>,
     /// When the remote was last fetched (`FETCH_HEAD` written, epoch seconds): how old "up to
     /// date" is. None: never fetched here.
     pub last_fetch: Option<i64>,
@@ -283,12 +286,11 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
         upstream.as_ref(),
         cfg.log_entries,
     )?;
-    let (journal, journal_problem) = match journal::read(&git_dir) {
-        Ok(j) => (j, None),
-        Err(e) => (Vec::new(), Some(Clean::new(&e.to_string()))),
-    };
+    let (journal, journal_problem) = journal::read(&git_dir);
+    let journal_problem = journal_problem.map(|e| Clean::new(&e.to_string()));
     let lock = lock::read(&git_dir);
     let lock_stale = lock.as_ref().is_some_and(|l| l.is_stale());
+    let submodules_off = submodules_off(&repo);
     let last_fetch = std::fs::metadata(git_dir.join("FETCH_HEAD"))
         .and_then(|m| m.modified())
         .ok()
@@ -311,8 +313,28 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
         journal_problem,
         lock,
         lock_stale,
+        submodules_off,
         last_fetch,
     })
+}
+
+/// The submodules whose work tree is not at the commit HEAD's tree records, by path: the site
+/// runs other code than the deployed revision says until `git submodule update`.
+fn submodules_off(repo: &Repository) -> Vec<Clean> {
+    let Ok(subs) = repo.submodules() else {
+        return Vec::new();
+    };
+    subs.iter()
+        .filter_map(|sm| {
+            let recorded = sm.head_id()?;
+            let name = sm.path().to_string_lossy().into_owned();
+            match sm.workdir_id() {
+                Some(id) if id == recorded => None,
+                Some(_) => Some(Clean::capped(&name, 200)),
+                None => Some(Clean::capped(&format!("{name} (not checked out)"), 200)),
+            }
+        })
+        .collect()
 }
 
 /// Counts of modified and untracked paths and the first of them.
@@ -390,15 +412,24 @@ fn read_log(
     if !any {
         return Ok(Vec::new());
     }
+    // The commits HEAD lacks, in one walk: asking libgit2 per commit
+    // whether HEAD descends from it walks HEAD's history every time, and a
+    // checkout thousands of commits behind then took minutes to read.
+    let new: std::collections::HashSet<Oid> = match (head, upstream) {
+        (Some(h), Some(u)) => {
+            let mut w = repo.revwalk().map_err(g)?;
+            w.push(u.id).map_err(g)?;
+            w.hide(h).map_err(g)?;
+            w.collect::<Result<_, _>>().map_err(g)?
+        }
+        _ => Default::default(),
+    };
     let mut out = Vec::new();
     let mut new_seen = 0usize;
     let mut old_seen = 0usize;
     for id in walk {
         let id = id.map_err(g)?;
-        let deployed = match head {
-            Some(h) => h == id || repo.graph_descendant_of(h, id).unwrap_or(false),
-            None => false,
-        };
+        let deployed = head.is_some() && !new.contains(&id);
         if deployed {
             if old_seen >= n {
                 break;

@@ -241,6 +241,19 @@ fn tree_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
             cx.theme.warn,
         ));
     }
+    if !s.submodules_off.is_empty() {
+        v.push(sp(
+            format!(
+                "  submodule {} not at the deployed commit",
+                s.submodules_off
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            cx.theme.warn,
+        ));
+    }
     if s.owner.mismatch() {
         v.push(sp(
             format!(
