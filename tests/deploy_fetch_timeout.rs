@@ -29,8 +29,18 @@ fn a_remote_that_never_answers_fails_the_fetch() {
         silent.local_addr().unwrap().port()
     );
     git(&f.site, &["remote", "set-url", "origin", &url]);
-    let cancel = AtomicBool::new(false);
-    match fetch::fetch(&f.config(), &cancel, |_| {}, &access()) {
+    // the fetch runs apart, so that a fetch that still hangs fails the test instead of holding
+    // the suite (this is a guard against a hang, not a measure of speed)
+    let config = f.config();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let cancel = AtomicBool::new(false);
+        let _ = tx.send(fetch::fetch(&config, &cancel, |_| {}, &access()));
+    });
+    let result = rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the fetch still waits on a remote that never answers");
+    match result {
         Err(DeployError::Fetch { remote, message }) => {
             assert_eq!(remote, "origin");
             assert!(message.contains("timed out"), "{message}");
