@@ -1065,3 +1065,146 @@ async fn test_mail_uses_starttls_when_offered() {
     );
     assert!(toml::from_str::<SendersConfig>("smtp_tls = \"sometimes\"\n").is_err());
 }
+
+/// The route the pane shows for a sender is the relay Postfix really uses:
+/// each sender's mail is deferred at a dead relay of its own, and the port in
+/// the deferral names which one. Postfix looks up user@domain, user@domain
+/// without its extension (only with `recipient_delimiter` set) and @domain;
+/// a `root@` key is never looked up.
+#[test]
+fn routes_are_the_relays_postfix_uses() {
+    let default = format!("[127.0.0.1]:{}", free_port());
+    let root_any = format!("[127.0.0.1]:{}", free_port());
+    let plus = format!("[127.0.0.1]:{}", free_port());
+    let domain = format!("[127.0.0.1]:{}", free_port());
+    let pf = PostfixHarness::start(
+        PostfixOptions::default()
+            .relayhost(default.clone())
+            .map(
+                "sender_relay",
+                format!("root@ {root_any}\nplus@example.com {plus}\n@routed.example {domain}\n"),
+            )
+            .main_cf_map("sender_dependent_relayhost_maps", "sender_relay")
+            .main_cf("queue_run_delay", "3600s")
+            .retry_only_on_flush(),
+    );
+    let inst = PostfixInstance {
+        name: "test".into(),
+        config_dir: pf.config_dir(),
+        command_prefix: Vec::new(),
+    };
+    // (sender, the relay Postfix tried) for every deferred message
+    let tried = |count: usize| -> Vec<(String, String)> {
+        let queue = pf
+            .wait_until_deferred(count, Duration::from_secs(60))
+            .unwrap();
+        queue
+            .iter()
+            .map(|m| {
+                let reason = m["recipients"][0]["delay_reason"].as_str().unwrap_or("");
+                // "connect to 127.0.0.1[127.0.0.1]:PORT: Connection refused"
+                let port = reason
+                    .split("]:")
+                    .nth(1)
+                    .and_then(|r| r.split(':').next())
+                    .unwrap_or_else(|| panic!("no port in {reason:?}"));
+                (
+                    m["sender"].as_str().unwrap().to_string(),
+                    format!("[127.0.0.1]:{port}"),
+                )
+            })
+            .collect()
+    };
+    let ours = |senders: &[(String, String)]| -> Vec<(String, String)> {
+        let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).unwrap();
+        let asked: Vec<String> = senders.iter().map(|s| s.0.clone()).collect();
+        let check = opsdeck::mail::senders::model::cross_check(
+            &opsdeck::mail::senders::model::CheckInput {
+                snapshot: &snap,
+                ses: opsdeck::mail::senders::model::SesView::new(),
+                activity: &Default::default(),
+                queue_senders: &[],
+                local_senders: &[],
+                asked: &asked,
+                ses_off: false,
+            },
+        );
+        asked
+            .iter()
+            .map(|s| {
+                let row = check.rows.iter().find(|r| r.sender.as_str() == s).unwrap();
+                (s.clone(), row.route.relay_text().unwrap_or("").to_string())
+            })
+            .collect()
+    };
+    let sorted = |mut v: Vec<(String, String)>| {
+        v.sort();
+        v
+    };
+
+    // recipient_delimiter is empty (the default): plus+news@ is not plus@
+    for from in [
+        "root@example.com",
+        "plus+news@example.com",
+        "plus@example.com",
+        "x@routed.example",
+    ] {
+        pf.submit(from, "rcpt@example.net", "Subject: route\n\nhello\n");
+    }
+    let postfix = sorted(tried(4));
+    assert_eq!(
+        postfix,
+        sorted(vec![
+            ("plus+news@example.com".into(), default.clone()),
+            ("plus@example.com".into(), plus.clone()),
+            ("root@example.com".into(), default.clone()),
+            ("x@routed.example".into(), domain.clone()),
+        ])
+    );
+    assert_eq!(sorted(ours(&postfix)), postfix);
+
+    // with recipient_delimiter = + the extension is cut
+    pf.postconf_set(&[("recipient_delimiter", "+")]);
+    pf.reload();
+    pf.submit(
+        "plus+two@example.com",
+        "rcpt@example.net",
+        "Subject: route\n\nhello\n",
+    );
+    let postfix = sorted(tried(5));
+    assert!(
+        postfix.contains(&("plus+two@example.com".into(), plus.clone())),
+        "{postfix:?}"
+    );
+    let new: Vec<(String, String)> = postfix
+        .iter()
+        .filter(|s| s.0 == "plus+two@example.com" || s.0 == "root@example.com")
+        .cloned()
+        .collect();
+    assert_eq!(sorted(ours(&new)), new);
+
+    // the root@ entry itself is named as routing nothing
+    let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).unwrap();
+    let check =
+        opsdeck::mail::senders::model::cross_check(&opsdeck::mail::senders::model::CheckInput {
+            snapshot: &snap,
+            ses: opsdeck::mail::senders::model::SesView::new(),
+            activity: &Default::default(),
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &[],
+            ses_off: false,
+        });
+    let row = check
+        .rows
+        .iter()
+        .find(|r| r.sender.as_str() == "root@")
+        .unwrap();
+    assert!(
+        row.headline()
+            .unwrap()
+            .text
+            .starts_with("Postfix never looks up a user@ key"),
+        "{row:?}"
+    );
+}

@@ -236,11 +236,15 @@ pub fn parse_password_table(text: &str) -> (Vec<CredentialEntry>, Vec<BadLine>) 
 }
 
 /// Look up a sender in indexed-table entries the way Postfix does for
-/// sender-dependent maps: the full address, then `user@`, then `@domain`.
+/// sender-dependent maps (`mail_addr_find`): the full address, then, when
+/// `recipient_delimiter` is set and the local part has one, the address
+/// without its extension, then `@domain`. A `user@` key is never tried
+/// (nor a bare local part, which Postfix tries only for its own domains).
 pub fn lookup_sender<'a, T>(
     entries: &'a [T],
     key_of: impl Fn(&T) -> &str,
     sender: &str,
+    recipient_delimiter: &str,
 ) -> Option<&'a T> {
     let sender = sender.to_lowercase();
     let (local, domain) = match sender.rsplit_once('@') {
@@ -248,17 +252,30 @@ pub fn lookup_sender<'a, T>(
         None => (sender.clone(), String::new()),
     };
     let mut keys = vec![sender.clone()];
-    // user+ext@domain also tries user@domain
-    if let Some((base, _ext)) = local.split_once('+') {
+    if let Some(base) = without_extension(&local, recipient_delimiter) {
         keys.push(format!("{base}@{domain}"));
-        keys.push(format!("{base}@"));
     }
-    keys.push(format!("{local}@"));
     if !domain.is_empty() {
         keys.push(format!("@{domain}"));
     }
     keys.iter()
         .find_map(|k| entries.iter().find(|e| key_of(e) == k.as_str()))
+}
+
+/// The local part without its extension, as Postfix's `split_addr` cuts it:
+/// at the first of the `recipient_delimiter` characters, not when it is the
+/// first character, and never for `postmaster` or `MAILER-DAEMON`.
+fn without_extension<'a>(local: &'a str, delimiters: &str) -> Option<&'a str> {
+    if delimiters.is_empty()
+        || local.eq_ignore_ascii_case("postmaster")
+        || local.eq_ignore_ascii_case("mailer-daemon")
+    {
+        return None;
+    }
+    match local.find(|c| delimiters.contains(c)) {
+        Some(0) | None => None,
+        Some(i) => Some(&local[..i]),
+    }
 }
 
 /// One rule of a `regexp:` or `pcre:` map.
@@ -698,17 +715,23 @@ broken-line
         fn key(e: &TableEntry) -> &str {
             e.key.as_str()
         }
-        assert_eq!(lookup_sender(&e, key, "ALICE@example.com").unwrap().line, 2);
-        assert_eq!(lookup_sender(&e, key, "carol@example.org").unwrap().line, 3);
-        assert_eq!(
-            lookup_sender(&e, key, "root@vm.example.net").unwrap().line,
-            5
-        );
-        assert_eq!(
-            lookup_sender(&e, key, "bob+news@example.com").unwrap().line,
-            7
-        );
-        assert!(lookup_sender(&e, key, "dave@example.com").is_none());
+        let find =
+            |sender: &str, delim: &str| lookup_sender(&e, key, sender, delim).map(|e| e.line);
+        assert_eq!(find("ALICE@example.com", ""), Some(2));
+        assert_eq!(find("carol@example.org", ""), Some(3));
+        // Postfix never looks up `user@`: root@ routes nothing
+        assert_eq!(find("root@vm.example.net", ""), None);
+        assert_eq!(find("root@", ""), Some(5), "the key itself");
+        // the extension is cut only with recipient_delimiter set, at any of its characters
+        assert_eq!(find("bob@example.com", ""), Some(7));
+        assert_eq!(find("bob+news@example.com", ""), None);
+        assert_eq!(find("bob+news@example.com", "+"), Some(7));
+        assert_eq!(find("bob-news+x@example.com", "-+"), Some(7));
+        assert_eq!(find("bob-news@example.com", "+"), None);
+        // not at the first character, and the full address comes first
+        assert_eq!(find("+bob@example.com", "+"), None);
+        assert_eq!(find("alice+x@example.org", "+"), Some(3));
+        assert_eq!(find("dave@example.com", "+"), None);
     }
 
     const RULES: &str = "\

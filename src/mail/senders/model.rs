@@ -248,7 +248,12 @@ fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
     for m in &snap.relay_maps {
         match &m.content {
             MapContent::Table(entries) => {
-                if let Some(e) = maps::lookup_sender(entries, |e| e.key.as_str(), sender) {
+                if let Some(e) = maps::lookup_sender(
+                    entries,
+                    |e| e.key.as_str(),
+                    sender,
+                    &snap.settings.recipient_delimiter,
+                ) {
                     return Route::Map {
                         relay: e.value.clone(),
                         map: Clean::new(&m.spec.written),
@@ -306,7 +311,12 @@ fn creds_for(snap: &RelaySnapshot, sender: &str, relay: &Relay) -> Creds {
             continue;
         };
         let found = if snap.settings.sender_dependent_auth {
-            maps::lookup_sender(entries, |e| e.key.as_str(), sender)
+            maps::lookup_sender(
+                entries,
+                |e| e.key.as_str(),
+                sender,
+                &snap.settings.recipient_delimiter,
+            )
         } else {
             None
         }
@@ -631,6 +641,19 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
                     Severity::Warn
                 },
                 format!("{where_} but not in the map: {via}"),
+            ),
+        );
+    }
+    if sender.ends_with('@') && in_map {
+        // mail_addr_find tries user@domain, user@domain without its extension and @domain:
+        // an entry that looks like it routes every domain routes none
+        verdicts.insert(
+            0,
+            Verdict::new(
+                Severity::Warn,
+                format!(
+                    "Postfix never looks up a user@ key in sender_dependent_relayhost_maps: {sender} routes no mail (write {sender}DOMAIN for each domain)"
+                ),
             ),
         );
     }
@@ -1307,16 +1330,16 @@ pub(crate) mod tests {
         let md = row(&c, "MAILER-DAEMON");
         assert!(matches!(md.route, Route::Map { line: 1, .. }), "{md:?}");
         assert!(md.seen.contains(&Seen::Map));
+        // Postfix never looks up `root@` (mail_addr_find): the entry is dead, and said so
         let root_any = row(&c, "root@");
         assert_eq!(root_any.ses, SesCheck::Unknown);
         assert_eq!(
             root_any.headline().unwrap().text,
-            "routed to SES; verification depends on each sender's domain"
+            "Postfix never looks up a user@ key in sender_dependent_relayhost_maps: root@ routes no mail (write root@DOMAIN for each domain)"
         );
-        // root@web1 is routed by the `root@` key and is not verified
+        // root@web1 goes through the default relay, not the `root@` entry
         let root = row(&c, "root@web1.example.com");
-        assert!(matches!(root.route, Route::Map { line: 2, .. }));
-        assert_eq!(root.worst(), Severity::Error);
+        assert!(matches!(root.route, Route::Default { .. }), "{root:?}");
     }
 
     /// The cross-check of `snap` with SES not read (`ses_off`: switched off) and no log read.

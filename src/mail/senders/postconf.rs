@@ -26,6 +26,7 @@ pub const PARAMS: &[&str] = &[
     "smtp_sasl_auth_soft_bounce",
     "smtp_sender_dependent_authentication",
     "myorigin",
+    "recipient_delimiter",
 ];
 
 /// The settings of one instance that decide how a sender's mail leaves.
@@ -42,6 +43,8 @@ pub struct RelaySettings {
     pub sasl_soft_bounce: bool,
     pub sender_dependent_auth: bool,
     pub myorigin: String,
+    /// Cut `user+ext` to `user` in sender-dependent lookups (empty: never).
+    pub recipient_delimiter: String,
 }
 
 fn yes(v: Option<&String>) -> bool {
@@ -68,6 +71,7 @@ pub fn parse_output(text: &str) -> RelaySettings {
         sasl_soft_bounce: yes(map.get("smtp_sasl_auth_soft_bounce")),
         sender_dependent_auth: yes(map.get("smtp_sender_dependent_authentication")),
         myorigin: s("myorigin"),
+        recipient_delimiter: s("recipient_delimiter"),
     }
 }
 
