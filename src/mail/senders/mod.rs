@@ -864,6 +864,9 @@ impl Pane for SendersPane {
                         Clean::capped(&text, 60)
                     ))];
                 }
+                if text.ends_with('@') {
+                    return vec![Effect::Notice(actions::USER_AT_NEVER_LOOKED_UP.into())];
+                }
                 self.pending_route_sender = Some(text);
                 vec![Self::prompt(
                     P_ROUTE_RELAY,
@@ -1510,6 +1513,12 @@ mod tests {
         let e = p.on_action(SendersAction::AddRoute, &mut cx);
         assert!(
             matches!(&e[..], [Effect::Prompt(pr)] if pr.purpose == P_ROUTE_SENDER),
+            "{e:?}"
+        );
+        // a user@ key would be written and never looked up: refused before the relay is asked
+        let e = p.on_prompt(P_ROUTE_SENDER, "root@".into(), &mut cx);
+        assert!(
+            matches!(&e[..], [Effect::Notice(n)] if n.starts_with("Postfix never looks up a user@ key")),
             "{e:?}"
         );
         let e = p.on_prompt(P_ROUTE_SENDER, "new@example.com".into(), &mut cx);
