@@ -8,8 +8,10 @@
 
 use crate::check::{Metric, Report, Status, grade};
 use crate::config::Config;
+use crate::sanitize::sanitize_lines;
 
 use super::commands;
+use super::error::QueueError;
 use super::model::{ReasonGroup, Summary, age_secs, fmt_age, group_reasons};
 use super::parse::{QueueEntry, QueueName, parse_jsonl};
 
@@ -21,6 +23,20 @@ pub async fn collect(config: &Config, now: i64, report: &mut Report) {
             Ok(c) => {
                 let parsed = parse_jsonl(&c.stdout);
                 grade_summary(config, &inst.name, &parsed.entries, now, report);
+                // As root, postqueue reads the queue files itself when the master is not
+                // running, and says so only on stderr: the listing looks fine, nothing leaves.
+                let stderr = String::from_utf8_lossy(&c.stderr);
+                if stderr.to_ascii_lowercase().contains("mail system is down") {
+                    let down = QueueError::MailSystemDown {
+                        command: spec.display(),
+                        detail: sanitize_lines(&stderr, 300),
+                    };
+                    report.finding(
+                        "queue",
+                        Status::Critical,
+                        format!("{}: {down}; no mail is delivered", inst.name),
+                    );
+                }
                 if parsed.bad_lines > 0 {
                     report.finding(
                         "queue",
