@@ -580,3 +580,58 @@ fn poller_reads_several_instances_on_an_interval() {
         assert!(pane.health().problem.is_none());
     });
 }
+
+/// A stopped Postfix: as root, `postqueue -j` still lists the queue from its
+/// files and warns only on stderr. The pane keeps the list and says, on the
+/// pane and in its health (the tab's mark), that no mail is delivered.
+#[test]
+fn a_stopped_postfix_is_said_over_the_list() {
+    let (_ses, pf) = throttled();
+    fill(&pf, &["waiting@example.com"]);
+    let stop = pf.command("postfix").arg("stop").output().unwrap();
+    assert!(stop.status.success(), "{stop:?}");
+    let rt = rt();
+    rt.block_on(async {
+        let config = Config {
+            postfix: vec![instance(&pf)],
+            ..Config::default()
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let runner = Runner {
+            tx,
+            config: Arc::new(config.clone()),
+        };
+        let mut pane = QueuePane::new(&config);
+        let mut shared = Shared::default();
+        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+        pump(&mut pane, &mut shared, None, &mut rx, &runner, |e| {
+            matches!(e, QueueEvent::Listed { .. })
+        })
+        .await;
+        assert_eq!(shared.queue.len(), 1, "the list is kept");
+        let problem = pane.health().problem.expect("a problem for the tab");
+        assert!(
+            problem.contains("the mail system is down - start it with `postfix start`"),
+            "{problem}"
+        );
+        let theme = opsdeck::ui::theme::Theme::fallback();
+        let cx = opsdeck::app::pane::ViewCx {
+            theme: &theme,
+            now: chrono::Local::now(),
+            focused: true,
+            zoomed: true,
+            read_only: false,
+            shared: &shared,
+        };
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        term.draw(|f| pane.render(f, f.area(), &cx)).unwrap();
+        let buf = term.backend().buffer().clone();
+        let screen: String = (0..24)
+            .map(|y| (0..80).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+            .collect();
+        assert!(
+            screen.contains("no mail is delivered: postqueue") && screen.contains("waiting@examp"),
+            "{screen}"
+        );
+    });
+}

@@ -8,7 +8,6 @@
 
 use crate::check::{Metric, Report, Status, grade};
 use crate::config::Config;
-use crate::sanitize::sanitize_lines;
 
 use super::commands;
 use super::error::QueueError;
@@ -25,12 +24,7 @@ pub async fn collect(config: &Config, now: i64, report: &mut Report) {
                 grade_summary(config, &inst.name, &parsed.entries, now, report);
                 // As root, postqueue reads the queue files itself when the master is not
                 // running, and says so only on stderr: the listing looks fine, nothing leaves.
-                let stderr = String::from_utf8_lossy(&c.stderr);
-                if stderr.to_ascii_lowercase().contains("mail system is down") {
-                    let down = QueueError::MailSystemDown {
-                        command: spec.display(),
-                        detail: sanitize_lines(&stderr, 300),
-                    };
+                if let Some(down) = QueueError::down_while_listing(&spec.display(), &c.stderr) {
                     report.finding(
                         "queue",
                         Status::Critical,

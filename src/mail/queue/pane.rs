@@ -67,6 +67,8 @@ pub struct InstanceState {
     pub updated: Option<DateTime<Local>>,
     pub bad_lines: usize,
     pub first_bad: Option<String>,
+    /// The latest listing said the mail system is down (listed from the files).
+    pub down: Option<Box<QueueError>>,
 }
 
 /// What the demo's dialogs add: its queue is a file, and nothing is run on it.
@@ -237,6 +239,7 @@ impl QueuePane {
             st.updated = Some(at);
             st.bad_lines = parsed.bad_lines;
             st.first_bad = parsed.first_bad.clone();
+            st.down = parsed.down.clone();
         }
         let name = self
             .instances
