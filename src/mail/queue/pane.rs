@@ -627,11 +627,17 @@ impl QueuePane {
                 }
                 Vec::new()
             }
-            QueueEvent::Applied { result, .. } => {
+            QueueEvent::Applied { instance, result } => {
+                // An action on several instances reports once per instance: each result names
+                // its instance, and only its own tags are done with (a failed instance's stay).
+                let pre = match self.instances.get(instance) {
+                    Some(st) if self.instances.len() > 1 => format!("[{}] ", st.name),
+                    _ => String::new(),
+                };
                 let text = match result {
                     Ok(o) => {
-                        self.tags.clear();
-                        let s = o.summary();
+                        self.tags.retain(|(i, _)| *i != instance);
+                        let s = format!("{pre}{}", o.summary());
                         self.notice = Some((o.done.is_some(), s.clone()));
                         s
                     }
@@ -639,7 +645,7 @@ impl QueuePane {
                     Err(e @ QueueError::Demo { .. }) => e.to_string(),
                     Err(e) => {
                         self.errors += 1;
-                        let s = e.to_string();
+                        let s = format!("{pre}{e}");
                         self.notice = Some((false, s.clone()));
                         s
                     }
@@ -1442,6 +1448,43 @@ mod tests {
         let s = fx.draw(100, 14, true);
         assert!(s.contains("* out     deferred ABCABC0001"), "{s}");
         assert!(s.contains("* default deferred A1B2C3D4E5"), "{s}");
+        // each instance's result names it; a failed instance's messages stay tagged
+        let out = fx.event(QueueEvent::Applied {
+            instance: 1,
+            result: Err(QueueError::from_exit(
+                "sudo -n postsuper -c /etc/postfix-out -h -",
+                "exit status: 1",
+                b"sudo: a password is required\n",
+            )),
+        });
+        assert!(
+            matches!(&out[0], Effect::Notice(n) if n.starts_with("[out] sudo -n postsuper -c /etc/postfix-out -h -: sudo wants a password")),
+            "{out:?}"
+        );
+        let out = fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::Hold,
+                asked: 5,
+                done: Some(5),
+                lines: vec![],
+            }),
+        });
+        assert!(
+            matches!(&out[0], Effect::Notice(n) if n == "[default] hold: done for 5 messages"),
+            "{out:?}"
+        );
+        let left: Vec<String> = fx
+            .pane
+            .tags
+            .iter()
+            .map(|t| format!("{}:{}", t.0, t.1))
+            .collect();
+        assert_eq!(
+            left,
+            ["1:ABCABC0001"],
+            "the failed instance's message is still tagged"
+        );
         // flush asks every instance
         let c = confirm(fx.act(QueueAction::Flush));
         assert_eq!(c.then.len(), 2);
