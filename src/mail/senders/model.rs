@@ -478,9 +478,7 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
                         lookup.clone()
                     };
                     let found = if sender.starts_with('@') {
-                        s.identities
-                            .iter()
-                            .find(|i| i.is_domain && i.name.eq_ignore_ascii_case(&subject))
+                        s.verification_of_domain(&subject)
                     } else {
                         s.verification_of(&subject)
                     };
