@@ -1208,3 +1208,88 @@ fn routes_are_the_relays_postfix_uses() {
         "{row:?}"
     );
 }
+
+/// Which password map keys Postfix really uses for a relay `[host]:port`:
+/// the next hop as written and the host name, but not `[host]` without the
+/// port. The pane's credentials agree with what the relay saw: found where
+/// the mail went out authenticated, missing where the relay answered 530.
+#[test]
+fn credential_keys_are_the_ones_postfix_uses() {
+    for (key, used) in [
+        ("[127.0.0.1]:PORT", true),
+        ("127.0.0.1", true),
+        ("[127.0.0.1]", false),
+    ] {
+        let ses = SesSmtp::start(SesOptions {
+            verified: vec!["ok@example.com".into()],
+            auth: SesAuth::Required {
+                user: USER.into(),
+                password: SECRET.into(),
+            },
+            ..SesOptions::default()
+        });
+        let relay = ses.relayhost();
+        let key = key.replace("PORT", relay.rsplit(':').next().unwrap());
+        let pf = PostfixHarness::start(
+            PostfixOptions::relaying_to(&ses)
+                .map("sasl_passwd", format!("{key} {USER}:{SECRET}\n"))
+                .main_cf("smtp_sasl_auth_enable", "yes")
+                .main_cf_map("smtp_sasl_password_maps", "sasl_passwd")
+                .main_cf("smtp_sasl_security_options", "noanonymous"),
+        );
+        pf.submit(
+            "ok@example.com",
+            "rcpt@example.net",
+            "Subject: k\n\nhello\n",
+        );
+        let log = pf
+            .wait_for_log(
+                |l| l.contains("status=sent") || l.contains("status=bounced"),
+                Duration::from_secs(30),
+            )
+            .unwrap();
+        if used {
+            assert!(log.contains("status=sent"), "{key}: {log}");
+        } else {
+            assert!(log.contains("530 Authentication required"), "{key}: {log}");
+        }
+        let inst = PostfixInstance {
+            name: "test".into(),
+            config_dir: pf.config_dir(),
+            command_prefix: Vec::new(),
+        };
+        let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).unwrap();
+        let check = opsdeck::mail::senders::model::cross_check(
+            &opsdeck::mail::senders::model::CheckInput {
+                snapshot: &snap,
+                ses: opsdeck::mail::senders::model::SesView::new(),
+                activity: &Default::default(),
+                queue_senders: &[],
+                local_senders: &[],
+                asked: &["ok@example.com".to_string()],
+                ses_off: false,
+            },
+        );
+        let row = check
+            .rows
+            .iter()
+            .find(|r| r.sender.as_str() == "ok@example.com")
+            .unwrap();
+        if used {
+            assert!(
+                matches!(&row.creds, Creds::Found { user, has_password: true } if user.as_str() == USER),
+                "{key}: {:?}",
+                row.creds
+            );
+        } else {
+            assert_eq!(row.creds, Creds::Missing, "{key}");
+            assert!(
+                row.verdicts
+                    .iter()
+                    .any(|v| v.text == format!("no credentials for {relay} in the password map")),
+                "{key}: {:?}",
+                row.verdicts
+            );
+        }
+    }
+}

@@ -180,12 +180,12 @@ impl Relay {
         self.ses_region().is_some()
     }
 
-    /// Keys a password map is searched with for this relay: `[host]:port`, then `[host]` / `host`.
+    /// Keys a password map is searched with for this relay: the next hop as
+    /// written (`[host]:port`), then the server's host name. `[host]` alone
+    /// is not tried when the next hop names a port: such an entry gives no
+    /// credentials, and the relay answers "530 Authentication required".
     pub fn credential_keys(&self) -> Vec<String> {
         let mut keys = vec![self.written.to_ascii_lowercase()];
-        if self.bracketed {
-            keys.push(format!("[{}]", self.host));
-        }
         keys.push(self.host.clone());
         keys.dedup();
         keys
@@ -388,6 +388,14 @@ myorigin = vm.localdomain
             r.credential_keys(),
             vec![
                 "[email-smtp.eu-west-1.amazonaws.com]:587",
+                "email-smtp.eu-west-1.amazonaws.com"
+            ]
+        );
+        assert_eq!(
+            Relay::parse("[email-smtp.eu-west-1.amazonaws.com]")
+                .unwrap()
+                .credential_keys(),
+            vec![
                 "[email-smtp.eu-west-1.amazonaws.com]",
                 "email-smtp.eu-west-1.amazonaws.com"
             ]
