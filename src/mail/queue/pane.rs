@@ -356,6 +356,21 @@ impl QueuePane {
             lines.insert(at, left_out_line(op, &left_out));
             at += 1;
         }
+        if op == QueueOp::Expire {
+            // postsuper -e marks held mail too, but Postfix never tries to deliver held mail:
+            // it is returned only once released
+            let held = targets.iter().filter(|t| t.2 == QueueName::Hold).count();
+            if held > 0 {
+                lines.insert(
+                    at,
+                    format!(
+                        "{held} of them {} on hold: returned only once released (H)",
+                        if held == 1 { "is" } else { "are" }
+                    ),
+                );
+                at += 1;
+            }
+        }
         if let Some(line) = self.hidden_line(&targets) {
             lines.insert(at, line);
         }
@@ -1246,6 +1261,21 @@ mod tests {
         });
         let c = confirm(fx.act(QueueAction::Expire));
         assert!(c.lines[0].starts_with("force-expire 1 message from deferred"));
+        assert!(
+            !c.lines.iter().any(|l| l.contains("on hold")),
+            "{:?}",
+            c.lines
+        );
+        // held mail is marked too, but Postfix never delivers it: the dialog says so
+        fx.act(QueueAction::TagAll);
+        let c = confirm(fx.act(QueueAction::Expire));
+        assert!(
+            c.lines
+                .iter()
+                .any(|l| l == "1 of them is on hold: returned only once released (H)"),
+            "{:?}",
+            c.lines
+        );
     }
 
     #[test]
