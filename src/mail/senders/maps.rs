@@ -145,32 +145,59 @@ pub struct BadLine {
     pub text: Clean,
 }
 
+/// Why Postfix skips a first logical line that starts with whitespace.
+const LEADING_WHITESPACE: &str = "logical line must not start with whitespace (Postfix skips it)";
+
+/// A line and its 1-based number.
+type Numbered = (usize, String);
+
 /// Logical lines: comments and blank lines dropped, continuation lines joined.
-fn logical_lines(text: &str) -> Vec<(usize, String)> {
-    let mut out: Vec<(usize, String)> = Vec::new();
+/// A line that starts with whitespace before any logical line has nothing to
+/// continue: Postfix skips it with a warning, and so does this (its line
+/// number and text come back apart, for the caller to report).
+fn logical_lines(text: &str) -> (Vec<Numbered>, Vec<Numbered>) {
+    let mut out: Vec<Numbered> = Vec::new();
+    let mut skipped = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim_end_matches('\r');
         let trimmed = line.trim_start();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        if line.starts_with(char::is_whitespace)
-            && let Some(last) = out.last_mut()
-        {
-            last.1.push(' ');
-            last.1.push_str(trimmed.trim_end());
+        if line.starts_with(char::is_whitespace) {
+            match out.last_mut() {
+                Some(last) => {
+                    last.1.push(' ');
+                    last.1.push_str(trimmed.trim_end());
+                }
+                None => skipped.push((i + 1, trimmed.trim_end().to_string())),
+            }
             continue;
         }
         out.push((i + 1, trimmed.trim_end().to_string()));
     }
-    out
+    (out, skipped)
+}
+
+/// The lines [`logical_lines`] skipped, as bad lines (`shown` picks the text
+/// to show: a password map shows only the key).
+fn skipped_lines(skipped: Vec<Numbered>, shown: impl Fn(&str) -> &str) -> Vec<BadLine> {
+    skipped
+        .into_iter()
+        .map(|(line, l)| BadLine {
+            line,
+            why: LEADING_WHITESPACE,
+            text: Clean::capped(shown(&l), 80),
+        })
+        .collect()
 }
 
 /// Parse the source of a `hash`/`btree`/`lmdb`/`cdb`/`texthash` map.
 pub fn parse_table(text: &str) -> (Vec<TableEntry>, Vec<BadLine>) {
     let mut entries = Vec::new();
-    let mut bad = Vec::new();
-    for (line, l) in logical_lines(text) {
+    let (lines, skipped) = logical_lines(text);
+    let mut bad = skipped_lines(skipped, |l| l);
+    for (line, l) in lines {
         match l.split_once(char::is_whitespace) {
             Some((k, v)) if !v.trim().is_empty() => {
                 let key = k.to_lowercase();
@@ -207,8 +234,10 @@ pub struct CredentialEntry {
 /// at only to see that it is there; it is never copied out.
 pub fn parse_password_table(text: &str) -> (Vec<CredentialEntry>, Vec<BadLine>) {
     let mut entries = Vec::new();
-    let mut bad = Vec::new();
-    for (line, l) in logical_lines(text) {
+    let (lines, skipped) = logical_lines(text);
+    // only the key: the rest could be a secret
+    let mut bad = skipped_lines(skipped, |l| l.split_whitespace().next().unwrap_or(""));
+    for (line, l) in lines {
         let Some((k, v)) = l.split_once(char::is_whitespace) else {
             bad.push(BadLine {
                 line,
@@ -305,8 +334,9 @@ pub enum RuleKind {
 /// Parse a `regexp:`/`pcre:` map source into rules.
 pub fn parse_rules(text: &str) -> (Vec<Rule>, Vec<BadLine>) {
     let mut rules = Vec::new();
-    let mut bad = Vec::new();
-    for (line, l) in logical_lines(text) {
+    let (lines, skipped) = logical_lines(text);
+    let mut bad = skipped_lines(skipped, |l| l);
+    for (line, l) in lines {
         if l == "endif" {
             rules.push(Rule {
                 line,
