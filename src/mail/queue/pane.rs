@@ -356,20 +356,26 @@ impl QueuePane {
             lines.insert(at, left_out_line(op, &left_out));
             at += 1;
         }
-        if op == QueueOp::Expire {
-            // postsuper -e marks held mail too, but Postfix never tries to deliver held mail:
-            // it is returned only once released
-            let held = targets.iter().filter(|t| t.2 == QueueName::Hold).count();
-            if held > 0 {
-                lines.insert(
-                    at,
-                    format!(
-                        "{held} of them {} on hold: returned only once released (H)",
-                        if held == 1 { "is" } else { "are" }
-                    ),
-                );
-                at += 1;
-            }
+        // What the operation does to held mail: postsuper -e marks it, but Postfix never
+        // tries to deliver held mail, so it is returned only once released; postsuper -r
+        // takes it out of the hold queue, so it is delivered.
+        let held = targets.iter().filter(|t| t.2 == QueueName::Hold).count();
+        let to_held = match op {
+            QueueOp::Expire => Some("returned only once released (H)"),
+            QueueOp::Requeue => Some("requeue releases it from hold, for delivery"),
+            _ => None,
+        };
+        if let Some(what) = to_held
+            && held > 0
+        {
+            // right after the consequence it qualifies
+            lines.insert(
+                at + 1,
+                format!(
+                    "{held} of them {} on hold: {what}",
+                    if held == 1 { "is" } else { "are" }
+                ),
+            );
         }
         if let Some(line) = self.hidden_line(&targets) {
             lines.insert(at, line);
@@ -1273,6 +1279,15 @@ mod tests {
             c.lines
                 .iter()
                 .any(|l| l == "1 of them is on hold: returned only once released (H)"),
+            "{:?}",
+            c.lines
+        );
+        // requeue takes held mail out of the hold queue: it is delivered
+        let c = confirm(fx.act(QueueAction::Requeue));
+        assert!(
+            c.lines
+                .iter()
+                .any(|l| l == "1 of them is on hold: requeue releases it from hold, for delivery"),
             "{:?}",
             c.lines
         );
