@@ -237,8 +237,11 @@ fn every_action_changes_the_queue() {
     assert_eq!(o.done, Some(1), "{o:?}");
     assert!(queue_of(&pf, &id).unwrap().1, "forced_expire set");
 
-    // requeue gives a new id; pickup logs orig_id=
+    // requeue gives a new id; pickup logs orig_id=. It takes mail out of hold (the requeue
+    // dialog says so): this one is held first.
     let old = id_of(&pf, "requeue@example.com");
+    apply(QueueOp::Hold, &old);
+    assert_eq!(queue_of(&pf, &old).unwrap().0, "hold");
     let o = apply(QueueOp::Requeue, &old);
     assert_eq!(o.done, Some(1), "{o:?}");
     pf.wait_for_log(
@@ -257,6 +260,11 @@ fn every_action_changes_the_queue() {
     );
     let new = id_of(&pf, "requeue@example.com");
     assert_ne!(new, old, "requeue yields a new id");
+    assert_ne!(
+        queue_of(&pf, &new).unwrap().0,
+        "hold",
+        "requeued mail is no longer held"
+    );
     assert!(queue_of(&pf, &old).is_none());
     let log = pf.log();
     assert!(
