@@ -441,6 +441,37 @@ pub fn cross_check(input: &CheckInput<'_>) -> CrossCheck {
     }
 }
 
+/// What a test mail from `from` to `to` will meet when `from` is routed to SES in a region
+/// whose account is in the sandbox and `to` is not verified there: SES refuses it (554), which
+/// says nothing about the sender's route. `None` when not known to be so.
+pub fn sandbox_refusal(
+    snap: &RelaySnapshot,
+    ses: &SesView<'_>,
+    from: &str,
+    to: &str,
+) -> Option<String> {
+    let route = route_for(snap, from);
+    let region = Relay::parse(route.relay_text()?)?.ses_region()?;
+    let Some(RegionView::Ready(s)) = ses.get(&region) else {
+        return None;
+    };
+    if !matches!(&s.account, Ok(a) if !a.production) {
+        return None;
+    }
+    // the mailbox simulator's addresses are allowed in the sandbox
+    let to_lower = to.to_ascii_lowercase();
+    if to_lower.ends_with("@simulator.amazonses.com") {
+        return None;
+    }
+    match s.verification_of(&to_lower) {
+        Some(i) if i.status == Verification::Verified => None,
+        _ => Some(format!(
+            "SES in {region} is in the sandbox and {} is not verified there: SES will refuse the test mail (554), whatever the route",
+            Clean::capped(to, 80)
+        )),
+    }
+}
+
 /// Is the SES account of this region in the sandbox (as far as known)?
 fn in_sandbox(ses: &SesView<'_>, region: &str) -> bool {
     matches!(ses.get(region), Some(RegionView::Ready(s)) if matches!(&s.account, Ok(a) if !a.production))
