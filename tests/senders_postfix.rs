@@ -1070,7 +1070,8 @@ async fn test_mail_uses_starttls_when_offered() {
 /// each sender's mail is deferred at a dead relay of its own, and the port in
 /// the deferral names which one. Postfix looks up user@domain, user@domain
 /// without its extension (only with `recipient_delimiter` set) and @domain;
-/// a `root@` key is never looked up.
+/// a `root@` key is never looked up, and `DUNNO` sends the sender to the
+/// default relay.
 #[test]
 fn routes_are_the_relays_postfix_uses() {
     let default = format!("[127.0.0.1]:{}", free_port());
@@ -1082,7 +1083,10 @@ fn routes_are_the_relays_postfix_uses() {
             .relayhost(default.clone())
             .map(
                 "sender_relay",
-                format!("root@ {root_any}\nplus@example.com {plus}\n@routed.example {domain}\n"),
+                format!(
+                    "root@ {root_any}\nplus@example.com {plus}\n@routed.example {domain}\n\
+                     dunno@routed.example DUNNO\n"
+                ),
             )
             .main_cf_map("sender_dependent_relayhost_maps", "sender_relay")
             .main_cf("queue_run_delay", "3600s")
@@ -1148,13 +1152,15 @@ fn routes_are_the_relays_postfix_uses() {
         "plus+news@example.com",
         "plus@example.com",
         "x@routed.example",
+        "dunno@routed.example",
     ] {
         pf.submit(from, "rcpt@example.net", "Subject: route\n\nhello\n");
     }
-    let postfix = sorted(tried(4));
+    let postfix = sorted(tried(5));
     assert_eq!(
         postfix,
         sorted(vec![
+            ("dunno@routed.example".into(), default.clone()),
             ("plus+news@example.com".into(), default.clone()),
             ("plus@example.com".into(), plus.clone()),
             ("root@example.com".into(), default.clone()),
@@ -1171,7 +1177,7 @@ fn routes_are_the_relays_postfix_uses() {
         "rcpt@example.net",
         "Subject: route\n\nhello\n",
     );
-    let postfix = sorted(tried(5));
+    let postfix = sorted(tried(6));
     assert!(
         postfix.contains(&("plus+two@example.com".into(), plus.clone())),
         "{postfix:?}"
@@ -1205,6 +1211,17 @@ fn routes_are_the_relays_postfix_uses() {
             .unwrap()
             .text
             .starts_with("Postfix never looks up a user@ key"),
+        "{row:?}"
+    );
+    // the DUNNO entry is named as what sent its sender to the default relay
+    let row = check
+        .rows
+        .iter()
+        .find(|r| r.sender.as_str() == "dunno@routed.example")
+        .unwrap();
+    assert!(
+        matches!(&row.route, opsdeck::mail::senders::model::Route::Default { relay, dunno: Some(at) }
+            if relay.as_str() == default && at.ends_with("sender_relay line 4")),
         "{row:?}"
     );
 }

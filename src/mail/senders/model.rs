@@ -62,8 +62,9 @@ pub enum Route {
         map: Clean,
         line: usize,
     },
-    /// The instance's `relayhost`.
-    Default { relay: Clean },
+    /// The instance's `relayhost`; `dunno` names the map entry whose `DUNNO`
+    /// stopped the search (`hash:/etc/postfix/sender_relay line 3`), if one did.
+    Default { relay: Clean, dunno: Option<Clean> },
     /// No relay at all: straight to the recipient's MX.
     Direct,
     /// A rule could not be evaluated or a map could not be read.
@@ -73,7 +74,7 @@ pub enum Route {
 impl Route {
     pub fn relay_text(&self) -> Option<&str> {
         match self {
-            Route::Map { relay, .. } | Route::Default { relay } => Some(relay.as_str()),
+            Route::Map { relay, .. } | Route::Default { relay, .. } => Some(relay.as_str()),
             _ => None,
         }
     }
@@ -81,7 +82,7 @@ impl Route {
     pub fn short(&self) -> String {
         match self {
             Route::Map { relay, .. } => relay.to_string(),
-            Route::Default { relay } => format!("default {relay}"),
+            Route::Default { relay, .. } => format!("default {relay}"),
             Route::Direct => "direct (MX)".into(),
             Route::Unknown { .. } => "unknown".into(),
         }
@@ -254,6 +255,12 @@ fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
                     sender,
                     &snap.settings.recipient_delimiter,
                 ) {
+                    if is_dunno(&e.value) {
+                        return default_route(
+                            snap,
+                            Some(format!("{} line {}", m.spec.written, e.line)),
+                        );
+                    }
                     return Route::Map {
                         relay: e.value.clone(),
                         map: Clean::new(&m.spec.written),
@@ -263,6 +270,12 @@ fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
             }
             MapContent::Rules(rules) => match maps::eval_rules(rules, sender) {
                 RuleMatch::Matched { result, line } => {
+                    if is_dunno(&result) {
+                        return default_route(
+                            snap,
+                            Some(format!("{} line {line}", m.spec.written)),
+                        );
+                    }
                     return Route::Map {
                         relay: result,
                         map: Clean::new(&m.spec.written),
@@ -290,12 +303,24 @@ fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
             }
         }
     }
+    default_route(snap, None)
+}
+
+/// A map answer of `DUNNO` ends the search without a relay of its own (Postfix 2.6 and
+/// later): the sender goes through `relayhost`.
+fn is_dunno(value: &str) -> bool {
+    value.trim().eq_ignore_ascii_case("DUNNO")
+}
+
+/// The route without a map's relay: `relayhost`, or straight to the MX.
+fn default_route(snap: &RelaySnapshot, dunno: Option<String>) -> Route {
     let rh = snap.settings.relayhost.trim();
     if rh.is_empty() {
         Route::Direct
     } else {
         Route::Default {
             relay: Clean::new(rh),
+            dunno: dunno.map(|d| Clean::new(&d)),
         }
     }
 }
@@ -644,7 +669,8 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
 
     let in_map = seen.contains(&Seen::Map);
     let has_maps = !snap.relay_maps.is_empty();
-    if !in_map && has_maps && !matches!(route, Route::Map { .. }) && !is_pattern {
+    let dunno = matches!(route, Route::Default { dunno: Some(_), .. });
+    if !in_map && has_maps && !matches!(route, Route::Map { .. }) && !is_pattern && !dunno {
         let where_ = if seen.contains(&Seen::Log) {
             "seen in the log"
         } else if seen.contains(&Seen::Queue) {
@@ -655,7 +681,7 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
             "sender"
         };
         let via = match &route {
-            Route::Default { relay } => format!("goes through the default relay {relay}"),
+            Route::Default { relay, .. } => format!("goes through the default relay {relay}"),
             Route::Direct => "goes out directly to the recipient's MX".into(),
             _ => "route not known".into(),
         };
