@@ -213,6 +213,66 @@ fn check_reports_the_queue_in_every_format() {
     assert_eq!(unread, 1, "{out}");
 }
 
+/// A stopped Postfix: as root, `postqueue -j` still lists the queue (it reads the files itself
+/// and warns on stderr), so the queue looked fine while no mail left. It is CRITICAL, and says
+/// how to start it.
+#[test]
+fn a_stopped_postfix_is_critical_not_a_quiet_queue() {
+    let root = tempfile::tempdir().unwrap();
+    let pf = PostfixHarness::start(PostfixOptions::default().main_cf("defer_transports", "smtp"));
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[postfix]]\nname = \"test\"\nconfig_dir = \"{}\"\n[mail_log]\nfiles = [\"{}\"]\n[senders]\nses = false\n",
+            pf.config_dir().display(),
+            pf.log_path().display()
+        ),
+    )
+    .unwrap();
+    pf.submit("app@example.com", "r@example.net", "Subject: x\n\nbody\n");
+    pf.wait_until_deferred(1, Duration::from_secs(30)).unwrap();
+    let queue_findings = |out: &str| -> Vec<(String, String)> {
+        let v: serde_json::Value = serde_json::from_str(out).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["area"] == "queue")
+            .map(|f| {
+                (
+                    f["status"].as_str().unwrap().to_string(),
+                    f["summary"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let (_, out) = check(&config, "json");
+    assert!(
+        queue_findings(&out).iter().all(|f| f.0 == "ok"),
+        "running: {out}"
+    );
+
+    let stop = pf.command("postfix").arg("stop").output().unwrap();
+    assert!(stop.status.success(), "{stop:?}");
+    let (code, out) = check(&config, "json");
+    assert_eq!(code, 2, "{out}");
+    let found = queue_findings(&out);
+    assert!(
+        found.iter().any(|(status, summary)| status == "critical"
+            && summary.contains("the mail system is down - start it with `postfix start`")
+            && summary.ends_with("no mail is delivered")),
+        "{found:?}"
+    );
+    // the queue is still listed and counted
+    assert!(
+        found
+            .iter()
+            .any(|(_, summary)| summary.starts_with("test: 1 messages queued")),
+        "{found:?}"
+    );
+}
+
 fn v_queue_warns(out: &str) -> bool {
     let v: serde_json::Value = serde_json::from_str(out).unwrap();
     v["findings"]

@@ -237,8 +237,11 @@ fn every_action_changes_the_queue() {
     assert_eq!(o.done, Some(1), "{o:?}");
     assert!(queue_of(&pf, &id).unwrap().1, "forced_expire set");
 
-    // requeue gives a new id; pickup logs orig_id=
+    // requeue gives a new id; pickup logs orig_id=. It takes mail out of hold (the requeue
+    // dialog says so): this one is held first.
     let old = id_of(&pf, "requeue@example.com");
+    apply(QueueOp::Hold, &old);
+    assert_eq!(queue_of(&pf, &old).unwrap().0, "hold");
     let o = apply(QueueOp::Requeue, &old);
     assert_eq!(o.done, Some(1), "{o:?}");
     pf.wait_for_log(
@@ -257,6 +260,11 @@ fn every_action_changes_the_queue() {
     );
     let new = id_of(&pf, "requeue@example.com");
     assert_ne!(new, old, "requeue yields a new id");
+    assert_ne!(
+        queue_of(&pf, &new).unwrap().0,
+        "hold",
+        "requeued mail is no longer held"
+    );
     assert!(queue_of(&pf, &old).is_none());
     let log = pf.log();
     assert!(
@@ -578,5 +586,60 @@ fn poller_reads_several_instances_on_an_interval() {
         assert!(names.contains(&("a", "from-a@example.com")), "{names:?}");
         assert!(names.contains(&("b", "again-b@example.com")), "{names:?}");
         assert!(pane.health().problem.is_none());
+    });
+}
+
+/// A stopped Postfix: as root, `postqueue -j` still lists the queue from its
+/// files and warns only on stderr. The pane keeps the list and says, on the
+/// pane and in its health (the tab's mark), that no mail is delivered.
+#[test]
+fn a_stopped_postfix_is_said_over_the_list() {
+    let (_ses, pf) = throttled();
+    fill(&pf, &["waiting@example.com"]);
+    let stop = pf.command("postfix").arg("stop").output().unwrap();
+    assert!(stop.status.success(), "{stop:?}");
+    let rt = rt();
+    rt.block_on(async {
+        let config = Config {
+            postfix: vec![instance(&pf)],
+            ..Config::default()
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let runner = Runner {
+            tx,
+            config: Arc::new(config.clone()),
+        };
+        let mut pane = QueuePane::new(&config);
+        let mut shared = Shared::default();
+        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+        pump(&mut pane, &mut shared, None, &mut rx, &runner, |e| {
+            matches!(e, QueueEvent::Listed { .. })
+        })
+        .await;
+        assert_eq!(shared.queue.len(), 1, "the list is kept");
+        let problem = pane.health().problem.expect("a problem for the tab");
+        assert!(
+            problem.contains("the mail system is down - start it with `postfix start`"),
+            "{problem}"
+        );
+        let theme = opsdeck::ui::theme::Theme::fallback();
+        let cx = opsdeck::app::pane::ViewCx {
+            theme: &theme,
+            now: chrono::Local::now(),
+            focused: true,
+            zoomed: true,
+            read_only: false,
+            shared: &shared,
+        };
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        term.draw(|f| pane.render(f, f.area(), &cx)).unwrap();
+        let buf = term.backend().buffer().clone();
+        let screen: String = (0..24)
+            .map(|y| (0..80).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+            .collect();
+        assert!(
+            screen.contains("no mail is delivered: postqueue") && screen.contains("waiting@examp"),
+            "{screen}"
+        );
     });
 }

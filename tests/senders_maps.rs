@@ -186,3 +186,55 @@ fn rule_maps_agree_with_postmap() {
         }
     }
 }
+
+/// A first logical line that starts with whitespace continues nothing:
+/// Postfix skips it ("logical line must not start with whitespace"), for
+/// every map type. It is no entry here either, and is named as a bad line.
+#[test]
+fn a_leading_indented_line_is_skipped_as_postfix_does() {
+    const LEADING: &str = "\
+# routes
+  lead@example.com   [127.0.0.1]:2525
+ok@example.com       [127.0.0.1]:2526
+";
+    for kind in ["hash", "lmdb", "texthash"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sender_relay");
+        std::fs::write(&path, LEADING).unwrap();
+        let spec = maps::parse_map_list(&format!("{kind}:{}", path.display())).remove(0);
+        if spec.kind != MapKind::Texthash {
+            postmap(&spec.postmap_arg());
+        }
+        // not found (texthash warns at the lookup itself, so its stderr is not empty)
+        let out = postmap_command()
+            .args(["-q", "lead@example.com", &spec.postmap_arg()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{kind}: {out:?}");
+        assert!(out.stdout.is_empty(), "{kind}: {out:?}");
+        let file = source::read_map(&spec, false);
+        let MapContent::Table(entries) = &file.content else {
+            panic!("{kind}: {:?}", file.content)
+        };
+        let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["ok@example.com"], "{kind}");
+        let out = postmap_command()
+            .args(["-q", "ok@example.com", &spec.postmap_arg()])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "[127.0.0.1]:2526",
+            "{kind}"
+        );
+        let bad: Vec<(usize, &str)> = file.bad_lines.iter().map(|b| (b.line, b.why)).collect();
+        assert_eq!(
+            bad,
+            [(
+                2,
+                "logical line must not start with whitespace (Postfix skips it)"
+            )],
+            "{kind}"
+        );
+    }
+}

@@ -1065,3 +1065,248 @@ async fn test_mail_uses_starttls_when_offered() {
     );
     assert!(toml::from_str::<SendersConfig>("smtp_tls = \"sometimes\"\n").is_err());
 }
+
+/// The route the pane shows for a sender is the relay Postfix really uses:
+/// each sender's mail is deferred at a dead relay of its own, and the port in
+/// the deferral names which one. Postfix looks up user@domain, user@domain
+/// without its extension (only with `recipient_delimiter` set) and @domain;
+/// a `root@` key is never looked up, and `DUNNO` sends the sender to the
+/// default relay.
+#[test]
+fn routes_are_the_relays_postfix_uses() {
+    let default = format!("[127.0.0.1]:{}", free_port());
+    let root_any = format!("[127.0.0.1]:{}", free_port());
+    let plus = format!("[127.0.0.1]:{}", free_port());
+    let domain = format!("[127.0.0.1]:{}", free_port());
+    let pf = PostfixHarness::start(
+        PostfixOptions::default()
+            .relayhost(default.clone())
+            .map(
+                "sender_relay",
+                format!(
+                    "root@ {root_any}\nplus@example.com {plus}\n@routed.example {domain}\n\
+                     dunno@routed.example DUNNO\n"
+                ),
+            )
+            .main_cf_map("sender_dependent_relayhost_maps", "sender_relay")
+            .main_cf("queue_run_delay", "3600s")
+            .retry_only_on_flush(),
+    );
+    let inst = PostfixInstance {
+        name: "test".into(),
+        config_dir: pf.config_dir(),
+        command_prefix: Vec::new(),
+    };
+    // (sender, the relay Postfix tried) for every deferred message
+    let tried = |count: usize| -> Vec<(String, String)> {
+        let queue = pf
+            .wait_until_deferred(count, Duration::from_secs(60))
+            .unwrap();
+        queue
+            .iter()
+            .map(|m| {
+                let reason = m["recipients"][0]["delay_reason"].as_str().unwrap_or("");
+                // "connect to 127.0.0.1[127.0.0.1]:PORT: Connection refused"
+                let port = reason
+                    .split("]:")
+                    .nth(1)
+                    .and_then(|r| r.split(':').next())
+                    .unwrap_or_else(|| panic!("no port in {reason:?}"));
+                (
+                    m["sender"].as_str().unwrap().to_string(),
+                    format!("[127.0.0.1]:{port}"),
+                )
+            })
+            .collect()
+    };
+    let ours = |senders: &[(String, String)]| -> Vec<(String, String)> {
+        let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).unwrap();
+        let asked: Vec<String> = senders.iter().map(|s| s.0.clone()).collect();
+        let check = opsdeck::mail::senders::model::cross_check(
+            &opsdeck::mail::senders::model::CheckInput {
+                snapshot: &snap,
+                ses: opsdeck::mail::senders::model::SesView::new(),
+                activity: &Default::default(),
+                queue_senders: &[],
+                local_senders: &[],
+                asked: &asked,
+                ses_off: false,
+            },
+        );
+        asked
+            .iter()
+            .map(|s| {
+                let row = check.rows.iter().find(|r| r.sender.as_str() == s).unwrap();
+                (s.clone(), row.route.relay_text().unwrap_or("").to_string())
+            })
+            .collect()
+    };
+    let sorted = |mut v: Vec<(String, String)>| {
+        v.sort();
+        v
+    };
+
+    // recipient_delimiter is empty (the default): plus+news@ is not plus@
+    for from in [
+        "root@example.com",
+        "plus+news@example.com",
+        "plus@example.com",
+        "x@routed.example",
+        "dunno@routed.example",
+    ] {
+        pf.submit(from, "rcpt@example.net", "Subject: route\n\nhello\n");
+    }
+    let postfix = sorted(tried(5));
+    assert_eq!(
+        postfix,
+        sorted(vec![
+            ("dunno@routed.example".into(), default.clone()),
+            ("plus+news@example.com".into(), default.clone()),
+            ("plus@example.com".into(), plus.clone()),
+            ("root@example.com".into(), default.clone()),
+            ("x@routed.example".into(), domain.clone()),
+        ])
+    );
+    assert_eq!(sorted(ours(&postfix)), postfix);
+
+    // with recipient_delimiter = + the extension is cut
+    pf.postconf_set(&[("recipient_delimiter", "+")]);
+    pf.reload();
+    pf.submit(
+        "plus+two@example.com",
+        "rcpt@example.net",
+        "Subject: route\n\nhello\n",
+    );
+    let postfix = sorted(tried(6));
+    assert!(
+        postfix.contains(&("plus+two@example.com".into(), plus.clone())),
+        "{postfix:?}"
+    );
+    let new: Vec<(String, String)> = postfix
+        .iter()
+        .filter(|s| s.0 == "plus+two@example.com" || s.0 == "root@example.com")
+        .cloned()
+        .collect();
+    assert_eq!(sorted(ours(&new)), new);
+
+    // the root@ entry itself is named as routing nothing
+    let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).unwrap();
+    let check =
+        opsdeck::mail::senders::model::cross_check(&opsdeck::mail::senders::model::CheckInput {
+            snapshot: &snap,
+            ses: opsdeck::mail::senders::model::SesView::new(),
+            activity: &Default::default(),
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &[],
+            ses_off: false,
+        });
+    let row = check
+        .rows
+        .iter()
+        .find(|r| r.sender.as_str() == "root@")
+        .unwrap();
+    assert!(
+        row.headline()
+            .unwrap()
+            .text
+            .starts_with("Postfix never looks up a user@ key"),
+        "{row:?}"
+    );
+    // the DUNNO entry is named as what sent its sender to the default relay
+    let row = check
+        .rows
+        .iter()
+        .find(|r| r.sender.as_str() == "dunno@routed.example")
+        .unwrap();
+    assert!(
+        matches!(&row.route, opsdeck::mail::senders::model::Route::Default { relay, dunno: Some(at) }
+            if relay.as_str() == default && at.ends_with("sender_relay line 4")),
+        "{row:?}"
+    );
+}
+
+/// Which password map keys Postfix really uses for a relay `[host]:port`:
+/// the next hop as written and the host name, but not `[host]` without the
+/// port. The pane's credentials agree with what the relay saw: found where
+/// the mail went out authenticated, missing where the relay answered 530.
+#[test]
+fn credential_keys_are_the_ones_postfix_uses() {
+    for (key, used) in [
+        ("[127.0.0.1]:PORT", true),
+        ("127.0.0.1", true),
+        ("[127.0.0.1]", false),
+    ] {
+        let ses = SesSmtp::start(SesOptions {
+            verified: vec!["ok@example.com".into()],
+            auth: SesAuth::Required {
+                user: USER.into(),
+                password: SECRET.into(),
+            },
+            ..SesOptions::default()
+        });
+        let relay = ses.relayhost();
+        let key = key.replace("PORT", relay.rsplit(':').next().unwrap());
+        let pf = PostfixHarness::start(
+            PostfixOptions::relaying_to(&ses)
+                .map("sasl_passwd", format!("{key} {USER}:{SECRET}\n"))
+                .main_cf("smtp_sasl_auth_enable", "yes")
+                .main_cf_map("smtp_sasl_password_maps", "sasl_passwd")
+                .main_cf("smtp_sasl_security_options", "noanonymous"),
+        );
+        pf.submit(
+            "ok@example.com",
+            "rcpt@example.net",
+            "Subject: k\n\nhello\n",
+        );
+        let log = pf
+            .wait_for_log(
+                |l| l.contains("status=sent") || l.contains("status=bounced"),
+                Duration::from_secs(30),
+            )
+            .unwrap();
+        if used {
+            assert!(log.contains("status=sent"), "{key}: {log}");
+        } else {
+            assert!(log.contains("530 Authentication required"), "{key}: {log}");
+        }
+        let inst = PostfixInstance {
+            name: "test".into(),
+            config_dir: pf.config_dir(),
+            command_prefix: Vec::new(),
+        };
+        let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).unwrap();
+        let check = opsdeck::mail::senders::model::cross_check(
+            &opsdeck::mail::senders::model::CheckInput {
+                snapshot: &snap,
+                ses: opsdeck::mail::senders::model::SesView::new(),
+                activity: &Default::default(),
+                queue_senders: &[],
+                local_senders: &[],
+                asked: &["ok@example.com".to_string()],
+                ses_off: false,
+            },
+        );
+        let row = check
+            .rows
+            .iter()
+            .find(|r| r.sender.as_str() == "ok@example.com")
+            .unwrap();
+        if used {
+            assert!(
+                matches!(&row.creds, Creds::Found { user, has_password: true } if user.as_str() == USER),
+                "{key}: {:?}",
+                row.creds
+            );
+        } else {
+            assert_eq!(row.creds, Creds::Missing, "{key}");
+            assert!(
+                row.verdicts
+                    .iter()
+                    .any(|v| v.text == format!("no credentials for {relay} in the password map")),
+                "{key}: {:?}",
+                row.verdicts
+            );
+        }
+    }
+}

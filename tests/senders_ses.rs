@@ -531,3 +531,71 @@ async fn get_account_is_read_per_region() {
         report.findings
     );
 }
+
+/// A verified domain covers its subdomains (SES: "you can send email from any
+/// subdomain or email address of the verified domain"): a sender at
+/// notify.example.com routed to SES with example.com verified is verified,
+/// through the domain, and so is an `@notify.example.com` route; a sender
+/// of another domain is still named as bouncing.
+#[tokio::test]
+async fn a_verified_parent_domain_covers_subdomain_senders() {
+    use opsdeck::mail::senders::model::{self, SesCheck};
+    use opsdeck::mail::senders::source;
+
+    moto::dummy_aws_credentials();
+    let server = moto::MotoServer::start();
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    let east = target(server.endpoint());
+    ses::create_identity(&access, &east, "example.com")
+        .await
+        .unwrap();
+    let (_dir, config) = routed_config(
+        "app@notify.example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
+         @notify.example.com    [email-smtp.us-east-1.amazonaws.com]:587\n\
+         x@other.example        [email-smtp.us-east-1.amazonaws.com]:587\n",
+        server.endpoint(),
+    );
+    let snap = source::read_snapshot(&config.postfix[0], std::time::SystemTime::now()).unwrap();
+    let ses_snap = ses::snapshot(&east).await.unwrap();
+    let check = model::cross_check(&model::CheckInput {
+        snapshot: &snap,
+        ses: model::ready_view([&ses_snap]),
+        activity: &Default::default(),
+        queue_senders: &[],
+        local_senders: &[],
+        asked: &[],
+        ses_off: false,
+    });
+    let row = |s: &str| {
+        check
+            .rows
+            .iter()
+            .find(|r| r.sender.as_str() == s)
+            .cloned()
+            .unwrap_or_else(|| panic!("no row {s}"))
+    };
+    for sender in ["app@notify.example.com", "@notify.example.com"] {
+        let r = row(sender);
+        assert!(
+            matches!(&r.ses, SesCheck::Status { status: Verification::Verified, identity, .. } if identity.as_str() == "example.com"),
+            "{sender}: {r:?}"
+        );
+        assert!(
+            !r.verdicts.iter().any(|v| v.text.contains("not verified")),
+            "{sender}: {:?}",
+            r.verdicts
+        );
+        assert!(
+            r.verdicts
+                .iter()
+                .any(|v| v.text == "routed to SES, verified in us-east-1"),
+            "{sender}: {:?}",
+            r.verdicts
+        );
+    }
+    let other = row("x@other.example");
+    assert_eq!(
+        other.headline().unwrap().text,
+        "routed to SES, not verified in us-east-1: every mail will bounce"
+    );
+}

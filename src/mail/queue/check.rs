@@ -10,6 +10,7 @@ use crate::check::{Metric, Report, Status, grade};
 use crate::config::Config;
 
 use super::commands;
+use super::error::QueueError;
 use super::model::{ReasonGroup, Summary, age_secs, fmt_age, group_reasons};
 use super::parse::{QueueEntry, QueueName, parse_jsonl};
 
@@ -21,6 +22,15 @@ pub async fn collect(config: &Config, now: i64, report: &mut Report) {
             Ok(c) => {
                 let parsed = parse_jsonl(&c.stdout);
                 grade_summary(config, &inst.name, &parsed.entries, now, report);
+                // As root, postqueue reads the queue files itself when the master is not
+                // running, and says so only on stderr: the listing looks fine, nothing leaves.
+                if let Some(down) = QueueError::down_while_listing(&spec.display(), &c.stderr) {
+                    report.finding(
+                        "queue",
+                        Status::Critical,
+                        format!("{}: {down}; no mail is delivered", inst.name),
+                    );
+                }
                 if parsed.bad_lines > 0 {
                     report.finding(
                         "queue",

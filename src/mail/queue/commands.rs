@@ -217,6 +217,65 @@ pub fn flush_command(inst: &PostfixInstance) -> CommandSpec {
     CommandSpec { argv, stdin: None }
 }
 
+/// Standard error kept from its start, and from its end (where postsuper
+/// prints its count).
+const STDERR_HEAD: usize = 64 * 1024;
+const STDERR_TAIL: usize = 4 * 1024;
+
+/// The first `head` and the last `tail` bytes of a stream, with a line
+/// between them saying how much was left out.
+struct HeadTail {
+    head: Vec<u8>,
+    tail: std::collections::VecDeque<u8>,
+    head_cap: usize,
+    tail_cap: usize,
+    dropped: u64,
+}
+
+impl HeadTail {
+    fn new(head_cap: usize, tail_cap: usize) -> HeadTail {
+        HeadTail {
+            head: Vec::new(),
+            tail: std::collections::VecDeque::new(),
+            head_cap,
+            tail_cap,
+            dropped: 0,
+        }
+    }
+
+    fn push(&mut self, mut data: &[u8]) {
+        let room = self.head_cap.saturating_sub(self.head.len());
+        let now = data.len().min(room);
+        self.head.extend_from_slice(&data[..now]);
+        data = &data[now..];
+        self.tail.extend(data);
+        let over = self.tail.len().saturating_sub(self.tail_cap);
+        self.tail.drain(..over);
+        self.dropped += over as u64;
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        let mut out = self.head;
+        if self.tail.is_empty() {
+            return out;
+        }
+        let mut tail: Vec<u8> = self.tail.into();
+        let mut dropped = self.dropped;
+        if dropped > 0 {
+            // Start the tail at a whole line.
+            let cut = tail.iter().position(|&b| b == b'\n').map_or(0, |p| p + 1);
+            dropped += cut as u64;
+            tail.drain(..cut);
+            if !out.ends_with(b"\n") {
+                out.push(b'\n');
+            }
+            out.extend_from_slice(format!("[{dropped} bytes of output left out]\n").as_bytes());
+        }
+        out.extend_from_slice(&tail);
+        out
+    }
+}
+
 /// What a finished command printed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Captured {
@@ -279,11 +338,19 @@ pub async fn run(spec: &CommandSpec, max_stdout: usize) -> Result<Captured, Queu
         (buf, cut)
     };
     let read_err = async {
-        let mut buf = Vec::new();
+        // Read to the end: a writer blocked on a full pipe never exits
+        // (postsuper prints a line per message, and its count comes last).
+        let mut kept = HeadTail::new(STDERR_HEAD, STDERR_TAIL);
         if let Some(e) = err.as_mut() {
-            let _ = e.take(64 * 1024).read_to_end(&mut buf).await;
+            let mut chunk = vec![0u8; 16 * 1024];
+            loop {
+                match e.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => kept.push(&chunk[..n]),
+                }
+            }
         }
-        buf
+        kept.into_bytes()
     };
     let read_out_then_stop = async {
         let (buf, cut) = read_out.await;
@@ -618,6 +685,35 @@ mod tests {
         };
         let e = run(&spec, 100).await.unwrap_err();
         assert!(matches!(e, QueueError::NotAuthorized { .. }), "{e}");
+    }
+
+    #[tokio::test]
+    async fn postsuper_on_thousands_of_messages_finishes_and_reports_its_count() {
+        // postsuper prints a line per message on stderr, then the count: for
+        // 20,000 messages far more than a pipe holds. A stand-in with that
+        // output (it reads the ids first, as postsuper does).
+        let script = "n=$(wc -l); seq \"$n\" | sed 's/.*/postsuper: &ABCDEF: placed on hold/' >&2; \
+                      echo \"postsuper: Placed on hold: $n messages\" >&2";
+        let stand_in = inst("/etc/postfix", &["sh", "-c", script, "sh"]);
+        let ids: Vec<QueueId> = (0..20_000)
+            .map(|i| QueueId::parse(&format!("{:08X}", 0xA000_0000u32 + i)).unwrap())
+            .collect();
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let o = tokio::time::timeout(
+            std::time::Duration::from_secs(120),
+            apply(&access, &stand_in, QueueOp::Hold, &ids),
+        )
+        .await
+        .expect("postsuper stand-in never finished: its stderr was not read to the end")
+        .unwrap();
+        assert_eq!(o.done, Some(20_000), "{:?}", o.lines.last());
+        assert_eq!(o.summary(), "hold: done for 20000 messages");
+        assert!(
+            o.lines
+                .iter()
+                .any(|l| l.contains("bytes of output left out")),
+            "the cut is said"
+        );
     }
 
     #[tokio::test]

@@ -102,6 +102,19 @@ impl QueueError {
         }
     }
 
+    /// What a listing that succeeded says on stderr when the master is not running: as root,
+    /// `postqueue -j` reads the queue files itself ("Mail system is down -- accessing queue
+    /// directly"), so the list looks fine while no mail leaves.
+    pub fn down_while_listing(command: &str, stderr: &[u8]) -> Option<QueueError> {
+        let text = String::from_utf8_lossy(stderr);
+        text.to_ascii_lowercase()
+            .contains("mail system is down")
+            .then(|| QueueError::MailSystemDown {
+                command: command.to_string(),
+                detail: sanitize_lines(&text, 300),
+            })
+    }
+
     /// Classify a process that could not be started.
     pub fn from_spawn(command: &str, err: &std::io::Error) -> QueueError {
         if err.kind() == std::io::ErrorKind::NotFound {

@@ -283,10 +283,12 @@ impl Pane for QueuePane {
         SourceHealth {
             last_update: self.instances.iter().filter_map(|s| s.updated).max(),
             errors: self.errors,
-            problem: self
-                .instances
-                .iter()
-                .find_map(|s| s.error.as_ref().map(|e| e.to_string())),
+            problem: self.instances.iter().find_map(|s| {
+                s.error
+                    .as_ref()
+                    .or(s.down.as_deref())
+                    .map(|e| e.to_string())
+            }),
         }
     }
 }

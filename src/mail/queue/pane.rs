@@ -67,6 +67,8 @@ pub struct InstanceState {
     pub updated: Option<DateTime<Local>>,
     pub bad_lines: usize,
     pub first_bad: Option<String>,
+    /// The latest listing said the mail system is down (listed from the files).
+    pub down: Option<Box<QueueError>>,
 }
 
 /// What the demo's dialogs add: its queue is a file, and nothing is run on it.
@@ -237,6 +239,7 @@ impl QueuePane {
             st.updated = Some(at);
             st.bad_lines = parsed.bad_lines;
             st.first_bad = parsed.first_bad.clone();
+            st.down = parsed.down.clone();
         }
         let name = self
             .instances
@@ -352,6 +355,27 @@ impl QueuePane {
         if !left_out.is_empty() {
             lines.insert(at, left_out_line(op, &left_out));
             at += 1;
+        }
+        // What the operation does to held mail: postsuper -e marks it, but Postfix never
+        // tries to deliver held mail, so it is returned only once released; postsuper -r
+        // takes it out of the hold queue, so it is delivered.
+        let held = targets.iter().filter(|t| t.2 == QueueName::Hold).count();
+        let to_held = match op {
+            QueueOp::Expire => Some("returned only once released (H)"),
+            QueueOp::Requeue => Some("requeue releases it from hold, for delivery"),
+            _ => None,
+        };
+        if let Some(what) = to_held
+            && held > 0
+        {
+            // right after the consequence it qualifies
+            lines.insert(
+                at + 1,
+                format!(
+                    "{held} of them {} on hold: {what}",
+                    if held == 1 { "is" } else { "are" }
+                ),
+            );
         }
         if let Some(line) = self.hidden_line(&targets) {
             lines.insert(at, line);
@@ -624,11 +648,17 @@ impl QueuePane {
                 }
                 Vec::new()
             }
-            QueueEvent::Applied { result, .. } => {
+            QueueEvent::Applied { instance, result } => {
+                // An action on several instances reports once per instance: each result names
+                // its instance, and only its own tags are done with (a failed instance's stay).
+                let pre = match self.instances.get(instance) {
+                    Some(st) if self.instances.len() > 1 => format!("[{}] ", st.name),
+                    _ => String::new(),
+                };
                 let text = match result {
                     Ok(o) => {
-                        self.tags.clear();
-                        let s = o.summary();
+                        self.tags.retain(|(i, _)| *i != instance);
+                        let s = format!("{pre}{}", o.summary());
                         self.notice = Some((o.done.is_some(), s.clone()));
                         s
                     }
@@ -636,7 +666,7 @@ impl QueuePane {
                     Err(e @ QueueError::Demo { .. }) => e.to_string(),
                     Err(e) => {
                         self.errors += 1;
-                        let s = e.to_string();
+                        let s = format!("{pre}{e}");
                         self.notice = Some((false, s.clone()));
                         s
                     }
@@ -1237,6 +1267,30 @@ mod tests {
         });
         let c = confirm(fx.act(QueueAction::Expire));
         assert!(c.lines[0].starts_with("force-expire 1 message from deferred"));
+        assert!(
+            !c.lines.iter().any(|l| l.contains("on hold")),
+            "{:?}",
+            c.lines
+        );
+        // held mail is marked too, but Postfix never delivers it: the dialog says so
+        fx.act(QueueAction::TagAll);
+        let c = confirm(fx.act(QueueAction::Expire));
+        assert!(
+            c.lines
+                .iter()
+                .any(|l| l == "1 of them is on hold: returned only once released (H)"),
+            "{:?}",
+            c.lines
+        );
+        // requeue takes held mail out of the hold queue: it is delivered
+        let c = confirm(fx.act(QueueAction::Requeue));
+        assert!(
+            c.lines
+                .iter()
+                .any(|l| l == "1 of them is on hold: requeue releases it from hold, for delivery"),
+            "{:?}",
+            c.lines
+        );
     }
 
     #[test]
@@ -1439,6 +1493,43 @@ mod tests {
         let s = fx.draw(100, 14, true);
         assert!(s.contains("* out     deferred ABCABC0001"), "{s}");
         assert!(s.contains("* default deferred A1B2C3D4E5"), "{s}");
+        // each instance's result names it; a failed instance's messages stay tagged
+        let out = fx.event(QueueEvent::Applied {
+            instance: 1,
+            result: Err(QueueError::from_exit(
+                "sudo -n postsuper -c /etc/postfix-out -h -",
+                "exit status: 1",
+                b"sudo: a password is required\n",
+            )),
+        });
+        assert!(
+            matches!(&out[0], Effect::Notice(n) if n.starts_with("[out] sudo -n postsuper -c /etc/postfix-out -h -: sudo wants a password")),
+            "{out:?}"
+        );
+        let out = fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::Hold,
+                asked: 5,
+                done: Some(5),
+                lines: vec![],
+            }),
+        });
+        assert!(
+            matches!(&out[0], Effect::Notice(n) if n == "[default] hold: done for 5 messages"),
+            "{out:?}"
+        );
+        let left: Vec<String> = fx
+            .pane
+            .tags
+            .iter()
+            .map(|t| format!("{}:{}", t.0, t.1))
+            .collect();
+        assert_eq!(
+            left,
+            ["1:ABCABC0001"],
+            "the failed instance's message is still tagged"
+        );
         // flush asks every instance
         let c = confirm(fx.act(QueueAction::Flush));
         assert_eq!(c.then.len(), 2);

@@ -124,6 +124,9 @@ pub struct Parsed {
     /// The filter's search text over `entries`, when the reader built it
     /// (off the event loop); empty otherwise.
     pub search: super::model::SearchText,
+    /// The listing came with the warning that the mail system is down (the
+    /// reader sets it from postqueue's stderr): nothing is delivered.
+    pub down: Option<Box<super::error::QueueError>>,
 }
 
 #[derive(Deserialize)]

@@ -50,16 +50,20 @@ pub async fn list_once(runner: &Runner, i: usize) {
             status: "output over 1 GiB".into(),
             detail: "listing refused".into(),
         }),
-        Ok(c) => tokio::task::spawn_blocking(move || {
-            let mut p = parse_jsonl(&c.stdout);
-            p.search = SearchText::build(&p.entries);
-            p
-        })
-        .await
-        .map_err(|e| QueueError::Spawn {
-            command: spec.display(),
-            detail: e.to_string(),
-        }),
+        Ok(c) => {
+            let down = QueueError::down_while_listing(&spec.display(), &c.stderr).map(Box::new);
+            tokio::task::spawn_blocking(move || {
+                let mut p = parse_jsonl(&c.stdout);
+                p.search = SearchText::build(&p.entries);
+                p.down = down;
+                p
+            })
+            .await
+            .map_err(|e| QueueError::Spawn {
+                command: spec.display(),
+                detail: e.to_string(),
+            })
+        }
         Err(e) => Err(e),
     };
     send(

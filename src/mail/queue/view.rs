@@ -143,6 +143,10 @@ impl QueuePane {
                 for l in wrap_words(&format!("{pre}{e}{stale}"), w, 3) {
                     out.push(Line::from(Span::styled(l, th.error)));
                 }
+            } else if let Some(down) = &st.down {
+                for l in wrap_words(&format!("{pre}no mail is delivered: {down}"), w, 3) {
+                    out.push(Line::from(Span::styled(l, th.error)));
+                }
             } else if st.updated.is_none() {
                 out.push(Line::from(Span::styled(
                     truncate(&format!("{pre}reading the queue (postqueue -j)…"), w),

@@ -267,6 +267,9 @@ pub enum RunPostfix {
 
 /// Add `sender -> relay` to an indexed map, compile it and reload Postfix.
 /// Each step is reported through `progress` as it happens.
+/// Why a `user@` route is refused: it would be written and never used.
+pub const USER_AT_NEVER_LOOKED_UP: &str = "Postfix never looks up a user@ key in sender_dependent_relayhost_maps (it tries user@domain, then @domain): give the full address or @domain";
+
 #[allow(clippy::too_many_arguments)]
 pub fn add_route(
     _access: &WriteAccess,
@@ -288,14 +291,17 @@ pub fn add_route(
     let key_ok = match maps::KeyKind::of(&sender) {
         maps::KeyKind::Address => valid_address(&sender),
         maps::KeyKind::Domain => valid_address(&format!("x{sender}")),
-        maps::KeyKind::LocalPart => valid_address(&format!("{sender}x")),
+        maps::KeyKind::LocalPart => {
+            r.step("check the sender", false, USER_AT_NEVER_LOOKED_UP);
+            return r.finish(false, "nothing changed");
+        }
         maps::KeyKind::Other => false,
     };
     if !key_ok {
         r.step(
             "check the sender",
             false,
-            format!("{sender:?} is not an address, @domain or user@"),
+            format!("{sender:?} is not an address or @domain"),
         );
         return r.finish(false, "nothing changed");
     }
@@ -553,6 +559,8 @@ mod tests {
             ("not an address", "[h]:587"),
             ("bob@example.com", "[h]:587 extra"),
             ("alice@example.com", "[h]:587"),
+            // a key Postfix never looks up
+            ("root@", "[h]:587"),
         ] {
             let r = add_route(
                 &access,
@@ -566,6 +574,12 @@ mod tests {
             );
             assert!(r.done && !r.ok, "{r:?}");
             assert!(r.outcome.starts_with("nothing changed"), "{r:?}");
+            if sender == "root@" {
+                assert!(
+                    r.steps[0].output.contains("never looks up a user@ key"),
+                    "{r:?}"
+                );
+            }
         }
         assert_eq!(
             std::fs::read_to_string(&p).unwrap(),

@@ -145,32 +145,59 @@ pub struct BadLine {
     pub text: Clean,
 }
 
+/// Why Postfix skips a first logical line that starts with whitespace.
+const LEADING_WHITESPACE: &str = "logical line must not start with whitespace (Postfix skips it)";
+
+/// A line and its 1-based number.
+type Numbered = (usize, String);
+
 /// Logical lines: comments and blank lines dropped, continuation lines joined.
-fn logical_lines(text: &str) -> Vec<(usize, String)> {
-    let mut out: Vec<(usize, String)> = Vec::new();
+/// A line that starts with whitespace before any logical line has nothing to
+/// continue: Postfix skips it with a warning, and so does this (its line
+/// number and text come back apart, for the caller to report).
+fn logical_lines(text: &str) -> (Vec<Numbered>, Vec<Numbered>) {
+    let mut out: Vec<Numbered> = Vec::new();
+    let mut skipped = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim_end_matches('\r');
         let trimmed = line.trim_start();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        if line.starts_with(char::is_whitespace)
-            && let Some(last) = out.last_mut()
-        {
-            last.1.push(' ');
-            last.1.push_str(trimmed.trim_end());
+        if line.starts_with(char::is_whitespace) {
+            match out.last_mut() {
+                Some(last) => {
+                    last.1.push(' ');
+                    last.1.push_str(trimmed.trim_end());
+                }
+                None => skipped.push((i + 1, trimmed.trim_end().to_string())),
+            }
             continue;
         }
         out.push((i + 1, trimmed.trim_end().to_string()));
     }
-    out
+    (out, skipped)
+}
+
+/// The lines [`logical_lines`] skipped, as bad lines (`shown` picks the text
+/// to show: a password map shows only the key).
+fn skipped_lines(skipped: Vec<Numbered>, shown: impl Fn(&str) -> &str) -> Vec<BadLine> {
+    skipped
+        .into_iter()
+        .map(|(line, l)| BadLine {
+            line,
+            why: LEADING_WHITESPACE,
+            text: Clean::capped(shown(&l), 80),
+        })
+        .collect()
 }
 
 /// Parse the source of a `hash`/`btree`/`lmdb`/`cdb`/`texthash` map.
 pub fn parse_table(text: &str) -> (Vec<TableEntry>, Vec<BadLine>) {
     let mut entries = Vec::new();
-    let mut bad = Vec::new();
-    for (line, l) in logical_lines(text) {
+    let (lines, skipped) = logical_lines(text);
+    let mut bad = skipped_lines(skipped, |l| l);
+    for (line, l) in lines {
         match l.split_once(char::is_whitespace) {
             Some((k, v)) if !v.trim().is_empty() => {
                 let key = k.to_lowercase();
@@ -207,8 +234,10 @@ pub struct CredentialEntry {
 /// at only to see that it is there; it is never copied out.
 pub fn parse_password_table(text: &str) -> (Vec<CredentialEntry>, Vec<BadLine>) {
     let mut entries = Vec::new();
-    let mut bad = Vec::new();
-    for (line, l) in logical_lines(text) {
+    let (lines, skipped) = logical_lines(text);
+    // only the key: the rest could be a secret
+    let mut bad = skipped_lines(skipped, |l| l.split_whitespace().next().unwrap_or(""));
+    for (line, l) in lines {
         let Some((k, v)) = l.split_once(char::is_whitespace) else {
             bad.push(BadLine {
                 line,
@@ -236,11 +265,15 @@ pub fn parse_password_table(text: &str) -> (Vec<CredentialEntry>, Vec<BadLine>) 
 }
 
 /// Look up a sender in indexed-table entries the way Postfix does for
-/// sender-dependent maps: the full address, then `user@`, then `@domain`.
+/// sender-dependent maps (`mail_addr_find`): the full address, then, when
+/// `recipient_delimiter` is set and the local part has one, the address
+/// without its extension, then `@domain`. A `user@` key is never tried
+/// (nor a bare local part, which Postfix tries only for its own domains).
 pub fn lookup_sender<'a, T>(
     entries: &'a [T],
     key_of: impl Fn(&T) -> &str,
     sender: &str,
+    recipient_delimiter: &str,
 ) -> Option<&'a T> {
     let sender = sender.to_lowercase();
     let (local, domain) = match sender.rsplit_once('@') {
@@ -248,17 +281,30 @@ pub fn lookup_sender<'a, T>(
         None => (sender.clone(), String::new()),
     };
     let mut keys = vec![sender.clone()];
-    // user+ext@domain also tries user@domain
-    if let Some((base, _ext)) = local.split_once('+') {
+    if let Some(base) = without_extension(&local, recipient_delimiter) {
         keys.push(format!("{base}@{domain}"));
-        keys.push(format!("{base}@"));
     }
-    keys.push(format!("{local}@"));
     if !domain.is_empty() {
         keys.push(format!("@{domain}"));
     }
     keys.iter()
         .find_map(|k| entries.iter().find(|e| key_of(e) == k.as_str()))
+}
+
+/// The local part without its extension, as Postfix's `split_addr` cuts it:
+/// at the first of the `recipient_delimiter` characters, not when it is the
+/// first character, and never for `postmaster` or `MAILER-DAEMON`.
+fn without_extension<'a>(local: &'a str, delimiters: &str) -> Option<&'a str> {
+    if delimiters.is_empty()
+        || local.eq_ignore_ascii_case("postmaster")
+        || local.eq_ignore_ascii_case("mailer-daemon")
+    {
+        return None;
+    }
+    match local.find(|c| delimiters.contains(c)) {
+        Some(0) | None => None,
+        Some(i) => Some(&local[..i]),
+    }
 }
 
 /// One rule of a `regexp:` or `pcre:` map.
@@ -288,8 +334,9 @@ pub enum RuleKind {
 /// Parse a `regexp:`/`pcre:` map source into rules.
 pub fn parse_rules(text: &str) -> (Vec<Rule>, Vec<BadLine>) {
     let mut rules = Vec::new();
-    let mut bad = Vec::new();
-    for (line, l) in logical_lines(text) {
+    let (lines, skipped) = logical_lines(text);
+    let mut bad = skipped_lines(skipped, |l| l);
+    for (line, l) in lines {
         if l == "endif" {
             rules.push(Rule {
                 line,
@@ -698,17 +745,23 @@ broken-line
         fn key(e: &TableEntry) -> &str {
             e.key.as_str()
         }
-        assert_eq!(lookup_sender(&e, key, "ALICE@example.com").unwrap().line, 2);
-        assert_eq!(lookup_sender(&e, key, "carol@example.org").unwrap().line, 3);
-        assert_eq!(
-            lookup_sender(&e, key, "root@vm.example.net").unwrap().line,
-            5
-        );
-        assert_eq!(
-            lookup_sender(&e, key, "bob+news@example.com").unwrap().line,
-            7
-        );
-        assert!(lookup_sender(&e, key, "dave@example.com").is_none());
+        let find =
+            |sender: &str, delim: &str| lookup_sender(&e, key, sender, delim).map(|e| e.line);
+        assert_eq!(find("ALICE@example.com", ""), Some(2));
+        assert_eq!(find("carol@example.org", ""), Some(3));
+        // Postfix never looks up `user@`: root@ routes nothing
+        assert_eq!(find("root@vm.example.net", ""), None);
+        assert_eq!(find("root@", ""), Some(5), "the key itself");
+        // the extension is cut only with recipient_delimiter set, at any of its characters
+        assert_eq!(find("bob@example.com", ""), Some(7));
+        assert_eq!(find("bob+news@example.com", ""), None);
+        assert_eq!(find("bob+news@example.com", "+"), Some(7));
+        assert_eq!(find("bob-news+x@example.com", "-+"), Some(7));
+        assert_eq!(find("bob-news@example.com", "+"), None);
+        // not at the first character, and the full address comes first
+        assert_eq!(find("+bob@example.com", "+"), None);
+        assert_eq!(find("alice+x@example.org", "+"), Some(3));
+        assert_eq!(find("dave@example.com", "+"), None);
     }
 
     const RULES: &str = "\

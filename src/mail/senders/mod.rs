@@ -808,6 +808,12 @@ impl Pane for SendersPane {
                         Clean::new(&self.trace_in)
                     ),
                 ];
+                if let Some(snap) = &self.relay
+                    && let Some(warning) =
+                        model::sandbox_refusal(snap, &self.ses.view(), &from, &text)
+                {
+                    lines.push(warning);
+                }
                 if self.demo {
                     lines.push(DEMO_NOT_SENT.into());
                 }
@@ -863,6 +869,9 @@ impl Pane for SendersPane {
                         "not an address or @domain: {}",
                         Clean::capped(&text, 60)
                     ))];
+                }
+                if text.ends_with('@') {
+                    return vec![Effect::Notice(actions::USER_AT_NEVER_LOOKED_UP.into())];
                 }
                 self.pending_route_sender = Some(text);
                 vec![Self::prompt(
@@ -1512,6 +1521,12 @@ mod tests {
             matches!(&e[..], [Effect::Prompt(pr)] if pr.purpose == P_ROUTE_SENDER),
             "{e:?}"
         );
+        // a user@ key would be written and never looked up: refused before the relay is asked
+        let e = p.on_prompt(P_ROUTE_SENDER, "root@".into(), &mut cx);
+        assert!(
+            matches!(&e[..], [Effect::Notice(n)] if n.starts_with("Postfix never looks up a user@ key")),
+            "{e:?}"
+        );
         let e = p.on_prompt(P_ROUTE_SENDER, "new@example.com".into(), &mut cx);
         let [Effect::Prompt(pr)] = &e[..] else {
             panic!("{e:?}")
@@ -1576,6 +1591,41 @@ mod tests {
             &c.then[..],
             [Effect::Senders(SendersEffect::SendTest { from, to, .. })] if from == "alice@example.com" && to == "ops@example.net"
         ));
+        assert!(
+            !c.lines.iter().any(|l| l.contains("sandbox")),
+            "{:?}",
+            c.lines
+        );
+
+        // SES in the sandbox: a recipient that is not verified there is refused, and the
+        // dialog says so before anything is sent; a verified one (or the simulator) is not
+        p.on_event(
+            SendersEvent::Ses {
+                region: "us-east-1".into(),
+                result: Ok(Box::new(model::tests::ses(false))),
+            },
+            &mut cx,
+        );
+        let sandbox_lines = |p: &mut SendersPane, cx: &mut Cx<'_>, to: &str| -> Vec<String> {
+            p.on_prompt(P_TEST_FROM, "alice@example.com".into(), cx);
+            let e = p.on_prompt(P_TEST_TO, to.into(), cx);
+            let [Effect::Confirm(c)] = &e[..] else {
+                panic!("{e:?}")
+            };
+            c.lines
+                .iter()
+                .filter(|l| l.contains("sandbox"))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(
+            sandbox_lines(&mut p, &mut cx, "ops@example.net"),
+            [
+                "SES in us-east-1 is in the sandbox and ops@example.net is not verified there: SES will refuse the test mail (554), whatever the route"
+            ]
+        );
+        assert!(sandbox_lines(&mut p, &mut cx, "someone@example.org").is_empty());
+        assert!(sandbox_lines(&mut p, &mut cx, "success@simulator.amazonses.com").is_empty());
     }
 
     /// The Failures pane's model has read a line: it counts now, not the pane's own read.

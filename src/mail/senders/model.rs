@@ -62,8 +62,9 @@ pub enum Route {
         map: Clean,
         line: usize,
     },
-    /// The instance's `relayhost`.
-    Default { relay: Clean },
+    /// The instance's `relayhost`; `dunno` names the map entry whose `DUNNO`
+    /// stopped the search (`hash:/etc/postfix/sender_relay line 3`), if one did.
+    Default { relay: Clean, dunno: Option<Clean> },
     /// No relay at all: straight to the recipient's MX.
     Direct,
     /// A rule could not be evaluated or a map could not be read.
@@ -73,7 +74,7 @@ pub enum Route {
 impl Route {
     pub fn relay_text(&self) -> Option<&str> {
         match self {
-            Route::Map { relay, .. } | Route::Default { relay } => Some(relay.as_str()),
+            Route::Map { relay, .. } | Route::Default { relay, .. } => Some(relay.as_str()),
             _ => None,
         }
     }
@@ -81,7 +82,7 @@ impl Route {
     pub fn short(&self) -> String {
         match self {
             Route::Map { relay, .. } => relay.to_string(),
-            Route::Default { relay } => format!("default {relay}"),
+            Route::Default { relay, .. } => format!("default {relay}"),
             Route::Direct => "direct (MX)".into(),
             Route::Unknown { .. } => "unknown".into(),
         }
@@ -248,7 +249,18 @@ fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
     for m in &snap.relay_maps {
         match &m.content {
             MapContent::Table(entries) => {
-                if let Some(e) = maps::lookup_sender(entries, |e| e.key.as_str(), sender) {
+                if let Some(e) = maps::lookup_sender(
+                    entries,
+                    |e| e.key.as_str(),
+                    sender,
+                    &snap.settings.recipient_delimiter,
+                ) {
+                    if is_dunno(&e.value) {
+                        return default_route(
+                            snap,
+                            Some(format!("{} line {}", m.spec.written, e.line)),
+                        );
+                    }
                     return Route::Map {
                         relay: e.value.clone(),
                         map: Clean::new(&m.spec.written),
@@ -258,6 +270,12 @@ fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
             }
             MapContent::Rules(rules) => match maps::eval_rules(rules, sender) {
                 RuleMatch::Matched { result, line } => {
+                    if is_dunno(&result) {
+                        return default_route(
+                            snap,
+                            Some(format!("{} line {line}", m.spec.written)),
+                        );
+                    }
                     return Route::Map {
                         relay: result,
                         map: Clean::new(&m.spec.written),
@@ -285,12 +303,24 @@ fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
             }
         }
     }
+    default_route(snap, None)
+}
+
+/// A map answer of `DUNNO` ends the search without a relay of its own (Postfix 2.6 and
+/// later): the sender goes through `relayhost`.
+fn is_dunno(value: &str) -> bool {
+    value.trim().eq_ignore_ascii_case("DUNNO")
+}
+
+/// The route without a map's relay: `relayhost`, or straight to the MX.
+fn default_route(snap: &RelaySnapshot, dunno: Option<String>) -> Route {
     let rh = snap.settings.relayhost.trim();
     if rh.is_empty() {
         Route::Direct
     } else {
         Route::Default {
             relay: Clean::new(rh),
+            dunno: dunno.map(|d| Clean::new(&d)),
         }
     }
 }
@@ -306,7 +336,12 @@ fn creds_for(snap: &RelaySnapshot, sender: &str, relay: &Relay) -> Creds {
             continue;
         };
         let found = if snap.settings.sender_dependent_auth {
-            maps::lookup_sender(entries, |e| e.key.as_str(), sender)
+            maps::lookup_sender(
+                entries,
+                |e| e.key.as_str(),
+                sender,
+                &snap.settings.recipient_delimiter,
+            )
         } else {
             None
         }
@@ -431,6 +466,37 @@ pub fn cross_check(input: &CheckInput<'_>) -> CrossCheck {
     }
 }
 
+/// What a test mail from `from` to `to` will meet when `from` is routed to SES in a region
+/// whose account is in the sandbox and `to` is not verified there: SES refuses it (554), which
+/// says nothing about the sender's route. `None` when not known to be so.
+pub fn sandbox_refusal(
+    snap: &RelaySnapshot,
+    ses: &SesView<'_>,
+    from: &str,
+    to: &str,
+) -> Option<String> {
+    let route = route_for(snap, from);
+    let region = Relay::parse(route.relay_text()?)?.ses_region()?;
+    let Some(RegionView::Ready(s)) = ses.get(&region) else {
+        return None;
+    };
+    if !matches!(&s.account, Ok(a) if !a.production) {
+        return None;
+    }
+    // the mailbox simulator's addresses are allowed in the sandbox
+    let to_lower = to.to_ascii_lowercase();
+    if to_lower.ends_with("@simulator.amazonses.com") {
+        return None;
+    }
+    match s.verification_of(&to_lower) {
+        Some(i) if i.status == Verification::Verified => None,
+        _ => Some(format!(
+            "SES in {region} is in the sandbox and {} is not verified there: SES will refuse the test mail (554), whatever the route",
+            Clean::capped(to, 80)
+        )),
+    }
+}
+
 /// Is the SES account of this region in the sandbox (as far as known)?
 fn in_sandbox(ses: &SesView<'_>, region: &str) -> bool {
     matches!(ses.get(region), Some(RegionView::Ready(s)) if matches!(&s.account, Ok(a) if !a.production))
@@ -468,9 +534,7 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
                         lookup.clone()
                     };
                     let found = if sender.starts_with('@') {
-                        s.identities
-                            .iter()
-                            .find(|i| i.is_domain && i.name.eq_ignore_ascii_case(&subject))
+                        s.verification_of_domain(&subject)
                     } else {
                         s.verification_of(&subject)
                     };
@@ -605,7 +669,8 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
 
     let in_map = seen.contains(&Seen::Map);
     let has_maps = !snap.relay_maps.is_empty();
-    if !in_map && has_maps && !matches!(route, Route::Map { .. }) && !is_pattern {
+    let dunno = matches!(route, Route::Default { dunno: Some(_), .. });
+    if !in_map && has_maps && !matches!(route, Route::Map { .. }) && !is_pattern && !dunno {
         let where_ = if seen.contains(&Seen::Log) {
             "seen in the log"
         } else if seen.contains(&Seen::Queue) {
@@ -616,7 +681,7 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
             "sender"
         };
         let via = match &route {
-            Route::Default { relay } => format!("goes through the default relay {relay}"),
+            Route::Default { relay, .. } => format!("goes through the default relay {relay}"),
             Route::Direct => "goes out directly to the recipient's MX".into(),
             _ => "route not known".into(),
         };
@@ -631,6 +696,19 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
                     Severity::Warn
                 },
                 format!("{where_} but not in the map: {via}"),
+            ),
+        );
+    }
+    if sender.ends_with('@') && in_map {
+        // mail_addr_find tries user@domain, user@domain without its extension and @domain:
+        // an entry that looks like it routes every domain routes none
+        verdicts.insert(
+            0,
+            Verdict::new(
+                Severity::Warn,
+                format!(
+                    "Postfix never looks up a user@ key in sender_dependent_relayhost_maps: {sender} routes no mail (write {sender}DOMAIN for each domain)"
+                ),
             ),
         );
     }
@@ -1307,16 +1385,16 @@ pub(crate) mod tests {
         let md = row(&c, "MAILER-DAEMON");
         assert!(matches!(md.route, Route::Map { line: 1, .. }), "{md:?}");
         assert!(md.seen.contains(&Seen::Map));
+        // Postfix never looks up `root@` (mail_addr_find): the entry is dead, and said so
         let root_any = row(&c, "root@");
         assert_eq!(root_any.ses, SesCheck::Unknown);
         assert_eq!(
             root_any.headline().unwrap().text,
-            "routed to SES; verification depends on each sender's domain"
+            "Postfix never looks up a user@ key in sender_dependent_relayhost_maps: root@ routes no mail (write root@DOMAIN for each domain)"
         );
-        // root@web1 is routed by the `root@` key and is not verified
+        // root@web1 goes through the default relay, not the `root@` entry
         let root = row(&c, "root@web1.example.com");
-        assert!(matches!(root.route, Route::Map { line: 2, .. }));
-        assert_eq!(root.worst(), Severity::Error);
+        assert!(matches!(root.route, Route::Default { .. }), "{root:?}");
     }
 
     /// The cross-check of `snap` with SES not read (`ses_off`: switched off) and no log read.

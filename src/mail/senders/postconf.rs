@@ -26,6 +26,7 @@ pub const PARAMS: &[&str] = &[
     "smtp_sasl_auth_soft_bounce",
     "smtp_sender_dependent_authentication",
     "myorigin",
+    "recipient_delimiter",
 ];
 
 /// The settings of one instance that decide how a sender's mail leaves.
@@ -42,6 +43,8 @@ pub struct RelaySettings {
     pub sasl_soft_bounce: bool,
     pub sender_dependent_auth: bool,
     pub myorigin: String,
+    /// Cut `user+ext` to `user` in sender-dependent lookups (empty: never).
+    pub recipient_delimiter: String,
 }
 
 fn yes(v: Option<&String>) -> bool {
@@ -68,6 +71,7 @@ pub fn parse_output(text: &str) -> RelaySettings {
         sasl_soft_bounce: yes(map.get("smtp_sasl_auth_soft_bounce")),
         sender_dependent_auth: yes(map.get("smtp_sender_dependent_authentication")),
         myorigin: s("myorigin"),
+        recipient_delimiter: s("recipient_delimiter"),
     }
 }
 
@@ -176,12 +180,12 @@ impl Relay {
         self.ses_region().is_some()
     }
 
-    /// Keys a password map is searched with for this relay: `[host]:port`, then `[host]` / `host`.
+    /// Keys a password map is searched with for this relay: the next hop as
+    /// written (`[host]:port`), then the server's host name. `[host]` alone
+    /// is not tried when the next hop names a port: such an entry gives no
+    /// credentials, and the relay answers "530 Authentication required".
     pub fn credential_keys(&self) -> Vec<String> {
         let mut keys = vec![self.written.to_ascii_lowercase()];
-        if self.bracketed {
-            keys.push(format!("[{}]", self.host));
-        }
         keys.push(self.host.clone());
         keys.dedup();
         keys
@@ -384,6 +388,14 @@ myorigin = vm.localdomain
             r.credential_keys(),
             vec![
                 "[email-smtp.eu-west-1.amazonaws.com]:587",
+                "email-smtp.eu-west-1.amazonaws.com"
+            ]
+        );
+        assert_eq!(
+            Relay::parse("[email-smtp.eu-west-1.amazonaws.com]")
+                .unwrap()
+                .credential_keys(),
+            vec![
                 "[email-smtp.eu-west-1.amazonaws.com]",
                 "email-smtp.eu-west-1.amazonaws.com"
             ]

@@ -83,19 +83,57 @@ pub struct SesSnapshot {
 }
 
 impl SesSnapshot {
-    /// Verification of a sender: its address, else its domain.
+    /// Verification of a sender: a verified identity that covers it (its
+    /// address, its domain, or a parent domain: a verified domain covers its
+    /// subdomains, and an address on it sends even while its own identity is
+    /// pending), else the most specific identity found.
     pub fn verification_of(&self, sender: &str) -> Option<&Identity> {
         let s = sender.to_ascii_lowercase();
-        let domain = s.rsplit_once('@').map(|(_, d)| d.to_string());
-        self.identities
+        let address = self
+            .identities
             .iter()
-            .find(|i| !i.is_domain && i.name.eq_ignore_ascii_case(&s))
+            .find(|i| !i.is_domain && i.name.eq_ignore_ascii_case(&s));
+        let domains = match s.rsplit_once('@') {
+            Some((_, d)) => self.domains_covering(d),
+            None => Vec::new(),
+        };
+        address
+            .filter(|i| i.status == Verification::Verified)
             .or_else(|| {
-                let d = domain?;
+                domains
+                    .iter()
+                    .copied()
+                    .find(|i| i.status == Verification::Verified)
+            })
+            .or(address)
+            .or_else(|| domains.first().copied())
+    }
+
+    /// Verification of a domain (an `@domain` route): a verified identity of
+    /// it or of a parent domain, else the most specific one found.
+    pub fn verification_of_domain(&self, domain: &str) -> Option<&Identity> {
+        let domains = self.domains_covering(&domain.to_ascii_lowercase());
+        domains
+            .iter()
+            .copied()
+            .find(|i| i.status == Verification::Verified)
+            .or_else(|| domains.first().copied())
+    }
+
+    /// The domain identities of `domain` and of each of its parents, most
+    /// specific first.
+    fn domains_covering(&self, domain: &str) -> Vec<&Identity> {
+        let mut out = Vec::new();
+        let mut d = domain;
+        while !d.is_empty() {
+            out.extend(
                 self.identities
                     .iter()
-                    .find(|i| i.is_domain && i.name.eq_ignore_ascii_case(&d))
-            })
+                    .filter(|i| i.is_domain && i.name.eq_ignore_ascii_case(d)),
+            );
+            d = d.split_once('.').map_or("", |(_, parent)| parent);
+        }
+        out
     }
 }
 
@@ -251,5 +289,48 @@ mod tests {
         );
         assert!(s.verification_of("bob@example.com").is_none());
         assert!(s.verification_of("MAILER-DAEMON").is_none());
+    }
+
+    #[test]
+    fn a_verified_domain_covers_its_subdomains_and_pending_addresses() {
+        let id = |n: &str, d, s| Identity {
+            name: Clean::new(n),
+            is_domain: d,
+            status: s,
+            sending_enabled: true,
+        };
+        let s = SesSnapshot {
+            region: "us-east-1".into(),
+            identities: vec![
+                id("example.com", true, Verification::Verified),
+                id("new@example.com", false, Verification::Pending),
+                id("eu.example.net", true, Verification::Pending),
+            ],
+            account: Err(Clean::new("x")),
+        };
+        let by = |sender: &str| {
+            s.verification_of(sender)
+                .map(|i| (i.name.to_string(), i.status))
+        };
+        assert_eq!(
+            by("app@notify.example.com"),
+            Some(("example.com".into(), Verification::Verified))
+        );
+        assert_eq!(
+            by("new@example.com"),
+            Some(("example.com".into(), Verification::Verified)),
+            "a pending address on a verified domain sends"
+        );
+        assert_eq!(
+            by("x@mail.eu.example.net"),
+            Some(("eu.example.net".into(), Verification::Pending))
+        );
+        assert_eq!(by("x@notexample.com"), None);
+        assert_eq!(
+            s.verification_of_domain("Notify.Example.com")
+                .map(|i| i.name.as_str()),
+            Some("example.com")
+        );
+        assert!(s.verification_of_domain("example.org").is_none());
     }
 }

@@ -585,7 +585,11 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     ));
     let route = match &r.route {
         Route::Map { relay, map, line } => format!("{relay}  ({map}, line {line})"),
-        Route::Default { relay } => format!("{relay}  (relayhost: no map entry)"),
+        Route::Default { relay, dunno: None } => format!("{relay}  (relayhost: no map entry)"),
+        Route::Default {
+            relay,
+            dunno: Some(at),
+        } => format!("{relay}  (relayhost: DUNNO in {at})"),
         Route::Direct => "direct to the recipient's MX (no relay)".into(),
         Route::Unknown { why } => format!("unknown: {why}"),
     };
