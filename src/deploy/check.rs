@@ -83,7 +83,7 @@ pub fn grade_target(config: &Config, target: &DeployConfig, st: &RepoStatus, rep
         worse(
             Status::Warning,
             format!(
-                "{} local modification(s) in the work tree: a deploy will refuse to overwrite them",
+                "{} local modification(s) in the work tree: a deploy that changes one of those files asks to stash them first",
                 st.modified
             ),
         );
