@@ -23,13 +23,18 @@ use crate::mail::log::parse::YearGuess;
 use crate::sanitize::Clean;
 
 static QUEUED_AS: LocalLazy =
-    LazyLock::new(|| Regex::new(r"queued as ([0-9A-Za-z]{5,20})").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"queued as ([0-9A-Za-z]+)").expect("static regex"));
 
 type LocalLazy = LazyLock<Regex>;
 
 /// The queue id in an SMTP reply (`250 2.0.0 Ok: queued as 3FFCBC890E`).
+/// Whatever its length: a long id (`enable_long_queue_ids`) of a filesystem with large inode
+/// numbers runs to 23 characters. Only a valid id is taken, as the log's parser would.
 pub fn queue_id_from_reply(reply: &str) -> Option<String> {
-    QUEUED_AS.captures(reply).map(|c| c[1].to_string())
+    let id = &QUEUED_AS.captures(reply)?[1];
+    crate::mail::queue::QueueId::parse(id)
+        .ok()
+        .map(|q| q.as_str().to_string())
 }
 
 /// A sender's latest deferral or bounce: the relay's words and their cause.
@@ -392,6 +397,16 @@ mod tests {
             Some("4dWqzB0tXvzJrNn")
         );
         assert_eq!(queue_id_from_reply("250 ok"), None);
+        // a long id with a 64-bit inode number: cut at 20 characters, the trace followed
+        // another id
+        assert_eq!(
+            queue_id_from_reply("250 2.0.0 Ok: queued as 4dWqzB0tXvzJrNnBCDFGHJK").as_deref(),
+            Some("4dWqzB0tXvzJrNnBCDFGHJK")
+        );
+        assert_eq!(
+            queue_id_from_reply("250 2.0.0 Ok: queued as not-an-id"),
+            None
+        );
     }
 
     #[test]
