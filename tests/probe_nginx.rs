@@ -8,6 +8,7 @@ mod probe_support;
 
 use opsdeck::probe::checks::{Check, Level, TargetReport, run_target};
 use opsdeck::probe::config::{ProbeConfig, TargetConfig};
+use opsdeck::probe::echo::EchoServer;
 use probe_support::*;
 
 fn target(tls: u16, http: Option<u16>, cert: &std::path::Path) -> TargetConfig {
@@ -52,6 +53,37 @@ fn text(r: &TargetReport, c: Check) -> String {
 
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// nginx's `http` block for one server that terminates TLS on `listen` (an address and port,
+/// with any further listen parameters) with `c`'s certificate and passes every request to
+/// `echo` from [`PROXY_SOURCE`], with the forwarding directives under test, `headers`.
+fn tls_balancer(
+    dir: &std::path::Path,
+    listen: &str,
+    c: &Certs,
+    echo: &EchoServer,
+    headers: &str,
+) -> String {
+    format!(
+        r#"http {{
+  {temp}
+  server {{
+    listen {listen} ssl;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location / {{
+      proxy_pass http://{echo};
+      proxy_bind {PROXY_SOURCE};
+      {headers}
+    }}
+  }}
+}}"#,
+        temp = Nginx::http_temp_paths(dir),
+        cert = c.cert.display(),
+        key = c.key.display(),
+        echo = echo.addr,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,30 +150,13 @@ async fn correct_balancer_with_realip_trust() {
 async fn balancer_passing_client_headers_through() {
     let dir = tempdir();
     let c = make_certs(dir.path(), 5);
-    let (ca, cert, key) = (c.ca, c.cert, c.key);
     let echo = echo(false).await;
     let tls = free_port();
-    let body = format!(
-        r#"http {{
-  {temp}
-  server {{
-    listen 127.0.0.1:{tls} ssl;
-    ssl_certificate {cert};
-    ssl_certificate_key {key};
-    location / {{
-      proxy_pass http://{echo};
-      proxy_bind {PROXY_SOURCE};
-    }}
-  }}
-}}"#,
-        temp = Nginx::http_temp_paths(dir.path()),
-        cert = cert.display(),
-        key = key.display(),
-        echo = echo.addr,
-    );
+    // no forwarding header set: the client's pass through as they came
+    let body = tls_balancer(dir.path(), &format!("127.0.0.1:{tls}"), &c, &echo, "");
     let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
     let cfg = ProbeConfig::default();
-    let mut t = target(tls, None, &ca);
+    let mut t = target(tls, None, &c.ca);
     t.expect_client = None;
     t.backend_url = Some(format!("http://{}/", echo.addr));
     let r = run_target(&t, &cfg, now()).await;
@@ -333,27 +348,17 @@ async fn balancer_setting_x_forwarded_proto_twice() {
         "proxy_set_header Host $http_host;\nproxy_set_header X-Real-IP $remote_addr;\nproxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\nproxy_set_header X-Forwarded-Proto $scheme;\n",
     )
     .unwrap();
-    let body = format!(
-        r#"http {{
-  {temp}
-  server {{
-    listen 127.0.0.1:{tls} ssl;
-    ssl_certificate {cert};
-    ssl_certificate_key {key};
-    location / {{
-      proxy_pass http://{echo};
-      proxy_bind {PROXY_SOURCE};
-      include {params};
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Port $server_port;
-    }}
-  }}
-}}"#,
-        temp = Nginx::http_temp_paths(dir.path()),
-        cert = c.cert.display(),
-        key = c.key.display(),
-        echo = echo.addr,
-        params = params.display(),
+    let body = tls_balancer(
+        dir.path(),
+        &format!("127.0.0.1:{tls}"),
+        &c,
+        &echo,
+        &format!(
+            "include {};
+             proxy_set_header X-Forwarded-Proto $scheme;
+             proxy_set_header X-Forwarded-Port $server_port;",
+            params.display()
+        ),
     );
     let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
     let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
@@ -617,30 +622,19 @@ async fn balancer_adding_x_forwarded_proto_after_the_clients() {
     let c = make_certs(dir.path(), 90);
     let echo = echo(false).await;
     let tls = free_port();
-    let body = format!(
-        r#"http {{
-  {temp}
-  server {{
-    listen 127.0.0.1:{tls} ssl;
-    ssl_certificate {cert};
-    ssl_certificate_key {key};
-    location / {{
-      proxy_pass http://{echo};
-      proxy_bind {PROXY_SOURCE};
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Port $server_port;
-      proxy_set_header X-Real-IP $remote_addr;
-      proxy_set_header Forwarded "";
-    }}
-  }}
-}}"#,
-        temp = Nginx::http_temp_paths(dir.path()),
-        cert = c.cert.display(),
-        key = c.key.display(),
-        echo = echo.addr,
+    let body = tls_balancer(
+        dir.path(),
+        &format!("127.0.0.1:{tls}"),
+        &c,
+        &echo,
+        // the client's X-Forwarded-Proto first, then the balancer's own
+        r#"proxy_set_header Host $host;
+           proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+           proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;
+           proxy_set_header X-Forwarded-Proto $scheme;
+           proxy_set_header X-Forwarded-Port $server_port;
+           proxy_set_header X-Real-IP $remote_addr;
+           proxy_set_header Forwarded "";"#,
     );
     let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
     let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
@@ -741,29 +735,17 @@ async fn dual_stack_balancer_writes_ipv4_clients_mapped() {
     let c = make_certs(dir.path(), 90);
     let echo = echo(false).await;
     let tls = free_port();
-    let body = format!(
-        r#"http {{
-  {temp}
-  server {{
-    listen [::]:{tls} ssl ipv6only=off;
-    ssl_certificate {cert};
-    ssl_certificate_key {key};
-    location / {{
-      proxy_pass http://{echo};
-      proxy_bind {PROXY_SOURCE};
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Port $server_port;
-      proxy_set_header X-Real-IP $remote_addr;
-      proxy_set_header Forwarded "";
-    }}
-  }}
-}}"#,
-        temp = Nginx::http_temp_paths(dir.path()),
-        cert = c.cert.display(),
-        key = c.key.display(),
-        echo = echo.addr,
+    let body = tls_balancer(
+        dir.path(),
+        &format!("[::]:{tls} ipv6only=off"),
+        &c,
+        &echo,
+        r#"proxy_set_header Host $host;
+           proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+           proxy_set_header X-Forwarded-Proto $scheme;
+           proxy_set_header X-Forwarded-Port $server_port;
+           proxy_set_header X-Real-IP $remote_addr;
+           proxy_set_header Forwarded "";"#,
     );
     let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
     let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
