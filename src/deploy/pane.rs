@@ -1120,6 +1120,27 @@ mod tests {
         p
     }
 
+    /// The effects of a deploy preview arriving (with write access).
+    fn previewed(p: &mut DeployPane, pr: Preview) -> Vec<Effect> {
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Ok(Box::new(pr)),
+                },
+                cx,
+            )
+        })
+    }
+
+    /// The dialog among `fx`, the first effect.
+    fn confirm(fx: Vec<Effect>) -> Confirm {
+        match fx.into_iter().next() {
+            Some(Effect::Confirm(c)) => c,
+            other => panic!("expected a dialog, got {other:?}"),
+        }
+    }
+
     fn with<R>(access: bool, f: impl FnOnce(&mut Cx<'_>) -> R) -> R {
         let token = WriteAccess::for_mode(if access {
             Mode::Interactive
@@ -1260,15 +1281,7 @@ mod tests {
         let mut p = pane();
         let mut pr = testdata::preview();
         pr.ignored_conflicts = vec![Clean::new("config.php")];
-        let fx = with(true, |cx| {
-            p.on_event(
-                DeployEvent::Preview {
-                    target: 0,
-                    result: Ok(Box::new(pr)),
-                },
-                cx,
-            )
-        });
+        let fx = previewed(&mut p, pr);
         assert!(fx.is_empty(), "no confirm, no deploy: {fx:?}");
         let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
         assert!(
@@ -1294,18 +1307,7 @@ mod tests {
             untracked: false,
             leaves: 2,
         };
-        let fx = with(true, |cx| {
-            p.on_event(
-                DeployEvent::Preview {
-                    target: 0,
-                    result: Ok(Box::new(pr)),
-                },
-                cx,
-            )
-        });
-        let Some(Effect::Confirm(c)) = fx.first() else {
-            panic!("{fx:?}")
-        };
+        let c = confirm(previewed(&mut p, pr));
         assert_eq!(
             c.lines[..4],
             [
@@ -1327,18 +1329,7 @@ mod tests {
         let mut p = pane();
         let mut pr = testdata::preview();
         pr.submodules = vec![Clean::new("lib")];
-        let fx = with(true, |cx| {
-            p.on_event(
-                DeployEvent::Preview {
-                    target: 0,
-                    result: Ok(Box::new(pr)),
-                },
-                cx,
-            )
-        });
-        let Some(Effect::Confirm(c)) = fx.first() else {
-            panic!("{fx:?}")
-        };
+        let c = confirm(previewed(&mut p, pr));
         assert!(
             c.lines.iter().any(|l| l
                 == "Submodule(s) lib move but are not updated: run git submodule update after"),
@@ -1352,18 +1343,7 @@ mod tests {
         let mut p = pane();
         let mut pr = testdata::preview();
         pr.conflicts = vec![Clean::new("index.html")];
-        let fx = with(true, |cx| {
-            p.on_event(
-                DeployEvent::Preview {
-                    target: 0,
-                    result: Ok(Box::new(pr)),
-                },
-                cx,
-            )
-        });
-        let Some(Effect::Confirm(c)) = fx.first() else {
-            panic!("{fx:?}")
-        };
+        let c = confirm(previewed(&mut p, pr));
         assert_eq!(c.title, "Stash local work and deploy 3333333?");
         assert!(c.lines.iter().any(|l| l.contains("NOT restored")));
         assert!(
@@ -1371,7 +1351,7 @@ mod tests {
             "a stash takes local changes not in the way too: {:?}",
             c.lines
         );
-        assert!(deploy_request(&fx).unwrap().stash);
+        assert!(deploy_request(&[Effect::Confirm(c)]).unwrap().stash);
         let last: Vec<_> = p.targets[0]
             .last
             .iter()
@@ -1389,29 +1369,13 @@ mod tests {
         let mut p = pane();
         let mut pr = testdata::preview();
         pr.lock = Some(testdata::lock(4242));
-        let fx = with(true, |cx| {
-            p.on_event(
-                DeployEvent::Preview {
-                    target: 0,
-                    result: Ok(Box::new(pr)),
-                },
-                cx,
-            )
-        });
+        let fx = previewed(&mut p, pr);
         assert!(fx.is_empty());
         assert!(p.targets[0].last[0].1.contains("alice@web1 pid 4242"));
 
         let mut pr = testdata::preview();
         pr.state = Some("rebase");
-        let fx = with(true, |cx| {
-            p.on_event(
-                DeployEvent::Preview {
-                    target: 0,
-                    result: Ok(Box::new(pr)),
-                },
-                cx,
-            )
-        });
+        let fx = previewed(&mut p, pr);
         assert!(fx.is_empty());
         assert!(p.targets[0].last[0].1.contains("a rebase is in progress"));
     }
@@ -1563,19 +1527,7 @@ mod tests {
         let confirm_for = |p: &mut DeployPane, kind: Kind| {
             let mut pr = testdata::preview();
             pr.kind = kind;
-            let fx = with(true, |cx| {
-                p.on_event(
-                    DeployEvent::Preview {
-                        target: 0,
-                        result: Ok(Box::new(pr)),
-                    },
-                    cx,
-                )
-            });
-            match fx.into_iter().next() {
-                Some(Effect::Confirm(c)) => c,
-                other => panic!("{other:?}"),
-            }
+            confirm(previewed(p, pr))
         };
         let mut p = pane();
         let timeout = p.targets[0].cfg.hook_timeout_secs;
