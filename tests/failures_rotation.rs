@@ -14,6 +14,9 @@ use opsdeck::mail::log::{LogConfig, LogEvent};
 #[derive(Clone, Copy, Debug)]
 enum Mode {
     RenameCreate,
+    /// logrotate's `create` with the daemon told to reopen later (Debian's rsyslog: `create`,
+    /// then `postrotate` sends HUP): lines go on to the renamed file after the new one exists.
+    CreateThenReopen,
     CopyTruncate,
     DeleteRecreate,
     Truncate,
@@ -22,6 +25,8 @@ enum Mode {
 
 const LINES: usize = 3000;
 const ROTATE_EVERY: usize = 700;
+/// Lines CreateThenReopen's writer still writes to the renamed file.
+const BEFORE_REOPEN: usize = 50;
 
 fn open_append(p: &Path) -> File {
     OpenOptions::new()
@@ -42,18 +47,25 @@ fn run(mode: Mode) {
     assert!(seen.is_empty());
 
     let seen_count = Arc::new(AtomicUsize::new(0));
+    let polls = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicBool::new(false));
     let lock = Arc::new(Mutex::new(()));
     let writer = {
         let path = path.clone();
         let dir = dir.path().to_path_buf();
         let seen_count = seen_count.clone();
+        let polls = polls.clone();
         let done = done.clone();
         let lock = lock.clone();
         std::thread::spawn(move || {
             let mut f = open_append(&path);
             let mut rotation = 0;
+            let mut reopen_at = None;
             for i in 0..LINES {
+                if reopen_at == Some(i) {
+                    // the daemon's HUP: from now on the new file
+                    f = open_append(&path);
+                }
                 {
                     let _g = lock.lock().unwrap();
                     // write in two pieces: the follower may see a partial line
@@ -68,7 +80,20 @@ fn run(mode: Mode) {
                 }
                 if i > 0 && i % ROTATE_EVERY == 0 {
                     rotation += 1;
-                    f = rotate(mode, &path, &dir, rotation, f, &lock, &seen_count, i + 1);
+                    f = rotate(
+                        mode,
+                        &path,
+                        &dir,
+                        rotation,
+                        f,
+                        &lock,
+                        &seen_count,
+                        &polls,
+                        i + 1,
+                    );
+                    if let Mode::CreateThenReopen = mode {
+                        reopen_at = Some(i + 1 + BEFORE_REOPEN);
+                    }
                 }
             }
             done.store(true, Ordering::SeqCst);
@@ -80,6 +105,7 @@ fn run(mode: Mode) {
             .poll(&mut seen)
             .unwrap_or_else(|e| panic!("{mode:?}: {e}"));
         seen_count.store(seen.len(), Ordering::SeqCst);
+        polls.fetch_add(1, Ordering::SeqCst);
         if done.load(Ordering::SeqCst) && seen.len() >= LINES {
             // one more poll: nothing extra may appear
             follower.poll(&mut seen).unwrap();
@@ -118,6 +144,7 @@ fn rotate(
     f: File,
     lock: &Mutex<()>,
     seen: &AtomicUsize,
+    polls: &AtomicUsize,
     written: usize,
 ) -> File {
     match mode {
@@ -127,6 +154,16 @@ fn rotate(
             std::thread::sleep(Duration::from_millis(2));
             drop(f);
             open_append(path)
+        }
+        Mode::CreateThenReopen => {
+            std::fs::rename(path, dir.join(format!("mail.log.{n}"))).unwrap();
+            drop(open_append(path));
+            // the follower has seen the new (empty) file before the old one gets more lines
+            let p = polls.load(Ordering::SeqCst);
+            while polls.load(Ordering::SeqCst) < p + 2 {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            f
         }
         Mode::CopyTruncate => {
             let _g = lock.lock().unwrap();
@@ -180,6 +217,11 @@ fn rotate(
 #[test]
 fn rename_and_create() {
     run(Mode::RenameCreate);
+}
+
+#[test]
+fn create_then_reopen() {
+    run(Mode::CreateThenReopen);
 }
 
 #[test]
