@@ -935,7 +935,7 @@ pub fn run_file_source(
             return;
         }
     }
-    let mut years = YearGuess::now();
+    let mut years = YearGuess::following(chrono::Local::now().date_naive());
     loop {
         let res = follower.poll(&mut raw);
         let (p, u) = parse_batch(&mut raw, &mut years, None);
