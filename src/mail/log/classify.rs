@@ -218,7 +218,7 @@ impl Category {
                 "The message is larger than the relay accepts (SES: 40 MB including encoding)."
             }
             Category::SaslNoMechanism => {
-                "Postfix has SASL credentials for the relay but refuses to send a plaintext password over an unencrypted connection (no mechanism available)."
+                "Postfix has SASL credentials for the relay, but its SASL security options allow none of the mechanisms the relay offers (no mechanism available): by default (noplaintext) it sends no password in plain text (PLAIN, LOGIN: all SES offers), over TLS as well."
             }
             Category::Tls => "The TLS handshake or certificate check with the relay failed.",
             Category::Connection => {
@@ -327,7 +327,7 @@ impl Category {
                 "Send smaller messages (attachments by link); check message_size_limit."
             }
             Category::SaslNoMechanism => {
-                "Enable TLS to the relay (smtp_tls_security_level = encrypt), or if it is trusted, set smtp_sasl_security_options = noanonymous; check libsasl2-modules is installed."
+                "Allow a plain-text password over TLS: smtp_tls_security_level = encrypt and smtp_sasl_tls_security_options = noanonymous. TLS alone is not enough: that option follows smtp_sasl_security_options, noplaintext by default. Check libsasl2-modules is installed."
             }
             Category::Tls => {
                 "Check smtp_tls_* settings, the relay's certificate and the CA file; the reply text names the step that failed."
