@@ -464,3 +464,56 @@ fn a_log_behind_a_closed_directory_names_the_directory() {
         "{err}"
     );
 }
+
+/// opsdeck starts while the daemon is half-way through a line (a busy rsyslog writes its buffer,
+/// not whole lines): the line is read once, whole, when its end comes, not cut in two between
+/// the backfill and the follower.
+#[test]
+fn a_line_half_written_at_start_is_read_whole_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mail.log");
+    let now = ts(chrono::Local::now());
+    let line = |n: u32| {
+        format!(
+            "{now} mx postfix/smtp[1]: A0000{n}: to=<u{n}@example.com>, relay=none, delay=1, \
+             delays=1/0/0/0, dsn=4.4.1, status=deferred (connect to mx.example.com[192.0.2.1]:25: \
+             Connection timed out)\n"
+        )
+    };
+    let third = line(3);
+    let (head, rest) = third.split_at(80);
+    std::fs::write(&path, format!("{}{}{head}", line(1), line(2))).unwrap();
+    let cfg = LogConfig {
+        files: vec![path.clone()],
+        backfill_hours: 24,
+        poll_interval_ms: 50,
+        ..LogConfig::default()
+    };
+    let p2 = path.clone();
+    let rest = rest.to_string();
+    let appended = Arc::new(AtomicBool::new(false));
+    let a2 = appended.clone();
+    let events = collect_until(path.clone(), cfg, move |evs| {
+        if evs
+            .iter()
+            .any(|e| matches!(e, LogEvent::BackfillDone { .. }))
+            && !a2.swap(true, Ordering::SeqCst)
+        {
+            open_append(&p2).write_all(rest.as_bytes()).unwrap();
+        }
+        texts(evs, false).iter().any(|t| t.contains("A00003"))
+    });
+    let want: Vec<String> = [line(1), line(2), line(3)]
+        .iter()
+        .map(|l| l.trim_end().to_string())
+        .collect();
+    assert_eq!(texts(&events, false), want);
+    let unparsed: u64 = events
+        .iter()
+        .map(|e| match e {
+            LogEvent::Lines { unparsed, .. } => *unparsed,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(unparsed, 0, "no piece of a line left over");
+}

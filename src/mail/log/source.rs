@@ -182,7 +182,12 @@ impl Follower {
         let f = File::open(&self.path).map_err(|e| LogError::io(&self.path, e))?;
         let m = f.metadata().map_err(|e| LogError::io(&self.path, e))?;
         self.id = file_id(&m);
-        self.offset = if self.start_at_end { m.len() } else { 0 };
+        self.offset = if self.start_at_end {
+            // a line still being written is followed, not cut in two by the backfill
+            after_last_newline(&f, m.len(), self.max_line)
+        } else {
+            0
+        };
         self.started_at = self.offset;
         self.start_at_end = false;
         let mut f = f;
@@ -274,6 +279,23 @@ impl Follower {
             }
             return;
         }
+    }
+}
+
+/// The offset just after the last newline in the first `len` bytes of `f` (looked for in the last
+/// `max_line` bytes), or `len` when there is none there: where a reader that starts at the end
+/// finds the start of a line the writer has not finished.
+fn after_last_newline(f: &File, len: u64, max_line: usize) -> u64 {
+    use std::os::unix::fs::FileExt;
+    let back = len.min(max_line as u64);
+    let mut buf = vec![0u8; back as usize];
+    match f.read_exact_at(&mut buf, len - back) {
+        Ok(()) => match memchr::memrchr(b'\n', &buf) {
+            Some(i) => len - back + i as u64 + 1,
+            None if back == len => 0,
+            None => len,
+        },
+        Err(_) => len,
     }
 }
 
