@@ -544,10 +544,18 @@ impl YearGuess {
 }
 
 fn local_to_fixed(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
-    Local
-        .from_local_datetime(&naive)
-        .earliest()
-        .map(|t| t.fixed_offset())
+    match Local.from_local_datetime(&naive).earliest() {
+        Some(t) => Some(t.fixed_offset()),
+        // a time the clocks skipped (spring forward), written by a daemon in another zone or
+        // not yet changed over: read with the offset before the change instead of dropping the
+        // line as not understood
+        None => {
+            let before = Local
+                .offset_from_local_datetime(&(naive - chrono::Duration::hours(3)))
+                .earliest()?;
+            naive.and_local_timezone(before).single()
+        }
+    }
 }
 
 /// Byte offset of the first `b` in `s`. A plain loop: the fields searched are a few bytes long,
