@@ -168,3 +168,28 @@ fn two_instances_run_side_by_side() {
         );
     }
 }
+
+/// "no mechanism available": the remedy the pane gives lifts it under Postfix's own defaults.
+/// Turning TLS on alone does not (the options used over TLS follow smtp_sasl_security_options,
+/// noplaintext), so the remedy must name the option Postfix applies over TLS.
+#[test]
+fn the_no_mechanism_remedy_names_the_option_postfix_applies_over_tls() {
+    use opsdeck::mail::log::classify::Category;
+    let default = |key: &str| {
+        let out = std::process::Command::new("postconf")
+            .args(["-d", "-h", key])
+            .output()
+            .expect("run postconf");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(
+        default("smtp_sasl_tls_security_options"),
+        "$smtp_sasl_security_options"
+    );
+    assert!(default("smtp_sasl_security_options").contains("noplaintext"));
+    let remedy = Category::SaslNoMechanism.remedy();
+    assert!(
+        remedy.contains("smtp_sasl_tls_security_options = noanonymous"),
+        "{remedy}"
+    );
+}

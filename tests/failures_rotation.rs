@@ -14,6 +14,9 @@ use opsdeck::mail::log::{LogConfig, LogEvent};
 #[derive(Clone, Copy, Debug)]
 enum Mode {
     RenameCreate,
+    /// logrotate's `create` with the daemon told to reopen later (Debian's rsyslog: `create`,
+    /// then `postrotate` sends HUP): lines go on to the renamed file after the new one exists.
+    CreateThenReopen,
     CopyTruncate,
     DeleteRecreate,
     Truncate,
@@ -22,6 +25,8 @@ enum Mode {
 
 const LINES: usize = 3000;
 const ROTATE_EVERY: usize = 700;
+/// Lines CreateThenReopen's writer still writes to the renamed file.
+const BEFORE_REOPEN: usize = 50;
 
 fn open_append(p: &Path) -> File {
     OpenOptions::new()
@@ -42,18 +47,25 @@ fn run(mode: Mode) {
     assert!(seen.is_empty());
 
     let seen_count = Arc::new(AtomicUsize::new(0));
+    let polls = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicBool::new(false));
     let lock = Arc::new(Mutex::new(()));
     let writer = {
         let path = path.clone();
         let dir = dir.path().to_path_buf();
         let seen_count = seen_count.clone();
+        let polls = polls.clone();
         let done = done.clone();
         let lock = lock.clone();
         std::thread::spawn(move || {
             let mut f = open_append(&path);
             let mut rotation = 0;
+            let mut reopen_at = None;
             for i in 0..LINES {
+                if reopen_at == Some(i) {
+                    // the daemon's HUP: from now on the new file
+                    f = open_append(&path);
+                }
                 {
                     let _g = lock.lock().unwrap();
                     // write in two pieces: the follower may see a partial line
@@ -68,7 +80,20 @@ fn run(mode: Mode) {
                 }
                 if i > 0 && i % ROTATE_EVERY == 0 {
                     rotation += 1;
-                    f = rotate(mode, &path, &dir, rotation, f, &lock, &seen_count, i + 1);
+                    f = rotate(
+                        mode,
+                        &path,
+                        &dir,
+                        rotation,
+                        f,
+                        &lock,
+                        &seen_count,
+                        &polls,
+                        i + 1,
+                    );
+                    if let Mode::CreateThenReopen = mode {
+                        reopen_at = Some(i + 1 + BEFORE_REOPEN);
+                    }
                 }
             }
             done.store(true, Ordering::SeqCst);
@@ -80,6 +105,7 @@ fn run(mode: Mode) {
             .poll(&mut seen)
             .unwrap_or_else(|e| panic!("{mode:?}: {e}"));
         seen_count.store(seen.len(), Ordering::SeqCst);
+        polls.fetch_add(1, Ordering::SeqCst);
         if done.load(Ordering::SeqCst) && seen.len() >= LINES {
             // one more poll: nothing extra may appear
             follower.poll(&mut seen).unwrap();
@@ -118,6 +144,7 @@ fn rotate(
     f: File,
     lock: &Mutex<()>,
     seen: &AtomicUsize,
+    polls: &AtomicUsize,
     written: usize,
 ) -> File {
     match mode {
@@ -127,6 +154,16 @@ fn rotate(
             std::thread::sleep(Duration::from_millis(2));
             drop(f);
             open_append(path)
+        }
+        Mode::CreateThenReopen => {
+            std::fs::rename(path, dir.join(format!("mail.log.{n}"))).unwrap();
+            drop(open_append(path));
+            // the follower has seen the new (empty) file before the old one gets more lines
+            let p = polls.load(Ordering::SeqCst);
+            while polls.load(Ordering::SeqCst) < p + 2 {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            f
         }
         Mode::CopyTruncate => {
             let _g = lock.lock().unwrap();
@@ -180,6 +217,11 @@ fn rotate(
 #[test]
 fn rename_and_create() {
     run(Mode::RenameCreate);
+}
+
+#[test]
+fn create_then_reopen() {
+    run(Mode::CreateThenReopen);
 }
 
 #[test]
@@ -421,4 +463,57 @@ fn a_log_behind_a_closed_directory_names_the_directory() {
         )),
         "{err}"
     );
+}
+
+/// opsdeck starts while the daemon is half-way through a line (a busy rsyslog writes its buffer,
+/// not whole lines): the line is read once, whole, when its end comes, not cut in two between
+/// the backfill and the follower.
+#[test]
+fn a_line_half_written_at_start_is_read_whole_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mail.log");
+    let now = ts(chrono::Local::now());
+    let line = |n: u32| {
+        format!(
+            "{now} mx postfix/smtp[1]: A0000{n}: to=<u{n}@example.com>, relay=none, delay=1, \
+             delays=1/0/0/0, dsn=4.4.1, status=deferred (connect to mx.example.com[192.0.2.1]:25: \
+             Connection timed out)\n"
+        )
+    };
+    let third = line(3);
+    let (head, rest) = third.split_at(80);
+    std::fs::write(&path, format!("{}{}{head}", line(1), line(2))).unwrap();
+    let cfg = LogConfig {
+        files: vec![path.clone()],
+        backfill_hours: 24,
+        poll_interval_ms: 50,
+        ..LogConfig::default()
+    };
+    let p2 = path.clone();
+    let rest = rest.to_string();
+    let appended = Arc::new(AtomicBool::new(false));
+    let a2 = appended.clone();
+    let events = collect_until(path.clone(), cfg, move |evs| {
+        if evs
+            .iter()
+            .any(|e| matches!(e, LogEvent::BackfillDone { .. }))
+            && !a2.swap(true, Ordering::SeqCst)
+        {
+            open_append(&p2).write_all(rest.as_bytes()).unwrap();
+        }
+        texts(evs, false).iter().any(|t| t.contains("A00003"))
+    });
+    let want: Vec<String> = [line(1), line(2), line(3)]
+        .iter()
+        .map(|l| l.trim_end().to_string())
+        .collect();
+    assert_eq!(texts(&events, false), want);
+    let unparsed: u64 = events
+        .iter()
+        .map(|e| match e {
+            LogEvent::Lines { unparsed, .. } => *unparsed,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(unparsed, 0, "no piece of a line left over");
 }

@@ -640,3 +640,45 @@ fn a_journal_configuration_reads_the_journal() {
         assert!(err.contains("journalctl: not found"), "{err}");
     }
 }
+
+/// A log stamped in a zone without the reader's daylight saving time (a Postfix container in UTC,
+/// read on a host in Europe/Berlin) has lines in the hour Berlin skips in spring: they are
+/// counted, not dropped as not understood.
+#[test]
+fn lines_in_the_hour_skipped_in_spring_are_counted() {
+    use chrono::{Datelike, Duration, NaiveDate, Weekday};
+    // the last Sunday of March of the year a yearless stamp is read in: this year, unless that
+    // Sunday is still ahead
+    let today = chrono::Local::now().date_naive();
+    let last_sunday = |y: i32| {
+        let mut d = NaiveDate::from_ymd_opt(y, 3, 31).unwrap();
+        while d.weekday() != Weekday::Sun {
+            d -= Duration::days(1);
+        }
+        d
+    };
+    let mut day = last_sunday(today.year());
+    if day > today + Duration::days(1) {
+        day = last_sunday(today.year() - 1);
+    }
+    let log: String = ["01:59:59", "02:15:00", "02:45:00", "03:00:01"]
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            format!(
+                "{} {t} mx postfix/smtp[1]: A0000{i}: to=<u{i}@example.com>, relay=none, \
+                 delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (connect to \
+                 mx.example.com[192.0.2.1]:25: Connection timed out)\n",
+                day.format("%b %e")
+            )
+        })
+        .collect();
+    let mut cmd = opsdeck();
+    cmd.env("TZ", "Europe/Berlin")
+        .args(["summary", "--format", "json", "-"]);
+    let out = with_stdin(cmd, log);
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["unparsed"], 0, "{v}");
+    assert_eq!(v["status"]["deferred"], 4, "{v}");
+}

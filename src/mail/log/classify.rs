@@ -218,14 +218,14 @@ impl Category {
                 "The message is larger than the relay accepts (SES: 40 MB including encoding)."
             }
             Category::SaslNoMechanism => {
-                "Postfix has SASL credentials for the relay but refuses to send a plaintext password over an unencrypted connection (no mechanism available)."
+                "Postfix has SASL credentials for the relay, but its SASL security options allow none of the mechanisms the relay offers (no mechanism available): by default (noplaintext) it sends no password in plain text (PLAIN, LOGIN: all SES offers), over TLS as well."
             }
             Category::Tls => "The TLS handshake or certificate check with the relay failed.",
             Category::Connection => {
                 "Postfix could not connect to the relay (refused, timed out, no route) or lost the connection."
             }
             Category::Suspended => {
-                "Postfix stopped trying this destination for a while after repeated failures (delivery temporarily suspended); the cause is in the earlier failure."
+                "Postfix stopped trying this destination for a while after repeated failures (delivery temporarily suspended), for a reason it does not name here; the cause is in the earlier failure."
             }
             Category::Dns => "The destination host name could not be resolved.",
             Category::RecipientUnknown => {
@@ -327,7 +327,7 @@ impl Category {
                 "Send smaller messages (attachments by link); check message_size_limit."
             }
             Category::SaslNoMechanism => {
-                "Enable TLS to the relay (smtp_tls_security_level = encrypt), or if it is trusted, set smtp_sasl_security_options = noanonymous; check libsasl2-modules is installed."
+                "Allow a plain-text password over TLS: smtp_tls_security_level = encrypt and smtp_sasl_tls_security_options = noanonymous. TLS alone is not enough: that option follows smtp_sasl_security_options, noplaintext by default. Check libsasl2-modules is installed."
             }
             Category::Tls => {
                 "Check smtp_tls_* settings, the relay's certificate and the CA file; the reply text names the step that failed."
@@ -465,6 +465,10 @@ pub fn classify_with_ses(
     (classify_reply(status, dsn, reason, relay), None)
 }
 
+/// How Postfix begins the reason of mail it did not try, because the destination failed just
+/// before; the failure follows.
+const SUSPENDED: &str = "delivery temporarily suspended";
+
 /// Every cause but SES's not-verified one, from the reply text (any case) and the DSN. The order
 /// matters: the first cause whose pattern the reply holds wins.
 fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Category {
@@ -495,8 +499,14 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
     if mentions(&r, &["throttling failure", "maximum sending rate exceeded"]) {
         return Category::SesThrottling;
     }
-    if r.contains("delivery temporarily suspended") {
-        return Category::Suspended;
+    if let Some(i) = r.find(SUSPENDED) {
+        // Postfix says why it suspended the destination: the failure that made it stop is the
+        // cause (a wrong SES password, a refused connection), named like that failure itself
+        let why = &reason[i + SUSPENDED.len()..];
+        return match classify_reply(status, dsn, why.trim_start_matches(':').trim(), relay) {
+            Category::Other => Category::Suspended,
+            c => c,
+        };
     }
     if r.contains("535 authentication credentials invalid")
         || (r.contains("sasl authentication failed") && r.contains(" 535"))
@@ -988,6 +998,22 @@ mod tests {
                 Status::Deferred,
                 "4.4.1",
                 "delivery temporarily suspended: connect to 127.0.0.1[127.0.0.1]:2599: Connection refused",
+                "x@example.com",
+                Category::Connection,
+            ),
+            // as Postfix 3.7 logs mail it did not try after SES refused the password
+            (
+                Status::Deferred,
+                "4.0.0",
+                "delivery temporarily suspended: SASL authentication failed; server 127.0.0.1[127.0.0.1] said: 535 Authentication Credentials Invalid",
+                "x@example.com",
+                Category::SesCredentials,
+            ),
+            // a suspension whose reason names nothing known
+            (
+                Status::Deferred,
+                "4.4.1",
+                "delivery temporarily suspended: unknown trouble",
                 "x@example.com",
                 Category::Suspended,
             ),

@@ -384,6 +384,16 @@ impl YearGuess {
         YearGuess::new(Local::now().date_naive())
     }
 
+    /// For lines written as they are read (a followed log): the first one is dated as near `now`
+    /// as it can be, as if a line of today came before it. A follower started on New Year's Eve
+    /// whose first line is stamped `Jan  1` gets next year, not the January eleven months ago.
+    pub fn following(now: NaiveDate) -> YearGuess {
+        YearGuess {
+            started: true,
+            ..YearGuess::new(now)
+        }
+    }
+
     fn year_for(&mut self, month: u32, day: u32) -> i32 {
         if !self.started {
             self.started = true;
@@ -534,10 +544,18 @@ impl YearGuess {
 }
 
 fn local_to_fixed(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
-    Local
-        .from_local_datetime(&naive)
-        .earliest()
-        .map(|t| t.fixed_offset())
+    match Local.from_local_datetime(&naive).earliest() {
+        Some(t) => Some(t.fixed_offset()),
+        // a time the clocks skipped (spring forward), written by a daemon in another zone or
+        // not yet changed over: read with the offset before the change instead of dropping the
+        // line as not understood
+        None => {
+            let before = Local
+                .offset_from_local_datetime(&(naive - chrono::Duration::hours(3)))
+                .earliest()?;
+            naive.and_local_timezone(before).single()
+        }
+    }
 }
 
 /// Byte offset of the first `b` in `s`. A plain loop: the fields searched are a few bytes long,
@@ -1310,6 +1328,25 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.time.year(), 2026);
+    }
+
+    #[test]
+    fn a_followed_log_s_first_line_is_dated_near_now() {
+        let line = |t: &str| format!("{t} mx postfix/qmgr[1]: 3F517C8902: removed");
+        // started on New Year's Eve, the first line comes after midnight
+        let mut y = YearGuess::following(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+        let a = parse_line(&line("Jan  1 00:05:00"), &mut y).unwrap();
+        assert_eq!(a.time.naive_local().to_string(), "2027-01-01 00:05:00");
+        // started just after midnight, the first line was written just before it
+        let mut y = YearGuess::following(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());
+        let b = parse_line(&line("Dec 31 23:59:59"), &mut y).unwrap();
+        let c = parse_line(&line("Jan  1 00:00:01"), &mut y).unwrap();
+        assert_eq!(b.time.naive_local().to_string(), "2026-12-31 23:59:59");
+        assert_eq!(c.time.naive_local().to_string(), "2027-01-01 00:00:01");
+        // an ordinary day
+        let mut y = YearGuess::following(NaiveDate::from_ymd_opt(2026, 11, 27).unwrap());
+        let d = parse_line(&line("Nov 27 10:00:00"), &mut y).unwrap();
+        assert_eq!(d.time.naive_local().to_string(), "2026-11-27 10:00:00");
     }
 
     #[test]

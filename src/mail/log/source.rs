@@ -12,7 +12,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, FixedOffset};
 
@@ -21,6 +21,10 @@ use super::compressed::{Compression, decoded, is_compressed, is_stream};
 
 /// How many bytes of the last read are remembered to recognise a copytruncate copy.
 const TAIL_KEEP: usize = 256;
+
+/// How long a rotated-away file is still read after it last grew: a syslog daemon writes to it
+/// until it is told to reopen (logrotate's `create`, then the HUP in `postrotate`).
+const RETIRED_QUIET: Duration = Duration::from_secs(60);
 
 /// Where the follower stands, for the pane.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +50,17 @@ pub struct Follower {
     start_at_end: bool,
     /// Byte offset in the current file where following started (end of backfill).
     pub started_at: u64,
+    /// The file the last rename or delete replaced, read until its writer has moved on.
+    retired: Option<Retired>,
+}
+
+/// A log file renamed or deleted away while its writer may still append to it.
+#[derive(Debug)]
+struct Retired {
+    file: File,
+    partial: Vec<u8>,
+    discarding: bool,
+    grew_at: Instant,
 }
 
 fn file_id(m: &Metadata) -> (u64, u64) {
@@ -66,6 +81,7 @@ impl Follower {
             max_line: max_line.max(64),
             start_at_end: from_end,
             started_at: 0,
+            retired: None,
         }
     }
 
@@ -75,6 +91,7 @@ impl Follower {
 
     /// Read everything new, following rotation; complete lines are appended to `out`.
     pub fn poll(&mut self, out: &mut Vec<String>) -> Result<(), LogError> {
+        self.drain_retired(out);
         if self.file.is_none()
             && let Err(e) = self.open(out)
         {
@@ -86,9 +103,8 @@ impl Follower {
         match std::fs::metadata(&self.path) {
             Ok(m) if file_id(&m) != self.id => {
                 // renamed or deleted and recreated (also `postfix logrotate`): the old file was
-                // drained above; the partial line it ended with is a whole line by now.
-                self.flush_partial(out);
-                self.file = None;
+                // drained above, and is still read until its writer reopens the new one
+                self.retire(out);
                 self.start_at_end = false;
                 self.open(out)?;
                 self.drain(out)?;
@@ -113,11 +129,65 @@ impl Follower {
         Ok(())
     }
 
+    /// Keep reading the current file apart (with its partial line): logrotate creates the new
+    /// file before rsyslog is told to reopen, and the lines in between go to the old one.
+    fn retire(&mut self, out: &mut Vec<String>) {
+        if let Some(old) = self.retired.take() {
+            flush_retired(old, out);
+        }
+        if let Some(file) = self.file.take() {
+            self.retired = Some(Retired {
+                file,
+                partial: std::mem::take(&mut self.partial),
+                discarding: std::mem::take(&mut self.discarding),
+                grew_at: Instant::now(),
+            });
+        }
+        self.partial.clear();
+        self.discarding = false;
+    }
+
+    /// Read what was appended to the retired file; let it go once it has been quiet a while
+    /// (its last partial line is a whole line by then).
+    fn drain_retired(&mut self, out: &mut Vec<String>) {
+        let Some(r) = self.retired.as_mut() else {
+            return;
+        };
+        let mut buf = vec![0u8; 64 * 1024];
+        let failed = loop {
+            match r.file.read(&mut buf) {
+                Ok(0) => break false,
+                Ok(n) => {
+                    r.grew_at = Instant::now();
+                    split_lines(
+                        &buf[..n],
+                        &mut r.partial,
+                        &mut r.discarding,
+                        self.max_line,
+                        out,
+                    );
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break true,
+            }
+        };
+        if (failed || r.grew_at.elapsed() >= RETIRED_QUIET)
+            && let Some(old) = self.retired.take()
+        {
+            flush_retired(old, out);
+        }
+    }
+
     fn open(&mut self, _out: &mut Vec<String>) -> Result<(), LogError> {
         let f = File::open(&self.path).map_err(|e| LogError::io(&self.path, e))?;
         let m = f.metadata().map_err(|e| LogError::io(&self.path, e))?;
         self.id = file_id(&m);
-        self.offset = if self.start_at_end { m.len() } else { 0 };
+        self.offset = if self.start_at_end {
+            // a line still being written is followed, not cut in two by the backfill
+            after_last_newline(&f, m.len(), self.max_line)
+        } else {
+            0
+        };
         self.started_at = self.offset;
         self.start_at_end = false;
         let mut f = f;
@@ -209,6 +279,30 @@ impl Follower {
             }
             return;
         }
+    }
+}
+
+/// The offset just after the last newline in the first `len` bytes of `f` (looked for in the last
+/// `max_line` bytes), or `len` when there is none there: where a reader that starts at the end
+/// finds the start of a line the writer has not finished.
+fn after_last_newline(f: &File, len: u64, max_line: usize) -> u64 {
+    use std::os::unix::fs::FileExt;
+    let back = len.min(max_line as u64);
+    let mut buf = vec![0u8; back as usize];
+    match f.read_exact_at(&mut buf, len - back) {
+        Ok(()) => match memchr::memrchr(b'\n', &buf) {
+            Some(i) => len - back + i as u64 + 1,
+            None if back == len => 0,
+            None => len,
+        },
+        Err(_) => len,
+    }
+}
+
+/// A retired file's unterminated last line, as a line of its own.
+fn flush_retired(old: Retired, out: &mut Vec<String>) {
+    if !old.partial.is_empty() && !old.discarding {
+        out.push(String::from_utf8_lossy(&old.partial).into_owned());
     }
 }
 
@@ -863,7 +957,7 @@ pub fn run_file_source(
             return;
         }
     }
-    let mut years = YearGuess::now();
+    let mut years = YearGuess::following(chrono::Local::now().date_naive());
     loop {
         let res = follower.poll(&mut raw);
         let (p, u) = parse_batch(&mut raw, &mut years, None);
