@@ -490,3 +490,31 @@ fn a_log_quiet_for_the_hour_says_how_old_its_newest_line_is() {
         "{tile}"
     );
 }
+
+#[test]
+fn lines_not_understood_are_counted_in_words_that_agree() {
+    let mut w = World::new();
+    w.event(LogEvent::State {
+        source: 0,
+        state: SourceState::Following,
+        notify: true,
+    });
+    w.event(LogEvent::BackfillDone {
+        source: 0,
+        lines: 0,
+        files: 1,
+    });
+    let mut not_understood = |n: u64| {
+        w.event(LogEvent::Lines {
+            source: 0,
+            lines: Vec::new(),
+            backfill: false,
+            unparsed: n,
+        });
+        w.screen(80, 8, true)
+    };
+    let s = not_understood(1);
+    assert!(s.contains("(inotify) · 1 line not understood"), "{s}");
+    let s = not_understood(2);
+    assert!(s.contains("(inotify) · 3 lines not understood"), "{s}");
+}

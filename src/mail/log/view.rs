@@ -155,7 +155,8 @@ fn source_lines<'a>(p: &FailuresPane, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'a>
                     ""
                 };
                 let unparsed = if p.unparsed > 0 {
-                    format!(" · {} lines not understood", p.unparsed)
+                    let lines = if p.unparsed == 1 { "line" } else { "lines" };
+                    format!(" · {} {lines} not understood", p.unparsed)
                 } else {
                     String::new()
                 };
