@@ -1,5 +1,6 @@
-//! The journal source: `journalctl -f -o short-iso -u UNIT...` is run, its lines parsed and sent,
-//! and a missing `journalctl` is a clear state.
+//! The journal source: `journalctl -f -o short-iso-precise -u UNIT...` is run, its lines parsed
+//! and sent, run again after it exits from the last entry read, and a missing `journalctl` is a
+//! clear state.
 //!
 //! No journald runs on the test machines (containers), so `journalctl` here is a stand-in script
 //! on PATH that records its arguments and prints lines in journalctl's real `short-iso` format.
@@ -77,7 +78,65 @@ async fn journal_source_runs_journalctl_and_reports_a_missing_one() {
     let args = std::fs::read_to_string(&args_file).unwrap();
     assert_eq!(
         args.trim(),
-        "-f -o short-iso --no-pager -q --since=-6h -u postfix*"
+        "-f -o short-iso-precise --no-pager -q --since=-6h -u postfix*"
+    );
+    task.abort();
+
+    // journalctl exits (the journal was vacuumed, it was killed) and is run again: it takes up
+    // at the second of the last entry read, and what was read already is not read twice
+    let a = "2026-11-27T19:30:00.100000+0000 mx postfix/qmgr[10250]: 4A517C8902: removed";
+    let b = "2026-11-27T19:30:00.200000+0000 mx postfix/qmgr[10250]: 4B517C8902: removed";
+    let c = "2026-11-27T19:30:00.200000+0000 mx postfix/qmgr[10250]: 4C517C8902: removed";
+    let d = "2026-11-27T19:30:01.000000+0000 mx postfix/qmgr[10250]: 4D517C8902: removed";
+    let runs = dir.path().join("runs");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh
+\
+             if [ -e {runs} ]; then
+\
+               echo \"$@\" > {args}
+\
+               printf '%s\\n' '{a}' '{b}' '{c}' '{d}'
+\
+               exec sleep 30
+\
+             fi
+\
+             touch {runs}
+\
+             printf '%s\\n' '{a}' '{b}'
+",
+            runs = runs.display(),
+            args = args_file.display(),
+        ),
+    )
+    .unwrap();
+    let task = {
+        let (cfg, runner) = (cfg.clone(), runner.clone());
+        tokio::spawn(async move { run_journal_source(0, &cfg, &runner).await })
+    };
+    let mut ids = Vec::new();
+    while !ids.contains(&"4D517C8902".to_string()) {
+        match next(&mut rx).await {
+            LogEvent::Lines { lines, .. } => ids.extend(
+                lines
+                    .iter()
+                    .filter_map(|l| Some(l.queue_id.as_ref()?.as_str().to_string())),
+            ),
+            LogEvent::State { .. } => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        ids,
+        ["4A517C8902", "4B517C8902", "4C517C8902", "4D517C8902"]
+    );
+    let args = std::fs::read_to_string(&args_file).unwrap();
+    assert_eq!(
+        args.trim(),
+        "-f -o short-iso-precise --no-pager -q --since=@1795807800 -u postfix*"
     );
     task.abort();
 

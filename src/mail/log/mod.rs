@@ -40,7 +40,7 @@ pub enum LogSourceKind {
     /// Follow `files`.
     #[default]
     File,
-    /// Follow `journalctl -f -o short-iso` for `journal_units`.
+    /// Follow `journalctl -f -o short-iso-precise` for `journal_units`.
     Journal,
 }
 

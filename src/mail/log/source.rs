@@ -1057,8 +1057,57 @@ pub(super) fn journal_error(stderr: &[u8], units: &[String]) -> String {
     }
 }
 
-/// Follow journald with `journalctl -f -o short-iso` for the configured units, restarting it
-/// when it exits.
+/// Where a followed journal is taken up again after `journalctl` exits: the time of the last
+/// entry read (`short-iso-precise`: to the microsecond) and the lines read at that time.
+#[derive(Debug, Default)]
+struct JournalMark {
+    last: Option<DateTime<FixedOffset>>,
+    at_last: Vec<String>,
+}
+
+impl JournalMark {
+    /// The entry time of a journal line (`None`: not a journal line).
+    fn time(line: &str) -> Option<DateTime<FixedOffset>> {
+        match super::parse::parse_stamp(line)?.0 {
+            super::parse::Stamp::Full(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Note a line read; `false` when it was read before the restart (`journalctl` takes up
+    /// again at the last entry's whole second: what came before the mark, and the lines at the
+    /// mark already read, are passed over).
+    fn take(&mut self, line: &str) -> bool {
+        let Some(t) = Self::time(line) else {
+            return true;
+        };
+        match self.last {
+            Some(last) if t < last => return false,
+            Some(last) if t == last => {
+                if self.at_last.iter().any(|l| l == line) {
+                    return false;
+                }
+                self.at_last.push(line.to_string());
+            }
+            _ => {
+                self.last = Some(t);
+                self.at_last = vec![line.to_string()];
+            }
+        }
+        true
+    }
+
+    /// `journalctl`'s start for the next run: the second of the last entry read, or now.
+    fn since(&self) -> String {
+        match self.last {
+            Some(t) => format!("--since=@{}", t.timestamp()),
+            None => "--since=now".into(),
+        }
+    }
+}
+
+/// Follow journald with `journalctl -f -o short-iso-precise` for the configured units,
+/// restarting it when it exits, from the last entry read, so that no entry is lost or read twice.
 pub async fn run_journal_source(
     source: usize,
     cfg: &LogConfig,
@@ -1067,9 +1116,10 @@ pub async fn run_journal_source(
     use crate::app::effect::SourceEvent;
     use tokio::io::AsyncBufReadExt;
     let mut since = format!("--since=-{}h", cfg.backfill_hours.max(1));
+    let mut mark = JournalMark::default();
     loop {
         let mut cmd = tokio::process::Command::new("journalctl");
-        cmd.args(["-f", "-o", "short-iso", "--no-pager", "-q", &since]);
+        cmd.args(["-f", "-o", "short-iso-precise", "--no-pager", "-q", &since]);
         for u in &cfg.journal_units {
             cmd.arg("-u").arg(u);
         }
@@ -1110,15 +1160,18 @@ pub async fn run_journal_source(
             match reader.read_until(b'\n', &mut buf).await {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {
-                    if buf.len() > cfg.max_line_bytes {
+                    let line = if buf.len() > cfg.max_line_bytes {
                         buf.truncate(cfg.max_line_bytes);
-                        raw.push(cut_line(&buf, cfg.max_line_bytes));
+                        cut_line(&buf, cfg.max_line_bytes)
                     } else {
-                        raw.push(lossy_line(buf.strip_suffix(b"\n").unwrap_or(&buf)));
+                        lossy_line(buf.strip_suffix(b"\n").unwrap_or(&buf))
+                    };
+                    if mark.take(&line) {
+                        raw.push(line);
                     }
                 }
             }
-            if raw.len() >= BATCH || reader.buffer().is_empty() {
+            if !raw.is_empty() && (raw.len() >= BATCH || reader.buffer().is_empty()) {
                 let (lines, unparsed) = parse_batch(&mut raw, &mut years, None);
                 if runner.tx.is_closed() {
                     return;
@@ -1144,8 +1197,8 @@ pub async fn run_journal_source(
                 notify: false,
             }))
             .await;
-        // after a restart, only new entries
-        since = "--since=now".into();
+        // after a restart, from the last entry read
+        since = mark.since();
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
 }
@@ -1155,6 +1208,29 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::io::Write;
+
+    #[test]
+    fn a_restarted_journal_is_taken_up_after_the_last_entry_read() {
+        let a = "2026-11-27T19:25:41.100000+0000 mx postfix/qmgr[1]: 3F517C8902: removed";
+        let b = "2026-11-27T19:25:41.250000+0000 mx postfix/qmgr[1]: 4A617C8902: removed";
+        let b2 = "2026-11-27T19:25:41.250000+0000 mx postfix/qmgr[1]: 5B717C8902: removed";
+        let c = "2026-11-27T19:25:42.000001+0000 mx postfix/qmgr[1]: 6C817C8902: removed";
+        let mut m = JournalMark::default();
+        assert_eq!(
+            m.since(),
+            "--since=now",
+            "nothing read yet: only new entries"
+        );
+        assert!(m.take(a) && m.take(b));
+        // journalctl again from the second of the last entry: its earlier entries and the
+        // ones at the mark already read are passed over, the rest taken
+        assert_eq!(m.since(), "--since=@1795807541");
+        let again: Vec<bool> = [a, b, b2, c].iter().map(|l| m.take(l)).collect();
+        assert_eq!(again, [false, false, true, true]);
+        assert!(!m.take(b2), "read once");
+        // a line without a time of its own (a cut line's tail) is never dropped
+        assert!(m.take("-- Boot 1234 --"));
+    }
 
     #[test]
     fn journalctl_failures_say_what_to_do() {
