@@ -33,7 +33,7 @@ use serde::Deserialize;
 
 use crate::access::WriteAccess;
 use crate::app::effect::{Confirm, Effect, Jump, Prompt, Runner, SourceEvent};
-use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, SourceHealth, ViewCx};
+use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, SourceHealth, ViewCx, interval_due};
 use crate::config::{Config, PostfixInstance};
 use crate::sanitize::Clean;
 
@@ -1141,9 +1141,7 @@ impl Pane for SendersPane {
         if let Some(m) = from_shared {
             out.extend(self.set_trace(m));
         }
-        let due = |last: Option<DateTime<Local>>, secs: u64| {
-            last.is_none_or(|l| (cx.now - l).num_seconds() >= secs.max(1) as i64)
-        };
+        let due = |last: Option<DateTime<Local>>, secs: u64| interval_due(last, cx.now, secs);
         if !self.refreshing && due(self.last_refresh, self.config.refresh_secs) {
             out.extend(self.refresh_effects(cx));
         }
@@ -1820,6 +1818,33 @@ mod tests {
             e.iter()
                 .any(|e| matches!(e, Effect::Senders(SendersEffect::Refresh { .. }))),
             "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_clock_set_back_does_not_stop_the_refreshes() {
+        // the clock stepped back an hour after a read: waiting for it to pass the last read
+        // again left the relay setup unread for that hour, shown as it was
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
+        p.on_tick(&mut cx);
+        p.on_event(
+            SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
+            &mut cx,
+        );
+        p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
+        cx.now = now() - chrono::Duration::hours(1);
+        let e = p.on_tick(&mut cx);
+        assert!(
+            e.iter()
+                .any(|e| matches!(e, Effect::Senders(SendersEffect::Refresh { .. }))),
+            "the refresh waits for the clock: {e:?}"
         );
     }
 
