@@ -1268,7 +1268,7 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
         }
         SendersEffect::RefreshSes(target) => {
             tokio::spawn(async move {
-                let result = ses::snapshot(&target)
+                let result = ses::snapshot_within(&target, ses::READ_TIMEOUT)
                     .await
                     .map(Box::new)
                     .map_err(|e| Clean::new(&e.to_string()));
