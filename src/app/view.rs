@@ -294,8 +294,13 @@ fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
 }
 
 /// A source's age in whole minutes, like the clock: the status bar changes
-/// at most once a minute on its own, so an idle screen sends nothing.
+/// at most once a minute on its own, so an idle screen sends nothing. An update more than a
+/// minute ahead of the clock (the clock was set back since) has no age to show: '?', not the
+/// '<1m' of a source that just reported.
 fn short_age(secs: i64) -> String {
+    if secs < -60 {
+        return "?".into();
+    }
     let s = secs.max(0);
     if s < 60 {
         "<1m".into()

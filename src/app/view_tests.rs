@@ -144,6 +144,22 @@ fn every_tab_and_its_mark_stay_on_a_narrow_tab_line() {
 }
 
 #[test]
+fn a_clock_set_back_does_not_make_an_old_update_look_fresh() {
+    // the last log line came at 10:30; the clock was then set back to 08:30: until the next
+    // line the status bar called the mail log under a minute old
+    let mut a = app(Mode::ReadOnly);
+    a.failures.last_update = Some(a.now);
+    a.update(Msg::Tick(a.now - chrono::Duration::hours(2)));
+    let s = screen(&a, &Theme::fallback(), 80, 24);
+    let status = s.lines().last().unwrap();
+    assert!(status.contains("F:?"), "{status}");
+    a.update(Msg::Tick(a.now + chrono::Duration::hours(2)));
+    let s = screen(&a, &Theme::fallback(), 80, 24);
+    let status = s.lines().last().unwrap();
+    assert!(status.contains("F:<1m"), "{status}");
+}
+
+#[test]
 fn selection_visible_in_mono() {
     // The focused tab is drawn with the selection role: under NO_COLOR
     // (mono theme) it must still be reversed.
