@@ -31,6 +31,10 @@ use crate::mail::senders::SendersPane;
 use crate::probe::ProbePane;
 use crate::sanitize::sanitize_capped;
 
+/// How many seconds (ticks) a notice stays in the status bar. It takes the place of the
+/// sources' ages there, and the next key clears it; on a monitor no key comes.
+pub const NOTICE_TICKS: u32 = 30;
+
 /// Something the loop hands to `update`.
 #[derive(Debug)]
 pub enum Msg {
@@ -85,6 +89,9 @@ pub struct App {
     pub zoomed: bool,
     pub overlay: Option<Overlay>,
     pub notice: Option<String>,
+    /// Ticks (seconds) the notice has been shown: it goes after [`NOTICE_TICKS`], so that a
+    /// monitor left alone shows the sources' freshness again.
+    notice_ticks: u32,
     pub now: DateTime<Local>,
     pub shared: Shared,
     pub queue: QueuePane,
@@ -181,6 +188,7 @@ impl App {
             zoomed: false,
             overlay: None,
             notice: None,
+            notice_ticks: 0,
             now,
             shared: Shared {
                 hostname,
@@ -233,11 +241,20 @@ impl App {
                 let minute_changed =
                     now.minute() != self.now.minute() || now.hour() != self.now.hour();
                 self.now = now;
+                // counted in ticks, not by the clock: a clock set back does not keep it for ever
+                let mut notice_gone = false;
+                if self.notice.is_some() {
+                    self.notice_ticks += 1;
+                    if self.notice_ticks >= NOTICE_TICKS {
+                        self.notice = None;
+                        notice_gone = true;
+                    }
+                }
                 let mut effects = Vec::new();
                 for id in PaneId::ALL {
                     effects.extend(with_pane!(self, id, |p, cx| p.on_tick(&mut cx)));
                 }
-                out.redraw = minute_changed || !effects.is_empty();
+                out.redraw = minute_changed || notice_gone || !effects.is_empty();
                 self.settle(effects, &mut out);
             }
             Msg::Source(ev) => {
@@ -363,7 +380,7 @@ impl App {
                 // Only a deliberate 'y' confirms: never Enter or Esc debris.
                 KeyCode::Char('y') | KeyCode::Char('Y') if !ctrl => c.then,
                 KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
-                    self.notice = Some(format!("cancelled: {}", c.title));
+                    self.say(format!("cancelled: {}", c.title));
                     Vec::new()
                 }
                 _ => {
@@ -422,7 +439,7 @@ impl App {
                     let text = p.initial.clone();
                     self.overlay = Some(Overlay::Prompt { prompt: p, text });
                 }
-                Effect::Notice(s) => self.notice = Some(sanitize_capped(&s, 200)),
+                Effect::Notice(s) => self.say(s),
                 io => out.effects.push(io),
             }
         }
@@ -440,8 +457,14 @@ impl App {
                 Jump::LogHistory(id) => format!("no log history for {id}"),
                 Jump::Sender(s) => format!("sender {s} not known"),
             };
-            self.notice = Some(sanitize_capped(&what, 200));
+            self.say(what);
         }
+    }
+
+    /// Show a notice in the status bar (in place of the sources' ages) for a while.
+    fn say(&mut self, text: String) {
+        self.notice = Some(sanitize_capped(&text, 200));
+        self.notice_ticks = 0;
     }
 }
 

@@ -180,6 +180,17 @@ pub struct ViewCx<'a> {
     pub shared: &'a Shared,
 }
 
+/// Is a read repeated every `secs` due at `now`, when it last started at `last`? The first one
+/// is. So is one whose `last` is ahead of `now`: the clock was set back (NTP stepping it, someone
+/// correcting it), and waiting for it to catch up would stop the read for as long as the clock
+/// went back, while the pane went on showing the old result as fresh.
+pub fn interval_due(last: Option<DateTime<Local>>, now: DateTime<Local>, secs: u64) -> bool {
+    last.is_none_or(|l| {
+        let elapsed = (now - l).num_seconds();
+        elapsed < 0 || elapsed >= secs.max(1) as i64
+    })
+}
+
 /// What the status bar and the overview tile say of a pane's sources.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SourceHealth {

@@ -300,6 +300,29 @@ fn tick_redraws_only_when_the_minute_changes() {
 }
 
 #[test]
+fn a_notice_gives_the_status_bar_back_to_the_sources_after_a_while() {
+    // a monitor on a wall: someone pressed a key once, and no key comes after it
+    let mut a = app(Mode::ReadOnly);
+    a.update(key('4'));
+    a.update(key('f'));
+    assert!(a.notice.is_some());
+    let t0 = a.now;
+    for s in 1..NOTICE_TICKS {
+        let out = a.update(Msg::Tick(t0 + chrono::Duration::seconds(i64::from(s))));
+        assert!(a.notice.is_some(), "still shown after {s} s");
+        assert!(!out.redraw, "no redraw while it stays");
+    }
+    // the clock set back meanwhile (to the same minute): the notice still goes
+    let out = a.update(Msg::Tick(t0));
+    assert_eq!(a.notice, None, "the notice stayed for good");
+    assert!(out.redraw, "the status bar shows the ages again");
+    // a new notice is shown for the whole while again
+    a.update(key('f'));
+    a.update(Msg::Tick(t0));
+    assert!(a.notice.is_some());
+}
+
+#[test]
 fn unknown_jump_leaves_a_notice() {
     let mut a = app(Mode::Interactive);
     let mut out = Outcome::default();

@@ -117,26 +117,21 @@ fn badge_style(mode: Mode, theme: &Theme) -> Style {
 }
 
 fn render_tabs(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
-    let mut spans = Vec::new();
+    let mut badge = Vec::new();
     if app.demo {
-        spans.push(Span::styled(" DEMO ", theme.demo_badge));
-        spans.push(Span::raw(" "));
+        badge.push(Span::styled(" DEMO ", theme.demo_badge));
+        badge.push(Span::raw(" "));
     }
-    for id in PaneId::ALL {
-        let label = format!(" {} {} ", id.index() + 1, id.title());
-        let h = app.health(id);
-        let style = if id == app.focus {
-            theme.selection
-        } else if h.problem.is_some() {
-            theme.warn
-        } else {
-            theme.text
-        };
-        spans.push(Span::styled(label, style));
-        if h.problem.is_some() {
-            spans.push(Span::styled("!", theme.error));
-        } else {
-            spans.push(Span::raw(" "));
+    // Every tab stays on the line, with its mark: on a narrow terminal the labels shrink
+    // (" 1 Queue " to " 1 Q " to "1") rather than the tabs to the right being cut off, with a
+    // failing probe's '!' among them.
+    let room = area.width as usize;
+    let mut spans = Vec::new();
+    for short in [TabLabel::Full, TabLabel::Letter, TabLabel::Digit] {
+        spans = badge.clone();
+        spans.extend(tab_spans(app, theme, short));
+        if spans.iter().map(|s| s.content.width()).sum::<usize>() <= room {
+            break;
         }
     }
     let hint = if app.zoomed {
@@ -145,12 +140,48 @@ fn render_tabs(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
         "Enter zoom · ? help"
     };
     let used: usize = spans.iter().map(|s| s.content.width()).sum();
-    if (area.width as usize) > used + hint.len() + 1 {
-        let pad = area.width as usize - used - hint.len();
+    if room > used + hint.len() + 1 {
+        let pad = room - used - hint.len();
         spans.push(Span::raw(" ".repeat(pad)));
         spans.push(Span::styled(hint, theme.muted));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// How much of a tab's name the tab line has room for.
+#[derive(Clone, Copy)]
+enum TabLabel {
+    Full,
+    Letter,
+    Digit,
+}
+
+/// The five tabs, each followed by its mark ('!' or a space).
+fn tab_spans(app: &App, theme: &Theme, label: TabLabel) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    for id in PaneId::ALL {
+        let n = id.index() + 1;
+        let text = match label {
+            TabLabel::Full => format!(" {n} {} ", id.title()),
+            TabLabel::Letter => format!(" {n} {} ", &id.title()[..1]),
+            TabLabel::Digit => n.to_string(),
+        };
+        let h = app.health(id);
+        let style = if id == app.focus {
+            theme.selection
+        } else if h.problem.is_some() {
+            theme.warn
+        } else {
+            theme.text
+        };
+        spans.push(Span::styled(text, style));
+        if h.problem.is_some() {
+            spans.push(Span::styled("!", theme.error));
+        } else {
+            spans.push(Span::raw(" "));
+        }
+    }
+    spans
 }
 
 fn render_pane(
@@ -263,8 +294,13 @@ fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
 }
 
 /// A source's age in whole minutes, like the clock: the status bar changes
-/// at most once a minute on its own, so an idle screen sends nothing.
+/// at most once a minute on its own, so an idle screen sends nothing. An update more than a
+/// minute ahead of the clock (the clock was set back since) has no age to show: '?', not the
+/// '<1m' of a source that just reported.
 fn short_age(secs: i64) -> String {
+    if secs < -60 {
+        return "?".into();
+    }
     let s = secs.max(0);
     if s < 60 {
         "<1m".into()

@@ -9,6 +9,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Modifier;
 
 use super::*;
+use crate::probe::ProbeEvent;
 use crate::ui::theme::Theme;
 
 fn app(mode: Mode) -> App {
@@ -115,6 +116,47 @@ fn badge_survives_a_tiny_terminal() {
         let s = screen(&a, &Theme::fallback(), w, h);
         assert!(s.contains("RO"), "badge missing at {w}x{h}:\n{s}");
     }
+}
+
+#[test]
+fn every_tab_and_its_mark_stay_on_a_narrow_tab_line() {
+    // over ssh from a small window: the Probe tab, with the '!' of its failure, was cut off
+    // the right of the line, and with it the only sign of the failure outside that pane
+    let mut a = app(Mode::ReadOnly);
+    a.update(Msg::Source(SourceEvent::Probe(ProbeEvent::EchoFailed(
+        "echo listener: 127.0.0.1:8099: address in use".into(),
+    ))));
+    a.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('2'),
+        KeyModifiers::NONE,
+    )));
+    let mut lines = Vec::new();
+    for w in [80, 50, 30, 20] {
+        let s = screen(&a, &Theme::fallback(), w, 6);
+        let tabs = s.lines().next().unwrap().to_string();
+        assert!(
+            tabs.contains('5') && tabs.contains('!'),
+            "{w} columns: {tabs:?}"
+        );
+        lines.push(format!("{w:>2}: {tabs}"));
+    }
+    insta::assert_snapshot!(lines.join("\n"));
+}
+
+#[test]
+fn a_clock_set_back_does_not_make_an_old_update_look_fresh() {
+    // the last log line came at 10:30; the clock was then set back to 08:30: until the next
+    // line the status bar called the mail log under a minute old
+    let mut a = app(Mode::ReadOnly);
+    a.failures.last_update = Some(a.now);
+    a.update(Msg::Tick(a.now - chrono::Duration::hours(2)));
+    let s = screen(&a, &Theme::fallback(), 80, 24);
+    let status = s.lines().last().unwrap();
+    assert!(status.contains("F:?"), "{status}");
+    a.update(Msg::Tick(a.now + chrono::Duration::hours(2)));
+    let s = screen(&a, &Theme::fallback(), 80, 24);
+    let status = s.lines().last().unwrap();
+    assert!(status.contains("F:<1m"), "{status}");
 }
 
 #[test]

@@ -854,10 +854,15 @@ impl Pane for DeployPane {
                     .map(|s| s.log.len());
                 if let Some(t) = self.targets.get_mut(target) {
                     t.updated = Some(now);
-                    t.status = Some(result.map_err(|e| {
+                    let result = result.map_err(|e| Clean::new(&e.to_string()));
+                    // a checkout that fails the same way on every read (every poll) is one
+                    // error, not one per read: the count (and the screen) stays still
+                    if let Err(e) = &result
+                        && !matches!(&t.status, Some(Err(was)) if was == e)
+                    {
                         t.errors += 1;
-                        Clean::new(&e.to_string())
-                    }));
+                    }
+                    t.status = Some(result);
                     let n = t.ok_status().map_or(0, |s| s.log.len());
                     if n_before != Some(n) || t.selected >= n {
                         t.selected = t.selected.min(n.saturating_sub(1));
@@ -1164,6 +1169,49 @@ mod tests {
             }),
             _ => None,
         })
+    }
+
+    #[test]
+    fn a_status_read_failing_the_same_way_at_every_poll_is_one_error() {
+        // a monitor left for days on a checkout it may not read
+        let mut p = pane();
+        let denied = || -> Result<Box<RepoStatus>, DeployError> {
+            Err(DeployError::NotARepo {
+                path: "/var/www/site".into(),
+                message: "permission denied".into(),
+            })
+        };
+        for _ in 0..5 {
+            with(false, |cx| {
+                p.on_event(
+                    DeployEvent::Status {
+                        target: 0,
+                        result: denied(),
+                    },
+                    cx,
+                )
+            });
+        }
+        assert_eq!(p.health().errors, 1);
+        with(false, |cx| {
+            p.on_event(
+                DeployEvent::Status {
+                    target: 0,
+                    result: Ok(Box::new(testdata::status())),
+                },
+                cx,
+            )
+        });
+        with(false, |cx| {
+            p.on_event(
+                DeployEvent::Status {
+                    target: 0,
+                    result: denied(),
+                },
+                cx,
+            )
+        });
+        assert_eq!(p.health().errors, 2, "failing again after a success counts");
     }
 
     #[test]

@@ -26,7 +26,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use crate::app::effect::{Effect, Runner, SourceEvent};
-use crate::app::pane::{Binding, Cx, Key, Nav, Pane, SourceHealth, ViewCx};
+use crate::app::pane::{Binding, Cx, Key, Nav, Pane, SourceHealth, ViewCx, interval_due};
 use crate::config::Config;
 use crate::sanitize::Clean;
 use crate::ui::widgets::Scroll;
@@ -416,9 +416,9 @@ impl Pane for ProbePane {
         }
         let due = match self.last_run {
             None => true,
-            Some(t) => {
+            Some(_) => {
                 self.interval_secs > 0
-                    && (cx.now - t).num_seconds() >= self.interval_secs as i64
+                    && interval_due(self.last_run, cx.now, self.interval_secs)
                     && !self.targets.iter().any(|t| t.running)
             }
         };

@@ -332,6 +332,31 @@ fn first_tick_runs_all_then_waits_for_the_interval() {
 }
 
 #[test]
+fn a_clock_set_back_does_not_stop_the_probe() {
+    // the clock stepped back an hour after a run: waiting for it to pass the last run again
+    // left the probe idle for that hour, its old verdicts shown as current
+    let mut p = ProbePane::new(&config());
+    with_cx(|cx| p.on_tick(cx));
+    with_cx(|cx| p.on_event(ProbeEvent::Report(0, Box::new(www_report())), cx));
+    with_cx(|cx| p.on_event(ProbeEvent::Report(1, Box::new(shop_report())), cx));
+    let mut shared = Shared::default();
+    let mut cx = Cx {
+        now: now() - chrono::Duration::hours(1),
+        access: None,
+        shared: &mut shared,
+    };
+    assert!(
+        matches!(
+            p.on_tick(&mut cx).as_slice(),
+            [Effect::Probe(ProbeEffect::RunAll)]
+        ),
+        "the probe waits for the clock"
+    );
+    // and then keeps its interval from the new time
+    assert!(p.on_tick(&mut cx).is_empty(), "not again at once");
+}
+
+#[test]
 fn the_echo_selection_stays_on_its_request_as_new_ones_arrive() {
     let mut p = pane();
     with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));

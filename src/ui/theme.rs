@@ -476,6 +476,38 @@ mod tests {
     }
 
     #[test]
+    fn a_selection_with_colours_of_its_own_stands_out_from_the_text() {
+        // high-contrast set black on white and reversed it: white on black, which is what its
+        // white text looks like on the dark terminal it is made for, so the selected row and
+        // the focused tab could not be told from the others
+        for name in built_in_names() {
+            let t = ThemeSource::default().load(name).unwrap();
+            let sel = t.selection;
+            if sel.fg.is_none() && sel.bg.is_none() {
+                continue; // the text's own colours reversed: always stands out
+            }
+            let (mut fg, mut bg) = (
+                sel.fg.unwrap_or(Color::Reset),
+                sel.bg.unwrap_or(Color::Reset),
+            );
+            if sel.add_modifier.contains(Modifier::REVERSED) {
+                std::mem::swap(&mut fg, &mut bg);
+            }
+            let text_fg = t.text.fg.unwrap_or(Color::Reset);
+            let text_bg = t.text.bg.unwrap_or(Color::Reset);
+            assert_ne!(
+                fg, text_fg,
+                "{name}: the selection is written in the text's colour"
+            );
+            let dark = |c: Color| matches!(c, Color::Reset | Color::Black);
+            assert!(
+                !(dark(bg) && dark(text_bg)),
+                "{name}: the selection's background is the text's ({bg:?})"
+            );
+        }
+    }
+
+    #[test]
     fn default_uses_only_16_colours() {
         let t = Theme::fallback();
         for st in t.clone().styles_mut() {

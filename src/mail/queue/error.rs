@@ -44,12 +44,29 @@ pub enum QueueError {
     },
     #[error("{command}: could not run: {detail}")]
     Spawn { command: String, detail: String },
+    #[error(
+        "{command}: no answer after {} - stopped; the next reading tries again",
+        seconds(*after)
+    )]
+    TimedOut {
+        command: String,
+        after: std::time::Duration,
+    },
     #[error("{id:?}: refused, not a Postfix queue id ({why})")]
     BadId { id: String, why: String },
     #[error("{action}: needs Postfix 3.5 or later (this instance runs {version})")]
     Unsupported { action: String, version: String },
     #[error("demo data: {action} is not run on the demo queue")]
     Demo { action: String },
+}
+
+/// "120 s", or "0.2 s" under a second.
+fn seconds(d: std::time::Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
 }
 
 impl QueueError {

@@ -37,14 +37,33 @@ async fn send(runner: &Runner, ev: QueueEvent) {
     runner.send(SourceEvent::Queue(ev)).await;
 }
 
+/// How long one listing may take before it is stopped and reported as an error. `postqueue -j`
+/// on a queue of 100,000 messages answers in seconds; a listing through ssh to a host that
+/// dropped off the network can wait for hours, and the poller with it.
+pub const LIST_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Read one instance's queue and report it.
 pub async fn list_once(runner: &Runner, i: usize) {
+    list_within(runner, i, LIST_TIMEOUT).await;
+}
+
+/// [`list_once`], giving up after `limit`.
+async fn list_within(runner: &Runner, i: usize, limit: Duration) {
     let Some(inst) = instance(runner, i) else {
         return;
     };
     let at = Local::now();
     let spec = commands::list(&inst, runner.config.queue.postqueue_command.as_deref());
-    let result = match commands::run(&spec, MAX_LISTING).await {
+    // the child is killed when its future is dropped (kill_on_drop)
+    let ran = tokio::time::timeout(limit, commands::run(&spec, MAX_LISTING))
+        .await
+        .unwrap_or_else(|_| {
+            Err(QueueError::TimedOut {
+                command: spec.display(),
+                after: limit,
+            })
+        });
+    let result = match ran {
         Ok(c) if c.cut => Err(QueueError::Exit {
             command: spec.display(),
             status: "output over 1 GiB".into(),
@@ -300,6 +319,30 @@ mod tests {
             Some(SourceEvent::Queue(QueueEvent::Listed { result: Ok(p), .. })) => {
                 assert_eq!(p.entries.len(), 240);
                 assert_eq!(p.bad_lines, 0);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_listing_that_never_answers_is_stopped_and_said() {
+        // postqueue_command through ssh to a host that dropped off the network: the poller
+        // waited for ever, and the pane showed the last list as if it were current
+        let mut config = Config::default();
+        config.queue.postqueue_command = Some(vec!["sleep".into(), "3600".into()]);
+        let (r, mut rx) = runner(config);
+        tokio::time::timeout(
+            Duration::from_secs(60),
+            list_within(&r, 0, Duration::from_millis(200)),
+        )
+        .await
+        .expect("the listing still waits on a command that never answers");
+        match rx.recv().await {
+            Some(SourceEvent::Queue(QueueEvent::Listed { result: Err(e), .. })) => {
+                assert_eq!(
+                    e.to_string(),
+                    "sleep 3600: no answer after 0.2 s - stopped; the next reading tries again"
+                )
             }
             other => panic!("{other:?}"),
         }

@@ -33,7 +33,7 @@ use serde::Deserialize;
 
 use crate::access::WriteAccess;
 use crate::app::effect::{Confirm, Effect, Jump, Prompt, Runner, SourceEvent};
-use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, SourceHealth, ViewCx};
+use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, SourceHealth, ViewCx, interval_due};
 use crate::config::{Config, PostfixInstance};
 use crate::sanitize::Clean;
 
@@ -942,7 +942,11 @@ impl Pane for SendersPane {
             }
             SendersEvent::Relay(Err(e)) => {
                 self.refreshing = self.activity_pending;
-                self.health.errors += 1;
+                // a setup that fails the same way on every refresh is one error, not one per
+                // refresh: the count (and the screen) stays still until something changes
+                if self.relay_error.as_ref() != Some(&e) {
+                    self.health.errors += 1;
+                }
                 self.health.problem = Some(e.to_string());
                 self.relay_error = Some(e);
             }
@@ -959,7 +963,14 @@ impl Pane for SendersPane {
             }
             SendersEvent::Ses { region, result } => {
                 self.ses_pending.remove(&region);
-                if result.is_err() {
+                // counted once while a region keeps failing the same way, as the relay setup
+                let repeated = match (&self.ses, &result) {
+                    (SesState::Regions(m), Err(e)) => {
+                        matches!(m.get(&region), Some(RegionSes::Failed(was)) if was == e)
+                    }
+                    _ => false,
+                };
+                if result.is_err() && !repeated {
                     self.health.errors += 1;
                 }
                 // an answer for a region no longer in use is dropped
@@ -1130,9 +1141,7 @@ impl Pane for SendersPane {
         if let Some(m) = from_shared {
             out.extend(self.set_trace(m));
         }
-        let due = |last: Option<DateTime<Local>>, secs: u64| {
-            last.is_none_or(|l| (cx.now - l).num_seconds() >= secs.max(1) as i64)
-        };
+        let due = |last: Option<DateTime<Local>>, secs: u64| interval_due(last, cx.now, secs);
         if !self.refreshing && due(self.last_refresh, self.config.refresh_secs) {
             out.extend(self.refresh_effects(cx));
         }
@@ -1259,7 +1268,7 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
         }
         SendersEffect::RefreshSes(target) => {
             tokio::spawn(async move {
-                let result = ses::snapshot(&target)
+                let result = ses::snapshot_within(&target, ses::READ_TIMEOUT)
                     .await
                     .map(Box::new)
                     .map_err(|e| Clean::new(&e.to_string()));
@@ -1472,6 +1481,47 @@ mod tests {
         // a setup that cannot be read says so first
         p.health.problem = Some("postconf: not found".into());
         assert_eq!(p.health().problem.as_deref(), Some("postconf: not found"));
+    }
+
+    #[test]
+    fn a_failure_repeated_on_every_refresh_is_one_error() {
+        // a monitor left for days on a host whose relay setup cannot be read: the count in the
+        // status bar stays still (and the screen with it) until something changes
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        let denied =
+            || -> Clean { "postconf: fatal: open /etc/postfix/main.cf: Permission denied".into() };
+        for _ in 0..5 {
+            p.on_event(SendersEvent::Relay(Err(denied())), &mut cx);
+        }
+        assert_eq!(p.health().errors, 1);
+        p.on_event(
+            SendersEvent::Relay(Err("postconf: not found".into())),
+            &mut cx,
+        );
+        assert_eq!(p.health().errors, 2, "a different failure counts");
+        p.on_event(
+            SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
+            &mut cx,
+        );
+        p.on_event(SendersEvent::Relay(Err(denied())), &mut cx);
+        assert_eq!(p.health().errors, 3, "failing again after a success counts");
+        // SES: the same, per region
+        for _ in 0..5 {
+            p.on_event(
+                SendersEvent::Ses {
+                    region: "us-east-1".into(),
+                    result: Err("SES GetAccount in us-east-1: access denied".into()),
+                },
+                &mut cx,
+            );
+        }
+        assert_eq!(p.health().errors, 4);
     }
 
     #[test]
@@ -1768,6 +1818,33 @@ mod tests {
             e.iter()
                 .any(|e| matches!(e, Effect::Senders(SendersEffect::Refresh { .. }))),
             "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_clock_set_back_does_not_stop_the_refreshes() {
+        // the clock stepped back an hour after a read: waiting for it to pass the last read
+        // again left the relay setup unread for that hour, shown as it was
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
+        p.on_tick(&mut cx);
+        p.on_event(
+            SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
+            &mut cx,
+        );
+        p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
+        cx.now = now() - chrono::Duration::hours(1);
+        let e = p.on_tick(&mut cx);
+        assert!(
+            e.iter()
+                .any(|e| matches!(e, Effect::Senders(SendersEffect::Refresh { .. }))),
+            "the refresh waits for the clock: {e:?}"
         );
     }
 

@@ -7,6 +7,8 @@
 //! a `&WriteAccess`. Credentials come from the standard chain and are never
 //! read, stored or shown here.
 
+use std::time::Duration;
+
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::config::Region;
 use aws_sdk_sesv2::error::DisplayErrorContext;
@@ -214,6 +216,30 @@ pub async fn get_account(client: &Client, target: &SesTarget) -> Result<Account,
         sent_24h: q.map_or(0.0, |q| q.sent_last24_hours()),
         max_rate: q.map_or(0.0, |q| q.max_send_rate()),
     })
+}
+
+/// How long the pane's read of one region may take. The SDK has no limit on a response by
+/// default: an endpoint (or a proxy before it) that takes the connection and never answers held
+/// the read for ever, the region stayed pending, and SES was never read again.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// [`snapshot`], given up after `limit`.
+pub async fn snapshot_within(
+    target: &SesTarget,
+    limit: Duration,
+) -> Result<SesSnapshot, SendersError> {
+    tokio::time::timeout(limit, snapshot(target))
+        .await
+        .unwrap_or_else(|_| {
+            Err(SendersError::Ses {
+                operation: "read",
+                region: target.region.clone(),
+                message: format!(
+                    "no answer within {} s (the next read tries again)",
+                    limit.as_secs_f64()
+                ),
+            })
+        })
 }
 
 /// Identities and account in one go.
