@@ -172,7 +172,8 @@ impl Config {
 
     /// Refuse settings that parse but would break the output: two `[[postfix]]` instances of
     /// one name (the same Prometheus series twice, which node_exporter refuses), a `[check]`
-    /// WARNING threshold past its CRITICAL one, and `[mail_log] files = []` for a file source.
+    /// WARNING threshold past its CRITICAL one, a time setting of more than a century (the clock
+    /// arithmetic it feeds would overflow), and `[mail_log] files = []` for a file source.
     /// The error names the line and column of the setting, and what to do.
     fn validate(&self, text: &str, path: &Path) -> Result<(), ConfigError> {
         // Where the settings are written; the document has parsed, so this does too (if it
@@ -263,6 +264,56 @@ impl Config {
             ));
         }
 
+        // Times opsdeck adds to or takes from a clock: past this, chrono and std::time overflow
+        // (a panic, or a window that wraps). No setting needs more than a century.
+        const CENTURY_SECS: u64 = 36_525 * 86_400;
+        let spans = |table: &Spans, key: &str| table.get(key).map(|v| v.span());
+        let times = [
+            (
+                "check",
+                "failure_window_secs",
+                c.failure_window_secs,
+                1,
+                spans(&at.check, "failure_window_secs"),
+            ),
+            (
+                "mail_log",
+                "backfill_hours",
+                self.mail_log.backfill_hours,
+                3600,
+                spans(&at.mail_log, "backfill_hours"),
+            ),
+            (
+                "senders",
+                "trace_timeout_secs",
+                self.senders.trace_timeout_secs,
+                1,
+                spans(&at.senders, "trace_timeout_secs"),
+            ),
+            (
+                "probe.echo",
+                "header_timeout_secs",
+                self.probe.echo.header_timeout_secs,
+                1,
+                at.probe
+                    .echo
+                    .as_ref()
+                    .and_then(|e| spans(e, "header_timeout_secs")),
+            ),
+        ];
+        for (table, key, value, unit, span) in times {
+            if value > CENTURY_SECS / unit {
+                return Err(error(
+                    span,
+                    format!(
+                        "[{table}] {key} = {value} is more than a hundred years: give a time \
+                         up to {}",
+                        CENTURY_SECS / unit
+                    ),
+                ));
+            }
+        }
+
         if self.mail_log.source == crate::mail::log::LogSourceKind::File
             && self.mail_log.files.is_empty()
         {
@@ -298,15 +349,28 @@ impl Config {
     }
 }
 
+/// Where the keys of one table are written (their values are not read again: a value toml::Value
+/// cannot hold, such as an integer past i64, still has its place).
+type Spans = std::collections::BTreeMap<String, toml::Spanned<serde::de::IgnoredAny>>;
+
 /// Where the settings [`Config::validate`] checks are written in the document.
 #[derive(Debug, Default, Deserialize)]
 struct Positions {
     #[serde(default)]
     postfix: Vec<toml::Spanned<PostfixPosition>>,
     #[serde(default)]
-    check: std::collections::BTreeMap<String, toml::Spanned<toml::Value>>,
+    check: Spans,
     #[serde(default)]
-    mail_log: std::collections::BTreeMap<String, toml::Spanned<toml::Value>>,
+    mail_log: Spans,
+    #[serde(default)]
+    senders: Spans,
+    #[serde(default)]
+    probe: ProbePositions,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ProbePositions {
+    echo: Option<Spans>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -559,6 +623,42 @@ mod tests {
         // equal is allowed (no WARNING step), as is any order that makes sense
         Config::parse(
             "[check]\nqueue_warn = 10\nqueue_crit = 10\ncert_warn_days = 30\ncert_crit_days = 30\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_time_past_what_a_clock_can_hold_is_refused() {
+        // each overflowed the clock arithmetic it feeds: `opsdeck check`'s window start, the
+        // backfill's cutoff, the test mail trace's deadline, the echo listener's header deadline
+        let cases = [
+            (
+                "[check]\nfailure_window_secs = 10000000000000\n",
+                "c.toml:2:23: [check] failure_window_secs = 10000000000000 is more than a hundred years",
+            ),
+            (
+                "[mail_log]\nbackfill_hours = 3000000000\n",
+                "c.toml:2:18: [mail_log] backfill_hours = 3000000000 is more than a hundred years",
+            ),
+            (
+                "[senders]\ntrace_timeout_secs = 18446744073709551615\n",
+                "c.toml:2:22: [senders] trace_timeout_secs = 18446744073709551615 is more than",
+            ),
+            (
+                "[probe.echo]\nheader_timeout_secs = 18446744073709551615\n",
+                "c.toml:2:23: [probe.echo] header_timeout_secs = 18446744073709551615 is more",
+            ),
+        ];
+        for (text, want) in cases {
+            let msg = Config::parse(text, Path::new("c.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(msg.starts_with(want), "{msg}");
+        }
+        // a century is still a time
+        Config::parse(
+            "[check]\nfailure_window_secs = 3155760000\n[mail_log]\nbackfill_hours = 876600\n",
             Path::new("c.toml"),
         )
         .unwrap();

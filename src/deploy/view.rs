@@ -32,7 +32,9 @@ fn tone(cx: &ViewCx<'_>, t: Tone) -> Style {
 
 /// "5m ago", "3h ago", "2d ago", or the date when older than a month.
 pub fn ago(now: DateTime<Local>, epoch: i64) -> String {
-    let secs = now.timestamp() - epoch;
+    // a commit's time is whatever its header says: libgit2 reads
+    // `author A <a@x> -9223372036854775808 +0000` as i64::MIN
+    let secs = now.timestamp().saturating_sub(epoch);
     if secs < 0 {
         return "in future".into();
     }
@@ -751,5 +753,15 @@ mod tests {
         assert_eq!(ago(now, t - 7_200), "2h ago");
         assert_eq!(ago(now, t - 3 * 86_400), "3d ago");
         assert_eq!(ago(now, t + 60), "in future");
+    }
+
+    #[test]
+    fn ago_of_an_absurd_commit_time_is_not_a_crash() {
+        // times libgit2 reads from `author A <a@x> -9223372036854775808 +0000`
+        // and `... 9223372036854775807 +0000` in a commit pushed upstream
+        let now = testdata::now();
+        assert_eq!(ago(now, i64::MIN), "?");
+        assert_eq!(ago(now, i64::MIN + 1), "?");
+        assert_eq!(ago(now, i64::MAX), "in future");
     }
 }

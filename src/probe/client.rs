@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Empty};
 use hyper::Uri;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper_util::rt::TokioIo;
@@ -451,11 +451,18 @@ where
         .headers()
         .get(hyper::header::STRICT_TRANSPORT_SECURITY)
         .map(text);
-    let body = Limited::new(resp.into_body(), MAX_BODY)
-        .collect()
-        .await
-        .map_err(|e| format!("body: {e}"))?;
-    ex.body = body.to_bytes().to_vec();
+    // the first MAX_BODY bytes are kept and the rest is not read: a larger
+    // page is an answer like any other, not an error
+    let mut body = resp.into_body();
+    while ex.body.len() < MAX_BODY {
+        let Some(frame) = body.frame().await else {
+            break;
+        };
+        if let Ok(data) = frame.map_err(|e| format!("body: {e}"))?.into_data() {
+            let room = MAX_BODY - ex.body.len();
+            ex.body.extend_from_slice(&data[..data.len().min(room)]);
+        }
+    }
     conn_task.abort();
     Ok(())
 }
@@ -492,6 +499,34 @@ mod tests {
         assert_eq!(t.url(), "http://127.0.0.1:8080/");
         assert!(Target::parse("ftp://x/").is_err());
         assert!(Target::parse("not a url").is_err());
+    }
+
+    /// Serve one answer with a body of `len` bytes on a loopback port.
+    async fn serve_once(len: usize) -> Target {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            let mut head = [0u8; 1024];
+            let _ = s.read(&mut head).await;
+            let answer = format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n");
+            let _ = s.write_all(answer.as_bytes()).await;
+            let _ = s.write_all(&vec![b'x'; len]).await;
+        });
+        Target::parse(&format!("http://127.0.0.1:{port}/")).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_page_larger_than_the_body_cap_is_an_answer_not_an_error() {
+        let setup = ClientSetup::new(Duration::from_secs(20), None, None).unwrap();
+        for len in [10, MAX_BODY, MAX_BODY + 1, 3 * MAX_BODY] {
+            let t = serve_once(len).await;
+            let ex = fetch(&t, &[], &setup).await;
+            assert_eq!(ex.error, None, "{len} bytes");
+            assert_eq!(ex.status, Some(200));
+            assert_eq!(ex.body.len(), len.min(MAX_BODY));
+        }
     }
 
     #[test]

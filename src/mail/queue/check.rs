@@ -322,6 +322,17 @@ mod tests {
     }
 
     #[test]
+    fn an_absurd_arrival_time_is_graded_old_not_a_crash() {
+        let config = Config::default();
+        let now = 1_800_000_000;
+        let e = entries(&listing("deferred", [i64::MIN]));
+        assert_eq!(e[0].arrival, i64::MIN);
+        let mut r = Report::default();
+        grade_summary(&config, "default", &e, now, &mut r);
+        assert_eq!(r.findings[0].status, Status::Critical);
+    }
+
+    #[test]
     fn messages_on_hold_are_not_graded_by_age() {
         let config = Config::default(); // 50/500 messages, 1h/6h
         let now = 1_800_000_000;

@@ -217,9 +217,10 @@ impl Summary {
     }
 }
 
-/// Age in seconds (never negative).
+/// Age in seconds (never negative). `arrival` is whatever `postqueue -j`
+/// said, so the difference saturates rather than overflow.
 pub fn age_secs(arrival: i64, now: i64) -> i64 {
-    (now - arrival).max(0)
+    now.saturating_sub(arrival).max(0)
 }
 
 /// `42s`, `7m`, `3h05m`, `2d04h`.
@@ -1067,5 +1068,15 @@ mod tests {
         assert_eq!(fmt_age(2 * 86400 + 4 * 3600), "2d04h");
         assert_eq!(fmt_size(512), "512");
         assert_eq!(fmt_size(4300), "4.2K");
+    }
+
+    #[test]
+    fn absurd_arrival_times_do_not_overflow_the_age() {
+        // `"arrival_time": -9223372036854775808` in a postqueue -j line
+        let now = 1_800_000_000;
+        assert_eq!(age_secs(i64::MIN, now), i64::MAX);
+        assert_eq!(age_secs(i64::MAX, now), 0);
+        assert_eq!(age_secs(i64::MIN, i64::MIN), 0);
+        assert_eq!(fmt_age(age_secs(i64::MIN, now)), "106751991167300d15h");
     }
 }

@@ -1389,12 +1389,7 @@ async fn test_mail_task(access: WriteAccess, from: String, to: String, r: Runner
         };
         offset = new_offset;
         partial.push_str(&String::from_utf8_lossy(&bytes));
-        while let Some(nl) = partial.find('\n') {
-            let line: String = partial.drain(..=nl).collect();
-            if let Some(parsed) = crate::mail::log::parse::parse_line(line.trim_end(), &mut years) {
-                model.ingest(parsed);
-            }
-        }
+        ingest_lines(&mut partial, &mut years, &mut model);
         let now = logscan::trace_from_model(&model, &id, &from, &to);
         if now.is_some() && now != last {
             let t = now.clone().unwrap_or_else(|| Trace::new(&id, &from, &to));
@@ -1407,6 +1402,25 @@ async fn test_mail_task(access: WriteAccess, from: String, to: String, r: Runner
         }
     }
     send(&r, SendersEvent::TraceTimeout(id)).await;
+}
+
+/// Parse each whole line of `partial` (the log read so far) into `model`; what follows the last
+/// newline stays for the next read. One pass, and one move of the rest: a read of many lines is
+/// not shifted once per line.
+fn ingest_lines(
+    partial: &mut String,
+    years: &mut crate::mail::log::parse::YearGuess,
+    model: &mut crate::mail::log::model::MailLog,
+) {
+    let Some(last) = partial.rfind('\n') else {
+        return;
+    };
+    for line in partial[..last].split('\n') {
+        if let Some(parsed) = crate::mail::log::parse::parse_line(line.trim_end(), years) {
+            model.ingest(parsed);
+        }
+    }
+    partial.drain(..=last);
 }
 
 /// Bytes appended to a file since `offset` (from 0 again if it shrank: rotated).
@@ -1435,6 +1449,27 @@ mod tests {
     use crate::access::Mode;
     use crate::app::shared::Shared;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_full_read_of_short_lines_is_traced_in_one_pass() {
+        // what one read of the trace may bring (8 MiB), in the shortest lines a log can hold:
+        // taking them off the front one by one moved the rest once per line (~10^13 bytes)
+        let mut partial = "x\n".repeat(4 << 20);
+        partial.push_str(
+            "Nov 27 19:25:41 vm postfix/smtp[1]: 3F517C8902: to=<a@example.com>, \
+                          relay=none, delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (no)\n",
+        );
+        partial.push_str("Nov 27 19:25:42 vm postfix/qmgr[2]: 3F517C8");
+        let mut years = crate::mail::log::parse::YearGuess::new(now().date_naive());
+        let mut model = crate::mail::log::model::MailLog::default();
+        ingest_lines(&mut partial, &mut years, &mut model);
+        assert_eq!(partial, "Nov 27 19:25:42 vm postfix/qmgr[2]: 3F517C8");
+        assert_eq!(model.outcomes().len(), 1);
+        // the rest of the line comes with the next read
+        partial.push_str("902: removed\n");
+        ingest_lines(&mut partial, &mut years, &mut model);
+        assert!(partial.is_empty());
+    }
 
     fn now() -> DateTime<Local> {
         Local.with_ymd_and_hms(2026, 11, 27, 20, 0, 0).unwrap()
