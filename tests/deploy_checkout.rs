@@ -238,6 +238,23 @@ fn preview_shows_files_and_commits_and_changes_nothing() {
     assert_eq!(f.head(), f.commits[2]);
 }
 
+/// `main` typed where `origin/main` was meant: the local branch, which a fetch never moves,
+/// lacks what was pushed, and the preview says so.
+#[test]
+fn a_local_branch_behind_its_upstream_is_named_in_the_preview() {
+    let f = Fixture::new();
+    let p = checkout::preview(&f.config(), "main", Kind::Deploy).unwrap();
+    assert_eq!(p.to.id.to_string(), f.commits[2]);
+    let (upstream, behind) = p.stale_branch.expect("main lags origin/main");
+    assert_eq!((upstream.as_str(), behind), ("origin/main", 1));
+    let p = checkout::preview(&f.config(), "origin/main", Kind::Deploy).unwrap();
+    assert_eq!(p.stale_branch, None);
+    // once the branch has what was pushed, nothing is said
+    git(&f.site, &["branch", "-f", "main", "origin/main"]);
+    let p = checkout::preview(&f.config(), "main", Kind::Deploy).unwrap();
+    assert_eq!(p.stale_branch, None);
+}
+
 #[test]
 fn any_revspec_resolves() {
     let f = Fixture::new();

@@ -53,6 +53,10 @@ pub struct Preview {
     /// Submodules whose recorded commit the checkout moves (their files stay:
     /// `git submodule update` brings them).
     pub submodules: Vec<Clean>,
+    /// The revision asked for is a local branch behind its upstream (as last fetched): its
+    /// upstream's name and how many commits it lacks. A deploy checks out the local branch,
+    /// which a fetch never moves, not what was pushed.
+    pub stale_branch: Option<(Clean, usize)>,
     /// Commits the target has that HEAD lacks.
     pub new_commits: Vec<CommitInfo>,
     pub new_total: usize,
@@ -97,6 +101,17 @@ pub fn resolve<'r>(
         _ => DeployError::git(path, "revparse", e),
     })?;
     obj.peel_to_commit().map_err(|_| none())
+}
+
+/// `spec` names a local branch that lacks commits of its upstream: the upstream's name and how
+/// many (`main` typed where `origin/main` was meant).
+fn stale_local_branch(repo: &Repository, spec: &str) -> Option<(Clean, usize)> {
+    let branch = repo.find_branch(spec, git2::BranchType::Local).ok()?;
+    let upstream = branch.upstream().ok()?;
+    let (local, up) = (branch.get().target()?, upstream.get().target()?);
+    let (_, behind) = repo.graph_ahead_behind(local, up).ok()?;
+    let name = upstream.name().ok().flatten()?;
+    (behind > 0).then(|| (Clean::capped(name, 100), behind))
 }
 
 /// libgit2's `GIT_CHECKOUT_DRY_RUN` (checkout.h): compute every action and
@@ -272,6 +287,7 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
                 .map(|p| Clean::capped(&p.to_string_lossy(), 200))
         })
         .collect();
+    let stale_branch = stale_local_branch(&repo, spec.trim());
     let head_id = head.as_ref().map(|h| h.id());
     let (new_commits, new_total) = commits_between(&repo, path, target.id(), head_id)?;
     let (dropped_commits, dropped_total) = match head_id {
@@ -296,6 +312,7 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
         files,
         files_total,
         submodules,
+        stale_branch,
         new_commits,
         new_total,
         dropped_commits,

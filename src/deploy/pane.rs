@@ -392,6 +392,13 @@ impl DeployPane {
                 .unwrap_or("(nothing)"),
             to
         ));
+        if let Some((upstream, behind)) = &p.stale_branch {
+            lines.push(format!(
+                "{} is the local branch, {behind} commit(s) behind {upstream} as fetched: \
+                 to deploy what was pushed, give {upstream}",
+                p.spec
+            ));
+        }
         let mut commits = format!("{} new commit(s)", p.new_total);
         if p.dropped_total > 0 {
             commits.push_str(&format!(", {} commit(s) taken back", p.dropped_total));
@@ -1369,6 +1376,20 @@ mod tests {
             !c.lines.iter().any(|l| l.contains("are kept")),
             "{:?}",
             c.lines
+        );
+    }
+
+    #[test]
+    fn the_confirm_says_when_a_local_branch_lags_what_was_pushed() {
+        let mut p = pane();
+        let mut pr = testdata::preview();
+        pr.spec = Clean::new("main");
+        pr.stale_branch = Some((Clean::new("origin/main"), 2));
+        let c = confirm(previewed(&mut p, pr));
+        assert_eq!(
+            c.lines[1],
+            "main is the local branch, 2 commit(s) behind origin/main as fetched: to deploy what \
+             was pushed, give origin/main"
         );
     }
 

@@ -157,6 +157,7 @@ pub fn preview() -> Preview {
         ],
         files_total: 2,
         submodules: Vec::new(),
+        stale_branch: None,
         new_commits: vec![s.log[0].commit.clone()],
         new_total: 1,
         dropped_commits: Vec::new(),
