@@ -388,8 +388,25 @@ pub(super) fn cut_line(b: &[u8], max: usize) -> String {
 
 /// Rotated siblings of `path`, oldest first: `mail.log.1`, `mail.log.2.gz` (or `.xz`, `.zst`,
 /// `.bz2`), `mail.log-20261127`, `mail.log.20261127-101500.gz` (Postfix's own
-/// `postfix logrotate`), ordered by modification time.
+/// `postfix logrotate`), ordered by modification time. A path that is a symbolic link (a log
+/// kept on another disk, linked into /var/log) has its rotated files beside the file it names,
+/// where logrotate makes them: they are looked for there too.
 pub fn rotated_siblings(path: &Path) -> Vec<PathBuf> {
+    let mut found = siblings_beside(path);
+    if path.is_symlink()
+        && let Ok(target) = std::fs::canonicalize(path)
+    {
+        found.extend(siblings_beside(&target));
+        // the same file through two names counts once
+        let mut seen = std::collections::HashSet::new();
+        found.retain(|(_, p)| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+    }
+    found.sort();
+    found.into_iter().map(|(_, p)| p).collect()
+}
+
+/// The rotated files of `path` in its own directory, with their modification times.
+fn siblings_beside(path: &Path) -> Vec<(SystemTime, PathBuf)> {
     let Some(dir) = path.parent() else {
         return Vec::new();
     };
@@ -403,7 +420,7 @@ pub fn rotated_siblings(path: &Path) -> Vec<PathBuf> {
     }) else {
         return Vec::new();
     };
-    let mut found: Vec<(SystemTime, PathBuf)> = rd
+    let found: Vec<(SystemTime, PathBuf)> = rd
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let n = e.file_name().to_str()?.to_string();
@@ -422,8 +439,7 @@ pub fn rotated_siblings(path: &Path) -> Vec<PathBuf> {
             Some((mtime, e.path()))
         })
         .collect();
-    found.sort();
-    found.into_iter().map(|(_, p)| p).collect()
+    found
 }
 
 /// A log file to read whole: decompressed when it is compressed (gzip, xz, zstd or bzip2, told
@@ -1647,6 +1663,37 @@ mod tests {
         std::fs::write(&path, "c\n").unwrap();
         f.poll(&mut out).unwrap();
         assert_eq!(out, vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn a_linked_logs_rotated_files_are_found_beside_the_file_it_names() {
+        // /var/log/mail.log -> /srv/log/mail.log; logrotate rotates the file, in /srv/log
+        let dir = tempfile::tempdir().unwrap();
+        let (real, var) = (dir.path().join("srv"), dir.path().join("var"));
+        std::fs::create_dir_all(&real).unwrap();
+        std::fs::create_dir_all(&var).unwrap();
+        std::fs::write(real.join("mail.log"), "x").unwrap();
+        std::fs::write(real.join("mail.log.1"), "x").unwrap();
+        std::fs::write(real.join("mail.log.2.gz"), "x").unwrap();
+        std::os::unix::fs::symlink(real.join("mail.log"), var.join("mail.log")).unwrap();
+        // an old file beside the link counts too, and a link to a rotated file only once
+        std::fs::write(var.join("mail.log.9"), "x").unwrap();
+        std::os::unix::fs::symlink(real.join("mail.log.1"), var.join("mail.log.1")).unwrap();
+        let mut found: Vec<String> = rotated_siblings(&var.join("mail.log"))
+            .iter()
+            .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
+            .collect();
+        found.sort();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(
+            found.contains(&"srv/mail.log.2.gz".to_string()),
+            "{found:?}"
+        );
+        assert!(found.contains(&"var/mail.log.9".to_string()), "{found:?}");
+        assert!(
+            found.iter().filter(|f| f.ends_with("mail.log.1")).count() == 1,
+            "{found:?}"
+        );
     }
 
     #[test]
