@@ -63,6 +63,46 @@ fn status_reads_head_upstream_and_log() {
     );
 }
 
+/// A commit written in Latin-1 (`i18n.commitEncoding = ISO-8859-1`, as older repositories
+/// have): its subject and author read as written, not as replacement characters.
+#[test]
+fn a_commit_written_in_latin1_reads_as_written() {
+    use std::os::unix::ffi::OsStrExt;
+    let f = Fixture::new();
+    let msg = f.dir.path().join("msg");
+    std::fs::write(&msg, b"Caf\xe9 menu: cr\xe8me br\xfbl\xe9e\n").unwrap();
+    let out = std::process::Command::new("git")
+        .current_dir(&f.dev)
+        .args([
+            "-c",
+            "i18n.commitEncoding=ISO-8859-1",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-F",
+        ])
+        .arg(&msg)
+        .env("GIT_AUTHOR_NAME", std::ffi::OsStr::from_bytes(b"Ren\xe9e"))
+        .env("GIT_AUTHOR_EMAIL", "renee@example.com")
+        .env("GIT_COMMITTER_NAME", "Deployer")
+        .env("GIT_COMMITTER_EMAIL", "d@example.com")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    let s = status::read_status(&f.config()).unwrap();
+    let newest = &s.log[0].commit;
+    assert_eq!(newest.subject.as_str(), "Café menu: crème brûlée");
+    assert_eq!(newest.author.as_str(), "Renée");
+}
+
 /// `n` empty commits on HEAD of the repository at `dir`, through libgit2 (the CLI would take
 /// minutes), a minute apart from `start` (epoch seconds).
 fn empty_commits(dir: &std::path::Path, n: usize, start: i64, subject: &str) {

@@ -36,13 +36,36 @@ impl CommitInfo {
     pub fn from_commit(c: &git2::Commit<'_>) -> CommitInfo {
         let id = c.id();
         let subject = c.summary_bytes().unwrap_or(b"");
+        let encoding = c.message_encoding().ok().flatten();
         CommitInfo {
             id,
             short: short_id(id),
-            subject: Clean::capped(&String::from_utf8_lossy(subject), 200),
-            author: Clean::capped(&String::from_utf8_lossy(c.author().name_bytes()), 80),
+            subject: Clean::capped(&commit_text(subject, encoding), 200),
+            author: Clean::capped(&commit_text(c.author().name_bytes(), encoding), 80),
             time: c.time().seconds(),
         }
+    }
+}
+
+/// A commit's text as a person wrote it. Git stores the bytes as given and names their encoding
+/// in the commit's `encoding` header (`i18n.commitEncoding`); older repositories often hold
+/// Latin-1 with no header at all. Text that is not UTF-8 is read as Latin-1 when the header
+/// names it or names nothing (every byte is a Latin-1 character); with another encoding named,
+/// as UTF-8 with replacement characters.
+pub fn commit_text(bytes: &[u8], encoding: Option<&str>) -> String {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return s.to_string();
+    }
+    let latin1 = encoding.is_none_or(|e| {
+        matches!(
+            e.to_ascii_lowercase().replace('_', "-").as_str(),
+            "iso-8859-1" | "iso8859-1" | "latin1" | "latin-1" | "l1" | "iso-8859-15" | "latin9"
+        )
+    });
+    if latin1 {
+        bytes.iter().map(|&b| char::from(b)).collect()
+    } else {
+        String::from_utf8_lossy(bytes).into_owned()
     }
 }
 
