@@ -142,10 +142,19 @@ pub(super) fn render(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &Vi
     if p.relay.is_none() {
         let mut lines = Vec::new();
         match (&p.relay_error, &p.instance) {
-            (Some(e), _) => {
+            // zoomed, the heading on a line of its own; on the overview's tile (two lines) the
+            // reason follows it at once, so that its cause is not cut off
+            (Some(e), _) if cx.zoomed => {
                 lines.push(line("cannot read the relay setup:", w, cx.theme.error));
                 for chunk in wrap(e, w) {
                     lines.push(line(chunk, w, cx.theme.text));
+                }
+            }
+            (Some(e), _) => {
+                let text = format!("cannot read the relay setup: {e}");
+                for (i, chunk) in wrap(&text, w).iter().enumerate() {
+                    let style = if i == 0 { cx.theme.error } else { cx.theme.text };
+                    lines.push(line(chunk, w, style));
                 }
             }
             (None, None) => lines.push(line(
@@ -1305,6 +1314,10 @@ mod tests {
         let out = draw(&p, &shared, 80, 8, false);
         assert!(out.contains("cannot read the relay setup"), "{out}");
         assert!(out.contains("No such file"), "{out}");
+        // the overview's tile at 80x24 has two lines: the cause is on them
+        let out = draw(&p, &shared, 80, 4, false);
+        assert!(out.contains("cannot read the relay setup: postconf"), "{out}");
+        assert!(out.contains("main.cf: No such file"), "{out}");
         assert_eq!(p.health().errors, 1);
     }
 }
