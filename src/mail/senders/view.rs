@@ -153,7 +153,11 @@ pub(super) fn render(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &Vi
             (Some(e), _) => {
                 let text = format!("cannot read the relay setup: {e}");
                 for (i, chunk) in wrap(&text, w).iter().enumerate() {
-                    let style = if i == 0 { cx.theme.error } else { cx.theme.text };
+                    let style = if i == 0 {
+                        cx.theme.error
+                    } else {
+                        cx.theme.text
+                    };
                     lines.push(line(chunk, w, style));
                 }
             }
@@ -1316,7 +1320,10 @@ mod tests {
         assert!(out.contains("No such file"), "{out}");
         // the overview's tile at 80x24 has two lines: the cause is on them
         let out = draw(&p, &shared, 80, 4, false);
-        assert!(out.contains("cannot read the relay setup: postconf"), "{out}");
+        assert!(
+            out.contains("cannot read the relay setup: postconf"),
+            "{out}"
+        );
         assert!(out.contains("main.cf: No such file"), "{out}");
         assert_eq!(p.health().errors, 1);
     }
