@@ -181,13 +181,13 @@ fn logical_lines(text: &str) -> (Vec<Numbered>, Vec<Numbered>) {
 
 /// The lines [`logical_lines`] skipped, as bad lines (`shown` picks the text
 /// to show: a password map shows only the key).
-fn skipped_lines(skipped: Vec<Numbered>, shown: impl Fn(&str) -> &str) -> Vec<BadLine> {
+fn skipped_lines(skipped: Vec<Numbered>, shown: impl Fn(&str) -> Clean) -> Vec<BadLine> {
     skipped
         .into_iter()
         .map(|(line, l)| BadLine {
             line,
             why: LEADING_WHITESPACE,
-            text: Clean::capped(shown(&l), 80),
+            text: shown(&l),
         })
         .collect()
 }
@@ -196,7 +196,7 @@ fn skipped_lines(skipped: Vec<Numbered>, shown: impl Fn(&str) -> &str) -> Vec<Ba
 pub fn parse_table(text: &str) -> (Vec<TableEntry>, Vec<BadLine>) {
     let mut entries = Vec::new();
     let (lines, skipped) = logical_lines(text);
-    let mut bad = skipped_lines(skipped, |l| l);
+    let mut bad = skipped_lines(skipped, |l| Clean::capped(l, 80));
     for (line, l) in lines {
         match l.split_once(char::is_whitespace) {
             Some((k, v)) if !v.trim().is_empty() => {
@@ -230,20 +230,38 @@ pub struct CredentialEntry {
     pub line: usize,
 }
 
+/// What a broken line of a password map may show: its first word, cut at
+/// its first colon (`user:***`) unless that colon only ends a `[host]:port`
+/// key. A line with no space between key and
+/// value (`[relay]:587:user:password`), or a lone `user:password`, is one
+/// word: the password must not come out with it.
+fn password_line_key(l: &str) -> Clean {
+    let word = l.split_whitespace().next().unwrap_or("");
+    let safe = match word.split_once(':') {
+        None => true,
+        Some((_, port)) => {
+            !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()) && word.starts_with('[')
+        }
+    };
+    if safe {
+        return Clean::capped(word, 80);
+    }
+    let cut = word.find(':').unwrap_or(word.len());
+    Clean::capped(&format!("{}:***", &word[..cut]), 80)
+}
+
 /// Parse a password map source: `key user:password`. The password is looked
 /// at only to see that it is there; it is never copied out.
 pub fn parse_password_table(text: &str) -> (Vec<CredentialEntry>, Vec<BadLine>) {
     let mut entries = Vec::new();
     let (lines, skipped) = logical_lines(text);
-    // only the key: the rest could be a secret
-    let mut bad = skipped_lines(skipped, |l| l.split_whitespace().next().unwrap_or(""));
+    let mut bad = skipped_lines(skipped, password_line_key);
     for (line, l) in lines {
         let Some((k, v)) = l.split_once(char::is_whitespace) else {
             bad.push(BadLine {
                 line,
                 why: "key without a value",
-                // only the key: the rest could be a secret
-                text: Clean::capped(l.split_whitespace().next().unwrap_or(""), 80),
+                text: password_line_key(&l),
             });
             continue;
         };
@@ -335,7 +353,7 @@ pub enum RuleKind {
 pub fn parse_rules(text: &str) -> (Vec<Rule>, Vec<BadLine>) {
     let mut rules = Vec::new();
     let (lines, skipped) = logical_lines(text);
-    let mut bad = skipped_lines(skipped, |l| l);
+    let mut bad = skipped_lines(skipped, |l| Clean::capped(l, 80));
     for (line, l) in lines {
         if l == "endif" {
             rules.push(Rule {
@@ -737,6 +755,28 @@ broken-line
         assert_eq!(bad.len(), 1);
         let dump = format!("{e:?}{bad:?}");
         assert!(!dump.contains("sEcReT"), "{dump}");
+    }
+
+    #[test]
+    fn password_map_bad_lines_show_no_password() {
+        let text = "  AKIALEAD:lead-SECRET\n\
+                    [email-smtp.eu-west-1.amazonaws.com]:587:AKIANOWS:nospace-SECRET\n\
+                    AKIALONE:alone-SECRET\n\
+                    [email-smtp.us-east-1.amazonaws.com]:587\n";
+        let (e, bad) = parse_password_table(text);
+        assert!(e.is_empty(), "{e:?}");
+        let shown: Vec<(usize, &str)> = bad.iter().map(|b| (b.line, b.text.as_str())).collect();
+        assert_eq!(
+            shown,
+            vec![
+                (1, "AKIALEAD:***"),
+                (2, "[email-smtp.eu-west-1.amazonaws.com]:***"),
+                (3, "AKIALONE:***"),
+                (4, "[email-smtp.us-east-1.amazonaws.com]:587"),
+            ]
+        );
+        let dump = format!("{bad:?}");
+        assert!(!dump.contains("SECRET"), "{dump}");
     }
 
     #[test]
