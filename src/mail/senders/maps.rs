@@ -250,6 +250,19 @@ fn password_line_key(l: &str) -> Clean {
     Clean::capped(&format!("{}:***", &word[..cut]), 80)
 }
 
+/// The user name of a password map's value (`user:password`), as shown: the
+/// text before the first colon, up to its first whitespace. Postfix takes
+/// all of it as the user name, but a space typed for the colon
+/// (`user password`) would put the password there: what follows the first
+/// word is shown as `***`.
+fn shown_user(value: &str) -> Clean {
+    let user = value.split(':').next().unwrap_or("").trim();
+    match user.split_once(char::is_whitespace) {
+        Some((first, _)) => Clean::new(&format!("{first} ***")),
+        None => Clean::new(user),
+    }
+}
+
 /// Parse a password map source: `key user:password`. The password is looked
 /// at only to see that it is there; it is never copied out.
 pub fn parse_password_table(text: &str) -> (Vec<CredentialEntry>, Vec<BadLine>) {
@@ -266,15 +279,12 @@ pub fn parse_password_table(text: &str) -> (Vec<CredentialEntry>, Vec<BadLine>) 
             continue;
         };
         let v = v.trim();
-        let (user, has_password) = match v.split_once(':') {
-            Some((u, p)) => (u, !p.is_empty()),
-            None => (v, false),
-        };
+        let has_password = v.split_once(':').is_some_and(|(_, p)| !p.is_empty());
         let key = k.to_lowercase();
         entries.push(CredentialEntry {
             kind: KeyKind::of(&key),
             key: Clean::new(&key),
-            user: Clean::new(user),
+            user: shown_user(v),
             has_password,
             line,
         });
@@ -580,8 +590,7 @@ pub fn hide_password(rule: &mut Rule) {
     let RuleKind::Match { result } = &mut rule.kind else {
         return;
     };
-    let user = result.split(':').next().unwrap_or("").to_string();
-    let hidden = Clean::new(&format!("{user}:***"));
+    let hidden = Clean::new(&format!("{}:***", shown_user(result)));
     rule.text = match rule.text.rfind(result.as_str()) {
         Some(i) => Clean::new(&format!("{}{hidden}", &rule.text[..i])),
         None => Clean::new(&format!("(rule on line {}: password hidden)", rule.line)),
@@ -776,6 +785,34 @@ broken-line
             ]
         );
         let dump = format!("{bad:?}");
+        assert!(!dump.contains("SECRET"), "{dump}");
+    }
+
+    #[test]
+    fn password_typed_after_a_space_is_not_a_user_name() {
+        let text = "alice@example.com AKIAALICE  space-SECRET\n\
+                    bob@example.com AKIABOB\tpart-SECRET:more-SECRET\n\
+                    carol@example.com AKIACAROL : colon-SECRET\n";
+        let (e, _) = parse_password_table(text);
+        let users: Vec<(&str, bool)> = e
+            .iter()
+            .map(|e| (e.user.as_str(), e.has_password))
+            .collect();
+        assert_eq!(
+            users,
+            vec![
+                ("AKIAALICE ***", false),
+                ("AKIABOB ***", true),
+                ("AKIACAROL", true)
+            ]
+        );
+        let dump = format!("{e:?}");
+        assert!(!dump.contains("SECRET"), "{dump}");
+
+        let (mut rules, _) = parse_rules("/^erin@/ AKIAERIN rule-SECRET\n");
+        rules.iter_mut().for_each(hide_password);
+        assert_eq!(rules[0].text.as_str(), "/^erin@/ AKIAERIN ***:***");
+        let dump = format!("{rules:?}");
         assert!(!dump.contains("SECRET"), "{dump}");
     }
 
