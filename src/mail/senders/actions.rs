@@ -151,7 +151,10 @@ pub async fn send_test_mail(
     }
     let transport = builder.build();
     let resp = transport.send(msg).await.map_err(|e| {
-        let text = e.to_string();
+        let text = match (&target.user, &target.password) {
+            (Some(u), Some(p)) => without_login(&e.to_string(), u, p),
+            _ => e.to_string(),
+        };
         let hint = if text.contains("No compatible authentication mechanism") {
             " (the server offers no AUTH PLAIN or LOGIN: is smtpd_sasl_auth_enable = yes there? With smtpd_tls_auth_only = yes it offers AUTH only after STARTTLS: is senders.smtp_tls = \"none\"?)"
         } else {
@@ -168,6 +171,21 @@ pub async fn send_test_mail(
         queue_id: super::logscan::queue_id_from_reply(&text),
         reply: Clean::new(&text),
     })
+}
+
+/// An SMTP error with the login taken out: the error carries the server's
+/// reply, and a server may quote the AUTH exchange back (PLAIN's base64 of
+/// `\0user\0password`, LOGIN's base64 of the password) or the password.
+fn without_login(text: &str, user: &str, password: &Secret) -> String {
+    use base64::Engine;
+    let pw = password.expose();
+    if pw.is_empty() {
+        return text.to_string();
+    }
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD_NO_PAD.encode(s);
+    [b64(&format!("\0{user}\0{pw}")), b64(pw), pw.to_string()]
+        .iter()
+        .fold(text.to_string(), |t, secret| t.replace(secret, "***"))
 }
 
 /// One step of adding a route, with what it printed.
@@ -469,6 +487,56 @@ mod tests {
         ] {
             assert!(!valid_address(bad), "{bad:?}");
         }
+    }
+
+    /// A server that quotes the AUTH exchange back in its refusal, as
+    /// base64 and decoded: the error shown has neither.
+    #[tokio::test]
+    async fn an_echoed_login_is_not_in_the_error() {
+        use base64::Engine;
+        use std::io::{BufRead, BufReader, Write};
+        const PW: &str = "echoed-SECRET-pw";
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (conn, _) = listener.accept().unwrap();
+            let mut out = conn.try_clone().unwrap();
+            let _ = out.write_all(b"220 echo ESMTP\r\n");
+            for line in BufReader::new(conn).lines() {
+                let Ok(line) = line else { return };
+                let reply = if line.starts_with("EHLO") {
+                    "250-echo\r\n250 AUTH PLAIN LOGIN\r\n".to_string()
+                } else if let Some(b64) = line.strip_prefix("AUTH PLAIN ") {
+                    let raw = base64::engine::general_purpose::STANDARD
+                        .decode(b64)
+                        .unwrap_or_default();
+                    let plain = String::from_utf8_lossy(&raw).replace('\0', " ");
+                    format!("535-5.7.8 you sent {line}\r\n535 5.7.8 that is {plain}\r\n")
+                } else {
+                    "221 bye\r\n".to_string()
+                };
+                let _ = out.write_all(reply.as_bytes());
+            }
+        });
+        let target = SmtpTarget {
+            host: "127.0.0.1".into(),
+            port,
+            tls: SmtpTls::None,
+            tls_verify: false,
+            user: Some("submit".into()),
+            password: Some(Secret::new(PW)),
+        };
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let now = Local.with_ymd_and_hms(2026, 12, 6, 3, 0, 0).unwrap();
+        let err = send_test_mail(&access, &target, "a@example.com", "b@example.com", now)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("535"), "{err}");
+        assert!(err.contains("you sent AUTH PLAIN ***"), "{err}");
+        assert!(err.contains("that is  submit ***"), "{err}");
+        let b64 = base64::engine::general_purpose::STANDARD.encode(format!("\0submit\0{PW}"));
+        assert!(!err.contains(PW) && !err.contains(&b64[..20]), "{err}");
     }
 
     #[test]

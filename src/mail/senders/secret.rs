@@ -1,8 +1,8 @@
 //! A secret (SMTP password, SASL password) that can be carried but never shown.
 //!
 //! `Debug` and `Display` print `***`; the only way to the text is
-//! [`Secret::expose`], which is called in exactly one place: handing the
-//! password to the SMTP client. This type must never implement `Serialize`,
+//! [`Secret::expose`], which is called in exactly two places: handing the
+//! password to the SMTP client, and taking it out of that client's errors. This type must never implement `Serialize`,
 //! `Deref` or any conversion that would let it reach a view or a log line.
 
 use std::fmt;
@@ -16,7 +16,7 @@ impl Secret {
         Secret(s.into())
     }
 
-    /// The secret text, for the SMTP client only.
+    /// The secret text, for the SMTP client (and to redact its errors) only.
     pub fn expose(&self) -> &str {
         &self.0
     }
