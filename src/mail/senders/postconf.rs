@@ -51,6 +51,44 @@ fn yes(v: Option<&String>) -> bool {
     v.is_some_and(|v| v.eq_ignore_ascii_case("yes"))
 }
 
+/// `smtp_sasl_password_maps` as it may be kept and shown. A map written in
+/// main.cf itself holds its passwords in the value: every `{...}` group
+/// (`inline:{...}`, `static:{...}`, maps nested in `unionmap:{...}`) becomes
+/// `{***}`, and `static:user:password` becomes `static:user:***`.
+fn hide_inline_passwords(value: &str) -> String {
+    let mut out = String::new();
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '{' {
+            let mut depth = 1;
+            for c in chars.by_ref() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+                if depth == 0 {
+                    break;
+                }
+            }
+            out.push_str("{***}");
+            continue;
+        }
+        out.push(c);
+        if out.ends_with("static:") && chars.peek().is_some_and(|c| *c != '{') {
+            // the user name, then the password up to the next map
+            while let Some(c) = chars.next_if(|c| *c != ':' && *c != ',' && !c.is_whitespace()) {
+                out.push(c);
+            }
+            if chars.next_if_eq(&':').is_some() {
+                out.push_str(":***");
+                while chars.next_if(|c| *c != ',' && !c.is_whitespace()).is_some() {}
+            }
+        }
+    }
+    out
+}
+
 /// Parse `name = value` lines (the output of `postconf -x NAME...`).
 pub fn parse_output(text: &str) -> RelaySettings {
     let map: BTreeMap<String, String> = text
@@ -63,7 +101,7 @@ pub fn parse_output(text: &str) -> RelaySettings {
         sender_relay_maps: s("sender_dependent_relayhost_maps"),
         relayhost: s("relayhost"),
         sasl_enabled: yes(map.get("smtp_sasl_auth_enable")),
-        sasl_password_maps: s("smtp_sasl_password_maps"),
+        sasl_password_maps: hide_inline_passwords(&s("smtp_sasl_password_maps")),
         sasl_security_options: s("smtp_sasl_security_options"),
         tls_level: s("smtp_tls_security_level"),
         tls_policy_maps: s("smtp_tls_policy_maps"),
@@ -332,6 +370,20 @@ smtp_sasl_auth_soft_bounce = yes
 smtp_sender_dependent_authentication = yes
 myorigin = vm.localdomain
 ";
+
+    #[test]
+    fn passwords_written_in_main_cf_are_hidden() {
+        let s = parse_output(
+            "smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd, static:AKIASTATIC:static-SECRET, \
+             inline:{ { [relay]:587 = AKIAINLINE:inline-SECRET }, [b]:25=u:b-SECRET }, \
+             unionmap:{static:{u:union-SECRET}} static:nopass\n",
+        );
+        assert_eq!(
+            s.sasl_password_maps,
+            "hash:/etc/postfix/sasl_passwd, static:AKIASTATIC:***, inline:{***}, unionmap:{***} static:nopass"
+        );
+        assert!(!format!("{s:?}").contains("SECRET"));
+    }
 
     #[test]
     fn parses_postconf_x() {
