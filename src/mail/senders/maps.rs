@@ -588,6 +588,16 @@ fn compile(pattern: &str, flags: &str) -> Option<Regex> {
 /// both the result and the shown text.
 pub fn hide_password(rule: &mut Rule) {
     let RuleKind::Match { result } = &mut rule.kind else {
+        if rule.kind == RuleKind::If {
+            // Postfix ignores text after an `if`'s pattern: it may be a `user:password`
+            let body = rule.text.strip_prefix("if").unwrap_or("").trim_start();
+            if let Some((_, _, rest)) = split_pattern(body.strip_prefix('!').unwrap_or(body))
+                && !rest.trim().is_empty()
+            {
+                let kept = &rule.text[..rule.text.len() - rest.len()];
+                rule.text = Clean::new(&format!("{kept} ***"));
+            }
+        }
         return;
     };
     let hidden = Clean::new(&format!("{}:***", shown_user(result)));
@@ -812,6 +822,20 @@ broken-line
         let (mut rules, _) = parse_rules("/^erin@/ AKIAERIN rule-SECRET\n");
         rules.iter_mut().for_each(hide_password);
         assert_eq!(rules[0].text.as_str(), "/^erin@/ AKIAERIN ***:***");
+        let dump = format!("{rules:?}");
+        assert!(!dump.contains("SECRET"), "{dump}");
+    }
+
+    #[test]
+    fn text_after_an_if_of_a_password_map_is_hidden() {
+        let (mut rules, _) =
+            parse_rules("if /^frank@/ AKIAFRANK:if-SECRET\nif !/^x@/\nendif\nendif\n");
+        rules.iter_mut().for_each(hide_password);
+        let texts: Vec<&str> = rules.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            vec!["if /^frank@/ ***", "if !/^x@/", "endif", "endif"]
+        );
         let dump = format!("{rules:?}");
         assert!(!dump.contains("SECRET"), "{dump}");
     }
