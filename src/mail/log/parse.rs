@@ -766,12 +766,31 @@ fn addr(v: Option<&str>) -> Option<&str> {
     v.map(|s| s.trim_start_matches('<').trim_end_matches('>'))
 }
 
+/// A warning about a line of a lookup table quotes text from that line at
+/// its end (`pcre map /etc/postfix/sasl_passwd.pcre, line 3: ignoring extra
+/// text after IF statement: "user:password"`, `... non-numeric replacement
+/// index "..."`): in a password map that text is a password. The quoted
+/// text is cut off; the map and line number stay.
+fn without_quoted_map_text(w: &str) -> &str {
+    let Some(at) = w.find(", line ") else {
+        return w;
+    };
+    if !w.ends_with('"') || w.len() < at + 2 {
+        return w;
+    }
+    match w[at..w.len() - 1].rfind('"') {
+        Some(open) => w[..at + open].trim_end_matches([' ', ':']),
+        None => w,
+    }
+}
+
 fn classify_body<'a>(daemon: &str, has_id: bool, body: &'a str, keep_text: bool) -> Kind<&'a str> {
     if let Some(w) = body.strip_prefix("warning: ").or_else(|| {
         ["error: ", "fatal: ", "panic: "]
             .iter()
             .find_map(|p| body.strip_prefix(p).map(|_| body))
     }) {
+        let w = without_quoted_map_text(w);
         // a peer's host name (`sasl.example.org`, `mx.tlsmail.example`) says nothing
         let lower = w.to_ascii_lowercase();
         let words = without_host_names(&lower);
@@ -1045,6 +1064,34 @@ mod tests {
 
     fn p(line: &str) -> LogLine {
         parse_line(line, &mut years()).unwrap_or_else(|| panic!("no parse: {line}"))
+    }
+
+    #[test]
+    fn map_text_quoted_in_a_warning_is_cut() {
+        let mut years = YearGuess::new(chrono::NaiveDate::from_ymd_opt(2026, 12, 6).unwrap());
+        let lines = [
+            (
+                "Dec  6 03:40:01 vm postfix/smtp[1234]: warning: pcre map /etc/postfix/sasl_passwd.pcre, line 3: ignoring extra text after IF statement: \"AKIAFRANK:if-SECRET\"",
+                "pcre map /etc/postfix/sasl_passwd.pcre, line 3: ignoring extra text after IF statement",
+            ),
+            (
+                "Dec  6 03:40:01 vm postfix/smtp[1234]: warning: regexp map /etc/postfix/sasl_passwd.re, line 5: non-numeric replacement index \"index-SECRET\"",
+                "regexp map /etc/postfix/sasl_passwd.re, line 5: non-numeric replacement index",
+            ),
+            (
+                "Dec  6 03:40:02 vm postfix/smtp[1234]: warning: /etc/postfix/sasl_passwd, line 2: expected format: key whitespace value -- ignoring this line",
+                "/etc/postfix/sasl_passwd, line 2: expected format: key whitespace value -- ignoring this line",
+            ),
+        ];
+        for (line, want) in lines {
+            let l = parse_line(line, &mut years).unwrap();
+            let text = match &l.kind {
+                Kind::SaslWarning(t) | Kind::TlsWarning(t) | Kind::Warning(t) => t.to_string(),
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(text, want);
+            assert!(!text.contains("SECRET"), "{text}");
+        }
     }
 
     #[test]
