@@ -40,7 +40,56 @@ impl fmt::Display for Secret {
 
 impl<'de> serde::Deserialize<'de> for Secret {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
-        String::deserialize(d).map(Secret)
+        d.deserialize_string(SecretVisitor)
+    }
+}
+
+/// Reads a string. Any other value is refused without quoting it: a password
+/// written without quotes (`smtp_password = 12345678`) is still a password,
+/// and serde's own message would print it.
+struct SecretVisitor;
+
+impl serde::de::Visitor<'_> for SecretVisitor {
+    type Value = Secret;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string in quotes")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Secret, E> {
+        Ok(Secret(v.to_string()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Secret, E> {
+        Ok(Secret(v))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Secret, E> {
+        Err(E::invalid_type(
+            serde::de::Unexpected::Other("a boolean"),
+            &self,
+        ))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Secret, E> {
+        Err(E::invalid_type(
+            serde::de::Unexpected::Other("a number"),
+            &self,
+        ))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Secret, E> {
+        Err(E::invalid_type(
+            serde::de::Unexpected::Other("a number"),
+            &self,
+        ))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Secret, E> {
+        Err(E::invalid_type(
+            serde::de::Unexpected::Other("a number"),
+            &self,
+        ))
     }
 }
 
@@ -55,5 +104,26 @@ mod tests {
         assert_eq!(format!("{s:?}"), "***");
         assert_eq!(format!("{:?}", Some(s.clone())), "Some(***)");
         assert_eq!(s.expose(), "hunter2-SECRET");
+    }
+
+    #[test]
+    fn a_password_without_quotes_is_not_in_the_error() {
+        for (value, want) in [
+            ("98765432127", "a number"),
+            ("3.14159265", "a number"),
+            ("true", "a boolean"),
+        ] {
+            let text = format!("[senders]\nsmtp_user = \"u\"\nsmtp_password = {value}\n");
+            let err = crate::config::Config::parse(&text, std::path::Path::new("c.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!(
+                    "invalid type: {want}, expected a string in quotes"
+                )),
+                "{err}"
+            );
+            assert!(!err.contains(value), "{err}");
+        }
     }
 }
