@@ -1484,6 +1484,15 @@ mod tests {
         Local.with_ymd_and_hms(2026, 11, 27, 20, 0, 0).unwrap()
     }
 
+    /// A read-only session's context at [`now`].
+    fn read_only(shared: &mut Shared) -> Cx<'_> {
+        Cx {
+            now: now(),
+            access: None,
+            shared,
+        }
+    }
+
     fn fed(shared: &mut Shared) -> SendersPane {
         let mut p = SendersPane::new(&Config::default());
         let mut cx = Cx {
@@ -1533,11 +1542,7 @@ mod tests {
         // status bar stays still (and the screen with it) until something changes
         let mut shared = Shared::default();
         let mut p = fed(&mut shared);
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         let denied =
             || -> Clean { "postconf: fatal: open /etc/postfix/main.cf: Permission denied".into() };
         for _ in 0..5 {
@@ -1572,11 +1577,7 @@ mod tests {
     fn read_only_offers_no_writes() {
         let mut shared = Shared::default();
         let mut p = fed(&mut shared);
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         for a in [
             SendersAction::TestMail,
             SendersAction::VerifyIdentity,
@@ -1744,11 +1745,7 @@ mod tests {
     fn the_log_tail_is_read_only_while_the_failures_model_is_empty() {
         let mut shared = Shared::default();
         let mut p = SendersPane::new(&Config::default());
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         // `start` reads the log; once that has answered, `r` reads it again
         p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
         assert!(asks(&p.on_action(SendersAction::Refresh, &mut cx)));
@@ -1762,11 +1759,7 @@ mod tests {
     fn one_read_of_the_log_at_a_time() {
         let mut shared = Shared::default();
         let mut p = SendersPane::new(&Config::default());
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         // `start`'s read of the log is still going: `r` reads the relay setup again, not the log
         assert!(!asks(&p.on_action(SendersAction::Refresh, &mut cx)));
         p.on_event(
@@ -1785,11 +1778,7 @@ mod tests {
     fn an_unreadable_log_is_a_finding_until_the_failures_model_counts() {
         let mut shared = Shared::default();
         let mut p = SendersPane::new(&Config::default());
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         p.on_event(
             SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
             &mut cx,
@@ -1833,11 +1822,7 @@ mod tests {
     fn tick_refreshes_on_interval() {
         let mut shared = Shared::default();
         let mut p = SendersPane::new(&Config::default());
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         // the first read is `start`'s: no tick effect (and no redraw) before it answers, the
         // relay setup and the log both
         assert!(p.on_tick(&mut cx).is_empty());
@@ -1871,11 +1856,7 @@ mod tests {
         // again left the relay setup unread for that hour, shown as it was
         let mut shared = Shared::default();
         let mut p = SendersPane::new(&Config::default());
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
         p.on_tick(&mut cx);
         p.on_event(
@@ -1903,11 +1884,7 @@ mod tests {
             }
         }
         let mut p = fed(&mut shared);
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         p.on_event(
             SendersEvent::TestStarted {
                 from: "root@localhost".into(),
@@ -1963,11 +1940,7 @@ mod tests {
             ..Config::default()
         };
         let mut p = SendersPane::new(&config);
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         let mut snap = model::tests::snapshot(false, false);
         let (entries, _) = maps::parse_table(
             "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
@@ -2064,11 +2037,7 @@ mod tests {
     fn a_region_only_a_rule_names_is_read_too() {
         let mut shared = Shared::default();
         let mut p = SendersPane::new(&Config::default());
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         let mut snap = model::tests::snapshot(false, false);
         let (rules, bad) = maps::parse_rules(
             "/^[^@]+@(eu-west-1|ap-south-1)\\.example$/ [email-smtp.$1.amazonaws.com]:587\n",
@@ -2163,11 +2132,7 @@ mod tests {
     fn jump_to_a_sender() {
         let mut shared = Shared::default();
         let mut p = fed(&mut shared);
-        let mut cx = Cx {
-            now: now(),
-            access: None,
-            shared: &mut shared,
-        };
+        let mut cx = read_only(&mut shared);
         assert!(p.on_jump(&Jump::Sender("Bob@Example.com".into()), &mut cx));
         assert!(p.detail);
         assert_eq!(p.visible()[p.selected].sender.as_str(), "bob@example.com");
