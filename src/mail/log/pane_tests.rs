@@ -72,13 +72,29 @@ impl World {
         f(&mut self.pane, &mut cx)
     }
 
-    fn loaded() -> World {
+    /// A pane whose one source is being followed.
+    fn following() -> World {
         let mut w = World::new();
         w.event(LogEvent::State {
             source: 0,
             state: SourceState::Following,
             notify: true,
         });
+        w
+    }
+
+    /// Lines of `text` as the source sends them.
+    fn feed(&mut self, text: &str, backfill: bool) {
+        self.event(LogEvent::Lines {
+            source: 0,
+            lines: lines(text),
+            backfill,
+            unparsed: 0,
+        });
+    }
+
+    fn loaded() -> World {
+        let mut w = World::following();
         w.event(LogEvent::Lines {
             source: 0,
             lines: lines(CORPUS),
@@ -455,20 +471,11 @@ fn the_category_filter_cycles_through_the_causes_that_have_rows() {
 
 #[test]
 fn a_log_quiet_for_the_hour_says_how_old_its_newest_line_is() {
-    let mut w = World::new();
-    w.event(LogEvent::State {
-        source: 0,
-        state: SourceState::Following,
-        notify: true,
-    });
-    w.event(LogEvent::Lines {
-        source: 0,
-        lines: lines(
-            "Nov 27 17:35:00 vm postfix/smtp[7]: ABCDE12345: to=<a@example.net>, relay=127.0.0.1[127.0.0.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)",
-        ),
-        backfill: true,
-        unparsed: 0,
-    });
+    let mut w = World::following();
+    w.feed(
+        "Nov 27 17:35:00 vm postfix/smtp[7]: ABCDE12345: to=<a@example.net>, relay=127.0.0.1[127.0.0.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)",
+        true,
+    );
     // the overview tile's first line: not "no failures, 0 sent", which reads as all quiet
     let tile = w.screen(80, 6, false);
     assert!(
@@ -476,14 +483,10 @@ fn a_log_quiet_for_the_hour_says_how_old_its_newest_line_is() {
         "{tile}"
     );
     // a line in the hour: the hour's counts again
-    w.event(LogEvent::Lines {
-        source: 0,
-        lines: lines(
-            "Nov 27 19:39:00 vm postfix/smtp[7]: BCDEF12345: to=<b@example.net>, relay=127.0.0.1[127.0.0.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)",
-        ),
-        backfill: false,
-        unparsed: 0,
-    });
+    w.feed(
+        "Nov 27 19:39:00 vm postfix/smtp[7]: BCDEF12345: to=<b@example.net>, relay=127.0.0.1[127.0.0.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)",
+        false,
+    );
     let tile = w.screen(80, 6, false);
     assert!(
         tile.contains("hour: no failures, 1 sent   day: no failures, 2 sent"),
@@ -493,12 +496,7 @@ fn a_log_quiet_for_the_hour_says_how_old_its_newest_line_is() {
 
 #[test]
 fn lines_not_understood_are_counted_in_words_that_agree() {
-    let mut w = World::new();
-    w.event(LogEvent::State {
-        source: 0,
-        state: SourceState::Following,
-        notify: true,
-    });
+    let mut w = World::following();
     w.event(LogEvent::BackfillDone {
         source: 0,
         lines: 0,

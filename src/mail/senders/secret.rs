@@ -2,8 +2,9 @@
 //!
 //! `Debug` and `Display` print `***`; the only way to the text is
 //! [`Secret::expose`], which is called in exactly two places: handing the
-//! password to the SMTP client, and taking it out of that client's errors. This type must never implement `Serialize`,
-//! `Deref` or any conversion that would let it reach a view or a log line.
+//! password to the SMTP client, and taking it out of that client's errors.
+//! This type must never implement `Serialize`, `Deref` or any conversion that
+//! would let it reach a view or a log line.
 
 use std::fmt;
 
