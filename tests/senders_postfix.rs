@@ -192,6 +192,24 @@ async fn pump(
     }
 }
 
+/// The senders cross-check of `snap` as the pane makes it, with SES not read and no log, queue
+/// or local senders beyond `local`; `asked` are the senders named by hand.
+fn cross_checked(
+    snap: &opsdeck::mail::senders::source::RelaySnapshot,
+    local: &[String],
+    asked: &[String],
+) -> opsdeck::mail::senders::model::CrossCheck {
+    opsdeck::mail::senders::model::cross_check(&opsdeck::mail::senders::model::CheckInput {
+        snapshot: snap,
+        ses: opsdeck::mail::senders::model::SesView::new(),
+        activity: &Default::default(),
+        queue_senders: &[],
+        local_senders: local,
+        asked,
+        ses_off: false,
+    })
+}
+
 fn draw(pane: &SendersPane, shared: &Shared, w: u16, h: u16) -> String {
     let theme = Theme::fallback();
     let cx = ViewCx {
@@ -451,17 +469,7 @@ fn permission_and_staleness_warnings_follow_the_files() {
     let global = |inst: &PostfixInstance| {
         let snap = source::read_snapshot(inst, std::time::SystemTime::now()).unwrap();
         let local: Vec<String> = Vec::new();
-        let check = opsdeck::mail::senders::model::cross_check(
-            &opsdeck::mail::senders::model::CheckInput {
-                snapshot: &snap,
-                ses: opsdeck::mail::senders::model::SesView::new(),
-                activity: &Default::default(),
-                queue_senders: &[],
-                local_senders: &local,
-                asked: &[],
-                ses_off: false,
-            },
-        );
+        let check = cross_checked(&snap, &local, &[]);
         let ok_row = check
             .rows
             .iter()
@@ -604,16 +612,7 @@ fn rule_map_substitutions_agree_with_postmap() {
         "mixed@case.example",
     ];
     let asked: Vec<String> = senders.iter().map(|s| s.to_string()).collect();
-    let check =
-        opsdeck::mail::senders::model::cross_check(&opsdeck::mail::senders::model::CheckInput {
-            snapshot: &snap,
-            ses: opsdeck::mail::senders::model::SesView::new(),
-            activity: &Default::default(),
-            queue_senders: &[],
-            local_senders: &[],
-            asked: &asked,
-            ses_off: false,
-        });
+    let check = cross_checked(&snap, &[], &asked);
     let mut warned_lines: Vec<(String, usize)> = Vec::new();
     for sender in senders {
         // Postfix: the first map that answers wins
@@ -718,17 +717,7 @@ fn tls_policy_entry_overrides_the_level() {
         let snap = source::read_snapshot(inst, std::time::SystemTime::now()).unwrap();
         assert_eq!(snap.tls_policy_maps.len(), 1, "{:?}", snap.settings);
         let asked = vec!["ok@example.com".to_string()];
-        let check = opsdeck::mail::senders::model::cross_check(
-            &opsdeck::mail::senders::model::CheckInput {
-                snapshot: &snap,
-                ses: opsdeck::mail::senders::model::SesView::new(),
-                activity: &Default::default(),
-                queue_senders: &[],
-                local_senders: &[],
-                asked: &asked,
-                ses_off: false,
-            },
-        );
+        let check = cross_checked(&snap, &[], &asked);
         let row = check
             .rows
             .iter()
@@ -1122,17 +1111,7 @@ fn routes_are_the_relays_postfix_uses() {
     let ours = |senders: &[(String, String)]| -> Vec<(String, String)> {
         let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).unwrap();
         let asked: Vec<String> = senders.iter().map(|s| s.0.clone()).collect();
-        let check = opsdeck::mail::senders::model::cross_check(
-            &opsdeck::mail::senders::model::CheckInput {
-                snapshot: &snap,
-                ses: opsdeck::mail::senders::model::SesView::new(),
-                activity: &Default::default(),
-                queue_senders: &[],
-                local_senders: &[],
-                asked: &asked,
-                ses_off: false,
-            },
-        );
+        let check = cross_checked(&snap, &[], &asked);
         asked
             .iter()
             .map(|s| {
@@ -1191,16 +1170,7 @@ fn routes_are_the_relays_postfix_uses() {
 
     // the root@ entry itself is named as routing nothing
     let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).unwrap();
-    let check =
-        opsdeck::mail::senders::model::cross_check(&opsdeck::mail::senders::model::CheckInput {
-            snapshot: &snap,
-            ses: opsdeck::mail::senders::model::SesView::new(),
-            activity: &Default::default(),
-            queue_senders: &[],
-            local_senders: &[],
-            asked: &[],
-            ses_off: false,
-        });
+    let check = cross_checked(&snap, &[], &[]);
     let row = check
         .rows
         .iter()
@@ -1276,17 +1246,7 @@ fn credential_keys_are_the_ones_postfix_uses() {
             command_prefix: Vec::new(),
         };
         let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).unwrap();
-        let check = opsdeck::mail::senders::model::cross_check(
-            &opsdeck::mail::senders::model::CheckInput {
-                snapshot: &snap,
-                ses: opsdeck::mail::senders::model::SesView::new(),
-                activity: &Default::default(),
-                queue_senders: &[],
-                local_senders: &[],
-                asked: &["ok@example.com".to_string()],
-                ses_off: false,
-            },
-        );
+        let check = cross_checked(&snap, &[], &["ok@example.com".to_string()]);
         let row = check
             .rows
             .iter()
