@@ -167,6 +167,11 @@ pub async fn send_test_mail(
         resp.code(),
         resp.message().collect::<Vec<_>>().join(" ")
     );
+    // the success reply is shown too, and a server may quote the login there
+    let text = match (&target.user, &target.password) {
+        (Some(u), Some(p)) => without_login(&text, u, p),
+        _ => text,
+    };
     Ok(Submitted {
         queue_id: super::logscan::queue_id_from_reply(&text),
         reply: Clean::new(&text),
@@ -489,54 +494,103 @@ mod tests {
         }
     }
 
-    /// A server that quotes the AUTH exchange back in its refusal, as
-    /// base64 and decoded: the error shown has neither.
-    #[tokio::test]
-    async fn an_echoed_login_is_not_in_the_error() {
+    /// A server on loopback that quotes the AUTH exchange back, as base64
+    /// and decoded: in its refusal (`accept` false) or, having accepted the
+    /// login, in the reply to the message.
+    fn echoing_server(accept: bool) -> u16 {
         use base64::Engine;
         use std::io::{BufRead, BufReader, Write};
-        const PW: &str = "echoed-SECRET-pw";
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         std::thread::spawn(move || {
             let (conn, _) = listener.accept().unwrap();
             let mut out = conn.try_clone().unwrap();
             let _ = out.write_all(b"220 echo ESMTP\r\n");
+            let (mut in_data, mut heard) = (false, String::new());
             for line in BufReader::new(conn).lines() {
                 let Ok(line) = line else { return };
-                let reply = if line.starts_with("EHLO") {
+                let reply = if in_data {
+                    if line != "." {
+                        continue;
+                    }
+                    in_data = false;
+                    format!("250 2.0.0 Ok: queued as 4ECDA1 ({heard})\r\n")
+                } else if line.starts_with("EHLO") {
                     "250-echo\r\n250 AUTH PLAIN LOGIN\r\n".to_string()
                 } else if let Some(b64) = line.strip_prefix("AUTH PLAIN ") {
                     let raw = base64::engine::general_purpose::STANDARD
                         .decode(b64)
                         .unwrap_or_default();
                     let plain = String::from_utf8_lossy(&raw).replace('\0', " ");
-                    format!("535-5.7.8 you sent {line}\r\n535 5.7.8 that is {plain}\r\n")
+                    heard = format!("you sent {line}, that is {plain}");
+                    if accept {
+                        "235 2.7.0 Authentication successful\r\n".to_string()
+                    } else {
+                        format!("535-5.7.8 you sent {line}\r\n535 5.7.8 that is {plain}\r\n")
+                    }
+                } else if line.starts_with("MAIL") || line.starts_with("RCPT") {
+                    "250 2.1.0 Ok\r\n".to_string()
+                } else if line == "DATA" {
+                    in_data = true;
+                    "354 go ahead\r\n".to_string()
                 } else {
                     "221 bye\r\n".to_string()
                 };
                 let _ = out.write_all(reply.as_bytes());
             }
         });
+        port
+    }
+
+    const ECHOED_PW: &str = "echoed-SECRET-pw";
+
+    async fn send_to_echo(accept: bool) -> Result<Submitted, SendersError> {
         let target = SmtpTarget {
             host: "127.0.0.1".into(),
-            port,
+            port: echoing_server(accept),
             tls: SmtpTls::None,
             tls_verify: false,
             user: Some("submit".into()),
-            password: Some(Secret::new(PW)),
+            password: Some(Secret::new(ECHOED_PW)),
         };
         let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
         let now = Local.with_ymd_and_hms(2026, 12, 6, 3, 0, 0).unwrap();
-        let err = send_test_mail(&access, &target, "a@example.com", "b@example.com", now)
-            .await
-            .unwrap_err()
-            .to_string();
+        send_test_mail(&access, &target, "a@example.com", "b@example.com", now).await
+    }
+
+    fn assert_no_login(text: &str) {
+        use base64::Engine;
+        let b64 =
+            base64::engine::general_purpose::STANDARD.encode(format!("\0submit\0{ECHOED_PW}"));
+        assert!(
+            !text.contains(ECHOED_PW) && !text.contains(&b64[..20]),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_echoed_login_is_not_in_the_error() {
+        let err = send_to_echo(false).await.unwrap_err().to_string();
         assert!(err.contains("535"), "{err}");
         assert!(err.contains("you sent AUTH PLAIN ***"), "{err}");
         assert!(err.contains("that is  submit ***"), "{err}");
-        let b64 = base64::engine::general_purpose::STANDARD.encode(format!("\0submit\0{PW}"));
-        assert!(!err.contains(PW) && !err.contains(&b64[..20]), "{err}");
+        assert_no_login(&err);
+    }
+
+    #[tokio::test]
+    async fn an_echoed_login_is_not_in_the_success_reply() {
+        let sent = send_to_echo(true).await.unwrap();
+        let reply = sent.reply.as_str();
+        assert!(
+            reply.starts_with("250 2.0.0 Ok: queued as 4ECDA1"),
+            "{reply}"
+        );
+        assert!(
+            reply.contains("you sent AUTH PLAIN ***, that is  submit ***"),
+            "{reply}"
+        );
+        assert_no_login(reply);
+        assert_eq!(sent.queue_id.as_deref(), Some("4ECDA1"));
     }
 
     #[test]
