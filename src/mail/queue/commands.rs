@@ -18,6 +18,7 @@ use super::parse::QueueName;
 use crate::access::WriteAccess;
 use crate::config::PostfixInstance;
 use crate::sanitize::Clean;
+use crate::ui::widgets::plural;
 
 /// One command line, ready to run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -405,7 +406,7 @@ impl Outcome {
                 plural(self.asked)
             ),
             (op, Some(n)) if n as usize == self.asked => {
-                format!("{}: done for {n} message{}", op.verb(), plural(n as usize))
+                format!("{}: done for {n} message{}", op.verb(), plural(n))
             }
             (op, Some(n)) => format!(
                 "{}: {n} of {} messages (the others had left that queue or the queue)",
@@ -422,10 +423,6 @@ impl Outcome {
             ),
         }
     }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// Read the count from postsuper's stderr: `postsuper: Deleted: 3 messages`,

@@ -24,7 +24,7 @@ use crate::app::effect::{Confirm, Effect, Jump};
 use crate::app::pane::{Cx, Nav};
 use crate::config::Config;
 use crate::sanitize::Clean;
-use crate::ui::widgets::Scroll;
+use crate::ui::widgets::{Scroll, plural};
 
 /// What the zoomed pane shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -385,11 +385,7 @@ impl QueuePane {
         }
         let n = targets.len();
         vec![Effect::Confirm(Confirm {
-            title: format!(
-                "{} {n} message{}",
-                capitalize(op.verb()),
-                if n == 1 { "" } else { "s" }
-            ),
+            title: format!("{} {n} message{}", capitalize(op.verb()), plural(n)),
             lines,
             then,
         })]
@@ -433,7 +429,7 @@ impl QueuePane {
         let line = format!(
             "{} tagged, not shown under the filter{} {}: {}",
             hidden.len(),
-            if filters.len() == 1 { "" } else { "s" },
+            plural(filters.len()),
             filters.join(" and "),
             ids.join(", ")
         );
@@ -457,11 +453,11 @@ impl QueuePane {
             lines: vec![
                 format!(
                     "flush: try all {deferred} deferred message{} now (postqueue -f)",
-                    if deferred == 1 { "" } else { "s" }
+                    plural(deferred)
                 ),
                 format!(
                     "Postfix instance{}: {}",
-                    if names.len() == 1 { "" } else { "s" },
+                    plural(names.len()),
                     names.join(", ")
                 ),
                 "A relay that is throttling will defer them again.".into(),
@@ -926,7 +922,7 @@ fn left_out_line(op: QueueOp, left_out: &[(usize, QueueId, QueueName)]) -> Strin
     }
     let mut line = format!(
         "left out: {k} message{} {} {}: {}",
-        if k == 1 { "" } else { "s" },
+        plural(k),
         if k == 1 { "is" } else { "are" },
         op.left_out_because(),
         ids.join(", ")
@@ -972,7 +968,7 @@ pub fn confirm_text(
     let mut lines = vec![format!(
         "{} {n} message{} from {}: {}",
         op.verb(),
-        if n == 1 { "" } else { "s" },
+        plural(n),
         queues.join(" and "),
         ids.join(", ")
     )];

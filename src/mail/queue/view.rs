@@ -18,7 +18,7 @@ use super::model::{
 use super::pane::{Loadable, Mode, QueuePane};
 use super::parse::{QueueName, ReasonKind};
 use crate::app::pane::ViewCx;
-use crate::ui::widgets::{fit, pane_block, truncate};
+use crate::ui::widgets::{fit, pane_block, plural, truncate};
 
 impl QueuePane {
     pub(super) fn draw(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
@@ -159,7 +159,7 @@ impl QueuePane {
                         &format!(
                             "{pre}{} unreadable line{} in postqueue -j output; first: {}",
                             st.bad_lines,
-                            if st.bad_lines == 1 { "" } else { "s" },
+                            plural(st.bad_lines),
                             st.first_bad.as_deref().unwrap_or("")
                         ),
                         w,
@@ -485,7 +485,7 @@ impl QueuePane {
                 format!(
                     "{} message{}: {what}",
                     cell(&g.messages.to_string(), 6, true),
-                    if g.messages == 1 { "" } else { "s" }
+                    plural(g.messages)
                 )
             };
             let style = if zoomed && i == self.reason_sel {

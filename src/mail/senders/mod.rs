@@ -37,7 +37,7 @@ use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, SourceHealth, ViewCx
 use crate::config::{Config, PostfixInstance};
 use crate::sanitize::Clean;
 
-use crate::ui::widgets::Scroll;
+use crate::ui::widgets::{Scroll, plural};
 use actions::{RouteReport, SmtpTarget, Submitted};
 use logscan::{SenderActivity, Trace};
 use maps::MapSpec;
@@ -1170,10 +1170,7 @@ impl Pane for SendersPane {
                 .filter(|r| r.worst() == model::Severity::Error)
                 .count();
             if failing > 0 {
-                h.problem = Some(format!(
-                    "{failing} sender{} failing",
-                    if failing == 1 { "" } else { "s" }
-                ));
+                h.problem = Some(format!("{failing} sender{} failing", plural(failing)));
             }
         }
         h

@@ -14,7 +14,7 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use crate::app::pane::ViewCx;
-use crate::ui::widgets::{fit, pane_block, truncate};
+use crate::ui::widgets::{fit, pane_block, plural, truncate};
 
 use super::logscan::TraceStatus;
 use super::model::{Route, SenderRow, Severity, Verdict};
@@ -220,7 +220,10 @@ fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
         .filter(|v| v.severity >= Severity::Warn)
         .count();
     let mut lines = vec![Line::from(vec![
-        Span::styled(format!("{} senders", rows.len()), cx.theme.text),
+        Span::styled(
+            format!("{} sender{}", rows.len(), plural(rows.len())),
+            cx.theme.text,
+        ),
         Span::styled(" · ", cx.theme.muted),
         Span::styled(
             format!("{e} failing"),
@@ -228,7 +231,7 @@ fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
         ),
         Span::styled(" · ", cx.theme.muted),
         Span::styled(
-            format!("{wn} warnings"),
+            format!("{wn} warning{}", plural(wn)),
             if wn > 0 {
                 cx.theme.warn
             } else {
@@ -237,7 +240,7 @@ fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
         ),
         Span::styled(" · ", cx.theme.muted),
         Span::styled(
-            format!("{gl_err} setup problems"),
+            format!("{gl_err} setup problem{}", plural(gl_err)),
             if gl_err > 0 {
                 cx.theme.warn
             } else {
