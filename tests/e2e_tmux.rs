@@ -197,6 +197,7 @@ fn missing_config_file_is_a_clear_error() {
         err.contains("/nonexistent/opsdeck.toml: No such file"),
         "{err}"
     );
+    assert_eq!(err.matches("No such file").count(), 1, "said once: {err}");
 }
 
 #[test]
