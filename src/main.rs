@@ -4,7 +4,12 @@ fn main() -> ExitCode {
     match opsdeck::cli::main() {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("opsdeck: {e:#}");
+            // The message can quote outside text (a path from the command line or the
+            // environment, a value from the configuration): it passes the same gate.
+            eprintln!(
+                "opsdeck: {}",
+                opsdeck::sanitize::sanitize_lines(&format!("{e:#}"), 2000)
+            );
             ExitCode::from(2)
         }
     }

@@ -81,6 +81,14 @@ pub fn is_unsafe_char(c: char) -> bool {
         | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
         // zero-width and invisible formatting
         | '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{00ad}'
+        // the rest of Unicode's default-ignorable characters, which draw as nothing or as a
+        // blank: combining grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian
+        // variation selectors and vowel separator, reserved formats and interlinear
+        // annotation, variation selectors, musical formats, tags ("pay\u{3164}pal" must not read as a plain name)
+        | '\u{034f}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+        | '\u{180b}'..='\u{180f}' | '\u{2065}' | '\u{206a}'..='\u{206f}' | '\u{3164}'
+        | '\u{fe00}'..='\u{fe0f}' | '\u{ffa0}' | '\u{fff0}'..='\u{fffb}'
+        | '\u{1bca0}'..='\u{1bca3}' | '\u{1d173}'..='\u{1d17a}' | '\u{e0000}'..='\u{e0fff}'
         // line and paragraph separators
         | '\u{2028}' | '\u{2029}')
 }
@@ -228,6 +236,32 @@ mod tests {
             "user\\u{202e}gpj.exe\\u{200b}"
         );
         assert_eq!(sanitize("\u{2067}x\u{2069}"), "\\u{2067}x\\u{2069}");
+    }
+
+    #[test]
+    fn characters_that_draw_as_nothing_or_a_blank_are_visible() {
+        // A sender or an identity padded with a filler, a variation selector or a tag reads
+        // as the plain name; each is shown as its escape.
+        for (c, shown) in [
+            ('\u{3164}', "\\u{3164}"), // Hangul filler, drawn as a blank
+            ('\u{115f}', "\\u{115f}"),
+            ('\u{ffa0}', "\\u{ffa0}"),
+            ('\u{034f}', "\\u{34f}"),    // combining grapheme joiner
+            ('\u{180e}', "\\u{180e}"),   // Mongolian vowel separator
+            ('\u{fe0f}', "\\u{fe0f}"),   // variation selector
+            ('\u{e0041}', "\\u{e0041}"), // tag letter A
+            ('\u{206a}', "\\u{206a}"),
+            ('\u{fff9}', "\\u{fff9}"), // interlinear annotation anchor
+        ] {
+            assert_eq!(
+                sanitize(&format!("pay{c}pal@example.com")),
+                format!("pay{shown}pal@example.com"),
+                "{:x}",
+                c as u32
+            );
+        }
+        // Letters and marks around them are kept.
+        assert_eq!(sanitize("José, Ελλάδα, 한국"), "José, Ελλάδα, 한국");
     }
 
     #[test]

@@ -278,6 +278,31 @@ fn preview_shows_files_and_commits_and_changes_nothing() {
     assert_eq!(f.head(), f.commits[2]);
 }
 
+/// The preview's dry run plans the checkout in libgit2, which writes the index back at the end
+/// unless told not to: a preview the person then declines had replaced `.git/index`, and one
+/// made while another git command held `index.lock` failed.
+#[test]
+fn the_preview_leaves_the_index_file_alone() {
+    use std::os::unix::fs::MetadataExt;
+    let f = Fixture::new();
+    let index = f.git_dir().join("index");
+    let before = std::fs::metadata(&index).unwrap();
+    let p = checkout::preview(&f.config(), "origin/main", Kind::Deploy).unwrap();
+    assert!(p.conflicts.is_empty());
+    let after = std::fs::metadata(&index).unwrap();
+    assert_eq!(
+        (after.ino(), after.mtime(), after.mtime_nsec()),
+        (before.ino(), before.mtime(), before.mtime_nsec()),
+        "the preview replaced .git/index"
+    );
+    // A git command at work holds the lock: the preview still reads, and leaves the lock.
+    let lock = f.git_dir().join("index.lock");
+    std::fs::write(&lock, b"").unwrap();
+    let p = checkout::preview(&f.config(), "origin/main", Kind::Deploy);
+    assert!(p.is_ok(), "{:?}", p.err());
+    assert!(lock.exists());
+}
+
 /// `main` typed where `origin/main` was meant: the local branch, which a fetch never moves,
 /// lacks what was pushed, and the preview says so.
 #[test]

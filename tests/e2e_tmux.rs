@@ -197,6 +197,27 @@ fn missing_config_file_is_a_clear_error() {
         err.contains("/nonexistent/opsdeck.toml: No such file"),
         "{err}"
     );
+    assert_eq!(err.matches("No such file").count(), 1, "said once: {err}");
+}
+
+#[test]
+fn a_path_in_an_error_reaches_the_terminal_escaped() {
+    // The path named with --config is quoted in the error: an escape sequence in it (a title
+    // change, a clear screen) is shown, not obeyed.
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["--config", "/nonexistent/\u{1b}]0;owned\u{7}\u{9b}2J.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains(['\u{1b}', '\u{7}', '\u{9b}']),
+        "raw control characters on stderr: {err:?}"
+    );
+    assert!(
+        err.contains("/nonexistent/\\e]0;owned\\x07\\u{9b}2J.toml: No such file"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -5,7 +5,8 @@
 //! `postsuper`, `postqueue`, `postmap`, `postfix`, `postcat`, `postconf`,
 //! `postkick`, `git` and `sendmail` on the PATH. Afterwards: no mutating call
 //! was recorded, the queue is unchanged, the repository's files and refs are
-//! byte-identical, no SMTP connection was made, no SES identity was created.
+//! byte-identical and none was written back, the Postfix configuration is
+//! untouched, no SMTP connection was made, no SES identity was created.
 
 #[path = "support/moto.rs"]
 mod moto;
@@ -170,6 +171,20 @@ fn tree_bytes(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
+/// Every file under `dir` with its inode and modification time: a file written back with the
+/// same bytes (an index rewritten by a libgit2 checkout, a map rewritten in place) is a change
+/// that the bytes alone do not show.
+fn tree_stamps(dir: &Path) -> BTreeMap<PathBuf, (u64, i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    tree_bytes(dir)
+        .into_keys()
+        .map(|p| {
+            let m = std::fs::metadata(dir.join(&p)).unwrap();
+            (p, (m.ino(), m.mtime(), m.mtime_nsec()))
+        })
+        .collect()
+}
+
 fn queue_ids(pf: &PostfixHarness) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = pf
         .postqueue_json()
@@ -280,6 +295,8 @@ fn read_only_dashboard_changes_nothing() {
     let moto = moto::MotoServer::start();
     let site = make_repos(root.path());
     let repo_before = tree_bytes(&site);
+    let stamps_before = tree_stamps(&site);
+    let postfix_before = tree_stamps(&pf.config_dir());
 
     let shim_dir = root.path().join("shims");
     let calls = root.path().join("calls.log");
@@ -426,6 +443,22 @@ url = "http://127.0.0.1:{echo}/"
         .filter(|k| repo_before.get(*k) != repo_after.get(*k))
         .collect();
     assert!(changed.is_empty(), "repository files changed: {changed:?}");
+    let stamps_after = tree_stamps(&site);
+    let rewritten: Vec<&PathBuf> = stamps_before
+        .keys()
+        .chain(stamps_after.keys())
+        .filter(|k| stamps_before.get(*k) != stamps_after.get(*k))
+        .collect();
+    assert!(
+        rewritten.is_empty(),
+        "repository files rewritten: {rewritten:?}"
+    );
+    // Nor was the Postfix configuration (main.cf, master.cf, the maps and their .db) touched.
+    assert_eq!(
+        tree_stamps(&pf.config_dir()),
+        postfix_before,
+        "the Postfix configuration directory changed"
+    );
     assert!(
         !root.path().join("hook-ran").exists(),
         "the post-deploy hook ran"

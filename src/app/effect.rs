@@ -59,7 +59,7 @@ impl Jump {
 #[derive(Debug)]
 pub struct Confirm {
     pub title: String,
-    /// Shown as is (already sanitized by the pane).
+    /// Sanitized (with the title) when the dialog opens.
     pub lines: Vec<String>,
     /// Run when the user presses `y`.
     pub then: Vec<Effect>,

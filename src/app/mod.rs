@@ -434,8 +434,18 @@ impl App {
                     self.zoomed = true;
                 }
                 Effect::Jump(jump) => self.jump(jump),
-                Effect::Confirm(c) => self.overlay = Some(Overlay::Confirm(c)),
-                Effect::Prompt(p) => {
+                Effect::Confirm(mut c) => {
+                    // What the dialog says passes the gate here, once for every pane: a line
+                    // can name an instance or a target from the configuration, or text a
+                    // source read.
+                    c.title = sanitize_capped(&c.title, 200);
+                    for l in &mut c.lines {
+                        *l = sanitize_capped(l, 1000);
+                    }
+                    self.overlay = Some(Overlay::Confirm(c));
+                }
+                Effect::Prompt(mut p) => {
+                    p.label = sanitize_capped(&p.label, 200);
                     let text = p.initial.clone();
                     self.overlay = Some(Overlay::Prompt { prompt: p, text });
                 }

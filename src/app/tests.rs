@@ -415,3 +415,29 @@ fn a_change_is_not_made_from_the_overview() {
         Some("D (delete): open the pane first (Enter), to see what it acts on")
     );
 }
+
+#[test]
+fn a_confirm_dialog_shows_names_from_the_configuration_escaped() {
+    // An instance named with a bidi override and a C1 control in the configuration: the flush
+    // dialog names it, and must show what is really there.
+    let now = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
+    let config = Config::parse(
+        "[[postfix]]\nname = \"out\\u202ebound\\u009b2J\"\nconfig_dir = \"/etc/postfix\"\n",
+        std::path::Path::new("c.toml"),
+    )
+    .unwrap();
+    let mut a = App::new(&config, Mode::Interactive, now, "web1".into());
+    a.update(code(KeyCode::Enter));
+    a.update(key('F'));
+    let Some(Overlay::Confirm(c)) = &a.overlay else {
+        panic!("no flush dialog: {:?}", a.notice);
+    };
+    let text = format!("{}\n{}", c.title, c.lines.join("\n"));
+    assert!(
+        !text
+            .chars()
+            .any(|ch| ch != '\n' && crate::sanitize::is_unsafe_char(ch)),
+        "{text:?}"
+    );
+    assert!(text.contains("out\\u{202e}bound\\u{9b}2J"), "{text}");
+}

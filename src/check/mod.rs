@@ -118,8 +118,12 @@ impl Metric {
         }
     }
 
+    /// A label; its value passes the sanitize gate, as a finding's words do: it can be a name
+    /// from the configuration or a reason a remote server gave, and the Prometheus file and
+    /// the JSON end up on a terminal too (`cat`, `jq`).
     pub fn label(mut self, k: &str, v: &str) -> Metric {
-        self.labels.push((k.to_string(), v.to_string()));
+        self.labels
+            .push((k.to_string(), crate::sanitize::sanitize_capped(v, 200)));
         self
     }
 
@@ -626,9 +630,46 @@ mod tests {
     #[test]
     fn prometheus_escapes_label_values() {
         let mut r = Report::default();
-        r.metric(Metric::new("x", "h", 1.0).label("reason", "a\"b\\c\nd"));
+        r.metric(Metric::new("x", "h", 1.0).label("reason", "a\"b\\c d"));
         let out = r.render(Format::Prometheus, now());
-        assert!(out.contains(r#"opsdeck_x{reason="a\"b\\c\nd"} 1"#), "{out}");
+        assert!(out.contains(r#"opsdeck_x{reason="a\"b\\c d"} 1"#), "{out}");
+    }
+
+    #[test]
+    fn label_values_reach_every_format_without_control_characters() {
+        // A deploy target named with an escape sequence, a reason holding a C1 CSI and a
+        // bidi override.
+        let mut r = Report::default();
+        r.finding("deploy", Status::Warning, "behind");
+        r.metric(
+            Metric::new("deploy_behind_commits", "h", 1.0)
+                .label("target", "si\u{1b}]0;owned\u{7}te")
+                .label("reason", "550 \u{9b}2J ex\u{202e}ample\nnext"),
+        );
+        for format in [
+            Format::Prometheus,
+            Format::Json,
+            Format::Nagios,
+            Format::Text,
+        ] {
+            let out = r.render(format, now());
+            assert!(
+                !out.chars()
+                    .any(|c| c != '\n' && crate::sanitize::is_unsafe_char(c)),
+                "{format:?}: {out:?}"
+            );
+        }
+        let prom = r.render(Format::Prometheus, now());
+        assert!(prom.contains(r#"target="si\\e]0;owned\\x07te""#), "{prom}");
+        assert!(
+            prom.contains(r#"reason="550 \\u{9b}2J ex\\u{202e}ample\\nnext""#),
+            "{prom}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&r.render(Format::Json, now())).unwrap();
+        assert_eq!(
+            json["metrics"][0]["labels"]["target"],
+            "si\\e]0;owned\\x07te"
+        );
     }
 
     #[test]

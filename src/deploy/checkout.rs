@@ -115,10 +115,16 @@ fn stale_local_branch(repo: &Repository, spec: &str) -> Option<(Clean, usize)> {
 }
 
 /// libgit2's `GIT_CHECKOUT_DRY_RUN` (checkout.h): compute every action and
-/// report conflicts, then stop before touching the work tree or the index.
-/// git2 0.21 does not expose it (its `dry_run()` is `GIT_CHECKOUT_NONE`,
-/// which reports no conflicts at all).
+/// report conflicts, then stop before touching the work tree. git2 0.21 does
+/// not expose it (its `dry_run()` is `GIT_CHECKOUT_NONE`, which reports no
+/// conflicts at all).
 const GIT_CHECKOUT_DRY_RUN: u32 = 1 << 24;
+
+/// libgit2's `GIT_CHECKOUT_DONT_WRITE_INDEX`. A dry run still writes the
+/// index back when it ends (libgit2 1.9 `checkout.c`: the write is skipped
+/// only under this flag), taking `index.lock` and replacing `.git/index`;
+/// a preview must not, so it says so.
+const GIT_CHECKOUT_DONT_WRITE_INDEX: u32 = 1 << 23;
 
 /// Local files a safe checkout of `target` would refuse to overwrite.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -193,7 +199,7 @@ pub fn dry_run(
                 ));
             }
             cb.configure(&mut opts);
-            opts.checkout_strategy |= GIT_CHECKOUT_DRY_RUN;
+            opts.checkout_strategy |= GIT_CHECKOUT_DRY_RUN | GIT_CHECKOUT_DONT_WRITE_INDEX;
             libgit2_sys::git_checkout_tree(repo.raw(), tree.raw(), &opts)
         }
     };

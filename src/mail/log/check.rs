@@ -15,6 +15,7 @@ use chrono::{DateTime, FixedOffset};
 
 use crate::check::{Metric, Report, Status, grade};
 use crate::config::Config;
+use crate::sanitize::Clean;
 
 use super::LogSourceKind;
 use super::source::{JournalWindow, rotated_siblings, unavailable_message};
@@ -63,17 +64,17 @@ pub async fn collect(config: &Config, now: DateTime<FixedOffset>, report: &mut R
 
 /// A configured log that does not exist: where the lines may be instead (Debian 12 and later
 /// install no syslog daemon, and Postfix then logs to the journal only).
-fn missing_hint(errors: &mut [String], files: &[PathBuf]) {
+fn missing_hint(errors: &mut [Clean], files: &[PathBuf]) {
     for e in errors.iter_mut() {
         let not_found = std::io::Error::from(std::io::ErrorKind::NotFound);
         if files
             .iter()
-            .any(|f| *e == unavailable_message(f, &not_found))
+            .any(|f| *e == Clean::new(&unavailable_message(f, &not_found)))
         {
-            e.push_str(
-                " (no syslog daemon writing it? set source = \"journal\" in [mail_log], or \
-                 files to Postfix's own maillog_file)",
-            );
+            *e = Clean::new(&format!(
+                "{e} (no syslog daemon writing it? set source = \"journal\" in [mail_log], or \
+                 files to Postfix's own maillog_file)"
+            ));
         }
     }
 }
@@ -187,7 +188,7 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
     let failed = s.deferred + s.bounced + s.expired + s.undeliverable;
     let span = fmt_window(window);
     for e in &log.errors {
-        report.finding("failures", Status::Unknown, e.clone());
+        report.finding("failures", Status::Unknown, e.as_str());
     }
     let mut status = grade(failed, t.failures_warn, t.failures_crit);
     let mut summary = if failed == 0 {

@@ -43,6 +43,10 @@
 //! }
 //! ```
 //!
+//! Every string from outside (file names, addresses, reasons, errors) is escaped as the screen
+//! shows it ([`crate::sanitize`]): no control character, bidi override or invisible character
+//! reaches a terminal through the JSON either.
+//!
 //! `--causes` lists every `category` a report can carry, with its label, meaning and remedy
 //! ([`render_causes`]).
 
@@ -267,7 +271,8 @@ pub struct LostRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub version: u32,
-    pub files: Vec<String>,
+    /// Outside text, as every field: a file name may hold anything.
+    pub files: Vec<Clean>,
     pub since: Option<DateTime<FixedOffset>>,
     pub first: Option<DateTime<FixedOffset>>,
     pub last: Option<DateTime<FixedOffset>>,
@@ -282,13 +287,13 @@ pub struct Report {
     pub ses_unverified: Vec<IdentityRow>,
     pub lost: Vec<LostRow>,
     pub lost_total: u64,
-    pub errors: Vec<String>,
+    pub errors: Vec<Clean>,
     /// With `since`: files left unread because the file after them starts before it.
-    pub older: Vec<String>,
+    pub older: Vec<Clean>,
     /// Lines from this time on were skipped.
     pub until: Option<DateTime<FixedOffset>>,
     /// With `until`: files left unread because they start after it.
-    pub newer: Vec<String>,
+    pub newer: Vec<Clean>,
     /// Postfix's own warning and error lines, by kind, worst first.
     pub warnings: Vec<WarningRow>,
 }
@@ -779,14 +784,14 @@ pub fn build_with(
             })
         };
         if let Err(e) = res {
-            errors.push(e.to_string());
+            errors.push(Clean::new(&e.to_string()));
         }
     }
     let Ingestor { log, mut acc } = ingestor;
     acc.messages = messages;
     let last = log.latest();
     let mut r = acc.finish(top);
-    r.files = files.iter().map(|f| f.display().to_string()).collect();
+    r.files = files.iter().map(|f| clean_path(f)).collect();
     r.since = since;
     r.until = until;
     r.warnings = warnings.finish();
@@ -796,6 +801,11 @@ pub fn build_with(
     r.unparsed = unparsed;
     r.errors = errors;
     r
+}
+
+/// A file name as the report holds it.
+fn clean_path(f: &std::path::Path) -> Clean {
+    Clean::new(&f.display().to_string())
 }
 
 /// The report as text.
@@ -818,16 +828,15 @@ pub fn render_text(r: &Report) -> String {
         r.unparsed
     );
     if r.files.len() > 1 {
-        // file names are the user's, but a name may hold anything: escaped as every field is
-        let names: Vec<String> = r.files.iter().map(|f| Clean::new(f).to_string()).collect();
+        let names: Vec<&str> = r.files.iter().map(Clean::as_str).collect();
         let _ = writeln!(s, "Files, in the order read: {}", names.join(", "));
     }
     if !r.newer.is_empty() {
-        let names: Vec<String> = r.newer.iter().map(|f| Clean::new(f).to_string()).collect();
+        let names: Vec<&str> = r.newer.iter().map(Clean::as_str).collect();
         let _ = writeln!(s, "Not read, started after --until: {}", names.join(", "));
     }
     if !r.older.is_empty() {
-        let names: Vec<String> = r.older.iter().map(|f| Clean::new(f).to_string()).collect();
+        let names: Vec<&str> = r.older.iter().map(Clean::as_str).collect();
         let _ = writeln!(s, "Not read, ended before --since: {}", names.join(", "));
     }
     // lines outside the window were not counted (and with a start, a long plain file was not
@@ -976,7 +985,7 @@ pub fn render_text(r: &Report) -> String {
         );
     }
     for e in &r.errors {
-        let _ = writeln!(s, "error: {}", Clean::new(e));
+        let _ = writeln!(s, "error: {e}");
     }
     s
 }
@@ -1142,12 +1151,12 @@ pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::
         Some(j) => build_between(&files, since, until, args.top.max(1), &mut j.stdout),
         None => build_between(&files, since, until, args.top.max(1), &mut std::io::stdin()),
     };
-    report.older = older.iter().map(|f| f.display().to_string()).collect();
-    report.newer = newer.iter().map(|f| f.display().to_string()).collect();
+    report.older = older.iter().map(|f| clean_path(f)).collect();
+    report.newer = newer.iter().map(|f| clean_path(f)).collect();
     if let Some(j) = journal {
-        report.files = vec![j.describe.clone()];
+        report.files = vec![Clean::new(&j.describe)];
         if let Some(e) = j.finish(&config.mail_log.journal_units) {
-            report.errors.push(e);
+            report.errors.push(Clean::new(&e));
         }
     }
     let out = match args.format {
@@ -1156,7 +1165,7 @@ pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::
     };
     write_stdout(&out)?;
     for e in &report.errors {
-        eprintln!("opsdeck summary: {}", Clean::new(e));
+        eprintln!("opsdeck summary: {e}");
     }
     if files == default
         && let Some(hint) = journal_hint(&default[0])
@@ -1671,7 +1680,41 @@ Nov 27 10:04:00 mx postfix/smtp[6]: ABCDE12345: to=<a@b.example>, relay=none, de
         );
         assert_eq!(
             r.errors,
-            vec!["/nonexistent/mail.log: not found".to_string()]
+            vec![Clean::new("/nonexistent/mail.log: not found")]
+        );
+    }
+
+    #[test]
+    fn file_names_reach_the_json_escaped() {
+        // serde_json escapes ESC and BEL but leaves C1 controls and bidi overrides as they
+        // are: a file name holding them went into "files" and "errors" raw.
+        let dir = tempfile::tempdir().unwrap();
+        let name = "mail\u{1b}]0;owned\u{7}\u{9b}2J\u{202e}.log";
+        let log = dir.path().join(name);
+        std::fs::write(&log, "").unwrap();
+        let gone = dir.path().join(format!("gone-{name}"));
+        let r = build(&[log, gone], None, 10, &mut std::io::empty());
+        let json = serde_json::to_string_pretty(&r).unwrap();
+        assert!(
+            !json
+                .chars()
+                .any(|c| c != '\n' && crate::sanitize::is_unsafe_char(c)),
+            "{json}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let shown = "mail\\e]0;owned\\x07\\u{9b}2J\\u{202e}.log";
+        assert!(
+            v["files"][0].as_str().unwrap().ends_with(shown),
+            "{}",
+            v["files"]
+        );
+        assert!(
+            v["errors"][0]
+                .as_str()
+                .unwrap()
+                .contains(&format!("gone-{shown}: not found")),
+            "{}",
+            v["errors"]
         );
     }
 

@@ -873,6 +873,16 @@ impl Pane for SendersPane {
                 if text.ends_with('@') {
                     return vec![Effect::Notice(actions::USER_AT_NEVER_LOOKED_UP.into())];
                 }
+                if text.contains('\\') {
+                    // The prompt starts from the sender as shown, where a hidden or control
+                    // character is written as an escape (`\u{200b}`): as a map key it would be
+                    // those letters, and never match the address Postfix looks up.
+                    return vec![Effect::Notice(format!(
+                        "{}: a \\ here is an escape shown for a hidden or control character, \
+                         not part of the address; add this route to the map by hand",
+                        Clean::capped(&text, 60)
+                    ))];
+                }
                 self.pending_route_sender = Some(text);
                 vec![Self::prompt(
                     P_ROUTE_RELAY,
@@ -1617,6 +1627,17 @@ mod tests {
         let e = p.on_prompt(P_ROUTE_SENDER, "root@".into(), &mut cx);
         assert!(
             matches!(&e[..], [Effect::Notice(n)] if n.starts_with("Postfix never looks up a user@ key")),
+            "{e:?}"
+        );
+        // a sender shown with an escape (a zero-width space in it) is not written as those
+        // letters: that key would never match what Postfix looks up
+        let e = p.on_prompt(
+            P_ROUTE_SENDER,
+            "pay\\u{200b}pal@example.com".into(),
+            &mut cx,
+        );
+        assert!(
+            matches!(&e[..], [Effect::Notice(n)] if n.contains("escape shown for a hidden")),
             "{e:?}"
         );
         let e = p.on_prompt(P_ROUTE_SENDER, "new@example.com".into(), &mut cx);
