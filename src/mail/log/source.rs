@@ -973,7 +973,8 @@ pub fn run_file_source(
             return;
         }
     }
-    let mut years = YearGuess::following(chrono::Local::now().date_naive());
+    let now = chrono::Local::now();
+    let mut years = YearGuess::following(now.date_naive()).after(now.fixed_offset());
     loop {
         let res = follower.poll(&mut raw);
         let (p, u) = parse_batch(&mut raw, &mut years, None);
