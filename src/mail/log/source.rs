@@ -633,6 +633,8 @@ pub fn read_lines_from(
 /// Wakes a follower: inotify on the log's directory when available, else a plain interval.
 pub struct Wakeup {
     rx: std::sync::mpsc::Receiver<()>,
+    /// Kept so that `rx` never reports every sender gone, which would end each wait at once.
+    _tx: std::sync::mpsc::Sender<()>,
     _watcher: Option<notify::RecommendedWatcher>,
     interval: Duration,
     /// Whether inotify (or the platform's equivalent) is in use.
@@ -649,6 +651,7 @@ impl Wakeup {
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
+            let tx = tx.clone();
             if let Ok(mut w) =
                 notify::recommended_watcher(move |_res: notify::Result<notify::Event>| {
                     let _ = tx.send(());
@@ -661,6 +664,7 @@ impl Wakeup {
         let notify = watcher.is_some();
         Wakeup {
             rx,
+            _tx: tx,
             _watcher: watcher,
             interval,
             notify,
@@ -1225,6 +1229,20 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::io::Write;
+
+    /// `poll_only` (a log on a network filesystem): the follower looks at the file once an
+    /// interval, not over and over as fast as it can.
+    #[test]
+    fn a_poll_only_follower_waits_its_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let interval = Duration::from_millis(200);
+        let wake = Wakeup::new(&dir.path().join("mail.log"), interval, true);
+        assert!(!wake.notify);
+        let started = Instant::now();
+        wake.wait();
+        let waited = started.elapsed();
+        assert!(waited >= interval, "woke after {waited:?}");
+    }
 
     #[test]
     fn a_restarted_journal_is_taken_up_after_the_last_entry_read() {
