@@ -15,7 +15,7 @@ use super::pane::{Detail, FailuresPane};
 use super::source::SourceState;
 use crate::app::pane::ViewCx;
 use crate::mail::queue::model::fmt_age;
-use crate::ui::widgets::{fit, pane_block, truncate};
+use crate::ui::widgets::{fit, fit_address, pane_block, truncate};
 
 pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
     let log = &cx.shared.mail_log;
@@ -305,8 +305,8 @@ fn row_text(o: &Outcome, c: &Cols, cx: &ViewCx<'_>) -> (String, String) {
     let mut rest = format!(
         "{} {} {}",
         fit(o.category.map(|c| c.label()).unwrap_or("-"), 17),
-        fit(&sender_text(o), c.sender),
-        fit(&o.to, c.rcpt)
+        fit_address(&sender_text(o), c.sender),
+        fit_address(&o.to, c.rcpt)
     );
     if c.dsn > 0 {
         rest.push(' ');
