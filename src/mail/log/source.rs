@@ -1080,6 +1080,8 @@ pub fn run_file_source(
         }
         true
     };
+    // the lines followed are written from now on: backfill reads what came before
+    let started = chrono::Local::now().fixed_offset();
     let first = follower.poll(&mut raw);
     if !report(&first, &mut state, sink) {
         return;
@@ -1101,8 +1103,7 @@ pub fn run_file_source(
             return;
         }
     }
-    let now = chrono::Local::now();
-    let mut years = YearGuess::following(now.date_naive()).after(now.fixed_offset());
+    let mut years = YearGuess::following(chrono::Local::now().date_naive()).after(started);
     loop {
         let res = follower.poll(&mut raw);
         let (p, u) = parse_batch(&mut raw, &mut years, None);
