@@ -160,7 +160,8 @@ fn follow(spec: &str) {
         }
     });
     let mut follower = Follower::new(&path, false, 64 * 1024);
-    let wake = opsdeck::mail::log::source::Wakeup::new(&path, Duration::from_millis(500), false);
+    let mut wake =
+        opsdeck::mail::log::source::Wakeup::new(&path, Duration::from_millis(500), false);
     let mut model = MailLog::default();
     let mut years = YearGuess::now();
     let mut raw = Vec::new();

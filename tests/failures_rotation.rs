@@ -517,3 +517,84 @@ fn a_line_half_written_at_start_is_read_whole_once() {
         .sum();
     assert_eq!(unparsed, 0, "no piece of a line left over");
 }
+
+/// The log's directory removed or moved away and made again (an admin moving logs, a
+/// `/var/log/mail/` recreated): the watch is set on the new directory, so its lines come at once,
+/// not at the next poll. The poll interval is the longest there is (a minute) and the lines are
+/// awaited for less than that: only a change notification can bring them in time.
+#[test]
+fn a_recreated_log_directory_is_watched_again() {
+    let top = tempfile::tempdir().unwrap();
+    let dir = top.path().join("mail");
+    let path = dir.join("mail.log");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(&path, "").unwrap();
+    let cfg = LogConfig {
+        files: vec![path.clone()],
+        backfill_hours: 0,
+        poll_interval_ms: 60_000,
+        ..LogConfig::default()
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let p2 = path.clone();
+    let follower = std::thread::spawn(move || {
+        run_file_source(0, &p2, &cfg, &mut |e| tx.send(e).is_ok());
+    });
+    // well under the poll interval, far over what a notification takes
+    let guard = Duration::from_secs(20);
+    let next_text = |what: &str| -> String {
+        let deadline = Instant::now() + guard;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(e) => {
+                    if let Some(t) = texts(std::slice::from_ref(&e), false).pop() {
+                        return t;
+                    }
+                }
+                Err(_) => panic!("{what}: not read within {guard:?}, before the next poll"),
+            }
+        }
+    };
+    let now = ts(chrono::Local::now());
+    let line = |id: &str| format!("{now} mx postfix/qmgr[1]: {id}: removed\n");
+    match rx.recv_timeout(guard).unwrap() {
+        LogEvent::State {
+            state: SourceState::Following,
+            notify,
+            ..
+        } => assert!(notify),
+        other => panic!("{other:?}"),
+    }
+    open_append(&path)
+        .write_all(line("AAAAA00001").as_bytes())
+        .unwrap();
+    assert!(next_text("the first line").contains("AAAAA00001"));
+
+    // moved away while its writer still appends to the file it has open
+    let mut writer = open_append(&path);
+    std::fs::rename(&dir, top.path().join("mail.old")).unwrap();
+    // what the follower is woken for (the move) is seen to before the line comes
+    std::thread::sleep(Duration::from_millis(200));
+    writer.write_all(line("AAAAA00002").as_bytes()).unwrap();
+    assert!(next_text("a line of the moved file").contains("AAAAA00002"));
+    std::thread::sleep(Duration::from_millis(200));
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(&path, line("AAAAA00003")).unwrap();
+    assert!(next_text("the first line of the new directory").contains("AAAAA00003"));
+
+    // removed and made again, the follower holding the removed log open (so the directory's own
+    // removal is not reported to a watch on it)
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(&path, line("AAAAA00004")).unwrap();
+    assert!(next_text("the first line of the directory made again").contains("AAAAA00004"));
+
+    // the follower stops at its next event once nobody listens
+    drop(rx);
+    open_append(&path)
+        .write_all(line("AAAAA00005").as_bytes())
+        .unwrap();
+    follower.join().unwrap();
+}

@@ -641,27 +641,31 @@ fn a_journal_configuration_reads_the_journal() {
     }
 }
 
-/// A log stamped in a zone without the reader's daylight saving time (a Postfix container in UTC,
-/// read on a host in Europe/Berlin) has lines in the hour Berlin skips in spring: they are
-/// counted, not dropped as not understood.
-#[test]
-fn lines_in_the_hour_skipped_in_spring_are_counted() {
+/// The last Sunday of `month` (when Europe changes its clocks) of the year a yearless stamp of that
+/// day is read in: this year, unless that Sunday is still ahead.
+fn last_sunday_of(month: u32) -> chrono::NaiveDate {
     use chrono::{Datelike, Duration, NaiveDate, Weekday};
-    // the last Sunday of March of the year a yearless stamp is read in: this year, unless that
-    // Sunday is still ahead
     let today = chrono::Local::now().date_naive();
     let last_sunday = |y: i32| {
-        let mut d = NaiveDate::from_ymd_opt(y, 3, 31).unwrap();
+        let mut d = NaiveDate::from_ymd_opt(y, month + 1, 1)
+            .unwrap_or_else(|| NaiveDate::from_ymd_opt(y + 1, 1, 1).unwrap())
+            - Duration::days(1);
         while d.weekday() != Weekday::Sun {
             d -= Duration::days(1);
         }
         d
     };
-    let mut day = last_sunday(today.year());
+    let day = last_sunday(today.year());
     if day > today + Duration::days(1) {
-        day = last_sunday(today.year() - 1);
+        last_sunday(today.year() - 1)
+    } else {
+        day
     }
-    let log: String = ["01:59:59", "02:15:00", "02:45:00", "03:00:01"]
+}
+
+/// Deferrals of `day` at the given times of day, one message each.
+fn deferrals_at(day: chrono::NaiveDate, times: &[&str]) -> String {
+    times
         .iter()
         .enumerate()
         .map(|(i, t)| {
@@ -672,7 +676,18 @@ fn lines_in_the_hour_skipped_in_spring_are_counted() {
                 day.format("%b %e")
             )
         })
-        .collect();
+        .collect()
+}
+
+/// A log stamped in a zone without the reader's daylight saving time (a Postfix container in UTC,
+/// read on a host in Europe/Berlin) has lines in the hour Berlin skips in spring: they are
+/// counted, not dropped as not understood.
+#[test]
+fn lines_in_the_hour_skipped_in_spring_are_counted() {
+    let log = deferrals_at(
+        last_sunday_of(3),
+        &["01:59:59", "02:15:00", "02:45:00", "03:00:01"],
+    );
     let mut cmd = opsdeck();
     cmd.env("TZ", "Europe/Berlin")
         .args(["summary", "--format", "json", "-"]);
@@ -681,4 +696,24 @@ fn lines_in_the_hour_skipped_in_spring_are_counted() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["unparsed"], 0, "{v}");
     assert_eq!(v["status"]["deferred"], 4, "{v}");
+}
+
+/// In autumn Berlin lives 02:00 to 03:00 twice. Lines of the second pass are read at +01:00, after
+/// those of the first, as they were written: the report ends with the last line, not an hour
+/// before it.
+#[test]
+fn the_hour_lived_twice_in_autumn_is_read_in_order() {
+    let day = last_sunday_of(10);
+    // the first pass, then the clocks go back
+    let log = deferrals_at(day, &["02:10:00", "02:50:00", "02:05:00", "02:40:00"]);
+    let mut cmd = opsdeck();
+    cmd.env("TZ", "Europe/Berlin")
+        .args(["summary", "--format", "json", "-"]);
+    let out = with_stdin(cmd, log);
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"]["deferred"], 4, "{v}");
+    let at = |t: &str| format!("{}T{t}", day.format("%Y-%m-%d"));
+    assert_eq!(v["first"], at("02:10:00+02:00"), "{v}");
+    assert_eq!(v["last"], at("02:40:00+01:00"), "{v}");
 }

@@ -59,6 +59,32 @@ pub fn fit(s: &str, width: usize) -> String {
     format!("{t}{}", " ".repeat(pad))
 }
 
+/// Cut a mail address to at most `width` columns, keeping its domain whole when it fits (where
+/// mail goes is what a failure usually depends on): `john.smith@gmail.com` in 12 columns is
+/// `j…@gmail.com`. Anything else, or a domain too long for that, is cut as [`truncate`] does.
+pub fn truncate_address(s: &str, width: usize) -> String {
+    if s.width() <= width {
+        return s.to_string();
+    }
+    if let Some((local, domain)) = s.rsplit_once('@')
+        && !local.is_empty()
+        && !domain.is_empty()
+    {
+        let room = width.saturating_sub(domain.width() + 1);
+        if room >= 1 {
+            return format!("{}@{domain}", truncate(local, room));
+        }
+    }
+    truncate(s, width)
+}
+
+/// Pad or cut a mail address to exactly `width` columns (see [`truncate_address`]).
+pub fn fit_address(s: &str, width: usize) -> String {
+    let t = truncate_address(s, width);
+    let pad = width.saturating_sub(t.width());
+    format!("{t}{}", " ".repeat(pad))
+}
+
 /// A pane with nothing to show yet: an honest sentence, never a blank box.
 pub fn message(frame: &mut Frame<'_>, area: Rect, block: Block<'_>, lines: &[(&str, Style)]) {
     let text: Vec<Line<'_>> = lines
@@ -142,6 +168,21 @@ impl Scroll {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_keep_their_domain_when_cut() {
+        assert_eq!(truncate_address("john.smith@gmail.com", 12), "j…@gmail.com");
+        assert_eq!(truncate_address("john.smith@gmail.com", 11), "…@gmail.com");
+        assert_eq!(
+            truncate_address("john.smith@gmail.com", 20),
+            "john.smith@gmail.com"
+        );
+        // a domain that leaves no room is cut like any text
+        assert_eq!(truncate_address("b@example.com", 11), "b@example.…");
+        assert_eq!(truncate_address("<> (bounce)", 6), "<> (b…");
+        assert_eq!(fit_address("ab@x.org", 10), "ab@x.org  ");
+        assert_eq!(fit_address("abcdef@x.org", 10), "abc…@x.org");
+    }
 
     #[test]
     fn truncate_adds_ellipsis() {

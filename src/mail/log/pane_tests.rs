@@ -356,6 +356,20 @@ fn zoomed_table_80x24() {
     insta::assert_snapshot!("failures_table_80x24", s);
 }
 
+/// An ssh session on a phone, a split pane: the recipient is shown (cut) instead of the sender,
+/// the time without its seconds.
+#[test]
+fn zoomed_table_narrow() {
+    let w = World::loaded();
+    let s = w.screen(40, 24, true);
+    assert!(s.contains("RECIPIENT") && !s.contains("SENDER"), "{s}");
+    assert!(
+        s.contains("│19:32  deferred connection cust3@exam…│"),
+        "{s}"
+    );
+    insta::assert_snapshot!("failures_table_40x24", s);
+}
+
 #[test]
 fn zoomed_table_wide() {
     let w = World::loaded();

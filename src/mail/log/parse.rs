@@ -5,7 +5,9 @@
 //! timestamps. It must never panic on any input (property-tested and fuzzed) and it sanitizes every
 //! piece of outside text it keeps ([`Clean`]).
 
-use chrono::{DateTime, Datelike, FixedOffset, Local, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{
+    DateTime, Datelike, FixedOffset, Local, LocalResult, NaiveDate, NaiveDateTime, TimeZone,
+};
 
 use super::classify::without_host_names;
 use crate::sanitize::Clean;
@@ -353,6 +355,11 @@ impl LogLine<&str> {
     }
 }
 
+/// How far before the line above a line may be stamped and still be read as written a little late
+/// (two daemons' lines interleave out of order by a second or so), not as the second pass through
+/// the hour the clocks go back through twice.
+const LATE_SECS: i64 = 60;
+
 /// Year inference for yearless timestamps: starts from a reference date and carries over New Year
 /// when the month goes backwards by more than a few months (December, then January).
 #[derive(Clone, Debug)]
@@ -365,6 +372,16 @@ pub struct YearGuess {
     started: bool,
     /// The last stamp resolved and its time.
     last: Option<(Stamp, Option<DateTime<FixedOffset>>)>,
+    /// The time of the last line that had one: a stamp in the hour the clocks go back through
+    /// twice is read as the one of its two times nearer it.
+    previous: Option<DateTime<FixedOffset>>,
+    /// The UTC offsets a local time has in the zone the stamps were written in (the machine's).
+    zone: fn(&NaiveDateTime) -> LocalResult<FixedOffset>,
+}
+
+/// The offsets a local time has in the machine's zone.
+fn local_offsets(naive: &NaiveDateTime) -> LocalResult<FixedOffset> {
+    Local.offset_from_local_datetime(naive)
 }
 
 impl YearGuess {
@@ -377,7 +394,24 @@ impl YearGuess {
             started: false,
             offset_cache: None,
             last: None,
+            previous: None,
+            zone: local_offsets,
         }
+    }
+
+    /// Lines read come after `t` (a followed log's new lines come after the time it is started
+    /// at): the first one, stamped in the hour the clocks go back through twice, is read nearest it.
+    pub fn after(self, t: DateTime<FixedOffset>) -> YearGuess {
+        YearGuess {
+            previous: Some(t),
+            ..self
+        }
+    }
+
+    /// Stamps read in another zone than the machine's, given by its offsets.
+    #[cfg(test)]
+    pub(crate) fn in_zone(self, zone: fn(&NaiveDateTime) -> LocalResult<FixedOffset>) -> YearGuess {
+        YearGuess { zone, ..self }
     }
 
     pub fn now() -> YearGuess {
@@ -509,6 +543,9 @@ impl YearGuess {
         }
         let t = self.resolve_new(stamp);
         self.last = Some((stamp, t));
+        if t.is_some() {
+            self.previous = t;
+        }
         t
     }
 
@@ -530,31 +567,36 @@ impl YearGuess {
             .or_else(|| NaiveDate::from_ymd_opt(year, month, 28))?
             .and_hms_opt(h, u32::from(minute), u32::from(second).min(59))?;
         let date = naive.date();
-        Some(match self.offset_cache {
-            Some((d, hour, off)) if d == date && hour == h => {
-                naive.and_local_timezone(off).single()?
-            }
-            _ => {
-                let t = local_to_fixed(naive)?;
-                self.offset_cache = Some((date, h, *t.offset()));
-                t
-            }
-        })
-    }
-}
-
-fn local_to_fixed(naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
-    match Local.from_local_datetime(&naive).earliest() {
-        Some(t) => Some(t.fixed_offset()),
-        // a time the clocks skipped (spring forward), written by a daemon in another zone or
-        // not yet changed over: read with the offset before the change instead of dropping the
-        // line as not understood
-        None => {
-            let before = Local
-                .offset_from_local_datetime(&(naive - chrono::Duration::hours(3)))
-                .earliest()?;
-            naive.and_local_timezone(before).single()
+        if let Some((d, hour, off)) = self.offset_cache
+            && d == date
+            && hour == h
+        {
+            return naive.and_local_timezone(off).single();
         }
+        let off = match (self.zone)(&naive) {
+            LocalResult::Single(off) => off,
+            // the hour the clocks go back through twice (autumn): the first pass, unless that
+            // would put the line well before the line before it, so that time keeps going
+            // forward through the change as it did on the machine that wrote the lines. Not
+            // kept for the next stamps: the line before decides each time.
+            LocalResult::Ambiguous(a, b) => {
+                let (a, b) = (
+                    naive.and_local_timezone(a).single()?,
+                    naive.and_local_timezone(b).single()?,
+                );
+                let (first, second) = if a <= b { (a, b) } else { (b, a) };
+                return Some(match self.previous {
+                    Some(p) if first < p - chrono::Duration::seconds(LATE_SECS) => second,
+                    _ => first,
+                });
+            }
+            // a time the clocks skipped (spring forward), written by a daemon in another zone or
+            // not yet changed over: read with the offset before the change instead of dropping
+            // the line as not understood
+            LocalResult::None => (self.zone)(&(naive - chrono::Duration::hours(3))).earliest()?,
+        };
+        self.offset_cache = Some((date, h, off));
+        naive.and_local_timezone(off).single()
     }
 }
 
@@ -1394,6 +1436,71 @@ mod tests {
         let mut y = YearGuess::following(NaiveDate::from_ymd_opt(2026, 11, 27).unwrap());
         let d = parse_line(&line("Nov 27 10:00:00"), &mut y).unwrap();
         assert_eq!(d.time.naive_local().to_string(), "2026-11-27 10:00:00");
+    }
+
+    /// Europe/Berlin around the end of summer time in 2026: at 03:00 on 25 October the clocks go
+    /// back to 02:00, so 02:00 to 03:00 happens twice, first at +02:00, then at +01:00.
+    fn berlin_autumn_2026(t: &NaiveDateTime) -> LocalResult<FixedOffset> {
+        let (summer, winter) = (
+            FixedOffset::east_opt(2 * 3600).unwrap(),
+            FixedOffset::east_opt(3600).unwrap(),
+        );
+        let back = NaiveDate::from_ymd_opt(2026, 10, 25)
+            .unwrap()
+            .and_hms_opt(2, 0, 0)
+            .unwrap();
+        if *t < back {
+            LocalResult::Single(summer)
+        } else if *t < back + chrono::Duration::hours(1) {
+            LocalResult::Ambiguous(summer, winter)
+        } else {
+            LocalResult::Single(winter)
+        }
+    }
+
+    #[test]
+    fn the_hour_the_clocks_go_back_through_twice_is_read_in_order() {
+        let mut y = YearGuess::new(NaiveDate::from_ymd_opt(2026, 11, 27).unwrap())
+            .in_zone(berlin_autumn_2026);
+        let times: Vec<String> = [
+            "Oct 25 01:59:58",
+            "Oct 25 02:10:00",
+            "Oct 25 02:59:59",
+            // a line a second late, as two daemons write them: still the first pass
+            "Oct 25 02:59:58",
+            // the clocks went back: the second pass
+            "Oct 25 02:00:01",
+            "Oct 25 02:10:00",
+            "Oct 25 02:59:59",
+            "Oct 25 03:00:00",
+        ]
+        .iter()
+        .map(|t| {
+            let l = format!("{t} mx postfix/qmgr[1]: 3F517C8902: removed");
+            parse_line(&l, &mut y).unwrap().time.to_rfc3339()
+        })
+        .collect();
+        assert_eq!(
+            times,
+            [
+                "2026-10-25T01:59:58+02:00",
+                "2026-10-25T02:10:00+02:00",
+                "2026-10-25T02:59:59+02:00",
+                "2026-10-25T02:59:58+02:00",
+                "2026-10-25T02:00:01+01:00",
+                "2026-10-25T02:10:00+01:00",
+                "2026-10-25T02:59:59+01:00",
+                "2026-10-25T03:00:00+01:00",
+            ]
+        );
+        // a log followed from the second pass on: its first new line is of the second pass too
+        let started = DateTime::parse_from_rfc3339("2026-10-25T02:30:00+01:00").unwrap();
+        let mut y = YearGuess::following(NaiveDate::from_ymd_opt(2026, 10, 25).unwrap())
+            .in_zone(berlin_autumn_2026)
+            .after(started);
+        let l = "Oct 25 02:30:05 mx postfix/qmgr[1]: 3F517C8902: removed";
+        let t = parse_line(l, &mut y).unwrap().time;
+        assert_eq!(t.to_rfc3339(), "2026-10-25T02:30:05+01:00");
     }
 
     #[test]

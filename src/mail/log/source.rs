@@ -631,46 +631,173 @@ pub fn read_lines_from(
 }
 
 /// Wakes a follower: inotify on the log's directory when available, else a plain interval.
+///
+/// A watch is on a directory as it was when the watch was set: a directory removed and made again,
+/// or moved away and replaced (an admin moving logs, `/var/log/mail/` recreated), is a new one that
+/// the old watch never hears of; and a removed directory's own removal is not even reported while
+/// the follower still holds its log open. So the directory above the log's is watched too (for
+/// the log's directory only), and each wake sets the watches again on what is there now. While the
+/// log's directory is missing, the nearest one above it is watched, so that its coming back wakes
+/// the follower at once too.
 pub struct Wakeup {
     rx: std::sync::mpsc::Receiver<()>,
-    _watcher: Option<notify::RecommendedWatcher>,
+    /// Kept so that `rx` never reports every sender gone (which would end each wait at once).
+    tx: std::sync::mpsc::Sender<()>,
+    /// The log's directory.
+    dir: PathBuf,
+    /// On the log's directory, while there is one.
+    watch: Option<DirWatch>,
+    /// On the nearest directory above the log's that exists, for the entry on the way to it.
+    above: Option<DirWatch>,
+    /// Set when the entry watched above was created, removed or renamed: the log's directory may
+    /// be another one with the same inode number.
+    replaced: Arc<AtomicBool>,
+    /// The watch on the log's directory before it was replaced: moved away, the directory may
+    /// still hold the file the follower reads until its writer reopens the log.
+    moved: Option<DirWatch>,
     interval: Duration,
     /// Whether inotify (or the platform's equivalent) is in use.
     pub notify: bool,
 }
 
+/// A watch on one directory.
+struct DirWatch {
+    _watcher: notify::RecommendedWatcher,
+    on: PathBuf,
+    id: (u64, u64),
+}
+
+/// The identity of the directory at `p`, if there is one.
+fn dir_id(p: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(p)
+        .ok()
+        .filter(|m| m.is_dir())
+        .map(|m| file_id(&m))
+}
+
 impl Wakeup {
     pub fn new(path: &Path, interval: Duration, poll_only: bool) -> Wakeup {
-        use notify::Watcher;
         let (tx, rx) = std::sync::mpsc::channel();
-        let mut watcher = None;
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let mut wake = Wakeup {
+            rx,
+            tx,
+            dir,
+            watch: None,
+            above: None,
+            replaced: Arc::new(AtomicBool::new(false)),
+            moved: None,
+            interval,
+            notify: false,
+        };
         if !poll_only {
-            let dir = path
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            if let Ok(mut w) =
-                notify::recommended_watcher(move |_res: notify::Result<notify::Event>| {
-                    let _ = tx.send(());
-                })
-                && w.watch(dir, notify::RecursiveMode::NonRecursive).is_ok()
-            {
-                watcher = Some(w);
+            wake.rearm();
+            wake.notify = wake.watch.is_some() || wake.above.is_some();
+        }
+        wake
+    }
+
+    /// The nearest existing directory above the log's, and the name of the entry in it on the
+    /// way to the log's directory.
+    fn above_target(&self) -> Option<(PathBuf, (u64, u64), std::ffi::OsString)> {
+        let abs = std::path::absolute(&self.dir).ok()?;
+        let mut under = abs.as_path();
+        for d in abs.ancestors().skip(1) {
+            if let Some(id) = dir_id(d) {
+                return Some((d.to_path_buf(), id, under.file_name()?.to_os_string()));
+            }
+            under = d;
+        }
+        None
+    }
+
+    /// Set the watches again where the directories there now are not the ones watched. A new
+    /// watcher each time: nothing of a replaced directory's watch is carried over.
+    fn rearm(&mut self) {
+        let replaced = self.replaced.swap(false, Ordering::Relaxed);
+        let here = dir_id(&self.dir);
+        let current = match (&self.watch, here) {
+            (Some(w), Some(id)) => w.id == id && !replaced,
+            (None, None) => true,
+            _ => false,
+        };
+        if !current {
+            if let Some(old) = self.watch.take() {
+                self.moved = Some(old);
+            }
+            if let Some(id) = here {
+                self.watch = self.watch_dir(self.dir.clone(), id, None);
             }
         }
-        let notify = watcher.is_some();
-        Wakeup {
-            rx,
-            _watcher: watcher,
-            interval,
-            notify,
+        let target = self.above_target();
+        let current = match (&self.above, &target) {
+            (Some(w), Some((on, id, _))) => w.on == *on && w.id == *id,
+            (None, None) => true,
+            _ => false,
+        };
+        if !current {
+            self.above = None;
+            if let Some((on, id, name)) = target {
+                self.above = self.watch_dir(on, id, Some(name));
+            }
         }
     }
 
-    /// Wait for a change or the interval, whichever comes first.
-    pub fn wait(&self) {
+    /// A watch on `on`: every change in it, or with `only`, the changes of that entry.
+    fn watch_dir(
+        &self,
+        on: PathBuf,
+        id: (u64, u64),
+        only: Option<std::ffi::OsString>,
+    ) -> Option<DirWatch> {
+        use notify::{EventKind, Watcher, event::ModifyKind};
+        let tx = self.tx.clone();
+        let replaced = Arc::clone(&self.replaced);
+        let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            if let (Some(name), Ok(ev)) = (&only, &res) {
+                if !ev.paths.iter().any(|p| p.file_name() == Some(name)) {
+                    return;
+                }
+                if matches!(
+                    ev.kind,
+                    EventKind::Create(_)
+                        | EventKind::Remove(_)
+                        | EventKind::Modify(ModifyKind::Name(_))
+                ) {
+                    replaced.store(true, Ordering::Relaxed);
+                }
+            }
+            let _ = tx.send(());
+        });
+        match watcher.and_then(|mut w| {
+            w.watch(&on, notify::RecursiveMode::NonRecursive)?;
+            Ok(w)
+        }) {
+            Ok(w) => Some(DirWatch {
+                _watcher: w,
+                on,
+                id,
+            }),
+            Err(e) => {
+                tracing::warn!("mail log: cannot watch {}: {e}", on.display());
+                None
+            }
+        }
+    }
+
+    /// Wait for a change or the interval, whichever comes first; then make sure the watches are
+    /// on the directories there are now (the caller reads the log next, so nothing written in
+    /// between is missed).
+    pub fn wait(&mut self) {
         let _ = self.rx.recv_timeout(self.interval);
         while self.rx.try_recv().is_ok() {}
+        if self.notify {
+            self.rearm();
+        }
     }
 }
 
@@ -924,7 +1051,8 @@ pub fn run_file_source(
     cfg: &LogConfig,
     sink: &mut dyn FnMut(LogEvent) -> bool,
 ) {
-    let wake = Wakeup::new(path, super::poll_interval(cfg), cfg.poll_only);
+    let mut wake = Wakeup::new(path, super::poll_interval(cfg), cfg.poll_only);
+    let notify = wake.notify;
     let mut follower = Follower::new(path, true, cfg.max_line_bytes);
     let mut raw = Vec::new();
     let mut state: Option<SourceState> = None;
@@ -947,11 +1075,13 @@ pub fn run_file_source(
             return sink(LogEvent::State {
                 source,
                 state: now,
-                notify: wake.notify,
+                notify,
             });
         }
         true
     };
+    // the lines followed are written from now on: backfill reads what came before
+    let started = chrono::Local::now().fixed_offset();
     let first = follower.poll(&mut raw);
     if !report(&first, &mut state, sink) {
         return;
@@ -973,7 +1103,7 @@ pub fn run_file_source(
             return;
         }
     }
-    let mut years = YearGuess::following(chrono::Local::now().date_naive());
+    let mut years = YearGuess::following(chrono::Local::now().date_naive()).after(started);
     loop {
         let res = follower.poll(&mut raw);
         let (p, u) = parse_batch(&mut raw, &mut years, None);
@@ -1224,6 +1354,20 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::io::Write;
+
+    /// `poll_only` (a log on a network filesystem): the follower looks at the file once an
+    /// interval, not over and over as fast as it can.
+    #[test]
+    fn a_poll_only_follower_waits_its_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let interval = Duration::from_millis(200);
+        let mut wake = Wakeup::new(&dir.path().join("mail.log"), interval, true);
+        assert!(!wake.notify);
+        let started = Instant::now();
+        wake.wait();
+        let waited = started.elapsed();
+        assert!(waited >= interval, "woke after {waited:?}");
+    }
 
     #[test]
     fn a_restarted_journal_is_taken_up_after_the_last_entry_read() {

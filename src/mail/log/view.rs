@@ -15,7 +15,7 @@ use super::pane::{Detail, FailuresPane};
 use super::source::SourceState;
 use crate::app::pane::ViewCx;
 use crate::mail::queue::model::fmt_age;
-use crate::ui::widgets::{fit, pane_block, truncate};
+use crate::ui::widgets::{fit, fit_address, pane_block, truncate};
 
 pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
     let log = &cx.shared.mail_log;
@@ -197,9 +197,14 @@ fn warnings_line<'a>(log: &MailLog, cx: &ViewCx<'_>, w: usize) -> Option<Line<'a
 }
 
 fn short_time(o: &Outcome, cx: &ViewCx<'_>) -> String {
+    time_of_day(o, cx, "%H:%M:%S")
+}
+
+/// The time of day for the last 20 hours (in `fmt`), else the date.
+fn time_of_day(o: &Outcome, cx: &ViewCx<'_>, fmt: &str) -> String {
     let t = o.time.with_timezone(&Local);
     if cx.now.signed_duration_since(t) < chrono::Duration::hours(20) {
-        t.format("%H:%M:%S").to_string()
+        t.format(fmt).to_string()
     } else {
         t.format("%b %d").to_string()
     }
@@ -245,6 +250,10 @@ fn render_tile_rows<'a>(
 }
 
 struct Cols {
+    /// 8 (`19:34:21`), or 6 (`19:34`) in a narrow table.
+    time: usize,
+    category: usize,
+    /// 0: not shown (a narrow table keeps the recipient rather than the sender).
     sender: usize,
     rcpt: usize,
     dsn: usize,
@@ -252,10 +261,30 @@ struct Cols {
     reason: usize,
 }
 
+impl Cols {
+    /// The width of the time and status columns, with their separators.
+    fn head(&self) -> usize {
+        self.time + 1 + 8 + 1
+    }
+}
+
+/// The narrowest sender and recipient columns shown side by side; below that, a narrow table
+/// (an ssh session on a phone, a split pane) shows the recipient alone.
+const MIN_ADDRESS: usize = 14;
+
 fn columns(w: usize) -> Cols {
     // time 8, status 8, category 17, separators
     let fixed = 8 + 1 + 8 + 1 + 17 + 1;
     let rest = w.saturating_sub(fixed);
+    let wide = |sender, rcpt, dsn, relay, reason| Cols {
+        time: 8,
+        category: 17,
+        sender,
+        rcpt,
+        dsn,
+        relay,
+        reason,
+    };
     if w >= 140 {
         let dsn = 6;
         let relay = 26;
@@ -263,31 +292,29 @@ fn columns(w: usize) -> Cols {
         let sender = (flex / 4).clamp(12, 30);
         let rcpt = (flex / 4).clamp(12, 30);
         let reason = flex.saturating_sub(sender + rcpt + 2);
-        Cols {
-            sender,
-            rcpt,
-            dsn,
-            relay,
-            reason,
-        }
+        wide(sender, rcpt, dsn, relay, reason)
     } else if w >= 100 {
         let dsn = 6;
         let flex = rest.saturating_sub(dsn + 1);
         let sender = (flex / 3).clamp(10, 26);
         let rcpt = (flex / 3).clamp(10, 26);
         let reason = flex.saturating_sub(sender + rcpt + 2);
-        Cols {
-            sender,
-            rcpt,
-            dsn,
-            relay: 0,
-            reason,
-        }
-    } else {
+        wide(sender, rcpt, dsn, 0, reason)
+    } else if rest > 2 * MIN_ADDRESS {
         let sender = rest.saturating_sub(1) / 2;
         let rcpt = rest.saturating_sub(1 + sender);
+        wide(sender, rcpt, 0, 0, 0)
+    } else {
+        // no sender; the seconds go below 50 columns; the category gives the recipient up to
+        // half of what is left (its label is cut, the row's reason is shown under the table)
+        let time = if w >= 50 { 8 } else { 6 };
+        let rest = w.saturating_sub(time + 1 + 8 + 1);
+        let category = (rest.saturating_sub(1) / 2).clamp(10, 17).min(rest);
+        let rcpt = rest.saturating_sub(category + 1);
         Cols {
-            sender,
+            time,
+            category,
+            sender: 0,
             rcpt,
             dsn: 0,
             relay: 0,
@@ -297,17 +324,19 @@ fn columns(w: usize) -> Cols {
 }
 
 fn row_text(o: &Outcome, c: &Cols, cx: &ViewCx<'_>) -> (String, String) {
-    let head = format!(
-        "{} {} ",
-        fit(&short_time(o, cx), 8),
-        fit(o.status.as_str(), 8)
-    );
-    let mut rest = format!(
-        "{} {} {}",
-        fit(o.category.map(|c| c.label()).unwrap_or("-"), 17),
-        fit(&sender_text(o), c.sender),
-        fit(&o.to, c.rcpt)
-    );
+    let time = if c.time < 8 {
+        time_of_day(o, cx, "%H:%M")
+    } else {
+        short_time(o, cx)
+    };
+    let head = format!("{} {} ", fit(&time, c.time), fit(o.status.as_str(), 8));
+    let mut rest = fit(o.category.map(|c| c.label()).unwrap_or("-"), c.category);
+    if c.sender > 0 {
+        rest.push(' ');
+        rest.push_str(&fit_address(&sender_text(o), c.sender));
+    }
+    rest.push(' ');
+    rest.push_str(&fit_address(&o.to, c.rcpt));
     if c.dsn > 0 {
         rest.push(' ');
         rest.push_str(&fit(&o.dsn, c.dsn));
@@ -334,13 +363,17 @@ fn render_table<'a>(
     let w = area.width as usize;
     let c = columns(w);
     let mut header = format!(
-        "{} {} {} {} {}",
-        fit("TIME", 8),
+        "{} {} {}",
+        fit("TIME", c.time),
         fit("STATUS", 8),
-        fit("CATEGORY", 17),
-        fit("SENDER", c.sender),
-        fit("RECIPIENT", c.rcpt)
+        fit("CATEGORY", c.category),
     );
+    if c.sender > 0 {
+        header.push(' ');
+        header.push_str(&fit("SENDER", c.sender));
+    }
+    header.push(' ');
+    header.push_str(&fit("RECIPIENT", c.rcpt));
     if c.dsn > 0 {
         header.push(' ');
         header.push_str(&fit("DSN", c.dsn));
@@ -389,7 +422,7 @@ fn render_table<'a>(
         } else {
             lines.push(Line::from(vec![
                 Span::styled(head, status_style(o.status, cx)),
-                Span::styled(truncate(&rest, w.saturating_sub(18)), cx.theme.text),
+                Span::styled(truncate(&rest, w.saturating_sub(c.head())), cx.theme.text),
             ]));
         }
     }
