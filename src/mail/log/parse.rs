@@ -373,7 +373,7 @@ pub struct YearGuess {
     /// The last stamp resolved and its time.
     last: Option<(Stamp, Option<DateTime<FixedOffset>>)>,
     /// The time of the last line that had one: a stamp in the hour the clocks go back through
-    /// twice is read as the one of its two times nearer it.
+    /// twice is read as its first pass unless that is well before this time.
     previous: Option<DateTime<FixedOffset>>,
     /// The UTC offsets a local time has in the zone the stamps were written in (the machine's).
     zone: fn(&NaiveDateTime) -> LocalResult<FixedOffset>,
@@ -400,7 +400,8 @@ impl YearGuess {
     }
 
     /// Lines read come after `t` (a followed log's new lines come after the time it is started
-    /// at): the first one, stamped in the hour the clocks go back through twice, is read nearest it.
+    /// at): the first one, stamped in the hour the clocks go back through twice, is read as the
+    /// second pass if the first pass would be well before `t`.
     pub fn after(self, t: DateTime<FixedOffset>) -> YearGuess {
         YearGuess {
             previous: Some(t),
