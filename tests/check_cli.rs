@@ -738,3 +738,108 @@ ca_file = "{ca}"
     assert_eq!(pf.postqueue_json().len(), queue_before.len());
     drop(lock);
 }
+
+/// A backend that takes connections and never answers: the kernel completes the handshakes
+/// into the listen queue and nobody ever reads them, as with a hung application server.
+fn silent_backend() -> (std::net::TcpListener, std::net::SocketAddr) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    (l, addr)
+}
+
+#[test]
+fn a_slow_site_is_named_and_the_other_areas_still_report() {
+    let root = tempfile::tempdir().unwrap();
+    // The balancer answers its own redirect and TLS at once, then waits on a backend that
+    // never answers (nginx would wait its proxy_read_timeout, a minute).
+    let (_backend, backend) = silent_backend();
+    let dir = probe_support::tempdir();
+    let certs = probe_support::make_certs(dir.path(), 90);
+    let (tls, http) = (probe_support::free_port(), probe_support::free_port());
+    let body = probe_support::correct_balancer(dir.path(), &certs, http, tls, backend);
+    let _nginx = probe_support::Nginx::start(dir.path(), "", &body, &[tls, http]);
+
+    let repo = deploy_support::Fixture::new();
+    let log = root.path().join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[queue]
+postqueue_command = ["true"]
+[mail_log]
+files = ["{log}"]
+[senders]
+ses = false
+[[deploy]]
+name = "site"
+path = "{site}"
+[check]
+probe_deadline_secs = 3
+[[probe.targets]]
+name = "www"
+url = "https://{host}:{tls}/"
+resolve = "127.0.0.1"
+http_url = "http://{host}:{http}/"
+echo_url = "https://{host}:{tls}/.opsdeck-echo"
+ca_file = "{ca}"
+"#,
+            log = log.display(),
+            site = repo.site.display(),
+            host = probe_support::HOST,
+            ca = certs.ca.display(),
+        ),
+    )
+    .unwrap();
+
+    // A guard, not a measure: a check that hangs fails here instead of hanging the suite.
+    let mut child = check_command(&config, "json")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let guard = std::time::Instant::now() + Duration::from_secs(180);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > guard {
+            let _ = child.kill();
+            panic!("opsdeck check did not finish with a backend that never answers");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["status"], "critical", "{out}");
+
+    let probe = finding(&v, "probe");
+    assert_eq!(probe["status"], "critical", "{probe}");
+    let text = probe["summary"].as_str().unwrap();
+    assert!(
+        text.starts_with(
+            "www: no answer within 3 s, the time check gives the probe ([check] probe_deadline_secs): \
+             redirects, baseline, forged headers, two XFF lines not judged"
+        ),
+        "{text}"
+    );
+    // the handshake was answered: the certificate is still judged, and passes
+    assert!(!text.contains("certificate"), "{text}");
+    assert!(
+        v["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "opsdeck_probe_certificate_expiry_days"),
+        "{out}"
+    );
+
+    // the other areas report as they would without the probe
+    assert_eq!(finding(&v, "queue")["status"], "ok", "{out}");
+    assert!(
+        finding(&v, "deploy")["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("site: "),
+        "{out}"
+    );
+    finding(&v, "failures");
+}

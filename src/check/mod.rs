@@ -434,6 +434,10 @@ pub struct CheckConfig {
     /// Seconds without a new line in the mail log before WARNING (Postfix or the syslog
     /// daemon stopped writing it); 0: not graded (a host may well send nothing for hours).
     pub log_quiet_warn_secs: u64,
+    /// Seconds the probe's part may take: a target still waiting then is CRITICAL as too slow,
+    /// and the other areas still report, within the monitoring system's own timeout
+    /// (check_nrpe's default is 10 s).
+    pub probe_deadline_secs: u64,
 }
 
 impl Default for CheckConfig {
@@ -450,6 +454,7 @@ impl Default for CheckConfig {
             cert_crit_days: 7,
             behind_warn: 1,
             log_quiet_warn_secs: 0,
+            probe_deadline_secs: 8,
         }
     }
 }
