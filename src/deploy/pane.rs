@@ -645,10 +645,32 @@ impl DeployPane {
                     )];
                     say.extend(files.iter().take(8).map(|f| (Tone::Warn, format!("  {f}"))));
                 }
-                say.push((
-                    Tone::Muted,
-                    "HEAD and the work tree are as they were.".into(),
-                ));
+                if let DeployError::StashedThenRefused {
+                    path, stash, files, ..
+                } = &e
+                {
+                    say = vec![(
+                        Tone::Error,
+                        format!(
+                            "Refused after the stash: {} file(s) are still in the way (no stash takes them):",
+                            files.len()
+                        ),
+                    )];
+                    say.extend(files.iter().take(8).map(|f| (Tone::Warn, format!("  {f}"))));
+                    say.push((
+                        Tone::Warn,
+                        format!(
+                            "Your local changes are in the stash ({stash}, stash@{{0}}), not in the work tree: git stash pop in {} puts them back.",
+                            path.display()
+                        ),
+                    ));
+                    say.push((Tone::Muted, "HEAD is as it was.".into()));
+                } else {
+                    say.push((
+                        Tone::Muted,
+                        "HEAD and the work tree are as they were.".into(),
+                    ));
+                }
                 t.say(say);
                 Vec::new()
             }
@@ -1519,6 +1541,42 @@ mod tests {
                 "HEAD is still 2222222, but 1 file(s) are already 3333333's:",
                 "  a.html",
                 "Fix the cause and deploy 3333333 again: the files already written are not in the way.",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_refusal_after_the_stash_says_where_the_local_changes_are() {
+        let mut p = pane();
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Deployed {
+                    target: 0,
+                    request: Box::new(DeployRequest {
+                        kind: Kind::Deploy,
+                        to: testdata::oid(0x33),
+                        expected_from: Some(testdata::oid(0x22)),
+                        stash: true,
+                        take_over: None,
+                    }),
+                    result: Err(DeployError::StashedThenRefused {
+                        path: "/var/www/site".into(),
+                        stash: "5555555".into(),
+                        files: vec!["lib/lib.js".into()],
+                    }),
+                },
+                cx,
+            )
+        });
+        assert!(fx.is_empty(), "{fx:?}");
+        let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            said,
+            [
+                "Refused after the stash: 1 file(s) are still in the way (no stash takes them):",
+                "  lib/lib.js",
+                "Your local changes are in the stash (5555555, stash@{0}), not in the work tree: git stash pop in /var/www/site puts them back.",
+                "HEAD is as it was.",
             ]
         );
     }
