@@ -284,6 +284,13 @@ impl Config {
                 spans(&at.check, "probe_deadline_secs"),
             ),
             (
+                "check",
+                "read_timeout_secs",
+                c.read_timeout_secs,
+                1,
+                spans(&at.check, "read_timeout_secs"),
+            ),
+            (
                 "mail_log",
                 "backfill_hours",
                 self.mail_log.backfill_hours,

@@ -843,3 +843,79 @@ ca_file = "{ca}"
     );
     finding(&v, "failures");
 }
+
+#[test]
+fn reads_that_hang_are_unknown_and_named_and_the_check_ends() {
+    let root = tempfile::tempdir().unwrap();
+    // A checkout whose deploy journal is a named pipe: reading it waits for a writer, as a
+    // read on a hung NFS docroot waits for the server.
+    let repo = deploy_support::Fixture::new();
+    let journal = opsdeck::deploy::journal::path_in(&repo.git_dir());
+    let made = Command::new("mkfifo").arg(&journal).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    let log = root.path().join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[postfix]]
+name = "stuck"
+config_dir = "/etc/postfix"
+command_prefix = ["sh", "-c", "sleep 20", "sh"]
+[queue]
+postqueue_command = ["sleep", "300"]
+[mail_log]
+files = ["{log}"]
+[senders]
+ses = false
+[[deploy]]
+name = "site"
+path = "{site}"
+[check]
+read_timeout_secs = 2
+"#,
+            log = log.display(),
+            site = repo.site.display(),
+        ),
+    )
+    .unwrap();
+
+    // A guard, not a measure: a check that hangs fails here instead of hanging the suite.
+    let mut child = check_command(&config, "json")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let guard = std::time::Instant::now() + Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > guard {
+            let _ = child.kill();
+            panic!("opsdeck check did not end with reads that hang");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let out = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    for (area, said) in [
+        (
+            "queue",
+            "stuck: sleep 300: no answer after 2 s - stopped; the next reading tries again",
+        ),
+        (
+            "deploy",
+            "site: reading the work tree did not answer within 2 s (a hung disk or network file system?)",
+        ),
+        (
+            "senders",
+            "postconf and the maps did not answer within 2 s (a stuck postconf, or a map on a hung file system?)",
+        ),
+    ] {
+        let f = finding(&v, area);
+        assert_eq!(f["status"], "unknown", "{f}");
+        assert_eq!(f["summary"], said, "{f}");
+    }
+    // the area that could be read reports as usual
+    assert_ne!(finding(&v, "failures")["status"], "unknown", "{out}");
+}
