@@ -2,6 +2,10 @@
 //! probed once and its verdicts become findings; the certificate's days to
 //! expiry are graded against `[check] cert_warn_days` / `cert_crit_days`.
 //!
+//! The targets are probed together, each target's requests at once, and all
+//! stop at `[check] probe_deadline_secs`: a target still waiting then is one
+//! CRITICAL finding that names it, the limit and the checks left unjudged.
+//!
 //! When `[probe.echo]` is enabled the echo listener runs for the duration of
 //! the check, so the forwarding checks see what the balancer sends; if its
 //! address is already taken (a dashboard is running it) that one answers.
@@ -238,6 +242,29 @@ mod tests {
             })
             .unwrap();
         assert_eq!(forged.value, 2.0);
+    }
+
+    #[test]
+    fn requests_stopped_at_the_deadline_are_one_critical_finding_first() {
+        use crate::probe::checks::cut_short;
+        let r = target(
+            90,
+            vec![
+                cut_short(Check::Redirects),
+                verdict(Check::Tls, Level::Ok, "valid"),
+                cut_short(Check::Baseline),
+                verdict(Check::Backend, Level::Warn, "answers directly"),
+            ],
+        );
+        let mut rep = Report::default();
+        grade_target(&Config::default(), &r, &mut rep);
+        assert_eq!(rep.findings[0].status, Status::Critical);
+        assert_eq!(
+            rep.findings[0].summary,
+            "site: no answer within 8 s, the time check gives the probe ([check] \
+             probe_deadline_secs): redirects, baseline not judged; the balancer or the site \
+             behind it answers slowly; WARN backend direct: answers directly"
+        );
     }
 
     #[test]

@@ -81,7 +81,7 @@ const CUT_SHORT: &str = "no answer before the time given to the probe ran out: n
 
 /// The verdict on a check whose request was stopped at the run's deadline:
 /// slow, but nothing is known of what it checks.
-fn cut_short(check: Check) -> Verdict {
+pub(crate) fn cut_short(check: Check) -> Verdict {
     verdict(check, Level::Skip, CUT_SHORT)
 }
 
