@@ -278,6 +278,20 @@ impl Config {
                 spans(&at.check, "failure_window_secs"),
             ),
             (
+                "check",
+                "probe_deadline_secs",
+                c.probe_deadline_secs,
+                1,
+                spans(&at.check, "probe_deadline_secs"),
+            ),
+            (
+                "check",
+                "read_timeout_secs",
+                c.read_timeout_secs,
+                1,
+                spans(&at.check, "read_timeout_secs"),
+            ),
+            (
                 "mail_log",
                 "backfill_hours",
                 self.mail_log.backfill_hours,

@@ -738,3 +738,184 @@ ca_file = "{ca}"
     assert_eq!(pf.postqueue_json().len(), queue_before.len());
     drop(lock);
 }
+
+/// A backend that takes connections and never answers: the kernel completes the handshakes
+/// into the listen queue and nobody ever reads them, as with a hung application server.
+fn silent_backend() -> (std::net::TcpListener, std::net::SocketAddr) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    (l, addr)
+}
+
+#[test]
+fn a_slow_site_is_named_and_the_other_areas_still_report() {
+    let root = tempfile::tempdir().unwrap();
+    // The balancer answers its own redirect and TLS at once, then waits on a backend that
+    // never answers (nginx would wait its proxy_read_timeout, a minute).
+    let (_backend, backend) = silent_backend();
+    let dir = probe_support::tempdir();
+    let certs = probe_support::make_certs(dir.path(), 90);
+    let (tls, http) = (probe_support::free_port(), probe_support::free_port());
+    let body = probe_support::correct_balancer(dir.path(), &certs, http, tls, backend);
+    let _nginx = probe_support::Nginx::start(dir.path(), "", &body, &[tls, http]);
+
+    let repo = deploy_support::Fixture::new();
+    let log = root.path().join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[queue]
+postqueue_command = ["true"]
+[mail_log]
+files = ["{log}"]
+[senders]
+ses = false
+[[deploy]]
+name = "site"
+path = "{site}"
+[check]
+probe_deadline_secs = 3
+[[probe.targets]]
+name = "www"
+url = "https://{host}:{tls}/"
+resolve = "127.0.0.1"
+http_url = "http://{host}:{http}/"
+echo_url = "https://{host}:{tls}/.opsdeck-echo"
+ca_file = "{ca}"
+"#,
+            log = log.display(),
+            site = repo.site.display(),
+            host = probe_support::HOST,
+            ca = certs.ca.display(),
+        ),
+    )
+    .unwrap();
+
+    // A guard, not a measure: a check that hangs fails here instead of hanging the suite.
+    let mut child = check_command(&config, "json")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let guard = std::time::Instant::now() + Duration::from_secs(180);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > guard {
+            let _ = child.kill();
+            panic!("opsdeck check did not finish with a backend that never answers");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["status"], "critical", "{out}");
+
+    let probe = finding(&v, "probe");
+    assert_eq!(probe["status"], "critical", "{probe}");
+    let text = probe["summary"].as_str().unwrap();
+    assert!(
+        text.starts_with(
+            "www: no answer within 3 s, the time check gives the probe ([check] probe_deadline_secs): \
+             redirects, baseline, forged headers, two XFF lines not judged"
+        ),
+        "{text}"
+    );
+    // the handshake was answered: the certificate is still judged, and passes
+    assert!(!text.contains("certificate"), "{text}");
+    assert!(
+        v["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "opsdeck_probe_certificate_expiry_days"),
+        "{out}"
+    );
+
+    // the other areas report as they would without the probe
+    assert_eq!(finding(&v, "queue")["status"], "ok", "{out}");
+    assert!(
+        finding(&v, "deploy")["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("site: "),
+        "{out}"
+    );
+    finding(&v, "failures");
+}
+
+#[test]
+fn reads_that_hang_are_unknown_and_named_and_the_check_ends() {
+    let root = tempfile::tempdir().unwrap();
+    // A checkout whose deploy journal is a named pipe: reading it waits for a writer, as a
+    // read on a hung NFS docroot waits for the server.
+    let repo = deploy_support::Fixture::new();
+    let journal = opsdeck::deploy::journal::path_in(&repo.git_dir());
+    let made = Command::new("mkfifo").arg(&journal).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    let log = root.path().join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[postfix]]
+name = "stuck"
+config_dir = "/etc/postfix"
+command_prefix = ["sh", "-c", "sleep 20", "sh"]
+[queue]
+postqueue_command = ["sleep", "300"]
+[mail_log]
+files = ["{log}"]
+[senders]
+ses = false
+[[deploy]]
+name = "site"
+path = "{site}"
+[check]
+read_timeout_secs = 2
+"#,
+            log = log.display(),
+            site = repo.site.display(),
+        ),
+    )
+    .unwrap();
+
+    // A guard, not a measure: a check that hangs fails here instead of hanging the suite.
+    let mut child = check_command(&config, "json")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let guard = std::time::Instant::now() + Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > guard {
+            let _ = child.kill();
+            panic!("opsdeck check did not end with reads that hang");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let out = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    for (area, said) in [
+        (
+            "queue",
+            "stuck: sleep 300: no answer after 2 s - stopped; the next reading tries again",
+        ),
+        (
+            "deploy",
+            "site: reading the work tree did not answer within 2 s (a hung disk or network file system?)",
+        ),
+        (
+            "senders",
+            "postconf and the maps did not answer within 2 s (a stuck postconf, or a map on a hung file system?)",
+        ),
+    ] {
+        let f = finding(&v, area);
+        assert_eq!(f["status"], "unknown", "{f}");
+        assert_eq!(f["summary"], said, "{f}");
+    }
+    // the area that could be read reports as usual
+    assert_ne!(finding(&v, "failures")["status"], "unknown", "{out}");
+}

@@ -849,3 +849,51 @@ fn hostile_commit_messages_and_file_names_are_sanitized() {
         assert!(!c.subject.contains('\u{1b}'));
     }
 }
+
+#[test]
+fn a_checkout_still_refused_after_the_stash_says_where_the_changes_are() {
+    let mut f = Fixture::new();
+    // Upstream starts tracking a library where someone cloned it by hand: a
+    // repository of its own inside the docroot, which no stash takes.
+    f.commit(&[("lib/lib.js", "// upstream\n")], "Vendor the library");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    std::fs::create_dir_all(f.site.join("lib")).unwrap();
+    git(&f.site.join("lib"), &["init", "-q"]);
+    std::fs::write(f.site.join("lib/lib.js"), "// cloned by hand\n").unwrap();
+    // and a hot fix, which the stash does take
+    std::fs::write(f.site.join("index.html"), "<h1>hot fix</h1>\n").unwrap();
+    let head = f.head();
+
+    let mut req = request(&f, "origin/main", Kind::Deploy);
+    req.stash = true;
+    let e = checkout::deploy(&f.config(), &req, &access()).unwrap_err();
+    let DeployError::StashedThenRefused { stash, files, .. } = &e else {
+        panic!("expected a refusal after the stash, got {e:?}");
+    };
+    assert_eq!(files, &["lib/lib.js"]);
+    // The message names the stash and how to get the changes back ...
+    let stash_id = git(&f.site, &["rev-parse", "--short=7", "stash@{0}"]);
+    assert_eq!(stash, &stash_id);
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{site}: 1 file(s) still in the way after the stash: lib/lib.js; the local changes are \
+             in the stash ({stash_id}, stash@{{0}}): git stash pop in {site} puts them back",
+            site = f.site.display()
+        )
+    );
+    // ... which is where they are: not in the work tree, HEAD unmoved,
+    assert_eq!(f.head(), head);
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("index.html")).unwrap(),
+        "<h1>three</h1>\n"
+    );
+    assert!(journal_of(&f).is_empty(), "nothing was deployed");
+    // and what the message says brings them back.
+    git(&f.site, &["stash", "pop", "-q"]);
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("index.html")).unwrap(),
+        "<h1>hot fix</h1>\n"
+    );
+}

@@ -1,5 +1,6 @@
 //! The source task notices a `git checkout` made outside opsdeck through
-//! the `.git` watcher, long before its fallback poll would.
+//! the `.git` watcher, long before its fallback poll would; and says so when
+//! a read of the checkout hangs, then reports the read's answer when it comes.
 
 #[path = "deploy_support/mod.rs"]
 mod deploy_support;
@@ -61,4 +62,76 @@ async fn an_external_checkout_is_seen_through_the_watcher() {
     })
     .await;
     assert_eq!(seen, Ok(true), "the external checkout was not reported");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_read_that_hangs_is_said_and_its_answer_still_reported() {
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let f = Fixture::new();
+    // The deploy journal, read with the status, as a named pipe: reading it
+    // waits for a writer, as a read on a hung NFS mount waits for the server.
+    let journal = opsdeck::deploy::journal::path_in(&f.git_dir());
+    let made = std::process::Command::new("mkfifo")
+        .arg(&journal)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo");
+    // Whatever happens, the pipe is opened for writing at the end, so that the waiting read
+    // ends and the test fails instead of hanging.
+    struct Release(std::path::PathBuf);
+    impl Drop for Release {
+        fn drop(&mut self) {
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(0o4000)
+                .open(&self.0);
+        }
+    }
+    let _release = Release(journal.clone());
+    let mut config = Config::default();
+    config.deploy.push(f.config());
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let runner = Runner {
+        tx,
+        config: Arc::new(config),
+    };
+    let read = tokio::spawn(async move {
+        deploy::refresh_within(&runner, 0, Duration::from_millis(300)).await
+    });
+
+    let first = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        .await
+        .expect("nothing said of a read that hangs")
+        .unwrap();
+    match first {
+        SourceEvent::Deploy(DeployEvent::StatusSlow { target: 0, after }) => {
+            assert_eq!(after, Duration::from_millis(300))
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // The file system comes back: the waiting read gets its answer (an empty journal).
+    tokio::task::spawn_blocking(move || {
+        // non-blocking: fails at once if nobody is reading (ENXIO) instead of hanging the test
+        std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(0o4000)
+            .open(&journal)
+            .expect("the status read is waiting on the journal");
+    })
+    .await
+    .unwrap();
+    let second = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        .await
+        .expect("the read's answer never came")
+        .unwrap();
+    match second {
+        SourceEvent::Deploy(DeployEvent::Status { result: Ok(s), .. }) => assert_eq!(
+            s.head.as_ref().map(|h| h.id.to_string()),
+            Some(f.commits[2].clone())
+        ),
+        other => panic!("{other:?}"),
+    }
+    read.await.unwrap();
 }

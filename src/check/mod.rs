@@ -438,6 +438,14 @@ pub struct CheckConfig {
     /// Seconds without a new line in the mail log before WARNING (Postfix or the syslog
     /// daemon stopped writing it); 0: not graded (a host may well send nothing for hours).
     pub log_quiet_warn_secs: u64,
+    /// Seconds the probe's part may take: a target still waiting then is CRITICAL as too slow,
+    /// and the other areas still report, within the monitoring system's own timeout
+    /// (check_nrpe's default is 10 s).
+    pub probe_deadline_secs: u64,
+    /// Seconds one read of a local source may take (a `postqueue -j`, a checkout, the relay
+    /// setup): past it the source is UNKNOWN, named, and the check still ends (a read on a
+    /// hung file system would otherwise hold it for ever).
+    pub read_timeout_secs: u64,
 }
 
 impl Default for CheckConfig {
@@ -454,7 +462,16 @@ impl Default for CheckConfig {
             cert_crit_days: 7,
             behind_warn: 1,
             log_quiet_warn_secs: 0,
+            probe_deadline_secs: 8,
+            read_timeout_secs: 30,
         }
+    }
+}
+
+impl CheckConfig {
+    /// [`CheckConfig::read_timeout_secs`] as a duration.
+    pub fn read_limit(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.read_timeout_secs.max(1))
     }
 }
 
@@ -485,6 +502,8 @@ pub fn run(args: CheckArgs, config: &crate::config::Config) -> i32 {
         }
     };
     let report = rt.block_on(collect::collect(config));
+    // a read given up on may still be blocked in the kernel: the report does not wait for it
+    rt.shutdown_background();
     emit(
         &report.render(args.format, Local::now()),
         report.status().exit_code(),

@@ -18,7 +18,21 @@ use super::status::{RepoStatus, read_status};
 pub async fn collect(config: &Config, report: &mut Report) {
     for target in &config.deploy {
         let cfg = target.clone();
-        let read = tokio::task::spawn_blocking(move || read_status(&cfg)).await;
+        let limit = config.check.read_limit();
+        let read = tokio::task::spawn_blocking(move || read_status(&cfg));
+        let Ok(read) = tokio::time::timeout(limit, read).await else {
+            report.finding(
+                "deploy",
+                Status::Unknown,
+                format!(
+                    "{}: reading the work tree did not answer within {} s (a hung disk or \
+                     network file system?)",
+                    target.name,
+                    limit.as_secs()
+                ),
+            );
+            continue;
+        };
         match read {
             Ok(Ok(st)) => grade_target(config, target, &st, report),
             Ok(Err(e)) => report.finding("deploy", Status::Unknown, e.to_string()),

@@ -456,8 +456,10 @@ pub fn deploy(
         let target = repo.find_commit(req.to).map_err(|e| g("find commit", e))?;
         let still = dry_run(&repo, path, &target)?;
         if !still.is_empty() {
-            return Err(DeployError::WouldOverwrite {
+            // Not "as they were": the changes left the work tree for the stash.
+            return Err(DeployError::StashedThenRefused {
                 path: path.to_path_buf(),
+                stash: status::short_id(id),
                 files: still.all(),
             });
         }

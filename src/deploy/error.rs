@@ -45,6 +45,20 @@ pub enum DeployError {
     },
     #[error("{}: {} local file(s) would be overwritten: {}", path.display(), files.len(), files.join(", "))]
     WouldOverwrite { path: PathBuf, files: Vec<String> },
+    /// The local changes were stashed, and the checkout still found files in
+    /// the way (a repository cloned by hand inside the docroot, which no
+    /// stash takes): HEAD did not move, but the stashed changes are no
+    /// longer in the work tree.
+    #[error(
+        "{}: {} file(s) still in the way after the stash: {}; the local changes are in the stash ({stash}, stash@{{0}}): git stash pop in {} puts them back",
+        path.display(), files.len(), files.join(", "), path.display()
+    )]
+    StashedThenRefused {
+        path: PathBuf,
+        /// The stash commit, short.
+        stash: String,
+        files: Vec<String>,
+    },
     #[error("{}: deploy lock held by {holder}", path.display())]
     Locked {
         path: PathBuf,

@@ -151,6 +151,12 @@ pub enum DeployEvent {
         target: usize,
         result: Result<Box<RepoStatus>, DeployError>,
     },
+    /// A status read has not answered after `after` (a hung file system): the
+    /// pane says so over the status it has; the read's answer follows when it comes.
+    StatusSlow {
+        target: usize,
+        after: Duration,
+    },
     /// The `.git` watcher could not be started (the pane polls instead).
     WatchFailed {
         target: usize,
@@ -237,12 +243,36 @@ fn status_event(target: usize, cfg: &DeployConfig) -> SourceEvent {
     })
 }
 
+/// How long a status read may take before the pane says so. git status over a
+/// large work tree on a slow disk takes seconds; one on a hung NFS mount never ends.
+pub const STATUS_SLOW: Duration = Duration::from_secs(60);
+
 /// Read one target's status off the loop and report it.
 async fn refresh(runner: &Runner, target: usize) {
+    refresh_within(runner, target, STATUS_SLOW).await
+}
+
+/// [`refresh`], saying so with [`DeployEvent::StatusSlow`] when the read has not answered
+/// after `slow_after`. A blocked read cannot be stopped (git2 waits in the kernel), so it is
+/// waited for and its answer still reported: no second read piles up behind it.
+pub async fn refresh_within(runner: &Runner, target: usize, slow_after: Duration) {
     let Some(cfg) = runner.config.deploy.get(target).cloned() else {
         return;
     };
-    match tokio::task::spawn_blocking(move || status_event(target, &cfg)).await {
+    let mut read = tokio::task::spawn_blocking(move || status_event(target, &cfg));
+    let done = match tokio::time::timeout(slow_after, &mut read).await {
+        Ok(done) => done,
+        Err(_) => {
+            runner
+                .send(SourceEvent::Deploy(DeployEvent::StatusSlow {
+                    target,
+                    after: slow_after,
+                }))
+                .await;
+            read.await
+        }
+    };
+    match done {
         Ok(ev) => runner.send(ev).await,
         Err(e) => {
             runner

@@ -182,6 +182,9 @@ pub struct Target {
     pub last: Vec<(Tone, Clean)>,
     pub errors: u64,
     pub watch_problem: Option<Clean>,
+    /// The status read running now has not answered after this long (a hung file
+    /// system): said over the status kept from the last read.
+    pub slow: Option<std::time::Duration>,
     /// Why the person at the console may not change this checkout (its `deployers`), settled
     /// once at start: the group lookups may block, and keys are handled on the event loop.
     pub refusal: Option<String>,
@@ -199,6 +202,7 @@ impl Target {
             last: Vec::new(),
             errors: 0,
             watch_problem: None,
+            slow: None,
             refusal: None,
         }
     }
@@ -208,6 +212,22 @@ impl Target {
             Some(Ok(s)) => Some(s),
             _ => None,
         }
+    }
+
+    /// What the pane says of a status read that has not answered: the time of the status
+    /// kept first, so that a narrow line still says the screen is old.
+    pub fn slow_line(&self) -> Option<String> {
+        let after = self.slow?;
+        let why = format!(
+            "reading the work tree has not answered in {} s (a hung disk or network file system?)",
+            after.as_secs()
+        );
+        Some(match (&self.status, self.updated) {
+            (Some(Ok(_)), Some(u)) => {
+                format!("showing the status from {}: {why}", u.format("%H:%M:%S"))
+            }
+            _ => why,
+        })
     }
 
     fn say(&mut self, lines: Vec<(Tone, String)>) {
@@ -645,10 +665,32 @@ impl DeployPane {
                     )];
                     say.extend(files.iter().take(8).map(|f| (Tone::Warn, format!("  {f}"))));
                 }
-                say.push((
-                    Tone::Muted,
-                    "HEAD and the work tree are as they were.".into(),
-                ));
+                if let DeployError::StashedThenRefused {
+                    path, stash, files, ..
+                } = &e
+                {
+                    say = vec![(
+                        Tone::Error,
+                        format!(
+                            "Refused after the stash: {} file(s) are still in the way (no stash takes them):",
+                            files.len()
+                        ),
+                    )];
+                    say.extend(files.iter().take(8).map(|f| (Tone::Warn, format!("  {f}"))));
+                    say.push((
+                        Tone::Warn,
+                        format!(
+                            "Your local changes are in the stash ({stash}, stash@{{0}}), not in the work tree: git stash pop in {} puts them back.",
+                            path.display()
+                        ),
+                    ));
+                    say.push((Tone::Muted, "HEAD is as it was.".into()));
+                } else {
+                    say.push((
+                        Tone::Muted,
+                        "HEAD and the work tree are as they were.".into(),
+                    ));
+                }
                 t.say(say);
                 Vec::new()
             }
@@ -715,6 +757,13 @@ impl Pane for DeployPane {
             return vec![Effect::Notice(no)];
         }
         match action {
+            // another read would only wait behind the one that hangs
+            DeployAction::Refresh if self.targets[target].slow.is_some() => {
+                vec![Effect::Notice(
+                    "the last read of the work tree has not answered yet: still waiting for it"
+                        .into(),
+                )]
+            }
             DeployAction::Refresh => vec![Effect::Deploy(DeployEffect::Refresh { target })],
             DeployAction::NextTarget => {
                 self.current = (self.current + 1) % self.targets.len();
@@ -861,6 +910,7 @@ impl Pane for DeployPane {
                     .map(|s| s.log.len());
                 if let Some(t) = self.targets.get_mut(target) {
                     t.updated = Some(now);
+                    t.slow = None;
                     let result = result.map_err(|e| Clean::new(&e.to_string()));
                     // a checkout that fails the same way on every read (every poll) is one
                     // error, not one per read: the count (and the screen) stays still
@@ -874,6 +924,13 @@ impl Pane for DeployPane {
                     if n_before != Some(n) || t.selected >= n {
                         t.selected = t.selected.min(n.saturating_sub(1));
                     }
+                }
+                Vec::new()
+            }
+            DeployEvent::StatusSlow { target, after } => {
+                if let Some(t) = self.targets.get_mut(target) {
+                    t.errors += 1;
+                    t.slow = Some(after);
                 }
                 Vec::new()
             }
@@ -1075,6 +1132,7 @@ impl Pane for DeployPane {
 
     fn health(&self) -> SourceHealth {
         let problem = self.targets.iter().find_map(|t| match &t.status {
+            _ if t.slow.is_some() => t.slow_line().map(|l| format!("{}: {l}", t.cfg.name)),
             Some(Err(e)) => Some(format!("{}: {e}", t.cfg.name)),
             _ => t
                 .watch_problem
@@ -1519,6 +1577,88 @@ mod tests {
                 "HEAD is still 2222222, but 1 file(s) are already 3333333's:",
                 "  a.html",
                 "Fix the cause and deploy 3333333 again: the files already written are not in the way.",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_status_read_that_hangs_is_said_and_not_asked_again() {
+        let mut p = pane();
+        with(false, |cx| {
+            p.on_event(
+                DeployEvent::StatusSlow {
+                    target: 0,
+                    after: std::time::Duration::from_secs(60),
+                },
+                cx,
+            )
+        });
+        assert!(p.targets[0].ok_status().is_some(), "the status is kept");
+        let h = p.health();
+        assert_eq!(h.errors, 1);
+        assert!(
+            h.problem
+                .as_deref()
+                .is_some_and(|m| m.contains("reading the work tree has not answered in 60 s")),
+            "{h:?}"
+        );
+        // r would start a second read behind the one that hangs
+        let fx = with(false, |cx| p.on_action(DeployAction::Refresh, cx));
+        assert!(
+            matches!(&fx[..], [Effect::Notice(n)] if n.contains("still waiting")),
+            "{fx:?}"
+        );
+        // its answer, when it comes, ends it
+        with(false, |cx| {
+            p.on_event(
+                DeployEvent::Status {
+                    target: 0,
+                    result: Ok(Box::new(testdata::status())),
+                },
+                cx,
+            )
+        });
+        assert_eq!(p.targets[0].slow, None);
+        assert_eq!(p.health().problem, None);
+        let fx = with(false, |cx| p.on_action(DeployAction::Refresh, cx));
+        assert!(
+            matches!(&fx[..], [Effect::Deploy(DeployEffect::Refresh { .. })]),
+            "{fx:?}"
+        );
+    }
+
+    #[test]
+    fn a_refusal_after_the_stash_says_where_the_local_changes_are() {
+        let mut p = pane();
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Deployed {
+                    target: 0,
+                    request: Box::new(DeployRequest {
+                        kind: Kind::Deploy,
+                        to: testdata::oid(0x33),
+                        expected_from: Some(testdata::oid(0x22)),
+                        stash: true,
+                        take_over: None,
+                    }),
+                    result: Err(DeployError::StashedThenRefused {
+                        path: "/var/www/site".into(),
+                        stash: "5555555".into(),
+                        files: vec!["lib/lib.js".into()],
+                    }),
+                },
+                cx,
+            )
+        });
+        assert!(fx.is_empty(), "{fx:?}");
+        let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            said,
+            [
+                "Refused after the stash: 1 file(s) are still in the way (no stash takes them):",
+                "  lib/lib.js",
+                "Your local changes are in the stash (5555555, stash@{0}), not in the work tree: git stash pop in /var/www/site puts them back.",
+                "HEAD is as it was.",
             ]
         );
     }

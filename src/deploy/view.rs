@@ -101,17 +101,21 @@ pub fn render(p: &DeployPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
     let block = pane_block(&truncate(&title, area.width.saturating_sub(4) as usize), cx);
     let s = match &t.status {
         None => {
-            message(
-                frame,
-                area,
-                block,
-                &[("reading the checkout…", cx.theme.muted)],
-            );
+            let slow = t.slow_line();
+            let line = match &slow {
+                Some(l) => (l.as_str(), cx.theme.warn),
+                None => ("reading the checkout…", cx.theme.muted),
+            };
+            message(frame, area, block, &[line]);
             return;
         }
         Some(Err(e)) => {
             let path = t.cfg.path.display().to_string();
+            let slow = t.slow_line();
             let mut lines = vec![(e.as_str(), cx.theme.error)];
+            if let Some(l) = &slow {
+                lines.push((l.as_str(), cx.theme.warn));
+            }
             if !e.contains(&path) {
                 lines.push((&path, cx.theme.muted));
             }
@@ -328,6 +332,9 @@ fn state_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<Lin
         .iter()
         .map(|b| fit_line(busy_line(b, cx), w))
         .collect();
+    if let Some(l) = t.slow_line() {
+        lines.push(fit_line(vec![sp(l, cx.theme.warn)], w));
+    }
     lines.extend([
         fit_line(head_line(s, cx), w),
         fit_line(branch_line(s, cx), w),
@@ -641,6 +648,27 @@ mod tests {
         assert!(!s.contains('\u{1b}'), "an escape reached the screen");
         assert!(s.contains("↓1 to deploy"), "{s}");
         insta::assert_snapshot!(s);
+    }
+
+    #[test]
+    fn a_status_read_that_hangs_is_said_over_the_kept_status() {
+        let mut p = pane();
+        p.targets[0].updated = Some(testdata::now() - chrono::Duration::minutes(2));
+        p.targets[0].slow = Some(std::time::Duration::from_secs(60));
+        let s = text(&draw(&p, 120, 30, true));
+        assert!(
+            s.contains("showing the status from 11:58:00: reading the work tree has not answered in 60 s (a hung disk or network file system?)"),
+            "{s}"
+        );
+        assert!(s.contains("↓1 to deploy"), "the status is kept: {s}");
+        // before any status: said instead of "reading the checkout"
+        p.targets[0].status = None;
+        let s = text(&draw(&p, 120, 30, true));
+        assert!(
+            s.contains("reading the work tree has not answered in 60 s"),
+            "{s}"
+        );
+        assert!(!s.contains("showing the status from"), "{s}");
     }
 
     #[test]

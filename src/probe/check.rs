@@ -2,16 +2,25 @@
 //! probed once and its verdicts become findings; the certificate's days to
 //! expiry are graded against `[check] cert_warn_days` / `cert_crit_days`.
 //!
+//! The targets are probed together, each target's requests at once, and all
+//! stop at `[check] probe_deadline_secs`: a target still waiting then is one
+//! CRITICAL finding that names it, the limit and the checks left unjudged.
+//!
 //! When `[probe.echo]` is enabled the echo listener runs for the duration of
 //! the check, so the forwarding checks see what the balancer sends; if its
 //! address is already taken (a dashboard is running it) that one answers.
 //! Sends only the probe's own GET requests; never changes anything.
 
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use tokio::time::Instant;
+
 use crate::check::{Metric, Report, Status};
 use crate::config::Config;
 
 use super::ProbeError;
-use super::checks::{Check, Level, TargetReport, expired_ago, run_target};
+use super::checks::{Check, Level, TargetReport, expired_ago, run_requests};
 
 fn status_of(level: Level) -> Status {
     match level {
@@ -43,9 +52,14 @@ pub async fn collect(config: &Config, now: i64, report: &mut Report) {
     } else {
         None
     };
-    for t in &cfg.targets {
-        let r = run_target(t, cfg, now).await;
-        grade_target(config, &r, report);
+    // Every target at once, all stopped at one deadline: a slow site is a
+    // finding of its own instead of a check that outlives the monitoring
+    // system's timeout and says nothing (an UNKNOWN with no name).
+    let limit = Duration::from_secs(config.check.probe_deadline_secs.max(1));
+    let deadline = Instant::now().checked_add(limit);
+    let runs = join_all(cfg.targets.iter().map(|t| run_requests(t, cfg, deadline))).await;
+    for (t, run) in cfg.targets.iter().zip(&runs) {
+        grade_target(config, &super::checks::report(t, cfg, run, now), report);
     }
 }
 
@@ -58,6 +72,12 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
     // for the rest
     let mut alike: Vec<(Level, Vec<&str>, &str)> = Vec::new();
     let mut passed = 0;
+    let cut: Vec<&str> = r
+        .verdicts
+        .iter()
+        .filter(|v| v.is_cut_short())
+        .map(|v| v.check.label())
+        .collect();
     for v in &r.verdicts {
         // The certificate's expiry is graded below with the check's own
         // thresholds; its other faults (name, chain) keep the probe's level.
@@ -95,10 +115,21 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
             }
         }
     }
-    let mut problems: Vec<String> = alike
-        .iter()
-        .map(|(l, checks, s)| format!("{} {}: {s}", l.label(), checks.join(", ")))
-        .collect();
+    let mut problems: Vec<String> = Vec::new();
+    if !cut.is_empty() {
+        status = Status::Critical;
+        problems.push(format!(
+            "no answer within {} s, the time check gives the probe ([check] probe_deadline_secs): \
+             {} not judged; the balancer or the site behind it answers slowly",
+            config.check.probe_deadline_secs.max(1),
+            cut.join(", ")
+        ));
+    }
+    problems.extend(
+        alike
+            .iter()
+            .map(|(l, checks, s)| format!("{} {}: {s}", l.label(), checks.join(", "))),
+    );
     if let Some(days) = r.tls.as_ref().and_then(|t| t.days_left) {
         let t = &config.check;
         let s = if days <= t.cert_crit_days {
@@ -211,6 +242,29 @@ mod tests {
             })
             .unwrap();
         assert_eq!(forged.value, 2.0);
+    }
+
+    #[test]
+    fn requests_stopped_at_the_deadline_are_one_critical_finding_first() {
+        use crate::probe::checks::cut_short;
+        let r = target(
+            90,
+            vec![
+                cut_short(Check::Redirects),
+                verdict(Check::Tls, Level::Ok, "valid"),
+                cut_short(Check::Baseline),
+                verdict(Check::Backend, Level::Warn, "answers directly"),
+            ],
+        );
+        let mut rep = Report::default();
+        grade_target(&Config::default(), &r, &mut rep);
+        assert_eq!(rep.findings[0].status, Status::Critical);
+        assert_eq!(
+            rep.findings[0].summary,
+            "site: no answer within 8 s, the time check gives the probe ([check] \
+             probe_deadline_secs): redirects, baseline not judged; the balancer or the site \
+             behind it answers slowly; WARN backend direct: answers directly"
+        );
     }
 
     #[test]

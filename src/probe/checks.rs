@@ -76,6 +76,15 @@ pub struct Verdict {
     pub fix: Vec<Clean>,
 }
 
+/// The summary of a check whose request was stopped at the run's deadline.
+const CUT_SHORT: &str = "no answer before the time given to the probe ran out: not judged";
+
+/// The verdict on a check whose request was stopped at the run's deadline:
+/// slow, but nothing is known of what it checks.
+pub(crate) fn cut_short(check: Check) -> Verdict {
+    verdict(check, Level::Skip, CUT_SHORT)
+}
+
 fn verdict(check: Check, level: Level, summary: impl AsRef<str>) -> Verdict {
     Verdict {
         check,
@@ -87,6 +96,10 @@ fn verdict(check: Check, level: Level, summary: impl AsRef<str>) -> Verdict {
 }
 
 impl Verdict {
+    /// Not judged: its request was stopped at the run's deadline.
+    pub fn is_cut_short(&self) -> bool {
+        self.level == Level::Skip && self.summary.as_str() == CUT_SHORT
+    }
     fn ev(mut self, s: impl AsRef<str>) -> Verdict {
         self.evidence.push(Clean::new(s.as_ref()));
         self
@@ -345,52 +358,92 @@ pub fn forged_headers(https: bool) -> Vec<(&'static str, String)> {
 
 /// Probe one target: all requests, then the verdicts.
 pub async fn run_target(t: &TargetConfig, cfg: &ProbeConfig, now: i64) -> TargetReport {
+    report(t, cfg, &run_requests(t, cfg, None).await, now)
+}
+
+/// Every request of one target, all at once: each is its own connection and
+/// none needs another's answer (only the redirect walk goes hop by hop), so a
+/// slow site costs one `timeout_secs`, not one per request. With a
+/// `deadline`, whatever is still waiting then is stopped and marked cut.
+pub async fn run_requests(
+    t: &TargetConfig,
+    cfg: &ProbeConfig,
+    deadline: Option<tokio::time::Instant>,
+) -> RawRun {
     let mut run = RawRun::default();
     let timeout = Duration::from_secs(cfg.timeout_secs.max(1));
-    match ClientSetup::new(timeout, t.resolve, t.ca_file.as_deref()) {
-        Err(e) => run.setup_error = Some(e.to_string()),
-        Ok(setup) => {
-            match Target::parse(&t.url) {
-                Ok(target) => run.main = Some(fetch(&target, &[], &setup).await),
-                Err(e) => run.setup_error = Some(e.to_string()),
-            }
-            match walk_start(t) {
-                Ok(start) => walk(start, &setup, cfg.max_redirects, &mut run).await,
-                Err(e) => run.walk_end = Some(WalkEnd::Error(e.to_string())),
-            }
-            if let Some(u) = &t.echo_url {
-                match Target::parse(u) {
-                    Ok(et) => {
-                        run.baseline = Some(echo_request(&et, &[], &setup).await);
-                        let forged = forged_headers(et.https);
-                        let forged: Vec<(&str, &str)> =
-                            forged.iter().map(|(n, v)| (*n, v.as_str())).collect();
-                        run.forged = Some(echo_request(&et, &forged, &setup).await);
-                        let two = [
-                            ("X-Forwarded-For", TWO_LINES[0]),
-                            ("X-Forwarded-For", TWO_LINES[1]),
-                        ];
-                        run.two_xff = Some(echo_request(&et, &two, &setup).await);
-                    }
-                    Err(e) => run.setup_error = Some(e.to_string()),
-                }
-            }
-            if let Some(u) = &t.backend_url {
-                match Target::parse(u) {
-                    Ok(bt) => {
-                        // The backend is reached at its own address: no `resolve`.
-                        let direct = ClientSetup {
-                            resolve: None,
-                            ..setup.clone()
-                        };
-                        run.backend = Some(fetch(&bt, &[], &direct).await);
-                    }
-                    Err(e) => run.setup_error = Some(e.to_string()),
-                }
-            }
+    let setup = match ClientSetup::new(timeout, t.resolve, t.ca_file.as_deref()) {
+        Ok(setup) => ClientSetup { deadline, ..setup },
+        Err(e) => {
+            run.setup_error = Some(e.to_string());
+            return run;
         }
+    };
+    let main = async {
+        match Target::parse(&t.url) {
+            Ok(target) => Ok(fetch(&target, &[], &setup).await),
+            Err(e) => Err(e.to_string()),
+        }
+    };
+    let walked = async {
+        let mut w = RawRun::default();
+        match walk_start(t) {
+            Ok(start) => walk(start, &setup, cfg.max_redirects, &mut w).await,
+            Err(e) => w.walk_end = Some(WalkEnd::Error(e.to_string())),
+        }
+        w
+    };
+    let echoes = async {
+        let Some(u) = &t.echo_url else {
+            return Ok(None);
+        };
+        let et = Target::parse(u).map_err(|e| e.to_string())?;
+        let forged = forged_headers(et.https);
+        let forged: Vec<(&str, &str)> = forged.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let two = [
+            ("X-Forwarded-For", TWO_LINES[0]),
+            ("X-Forwarded-For", TWO_LINES[1]),
+        ];
+        Ok(Some(tokio::join!(
+            echo_request(&et, &[], &setup),
+            echo_request(&et, &forged, &setup),
+            echo_request(&et, &two, &setup),
+        )))
+    };
+    let backend = async {
+        let Some(u) = &t.backend_url else {
+            return Ok(None);
+        };
+        let bt = Target::parse(u).map_err(|e| e.to_string())?;
+        // The backend is reached at its own address: no `resolve`.
+        let direct = ClientSetup {
+            resolve: None,
+            ..setup.clone()
+        };
+        Ok(Some(fetch(&bt, &[], &direct).await))
+    };
+    let (main, walked, echoes, backend) = tokio::join!(main, walked, echoes, backend);
+    match main {
+        Ok(m) => run.main = Some(m),
+        Err(e) => run.setup_error = Some(e),
     }
-    report(t, cfg, &run, now)
+    run.walk = walked.walk;
+    run.walk_end = walked.walk_end;
+    run.downgrade = walked.downgrade;
+    match echoes {
+        Ok(Some((baseline, forged, two_xff))) => {
+            run.baseline = Some(baseline);
+            run.forged = Some(forged);
+            run.two_xff = Some(two_xff);
+        }
+        Ok(None) => {}
+        Err(e) => run.setup_error = Some(e),
+    }
+    match backend {
+        Ok(b) => run.backend = b,
+        Err(e) => run.setup_error = Some(e),
+    }
+    run
 }
 
 /// Turn a raw run into a report (pure).
@@ -456,6 +509,7 @@ pub fn judge(
             // connection that does not start with the header.
             if let (Err(e), Some(pp)) = (&b.1, cfg.echo.proxy_protocol_listen)
                 && cfg.echo.enabled
+                && !b.0.cut
                 && !e.contains("from the echo listener")
             {
                 v = v.fix(format!(
@@ -517,6 +571,7 @@ fn judge_redirects(t: &TargetConfig, run: &RawRun) -> Verdict {
         .map(|u| u.url())
         .unwrap_or(expected);
     let v = match &run.walk_end {
+        _ if run.walk.last().is_some_and(|e| e.cut) => cut_short(Check::Redirects),
         None => verdict(Check::Redirects, Level::Skip, "not walked"),
         Some(WalkEnd::Error(e)) => verdict(Check::Redirects, Level::Fail, format!("walk stopped: {e}")),
         Some(WalkEnd::SelfRedirect(u)) => verdict(
@@ -584,6 +639,9 @@ fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&Tls
         return verdict(Check::Tls, Level::Skip, "not an https URL");
     }
     let Some(tls) = tls else {
+        if run.main.as_ref().is_some_and(|m| m.cut) {
+            return cut_short(Check::Tls);
+        }
         let why = run
             .main
             .as_ref()
@@ -761,6 +819,7 @@ fn judge_baseline(
 ) -> Verdict {
     let r = match &pair.1 {
         Ok(r) => r,
+        Err(_) if pair.0.cut => return cut_short(Check::Baseline),
         Err(e) => return verdict(Check::Baseline, Level::Fail, e),
     };
     let mut problems = Vec::new();
@@ -983,6 +1042,7 @@ pub fn classify(sent: &str, arrived: &[&str]) -> Handling {
 fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Verdict {
     let r = match &pair.1 {
         Ok(r) => r,
+        Err(_) if pair.0.cut => return cut_short(Check::Forged),
         Err(e) => return verdict(Check::Forged, Level::Fail, e),
     };
     let sent = forged_headers(https);
@@ -1074,6 +1134,7 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
 fn judge_two_xff(pair: &(Exchange, Result<EchoReply, String>)) -> Verdict {
     let r = match &pair.1 {
         Ok(r) => r,
+        Err(_) if pair.0.cut => return cut_short(Check::TwoXff),
         Err(e) => return verdict(Check::TwoXff, Level::Fail, e),
     };
     let lines = r.values("x-forwarded-for");
@@ -1123,6 +1184,7 @@ fn judge_two_xff(pair: &(Exchange, Result<EchoReply, String>)) -> Verdict {
 fn judge_backend(run: &RawRun) -> Verdict {
     match &run.backend {
         None => verdict(Check::Backend, Level::Skip, "no backend_url: direct access not checked"),
+        Some(e) if e.cut => cut_short(Check::Backend),
         // reaching this host's own loopback says nothing about what others can reach
         Some(e) if is_loopback_url(&e.url) => verdict(
             Check::Backend,

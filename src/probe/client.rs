@@ -164,6 +164,9 @@ pub struct Exchange {
     pub error: Option<String>,
     /// The headers this request sent (beyond Host and User-Agent).
     pub sent: Vec<(String, String)>,
+    /// Stopped at the run's [`ClientSetup::deadline`] before it finished: what
+    /// it has is not a verdict on the target, only that it was slow.
+    pub cut: bool,
 }
 
 /// How to reach a target.
@@ -172,6 +175,10 @@ pub struct ClientSetup {
     pub timeout: Duration,
     pub resolve: Option<IpAddr>,
     pub roots: Arc<RootCertStore>,
+    /// When the whole run must be over (`opsdeck check` gives the probe a
+    /// time of its own): a request still going then is stopped and marked
+    /// [`Exchange::cut`], whatever is left of `timeout`.
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 impl ClientSetup {
@@ -203,6 +210,7 @@ impl ClientSetup {
             timeout,
             resolve,
             roots: Arc::new(roots),
+            deadline: None,
         })
     }
 }
@@ -349,10 +357,19 @@ pub async fn fetch(t: &Target, extra: &[(&str, &str)], setup: &ClientSetup) -> E
             .collect(),
         ..Default::default()
     };
-    match tokio::time::timeout(setup.timeout, fetch_inner(t, extra, setup, &mut ex)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => ex.error = Some(e),
-        Err(_) => ex.error = Some(format!("no answer within {} s", setup.timeout.as_secs())),
+    let own = tokio::time::timeout(setup.timeout, fetch_inner(t, extra, setup, &mut ex));
+    let ran = match setup.deadline {
+        Some(d) => tokio::time::timeout_at(d, own).await.ok(),
+        None => Some(own.await),
+    };
+    match ran {
+        Some(Ok(Ok(()))) => {}
+        Some(Ok(Err(e))) => ex.error = Some(e),
+        None => {
+            ex.error = Some("no answer before the time given to the probe ran out".into());
+            ex.cut = true;
+        }
+        Some(Err(_)) => ex.error = Some(format!("no answer within {} s", setup.timeout.as_secs())),
     }
     ex
 }

@@ -18,7 +18,17 @@ use super::parse::{QueueEntry, QueueName, parse_jsonl};
 pub async fn collect(config: &Config, now: i64, report: &mut Report) {
     for inst in &config.postfix {
         let spec = commands::list(inst, config.queue.postqueue_command.as_deref());
-        match commands::run(&spec, 1 << 30).await {
+        let limit = config.check.read_limit();
+        // the child is killed when its future is dropped (kill_on_drop)
+        let ran = tokio::time::timeout(limit, commands::run(&spec, 1 << 30))
+            .await
+            .unwrap_or_else(|_| {
+                Err(QueueError::TimedOut {
+                    command: spec.display(),
+                    after: limit,
+                })
+            });
+        match ran {
             Ok(c) => {
                 let parsed = parse_jsonl(&c.stdout);
                 grade_summary(config, &inst.name, &parsed.entries, now, report);

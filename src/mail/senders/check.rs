@@ -140,15 +140,28 @@ pub async fn check(config: &Config, report: &mut Report) {
     };
     let input = cfg.log_input(config);
     let max_line = config.mail_log.max_line_bytes;
-    let read = tokio::task::spawn_blocking(move || {
-        let snap = source::read_snapshot(&inst, SystemTime::now());
+    let limit = config.check.read_limit();
+    // the day's log is read beside the setup, unbounded as the failures area reads it; the
+    // setup (postconf and a few small maps) has no reason to take long
+    let activity = tokio::task::spawn_blocking(move || {
         let now = Local::now();
         let day = now - chrono::Duration::days(1);
-        let activity = logscan::activity(&input, now, day, max_line, None);
-        (snap, activity)
-    })
-    .await;
-    let Ok((snap, activity)) = read else {
+        logscan::activity(&input, now, day, max_line, None)
+    });
+    let snap = tokio::task::spawn_blocking(move || source::read_snapshot(&inst, SystemTime::now()));
+    let Ok(snap) = tokio::time::timeout(limit, snap).await else {
+        report.finding(
+            "senders",
+            Status::Unknown,
+            format!(
+                "postconf and the maps did not answer within {} s (a stuck postconf, or a map \
+                 on a hung file system?)",
+                limit.as_secs()
+            ),
+        );
+        return;
+    };
+    let (Ok(snap), Ok(activity)) = (snap, activity.await) else {
         report.finding("senders", Status::Unknown, "reading the relay setup failed");
         return;
     };

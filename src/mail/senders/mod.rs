@@ -24,7 +24,7 @@ mod view;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Local};
 use ratatui::Frame;
@@ -223,6 +223,11 @@ pub enum SendersError {
 pub enum SendersEvent {
     /// postconf and the maps, read again.
     Relay(Result<Box<RelaySnapshot>, Clean>),
+    /// The read of postconf and the maps has not answered after `after`: the pane says so
+    /// over the setup it has; `Relay` follows when the read ends.
+    RelaySlow {
+        after: Duration,
+    },
     /// What the log says each sender did.
     Activity(Result<SenderActivity, Clean>),
     /// SES of one region read again.
@@ -403,6 +408,8 @@ pub struct SendersPane {
     instance: Option<PostfixInstance>,
     relay: Option<RelaySnapshot>,
     relay_error: Option<Clean>,
+    /// The read running now has not answered after this long.
+    relay_slow: Option<Duration>,
     ses: SesState,
     /// Regions whose read is in flight.
     ses_pending: BTreeSet<String>,
@@ -450,6 +457,7 @@ impl SendersPane {
             config: c,
             relay: None,
             relay_error: None,
+            relay_slow: None,
             ses,
             ses_pending: BTreeSet::new(),
             ses_last: None,
@@ -474,6 +482,27 @@ impl SendersPane {
             last_refresh: None,
             health: SourceHealth::default(),
         }
+    }
+
+    /// What the pane says when the relay setup on screen is not the current one: a read
+    /// that has not answered, or one that failed over an older setup. The time of the setup
+    /// shown comes first, so that a narrow line still says the screen is old.
+    pub fn stale_setup(&self) -> Option<String> {
+        let why = match (self.relay_slow, &self.relay_error) {
+            (Some(after), _) => format!(
+                "postconf and the maps have not answered in {} s (a stuck postconf, or a map on a hung file system?)",
+                after.as_secs()
+            ),
+            (None, Some(e)) if self.relay.is_some() => format!("cannot read the relay setup: {e}"),
+            _ => return None,
+        };
+        Some(match &self.relay {
+            Some(r) => format!(
+                "showing the setup read at {}: {why}",
+                r.read_at.format("%H:%M:%S")
+            ),
+            None => why,
+        })
     }
 
     /// The current cross-check (rows and setup findings).
@@ -710,6 +739,11 @@ impl Pane for SendersPane {
 
     fn on_action(&mut self, action: SendersAction, cx: &mut Cx<'_>) -> Vec<Effect> {
         match action {
+            SendersAction::Refresh if self.relay_slow.is_some() => {
+                vec![Effect::Notice(
+                    "postconf and the maps have not answered yet: still waiting for them".into(),
+                )]
+            }
             SendersAction::Refresh => {
                 let mut e = self.refresh_effects(cx);
                 e.extend(self.ses_effects(cx.now));
@@ -938,7 +972,15 @@ impl Pane for SendersPane {
     fn on_event(&mut self, event: SendersEvent, cx: &mut Cx<'_>) -> Vec<Effect> {
         let mut out = Vec::new();
         match event {
+            SendersEvent::RelaySlow { after } => {
+                // no second read behind the one that hangs
+                self.refreshing = true;
+                self.relay_slow = Some(after);
+                self.health.errors += 1;
+                self.health.problem = self.stale_setup();
+            }
             SendersEvent::Relay(Ok(snap)) => {
+                self.relay_slow = None;
                 let first = self.relay.is_none();
                 self.relay = Some(*snap);
                 self.relay_error = None;
@@ -951,6 +993,7 @@ impl Pane for SendersPane {
                 }
             }
             SendersEvent::Relay(Err(e)) => {
+                self.relay_slow = None;
                 self.refreshing = self.activity_pending;
                 // a setup that fails the same way on every refresh is one error, not one per
                 // refresh: the count (and the screen) stays still until something changes
@@ -1238,6 +1281,58 @@ async fn send(runner: &Runner, ev: SendersEvent) {
     runner.send(SourceEvent::Senders(ev)).await;
 }
 
+/// How long postconf and the maps may take before the pane says so: they answer in well under
+/// a second; a postconf stuck on a lock, or a map on a hung NFS mount, never does.
+pub const RELAY_SLOW: Duration = Duration::from_secs(30);
+
+/// The relay setup read once, then (with `activity`) what the log says each sender did.
+/// After `slow_after` without the setup, [`SendersEvent::RelaySlow`] says so; a read blocked
+/// in the kernel cannot be stopped, so it is waited for and its answer still reported, and no
+/// second read starts behind it (the pane asks for none until then).
+pub async fn refresh(r: &Runner, activity: bool, slow_after: Duration) {
+    let rr = r.clone();
+    let mut read = tokio::task::spawn_blocking(move || {
+        let cfg = &rr.config.senders;
+        match cfg.instance(&rr.config) {
+            Some(inst) => source::read_snapshot(inst, SystemTime::now())
+                .map(Box::new)
+                .map_err(|e| Clean::new(&e.to_string())),
+            None => Err(Clean::new(&format!(
+                "no [[postfix]] instance named {:?}",
+                cfg.instance.as_deref().unwrap_or("")
+            ))),
+        }
+    });
+    let relay = match tokio::time::timeout(slow_after, &mut read).await {
+        Ok(done) => done,
+        Err(_) => {
+            send(r, SendersEvent::RelaySlow { after: slow_after }).await;
+            read.await
+        }
+    };
+    let relay = relay.unwrap_or_else(|e| Err(Clean::new(&format!("reading the relay setup: {e}"))));
+    send(r, SendersEvent::Relay(relay)).await;
+    if !activity {
+        return;
+    }
+    let rr = r.clone();
+    let activity = tokio::task::spawn_blocking(move || {
+        let cfg = &rr.config.senders;
+        let now = Local::now();
+        logscan::activity(
+            &cfg.log_input(&rr.config),
+            now,
+            now - chrono::Duration::days(1),
+            rr.config.mail_log.max_line_bytes,
+            Some(logscan::PANE_TAIL),
+        )
+        .map_err(|e| Clean::new(&e))
+    })
+    .await
+    .unwrap_or_else(|e| Err(Clean::new(&format!("reading the mail log: {e}"))));
+    send(r, SendersEvent::Activity(activity)).await;
+}
+
 /// Carry out one effect (spawning as needed; never blocking the loop).
 pub fn run(effect: SendersEffect, runner: &Runner) {
     if !matches!(effect, SendersEffect::Refresh { .. }) {
@@ -1246,32 +1341,7 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
     let r = runner.clone();
     match effect {
         SendersEffect::Refresh { activity } => {
-            tokio::task::spawn_blocking(move || {
-                let cfg = &r.config.senders;
-                let relay = match cfg.instance(&r.config) {
-                    Some(inst) => source::read_snapshot(inst, SystemTime::now())
-                        .map(Box::new)
-                        .map_err(|e| Clean::new(&e.to_string())),
-                    None => Err(Clean::new(&format!(
-                        "no [[postfix]] instance named {:?}",
-                        cfg.instance.as_deref().unwrap_or("")
-                    ))),
-                };
-                r.blocking_send(SourceEvent::Senders(SendersEvent::Relay(relay)));
-                if !activity {
-                    return;
-                }
-                let now = Local::now();
-                let activity = logscan::activity(
-                    &cfg.log_input(&r.config),
-                    now,
-                    now - chrono::Duration::days(1),
-                    r.config.mail_log.max_line_bytes,
-                    Some(logscan::PANE_TAIL),
-                )
-                .map_err(|e| Clean::new(&e));
-                r.blocking_send(SourceEvent::Senders(SendersEvent::Activity(activity)));
-            });
+            tokio::spawn(async move { refresh(&r, activity, RELAY_SLOW).await });
         }
         SendersEffect::RefreshSes(target) => {
             tokio::spawn(async move {
@@ -1771,6 +1841,88 @@ mod tests {
         p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
         give_the_failures_model_a_line(cx.shared);
         assert!(!asks(&p.on_action(SendersAction::Refresh, &mut cx)));
+    }
+
+    #[test]
+    fn a_relay_read_that_hangs_is_waited_for_not_asked_again() {
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        let mut cx = read_only(&mut shared);
+        p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
+        assert!(asks(&p.on_action(SendersAction::Refresh, &mut cx)));
+        p.on_event(
+            SendersEvent::RelaySlow {
+                after: Duration::from_secs(30),
+            },
+            &mut cx,
+        );
+        let h = p.health();
+        assert_eq!(h.errors, 1);
+        assert!(
+            h.problem
+                .as_deref()
+                .is_some_and(|m| m.contains("postconf and the maps have not answered in 30 s")),
+            "{h:?}"
+        );
+        // neither r nor the clock starts a second read behind the one that hangs
+        let fx = p.on_action(SendersAction::Refresh, &mut cx);
+        assert!(
+            matches!(&fx[..], [Effect::Notice(n)] if n.contains("still waiting")),
+            "{fx:?}"
+        );
+        cx.now = now() + chrono::Duration::hours(1);
+        assert!(
+            !p.on_tick(&mut cx)
+                .iter()
+                .any(|e| matches!(e, Effect::Senders(SendersEffect::Refresh { .. }))),
+        );
+        // its answer ends it
+        p.on_event(
+            SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
+            &mut cx,
+        );
+        assert_eq!(p.stale_setup(), None);
+        p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
+        assert!(
+            p.on_tick(&mut cx)
+                .iter()
+                .any(|e| matches!(e, Effect::Senders(SendersEffect::Refresh { .. }))),
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stuck_postconf_is_said_then_its_answer_reported() {
+        // a postconf that takes its time (a stand-in: a few seconds, then a failure)
+        let mut config = Config::default();
+        config.postfix[0].command_prefix = vec![
+            "sh".into(),
+            "-c".into(),
+            "sleep 2; echo 'postconf: fatal: stand-in' >&2; exit 1".into(),
+            "sh".into(),
+        ];
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+        let r = Runner {
+            tx,
+            config: std::sync::Arc::new(config),
+        };
+        tokio::time::timeout(
+            Duration::from_secs(60),
+            refresh(&r, false, Duration::from_millis(200)),
+        )
+        .await
+        .expect("the stand-in ends after 2 s");
+        match rx.recv().await {
+            Some(SourceEvent::Senders(SendersEvent::RelaySlow { after })) => {
+                assert_eq!(after, Duration::from_millis(200))
+            }
+            other => panic!("{other:?}"),
+        }
+        match rx.recv().await {
+            Some(SourceEvent::Senders(SendersEvent::Relay(Err(e)))) => {
+                assert!(e.contains("stand-in"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -166,9 +166,14 @@ pub(super) fn render(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &Vi
                 w,
                 cx.theme.warn,
             )),
-            (None, Some(_)) => {
-                lines.push(line("reading postconf and the maps...", w, cx.theme.muted))
-            }
+            (None, Some(_)) => match p.stale_setup() {
+                Some(slow) => {
+                    for chunk in wrap(&slow, w) {
+                        lines.push(line(chunk, w, cx.theme.warn));
+                    }
+                }
+                None => lines.push(line("reading postconf and the maps...", w, cx.theme.muted)),
+            },
         }
         // a test mail or a route edit in flight is shown even so
         if let Some(t) = &p.test {
@@ -248,6 +253,9 @@ fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
             },
         ),
     ])];
+    if let Some(stale) = p.stale_setup() {
+        lines.push(line(stale, w, cx.theme.warn));
+    }
     lines.extend(ses_lines(p, 2, w, cx));
     if let Some(t) = &p.test {
         lines.push(trace_summary(t, w, cx));
@@ -333,8 +341,9 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     let globals: Vec<&Verdict> = p.check.global.iter().collect();
     let global_h = (globals.len() as u16).min(4).min(area.height / 5);
     let ses_h = ses_summary(p).len().clamp(1, 3);
+    let stale = p.stale_setup();
     let [head, body, glob, panel] = Layout::vertical([
-        Constraint::Length(1 + ses_h as u16),
+        Constraint::Length(1 + stale.is_some() as u16 + ses_h as u16),
         Constraint::Min(3),
         Constraint::Length(global_h),
         Constraint::Length(panel_h),
@@ -366,6 +375,9 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
         })
         .unwrap_or_default();
     let mut head_lines = vec![line(maps, w, cx.theme.muted)];
+    if let Some(stale) = stale {
+        head_lines.push(line(stale, w, cx.theme.warn));
+    }
     head_lines.extend(ses_lines(p, ses_h, w, cx));
     frame.render_widget(Paragraph::new(head_lines), head);
 
@@ -1008,6 +1020,47 @@ mod tests {
             "part of the secret reached the screen"
         );
         out
+    }
+
+    #[test]
+    fn a_relay_read_that_hangs_is_said_over_the_kept_setup() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        p.on_event(
+            SendersEvent::RelaySlow {
+                after: std::time::Duration::from_secs(30),
+            },
+            &mut cx,
+        );
+        let at = p.relay.as_ref().unwrap().read_at.format("%H:%M:%S");
+        let said = format!(
+            "showing the setup read at {at}: postconf and the maps have not answered in 30 s"
+        );
+        for (w, h, zoomed) in [(140, 30, true), (120, 12, false)] {
+            let s = draw(&p, &shared, w, h, zoomed);
+            assert!(s.contains(&said), "{s}");
+            assert!(
+                s.contains("root@web1.example.com"),
+                "the setup is kept: {s}"
+            );
+        }
+        // its answer ends it
+        let mut cx = Cx {
+            now: now(),
+            access: None,
+            shared: &mut shared,
+        };
+        p.on_event(
+            SendersEvent::Relay(Ok(Box::new(snapshot(true, true)))),
+            &mut cx,
+        );
+        let s = draw(&p, &shared, 140, 30, true);
+        assert!(!s.contains("have not answered"), "{s}");
     }
 
     #[test]
