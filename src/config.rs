@@ -682,9 +682,146 @@ mod tests {
         .unwrap();
     }
 
+    const EXAMPLE: &str = include_str!("../opsdeck.example.toml");
+
+    /// The example with its commented-out settings and tables turned on (`# key = value`,
+    /// `# [table]`): every key it documents, examples included.
+    fn example_with_every_key() -> String {
+        let is_key = |l: &str| {
+            let name = l.split(" = ").next().unwrap_or("");
+            l.contains(" = ")
+                && !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        };
+        EXAMPLE
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if rest.starts_with('[') && rest.ends_with(']') => rest,
+                Some(rest) if is_key(rest) => rest,
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The keys a table's type accepts, as its derived `Deserialize` names them: it asks the
+    /// deserializer for a struct with these fields.
+    fn keys_of<T: serde::de::DeserializeOwned>() -> Vec<&'static str> {
+        use serde::de::value::Error;
+        struct Probe<'a>(&'a mut Vec<&'static str>);
+        impl<'de> serde::Deserializer<'de> for Probe<'_> {
+            type Error = Error;
+            fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Error> {
+                Err(serde::de::Error::custom("not a table"))
+            }
+            fn deserialize_struct<V: serde::de::Visitor<'de>>(
+                self,
+                _: &'static str,
+                fields: &'static [&'static str],
+                _: V,
+            ) -> Result<V::Value, Error> {
+                self.0.extend(fields);
+                Err(serde::de::Error::custom("keys read"))
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+                byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+                identifier ignored_any
+            }
+        }
+        let mut keys = Vec::new();
+        let _ = T::deserialize(Probe(&mut keys));
+        assert!(
+            !keys.is_empty(),
+            "{} is not a table",
+            std::any::type_name::<T>()
+        );
+        keys
+    }
+
     #[test]
     fn example_config_parses() {
-        let text = include_str!("../opsdeck.example.toml");
-        Config::parse(text, Path::new("opsdeck.example.toml")).unwrap();
+        Config::parse(EXAMPLE, Path::new("opsdeck.example.toml")).unwrap();
+        // its commented-out examples are valid settings too
+        Config::parse(&example_with_every_key(), Path::new("opsdeck.example.toml")).unwrap();
+    }
+
+    #[test]
+    fn the_example_sets_every_key_to_its_default() {
+        let example = Config::parse(EXAMPLE, Path::new("opsdeck.example.toml")).unwrap();
+        let mut defaults = Config {
+            origin: example.origin.clone(),
+            ..Config::default()
+        };
+        // written out, these name what leaving them unset does
+        defaults.theme = Some("default".into());
+        defaults.color = Some(ColorMode::Auto);
+        assert_eq!(example, defaults);
+    }
+
+    #[test]
+    fn the_example_documents_every_key() {
+        let doc: toml::Table = toml::from_str(&example_with_every_key()).unwrap();
+        // each table of the configuration, and the type that reads it
+        let tables: Vec<(&str, Vec<&str>)> = vec![
+            ("", keys_of::<Config>()),
+            ("postfix", keys_of::<PostfixInstance>()),
+            ("queue", keys_of::<crate::mail::queue::QueueConfig>()),
+            ("mail_log", keys_of::<crate::mail::log::LogConfig>()),
+            ("senders", keys_of::<crate::mail::senders::SendersConfig>()),
+            ("deploy", keys_of::<crate::deploy::DeployConfig>()),
+            ("probe", keys_of::<crate::probe::ProbeConfig>()),
+            ("probe.echo", keys_of::<crate::probe::config::EchoConfig>()),
+            (
+                "probe.targets",
+                keys_of::<crate::probe::config::TargetConfig>(),
+            ),
+            ("check", keys_of::<crate::check::CheckConfig>()),
+        ];
+        // the keys the example writes in each table (a repeated table's, all together)
+        fn walk(
+            path: &str,
+            table: &toml::Table,
+            out: &mut std::collections::BTreeMap<String, Vec<String>>,
+        ) {
+            out.entry(path.to_string()).or_default();
+            for (key, value) in table {
+                out.entry(path.to_string()).or_default().push(key.clone());
+                let inner = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                match value {
+                    toml::Value::Table(t) => walk(&inner, t, out),
+                    toml::Value::Array(a) => {
+                        for t in a.iter().filter_map(toml::Value::as_table) {
+                            walk(&inner, t, out);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut written = std::collections::BTreeMap::new();
+        walk("", &doc, &mut written);
+        for (path, keys) in &tables {
+            let Some(have) = written.get(*path) else {
+                panic!("opsdeck.example.toml has no [{path}] table");
+            };
+            for key in keys {
+                assert!(
+                    have.iter().any(|k| k == key),
+                    "opsdeck.example.toml does not document `{key}` of [{path}]"
+                );
+            }
+        }
+        // and a table the example writes is one this test knows the type of
+        for path in written.keys() {
+            assert!(
+                tables.iter().any(|(p, _)| p == path),
+                "[{path}] in opsdeck.example.toml: add its type to this test"
+            );
+        }
     }
 }
