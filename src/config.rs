@@ -136,12 +136,10 @@ impl Default for Config {
 /// A configuration that could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The file could not be read; `problem` says why in words (the I/O error is not kept as a
+    /// source, so that a chain of causes prints it once).
+    #[error("{}: cannot read the configuration: {problem}", path.display())]
+    Read { path: PathBuf, problem: String },
     #[error("{}:{line}:{col}: {message}", path.display())]
     Parse {
         path: PathBuf,
@@ -329,9 +327,9 @@ impl Config {
 
     /// Read and parse a file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            problem: read_problem(path, &e),
         })?;
         Config::parse(&text, path)
     }
@@ -346,6 +344,23 @@ impl Config {
             Some(p) => Config::load(&p),
             None => Ok(Config::default()),
         }
+    }
+}
+
+/// Why a configuration file could not be read, and what to do.
+fn read_problem(path: &Path, e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "no such file".into(),
+        ErrorKind::IsADirectory => format!(
+            "it is a directory: name the file itself (such as {})",
+            path.join("config.toml").display()
+        ),
+        ErrorKind::PermissionDenied => {
+            "permission denied: run opsdeck as a user who may read it, or make it readable".into()
+        }
+        ErrorKind::InvalidData => "it is not UTF-8 text".into(),
+        _ => e.to_string(),
     }
 }
 
@@ -506,6 +521,41 @@ mod tests {
         let err =
             Config::parse("[mail_log]\nfiles = [\"a\", 3]\n", Path::new("c.toml")).unwrap_err();
         assert!(err.to_string().starts_with("c.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_says_why_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Config::load(dir.path()).unwrap_err();
+        // as the binary prints it: with the chain of causes
+        let msg = format!("{:#}", anyhow::Error::from(err));
+        assert_eq!(
+            msg,
+            format!(
+                "{0}: cannot read the configuration: it is a directory: name the file itself \
+                 (such as {0}/config.toml)",
+                dir.path().display()
+            )
+        );
+        let missing = dir.path().join("nope.toml");
+        let msg = format!(
+            "{:#}",
+            anyhow::Error::from(Config::load(&missing).unwrap_err())
+        );
+        assert_eq!(
+            msg,
+            format!(
+                "{}: cannot read the configuration: no such file",
+                missing.display()
+            )
+        );
+        let binary = dir.path().join("c.toml");
+        std::fs::write(&binary, b"read_only = \xff\n").unwrap();
+        let msg = Config::load(&binary).unwrap_err().to_string();
+        assert!(
+            msg.ends_with(": cannot read the configuration: it is not UTF-8 text"),
+            "{msg}"
+        );
     }
 
     #[test]
