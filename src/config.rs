@@ -156,11 +156,17 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let mut cfg: Config = toml::from_str(text).map_err(|e| {
             let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            let mut message = e.message().trim().to_string();
+            if message == "duplicate key"
+                && let Some(span) = e.span()
+            {
+                message = duplicate(text, span);
+            }
             ConfigError::Parse {
                 path: path.to_path_buf(),
                 line,
                 col,
-                message: e.message().trim().to_string(),
+                message,
             }
         })?;
         cfg.origin = Origin::File(path.to_path_buf());
@@ -312,6 +318,149 @@ impl Config {
             }
         }
 
+        // Paths: no shell reads this file, and opsdeck may be started from any directory.
+        let key = |table: Option<&Spans>, key: &str| table.and_then(|t| spans(t, key));
+        let mut paths: Vec<(String, &Path, Option<std::ops::Range<usize>>)> = Vec::new();
+        if let Some(p) = &self.log_file {
+            paths.push(("log_file".into(), p, at.log_file.as_ref().map(|v| v.span())));
+        }
+        for (i, inst) in self.postfix.iter().enumerate() {
+            let span = at
+                .postfix
+                .get(i)
+                .and_then(|t| t.get_ref().config_dir.as_ref());
+            paths.push((
+                "[[postfix]] config_dir".into(),
+                &inst.config_dir,
+                span.map(|v| v.span()),
+            ));
+        }
+        for f in &self.mail_log.files {
+            paths.push((
+                "[mail_log] files".into(),
+                f,
+                key(Some(&at.mail_log), "files"),
+            ));
+        }
+        if let Some(p) = &self.senders.mail_log {
+            paths.push((
+                "[senders] mail_log".into(),
+                p,
+                key(Some(&at.senders), "mail_log"),
+            ));
+        }
+        for (i, d) in self.deploy.iter().enumerate() {
+            let table = at.deploy.get(i);
+            if !d.path.as_os_str().is_empty() {
+                paths.push(("[[deploy]] path".into(), &d.path, key(table, "path")));
+            }
+            for (name, p) in [("ssh_key", &d.ssh_key), ("known_hosts", &d.known_hosts)] {
+                if let Some(p) = p {
+                    paths.push((format!("[[deploy]] {name}"), p, key(table, name)));
+                }
+            }
+        }
+        for (i, t) in self.probe.targets.iter().enumerate() {
+            if let Some(p) = &t.ca_file {
+                let table = at.probe.targets.get(i);
+                paths.push(("[[probe.targets]] ca_file".into(), p, key(table, "ca_file")));
+            }
+        }
+        for (setting, p, span) in paths {
+            let why = if p.to_string_lossy().starts_with('~') {
+                "a ~ is not expanded here (no shell reads this file): write the full path"
+            } else if p.is_relative() {
+                "a relative path would be read from whatever directory opsdeck is started in: \
+                 write the full path"
+            } else {
+                continue;
+            };
+            return Err(error(
+                span,
+                format!("{setting} = {:?}: {why}", p.display().to_string()),
+            ));
+        }
+
+        // URLs: the probe's own parser, so what loads is what can be probed.
+        let mut urls: Vec<(String, &str, Option<std::ops::Range<usize>>)> = Vec::new();
+        for (i, t) in self.probe.targets.iter().enumerate() {
+            let table = at.probe.targets.get(i);
+            urls.push(("[[probe.targets]] url".into(), &t.url, key(table, "url")));
+            for (name, u) in [
+                ("expect_final", &t.expect_final),
+                ("http_url", &t.http_url),
+                ("echo_url", &t.echo_url),
+                ("backend_url", &t.backend_url),
+            ] {
+                if let Some(u) = u {
+                    urls.push((format!("[[probe.targets]] {name}"), u, key(table, name)));
+                }
+            }
+        }
+        if let Some(u) = &self.senders.ses_endpoint {
+            urls.push((
+                "[senders] ses_endpoint".into(),
+                u,
+                key(Some(&at.senders), "ses_endpoint"),
+            ));
+        }
+        for (setting, url, span) in urls {
+            let why = if !url.contains("://") {
+                format!("it has no scheme: write \"https://{url}\" (or http://)")
+            } else {
+                match crate::probe::client::Target::parse(url) {
+                    Ok(_) => continue,
+                    Err(crate::probe::ProbeError::Url { why, .. }) => {
+                        format!("{why}: write a whole http:// or https:// URL")
+                    }
+                    Err(e) => e.to_string(),
+                }
+            };
+            return Err(error(span, format!("{setting} = {url:?}: {why}")));
+        }
+
+        // SES regions are named as AWS names them; a typo would only show as a failure to
+        // reach an endpoint that does not exist.
+        let regions = self
+            .senders
+            .ses_region
+            .iter()
+            .map(|r| (r, "ses_region"))
+            .chain(self.senders.ses_regions.iter().map(|r| (r, "ses_regions")));
+        for (region, name) in regions {
+            if !is_region_name(region) {
+                return Err(error(
+                    key(Some(&at.senders), name),
+                    format!(
+                        "[senders] {name}: {region:?} is not an AWS region name: write it as \
+                         AWS does, such as \"us-east-1\" or \"eu-west-1\""
+                    ),
+                ));
+            }
+        }
+
+        if let Some(name) = &self.senders.instance
+            && !self.postfix.iter().any(|p| &p.name == name)
+        {
+            let names: Vec<String> = self
+                .postfix
+                .iter()
+                .map(|p| format!("{:?}", p.name))
+                .collect();
+            return Err(error(
+                key(Some(&at.senders), "instance"),
+                format!(
+                    "[senders] instance = {name:?} names no [[postfix]] instance: the instances \
+                     are {}",
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            ));
+        }
+
         if self.mail_log.source == crate::mail::log::LogSourceKind::File
             && self.mail_log.files.is_empty()
         {
@@ -364,6 +513,45 @@ fn read_problem(path: &Path, e: &std::io::Error) -> String {
     }
 }
 
+/// What a duplicate key is, in words: the parser only says "duplicate key" (at the key).
+fn duplicate(text: &str, span: std::ops::Range<usize>) -> String {
+    let name = text.get(span.clone()).unwrap_or("").trim();
+    let line_start = text[..span.start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    let Some(header) = line.strip_prefix('[') else {
+        return format!("{name} is set twice in this table: keep one");
+    };
+    let table = header.trim_matches(|c| c == '[' || c == ']').trim();
+    let single = text
+        .lines()
+        .any(|l| l.trim().strip_prefix('[').and_then(|l| l.strip_suffix(']')) == Some(table));
+    if single && text.contains(&format!("[[{table}]]")) {
+        format!(
+            "[{table}] and [[{table}]] are both written: a table is either written once as \
+             [{table}] or repeated as [[{table}]]"
+        )
+    } else {
+        format!("the table [{table}] is written twice: put its settings under one [{table}]")
+    }
+}
+
+/// An AWS region name as AWS writes it: lowercase words and a number joined by `-`
+/// (`us-east-1`, `us-gov-west-1`, `ap-southeast-2`).
+fn is_region_name(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    let Some((number, words)) = parts.split_last() else {
+        return false;
+    };
+    words.len() >= 2
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()))
+        && !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit())
+}
+
 /// Where the keys of one table are written (their values are not read again: a value toml::Value
 /// cannot hold, such as an integer past i64, still has its place).
 type Spans = std::collections::BTreeMap<String, toml::Spanned<serde::de::IgnoredAny>>;
@@ -372,7 +560,11 @@ type Spans = std::collections::BTreeMap<String, toml::Spanned<serde::de::Ignored
 #[derive(Debug, Default, Deserialize)]
 struct Positions {
     #[serde(default)]
+    log_file: Option<toml::Spanned<serde::de::IgnoredAny>>,
+    #[serde(default)]
     postfix: Vec<toml::Spanned<PostfixPosition>>,
+    #[serde(default)]
+    deploy: Vec<Spans>,
     #[serde(default)]
     check: Spans,
     #[serde(default)]
@@ -386,11 +578,14 @@ struct Positions {
 #[derive(Debug, Default, Deserialize)]
 struct ProbePositions {
     echo: Option<Spans>,
+    #[serde(default)]
+    targets: Vec<Spans>,
 }
 
 #[derive(Debug, Deserialize)]
 struct PostfixPosition {
     name: Option<toml::Spanned<String>>,
+    config_dir: Option<toml::Spanned<serde::de::IgnoredAny>>,
 }
 
 /// A list setting that may also be written as one string (`files = "/var/log/mail.log"` as
@@ -559,6 +754,33 @@ mod tests {
     }
 
     #[test]
+    fn a_key_or_table_written_twice_is_named() {
+        let msg = |text: &str| {
+            Config::parse(text, Path::new("c.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            msg("[queue]\ninterval_secs = 5\n\n[queue]\nbody_max_bytes = 4096\n"),
+            "c.toml:4:2: the table [queue] is written twice: put its settings under one [queue]"
+        );
+        assert_eq!(
+            msg("[probe.echo]\nenabled = true\n[probe.echo]\n"),
+            "c.toml:3:8: the table [probe.echo] is written twice: put its settings under one \
+             [probe.echo]"
+        );
+        assert_eq!(
+            msg("[queue]\ninterval_secs = 5\ninterval_secs = 6\n"),
+            "c.toml:3:1: interval_secs is set twice in this table: keep one"
+        );
+        assert_eq!(
+            msg("[[postfix]]\nname = \"a\"\n[postfix]\nname = \"b\"\n"),
+            "c.toml:3:2: [postfix] and [[postfix]] are both written: a table is either written \
+             once as [postfix] or repeated as [[postfix]]"
+        );
+    }
+
+    #[test]
     fn syntax_error_is_reported() {
         let err = Config::parse("theme = \n", Path::new("c.toml")).unwrap_err();
         assert!(err.to_string().starts_with("c.toml:1:"), "{err}");
@@ -709,6 +931,90 @@ mod tests {
         // a century is still a time
         Config::parse(
             "[check]\nfailure_window_secs = 3155760000\n[mail_log]\nbackfill_hours = 876600\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn settings_that_parse_but_cannot_work_are_refused_where_written() {
+        let cases = [
+            (
+                "[mail_log]\nfiles = [\"~/mail.log\"]\n",
+                "c.toml:2:9: [mail_log] files = \"~/mail.log\": a ~ is not expanded here (no \
+                 shell reads this file): write the full path",
+            ),
+            (
+                "[mail_log]\nfiles = \"mail.log\"\n",
+                "c.toml:2:9: [mail_log] files = \"mail.log\": a relative path would be read \
+                 from whatever directory opsdeck is started in: write the full path",
+            ),
+            (
+                "log_file = \"~/o.log\"\n",
+                "c.toml:1:12: log_file = \"~/o.log\": a ~",
+            ),
+            (
+                "[[postfix]]\nname = \"a\"\n[[postfix]]\nname = \"b\"\nconfig_dir = \"etc/postfix\"\n",
+                "c.toml:5:14: [[postfix]] config_dir = \"etc/postfix\": a relative path",
+            ),
+            (
+                "[senders]\nmail_log = \"~/mail.log\"\n",
+                "c.toml:2:12: [senders] mail_log = \"~/mail.log\": a ~",
+            ),
+            (
+                "[[deploy]]\npath = \"/var/www/a\"\n[[deploy]]\npath = \"/var/www/b\"\nssh_key = \"~/.ssh/id\"\n",
+                "c.toml:5:11: [[deploy]] ssh_key = \"~/.ssh/id\": a ~",
+            ),
+            (
+                "[[deploy]]\npath = \"www\"\n",
+                "c.toml:2:8: [[deploy]] path = \"www\": a relative path",
+            ),
+            (
+                "[[probe.targets]]\nname = \"w\"\nurl = \"https://w/\"\nca_file = \"ca.pem\"\n",
+                "c.toml:4:11: [[probe.targets]] ca_file = \"ca.pem\": a relative path",
+            ),
+            (
+                "[[probe.targets]]\nname = \"w\"\nurl = \"www.example.com/\"\n",
+                "c.toml:3:7: [[probe.targets]] url = \"www.example.com/\": it has no scheme: \
+                 write \"https://www.example.com/\" (or http://)",
+            ),
+            (
+                "[[probe.targets]]\nname = \"w\"\nurl = \"https://w/\"\necho_url = \"ftp://w/\"\n",
+                "c.toml:4:12: [[probe.targets]] echo_url = \"ftp://w/\": scheme must be http \
+                 or https",
+            ),
+            (
+                "[senders]\nses_endpoint = \"127.0.0.1:5000\"\n",
+                "c.toml:2:16: [senders] ses_endpoint = \"127.0.0.1:5000\": it has no scheme",
+            ),
+            (
+                "[senders]\nses_region = \"us-east1\"\n",
+                "c.toml:2:14: [senders] ses_region: \"us-east1\" is not an AWS region name: \
+                 write it as AWS does, such as \"us-east-1\" or \"eu-west-1\"",
+            ),
+            (
+                "[senders]\nses_regions = [\"eu-west-1\", \"EU-WEST-2\"]\n",
+                "c.toml:2:15: [senders] ses_regions: \"EU-WEST-2\" is not an AWS region name",
+            ),
+            (
+                "[[postfix]]\nname = \"out\"\n[senders]\ninstance = \"default\"\n",
+                "c.toml:4:12: [senders] instance = \"default\" names no [[postfix]] instance: \
+                 the instances are \"out\"",
+            ),
+        ];
+        for (text, want) in cases {
+            let msg = Config::parse(text, Path::new("c.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(msg.starts_with(want), "{text}\n{msg}");
+        }
+        // what is right loads
+        Config::parse(
+            "log_file = \"/var/log/opsdeck.log\"\n\
+             [senders]\nses_regions = [\"us-gov-west-1\", \"ap-southeast-2\"]\n\
+             ses_endpoint = \"http://127.0.0.1:5000\"\ninstance = \"default\"\n\
+             [[deploy]]\npath = \"/var/www/site\"\n\
+             [[probe.targets]]\nname = \"w\"\nurl = \"https://[::1]:8443/x?y\"\n",
             Path::new("c.toml"),
         )
         .unwrap();
