@@ -206,6 +206,24 @@ pub fn main() -> anyhow::Result<u8> {
     }
 }
 
+/// The theme `--theme` or the configuration names; a theme the configuration names that cannot
+/// be used is an error of that file, and says so.
+fn select_theme(
+    cli: &ScreenArgs,
+    config: &Config,
+    depth: theme::ColorDepth,
+    source: &ThemeSource,
+) -> anyhow::Result<theme::Theme> {
+    let from_config = cli.theme.is_none() && config.theme.is_some();
+    let name = cli.theme.as_deref().or(config.theme.as_deref());
+    theme::select(name, depth, source).map_err(|e| match &config.origin {
+        crate::config::Origin::File(path) if from_config => {
+            anyhow::anyhow!("{}: theme: {e}", path.display())
+        }
+        _ => e.into(),
+    })
+}
+
 fn dashboard(cli: &ScreenArgs, mut config: Config, demo: bool) -> anyhow::Result<u8> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() {
@@ -218,11 +236,10 @@ fn dashboard(cli: &ScreenArgs, mut config: Config, demo: bool) -> anyhow::Result
     let mode = resolve_mode(cli.read_only, cli.write, &config)?;
     let color = cli.color.or(config.color).unwrap_or(ColorMode::Auto);
     let depth = theme::color_depth(color, |k| std::env::var(k).ok());
-    let theme_name = cli.theme.clone().or(config.theme.clone());
     let source = ThemeSource {
         user_dir: crate::config::user_theme_dir(),
     };
-    let theme = theme::select(theme_name.as_deref(), depth, &source)?;
+    let theme = select_theme(cli, &config, depth, &source)?;
     if depth == theme::ColorDepth::None {
         // crossterm writes an empty colour sequence under NO_COLOR that
         // cancels reverse video; the mono theme carries meaning in
@@ -432,6 +449,40 @@ mod tests {
             Some(3)
         );
         assert_eq!(code(&["opsdeck", "check", "--format", "json"]), None);
+    }
+
+    #[test]
+    fn a_theme_the_configuration_names_is_its_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = ThemeSource {
+            user_dir: Some(dir.path().to_path_buf()),
+        };
+        let config = Config::parse(
+            "theme = \"solarized\"\n",
+            std::path::Path::new("/etc/opsdeck/config.toml"),
+        )
+        .unwrap();
+        let err = select_theme(
+            &ScreenArgs::default(),
+            &config,
+            theme::ColorDepth::Ansi16,
+            &source,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("/etc/opsdeck/config.toml: theme: theme \"solarized\" not found"),
+            "{err}"
+        );
+        // from the command line it is the option's
+        let cli = ScreenArgs {
+            theme: Some("nord".into()),
+            ..ScreenArgs::default()
+        };
+        let err = select_theme(&cli, &config, theme::ColorDepth::Ansi16, &source)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("theme \"nord\" not found"), "{err}");
     }
 
     #[test]
