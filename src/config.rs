@@ -162,6 +162,19 @@ impl Config {
             {
                 message = duplicate(text, span);
             }
+            // the standard library's words for an address it cannot read say not what it wants
+            let wanted = match message.as_str() {
+                "invalid socket address syntax" => Some(
+                    "write an IP address and a port, such as \"127.0.0.1:8099\" or \"[::1]:8099\"",
+                ),
+                "invalid IP address syntax" => {
+                    Some("write an IP address, such as \"10.0.1.12\" (not a host name)")
+                }
+                _ => None,
+            };
+            if let Some(wanted) = wanted {
+                message = format!("{message}: {wanted}");
+            }
             ConfigError::Parse {
                 path: path.to_path_buf(),
                 line,
@@ -777,6 +790,29 @@ mod tests {
             msg("[[postfix]]\nname = \"a\"\n[postfix]\nname = \"b\"\n"),
             "c.toml:3:2: [postfix] and [[postfix]] are both written: a table is either written \
              once as [postfix] or repeated as [[postfix]]"
+        );
+    }
+
+    #[test]
+    fn an_address_that_does_not_parse_says_what_to_write() {
+        let msg = Config::parse("[probe.echo]\nlisten = \"8099\"\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            msg,
+            "c.toml:2:10: invalid socket address syntax: write an IP address and a port, such \
+             as \"127.0.0.1:8099\" or \"[::1]:8099\""
+        );
+        let msg = Config::parse(
+            "[[probe.targets]]\nname = \"w\"\nurl = \"https://w/\"\nresolve = \"lb1\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            msg,
+            "c.toml:4:11: invalid IP address syntax: write an IP address, such as \"10.0.1.12\" \
+             (not a host name)"
         );
     }
 
