@@ -69,6 +69,7 @@ impl ScreenArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the dashboard on a self-contained sandbox (removed on exit).
+    #[command(after_help = "The demo reads no configuration file: --config is refused.")]
     Demo(ScreenArgs),
     /// Report delivery failures from whole mail log files, like pflogsumm.
     #[command(
@@ -408,6 +409,13 @@ mod tests {
             .to_string();
         assert!(help.contains("src/mail/log/summary.rs"), "{help}");
         assert!(help.contains("Exit status"), "{help}");
+        // demo lists the global --config, which it refuses: its help says so
+        let help = cmd
+            .find_subcommand_mut("demo")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(help.contains("--config is refused"), "{help}");
     }
 
     #[test]
