@@ -498,12 +498,21 @@ impl Config {
 
     /// Find and load the configuration in the documented order.
     pub fn discover(cli: Option<&Path>) -> Result<Config, ConfigError> {
-        match locate(
-            cli,
-            |k| std::env::var_os(k).map(PathBuf::from),
-            |p| p.is_file(),
-        ) {
-            Some(p) => Config::load(&p),
+        let env = |k: &str| std::env::var_os(k).map(PathBuf::from);
+        match locate(cli, env, |p| p.is_file()) {
+            // a file that cannot be read says who named it when no option did
+            Some(p) => Config::load(&p).map_err(|e| match e {
+                ConfigError::Read { path, problem }
+                    if cli.is_none()
+                        && env("OPSDECK_CONFIG").as_deref() == Some(path.as_path()) =>
+                {
+                    ConfigError::Read {
+                        path,
+                        problem: format!("{problem} (named by $OPSDECK_CONFIG)"),
+                    }
+                }
+                e => e,
+            }),
             None => Ok(Config::default()),
         }
     }

@@ -256,6 +256,20 @@ fn missing_config_file_is_a_clear_error() {
 }
 
 #[test]
+fn a_config_named_by_the_environment_says_so_when_it_cannot_be_read() {
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .env("OPSDECK_CONFIG", "/nonexistent/opsdeck.toml")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "opsdeck: /nonexistent/opsdeck.toml: cannot read the configuration: no such file \
+         (named by $OPSDECK_CONFIG)\n"
+    );
+}
+
+#[test]
 fn help_and_version() {
     let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
         .arg("--help")
