@@ -175,6 +175,9 @@ impl Config {
             if let Some(wanted) = wanted {
                 message = format!("{message}: {wanted}");
             }
+            if let Some(home) = where_known(&message) {
+                message = format!("{message}: {home}");
+            }
             ConfigError::Parse {
                 path: path.to_path_buf(),
                 line,
@@ -518,6 +521,72 @@ impl Config {
     }
 }
 
+/// The keys a table's type accepts, as its derived `Deserialize` names them: it asks the
+/// deserializer for a struct with these fields.
+fn keys_of<T: serde::de::DeserializeOwned>() -> Vec<&'static str> {
+    use serde::de::value::Error;
+    struct Probe<'a>(&'a mut Vec<&'static str>);
+    impl<'de> serde::Deserializer<'de> for Probe<'_> {
+        type Error = Error;
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Error> {
+            Err(serde::de::Error::custom("not a table"))
+        }
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Error> {
+            self.0.extend(fields);
+            Err(serde::de::Error::custom("keys read"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut keys = Vec::new();
+    let _ = T::deserialize(Probe(&mut keys));
+    keys
+}
+
+/// Each table of the configuration (`""` the top level; a repeated table by its name) and the
+/// keys it takes, read from the types that read it.
+fn tables() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        ("", keys_of::<Config>()),
+        ("postfix", keys_of::<PostfixInstance>()),
+        ("queue", keys_of::<crate::mail::queue::QueueConfig>()),
+        ("mail_log", keys_of::<crate::mail::log::LogConfig>()),
+        ("senders", keys_of::<crate::mail::senders::SendersConfig>()),
+        ("deploy", keys_of::<crate::deploy::DeployConfig>()),
+        ("probe", keys_of::<crate::probe::ProbeConfig>()),
+        ("probe.echo", keys_of::<crate::probe::config::EchoConfig>()),
+        (
+            "probe.targets",
+            keys_of::<crate::probe::config::TargetConfig>(),
+        ),
+        ("check", keys_of::<crate::check::CheckConfig>()),
+    ]
+}
+
+/// For an unknown key, the tables where it is known: a key written above its table's header,
+/// or under the wrong one, is the usual mistake.
+fn where_known(message: &str) -> Option<String> {
+    let name = message.strip_prefix("unknown field `")?.split('`').next()?;
+    let homes: Vec<String> = tables()
+        .into_iter()
+        .filter(|(_, keys)| keys.contains(&name))
+        .map(|(t, _)| match t {
+            "" => "the top level (above the first [table])".to_string(),
+            "postfix" | "deploy" | "probe.targets" => format!("[[{t}]]"),
+            t => format!("[{t}]"),
+        })
+        .collect();
+    (!homes.is_empty()).then(|| format!("{name} belongs in {}", homes.join(" or ")))
+}
+
 /// Why a configuration file could not be read, and what to do.
 fn read_problem(path: &Path, e: &std::io::Error) -> String {
     use std::io::ErrorKind;
@@ -826,6 +895,38 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_key_says_which_table_it_belongs_in() {
+        let msg = |text: &str| {
+            Config::parse(text, Path::new("c.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        // written above its table's header
+        let m = msg("files = [\"/var/log/mail.log\"]\n[mail_log]\n");
+        assert!(
+            m.starts_with("c.toml:1:1: unknown field `files`, expected one of"),
+            "{m}"
+        );
+        assert!(m.ends_with(": files belongs in [mail_log]"), "{m}");
+        // under the wrong table, known in more than one
+        let m = msg("[mail_log]\ninterval_secs = 5\n");
+        assert!(
+            m.ends_with(": interval_secs belongs in [queue] or [probe]"),
+            "{m}"
+        );
+        let m = msg("[queue]\nread_only = true\n");
+        assert!(
+            m.ends_with(": read_only belongs in the top level (above the first [table])"),
+            "{m}"
+        );
+        let m = msg("[check]\npath = \"/var/www\"\n");
+        assert!(m.ends_with(": path belongs in [[deploy]]"), "{m}");
+        // a typo is known nowhere: the message stays as it was
+        let m = msg("[queue]\ninterval = 5\n");
+        assert!(m.ends_with("`body_max_bytes`"), "{m}");
+    }
+
+    #[test]
     fn syntax_error_is_reported() {
         let err = Config::parse("theme = \n", Path::new("c.toml")).unwrap_err();
         assert!(err.to_string().starts_with("c.toml:1:"), "{err}");
@@ -1105,41 +1206,6 @@ mod tests {
             .join("\n")
     }
 
-    /// The keys a table's type accepts, as its derived `Deserialize` names them: it asks the
-    /// deserializer for a struct with these fields.
-    fn keys_of<T: serde::de::DeserializeOwned>() -> Vec<&'static str> {
-        use serde::de::value::Error;
-        struct Probe<'a>(&'a mut Vec<&'static str>);
-        impl<'de> serde::Deserializer<'de> for Probe<'_> {
-            type Error = Error;
-            fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Error> {
-                Err(serde::de::Error::custom("not a table"))
-            }
-            fn deserialize_struct<V: serde::de::Visitor<'de>>(
-                self,
-                _: &'static str,
-                fields: &'static [&'static str],
-                _: V,
-            ) -> Result<V::Value, Error> {
-                self.0.extend(fields);
-                Err(serde::de::Error::custom("keys read"))
-            }
-            serde::forward_to_deserialize_any! {
-                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
-                byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
-                identifier ignored_any
-            }
-        }
-        let mut keys = Vec::new();
-        let _ = T::deserialize(Probe(&mut keys));
-        assert!(
-            !keys.is_empty(),
-            "{} is not a table",
-            std::any::type_name::<T>()
-        );
-        keys
-    }
-
     #[test]
     fn example_config_parses() {
         Config::parse(EXAMPLE, Path::new("opsdeck.example.toml")).unwrap();
@@ -1163,22 +1229,13 @@ mod tests {
     #[test]
     fn the_example_documents_every_key() {
         let doc: toml::Table = toml::from_str(&example_with_every_key()).unwrap();
-        // each table of the configuration, and the type that reads it
-        let tables: Vec<(&str, Vec<&str>)> = vec![
-            ("", keys_of::<Config>()),
-            ("postfix", keys_of::<PostfixInstance>()),
-            ("queue", keys_of::<crate::mail::queue::QueueConfig>()),
-            ("mail_log", keys_of::<crate::mail::log::LogConfig>()),
-            ("senders", keys_of::<crate::mail::senders::SendersConfig>()),
-            ("deploy", keys_of::<crate::deploy::DeployConfig>()),
-            ("probe", keys_of::<crate::probe::ProbeConfig>()),
-            ("probe.echo", keys_of::<crate::probe::config::EchoConfig>()),
-            (
-                "probe.targets",
-                keys_of::<crate::probe::config::TargetConfig>(),
-            ),
-            ("check", keys_of::<crate::check::CheckConfig>()),
-        ];
+        let tables = tables();
+        for (path, keys) in &tables {
+            assert!(
+                !keys.is_empty(),
+                "[{path}] has no keys: is it read by a struct?"
+            );
+        }
         // the keys the example writes in each table (a repeated table's, all together)
         fn walk(
             path: &str,
