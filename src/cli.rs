@@ -14,7 +14,14 @@ use crate::ui::theme::{self, ThemeSource};
 /// A terminal console for small web hosts: the Postfix queue and delivery
 /// failures, SES senders, git deploys and the load balancer, on one screen.
 #[derive(Debug, Parser)]
-#[command(name = "opsdeck", version, propagate_version = true)]
+#[command(
+    name = "opsdeck",
+    version,
+    propagate_version = true,
+    after_help = "In the dashboard, ? lists every key the focused pane understands, and q quits.\n\
+                  Every configuration key is described in opsdeck.example.toml; a configuration \
+                  that cannot be used stops with file:line:col: what is wrong (exit status 2)."
+)]
 pub struct Cli {
     /// Configuration file (default: $OPSDECK_CONFIG, then
     /// $XDG_CONFIG_HOME/opsdeck/config.toml, then /etc/opsdeck/config.toml).
@@ -30,7 +37,9 @@ pub struct Cli {
 /// screen and change nothing, so they take none of these).
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct ScreenArgs {
-    /// Read-only monitoring: nothing that changes a host is reachable.
+    /// Read-only monitoring: no action that changes a host (queue, senders, deploy) is bound or
+    /// listed, the RO badge stays on screen, and nothing turns it off while running (as
+    /// read_only = true in the configuration).
     #[arg(long)]
     pub read_only: bool,
     /// Allow actions even though the configuration says read_only (only
@@ -60,11 +69,39 @@ impl ScreenArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the dashboard on a self-contained sandbox (removed on exit).
+    #[command(after_help = "The demo reads no configuration file: --config is refused.")]
     Demo(ScreenArgs),
     /// Report delivery failures from whole mail log files, like pflogsumm.
+    #[command(
+        after_help = "Exit status: 0 when every file was read, 2 when one could not be \
+                            (the report of the others is still printed) or the command line or \
+                            configuration is wrong.\n\
+                            \n\
+                            The JSON (--format json, \"version\": 1) only ever gains fields; \
+                            its shape is documented at the top of src/mail/log/summary.rs."
+    )]
     Summary(crate::mail::log::summary::SummaryArgs),
     /// Read every source once and print a health report for monitoring
     /// (Nagios exit codes; text, json, nagios or prometheus). Always read-only.
+    #[command(
+        after_help = "Exit status, as a Nagios plugin's, in every format (the worst area \
+                            decides; CRITICAL before UNKNOWN before WARNING):\n  \
+                            0  OK\n  \
+                            1  WARNING\n  \
+                            2  CRITICAL\n  \
+                            3  UNKNOWN: a source could not be read, or the configuration or the \
+                            command line is wrong\n\
+                            \n\
+                            The areas are queue, failures, senders, ses, deploy and probe; \
+                            their thresholds are the [check] table of the configuration. It \
+                            runs no action and never fetches from git, whatever read_only says \
+                            (it does send the probe's requests, and runs the echo listener when \
+                            it is enabled).\n\
+                            \n\
+                            --format json prints a stable document that only ever gains fields \
+                            (its shape: JsonReport in src/check/mod.rs); prometheus prints \
+                            opsdeck_* metrics for node_exporter's textfile collector."
+    )]
     Check(crate::check::CheckArgs),
 }
 
@@ -170,6 +207,24 @@ pub fn main() -> anyhow::Result<u8> {
     }
 }
 
+/// The theme `--theme` or the configuration names; a theme the configuration names that cannot
+/// be used is an error of that file, and says so.
+fn select_theme(
+    cli: &ScreenArgs,
+    config: &Config,
+    depth: theme::ColorDepth,
+    source: &ThemeSource,
+) -> anyhow::Result<theme::Theme> {
+    let from_config = cli.theme.is_none() && config.theme.is_some();
+    let name = cli.theme.as_deref().or(config.theme.as_deref());
+    theme::select(name, depth, source).map_err(|e| match &config.origin {
+        crate::config::Origin::File(path) if from_config => {
+            anyhow::anyhow!("{}: theme: {e}", path.display())
+        }
+        _ => e.into(),
+    })
+}
+
 fn dashboard(cli: &ScreenArgs, mut config: Config, demo: bool) -> anyhow::Result<u8> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() {
@@ -182,11 +237,10 @@ fn dashboard(cli: &ScreenArgs, mut config: Config, demo: bool) -> anyhow::Result
     let mode = resolve_mode(cli.read_only, cli.write, &config)?;
     let color = cli.color.or(config.color).unwrap_or(ColorMode::Auto);
     let depth = theme::color_depth(color, |k| std::env::var(k).ok());
-    let theme_name = cli.theme.clone().or(config.theme.clone());
     let source = ThemeSource {
         user_dir: crate::config::user_theme_dir(),
     };
-    let theme = theme::select(theme_name.as_deref(), depth, &source)?;
+    let theme = select_theme(cli, &config, depth, &source)?;
     if depth == theme::ColorDepth::None {
         // crossterm writes an empty colour sequence under NO_COLOR that
         // cancels reverse video; the mono theme carries meaning in
@@ -247,6 +301,123 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// The long options of a command as the README's usage lines write them: `opsdeck ...` in
+    /// the block under "Running it", by the subcommand they start with.
+    fn readme_usage() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+        let readme = include_str!("../README.md");
+        let block = readme
+            .split("## Running it")
+            .nth(1)
+            .and_then(|r| r.split("```sh\n").nth(1))
+            .and_then(|r| r.split("```").next())
+            .unwrap_or_else(|| panic!("README.md has no usage block under \"Running it\""));
+        let mut usage = std::collections::BTreeMap::new();
+        for line in block.lines().filter(|l| l.starts_with("opsdeck")) {
+            let mut words = line.split_whitespace().skip(1).peekable();
+            let command = match words.peek() {
+                Some(w) if !w.starts_with('[') && !w.starts_with('-') => w.to_string(),
+                _ => String::new(),
+            };
+            let flags: &mut std::collections::BTreeSet<String> = usage.entry(command).or_default();
+            for w in line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+                if let Some(flag) = w.strip_prefix("--") {
+                    flags.insert(flag.to_string());
+                }
+            }
+        }
+        usage
+    }
+
+    #[test]
+    fn the_readme_usage_names_every_option_and_only_real_ones() {
+        let cmd = Cli::command();
+        let long = |c: &clap::Command| -> std::collections::BTreeSet<String> {
+            c.get_arguments()
+                .filter(|a| !a.is_hide_set())
+                .filter_map(|a| a.get_long())
+                .filter(|l| !matches!(*l, "help" | "version"))
+                .map(String::from)
+                .collect()
+        };
+        let global: std::collections::BTreeSet<String> = cmd
+            .get_arguments()
+            .filter(|a| a.is_global_set())
+            .filter_map(|a| a.get_long())
+            .map(String::from)
+            .collect();
+        let usage = readme_usage();
+        let mut commands = vec![(String::new(), long(&cmd))];
+        for sub in cmd.get_subcommands() {
+            commands.push((sub.get_name().to_string(), long(sub)));
+        }
+        commands.push(("help".into(), Default::default()));
+        for (name, own) in &commands {
+            let shown = |n: &str| {
+                if n.is_empty() {
+                    "opsdeck".into()
+                } else {
+                    format!("opsdeck {n}")
+                }
+            };
+            let Some(written) = usage.get(name) else {
+                panic!("README.md has no usage line for `{}`", shown(name));
+            };
+            for flag in own {
+                assert!(
+                    written.contains(flag),
+                    "README.md: `{}` lacks --{flag}",
+                    shown(name)
+                );
+            }
+            for flag in written {
+                assert!(
+                    own.contains(flag) || global.contains(flag),
+                    "README.md: `{}` has no option --{flag}",
+                    shown(name)
+                );
+            }
+        }
+        for name in usage.keys() {
+            assert!(
+                commands.iter().any(|(n, _)| n == name),
+                "README.md: no command `{name}`"
+            );
+        }
+    }
+
+    #[test]
+    fn check_help_says_the_exit_codes_and_where_the_json_is_described() {
+        let mut cmd = Cli::command();
+        let help = cmd
+            .find_subcommand_mut("check")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        for want in [
+            "0  OK",
+            "1  WARNING",
+            "2  CRITICAL",
+            "3  UNKNOWN",
+            "JsonReport in src/check/mod.rs",
+        ] {
+            assert!(help.contains(want), "{want:?} missing from:\n{help}");
+        }
+        let help = cmd
+            .find_subcommand_mut("summary")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(help.contains("src/mail/log/summary.rs"), "{help}");
+        assert!(help.contains("Exit status"), "{help}");
+        // demo lists the global --config, which it refuses: its help says so
+        let help = cmd
+            .find_subcommand_mut("demo")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(help.contains("--config is refused"), "{help}");
+    }
+
     #[test]
     fn the_subcommand_is_found_in_a_line_that_does_not_parse() {
         let named = |line: &[&str]| {
@@ -286,6 +457,40 @@ mod tests {
             Some(3)
         );
         assert_eq!(code(&["opsdeck", "check", "--format", "json"]), None);
+    }
+
+    #[test]
+    fn a_theme_the_configuration_names_is_its_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = ThemeSource {
+            user_dir: Some(dir.path().to_path_buf()),
+        };
+        let config = Config::parse(
+            "theme = \"solarized\"\n",
+            std::path::Path::new("/etc/opsdeck/config.toml"),
+        )
+        .unwrap();
+        let err = select_theme(
+            &ScreenArgs::default(),
+            &config,
+            theme::ColorDepth::Ansi16,
+            &source,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("/etc/opsdeck/config.toml: theme: theme \"solarized\" not found"),
+            "{err}"
+        );
+        // from the command line it is the option's
+        let cli = ScreenArgs {
+            theme: Some("nord".into()),
+            ..ScreenArgs::default()
+        };
+        let err = select_theme(&cli, &config, theme::ColorDepth::Ansi16, &source)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("theme \"nord\" not found"), "{err}");
     }
 
     #[test]

@@ -136,13 +136,10 @@ impl Default for Config {
 /// A configuration that could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The io error is part of the message, not a source: printed with its chain, it would be
-    /// said twice.
-    #[error("{}: {error}", path.display())]
-    Read {
-        path: PathBuf,
-        error: std::io::Error,
-    },
+    /// The file could not be read; `problem` says why in words (the I/O error is not kept as a
+    /// source, so that a chain of causes prints it once).
+    #[error("{}: cannot read the configuration: {problem}", path.display())]
+    Read { path: PathBuf, problem: String },
     #[error("{}:{line}:{col}: {message}", path.display())]
     Parse {
         path: PathBuf,
@@ -159,11 +156,33 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let mut cfg: Config = toml::from_str(text).map_err(|e| {
             let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            let mut message = e.message().trim().to_string();
+            if message == "duplicate key"
+                && let Some(span) = e.span()
+            {
+                message = duplicate(text, span);
+            }
+            // the standard library's words for an address it cannot read say not what it wants
+            let wanted = match message.as_str() {
+                "invalid socket address syntax" => Some(
+                    "write an IP address and a port, such as \"127.0.0.1:8099\" or \"[::1]:8099\"",
+                ),
+                "invalid IP address syntax" => {
+                    Some("write an IP address, such as \"10.0.1.12\" (not a host name)")
+                }
+                _ => None,
+            };
+            if let Some(wanted) = wanted {
+                message = format!("{message}: {wanted}");
+            }
+            if let Some(home) = where_known(&message) {
+                message = format!("{message}: {home}");
+            }
             ConfigError::Parse {
                 path: path.to_path_buf(),
                 line,
                 col,
-                message: e.message().trim().to_string(),
+                message,
             }
         })?;
         cfg.origin = Origin::File(path.to_path_buf());
@@ -329,6 +348,149 @@ impl Config {
             }
         }
 
+        // Paths: no shell reads this file, and opsdeck may be started from any directory.
+        let key = |table: Option<&Spans>, key: &str| table.and_then(|t| spans(t, key));
+        let mut paths: Vec<(String, &Path, Option<std::ops::Range<usize>>)> = Vec::new();
+        if let Some(p) = &self.log_file {
+            paths.push(("log_file".into(), p, at.log_file.as_ref().map(|v| v.span())));
+        }
+        for (i, inst) in self.postfix.iter().enumerate() {
+            let span = at
+                .postfix
+                .get(i)
+                .and_then(|t| t.get_ref().config_dir.as_ref());
+            paths.push((
+                "[[postfix]] config_dir".into(),
+                &inst.config_dir,
+                span.map(|v| v.span()),
+            ));
+        }
+        for f in &self.mail_log.files {
+            paths.push((
+                "[mail_log] files".into(),
+                f,
+                key(Some(&at.mail_log), "files"),
+            ));
+        }
+        if let Some(p) = &self.senders.mail_log {
+            paths.push((
+                "[senders] mail_log".into(),
+                p,
+                key(Some(&at.senders), "mail_log"),
+            ));
+        }
+        for (i, d) in self.deploy.iter().enumerate() {
+            let table = at.deploy.get(i);
+            if !d.path.as_os_str().is_empty() {
+                paths.push(("[[deploy]] path".into(), &d.path, key(table, "path")));
+            }
+            for (name, p) in [("ssh_key", &d.ssh_key), ("known_hosts", &d.known_hosts)] {
+                if let Some(p) = p {
+                    paths.push((format!("[[deploy]] {name}"), p, key(table, name)));
+                }
+            }
+        }
+        for (i, t) in self.probe.targets.iter().enumerate() {
+            if let Some(p) = &t.ca_file {
+                let table = at.probe.targets.get(i);
+                paths.push(("[[probe.targets]] ca_file".into(), p, key(table, "ca_file")));
+            }
+        }
+        for (setting, p, span) in paths {
+            let why = if p.to_string_lossy().starts_with('~') {
+                "a ~ is not expanded here (no shell reads this file): write the full path"
+            } else if p.is_relative() {
+                "a relative path would be read from whatever directory opsdeck is started in: \
+                 write the full path"
+            } else {
+                continue;
+            };
+            return Err(error(
+                span,
+                format!("{setting} = {:?}: {why}", p.display().to_string()),
+            ));
+        }
+
+        // URLs: the probe's own parser, so what loads is what can be probed.
+        let mut urls: Vec<(String, &str, Option<std::ops::Range<usize>>)> = Vec::new();
+        for (i, t) in self.probe.targets.iter().enumerate() {
+            let table = at.probe.targets.get(i);
+            urls.push(("[[probe.targets]] url".into(), &t.url, key(table, "url")));
+            for (name, u) in [
+                ("expect_final", &t.expect_final),
+                ("http_url", &t.http_url),
+                ("echo_url", &t.echo_url),
+                ("backend_url", &t.backend_url),
+            ] {
+                if let Some(u) = u {
+                    urls.push((format!("[[probe.targets]] {name}"), u, key(table, name)));
+                }
+            }
+        }
+        if let Some(u) = &self.senders.ses_endpoint {
+            urls.push((
+                "[senders] ses_endpoint".into(),
+                u,
+                key(Some(&at.senders), "ses_endpoint"),
+            ));
+        }
+        for (setting, url, span) in urls {
+            let why = if !url.contains("://") {
+                format!("it has no scheme: write \"https://{url}\" (or http://)")
+            } else {
+                match crate::probe::client::Target::parse(url) {
+                    Ok(_) => continue,
+                    Err(crate::probe::ProbeError::Url { why, .. }) => {
+                        format!("{why}: write a whole http:// or https:// URL")
+                    }
+                    Err(e) => e.to_string(),
+                }
+            };
+            return Err(error(span, format!("{setting} = {url:?}: {why}")));
+        }
+
+        // SES regions are named as AWS names them; a typo would only show as a failure to
+        // reach an endpoint that does not exist.
+        let regions = self
+            .senders
+            .ses_region
+            .iter()
+            .map(|r| (r, "ses_region"))
+            .chain(self.senders.ses_regions.iter().map(|r| (r, "ses_regions")));
+        for (region, name) in regions {
+            if !is_region_name(region) {
+                return Err(error(
+                    key(Some(&at.senders), name),
+                    format!(
+                        "[senders] {name}: {region:?} is not an AWS region name: write it as \
+                         AWS does, such as \"us-east-1\" or \"eu-west-1\""
+                    ),
+                ));
+            }
+        }
+
+        if let Some(name) = &self.senders.instance
+            && !self.postfix.iter().any(|p| &p.name == name)
+        {
+            let names: Vec<String> = self
+                .postfix
+                .iter()
+                .map(|p| format!("{:?}", p.name))
+                .collect();
+            return Err(error(
+                key(Some(&at.senders), "instance"),
+                format!(
+                    "[senders] instance = {name:?} names no [[postfix]] instance: the instances \
+                     are {}",
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            ));
+        }
+
         if self.mail_log.source == crate::mail::log::LogSourceKind::File
             && self.mail_log.files.is_empty()
         {
@@ -344,24 +506,155 @@ impl Config {
 
     /// Read and parse a file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
             path: path.to_path_buf(),
-            error,
+            problem: read_problem(path, &e),
         })?;
         Config::parse(&text, path)
     }
 
     /// Find and load the configuration in the documented order.
     pub fn discover(cli: Option<&Path>) -> Result<Config, ConfigError> {
-        match locate(
-            cli,
-            |k| std::env::var_os(k).map(PathBuf::from),
-            |p| p.is_file(),
-        ) {
-            Some(p) => Config::load(&p),
+        let env = |k: &str| std::env::var_os(k).map(PathBuf::from);
+        match locate(cli, env, |p| p.is_file()) {
+            // a file that cannot be read says who named it when no option did
+            Some(p) => Config::load(&p).map_err(|e| match e {
+                ConfigError::Read { path, problem }
+                    if cli.is_none()
+                        && env("OPSDECK_CONFIG").as_deref() == Some(path.as_path()) =>
+                {
+                    ConfigError::Read {
+                        path,
+                        problem: format!("{problem} (named by $OPSDECK_CONFIG)"),
+                    }
+                }
+                e => e,
+            }),
             None => Ok(Config::default()),
         }
     }
+}
+
+/// The keys a table's type accepts, as its derived `Deserialize` names them: it asks the
+/// deserializer for a struct with these fields.
+fn keys_of<T: serde::de::DeserializeOwned>() -> Vec<&'static str> {
+    use serde::de::value::Error;
+    struct Probe<'a>(&'a mut Vec<&'static str>);
+    impl<'de> serde::Deserializer<'de> for Probe<'_> {
+        type Error = Error;
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Error> {
+            Err(serde::de::Error::custom("not a table"))
+        }
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Error> {
+            self.0.extend(fields);
+            Err(serde::de::Error::custom("keys read"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut keys = Vec::new();
+    let _ = T::deserialize(Probe(&mut keys));
+    keys
+}
+
+/// Each table of the configuration (`""` the top level; a repeated table by its name) and the
+/// keys it takes, read from the types that read it.
+fn tables() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        ("", keys_of::<Config>()),
+        ("postfix", keys_of::<PostfixInstance>()),
+        ("queue", keys_of::<crate::mail::queue::QueueConfig>()),
+        ("mail_log", keys_of::<crate::mail::log::LogConfig>()),
+        ("senders", keys_of::<crate::mail::senders::SendersConfig>()),
+        ("deploy", keys_of::<crate::deploy::DeployConfig>()),
+        ("probe", keys_of::<crate::probe::ProbeConfig>()),
+        ("probe.echo", keys_of::<crate::probe::config::EchoConfig>()),
+        (
+            "probe.targets",
+            keys_of::<crate::probe::config::TargetConfig>(),
+        ),
+        ("check", keys_of::<crate::check::CheckConfig>()),
+    ]
+}
+
+/// For an unknown key, the tables where it is known: a key written above its table's header,
+/// or under the wrong one, is the usual mistake.
+fn where_known(message: &str) -> Option<String> {
+    let name = message.strip_prefix("unknown field `")?.split('`').next()?;
+    let homes: Vec<String> = tables()
+        .into_iter()
+        .filter(|(_, keys)| keys.contains(&name))
+        .map(|(t, _)| match t {
+            "" => "the top level (above the first [table])".to_string(),
+            "postfix" | "deploy" | "probe.targets" => format!("[[{t}]]"),
+            t => format!("[{t}]"),
+        })
+        .collect();
+    (!homes.is_empty()).then(|| format!("{name} belongs in {}", homes.join(" or ")))
+}
+
+/// Why a configuration file could not be read, and what to do.
+fn read_problem(path: &Path, e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "no such file".into(),
+        ErrorKind::IsADirectory => format!(
+            "it is a directory: name the file itself (such as {})",
+            path.join("config.toml").display()
+        ),
+        ErrorKind::PermissionDenied => {
+            "permission denied: run opsdeck as a user who may read it, or make it readable".into()
+        }
+        ErrorKind::InvalidData => "it is not UTF-8 text".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// What a duplicate key is, in words: the parser only says "duplicate key" (at the key).
+fn duplicate(text: &str, span: std::ops::Range<usize>) -> String {
+    let name = text.get(span.clone()).unwrap_or("").trim();
+    let line_start = text[..span.start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("").trim();
+    let Some(header) = line.strip_prefix('[') else {
+        return format!("{name} is set twice in this table: keep one");
+    };
+    let table = header.trim_matches(|c| c == '[' || c == ']').trim();
+    let single = text
+        .lines()
+        .any(|l| l.trim().strip_prefix('[').and_then(|l| l.strip_suffix(']')) == Some(table));
+    if single && text.contains(&format!("[[{table}]]")) {
+        format!(
+            "[{table}] and [[{table}]] are both written: a table is either written once as \
+             [{table}] or repeated as [[{table}]]"
+        )
+    } else {
+        format!("the table [{table}] is written twice: put its settings under one [{table}]")
+    }
+}
+
+/// An AWS region name as AWS writes it: lowercase words and a number joined by `-`
+/// (`us-east-1`, `us-gov-west-1`, `ap-southeast-2`).
+fn is_region_name(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    let Some((number, words)) = parts.split_last() else {
+        return false;
+    };
+    words.len() >= 2
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()))
+        && !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit())
 }
 
 /// Where the keys of one table are written (their values are not read again: a value toml::Value
@@ -372,7 +665,11 @@ type Spans = std::collections::BTreeMap<String, toml::Spanned<serde::de::Ignored
 #[derive(Debug, Default, Deserialize)]
 struct Positions {
     #[serde(default)]
+    log_file: Option<toml::Spanned<serde::de::IgnoredAny>>,
+    #[serde(default)]
     postfix: Vec<toml::Spanned<PostfixPosition>>,
+    #[serde(default)]
+    deploy: Vec<Spans>,
     #[serde(default)]
     check: Spans,
     #[serde(default)]
@@ -386,11 +683,14 @@ struct Positions {
 #[derive(Debug, Default, Deserialize)]
 struct ProbePositions {
     echo: Option<Spans>,
+    #[serde(default)]
+    targets: Vec<Spans>,
 }
 
 #[derive(Debug, Deserialize)]
 struct PostfixPosition {
     name: Option<toml::Spanned<String>>,
+    config_dir: Option<toml::Spanned<serde::de::IgnoredAny>>,
 }
 
 /// A list setting that may also be written as one string (`files = "/var/log/mail.log"` as
@@ -521,6 +821,123 @@ mod tests {
         let err =
             Config::parse("[mail_log]\nfiles = [\"a\", 3]\n", Path::new("c.toml")).unwrap_err();
         assert!(err.to_string().starts_with("c.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_says_why_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Config::load(dir.path()).unwrap_err();
+        // as the binary prints it: with the chain of causes
+        let msg = format!("{:#}", anyhow::Error::from(err));
+        assert_eq!(
+            msg,
+            format!(
+                "{0}: cannot read the configuration: it is a directory: name the file itself \
+                 (such as {0}/config.toml)",
+                dir.path().display()
+            )
+        );
+        let missing = dir.path().join("nope.toml");
+        let msg = format!(
+            "{:#}",
+            anyhow::Error::from(Config::load(&missing).unwrap_err())
+        );
+        assert_eq!(
+            msg,
+            format!(
+                "{}: cannot read the configuration: no such file",
+                missing.display()
+            )
+        );
+        let binary = dir.path().join("c.toml");
+        std::fs::write(&binary, b"read_only = \xff\n").unwrap();
+        let msg = Config::load(&binary).unwrap_err().to_string();
+        assert!(
+            msg.ends_with(": cannot read the configuration: it is not UTF-8 text"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_key_or_table_written_twice_is_named() {
+        let msg = |text: &str| {
+            Config::parse(text, Path::new("c.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            msg("[queue]\ninterval_secs = 5\n\n[queue]\nbody_max_bytes = 4096\n"),
+            "c.toml:4:2: the table [queue] is written twice: put its settings under one [queue]"
+        );
+        assert_eq!(
+            msg("[probe.echo]\nenabled = true\n[probe.echo]\n"),
+            "c.toml:3:8: the table [probe.echo] is written twice: put its settings under one \
+             [probe.echo]"
+        );
+        assert_eq!(
+            msg("[queue]\ninterval_secs = 5\ninterval_secs = 6\n"),
+            "c.toml:3:1: interval_secs is set twice in this table: keep one"
+        );
+        assert_eq!(
+            msg("[[postfix]]\nname = \"a\"\n[postfix]\nname = \"b\"\n"),
+            "c.toml:3:2: [postfix] and [[postfix]] are both written: a table is either written \
+             once as [postfix] or repeated as [[postfix]]"
+        );
+    }
+
+    #[test]
+    fn an_address_that_does_not_parse_says_what_to_write() {
+        let msg = Config::parse("[probe.echo]\nlisten = \"8099\"\n", Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            msg,
+            "c.toml:2:10: invalid socket address syntax: write an IP address and a port, such \
+             as \"127.0.0.1:8099\" or \"[::1]:8099\""
+        );
+        let msg = Config::parse(
+            "[[probe.targets]]\nname = \"w\"\nurl = \"https://w/\"\nresolve = \"lb1\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            msg,
+            "c.toml:4:11: invalid IP address syntax: write an IP address, such as \"10.0.1.12\" \
+             (not a host name)"
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_says_which_table_it_belongs_in() {
+        let msg = |text: &str| {
+            Config::parse(text, Path::new("c.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        // written above its table's header
+        let m = msg("files = [\"/var/log/mail.log\"]\n[mail_log]\n");
+        assert!(
+            m.starts_with("c.toml:1:1: unknown field `files`, expected one of"),
+            "{m}"
+        );
+        assert!(m.ends_with(": files belongs in [mail_log]"), "{m}");
+        // under the wrong table, known in more than one
+        let m = msg("[mail_log]\ninterval_secs = 5\n");
+        assert!(
+            m.ends_with(": interval_secs belongs in [queue] or [probe]"),
+            "{m}"
+        );
+        let m = msg("[queue]\nread_only = true\n");
+        assert!(
+            m.ends_with(": read_only belongs in the top level (above the first [table])"),
+            "{m}"
+        );
+        let m = msg("[check]\npath = \"/var/www\"\n");
+        assert!(m.ends_with(": path belongs in [[deploy]]"), "{m}");
+        // a typo is known nowhere: the message stays as it was
+        let m = msg("[queue]\ninterval = 5\n");
+        assert!(m.ends_with("`body_max_bytes`"), "{m}");
     }
 
     #[test]
@@ -680,6 +1097,90 @@ mod tests {
     }
 
     #[test]
+    fn settings_that_parse_but_cannot_work_are_refused_where_written() {
+        let cases = [
+            (
+                "[mail_log]\nfiles = [\"~/mail.log\"]\n",
+                "c.toml:2:9: [mail_log] files = \"~/mail.log\": a ~ is not expanded here (no \
+                 shell reads this file): write the full path",
+            ),
+            (
+                "[mail_log]\nfiles = \"mail.log\"\n",
+                "c.toml:2:9: [mail_log] files = \"mail.log\": a relative path would be read \
+                 from whatever directory opsdeck is started in: write the full path",
+            ),
+            (
+                "log_file = \"~/o.log\"\n",
+                "c.toml:1:12: log_file = \"~/o.log\": a ~",
+            ),
+            (
+                "[[postfix]]\nname = \"a\"\n[[postfix]]\nname = \"b\"\nconfig_dir = \"etc/postfix\"\n",
+                "c.toml:5:14: [[postfix]] config_dir = \"etc/postfix\": a relative path",
+            ),
+            (
+                "[senders]\nmail_log = \"~/mail.log\"\n",
+                "c.toml:2:12: [senders] mail_log = \"~/mail.log\": a ~",
+            ),
+            (
+                "[[deploy]]\npath = \"/var/www/a\"\n[[deploy]]\npath = \"/var/www/b\"\nssh_key = \"~/.ssh/id\"\n",
+                "c.toml:5:11: [[deploy]] ssh_key = \"~/.ssh/id\": a ~",
+            ),
+            (
+                "[[deploy]]\npath = \"www\"\n",
+                "c.toml:2:8: [[deploy]] path = \"www\": a relative path",
+            ),
+            (
+                "[[probe.targets]]\nname = \"w\"\nurl = \"https://w/\"\nca_file = \"ca.pem\"\n",
+                "c.toml:4:11: [[probe.targets]] ca_file = \"ca.pem\": a relative path",
+            ),
+            (
+                "[[probe.targets]]\nname = \"w\"\nurl = \"www.example.com/\"\n",
+                "c.toml:3:7: [[probe.targets]] url = \"www.example.com/\": it has no scheme: \
+                 write \"https://www.example.com/\" (or http://)",
+            ),
+            (
+                "[[probe.targets]]\nname = \"w\"\nurl = \"https://w/\"\necho_url = \"ftp://w/\"\n",
+                "c.toml:4:12: [[probe.targets]] echo_url = \"ftp://w/\": scheme must be http \
+                 or https",
+            ),
+            (
+                "[senders]\nses_endpoint = \"127.0.0.1:5000\"\n",
+                "c.toml:2:16: [senders] ses_endpoint = \"127.0.0.1:5000\": it has no scheme",
+            ),
+            (
+                "[senders]\nses_region = \"us-east1\"\n",
+                "c.toml:2:14: [senders] ses_region: \"us-east1\" is not an AWS region name: \
+                 write it as AWS does, such as \"us-east-1\" or \"eu-west-1\"",
+            ),
+            (
+                "[senders]\nses_regions = [\"eu-west-1\", \"EU-WEST-2\"]\n",
+                "c.toml:2:15: [senders] ses_regions: \"EU-WEST-2\" is not an AWS region name",
+            ),
+            (
+                "[[postfix]]\nname = \"out\"\n[senders]\ninstance = \"default\"\n",
+                "c.toml:4:12: [senders] instance = \"default\" names no [[postfix]] instance: \
+                 the instances are \"out\"",
+            ),
+        ];
+        for (text, want) in cases {
+            let msg = Config::parse(text, Path::new("c.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(msg.starts_with(want), "{text}\n{msg}");
+        }
+        // what is right loads
+        Config::parse(
+            "log_file = \"/var/log/opsdeck.log\"\n\
+             [senders]\nses_regions = [\"us-gov-west-1\", \"ap-southeast-2\"]\n\
+             ses_endpoint = \"http://127.0.0.1:5000\"\ninstance = \"default\"\n\
+             [[deploy]]\npath = \"/var/www/site\"\n\
+             [[probe.targets]]\nname = \"w\"\nurl = \"https://[::1]:8443/x?y\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+    }
+
+    #[test]
     fn no_log_file_is_refused() {
         let msg = Config::parse("[mail_log]\nfiles = []\n", Path::new("c.toml"))
             .unwrap_err()
@@ -697,9 +1198,102 @@ mod tests {
         .unwrap();
     }
 
+    const EXAMPLE: &str = include_str!("../opsdeck.example.toml");
+
+    /// The example with its commented-out settings and tables turned on (`# key = value`,
+    /// `# [table]`): every key it documents, examples included.
+    fn example_with_every_key() -> String {
+        let is_key = |l: &str| {
+            let name = l.split(" = ").next().unwrap_or("");
+            l.contains(" = ")
+                && !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        };
+        EXAMPLE
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if rest.starts_with('[') && rest.ends_with(']') => rest,
+                Some(rest) if is_key(rest) => rest,
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     #[test]
     fn example_config_parses() {
-        let text = include_str!("../opsdeck.example.toml");
-        Config::parse(text, Path::new("opsdeck.example.toml")).unwrap();
+        Config::parse(EXAMPLE, Path::new("opsdeck.example.toml")).unwrap();
+        // its commented-out examples are valid settings too
+        Config::parse(&example_with_every_key(), Path::new("opsdeck.example.toml")).unwrap();
+    }
+
+    #[test]
+    fn the_example_sets_every_key_to_its_default() {
+        let example = Config::parse(EXAMPLE, Path::new("opsdeck.example.toml")).unwrap();
+        let mut defaults = Config {
+            origin: example.origin.clone(),
+            ..Config::default()
+        };
+        // written out, these name what leaving them unset does
+        defaults.theme = Some("default".into());
+        defaults.color = Some(ColorMode::Auto);
+        assert_eq!(example, defaults);
+    }
+
+    #[test]
+    fn the_example_documents_every_key() {
+        let doc: toml::Table = toml::from_str(&example_with_every_key()).unwrap();
+        let tables = tables();
+        for (path, keys) in &tables {
+            assert!(
+                !keys.is_empty(),
+                "[{path}] has no keys: is it read by a struct?"
+            );
+        }
+        // the keys the example writes in each table (a repeated table's, all together)
+        fn walk(
+            path: &str,
+            table: &toml::Table,
+            out: &mut std::collections::BTreeMap<String, Vec<String>>,
+        ) {
+            out.entry(path.to_string()).or_default();
+            for (key, value) in table {
+                out.entry(path.to_string()).or_default().push(key.clone());
+                let inner = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                match value {
+                    toml::Value::Table(t) => walk(&inner, t, out),
+                    toml::Value::Array(a) => {
+                        for t in a.iter().filter_map(toml::Value::as_table) {
+                            walk(&inner, t, out);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut written = std::collections::BTreeMap::new();
+        walk("", &doc, &mut written);
+        for (path, keys) in &tables {
+            let Some(have) = written.get(*path) else {
+                panic!("opsdeck.example.toml has no [{path}] table");
+            };
+            for key in keys {
+                assert!(
+                    have.iter().any(|k| k == key),
+                    "opsdeck.example.toml does not document `{key}` of [{path}]"
+                );
+            }
+        }
+        // and a table the example writes is one this test knows the type of
+        for path in written.keys() {
+            assert!(
+                tables.iter().any(|(p, _)| p == path),
+                "[{path}] in opsdeck.example.toml: add its type to this test"
+            );
+        }
     }
 }

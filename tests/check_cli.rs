@@ -919,3 +919,99 @@ read_timeout_secs = 2
     // the area that could be read reports as usual
     assert_ne!(finding(&v, "failures")["status"], "unknown", "{out}");
 }
+
+/// Configurations as people get them wrong: the dashboard stops before it draws anything, with
+/// one line on stderr that names the file, the line and column, and what is wrong; `check` says
+/// the same as UNKNOWN.
+#[test]
+fn broken_configs_stop_with_where_and_what_before_any_screen() {
+    let root = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "wrong type",
+            "read_only = \"yes\"\n",
+            "1:13: invalid type: string \"yes\", expected a boolean",
+        ),
+        (
+            "unknown key",
+            "[queue]\ninterval = 5\n",
+            "2:1: unknown field `interval`",
+        ),
+        (
+            "a table twice",
+            "[queue]\ninterval_secs = 5\n[queue]\n",
+            "3:2: the table [queue] is written twice",
+        ),
+        (
+            "a tilde path",
+            "[mail_log]\nfiles = \"~/mail.log\"\n",
+            "2:9: [mail_log] files = \"~/mail.log\": a ~ is not expanded",
+        ),
+        (
+            "a relative path",
+            "[[deploy]]\npath = \"www\"\n",
+            "2:8: [[deploy]] path = \"www\": a relative path",
+        ),
+        (
+            "a URL without scheme",
+            "[[probe.targets]]\nname = \"www\"\nurl = \"www.example.com\"\n",
+            "3:7: [[probe.targets]] url = \"www.example.com\": it has no scheme",
+        ),
+        (
+            "an SES region typo",
+            "[senders]\nses_region = \"eu-west1\"\n",
+            "2:14: [senders] ses_region: \"eu-west1\" is not an AWS region name",
+        ),
+        (
+            "an instance that is not there",
+            "[senders]\ninstance = \"out\"\n",
+            "2:12: [senders] instance = \"out\" names no [[postfix]] instance",
+        ),
+        (
+            "a bad listen address",
+            "[probe.echo]\nlisten = \"8099\"\n",
+            "2:10: invalid socket address syntax",
+        ),
+    ];
+    for (what, text, want) in cases {
+        let config = root.path().join("config.toml");
+        std::fs::write(&config, text).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: {err}");
+        assert!(out.stdout.is_empty(), "{what}: drew something");
+        assert!(
+            err.starts_with(&format!("opsdeck: {}:{want}", config.display())),
+            "{what}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{what}: {err}");
+        let (code, nagios) = check(&config, "nagios");
+        assert_eq!(code, 3, "{what}: {nagios}");
+        assert!(
+            nagios.starts_with(&format!(
+                "OPSDECK UNKNOWN - configuration: {}:{want}",
+                config.display()
+            )),
+            "{what}: {nagios}"
+        );
+    }
+    // a configuration that is not a file
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .arg("--config")
+        .arg(root.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "opsdeck: {0}: cannot read the configuration: it is a directory: name the file \
+             itself (such as {0}/config.toml)\n",
+            root.path().display()
+        )
+    );
+}

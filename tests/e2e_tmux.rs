@@ -185,6 +185,62 @@ fn broken_config_names_file_line_and_column() {
     assert!(err.contains("them"), "{err}");
 }
 
+/// A host where nothing opsdeck reads is there: no Postfix on PATH, no mail log, no checkout, a
+/// probe target that does not resolve. At 80x24 each tile says what is missing and what to do,
+/// within the lines it shows.
+#[test]
+fn a_bare_host_is_explained_pane_by_pane_at_80x24() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        "[[postfix]]\nconfig_dir = \"/nonexistent/postfix\"\n\
+         [mail_log]\nfiles = [\"/nonexistent/mail.log\"]\n\
+         [senders]\nses = false\n\
+         [[deploy]]\nname = \"www\"\npath = \"/nonexistent/www\"\n",
+    )
+    .unwrap();
+    let t = Tmux::opsdeck(
+        "bare",
+        80,
+        24,
+        &format!("--config {}", cfg.display()),
+        // no /usr/sbin: no Postfix tools
+        &[("PATH", "/usr/bin:/bin")],
+    );
+    let s = t.wait_for("every pane to have read its source", |s| {
+        s.contains("postqueue -c /nonexistent/postfix -j: not found")
+            && s.contains("/nonexistent/mail.log: not found")
+            && s.contains("postconf: not found")
+            && s.contains("/nonexistent/www: not a git work tree")
+    });
+    let flat = s
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ");
+    for want in [
+        "not found - install Postfix, or fix PATH / command_prefix in [[postfix]]",
+        "cannot read the relay setup: postconf: not found - install Postfix, or fix",
+        "it does not exist: set path in [[deploy]] to the site's checkout",
+        "No probe target: add a [[probe.targets]] table",
+    ] {
+        assert!(flat.contains(want), "{want:?} not on the screen:\n{s}");
+    }
+    // zoomed, the mail log's advice is whole
+    t.keys(&["2"]);
+    let s = t.wait_for("Failures zoomed", |s| !s.contains("┌ Queue"));
+    let flat = s
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("or source = \"journal\" in [mail_log])"),
+        "the advice is cut:\n{s}"
+    );
+}
+
 #[test]
 fn missing_config_file_is_a_clear_error() {
     let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
@@ -194,10 +250,14 @@ fn missing_config_file_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("/nonexistent/opsdeck.toml: No such file"),
+        err.contains("/nonexistent/opsdeck.toml: cannot read the configuration: no such file"),
         "{err}"
     );
-    assert_eq!(err.matches("No such file").count(), 1, "said once: {err}");
+    assert_eq!(
+        err.to_lowercase().matches("no such file").count(),
+        1,
+        "said once: {err}"
+    );
 }
 
 #[test]
@@ -215,8 +275,24 @@ fn a_path_in_an_error_reaches_the_terminal_escaped() {
         "raw control characters on stderr: {err:?}"
     );
     assert!(
-        err.contains("/nonexistent/\\e]0;owned\\x07\\u{9b}2J.toml: No such file"),
+        err.contains(
+            "/nonexistent/\\e]0;owned\\x07\\u{9b}2J.toml: cannot read the configuration: no such file"
+        ),
         "{err}"
+    );
+}
+
+#[test]
+fn a_config_named_by_the_environment_says_so_when_it_cannot_be_read() {
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .env("OPSDECK_CONFIG", "/nonexistent/opsdeck.toml")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "opsdeck: /nonexistent/opsdeck.toml: cannot read the configuration: no such file \
+         (named by $OPSDECK_CONFIG)\n"
     );
 }
 

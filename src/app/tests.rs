@@ -208,6 +208,53 @@ fn help_lists_what_the_dispatcher_binds() {
     }
 }
 
+/// Each pane's help section is its binding table as the dispatcher sees it: every binding
+/// listed (write bindings only where the session may write), and every key listed reaches the
+/// pane: none is taken first by a key that works everywhere, none is bound twice.
+#[test]
+fn every_pane_lists_exactly_the_keys_that_reach_it() {
+    use crate::app::keymap::keys_label;
+    use crate::app::pane::{Binding, Key, Pane};
+    fn table<A>(b: &'static [Binding<A>]) -> Vec<(String, &'static str, bool, Vec<Key>)> {
+        b.iter()
+            .map(|b| (keys_label(b), b.help, b.writes, b.keys.to_vec()))
+            .collect()
+    }
+    for mode in [Mode::Interactive, Mode::ReadOnly] {
+        let mut a = app(mode);
+        for pane in PaneId::ALL {
+            a.focus = pane;
+            let bindings = match pane {
+                PaneId::Queue => table(a.queue.bindings()),
+                PaneId::Failures => table(a.failures.bindings()),
+                PaneId::Senders => table(a.senders.bindings()),
+                PaneId::Deploy => table(a.deploy.bindings()),
+                PaneId::Probe => table(a.probe.bindings()),
+            };
+            let sections = view::help_sections(&a);
+            assert_eq!(sections[0].0, format!("{} pane", pane.title()));
+            let listed: Vec<(String, &str)> = sections[0].1.clone();
+            let want: Vec<(String, &str)> = bindings
+                .iter()
+                .filter(|(_, _, writes, _)| mode == Mode::Interactive || !writes)
+                .map(|(k, h, _, _)| (k.clone(), *h))
+                .collect();
+            assert_eq!(listed, want, "{pane:?} in {mode:?}");
+            let mut seen: Vec<Key> = Vec::new();
+            for (label, _, _, keys) in &bindings {
+                for k in keys {
+                    assert!(
+                        keymap::lookup(GLOBAL, k.code, k.mods, true).is_none(),
+                        "{pane:?}: {label} is listed but taken by a key that works everywhere"
+                    );
+                    assert!(!seen.contains(k), "{pane:?}: {label} bound twice");
+                    seen.push(*k);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn filter_overlay_edits_and_clears() {
     let mut a = app(Mode::Interactive);

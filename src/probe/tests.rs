@@ -504,7 +504,10 @@ fn echo_detail_80x24() {
 fn not_configured_says_so() {
     let p = ProbePane::new(&Config::default());
     let s = draw(&p, 80, 6, false);
-    assert!(s.contains("No probe target yet."), "{s}");
+    assert!(
+        s.contains("No probe target: add a [[probe.targets]] table with the site's public URL."),
+        "{s}"
+    );
 }
 
 /// An echo request that came over the PROXY port with v2 TLVs: the detail

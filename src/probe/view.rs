@@ -72,7 +72,13 @@ pub fn render(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>)
         title = format!("Probe /{}", p.filter);
     }
     if p.targets.is_empty() && !p.echo.enabled {
-        crate::ui::widgets::not_configured(frame, area, "Probe", "No probe target yet.", cx);
+        crate::ui::widgets::not_configured(
+            frame,
+            area,
+            "Probe",
+            "No probe target: add a [[probe.targets]] table with the site's public URL.",
+            cx,
+        );
         return;
     }
     let block = pane_block(&title, cx);

@@ -117,8 +117,15 @@ struct StyleSpec {
 /// A theme that could not be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ThemeError {
-    #[error("theme {0:?} not found (built in: default, light, high-contrast, mono)")]
-    NotFound(String),
+    #[error(
+        "theme {name:?} not found: it is not built in (default, light, high-contrast, mono){}",
+        looked.as_ref().map(|p| format!(" and there is no {}", p.display())).unwrap_or_default()
+    )]
+    NotFound {
+        name: String,
+        /// The user theme file looked for.
+        looked: Option<PathBuf>,
+    },
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
     #[error("{file}:{line}:{col}: {message}")]
@@ -140,17 +147,30 @@ pub struct ThemeSource {
 
 impl ThemeSource {
     fn read(&self, name: &str) -> Result<(String, String), ThemeError> {
-        if let Some(dir) = &self.user_dir {
-            let p = dir.join(format!("{name}.toml"));
-            if let Ok(text) = std::fs::read_to_string(&p) {
-                return Ok((p.display().to_string(), text));
+        let looked = self
+            .user_dir
+            .as_ref()
+            .map(|d| d.join(format!("{name}.toml")));
+        if let Some(p) = &looked {
+            match std::fs::read_to_string(p) {
+                Ok(text) => return Ok((p.display().to_string(), text)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(ThemeError::Invalid {
+                        file: p.display().to_string(),
+                        message: format!("cannot be read: {e}"),
+                    });
+                }
             }
         }
         BUILT_IN
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(n, t)| (format!("themes/{n}.toml"), t.to_string()))
-            .ok_or_else(|| ThemeError::NotFound(name.to_string()))
+            .ok_or_else(|| ThemeError::NotFound {
+                name: name.to_string(),
+                looked,
+            })
     }
 
     /// Load a theme by name, following `inherits`.
@@ -450,6 +470,31 @@ pub fn select(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_theme_that_is_nowhere_names_where_it_was_looked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = ThemeSource {
+            user_dir: Some(dir.path().to_path_buf()),
+        };
+        let msg = select(Some("solarized"), ColorDepth::Ansi16, &source)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            msg,
+            format!(
+                "theme \"solarized\" not found: it is not built in (default, light, \
+                 high-contrast, mono) and there is no {}/solarized.toml",
+                dir.path().display()
+            )
+        );
+        // a file there that cannot be read is not \"not found\"
+        std::fs::create_dir(dir.path().join("odd.toml")).unwrap();
+        let msg = select(Some("odd"), ColorDepth::Ansi16, &source)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("odd.toml: cannot be read: "), "{msg}");
+    }
 
     #[test]
     fn all_built_in_themes_load() {

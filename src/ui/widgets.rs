@@ -52,6 +52,44 @@ pub fn truncate(s: &str, width: usize) -> String {
     out
 }
 
+/// Break `text` into lines of at most `w` columns at spaces (a word longer
+/// than a line is cut with an ellipsis); at most `max` lines, the last one
+/// ending in an ellipsis when there was more.
+pub fn wrap_words(text: &str, w: usize, max: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let w = w.max(1);
+    for word in text.split(' ').filter(|x| !x.is_empty()) {
+        let extra = if cur.is_empty() { 0 } else { 1 };
+        if cur.width() + extra + word.width() <= w {
+            if extra == 1 {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+            continue;
+        }
+        if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur = truncate(word, w);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    if out.len() > max {
+        out.truncate(max);
+        if let Some(last) = out.last_mut() {
+            let t = truncate(&format!("{last} …"), w);
+            *last = if t.ends_with('…') {
+                t
+            } else {
+                truncate(&format!("{last}…"), w)
+            };
+        }
+    }
+    out
+}
+
 /// Pad or cut `s` to exactly `width` columns.
 pub fn fit(s: &str, width: usize) -> String {
     let t = truncate(s, width);

@@ -422,6 +422,25 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_directory_named_as_the_log_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.mail_log.files = vec![dir.path().to_path_buf()];
+        let mut r = Report::default();
+        collect(&config, at(10, 30), &mut r).await;
+        let f = r.findings.iter().find(|f| f.area == "failures").unwrap();
+        assert_eq!(f.status, Status::Unknown);
+        assert_eq!(
+            f.summary,
+            format!(
+                "{0}: is a directory, not a log: name the log file in it ([mail_log] files = \
+                 [\"{0}/mail.log\"])",
+                dir.path().display()
+            )
+        );
+    }
+
     fn quiet(warn: u64, age_secs: i64) -> Report {
         let mut config = Config::default();
         config.check.log_quiet_warn_secs = warn;

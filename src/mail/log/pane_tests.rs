@@ -315,6 +315,32 @@ fn lost_mail_in_the_last_hour_marks_the_tab() {
 }
 
 #[test]
+fn a_long_unavailable_message_is_shown_whole_when_zoomed() {
+    let mut w = World::new();
+    let message = "/var/log/mail.log: not found: waiting for it to appear (no rsyslog? use \
+                   Postfix's maillog_file, or source = \"journal\" in [mail_log])";
+    w.event(LogEvent::State {
+        source: 0,
+        state: SourceState::Unavailable(message.into()),
+        notify: false,
+    });
+    let s = w.screen(80, 24, true);
+    let shown: Vec<&str> = s
+        .lines()
+        .skip(1)
+        .take(2)
+        .map(|l| l.trim_matches('│').trim_end())
+        .collect();
+    assert_eq!(shown.join(" "), message, "{s}");
+    // the tile keeps one line for it, above the counts
+    let tile = w.screen(80, 4, false);
+    assert!(
+        tile.lines().nth(2).unwrap().contains("hour: no failures"),
+        "{tile}"
+    );
+}
+
+#[test]
 fn unavailable_source_is_shown_and_reported() {
     let mut w = World::new();
     w.event(LogEvent::State {

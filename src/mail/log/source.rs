@@ -807,6 +807,12 @@ pub fn unavailable_message(path: &Path, err: &io::Error) -> String {
         io::ErrorKind::NotFound => {
             format!("{}: not found", path.display())
         }
+        io::ErrorKind::IsADirectory => format!(
+            "{}: is a directory, not a log: name the log file in it ([mail_log] files = \
+             [\"{}\"])",
+            path.display(),
+            path.join("mail.log").display()
+        ),
         io::ErrorKind::PermissionDenied => {
             format!(
                 "{}: permission denied: {}",

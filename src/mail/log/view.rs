@@ -15,7 +15,7 @@ use super::pane::{Detail, FailuresPane};
 use super::source::SourceState;
 use crate::app::pane::ViewCx;
 use crate::mail::queue::model::fmt_age;
-use crate::ui::widgets::{fit, fit_address, pane_block, truncate};
+use crate::ui::widgets::{fit, fit_address, pane_block, truncate, wrap_words};
 
 pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
     let log = &cx.shared.mail_log;
@@ -166,7 +166,15 @@ fn source_lines<'a>(p: &FailuresPane, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'a>
                 )
             }
         };
-        out.push(Line::from(Span::styled(truncate(&text, w), style)));
+        // what is wrong and what to do, whole when the pane has the room (the overview tile
+        // keeps its one line)
+        if matches!(s.state, Some(SourceState::Unavailable(_))) && cx.zoomed {
+            for row in wrap_words(&text, w, 4) {
+                out.push(Line::from(Span::styled(row, style)));
+            }
+        } else {
+            out.push(Line::from(Span::styled(truncate(&text, w), style)));
+        }
     }
     if out.is_empty() {
         out.push(Line::from(Span::styled(

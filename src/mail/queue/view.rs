@@ -18,7 +18,7 @@ use super::model::{
 use super::pane::{Loadable, Mode, QueuePane};
 use super::parse::{QueueName, ReasonKind};
 use crate::app::pane::ViewCx;
-use crate::ui::widgets::{fit, pane_block, plural, truncate};
+use crate::ui::widgets::{fit, pane_block, plural, truncate, wrap_words};
 
 impl QueuePane {
     pub(super) fn draw(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
@@ -656,44 +656,6 @@ fn push_loadable(lines: &mut Vec<Line<'static>>, l: &Loadable, cx: &ViewCx<'_>, 
             }
         }
     }
-}
-
-/// Break `text` into lines of at most `w` columns at spaces (a word longer
-/// than a line is cut with an ellipsis); at most `max` lines, the last one
-/// ending in an ellipsis when there was more.
-pub(super) fn wrap_words(text: &str, w: usize, max: usize) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    let w = w.max(1);
-    for word in text.split(' ').filter(|x| !x.is_empty()) {
-        let extra = if cur.is_empty() { 0 } else { 1 };
-        if cur.width() + extra + word.width() <= w {
-            if extra == 1 {
-                cur.push(' ');
-            }
-            cur.push_str(word);
-            continue;
-        }
-        if !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        cur = truncate(word, w);
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    if out.len() > max {
-        out.truncate(max);
-        if let Some(last) = out.last_mut() {
-            let t = truncate(&format!("{last} …"), w);
-            *last = if t.ends_with('…') {
-                t
-            } else {
-                truncate(&format!("{last}…"), w)
-            };
-        }
-    }
-    out
 }
 
 fn cell(s: &str, w: usize, right: bool) -> String {

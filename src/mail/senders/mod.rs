@@ -196,6 +196,13 @@ pub enum SendersError {
         #[source]
         source: std::io::Error,
     },
+    /// The program is not on PATH: said first, as a long `postconf -x ...` line would push it
+    /// out of a small pane.
+    #[error(
+        "{program}: not found - install Postfix, or fix PATH / command_prefix in [[postfix]] \
+         ({command})"
+    )]
+    NotFound { program: String, command: String },
     #[error("{command}: {output}")]
     Command { command: String, output: String },
     #[error("{}", crate::mail::not_configured(path, command))]

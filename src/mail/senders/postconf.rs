@@ -134,9 +134,15 @@ pub fn read(inst: &PostfixInstance) -> Result<RelaySettings, SendersError> {
     let mut cmd = postfix_command(inst, "postconf");
     cmd.arg("-x").args(PARAMS);
     let what = describe(&cmd);
-    let out = cmd.output().map_err(|e| SendersError::Spawn {
-        command: what.clone(),
-        source: e,
+    let out = cmd.output().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => SendersError::NotFound {
+            program: cmd.get_program().to_string_lossy().into_owned(),
+            command: what.clone(),
+        },
+        _ => SendersError::Spawn {
+            command: what.clone(),
+            source: e,
+        },
     })?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -538,5 +544,22 @@ myorigin = vm.localdomain
         };
         let c = postfix_command(&inst, "postconf");
         assert_eq!(describe(&c), "sudo -n postconf -c /etc/postfix-out");
+    }
+
+    #[test]
+    fn a_program_that_is_not_there_is_named_first_with_what_to_do() {
+        let inst = PostfixInstance {
+            name: "default".into(),
+            config_dir: "/etc/postfix".into(),
+            command_prefix: vec!["/nonexistent/opsdeck-test/sudo".into()],
+        };
+        let msg = read(&inst).unwrap_err().to_string();
+        assert!(
+            msg.starts_with(
+                "/nonexistent/opsdeck-test/sudo: not found - install Postfix, or fix PATH / \
+                 command_prefix in [[postfix]] (/nonexistent/opsdeck-test/sudo postconf -x "
+            ),
+            "{msg}"
+        );
     }
 }
