@@ -45,13 +45,11 @@ pub fn init(path: Option<&Path>) -> Option<WorkerGuard> {
 
 /// Append a panic to the log file, written at once: the log's own writer works on another
 /// thread, which may not get to write it before the process ends.
-pub fn record_panic(info: &std::panic::PanicHookInfo<'_>) {
+pub fn record_panic(text: &str) {
     let Some(path) = LOG_PATH.get() else { return };
-    let thread = std::thread::current();
     let line = format!(
-        "{} ERROR opsdeck: thread '{}' {info}\n",
+        "{} ERROR opsdeck: {text}\n",
         chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, false),
-        thread.name().unwrap_or("<unnamed>"),
     );
     if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(path) {
         let _ = f.write_all(line.as_bytes());

@@ -96,6 +96,33 @@ fn panic_restores_the_terminal_first() {
     );
 }
 
+/// A panic message can quote outside text: it reaches the terminal and the log escaped.
+#[test]
+fn a_panic_message_reaches_the_terminal_escaped() {
+    let t = Tmux::opsdeck(
+        "panic-escape",
+        100,
+        30,
+        "demo",
+        &[(
+            "OPSDECK_DEBUG_PANIC",
+            "\u{1b}[2J\u{1b}]2;owned\u{7}\u{9b}31m",
+        )],
+    );
+    let s = t.wait_for("exit status", |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=101"), "a panic exits 101:\n{s}");
+    assert!(
+        s.contains("panicking after the first frame (\\e[2J\\e]2;owned\\x07\\u{9b}31m)"),
+        "the message is shown escaped:\n{s}"
+    );
+    let log = std::fs::read_to_string(t.home().join(".state/opsdeck/opsdeck.log")).unwrap();
+    assert!(
+        log.contains("(\\e[2J\\e]2;owned\\x07\\u{9b}31m)")
+            && !log.contains(['\u{1b}', '\u{7}', '\u{9b}']),
+        "the log holds it escaped:\n{log:?}"
+    );
+}
+
 /// A panic off the loop's thread (a follower, a blocking task) cannot unwind the loop: the
 /// dashboard must still give the terminal back and end, not carry on drawing into a screen in
 /// cooked mode that echoes every key.

@@ -113,7 +113,9 @@ pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Resul
                             panic!("OPSDECK_DEBUG_PANIC=thread: a background thread panics")
                         });
                     }
-                    _ => panic!("OPSDECK_DEBUG_PANIC is set: panicking after the first frame"),
+                    other => panic!(
+                        "OPSDECK_DEBUG_PANIC is set: panicking after the first frame ({other})"
+                    ),
                 }
                 continue;
             }

@@ -191,13 +191,47 @@ pub fn panicked() -> bool {
 /// itself: a panic on its thread unwinds it, one on any other thread is seen
 /// through [`panicked`].
 pub fn install_panic_hook() {
-    let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         PANICKED.store(true, Ordering::SeqCst);
         restore_terminal();
-        previous(info);
-        crate::logging::record_panic(info);
+        let text = panic_text(info);
+        let mut err = io::stderr().lock();
+        let _ = writeln!(err, "{text}");
+        let backtrace = std::backtrace::Backtrace::capture();
+        let _ = match backtrace.status() {
+            std::backtrace::BacktraceStatus::Captured => {
+                writeln!(err, "stack backtrace:\n{backtrace}")
+            }
+            _ => writeln!(
+                err,
+                "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace"
+            ),
+        };
+        drop(err);
+        crate::logging::record_panic(&text);
     }));
+}
+
+/// A panic worded as Rust's own hook words it, each line of its message escaped: a panic can
+/// quote outside text (a slice of a log line, a path), which must not reach the terminal raw.
+fn panic_text(info: &std::panic::PanicHookInfo<'_>) -> String {
+    let payload = info.payload();
+    let message = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("Box<dyn Any>");
+    let thread = std::thread::current();
+    let at = info
+        .location()
+        .map(|l| format!(" at {l}"))
+        .unwrap_or_default();
+    let lines: Vec<String> = message.lines().map(crate::sanitize::sanitize).collect();
+    format!(
+        "thread '{}' panicked{at}:\n{}",
+        crate::sanitize::sanitize(thread.name().unwrap_or("<unnamed>")),
+        lines.join("\n")
+    )
 }
 
 #[cfg(test)]
