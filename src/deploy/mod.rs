@@ -252,7 +252,8 @@ async fn refresh(runner: &Runner, target: usize) {
     refresh_within(runner, target, STATUS_SLOW).await
 }
 
-/// [`refresh`], saying so with [`DeployEvent::StatusSlow`] when the read has not answered
+/// Read one target's status off the loop and report it, saying so with
+/// [`DeployEvent::StatusSlow`] when the read has not answered
 /// after `slow_after`. A blocked read cannot be stopped (git2 waits in the kernel), so it is
 /// waited for and its answer still reported: no second read piles up behind it.
 pub async fn refresh_within(runner: &Runner, target: usize, slow_after: Duration) {
