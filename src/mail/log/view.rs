@@ -99,6 +99,14 @@ fn counts_text(counts: &[(RowStatus, usize)]) -> String {
 fn counts_line<'a>(counts: &WindowCounts, log: &MailLog, cx: &ViewCx<'_>, w: usize) -> Line<'a> {
     let (hour, _) = FailuresPane::windows(cx.now);
     let recent = match log.latest() {
+        // nothing read at all (a log not found, not readable, still opening): the counts would
+        // read as a quiet host
+        None => {
+            return Line::from(Span::styled(
+                truncate("no log line read yet: no counts", w),
+                cx.theme.header,
+            ));
+        }
         Some(t) if t < hour => format!(
             "no log line, newest {} ago",
             fmt_age(cx.now.signed_duration_since(t).num_seconds())
