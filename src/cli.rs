@@ -66,6 +66,42 @@ impl ScreenArgs {
     }
 }
 
+/// `opsdeck summary`'s words after its options (a macro, so that `--help` can add the JSON shape
+/// to them with `concat!`).
+macro_rules! summary_after_help {
+    () => {
+        "Exit status: 0 when every file was read, 2 when one could not be \
+         (the report of the others is still printed) or the command line or \
+         configuration is wrong.\n\
+         \n\
+         The JSON (--format json, \"version\": 1) only ever gains fields; \
+         its shape is printed by --help (-h leaves it out)."
+    };
+}
+
+/// `opsdeck check`'s words after its options, as [`summary_after_help`].
+macro_rules! check_after_help {
+    () => {
+        "Exit status, as a Nagios plugin's, in every format (the worst area \
+         decides; CRITICAL before UNKNOWN before WARNING):\n  \
+         0  OK\n  \
+         1  WARNING\n  \
+         2  CRITICAL\n  \
+         3  UNKNOWN: a source could not be read, or the configuration or the \
+         command line is wrong\n\
+         \n\
+         The areas are queue, failures, senders, ses, deploy and probe; \
+         their thresholds are the [check] table of the configuration. It \
+         runs no action and never fetches from git, whatever read_only says \
+         (it does send the probe's requests, and runs the echo listener when \
+         it is enabled).\n\
+         \n\
+         --format json prints a stable document that only ever gains fields \
+         (its shape is printed by --help; -h leaves it out); prometheus prints \
+         opsdeck_* metrics for node_exporter's textfile collector."
+    };
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the dashboard on a self-contained sandbox (removed on exit).
@@ -73,34 +109,23 @@ pub enum Command {
     Demo(ScreenArgs),
     /// Report delivery failures from whole mail log files, like pflogsumm.
     #[command(
-        after_help = "Exit status: 0 when every file was read, 2 when one could not be \
-                            (the report of the others is still printed) or the command line or \
-                            configuration is wrong.\n\
-                            \n\
-                            The JSON (--format json, \"version\": 1) only ever gains fields; \
-                            its shape is documented at the top of src/mail/log/summary.rs."
+        after_help = summary_after_help!(),
+        after_long_help = concat!(
+            summary_after_help!(),
+            "\n\nThe JSON shape:\n\n",
+            include_str!("mail/log/summary_json.txt")
+        )
     )]
     Summary(crate::mail::log::summary::SummaryArgs),
     /// Read every source once and print a health report for monitoring
     /// (Nagios exit codes; text, json, nagios or prometheus). Always read-only.
     #[command(
-        after_help = "Exit status, as a Nagios plugin's, in every format (the worst area \
-                            decides; CRITICAL before UNKNOWN before WARNING):\n  \
-                            0  OK\n  \
-                            1  WARNING\n  \
-                            2  CRITICAL\n  \
-                            3  UNKNOWN: a source could not be read, or the configuration or the \
-                            command line is wrong\n\
-                            \n\
-                            The areas are queue, failures, senders, ses, deploy and probe; \
-                            their thresholds are the [check] table of the configuration. It \
-                            runs no action and never fetches from git, whatever read_only says \
-                            (it does send the probe's requests, and runs the echo listener when \
-                            it is enabled).\n\
-                            \n\
-                            --format json prints a stable document that only ever gains fields \
-                            (its shape: JsonReport in src/check/mod.rs); prometheus prints \
-                            opsdeck_* metrics for node_exporter's textfile collector."
+        after_help = check_after_help!(),
+        after_long_help = concat!(
+            check_after_help!(),
+            "\n\nThe JSON shape:\n\n",
+            include_str!("check/check_json.txt")
+        )
     )]
     Check(crate::check::CheckArgs),
 }
@@ -292,6 +317,38 @@ fn dashboard(cli: &ScreenArgs, mut config: Config, demo: bool) -> anyhow::Result
     })
 }
 
+/// The top-level keys of a JSON shape as `--help` prints it (`"key":` at the first level of
+/// braces, `//` comments left out), for the tests that hold the shape to what is written.
+#[cfg(test)]
+pub(crate) fn shape_keys(shape: &str) -> std::collections::BTreeSet<String> {
+    let mut keys = std::collections::BTreeSet::new();
+    let (mut depth, mut in_string, mut word) = (0, false, String::new());
+    for line in shape.lines() {
+        let line = line.split("//").next().unwrap_or_default();
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' if in_string => {
+                    in_string = false;
+                    while chars.peek() == Some(&' ') {
+                        chars.next();
+                    }
+                    if depth == 1 && chars.peek() == Some(&':') {
+                        keys.insert(word.clone());
+                    }
+                    word.clear();
+                }
+                _ if in_string => word.push(c),
+                '"' => in_string = true,
+                '{' | '[' => depth += 1,
+                '}' | ']' => depth -= 1,
+                _ => {}
+            }
+        }
+    }
+    keys
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,7 +443,7 @@ mod tests {
     }
 
     #[test]
-    fn check_help_says_the_exit_codes_and_where_the_json_is_described() {
+    fn check_help_says_the_exit_codes_and_the_json_shape() {
         let mut cmd = Cli::command();
         let help = cmd
             .find_subcommand_mut("check")
@@ -398,17 +455,31 @@ mod tests {
             "1  WARNING",
             "2  CRITICAL",
             "3  UNKNOWN",
-            "JsonReport in src/check/mod.rs",
+            "The JSON shape:",
+            "\"exit_code\": 1,               // the Nagios code",
         ] {
             assert!(help.contains(want), "{want:?} missing from:\n{help}");
         }
+        // the shape is for --help; -h keeps to the options and the exit codes
+        let short = cmd
+            .find_subcommand_mut("check")
+            .unwrap()
+            .render_help()
+            .to_string();
+        assert!(short.contains("3  UNKNOWN"), "{short}");
+        assert!(!short.contains("\"exit_code\""), "{short}");
         let help = cmd
             .find_subcommand_mut("summary")
             .unwrap()
             .render_long_help()
             .to_string();
-        assert!(help.contains("src/mail/log/summary.rs"), "{help}");
         assert!(help.contains("Exit status"), "{help}");
+        // the whole shape, down to its last field
+        assert!(help.contains("\"lost_total\": N,"), "{help}");
+        assert!(
+            help.contains("\"warnings\": [{\"kind\": \"panic\""),
+            "{help}"
+        );
         // demo lists the global --config, which it refuses: its help says so
         let help = cmd
             .find_subcommand_mut("demo")

@@ -357,18 +357,9 @@ fn perfdata(m: &Metric) -> String {
 
 /// The `--format json` document. Stable: fields are only ever added.
 ///
-/// ```json
-/// {
-///   "version": 1,
-///   "status": "warning",          // ok | warning | critical | unknown
-///   "exit_code": 1,               // the Nagios code
-///   "summary": "queue: 57 messages (warning at 50)",
-///   "checked_at": "2026-11-27T10:30:00+00:00",
-///   "findings": [ { "area": "queue", "status": "warning", "summary": "..." } ],
-///   "metrics": [ { "name": "opsdeck_queue_messages", "labels": { "queue": "deferred" },
-///                  "value": 57.0, "warn": 50.0, "crit": 500.0 } ]
-/// }
-/// ```
+/// Also printed by `opsdeck check --help`:
+///
+#[doc = concat!("```text\n", include_str!("check_json.txt"), "```")]
 #[derive(Debug, Serialize)]
 pub struct JsonReport {
     pub version: u32,
@@ -695,6 +686,12 @@ mod tests {
     fn json_has_the_documented_shape() {
         let out = sample().render(Format::Json, now());
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        // what --help documents is what is written, no key more or less
+        let written: std::collections::BTreeSet<String> =
+            v.as_object().unwrap().keys().cloned().collect();
+        let documented = crate::cli::shape_keys(include_str!("check_json.txt"));
+        assert!(documented.contains("exit_code") && documented.contains("metrics"));
+        assert_eq!(written, documented, "check_json.txt against the document");
         assert_eq!(v["version"], 1);
         assert_eq!(v["status"], "warning");
         assert_eq!(v["exit_code"], 1);

@@ -8,40 +8,9 @@
 //!
 //! # JSON shape (`--format json`, `"version": 1`; fields are only ever added)
 //!
-//! ```text
-//! {
-//!   "version": 1,
-//!   "files": ["/var/log/mail.log", ...],           // in the order read: oldest first
-//!   "since": "2026-11-27T10:00:00+00:00" | null,   // lines before it are skipped
-//!   "first": RFC 3339 | null, "last": RFC 3339 | null,
-//!   "lines": N, "unparsed": N,                   // lines read; lines not from Postfix
-//!                                                // (with since, a plain file is read from
-//!                                                // about an hour before it, found by bisecting)
-//!   "messages": N,                               // messages that entered the queue
-//!   "status": {"sent": N, "deferred": N, "bounced": N, "expired": N,
-//!              "undeliverable": N, "lost": N, "rejected": N},   // outcomes (attempts for deferred)
-//!   "categories": [{"category": "ses_sender_not_verified", "label": "...", "count": N,
-//!                   "meaning": "...", "remedy": "..."}],          // failures only, most first
-//!   "senders": [{"sender": "a@b", "sent": N, "deferred": N, "bounced": N, "expired": N,
-//!                "lost": N, "failures": N,                        // top --top by failures
-//!                "rejected": N}],                                 // at reception (smtpd)
-//!   "recipient_domains": [{"domain": "gmail.com", "failures": N}],
-//!   "reasons": [{"reason": "...", "category": "...", "count": N}],
-//!   "ses_unverified": [{"identity": "root@x", "region": "US-EAST-1", "count": N}],
-//!   "lost": [{"time": RFC 3339, "queue_id": "ID", "from": "a@b", "to": "c@d", "reason": "..."}],
-//!   "lost_total": N,                              // "lost" lists at most 100
-//!   "errors": ["path: what failed"],
-//!   "older": ["path"],                            // with since: files not read, as the file
-//!                                                 // after each starts before since
-//!   "until": RFC 3339 | null,                     // lines from it on are skipped
-//!   "newer": ["path"],                            // with until: files not read, as they start
-//!                                                 // after it
-//!   "warnings": [{"kind": "panic"|"fatal"|"error"|"sasl"|"tls"|"warning", "count": N,
-//!                 "last_time": RFC 3339, "last": "postfix/smtp: warning: ..."}]
-//!                                                 // Postfix's own warning and error lines,
-//!                                                 // worst kind first
-//! }
-//! ```
+//! The shape is also printed by `opsdeck summary --help`:
+//!
+#![doc = concat!("```text\n", include_str!("summary_json.txt"), "```")]
 //!
 //! Every string from outside (file names, addresses, reasons, errors) is escaped as the screen
 //! shows it ([`crate::sanitize`]): no control character, bidi override or invisible character
@@ -1348,31 +1317,12 @@ mod tests {
     fn json_shape_is_stable() {
         let r = corpus_report();
         let v: serde_json::Value = serde_json::to_value(&r).unwrap();
-        for key in [
-            "version",
-            "files",
-            "since",
-            "first",
-            "last",
-            "lines",
-            "unparsed",
-            "messages",
-            "status",
-            "categories",
-            "senders",
-            "recipient_domains",
-            "reasons",
-            "ses_unverified",
-            "lost",
-            "lost_total",
-            "errors",
-            "older",
-            "until",
-            "newer",
-            "warnings",
-        ] {
-            assert!(v.get(key).is_some(), "missing {key}");
-        }
+        // what --help documents is what is written, no key more or less
+        let written: std::collections::BTreeSet<String> =
+            v.as_object().unwrap().keys().cloned().collect();
+        let documented = crate::cli::shape_keys(include_str!("summary_json.txt"));
+        assert!(documented.contains("lost_total") && documented.contains("warnings"));
+        assert_eq!(written, documented, "summary_json.txt against the report");
         assert_eq!(v["version"], 1);
         assert_eq!(v["status"]["bounced"], 5);
         assert_eq!(
