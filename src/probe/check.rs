@@ -89,8 +89,12 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
         report.metric(
             Metric::new(
                 "probe_verdict",
-                "Probe verdict per check: 0 ok or skipped, 1 warning, 2 failure.",
+                "Probe verdict per check: 0 ok or skipped, 1 warning, 2 failure, 3 not judged \
+                 (no answer within [check] probe_deadline_secs).",
                 match level {
+                    // not "ok": a graph of this metric must not show a check that never got its
+                    // answer as passed
+                    _ if v.is_cut_short() => 3.0,
                     Level::Skip | Level::Ok => 0.0,
                     Level::Warn => 1.0,
                     Level::Fail => 2.0,
@@ -265,6 +269,17 @@ mod tests {
              probe_deadline_secs): redirects, baseline not judged; the balancer or the site \
              behind it answers slowly; WARN backend direct: answers directly"
         );
+        // the metric says "not judged" for those, not "ok"
+        let verdict_of = |check: &str| {
+            rep.metrics
+                .iter()
+                .find(|m| m.labels.contains(&("check".into(), check.into())))
+                .map(|m| m.value)
+        };
+        assert_eq!(verdict_of("redirects"), Some(3.0));
+        assert_eq!(verdict_of("baseline"), Some(3.0));
+        assert_eq!(verdict_of("certificate"), Some(0.0));
+        assert_eq!(verdict_of("backend direct"), Some(1.0));
     }
 
     #[test]
