@@ -863,13 +863,40 @@ fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
         ));
     }
     for m in &snap.relay_maps {
-        file_findings(m, false, &mut out);
+        file_findings(m, m.holds_passwords, &mut out);
     }
     for m in &snap.password_maps {
         file_findings(m, true, &mut out);
     }
     for m in &snap.tls_policy_maps {
-        file_findings(m, false, &mut out);
+        file_findings(m, m.holds_passwords, &mut out);
+    }
+    // one file as the password map and as another map: its values are passwords, which Postfix
+    // would take as relays or TLS policies; none is shown
+    for (m, named) in snap
+        .relay_maps
+        .iter()
+        .map(|m| (m, "sender_dependent_relayhost_maps"))
+        .chain(
+            snap.tls_policy_maps
+                .iter()
+                .map(|m| (m, "smtp_tls_policy_maps")),
+        )
+        .filter(|(m, _)| m.holds_passwords)
+    {
+        out.push(Verdict::new(
+            Severity::Error,
+            format!(
+                "{} is in smtp_sasl_password_maps and in {named}: Postfix would read its \
+                 user:password values as {}; give each its own file (its values are not shown)",
+                m.spec.path,
+                if named.starts_with("sender") {
+                    "relay hosts"
+                } else {
+                    "TLS policies"
+                }
+            ),
+        ));
     }
     if !snap.settings.sasl_enabled {
         out.push(Verdict::new(
@@ -1014,6 +1041,7 @@ pub(crate) mod tests {
                     0o644,
                     if stale { t0 } else { t1 },
                 )),
+                holds_passwords: false,
             }],
             password_maps: vec![MapFile {
                 spec: pw_spec,
@@ -1022,6 +1050,7 @@ pub(crate) mod tests {
                 bad_lines: vec![],
                 source: Some(facts("/etc/postfix/sasl_passwd", mode, t0)),
                 compiled: Some(facts("/etc/postfix/sasl_passwd.db", mode, t1)),
+                holds_passwords: true,
             }],
             tls_policy_maps: Vec::new(),
             read_at: t1,
@@ -1458,6 +1487,7 @@ pub(crate) mod tests {
             bad_lines: vec![],
             source: None,
             compiled: None,
+            holds_passwords: false,
         }];
         snap
     }
@@ -1534,6 +1564,7 @@ pub(crate) mod tests {
             bad_lines: vec![],
             source: None,
             compiled: None,
+            holds_passwords: false,
         }];
         let c = check(&rules_snap);
         let tls = row(&c, "alice@example.com").tls.clone().unwrap();
@@ -1557,6 +1588,7 @@ pub(crate) mod tests {
             bad_lines: vec![],
             source: None,
             compiled: None,
+            holds_passwords: false,
         }];
         let c = check(&broken);
         assert!(
@@ -1567,6 +1599,35 @@ pub(crate) mod tests {
             c.global
                 .iter()
                 .any(|v| v.text.contains("cannot read /etc/postfix/tls_policy"))
+        );
+    }
+
+    #[test]
+    fn a_password_map_named_as_the_relay_map_too_is_an_error() {
+        let mut snap = snapshot(false, false);
+        snap.relay_maps[0].holds_passwords = true;
+        let c = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: SesView::new(),
+            activity: &SenderActivity::new(),
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &[],
+            ses_off: false,
+        });
+        let said: Vec<(Severity, &str)> = c
+            .global
+            .iter()
+            .map(|v| (v.severity, v.text.as_str()))
+            .collect();
+        assert!(
+            said.contains(&(
+                Severity::Error,
+                "/etc/postfix/sender_relay is in smtp_sasl_password_maps and in \
+                 sender_dependent_relayhost_maps: Postfix would read its user:password values as \
+                 relay hosts; give each its own file (its values are not shown)"
+            )),
+            "{said:?}"
         );
     }
 
@@ -1585,6 +1646,7 @@ pub(crate) mod tests {
             bad_lines: vec![],
             source,
             compiled,
+            holds_passwords: true,
         };
         let graded = |m: &MapFile| {
             let mut out = Vec::new();

@@ -64,6 +64,9 @@ pub struct MapFile {
     pub bad_lines: Vec<BadLine>,
     pub source: Option<FileFacts>,
     pub compiled: Option<FileFacts>,
+    /// Read as a password map (with its passwords left out): it is one, or it is also named in
+    /// `smtp_sasl_password_maps`, so that its values are passwords whatever else it is used as.
+    pub holds_passwords: bool,
 }
 
 impl MapFile {
@@ -107,6 +110,7 @@ pub fn read_map(spec: &MapSpec, passwords: bool) -> MapFile {
         bad_lines: Vec::new(),
         source: None,
         compiled: None,
+        holds_passwords: passwords,
     };
     if spec.kind == MapKind::Other {
         return file;
@@ -157,24 +161,42 @@ pub fn read_map(spec: &MapSpec, passwords: bool) -> MapFile {
     file
 }
 
+/// The relay, password and TLS policy maps the settings name. A file named as a password map
+/// is read as one wherever else it is named too: its values are passwords.
+fn read_maps(settings: &RelaySettings) -> (Vec<MapFile>, Vec<MapFile>, Vec<MapFile>) {
+    let password_specs = maps::parse_map_list(&settings.sasl_password_maps);
+    let read = |list: &str| -> Vec<MapFile> {
+        maps::parse_map_list(list)
+            .iter()
+            .map(|s| {
+                let secret = password_specs.iter().any(|p| same_file(&p.path, &s.path));
+                read_map(s, secret)
+            })
+            .collect()
+    };
+    (
+        read(&settings.sender_relay_maps),
+        password_specs.iter().map(|s| read_map(s, true)).collect(),
+        read(&settings.tls_policy_maps),
+    )
+}
+
+/// The same path, or two paths to one file (a link, `/etc/postfix/../postfix/x`).
+fn same_file(a: &str, b: &str) -> bool {
+    a == b
+        || matches!(
+            (std::fs::metadata(a), std::fs::metadata(b)),
+            (Ok(x), Ok(y)) if x.dev() == y.dev() && x.ino() == y.ino()
+        )
+}
+
 /// Read the whole relay setup of an instance (blocking).
 pub fn read_snapshot(
     inst: &PostfixInstance,
     now: SystemTime,
 ) -> Result<RelaySnapshot, SendersError> {
     let settings = postconf::read(inst)?;
-    let relay_maps = maps::parse_map_list(&settings.sender_relay_maps)
-        .iter()
-        .map(|s| read_map(s, false))
-        .collect();
-    let password_maps = maps::parse_map_list(&settings.sasl_password_maps)
-        .iter()
-        .map(|s| read_map(s, true))
-        .collect();
-    let tls_policy_maps = maps::parse_map_list(&settings.tls_policy_maps)
-        .iter()
-        .map(|s| read_map(s, false))
-        .collect();
+    let (relay_maps, password_maps, tls_policy_maps) = read_maps(&settings);
     Ok(RelaySnapshot {
         instance: inst.name.clone(),
         settings,
@@ -189,6 +211,46 @@ pub fn read_snapshot(
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    /// One file named as the password map and as the relay and TLS policy maps, once by the
+    /// same path and once through a link: read as a password map everywhere, no password kept.
+    #[test]
+    fn a_password_map_named_as_another_map_keeps_no_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sasl_passwd");
+        std::fs::write(
+            &file,
+            "billing@example.com AKIABILLING:TOPSECRET\n[relay]:587 AKIARELAY:ALSOSECRET\n",
+        )
+        .unwrap();
+        let link = dir.path().join("relay_map");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        let settings = RelaySettings {
+            sasl_password_maps: format!("texthash:{}", file.display()),
+            sender_relay_maps: format!("texthash:{}", file.display()),
+            tls_policy_maps: format!("texthash:{}", link.display()),
+            ..RelaySettings::default()
+        };
+        let (relay, passwords, tls) = read_maps(&settings);
+        for m in relay.iter().chain(&passwords).chain(&tls) {
+            assert!(m.holds_passwords, "{}", m.spec.path);
+            let kept = format!("{m:?}");
+            assert!(
+                !kept.contains("TOPSECRET") && !kept.contains("ALSOSECRET"),
+                "{kept}"
+            );
+        }
+        // a map of its own is read as what it is named
+        let own = dir.path().join("sender_relay");
+        std::fs::write(&own, "billing@example.com [relay]:587\n").unwrap();
+        let settings = RelaySettings {
+            sender_relay_maps: format!("texthash:{}", own.display()),
+            ..settings
+        };
+        let (relay, _, _) = read_maps(&settings);
+        assert!(!relay[0].holds_passwords);
+        assert!(matches!(&relay[0].content, MapContent::Table(t) if t.len() == 1));
+    }
 
     #[test]
     fn stale_and_open_files() {
