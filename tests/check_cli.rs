@@ -739,6 +739,31 @@ ca_file = "{ca}"
     drop(lock);
 }
 
+/// `check --format json`, with a guard (not a measure): a check that does not end within
+/// `guard_secs` fails the test instead of hanging the suite. The exit code, the document, its text.
+fn check_json_within(
+    config: &std::path::Path,
+    guard_secs: u64,
+    with: &str,
+) -> (Option<i32>, serde_json::Value, String) {
+    let mut child = check_command(config, "json")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let guard = std::time::Instant::now() + Duration::from_secs(guard_secs);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > guard {
+            let _ = child.kill();
+            panic!("opsdeck check did not end with {with}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let v = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    (out.status.code(), v, text)
+}
+
 /// A backend that takes connections and never answers: the kernel completes the handshakes
 /// into the listen queue and nobody ever reads them, as with a hung application server.
 fn silent_backend() -> (std::net::TcpListener, std::net::SocketAddr) {
@@ -793,22 +818,7 @@ ca_file = "{ca}"
     )
     .unwrap();
 
-    // A guard, not a measure: a check that hangs fails here instead of hanging the suite.
-    let mut child = check_command(&config, "json")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let guard = std::time::Instant::now() + Duration::from_secs(180);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > guard {
-            let _ = child.kill();
-            panic!("opsdeck check did not finish with a backend that never answers");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = child.wait_with_output().unwrap();
-    let out = String::from_utf8_lossy(&out.stdout).into_owned();
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let (_, v, out) = check_json_within(&config, 180, "a backend that never answers");
     assert_eq!(v["status"], "critical", "{out}");
 
     let probe = finding(&v, "probe");
@@ -881,23 +891,8 @@ read_timeout_secs = 2
     )
     .unwrap();
 
-    // A guard, not a measure: a check that hangs fails here instead of hanging the suite.
-    let mut child = check_command(&config, "json")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let guard = std::time::Instant::now() + Duration::from_secs(120);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > guard {
-            let _ = child.kill();
-            panic!("opsdeck check did not end with reads that hang");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let out = String::from_utf8_lossy(&out.stdout).into_owned();
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let (code, v, out) = check_json_within(&config, 120, "reads that hang");
+    assert_eq!(code, Some(3), "{out}");
     for (area, said) in [
         (
             "queue",

@@ -1190,6 +1190,31 @@ mod tests {
         p
     }
 
+    /// The effects of the runner's answer to a deploy of 3333333 over 2222222 (with write
+    /// access), stashing first or not.
+    fn deployed(
+        p: &mut DeployPane,
+        stash: bool,
+        result: Result<Box<DeployOutcome>, DeployError>,
+    ) -> Vec<Effect> {
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::Deployed {
+                    target: 0,
+                    request: Box::new(DeployRequest {
+                        kind: Kind::Deploy,
+                        to: testdata::oid(0x33),
+                        expected_from: Some(testdata::oid(0x22)),
+                        stash,
+                        take_over: None,
+                    }),
+                    result,
+                },
+                cx,
+            )
+        })
+    }
+
     /// The effects of a deploy preview arriving (with write access).
     fn previewed(p: &mut DeployPane, pr: Preview) -> Vec<Effect> {
         with(true, |cx| {
@@ -1546,28 +1571,17 @@ mod tests {
     #[test]
     fn a_checkout_stopped_part_way_does_not_claim_nothing_changed() {
         let mut p = pane();
-        let fx = with(true, |cx| {
-            p.on_event(
-                DeployEvent::Deployed {
-                    target: 0,
-                    request: Box::new(DeployRequest {
-                        kind: Kind::Deploy,
-                        to: testdata::oid(0x33),
-                        expected_from: Some(testdata::oid(0x22)),
-                        stash: false,
-                        take_over: None,
-                    }),
-                    result: Err(DeployError::PartialCheckout {
-                        path: "/var/www/site".into(),
-                        to: "3333333".into(),
-                        message: "could not open 'b/x.html' for writing: Permission denied".into(),
-                        written: vec!["a.html".into()],
-                        written_total: 1,
-                    }),
-                },
-                cx,
-            )
-        });
+        let fx = deployed(
+            &mut p,
+            false,
+            Err(DeployError::PartialCheckout {
+                path: "/var/www/site".into(),
+                to: "3333333".into(),
+                message: "could not open 'b/x.html' for writing: Permission denied".into(),
+                written: vec!["a.html".into()],
+                written_total: 1,
+            }),
+        );
         assert!(fx.is_empty(), "{fx:?}");
         let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(
@@ -1630,26 +1644,15 @@ mod tests {
     #[test]
     fn a_refusal_after_the_stash_says_where_the_local_changes_are() {
         let mut p = pane();
-        let fx = with(true, |cx| {
-            p.on_event(
-                DeployEvent::Deployed {
-                    target: 0,
-                    request: Box::new(DeployRequest {
-                        kind: Kind::Deploy,
-                        to: testdata::oid(0x33),
-                        expected_from: Some(testdata::oid(0x22)),
-                        stash: true,
-                        take_over: None,
-                    }),
-                    result: Err(DeployError::StashedThenRefused {
-                        path: "/var/www/site".into(),
-                        stash: "5555555".into(),
-                        files: vec!["lib/lib.js".into()],
-                    }),
-                },
-                cx,
-            )
-        });
+        let fx = deployed(
+            &mut p,
+            true,
+            Err(DeployError::StashedThenRefused {
+                path: "/var/www/site".into(),
+                stash: "5555555".into(),
+                files: vec!["lib/lib.js".into()],
+            }),
+        );
         assert!(fx.is_empty(), "{fx:?}");
         let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(
@@ -1679,22 +1682,7 @@ mod tests {
             }],
             journal_problem: None,
         };
-        let fx = with(true, |cx| {
-            p.on_event(
-                DeployEvent::Deployed {
-                    target: 0,
-                    request: Box::new(DeployRequest {
-                        kind: Kind::Deploy,
-                        to: out.to,
-                        expected_from: out.from,
-                        stash: false,
-                        take_over: None,
-                    }),
-                    result: Ok(Box::new(out)),
-                },
-                cx,
-            )
-        });
+        let fx = deployed(&mut p, false, Ok(Box::new(out)));
         assert!(
             fx.iter()
                 .any(|e| matches!(e, Effect::Probe(crate::probe::ProbeEffect::RunAll)))
@@ -1854,25 +1842,14 @@ mod tests {
             "{fx:?}"
         );
         // A failed deploy ends the busy state too.
-        with(true, |cx| {
-            p.on_event(
-                DeployEvent::Deployed {
-                    target: 0,
-                    request: Box::new(DeployRequest {
-                        kind: Kind::Deploy,
-                        to: testdata::oid(0x33),
-                        expected_from: Some(testdata::oid(0x22)),
-                        stash: false,
-                        take_over: None,
-                    }),
-                    result: Err(DeployError::HeadMoved {
-                        path: "/var/www/site".into(),
-                        now: "4444444".into(),
-                    }),
-                },
-                cx,
-            )
-        });
+        deployed(
+            &mut p,
+            false,
+            Err(DeployError::HeadMoved {
+                path: "/var/www/site".into(),
+                now: "4444444".into(),
+            }),
+        );
         assert!(p.targets[0].busy.is_none());
         let fx = with(true, |cx| p.on_action(DeployAction::Fetch, cx));
         assert!(matches!(
