@@ -419,6 +419,9 @@ impl DeployPane {
                 p.spec
             ));
         }
+        if p.kind == Kind::Rollback {
+            lines.extend(undone_lines(t.ok_status(), &p));
+        }
         let mut commits = format!("{} new commit(s)", p.new_total);
         if p.dropped_total > 0 {
             commits.push_str(&format!(", {} commit(s) taken back", p.dropped_total));
@@ -698,6 +701,35 @@ impl DeployPane {
     }
 }
 
+/// What a rollback undoes, from the journal: the deploy it takes back (who, when), that HEAD is
+/// not where that deploy left it when so, and that another `b` goes further back.
+fn undone_lines(status: Option<&RepoStatus>, p: &Preview) -> Vec<String> {
+    let Some(e) = status
+        .and_then(|s| journal::rollback_target(&s.journal))
+        .filter(|e| e.from == p.to.id.to_string())
+    else {
+        return Vec::new();
+    };
+    let short = |x: &str| x.get(..7).unwrap_or(x).to_string();
+    let mut lines = vec![format!(
+        "Undoes the deploy {}->{} by {}@{}, {}",
+        short(&e.from),
+        short(&e.to),
+        e.user,
+        e.host,
+        e.time.get(..16).unwrap_or(&e.time).replace('T', " ")
+    )];
+    if let Some(from) = p.from.as_ref().filter(|f| f.id.to_string() != e.to) {
+        lines.push(format!(
+            "HEAD {} is not the {} that deploy left: it was moved outside opsdeck",
+            from.short,
+            short(&e.to)
+        ));
+    }
+    lines.push("b again after it goes one deploy further back".into());
+    lines
+}
+
 fn capital(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
@@ -862,15 +894,15 @@ impl Pane for DeployPane {
                 if let Err(e) = self.idle() {
                     return vec![Effect::Notice(e)];
                 }
-                let to = self
+                let journal = self
                     .target()
                     .and_then(|t| t.ok_status())
-                    .and_then(|s| journal::rollback_target(&s.journal))
-                    .map(|e| e.from.clone());
-                match to {
+                    .map(|s| s.journal.as_slice())
+                    .unwrap_or_default();
+                match journal::rollback_target(journal).map(|e| e.from.clone()) {
                     Some(id) => self.preview(id, Kind::Rollback),
                     None => vec![Effect::Notice(
-                        "nothing to roll back to: the journal has no successful deploy".into(),
+                        journal::nothing_to_roll_back(journal).into(),
                     )],
                 }
             }
@@ -1729,6 +1761,58 @@ mod tests {
         }
         let fx = with(true, |cx| p.on_action(DeployAction::Rollback, cx));
         assert!(matches!(&fx[..], [Effect::Notice(n)] if n.contains("nothing to roll back")));
+    }
+
+    #[test]
+    fn the_rollback_dialog_names_the_deploy_it_undoes_and_where_b_goes_next() {
+        let rollback = |from: u8| {
+            let s = testdata::status();
+            let mut pr = testdata::preview();
+            pr.kind = Kind::Rollback;
+            pr.to = s.log[2].commit.clone();
+            pr.from = Some(testdata::commit(from, "x", "y", 0));
+            confirm(previewed(&mut pane(), pr)).lines
+        };
+        let lines = rollback(0x22);
+        assert_eq!(lines[0], "rollback 2222222 -> 1111111 About page");
+        assert_eq!(
+            lines[1..3],
+            [
+                "Undoes the deploy 1111111->2222222 by dana@web1, 2026-11-27 10:00".to_string(),
+                "b again after it goes one deploy further back".into(),
+            ],
+            "{lines:#?}"
+        );
+        // HEAD is not where that deploy left it: someone moved it by hand since
+        let lines = rollback(0x33);
+        assert_eq!(
+            lines[2],
+            "HEAD 3333333 is not the 2222222 that deploy left: it was moved outside opsdeck",
+            "{lines:#?}"
+        );
+        // a deploy's dialog says none of it
+        let lines = confirm(previewed(&mut pane(), testdata::preview())).lines;
+        assert!(lines.iter().all(|l| !l.contains("Undoes")), "{lines:#?}");
+    }
+
+    #[test]
+    fn a_second_rollback_with_nothing_older_says_so() {
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            // 1111111 -> 2222222 deployed, then rolled back
+            let mut back = s.journal[0].clone();
+            back.kind = Clean::new("rollback");
+            (back.from, back.to) = (back.to.clone(), back.from.clone());
+            s.journal.push(back);
+        }
+        let fx = with(true, |cx| p.on_action(DeployAction::Rollback, cx));
+        match &fx[..] {
+            [Effect::Notice(n)] => assert_eq!(
+                n,
+                "nothing older to roll back to: every deploy here is rolled back"
+            ),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
