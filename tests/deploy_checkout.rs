@@ -670,6 +670,37 @@ fn head_moved_since_the_preview_is_refused() {
     assert_eq!(f.head(), f.commits[1]);
 }
 
+/// A `git checkout` by hand in the docroot after a deploy: the status says HEAD is not where the
+/// last deploy left it, who moved it and when (git's reflog); the next deploy clears it.
+#[test]
+fn head_moved_by_hand_after_a_deploy_is_noticed_with_who_and_when() {
+    let f = Fixture::new();
+    let (cfg, a) = (f.config(), access());
+    assert_eq!(status::read_status(&cfg).unwrap().moved_outside, None);
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    assert_eq!(
+        status::read_status(&cfg).unwrap().moved_outside,
+        None,
+        "HEAD is where the deploy left it"
+    );
+
+    git(&f.site, &["checkout", "-q", "--detach", &f.commits[1]]);
+    let m = status::read_status(&cfg)
+        .unwrap()
+        .moved_outside
+        .expect("the move by hand is noticed");
+    assert_eq!(m.left, f.commits[3][..7]);
+    assert_eq!(m.by.as_ref().map(|c| c.as_str()), Some("Test Dev"));
+    // the test's git commands are dated 2026-11-01T10:00:00Z
+    assert_eq!(m.time, Some(1_793_527_200));
+    let what = m.what.expect("git's words for the move");
+    assert!(what.starts_with("checkout: moving from"), "{what}");
+
+    // a rollback through opsdeck puts HEAD back under the journal
+    checkout::deploy(&cfg, &request(&f, &f.commits[2], Kind::Rollback), &a).unwrap();
+    assert_eq!(status::read_status(&cfg).unwrap().moved_outside, None);
+}
+
 fn write_hook(f: &Fixture, body: &str) {
     let p = f.git_dir().join("hooks/post-checkout");
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();

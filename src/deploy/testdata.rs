@@ -124,6 +124,7 @@ pub fn status() -> RepoStatus {
         submodules_off: Vec::new(),
         lock: None,
         lock_stale: false,
+        moved_outside: None,
         last_fetch: Some(now().timestamp() - 3 * 3600),
     }
 }
