@@ -32,6 +32,48 @@ fn fetch_over_file_url_updates_the_remote_tracking_branch() {
     assert_eq!(f.head(), f.commits[2], "a fetch never moves HEAD");
 }
 
+/// A force-push that rewrote the branch (the deployed commit no longer on it) is said as git
+/// says it; a plain push stays `old..new`.
+#[test]
+fn a_force_pushed_branch_is_reported_as_a_forced_update() {
+    let mut f = Fixture::new();
+    let fetch_now = |f: &Fixture| {
+        let cancel = AtomicBool::new(false);
+        let sum = fetch::fetch(&f.config(), &cancel, |_| {}, &access()).unwrap();
+        sum.updated
+            .into_iter()
+            .find(|(r, _)| r.as_str() == "refs/remotes/origin/main")
+            .map(|(_, c)| c)
+    };
+    let pushed = f.commit(&[("fresh.html", "fresh\n")], "Fresh");
+    f.push();
+    assert_eq!(
+        fetch_now(&f),
+        Some(format!("{}..{}", &f.commits[3][..7], &pushed[..7]))
+    );
+    // history rewritten from the deployed commit's parent on
+    git(&f.dev, &["reset", "-q", "--hard", &f.commits[1]]);
+    let rewritten = f.commit(&[("index.html", "rewritten\n")], "Rewritten");
+    git(
+        &f.dev,
+        &["push", "-q", "-f", "origin", "HEAD:refs/heads/main"],
+    );
+    assert_eq!(
+        fetch_now(&f),
+        Some(format!(
+            "{}...{} (forced update)",
+            &pushed[..7],
+            &rewritten[..7]
+        ))
+    );
+    let up = status::read_status(&f.config()).unwrap().upstream.unwrap();
+    assert_eq!(
+        (up.ahead, up.behind),
+        (1, 1),
+        "the deployed commit is no longer on origin/main"
+    );
+}
+
 #[test]
 fn a_shallow_clone_of_a_local_remote_is_not_broken_by_a_fetch() {
     let mut f = Fixture::new();

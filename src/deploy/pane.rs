@@ -1042,12 +1042,14 @@ impl Pane for DeployPane {
                                 s.updated.len()
                             ),
                         )];
-                        say.extend(
-                            s.updated
-                                .iter()
-                                .take(6)
-                                .map(|(r, c)| (Tone::Text, format!("  {r} {c}"))),
-                        );
+                        say.extend(s.updated.iter().take(6).map(|(r, c)| {
+                            // a force-push: what was deployed may be gone from the branch
+                            let forced = c.ends_with("(forced update)");
+                            (
+                                if forced { Tone::Warn } else { Tone::Text },
+                                format!("  {r} {c}"),
+                            )
+                        }));
                         t.say(say);
                     }
                     Err(e @ DeployError::FetchCancelled { .. }) => {
