@@ -1338,7 +1338,7 @@ mod tests {
             match &fx[..] {
                 [Effect::Notice(n)] => assert_eq!(
                     n,
-                    "www: only alice, %no-such-group-here may change this checkout (deployers in [[deploy]]); you are carol"
+                    "www: you are carol; only alice, %no-such-group-here may change this checkout (deployers in [[deploy]])"
                 ),
                 other => panic!("{a:?} gave {other:?}"),
             }
