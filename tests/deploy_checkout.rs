@@ -523,6 +523,37 @@ fn stash_and_deploy_keeps_local_work_in_the_stash_and_restores_nothing() {
     assert_eq!(git(&f.site, &["show", "stash@{0}^3:new.html"]), "upload");
 }
 
+/// A hot fix in two files, one of them in the deploy's way: the preview and the outcome name
+/// both files the stash takes, not only the one in the way; an untracked note stays.
+#[test]
+fn the_stash_names_every_file_it_takes() {
+    let f = Fixture::new();
+    std::fs::write(f.site.join("index.html"), "<h1>hot fix</h1>\n").unwrap();
+    std::fs::write(f.site.join("about.html"), "patched\n").unwrap();
+    std::fs::write(f.site.join("notes.txt"), "keep me\n").unwrap();
+
+    let p = checkout::preview(&f.config(), "origin/main", Kind::Deploy).unwrap();
+    let names = |v: &[opsdeck::sanitize::Clean]| {
+        v.iter().map(|c| c.as_str().to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(&p.conflicts),
+        ["index.html"],
+        "only one is in the way"
+    );
+    assert_eq!(names(&p.stash_files), ["about.html", "index.html"]);
+    let mut req = request(&f, "origin/main", Kind::Deploy);
+    req.stash = true;
+    let out = checkout::deploy(&f.config(), &req, &access()).unwrap();
+    assert_eq!(names(&out.stashed), ["about.html", "index.html"]);
+    assert_eq!(git(&f.site, &["show", "stash@{0}:about.html"]), "patched");
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("notes.txt")).unwrap(),
+        "keep me\n",
+        "the untracked note stays"
+    );
+}
+
 #[test]
 fn a_stash_for_a_modified_file_leaves_untracked_uploads_in_place() {
     let f = Fixture::new();

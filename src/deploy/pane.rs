@@ -510,6 +510,9 @@ impl DeployPane {
                     ""
                 }
             )];
+            if !p.stash_files.is_empty() {
+                stash.push(format!("  to the stash: {}", names(&p.stash_files, 4)));
+            }
             if p.stash.leaves > 0 {
                 stash.push(format!(
                     "{} untracked file(s) stay where they are.",
@@ -553,10 +556,19 @@ impl DeployPane {
                         short_id(o.to)
                     ),
                 )];
+                // Two short lines: the last action is cut at the width, never wrapped.
                 if let Some((id, _)) = &o.stash {
                     say.push((
                         Tone::Warn,
-                        format!("Local work stashed as {} (stash@{{0}}); not restored. git stash pop gets it back.", short_id(*id)),
+                        format!(
+                            "Stashed, not restored (stash@{{0}} {}): {}",
+                            short_id(*id),
+                            names(&o.stashed, 3)
+                        ),
+                    ));
+                    say.push((
+                        Tone::Muted,
+                        format!("git stash pop in {} brings it back", t.cfg.path.display()),
                     ));
                 }
                 say.extend(hook_lines(&o.hooks));
@@ -728,6 +740,20 @@ fn undone_lines(status: Option<&RepoStatus>, p: &Preview) -> Vec<String> {
     }
     lines.push("b again after it goes one deploy further back".into());
     lines
+}
+
+/// Up to `n` file names, then how many more.
+fn names(files: &[Clean], n: usize) -> String {
+    let mut s = files
+        .iter()
+        .take(n)
+        .map(|f| f.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if files.len() > n {
+        s.push_str(&format!(" and {} more", files.len() - n));
+    }
+    s
 }
 
 fn capital(s: &str) -> String {
@@ -1454,13 +1480,15 @@ mod tests {
             untracked: false,
             leaves: 2,
         };
+        pr.stash_files = vec![Clean::new("about.html"), Clean::new("index.html")];
         let c = confirm(previewed(&mut p, pr));
         assert_eq!(
-            c.lines[..4],
+            c.lines[..5],
             [
                 "1 local file(s) would be overwritten:",
                 "  ! index.html",
                 "2 local change(s) go to git stash and are NOT restored; git stash pop gets them back.",
+                "  to the stash: about.html, index.html",
                 "2 untracked file(s) stay where they are.",
             ]
         );
@@ -1698,6 +1726,46 @@ mod tests {
     }
 
     #[test]
+    fn a_deploy_after_a_stash_names_the_stashed_files_in_lines_that_fit_80_columns() {
+        let mut p = pane();
+        let out = DeployOutcome {
+            kind: Kind::Deploy,
+            from: Some(testdata::oid(0x22)),
+            to: testdata::oid(0x33),
+            stash: Some((testdata::oid(0x44), Clean::new("opsdeck: local work"))),
+            stashed: vec![Clean::new("about.html"), Clean::new("index.html")],
+            hooks: Vec::new(),
+            journal_problem: None,
+        };
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::Deployed {
+                    target: 0,
+                    request: Box::new(DeployRequest {
+                        kind: Kind::Deploy,
+                        to: testdata::oid(0x33),
+                        expected_from: Some(testdata::oid(0x22)),
+                        stash: true,
+                        take_over: None,
+                    }),
+                    result: Ok(Box::new(out)),
+                },
+                cx,
+            )
+        });
+        let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            last[1..3],
+            [
+                "Stashed, not restored (stash@{0} 4444444): about.html, index.html",
+                "git stash pop in /var/www/site brings it back",
+            ]
+        );
+        // the pane's inner width at 80 columns
+        assert!(last.iter().all(|l| l.chars().count() <= 78), "{last:#?}");
+    }
+
+    #[test]
     fn a_finished_deploy_asks_for_the_probe_and_shows_hooks() {
         let mut p = pane();
         let out = DeployOutcome {
@@ -1705,6 +1773,7 @@ mod tests {
             from: Some(testdata::oid(0x22)),
             to: testdata::oid(0x33),
             stash: None,
+            stashed: Vec::new(),
             hooks: vec![HookRun {
                 name: Clean::new("post-deploy"),
                 end: crate::deploy::hooks::HookEnd::Exit(1),

@@ -167,6 +167,7 @@ pub fn preview() -> Preview {
         ignored_conflicts: Vec::new(),
         local_changes: 0,
         stash: Default::default(),
+        stash_files: Vec::new(),
         state: None,
         lock: None,
         lock_stale: false,
