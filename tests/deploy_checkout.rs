@@ -695,10 +695,29 @@ fn head_moved_since_the_preview_is_refused() {
     let req = request(&f, "origin/main", Kind::Deploy);
     git(&f.site, &["checkout", "-q", "--detach", &f.commits[1]]);
     match checkout::deploy(&f.config(), &req, &access()) {
-        Err(DeployError::HeadMoved { now, .. }) => assert_eq!(now, &f.commits[1][..7]),
+        Err(DeployError::HeadMoved { now, by, .. }) => {
+            assert_eq!(now, &f.commits[1][..7]);
+            assert_eq!(by.as_deref(), Some("moved outside opsdeck by Test Dev"));
+        }
         other => panic!("expected HeadMoved, got {other:?}"),
     }
     assert_eq!(f.head(), f.commits[1]);
+
+    // two consoles: the second one's confirm comes after the first one's deploy
+    let (cfg, a) = (f.config(), access());
+    let first = request(&f, &f.commits[2], Kind::Deploy);
+    let second = request(&f, "origin/main", Kind::Deploy);
+    checkout::deploy(&cfg, &first, &a).unwrap();
+    let me = journal_of(&f).last().unwrap().user.to_string();
+    match checkout::deploy(&cfg, &second, &a) {
+        Err(DeployError::HeadMoved { now, by, .. }) => {
+            assert_eq!(now, &f.commits[2][..7]);
+            let by = by.expect("the deploy that moved it is named");
+            assert!(by.starts_with(&format!("deploy by {me}@")), "{by}");
+        }
+        other => panic!("expected HeadMoved, got {other:?}"),
+    }
+    assert_eq!(f.head(), f.commits[2]);
 }
 
 /// A `git checkout` by hand in the docroot after a deploy: the status says HEAD is not where the

@@ -436,6 +436,7 @@ pub fn deploy(
             now: head_id
                 .map(status::short_id)
                 .unwrap_or_else(|| "unborn".into()),
+            by: head_id.and_then(|h| moved_by(&repo, &git_dir, h)),
         });
     }
     let g = |what, e| DeployError::git(path, what, e);
@@ -598,6 +599,31 @@ pub fn deploy(
         hooks: runs,
         journal_problem,
     })
+}
+
+/// Who put HEAD at `head`, for a deploy refused because HEAD moved since its preview: another
+/// deploy or rollback (the journal's newest entry, when it went there), else the reflog's mover.
+fn moved_by(repo: &Repository, git_dir: &Path, head: Oid) -> Option<String> {
+    let (entries, _) = journal::read(git_dir);
+    if let Some(e) = entries
+        .last()
+        .filter(|e| e.ok() && e.to == head.to_string())
+    {
+        return Some(format!(
+            "{} by {}@{}, {}",
+            e.kind,
+            e.user,
+            e.host,
+            e.time.get(..16).unwrap_or(&e.time).replace('T', " ")
+        ));
+    }
+    let log = repo.reflog("HEAD").ok()?;
+    let e = log.get(0).filter(|e| e.id_new() == head)?;
+    let who = e.committer();
+    Some(format!(
+        "moved outside opsdeck by {}",
+        Clean::capped(&String::from_utf8_lossy(who.name_bytes()), 60)
+    ))
 }
 
 /// After a checkout from `old` to `new` failed part-way: the files that

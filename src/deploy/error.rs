@@ -30,8 +30,14 @@ pub enum DeployError {
     AmbiguousRevision { path: PathBuf, spec: String },
     #[error("{}: a {state} is in progress; finish or abort it first", path.display())]
     UncleanState { path: PathBuf, state: String },
-    #[error("{}: HEAD moved since the preview (now {now}); look again", path.display())]
-    HeadMoved { path: PathBuf, now: String },
+    #[error("{}: HEAD moved since the preview (now {now}{}); look again", path.display(), by.as_deref().map(|b| format!(", {b}")).unwrap_or_default())]
+    HeadMoved {
+        path: PathBuf,
+        now: String,
+        /// Who moved it, when known: "deploy by alice@web1, 2026-12-06 05:19" from the journal,
+        /// or "moved outside opsdeck by NAME" from git's reflog.
+        by: Option<String>,
+    },
     /// The checkout stopped part-way: HEAD did not move, but some files are
     /// already the new revision's.
     #[error("{}: checkout of {to} stopped part-way: {message}", path.display())]

@@ -670,6 +670,17 @@ impl DeployPane {
                     Tone::Error,
                     format!("{} failed: {e}", capital(request.kind.word())),
                 )];
+                // Said in short lines: the last action is cut at the width, and a long docroot
+                // path first would push the new HEAD and who moved it out of sight.
+                if let DeployError::HeadMoved { now, by, .. } = &e {
+                    say = vec![(
+                        Tone::Error,
+                        format!("Refused: HEAD moved since the preview, to {now}"),
+                    )];
+                    if let Some(by) = by {
+                        say.push((Tone::Warn, format!("  {by}")));
+                    }
+                }
                 if let DeployError::WouldOverwrite { files, .. } = &e {
                     say = vec![(
                         Tone::Error,
@@ -2023,12 +2034,23 @@ mod tests {
                     result: Err(DeployError::HeadMoved {
                         path: "/var/www/site".into(),
                         now: "4444444".into(),
+                        by: Some("deploy by alice@web1, 2026-12-06 05:19".into()),
                     }),
                 },
                 cx,
             )
         });
         assert!(p.targets[0].busy.is_none());
+        // said in lines that fit 80 columns: the new HEAD and who put it there
+        let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            last,
+            [
+                "Refused: HEAD moved since the preview, to 4444444",
+                "  deploy by alice@web1, 2026-12-06 05:19",
+                "HEAD and the work tree are as they were.",
+            ]
+        );
         let fx = with(true, |cx| p.on_action(DeployAction::Fetch, cx));
         assert!(matches!(
             &fx[..],
