@@ -867,7 +867,12 @@ fn libgit2_owner_check_gives_an_actionable_message() {
     match status::read_status(&f.config()) {
         Err(e @ DeployError::Owner { .. }) => {
             let m = e.to_string();
-            assert!(m.contains("owned by uid 65534"), "{m}");
+            // the users by name, as a person would look them up, and the command to run
+            assert!(
+                m.contains("owned by nobody (uid 65534), opsdeck runs as root;"),
+                "{m}"
+            );
+            assert!(m.contains("sudo -u nobody opsdeck"), "{m}");
             assert!(m.contains("safe.directory"), "{m}");
         }
         other => panic!("expected the owner error, got {other:?}"),

@@ -11,11 +11,22 @@ pub enum DeployError {
     #[error("{}: no deploy path configured ([[deploy]] path = ...)", name)]
     NoPath { name: String },
     #[error(
-        "{}: owned by uid {owner}, opsdeck runs as uid {me}; libgit2 refuses it. Run as the owner, or trust it with: git config --global --add safe.directory {}",
+        "{}: owned by {} (uid {owner}), opsdeck runs as {}; git refuses a checkout another user owns. Run as the owner (sudo -u {} opsdeck), or trust it with: git config --global --add safe.directory {}",
         path.display(),
+        owner_name,
+        me_name,
+        owner_name,
         path.display()
     )]
-    Owner { path: PathBuf, owner: u32, me: u32 },
+    Owner {
+        path: PathBuf,
+        owner: u32,
+        me: u32,
+        /// The users' names, looked up where the error is made (off the event loop: a lookup
+        /// may ask a directory server).
+        owner_name: String,
+        me_name: String,
+    },
     #[error("{}: not a git work tree: {message}", path.display())]
     NotARepo { path: PathBuf, message: String },
     #[error("{}: {what}: {message}", path.display())]

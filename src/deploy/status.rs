@@ -205,11 +205,17 @@ pub fn open(path: &Path) -> Result<Repository, DeployError> {
         std::iter::empty::<&str>(),
     )
     .map_err(|e| match e.code() {
-        ErrorCode::Owner => DeployError::Owner {
-            path: path.to_path_buf(),
-            owner: std::fs::metadata(path).map(|m| m.uid()).unwrap_or(u32::MAX),
-            me: nix::unistd::geteuid().as_raw(),
-        },
+        ErrorCode::Owner => {
+            let owner = std::fs::metadata(path).map(|m| m.uid()).unwrap_or(u32::MAX);
+            let me = nix::unistd::geteuid().as_raw();
+            DeployError::Owner {
+                path: path.to_path_buf(),
+                owner,
+                me,
+                owner_name: crate::accounts::user_name(owner),
+                me_name: crate::accounts::user_name(me),
+            }
+        }
         _ => DeployError::NotARepo {
             path: path.to_path_buf(),
             message: not_a_repo_why(path, &e),
