@@ -74,6 +74,34 @@ fn a_force_pushed_branch_is_reported_as_a_forced_update() {
     );
 }
 
+/// A checkout cloned and never fetched since: the status says when the clone read the remote
+/// (the pane said "up to date · never fetched"); a fetch then dates it.
+#[test]
+fn a_fresh_clone_is_dated_by_the_clone_not_called_never_fetched() {
+    let f = Fixture::new();
+    let clone = f.dir.path().join("fresh");
+    let url = format!("file://{}", f.remote.display());
+    git(
+        f.dir.path(),
+        &["clone", "-q", &url, clone.to_str().unwrap()],
+    );
+    assert!(!clone.join(".git/FETCH_HEAD").exists());
+    let cfg = opsdeck::deploy::DeployConfig {
+        path: clone.clone(),
+        ..f.config()
+    };
+    let s = status::read_status(&cfg).unwrap();
+    // the test's git commands are dated 2026-11-01T10:00:00Z
+    assert_eq!(s.last_fetch, Some(1_793_527_200));
+    let cancel = AtomicBool::new(false);
+    fetch::fetch(&cfg, &cancel, |_| {}, &access()).unwrap();
+    let s = status::read_status(&cfg).unwrap();
+    assert!(
+        s.last_fetch.unwrap() > 1_793_527_200,
+        "FETCH_HEAD's time is the last fetch"
+    );
+}
+
 #[test]
 fn a_shallow_clone_of_a_local_remote_is_not_broken_by_a_fetch() {
     let mut f = Fixture::new();

@@ -191,8 +191,9 @@ pub struct RepoStatus {
     /// HEAD is not where the journal's last deploy or rollback left it: moved by hand (a `git
     /// checkout`, `git pull`, `git reset` in the docroot) or by a tool that keeps no journal.
     pub moved_outside: Option<MovedOutside>,
-    /// When the remote was last fetched (`FETCH_HEAD` written, epoch seconds): how old "up to
-    /// date" is. None: never fetched here.
+    /// When the remote was last fetched (`FETCH_HEAD` written, else the clone that starts
+    /// HEAD's reflog; epoch seconds): how old "up to date" is.
+    /// None: never fetched here.
     pub last_fetch: Option<i64>,
 }
 
@@ -372,7 +373,18 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .and_then(|d| i64::try_from(d.as_secs()).ok());
+        .and_then(|d| i64::try_from(d.as_secs()).ok())
+        // a clone never fetched since writes no FETCH_HEAD: the clone read the remote as much
+        // as a fetch does, and HEAD's reflog starts with it ("clone: from URL")
+        .or_else(|| {
+            upstream.as_ref()?;
+            let log = repo.reflog("HEAD").ok()?;
+            let first = log.get(log.len().checked_sub(1)?)?;
+            first
+                .message_bytes()?
+                .starts_with(b"clone: ")
+                .then(|| first.committer().when().seconds())
+        });
     Ok(RepoStatus {
         owner: owner_of(&workdir)?,
         workdir,
