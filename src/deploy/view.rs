@@ -431,6 +431,9 @@ fn zoomed(
     // mode, none that start another action while a deploy runs.
     let hint = if cx.read_only {
         "Enter: detail"
+    } else if t.refusal.is_some() {
+        // its keys would only be refused: say so before they are pressed
+        "Enter: detail (not in deployers: no changes here)"
     } else if matches!(t.busy, Some(Busy::Deploying { .. } | Busy::RunningHook(_))) {
         "Enter: detail (actions wait for the deploy)"
     } else {
@@ -516,7 +519,11 @@ fn zoomed(
                     format!(
                         "Journal ({}) ─ {}l: local changes",
                         s.journal.len(),
-                        if cx.read_only { "" } else { "b: roll back, " }
+                        if cx.read_only || t.refusal.is_some() {
+                            ""
+                        } else {
+                            "b: roll back, "
+                        }
                     ),
                     cx.theme.header,
                 )],
@@ -713,6 +720,21 @@ mod tests {
             ),
             "{s}"
         );
+    }
+
+    #[test]
+    fn a_person_not_in_deployers_is_offered_no_deploy_key() {
+        let mut p = pane();
+        p.targets[0].refusal =
+            Some("www: you are carol; only alice may change this checkout".into());
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(
+            s.contains("Commits (3) ─ Enter: detail (not in deployers: no changes here)"),
+            "{s}"
+        );
+        for offer in ["c: deploy", "v: type a revision", "b: roll back"] {
+            assert!(!s.contains(offer), "offers {offer:?} it would refuse:\n{s}");
+        }
     }
 
     #[test]
