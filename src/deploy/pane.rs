@@ -1022,7 +1022,26 @@ impl Pane for DeployPane {
                     Ok(p) => self.on_preview(target, *p, cx.access),
                     Err(e) => {
                         if let Some(t) = self.targets.get_mut(target) {
-                            t.say(vec![(Tone::Error, e.to_string())]);
+                            let mut say = vec![(Tone::Error, e.to_string())];
+                            // most often a tag or branch pushed after the last fetch
+                            if let DeployError::NoSuchRevision { spec, .. } = &e {
+                                let when = t
+                                    .ok_status()
+                                    .and_then(|s| s.last_fetch)
+                                    .map(|f| {
+                                        format!("last fetched {}", crate::deploy::view::ago(now, f))
+                                    })
+                                    .unwrap_or_else(|| "never fetched".into());
+                                say = vec![
+                                    (Tone::Error, format!("No revision {spec:?} in this checkout ({when}).")),
+                                    (
+                                        Tone::Muted,
+                                        "f fetches what was pushed since; a remote branch is origin/NAME."
+                                            .replace("origin", &t.cfg.remote),
+                                    ),
+                                ];
+                            }
+                            t.say(say);
                         }
                         Vec::new()
                     }
@@ -1937,6 +1956,31 @@ mod tests {
                 c.lines
             );
         }
+    }
+
+    #[test]
+    fn a_typed_revision_that_is_not_here_says_when_the_remote_was_last_fetched() {
+        let mut p = pane();
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Err(DeployError::NoSuchRevision {
+                        path: "/var/www/site".into(),
+                        spec: "v2.0".into(),
+                    }),
+                },
+                cx,
+            )
+        });
+        let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            last,
+            [
+                "No revision \"v2.0\" in this checkout (last fetched 3h ago).",
+                "f fetches what was pushed since; a remote branch is origin/NAME.",
+            ]
+        );
     }
 
     #[test]
