@@ -188,6 +188,9 @@ pub struct Target {
     /// Why the person at the console may not change this checkout (its `deployers`), settled
     /// once at start: the group lookups may block, and keys are handled on the event loop.
     pub refusal: Option<String>,
+    /// Put the cursor on HEAD when the next status arrives (after a deploy or rollback: on
+    /// the newest commit it would rest on the one just rolled back from).
+    pub select_head: bool,
 }
 
 impl Target {
@@ -204,6 +207,7 @@ impl Target {
             watch_problem: None,
             slow: None,
             refusal: None,
+            select_head: false,
         }
     }
 
@@ -577,6 +581,7 @@ impl DeployPane {
                 }
                 t.say(say);
                 t.selected = 0;
+                t.select_head = true;
                 let mut fx = vec![Effect::Notice(format!(
                     "{}: {} {} done",
                     t.cfg.name,
@@ -993,6 +998,15 @@ impl Pane for DeployPane {
                     if n_before != Some(n) || t.selected >= n {
                         t.selected = t.selected.min(n.saturating_sub(1));
                     }
+                }
+                if self.targets.get(target).is_some_and(|t| t.select_head) {
+                    let t = &self.targets[target];
+                    let head = self.visible_log(t).iter().position(|e| e.is_head);
+                    let t = &mut self.targets[target];
+                    if let Some(i) = head {
+                        t.selected = i;
+                    }
+                    t.select_head = false;
                 }
                 Vec::new()
             }
@@ -1793,6 +1807,60 @@ mod tests {
         );
         // the pane's inner width at 80 columns
         assert!(last.iter().all(|l| l.chars().count() <= 78), "{last:#?}");
+    }
+
+    #[test]
+    fn after_a_rollback_the_cursor_rests_on_head_not_on_the_commit_rolled_back_from() {
+        let mut p = pane();
+        p.targets[0].selected = 2;
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::Deployed {
+                    target: 0,
+                    request: Box::new(DeployRequest {
+                        kind: Kind::Rollback,
+                        to: testdata::oid(0x22),
+                        expected_from: Some(testdata::oid(0x33)),
+                        stash: false,
+                        take_over: None,
+                    }),
+                    result: Ok(Box::new(DeployOutcome {
+                        kind: Kind::Rollback,
+                        from: Some(testdata::oid(0x33)),
+                        to: testdata::oid(0x22),
+                        stash: None,
+                        stashed: Vec::new(),
+                        hooks: Vec::new(),
+                        journal_problem: None,
+                    })),
+                },
+                cx,
+            );
+            // the status read after it: 0x33 on top (not deployed), HEAD 0x22 below
+            p.on_event(
+                DeployEvent::Status {
+                    target: 0,
+                    result: Ok(Box::new(testdata::status())),
+                },
+                cx,
+            )
+        });
+        let t = &p.targets[0];
+        let selected = p.visible_log(t)[t.selected];
+        assert!(selected.is_head, "{:?}", selected.commit.short);
+        assert_eq!(selected.commit.id, testdata::oid(0x22));
+        // later reads leave the cursor where the person puts it
+        p.targets[0].selected = 0;
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::Status {
+                    target: 0,
+                    result: Ok(Box::new(testdata::status())),
+                },
+                cx,
+            )
+        });
+        assert_eq!(p.targets[0].selected, 0);
     }
 
     #[test]
