@@ -523,6 +523,37 @@ fn stash_and_deploy_keeps_local_work_in_the_stash_and_restores_nothing() {
     assert_eq!(git(&f.site, &["show", "stash@{0}^3:new.html"]), "upload");
 }
 
+/// A hot fix in two files, one of them in the deploy's way: the preview and the outcome name
+/// both files the stash takes, not only the one in the way; an untracked note stays.
+#[test]
+fn the_stash_names_every_file_it_takes() {
+    let f = Fixture::new();
+    std::fs::write(f.site.join("index.html"), "<h1>hot fix</h1>\n").unwrap();
+    std::fs::write(f.site.join("about.html"), "patched\n").unwrap();
+    std::fs::write(f.site.join("notes.txt"), "keep me\n").unwrap();
+
+    let p = checkout::preview(&f.config(), "origin/main", Kind::Deploy).unwrap();
+    let names = |v: &[opsdeck::sanitize::Clean]| {
+        v.iter().map(|c| c.as_str().to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(&p.conflicts),
+        ["index.html"],
+        "only one is in the way"
+    );
+    assert_eq!(names(&p.stash_files), ["about.html", "index.html"]);
+    let mut req = request(&f, "origin/main", Kind::Deploy);
+    req.stash = true;
+    let out = checkout::deploy(&f.config(), &req, &access()).unwrap();
+    assert_eq!(names(&out.stashed), ["about.html", "index.html"]);
+    assert_eq!(git(&f.site, &["show", "stash@{0}:about.html"]), "patched");
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("notes.txt")).unwrap(),
+        "keep me\n",
+        "the untracked note stays"
+    );
+}
+
 #[test]
 fn a_stash_for_a_modified_file_leaves_untracked_uploads_in_place() {
     let f = Fixture::new();
@@ -664,10 +695,60 @@ fn head_moved_since_the_preview_is_refused() {
     let req = request(&f, "origin/main", Kind::Deploy);
     git(&f.site, &["checkout", "-q", "--detach", &f.commits[1]]);
     match checkout::deploy(&f.config(), &req, &access()) {
-        Err(DeployError::HeadMoved { now, .. }) => assert_eq!(now, &f.commits[1][..7]),
+        Err(DeployError::HeadMoved { now, by, .. }) => {
+            assert_eq!(now, &f.commits[1][..7]);
+            assert_eq!(by.as_deref(), Some("moved outside opsdeck by Test Dev"));
+        }
         other => panic!("expected HeadMoved, got {other:?}"),
     }
     assert_eq!(f.head(), f.commits[1]);
+
+    // two consoles: the second one's confirm comes after the first one's deploy
+    let (cfg, a) = (f.config(), access());
+    let first = request(&f, &f.commits[2], Kind::Deploy);
+    let second = request(&f, "origin/main", Kind::Deploy);
+    checkout::deploy(&cfg, &first, &a).unwrap();
+    let me = journal_of(&f).last().unwrap().user.to_string();
+    match checkout::deploy(&cfg, &second, &a) {
+        Err(DeployError::HeadMoved { now, by, .. }) => {
+            assert_eq!(now, &f.commits[2][..7]);
+            let by = by.expect("the deploy that moved it is named");
+            assert!(by.starts_with(&format!("deploy by {me}@")), "{by}");
+        }
+        other => panic!("expected HeadMoved, got {other:?}"),
+    }
+    assert_eq!(f.head(), f.commits[2]);
+}
+
+/// A `git checkout` by hand in the docroot after a deploy: the status says HEAD is not where the
+/// last deploy left it, who moved it and when (git's reflog); the next deploy clears it.
+#[test]
+fn head_moved_by_hand_after_a_deploy_is_noticed_with_who_and_when() {
+    let f = Fixture::new();
+    let (cfg, a) = (f.config(), access());
+    assert_eq!(status::read_status(&cfg).unwrap().moved_outside, None);
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    assert_eq!(
+        status::read_status(&cfg).unwrap().moved_outside,
+        None,
+        "HEAD is where the deploy left it"
+    );
+
+    git(&f.site, &["checkout", "-q", "--detach", &f.commits[1]]);
+    let m = status::read_status(&cfg)
+        .unwrap()
+        .moved_outside
+        .expect("the move by hand is noticed");
+    assert_eq!(m.left, f.commits[3][..7]);
+    assert_eq!(m.by.as_ref().map(|c| c.as_str()), Some("Test Dev"));
+    // the test's git commands are dated 2026-11-01T10:00:00Z
+    assert_eq!(m.time, Some(1_793_527_200));
+    let what = m.what.expect("git's words for the move");
+    assert!(what.starts_with("checkout: moving from"), "{what}");
+
+    // a rollback through opsdeck puts HEAD back under the journal
+    checkout::deploy(&cfg, &request(&f, &f.commits[2], Kind::Rollback), &a).unwrap();
+    assert_eq!(status::read_status(&cfg).unwrap().moved_outside, None);
 }
 
 fn write_hook(f: &Fixture, body: &str) {
@@ -786,7 +867,12 @@ fn libgit2_owner_check_gives_an_actionable_message() {
     match status::read_status(&f.config()) {
         Err(e @ DeployError::Owner { .. }) => {
             let m = e.to_string();
-            assert!(m.contains("owned by uid 65534"), "{m}");
+            // the users by name, as a person would look them up, and the command to run
+            assert!(
+                m.contains("owned by nobody (uid 65534), opsdeck runs as root;"),
+                "{m}"
+            );
+            assert!(m.contains("sudo -u nobody opsdeck"), "{m}");
             assert!(m.contains("safe.directory"), "{m}");
         }
         other => panic!("expected the owner error, got {other:?}"),

@@ -32,6 +32,76 @@ fn fetch_over_file_url_updates_the_remote_tracking_branch() {
     assert_eq!(f.head(), f.commits[2], "a fetch never moves HEAD");
 }
 
+/// A force-push that rewrote the branch (the deployed commit no longer on it) is said as git
+/// says it; a plain push stays `old..new`.
+#[test]
+fn a_force_pushed_branch_is_reported_as_a_forced_update() {
+    let mut f = Fixture::new();
+    let fetch_now = |f: &Fixture| {
+        let cancel = AtomicBool::new(false);
+        let sum = fetch::fetch(&f.config(), &cancel, |_| {}, &access()).unwrap();
+        sum.updated
+            .into_iter()
+            .find(|(r, _)| r.as_str() == "refs/remotes/origin/main")
+            .map(|(_, c)| c)
+    };
+    let pushed = f.commit(&[("fresh.html", "fresh\n")], "Fresh");
+    f.push();
+    assert_eq!(
+        fetch_now(&f),
+        Some(format!("{}..{}", &f.commits[3][..7], &pushed[..7]))
+    );
+    // history rewritten from the deployed commit's parent on
+    git(&f.dev, &["reset", "-q", "--hard", &f.commits[1]]);
+    let rewritten = f.commit(&[("index.html", "rewritten\n")], "Rewritten");
+    git(
+        &f.dev,
+        &["push", "-q", "-f", "origin", "HEAD:refs/heads/main"],
+    );
+    assert_eq!(
+        fetch_now(&f),
+        Some(format!(
+            "{}...{} (forced update)",
+            &pushed[..7],
+            &rewritten[..7]
+        ))
+    );
+    let up = status::read_status(&f.config()).unwrap().upstream.unwrap();
+    assert_eq!(
+        (up.ahead, up.behind),
+        (1, 1),
+        "the deployed commit is no longer on origin/main"
+    );
+}
+
+/// A checkout cloned and never fetched since: the status says when the clone read the remote
+/// (the pane said "up to date · never fetched"); a fetch then dates it.
+#[test]
+fn a_fresh_clone_is_dated_by_the_clone_not_called_never_fetched() {
+    let f = Fixture::new();
+    let clone = f.dir.path().join("fresh");
+    let url = format!("file://{}", f.remote.display());
+    git(
+        f.dir.path(),
+        &["clone", "-q", &url, clone.to_str().unwrap()],
+    );
+    assert!(!clone.join(".git/FETCH_HEAD").exists());
+    let cfg = opsdeck::deploy::DeployConfig {
+        path: clone.clone(),
+        ..f.config()
+    };
+    let s = status::read_status(&cfg).unwrap();
+    // the test's git commands are dated 2026-11-01T10:00:00Z
+    assert_eq!(s.last_fetch, Some(1_793_527_200));
+    let cancel = AtomicBool::new(false);
+    fetch::fetch(&cfg, &cancel, |_| {}, &access()).unwrap();
+    let s = status::read_status(&cfg).unwrap();
+    assert!(
+        s.last_fetch.unwrap() > 1_793_527_200,
+        "FETCH_HEAD's time is the last fetch"
+    );
+}
+
 #[test]
 fn a_shallow_clone_of_a_local_remote_is_not_broken_by_a_fetch() {
     let mut f = Fixture::new();

@@ -1,8 +1,8 @@
 //! The deploy checkouts' part of `opsdeck check`: drift of every `[[deploy]]`
 //! target (behind or ahead of its upstream as of the last fetch, local
 //! modifications, submodules not at the recorded commit, an operation in
-//! progress, the deploy lock, the last journal entry), graded against the
-//! `[check]` thresholds.
+//! progress, the deploy lock, the last journal entry, a HEAD moved outside
+//! opsdeck), graded against the `[check]` thresholds.
 //!
 //! Reads the repository with git2 off the async threads and never fetches:
 //! a fetch writes refs, and `check` changes nothing. So "behind" is as of the
@@ -131,6 +131,21 @@ pub fn grade_target(config: &Config, target: &DeployConfig, st: &RepoStatus, rep
                 format!("deploy lock held by {}", holder.as_str()),
             );
         }
+    }
+    if let Some(m) = &st.moved_outside {
+        worse(
+            Status::Warning,
+            format!(
+                "HEAD moved outside opsdeck{}{}: the last deploy in the journal left {}",
+                m.by.as_ref()
+                    .map(|b| format!(" by {}", b.as_str()))
+                    .unwrap_or_default(),
+                m.time
+                    .map(|t| format!(" {}", super::view::ago(chrono::Local::now(), t)))
+                    .unwrap_or_default(),
+                m.left
+            ),
+        );
     }
     if let Some(p) = &st.journal_problem {
         worse(Status::Unknown, format!("deploy journal: {}", p.as_str()));
@@ -264,6 +279,34 @@ mod tests {
         assert!(
             r.findings[0].summary.contains(
                 "submodule(s) not at the commit the checkout records: lib, vendor/theme (not checked out) (git submodule update)"
+            ),
+            "{}",
+            r.findings[0].summary
+        );
+    }
+
+    #[test]
+    fn a_head_moved_outside_opsdeck_is_a_warning_that_names_who() {
+        let mut st = testdata::status();
+        st.state = None;
+        st.modified = 0;
+        st.journal.truncate(1);
+        if let Some(u) = st.upstream.as_mut() {
+            u.ahead = 0;
+            u.behind = 0;
+        }
+        assert_eq!(graded(&st).findings[0].status, Status::Ok);
+        st.moved_outside = Some(crate::deploy::status::MovedOutside {
+            left: "2222222".into(),
+            by: Some(crate::sanitize::Clean::new("Hand Fixer")),
+            time: Some(chrono::Local::now().timestamp() - 600),
+            what: None,
+        });
+        let r = graded(&st);
+        assert_eq!(r.findings[0].status, Status::Warning);
+        assert!(
+            r.findings[0].summary.contains(
+                "HEAD moved outside opsdeck by Hand Fixer 10m ago: the last deploy in the journal left 2222222"
             ),
             "{}",
             r.findings[0].summary

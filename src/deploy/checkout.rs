@@ -72,6 +72,9 @@ pub struct Preview {
     pub local_changes: usize,
     /// What a stash-and-deploy would move out of the work tree.
     pub stash: StashPlan,
+    /// The files it would move, by name (the first [`MAX_LISTED`]): every modified file, not
+    /// only those in the way, and the untracked ones when the stash takes them.
+    pub stash_files: Vec<Clean>,
     pub state: Option<&'static str>,
     pub lock: Option<LockInfo>,
     pub lock_stale: bool,
@@ -307,7 +310,8 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
         None => dry_run(&repo, path, &target)?,
         Some(_) => Conflicts::default(),
     };
-    let (m, u, _) = status::local_changes(&repo, path)?;
+    let (m, u, changes) = status::local_changes(&repo, path)?;
+    let stash_files = stash_takes(&changes, conflicts.untracked);
     let lock = lock::read(repo.path());
     let workdir = repo.workdir().unwrap_or(path).to_path_buf();
     Ok(Preview {
@@ -329,6 +333,7 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
             untracked: conflicts.untracked,
             leaves: if conflicts.untracked { 0 } else { u },
         },
+        stash_files,
         conflicts: conflicts.local,
         ignored_conflicts: conflicts.ignored,
         state,
@@ -336,6 +341,17 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
         lock,
         owner: status::owner_of(&workdir)?,
     })
+}
+
+/// The local changes a stash takes, by name: the modified files, and the untracked ones too
+/// when `untracked`.
+fn stash_takes(changes: &[Change], untracked: bool) -> Vec<Clean> {
+    changes
+        .iter()
+        .filter(|c| untracked || c.kind != '?')
+        .take(MAX_LISTED)
+        .map(|c| c.path.clone())
+        .collect()
 }
 
 /// What a stash before the checkout takes: git stash moves every modified
@@ -372,6 +388,8 @@ pub struct DeployOutcome {
     pub to: Oid,
     /// The stash made before the checkout ("stash@{0}" message and id).
     pub stash: Option<(Oid, Clean)>,
+    /// The files that went into it (the first [`MAX_LISTED`]).
+    pub stashed: Vec<Clean>,
     pub hooks: Vec<HookRun>,
     /// Journal write problem (the deploy itself succeeded).
     pub journal_problem: Option<Clean>,
@@ -418,6 +436,7 @@ pub fn deploy(
             now: head_id
                 .map(status::short_id)
                 .unwrap_or_else(|| "unborn".into()),
+            by: head_id.and_then(|h| moved_by(&repo, &git_dir, h)),
         });
     }
     let g = |what, e| DeployError::git(path, what, e);
@@ -426,6 +445,7 @@ pub fn deploy(
         dry_run(&repo, path, &target)?
     };
     let mut stash = None;
+    let mut stashed = Vec::new();
     if !conflicts.is_empty() {
         // A stash does not keep ignored files: refuse before stashing anything.
         if !req.stash || !conflicts.ignored.is_empty() {
@@ -449,6 +469,7 @@ pub fn deploy(
         } else {
             git2::StashFlags::DEFAULT
         };
+        stashed = stash_takes(&status::local_changes(&repo, path)?.2, conflicts.untracked);
         let id = repo
             .stash_save2(&sig, Some(&msg), Some(flags))
             .map_err(|e| g("stash", e))?;
@@ -574,9 +595,35 @@ pub fn deploy(
         from: head_id,
         to: req.to,
         stash,
+        stashed,
         hooks: runs,
         journal_problem,
     })
+}
+
+/// Who put HEAD at `head`, for a deploy refused because HEAD moved since its preview: another
+/// deploy or rollback (the journal's newest entry, when it went there), else the reflog's mover.
+fn moved_by(repo: &Repository, git_dir: &Path, head: Oid) -> Option<String> {
+    let (entries, _) = journal::read(git_dir);
+    if let Some(e) = entries
+        .last()
+        .filter(|e| e.ok() && e.to == head.to_string())
+    {
+        return Some(format!(
+            "{} by {}@{}, {}",
+            e.kind,
+            e.user,
+            e.host,
+            e.time.get(..16).unwrap_or(&e.time).replace('T', " ")
+        ));
+    }
+    let log = repo.reflog("HEAD").ok()?;
+    let e = log.get(0).filter(|e| e.id_new() == head)?;
+    let who = e.committer();
+    Some(format!(
+        "moved outside opsdeck by {}",
+        Clean::capped(&String::from_utf8_lossy(who.name_bytes()), 60)
+    ))
 }
 
 /// After a checkout from `old` to `new` failed part-way: the files that

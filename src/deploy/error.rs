@@ -11,11 +11,22 @@ pub enum DeployError {
     #[error("{}: no deploy path configured ([[deploy]] path = ...)", name)]
     NoPath { name: String },
     #[error(
-        "{}: owned by uid {owner}, opsdeck runs as uid {me}; libgit2 refuses it. Run as the owner, or trust it with: git config --global --add safe.directory {}",
+        "{}: owned by {} (uid {owner}), opsdeck runs as {}; git refuses a checkout another user owns. Run as the owner (sudo -u {} opsdeck), or trust it with: git config --global --add safe.directory {}",
         path.display(),
+        owner_name,
+        me_name,
+        owner_name,
         path.display()
     )]
-    Owner { path: PathBuf, owner: u32, me: u32 },
+    Owner {
+        path: PathBuf,
+        owner: u32,
+        me: u32,
+        /// The users' names, looked up where the error is made (off the event loop: a lookup
+        /// may ask a directory server).
+        owner_name: String,
+        me_name: String,
+    },
     #[error("{}: not a git work tree: {message}", path.display())]
     NotARepo { path: PathBuf, message: String },
     #[error("{}: {what}: {message}", path.display())]
@@ -30,8 +41,14 @@ pub enum DeployError {
     AmbiguousRevision { path: PathBuf, spec: String },
     #[error("{}: a {state} is in progress; finish or abort it first", path.display())]
     UncleanState { path: PathBuf, state: String },
-    #[error("{}: HEAD moved since the preview (now {now}); look again", path.display())]
-    HeadMoved { path: PathBuf, now: String },
+    #[error("{}: HEAD moved since the preview (now {now}{}); look again", path.display(), by.as_deref().map(|b| format!(", {b}")).unwrap_or_default())]
+    HeadMoved {
+        path: PathBuf,
+        now: String,
+        /// Who moved it, when known: "deploy by alice@web1, 2026-12-06 05:19" from the journal,
+        /// or "moved outside opsdeck by NAME" from git's reflog.
+        by: Option<String>,
+    },
     /// The checkout stopped part-way: HEAD did not move, but some files are
     /// already the new revision's.
     #[error("{}: checkout of {to} stopped part-way: {message}", path.display())]

@@ -62,7 +62,8 @@ pub struct FetchProgress {
 /// What a fetch changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FetchSummary {
-    /// Updated refs: name and "old..new" (short ids).
+    /// Updated refs: name and "old..new" (short ids), "old...new (forced update)" when the
+    /// remote's history was rewritten.
     pub updated: Vec<(Clean, String)>,
     pub progress: FetchProgress,
 }
@@ -184,6 +185,23 @@ fn local_transport(url: &str) -> bool {
     url.starts_with("file://") || (!url.contains(':') && std::path::Path::new(url).is_dir())
 }
 
+/// A ref's move as git's own fetch prints it: `old..new` when the new commit descends from the
+/// old one, `old...new (forced update)` when the remote's history was rewritten (a force-push:
+/// the commits after the fork point are gone from that branch, a deployed one maybe too).
+fn describe_update(repo: &git2::Repository, old: git2::Oid, new: git2::Oid) -> String {
+    if old.is_zero() {
+        return format!("new..{}", status::short_id(new));
+    }
+    let (o, n) = (status::short_id(old), status::short_id(new));
+    if new.is_zero() {
+        return format!("{o} deleted");
+    }
+    match repo.graph_descendant_of(new, old) {
+        Ok(false) => format!("{o}...{n} (forced update)"),
+        _ => format!("{o}..{n}"),
+    }
+}
+
 /// Fetch the target's remote. `progress` is called at most every 100 ms;
 /// setting `cancel` stops the transfer.
 pub fn fetch(
@@ -280,15 +298,7 @@ pub fn fetch(
         });
         cbs.sideband_progress(|_| !cancel.load(Ordering::Relaxed));
         cbs.update_tips(|name, old, new| {
-            let old = if old.is_zero() {
-                "new".to_string()
-            } else {
-                status::short_id(old)
-            };
-            updated.push((
-                Clean::capped(name, 200),
-                format!("{old}..{}", status::short_id(new)),
-            ));
+            updated.push((Clean::capped(name, 200), old, new));
             true
         });
         let mut fo = FetchOptions::new();
@@ -298,7 +308,10 @@ pub fn fetch(
     };
     match res {
         Ok(()) => Ok(FetchSummary {
-            updated,
+            updated: updated
+                .into_iter()
+                .map(|(name, old, new)| (name, describe_update(&repo, old, new)))
+                .collect(),
             progress: last,
         }),
         Err(_) if cancel.load(Ordering::Relaxed) => Err(DeployError::FetchCancelled {

@@ -180,6 +180,19 @@ pub fn rollback_target(entries: &[JournalEntry]) -> Option<&JournalEntry> {
     stack.pop()
 }
 
+/// Why [`rollback_target`] found nothing, as the pane says it: no deploy recorded yet, or every
+/// recorded deploy already rolled back (a rollback does not undo the one before it).
+pub fn nothing_to_roll_back(entries: &[JournalEntry]) -> &'static str {
+    let deployed = entries
+        .iter()
+        .any(|e| e.ok() && e.kind.as_str() != "rollback" && !e.from.is_empty());
+    if deployed {
+        "nothing older to roll back to: every deploy here is rolled back"
+    } else {
+        "nothing to roll back to: the journal has no successful deploy"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +247,16 @@ mod tests {
         lines.push(rec_kind("rollback", "b2", "a1", "ok"));
         let (e, _) = parse(&lines.join("\n"));
         assert_eq!(rollback_target(&e), None, "nothing older was deployed");
+        // and the refusal does not claim that nothing was ever deployed
+        assert_eq!(
+            nothing_to_roll_back(&e),
+            "nothing older to roll back to: every deploy here is rolled back"
+        );
+        let (none, _) = parse(&rec("bb", "cc", "checkout refused"));
+        assert_eq!(
+            nothing_to_roll_back(&none),
+            "nothing to roll back to: the journal has no successful deploy"
+        );
     }
 
     #[test]

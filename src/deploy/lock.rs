@@ -112,7 +112,7 @@ pub fn refusal(deployers: &[String], person: &str, target: &str) -> Option<Strin
     });
     (!allowed).then(|| {
         format!(
-            "{target}: only {} may change this checkout (deployers in [[deploy]]); you are {person}",
+            "{target}: you are {person}; only {} may change this checkout (deployers in [[deploy]])",
             deployers.join(", ")
         )
     })
@@ -244,8 +244,15 @@ mod tests {
         assert_eq!(
             refusal(&list, "nobody", "www").as_deref(),
             Some(
-                "www: only alice, %root may change this checkout (deployers in [[deploy]]); you are nobody"
+                "www: you are nobody; only alice, %root may change this checkout (deployers in [[deploy]])"
             )
+        );
+        // the status bar at 80 columns shows about 66 characters of a notice: who you are and
+        // who may come first, the name of the setting last
+        let said = refusal(&["alice".into(), "%webteam".into()], "root", "www").unwrap();
+        assert_eq!(
+            said.chars().take(66).collect::<String>(),
+            "www: you are root; only alice, %webteam may change this checkout ("
         );
         // a group that does not exist admits no one
         let list = vec!["%no-such-group-here".to_string()];

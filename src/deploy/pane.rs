@@ -188,6 +188,9 @@ pub struct Target {
     /// Why the person at the console may not change this checkout (its `deployers`), settled
     /// once at start: the group lookups may block, and keys are handled on the event loop.
     pub refusal: Option<String>,
+    /// Put the cursor on HEAD when the next status arrives (after a deploy or rollback: on
+    /// the newest commit it would rest on the one just rolled back from).
+    pub select_head: bool,
 }
 
 impl Target {
@@ -204,6 +207,7 @@ impl Target {
             watch_problem: None,
             slow: None,
             refusal: None,
+            select_head: false,
         }
     }
 
@@ -419,6 +423,9 @@ impl DeployPane {
                 p.spec
             ));
         }
+        if p.kind == Kind::Rollback {
+            lines.extend(undone_lines(t.ok_status(), &p));
+        }
         let mut commits = format!("{} new commit(s)", p.new_total);
         if p.dropped_total > 0 {
             commits.push_str(&format!(", {} commit(s) taken back", p.dropped_total));
@@ -507,6 +514,9 @@ impl DeployPane {
                     ""
                 }
             )];
+            if !p.stash_files.is_empty() {
+                stash.push(format!("  to the stash: {}", names(&p.stash_files, 4)));
+            }
             if p.stash.leaves > 0 {
                 stash.push(format!(
                     "{} untracked file(s) stay where they are.",
@@ -550,10 +560,19 @@ impl DeployPane {
                         short_id(o.to)
                     ),
                 )];
+                // Two short lines: the last action is cut at the width, never wrapped.
                 if let Some((id, _)) = &o.stash {
                     say.push((
                         Tone::Warn,
-                        format!("Local work stashed as {} (stash@{{0}}); not restored. git stash pop gets it back.", short_id(*id)),
+                        format!(
+                            "Stashed, not restored (stash@{{0}} {}): {}",
+                            short_id(*id),
+                            names(&o.stashed, 3)
+                        ),
+                    ));
+                    say.push((
+                        Tone::Muted,
+                        format!("git stash pop in {} brings it back", t.cfg.path.display()),
                     ));
                 }
                 say.extend(hook_lines(&o.hooks));
@@ -562,6 +581,7 @@ impl DeployPane {
                 }
                 t.say(say);
                 t.selected = 0;
+                t.select_head = true;
                 let mut fx = vec![Effect::Notice(format!(
                     "{}: {} {} done",
                     t.cfg.name,
@@ -655,6 +675,17 @@ impl DeployPane {
                     Tone::Error,
                     format!("{} failed: {e}", capital(request.kind.word())),
                 )];
+                // Said in short lines: the last action is cut at the width, and a long docroot
+                // path first would push the new HEAD and who moved it out of sight.
+                if let DeployError::HeadMoved { now, by, .. } = &e {
+                    say = vec![(
+                        Tone::Error,
+                        format!("Refused: HEAD moved since the preview, to {now}"),
+                    )];
+                    if let Some(by) = by {
+                        say.push((Tone::Warn, format!("  {by}")));
+                    }
+                }
                 if let DeployError::WouldOverwrite { files, .. } = &e {
                     say = vec![(
                         Tone::Error,
@@ -696,6 +727,49 @@ impl DeployPane {
             }
         }
     }
+}
+
+/// What a rollback undoes, from the journal: the deploy it takes back (who, when), that HEAD is
+/// not where that deploy left it when so, and that another `b` goes further back.
+fn undone_lines(status: Option<&RepoStatus>, p: &Preview) -> Vec<String> {
+    let Some(e) = status
+        .and_then(|s| journal::rollback_target(&s.journal))
+        .filter(|e| e.from == p.to.id.to_string())
+    else {
+        return Vec::new();
+    };
+    let short = |x: &str| x.get(..7).unwrap_or(x).to_string();
+    let mut lines = vec![format!(
+        "Undoes the deploy {}->{} by {}@{}, {}",
+        short(&e.from),
+        short(&e.to),
+        e.user,
+        e.host,
+        e.time.get(..16).unwrap_or(&e.time).replace('T', " ")
+    )];
+    if let Some(from) = p.from.as_ref().filter(|f| f.id.to_string() != e.to) {
+        lines.push(format!(
+            "HEAD {} is not the {} that deploy left: it was moved outside opsdeck",
+            from.short,
+            short(&e.to)
+        ));
+    }
+    lines.push("b again after it goes one deploy further back".into());
+    lines
+}
+
+/// Up to `n` file names, then how many more.
+fn names(files: &[Clean], n: usize) -> String {
+    let mut s = files
+        .iter()
+        .take(n)
+        .map(|f| f.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if files.len() > n {
+        s.push_str(&format!(" and {} more", files.len() - n));
+    }
+    s
 }
 
 fn capital(s: &str) -> String {
@@ -862,15 +936,15 @@ impl Pane for DeployPane {
                 if let Err(e) = self.idle() {
                     return vec![Effect::Notice(e)];
                 }
-                let to = self
+                let journal = self
                     .target()
                     .and_then(|t| t.ok_status())
-                    .and_then(|s| journal::rollback_target(&s.journal))
-                    .map(|e| e.from.clone());
-                match to {
+                    .map(|s| s.journal.as_slice())
+                    .unwrap_or_default();
+                match journal::rollback_target(journal).map(|e| e.from.clone()) {
                     Some(id) => self.preview(id, Kind::Rollback),
                     None => vec![Effect::Notice(
-                        "nothing to roll back to: the journal has no successful deploy".into(),
+                        journal::nothing_to_roll_back(journal).into(),
                     )],
                 }
             }
@@ -925,6 +999,15 @@ impl Pane for DeployPane {
                         t.selected = t.selected.min(n.saturating_sub(1));
                     }
                 }
+                if self.targets.get(target).is_some_and(|t| t.select_head) {
+                    let t = &self.targets[target];
+                    let head = self.visible_log(t).iter().position(|e| e.is_head);
+                    let t = &mut self.targets[target];
+                    if let Some(i) = head {
+                        t.selected = i;
+                    }
+                    t.select_head = false;
+                }
                 Vec::new()
             }
             DeployEvent::StatusSlow { target, after } => {
@@ -953,7 +1036,26 @@ impl Pane for DeployPane {
                     Ok(p) => self.on_preview(target, *p, cx.access),
                     Err(e) => {
                         if let Some(t) = self.targets.get_mut(target) {
-                            t.say(vec![(Tone::Error, e.to_string())]);
+                            let mut say = vec![(Tone::Error, e.to_string())];
+                            // most often a tag or branch pushed after the last fetch
+                            if let DeployError::NoSuchRevision { spec, .. } = &e {
+                                let when = t
+                                    .ok_status()
+                                    .and_then(|s| s.last_fetch)
+                                    .map(|f| {
+                                        format!("last fetched {}", crate::deploy::view::ago(now, f))
+                                    })
+                                    .unwrap_or_else(|| "never fetched".into());
+                                say = vec![
+                                    (Tone::Error, format!("No revision {spec:?} in this checkout ({when}).")),
+                                    (
+                                        Tone::Muted,
+                                        "f fetches what was pushed since; a remote branch is origin/NAME."
+                                            .replace("origin", &t.cfg.remote),
+                                    ),
+                                ];
+                            }
+                            t.say(say);
                         }
                         Vec::new()
                     }
@@ -1010,12 +1112,14 @@ impl Pane for DeployPane {
                                 s.updated.len()
                             ),
                         )];
-                        say.extend(
-                            s.updated
-                                .iter()
-                                .take(6)
-                                .map(|(r, c)| (Tone::Text, format!("  {r} {c}"))),
-                        );
+                        say.extend(s.updated.iter().take(6).map(|(r, c)| {
+                            // a force-push: what was deployed may be gone from the branch
+                            let forced = c.ends_with("(forced update)");
+                            (
+                                if forced { Tone::Warn } else { Tone::Text },
+                                format!("  {r} {c}"),
+                            )
+                        }));
                         t.say(say);
                     }
                     Err(e @ DeployError::FetchCancelled { .. }) => {
@@ -1329,7 +1433,7 @@ mod tests {
             match &fx[..] {
                 [Effect::Notice(n)] => assert_eq!(
                     n,
-                    "www: only alice, %no-such-group-here may change this checkout (deployers in [[deploy]]); you are carol"
+                    "www: you are carol; only alice, %no-such-group-here may change this checkout (deployers in [[deploy]])"
                 ),
                 other => panic!("{a:?} gave {other:?}"),
             }
@@ -1445,13 +1549,15 @@ mod tests {
             untracked: false,
             leaves: 2,
         };
+        pr.stash_files = vec![Clean::new("about.html"), Clean::new("index.html")];
         let c = confirm(previewed(&mut p, pr));
         assert_eq!(
-            c.lines[..4],
+            c.lines[..5],
             [
                 "1 local file(s) would be overwritten:",
                 "  ! index.html",
                 "2 local change(s) go to git stash and are NOT restored; git stash pop gets them back.",
+                "  to the stash: about.html, index.html",
                 "2 untracked file(s) stay where they are.",
             ]
         );
@@ -1667,6 +1773,85 @@ mod tests {
     }
 
     #[test]
+    fn a_deploy_after_a_stash_names_the_stashed_files_in_lines_that_fit_80_columns() {
+        let mut p = pane();
+        let out = DeployOutcome {
+            kind: Kind::Deploy,
+            from: Some(testdata::oid(0x22)),
+            to: testdata::oid(0x33),
+            stash: Some((testdata::oid(0x44), Clean::new("opsdeck: local work"))),
+            stashed: vec![Clean::new("about.html"), Clean::new("index.html")],
+            hooks: Vec::new(),
+            journal_problem: None,
+        };
+        deployed(&mut p, true, Ok(Box::new(out)));
+        let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            last[1..3],
+            [
+                "Stashed, not restored (stash@{0} 4444444): about.html, index.html",
+                "git stash pop in /var/www/site brings it back",
+            ]
+        );
+        // the pane's inner width at 80 columns
+        assert!(last.iter().all(|l| l.chars().count() <= 78), "{last:#?}");
+    }
+
+    #[test]
+    fn after_a_rollback_the_cursor_rests_on_head_not_on_the_commit_rolled_back_from() {
+        let mut p = pane();
+        p.targets[0].selected = 2;
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::Deployed {
+                    target: 0,
+                    request: Box::new(DeployRequest {
+                        kind: Kind::Rollback,
+                        to: testdata::oid(0x22),
+                        expected_from: Some(testdata::oid(0x33)),
+                        stash: false,
+                        take_over: None,
+                    }),
+                    result: Ok(Box::new(DeployOutcome {
+                        kind: Kind::Rollback,
+                        from: Some(testdata::oid(0x33)),
+                        to: testdata::oid(0x22),
+                        stash: None,
+                        stashed: Vec::new(),
+                        hooks: Vec::new(),
+                        journal_problem: None,
+                    })),
+                },
+                cx,
+            );
+            // the status read after it: 0x33 on top (not deployed), HEAD 0x22 below
+            p.on_event(
+                DeployEvent::Status {
+                    target: 0,
+                    result: Ok(Box::new(testdata::status())),
+                },
+                cx,
+            )
+        });
+        let t = &p.targets[0];
+        let selected = p.visible_log(t)[t.selected];
+        assert!(selected.is_head, "{:?}", selected.commit.short);
+        assert_eq!(selected.commit.id, testdata::oid(0x22));
+        // later reads leave the cursor where the person puts it
+        p.targets[0].selected = 0;
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::Status {
+                    target: 0,
+                    result: Ok(Box::new(testdata::status())),
+                },
+                cx,
+            )
+        });
+        assert_eq!(p.targets[0].selected, 0);
+    }
+
+    #[test]
     fn a_finished_deploy_asks_for_the_probe_and_shows_hooks() {
         let mut p = pane();
         let out = DeployOutcome {
@@ -1674,6 +1859,7 @@ mod tests {
             from: Some(testdata::oid(0x22)),
             to: testdata::oid(0x33),
             stash: None,
+            stashed: Vec::new(),
             hooks: vec![HookRun {
                 name: Clean::new("post-deploy"),
                 end: crate::deploy::hooks::HookEnd::Exit(1),
@@ -1720,6 +1906,58 @@ mod tests {
     }
 
     #[test]
+    fn the_rollback_dialog_names_the_deploy_it_undoes_and_where_b_goes_next() {
+        let rollback = |from: u8| {
+            let s = testdata::status();
+            let mut pr = testdata::preview();
+            pr.kind = Kind::Rollback;
+            pr.to = s.log[2].commit.clone();
+            pr.from = Some(testdata::commit(from, "x", "y", 0));
+            confirm(previewed(&mut pane(), pr)).lines
+        };
+        let lines = rollback(0x22);
+        assert_eq!(lines[0], "rollback 2222222 -> 1111111 About page");
+        assert_eq!(
+            lines[1..3],
+            [
+                "Undoes the deploy 1111111->2222222 by dana@web1, 2026-11-27 10:00".to_string(),
+                "b again after it goes one deploy further back".into(),
+            ],
+            "{lines:#?}"
+        );
+        // HEAD is not where that deploy left it: someone moved it by hand since
+        let lines = rollback(0x33);
+        assert_eq!(
+            lines[2],
+            "HEAD 3333333 is not the 2222222 that deploy left: it was moved outside opsdeck",
+            "{lines:#?}"
+        );
+        // a deploy's dialog says none of it
+        let lines = confirm(previewed(&mut pane(), testdata::preview())).lines;
+        assert!(lines.iter().all(|l| !l.contains("Undoes")), "{lines:#?}");
+    }
+
+    #[test]
+    fn a_second_rollback_with_nothing_older_says_so() {
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            // 1111111 -> 2222222 deployed, then rolled back
+            let mut back = s.journal[0].clone();
+            back.kind = Clean::new("rollback");
+            (back.from, back.to) = (back.to.clone(), back.from.clone());
+            s.journal.push(back);
+        }
+        let fx = with(true, |cx| p.on_action(DeployAction::Rollback, cx));
+        match &fx[..] {
+            [Effect::Notice(n)] => assert_eq!(
+                n,
+                "nothing older to roll back to: every deploy here is rolled back"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn deploy_and_rollback_dialogs_say_the_post_deploy_command_runs() {
         let confirm_for = |p: &mut DeployPane, kind: Kind| {
             let mut pr = testdata::preview();
@@ -1759,6 +1997,31 @@ mod tests {
                 c.lines
             );
         }
+    }
+
+    #[test]
+    fn a_typed_revision_that_is_not_here_says_when_the_remote_was_last_fetched() {
+        let mut p = pane();
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Err(DeployError::NoSuchRevision {
+                        path: "/var/www/site".into(),
+                        spec: "v2.0".into(),
+                    }),
+                },
+                cx,
+            )
+        });
+        let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            last,
+            [
+                "No revision \"v2.0\" in this checkout (last fetched 3h ago).",
+                "f fetches what was pushed since; a remote branch is origin/NAME.",
+            ]
+        );
     }
 
     #[test]
@@ -1848,9 +2111,20 @@ mod tests {
             Err(DeployError::HeadMoved {
                 path: "/var/www/site".into(),
                 now: "4444444".into(),
+                by: Some("deploy by alice@web1, 2026-12-06 05:19".into()),
             }),
         );
         assert!(p.targets[0].busy.is_none());
+        // said in lines that fit 80 columns: the new HEAD and who put it there
+        let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            last,
+            [
+                "Refused: HEAD moved since the preview, to 4444444",
+                "  deploy by alice@web1, 2026-12-06 05:19",
+                "HEAD and the work tree are as they were.",
+            ]
+        );
         let fx = with(true, |cx| p.on_action(DeployAction::Fetch, cx));
         assert!(matches!(
             &fx[..],

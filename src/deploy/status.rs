@@ -103,6 +103,50 @@ pub struct Upstream {
     pub behind: usize,
 }
 
+/// HEAD moved outside opsdeck, and what git's reflog says of the move.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MovedOutside {
+    /// Where the journal's last successful deploy or rollback left HEAD (short id).
+    pub left: String,
+    /// The newest HEAD reflog entry, when it is the move to the current HEAD: who (the git
+    /// identity of whoever ran it), when (epoch seconds), and git's words for it.
+    pub by: Option<Clean>,
+    pub time: Option<i64>,
+    pub what: Option<Clean>,
+}
+
+/// Compare HEAD with where the journal's last successful entry left it; when they differ, say
+/// what the reflog knows of the move.
+fn moved_outside(
+    repo: &Repository,
+    head: Option<Oid>,
+    journal: &[JournalEntry],
+) -> Option<MovedOutside> {
+    let last = journal.iter().rev().find(|e| e.ok() && !e.to.is_empty())?;
+    let head = head?;
+    if head.to_string() == last.to {
+        return None;
+    }
+    let newest = repo.reflog("HEAD").ok().and_then(|log| {
+        let e = log.get(0)?;
+        (e.id_new() == head).then(|| {
+            let who = e.committer();
+            (
+                Clean::capped(&String::from_utf8_lossy(who.name_bytes()), 60),
+                who.when().seconds(),
+                e.message_bytes()
+                    .map(|m| Clean::capped(&String::from_utf8_lossy(m), 120)),
+            )
+        })
+    });
+    Some(MovedOutside {
+        left: last.to.get(..7).unwrap_or(&last.to).to_string(),
+        by: newest.as_ref().map(|n| n.0.clone()),
+        time: newest.as_ref().map(|n| n.1),
+        what: newest.and_then(|n| n.2),
+    })
+}
+
 /// Who owns the work tree and who opsdeck runs as.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Owner {
@@ -144,8 +188,12 @@ pub struct RepoStatus {
     /// Submodules not checked out at the commit HEAD records (a deploy moves the recorded
     /// commit, libgit2 leaves the submodule where it was); "(not checked out)" when empty.
     pub submodules_off: Vec<Clean>,
-    /// When the remote was last fetched (`FETCH_HEAD` written, epoch seconds): how old "up to
-    /// date" is. None: never fetched here.
+    /// HEAD is not where the journal's last deploy or rollback left it: moved by hand (a `git
+    /// checkout`, `git pull`, `git reset` in the docroot) or by a tool that keeps no journal.
+    pub moved_outside: Option<MovedOutside>,
+    /// When the remote was last fetched (`FETCH_HEAD` written, else the clone that starts
+    /// HEAD's reflog; epoch seconds): how old "up to date" is.
+    /// None: never fetched here.
     pub last_fetch: Option<i64>,
 }
 
@@ -158,11 +206,17 @@ pub fn open(path: &Path) -> Result<Repository, DeployError> {
         std::iter::empty::<&str>(),
     )
     .map_err(|e| match e.code() {
-        ErrorCode::Owner => DeployError::Owner {
-            path: path.to_path_buf(),
-            owner: std::fs::metadata(path).map(|m| m.uid()).unwrap_or(u32::MAX),
-            me: nix::unistd::geteuid().as_raw(),
-        },
+        ErrorCode::Owner => {
+            let owner = std::fs::metadata(path).map(|m| m.uid()).unwrap_or(u32::MAX);
+            let me = nix::unistd::geteuid().as_raw();
+            DeployError::Owner {
+                path: path.to_path_buf(),
+                owner,
+                me,
+                owner_name: crate::accounts::user_name(owner),
+                me_name: crate::accounts::user_name(me),
+            }
+        }
         _ => DeployError::NotARepo {
             path: path.to_path_buf(),
             message: not_a_repo_why(path, &e),
@@ -311,6 +365,7 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
     )?;
     let (journal, journal_problem) = journal::read(&git_dir);
     let journal_problem = journal_problem.map(|e| Clean::new(&e.to_string()));
+    let moved_outside = moved_outside(&repo, head.as_ref().map(|h| h.id), &journal);
     let lock = lock::read(&git_dir);
     let lock_stale = lock.as_ref().is_some_and(|l| l.is_stale());
     let submodules_off = submodules_off(&repo);
@@ -318,7 +373,18 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .and_then(|d| i64::try_from(d.as_secs()).ok());
+        .and_then(|d| i64::try_from(d.as_secs()).ok())
+        // a clone never fetched since writes no FETCH_HEAD: the clone read the remote as much
+        // as a fetch does, and HEAD's reflog starts with it ("clone: from URL")
+        .or_else(|| {
+            upstream.as_ref()?;
+            let log = repo.reflog("HEAD").ok()?;
+            let first = log.get(log.len().checked_sub(1)?)?;
+            first
+                .message_bytes()?
+                .starts_with(b"clone: ")
+                .then(|| first.committer().when().seconds())
+        });
     Ok(RepoStatus {
         owner: owner_of(&workdir)?,
         workdir,
@@ -337,6 +403,7 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
         lock,
         lock_stale,
         submodules_off,
+        moved_outside,
         last_fetch,
     })
 }

@@ -124,6 +124,7 @@ pub fn status() -> RepoStatus {
         submodules_off: Vec::new(),
         lock: None,
         lock_stale: false,
+        moved_outside: None,
         last_fetch: Some(now().timestamp() - 3 * 3600),
     }
 }
@@ -166,6 +167,7 @@ pub fn preview() -> Preview {
         ignored_conflicts: Vec::new(),
         local_changes: 0,
         stash: Default::default(),
+        stash_files: Vec::new(),
         state: None,
         lock: None,
         lock_stale: false,

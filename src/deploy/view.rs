@@ -17,7 +17,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::app::pane::ViewCx;
 use crate::deploy::pane::{Busy, DeployPane, Lower, Target, Tone, human_bytes};
-use crate::deploy::status::RepoStatus;
+use crate::deploy::status::{MovedOutside, RepoStatus};
 use crate::ui::widgets::{message, pane_block, truncate};
 
 fn tone(cx: &ViewCx<'_>, t: Tone) -> Style {
@@ -341,7 +341,31 @@ fn state_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<Lin
         fit_line(tree_line(s, cx), w),
         fit_line(lock_line(s, cx), w),
     ]);
+    if let Some(m) = &s.moved_outside {
+        lines.push(fit_line(moved_line(m, cx), w));
+    }
     lines
+}
+
+/// HEAD is not where the last deploy left it: who moved it and when (git's reflog) first, so
+/// that a narrow line still says it.
+fn moved_line(m: &MovedOutside, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
+    let mut said = "outside opsdeck".to_string();
+    if let Some(by) = &m.by {
+        said.push_str(&format!(" by {by}"));
+    }
+    if let Some(t) = m.time {
+        said.push_str(&format!(", {}", ago(cx.now, t)));
+    }
+    let mut v = vec![sp("moved ", cx.theme.muted), sp(said, cx.theme.warn)];
+    v.push(sp(
+        format!("; the last deploy left {}", m.left),
+        cx.theme.muted,
+    ));
+    if let Some(what) = &m.what {
+        v.push(sp(format!(" (git: {what})"), cx.theme.muted));
+    }
+    v
 }
 
 fn summary_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'static>> {
@@ -407,6 +431,9 @@ fn zoomed(
     // mode, none that start another action while a deploy runs.
     let hint = if cx.read_only {
         "Enter: detail"
+    } else if t.refusal.is_some() {
+        // its keys would only be refused: say so before they are pressed
+        "Enter: detail (not in deployers: no changes here)"
     } else if matches!(t.busy, Some(Busy::Deploying { .. } | Busy::RunningHook(_))) {
         "Enter: detail (actions wait for the deploy)"
     } else {
@@ -492,7 +519,11 @@ fn zoomed(
                     format!(
                         "Journal ({}) ─ {}l: local changes",
                         s.journal.len(),
-                        if cx.read_only { "" } else { "b: roll back, " }
+                        if cx.read_only || t.refusal.is_some() {
+                            ""
+                        } else {
+                            "b: roll back, "
+                        }
                     ),
                     cx.theme.header,
                 )],
@@ -669,6 +700,41 @@ mod tests {
             "{s}"
         );
         assert!(!s.contains("showing the status from"), "{s}");
+    }
+
+    #[test]
+    fn a_head_moved_by_hand_is_said_at_80_columns_with_who_and_when() {
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.moved_outside = Some(crate::deploy::status::MovedOutside {
+                left: "1111111".into(),
+                by: Some(Clean::new("Dana Deployer")),
+                time: Some(testdata::now().timestamp() - 300),
+                what: Some(Clean::new("checkout: moving from 1111111 to 2222222")),
+            });
+        }
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(
+            s.contains(
+                "│moved outside opsdeck by Dana Deployer, 5m ago; the last deploy left 1111111"
+            ),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_person_not_in_deployers_is_offered_no_deploy_key() {
+        let mut p = pane();
+        p.targets[0].refusal =
+            Some("www: you are carol; only alice may change this checkout".into());
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(
+            s.contains("Commits (3) ─ Enter: detail (not in deployers: no changes here)"),
+            "{s}"
+        );
+        for offer in ["c: deploy", "v: type a revision", "b: roll back"] {
+            assert!(!s.contains(offer), "offers {offer:?} it would refuse:\n{s}");
+        }
     }
 
     #[test]
