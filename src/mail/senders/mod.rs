@@ -426,6 +426,9 @@ pub struct SendersPane {
     check: CrossCheck,
     selected: usize,
     detail: bool,
+    /// The detail is taller than the pane at 80x24 (its verdicts come last): the keys that move
+    /// scroll it, as in the Failures pane's detail.
+    detail_scroll: Scroll,
     /// The maps view (entries and rules as read) instead of the table.
     maps_view: bool,
     maps_scroll: Scroll,
@@ -473,6 +476,7 @@ impl SendersPane {
             check: CrossCheck::default(),
             selected: 0,
             detail: false,
+            detail_scroll: Scroll::default(),
             maps_view: false,
             maps_scroll: Scroll::default(),
             filter: String::new(),
@@ -1116,6 +1120,10 @@ impl Pane for SendersPane {
             self.maps_scroll.nav(nav);
             return Vec::new();
         }
+        if self.detail {
+            self.detail_scroll.nav(nav);
+            return Vec::new();
+        }
         let n = self.visible().len();
         if n == 0 {
             return Vec::new();
@@ -1134,6 +1142,7 @@ impl Pane for SendersPane {
     fn on_enter(&mut self, _cx: &mut Cx<'_>) -> Vec<Effect> {
         if !self.visible().is_empty() {
             self.detail = true;
+            self.detail_scroll.reset();
         }
         Vec::new()
     }
@@ -1183,6 +1192,7 @@ impl Pane for SendersPane {
             Some(i) => {
                 self.selected = i;
                 self.detail = true;
+                self.detail_scroll.reset();
                 true
             }
             None => false,
