@@ -44,6 +44,15 @@ fn line(text: impl Into<String>, width: usize, style: Style) -> Line<'static> {
     Line::from(Span::styled(truncate(&text.into(), width), style))
 }
 
+/// `1 identity`, `3 identities`.
+fn identities(n: usize) -> String {
+    if n == 1 {
+        "1 identity".into()
+    } else {
+        format!("{n} identities")
+    }
+}
+
 /// One line per SES region in use (or one saying why SES is not read).
 fn ses_summary(p: &SendersPane) -> Vec<(String, Severity)> {
     let regions = match &p.ses {
@@ -71,8 +80,8 @@ fn ses_summary(p: &SendersPane) -> Vec<(String, Severity)> {
                     };
                     (
                         format!(
-                            "SES {region}: {mode}{sending} · {} identities · {:.0}/{:.0} sent in 24 h · {:.0}/s",
-                            s.identities.len(),
+                            "SES {region}: {mode}{sending} · {} · {:.0}/{:.0} sent in 24 h · {:.0}/s",
+                            identities(s.identities.len()),
                             a.sent_24h,
                             a.max_24h,
                             a.max_rate
@@ -86,8 +95,8 @@ fn ses_summary(p: &SendersPane) -> Vec<(String, Severity)> {
                 }
                 Err(_) => (
                     format!(
-                        "SES {region}: {} identities · account not read",
-                        s.identities.len()
+                        "SES {region}: {} · account not read",
+                        identities(s.identities.len())
                     ),
                     Severity::Warn,
                 ),
@@ -1195,6 +1204,41 @@ mod tests {
             "{tile}"
         );
         insta::assert_snapshot!("two_regions_tile_80x8", tile);
+    }
+
+    /// One verified identity is said in the singular, in both forms of the SES line.
+    #[test]
+    fn one_identity_is_singular() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        let mut one = ses(true);
+        one.identities.truncate(1);
+        p.on_event(
+            SendersEvent::Ses {
+                region: "us-east-1".into(),
+                result: Ok(Box::new(one.clone())),
+            },
+            &mut cx,
+        );
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(
+            out.contains("SES us-east-1: production · 1 identity ·"),
+            "{out}"
+        );
+        one.account = Err("SES GetAccount in us-east-1: AccessDenied".into());
+        p.on_event(
+            SendersEvent::Ses {
+                region: "us-east-1".into(),
+                result: Ok(Box::new(one)),
+            },
+            &mut cx,
+        );
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(
+            out.contains("SES us-east-1: 1 identity · account not read"),
+            "{out}"
+        );
     }
 
     #[test]
