@@ -731,15 +731,20 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
         && let Some(p) = &outcomes.last_problem
         && !(ses_says_unverified && p.cause == Category::SesSenderNotVerified)
     {
+        // mail delivered since the latest problem: its cause (a password, an identity since
+        // verified) no longer stops the sender's mail, and a day of history is not a failure now
+        let (severity, since) = if outcomes.delivered_since_problem {
+            (Severity::Info, ", mail delivered since")
+        } else if outcomes.bounced > 0 {
+            (Severity::Error, "")
+        } else {
+            (Severity::Warn, "")
+        };
         verdicts.push(Verdict::new(
-            if outcomes.bounced > 0 {
-                Severity::Error
-            } else {
-                Severity::Warn
-            },
+            severity,
             // the cause is the latest problem's, said as such: the day's counts mix causes
             format!(
-                "{} bounced, {} deferred in the last day; the latest {} ({}): {}",
+                "{} bounced, {} deferred in the last day{since}; the latest {} ({}): {}",
                 outcomes.bounced,
                 outcomes.deferred,
                 if p.status == crate::mail::log::model::RowStatus::Deferred {
@@ -1071,6 +1076,7 @@ pub(crate) mod tests {
                     "the bounce notification for 4F2A81C3D9 could not be delivered to \
                      <root@web1.example.com>: 554 Message rejected: Email address is not verified.",
                 )),
+                delivered_since_problem: false,
             },
         );
         a.insert(

@@ -730,7 +730,16 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     }
     if let Some(p) = &o.last_problem {
         for text in [
-            format!("last problem ({}): {}", p.status.as_str(), p.reason),
+            format!(
+                "last problem ({}{}): {}",
+                p.status.as_str(),
+                if o.delivered_since_problem {
+                    ", mail delivered since"
+                } else {
+                    ""
+                },
+                p.reason
+            ),
             format!("what to do: {}", p.cause.remedy()),
         ] {
             push(&mut lines, text, cx.theme.muted);
