@@ -778,7 +778,15 @@ impl Pane for SendersPane {
                         "SES is switched off (senders.ses = false)".into()
                     })];
                 }
-                let initial = self.selected_sender().unwrap_or_default();
+                // the null sender's bounces are checked as MAILER-DAEMON@$myhostname: its domain
+                let mailer_daemon = self
+                    .visible()
+                    .get(self.selected)
+                    .is_some_and(|r| r.sender.as_str() == "MAILER-DAEMON");
+                let initial = match (&self.relay, mailer_daemon) {
+                    (Some(snap), true) => snap.settings.myhostname.trim().to_string(),
+                    _ => self.selected_sender().unwrap_or_default(),
+                };
                 vec![Self::prompt(
                     P_VERIFY,
                     "Verify in SES (address or domain)",
@@ -1693,6 +1701,31 @@ mod tests {
             );
             assert_eq!(b.writes, writes, "{:?}", b.action);
         }
+    }
+
+    /// Verifying for MAILER-DAEMON offers the domain SES checks its bounces by
+    /// (MAILER-DAEMON@$myhostname), not an empty prompt.
+    #[test]
+    fn verify_for_mailer_daemon_offers_the_host_domain() {
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        p.relay.as_mut().unwrap().settings.myhostname = "mx1.example.net".into();
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut cx = Cx {
+            now: now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        p.selected = p
+            .visible()
+            .iter()
+            .position(|r| r.sender.as_str() == "MAILER-DAEMON")
+            .expect("a MAILER-DAEMON row");
+        let e = p.on_action(SendersAction::VerifyIdentity, &mut cx);
+        assert!(
+            matches!(&e[..], [Effect::Prompt(pr)] if pr.purpose == P_VERIFY && pr.initial == "mx1.example.net"),
+            "{e:?}"
+        );
     }
 
     #[test]
