@@ -19,6 +19,7 @@ use crate::ui::widgets::{fit, pane_block, plural, truncate};
 use super::logscan::TraceStatus;
 use super::model::{Route, SenderRow, Severity, Verdict};
 use super::{RegionSes, SendersPane, SesState};
+use crate::mail::log::classify::Category;
 use crate::mail::log::classify::classify;
 use crate::mail::log::parse::Status;
 
@@ -744,6 +745,19 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
         ] {
             push(&mut lines, text, cx.theme.muted);
         }
+        // the remedy speaks of this pane from elsewhere: here, its keys
+        let here = match p.cause {
+            Category::SesSenderNotVerified if !cx.read_only => Some(
+                "here: v verifies it in SES, a routes the sender elsewhere, t sends a test mail",
+            ),
+            Category::SesCredentials => {
+                Some("here: m shows the password map as read (user names only)")
+            }
+            _ => None,
+        };
+        if let Some(h) = here.filter(|_| !o.delivered_since_problem) {
+            push(&mut lines, h.to_string(), cx.theme.accent);
+        }
     }
     lines.push(Line::from(""));
     for v in &r.verdicts {
@@ -1277,6 +1291,11 @@ mod tests {
         p.on_enter(&mut cx);
         let out = draw(&p, &shared, 80, 24, true);
         assert!(out.contains("sends through SES unverified"), "{out}");
+        // the remedy names this pane; here, its keys
+        assert!(
+            out.contains("here: v verifies it in SES, a routes the sender elsewhere, t sends a"),
+            "{out}"
+        );
         insta::assert_snapshot!("detail_80x24", out);
         assert!(p.on_back());
         assert!(!p.on_back());
