@@ -634,7 +634,7 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     };
     push(
         &mut lines,
-        format!("{}  (j/k scroll · Esc: back to the table)", r.sender),
+        format!("{}  (j/k scroll · Esc back)", r.sender),
         cx.theme.title,
     );
     let seen: Vec<&str> = r
