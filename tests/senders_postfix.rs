@@ -557,6 +557,80 @@ async fn one_shot_check_reports_without_the_secret() {
     );
 }
 
+/// A sender whose mail bounced is failing until its mail goes through again: once its identity
+/// is verified and the next message is delivered, `opsdeck check` no longer grades it CRITICAL for
+/// the rest of the day, and the day's bounce is still said, as history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_delivering_again_is_no_longer_failing() {
+    use opsdeck::check::{Format, Report, Status};
+    let s = setup(SECRET);
+    let config = config_for(&s.pf);
+    // the password map as it should be: its mode is a finding of its own
+    for f in ["sasl_passwd", "sasl_passwd.db"] {
+        std::fs::set_permissions(
+            s.pf.config_dir().join(f),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+    }
+    let graded = |r: &Report| {
+        let text = r.render(Format::Text, Local::now());
+        let status = r
+            .findings
+            .iter()
+            .filter(|f| f.area == "senders")
+            .map(|f| f.status)
+            .reduce(Status::worst)
+            .unwrap_or_else(|| panic!("{text}"));
+        let failing = r
+            .metrics
+            .iter()
+            .find(|m| m.name == "senders_failing")
+            .unwrap_or_else(|| panic!("{text}"))
+            .value;
+        (status, failing, text)
+    };
+    s.pf.submit("bad@example.com", "rcpt@example.net", "Subject: x\n\nx\n");
+    s.pf.wait_for_log(|l| l.contains("status=bounced"), Duration::from_secs(30))
+        .unwrap();
+    let mut report = Report::default();
+    senders::check::check(&config, &mut report).await;
+    let (status, failing, text) = graded(&report);
+    assert_eq!((status, failing), (Status::Critical, 1.0), "{text}");
+
+    // the identity is verified; the next message from it goes through
+    s.ses.verify("bad@example.com");
+    s.pf.submit("bad@example.com", "rcpt@example.net", "Subject: y\n\ny\n");
+    s.pf.wait_for_log(
+        |l| l.contains("from=<bad@example.com>") && l.contains("status=sent"),
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    let mut report = Report::default();
+    senders::check::check(&config, &mut report).await;
+    let (status, failing, text) = graded(&report);
+    assert_ne!(status, Status::Critical, "{text}");
+    assert_eq!(failing, 0.0, "{text}");
+
+    // the pane still says what happened today, as history
+    let (mut pane, mut shared, mut rx, runner) = rig(config);
+    refresh(&runner, &mut rx, &mut pane, &mut shared).await;
+    let mut cx = Cx {
+        now: Local::now(),
+        access: None,
+        shared: &mut shared,
+    };
+    assert!(pane.on_jump(
+        &opsdeck::app::effect::Jump::Sender("bad@example.com".into()),
+        &mut cx
+    ));
+    let screen = draw(&pane, &shared, 200, 40);
+    assert!(
+        screen.contains("1 bounced, 0 deferred in the last day, mail delivered since"),
+        "{screen}"
+    );
+}
+
 /// Rule maps with `$n` substitutions, read by the pane from a running
 /// private instance (postconf names the maps) and compared with `postmap -q`
 /// on each: every sender's route is the relay Postfix answers, `$1`,

@@ -79,7 +79,7 @@ pub static GLOBAL: &[Binding<GlobalAction>] = &[
     Binding {
         keys: &[Key::code(KeyCode::Esc)],
         action: GlobalAction::Back,
-        help: "close detail / overview",
+        help: "back after a link / close detail / overview",
         writes: false,
     },
     Binding {

@@ -87,6 +87,9 @@ pub struct App {
     access: Option<WriteAccess>,
     pub focus: PaneId,
     pub zoomed: bool,
+    /// The pane a link (a failure's queue entry, its sender, a message's log history) was
+    /// followed from: Esc goes back there, as it does in a browser, until focus moves by hand.
+    came_from: Option<PaneId>,
     pub overlay: Option<Overlay>,
     pub notice: Option<String>,
     /// Ticks (seconds) the notice has been shown: it goes after [`NOTICE_TICKS`], so that a
@@ -186,6 +189,7 @@ impl App {
             access: WriteAccess::for_mode(mode),
             focus: PaneId::Queue,
             zoomed: false,
+            came_from: None,
             overlay: None,
             notice: None,
             notice_ticks: 0,
@@ -307,14 +311,17 @@ impl App {
             }
             GlobalAction::NextPane => {
                 self.focus = self.focus.next();
+                self.came_from = None;
                 Vec::new()
             }
             GlobalAction::PrevPane => {
                 self.focus = self.focus.prev();
+                self.came_from = None;
                 Vec::new()
             }
             GlobalAction::Go(id) => {
                 self.focus = id;
+                self.came_from = None;
                 self.zoomed = true;
                 Vec::new()
             }
@@ -330,7 +337,11 @@ impl App {
             GlobalAction::Back => {
                 let focus = self.focus;
                 let handled = with_pane!(self, focus, |p, _cx| p.on_back());
-                if !handled {
+                if let Some(origin) = self.came_from.take() {
+                    // back where the link was followed, that pane as it was left
+                    self.focus = origin;
+                    self.zoomed = true;
+                } else if !handled {
                     self.zoomed = false;
                 }
                 Vec::new()
@@ -459,6 +470,9 @@ impl App {
         let target = jump.target();
         let found = with_pane!(self, target, |p, cx| p.on_jump(&jump, &mut cx));
         if found {
+            if target != self.focus {
+                self.came_from = Some(self.focus);
+            }
             self.focus = target;
             self.zoomed = true;
         } else {

@@ -563,3 +563,65 @@ fn lines_not_understood_are_counted_in_words_that_agree() {
     let s = not_understood(2);
     assert!(s.contains("(inotify) · 3 lines not understood"), "{s}");
 }
+
+/// A bounce through SES whose notification SES refused too (MAILER-DAEMON is not verified), and
+/// a throttled message requeued with `postsuper -r` that then went out: lines as a private
+/// Postfix relaying through the SES stand-in wrote them.
+const SES_INCIDENT: &str = "\
+Nov 27 19:19:59 mx1 postfix/pickup[28629]: 770B79CE43E: uid=0 from=<billing@example.com>
+Nov 27 19:19:59 mx1 postfix/cleanup[29027]: 770B79CE43E: message-id=<20261127191959.770B79CE43E@mx1.example.com>
+Nov 27 19:19:59 mx1 postfix/qmgr[28630]: 770B79CE43E: from=<billing@example.com>, size=299, nrcpt=1 (queue active)
+Nov 27 19:19:59 mx1 postfix/smtp[29054]: 770B79CE43E: to=<bob@example.net>, relay=email-smtp.us-east-1.amazonaws.com[127.0.0.1]:44889, delay=0.14, delays=0.01/0.03/0.06/0.04, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[127.0.0.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: billing@example.com (in reply to end of DATA command))
+Nov 27 19:19:59 mx1 postfix/cleanup[29027]: 9889A9CE445: message-id=<20261127191959.9889A9CE445@mx1.example.com>
+Nov 27 19:19:59 mx1 postfix/qmgr[28630]: 9889A9CE445: from=<>, size=2543, nrcpt=1 (queue active)
+Nov 27 19:19:59 mx1 postfix/bounce[29069]: 770B79CE43E: sender non-delivery notification: 9889A9CE445
+Nov 27 19:19:59 mx1 postfix/qmgr[28630]: 770B79CE43E: removed
+Nov 27 19:19:59 mx1 postfix/smtp[29037]: 9889A9CE445: to=<billing@example.com>, relay=email-smtp.us-east-1.amazonaws.com[127.0.0.1]:44889, conn_use=2, delay=0.05, delays=0/0/0/0.04, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[127.0.0.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: MAILER-DAEMON@mx1.example.com (in reply to end of DATA command))
+Nov 27 19:19:59 mx1 postfix/qmgr[28630]: 9889A9CE445: removed
+Nov 27 19:20:11 mx1 postfix/pickup[28629]: 9F65A9CE4C7: uid=0 from=<noreply@example.com>
+Nov 27 19:20:11 mx1 postfix/cleanup[29027]: 9F65A9CE4C7: message-id=<20261127192011.9F65A9CE4C7@mx1.example.com>
+Nov 27 19:20:11 mx1 postfix/qmgr[28630]: 9F65A9CE4C7: from=<noreply@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 19:20:11 mx1 postfix/smtp[29033]: 9F65A9CE4C7: to=<customer7@example.net>, relay=email-smtp.us-east-1.amazonaws.com[127.0.0.1]:44889, delay=0.1, delays=0.01/0/0.05/0.04, dsn=4.0.0, status=deferred (host email-smtp.us-east-1.amazonaws.com[127.0.0.1] said: 454 Throttling failure: Maximum sending rate exceeded. (in reply to end of DATA command))
+Nov 27 19:22:35 mx1 postfix/postsuper[3518]: 9F65A9CE4C7: requeued
+Nov 27 19:22:35 mx1 postfix/pickup[1341]: 67FC09CE023: uid=102 from=<noreply@example.com> orig_id=9F65A9CE4C7
+Nov 27 19:22:35 mx1 postfix/cleanup[3025]: 67FC09CE023: message-id=<20261127192011.9F65A9CE4C7@mx1.example.com>
+Nov 27 19:22:35 mx1 postfix/qmgr[1340]: 67FC09CE023: from=<noreply@example.com>, size=413, nrcpt=1 (queue active)
+Nov 27 19:22:35 mx1 postfix/smtp[3524]: 67FC09CE023: to=<customer7@example.net>, relay=email-smtp.us-east-1.amazonaws.com[127.0.0.1]:44889, delay=144, delays=144/0.05/0.06/0.06, dsn=2.0.0, status=sent (250 Ok 0100018c92a8e9a3-0000001a-6e86-434b-801a-92a8e9a34bbd-000000)
+Nov 27 19:22:35 mx1 postfix/qmgr[1340]: 67FC09CE023: removed
+";
+
+/// The detail's state line follows the message to where it ended: a bounce whose notification
+/// was lost does not read as "returned to sender", and a requeued message says what its new
+/// copy did.
+#[test]
+fn detail_state_follows_the_notification_and_the_requeued_copy() {
+    let mut w = World::following();
+    w.event(LogEvent::Lines {
+        source: 0,
+        lines: lines(SES_INCIDENT),
+        backfill: false,
+        unparsed: 0,
+    });
+    assert!(w.with_cx(|p, cx| p.on_jump(&Jump::LogHistory("770B79CE43E".into()), cx)));
+    let s = w.screen(80, 24, true);
+    // what a person reads: the words inside the border, rows joined
+    let read = |s: &str| {
+        s.replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert!(
+        read(&s).contains(
+            "state bounced, but its bounce notification 9889A9CE445 was LOST too: the sender was never told"
+        ),
+        "{s}"
+    );
+    assert!(!s.contains("returned to sender"), "{s}");
+    assert!(w.with_cx(|p, cx| p.on_jump(&Jump::LogHistory("9F65A9CE4C7".into()), cx)));
+    let s = w.screen(80, 24, true);
+    assert!(
+        read(&s).contains("now 67FC09CE023: delivered and removed from the queue"),
+        "{s}"
+    );
+}

@@ -28,6 +28,9 @@ pub struct SenderTally {
     pub last_problem: Option<(RowStatus, Category, Clean)>,
     /// Why the latest lost message in the window was lost.
     pub last_lost: Option<Clean>,
+    /// Mail from the sender was delivered after its latest problem (in log order): whatever
+    /// caused it no longer stops all of its mail.
+    pub delivered_since_problem: bool,
 }
 
 /// Counts for one minute: sent, deferred, bounced (and undeliverable), expired, lost.
@@ -87,6 +90,8 @@ struct Tally {
     minutes: Minutes<Counts>,
     last_problem: Option<(DateTime<FixedOffset>, RowStatus, Category, Clean)>,
     last_lost: Option<(DateTime<FixedOffset>, Clean)>,
+    /// A delivery was logged after `last_problem`.
+    sent_since_problem: bool,
     /// When it was last counted (for dropping the least recent sender).
     seen: u64,
 }
@@ -148,8 +153,9 @@ impl SenderTallies {
         t.seen = self.counted;
         match o.status {
             RowStatus::Lost => t.last_lost = Some((o.time, o.reason.clone())),
-            RowStatus::Sent => {}
+            RowStatus::Sent => t.sent_since_problem = true,
             s => {
+                t.sent_since_problem = false;
                 t.last_problem = Some((
                     o.time,
                     s,
@@ -233,7 +239,13 @@ fn tally_since(t: &Tally, since: DateTime<FixedOffset>) -> SenderTally {
         }
     }
     let [sent, deferred, bounced, expired, lost] = sum.map(|n| n as usize);
+    let last_problem = t
+        .last_problem
+        .as_ref()
+        .filter(|(at, ..)| minute(*at) >= from)
+        .map(|(_, s, c, r)| (*s, *c, r.clone()));
     SenderTally {
+        delivered_since_problem: last_problem.is_some() && t.sent_since_problem,
         counts: SenderOutcomes {
             sent,
             deferred,
@@ -241,11 +253,7 @@ fn tally_since(t: &Tally, since: DateTime<FixedOffset>) -> SenderTally {
             expired,
             lost,
         },
-        last_problem: t
-            .last_problem
-            .as_ref()
-            .filter(|(at, ..)| minute(*at) >= from)
-            .map(|(_, s, c, r)| (*s, *c, r.clone())),
+        last_problem,
         last_lost: t
             .last_lost
             .as_ref()

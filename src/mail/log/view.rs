@@ -541,7 +541,19 @@ fn render_detail(
     }
     if let Some(m) = message {
         let mut state = state_words(m.state()).to_string();
+        // the notification's own fate: a bounce refused in turn (SES and MAILER-DAEMON) told
+        // nobody, whatever "returned" says
+        let notice_lost = m
+            .notification
+            .as_ref()
+            .and_then(|n| log.message(n))
+            .is_some_and(|n| n.state() == MessageState::Lost);
         match &m.notification {
+            Some(n) if notice_lost => {
+                state = format!(
+                    "bounced, but its bounce notification {n} was LOST too: the sender was never told"
+                );
+            }
             // "returned to sender (bounce notification); bounce notification X" said it twice
             Some(n) if m.state() == MessageState::Returned => {
                 state = format!("returned to sender in bounce notification {n}");
@@ -554,8 +566,22 @@ fn render_detail(
         }
         if let Some(n) = &m.requeued_to {
             state.push_str(&format!("; now {n}"));
+            // where the requeued copy got to (requeued again: the last id)
+            let mut next = log.message(n);
+            for _ in 0..8 {
+                match next.and_then(|x| x.requeued_to.as_ref()) {
+                    Some(id) => {
+                        state.push_str(&format!(", then {id}"));
+                        next = log.message(id);
+                    }
+                    None => break,
+                }
+            }
+            if let Some(x) = next {
+                state.push_str(&format!(": {}", state_words(x.state())));
+            }
         }
-        let style = if m.state() == MessageState::Lost {
+        let style = if m.state() == MessageState::Lost || notice_lost {
             cx.theme.error
         } else {
             cx.theme.text

@@ -13,7 +13,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use super::model::{
-    Column, SHAPE_BUCKETS, SHAPE_COLS, ShapeBy, age_secs, fmt_age, fmt_size, reason_key, shape,
+    Column, SHAPE_BUCKETS, SHAPE_COLS, ShapeBy, age_secs, fmt_age, fmt_size, reason_cause,
+    reason_key, shape,
 };
 use super::pane::{Loadable, Mode, QueuePane};
 use super::parse::{QueueName, ReasonKind};
@@ -326,7 +327,12 @@ impl QueuePane {
             };
             let tagged = self.tags.contains(&(snap.instance, e.id.clone()));
             let reason = match e.first_reason() {
-                Some(r) => reason_key(r),
+                // the cause first, in the Failures pane's words: at 80 columns the column has
+                // room for little more, and a reply's first words seldom name it
+                Some(r) => match reason_cause(r) {
+                    Some(c) => format!("{}: {}", c.label(), reason_key(r)),
+                    None => reason_key(r),
+                },
                 None => match e.queue {
                     QueueName::Active => "(being delivered)",
                     QueueName::Hold => "(on hold)",
@@ -701,6 +707,9 @@ mod tests {
         // oldest first; the hostile sender is shown escaped
         assert!(s.contains("A1B2C3D4E5"), "{s}");
         assert!(s.contains("evil\\e[2J"), "{s}");
+        // at 80 columns the reason column leads with its cause, as the Failures pane names it
+        assert!(s.contains(" SES throttling: 454 T…│"), "{s}");
+        assert!(s.contains(" greylisted: 451 4.7.1…│"), "{s}");
         insta::assert_snapshot!("table_80x24", s);
     }
 

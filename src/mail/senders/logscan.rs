@@ -60,6 +60,8 @@ pub struct Outcomes {
     pub last_problem: Option<Problem>,
     /// Why the latest lost message was lost.
     pub last_lost: Option<Clean>,
+    /// Mail was delivered after the latest deferral or bounce.
+    pub delivered_since_problem: bool,
 }
 
 /// Per-sender outcomes (lower-cased sender; `""` is the null sender).
@@ -109,6 +111,7 @@ pub fn from_model(
                         reason,
                     }),
                     last_lost: t.last_lost,
+                    delivered_since_problem: t.delivered_since_problem,
                 };
                 (sender, outcomes)
             })

@@ -426,6 +426,9 @@ pub struct SendersPane {
     check: CrossCheck,
     selected: usize,
     detail: bool,
+    /// The detail is taller than the pane at 80x24 (its verdicts come last): the keys that move
+    /// scroll it, as in the Failures pane's detail.
+    detail_scroll: Scroll,
     /// The maps view (entries and rules as read) instead of the table.
     maps_view: bool,
     maps_scroll: Scroll,
@@ -473,6 +476,7 @@ impl SendersPane {
             check: CrossCheck::default(),
             selected: 0,
             detail: false,
+            detail_scroll: Scroll::default(),
             maps_view: false,
             maps_scroll: Scroll::default(),
             filter: String::new(),
@@ -774,7 +778,15 @@ impl Pane for SendersPane {
                         "SES is switched off (senders.ses = false)".into()
                     })];
                 }
-                let initial = self.selected_sender().unwrap_or_default();
+                // the null sender's bounces are checked as MAILER-DAEMON@$myhostname: its domain
+                let mailer_daemon = self
+                    .visible()
+                    .get(self.selected)
+                    .is_some_and(|r| r.sender.as_str() == "MAILER-DAEMON");
+                let initial = match (&self.relay, mailer_daemon) {
+                    (Some(snap), true) => snap.settings.myhostname.trim().to_string(),
+                    _ => self.selected_sender().unwrap_or_default(),
+                };
                 vec![Self::prompt(
                     P_VERIFY,
                     "Verify in SES (address or domain)",
@@ -1116,6 +1128,10 @@ impl Pane for SendersPane {
             self.maps_scroll.nav(nav);
             return Vec::new();
         }
+        if self.detail {
+            self.detail_scroll.nav(nav);
+            return Vec::new();
+        }
         let n = self.visible().len();
         if n == 0 {
             return Vec::new();
@@ -1134,6 +1150,7 @@ impl Pane for SendersPane {
     fn on_enter(&mut self, _cx: &mut Cx<'_>) -> Vec<Effect> {
         if !self.visible().is_empty() {
             self.detail = true;
+            self.detail_scroll.reset();
         }
         Vec::new()
     }
@@ -1183,6 +1200,7 @@ impl Pane for SendersPane {
             Some(i) => {
                 self.selected = i;
                 self.detail = true;
+                self.detail_scroll.reset();
                 true
             }
             None => false,
@@ -1683,6 +1701,31 @@ mod tests {
             );
             assert_eq!(b.writes, writes, "{:?}", b.action);
         }
+    }
+
+    /// Verifying for MAILER-DAEMON offers the domain SES checks its bounces by
+    /// (MAILER-DAEMON@$myhostname), not an empty prompt.
+    #[test]
+    fn verify_for_mailer_daemon_offers_the_host_domain() {
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        p.relay.as_mut().unwrap().settings.myhostname = "mx1.example.net".into();
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut cx = Cx {
+            now: now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        p.selected = p
+            .visible()
+            .iter()
+            .position(|r| r.sender.as_str() == "MAILER-DAEMON")
+            .expect("a MAILER-DAEMON row");
+        let e = p.on_action(SendersAction::VerifyIdentity, &mut cx);
+        assert!(
+            matches!(&e[..], [Effect::Prompt(pr)] if pr.purpose == P_VERIFY && pr.initial == "mx1.example.net"),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -521,6 +521,14 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
         None => Creds::NotUsed,
     };
 
+    // SES checks a bounce (MAIL FROM:<>) by its From: header, which Postfix writes as
+    // MAILER-DAEMON@$myhostname
+    let md_host = snap.settings.myhostname.trim();
+    let ses_subject = if sender == "MAILER-DAEMON" && !md_host.is_empty() {
+        format!("MAILER-DAEMON@{md_host}")
+    } else {
+        lookup.clone()
+    };
     let ses = match &relay {
         Some(r) => match r.ses_region() {
             None => SesCheck::NotSes,
@@ -531,7 +539,7 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
                     let subject = if sender.starts_with('@') {
                         sender.trim_start_matches('@').to_string()
                     } else {
-                        lookup.clone()
+                        ses_subject.clone()
                     };
                     let found = if sender.starts_with('@') {
                         s.verification_of_domain(&subject)
@@ -572,7 +580,9 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
     match &ses {
         SesCheck::NotFound { region } | SesCheck::Status { region, status: Verification::Failed | Verification::NotStarted | Verification::TemporaryFailure | Verification::Unknown, .. } => {
             ses_says_unverified = true;
-            let text = if local {
+            let text = if sender == "MAILER-DAEMON" && !md_host.is_empty() {
+                format!("MAILER-DAEMON sends through SES unverified in {region}: bounce notifications are lost{proof}; SES checks {ses_subject}: verify the domain {md_host}")
+            } else if local {
                 format!("{sender} sends through SES unverified in {region}: its bounces are lost{proof}")
             } else {
                 format!("routed to SES, not verified in {region}: every mail will bounce{proof}")
@@ -731,15 +741,20 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
         && let Some(p) = &outcomes.last_problem
         && !(ses_says_unverified && p.cause == Category::SesSenderNotVerified)
     {
+        // mail delivered since the latest problem: its cause (a password, an identity since
+        // verified) no longer stops the sender's mail, and a day of history is not a failure now
+        let (severity, since) = if outcomes.delivered_since_problem {
+            (Severity::Info, ", mail delivered since")
+        } else if outcomes.bounced > 0 {
+            (Severity::Error, "")
+        } else {
+            (Severity::Warn, "")
+        };
         verdicts.push(Verdict::new(
-            if outcomes.bounced > 0 {
-                Severity::Error
-            } else {
-                Severity::Warn
-            },
+            severity,
             // the cause is the latest problem's, said as such: the day's counts mix causes
             format!(
-                "{} bounced, {} deferred in the last day; the latest {} ({}): {}",
+                "{} bounced, {} deferred in the last day{since}; the latest {} ({}): {}",
                 outcomes.bounced,
                 outcomes.deferred,
                 if p.status == crate::mail::log::model::RowStatus::Deferred {
@@ -1100,6 +1115,7 @@ pub(crate) mod tests {
                     "the bounce notification for 4F2A81C3D9 could not be delivered to \
                      <root@web1.example.com>: 554 Message rejected: Email address is not verified.",
                 )),
+                delivered_since_problem: false,
             },
         );
         a.insert(
@@ -1424,6 +1440,52 @@ pub(crate) mod tests {
         // root@web1 goes through the default relay, not the `root@` entry
         let root = row(&c, "root@web1.example.com");
         assert!(matches!(root.route, Route::Default { .. }), "{root:?}");
+    }
+
+    /// SES checks a bounce by its From: header, MAILER-DAEMON@$myhostname: the null sender is
+    /// verified when that address or its domain is, and the verdict says what to verify.
+    #[test]
+    fn mailer_daemon_is_checked_as_postfix_writes_it() {
+        let mut snap = snapshot(false, false);
+        snap.settings.relayhost = "[email-smtp.us-east-1.amazonaws.com]:587".into();
+        snap.settings.myhostname = "mx1.example.net".into();
+        let check = |s: &SesSnapshot| {
+            cross_check(&CheckInput {
+                snapshot: &snap,
+                ses: ready_view([s]),
+                activity: &SenderActivity::new(),
+                queue_senders: &[],
+                local_senders: &local_senders("web1.example.com", ""),
+                asked: &[],
+                ses_off: false,
+            })
+        };
+        let mut s = ses(true);
+        let c = check(&s);
+        let md = row(&c, "MAILER-DAEMON");
+        assert_eq!(
+            md.ses,
+            SesCheck::NotFound {
+                region: "us-east-1".into()
+            }
+        );
+        assert_eq!(
+            md.headline().unwrap().text,
+            "MAILER-DAEMON sends through SES unverified in us-east-1: bounce notifications are lost; SES checks MAILER-DAEMON@mx1.example.net: verify the domain mx1.example.net"
+        );
+        s.identities.push(Identity {
+            name: Clean::new("example.net"),
+            is_domain: true,
+            status: Verification::Verified,
+            sending_enabled: true,
+        });
+        let c = check(&s);
+        let md = row(&c, "MAILER-DAEMON");
+        assert!(
+            matches!(&md.ses, SesCheck::Status { status: Verification::Verified, identity, .. } if identity.as_str() == "example.net"),
+            "{md:?}"
+        );
+        assert!(md.worst() < Severity::Warn, "{md:?}");
     }
 
     /// The cross-check of `snap` with SES not read (`ses_off`: switched off) and no log read.

@@ -26,6 +26,7 @@ pub const PARAMS: &[&str] = &[
     "smtp_sasl_auth_soft_bounce",
     "smtp_sender_dependent_authentication",
     "myorigin",
+    "myhostname",
     "recipient_delimiter",
 ];
 
@@ -43,6 +44,8 @@ pub struct RelaySettings {
     pub sasl_soft_bounce: bool,
     pub sender_dependent_auth: bool,
     pub myorigin: String,
+    /// The host's name: Postfix's bounces come from `MAILER-DAEMON@<myhostname>`.
+    pub myhostname: String,
     /// Cut `user+ext` to `user` in sender-dependent lookups (empty: never).
     pub recipient_delimiter: String,
 }
@@ -109,6 +112,7 @@ pub fn parse_output(text: &str) -> RelaySettings {
         sasl_soft_bounce: yes(map.get("smtp_sasl_auth_soft_bounce")),
         sender_dependent_auth: yes(map.get("smtp_sender_dependent_authentication")),
         myorigin: s("myorigin"),
+        myhostname: s("myhostname"),
         recipient_delimiter: s("recipient_delimiter"),
     }
 }

@@ -19,6 +19,7 @@ use crate::ui::widgets::{fit, pane_block, plural, truncate};
 use super::logscan::TraceStatus;
 use super::model::{Route, SenderRow, Severity, Verdict};
 use super::{RegionSes, SendersPane, SesState};
+use crate::mail::log::classify::Category;
 use crate::mail::log::classify::classify;
 use crate::mail::log::parse::Status;
 
@@ -42,6 +43,15 @@ fn marker(s: Severity) -> &'static str {
 
 fn line(text: impl Into<String>, width: usize, style: Style) -> Line<'static> {
     Line::from(Span::styled(truncate(&text.into(), width), style))
+}
+
+/// `1 identity`, `3 identities`.
+fn identities(n: usize) -> String {
+    if n == 1 {
+        "1 identity".into()
+    } else {
+        format!("{n} identities")
+    }
 }
 
 /// One line per SES region in use (or one saying why SES is not read).
@@ -71,8 +81,8 @@ fn ses_summary(p: &SendersPane) -> Vec<(String, Severity)> {
                     };
                     (
                         format!(
-                            "SES {region}: {mode}{sending} · {} identities · {:.0}/{:.0} sent in 24 h · {:.0}/s",
-                            s.identities.len(),
+                            "SES {region}: {mode}{sending} · {} · {:.0}/{:.0} sent in 24 h · {:.0}/s",
+                            identities(s.identities.len()),
                             a.sent_24h,
                             a.max_24h,
                             a.max_rate
@@ -86,8 +96,8 @@ fn ses_summary(p: &SendersPane) -> Vec<(String, Severity)> {
                 }
                 Err(_) => (
                     format!(
-                        "SES {region}: {} identities · account not read",
-                        s.identities.len()
+                        "SES {region}: {} · account not read",
+                        identities(s.identities.len())
                     ),
                     Severity::Warn,
                 ),
@@ -201,6 +211,30 @@ fn wrap(s: &str, width: usize) -> Vec<String> {
     let mut cur = String::new();
     for word in s.split(' ') {
         if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// `s` in rows of `width`, every row after the first two columns narrower (it is indented by two).
+fn hanging(s: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for word in s.split(' ') {
+        let room = if out.is_empty() {
+            width
+        } else {
+            width.saturating_sub(2)
+        };
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > room {
             out.push(std::mem::take(&mut cur));
         }
         if !cur.is_empty() {
@@ -590,11 +624,19 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     let Some(r) = rows.get(p.selected) else {
         return;
     };
-    let mut lines = vec![line(
-        format!("{}  (Esc: back to the table)", r.sender),
-        w,
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    // every fact whole, on as many rows as it takes: the pane scrolls (j/k, PgUp/PgDn)
+    let push = |lines: &mut Vec<Line<'static>>, text: String, style: Style| {
+        for (i, chunk) in hanging(&text, w).into_iter().enumerate() {
+            let chunk = if i == 0 { chunk } else { format!("  {chunk}") };
+            lines.push(Line::from(Span::styled(chunk, style)));
+        }
+    };
+    push(
+        &mut lines,
+        format!("{}  (j/k scroll · Esc back)", r.sender),
         cx.theme.title,
-    )];
+    );
     let seen: Vec<&str> = r
         .seen
         .iter()
@@ -606,11 +648,11 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
             super::model::Seen::Asked => "typed here",
         })
         .collect();
-    lines.push(line(
+    push(
+        &mut lines,
         format!("seen in:     {}", seen.join(", ")),
-        w,
         cx.theme.text,
-    ));
+    );
     let route = match &r.route {
         Route::Map { relay, map, line } => format!("{relay}  ({map}, line {line})"),
         Route::Default { relay, dunno: None } => format!("{relay}  (relayhost: no map entry)"),
@@ -621,12 +663,12 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
         Route::Direct => "direct to the recipient's MX (no relay)".into(),
         Route::Unknown { why } => format!("unknown: {why}"),
     };
-    lines.push(line(format!("route:       {route}"), w, cx.theme.text));
-    lines.push(line(
+    push(&mut lines, format!("route:       {route}"), cx.theme.text);
+    push(
+        &mut lines,
         format!("credentials: {} (user name only)", r.creds.short()),
-        w,
         cx.theme.text,
-    ));
+    );
     let ses = match &r.ses {
         super::model::SesCheck::Status {
             status,
@@ -651,27 +693,28 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
             format!("not checked in {region}: reading SES is switched off (senders.ses = false)")
         }
     };
-    lines.push(line(format!("SES:         {ses}"), w, cx.theme.text));
+    push(&mut lines, format!("SES:         {ses}"), cx.theme.text);
     if let Some(tls) = &r.tls {
-        lines.push(line(
+        push(
+            &mut lines,
             format!("encryption:  {}", tls.words()),
-            w,
             if tls.is_problem() {
                 cx.theme.warn
             } else {
                 cx.theme.text
             },
-        ));
+        );
     }
     let o = &r.outcomes;
     if p.check.counts_unknown {
-        lines.push(line(
-            "last day:    unknown, the mail log was not read",
-            w,
+        push(
+            &mut lines,
+            "last day:    unknown, the mail log was not read".into(),
             cx.theme.warn,
-        ));
+        );
     } else {
-        lines.push(line(
+        push(
+            &mut lines,
             format!(
                 "last day:    {} sent, {} deferred, {} bounced{}",
                 o.sent,
@@ -683,22 +726,37 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
                     String::new()
                 }
             ),
-            w,
             cx.theme.text,
-        ));
+        );
     }
     if let Some(p) = &o.last_problem {
         for text in [
-            format!("last problem ({}): {}", p.status.as_str(), p.reason),
+            format!(
+                "last problem ({}{}): {}",
+                p.status.as_str(),
+                if o.delivered_since_problem {
+                    ", mail delivered since"
+                } else {
+                    ""
+                },
+                p.reason
+            ),
             format!("what to do: {}", p.cause.remedy()),
         ] {
-            for (i, chunk) in wrap(&text, w).into_iter().enumerate() {
-                lines.push(line(
-                    if i == 0 { chunk } else { format!("  {chunk}") },
-                    w,
-                    cx.theme.muted,
-                ));
+            push(&mut lines, text, cx.theme.muted);
+        }
+        // the remedy speaks of this pane from elsewhere: here, its keys
+        let here = match p.cause {
+            Category::SesSenderNotVerified if !cx.read_only => Some(
+                "here: v verifies it in SES, a routes the sender elsewhere, t sends a test mail",
+            ),
+            Category::SesCredentials => {
+                Some("here: m shows the password map as read (user names only)")
             }
+            _ => None,
+        };
+        if let Some(h) = here.filter(|_| !o.delivered_since_problem) {
+            push(&mut lines, h.to_string(), cx.theme.accent);
         }
     }
     lines.push(Line::from(""));
@@ -711,7 +769,7 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
             ]));
         }
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    frame.render_widget(p.detail_scroll.paragraph(lines, area), area);
 }
 
 fn file_facts(f: &Option<super::source::FileFacts>, what: &str) -> String {
@@ -1171,6 +1229,41 @@ mod tests {
         insta::assert_snapshot!("two_regions_tile_80x8", tile);
     }
 
+    /// One verified identity is said in the singular, in both forms of the SES line.
+    #[test]
+    fn one_identity_is_singular() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        let mut one = ses(true);
+        one.identities.truncate(1);
+        p.on_event(
+            SendersEvent::Ses {
+                region: "us-east-1".into(),
+                result: Ok(Box::new(one.clone())),
+            },
+            &mut cx,
+        );
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(
+            out.contains("SES us-east-1: production · 1 identity ·"),
+            "{out}"
+        );
+        one.account = Err("SES GetAccount in us-east-1: AccessDenied".into());
+        p.on_event(
+            SendersEvent::Ses {
+                region: "us-east-1".into(),
+                result: Ok(Box::new(one)),
+            },
+            &mut cx,
+        );
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(
+            out.contains("SES us-east-1: 1 identity · account not read"),
+            "{out}"
+        );
+    }
+
     #[test]
     fn tile_80x8() {
         let mut shared = Shared::default();
@@ -1198,9 +1291,74 @@ mod tests {
         p.on_enter(&mut cx);
         let out = draw(&p, &shared, 80, 24, true);
         assert!(out.contains("sends through SES unverified"), "{out}");
+        // the remedy names this pane; here, its keys
+        assert!(
+            out.contains("here: v verifies it in SES, a routes the sender elsewhere, t sends a"),
+            "{out}"
+        );
         insta::assert_snapshot!("detail_80x24", out);
         assert!(p.on_back());
         assert!(!p.on_back());
+    }
+
+    /// The screen's text inside the border, rows joined by spaces: what a person reads.
+    fn read(screen: &str) -> String {
+        screen
+            .lines()
+            .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// At 80x24 a sender's detail is taller than the pane: every fact is there whole (a long
+    /// SES reply wrapped, not cut mid-word), and the keys that move scroll it down to the last
+    /// verdict while the sender stays the same.
+    #[test]
+    fn detail_wraps_whole_and_scrolls_to_its_last_verdict() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        let reply = "host email-smtp.us-east-1.amazonaws.com[10.0.0.1] said: 554 Message \
+                     rejected: Email address is not verified. The following identities failed \
+                     the check in region US-EAST-1: root@web1.example.com (in reply to end of \
+                     DATA command)";
+        let mut a = activity();
+        a.get_mut("root@web1.example.com")
+            .unwrap()
+            .last_problem
+            .as_mut()
+            .unwrap()
+            .reason = crate::sanitize::Clean::new(reply);
+        p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
+        let idx = p
+            .visible()
+            .iter()
+            .position(|r| r.sender.as_str() == "root@web1.example.com")
+            .unwrap();
+        p.on_nav(Nav::Top, &mut cx);
+        for _ in 0..idx {
+            p.on_nav(Nav::Down, &mut cx);
+        }
+        p.on_enter(&mut cx);
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(
+            read(&out).contains(&format!("last problem (bounced): {reply}")),
+            "{out}"
+        );
+        let last = "<root@web1.example.com>: 554 Message rejected: Email address is not verified.";
+        assert!(!read(&out).contains(last), "fits already? {out}");
+        p.on_nav(Nav::Bottom, &mut cx);
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(read(&out).contains(last), "{out}");
+        assert_eq!(
+            p.visible()[p.selected].sender.as_str(),
+            "root@web1.example.com"
+        );
+        // a new detail starts at its top
+        assert!(p.on_back());
+        p.on_enter(&mut cx);
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(out.contains("root@web1.example.com  (j/k scroll"), "{out}");
     }
 
     /// With the log unread, the counts read "?", in the table and the detail: 0/0/0/0 would
