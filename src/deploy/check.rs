@@ -225,18 +225,25 @@ mod tests {
         r
     }
 
-    #[test]
-    fn a_clean_checkout_at_its_upstream_is_ok() {
+    /// The test status with nothing to say: no operation in progress, no modified file, at its
+    /// upstream.
+    fn quiet() -> RepoStatus {
         let mut st = testdata::status();
         st.state = None;
         st.modified = 0;
-        st.lock = None;
-        st.journal_problem = None;
-        st.journal.clear();
         if let Some(u) = st.upstream.as_mut() {
             u.ahead = 0;
             u.behind = 0;
         }
+        st
+    }
+
+    #[test]
+    fn a_clean_checkout_at_its_upstream_is_ok() {
+        let mut st = quiet();
+        st.lock = None;
+        st.journal_problem = None;
+        st.journal.clear();
         // as of the last fetch, which check does not make: how old that is is said
         st.last_fetch = Some(chrono::Local::now().timestamp() - 2 * 86_400);
         let r = graded(&st);
@@ -261,15 +268,9 @@ mod tests {
 
     #[test]
     fn a_submodule_not_at_the_recorded_commit_is_a_warning() {
-        let mut st = testdata::status();
-        st.state = None;
-        st.modified = 0;
+        let mut st = quiet();
         st.lock = None;
         st.journal.clear();
-        if let Some(u) = st.upstream.as_mut() {
-            u.ahead = 0;
-            u.behind = 0;
-        }
         st.submodules_off = vec![
             crate::sanitize::Clean::new("lib"),
             crate::sanitize::Clean::new("vendor/theme (not checked out)"),
@@ -287,14 +288,8 @@ mod tests {
 
     #[test]
     fn a_head_moved_outside_opsdeck_is_a_warning_that_names_who() {
-        let mut st = testdata::status();
-        st.state = None;
-        st.modified = 0;
+        let mut st = quiet();
         st.journal.truncate(1);
-        if let Some(u) = st.upstream.as_mut() {
-            u.ahead = 0;
-            u.behind = 0;
-        }
         assert_eq!(graded(&st).findings[0].status, Status::Ok);
         st.moved_outside = Some(crate::deploy::status::MovedOutside {
             left: "2222222".into(),

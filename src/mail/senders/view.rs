@@ -206,33 +206,20 @@ pub(super) fn render(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &Vi
     }
 }
 
+/// `s` in rows of `width` columns, broken at spaces (a word longer than a row keeps its row).
 fn wrap(s: &str, width: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for word in s.split(' ') {
-        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
-            out.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(word);
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
+    hanging(s, width, 0)
 }
 
-/// `s` in rows of `width`, every row after the first two columns narrower (it is indented by two).
-fn hanging(s: &str, width: usize) -> Vec<String> {
+/// `s` in rows of `width`, every row after the first `indent` columns narrower (it is indented).
+fn hanging(s: &str, width: usize, indent: usize) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     for word in s.split(' ') {
         let room = if out.is_empty() {
             width
         } else {
-            width.saturating_sub(2)
+            width.saturating_sub(indent)
         };
         if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > room {
             out.push(std::mem::take(&mut cur));
@@ -627,7 +614,7 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     let mut lines: Vec<Line<'static>> = Vec::new();
     // every fact whole, on as many rows as it takes: the pane scrolls (j/k, PgUp/PgDn)
     let push = |lines: &mut Vec<Line<'static>>, text: String, style: Style| {
-        for (i, chunk) in hanging(&text, w).into_iter().enumerate() {
+        for (i, chunk) in hanging(&text, w, 2).into_iter().enumerate() {
             let chunk = if i == 0 { chunk } else { format!("  {chunk}") };
             lines.push(Line::from(Span::styled(chunk, style)));
         }
