@@ -360,7 +360,8 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
         0
     };
     let globals: Vec<&Verdict> = p.check.global.iter().collect();
-    let global_h = (globals.len() as u16).min(4).min(area.height / 5);
+    let gl = global_lines(&globals, w, 4.min(area.height as usize / 5), cx);
+    let global_h = gl.len() as u16;
     let ses_h = ses_summary(p).len().clamp(1, 3);
     let stale = p.stale_setup();
     let [head, body, glob, panel] = Layout::vertical([
@@ -410,11 +411,6 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
         render_table(p, frame, body, cx);
     }
 
-    let gl: Vec<Line<'static>> = globals
-        .iter()
-        .take(global_h as usize)
-        .map(|v| verdict_line(v.severity, &v.text, w, cx))
-        .collect();
     frame.render_widget(Paragraph::new(gl), glob);
 
     if side {
@@ -455,6 +451,40 @@ impl<'a> Cells<'a> {
 }
 
 /// `✗ text`: a finding on one line, its marker in its severity's colour.
+/// The pane-wide findings in at most `budget` rows: a row each, and the rows left over go to the
+/// first findings, wrapped, so that what to do is not cut off when there is room for it.
+fn global_lines(
+    globals: &[&Verdict],
+    w: usize,
+    budget: usize,
+    cx: &ViewCx<'_>,
+) -> Vec<Line<'static>> {
+    let mut spare = budget.saturating_sub(globals.len());
+    let mut out = Vec::new();
+    for v in globals.iter().take(budget) {
+        let mut rows = hanging(&v.text, w.saturating_sub(2), 0);
+        let room = 1 + spare;
+        if rows.len() > room {
+            // the last row takes the rest, cut where the width ends
+            let rest = rows.split_off(room - 1).join(" ");
+            rows.push(truncate(&rest, w.saturating_sub(2)));
+        }
+        spare -= rows.len() - 1;
+        for (i, row) in rows.into_iter().enumerate() {
+            let lead = if i == 0 {
+                format!("{} ", marker(v.severity))
+            } else {
+                "  ".into()
+            };
+            out.push(Line::from(vec![
+                Span::styled(lead, sev_style(v.severity, cx)),
+                Span::styled(truncate(&row, w.saturating_sub(2)), cx.theme.text),
+            ]));
+        }
+    }
+    out
+}
+
 fn verdict_line(sev: Severity, text: &str, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
     Line::from(vec![
         Span::styled(format!("{} ", marker(sev)), sev_style(sev, cx)),
@@ -1206,6 +1236,8 @@ mod tests {
             out.contains("routed to SES, not verified in eu-west-1: every mail will bounce"),
             "{out}"
         );
+        // the pane-wide finding has rows to spare: it is wrapped whole, not cut
+        assert!(out.contains("│  dispatch failure "), "{out}");
         insta::assert_snapshot!("two_regions_80x24", out);
         let tile = draw(&p, &shared, 80, 8, false);
         assert!(tile.contains("SES ap-south-1 unreachable"), "{tile}");
