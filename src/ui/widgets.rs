@@ -145,6 +145,27 @@ pub fn not_configured(frame: &mut Frame<'_>, area: Rect, title: &str, what: &str
     );
 }
 
+/// Which rows of a list a view of some rows shows. The window moves as little as it must to keep
+/// the selection in it, so that moving up from the bottom does not jump back to the top. Kept by
+/// the pane, moved by its view.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListWindow(Cell<usize>);
+
+impl ListWindow {
+    /// The first row to show of `total`, `rows` at a time, with `selected` among them.
+    pub fn start(&self, selected: usize, rows: usize, total: usize) -> usize {
+        let mut off = self.0.get();
+        if selected < off {
+            off = selected;
+        } else if rows > 0 && selected >= off + rows {
+            off = selected + 1 - rows;
+        }
+        off = off.min(total.saturating_sub(rows.max(1)));
+        self.0.set(off);
+        off
+    }
+}
+
 /// How far a scrolled text (a detail view) is scrolled, kept within the text. The view records
 /// how far it can go on the area it last drew (the wrapped rows past the area's height) and a
 /// page's height, and the keys stop there: scrolling past the end never leaves a blank area, and
@@ -206,6 +227,22 @@ impl Scroll {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_window_moves_as_little_as_it_must() {
+        let w = ListWindow::default();
+        // down past the bottom of 5 rows: the window follows
+        assert_eq!(w.start(4, 5, 20), 0);
+        assert_eq!(w.start(7, 5, 20), 3);
+        // back up inside it: it stays, the selection moves within it
+        assert_eq!(w.start(6, 5, 20), 3);
+        assert_eq!(w.start(3, 5, 20), 3);
+        // above it: the window follows up
+        assert_eq!(w.start(1, 5, 20), 1);
+        // the list shrank under it: no blank rows at the bottom
+        assert_eq!(w.start(19, 5, 20), 15);
+        assert_eq!(w.start(5, 5, 8), 3);
+    }
 
     #[test]
     fn addresses_keep_their_domain_when_cut() {

@@ -159,6 +159,8 @@ pub struct FailuresPane {
     /// Selected row, by outcome seq (stable while rows arrive), and its index.
     pub(crate) selected_seq: Option<u64>,
     pub(crate) selected: usize,
+    /// The rows of the table on screen.
+    pub(crate) window: crate::ui::widgets::ListWindow,
     pub(crate) detail: Option<Detail>,
     pub(crate) unparsed: u64,
     pub(crate) errors: u64,

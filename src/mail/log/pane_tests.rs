@@ -625,3 +625,31 @@ fn detail_state_follows_the_notification_and_the_requeued_copy() {
         "{s}"
     );
 }
+
+/// Moving up from the bottom of the table moves the selection, not the rows: the window stays
+/// where going down left it, as in the Queue pane.
+#[test]
+fn moving_up_from_the_bottom_keeps_the_rows_in_place() {
+    let mut w = World::loaded();
+    let table = |w: &World| -> Vec<String> {
+        let s = w.screen(80, 24, true);
+        let rows: Vec<String> = s
+            .lines()
+            .skip_while(|l| !l.contains("TIME"))
+            .skip(1)
+            .take(5)
+            .map(str::to_string)
+            .collect();
+        assert_eq!(rows.len(), 5, "{s}");
+        rows
+    };
+    // to the last of the 17 rows, more than the table shows
+    for _ in 0..20 {
+        w.with_cx(|p, cx| p.on_nav(Nav::Down, cx));
+    }
+    assert_eq!(w.pane.selected, 16);
+    let at_bottom = table(&w);
+    w.with_cx(|p, cx| p.on_nav(Nav::Up, cx));
+    assert_eq!(w.pane.selected, 15);
+    assert_eq!(table(&w), at_bottom, "the rows moved");
+}

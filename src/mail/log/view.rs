@@ -423,11 +423,7 @@ fn render_table<'a>(
         return;
     }
     let sel = p.selected.min(total - 1);
-    let start = if room == 0 {
-        sel
-    } else {
-        sel.saturating_sub(room - 1)
-    };
+    let start = p.window.start(sel, room, total);
     let mut selected: Option<&Outcome> = None;
     for (i, o) in p.rows(log).enumerate().skip(start).take(room) {
         let (head, rest) = row_text(o, &c, cx);

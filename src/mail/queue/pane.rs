@@ -6,7 +6,6 @@
 //! are only built with a `WriteAccess` from `cx.access`, so a read-only
 //! session cannot even make the effect.
 
-use std::cell::Cell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Local};
@@ -96,7 +95,7 @@ pub struct QueuePane {
     pub(super) queue_filter: Option<QueueName>,
     pub(super) selected: usize,
     /// First table row drawn (kept by the view so scrolling is smooth).
-    pub(super) offset: Cell<usize>,
+    pub(super) window: crate::ui::widgets::ListWindow,
     pub(super) tags: HashSet<(usize, QueueId)>,
     pub(super) mode: Mode,
     pub(super) reasons: Vec<ReasonGroup>,
@@ -133,7 +132,7 @@ impl QueuePane {
             filter_error: None,
             queue_filter: None,
             selected: 0,
-            offset: Cell::new(0),
+            window: Default::default(),
             tags: HashSet::new(),
             mode: Mode::Table,
             reasons: Vec::new(),

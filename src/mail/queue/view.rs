@@ -250,15 +250,7 @@ impl QueuePane {
             return;
         }
         let rows = h.saturating_sub(1);
-        // Keep the selection visible, moving the window as little as possible.
-        let mut off = self.offset.get();
-        if self.selected < off {
-            off = self.selected;
-        } else if rows > 0 && self.selected >= off + rows {
-            off = self.selected + 1 - rows;
-        }
-        off = off.min(self.view.len().saturating_sub(rows.max(1)));
-        self.offset.set(off);
+        let off = self.window.start(self.selected, rows, self.view.len());
         let visible = &self.view[off..(off + rows).min(self.view.len())];
         let id_w = visible
             .iter()

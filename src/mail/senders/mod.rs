@@ -425,6 +425,8 @@ pub struct SendersPane {
     activity_error: Option<Clean>,
     check: CrossCheck,
     selected: usize,
+    /// The rows of the table on screen.
+    window: crate::ui::widgets::ListWindow,
     detail: bool,
     /// The detail is taller than the pane at 80x24 (its verdicts come last): the keys that move
     /// scroll it, as in the Failures pane's detail.
@@ -475,6 +477,7 @@ impl SendersPane {
             activity_error: None,
             check: CrossCheck::default(),
             selected: 0,
+            window: Default::default(),
             detail: false,
             detail_scroll: Scroll::default(),
             maps_view: false,

@@ -587,7 +587,7 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
     }
     let per_row = if narrow { 2 } else { 1 };
     let height = (area.height as usize).saturating_sub(1) / per_row;
-    let first = p.selected.saturating_sub(height.saturating_sub(1));
+    let first = p.window.start(p.selected, height, rows.len());
     for (i, r) in rows.iter().enumerate().skip(first).take(height) {
         let c = Cells::of(r, p.check.counts_unknown);
         let selected = i == p.selected && cx.focused;
