@@ -908,7 +908,15 @@ impl Pane for DeployPane {
                         let spec = e.commit.id.to_string();
                         self.preview(spec, Kind::Deploy)
                     }
-                    None => vec![Effect::Notice("no commit selected".into())],
+                    None => vec![Effect::Notice(match self.target().map(|t| &t.status) {
+                        Some(Some(Err(e))) => {
+                            format!("no commit to deploy: the checkout could not be read: {e}")
+                        }
+                        Some(None) => {
+                            "no commit to deploy yet: the checkout is still being read".into()
+                        }
+                        _ => "no commit selected".into(),
+                    })],
                 }
             }
             DeployAction::CheckoutTyped => {
@@ -1636,6 +1644,25 @@ mod tests {
         let fx = previewed(&mut p, pr);
         assert!(fx.is_empty());
         assert!(p.targets[0].last[0].1.contains("a rebase is in progress"));
+    }
+
+    #[test]
+    fn deploying_from_a_checkout_that_could_not_be_read_says_why() {
+        let mut p = pane();
+        p.targets[0].status = Some(Err(Clean::new(
+            "/var/www/site: could not find repository (class=Repository (6))",
+        )));
+        let fx = with(true, |cx| p.on_action(DeployAction::CheckoutSelected, cx));
+        assert!(
+            matches!(&fx[..], [Effect::Notice(n)] if n == "no commit to deploy: the checkout could not be read: /var/www/site: could not find repository (class=Repository (6))"),
+            "{fx:?}"
+        );
+        p.targets[0].status = None;
+        let fx = with(true, |cx| p.on_action(DeployAction::CheckoutSelected, cx));
+        assert!(
+            matches!(&fx[..], [Effect::Notice(n)] if n.contains("still being read")),
+            "{fx:?}"
+        );
     }
 
     #[test]
