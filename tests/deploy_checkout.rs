@@ -593,11 +593,9 @@ fn a_stash_for_a_modified_file_leaves_untracked_uploads_in_place() {
     );
 }
 
-#[test]
-fn a_checkout_that_stops_part_way_says_so_and_is_journaled() {
-    let mut f = Fixture::new();
-    // A revision with a file no file system can hold (a name of 300 bytes):
-    // the checkout writes the files before it in path order, then fails.
+/// Push a revision with a file no file system can hold (a name of 300 bytes): a checkout of it
+/// writes the files before that one in path order, then fails.
+fn push_unwritable_revision(f: &mut Fixture) {
     {
         let dev = git2::Repository::open(&f.dev).unwrap();
         let head = dev.head().unwrap().peel_to_commit().unwrap();
@@ -614,12 +612,19 @@ fn a_checkout_that_stops_part_way_says_so_and_is_journaled() {
     }
     f.push();
     git(&f.site, &["fetch", "-q", "origin"]);
+}
+
+#[test]
+fn a_checkout_that_stops_part_way_says_so_and_is_journaled() {
+    let mut f = Fixture::new();
+    push_unwritable_revision(&mut f);
 
     let req = request(&f, "origin/main", Kind::Deploy);
     match checkout::deploy(&f.config(), &req, &access()) {
         Err(DeployError::PartialCheckout {
             mut written,
             written_total,
+            stash: None,
             ..
         }) => {
             written.sort();
@@ -646,6 +651,30 @@ fn a_checkout_that_stops_part_way_says_so_and_is_journaled() {
     assert!(
         journal::rollback_target(&j).is_none(),
         "a failed attempt is nothing to roll back to"
+    );
+}
+
+/// Stashed first, then stopped part-way: the error says the local changes are in the stash.
+#[test]
+fn a_checkout_stopped_part_way_after_the_stash_says_where_the_changes_are() {
+    let mut f = Fixture::new();
+    push_unwritable_revision(&mut f);
+    std::fs::write(f.site.join("index.html"), "<h1>hot fix</h1>\n").unwrap();
+    let mut req = request(&f, "origin/main", Kind::Deploy);
+    req.stash = true;
+    match checkout::deploy(&f.config(), &req, &access()) {
+        Err(e @ DeployError::PartialCheckout { stash: Some(_), .. }) => {
+            assert!(
+                e.to_string()
+                    .contains("the local changes are in the stash ("),
+                "{e}"
+            );
+        }
+        other => panic!("expected a checkout stopped part-way after a stash, got {other:?}"),
+    }
+    assert_eq!(
+        git(&f.site, &["show", "stash@{0}:index.html"]),
+        "<h1>hot fix</h1>"
     );
 }
 

@@ -521,6 +521,7 @@ pub fn deploy(
             message,
             written_total: written.len(),
             written: written.into_iter().take(MAX_LISTED).collect(),
+            stash: stash.as_ref().map(|(id, _)| status::short_id(*id).into()),
         });
     }
     // Then HEAD.

@@ -51,7 +51,10 @@ pub enum DeployError {
     },
     /// The checkout stopped part-way: HEAD did not move, but some files are
     /// already the new revision's.
-    #[error("{}: checkout of {to} stopped part-way: {message}", path.display())]
+    #[error(
+        "{}: checkout of {to} stopped part-way: {message}{}", path.display(),
+        stash.as_ref().map(|s| format!("; the local changes are in the stash ({s}, stash@{{0}})")).unwrap_or_default()
+    )]
     PartialCheckout {
         path: PathBuf,
         to: String,
@@ -59,6 +62,9 @@ pub enum DeployError {
         /// Files already written from `to` (at most [`crate::deploy::checkout::MAX_LISTED`]).
         written: Vec<String>,
         written_total: usize,
+        /// The stash made before the checkout, short: the local changes are there, not in the
+        /// work tree. (Boxed: the error stays small enough to return by value.)
+        stash: Option<Box<str>>,
     },
     #[error("{}: {} local file(s) would be overwritten: {}", path.display(), files.len(), files.join(", "))]
     WouldOverwrite { path: PathBuf, files: Vec<String> },

@@ -624,11 +624,12 @@ impl DeployPane {
                 })]
             }
             Err(DeployError::PartialCheckout {
+                path,
                 to,
                 message,
                 written,
                 written_total,
-                ..
+                stash,
             }) => {
                 t.errors += 1;
                 let from = request
@@ -660,6 +661,15 @@ impl DeployPane {
                     Kind::Deploy => format!("deploy {to}"),
                     Kind::Rollback => format!("roll back to {to}"),
                 };
+                if let Some(stash) = stash {
+                    say.push((
+                        Tone::Warn,
+                        format!(
+                            "Your local changes are in the stash ({stash}, stash@{{0}}): git stash pop in {} puts them back.",
+                            path.display()
+                        ),
+                    ));
+                }
                 say.push((
                     Tone::Muted,
                     format!(
@@ -1703,18 +1713,16 @@ mod tests {
 
     #[test]
     fn a_checkout_stopped_part_way_does_not_claim_nothing_changed() {
+        let stopped = |stash: Option<&str>| DeployError::PartialCheckout {
+            path: "/var/www/site".into(),
+            to: "3333333".into(),
+            message: "could not open 'b/x.html' for writing: Permission denied".into(),
+            written: vec!["a.html".into()],
+            written_total: 1,
+            stash: stash.map(Into::into),
+        };
         let mut p = pane();
-        let fx = deployed(
-            &mut p,
-            false,
-            Err(DeployError::PartialCheckout {
-                path: "/var/www/site".into(),
-                to: "3333333".into(),
-                message: "could not open 'b/x.html' for writing: Permission denied".into(),
-                written: vec!["a.html".into()],
-                written_total: 1,
-            }),
-        );
+        let fx = deployed(&mut p, false, Err(stopped(None)));
         assert!(fx.is_empty(), "{fx:?}");
         let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(
@@ -1725,6 +1733,14 @@ mod tests {
                 "  a.html",
                 "Fix the cause and deploy 3333333 again: the files already written are not in the way.",
             ]
+        );
+        // stashed first: where the local changes are is said too
+        let mut p = pane();
+        deployed(&mut p, true, Err(stopped(Some("5555555"))));
+        let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            said[3],
+            "Your local changes are in the stash (5555555, stash@{0}): git stash pop in /var/www/site puts them back."
         );
     }
 
