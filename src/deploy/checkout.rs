@@ -618,13 +618,8 @@ fn moved_by(repo: &Repository, git_dir: &Path, head: Oid) -> Option<String> {
             e.time.get(..16).unwrap_or(&e.time).replace('T', " ")
         ));
     }
-    let log = repo.reflog("HEAD").ok()?;
-    let e = log.get(0).filter(|e| e.id_new() == head)?;
-    let who = e.committer();
-    Some(format!(
-        "moved outside opsdeck by {}",
-        Clean::capped(&String::from_utf8_lossy(who.name_bytes()), 60)
-    ))
+    let mover = status::head_mover(repo, head)?;
+    Some(format!("moved outside opsdeck by {}", mover.by))
 }
 
 /// After a checkout from `old` to `new` failed part-way: the files that

@@ -127,23 +127,36 @@ fn moved_outside(
     if head.to_string() == last.to {
         return None;
     }
-    let newest = repo.reflog("HEAD").ok().and_then(|log| {
-        let e = log.get(0)?;
-        (e.id_new() == head).then(|| {
-            let who = e.committer();
-            (
-                Clean::capped(&String::from_utf8_lossy(who.name_bytes()), 60),
-                who.when().seconds(),
-                e.message_bytes()
-                    .map(|m| Clean::capped(&String::from_utf8_lossy(m), 120)),
-            )
-        })
-    });
+    let newest = head_mover(repo, head);
     Some(MovedOutside {
         left: last.to.get(..7).unwrap_or(&last.to).to_string(),
-        by: newest.as_ref().map(|n| n.0.clone()),
-        time: newest.as_ref().map(|n| n.1),
-        what: newest.and_then(|n| n.2),
+        by: newest.as_ref().map(|n| n.by.clone()),
+        time: newest.as_ref().map(|n| n.time),
+        what: newest.and_then(|n| n.what),
+    })
+}
+
+/// The newest move of HEAD in its reflog, when it is the one that put HEAD at `head`.
+pub(crate) struct HeadMove {
+    /// The committer's name (who ran the checkout).
+    pub by: Clean,
+    /// Seconds since the epoch.
+    pub time: i64,
+    /// The reflog message (`checkout: moving from a to b`).
+    pub what: Option<Clean>,
+}
+
+/// Who last moved HEAD, if that move left it at `head` (read from HEAD's reflog).
+pub(crate) fn head_mover(repo: &Repository, head: Oid) -> Option<HeadMove> {
+    let log = repo.reflog("HEAD").ok()?;
+    let e = log.get(0).filter(|e| e.id_new() == head)?;
+    let who = e.committer();
+    Some(HeadMove {
+        by: Clean::capped(&String::from_utf8_lossy(who.name_bytes()), 60),
+        time: who.when().seconds(),
+        what: e
+            .message_bytes()
+            .map(|m| Clean::capped(&String::from_utf8_lossy(m), 120)),
     })
 }
 
