@@ -176,11 +176,60 @@ fn subcommand_named(args: &[std::ffi::OsString]) -> Option<String> {
 fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, u8> {
     match Cli::try_parse_from(&args) {
         Ok(cli) => Ok(cli),
-        Err(e) if e.use_stderr() && subcommand_named(&args).as_deref() == Some("check") => {
-            let _ = e.print();
-            Err(3)
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let code = e.exit_code().clamp(0, 255) as u8;
+            match safe_usage_error(&args, e) {
+                Ok(e) | Err(UsageError::Clap(e)) => {
+                    let _ = e.print();
+                }
+                Err(UsageError::Plain(text)) => eprint!("{text}"),
+            }
+            if subcommand_named(&args).as_deref() == Some("check") {
+                Err(3)
+            } else {
+                Err(code)
+            }
         }
-        Err(e) => e.exit(),
+    }
+}
+
+/// A usage error made safe to write, when clap's own could not be kept.
+#[derive(Debug)]
+enum UsageError {
+    /// The same error from the command line with every word made safe to show.
+    Clap(clap::Error),
+    /// The error as plain text, each line made safe.
+    Plain(String),
+}
+
+/// A usage error quotes what was typed, and clap writes it as it is: on a terminal a value
+/// holding an escape sequence would act on the terminal. The error is kept (`Ok`) when every
+/// word is safe to show; otherwise the same command line with every word escaped gives the
+/// same error with the word escaped, or, should that line not fail the same way, the error is
+/// written as plain text.
+fn safe_usage_error(
+    args: &[std::ffi::OsString],
+    e: clap::Error,
+) -> Result<clap::Error, UsageError> {
+    let unsafe_word = |a: &std::ffi::OsString| {
+        a.to_str()
+            .is_none_or(|s| s.chars().any(crate::sanitize::is_unsafe_char))
+    };
+    if !args.iter().any(unsafe_word) {
+        return Ok(e);
+    }
+    let safe: Vec<String> = args
+        .iter()
+        .map(|a| crate::sanitize::sanitize(&a.to_string_lossy()))
+        .collect();
+    match Cli::try_parse_from(&safe) {
+        Err(safe_e) if safe_e.kind() == e.kind() => Err(UsageError::Clap(safe_e)),
+        _ => {
+            let plain = e.render().to_string();
+            let lines: Vec<String> = plain.lines().map(crate::sanitize::sanitize).collect();
+            Err(UsageError::Plain(lines.join("\n") + "\n"))
+        }
     }
 }
 
@@ -512,6 +561,40 @@ mod tests {
             Some("check")
         );
         assert_eq!(named(&["opsdeck", "--bogus"]), None);
+    }
+
+    /// The text a usage error writes to a colour terminal, after [`safe_usage_error`].
+    fn usage_error_on_a_terminal(line: &[&str]) -> String {
+        let args: Vec<std::ffi::OsString> = line.iter().map(Into::into).collect();
+        let e = Cli::try_parse_from(&args).expect_err("the line is a usage error");
+        match safe_usage_error(&args, e) {
+            Ok(e) | Err(UsageError::Clap(e)) => e.render().ansi().to_string(),
+            Err(UsageError::Plain(text)) => text,
+        }
+    }
+
+    #[test]
+    fn a_usage_error_quotes_a_hostile_word_escaped() {
+        let title = "x\u{1b}]0;pwned\u{7}";
+        for line in [
+            &["opsdeck", "--color", title][..],
+            &["opsdeck", "check", "--format", title],
+            &["opsdeck", title],
+            &["opsdeck", "summary", "--since", "1h", "--bogus\u{1b}[2J"],
+        ] {
+            let text = usage_error_on_a_terminal(line);
+            assert!(
+                !text.contains("\u{1b}]") && !text.contains("\u{1b}[2J") && !text.contains('\u{7}'),
+                "{line:?} wrote a raw escape: {text:?}"
+            );
+            assert!(
+                text.contains("x\\e]0;pwned\\x07") || text.contains("--bogus\\e[2J"),
+                "{line:?} does not quote the word escaped: {text:?}"
+            );
+        }
+        // A plain mistake keeps clap's own error, colours and all.
+        let plain = usage_error_on_a_terminal(&["opsdeck", "--color", "purple"]);
+        assert!(plain.contains("'\u{1b}[33mpurple\u{1b}[0m'"), "{plain:?}");
     }
 
     #[test]
