@@ -175,7 +175,11 @@ pub fn activity_from_files(
             tracing::warn!("per-sender counts: {e}");
         }
     }
-    current.seek(SeekFrom::Start(start_offset(path, since_fixed, u64::MAX)))?;
+    // a named pipe cannot seek, and is read from where it stands (a bisected start is 0 there)
+    let start = start_offset(path, since_fixed, u64::MAX);
+    if start > 0 {
+        current.seek(SeekFrom::Start(start))?;
+    }
     ingest_all(&mut current, &mut log, &mut years, max_line)?;
     Ok(from_model(&log, since).unwrap_or_default())
 }
@@ -410,6 +414,26 @@ mod tests {
             queue_id_from_reply("250 2.0.0 Ok: queued as not-an-id"),
             None
         );
+    }
+
+    #[test]
+    fn a_log_that_is_a_named_pipe_is_read_from_where_it_stands() {
+        // syslog-ng or a log shipper writing to a pipe: it cannot seek, and it need not
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("mail.log");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&log)
+            .status()
+            .unwrap();
+        assert!(made.success(), "mkfifo");
+        let writer = {
+            let log = log.clone();
+            std::thread::spawn(move || std::fs::write(&log, CORPUS).unwrap())
+        };
+        let since = now() - chrono::Duration::days(1);
+        let a = activity_from_files(&log, now(), since, 64 << 10).unwrap();
+        writer.join().unwrap();
+        assert!(a["alice@example.com"].sent >= 1, "{a:?}");
     }
 
     #[test]
