@@ -915,6 +915,113 @@ read_timeout_secs = 2
     assert_ne!(finding(&v, "failures")["status"], "unknown", "{out}");
 }
 
+/// A mail log that is a named pipe fed a delivered message's line every 20 ms for as long as
+/// anyone reads it (two minutes at most): a read of it never ends by itself, as the read of a
+/// very busy day on a slow disk looks to the check.
+fn endless_log(path: &std::path::Path) {
+    use std::io::Write;
+    let made = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        let Ok(mut w) = std::fs::OpenOptions::new().write(true).open(&path) else {
+            return;
+        };
+        let end = std::time::Instant::now() + Duration::from_secs(120);
+        let mut n = 0u64;
+        while std::time::Instant::now() < end {
+            n += 1;
+            let now = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%:z");
+            let line = format!(
+                "{now} web postfix/qmgr[5]: {id:010X}: from=<app@example.com>, size=300, nrcpt=1 (queue active)\n\
+                 {now} web postfix/smtp[7]: {id:010X}: to=<r{n}@example.net>, relay=mx.example.net[192.0.2.1]:25, \
+                 delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 Ok)\n",
+                id = 0x1_0000 + n
+            );
+            // fails once every reader is gone
+            if w.write_all(line.as_bytes()).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+}
+
+#[test]
+fn log_reads_stop_at_the_deadline_and_say_how_far_they_got() {
+    let root = tempfile::tempdir().unwrap();
+    let log = root.path().join("mail.log");
+    endless_log(&log);
+    // a Postfix configuration with nothing in it: the senders' setup reads at once
+    let etc = root.path().join("etc");
+    std::fs::create_dir(&etc).unwrap();
+    std::fs::write(etc.join("main.cf"), "").unwrap();
+    std::fs::write(etc.join("master.cf"), "").unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[postfix]]
+name = "default"
+config_dir = "{etc}"
+[queue]
+postqueue_command = ["true"]
+[mail_log]
+files = ["{log}"]
+[senders]
+ses = false
+[check]
+deadline_secs = 2
+"#,
+            etc = etc.display(),
+            log = log.display(),
+        ),
+    )
+    .unwrap();
+
+    // without the deadline both reads of the log last as long as its writer writes
+    let (code, v, out) = check_json_within(&config, 60, "a log that never ends");
+    assert_eq!(code, Some(3), "{out}");
+    let said = |area: &str, words: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["area"] == area && f["summary"].as_str().unwrap().contains(words))
+            .unwrap_or_else(|| panic!("no {area} finding with {words:?}: {out}"))
+            .clone()
+    };
+    let cut = said("failures", "read stopped at the check's deadline");
+    assert_eq!(cut["status"], "unknown", "{cut}");
+    let text = cut["summary"].as_str().unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "{}: read stopped at the check's deadline (2 s, [check] deadline_secs)",
+            log.display()
+        )),
+        "{text}"
+    );
+    // the count is said to be of the part read, never of the whole hour
+    let counted = said("failures", "in the part of the last 1h read, up to ");
+    assert!(
+        !out.contains("in the last 1h"),
+        "a count of lines not read: {out}"
+    );
+    assert_ne!(counted["status"], "unknown", "{counted}");
+    let senders = said(
+        "senders",
+        "per-sender delivery counts cover the day's log only",
+    );
+    assert_eq!(senders["status"], "warning", "{senders}");
+    assert!(
+        senders["summary"]
+            .as_str()
+            .unwrap()
+            .contains("read stopped at the check's deadline (2 s, [check] deadline_secs)"),
+        "{senders}"
+    );
+}
+
 /// Configurations as people get them wrong: the dashboard stops before it draws anything, with
 /// one line on stderr that names the file, the line and column, and what is wrong; `check` says
 /// the same as UNKNOWN.

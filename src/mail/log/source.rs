@@ -1179,6 +1179,13 @@ impl JournalWindow {
         })
     }
 
+    /// End journalctl before it has written everything (a read stopped at a deadline).
+    pub fn stop(mut self) {
+        drop(self.stdout);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Wait for journalctl; what it said when it failed.
     pub fn finish(mut self, units: &[String]) -> Option<String> {
         drop(self.stdout);
