@@ -223,6 +223,14 @@ fn read_journal(
     }
 }
 
+/// The first sentence of a cause's remedy (the rest is in `opsdeck summary --causes`).
+fn first_sentence(text: &str) -> &str {
+    match text.find(". ") {
+        Some(i) => &text[..=i],
+        None => text,
+    }
+}
+
 fn fmt_window(secs: u64) -> String {
     match secs {
         s if s % 86_400 == 0 => format!("{}d", s / 86_400),
@@ -301,6 +309,15 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
         // by a DISCARD rule: nobody else will ever know.
         status = Status::worst(status, Status::Warning);
         summary.push_str(&format!("; {} message(s) lost (nobody was told)", s.lost));
+    }
+    // what to do about the commonest cause, in one sentence: the person on call reads this line
+    // and not the console
+    if let Some(top) = log.categories.first() {
+        summary.push_str(&format!(
+            "; what to do ({}): {}",
+            top.label,
+            first_sentence(top.remedy)
+        ));
     }
     if !log.errors.is_empty() && log.lines == 0 {
         // Nothing was read at all: the counts above mean nothing.
@@ -438,7 +455,9 @@ mod tests {
         assert_eq!(
             f.summary,
             "2 failed deliveries in the last 1h (1 bounced, 1 deferred; 1 sent): \
-             sender unverified x1, SES throttling x1"
+             sender unverified x1, SES throttling x1; what to do (sender unverified): Verify \
+             the sender address or its domain in SES in the region named, or route this sender \
+             elsewhere (Senders pane)."
         );
         // defaults: warning from 1 failure, critical from 50
         assert_eq!(f.status, Status::Warning);

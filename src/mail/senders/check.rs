@@ -58,7 +58,20 @@ pub fn report_into(check: &CrossCheck, ses: &[RegionResult], report: &mut Report
             r.sender,
             h.text
         ),
-        None => format!("{} senders, {warned} with warnings", check.rows.len()),
+        None => {
+            let mut s = format!("{} senders, {warned} with warnings", check.rows.len());
+            // the first warning in its words, which say what to do: a count alone sends
+            // the person on call to the console to find out
+            if let Some((r, h)) = check
+                .rows
+                .iter()
+                .filter(|r| r.worst() == Severity::Warn)
+                .find_map(|r| r.headline().map(|h| (r, h)))
+            {
+                s.push_str(&format!("; first: {}: {}", r.sender, h.text));
+            }
+            s
+        }
     };
     report.finding("senders", status_of(worst), summary);
     for v in check.global.iter().filter(|v| v.severity >= Severity::Warn) {
@@ -335,6 +348,40 @@ mod tests {
             .find(|m| m.name == "senders_failing")
             .unwrap();
         assert_eq!(failing.value, 1.0);
+    }
+
+    #[test]
+    fn warnings_alone_are_named_with_what_to_do() {
+        let snap = snapshot(true, false);
+        let s = ses(false);
+        let act = activity();
+        let local = model::local_senders("web1.example.com", "");
+        let mut cross = model::cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: model::ready_view([&s]),
+            activity: &act,
+            queue_senders: &[],
+            local_senders: &local,
+            asked: &[],
+            ses_off: false,
+        });
+        // only the senders with warnings left: a count of them said nothing of what is wrong
+        cross.rows.retain(|r| r.worst() != Severity::Error);
+        let first = cross
+            .rows
+            .iter()
+            .find(|r| r.worst() == Severity::Warn)
+            .unwrap();
+        let expected = format!(
+            "{} senders, 4 with warnings; first: {}: {}",
+            cross.rows.len(),
+            first.sender,
+            first.headline().unwrap().text
+        );
+        let mut r = Report::default();
+        report_into(&cross, &[("us-east-1".into(), Ok(s))], &mut r);
+        assert_eq!(r.findings[0].status, Status::Warning);
+        assert_eq!(r.findings[0].summary, expected);
     }
 
     #[test]

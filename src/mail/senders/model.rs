@@ -932,7 +932,8 @@ fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
     if !snap.settings.sasl_enabled {
         out.push(Verdict::new(
             Severity::Warn,
-            "smtp_sasl_auth_enable = no: no relay gets credentials",
+            "smtp_sasl_auth_enable = no: no relay gets credentials (a relay that asks for a login, \
+             as SES does, defers every message: set it to yes, with smtp_sasl_password_maps)",
         ));
     }
     for (region, view) in &input.ses {
@@ -1778,6 +1779,16 @@ pub(crate) mod tests {
                 |t| t.starts_with("plain text: smtp_tls_security_level = none; SES refuses it")
             ),
             "{texts:?}"
+        );
+        // the setup's own line says what to set, as the check's finding is read alone
+        assert!(
+            c.global.iter().any(|v| v.severity == Severity::Warn
+                && v.text
+                    == "smtp_sasl_auth_enable = no: no relay gets credentials (a relay that \
+                        asks for a login, as SES does, defers every message: set it to yes, \
+                        with smtp_sasl_password_maps)"),
+            "{:?}",
+            c.global
         );
     }
 }
