@@ -746,7 +746,16 @@ fn check_json_within(
     guard_secs: u64,
     with: &str,
 ) -> (Option<i32>, serde_json::Value, String) {
-    let mut child = check_command(config, "json")
+    json_within(check_command(config, "json"), guard_secs, with)
+}
+
+/// [`check_json_within`] for a command made by the caller.
+fn json_within(
+    mut command: Command,
+    guard_secs: u64,
+    with: &str,
+) -> (Option<i32>, serde_json::Value, String) {
+    let mut child = command
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -1020,6 +1029,95 @@ deadline_secs = 2
             .contains("read stopped at the check's deadline (2 s, [check] deadline_secs)"),
         "{senders}"
     );
+}
+
+/// The journal as the mail log, through a `journalctl` that prints a delivered message's line
+/// every 20 ms and never ends by itself (two minutes at most), as a journal of a busy day on a
+/// slow disk looks: both reads stop at the deadline, say so, and the check ends.
+#[test]
+fn journal_reads_stop_at_the_deadline_too() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let bin = root.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let fake = bin.join("journalctl");
+    std::fs::write(
+        &fake,
+        r#"#!/bin/sh
+n=0
+while [ $n -lt 6000 ]; do
+  n=$((n+1))
+  id=$(printf '%010X' $((65536+n)))
+  now=$(date +%Y-%m-%dT%H:%M:%S%z)
+  printf '%s web postfix/qmgr[5]: %s: from=<app@example.com>, size=300, nrcpt=1 (queue active)
+' "$now" "$id" || exit 0
+  printf '%s web postfix/smtp[7]: %s: to=<r%d@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 Ok)
+' "$now" "$id" "$n" || exit 0
+  sleep 0.02
+done
+"#,
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let etc = root.path().join("etc");
+    std::fs::create_dir(&etc).unwrap();
+    std::fs::write(etc.join("main.cf"), "").unwrap();
+    std::fs::write(etc.join("master.cf"), "").unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[postfix]]
+name = "default"
+config_dir = "{etc}"
+[queue]
+postqueue_command = ["true"]
+[mail_log]
+source = "journal"
+[senders]
+ses = false
+[check]
+deadline_secs = 2
+"#,
+            etc = etc.display(),
+        ),
+    )
+    .unwrap();
+    let mut command = check_command(&config, "json");
+    command.env(
+        "PATH",
+        format!(
+            "{}:/usr/sbin:/sbin:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    let (code, v, out) = json_within(command, 60, "a journal that never ends");
+    assert_eq!(code, Some(3), "{out}");
+    let said = |area: &str, words: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["area"] == area && f["summary"].as_str().unwrap().contains(words))
+            .unwrap_or_else(|| panic!("no {area} finding with {words:?}: {out}"))
+            .clone()
+    };
+    let cut = said(
+        "failures",
+        ": read stopped at the check's deadline (2 s, [check] deadline_secs) at its line of ",
+    );
+    assert_eq!(cut["status"], "unknown", "{cut}");
+    assert!(
+        cut["summary"].as_str().unwrap().starts_with("journalctl "),
+        "{cut}"
+    );
+    said("failures", "in the part of the last 1h read, up to ");
+    let senders = said(
+        "senders",
+        "per-sender delivery counts cover the day's log only up to ",
+    );
+    assert_eq!(senders["status"], "warning", "{senders}");
 }
 
 /// Configurations as people get them wrong: the dashboard stops before it draws anything, with
