@@ -1031,6 +1031,68 @@ deadline_secs = 2
     );
 }
 
+/// A mail log that is a named pipe nobody writes to: opening it waits for ever, as a read on
+/// a hung file system does, and nothing can stop it from inside. The check gives it up a
+/// moment after the deadline, says so, and ends.
+#[test]
+fn a_log_read_blocked_for_ever_is_given_up_and_named() {
+    let root = tempfile::tempdir().unwrap();
+    let log = root.path().join("mail.log");
+    let made = Command::new("mkfifo").arg(&log).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    let etc = root.path().join("etc");
+    std::fs::create_dir(&etc).unwrap();
+    std::fs::write(etc.join("main.cf"), "").unwrap();
+    std::fs::write(etc.join("master.cf"), "").unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[postfix]]
+name = "default"
+config_dir = "{etc}"
+[queue]
+postqueue_command = ["true"]
+[mail_log]
+files = ["{log}"]
+[senders]
+ses = false
+[check]
+deadline_secs = 1
+"#,
+            etc = etc.display(),
+            log = log.display(),
+        ),
+    )
+    .unwrap();
+    let (code, v, out) = check_json_within(&config, 60, "a log nobody writes");
+    assert_eq!(code, Some(3), "{out}");
+    let failures = finding(&v, "failures");
+    assert_eq!(failures["status"], "unknown", "{out}");
+    assert_eq!(
+        failures["summary"],
+        format!(
+            "{}: no line came back within 1 s ([check] deadline_secs): a read blocked on a hung \
+             file system, or a pipe nobody writes to? The failures of the last 1h are not known",
+            log.display()
+        ),
+        "{out}"
+    );
+    let senders = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["area"] == "senders"
+                && f["summary"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("per-sender delivery counts unknown, the mail log was not read: ")
+        })
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(senders["status"], "warning", "{out}");
+}
+
 /// The journal as the mail log, through a `journalctl` that prints a delivered message's line
 /// every 20 ms and never ends by itself (two minutes at most), as a journal of a busy day on a
 /// slow disk looks: both reads stop at the deadline, say so, and the check ends.
