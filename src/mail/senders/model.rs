@@ -933,7 +933,7 @@ fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
         out.push(Verdict::new(
             Severity::Warn,
             "smtp_sasl_auth_enable = no: no relay gets credentials (a relay that asks for a login, \
-             as SES does, defers every message: set it to yes, with smtp_sasl_password_maps)",
+             as SES does, refuses every message: set it to yes, with smtp_sasl_password_maps)",
         ));
     }
     for (region, view) in &input.ses {
@@ -1785,7 +1785,7 @@ pub(crate) mod tests {
             c.global.iter().any(|v| v.severity == Severity::Warn
                 && v.text
                     == "smtp_sasl_auth_enable = no: no relay gets credentials (a relay that \
-                        asks for a login, as SES does, defers every message: set it to yes, \
+                        asks for a login, as SES does, refuses every message: set it to yes, \
                         with smtp_sasl_password_maps)"),
             "{:?}",
             c.global
