@@ -256,7 +256,8 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
             "the part of the last {span} read, up to {}",
             last.format("%H:%M:%S")
         ),
-        (Some(_), None) => format!("the part of the last {span} read, none of it"),
+        // nothing of the window read: no count is said (below)
+        (Some(_), None) => String::new(),
     };
     if let Some(file) = &log.cut {
         let at = log
@@ -319,8 +320,9 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
             first_sentence(top.remedy)
         ));
     }
-    if !log.errors.is_empty() && log.lines == 0 {
-        // Nothing was read at all: the counts above mean nothing.
+    if (!log.errors.is_empty() && log.lines == 0) || (log.cut.is_some() && log.first.is_none()) {
+        // Nothing was read at all, or nothing of the window before the deadline: the counts
+        // above mean nothing.
         return;
     }
     report.finding("failures", status, summary);
@@ -597,23 +599,45 @@ mod tests {
     }
 
     #[test]
-    fn a_cut_read_says_no_ok_about_what_it_did_not_read() {
+    fn a_read_cut_before_the_window_says_nothing_of_it() {
         let mut log = window_report(at(10, 30));
+        log.cut = Some(Clean::new("/var/log/mail.log.1"));
+        log.first = None;
+        log.last = Some(at(9, 20));
+        let mut r = Report::default();
+        grade_window(&Config::default(), &log, 3600, &mut r);
+        assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
+        assert_eq!(r.findings[0].status, Status::Unknown);
+        assert!(
+            r.findings[0].summary.starts_with(
+                "/var/log/mail.log.1: read stopped at the check's deadline (8 s, [check] \
+                     deadline_secs) at its line of 09:20:00;"
+            ),
+            "{}",
+            r.findings[0].summary
+        );
+        assert!(r.metrics.is_empty(), "{:?}", r.metrics);
+    }
+
+    #[test]
+    fn a_cut_read_says_no_ok_about_what_it_did_not_read() {
+        // the window from 10:22 holds the 10:25 delivery; the read stopped at 10:26
+        let mut log = window_report(at(10, 22));
         log.cut = Some(Clean::new("/var/log/mail.log"));
-        log.last = Some(at(10, 12));
+        log.last = Some(at(10, 26));
         let mut r = Report::default();
         grade_window(&Config::default(), &log, 3600, &mut r);
         assert_eq!(r.status(), Status::Unknown);
         assert_eq!(
             r.findings[0].summary,
             "/var/log/mail.log: read stopped at the check's deadline (8 s, [check] \
-             deadline_secs) at its line of 10:12:00; failures logged after it are not counted. \
+             deadline_secs) at its line of 10:26:00; failures logged after it are not counted. \
              A slow disk, or too much log to read in time? Raise deadline_secs, and the \
              monitoring system's timeout with it"
         );
         assert_eq!(
             r.findings[1].summary,
-            "no failed deliveries in the part of the last 1h read, up to 10:12:00 (0 sent)"
+            "no failed deliveries in the part of the last 1h read, up to 10:26:00 (1 sent)"
         );
     }
 
