@@ -551,6 +551,20 @@ mod tests {
             "{}",
             v.text
         );
+        // stopped before any line: no count is said to cover anything
+        let none = LogCut {
+            last: None,
+            ..cut.clone()
+        };
+        let v = crate::mail::senders::model::cut_log(&none, 1);
+        assert!(
+            v.text.starts_with(&format!(
+                "per-sender delivery counts unknown: {}: read stopped at the check's deadline",
+                log.display()
+            )),
+            "{}",
+            v.text
+        );
     }
 
     #[test]

@@ -870,13 +870,18 @@ pub fn unread_log(error: &str) -> Verdict {
 
 /// The day's log read only in part: it stopped at the check's deadline (`secs`).
 pub fn cut_log(cut: &super::logscan::LogCut, secs: u64) -> Verdict {
-    let upto = cut.last.map_or("before its first line".to_string(), |l| {
-        format!("up to {}", l.format("%H:%M:%S"))
-    });
+    let counts = cut
+        .last
+        .map_or("per-sender delivery counts unknown".to_string(), |l| {
+            format!(
+                "per-sender delivery counts cover the day's log only up to {}",
+                l.format("%H:%M:%S")
+            )
+        });
     Verdict::new(
         Severity::Warn,
         format!(
-            "per-sender delivery counts cover the day's log only {upto}: {}: read stopped at \
+            "{counts}: {}: read stopped at \
              the check's deadline ({secs} s, [check] deadline_secs). A slow disk, or a very \
              busy day? Raise deadline_secs, and the monitoring system's timeout with it",
             cut.file
