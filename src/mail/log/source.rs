@@ -743,7 +743,6 @@ impl Wakeup {
                 self.watch = self.watch_dir(self.dir.clone(), id, None);
             }
         }
-
         let target = self.above_target();
         let above_wanted = target.is_some();
         let current = match (&self.above, &target) {
@@ -771,14 +770,6 @@ impl Wakeup {
         only: Option<std::ffi::OsString>,
     ) -> Option<DirWatch> {
         use notify::{EventKind, Watcher, event::ModifyKind};
-        #[cfg(test)]
-        if tests::refused(&on) {
-            if !self.refused_said {
-                self.refused_said = true;
-                tracing::warn!("mail log: cannot watch {}: refused", on.display());
-            }
-            return None;
-        }
         let tx = self.tx.clone();
         let replaced = Arc::clone(&self.replaced);
         let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
@@ -796,6 +787,15 @@ impl Wakeup {
                 }
             }
             let _ = tx.send(());
+        });
+        // the tests stand in for the kernel's refusal
+        #[cfg(test)]
+        let watcher = watcher.and_then(|w| {
+            if tests::refused(&on) {
+                Err(notify::Error::generic("refused"))
+            } else {
+                Ok(w)
+            }
         });
         match watcher.and_then(|mut w| {
             w.watch(&on, notify::RecursiveMode::NonRecursive)?;
