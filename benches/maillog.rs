@@ -193,7 +193,7 @@ fn follow(spec: &str) {
         "follow: wrote {total} lines at {rate}/s for {secs}s; read {read} (lost {}), wall {wall:.1}s, follower thread CPU {cpu:.2}s = {:.0}% of one core, max lag {max_lag} lines, notify={}",
         total.saturating_sub(read),
         100.0 * cpu / wall,
-        wake.notify
+        wake.notify()
     );
 }
 

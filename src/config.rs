@@ -311,6 +311,13 @@ impl Config {
                 spans(&at.check, "read_timeout_secs"),
             ),
             (
+                "check",
+                "deadline_secs",
+                c.deadline_secs,
+                1,
+                spans(&at.check, "deadline_secs"),
+            ),
+            (
                 "mail_log",
                 "backfill_hours",
                 self.mail_log.backfill_hours,

@@ -139,7 +139,7 @@ fn check_reports_the_queue_in_every_format() {
         finding(&v, "failures")["summary"]
             .as_str()
             .unwrap()
-            .ends_with(": postfix setup x3"),
+            .contains(": postfix setup x3; what to do (postfix setup): Read the warning"),
         "{out}"
     );
 
@@ -670,7 +670,7 @@ ca_file = "{ca}"
         "{text}"
     );
     assert!(
-        text.ends_with("; 1 message(s) lost (nobody was told)"),
+        text.contains("; 1 message(s) lost (nobody was told); what to do (sender unverified): "),
         "{text}"
     );
 
@@ -746,7 +746,16 @@ fn check_json_within(
     guard_secs: u64,
     with: &str,
 ) -> (Option<i32>, serde_json::Value, String) {
-    let mut child = check_command(config, "json")
+    json_within(check_command(config, "json"), guard_secs, with)
+}
+
+/// [`check_json_within`] for a command made by the caller.
+fn json_within(
+    mut command: Command,
+    guard_secs: u64,
+    with: &str,
+) -> (Option<i32>, serde_json::Value, String) {
+    let mut child = command
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -913,6 +922,264 @@ read_timeout_secs = 2
     }
     // the area that could be read reports as usual
     assert_ne!(finding(&v, "failures")["status"], "unknown", "{out}");
+}
+
+/// A mail log that is a named pipe fed a delivered message's line every 20 ms for as long as
+/// anyone reads it (two minutes at most): a read of it never ends by itself, as the read of a
+/// very busy day on a slow disk looks to the check.
+fn endless_log(path: &std::path::Path) {
+    use std::io::Write;
+    let made = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    let path = path.to_path_buf();
+    std::thread::spawn(move || {
+        let Ok(mut w) = std::fs::OpenOptions::new().write(true).open(&path) else {
+            return;
+        };
+        let end = std::time::Instant::now() + Duration::from_secs(120);
+        let mut n = 0u64;
+        while std::time::Instant::now() < end {
+            n += 1;
+            let now = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S%:z");
+            let line = format!(
+                "{now} web postfix/qmgr[5]: {id:010X}: from=<app@example.com>, size=300, nrcpt=1 (queue active)\n\
+                 {now} web postfix/smtp[7]: {id:010X}: to=<r{n}@example.net>, relay=mx.example.net[192.0.2.1]:25, \
+                 delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 Ok)\n",
+                id = 0x1_0000 + n
+            );
+            // fails once every reader is gone
+            if w.write_all(line.as_bytes()).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+}
+
+#[test]
+fn log_reads_stop_at_the_deadline_and_say_how_far_they_got() {
+    let root = tempfile::tempdir().unwrap();
+    let log = root.path().join("mail.log");
+    endless_log(&log);
+    // a Postfix configuration with nothing in it: the senders' setup reads at once
+    let etc = root.path().join("etc");
+    std::fs::create_dir(&etc).unwrap();
+    std::fs::write(etc.join("main.cf"), "").unwrap();
+    std::fs::write(etc.join("master.cf"), "").unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[postfix]]
+name = "default"
+config_dir = "{etc}"
+[queue]
+postqueue_command = ["true"]
+[mail_log]
+files = ["{log}"]
+[senders]
+ses = false
+[check]
+deadline_secs = 2
+"#,
+            etc = etc.display(),
+            log = log.display(),
+        ),
+    )
+    .unwrap();
+
+    // without the deadline both reads of the log last as long as its writer writes
+    let (code, v, out) = check_json_within(&config, 60, "a log that never ends");
+    assert_eq!(code, Some(3), "{out}");
+    let said = |area: &str, words: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["area"] == area && f["summary"].as_str().unwrap().contains(words))
+            .unwrap_or_else(|| panic!("no {area} finding with {words:?}: {out}"))
+            .clone()
+    };
+    let cut = said("failures", "read stopped at the check's deadline");
+    assert_eq!(cut["status"], "unknown", "{cut}");
+    let text = cut["summary"].as_str().unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "{}: read stopped at the check's deadline (2 s, [check] deadline_secs)",
+            log.display()
+        )),
+        "{text}"
+    );
+    // the count is said to be of the part read, never of the whole hour
+    let counted = said("failures", "in the part of the last 1h read, up to ");
+    assert!(
+        !out.contains("in the last 1h"),
+        "a count of lines not read: {out}"
+    );
+    assert_ne!(counted["status"], "unknown", "{counted}");
+    let senders = said(
+        "senders",
+        "per-sender delivery counts cover the day's log only",
+    );
+    assert_eq!(senders["status"], "warning", "{senders}");
+    assert!(
+        senders["summary"]
+            .as_str()
+            .unwrap()
+            .contains("read stopped at the check's deadline (2 s, [check] deadline_secs)"),
+        "{senders}"
+    );
+}
+
+/// A mail log that is a named pipe nobody writes to: opening it waits for ever, as a read on
+/// a hung file system does, and nothing can stop it from inside. The check gives it up a
+/// moment after the deadline, says so, and ends.
+#[test]
+fn a_log_read_blocked_for_ever_is_given_up_and_named() {
+    let root = tempfile::tempdir().unwrap();
+    let log = root.path().join("mail.log");
+    let made = Command::new("mkfifo").arg(&log).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    let etc = root.path().join("etc");
+    std::fs::create_dir(&etc).unwrap();
+    std::fs::write(etc.join("main.cf"), "").unwrap();
+    std::fs::write(etc.join("master.cf"), "").unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[postfix]]
+name = "default"
+config_dir = "{etc}"
+[queue]
+postqueue_command = ["true"]
+[mail_log]
+files = ["{log}"]
+[senders]
+ses = false
+[check]
+deadline_secs = 1
+"#,
+            etc = etc.display(),
+            log = log.display(),
+        ),
+    )
+    .unwrap();
+    let (code, v, out) = check_json_within(&config, 60, "a log nobody writes");
+    assert_eq!(code, Some(3), "{out}");
+    let failures = finding(&v, "failures");
+    assert_eq!(failures["status"], "unknown", "{out}");
+    assert_eq!(
+        failures["summary"],
+        format!(
+            "{}: no line came back within 1 s ([check] deadline_secs): a read blocked on a hung \
+             file system, or a pipe nobody writes to? The failures of the last 1h are not known",
+            log.display()
+        ),
+        "{out}"
+    );
+    let senders = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["area"] == "senders"
+                && f["summary"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("per-sender delivery counts unknown, the mail log was not read: ")
+        })
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(senders["status"], "warning", "{out}");
+}
+
+/// The journal as the mail log, through a `journalctl` that prints a delivered message's line
+/// every 20 ms and never ends by itself (two minutes at most), as a journal of a busy day on a
+/// slow disk looks: both reads stop at the deadline, say so, and the check ends.
+#[test]
+fn journal_reads_stop_at_the_deadline_too() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let bin = root.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let fake = bin.join("journalctl");
+    std::fs::write(
+        &fake,
+        r#"#!/bin/sh
+n=0
+while [ $n -lt 6000 ]; do
+  n=$((n+1))
+  id=$(printf '%010X' $((65536+n)))
+  now=$(date +%Y-%m-%dT%H:%M:%S%z)
+  printf '%s web postfix/qmgr[5]: %s: from=<app@example.com>, size=300, nrcpt=1 (queue active)
+' "$now" "$id" || exit 0
+  printf '%s web postfix/smtp[7]: %s: to=<r%d@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 Ok)
+' "$now" "$id" "$n" || exit 0
+  sleep 0.02
+done
+"#,
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let etc = root.path().join("etc");
+    std::fs::create_dir(&etc).unwrap();
+    std::fs::write(etc.join("main.cf"), "").unwrap();
+    std::fs::write(etc.join("master.cf"), "").unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[postfix]]
+name = "default"
+config_dir = "{etc}"
+[queue]
+postqueue_command = ["true"]
+[mail_log]
+source = "journal"
+[senders]
+ses = false
+[check]
+deadline_secs = 2
+"#,
+            etc = etc.display(),
+        ),
+    )
+    .unwrap();
+    let mut command = check_command(&config, "json");
+    command.env(
+        "PATH",
+        format!(
+            "{}:/usr/sbin:/sbin:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    let (code, v, out) = json_within(command, 60, "a journal that never ends");
+    assert_eq!(code, Some(3), "{out}");
+    let said = |area: &str, words: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["area"] == area && f["summary"].as_str().unwrap().contains(words))
+            .unwrap_or_else(|| panic!("no {area} finding with {words:?}: {out}"))
+            .clone()
+    };
+    let cut = said(
+        "failures",
+        ": read stopped at the check's deadline (2 s, [check] deadline_secs) at its line of ",
+    );
+    assert_eq!(cut["status"], "unknown", "{cut}");
+    assert!(
+        cut["summary"].as_str().unwrap().starts_with("journalctl "),
+        "{cut}"
+    );
+    said("failures", "in the part of the last 1h read, up to ");
+    let senders = said(
+        "senders",
+        "per-sender delivery counts cover the day's log only up to ",
+    );
+    assert_eq!(senders["status"], "warning", "{senders}");
 }
 
 /// Configurations as people get them wrong: the dashboard stops before it draws anything, with

@@ -447,6 +447,60 @@ async fn pane_checks_each_sender_in_its_region() {
     );
 }
 
+/// An SES endpoint that takes connections and never answers, for two regions: each is
+/// UNKNOWN at the check's deadline, read side by side, and the check goes on.
+#[tokio::test]
+async fn ses_that_never_answers_is_unknown_at_the_deadline_in_every_region() {
+    use opsdeck::check::{Report, Status};
+    use opsdeck::mail::senders;
+
+    moto::dummy_aws_credentials();
+    // the kernel completes the handshakes into the listen queue; nobody ever reads them
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let (_dir, mut config) = routed_config(
+        "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
+         bob@example.com   [email-smtp.eu-west-1.amazonaws.com]:587\n",
+        format!("http://{}", silent.local_addr().unwrap()),
+    );
+    config.check.deadline_secs = 1;
+    let mut report = Report::default();
+    // a guard far past the deadline, short of the 30 s each region once waited in turn
+    tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        senders::check::check(&config, &mut report),
+    )
+    .await
+    .expect("the check ends when SES does not answer");
+    let mut ses: Vec<(Status, String)> = report
+        .findings
+        .iter()
+        .filter(|f| f.area == "ses")
+        .map(|f| (f.status, f.summary.clone()))
+        .collect();
+    ses.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(
+        ses,
+        [
+            (
+                Status::Unknown,
+                "SES in eu-west-1 did not answer within 1 s ([check] deadline_secs)".to_string()
+            ),
+            (
+                Status::Unknown,
+                "SES in us-east-1 did not answer within 1 s ([check] deadline_secs)".to_string()
+            ),
+        ],
+        "{:?}",
+        report.findings
+    );
+    // the senders are still judged from the relay setup
+    assert!(
+        report.findings.iter().any(|f| f.area == "senders"),
+        "{:?}",
+        report.findings
+    );
+}
+
 /// GetAccount is read in every region in use (replayed: moto lacks it): the
 /// one-shot check reports us-east-1 in production and eu-west-1 in the
 /// sandbox, each with its own quota metric, from answers chosen by the

@@ -437,6 +437,12 @@ pub struct CheckConfig {
     /// setup): past it the source is UNKNOWN, named, and the check still ends (a read on a
     /// hung file system would otherwise hold it for ever).
     pub read_timeout_secs: u64,
+    /// Seconds the reads that can run long may take: the mail log's failure window, the
+    /// senders' day of log, SES. A log read still going then stops, its counts cover what it
+    /// read and an UNKNOWN finding names the file and how far it got; an SES region that has
+    /// not answered is UNKNOWN. With `probe_deadline_secs`, what keeps the check inside the
+    /// monitoring system's own timeout.
+    pub deadline_secs: u64,
 }
 
 impl Default for CheckConfig {
@@ -455,6 +461,7 @@ impl Default for CheckConfig {
             log_quiet_warn_secs: 0,
             probe_deadline_secs: 8,
             read_timeout_secs: 30,
+            deadline_secs: 8,
         }
     }
 }
@@ -463,6 +470,11 @@ impl CheckConfig {
     /// [`CheckConfig::read_timeout_secs`] as a duration.
     pub fn read_limit(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.read_timeout_secs.max(1))
+    }
+
+    /// [`CheckConfig::deadline_secs`] as a duration.
+    pub fn deadline(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.deadline_secs.max(1))
     }
 }
 

@@ -6,7 +6,9 @@
 //! written to inside the window) or journald once, through the same parser
 //! and classifier as the Failures pane. Never writes anything and never reads
 //! the clock itself: `now` is passed in. A log that cannot be read is an
-//! UNKNOWN finding naming the file and the fix, never a silent zero.
+//! UNKNOWN finding naming the file and the fix, never a silent zero; a read
+//! stopped at `[check] deadline_secs` is one too, and the counts then say
+//! they are of the part read.
 
 use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
@@ -18,33 +20,66 @@ use crate::config::Config;
 use crate::sanitize::Clean;
 
 use super::LogSourceKind;
+use super::deadline::Deadline;
 use super::source::{JournalWindow, rotated_siblings, unavailable_message};
 use super::summary::{self, Report as LogReport};
 
-/// Add the failure findings and metrics for the window ending at `now`.
+/// How long after the deadline a read that has not come back is given up on: the reader
+/// stops at the deadline by itself, unless a read is blocked in the kernel.
+pub const BLOCKED_GRACE: Duration = Duration::from_secs(1);
+
+/// Add the failure findings and metrics for the window ending at `now`. The read stops at
+/// `[check] deadline_secs` from now and the findings say how far it got.
 pub async fn collect(config: &Config, now: DateTime<FixedOffset>, report: &mut Report) {
     let window = config.check.failure_window_secs.max(60);
     let since = now - chrono::Duration::seconds(window as i64);
     let cfg = config.mail_log.clone();
+    let deadline = Deadline::after(config.check.deadline());
+    let d = deadline.clone();
     let read = tokio::task::spawn_blocking(move || match cfg.source {
         LogSourceKind::File => {
-            let mut log = summary::build(
+            let mut log = summary::build_by(
                 &files_for_window(&cfg.files, since),
                 Some(since),
                 5,
                 &mut std::io::empty(),
+                &d,
             );
             missing_hint(&mut log.errors, &cfg.files);
             let written = last_written(&cfg.files);
             Ok((log, written))
         }
-        LogSourceKind::Journal => read_journal(&cfg.journal_units, since).map(|log| {
+        LogSourceKind::Journal => read_journal(&cfg.journal_units, since, &d).map(|log| {
             // the journal's newest Postfix line in the window (older ones are not read)
             let written = log.last;
             (log, written)
         }),
-    })
-    .await;
+    });
+    let give_up = tokio::time::Instant::from_std(deadline.instant() + BLOCKED_GRACE);
+    let Ok(read) = tokio::time::timeout_at(give_up, read).await else {
+        let what = match config.mail_log.source {
+            LogSourceKind::File => config
+                .mail_log
+                .files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            LogSourceKind::Journal => "journalctl".to_string(),
+        };
+        report.finding(
+            "failures",
+            Status::Unknown,
+            format!(
+                "{what}: no line came back within {} s ([check] deadline_secs): a read blocked \
+                 on a hung file system, or a pipe nobody writes to? The failures of the last {} \
+                 are not known",
+                deadline.limit().as_secs(),
+                fmt_window(window)
+            ),
+        );
+        return;
+    };
     match read {
         Ok(Ok((log, written))) => {
             grade_window(config, &log, window, report);
@@ -162,13 +197,37 @@ pub fn grade_quiet(
     }
 }
 
-/// The window's lines from journald (`journalctl -o short-iso`).
-fn read_journal(units: &[String], since: DateTime<FixedOffset>) -> Result<LogReport, String> {
+/// The window's lines from journald (`journalctl -o short-iso`), up to `deadline`.
+fn read_journal(
+    units: &[String],
+    since: DateTime<FixedOffset>,
+    deadline: &Deadline,
+) -> Result<LogReport, String> {
     let mut journal = JournalWindow::start(units, Some(since), None)?;
-    let log = summary::build(&[PathBuf::from("-")], Some(since), 5, &mut journal.stdout);
+    let mut log = summary::build_by(
+        &[PathBuf::from("-")],
+        Some(since),
+        5,
+        &mut journal.stdout,
+        deadline,
+    );
+    if log.cut.is_some() {
+        // stopped on purpose: what journalctl says of that is no news
+        log.cut = Some(Clean::new(&journal.describe));
+        journal.stop();
+        return Ok(log);
+    }
     match journal.finish(units) {
         Some(e) => Err(e),
         None => Ok(log),
+    }
+}
+
+/// The first sentence of a cause's remedy (the rest is in `opsdeck summary --causes`).
+fn first_sentence(text: &str) -> &str {
+    match text.find(". ") {
+        Some(i) => &text[..=i],
+        None => text,
     }
 }
 
@@ -190,9 +249,37 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
     for e in &log.errors {
         report.finding("failures", Status::Unknown, e.as_str());
     }
+    // a read stopped at the deadline: every count is of the lines before it, and says so
+    let read = match (&log.cut, log.last) {
+        (None, _) => format!("the last {span}"),
+        (Some(_), Some(last)) => format!(
+            "the part of the last {span} read, up to {}",
+            last.format("%H:%M:%S")
+        ),
+        // nothing of the window read: no count is said (below)
+        (Some(_), None) => String::new(),
+    };
+    if let Some(file) = &log.cut {
+        let at = log
+            .last
+            .map_or("before its first line in the window".to_string(), |l| {
+                format!("at its line of {}", l.format("%H:%M:%S"))
+            });
+        report.finding(
+            "failures",
+            Status::Unknown,
+            format!(
+                "{file}: read stopped at the check's deadline ({} s, [check] deadline_secs) \
+                 {at}; failures logged after it are not counted. A slow disk, or too much log \
+                 to read in time? Raise deadline_secs, and the monitoring system's timeout \
+                 with it",
+                t.deadline().as_secs()
+            ),
+        );
+    }
     let mut status = grade(failed, t.failures_warn, t.failures_crit);
     let mut summary = if failed == 0 {
-        format!("no failed deliveries in the last {span} ({} sent)", s.sent)
+        format!("no failed deliveries in {read} ({} sent)", s.sent)
     } else {
         let mut parts = Vec::new();
         for (n, what) in [
@@ -212,7 +299,7 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
             .map(|c| format!("{} x{}", c.label, c.count))
             .collect();
         format!(
-            "{failed} failed deliveries in the last {span} ({}; {} sent): {}",
+            "{failed} failed deliveries in {read} ({}; {} sent): {}",
             parts.join(", "),
             s.sent,
             top.join(", ")
@@ -224,8 +311,18 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
         status = Status::worst(status, Status::Warning);
         summary.push_str(&format!("; {} message(s) lost (nobody was told)", s.lost));
     }
-    if !log.errors.is_empty() && log.lines == 0 {
-        // Nothing was read at all: the counts above mean nothing.
+    // what to do about the commonest cause, in one sentence: the person on call reads this line
+    // and not the console
+    if let Some(top) = log.categories.first() {
+        summary.push_str(&format!(
+            "; what to do ({}): {}",
+            top.label,
+            first_sentence(top.remedy)
+        ));
+    }
+    if (!log.errors.is_empty() && log.lines == 0) || (log.cut.is_some() && log.first.is_none()) {
+        // Nothing was read at all, or nothing of the window before the deadline: the counts
+        // above mean nothing.
         return;
     }
     report.finding("failures", status, summary);
@@ -360,7 +457,9 @@ mod tests {
         assert_eq!(
             f.summary,
             "2 failed deliveries in the last 1h (1 bounced, 1 deferred; 1 sent): \
-             sender unverified x1, SES throttling x1"
+             sender unverified x1, SES throttling x1; what to do (sender unverified): Verify \
+             the sender address or its domain in SES in the region named, or route this sender \
+             elsewhere (Senders pane)."
         );
         // defaults: warning from 1 failure, critical from 50
         assert_eq!(f.status, Status::Warning);
@@ -438,6 +537,107 @@ mod tests {
                  [\"{0}/mail.log\"])",
                 dir.path().display()
             )
+        );
+    }
+
+    #[tokio::test]
+    async fn a_read_that_would_not_end_stops_at_the_deadline_with_what_it_read() {
+        use crate::mail::log::deadline::testing::endless_log;
+        let dir = tempfile::tempdir().unwrap();
+        let now = chrono::Local::now().fixed_offset();
+        let stamp = now.format("%Y-%m-%dT%H:%M:%S%:z");
+        let bounced = format!(
+            "{stamp} web postfix/smtp[7]: 2B3C4D5E6F: to=<b@example.net>, relay=none, delay=1, \
+             delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host mx.example.net[192.0.2.1] \
+             said: 550 5.1.1 <b@example.net>: Recipient address rejected: User unknown (in \
+             reply to RCPT TO command))\n"
+        );
+        let log = endless_log(dir.path(), "mail.log", &bounced);
+        let mut config = Config::default();
+        config.mail_log.files = vec![log.clone()];
+        config.check.deadline_secs = 1;
+        let mut r = Report::default();
+        // without a deadline this read lasts as long as the writer writes
+        collect(&config, now, &mut r).await;
+        let cut = r
+            .findings
+            .iter()
+            .find(|f| f.summary.contains("read stopped at the check's deadline"))
+            .unwrap_or_else(|| panic!("no cut named: {:?}", r.findings));
+        assert_eq!(cut.area, "failures");
+        assert_eq!(cut.status, Status::Unknown);
+        assert!(
+            cut.summary.starts_with(&format!(
+                "{}: read stopped at the check's deadline (1 s, [check] deadline_secs) at its \
+                 line of ",
+                log.display()
+            )),
+            "{}",
+            cut.summary
+        );
+        assert!(
+            cut.summary
+                .ends_with("Raise deadline_secs, and the monitoring system's timeout with it"),
+            "{}",
+            cut.summary
+        );
+        // the bounce that was read counts, and the words say the count is of a part
+        let counted = r
+            .findings
+            .iter()
+            .find(|f| f.summary.starts_with("1 failed deliveries"))
+            .unwrap_or_else(|| panic!("{:?}", r.findings));
+        assert_eq!(counted.status, Status::Warning);
+        assert!(
+            counted
+                .summary
+                .contains("in the part of the last 1h read, up to "),
+            "{}",
+            counted.summary
+        );
+        assert_eq!(r.status(), Status::Unknown);
+    }
+
+    #[test]
+    fn a_read_cut_before_the_window_says_nothing_of_it() {
+        let mut log = window_report(at(10, 30));
+        log.cut = Some(Clean::new("/var/log/mail.log.1"));
+        log.first = None;
+        log.last = Some(at(9, 20));
+        let mut r = Report::default();
+        grade_window(&Config::default(), &log, 3600, &mut r);
+        assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
+        assert_eq!(r.findings[0].status, Status::Unknown);
+        assert!(
+            r.findings[0].summary.starts_with(
+                "/var/log/mail.log.1: read stopped at the check's deadline (8 s, [check] \
+                     deadline_secs) at its line of 09:20:00;"
+            ),
+            "{}",
+            r.findings[0].summary
+        );
+        assert!(r.metrics.is_empty(), "{:?}", r.metrics);
+    }
+
+    #[test]
+    fn a_cut_read_says_no_ok_about_what_it_did_not_read() {
+        // the window from 10:22 holds the 10:25 delivery; the read stopped at 10:26
+        let mut log = window_report(at(10, 22));
+        log.cut = Some(Clean::new("/var/log/mail.log"));
+        log.last = Some(at(10, 26));
+        let mut r = Report::default();
+        grade_window(&Config::default(), &log, 3600, &mut r);
+        assert_eq!(r.status(), Status::Unknown);
+        assert_eq!(
+            r.findings[0].summary,
+            "/var/log/mail.log: read stopped at the check's deadline (8 s, [check] \
+             deadline_secs) at its line of 10:26:00; failures logged after it are not counted. \
+             A slow disk, or too much log to read in time? Raise deadline_secs, and the \
+             monitoring system's timeout with it"
+        );
+        assert_eq!(
+            r.findings[1].summary,
+            "no failed deliveries in the part of the last 1h read, up to 10:26:00 (1 sent)"
         );
     }
 

@@ -4,6 +4,7 @@
 //! - [`classify`]: failure categories and their plain-words explanations (pure).
 //! - [`model`]: [`MailLog`], the correlated model other panes read from `Shared` (pure).
 //! - [`compressed`]: rotated logs compressed by gzip, xz, zstd or bzip2, told by their bytes.
+//! - [`deadline`]: a time limit on a read, for `opsdeck check`.
 //! - [`source`]: following files (every rotation style), backfill, journald (I/O, off the loop).
 //! - [`pane`] / [`view`]: the Failures pane's state and drawing.
 //! - [`summary`]: `opsdeck summary`, the same parser over whole files.
@@ -13,6 +14,7 @@ pub mod bulk;
 pub mod check;
 pub mod classify;
 pub mod compressed;
+pub mod deadline;
 pub mod demo;
 pub mod model;
 pub mod pane;

@@ -564,6 +564,28 @@ fn lines_not_understood_are_counted_in_words_that_agree() {
     assert!(s.contains("(inotify) · 3 lines not understood"), "{s}");
 }
 
+#[test]
+fn the_status_says_how_the_log_is_watched_now() {
+    let mut w = World::following();
+    let s = w.screen(80, 8, true);
+    assert!(s.contains("following /var/log/mail.log (inotify)"), "{s}");
+    // the follower lost its watch (the directory replaced, the inotify limit reached)
+    w.event(LogEvent::State {
+        source: 0,
+        state: SourceState::Following,
+        notify: false,
+    });
+    let s = w.screen(80, 8, true);
+    assert!(s.contains("following /var/log/mail.log (polling)"), "{s}");
+    w.event(LogEvent::State {
+        source: 0,
+        state: SourceState::Following,
+        notify: true,
+    });
+    let s = w.screen(80, 8, true);
+    assert!(s.contains("following /var/log/mail.log (inotify)"), "{s}");
+}
+
 /// A bounce through SES whose notification SES refused too (MAILER-DAEMON is not verified), and
 /// a throttled message requeued with `postsuper -r` that then went out: lines as a private
 /// Postfix relaying through the SES stand-in wrote them.

@@ -656,8 +656,10 @@ pub struct Wakeup {
     /// still hold the file the follower reads until its writer reopens the log.
     moved: Option<DirWatch>,
     interval: Duration,
-    /// Whether inotify (or the platform's equivalent) is in use.
-    pub notify: bool,
+    /// Never watch (`poll_only`: a log on a network filesystem).
+    poll_only: bool,
+    /// A watch was refused and that was logged: said once until one is set again.
+    refused_said: bool,
 }
 
 /// A watch on one directory.
@@ -692,13 +694,21 @@ impl Wakeup {
             replaced: Arc::new(AtomicBool::new(false)),
             moved: None,
             interval,
-            notify: false,
+            poll_only,
+            refused_said: false,
         };
         if !poll_only {
             wake.rearm();
-            wake.notify = wake.watch.is_some() || wake.above.is_some();
         }
         wake
+    }
+
+    /// Whether a change in the log's directory wakes the follower at once now (inotify or the
+    /// platform's equivalent), rather than the interval: not while the directory is missing,
+    /// nor while the kernel refuses a watch (`fs.inotify.max_user_instances` or
+    /// `max_user_watches` reached), and again once a watch is set.
+    pub fn notify(&self) -> bool {
+        self.watch.is_some()
     }
 
     /// The nearest existing directory above the log's, and the name of the entry in it on the
@@ -734,6 +744,7 @@ impl Wakeup {
             }
         }
         let target = self.above_target();
+        let above_wanted = target.is_some();
         let current = match (&self.above, &target) {
             (Some(w), Some((on, id, _))) => w.on == *on && w.id == *id,
             (None, None) => true,
@@ -745,11 +756,15 @@ impl Wakeup {
                 self.above = self.watch_dir(on, id, Some(name));
             }
         }
+        // every watch there is a directory for is set: a refusal after this is news again
+        if self.watch.is_some() == here.is_some() && self.above.is_some() == above_wanted {
+            self.refused_said = false;
+        }
     }
 
     /// A watch on `on`: every change in it, or with `only`, the changes of that entry.
     fn watch_dir(
-        &self,
+        &mut self,
         on: PathBuf,
         id: (u64, u64),
         only: Option<std::ffi::OsString>,
@@ -773,6 +788,15 @@ impl Wakeup {
             }
             let _ = tx.send(());
         });
+        // the tests stand in for the kernel's refusal
+        #[cfg(test)]
+        let watcher = watcher.and_then(|w| {
+            if tests::refused(&on) {
+                Err(notify::Error::generic("refused"))
+            } else {
+                Ok(w)
+            }
+        });
         match watcher.and_then(|mut w| {
             w.watch(&on, notify::RecursiveMode::NonRecursive)?;
             Ok(w)
@@ -783,7 +807,11 @@ impl Wakeup {
                 id,
             }),
             Err(e) => {
-                tracing::warn!("mail log: cannot watch {}: {e}", on.display());
+                // tried again on every wake: said once until a watch is set again
+                if !self.refused_said {
+                    self.refused_said = true;
+                    tracing::warn!("mail log: cannot watch {}: {e}; polling", on.display());
+                }
                 None
             }
         }
@@ -795,7 +823,8 @@ impl Wakeup {
     pub fn wait(&mut self) {
         let _ = self.rx.recv_timeout(self.interval);
         while self.rx.try_recv().is_ok() {}
-        if self.notify {
+        // a watch lost or refused is tried again: a limit reached at start may be free now
+        if !self.poll_only {
             self.rearm();
         }
     }
@@ -1058,12 +1087,13 @@ pub fn run_file_source(
     sink: &mut dyn FnMut(LogEvent) -> bool,
 ) {
     let mut wake = Wakeup::new(path, super::poll_interval(cfg), cfg.poll_only);
-    let notify = wake.notify;
     let mut follower = Follower::new(path, true, cfg.max_line_bytes);
     let mut raw = Vec::new();
-    let mut state: Option<SourceState> = None;
+    // the state last reported, and whether the watch was on then (the pane says which)
+    let mut state: Option<(SourceState, bool)> = None;
     let report = |res: &Result<(), super::LogError>,
-                  state: &mut Option<SourceState>,
+                  notify: bool,
+                  state: &mut Option<(SourceState, bool)>,
                   sink: &mut dyn FnMut(LogEvent) -> bool| {
         let now = match res {
             Ok(()) => SourceState::Following,
@@ -1076,11 +1106,12 @@ pub fn run_file_source(
             )),
             Err(e) => SourceState::Unavailable(e.to_string()),
         };
+        let now = (now, notify);
         if state.as_ref() != Some(&now) {
             *state = Some(now.clone());
             return sink(LogEvent::State {
                 source,
-                state: now,
+                state: now.0,
                 notify,
             });
         }
@@ -1089,7 +1120,7 @@ pub fn run_file_source(
     // the lines followed are written from now on: backfill reads what came before
     let started = chrono::Local::now().fixed_offset();
     let first = follower.poll(&mut raw);
-    if !report(&first, &mut state, sink) {
+    if !report(&first, wake.notify(), &mut state, sink) {
         return;
     }
     let until = if first.is_ok() {
@@ -1113,7 +1144,8 @@ pub fn run_file_source(
     loop {
         let res = follower.poll(&mut raw);
         let (p, u) = parse_batch(&mut raw, &mut years, None);
-        if !report(&res, &mut state, sink) || !send_lines(source, p, u, false, sink) {
+        if !report(&res, wake.notify(), &mut state, sink) || !send_lines(source, p, u, false, sink)
+        {
             return;
         }
         wake.wait();
@@ -1177,6 +1209,13 @@ impl JournalWindow {
             stderr,
             describe,
         })
+    }
+
+    /// End journalctl before it has written everything (a read stopped at a deadline).
+    pub fn stop(mut self) {
+        drop(self.stdout);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Wait for journalctl; what it said when it failed.
@@ -1361,6 +1400,96 @@ mod tests {
     use proptest::prelude::*;
     use std::io::Write;
 
+    /// Directories the kernel is made to refuse a watch on, as it does once
+    /// `fs.inotify.max_user_instances` or `max_user_watches` is reached (the machine's own
+    /// limit is shared with everything else running: a test does not exhaust it).
+    static REFUSED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+    pub(super) fn refused(on: &Path) -> bool {
+        REFUSED.lock().unwrap().iter().any(|p| p == on)
+    }
+
+    fn refuse(dir: &Path, refused: bool) {
+        let mut r = REFUSED.lock().unwrap();
+        r.retain(|p| p != dir);
+        if refused {
+            r.push(dir.to_path_buf());
+        }
+    }
+
+    /// The word the Failures pane shows for a followed file says how the follower is woken
+    /// now: a watch lost (the log's directory replaced, a new one the kernel will not watch) is
+    /// polling from then on, and a watch set again is inotify again.
+    #[test]
+    fn the_follower_reports_the_watch_as_it_is_now() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("log");
+        std::fs::create_dir(&dir).unwrap();
+        let log = dir.join("mail.log");
+        std::fs::write(&log, "").unwrap();
+        let cfg = LogConfig {
+            files: vec![log.clone()],
+            backfill_hours: 0,
+            poll_interval_ms: 50,
+            ..LogConfig::default()
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
+            let log = log.clone();
+            // ends at its next event once the test is gone
+            std::thread::spawn(move || {
+                run_file_source(0, &log, &cfg, &mut |ev| tx.send(ev).is_ok());
+            });
+        }
+        let following = |notify: bool| {
+            let guard = Instant::now() + Duration::from_secs(30);
+            let mut seen = Vec::new();
+            loop {
+                let left = guard.saturating_duration_since(Instant::now());
+                match rx.recv_timeout(left) {
+                    Ok(LogEvent::State {
+                        state: SourceState::Following,
+                        notify: n,
+                        ..
+                    }) if n == notify => return,
+                    Ok(ev) => seen.push(format!("{ev:?}")),
+                    Err(_) => panic!("no Following with notify = {notify}; saw {seen:?}"),
+                }
+            }
+        };
+        following(true);
+        // the directory replaced by one the kernel refuses to watch
+        refuse(&dir, true);
+        std::fs::rename(&dir, root.path().join("log.old")).unwrap();
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(&log, "").unwrap();
+        following(false);
+        // the watch can be set again: it is, and the word says so
+        refuse(&dir, false);
+        following(true);
+    }
+
+    /// A follower started while the kernel refused every watch polls, and says so; once a
+    /// watch can be set it is, not only after a restart.
+    #[test]
+    fn a_watch_refused_at_start_is_set_once_it_can_be() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("log");
+        std::fs::create_dir(&dir).unwrap();
+        let log = dir.join("mail.log");
+        std::fs::write(&log, "").unwrap();
+        refuse(&dir, true);
+        refuse(root.path(), true);
+        let mut wake = Wakeup::new(&log, Duration::from_millis(10), false);
+        assert!(!wake.notify());
+        wake.wait();
+        assert!(!wake.notify());
+        refuse(&dir, false);
+        refuse(root.path(), false);
+        wake.wait();
+        assert!(wake.notify());
+    }
+
     /// `poll_only` (a log on a network filesystem): the follower looks at the file once an
     /// interval, not over and over as fast as it can.
     #[test]
@@ -1368,7 +1497,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let interval = Duration::from_millis(200);
         let mut wake = Wakeup::new(&dir.path().join("mail.log"), interval, true);
-        assert!(!wake.notify);
+        assert!(!wake.notify());
         let started = Instant::now();
         wake.wait();
         let waited = started.elapsed();

@@ -35,6 +35,7 @@ use crate::sanitize::Clean;
 type Map<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IdHasher>>;
 use super::bulk::for_each_line;
 use super::compressed::decoded;
+use super::deadline::Deadline;
 use super::parse::{Kind, LogLine, MAX_LINE, YearGuess, parse_stamp};
 use super::source::{JournalWindow, START_MARGIN_SECS, open_input, open_input_at, start_offset};
 
@@ -265,6 +266,10 @@ pub struct Report {
     pub newer: Vec<Clean>,
     /// Postfix's own warning and error lines, by kind, worst first.
     pub warnings: Vec<WarningRow>,
+    /// Read under a deadline ([`build_by`]) that came first: the file being read then (the
+    /// files after it were not read). Only `opsdeck check` reads so; not in the JSON.
+    #[serde(skip)]
+    pub cut: Option<Clean>,
 }
 
 /// Postfix's warning and error lines of one kind.
@@ -625,6 +630,7 @@ impl Accumulator {
             until: None,
             newer: Vec::new(),
             warnings: Vec::new(),
+            cut: None,
         }
     }
 }
@@ -678,13 +684,30 @@ pub fn build_between(
     top: usize,
     stdin: &mut (dyn std::io::Read + Send),
 ) -> Report {
-    // the model's thread bounds the speed: more than a few parsers would only wait
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = if cpus >= 2 { cpus.min(4) } else { 0 };
-    build_with(files, since, until, top, stdin, workers)
+    build_with(files, since, until, top, stdin, parsers(), None)
 }
 
-/// [`build_between`] with the number of parsing threads chosen (0: all on the calling thread).
+/// Parsing threads for a report: the model's thread bounds the speed, and more than a few
+/// parsers would only wait.
+fn parsers() -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cpus >= 2 { cpus.min(4) } else { 0 }
+}
+
+/// [`build`] that stops reading at `deadline`: the report then holds what was read before it,
+/// and names in `cut` the file it stopped in.
+pub fn build_by(
+    files: &[PathBuf],
+    since: Option<DateTime<FixedOffset>>,
+    top: usize,
+    stdin: &mut (dyn std::io::Read + Send),
+    deadline: &Deadline,
+) -> Report {
+    build_with(files, since, None, top, stdin, parsers(), Some(deadline))
+}
+
+/// [`build_between`] with the number of parsing threads chosen (0: all on the calling thread),
+/// and, when given, a deadline to stop reading at.
 pub fn build_with(
     files: &[PathBuf],
     since: Option<DateTime<FixedOffset>>,
@@ -692,6 +715,7 @@ pub fn build_with(
     top: usize,
     stdin: &mut (dyn std::io::Read + Send),
     workers: usize,
+    deadline: Option<&Deadline>,
 ) -> Report {
     let mut years = YearGuess::now();
     let mut lines = 0u64;
@@ -736,10 +760,20 @@ pub fn build_with(
             ingestor.acc.add(&o);
         }
     };
+    fn limit<'a>(
+        deadline: Option<&Deadline>,
+        input: Box<dyn std::io::Read + Send + 'a>,
+    ) -> Box<dyn std::io::Read + Send + 'a> {
+        match deadline {
+            Some(d) => d.limit_read(input),
+            None => input,
+        }
+    }
+    let mut cut = None;
     for f in files {
         let res = if f.as_os_str() == "-" {
             // `zcat`'s work done too: a compressed stdin is told by its bytes
-            decoded(&mut *stdin, None)
+            decoded(limit(deadline, Box::new(&mut *stdin)), None)
                 .and_then(|mut input| {
                     for_each_line(&mut *input, &mut years, workers, false, MAX_LINE, &mut each)
                 })
@@ -747,13 +781,20 @@ pub fn build_with(
         } else {
             // with --since, a plain file is read from about an hour before it, not whole
             let start = since.map_or(0, |s| start_offset(f, s, u64::MAX));
-            open_input_at(f, start).and_then(|mut input| {
+            open_input_at(f, start).and_then(|input| {
+                let mut input = limit(deadline, input);
                 for_each_line(&mut *input, &mut years, workers, false, MAX_LINE, &mut each)
                     .map_err(|e| LogError::io(f, e))
             })
         };
-        if let Err(e) = res {
-            errors.push(Clean::new(&e.to_string()));
+        match res {
+            Err(_) if deadline.is_some_and(Deadline::cut) => {
+                // what was read stands; the files after it are not begun
+                cut = Some(clean_path(f));
+                break;
+            }
+            Err(e) => errors.push(Clean::new(&e.to_string())),
+            Ok(()) => {}
         }
     }
     let Ingestor { log, mut acc } = ingestor;
@@ -769,6 +810,7 @@ pub fn build_with(
     r.lines = lines;
     r.unparsed = unparsed;
     r.errors = errors;
+    r.cut = cut;
     r
 }
 
@@ -1751,11 +1793,11 @@ Nov 27 10:04:00 mx postfix/smtp[6]: ABCDE12345: to=<a@b.example>, relay=none, de
         let text: String = (0..20_000).flat_map(|_| g.message(t)).collect();
         std::fs::write(&gen_path, text).unwrap();
         let files = [path, gen_path];
-        let one = build_with(&files, None, None, 10, &mut std::io::empty(), 0);
+        let one = build_with(&files, None, None, 10, &mut std::io::empty(), 0, None);
         assert!(one.lines > 100_000, "{}", one.lines);
         assert!(one.status.bounced > 0 && one.status.lost > 0);
         for workers in [1, 2, 3] {
-            let more = build_with(&files, None, None, 10, &mut std::io::empty(), workers);
+            let more = build_with(&files, None, None, 10, &mut std::io::empty(), workers, None);
             assert_eq!(
                 serde_json::to_string(&one).unwrap(),
                 serde_json::to_string(&more).unwrap(),

@@ -5,14 +5,15 @@
 //! it holds no write access. [`report_into`] is pure; [`check`] does the
 //! reading (off the caller's thread for the blocking part).
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use chrono::Local;
 
 use crate::check::{Metric, Report, Status};
 use crate::config::Config;
 
-use super::logscan;
+use super::logscan::{self, SenderActivity};
+use crate::mail::log::deadline::Deadline;
 use crate::sanitize::Clean;
 
 use super::model::{self, CheckInput, CrossCheck, Severity};
@@ -57,7 +58,20 @@ pub fn report_into(check: &CrossCheck, ses: &[RegionResult], report: &mut Report
             r.sender,
             h.text
         ),
-        None => format!("{} senders, {warned} with warnings", check.rows.len()),
+        None => {
+            let mut s = format!("{} senders, {warned} with warnings", check.rows.len());
+            // the first warning in its words, which say what to do: a count alone sends
+            // the person on call to the console to find out
+            if let Some((r, h)) = check
+                .rows
+                .iter()
+                .filter(|r| r.worst() == Severity::Warn)
+                .find_map(|r| r.headline().map(|h| (r, h)))
+            {
+                s.push_str(&format!("; first: {}: {}", r.sender, h.text));
+            }
+            s
+        }
     };
     report.finding("senders", status_of(worst), summary);
     for v in check.global.iter().filter(|v| v.severity >= Severity::Warn) {
@@ -131,7 +145,8 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Rep
     }
 }
 
-/// Read everything once and add the Senders findings to `report`.
+/// Read everything once and add the Senders findings to `report`. The day's log and SES stop
+/// at `[check] deadline_secs` from now, the relay setup at `read_timeout_secs`.
 pub async fn check(config: &Config, report: &mut Report) {
     let cfg = config.senders.clone();
     let Some(inst) = cfg.instance(config).cloned() else {
@@ -141,12 +156,16 @@ pub async fn check(config: &Config, report: &mut Report) {
     let input = cfg.log_input(config);
     let max_line = config.mail_log.max_line_bytes;
     let limit = config.check.read_limit();
-    // the day's log is read beside the setup, unbounded as the failures area reads it; the
+    let deadline = Deadline::after(config.check.deadline());
+    let secs = deadline.limit().as_secs();
+    // the day's log is read beside the setup and stops at the deadline with what it read; the
     // setup (postconf and a few small maps) has no reason to take long
+    let d = deadline.clone();
+    let log_input = input.clone();
     let activity = tokio::task::spawn_blocking(move || {
         let now = Local::now();
         let day = now - chrono::Duration::days(1);
-        logscan::activity(&input, now, day, max_line, None)
+        logscan::activity_by(&log_input, now, day, max_line, Some(&d))
     });
     let snap = tokio::task::spawn_blocking(move || source::read_snapshot(&inst, SystemTime::now()));
     let Ok(snap) = tokio::time::timeout(limit, snap).await else {
@@ -161,7 +180,7 @@ pub async fn check(config: &Config, report: &mut Report) {
         );
         return;
     };
-    let (Ok(snap), Ok(activity)) = (snap, activity.await) else {
+    let Ok(snap) = snap else {
         report.finding("senders", Status::Unknown, "reading the relay setup failed");
         return;
     };
@@ -176,20 +195,19 @@ pub async fn check(config: &Config, report: &mut Report) {
             return;
         }
     };
-    // SES of every region in use, each bounded so a hanging endpoint
-    // cannot hang the check
-    let (activity, unread) = match activity {
-        Ok(a) => (a, None),
-        Err(e) => (Default::default(), Some(model::unread_log(&e))),
-    };
     let local = model::local_senders(&snap.settings.myorigin, "");
-    let regions = if cfg.ses {
+    // SES of every region the routes name, read while the day's log is, each bounded by the
+    // deadline so that a hanging endpoint cannot hang the check
+    let regions = |activity: &SenderActivity| -> Vec<String> {
+        if !cfg.ses {
+            return Vec::new();
+        }
         let mut r = super::ses_regions_for(&cfg, Some(&snap));
         // regions only a rule's `$n` names show once the routes are expanded
         let routes = model::cross_check(&CheckInput {
             snapshot: &snap,
             ses: model::SesView::new(),
-            activity: &activity,
+            activity,
             queue_senders: &[],
             local_senders: &local,
             asked: &[],
@@ -203,22 +221,55 @@ pub async fn check(config: &Config, report: &mut Report) {
             }
         }
         r
-    } else {
-        Vec::new()
     };
-    let mut ses: Vec<RegionResult> = Vec::new();
-    for region in regions {
-        let target = SesTarget {
-            region: region.clone(),
-            endpoint: cfg.ses_endpoint.clone(),
-        };
-        let result =
-            match tokio::time::timeout(Duration::from_secs(30), ses::snapshot(&target)).await {
-                Ok(r) => r.map_err(|e| e.to_string()),
-                Err(_) => Err(format!("SES in {region} did not answer within 30 s")),
+    let read_ses = |regions: Vec<String>| {
+        let endpoint = cfg.ses_endpoint.clone();
+        let at = tokio::time::Instant::from_std(deadline.instant());
+        futures_util::future::join_all(regions.into_iter().map(move |region| {
+            let target = SesTarget {
+                region: region.clone(),
+                endpoint: endpoint.clone(),
             };
-        ses.push((region, result));
-    }
+            async move {
+                let result = match tokio::time::timeout_at(at, ses::snapshot(&target)).await {
+                    Ok(r) => r.map_err(|e| e.to_string()),
+                    Err(_) => Err(format!(
+                        "SES in {region} did not answer within {secs} s ([check] deadline_secs)"
+                    )),
+                };
+                (region, result)
+            }
+        }))
+    };
+    let give_up =
+        tokio::time::Instant::from_std(deadline.instant() + crate::mail::log::check::BLOCKED_GRACE);
+    let (activity, mut ses) = tokio::join!(
+        tokio::time::timeout_at(give_up, activity),
+        read_ses(regions(&SenderActivity::default()))
+    );
+    let (activity, unread) = match activity {
+        Ok(Ok(Ok((a, None)))) => (a, None),
+        Ok(Ok(Ok((a, Some(cut))))) => (a, Some(model::cut_log(&cut, secs))),
+        Ok(Ok(Err(e))) => (Default::default(), Some(model::unread_log(&e))),
+        Ok(Err(e)) => (Default::default(), Some(model::unread_log(&e.to_string()))),
+        Err(_) => {
+            let what = match &input {
+                logscan::LogInput::File(p) => p.display().to_string(),
+                logscan::LogInput::Journal(_) => "journalctl".to_string(),
+            };
+            let e = format!(
+                "{what}: no line came back within {secs} s ([check] deadline_secs): a read \
+                 blocked on a hung file system, or a pipe nobody writes to?"
+            );
+            (Default::default(), Some(model::unread_log(&e)))
+        }
+    };
+    // a region that only the senders seen in the log route to
+    let more: Vec<String> = regions(&activity)
+        .into_iter()
+        .filter(|r| !ses.iter().any(|(read, _)| read == r))
+        .collect();
+    ses.extend(read_ses(more).await);
     // the same per-region state the pane keeps, seen the same way
     let state = SesState::Regions(
         ses.iter()
@@ -297,6 +348,40 @@ mod tests {
             .find(|m| m.name == "senders_failing")
             .unwrap();
         assert_eq!(failing.value, 1.0);
+    }
+
+    #[test]
+    fn warnings_alone_are_named_with_what_to_do() {
+        let snap = snapshot(true, false);
+        let s = ses(false);
+        let act = activity();
+        let local = model::local_senders("web1.example.com", "");
+        let mut cross = model::cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: model::ready_view([&s]),
+            activity: &act,
+            queue_senders: &[],
+            local_senders: &local,
+            asked: &[],
+            ses_off: false,
+        });
+        // only the senders with warnings left: a count of them said nothing of what is wrong
+        cross.rows.retain(|r| r.worst() != Severity::Error);
+        let first = cross
+            .rows
+            .iter()
+            .find(|r| r.worst() == Severity::Warn)
+            .unwrap();
+        let expected = format!(
+            "{} senders, 4 with warnings; first: {}: {}",
+            cross.rows.len(),
+            first.sender,
+            first.headline().unwrap().text
+        );
+        let mut r = Report::default();
+        report_into(&cross, &[("us-east-1".into(), Ok(s))], &mut r);
+        assert_eq!(r.findings[0].status, Status::Warning);
+        assert_eq!(r.findings[0].summary, expected);
     }
 
     #[test]

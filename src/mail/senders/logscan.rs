@@ -18,6 +18,7 @@ use chrono::{DateTime, Local};
 use regex::Regex;
 
 use crate::mail::log::classify::Category;
+use crate::mail::log::deadline::Deadline;
 use crate::mail::log::model::RowStatus;
 use crate::mail::log::parse::YearGuess;
 use crate::sanitize::Clean;
@@ -151,8 +152,35 @@ pub fn activity_from_files(
     since: DateTime<Local>,
     max_line: usize,
 ) -> std::io::Result<SenderActivity> {
+    activity_from_files_by(path, now, since, max_line, None).map(|(a, _)| a)
+}
+
+/// Where a read stopped at its deadline: the file, and the time of the last line read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogCut {
+    pub file: Clean,
+    pub last: Option<DateTime<chrono::FixedOffset>>,
+}
+
+/// [`activity_from_files`] that stops reading at `deadline`: the counts of what was read, and
+/// where it stopped.
+fn activity_from_files_by(
+    path: &Path,
+    now: DateTime<Local>,
+    since: DateTime<Local>,
+    max_line: usize,
+    deadline: Option<&Deadline>,
+) -> std::io::Result<(SenderActivity, Option<LogCut>)> {
     use crate::mail::log::source::{open_input_at, rotated_siblings, start_offset};
     use std::io::{Seek, SeekFrom};
+    let limit = |input: Box<dyn std::io::Read + Send>| match deadline {
+        Some(d) => d.limit_read(input),
+        None => input,
+    };
+    let cut_in = |log: &crate::mail::log::model::MailLog, file: &Path| LogCut {
+        file: Clean::new(&file.display().to_string()),
+        last: log.latest(),
+    };
     let mut current = std::fs::File::open(path)?;
     // plain files from about an hour before `since` (a week-long mail.log is not read whole)
     let since_fixed = since.fixed_offset();
@@ -167,17 +195,36 @@ pub fn activity_from_files(
             continue;
         }
         let start = start_offset(&rotated, since_fixed, u64::MAX);
-        let read = open_input_at(&rotated, start).and_then(|mut input| {
-            ingest_all(&mut *input, &mut log, &mut years, max_line)
+        let read = open_input_at(&rotated, start).and_then(|input| {
+            ingest_all(&mut *limit(input), &mut log, &mut years, max_line)
                 .map_err(|e| crate::mail::log::LogError::io(&rotated, e))
         });
-        if let Err(e) = read {
-            tracing::warn!("per-sender counts: {e}");
+        match read {
+            Err(_) if deadline.is_some_and(Deadline::cut) => {
+                let cut = cut_in(&log, &rotated);
+                return Ok((from_model(&log, since).unwrap_or_default(), Some(cut)));
+            }
+            Err(e) => tracing::warn!("per-sender counts: {e}"),
+            Ok(()) => {}
         }
     }
-    current.seek(SeekFrom::Start(start_offset(path, since_fixed, u64::MAX)))?;
-    ingest_all(&mut current, &mut log, &mut years, max_line)?;
-    Ok(from_model(&log, since).unwrap_or_default())
+    // a named pipe cannot seek, and is read from where it stands (a bisected start is 0 there)
+    let start = start_offset(path, since_fixed, u64::MAX);
+    if start > 0 {
+        current.seek(SeekFrom::Start(start))?;
+    }
+    let mut cut = None;
+    match ingest_all(
+        &mut *limit(Box::new(current)),
+        &mut log,
+        &mut years,
+        max_line,
+    ) {
+        Err(_) if deadline.is_some_and(Deadline::cut) => cut = Some(cut_in(&log, path)),
+        Err(e) => return Err(e),
+        Ok(()) => {}
+    }
+    Ok((from_model(&log, since).unwrap_or_default(), cut))
 }
 
 /// Where per-sender outcomes are read from.
@@ -200,12 +247,28 @@ pub fn activity(
     tail: Option<u64>,
 ) -> Result<SenderActivity, String> {
     use crate::mail::log::source::unavailable_message;
-    match input {
-        LogInput::File(path) => match tail {
-            Some(bytes) => activity_from_tail(path, now, since, max_line, bytes),
-            None => activity_from_files(path, now, since, max_line),
+    match (input, tail) {
+        (LogInput::File(path), Some(bytes)) => {
+            activity_from_tail(path, now, since, max_line, bytes)
+                .map_err(|e| unavailable_message(path, &e))
         }
-        .map_err(|e| unavailable_message(path, &e)),
+        _ => activity_by(input, now, since, max_line, None).map(|(a, _)| a),
+    }
+}
+
+/// [`activity`] over the whole window that stops reading at `deadline` (when given): the
+/// counts of what was read, and where it stopped. What `opsdeck check` reads.
+pub fn activity_by(
+    input: &LogInput,
+    now: DateTime<Local>,
+    since: DateTime<Local>,
+    max_line: usize,
+    deadline: Option<&Deadline>,
+) -> Result<(SenderActivity, Option<LogCut>), String> {
+    use crate::mail::log::source::unavailable_message;
+    match input {
+        LogInput::File(path) => activity_from_files_by(path, now, since, max_line, deadline)
+            .map_err(|e| unavailable_message(path, &e)),
         LogInput::Journal(units) => {
             let mut journal = crate::mail::log::source::JournalWindow::start(
                 units,
@@ -214,13 +277,26 @@ pub fn activity(
             )?;
             let mut log = tally_model();
             let mut years = YearGuess::new(now.date_naive());
-            let read = ingest_all(&mut journal.stdout, &mut log, &mut years, max_line);
+            let mut stdout: Box<dyn std::io::Read + Send + '_> = Box::new(&mut journal.stdout);
+            if let Some(d) = deadline {
+                stdout = d.limit_read(stdout);
+            }
+            let read = ingest_all(&mut *stdout, &mut log, &mut years, max_line);
+            drop(stdout);
             let command = journal.describe.clone();
+            if read.is_err() && deadline.is_some_and(Deadline::cut) {
+                journal.stop();
+                let cut = LogCut {
+                    file: Clean::new(&command),
+                    last: log.latest(),
+                };
+                return Ok((from_model(&log, since).unwrap_or_default(), Some(cut)));
+            }
             if let Some(e) = journal.finish(units) {
                 return Err(e);
             }
             read.map_err(|e| format!("{command}: {e}"))?;
-            Ok(from_model(&log, since).unwrap_or_default())
+            Ok((from_model(&log, since).unwrap_or_default(), None))
         }
     }
 }
@@ -409,6 +485,85 @@ mod tests {
         assert_eq!(
             queue_id_from_reply("250 2.0.0 Ok: queued as not-an-id"),
             None
+        );
+    }
+
+    #[test]
+    fn a_log_that_is_a_named_pipe_is_read_from_where_it_stands() {
+        // syslog-ng or a log shipper writing to a pipe: it cannot seek, and it need not
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("mail.log");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&log)
+            .status()
+            .unwrap();
+        assert!(made.success(), "mkfifo");
+        let writer = {
+            let log = log.clone();
+            std::thread::spawn(move || std::fs::write(&log, CORPUS).unwrap())
+        };
+        let since = now() - chrono::Duration::days(1);
+        let a = activity_from_files(&log, now(), since, 64 << 10).unwrap();
+        writer.join().unwrap();
+        assert!(a["alice@example.com"].sent >= 1, "{a:?}");
+    }
+
+    #[test]
+    fn a_days_read_that_would_not_end_stops_at_the_deadline_with_what_it_read() {
+        use crate::mail::log::deadline::testing::endless_log;
+        let dir = tempfile::tempdir().unwrap();
+        let now = Local::now();
+        let stamp = now.format("%Y-%m-%dT%H:%M:%S%:z");
+        let first = format!(
+            "{stamp} web postfix/qmgr[5]: 2B3C4D5E6F: from=<app@example.com>, size=300, nrcpt=1 \
+             (queue active)\n\
+             {stamp} web postfix/smtp[7]: 2B3C4D5E6F: to=<b@example.net>, relay=none, delay=1, \
+             delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host mx.example.net[192.0.2.1] \
+             said: 550 5.1.1 User unknown (in reply to RCPT TO command))\n"
+        );
+        let log = endless_log(dir.path(), "mail.log", &first);
+        let deadline = Deadline::after(std::time::Duration::from_secs(1));
+        // without the deadline this read lasts as long as the writer writes
+        let (a, cut) = activity_by(
+            &LogInput::File(log.clone()),
+            now,
+            now - chrono::Duration::days(1),
+            64 << 10,
+            Some(&deadline),
+        )
+        .unwrap();
+        assert_eq!(a["app@example.com"].bounced, 1, "{a:?}");
+        let cut = cut.expect("the read is said to be cut");
+        assert_eq!(cut.file.as_str(), log.display().to_string());
+        assert!(cut.last.is_some());
+        let v = crate::mail::senders::model::cut_log(&cut, 1);
+        assert!(
+            v.text
+                .starts_with("per-sender delivery counts cover the day's log only up to "),
+            "{}",
+            v.text
+        );
+        assert!(
+            v.text.contains(&format!(
+                ": {}: read stopped at the check's deadline (1 s, [check] deadline_secs)",
+                log.display()
+            )),
+            "{}",
+            v.text
+        );
+        // stopped before any line: no count is said to cover anything
+        let none = LogCut {
+            last: None,
+            ..cut.clone()
+        };
+        let v = crate::mail::senders::model::cut_log(&none, 1);
+        assert!(
+            v.text.starts_with(&format!(
+                "per-sender delivery counts unknown: {}: read stopped at the check's deadline",
+                log.display()
+            )),
+            "{}",
+            v.text
         );
     }
 

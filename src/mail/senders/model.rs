@@ -868,6 +868,27 @@ pub fn unread_log(error: &str) -> Verdict {
     )
 }
 
+/// The day's log read only in part: it stopped at the check's deadline (`secs`).
+pub fn cut_log(cut: &super::logscan::LogCut, secs: u64) -> Verdict {
+    let counts = cut
+        .last
+        .map_or("per-sender delivery counts unknown".to_string(), |l| {
+            format!(
+                "per-sender delivery counts cover the day's log only up to {}",
+                l.format("%H:%M:%S")
+            )
+        });
+    Verdict::new(
+        Severity::Warn,
+        format!(
+            "{counts}: {}: read stopped at \
+             the check's deadline ({secs} s, [check] deadline_secs). A slow disk, or a very \
+             busy day? Raise deadline_secs, and the monitoring system's timeout with it",
+            cut.file
+        ),
+    )
+}
+
 fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
     let snap = input.snapshot;
     let mut out = Vec::new();
@@ -916,7 +937,8 @@ fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
     if !snap.settings.sasl_enabled {
         out.push(Verdict::new(
             Severity::Warn,
-            "smtp_sasl_auth_enable = no: no relay gets credentials",
+            "smtp_sasl_auth_enable = no: no relay gets credentials (a relay that asks for a login, \
+             as SES does, refuses every message: set it to yes, with smtp_sasl_password_maps)",
         ));
     }
     for (region, view) in &input.ses {
@@ -1762,6 +1784,16 @@ pub(crate) mod tests {
                 |t| t.starts_with("plain text: smtp_tls_security_level = none; SES refuses it")
             ),
             "{texts:?}"
+        );
+        // the setup's own line says what to set, as the check's finding is read alone
+        assert!(
+            c.global.iter().any(|v| v.severity == Severity::Warn
+                && v.text
+                    == "smtp_sasl_auth_enable = no: no relay gets credentials (a relay that \
+                        asks for a login, as SES does, refuses every message: set it to yes, \
+                        with smtp_sasl_password_maps)"),
+            "{:?}",
+            c.global
         );
     }
 }
