@@ -780,6 +780,101 @@ fn head_moved_by_hand_after_a_deploy_is_noticed_with_who_and_when() {
     assert_eq!(status::read_status(&cfg).unwrap().moved_outside, None);
 }
 
+/// Each listed commit as the pane marks it: HEAD, deployed (older), new, or what took it back.
+fn marks(f: &Fixture) -> Vec<(String, &'static str)> {
+    status::read_status(&f.config())
+        .unwrap()
+        .log
+        .iter()
+        .map(|e| {
+            let mark = match &e.taken_back {
+                _ if e.is_head => "HEAD",
+                _ if e.deployed => "deployed",
+                Some(b) => b.mark(),
+                None => "new",
+            };
+            (e.commit.subject.to_string(), mark)
+        })
+        .collect()
+}
+
+/// After a rollback the commits it took back are not listed as new (never deployed): they read
+/// "rolled back", as the journal says, with who did it; deployed again they are deployed, rolled
+/// back again they read so again; moved away by hand, "taken back". A commit never deployed stays
+/// new.
+#[test]
+fn rolled_back_commits_read_as_rolled_back_not_new() {
+    let mut f = Fixture::new();
+    let (cfg, a) = (f.config(), access());
+    let refetch = |f: &Fixture| git(&f.site, &["fetch", "-q", "origin"]);
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    f.commit(&[("index.html", "<h1>five</h1>\n")], "Fifth");
+    f.push();
+    refetch(&f);
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    checkout::deploy(&cfg, &request(&f, &f.commits[3], Kind::Rollback), &a).unwrap();
+    let s = |v: &[(&str, &'static str)]| {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), *b))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        marks(&f),
+        s(&[
+            ("Fifth", "rolled back"),
+            ("Fourth: new page", "HEAD"),
+            ("About page", "deployed"),
+            ("Style and logo", "deployed"),
+        ])
+    );
+    let st = status::read_status(&cfg).unwrap();
+    let said = st.log[0].taken_back.as_ref().unwrap().describe();
+    let me = opsdeck::deploy::lock::current_user();
+    assert!(said.starts_with(&format!("rolled back by {me}@")), "{said}");
+
+    // a newer commit pushed meanwhile is new; deploying it brings the rolled-back one back
+    f.commit(&[("six.html", "six\n")], "Sixth");
+    f.push();
+    refetch(&f);
+    assert_eq!(
+        marks(&f)[..2],
+        s(&[("Sixth", "new"), ("Fifth", "rolled back")])
+    );
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    assert_eq!(
+        marks(&f)[..2],
+        s(&[("Sixth", "HEAD"), ("Fifth", "deployed")])
+    );
+
+    // moved back by hand: live after the journal's last deploy, taken back outside it
+    git(&f.site, &["checkout", "-q", "--detach", &f.commits[3]]);
+    assert_eq!(
+        marks(&f)[..3],
+        s(&[
+            ("Sixth", "taken back"),
+            ("Fifth", "taken back"),
+            ("Fourth: new page", "HEAD")
+        ])
+    );
+
+    // and rolled back again through opsdeck: both read rolled back
+    git(&f.site, &["checkout", "-q", "--detach", &f.commits[5]]);
+    let back = journal::rollback_target(&journal_of(&f))
+        .unwrap()
+        .from
+        .clone();
+    assert_eq!(back, f.commits[3]);
+    checkout::deploy(&cfg, &request(&f, &back, Kind::Rollback), &a).unwrap();
+    assert_eq!(
+        marks(&f)[..3],
+        s(&[
+            ("Sixth", "rolled back"),
+            ("Fifth", "rolled back"),
+            ("Fourth: new page", "HEAD")
+        ])
+    );
+}
+
 fn write_hook(f: &Fixture, body: &str) {
     let p = f.git_dir().join("hooks/post-checkout");
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();

@@ -79,9 +79,12 @@ pub fn grade_target(config: &Config, target: &DeployConfig, st: &RepoStatus, rep
                 worse(
                     Status::Warning,
                     format!(
-                        "{} commit(s) behind {} as of the last fetch",
+                        "{} commit(s) behind {} as of the last fetch{}",
                         u.behind,
-                        u.name.as_str()
+                        u.name.as_str(),
+                        st.taken_back()
+                            .map(|(n, word)| format!(" ({n} of them {word})"))
+                            .unwrap_or_default()
                     ),
                 );
             }
@@ -331,6 +334,20 @@ mod tests {
         ] {
             assert!(f.summary.contains(part), "{part:?} missing: {}", f.summary);
         }
+        // commits rolled back are behind too: said, so that the warning is not read as news
+        st.log[0].taken_back = Some(crate::deploy::status::TakenBack::Journal {
+            kind: crate::sanitize::Clean::new("rollback"),
+            user: crate::sanitize::Clean::new("dana"),
+            host: crate::sanitize::Clean::new("web1"),
+            time: crate::sanitize::Clean::new("2026-11-27T11:00:00+00:00"),
+        });
+        let said = graded(&st).findings[0].summary.clone();
+        assert!(
+            said.contains(
+                "3 commit(s) behind origin/main as of the last fetch (1 of them rolled back)"
+            ),
+            "{said}"
+        );
         let behind = r
             .metrics
             .iter()

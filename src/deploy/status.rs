@@ -83,6 +83,55 @@ pub struct LogEntry {
     pub is_head: bool,
     /// Reachable from HEAD (deployed or older); false: only on the upstream (new).
     pub deployed: bool,
+    /// Not reachable from HEAD, but live once: what took it back, as the journal tells it.
+    /// None for a commit never deployed here (new) and for every deployed one.
+    pub taken_back: Option<TakenBack>,
+}
+
+/// What took a once-deployed commit out of HEAD's history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TakenBack {
+    /// A journal entry: a rollback, or a deploy of an older revision (`kind` says which).
+    Journal {
+        kind: Clean,
+        user: Clean,
+        host: Clean,
+        time: Clean,
+    },
+    /// The journal's last word left it deployed: HEAD moved outside opsdeck since.
+    Outside,
+}
+
+impl TakenBack {
+    /// The commit list's mark: "rolled back" after a rollback, "taken back" otherwise.
+    pub fn mark(&self) -> &'static str {
+        match self {
+            TakenBack::Journal { kind, .. } if kind.as_str() == "rollback" => "rolled back",
+            _ => "taken back",
+        }
+    }
+
+    /// The detail's words: which journal entry took it back, who and when.
+    pub fn describe(&self) -> String {
+        match self {
+            TakenBack::Journal {
+                kind,
+                user,
+                host,
+                time,
+            } => {
+                let when = time.get(..16).unwrap_or(time.as_str()).replace('T', " ");
+                if kind.as_str() == "rollback" {
+                    format!("rolled back by {user}@{host}, {when}")
+                } else {
+                    format!(
+                        "taken back by a {kind} of a revision without it, {user}@{host}, {when}"
+                    )
+                }
+            }
+            TakenBack::Outside => "deployed once, taken back outside opsdeck".into(),
+        }
+    }
 }
 
 /// A changed path in the work tree.
@@ -208,6 +257,24 @@ pub struct RepoStatus {
     /// HEAD's reflog; epoch seconds): how old "up to date" is.
     /// None: never fetched here.
     pub last_fetch: Option<i64>,
+}
+
+impl RepoStatus {
+    /// How many listed commits HEAD lacks were live once, and the word for them ("rolled back"
+    /// when a rollback took back every one): said with "behind", which counts them too.
+    pub fn taken_back(&self) -> Option<(usize, &'static str)> {
+        let marks: Vec<&'static str> = self
+            .log
+            .iter()
+            .filter_map(|e| e.taken_back.as_ref().map(TakenBack::mark))
+            .collect();
+        let word = if marks.iter().all(|m| *m == "rolled back") {
+            "rolled back"
+        } else {
+            "taken back"
+        };
+        (!marks.is_empty()).then_some((marks.len(), word))
+    }
 }
 
 /// Open the work tree at `path` (no search upwards), turning libgit2's owner
@@ -369,14 +436,15 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
     };
 
     let (modified, untracked, changes) = local_changes(&repo, path)?;
-    let log = read_log(
+    let (journal, journal_problem) = journal::read(&git_dir);
+    let mut log = read_log(
         &repo,
         path,
         head.as_ref().map(|h| h.id),
         upstream.as_ref(),
         cfg.log_entries,
     )?;
-    let (journal, journal_problem) = journal::read(&git_dir);
+    mark_taken_back(&repo, &journal, &mut log);
     let journal_problem = journal_problem.map(|e| Clean::new(&e.to_string()));
     let moved_outside = moved_outside(&repo, head.as_ref().map(|h| h.id), &journal);
     let lock = lock::read(&git_dir);
@@ -549,9 +617,81 @@ fn read_log(
             commit: CommitInfo::from_commit(&c),
             is_head: Some(id) == head,
             deployed,
+            taken_back: None,
         });
     }
     Ok(out)
+}
+
+/// How many successful journal entries, newest first, are replayed to tell a rolled-back commit
+/// from a new one.
+const TAKEN_BACK_ENTRIES: usize = 30;
+/// How many commits one journal entry's walk looks at (a first deploy from an unborn HEAD
+/// brings the whole history).
+const TAKEN_BACK_WALK: usize = 2_000;
+
+/// Mark the listed commits HEAD lacks that were live once. The journal is replayed newest
+/// first: the newest successful entry that moved a commit decides, a rollback (or a deploy of an
+/// older revision) that took it away, or a deploy that brought it, after which HEAD must have
+/// moved outside opsdeck. Stops when every such commit is decided; a status with nothing to
+/// deploy walks nothing.
+fn mark_taken_back(repo: &Repository, journal: &[JournalEntry], log: &mut [LogEntry]) {
+    let mut open: std::collections::HashSet<Oid> = log
+        .iter()
+        .filter(|e| !e.deployed)
+        .map(|e| e.commit.id)
+        .collect();
+    if open.is_empty() {
+        return;
+    }
+    // The commits reachable from `include` and not from `exclude`, the first TAKEN_BACK_WALK.
+    let walk = |include: Oid, exclude: Option<Oid>| -> Vec<Oid> {
+        let Ok(mut w) = repo.revwalk() else {
+            return Vec::new();
+        };
+        if w.push(include).is_err() || exclude.is_some_and(|x| w.hide(x).is_err()) {
+            return Vec::new();
+        }
+        w.take(TAKEN_BACK_WALK).filter_map(Result::ok).collect()
+    };
+    let mut decided = std::collections::HashMap::new();
+    for e in journal
+        .iter()
+        .rev()
+        .filter(|e| e.ok())
+        .take(TAKEN_BACK_ENTRIES)
+    {
+        if open.is_empty() {
+            break;
+        }
+        let Ok(to) = Oid::from_str(&e.to) else {
+            continue;
+        };
+        let from = Oid::from_str(&e.from).ok();
+        if let Some(from) = from {
+            for id in walk(from, Some(to)) {
+                if open.remove(&id) {
+                    decided.insert(
+                        id,
+                        TakenBack::Journal {
+                            kind: e.kind.clone(),
+                            user: e.user.clone(),
+                            host: e.host.clone(),
+                            time: e.time.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        for id in walk(to, from) {
+            if open.remove(&id) {
+                decided.insert(id, TakenBack::Outside);
+            }
+        }
+    }
+    for e in log.iter_mut() {
+        e.taken_back = decided.remove(&e.commit.id);
+    }
 }
 
 #[cfg(test)]

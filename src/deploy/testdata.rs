@@ -84,16 +84,19 @@ pub fn status() -> RepoStatus {
                 ),
                 is_head: false,
                 deployed: false,
+                taken_back: None,
             },
             LogEntry {
                 commit: head,
                 is_head: true,
                 deployed: true,
+                taken_back: None,
             },
             LogEntry {
                 commit: commit(0x11, "About page", "Dana Deployer", 2 * 86_400),
                 is_head: false,
                 deployed: true,
+                taken_back: None,
             },
         ],
         owner: Owner {

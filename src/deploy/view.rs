@@ -213,6 +213,9 @@ fn branch_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
             } else {
                 if u.behind > 0 {
                     v.push(sp(format!("↓{} to deploy", u.behind), cx.theme.warn));
+                    if let Some((n, word)) = s.taken_back() {
+                        v.push(sp(format!(" ({n} {word})"), cx.theme.warn));
+                    }
                 }
                 if u.ahead > 0 {
                     v.push(sp(format!(" ↑{} not upstream", u.ahead), cx.theme.warn));
@@ -461,6 +464,8 @@ fn zoomed(
                     "deployed (HEAD)".into()
                 } else if e.deployed {
                     "older than HEAD".into()
+                } else if let Some(b) = &e.taken_back {
+                    b.describe()
                 } else {
                     "not deployed yet".to_string()
                 },
@@ -478,11 +483,14 @@ fn zoomed(
         let start = t.selected.saturating_sub(rows - 1);
         for (i, e) in log.iter().enumerate().skip(start).take(rows) {
             let (mark, mst) = if e.is_head {
-                ("HEAD ", cx.theme.ok)
+                ("HEAD ".to_string(), cx.theme.ok)
             } else if e.deployed {
-                ("     ", cx.theme.muted)
+                ("     ".to_string(), cx.theme.muted)
+            } else if let Some(b) = &e.taken_back {
+                // live once and taken back: deploying the newest brings it back
+                (format!("{} ", b.mark()), cx.theme.warn)
             } else {
-                ("new  ", cx.theme.warn)
+                ("new  ".to_string(), cx.theme.warn)
             };
             let c = &e.commit;
             let right = format!("  {} {}", c.author, ago(cx.now, c.time));
@@ -718,6 +726,29 @@ mod tests {
             s.contains(
                 "│moved outside opsdeck by Dana Deployer, 5m ago; the last deploy left 1111111"
             ),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_rolled_back_commit_is_marked_so_not_new_at_80_columns() {
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.log[0].taken_back = Some(crate::deploy::status::TakenBack::Journal {
+                kind: Clean::new("rollback"),
+                user: Clean::new("dana"),
+                host: Clean::new("web1"),
+                time: Clean::new("2026-11-27T11:00:00+00:00"),
+            });
+        }
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(s.contains("▶ 3333333 rolled back Pricing"), "{s}");
+        assert!(!s.contains("3333333 new"), "{s}");
+        assert!(s.contains("↓1 to deploy (1 rolled back)"), "{s}");
+        p.targets[0].detail = true;
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(
+            s.contains("state   rolled back by dana@web1, 2026-11-27 11:00"),
             "{s}"
         );
     }
