@@ -875,6 +875,48 @@ fn rolled_back_commits_read_as_rolled_back_not_new() {
     );
 }
 
+/// A deployed commit that no remote branch holds is said: a commit made in the docroot and
+/// never pushed, or a branch force-pushed away from under the deployed commit. One on another
+/// remote branch (a hot-fix branch) is not.
+#[test]
+fn a_head_on_no_remote_branch_is_noticed() {
+    let f = Fixture::new();
+    let (cfg, a) = (f.config(), access());
+    let on_no_remote = || status::read_status(&cfg).unwrap().on_no_remote;
+    assert!(!on_no_remote(), "HEAD is on origin/main");
+
+    // a commit made in the docroot, never pushed
+    std::fs::write(f.site.join("index.html"), "<h1>hot fix</h1>\n").unwrap();
+    git(&f.site, &["commit", "-q", "-am", "Hot fix on the server"]);
+    assert!(on_no_remote(), "a local commit is on no remote branch");
+    // pushed to a branch of its own: it is on a remote branch, though not on origin/main
+    git(&f.site, &["push", "-q", "origin", "HEAD:refs/heads/hotfix"]);
+    git(&f.site, &["fetch", "-q", "origin"]);
+    let s = status::read_status(&cfg).unwrap();
+    assert_eq!(s.upstream.as_ref().map(|u| u.ahead), Some(1));
+    assert!(!s.on_no_remote, "origin/hotfix holds it");
+    git(&f.site, &["push", "-q", "origin", ":refs/heads/hotfix"]);
+    git(&f.site, &["fetch", "-q", "--prune", "origin"]);
+    assert!(on_no_remote(), "the hot-fix branch was deleted");
+
+    // deployed from origin/main, then main force-pushed to another history
+    git(&f.site, &["checkout", "-q", "--detach", &f.commits[2]]);
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    assert!(!on_no_remote());
+    git(&f.dev, &["reset", "-q", "--hard", &f.commits[2]]);
+    git(
+        &f.dev,
+        &["commit", "-q", "--allow-empty", "-m", "Rewritten"],
+    );
+    git(
+        &f.dev,
+        &["push", "-q", "--force", "origin", "HEAD:refs/heads/main"],
+    );
+    git(&f.site, &["fetch", "-q", "origin"]);
+    assert_eq!(f.head(), f.commits[3]);
+    assert!(on_no_remote(), "the deployed commit was force-pushed away");
+}
+
 fn write_hook(f: &Fixture, body: &str) {
     let p = f.git_dir().join("hooks/post-checkout");
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();

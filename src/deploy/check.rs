@@ -2,7 +2,8 @@
 //! target (behind or ahead of its upstream as of the last fetch, local
 //! modifications, submodules not at the recorded commit, an operation in
 //! progress, the deploy lock, the last journal entry, a HEAD moved outside
-//! opsdeck), graded against the `[check]` thresholds.
+//! opsdeck, a deployed commit on no remote branch), graded against the `[check]`
+//! thresholds.
 //!
 //! Reads the repository with git2 off the async threads and never fetches:
 //! a fetch writes refs, and `check` changes nothing. So "behind" is as of the
@@ -95,6 +96,14 @@ pub fn grade_target(config: &Config, target: &DeployConfig, st: &RepoStatus, rep
                 );
             }
         }
+    }
+    if st.on_no_remote {
+        worse(
+            Status::Warning,
+            "HEAD is on no remote branch as of the last fetch: a local commit never pushed, or \
+             force-pushed away; what runs here is in no shared repository"
+                .to_string(),
+        );
     }
     if st.modified > 0 {
         worse(
@@ -305,6 +314,24 @@ mod tests {
         assert!(
             r.findings[0].summary.contains(
                 "HEAD moved outside opsdeck by Hand Fixer 10m ago: the last deploy in the journal left 2222222"
+            ),
+            "{}",
+            r.findings[0].summary
+        );
+    }
+
+    #[test]
+    fn a_head_on_no_remote_branch_is_a_warning() {
+        let mut st = quiet();
+        st.lock = None;
+        st.journal.clear();
+        assert_eq!(graded(&st).findings[0].status, Status::Ok);
+        st.on_no_remote = true;
+        let r = graded(&st);
+        assert_eq!(r.findings[0].status, Status::Warning);
+        assert!(
+            r.findings[0].summary.contains(
+                "HEAD is on no remote branch as of the last fetch: a local commit never pushed, or force-pushed away; what runs here is in no shared repository"
             ),
             "{}",
             r.findings[0].summary

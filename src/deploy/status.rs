@@ -253,6 +253,10 @@ pub struct RepoStatus {
     /// HEAD is not where the journal's last deploy or rollback left it: moved by hand (a `git
     /// checkout`, `git pull`, `git reset` in the docroot) or by a tool that keeps no journal.
     pub moved_outside: Option<MovedOutside>,
+    /// HEAD is on no remote-tracking branch (as of the last fetch): a local commit never pushed,
+    /// or a branch force-pushed away from under it. What runs here is in no shared repository.
+    /// False when unknown (no remote-tracking branch at all, or too many to look through).
+    pub on_no_remote: bool,
     /// When the remote was last fetched (`FETCH_HEAD` written, else the clone that starts
     /// HEAD's reflog; epoch seconds): how old "up to date" is.
     /// None: never fetched here.
@@ -447,6 +451,7 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
     mark_taken_back(&repo, &journal, &mut log);
     let journal_problem = journal_problem.map(|e| Clean::new(&e.to_string()));
     let moved_outside = moved_outside(&repo, head.as_ref().map(|h| h.id), &journal);
+    let on_no_remote = on_no_remote(&repo, head.as_ref().map(|h| h.id), upstream.as_ref());
     let lock = lock::read(&git_dir);
     let lock_stale = lock.as_ref().is_some_and(|l| l.is_stale());
     let submodules_off = submodules_off(&repo);
@@ -485,8 +490,45 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
         lock_stale,
         submodules_off,
         moved_outside,
+        on_no_remote,
         last_fetch,
     })
+}
+
+/// How many remote-tracking branches are looked through for HEAD; with more, nothing is said.
+const MAX_REMOTE_REFS: usize = 200;
+
+/// HEAD is reachable from none of the remote-tracking branches. On its upstream (the usual
+/// case) nothing more is read; else each remote-tracking branch is asked whether it descends
+/// from HEAD, up to [`MAX_REMOTE_REFS`] of them.
+fn on_no_remote(repo: &Repository, head: Option<Oid>, upstream: Option<&Upstream>) -> bool {
+    let Some(head) = head else {
+        return false;
+    };
+    if upstream.is_some_and(|u| u.ahead == 0) {
+        return false;
+    }
+    let Ok(refs) = repo.references_glob("refs/remotes/*") else {
+        return false;
+    };
+    let mut seen = 0;
+    for r in refs {
+        let Ok(r) = r else {
+            continue;
+        };
+        // `origin/HEAD` names another of them
+        let Some(id) = r.target() else {
+            continue;
+        };
+        seen += 1;
+        if seen > MAX_REMOTE_REFS {
+            return false;
+        }
+        if id == head || repo.graph_descendant_of(id, head).unwrap_or(false) {
+            return false;
+        }
+    }
+    seen > 0
 }
 
 /// The submodules whose work tree is not at the commit HEAD's tree records, by path: the site

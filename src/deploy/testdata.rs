@@ -128,6 +128,7 @@ pub fn status() -> RepoStatus {
         lock: None,
         lock_stale: false,
         moved_outside: None,
+        on_no_remote: false,
         last_fetch: Some(now().timestamp() - 3 * 3600),
     }
 }

@@ -347,6 +347,16 @@ fn state_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<Lin
     if let Some(m) = &s.moved_outside {
         lines.push(fit_line(moved_line(m, cx), w));
     }
+    if s.on_no_remote {
+        lines.push(fit_line(
+            vec![
+                sp("pushed ", cx.theme.muted),
+                sp("nowhere: on no remote branch", cx.theme.warn),
+                sp(" (a local commit, or force-pushed away)", cx.theme.muted),
+            ],
+            w,
+        ));
+    }
     lines
 }
 
@@ -749,6 +759,23 @@ mod tests {
         let s = text(&draw(&p, 80, 24, true));
         assert!(
             s.contains("state   rolled back by dana@web1, 2026-11-27 11:00"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_head_on_no_remote_branch_is_said_at_80_columns() {
+        let mut p = pane();
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(!s.contains("pushed nowhere"), "{s}");
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.on_no_remote = true;
+        }
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(
+            s.contains(
+                "│pushed nowhere: on no remote branch (a local commit, or force-pushed away)"
+            ),
             "{s}"
         );
     }
