@@ -542,15 +542,36 @@ fn the_stash_names_every_file_it_takes() {
         "only one is in the way"
     );
     assert_eq!(names(&p.stash_files), ["about.html", "index.html"]);
+    // the deploy changes index.html too: popping the stash after it merges there
+    assert_eq!(names(&p.stash_may_conflict), ["index.html"]);
     let mut req = request(&f, "origin/main", Kind::Deploy);
     req.stash = true;
     let out = checkout::deploy(&f.config(), &req, &access()).unwrap();
     assert_eq!(names(&out.stashed), ["about.html", "index.html"]);
+    assert_eq!(names(&out.stash_may_conflict), ["index.html"]);
     assert_eq!(git(&f.site, &["show", "stash@{0}:about.html"]), "patched");
     assert_eq!(
         std::fs::read_to_string(f.site.join("notes.txt")).unwrap(),
         "keep me\n",
         "the untracked note stays"
+    );
+    // and it does: git stash pop stops on index.html, about.html comes back
+    let pop = std::process::Command::new("git")
+        .args(["stash", "pop"])
+        .current_dir(&f.site)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(!pop.status.success(), "the pop conflicts");
+    let said = String::from_utf8_lossy(&pop.stdout);
+    assert!(
+        said.contains("CONFLICT") && said.contains("index.html"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("about.html")).unwrap(),
+        "patched\n"
     );
 }
 
@@ -669,6 +690,14 @@ fn a_checkout_stopped_part_way_after_the_stash_says_where_the_changes_are() {
                     .contains("the local changes are in the stash ("),
                 "{e}"
             );
+            let DeployError::PartialCheckout {
+                stash: Some(stash), ..
+            } = e
+            else {
+                unreachable!()
+            };
+            // the revision changes the stashed index.html too: a pop may conflict there
+            assert_eq!(stash.may_conflict, ["index.html"]);
         }
         other => panic!("expected a checkout stopped part-way after a stash, got {other:?}"),
     }

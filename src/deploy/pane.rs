@@ -517,6 +517,13 @@ impl DeployPane {
             if !p.stash_files.is_empty() {
                 stash.push(format!("  to the stash: {}", names(&p.stash_files, 4)));
             }
+            if !p.stash_may_conflict.is_empty() {
+                stash.push(format!(
+                    "  the pop may conflict: {} changes {} too",
+                    p.to.short,
+                    names(&p.stash_may_conflict, 3)
+                ));
+            }
             if p.stash.leaves > 0 {
                 stash.push(format!(
                     "{} untracked file(s) stay where they are.",
@@ -574,6 +581,9 @@ impl DeployPane {
                         Tone::Muted,
                         format!("git stash pop in {} brings it back", t.cfg.path.display()),
                     ));
+                    if !o.stash_may_conflict.is_empty() {
+                        say.push((Tone::Warn, pop_may_conflict(o.to, &o.stash_may_conflict)));
+                    }
                 }
                 say.extend(hook_lines(&o.hooks));
                 if let Some(p) = &o.journal_problem {
@@ -665,10 +675,16 @@ impl DeployPane {
                     say.push((
                         Tone::Warn,
                         format!(
-                            "Your local changes are in the stash ({stash}, stash@{{0}}): git stash pop in {} puts them back.",
+                            "Your local changes are in the stash ({}, stash@{{0}}): git stash pop in {} puts them back.",
+                            stash.id,
                             path.display()
                         ),
                     ));
+                    if !stash.may_conflict.is_empty() {
+                        let files: Vec<Clean> =
+                            stash.may_conflict.iter().map(|f| Clean::new(f)).collect();
+                        say.push((Tone::Warn, pop_may_conflict(request.to, &files)));
+                    }
                 }
                 say.push((
                     Tone::Muted,
@@ -766,6 +782,16 @@ fn undone_lines(status: Option<&RepoStatus>, p: &Preview) -> Vec<String> {
     }
     lines.push("b again after it goes one deploy further back".into());
     lines
+}
+
+/// The stashed files the checkout to `to` changed too, where `git stash pop` merges and may
+/// conflict: one short line (the last action is cut at the width).
+fn pop_may_conflict(to: git2::Oid, files: &[Clean]) -> String {
+    format!(
+        "  the pop may conflict: {} changes {} too",
+        short_id(to),
+        names(files, 2)
+    )
 }
 
 /// Up to `n` file names, then how many more.
@@ -1568,14 +1594,16 @@ mod tests {
             leaves: 2,
         };
         pr.stash_files = vec![Clean::new("about.html"), Clean::new("index.html")];
+        pr.stash_may_conflict = vec![Clean::new("index.html")];
         let c = confirm(previewed(&mut p, pr));
         assert_eq!(
-            c.lines[..5],
+            c.lines[..6],
             [
                 "1 local file(s) would be overwritten:",
                 "  ! index.html",
                 "2 local change(s) go to git stash and are NOT restored; git stash pop gets them back.",
                 "  to the stash: about.html, index.html",
+                "  the pop may conflict: 3333333 changes index.html too",
                 "2 untracked file(s) stay where they are.",
             ]
         );
@@ -1719,7 +1747,12 @@ mod tests {
             message: "could not open 'b/x.html' for writing: Permission denied".into(),
             written: vec!["a.html".into()],
             written_total: 1,
-            stash: stash.map(Into::into),
+            stash: stash.map(|id| {
+                Box::new(crate::deploy::error::StashLeft {
+                    id: id.into(),
+                    may_conflict: vec!["a.html".into()],
+                })
+            }),
         };
         let mut p = pane();
         let fx = deployed(&mut p, false, Err(stopped(None)));
@@ -1739,8 +1772,11 @@ mod tests {
         deployed(&mut p, true, Err(stopped(Some("5555555"))));
         let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(
-            said[3],
-            "Your local changes are in the stash (5555555, stash@{0}): git stash pop in /var/www/site puts them back."
+            said[3..5],
+            [
+                "Your local changes are in the stash (5555555, stash@{0}): git stash pop in /var/www/site puts them back.",
+                "  the pop may conflict: 3333333 changes a.html too",
+            ]
         );
     }
 
@@ -1824,16 +1860,18 @@ mod tests {
             to: testdata::oid(0x33),
             stash: Some((testdata::oid(0x44), Clean::new("opsdeck: local work"))),
             stashed: vec![Clean::new("about.html"), Clean::new("index.html")],
+            stash_may_conflict: vec![Clean::new("index.html")],
             hooks: Vec::new(),
             journal_problem: None,
         };
         deployed(&mut p, true, Ok(Box::new(out)));
         let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(
-            last[1..3],
+            last[1..4],
             [
                 "Stashed, not restored (stash@{0} 4444444): about.html, index.html",
                 "git stash pop in /var/www/site brings it back",
+                "  the pop may conflict: 3333333 changes index.html too",
             ]
         );
         // the pane's inner width at 80 columns
@@ -1861,6 +1899,7 @@ mod tests {
                         to: testdata::oid(0x22),
                         stash: None,
                         stashed: Vec::new(),
+                        stash_may_conflict: Vec::new(),
                         hooks: Vec::new(),
                         journal_problem: None,
                     })),
@@ -1903,6 +1942,7 @@ mod tests {
             to: testdata::oid(0x33),
             stash: None,
             stashed: Vec::new(),
+            stash_may_conflict: Vec::new(),
             hooks: vec![HookRun {
                 name: Clean::new("post-deploy"),
                 end: crate::deploy::hooks::HookEnd::Exit(1),

@@ -172,6 +172,7 @@ pub fn preview() -> Preview {
         local_changes: 0,
         stash: Default::default(),
         stash_files: Vec::new(),
+        stash_may_conflict: Vec::new(),
         state: None,
         lock: None,
         lock_stale: false,
