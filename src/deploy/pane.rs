@@ -1021,11 +1021,12 @@ impl Pane for DeployPane {
         let now = cx.now;
         match event {
             DeployEvent::Status { target, result } => {
-                let n_before = self
+                // the commit under the cursor, which stays under it when the list moves (a
+                // fetch adds commits on top, a commit by hand becomes HEAD)
+                let was_on = self
                     .targets
                     .get(target)
-                    .and_then(|t| t.ok_status())
-                    .map(|s| s.log.len());
+                    .and_then(|t| self.visible_log(t).get(t.selected).map(|e| e.commit.id));
                 if let Some(t) = self.targets.get_mut(target) {
                     t.updated = Some(now);
                     t.slow = None;
@@ -1038,10 +1039,13 @@ impl Pane for DeployPane {
                         t.errors += 1;
                     }
                     t.status = Some(result);
-                    let n = t.ok_status().map_or(0, |s| s.log.len());
-                    if n_before != Some(n) || t.selected >= n {
-                        t.selected = t.selected.min(n.saturating_sub(1));
-                    }
+                }
+                if let Some(t) = self.targets.get(target) {
+                    let log = self.visible_log(t);
+                    let at = was_on.and_then(|id| log.iter().position(|e| e.commit.id == id));
+                    let n = log.len();
+                    let t = &mut self.targets[target];
+                    t.selected = at.unwrap_or(t.selected.min(n.saturating_sub(1)));
                 }
                 if self.targets.get(target).is_some_and(|t| t.select_head) {
                     let t = &self.targets[target];
@@ -2253,6 +2257,42 @@ mod tests {
             )
         });
         assert!(p.targets[0].busy.is_none());
+    }
+
+    /// The cursor rests on the commit chosen, not on a row: a fetch that brings a commit on top,
+    /// or a commit made by hand that becomes HEAD, moves the rows under it.
+    #[test]
+    fn the_cursor_stays_on_its_commit_when_the_list_moves() {
+        let mut p = pane();
+        p.targets[0].selected = 1;
+        let on = |p: &DeployPane| {
+            let t = &p.targets[0];
+            p.visible_log(t)[t.selected].commit.id
+        };
+        assert_eq!(on(&p), testdata::oid(0x22));
+        let mut s = testdata::status();
+        s.log.insert(
+            0,
+            LogEntry {
+                commit: testdata::commit(0x44, "Newer", "Eve", 60),
+                is_head: false,
+                deployed: false,
+                taken_back: None,
+            },
+        );
+        // as many rows as before: the list moved, it did not grow
+        s.log.pop();
+        let status = |s: RepoStatus| DeployEvent::Status {
+            target: 0,
+            result: Ok(Box::new(s)),
+        };
+        with(false, |cx| p.on_event(status(s.clone()), cx));
+        assert_eq!(on(&p), testdata::oid(0x22), "still on the commit chosen");
+        assert_eq!(p.targets[0].selected, 2);
+        // gone from the list (force-pushed away): the cursor stays in bounds
+        s.log.remove(2);
+        with(false, |cx| p.on_event(status(s), cx));
+        assert_eq!(p.targets[0].selected, 1);
     }
 
     #[test]
