@@ -426,7 +426,14 @@ impl DeployPane {
         if p.kind == Kind::Rollback {
             lines.extend(undone_lines(t.ok_status(), &p));
         }
-        let mut commits = format!("{} new commit(s)", p.new_total);
+        // commits live once and taken back are not new: said as the commit list says them
+        let mut commits = match deployed_before(t.ok_status(), &p) {
+            Some((k, word)) => format!(
+                "{} commit(s) to deploy, {k} of them {word} before",
+                p.new_total
+            ),
+            None => format!("{} new commit(s)", p.new_total),
+        };
         if p.dropped_total > 0 {
             commits.push_str(&format!(", {} commit(s) taken back", p.dropped_total));
         }
@@ -436,6 +443,17 @@ impl DeployPane {
         }
         for c in p.dropped_commits.iter().take(3) {
             lines.push(format!("  - {} {}", c.short, c.subject));
+        }
+        // leaving a commit no remote holds: nothing but git's reflog remembers it after
+        if let Some(from) = p.from.as_ref().filter(|f| {
+            p.dropped_total > 0
+                && t.ok_status()
+                    .is_some_and(|s| s.on_no_remote && s.head.as_ref().map(|h| h.id) == Some(f.id))
+        }) {
+            lines.push(format!(
+                "WARNING: {} is on no remote branch: push it first, or only git's reflog keeps it",
+                from.short
+            ));
         }
         lines.push(format!("{} file(s) change:", p.files_total));
         for f in p.files.iter().take(4) {
@@ -792,6 +810,30 @@ fn pop_may_conflict(to: git2::Oid, files: &[Clean]) -> String {
         short_id(to),
         names(files, 2)
     )
+}
+
+/// Of the commits a checkout brings in, how many were live once and taken back (as the commit
+/// list marks them), and the word for them.
+fn deployed_before(status: Option<&RepoStatus>, p: &Preview) -> Option<(usize, &'static str)> {
+    let marks: Vec<&'static str> = p
+        .new_commits
+        .iter()
+        .filter_map(|c| {
+            status?
+                .log
+                .iter()
+                .find(|e| e.commit.id == c.id)?
+                .taken_back
+                .as_ref()
+                .map(|b| b.mark())
+        })
+        .collect();
+    let word = if marks.iter().all(|m| *m == "rolled back") {
+        "rolled back"
+    } else {
+        "taken back"
+    };
+    (!marks.is_empty()).then_some((marks.len(), word))
 }
 
 /// Up to `n` file names, then how many more.
@@ -1614,6 +1656,45 @@ mod tests {
         assert!(
             !c.lines.iter().any(|l| l.contains("are kept")),
             "{:?}",
+            c.lines
+        );
+    }
+
+    /// Deploying again what a rollback took back: the confirm does not call it new. Leaving a
+    /// HEAD no remote branch holds: the confirm warns that only the reflog keeps it after.
+    #[test]
+    fn the_confirm_says_what_was_rolled_back_and_what_only_this_checkout_holds() {
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.log[0].taken_back = Some(crate::deploy::status::TakenBack::Journal {
+                kind: Clean::new("rollback"),
+                user: Clean::new("dana"),
+                host: Clean::new("web1"),
+                time: Clean::new("2026-11-27T11:00:00+00:00"),
+            });
+            s.on_no_remote = true;
+        }
+        let mut pr = testdata::preview();
+        pr.dropped_total = 1;
+        pr.dropped_commits = vec![testdata::commit(0x22, "Hot fix", "Ops", 60)];
+        let c = confirm(previewed(&mut p, pr));
+        assert_eq!(
+            c.lines[1..5],
+            [
+                "1 commit(s) to deploy, 1 of them rolled back before, 1 commit(s) taken back",
+                "  + 3333333 Pricing \\e]0;pwned\\x07 page\\e[2J",
+                "  - 2222222 Hot fix",
+                "WARNING: 2222222 is on no remote branch: push it first, or only git's reflog keeps it",
+            ],
+            "{:#?}",
+            c.lines
+        );
+        // a plain deploy of a new commit from a pushed HEAD says neither
+        let c = confirm(previewed(&mut pane(), testdata::preview()));
+        assert_eq!(c.lines[1], "1 new commit(s)");
+        assert!(
+            !c.lines.iter().any(|l| l.contains("no remote branch")),
+            "{:#?}",
             c.lines
         );
     }
