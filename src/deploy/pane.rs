@@ -336,7 +336,6 @@ impl DeployPane {
         let Some(t) = self.targets.get_mut(target) else {
             return Vec::new();
         };
-        let to = format!("{} {}", p.to.short, p.to.subject);
         let word = p.kind.word();
         if let Some(state) = p.state {
             t.say(vec![
@@ -406,102 +405,30 @@ impl DeployPane {
             stash: !p.conflicts.is_empty(),
             take_over: p.lock.clone().filter(|_| p.lock_stale),
         };
-        let mut lines = Vec::new();
-        lines.push(format!(
-            "{} {} -> {}",
-            word,
-            p.from
-                .as_ref()
-                .map(|f| f.short.as_str())
-                .unwrap_or("(nothing)"),
-            to
-        ));
-        if let Some((upstream, behind)) = &p.stale_branch {
-            lines.push(format!(
-                "{} is the local branch, {behind} commit(s) behind {upstream} as fetched: \
-                 to deploy what was pushed, give {upstream}",
-                p.spec
-            ));
-        }
-        if p.kind == Kind::Rollback {
-            lines.extend(undone_lines(t.ok_status(), &p));
-        }
-        // commits live once and taken back are not new: said as the commit list says them
-        let mut commits = match deployed_before(t.ok_status(), &p) {
-            Some((k, word)) => format!(
-                "{} commit(s) to deploy, {k} of them {word} before",
-                p.new_total
-            ),
-            None => format!("{} new commit(s)", p.new_total),
+        let mut room = Room {
+            conflicts: p.conflicts.len().min(4),
+            new: p.new_commits.len().min(3),
+            dropped: p.dropped_commits.len().min(3),
+            files: p.files.len().min(4),
         };
-        if p.dropped_total > 0 {
-            commits.push_str(&format!(", {} commit(s) taken back", p.dropped_total));
-        }
-        lines.push(commits);
-        for c in p.new_commits.iter().take(3) {
-            lines.push(format!("  + {} {}", c.short, c.subject));
-        }
-        for c in p.dropped_commits.iter().take(3) {
-            lines.push(format!("  - {} {}", c.short, c.subject));
-        }
-        // leaving a commit no remote holds: nothing but git's reflog remembers it after
-        if let Some(from) = p.from.as_ref().filter(|f| {
-            p.dropped_total > 0
-                && t.ok_status()
-                    .is_some_and(|s| s.on_no_remote && s.head.as_ref().map(|h| h.id) == Some(f.id))
-        }) {
-            lines.push(format!(
-                "WARNING: {} is on no remote branch: push it first, or only git's reflog keeps it",
-                from.short
-            ));
-        }
-        lines.push(format!("{} file(s) change:", p.files_total));
-        for f in p.files.iter().take(4) {
-            lines.push(format!("  {} {}", f.kind, f.path));
-        }
-        if p.files_total > 4 {
-            lines.push(format!("  ... and {} more", p.files_total - 4));
-        }
-        if !p.submodules.is_empty() {
-            lines.push(format!(
-                "Submodule(s) {} move but are not updated: run git submodule update after",
-                p.submodules
-                    .iter()
-                    .map(|c| c.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        if p.owner.mismatch() {
-            lines.push(format!(
-                "WARNING: tree owned by {}, files will be written as {}",
-                p.owner.tree_user, p.owner.run_user
-            ));
-        }
-        if let Some(l) = p.lock.as_ref().filter(|_| p.lock_stale) {
-            lines.push(format!(
-                "Takes over the STALE lock of {} (process gone)",
-                l.holder()
-            ));
-        }
-        // A stash takes more than what is in the way: said below instead.
-        if p.local_changes > 0 && p.conflicts.is_empty() {
-            lines.push(format!(
-                "{} local change(s) not in the way are kept",
-                p.local_changes
-            ));
-        }
-        // The checkout runs the post-deploy command after it (as `H` does).
-        if let Some(cmd) = t
-            .cfg
-            .post_deploy
-            .as_deref()
-            .filter(|l| !l.trim().is_empty())
-        {
-            lines.push(format!(
-                "Then the post-deploy command runs: {}",
-                post_deploy_lines(cmd, &t.cfg).join(", ")
-            ));
+        let mut lines = confirm_lines(&p, t, room);
+        // At 80x24 the dialog shows CONFIRM_ROWS rows: the lists of commits, files and files
+        // in the way give way, longest first, so that what the checkout does and the keys
+        // stay on the screen.
+        while confirm_rows(&lines) > CONFIRM_ROWS {
+            let longest = [
+                &mut room.files,
+                &mut room.new,
+                &mut room.dropped,
+                &mut room.conflicts,
+            ]
+            .into_iter()
+            .max_by_key(|n| **n);
+            match longest {
+                Some(n) if *n > 0 => *n -= 1,
+                _ => break,
+            }
+            lines = confirm_lines(&p, t, room);
         }
         let title = if p.conflicts.is_empty() {
             format!("{} {}?", capital(word), p.to.short)
@@ -519,37 +446,6 @@ impl DeployPane {
             );
             say.push((Tone::Muted, "Nothing was changed.".into()));
             t.say(say);
-            lines.insert(0, format!("{n} local file(s) would be overwritten:"));
-            for (i, c) in p.conflicts.iter().take(4).enumerate() {
-                lines.insert(1 + i, format!("  ! {c}"));
-            }
-            let mut stash = vec![format!(
-                "{} local change(s) go to git stash{} and are NOT restored; git stash pop gets them back.",
-                p.stash.takes,
-                if p.stash.untracked {
-                    ", untracked files too"
-                } else {
-                    ""
-                }
-            )];
-            if !p.stash_files.is_empty() {
-                stash.push(format!("  to the stash: {}", names(&p.stash_files, 4)));
-            }
-            if !p.stash_may_conflict.is_empty() {
-                stash.push(format!(
-                    "  the pop may conflict: {} changes {} too",
-                    p.to.short,
-                    names(&p.stash_may_conflict, 3)
-                ));
-            }
-            if p.stash.leaves > 0 {
-                stash.push(format!(
-                    "{} untracked file(s) stay where they are.",
-                    p.stash.leaves
-                ));
-            }
-            let at = 1 + n.min(4);
-            lines.splice(at..at, stash);
             format!("Stash local work and {word} {}?", p.to.short)
         };
         vec![Effect::Confirm(Confirm {
@@ -773,6 +669,180 @@ impl DeployPane {
     }
 }
 
+/// How many items of each list the confirm names (the counts are always said).
+#[derive(Clone, Copy, Debug)]
+struct Room {
+    conflicts: usize,
+    new: usize,
+    dropped: usize,
+    files: usize,
+}
+
+/// The rows the confirm dialog has for its lines at 80x24 (22 rows less its border, the blank
+/// line and the keys), and its width inside the border.
+const CONFIRM_ROWS: usize = 18;
+const CONFIRM_COLS: usize = 68;
+
+/// The rows `lines` take in the dialog, wrapped at its width.
+fn confirm_rows(lines: &[String]) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    lines
+        .iter()
+        .map(|l| l.width().div_ceil(CONFIRM_COLS).max(1))
+        .sum()
+}
+
+/// A list item of the confirm on one row of the dialog, cut with an ellipsis.
+fn one_row(line: String) -> String {
+    crate::ui::widgets::truncate(&line, CONFIRM_COLS)
+}
+
+/// The confirm's lines for a preview: what the checkout does, what is in the way and what the
+/// stash takes, the commits and files (as many as `room` lets), warnings, the hook after.
+fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
+    let to = format!("{} {}", p.to.short, p.to.subject);
+    let word = p.kind.word();
+    let mut lines = Vec::new();
+    lines.push(format!(
+        "{} {} -> {}",
+        word,
+        p.from
+            .as_ref()
+            .map(|f| f.short.as_str())
+            .unwrap_or("(nothing)"),
+        to
+    ));
+    if let Some((upstream, behind)) = &p.stale_branch {
+        lines.push(format!(
+            "{} is the local branch, {behind} commit(s) behind {upstream} as fetched: \
+             to deploy what was pushed, give {upstream}",
+            p.spec
+        ));
+    }
+    if p.kind == Kind::Rollback {
+        lines.extend(undone_lines(t.ok_status(), p));
+    }
+    // commits live once and taken back are not new: said as the commit list says them
+    let mut commits = match deployed_before(t.ok_status(), p) {
+        Some((k, word)) => format!(
+            "{} commit(s) to deploy, {k} of them {word} before",
+            p.new_total
+        ),
+        None => format!("{} new commit(s)", p.new_total),
+    };
+    if p.dropped_total > 0 {
+        commits.push_str(&format!(", {} commit(s) taken back", p.dropped_total));
+    }
+    lines.push(commits);
+    for c in p.new_commits.iter().take(room.new) {
+        lines.push(one_row(format!("  + {} {}", c.short, c.subject)));
+    }
+    for c in p.dropped_commits.iter().take(room.dropped) {
+        lines.push(one_row(format!("  - {} {}", c.short, c.subject)));
+    }
+    // leaving a commit no remote holds: nothing but git's reflog remembers it after
+    if let Some(from) = p.from.as_ref().filter(|f| {
+        p.dropped_total > 0
+            && t.ok_status()
+                .is_some_and(|s| s.on_no_remote && s.head.as_ref().map(|h| h.id) == Some(f.id))
+    }) {
+        lines.push(format!(
+            "WARNING: {} is on no remote branch: push it first, or only git's reflog keeps it",
+            from.short
+        ));
+    }
+    lines.push(format!("{} file(s) change:", p.files_total));
+    for f in p.files.iter().take(room.files) {
+        lines.push(one_row(format!("  {} {}", f.kind, f.path)));
+    }
+    if p.files_total > room.files {
+        lines.push(format!("  ... and {} more", p.files_total - room.files));
+    }
+    if !p.submodules.is_empty() {
+        lines.push(format!(
+            "Submodule(s) {} move but are not updated: run git submodule update after",
+            p.submodules
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if p.owner.mismatch() {
+        lines.push(format!(
+            "WARNING: tree owned by {}, files will be written as {}",
+            p.owner.tree_user, p.owner.run_user
+        ));
+    }
+    if let Some(l) = p.lock.as_ref().filter(|_| p.lock_stale) {
+        lines.push(format!(
+            "Takes over the STALE lock of {} (process gone)",
+            l.holder()
+        ));
+    }
+    // A stash takes more than what is in the way: said below instead.
+    if p.local_changes > 0 && p.conflicts.is_empty() {
+        lines.push(format!(
+            "{} local change(s) not in the way are kept",
+            p.local_changes
+        ));
+    }
+    // The checkout runs the post-deploy command after it (as `H` does).
+    if let Some(cmd) = t
+        .cfg
+        .post_deploy
+        .as_deref()
+        .filter(|l| !l.trim().is_empty())
+    {
+        lines.push(format!(
+            "Then the post-deploy command runs: {}",
+            post_deploy_lines(cmd, &t.cfg).join(", ")
+        ));
+    }
+    if !p.conflicts.is_empty() {
+        let n = p.conflicts.len();
+        // one a row, or with no room for that, as many as one row holds
+        let mut head = vec![format!("{n} local file(s) would be overwritten:")];
+        if n <= room.conflicts {
+            head.extend(p.conflicts.iter().map(|c| one_row(format!("  ! {c}"))));
+        } else {
+            head.push(one_row(format!("  ! {}", names(&p.conflicts, 8))));
+        }
+        let mut stash = vec![format!(
+            "{} local change(s) go to git stash{} and are NOT restored; git stash pop gets them back.",
+            p.stash.takes,
+            if p.stash.untracked {
+                ", untracked files too"
+            } else {
+                ""
+            }
+        )];
+        // named unless they are the files in the way, listed above
+        if !p.stash_files.is_empty() && p.stash_files != p.conflicts {
+            stash.push(format!("  to the stash: {}", names(&p.stash_files, 4)));
+        }
+        if !p.stash_may_conflict.is_empty() {
+            stash.push(if p.stash_may_conflict == p.stash_files {
+                format!(
+                    "  the pop may conflict in all of them ({} changes them too)",
+                    p.to.short
+                )
+            } else {
+                pop_may_conflict(p.to.id, &p.stash_may_conflict)
+            });
+        }
+        if p.stash.leaves > 0 {
+            stash.push(format!(
+                "{} untracked file(s) stay where they are.",
+                p.stash.leaves
+            ));
+        }
+        head.extend(stash);
+        lines.splice(0..0, head);
+    }
+    lines
+}
+
 /// What a rollback undoes, from the journal: the deploy it takes back (who, when), that HEAD is
 /// not where that deploy left it when so, and that another `b` goes further back.
 fn undone_lines(status: Option<&RepoStatus>, p: &Preview) -> Vec<String> {
@@ -806,9 +876,10 @@ fn undone_lines(status: Option<&RepoStatus>, p: &Preview) -> Vec<String> {
 /// conflict: one short line (the last action is cut at the width).
 fn pop_may_conflict(to: git2::Oid, files: &[Clean]) -> String {
     format!(
-        "  the pop may conflict: {} changes {} too",
+        "  the pop may conflict in {} ({} changes {} too)",
+        names(files, 2),
         short_id(to),
-        names(files, 2)
+        if files.len() == 1 { "it" } else { "them" }
     )
 }
 
@@ -1649,7 +1720,7 @@ mod tests {
                 "  ! index.html",
                 "2 local change(s) go to git stash and are NOT restored; git stash pop gets them back.",
                 "  to the stash: about.html, index.html",
-                "  the pop may conflict: 3333333 changes index.html too",
+                "  the pop may conflict in index.html (3333333 changes it too)",
                 "2 untracked file(s) stay where they are.",
             ]
         );
@@ -1696,6 +1767,78 @@ mod tests {
             !c.lines.iter().any(|l| l.contains("no remote branch")),
             "{:#?}",
             c.lines
+        );
+    }
+
+    /// A stash over many files in the way, many commits and files: at 80x24 the dialog keeps
+    /// what the checkout does, the stash, the counts and the hook after it on the screen, and
+    /// the lists give way.
+    #[test]
+    fn a_long_stash_confirm_fits_80x24_with_the_hook_and_the_counts() {
+        let mut p = pane();
+        let mut pr = testdata::preview();
+        let many = |prefix: &str, n: usize| -> Vec<Clean> {
+            (0..n)
+                .map(|i| Clean::new(&format!("{prefix}{i}.html")))
+                .collect()
+        };
+        pr.conflicts = many("page", 6);
+        pr.stash_files = many("page", 6);
+        pr.stash_may_conflict = many("page", 6);
+        pr.stash = crate::deploy::checkout::StashPlan {
+            takes: 6,
+            untracked: false,
+            leaves: 1,
+        };
+        pr.new_commits = (0..10u8)
+            .map(|i| {
+                testdata::commit(
+                    0x40 + i,
+                    "A change to the site with a subject long enough to wrap in the dialog",
+                    "Dev",
+                    60,
+                )
+            })
+            .collect();
+        pr.new_total = 10;
+        pr.files = many("file", 20)
+            .into_iter()
+            .map(|path| crate::deploy::status::Change { kind: 'M', path })
+            .collect();
+        pr.files_total = 20;
+        let c = confirm(previewed(&mut p, pr));
+        assert!(
+            confirm_rows(&c.lines) <= CONFIRM_ROWS,
+            "{} rows: {:#?}",
+            confirm_rows(&c.lines),
+            c.lines
+        );
+        for said in [
+            "6 local file(s) would be overwritten:",
+            "6 local change(s) go to git stash and are NOT restored; git stash pop gets them back.",
+            "  the pop may conflict in all of them (3333333 changes them too)",
+            "1 untracked file(s) stay where they are.",
+            "10 new commit(s)",
+            "20 file(s) change:",
+            "Then the post-deploy command runs: systemctl reload php-fpm, in /var/www/site, timeout 60s",
+        ] {
+            assert!(
+                c.lines.iter().any(|l| l == said),
+                "{said:?} missing: {:#?}",
+                c.lines
+            );
+        }
+        assert!(
+            c.lines
+                .iter()
+                .any(|l| l.starts_with("  ... and ") && l.ends_with(" more")),
+            "{:#?}",
+            c.lines
+        );
+        // the files in the way, on one row
+        assert_eq!(
+            c.lines[1],
+            "  ! page0.html, page1.html, page2.html, page3.html, page4.html, pag…"
         );
     }
 
@@ -1860,7 +2003,7 @@ mod tests {
             said[3..5],
             [
                 "Your local changes are in the stash (5555555, stash@{0}): git stash pop in /var/www/site puts them back.",
-                "  the pop may conflict: 3333333 changes a.html too",
+                "  the pop may conflict in a.html (3333333 changes it too)",
             ]
         );
     }
@@ -1956,7 +2099,7 @@ mod tests {
             [
                 "Stashed, not restored (stash@{0} 4444444): about.html, index.html",
                 "git stash pop in /var/www/site brings it back",
-                "  the pop may conflict: 3333333 changes index.html too",
+                "  the pop may conflict in index.html (3333333 changes it too)",
             ]
         );
         // the pane's inner width at 80 columns
