@@ -496,7 +496,10 @@ impl DeployPane {
                         format!("git stash pop in {} brings it back", t.cfg.path.display()),
                     ));
                     if !o.stash_may_conflict.is_empty() {
-                        say.push((Tone::Warn, pop_may_conflict(o.to, &o.stash_may_conflict)));
+                        say.push((
+                            Tone::Warn,
+                            pop_may_conflict(o.to, &o.stash_may_conflict, &o.stashed),
+                        ));
                     }
                 }
                 say.extend(hook_lines(&o.hooks));
@@ -597,7 +600,7 @@ impl DeployPane {
                     if !stash.may_conflict.is_empty() {
                         let files: Vec<Clean> =
                             stash.may_conflict.iter().map(|f| Clean::new(f)).collect();
-                        say.push((Tone::Warn, pop_may_conflict(request.to, &files)));
+                        say.push((Tone::Warn, pop_may_conflict(request.to, &files, &[])));
                     }
                 }
                 say.push((
@@ -822,14 +825,11 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
             stash.push(format!("  to the stash: {}", names(&p.stash_files, 4)));
         }
         if !p.stash_may_conflict.is_empty() {
-            stash.push(if p.stash_may_conflict == p.stash_files {
-                format!(
-                    "  the pop may conflict in all of them ({} changes them too)",
-                    p.to.short
-                )
-            } else {
-                pop_may_conflict(p.to.id, &p.stash_may_conflict)
-            });
+            stash.push(pop_may_conflict(
+                p.to.id,
+                &p.stash_may_conflict,
+                &p.stash_files,
+            ));
         }
         if p.stash.leaves > 0 {
             stash.push(format!(
@@ -874,12 +874,15 @@ fn undone_lines(status: Option<&RepoStatus>, p: &Preview) -> Vec<String> {
 
 /// The stashed files the checkout to `to` changed too, where `git stash pop` merges and may
 /// conflict: one short line (the last action is cut at the width).
-fn pop_may_conflict(to: git2::Oid, files: &[Clean]) -> String {
+fn pop_may_conflict(to: git2::Oid, files: &[Clean], stashed: &[Clean]) -> String {
+    let (which, them) = match files.len() {
+        1 => (files[0].to_string(), "it"),
+        _ if files == stashed => ("all of them".to_string(), "them"),
+        _ => (names(files, 2), "them"),
+    };
     format!(
-        "  the pop may conflict in {} ({} changes {} too)",
-        names(files, 2),
-        short_id(to),
-        if files.len() == 1 { "it" } else { "them" }
+        "  the pop may conflict in {which} ({} changes {them} too)",
+        short_id(to)
     )
 }
 
@@ -2104,6 +2107,28 @@ mod tests {
         );
         // the pane's inner width at 80 columns
         assert!(last.iter().all(|l| l.chars().count() <= 78), "{last:#?}");
+
+        // every stashed file changed too: said without naming them again
+        let files: Vec<Clean> = ["index.html", "p2.html", "p5.html", "p6.html"]
+            .into_iter()
+            .map(Clean::new)
+            .collect();
+        let out = DeployOutcome {
+            kind: Kind::Deploy,
+            from: Some(testdata::oid(0x22)),
+            to: testdata::oid(0x33),
+            stash: Some((testdata::oid(0x44), Clean::new("opsdeck: local work"))),
+            stashed: files.clone(),
+            stash_may_conflict: files,
+            hooks: Vec::new(),
+            journal_problem: None,
+        };
+        deployed(&mut p, true, Ok(Box::new(out)));
+        let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            last[3],
+            "  the pop may conflict in all of them (3333333 changes them too)"
+        );
     }
 
     #[test]
