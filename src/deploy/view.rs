@@ -327,28 +327,35 @@ fn busy_text(b: &Busy) -> String {
     }
 }
 
-/// What runs on the target (if anything), then HEAD, branch, tree and lock:
-/// the top of both the tile and the zoomed view.
-fn state_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'static>> {
-    let mut lines: Vec<Line<'static>> = t
+/// The lines at the top of both the tile and the zoomed view, in parts: what runs on the target
+/// (if anything) with HEAD and branch, the tree and lock lines, and what is off with HEAD (moved
+/// outside opsdeck, pushed nowhere).
+struct StateLines {
+    top: Vec<Line<'static>>,
+    tree: Line<'static>,
+    lock: Line<'static>,
+    alerts: Vec<Line<'static>>,
+}
+
+fn state_parts(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> StateLines {
+    let mut top: Vec<Line<'static>> = t
         .busy
         .iter()
         .map(|b| fit_line(busy_line(b, cx), w))
         .collect();
     if let Some(l) = t.slow_line() {
-        lines.push(fit_line(vec![sp(l, cx.theme.warn)], w));
+        top.push(fit_line(vec![sp(l, cx.theme.warn)], w));
     }
-    lines.extend([
+    top.extend([
         fit_line(head_line(s, cx), w),
         fit_line(branch_line(s, cx), w),
-        fit_line(tree_line(s, cx), w),
-        fit_line(lock_line(s, cx), w),
     ]);
+    let mut alerts = Vec::new();
     if let Some(m) = &s.moved_outside {
-        lines.push(fit_line(moved_line(m, cx), w));
+        alerts.push(fit_line(moved_line(m, cx), w));
     }
     if s.on_no_remote {
-        lines.push(fit_line(
+        alerts.push(fit_line(
             vec![
                 sp("pushed ", cx.theme.muted),
                 sp("nowhere: on no remote branch", cx.theme.warn),
@@ -357,7 +364,26 @@ fn state_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<Lin
             w,
         ));
     }
-    lines
+    StateLines {
+        top,
+        tree: fit_line(tree_line(s, cx), w),
+        lock: fit_line(lock_line(s, cx), w),
+        alerts,
+    }
+}
+
+/// What runs on the target (if anything), then HEAD, branch, tree and lock, then what is off
+/// with HEAD: the top of the zoomed view.
+fn state_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'static>> {
+    let StateLines {
+        mut top,
+        tree,
+        lock,
+        alerts,
+    } = state_parts(t, s, cx, w);
+    top.extend([tree, lock]);
+    top.extend(alerts);
+    top
 }
 
 /// HEAD is not where the last deploy left it: who moved it and when (git's reflog) first, so
@@ -381,8 +407,28 @@ fn moved_line(m: &MovedOutside, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
     v
 }
 
+/// The tile: what runs and what is deployed first, then what is off (a HEAD moved by hand or
+/// pushed nowhere, local changes, a lock), the last deploy and action, and last what is as it
+/// should be ("tree clean", "lock free"): at 80x24 the tile has two or three rows.
 fn summary_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'static>> {
-    let mut lines = state_lines(t, s, cx, w);
+    let StateLines {
+        mut top,
+        tree,
+        lock,
+        alerts,
+    } = state_parts(t, s, cx, w);
+    let mut lines = std::mem::take(&mut top);
+    lines.extend(alerts);
+    let tree_quiet =
+        s.modified == 0 && s.untracked == 0 && s.submodules_off.is_empty() && !s.owner.mismatch();
+    let mut quiet = Vec::new();
+    for (line, is_quiet) in [(tree, tree_quiet), (lock, s.lock.is_none())] {
+        if is_quiet {
+            quiet.push(line);
+        } else {
+            lines.push(line);
+        }
+    }
     if let Some(j) = s.journal.last() {
         let st = if j.ok() { cx.theme.ok } else { cx.theme.error };
         lines.push(fit_line(
@@ -401,6 +447,7 @@ fn summary_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<L
     if let Some((tn, l)) = t.last.first() {
         lines.push(fit_line(vec![sp(l.to_string(), tone(cx, *tn))], w));
     }
+    lines.extend(quiet);
     lines
 }
 
@@ -778,6 +825,27 @@ mod tests {
             ),
             "{s}"
         );
+    }
+
+    /// A tile of a few rows shows what is off before what is as it should be.
+    #[test]
+    fn a_small_tile_shows_a_head_pushed_nowhere_before_tree_and_lock() {
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.on_no_remote = true;
+            s.modified = 0;
+            s.untracked = 0;
+            s.owner.run_uid = s.owner.tree_uid;
+        }
+        let s = text(&draw(&p, 80, 6, false));
+        let rows: Vec<&str> = s.lines().collect();
+        assert!(rows[1].starts_with("│HEAD  2222222"), "{s}");
+        assert!(rows[2].starts_with("│on    detached"), "{s}");
+        assert!(
+            rows[3].starts_with("│pushed nowhere: on no remote branch"),
+            "{s}"
+        );
+        assert!(rows[4].starts_with("│blog"), "{s}");
     }
 
     #[test]
