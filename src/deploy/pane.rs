@@ -750,7 +750,7 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
                 .is_some_and(|s| s.on_no_remote && s.head.as_ref().map(|h| h.id) == Some(f.id))
     }) {
         lines.push(format!(
-            "WARNING: {} is on no remote branch: push it first, or only git's reflog keeps it",
+            "WARNING: {} is on no remote branch: after this only git's reflog keeps it",
             from.short
         ));
     }
@@ -1758,7 +1758,7 @@ mod tests {
                 "1 commit(s) to deploy, 1 of them rolled back before, 1 commit(s) taken back",
                 "  + 3333333 Pricing \\e]0;pwned\\x07 page\\e[2J",
                 "  - 2222222 Hot fix",
-                "WARNING: 2222222 is on no remote branch: push it first, or only git's reflog keeps it",
+                "WARNING: 2222222 is on no remote branch: after this only git's reflog keeps it",
             ],
             "{:#?}",
             c.lines
