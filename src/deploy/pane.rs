@@ -725,13 +725,15 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
     if p.kind == Kind::Rollback {
         lines.extend(undone_lines(t.ok_status(), p));
     }
-    // commits live once and taken back are not new: said as the commit list says them
-    let mut commits = match deployed_before(t.ok_status(), p) {
-        Some((k, word)) => format!(
+    // commits live once and taken back are not new: said as the commit list says them; a
+    // rollback goes back to a revision that was deployed, so all it brings was live before
+    let mut commits = match (p.kind, deployed_before(t.ok_status(), p)) {
+        (Kind::Rollback, _) => format!("{} commit(s) brought back", p.new_total),
+        (Kind::Deploy, Some((k, word))) => format!(
             "{} commit(s) to deploy, {k} of them {word} before",
             p.new_total
         ),
-        None => format!("{} new commit(s)", p.new_total),
+        (Kind::Deploy, None) => format!("{} new commit(s)", p.new_total),
     };
     if p.dropped_total > 0 {
         commits.push_str(&format!(", {} commit(s) taken back", p.dropped_total));
@@ -2254,10 +2256,12 @@ mod tests {
         let lines = rollback(0x22);
         assert_eq!(lines[0], "rollback 2222222 -> 1111111 About page");
         assert_eq!(
-            lines[1..3],
+            lines[1..4],
             [
                 "Undoes the deploy 1111111->2222222 by dana@web1, 2026-11-27 10:00".to_string(),
                 "b again after it goes one deploy further back".into(),
+                // what a rollback brings was deployed before: not "new"
+                "1 commit(s) brought back".into(),
             ],
             "{lines:#?}"
         );
