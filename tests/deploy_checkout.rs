@@ -493,8 +493,11 @@ fn stash_and_deploy_keeps_local_work_in_the_stash_and_restores_nothing() {
     std::fs::write(f.site.join("new.html"), "upload\n").unwrap();
     let mut req = request(&f, "origin/main", Kind::Deploy);
     req.stash = true;
+    assert_eq!(status::read_status(&f.config()).unwrap().stashes, 0);
     let out = checkout::deploy(&f.config(), &req, &access()).unwrap();
     let (stash_id, msg) = out.stash.clone().expect("a stash was made");
+    // the status keeps saying that local work is parked in the stash
+    assert_eq!(status::read_status(&f.config()).unwrap().stashes, 1);
     assert!(msg.contains("before deploy"), "{msg}");
     assert_eq!(f.head(), f.commits[3]);
     // The deployed content is in the tree, not the local edits.

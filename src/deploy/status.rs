@@ -257,6 +257,9 @@ pub struct RepoStatus {
     /// or a branch force-pushed away from under it. What runs here is in no shared repository.
     /// False when unknown (no remote-tracking branch at all, or too many to look through).
     pub on_no_remote: bool,
+    /// Entries in `git stash list`: local work parked by a stash-and-deploy (or by hand), not
+    /// in the work tree until someone pops it.
+    pub stashes: usize,
     /// When the remote was last fetched (`FETCH_HEAD` written, else the clone that starts
     /// HEAD's reflog; epoch seconds): how old "up to date" is.
     /// None: never fetched here.
@@ -452,6 +455,7 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
     let journal_problem = journal_problem.map(|e| Clean::new(&e.to_string()));
     let moved_outside = moved_outside(&repo, head.as_ref().map(|h| h.id), &journal);
     let on_no_remote = on_no_remote(&repo, head.as_ref().map(|h| h.id), upstream.as_ref());
+    let stashes = repo.reflog("refs/stash").map_or(0, |r| r.len());
     let lock = lock::read(&git_dir);
     let lock_stale = lock.as_ref().is_some_and(|l| l.is_stale());
     let submodules_off = submodules_off(&repo);
@@ -491,6 +495,7 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
         submodules_off,
         moved_outside,
         on_no_remote,
+        stashes,
         last_fetch,
     })
 }

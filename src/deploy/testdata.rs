@@ -129,6 +129,7 @@ pub fn status() -> RepoStatus {
         lock_stale: false,
         moved_outside: None,
         on_no_remote: false,
+        stashes: 0,
         last_fetch: Some(now().timestamp() - 3 * 3600),
     }
 }

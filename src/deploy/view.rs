@@ -250,6 +250,10 @@ fn tree_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
             cx.theme.warn,
         ));
     }
+    if s.stashes > 0 {
+        // local work parked by a stash-and-deploy is easily forgotten there
+        v.push(sp(format!("  {} in git stash", s.stashes), cx.theme.warn));
+    }
     if !s.submodules_off.is_empty() {
         v.push(sp(
             format!(
@@ -419,8 +423,11 @@ fn summary_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<L
     } = state_parts(t, s, cx, w);
     let mut lines = std::mem::take(&mut top);
     lines.extend(alerts);
-    let tree_quiet =
-        s.modified == 0 && s.untracked == 0 && s.submodules_off.is_empty() && !s.owner.mismatch();
+    let tree_quiet = s.modified == 0
+        && s.untracked == 0
+        && s.stashes == 0
+        && s.submodules_off.is_empty()
+        && !s.owner.mismatch();
     let mut quiet = Vec::new();
     for (line, is_quiet) in [(tree, tree_quiet), (lock, s.lock.is_none())] {
         if is_quiet {
@@ -846,6 +853,21 @@ mod tests {
             "{s}"
         );
         assert!(rows[4].starts_with("│blog"), "{s}");
+    }
+
+    #[test]
+    fn local_work_left_in_the_stash_is_said_on_the_tree_line() {
+        let mut p = pane();
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(!s.contains("in git stash"), "{s}");
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.stashes = 2;
+        }
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(
+            s.contains("│tree  1 modified, 1 untracked  2 in git stash  owner www-data"),
+            "{s}"
+        );
     }
 
     #[test]
