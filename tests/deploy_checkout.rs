@@ -949,6 +949,28 @@ fn a_head_on_no_remote_branch_is_noticed() {
     assert!(on_no_remote(), "the deployed commit was force-pushed away");
 }
 
+/// Reading a checkout writes nothing in it, even where git keeps no reflog (libgit2 creates a
+/// reflog it is asked to read): no stash yet, and HEAD's reflog gone (logAllRefUpdates off).
+#[test]
+fn reading_the_status_creates_no_reflog() {
+    let f = Fixture::new();
+    let logs = f.git_dir().join("logs");
+    std::fs::remove_file(logs.join("HEAD")).unwrap();
+    // never fetched since the clone: the clone's date is looked for in HEAD's reflog
+    std::fs::remove_file(f.git_dir().join("FETCH_HEAD")).unwrap();
+    let s = status::read_status(&f.config()).unwrap();
+    assert_eq!(s.last_fetch, None);
+    assert_eq!(s.stashes, 0);
+    assert!(
+        !logs.join("HEAD").exists(),
+        "the status read created .git/logs/HEAD"
+    );
+    assert!(
+        !logs.join("refs/stash").exists(),
+        "the status read created .git/logs/refs/stash"
+    );
+}
+
 fn write_hook(f: &Fixture, body: &str) {
     let p = f.git_dir().join("hooks/post-checkout");
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();

@@ -195,9 +195,25 @@ pub(crate) struct HeadMove {
     pub what: Option<Clean>,
 }
 
+/// The reflog of `name` ("HEAD", "refs/stash"), None when it has none. Asked only when its file
+/// is there: libgit2 reading a reflog that does not exist creates it (refdb_fs.c), and reading a
+/// checkout writes nothing in it.
+pub(crate) fn reflog_if_any(repo: &Repository, name: &str) -> Option<git2::Reflog> {
+    // HEAD's reflog is the work tree's own; a branch's or the stash's is shared by all of them
+    let dir = if name == "HEAD" {
+        repo.path()
+    } else {
+        repo.commondir()
+    };
+    if !dir.join("logs").join(name).is_file() {
+        return None;
+    }
+    repo.reflog(name).ok()
+}
+
 /// Who last moved HEAD, if that move left it at `head` (read from HEAD's reflog).
 pub(crate) fn head_mover(repo: &Repository, head: Oid) -> Option<HeadMove> {
-    let log = repo.reflog("HEAD").ok()?;
+    let log = reflog_if_any(repo, "HEAD")?;
     let e = log.get(0).filter(|e| e.id_new() == head)?;
     let who = e.committer();
     Some(HeadMove {
@@ -455,7 +471,7 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
     let journal_problem = journal_problem.map(|e| Clean::new(&e.to_string()));
     let moved_outside = moved_outside(&repo, head.as_ref().map(|h| h.id), &journal);
     let on_no_remote = on_no_remote(&repo, head.as_ref().map(|h| h.id), upstream.as_ref());
-    let stashes = repo.reflog("refs/stash").map_or(0, |r| r.len());
+    let stashes = reflog_if_any(&repo, "refs/stash").map_or(0, |r| r.len());
     let lock = lock::read(&git_dir);
     let lock_stale = lock.as_ref().is_some_and(|l| l.is_stale());
     let submodules_off = submodules_off(&repo);
@@ -468,7 +484,7 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
         // as a fetch does, and HEAD's reflog starts with it ("clone: from URL")
         .or_else(|| {
             upstream.as_ref()?;
-            let log = repo.reflog("HEAD").ok()?;
+            let log = reflog_if_any(&repo, "HEAD")?;
             let first = log.get(log.len().checked_sub(1)?)?;
             first
                 .message_bytes()?
