@@ -1,5 +1,7 @@
 //! Reads a deploy checkout's state through git2: HEAD, branch, upstream and
-//! ahead/behind, repository state, local changes, recent commits, owner.
+//! ahead/behind, repository state, local changes, recent commits (and which of
+//! them a rollback took back, as the journal tells it), whether any remote
+//! branch holds HEAD, the stash, owner.
 //!
 //! Blocking: call it from `spawn_blocking`, never on the event loop. It only
 //! reads (libgit2 status may refresh nothing on disk: no index write is
