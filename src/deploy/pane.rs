@@ -578,24 +578,27 @@ impl DeployPane {
                         ),
                     ),
                 ];
-                say.extend(
-                    written
-                        .iter()
-                        .take(6)
-                        .map(|f| (Tone::Warn, format!("  {f}"))),
-                );
+                // on one row: the last action has seven, and how to go on comes last
+                let written: Vec<Clean> = written.iter().map(|f| Clean::new(f)).collect();
+                if !written.is_empty() {
+                    say.push((Tone::Warn, format!("  {}", names(&written, 4))));
+                }
                 let again = match request.kind {
                     Kind::Deploy => format!("deploy {to}"),
                     Kind::Rollback => format!("roll back to {to}"),
                 };
                 if let Some(stash) = stash {
+                    // two short lines: the docroot's path would push the rest past the width
                     say.push((
                         Tone::Warn,
                         format!(
-                            "Your local changes are in the stash ({}, stash@{{0}}): git stash pop in {} puts them back.",
-                            stash.id,
-                            path.display()
+                            "Your local changes are in the stash ({}, stash@{{0}}):",
+                            stash.id
                         ),
+                    ));
+                    say.push((
+                        Tone::Muted,
+                        format!("git stash pop in {} puts them back", path.display()),
                     ));
                     if !stash.may_conflict.is_empty() {
                         let files: Vec<Clean> =
@@ -2005,12 +2008,34 @@ mod tests {
         deployed(&mut p, true, Err(stopped(Some("5555555"))));
         let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(
-            said[3..5],
+            said[3..],
             [
-                "Your local changes are in the stash (5555555, stash@{0}): git stash pop in /var/www/site puts them back.",
+                "Your local changes are in the stash (5555555, stash@{0}):",
+                "git stash pop in /var/www/site puts them back",
                 "  the pop may conflict in a.html (3333333 changes it too)",
+                "Fix the cause and deploy 3333333 again: the files already written are not in the way.",
             ]
         );
+        // the last action's seven rows hold it all, however many files were written
+        let mut many = stopped(Some("5555555"));
+        if let DeployError::PartialCheckout {
+            written,
+            written_total,
+            ..
+        } = &mut many
+        {
+            *written = (0..9).map(|i| format!("page{i}.html")).collect();
+            *written_total = 9;
+        }
+        let mut p = pane();
+        deployed(&mut p, true, Err(many));
+        let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(said.len(), 7, "{said:#?}");
+        assert_eq!(
+            said[2],
+            "  page0.html, page1.html, page2.html, page3.html and 5 more"
+        );
+        assert!(said[6].starts_with("Fix the cause"), "{said:#?}");
     }
 
     #[test]
