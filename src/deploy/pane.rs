@@ -649,17 +649,21 @@ impl DeployPane {
                     say = vec![(
                         Tone::Error,
                         format!(
-                            "Refused after the stash: {} file(s) are still in the way (no stash takes them):",
+                            "Refused after the stash: {} file(s) still in the way (no stash takes them):",
                             files.len()
                         ),
                     )];
                     say.extend(files.iter().take(8).map(|f| (Tone::Warn, format!("  {f}"))));
+                    // two short lines, as after a deploy: a long docroot path is cut at the width
                     say.push((
                         Tone::Warn,
                         format!(
-                            "Your local changes are in the stash ({stash}, stash@{{0}}), not in the work tree: git stash pop in {} puts them back.",
-                            path.display()
+                            "Your local changes are in the stash ({stash}, stash@{{0}}), not the work tree:"
                         ),
+                    ));
+                    say.push((
+                        Tone::Muted,
+                        format!("git stash pop in {} puts them back", path.display()),
                     ));
                     say.push((Tone::Muted, "HEAD is as it was.".into()));
                 } else {
@@ -2101,12 +2105,15 @@ mod tests {
         assert_eq!(
             said,
             [
-                "Refused after the stash: 1 file(s) are still in the way (no stash takes them):",
+                "Refused after the stash: 1 file(s) still in the way (no stash takes them):",
                 "  lib/lib.js",
-                "Your local changes are in the stash (5555555, stash@{0}), not in the work tree: git stash pop in /var/www/site puts them back.",
+                "Your local changes are in the stash (5555555, stash@{0}), not the work tree:",
+                "git stash pop in /var/www/site puts them back",
                 "HEAD is as it was.",
             ]
         );
+        // the pane's inner width at 80 columns
+        assert!(said.iter().all(|l| l.chars().count() <= 78), "{said:#?}");
     }
 
     #[test]
