@@ -563,6 +563,13 @@ impl DeployPane {
                     .expected_from
                     .map(short_id)
                     .unwrap_or_else(|| "(nothing)".into());
+                // Six rows at most: at 80x24 the last action gets no more beside the commits.
+                // How to go on comes before the stash, so that it is never the one cut off.
+                let written: Vec<Clean> = written.iter().map(|f| Clean::new(f)).collect();
+                let again = match request.kind {
+                    Kind::Deploy => format!("deploy {to}"),
+                    Kind::Rollback => format!("roll back to {to}"),
+                };
                 let mut say = vec![
                     (
                         Tone::Error,
@@ -574,19 +581,17 @@ impl DeployPane {
                     (
                         Tone::Warn,
                         format!(
-                            "HEAD is still {from}, but {written_total} file(s) are already {to}'s:"
+                            "HEAD is still {from}, but {written_total} file(s) are already {to}'s: {}",
+                            names(&written, 4)
+                        ),
+                    ),
+                    (
+                        Tone::Muted,
+                        format!(
+                            "Fix the cause and {again} again (the files written are not in the way)."
                         ),
                     ),
                 ];
-                // on one row: the last action has seven, and how to go on comes last
-                let written: Vec<Clean> = written.iter().map(|f| Clean::new(f)).collect();
-                if !written.is_empty() {
-                    say.push((Tone::Warn, format!("  {}", names(&written, 4))));
-                }
-                let again = match request.kind {
-                    Kind::Deploy => format!("deploy {to}"),
-                    Kind::Rollback => format!("roll back to {to}"),
-                };
                 if let Some(stash) = stash {
                     // two short lines: the docroot's path would push the rest past the width
                     say.push((
@@ -606,12 +611,6 @@ impl DeployPane {
                         say.push((Tone::Warn, pop_may_conflict(request.to, &files, &[])));
                     }
                 }
-                say.push((
-                    Tone::Muted,
-                    format!(
-                        "Fix the cause and {again} again: the files already written are not in the way."
-                    ),
-                ));
                 t.say(say);
                 Vec::new()
             }
@@ -2002,9 +2001,8 @@ mod tests {
             said,
             [
                 "Deploy stopped part-way: could not open 'b/x.html' for writing: Permission denied",
-                "HEAD is still 2222222, but 1 file(s) are already 3333333's:",
-                "  a.html",
-                "Fix the cause and deploy 3333333 again: the files already written are not in the way.",
+                "HEAD is still 2222222, but 1 file(s) are already 3333333's: a.html",
+                "Fix the cause and deploy 3333333 again (the files written are not in the way).",
             ]
         );
         // stashed first: where the local changes are is said too
@@ -2017,7 +2015,6 @@ mod tests {
                 "Your local changes are in the stash (5555555, stash@{0}):",
                 "git stash pop in /var/www/site puts them back",
                 "  the pop may conflict in a.html (3333333 changes it too)",
-                "Fix the cause and deploy 3333333 again: the files already written are not in the way.",
             ]
         );
         // the last action's seven rows hold it all, however many files were written
@@ -2034,12 +2031,17 @@ mod tests {
         let mut p = pane();
         deployed(&mut p, true, Err(many));
         let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
-        assert_eq!(said.len(), 7, "{said:#?}");
+        assert_eq!(said.len(), 6, "{said:#?}");
         assert_eq!(
-            said[2],
-            "  page0.html, page1.html, page2.html, page3.html and 5 more"
+            said[1],
+            "HEAD is still 2222222, but 9 file(s) are already 3333333's: page0.html, page1.html, page2.html, page3.html and 5 more"
         );
-        assert!(said[6].starts_with("Fix the cause"), "{said:#?}");
+        assert!(said[2].starts_with("Fix the cause"), "{said:#?}");
+        // the pane's inner width at 80 columns: all but the list of files written
+        assert!(
+            said.iter().skip(2).all(|l| l.chars().count() <= 78),
+            "{said:#?}"
+        );
     }
 
     #[test]
