@@ -416,12 +416,11 @@ fn moved_line(m: &MovedOutside, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
 /// should be ("tree clean", "lock free"): at 80x24 the tile has two or three rows.
 fn summary_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'static>> {
     let StateLines {
-        mut top,
+        top: mut lines,
         tree,
         lock,
         alerts,
     } = state_parts(t, s, cx, w);
-    let mut lines = std::mem::take(&mut top);
     lines.extend(alerts);
     let tree_quiet = s.modified == 0
         && s.untracked == 0
