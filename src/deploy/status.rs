@@ -519,11 +519,13 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
 }
 
 /// How many remote-tracking branches are looked through for HEAD; with more, nothing is said.
-const MAX_REMOTE_REFS: usize = 200;
+const MAX_REMOTE_REFS: usize = 1_000;
 
 /// HEAD is reachable from none of the remote-tracking branches. On its upstream (the usual
-/// case) nothing more is read; else each remote-tracking branch is asked whether it descends
-/// from HEAD, up to [`MAX_REMOTE_REFS`] of them.
+/// case) nothing more is read; else one walk from HEAD with every remote-tracking branch hidden
+/// (up to [`MAX_REMOTE_REFS`] of them): it yields HEAD only when none of them holds it, and it
+/// stops where HEAD's history meets theirs, where asking each branch in turn walked that far
+/// once per branch.
 fn on_no_remote(repo: &Repository, head: Option<Oid>, upstream: Option<&Upstream>) -> bool {
     let Some(head) = head else {
         return false;
@@ -531,27 +533,27 @@ fn on_no_remote(repo: &Repository, head: Option<Oid>, upstream: Option<&Upstream
     if upstream.is_some_and(|u| u.ahead == 0) {
         return false;
     }
-    let Ok(refs) = repo.references_glob("refs/remotes/*") else {
+    let (Ok(refs), Ok(mut walk)) = (repo.references_glob("refs/remotes/*"), repo.revwalk()) else {
         return false;
     };
+    if walk.push(head).is_err() {
+        return false;
+    }
     let mut seen = 0;
     for r in refs {
         let Ok(r) = r else {
             continue;
         };
-        // `origin/HEAD` names another of them
-        let Some(id) = r.target() else {
+        // `origin/HEAD` names another of them; a tag fetched under refs/remotes is no branch
+        let Some(id) = r.target().filter(|id| repo.find_commit(*id).is_ok()) else {
             continue;
         };
         seen += 1;
-        if seen > MAX_REMOTE_REFS {
-            return false;
-        }
-        if id == head || repo.graph_descendant_of(id, head).unwrap_or(false) {
+        if seen > MAX_REMOTE_REFS || id == head || walk.hide(id).is_err() {
             return false;
         }
     }
-    seen > 0
+    seen > 0 && matches!(walk.next(), Some(Ok(_)))
 }
 
 /// The submodules whose work tree is not at the commit HEAD's tree records, by path: the site
