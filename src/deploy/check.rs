@@ -84,7 +84,7 @@ pub fn grade_target(config: &Config, target: &DeployConfig, st: &RepoStatus, rep
                         u.behind,
                         u.name.as_str(),
                         st.taken_back()
-                            .map(|(n, word)| format!(" ({n} of them {word})"))
+                            .map(|said| format!(" ({said})"))
                             .unwrap_or_default()
                     ),
                 );
@@ -362,16 +362,38 @@ mod tests {
             assert!(f.summary.contains(part), "{part:?} missing: {}", f.summary);
         }
         // commits rolled back are behind too: said, so that the warning is not read as news
-        st.log[0].taken_back = Some(crate::deploy::status::TakenBack::Journal {
+        let rolled_back = Some(crate::deploy::status::TakenBack::Journal {
             kind: crate::sanitize::Clean::new("rollback"),
             user: crate::sanitize::Clean::new("dana"),
             host: crate::sanitize::Clean::new("web1"),
             time: crate::sanitize::Clean::new("2026-11-27T11:00:00+00:00"),
         });
-        let said = graded(&st).findings[0].summary.clone();
+        let mut back = st.clone();
+        back.log[0].taken_back = rolled_back.clone();
+        if let Some(u) = back.upstream.as_mut() {
+            u.behind = 1;
+        }
+        let said = graded(&back).findings[0].summary.clone();
+        assert!(
+            said.contains("1 commit(s) behind origin/main as of the last fetch (1 rolled back)"),
+            "{said}"
+        );
+        // only the newest 50 commits behind are listed and looked at: said so
+        back.log = (0..50u8)
+            .map(|i| crate::deploy::status::LogEntry {
+                commit: testdata::commit(0x40 + i, "Rolled back", "Dev", 60),
+                is_head: false,
+                deployed: false,
+                taken_back: rolled_back.clone(),
+            })
+            .collect();
+        if let Some(u) = back.upstream.as_mut() {
+            u.behind = 120;
+        }
+        let said = graded(&back).findings[0].summary.clone();
         assert!(
             said.contains(
-                "3 commit(s) behind origin/main as of the last fetch (1 of them rolled back)"
+                "120 commit(s) behind origin/main as of the last fetch (50 of the newest 50 rolled back)"
             ),
             "{said}"
         );

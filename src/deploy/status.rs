@@ -285,20 +285,30 @@ pub struct RepoStatus {
 }
 
 impl RepoStatus {
-    /// How many listed commits HEAD lacks were live once, and the word for them ("rolled back"
-    /// when a rollback took back every one): said with "behind", which counts them too.
-    pub fn taken_back(&self) -> Option<(usize, &'static str)> {
+    /// Of the commits behind, how many were live once, said after the count behind: "2 rolled
+    /// back" ("taken back" unless a rollback took back every one). Only the newest
+    /// [`MAX_NEW_COMMITS`] are listed and looked at: beyond that, "12 of the newest 50".
+    pub fn taken_back(&self) -> Option<String> {
+        let listed = self.log.iter().filter(|e| !e.deployed).count();
         let marks: Vec<&'static str> = self
             .log
             .iter()
             .filter_map(|e| e.taken_back.as_ref().map(TakenBack::mark))
             .collect();
+        if marks.is_empty() {
+            return None;
+        }
         let word = if marks.iter().all(|m| *m == "rolled back") {
             "rolled back"
         } else {
             "taken back"
         };
-        (!marks.is_empty()).then_some((marks.len(), word))
+        let behind = self.upstream.as_ref().map_or(0, |u| u.behind);
+        Some(if behind > listed {
+            format!("{} of the newest {listed} {word}", marks.len())
+        } else {
+            format!("{} {word}", marks.len())
+        })
     }
 }
 

@@ -213,8 +213,8 @@ fn branch_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
             } else {
                 if u.behind > 0 {
                     v.push(sp(format!("↓{} to deploy", u.behind), cx.theme.warn));
-                    if let Some((n, word)) = s.taken_back() {
-                        v.push(sp(format!(" ({n} {word})"), cx.theme.warn));
+                    if let Some(said) = s.taken_back() {
+                        v.push(sp(format!(" ({said})"), cx.theme.warn));
                     }
                 }
                 if u.ahead > 0 {
