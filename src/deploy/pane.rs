@@ -883,9 +883,11 @@ fn undone_lines(status: Option<&RepoStatus>, p: &Preview) -> Vec<String> {
 /// The stashed files the checkout to `to` changed too, where `git stash pop` merges and may
 /// conflict: one short line (the last action is cut at the width).
 fn pop_may_conflict(to: git2::Oid, files: &[Clean], stashed: &[Clean]) -> String {
+    // the stashed files are named up to MAX_LISTED: past that, "all" is not known
+    let all = files == stashed && stashed.len() < crate::deploy::checkout::MAX_LISTED;
     let (which, them) = match files.len() {
         1 => (files[0].to_string(), "it"),
-        _ if files == stashed => ("all of them".to_string(), "them"),
+        _ if all => ("all of them".to_string(), "them"),
         _ => (names(files, 2), "them"),
     };
     format!(
@@ -2164,6 +2166,27 @@ mod tests {
         assert_eq!(
             last[3],
             "  the pop may conflict in all of them (3333333 changes them too)"
+        );
+
+        // as many stashed files as are named: more may have gone to the stash, "all" is not known
+        let files: Vec<Clean> = (0..crate::deploy::checkout::MAX_LISTED)
+            .map(|i| Clean::new(&format!("p{i}.html")))
+            .collect();
+        let out = DeployOutcome {
+            kind: Kind::Deploy,
+            from: Some(testdata::oid(0x22)),
+            to: testdata::oid(0x33),
+            stash: Some((testdata::oid(0x44), Clean::new("opsdeck: local work"))),
+            stashed: files.clone(),
+            stash_may_conflict: files,
+            hooks: Vec::new(),
+            journal_problem: None,
+        };
+        deployed(&mut p, true, Ok(Box::new(out)));
+        let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            last[3],
+            "  the pop may conflict in p0.html, p1.html and 48 more (3333333 changes them too)"
         );
     }
 
