@@ -493,8 +493,11 @@ fn stash_and_deploy_keeps_local_work_in_the_stash_and_restores_nothing() {
     std::fs::write(f.site.join("new.html"), "upload\n").unwrap();
     let mut req = request(&f, "origin/main", Kind::Deploy);
     req.stash = true;
+    assert_eq!(status::read_status(&f.config()).unwrap().stashes, 0);
     let out = checkout::deploy(&f.config(), &req, &access()).unwrap();
     let (stash_id, msg) = out.stash.clone().expect("a stash was made");
+    // the status keeps saying that local work is parked in the stash
+    assert_eq!(status::read_status(&f.config()).unwrap().stashes, 1);
     assert!(msg.contains("before deploy"), "{msg}");
     assert_eq!(f.head(), f.commits[3]);
     // The deployed content is in the tree, not the local edits.
@@ -542,15 +545,36 @@ fn the_stash_names_every_file_it_takes() {
         "only one is in the way"
     );
     assert_eq!(names(&p.stash_files), ["about.html", "index.html"]);
+    // the deploy changes index.html too: popping the stash after it merges there
+    assert_eq!(names(&p.stash_may_conflict), ["index.html"]);
     let mut req = request(&f, "origin/main", Kind::Deploy);
     req.stash = true;
     let out = checkout::deploy(&f.config(), &req, &access()).unwrap();
     assert_eq!(names(&out.stashed), ["about.html", "index.html"]);
+    assert_eq!(names(&out.stash_may_conflict), ["index.html"]);
     assert_eq!(git(&f.site, &["show", "stash@{0}:about.html"]), "patched");
     assert_eq!(
         std::fs::read_to_string(f.site.join("notes.txt")).unwrap(),
         "keep me\n",
         "the untracked note stays"
+    );
+    // and it does: git stash pop stops on index.html, about.html comes back
+    let pop = std::process::Command::new("git")
+        .args(["stash", "pop"])
+        .current_dir(&f.site)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap();
+    assert!(!pop.status.success(), "the pop conflicts");
+    let said = String::from_utf8_lossy(&pop.stdout);
+    assert!(
+        said.contains("CONFLICT") && said.contains("index.html"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("about.html")).unwrap(),
+        "patched\n"
     );
 }
 
@@ -669,6 +693,14 @@ fn a_checkout_stopped_part_way_after_the_stash_says_where_the_changes_are() {
                     .contains("the local changes are in the stash ("),
                 "{e}"
             );
+            let DeployError::PartialCheckout {
+                stash: Some(stash), ..
+            } = e
+            else {
+                unreachable!()
+            };
+            // the revision changes the stashed index.html too: a pop may conflict there
+            assert_eq!(stash.may_conflict, ["index.html"]);
         }
         other => panic!("expected a checkout stopped part-way after a stash, got {other:?}"),
     }
@@ -778,6 +810,165 @@ fn head_moved_by_hand_after_a_deploy_is_noticed_with_who_and_when() {
     // a rollback through opsdeck puts HEAD back under the journal
     checkout::deploy(&cfg, &request(&f, &f.commits[2], Kind::Rollback), &a).unwrap();
     assert_eq!(status::read_status(&cfg).unwrap().moved_outside, None);
+}
+
+/// Each listed commit as the pane marks it: HEAD, deployed (older), new, or what took it back.
+fn marks(f: &Fixture) -> Vec<(String, &'static str)> {
+    status::read_status(&f.config())
+        .unwrap()
+        .log
+        .iter()
+        .map(|e| {
+            let mark = match &e.taken_back {
+                _ if e.is_head => "HEAD",
+                _ if e.deployed => "deployed",
+                Some(b) => b.mark(),
+                None => "new",
+            };
+            (e.commit.subject.to_string(), mark)
+        })
+        .collect()
+}
+
+/// After a rollback the commits it took back are not listed as new (never deployed): they read
+/// "rolled back", as the journal says, with who did it; deployed again they are deployed, rolled
+/// back again they read so again; moved away by hand, "taken back". A commit never deployed stays
+/// new.
+#[test]
+fn rolled_back_commits_read_as_rolled_back_not_new() {
+    let mut f = Fixture::new();
+    let (cfg, a) = (f.config(), access());
+    let refetch = |f: &Fixture| git(&f.site, &["fetch", "-q", "origin"]);
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    f.commit(&[("index.html", "<h1>five</h1>\n")], "Fifth");
+    f.push();
+    refetch(&f);
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    checkout::deploy(&cfg, &request(&f, &f.commits[3], Kind::Rollback), &a).unwrap();
+    let s = |v: &[(&str, &'static str)]| {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), *b))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        marks(&f),
+        s(&[
+            ("Fifth", "rolled back"),
+            ("Fourth: new page", "HEAD"),
+            ("About page", "deployed"),
+            ("Style and logo", "deployed"),
+        ])
+    );
+    let st = status::read_status(&cfg).unwrap();
+    let said = st.log[0].taken_back.as_ref().unwrap().describe();
+    let me = opsdeck::deploy::lock::current_user();
+    assert!(said.starts_with(&format!("rolled back by {me}@")), "{said}");
+
+    // a newer commit pushed meanwhile is new; deploying it brings the rolled-back one back
+    f.commit(&[("six.html", "six\n")], "Sixth");
+    f.push();
+    refetch(&f);
+    assert_eq!(
+        marks(&f)[..2],
+        s(&[("Sixth", "new"), ("Fifth", "rolled back")])
+    );
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    assert_eq!(
+        marks(&f)[..2],
+        s(&[("Sixth", "HEAD"), ("Fifth", "deployed")])
+    );
+
+    // moved back by hand: live after the journal's last deploy, taken back outside it
+    git(&f.site, &["checkout", "-q", "--detach", &f.commits[3]]);
+    assert_eq!(
+        marks(&f)[..3],
+        s(&[
+            ("Sixth", "taken back"),
+            ("Fifth", "taken back"),
+            ("Fourth: new page", "HEAD")
+        ])
+    );
+
+    // and rolled back again through opsdeck: both read rolled back
+    git(&f.site, &["checkout", "-q", "--detach", &f.commits[5]]);
+    let back = journal::rollback_target(&journal_of(&f))
+        .unwrap()
+        .from
+        .clone();
+    assert_eq!(back, f.commits[3]);
+    checkout::deploy(&cfg, &request(&f, &back, Kind::Rollback), &a).unwrap();
+    assert_eq!(
+        marks(&f)[..3],
+        s(&[
+            ("Sixth", "rolled back"),
+            ("Fifth", "rolled back"),
+            ("Fourth: new page", "HEAD")
+        ])
+    );
+}
+
+/// A deployed commit that no remote branch holds is said: a commit made in the docroot and
+/// never pushed, or a branch force-pushed away from under the deployed commit. One on another
+/// remote branch (a hot-fix branch) is not.
+#[test]
+fn a_head_on_no_remote_branch_is_noticed() {
+    let f = Fixture::new();
+    let (cfg, a) = (f.config(), access());
+    let on_no_remote = || status::read_status(&cfg).unwrap().on_no_remote;
+    assert!(!on_no_remote(), "HEAD is on origin/main");
+
+    // a commit made in the docroot, never pushed
+    std::fs::write(f.site.join("index.html"), "<h1>hot fix</h1>\n").unwrap();
+    git(&f.site, &["commit", "-q", "-am", "Hot fix on the server"]);
+    assert!(on_no_remote(), "a local commit is on no remote branch");
+    // pushed to a branch of its own: it is on a remote branch, though not on origin/main
+    git(&f.site, &["push", "-q", "origin", "HEAD:refs/heads/hotfix"]);
+    git(&f.site, &["fetch", "-q", "origin"]);
+    let s = status::read_status(&cfg).unwrap();
+    assert_eq!(s.upstream.as_ref().map(|u| u.ahead), Some(1));
+    assert!(!s.on_no_remote, "origin/hotfix holds it");
+    git(&f.site, &["push", "-q", "origin", ":refs/heads/hotfix"]);
+    git(&f.site, &["fetch", "-q", "--prune", "origin"]);
+    assert!(on_no_remote(), "the hot-fix branch was deleted");
+
+    // deployed from origin/main, then main force-pushed to another history
+    git(&f.site, &["checkout", "-q", "--detach", &f.commits[2]]);
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    assert!(!on_no_remote());
+    git(&f.dev, &["reset", "-q", "--hard", &f.commits[2]]);
+    git(
+        &f.dev,
+        &["commit", "-q", "--allow-empty", "-m", "Rewritten"],
+    );
+    git(
+        &f.dev,
+        &["push", "-q", "--force", "origin", "HEAD:refs/heads/main"],
+    );
+    git(&f.site, &["fetch", "-q", "origin"]);
+    assert_eq!(f.head(), f.commits[3]);
+    assert!(on_no_remote(), "the deployed commit was force-pushed away");
+}
+
+/// Reading a checkout writes nothing in it, even where git keeps no reflog (libgit2 creates a
+/// reflog it is asked to read): no stash yet, and HEAD's reflog gone (logAllRefUpdates off).
+#[test]
+fn reading_the_status_creates_no_reflog() {
+    let f = Fixture::new();
+    let logs = f.git_dir().join("logs");
+    std::fs::remove_file(logs.join("HEAD")).unwrap();
+    // never fetched since the clone: the clone's date is looked for in HEAD's reflog
+    std::fs::remove_file(f.git_dir().join("FETCH_HEAD")).unwrap();
+    let s = status::read_status(&f.config()).unwrap();
+    assert_eq!(s.last_fetch, None);
+    assert_eq!(s.stashes, 0);
+    assert!(
+        !logs.join("HEAD").exists(),
+        "the status read created .git/logs/HEAD"
+    );
+    assert!(
+        !logs.join("refs/stash").exists(),
+        "the status read created .git/logs/refs/stash"
+    );
 }
 
 fn write_hook(f: &Fixture, body: &str) {

@@ -30,7 +30,10 @@ fn demo_deploy_with_keys_in_tmux() {
     t.wait_for_text("Rollback ");
     t.keys(&["y"]);
     t.wait_for_text("Rollback done");
-    t.wait_for_text("↓1 to deploy");
+    // the commit rolled back from is not new: it was live, and the list says so
+    let s = t.wait_for_text("↓1 to deploy (1 rolled back)");
+    assert!(s.contains("rolled back Pricing page"), "{s}");
+    assert!(!s.contains("new  Pricing page"), "{s}");
 }
 
 #[test]

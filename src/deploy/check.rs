@@ -2,7 +2,8 @@
 //! target (behind or ahead of its upstream as of the last fetch, local
 //! modifications, submodules not at the recorded commit, an operation in
 //! progress, the deploy lock, the last journal entry, a HEAD moved outside
-//! opsdeck), graded against the `[check]` thresholds.
+//! opsdeck, a deployed commit on no remote branch), graded against the `[check]`
+//! thresholds.
 //!
 //! Reads the repository with git2 off the async threads and never fetches:
 //! a fetch writes refs, and `check` changes nothing. So "behind" is as of the
@@ -79,9 +80,12 @@ pub fn grade_target(config: &Config, target: &DeployConfig, st: &RepoStatus, rep
                 worse(
                     Status::Warning,
                     format!(
-                        "{} commit(s) behind {} as of the last fetch",
+                        "{} commit(s) behind {} as of the last fetch{}",
                         u.behind,
-                        u.name.as_str()
+                        u.name.as_str(),
+                        st.taken_back()
+                            .map(|said| format!(" ({said})"))
+                            .unwrap_or_default()
                     ),
                 );
             }
@@ -92,6 +96,14 @@ pub fn grade_target(config: &Config, target: &DeployConfig, st: &RepoStatus, rep
                 );
             }
         }
+    }
+    if st.on_no_remote {
+        worse(
+            Status::Warning,
+            "HEAD is on no remote branch as of the last fetch: a local commit never pushed, or \
+             force-pushed away; what runs here is in no shared repository"
+                .to_string(),
+        );
     }
     if st.modified > 0 {
         worse(
@@ -309,6 +321,24 @@ mod tests {
     }
 
     #[test]
+    fn a_head_on_no_remote_branch_is_a_warning() {
+        let mut st = quiet();
+        st.lock = None;
+        st.journal.clear();
+        assert_eq!(graded(&st).findings[0].status, Status::Ok);
+        st.on_no_remote = true;
+        let r = graded(&st);
+        assert_eq!(r.findings[0].status, Status::Warning);
+        assert!(
+            r.findings[0].summary.contains(
+                "HEAD is on no remote branch as of the last fetch: a local commit never pushed, or force-pushed away; what runs here is in no shared repository"
+            ),
+            "{}",
+            r.findings[0].summary
+        );
+    }
+
+    #[test]
     fn drift_lock_and_an_operation_in_progress_are_named() {
         let mut st = testdata::status();
         st.state = Some("merge");
@@ -331,6 +361,42 @@ mod tests {
         ] {
             assert!(f.summary.contains(part), "{part:?} missing: {}", f.summary);
         }
+        // commits rolled back are behind too: said, so that the warning is not read as news
+        let rolled_back = Some(crate::deploy::status::TakenBack::Journal {
+            kind: crate::sanitize::Clean::new("rollback"),
+            user: crate::sanitize::Clean::new("dana"),
+            host: crate::sanitize::Clean::new("web1"),
+            time: crate::sanitize::Clean::new("2026-11-27T11:00:00+00:00"),
+        });
+        let mut back = st.clone();
+        back.log[0].taken_back = rolled_back.clone();
+        if let Some(u) = back.upstream.as_mut() {
+            u.behind = 1;
+        }
+        let said = graded(&back).findings[0].summary.clone();
+        assert!(
+            said.contains("1 commit(s) behind origin/main as of the last fetch (1 rolled back)"),
+            "{said}"
+        );
+        // only the newest 50 commits behind are listed and looked at: said so
+        back.log = (0..50u8)
+            .map(|i| crate::deploy::status::LogEntry {
+                commit: testdata::commit(0x40 + i, "Rolled back", "Dev", 60),
+                is_head: false,
+                deployed: false,
+                taken_back: rolled_back.clone(),
+            })
+            .collect();
+        if let Some(u) = back.upstream.as_mut() {
+            u.behind = 120;
+        }
+        let said = graded(&back).findings[0].summary.clone();
+        assert!(
+            said.contains(
+                "120 commit(s) behind origin/main as of the last fetch (50 of the newest 50 rolled back)"
+            ),
+            "{said}"
+        );
         let behind = r
             .metrics
             .iter()

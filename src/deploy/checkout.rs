@@ -14,7 +14,7 @@ use git2::build::CheckoutBuilder;
 use git2::{CheckoutNotificationType, Delta, DiffOptions, ErrorCode, Oid, Repository};
 
 use crate::access::WriteAccess;
-use crate::deploy::error::DeployError;
+use crate::deploy::error::{DeployError, StashLeft};
 use crate::deploy::hooks::{self, HookRun};
 use crate::deploy::journal::{self, JournalRecord};
 use crate::deploy::lock::{self, LockInfo};
@@ -75,6 +75,9 @@ pub struct Preview {
     /// The files it would move, by name (the first [`MAX_LISTED`]): every modified file, not
     /// only those in the way, and the untracked ones when the stash takes them.
     pub stash_files: Vec<Clean>,
+    /// Of those, the ones this checkout changes too: a `git stash pop` after it merges them
+    /// and may conflict.
+    pub stash_may_conflict: Vec<Clean>,
     pub state: Option<&'static str>,
     pub lock: Option<LockInfo>,
     pub lock_stale: bool,
@@ -312,6 +315,7 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
     };
     let (m, u, changes) = status::local_changes(&repo, path)?;
     let stash_files = stash_takes(&changes, conflicts.untracked);
+    let stash_may_conflict = also_changed(&diff, &stash_files);
     let lock = lock::read(repo.path());
     let workdir = repo.workdir().unwrap_or(path).to_path_buf();
     Ok(Preview {
@@ -334,6 +338,7 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
             leaves: if conflicts.untracked { 0 } else { u },
         },
         stash_files,
+        stash_may_conflict,
         conflicts: conflicts.local,
         ignored_conflicts: conflicts.ignored,
         state,
@@ -352,6 +357,42 @@ fn stash_takes(changes: &[Change], untracked: bool) -> Vec<Clean> {
         .take(MAX_LISTED)
         .map(|c| c.path.clone())
         .collect()
+}
+
+/// The files among `stashed` that `diff` changes too (added, modified, deleted or renamed,
+/// compared as shown): a `git stash pop` after the checkout merges them, and may conflict.
+fn also_changed(diff: &git2::Diff<'_>, stashed: &[Clean]) -> Vec<Clean> {
+    if stashed.is_empty() {
+        return Vec::new();
+    }
+    let changed: std::collections::HashSet<Clean> = diff
+        .deltas()
+        .flat_map(|d| [d.old_file().path(), d.new_file().path()])
+        .flatten()
+        .map(|p| Clean::capped(&p.to_string_lossy(), 300))
+        .collect();
+    stashed
+        .iter()
+        .filter(|f| changed.contains(*f))
+        .cloned()
+        .collect()
+}
+
+/// The files among `stashed` that differ between the revisions `from` and `to`.
+fn stash_may_conflict(
+    repo: &Repository,
+    from: Option<Oid>,
+    to: Oid,
+    stashed: &[Clean],
+) -> Vec<Clean> {
+    let tree = |id: Oid| repo.find_commit(id).and_then(|c| c.tree()).ok();
+    let old = from.and_then(tree);
+    let Some(new) = tree(to) else {
+        return Vec::new();
+    };
+    repo.diff_tree_to_tree(old.as_ref(), Some(&new), None)
+        .map(|d| also_changed(&d, stashed))
+        .unwrap_or_default()
 }
 
 /// What a stash before the checkout takes: git stash moves every modified
@@ -390,6 +431,8 @@ pub struct DeployOutcome {
     pub stash: Option<(Oid, Clean)>,
     /// The files that went into it (the first [`MAX_LISTED`]).
     pub stashed: Vec<Clean>,
+    /// Of those, the ones the checkout changed too: `git stash pop` may conflict there.
+    pub stash_may_conflict: Vec<Clean>,
     pub hooks: Vec<HookRun>,
     /// Journal write problem (the deploy itself succeeded).
     pub journal_problem: Option<Clean>,
@@ -521,7 +564,15 @@ pub fn deploy(
             message,
             written_total: written.len(),
             written: written.into_iter().take(MAX_LISTED).collect(),
-            stash: stash.as_ref().map(|(id, _)| status::short_id(*id).into()),
+            stash: stash.as_ref().map(|(id, _)| {
+                Box::new(StashLeft {
+                    id: status::short_id(*id),
+                    may_conflict: stash_may_conflict(&repo, head_id, req.to, &stashed)
+                        .into_iter()
+                        .map(Clean::into_string)
+                        .collect(),
+                })
+            }),
         });
     }
     // Then HEAD.
@@ -591,12 +642,17 @@ pub fn deploy(
     let journal_problem = journal::append(&git_dir, &rec, access)
         .err()
         .map(|e| Clean::new(&e.to_string()));
+    let stash_may_conflict = match stash {
+        Some(_) => stash_may_conflict(&repo, head_id, req.to, &stashed),
+        None => Vec::new(),
+    };
     Ok(DeployOutcome {
         kind: req.kind,
         from: head_id,
         to: req.to,
         stash,
         stashed,
+        stash_may_conflict,
         hooks: runs,
         journal_problem,
     })

@@ -53,7 +53,7 @@ pub enum DeployError {
     /// already the new revision's.
     #[error(
         "{}: checkout of {to} stopped part-way: {message}{}", path.display(),
-        stash.as_ref().map(|s| format!("; the local changes are in the stash ({s}, stash@{{0}})")).unwrap_or_default()
+        stash.as_ref().map(|s| format!("; the local changes are in the stash ({}, stash@{{0}})", s.id)).unwrap_or_default()
     )]
     PartialCheckout {
         path: PathBuf,
@@ -62,9 +62,9 @@ pub enum DeployError {
         /// Files already written from `to` (at most [`crate::deploy::checkout::MAX_LISTED`]).
         written: Vec<String>,
         written_total: usize,
-        /// The stash made before the checkout, short: the local changes are there, not in the
-        /// work tree. (Boxed: the error stays small enough to return by value.)
-        stash: Option<Box<str>>,
+        /// The stash made before the checkout: the local changes are there, not in the work
+        /// tree. (Boxed: the error stays small enough to return by value.)
+        stash: Option<Box<StashLeft>>,
     },
     #[error("{}: {} local file(s) would be overwritten: {}", path.display(), files.len(), files.join(", "))]
     WouldOverwrite { path: PathBuf, files: Vec<String> },
@@ -98,6 +98,16 @@ pub enum DeployError {
     FetchCancelled { remote: String },
     #[error("{command}: {message}")]
     Hook { command: String, message: String },
+}
+
+/// A stash a failed checkout left behind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StashLeft {
+    /// The stash commit, short.
+    pub id: String,
+    /// Stashed files the checkout's two revisions differ in: a `git stash pop` merges them and
+    /// may conflict.
+    pub may_conflict: Vec<String>,
 }
 
 impl DeployError {

@@ -336,7 +336,6 @@ impl DeployPane {
         let Some(t) = self.targets.get_mut(target) else {
             return Vec::new();
         };
-        let to = format!("{} {}", p.to.short, p.to.subject);
         let word = p.kind.word();
         if let Some(state) = p.state {
             t.say(vec![
@@ -406,84 +405,30 @@ impl DeployPane {
             stash: !p.conflicts.is_empty(),
             take_over: p.lock.clone().filter(|_| p.lock_stale),
         };
-        let mut lines = Vec::new();
-        lines.push(format!(
-            "{} {} -> {}",
-            word,
-            p.from
-                .as_ref()
-                .map(|f| f.short.as_str())
-                .unwrap_or("(nothing)"),
-            to
-        ));
-        if let Some((upstream, behind)) = &p.stale_branch {
-            lines.push(format!(
-                "{} is the local branch, {behind} commit(s) behind {upstream} as fetched: \
-                 to deploy what was pushed, give {upstream}",
-                p.spec
-            ));
-        }
-        if p.kind == Kind::Rollback {
-            lines.extend(undone_lines(t.ok_status(), &p));
-        }
-        let mut commits = format!("{} new commit(s)", p.new_total);
-        if p.dropped_total > 0 {
-            commits.push_str(&format!(", {} commit(s) taken back", p.dropped_total));
-        }
-        lines.push(commits);
-        for c in p.new_commits.iter().take(3) {
-            lines.push(format!("  + {} {}", c.short, c.subject));
-        }
-        for c in p.dropped_commits.iter().take(3) {
-            lines.push(format!("  - {} {}", c.short, c.subject));
-        }
-        lines.push(format!("{} file(s) change:", p.files_total));
-        for f in p.files.iter().take(4) {
-            lines.push(format!("  {} {}", f.kind, f.path));
-        }
-        if p.files_total > 4 {
-            lines.push(format!("  ... and {} more", p.files_total - 4));
-        }
-        if !p.submodules.is_empty() {
-            lines.push(format!(
-                "Submodule(s) {} move but are not updated: run git submodule update after",
-                p.submodules
-                    .iter()
-                    .map(|c| c.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        if p.owner.mismatch() {
-            lines.push(format!(
-                "WARNING: tree owned by {}, files will be written as {}",
-                p.owner.tree_user, p.owner.run_user
-            ));
-        }
-        if let Some(l) = p.lock.as_ref().filter(|_| p.lock_stale) {
-            lines.push(format!(
-                "Takes over the STALE lock of {} (process gone)",
-                l.holder()
-            ));
-        }
-        // A stash takes more than what is in the way: said below instead.
-        if p.local_changes > 0 && p.conflicts.is_empty() {
-            lines.push(format!(
-                "{} local change(s) not in the way are kept",
-                p.local_changes
-            ));
-        }
-        // The checkout runs the post-deploy command after it (as `H` does).
-        if let Some(cmd) = t
-            .cfg
-            .post_deploy
-            .as_deref()
-            .filter(|l| !l.trim().is_empty())
-        {
-            lines.push(format!(
-                "Then the post-deploy command runs: {}",
-                post_deploy_lines(cmd, &t.cfg).join(", ")
-            ));
+        let mut room = Room {
+            conflicts: p.conflicts.len().min(4),
+            new: p.new_commits.len().min(3),
+            dropped: p.dropped_commits.len().min(3),
+            files: p.files.len().min(4),
+        };
+        let mut lines = confirm_lines(&p, t, room);
+        // At 80x24 the dialog shows CONFIRM_ROWS rows: the lists of commits, files and files
+        // in the way give way, longest first, so that what the checkout does and the keys
+        // stay on the screen.
+        while confirm_rows(&lines) > CONFIRM_ROWS {
+            let longest = [
+                &mut room.files,
+                &mut room.new,
+                &mut room.dropped,
+                &mut room.conflicts,
+            ]
+            .into_iter()
+            .max_by_key(|n| **n);
+            match longest {
+                Some(n) if *n > 0 => *n -= 1,
+                _ => break,
+            }
+            lines = confirm_lines(&p, t, room);
         }
         let title = if p.conflicts.is_empty() {
             format!("{} {}?", capital(word), p.to.short)
@@ -501,30 +446,6 @@ impl DeployPane {
             );
             say.push((Tone::Muted, "Nothing was changed.".into()));
             t.say(say);
-            lines.insert(0, format!("{n} local file(s) would be overwritten:"));
-            for (i, c) in p.conflicts.iter().take(4).enumerate() {
-                lines.insert(1 + i, format!("  ! {c}"));
-            }
-            let mut stash = vec![format!(
-                "{} local change(s) go to git stash{} and are NOT restored; git stash pop gets them back.",
-                p.stash.takes,
-                if p.stash.untracked {
-                    ", untracked files too"
-                } else {
-                    ""
-                }
-            )];
-            if !p.stash_files.is_empty() {
-                stash.push(format!("  to the stash: {}", names(&p.stash_files, 4)));
-            }
-            if p.stash.leaves > 0 {
-                stash.push(format!(
-                    "{} untracked file(s) stay where they are.",
-                    p.stash.leaves
-                ));
-            }
-            let at = 1 + n.min(4);
-            lines.splice(at..at, stash);
             format!("Stash local work and {word} {}?", p.to.short)
         };
         vec![Effect::Confirm(Confirm {
@@ -574,6 +495,12 @@ impl DeployPane {
                         Tone::Muted,
                         format!("git stash pop in {} brings it back", t.cfg.path.display()),
                     ));
+                    if !o.stash_may_conflict.is_empty() {
+                        say.push((
+                            Tone::Warn,
+                            pop_may_conflict(o.to, &o.stash_may_conflict, &o.stashed),
+                        ));
+                    }
                 }
                 say.extend(hook_lines(&o.hooks));
                 if let Some(p) = &o.journal_problem {
@@ -636,6 +563,13 @@ impl DeployPane {
                     .expected_from
                     .map(short_id)
                     .unwrap_or_else(|| "(nothing)".into());
+                // Six rows at most: at 80x24 the last action gets no more beside the commits.
+                // How to go on comes before the stash, so that it is never the one cut off.
+                let written: Vec<Clean> = written.iter().map(|f| Clean::new(f)).collect();
+                let again = match request.kind {
+                    Kind::Deploy => format!("deploy {to}"),
+                    Kind::Rollback => format!("roll back to {to}"),
+                };
                 let mut say = vec![
                     (
                         Tone::Error,
@@ -647,35 +581,36 @@ impl DeployPane {
                     (
                         Tone::Warn,
                         format!(
-                            "HEAD is still {from}, but {written_total} file(s) are already {to}'s:"
+                            "HEAD is still {from}, but {written_total} file(s) are already {to}'s: {}",
+                            names(&written, 4)
+                        ),
+                    ),
+                    (
+                        Tone::Muted,
+                        format!(
+                            "Fix the cause and {again} again (the files written are not in the way)."
                         ),
                     ),
                 ];
-                say.extend(
-                    written
-                        .iter()
-                        .take(6)
-                        .map(|f| (Tone::Warn, format!("  {f}"))),
-                );
-                let again = match request.kind {
-                    Kind::Deploy => format!("deploy {to}"),
-                    Kind::Rollback => format!("roll back to {to}"),
-                };
                 if let Some(stash) = stash {
+                    // two short lines: the docroot's path would push the rest past the width
                     say.push((
                         Tone::Warn,
                         format!(
-                            "Your local changes are in the stash ({stash}, stash@{{0}}): git stash pop in {} puts them back.",
-                            path.display()
+                            "Your local changes are in the stash ({}, stash@{{0}}):",
+                            stash.id
                         ),
                     ));
+                    say.push((
+                        Tone::Muted,
+                        format!("git stash pop in {} puts them back", path.display()),
+                    ));
+                    if !stash.may_conflict.is_empty() {
+                        let files: Vec<Clean> =
+                            stash.may_conflict.iter().map(|f| Clean::new(f)).collect();
+                        say.push((Tone::Warn, pop_may_conflict(request.to, &files, &[])));
+                    }
                 }
-                say.push((
-                    Tone::Muted,
-                    format!(
-                        "Fix the cause and {again} again: the files already written are not in the way."
-                    ),
-                ));
                 t.say(say);
                 Vec::new()
             }
@@ -713,17 +648,21 @@ impl DeployPane {
                     say = vec![(
                         Tone::Error,
                         format!(
-                            "Refused after the stash: {} file(s) are still in the way (no stash takes them):",
+                            "Refused after the stash: {} file(s) still in the way (no stash takes them):",
                             files.len()
                         ),
                     )];
                     say.extend(files.iter().take(8).map(|f| (Tone::Warn, format!("  {f}"))));
+                    // two short lines, as after a deploy: a long docroot path is cut at the width
                     say.push((
                         Tone::Warn,
                         format!(
-                            "Your local changes are in the stash ({stash}, stash@{{0}}), not in the work tree: git stash pop in {} puts them back.",
-                            path.display()
+                            "Your local changes are in the stash ({stash}, stash@{{0}}), not the work tree:"
                         ),
+                    ));
+                    say.push((
+                        Tone::Muted,
+                        format!("git stash pop in {} puts them back", path.display()),
                     ));
                     say.push((Tone::Muted, "HEAD is as it was.".into()));
                 } else {
@@ -737,6 +676,179 @@ impl DeployPane {
             }
         }
     }
+}
+
+/// How many items of each list the confirm names (the counts are always said).
+#[derive(Clone, Copy, Debug)]
+struct Room {
+    conflicts: usize,
+    new: usize,
+    dropped: usize,
+    files: usize,
+}
+
+/// The rows the confirm dialog has for its lines at 80x24 (22 rows less its border, the blank
+/// line and the keys), and its width inside the border.
+const CONFIRM_ROWS: usize = 18;
+const CONFIRM_COLS: usize = 68;
+
+/// The rows `lines` take in the dialog, wrapped at its width.
+fn confirm_rows(lines: &[String]) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    lines
+        .iter()
+        .map(|l| l.width().div_ceil(CONFIRM_COLS).max(1))
+        .sum()
+}
+
+/// A list item of the confirm on one row of the dialog, cut with an ellipsis.
+fn one_row(line: String) -> String {
+    crate::ui::widgets::truncate(&line, CONFIRM_COLS)
+}
+
+/// The confirm's lines for a preview: what the checkout does, what is in the way and what the
+/// stash takes, the commits and files (as many as `room` lets), warnings, the hook after.
+fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
+    let to = format!("{} {}", p.to.short, p.to.subject);
+    let word = p.kind.word();
+    let mut lines = Vec::new();
+    lines.push(format!(
+        "{} {} -> {}",
+        word,
+        p.from
+            .as_ref()
+            .map(|f| f.short.as_str())
+            .unwrap_or("(nothing)"),
+        to
+    ));
+    if let Some((upstream, behind)) = &p.stale_branch {
+        lines.push(format!(
+            "{} is the local branch, {behind} commit(s) behind {upstream} as fetched: \
+             to deploy what was pushed, give {upstream}",
+            p.spec
+        ));
+    }
+    if p.kind == Kind::Rollback {
+        lines.extend(undone_lines(t.ok_status(), p));
+    }
+    // commits live once and taken back are not new: said as the commit list says them; a
+    // rollback goes back to a revision that was deployed, so all it brings was live before
+    let mut commits = match (p.kind, deployed_before(t.ok_status(), p)) {
+        (Kind::Rollback, _) => format!("{} commit(s) brought back", p.new_total),
+        (Kind::Deploy, Some((k, word))) => format!(
+            "{} commit(s) to deploy, {k} of them {word} before",
+            p.new_total
+        ),
+        (Kind::Deploy, None) => format!("{} new commit(s)", p.new_total),
+    };
+    if p.dropped_total > 0 {
+        commits.push_str(&format!(", {} commit(s) taken back", p.dropped_total));
+    }
+    lines.push(commits);
+    for c in p.new_commits.iter().take(room.new) {
+        lines.push(one_row(format!("  + {} {}", c.short, c.subject)));
+    }
+    for c in p.dropped_commits.iter().take(room.dropped) {
+        lines.push(one_row(format!("  - {} {}", c.short, c.subject)));
+    }
+    // leaving a commit no remote holds: nothing but git's reflog remembers it after
+    if let Some(from) = p.from.as_ref().filter(|f| {
+        p.dropped_total > 0
+            && t.ok_status()
+                .is_some_and(|s| s.on_no_remote && s.head.as_ref().map(|h| h.id) == Some(f.id))
+    }) {
+        lines.push(format!(
+            "WARNING: {} is on no remote branch: after this only git's reflog keeps it",
+            from.short
+        ));
+    }
+    lines.push(format!("{} file(s) change:", p.files_total));
+    for f in p.files.iter().take(room.files) {
+        lines.push(one_row(format!("  {} {}", f.kind, f.path)));
+    }
+    if p.files_total > room.files {
+        lines.push(format!("  ... and {} more", p.files_total - room.files));
+    }
+    if !p.submodules.is_empty() {
+        lines.push(format!(
+            "Submodule(s) {} move but are not updated: run git submodule update after",
+            p.submodules
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if p.owner.mismatch() {
+        lines.push(format!(
+            "WARNING: tree owned by {}, files will be written as {}",
+            p.owner.tree_user, p.owner.run_user
+        ));
+    }
+    if let Some(l) = p.lock.as_ref().filter(|_| p.lock_stale) {
+        lines.push(format!(
+            "Takes over the STALE lock of {} (process gone)",
+            l.holder()
+        ));
+    }
+    // A stash takes more than what is in the way: said below instead.
+    if p.local_changes > 0 && p.conflicts.is_empty() {
+        lines.push(format!(
+            "{} local change(s) not in the way are kept",
+            p.local_changes
+        ));
+    }
+    // The checkout runs the post-deploy command after it (as `H` does).
+    if let Some(cmd) = t
+        .cfg
+        .post_deploy
+        .as_deref()
+        .filter(|l| !l.trim().is_empty())
+    {
+        lines.push(format!(
+            "Then the post-deploy command runs: {}",
+            post_deploy_lines(cmd, &t.cfg).join(", ")
+        ));
+    }
+    if !p.conflicts.is_empty() {
+        let n = p.conflicts.len();
+        // one a row, or with no room for that, as many as one row holds
+        let mut head = vec![format!("{n} local file(s) would be overwritten:")];
+        if n <= room.conflicts {
+            head.extend(p.conflicts.iter().map(|c| one_row(format!("  ! {c}"))));
+        } else {
+            head.push(one_row(format!("  ! {}", names(&p.conflicts, 8))));
+        }
+        let mut stash = vec![format!(
+            "{} local change(s) go to git stash{} and are NOT restored; git stash pop gets them back.",
+            p.stash.takes,
+            if p.stash.untracked {
+                ", untracked files too"
+            } else {
+                ""
+            }
+        )];
+        // named unless they are the files in the way, listed above
+        if !p.stash_files.is_empty() && p.stash_files != p.conflicts {
+            stash.push(format!("  to the stash: {}", names(&p.stash_files, 4)));
+        }
+        if !p.stash_may_conflict.is_empty() {
+            stash.push(pop_may_conflict(
+                p.to.id,
+                &p.stash_may_conflict,
+                &p.stash_files,
+            ));
+        }
+        if p.stash.leaves > 0 {
+            stash.push(format!(
+                "{} untracked file(s) stay where they are.",
+                p.stash.leaves
+            ));
+        }
+        head.extend(stash);
+        lines.splice(0..0, head);
+    }
+    lines
 }
 
 /// What a rollback undoes, from the journal: the deploy it takes back (who, when), that HEAD is
@@ -766,6 +878,46 @@ fn undone_lines(status: Option<&RepoStatus>, p: &Preview) -> Vec<String> {
     }
     lines.push("b again after it goes one deploy further back".into());
     lines
+}
+
+/// The stashed files the checkout to `to` changed too, where `git stash pop` merges and may
+/// conflict: one short line (the last action is cut at the width).
+fn pop_may_conflict(to: git2::Oid, files: &[Clean], stashed: &[Clean]) -> String {
+    // the stashed files are named up to MAX_LISTED: past that, "all" is not known
+    let all = files == stashed && stashed.len() < crate::deploy::checkout::MAX_LISTED;
+    let (which, them) = match files.len() {
+        1 => (files[0].to_string(), "it"),
+        _ if all => ("all of them".to_string(), "them"),
+        _ => (names(files, 2), "them"),
+    };
+    format!(
+        "  the pop may conflict in {which} ({} changes {them} too)",
+        short_id(to)
+    )
+}
+
+/// Of the commits a checkout brings in, how many were live once and taken back (as the commit
+/// list marks them), and the word for them.
+fn deployed_before(status: Option<&RepoStatus>, p: &Preview) -> Option<(usize, &'static str)> {
+    let marks: Vec<&'static str> = p
+        .new_commits
+        .iter()
+        .filter_map(|c| {
+            status?
+                .log
+                .iter()
+                .find(|e| e.commit.id == c.id)?
+                .taken_back
+                .as_ref()
+                .map(|b| b.mark())
+        })
+        .collect();
+    let word = if marks.iter().all(|m| *m == "rolled back") {
+        "rolled back"
+    } else {
+        "taken back"
+    };
+    (!marks.is_empty()).then_some((marks.len(), word))
 }
 
 /// Up to `n` file names, then how many more.
@@ -995,11 +1147,12 @@ impl Pane for DeployPane {
         let now = cx.now;
         match event {
             DeployEvent::Status { target, result } => {
-                let n_before = self
+                // the commit under the cursor, which stays under it when the list moves (a
+                // fetch adds commits on top, a commit by hand becomes HEAD)
+                let was_on = self
                     .targets
                     .get(target)
-                    .and_then(|t| t.ok_status())
-                    .map(|s| s.log.len());
+                    .and_then(|t| self.visible_log(t).get(t.selected).map(|e| e.commit.id));
                 if let Some(t) = self.targets.get_mut(target) {
                     t.updated = Some(now);
                     t.slow = None;
@@ -1012,10 +1165,13 @@ impl Pane for DeployPane {
                         t.errors += 1;
                     }
                     t.status = Some(result);
-                    let n = t.ok_status().map_or(0, |s| s.log.len());
-                    if n_before != Some(n) || t.selected >= n {
-                        t.selected = t.selected.min(n.saturating_sub(1));
-                    }
+                }
+                if let Some(t) = self.targets.get(target) {
+                    let log = self.visible_log(t);
+                    let at = was_on.and_then(|id| log.iter().position(|e| e.commit.id == id));
+                    let n = log.len();
+                    let t = &mut self.targets[target];
+                    t.selected = at.unwrap_or(t.selected.min(n.saturating_sub(1)));
                 }
                 if self.targets.get(target).is_some_and(|t| t.select_head) {
                     let t = &self.targets[target];
@@ -1568,14 +1724,16 @@ mod tests {
             leaves: 2,
         };
         pr.stash_files = vec![Clean::new("about.html"), Clean::new("index.html")];
+        pr.stash_may_conflict = vec![Clean::new("index.html")];
         let c = confirm(previewed(&mut p, pr));
         assert_eq!(
-            c.lines[..5],
+            c.lines[..6],
             [
                 "1 local file(s) would be overwritten:",
                 "  ! index.html",
                 "2 local change(s) go to git stash and are NOT restored; git stash pop gets them back.",
                 "  to the stash: about.html, index.html",
+                "  the pop may conflict in index.html (3333333 changes it too)",
                 "2 untracked file(s) stay where they are.",
             ]
         );
@@ -1583,6 +1741,117 @@ mod tests {
             !c.lines.iter().any(|l| l.contains("are kept")),
             "{:?}",
             c.lines
+        );
+    }
+
+    /// Deploying again what a rollback took back: the confirm does not call it new. Leaving a
+    /// HEAD no remote branch holds: the confirm warns that only the reflog keeps it after.
+    #[test]
+    fn the_confirm_says_what_was_rolled_back_and_what_only_this_checkout_holds() {
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.log[0].taken_back = Some(crate::deploy::status::TakenBack::Journal {
+                kind: Clean::new("rollback"),
+                user: Clean::new("dana"),
+                host: Clean::new("web1"),
+                time: Clean::new("2026-11-27T11:00:00+00:00"),
+            });
+            s.on_no_remote = true;
+        }
+        let mut pr = testdata::preview();
+        pr.dropped_total = 1;
+        pr.dropped_commits = vec![testdata::commit(0x22, "Hot fix", "Ops", 60)];
+        let c = confirm(previewed(&mut p, pr));
+        assert_eq!(
+            c.lines[1..5],
+            [
+                "1 commit(s) to deploy, 1 of them rolled back before, 1 commit(s) taken back",
+                "  + 3333333 Pricing \\e]0;pwned\\x07 page\\e[2J",
+                "  - 2222222 Hot fix",
+                "WARNING: 2222222 is on no remote branch: after this only git's reflog keeps it",
+            ],
+            "{:#?}",
+            c.lines
+        );
+        // a plain deploy of a new commit from a pushed HEAD says neither
+        let c = confirm(previewed(&mut pane(), testdata::preview()));
+        assert_eq!(c.lines[1], "1 new commit(s)");
+        assert!(
+            !c.lines.iter().any(|l| l.contains("no remote branch")),
+            "{:#?}",
+            c.lines
+        );
+    }
+
+    /// A stash over many files in the way, many commits and files: at 80x24 the dialog keeps
+    /// what the checkout does, the stash, the counts and the hook after it on the screen, and
+    /// the lists give way.
+    #[test]
+    fn a_long_stash_confirm_fits_80x24_with_the_hook_and_the_counts() {
+        let mut p = pane();
+        let mut pr = testdata::preview();
+        let many = |prefix: &str, n: usize| -> Vec<Clean> {
+            (0..n)
+                .map(|i| Clean::new(&format!("{prefix}{i}.html")))
+                .collect()
+        };
+        pr.conflicts = many("page", 6);
+        pr.stash_files = many("page", 6);
+        pr.stash_may_conflict = many("page", 6);
+        pr.stash = crate::deploy::checkout::StashPlan {
+            takes: 6,
+            untracked: false,
+            leaves: 1,
+        };
+        pr.new_commits = (0..10u8)
+            .map(|i| {
+                testdata::commit(
+                    0x40 + i,
+                    "A change to the site with a subject long enough to wrap in the dialog",
+                    "Dev",
+                    60,
+                )
+            })
+            .collect();
+        pr.new_total = 10;
+        pr.files = many("file", 20)
+            .into_iter()
+            .map(|path| crate::deploy::status::Change { kind: 'M', path })
+            .collect();
+        pr.files_total = 20;
+        let c = confirm(previewed(&mut p, pr));
+        assert!(
+            confirm_rows(&c.lines) <= CONFIRM_ROWS,
+            "{} rows: {:#?}",
+            confirm_rows(&c.lines),
+            c.lines
+        );
+        for said in [
+            "6 local file(s) would be overwritten:",
+            "6 local change(s) go to git stash and are NOT restored; git stash pop gets them back.",
+            "  the pop may conflict in all of them (3333333 changes them too)",
+            "1 untracked file(s) stay where they are.",
+            "10 new commit(s)",
+            "20 file(s) change:",
+            "Then the post-deploy command runs: systemctl reload php-fpm, in /var/www/site, timeout 60s",
+        ] {
+            assert!(
+                c.lines.iter().any(|l| l == said),
+                "{said:?} missing: {:#?}",
+                c.lines
+            );
+        }
+        assert!(
+            c.lines
+                .iter()
+                .any(|l| l.starts_with("  ... and ") && l.ends_with(" more")),
+            "{:#?}",
+            c.lines
+        );
+        // the files in the way, on one row
+        assert_eq!(
+            c.lines[1],
+            "  ! page0.html, page1.html, page2.html, page3.html, page4.html, pag…"
         );
     }
 
@@ -1719,7 +1988,12 @@ mod tests {
             message: "could not open 'b/x.html' for writing: Permission denied".into(),
             written: vec!["a.html".into()],
             written_total: 1,
-            stash: stash.map(Into::into),
+            stash: stash.map(|id| {
+                Box::new(crate::deploy::error::StashLeft {
+                    id: id.into(),
+                    may_conflict: vec!["a.html".into()],
+                })
+            }),
         };
         let mut p = pane();
         let fx = deployed(&mut p, false, Err(stopped(None)));
@@ -1729,9 +2003,8 @@ mod tests {
             said,
             [
                 "Deploy stopped part-way: could not open 'b/x.html' for writing: Permission denied",
-                "HEAD is still 2222222, but 1 file(s) are already 3333333's:",
-                "  a.html",
-                "Fix the cause and deploy 3333333 again: the files already written are not in the way.",
+                "HEAD is still 2222222, but 1 file(s) are already 3333333's: a.html",
+                "Fix the cause and deploy 3333333 again (the files written are not in the way).",
             ]
         );
         // stashed first: where the local changes are is said too
@@ -1739,8 +2012,37 @@ mod tests {
         deployed(&mut p, true, Err(stopped(Some("5555555"))));
         let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(
-            said[3],
-            "Your local changes are in the stash (5555555, stash@{0}): git stash pop in /var/www/site puts them back."
+            said[3..],
+            [
+                "Your local changes are in the stash (5555555, stash@{0}):",
+                "git stash pop in /var/www/site puts them back",
+                "  the pop may conflict in a.html (3333333 changes it too)",
+            ]
+        );
+        // the last action's seven rows hold it all, however many files were written
+        let mut many = stopped(Some("5555555"));
+        if let DeployError::PartialCheckout {
+            written,
+            written_total,
+            ..
+        } = &mut many
+        {
+            *written = (0..9).map(|i| format!("page{i}.html")).collect();
+            *written_total = 9;
+        }
+        let mut p = pane();
+        deployed(&mut p, true, Err(many));
+        let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(said.len(), 6, "{said:#?}");
+        assert_eq!(
+            said[1],
+            "HEAD is still 2222222, but 9 file(s) are already 3333333's: page0.html, page1.html, page2.html, page3.html and 5 more"
+        );
+        assert!(said[2].starts_with("Fix the cause"), "{said:#?}");
+        // the pane's inner width at 80 columns: all but the list of files written
+        assert!(
+            said.iter().skip(2).all(|l| l.chars().count() <= 78),
+            "{said:#?}"
         );
     }
 
@@ -1807,12 +2109,15 @@ mod tests {
         assert_eq!(
             said,
             [
-                "Refused after the stash: 1 file(s) are still in the way (no stash takes them):",
+                "Refused after the stash: 1 file(s) still in the way (no stash takes them):",
                 "  lib/lib.js",
-                "Your local changes are in the stash (5555555, stash@{0}), not in the work tree: git stash pop in /var/www/site puts them back.",
+                "Your local changes are in the stash (5555555, stash@{0}), not the work tree:",
+                "git stash pop in /var/www/site puts them back",
                 "HEAD is as it was.",
             ]
         );
+        // the pane's inner width at 80 columns
+        assert!(said.iter().all(|l| l.chars().count() <= 78), "{said:#?}");
     }
 
     #[test]
@@ -1824,20 +2129,65 @@ mod tests {
             to: testdata::oid(0x33),
             stash: Some((testdata::oid(0x44), Clean::new("opsdeck: local work"))),
             stashed: vec![Clean::new("about.html"), Clean::new("index.html")],
+            stash_may_conflict: vec![Clean::new("index.html")],
             hooks: Vec::new(),
             journal_problem: None,
         };
         deployed(&mut p, true, Ok(Box::new(out)));
         let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(
-            last[1..3],
+            last[1..4],
             [
                 "Stashed, not restored (stash@{0} 4444444): about.html, index.html",
                 "git stash pop in /var/www/site brings it back",
+                "  the pop may conflict in index.html (3333333 changes it too)",
             ]
         );
         // the pane's inner width at 80 columns
         assert!(last.iter().all(|l| l.chars().count() <= 78), "{last:#?}");
+
+        // every stashed file changed too: said without naming them again
+        let files: Vec<Clean> = ["index.html", "p2.html", "p5.html", "p6.html"]
+            .into_iter()
+            .map(Clean::new)
+            .collect();
+        let out = DeployOutcome {
+            kind: Kind::Deploy,
+            from: Some(testdata::oid(0x22)),
+            to: testdata::oid(0x33),
+            stash: Some((testdata::oid(0x44), Clean::new("opsdeck: local work"))),
+            stashed: files.clone(),
+            stash_may_conflict: files,
+            hooks: Vec::new(),
+            journal_problem: None,
+        };
+        deployed(&mut p, true, Ok(Box::new(out)));
+        let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            last[3],
+            "  the pop may conflict in all of them (3333333 changes them too)"
+        );
+
+        // as many stashed files as are named: more may have gone to the stash, "all" is not known
+        let files: Vec<Clean> = (0..crate::deploy::checkout::MAX_LISTED)
+            .map(|i| Clean::new(&format!("p{i}.html")))
+            .collect();
+        let out = DeployOutcome {
+            kind: Kind::Deploy,
+            from: Some(testdata::oid(0x22)),
+            to: testdata::oid(0x33),
+            stash: Some((testdata::oid(0x44), Clean::new("opsdeck: local work"))),
+            stashed: files.clone(),
+            stash_may_conflict: files,
+            hooks: Vec::new(),
+            journal_problem: None,
+        };
+        deployed(&mut p, true, Ok(Box::new(out)));
+        let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            last[3],
+            "  the pop may conflict in p0.html, p1.html and 48 more (3333333 changes them too)"
+        );
     }
 
     #[test]
@@ -1861,6 +2211,7 @@ mod tests {
                         to: testdata::oid(0x22),
                         stash: None,
                         stashed: Vec::new(),
+                        stash_may_conflict: Vec::new(),
                         hooks: Vec::new(),
                         journal_problem: None,
                     })),
@@ -1903,6 +2254,7 @@ mod tests {
             to: testdata::oid(0x33),
             stash: None,
             stashed: Vec::new(),
+            stash_may_conflict: Vec::new(),
             hooks: vec![HookRun {
                 name: Clean::new("post-deploy"),
                 end: crate::deploy::hooks::HookEnd::Exit(1),
@@ -1961,10 +2313,12 @@ mod tests {
         let lines = rollback(0x22);
         assert_eq!(lines[0], "rollback 2222222 -> 1111111 About page");
         assert_eq!(
-            lines[1..3],
+            lines[1..4],
             [
                 "Undoes the deploy 1111111->2222222 by dana@web1, 2026-11-27 10:00".to_string(),
                 "b again after it goes one deploy further back".into(),
+                // what a rollback brings was deployed before: not "new"
+                "1 commit(s) brought back".into(),
             ],
             "{lines:#?}"
         );
@@ -2213,6 +2567,42 @@ mod tests {
             )
         });
         assert!(p.targets[0].busy.is_none());
+    }
+
+    /// The cursor rests on the commit chosen, not on a row: a fetch that brings a commit on top,
+    /// or a commit made by hand that becomes HEAD, moves the rows under it.
+    #[test]
+    fn the_cursor_stays_on_its_commit_when_the_list_moves() {
+        let mut p = pane();
+        p.targets[0].selected = 1;
+        let on = |p: &DeployPane| {
+            let t = &p.targets[0];
+            p.visible_log(t)[t.selected].commit.id
+        };
+        assert_eq!(on(&p), testdata::oid(0x22));
+        let mut s = testdata::status();
+        s.log.insert(
+            0,
+            LogEntry {
+                commit: testdata::commit(0x44, "Newer", "Eve", 60),
+                is_head: false,
+                deployed: false,
+                taken_back: None,
+            },
+        );
+        // as many rows as before: the list moved, it did not grow
+        s.log.pop();
+        let status = |s: RepoStatus| DeployEvent::Status {
+            target: 0,
+            result: Ok(Box::new(s)),
+        };
+        with(false, |cx| p.on_event(status(s.clone()), cx));
+        assert_eq!(on(&p), testdata::oid(0x22), "still on the commit chosen");
+        assert_eq!(p.targets[0].selected, 2);
+        // gone from the list (force-pushed away): the cursor stays in bounds
+        s.log.remove(2);
+        with(false, |cx| p.on_event(status(s), cx));
+        assert_eq!(p.targets[0].selected, 1);
     }
 
     #[test]

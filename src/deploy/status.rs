@@ -1,5 +1,7 @@
 //! Reads a deploy checkout's state through git2: HEAD, branch, upstream and
-//! ahead/behind, repository state, local changes, recent commits, owner.
+//! ahead/behind, repository state, local changes, recent commits (and which of
+//! them a rollback took back, as the journal tells it), whether any remote
+//! branch holds HEAD, the stash, owner.
 //!
 //! Blocking: call it from `spawn_blocking`, never on the event loop. It only
 //! reads (libgit2 status may refresh nothing on disk: no index write is
@@ -83,6 +85,55 @@ pub struct LogEntry {
     pub is_head: bool,
     /// Reachable from HEAD (deployed or older); false: only on the upstream (new).
     pub deployed: bool,
+    /// Not reachable from HEAD, but live once: what took it back, as the journal tells it.
+    /// None for a commit never deployed here (new) and for every deployed one.
+    pub taken_back: Option<TakenBack>,
+}
+
+/// What took a once-deployed commit out of HEAD's history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TakenBack {
+    /// A journal entry: a rollback, or a deploy of an older revision (`kind` says which).
+    Journal {
+        kind: Clean,
+        user: Clean,
+        host: Clean,
+        time: Clean,
+    },
+    /// The journal's last word left it deployed: HEAD moved outside opsdeck since.
+    Outside,
+}
+
+impl TakenBack {
+    /// The commit list's mark: "rolled back" after a rollback, "taken back" otherwise.
+    pub fn mark(&self) -> &'static str {
+        match self {
+            TakenBack::Journal { kind, .. } if kind.as_str() == "rollback" => "rolled back",
+            _ => "taken back",
+        }
+    }
+
+    /// The detail's words: which journal entry took it back, who and when.
+    pub fn describe(&self) -> String {
+        match self {
+            TakenBack::Journal {
+                kind,
+                user,
+                host,
+                time,
+            } => {
+                let when = time.get(..16).unwrap_or(time.as_str()).replace('T', " ");
+                if kind.as_str() == "rollback" {
+                    format!("rolled back by {user}@{host}, {when}")
+                } else {
+                    format!(
+                        "taken back by a {kind} of a revision without it, {user}@{host}, {when}"
+                    )
+                }
+            }
+            TakenBack::Outside => "deployed once, taken back outside opsdeck".into(),
+        }
+    }
 }
 
 /// A changed path in the work tree.
@@ -146,9 +197,25 @@ pub(crate) struct HeadMove {
     pub what: Option<Clean>,
 }
 
+/// The reflog of `name` ("HEAD", "refs/stash"), None when it has none. Asked only when its file
+/// is there: libgit2 reading a reflog that does not exist creates it (refdb_fs.c), and reading a
+/// checkout writes nothing in it.
+pub(crate) fn reflog_if_any(repo: &Repository, name: &str) -> Option<git2::Reflog> {
+    // HEAD's reflog is the work tree's own; a branch's or the stash's is shared by all of them
+    let dir = if name == "HEAD" {
+        repo.path()
+    } else {
+        repo.commondir()
+    };
+    if !dir.join("logs").join(name).is_file() {
+        return None;
+    }
+    repo.reflog(name).ok()
+}
+
 /// Who last moved HEAD, if that move left it at `head` (read from HEAD's reflog).
 pub(crate) fn head_mover(repo: &Repository, head: Oid) -> Option<HeadMove> {
-    let log = repo.reflog("HEAD").ok()?;
+    let log = reflog_if_any(repo, "HEAD")?;
     let e = log.get(0).filter(|e| e.id_new() == head)?;
     let who = e.committer();
     Some(HeadMove {
@@ -204,10 +271,45 @@ pub struct RepoStatus {
     /// HEAD is not where the journal's last deploy or rollback left it: moved by hand (a `git
     /// checkout`, `git pull`, `git reset` in the docroot) or by a tool that keeps no journal.
     pub moved_outside: Option<MovedOutside>,
+    /// HEAD is on no remote-tracking branch (as of the last fetch): a local commit never pushed,
+    /// or a branch force-pushed away from under it. What runs here is in no shared repository.
+    /// False when unknown (no remote-tracking branch at all, or too many to look through).
+    pub on_no_remote: bool,
+    /// Entries in `git stash list`: local work parked by a stash-and-deploy (or by hand), not
+    /// in the work tree until someone pops it.
+    pub stashes: usize,
     /// When the remote was last fetched (`FETCH_HEAD` written, else the clone that starts
     /// HEAD's reflog; epoch seconds): how old "up to date" is.
     /// None: never fetched here.
     pub last_fetch: Option<i64>,
+}
+
+impl RepoStatus {
+    /// Of the commits behind, how many were live once, said after the count behind: "2 rolled
+    /// back" ("taken back" unless a rollback took back every one). Only the newest
+    /// [`MAX_NEW_COMMITS`] are listed and looked at: beyond that, "12 of the newest 50".
+    pub fn taken_back(&self) -> Option<String> {
+        let listed = self.log.iter().filter(|e| !e.deployed).count();
+        let marks: Vec<&'static str> = self
+            .log
+            .iter()
+            .filter_map(|e| e.taken_back.as_ref().map(TakenBack::mark))
+            .collect();
+        if marks.is_empty() {
+            return None;
+        }
+        let word = if marks.iter().all(|m| *m == "rolled back") {
+            "rolled back"
+        } else {
+            "taken back"
+        };
+        let behind = self.upstream.as_ref().map_or(0, |u| u.behind);
+        Some(if behind > listed {
+            format!("{} of the newest {listed} {word}", marks.len())
+        } else {
+            format!("{} {word}", marks.len())
+        })
+    }
 }
 
 /// Open the work tree at `path` (no search upwards), turning libgit2's owner
@@ -369,16 +471,19 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
     };
 
     let (modified, untracked, changes) = local_changes(&repo, path)?;
-    let log = read_log(
+    let (journal, journal_problem) = journal::read(&git_dir);
+    let mut log = read_log(
         &repo,
         path,
         head.as_ref().map(|h| h.id),
         upstream.as_ref(),
         cfg.log_entries,
     )?;
-    let (journal, journal_problem) = journal::read(&git_dir);
+    mark_taken_back(&repo, &journal, &mut log);
     let journal_problem = journal_problem.map(|e| Clean::new(&e.to_string()));
     let moved_outside = moved_outside(&repo, head.as_ref().map(|h| h.id), &journal);
+    let on_no_remote = on_no_remote(&repo, head.as_ref().map(|h| h.id), upstream.as_ref());
+    let stashes = reflog_if_any(&repo, "refs/stash").map_or(0, |r| r.len());
     let lock = lock::read(&git_dir);
     let lock_stale = lock.as_ref().is_some_and(|l| l.is_stale());
     let submodules_off = submodules_off(&repo);
@@ -391,7 +496,7 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
         // as a fetch does, and HEAD's reflog starts with it ("clone: from URL")
         .or_else(|| {
             upstream.as_ref()?;
-            let log = repo.reflog("HEAD").ok()?;
+            let log = reflog_if_any(&repo, "HEAD")?;
             let first = log.get(log.len().checked_sub(1)?)?;
             first
                 .message_bytes()?
@@ -417,8 +522,48 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
         lock_stale,
         submodules_off,
         moved_outside,
+        on_no_remote,
+        stashes,
         last_fetch,
     })
+}
+
+/// How many remote-tracking branches are looked through for HEAD; with more, nothing is said.
+const MAX_REMOTE_REFS: usize = 1_000;
+
+/// HEAD is reachable from none of the remote-tracking branches. On its upstream (the usual
+/// case) nothing more is read; else one walk from HEAD with every remote-tracking branch hidden
+/// (up to [`MAX_REMOTE_REFS`] of them): it yields HEAD only when none of them holds it, and it
+/// stops where HEAD's history meets theirs, where asking each branch in turn walked that far
+/// once per branch.
+fn on_no_remote(repo: &Repository, head: Option<Oid>, upstream: Option<&Upstream>) -> bool {
+    let Some(head) = head else {
+        return false;
+    };
+    if upstream.is_some_and(|u| u.ahead == 0) {
+        return false;
+    }
+    let (Ok(refs), Ok(mut walk)) = (repo.references_glob("refs/remotes/*"), repo.revwalk()) else {
+        return false;
+    };
+    if walk.push(head).is_err() {
+        return false;
+    }
+    let mut seen = 0;
+    for r in refs {
+        let Ok(r) = r else {
+            continue;
+        };
+        // `origin/HEAD` names another of them; a tag fetched under refs/remotes is no branch
+        let Some(id) = r.target().filter(|id| repo.find_commit(*id).is_ok()) else {
+            continue;
+        };
+        seen += 1;
+        if seen > MAX_REMOTE_REFS || id == head || walk.hide(id).is_err() {
+            return false;
+        }
+    }
+    seen > 0 && matches!(walk.next(), Some(Ok(_)))
 }
 
 /// The submodules whose work tree is not at the commit HEAD's tree records, by path: the site
@@ -549,9 +694,81 @@ fn read_log(
             commit: CommitInfo::from_commit(&c),
             is_head: Some(id) == head,
             deployed,
+            taken_back: None,
         });
     }
     Ok(out)
+}
+
+/// How many successful journal entries, newest first, are replayed to tell a rolled-back commit
+/// from a new one.
+const TAKEN_BACK_ENTRIES: usize = 30;
+/// How many commits one journal entry's walk looks at (a first deploy from an unborn HEAD
+/// brings the whole history).
+const TAKEN_BACK_WALK: usize = 2_000;
+
+/// Mark the listed commits HEAD lacks that were live once. The journal is replayed newest
+/// first: the newest successful entry that moved a commit decides, a rollback (or a deploy of an
+/// older revision) that took it away, or a deploy that brought it, after which HEAD must have
+/// moved outside opsdeck. Stops when every such commit is decided; a status with nothing to
+/// deploy walks nothing.
+fn mark_taken_back(repo: &Repository, journal: &[JournalEntry], log: &mut [LogEntry]) {
+    let mut open: std::collections::HashSet<Oid> = log
+        .iter()
+        .filter(|e| !e.deployed)
+        .map(|e| e.commit.id)
+        .collect();
+    if open.is_empty() {
+        return;
+    }
+    // The commits reachable from `include` and not from `exclude`, the first TAKEN_BACK_WALK.
+    let walk = |include: Oid, exclude: Option<Oid>| -> Vec<Oid> {
+        let Ok(mut w) = repo.revwalk() else {
+            return Vec::new();
+        };
+        if w.push(include).is_err() || exclude.is_some_and(|x| w.hide(x).is_err()) {
+            return Vec::new();
+        }
+        w.take(TAKEN_BACK_WALK).filter_map(Result::ok).collect()
+    };
+    let mut decided = std::collections::HashMap::new();
+    for e in journal
+        .iter()
+        .rev()
+        .filter(|e| e.ok())
+        .take(TAKEN_BACK_ENTRIES)
+    {
+        if open.is_empty() {
+            break;
+        }
+        let Ok(to) = Oid::from_str(&e.to) else {
+            continue;
+        };
+        let from = Oid::from_str(&e.from).ok();
+        if let Some(from) = from {
+            for id in walk(from, Some(to)) {
+                if open.remove(&id) {
+                    decided.insert(
+                        id,
+                        TakenBack::Journal {
+                            kind: e.kind.clone(),
+                            user: e.user.clone(),
+                            host: e.host.clone(),
+                            time: e.time.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        for id in walk(to, from) {
+            if open.remove(&id) {
+                decided.insert(id, TakenBack::Outside);
+            }
+        }
+    }
+    for e in log.iter_mut() {
+        e.taken_back = decided.remove(&e.commit.id);
+    }
 }
 
 #[cfg(test)]

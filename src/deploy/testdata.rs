@@ -84,16 +84,19 @@ pub fn status() -> RepoStatus {
                 ),
                 is_head: false,
                 deployed: false,
+                taken_back: None,
             },
             LogEntry {
                 commit: head,
                 is_head: true,
                 deployed: true,
+                taken_back: None,
             },
             LogEntry {
                 commit: commit(0x11, "About page", "Dana Deployer", 2 * 86_400),
                 is_head: false,
                 deployed: true,
+                taken_back: None,
             },
         ],
         owner: Owner {
@@ -125,6 +128,8 @@ pub fn status() -> RepoStatus {
         lock: None,
         lock_stale: false,
         moved_outside: None,
+        on_no_remote: false,
+        stashes: 0,
         last_fetch: Some(now().timestamp() - 3 * 3600),
     }
 }
@@ -168,6 +173,7 @@ pub fn preview() -> Preview {
         local_changes: 0,
         stash: Default::default(),
         stash_files: Vec::new(),
+        stash_may_conflict: Vec::new(),
         state: None,
         lock: None,
         lock_stale: false,

@@ -213,6 +213,9 @@ fn branch_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
             } else {
                 if u.behind > 0 {
                     v.push(sp(format!("↓{} to deploy", u.behind), cx.theme.warn));
+                    if let Some(said) = s.taken_back() {
+                        v.push(sp(format!(" ({said})"), cx.theme.warn));
+                    }
                 }
                 if u.ahead > 0 {
                     v.push(sp(format!(" ↑{} not upstream", u.ahead), cx.theme.warn));
@@ -246,6 +249,10 @@ fn tree_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
             format!("{} modified, {} untracked", s.modified, s.untracked),
             cx.theme.warn,
         ));
+    }
+    if s.stashes > 0 {
+        // local work parked by a stash-and-deploy is easily forgotten there
+        v.push(sp(format!("  {} in git stash", s.stashes), cx.theme.warn));
     }
     if !s.submodules_off.is_empty() {
         v.push(sp(
@@ -324,27 +331,63 @@ fn busy_text(b: &Busy) -> String {
     }
 }
 
-/// What runs on the target (if anything), then HEAD, branch, tree and lock:
-/// the top of both the tile and the zoomed view.
-fn state_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'static>> {
-    let mut lines: Vec<Line<'static>> = t
+/// The lines at the top of both the tile and the zoomed view, in parts: what runs on the target
+/// (if anything) with HEAD and branch, the tree and lock lines, and what is off with HEAD (moved
+/// outside opsdeck, pushed nowhere).
+struct StateLines {
+    top: Vec<Line<'static>>,
+    tree: Line<'static>,
+    lock: Line<'static>,
+    alerts: Vec<Line<'static>>,
+}
+
+fn state_parts(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> StateLines {
+    let mut top: Vec<Line<'static>> = t
         .busy
         .iter()
         .map(|b| fit_line(busy_line(b, cx), w))
         .collect();
     if let Some(l) = t.slow_line() {
-        lines.push(fit_line(vec![sp(l, cx.theme.warn)], w));
+        top.push(fit_line(vec![sp(l, cx.theme.warn)], w));
     }
-    lines.extend([
+    top.extend([
         fit_line(head_line(s, cx), w),
         fit_line(branch_line(s, cx), w),
-        fit_line(tree_line(s, cx), w),
-        fit_line(lock_line(s, cx), w),
     ]);
+    let mut alerts = Vec::new();
     if let Some(m) = &s.moved_outside {
-        lines.push(fit_line(moved_line(m, cx), w));
+        alerts.push(fit_line(moved_line(m, cx), w));
     }
-    lines
+    if s.on_no_remote {
+        alerts.push(fit_line(
+            vec![
+                sp("pushed ", cx.theme.muted),
+                sp("nowhere: on no remote branch", cx.theme.warn),
+                sp(" (a local commit, or force-pushed away)", cx.theme.muted),
+            ],
+            w,
+        ));
+    }
+    StateLines {
+        top,
+        tree: fit_line(tree_line(s, cx), w),
+        lock: fit_line(lock_line(s, cx), w),
+        alerts,
+    }
+}
+
+/// What runs on the target (if anything), then HEAD, branch, tree and lock, then what is off
+/// with HEAD: the top of the zoomed view.
+fn state_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'static>> {
+    let StateLines {
+        mut top,
+        tree,
+        lock,
+        alerts,
+    } = state_parts(t, s, cx, w);
+    top.extend([tree, lock]);
+    top.extend(alerts);
+    top
 }
 
 /// HEAD is not where the last deploy left it: who moved it and when (git's reflog) first, so
@@ -368,8 +411,30 @@ fn moved_line(m: &MovedOutside, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
     v
 }
 
+/// The tile: what runs and what is deployed first, then what is off (a HEAD moved by hand or
+/// pushed nowhere, local changes, a lock), the last deploy and action, and last what is as it
+/// should be ("tree clean", "lock free"): at 80x24 the tile has two or three rows.
 fn summary_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'static>> {
-    let mut lines = state_lines(t, s, cx, w);
+    let StateLines {
+        top: mut lines,
+        tree,
+        lock,
+        alerts,
+    } = state_parts(t, s, cx, w);
+    lines.extend(alerts);
+    let tree_quiet = s.modified == 0
+        && s.untracked == 0
+        && s.stashes == 0
+        && s.submodules_off.is_empty()
+        && !s.owner.mismatch();
+    let mut quiet = Vec::new();
+    for (line, is_quiet) in [(tree, tree_quiet), (lock, s.lock.is_none())] {
+        if is_quiet {
+            quiet.push(line);
+        } else {
+            lines.push(line);
+        }
+    }
     if let Some(j) = s.journal.last() {
         let st = if j.ok() { cx.theme.ok } else { cx.theme.error };
         lines.push(fit_line(
@@ -388,6 +453,7 @@ fn summary_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<L
     if let Some((tn, l)) = t.last.first() {
         lines.push(fit_line(vec![sp(l.to_string(), tone(cx, *tn))], w));
     }
+    lines.extend(quiet);
     lines
 }
 
@@ -461,6 +527,8 @@ fn zoomed(
                     "deployed (HEAD)".into()
                 } else if e.deployed {
                     "older than HEAD".into()
+                } else if let Some(b) = &e.taken_back {
+                    b.describe()
                 } else {
                     "not deployed yet".to_string()
                 },
@@ -478,11 +546,14 @@ fn zoomed(
         let start = t.selected.saturating_sub(rows - 1);
         for (i, e) in log.iter().enumerate().skip(start).take(rows) {
             let (mark, mst) = if e.is_head {
-                ("HEAD ", cx.theme.ok)
+                ("HEAD ".to_string(), cx.theme.ok)
             } else if e.deployed {
-                ("     ", cx.theme.muted)
+                ("     ".to_string(), cx.theme.muted)
+            } else if let Some(b) = &e.taken_back {
+                // live once and taken back: deploying the newest brings it back
+                (format!("{} ", b.mark()), cx.theme.warn)
             } else {
-                ("new  ", cx.theme.warn)
+                ("new  ".to_string(), cx.theme.warn)
             };
             let c = &e.commit;
             let right = format!("  {} {}", c.author, ago(cx.now, c.time));
@@ -718,6 +789,82 @@ mod tests {
             s.contains(
                 "│moved outside opsdeck by Dana Deployer, 5m ago; the last deploy left 1111111"
             ),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_rolled_back_commit_is_marked_so_not_new_at_80_columns() {
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.log[0].taken_back = Some(crate::deploy::status::TakenBack::Journal {
+                kind: Clean::new("rollback"),
+                user: Clean::new("dana"),
+                host: Clean::new("web1"),
+                time: Clean::new("2026-11-27T11:00:00+00:00"),
+            });
+        }
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(s.contains("▶ 3333333 rolled back Pricing"), "{s}");
+        assert!(!s.contains("3333333 new"), "{s}");
+        assert!(s.contains("↓1 to deploy (1 rolled back)"), "{s}");
+        p.targets[0].detail = true;
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(
+            s.contains("state   rolled back by dana@web1, 2026-11-27 11:00"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_head_on_no_remote_branch_is_said_at_80_columns() {
+        let mut p = pane();
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(!s.contains("pushed nowhere"), "{s}");
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.on_no_remote = true;
+        }
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(
+            s.contains(
+                "│pushed nowhere: on no remote branch (a local commit, or force-pushed away)"
+            ),
+            "{s}"
+        );
+    }
+
+    /// A tile of a few rows shows what is off before what is as it should be.
+    #[test]
+    fn a_small_tile_shows_a_head_pushed_nowhere_before_tree_and_lock() {
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.on_no_remote = true;
+            s.modified = 0;
+            s.untracked = 0;
+            s.owner.run_uid = s.owner.tree_uid;
+        }
+        let s = text(&draw(&p, 80, 6, false));
+        let rows: Vec<&str> = s.lines().collect();
+        assert!(rows[1].starts_with("│HEAD  2222222"), "{s}");
+        assert!(rows[2].starts_with("│on    detached"), "{s}");
+        assert!(
+            rows[3].starts_with("│pushed nowhere: on no remote branch"),
+            "{s}"
+        );
+        assert!(rows[4].starts_with("│blog"), "{s}");
+    }
+
+    #[test]
+    fn local_work_left_in_the_stash_is_said_on_the_tree_line() {
+        let mut p = pane();
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(!s.contains("in git stash"), "{s}");
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.stashes = 2;
+        }
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(
+            s.contains("│tree  1 modified, 1 untracked  2 in git stash  owner www-data"),
             "{s}"
         );
     }
