@@ -84,7 +84,11 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Rep
             Err(e) => report.finding(
                 "ses",
                 Status::Unknown,
-                format!("SES {}: account not read: {e}", s.region),
+                format!(
+                    "SES {}: account not read: {}",
+                    s.region,
+                    ses::account_error_words(&s.region, e)
+                ),
             ),
             Ok(a) => {
                 let (status, words) = if !a.sending_enabled {
@@ -215,7 +219,10 @@ pub async fn check(config: &Config, report: &mut Report) {
         let result =
             match tokio::time::timeout(Duration::from_secs(30), ses::snapshot(&target)).await {
                 Ok(r) => r.map_err(|e| e.to_string()),
-                Err(_) => Err(format!("SES in {region} did not answer within 30 s")),
+                Err(_) => Err(format!(
+                    "SES in {region}: no answer from {} within 30 s",
+                    ses::endpoint_shown(&target)
+                )),
             };
         ses.push((region, result));
     }

@@ -944,7 +944,11 @@ fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
                 }
                 Err(e) => out.push(Verdict::new(
                     Severity::Warn,
-                    format!("SES account in {region} not read: {e}"),
+                    format!(
+                        "SES account in {region} not read (sandbox, quota, paused sending \
+                         unknown): {}",
+                        super::ses::account_error_words(region, e)
+                    ),
                 )),
             },
             RegionView::Failed(e) => out.push(Verdict::new(
