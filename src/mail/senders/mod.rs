@@ -294,6 +294,7 @@ pub enum SendersAction {
     AddRoute,
     TraceHistory,
     ShowMaps,
+    ShowFindings,
 }
 
 const BINDINGS: &[Binding<SendersAction>] = &[
@@ -325,6 +326,12 @@ const BINDINGS: &[Binding<SendersAction>] = &[
         keys: &[Key::ch('m')],
         action: SendersAction::ShowMaps,
         help: "show the maps as read",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('s')],
+        action: SendersAction::ShowFindings,
+        help: "setup findings in full",
         writes: false,
     },
     Binding {
@@ -434,6 +441,10 @@ pub struct SendersPane {
     /// The maps view (entries and rules as read) instead of the table.
     maps_view: bool,
     maps_scroll: Scroll,
+    /// The setup findings, each whole with what to do, instead of the table: below the table
+    /// there are rows for a few of them, and at 80x24 a long one is cut.
+    findings_view: bool,
+    findings_scroll: Scroll,
     filter: String,
     test: Option<TestMail>,
     route: Option<RouteReport>,
@@ -482,6 +493,8 @@ impl SendersPane {
             detail_scroll: Scroll::default(),
             maps_view: false,
             maps_scroll: Scroll::default(),
+            findings_view: false,
+            findings_scroll: Scroll::default(),
             filter: String::new(),
             test: None,
             route: None,
@@ -815,8 +828,27 @@ impl Pane for SendersPane {
             }
             SendersAction::ShowMaps => {
                 self.maps_view = !self.maps_view;
+                self.findings_view = false;
                 self.maps_scroll.reset();
                 Vec::new()
+            }
+            SendersAction::ShowFindings => {
+                if self.findings_view {
+                    self.findings_view = false;
+                    return Vec::new();
+                }
+                if self.check.global.is_empty() {
+                    return vec![Effect::Notice(if self.relay.is_none() {
+                        "no setup findings: the relay setup has not been read".into()
+                    } else {
+                        "no setup findings".into()
+                    })];
+                }
+                self.findings_view = true;
+                self.maps_view = false;
+                self.findings_scroll.reset();
+                // from the overview's tile, the pane opens to show them
+                vec![Effect::Focus(PaneId::Senders)]
             }
             SendersAction::TraceHistory => {
                 match self.test.as_ref().and_then(|t| t.trace.as_ref()) {
@@ -1127,6 +1159,10 @@ impl Pane for SendersPane {
     }
 
     fn on_nav(&mut self, nav: Nav, _cx: &mut Cx<'_>) -> Vec<Effect> {
+        if self.findings_view {
+            self.findings_scroll.nav(nav);
+            return Vec::new();
+        }
         if self.maps_view {
             self.maps_scroll.nav(nav);
             return Vec::new();
@@ -1151,7 +1187,8 @@ impl Pane for SendersPane {
     }
 
     fn on_enter(&mut self, _cx: &mut Cx<'_>) -> Vec<Effect> {
-        if !self.visible().is_empty() {
+        // the findings cover the table: Enter there would open a sender not on screen
+        if !self.findings_view && !self.visible().is_empty() {
             self.detail = true;
             self.detail_scroll.reset();
         }
@@ -1159,7 +1196,10 @@ impl Pane for SendersPane {
     }
 
     fn on_back(&mut self) -> bool {
-        if self.maps_view {
+        if self.findings_view {
+            self.findings_view = false;
+            true
+        } else if self.maps_view {
             self.maps_view = false;
             true
         } else if self.detail {
@@ -1204,6 +1244,9 @@ impl Pane for SendersPane {
                 self.selected = i;
                 self.detail = true;
                 self.detail_scroll.reset();
+                // the sender's detail shows, not a view left open over it
+                self.findings_view = false;
+                self.maps_view = false;
                 true
             }
             None => false,

@@ -360,12 +360,25 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
         0
     };
     let globals: Vec<&Verdict> = p.check.global.iter().collect();
-    let gl = global_lines(&globals, w, 4.min(area.height as usize / 5), cx);
-    let global_h = gl.len() as u16;
     let ses_h = ses_summary(p).len().clamp(1, 3);
     let stale = p.stale_setup();
+    let head_h = 1 + stale.is_some() as usize + ses_h;
+    // a few rows for the setup findings; more when the table needs less than the rest
+    let mut budget = 4.min(area.height as usize / 5);
+    if !p.maps_view && !p.detail {
+        let free = (area.height as usize)
+            .saturating_sub(head_h + panel_h as usize + table_rows(p, w).max(3));
+        budget = budget.max(free);
+    }
+    // the findings' own view shows them in the body
+    let gl = if p.findings_view {
+        Vec::new()
+    } else {
+        global_lines(&globals, w, budget, cx)
+    };
+    let global_h = gl.len() as u16;
     let [head, body, glob, panel] = Layout::vertical([
-        Constraint::Length(1 + stale.is_some() as u16 + ses_h as u16),
+        Constraint::Length(head_h as u16),
         Constraint::Min(3),
         Constraint::Length(global_h),
         Constraint::Length(panel_h),
@@ -403,7 +416,9 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     head_lines.extend(ses_lines(p, ses_h, w, cx));
     frame.render_widget(Paragraph::new(head_lines), head);
 
-    if p.maps_view {
+    if p.findings_view {
+        render_findings(p, frame, body, cx);
+    } else if p.maps_view {
         render_maps(p, frame, body, cx);
     } else if p.detail {
         render_detail(p, frame, body, cx);
@@ -450,10 +465,45 @@ impl<'a> Cells<'a> {
     }
 }
 
-/// `✗ text`: a finding on one line, its marker in its severity's colour.
 /// The pane-wide findings in at most `budget` rows: a row each, and the rows left over go to the
-/// first findings, wrapped, so that what to do is not cut off when there is room for it.
+/// first findings, wrapped, so that what to do is not cut off when there is room for it. When
+/// they do not all fit whole, the last row says so and names the key that shows them whole.
 fn global_lines(
+    globals: &[&Verdict],
+    w: usize,
+    budget: usize,
+    cx: &ViewCx<'_>,
+) -> Vec<Line<'static>> {
+    let whole: usize = globals
+        .iter()
+        .map(|v| hanging(&v.text, w.saturating_sub(2), 0).len())
+        .sum();
+    if whole <= budget {
+        return finding_rows(globals, w, budget, cx);
+    }
+    if budget == 0 {
+        return Vec::new();
+    }
+    let mut out = finding_rows(globals, w, budget - 1, cx);
+    let hidden = globals.len().saturating_sub(budget - 1);
+    let n = globals.len();
+    let text = if hidden > 0 {
+        format!(
+            "+{hidden} more setup finding{} · s: all {n} whole, with what to do",
+            plural(hidden)
+        )
+    } else {
+        format!("cut to fit · s: the {n} setup findings whole, with what to do")
+    };
+    out.push(Line::from(vec![
+        Span::styled("  ", cx.theme.muted),
+        Span::styled(truncate(&text, w.saturating_sub(2)), cx.theme.accent),
+    ]));
+    out
+}
+
+/// `✗ text`: each finding from its marker, in at most `budget` rows.
+fn finding_rows(
     globals: &[&Verdict],
     w: usize,
     budget: usize,
@@ -483,6 +533,30 @@ fn global_lines(
         }
     }
     out
+}
+
+/// Every setup finding whole, wrapped under its marker, in the body: the pane scrolls.
+fn render_findings(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let w = area.width as usize;
+    let n = p.check.global.len();
+    let mut lines = vec![line(
+        format!(
+            "{n} setup finding{}  (j/k scroll · s or Esc back)",
+            plural(n)
+        ),
+        w,
+        cx.theme.title,
+    )];
+    for v in &p.check.global {
+        for (i, chunk) in wrap(&v.text, w.saturating_sub(2)).into_iter().enumerate() {
+            let m = if i == 0 { marker(v.severity) } else { " " };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{m} "), sev_style(v.severity, cx)),
+                Span::styled(chunk, cx.theme.text),
+            ]));
+        }
+    }
+    frame.render_widget(p.findings_scroll.paragraph(lines, area), area);
 }
 
 fn verdict_line(sev: Severity, text: &str, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
@@ -536,19 +610,35 @@ fn wide_widths(w: usize, counts_needed: usize) -> Option<(usize, usize)> {
     Some((route_w, counts_w))
 }
 
-fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
-    let w = area.width as usize;
-    let rows = p.visible();
+/// The wide table's column widths at `w`, or `None` for the two-line layout.
+fn table_widths(p: &SendersPane, rows: &[&SenderRow], w: usize) -> Option<(usize, usize)> {
     let counts_needed = rows
         .iter()
         .map(|r| Cells::of(r, p.check.counts_unknown).counts.width())
         .max()
         .unwrap_or(0);
-    let wide = if w < NARROW {
+    if w < NARROW {
         None
     } else {
         wide_widths(w, counts_needed)
+    }
+}
+
+/// Rows the whole table takes at `w`: its header and every sender.
+fn table_rows(p: &SendersPane, w: usize) -> usize {
+    let rows = p.visible();
+    let per_row = if table_widths(p, &rows, w).is_none() {
+        2
+    } else {
+        1
     };
+    1 + (rows.len() * per_row).max(1)
+}
+
+fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let w = area.width as usize;
+    let rows = p.visible();
+    let wide = table_widths(p, &rows, w);
     let narrow = wide.is_none();
     let (route_w, counts_w) = wide.unwrap_or((0, 0));
     let mut lines = Vec::new();
@@ -1005,7 +1095,8 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     use crate::access::{Mode, WriteAccess};
-    use crate::app::pane::{Cx, Nav, Pane, ViewCx};
+    use crate::app::effect::Effect;
+    use crate::app::pane::{Cx, Nav, Pane, PaneId, ViewCx};
     use crate::app::shared::Shared;
     use crate::config::Config;
     use crate::mail::senders::model::tests::{activity, ses, snapshot};
@@ -1158,6 +1249,90 @@ mod tests {
         assert!(out.contains("root@web1.example.com"), "{out}");
         assert!(out.contains("SANDBOX"), "{out}");
         insta::assert_snapshot!("zoomed_80x24", out);
+    }
+
+    /// More setup findings than the rows under the table: each still shows (its what-to-do cut),
+    /// and the last row says so and names `s`, which shows every finding whole in the pane's
+    /// body, scrolled by the keys that move; Esc goes back to the table.
+    #[test]
+    fn setup_findings_beyond_their_rows_are_reachable_whole() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        p.on_event(
+            SendersEvent::Activity(Err(
+                "/var/log/mail.log: Permission denied - add your user to the adm group".into(),
+            )),
+            &mut cx,
+        );
+        let mut denied = ses(false);
+        denied.account = Err(crate::sanitize::Clean::new(
+            "SES GetAccount in us-east-1: access denied - the IAM policy of the credentials in \
+             use must allow ses:GetAccount",
+        ));
+        p.on_event(
+            SendersEvent::Ses {
+                region: "us-east-1".into(),
+                result: Ok(Box::new(denied)),
+            },
+            &mut cx,
+        );
+        let findings: Vec<String> = p.check.global.iter().map(|v| v.text.clone()).collect();
+        assert!(findings.len() >= 5, "{findings:?}");
+        let out = draw(&p, cx.shared, 80, 24, true);
+        let hint = out
+            .lines()
+            .find(|l| l.contains("s: all"))
+            .unwrap_or_else(|| panic!("no row names the key:\n{out}"));
+        assert!(
+            hint.contains(&format!(
+                " setup finding · s: all {} whole, with what to do",
+                findings.len()
+            )) || hint.contains(&format!(
+                " setup findings · s: all {} whole, with what to do",
+                findings.len()
+            )),
+            "{out}"
+        );
+        // what to do of a cut finding is not on the table's screen...
+        assert!(!read(&out).contains("(mode 644): chmod 600"), "{out}");
+        // ...and is, whole, after s (from the tile too: the pane opens)
+        let effects = p.on_action(crate::mail::senders::SendersAction::ShowFindings, &mut cx);
+        assert!(
+            matches!(effects.as_slice(), [Effect::Focus(PaneId::Senders)]),
+            "{effects:?}"
+        );
+        let mut seen = String::new();
+        for _ in 0..10 {
+            let out = draw(&p, cx.shared, 80, 24, true);
+            seen.push_str(&read(&out));
+            seen.push(' ');
+            p.on_nav(Nav::PageDown, &mut cx);
+        }
+        for f in &findings {
+            assert!(seen.contains(f.as_str()), "{f}\nnot whole in:\n{seen}");
+        }
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(
+            !out.contains("SENDER"),
+            "the findings cover the table:\n{out}"
+        );
+        assert!(p.on_back(), "Esc closes the findings");
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(out.contains("SENDER"), "{out}");
+    }
+
+    /// A short table leaves its rows to the setup findings: each is whole, with no key to press.
+    #[test]
+    fn a_short_table_leaves_its_rows_to_the_findings() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        p.set_filter("alice@");
+        let out = draw(&p, &shared, 80, 24, true);
+        for v in &p.check.global {
+            assert!(read(&out).contains(v.text.as_str()), "{}\n{out}", v.text);
+        }
+        assert!(!out.contains("whole, with what to do"), "{out}");
     }
 
     #[test]
