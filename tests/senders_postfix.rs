@@ -767,7 +767,8 @@ fn rule_map_substitutions_agree_with_postmap() {
 /// relay, Postfix defers the mail ("TLS is required, but was not offered")
 /// and the pane says TLS is required by the policy; with the level at
 /// `encrypt` and the entry `none`, Postfix sends in plain text and the pane
-/// says so, naming the entry.
+/// says so, naming the entry (and, the relay being on this host, not as a
+/// problem).
 #[test]
 fn tls_policy_entry_overrides_the_level() {
     let ses = SesSmtp::start(SesOptions {
@@ -829,14 +830,19 @@ fn tls_policy_entry_overrides_the_level() {
     pf.write_map("tls_policy", &format!("{relay} none\n"));
     pf.reload();
     let (tls, row) = tls_of(&inst);
-    assert!(tls.is_problem());
-    let words = format!(
-        "plain text: smtp_tls_policy_maps says none (hash:{} line 1); SES refuses it (fix its entry in hash:{} line 1)",
-        pf.config_dir().join("tls_policy").display(),
-        pf.config_dir().join("tls_policy").display()
+    // the stand-in listens on 127.0.0.1: plain text to a relay on this host crosses no network
+    // (a content filter, a TLS tunnel), so it is said, naming the entry, but not as a problem
+    assert!(!tls.is_problem(), "{tls:?}");
+    assert_eq!(
+        tls.words(),
+        format!(
+            "plain text: smtp_tls_policy_maps says none (hash:{} line 1); the relay is on this \
+             host, nothing crosses the network",
+            pf.config_dir().join("tls_policy").display(),
+        )
     );
     assert!(
-        row.verdicts.iter().any(|v| v.text == words),
+        !row.verdicts.iter().any(|v| v.text.contains("plain text")),
         "{:?}",
         row.verdicts
     );
