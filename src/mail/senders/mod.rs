@@ -1003,14 +1003,23 @@ impl Pane for SendersPane {
                         Clean::new(&map.postmap_arg())
                     ),
                 };
+                let mut lines = vec![
+                    format!("Append to {}:", Clean::new(&map.path)),
+                    format!("  {}  {}", Clean::new(&sender), Clean::new(&text)),
+                ];
+                // what the sender's mail would meet there, before the route is written
+                if let Some(snap) = &self.relay {
+                    lines.extend(
+                        model::route_warnings(snap, &self.ses.view(), &sender, &text)
+                            .into_iter()
+                            .map(|w| format!("! {w}")),
+                    );
+                }
+                lines.push("A dated backup is kept; the edit is atomic.".into());
+                lines.push(then);
                 vec![Effect::Confirm(Confirm {
                     title: "Add a sender route".into(),
-                    lines: vec![
-                        format!("Append to {}:", Clean::new(&map.path)),
-                        format!("  {}  {}", Clean::new(&sender), Clean::new(&text)),
-                        "A dated backup is kept; the edit is atomic.".into(),
-                        then,
-                    ],
+                    lines,
                     then: vec![Effect::Senders(SendersEffect::AddRoute {
                         access,
                         map,
@@ -1784,6 +1793,13 @@ mod tests {
             access: access.as_ref(),
             shared: &mut shared,
         };
+        p.on_event(
+            SendersEvent::Ses {
+                region: "us-east-1".into(),
+                result: Ok(Box::new(model::tests::ses(true))),
+            },
+            &mut cx,
+        );
         let e = p.on_action(SendersAction::AddRoute, &mut cx);
         assert!(
             matches!(&e[..], [Effect::Prompt(pr)] if pr.purpose == P_ROUTE_SENDER),
@@ -1819,6 +1835,61 @@ mod tests {
             c.lines.iter().any(|l| l.contains("new@example.com")),
             "{:?}",
             c.lines
+        );
+        // what its mail would meet there is said before the route is written
+        assert!(
+            c.lines.iter().any(|l| l
+                == "! new@example.com is not verified in SES us-east-1: its mail bounces until \
+                    it is (v on its row verifies it)"),
+            "{:?}",
+            c.lines
+        );
+        // a domain route names the domain SES must have verified
+        p.on_prompt(P_ROUTE_SENDER, "@example.net".into(), &mut cx);
+        let e = p.on_prompt(P_ROUTE_RELAY, pr.initial.clone(), &mut cx);
+        let [Effect::Confirm(domain)] = &e[..] else {
+            panic!("{e:?}")
+        };
+        assert!(
+            domain.lines.iter().any(|l| l
+                == "! the domain example.net is not verified in SES us-east-1: its mail bounces \
+                    until it is (v on its row verifies it)"),
+            "{:?}",
+            domain.lines
+        );
+        // a verified sender over a relay with credentials: nothing to say
+        p.on_prompt(P_ROUTE_SENDER, "alice@example.com".into(), &mut cx);
+        let e = p.on_prompt(P_ROUTE_RELAY, pr.initial.clone(), &mut cx);
+        let [Effect::Confirm(ok)] = &e[..] else {
+            panic!("{e:?}")
+        };
+        assert!(
+            !ok.lines.iter().any(|l| l.starts_with('!')),
+            "{:?}",
+            ok.lines
+        );
+        // a relay with no entry in the password map
+        p.on_prompt(P_ROUTE_SENDER, "alice@example.com".into(), &mut cx);
+        let e = p.on_prompt(
+            P_ROUTE_RELAY,
+            "[email-smtp.eu-west-1.amazonaws.com]:587".into(),
+            &mut cx,
+        );
+        let [Effect::Confirm(nocreds)] = &e[..] else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            nocreds
+                .lines
+                .iter()
+                .filter(|l| l.starts_with('!'))
+                .collect::<Vec<_>>(),
+            [
+                "! No credentials for [email-smtp.eu-west-1.amazonaws.com]:587 in \
+                 smtp_sasl_password_maps: SES refuses the mail until they are added",
+                "! SES in eu-west-1 has not been read: whether alice@example.com is verified \
+                 there is not known"
+            ],
         );
         assert!(matches!(
             &c.then[..],

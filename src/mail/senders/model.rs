@@ -497,6 +497,89 @@ pub fn sandbox_refusal(
     }
 }
 
+/// What mail from `sender` would meet on a new route to `relay` (`[host]:port`), said before the
+/// route is written: no credentials for the relay, plain text to SES, a sender SES has not
+/// verified in the relay's region. Empty when nothing is known to be wrong.
+pub fn route_warnings(
+    snap: &RelaySnapshot,
+    ses: &SesView<'_>,
+    sender: &str,
+    relay: &str,
+) -> Vec<String> {
+    let Some(r) = Relay::parse(relay) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let who = match sender.strip_prefix('@') {
+        Some(domain) => format!("the domain {}", Clean::capped(domain, 80)),
+        None => Clean::capped(sender, 80).to_string(),
+    };
+    match creds_for(snap, sender, &r) {
+        Creds::Missing => out.push(format!(
+            "No credentials for {} in smtp_sasl_password_maps: {} refuses the mail until they \
+             are added",
+            Clean::capped(&r.written, 80),
+            if r.is_ses() {
+                "SES"
+            } else {
+                "a relay that requires AUTH"
+            }
+        )),
+        Creds::Found {
+            has_password: false,
+            ..
+        } => out.push(format!(
+            "The credentials for {} have no password",
+            Clean::capped(&r.written, 80)
+        )),
+        Creds::NotUsed if r.is_ses() => out.push(
+            "SMTP AUTH is off (smtp_sasl_auth_enable = no or no password map): SES refuses the \
+             mail"
+                .into(),
+        ),
+        _ => {}
+    }
+    if r.is_ses()
+        && let Ok(policy) = tls_policy_for(snap, &r)
+    {
+        let enc = encryption(&r, &snap.settings, policy.as_ref());
+        if enc.is_problem() {
+            out.push(enc.words());
+        }
+    }
+    let Some(region) = r.ses_region() else {
+        return out;
+    };
+    if sender.ends_with('@') {
+        return out;
+    }
+    let identity = match ses.get(&region) {
+        Some(RegionView::Ready(s)) => match sender.strip_prefix('@') {
+            Some(domain) => s.verification_of_domain(domain),
+            None => s.verification_of(sender),
+        },
+        _ => {
+            out.push(format!(
+                "SES in {region} has not been read: whether {who} is verified there is not known"
+            ));
+            return out;
+        }
+    };
+    match identity {
+        Some(i) if i.status == Verification::Verified => {}
+        Some(i) => out.push(format!(
+            "{who} is not verified in SES {region} ({} {}): its mail bounces until it is",
+            i.name,
+            i.status.words()
+        )),
+        None => out.push(format!(
+            "{who} is not verified in SES {region}: its mail bounces until it is (v on its row \
+             verifies it)"
+        )),
+    }
+    out
+}
+
 /// Is the SES account of this region in the sandbox (as far as known)?
 fn in_sandbox(ses: &SesView<'_>, region: &str) -> bool {
     matches!(ses.get(region), Some(RegionView::Ready(s)) if matches!(&s.account, Ok(a) if !a.production))
