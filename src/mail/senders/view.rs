@@ -21,7 +21,7 @@ use super::model::{Route, SenderRow, Severity, Verdict};
 use super::{RegionSes, SendersPane, SesState};
 use crate::mail::log::classify::Category;
 use crate::mail::log::classify::classify;
-use crate::mail::log::parse::Status;
+use crate::mail::log::parse::{Status, YearGuess, parse_line_ref};
 
 fn sev_style(s: Severity, cx: &ViewCx<'_>) -> Style {
     match s {
@@ -339,6 +339,10 @@ fn status_words(s: &TraceStatus, cx: &ViewCx<'_>) -> (String, Style) {
     match s {
         TraceStatus::Queued => ("queued, waiting for the log".into(), cx.theme.muted),
         TraceStatus::Active => ("in the active queue".into(), cx.theme.accent),
+        // where it went is what a test mail is sent to learn
+        TraceStatus::Sent { relay, reply } if !relay.is_empty() => {
+            (format!("sent via {relay} ({reply})"), cx.theme.ok)
+        }
         TraceStatus::Sent { reply, .. } => (format!("sent ({reply})"), cx.theme.ok),
         TraceStatus::Deferred { dsn, reason } => {
             (format!("deferred {dsn}: {reason}"), cx.theme.warn)
@@ -1008,6 +1012,32 @@ fn render_maps(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
     frame.render_widget(p.maps_scroll.paragraph(lines, area), area);
 }
 
+/// A log line of the trace without what the panel already says: the date, the host and the
+/// queue id go, the time and the daemon stay (`07:33:53 smtp: to=<ops@example.net>,
+/// relay=...`), so that at 80 columns the line shows what happened rather than its prefix. A
+/// line not understood (`-- its bounce notification ...`) is shown as it is.
+fn compact_trace_line(l: &str, cx: &ViewCx<'_>) -> String {
+    let mut years = YearGuess::new(cx.now.date_naive());
+    let Some(p) = parse_line_ref(l, &mut years, true) else {
+        return l.to_string();
+    };
+    let head = match p.pid {
+        Some(pid) => format!("{}[{pid}]: ", p.program),
+        None => format!("{}: ", p.program),
+    };
+    let Some(at) = l.find(&head) else {
+        return l.to_string();
+    };
+    let mut body = &l[at + head.len()..];
+    if let Some(id) = &p.queue_id {
+        body = body
+            .strip_prefix(id.as_str())
+            .and_then(|b| b.strip_prefix(": "))
+            .unwrap_or(body);
+    }
+    format!("{} {}: {body}", p.time.format("%H:%M:%S"), p.daemon)
+}
+
 fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
     let w = area.width as usize;
     let mut lines = Vec::new();
@@ -1079,7 +1109,7 @@ fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
             let room = (area.height as usize).saturating_sub(lines.len());
             let skip = tr.lines.len().saturating_sub(room);
             for l in tr.lines.iter().skip(skip) {
-                lines.push(line(l.to_string(), w, cx.theme.muted));
+                lines.push(line(compact_trace_line(l, cx), w, cx.theme.muted));
             }
         }
     }
@@ -1707,7 +1737,59 @@ mod tests {
         let out = draw(&p, &shared, 80, 24, true);
         assert!(out.contains("test mail 7E1F2C8901"), "{out}");
         assert!(out.contains("bounced 5.0.0"), "{out}");
+        // the log lines without the date, host and queue id the panel already says
+        assert!(
+            out.contains("│19:59:01 smtp: to=<ops@example.net>, relay=127.0.0.1[127.0.0.1]:2525,"),
+            "{out}"
+        );
         insta::assert_snapshot!("trace_bounced_80x24", out);
+    }
+
+    /// A test mail is sent to learn where the sender's mail goes: the trace names the relay
+    /// that took it.
+    #[test]
+    fn a_sent_test_mail_names_the_relay_that_took_it() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        p.on_event(
+            SendersEvent::TestStarted {
+                from: "alice@example.com".into(),
+                to: "ops@example.net".into(),
+            },
+            &mut cx,
+        );
+        p.on_event(
+            SendersEvent::TestSubmitted(Ok(crate::mail::senders::actions::Submitted {
+                reply: "250 2.0.0 Ok: queued as 7E1F2C8902".into(),
+                queue_id: Some("7E1F2C8902".into()),
+            })),
+            &mut cx,
+        );
+        let mut log = crate::mail::log::MailLog::default();
+        let mut years = crate::mail::log::parse::YearGuess::new(now().date_naive());
+        for l in [
+            "Nov 27 19:59:01 vm postfix/qmgr[10]: 7E1F2C8902: from=<alice@example.com>, size=400, nrcpt=1 (queue active)",
+            "Nov 27 19:59:02 vm postfix/smtp[11]: 7E1F2C8902: to=<ops@example.net>, relay=email-smtp.us-east-1.amazonaws.com[3.1.2.3]:587, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 Ok 0100018c99d3047b-000000)",
+        ] {
+            log.ingest(crate::mail::log::parse::parse_line(l, &mut years).unwrap());
+        }
+        let t = crate::mail::senders::logscan::trace_from_model(
+            &log,
+            "7E1F2C8902",
+            "alice@example.com",
+            "ops@example.net",
+        )
+        .unwrap();
+        p.on_event(SendersEvent::Trace(Box::new(t)), &mut cx);
+        let out = draw(&p, cx.shared, 160, 30, true);
+        assert!(
+            out.contains(
+                "test mail 7E1F2C8902 from alice@example.com: sent via \
+                 email-smtp.us-east-1.amazonaws.com[3.1.2.3]:587 (250 Ok 0100018c99d3047b-000000)"
+            ),
+            "{out}"
+        );
     }
 
     #[test]
