@@ -896,11 +896,22 @@ impl Pane for SendersPane {
                         Clean::new(&self.trace_in)
                     ),
                 ];
-                if let Some(snap) = &self.relay
-                    && let Some(warning) =
+                if let Some(snap) = &self.relay {
+                    // where the sender's mail goes, and what it meets there
+                    let route = model::route_for(snap, &from.to_ascii_lowercase());
+                    lines.push(format!("Route: {}", route.short()));
+                    if let Some(relay) = route.relay_text() {
+                        lines.extend(
+                            model::route_warnings(snap, &self.ses.view(), &from, relay)
+                                .into_iter()
+                                .map(|w| format!("! {w}")),
+                        );
+                    }
+                    if let Some(warning) =
                         model::sandbox_refusal(snap, &self.ses.view(), &from, &text)
-                {
-                    lines.push(warning);
+                    {
+                        lines.push(warning);
+                    }
                 }
                 if self.demo {
                     lines.push(DEMO_NOT_SENT.into());
@@ -1976,6 +1987,32 @@ mod tests {
         );
         assert!(sandbox_lines(&mut p, &mut cx, "someone@example.org").is_empty());
         assert!(sandbox_lines(&mut p, &mut cx, "success@simulator.amazonses.com").is_empty());
+
+        // the dialog names the sender's route and what its mail meets there
+        let route_lines = |p: &mut SendersPane, cx: &mut Cx<'_>, from: &str| -> Vec<String> {
+            p.on_prompt(P_TEST_FROM, from.into(), cx);
+            let e = p.on_prompt(P_TEST_TO, "success@simulator.amazonses.com".into(), cx);
+            let [Effect::Confirm(c)] = &e[..] else {
+                panic!("{e:?}")
+            };
+            c.lines
+                .iter()
+                .filter(|l| l.starts_with("Route: ") || l.starts_with("! "))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(
+            route_lines(&mut p, &mut cx, "root@web1.example.com"),
+            [
+                "Route: [email-smtp.us-east-1.amazonaws.com]:587",
+                "! root@web1.example.com is not verified in SES us-east-1: its mail bounces \
+                 until it is (v on its row verifies it)"
+            ]
+        );
+        assert_eq!(
+            route_lines(&mut p, &mut cx, "alice@example.com"),
+            ["Route: [email-smtp.us-east-1.amazonaws.com]:587"]
+        );
     }
 
     /// The Failures pane's model has read a line: it counts now, not the pane's own read.

@@ -243,7 +243,7 @@ pub struct CrossCheck {
     pub counts_unknown: bool,
 }
 
-fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
+pub fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
     // the null sender is looked up as `<>` (empty_address_relayhost_maps_lookup_key)
     let sender = if sender.is_empty() { "<>" } else { sender };
     for m in &snap.relay_maps {
