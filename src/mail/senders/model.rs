@@ -653,10 +653,13 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
     };
 
     let local = is_local(&seen);
-    let proof = if outcomes.bounced > 0 {
-        format!(" ({} bounced in the last day)", outcomes.bounced)
-    } else {
-        String::new()
+    // the bounces are its proof only when SES's refusal is what the log last said: a bounce for
+    // another cause (the relay's name not resolving) is said by its own verdict
+    let proof = match &outcomes.last_problem {
+        Some(p) if outcomes.bounced > 0 && p.cause == Category::SesSenderNotVerified => {
+            format!(" ({} bounced in the last day)", outcomes.bounced)
+        }
+        _ => String::new(),
     };
     // SES's own verdict names the cause of the bounces it causes
     let mut ses_says_unverified = false;
@@ -1323,6 +1326,29 @@ pub(crate) mod tests {
         assert_eq!(
             root.headline().unwrap().text,
             "root@web1.example.com sends through SES unverified in us-east-1: its bounces are lost (3 bounced in the last day)"
+        );
+        // bounces for another cause (the relay's name did not resolve) are not SES's proof
+        let mut dns = act.clone();
+        let root_out = dns.get_mut("root@web1.example.com").unwrap();
+        root_out.last_problem = Some(Problem {
+            status: RowStatus::Bounced,
+            cause: Category::Dns,
+            reason: Clean::new(
+                "unable to look up host email-smtp.us-east-1.amazonaws.com: Name or service not known",
+            ),
+        });
+        let c2 = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: ready_view([&ses]),
+            activity: &dns,
+            queue_senders: &[],
+            local_senders: &local,
+            asked: &[],
+            ses_off: false,
+        });
+        assert_eq!(
+            row(&c2, "root@web1.example.com").headline().unwrap().text,
+            "root@web1.example.com sends through SES unverified in us-east-1: its bounces are lost"
         );
 
         let carol = row(&c, "carol@example.com");
