@@ -87,7 +87,7 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Rep
                 format!(
                     "SES {}: account not read: {}",
                     s.region,
-                    ses::account_error_words(&s.region, e)
+                    ses::error_words(&s.region, e)
                 ),
             ),
             Ok(a) => {

@@ -1033,13 +1033,16 @@ fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
                     format!(
                         "SES account in {region} not read (sandbox, quota, paused sending \
                          unknown): {}",
-                        super::ses::account_error_words(region, e)
+                        super::ses::error_words(region, e)
                     ),
                 )),
             },
             RegionView::Failed(e) => out.push(Verdict::new(
                 Severity::Warn,
-                format!("SES in {region} not reachable: {e}"),
+                format!(
+                    "SES in {region} not read: {}",
+                    super::ses::error_words(region, e)
+                ),
             )),
             RegionView::Loading => {}
         }
@@ -1485,8 +1488,9 @@ pub(crate) mod tests {
         );
         assert_eq!(row(&c, "alice@example.com").worst(), Severity::Ok);
         assert!(
-            c.global.iter().any(|v| v.text
-                == "SES in eu-west-1 not reachable: SES ListEmailIdentities in eu-west-1: timeout"),
+            c.global
+                .iter()
+                .any(|v| v.text == "SES in eu-west-1 not read: timeout"),
             "{:?}",
             c.global
         );

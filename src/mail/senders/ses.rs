@@ -317,12 +317,19 @@ where
     }
 }
 
-/// A GetAccount error without its `SES GetAccount in REGION: ` head, for a line that already
-/// says it is about the account in that region.
-pub fn account_error_words<'a>(region: &str, error: &'a str) -> &'a str {
-    error
-        .strip_prefix("SES GetAccount in ")
-        .and_then(|rest| rest.strip_prefix(region))
+/// An SES error without its `SES <operation> in REGION: ` head, for a line that already says
+/// it is about SES in that region. Any other text is returned whole.
+pub fn error_words<'a>(region: &str, error: &'a str) -> &'a str {
+    let Some(rest) = error.strip_prefix("SES ") else {
+        return error;
+    };
+    let Some((op, rest)) = rest.split_once(" in ") else {
+        return error;
+    };
+    if op.is_empty() || !op.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return error;
+    }
+    rest.strip_prefix(region)
         .and_then(|rest| rest.strip_prefix(": "))
         .unwrap_or(error)
 }
@@ -470,13 +477,19 @@ mod tests {
             "http://***@proxy:8080/ses"
         );
         assert_eq!(
-            account_error_words("eu-west-1", "SES GetAccount in eu-west-1: access denied"),
+            error_words("eu-west-1", "SES GetAccount in eu-west-1: access denied"),
             "access denied"
         );
         assert_eq!(
-            account_error_words("eu-west-1", "SES read in eu-west-1: no answer"),
-            "SES read in eu-west-1: no answer"
+            error_words("eu-west-1", "SES read in eu-west-1: no answer"),
+            "no answer"
         );
+        // another region's, or text of another shape, stays whole
+        assert_eq!(
+            error_words("eu-west-1", "SES read in us-east-1: no answer"),
+            "SES read in us-east-1: no answer"
+        );
+        assert_eq!(error_words("eu-west-1", "no credentials"), "no credentials");
     }
 
     #[test]

@@ -66,7 +66,13 @@ fn ses_summary(p: &SendersPane) -> Vec<(String, Severity)> {
         .iter()
         .map(|(region, state)| match state {
             RegionSes::Loading => (format!("SES {region}: reading..."), Severity::Info),
-            RegionSes::Failed(e) => (format!("SES {region} unreachable: {e}"), Severity::Warn),
+            RegionSes::Failed(e) => (
+                format!(
+                    "SES {region} not read: {}",
+                    super::ses::error_words(region, e)
+                ),
+                Severity::Warn,
+            ),
             RegionSes::Ready(s) => match &s.account {
                 Ok(a) => {
                     let mode = if a.production {
@@ -1379,7 +1385,7 @@ mod tests {
     }
 
     /// bob routed to eu-west-1, verified in us-east-1 only; ap-south-1
-    /// (configured) unreachable.
+    /// (configured) not read.
     #[test]
     fn two_regions_80x24() {
         let mut shared = Shared::default();
@@ -1436,16 +1442,25 @@ mod tests {
             out.contains("SES us-east-1: production · 3 identities"),
             "{out}"
         );
-        assert!(out.contains("SES ap-south-1 unreachable"), "{out}");
+        assert!(
+            out.contains("SES ap-south-1 not read: dispatch failure"),
+            "{out}"
+        );
         assert!(
             out.contains("routed to SES, not verified in eu-west-1: every mail will bounce"),
             "{out}"
         );
-        // the pane-wide finding has rows to spare: it is wrapped whole, not cut
-        assert!(out.contains("│  dispatch failure "), "{out}");
+        // the pane-wide finding, without the operation and region its line already says
+        assert!(
+            out.contains("│! SES in ap-south-1 not read: dispatch failure "),
+            "{out}"
+        );
         insta::assert_snapshot!("two_regions_80x24", out);
         let tile = draw(&p, &shared, 80, 8, false);
-        assert!(tile.contains("SES ap-south-1 unreachable"), "{tile}");
+        assert!(
+            tile.contains("SES ap-south-1 not read: dispatch failure"),
+            "{tile}"
+        );
         assert!(
             tile.contains("+2 more SES regions: zoom the pane"),
             "{tile}"
