@@ -497,7 +497,12 @@ fn global_lines(
     let mut out = finding_rows(globals, w, budget - 1, cx);
     let hidden = globals.len().saturating_sub(budget - 1);
     let n = globals.len();
-    let text = if hidden > 0 {
+    let text = if hidden == n {
+        format!(
+            "{n} setup finding{} · s: each whole, with what to do",
+            plural(n)
+        )
+    } else if hidden > 0 {
         format!(
             "+{hidden} more setup finding{} · s: all {n} whole, with what to do",
             plural(hidden)
@@ -1329,6 +1334,15 @@ mod tests {
                 findings.len()
             )),
             "{out}"
+        );
+        // a pane with one row for them: the row names how many, and the key
+        let small = draw(&p, cx.shared, 80, 10, true);
+        assert!(
+            small.contains(&format!(
+                "  {} setup findings · s: each whole, with what to do",
+                findings.len()
+            )),
+            "{small}"
         );
         // what to do of a cut finding is not on the table's screen...
         assert!(!read(&out).contains("(mode 644): chmod 600"), "{out}");
