@@ -217,10 +217,25 @@ impl Relay {
         })
     }
 
-    /// `email-smtp.<region>.amazonaws.com` gives the SES region.
+    /// The SES region an SMTP endpoint's name gives: `email-smtp.<region>.amazonaws.com`, its
+    /// FIPS form `email-smtp-fips.<region>.amazonaws.com`, and a VPC interface endpoint's own
+    /// name `vpce-<id>.email-smtp.<region>.vpce.amazonaws.com` (a host in a private subnet
+    /// relays through it).
     pub fn ses_region(&self) -> Option<String> {
-        let rest = self.host.strip_prefix("email-smtp.")?;
-        let region = rest.strip_suffix(".amazonaws.com")?;
+        let h = self.host.as_str();
+        let region = if let Some(rest) = h
+            .strip_prefix("email-smtp.")
+            .or_else(|| h.strip_prefix("email-smtp-fips."))
+        {
+            rest.strip_suffix(".amazonaws.com")?
+        } else {
+            let (first, rest) = h.split_once('.')?;
+            if !first.starts_with("vpce-") {
+                return None;
+            }
+            rest.strip_prefix("email-smtp.")?
+                .strip_suffix(".vpce.amazonaws.com")?
+        };
         valid_region(region).then(|| region.to_string())
     }
 
@@ -476,6 +491,22 @@ myorigin = vm.localdomain
                 .ses_region()
                 .is_none()
         );
+        // the FIPS endpoint, and a VPC interface endpoint's own name
+        let region = |s: &str| Relay::parse(s).unwrap().ses_region();
+        assert_eq!(
+            region("[email-smtp-fips.us-gov-west-1.amazonaws.com]:587").as_deref(),
+            Some("us-gov-west-1")
+        );
+        assert_eq!(
+            region(
+                "[vpce-0a1b2c3d4e5f67890-abcdefgh.email-smtp.eu-central-1.vpce.amazonaws.com]:587"
+            )
+            .as_deref(),
+            Some("eu-central-1")
+        );
+        assert!(region("[vpce-1.email-smtp.eu-central-1.amazonaws.com]:587").is_none());
+        assert!(region("[x.email-smtp.eu-central-1.vpce.amazonaws.com]:587").is_none());
+        assert!(region("[email-smtp.eu-central-1.vpce.amazonaws.com]:587").is_none());
         assert_eq!(
             r.credential_keys(),
             vec![
