@@ -868,17 +868,31 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
             push(&mut lines, text, cx.theme.muted);
         }
         // the remedy speaks of this pane from elsewhere: here, its keys
+        let bracketed = r
+            .route
+            .relay_text()
+            .and_then(super::postconf::Relay::parse)
+            .filter(|relay| relay.bracketed);
         let here = match p.cause {
             Category::SesSenderNotVerified if !cx.read_only => Some(
-                "here: v verifies it in SES, a routes the sender elsewhere, t sends a test mail",
+                "here: v verifies it in SES, a routes the sender elsewhere, t sends a test mail"
+                    .to_string(),
             ),
             Category::SesCredentials => {
-                Some("here: m shows the password map as read (user names only)")
+                Some("here: m shows the password map as read (user names only)".to_string())
             }
+            // "use [host]:port" is done already: the name itself does not resolve here
+            Category::Dns => bracketed.map(|relay| {
+                format!(
+                    "here: its route {} already skips the MX lookup: the name does not \
+                     resolve on this host (getent hosts {} asks the same resolver)",
+                    relay.written, relay.host
+                )
+            }),
             _ => None,
         };
         if let Some(h) = here.filter(|_| !o.delivered_since_problem) {
-            push(&mut lines, h.to_string(), cx.theme.accent);
+            push(&mut lines, h, cx.theme.accent);
         }
     }
     lines.push(Line::from(""));
@@ -1140,6 +1154,7 @@ mod tests {
     use crate::app::pane::{Cx, Nav, Pane, PaneId, ViewCx};
     use crate::app::shared::Shared;
     use crate::config::Config;
+    use crate::mail::log::classify::Category;
     use crate::mail::senders::model::tests::{activity, ses, snapshot};
     use crate::mail::senders::secret::Secret;
     use crate::mail::senders::source::{self, MapContent};
@@ -1552,6 +1567,45 @@ mod tests {
         insta::assert_snapshot!("detail_80x24", out);
         assert!(p.on_back());
         assert!(!p.on_back());
+    }
+
+    /// A relay name that does not resolve, on a route that already names `[host]:port`: the
+    /// remedy's "use [host]:port" is done, and the detail says what is left.
+    #[test]
+    fn a_dns_failure_on_a_bracketed_route_says_the_name_does_not_resolve() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        let mut a = activity();
+        let root = a.get_mut("root@web1.example.com").unwrap();
+        root.last_problem = Some(crate::mail::senders::logscan::Problem {
+            status: crate::mail::log::model::RowStatus::Bounced,
+            cause: Category::Dns,
+            reason: crate::sanitize::Clean::new(
+                "unable to look up host email-smtp.us-east-1.amazonaws.com: Name or service not \
+                 known",
+            ),
+        });
+        p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
+        let idx = p
+            .visible()
+            .iter()
+            .position(|r| r.sender.as_str() == "root@web1.example.com")
+            .unwrap();
+        p.on_nav(Nav::Top, &mut cx);
+        for _ in 0..idx {
+            p.on_nav(Nav::Down, &mut cx);
+        }
+        p.on_enter(&mut cx);
+        let out = draw(&p, cx.shared, 120, 40, true);
+        assert!(
+            read(&out).contains(
+                "here: its route [email-smtp.us-east-1.amazonaws.com]:587 already skips the MX \
+                 lookup: the name does not resolve on this host (getent hosts \
+                 email-smtp.us-east-1.amazonaws.com asks the same resolver)"
+            ),
+            "{out}"
+        );
     }
 
     /// The screen's text inside the border, rows joined by spaces: what a person reads.
