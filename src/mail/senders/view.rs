@@ -395,7 +395,7 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     ])
     .areas(area);
 
-    // header: where the routes come from and SES
+    // header: the default relay, where the routes come from, and SES
     let snap = p.relay.as_ref();
     let maps = snap
         .map(|s| {
@@ -405,12 +405,13 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
                 .map(|m| m.spec.written.as_str())
                 .collect();
             let rh = if s.settings.relayhost.is_empty() {
-                "none"
+                "none (straight to each recipient's MX)"
             } else {
                 s.settings.relayhost.as_str()
             };
+            // the relay first: at 80 columns a long map path is what gets cut
             format!(
-                "routes: {} · default relay: {rh}",
+                "default relay: {rh} · routes: {}",
                 if m.is_empty() {
                     "no sender map".to_string()
                 } else {
@@ -1604,6 +1605,29 @@ mod tests {
                  lookup: the name does not resolve on this host (getent hosts \
                  email-smtp.us-east-1.amazonaws.com asks the same resolver)"
             ),
+            "{out}"
+        );
+    }
+
+    /// At 80 columns the header keeps the default relay whole: a long map path is what is cut.
+    #[test]
+    fn the_default_relay_is_whole_at_80_columns() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let snap = p.relay.as_mut().unwrap();
+        snap.settings.relayhost = "[email-smtp.us-east-1.amazonaws.com]:587".into();
+        snap.relay_maps[0].spec.written = "hash:/etc/postfix/maps/sender_dependent_relay".into();
+        let out = draw(&p, &shared, 80, 24, true);
+        assert!(
+            out.contains(
+                "│default relay: [email-smtp.us-east-1.amazonaws.com]:587 · routes: hash:/etc/p…│"
+            ),
+            "{out}"
+        );
+        p.relay.as_mut().unwrap().settings.relayhost.clear();
+        let out = draw(&p, &shared, 80, 24, true);
+        assert!(
+            out.contains("│default relay: none (straight to each recipient's MX) · routes: "),
             "{out}"
         );
     }
