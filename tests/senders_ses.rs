@@ -154,8 +154,25 @@ async fn sdk_errors_are_one_plain_line() {
             r#"{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}"#.into(),
         ),
     );
+    routes.insert(
+        r#"POST /v2/email/identities {"EmailIdentity":"dup@example.com"}"#.into(),
+        (
+            400,
+            r#"{"__type":"AlreadyExistsException","message":"Email identity dup@example.com already exist."}"#.into(),
+        ),
+    );
     let server = ses_replay::ReplayServer::start(routes).await;
     let t = target(server.endpoint());
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    let err = ses::create_identity(&access, &t, "dup@example.com")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "SES CreateEmailIdentity in us-east-1: already in SES (r reads SES again): Email \
+         identity dup@example.com already exist."
+    );
     let c = ses::connect(&t).await;
     let err = ses::get_account(&c, &t).await.unwrap_err().to_string();
     assert_eq!(

@@ -283,11 +283,13 @@ where
                          and this host's clock{said}"
                     ),
                     Some(
-                        c @ ("TooManyRequestsException"
-                        | "ThrottlingException"
-                        | "Throttling"
-                        | "LimitExceededException"),
-                    ) => format!("throttled by SES ({c}): the next read tries again{said}"),
+                        c @ ("TooManyRequestsException" | "ThrottlingException" | "Throttling"),
+                    ) => {
+                        format!("throttled by SES ({c}): the next read tries again{said}")
+                    }
+                    Some("AlreadyExistsException") => {
+                        format!("already in SES (r reads SES again){said}")
+                    }
                     Some(c) => format!("{c}{said}"),
                     None if status == 404 || status == 405 || status == 501 => format!(
                         "{endpoint} does not offer {op} (HTTP {status}): not the SES v2 API, or \
