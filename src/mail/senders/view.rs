@@ -315,7 +315,13 @@ fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
 }
 
 fn trace_summary(t: &super::TestMail, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
-    let (text, style) = match (&t.submitted, &t.trace) {
+    let (text, style) = trace_summary_text(t, cx);
+    line(text, w, style)
+}
+
+/// What the test mail's summary line says, and in which style.
+fn trace_summary_text(t: &super::TestMail, cx: &ViewCx<'_>) -> (String, Style) {
+    match (&t.submitted, &t.trace) {
         (None, _) => (
             format!("test mail from {}: submitting...", t.from),
             cx.theme.muted,
@@ -337,8 +343,7 @@ fn trace_summary(t: &super::TestMail, w: usize, cx: &ViewCx<'_>) -> Line<'static
                 st,
             )
         }
-    };
-    line(text, w, style)
+    }
 }
 
 fn status_words(s: &TraceStatus, cx: &ViewCx<'_>) -> (String, Style) {
@@ -1110,7 +1115,16 @@ fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
             w,
             cx.theme.title,
         ));
-        lines.push(trace_summary(t, w, cx));
+        if matches!(t.submitted, Some(Err(_))) {
+            // why the mail was not accepted, and what to check, whole: the panel has the rows
+            let (text, style) = trace_summary_text(t, cx);
+            for (i, row) in hanging(&text, w, 2).into_iter().enumerate() {
+                let row = if i == 0 { row } else { format!("  {row}") };
+                lines.push(line(row, w, style));
+            }
+        } else {
+            lines.push(trace_summary(t, w, cx));
+        }
         if let Some(tr) = &t.trace {
             let failed = match &tr.status {
                 TraceStatus::Deferred { dsn, reason } => Some((Status::Deferred, dsn, reason)),
@@ -1850,6 +1864,30 @@ mod tests {
             "{out}"
         );
         insta::assert_snapshot!("trace_bounced_80x24", out);
+    }
+
+    /// A test mail the local Postfix did not accept: the panel says why whole, over its rows.
+    #[test]
+    fn a_test_mail_not_accepted_is_said_whole() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        p.on_event(
+            SendersEvent::TestStarted {
+                from: "alice@example.com".into(),
+                to: "ops@example.net".into(),
+            },
+            &mut cx,
+        );
+        let why = "SMTP 127.0.0.1:9: Connection error: Connection refused (os error 111) \
+                   (nothing listens there: is Postfix running, with smtpd on that port? \
+                   senders.smtp_host and smtp_port say where the test mail is submitted)";
+        p.on_event(SendersEvent::TestSubmitted(Err(why.into())), &mut cx);
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(
+            read(&out).contains(&format!("test mail not accepted: {why}")),
+            "{out}"
+        );
     }
 
     /// A test mail is sent to learn where the sender's mail goes: the trace names the relay
