@@ -315,12 +315,13 @@ fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
 }
 
 fn trace_summary(t: &super::TestMail, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
-    let (text, style) = trace_summary_text(t, cx);
+    let (text, style) = trace_summary_text(t, false, cx);
     line(text, w, style)
 }
 
-/// What the test mail's summary line says, and in which style.
-fn trace_summary_text(t: &super::TestMail, cx: &ViewCx<'_>) -> (String, Style) {
+/// What the test mail's summary line says, and in which style; `in_panel`, under the panel's
+/// title that names sender and recipient, without them.
+fn trace_summary_text(t: &super::TestMail, in_panel: bool, cx: &ViewCx<'_>) -> (String, Style) {
     match (&t.submitted, &t.trace) {
         (None, _) => (
             format!("test mail from {}: submitting...", t.from),
@@ -338,10 +339,12 @@ fn trace_summary_text(t: &super::TestMail, cx: &ViewCx<'_>) -> (String, Style) {
             } else {
                 ""
             };
-            (
-                format!("test mail {} from {}: {word}{tail}", tr.queue_id, t.from),
-                st,
-            )
+            let text = if in_panel {
+                format!("{}: {word}{tail}", tr.queue_id)
+            } else {
+                format!("test mail {} from {}: {word}{tail}", tr.queue_id, t.from)
+            };
+            (text, st)
         }
     }
 }
@@ -1115,15 +1118,18 @@ fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
             w,
             cx.theme.title,
         ));
-        if matches!(t.submitted, Some(Err(_))) {
-            // why the mail was not accepted, and what to check, whole: the panel has the rows
-            let (text, style) = trace_summary_text(t, cx);
-            for (i, row) in hanging(&text, w, 2).into_iter().enumerate() {
-                let row = if i == 0 { row } else { format!("  {row}") };
-                lines.push(line(row, w, style));
-            }
-        } else {
-            lines.push(trace_summary(t, w, cx));
+        // where it stands, and a failure's reason, over up to three rows: the log lines below
+        // give way (h shows them all in Failures)
+        let (text, style) = trace_summary_text(t, true, cx);
+        let mut rows = hanging(&text, w, 2);
+        let most = if t.trace.is_some() { 3 } else { 6 };
+        if rows.len() > most {
+            let rest = rows.split_off(most - 1).join(" ");
+            rows.push(rest);
+        }
+        for (i, row) in rows.into_iter().enumerate() {
+            let row = if i == 0 { row } else { format!("  {row}") };
+            lines.push(line(row, w, style));
         }
         if let Some(tr) = &t.trace {
             let failed = match &tr.status {
@@ -1146,7 +1152,8 @@ fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
                     cx.theme.muted,
                 ));
             }
-            let room = (area.height as usize).saturating_sub(lines.len());
+            // the latest lines, in the rows under the separator
+            let room = (area.height as usize).saturating_sub(1 + lines.len());
             let skip = tr.lines.len().saturating_sub(room);
             for l in tr.lines.iter().skip(skip) {
                 lines.push(line(compact_trace_line(l, cx), w, cx.theme.muted));
@@ -1856,14 +1863,59 @@ mod tests {
         .unwrap();
         p.on_event(SendersEvent::Trace(Box::new(t)), &mut cx);
         let out = draw(&p, &shared, 80, 24, true);
-        assert!(out.contains("test mail 7E1F2C8901"), "{out}");
-        assert!(out.contains("bounced 5.0.0"), "{out}");
+        assert!(out.contains("│7E1F2C8901: bounced 5.0.0: "), "{out}");
         // the log lines without the date, host and queue id the panel already says
         assert!(
             out.contains("│19:59:01 smtp: to=<ops@example.net>, relay=127.0.0.1[127.0.0.1]:2525,"),
             "{out}"
         );
         insta::assert_snapshot!("trace_bounced_80x24", out);
+    }
+
+    /// A test mail that bounced: the panel gives SES's reason whole, not cut at 80 columns.
+    #[test]
+    fn a_bounced_test_mail_gives_its_reason_whole() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        p.on_event(
+            SendersEvent::TestStarted {
+                from: "bob@example.com".into(),
+                to: "ops@example.net".into(),
+            },
+            &mut cx,
+        );
+        p.on_event(
+            SendersEvent::TestSubmitted(Ok(crate::mail::senders::actions::Submitted {
+                reply: "250 2.0.0 Ok: queued as 7E1F2C8901".into(),
+                queue_id: Some("7E1F2C8901".into()),
+            })),
+            &mut cx,
+        );
+        let mut log = crate::mail::log::MailLog::default();
+        let mut years = crate::mail::log::parse::YearGuess::new(now().date_naive());
+        let reason = "host 127.0.0.1[127.0.0.1] said: 554 Message rejected: Email address is not \
+                      verified. The following identities failed the check in region US-EAST-1: \
+                      bob@example.com (in reply to end of DATA command)";
+        for l in [
+            "Nov 27 19:59:01 vm postfix/qmgr[10]: 7E1F2C8901: from=<bob@example.com>, size=400, nrcpt=1 (queue active)".to_string(),
+            format!("Nov 27 19:59:01 vm postfix/smtp[11]: 7E1F2C8901: to=<ops@example.net>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.1, delays=0/0/0/0.1, dsn=5.0.0, status=bounced ({reason})"),
+        ] {
+            log.ingest(crate::mail::log::parse::parse_line(&l, &mut years).unwrap());
+        }
+        let t = crate::mail::senders::logscan::trace_from_model(
+            &log,
+            "7E1F2C8901",
+            "bob@example.com",
+            "ops@example.net",
+        )
+        .unwrap();
+        p.on_event(SendersEvent::Trace(Box::new(t)), &mut cx);
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(
+            read(&out).contains(&format!("7E1F2C8901: bounced 5.0.0: {reason}")),
+            "{out}"
+        );
     }
 
     /// A test mail the local Postfix did not accept: the panel says why whole, over its rows.
@@ -1930,8 +1982,8 @@ mod tests {
         let out = draw(&p, cx.shared, 160, 30, true);
         assert!(
             out.contains(
-                "test mail 7E1F2C8902 from alice@example.com: sent via \
-                 email-smtp.us-east-1.amazonaws.com[3.1.2.3]:587 (250 Ok 0100018c99d3047b-000000)"
+                "│7E1F2C8902: sent via email-smtp.us-east-1.amazonaws.com[3.1.2.3]:587 (250 Ok \
+                 0100018c99d3047b-000000)"
             ),
             "{out}"
         );
