@@ -384,9 +384,16 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     // a few rows for the setup findings; more when the table needs less than the rest
     let mut budget = 4.min(area.height as usize / 5);
     if !p.maps_view && !p.detail {
-        let free = (area.height as usize)
-            .saturating_sub(head_h + panel_h as usize + table_rows(p, w).max(3));
+        let need = table_rows(p, w).max(3);
+        let free = (area.height as usize).saturating_sub(head_h + panel_h as usize + need);
         budget = budget.max(free);
+        // a table of two rows a sender, cut to the pane, leaves an odd row empty: the findings
+        // take it
+        let body = (area.height as usize).saturating_sub(head_h + panel_h as usize + budget);
+        let two_rows = table_widths(p, &p.visible(), w).is_none();
+        if two_rows && body < need && body > 3 && (body - 1) % 2 == 1 {
+            budget += 1;
+        }
     }
     // the findings' own view shows them in the body
     let gl = if p.findings_view {
@@ -1864,6 +1871,20 @@ mod tests {
         p.on_event(SendersEvent::Trace(Box::new(t)), &mut cx);
         let out = draw(&p, &shared, 80, 24, true);
         assert!(out.contains("│7E1F2C8901: bounced 5.0.0: "), "{out}");
+        // the table, cut to the pane (as the console draws it at 80x24, under its tab and
+        // status bars), leaves no empty row above the findings
+        let app_sized = draw(&p, &shared, 80, 22, true);
+        let rows: Vec<&str> = app_sized.lines().collect();
+        let first = rows
+            .iter()
+            .position(|l| l.contains("✗ map source"))
+            .unwrap();
+        assert!(
+            !rows[first - 1]
+                .trim_matches(|c| c == '│' || c == ' ')
+                .is_empty(),
+            "{app_sized}"
+        );
         // the log lines without the date, host and queue id the panel already says
         assert!(
             out.contains("│19:59:01 smtp: to=<ops@example.net>, relay=127.0.0.1[127.0.0.1]:2525,"),
