@@ -255,6 +255,11 @@ where
                             .and_then(|m| m.message())
                     })
                     .unwrap_or("")
+                    // its first line: a signature mismatch goes on with the canonical request,
+                    // whose signed headers may hold a session token
+                    .lines()
+                    .next()
+                    .unwrap_or("")
                     .trim();
                 let said = if message.is_empty() {
                     String::new()
@@ -279,8 +284,9 @@ where
                         | "ExpiredToken"
                         | "ExpiredTokenException"),
                     ) => format!(
+                        // without SES's message: see above
                         "the AWS credentials were refused ({c}) - check the access key, its secret \
-                         and this host's clock{said}"
+                         and this host's clock"
                     ),
                     Some(
                         c @ ("TooManyRequestsException" | "ThrottlingException" | "Throttling"),
