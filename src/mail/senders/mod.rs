@@ -838,11 +838,16 @@ impl Pane for SendersPane {
                     return Vec::new();
                 }
                 if self.check.global.is_empty() {
-                    return vec![Effect::Notice(if self.relay.is_none() {
-                        "no setup findings: the relay setup has not been read".into()
-                    } else {
-                        "no setup findings".into()
-                    })];
+                    return vec![Effect::Notice(
+                        match (&self.relay, &self.relay_error) {
+                            (None, Some(_)) => {
+                                "no setup findings: the relay setup could not be read"
+                            }
+                            (None, None) => "no setup findings: the relay setup is being read",
+                            (Some(_), _) => "no setup findings",
+                        }
+                        .into(),
+                    )];
                 }
                 self.findings_view = true;
                 self.maps_view = false;
@@ -1739,6 +1744,29 @@ mod tests {
             );
         }
         assert_eq!(p.health().errors, 4);
+    }
+
+    /// `s` with no setup findings says why there are none, rather than opening an empty view.
+    #[test]
+    fn no_setup_findings_says_why() {
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = read_only(&mut shared);
+        let e = p.on_action(SendersAction::ShowFindings, &mut cx);
+        assert!(
+            matches!(&e[..], [Effect::Notice(n)] if n == "no setup findings: the relay setup is being read"),
+            "{e:?}"
+        );
+        p.on_event(
+            SendersEvent::Relay(Err("postconf: not found".into())),
+            &mut cx,
+        );
+        let e = p.on_action(SendersAction::ShowFindings, &mut cx);
+        assert!(
+            matches!(&e[..], [Effect::Notice(n)] if n == "no setup findings: the relay setup could not be read"),
+            "{e:?}"
+        );
+        assert!(!p.findings_view);
     }
 
     #[test]

@@ -590,6 +590,7 @@ fn render_findings(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &View
     frame.render_widget(p.findings_scroll.paragraph(lines, area), area);
 }
 
+/// `✗ text`: a finding on one line, its marker in its severity's colour.
 fn verdict_line(sev: Severity, text: &str, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
     Line::from(vec![
         Span::styled(format!("{} ", marker(sev)), sev_style(sev, cx)),
