@@ -63,7 +63,8 @@ pub struct SendersConfig {
     #[serde(default)]
     pub ses_region: Option<String>,
     /// More SES regions read in any case. Every region a relay host
-    /// `email-smtp.<region>.amazonaws.com` names is read as well.
+    /// `email-smtp.<region>.amazonaws.com` names is read as well (and its FIPS and VPC
+    /// endpoint forms, see `postconf::Relay::ses_region`).
     #[serde(default)]
     pub ses_regions: Vec<String>,
     /// SES API endpoint override (an emulator, a VPC endpoint).
