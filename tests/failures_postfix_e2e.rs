@@ -230,3 +230,107 @@ fn model_holds_exactly_what_postfix_did() {
         Some("1 lost in the last hour")
     );
 }
+
+/// Postfix logs `relay=none` for mail it did not even try, the next hop having failed just
+/// before ("delivery temporarily suspended"): the detail says that, and where the earlier
+/// failures were, not "relay none", which reads as "no relay configured".
+#[test]
+fn a_suspended_next_hop_reads_as_not_tried() {
+    use opsdeck::app::pane::{Nav, ViewCx};
+    let closed = support::postfix::free_port();
+    let pf = PostfixHarness::start(
+        PostfixOptions::default()
+            .relayhost(format!("[127.0.0.1]:{closed}"))
+            // one delivery at a time: the first failure is a whole failed cohort, and the next
+            // hop is suspended for the messages behind it
+            .main_cf("initial_destination_concurrency", "1")
+            .main_cf("minimal_backoff_time", "300s")
+            .main_cf("maximal_backoff_time", "600s")
+            .main_cf("queue_run_delay", "300s"),
+    );
+    let cfg = LogConfig {
+        files: vec![pf.log_path()],
+        backfill_hours: 1,
+        poll_interval_ms: 100,
+        ..LogConfig::default()
+    };
+    let source = follow(cfg.clone());
+    for i in 0..4 {
+        pf.submit(
+            "app@example.com",
+            &format!("r{i}@example.net"),
+            "Subject: x\n\nhello\n",
+        );
+    }
+    let log = pf
+        .wait_for_log(
+            |l| l.contains("delivery temporarily suspended"),
+            Duration::from_secs(40),
+        )
+        .unwrap();
+    let suspended_to = log
+        .lines()
+        .find(|l| l.contains("delivery temporarily suspended"))
+        .and_then(|l| l.split("to=<").nth(1))
+        .and_then(|t| t.split('>').next())
+        .unwrap()
+        .to_string();
+    let mut pane = FailuresPane::with_config(&cfg);
+    let mut shared = Shared::default();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !shared
+        .mail_log
+        .outcomes()
+        .iter()
+        .any(|o| o.reason.contains("temporarily suspended"))
+    {
+        assert!(Instant::now() < deadline, "not in the model:\n{log}");
+        if let Ok(ev) = source.rx.recv_timeout(Duration::from_millis(50)) {
+            let mut cx = Cx {
+                now: chrono::Local::now(),
+                access: None,
+                shared: &mut shared,
+            };
+            pane.on_event(ev, &mut cx);
+        }
+    }
+    let mut cx = Cx {
+        now: chrono::Local::now(),
+        access: None,
+        shared: &mut shared,
+    };
+    pane.set_filter(&suspended_to);
+    pane.on_nav(Nav::Top, &mut cx);
+    pane.on_enter(&mut cx);
+    let theme = opsdeck::ui::theme::Theme::fallback();
+    let view = ViewCx {
+        theme: &theme,
+        now: chrono::Local::now(),
+        focused: true,
+        zoomed: true,
+        read_only: true,
+        shared: &shared,
+    };
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 24)).unwrap();
+    term.draw(|f| pane.render(f, f.area(), &view)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut screen = String::new();
+    for y in 0..24 {
+        for x in 0..120 {
+            screen.push_str(buf[(x, y)].symbol());
+        }
+        screen.push('\n');
+    }
+    assert!(
+        screen.contains(&format!("to        {suspended_to}")),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!(
+            "relay     not tried (relay=none): next hop suspended after failures at \
+             127.0.0.1[127.0.0.1]:{closed} "
+        )),
+        "{screen}"
+    );
+    assert!(!screen.contains("relay     none"), "{screen}");
+}

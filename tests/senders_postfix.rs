@@ -259,7 +259,18 @@ async fn test_mail_traced_to_sent_and_to_bounced() {
     assert!(last.contains("Sent"), "{seen:#?}");
     assert!(last.contains("250 Ok 0100018c"), "SES message id: {last}");
     let screen = draw(&pane, &shared, 100, 30);
-    assert!(screen.contains("sent (250 Ok 0100018c"), "{screen}");
+    // the trace names the relay that took it (the SES stand-in), and SES's reply, wrapped
+    let read: Vec<&str> = screen
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+        .collect();
+    assert!(
+        read.join(" ").contains(&format!(
+            "sent via 127.0.0.1[127.0.0.1]:{} (250 Ok 0100018c",
+            s.ses.port()
+        )),
+        "{screen}"
+    );
     assert!(
         s.ses
             .accepted()
@@ -767,7 +778,8 @@ fn rule_map_substitutions_agree_with_postmap() {
 /// relay, Postfix defers the mail ("TLS is required, but was not offered")
 /// and the pane says TLS is required by the policy; with the level at
 /// `encrypt` and the entry `none`, Postfix sends in plain text and the pane
-/// says so, naming the entry.
+/// says so, naming the entry (and, the relay being on this host, not as a
+/// problem).
 #[test]
 fn tls_policy_entry_overrides_the_level() {
     let ses = SesSmtp::start(SesOptions {
@@ -829,14 +841,19 @@ fn tls_policy_entry_overrides_the_level() {
     pf.write_map("tls_policy", &format!("{relay} none\n"));
     pf.reload();
     let (tls, row) = tls_of(&inst);
-    assert!(tls.is_problem());
-    let words = format!(
-        "plain text: smtp_tls_policy_maps says none (hash:{} line 1); SES refuses it (fix its entry in hash:{} line 1)",
-        pf.config_dir().join("tls_policy").display(),
-        pf.config_dir().join("tls_policy").display()
+    // the stand-in listens on 127.0.0.1: plain text to a relay on this host crosses no network
+    // (a content filter, a TLS tunnel), so it is said, naming the entry, but not as a problem
+    assert!(!tls.is_problem(), "{tls:?}");
+    assert_eq!(
+        tls.words(),
+        format!(
+            "plain text: smtp_tls_policy_maps says none (hash:{} line 1); the relay is on this \
+             host, nothing crosses the network",
+            pf.config_dir().join("tls_policy").display(),
+        )
     );
     assert!(
-        row.verdicts.iter().any(|v| v.text == words),
+        !row.verdicts.iter().any(|v| v.text.contains("plain text")),
         "{:?}",
         row.verdicts
     );
@@ -1007,7 +1024,10 @@ async fn test_mail_logs_in_with_the_configured_credentials() {
     assert!(!format!("{pane:?}").contains(SUBMIT_PW));
     let screen = draw(&pane, &shared, 100, 30);
     assert!(!screen.contains(SUBMIT_PW), "{screen}");
-    assert!(screen.contains("sent (250 Ok"), "{screen}");
+    assert!(
+        screen.contains("sent via 127.0.0.1[127.0.0.1]:"),
+        "{screen}"
+    );
     assert_eq!(
         auth.attempts.lock().unwrap().last(),
         Some(&(SUBMIT_USER.to_string(), true))

@@ -81,10 +81,15 @@ async fn moto_create_then_list_shows_verification() {
     // shows as an account error while the identities stay usable
     let snap = ses::snapshot(&t).await.unwrap();
     assert_eq!(snap.identities.len(), 2);
-    assert!(
-        snap.account.is_err(),
-        "moto has no GetAccount: {:?}",
-        snap.account
+    let err = snap.account.as_ref().expect_err("moto has no GetAccount");
+    // one line that says what failed, where, and what it means; not the SDK's nested dump
+    assert_eq!(
+        err.as_str(),
+        format!(
+            "SES GetAccount in us-east-1: {} does not offer GetAccount (HTTP 404): not the SES \
+             v2 API, or an SES emulator without this call",
+            server.endpoint()
+        ),
     );
     assert_eq!(
         snap.verification_of("bob@example.org")
@@ -123,10 +128,106 @@ async fn unreachable_endpoint_is_a_clear_error() {
         .port();
     let t = target(format!("http://127.0.0.1:{port}"));
     let err = ses::snapshot(&t).await.unwrap_err().to_string();
-    assert!(
-        err.starts_with("SES ListEmailIdentities in us-east-1:"),
-        "{err}"
+    assert_eq!(
+        err,
+        format!(
+            "SES ListEmailIdentities in us-east-1: cannot reach http://127.0.0.1:{port}: \
+             Connection refused (os error 111)"
+        )
     );
+}
+
+/// The SDK's errors read as one line each: what was refused and what to do, never the SDK's
+/// nested debug dump, and a user name and password written into the endpoint stay hidden.
+#[tokio::test]
+async fn sdk_errors_are_one_plain_line() {
+    moto::dummy_aws_credentials();
+    let mut routes = ses_replay::Routes::new();
+    routes.insert(
+        "GET /v2/email/account".into(),
+        (403, ses_replay::fixture("access_denied.json")),
+    );
+    routes.insert(
+        r#"POST /v2/email/list-identities {"PageSize":100}"#.into(),
+        (
+            403,
+            r#"{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}"#.into(),
+        ),
+    );
+    routes.insert(
+        r#"POST /v2/email/identities {"EmailIdentity":"dup@example.com"}"#.into(),
+        (
+            400,
+            r#"{"__type":"AlreadyExistsException","message":"Email identity dup@example.com already exist."}"#.into(),
+        ),
+    );
+    // a signature mismatch goes on with the canonical request, whose signed headers may hold
+    // the session token: only the code is said
+    routes.insert(
+        r#"POST /v2/email/identities {"EmailIdentity":"sig@example.com"}"#.into(),
+        (
+            403,
+            r#"{"__type":"InvalidSignatureException","message":"The request signature we calculated does not match the signature you provided.\n\nThe Canonical String for this request should have been\n'POST\n/v2/email/identities\nx-amz-security-token:FwoGZXIvYXdzEXAMPLESESSIONTOKEN\n'"}"#.into(),
+        ),
+    );
+    let server = ses_replay::ReplayServer::start(routes).await;
+    let t = target(server.endpoint());
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    let err = ses::create_identity(&access, &t, "dup@example.com")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "SES CreateEmailIdentity in us-east-1: already in SES (r reads SES again): Email \
+         identity dup@example.com already exist."
+    );
+    let err = ses::create_identity(&access, &t, "sig@example.com")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "SES CreateEmailIdentity in us-east-1: the AWS credentials were refused \
+         (InvalidSignatureException) - check the access key, its secret and this host's clock"
+    );
+    assert!(!err.contains("EXAMPLESESSIONTOKEN"), "{err}");
+    let c = ses::connect(&t).await;
+    let err = ses::get_account(&c, &t).await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "SES GetAccount in us-east-1: access denied (HTTP 403): User: \
+         arn:aws:iam::123456789012:user/opsdeck is not authorized to perform: ses:GetAccount - \
+         the IAM policy of the credentials in use must allow ses:GetAccount"
+    );
+    let err = ses::list_identities(&c, &t).await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "SES ListEmailIdentities in us-east-1: the AWS credentials were refused \
+         (UnrecognizedClientException) - check the access key, its secret and this host's \
+         clock"
+    );
+
+    // a proxy's error page instead of SES, at an endpoint written with a password in it
+    let mut routes = ses_replay::Routes::new();
+    routes.insert(
+        "GET /v2/email/account".into(),
+        (502, "<html><body>Bad Gateway</body></html>".into()),
+    );
+    let server = ses_replay::ReplayServer::start(routes).await;
+    let with_password = format!("http://proxyuser:hunter2@{}", server.addr);
+    let t = target(with_password);
+    let c = ses::connect(&t).await;
+    let err = ses::get_account(&c, &t).await.unwrap_err().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "SES GetAccount in us-east-1: http://***@{} answered HTTP 502, not an SES reply \
+             (not the SES v2 API, or a proxy in the way?)",
+            server.addr
+        )
+    );
+    assert!(!err.contains("hunter2"), "{err}");
 }
 
 #[tokio::test]
@@ -432,7 +533,22 @@ async fn pane_checks_each_sender_in_its_region() {
         }
         screen.push('\n');
     }
-    // moto has no GetAccount: each region says its account was not read
+    // moto has no GetAccount: each region says its account was not read, and why, in words
+    let account = pane
+        .cross_check()
+        .global
+        .iter()
+        .find(|v| v.text.starts_with("SES account in us-east-1"))
+        .expect("a finding for the account");
+    assert_eq!(
+        account.text,
+        format!(
+            "SES account in us-east-1 not read (sandbox, quota, paused sending unknown): {} does \
+             not offer GetAccount (HTTP 404): not the SES v2 API, or an SES emulator without this \
+             call",
+            server.endpoint()
+        )
+    );
     assert!(
         screen.contains("SES eu-west-1: 0 identities · account not read"),
         "{screen}"
@@ -483,11 +599,17 @@ async fn ses_that_never_answers_is_unknown_at_the_deadline_in_every_region() {
         [
             (
                 Status::Unknown,
-                "SES in eu-west-1 did not answer within 1 s ([check] deadline_secs)".to_string()
+                format!(
+                    "SES in eu-west-1: no answer from http://{} within 1 s ([check] deadline_secs)",
+                    silent.local_addr().unwrap()
+                )
             ),
             (
                 Status::Unknown,
-                "SES in us-east-1 did not answer within 1 s ([check] deadline_secs)".to_string()
+                format!(
+                    "SES in us-east-1: no answer from http://{} within 1 s ([check] deadline_secs)",
+                    silent.local_addr().unwrap()
+                )
             ),
         ],
         "{:?}",

@@ -20,9 +20,10 @@ fn an_ses_endpoint_that_never_answers_fails_the_read() {
     }
     // Accepts connections (the kernel does, from the backlog) and never says a word.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", silent.local_addr().unwrap());
     let target = SesTarget {
         region: "eu-west-1".into(),
-        endpoint: Some(format!("http://{}", silent.local_addr().unwrap())),
+        endpoint: Some(endpoint.clone()),
     };
     // the read runs apart, so that a read that still hangs fails the test instead of holding
     // the suite (a guard against a hang, not a measure of speed)
@@ -40,7 +41,10 @@ fn an_ses_endpoint_that_never_answers_fails_the_read() {
     match result {
         Err(e) => assert_eq!(
             e.to_string(),
-            "SES read in eu-west-1: no answer within 0.5 s (the next read tries again)"
+            format!(
+                "SES read in eu-west-1: no answer from {endpoint} within 0.5 s (the next read \
+                 tries again)"
+            )
         ),
         Ok(s) => panic!("{s:?}"),
     }

@@ -469,6 +469,30 @@ pub fn classify_with_ses(
 /// before; the failure follows.
 const SUSPENDED: &str = "delivery temporarily suspended";
 
+/// For mail Postfix did not try because it had suspended the next hop (`delivery temporarily
+/// suspended: ...`): the earlier failure it names, which may be empty.
+pub fn suspended_after(reason: &str) -> Option<&str> {
+    let i = reason.to_ascii_lowercase().find(SUSPENDED)?;
+    Some(reason[i + SUSPENDED.len()..].trim_start_matches(':').trim())
+}
+
+/// The first server a reply names as `name[address]`, with its `:port` when given
+/// (`connect to 127.0.0.1[127.0.0.1]:2599: Connection refused`, `host
+/// email-smtp.us-east-1.amazonaws.com[3.1.2.3] said: ...`).
+pub fn server_named(text: &str) -> Option<&str> {
+    text.split_whitespace().find_map(|word| {
+        let word = word.trim_end_matches([':', ',', ';', ')']);
+        let open = word.find('[')?;
+        let close = word.rfind(']')?;
+        let port = &word[close + 1..];
+        let port_ok = port.is_empty()
+            || port
+                .strip_prefix(':')
+                .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        (open > 0 && close > open + 1 && port_ok).then_some(word)
+    })
+}
+
 /// Every cause but SES's not-verified one, from the reply text (any case) and the DSN. The order
 /// matters: the first cause whose pattern the reply holds wins.
 fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Category {
@@ -889,6 +913,38 @@ fn has_word(text: &str, word: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// The earlier failure of a suspended next hop, and the server it names.
+    #[test]
+    fn a_suspension_names_the_earlier_failure_and_its_server() {
+        use super::{server_named, suspended_after};
+        let r = "delivery temporarily suspended: connect to 127.0.0.1[127.0.0.1]:2599: \
+                 Connection refused";
+        let earlier = suspended_after(r).unwrap();
+        assert_eq!(
+            earlier,
+            "connect to 127.0.0.1[127.0.0.1]:2599: Connection refused"
+        );
+        assert_eq!(server_named(earlier), Some("127.0.0.1[127.0.0.1]:2599"));
+        let sasl = "delivery temporarily suspended: SASL authentication failed; server \
+                    email-smtp.us-east-1.amazonaws.com[3.1.2.3] said: 535 Authentication \
+                    Credentials Invalid";
+        assert_eq!(
+            suspended_after(sasl).and_then(server_named),
+            Some("email-smtp.us-east-1.amazonaws.com[3.1.2.3]")
+        );
+        assert_eq!(
+            suspended_after("Delivery temporarily suspended: unknown trouble"),
+            Some("unknown trouble")
+        );
+        assert_eq!(server_named("unknown trouble"), None);
+        // brackets alone, or a port that is not one, name no server
+        assert_eq!(server_named("see [RFC 5321] and x[1.2.3.4]:smtp"), None);
+        assert_eq!(
+            suspended_after("connect to x[1.2.3.4]:25: Connection refused"),
+            None
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -359,7 +359,10 @@ fn row_text(o: &Outcome, c: &Cols, cx: &ViewCx<'_>) -> (String, String) {
     }
     if c.relay > 0 {
         rest.push(' ');
-        rest.push_str(&fit(&o.relay, c.relay));
+        match relay_words(o) {
+            Some((short, _)) => rest.push_str(&fit(&short, c.relay)),
+            None => rest.push_str(&fit(&o.relay, c.relay)),
+        }
     }
     if c.reason > 0 {
         rest.push(' ');
@@ -523,9 +526,13 @@ fn render_detail(
             } else {
                 "relay"
             };
+            let relay = match relay_words(o) {
+                Some((_, long)) => long,
+                None => o.relay.to_string(),
+            };
             lines.push(Line::from(vec![
                 label(what),
-                Span::styled(o.relay.to_string(), cx.theme.text),
+                Span::styled(relay, cx.theme.text),
             ]));
         }
         if !o.dsn.is_empty() {
@@ -673,11 +680,36 @@ fn footer_text(pos: &str, o: &Outcome) -> String {
     if !o.relay.is_empty() {
         if refused_at_reception(o) {
             t.push_str(&format!("  refused at {}", o.relay));
+        } else if let Some((short, _)) = relay_words(o) {
+            t.push_str(&format!("  relay: {short}"));
         } else {
             t.push_str(&format!("  relay={}", o.relay));
         }
     }
     t
+}
+
+/// An outcome's `relay` field in words that cannot be misread, short (the list, its footer) and
+/// long (the detail). Postfix logs `relay=none` when no server took the mail, and for a deferral
+/// it did not even try (`delivery temporarily suspended`: the next hop had just failed); "none"
+/// alone reads as "no relay configured". `None` for a field shown as it is.
+fn relay_words(o: &Outcome) -> Option<(String, String)> {
+    if !o.relay.eq_ignore_ascii_case("none") {
+        return None;
+    }
+    if let Some(earlier) = super::classify::suspended_after(&o.reason) {
+        let long = match super::classify::server_named(earlier) {
+            Some(server) => {
+                format!("not tried (relay=none): next hop suspended after failures at {server}")
+            }
+            None => "not tried (relay=none): next hop suspended after earlier failures".into(),
+        };
+        return Some(("not tried (suspended)".into(), long));
+    }
+    Some((
+        "none reached".into(),
+        "none reached (relay=none): no server took the mail".into(),
+    ))
 }
 
 /// A refusal at reception: its `relay` field holds the SMTP stage and the client, not a relay.

@@ -157,6 +157,9 @@ pub async fn send_test_mail(
         };
         let hint = if text.contains("No compatible authentication mechanism") {
             " (the server offers no AUTH PLAIN or LOGIN: is smtpd_sasl_auth_enable = yes there? With smtpd_tls_auth_only = yes it offers AUTH only after STARTTLS: is senders.smtp_tls = \"none\"?)"
+        } else if text.contains("Connection refused") {
+            " (nothing listens there: is Postfix running, with smtpd on that port? \
+             senders.smtp_host and smtp_port say where the test mail is submitted)"
         } else {
             ""
         };
@@ -575,6 +578,43 @@ mod tests {
         assert!(err.contains("you sent AUTH PLAIN ***"), "{err}");
         assert!(err.contains("that is  submit ***"), "{err}");
         assert_no_login(&err);
+    }
+
+    /// Nothing listening where the test mail is submitted: the error says where it went and
+    /// which settings say so.
+    #[tokio::test]
+    async fn a_refused_submission_names_the_settings() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let target = SmtpTarget {
+            host: "127.0.0.1".into(),
+            port,
+            tls: SmtpTls::None,
+            tls_verify: false,
+            user: None,
+            password: None,
+        };
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let now = Local.with_ymd_and_hms(2026, 12, 6, 3, 0, 0).unwrap();
+        let err = send_test_mail(&access, &target, "a@example.com", "b@example.com", now)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!("SMTP 127.0.0.1:{port}: ")),
+            "{err}"
+        );
+        assert!(
+            err.ends_with(
+                "Connection refused (os error 111) (nothing listens there: is Postfix running, \
+                 with smtpd on that port? senders.smtp_host and smtp_port say where the test \
+                 mail is submitted)"
+            ),
+            "{err}"
+        );
     }
 
     #[tokio::test]

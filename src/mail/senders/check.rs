@@ -98,7 +98,11 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Rep
             Err(e) => report.finding(
                 "ses",
                 Status::Unknown,
-                format!("SES {}: account not read: {e}", s.region),
+                format!(
+                    "SES {}: account not read: {}",
+                    s.region,
+                    ses::error_words(&s.region, e)
+                ),
             ),
             Ok(a) => {
                 let (status, words) = if !a.sending_enabled {
@@ -234,7 +238,9 @@ pub async fn check(config: &Config, report: &mut Report) {
                 let result = match tokio::time::timeout_at(at, ses::snapshot(&target)).await {
                     Ok(r) => r.map_err(|e| e.to_string()),
                     Err(_) => Err(format!(
-                        "SES in {region} did not answer within {secs} s ([check] deadline_secs)"
+                        "SES in {region}: no answer from {} within {secs} s ([check] \
+                         deadline_secs)",
+                        ses::endpoint_shown(&target)
                     )),
                 };
                 (region, result)

@@ -63,7 +63,8 @@ pub struct SendersConfig {
     #[serde(default)]
     pub ses_region: Option<String>,
     /// More SES regions read in any case. Every region a relay host
-    /// `email-smtp.<region>.amazonaws.com` names is read as well.
+    /// `email-smtp.<region>.amazonaws.com` names is read as well (and its FIPS and VPC
+    /// endpoint forms, see `postconf::Relay::ses_region`).
     #[serde(default)]
     pub ses_regions: Vec<String>,
     /// SES API endpoint override (an emulator, a VPC endpoint).
@@ -294,6 +295,7 @@ pub enum SendersAction {
     AddRoute,
     TraceHistory,
     ShowMaps,
+    ShowFindings,
 }
 
 const BINDINGS: &[Binding<SendersAction>] = &[
@@ -325,6 +327,12 @@ const BINDINGS: &[Binding<SendersAction>] = &[
         keys: &[Key::ch('m')],
         action: SendersAction::ShowMaps,
         help: "show the maps as read",
+        writes: false,
+    },
+    Binding {
+        keys: &[Key::ch('s')],
+        action: SendersAction::ShowFindings,
+        help: "setup findings in full",
         writes: false,
     },
     Binding {
@@ -434,6 +442,10 @@ pub struct SendersPane {
     /// The maps view (entries and rules as read) instead of the table.
     maps_view: bool,
     maps_scroll: Scroll,
+    /// The setup findings, each whole with what to do, instead of the table: below the table
+    /// there are rows for a few of them, and at 80x24 a long one is cut.
+    findings_view: bool,
+    findings_scroll: Scroll,
     filter: String,
     test: Option<TestMail>,
     route: Option<RouteReport>,
@@ -482,6 +494,8 @@ impl SendersPane {
             detail_scroll: Scroll::default(),
             maps_view: false,
             maps_scroll: Scroll::default(),
+            findings_view: false,
+            findings_scroll: Scroll::default(),
             filter: String::new(),
             test: None,
             route: None,
@@ -815,8 +829,32 @@ impl Pane for SendersPane {
             }
             SendersAction::ShowMaps => {
                 self.maps_view = !self.maps_view;
+                self.findings_view = false;
                 self.maps_scroll.reset();
                 Vec::new()
+            }
+            SendersAction::ShowFindings => {
+                if self.findings_view {
+                    self.findings_view = false;
+                    return Vec::new();
+                }
+                if self.check.global.is_empty() {
+                    return vec![Effect::Notice(
+                        match (&self.relay, &self.relay_error) {
+                            (None, Some(_)) => {
+                                "no setup findings: the relay setup could not be read"
+                            }
+                            (None, None) => "no setup findings: the relay setup is being read",
+                            (Some(_), _) => "no setup findings",
+                        }
+                        .into(),
+                    )];
+                }
+                self.findings_view = true;
+                self.maps_view = false;
+                self.findings_scroll.reset();
+                // from the overview's tile, the pane opens to show them
+                vec![Effect::Focus(PaneId::Senders)]
             }
             SendersAction::TraceHistory => {
                 match self.test.as_ref().and_then(|t| t.trace.as_ref()) {
@@ -864,11 +902,22 @@ impl Pane for SendersPane {
                         Clean::new(&self.trace_in)
                     ),
                 ];
-                if let Some(snap) = &self.relay
-                    && let Some(warning) =
+                if let Some(snap) = &self.relay {
+                    // where the sender's mail goes, and what it meets there
+                    let route = model::route_for(snap, &from.to_ascii_lowercase());
+                    lines.push(format!("Route: {}", route.short()));
+                    if let Some(relay) = route.relay_text() {
+                        lines.extend(
+                            model::route_warnings(snap, &self.ses.view(), &from, relay)
+                                .into_iter()
+                                .map(|w| format!("! {w}")),
+                        );
+                    }
+                    if let Some(warning) =
                         model::sandbox_refusal(snap, &self.ses.view(), &from, &text)
-                {
-                    lines.push(warning);
+                    {
+                        lines.push(warning);
+                    }
                 }
                 if self.demo {
                     lines.push(DEMO_NOT_SENT.into());
@@ -971,14 +1020,23 @@ impl Pane for SendersPane {
                         Clean::new(&map.postmap_arg())
                     ),
                 };
+                let mut lines = vec![
+                    format!("Append to {}:", Clean::new(&map.path)),
+                    format!("  {}  {}", Clean::new(&sender), Clean::new(&text)),
+                ];
+                // what the sender's mail would meet there, before the route is written
+                if let Some(snap) = &self.relay {
+                    lines.extend(
+                        model::route_warnings(snap, &self.ses.view(), &sender, &text)
+                            .into_iter()
+                            .map(|w| format!("! {w}")),
+                    );
+                }
+                lines.push("A dated backup is kept; the edit is atomic.".into());
+                lines.push(then);
                 vec![Effect::Confirm(Confirm {
                     title: "Add a sender route".into(),
-                    lines: vec![
-                        format!("Append to {}:", Clean::new(&map.path)),
-                        format!("  {}  {}", Clean::new(&sender), Clean::new(&text)),
-                        "A dated backup is kept; the edit is atomic.".into(),
-                        then,
-                    ],
+                    lines,
                     then: vec![Effect::Senders(SendersEffect::AddRoute {
                         access,
                         map,
@@ -1127,6 +1185,10 @@ impl Pane for SendersPane {
     }
 
     fn on_nav(&mut self, nav: Nav, _cx: &mut Cx<'_>) -> Vec<Effect> {
+        if self.findings_view {
+            self.findings_scroll.nav(nav);
+            return Vec::new();
+        }
         if self.maps_view {
             self.maps_scroll.nav(nav);
             return Vec::new();
@@ -1151,7 +1213,8 @@ impl Pane for SendersPane {
     }
 
     fn on_enter(&mut self, _cx: &mut Cx<'_>) -> Vec<Effect> {
-        if !self.visible().is_empty() {
+        // the findings cover the table: Enter there would open a sender not on screen
+        if !self.findings_view && !self.visible().is_empty() {
             self.detail = true;
             self.detail_scroll.reset();
         }
@@ -1159,7 +1222,10 @@ impl Pane for SendersPane {
     }
 
     fn on_back(&mut self) -> bool {
-        if self.maps_view {
+        if self.findings_view {
+            self.findings_view = false;
+            true
+        } else if self.maps_view {
             self.maps_view = false;
             true
         } else if self.detail {
@@ -1204,6 +1270,9 @@ impl Pane for SendersPane {
                 self.selected = i;
                 self.detail = true;
                 self.detail_scroll.reset();
+                // the sender's detail shows, not a view left open over it
+                self.findings_view = false;
+                self.maps_view = false;
                 true
             }
             None => false,
@@ -1678,6 +1747,29 @@ mod tests {
         assert_eq!(p.health().errors, 4);
     }
 
+    /// `s` with no setup findings says why there are none, rather than opening an empty view.
+    #[test]
+    fn no_setup_findings_says_why() {
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = read_only(&mut shared);
+        let e = p.on_action(SendersAction::ShowFindings, &mut cx);
+        assert!(
+            matches!(&e[..], [Effect::Notice(n)] if n == "no setup findings: the relay setup is being read"),
+            "{e:?}"
+        );
+        p.on_event(
+            SendersEvent::Relay(Err("postconf: not found".into())),
+            &mut cx,
+        );
+        let e = p.on_action(SendersAction::ShowFindings, &mut cx);
+        assert!(
+            matches!(&e[..], [Effect::Notice(n)] if n == "no setup findings: the relay setup could not be read"),
+            "{e:?}"
+        );
+        assert!(!p.findings_view);
+    }
+
     #[test]
     fn read_only_offers_no_writes() {
         let mut shared = Shared::default();
@@ -1741,6 +1833,13 @@ mod tests {
             access: access.as_ref(),
             shared: &mut shared,
         };
+        p.on_event(
+            SendersEvent::Ses {
+                region: "us-east-1".into(),
+                result: Ok(Box::new(model::tests::ses(true))),
+            },
+            &mut cx,
+        );
         let e = p.on_action(SendersAction::AddRoute, &mut cx);
         assert!(
             matches!(&e[..], [Effect::Prompt(pr)] if pr.purpose == P_ROUTE_SENDER),
@@ -1776,6 +1875,61 @@ mod tests {
             c.lines.iter().any(|l| l.contains("new@example.com")),
             "{:?}",
             c.lines
+        );
+        // what its mail would meet there is said before the route is written
+        assert!(
+            c.lines.iter().any(|l| l
+                == "! new@example.com is not verified in SES us-east-1: its mail bounces until \
+                    it is (v on its row verifies it)"),
+            "{:?}",
+            c.lines
+        );
+        // a domain route names the domain SES must have verified
+        p.on_prompt(P_ROUTE_SENDER, "@example.net".into(), &mut cx);
+        let e = p.on_prompt(P_ROUTE_RELAY, pr.initial.clone(), &mut cx);
+        let [Effect::Confirm(domain)] = &e[..] else {
+            panic!("{e:?}")
+        };
+        assert!(
+            domain.lines.iter().any(|l| l
+                == "! the domain example.net is not verified in SES us-east-1: its mail bounces \
+                    until it is (v on its row verifies it)"),
+            "{:?}",
+            domain.lines
+        );
+        // a verified sender over a relay with credentials: nothing to say
+        p.on_prompt(P_ROUTE_SENDER, "alice@example.com".into(), &mut cx);
+        let e = p.on_prompt(P_ROUTE_RELAY, pr.initial.clone(), &mut cx);
+        let [Effect::Confirm(ok)] = &e[..] else {
+            panic!("{e:?}")
+        };
+        assert!(
+            !ok.lines.iter().any(|l| l.starts_with('!')),
+            "{:?}",
+            ok.lines
+        );
+        // a relay with no entry in the password map
+        p.on_prompt(P_ROUTE_SENDER, "alice@example.com".into(), &mut cx);
+        let e = p.on_prompt(
+            P_ROUTE_RELAY,
+            "[email-smtp.eu-west-1.amazonaws.com]:587".into(),
+            &mut cx,
+        );
+        let [Effect::Confirm(nocreds)] = &e[..] else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            nocreds
+                .lines
+                .iter()
+                .filter(|l| l.starts_with('!'))
+                .collect::<Vec<_>>(),
+            [
+                "! No credentials for [email-smtp.eu-west-1.amazonaws.com]:587 in \
+                 smtp_sasl_password_maps: SES refuses the mail until they are added",
+                "! SES in eu-west-1 has not been read: whether alice@example.com is verified \
+                 there is not known"
+            ],
         );
         assert!(matches!(
             &c.then[..],
@@ -1862,6 +2016,32 @@ mod tests {
         );
         assert!(sandbox_lines(&mut p, &mut cx, "someone@example.org").is_empty());
         assert!(sandbox_lines(&mut p, &mut cx, "success@simulator.amazonses.com").is_empty());
+
+        // the dialog names the sender's route and what its mail meets there
+        let route_lines = |p: &mut SendersPane, cx: &mut Cx<'_>, from: &str| -> Vec<String> {
+            p.on_prompt(P_TEST_FROM, from.into(), cx);
+            let e = p.on_prompt(P_TEST_TO, "success@simulator.amazonses.com".into(), cx);
+            let [Effect::Confirm(c)] = &e[..] else {
+                panic!("{e:?}")
+            };
+            c.lines
+                .iter()
+                .filter(|l| l.starts_with("Route: ") || l.starts_with("! "))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(
+            route_lines(&mut p, &mut cx, "root@web1.example.com"),
+            [
+                "Route: [email-smtp.us-east-1.amazonaws.com]:587",
+                "! root@web1.example.com is not verified in SES us-east-1: its mail bounces \
+                 until it is (v on its row verifies it)"
+            ]
+        );
+        assert_eq!(
+            route_lines(&mut p, &mut cx, "alice@example.com"),
+            ["Route: [email-smtp.us-east-1.amazonaws.com]:587"]
+        );
     }
 
     /// The Failures pane's model has read a line: it counts now, not the pane's own read.

@@ -243,7 +243,7 @@ pub struct CrossCheck {
     pub counts_unknown: bool,
 }
 
-fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
+pub fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
     // the null sender is looked up as `<>` (empty_address_relayhost_maps_lookup_key)
     let sender = if sender.is_empty() { "<>" } else { sender };
     for m in &snap.relay_maps {
@@ -497,6 +497,89 @@ pub fn sandbox_refusal(
     }
 }
 
+/// What mail from `sender` would meet on a new route to `relay` (`[host]:port`), said before the
+/// route is written: no credentials for the relay, plain text to SES, a sender SES has not
+/// verified in the relay's region. Empty when nothing is known to be wrong.
+pub fn route_warnings(
+    snap: &RelaySnapshot,
+    ses: &SesView<'_>,
+    sender: &str,
+    relay: &str,
+) -> Vec<String> {
+    let Some(r) = Relay::parse(relay) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let who = match sender.strip_prefix('@') {
+        Some(domain) => format!("the domain {}", Clean::capped(domain, 80)),
+        None => Clean::capped(sender, 80).to_string(),
+    };
+    match creds_for(snap, sender, &r) {
+        Creds::Missing => out.push(format!(
+            "No credentials for {} in smtp_sasl_password_maps: {} refuses the mail until they \
+             are added",
+            Clean::capped(&r.written, 80),
+            if r.is_ses() {
+                "SES"
+            } else {
+                "a relay that requires AUTH"
+            }
+        )),
+        Creds::Found {
+            has_password: false,
+            ..
+        } => out.push(format!(
+            "The credentials for {} have no password",
+            Clean::capped(&r.written, 80)
+        )),
+        Creds::NotUsed if r.is_ses() => out.push(
+            "SMTP AUTH is off (smtp_sasl_auth_enable = no or no password map): SES refuses the \
+             mail"
+                .into(),
+        ),
+        _ => {}
+    }
+    if r.is_ses()
+        && let Ok(policy) = tls_policy_for(snap, &r)
+    {
+        let enc = encryption(&r, &snap.settings, policy.as_ref());
+        if enc.is_problem() {
+            out.push(enc.words());
+        }
+    }
+    let Some(region) = r.ses_region() else {
+        return out;
+    };
+    if sender.ends_with('@') {
+        return out;
+    }
+    let identity = match ses.get(&region) {
+        Some(RegionView::Ready(s)) => match sender.strip_prefix('@') {
+            Some(domain) => s.verification_of_domain(domain),
+            None => s.verification_of(sender),
+        },
+        _ => {
+            out.push(format!(
+                "SES in {region} has not been read: whether {who} is verified there is not known"
+            ));
+            return out;
+        }
+    };
+    match identity {
+        Some(i) if i.status == Verification::Verified => {}
+        Some(i) => out.push(format!(
+            "{who} is not verified in SES {region} ({} {}): its mail bounces until it is",
+            i.name,
+            i.status.words()
+        )),
+        None => out.push(format!(
+            "{who} is not verified in SES {region}: its mail bounces until it is (v on its row \
+             verifies it)"
+        )),
+    }
+    out
+}
+
 /// Is the SES account of this region in the sandbox (as far as known)?
 fn in_sandbox(ses: &SesView<'_>, region: &str) -> bool {
     matches!(ses.get(region), Some(RegionView::Ready(s)) if matches!(&s.account, Ok(a) if !a.production))
@@ -570,10 +653,13 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
     };
 
     let local = is_local(&seen);
-    let proof = if outcomes.bounced > 0 {
-        format!(" ({} bounced in the last day)", outcomes.bounced)
-    } else {
-        String::new()
+    // the bounces are its proof only when SES's refusal is what the log last said: a bounce for
+    // another cause (the relay's name not resolving) is said by its own verdict
+    let proof = match &outcomes.last_problem {
+        Some(p) if outcomes.bounced > 0 && p.cause == Category::SesSenderNotVerified => {
+            format!(" ({} bounced in the last day)", outcomes.bounced)
+        }
+        _ => String::new(),
     };
     // SES's own verdict names the cause of the bounces it causes
     let mut ses_says_unverified = false;
@@ -966,12 +1052,19 @@ fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
                 }
                 Err(e) => out.push(Verdict::new(
                     Severity::Warn,
-                    format!("SES account in {region} not read: {e}"),
+                    format!(
+                        "SES account in {region} not read (sandbox, quota, paused sending \
+                         unknown): {}",
+                        super::ses::error_words(region, e)
+                    ),
                 )),
             },
             RegionView::Failed(e) => out.push(Verdict::new(
                 Severity::Warn,
-                format!("SES in {region} not reachable: {e}"),
+                format!(
+                    "SES in {region} not read: {}",
+                    super::ses::error_words(region, e)
+                ),
             )),
             RegionView::Loading => {}
         }
@@ -1259,6 +1352,29 @@ pub(crate) mod tests {
             root.headline().unwrap().text,
             "root@web1.example.com sends through SES unverified in us-east-1: its bounces are lost (3 bounced in the last day)"
         );
+        // bounces for another cause (the relay's name did not resolve) are not SES's proof
+        let mut dns = act.clone();
+        let root_out = dns.get_mut("root@web1.example.com").unwrap();
+        root_out.last_problem = Some(Problem {
+            status: RowStatus::Bounced,
+            cause: Category::Dns,
+            reason: Clean::new(
+                "unable to look up host email-smtp.us-east-1.amazonaws.com: Name or service not known",
+            ),
+        });
+        let c2 = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: ready_view([&ses]),
+            activity: &dns,
+            queue_senders: &[],
+            local_senders: &local,
+            asked: &[],
+            ses_off: false,
+        });
+        assert_eq!(
+            row(&c2, "root@web1.example.com").headline().unwrap().text,
+            "root@web1.example.com sends through SES unverified in us-east-1: its bounces are lost"
+        );
 
         let carol = row(&c, "carol@example.com");
         assert!(carol.seen.contains(&Seen::Log));
@@ -1394,8 +1510,9 @@ pub(crate) mod tests {
         );
         assert_eq!(row(&c, "alice@example.com").worst(), Severity::Ok);
         assert!(
-            c.global.iter().any(|v| v.text
-                == "SES in eu-west-1 not reachable: SES ListEmailIdentities in eu-west-1: timeout"),
+            c.global
+                .iter()
+                .any(|v| v.text == "SES in eu-west-1 not read: timeout"),
             "{:?}",
             c.global
         );

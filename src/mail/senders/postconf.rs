@@ -217,15 +217,40 @@ impl Relay {
         })
     }
 
-    /// `email-smtp.<region>.amazonaws.com` gives the SES region.
+    /// The SES region an SMTP endpoint's name gives: `email-smtp.<region>.amazonaws.com`, its
+    /// FIPS form `email-smtp-fips.<region>.amazonaws.com`, and a VPC interface endpoint's own
+    /// name `vpce-<id>.email-smtp.<region>.vpce.amazonaws.com` (a host in a private subnet
+    /// relays through it).
     pub fn ses_region(&self) -> Option<String> {
-        let rest = self.host.strip_prefix("email-smtp.")?;
-        let region = rest.strip_suffix(".amazonaws.com")?;
+        let h = self.host.as_str();
+        let region = if let Some(rest) = h
+            .strip_prefix("email-smtp.")
+            .or_else(|| h.strip_prefix("email-smtp-fips."))
+        {
+            rest.strip_suffix(".amazonaws.com")?
+        } else {
+            let (first, rest) = h.split_once('.')?;
+            if !first.starts_with("vpce-") {
+                return None;
+            }
+            rest.strip_prefix("email-smtp.")?
+                .strip_suffix(".vpce.amazonaws.com")?
+        };
         valid_region(region).then(|| region.to_string())
     }
 
     pub fn is_ses(&self) -> bool {
         self.ses_region().is_some()
+    }
+
+    /// A relay on this host: `localhost`, or a loopback address (`[127.0.0.1]:10025`,
+    /// `[ipv6:::1]:25`).
+    pub fn is_loopback(&self) -> bool {
+        let host = self.host.trim_start_matches("ipv6:");
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 
     /// Keys a password map is searched with for this relay: the next hop as
@@ -283,6 +308,11 @@ pub struct TlsCheck {
     pub level: String,
     /// The policy map entry that overrides `smtp_tls_security_level`.
     pub policy: Option<TlsPolicy>,
+    /// The relay is SES, which refuses mail without TLS.
+    pub ses: bool,
+    /// The relay is on this host (a content filter, a TLS tunnel): nothing crosses the network,
+    /// and plain text there is no problem.
+    pub local: bool,
 }
 
 impl TlsCheck {
@@ -298,15 +328,28 @@ impl TlsCheck {
         };
         match self.encryption {
             Encryption::Required => format!("TLS required: {by}"),
+            Encryption::Opportunistic if self.local => {
+                format!("TLS only if offered: {by}; the relay is on this host")
+            }
             Encryption::Opportunistic => format!("TLS only if offered: {by} ({fix})"),
-            Encryption::None => format!("plain text: {by}; SES refuses it ({fix})"),
+            Encryption::None if self.ses => format!("plain text: {by}; SES refuses it ({fix})"),
+            Encryption::None if self.local => {
+                format!("plain text: {by}; the relay is on this host, nothing crosses the network")
+            }
+            Encryption::None => {
+                format!("plain text: {by}; mail crosses the network unencrypted ({fix})")
+            }
             Encryption::WrapperMissing => "port 465 needs smtp_tls_wrappermode = yes".into(),
             Encryption::Invalid => format!("{by}: not a TLS level Postfix knows, mail is deferred"),
         }
     }
 
     pub fn is_problem(&self) -> bool {
-        !matches!(self.encryption, Encryption::Required)
+        match self.encryption {
+            Encryption::Required => false,
+            Encryption::None | Encryption::Opportunistic => !self.local,
+            Encryption::WrapperMissing | Encryption::Invalid => true,
+        }
     }
 }
 
@@ -341,6 +384,8 @@ pub fn encryption(relay: &Relay, s: &RelaySettings, policy: Option<&TlsPolicy>) 
         encryption,
         level,
         policy: policy.cloned(),
+        ses: relay.is_ses(),
+        local: relay.is_loopback(),
     }
 }
 
@@ -446,6 +491,22 @@ myorigin = vm.localdomain
                 .ses_region()
                 .is_none()
         );
+        // the FIPS endpoint, and a VPC interface endpoint's own name
+        let region = |s: &str| Relay::parse(s).unwrap().ses_region();
+        assert_eq!(
+            region("[email-smtp-fips.us-gov-west-1.amazonaws.com]:587").as_deref(),
+            Some("us-gov-west-1")
+        );
+        assert_eq!(
+            region(
+                "[vpce-0a1b2c3d4e5f67890-abcdefgh.email-smtp.eu-central-1.vpce.amazonaws.com]:587"
+            )
+            .as_deref(),
+            Some("eu-central-1")
+        );
+        assert!(region("[vpce-1.email-smtp.eu-central-1.amazonaws.com]:587").is_none());
+        assert!(region("[x.email-smtp.eu-central-1.vpce.amazonaws.com]:587").is_none());
+        assert!(region("[email-smtp.eu-central-1.vpce.amazonaws.com]:587").is_none());
         assert_eq!(
             r.credential_keys(),
             vec![
@@ -479,9 +540,31 @@ myorigin = vm.localdomain
         s.tls_level = String::new();
         assert_eq!(enc(&r587, &s, None), Encryption::None);
         assert!(encryption(&r587, &s, None).is_problem());
+        // a relay that is not SES does not refuse plain text: the mail crosses the network so
         assert_eq!(
             encryption(&r587, &s, None).words(),
+            "plain text: smtp_tls_security_level is unset; mail crosses the network unencrypted (set smtp_tls_security_level = encrypt)"
+        );
+        let ses = Relay::parse("[email-smtp.us-east-1.amazonaws.com]:587").unwrap();
+        assert_eq!(
+            encryption(&ses, &s, None).words(),
             "plain text: smtp_tls_security_level is unset; SES refuses it (set smtp_tls_security_level = encrypt)"
+        );
+        // a relay on this host (a content filter, a tunnel): nothing crosses the network
+        for local in ["[127.0.0.1]:10025", "[localhost]:2525", "[ipv6:::1]:25"] {
+            let r = Relay::parse(local).unwrap();
+            assert!(r.is_loopback(), "{local}");
+            let enc = encryption(&r, &s, None);
+            assert!(!enc.is_problem(), "{local}");
+            assert_eq!(
+                enc.words(),
+                "plain text: smtp_tls_security_level is unset; the relay is on this host, nothing crosses the network"
+            );
+        }
+        assert!(
+            !Relay::parse("[127.0.0.1.example.com]:25")
+                .unwrap()
+                .is_loopback()
         );
     }
 

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::config::Region;
-use aws_sdk_sesv2::error::DisplayErrorContext;
+use aws_sdk_sesv2::config::http::HttpResponse;
+use aws_sdk_sesv2::error::{ErrorMetadata, ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::types::{IdentityType, VerificationStatus};
 
 use crate::access::WriteAccess;
@@ -157,21 +158,188 @@ pub async fn connect(target: &SesTarget) -> Client {
     Client::new(&sdk)
 }
 
-fn api_error<E>(op: &'static str, target: &SesTarget, e: E) -> SendersError
-where
-    E: std::error::Error,
-{
-    let text = DisplayErrorContext(&e).to_string();
-    let hint = if text.contains("credentials") || text.contains("NoCredentials") {
-        " (no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID, or attach a role)"
-    } else {
-        ""
+/// Where the SDK sends its requests: the configured endpoint, or SES v2's own in the region.
+/// A user name and password written into the URL are never shown.
+pub fn endpoint_shown(target: &SesTarget) -> String {
+    let url = match &target.endpoint {
+        Some(ep) => ep.trim_end_matches('/').to_string(),
+        None => return format!("https://email.{}.amazonaws.com", target.region),
     };
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url.as_str()));
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let shown = match rest[..authority_end].rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://***@{host}{}", &rest[authority_end..]),
+        None => url.clone(),
+    };
+    crate::sanitize::sanitize_capped(&shown, 120)
+}
+
+/// The innermost message of an error's chain: for a refused connection `Connection refused
+/// (os error 111)`, not the five wrappers around it.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// Every message of an error's chain, for telling what kind of failure it is.
+fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        out.push_str(": ");
+        out.push_str(&next.to_string());
+        cur = next;
+    }
+    out
+}
+
+/// An SDK error as one line: what failed, at which endpoint, and what it means for the user,
+/// instead of the SDK's nested debug dump. The SDK never puts a secret key in an error; the
+/// endpoint is shown without any user name or password written into it.
+pub fn describe_sdk_error<E>(
+    op: &'static str,
+    target: &SesTarget,
+    e: &SdkError<E, HttpResponse>,
+) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let endpoint = endpoint_shown(target);
+    let all = chain_text(e);
+    let text = if all.contains("NoCredentials")
+        || all.contains("no credentials")
+        || all.contains("credentials provider")
+        || all.contains("credential provider")
+    {
+        "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID, or attach a role".into()
+    } else {
+        match e {
+            SdkError::TimeoutError(_) => format!(
+                "no answer from {endpoint} in time (a firewall or proxy dropping the connection?)"
+            ),
+            SdkError::DispatchFailure(d) if d.is_timeout() => format!(
+                "no answer from {endpoint} in time (a firewall or proxy dropping the connection?)"
+            ),
+            SdkError::DispatchFailure(_) => {
+                let why = root_cause(e);
+                let dns = all.contains("dns error");
+                format!(
+                    "cannot reach {endpoint}: {}{why}{}",
+                    if dns { "DNS: " } else { "" },
+                    if dns {
+                        " (is the host name right, and DNS working?)"
+                    } else {
+                        ""
+                    }
+                )
+            }
+            SdkError::ConstructionFailure(_) => {
+                format!("the request could not be made: {}", root_cause(e))
+            }
+            SdkError::ResponseError(r) => format!(
+                "{endpoint} answered HTTP {} with something that is not an SES reply",
+                r.raw().status().as_u16()
+            ),
+            SdkError::ServiceError(s) => {
+                let status = s.raw().status().as_u16();
+                let err = s.err();
+                // an error without a code (no x-amzn-ErrorType) keeps its message in its source
+                let message = err
+                    .message()
+                    .or_else(|| {
+                        std::error::Error::source(err)
+                            .and_then(|s| s.downcast_ref::<ErrorMetadata>())
+                            .and_then(|m| m.message())
+                    })
+                    .unwrap_or("")
+                    // its first line: a signature mismatch goes on with the canonical request,
+                    // whose signed headers may hold a session token
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim();
+                let said = if message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {message}")
+                };
+                match err.code() {
+                    Some("AccessDeniedException" | "AccessDenied") => format!(
+                        "access denied{said} - the IAM policy of the credentials in use must \
+                         allow ses:{op}"
+                    ),
+                    None if status == 403 => format!(
+                        "access denied (HTTP 403){said} - the IAM policy of the credentials in use \
+                         must allow ses:{op}"
+                    ),
+                    Some(
+                        c @ ("UnrecognizedClientException"
+                        | "InvalidClientTokenId"
+                        | "InvalidSignatureException"
+                        | "SignatureDoesNotMatch"
+                        | "IncompleteSignature"
+                        | "ExpiredToken"
+                        | "ExpiredTokenException"),
+                    ) => format!(
+                        // without SES's message: see above
+                        "the AWS credentials were refused ({c}) - check the access key, its secret \
+                         and this host's clock"
+                    ),
+                    Some(
+                        c @ ("TooManyRequestsException" | "ThrottlingException" | "Throttling"),
+                    ) => {
+                        format!("throttled by SES ({c}): the next read tries again{said}")
+                    }
+                    Some("AlreadyExistsException") => {
+                        format!("already in SES (r reads SES again){said}")
+                    }
+                    Some(c) => format!("{c}{said}"),
+                    None if status == 404 || status == 405 || status == 501 => format!(
+                        "{endpoint} does not offer {op} (HTTP {status}): not the SES v2 API, or \
+                         an SES emulator without this call"
+                    ),
+                    None if message.is_empty() => format!(
+                        "{endpoint} answered HTTP {status}, not an SES reply (not the SES v2 API, \
+                         or a proxy in the way?)"
+                    ),
+                    None => format!("{endpoint} answered HTTP {status}{said}"),
+                }
+            }
+            _ => root_cause(e),
+        }
+    };
+    crate::sanitize::sanitize_capped(&text, 300)
+}
+
+fn api_error<E>(op: &'static str, target: &SesTarget, e: SdkError<E, HttpResponse>) -> SendersError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
     SendersError::Ses {
         operation: op,
         region: target.region.clone(),
-        message: format!("{}{hint}", crate::sanitize::sanitize_capped(&text, 300)),
+        message: describe_sdk_error(op, target, &e),
     }
+}
+
+/// An SES error without its `SES <operation> in REGION: ` head, for a line that already says
+/// it is about SES in that region. Any other text is returned whole.
+pub fn error_words<'a>(region: &str, error: &'a str) -> &'a str {
+    let Some(rest) = error.strip_prefix("SES ") else {
+        return error;
+    };
+    let Some((op, rest)) = rest.split_once(" in ") else {
+        return error;
+    };
+    if op.is_empty() || !op.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return error;
+    }
+    rest.strip_prefix(region)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(error)
 }
 
 /// ListEmailIdentities, every page.
@@ -235,7 +403,8 @@ pub async fn snapshot_within(
                 operation: "read",
                 region: target.region.clone(),
                 message: format!(
-                    "no answer within {} s (the next read tries again)",
+                    "no answer from {} within {} s (the next read tries again)",
+                    endpoint_shown(target),
                     limit.as_secs_f64()
                 ),
             })
@@ -293,6 +462,42 @@ mod tests {
             ],
             account: Err(Clean::new("x")),
         }
+    }
+
+    #[test]
+    fn the_endpoint_is_named_without_its_password() {
+        let t = |ep: Option<&str>| SesTarget {
+            region: "eu-west-1".into(),
+            endpoint: ep.map(String::from),
+        };
+        assert_eq!(
+            endpoint_shown(&t(None)),
+            "https://email.eu-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            endpoint_shown(&t(Some(
+                "https://vpce-1.email.eu-west-1.vpce.amazonaws.com/"
+            ))),
+            "https://vpce-1.email.eu-west-1.vpce.amazonaws.com"
+        );
+        assert_eq!(
+            endpoint_shown(&t(Some("http://user:s3cret@proxy:8080/ses"))),
+            "http://***@proxy:8080/ses"
+        );
+        assert_eq!(
+            error_words("eu-west-1", "SES GetAccount in eu-west-1: access denied"),
+            "access denied"
+        );
+        assert_eq!(
+            error_words("eu-west-1", "SES read in eu-west-1: no answer"),
+            "no answer"
+        );
+        // another region's, or text of another shape, stays whole
+        assert_eq!(
+            error_words("eu-west-1", "SES read in us-east-1: no answer"),
+            "SES read in us-east-1: no answer"
+        );
+        assert_eq!(error_words("eu-west-1", "no credentials"), "no credentials");
     }
 
     #[test]

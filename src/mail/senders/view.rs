@@ -21,7 +21,7 @@ use super::model::{Route, SenderRow, Severity, Verdict};
 use super::{RegionSes, SendersPane, SesState};
 use crate::mail::log::classify::Category;
 use crate::mail::log::classify::classify;
-use crate::mail::log::parse::Status;
+use crate::mail::log::parse::{Status, YearGuess, parse_line_ref};
 
 fn sev_style(s: Severity, cx: &ViewCx<'_>) -> Style {
     match s {
@@ -66,7 +66,13 @@ fn ses_summary(p: &SendersPane) -> Vec<(String, Severity)> {
         .iter()
         .map(|(region, state)| match state {
             RegionSes::Loading => (format!("SES {region}: reading..."), Severity::Info),
-            RegionSes::Failed(e) => (format!("SES {region} unreachable: {e}"), Severity::Warn),
+            RegionSes::Failed(e) => (
+                format!(
+                    "SES {region} not read: {}",
+                    super::ses::error_words(region, e)
+                ),
+                Severity::Warn,
+            ),
             RegionSes::Ready(s) => match &s.account {
                 Ok(a) => {
                     let mode = if a.production {
@@ -309,7 +315,14 @@ fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
 }
 
 fn trace_summary(t: &super::TestMail, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
-    let (text, style) = match (&t.submitted, &t.trace) {
+    let (text, style) = trace_summary_text(t, false, cx);
+    line(text, w, style)
+}
+
+/// What the test mail's summary line says, and in which style; `in_panel`, under the panel's
+/// title that names sender and recipient, without them.
+fn trace_summary_text(t: &super::TestMail, in_panel: bool, cx: &ViewCx<'_>) -> (String, Style) {
+    match (&t.submitted, &t.trace) {
         (None, _) => (
             format!("test mail from {}: submitting...", t.from),
             cx.theme.muted,
@@ -326,19 +339,24 @@ fn trace_summary(t: &super::TestMail, w: usize, cx: &ViewCx<'_>) -> Line<'static
             } else {
                 ""
             };
-            (
-                format!("test mail {} from {}: {word}{tail}", tr.queue_id, t.from),
-                st,
-            )
+            let text = if in_panel {
+                format!("{}: {word}{tail}", tr.queue_id)
+            } else {
+                format!("test mail {} from {}: {word}{tail}", tr.queue_id, t.from)
+            };
+            (text, st)
         }
-    };
-    line(text, w, style)
+    }
 }
 
 fn status_words(s: &TraceStatus, cx: &ViewCx<'_>) -> (String, Style) {
     match s {
         TraceStatus::Queued => ("queued, waiting for the log".into(), cx.theme.muted),
         TraceStatus::Active => ("in the active queue".into(), cx.theme.accent),
+        // where it went is what a test mail is sent to learn
+        TraceStatus::Sent { relay, reply } if !relay.is_empty() => {
+            (format!("sent via {relay} ({reply})"), cx.theme.ok)
+        }
         TraceStatus::Sent { reply, .. } => (format!("sent ({reply})"), cx.theme.ok),
         TraceStatus::Deferred { dsn, reason } => {
             (format!("deferred {dsn}: {reason}"), cx.theme.warn)
@@ -360,19 +378,39 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
         0
     };
     let globals: Vec<&Verdict> = p.check.global.iter().collect();
-    let gl = global_lines(&globals, w, 4.min(area.height as usize / 5), cx);
-    let global_h = gl.len() as u16;
     let ses_h = ses_summary(p).len().clamp(1, 3);
     let stale = p.stale_setup();
+    let head_h = 1 + stale.is_some() as usize + ses_h;
+    // a few rows for the setup findings; more when the table needs less than the rest
+    let mut budget = 4.min(area.height as usize / 5);
+    if !p.maps_view && !p.detail {
+        let need = table_rows(p, w).max(3);
+        let free = (area.height as usize).saturating_sub(head_h + panel_h as usize + need);
+        budget = budget.max(free);
+        // a table of two rows a sender, cut to the pane, leaves an odd row empty: the findings
+        // take it
+        let body = (area.height as usize).saturating_sub(head_h + panel_h as usize + budget);
+        let two_rows = table_widths(p, &p.visible(), w).is_none();
+        if two_rows && body < need && body > 3 && (body - 1) % 2 == 1 {
+            budget += 1;
+        }
+    }
+    // the findings' own view shows them in the body
+    let gl = if p.findings_view {
+        Vec::new()
+    } else {
+        global_lines(&globals, w, budget, cx)
+    };
+    let global_h = gl.len() as u16;
     let [head, body, glob, panel] = Layout::vertical([
-        Constraint::Length(1 + stale.is_some() as u16 + ses_h as u16),
+        Constraint::Length(head_h as u16),
         Constraint::Min(3),
         Constraint::Length(global_h),
         Constraint::Length(panel_h),
     ])
     .areas(area);
 
-    // header: where the routes come from and SES
+    // header: the default relay, where the routes come from, and SES
     let snap = p.relay.as_ref();
     let maps = snap
         .map(|s| {
@@ -382,12 +420,13 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
                 .map(|m| m.spec.written.as_str())
                 .collect();
             let rh = if s.settings.relayhost.is_empty() {
-                "none"
+                "none (straight to each recipient's MX)"
             } else {
                 s.settings.relayhost.as_str()
             };
+            // the relay first: at 80 columns a long map path is what gets cut
             format!(
-                "routes: {} · default relay: {rh}",
+                "default relay: {rh} · routes: {}",
                 if m.is_empty() {
                     "no sender map".to_string()
                 } else {
@@ -403,7 +442,9 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     head_lines.extend(ses_lines(p, ses_h, w, cx));
     frame.render_widget(Paragraph::new(head_lines), head);
 
-    if p.maps_view {
+    if p.findings_view {
+        render_findings(p, frame, body, cx);
+    } else if p.maps_view {
         render_maps(p, frame, body, cx);
     } else if p.detail {
         render_detail(p, frame, body, cx);
@@ -450,10 +491,50 @@ impl<'a> Cells<'a> {
     }
 }
 
-/// `✗ text`: a finding on one line, its marker in its severity's colour.
 /// The pane-wide findings in at most `budget` rows: a row each, and the rows left over go to the
-/// first findings, wrapped, so that what to do is not cut off when there is room for it.
+/// first findings, wrapped, so that what to do is not cut off when there is room for it. When
+/// they do not all fit whole, the last row says so and names the key that shows them whole.
 fn global_lines(
+    globals: &[&Verdict],
+    w: usize,
+    budget: usize,
+    cx: &ViewCx<'_>,
+) -> Vec<Line<'static>> {
+    let whole: usize = globals
+        .iter()
+        .map(|v| hanging(&v.text, w.saturating_sub(2), 0).len())
+        .sum();
+    if whole <= budget {
+        return finding_rows(globals, w, budget, cx);
+    }
+    if budget == 0 {
+        return Vec::new();
+    }
+    let mut out = finding_rows(globals, w, budget - 1, cx);
+    let hidden = globals.len().saturating_sub(budget - 1);
+    let n = globals.len();
+    let text = if hidden == n {
+        format!(
+            "{n} setup finding{} · s: each whole, with what to do",
+            plural(n)
+        )
+    } else if hidden > 0 {
+        format!(
+            "+{hidden} more setup finding{} · s: all {n} whole, with what to do",
+            plural(hidden)
+        )
+    } else {
+        format!("cut to fit · s: the {n} setup findings whole, with what to do")
+    };
+    out.push(Line::from(vec![
+        Span::styled("  ", cx.theme.muted),
+        Span::styled(truncate(&text, w.saturating_sub(2)), cx.theme.accent),
+    ]));
+    out
+}
+
+/// `✗ text`: each finding from its marker, in at most `budget` rows.
+fn finding_rows(
     globals: &[&Verdict],
     w: usize,
     budget: usize,
@@ -485,6 +566,31 @@ fn global_lines(
     out
 }
 
+/// Every setup finding whole, wrapped under its marker, in the body: the pane scrolls.
+fn render_findings(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let w = area.width as usize;
+    let n = p.check.global.len();
+    let mut lines = vec![line(
+        format!(
+            "{n} setup finding{}  (j/k scroll · s or Esc back)",
+            plural(n)
+        ),
+        w,
+        cx.theme.title,
+    )];
+    for v in &p.check.global {
+        for (i, chunk) in wrap(&v.text, w.saturating_sub(2)).into_iter().enumerate() {
+            let m = if i == 0 { marker(v.severity) } else { " " };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{m} "), sev_style(v.severity, cx)),
+                Span::styled(chunk, cx.theme.text),
+            ]));
+        }
+    }
+    frame.render_widget(p.findings_scroll.paragraph(lines, area), area);
+}
+
+/// `✗ text`: a finding on one line, its marker in its severity's colour.
 fn verdict_line(sev: Severity, text: &str, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
     Line::from(vec![
         Span::styled(format!("{} ", marker(sev)), sev_style(sev, cx)),
@@ -536,19 +642,35 @@ fn wide_widths(w: usize, counts_needed: usize) -> Option<(usize, usize)> {
     Some((route_w, counts_w))
 }
 
-fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
-    let w = area.width as usize;
-    let rows = p.visible();
+/// The wide table's column widths at `w`, or `None` for the two-line layout.
+fn table_widths(p: &SendersPane, rows: &[&SenderRow], w: usize) -> Option<(usize, usize)> {
     let counts_needed = rows
         .iter()
         .map(|r| Cells::of(r, p.check.counts_unknown).counts.width())
         .max()
         .unwrap_or(0);
-    let wide = if w < NARROW {
+    if w < NARROW {
         None
     } else {
         wide_widths(w, counts_needed)
+    }
+}
+
+/// Rows the whole table takes at `w`: its header and every sender.
+fn table_rows(p: &SendersPane, w: usize) -> usize {
+    let rows = p.visible();
+    let per_row = if table_widths(p, &rows, w).is_none() {
+        2
+    } else {
+        1
     };
+    1 + (rows.len() * per_row).max(1)
+}
+
+fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+    let w = area.width as usize;
+    let rows = p.visible();
+    let wide = table_widths(p, &rows, w);
     let narrow = wide.is_none();
     let (route_w, counts_w) = wide.unwrap_or((0, 0));
     let mut lines = Vec::new();
@@ -763,17 +885,31 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
             push(&mut lines, text, cx.theme.muted);
         }
         // the remedy speaks of this pane from elsewhere: here, its keys
+        let bracketed = r
+            .route
+            .relay_text()
+            .and_then(super::postconf::Relay::parse)
+            .filter(|relay| relay.bracketed);
         let here = match p.cause {
             Category::SesSenderNotVerified if !cx.read_only => Some(
-                "here: v verifies it in SES, a routes the sender elsewhere, t sends a test mail",
+                "here: v verifies it in SES, a routes the sender elsewhere, t sends a test mail"
+                    .to_string(),
             ),
             Category::SesCredentials => {
-                Some("here: m shows the password map as read (user names only)")
+                Some("here: m shows the password map as read (user names only)".to_string())
             }
+            // "use [host]:port" is done already: the name itself does not resolve here
+            Category::Dns => bracketed.map(|relay| {
+                format!(
+                    "here: its route {} already skips the MX lookup: the name does not \
+                     resolve on this host (getent hosts {} asks the same resolver)",
+                    relay.written, relay.host
+                )
+            }),
             _ => None,
         };
         if let Some(h) = here.filter(|_| !o.delivered_since_problem) {
-            push(&mut lines, h.to_string(), cx.theme.accent);
+            push(&mut lines, h, cx.theme.accent);
         }
     }
     lines.push(Line::from(""));
@@ -918,6 +1054,32 @@ fn render_maps(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
     frame.render_widget(p.maps_scroll.paragraph(lines, area), area);
 }
 
+/// A log line of the trace without what the panel already says: the date, the host and the
+/// queue id go, the time and the daemon stay (`07:33:53 smtp: to=<ops@example.net>,
+/// relay=...`), so that at 80 columns the line shows what happened rather than its prefix. A
+/// line not understood (`-- its bounce notification ...`) is shown as it is.
+fn compact_trace_line(l: &str, cx: &ViewCx<'_>) -> String {
+    let mut years = YearGuess::new(cx.now.date_naive());
+    let Some(p) = parse_line_ref(l, &mut years, true) else {
+        return l.to_string();
+    };
+    let head = match p.pid {
+        Some(pid) => format!("{}[{pid}]: ", p.program),
+        None => format!("{}: ", p.program),
+    };
+    let Some(at) = l.find(&head) else {
+        return l.to_string();
+    };
+    let mut body = &l[at + head.len()..];
+    if let Some(id) = &p.queue_id {
+        body = body
+            .strip_prefix(id.as_str())
+            .and_then(|b| b.strip_prefix(": "))
+            .unwrap_or(body);
+    }
+    format!("{} {}: {body}", p.time.format("%H:%M:%S"), p.daemon)
+}
+
 fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
     let w = area.width as usize;
     let mut lines = Vec::new();
@@ -964,7 +1126,19 @@ fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
             w,
             cx.theme.title,
         ));
-        lines.push(trace_summary(t, w, cx));
+        // where it stands, and a failure's reason, over up to three rows: the log lines below
+        // give way (h shows them all in Failures)
+        let (text, style) = trace_summary_text(t, true, cx);
+        let mut rows = hanging(&text, w, 2);
+        let most = if t.trace.is_some() { 3 } else { 6 };
+        if rows.len() > most {
+            let rest = rows.split_off(most - 1).join(" ");
+            rows.push(rest);
+        }
+        for (i, row) in rows.into_iter().enumerate() {
+            let row = if i == 0 { row } else { format!("  {row}") };
+            lines.push(line(row, w, style));
+        }
         if let Some(tr) = &t.trace {
             let failed = match &tr.status {
                 TraceStatus::Deferred { dsn, reason } => Some((Status::Deferred, dsn, reason)),
@@ -986,10 +1160,11 @@ fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
                     cx.theme.muted,
                 ));
             }
-            let room = (area.height as usize).saturating_sub(lines.len());
+            // the latest lines, in the rows under the separator
+            let room = (area.height as usize).saturating_sub(1 + lines.len());
             let skip = tr.lines.len().saturating_sub(room);
             for l in tr.lines.iter().skip(skip) {
-                lines.push(line(l.to_string(), w, cx.theme.muted));
+                lines.push(line(compact_trace_line(l, cx), w, cx.theme.muted));
             }
         }
     }
@@ -1005,9 +1180,11 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     use crate::access::{Mode, WriteAccess};
-    use crate::app::pane::{Cx, Nav, Pane, ViewCx};
+    use crate::app::effect::Effect;
+    use crate::app::pane::{Cx, Nav, Pane, PaneId, ViewCx};
     use crate::app::shared::Shared;
     use crate::config::Config;
+    use crate::mail::log::classify::Category;
     use crate::mail::senders::model::tests::{activity, ses, snapshot};
     use crate::mail::senders::secret::Secret;
     use crate::mail::senders::source::{self, MapContent};
@@ -1160,6 +1337,99 @@ mod tests {
         insta::assert_snapshot!("zoomed_80x24", out);
     }
 
+    /// More setup findings than the rows under the table: each still shows (its what-to-do cut),
+    /// and the last row says so and names `s`, which shows every finding whole in the pane's
+    /// body, scrolled by the keys that move; Esc goes back to the table.
+    #[test]
+    fn setup_findings_beyond_their_rows_are_reachable_whole() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        p.on_event(
+            SendersEvent::Activity(Err(
+                "/var/log/mail.log: Permission denied - add your user to the adm group".into(),
+            )),
+            &mut cx,
+        );
+        let mut denied = ses(false);
+        denied.account = Err(crate::sanitize::Clean::new(
+            "SES GetAccount in us-east-1: access denied - the IAM policy of the credentials in \
+             use must allow ses:GetAccount",
+        ));
+        p.on_event(
+            SendersEvent::Ses {
+                region: "us-east-1".into(),
+                result: Ok(Box::new(denied)),
+            },
+            &mut cx,
+        );
+        let findings: Vec<String> = p.check.global.iter().map(|v| v.text.clone()).collect();
+        assert!(findings.len() >= 5, "{findings:?}");
+        let out = draw(&p, cx.shared, 80, 24, true);
+        let hint = out
+            .lines()
+            .find(|l| l.contains("s: all"))
+            .unwrap_or_else(|| panic!("no row names the key:\n{out}"));
+        assert!(
+            hint.contains(&format!(
+                " setup finding · s: all {} whole, with what to do",
+                findings.len()
+            )) || hint.contains(&format!(
+                " setup findings · s: all {} whole, with what to do",
+                findings.len()
+            )),
+            "{out}"
+        );
+        // a pane with one row for them: the row names how many, and the key
+        let small = draw(&p, cx.shared, 80, 10, true);
+        assert!(
+            small.contains(&format!(
+                "  {} setup findings · s: each whole, with what to do",
+                findings.len()
+            )),
+            "{small}"
+        );
+        // what to do of a cut finding is not on the table's screen...
+        assert!(!read(&out).contains("(mode 644): chmod 600"), "{out}");
+        // ...and is, whole, after s (from the tile too: the pane opens)
+        let effects = p.on_action(crate::mail::senders::SendersAction::ShowFindings, &mut cx);
+        assert!(
+            matches!(effects.as_slice(), [Effect::Focus(PaneId::Senders)]),
+            "{effects:?}"
+        );
+        let mut seen = String::new();
+        for _ in 0..10 {
+            let out = draw(&p, cx.shared, 80, 24, true);
+            seen.push_str(&read(&out));
+            seen.push(' ');
+            p.on_nav(Nav::PageDown, &mut cx);
+        }
+        for f in &findings {
+            assert!(seen.contains(f.as_str()), "{f}\nnot whole in:\n{seen}");
+        }
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(
+            !out.contains("SENDER"),
+            "the findings cover the table:\n{out}"
+        );
+        assert!(p.on_back(), "Esc closes the findings");
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(out.contains("SENDER"), "{out}");
+    }
+
+    /// A short table leaves its rows to the setup findings: each is whole, with no key to press.
+    #[test]
+    fn a_short_table_leaves_its_rows_to_the_findings() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        p.set_filter("alice@");
+        let out = draw(&p, &shared, 80, 24, true);
+        for v in &p.check.global {
+            assert!(read(&out).contains(v.text.as_str()), "{}\n{out}", v.text);
+        }
+        assert!(!out.contains("whole, with what to do"), "{out}");
+    }
+
     #[test]
     fn zoomed_wide() {
         let mut shared = Shared::default();
@@ -1174,7 +1444,7 @@ mod tests {
     }
 
     /// bob routed to eu-west-1, verified in us-east-1 only; ap-south-1
-    /// (configured) unreachable.
+    /// (configured) not read.
     #[test]
     fn two_regions_80x24() {
         let mut shared = Shared::default();
@@ -1231,16 +1501,25 @@ mod tests {
             out.contains("SES us-east-1: production · 3 identities"),
             "{out}"
         );
-        assert!(out.contains("SES ap-south-1 unreachable"), "{out}");
+        assert!(
+            out.contains("SES ap-south-1 not read: dispatch failure"),
+            "{out}"
+        );
         assert!(
             out.contains("routed to SES, not verified in eu-west-1: every mail will bounce"),
             "{out}"
         );
-        // the pane-wide finding has rows to spare: it is wrapped whole, not cut
-        assert!(out.contains("│  dispatch failure "), "{out}");
+        // the pane-wide finding, without the operation and region its line already says
+        assert!(
+            out.contains("│! SES in ap-south-1 not read: dispatch failure "),
+            "{out}"
+        );
         insta::assert_snapshot!("two_regions_80x24", out);
         let tile = draw(&p, &shared, 80, 8, false);
-        assert!(tile.contains("SES ap-south-1 unreachable"), "{tile}");
+        assert!(
+            tile.contains("SES ap-south-1 not read: dispatch failure"),
+            "{tile}"
+        );
         assert!(
             tile.contains("+2 more SES regions: zoom the pane"),
             "{tile}"
@@ -1318,6 +1597,68 @@ mod tests {
         insta::assert_snapshot!("detail_80x24", out);
         assert!(p.on_back());
         assert!(!p.on_back());
+    }
+
+    /// A relay name that does not resolve, on a route that already names `[host]:port`: the
+    /// remedy's "use [host]:port" is done, and the detail says what is left.
+    #[test]
+    fn a_dns_failure_on_a_bracketed_route_says_the_name_does_not_resolve() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        let mut a = activity();
+        let root = a.get_mut("root@web1.example.com").unwrap();
+        root.last_problem = Some(crate::mail::senders::logscan::Problem {
+            status: crate::mail::log::model::RowStatus::Bounced,
+            cause: Category::Dns,
+            reason: crate::sanitize::Clean::new(
+                "unable to look up host email-smtp.us-east-1.amazonaws.com: Name or service not \
+                 known",
+            ),
+        });
+        p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
+        let idx = p
+            .visible()
+            .iter()
+            .position(|r| r.sender.as_str() == "root@web1.example.com")
+            .unwrap();
+        p.on_nav(Nav::Top, &mut cx);
+        for _ in 0..idx {
+            p.on_nav(Nav::Down, &mut cx);
+        }
+        p.on_enter(&mut cx);
+        let out = draw(&p, cx.shared, 120, 40, true);
+        assert!(
+            read(&out).contains(
+                "here: its route [email-smtp.us-east-1.amazonaws.com]:587 already skips the MX \
+                 lookup: the name does not resolve on this host (getent hosts \
+                 email-smtp.us-east-1.amazonaws.com asks the same resolver)"
+            ),
+            "{out}"
+        );
+    }
+
+    /// At 80 columns the header keeps the default relay whole: a long map path is what is cut.
+    #[test]
+    fn the_default_relay_is_whole_at_80_columns() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let snap = p.relay.as_mut().unwrap();
+        snap.settings.relayhost = "[email-smtp.us-east-1.amazonaws.com]:587".into();
+        snap.relay_maps[0].spec.written = "hash:/etc/postfix/maps/sender_dependent_relay".into();
+        let out = draw(&p, &shared, 80, 24, true);
+        assert!(
+            out.contains(
+                "│default relay: [email-smtp.us-east-1.amazonaws.com]:587 · routes: hash:/etc/p…│"
+            ),
+            "{out}"
+        );
+        p.relay.as_mut().unwrap().settings.relayhost.clear();
+        let out = draw(&p, &shared, 80, 24, true);
+        assert!(
+            out.contains("│default relay: none (straight to each recipient's MX) · routes: "),
+            "{out}"
+        );
     }
 
     /// The screen's text inside the border, rows joined by spaces: what a person reads.
@@ -1530,9 +1871,144 @@ mod tests {
         .unwrap();
         p.on_event(SendersEvent::Trace(Box::new(t)), &mut cx);
         let out = draw(&p, &shared, 80, 24, true);
-        assert!(out.contains("test mail 7E1F2C8901"), "{out}");
-        assert!(out.contains("bounced 5.0.0"), "{out}");
+        assert!(out.contains("│7E1F2C8901: bounced 5.0.0: "), "{out}");
+        // the table, cut to the pane (as the console draws it at 80x24, under its tab and
+        // status bars), leaves no empty row above the findings
+        let app_sized = draw(&p, &shared, 80, 22, true);
+        let rows: Vec<&str> = app_sized.lines().collect();
+        let first = rows
+            .iter()
+            .position(|l| l.contains("✗ map source"))
+            .unwrap();
+        assert!(
+            !rows[first - 1]
+                .trim_matches(|c| c == '│' || c == ' ')
+                .is_empty(),
+            "{app_sized}"
+        );
+        // the log lines without the date, host and queue id the panel already says
+        assert!(
+            out.contains("│19:59:01 smtp: to=<ops@example.net>, relay=127.0.0.1[127.0.0.1]:2525,"),
+            "{out}"
+        );
         insta::assert_snapshot!("trace_bounced_80x24", out);
+    }
+
+    /// A test mail that bounced: the panel gives SES's reason whole, not cut at 80 columns.
+    #[test]
+    fn a_bounced_test_mail_gives_its_reason_whole() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        p.on_event(
+            SendersEvent::TestStarted {
+                from: "bob@example.com".into(),
+                to: "ops@example.net".into(),
+            },
+            &mut cx,
+        );
+        p.on_event(
+            SendersEvent::TestSubmitted(Ok(crate::mail::senders::actions::Submitted {
+                reply: "250 2.0.0 Ok: queued as 7E1F2C8901".into(),
+                queue_id: Some("7E1F2C8901".into()),
+            })),
+            &mut cx,
+        );
+        let mut log = crate::mail::log::MailLog::default();
+        let mut years = crate::mail::log::parse::YearGuess::new(now().date_naive());
+        let reason = "host 127.0.0.1[127.0.0.1] said: 554 Message rejected: Email address is not \
+                      verified. The following identities failed the check in region US-EAST-1: \
+                      bob@example.com (in reply to end of DATA command)";
+        for l in [
+            "Nov 27 19:59:01 vm postfix/qmgr[10]: 7E1F2C8901: from=<bob@example.com>, size=400, nrcpt=1 (queue active)".to_string(),
+            format!("Nov 27 19:59:01 vm postfix/smtp[11]: 7E1F2C8901: to=<ops@example.net>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.1, delays=0/0/0/0.1, dsn=5.0.0, status=bounced ({reason})"),
+        ] {
+            log.ingest(crate::mail::log::parse::parse_line(&l, &mut years).unwrap());
+        }
+        let t = crate::mail::senders::logscan::trace_from_model(
+            &log,
+            "7E1F2C8901",
+            "bob@example.com",
+            "ops@example.net",
+        )
+        .unwrap();
+        p.on_event(SendersEvent::Trace(Box::new(t)), &mut cx);
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(
+            read(&out).contains(&format!("7E1F2C8901: bounced 5.0.0: {reason}")),
+            "{out}"
+        );
+    }
+
+    /// A test mail the local Postfix did not accept: the panel says why whole, over its rows.
+    #[test]
+    fn a_test_mail_not_accepted_is_said_whole() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        p.on_event(
+            SendersEvent::TestStarted {
+                from: "alice@example.com".into(),
+                to: "ops@example.net".into(),
+            },
+            &mut cx,
+        );
+        let why = "SMTP 127.0.0.1:9: Connection error: Connection refused (os error 111) \
+                   (nothing listens there: is Postfix running, with smtpd on that port? \
+                   senders.smtp_host and smtp_port say where the test mail is submitted)";
+        p.on_event(SendersEvent::TestSubmitted(Err(why.into())), &mut cx);
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(
+            read(&out).contains(&format!("test mail not accepted: {why}")),
+            "{out}"
+        );
+    }
+
+    /// A test mail is sent to learn where the sender's mail goes: the trace names the relay
+    /// that took it.
+    #[test]
+    fn a_sent_test_mail_names_the_relay_that_took_it() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        p.on_event(
+            SendersEvent::TestStarted {
+                from: "alice@example.com".into(),
+                to: "ops@example.net".into(),
+            },
+            &mut cx,
+        );
+        p.on_event(
+            SendersEvent::TestSubmitted(Ok(crate::mail::senders::actions::Submitted {
+                reply: "250 2.0.0 Ok: queued as 7E1F2C8902".into(),
+                queue_id: Some("7E1F2C8902".into()),
+            })),
+            &mut cx,
+        );
+        let mut log = crate::mail::log::MailLog::default();
+        let mut years = crate::mail::log::parse::YearGuess::new(now().date_naive());
+        for l in [
+            "Nov 27 19:59:01 vm postfix/qmgr[10]: 7E1F2C8902: from=<alice@example.com>, size=400, nrcpt=1 (queue active)",
+            "Nov 27 19:59:02 vm postfix/smtp[11]: 7E1F2C8902: to=<ops@example.net>, relay=email-smtp.us-east-1.amazonaws.com[3.1.2.3]:587, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 Ok 0100018c99d3047b-000000)",
+        ] {
+            log.ingest(crate::mail::log::parse::parse_line(l, &mut years).unwrap());
+        }
+        let t = crate::mail::senders::logscan::trace_from_model(
+            &log,
+            "7E1F2C8902",
+            "alice@example.com",
+            "ops@example.net",
+        )
+        .unwrap();
+        p.on_event(SendersEvent::Trace(Box::new(t)), &mut cx);
+        let out = draw(&p, cx.shared, 160, 30, true);
+        assert!(
+            out.contains(
+                "│7E1F2C8902: sent via email-smtp.us-east-1.amazonaws.com[3.1.2.3]:587 (250 Ok \
+                 0100018c99d3047b-000000)"
+            ),
+            "{out}"
+        );
     }
 
     #[test]
