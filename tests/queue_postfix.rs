@@ -14,6 +14,9 @@ use opsdeck::app::effect::{Effect, Runner, SourceEvent};
 use opsdeck::app::pane::{Cx, Pane};
 use opsdeck::app::shared::Shared;
 use opsdeck::config::{Config, PostfixInstance};
+use opsdeck::mail::log::classify::Category;
+use opsdeck::mail::log::model::{MailLog, MessageState, RowStatus};
+use opsdeck::mail::log::parse::{YearGuess, parse_line};
 use opsdeck::mail::queue::commands::{self, Part, QueueOp};
 use opsdeck::mail::queue::model::group_reasons;
 use opsdeck::mail::queue::parse::parse_jsonl;
@@ -282,6 +285,42 @@ fn every_action_changes_the_queue() {
     let o = apply(QueueOp::Delete, &id);
     assert_eq!(o.done, Some(0), "{o:?}");
     assert!(o.summary().contains("0 of 1"), "{}", o.summary());
+    // the Failures pane's model reads this Postfix's own log of it: deleted on purpose, the
+    // sender not told, and not lost mail
+    let log = pf
+        .wait_for_log(
+            |l| {
+                l.lines()
+                    .any(|l| l.contains("postsuper[") && l.contains(&format!("{id}: removed")))
+            },
+            Duration::from_secs(30),
+        )
+        .expect("postsuper logs the deletion");
+    let mut model = MailLog::default();
+    let mut years = YearGuess::now();
+    for l in log.lines().filter_map(|l| parse_line(l, &mut years)) {
+        model.ingest(l);
+    }
+    let gone = model
+        .outcomes()
+        .iter()
+        .rfind(|o| {
+            o.queue_id
+                .as_ref()
+                .is_some_and(|q| q.as_str() == id.as_str())
+        })
+        .unwrap_or_else(|| panic!("no outcome for {id} in\n{log}"));
+    assert_eq!(
+        (gone.status, gone.category),
+        (RowStatus::Deleted, Some(Category::Deleted)),
+        "{gone:?}"
+    );
+    assert_eq!(gone.from.as_deref(), Some("delete@example.com"));
+    assert_eq!(
+        model.final_status(id.as_str()).map(|f| f.state),
+        Some(MessageState::Deleted)
+    );
+    assert_eq!(model.lost_total, 0, "{:?}", model.outcomes());
 
     // deliver now, once the relay accepts again
     ses.set_throttle(false);

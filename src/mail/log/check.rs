@@ -311,9 +311,24 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
         status = Status::worst(status, Status::Warning);
         summary.push_str(&format!("; {} message(s) lost (nobody was told)", s.lost));
     }
+    if s.deleted > 0 {
+        // Deleted with postsuper -d: someone chose to (spam cleared out of the queue), and the
+        // one who did knows. Said, and counted in the metrics, but no grade: a check that stays
+        // WARNING for a window after every clean-up teaches people to ignore it. A deletion
+        // nobody here made shows in mail_deliveries{status="deleted"} for those who alert on it.
+        summary.push_str(&format!(
+            "; {} message(s) deleted with postsuper -d (never delivered, the sender not told)",
+            s.deleted
+        ));
+    }
     // what to do about the commonest cause, in one sentence: the person on call reads this line
     // and not the console
-    if let Some(top) = log.categories.first() {
+    // (a deletion needs nothing done: the next cause's advice is the one worth the line)
+    if let Some(top) = log
+        .categories
+        .iter()
+        .find(|c| c.category != super::classify::Category::Deleted)
+    {
         summary.push_str(&format!(
             "; what to do ({}): {}",
             top.label,
@@ -350,6 +365,7 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
         (s.expired, "expired"),
         (s.undeliverable, "undeliverable"),
         (s.lost, "lost"),
+        (s.deleted, "deleted"),
     ] {
         report.metric(
             Metric::new(
@@ -484,6 +500,83 @@ mod tests {
                     .contains(&("category".into(), "ses_throttling".into()))
                 && m.value == 1.0
         }));
+    }
+
+    #[test]
+    fn deletions_with_postsuper_are_said_but_not_graded_as_lost_mail() {
+        // spam deferred before the window, cleared out of the queue inside it by an admin
+        let mut text = String::new();
+        for id in ["D000000001", "D000000002", "D000000003"] {
+            text.push_str(&format!(
+                "2026-11-27T09:00:00+00:00 web postfix/qmgr[1]: {id}: from=<spam@example.com>, size=300, nrcpt=1 (queue active)\n\
+                 2026-11-27T09:00:01+00:00 web postfix/smtp[2]: {id}: to=<x@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=4.7.1, status=deferred (host mx.example.net[192.0.2.1] said: 450 4.7.1 try again later (in reply to RCPT TO command))\n\
+                 2026-11-27T10:40:00+00:00 web postfix/postsuper[3]: {id}: removed\n"
+            ));
+        }
+        text.push_str("2026-11-27T10:40:00+00:00 web postfix/postsuper[3]: Deleted: 3 messages\n");
+        text.push_str(
+            &lines()
+                .lines()
+                .nth(3)
+                .unwrap()
+                .replace("10:25:01", "10:41:00"),
+        );
+        text.push('\n');
+        let grade_text = |text: &str| {
+            let log = summary::build(
+                &[PathBuf::from("-")],
+                Some(at(9, 50)),
+                5,
+                &mut text.as_bytes(),
+            );
+            let mut r = Report::default();
+            grade_window(&Config::default(), &log, 3600, &mut r);
+            r
+        };
+        let r = grade_text(&text);
+        let f = &r.findings[0];
+        assert_eq!(f.status, Status::Ok, "{f:?}");
+        assert_eq!(
+            f.summary,
+            "no failed deliveries in the last 1h (1 sent); 3 message(s) deleted with postsuper -d \
+             (never delivered, the sender not told)"
+        );
+        let deliveries = |r: &Report, status: &str| {
+            r.metrics
+                .iter()
+                .find(|m| {
+                    m.name == "mail_deliveries"
+                        && m.labels.contains(&("status".into(), status.into()))
+                })
+                .map(|m| m.value)
+        };
+        assert_eq!(deliveries(&r, "deleted"), Some(3.0));
+        assert_eq!(deliveries(&r, "lost"), Some(0.0));
+        assert!(r.metrics.iter().any(|m| {
+            m.name == "mail_failures_by_category"
+                && m.labels.contains(&("category".into(), "deleted".into()))
+                && m.value == 3.0
+        }));
+        // mail that vanished with no postsuper -d is still lost, graded as before, and its advice
+        // is the one given though the deletions are more
+        text.push_str(
+            "2026-11-27T10:42:00+00:00 web postfix/qmgr[1]: EEEE000002: from=<app@example.com>, size=300, nrcpt=1 (queue active)\n\
+             2026-11-27T10:42:01+00:00 web postfix/qmgr[1]: EEEE000002: removed\n",
+        );
+        let r = grade_text(&text);
+        let f = &r.findings[0];
+        assert_eq!(f.status, Status::Warning, "{f:?}");
+        assert!(
+            f.summary.ends_with(
+                "; 1 message(s) lost (nobody was told); 3 message(s) deleted with postsuper -d \
+                 (never delivered, the sender not told); what to do (LOST): Tell the sender by \
+                 hand; fix the bounce path (a verified sender for notifications, or a working \
+                 postmaster alias)."
+            ),
+            "{}",
+            f.summary
+        );
+        assert_eq!(deliveries(&r, "lost"), Some(1.0));
     }
 
     #[test]

@@ -47,12 +47,13 @@ pub enum Category {
     Expired,
     Rejected,
     Lost,
+    Deleted,
     Discarded,
     Other,
 }
 
 impl Category {
-    pub const ALL: [Category; 37] = [
+    pub const ALL: [Category; 38] = [
         Category::SesSenderNotVerified,
         Category::SesRecipientNotVerified,
         Category::SesThrottling,
@@ -88,6 +89,7 @@ impl Category {
         Category::Expired,
         Category::Rejected,
         Category::Lost,
+        Category::Deleted,
         Category::Discarded,
         Category::Other,
     ];
@@ -130,6 +132,7 @@ impl Category {
             Category::Expired => "expired",
             Category::Rejected => "rejected",
             Category::Lost => "LOST",
+            Category::Deleted => "deleted",
             Category::Discarded => "DISCARDED",
             Category::Other => "other",
         }
@@ -173,6 +176,7 @@ impl Category {
             Category::Expired => "expired",
             Category::Rejected => "rejected",
             Category::Lost => "lost",
+            Category::Deleted => "deleted",
             Category::Discarded => "discarded",
             Category::Other => "other",
         }
@@ -279,6 +283,9 @@ impl Category {
             }
             Category::Lost => {
                 "The message left the queue without a final delivery, or its bounce could not be delivered either: nobody was told."
+            }
+            Category::Deleted => {
+                "Someone deleted the message from the queue with postsuper -d (or the Queue pane's delete) before it was delivered: by hand, on purpose, as when clearing spam out of the deferred queue. It was never delivered, and Postfix sends no bounce for a deletion: the sender was not told."
             }
             Category::Discarded => {
                 "A DISCARD rule dropped the message after it was accepted: header_checks or body_checks, an access table, or a milter. The sender was told it was accepted, nobody receives it, and no bounce is sent: only the log says so."
@@ -392,6 +399,9 @@ impl Category {
             }
             Category::Lost => {
                 "Tell the sender by hand; fix the bounce path (a verified sender for notifications, or a working postmaster alias)."
+            }
+            Category::Deleted => {
+                "Nothing, if the deletion was meant (spam, a mail loop, a test). If it was real mail, tell the sender by hand: the message is gone and nobody else will. If nobody here deleted it, find who can run postsuper as root (sudo logs, scripts, cron)."
             }
             Category::Discarded => {
                 "If it was wanted, find the rule: the line names what matched (the header or the check) and the rule's text. Narrow or remove it (postconf header_checks body_checks smtpd_milters), then postfix reload; the message itself is gone."

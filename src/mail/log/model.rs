@@ -96,18 +96,22 @@ pub enum RowStatus {
     Undeliverable,
     /// Left the queue without a final delivery, or its bounce failed too.
     Lost,
+    /// Deleted with `postsuper -d` before a final delivery: never delivered and the sender not
+    /// told, like lost mail, but on purpose (spam cleared out of the queue): counted apart.
+    Deleted,
     /// Refused at reception (smtpd `NOQUEUE: reject`, cleanup reject).
     Rejected,
 }
 
 impl RowStatus {
-    pub const ALL: [RowStatus; 7] = [
+    pub const ALL: [RowStatus; 8] = [
         RowStatus::Sent,
         RowStatus::Deferred,
         RowStatus::Bounced,
         RowStatus::Expired,
         RowStatus::Undeliverable,
         RowStatus::Lost,
+        RowStatus::Deleted,
         RowStatus::Rejected,
     ];
 
@@ -119,6 +123,7 @@ impl RowStatus {
             RowStatus::Expired => "expired",
             RowStatus::Undeliverable => "undeliverable",
             RowStatus::Lost => "lost",
+            RowStatus::Deleted => "deleted",
             RowStatus::Rejected => "rejected",
         }
     }
@@ -285,6 +290,8 @@ pub struct SenderOutcomes {
     pub bounced: usize,
     pub expired: usize,
     pub lost: usize,
+    /// Deleted with `postsuper -d` before a final delivery (not in `lost`).
+    pub deleted: usize,
 }
 
 /// What one ingested line changed.
@@ -581,6 +588,8 @@ impl MailLog {
         }
         let cap = self.limits.lines_per_message;
         let mut finish = false;
+        // this line is the `postsuper -d` that removed the message (its row is said once)
+        let mut deleted_now = false;
         let mut new_outcomes: Vec<Outcome> = Vec::new();
         let mut link_bounce: Option<QueueId> = None;
         let mut link_requeue: Option<QueueId> = None;
@@ -745,6 +754,7 @@ impl MailLog {
                     SuperAction::Requeued => m.requeued = true,
                     SuperAction::Expired => {}
                     SuperAction::Removed => {
+                        deleted_now = !m.deleted;
                         m.removed = true;
                         m.deleted = true;
                         finish = true;
@@ -786,23 +796,35 @@ impl MailLog {
             }
             if finish
                 && !m.lost
+                && (deleted_now || !m.deleted)
                 && !m.requeued
                 && m.from.is_some()
                 && m.finals.is_empty()
                 && !m.expired
             {
-                m.lost = true;
-                let why = if m.deleted {
-                    "deleted with postsuper -d before any final delivery"
+                // A deletion is someone's choice (spam cleared out of the queue, the Queue
+                // pane's delete): still never delivered and the sender not told, but its own
+                // row, not lost mail. The message's state says Deleted, from `deleted`.
+                let (status, category, why) = if m.deleted {
+                    (
+                        RowStatus::Deleted,
+                        Category::Deleted,
+                        "deleted with postsuper -d before any final delivery; the sender was not told",
+                    )
                 } else {
-                    "removed from the queue with no final delivery status logged"
+                    m.lost = true;
+                    (
+                        RowStatus::Lost,
+                        Category::Lost,
+                        "removed from the queue with no final delivery status logged",
+                    )
                 };
                 new_outcomes.push(Outcome {
                     seq: 0,
                     time,
                     queue_id: Some(id.clone()),
-                    status: RowStatus::Lost,
-                    category: Some(Category::Lost),
+                    status,
+                    category: Some(category),
                     from: m.from.clone(),
                     to: m
                         .last_attempt
@@ -1250,11 +1272,28 @@ mod tests {
             log.final_status("40A53C8900").unwrap().state,
             MessageState::Returned
         );
-        // deleted with postsuper -d while deferred: lost
+        // deleted with postsuper -d while deferred (real Postfix 3.7 lines): deleted, not lost
         assert_eq!(
             log.final_status("45AF0C8907").unwrap().state,
-            MessageState::Lost
+            MessageState::Deleted
         );
+        let gone: Vec<_> = log
+            .outcomes()
+            .iter()
+            .filter(|o| {
+                o.queue_id
+                    .as_ref()
+                    .is_some_and(|q| q.as_str() == "45AF0C8907")
+            })
+            .map(|o| (o.status, o.category))
+            .collect();
+        assert_eq!(
+            gone.last(),
+            Some(&(RowStatus::Deleted, Some(Category::Deleted))),
+            "{gone:?}"
+        );
+        assert!(!log.outcomes().iter().any(|o| o.status == RowStatus::Lost));
+        assert_eq!(log.lost_total, 0);
         // The corpus is in syslog's format: times without a zone, read as
         // local time. Compare in local time, whatever the machine's zone.
         let local = |h, m| {
@@ -1268,6 +1307,8 @@ mod tests {
         assert_eq!(c.bounced, 1);
         let c = log.sender_outcomes("alice@example.com", since);
         assert_eq!(c.sent, 2);
+        let c = log.sender_outcomes("carol@example.com", since);
+        assert_eq!((c.lost, c.deleted), (0, 1));
         let later = local(19, 27);
         assert_eq!(log.sender_outcomes("alice@example.com", later).sent, 1);
     }
@@ -1395,6 +1436,84 @@ Nov 27 11:00:07 mx postfix/qmgr[3]: DDDD000002: removed",
         assert!(log.tracked() <= 100, "{}", log.tracked());
         assert!(log.outcomes().len() <= 100);
         assert!(log.finished.len() <= 50);
+    }
+
+    /// Spam cleared out of the deferred queue with `postsuper -d`, next to a message that left
+    /// the queue with no final status and none of postsuper's doing.
+    const DELETED_AND_LOST: &str = "\
+Nov 27 10:00:00 mx postfix/qmgr[3]: DDDD000001: from=<spam@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 10:00:01 mx postfix/smtp[4]: DDDD000001: to=<x@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=4.7.1, status=deferred (host mx.example.net[192.0.2.1] said: 450 4.7.1 try again later (in reply to RCPT TO command))
+Nov 27 10:00:02 mx postfix/qmgr[3]: EEEE000002: from=<app@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 10:00:03 mx postfix/qmgr[3]: EEEE000002: removed
+Nov 27 10:05:00 mx postfix/postsuper[9]: DDDD000001: removed
+Nov 27 10:05:00 mx postfix/postsuper[9]: Deleted: 1 message
+";
+
+    #[test]
+    fn a_message_deleted_with_postsuper_is_deleted_not_lost() {
+        let mut log = MailLog::default();
+        feed(&mut log, DELETED_AND_LOST);
+        let gone: Vec<_> = log
+            .outcomes()
+            .iter()
+            .filter(|o| o.status != RowStatus::Deferred)
+            .map(|o| {
+                (
+                    o.queue_id.as_ref().unwrap().to_string(),
+                    o.status,
+                    o.category,
+                )
+            })
+            .collect();
+        assert_eq!(
+            gone,
+            [
+                (
+                    "EEEE000002".to_string(),
+                    RowStatus::Lost,
+                    Some(Category::Lost)
+                ),
+                (
+                    "DDDD000001".to_string(),
+                    RowStatus::Deleted,
+                    Some(Category::Deleted)
+                ),
+            ]
+        );
+        let d = log.outcomes().back().unwrap();
+        assert_eq!(d.from.as_deref(), Some("spam@example.com"));
+        assert_eq!(d.to.as_str(), "x@example.net");
+        assert!(d.reason.contains("postsuper -d"), "{}", d.reason);
+        assert!(d.reason.contains("the sender was not told"), "{}", d.reason);
+        assert_eq!(
+            log.final_status("DDDD000001").unwrap().state,
+            MessageState::Deleted
+        );
+        assert_eq!(
+            log.final_status("EEEE000002").unwrap().state,
+            MessageState::Lost
+        );
+        // only the mail that vanished is lost mail
+        assert_eq!(log.lost_total, 1);
+        let since = DateTime::parse_from_rfc3339("2026-01-01T00:00:00+00:00").unwrap();
+        let spam = log.sender_outcomes("spam@example.com", since);
+        assert_eq!((spam.deferred, spam.lost, spam.deleted), (1, 0, 1));
+        let app = log.sender_outcomes("app@example.com", since);
+        assert_eq!((app.lost, app.deleted), (1, 0));
+        // the deletion is no problem of the sender's: the latest problem stays the deferral
+        let t = &log.sender_tallies(since).unwrap()["spam@example.com"];
+        assert_eq!(
+            t.last_problem.as_ref().map(|p| p.0),
+            Some(RowStatus::Deferred)
+        );
+        // the pane's day counts tell the two apart
+        let c = log.window_counts(since, since);
+        assert!(c.recent_status.contains(&(RowStatus::Lost, 1)), "{c:?}");
+        assert!(c.recent_status.contains(&(RowStatus::Deleted, 1)), "{c:?}");
+        assert!(
+            c.recent_categories.contains(&(Category::Deleted, 1)),
+            "{c:?}"
+        );
     }
 
     #[test]

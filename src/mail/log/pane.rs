@@ -92,11 +92,12 @@ pub enum StatusFilter {
 
 impl StatusFilter {
     fn next(self) -> StatusFilter {
-        const ORDER: [RowStatus; 6] = [
+        const ORDER: [RowStatus; 7] = [
             RowStatus::Deferred,
             RowStatus::Bounced,
             RowStatus::Expired,
             RowStatus::Lost,
+            RowStatus::Deleted,
             RowStatus::Rejected,
             RowStatus::Sent,
         ];

@@ -299,7 +299,19 @@ fn lost_mail_in_the_last_hour_marks_the_tab() {
         backfill: true,
         unparsed: 0,
     });
-    // the corpus holds one message deleted before any delivery, in the hour before now()
+    // the corpus holds one message deleted with postsuper -d before any delivery, in the hour
+    // before now(): someone's choice, not lost mail
+    assert_eq!(w.pane.health().problem, None);
+    // one that leaves the queue with no final status and no postsuper is
+    w.event(LogEvent::Lines {
+        source: 0,
+        lines: lines(
+            "Nov 27 19:30:00 vm postfix/qmgr[10250]: 5A0B1C8910: from=<app@example.com>, size=300, nrcpt=1 (queue active)\n\
+             Nov 27 19:30:01 vm postfix/qmgr[10250]: 5A0B1C8910: removed\n",
+        ),
+        backfill: false,
+        unparsed: 0,
+    });
     assert_eq!(
         w.pane.health().problem.as_deref(),
         Some("1 lost in the last hour")
@@ -674,4 +686,30 @@ fn moving_up_from_the_bottom_keeps_the_rows_in_place() {
     w.with_cx(|p, cx| p.on_nav(Nav::Up, cx));
     assert_eq!(w.pane.selected, 15);
     assert_eq!(table(&w), at_bottom, "the rows moved");
+}
+
+/// The corpus's message deleted with `postsuper -d` (real Postfix lines) reads as deleted in its
+/// detail, with what that means and what to do, not as lost mail.
+#[test]
+fn detail_of_a_message_deleted_with_postsuper_says_deleted_not_lost() {
+    let mut w = World::loaded();
+    assert!(w.with_cx(|p, cx| p.on_jump(&Jump::LogHistory("45AF0C8907".into()), cx)));
+    let s = w.screen(100, 40, true);
+    let read = s
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(read.contains("state deleted by postsuper -d"), "{s}");
+    assert!(
+        read.contains(
+            "What it means: Someone deleted the message from the queue with postsuper -d"
+        ),
+        "{s}"
+    );
+    assert!(
+        read.contains("What to do: Nothing, if the deletion was meant"),
+        "{s}"
+    );
+    assert!(!read.contains("LOST"), "{s}");
 }

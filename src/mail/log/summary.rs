@@ -183,6 +183,8 @@ pub struct StatusTotals {
     pub expired: u64,
     pub undeliverable: u64,
     pub lost: u64,
+    /// Deleted with `postsuper -d` before a final delivery (not in `lost`).
+    pub deleted: u64,
     pub rejected: u64,
 }
 
@@ -194,6 +196,8 @@ pub struct SenderRow {
     pub bounced: u64,
     pub expired: u64,
     pub lost: u64,
+    /// Deleted with `postsuper -d`: counted in `failures`, not in `lost`.
+    pub deleted: u64,
     pub failures: u64,
     /// Refused at reception (`NOQUEUE: reject`): counted in `failures`.
     pub rejected: u64,
@@ -464,6 +468,7 @@ impl Accumulator {
             RowStatus::Expired => s.expired += 1,
             RowStatus::Undeliverable => s.undeliverable += 1,
             RowStatus::Lost => s.lost += 1,
+            RowStatus::Deleted => s.deleted += 1,
             RowStatus::Rejected => s.rejected += 1,
         }
         let sender = o
@@ -496,6 +501,7 @@ impl Accumulator {
             RowStatus::Bounced | RowStatus::Undeliverable => row.bounced += 1,
             RowStatus::Expired => row.expired += 1,
             RowStatus::Lost => row.lost += 1,
+            RowStatus::Deleted => row.deleted += 1,
             RowStatus::Rejected => row.rejected += 1,
         }
         if !o.status.is_failure() {
@@ -875,6 +881,7 @@ pub fn render_text(r: &Report) -> String {
         ("expired", st.expired),
         ("undeliverable", st.undeliverable),
         ("lost", st.lost),
+        ("deleted (postsuper -d)", st.deleted),
         ("rejected at reception", st.rejected),
     ];
     columns(
@@ -898,7 +905,7 @@ pub fn render_text(r: &Report) -> String {
     if !r.senders.is_empty() {
         let _ = writeln!(s, "\nFailures by sender");
         let head = [
-            "sender", "sent", "deferred", "bounced", "expired", "lost", "rejected",
+            "sender", "sent", "deferred", "bounced", "expired", "lost", "deleted", "rejected",
         ];
         let rows = r.senders.iter().map(|x| {
             vec![
@@ -908,13 +915,14 @@ pub fn render_text(r: &Report) -> String {
                 x.bounced.to_string(),
                 x.expired.to_string(),
                 x.lost.to_string(),
+                x.deleted.to_string(),
                 x.rejected.to_string(),
             ]
         });
         let head = std::iter::once(head.iter().map(|h| h.to_string()).collect());
         columns(
             &mut s,
-            &[Left, Right, Right, Right, Right, Right, Right],
+            &[Left, Right, Right, Right, Right, Right, Right, Right],
             head.chain(rows),
         );
     }
@@ -993,6 +1001,14 @@ pub fn render_text(r: &Report) -> String {
             "  ... and {} more (the list keeps the first {})",
             r.lost_total - r.lost.len() as u64,
             r.lost.len()
+        );
+    }
+    if st.deleted > 0 {
+        // not lost (someone chose to), but never delivered and nobody told the sender either
+        let _ = writeln!(
+            s,
+            "Deleted with postsuper -d: {} (never delivered; Postfix told no sender)",
+            st.deleted
         );
     }
     for e in &r.errors {
@@ -1341,7 +1357,16 @@ mod tests {
         // grep -c "status=sent" / "status=bounced" on the file
         assert_eq!(r.status.sent, 10);
         assert_eq!(r.status.bounced, 5);
-        assert_eq!(r.status.lost, 1);
+        // the one message that left without a delivery was deleted with postsuper -d by hand
+        assert_eq!((r.status.lost, r.status.deleted), (0, 1));
+        assert!(r.lost.is_empty() && r.lost_total == 0, "{:?}", r.lost);
+        assert!(
+            r.categories
+                .iter()
+                .any(|c| c.category == Category::Deleted && c.count == 1)
+        );
+        let carol = r.senders.iter().find(|x| x.sender == "carol@example.com");
+        assert_eq!(carol.map(|x| (x.lost, x.deleted)), Some((0, 1)));
         assert!(
             r.categories
                 .iter()
@@ -1352,7 +1377,92 @@ mod tests {
                 .iter()
                 .any(|i| i.identity == "root@localhost" && i.region == "US-EAST-1")
         );
-        assert_eq!(r.lost[0].queue_id.as_deref(), Some("45AF0C8907"));
+    }
+
+    /// 500 spam messages cleared out of the deferred queue with `postsuper -d`, next to one
+    /// message that vanished with no final status: one is lost mail, the others are not.
+    #[test]
+    fn deletions_with_postsuper_are_counted_apart_from_lost_mail() {
+        let mut text = String::from(
+            "2026-11-27T10:00:00+00:00 mx postfix/qmgr[3]: EEEE000002: from=<app@example.com>, size=300, nrcpt=1 (queue active)\n\
+             2026-11-27T10:00:03+00:00 mx postfix/qmgr[3]: EEEE000002: removed\n",
+        );
+        for i in 0..500u32 {
+            let id = format!("D{i:09X}");
+            text.push_str(&format!(
+                "2026-11-27T10:01:00+00:00 mx postfix/qmgr[3]: {id}: from=<spam@example.com>, size=300, nrcpt=1 (queue active)\n\
+                 2026-11-27T10:01:01+00:00 mx postfix/smtp[4]: {id}: to=<x@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=4.7.1, status=deferred (host mx.example.net[192.0.2.1] said: 450 4.7.1 try again later (in reply to RCPT TO command))\n\
+                 2026-11-27T11:00:00+00:00 mx postfix/postsuper[9]: {id}: removed\n"
+            ));
+        }
+        text.push_str("2026-11-27T11:00:00+00:00 mx postfix/postsuper[9]: Deleted: 500 messages\n");
+        let r = build(
+            &[PathBuf::from("-")],
+            None,
+            10,
+            &mut std::io::Cursor::new(text),
+        );
+        assert_eq!(
+            (r.status.deferred, r.status.lost, r.status.deleted),
+            (500, 1, 500),
+            "{r:?}"
+        );
+        assert_eq!(r.lost_total, 1);
+        assert_eq!(r.lost.len(), 1);
+        assert_eq!(r.lost[0].queue_id.as_deref(), Some("EEEE000002"));
+        let spam = r.senders.iter().find(|x| x.sender == "spam@example.com");
+        assert_eq!(spam.map(|x| (x.lost, x.deleted)), Some((0, 500)));
+        let deleted = r
+            .categories
+            .iter()
+            .find(|c| c.category == Category::Deleted)
+            .unwrap();
+        assert_eq!((deleted.label, deleted.count), ("deleted", 500));
+        assert!(deleted.meaning.contains("the sender was not told"));
+        assert!(
+            deleted
+                .remedy
+                .starts_with("Nothing, if the deletion was meant")
+        );
+        let lost = r
+            .categories
+            .iter()
+            .find(|c| c.category == Category::Lost)
+            .unwrap();
+        assert_eq!(lost.count, 1);
+        // JSON: its own key beside lost, and its own category
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["status"]["deleted"], 500);
+        assert_eq!(v["status"]["lost"], 1);
+        assert_eq!(v["lost_total"], 1);
+        assert!(
+            v["categories"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["category"] == "deleted" && c["count"] == 500),
+            "{v}"
+        );
+        // text: an outcome line of its own, and the lost mail list holds the lost message only
+        let t = render_text(&r);
+        let outcome = |name: &str| {
+            t.lines()
+                .find(|l| l.trim_start().starts_with(name))
+                .map(|l| l.split_whitespace().last().unwrap_or_default().to_string())
+        };
+        assert_eq!(outcome("lost ").as_deref(), Some("1"), "{t}");
+        assert_eq!(
+            outcome("deleted (postsuper -d)").as_deref(),
+            Some("500"),
+            "{t}"
+        );
+        assert!(t.contains("\nLost mail: 1\n"), "{t}");
+        assert!(
+            t.contains(
+                "\nDeleted with postsuper -d: 500 (never delivered; Postfix told no sender)\n"
+            ),
+            "{t}"
+        );
     }
 
     #[test]
@@ -1367,6 +1477,10 @@ mod tests {
         assert_eq!(written, documented, "summary_json.txt against the report");
         assert_eq!(v["version"], 1);
         assert_eq!(v["status"]["bounced"], 5);
+        assert_eq!(
+            (&v["status"]["lost"], &v["status"]["deleted"]),
+            (&0.into(), &1.into())
+        );
         assert_eq!(
             v["categories"][0]["category"]
                 .as_str()
@@ -1384,7 +1498,8 @@ mod tests {
             "Failures by sender",
             "Failures by recipient domain",
             "Top reasons",
-            "Lost mail: 1",
+            "Lost mail: 0\n",
+            "Deleted with postsuper -d: 1 (never delivered; Postfix told no sender)\n",
             "SES identities not verified",
         ] {
             assert!(t.contains(s), "{s} in\n{t}");
@@ -1425,7 +1540,14 @@ mod tests {
         // a lost list cut at its cap says how many it leaves out
         assert!(!t.contains("more (the list keeps"), "{t}");
         r.lost_total = 130;
-        r.lost = corpus_report().lost.into_iter().cycle().take(100).collect();
+        let row = LostRow {
+            time: DateTime::parse_from_rfc3339("2026-11-27T19:25:56+00:00").unwrap(),
+            queue_id: Some("45AF0C8907".into()),
+            from: Some("carol@example.com".into()),
+            to: "defer@example.com".into(),
+            reason: "removed from the queue with no final delivery status logged".into(),
+        };
+        r.lost = std::iter::repeat_n(row, 100).collect();
         let t = render_text(&r);
         assert!(
             t.contains("Lost mail: 130\n")
@@ -1469,8 +1591,9 @@ mod tests {
             row.bounced,
             row.expired,
             row.lost,
+            row.deleted,
             row.rejected,
-        ) = (48_740, 0, 1_244_707, 0, 244_707, 31);
+        ) = (48_740, 0, 1_244_707, 0, 244_707, 512, 31);
         r.status.sent = 12_345_678_901;
         let t = render_text(&r);
         let lines: Vec<&str> = t.lines().collect();
@@ -1478,7 +1601,8 @@ mod tests {
             .iter()
             .position(|l| {
                 l.split_whitespace().eq([
-                    "sender", "sent", "deferred", "bounced", "expired", "lost", "rejected",
+                    "sender", "sent", "deferred", "bounced", "expired", "lost", "deleted",
+                    "rejected",
                 ])
             })
             .unwrap();
@@ -1487,13 +1611,14 @@ mod tests {
         let words: Vec<&str> = row.split_whitespace().collect();
         assert_eq!(
             words,
-            ["<>", "48740", "0", "1244707", "0", "244707", "31"],
+            ["<>", "48740", "0", "1244707", "0", "244707", "512", "31"],
             "{t}"
         );
         for (name, value) in [
             ("deferred", "0"),
             ("bounced", "1244707"),
             ("lost", "244707"),
+            ("deleted", "512"),
             ("rejected", "31"),
         ] {
             let end = head.find(name).unwrap() + name.len();

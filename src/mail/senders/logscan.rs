@@ -57,6 +57,9 @@ pub struct Outcomes {
     /// Mail that nobody was told about: removed with no final status, dropped by a DISCARD
     /// rule, a bounce that itself failed (only the Failures pane's model sees these).
     pub lost: u32,
+    /// Deleted with `postsuper -d` before a final delivery: never delivered and the sender not
+    /// told either, but someone chose to (not in `lost`).
+    pub deleted: u32,
     /// The latest deferral or bounce.
     pub last_problem: Option<Problem>,
     /// Why the latest lost message was lost.
@@ -102,6 +105,7 @@ pub fn from_model(
                     bounced: n(c.bounced + c.expired),
                     // not a bounce: the sender was never told
                     lost: n(c.lost),
+                    deleted: n(c.deleted),
                     last_problem: t.last_problem.map(|(status, cause, reason)| Problem {
                         status: if status == RowStatus::Deferred {
                             RowStatus::Deferred
@@ -690,6 +694,30 @@ Nov 27 19:22:01 vm postfix/qmgr[2]: 1A2B3C4D03: removed
         assert!(app.last_problem.is_none(), "{app:?}");
         let why = app.last_lost.as_ref().unwrap();
         assert!(why.ends_with("to=<ann@example.org>: spam rule"), "{why}");
+    }
+
+    #[test]
+    fn mail_deleted_with_postsuper_is_not_counted_as_lost() {
+        // spam deferred, then cleared out of the queue by an admin (postsuper -d), and one sent
+        let text = "Nov 27 19:20:00 vm postfix/qmgr[2]: 1A2B3C4D01: from=<app@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 19:20:01 vm postfix/smtp[4]: 1A2B3C4D01: to=<bo@example.org>, relay=r[1.2.3.4]:587, delay=1, delays=0/0/0/1, dsn=4.7.1, status=deferred (host r[1.2.3.4] said: 450 4.7.1 try again later)
+Nov 27 19:22:00 vm postfix/qmgr[2]: 1A2B3C4D03: from=<app@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 19:22:01 vm postfix/smtp[4]: 1A2B3C4D03: to=<bo@example.org>, relay=r[1.2.3.4]:587, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)
+Nov 27 19:22:01 vm postfix/qmgr[2]: 1A2B3C4D03: removed
+Nov 27 19:25:56 vm postfix/postsuper[5]: 1A2B3C4D01: removed
+Nov 27 19:25:56 vm postfix/postsuper[5]: Deleted: 1 message
+";
+        let a = activity_from_lines(text, now(), now() - chrono::Duration::days(1));
+        let app = &a["app@example.com"];
+        assert_eq!(
+            (app.sent, app.deferred, app.lost, app.deleted),
+            (1, 1, 0, 1),
+            "{app:?}"
+        );
+        assert!(app.last_lost.is_none(), "{app:?}");
+        // the latest problem is still the deferral, not the deletion
+        let p = app.last_problem.as_ref().unwrap();
+        assert_eq!(p.status, RowStatus::Deferred);
     }
 
     #[test]

@@ -823,6 +823,17 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
             ),
         ));
     }
+    if outcomes.deleted > 0 {
+        // someone here chose to (spam cleared out of the queue): worth knowing, as the sender
+        // was not told, but no fault of the sender's route, so no more than a note
+        verdicts.push(Verdict::new(
+            Severity::Info,
+            format!(
+                "{} deleted with postsuper -d in the last day, never delivered: the sender was not told",
+                outcomes.deleted
+            ),
+        ));
+    }
     if (outcomes.bounced > 0 || outcomes.deferred > 0)
         && let Some(p) = &outcomes.last_problem
         && !(ses_says_unverified && p.cause == Category::SesSenderNotVerified)
@@ -1221,6 +1232,7 @@ pub(crate) mod tests {
                 deferred: 0,
                 bounced: 3,
                 lost: 2,
+                deleted: 0,
                 last_problem: Some(Problem {
                     status: RowStatus::Bounced,
                     cause: Category::SesSenderNotVerified,
@@ -1248,6 +1260,44 @@ pub(crate) mod tests {
             .iter()
             .find(|r| r.sender.as_str() == s)
             .unwrap_or_else(|| panic!("no row {s}: {c:#?}"))
+    }
+
+    #[test]
+    fn mail_deleted_with_postsuper_is_a_note_not_lost_mail() {
+        let snap = snapshot(false, false);
+        let ses = ses(false);
+        let local = local_senders("web1.example.com", "web1");
+        let check = |activity: &SenderActivity| {
+            cross_check(&CheckInput {
+                snapshot: &snap,
+                ses: ready_view([&ses]),
+                activity,
+                queue_senders: &[],
+                local_senders: &local,
+                asked: &[],
+                ses_off: false,
+            })
+        };
+        let before = row(&check(&activity()), "carol@example.com").worst();
+        let mut act = activity();
+        // an admin cleared 500 of carol's deferred messages out of the queue
+        act.get_mut("carol@example.com").unwrap().deleted = 500;
+        let c = check(&act);
+        let carol = row(&c, "carol@example.com");
+        // no worse than carol was before (her route's own warnings), and no error
+        assert_eq!(carol.worst(), before, "{carol:#?}");
+        assert!(carol.worst() < Severity::Error, "{carol:#?}");
+        let v = carol
+            .verdicts
+            .iter()
+            .find(|v| v.text.contains("postsuper -d"))
+            .unwrap_or_else(|| panic!("{carol:#?}"));
+        assert_eq!(v.severity, Severity::Info);
+        assert_eq!(
+            v.text,
+            "500 deleted with postsuper -d in the last day, never delivered: the sender was not told"
+        );
+        assert!(!carol.verdicts.iter().any(|v| v.text.contains("lost")));
     }
 
     #[test]

@@ -855,12 +855,17 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
         push(
             &mut lines,
             format!(
-                "last day:    {} sent, {} deferred, {} bounced{}",
+                "last day:    {} sent, {} deferred, {} bounced{}{}",
                 o.sent,
                 o.deferred,
                 o.bounced,
                 if o.lost > 0 {
                     format!(", {} lost", o.lost)
+                } else {
+                    String::new()
+                },
+                if o.deleted > 0 {
+                    format!(", {} deleted (postsuper -d)", o.deleted)
                 } else {
                     String::new()
                 }
