@@ -643,3 +643,72 @@ fn a_stopped_postfix_is_said_over_the_list() {
         );
     });
 }
+
+/// `postqueue -j` lists in queue-file order, so new mail lands anywhere in
+/// it, and newest first it is shown above: whichever row the cursor is on,
+/// the next listing keeps it on the same message.
+#[test]
+fn the_cursor_stays_on_its_message_when_new_mail_arrives() {
+    let (_ses, pf) = throttled();
+    let first: Vec<String> = (0..6).map(|i| format!("old{i}@example.com")).collect();
+    fill(&pf, &first.iter().map(String::as_str).collect::<Vec<_>>());
+    let listing = || {
+        let out = pf.command("postqueue").arg("-j").output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        parse_jsonl(&out.stdout)
+    };
+    let before = listing();
+    // arrival times are in seconds: the new mail is newer than the old
+    std::thread::sleep(Duration::from_millis(1100));
+    for i in 0..6 {
+        let s = format!("new{i}@example.com");
+        pf.submit(&s, "rcpt@example.net", "Subject: new\n\nhello\n");
+    }
+    wait_until("the new mail deferred", Duration::from_secs(30), || {
+        let st = queue_state(&pf);
+        st.len() == 12 && st.iter().all(|r| r.0 == "deferred")
+    });
+    let after = listing();
+    assert_eq!(after.entries.len(), 12);
+    let config = Config {
+        postfix: vec![instance(&pf)],
+        ..Config::default()
+    };
+    let t0 = chrono::Local::now();
+    for row in 0..6 {
+        let mut pane = QueuePane::new(&config);
+        let mut shared = Shared::default();
+        let mut cx = Cx {
+            now: t0,
+            access: None,
+            shared: &mut shared,
+        };
+        pane.on_event(
+            QueueEvent::Listed {
+                instance: 0,
+                at: t0,
+                result: Ok(before.clone()),
+            },
+            &mut cx,
+        );
+        // newest first, as during an incident: new mail is shown above
+        pane.on_action(QueueAction::SortReverse, &mut cx);
+        for _ in 0..row {
+            pane.on_nav(opsdeck::app::pane::Nav::Down, &mut cx);
+        }
+        let picked = pane.selected_entry().unwrap().1.id.clone();
+        pane.on_event(
+            QueueEvent::Listed {
+                instance: 0,
+                at: t0 + chrono::Duration::seconds(5),
+                result: Ok(after.clone()),
+            },
+            &mut cx,
+        );
+        assert_eq!(
+            pane.selected_entry().unwrap().1.id,
+            picked,
+            "row {row}: the cursor left its message"
+        );
+    }
+}

@@ -258,12 +258,24 @@ impl QueuePane {
             let present = present(&self.model);
             self.tags.retain(|(i, id)| present.contains_key(&(*i, id)));
         }
+        // The groups are ordered by size, which changes: the cursor stays on
+        // its group (Enter opens what it is on), or on its row if it went.
+        let group = self.reasons.get(self.reason_sel).map(|g| g.key.clone());
         self.reasons = group_reasons(self.model.entries().map(|(_, e)| e));
         self.summary = self.model.summary();
-        self.reason_sel = self.reason_sel.min(self.reasons.len().saturating_sub(1));
+        self.reason_sel = group
+            .and_then(|k| self.reasons.iter().position(|g| g.key == k))
+            .unwrap_or(self.reason_sel)
+            .min(self.reasons.len().saturating_sub(1));
         self.resort();
         let selected_before = self.selected;
+        // The shown rows point into the listing just replaced: in the new one
+        // the same place holds another message (postqueue lists in queue-file
+        // order, and new mail lands anywhere in it), so the selection is
+        // found again by its id, not by what its old row points at now.
+        self.view.clear();
         self.refilter();
+        self.reselect(keep.clone());
         if keep.is_some() && self.selected_key() != keep {
             // The message left: stay at the same row position.
             self.selected = selected_before.min(self.view.len().saturating_sub(1));
@@ -1010,7 +1022,7 @@ mod tests {
     use crate::config::PostfixInstance;
     use crate::mail::queue::commands::Outcome;
     use crate::mail::queue::parse::parse_jsonl;
-    use crate::mail::queue::testkit::{Fx, fixture, now};
+    use crate::mail::queue::testkit::{Fx, NOW, fixture, now};
 
     fn confirm(effects: Vec<Effect>) -> Confirm {
         match effects.into_iter().next() {
@@ -1052,6 +1064,71 @@ mod tests {
             result: Ok(parse_jsonl(b"")),
         });
         assert_eq!(fx.pane.view_len(), 6);
+    }
+
+    #[test]
+    fn selection_stays_on_its_message_when_new_mail_is_listed_before_it() {
+        // postqueue -j lists in queue-file order: new mail can come first.
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        fx.nav(Nav::Down);
+        assert_eq!(selected_id(&fx), "D00D00D00D");
+        let newer: Vec<String> = (0..3)
+            .map(|i| {
+                serde_json::json!({"queue_name":"deferred","queue_id":format!("0000AAAA0{i}"),"arrival_time":NOW-10,"sender":"new@shop.example","recipients":[{"address":"z@example.net","delay_reason":"x"}]})
+                    .to_string()
+                    + "\n"
+            })
+            .collect();
+        let text = newer.concat() + &fixture();
+        fx.event(QueueEvent::Listed {
+            instance: 0,
+            at: now() + chrono::Duration::seconds(5),
+            result: Ok(parse_jsonl(text.as_bytes())),
+        });
+        assert_eq!(selected_id(&fx), "D00D00D00D");
+        // and the same when sorted the other way, where the new mail is shown first
+        fx.act(QueueAction::SortReverse);
+        assert_eq!(selected_id(&fx), "D00D00D00D");
+        let more = newer.concat().replace("0000AAAA0", "0000BBBB0") + &text;
+        fx.event(QueueEvent::Listed {
+            instance: 0,
+            at: now() + chrono::Duration::seconds(10),
+            result: Ok(parse_jsonl(more.as_bytes())),
+        });
+        assert_eq!(selected_id(&fx), "D00D00D00D");
+    }
+
+    #[test]
+    fn reasons_cursor_stays_on_its_group_when_the_groups_reorder() {
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::CycleView); // qshape
+        fx.act(QueueAction::CycleView); // reasons
+        assert_eq!(fx.pane.mode, Mode::Reasons);
+        let keys: Vec<String> = fx.pane.reasons.iter().map(|g| g.key.clone()).collect();
+        assert!(keys.len() >= 2, "{keys:?}");
+        fx.nav(Nav::Down);
+        let picked = keys[1].clone();
+        // the smaller group grows past the larger one
+        let greylist = "host mx.corp.example[192.0.2.25] said: 451 4.7.1 Greylisted, please try again later (in reply to RCPT TO command)";
+        let grown: String = (0..5)
+            .map(|i| {
+                serde_json::json!({"queue_name":"deferred","queue_id":format!("0000CCCC0{i}"),"arrival_time":NOW-10,"sender":"a@ops.example","recipients":[{"address":format!("p{i}@corp.example"),"delay_reason":greylist}]})
+                    .to_string()
+                    + "\n"
+            })
+            .collect::<String>()
+            + &fixture();
+        fx.event(QueueEvent::Listed {
+            instance: 0,
+            at: now() + chrono::Duration::seconds(5),
+            result: Ok(parse_jsonl(grown.as_bytes())),
+        });
+        assert_ne!(fx.pane.reasons[1].key, picked, "the order changed");
+        assert_eq!(fx.pane.reasons[fx.pane.reason_sel].key, picked);
+        // Enter shows the messages of the group the cursor is on
+        fx.enter();
+        assert_eq!(fx.pane.group_filter(), Some(picked.as_str()));
     }
 
     #[test]
