@@ -712,3 +712,71 @@ fn the_cursor_stays_on_its_message_when_new_mail_arrives() {
         );
     }
 }
+
+/// Between the listing a selection was picked from and the action, mail
+/// moves: one message is deleted by someone else, one is put on hold. The
+/// result names exactly those, each with why, checked against the queue.
+#[test]
+fn a_bulk_action_names_the_messages_it_could_not_act_on() {
+    let (_ses, pf) = throttled();
+    fill(
+        &pf,
+        &[
+            "a@example.com",
+            "b@example.com",
+            "c@example.com",
+            "d@example.com",
+        ],
+    );
+    let rt = rt();
+    let inst = instance(&pf);
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    let mut picked: Vec<QueueId> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|s| id_of(&pf, &format!("{s}@example.com")))
+        .collect();
+    picked.sort();
+    let gone = id_of(&pf, "b@example.com");
+    let held = id_of(&pf, "c@example.com");
+    // someone else, meanwhile
+    let out = pf
+        .command("postsuper")
+        .args(["-d", gone.as_str()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let out = pf
+        .command("postsuper")
+        .args(["-h", held.as_str()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+
+    let o = rt
+        .block_on(commands::apply(&access, &inst, QueueOp::Hold, &picked))
+        .unwrap();
+    assert_eq!(o.done, Some(2), "{o:?}");
+    let want: Vec<&QueueId> = picked
+        .iter()
+        .filter(|i| **i == gone || **i == held)
+        .collect();
+    assert_eq!(o.missed.as_ref().unwrap().iter().collect::<Vec<_>>(), want);
+    assert_eq!(
+        o.summary(),
+        format!(
+            "hold: done for 2 of 4 messages; 2 no longer queued or already on hold: {}, {}",
+            want[0], want[1]
+        )
+    );
+    let on_hold = queue_state(&pf).iter().filter(|r| r.0 == "hold").count();
+    assert_eq!(on_hold, 3, "checked with a second postqueue -j");
+
+    let o = rt
+        .block_on(commands::apply(&access, &inst, QueueOp::Delete, &picked))
+        .unwrap();
+    assert_eq!(
+        o.summary(),
+        format!("delete: done for 3 of 4 messages; 1 no longer queued: {gone}")
+    );
+    assert!(queue_state(&pf).is_empty());
+}

@@ -666,7 +666,9 @@ impl QueuePane {
                     Ok(o) => {
                         self.tags.retain(|(i, _)| *i != instance);
                         let s = format!("{pre}{}", o.summary());
-                        self.notice = Some((o.done.is_some(), s.clone()));
+                        // green only when every message asked for was done
+                        let all = o.done.is_some_and(|n| n as usize == o.asked);
+                        self.notice = Some((all, s.clone()));
                         s
                     }
                     // the demo's refusal is what its dialog said: no error, nothing to keep
@@ -1397,6 +1399,7 @@ mod tests {
                 op: QueueOp::Delete,
                 asked: 6,
                 done: Some(4),
+                missed: None,
                 lines: vec![],
             }),
         });
@@ -1443,6 +1446,33 @@ mod tests {
             "postqueue: fatal: open /etc/postfix/main.cf: No such file or directory",
         ));
         assert_eq!(fx.pane.health().errors, 3);
+    }
+
+    #[test]
+    fn a_partial_result_is_shown_whole_at_80_columns_as_a_warning() {
+        let mut fx = Fx::new(&fixture());
+        let id = |s: &str| QueueId::parse(s).unwrap();
+        fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::Delete,
+                asked: 2000,
+                done: Some(1997),
+                missed: Some(vec![
+                    id("F2D479A4186"),
+                    id("05DF19A4189"),
+                    id("3428E9A542D"),
+                ]),
+                lines: vec![],
+            }),
+        });
+        assert!(matches!(fx.pane.notice, Some((false, _))), "not green");
+        let s = fx.draw(80, 24, true);
+        assert!(
+            s.contains("delete: done for 1997 of 2000 messages; 3 no longer queued: F2D479A4186,")
+                && s.contains("│05DF19A4189, 3428E9A542D "),
+            "{s}"
+        );
     }
 
     #[test]
@@ -1584,6 +1614,7 @@ mod tests {
                 op: QueueOp::Hold,
                 asked: 5,
                 done: Some(5),
+                missed: None,
                 lines: vec![],
             }),
         });

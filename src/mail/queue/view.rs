@@ -203,10 +203,13 @@ impl QueuePane {
             )));
         }
         if let Some((ok, n)) = &self.notice {
-            out.push(Line::from(Span::styled(
-                truncate(n, w),
-                if *ok { th.ok } else { th.warn },
-            )));
+            // two lines: a result names the messages it could not act on
+            for l in wrap_words(n, w, 2) {
+                out.push(Line::from(Span::styled(
+                    l,
+                    if *ok { th.ok } else { th.warn },
+                )));
+            }
         }
         out
     }
