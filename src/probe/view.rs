@@ -556,10 +556,13 @@ fn render_target_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &V
                 .get(k)
                 .map(|(a, b)| format!("{a}: {b}"))
                 .unwrap_or_else(|| {
-                    if k == 0 {
-                        "(no forwarding header)".into()
-                    } else {
+                    if k > 0 {
                         String::new()
+                    } else if ev.error.is_some() {
+                        // what the echo received is known from its reply only
+                        "(no answer from the echo)".into()
+                    } else {
+                        "(no forwarding header)".into()
                     }
                 });
             lines.push(fitted(
