@@ -371,9 +371,10 @@ impl QueuePane {
         // tries to deliver held mail, so it is returned only once released; postsuper -r
         // takes it out of the hold queue, so it is delivered.
         let held = targets.iter().filter(|t| t.2 == QueueName::Hold).count();
+        let it = if held == 1 { "it" } else { "them" };
         let to_held = match op {
-            QueueOp::Expire => Some("returned only once released (H)"),
-            QueueOp::Requeue => Some("requeue releases it from hold, for delivery"),
+            QueueOp::Expire => Some("returned only once released (H)".to_string()),
+            QueueOp::Requeue => Some(format!("requeue releases {it} from hold, for delivery")),
             _ => None,
         };
         if let Some(what) = to_held
@@ -1362,6 +1363,24 @@ mod tests {
             c.lines
                 .iter()
                 .any(|l| l == "1 of them is on hold: requeue releases it from hold, for delivery"),
+            "{:?}",
+            c.lines
+        );
+        // several held: them
+        let text: String = fixture()
+            .lines()
+            .map(|l| match l.contains("A1B2C3D4E5") {
+                true => l.replace(r#""queue_name":"deferred""#, r#""queue_name":"hold""#) + "\n",
+                false => format!("{l}\n"),
+            })
+            .collect();
+        let mut fx = Fx::new(&text);
+        fx.act(QueueAction::TagAll);
+        let c = confirm(fx.act(QueueAction::Requeue));
+        assert!(
+            c.lines.iter().any(
+                |l| l == "2 of them are on hold: requeue releases them from hold, for delivery"
+            ),
             "{:?}",
             c.lines
         );
