@@ -230,6 +230,12 @@ impl QueuePane {
         self.now = now.timestamp();
     }
 
+    /// Keep an action's result on the pane, with the time it came: it stays
+    /// until the next one, and the queue under it moves on.
+    fn keep_notice(&mut self, ok: bool, text: &str, now: DateTime<Local>) {
+        self.notice = Some((ok, format!("{} {text}", now.format("%H:%M"))));
+    }
+
     /// Apply a new listing of one instance.
     fn put_listing(&mut self, instance: usize, at: DateTime<Local>, parsed: Parsed) {
         let keep = self.selected_key();
@@ -669,7 +675,7 @@ impl QueuePane {
                         let s = format!("{pre}{}", o.summary());
                         // green only when every message asked for was done
                         let all = o.done.is_some_and(|n| n as usize == o.asked);
-                        self.notice = Some((all, s.clone()));
+                        self.keep_notice(all, &s, cx.now);
                         s
                     }
                     // the demo's refusal is what its dialog said: no error, nothing to keep
@@ -677,7 +683,7 @@ impl QueuePane {
                     Err(e) => {
                         self.errors += 1;
                         let s = format!("{pre}{e}");
-                        self.notice = Some((false, s.clone()));
+                        self.keep_notice(false, &s, cx.now);
                         s
                     }
                 };
@@ -692,7 +698,7 @@ impl QueuePane {
                 let text = match result {
                     Ok(_) => {
                         let s = format!("flush ({name}): Postfix is retrying the deferred mail");
-                        self.notice = Some((true, s.clone()));
+                        self.keep_notice(true, &s, cx.now);
                         s
                     }
                     // the demo's refusal is what its dialog said: no error, nothing to keep
@@ -700,7 +706,7 @@ impl QueuePane {
                     Err(e) => {
                         self.errors += 1;
                         let s = e.to_string();
-                        self.notice = Some((false, s.clone()));
+                        self.keep_notice(false, &s, cx.now);
                         s
                     }
                 };
@@ -1486,10 +1492,31 @@ mod tests {
             }),
         });
         assert!(matches!(fx.pane.notice, Some((false, _))), "not green");
+        let at = now().format("%H:%M").to_string();
         let s = fx.draw(80, 24, true);
         assert!(
-            s.contains("delete: done for 1997 of 2000 messages; 3 no longer queued: F2D479A4186,")
-                && s.contains("│05DF19A4189, 3428E9A542D "),
+            s.contains(&format!(
+                "│{at} delete: done for 1997 of 2000 messages; 3 no longer queued:"
+            )) && s.contains("F2D479A4186")
+                && s.contains("05DF19A4189, 3428E9A542D "),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_kept_result_says_when_it_came() {
+        // a flush an hour ago must not read as one going on now
+        let mut fx = Fx::new(&fixture());
+        fx.event(QueueEvent::Flushed {
+            instance: 0,
+            result: Ok(vec![]),
+        });
+        let at = now().format("%H:%M").to_string();
+        let s = fx.draw(80, 24, true);
+        assert!(
+            s.contains(&format!(
+                "│{at} flush (default): Postfix is retrying the deferred mail"
+            )),
             "{s}"
         );
     }
