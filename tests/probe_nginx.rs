@@ -332,6 +332,41 @@ async fn stream_module_sending_proxy_protocol() {
     );
 }
 
+/// A balancer that sets the scheme and port but no X-Forwarded-For (nor
+/// X-Real-IP): every visitor reaches the app with the balancer's address.
+/// The verdict says that in those words, with the address the client really
+/// has, and the nginx line that fixes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balancer_forgetting_x_forwarded_for() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(false).await;
+    let tls = free_port();
+    let body = tls_balancer(
+        dir.path(),
+        &format!("127.0.0.1:{tls}"),
+        &c,
+        &echo,
+        "proxy_set_header Host $host;
+         proxy_set_header X-Forwarded-Proto $scheme;
+         proxy_set_header X-Forwarded-Port $server_port;",
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+    let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
+    assert!(
+        base.starts_with(&format!(
+            "the app would see the balancer ({PROXY_SOURCE}) as the client, not 127.0.0.1: trusted peer sent no forwarding header"
+        )),
+        "{base}"
+    );
+    assert!(
+        base.contains("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;"),
+        "{base}"
+    );
+}
+
 /// Debian's `include proxy_params` already sets X-Forwarded-Proto; a site
 /// that sets it again sends it twice, which an app joins into "https,
 /// https": the WordPress-style `== 'https'` check then sees http.
