@@ -463,6 +463,11 @@ fn pane_confirms_and_deletes_a_tagged_set() {
             format!("delete 2 messages from deferred: {x}, {y}")
         );
         assert_eq!(confirm.title, "Delete 2 messages");
+        // and whose they are: the dialog covers the table
+        assert_eq!(
+            confirm.lines.last().map(String::as_str),
+            Some("from a@example.com (1), c@example.com (1)")
+        );
         // the user presses y: run what the dialog holds
         for e in confirm.then {
             let Effect::Queue(q) = e else {

@@ -398,6 +398,9 @@ impl QueuePane {
         if let Some(line) = self.hidden_line(&targets) {
             lines.insert(at, line);
         }
+        if let Some(line) = self.whose_line(&targets) {
+            lines.push(line);
+        }
         if self.demo {
             lines.push(DEMO_NOT_RUN.into());
         }
@@ -407,6 +410,51 @@ impl QueuePane {
             lines,
             then,
         })]
+    }
+
+    /// The confirm line saying whose mail the targets are: queue ids alone do
+    /// not say which messages they are, and the dialog covers the table. One
+    /// message: its sender and first recipient; more: the senders with the
+    /// most of them.
+    fn whose_line(&self, targets: &[(usize, QueueId, QueueName)]) -> Option<String> {
+        const SENDERS: usize = 3;
+        let entries: Vec<&QueueEntry> = targets
+            .iter()
+            .filter_map(|t| self.lookup(t.0, &t.1))
+            .collect();
+        let line = match entries.as_slice() {
+            [] => return None,
+            [e] => {
+                let mut l = format!("from {}", e.sender_shown());
+                if let Some(r) = e.recipients.first() {
+                    l.push_str(&format!(" to {}", r.address));
+                }
+                if e.recipients.len() > 1 {
+                    let more = e.recipients.len() - 1;
+                    l.push_str(&format!(" and {more} more recipient{}", plural(more)));
+                }
+                l
+            }
+            many => {
+                let mut counts: HashMap<&str, usize> = HashMap::new();
+                for e in many {
+                    *counts.entry(e.sender_shown()).or_default() += 1;
+                }
+                let mut by: Vec<(&str, usize)> = counts.into_iter().collect();
+                by.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+                let mut parts: Vec<String> = by
+                    .iter()
+                    .take(SENDERS)
+                    .map(|(s, n)| format!("{s} ({n})"))
+                    .collect();
+                if by.len() > SENDERS {
+                    let more = by.len() - SENDERS;
+                    parts.push(format!("and {more} more sender{}", plural(more)));
+                }
+                format!("from {}", parts.join(", "))
+            }
+        };
+        Some(crate::sanitize::sanitize_capped(&line, 300))
     }
 
     /// The confirm line naming the tagged targets the table does not show
@@ -1243,6 +1291,35 @@ mod tests {
         assert!(
             matches!(&out[..], [Effect::Notice(n)] if n == "release: none of the 2 tagged messages is on hold"),
             "{out:?}"
+        );
+    }
+
+    #[test]
+    fn confirm_says_whose_mail_it_is() {
+        // the dialog covers the table: the ids alone do not say which messages
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        fx.nav(Nav::Down);
+        assert_eq!(selected_id(&fx), "D00D00D00D");
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(
+            c.lines.last().map(String::as_str),
+            Some("from news@shop.example to list0@example.net and 39 more recipients")
+        );
+        // a hostile sender is shown escaped, once
+        fx.nav(Nav::Bottom);
+        assert_eq!(selected_id(&fx), "C0FFEE1234");
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(
+            c.lines.last().map(String::as_str),
+            Some(r"from evil\e[2J@x.example to eve@outlook.com")
+        );
+        // many: the senders with the most of them first
+        fx.act(QueueAction::TagAll);
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(
+            c.lines.last().map(String::as_str),
+            Some(r"from news@shop.example (2), <> (1), alerts@ops.example (1), and 2 more senders")
         );
     }
 
