@@ -367,6 +367,41 @@ async fn balancer_forgetting_x_forwarded_for() {
     );
 }
 
+/// A balancer that sends a fixed X-Forwarded-Port (copied from a plain-HTTP
+/// server block): the app builds its links and redirects with that port.
+/// The verdict says so, and which nginx line sets it right.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balancer_sending_the_wrong_x_forwarded_port() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(false).await;
+    let tls = free_port();
+    let body = tls_balancer(
+        dir.path(),
+        &format!("127.0.0.1:{tls}"),
+        &c,
+        &echo,
+        "proxy_set_header Host $host;
+         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+         proxy_set_header X-Forwarded-Proto $scheme;
+         proxy_set_header X-Forwarded-Port 80;",
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+    let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Warn, "{base}");
+    assert!(
+        base.starts_with(&format!(
+            "X-Forwarded-Port is 80, the request went to {tls}: links and redirects the app builds point at port 80 |"
+        )),
+        "{base}"
+    );
+    assert!(
+        base.contains("proxy_set_header X-Forwarded-Port $server_port;"),
+        "{base}"
+    );
+}
+
 /// Debian's `include proxy_params` already sets X-Forwarded-Proto; a site
 /// that sets it again sends it twice, which an app joins into "https,
 /// https": the WordPress-style `== 'https'` check then sees http.

@@ -901,7 +901,7 @@ fn judge_baseline(
         Some(p) => {
             level = level.max(Level::Warn);
             problems.push(format!(
-                "X-Forwarded-Port is {p}, the request went to {port}"
+                "X-Forwarded-Port is {p}, the request went to {port}: links and redirects the app builds point at port {p}"
             ));
         }
         None if pp.is_none() => {
