@@ -512,6 +512,21 @@ fn pane_confirms_and_deletes_a_tagged_set() {
         assert_eq!(st.len(), 1, "checked with a second postqueue -j");
         assert_eq!(st[0].2, "b@example.com");
 
+        // flush says why the mail waits: a flush now only defers it again
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        let effects = pane.on_action(QueueAction::Flush, &mut cx);
+        let Some(Effect::Confirm(flush)) = effects.into_iter().next() else {
+            panic!("expected a confirm dialog");
+        };
+        assert_eq!(
+            flush.lines.last().map(String::as_str),
+            Some("deferred for: SES throttling (1); a flush before the cause is gone defers them again")
+        );
+
         // read-only: the same key makes no effect that could change the host
         let mut cx = Cx {
             now: chrono::Local::now(),

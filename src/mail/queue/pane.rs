@@ -514,6 +514,31 @@ impl QueuePane {
             .filter(|(_, e)| e.queue == QueueName::Deferred)
             .count();
         let names: Vec<&str> = self.instances.iter().map(|s| s.name.as_str()).collect();
+        // Why they wait: a flush before the cause is fixed (a wrong SES
+        // password, a sandboxed account) only defers them all again.
+        const REASONS: usize = 3;
+        let mut why: Vec<String> = self
+            .reasons
+            .iter()
+            .take(REASONS)
+            .map(|g| {
+                let name = if g.label.is_empty() { &g.key } else { &g.label };
+                format!("{name} ({})", g.messages)
+            })
+            .collect();
+        if self.reasons.len() > REASONS {
+            let more = self.reasons.len() - REASONS;
+            why.push(format!("and {more} more reason{}", plural(more)));
+        }
+        let why = (!why.is_empty()).then(|| {
+            crate::sanitize::sanitize_capped(
+                &format!(
+                    "deferred for: {}; a flush before the cause is gone defers them again",
+                    why.join(", ")
+                ),
+                300,
+            )
+        });
         vec![Effect::Confirm(Confirm {
             title: "Flush the queue".into(),
             lines: vec![
@@ -526,9 +551,11 @@ impl QueuePane {
                     plural(names.len()),
                     names.join(", ")
                 ),
-                "A relay that is throttling will defer them again.".into(),
             ]
             .into_iter()
+            .chain(std::iter::once(why.unwrap_or_else(|| {
+                "A relay that is throttling will defer them again.".to_string()
+            })))
             .chain(self.demo.then(|| DEMO_NOT_RUN.to_string()))
             .collect(),
             then: (0..self.instances.len())
@@ -1320,6 +1347,21 @@ mod tests {
         assert_eq!(
             c.lines.last().map(String::as_str),
             Some(r"from news@shop.example (2), <> (1), alerts@ops.example (1), and 2 more senders")
+        );
+    }
+
+    #[test]
+    fn flush_says_why_the_mail_waits() {
+        // flushing before the cause is fixed only defers them all again
+        let mut fx = Fx::new(&fixture());
+        let c = confirm(fx.act(QueueAction::Flush));
+        assert_eq!(
+            c.lines,
+            [
+                "flush: try all 4 deferred messages now (postqueue -f)",
+                "Postfix instance: default",
+                "deferred for: SES throttling (3), greylisted (1); a flush before the cause is gone defers them again",
+            ]
         );
     }
 
