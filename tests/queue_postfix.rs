@@ -800,3 +800,62 @@ fn a_bulk_action_names_the_messages_it_could_not_act_on() {
     );
     assert!(queue_state(&pf).is_empty());
 }
+
+/// A message whose detail is open leaves the queue (here someone else
+/// deletes it): the cursor's row then holds another message, and a key
+/// pressed in the detail must not act on that one.
+#[test]
+fn an_action_from_a_detail_never_reaches_another_message() {
+    let (_ses, pf) = throttled();
+    fill(&pf, &["a@example.com", "b@example.com", "c@example.com"]);
+    let listing = || {
+        let out = pf.command("postqueue").arg("-j").output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        parse_jsonl(&out.stdout)
+    };
+    let config = Config {
+        postfix: vec![instance(&pf)],
+        ..Config::default()
+    };
+    let access = WriteAccess::for_mode(Mode::Interactive);
+    let mut pane = QueuePane::new(&config);
+    let mut shared = Shared::default();
+    let t0 = chrono::Local::now();
+    let mut cx = Cx {
+        now: t0,
+        access: access.as_ref(),
+        shared: &mut shared,
+    };
+    pane.on_event(
+        QueueEvent::Listed {
+            instance: 0,
+            at: t0,
+            result: Ok(listing()),
+        },
+        &mut cx,
+    );
+    pane.on_enter(&mut cx);
+    let open = pane.selected_entry().unwrap().1.id.clone();
+    let out = pf
+        .command("postsuper")
+        .args(["-d", open.as_str()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    pane.on_event(
+        QueueEvent::Listed {
+            instance: 0,
+            at: t0 + chrono::Duration::seconds(5),
+            result: Ok(listing()),
+        },
+        &mut cx,
+    );
+    let under = pane.selected_entry().unwrap().1.id.clone();
+    assert_ne!(under, open, "the row now holds another message");
+    let effects = pane.on_action(QueueAction::Delete, &mut cx);
+    assert!(
+        matches!(&effects[..], [Effect::Notice(n)] if *n == format!("delete: {open} is no longer in the queue (delivered, deleted or requeued)")),
+        "{effects:?}"
+    );
+    assert_eq!(queue_state(&pf).len(), 2, "nothing else was touched");
+}

@@ -294,8 +294,19 @@ impl QueuePane {
         present(&self.model)
     }
 
-    /// The messages an action applies to: the tagged set, or the selection.
+    /// The messages an action applies to: the tagged set, the message whose
+    /// detail is open, or the selection.
     fn targets(&self) -> Vec<(usize, QueueId, QueueName)> {
+        if self.tags.is_empty()
+            && let Some(d) = &self.detail
+        {
+            // the message on screen, even once the cursor's row holds another
+            // (it left the queue, and the row was given to the next one)
+            return self
+                .lookup(d.instance, &d.id)
+                .map(|e| vec![(d.instance, e.id.clone(), e.queue)])
+                .unwrap_or_default();
+        }
         if self.tags.is_empty() {
             return self
                 .selected_entry()
@@ -326,10 +337,14 @@ impl QueuePane {
         }
         let targets = self.targets();
         if targets.is_empty() {
-            return vec![Effect::Notice(format!(
-                "{}: no message selected",
-                op.verb()
-            ))];
+            return vec![Effect::Notice(match &self.detail {
+                Some(d) if self.tags.is_empty() => format!(
+                    "{}: {} is no longer in the queue (delivered, deleted or requeued)",
+                    op.verb(),
+                    d.id
+                ),
+                _ => format!("{}: no message selected", op.verb()),
+            })];
         }
         // Messages the operation cannot act on (release of mail not on
         // hold, hold of held mail, deliver now of held mail) are left out
@@ -1363,6 +1378,36 @@ mod tests {
                 "deferred for: SES throttling (3), greylisted (1); a flush before the cause is gone defers them again",
             ]
         );
+    }
+
+    #[test]
+    fn an_action_from_a_detail_acts_on_that_message_only() {
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        assert_eq!(selected_id(&fx), "4889DC8909");
+        fx.enter();
+        // it is delivered: the next listing no longer has it, and the
+        // cursor's row now holds the next message
+        let text: String = fixture()
+            .lines()
+            .filter(|l| !l.contains("4889DC8909"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        fx.event(QueueEvent::Listed {
+            instance: 0,
+            at: now() + chrono::Duration::seconds(5),
+            result: Ok(parse_jsonl(text.as_bytes())),
+        });
+        assert_eq!(selected_id(&fx), "D00D00D00D");
+        let out = fx.act(QueueAction::Delete);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == "delete: 4889DC8909 is no longer in the queue (delivered, deleted or requeued)"),
+            "{out:?}"
+        );
+        // back in the table, the cursor's message is the one acted on
+        assert!(fx.pane.on_back_impl());
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(c.lines[0], "delete 1 message from deferred: D00D00D00D");
     }
 
     #[test]
