@@ -452,7 +452,16 @@ impl QueuePane {
         // zoomed: what to do about the selected group's cause, at the bottom
         let footer: Vec<String> = match self.reasons.get(self.reason_sel).and_then(|g| g.cause) {
             Some(c) if zoomed && h >= 8 => {
-                wrap_words(&format!("{}, what to do: {}", c.label(), c.remedy()), w, 2)
+                // whole where there is room (the last words are often the
+                // step that matters: "then flush the queue"), leaving rows
+                // for up to three groups; two lines at the least
+                let groups = 2 * self.reasons.len().min(3);
+                let most = h.saturating_sub(lines.len() + groups).clamp(2, 4);
+                wrap_words(
+                    &format!("{}, what to do: {}", c.label(), c.remedy()),
+                    w,
+                    most,
+                )
             }
             _ => Vec::new(),
         };
@@ -746,6 +755,8 @@ mod tests {
         fx.act(QueueAction::CycleView);
         fx.act(QueueAction::CycleView);
         let s = fx.draw(80, 24, true);
+        // what to do is shown whole where there is room: its end is a step
+        assert!(s.contains("│for a higher rate."), "{s}");
         insta::assert_snapshot!("reasons_80x24", s);
         // Enter shows the messages of the selected group
         fx.enter();
