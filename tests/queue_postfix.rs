@@ -859,3 +859,109 @@ fn an_action_from_a_detail_never_reaches_another_message() {
     );
     assert_eq!(queue_state(&pf).len(), 2, "nothing else was touched");
 }
+
+/// Held mail does not expire while held; released past the queue lifetime,
+/// its first failed attempt returns it to its sender. The release dialog
+/// says so beforehand, with the lifetime this Postfix reports, and Postfix
+/// then does exactly that.
+#[test]
+fn release_warns_of_held_mail_past_the_queue_lifetime() {
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["example.com".into()],
+        throttle: true,
+        ..SesOptions::default()
+    });
+    let pf = PostfixHarness::start(
+        PostfixOptions::relaying_to(&ses)
+            .main_cf("queue_run_delay", "3600s")
+            .retry_only_on_flush()
+            .main_cf("maximal_queue_lifetime", "2s")
+            .main_cf("bounce_queue_lifetime", "2s"),
+    );
+    fill(&pf, &["held@example.com"]);
+    let rt = rt();
+    let inst = instance(&pf);
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    let id = id_of(&pf, "held@example.com");
+    rt.block_on(commands::apply(
+        &access,
+        &inst,
+        QueueOp::Hold,
+        std::slice::from_ref(&id),
+    ))
+    .unwrap();
+    let arrival = pf.postqueue_json()[0]["arrival_time"].as_i64().unwrap();
+    wait_until(
+        "the held message past its lifetime",
+        Duration::from_secs(30),
+        || chrono::Utc::now().timestamp() > arrival + 2,
+    );
+
+    let config = Config {
+        postfix: vec![inst.clone()],
+        ..Config::default()
+    };
+    let mut pane = QueuePane::new(&config);
+    let mut shared = Shared::default();
+    let mut cx = Cx {
+        now: chrono::Local::now(),
+        access: Some(&access),
+        shared: &mut shared,
+    };
+    let out = rt
+        .block_on(commands::run(&commands::version(&inst), 4096))
+        .unwrap();
+    let version =
+        commands::MailVersion::parse_postconf(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    pane.on_event(
+        QueueEvent::Version {
+            instance: 0,
+            result: Ok(version),
+        },
+        &mut cx,
+    );
+    let listed = pf.command("postqueue").arg("-j").output().unwrap();
+    pane.on_event(
+        QueueEvent::Listed {
+            instance: 0,
+            at: chrono::Local::now(),
+            result: Ok(parse_jsonl(&listed.stdout)),
+        },
+        &mut cx,
+    );
+    let effects = pane.on_action(QueueAction::Release, &mut cx);
+    let Some(Effect::Confirm(c)) = effects.into_iter().next() else {
+        panic!("expected a confirm dialog");
+    };
+    assert!(
+        c.lines.iter().any(|l| l
+            == "1 of them was queued longer than maximal_queue_lifetime 2s: released, it is returned to the sender at the first failed attempt"),
+        "{:?}",
+        c.lines
+    );
+
+    // and so it is
+    rt.block_on(commands::apply(
+        &access,
+        &inst,
+        QueueOp::Release,
+        std::slice::from_ref(&id),
+    ))
+    .unwrap();
+    rt.block_on(commands::apply(
+        &access,
+        &inst,
+        QueueOp::DeliverNow,
+        std::slice::from_ref(&id),
+    ))
+    .unwrap();
+    pf.wait_for_log(
+        |l| {
+            l.contains(&format!(
+                "{id}: from=<held@example.com>, status=expired, returned to sender"
+            ))
+        },
+        Duration::from_secs(30),
+    )
+    .unwrap();
+}

@@ -63,11 +63,19 @@ pub fn list(inst: &PostfixInstance, replacement: Option<&[String]>) -> CommandSp
     CommandSpec { argv, stdin: None }
 }
 
-/// `postconf -h mail_version`.
+/// `postconf -h mail_version maximal_queue_lifetime bounce_queue_lifetime`:
+/// the version, and how long mail is kept trying (held mail released after
+/// that is returned at its first failed attempt).
 pub fn version(inst: &PostfixInstance) -> CommandSpec {
     let mut argv = base(inst, "postconf");
     argv.push("-h".into());
-    argv.push("mail_version".into());
+    for p in [
+        "mail_version",
+        "maximal_queue_lifetime",
+        "bounce_queue_lifetime",
+    ] {
+        argv.push(p.into());
+    }
     CommandSpec { argv, stdin: None }
 }
 
@@ -580,12 +588,49 @@ pub async fn flush(
         .collect())
 }
 
-/// A Postfix version as `postconf -h mail_version` prints it.
+/// A Postfix version as `postconf -h mail_version` prints it, with the
+/// queue lifetimes when [`version`] read them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MailVersion {
     pub text: Clean,
     pub major: u32,
     pub minor: u32,
+    /// `maximal_queue_lifetime`, as written and in seconds.
+    pub max_lifetime: Option<Lifetime>,
+    /// `bounce_queue_lifetime` (for mail from the null sender).
+    pub bounce_lifetime: Option<Lifetime>,
+}
+
+/// A Postfix time parameter, as written and in seconds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lifetime {
+    pub text: Clean,
+    pub secs: i64,
+}
+
+impl Lifetime {
+    /// `5d`, `12h`, `3600s`, `1w`, `30m`; a bare number is days (the unit
+    /// of both queue lifetimes).
+    pub fn parse(s: &str) -> Option<Lifetime> {
+        let t = s.trim();
+        let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+            Some(i) => (&t[..i], &t[i..]),
+            None => (t, "d"),
+        };
+        let n: i64 = num.parse().ok()?;
+        let per = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "w" => 7 * 86_400,
+            _ => return None,
+        };
+        Some(Lifetime {
+            text: Clean::capped(t, 20),
+            secs: n.checked_mul(per)?,
+        })
+    }
 }
 
 impl MailVersion {
@@ -598,7 +643,19 @@ impl MailVersion {
             text: Clean::capped(t, 40),
             major,
             minor,
+            max_lifetime: None,
+            bounce_lifetime: None,
         })
+    }
+
+    /// What [`version`] prints: the version, then the two lifetimes, a line
+    /// each.
+    pub fn parse_postconf(out: &str) -> Option<MailVersion> {
+        let mut lines = out.lines();
+        let mut v = MailVersion::parse(lines.next()?)?;
+        v.max_lifetime = lines.next().and_then(Lifetime::parse);
+        v.bounce_lifetime = lines.next().and_then(Lifetime::parse);
+        Some(v)
     }
 
     /// `postsuper -e` exists from 3.5 on.
@@ -686,7 +743,15 @@ mod tests {
         assert_eq!(words(&list(&i, Some(&demo))), ["cat", "/tmp/q.jsonl"]);
         assert_eq!(
             words(&version(&i)),
-            ["postconf", "-c", "/srv/pf", "-h", "mail_version"]
+            [
+                "postconf",
+                "-c",
+                "/srv/pf",
+                "-h",
+                "mail_version",
+                "maximal_queue_lifetime",
+                "bounce_queue_lifetime"
+            ]
         );
         let id = QueueId::parse("A1B2C3").unwrap();
         assert_eq!(
@@ -797,6 +862,20 @@ mod tests {
         );
         assert!(!MailVersion::parse("2.11.3").unwrap().has_force_expire());
         assert!(MailVersion::parse("garbage").is_none());
+        let v = MailVersion::parse_postconf("3.7.11\n5d\n12h\n").unwrap();
+        assert_eq!(v.text.as_str(), "3.7.11");
+        assert_eq!(v.max_lifetime.as_ref().map(|l| l.secs), Some(5 * 86_400));
+        assert_eq!(v.bounce_lifetime.as_ref().map(|l| l.secs), Some(12 * 3600));
+        for (t, secs) in [
+            ("5", 5 * 86_400),
+            ("3600s", 3600),
+            ("1w", 604_800),
+            ("30m", 1800),
+        ] {
+            assert_eq!(Lifetime::parse(t).map(|l| l.secs), Some(secs), "{t}");
+        }
+        assert!(Lifetime::parse("5x").is_none());
+        assert!(Lifetime::parse("").is_none());
     }
 
     #[tokio::test]

@@ -410,6 +410,12 @@ impl QueuePane {
                 ),
             );
         }
+        if op == QueueOp::Release
+            && let Some(line) = self.past_lifetime_line(&targets)
+        {
+            // right after "They go back to the deferred queue and are retried."
+            lines.insert(at + 1, line);
+        }
         if let Some(line) = self.hidden_line(&targets) {
             lines.insert(at, line);
         }
@@ -425,6 +431,45 @@ impl QueuePane {
             lines,
             then,
         })]
+    }
+
+    /// The release dialog's line for held mail older than the queue
+    /// lifetime: it did not expire while held, but once released the first
+    /// failed attempt returns it to its sender (postsuper(1), -h and -H).
+    fn past_lifetime_line(&self, targets: &[(usize, QueueId, QueueName)]) -> Option<String> {
+        let mut over = 0usize;
+        let mut params: Vec<String> = Vec::new();
+        for t in targets {
+            let Some(e) = self.lookup(t.0, &t.1) else {
+                continue;
+            };
+            let Some(Ok(v)) = self.instances.get(t.0).and_then(|s| s.version.as_ref()) else {
+                continue;
+            };
+            let (name, life) = if e.sender.is_empty() {
+                ("bounce_queue_lifetime", v.bounce_lifetime.as_ref())
+            } else {
+                ("maximal_queue_lifetime", v.max_lifetime.as_ref())
+            };
+            let Some(life) = life else {
+                continue;
+            };
+            if self.now - e.arrival >= life.secs {
+                over += 1;
+                let p = format!("{name} {}", life.text);
+                if !params.contains(&p) {
+                    params.push(p);
+                }
+            }
+        }
+        (over > 0).then(|| {
+            format!(
+                "{over} of them {} queued longer than {}: released, {} returned to the sender at the first failed attempt",
+                if over == 1 { "was" } else { "were" },
+                params.join(" / "),
+                if over == 1 { "it is" } else { "they are" },
+            )
+        })
     }
 
     /// The confirm line saying whose mail the targets are: queue ids alone do
@@ -1408,6 +1453,48 @@ mod tests {
         assert!(fx.pane.on_back_impl());
         let c = confirm(fx.act(QueueAction::Delete));
         assert_eq!(c.lines[0], "delete 1 message from deferred: D00D00D00D");
+    }
+
+    #[test]
+    fn release_says_which_held_mail_is_past_the_queue_lifetime() {
+        // B0B0B0B0B0 (null sender) was held 45 s ago; one more, from a sender,
+        // held for six days
+        let old = serde_json::json!({"queue_name":"hold","queue_id":"0DD0DD0DD0","arrival_time":NOW-6*86_400,"sender":"old@shop.example","recipients":[{"address":"z@example.net"}]});
+        let mut fx = Fx::new(&(fixture() + &old.to_string() + "\n"));
+        fx.act(QueueAction::QueueFilter); // active
+        fx.act(QueueAction::QueueFilter); // deferred
+        fx.act(QueueAction::QueueFilter); // hold
+        fx.act(QueueAction::TagAll);
+        // without the lifetimes nothing is claimed
+        let c = confirm(fx.act(QueueAction::Release));
+        assert!(
+            !c.lines.iter().any(|l| l.contains("lifetime")),
+            "{:?}",
+            c.lines
+        );
+        fx.event(QueueEvent::Version {
+            instance: 0,
+            result: Ok(MailVersion::parse_postconf("3.7.11\n5d\n5d\n").unwrap()),
+        });
+        let c = confirm(fx.act(QueueAction::Release));
+        assert_eq!(
+            c.lines[1],
+            "They go back to the deferred queue and are retried."
+        );
+        assert_eq!(
+            c.lines[2],
+            "1 of them was queued longer than maximal_queue_lifetime 5d: released, it is returned to the sender at the first failed attempt"
+        );
+        // a bounce is kept by its own lifetime
+        fx.event(QueueEvent::Version {
+            instance: 0,
+            result: Ok(MailVersion::parse_postconf("3.7.11\n5d\n30s\n").unwrap()),
+        });
+        let c = confirm(fx.act(QueueAction::Release));
+        assert_eq!(
+            c.lines[2],
+            "2 of them were queued longer than maximal_queue_lifetime 5d / bounce_queue_lifetime 30s: released, they are returned to the sender at the first failed attempt"
+        );
     }
 
     #[test]
