@@ -876,7 +876,7 @@ fn release_warns_of_held_mail_past_the_queue_lifetime() {
             .main_cf("queue_run_delay", "3600s")
             .retry_only_on_flush()
             .main_cf("maximal_queue_lifetime", "2s")
-            .main_cf("bounce_queue_lifetime", "2s"),
+            .main_cf("bounce_queue_lifetime", "3s"),
     );
     fill(&pf, &["held@example.com"]);
     let rt = rt();
@@ -964,4 +964,49 @@ fn release_warns_of_held_mail_past_the_queue_lifetime() {
         Duration::from_secs(30),
     )
     .unwrap();
+
+    // the notification, from the null sender, deferred by the same relay:
+    // held past bounce_queue_lifetime, the dialog names that lifetime
+    wait_until("the notification deferred", Duration::from_secs(30), || {
+        let st = queue_state(&pf);
+        st.len() == 1 && st[0].0 == "deferred"
+    });
+    let notice = QueueId::parse(&queue_state(&pf)[0].1).unwrap();
+    rt.block_on(commands::apply(
+        &access,
+        &inst,
+        QueueOp::Hold,
+        std::slice::from_ref(&notice),
+    ))
+    .unwrap();
+    let arrival = pf.postqueue_json()[0]["arrival_time"].as_i64().unwrap();
+    wait_until(
+        "the notification past its lifetime",
+        Duration::from_secs(30),
+        || chrono::Utc::now().timestamp() > arrival + 3,
+    );
+    let listed = pf.command("postqueue").arg("-j").output().unwrap();
+    let mut cx = Cx {
+        now: chrono::Local::now(),
+        access: Some(&access),
+        shared: &mut shared,
+    };
+    pane.on_event(
+        QueueEvent::Listed {
+            instance: 0,
+            at: chrono::Local::now(),
+            result: Ok(parse_jsonl(&listed.stdout)),
+        },
+        &mut cx,
+    );
+    let effects = pane.on_action(QueueAction::Release, &mut cx);
+    let Some(Effect::Confirm(c)) = effects.into_iter().next() else {
+        panic!("expected a confirm dialog");
+    };
+    assert!(
+        c.lines.iter().any(|l| l
+            == "1 of them was queued longer than bounce_queue_lifetime 3s: released, it is returned to the sender at the first failed attempt"),
+        "{:?}",
+        c.lines
+    );
 }

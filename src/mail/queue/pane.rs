@@ -446,7 +446,7 @@ impl QueuePane {
             let Some(Ok(v)) = self.instances.get(t.0).and_then(|s| s.version.as_ref()) else {
                 continue;
             };
-            let (name, life) = if e.sender.is_empty() {
+            let (name, life) = if e.from_null_sender() {
                 ("bounce_queue_lifetime", v.bounce_lifetime.as_ref())
             } else {
                 ("maximal_queue_lifetime", v.max_lifetime.as_ref())
