@@ -284,7 +284,9 @@ impl QueuePane {
             + 1
             + (4 + 1);
         let flex = w.saturating_sub(fixed);
-        let sender_w = (flex * 2 / 5).max(6);
+        // an address seldom needs more than 48 columns; on a wide wall the
+        // rest goes to the reason, which is what is read there
+        let sender_w = (flex * 2 / 5).clamp(6, 48);
         let reason_w = flex.saturating_sub(sender_w).max(1);
         let cols: Vec<(String, usize, bool)> = {
             let mut c = vec![(" ".to_string(), 1, false)];
@@ -747,6 +749,19 @@ mod tests {
         let s = fx.draw(120, 16, true);
         assert!(s.contains("shop.example"), "{s}");
         insta::assert_snapshot!("qshape_sender_120x16", s);
+    }
+
+    #[test]
+    fn a_wall_wide_table_gives_its_width_to_the_reason() {
+        let fx = Fx::new(&fixture());
+        let s = fx.draw(200, 14, true);
+        assert!(
+            s.contains("SES throttling: 454 Throttling failure: Maximum sending rate exceeded."),
+            "{s}"
+        );
+        let header = s.lines().find(|l| l.contains("Sender")).unwrap();
+        let gap = header.find("Rcpt").unwrap() - header.find("Sender").unwrap();
+        assert!(gap <= 50, "{header}");
     }
 
     #[test]
