@@ -456,7 +456,14 @@ impl Outcome {
             (op, Some(n)) if n as usize == self.asked => {
                 format!("{}: done for {n} message{}", op.verb(), plural(n))
             }
-            (op, Some(n)) if self.missed.as_ref().is_some_and(|m| !m.is_empty()) => {
+            // named only when the names agree with the count (a postsuper
+            // that wrote its lines otherwise names none, not all)
+            (op, Some(n))
+                if self
+                    .missed
+                    .as_ref()
+                    .is_some_and(|m| !m.is_empty() && m.len() as u64 + n == self.asked as u64) =>
+            {
                 let missed = self.missed.as_deref().unwrap_or_default();
                 const NAMED: usize = 3;
                 let mut ids: Vec<String> =
@@ -507,8 +514,10 @@ pub fn postsuper_count(stderr: &str) -> Option<u64> {
 /// The queue id of a line where postsuper says it acted on one message
 /// (`postsuper: 3D2F49A4199: placed on hold`), if it is one.
 fn acted_on(line: &str) -> Option<&str> {
-    let rest = line.strip_prefix("postsuper: ")?;
-    let (id, what) = rest.split_once(": ")?;
+    // whatever names the program (an instance's syslog_name), the id is the
+    // field before the last
+    let (head, what) = line.rsplit_once(": ")?;
+    let id = head.rsplit_once(": ").map_or(head, |(_, id)| id);
     (!what.is_empty() && QueueId::parse(id).is_ok()).then_some(id)
 }
 
@@ -822,6 +831,12 @@ mod tests {
             o.summary(),
             "hold: done for 1 of 6 messages; 5 no longer queued or already on hold: A1A1A1, B2B2B2, C3C3C3, and 2 more"
         );
+        // names that disagree with the count are not given
+        let o = Outcome { done: Some(3), ..o };
+        assert_eq!(
+            o.summary(),
+            "hold: 3 of 6 messages (the others had left that queue or the queue)"
+        );
     }
 
     #[test]
@@ -838,6 +853,10 @@ mod tests {
             ("postsuper: 3yjZvb4Q4PzJ4k: removed", Some("3yjZvb4Q4PzJ4k")),
             ("postsuper: 356109A4197: expired", Some("356109A4197")),
             ("postsuper: 356109A4197: requeued", Some("356109A4197")),
+            (
+                "postfix-out/postsuper: 356109A4197: removed",
+                Some("356109A4197"),
+            ),
             ("postsuper: Deleted: 2 messages", None),
             ("postsuper: warning: bad queue id: ALL", None),
             (
