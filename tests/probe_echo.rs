@@ -774,3 +774,39 @@ async fn ten_seconds_of_load_keeps_memory_flat() {
         "the listener's own count"
     );
 }
+
+/// A second opsdeck on the same host (a wall monitor beside an ssh session)
+/// finds the echo's port taken: the error says what that means for the
+/// forwarding checks and what to change, and a port taken is still the only
+/// case that gets the hint.
+#[tokio::test]
+async fn an_echo_port_already_taken_says_who_answers_instead() {
+    let first = start(EchoConfig::default()).await;
+    let e = echo::start(&EchoConfig {
+        enabled: true,
+        listen: first.addr,
+        ..EchoConfig::default()
+    })
+    .await
+    .expect_err("the port is taken");
+    let text = e.to_string();
+    assert!(
+        text.starts_with(&format!("echo listener: cannot bind {}: ", first.addr)),
+        "{text}"
+    );
+    assert!(
+        text.contains("another opsdeck (a wall monitor?) or another program listens there: the forwarding checks are answered by it"),
+        "{text}"
+    );
+    assert!(text.contains("[probe.echo] listen"), "{text}");
+    // another failure to bind gets no such hint: an address this host does not have
+    let e = echo::start(&EchoConfig {
+        enabled: true,
+        listen: "192.0.2.1:0".parse().unwrap(),
+        allow_public: true,
+        ..EchoConfig::default()
+    })
+    .await
+    .expect_err("not an address of this host");
+    assert!(!e.to_string().contains("another opsdeck"), "{e}");
+}

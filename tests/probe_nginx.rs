@@ -332,6 +332,76 @@ async fn stream_module_sending_proxy_protocol() {
     );
 }
 
+/// A balancer that sets the scheme and port but no X-Forwarded-For (nor
+/// X-Real-IP): every visitor reaches the app with the balancer's address.
+/// The verdict says that in those words, with the address the client really
+/// has, and the nginx line that fixes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balancer_forgetting_x_forwarded_for() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(false).await;
+    let tls = free_port();
+    let body = tls_balancer(
+        dir.path(),
+        &format!("127.0.0.1:{tls}"),
+        &c,
+        &echo,
+        "proxy_set_header Host $host;
+         proxy_set_header X-Forwarded-Proto $scheme;
+         proxy_set_header X-Forwarded-Port $server_port;",
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+    let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
+    assert!(
+        base.starts_with(&format!(
+            "the app would see the balancer ({PROXY_SOURCE}) as the client, not 127.0.0.1: trusted peer sent no forwarding header"
+        )),
+        "{base}"
+    );
+    assert!(
+        base.contains("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;"),
+        "{base}"
+    );
+}
+
+/// A balancer that sends a fixed X-Forwarded-Port (copied from a plain-HTTP
+/// server block): the app builds its links and redirects with that port.
+/// The verdict says so, and which nginx line sets it right.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balancer_sending_the_wrong_x_forwarded_port() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(false).await;
+    let tls = free_port();
+    let body = tls_balancer(
+        dir.path(),
+        &format!("127.0.0.1:{tls}"),
+        &c,
+        &echo,
+        "proxy_set_header Host $host;
+         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+         proxy_set_header X-Forwarded-Proto $scheme;
+         proxy_set_header X-Forwarded-Port 80;",
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+    let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Warn, "{base}");
+    assert!(
+        base.starts_with(&format!(
+            "X-Forwarded-Port is 80, the request went to {tls}: links and redirects the app builds point at port 80 |"
+        )),
+        "{base}"
+    );
+    assert!(
+        base.contains("proxy_set_header X-Forwarded-Port $server_port;"),
+        "{base}"
+    );
+}
+
 /// Debian's `include proxy_params` already sets X-Forwarded-Proto; a site
 /// that sets it again sends it twice, which an app joins into "https,
 /// https": the WordPress-style `== 'https'` check then sees http.
@@ -610,6 +680,78 @@ async fn backend_down_behind_the_balancer() {
         "{}",
         nginx.error_log()
     );
+}
+
+/// The echo listener down behind a working balancer (nginx answers 502 for
+/// it): the pane does not say the echo received a request without
+/// forwarding headers, since it received nothing; it says it did not answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_down_behind_the_balancer_is_not_shown_as_headers_missing() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let (tls, http, down) = (free_port(), free_port(), free_port());
+    // nothing listens on `down`, where the echo should be
+    let body = correct_balancer(
+        dir.path(),
+        &c,
+        http,
+        tls,
+        format!("127.0.0.1:{down}").parse().unwrap(),
+    );
+    let nginx = Nginx::start(dir.path(), "", &body, &[tls, http]);
+    let t = target(tls, Some(http), &c.ca);
+    let r = run_target(&t, &ProbeConfig::default(), now()).await;
+    assert!(!r.echoes.is_empty(), "{r:#?}");
+    assert!(
+        r.echoes.iter().all(|e| e.error.is_some()),
+        "{:#?}",
+        r.echoes
+    );
+
+    let mut config = opsdeck::config::Config::default();
+    config.probe.targets = vec![t];
+    let mut pane = opsdeck::probe::ProbePane::new(&config);
+    let mut shared = opsdeck::app::shared::Shared::default();
+    let mut cx = opsdeck::app::pane::Cx {
+        now: chrono::Local::now(),
+        access: None,
+        shared: &mut shared,
+    };
+    use opsdeck::app::pane::Pane;
+    pane.on_event(opsdeck::probe::ProbeEvent::Report(0, Box::new(r)), &mut cx);
+    pane.on_enter(&mut cx);
+    let theme = opsdeck::ui::theme::Theme::fallback();
+    let shared = opsdeck::app::shared::Shared::default();
+    let vcx = opsdeck::app::pane::ViewCx {
+        theme: &theme,
+        now: chrono::Local::now(),
+        focused: true,
+        zoomed: true,
+        read_only: true,
+        shared: &shared,
+    };
+    // tall enough for the whole detail: the echo requests come last
+    let (w, h) = (80u16, 120u16);
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    term.draw(|f| pane.render(f, f.area(), &vcx)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let screen: String = (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+        .collect();
+    assert!(screen.contains("received by the echo"), "{screen}");
+    assert!(
+        !screen.contains("(no forwarding header)"),
+        "nothing reached the echo:\n{screen}"
+    );
+    // each request shown (one "sent" heading each) says so
+    let shown = screen.matches(": sent").count();
+    assert!(shown >= 1, "{screen}");
+    assert_eq!(
+        screen.matches("(no answer from the echo)").count(),
+        shown,
+        "{screen}"
+    );
+    drop(nginx);
 }
 
 /// A balancer that adds its X-Forwarded-Proto after the client's instead of

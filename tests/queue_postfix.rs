@@ -502,6 +502,11 @@ fn pane_confirms_and_deletes_a_tagged_set() {
             format!("delete 2 messages from deferred: {x}, {y}")
         );
         assert_eq!(confirm.title, "Delete 2 messages");
+        // and whose they are: the dialog covers the table
+        assert_eq!(
+            confirm.lines.last().map(String::as_str),
+            Some("from a@example.com (1), c@example.com (1)")
+        );
         // the user presses y: run what the dialog holds
         for e in confirm.then {
             let Effect::Queue(q) = e else {
@@ -545,6 +550,21 @@ fn pane_confirms_and_deletes_a_tagged_set() {
         let st = queue_state(&pf);
         assert_eq!(st.len(), 1, "checked with a second postqueue -j");
         assert_eq!(st[0].2, "b@example.com");
+
+        // flush says why the mail waits: a flush now only defers it again
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        let effects = pane.on_action(QueueAction::Flush, &mut cx);
+        let Some(Effect::Confirm(flush)) = effects.into_iter().next() else {
+            panic!("expected a confirm dialog");
+        };
+        assert_eq!(
+            flush.lines.last().map(String::as_str),
+            Some("deferred for: SES throttling (1); a flush before the cause is gone defers them again")
+        );
 
         // read-only: the same key makes no effect that could change the host
         let mut cx = Cx {
@@ -681,4 +701,351 @@ fn a_stopped_postfix_is_said_over_the_list() {
             "{screen}"
         );
     });
+}
+
+/// `postqueue -j` lists in queue-file order, so new mail lands anywhere in
+/// it, and newest first it is shown above: whichever row the cursor is on,
+/// the next listing keeps it on the same message.
+#[test]
+fn the_cursor_stays_on_its_message_when_new_mail_arrives() {
+    let (_ses, pf) = throttled();
+    let first: Vec<String> = (0..6).map(|i| format!("old{i}@example.com")).collect();
+    fill(&pf, &first.iter().map(String::as_str).collect::<Vec<_>>());
+    let listing = || {
+        let out = pf.command("postqueue").arg("-j").output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        parse_jsonl(&out.stdout)
+    };
+    let before = listing();
+    // arrival times are in seconds: the new mail is newer than the old
+    std::thread::sleep(Duration::from_millis(1100));
+    for i in 0..6 {
+        let s = format!("new{i}@example.com");
+        pf.submit(&s, "rcpt@example.net", "Subject: new\n\nhello\n");
+    }
+    wait_until("the new mail deferred", Duration::from_secs(30), || {
+        let st = queue_state(&pf);
+        st.len() == 12 && st.iter().all(|r| r.0 == "deferred")
+    });
+    let after = listing();
+    assert_eq!(after.entries.len(), 12);
+    let config = Config {
+        postfix: vec![instance(&pf)],
+        ..Config::default()
+    };
+    let t0 = chrono::Local::now();
+    for row in 0..6 {
+        let mut pane = QueuePane::new(&config);
+        let mut shared = Shared::default();
+        let mut cx = Cx {
+            now: t0,
+            access: None,
+            shared: &mut shared,
+        };
+        pane.on_event(
+            QueueEvent::Listed {
+                instance: 0,
+                at: t0,
+                result: Ok(before.clone()),
+            },
+            &mut cx,
+        );
+        // newest first, as during an incident: new mail is shown above
+        pane.on_action(QueueAction::SortReverse, &mut cx);
+        for _ in 0..row {
+            pane.on_nav(opsdeck::app::pane::Nav::Down, &mut cx);
+        }
+        let picked = pane.selected_entry().unwrap().1.id.clone();
+        pane.on_event(
+            QueueEvent::Listed {
+                instance: 0,
+                at: t0 + chrono::Duration::seconds(5),
+                result: Ok(after.clone()),
+            },
+            &mut cx,
+        );
+        assert_eq!(
+            pane.selected_entry().unwrap().1.id,
+            picked,
+            "row {row}: the cursor left its message"
+        );
+    }
+}
+
+/// Between the listing a selection was picked from and the action, mail
+/// moves: one message is deleted by someone else, one is put on hold. The
+/// result names exactly those, each with why, checked against the queue.
+#[test]
+fn a_bulk_action_names_the_messages_it_could_not_act_on() {
+    let (_ses, pf) = throttled();
+    fill(
+        &pf,
+        &[
+            "a@example.com",
+            "b@example.com",
+            "c@example.com",
+            "d@example.com",
+        ],
+    );
+    let rt = rt();
+    let inst = instance(&pf);
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    let mut picked: Vec<QueueId> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|s| id_of(&pf, &format!("{s}@example.com")))
+        .collect();
+    picked.sort();
+    let gone = id_of(&pf, "b@example.com");
+    let held = id_of(&pf, "c@example.com");
+    // someone else, meanwhile
+    let out = pf
+        .command("postsuper")
+        .args(["-d", gone.as_str()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let out = pf
+        .command("postsuper")
+        .args(["-h", held.as_str()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+
+    let o = rt
+        .block_on(commands::apply(&access, &inst, QueueOp::Hold, &picked))
+        .unwrap();
+    assert_eq!(o.done, Some(2), "{o:?}");
+    let want: Vec<&QueueId> = picked
+        .iter()
+        .filter(|i| **i == gone || **i == held)
+        .collect();
+    assert_eq!(o.missed.as_ref().unwrap().iter().collect::<Vec<_>>(), want);
+    assert_eq!(
+        o.summary(),
+        format!(
+            "hold: done for 2 of 4 messages; 2 no longer queued or already on hold: {}, {}",
+            want[0], want[1]
+        )
+    );
+    let on_hold = queue_state(&pf).iter().filter(|r| r.0 == "hold").count();
+    assert_eq!(on_hold, 3, "checked with a second postqueue -j");
+
+    let o = rt
+        .block_on(commands::apply(&access, &inst, QueueOp::Delete, &picked))
+        .unwrap();
+    assert_eq!(
+        o.summary(),
+        format!("delete: done for 3 of 4 messages; 1 no longer queued: {gone}")
+    );
+    assert!(queue_state(&pf).is_empty());
+}
+
+/// A message whose detail is open leaves the queue (here someone else
+/// deletes it): the cursor's row then holds another message, and a key
+/// pressed in the detail must not act on that one.
+#[test]
+fn an_action_from_a_detail_never_reaches_another_message() {
+    let (_ses, pf) = throttled();
+    fill(&pf, &["a@example.com", "b@example.com", "c@example.com"]);
+    let listing = || {
+        let out = pf.command("postqueue").arg("-j").output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        parse_jsonl(&out.stdout)
+    };
+    let config = Config {
+        postfix: vec![instance(&pf)],
+        ..Config::default()
+    };
+    let access = WriteAccess::for_mode(Mode::Interactive);
+    let mut pane = QueuePane::new(&config);
+    let mut shared = Shared::default();
+    let t0 = chrono::Local::now();
+    let mut cx = Cx {
+        now: t0,
+        access: access.as_ref(),
+        shared: &mut shared,
+    };
+    pane.on_event(
+        QueueEvent::Listed {
+            instance: 0,
+            at: t0,
+            result: Ok(listing()),
+        },
+        &mut cx,
+    );
+    pane.on_enter(&mut cx);
+    let open = pane.selected_entry().unwrap().1.id.clone();
+    let out = pf
+        .command("postsuper")
+        .args(["-d", open.as_str()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    pane.on_event(
+        QueueEvent::Listed {
+            instance: 0,
+            at: t0 + chrono::Duration::seconds(5),
+            result: Ok(listing()),
+        },
+        &mut cx,
+    );
+    let under = pane.selected_entry().unwrap().1.id.clone();
+    assert_ne!(under, open, "the row now holds another message");
+    let effects = pane.on_action(QueueAction::Delete, &mut cx);
+    assert!(
+        matches!(&effects[..], [Effect::Notice(n)] if *n == format!("delete: {open} is no longer in the queue (delivered, deleted or requeued)")),
+        "{effects:?}"
+    );
+    assert_eq!(queue_state(&pf).len(), 2, "nothing else was touched");
+}
+
+/// Held mail does not expire while held; released past the queue lifetime,
+/// its first failed attempt returns it to its sender. The release dialog
+/// says so beforehand, with the lifetime this Postfix reports, and Postfix
+/// then does exactly that.
+#[test]
+fn release_warns_of_held_mail_past_the_queue_lifetime() {
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["example.com".into()],
+        throttle: true,
+        ..SesOptions::default()
+    });
+    let pf = PostfixHarness::start(
+        PostfixOptions::relaying_to(&ses)
+            .main_cf("queue_run_delay", "3600s")
+            .retry_only_on_flush()
+            .main_cf("maximal_queue_lifetime", "2s")
+            .main_cf("bounce_queue_lifetime", "3s"),
+    );
+    fill(&pf, &["held@example.com"]);
+    let rt = rt();
+    let inst = instance(&pf);
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    let id = id_of(&pf, "held@example.com");
+    rt.block_on(commands::apply(
+        &access,
+        &inst,
+        QueueOp::Hold,
+        std::slice::from_ref(&id),
+    ))
+    .unwrap();
+    let arrival = pf.postqueue_json()[0]["arrival_time"].as_i64().unwrap();
+    wait_until(
+        "the held message past its lifetime",
+        Duration::from_secs(30),
+        || chrono::Utc::now().timestamp() > arrival + 2,
+    );
+
+    let config = Config {
+        postfix: vec![inst.clone()],
+        ..Config::default()
+    };
+    let mut pane = QueuePane::new(&config);
+    let mut shared = Shared::default();
+    let mut cx = Cx {
+        now: chrono::Local::now(),
+        access: Some(&access),
+        shared: &mut shared,
+    };
+    let out = rt
+        .block_on(commands::run(&commands::version(&inst), 4096))
+        .unwrap();
+    let version =
+        commands::MailVersion::parse_postconf(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    pane.on_event(
+        QueueEvent::Version {
+            instance: 0,
+            result: Ok(version),
+        },
+        &mut cx,
+    );
+    let listed = pf.command("postqueue").arg("-j").output().unwrap();
+    pane.on_event(
+        QueueEvent::Listed {
+            instance: 0,
+            at: chrono::Local::now(),
+            result: Ok(parse_jsonl(&listed.stdout)),
+        },
+        &mut cx,
+    );
+    let effects = pane.on_action(QueueAction::Release, &mut cx);
+    let Some(Effect::Confirm(c)) = effects.into_iter().next() else {
+        panic!("expected a confirm dialog");
+    };
+    assert!(
+        c.lines.iter().any(|l| l
+            == "1 of them was queued longer than maximal_queue_lifetime 2s: released, it is returned to the sender at the first failed attempt"),
+        "{:?}",
+        c.lines
+    );
+
+    // and so it is
+    rt.block_on(commands::apply(
+        &access,
+        &inst,
+        QueueOp::Release,
+        std::slice::from_ref(&id),
+    ))
+    .unwrap();
+    rt.block_on(commands::apply(
+        &access,
+        &inst,
+        QueueOp::DeliverNow,
+        std::slice::from_ref(&id),
+    ))
+    .unwrap();
+    pf.wait_for_log(
+        |l| {
+            l.contains(&format!(
+                "{id}: from=<held@example.com>, status=expired, returned to sender"
+            ))
+        },
+        Duration::from_secs(30),
+    )
+    .unwrap();
+
+    // the notification, from the null sender, deferred by the same relay:
+    // held past bounce_queue_lifetime, the dialog names that lifetime
+    wait_until("the notification deferred", Duration::from_secs(30), || {
+        let st = queue_state(&pf);
+        st.len() == 1 && st[0].0 == "deferred"
+    });
+    let notice = QueueId::parse(&queue_state(&pf)[0].1).unwrap();
+    rt.block_on(commands::apply(
+        &access,
+        &inst,
+        QueueOp::Hold,
+        std::slice::from_ref(&notice),
+    ))
+    .unwrap();
+    let arrival = pf.postqueue_json()[0]["arrival_time"].as_i64().unwrap();
+    wait_until(
+        "the notification past its lifetime",
+        Duration::from_secs(30),
+        || chrono::Utc::now().timestamp() > arrival + 3,
+    );
+    let listed = pf.command("postqueue").arg("-j").output().unwrap();
+    let mut cx = Cx {
+        now: chrono::Local::now(),
+        access: Some(&access),
+        shared: &mut shared,
+    };
+    pane.on_event(
+        QueueEvent::Listed {
+            instance: 0,
+            at: chrono::Local::now(),
+            result: Ok(parse_jsonl(&listed.stdout)),
+        },
+        &mut cx,
+    );
+    let effects = pane.on_action(QueueAction::Release, &mut cx);
+    let Some(Effect::Confirm(c)) = effects.into_iter().next() else {
+        panic!("expected a confirm dialog");
+    };
+    assert!(
+        c.lines.iter().any(|l| l
+            == "1 of them was queued longer than bounce_queue_lifetime 3s: released, it is returned to the sender at the first failed attempt"),
+        "{:?}",
+        c.lines
+    );
 }

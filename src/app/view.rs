@@ -469,15 +469,17 @@ pub(super) fn wrap_words(text: &str, width: usize) -> Vec<String> {
 
 fn dialog(frame: &mut Frame<'_>, theme: &Theme, title: &str, lines: Vec<Line<'_>>, width: u16) {
     let inner_w = width.min(frame.area().width.saturating_sub(4)).max(10) - 2;
-    let height: u16 = lines
-        .iter()
-        .map(|l| (l.width() as u16).div_ceil(inner_w).max(1))
-        .sum::<u16>()
-        + 2;
+    // The rows the text takes wrapped at words, as it is drawn: counted by
+    // characters, a line broken early took one row more than its box had,
+    // and the last line (y confirm, n cancel) fell out of it.
+    let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let height = u16::try_from(text.line_count(inner_w))
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
     let area = centered(frame.area(), width, height);
     frame.render_widget(Clear, area);
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+        text.block(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(theme.border_focus)

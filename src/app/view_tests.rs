@@ -187,6 +187,39 @@ fn hostile_notice_never_reaches_the_buffer_raw() {
 }
 
 #[test]
+fn a_confirm_dialog_keeps_its_keys_inside_when_its_lines_wrap_at_words() {
+    // Lines that wrap at a word boundary take more rows than their length
+    // divided by the width: the box must still hold the y / n line.
+    let mut a = app(Mode::Interactive);
+    let mut out = Outcome::default();
+    let lines = vec![
+        "release 3 messages from hold: 287D49A4043, 3FBCF9A404A, 992DD9A4011".to_string(),
+        "left out: 3 messages are not on hold: 2AC689A4046, 438199A404B, B20549A40FD".to_string(),
+        "They go back to the deferred queue and are retried.".to_string(),
+        "3 of them were queued longer than maximal_queue_lifetime 2s: released, they are returned to the sender at the first failed attempt".to_string(),
+        "from MAILER-DAEMON (1), alice@example.com (1), bob@example.com (1)".to_string(),
+    ];
+    a.settle(
+        vec![Effect::Confirm(crate::app::effect::Confirm {
+            title: "Release 3 messages".into(),
+            lines,
+            then: vec![],
+        })],
+        &mut out,
+    );
+    let s = screen(&a, &Theme::fallback(), 80, 24);
+    let rows: Vec<&str> = s.lines().collect();
+    let keys = rows
+        .iter()
+        .position(|l| l.contains(" y  confirm    n  cancel"))
+        .unwrap_or_else(|| panic!("the keys are not shown:\n{s}"));
+    assert!(
+        rows[keys + 1].contains('└'),
+        "the keys are the box's last line:\n{s}"
+    );
+}
+
+#[test]
 fn a_prefilled_prompt_says_how_to_clear_it() {
     let mut a = app(Mode::Interactive);
     let mut out = Outcome::default();

@@ -901,7 +901,7 @@ fn judge_baseline(
         Some(p) => {
             level = level.max(Level::Warn);
             problems.push(format!(
-                "X-Forwarded-Port is {p}, the request went to {port}"
+                "X-Forwarded-Port is {p}, the request went to {port}: links and redirects the app builds point at port {p}"
             ));
         }
         None if pp.is_none() => {
@@ -943,12 +943,21 @@ fn judge_baseline(
             "the client arrives as {client}, the IPv4-mapped form of {v4}: apps and allow-lists that compare IPv4 addresses do not match it"
         ));
     }
+    let balancer_as_client = r.client.source == ClientSource::Peer && pp.is_none();
     if let Some(want) = t.expect_client {
         if client.to_canonical() != want.to_canonical() {
             level = Level::Fail;
-            problems.push(format!("client computed as {client}, expected {want}"));
+            problems.push(if balancer_as_client {
+                // the plain consequence: every visitor has the balancer's address
+                format!(
+                    "the app would see the balancer ({client}) as the client, not {want}: {}",
+                    r.client.reason
+                )
+            } else {
+                format!("client computed as {client}, expected {want}")
+            });
         }
-    } else if r.client.source == ClientSource::Peer && pp.is_none() {
+    } else if balancer_as_client {
         level = Level::Fail;
         problems.push(format!(
             "the app would see the balancer ({client}) as the client: {}",

@@ -45,7 +45,7 @@ pub enum ProbeError {
         "echo listener: proxy_protocol_listen {addr} is the same as listen: a port must never accept both"
     )]
     SamePort { addr: SocketAddr },
-    #[error("echo listener: cannot bind {addr}: {source}")]
+    #[error("echo listener: cannot bind {addr}: {source}{}", in_use(source))]
     Bind {
         addr: SocketAddr,
         #[source]
@@ -57,6 +57,17 @@ pub enum ProbeError {
     CaFile { path: PathBuf, why: String },
     #[error("TLS setup: {0}")]
     Tls(String),
+}
+
+/// What a port already in use means here: most often a second opsdeck (the
+/// wall monitor and an ssh session on one host), whose echo then answers
+/// this one's forwarding checks and lists their requests instead.
+fn in_use(e: &std::io::Error) -> &'static str {
+    if e.kind() == std::io::ErrorKind::AddrInUse {
+        " - another opsdeck (a wall monitor?) or another program listens there: the forwarding checks are answered by it and its list shows their requests; give this one another [probe.echo] listen to see them here"
+    } else {
+        ""
+    }
 }
 
 /// One request the echo listener saw, as the pane keeps it.

@@ -465,6 +465,23 @@ fn list_80x24() {
 }
 
 #[test]
+fn an_echo_that_could_not_start_says_why_whole_at_80x24() {
+    // the port taken by a second opsdeck: the hint is the end of the line
+    let err = ProbeError::Bind {
+        addr: "127.0.0.1:8099".parse().unwrap(),
+        source: std::io::Error::from(std::io::ErrorKind::AddrInUse),
+    };
+    let mut p = pane();
+    with_cx(|cx| p.on_event(ProbeEvent::EchoFailed(Clean::new(&err.to_string())), cx));
+    let s = draw(&p, 80, 24, true);
+    assert!(
+        s.contains("│echo listener: cannot bind 127.0.0.1:8099: address in use"),
+        "{s}"
+    );
+    assert!(s.contains("[probe.echo] listen to see them here"), "{s}");
+}
+
+#[test]
 fn list_160x48() {
     insta::assert_snapshot!(draw(&pane(), 160, 48, true));
 }

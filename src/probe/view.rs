@@ -18,7 +18,7 @@ use unicode_width::UnicodeWidthStr;
 use super::checks::{Check, HopView, Level, TargetReport};
 use super::{EchoLine, Focus, ProbePane};
 use crate::app::pane::ViewCx;
-use crate::ui::widgets::{fit, pane_block, truncate};
+use crate::ui::widgets::{fit, pane_block, truncate, wrap_words};
 
 const CHECKS: [Check; 6] = [
     Check::Redirects,
@@ -325,8 +325,15 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
     }
     frame.render_widget(Paragraph::new(lines), ta);
 
-    // Echo requests, newest first.
-    let mut lines = vec![fitted(echo_pulse(p, cx), w)];
+    // Echo requests, newest first. An echo that could not start says why
+    // and what to change, whole: its list below stays empty.
+    let mut lines = match &p.echo.error {
+        Some(err) if p.echo.enabled => wrap_words(err, w, 4)
+            .into_iter()
+            .map(|l| Line::from(Span::styled(l, cx.theme.error)))
+            .collect(),
+        _ => vec![fitted(echo_pulse(p, cx), w)],
+    };
     if let Some((at, why)) = &p.echo.last_rejected {
         lines.push(fitted(
             vec![(
@@ -556,10 +563,13 @@ fn render_target_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &V
                 .get(k)
                 .map(|(a, b)| format!("{a}: {b}"))
                 .unwrap_or_else(|| {
-                    if k == 0 {
-                        "(no forwarding header)".into()
-                    } else {
+                    if k > 0 {
                         String::new()
+                    } else if ev.error.is_some() {
+                        // what the echo received is known from its reply only
+                        "(no answer from the echo)".into()
+                    } else {
+                        "(no forwarding header)".into()
                     }
                 });
             lines.push(fitted(

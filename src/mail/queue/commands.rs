@@ -63,11 +63,19 @@ pub fn list(inst: &PostfixInstance, replacement: Option<&[String]>) -> CommandSp
     CommandSpec { argv, stdin: None }
 }
 
-/// `postconf -h mail_version`.
+/// `postconf -h mail_version maximal_queue_lifetime bounce_queue_lifetime`:
+/// the version, and how long mail is kept trying (held mail released after
+/// that is returned at its first failed attempt).
 pub fn version(inst: &PostfixInstance) -> CommandSpec {
     let mut argv = base(inst, "postconf");
     argv.push("-h".into());
-    argv.push("mail_version".into());
+    for p in [
+        "mail_version",
+        "maximal_queue_lifetime",
+        "bounce_queue_lifetime",
+    ] {
+        argv.push(p.into());
+    }
     CommandSpec { argv, stdin: None }
 }
 
@@ -153,6 +161,16 @@ impl QueueOp {
         }
     }
 
+    /// Why postsuper did not act on a message it was given (after a count):
+    /// it had changed since the listing the user picked it from.
+    pub fn missed_because(self) -> &'static str {
+        match self {
+            QueueOp::Hold => "no longer queued or already on hold",
+            QueueOp::Release => "no longer on hold",
+            _ => "no longer queued",
+        }
+    }
+
     /// What to do instead, for messages this operation does not apply to.
     pub fn left_out_hint(self) -> Option<&'static str> {
         match self {
@@ -222,6 +240,8 @@ pub fn flush_command(inst: &PostfixInstance) -> CommandSpec {
 /// prints its count).
 const STDERR_HEAD: usize = 64 * 1024;
 const STDERR_TAIL: usize = 4 * 1024;
+/// A longer line of standard error is cut there when handed on line by line.
+const STDERR_LINE_MAX: usize = 4 * 1024;
 
 /// The first `head` and the last `tail` bytes of a stream, with a line
 /// between them saying how much was left out.
@@ -290,6 +310,16 @@ pub struct Captured {
 /// Standard output is read up to `max_stdout` bytes (then the process is
 /// stopped and `cut` is set).
 pub async fn run(spec: &CommandSpec, max_stdout: usize) -> Result<Captured, QueueError> {
+    run_watching(spec, max_stdout, |_| {}).await
+}
+
+/// [`run`], handing every line of standard error to `on_stderr_line` as it
+/// is read, all of them, even those the kept output leaves out.
+async fn run_watching(
+    spec: &CommandSpec,
+    max_stdout: usize,
+    mut on_stderr_line: impl FnMut(&str),
+) -> Result<Captured, QueueError> {
     let name = spec.display();
     let Some((prog, args)) = spec.argv.split_first() else {
         return Err(QueueError::Spawn {
@@ -342,14 +372,28 @@ pub async fn run(spec: &CommandSpec, max_stdout: usize) -> Result<Captured, Queu
         // Read to the end: a writer blocked on a full pipe never exits
         // (postsuper prints a line per message, and its count comes last).
         let mut kept = HeadTail::new(STDERR_HEAD, STDERR_TAIL);
+        let mut line: Vec<u8> = Vec::new();
         if let Some(e) = err.as_mut() {
             let mut chunk = vec![0u8; 16 * 1024];
             loop {
                 match e.read(&mut chunk).await {
                     Ok(0) | Err(_) => break,
-                    Ok(n) => kept.push(&chunk[..n]),
+                    Ok(n) => {
+                        kept.push(&chunk[..n]);
+                        for &b in &chunk[..n] {
+                            if b == b'\n' {
+                                on_stderr_line(&String::from_utf8_lossy(&line));
+                                line.clear();
+                            } else if line.len() < STDERR_LINE_MAX {
+                                line.push(b);
+                            }
+                        }
+                    }
                 }
             }
+        }
+        if !line.is_empty() {
+            on_stderr_line(&String::from_utf8_lossy(&line));
         }
         kept.into_bytes()
     };
@@ -392,6 +436,10 @@ pub struct Outcome {
     pub asked: usize,
     /// The count postsuper reported (`Deleted: 2 messages`), if it did.
     pub done: Option<u64>,
+    /// The messages asked for that postsuper did not name as done (it names
+    /// each one it acts on), in the order asked; None for `postqueue -i`,
+    /// which names none.
+    pub missed: Option<Vec<QueueId>>,
     /// Its messages, sanitized, one per line.
     pub lines: Vec<Clean>,
 }
@@ -407,6 +455,30 @@ impl Outcome {
             ),
             (op, Some(n)) if n as usize == self.asked => {
                 format!("{}: done for {n} message{}", op.verb(), plural(n))
+            }
+            // named only when the names agree with the count (a postsuper
+            // that wrote its lines otherwise names none, not all)
+            (op, Some(n))
+                if self
+                    .missed
+                    .as_ref()
+                    .is_some_and(|m| !m.is_empty() && m.len() as u64 + n == self.asked as u64) =>
+            {
+                let missed = self.missed.as_deref().unwrap_or_default();
+                const NAMED: usize = 3;
+                let mut ids: Vec<String> =
+                    missed.iter().take(NAMED).map(|i| i.to_string()).collect();
+                if missed.len() > NAMED {
+                    ids.push(format!("and {} more", missed.len() - NAMED));
+                }
+                format!(
+                    "{}: done for {n} of {} messages; {} {}: {}",
+                    op.verb(),
+                    self.asked,
+                    missed.len(),
+                    op.missed_because(),
+                    ids.join(", ")
+                )
             }
             (op, Some(n)) => format!(
                 "{}: {n} of {} messages (the others had left that queue or the queue)",
@@ -439,6 +511,16 @@ pub fn postsuper_count(stderr: &str) -> Option<u64> {
     })
 }
 
+/// The queue id of a line where postsuper says it acted on one message
+/// (`postsuper: 3D2F49A4199: placed on hold`), if it is one.
+fn acted_on(line: &str) -> Option<&str> {
+    // whatever names the program (an instance's syslog_name), the id is the
+    // field before the last
+    let (head, what) = line.rsplit_once(": ")?;
+    let id = head.rsplit_once(": ").map_or(head, |(_, id)| id);
+    (!what.is_empty() && QueueId::parse(id).is_ok()).then_some(id)
+}
+
 /// Change the queue. Ids were checked when they became [`QueueId`]s; an
 /// empty list runs nothing.
 pub async fn apply(
@@ -451,14 +533,26 @@ pub async fn apply(
         op,
         asked: ids.len(),
         done: None,
+        missed: None,
         lines: Vec::new(),
     };
     if ids.is_empty() {
         outcome.done = Some(0);
         return Ok(outcome);
     }
+    // postsuper names each message it acts on (`postsuper: ID: removed`);
+    // every line is looked at, the kept output may leave some out.
+    let asked: std::collections::HashSet<&str> = ids.iter().map(QueueId::as_str).collect();
+    let mut named: std::collections::HashSet<String> = std::collections::HashSet::new();
     for spec in op_commands(inst, op, ids) {
-        let c = run(&spec, 64 * 1024).await?;
+        let c = run_watching(&spec, 64 * 1024, |line| {
+            if let Some(id) = acted_on(line)
+                && asked.contains(id)
+            {
+                named.insert(id.to_string());
+            }
+        })
+        .await?;
         let text = String::from_utf8_lossy(&c.stderr);
         if op != QueueOp::DeliverNow {
             outcome.done = postsuper_count(&text);
@@ -467,6 +561,14 @@ pub async fn apply(
             text.lines()
                 .filter(|l| !l.trim().is_empty())
                 .map(|l| Clean::capped(l, 300)),
+        );
+    }
+    if op != QueueOp::DeliverNow {
+        outcome.missed = Some(
+            ids.iter()
+                .filter(|id| !named.contains(id.as_str()))
+                .cloned()
+                .collect(),
         );
     }
     if op == QueueOp::Requeue {
@@ -495,12 +597,49 @@ pub async fn flush(
         .collect())
 }
 
-/// A Postfix version as `postconf -h mail_version` prints it.
+/// A Postfix version as `postconf -h mail_version` prints it, with the
+/// queue lifetimes when [`version`] read them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MailVersion {
     pub text: Clean,
     pub major: u32,
     pub minor: u32,
+    /// `maximal_queue_lifetime`, as written and in seconds.
+    pub max_lifetime: Option<Lifetime>,
+    /// `bounce_queue_lifetime` (for mail from the null sender).
+    pub bounce_lifetime: Option<Lifetime>,
+}
+
+/// A Postfix time parameter, as written and in seconds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lifetime {
+    pub text: Clean,
+    pub secs: i64,
+}
+
+impl Lifetime {
+    /// `5d`, `12h`, `3600s`, `1w`, `30m`; a bare number is days (the unit
+    /// of both queue lifetimes).
+    pub fn parse(s: &str) -> Option<Lifetime> {
+        let t = s.trim();
+        let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+            Some(i) => (&t[..i], &t[i..]),
+            None => (t, "d"),
+        };
+        let n: i64 = num.parse().ok()?;
+        let per = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "w" => 7 * 86_400,
+            _ => return None,
+        };
+        Some(Lifetime {
+            text: Clean::capped(t, 20),
+            secs: n.checked_mul(per)?,
+        })
+    }
 }
 
 impl MailVersion {
@@ -513,7 +652,19 @@ impl MailVersion {
             text: Clean::capped(t, 40),
             major,
             minor,
+            max_lifetime: None,
+            bounce_lifetime: None,
         })
+    }
+
+    /// What [`version`] prints: the version, then the two lifetimes, a line
+    /// each.
+    pub fn parse_postconf(out: &str) -> Option<MailVersion> {
+        let mut lines = out.lines();
+        let mut v = MailVersion::parse(lines.next()?)?;
+        v.max_lifetime = lines.next().and_then(Lifetime::parse);
+        v.bounce_lifetime = lines.next().and_then(Lifetime::parse);
+        Some(v)
     }
 
     /// `postsuper -e` exists from 3.5 on.
@@ -601,7 +752,15 @@ mod tests {
         assert_eq!(words(&list(&i, Some(&demo))), ["cat", "/tmp/q.jsonl"]);
         assert_eq!(
             words(&version(&i)),
-            ["postconf", "-c", "/srv/pf", "-h", "mail_version"]
+            [
+                "postconf",
+                "-c",
+                "/srv/pf",
+                "-h",
+                "mail_version",
+                "maximal_queue_lifetime",
+                "bounce_queue_lifetime"
+            ]
         );
         let id = QueueId::parse("A1B2C3").unwrap();
         assert_eq!(
@@ -639,6 +798,7 @@ mod tests {
             op: QueueOp::Delete,
             asked: 3,
             done: Some(1),
+            missed: None,
             lines: vec![],
         };
         assert_eq!(
@@ -649,9 +809,64 @@ mod tests {
             op: QueueOp::Hold,
             asked: 1,
             done: Some(1),
+            missed: None,
             lines: vec![],
         };
         assert_eq!(o.summary(), "hold: done for 1 message");
+        let id = |s: &str| QueueId::parse(s).unwrap();
+        let o = Outcome {
+            op: QueueOp::Hold,
+            asked: 6,
+            done: Some(1),
+            missed: Some(vec![
+                id("A1A1A1"),
+                id("B2B2B2"),
+                id("C3C3C3"),
+                id("D4D4D4"),
+                id("E5E5E5"),
+            ]),
+            lines: vec![],
+        };
+        assert_eq!(
+            o.summary(),
+            "hold: done for 1 of 6 messages; 5 no longer queued or already on hold: A1A1A1, B2B2B2, C3C3C3, and 2 more"
+        );
+        // names that disagree with the count are not given
+        let o = Outcome { done: Some(3), ..o };
+        assert_eq!(
+            o.summary(),
+            "hold: 3 of 6 messages (the others had left that queue or the queue)"
+        );
+    }
+
+    #[test]
+    fn postsuper_names_the_messages_it_acted_on() {
+        let table = [
+            (
+                "postsuper: 3D2F49A4199: placed on hold",
+                Some("3D2F49A4199"),
+            ),
+            (
+                "postsuper: 3D2F49A4199: released from hold",
+                Some("3D2F49A4199"),
+            ),
+            ("postsuper: 3yjZvb4Q4PzJ4k: removed", Some("3yjZvb4Q4PzJ4k")),
+            ("postsuper: 356109A4197: expired", Some("356109A4197")),
+            ("postsuper: 356109A4197: requeued", Some("356109A4197")),
+            (
+                "postfix-out/postsuper: 356109A4197: removed",
+                Some("356109A4197"),
+            ),
+            ("postsuper: Deleted: 2 messages", None),
+            ("postsuper: warning: bad queue id: ALL", None),
+            (
+                "postsuper: fatal: use of this command is reserved for the superuser",
+                None,
+            ),
+        ];
+        for (line, want) in table {
+            assert_eq!(acted_on(line), want, "{line}");
+        }
     }
 
     #[test]
@@ -666,6 +881,20 @@ mod tests {
         );
         assert!(!MailVersion::parse("2.11.3").unwrap().has_force_expire());
         assert!(MailVersion::parse("garbage").is_none());
+        let v = MailVersion::parse_postconf("3.7.11\n5d\n12h\n").unwrap();
+        assert_eq!(v.text.as_str(), "3.7.11");
+        assert_eq!(v.max_lifetime.as_ref().map(|l| l.secs), Some(5 * 86_400));
+        assert_eq!(v.bounce_lifetime.as_ref().map(|l| l.secs), Some(12 * 3600));
+        for (t, secs) in [
+            ("5", 5 * 86_400),
+            ("3600s", 3600),
+            ("1w", 604_800),
+            ("30m", 1800),
+        ] {
+            assert_eq!(Lifetime::parse(t).map(|l| l.secs), Some(secs), "{t}");
+        }
+        assert!(Lifetime::parse("5x").is_none());
+        assert!(Lifetime::parse("").is_none());
     }
 
     #[tokio::test]
@@ -710,6 +939,38 @@ mod tests {
                 .iter()
                 .any(|l| l.contains("bytes of output left out")),
             "the cut is said"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bulk_action_names_every_message_it_did_not_act_on() {
+        // Two of 20,000 messages left the queue between the listing and the
+        // action: postsuper names each message it removes, and its output is
+        // far longer than what is kept of it. A stand-in that reads the ids
+        // and prints as postsuper does.
+        let script = "n=0; while read id; do case \"$id\" in A0000007|A0004E1F) ;; \
+                      *) echo \"postsuper: $id: removed\" >&2; n=$((n+1));; esac; done; \
+                      echo \"postsuper: Deleted: $n messages\" >&2";
+        let stand_in = inst("/etc/postfix", &["sh", "-c", script, "sh"]);
+        let ids: Vec<QueueId> = (0..20_000)
+            .map(|i| QueueId::parse(&format!("{:08X}", 0xA000_0000u32 + i)).unwrap())
+            .collect();
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let o = apply(&access, &stand_in, QueueOp::Delete, &ids)
+            .await
+            .unwrap();
+        assert_eq!(o.done, Some(19_998));
+        let missed: Vec<&str> = o.missed.iter().flatten().map(QueueId::as_str).collect();
+        assert_eq!(missed, ["A0000007", "A0004E1F"]);
+        assert_eq!(
+            o.summary(),
+            "delete: done for 19998 of 20000 messages; 2 no longer queued: A0000007, A0004E1F"
+        );
+        assert!(
+            o.lines
+                .iter()
+                .any(|l| l.contains("bytes of output left out")),
+            "the kept output was cut, the ids were all read"
         );
     }
 

@@ -230,6 +230,12 @@ impl QueuePane {
         self.now = now.timestamp();
     }
 
+    /// Keep an action's result on the pane, with the time it came: it stays
+    /// until the next one, and the queue under it moves on.
+    fn keep_notice(&mut self, ok: bool, text: &str, now: DateTime<Local>) {
+        self.notice = Some((ok, format!("{} {text}", now.format("%H:%M"))));
+    }
+
     /// Apply a new listing of one instance.
     fn put_listing(&mut self, instance: usize, at: DateTime<Local>, parsed: Parsed) {
         let keep = self.selected_key();
@@ -258,12 +264,24 @@ impl QueuePane {
             let present = present(&self.model);
             self.tags.retain(|(i, id)| present.contains_key(&(*i, id)));
         }
+        // The groups are ordered by size, which changes: the cursor stays on
+        // its group (Enter opens what it is on), or on its row if it went.
+        let group = self.reasons.get(self.reason_sel).map(|g| g.key.clone());
         self.reasons = group_reasons(self.model.entries().map(|(_, e)| e));
         self.summary = self.model.summary();
-        self.reason_sel = self.reason_sel.min(self.reasons.len().saturating_sub(1));
+        self.reason_sel = group
+            .and_then(|k| self.reasons.iter().position(|g| g.key == k))
+            .unwrap_or(self.reason_sel)
+            .min(self.reasons.len().saturating_sub(1));
         self.resort();
         let selected_before = self.selected;
+        // The shown rows point into the listing just replaced: in the new one
+        // the same place holds another message (postqueue lists in queue-file
+        // order, and new mail lands anywhere in it), so the selection is
+        // found again by its id, not by what its old row points at now.
+        self.view.clear();
         self.refilter();
+        self.reselect(keep.clone());
         if keep.is_some() && self.selected_key() != keep {
             // The message left: stay at the same row position.
             self.selected = selected_before.min(self.view.len().saturating_sub(1));
@@ -276,8 +294,19 @@ impl QueuePane {
         present(&self.model)
     }
 
-    /// The messages an action applies to: the tagged set, or the selection.
+    /// The messages an action applies to: the tagged set, the message whose
+    /// detail is open, or the selection.
     fn targets(&self) -> Vec<(usize, QueueId, QueueName)> {
+        if self.tags.is_empty()
+            && let Some(d) = &self.detail
+        {
+            // the message on screen, even once the cursor's row holds another
+            // (it left the queue, and the row was given to the next one)
+            return self
+                .lookup(d.instance, &d.id)
+                .map(|e| vec![(d.instance, e.id.clone(), e.queue)])
+                .unwrap_or_default();
+        }
         if self.tags.is_empty() {
             return self
                 .selected_entry()
@@ -308,10 +337,14 @@ impl QueuePane {
         }
         let targets = self.targets();
         if targets.is_empty() {
-            return vec![Effect::Notice(format!(
-                "{}: no message selected",
-                op.verb()
-            ))];
+            return vec![Effect::Notice(match &self.detail {
+                Some(d) if self.tags.is_empty() => format!(
+                    "{}: {} is no longer in the queue (delivered, deleted or requeued)",
+                    op.verb(),
+                    d.id
+                ),
+                _ => format!("{}: no message selected", op.verb()),
+            })];
         }
         // Messages the operation cannot act on (release of mail not on
         // hold, hold of held mail, deliver now of held mail) are left out
@@ -359,9 +392,10 @@ impl QueuePane {
         // tries to deliver held mail, so it is returned only once released; postsuper -r
         // takes it out of the hold queue, so it is delivered.
         let held = targets.iter().filter(|t| t.2 == QueueName::Hold).count();
+        let it = if held == 1 { "it" } else { "them" };
         let to_held = match op {
-            QueueOp::Expire => Some("returned only once released (H)"),
-            QueueOp::Requeue => Some("requeue releases it from hold, for delivery"),
+            QueueOp::Expire => Some("returned only once released (H)".to_string()),
+            QueueOp::Requeue => Some(format!("requeue releases {it} from hold, for delivery")),
             _ => None,
         };
         if let Some(what) = to_held
@@ -376,8 +410,17 @@ impl QueuePane {
                 ),
             );
         }
+        if op == QueueOp::Release
+            && let Some(line) = self.past_lifetime_line(&targets)
+        {
+            // right after "They go back to the deferred queue and are retried."
+            lines.insert(at + 1, line);
+        }
         if let Some(line) = self.hidden_line(&targets) {
             lines.insert(at, line);
+        }
+        if let Some(line) = self.whose_line(&targets) {
+            lines.push(line);
         }
         if self.demo {
             lines.push(DEMO_NOT_RUN.into());
@@ -388,6 +431,102 @@ impl QueuePane {
             lines,
             then,
         })]
+    }
+
+    /// The entries of `targets` with their instance, found in one pass over
+    /// the model (thousands may be tagged: no search per message).
+    fn entries_of(&self, targets: &[(usize, QueueId, QueueName)]) -> Vec<(usize, &QueueEntry)> {
+        let wanted: HashSet<(usize, &QueueId)> = targets.iter().map(|t| (t.0, &t.1)).collect();
+        self.model
+            .snapshots
+            .iter()
+            .flat_map(|s| s.entries.iter().map(move |e| (s.instance, e)))
+            .filter(|(i, e)| wanted.contains(&(*i, &e.id)))
+            .collect()
+    }
+
+    /// The release dialog's line for held mail older than the queue
+    /// lifetime: it did not expire while held, but once released the first
+    /// failed attempt returns it to its sender (postsuper(1), -h and -H).
+    fn past_lifetime_line(&self, targets: &[(usize, QueueId, QueueName)]) -> Option<String> {
+        let mut over = 0usize;
+        let mut params: Vec<String> = Vec::new();
+        for (inst, e) in self.entries_of(targets) {
+            let Some(Ok(v)) = self.instances.get(inst).and_then(|s| s.version.as_ref()) else {
+                continue;
+            };
+            let (name, life) = if e.from_null_sender() {
+                ("bounce_queue_lifetime", v.bounce_lifetime.as_ref())
+            } else {
+                ("maximal_queue_lifetime", v.max_lifetime.as_ref())
+            };
+            let Some(life) = life else {
+                continue;
+            };
+            if self.now - e.arrival >= life.secs {
+                over += 1;
+                let p = format!("{name} {}", life.text);
+                if !params.contains(&p) {
+                    params.push(p);
+                }
+            }
+        }
+        // maximal_queue_lifetime first, whatever order the queue lists them in
+        params.sort_by_key(|p| p.starts_with("bounce"));
+        (over > 0).then(|| {
+            format!(
+                "{over} of them {} queued longer than {}: released, {} returned to the sender at the first failed attempt",
+                if over == 1 { "was" } else { "were" },
+                params.join(" / "),
+                if over == 1 { "it is" } else { "they are" },
+            )
+        })
+    }
+
+    /// The confirm line saying whose mail the targets are: queue ids alone do
+    /// not say which messages they are, and the dialog covers the table. One
+    /// message: its sender and first recipient; more: the senders with the
+    /// most of them.
+    fn whose_line(&self, targets: &[(usize, QueueId, QueueName)]) -> Option<String> {
+        const SENDERS: usize = 3;
+        let entries: Vec<&QueueEntry> = self
+            .entries_of(targets)
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect();
+        let line = match entries.as_slice() {
+            [] => return None,
+            [e] => {
+                let mut l = format!("from {}", e.sender_shown());
+                if let Some(r) = e.recipients.first() {
+                    l.push_str(&format!(" to {}", r.address));
+                }
+                if e.recipients.len() > 1 {
+                    let more = e.recipients.len() - 1;
+                    l.push_str(&format!(" and {more} more recipient{}", plural(more)));
+                }
+                l
+            }
+            many => {
+                let mut counts: HashMap<&str, usize> = HashMap::new();
+                for e in many {
+                    *counts.entry(e.sender_shown()).or_default() += 1;
+                }
+                let mut by: Vec<(&str, usize)> = counts.into_iter().collect();
+                by.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+                let mut parts: Vec<String> = by
+                    .iter()
+                    .take(SENDERS)
+                    .map(|(s, n)| format!("{s} ({n})"))
+                    .collect();
+                if by.len() > SENDERS {
+                    let more = by.len() - SENDERS;
+                    parts.push(format!("and {more} more sender{}", plural(more)));
+                }
+                format!("from {}", parts.join(", "))
+            }
+        };
+        Some(crate::sanitize::sanitize_capped(&line, 300))
     }
 
     /// The confirm line naming the tagged targets the table does not show
@@ -447,6 +586,31 @@ impl QueuePane {
             .filter(|(_, e)| e.queue == QueueName::Deferred)
             .count();
         let names: Vec<&str> = self.instances.iter().map(|s| s.name.as_str()).collect();
+        // Why they wait: a flush before the cause is fixed (a wrong SES
+        // password, a sandboxed account) only defers them all again.
+        const REASONS: usize = 3;
+        let mut why: Vec<String> = self
+            .reasons
+            .iter()
+            .take(REASONS)
+            .map(|g| {
+                let name = if g.label.is_empty() { &g.key } else { &g.label };
+                format!("{name} ({})", g.messages)
+            })
+            .collect();
+        if self.reasons.len() > REASONS {
+            let more = self.reasons.len() - REASONS;
+            why.push(format!("and {more} more reason{}", plural(more)));
+        }
+        let why = (!why.is_empty()).then(|| {
+            crate::sanitize::sanitize_capped(
+                &format!(
+                    "deferred for: {}; a flush before the cause is gone defers them again",
+                    why.join(", ")
+                ),
+                300,
+            )
+        });
         vec![Effect::Confirm(Confirm {
             title: "Flush the queue".into(),
             lines: vec![
@@ -459,9 +623,11 @@ impl QueuePane {
                     plural(names.len()),
                     names.join(", ")
                 ),
-                "A relay that is throttling will defer them again.".into(),
             ]
             .into_iter()
+            .chain(std::iter::once(why.unwrap_or_else(|| {
+                "A relay that is throttling will defer them again.".to_string()
+            })))
             .chain(self.demo.then(|| DEMO_NOT_RUN.to_string()))
             .collect(),
             then: (0..self.instances.len())
@@ -654,7 +820,9 @@ impl QueuePane {
                     Ok(o) => {
                         self.tags.retain(|(i, _)| *i != instance);
                         let s = format!("{pre}{}", o.summary());
-                        self.notice = Some((o.done.is_some(), s.clone()));
+                        // green only when every message asked for was done
+                        let all = o.done.is_some_and(|n| n as usize == o.asked);
+                        self.keep_notice(all, &s, cx.now);
                         s
                     }
                     // the demo's refusal is what its dialog said: no error, nothing to keep
@@ -662,7 +830,7 @@ impl QueuePane {
                     Err(e) => {
                         self.errors += 1;
                         let s = format!("{pre}{e}");
-                        self.notice = Some((false, s.clone()));
+                        self.keep_notice(false, &s, cx.now);
                         s
                     }
                 };
@@ -677,7 +845,7 @@ impl QueuePane {
                 let text = match result {
                     Ok(_) => {
                         let s = format!("flush ({name}): Postfix is retrying the deferred mail");
-                        self.notice = Some((true, s.clone()));
+                        self.keep_notice(true, &s, cx.now);
                         s
                     }
                     // the demo's refusal is what its dialog said: no error, nothing to keep
@@ -685,7 +853,7 @@ impl QueuePane {
                     Err(e) => {
                         self.errors += 1;
                         let s = e.to_string();
-                        self.notice = Some((false, s.clone()));
+                        self.keep_notice(false, &s, cx.now);
                         s
                     }
                 };
@@ -1010,7 +1178,7 @@ mod tests {
     use crate::config::PostfixInstance;
     use crate::mail::queue::commands::Outcome;
     use crate::mail::queue::parse::parse_jsonl;
-    use crate::mail::queue::testkit::{Fx, fixture, now};
+    use crate::mail::queue::testkit::{Fx, NOW, fixture, now};
 
     fn confirm(effects: Vec<Effect>) -> Confirm {
         match effects.into_iter().next() {
@@ -1052,6 +1220,71 @@ mod tests {
             result: Ok(parse_jsonl(b"")),
         });
         assert_eq!(fx.pane.view_len(), 6);
+    }
+
+    #[test]
+    fn selection_stays_on_its_message_when_new_mail_is_listed_before_it() {
+        // postqueue -j lists in queue-file order: new mail can come first.
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        fx.nav(Nav::Down);
+        assert_eq!(selected_id(&fx), "D00D00D00D");
+        let newer: Vec<String> = (0..3)
+            .map(|i| {
+                serde_json::json!({"queue_name":"deferred","queue_id":format!("0000AAAA0{i}"),"arrival_time":NOW-10,"sender":"new@shop.example","recipients":[{"address":"z@example.net","delay_reason":"x"}]})
+                    .to_string()
+                    + "\n"
+            })
+            .collect();
+        let text = newer.concat() + &fixture();
+        fx.event(QueueEvent::Listed {
+            instance: 0,
+            at: now() + chrono::Duration::seconds(5),
+            result: Ok(parse_jsonl(text.as_bytes())),
+        });
+        assert_eq!(selected_id(&fx), "D00D00D00D");
+        // and the same when sorted the other way, where the new mail is shown first
+        fx.act(QueueAction::SortReverse);
+        assert_eq!(selected_id(&fx), "D00D00D00D");
+        let more = newer.concat().replace("0000AAAA0", "0000BBBB0") + &text;
+        fx.event(QueueEvent::Listed {
+            instance: 0,
+            at: now() + chrono::Duration::seconds(10),
+            result: Ok(parse_jsonl(more.as_bytes())),
+        });
+        assert_eq!(selected_id(&fx), "D00D00D00D");
+    }
+
+    #[test]
+    fn reasons_cursor_stays_on_its_group_when_the_groups_reorder() {
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::CycleView); // qshape
+        fx.act(QueueAction::CycleView); // reasons
+        assert_eq!(fx.pane.mode, Mode::Reasons);
+        let keys: Vec<String> = fx.pane.reasons.iter().map(|g| g.key.clone()).collect();
+        assert!(keys.len() >= 2, "{keys:?}");
+        fx.nav(Nav::Down);
+        let picked = keys[1].clone();
+        // the smaller group grows past the larger one
+        let greylist = "host mx.corp.example[192.0.2.25] said: 451 4.7.1 Greylisted, please try again later (in reply to RCPT TO command)";
+        let grown: String = (0..5)
+            .map(|i| {
+                serde_json::json!({"queue_name":"deferred","queue_id":format!("0000CCCC0{i}"),"arrival_time":NOW-10,"sender":"a@ops.example","recipients":[{"address":format!("p{i}@corp.example"),"delay_reason":greylist}]})
+                    .to_string()
+                    + "\n"
+            })
+            .collect::<String>()
+            + &fixture();
+        fx.event(QueueEvent::Listed {
+            instance: 0,
+            at: now() + chrono::Duration::seconds(5),
+            result: Ok(parse_jsonl(grown.as_bytes())),
+        });
+        assert_ne!(fx.pane.reasons[1].key, picked, "the order changed");
+        assert_eq!(fx.pane.reasons[fx.pane.reason_sel].key, picked);
+        // Enter shows the messages of the group the cursor is on
+        fx.enter();
+        assert_eq!(fx.pane.group_filter(), Some(picked.as_str()));
     }
 
     #[test]
@@ -1158,6 +1391,140 @@ mod tests {
             matches!(&out[..], [Effect::Notice(n)] if n == "release: none of the 2 tagged messages is on hold"),
             "{out:?}"
         );
+    }
+
+    #[test]
+    fn confirm_says_whose_mail_it_is() {
+        // the dialog covers the table: the ids alone do not say which messages
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        fx.nav(Nav::Down);
+        assert_eq!(selected_id(&fx), "D00D00D00D");
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(
+            c.lines.last().map(String::as_str),
+            Some("from news@shop.example to list0@example.net and 39 more recipients")
+        );
+        // a hostile sender is shown escaped, once
+        fx.nav(Nav::Bottom);
+        assert_eq!(selected_id(&fx), "C0FFEE1234");
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(
+            c.lines.last().map(String::as_str),
+            Some(r"from evil\e[2J@x.example to eve@outlook.com")
+        );
+        // many: the senders with the most of them first
+        fx.act(QueueAction::TagAll);
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(
+            c.lines.last().map(String::as_str),
+            Some(r"from news@shop.example (2), <> (1), alerts@ops.example (1), and 2 more senders")
+        );
+    }
+
+    #[test]
+    fn flush_says_why_the_mail_waits() {
+        // flushing before the cause is fixed only defers them all again
+        let mut fx = Fx::new(&fixture());
+        let c = confirm(fx.act(QueueAction::Flush));
+        assert_eq!(
+            c.lines,
+            [
+                "flush: try all 4 deferred messages now (postqueue -f)",
+                "Postfix instance: default",
+                "deferred for: SES throttling (3), greylisted (1); a flush before the cause is gone defers them again",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_action_from_a_detail_acts_on_that_message_only() {
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        assert_eq!(selected_id(&fx), "4889DC8909");
+        fx.enter();
+        // it is delivered: the next listing no longer has it, and the
+        // cursor's row now holds the next message
+        let text: String = fixture()
+            .lines()
+            .filter(|l| !l.contains("4889DC8909"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        fx.event(QueueEvent::Listed {
+            instance: 0,
+            at: now() + chrono::Duration::seconds(5),
+            result: Ok(parse_jsonl(text.as_bytes())),
+        });
+        assert_eq!(selected_id(&fx), "D00D00D00D");
+        let out = fx.act(QueueAction::Delete);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == "delete: 4889DC8909 is no longer in the queue (delivered, deleted or requeued)"),
+            "{out:?}"
+        );
+        // back in the table, the cursor's message is the one acted on
+        assert!(fx.pane.on_back_impl());
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(c.lines[0], "delete 1 message from deferred: D00D00D00D");
+    }
+
+    #[test]
+    fn release_says_which_held_mail_is_past_the_queue_lifetime() {
+        // B0B0B0B0B0 (null sender) was held 45 s ago; one more, from a sender,
+        // held for six days
+        let old = serde_json::json!({"queue_name":"hold","queue_id":"0DD0DD0DD0","arrival_time":NOW-6*86_400,"sender":"old@shop.example","recipients":[{"address":"z@example.net"}]});
+        let mut fx = Fx::new(&(fixture() + &old.to_string() + "\n"));
+        fx.act(QueueAction::QueueFilter); // active
+        fx.act(QueueAction::QueueFilter); // deferred
+        fx.act(QueueAction::QueueFilter); // hold
+        fx.act(QueueAction::TagAll);
+        // without the lifetimes nothing is claimed
+        let c = confirm(fx.act(QueueAction::Release));
+        assert!(
+            !c.lines.iter().any(|l| l.contains("lifetime")),
+            "{:?}",
+            c.lines
+        );
+        fx.event(QueueEvent::Version {
+            instance: 0,
+            result: Ok(MailVersion::parse_postconf("3.7.11\n5d\n5d\n").unwrap()),
+        });
+        let c = confirm(fx.act(QueueAction::Release));
+        assert_eq!(
+            c.lines[1],
+            "They go back to the deferred queue and are retried."
+        );
+        assert_eq!(
+            c.lines[2],
+            "1 of them was queued longer than maximal_queue_lifetime 5d: released, it is returned to the sender at the first failed attempt"
+        );
+        // a bounce is kept by its own lifetime
+        fx.event(QueueEvent::Version {
+            instance: 0,
+            result: Ok(MailVersion::parse_postconf("3.7.11\n5d\n30s\n").unwrap()),
+        });
+        let c = confirm(fx.act(QueueAction::Release));
+        assert_eq!(
+            c.lines[2],
+            "2 of them were queued longer than maximal_queue_lifetime 5d / bounce_queue_lifetime 30s: released, they are returned to the sender at the first failed attempt"
+        );
+    }
+
+    #[test]
+    fn whose_mail_is_counted_over_a_queue_of_thousands() {
+        let text = crate::mail::queue::demo::generate(20_000, 1_800_000_000);
+        let mut fx = Fx::new(&text);
+        fx.act(QueueAction::TagAll);
+        let c = confirm(fx.act(QueueAction::Delete));
+        let line = c.lines.last().unwrap();
+        // the counts named add up to no more than the messages picked
+        let named: usize = line
+            .split(['(', ')'])
+            .skip(1)
+            .step_by(2)
+            .filter_map(|n| n.parse::<usize>().ok())
+            .sum();
+        assert!(line.starts_with("from "), "{line}");
+        assert!(named > 0 && named <= 20_000, "{line}");
     }
 
     #[test]
@@ -1286,6 +1653,24 @@ mod tests {
             "{:?}",
             c.lines
         );
+        // several held: them
+        let text: String = fixture()
+            .lines()
+            .map(|l| match l.contains("A1B2C3D4E5") {
+                true => l.replace(r#""queue_name":"deferred""#, r#""queue_name":"hold""#) + "\n",
+                false => format!("{l}\n"),
+            })
+            .collect();
+        let mut fx = Fx::new(&text);
+        fx.act(QueueAction::TagAll);
+        let c = confirm(fx.act(QueueAction::Requeue));
+        assert!(
+            c.lines.iter().any(
+                |l| l == "2 of them are on hold: requeue releases them from hold, for delivery"
+            ),
+            "{:?}",
+            c.lines
+        );
     }
 
     #[test]
@@ -1320,6 +1705,7 @@ mod tests {
                 op: QueueOp::Delete,
                 asked: 6,
                 done: Some(4),
+                missed: None,
                 lines: vec![],
             }),
         });
@@ -1366,6 +1752,54 @@ mod tests {
             "postqueue: fatal: open /etc/postfix/main.cf: No such file or directory",
         ));
         assert_eq!(fx.pane.health().errors, 3);
+    }
+
+    #[test]
+    fn a_partial_result_is_shown_whole_at_80_columns_as_a_warning() {
+        let mut fx = Fx::new(&fixture());
+        let id = |s: &str| QueueId::parse(s).unwrap();
+        fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::Delete,
+                asked: 2000,
+                done: Some(1997),
+                missed: Some(vec![
+                    id("F2D479A4186"),
+                    id("05DF19A4189"),
+                    id("3428E9A542D"),
+                ]),
+                lines: vec![],
+            }),
+        });
+        assert!(matches!(fx.pane.notice, Some((false, _))), "not green");
+        let at = now().format("%H:%M").to_string();
+        let s = fx.draw(80, 24, true);
+        assert!(
+            s.contains(&format!(
+                "│{at} delete: done for 1997 of 2000 messages; 3 no longer queued:"
+            )) && s.contains("F2D479A4186")
+                && s.contains("05DF19A4189, 3428E9A542D "),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_kept_result_says_when_it_came() {
+        // a flush an hour ago must not read as one going on now
+        let mut fx = Fx::new(&fixture());
+        fx.event(QueueEvent::Flushed {
+            instance: 0,
+            result: Ok(vec![]),
+        });
+        let at = now().format("%H:%M").to_string();
+        let s = fx.draw(80, 24, true);
+        assert!(
+            s.contains(&format!(
+                "│{at} flush (default): Postfix is retrying the deferred mail"
+            )),
+            "{s}"
+        );
     }
 
     #[test]
@@ -1507,6 +1941,7 @@ mod tests {
                 op: QueueOp::Hold,
                 asked: 5,
                 done: Some(5),
+                missed: None,
                 lines: vec![],
             }),
         });

@@ -103,6 +103,12 @@ impl QueueEntry {
             .find_map(|r| r.reason.as_ref().map(|(_, t)| t))
     }
 
+    /// Mail from the null sender (a bounce): `postqueue -j` writes its
+    /// sender as `MAILER-DAEMON` (Postfix 3.7), or empty.
+    pub fn from_null_sender(&self) -> bool {
+        self.sender.is_empty() || self.sender.as_str() == "MAILER-DAEMON"
+    }
+
     /// The sender as shown: `<>` for the null sender.
     pub fn sender_shown(&self) -> &str {
         if self.sender.is_empty() {

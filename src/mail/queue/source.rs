@@ -103,10 +103,12 @@ pub async fn version_once(runner: &Runner, i: usize) {
     };
     let spec = commands::version(&inst);
     let result = commands::run(&spec, 4096).await.and_then(|c| {
-        MailVersion::parse(&String::from_utf8_lossy(&c.stdout)).ok_or_else(|| QueueError::Exit {
-            command: spec.display(),
-            status: "exit status: 0".into(),
-            detail: "no version in the output".into(),
+        MailVersion::parse_postconf(&String::from_utf8_lossy(&c.stdout)).ok_or_else(|| {
+            QueueError::Exit {
+                command: spec.display(),
+                status: "exit status: 0".into(),
+                detail: "no version in the output".into(),
+            }
         })
     });
     send(

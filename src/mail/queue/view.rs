@@ -203,10 +203,13 @@ impl QueuePane {
             )));
         }
         if let Some((ok, n)) = &self.notice {
-            out.push(Line::from(Span::styled(
-                truncate(n, w),
-                if *ok { th.ok } else { th.warn },
-            )));
+            // two lines: a result names the messages it could not act on
+            for l in wrap_words(n, w, 2) {
+                out.push(Line::from(Span::styled(
+                    l,
+                    if *ok { th.ok } else { th.warn },
+                )));
+            }
         }
         out
     }
@@ -281,7 +284,9 @@ impl QueuePane {
             + 1
             + (4 + 1);
         let flex = w.saturating_sub(fixed);
-        let sender_w = (flex * 2 / 5).max(6);
+        // an address seldom needs more than 48 columns; on a wide wall the
+        // rest goes to the reason, which is what is read there
+        let sender_w = (flex * 2 / 5).clamp(6, 48);
         let reason_w = flex.saturating_sub(sender_w).max(1);
         let cols: Vec<(String, usize, bool)> = {
             let mut c = vec![(" ".to_string(), 1, false)];
@@ -449,7 +454,16 @@ impl QueuePane {
         // zoomed: what to do about the selected group's cause, at the bottom
         let footer: Vec<String> = match self.reasons.get(self.reason_sel).and_then(|g| g.cause) {
             Some(c) if zoomed && h >= 8 => {
-                wrap_words(&format!("{}, what to do: {}", c.label(), c.remedy()), w, 2)
+                // whole where there is room (the last words are often the
+                // step that matters: "then flush the queue"), leaving rows
+                // for up to three groups; two lines at the least
+                let groups = 2 * self.reasons.len().min(3);
+                let most = h.saturating_sub(lines.len() + groups).clamp(2, 4);
+                wrap_words(
+                    &format!("{}, what to do: {}", c.label(), c.remedy()),
+                    w,
+                    most,
+                )
             }
             _ => Vec::new(),
         };
@@ -738,11 +752,26 @@ mod tests {
     }
 
     #[test]
+    fn a_wall_wide_table_gives_its_width_to_the_reason() {
+        let fx = Fx::new(&fixture());
+        let s = fx.draw(200, 14, true);
+        assert!(
+            s.contains("SES throttling: 454 Throttling failure: Maximum sending rate exceeded."),
+            "{s}"
+        );
+        let header = s.lines().find(|l| l.contains("Sender")).unwrap();
+        let gap = header.find("Rcpt").unwrap() - header.find("Sender").unwrap();
+        assert!(gap <= 50, "{header}");
+    }
+
+    #[test]
     fn reasons_view() {
         let mut fx = Fx::new(&fixture());
         fx.act(QueueAction::CycleView);
         fx.act(QueueAction::CycleView);
         let s = fx.draw(80, 24, true);
+        // what to do is shown whole where there is room: its end is a step
+        assert!(s.contains("│for a higher rate."), "{s}");
         insta::assert_snapshot!("reasons_80x24", s);
         // Enter shows the messages of the selected group
         fx.enter();
