@@ -227,15 +227,17 @@ fn render_overview(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) 
         render_pane(app, theme, frame, PaneId::Senders, mid[0], false);
         render_pane(app, theme, frame, PaneId::Deploy, mid[1], false);
         render_pane(app, theme, frame, PaneId::Probe, rows[2], false);
-    } else if area.height >= 5 * 4 {
-        // Stacked tiles, the focused one taller.
+    } else if area.height >= 4 + 4 * 3 {
+        // Stacked tiles, the focused one taller. Short of two lines each (an ssh window of
+        // 20 rows), the others keep their first line, which says whether anything is wrong.
+        let other = if area.height >= 5 * 4 { 4 } else { 3 };
         let constraints: Vec<Constraint> = PaneId::ALL
             .iter()
             .map(|id| {
                 if *id == app.focus {
                     Constraint::Min(4)
                 } else {
-                    Constraint::Length(4)
+                    Constraint::Length(other)
                 }
             })
             .collect();

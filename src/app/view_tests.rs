@@ -68,6 +68,43 @@ fn overview_160x48() {
     insta::assert_snapshot!(s);
 }
 
+/// An ssh window of 20 rows still shows every tile's first line, the focused tile taller;
+/// only below that is the focused pane shown alone.
+#[test]
+fn overview_60x20_keeps_a_line_of_every_tile() {
+    let mut a = app(Mode::Interactive);
+    press(&mut a, KeyCode::Char('2'));
+    press(&mut a, KeyCode::Esc);
+    let s = screen(&a, &Theme::fallback(), 60, 20);
+    for id in PaneId::ALL {
+        assert!(
+            s.contains(&format!("┌ {} ", id.title())),
+            "{} tile missing:\n{s}",
+            id.title()
+        );
+    }
+    let rows_of = |title: &str| {
+        let lines: Vec<&str> = s.lines().collect();
+        let top = lines
+            .iter()
+            .position(|l| l.starts_with(&format!("┌ {title} ")));
+        let top = top.unwrap_or_else(|| panic!("{title} missing:\n{s}"));
+        lines[top + 1..]
+            .iter()
+            .position(|l| l.starts_with('└'))
+            .unwrap()
+    };
+    assert_eq!(rows_of("Queue"), 1, "{s}");
+    assert!(
+        rows_of("Failures") > 1,
+        "the focused tile is the taller one:\n{s}"
+    );
+    insta::assert_snapshot!(s);
+    let short = screen(&a, &Theme::fallback(), 60, 15);
+    assert!(short.contains("┌ Failures "), "{short}");
+    assert!(!short.contains("┌ Queue "), "{short}");
+}
+
 #[test]
 fn focused_pane_80x24() {
     let mut a = app(Mode::Interactive);
