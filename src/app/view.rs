@@ -79,7 +79,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
                 Span::styled(" n ", theme.selection),
                 Span::styled(" cancel", theme.text),
             ]));
-            dialog(frame, theme, &c.title, lines, 70);
+            dialog(frame, theme, &c.title, lines, 2, 70);
         }
         Some(Overlay::Prompt { prompt, text }) => {
             let lines = vec![
@@ -100,7 +100,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
                     theme.muted,
                 )),
             ];
-            dialog(frame, theme, prompt.pane.title(), lines, 70);
+            dialog(frame, theme, prompt.pane.title(), lines, 2, 70);
         }
         _ => {}
     }
@@ -469,8 +469,20 @@ pub(super) fn wrap_words(text: &str, width: usize) -> Vec<String> {
     out.into_iter().map(|l| truncate(&l, width)).collect()
 }
 
-fn dialog(frame: &mut Frame<'_>, theme: &Theme, title: &str, lines: Vec<Line<'_>>, width: u16) {
+/// A box in the middle of the screen. Its last `keep_last` lines (the keys) are always drawn:
+/// a text taller than the screen loses lines before them, and says how many.
+fn dialog(
+    frame: &mut Frame<'_>,
+    theme: &Theme,
+    title: &str,
+    lines: Vec<Line<'_>>,
+    keep_last: usize,
+    width: u16,
+) {
     let inner_w = width.min(frame.area().width.saturating_sub(4)).max(10) - 2;
+    // the rows inside the box when it is as tall as `centered` lets it be
+    let room = usize::from(frame.area().height.saturating_sub(4));
+    let lines = fit_rows(lines, keep_last, inner_w, room, theme);
     // The rows the text takes wrapped at words, as it is drawn: counted by
     // characters, a line broken early took one row more than its box had,
     // and the last line (y confirm, n cancel) fell out of it.
@@ -492,6 +504,51 @@ fn dialog(frame: &mut Frame<'_>, theme: &Theme, title: &str, lines: Vec<Line<'_>
         ),
         area,
     );
+}
+
+/// The rows a line takes wrapped at words in `width` columns.
+fn rows_of(line: &Line<'_>, width: u16) -> usize {
+    Paragraph::new(line.clone())
+        .wrap(Wrap { trim: false })
+        .line_count(width)
+}
+
+/// `lines` cut to `room` rows wrapped in `width` columns: the last `keep_last` stay, the lines
+/// before them that do not fit are replaced by one line saying how many are not shown.
+fn fit_rows<'a>(
+    mut lines: Vec<Line<'a>>,
+    keep_last: usize,
+    width: u16,
+    room: usize,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
+    let total: usize = lines.iter().map(|l| rows_of(l, width)).sum();
+    if total <= room {
+        return lines;
+    }
+    let tail = lines.split_off(lines.len().saturating_sub(keep_last));
+    let tail_rows: usize = tail.iter().map(|l| rows_of(l, width)).sum();
+    let mut budget = room.saturating_sub(tail_rows + 1);
+    let mut shown = 0;
+    for l in &lines {
+        let r = rows_of(l, width);
+        if r > budget {
+            break;
+        }
+        budget -= r;
+        shown += 1;
+    }
+    let hidden = lines.len() - shown;
+    lines.truncate(shown);
+    lines.push(Line::from(Span::styled(
+        format!(
+            "… {hidden} more line{} not shown: a taller terminal shows them",
+            crate::ui::widgets::plural(hidden)
+        ),
+        theme.muted,
+    )));
+    lines.extend(tail);
+    lines
 }
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {

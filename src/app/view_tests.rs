@@ -256,6 +256,47 @@ fn a_confirm_dialog_keeps_its_keys_inside_when_its_lines_wrap_at_words() {
     );
 }
 
+/// A confirm taller than the screen (many messages picked, a small ssh window) still shows its
+/// keys and its first lines, and says how many lines it left out.
+#[test]
+fn a_confirm_taller_than_the_screen_keeps_its_keys_and_says_what_is_cut() {
+    let mut a = app(Mode::Interactive);
+    let mut out = Outcome::default();
+    let mut lines = vec!["delete 40 messages: this cannot be undone".to_string()];
+    lines.extend((1..=40).map(|n| format!("message {n:02}: from sender{n}@example.com")));
+    a.settle(
+        vec![Effect::Confirm(crate::app::effect::Confirm {
+            title: "Delete 40 messages".into(),
+            lines,
+            then: vec![],
+        })],
+        &mut out,
+    );
+    let s = screen(&a, &Theme::fallback(), 80, 24);
+    let rows: Vec<&str> = s.lines().collect();
+    let keys = rows
+        .iter()
+        .position(|l| l.contains(" y  confirm    n  cancel"))
+        .unwrap_or_else(|| panic!("the keys are not shown:\n{s}"));
+    assert!(rows[keys + 1].contains('└'), "the keys end the box:\n{s}");
+    assert!(
+        s.contains("delete 40 messages: this cannot be undone"),
+        "{s}"
+    );
+    assert!(s.contains("message 01: from sender1@example.com"), "{s}");
+    let shown = (1..=40)
+        .filter(|n| s.contains(&format!("message {n:02}:")))
+        .count();
+    assert!(
+        s.contains(&format!(
+            "… {} more lines not shown: a taller terminal shows them",
+            40 - shown
+        )),
+        "{s}"
+    );
+    insta::assert_snapshot!(s);
+}
+
 #[test]
 fn a_prefilled_prompt_says_how_to_clear_it() {
     let mut a = app(Mode::Interactive);
