@@ -592,7 +592,7 @@ async fn expired_self_signed_and_wrong_name_certificates() {
         "{cert}"
     );
     assert!(cert.contains("renew it"), "{cert}");
-    assert!(cert.contains("verifier: "), "{cert}");
+    assert!(cert.contains("verifier: expired (Expired)"), "{cert}");
     assert!(!cert.contains("full chain"), "{cert}");
     let mut rep = opsdeck::check::Report::default();
     opsdeck::probe::check::grade_target(&opsdeck::config::Config::default(), &r, &mut rep);
@@ -619,7 +619,13 @@ async fn expired_self_signed_and_wrong_name_certificates() {
         )),
         "{cert}"
     );
-    assert!(cert.contains("verifier: "), "{cert}");
+    // in words, not the verifier's "other error: CaUsedAsEndEntity"
+    assert!(
+        cert.contains("verifier: a CA certificate served as the site's own (CaUsedAsEndEntity)")
+            || cert.contains("verifier: issued by a CA this host does not trust"),
+        "{cert}"
+    );
+    assert!(!cert.contains("other error"), "{cert}");
     assert!(cert.contains("Let's Encrypt"), "{cert}");
     assert!(!cert.contains("full chain"), "{cert}");
 
@@ -631,6 +637,10 @@ async fn expired_self_signed_and_wrong_name_certificates() {
         "{cert}"
     );
     assert!(cert.contains("names other.test"), "{cert}");
+    assert!(
+        cert.contains("verifier: does not name the host (NotValidForName)"),
+        "{cert}"
+    );
     assert!(cert.contains("subjectAltName includes the host"), "{cert}");
     assert!(!cert.contains("full chain"), "{cert}");
 }

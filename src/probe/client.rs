@@ -215,6 +215,44 @@ impl ClientSetup {
     }
 }
 
+/// What the verifier's refusal means, in words, with its own name for it in brackets (for a
+/// search). Its `Display` names an enum variant, or for the rest only "other error:
+/// CaUsedAsEndEntity".
+fn cert_error_words(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    let rustls::Error::InvalidCertificate(c) = e else {
+        return e.to_string();
+    };
+    let words = match c {
+        C::UnknownIssuer => {
+            "issued by a CA this host does not trust (an intermediate not served, or a private CA)"
+        }
+        C::Expired | C::ExpiredContext { .. } => "expired",
+        C::NotValidYet | C::NotValidYetContext { .. } => {
+            "not valid yet (issued for later, or this host's clock is behind)"
+        }
+        C::Revoked => "revoked by its CA",
+        C::NotValidForName | C::NotValidForNameContext { .. } => "does not name the host",
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+            "not issued for TLS servers (its extended key usage)"
+        }
+        C::BadSignature => "its signature does not check out",
+        C::BadEncoding => "not a well-formed certificate",
+        C::Other(o) if o.to_string().contains("CaUsedAsEndEntity") => {
+            "a CA certificate served as the site's own"
+        }
+        _ => return e.to_string(),
+    };
+    let name = format!("{c:?}");
+    let name = name.split([' ', '(', '{']).next().unwrap_or_default();
+    let name = name.trim_end_matches("Context");
+    let name = match c {
+        C::Other(o) if o.to_string().contains("CaUsedAsEndEntity") => "CaUsedAsEndEntity",
+        _ => name,
+    };
+    format!("{words} ({name})")
+}
+
 /// Verifies with the Web PKI, records the outcome, and lets the handshake
 /// go on either way (signatures are still checked).
 #[derive(Debug)]
@@ -236,7 +274,7 @@ impl ServerCertVerifier for Recording {
             .inner
             .verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
         if let Ok(mut o) = self.outcome.lock() {
-            *o = r.err().map(|e| e.to_string());
+            *o = r.err().map(|e| cert_error_words(&e));
         }
         Ok(ServerCertVerified::assertion())
     }
@@ -487,6 +525,32 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_verifiers_refusal_is_said_in_words() {
+        use rustls::CertificateError as C;
+        let said = |c: C| cert_error_words(&rustls::Error::InvalidCertificate(c));
+        assert_eq!(
+            said(C::UnknownIssuer),
+            "issued by a CA this host does not trust (an intermediate not served, or a private \
+             CA) (UnknownIssuer)"
+        );
+        assert_eq!(
+            said(C::NotValidYet),
+            "not valid yet (issued for later, or this host's clock is behind) (NotValidYet)"
+        );
+        assert_eq!(
+            said(C::Other(rustls::OtherError(Arc::new(
+                std::io::Error::other("CaUsedAsEndEntity")
+            )))),
+            "a CA certificate served as the site's own (CaUsedAsEndEntity)"
+        );
+        // what has no words of its own keeps the verifier's
+        assert_eq!(
+            cert_error_words(&rustls::Error::DecryptError),
+            rustls::Error::DecryptError.to_string()
+        );
+    }
 
     #[test]
     fn urls_parse_and_join() {
