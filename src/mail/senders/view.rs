@@ -1211,6 +1211,37 @@ mod tests {
         }
     }
 
+    /// A test mail from `from` to `to` started, queued as `id`, and traced through `lines` of
+    /// the mail log, as the runner feeds the pane.
+    fn traced<S: AsRef<str>>(
+        p: &mut SendersPane,
+        cx: &mut Cx<'_>,
+        (from, to, id): (&str, &str, &str),
+        lines: &[S],
+    ) {
+        p.on_event(
+            SendersEvent::TestStarted {
+                from: from.into(),
+                to: to.into(),
+            },
+            cx,
+        );
+        p.on_event(
+            SendersEvent::TestSubmitted(Ok(crate::mail::senders::actions::Submitted {
+                reply: format!("250 2.0.0 Ok: queued as {id}").into(),
+                queue_id: Some(id.into()),
+            })),
+            cx,
+        );
+        let mut log = crate::mail::log::MailLog::default();
+        let mut years = crate::mail::log::parse::YearGuess::new(now().date_naive());
+        for l in lines {
+            log.ingest(crate::mail::log::parse::parse_line(l.as_ref(), &mut years).unwrap());
+        }
+        let t = crate::mail::senders::logscan::trace_from_model(&log, id, from, to).unwrap();
+        p.on_event(SendersEvent::Trace(Box::new(t)), cx);
+    }
+
     /// A pane fed the way the runner feeds it, with a real password file
     /// holding a secret and a configured SMTP password.
     fn pane(shared: &mut Shared) -> SendersPane {
@@ -1845,36 +1876,15 @@ mod tests {
         let mut shared = Shared::default();
         let mut p = pane(&mut shared);
         let mut cx = read_only(&mut shared);
-        p.on_event(
-            SendersEvent::TestStarted {
-                from: "bob@example.com".into(),
-                to: "ops@example.net".into(),
-            },
+        traced(
+            &mut p,
             &mut cx,
+            ("bob@example.com", "ops@example.net", "7E1F2C8901"),
+            &[
+                "Nov 27 19:59:01 vm postfix/qmgr[10]: 7E1F2C8901: from=<bob@example.com>, size=400, nrcpt=1 (queue active)",
+                "Nov 27 19:59:01 vm postfix/smtp[11]: 7E1F2C8901: to=<ops@example.net>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.1, delays=0/0/0/0.1, dsn=5.0.0, status=bounced (host 127.0.0.1[127.0.0.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: bob@example.com (in reply to end of DATA command))",
+            ],
         );
-        p.on_event(
-            SendersEvent::TestSubmitted(Ok(crate::mail::senders::actions::Submitted {
-                reply: "250 2.0.0 Ok: queued as 7E1F2C8901".into(),
-                queue_id: Some("7E1F2C8901".into()),
-            })),
-            &mut cx,
-        );
-        let mut log = crate::mail::log::MailLog::default();
-        let mut years = crate::mail::log::parse::YearGuess::new(now().date_naive());
-        for l in [
-            "Nov 27 19:59:01 vm postfix/qmgr[10]: 7E1F2C8901: from=<bob@example.com>, size=400, nrcpt=1 (queue active)",
-            "Nov 27 19:59:01 vm postfix/smtp[11]: 7E1F2C8901: to=<ops@example.net>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.1, delays=0/0/0/0.1, dsn=5.0.0, status=bounced (host 127.0.0.1[127.0.0.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: bob@example.com (in reply to end of DATA command))",
-        ] {
-            log.ingest(crate::mail::log::parse::parse_line(l, &mut years).unwrap());
-        }
-        let t = crate::mail::senders::logscan::trace_from_model(
-            &log,
-            "7E1F2C8901",
-            "bob@example.com",
-            "ops@example.net",
-        )
-        .unwrap();
-        p.on_event(SendersEvent::Trace(Box::new(t)), &mut cx);
         let out = draw(&p, &shared, 80, 24, true);
         assert!(out.contains("│7E1F2C8901: bounced 5.0.0: "), "{out}");
         // the table, cut to the pane (as the console draws it at 80x24, under its tab and
@@ -1905,39 +1915,18 @@ mod tests {
         let mut shared = Shared::default();
         let mut p = pane(&mut shared);
         let mut cx = read_only(&mut shared);
-        p.on_event(
-            SendersEvent::TestStarted {
-                from: "bob@example.com".into(),
-                to: "ops@example.net".into(),
-            },
-            &mut cx,
-        );
-        p.on_event(
-            SendersEvent::TestSubmitted(Ok(crate::mail::senders::actions::Submitted {
-                reply: "250 2.0.0 Ok: queued as 7E1F2C8901".into(),
-                queue_id: Some("7E1F2C8901".into()),
-            })),
-            &mut cx,
-        );
-        let mut log = crate::mail::log::MailLog::default();
-        let mut years = crate::mail::log::parse::YearGuess::new(now().date_naive());
         let reason = "host 127.0.0.1[127.0.0.1] said: 554 Message rejected: Email address is not \
                       verified. The following identities failed the check in region US-EAST-1: \
                       bob@example.com (in reply to end of DATA command)";
-        for l in [
+        traced(
+            &mut p,
+            &mut cx,
+            ("bob@example.com", "ops@example.net", "7E1F2C8901"),
+            &[
             "Nov 27 19:59:01 vm postfix/qmgr[10]: 7E1F2C8901: from=<bob@example.com>, size=400, nrcpt=1 (queue active)".to_string(),
             format!("Nov 27 19:59:01 vm postfix/smtp[11]: 7E1F2C8901: to=<ops@example.net>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.1, delays=0/0/0/0.1, dsn=5.0.0, status=bounced ({reason})"),
-        ] {
-            log.ingest(crate::mail::log::parse::parse_line(&l, &mut years).unwrap());
-        }
-        let t = crate::mail::senders::logscan::trace_from_model(
-            &log,
-            "7E1F2C8901",
-            "bob@example.com",
-            "ops@example.net",
-        )
-        .unwrap();
-        p.on_event(SendersEvent::Trace(Box::new(t)), &mut cx);
+            ],
+        );
         let out = draw(&p, cx.shared, 80, 24, true);
         assert!(
             read(&out).contains(&format!("7E1F2C8901: bounced 5.0.0: {reason}")),
@@ -1976,36 +1965,15 @@ mod tests {
         let mut shared = Shared::default();
         let mut p = pane(&mut shared);
         let mut cx = read_only(&mut shared);
-        p.on_event(
-            SendersEvent::TestStarted {
-                from: "alice@example.com".into(),
-                to: "ops@example.net".into(),
-            },
+        traced(
+            &mut p,
             &mut cx,
+            ("alice@example.com", "ops@example.net", "7E1F2C8902"),
+            &[
+                "Nov 27 19:59:01 vm postfix/qmgr[10]: 7E1F2C8902: from=<alice@example.com>, size=400, nrcpt=1 (queue active)",
+                "Nov 27 19:59:02 vm postfix/smtp[11]: 7E1F2C8902: to=<ops@example.net>, relay=email-smtp.us-east-1.amazonaws.com[3.1.2.3]:587, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 Ok 0100018c99d3047b-000000)",
+            ],
         );
-        p.on_event(
-            SendersEvent::TestSubmitted(Ok(crate::mail::senders::actions::Submitted {
-                reply: "250 2.0.0 Ok: queued as 7E1F2C8902".into(),
-                queue_id: Some("7E1F2C8902".into()),
-            })),
-            &mut cx,
-        );
-        let mut log = crate::mail::log::MailLog::default();
-        let mut years = crate::mail::log::parse::YearGuess::new(now().date_naive());
-        for l in [
-            "Nov 27 19:59:01 vm postfix/qmgr[10]: 7E1F2C8902: from=<alice@example.com>, size=400, nrcpt=1 (queue active)",
-            "Nov 27 19:59:02 vm postfix/smtp[11]: 7E1F2C8902: to=<ops@example.net>, relay=email-smtp.us-east-1.amazonaws.com[3.1.2.3]:587, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 Ok 0100018c99d3047b-000000)",
-        ] {
-            log.ingest(crate::mail::log::parse::parse_line(l, &mut years).unwrap());
-        }
-        let t = crate::mail::senders::logscan::trace_from_model(
-            &log,
-            "7E1F2C8902",
-            "alice@example.com",
-            "ops@example.net",
-        )
-        .unwrap();
-        p.on_event(SendersEvent::Trace(Box::new(t)), &mut cx);
         let out = draw(&p, cx.shared, 160, 30, true);
         assert!(
             out.contains(
