@@ -2123,16 +2123,21 @@ mod tests {
     #[test]
     fn a_deploy_after_a_stash_names_the_stashed_files_in_lines_that_fit_80_columns() {
         let mut p = pane();
-        let out = DeployOutcome {
+        // a deploy from 2222222 to 3333333 that stashed `stashed`
+        let stashed_deploy = |stashed: Vec<Clean>, stash_may_conflict: Vec<Clean>| DeployOutcome {
             kind: Kind::Deploy,
             from: Some(testdata::oid(0x22)),
             to: testdata::oid(0x33),
             stash: Some((testdata::oid(0x44), Clean::new("opsdeck: local work"))),
-            stashed: vec![Clean::new("about.html"), Clean::new("index.html")],
-            stash_may_conflict: vec![Clean::new("index.html")],
+            stashed,
+            stash_may_conflict,
             hooks: Vec::new(),
             journal_problem: None,
         };
+        let out = stashed_deploy(
+            vec![Clean::new("about.html"), Clean::new("index.html")],
+            vec![Clean::new("index.html")],
+        );
         deployed(&mut p, true, Ok(Box::new(out)));
         let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(
@@ -2151,16 +2156,7 @@ mod tests {
             .into_iter()
             .map(Clean::new)
             .collect();
-        let out = DeployOutcome {
-            kind: Kind::Deploy,
-            from: Some(testdata::oid(0x22)),
-            to: testdata::oid(0x33),
-            stash: Some((testdata::oid(0x44), Clean::new("opsdeck: local work"))),
-            stashed: files.clone(),
-            stash_may_conflict: files,
-            hooks: Vec::new(),
-            journal_problem: None,
-        };
+        let out = stashed_deploy(files.clone(), files);
         deployed(&mut p, true, Ok(Box::new(out)));
         let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(
@@ -2172,16 +2168,7 @@ mod tests {
         let files: Vec<Clean> = (0..crate::deploy::checkout::MAX_LISTED)
             .map(|i| Clean::new(&format!("p{i}.html")))
             .collect();
-        let out = DeployOutcome {
-            kind: Kind::Deploy,
-            from: Some(testdata::oid(0x22)),
-            to: testdata::oid(0x33),
-            stash: Some((testdata::oid(0x44), Clean::new("opsdeck: local work"))),
-            stashed: files.clone(),
-            stash_may_conflict: files,
-            hooks: Vec::new(),
-            journal_problem: None,
-        };
+        let out = stashed_deploy(files.clone(), files);
         deployed(&mut p, true, Ok(Box::new(out)));
         let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(
