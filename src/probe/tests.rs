@@ -500,6 +500,21 @@ fn list_says_what_each_failing_target_means_at_80x24_and_40_columns() {
     assert!(s.contains("│  visitors get a redirect loop"), "{s}");
 }
 
+/// More failing targets than rows and meanings fit: every target keeps its row (the selection
+/// stays in sight), the meanings give way.
+#[test]
+fn many_failing_targets_keep_their_rows_before_the_meanings() {
+    let mut p = pane();
+    for k in 0..8 {
+        let mut t = p.targets[0].clone();
+        t.name = Clean::new(&format!("site{k}"));
+        p.targets.push(t);
+    }
+    let s = draw(&p, 80, 24, true);
+    assert!(s.contains("│site7          FAIL"), "{s}");
+    assert!(!s.contains("│  the app trusts"), "{s}");
+}
+
 #[test]
 fn list_80x24() {
     let s = draw(&pane(), 80, 24, true);

@@ -286,16 +286,23 @@ fn echo_row(e: &EchoLine, now: i64, w: usize, cx: &ViewCx<'_>) -> Line<'static> 
 }
 
 fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
-    // a target that is not all right takes a second line: what it means
-    let n = p
+    // a target that is not all right takes a second line, what it means, when every
+    // target still has its row: a row pushed out of sight would hide the selection
+    let rows = p.visible().len() as u16;
+    let said = p
         .visible()
         .iter()
-        .map(|&i| match &p.targets[i].report {
-            Some(r) if r.headline().is_some() => 2,
-            _ => 1,
+        .filter(|&&i| {
+            p.targets[i]
+                .report
+                .as_ref()
+                .is_some_and(|r| r.headline().is_some())
         })
-        .sum::<u16>();
-    let top = (n + 2).clamp(3, area.height.saturating_sub(4).max(3));
+        .count() as u16;
+    let room = area.height.saturating_sub(4).max(3);
+    let meaning = rows + said + 2 <= room;
+    let n = if meaning { rows + said } else { rows };
+    let top = (n + 2).clamp(3, room);
     let [ta, ea] = Layout::vertical([Constraint::Length(top), Constraint::Min(1)]).areas(area);
     let w = area.width as usize;
     let now = cx.now.timestamp();
@@ -345,7 +352,11 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
             line = line.patch_style(cx.theme.selection);
         }
         lines.push(line);
-        if let Some(r) = t.report.as_ref().filter(|r| r.headline().is_some()) {
+        if let Some(r) = t
+            .report
+            .as_ref()
+            .filter(|r| meaning && r.headline().is_some())
+        {
             let mut pieces = vec![("  ".to_string(), cx.theme.text)];
             pieces.extend(tile_summary(r, cx));
             let mut line = fitted(pieces, w);
