@@ -273,6 +273,85 @@ fn a_stopped_postfix_is_critical_not_a_quiet_queue() {
     );
 }
 
+/// Real Postfix bounces an unverified sender's mail: CRITICAL past `failures_crit`. The
+/// identity verified and the next mail delivered, the hour of bounces before it is said, but no
+/// longer makes the failures CRITICAL, nor asks for the fix already made.
+#[test]
+fn failures_fixed_since_are_said_but_no_longer_critical() {
+    let root = tempfile::tempdir().unwrap();
+    // the host's own name verified: the bounce notices to the sender go out
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["mail.example.com".into()],
+        ..SesOptions::default()
+    });
+    let pf =
+        PostfixHarness::start(PostfixOptions::relaying_to(&ses).myhostname("mail.example.com"));
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[postfix]]\nname = \"test\"\nconfig_dir = \"{}\"\n[mail_log]\nfiles = [\"{}\"]\n\
+             [senders]\nses = false\n[check]\nfailures_crit = 2\n",
+            pf.config_dir().display(),
+            pf.log_path().display()
+        ),
+    )
+    .unwrap();
+    let bounced = |log: &str, rcpt: &str| {
+        log.lines()
+            .any(|l| l.contains(&format!("to=<{rcpt}>")) && l.contains("status=bounced"))
+    };
+    for rcpt in ["one@example.net", "two@example.net"] {
+        pf.submit("app@example.com", rcpt, "Subject: x\n\nbody\n");
+    }
+    pf.wait_for_log(
+        |l| bounced(l, "one@example.net") && bounced(l, "two@example.net"),
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    let failures = |out: &str| -> (String, String) {
+        let v: serde_json::Value = serde_json::from_str(out).unwrap();
+        let f = finding(&v, "failures");
+        (
+            f["status"].as_str().unwrap().to_string(),
+            f["summary"].as_str().unwrap().to_string(),
+        )
+    };
+    let (_, out) = check(&config, "json");
+    let (status, summary) = failures(&out);
+    assert_eq!(status, "critical", "{summary}");
+    assert!(
+        summary.contains("what to do (sender unverified)"),
+        "{summary}"
+    );
+
+    ses.verify("app@example.com");
+    pf.submit(
+        "app@example.com",
+        "three@example.net",
+        "Subject: x\n\nbody\n",
+    );
+    pf.wait_for_log(
+        |l| {
+            l.lines()
+                .any(|l| l.contains("to=<three@example.net>") && l.contains("status=sent"))
+        },
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    let (_, out) = check(&config, "json");
+    let (status, summary) = failures(&out);
+    assert_eq!(status, "warning", "{summary}");
+    assert!(
+        summary.contains("but mail from app@example.com delivered since "),
+        "{summary}"
+    );
+    assert!(
+        !summary.contains("what to do (sender unverified)"),
+        "{summary}"
+    );
+}
+
 fn v_queue_warns(out: &str) -> bool {
     let v: serde_json::Value = serde_json::from_str(out).unwrap();
     v["findings"]

@@ -190,6 +190,7 @@ mod tests {
             check,
             level,
             summary: Clean::new(summary),
+            consequence: None,
             evidence: Vec::new(),
             fix: Vec::new(),
         }

@@ -72,6 +72,10 @@ pub struct Verdict {
     pub check: Check,
     pub level: Level,
     pub summary: Clean,
+    /// What a failure means for the site and its visitors, in plain words
+    /// short enough for a tile ("the app trusts a forged X-Forwarded-For");
+    /// `None` where the summary already says it.
+    pub consequence: Option<Clean>,
     pub evidence: Vec<Clean>,
     pub fix: Vec<Clean>,
 }
@@ -90,6 +94,7 @@ fn verdict(check: Check, level: Level, summary: impl AsRef<str>) -> Verdict {
         check,
         level,
         summary: Clean::new(summary.as_ref()),
+        consequence: None,
         evidence: Vec::new(),
         fix: Vec::new(),
     }
@@ -99,6 +104,15 @@ impl Verdict {
     /// Not judged: its request was stopped at the run's deadline.
     pub fn is_cut_short(&self) -> bool {
         self.level == Level::Skip && self.summary.as_str() == CUT_SHORT
+    }
+    /// What this verdict means, in plain words: its consequence, or its
+    /// summary where none was said.
+    pub fn plain(&self) -> &str {
+        self.consequence.as_ref().unwrap_or(&self.summary).as_str()
+    }
+    fn says(mut self, s: impl AsRef<str>) -> Verdict {
+        self.consequence = Some(Clean::new(s.as_ref()));
+        self
     }
     fn ev(mut self, s: impl AsRef<str>) -> Verdict {
         self.evidence.push(Clean::new(s.as_ref()));
@@ -196,6 +210,24 @@ impl TargetReport {
             .map(|v| v.level)
             .max()
             .unwrap_or(Level::Skip)
+    }
+
+    /// The verdict to lead with: the worst one that is not ok, and among
+    /// equals the one that hurts most (a site visitors cannot use, then one
+    /// anyone can fool, then one the app misreads).
+    pub fn headline(&self) -> Option<&Verdict> {
+        let rank = |c: Check| match c {
+            Check::Redirects => 0,
+            Check::Tls => 1,
+            Check::Forged => 2,
+            Check::Backend => 3,
+            Check::Baseline => 4,
+            Check::TwoXff => 5,
+        };
+        self.verdicts
+            .iter()
+            .filter(|v| v.level >= Level::Warn)
+            .min_by_key(|v| (std::cmp::Reverse(v.level), rank(v.check)))
     }
 }
 
@@ -579,12 +611,15 @@ fn judge_redirects(t: &TargetConfig, run: &RawRun) -> Verdict {
             Level::Fail,
             format!("{u} redirects to itself: the app does not see that the request was HTTPS"),
         )
+        .says("visitors get a redirect loop")
         .fix(FIX_PROTO)
         .fix(FIX_NGINX_HEADERS),
         Some(WalkEnd::Loop(u)) => verdict(Check::Redirects, Level::Fail, format!("redirect loop back to {u}"))
+            .says("visitors get a redirect loop")
             .fix(FIX_PROTO)
             .fix("check that only one layer (balancer or app) redirects http to https"),
-        Some(WalkEnd::TooMany) => verdict(Check::Redirects, Level::Fail, "more redirects than max_redirects"),
+        Some(WalkEnd::TooMany) => verdict(Check::Redirects, Level::Fail, "more redirects than max_redirects")
+            .says("visitors go through more redirects than max_redirects"),
         Some(WalkEnd::HostChange(u)) => verdict(
             Check::Redirects,
             if u.starts_with(&expected) { Level::Ok } else { Level::Warn },
@@ -597,6 +632,7 @@ fn judge_redirects(t: &TargetConfig, run: &RawRun) -> Verdict {
             let status = last.and_then(|e| e.status).unwrap_or(0);
             if run.downgrade {
                 verdict(Check::Redirects, Level::Fail, "an https URL redirects to http (downgrade)")
+                    .says("visitors are sent from https to plain http")
                     .fix(FIX_PROTO)
             } else if status >= 500 {
                 // The site is down for everyone who follows this walk.
@@ -605,6 +641,7 @@ fn judge_redirects(t: &TargetConfig, run: &RawRun) -> Verdict {
                     Level::Fail,
                     format!("ends at {final_url} with HTTP {status}: {}", server_error(status)),
                 )
+                .says(format!("the site is down for visitors (HTTP {status})"))
                 .fix("look at the balancer's error log and the backend's service (systemctl status, its own log)")
             } else if final_url != expected {
                 verdict(
@@ -651,7 +688,8 @@ fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&Tls
             Check::Tls,
             Level::Fail,
             format!("no certificate seen: {why}"),
-        );
+        )
+        .says("visitors cannot connect over HTTPS");
     };
     let days = tls.days_left.unwrap_or(0);
     // Expiry and the host name come first: the verifier rejects both too,
@@ -663,6 +701,10 @@ fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&Tls
             Level::Fail,
             format!("certificate expired {}", expired_ago(days)),
         )
+        .says(format!(
+            "browsers turn visitors away: the certificate expired {}",
+            expired_ago(days)
+        ))
         .fix("renew it (certbot renew / ACM), reload the balancer, and check the renewal timer")
     } else if !tls.name_matches {
         let host = Target::parse(&t.url).map(|u| u.host).unwrap_or_default();
@@ -671,6 +713,9 @@ fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&Tls
             Level::Fail,
             format!("certificate does not name the host {host}"),
         )
+        .says(format!(
+            "browsers turn visitors away: the certificate is not for {host}"
+        ))
     } else if tls.verify_error.is_some() && tls.chain_len == 1 && tls.subject == tls.issuer {
         // the verifier's words for it vary (UnknownIssuer, CaUsedAsEndEntity)
         verdict(
@@ -678,6 +723,7 @@ fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&Tls
             Level::Fail,
             format!("certificate is self-signed (issued by itself, {})", tls.subject),
         )
+        .says("browsers turn visitors away: the certificate is self-signed")
         .fix("use a certificate from a public CA (Let's Encrypt: certbot), or sign one with a private CA and set ca_file to that CA")
     } else if let Some(e) = &tls.verify_error {
         verdict(
@@ -685,6 +731,7 @@ fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&Tls
             Level::Fail,
             format!("certificate not trusted: {e}"),
         )
+        .says("browsers turn visitors away: the certificate is not trusted")
         .fix("serve the full chain (leaf + intermediates); for a private CA set ca_file")
     } else if days < cfg.expiry_warn_days {
         verdict(
@@ -824,13 +871,26 @@ fn judge_baseline(
     };
     let mut problems = Vec::new();
     let mut level = Level::Ok;
+    // the plain consequence of the worst problem, the first of its level
+    let mut says: Option<(Level, &str)> = None;
+    let mut note = |l: Level, what: &'static str| {
+        if says.is_none_or(|(was, _)| l > was) {
+            says = Some((l, what));
+        }
+    };
     let want_proto = if https { "https" } else { "http" };
+    let no_scheme = if https {
+        "the app will not see HTTPS"
+    } else {
+        "the app sees the wrong scheme"
+    };
     let proto = proto_of(r);
     let pp = r.proxy_protocol.as_ref();
     let shape = proto_shape(r, want_proto);
     if let Some((l, why)) = &shape {
         level = level.max(*l);
         problems.push(why.clone());
+        note(*l, "apps may not see the request's scheme");
     }
     // A Forwarded header that cannot be read (most often an IPv6 client
     // written bare, as a plain "for=$remote_addr" does) is lost to the app.
@@ -850,6 +910,10 @@ fn judge_baseline(
     if let Some(why) = &fwd_fault {
         level = level.max(Level::Warn);
         problems.push(why.clone());
+        note(
+            Level::Warn,
+            "apps that read Forwarded get no client from it",
+        );
     }
     match (&proto, pp) {
         _ if shape.is_some() => {}
@@ -859,6 +923,7 @@ fn judge_baseline(
             problems.push(format!(
                 "proto arrives as {p}, the request was {want_proto}"
             ));
+            note(Level::Fail, no_scheme);
         }
         (None, Some(h)) => match h.tls() {
             // The v2 SSL TLV says whether the client spoke TLS.
@@ -869,12 +934,14 @@ fn judge_baseline(
                     "PROXY v2 SSL TLV says the client {} TLS, the request was {want_proto}",
                     if tls { "used" } else { "did not use" }
                 ));
+                note(Level::Fail, no_scheme);
             }
             None => {
                 level = level.max(Level::Warn);
                 problems.push(
                     "PROXY protocol carries no scheme: the app must know this port is TLS".into(),
                 );
+                note(Level::Warn, "the app is not told the scheme");
             }
         },
         (None, None) if r.forwarded_error.is_some() => {
@@ -883,12 +950,21 @@ fn judge_baseline(
                 "no X-Forwarded-Proto, and no Forwarded proto that can be read: the app thinks every request is http"
                     .into(),
             );
+            note(Level::Fail, no_scheme);
         }
         (None, None) => {
             level = Level::Fail;
             problems.push(
                 "no X-Forwarded-Proto or Forwarded proto: the app thinks every request is http"
                     .into(),
+            );
+            note(
+                Level::Fail,
+                if https {
+                    "the app will not see HTTPS"
+                } else {
+                    "the app is not told the scheme"
+                },
             );
         }
     }
@@ -903,10 +979,15 @@ fn judge_baseline(
             problems.push(format!(
                 "X-Forwarded-Port is {p}, the request went to {port}: links and redirects the app builds point at port {p}"
             ));
+            note(Level::Warn, "links the app builds point at the wrong port");
         }
         None if pp.is_none() => {
             level = level.max(Level::Warn);
             problems.push("no X-Forwarded-Port: absolute URLs may carry the backend's port".into());
+            note(
+                Level::Warn,
+                "links the app builds may carry the backend's port",
+            );
         }
         None => {}
     }
@@ -927,6 +1008,7 @@ fn judge_baseline(
             problems.push(format!(
                 "Host arrives as {got:?}, the request was for {want}: the app builds links and redirects with {got:?}"
             ));
+            note(Level::Warn, "links the app builds point at the wrong host");
         }
     }
     let client = r.client.addr;
@@ -942,6 +1024,7 @@ fn judge_baseline(
         problems.push(format!(
             "the client arrives as {client}, the IPv4-mapped form of {v4}: apps and allow-lists that compare IPv4 addresses do not match it"
         ));
+        note(Level::Warn, "IPv4 allow-lists do not match the clients");
     }
     let balancer_as_client = r.client.source == ClientSource::Peer && pp.is_none();
     if let Some(want) = t.expect_client {
@@ -956,6 +1039,14 @@ fn judge_baseline(
             } else {
                 format!("client computed as {client}, expected {want}")
             });
+            note(
+                Level::Fail,
+                if balancer_as_client {
+                    "the app sees the balancer as every client"
+                } else {
+                    "the app sees the wrong client address"
+                },
+            );
         }
     } else if balancer_as_client {
         level = Level::Fail;
@@ -963,13 +1054,18 @@ fn judge_baseline(
             "the app would see the balancer ({client}) as the client: {}",
             r.client.reason
         ));
+        note(Level::Fail, "the app sees the balancer as every client");
     }
     let summary = if problems.is_empty() {
         format!("client {client}, proto {want_proto}, port {port} arrive as expected")
     } else {
         problems.join("; ")
     };
-    let mut v = verdict(Check::Baseline, level, summary)
+    let mut v = verdict(Check::Baseline, level, summary);
+    if let Some((_, what)) = says {
+        v = v.says(what);
+    }
+    let mut v = v
         .ev(format!("peer {}", r.peer))
         .ev(format!("client {} ({})", client, r.client.reason));
     if let Some(h) = pp {
@@ -1116,7 +1212,28 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
         level = Level::Fail;
         summary = format!("a client can forge {}: {summary}", believed.join(" and "));
     }
-    let mut v = verdict(Check::Forged, level, summary).ev(format!(
+    // the header the app took the forged address from names the hole
+    let via = match r.client.source {
+        ClientSource::Forwarded => "Forwarded header",
+        ClientSource::XRealIp => "X-Real-IP",
+        ClientSource::XForwardedFor | ClientSource::Peer => "X-Forwarded-For",
+    };
+    let says = if believed_ip {
+        Some(format!("the app trusts a forged {via}"))
+    } else if believed_proto {
+        Some("the app trusts a forged scheme (X-Forwarded-Proto)".into())
+    } else if believed_first {
+        Some("apps that read the first X-Forwarded-Proto trust a forged one".into())
+    } else if level == Level::Warn {
+        Some("forwarding headers a client sends pass the balancer".into())
+    } else {
+        None
+    };
+    let mut v = verdict(Check::Forged, level, summary);
+    if let Some(s) = says {
+        v = v.says(s);
+    }
+    let mut v = v.ev(format!(
         "client computed as {} ({})",
         r.client.addr, r.client.reason
     ));
@@ -1180,6 +1297,7 @@ fn judge_two_xff(pair: &(Exchange, Result<EchoReply, String>)) -> Verdict {
     if TWO_LINES.contains(&client.as_str()) {
         v.level = Level::Fail;
         v.summary = Clean::new(&format!("{} (client {client} was believed)", v.summary));
+        v = v.says("the app trusts a forged X-Forwarded-For line");
     }
     for l in &lines {
         v = v.ev(format!("x-forwarded-for: {l}"));
@@ -1210,6 +1328,7 @@ fn judge_backend(run: &RawRun) -> Verdict {
                 Level::Fail,
                 format!("{} answers directly (HTTP {s}): anyone can bypass the balancer and forge every header", e.url),
             )
+            .says("anyone can bypass the balancer and forge every header")
             .fix("bind the app to a private address or loopback, or allow only the balancer (security group, nginx allow <lb>; deny all;)"),
             (None, Some(err)) => verdict(Check::Backend, Level::Ok, format!("not reachable from here: {err}")),
             (None, None) => verdict(Check::Backend, Level::Ok, "no answer"),
@@ -1396,6 +1515,44 @@ mod tests {
             v.summary
         );
         assert!(v.summary.contains("balancer (127.0.0.3)"), "{}", v.summary);
+    }
+
+    /// A tile or list has room for one short phrase: the consequence of the
+    /// worst problem, in words, not the name of a check.
+    #[test]
+    fn baseline_says_what_its_failure_means_in_plain_words() {
+        // both fail: the first said leads, the other stays in the summary
+        let r = reply(&[], "127.0.0.3", ClientSource::Peer);
+        let v = judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443);
+        assert_eq!(v.plain(), "the app will not see HTTPS");
+        // the scheme right, every visitor with the balancer's address
+        let r = reply(
+            &[("x-forwarded-proto", "https"), ("x-forwarded-port", "443")],
+            "127.0.0.3",
+            ClientSource::Peer,
+        );
+        let v = judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443);
+        assert_eq!(v.level, Level::Fail, "{}", v.summary);
+        assert_eq!(v.plain(), "the app sees the balancer as every client");
+        // a report leads with the failure that hurts most
+        let report = TargetReport {
+            name: Clean::new("www"),
+            url: Clean::new("https://www.example.com/"),
+            at: 0,
+            hops: vec![],
+            tls: None,
+            echoes: vec![],
+            verdicts: vec![
+                v,
+                verdict(Check::Tls, Level::Warn, "certificate expires in 4 days"),
+                verdict(Check::Forged, Level::Fail, "a client can forge its address")
+                    .says("the app trusts a forged X-Forwarded-For"),
+            ],
+        };
+        assert_eq!(
+            report.headline().map(Verdict::plain),
+            Some("the app trusts a forged X-Forwarded-For")
+        );
     }
 
     /// Behind PROXY protocol without forwarding headers: the v2 SSL TLV

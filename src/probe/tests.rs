@@ -456,6 +456,65 @@ fn tile_80x4_counts_the_targets_it_has_no_room_for() {
     assert!(s.contains("… 2 more: 1 FAIL, 1 probing"), "{s}");
 }
 
+/// On a wall or at a glance over ssh the tile says what the worst failure
+/// means before which checks said so; at 80x24 the overview gives it two
+/// lines, the target's and the echo's, and both stay.
+#[test]
+fn tile_says_what_the_worst_failure_means_at_80x24_and_40_columns() {
+    let mut p = pane();
+    p.targets.truncate(1);
+    let s = draw(&p, 80, 4, false);
+    assert!(
+        s.contains(
+            "│FAIL www            the app trusts a forged Forwarded header · forged headers"
+        ),
+        "{s}"
+    );
+    assert!(s.contains("│echo 10.0.2.20:8099  1234 requests"), "{s}");
+    let s = draw(&p, 40, 4, false);
+    assert!(s.contains("│FAIL www            the app trusts a"), "{s}");
+    assert!(s.contains("│echo 10.0.2.20:8099  1234 requests"), "{s}");
+    // no room for a row of its own: the counts, then the worst one's meaning
+    let s = draw(&pane(), 80, 4, false);
+    assert!(
+        s.contains("│2 targets: 2 FAIL · www: the app trusts a forged"),
+        "{s}"
+    );
+}
+
+/// The zoomed list keeps its grid of checks, and says under each target that
+/// is not all right what that means, cut to the width.
+#[test]
+fn list_says_what_each_failing_target_means_at_80x24_and_40_columns() {
+    let s = draw(&pane(), 80, 24, true);
+    assert!(
+        s.contains("│  the app trusts a forged Forwarded header · forged headers"),
+        "{s}"
+    );
+    assert!(
+        s.contains("│  visitors get a redirect loop · redirects, certificate failed"),
+        "{s}"
+    );
+    let s = draw(&pane(), 40, 24, true);
+    assert!(s.contains("│  the app trusts a forged Forwarded"), "{s}");
+    assert!(s.contains("│  visitors get a redirect loop"), "{s}");
+}
+
+/// More failing targets than rows and meanings fit: every target keeps its row (the selection
+/// stays in sight), the meanings give way.
+#[test]
+fn many_failing_targets_keep_their_rows_before_the_meanings() {
+    let mut p = pane();
+    for k in 0..8 {
+        let mut t = p.targets[0].clone();
+        t.name = Clean::new(&format!("site{k}"));
+        p.targets.push(t);
+    }
+    let s = draw(&p, 80, 24, true);
+    assert!(s.contains("│site7          FAIL"), "{s}");
+    assert!(!s.contains("│  the app trusts"), "{s}");
+}
+
 #[test]
 fn list_80x24() {
     let s = draw(&pane(), 80, 24, true);

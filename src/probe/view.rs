@@ -128,8 +128,11 @@ fn echo_pulse(p: &ProbePane, cx: &ViewCx<'_>) -> Vec<(String, Style)> {
     v
 }
 
-/// "forged headers, backend direct failed · certificate: expires in 4 days"
-fn tile_summary(r: &TargetReport) -> String {
+/// "the app trusts a forged X-Forwarded-For · forged headers, backend direct
+/// failed · certificate to check": what the worst failure means for the site
+/// first (a glance at a wall or over ssh needs the consequence, not the name
+/// of a check), then which checks said so, for as far as the width goes.
+fn tile_summary(r: &TargetReport, cx: &ViewCx<'_>) -> Vec<(String, Style)> {
     let named = |l: Level| {
         r.verdicts
             .iter()
@@ -149,7 +152,14 @@ fn tile_summary(r: &TargetReport) -> String {
         let n = r.verdicts.iter().filter(|v| v.level == Level::Ok).count();
         parts.push(format!("{n} checks ok"));
     }
-    parts.join(" · ")
+    let names = parts.join(" · ");
+    match r.headline() {
+        Some(v) => vec![
+            (v.plain().to_string(), cx.theme.text),
+            (format!(" · {names}"), cx.theme.muted),
+        ],
+        None => vec![(names, cx.theme.muted)],
+    }
 }
 
 fn target_status(t: &super::TargetRow, cx: &ViewCx<'_>) -> (String, Style) {
@@ -172,19 +182,17 @@ fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
         let t = &p.targets[i];
         let (st, style) = target_status(t, cx);
         let summary = match &t.report {
-            _ if t.running => "probing…".to_string(),
-            None => "not probed yet".to_string(),
-            Some(r) => tile_summary(r),
+            _ if t.running => vec![("probing…".to_string(), cx.theme.muted)],
+            None => vec![("not probed yet".to_string(), cx.theme.muted)],
+            Some(r) => tile_summary(r, cx),
         };
-        lines.push(fitted(
-            vec![
-                (fit(&st, 5), style),
-                (fit(&t.name, 14), cx.theme.text),
-                (" ".into(), cx.theme.text),
-                (summary, cx.theme.muted),
-            ],
-            w,
-        ));
+        let mut pieces = vec![
+            (fit(&st, 5), style),
+            (fit(&t.name, 14), cx.theme.text),
+            (" ".into(), cx.theme.text),
+        ];
+        pieces.extend(summary);
+        lines.push(fitted(pieces, w));
     }
     if vis.len() > room {
         // the rows left out, counted by their result: on a small screen
@@ -219,6 +227,19 @@ fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
                 s => s,
             };
             spans.push((format!("{} {n} {st}", if k == 0 { "" } else { "," }), style));
+        }
+        // and what the worst of them means, as a shown row would say
+        let worst = hidden
+            .iter()
+            .filter_map(|&i| {
+                let t = &p.targets[i];
+                let v = t.report.as_ref()?.headline()?;
+                Some((t, v))
+            })
+            .min_by_key(|(_, v)| std::cmp::Reverse(v.level));
+        if let Some((t, v)) = worst {
+            spans.push((format!(" · {}: ", t.name), cx.theme.muted));
+            spans.push((v.plain().to_string(), cx.theme.text));
         }
         lines.push(fitted(spans, w));
     }
@@ -265,8 +286,23 @@ fn echo_row(e: &EchoLine, now: i64, w: usize, cx: &ViewCx<'_>) -> Line<'static> 
 }
 
 fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
-    let n = p.visible().len() as u16;
-    let top = (n + 2).clamp(3, area.height.saturating_sub(4).max(3));
+    // a target that is not all right takes a second line, what it means, when every
+    // target still has its row: a row pushed out of sight would hide the selection
+    let rows = p.visible().len() as u16;
+    let said = p
+        .visible()
+        .iter()
+        .filter(|&&i| {
+            p.targets[i]
+                .report
+                .as_ref()
+                .is_some_and(|r| r.headline().is_some())
+        })
+        .count() as u16;
+    let room = area.height.saturating_sub(4).max(3);
+    let meaning = rows + said + 2 <= room;
+    let n = if meaning { rows + said } else { rows };
+    let top = (n + 2).clamp(3, room);
     let [ta, ea] = Layout::vertical([Constraint::Length(top), Constraint::Min(1)]).areas(area);
     let w = area.width as usize;
     let now = cx.now.timestamp();
@@ -316,6 +352,19 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
             line = line.patch_style(cx.theme.selection);
         }
         lines.push(line);
+        if let Some(r) = t
+            .report
+            .as_ref()
+            .filter(|r| meaning && r.headline().is_some())
+        {
+            let mut pieces = vec![("  ".to_string(), cx.theme.text)];
+            pieces.extend(tile_summary(r, cx));
+            let mut line = fitted(pieces, w);
+            if sel {
+                line = line.patch_style(cx.theme.selection);
+            }
+            lines.push(line);
+        }
     }
     if p.targets.is_empty() {
         lines.push(fitted(

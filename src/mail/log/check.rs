@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::sanitize::Clean;
 
 use super::LogSourceKind;
+use super::classify::Category;
 use super::deadline::Deadline;
 use super::source::{JournalWindow, rotated_siblings, unavailable_message};
 use super::summary::{self, Report as LogReport};
@@ -240,6 +241,105 @@ fn fmt_window(secs: u64) -> String {
     }
 }
 
+/// Which cause comes first among causes with as many failures, for the fix the failures line
+/// names: mail gone without anyone told, then what the operator must fix on this host or its
+/// relay account and bounces (mail refused for good), then what holds mail back on the same
+/// side (deferred: it goes once fixed), then the remote side's refusals, then its delays.
+/// Within each, the cause that stops the most mail first (a sandboxed account fails every
+/// recipient, and the notices of those bounces then fail as an unverified sender).
+const PRECEDENCE: [Category; 37] = [
+    Category::Lost,
+    Category::Discarded,
+    Category::SesSendingPaused,
+    Category::SesRecipientNotVerified,
+    Category::SesSenderNotVerified,
+    Category::SesAccessDenied,
+    Category::Blocklisted,
+    Category::SenderAuthentication,
+    Category::MessageTooLong,
+    Category::MalformedMessage,
+    Category::LocalMailbox,
+    Category::DeliveryCommand,
+    Category::PostfixSetup,
+    Category::LocalService,
+    Category::SesCredentials,
+    Category::RelayCredentials,
+    Category::SesAuthRequired,
+    Category::SaslNoMechanism,
+    Category::SesDailyQuota,
+    Category::SesThrottling,
+    Category::Tls,
+    Category::ReverseDns,
+    Category::RecipientUnknown,
+    Category::SesSuppressed,
+    Category::RelayDenied,
+    Category::SenderRejected,
+    Category::ContentRejected,
+    Category::MailLoop,
+    Category::Expired,
+    Category::Rejected,
+    Category::MailboxFull,
+    Category::Suspended,
+    Category::Connection,
+    Category::Dns,
+    Category::Greylisted,
+    Category::RemoteTemporary,
+    Category::Other,
+];
+
+/// The window's causes, the most failures first, ties broken by [`PRECEDENCE`] (a deletion
+/// needs nothing done: it comes last whatever its count).
+fn causes_in_order(log: &LogReport) -> Vec<&summary::CategoryRow> {
+    let rank = |c: Category| {
+        PRECEDENCE
+            .iter()
+            .position(|p| *p == c)
+            .unwrap_or(usize::MAX)
+    };
+    let mut v: Vec<_> = log.categories.iter().collect();
+    v.sort_by_key(|c| {
+        (
+            c.category == Category::Deleted,
+            std::cmp::Reverse(c.count),
+            rank(c.category),
+        )
+    });
+    v
+}
+
+/// "; but mail from app@example.com delivered since 10:25": the senders whose mail moved
+/// again after their latest failure, the most failures first (three named), and since when
+/// all of them have (the latest of their first deliveries).
+fn delivered_since(recovered: &[&summary::SenderRow], n: u64, all: bool) -> String {
+    let mut names: Vec<String> = recovered
+        .iter()
+        .take(3)
+        .map(|r| match r.sender.as_str() {
+            "<>" => "<> (bounce notices)".to_string(),
+            s => s.to_string(),
+        })
+        .collect();
+    if recovered.len() > 3 {
+        names.push(format!("{} more", recovered.len() - 3));
+    }
+    let since = recovered
+        .iter()
+        .filter_map(|r| r.delivered_since)
+        .max()
+        .map_or(String::new(), |t| t.format("%H:%M").to_string());
+    if all {
+        format!(
+            "; but mail from {} delivered since {since}",
+            names.join(", ")
+        )
+    } else {
+        format!(
+            "; {n} of them from {}, whose mail was delivered since {since}",
+            names.join(", ")
+        )
+    }
+}
+
 /// The finding and metrics of one window's report (pure).
 pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut Report) {
     let t = &config.check;
@@ -277,7 +377,24 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
             ),
         );
     }
-    let mut status = grade(failed, t.failures_warn, t.failures_crit);
+    // Senders whose mail was delivered after their latest failure: its cause no longer stops
+    // them (a password or an identity fixed since), and an hour of history is no emergency
+    // now. Those failures are said, at most a WARNING; the others are graded as they are.
+    let (recovered, ongoing): (Vec<&summary::SenderRow>, Vec<&summary::SenderRow>) = log
+        .failing_senders
+        .iter()
+        .partition(|r| r.delivered_since.is_some());
+    let recovered_n: u64 = recovered.iter().map(|r| r.failed()).sum();
+    let ongoing_n = failed.saturating_sub(recovered_n);
+    let mut status = Status::worst(
+        grade(ongoing_n, t.failures_warn, t.failures_crit),
+        match grade(recovered_n, t.failures_warn, t.failures_crit) {
+            Status::Critical => Status::Warning,
+            s => s,
+        },
+    );
+    let all_recovered = failed > 0 && ongoing_n == 0 && ongoing.is_empty();
+    let causes = causes_in_order(log);
     let mut summary = if failed == 0 {
         format!("no failed deliveries in {read} ({} sent)", s.sent)
     } else {
@@ -292,18 +409,21 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
                 parts.push(format!("{n} {what}"));
             }
         }
-        let top: Vec<String> = log
-            .categories
+        let top: Vec<String> = causes
             .iter()
             .take(3)
             .map(|c| format!("{} x{}", c.label, c.count))
             .collect();
-        format!(
+        let mut line = format!(
             "{failed} failed deliveries in {read} ({}; {} sent): {}",
             parts.join(", "),
             s.sent,
             top.join(", ")
-        )
+        );
+        if !recovered.is_empty() {
+            line.push_str(&delivered_since(&recovered, recovered_n, all_recovered));
+        }
+        line
     };
     if s.lost > 0 {
         // A bounce that could not be returned, a message removed without a delivery or dropped
@@ -324,11 +444,11 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
     // what to do about the commonest cause, in one sentence: the person on call reads this line
     // and not the console
     // (a deletion needs nothing done: the next cause's advice is the one worth the line)
-    if let Some(top) = log
-        .categories
-        .iter()
-        .find(|c| c.category != super::classify::Category::Deleted)
-    {
+    // (mail moving again for every sender that failed: only lost mail still needs a hand)
+    if let Some(top) = causes.iter().find(|c| {
+        c.category != Category::Deleted
+            && (!all_recovered || matches!(c.category, Category::Lost | Category::Discarded))
+    }) {
         summary.push_str(&format!(
             "; what to do ({}): {}",
             top.label,
@@ -577,6 +697,211 @@ mod tests {
             f.summary
         );
         assert_eq!(deliveries(&r, "lost"), Some(1.0));
+    }
+
+    /// A message from `from` and its delivery attempt: the qmgr line, then the smtp line with
+    /// `status` and the server's `said` reply.
+    fn attempt(
+        at: &str,
+        id: &str,
+        from: &str,
+        to: &str,
+        dsn: &str,
+        status: &str,
+        said: &str,
+    ) -> String {
+        format!(
+            "2026-11-27T{at}+00:00 web postfix/qmgr[1]: {id}: from=<{from}>, size=300, nrcpt=1 (queue active)\n\
+             2026-11-27T{at}+00:00 web postfix/smtp[2]: {id}: to=<{to}>, relay=email-smtp.us-east-1.amazonaws.com[3.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn={dsn}, status={status} ({said})\n"
+        )
+    }
+
+    fn unverified(at: &str, id: &str, from: &str, to: &str, identity: &str) -> String {
+        attempt(
+            at,
+            id,
+            from,
+            to,
+            "5.0.0",
+            "bounced",
+            &format!(
+                "host email-smtp.us-east-1.amazonaws.com[3.1.1.1] said: 554 Message rejected: \
+                 Email address is not verified. The following identities failed the check in \
+                 region US-EAST-1: {identity} (in reply to end of DATA command)"
+            ),
+        )
+    }
+
+    fn sent(at: &str, id: &str, from: &str) -> String {
+        attempt(
+            at,
+            id,
+            from,
+            "x@example.net",
+            "2.0.0",
+            "sent",
+            "250 Ok 0100018c-cccc",
+        )
+    }
+
+    fn graded(text: &str, config: &Config) -> Report {
+        let log = summary::build(
+            &[PathBuf::from("-")],
+            Some(at(9, 30)),
+            5,
+            &mut text.as_bytes(),
+        );
+        let mut r = Report::default();
+        grade_window(config, &log, 3600, &mut r);
+        r
+    }
+
+    /// Causes with as many failures: the fix named is the one the operator must act on
+    /// first, the same on every run, not the first in the list of causes.
+    #[test]
+    fn tied_causes_name_the_fix_that_matters_most() {
+        // a sandboxed account (every unverified recipient fails) beside an unverified sender
+        let text = unverified(
+            "10:00:00",
+            "A000000001",
+            "noreply@example.com",
+            "b@example.net",
+            "noreply@example.com",
+        ) + &unverified(
+            "10:05:00",
+            "A000000002",
+            "app@example.com",
+            "friend@gmail.com",
+            "friend@gmail.com",
+        );
+        let r = graded(&text, &Config::default());
+        assert!(
+            r.findings[0].summary.contains(
+                ": sandbox rcpt x1, sender unverified x1; what to do (sandbox rcpt): Request \
+                 production access"
+            ),
+            "{}",
+            r.findings[0].summary
+        );
+        // a bounce over a deferral: the refused mail is gone, the deferred one is retried
+        let text = attempt(
+            "10:00:00",
+            "B000000001",
+            "app@example.com",
+            "c@example.org",
+            "4.4.1",
+            "deferred",
+            "connect to mx.example.org[192.0.2.9]:25: Connection refused",
+        ) + &attempt(
+            "10:05:00",
+            "B000000002",
+            "app@example.com",
+            "d@example.org",
+            "5.1.1",
+            "bounced",
+            "host mx.example.org[192.0.2.9] said: 550 5.1.1 <d@example.org>: Recipient address \
+             rejected: User unknown (in reply to RCPT TO command)",
+        );
+        let r = graded(&text, &Config::default());
+        assert!(
+            r.findings[0]
+                .summary
+                .contains(": rcpt unknown x1, connection x1; what to do (rcpt unknown)"),
+            "{}",
+            r.findings[0].summary
+        );
+    }
+
+    #[test]
+    fn every_cause_but_a_deletion_has_its_place_in_the_order() {
+        for c in Category::ALL {
+            let n = PRECEDENCE.iter().filter(|p| **p == c).count();
+            assert_eq!(n, usize::from(c != Category::Deleted), "{c:?}");
+        }
+    }
+
+    /// The cause fixed and mail from the same sender delivered again: the hour of failures
+    /// before it is said, but is no longer CRITICAL, and no fix is asked for.
+    #[test]
+    fn failures_followed_by_deliveries_from_the_same_sender_are_no_longer_critical() {
+        let mut config = Config::default();
+        config.check.failures_crit = 3;
+        let mut text = String::new();
+        for (k, at) in ["10:00:00", "10:01:00", "10:02:00", "10:03:00"]
+            .iter()
+            .enumerate()
+        {
+            text += &unverified(
+                at,
+                &format!("C00000000{k}"),
+                "app@example.com",
+                "a@example.net",
+                "app@example.com",
+            );
+        }
+        let r = graded(&text, &config);
+        assert_eq!(r.findings[0].status, Status::Critical, "{:?}", r.findings);
+        // the identity verified at 10:10: the next mail goes
+        text += &sent("10:12:00", "C000000009", "app@example.com");
+        text += &sent("10:20:00", "C00000000A", "app@example.com");
+        let r = graded(&text, &config);
+        let f = &r.findings[0];
+        assert_eq!(f.status, Status::Warning, "{f:?}");
+        assert_eq!(
+            f.summary,
+            "4 failed deliveries in the last 1h (4 bounced; 2 sent): sender unverified x4; but \
+             mail from app@example.com delivered since 10:12"
+        );
+        // another sender still failing is graded on its own failures
+        let mut more = text.clone();
+        for (k, at) in ["10:30:00", "10:31:00", "10:32:00"].iter().enumerate() {
+            more += &unverified(
+                at,
+                &format!("D00000000{k}"),
+                "news@example.com",
+                "a@example.net",
+                "news@example.com",
+            );
+        }
+        let r = graded(&more, &config);
+        let f = &r.findings[0];
+        assert_eq!(f.status, Status::Critical, "{f:?}");
+        assert!(
+            f.summary.contains(
+                "; 4 of them from app@example.com, whose mail was delivered since 10:12; what \
+                 to do (sender unverified)"
+            ),
+            "{}",
+            f.summary
+        );
+        // failing again after the delivery: the cause is back
+        let again = text.clone()
+            + &unverified(
+                "10:40:00",
+                "E000000001",
+                "app@example.com",
+                "a@example.net",
+                "app@example.com",
+            );
+        let r = graded(&again, &config);
+        assert_eq!(r.findings[0].status, Status::Critical, "{:?}", r.findings);
+        assert!(!r.findings[0].summary.contains("delivered since"));
+        // lost mail stays graded and keeps its advice
+        let lost = text
+            + "2026-11-27T10:42:00+00:00 web postfix/qmgr[1]: EEEE000002: from=<app@example.com>, size=300, nrcpt=1 (queue active)\n\
+               2026-11-27T10:42:01+00:00 web postfix/qmgr[1]: EEEE000002: removed\n";
+        let r = graded(&lost, &config);
+        let f = &r.findings[0];
+        assert_eq!(f.status, Status::Warning, "{f:?}");
+        assert!(
+            f.summary.ends_with(
+                "but mail from app@example.com delivered since 10:12; 1 message(s) lost (nobody \
+                 was told); what to do (LOST): Tell the sender by hand; fix the bounce path (a \
+                 verified sender for notifications, or a working postmaster alias)."
+            ),
+            "{}",
+            f.summary
+        );
     }
 
     #[test]

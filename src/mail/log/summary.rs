@@ -201,6 +201,19 @@ pub struct SenderRow {
     pub failures: u64,
     /// Refused at reception (`NOQUEUE: reject`): counted in `failures`.
     pub rejected: u64,
+    /// When its latest failed delivery (deferred, bounced, expired) was logged.
+    #[serde(skip)]
+    pub last_failure: Option<DateTime<FixedOffset>>,
+    /// Its first delivery after that failure: mail from it moves again (`None`: none since).
+    #[serde(skip)]
+    pub delivered_since: Option<DateTime<FixedOffset>>,
+}
+
+impl SenderRow {
+    /// Its failed deliveries as `opsdeck check` counts them (deferred, bounced, expired).
+    pub fn failed(&self) -> u64 {
+        self.deferred + self.bounced + self.expired
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -274,6 +287,11 @@ pub struct Report {
     /// files after it were not read). Only `opsdeck check` reads so; not in the JSON.
     #[serde(skip)]
     pub cut: Option<Clean>,
+    /// Every sender with a failed delivery (deferred, bounced, expired), with whether its
+    /// mail was delivered after the latest of them, the most failures first; not cut to
+    /// `top`. Not in the JSON.
+    #[serde(skip)]
+    pub failing_senders: Vec<SenderRow>,
 }
 
 /// Postfix's warning and error lines of one kind.
@@ -504,6 +522,27 @@ impl Accumulator {
             RowStatus::Deleted => row.deleted += 1,
             RowStatus::Rejected => row.rejected += 1,
         }
+        // whether its mail moved again after its latest failure (a password or an identity
+        // fixed since); lost and deleted mail is no failure of its route, and is not undone.
+        // Mail of senders not seen, or past the table's bound, is no one route: never said to
+        // move again.
+        let one_sender = !matches!(key, "(unknown)" | "(other senders)");
+        match o.status {
+            RowStatus::Sent if !one_sender => {}
+            RowStatus::Sent => {
+                if row.last_failure.is_some() && row.delivered_since.is_none() {
+                    row.delivered_since = Some(o.time);
+                }
+            }
+            RowStatus::Deferred
+            | RowStatus::Bounced
+            | RowStatus::Undeliverable
+            | RowStatus::Expired => {
+                row.last_failure = Some(row.last_failure.map_or(o.time, |t| t.max(o.time)));
+                row.delivered_since = None;
+            }
+            RowStatus::Lost | RowStatus::Deleted | RowStatus::Rejected => {}
+        }
         if !o.status.is_failure() {
             return;
         }
@@ -576,6 +615,8 @@ impl Accumulator {
                 .cmp(&a.failures)
                 .then_with(|| a.sender.cmp(&b.sender))
         });
+        let failing_senders: Vec<SenderRow> =
+            senders.iter().filter(|r| r.failed() > 0).cloned().collect();
         senders.truncate(top);
         let mut recipient_domains: Vec<DomainRow> = self
             .domains
@@ -637,6 +678,7 @@ impl Accumulator {
             newer: Vec::new(),
             warnings: Vec::new(),
             cut: None,
+            failing_senders,
         }
     }
 }
