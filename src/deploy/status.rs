@@ -289,6 +289,16 @@ impl RepoStatus {
     /// back" ("taken back" unless a rollback took back every one). Only the newest
     /// [`MAX_NEW_COMMITS`] are listed and looked at: beyond that, "12 of the newest 50".
     pub fn taken_back(&self) -> Option<String> {
+        self.taken_back_said(false)
+    }
+
+    /// [`taken_back`](Self::taken_back) in fewer words for a narrow line: "12+ rolled back"
+    /// for "12 of the newest 50 rolled back".
+    pub fn taken_back_short(&self) -> Option<String> {
+        self.taken_back_said(true)
+    }
+
+    fn taken_back_said(&self, short: bool) -> Option<String> {
         let listed = self.log.iter().filter(|e| !e.deployed).count();
         let marks: Vec<&'static str> = self
             .log
@@ -304,7 +314,9 @@ impl RepoStatus {
             "taken back"
         };
         let behind = self.upstream.as_ref().map_or(0, |u| u.behind);
-        Some(if behind > listed {
+        Some(if behind > listed && short {
+            format!("{}+ {word}", marks.len())
+        } else if behind > listed {
             format!("{} of the newest {listed} {word}", marks.len())
         } else {
             format!("{} {word}", marks.len())

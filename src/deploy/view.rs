@@ -199,7 +199,45 @@ fn head_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
     }
 }
 
-fn branch_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
+/// The branch line: the branch, how far from its upstream, how old that knowledge is (the last
+/// fetch), an operation in progress. Said in the longest form that fits `w`: the upstream's
+/// name goes first, then the note of commits taken back is shortened, "not upstream" becomes
+/// "local", the note is left to the commit list's marks, and last the arrows stand alone; the
+/// counts, the age of the fetch and an operation in progress stay at 80 and 60 columns.
+fn branch_line(s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Line<'static> {
+    let forms = [
+        (true, Note::Full, 0),
+        (false, Note::Full, 0),
+        (false, Note::Short, 0),
+        (false, Note::Short, 1),
+        (false, Note::None, 1),
+        (false, Note::None, 2),
+    ];
+    let mut line = Vec::new();
+    for (name, note, short) in forms {
+        line = branch_spans(s, cx, name, note, short);
+        if line.iter().map(|s| s.content.width()).sum::<usize>() <= w {
+            break;
+        }
+    }
+    fit_line(line, w)
+}
+
+/// How the branch line says the commits behind that were live once.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Note {
+    Full,
+    Short,
+    None,
+}
+
+fn branch_spans(
+    s: &RepoStatus,
+    cx: &ViewCx<'_>,
+    name: bool,
+    note: Note,
+    short: u8,
+) -> Vec<Span<'static>> {
     let mut v = vec![sp("on    ", cx.theme.muted)];
     match &s.branch {
         Some(b) => v.push(sp(b.to_string(), cx.theme.text)),
@@ -207,18 +245,32 @@ fn branch_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
     }
     match &s.upstream {
         Some(u) => {
-            v.push(sp(format!(" vs {}: ", u.name), cx.theme.muted));
+            if name {
+                v.push(sp(format!(" vs {}: ", u.name), cx.theme.muted));
+            } else {
+                v.push(sp(": ", cx.theme.muted));
+            }
             if u.behind == 0 && u.ahead == 0 {
                 v.push(sp("up to date", cx.theme.ok));
             } else {
                 if u.behind > 0 {
-                    v.push(sp(format!("↓{} to deploy", u.behind), cx.theme.warn));
-                    if let Some(said) = s.taken_back() {
+                    let what = if short < 2 { " to deploy" } else { "" };
+                    v.push(sp(format!("↓{}{what}", u.behind), cx.theme.warn));
+                    let said = match note {
+                        Note::Full => s.taken_back(),
+                        Note::Short => s.taken_back_short(),
+                        Note::None => None,
+                    };
+                    if let Some(said) = said {
                         v.push(sp(format!(" ({said})"), cx.theme.warn));
                     }
                 }
                 if u.ahead > 0 {
-                    v.push(sp(format!(" ↑{} not upstream", u.ahead), cx.theme.warn));
+                    let what = ["not upstream", "local", ""][usize::from(short.min(2))];
+                    v.push(sp(
+                        format!(" ↑{} {what}", u.ahead).trim_end().to_string(),
+                        cx.theme.warn,
+                    ));
                 }
             }
         }
@@ -350,10 +402,7 @@ fn state_parts(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> StateLi
     if let Some(l) = t.slow_line() {
         top.push(fit_line(vec![sp(l, cx.theme.warn)], w));
     }
-    top.extend([
-        fit_line(head_line(s, cx), w),
-        fit_line(branch_line(s, cx), w),
-    ]);
+    top.extend([fit_line(head_line(s, cx), w), branch_line(s, cx, w)]);
     let mut alerts = Vec::new();
     if let Some(m) = &s.moved_outside {
         alerts.push(fit_line(moved_line(m, cx), w));
@@ -814,6 +863,56 @@ mod tests {
             s.contains("state   rolled back by dana@web1, 2026-11-27 11:00"),
             "{s}"
         );
+    }
+
+    /// The branch line behind, ahead and with rolled-back commits keeps how old the fetch is
+    /// (what it says may be stale) and the counts at 80 and 60 columns; what gives way is the
+    /// upstream's name and the note the commit list says again.
+    #[test]
+    fn the_branch_line_keeps_the_fetch_age_at_80_and_60_columns() {
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.branch = Some(Clean::new("production"));
+            let u = s.upstream.as_mut().unwrap();
+            (u.behind, u.ahead) = (12, 1);
+            s.log[0].taken_back = Some(crate::deploy::status::TakenBack::Journal {
+                kind: Clean::new("rollback"),
+                user: Clean::new("dana"),
+                host: Clean::new("web1"),
+                time: Clean::new("2026-11-27T11:00:00+00:00"),
+            });
+        }
+        fn line(p: &DeployPane, w: u16) -> String {
+            let s = text(&draw(p, w, 24, true));
+            s.lines()
+                .find(|l| l.contains("│on    "))
+                .unwrap_or_else(|| panic!("{s}"))
+                .to_string()
+        }
+        assert_eq!(
+            line(&p, 80),
+            "│on    production: ↓12 to deploy (1+ rolled back) ↑1 local · fetched 3h ago    │"
+        );
+        let narrow = line(&p, 60);
+        assert!(narrow.contains("↓12 to deploy"), "{narrow}");
+        assert!(narrow.contains("↑1"), "{narrow}");
+        assert!(narrow.contains("· fetched 3h ago"), "{narrow}");
+        // room to spare: every part, the upstream's name too
+        let wide = line(&p, 120);
+        assert!(
+            wide.contains(
+                "on    production vs origin/main: ↓12 to deploy (1 of the newest 1 rolled back) ↑1 not upstream · fetched 3h ago"
+            ),
+            "{wide}"
+        );
+        // an operation in progress is not cut away either
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.branch = Some(Clean::new("main"));
+            s.state = Some("merge");
+        }
+        let narrow = line(&p, 60);
+        assert!(narrow.contains("merge in progress"), "{narrow}");
+        assert!(narrow.contains("· fetched 3h ago"), "{narrow}");
     }
 
     #[test]
