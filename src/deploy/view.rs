@@ -17,7 +17,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::app::pane::ViewCx;
 use crate::deploy::pane::{Busy, DeployPane, Lower, Target, Tone, human_bytes};
-use crate::deploy::status::{MovedOutside, RepoStatus};
+use crate::deploy::status::{LogEntry, MovedOutside, RepoStatus};
 use crate::ui::widgets::{message, pane_block, truncate};
 
 fn tone(cx: &ViewCx<'_>, t: Tone) -> Style {
@@ -506,6 +506,21 @@ fn summary_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<L
     lines
 }
 
+/// The commit list's mark for a commit, and whether it is one to heed: "HEAD", nothing for an
+/// older deployed one, what took it back (live once), "new". `narrow`: the short forms.
+fn log_mark(e: &LogEntry, narrow: bool) -> (&'static str, bool) {
+    if e.is_head {
+        ("HEAD", false)
+    } else if e.deployed {
+        ("", false)
+    } else if let Some(b) = &e.taken_back {
+        // live once and taken back: deploying the newest brings it back
+        (if narrow { "back" } else { b.mark() }, true)
+    } else {
+        ("new", true)
+    }
+}
+
 fn zoomed(
     p: &DeployPane,
     t: &Target,
@@ -593,17 +608,24 @@ fn zoomed(
     } else {
         let rows = (list.height as usize).saturating_sub(1).max(1);
         let start = t.selected.saturating_sub(rows - 1);
+        // one column for the marks, as wide as the widest in the whole list (scrolling moves
+        // nothing sideways); under 72 columns a commit taken back reads "back" (Enter says who
+        // took it back and how)
+        let narrow = w < 72;
+        let mark_w = log
+            .iter()
+            .map(|e| log_mark(e, narrow).0.width())
+            .max()
+            .unwrap_or(0)
+            .max(4);
         for (i, e) in log.iter().enumerate().skip(start).take(rows) {
-            let (mark, mst) = if e.is_head {
-                ("HEAD ".to_string(), cx.theme.ok)
-            } else if e.deployed {
-                ("     ".to_string(), cx.theme.muted)
-            } else if let Some(b) = &e.taken_back {
-                // live once and taken back: deploying the newest brings it back
-                (format!("{} ", b.mark()), cx.theme.warn)
-            } else {
-                ("new  ".to_string(), cx.theme.warn)
+            let (mark, is_warn) = log_mark(e, narrow);
+            let mst = match (e.is_head, is_warn) {
+                (true, _) => cx.theme.ok,
+                (false, true) => cx.theme.warn,
+                (false, false) => cx.theme.muted,
             };
+            let mark = format!("{mark}{} ", " ".repeat(mark_w - mark.width()));
             let c = &e.commit;
             let right = format!("  {} {}", c.author, ago(cx.now, c.time));
             let right = truncate(&right, (w / 3).max(10));
@@ -913,6 +935,63 @@ mod tests {
         let narrow = line(&p, 60);
         assert!(narrow.contains("merge in progress"), "{narrow}");
         assert!(narrow.contains("· fetched 3h ago"), "{narrow}");
+    }
+
+    /// Whatever marks the commits carry ("rolled back", "taken back", "new", "HEAD", none), the
+    /// subjects start in one column, at 80 columns and, with short marks, at 60.
+    #[test]
+    fn the_commit_subjects_line_up_whatever_their_marks() {
+        use crate::deploy::status::{LogEntry, TakenBack};
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.log[0].taken_back = Some(TakenBack::Journal {
+                kind: Clean::new("rollback"),
+                user: Clean::new("dana"),
+                host: Clean::new("web1"),
+                time: Clean::new("2026-11-27T11:00:00+00:00"),
+            });
+            let mut taken = s.log[0].clone();
+            taken.commit = testdata::commit(0x44, "Contact form", "Dana Deployer", 3_600);
+            taken.taken_back = Some(TakenBack::Outside);
+            let mut new = s.log[0].clone();
+            new.commit = testdata::commit(0x55, "Sitemap", "Dana Deployer", 600);
+            new.taken_back = None;
+            let rest: Vec<LogEntry> = s.log.drain(..).collect();
+            s.log = vec![new, taken];
+            s.log.extend(rest);
+            s.upstream.as_mut().unwrap().behind = 3;
+        }
+        let subjects = [
+            "Sitemap",
+            "Contact form",
+            "Pricing",
+            "Friendlier",
+            "About page",
+        ];
+        for (w, words) in [
+            (80, ["new", "taken back", "rolled back", "HEAD", ""]),
+            (60, ["new", "back", "back", "HEAD", ""]),
+        ] {
+            let s = text(&draw(&p, w, 24, true));
+            let cols: Vec<usize> = subjects
+                .iter()
+                .zip(words)
+                .map(|(subject, word)| {
+                    let row = s
+                        .lines()
+                        .find(|l| {
+                            (l.starts_with("│▶ ") || l.starts_with("│  ")) && l.contains(subject)
+                        })
+                        .unwrap_or_else(|| panic!("{subject} at {w}:\n{s}"));
+                    let at = row.find(subject).unwrap();
+                    // the mark between the short id and the subject
+                    let mark: String = row[..at].chars().skip(11).collect();
+                    assert_eq!(mark.trim(), word, "{row}");
+                    row[..at].width()
+                })
+                .collect();
+            assert!(cols.iter().all(|c| *c == cols[0]), "{cols:?} at {w}:\n{s}");
+        }
     }
 
     #[test]
