@@ -733,7 +733,7 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
     }
     // commits live once and taken back are not new: said as the commit list says them; a
     // rollback goes back to a revision that was deployed, so all it brings was live before
-    let mut commits = match (p.kind, deployed_before(t.ok_status(), p)) {
+    let mut commits = match (p.kind, deployed_before(p)) {
         (Kind::Rollback, _) => format!("{} commit(s) brought back", p.new_total),
         (Kind::Deploy, Some((k, word))) => format!(
             "{} commit(s) to deploy, {k} of them {word} before",
@@ -746,7 +746,11 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
     }
     lines.push(commits);
     for c in p.new_commits.iter().take(room.new) {
-        lines.push(one_row(format!("  + {} {}", c.short, c.subject)));
+        let mark = match p.deployed_before.get(&c.id) {
+            Some(b) if p.kind == Kind::Deploy => format!("({}) ", b.mark()),
+            _ => String::new(),
+        };
+        lines.push(one_row(format!("  + {} {mark}{}", c.short, c.subject)));
     }
     for c in p.dropped_commits.iter().take(room.dropped) {
         lines.push(one_row(format!("  - {} {}", c.short, c.subject)));
@@ -897,20 +901,13 @@ fn pop_may_conflict(to: git2::Oid, files: &[Clean], stashed: &[Clean]) -> String
 }
 
 /// Of the commits a checkout brings in, how many were live once and taken back (as the commit
-/// list marks them), and the word for them.
-fn deployed_before(status: Option<&RepoStatus>, p: &Preview) -> Option<(usize, &'static str)> {
+/// list marks them, and those in no list too: the preview asked the journal of each), and the
+/// word for them.
+fn deployed_before(p: &Preview) -> Option<(usize, &'static str)> {
     let marks: Vec<&'static str> = p
         .new_commits
         .iter()
-        .filter_map(|c| {
-            status?
-                .log
-                .iter()
-                .find(|e| e.commit.id == c.id)?
-                .taken_back
-                .as_ref()
-                .map(|b| b.mark())
-        })
+        .filter_map(|c| p.deployed_before.get(&c.id).map(|b| b.mark()))
         .collect();
     let word = if marks.iter().all(|m| *m == "rolled back") {
         "rolled back"
@@ -1750,15 +1747,18 @@ mod tests {
     fn the_confirm_says_what_was_rolled_back_and_what_only_this_checkout_holds() {
         let mut p = pane();
         if let Some(Ok(s)) = &mut p.targets[0].status {
-            s.log[0].taken_back = Some(crate::deploy::status::TakenBack::Journal {
+            s.on_no_remote = true;
+        }
+        let mut pr = testdata::preview();
+        pr.deployed_before.insert(
+            testdata::oid(0x33),
+            crate::deploy::status::TakenBack::Journal {
                 kind: Clean::new("rollback"),
                 user: Clean::new("dana"),
                 host: Clean::new("web1"),
                 time: Clean::new("2026-11-27T11:00:00+00:00"),
-            });
-            s.on_no_remote = true;
-        }
-        let mut pr = testdata::preview();
+            },
+        );
         pr.dropped_total = 1;
         pr.dropped_commits = vec![testdata::commit(0x22, "Hot fix", "Ops", 60)];
         let c = confirm(previewed(&mut p, pr));
@@ -1766,7 +1766,7 @@ mod tests {
             c.lines[1..5],
             [
                 "1 commit(s) to deploy, 1 of them rolled back before, 1 commit(s) taken back",
-                "  + 3333333 Pricing \\e]0;pwned\\x07 page\\e[2J",
+                "  + 3333333 (rolled back) Pricing \\e]0;pwned\\x07 page\\e[2J",
                 "  - 2222222 Hot fix",
                 "WARNING: 2222222 is on no remote branch: after this only git's reflog keeps it",
             ],

@@ -725,13 +725,29 @@ const TAKEN_BACK_WALK: usize = 2_000;
 /// moved outside opsdeck. Stops when every such commit is decided; a status with nothing to
 /// deploy walks nothing.
 fn mark_taken_back(repo: &Repository, journal: &[JournalEntry], log: &mut [LogEntry]) {
-    let mut open: std::collections::HashSet<Oid> = log
+    let open = log
         .iter()
         .filter(|e| !e.deployed)
         .map(|e| e.commit.id)
         .collect();
+    let mut decided = taken_back_of(repo, journal, open);
+    for e in log.iter_mut() {
+        e.taken_back = decided.remove(&e.commit.id);
+    }
+}
+
+/// Of the commits `open` (HEAD lacks them), those that were live once and what took them back,
+/// as [`mark_taken_back`] tells it for the listed ones. A checkout's preview asks it of the
+/// commits it brings, listed or not: one left behind on no branch (a local commit a deploy
+/// moved off, where a rollback left a local branch) is in no list, and still no new commit.
+pub(crate) fn taken_back_of(
+    repo: &Repository,
+    journal: &[JournalEntry],
+    mut open: std::collections::HashSet<Oid>,
+) -> std::collections::HashMap<Oid, TakenBack> {
+    let mut decided = std::collections::HashMap::new();
     if open.is_empty() {
-        return;
+        return decided;
     }
     // The commits reachable from `include` and not from `exclude`, the first TAKEN_BACK_WALK.
     let walk = |include: Oid, exclude: Option<Oid>| -> Vec<Oid> {
@@ -743,7 +759,6 @@ fn mark_taken_back(repo: &Repository, journal: &[JournalEntry], log: &mut [LogEn
         }
         w.take(TAKEN_BACK_WALK).filter_map(Result::ok).collect()
     };
-    let mut decided = std::collections::HashMap::new();
     for e in journal
         .iter()
         .rev()
@@ -778,9 +793,7 @@ fn mark_taken_back(repo: &Repository, journal: &[JournalEntry], log: &mut [LogEn
             }
         }
     }
-    for e in log.iter_mut() {
-        e.taken_back = decided.remove(&e.commit.id);
-    }
+    decided
 }
 
 #[cfg(test)]
