@@ -1304,3 +1304,73 @@ fn a_commit_in_no_list_deployed_before_is_not_new_in_the_confirm() {
     let lines = confirm_of(&f, "origin/main");
     assert!(lines.contains(&"1 new commit(s)".to_string()), "{lines:#?}");
 }
+
+/// A rollback further back than the journal entries the commit list reads: the commit it took
+/// back reads "not known", not "new" (an older entry may have deployed it); a commit made after
+/// the oldest entry read is new all the same, as no older entry can have deployed it.
+#[test]
+fn a_rollback_past_the_journal_reach_reads_not_known_not_new() {
+    let mut f = Fixture::new();
+    let (cfg, a) = (f.config(), access());
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    f.commit(&[("index.html", "<h1>five</h1>\n")], "Fifth");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    checkout::deploy(&cfg, &request(&f, &f.commits[3], Kind::Rollback), &a).unwrap();
+    assert_eq!(marks(&f)[0], ("Fifth".to_string(), "rolled back"));
+    // as many deploys as the list reads, back and forth between older revisions
+    let reach = status::TAKEN_BACK_ENTRIES;
+    for i in 0..reach {
+        let to = &f.commits[2 + i % 2];
+        checkout::deploy(&cfg, &request(&f, to, Kind::Deploy), &a).unwrap();
+    }
+    assert_eq!(f.head(), f.commits[3]);
+    assert_eq!(marks(&f)[0], ("Fifth".to_string(), "not known"));
+    let said = status::read_status(&cfg).unwrap().log[0]
+        .taken_back
+        .as_ref()
+        .unwrap()
+        .describe();
+    assert!(
+        said.starts_with("not known: older than the last 30"),
+        "{said}"
+    );
+
+    // a commit made after the oldest entry read (its committer's clock, a minute on) is new
+    let later = (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
+    std::fs::write(f.dev.join("six.html"), "six\n").unwrap();
+    git(&f.dev, &["add", "-A"]);
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=Test Dev",
+            "-c",
+            "user.email=dev@example.org",
+        ])
+        .args(["commit", "-q", "-m", "Sixth"])
+        .current_dir(&f.dev)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_COMMITTER_DATE", &later)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    assert_eq!(
+        marks(&f)[..2],
+        [
+            ("Sixth".to_string(), "new"),
+            ("Fifth".to_string(), "not known")
+        ]
+    );
+    let lines = confirm_of(&f, "origin/main");
+    assert!(
+        lines.contains(
+            &"2 commit(s) to deploy, 1 not known (older than the journal's last 30 deploys)"
+                .to_string()
+        ),
+        "{lines:#?}"
+    );
+}

@@ -17,7 +17,7 @@ use crate::deploy::checkout::{DeployOutcome, DeployRequest, Kind, Preview};
 use crate::deploy::error::DeployError;
 use crate::deploy::fetch::FetchProgress;
 use crate::deploy::hooks::HookRun;
-use crate::deploy::status::{LogEntry, RepoStatus, short_id};
+use crate::deploy::status::{LogEntry, RepoStatus, TakenBack, short_id};
 use crate::deploy::{CancelFetch, DeployConfig, DeployEffect, DeployEvent};
 use crate::deploy::{journal, lock};
 use crate::sanitize::Clean;
@@ -733,13 +733,28 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
     }
     // commits live once and taken back are not new: said as the commit list says them; a
     // rollback goes back to a revision that was deployed, so all it brings was live before
+    let not_known = p
+        .new_commits
+        .iter()
+        .filter(|c| p.deployed_before.get(&c.id) == Some(&TakenBack::NotKnown))
+        .count();
     let mut commits = match (p.kind, deployed_before(p)) {
         (Kind::Rollback, _) => format!("{} commit(s) brought back", p.new_total),
-        (Kind::Deploy, Some((k, word))) => format!(
-            "{} commit(s) to deploy, {k} of them {word} before",
-            p.new_total
-        ),
-        (Kind::Deploy, None) => format!("{} new commit(s)", p.new_total),
+        (Kind::Deploy, None) if not_known == 0 => format!("{} new commit(s)", p.new_total),
+        (Kind::Deploy, back) => {
+            let mut s = format!("{} commit(s) to deploy", p.new_total);
+            if let Some((k, word)) = back {
+                s.push_str(&format!(", {k} of them {word} before"));
+            }
+            if not_known > 0 {
+                // older than the journal's reach: perhaps live before, perhaps new
+                s.push_str(&format!(
+                    ", {not_known} not known (older than the journal's last {} deploys)",
+                    crate::deploy::status::TAKEN_BACK_ENTRIES
+                ));
+            }
+            s
+        }
     };
     if p.dropped_total > 0 {
         commits.push_str(&format!(", {} commit(s) taken back", p.dropped_total));
@@ -908,6 +923,7 @@ fn deployed_before(p: &Preview) -> Option<(usize, &'static str)> {
         .new_commits
         .iter()
         .filter_map(|c| p.deployed_before.get(&c.id).map(|b| b.mark()))
+        .filter(|m| *m != "not known")
         .collect();
     let word = if marks.iter().all(|m| *m == "rolled back") {
         "rolled back"
@@ -1778,6 +1794,25 @@ mod tests {
         assert_eq!(c.lines[1], "1 new commit(s)");
         assert!(
             !c.lines.iter().any(|l| l.contains("no remote branch")),
+            "{:#?}",
+            c.lines
+        );
+    }
+
+    /// Commits past the journal's reach are said as not known in the confirm, neither new nor
+    /// rolled back.
+    #[test]
+    fn the_confirm_says_commits_past_the_journal_reach_are_not_known() {
+        let mut pr = testdata::preview();
+        pr.deployed_before
+            .insert(testdata::oid(0x33), TakenBack::NotKnown);
+        let c = confirm(previewed(&mut pane(), pr));
+        assert_eq!(
+            c.lines[1..3],
+            [
+                "1 commit(s) to deploy, 1 not known (older than the journal's last 30 deploys)",
+                "  + 3333333 (not known) Pricing \\e]0;pwned\\x07 page\\e[2J",
+            ],
             "{:#?}",
             c.lines
         );

@@ -102,6 +102,9 @@ pub enum TakenBack {
     },
     /// The journal's last word left it deployed: HEAD moved outside opsdeck since.
     Outside,
+    /// Not known: no entry of the journal's reach said it, and the commit is older than the
+    /// oldest entry looked at, so an older one may have deployed it (a rollback 31 deploys ago).
+    NotKnown,
 }
 
 impl TakenBack {
@@ -109,6 +112,7 @@ impl TakenBack {
     pub fn mark(&self) -> &'static str {
         match self {
             TakenBack::Journal { kind, .. } if kind.as_str() == "rollback" => "rolled back",
+            TakenBack::NotKnown => "not known",
             _ => "taken back",
         }
     }
@@ -132,6 +136,10 @@ impl TakenBack {
                 }
             }
             TakenBack::Outside => "deployed once, taken back outside opsdeck".into(),
+            TakenBack::NotKnown => format!(
+                "not known: older than the last {TAKEN_BACK_ENTRIES} deploys in the journal, \
+                 which do not name it"
+            ),
         }
     }
 }
@@ -304,6 +312,7 @@ impl RepoStatus {
             .log
             .iter()
             .filter_map(|e| e.taken_back.as_ref().map(TakenBack::mark))
+            .filter(|m| *m != "not known")
             .collect();
         if marks.is_empty() {
             return None;
@@ -714,7 +723,7 @@ fn read_log(
 
 /// How many successful journal entries, newest first, are replayed to tell a rolled-back commit
 /// from a new one.
-const TAKEN_BACK_ENTRIES: usize = 30;
+pub const TAKEN_BACK_ENTRIES: usize = 30;
 /// How many commits one journal entry's walk looks at (a first deploy from an unborn HEAD
 /// brings the whole history).
 const TAKEN_BACK_WALK: usize = 2_000;
@@ -759,6 +768,8 @@ pub(crate) fn taken_back_of(
         }
         w.take(TAKEN_BACK_WALK).filter_map(Result::ok).collect()
     };
+    let mut looked = 0;
+    let mut oldest: Option<&Clean> = None;
     for e in journal
         .iter()
         .rev()
@@ -768,6 +779,8 @@ pub(crate) fn taken_back_of(
         if open.is_empty() {
             break;
         }
+        looked += 1;
+        oldest = Some(&e.time);
         let Ok(to) = Oid::from_str(&e.to) else {
             continue;
         };
@@ -790,6 +803,20 @@ pub(crate) fn taken_back_of(
         for id in walk(to, from) {
             if open.remove(&id) {
                 decided.insert(id, TakenBack::Outside);
+            }
+        }
+    }
+    // Past the reach: an entry older than those looked at may have deployed an open commit,
+    // unless the commit was made after the oldest of them (its committer's clock).
+    if looked == TAKEN_BACK_ENTRIES && journal.iter().filter(|e| e.ok()).count() > looked {
+        let since = oldest
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t.as_str()).ok())
+            .map(|t| t.timestamp());
+        for id in open {
+            let made = repo.find_commit(id).map(|c| c.time().seconds()).ok();
+            let after = matches!((made, since), (Some(m), Some(s)) if m > s);
+            if !after {
+                decided.insert(id, TakenBack::NotKnown);
             }
         }
     }

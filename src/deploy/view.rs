@@ -17,7 +17,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::app::pane::ViewCx;
 use crate::deploy::pane::{Busy, DeployPane, Lower, Target, Tone, human_bytes};
-use crate::deploy::status::{LogEntry, MovedOutside, RepoStatus};
+use crate::deploy::status::{LogEntry, MovedOutside, RepoStatus, TakenBack};
 use crate::ui::widgets::{message, pane_block, truncate};
 
 fn tone(cx: &ViewCx<'_>, t: Tone) -> Style {
@@ -514,8 +514,13 @@ fn log_mark(e: &LogEntry, narrow: bool) -> (&'static str, bool) {
     } else if e.deployed {
         ("", false)
     } else if let Some(b) = &e.taken_back {
-        // live once and taken back: deploying the newest brings it back
-        (if narrow { "back" } else { b.mark() }, true)
+        // live once and taken back: deploying the newest brings it back; or past the
+        // journal's reach, so perhaps
+        match (narrow, b) {
+            (true, TakenBack::NotKnown) => ("new?", true),
+            (true, _) => ("back", true),
+            (false, _) => (b.mark(), true),
+        }
     } else {
         ("new", true)
     }
@@ -992,6 +997,30 @@ mod tests {
                 .collect();
             assert!(cols.iter().all(|c| *c == cols[0]), "{cols:?} at {w}:\n{s}");
         }
+    }
+
+    /// A commit older than the journal's reach reads "not known" (at 60 columns "new?"), not
+    /// "new", and is not counted as rolled back on the branch line.
+    #[test]
+    fn a_commit_past_the_journal_reach_reads_not_known() {
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.log[0].taken_back = Some(crate::deploy::status::TakenBack::NotKnown);
+        }
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(s.contains("▶ 3333333 not known Pricing"), "{s}");
+        assert!(s.contains("  2222222 HEAD      Friendlier"), "{s}");
+        assert!(s.contains("↓1 to deploy · fetched 3h ago"), "{s}");
+        let s = text(&draw(&p, 60, 24, true));
+        assert!(s.contains("▶ 3333333 new? Pricing"), "{s}");
+        p.targets[0].detail = true;
+        let s = text(&draw(&p, 100, 24, true));
+        assert!(
+            s.contains(
+                "state   not known: older than the last 30 deploys in the journal, which do not name it"
+            ),
+            "{s}"
+        );
     }
 
     #[test]
