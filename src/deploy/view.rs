@@ -632,8 +632,14 @@ fn zoomed(
             };
             let mark = format!("{mark}{} ", " ".repeat(mark_w - mark.width()));
             let c = &e.commit;
-            let right = format!("  {} {}", c.author, ago(cx.now, c.time));
-            let right = truncate(&right, (w / 3).max(10));
+            // the author gives way before the age, which says how long it waited
+            let age = ago(cx.now, c.time);
+            let author_room = (w / 3).max(10).saturating_sub(age.width() + 3);
+            let right = if author_room < 2 {
+                format!("  {age}")
+            } else {
+                format!("  {} {age}", truncate(c.author.as_str(), author_room))
+            };
             let left_w = w.saturating_sub(right.width());
             let left = fit_line(
                 vec![
@@ -943,7 +949,8 @@ mod tests {
     }
 
     /// Whatever marks the commits carry ("rolled back", "taken back", "new", "HEAD", none), the
-    /// subjects start in one column, at 80 columns and, with short marks, at 60.
+    /// subjects start in one column, at 80 columns and, with short marks, at 60; a narrow row
+    /// cuts the author, not the commit's age.
     #[test]
     fn the_commit_subjects_line_up_whatever_their_marks() {
         use crate::deploy::status::{LogEntry, TakenBack};
@@ -978,6 +985,13 @@ mod tests {
             (60, ["new", "back", "back", "HEAD", ""]),
         ] {
             let s = text(&draw(&p, w, 24, true));
+            // a narrow row keeps the commit's age, the author gives way
+            assert!(s.contains("Sitemap"), "{s}");
+            assert!(
+                s.lines()
+                    .any(|l| l.contains("Sitemap") && l.ends_with(" 10m ago│")),
+                "{s}"
+            );
             let cols: Vec<usize> = subjects
                 .iter()
                 .zip(words)
