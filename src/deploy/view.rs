@@ -174,29 +174,47 @@ fn other_target_line(t: &Target, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
     v
 }
 
-fn head_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
-    match &s.head {
-        None => vec![
-            sp("HEAD  ", cx.theme.muted),
-            sp("no commit yet", cx.theme.warn),
-        ],
-        Some(h) => {
-            let mut v = vec![
+/// The HEAD line: the deployed commit, its tag description, author and age. When the subject
+/// would keep less than 20 columns, the description gives way, then the author: the id, the
+/// subject (cut if need be) and the commit's age stay.
+fn head_line(s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Line<'static> {
+    let Some(h) = &s.head else {
+        return fit_line(
+            vec![
                 sp("HEAD  ", cx.theme.muted),
-                sp(h.short.clone(), cx.theme.accent),
-                sp(" ", cx.theme.text),
-                sp(h.subject.to_string(), cx.theme.text),
-            ];
-            if let Some(d) = &s.describe {
-                v.push(sp(format!(" ({d})"), cx.theme.muted));
-            }
-            v.push(sp(
-                format!("  {}, {}", h.author, ago(cx.now, h.time)),
-                cx.theme.muted,
-            ));
-            v
+                sp("no commit yet", cx.theme.warn),
+            ],
+            w,
+        );
+    };
+    let mut line = Vec::new();
+    for (describe, author) in [(true, true), (false, true), (false, false)] {
+        let age = ago(cx.now, h.time);
+        let after = match (&s.describe, describe) {
+            (Some(d), true) => format!(" ({d})"),
+            _ => String::new(),
+        };
+        let tail = if author {
+            format!("  {}, {age}", h.author)
+        } else {
+            format!("  {age}")
+        };
+        // the subject takes what the rest leaves: all of it, or 20 columns of it
+        let fixed = 6 + h.short.width() + 1 + after.width() + tail.width();
+        let room = w.saturating_sub(fixed);
+        line = vec![
+            sp("HEAD  ", cx.theme.muted),
+            sp(h.short.clone(), cx.theme.accent),
+            sp(" ", cx.theme.text),
+            sp(truncate(h.subject.as_str(), room), cx.theme.text),
+            sp(after, cx.theme.muted),
+            sp(tail, cx.theme.muted),
+        ];
+        if room >= h.subject.width().min(20) {
+            break;
         }
     }
+    fit_line(line, w)
 }
 
 /// The branch line: the branch, how far from its upstream, how old that knowledge is (the last
@@ -402,7 +420,7 @@ fn state_parts(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> StateLi
     if let Some(l) = t.slow_line() {
         top.push(fit_line(vec![sp(l, cx.theme.warn)], w));
     }
-    top.extend([fit_line(head_line(s, cx), w), branch_line(s, cx, w)]);
+    top.extend([head_line(s, cx, w), branch_line(s, cx, w)]);
     let mut alerts = Vec::new();
     if let Some(m) = &s.moved_outside {
         alerts.push(fit_line(moved_line(m, cx), w));
@@ -1035,6 +1053,26 @@ mod tests {
             ),
             "{s}"
         );
+    }
+
+    /// The HEAD line at 60 columns keeps the subject and the commit's age: the tag description
+    /// and then the author give way.
+    #[test]
+    fn the_head_line_keeps_subject_and_age_at_60_columns() {
+        let p = pane();
+        let head = |w: u16| -> String {
+            let s = text(&draw(&p, w, 24, true));
+            s.lines().nth(1).unwrap().to_string()
+        };
+        assert_eq!(
+            head(80),
+            "│HEAD  2222222 Friendlier greeting (v1.4-2-g2222222)  Dana Deployer, 2h ago    │"
+        );
+        assert_eq!(
+            head(60),
+            "│HEAD  2222222 Friendlier greeting  Dana Deployer, 2h ago  │"
+        );
+        assert_eq!(head(40), "│HEAD  2222222 Friendlier gree…  2h ago│");
     }
 
     #[test]
