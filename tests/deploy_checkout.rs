@@ -1203,3 +1203,174 @@ fn a_checkout_still_refused_after_the_stash_says_where_the_changes_are() {
         "<h1>hot fix</h1>\n"
     );
 }
+
+/// The confirm dialog of deploying `spec` on the site as it is now: its title and lines, from
+/// the pane fed the real status and the real preview, as the app feeds it.
+fn confirm_of(f: &Fixture, spec: &str) -> Vec<String> {
+    use opsdeck::app::effect::Effect;
+    use opsdeck::app::pane::{Cx, Pane};
+    use opsdeck::deploy::{DeployEvent, DeployPane};
+    let cfg = f.config();
+    let mut config = opsdeck::config::Config::default();
+    config.deploy.push(cfg.clone());
+    let mut p = DeployPane::new(&config);
+    let token = access();
+    let mut shared = opsdeck::app::shared::Shared::default();
+    let mut cx = Cx {
+        now: chrono::Local::now(),
+        access: Some(&token),
+        shared: &mut shared,
+    };
+    let st = status::read_status(&cfg).unwrap();
+    p.on_event(
+        DeployEvent::Status {
+            target: 0,
+            result: Ok(Box::new(st)),
+        },
+        &mut cx,
+    );
+    let pr = checkout::preview(&cfg, spec, Kind::Deploy).unwrap();
+    let fx = p.on_event(
+        DeployEvent::Preview {
+            target: 0,
+            result: Ok(Box::new(pr)),
+        },
+        &mut cx,
+    );
+    match fx.into_iter().next() {
+        Some(Effect::Confirm(c)) => c.lines,
+        other => panic!("no confirm: {other:?}"),
+    }
+}
+
+/// A commit on neither HEAD nor the upstream is in no commit list: a hot fix committed in the
+/// docroot that a deploy moved off, or a local branch a rollback left. Deploying it again
+/// brings back what was live before, and the confirm says so from the journal, not "new".
+#[test]
+fn a_commit_in_no_list_deployed_before_is_not_new_in_the_confirm() {
+    let f = Fixture::new();
+    let (cfg, a) = (f.config(), access());
+    // a hot fix made in the docroot, then the pushed revision deployed over it
+    std::fs::write(f.site.join("index.html"), "<h1>hot fix</h1>\n").unwrap();
+    git(&f.site, &["commit", "-q", "-am", "Hot fix on the server"]);
+    let fix = f.head();
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    assert!(
+        !status::read_status(&cfg)
+            .unwrap()
+            .log
+            .iter()
+            .any(|e| e.commit.id.to_string() == fix),
+        "the hot fix is on neither HEAD nor the upstream"
+    );
+    let lines = confirm_of(&f, &fix);
+    assert!(
+        lines.contains(
+            &"1 commit(s) to deploy, 1 of them taken back before, 1 commit(s) taken back"
+                .to_string()
+        ),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.contains(&format!(
+            "  + {} (taken back) Hot fix on the server",
+            &fix[..7]
+        )),
+        "{lines:#?}"
+    );
+
+    // a local branch deployed, then rolled back from: the branch's commit is in no list
+    git(&f.site, &["branch", "-q", "hotfix", &fix]);
+    checkout::deploy(&cfg, &request(&f, "hotfix", Kind::Deploy), &a).unwrap();
+    let back = journal::rollback_target(&journal_of(&f))
+        .unwrap()
+        .from
+        .clone();
+    checkout::deploy(&cfg, &request(&f, &back, Kind::Rollback), &a).unwrap();
+    assert_eq!(f.head(), f.commits[3]);
+    let lines = confirm_of(&f, "hotfix");
+    assert!(
+        lines.contains(
+            &"1 commit(s) to deploy, 1 of them rolled back before, 1 commit(s) taken back"
+                .to_string()
+        ),
+        "{lines:#?}"
+    );
+    // a commit never deployed is still new
+    let mut f = f;
+    f.commit(&[("six.html", "six\n")], "Sixth");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    let lines = confirm_of(&f, "origin/main");
+    assert!(lines.contains(&"1 new commit(s)".to_string()), "{lines:#?}");
+}
+
+/// A rollback further back than the journal entries the commit list reads: the commit it took
+/// back reads "not known", not "new" (an older entry may have deployed it); a commit made after
+/// the oldest entry read is new all the same, as no older entry can have deployed it.
+#[test]
+fn a_rollback_past_the_journal_reach_reads_not_known_not_new() {
+    let mut f = Fixture::new();
+    let (cfg, a) = (f.config(), access());
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    f.commit(&[("index.html", "<h1>five</h1>\n")], "Fifth");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    checkout::deploy(&cfg, &request(&f, &f.commits[3], Kind::Rollback), &a).unwrap();
+    assert_eq!(marks(&f)[0], ("Fifth".to_string(), "rolled back"));
+    // as many deploys as the list reads, back and forth between older revisions
+    let reach = status::TAKEN_BACK_ENTRIES;
+    for i in 0..reach {
+        let to = &f.commits[2 + i % 2];
+        checkout::deploy(&cfg, &request(&f, to, Kind::Deploy), &a).unwrap();
+    }
+    assert_eq!(f.head(), f.commits[3]);
+    assert_eq!(marks(&f)[0], ("Fifth".to_string(), "not known"));
+    let said = status::read_status(&cfg).unwrap().log[0]
+        .taken_back
+        .as_ref()
+        .unwrap()
+        .describe();
+    assert!(
+        said.starts_with("not known: older than the last 30"),
+        "{said}"
+    );
+
+    // a commit made after the oldest entry read (its committer's clock, a minute on) is new
+    let later = (chrono::Utc::now() + chrono::Duration::minutes(1)).to_rfc3339();
+    std::fs::write(f.dev.join("six.html"), "six\n").unwrap();
+    git(&f.dev, &["add", "-A"]);
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=Test Dev",
+            "-c",
+            "user.email=dev@example.org",
+        ])
+        .args(["commit", "-q", "-m", "Sixth"])
+        .current_dir(&f.dev)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_COMMITTER_DATE", &later)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    assert_eq!(
+        marks(&f)[..2],
+        [
+            ("Sixth".to_string(), "new"),
+            ("Fifth".to_string(), "not known")
+        ]
+    );
+    let lines = confirm_of(&f, "origin/main");
+    assert!(
+        lines.contains(
+            &"2 commit(s) to deploy, 1 not known (older than the journal's last 30 deploys)"
+                .to_string()
+        ),
+        "{lines:#?}"
+    );
+}

@@ -60,6 +60,9 @@ pub struct Preview {
     /// Commits the target has that HEAD lacks.
     pub new_commits: Vec<CommitInfo>,
     pub new_total: usize,
+    /// Of the listed new commits, those live once and taken back, as the journal tells it
+    /// (a commit on neither HEAD nor the upstream too: it is in no commit list).
+    pub deployed_before: std::collections::HashMap<Oid, status::TakenBack>,
     /// Commits HEAD has that the target lacks (going back).
     pub dropped_commits: Vec<CommitInfo>,
     pub dropped_total: usize,
@@ -302,6 +305,11 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
     let stale_branch = stale_local_branch(&repo, spec.trim());
     let head_id = head.as_ref().map(|h| h.id());
     let (new_commits, new_total) = commits_between(&repo, path, target.id(), head_id)?;
+    let deployed_before = status::taken_back_of(
+        &repo,
+        &journal::read(repo.path()).0,
+        new_commits.iter().map(|c| c.id).collect(),
+    );
     let (dropped_commits, dropped_total) = match head_id {
         Some(h) => commits_between(&repo, path, h, Some(target.id()))?,
         None => (Vec::new(), 0),
@@ -329,6 +337,7 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
         stale_branch,
         new_commits,
         new_total,
+        deployed_before,
         dropped_commits,
         dropped_total,
         local_changes: (m + u).saturating_sub(conflicts.local.len()),

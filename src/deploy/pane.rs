@@ -17,7 +17,7 @@ use crate::deploy::checkout::{DeployOutcome, DeployRequest, Kind, Preview};
 use crate::deploy::error::DeployError;
 use crate::deploy::fetch::FetchProgress;
 use crate::deploy::hooks::HookRun;
-use crate::deploy::status::{LogEntry, RepoStatus, short_id};
+use crate::deploy::status::{LogEntry, RepoStatus, TakenBack, short_id};
 use crate::deploy::{CancelFetch, DeployConfig, DeployEffect, DeployEvent};
 use crate::deploy::{journal, lock};
 use crate::sanitize::Clean;
@@ -733,20 +733,39 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
     }
     // commits live once and taken back are not new: said as the commit list says them; a
     // rollback goes back to a revision that was deployed, so all it brings was live before
-    let mut commits = match (p.kind, deployed_before(t.ok_status(), p)) {
+    let not_known = p
+        .new_commits
+        .iter()
+        .filter(|c| p.deployed_before.get(&c.id) == Some(&TakenBack::NotKnown))
+        .count();
+    let mut commits = match (p.kind, deployed_before(p)) {
         (Kind::Rollback, _) => format!("{} commit(s) brought back", p.new_total),
-        (Kind::Deploy, Some((k, word))) => format!(
-            "{} commit(s) to deploy, {k} of them {word} before",
-            p.new_total
-        ),
-        (Kind::Deploy, None) => format!("{} new commit(s)", p.new_total),
+        (Kind::Deploy, None) if not_known == 0 => format!("{} new commit(s)", p.new_total),
+        (Kind::Deploy, back) => {
+            let mut s = format!("{} commit(s) to deploy", p.new_total);
+            if let Some((k, word)) = back {
+                s.push_str(&format!(", {k} of them {word} before"));
+            }
+            if not_known > 0 {
+                // older than the journal's reach: perhaps live before, perhaps new
+                s.push_str(&format!(
+                    ", {not_known} not known (older than the journal's last {} deploys)",
+                    crate::deploy::status::TAKEN_BACK_ENTRIES
+                ));
+            }
+            s
+        }
     };
     if p.dropped_total > 0 {
         commits.push_str(&format!(", {} commit(s) taken back", p.dropped_total));
     }
     lines.push(commits);
     for c in p.new_commits.iter().take(room.new) {
-        lines.push(one_row(format!("  + {} {}", c.short, c.subject)));
+        let mark = match p.deployed_before.get(&c.id) {
+            Some(b) if p.kind == Kind::Deploy => format!("({}) ", b.mark()),
+            _ => String::new(),
+        };
+        lines.push(one_row(format!("  + {} {mark}{}", c.short, c.subject)));
     }
     for c in p.dropped_commits.iter().take(room.dropped) {
         lines.push(one_row(format!("  - {} {}", c.short, c.subject)));
@@ -897,20 +916,14 @@ fn pop_may_conflict(to: git2::Oid, files: &[Clean], stashed: &[Clean]) -> String
 }
 
 /// Of the commits a checkout brings in, how many were live once and taken back (as the commit
-/// list marks them), and the word for them.
-fn deployed_before(status: Option<&RepoStatus>, p: &Preview) -> Option<(usize, &'static str)> {
+/// list marks them, and those in no list too: the preview asked the journal of each), and the
+/// word for them.
+fn deployed_before(p: &Preview) -> Option<(usize, &'static str)> {
     let marks: Vec<&'static str> = p
         .new_commits
         .iter()
-        .filter_map(|c| {
-            status?
-                .log
-                .iter()
-                .find(|e| e.commit.id == c.id)?
-                .taken_back
-                .as_ref()
-                .map(|b| b.mark())
-        })
+        .filter_map(|c| p.deployed_before.get(&c.id).map(|b| b.mark()))
+        .filter(|m| *m != "not known")
         .collect();
     let word = if marks.iter().all(|m| *m == "rolled back") {
         "rolled back"
@@ -1750,15 +1763,18 @@ mod tests {
     fn the_confirm_says_what_was_rolled_back_and_what_only_this_checkout_holds() {
         let mut p = pane();
         if let Some(Ok(s)) = &mut p.targets[0].status {
-            s.log[0].taken_back = Some(crate::deploy::status::TakenBack::Journal {
+            s.on_no_remote = true;
+        }
+        let mut pr = testdata::preview();
+        pr.deployed_before.insert(
+            testdata::oid(0x33),
+            crate::deploy::status::TakenBack::Journal {
                 kind: Clean::new("rollback"),
                 user: Clean::new("dana"),
                 host: Clean::new("web1"),
                 time: Clean::new("2026-11-27T11:00:00+00:00"),
-            });
-            s.on_no_remote = true;
-        }
-        let mut pr = testdata::preview();
+            },
+        );
         pr.dropped_total = 1;
         pr.dropped_commits = vec![testdata::commit(0x22, "Hot fix", "Ops", 60)];
         let c = confirm(previewed(&mut p, pr));
@@ -1766,7 +1782,7 @@ mod tests {
             c.lines[1..5],
             [
                 "1 commit(s) to deploy, 1 of them rolled back before, 1 commit(s) taken back",
-                "  + 3333333 Pricing \\e]0;pwned\\x07 page\\e[2J",
+                "  + 3333333 (rolled back) Pricing \\e]0;pwned\\x07 page\\e[2J",
                 "  - 2222222 Hot fix",
                 "WARNING: 2222222 is on no remote branch: after this only git's reflog keeps it",
             ],
@@ -1778,6 +1794,25 @@ mod tests {
         assert_eq!(c.lines[1], "1 new commit(s)");
         assert!(
             !c.lines.iter().any(|l| l.contains("no remote branch")),
+            "{:#?}",
+            c.lines
+        );
+    }
+
+    /// Commits past the journal's reach are said as not known in the confirm, neither new nor
+    /// rolled back.
+    #[test]
+    fn the_confirm_says_commits_past_the_journal_reach_are_not_known() {
+        let mut pr = testdata::preview();
+        pr.deployed_before
+            .insert(testdata::oid(0x33), TakenBack::NotKnown);
+        let c = confirm(previewed(&mut pane(), pr));
+        assert_eq!(
+            c.lines[1..3],
+            [
+                "1 commit(s) to deploy, 1 not known (older than the journal's last 30 deploys)",
+                "  + 3333333 (not known) Pricing \\e]0;pwned\\x07 page\\e[2J",
+            ],
             "{:#?}",
             c.lines
         );

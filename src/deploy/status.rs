@@ -102,6 +102,9 @@ pub enum TakenBack {
     },
     /// The journal's last word left it deployed: HEAD moved outside opsdeck since.
     Outside,
+    /// Not known: no entry of the journal's reach said it, and the commit is older than the
+    /// oldest entry looked at, so an older one may have deployed it (a rollback 31 deploys ago).
+    NotKnown,
 }
 
 impl TakenBack {
@@ -109,6 +112,7 @@ impl TakenBack {
     pub fn mark(&self) -> &'static str {
         match self {
             TakenBack::Journal { kind, .. } if kind.as_str() == "rollback" => "rolled back",
+            TakenBack::NotKnown => "not known",
             _ => "taken back",
         }
     }
@@ -132,6 +136,10 @@ impl TakenBack {
                 }
             }
             TakenBack::Outside => "deployed once, taken back outside opsdeck".into(),
+            TakenBack::NotKnown => format!(
+                "not known: older than the last {TAKEN_BACK_ENTRIES} deploys in the journal, \
+                 which do not name it"
+            ),
         }
     }
 }
@@ -289,11 +297,22 @@ impl RepoStatus {
     /// back" ("taken back" unless a rollback took back every one). Only the newest
     /// [`MAX_NEW_COMMITS`] are listed and looked at: beyond that, "12 of the newest 50".
     pub fn taken_back(&self) -> Option<String> {
+        self.taken_back_said(false)
+    }
+
+    /// [`taken_back`](Self::taken_back) in fewer words for a narrow line: "12+ rolled back"
+    /// for "12 of the newest 50 rolled back".
+    pub fn taken_back_short(&self) -> Option<String> {
+        self.taken_back_said(true)
+    }
+
+    fn taken_back_said(&self, short: bool) -> Option<String> {
         let listed = self.log.iter().filter(|e| !e.deployed).count();
         let marks: Vec<&'static str> = self
             .log
             .iter()
             .filter_map(|e| e.taken_back.as_ref().map(TakenBack::mark))
+            .filter(|m| *m != "not known")
             .collect();
         if marks.is_empty() {
             return None;
@@ -304,7 +323,9 @@ impl RepoStatus {
             "taken back"
         };
         let behind = self.upstream.as_ref().map_or(0, |u| u.behind);
-        Some(if behind > listed {
+        Some(if behind > listed && short {
+            format!("{}+ {word}", marks.len())
+        } else if behind > listed {
             format!("{} of the newest {listed} {word}", marks.len())
         } else {
             format!("{} {word}", marks.len())
@@ -702,7 +723,7 @@ fn read_log(
 
 /// How many successful journal entries, newest first, are replayed to tell a rolled-back commit
 /// from a new one.
-const TAKEN_BACK_ENTRIES: usize = 30;
+pub const TAKEN_BACK_ENTRIES: usize = 30;
 /// How many commits one journal entry's walk looks at (a first deploy from an unborn HEAD
 /// brings the whole history).
 const TAKEN_BACK_WALK: usize = 2_000;
@@ -713,13 +734,29 @@ const TAKEN_BACK_WALK: usize = 2_000;
 /// moved outside opsdeck. Stops when every such commit is decided; a status with nothing to
 /// deploy walks nothing.
 fn mark_taken_back(repo: &Repository, journal: &[JournalEntry], log: &mut [LogEntry]) {
-    let mut open: std::collections::HashSet<Oid> = log
+    let open = log
         .iter()
         .filter(|e| !e.deployed)
         .map(|e| e.commit.id)
         .collect();
+    let mut decided = taken_back_of(repo, journal, open);
+    for e in log.iter_mut() {
+        e.taken_back = decided.remove(&e.commit.id);
+    }
+}
+
+/// Of the commits `open` (HEAD lacks them), those that were live once and what took them back,
+/// as [`mark_taken_back`] tells it for the listed ones. A checkout's preview asks it of the
+/// commits it brings, listed or not: one left behind on no branch (a local commit a deploy
+/// moved off, where a rollback left a local branch) is in no list, and still no new commit.
+pub(crate) fn taken_back_of(
+    repo: &Repository,
+    journal: &[JournalEntry],
+    mut open: std::collections::HashSet<Oid>,
+) -> std::collections::HashMap<Oid, TakenBack> {
+    let mut decided = std::collections::HashMap::new();
     if open.is_empty() {
-        return;
+        return decided;
     }
     // The commits reachable from `include` and not from `exclude`, the first TAKEN_BACK_WALK.
     let walk = |include: Oid, exclude: Option<Oid>| -> Vec<Oid> {
@@ -731,7 +768,8 @@ fn mark_taken_back(repo: &Repository, journal: &[JournalEntry], log: &mut [LogEn
         }
         w.take(TAKEN_BACK_WALK).filter_map(Result::ok).collect()
     };
-    let mut decided = std::collections::HashMap::new();
+    let mut looked = 0;
+    let mut oldest: Option<&Clean> = None;
     for e in journal
         .iter()
         .rev()
@@ -741,6 +779,8 @@ fn mark_taken_back(repo: &Repository, journal: &[JournalEntry], log: &mut [LogEn
         if open.is_empty() {
             break;
         }
+        looked += 1;
+        oldest = Some(&e.time);
         let Ok(to) = Oid::from_str(&e.to) else {
             continue;
         };
@@ -766,9 +806,21 @@ fn mark_taken_back(repo: &Repository, journal: &[JournalEntry], log: &mut [LogEn
             }
         }
     }
-    for e in log.iter_mut() {
-        e.taken_back = decided.remove(&e.commit.id);
+    // Past the reach: an entry older than those looked at may have deployed an open commit,
+    // unless the commit was made after the oldest of them (its committer's clock).
+    if looked == TAKEN_BACK_ENTRIES && journal.iter().filter(|e| e.ok()).count() > looked {
+        let since = oldest
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t.as_str()).ok())
+            .map(|t| t.timestamp());
+        for id in open {
+            let made = repo.find_commit(id).map(|c| c.time().seconds()).ok();
+            let after = matches!((made, since), (Some(m), Some(s)) if m > s);
+            if !after {
+                decided.insert(id, TakenBack::NotKnown);
+            }
+        }
     }
+    decided
 }
 
 #[cfg(test)]

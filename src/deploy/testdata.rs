@@ -166,6 +166,7 @@ pub fn preview() -> Preview {
         stale_branch: None,
         new_commits: vec![s.log[0].commit.clone()],
         new_total: 1,
+        deployed_before: Default::default(),
         dropped_commits: Vec::new(),
         dropped_total: 0,
         conflicts: Vec::new(),

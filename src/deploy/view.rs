@@ -17,7 +17,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::app::pane::ViewCx;
 use crate::deploy::pane::{Busy, DeployPane, Lower, Target, Tone, human_bytes};
-use crate::deploy::status::{MovedOutside, RepoStatus};
+use crate::deploy::status::{LogEntry, MovedOutside, RepoStatus, TakenBack};
 use crate::ui::widgets::{message, pane_block, truncate};
 
 fn tone(cx: &ViewCx<'_>, t: Tone) -> Style {
@@ -174,32 +174,88 @@ fn other_target_line(t: &Target, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
     v
 }
 
-fn head_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
-    match &s.head {
-        None => vec![
-            sp("HEAD  ", cx.theme.muted),
-            sp("no commit yet", cx.theme.warn),
-        ],
-        Some(h) => {
-            let mut v = vec![
+/// The HEAD line: the deployed commit, its tag description, author and age. When the subject
+/// would keep less than 20 columns, the description gives way, then the author: the id, the
+/// subject (cut if need be) and the commit's age stay.
+fn head_line(s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Line<'static> {
+    let Some(h) = &s.head else {
+        return fit_line(
+            vec![
                 sp("HEAD  ", cx.theme.muted),
-                sp(h.short.clone(), cx.theme.accent),
-                sp(" ", cx.theme.text),
-                sp(h.subject.to_string(), cx.theme.text),
-            ];
-            if let Some(d) = &s.describe {
-                v.push(sp(format!(" ({d})"), cx.theme.muted));
-            }
-            v.push(sp(
-                format!("  {}, {}", h.author, ago(cx.now, h.time)),
-                cx.theme.muted,
-            ));
-            v
+                sp("no commit yet", cx.theme.warn),
+            ],
+            w,
+        );
+    };
+    let mut line = Vec::new();
+    for (describe, author) in [(true, true), (false, true), (false, false)] {
+        let age = ago(cx.now, h.time);
+        let after = match (&s.describe, describe) {
+            (Some(d), true) => format!(" ({d})"),
+            _ => String::new(),
+        };
+        let tail = if author {
+            format!("  {}, {age}", h.author)
+        } else {
+            format!("  {age}")
+        };
+        // the subject takes what the rest leaves: all of it, or 20 columns of it
+        let fixed = 6 + h.short.width() + 1 + after.width() + tail.width();
+        let room = w.saturating_sub(fixed);
+        line = vec![
+            sp("HEAD  ", cx.theme.muted),
+            sp(h.short.clone(), cx.theme.accent),
+            sp(" ", cx.theme.text),
+            sp(truncate(h.subject.as_str(), room), cx.theme.text),
+            sp(after, cx.theme.muted),
+            sp(tail, cx.theme.muted),
+        ];
+        if room >= h.subject.width().min(20) {
+            break;
         }
     }
+    fit_line(line, w)
 }
 
-fn branch_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
+/// The branch line: the branch, how far from its upstream, how old that knowledge is (the last
+/// fetch), an operation in progress. Said in the longest form that fits `w`: the upstream's
+/// name goes first, then the note of commits taken back is shortened, "not upstream" becomes
+/// "local", the note is left to the commit list's marks, and last the arrows stand alone; the
+/// counts, the age of the fetch and an operation in progress stay at 80 and 60 columns.
+fn branch_line(s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Line<'static> {
+    let forms = [
+        (true, Note::Full, 0),
+        (false, Note::Full, 0),
+        (false, Note::Short, 0),
+        (false, Note::Short, 1),
+        (false, Note::None, 1),
+        (false, Note::None, 2),
+    ];
+    let mut line = Vec::new();
+    for (name, note, short) in forms {
+        line = branch_spans(s, cx, name, note, short);
+        if line.iter().map(|s| s.content.width()).sum::<usize>() <= w {
+            break;
+        }
+    }
+    fit_line(line, w)
+}
+
+/// How the branch line says the commits behind that were live once.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Note {
+    Full,
+    Short,
+    None,
+}
+
+fn branch_spans(
+    s: &RepoStatus,
+    cx: &ViewCx<'_>,
+    name: bool,
+    note: Note,
+    short: u8,
+) -> Vec<Span<'static>> {
     let mut v = vec![sp("on    ", cx.theme.muted)];
     match &s.branch {
         Some(b) => v.push(sp(b.to_string(), cx.theme.text)),
@@ -207,18 +263,32 @@ fn branch_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
     }
     match &s.upstream {
         Some(u) => {
-            v.push(sp(format!(" vs {}: ", u.name), cx.theme.muted));
+            if name {
+                v.push(sp(format!(" vs {}: ", u.name), cx.theme.muted));
+            } else {
+                v.push(sp(": ", cx.theme.muted));
+            }
             if u.behind == 0 && u.ahead == 0 {
                 v.push(sp("up to date", cx.theme.ok));
             } else {
                 if u.behind > 0 {
-                    v.push(sp(format!("↓{} to deploy", u.behind), cx.theme.warn));
-                    if let Some(said) = s.taken_back() {
+                    let what = if short < 2 { " to deploy" } else { "" };
+                    v.push(sp(format!("↓{}{what}", u.behind), cx.theme.warn));
+                    let said = match note {
+                        Note::Full => s.taken_back(),
+                        Note::Short => s.taken_back_short(),
+                        Note::None => None,
+                    };
+                    if let Some(said) = said {
                         v.push(sp(format!(" ({said})"), cx.theme.warn));
                     }
                 }
                 if u.ahead > 0 {
-                    v.push(sp(format!(" ↑{} not upstream", u.ahead), cx.theme.warn));
+                    let what = ["not upstream", "local", ""][usize::from(short.min(2))];
+                    v.push(sp(
+                        format!(" ↑{} {what}", u.ahead).trim_end().to_string(),
+                        cx.theme.warn,
+                    ));
                 }
             }
         }
@@ -350,10 +420,7 @@ fn state_parts(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> StateLi
     if let Some(l) = t.slow_line() {
         top.push(fit_line(vec![sp(l, cx.theme.warn)], w));
     }
-    top.extend([
-        fit_line(head_line(s, cx), w),
-        fit_line(branch_line(s, cx), w),
-    ]);
+    top.extend([head_line(s, cx, w), branch_line(s, cx, w)]);
     let mut alerts = Vec::new();
     if let Some(m) = &s.moved_outside {
         alerts.push(fit_line(moved_line(m, cx), w));
@@ -457,6 +524,26 @@ fn summary_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<L
     lines
 }
 
+/// The commit list's mark for a commit, and whether it is one to heed: "HEAD", nothing for an
+/// older deployed one, what took it back (live once), "new". `narrow`: the short forms.
+fn log_mark(e: &LogEntry, narrow: bool) -> (&'static str, bool) {
+    if e.is_head {
+        ("HEAD", false)
+    } else if e.deployed {
+        ("", false)
+    } else if let Some(b) = &e.taken_back {
+        // live once and taken back: deploying the newest brings it back; or past the
+        // journal's reach, so perhaps
+        match (narrow, b) {
+            (true, TakenBack::NotKnown) => ("new?", true),
+            (true, _) => ("back", true),
+            (false, _) => (b.mark(), true),
+        }
+    } else {
+        ("new", true)
+    }
+}
+
 fn zoomed(
     p: &DeployPane,
     t: &Target,
@@ -544,20 +631,33 @@ fn zoomed(
     } else {
         let rows = (list.height as usize).saturating_sub(1).max(1);
         let start = t.selected.saturating_sub(rows - 1);
+        // one column for the marks, as wide as the widest in the whole list (scrolling moves
+        // nothing sideways); under 72 columns a commit taken back reads "back" (Enter says who
+        // took it back and how)
+        let narrow = w < 72;
+        let mark_w = log
+            .iter()
+            .map(|e| log_mark(e, narrow).0.width())
+            .max()
+            .unwrap_or(0)
+            .max(4);
         for (i, e) in log.iter().enumerate().skip(start).take(rows) {
-            let (mark, mst) = if e.is_head {
-                ("HEAD ".to_string(), cx.theme.ok)
-            } else if e.deployed {
-                ("     ".to_string(), cx.theme.muted)
-            } else if let Some(b) = &e.taken_back {
-                // live once and taken back: deploying the newest brings it back
-                (format!("{} ", b.mark()), cx.theme.warn)
-            } else {
-                ("new  ".to_string(), cx.theme.warn)
+            let (mark, is_warn) = log_mark(e, narrow);
+            let mst = match (e.is_head, is_warn) {
+                (true, _) => cx.theme.ok,
+                (false, true) => cx.theme.warn,
+                (false, false) => cx.theme.muted,
             };
+            let mark = format!("{mark}{} ", " ".repeat(mark_w - mark.width()));
             let c = &e.commit;
-            let right = format!("  {} {}", c.author, ago(cx.now, c.time));
-            let right = truncate(&right, (w / 3).max(10));
+            // the author gives way before the age, which says how long it waited
+            let age = ago(cx.now, c.time);
+            let author_room = (w / 3).max(10).saturating_sub(age.width() + 3);
+            let right = if author_room < 2 {
+                format!("  {age}")
+            } else {
+                format!("  {} {age}", truncate(c.author.as_str(), author_room))
+            };
             let left_w = w.saturating_sub(right.width());
             let left = fit_line(
                 vec![
@@ -814,6 +914,165 @@ mod tests {
             s.contains("state   rolled back by dana@web1, 2026-11-27 11:00"),
             "{s}"
         );
+    }
+
+    /// The branch line behind, ahead and with rolled-back commits keeps how old the fetch is
+    /// (what it says may be stale) and the counts at 80 and 60 columns; what gives way is the
+    /// upstream's name and the note the commit list says again.
+    #[test]
+    fn the_branch_line_keeps_the_fetch_age_at_80_and_60_columns() {
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.branch = Some(Clean::new("production"));
+            let u = s.upstream.as_mut().unwrap();
+            (u.behind, u.ahead) = (12, 1);
+            s.log[0].taken_back = Some(crate::deploy::status::TakenBack::Journal {
+                kind: Clean::new("rollback"),
+                user: Clean::new("dana"),
+                host: Clean::new("web1"),
+                time: Clean::new("2026-11-27T11:00:00+00:00"),
+            });
+        }
+        fn line(p: &DeployPane, w: u16) -> String {
+            let s = text(&draw(p, w, 24, true));
+            s.lines()
+                .find(|l| l.contains("│on    "))
+                .unwrap_or_else(|| panic!("{s}"))
+                .to_string()
+        }
+        assert_eq!(
+            line(&p, 80),
+            "│on    production: ↓12 to deploy (1+ rolled back) ↑1 local · fetched 3h ago    │"
+        );
+        let narrow = line(&p, 60);
+        assert!(narrow.contains("↓12 to deploy"), "{narrow}");
+        assert!(narrow.contains("↑1"), "{narrow}");
+        assert!(narrow.contains("· fetched 3h ago"), "{narrow}");
+        // room to spare: every part, the upstream's name too
+        let wide = line(&p, 120);
+        assert!(
+            wide.contains(
+                "on    production vs origin/main: ↓12 to deploy (1 of the newest 1 rolled back) ↑1 not upstream · fetched 3h ago"
+            ),
+            "{wide}"
+        );
+        // an operation in progress is not cut away either
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.branch = Some(Clean::new("main"));
+            s.state = Some("merge");
+        }
+        let narrow = line(&p, 60);
+        assert!(narrow.contains("merge in progress"), "{narrow}");
+        assert!(narrow.contains("· fetched 3h ago"), "{narrow}");
+    }
+
+    /// Whatever marks the commits carry ("rolled back", "taken back", "new", "HEAD", none), the
+    /// subjects start in one column, at 80 columns and, with short marks, at 60; a narrow row
+    /// cuts the author, not the commit's age.
+    #[test]
+    fn the_commit_subjects_line_up_whatever_their_marks() {
+        use crate::deploy::status::{LogEntry, TakenBack};
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.log[0].taken_back = Some(TakenBack::Journal {
+                kind: Clean::new("rollback"),
+                user: Clean::new("dana"),
+                host: Clean::new("web1"),
+                time: Clean::new("2026-11-27T11:00:00+00:00"),
+            });
+            let mut taken = s.log[0].clone();
+            taken.commit = testdata::commit(0x44, "Contact form", "Dana Deployer", 3_600);
+            taken.taken_back = Some(TakenBack::Outside);
+            let mut new = s.log[0].clone();
+            new.commit = testdata::commit(0x55, "Sitemap", "Dana Deployer", 600);
+            new.taken_back = None;
+            let rest: Vec<LogEntry> = s.log.drain(..).collect();
+            s.log = vec![new, taken];
+            s.log.extend(rest);
+            s.upstream.as_mut().unwrap().behind = 3;
+        }
+        let subjects = [
+            "Sitemap",
+            "Contact form",
+            "Pricing",
+            "Friendlier",
+            "About page",
+        ];
+        for (w, words) in [
+            (80, ["new", "taken back", "rolled back", "HEAD", ""]),
+            (60, ["new", "back", "back", "HEAD", ""]),
+        ] {
+            let s = text(&draw(&p, w, 24, true));
+            // a narrow row keeps the commit's age, the author gives way
+            assert!(s.contains("Sitemap"), "{s}");
+            assert!(
+                s.lines()
+                    .any(|l| l.contains("Sitemap") && l.ends_with(" 10m ago│")),
+                "{s}"
+            );
+            let cols: Vec<usize> = subjects
+                .iter()
+                .zip(words)
+                .map(|(subject, word)| {
+                    let row = s
+                        .lines()
+                        .find(|l| {
+                            (l.starts_with("│▶ ") || l.starts_with("│  ")) && l.contains(subject)
+                        })
+                        .unwrap_or_else(|| panic!("{subject} at {w}:\n{s}"));
+                    let at = row.find(subject).unwrap();
+                    // the mark between the short id and the subject
+                    let mark: String = row[..at].chars().skip(11).collect();
+                    assert_eq!(mark.trim(), word, "{row}");
+                    row[..at].width()
+                })
+                .collect();
+            assert!(cols.iter().all(|c| *c == cols[0]), "{cols:?} at {w}:\n{s}");
+        }
+    }
+
+    /// A commit older than the journal's reach reads "not known" (at 60 columns "new?"), not
+    /// "new", and is not counted as rolled back on the branch line.
+    #[test]
+    fn a_commit_past_the_journal_reach_reads_not_known() {
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.log[0].taken_back = Some(crate::deploy::status::TakenBack::NotKnown);
+        }
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(s.contains("▶ 3333333 not known Pricing"), "{s}");
+        assert!(s.contains("  2222222 HEAD      Friendlier"), "{s}");
+        assert!(s.contains("↓1 to deploy · fetched 3h ago"), "{s}");
+        let s = text(&draw(&p, 60, 24, true));
+        assert!(s.contains("▶ 3333333 new? Pricing"), "{s}");
+        p.targets[0].detail = true;
+        let s = text(&draw(&p, 100, 24, true));
+        assert!(
+            s.contains(
+                "state   not known: older than the last 30 deploys in the journal, which do not name it"
+            ),
+            "{s}"
+        );
+    }
+
+    /// The HEAD line at 60 columns keeps the subject and the commit's age: the tag description
+    /// and then the author give way.
+    #[test]
+    fn the_head_line_keeps_subject_and_age_at_60_columns() {
+        let p = pane();
+        let head = |w: u16| -> String {
+            let s = text(&draw(&p, w, 24, true));
+            s.lines().nth(1).unwrap().to_string()
+        };
+        assert_eq!(
+            head(80),
+            "│HEAD  2222222 Friendlier greeting (v1.4-2-g2222222)  Dana Deployer, 2h ago    │"
+        );
+        assert_eq!(
+            head(60),
+            "│HEAD  2222222 Friendlier greeting  Dana Deployer, 2h ago  │"
+        );
+        assert_eq!(head(40), "│HEAD  2222222 Friendlier gree…  2h ago│");
     }
 
     #[test]
