@@ -1,6 +1,9 @@
 //! The queue's part of `opsdeck check`: read every instance's queue once
 //! (read-only: `postqueue -j` only) and grade its size and oldest message
-//! against the `[check]` thresholds.
+//! against the `[check]` thresholds, and by the causes of its deferred mail:
+//! mail held up by this host's own setup (credentials, SASL, an IAM policy, an
+//! unverified sender...) is a WARNING whatever the size, for it never leaves
+//! until someone fixes it.
 //!
 //! Never changes anything and never reads the clock itself: `now` is passed
 //! in. An instance that cannot be read is an UNKNOWN finding with the fix,
@@ -8,6 +11,7 @@
 
 use crate::check::{Metric, Report, Status, grade};
 use crate::config::Config;
+use crate::mail::log::classify::Category;
 
 use super::commands;
 use super::error::QueueError;
@@ -84,6 +88,74 @@ fn reason_name(g: &ReasonGroup) -> String {
         &g.label
     };
     crate::ui::widgets::truncate(name, 80)
+}
+
+/// Whether deferred mail of this cause waits for something this host's side must fix: its
+/// Postfix setup, its credentials, its SES account or the application sending. Retrying alone
+/// does not deliver it, so a small queue of it is as bad as a large one.
+///
+/// Causes on the remote side, or that pass on their own (greylisting, a full mailbox, a remote
+/// timeout, throttling), are not: the size and age thresholds grade them. Every cause is listed,
+/// so a new one gets a decision.
+pub fn held_up_here(cause: Category) -> bool {
+    match cause {
+        Category::SesSenderNotVerified
+        | Category::SesRecipientNotVerified
+        | Category::SesDailyQuota
+        | Category::SesCredentials
+        | Category::RelayCredentials
+        | Category::SesAuthRequired
+        | Category::SesAccessDenied
+        | Category::SesSendingPaused
+        | Category::MalformedMessage
+        | Category::SaslNoMechanism
+        | Category::Tls
+        | Category::RelayDenied
+        | Category::SenderRejected
+        | Category::MailLoop
+        | Category::LocalMailbox
+        | Category::DeliveryCommand
+        | Category::LocalService
+        | Category::PostfixSetup => true,
+        Category::SesThrottling
+        | Category::SesSuppressed
+        | Category::MessageTooLong
+        | Category::Connection
+        | Category::Suspended
+        | Category::Dns
+        | Category::RecipientUnknown
+        | Category::MailboxFull
+        | Category::ReverseDns
+        | Category::Greylisted
+        | Category::Blocklisted
+        | Category::SenderAuthentication
+        | Category::ContentRejected
+        | Category::RemoteTemporary
+        | Category::Expired
+        | Category::Rejected
+        | Category::Lost
+        | Category::Deleted
+        | Category::Discarded
+        | Category::Other => false,
+    }
+}
+
+/// The host-side cause a group of deferred mail waits for, if it waits for one. A transport
+/// held back with defer_transports is held on purpose: the age threshold grades it.
+fn host_side_cause(g: &ReasonGroup) -> Option<Category> {
+    let cause = g.cause?;
+    if cause == Category::PostfixSetup && g.sample.as_str().contains("deferred transport") {
+        return None;
+    }
+    held_up_here(cause).then_some(cause)
+}
+
+/// The first sentence of a remedy: the one-line fix a finding has room for.
+fn first_sentence(text: &str) -> &str {
+    match text.find(". ") {
+        Some(i) => &text[..=i],
+        None => text,
+    }
 }
 
 /// The thresholds the finding names: those crossed (`critical at 6h00m`, `warning at 50
@@ -187,6 +259,34 @@ pub fn grade_summary(
         format!("{summary}; deferred by reason: {}", top.join(", "))
     };
     report.finding("queue", status, summary);
+    // Mail that waits for this host's side to act: a WARNING of its own, naming the cause, how
+    // many messages and the fix (the size and age finding keeps its own grade, CRITICAL included).
+    for g in reasons.iter() {
+        let Some(cause) = host_side_cause(g) else {
+            continue;
+        };
+        report.finding(
+            "queue",
+            Status::Warning,
+            format!(
+                "{name}: {} deferred messages held up by {} on this host's side (e.g. {}); fix: {}",
+                g.messages,
+                cause.label(),
+                crate::ui::widgets::truncate(&g.detail, 120),
+                first_sentence(cause.remedy())
+            ),
+        );
+        report.metric(
+            Metric::new(
+                "queue_deferred_messages_held_here",
+                "Deferred messages waiting for a cause on this host's side (its setup, \
+                 credentials or account), by cause.",
+                g.messages as f64,
+            )
+            .label("instance", name)
+            .label("cause", cause.key()),
+        );
+    }
     for g in reasons.iter().take(TOP_REASONS) {
         report.metric(
             Metric::new(
@@ -242,8 +342,15 @@ mod tests {
             "{}",
             r.findings[0].summary
         );
-        // per queue (6), the oldest age, and one per deferral reason
-        assert_eq!(r.metrics.len(), 7 + reasons.len().min(TOP_REASONS));
+        // per queue (6), the oldest age, one per deferral reason, and one per cause on this
+        // host's side, each with its own finding
+        let here = reasons
+            .iter()
+            .filter(|g| host_side_cause(g).is_some())
+            .count();
+        assert!(here > 0);
+        assert_eq!(r.metrics.len(), 7 + reasons.len().min(TOP_REASONS) + here);
+        assert_eq!(r.findings.len(), 1 + here);
         let top = &reasons[0];
         assert!(
             r.findings[0].summary.contains(&format!(
@@ -420,6 +527,140 @@ mod tests {
             "{}",
             r.findings[0].summary
         );
+    }
+
+    /// `postqueue -j` lines: `n` deferred messages that arrived at `at`, deferred for `reason`.
+    fn deferred_for(n: usize, at: i64, reason: &str, first: usize) -> String {
+        (first..first + n)
+            .map(|i| {
+                let line = serde_json::json!({
+                    "queue_name": "deferred", "queue_id": format!("3{i:06X}"),
+                    "arrival_time": at, "message_size": 400, "sender": "app@example.com",
+                    "recipients": [{"address": format!("r{i}@example.net"), "delay_reason": reason}],
+                });
+                format!("{line}\n")
+            })
+            .collect()
+    }
+
+    const SES_535: &str = "SASL authentication failed; server 127.0.0.1[127.0.0.1] said: \
+                           535 Authentication Credentials Invalid";
+
+    #[test]
+    fn mail_held_up_on_this_hosts_side_warns_with_the_cause_and_the_fix() {
+        let config = Config::default(); // 50/500 messages, 1h/6h
+        let now = 1_800_000_000;
+        let grade = |text: &str| {
+            let mut r = Report::default();
+            grade_summary(&config, "default", &entries(text), now, &mut r);
+            r
+        };
+        // 40 messages, ten minutes old, all refused for the SMTP credentials: under every
+        // threshold, but nothing will ever leave until the password map is fixed
+        let r = grade(&deferred_for(40, now - 600, SES_535, 0));
+        assert_eq!(r.findings[0].status, Status::Ok, "{:?}", r.findings);
+        assert_eq!(r.findings.len(), 2, "{:?}", r.findings);
+        assert_eq!(r.status(), Status::Warning);
+        let held = &r.findings[1];
+        assert_eq!(held.area, "queue");
+        assert_eq!(held.status, Status::Warning);
+        assert!(
+            held.summary.starts_with(
+                "default: 40 deferred messages held up by SES credentials on this host's side \
+                 (e.g. SASL authentication failed; server 127.0.0.1[…] said: 535"
+            ),
+            "{}",
+            held.summary
+        );
+        assert!(
+            held.summary.ends_with(
+                "fix: Use SMTP credentials generated for SES (not the IAM secret key) in \
+                 smtp_sasl_password_maps, postmap the map, then flush the queue."
+            ),
+            "{}",
+            held.summary
+        );
+        let m: Vec<&Metric> = r
+            .metrics
+            .iter()
+            .filter(|m| m.name == "queue_deferred_messages_held_here")
+            .collect();
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].value, 40.0);
+        assert!(
+            m[0].labels
+                .contains(&("cause".into(), "ses_credentials".into()))
+        );
+        assert!(m[0].labels.contains(&("instance".into(), "default".into())));
+
+        // the same messages over the size threshold: the size finding keeps its CRITICAL
+        let r = grade(&deferred_for(600, now - 600, SES_535, 0));
+        assert_eq!(r.findings[0].status, Status::Critical);
+        assert_eq!(r.findings[1].status, Status::Warning);
+        assert_eq!(r.status(), Status::Critical);
+
+        // two causes here, one there: a finding for each cause here, none for the other
+        let r = grade(
+            &(deferred_for(3, now - 600, SES_535, 0)
+                + &deferred_for(
+                    2,
+                    now - 600,
+                    "SASL authentication failed; cannot authenticate to server \
+                     127.0.0.1[127.0.0.1]: no mechanism available",
+                    3,
+                )
+                + &deferred_for(
+                    5,
+                    now - 600,
+                    "host mx.example.net[192.0.2.7] said: 450 4.2.0 <r@example.net>: \
+                     Recipient address rejected: Greylisted, see http://postgrey.example/ \
+                     (in reply to RCPT TO command)",
+                    5,
+                )),
+        );
+        let causes: Vec<&str> = r.findings[1..].iter().map(|f| f.summary.as_str()).collect();
+        assert_eq!(causes.len(), 2, "{causes:?}");
+        assert!(causes[0].starts_with("default: 3 deferred messages held up by SES credentials"));
+        assert!(causes[1].starts_with("default: 2 deferred messages held up by SASL no mech"));
+        assert!(causes[1].contains("fix: Allow a plain-text password over TLS:"));
+    }
+
+    #[test]
+    fn passing_causes_do_not_raise_the_grade() {
+        let config = Config::default();
+        let now = 1_800_000_000;
+        for reason in [
+            // greylisting
+            "host mx.example.net[192.0.2.7] said: 450 4.2.0 <r@example.net>: Recipient address \
+             rejected: Greylisted, see http://postgrey.example/ (in reply to RCPT TO command)",
+            // a remote mailbox full
+            "host mx.example.net[192.0.2.7] said: 452 4.2.2 <r@example.net>: Mailbox full \
+             (in reply to RCPT TO command)",
+            // a remote timeout
+            "connect to mx.example.net[192.0.2.7]:25: Connection timed out",
+            // SES throttling
+            "host 127.0.0.1[127.0.0.1] said: 454 Throttling failure: Maximum sending rate \
+             exceeded. (in reply to end of DATA command)",
+            // a transport held back on purpose
+            "deferred transport",
+        ] {
+            let mut r = Report::default();
+            grade_summary(
+                &config,
+                "default",
+                &entries(&deferred_for(40, now - 600, reason, 0)),
+                now,
+                &mut r,
+            );
+            assert_eq!(r.findings.len(), 1, "{reason}: {:?}", r.findings);
+            assert_eq!(r.status(), Status::Ok, "{reason}: {:?}", r.findings);
+            assert!(
+                !r.metrics
+                    .iter()
+                    .any(|m| m.name == "queue_deferred_messages_held_here"),
+                "{reason}"
+            );
+        }
     }
 
     #[tokio::test]
