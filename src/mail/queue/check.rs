@@ -112,6 +112,7 @@ pub fn held_up_here(cause: Category) -> bool {
         | Category::Tls
         | Category::RelayDenied
         | Category::SenderRejected
+        | Category::ReverseDns
         | Category::MailLoop
         | Category::LocalMailbox
         | Category::DeliveryCommand
@@ -125,7 +126,6 @@ pub fn held_up_here(cause: Category) -> bool {
         | Category::Dns
         | Category::RecipientUnknown
         | Category::MailboxFull
-        | Category::ReverseDns
         | Category::Greylisted
         | Category::Blocklisted
         | Category::SenderAuthentication
@@ -623,6 +623,23 @@ mod tests {
         assert!(causes[0].starts_with("default: 3 deferred messages held up by SES credentials"));
         assert!(causes[1].starts_with("default: 2 deferred messages held up by SASL no mech"));
         assert!(causes[1].contains("fix: Allow a plain-text password over TLS:"));
+
+        // no reverse DNS for this host's address: only whoever runs the address can fix it
+        let r = grade(&deferred_for(
+            2,
+            now - 600,
+            "host mx.example.org[192.0.2.7] said: 450 4.7.25 Client host rejected: cannot find \
+             your hostname, [198.51.100.4] (in reply to RCPT TO command)",
+            0,
+        ));
+        assert_eq!(r.status(), Status::Warning, "{:?}", r.findings);
+        assert!(
+            r.findings[1].summary.starts_with(
+                "default: 2 deferred messages held up by reverse DNS on this host's side"
+            ),
+            "{}",
+            r.findings[1].summary
+        );
     }
 
     #[test]
