@@ -12,50 +12,80 @@
 use base64::Engine as _;
 
 /// `line` with every encoded-word decoded. Whitespace between two adjacent encoded-words is
-/// dropped (RFC 2047 section 6.2); everything else is kept as it is.
+/// dropped (RFC 2047 section 6.2), and adjacent words in one charset are decoded as one, for
+/// many mailers cut a UTF-8 character between two words; everything else is kept as it is.
 pub fn decode(line: &str) -> String {
     if !line.contains("=?") {
         return line.to_string();
     }
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
-    // the whitespace seen since the last encoded-word, kept back until it is known whether
-    // another encoded-word follows it
-    let mut after_word = false;
+    // the bytes of the adjacent encoded-words not yet written, and their charset
+    let mut pending: Option<(&str, Vec<u8>)> = None;
     while let Some(at) = rest.find("=?") {
         let (before, from) = rest.split_at(at);
         match word(from) {
-            Some((text, len)) => {
-                if !(after_word && before.chars().all(|c| c == ' ' || c == '\t')) {
-                    out.push_str(before);
+            Some((charset, bytes, len)) => {
+                let adjacent = before.chars().all(|c| c == ' ' || c == '\t');
+                match pending.as_mut() {
+                    Some((cs, b)) if adjacent && cs.eq_ignore_ascii_case(charset) => {
+                        b.extend_from_slice(&bytes)
+                    }
+                    Some(_) if adjacent => {
+                        flush(&mut out, pending.take());
+                        pending = Some((charset, bytes));
+                    }
+                    _ => {
+                        flush(&mut out, pending.take());
+                        out.push_str(before);
+                        pending = Some((charset, bytes));
+                    }
                 }
-                out.push_str(&text);
                 rest = &from[len..];
-                after_word = true;
             }
             None => {
+                flush(&mut out, pending.take());
                 out.push_str(before);
                 out.push_str("=?");
                 rest = &from[2..];
-                after_word = false;
             }
         }
     }
+    flush(&mut out, pending.take());
     out.push_str(rest);
     out
 }
 
-/// The encoded-word at the start of `s` (`=?charset?enc?text?=`): its text and its length.
-fn word(s: &str) -> Option<(String, usize)> {
+/// Write decoded words' bytes as text.
+fn flush(out: &mut String, pending: Option<(&str, Vec<u8>)>) {
+    if let Some((charset, bytes)) = pending {
+        out.push_str(&to_text(charset, &bytes));
+    }
+}
+
+/// The encoded-word at the start of `s` (`=?charset?enc?text?=`) in a charset it knows: the
+/// charset, the bytes and the word's length.
+fn word(s: &str) -> Option<(&str, Vec<u8>, usize)> {
     let body = s.strip_prefix("=?")?;
     let (charset, body) = body.split_once('?')?;
     let (enc, body) = body.split_once('?')?;
     let end = body.find("?=")?;
     let text = &body[..end];
-    if text.contains([' ', '\t']) || charset.is_empty() || charset.len() > 40 {
+    if text.contains([' ', '\t'])
+        || charset.is_empty()
+        || charset.len() > 40
+        || !charset
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:*".contains(c))
+    {
         return None;
     }
     let len = 2 + charset.len() + 1 + enc.len() + 1 + end + 2;
+    // RFC 2231 adds a language: `UTF-8*en`
+    let charset = charset.split('*').next().unwrap_or(charset);
+    if !known(charset) {
+        return None;
+    }
     let bytes = match enc {
         "B" | "b" => base64::engine::general_purpose::STANDARD
             .decode(text)
@@ -64,9 +94,7 @@ fn word(s: &str) -> Option<(String, usize)> {
         "Q" | "q" => q_decode(text)?,
         _ => return None,
     };
-    // RFC 2231 adds a language: `UTF-8*en`
-    let charset = charset.split('*').next().unwrap_or(charset);
-    Some((to_text(charset, &bytes)?, len))
+    Some((charset, bytes, len))
 }
 
 /// Q encoding: `_` is a space, `=XX` a byte, anything else itself.
@@ -96,24 +124,37 @@ const CP1252_HIGH: [char; 32] = [
     '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
 ];
 
-fn to_text(charset: &str, bytes: &[u8]) -> Option<String> {
+fn known(charset: &str) -> bool {
+    [
+        "utf-8",
+        "utf8",
+        "us-ascii",
+        "ascii",
+        "iso-8859-1",
+        "iso8859-1",
+        "latin1",
+        "latin-1",
+        "windows-1252",
+        "cp1252",
+    ]
+    .iter()
+    .any(|k| k.eq_ignore_ascii_case(charset))
+}
+
+/// Bytes in a charset [`known`] as text.
+fn to_text(charset: &str, bytes: &[u8]) -> String {
     match charset.to_ascii_lowercase().as_str() {
-        "utf-8" | "utf8" | "us-ascii" | "ascii" => {
-            Some(String::from_utf8_lossy(bytes).into_owned())
-        }
         "iso-8859-1" | "iso8859-1" | "latin1" | "latin-1" => {
-            Some(bytes.iter().map(|&b| char::from(b)).collect())
+            bytes.iter().map(|&b| char::from(b)).collect()
         }
-        "windows-1252" | "cp1252" => Some(
-            bytes
-                .iter()
-                .map(|&b| match b {
-                    0x80..=0x9f => CP1252_HIGH[usize::from(b - 0x80)],
-                    b => char::from(b),
-                })
-                .collect(),
-        ),
-        _ => None,
+        "windows-1252" | "cp1252" => bytes
+            .iter()
+            .map(|&b| match b {
+                0x80..=0x9f => CP1252_HIGH[usize::from(b - 0x80)],
+                b => char::from(b),
+            })
+            .collect(),
+        _ => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 
@@ -149,6 +190,20 @@ mod tests {
             decode("Subject: Re: =?UTF-8?Q?Caf=C3=A9?= order"),
             "Subject: Re: Café order"
         );
+        // a character cut between two words (B and Q alike) comes out whole
+        assert_eq!(
+            decode("Subject: =?UTF-8?B?Q2Fmw6kgw6nD?= =?UTF-8?B?qQ==?="),
+            "Subject: Café éé"
+        );
+        assert_eq!(
+            decode("Subject: =?UTF-8?Q?caf=C3?= =?utf-8?Q?=A9?="),
+            "Subject: café"
+        );
+        // words in two charsets side by side
+        assert_eq!(
+            decode("Subject: =?ISO-8859-1?Q?=E9?= =?UTF-8?Q?=C3=A9?="),
+            "Subject: éé"
+        );
     }
 
     #[test]
@@ -164,6 +219,8 @@ mod tests {
         ] {
             assert_eq!(decode(raw), raw);
         }
+        // a charset name with a space in it is no encoded-word
+        assert_eq!(decode("Subject: a =? b ?Q?x?="), "Subject: a =? b ?Q?x?=");
         // one bad word does not stop the next
         assert_eq!(
             decode("Subject: =?UTF-8?B?!!!?= =?UTF-8?Q?ok?="),
