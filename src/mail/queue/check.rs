@@ -9,13 +9,17 @@
 //! in. An instance that cannot be read is an UNKNOWN finding with the fix,
 //! never a silent zero.
 
+use std::collections::HashMap;
+
 use crate::check::{Metric, Report, Status, grade};
 use crate::config::Config;
 use crate::mail::log::classify::Category;
 
 use super::commands;
 use super::error::QueueError;
-use super::model::{ReasonGroup, Summary, age_secs, fmt_age, group_reasons};
+use super::model::{
+    ReasonGroup, Summary, age_secs, fmt_age, group_reasons, reason_cause, reason_key,
+};
 use super::parse::{QueueEntry, QueueName, parse_jsonl};
 
 /// Add the queue findings and metrics of every configured instance.
@@ -140,14 +144,43 @@ pub fn held_up_here(cause: Category) -> bool {
     }
 }
 
-/// The host-side cause a group of deferred mail waits for, if it waits for one. A transport
-/// held back with defer_transports is held on purpose: the age threshold grades it.
-fn host_side_cause(g: &ReasonGroup) -> Option<Category> {
-    let cause = g.cause?;
-    if cause == Category::PostfixSetup && g.sample.as_str().contains("deferred transport") {
-        return None;
+/// Deferred messages waiting for one cause on this host's side.
+struct HeldHere {
+    cause: Category,
+    messages: usize,
+    /// The first such reason, without its details.
+    detail: String,
+}
+
+/// The deferred messages whose first reason is a cause on this host's side, by cause, most
+/// first. Counted message by message, not from the reason groups: a group takes one reason as
+/// its sample, and a transport held back with defer_transports (on purpose: the age threshold
+/// grades it) shares its cause, postfix setup, with a service that is not running.
+fn held_here(entries: &[QueueEntry]) -> Vec<HeldHere> {
+    let mut known: HashMap<&str, Option<Category>> = HashMap::new();
+    let mut by_cause: Vec<HeldHere> = Vec::new();
+    for e in entries.iter().filter(|e| e.queue == QueueName::Deferred) {
+        let Some(reason) = e.first_reason() else {
+            continue;
+        };
+        let cause = *known.entry(reason.as_str()).or_insert_with(|| {
+            reason_cause(reason).filter(|&c| {
+                held_up_here(c)
+                    && !(c == Category::PostfixSetup && reason.contains("deferred transport"))
+            })
+        });
+        let Some(cause) = cause else { continue };
+        match by_cause.iter_mut().find(|h| h.cause == cause) {
+            Some(h) => h.messages += 1,
+            None => by_cause.push(HeldHere {
+                cause,
+                messages: 1,
+                detail: reason_key(reason),
+            }),
+        }
     }
-    held_up_here(cause).then_some(cause)
+    by_cause.sort_by(|a, b| b.messages.cmp(&a.messages).then(a.cause.cmp(&b.cause)));
+    by_cause
 }
 
 /// The first sentence of a remedy: the one-line fix a finding has room for.
@@ -261,19 +294,16 @@ pub fn grade_summary(
     report.finding("queue", status, summary);
     // Mail that waits for this host's side to act: a WARNING of its own, naming the cause, how
     // many messages and the fix (the size and age finding keeps its own grade, CRITICAL included).
-    for g in reasons.iter() {
-        let Some(cause) = host_side_cause(g) else {
-            continue;
-        };
+    for h in held_here(entries) {
         report.finding(
             "queue",
             Status::Warning,
             format!(
                 "{name}: {} deferred messages held up by {} on this host's side (e.g. {}); fix: {}",
-                g.messages,
-                cause.label(),
-                crate::ui::widgets::truncate(&g.detail, 120),
-                first_sentence(cause.remedy())
+                h.messages,
+                h.cause.label(),
+                crate::ui::widgets::truncate(&h.detail, 120),
+                first_sentence(h.cause.remedy())
             ),
         );
         report.metric(
@@ -281,10 +311,10 @@ pub fn grade_summary(
                 "queue_deferred_messages_held_here",
                 "Deferred messages waiting for a cause on this host's side (its setup, \
                  credentials or account), by cause.",
-                g.messages as f64,
+                h.messages as f64,
             )
             .label("instance", name)
-            .label("cause", cause.key()),
+            .label("cause", h.cause.key()),
         );
     }
     for g in reasons.iter().take(TOP_REASONS) {
@@ -344,10 +374,7 @@ mod tests {
         );
         // per queue (6), the oldest age, one per deferral reason, and one per cause on this
         // host's side, each with its own finding
-        let here = reasons
-            .iter()
-            .filter(|g| host_side_cause(g).is_some())
-            .count();
+        let here = held_here(&p.entries).len();
         assert!(here > 0);
         assert_eq!(r.metrics.len(), 7 + reasons.len().min(TOP_REASONS) + here);
         assert_eq!(r.findings.len(), 1 + here);
@@ -637,6 +664,26 @@ mod tests {
             r.findings[1].summary.starts_with(
                 "default: 2 deferred messages held up by reverse DNS on this host's side"
             ),
+            "{}",
+            r.findings[1].summary
+        );
+    }
+
+    #[test]
+    fn a_transport_held_on_purpose_does_not_hide_a_service_that_is_down() {
+        let config = Config::default();
+        let now = 1_800_000_000;
+        // both are postfix setup: first three held back with defer_transports, then two
+        // waiting for a content filter that is not running
+        let text = deferred_for(3, now - 900, "deferred transport", 0)
+            + &deferred_for(2, now - 600, "mail transport unavailable", 3);
+        let mut r = Report::default();
+        grade_summary(&config, "default", &entries(&text), now, &mut r);
+        assert_eq!(r.findings.len(), 2, "{:?}", r.findings);
+        assert!(
+            r.findings[1]
+                .summary
+                .starts_with("default: 2 deferred messages held up by postfix setup on this host's side (e.g. mail transport unavailable)"),
             "{}",
             r.findings[1].summary
         );
