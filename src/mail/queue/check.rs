@@ -145,21 +145,25 @@ pub fn held_up_here(cause: Category) -> bool {
 }
 
 /// Deferred messages waiting for one cause on this host's side.
-struct HeldHere {
-    cause: Category,
-    messages: usize,
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldHere {
+    pub cause: Category,
+    pub messages: usize,
     /// The first such reason, without its details.
-    detail: String,
+    pub detail: String,
 }
 
 /// The deferred messages whose first reason is a cause on this host's side, by cause, most
 /// first. Counted message by message, not from the reason groups: a group takes one reason as
 /// its sample, and a transport held back with defer_transports (on purpose: the age threshold
 /// grades it) shares its cause, postfix setup, with a service that is not running.
-fn held_here(entries: &[QueueEntry]) -> Vec<HeldHere> {
+pub fn held_here<'a>(entries: impl IntoIterator<Item = &'a QueueEntry>) -> Vec<HeldHere> {
     let mut known: HashMap<&str, Option<Category>> = HashMap::new();
     let mut by_cause: Vec<HeldHere> = Vec::new();
-    for e in entries.iter().filter(|e| e.queue == QueueName::Deferred) {
+    for e in entries
+        .into_iter()
+        .filter(|e| e.queue == QueueName::Deferred)
+    {
         let Some(reason) = e.first_reason() else {
             continue;
         };

@@ -94,6 +94,21 @@ impl QueuePane {
                 th.text,
             ));
         }
+        // mail that waits for this host's side to fix something: before the counts, which
+        // a narrow pane cuts first
+        if let Some(top) = self.held_here.first() {
+            spans.push(Span::styled("  held here ", th.muted));
+            spans.push(Span::styled(
+                format!("{} {}", top.messages, top.cause.label()),
+                th.error,
+            ));
+            if self.held_here.len() > 1 {
+                spans.push(Span::styled(
+                    format!(" +{} more", self.held_here.len() - 1),
+                    th.muted,
+                ));
+            }
+        }
         if !self.tags.is_empty() {
             spans.push(Span::styled(
                 format!("  {} tagged", self.tags.len()),
@@ -868,6 +883,46 @@ mod tests {
         let s = fx.draw(80, 24, true);
         assert!(s.contains("Subject: Your order \\e]0;owned\\x07"), "{s}");
         insta::assert_snapshot!("detail_80x24", s);
+    }
+
+    #[test]
+    fn the_summary_names_mail_held_up_on_this_hosts_side() {
+        let line = |id: &str, reason: &str| {
+            format!(
+                "{}\n",
+                serde_json::json!({"queue_name":"deferred","queue_id":id,"arrival_time":NOW-600,
+                    "message_size":400,"sender":"app@shop.example",
+                    "recipients":[{"address":"ann@example.net","delay_reason":reason}]})
+            )
+        };
+        let creds = "SASL authentication failed; server 127.0.0.1[127.0.0.1] said: 535 \
+                     Authentication Credentials Invalid";
+        let grey = "host mx.corp.example[192.0.2.25] said: 451 4.7.1 Greylisted, please try \
+                    again later (in reply to RCPT TO command)";
+        let text =
+            line("4889DC8901", creds) + &line("4889DC8902", creds) + &line("4889DC8903", grey);
+        let fx = Fx::new(&text);
+        let s = fx.draw(80, 24, true);
+        let summary = s.lines().nth(1).unwrap();
+        assert!(
+            summary.contains("oldest 10m  held here 2 SES credentials  deferred 3"),
+            "{s}"
+        );
+        // a second cause is counted, not named
+        let nomech = "SASL authentication failed; cannot authenticate to server \
+                      127.0.0.1[127.0.0.1]: no mechanism available";
+        let fx = Fx::new(&(text + &line("4889DC8904", nomech)));
+        let s = fx.draw(80, 24, true);
+        assert!(
+            s.lines()
+                .nth(1)
+                .unwrap()
+                .contains("held here 2 SES credentials +1 more"),
+            "{s}"
+        );
+        // passing causes only: nothing said
+        let fx = Fx::new(&fixture());
+        assert!(!fx.draw(80, 24, true).contains("held here"));
     }
 
     #[test]
