@@ -273,6 +273,104 @@ fn a_stopped_postfix_is_critical_not_a_quiet_queue() {
     );
 }
 
+/// A few messages deferred because the relay (the SES stand-in) refuses the SMTP password: far
+/// under the size and age thresholds, yet nothing will leave until the password map is fixed.
+/// The queue area warns, naming the cause, the count and the fix; the metric counts them.
+#[test]
+fn mail_held_up_by_refused_credentials_warns_in_the_queue_area() {
+    use support::ses_smtp::SesAuth;
+    let root = tempfile::tempdir().unwrap();
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["example.com".into()],
+        auth: SesAuth::Required {
+            user: "AKIAEXAMPLE".into(),
+            password: "right".into(),
+        },
+        ..SesOptions::default()
+    });
+    let relay = ses.relayhost();
+    let pf = PostfixHarness::start(
+        PostfixOptions::relaying_to(&ses)
+            .sasl_client(&relay, "AKIAEXAMPLE", "wrong")
+            .retry_only_on_flush(),
+    );
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[postfix]]\nname = \"test\"\nconfig_dir = \"{}\"\n[mail_log]\nfiles = [\"{}\"]\n[senders]\nses = false\n",
+            pf.config_dir().display(),
+            pf.log_path().display()
+        ),
+    )
+    .unwrap();
+    for i in 0..3 {
+        pf.submit(
+            "app@example.com",
+            &format!("r{i}@example.net"),
+            "Subject: x\n\nbody\n",
+        );
+    }
+    pf.wait_until_deferred(3, Duration::from_secs(60)).unwrap();
+    assert!(ses.auth_attempts().iter().any(|a| !a.ok));
+
+    let (code, out) = check(&config, "json");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(code >= 1, "{out}");
+    let queue: Vec<(&str, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["area"] == "queue")
+        .map(|f| {
+            (
+                f["status"].as_str().unwrap(),
+                f["summary"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // three messages minutes old: the size and age say OK
+    assert!(
+        queue
+            .iter()
+            .any(|(status, s)| *status == "ok" && s.starts_with("test: 3 messages queued")),
+        "{queue:?}"
+    );
+    // the cause says WARNING, with the count and the fix
+    let held: Vec<&&str> = queue
+        .iter()
+        .filter(|(status, _)| *status == "warning")
+        .map(|(_, s)| s)
+        .collect();
+    assert_eq!(held.len(), 1, "{queue:?}");
+    assert!(
+        held[0].starts_with(
+            "test: 3 deferred messages held up by SES credentials on this host's side"
+        ) && held[0].contains("535 Authentication Credentials Invalid")
+            && held[0].contains("fix: Use SMTP credentials generated for SES"),
+        "{}",
+        held[0]
+    );
+    let metric: Vec<&serde_json::Value> = v["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["name"] == "opsdeck_queue_deferred_messages_held_here")
+        .collect();
+    assert_eq!(metric.len(), 1, "{out}");
+    assert_eq!(metric[0]["value"], 3.0);
+    assert_eq!(metric[0]["labels"]["cause"], "ses_credentials");
+    assert_eq!(metric[0]["labels"]["instance"], "test");
+
+    let (_, out) = check(&config, "prometheus");
+    assert!(
+        out.contains(
+            "opsdeck_queue_deferred_messages_held_here{instance=\"test\",cause=\"ses_credentials\"} 3"
+        ),
+        "{out}"
+    );
+}
+
 /// Real Postfix bounces an unverified sender's mail: CRITICAL past `failures_crit`. The
 /// identity verified and the next mail delivered, the hour of bounces before it is said, but no
 /// longer makes the failures CRITICAL, nor asks for the fix already made.

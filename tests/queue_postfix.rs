@@ -1049,3 +1049,69 @@ fn release_warns_of_held_mail_past_the_queue_lifetime() {
         c.lines
     );
 }
+
+/// A Subject and a From name written as RFC 2047 encoded-words, one of them hiding an escape
+/// sequence: the detail's headers, read with postcat from a real queue file, show them decoded,
+/// and the escape sequence escaped.
+#[test]
+fn the_detail_decodes_encoded_words_and_escapes_what_they_hide() {
+    let (_ses, pf) = throttled();
+    pf.submit(
+        "app@example.com",
+        "r@example.net",
+        "From: =?ISO-8859-1?Q?Andr=E9_M=FCller?= <app@example.com>\n\
+         Subject: =?UTF-8?B?Qm9uam91ciwgw6l0w6kgIQ==?=\n\
+         X-Note: =?UTF-8?B?WW91ciBvcmRlciAbXTA7b3duZWQH?=\n\nbody\n",
+    );
+    wait_until("the message deferred", Duration::from_secs(30), || {
+        queue_state(&pf).iter().any(|r| r.0 == "deferred")
+    });
+    let id = id_of(&pf, "app@example.com");
+    let rt = rt();
+    let lines = rt.block_on(async {
+        let config = Config {
+            postfix: vec![instance(&pf)],
+            ..Config::default()
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+        let runner = Runner {
+            tx,
+            config: Arc::new(config),
+        };
+        opsdeck::mail::queue::run(
+            QueueEffect::Load {
+                instance: 0,
+                id: id.clone(),
+                part: Part::Headers,
+            },
+            &runner,
+        );
+        loop {
+            let ev = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+                .await
+                .expect("an event within 30 s")
+                .expect("channel open");
+            if let SourceEvent::Queue(QueueEvent::Loaded { result, .. }) = ev {
+                break result.expect("postcat").0;
+            }
+        }
+    });
+    let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    assert!(
+        lines.iter().any(|l| l == "Subject: Bonjour, été !"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "From: André Müller <app@example.com>"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "X-Note: Your order \\e]0;owned\\x07"),
+        "{lines:#?}"
+    );
+    assert!(lines.iter().all(|l| !l.contains('\u{1b}')), "{lines:#?}");
+}

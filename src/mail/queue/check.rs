@@ -1,17 +1,25 @@
 //! The queue's part of `opsdeck check`: read every instance's queue once
 //! (read-only: `postqueue -j` only) and grade its size and oldest message
-//! against the `[check]` thresholds.
+//! against the `[check]` thresholds, and by the causes of its deferred mail:
+//! mail held up by this host's own setup (credentials, SASL, an IAM policy, an
+//! unverified sender...) is a WARNING whatever the size, for it never leaves
+//! until someone fixes it.
 //!
 //! Never changes anything and never reads the clock itself: `now` is passed
 //! in. An instance that cannot be read is an UNKNOWN finding with the fix,
 //! never a silent zero.
 
+use std::collections::HashMap;
+
 use crate::check::{Metric, Report, Status, grade};
 use crate::config::Config;
+use crate::mail::log::classify::Category;
 
 use super::commands;
 use super::error::QueueError;
-use super::model::{ReasonGroup, Summary, age_secs, fmt_age, group_reasons};
+use super::model::{
+    ReasonGroup, Summary, age_secs, fmt_age, group_reasons, reason_cause, reason_key,
+};
 use super::parse::{QueueEntry, QueueName, parse_jsonl};
 
 /// Add the queue findings and metrics of every configured instance.
@@ -84,6 +92,107 @@ fn reason_name(g: &ReasonGroup) -> String {
         &g.label
     };
     crate::ui::widgets::truncate(name, 80)
+}
+
+/// Whether deferred mail of this cause waits for something this host's side must fix: its
+/// Postfix setup, its credentials, its SES account or the application sending. Retrying alone
+/// does not deliver it, so a small queue of it is as bad as a large one.
+///
+/// Causes on the remote side, or that pass on their own (greylisting, a full mailbox, a remote
+/// timeout, throttling), are not: the size and age thresholds grade them. Every cause is listed,
+/// so a new one gets a decision.
+pub fn held_up_here(cause: Category) -> bool {
+    match cause {
+        Category::SesSenderNotVerified
+        | Category::SesRecipientNotVerified
+        | Category::SesDailyQuota
+        | Category::SesCredentials
+        | Category::RelayCredentials
+        | Category::SesAuthRequired
+        | Category::SesAccessDenied
+        | Category::SesSendingPaused
+        | Category::MalformedMessage
+        | Category::SaslNoMechanism
+        | Category::Tls
+        | Category::RelayDenied
+        | Category::SenderRejected
+        | Category::ReverseDns
+        | Category::MailLoop
+        | Category::LocalMailbox
+        | Category::DeliveryCommand
+        | Category::LocalService
+        | Category::PostfixSetup => true,
+        Category::SesThrottling
+        | Category::SesSuppressed
+        | Category::MessageTooLong
+        | Category::Connection
+        | Category::Suspended
+        | Category::Dns
+        | Category::RecipientUnknown
+        | Category::MailboxFull
+        | Category::Greylisted
+        | Category::Blocklisted
+        | Category::SenderAuthentication
+        | Category::ContentRejected
+        | Category::RemoteTemporary
+        | Category::Expired
+        | Category::Rejected
+        | Category::Lost
+        | Category::Deleted
+        | Category::Discarded
+        | Category::Other => false,
+    }
+}
+
+/// Deferred messages waiting for one cause on this host's side.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldHere {
+    pub cause: Category,
+    pub messages: usize,
+    /// The first such reason, without its details.
+    pub detail: String,
+}
+
+/// The deferred messages whose first reason is a cause on this host's side, by cause, most
+/// first. Counted message by message, not from the reason groups: a group takes one reason as
+/// its sample, and a transport held back with defer_transports (on purpose: the age threshold
+/// grades it) shares its cause, postfix setup, with a service that is not running.
+pub fn held_here<'a>(entries: impl IntoIterator<Item = &'a QueueEntry>) -> Vec<HeldHere> {
+    let mut known: HashMap<&str, Option<Category>> = HashMap::new();
+    let mut by_cause: Vec<HeldHere> = Vec::new();
+    for e in entries
+        .into_iter()
+        .filter(|e| e.queue == QueueName::Deferred)
+    {
+        let Some(reason) = e.first_reason() else {
+            continue;
+        };
+        let cause = *known.entry(reason.as_str()).or_insert_with(|| {
+            reason_cause(reason).filter(|&c| {
+                held_up_here(c)
+                    && !(c == Category::PostfixSetup && reason.contains("deferred transport"))
+            })
+        });
+        let Some(cause) = cause else { continue };
+        match by_cause.iter_mut().find(|h| h.cause == cause) {
+            Some(h) => h.messages += 1,
+            None => by_cause.push(HeldHere {
+                cause,
+                messages: 1,
+                detail: reason_key(reason),
+            }),
+        }
+    }
+    by_cause.sort_by(|a, b| b.messages.cmp(&a.messages).then(a.cause.cmp(&b.cause)));
+    by_cause
+}
+
+/// The first sentence of a remedy: the one-line fix a finding has room for.
+fn first_sentence(text: &str) -> &str {
+    match text.find(". ") {
+        Some(i) => &text[..=i],
+        None => text,
+    }
 }
 
 /// The thresholds the finding names: those crossed (`critical at 6h00m`, `warning at 50
@@ -187,6 +296,31 @@ pub fn grade_summary(
         format!("{summary}; deferred by reason: {}", top.join(", "))
     };
     report.finding("queue", status, summary);
+    // Mail that waits for this host's side to act: a WARNING of its own, naming the cause, how
+    // many messages and the fix (the size and age finding keeps its own grade, CRITICAL included).
+    for h in held_here(entries) {
+        report.finding(
+            "queue",
+            Status::Warning,
+            format!(
+                "{name}: {} deferred messages held up by {} on this host's side (e.g. {}); fix: {}",
+                h.messages,
+                h.cause.label(),
+                crate::ui::widgets::truncate(&h.detail, 120),
+                first_sentence(h.cause.remedy())
+            ),
+        );
+        report.metric(
+            Metric::new(
+                "queue_deferred_messages_held_here",
+                "Deferred messages waiting for a cause on this host's side (its setup, \
+                 credentials or account), by cause.",
+                h.messages as f64,
+            )
+            .label("instance", name)
+            .label("cause", h.cause.key()),
+        );
+    }
     for g in reasons.iter().take(TOP_REASONS) {
         report.metric(
             Metric::new(
@@ -242,8 +376,12 @@ mod tests {
             "{}",
             r.findings[0].summary
         );
-        // per queue (6), the oldest age, and one per deferral reason
-        assert_eq!(r.metrics.len(), 7 + reasons.len().min(TOP_REASONS));
+        // per queue (6), the oldest age, one per deferral reason, and one per cause on this
+        // host's side, each with its own finding
+        let here = held_here(&p.entries).len();
+        assert!(here > 0);
+        assert_eq!(r.metrics.len(), 7 + reasons.len().min(TOP_REASONS) + here);
+        assert_eq!(r.findings.len(), 1 + here);
         let top = &reasons[0];
         assert!(
             r.findings[0].summary.contains(&format!(
@@ -420,6 +558,177 @@ mod tests {
             "{}",
             r.findings[0].summary
         );
+    }
+
+    /// `postqueue -j` lines: `n` deferred messages that arrived at `at`, deferred for `reason`.
+    fn deferred_for(n: usize, at: i64, reason: &str, first: usize) -> String {
+        (first..first + n)
+            .map(|i| {
+                let line = serde_json::json!({
+                    "queue_name": "deferred", "queue_id": format!("3{i:06X}"),
+                    "arrival_time": at, "message_size": 400, "sender": "app@example.com",
+                    "recipients": [{"address": format!("r{i}@example.net"), "delay_reason": reason}],
+                });
+                format!("{line}\n")
+            })
+            .collect()
+    }
+
+    const SES_535: &str = "SASL authentication failed; server 127.0.0.1[127.0.0.1] said: \
+                           535 Authentication Credentials Invalid";
+
+    #[test]
+    fn mail_held_up_on_this_hosts_side_warns_with_the_cause_and_the_fix() {
+        let config = Config::default(); // 50/500 messages, 1h/6h
+        let now = 1_800_000_000;
+        let grade = |text: &str| {
+            let mut r = Report::default();
+            grade_summary(&config, "default", &entries(text), now, &mut r);
+            r
+        };
+        // 40 messages, ten minutes old, all refused for the SMTP credentials: under every
+        // threshold, but nothing will ever leave until the password map is fixed
+        let r = grade(&deferred_for(40, now - 600, SES_535, 0));
+        assert_eq!(r.findings[0].status, Status::Ok, "{:?}", r.findings);
+        assert_eq!(r.findings.len(), 2, "{:?}", r.findings);
+        assert_eq!(r.status(), Status::Warning);
+        let held = &r.findings[1];
+        assert_eq!(held.area, "queue");
+        assert_eq!(held.status, Status::Warning);
+        assert!(
+            held.summary.starts_with(
+                "default: 40 deferred messages held up by SES credentials on this host's side \
+                 (e.g. SASL authentication failed; server 127.0.0.1[…] said: 535"
+            ),
+            "{}",
+            held.summary
+        );
+        assert!(
+            held.summary.ends_with(
+                "fix: Use SMTP credentials generated for SES (not the IAM secret key) in \
+                 smtp_sasl_password_maps, postmap the map, then flush the queue."
+            ),
+            "{}",
+            held.summary
+        );
+        let m: Vec<&Metric> = r
+            .metrics
+            .iter()
+            .filter(|m| m.name == "queue_deferred_messages_held_here")
+            .collect();
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].value, 40.0);
+        assert!(
+            m[0].labels
+                .contains(&("cause".into(), "ses_credentials".into()))
+        );
+        assert!(m[0].labels.contains(&("instance".into(), "default".into())));
+
+        // the same messages over the size threshold: the size finding keeps its CRITICAL
+        let r = grade(&deferred_for(600, now - 600, SES_535, 0));
+        assert_eq!(r.findings[0].status, Status::Critical);
+        assert_eq!(r.findings[1].status, Status::Warning);
+        assert_eq!(r.status(), Status::Critical);
+
+        // two causes here, one there: a finding for each cause here, none for the other
+        let r = grade(
+            &(deferred_for(3, now - 600, SES_535, 0)
+                + &deferred_for(
+                    2,
+                    now - 600,
+                    "SASL authentication failed; cannot authenticate to server \
+                     127.0.0.1[127.0.0.1]: no mechanism available",
+                    3,
+                )
+                + &deferred_for(
+                    5,
+                    now - 600,
+                    "host mx.example.net[192.0.2.7] said: 450 4.2.0 <r@example.net>: \
+                     Recipient address rejected: Greylisted, see http://postgrey.example/ \
+                     (in reply to RCPT TO command)",
+                    5,
+                )),
+        );
+        let causes: Vec<&str> = r.findings[1..].iter().map(|f| f.summary.as_str()).collect();
+        assert_eq!(causes.len(), 2, "{causes:?}");
+        assert!(causes[0].starts_with("default: 3 deferred messages held up by SES credentials"));
+        assert!(causes[1].starts_with("default: 2 deferred messages held up by SASL no mech"));
+        assert!(causes[1].contains("fix: Allow a plain-text password over TLS:"));
+
+        // no reverse DNS for this host's address: only whoever runs the address can fix it
+        let r = grade(&deferred_for(
+            2,
+            now - 600,
+            "host mx.example.org[192.0.2.7] said: 450 4.7.25 Client host rejected: cannot find \
+             your hostname, [198.51.100.4] (in reply to RCPT TO command)",
+            0,
+        ));
+        assert_eq!(r.status(), Status::Warning, "{:?}", r.findings);
+        assert!(
+            r.findings[1].summary.starts_with(
+                "default: 2 deferred messages held up by reverse DNS on this host's side"
+            ),
+            "{}",
+            r.findings[1].summary
+        );
+    }
+
+    #[test]
+    fn a_transport_held_on_purpose_does_not_hide_a_service_that_is_down() {
+        let config = Config::default();
+        let now = 1_800_000_000;
+        // both are postfix setup: first three held back with defer_transports, then two
+        // waiting for a content filter that is not running
+        let text = deferred_for(3, now - 900, "deferred transport", 0)
+            + &deferred_for(2, now - 600, "mail transport unavailable", 3);
+        let mut r = Report::default();
+        grade_summary(&config, "default", &entries(&text), now, &mut r);
+        assert_eq!(r.findings.len(), 2, "{:?}", r.findings);
+        assert!(
+            r.findings[1]
+                .summary
+                .starts_with("default: 2 deferred messages held up by postfix setup on this host's side (e.g. mail transport unavailable)"),
+            "{}",
+            r.findings[1].summary
+        );
+    }
+
+    #[test]
+    fn passing_causes_do_not_raise_the_grade() {
+        let config = Config::default();
+        let now = 1_800_000_000;
+        for reason in [
+            // greylisting
+            "host mx.example.net[192.0.2.7] said: 450 4.2.0 <r@example.net>: Recipient address \
+             rejected: Greylisted, see http://postgrey.example/ (in reply to RCPT TO command)",
+            // a remote mailbox full
+            "host mx.example.net[192.0.2.7] said: 452 4.2.2 <r@example.net>: Mailbox full \
+             (in reply to RCPT TO command)",
+            // a remote timeout
+            "connect to mx.example.net[192.0.2.7]:25: Connection timed out",
+            // SES throttling
+            "host 127.0.0.1[127.0.0.1] said: 454 Throttling failure: Maximum sending rate \
+             exceeded. (in reply to end of DATA command)",
+            // a transport held back on purpose
+            "deferred transport",
+        ] {
+            let mut r = Report::default();
+            grade_summary(
+                &config,
+                "default",
+                &entries(&deferred_for(40, now - 600, reason, 0)),
+                now,
+                &mut r,
+            );
+            assert_eq!(r.findings.len(), 1, "{reason}: {:?}", r.findings);
+            assert_eq!(r.status(), Status::Ok, "{reason}: {:?}", r.findings);
+            assert!(
+                !r.metrics
+                    .iter()
+                    .any(|m| m.name == "queue_deferred_messages_held_here"),
+                "{reason}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -11,11 +11,12 @@
 //! running Postfix commands), `source` (the polling task and effect runs),
 //! `pane` (state and update), `view` (drawing), `demo` (the demo queue),
 //! `check` (the queue's part of `opsdeck check`), `error` (what goes wrong,
-//! with the fix).
+//! with the fix), `encoded_words` (RFC 2047 words in the headers shown).
 
 pub mod check;
 pub mod commands;
 pub mod demo;
+pub mod encoded_words;
 pub mod error;
 pub mod id;
 pub mod model;

@@ -101,6 +101,8 @@ pub struct QueuePane {
     pub(super) reasons: Vec<ReasonGroup>,
     /// Counts per queue and the oldest message, computed once per listing.
     pub(super) summary: Summary,
+    /// Deferred mail waiting for a cause on this host's side, by cause, once per listing.
+    pub(super) held_here: Vec<super::check::HeldHere>,
     pub(super) reason_sel: usize,
     pub(super) detail: Option<Detail>,
     pub(super) demo: bool,
@@ -137,6 +139,7 @@ impl QueuePane {
             mode: Mode::Table,
             reasons: Vec::new(),
             summary: Summary::default(),
+            held_here: Vec::new(),
             reason_sel: 0,
             detail: None,
             demo: config.demo,
@@ -269,6 +272,7 @@ impl QueuePane {
         let group = self.reasons.get(self.reason_sel).map(|g| g.key.clone());
         self.reasons = group_reasons(self.model.entries().map(|(_, e)| e));
         self.summary = self.model.summary();
+        self.held_here = super::check::held_here(self.model.entries().map(|(_, e)| e));
         self.reason_sel = group
             .and_then(|k| self.reasons.iter().position(|g| g.key == k))
             .unwrap_or(self.reason_sel)

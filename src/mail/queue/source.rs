@@ -141,11 +141,17 @@ pub fn start(runner: &Runner) {
     }
 }
 
-fn lines_of(bytes: &[u8]) -> Vec<Clean> {
+/// The lines of a part as shown: header lines with their RFC 2047 encoded-words decoded
+/// (`=?UTF-8?B?...?=` says nothing to a reader), and every line sanitized after that, for a
+/// decoded word is outside text too.
+fn lines_of(bytes: &[u8], part: Part) -> Vec<Clean> {
     String::from_utf8_lossy(bytes)
         .lines()
         .take(MAX_LINES)
-        .map(|l| Clean::capped(l, 1000))
+        .map(|l| match part {
+            Part::Headers => Clean::capped(&super::encoded_words::decode(l), 1000),
+            Part::Body => Clean::capped(l, 1000),
+        })
         .collect()
 }
 
@@ -249,7 +255,7 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                             };
                             commands::run(&commands::postcat(&inst, &id, part), cap)
                                 .await
-                                .map(|c| (lines_of(&c.stdout), c.cut))
+                                .map(|c| (lines_of(&c.stdout, part), c.cut))
                         }
                         None => Err(QueueError::Spawn {
                             command: "postcat".into(),
@@ -277,6 +283,25 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+
+    #[test]
+    fn header_words_are_decoded_then_sanitized() {
+        let out = b"*** HEADER EXTRACTED deferred/4889DC8909 ***\n\
+                    Subject: =?UTF-8?B?Qm9uam91ciwgw6l0w6kgIQ==?=\n\
+                    From: =?ISO-8859-1?Q?Andr=E9?= <andre@example.com>\n\
+                    Subject: =?UTF-8?B?WW91ciBvcmRlciAbXTA7b3duZWQH?=\n";
+        let lines: Vec<String> = lines_of(out, Part::Headers)
+            .iter()
+            .map(|l| l.to_string())
+            .collect();
+        assert_eq!(lines[1], "Subject: Bonjour, été !");
+        assert_eq!(lines[2], "From: André <andre@example.com>");
+        // an escape sequence hidden in an encoded word reaches the screen escaped
+        assert_eq!(lines[3], "Subject: Your order \\e]0;owned\\x07");
+        // a body is shown as it is
+        let body = lines_of(b"=?UTF-8?Q?caf=C3=A9?=\n", Part::Body);
+        assert_eq!(body[0].to_string(), "=?UTF-8?Q?caf=C3=A9?=");
+    }
     use crate::access::{Mode, WriteAccess};
     use crate::config::Config;
     use crate::mail::queue::{QueueId, QueueOp};

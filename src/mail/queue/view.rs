@@ -94,6 +94,21 @@ impl QueuePane {
                 th.text,
             ));
         }
+        // mail that waits for this host's side to fix something: before the counts, which
+        // a narrow pane cuts first
+        if let Some(top) = self.held_here.first() {
+            spans.push(Span::styled("  held here ", th.muted));
+            spans.push(Span::styled(
+                format!("{} {}", top.messages, top.cause.label()),
+                th.error,
+            ));
+            if self.held_here.len() > 1 {
+                spans.push(Span::styled(
+                    format!(" +{} more", self.held_here.len() - 1),
+                    th.muted,
+                ));
+            }
+        }
         if !self.tags.is_empty() {
             spans.push(Span::styled(
                 format!("  {} tagged", self.tags.len()),
@@ -621,13 +636,20 @@ impl QueuePane {
             "Headers (postcat -q -h)",
             th.header,
         )));
-        push_loadable(&mut lines, &d.headers, cx, "loaded when the message opens");
+        push_loadable(
+            &mut lines,
+            &d.headers,
+            cx,
+            "loaded when the message opens",
+            Some(area.width as usize),
+        );
         lines.push(Line::from(Span::styled("Body", th.header)));
         push_loadable(
             &mut lines,
             &d.body,
             cx,
             "press b to load the body (bounded)",
+            None,
         );
         lines.push(Line::from(Span::styled(
             "Log history (l: open in the Failures pane)",
@@ -647,7 +669,16 @@ impl QueuePane {
     }
 }
 
-fn push_loadable(lines: &mut Vec<Line<'static>>, l: &Loadable, cx: &ViewCx<'_>, hint: &str) {
+/// A loaded part's lines; with `indent_to` (the width), a line too long for it continues on
+/// indented lines, so that a long header value (a Message-Id, a References list) does not run
+/// on at the left edge where the next header starts.
+fn push_loadable(
+    lines: &mut Vec<Line<'static>>,
+    l: &Loadable,
+    cx: &ViewCx<'_>,
+    hint: &str,
+    indent_to: Option<usize>,
+) {
     let th = cx.theme;
     match l {
         Loadable::NotAsked => lines.push(Line::from(Span::styled(format!("  {hint}"), th.muted))),
@@ -658,7 +689,17 @@ fn push_loadable(lines: &mut Vec<Line<'static>>, l: &Loadable, cx: &ViewCx<'_>, 
                 lines.push(Line::from(Span::styled("  (empty)", th.muted)));
             }
             for l in ls {
-                lines.push(Line::from(Span::styled(format!("  {l}"), th.text)));
+                match indent_to {
+                    Some(w) => {
+                        let mut first = true;
+                        for part in wrap_indented(l.as_str(), w.saturating_sub(2), 2) {
+                            let lead = if first { "  " } else { "    " };
+                            first = false;
+                            lines.push(Line::from(Span::styled(format!("{lead}{part}"), th.text)));
+                        }
+                    }
+                    None => lines.push(Line::from(Span::styled(format!("  {l}"), th.text))),
+                }
             }
             if *cut {
                 lines.push(Line::from(Span::styled(
@@ -668,6 +709,47 @@ fn push_loadable(lines: &mut Vec<Line<'static>>, l: &Loadable, cx: &ViewCx<'_>, 
             }
         }
     }
+}
+
+/// `text` cut into lines of at most `w` columns, the lines after the first `indent` columns
+/// narrower: between words, and inside a word too long for any line (a Message-Id has no
+/// space), which then starts where it stands. Nothing is left out.
+fn wrap_indented(text: &str, w: usize, indent: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar;
+    let first = w.max(1);
+    let rest = w.saturating_sub(indent).max(1);
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for (i, word) in text.split(' ').enumerate() {
+        let limit = if out.is_empty() { first } else { rest };
+        let sep = usize::from(i > 0);
+        if cur.width() + sep + word.width() <= limit {
+            if i > 0 {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+            continue;
+        }
+        if word.width() <= rest {
+            // it fits a line of its own
+            out.push(std::mem::take(&mut cur));
+            cur.push_str(word);
+            continue;
+        }
+        // too long for any line: it starts here and is cut where each line ends
+        if i > 0 {
+            cur.push(' ');
+        }
+        for c in word.chars() {
+            let limit = if out.is_empty() { first } else { rest };
+            if cur.width() + c.width().unwrap_or(0) > limit && !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            cur.push(c);
+        }
+    }
+    out.push(cur);
+    out
 }
 
 fn cell(s: &str, w: usize, right: bool) -> String {
@@ -801,6 +883,109 @@ mod tests {
         let s = fx.draw(80, 24, true);
         assert!(s.contains("Subject: Your order \\e]0;owned\\x07"), "{s}");
         insta::assert_snapshot!("detail_80x24", s);
+    }
+
+    #[test]
+    fn the_summary_names_mail_held_up_on_this_hosts_side() {
+        let line = |id: &str, reason: &str| {
+            format!(
+                "{}\n",
+                serde_json::json!({"queue_name":"deferred","queue_id":id,"arrival_time":NOW-600,
+                    "message_size":400,"sender":"app@shop.example",
+                    "recipients":[{"address":"ann@example.net","delay_reason":reason}]})
+            )
+        };
+        let creds = "SASL authentication failed; server 127.0.0.1[127.0.0.1] said: 535 \
+                     Authentication Credentials Invalid";
+        let grey = "host mx.corp.example[192.0.2.25] said: 451 4.7.1 Greylisted, please try \
+                    again later (in reply to RCPT TO command)";
+        let text =
+            line("4889DC8901", creds) + &line("4889DC8902", creds) + &line("4889DC8903", grey);
+        let fx = Fx::new(&text);
+        let s = fx.draw(80, 24, true);
+        let summary = s.lines().nth(1).unwrap();
+        assert!(
+            summary.contains("oldest 10m  held here 2 SES credentials  deferred 3"),
+            "{s}"
+        );
+        // a second cause is counted, not named
+        let nomech = "SASL authentication failed; cannot authenticate to server \
+                      127.0.0.1[127.0.0.1]: no mechanism available";
+        let fx = Fx::new(&(text + &line("4889DC8904", nomech)));
+        let s = fx.draw(80, 24, true);
+        assert!(
+            s.lines()
+                .nth(1)
+                .unwrap()
+                .contains("held here 2 SES credentials +1 more"),
+            "{s}"
+        );
+        // passing causes only: nothing said
+        let fx = Fx::new(&fixture());
+        assert!(!fx.draw(80, 24, true).contains("held here"));
+    }
+
+    #[test]
+    fn a_long_header_value_continues_indented() {
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        fx.enter();
+        let id = crate::mail::queue::QueueId::parse("4889DC8909").unwrap();
+        let msgid = format!("<{}@mailer.shop.example>", "a1b2c3d4".repeat(12));
+        fx.event(QueueEvent::Loaded {
+            instance: 0,
+            id,
+            part: crate::mail::queue::Part::Headers,
+            result: Ok((
+                vec![
+                    format!("Message-Id: {msgid}").into(),
+                    "Subject: Your order".into(),
+                ],
+                false,
+            )),
+        });
+        let s = fx.draw(80, 40, true);
+        let rows: Vec<&str> = s.lines().collect();
+        let at = rows
+            .iter()
+            .position(|l| l.contains("│  Message-Id: <a1b2"))
+            .unwrap_or_else(|| panic!("{s}"));
+        // the value goes on over indented lines until the next header, and all of it is there
+        let mut shown = rows[at].trim_matches('│').trim_end().to_string();
+        let mut next = at + 1;
+        while !rows[next].contains("Subject: Your order") {
+            let inner = rows[next].trim_matches('│');
+            assert!(inner.starts_with("    "), "not indented: {s}");
+            shown.push_str(inner.trim());
+            next += 1;
+        }
+        assert!(next > at + 1, "one line only? {s}");
+        assert!(rows[next].contains("│  Subject: Your order"), "{s}");
+        assert_eq!(
+            shown.trim_start().replace("Message-Id: ", "Message-Id:"),
+            format!("Message-Id:{msgid}")
+        );
+    }
+
+    #[test]
+    fn indented_wrapping_keeps_every_character_within_the_width() {
+        use super::wrap_indented;
+        use unicode_width::UnicodeWidthStr;
+        assert_eq!(wrap_indented("To: a@x, b@y", 80, 2), ["To: a@x, b@y"]);
+        assert_eq!(
+            wrap_indented("References: <aaaa> <bbbb> <cccc>", 18, 2),
+            ["References: <aaaa>", "<bbbb> <cccc>"]
+        );
+        let text = format!("Subject: {}", "été ".repeat(30));
+        let parts = wrap_indented(&text, 20, 2);
+        assert!(parts[0].width() <= 20);
+        assert!(parts[1..].iter().all(|p| p.width() <= 18), "{parts:?}");
+        assert_eq!(parts.join(" "), text);
+        let id = format!("Message-Id: <{}>", "x".repeat(50));
+        let parts = wrap_indented(&id, 20, 2);
+        assert_eq!(parts[0], "Message-Id: <xxxxxxx");
+        assert!(parts[1..].iter().all(|p| p.width() <= 18), "{parts:?}");
+        assert_eq!(parts.concat(), id);
     }
 
     #[test]

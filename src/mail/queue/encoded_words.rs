@@ -1,0 +1,230 @@
+//! RFC 2047 encoded-words in header lines (`=?UTF-8?B?...?=`, `=?ISO-8859-1?Q?...?=`), decoded
+//! for the message detail: a Subject or a From name in any language other than English arrives
+//! so, and shown raw it says nothing.
+//!
+//! A small decoder of its own: none of the crates already built in decodes them (lettre and its
+//! email-encoding only encode), and a mail parser would be a large dependency for one header
+//! line. It knows UTF-8, US-ASCII, ISO-8859-1 and Windows-1252, the charsets of nearly all mail
+//! that is not UTF-8 today; a word in another charset, or one that does not decode, is left as
+//! it was written. The result is outside text like any other: the caller sanitizes it
+//! ([`crate::sanitize::Clean`]), for a decoded word can hold control characters.
+
+use base64::Engine as _;
+
+/// `line` with every encoded-word decoded. Whitespace between two adjacent encoded-words is
+/// dropped (RFC 2047 section 6.2), and adjacent words in one charset are decoded as one, for
+/// many mailers cut a UTF-8 character between two words; everything else is kept as it is.
+pub fn decode(line: &str) -> String {
+    if !line.contains("=?") {
+        return line.to_string();
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    // the bytes of the adjacent encoded-words not yet written, and their charset
+    let mut pending: Option<(&str, Vec<u8>)> = None;
+    while let Some(at) = rest.find("=?") {
+        let (before, from) = rest.split_at(at);
+        match word(from) {
+            Some((charset, bytes, len)) => {
+                let adjacent = before.chars().all(|c| c == ' ' || c == '\t');
+                match pending.as_mut() {
+                    Some((cs, b)) if adjacent && cs.eq_ignore_ascii_case(charset) => {
+                        b.extend_from_slice(&bytes)
+                    }
+                    Some(_) if adjacent => {
+                        flush(&mut out, pending.take());
+                        pending = Some((charset, bytes));
+                    }
+                    _ => {
+                        flush(&mut out, pending.take());
+                        out.push_str(before);
+                        pending = Some((charset, bytes));
+                    }
+                }
+                rest = &from[len..];
+            }
+            None => {
+                flush(&mut out, pending.take());
+                out.push_str(before);
+                out.push_str("=?");
+                rest = &from[2..];
+            }
+        }
+    }
+    flush(&mut out, pending.take());
+    out.push_str(rest);
+    out
+}
+
+/// Write decoded words' bytes as text.
+fn flush(out: &mut String, pending: Option<(&str, Vec<u8>)>) {
+    if let Some((charset, bytes)) = pending {
+        out.push_str(&to_text(charset, &bytes));
+    }
+}
+
+/// The encoded-word at the start of `s` (`=?charset?enc?text?=`) in a charset it knows: the
+/// charset, the bytes and the word's length.
+fn word(s: &str) -> Option<(&str, Vec<u8>, usize)> {
+    let body = s.strip_prefix("=?")?;
+    let (charset, body) = body.split_once('?')?;
+    let (enc, body) = body.split_once('?')?;
+    let end = body.find("?=")?;
+    let text = &body[..end];
+    if text.contains([' ', '\t'])
+        || charset.is_empty()
+        || charset.len() > 40
+        || !charset
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:*".contains(c))
+    {
+        return None;
+    }
+    let len = 2 + charset.len() + 1 + enc.len() + 1 + end + 2;
+    // RFC 2231 adds a language: `UTF-8*en`
+    let charset = charset.split('*').next().unwrap_or(charset);
+    if !known(charset) {
+        return None;
+    }
+    let bytes = match enc {
+        "B" | "b" => base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(text))
+            .ok()?,
+        "Q" | "q" => q_decode(text)?,
+        _ => return None,
+    };
+    Some((charset, bytes, len))
+}
+
+/// Q encoding: `_` is a space, `=XX` a byte, anything else itself.
+fn q_decode(text: &str) -> Option<Vec<u8>> {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'_' => out.push(b' '),
+            b'=' => {
+                let hex = text.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    Some(out)
+}
+
+/// Windows-1252's characters for 0x80..=0x9F (where ISO-8859-1 has C1 controls); the five it
+/// leaves undefined stay the C1 controls, which the sanitizer shows escaped.
+const CP1252_HIGH: [char; 32] = [
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
+    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+];
+
+fn known(charset: &str) -> bool {
+    [
+        "utf-8",
+        "utf8",
+        "us-ascii",
+        "ascii",
+        "iso-8859-1",
+        "iso8859-1",
+        "latin1",
+        "latin-1",
+        "windows-1252",
+        "cp1252",
+    ]
+    .iter()
+    .any(|k| k.eq_ignore_ascii_case(charset))
+}
+
+/// Bytes in a charset [`known`] as text.
+fn to_text(charset: &str, bytes: &[u8]) -> String {
+    match charset.to_ascii_lowercase().as_str() {
+        "iso-8859-1" | "iso8859-1" | "latin1" | "latin-1" => {
+            bytes.iter().map(|&b| char::from(b)).collect()
+        }
+        "windows-1252" | "cp1252" => bytes
+            .iter()
+            .map(|&b| match b {
+                0x80..=0x9f => CP1252_HIGH[usize::from(b - 0x80)],
+                b => char::from(b),
+            })
+            .collect(),
+        _ => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode;
+
+    #[test]
+    fn decodes_b_and_q_words() {
+        assert_eq!(
+            decode("Subject: =?UTF-8?B?Qm9uam91ciwgw6l0w6kgIQ==?="),
+            "Subject: Bonjour, été !"
+        );
+        assert_eq!(
+            decode("From: =?ISO-8859-1?Q?Andr=E9_M=FCller?= <andre@example.com>"),
+            "From: André Müller <andre@example.com>"
+        );
+        assert_eq!(
+            decode("Subject: =?windows-1252?Q?=93quoted=94_=80?="),
+            "Subject: “quoted” €"
+        );
+        // lower case encoding letter, RFC 2231 language
+        assert_eq!(decode("Subject: =?utf-8*en?q?a=20b?="), "Subject: a b");
+    }
+
+    #[test]
+    fn whitespace_between_words_goes_whitespace_beside_text_stays() {
+        assert_eq!(
+            decode("Subject: =?UTF-8?Q?Caf=C3=A9?= =?UTF-8?Q?_cr=C3=A8me?= done"),
+            "Subject: Café crème done"
+        );
+        assert_eq!(
+            decode("Subject: Re: =?UTF-8?Q?Caf=C3=A9?= order"),
+            "Subject: Re: Café order"
+        );
+        // a character cut between two words (B and Q alike) comes out whole
+        assert_eq!(
+            decode("Subject: =?UTF-8?B?Q2Fmw6kgw6nD?= =?UTF-8?B?qQ==?="),
+            "Subject: Café éé"
+        );
+        assert_eq!(
+            decode("Subject: =?UTF-8?Q?caf=C3?= =?utf-8?Q?=A9?="),
+            "Subject: café"
+        );
+        // words in two charsets side by side
+        assert_eq!(
+            decode("Subject: =?ISO-8859-1?Q?=E9?= =?UTF-8?Q?=C3=A9?="),
+            "Subject: éé"
+        );
+    }
+
+    #[test]
+    fn what_does_not_decode_is_left_as_written() {
+        for raw in [
+            "Subject: =?KOI8-R?B?8NLJ18XU?=",    // a charset it does not know
+            "Subject: =?UTF-8?X?abc?=",          // no such encoding
+            "Subject: =?UTF-8?B?!!!?=",          // not base64
+            "Subject: =?UTF-8?Q?bad=ZZ?=",       // not hex
+            "Subject: =?UTF-8?Q?has space?=",    // not a word
+            "Subject: 2 + 2 =? and =?UTF-8?Q?x", // no end
+            "Subject: plain",
+        ] {
+            assert_eq!(decode(raw), raw);
+        }
+        // a charset name with a space in it is no encoded-word
+        assert_eq!(decode("Subject: a =? b ?Q?x?="), "Subject: a =? b ?Q?x?=");
+        // one bad word does not stop the next
+        assert_eq!(
+            decode("Subject: =?UTF-8?B?!!!?= =?UTF-8?Q?ok?="),
+            "Subject: =?UTF-8?B?!!!?= ok"
+        );
+    }
+}
