@@ -2,12 +2,14 @@
 //! for the message detail: a Subject or a From name in any language other than English arrives
 //! so, and shown raw it says nothing.
 //!
-//! A small decoder of its own: none of the crates already built in decodes them (lettre and its
-//! email-encoding only encode), and a mail parser would be a large dependency for one header
-//! line. It knows UTF-8, US-ASCII, ISO-8859-1 and Windows-1252, the charsets of nearly all mail
-//! that is not UTF-8 today; a word in another charset, or one that does not decode, is left as
-//! it was written. The result is outside text like any other: the caller sanitizes it
-//! ([`crate::sanitize::Clean`]), for a decoded word can hold control characters.
+//! The words are read here and the charsets by `encoding_rs` (every label of the WHATWG
+//! Encoding Standard: KOI8-R, ISO-2022-JP, Shift_JIS, GBK, ... as well as UTF-8 and Latin-1).
+//! `rfc2047-decoder` was tried and not kept: it decodes each word alone, so a character that a
+//! mailer split across two words (as some do, against the RFC) came out as two U+FFFD, and it
+//! brings a parser-combinator crate for what is a few lines here. A word in a charset no label
+//! names, or one that does not decode, is left as it was written. The result is outside text
+//! like any other: the caller sanitizes it ([`crate::sanitize::Clean`]), for a decoded word can
+//! hold control characters.
 
 use base64::Engine as _;
 
@@ -83,9 +85,8 @@ fn word(s: &str) -> Option<(&str, Vec<u8>, usize)> {
     let len = 2 + charset.len() + 1 + enc.len() + 1 + end + 2;
     // RFC 2231 adds a language: `UTF-8*en`
     let charset = charset.split('*').next().unwrap_or(charset);
-    if !known(charset) {
-        return None;
-    }
+    // a charset no label names: the word is left as written
+    encoding(charset)?;
     let bytes = match enc {
         "B" | "b" => base64::engine::general_purpose::STANDARD
             .decode(text)
@@ -117,44 +118,17 @@ fn q_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Windows-1252's characters for 0x80..=0x9F (where ISO-8859-1 has C1 controls); the five it
-/// leaves undefined stay the C1 controls, which the sanitizer shows escaped.
-const CP1252_HIGH: [char; 32] = [
-    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}',
-    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
-];
-
-fn known(charset: &str) -> bool {
-    [
-        "utf-8",
-        "utf8",
-        "us-ascii",
-        "ascii",
-        "iso-8859-1",
-        "iso8859-1",
-        "latin1",
-        "latin-1",
-        "windows-1252",
-        "cp1252",
-    ]
-    .iter()
-    .any(|k| k.eq_ignore_ascii_case(charset))
+/// The charset a word names, by the labels the WHATWG Encoding Standard gives (`encoding_rs`):
+/// every charset mail is written in today, ISO-8859-1 read as Windows-1252 as mail readers do.
+fn encoding(charset: &str) -> Option<&'static encoding_rs::Encoding> {
+    encoding_rs::Encoding::for_label_no_replacement(charset.as_bytes())
 }
 
-/// Bytes in a charset [`known`] as text.
+/// Bytes in a charset [`encoding`] knows as text; a byte that does not decode is U+FFFD.
 fn to_text(charset: &str, bytes: &[u8]) -> String {
-    match charset.to_ascii_lowercase().as_str() {
-        "iso-8859-1" | "iso8859-1" | "latin1" | "latin-1" => {
-            bytes.iter().map(|&b| char::from(b)).collect()
-        }
-        "windows-1252" | "cp1252" => bytes
-            .iter()
-            .map(|&b| match b {
-                0x80..=0x9f => CP1252_HIGH[usize::from(b - 0x80)],
-                b => char::from(b),
-            })
-            .collect(),
-        _ => String::from_utf8_lossy(bytes).into_owned(),
+    match encoding(charset) {
+        Some(enc) => enc.decode_without_bom_handling(bytes).0.into_owned(),
+        None => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 
@@ -207,9 +181,22 @@ mod tests {
     }
 
     #[test]
+    fn charsets_beyond_latin_are_decoded() {
+        assert_eq!(decode("Subject: =?KOI8-R?B?8NLJ18XU?="), "Subject: Привет");
+        assert_eq!(
+            decode("Subject: =?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?="),
+            "Subject: 日本語"
+        );
+        assert_eq!(
+            decode("From: =?windows-1252?Q?=93quoted=94?= <a@example.com>"),
+            "From: \u{201c}quoted\u{201d} <a@example.com>"
+        );
+    }
+
+    #[test]
     fn what_does_not_decode_is_left_as_written() {
         for raw in [
-            "Subject: =?KOI8-R?B?8NLJ18XU?=",    // a charset it does not know
+            "Subject: =?X-NONE?B?8NLJ18XU?=",    // a charset no label names
             "Subject: =?UTF-8?X?abc?=",          // no such encoding
             "Subject: =?UTF-8?B?!!!?=",          // not base64
             "Subject: =?UTF-8?Q?bad=ZZ?=",       // not hex
