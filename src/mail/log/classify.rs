@@ -482,7 +482,12 @@ const SUSPENDED: &str = "delivery temporarily suspended";
 /// For mail Postfix did not try because it had suspended the next hop (`delivery temporarily
 /// suspended: ...`): the earlier failure it names, which may be empty.
 pub fn suspended_after(reason: &str) -> Option<&str> {
-    let i = reason.to_ascii_lowercase().find(SUSPENDED)?;
+    suspended_in(&reason.to_ascii_lowercase(), reason)
+}
+
+/// [`suspended_after`] with `reason` already lowered (`lower`), as the classifier has it.
+fn suspended_in<'a>(lower: &str, reason: &'a str) -> Option<&'a str> {
+    let i = lower.find(SUSPENDED)?;
     Some(reason[i + SUSPENDED.len()..].trim_start_matches(':').trim())
 }
 
@@ -533,11 +538,10 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
     if mentions(&r, &["throttling failure", "maximum sending rate exceeded"]) {
         return Category::SesThrottling;
     }
-    if let Some(i) = r.find(SUSPENDED) {
+    if let Some(why) = suspended_in(&r, reason) {
         // Postfix says why it suspended the destination: the failure that made it stop is the
         // cause (a wrong SES password, a refused connection), named like that failure itself
-        let why = &reason[i + SUSPENDED.len()..];
-        return match classify_reply(status, dsn, why.trim_start_matches(':').trim(), relay) {
+        return match classify_reply(status, dsn, why, relay) {
             Category::Other => Category::Suspended,
             c => c,
         };
