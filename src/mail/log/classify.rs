@@ -249,7 +249,7 @@ impl Category {
                 "The receiving server turned the first attempt away on purpose (greylisting), to see whether the sender retries. Postfix does, and the mail normally goes through within minutes."
             }
             Category::Blocklisted => {
-                "The receiving server refused mail from the sending IP address because it is on a DNS blocklist (the reply names the list)."
+                "The receiving server refused mail from this host's IP address (or, for a domain list, the sender's domain) because it is on a block list: a public DNS blocklist such as Spamhaus's, or the receiver's own (Microsoft's S3150, banned sending IP). The reply names the list. Retrying does not help while the listing lasts."
             }
             Category::SenderAuthentication => {
                 "The receiving server refused the message because the sender's domain failed its SPF, DKIM or DMARC check."
@@ -365,7 +365,7 @@ impl Category {
                 "Nothing, unless it lasts longer than the receiver's greylisting delay: then check that the retries leave from the same IP address."
             }
             Category::Blocklisted => {
-                "Look the IP address up on the list named in the reply and ask for delisting; mail relayed through SES does not depend on this host's address."
+                "Find and stop why this host's address is listed (the list's page for the address says: often spam from a compromised account, script or web form), then ask that list for delisting (Microsoft: sender.office.com). Mail relayed through SES does not depend on this host's address."
             }
             Category::SenderAuthentication => {
                 "Publish SPF for the sending path (include:amazonses.com for SES), sign with DKIM (SES Easy DKIM), and check the domain's DMARC policy; the reply names the check that failed."
@@ -705,8 +705,11 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
             "spamhaus",
             "dnsbl",
             "spamcop",
+            // Microsoft's own list (5.7.511, 5.7.606-649)
+            "access denied, banned send",
         ],
-    ) {
+    ) && !list_refused_the_receiver(&r)
+    {
         return Category::Blocklisted;
     }
     let words = remote_words(&r);
@@ -761,6 +764,23 @@ const DELIVERY_COMMAND: &[&str] = &[
     "command failed: ",
     ". command output: ",
 ];
+
+/// Does a block list's reply (lower case) say that the list refused to answer the receiver
+/// rather than list this host? Spamhaus answers a query through a public resolver, or over its
+/// free limit, with an error code that a receiver which does not check it reads as a listing of
+/// every sender (`blocked using zen.spamhaus.org; Error: open resolver;
+/// https://check.spamhaus.org/returnc/pub/...`): nothing to delist here, the receiver must fix
+/// its resolver.
+fn list_refused_the_receiver(r: &str) -> bool {
+    mentions(
+        r,
+        &[
+            "/returnc/",
+            "error: open resolver",
+            "error: excessive number of queries",
+        ],
+    )
+}
 
 /// How a receiver says it greylists (lower case).
 const GREYLISTED: &[&str] = &["greylist", "graylist", "grey-list", "gray-list"];
@@ -1164,6 +1184,44 @@ mod tests {
                 "host example-org.mail.protection.outlook.com[192.0.2.9] said: 550 5.7.1 Unfortunately, messages from [198.51.100.4] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150). (in reply to MAIL FROM command)",
                 "ann@example.org",
                 Category::Blocklisted,
+            ),
+            (
+                // Microsoft's own list of banned addresses
+                Status::Bounced,
+                "5.7.606",
+                "host example-org.mail.protection.outlook.com[52.101.68.4] said: 550 5.7.606 Access denied, banned sending IP [198.51.100.4]. To request removal from this list please visit https://sender.office.com/ and follow the directions. For more information please go to http://go.microsoft.com/fwlink/?LinkID=526655 AS(1430) [AM4PEPF00027A5F.eurprd04.prod.outlook.com] (in reply to MAIL FROM command)",
+                "ann@example.org",
+                Category::Blocklisted,
+            ),
+            (
+                Status::Bounced,
+                "5.7.511",
+                "host example-org.mail.protection.outlook.com[52.101.68.4] said: 550 5.7.511 Access denied, banned sender[198.51.100.4]. To request removal from this list, forward this message to delist@microsoft.com. For more information please go to http://go.microsoft.com/fwlink/?LinkId=526653. (in reply to MAIL FROM command)",
+                "ann@example.org",
+                Category::Blocklisted,
+            ),
+            (
+                // the receiver queries Spamhaus through a public resolver: Spamhaus refuses to
+                // answer it, and the receiver reads the refusal as a listing of everyone
+                Status::Deferred,
+                "4.7.1",
+                "host mx.example.org[192.0.2.7] said: 450 4.7.1 Service unavailable; Client host [198.51.100.4] blocked using zen.spamhaus.org; Error: open resolver; https://check.spamhaus.org/returnc/pub/203.0.113.53/ (in reply to RCPT TO command)",
+                "ann@example.org",
+                Category::RemoteTemporary,
+            ),
+            (
+                Status::Bounced,
+                "5.7.1",
+                "host mx.example.org[192.0.2.7] said: 554 5.7.1 Service unavailable; Client host [198.51.100.4] blocked using zen.spamhaus.org; Error: open resolver; https://check.spamhaus.org/returnc/pub/203.0.113.53/ (in reply to RCPT TO command)",
+                "ann@example.org",
+                Category::Other,
+            ),
+            (
+                Status::Deferred,
+                "4.7.27",
+                "host gmail-smtp-in.l.google.com[142.250.102.27] said: 421-4.7.27 Your email has been rate limited because SPF authentication didn't pass for this 421-4.7.27 message. Gmail requires all bulk email senders to authenticate 421-4.7.27 with SPF. (in reply to end of DATA command)",
+                "friend@gmail.com",
+                Category::SenderAuthentication,
             ),
             (
                 Status::Bounced,
