@@ -95,8 +95,11 @@ fn reason_name(g: &ReasonGroup) -> String {
 }
 
 /// Whether deferred mail of this cause waits for something this host's side must fix: its
-/// Postfix setup, its credentials, its SES account or the application sending. Retrying alone
-/// does not deliver it, so a small queue of it is as bad as a large one.
+/// Postfix setup, its credentials, its SES account, the application sending, or the standing of
+/// its address and domain with receivers (no reverse DNS, the address on a block list, the
+/// domain failing SPF, DKIM or DMARC: receivers refuse it again at every retry, and only this
+/// side can get it delisted or publish the records). Retrying alone does not deliver it, so a
+/// small queue of it is as bad as a large one.
 ///
 /// Causes on the remote side, or that pass on their own (greylisting, a full mailbox, a remote
 /// timeout, throttling), are not: the size and age thresholds grade them. Every cause is listed,
@@ -117,6 +120,8 @@ pub fn held_up_here(cause: Category) -> bool {
         | Category::RelayDenied
         | Category::SenderRejected
         | Category::ReverseDns
+        | Category::Blocklisted
+        | Category::SenderAuthentication
         | Category::MailLoop
         | Category::LocalMailbox
         | Category::DeliveryCommand
@@ -131,8 +136,6 @@ pub fn held_up_here(cause: Category) -> bool {
         | Category::RecipientUnknown
         | Category::MailboxFull
         | Category::Greylisted
-        | Category::Blocklisted
-        | Category::SenderAuthentication
         | Category::ContentRejected
         | Category::RemoteTemporary
         | Category::Expired
@@ -314,7 +317,7 @@ pub fn grade_summary(
             Metric::new(
                 "queue_deferred_messages_held_here",
                 "Deferred messages waiting for a cause on this host's side (its setup, \
-                 credentials or account), by cause.",
+                 credentials, account, or its address or domain refused), by cause.",
                 h.messages as f64,
             )
             .label("instance", name)
@@ -674,6 +677,109 @@ mod tests {
     }
 
     #[test]
+    fn this_hosts_address_on_a_blocklist_or_its_domain_failing_spf_dkim_is_held_here() {
+        let config = Config::default();
+        let now = 1_800_000_000;
+        // (reason as postqueue -j gives it, the cause's label, words of the fix)
+        let cases = [
+            (
+                // a receiving Postfix that defers for its DNS blocklist
+                "host mx.example.org[192.0.2.7] said: 450 4.7.1 Service unavailable; Client \
+                 host [198.51.100.4] blocked using zen.spamhaus.org; \
+                 https://www.spamhaus.org/query/ip/198.51.100.4 (in reply to RCPT TO command)",
+                "blocklisted",
+                "delisting",
+            ),
+            (
+                // Microsoft, kept in the queue by soft_bounce = yes
+                "host example-org.mail.protection.outlook.com[52.101.68.4] said: 550 5.7.606 \
+                 Access denied, banned sending IP [198.51.100.4]. To request removal from this \
+                 list please visit https://sender.office.com/ and follow the directions. For \
+                 more information please go to http://go.microsoft.com/fwlink/?LinkID=526655 \
+                 AS(1430) [AM4PEPF00027A5F.eurprd04.prod.outlook.com] (in reply to MAIL FROM \
+                 command)",
+                "blocklisted",
+                "delisting",
+            ),
+            (
+                "host example-org.mail.protection.outlook.com[52.101.68.4] said: 550 5.7.1 \
+                 Unfortunately, messages from [198.51.100.4] weren't sent. Please contact your \
+                 Internet service provider since part of their network is on our block list \
+                 (S3150). You can also refer your provider to \
+                 http://mail.live.com/mail/troubleshooting.aspx#errors. \
+                 [VI1EUR04FT012.eop-eur04.prod.protection.outlook.com] (in reply to MAIL FROM \
+                 command)",
+                "blocklisted",
+                "delisting",
+            ),
+            (
+                // Gmail, no SPF or DKIM passing for the sender's domain
+                "host gmail-smtp-in.l.google.com[142.250.102.27] said: 421-4.7.26 This mail \
+                 has been rate limited because it is unauthenticated. Gmail requires all \
+                 421-4.7.26 senders to authenticate with either SPF or DKIM. 421-4.7.26 \
+                 421-4.7.26  Authentication results: 421-4.7.26  DKIM = did not pass \
+                 421-4.7.26  SPF [example.com] with ip: [198.51.100.4] = did not pass \
+                 421-4.7.26 421-4.7.26  For instructions on setting up authentication, go to \
+                 421 4.7.26  https://support.google.com/mail/answer/81126#authentication \
+                 a640c23a62f3a-7f1e8a3bc2dsi1234567.9 - gsmtp (in reply to end of DATA command)",
+                "SPF/DKIM/DMARC",
+                "Publish SPF",
+            ),
+            (
+                "host gmail-smtp-in.l.google.com[142.250.102.27] said: 550-5.7.26 This mail \
+                 has been blocked because the sender is unauthenticated. 550-5.7.26 Gmail \
+                 requires all senders to authenticate with either SPF or DKIM. 550-5.7.26 \
+                 550-5.7.26  Authentication results: 550-5.7.26  DKIM = did not pass \
+                 550-5.7.26  SPF [example.com] with ip: [198.51.100.4] = did not pass \
+                 550-5.7.26 550-5.7.26  For instructions on setting up authentication, go to \
+                 550 5.7.26  https://support.google.com/mail/answer/81126#authentication \
+                 a640c23a62f3a-7f1e8a3bc2dsi1234567.9 - gsmtp (in reply to end of DATA command)",
+                "SPF/DKIM/DMARC",
+                "Publish SPF",
+            ),
+            (
+                "host gmail-smtp-in.l.google.com[142.250.102.27] said: 421-4.7.27 Your email \
+                 has been rate limited because SPF authentication didn't pass for this \
+                 421-4.7.27 message. Gmail requires all bulk email senders to authenticate \
+                 421-4.7.27 with SPF. 421-4.7.27 421-4.7.27  Authentication results: \
+                 421-4.7.27  SPF [example.com] with ip: [198.51.100.4] = did not pass \
+                 421-4.7.27 421-4.7.27  For instructions on setting up authentication, go to \
+                 421 4.7.27  https://support.google.com/mail/answer/81126#authentication \
+                 a640c23a62f3a-7f1e8a3bc2dsi1234567.9 - gsmtp (in reply to end of DATA command)",
+                "SPF/DKIM/DMARC",
+                "Publish SPF",
+            ),
+        ];
+        for (reason, label, fix) in cases {
+            // three messages, ten minutes old: under every threshold, yet retrying does not
+            // deliver them until this host's address is delisted or its domain authenticates
+            let mut r = Report::default();
+            let e = entries(&deferred_for(3, now - 600, reason, 0));
+            grade_summary(&config, "default", &e, now, &mut r);
+            assert_eq!(r.findings[0].status, Status::Ok, "{reason}");
+            assert_eq!(r.status(), Status::Warning, "{reason}: {:?}", r.findings);
+            let held = &r.findings[1].summary;
+            assert!(
+                held.starts_with(&format!(
+                    "default: 3 deferred messages held up by {label} on this host's side"
+                )),
+                "{held}"
+            );
+            let fix_at = held.find("; fix: ").expect(held);
+            assert!(held[fix_at..].contains(fix), "{held}");
+            let m = r
+                .metrics
+                .iter()
+                .find(|m| {
+                    m.name == "queue_deferred_messages_held_here"
+                        && m.labels.iter().any(|(k, _)| k == "cause")
+                })
+                .expect(reason);
+            assert_eq!(m.value, 3.0);
+        }
+    }
+
+    #[test]
     fn a_transport_held_on_purpose_does_not_hide_a_service_that_is_down() {
         let config = Config::default();
         let now = 1_800_000_000;
@@ -711,6 +817,10 @@ mod tests {
              exceeded. (in reply to end of DATA command)",
             // a transport held back on purpose
             "deferred transport",
+            // a receiver whose Spamhaus queries are refused: its resolver, not this address
+            "host mx.example.net[192.0.2.7] said: 450 4.7.1 Service unavailable; Client host \
+             [198.51.100.4] blocked using zen.spamhaus.org; Error: open resolver; \
+             https://check.spamhaus.org/returnc/pub/203.0.113.53/ (in reply to RCPT TO command)",
         ] {
             let mut r = Report::default();
             grade_summary(
