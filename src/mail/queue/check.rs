@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use crate::check::{Metric, Report, Status, grade};
 use crate::config::Config;
-use crate::mail::log::classify::Category;
+use crate::mail::log::classify::{Category, local_service_at};
 
 use super::commands;
 use super::error::QueueError;
@@ -154,6 +154,9 @@ pub struct HeldHere {
     pub messages: usize,
     /// The first such reason, without its details.
     pub detail: String,
+    /// For a service on this host, where it should answer (`127.0.0.1:10024`,
+    /// `private/dovecot-lmtp`): the details blank it, and it is the first thing to check.
+    pub at: Option<String>,
 }
 
 /// The deferred messages whose first reason is a cause on this host's side, by cause, most
@@ -183,6 +186,9 @@ pub fn held_here<'a>(entries: impl IntoIterator<Item = &'a QueueEntry>) -> Vec<H
                 cause,
                 messages: 1,
                 detail: reason_key(reason),
+                at: (cause == Category::LocalService)
+                    .then(|| local_service_at(reason))
+                    .flatten(),
             }),
         }
     }
@@ -302,11 +308,16 @@ pub fn grade_summary(
     // Mail that waits for this host's side to act: a WARNING of its own, naming the cause, how
     // many messages and the fix (the size and age finding keeps its own grade, CRITICAL included).
     for h in held_here(entries) {
+        let at =
+            h.at.as_ref()
+                .map(|a| format!(", at {a}"))
+                .unwrap_or_default();
         report.finding(
             "queue",
             Status::Warning,
             format!(
-                "{name}: {} deferred messages held up by {} on this host's side (e.g. {}); fix: {}",
+                "{name}: {} deferred messages held up by {} on this host's side{at} (e.g. {}); \
+                 fix: {}",
                 h.messages,
                 h.cause.label(),
                 crate::ui::widgets::truncate(&h.detail, 120),
@@ -777,6 +788,56 @@ mod tests {
                 .expect(reason);
             assert_eq!(m.value, 3.0);
         }
+    }
+
+    #[test]
+    fn a_content_filter_on_this_host_that_does_not_answer_holds_the_mail_here() {
+        let config = Config::default();
+        let now = 1_800_000_000;
+        // content_filter = smtp:[127.0.0.1]:10024 with amavis stopped: every message waits,
+        // whatever its destination, and only starting the filter (or removing it) lets it go
+        for reason in [
+            "connect to 127.0.0.1[127.0.0.1]:10024: Connection refused",
+            "delivery temporarily suspended: connect to 127.0.0.1[127.0.0.1]:10024: Connection \
+             refused",
+        ] {
+            let mut r = Report::default();
+            let e = entries(&deferred_for(4, now - 300, reason, 0));
+            grade_summary(&config, "default", &e, now, &mut r);
+            assert_eq!(r.findings[0].status, Status::Ok, "{reason}");
+            assert_eq!(r.status(), Status::Warning, "{reason}: {:?}", r.findings);
+            let held = &r.findings[1].summary;
+            assert!(
+                held.starts_with(
+                    "default: 4 deferred messages held up by local service on this host's \
+                     side, at 127.0.0.1:10024 (e.g. "
+                ),
+                "{held}"
+            );
+            assert!(
+                held.contains(
+                    "fix: Start or restart the service at the address named, the one the \
+                     transport or content_filter points to (systemctl status with its unit"
+                ),
+                "{held}"
+            );
+            let m = r
+                .metrics
+                .iter()
+                .find(|m| m.labels.contains(&("cause".into(), "local_service".into())))
+                .expect(reason);
+            assert_eq!(m.value, 4.0);
+        }
+        // a remote host that refuses is still graded by size and age only
+        let mut r = Report::default();
+        let e = entries(&deferred_for(
+            4,
+            now - 300,
+            "connect to mx.example.net[192.0.2.7]:25: Connection refused",
+            0,
+        ));
+        grade_summary(&config, "default", &e, now, &mut r);
+        assert_eq!(r.status(), Status::Ok, "{:?}", r.findings);
     }
 
     #[test]
