@@ -307,7 +307,19 @@ pub fn grade_summary(
     report.finding("queue", status, summary);
     // Mail that waits for this host's side to act: a WARNING of its own, naming the cause, how
     // many messages and the fix (the size and age finding keeps its own grade, CRITICAL included).
-    for h in held_here(entries) {
+    let held_here = held_here(entries);
+    // the total, 0 when nothing is held: a series that always exists, for an alert rule or a
+    // graph (the per-cause series exist only while their cause does)
+    let mut all = Metric::new(
+        "queue_deferred_messages_held_here_all",
+        "Deferred messages waiting for any cause on this host's side: the sum of \
+         queue_deferred_messages_held_here over its causes, 0 when none.",
+        held_here.iter().map(|h| h.messages).sum::<usize>() as f64,
+    )
+    .label("instance", name);
+    all.warn = Some(1.0);
+    report.metric(all);
+    for h in held_here {
         let at =
             h.at.as_ref()
                 .map(|a| format!(", at {a}"))
@@ -394,7 +406,8 @@ mod tests {
         // host's side, each with its own finding
         let here = held_here(&p.entries).len();
         assert!(here > 0);
-        assert_eq!(r.metrics.len(), 7 + reasons.len().min(TOP_REASONS) + here);
+        // (and the total held here)
+        assert_eq!(r.metrics.len(), 8 + reasons.len().min(TOP_REASONS) + here);
         assert_eq!(r.findings.len(), 1 + here);
         let top = &reasons[0];
         assert!(
@@ -838,6 +851,58 @@ mod tests {
         ));
         grade_summary(&config, "default", &e, now, &mut r);
         assert_eq!(r.status(), Status::Ok, "{:?}", r.findings);
+    }
+
+    #[test]
+    fn the_total_held_here_exists_at_zero_for_monitoring() {
+        let config = Config::default();
+        let now = 1_800_000_000;
+        let total = |text: &str| {
+            let mut r = Report::default();
+            grade_summary(&config, "default", &entries(text), now, &mut r);
+            let all: Vec<&Metric> = r
+                .metrics
+                .iter()
+                .filter(|m| m.name == "queue_deferred_messages_held_here_all")
+                .collect();
+            assert_eq!(all.len(), 1, "{:?}", r.metrics);
+            assert_eq!(all[0].labels, vec![("instance".into(), "default".into())]);
+            (all[0].value, r)
+        };
+        // an empty queue, and one deferred only for passing causes: the series is there, at 0
+        let (v, r) = total("");
+        assert_eq!(v, 0.0);
+        let prom = r.render(crate::check::Format::Prometheus, chrono::Local::now());
+        assert!(
+            prom.contains(
+                "\nopsdeck_queue_deferred_messages_held_here_all{instance=\"default\"} 0\n"
+            ),
+            "{prom}"
+        );
+        assert!(
+            !prom.contains("opsdeck_queue_deferred_messages_held_here{"),
+            "{prom}"
+        );
+        let nagios = r.render(crate::check::Format::Nagios, chrono::Local::now());
+        assert!(
+            nagios.contains("'queue_deferred_messages_held_here_all_default'=0;1;;0;"),
+            "{nagios}"
+        );
+        let greylisted = "host mx.example.net[192.0.2.7] said: 450 4.2.0 <r@example.net>: \
+                          Recipient address rejected: Greylisted (in reply to RCPT TO command)";
+        assert_eq!(total(&deferred_for(5, now - 600, greylisted, 0)).0, 0.0);
+        // two causes here beside a passing one: the sum of the causes here
+        let (v, _) = total(
+            &(deferred_for(3, now - 600, SES_535, 0)
+                + &deferred_for(
+                    2,
+                    now - 600,
+                    "connect to 127.0.0.1[127.0.0.1]:10024: Connection refused",
+                    3,
+                )
+                + &deferred_for(5, now - 600, greylisted, 5)),
+        );
+        assert_eq!(v, 5.0);
     }
 
     #[test]
