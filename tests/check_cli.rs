@@ -535,6 +535,76 @@ fn failures_fixed_since_are_said_but_no_longer_critical() {
     );
 }
 
+/// The same with the host's own name not verified either: the bounce notice of each refused
+/// message is refused too, and lost. Once the sender's mail is delivered again, those failed
+/// notices are part of what was fixed: the lost mail keeps the failures at WARNING, with its
+/// advice, not CRITICAL.
+#[test]
+fn failed_bounce_notices_of_mail_fixed_since_are_no_longer_critical() {
+    let root = tempfile::tempdir().unwrap();
+    let ses = SesSmtp::start(SesOptions::default());
+    let pf =
+        PostfixHarness::start(PostfixOptions::relaying_to(&ses).myhostname("mail.example.com"));
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[postfix]]\nname = \"test\"\nconfig_dir = \"{}\"\n[mail_log]\nfiles = [\"{}\"]\n\
+             [senders]\nses = false\n[check]\nfailures_crit = 3\n",
+            pf.config_dir().display(),
+            pf.log_path().display()
+        ),
+    )
+    .unwrap();
+    for rcpt in ["one@example.net", "two@example.net"] {
+        pf.submit("app@example.com", rcpt, "Subject: x\n\nbody\n");
+    }
+    // both refused, and both notices to app@example.com refused in turn
+    let notices_bounced = |l: &str| {
+        l.lines()
+            .filter(|l| l.contains("to=<app@example.com>") && l.contains("status=bounced"))
+            .count()
+            == 2
+    };
+    pf.wait_for_log(notices_bounced, Duration::from_secs(60))
+        .unwrap();
+    let failures = |out: &str| -> (String, String) {
+        let v: serde_json::Value = serde_json::from_str(out).unwrap();
+        let f = finding(&v, "failures");
+        (
+            f["status"].as_str().unwrap().to_string(),
+            f["summary"].as_str().unwrap().to_string(),
+        )
+    };
+    let (_, out) = check(&config, "json");
+    let (status, summary) = failures(&out);
+    assert_eq!(status, "critical", "{summary}");
+
+    ses.verify("app@example.com");
+    pf.submit(
+        "app@example.com",
+        "three@example.net",
+        "Subject: x\n\nbody\n",
+    );
+    pf.wait_for_log(
+        |l| {
+            l.lines()
+                .any(|l| l.contains("to=<three@example.net>") && l.contains("status=sent"))
+        },
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    let (_, out) = check(&config, "json");
+    let (status, summary) = failures(&out);
+    assert_eq!(status, "warning", "{summary}");
+    assert!(
+        summary.contains("but mail from app@example.com delivered since ",)
+            && summary.contains("(2 of the failures are the bounce notices of its mail)"),
+        "{summary}"
+    );
+    assert!(summary.contains("what to do (LOST)"), "{summary}");
+}
+
 fn v_queue_warns(out: &str) -> bool {
     let v: serde_json::Value = serde_json::from_str(out).unwrap();
     v["findings"]
