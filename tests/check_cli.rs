@@ -371,6 +371,91 @@ fn mail_held_up_by_refused_credentials_warns_in_the_queue_area() {
     );
 }
 
+/// A content filter on this host that is not running (`content_filter =
+/// smtp:[127.0.0.1]:PORT`, nothing listening there): every message waits for it, whatever its
+/// destination. The Failures model names a service on this host, not a remote connection, and
+/// the queue area warns with the filter's address and the fix, though the queue is small and new.
+#[test]
+fn a_content_filter_that_is_down_holds_the_mail_here() {
+    use opsdeck::mail::log::classify::Category;
+    use opsdeck::mail::log::model::RowStatus;
+    use support::maillog::{model_of, outcome_for};
+    let root = tempfile::tempdir().unwrap();
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["example.com".into()],
+        ..SesOptions::default()
+    });
+    let closed = support::postfix::free_port();
+    let pf = PostfixHarness::start(
+        PostfixOptions::relaying_to(&ses)
+            .main_cf("content_filter", format!("smtp:[127.0.0.1]:{closed}"))
+            .retry_only_on_flush(),
+    );
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[postfix]]\nname = \"test\"\nconfig_dir = \"{}\"\n[mail_log]\nfiles = [\"{}\"]\n[senders]\nses = false\n",
+            pf.config_dir().display(),
+            pf.log_path().display()
+        ),
+    )
+    .unwrap();
+    for i in 0..2 {
+        pf.submit(
+            "app@example.com",
+            &format!("r{i}@example.net"),
+            "Subject: x\n\nbody\n",
+        );
+    }
+    pf.wait_until_deferred(2, Duration::from_secs(60)).unwrap();
+
+    // the Failures pane's model: a local service, with Postfix's words as the evidence
+    let log = pf.log();
+    let model = model_of(&log);
+    for rcpt in ["r0@example.net", "r1@example.net"] {
+        let o = outcome_for(&model, rcpt, &log);
+        assert_eq!(o.status, RowStatus::Deferred, "{o:?}");
+        assert_eq!(o.category, Some(Category::LocalService), "{o:?}");
+        assert!(
+            o.reason.contains(&format!("127.0.0.1[127.0.0.1]:{closed}")),
+            "{o:?}"
+        );
+    }
+
+    let (code, out) = check(&config, "json");
+    assert_eq!(code, 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let held: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["area"] == "queue" && f["status"] == "warning")
+        .map(|f| f["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(held.len(), 1, "{out}");
+    assert!(
+        held[0].starts_with(&format!(
+            "test: 2 deferred messages held up by local service on this host's side, at \
+             127.0.0.1:{closed} (e.g. "
+        )) && held[0].contains("fix: Start or restart the service at the address named"),
+        "{}",
+        held[0]
+    );
+    let metric: Vec<&serde_json::Value> = v["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| {
+            m["name"] == "opsdeck_queue_deferred_messages_held_here"
+                && m["labels"]["cause"] == "local_service"
+        })
+        .collect();
+    assert_eq!(metric.len(), 1, "{out}");
+    assert_eq!(metric[0]["value"], 2.0);
+    assert!(ses.accepted().is_empty(), "nothing passed the filter");
+}
+
 /// Real Postfix bounces an unverified sender's mail: CRITICAL past `failures_crit`. The
 /// identity verified and the next mail delivered, the hour of bounces before it is said, but no
 /// longer makes the failures CRITICAL, nor asks for the fix already made.
@@ -448,6 +533,76 @@ fn failures_fixed_since_are_said_but_no_longer_critical() {
         !summary.contains("what to do (sender unverified)"),
         "{summary}"
     );
+}
+
+/// The same with the host's own name not verified either: the bounce notice of each refused
+/// message is refused too, and lost. Once the sender's mail is delivered again, those failed
+/// notices are part of what was fixed: the lost mail keeps the failures at WARNING, with its
+/// advice, not CRITICAL.
+#[test]
+fn failed_bounce_notices_of_mail_fixed_since_are_no_longer_critical() {
+    let root = tempfile::tempdir().unwrap();
+    let ses = SesSmtp::start(SesOptions::default());
+    let pf =
+        PostfixHarness::start(PostfixOptions::relaying_to(&ses).myhostname("mail.example.com"));
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[postfix]]\nname = \"test\"\nconfig_dir = \"{}\"\n[mail_log]\nfiles = [\"{}\"]\n\
+             [senders]\nses = false\n[check]\nfailures_crit = 3\n",
+            pf.config_dir().display(),
+            pf.log_path().display()
+        ),
+    )
+    .unwrap();
+    for rcpt in ["one@example.net", "two@example.net"] {
+        pf.submit("app@example.com", rcpt, "Subject: x\n\nbody\n");
+    }
+    // both refused, and both notices to app@example.com refused in turn
+    let notices_bounced = |l: &str| {
+        l.lines()
+            .filter(|l| l.contains("to=<app@example.com>") && l.contains("status=bounced"))
+            .count()
+            == 2
+    };
+    pf.wait_for_log(notices_bounced, Duration::from_secs(60))
+        .unwrap();
+    let failures = |out: &str| -> (String, String) {
+        let v: serde_json::Value = serde_json::from_str(out).unwrap();
+        let f = finding(&v, "failures");
+        (
+            f["status"].as_str().unwrap().to_string(),
+            f["summary"].as_str().unwrap().to_string(),
+        )
+    };
+    let (_, out) = check(&config, "json");
+    let (status, summary) = failures(&out);
+    assert_eq!(status, "critical", "{summary}");
+
+    ses.verify("app@example.com");
+    pf.submit(
+        "app@example.com",
+        "three@example.net",
+        "Subject: x\n\nbody\n",
+    );
+    pf.wait_for_log(
+        |l| {
+            l.lines()
+                .any(|l| l.contains("to=<three@example.net>") && l.contains("status=sent"))
+        },
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    let (_, out) = check(&config, "json");
+    let (status, summary) = failures(&out);
+    assert_eq!(status, "warning", "{summary}");
+    assert!(
+        summary.contains("but mail from app@example.com delivered since ",)
+            && summary.contains("(2 of the failures are the bounce notices of its mail)"),
+        "{summary}"
+    );
+    assert!(summary.contains("what to do (LOST)"), "{summary}");
 }
 
 fn v_queue_warns(out: &str) -> bool {

@@ -309,8 +309,9 @@ fn causes_in_order(log: &LogReport) -> Vec<&summary::CategoryRow> {
 
 /// "; but mail from app@example.com delivered since 10:25": the senders whose mail moved
 /// again after their latest failure, the most failures first (three named), and since when
-/// all of them have (the latest of their first deliveries).
-fn delivered_since(recovered: &[&summary::SenderRow], n: u64, all: bool) -> String {
+/// all of them have (the latest of their first deliveries); `notices` of the `n` failures are
+/// failed bounce notices of their mail.
+fn delivered_since(recovered: &[&summary::SenderRow], n: u64, notices: u64, all: bool) -> String {
     let mut names: Vec<String> = recovered
         .iter()
         .take(3)
@@ -327,14 +328,23 @@ fn delivered_since(recovered: &[&summary::SenderRow], n: u64, all: bool) -> Stri
         .filter_map(|r| r.delivered_since)
         .max()
         .map_or(String::new(), |t| t.format("%H:%M").to_string());
+    let whose = if recovered.len() == 1 { "its" } else { "their" };
     if all {
+        let notices = match notices {
+            0 => String::new(),
+            k => format!(" ({k} of the failures are the bounce notices of {whose} mail)"),
+        };
         format!(
-            "; but mail from {} delivered since {since}",
+            "; but mail from {} delivered since {since}{notices}",
             names.join(", ")
         )
     } else {
+        let notices = match notices {
+            0 => String::new(),
+            k => format!(" ({k} of them the bounce notices of {whose} mail)"),
+        };
         format!(
-            "; {n} of them from {}, whose mail was delivered since {since}",
+            "; {n} of them from {}, whose mail was delivered since {since}{notices}",
             names.join(", ")
         )
     }
@@ -380,11 +390,34 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
     // Senders whose mail was delivered after their latest failure: its cause no longer stops
     // them (a password or an identity fixed since), and an hour of history is no emergency
     // now. Those failures are said, at most a WARNING; the others are graded as they are.
+    // Failed bounce notices (`<>`) of such senders' failed mail exist only because of those
+    // failures: fixed with them. They are lost mail too, graded and advised on below.
+    let moves_again = |sender: &str| {
+        log.failing_senders
+            .iter()
+            .any(|r| r.sender == sender && r.delivered_since.is_some())
+    };
+    let notices_fixed = |r: &summary::SenderRow| -> u64 {
+        if r.sender != "<>" || r.delivered_since.is_some() {
+            return 0;
+        }
+        r.notices_of
+            .iter()
+            .filter(|(s, _)| moves_again(s))
+            .map(|(_, n)| n)
+            .sum()
+    };
     let (recovered, ongoing): (Vec<&summary::SenderRow>, Vec<&summary::SenderRow>) = log
         .failing_senders
         .iter()
         .partition(|r| r.delivered_since.is_some());
-    let recovered_n: u64 = recovered.iter().map(|r| r.failed()).sum();
+    let notices_n: u64 = ongoing.iter().map(|r| notices_fixed(r)).sum();
+    // `<>` is still failing only for the notices of mail not fixed
+    let ongoing: Vec<&summary::SenderRow> = ongoing
+        .into_iter()
+        .filter(|r| r.failed() > notices_fixed(r))
+        .collect();
+    let recovered_n: u64 = recovered.iter().map(|r| r.failed()).sum::<u64>() + notices_n;
     let ongoing_n = failed.saturating_sub(recovered_n);
     let mut status = Status::worst(
         grade(ongoing_n, t.failures_warn, t.failures_crit),
@@ -421,7 +454,12 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
             top.join(", ")
         );
         if !recovered.is_empty() {
-            line.push_str(&delivered_since(&recovered, recovered_n, all_recovered));
+            line.push_str(&delivered_since(
+                &recovered,
+                recovered_n,
+                notices_n,
+                all_recovered,
+            ));
         }
         line
     };
@@ -901,6 +939,109 @@ mod tests {
             ),
             "{}",
             f.summary
+        );
+    }
+
+    /// A sender's mail refused, and the bounce notice of each refused too (the host's
+    /// MAILER-DAEMON not verified either): once the sender's mail is delivered again, the
+    /// failed notices of its earlier failures are part of what was fixed, not a failure still
+    /// going on. They stay lost mail, a WARNING with its own advice.
+    #[test]
+    fn failed_bounce_notices_of_a_sender_fixed_since_are_no_longer_critical() {
+        let mut config = Config::default();
+        config.check.failures_crit = 5;
+        let mut text = String::new();
+        for (k, at) in ["10:00:00", "10:01:00", "10:02:00"].iter().enumerate() {
+            text += &unverified(
+                at,
+                &format!("C00000000{k}"),
+                "app@example.com",
+                "a@example.net",
+                "app@example.com",
+            );
+            text += &format!(
+                "2026-11-27T{at}+00:00 web postfix/bounce[3]: C00000000{k}: sender \
+                 non-delivery notification: F00000000{k}\n"
+            );
+            text += &unverified(
+                at,
+                &format!("F00000000{k}"),
+                "",
+                "app@example.com",
+                "MAILER-DAEMON@web.example.com",
+            );
+            text += &format!("2026-11-27T{at}+00:00 web postfix/qmgr[1]: F00000000{k}: removed\n");
+        }
+        // three refused, three notices refused: over the threshold
+        let r = graded(&text, &config);
+        assert_eq!(r.findings[0].status, Status::Critical, "{:?}", r.findings);
+        // the identity verified at 10:10: the next mail goes
+        text += &sent("10:12:00", "C000000009", "app@example.com");
+        let r = graded(&text, &config);
+        let f = &r.findings[0];
+        assert_eq!(f.status, Status::Warning, "{f:?}");
+        assert!(
+            f.summary.contains(
+                "; but mail from app@example.com delivered since 10:12 (3 of the failures \
+                 are the bounce notices of its mail);"
+            ),
+            "{}",
+            f.summary
+        );
+        assert!(
+            !f.summary.contains("what to do (sender unverified)"),
+            "{}",
+            f.summary
+        );
+        assert!(f.summary.contains("what to do (LOST)"), "{}", f.summary);
+
+        // a notice of another sender's mail, still failing, is graded as it is
+        let mut more = text.clone();
+        for (k, at) in ["10:30:00", "10:31:00", "10:32:00"].iter().enumerate() {
+            more += &unverified(
+                at,
+                &format!("D00000000{k}"),
+                "news@example.com",
+                "a@example.net",
+                "news@example.com",
+            );
+            more += &format!(
+                "2026-11-27T{at}+00:00 web postfix/bounce[3]: D00000000{k}: sender \
+                 non-delivery notification: E00000000{k}\n"
+            );
+            more += &unverified(
+                at,
+                &format!("E00000000{k}"),
+                "",
+                "news@example.com",
+                "MAILER-DAEMON@web.example.com",
+            );
+        }
+        let r = graded(&more, &config);
+        let f = &r.findings[0];
+        assert_eq!(f.status, Status::Critical, "{f:?}");
+        assert!(
+            f.summary.contains(
+                "; 6 of them from app@example.com, whose mail was delivered since 10:12 (3 of \
+                 them the bounce notices of its mail);"
+            ),
+            "{}",
+            f.summary
+        );
+        // a failed notice whose message is not in the window is never counted as fixed
+        let unlinked = sent("10:12:00", "C000000009", "app@example.com")
+            + &unverified(
+                "10:05:00",
+                "F000000009",
+                "",
+                "app@example.com",
+                "MAILER-DAEMON@web.example.com",
+            );
+        let r = graded(&unlinked, &config);
+        assert!(
+            !r.findings[0].summary.contains("delivered since"),
+            "{:?}",
+            r.findings
         );
     }
 

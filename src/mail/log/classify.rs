@@ -249,7 +249,7 @@ impl Category {
                 "The receiving server turned the first attempt away on purpose (greylisting), to see whether the sender retries. Postfix does, and the mail normally goes through within minutes."
             }
             Category::Blocklisted => {
-                "The receiving server refused mail from the sending IP address because it is on a DNS blocklist (the reply names the list)."
+                "The receiving server refused mail from this host's IP address (or, for a domain list, the sender's domain) because it is on a block list: a public DNS blocklist such as Spamhaus's, or the receiver's own (Microsoft's S3150, banned sending IP). The reply names the list. Retrying does not help while the listing lasts."
             }
             Category::SenderAuthentication => {
                 "The receiving server refused the message because the sender's domain failed its SPF, DKIM or DMARC check."
@@ -270,7 +270,7 @@ impl Category {
                 "A command that delivers mail on this host failed: a pipe transport in master.cf, mailbox_command (procmail, maildrop), or a |command in aliases or .forward. It exited with an error (when it printed nothing, Postfix logs only what its exit status means, such as temporary failure or service unavailable), was killed, or ran too long."
             }
             Category::LocalService => {
-                "Postfix could not talk to a service on this host through its UNIX-domain socket: LMTP delivery to Dovecot or Cyrus, or a content filter. The socket does not exist (No such file or directory: the service is not running, or it creates its socket elsewhere), nobody listens on it (Connection refused), Postfix may not write to it (Permission denied), or the service dropped the connection. The mail waits in the queue."
+                "Postfix could not talk to a service on this host: on its UNIX-domain socket (LMTP delivery to Dovecot or Cyrus, a content filter) or on a loopback address (a content filter such as amavis on 127.0.0.1:10024 or rspamd's proxy, a local relay or tunnel). The socket does not exist (No such file or directory: the service is not running, or it creates its socket elsewhere), nobody listens (Connection refused), Postfix may not write to it (Permission denied), or the service did not answer in time or dropped the connection. The mail waits in the queue; behind a content_filter, that is all mail passing through it, outgoing mail included."
             }
             Category::PostfixSetup => {
                 "Postfix's own setup stops the delivery: the service it must hand the mail to is not running or not in master.cf (mail transport unavailable), a table it needs cannot be read (alias database unavailable: the aliases were never built), or defer_transports holds the transport back on purpose (deferred transport). The mail waits in the queue."
@@ -340,7 +340,7 @@ impl Category {
                 "Check smtp_tls_* settings, the relay's certificate and the CA file; the reply text names the step that failed."
             }
             Category::Connection => {
-                "Check the relayhost and port, outbound firewall (port 25 is often blocked: use 587), and that the relay is up. A relay on 127.0.0.1 or ::1 is a service on this host, such as a content filter (amavisd on port 10024) or a TLS tunnel: start it (ss -ltnp shows what listens where), or take it out of content_filter or the transport."
+                "Check the relayhost and port, outbound firewall (port 25 is often blocked: use 587), and that the relay is up."
             }
             Category::Suspended => {
                 "Look at the first deferral of this destination; mail resumes on its own when the cause is fixed (postqueue -f to retry now)."
@@ -365,7 +365,7 @@ impl Category {
                 "Nothing, unless it lasts longer than the receiver's greylisting delay: then check that the retries leave from the same IP address."
             }
             Category::Blocklisted => {
-                "Look the IP address up on the list named in the reply and ask for delisting; mail relayed through SES does not depend on this host's address."
+                "Find and stop why this host's address is listed (the list's page for the address says: often spam from a compromised account, script or web form), then ask that list for delisting (Microsoft: sender.office.com). Mail relayed through SES does not depend on this host's address."
             }
             Category::SenderAuthentication => {
                 "Publish SPF for the sending path (include:amazonses.com for SES), sign with DKIM (SES Easy DKIM), and check the domain's DMARC policy; the reply names the check that failed."
@@ -386,7 +386,7 @@ impl Category {
                 "The reply names the command and holds its output: run it by hand as the transport's user with a message on stdin. Exit status 75 (EX_TEMPFAIL) defers the mail, other sysexits codes bounce it."
             }
             Category::LocalService => {
-                "Start or restart the service (systemctl status dovecot) and read its own log. The socket in the transport (lmtp:unix:private/dovecot-lmtp) must be the one the service creates: a relative path is under Postfix's queue directory (/var/spool/postfix/private/...). The postfix user must be able to write it (the service's socket user, group and mode). Then postqueue -f."
+                "Start or restart the service at the address named, the one the transport or content_filter points to (systemctl status with its unit: amavis, rspamd, spamd, dovecot...), and read its own log; then postqueue -f. On a TCP address (127.0.0.1:10024 is amavis's usual one) the service must listen there (ss -ltnp shows what listens where). A socket in the transport (lmtp:unix:private/dovecot-lmtp) must be the one the service creates: a relative path is under Postfix's queue directory (/var/spool/postfix/private/...), and the postfix user must be able to write it (the service's socket user, group and mode). A content filter gone for good must be taken out of content_filter (main.cf, and any -o content_filter in master.cf) before mail moves again."
             }
             Category::PostfixSetup => {
                 "Read the warning or error logged just before it (it names the socket, such as private/amavis, or the map file): add or start that service, or build the map (newaliases for the aliases, postmap for others); postfix check lists such problems. For a deferred transport, take it out of defer_transports (postconf defer_transports). Then postfix reload and postqueue -f."
@@ -529,7 +529,7 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
             _ => Category::DeliveryCommand,
         };
     }
-    if local_socket_failure(own) {
+    if local_service_failure(own) {
         return Category::LocalService;
     }
     if r.contains("daily message quota exceeded") {
@@ -705,8 +705,11 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
             "spamhaus",
             "dnsbl",
             "spamcop",
+            // Microsoft's own list (5.7.511, 5.7.606-649)
+            "access denied, banned send",
         ],
-    ) {
+    ) && !list_refused_the_receiver(&r)
+    {
         return Category::Blocklisted;
     }
     let words = remote_words(&r);
@@ -762,6 +765,23 @@ const DELIVERY_COMMAND: &[&str] = &[
     ". command output: ",
 ];
 
+/// Does a block list's reply (lower case) say that the list refused to answer the receiver
+/// rather than list this host? Spamhaus answers a query through a public resolver, or over its
+/// free limit, with an error code that a receiver which does not check it reads as a listing of
+/// every sender (`blocked using zen.spamhaus.org; Error: open resolver;
+/// https://check.spamhaus.org/returnc/pub/...`): nothing to delist here, the receiver must fix
+/// its resolver.
+fn list_refused_the_receiver(r: &str) -> bool {
+    mentions(
+        r,
+        &[
+            "/returnc/",
+            "error: open resolver",
+            "error: excessive number of queries",
+        ],
+    )
+}
+
 /// How a receiver says it greylists (lower case).
 const GREYLISTED: &[&str] = &["greylist", "graylist", "grey-list", "gray-list"];
 
@@ -784,17 +804,57 @@ const CONNECTION: &[&str] = &[
     "connection reset",
 ];
 
-/// Do Postfix's own words (lower case) say that it could not reach, or lost, a service on a
-/// UNIX-domain socket? The socket stands where a network delivery has its IP address, as a path:
-/// `connect to name[private/dovecot-lmtp]: No such file or directory`. An IP address never holds
-/// a `/`.
-fn local_socket_failure(own: &str) -> bool {
-    let names_a_socket = own.split('[').skip(1).any(|rest| {
-        rest.split(']')
-            .next()
-            .is_some_and(|addr| addr.contains('/'))
-    });
-    names_a_socket && (own.contains("connect to ") || mentions(own, CONNECTION))
+/// Do Postfix's own words (lower case) say that it could not reach, or lost, a service on this
+/// host: on a UNIX-domain socket, or on a loopback address? The socket stands where a network
+/// delivery has its IP address, as a path (`connect to name[private/dovecot-lmtp]: No such file
+/// or directory`; an IP address never holds a `/`); a content filter on TCP is named by its
+/// loopback address (`connect to 127.0.0.1[127.0.0.1]:10024: Connection refused`, `lost
+/// connection with localhost[127.0.0.1] while receiving the initial server greeting`). Replies
+/// the service gave (after `said:`) are not looked at: a service that answers names its cause.
+fn local_service_failure(own: &str) -> bool {
+    (own.contains("connect to ") || mentions(own, CONNECTION)) && local_address_in(own).is_some()
+}
+
+/// The first `[address]` in `text` that is on this host: a socket path or a loopback IP address
+/// (127.0.0.0/8, ::1, as IPv4-mapped too), without its brackets.
+fn local_address_in(text: &str) -> Option<&str> {
+    text.split('[').skip(1).find_map(|rest| {
+        let addr = rest.split(']').next()?;
+        let loopback = || {
+            addr.trim_start_matches("ipv6:")
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.to_canonical().is_loopback())
+        };
+        (addr.contains('/') || loopback()).then_some(addr)
+    })
+}
+
+/// The service on this host that a [`Category::LocalService`] failure names, as a person writes
+/// it: the socket's path (`private/dovecot-lmtp`), or the loopback address with its port
+/// (`127.0.0.1:10024`, `[::1]:10024`). `None` when Postfix's words name no such service.
+pub fn local_service_at(reason: &str) -> Option<String> {
+    let (own, _) = said(reason);
+    let addr = local_address_in(own)?;
+    if addr.contains('/') {
+        return Some(addr.to_string());
+    }
+    // the port follows the closing bracket: `127.0.0.1[127.0.0.1]:10024`
+    let after = own
+        .find(&format!("[{addr}]"))
+        .map(|i| &own[i + addr.len() + 2..]);
+    let port = after
+        .and_then(|a| a.strip_prefix(':'))
+        .map(|a| a.split(|c: char| !c.is_ascii_digit()).next().unwrap_or(""))
+        .filter(|p| !p.is_empty());
+    let host = if addr.contains(':') {
+        format!("[{addr}]")
+    } else {
+        addr.to_string()
+    };
+    Some(match port {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    })
 }
 
 /// The text Postfix logs for each sysexits exit status (64-78) of a command that printed nothing,
@@ -962,6 +1022,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_service_on_this_host_is_named_by_its_address() {
+        for (reason, want) in [
+            (
+                "connect to 127.0.0.1[127.0.0.1]:10024: Connection refused",
+                Some("127.0.0.1:10024"),
+            ),
+            (
+                "delivery temporarily suspended: connect to localhost[127.0.0.1]:10024: \
+                 Connection refused",
+                Some("127.0.0.1:10024"),
+            ),
+            (
+                "connect to ::1[::1]:10024: Connection refused",
+                Some("[::1]:10024"),
+            ),
+            (
+                "lost connection with 127.0.0.1[127.0.0.1] while receiving the initial server \
+                 greeting",
+                Some("127.0.0.1"),
+            ),
+            (
+                "connect to mx.example.com[private/dovecot-lmtp]: No such file or directory",
+                Some("private/dovecot-lmtp"),
+            ),
+            (
+                "connect to mx.example.org[192.0.2.7]:25: Connection refused",
+                None,
+            ),
+            (
+                "host mx.example.org[192.0.2.7] said: 450 4.7.1 no [127.0.0.1] here",
+                None,
+            ),
+        ] {
+            assert_eq!(local_service_at(reason).as_deref(), want, "{reason}");
+        }
+    }
+
+    #[test]
     fn table_of_real_replies() {
         let cases: &[(Status, &str, &str, &str, Category)] = &[
             (
@@ -1053,7 +1151,7 @@ mod tests {
             (
                 Status::Deferred,
                 "4.4.1",
-                "connect to 127.0.0.1[127.0.0.1]:2599: Connection refused",
+                "connect to smtp.example.net[192.0.2.25]:587: Connection refused",
                 "x@example.com",
                 Category::Connection,
             ),
@@ -1067,7 +1165,7 @@ mod tests {
             (
                 Status::Deferred,
                 "4.4.1",
-                "delivery temporarily suspended: connect to 127.0.0.1[127.0.0.1]:2599: Connection refused",
+                "delivery temporarily suspended: connect to smtp.example.net[192.0.2.25]:587: Connection refused",
                 "x@example.com",
                 Category::Connection,
             ),
@@ -1164,6 +1262,44 @@ mod tests {
                 "host example-org.mail.protection.outlook.com[192.0.2.9] said: 550 5.7.1 Unfortunately, messages from [198.51.100.4] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150). (in reply to MAIL FROM command)",
                 "ann@example.org",
                 Category::Blocklisted,
+            ),
+            (
+                // Microsoft's own list of banned addresses
+                Status::Bounced,
+                "5.7.606",
+                "host example-org.mail.protection.outlook.com[52.101.68.4] said: 550 5.7.606 Access denied, banned sending IP [198.51.100.4]. To request removal from this list please visit https://sender.office.com/ and follow the directions. For more information please go to http://go.microsoft.com/fwlink/?LinkID=526655 AS(1430) [AM4PEPF00027A5F.eurprd04.prod.outlook.com] (in reply to MAIL FROM command)",
+                "ann@example.org",
+                Category::Blocklisted,
+            ),
+            (
+                Status::Bounced,
+                "5.7.511",
+                "host example-org.mail.protection.outlook.com[52.101.68.4] said: 550 5.7.511 Access denied, banned sender[198.51.100.4]. To request removal from this list, forward this message to delist@microsoft.com. For more information please go to http://go.microsoft.com/fwlink/?LinkId=526653. (in reply to MAIL FROM command)",
+                "ann@example.org",
+                Category::Blocklisted,
+            ),
+            (
+                // the receiver queries Spamhaus through a public resolver: Spamhaus refuses to
+                // answer it, and the receiver reads the refusal as a listing of everyone
+                Status::Deferred,
+                "4.7.1",
+                "host mx.example.org[192.0.2.7] said: 450 4.7.1 Service unavailable; Client host [198.51.100.4] blocked using zen.spamhaus.org; Error: open resolver; https://check.spamhaus.org/returnc/pub/203.0.113.53/ (in reply to RCPT TO command)",
+                "ann@example.org",
+                Category::RemoteTemporary,
+            ),
+            (
+                Status::Bounced,
+                "5.7.1",
+                "host mx.example.org[192.0.2.7] said: 554 5.7.1 Service unavailable; Client host [198.51.100.4] blocked using zen.spamhaus.org; Error: open resolver; https://check.spamhaus.org/returnc/pub/203.0.113.53/ (in reply to RCPT TO command)",
+                "ann@example.org",
+                Category::Other,
+            ),
+            (
+                Status::Deferred,
+                "4.7.27",
+                "host gmail-smtp-in.l.google.com[142.250.102.27] said: 421-4.7.27 Your email has been rate limited because SPF authentication didn't pass for this 421-4.7.27 message. Gmail requires all bulk email senders to authenticate 421-4.7.27 with SPF. (in reply to end of DATA command)",
+                "friend@gmail.com",
+                Category::SenderAuthentication,
             ),
             (
                 Status::Bounced,
@@ -1383,10 +1519,64 @@ mod tests {
                 Category::MailboxFull,
             ),
             (
-                // a filter on the loopback address is a network connection like any other
+                // content_filter = smtp:[127.0.0.1]:10024 with amavis stopped: a service on
+                // this host, not a remote one
                 Status::Deferred,
                 "4.4.1",
                 "connect to 127.0.0.1[127.0.0.1]:10024: Connection refused",
+                "ann@example.org",
+                Category::LocalService,
+            ),
+            (
+                Status::Deferred,
+                "4.4.1",
+                "delivery temporarily suspended: connect to 127.0.0.1[127.0.0.1]:10024: Connection refused",
+                "ann@example.org",
+                Category::LocalService,
+            ),
+            (
+                // lmtp:inet:localhost:10024, the filter hung
+                Status::Deferred,
+                "4.4.2",
+                "conversation with localhost[127.0.0.1] timed out while receiving the initial server greeting",
+                "ann@example.org",
+                Category::LocalService,
+            ),
+            (
+                Status::Deferred,
+                "4.4.2",
+                "lost connection with 127.0.0.1[127.0.0.1] while sending end of data -- message may be sent more than once",
+                "ann@example.org",
+                Category::LocalService,
+            ),
+            (
+                Status::Deferred,
+                "4.4.1",
+                "connect to ::1[::1]:10024: Connection refused",
+                "ann@example.org",
+                Category::LocalService,
+            ),
+            (
+                // rspamd's proxy on another loopback address
+                Status::Deferred,
+                "4.4.1",
+                "connect to 127.0.0.2[127.0.0.2]:11332: Connection timed out",
+                "ann@example.org",
+                Category::LocalService,
+            ),
+            (
+                // the filter answered: its own words name the cause
+                Status::Deferred,
+                "4.3.2",
+                "host 127.0.0.1[127.0.0.1] said: 421 4.3.2 Service shutting down, closing channel (in reply to end of DATA command)",
+                "ann@example.org",
+                Category::RemoteTemporary,
+            ),
+            (
+                // an address that only starts like a loopback one
+                Status::Deferred,
+                "4.4.1",
+                "connect to mx.example.org[192.0.2.127]:25: Connection refused",
                 "ann@example.org",
                 Category::Connection,
             ),

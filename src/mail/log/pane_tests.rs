@@ -409,7 +409,7 @@ fn zoomed_table_narrow() {
     let s = w.screen(40, 24, true);
     assert!(s.contains("RECIPIENT") && !s.contains("SENDER"), "{s}");
     assert!(
-        s.contains("│19:32  deferred connection cust3@exam…│"),
+        s.contains("│19:32  deferred local ser… cust3@exam…│"),
         "{s}"
     );
     insta::assert_snapshot!("failures_table_40x24", s);

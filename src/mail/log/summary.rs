@@ -173,6 +173,8 @@ pub fn parse_time(
 }
 
 const MAX_KEYS: usize = 20_000;
+/// The senders a `<>` row remembers its failed notices were for.
+const MAX_NOTICE_SENDERS: usize = 100;
 const MAX_LOST: usize = 100;
 
 #[derive(Debug, Default, Clone, Copy, Serialize)]
@@ -207,6 +209,12 @@ pub struct SenderRow {
     /// Its first delivery after that failure: mail from it moves again (`None`: none since).
     #[serde(skip)]
     pub delivered_since: Option<DateTime<FixedOffset>>,
+    /// For `<>`: its failed notices by the sender of the failed mail they were the bounces of,
+    /// so that they count as fixed when that sender's mail moves again (at most
+    /// [`MAX_NOTICE_SENDERS`] senders). A notice whose message, or its sender, is not known (the
+    /// log starts after it, or too many senders) is in none: never counted as fixed.
+    #[serde(skip)]
+    pub notices_of: Vec<(String, u64)>,
 }
 
 impl SenderRow {
@@ -368,6 +376,9 @@ pub struct Accumulator {
     lost: Vec<LostRow>,
     lost_total: u64,
     messages: u64,
+    /// The sender of each message that failed (queue id to sender), to tell whose mail a failed
+    /// bounce notice was about.
+    failed_sender: Map<String, String>,
 }
 
 /// Reason text with the per-message parts (addresses, SES message ids) blanked, for grouping:
@@ -542,6 +553,37 @@ impl Accumulator {
                 row.delivered_since = None;
             }
             RowStatus::Lost | RowStatus::Deleted | RowStatus::Rejected => {}
+        }
+        if matches!(
+            o.status,
+            RowStatus::Deferred
+                | RowStatus::Bounced
+                | RowStatus::Undeliverable
+                | RowStatus::Expired
+        ) {
+            if key == "<>" {
+                // a notice that failed: whose mail was it the bounce of?
+                let of = o
+                    .bounce_of
+                    .as_ref()
+                    .and_then(|id| self.failed_sender.get(id.as_str()));
+                if let Some(s) = of {
+                    match row.notices_of.iter().position(|(n, _)| n == s) {
+                        Some(i) => row.notices_of[i].1 += 1,
+                        None if row.notices_of.len() < MAX_NOTICE_SENDERS => {
+                            row.notices_of.push((s.clone(), 1))
+                        }
+                        None => {}
+                    }
+                }
+            } else if let Some(id) = &o.queue_id
+                && one_sender
+                && (self.failed_sender.len() < MAX_KEYS
+                    || self.failed_sender.contains_key(id.as_str()))
+            {
+                self.failed_sender
+                    .insert(id.as_str().to_string(), key.to_string());
+            }
         }
         if !o.status.is_failure() {
             return;

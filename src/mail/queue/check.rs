@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use crate::check::{Metric, Report, Status, grade};
 use crate::config::Config;
-use crate::mail::log::classify::Category;
+use crate::mail::log::classify::{Category, local_service_at};
 
 use super::commands;
 use super::error::QueueError;
@@ -95,8 +95,11 @@ fn reason_name(g: &ReasonGroup) -> String {
 }
 
 /// Whether deferred mail of this cause waits for something this host's side must fix: its
-/// Postfix setup, its credentials, its SES account or the application sending. Retrying alone
-/// does not deliver it, so a small queue of it is as bad as a large one.
+/// Postfix setup, its credentials, its SES account, the application sending, or the standing of
+/// its address and domain with receivers (no reverse DNS, the address on a block list, the
+/// domain failing SPF, DKIM or DMARC: receivers refuse it again at every retry, and only this
+/// side can get it delisted or publish the records). Retrying alone does not deliver it, so a
+/// small queue of it is as bad as a large one.
 ///
 /// Causes on the remote side, or that pass on their own (greylisting, a full mailbox, a remote
 /// timeout, throttling), are not: the size and age thresholds grade them. Every cause is listed,
@@ -117,6 +120,8 @@ pub fn held_up_here(cause: Category) -> bool {
         | Category::RelayDenied
         | Category::SenderRejected
         | Category::ReverseDns
+        | Category::Blocklisted
+        | Category::SenderAuthentication
         | Category::MailLoop
         | Category::LocalMailbox
         | Category::DeliveryCommand
@@ -131,8 +136,6 @@ pub fn held_up_here(cause: Category) -> bool {
         | Category::RecipientUnknown
         | Category::MailboxFull
         | Category::Greylisted
-        | Category::Blocklisted
-        | Category::SenderAuthentication
         | Category::ContentRejected
         | Category::RemoteTemporary
         | Category::Expired
@@ -151,6 +154,9 @@ pub struct HeldHere {
     pub messages: usize,
     /// The first such reason, without its details.
     pub detail: String,
+    /// For a service on this host, where it should answer (`127.0.0.1:10024`,
+    /// `private/dovecot-lmtp`): the details blank it, and it is the first thing to check.
+    pub at: Option<String>,
 }
 
 /// The deferred messages whose first reason is a cause on this host's side, by cause, most
@@ -180,6 +186,9 @@ pub fn held_here<'a>(entries: impl IntoIterator<Item = &'a QueueEntry>) -> Vec<H
                 cause,
                 messages: 1,
                 detail: reason_key(reason),
+                at: (cause == Category::LocalService)
+                    .then(|| local_service_at(reason))
+                    .flatten(),
             }),
         }
     }
@@ -298,12 +307,29 @@ pub fn grade_summary(
     report.finding("queue", status, summary);
     // Mail that waits for this host's side to act: a WARNING of its own, naming the cause, how
     // many messages and the fix (the size and age finding keeps its own grade, CRITICAL included).
-    for h in held_here(entries) {
+    let held_here = held_here(entries);
+    // the total, 0 when nothing is held: a series that always exists, for an alert rule or a
+    // graph (the per-cause series exist only while their cause does)
+    let mut all = Metric::new(
+        "queue_deferred_messages_held_here_all",
+        "Deferred messages waiting for any cause on this host's side: the sum of \
+         queue_deferred_messages_held_here over its causes, 0 when none.",
+        held_here.iter().map(|h| h.messages).sum::<usize>() as f64,
+    )
+    .label("instance", name);
+    all.warn = Some(1.0);
+    report.metric(all);
+    for h in held_here {
+        let at =
+            h.at.as_ref()
+                .map(|a| format!(", at {a}"))
+                .unwrap_or_default();
         report.finding(
             "queue",
             Status::Warning,
             format!(
-                "{name}: {} deferred messages held up by {} on this host's side (e.g. {}); fix: {}",
+                "{name}: {} deferred messages held up by {} on this host's side{at} (e.g. {}); \
+                 fix: {}",
                 h.messages,
                 h.cause.label(),
                 crate::ui::widgets::truncate(&h.detail, 120),
@@ -314,7 +340,7 @@ pub fn grade_summary(
             Metric::new(
                 "queue_deferred_messages_held_here",
                 "Deferred messages waiting for a cause on this host's side (its setup, \
-                 credentials or account), by cause.",
+                 credentials, account, or its address or domain refused), by cause.",
                 h.messages as f64,
             )
             .label("instance", name)
@@ -380,7 +406,8 @@ mod tests {
         // host's side, each with its own finding
         let here = held_here(&p.entries).len();
         assert!(here > 0);
-        assert_eq!(r.metrics.len(), 7 + reasons.len().min(TOP_REASONS) + here);
+        // (and the total held here)
+        assert_eq!(r.metrics.len(), 8 + reasons.len().min(TOP_REASONS) + here);
         assert_eq!(r.findings.len(), 1 + here);
         let top = &reasons[0];
         assert!(
@@ -674,6 +701,211 @@ mod tests {
     }
 
     #[test]
+    fn this_hosts_address_on_a_blocklist_or_its_domain_failing_spf_dkim_is_held_here() {
+        let config = Config::default();
+        let now = 1_800_000_000;
+        // (reason as postqueue -j gives it, the cause's label, words of the fix)
+        let cases = [
+            (
+                // a receiving Postfix that defers for its DNS blocklist
+                "host mx.example.org[192.0.2.7] said: 450 4.7.1 Service unavailable; Client \
+                 host [198.51.100.4] blocked using zen.spamhaus.org; \
+                 https://www.spamhaus.org/query/ip/198.51.100.4 (in reply to RCPT TO command)",
+                "blocklisted",
+                "delisting",
+            ),
+            (
+                // Microsoft, kept in the queue by soft_bounce = yes
+                "host example-org.mail.protection.outlook.com[52.101.68.4] said: 550 5.7.606 \
+                 Access denied, banned sending IP [198.51.100.4]. To request removal from this \
+                 list please visit https://sender.office.com/ and follow the directions. For \
+                 more information please go to http://go.microsoft.com/fwlink/?LinkID=526655 \
+                 AS(1430) [AM4PEPF00027A5F.eurprd04.prod.outlook.com] (in reply to MAIL FROM \
+                 command)",
+                "blocklisted",
+                "delisting",
+            ),
+            (
+                "host example-org.mail.protection.outlook.com[52.101.68.4] said: 550 5.7.1 \
+                 Unfortunately, messages from [198.51.100.4] weren't sent. Please contact your \
+                 Internet service provider since part of their network is on our block list \
+                 (S3150). You can also refer your provider to \
+                 http://mail.live.com/mail/troubleshooting.aspx#errors. \
+                 [VI1EUR04FT012.eop-eur04.prod.protection.outlook.com] (in reply to MAIL FROM \
+                 command)",
+                "blocklisted",
+                "delisting",
+            ),
+            (
+                // Gmail, no SPF or DKIM passing for the sender's domain
+                "host gmail-smtp-in.l.google.com[142.250.102.27] said: 421-4.7.26 This mail \
+                 has been rate limited because it is unauthenticated. Gmail requires all \
+                 421-4.7.26 senders to authenticate with either SPF or DKIM. 421-4.7.26 \
+                 421-4.7.26  Authentication results: 421-4.7.26  DKIM = did not pass \
+                 421-4.7.26  SPF [example.com] with ip: [198.51.100.4] = did not pass \
+                 421-4.7.26 421-4.7.26  For instructions on setting up authentication, go to \
+                 421 4.7.26  https://support.google.com/mail/answer/81126#authentication \
+                 a640c23a62f3a-7f1e8a3bc2dsi1234567.9 - gsmtp (in reply to end of DATA command)",
+                "SPF/DKIM/DMARC",
+                "Publish SPF",
+            ),
+            (
+                "host gmail-smtp-in.l.google.com[142.250.102.27] said: 550-5.7.26 This mail \
+                 has been blocked because the sender is unauthenticated. 550-5.7.26 Gmail \
+                 requires all senders to authenticate with either SPF or DKIM. 550-5.7.26 \
+                 550-5.7.26  Authentication results: 550-5.7.26  DKIM = did not pass \
+                 550-5.7.26  SPF [example.com] with ip: [198.51.100.4] = did not pass \
+                 550-5.7.26 550-5.7.26  For instructions on setting up authentication, go to \
+                 550 5.7.26  https://support.google.com/mail/answer/81126#authentication \
+                 a640c23a62f3a-7f1e8a3bc2dsi1234567.9 - gsmtp (in reply to end of DATA command)",
+                "SPF/DKIM/DMARC",
+                "Publish SPF",
+            ),
+            (
+                "host gmail-smtp-in.l.google.com[142.250.102.27] said: 421-4.7.27 Your email \
+                 has been rate limited because SPF authentication didn't pass for this \
+                 421-4.7.27 message. Gmail requires all bulk email senders to authenticate \
+                 421-4.7.27 with SPF. 421-4.7.27 421-4.7.27  Authentication results: \
+                 421-4.7.27  SPF [example.com] with ip: [198.51.100.4] = did not pass \
+                 421-4.7.27 421-4.7.27  For instructions on setting up authentication, go to \
+                 421 4.7.27  https://support.google.com/mail/answer/81126#authentication \
+                 a640c23a62f3a-7f1e8a3bc2dsi1234567.9 - gsmtp (in reply to end of DATA command)",
+                "SPF/DKIM/DMARC",
+                "Publish SPF",
+            ),
+        ];
+        for (reason, label, fix) in cases {
+            // three messages, ten minutes old: under every threshold, yet retrying does not
+            // deliver them until this host's address is delisted or its domain authenticates
+            let mut r = Report::default();
+            let e = entries(&deferred_for(3, now - 600, reason, 0));
+            grade_summary(&config, "default", &e, now, &mut r);
+            assert_eq!(r.findings[0].status, Status::Ok, "{reason}");
+            assert_eq!(r.status(), Status::Warning, "{reason}: {:?}", r.findings);
+            let held = &r.findings[1].summary;
+            assert!(
+                held.starts_with(&format!(
+                    "default: 3 deferred messages held up by {label} on this host's side"
+                )),
+                "{held}"
+            );
+            let fix_at = held.find("; fix: ").expect(held);
+            assert!(held[fix_at..].contains(fix), "{held}");
+            let m = r
+                .metrics
+                .iter()
+                .find(|m| {
+                    m.name == "queue_deferred_messages_held_here"
+                        && m.labels.iter().any(|(k, _)| k == "cause")
+                })
+                .expect(reason);
+            assert_eq!(m.value, 3.0);
+        }
+    }
+
+    #[test]
+    fn a_content_filter_on_this_host_that_does_not_answer_holds_the_mail_here() {
+        let config = Config::default();
+        let now = 1_800_000_000;
+        // content_filter = smtp:[127.0.0.1]:10024 with amavis stopped: every message waits,
+        // whatever its destination, and only starting the filter (or removing it) lets it go
+        for reason in [
+            "connect to 127.0.0.1[127.0.0.1]:10024: Connection refused",
+            "delivery temporarily suspended: connect to 127.0.0.1[127.0.0.1]:10024: Connection \
+             refused",
+        ] {
+            let mut r = Report::default();
+            let e = entries(&deferred_for(4, now - 300, reason, 0));
+            grade_summary(&config, "default", &e, now, &mut r);
+            assert_eq!(r.findings[0].status, Status::Ok, "{reason}");
+            assert_eq!(r.status(), Status::Warning, "{reason}: {:?}", r.findings);
+            let held = &r.findings[1].summary;
+            assert!(
+                held.starts_with(
+                    "default: 4 deferred messages held up by local service on this host's \
+                     side, at 127.0.0.1:10024 (e.g. "
+                ),
+                "{held}"
+            );
+            assert!(
+                held.contains(
+                    "fix: Start or restart the service at the address named, the one the \
+                     transport or content_filter points to (systemctl status with its unit"
+                ),
+                "{held}"
+            );
+            let m = r
+                .metrics
+                .iter()
+                .find(|m| m.labels.contains(&("cause".into(), "local_service".into())))
+                .expect(reason);
+            assert_eq!(m.value, 4.0);
+        }
+        // a remote host that refuses is still graded by size and age only
+        let mut r = Report::default();
+        let e = entries(&deferred_for(
+            4,
+            now - 300,
+            "connect to mx.example.net[192.0.2.7]:25: Connection refused",
+            0,
+        ));
+        grade_summary(&config, "default", &e, now, &mut r);
+        assert_eq!(r.status(), Status::Ok, "{:?}", r.findings);
+    }
+
+    #[test]
+    fn the_total_held_here_exists_at_zero_for_monitoring() {
+        let config = Config::default();
+        let now = 1_800_000_000;
+        let total = |text: &str| {
+            let mut r = Report::default();
+            grade_summary(&config, "default", &entries(text), now, &mut r);
+            let all: Vec<&Metric> = r
+                .metrics
+                .iter()
+                .filter(|m| m.name == "queue_deferred_messages_held_here_all")
+                .collect();
+            assert_eq!(all.len(), 1, "{:?}", r.metrics);
+            assert_eq!(all[0].labels, vec![("instance".into(), "default".into())]);
+            (all[0].value, r)
+        };
+        // an empty queue, and one deferred only for passing causes: the series is there, at 0
+        let (v, r) = total("");
+        assert_eq!(v, 0.0);
+        let prom = r.render(crate::check::Format::Prometheus, chrono::Local::now());
+        assert!(
+            prom.contains(
+                "\nopsdeck_queue_deferred_messages_held_here_all{instance=\"default\"} 0\n"
+            ),
+            "{prom}"
+        );
+        assert!(
+            !prom.contains("opsdeck_queue_deferred_messages_held_here{"),
+            "{prom}"
+        );
+        let nagios = r.render(crate::check::Format::Nagios, chrono::Local::now());
+        assert!(
+            nagios.contains("'queue_deferred_messages_held_here_all_default'=0;1;;0;"),
+            "{nagios}"
+        );
+        let greylisted = "host mx.example.net[192.0.2.7] said: 450 4.2.0 <r@example.net>: \
+                          Recipient address rejected: Greylisted (in reply to RCPT TO command)";
+        assert_eq!(total(&deferred_for(5, now - 600, greylisted, 0)).0, 0.0);
+        // two causes here beside a passing one: the sum of the causes here
+        let (v, _) = total(
+            &(deferred_for(3, now - 600, SES_535, 0)
+                + &deferred_for(
+                    2,
+                    now - 600,
+                    "connect to 127.0.0.1[127.0.0.1]:10024: Connection refused",
+                    3,
+                )
+                + &deferred_for(5, now - 600, greylisted, 5)),
+        );
+        assert_eq!(v, 5.0);
+    }
+
+    #[test]
     fn a_transport_held_on_purpose_does_not_hide_a_service_that_is_down() {
         let config = Config::default();
         let now = 1_800_000_000;
@@ -711,6 +943,10 @@ mod tests {
              exceeded. (in reply to end of DATA command)",
             // a transport held back on purpose
             "deferred transport",
+            // a receiver whose Spamhaus queries are refused: its resolver, not this address
+            "host mx.example.net[192.0.2.7] said: 450 4.7.1 Service unavailable; Client host \
+             [198.51.100.4] blocked using zen.spamhaus.org; Error: open resolver; \
+             https://check.spamhaus.org/returnc/pub/203.0.113.53/ (in reply to RCPT TO command)",
         ] {
             let mut r = Report::default();
             grade_summary(
