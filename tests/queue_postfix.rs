@@ -1115,3 +1115,154 @@ fn the_detail_decodes_encoded_words_and_escapes_what_they_hide() {
     );
     assert!(lines.iter().all(|l| !l.contains('\u{1b}')), "{lines:#?}");
 }
+
+/// `postsuper -r` gives a message a new queue id (pickup logs `NEW: uid=N
+/// from=<..> orig_id=OLD`). Requeued from under the cursor with its detail
+/// open, the message stays under the cursor and in the detail with its new
+/// id: first with no mail log to ask (told by its sender, recipients and
+/// arrival time), then again with the log read as the Failures pane reads it.
+#[test]
+fn a_requeued_message_stays_under_the_cursor_and_in_its_detail() {
+    let (_ses, pf) = throttled();
+    fill(&pf, &["a@example.com", "b@example.com", "c@example.com"]);
+    let rt = rt();
+    rt.block_on(async {
+        let config = Config {
+            postfix: vec![instance(&pf)],
+            ..Config::default()
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let runner = Runner {
+            tx,
+            config: Arc::new(config.clone()),
+        };
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut pane = QueuePane::new(&config);
+        let mut shared = Shared::default();
+        let listed = |e: &QueueEvent| matches!(e, QueueEvent::Listed { .. });
+        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+        pump(
+            &mut pane,
+            &mut shared,
+            access.as_ref(),
+            &mut rx,
+            &runner,
+            listed,
+        )
+        .await;
+        // the cursor on b's message (neither first nor last), its detail open
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        pane.on_nav(opsdeck::app::pane::Nav::Top, &mut cx);
+        while pane.selected_entry().unwrap().1.sender.as_str() != "b@example.com" {
+            pane.on_nav(opsdeck::app::pane::Nav::Down, &mut cx);
+        }
+        let mut log_read = 0;
+        for with_log in [false, true] {
+            let old = id_of(&pf, "b@example.com");
+            let mut cx = Cx {
+                now: chrono::Local::now(),
+                access: access.as_ref(),
+                shared: &mut shared,
+            };
+            assert_eq!(pane.selected_entry().unwrap().1.id, old);
+            if pane.detail().is_none() {
+                for e in pane.on_enter(&mut cx) {
+                    let Effect::Queue(q) = e else { continue };
+                    opsdeck::mail::queue::run(q, &runner);
+                }
+            }
+            let Some(Effect::Confirm(c)) = pane.on_action(QueueAction::Requeue, &mut cx).pop()
+            else {
+                panic!("expected a confirm dialog");
+            };
+            assert_eq!(
+                c.lines[0],
+                format!("requeue 1 message from deferred: {old}")
+            );
+            for e in c.then {
+                let Effect::Queue(q) = e else { continue };
+                opsdeck::mail::queue::run(q, &runner);
+            }
+            pump(
+                &mut pane,
+                &mut shared,
+                access.as_ref(),
+                &mut rx,
+                &runner,
+                |e| matches!(e, QueueEvent::Applied { .. }),
+            )
+            .await;
+            // pickup gives it its new id; read the queue (and the log) until the
+            // pane has followed it, or say where it stands
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while pane.detail().map(|d| &d.id) == Some(&old) {
+                assert!(
+                    Instant::now() < deadline,
+                    "not followed: queue {:?}, log:\n{}",
+                    queue_state(&pf),
+                    pf.log()
+                );
+                if with_log {
+                    let log = pf.log();
+                    let mut year = YearGuess::now();
+                    for line in log.lines().skip(log_read) {
+                        if let Some(l) = parse_line(line, &mut year) {
+                            shared.mail_log.ingest(l);
+                        }
+                    }
+                    log_read = log.lines().count();
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+                pump(
+                    &mut pane,
+                    &mut shared,
+                    access.as_ref(),
+                    &mut rx,
+                    &runner,
+                    listed,
+                )
+                .await;
+            }
+            let new = id_of(&pf, "b@example.com");
+            assert_ne!(new, old, "postsuper -r gave it a new id");
+            let log = pf.log();
+            assert!(
+                log.lines().any(|l| l.contains(&format!("{new}: uid="))
+                    && l.ends_with(&format!("from=<b@example.com> orig_id={old}"))),
+                "{log}"
+            );
+            assert_eq!(
+                pane.selected_entry().unwrap().1.id,
+                new,
+                "the cursor followed it"
+            );
+            assert_eq!(pane.detail().unwrap().id, new, "so did the detail");
+            // and the detail reads it again under its new id
+            pump(
+                &mut pane,
+                &mut shared,
+                access.as_ref(),
+                &mut rx,
+                &runner,
+                |e| matches!(e, QueueEvent::Loaded { id, .. } if *id == new),
+            )
+            .await;
+            let d = pane.detail().unwrap();
+            let opsdeck::mail::queue::pane::Loadable::Loaded { lines, .. } = &d.headers else {
+                panic!("headers: {:?}", d.headers);
+            };
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.as_str() == "Subject: from b@example.com"),
+                "{lines:?}"
+            );
+            assert_eq!(queue_state(&pf).len(), 3);
+        }
+    });
+}

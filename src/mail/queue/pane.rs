@@ -54,6 +54,75 @@ pub struct Detail {
     pub headers: Loadable,
     pub body: Loadable,
     pub scroll: Scroll,
+    /// What became of the message once it left the queue, when the pane
+    /// knows more than that it left (a requeue it could not follow).
+    pub gone: Option<String>,
+}
+
+/// A requeued message the cursor or the open detail was on, followed to the
+/// new queue id pickup gives it (`postsuper -r` re-reads it from the
+/// maildrop: pickup logs `NEWID: uid=0 from=<..> orig_id=OLDID`).
+#[derive(Clone, Debug)]
+pub(super) struct Follow {
+    pub(super) instance: usize,
+    pub(super) old: QueueId,
+    /// What `postqueue -j` keeps across a requeue: the sender, the
+    /// recipients and the arrival time (cleanup writes a new size).
+    sender: Clean,
+    recipients: Vec<Clean>,
+    arrival: i64,
+    /// Other messages that looked the same when it was requeued: never
+    /// taken for it.
+    lookalikes: HashSet<QueueId>,
+    /// The cursor was on it (and has not been moved since).
+    cursor: bool,
+    /// Its detail was open.
+    detail: bool,
+    /// When postsuper reported it requeued (unix seconds); None while the
+    /// dialog is open, or after it was cancelled.
+    pub(super) since: Option<i64>,
+}
+
+/// How long a requeued message is looked for under a new id: pickup reads
+/// the maildrop when woken, and at the latest within a minute.
+const FOLLOW_SECS: i64 = 120;
+
+/// At most this many requeues of one message are followed through the log.
+const FOLLOW_HOPS: usize = 16;
+
+impl Follow {
+    fn of(instance: usize, e: &QueueEntry, entries: &[QueueEntry]) -> Follow {
+        let mut f = Follow {
+            instance,
+            old: e.id.clone(),
+            sender: e.sender.clone(),
+            recipients: e.recipients.iter().map(|r| r.address.clone()).collect(),
+            arrival: e.arrival,
+            lookalikes: HashSet::new(),
+            cursor: false,
+            detail: false,
+            since: None,
+        };
+        f.recipients.sort();
+        f.lookalikes = entries
+            .iter()
+            .filter(|x| x.id != e.id && f.looks_like(x))
+            .map(|x| x.id.clone())
+            .collect();
+        f
+    }
+
+    fn looks_like(&self, e: &QueueEntry) -> bool {
+        if e.arrival != self.arrival
+            || e.sender != self.sender
+            || e.recipients.len() != self.recipients.len()
+        {
+            return false;
+        }
+        let mut r: Vec<&Clean> = e.recipients.iter().map(|r| &r.address).collect();
+        r.sort();
+        r.into_iter().eq(self.recipients.iter())
+    }
 }
 
 /// What the pane knows of one configured Postfix instance.
@@ -105,6 +174,9 @@ pub struct QueuePane {
     pub(super) held_here: Vec<super::check::HeldHere>,
     pub(super) reason_sel: usize,
     pub(super) detail: Option<Detail>,
+    /// A requeue of the message under the cursor or in the detail, being
+    /// followed to its new queue id.
+    pub(super) follow: Option<Follow>,
     pub(super) demo: bool,
     pub(super) notice: Option<(bool, String)>,
     pub(super) errors: u64,
@@ -142,6 +214,7 @@ impl QueuePane {
             held_here: Vec::new(),
             reason_sel: 0,
             detail: None,
+            follow: None,
             demo: config.demo,
             notice: None,
             errors: 0,
@@ -162,6 +235,11 @@ impl QueuePane {
         let r = *self.view.get(self.selected)?;
         let (s, e) = self.model.get(r)?;
         Some((s.instance, e))
+    }
+
+    /// The open detail, if any.
+    pub fn detail(&self) -> Option<&Detail> {
+        self.detail.as_ref()
     }
 
     fn selected_key(&self) -> Option<(usize, QueueId)> {
@@ -386,6 +464,9 @@ impl QueuePane {
                 }
             }
         }
+        if op == QueueOp::Requeue {
+            self.follow = self.follow_of(&targets);
+        }
         let (mut lines, then) = confirm_text(op, &targets, &self.instances, access);
         let mut at = 1;
         if !left_out.is_empty() {
@@ -435,6 +516,167 @@ impl QueuePane {
             lines,
             then,
         })]
+    }
+
+    /// What to follow through a requeue of `targets`: the message whose
+    /// detail is open, or else the one under the cursor, if it is among them.
+    fn follow_of(&self, targets: &[(usize, QueueId, QueueName)]) -> Option<Follow> {
+        let cursor = self.selected_key();
+        let (instance, id) = self
+            .detail
+            .as_ref()
+            .map(|d| (d.instance, d.id.clone()))
+            .or_else(|| cursor.clone())?;
+        if !targets.iter().any(|t| t.0 == instance && t.1 == id) {
+            return None;
+        }
+        let snapshot = self
+            .model
+            .snapshots
+            .iter()
+            .find(|s| s.instance == instance)?;
+        let e = snapshot.entries.iter().find(|e| e.id == id)?;
+        let mut f = Follow::of(instance, e, &snapshot.entries);
+        f.cursor = cursor.as_ref() == Some(&(instance, id.clone()));
+        f.detail = self
+            .detail
+            .as_ref()
+            .is_some_and(|d| d.instance == instance && d.id == id);
+        Some(f)
+    }
+
+    /// Look for the followed message under its new queue id: the mail log's
+    /// `orig_id` link first (through every requeue since), else the one
+    /// message in the queue with its sender, recipients and arrival time
+    /// that was not there before. Found, the cursor and the open detail go
+    /// to it; not found in [`FOLLOW_SECS`], the pane says why.
+    fn follow_requeue(
+        &mut self,
+        log: &crate::mail::log::MailLog,
+        now: DateTime<Local>,
+    ) -> Vec<Effect> {
+        let Some(f) = self.follow.as_ref() else {
+            return Vec::new();
+        };
+        let Some(since) = f.since else {
+            return Vec::new();
+        };
+        let Some(snapshot) = self
+            .model
+            .snapshots
+            .iter()
+            .find(|s| s.instance == f.instance)
+        else {
+            return Vec::new();
+        };
+        if snapshot.entries.iter().any(|e| e.id == f.old) {
+            // still in the maildrop, waiting for pickup
+            return Vec::new();
+        }
+        let listed = |id: &str| snapshot.entries.iter().find(|e| e.id.as_str() == id);
+        // the log: old -> new (-> newer, requeued again)
+        let mut by_log: Option<QueueId> = None;
+        let mut left: Option<String> = None;
+        let mut at = crate::mail::log::parse::QueueId::parse(f.old.as_str());
+        for _ in 0..FOLLOW_HOPS {
+            let Some(next) = at
+                .as_ref()
+                .and_then(|id| log.message(id))
+                .and_then(|m| m.requeued_to.clone())
+            else {
+                break;
+            };
+            if let Some(e) = listed(next.as_str()) {
+                by_log = Some(e.id.clone());
+                break;
+            }
+            left = log
+                .message(&next)
+                .filter(|m| m.removed)
+                .map(|_| next.as_str().to_string());
+            at = Some(next);
+        }
+        let lookalikes: Vec<&QueueEntry> = snapshot
+            .entries
+            .iter()
+            .filter(|e| !f.lookalikes.contains(&e.id) && f.looks_like(e))
+            .collect();
+        let found = by_log.or_else(|| match lookalikes.as_slice() {
+            [one] => Some(one.id.clone()),
+            _ => None,
+        });
+        let old = f.old.clone();
+        if let Some(new) = found {
+            return self.followed_to(new, now);
+        }
+        let why = if let Some(new) = left {
+            format!("{old} was requeued as {new}, which has left the queue since")
+        } else if now.timestamp() - since < FOLLOW_SECS {
+            return Vec::new();
+        } else if lookalikes.len() > 1 {
+            format!(
+                "{old} was requeued, but {} messages in the queue have its sender, recipients and arrival time, and the mail log does not say which it is",
+                lookalikes.len()
+            )
+        } else {
+            format!(
+                "{old} was requeued, but no message in the queue has its sender, recipients and arrival time, and the mail log does not name its new queue id"
+            )
+        };
+        self.follow = None;
+        if let Some(d) = self.detail.as_mut()
+            && d.id == old
+        {
+            d.gone = Some(why.clone());
+        }
+        let text = format!("requeue: {why}");
+        self.keep_notice(false, &text, now);
+        vec![Effect::Notice(text)]
+    }
+
+    /// The followed message is `new` now: the cursor (unless moved since)
+    /// and the open detail go to it.
+    fn followed_to(&mut self, new: QueueId, now: DateTime<Local>) -> Vec<Effect> {
+        let Some(f) = self.follow.take() else {
+            return Vec::new();
+        };
+        let mut effects = Vec::new();
+        let mut text = format!("requeue: {} is now {new}", f.old);
+        if f.cursor {
+            match self.view.iter().position(|r| {
+                self.model
+                    .get(*r)
+                    .is_some_and(|(s, e)| s.instance == f.instance && e.id == new)
+            }) {
+                Some(pos) => self.selected = pos,
+                None => text.push_str(" (not shown under the filter)"),
+            }
+        }
+        if f.detail
+            && let Some(d) = self.detail.as_mut()
+            && d.instance == f.instance
+            && d.id == f.old
+        {
+            d.id = new.clone();
+            d.gone = None;
+            d.headers = Loadable::Loading;
+            effects.push(Effect::Queue(QueueEffect::Load {
+                instance: f.instance,
+                id: new.clone(),
+                part: Part::Headers,
+            }));
+            if d.body != Loadable::NotAsked {
+                d.body = Loadable::Loading;
+                effects.push(Effect::Queue(QueueEffect::Load {
+                    instance: f.instance,
+                    id: new,
+                    part: Part::Body,
+                }));
+            }
+        }
+        self.keep_notice(true, &text, now);
+        effects.insert(0, Effect::Notice(text));
+        effects
     }
 
     /// The entries of `targets` with their instance, found in one pass over
@@ -656,6 +898,7 @@ impl QueuePane {
             headers: Loadable::Loading,
             body: Loadable::NotAsked,
             scroll: Scroll::default(),
+            gone: None,
         });
         vec![Effect::Queue(QueueEffect::Load {
             instance,
@@ -789,6 +1032,9 @@ impl QueuePane {
                     Ok(parsed) => {
                         self.put_listing(instance, at, parsed);
                         cx.shared.queue = self.model.clone();
+                        if self.follow.as_ref().is_some_and(|f| f.instance == instance) {
+                            return self.follow_requeue(&cx.shared.mail_log, cx.now);
+                        }
                     }
                     Err(e) => {
                         // A queue that keeps failing the same way on every
@@ -820,6 +1066,26 @@ impl QueuePane {
                     Some(st) if self.instances.len() > 1 => format!("[{}] ", st.name),
                     _ => String::new(),
                 };
+                // A requeue of the followed message arms the follow; anything
+                // else on its instance ends one whose dialog was cancelled.
+                let requeued = match &result {
+                    Ok(o) if o.op == QueueOp::Requeue => self.follow.as_ref().and_then(|f| {
+                        let missed = o.missed.as_ref().is_some_and(|m| m.contains(&f.old));
+                        (f.instance == instance && f.since.is_none() && !missed).then_some(true)
+                    }),
+                    _ => None,
+                };
+                if requeued.is_some() {
+                    if let Some(f) = self.follow.as_mut() {
+                        f.since = Some(cx.now.timestamp());
+                    }
+                } else if self
+                    .follow
+                    .as_ref()
+                    .is_some_and(|f| f.instance == instance && f.since.is_none())
+                {
+                    self.follow = None;
+                }
                 let text = match result {
                     Ok(o) => {
                         self.tags.retain(|(i, _)| *i != instance);
@@ -838,7 +1104,12 @@ impl QueuePane {
                         s
                     }
                 };
-                vec![Effect::Notice(text), Effect::Queue(QueueEffect::Refresh)]
+                let mut effects = vec![Effect::Notice(text), Effect::Queue(QueueEffect::Refresh)];
+                if requeued.is_some() {
+                    // the listing may have come first
+                    effects.extend(self.follow_requeue(&cx.shared.mail_log, cx.now));
+                }
+                effects
             }
             QueueEvent::Flushed { instance, result } => {
                 let name = self
@@ -891,6 +1162,12 @@ impl QueuePane {
         if let Some(d) = self.detail.as_mut() {
             d.scroll.nav(nav);
             return;
+        }
+        if self.mode == Mode::Table
+            && let Some(f) = self.follow.as_mut()
+        {
+            // moved by hand: the cursor is no longer taken to the requeued message
+            f.cursor = false;
         }
         let (sel, len) = match self.mode {
             Mode::Reasons => (&mut self.reason_sel, self.reasons.len()),
@@ -1469,6 +1746,176 @@ mod tests {
         assert!(fx.pane.on_back_impl());
         let c = confirm(fx.act(QueueAction::Delete));
         assert_eq!(c.lines[0], "delete 1 message from deferred: D00D00D00D");
+    }
+
+    /// The fixture with 4889DC8909 requeued: gone, and in its place `new`
+    /// (same sender, recipient and arrival time, a new size), with `twins`
+    /// more like it, also new.
+    fn requeued_listing(new: &str, twins: &[&str]) -> String {
+        let mut text: String = fixture()
+            .lines()
+            .filter(|l| !l.contains("4889DC8909"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        for id in std::iter::once(&new).chain(twins) {
+            text.push_str(&format!(
+                "{}\n",
+                serde_json::json!({"queue_name":"active","queue_id":id,"arrival_time":NOW-7300,"message_size":2990,"forced_expire":false,"sender":"orders@shop.example","recipients":[{"address":"ann@gmail.com"}]})
+            ));
+        }
+        text
+    }
+
+    fn requeued(fx: &mut Fx) -> Vec<Effect> {
+        fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::Requeue,
+                asked: 1,
+                done: Some(1),
+                missed: Some(vec![]),
+                lines: vec![],
+            }),
+        })
+    }
+
+    fn listed_at(fx: &mut Fx, text: &str, secs: i64) -> Vec<Effect> {
+        let at = now() + chrono::Duration::seconds(secs);
+        let mut pane = std::mem::replace(&mut fx.pane, QueuePane::new(&Config::default()));
+        let out = pane.on_event(
+            QueueEvent::Listed {
+                instance: 0,
+                at,
+                result: Ok(parse_jsonl(text.as_bytes())),
+            },
+            &mut Cx {
+                now: at,
+                access: fx.access.as_ref(),
+                shared: &mut fx.shared,
+            },
+        );
+        fx.pane = pane;
+        out
+    }
+
+    fn loads(out: &[Effect]) -> Vec<(String, Part)> {
+        out.iter()
+            .filter_map(|e| match e {
+                Effect::Queue(QueueEffect::Load { id, part, .. }) => Some((id.to_string(), *part)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_requeued_message_is_followed_to_its_new_id_by_what_the_queue_lists() {
+        // no mail log: the one new message with its sender, recipients and
+        // arrival time is it
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        assert_eq!(selected_id(&fx), "4889DC8909");
+        fx.enter();
+        fx.act(QueueAction::Body);
+        let c = confirm(fx.act(QueueAction::Requeue));
+        assert_eq!(c.lines[0], "requeue 1 message from deferred: 4889DC8909");
+        requeued(&mut fx);
+        let out = listed_at(&mut fx, &requeued_listing("5C0E1C8904", &[]), 3);
+        assert_eq!(selected_id(&fx), "5C0E1C8904", "the cursor follows it");
+        let d = fx.pane.detail.as_ref().expect("the detail stays open");
+        assert_eq!(d.id.as_str(), "5C0E1C8904");
+        assert_eq!(
+            loads(&out),
+            [
+                ("5C0E1C8904".to_string(), Part::Headers),
+                ("5C0E1C8904".to_string(), Part::Body)
+            ],
+            "its headers and body are read again under the new id"
+        );
+        assert!(
+            matches!(&out[0], Effect::Notice(n) if n == "requeue: 4889DC8909 is now 5C0E1C8904"),
+            "{out:?}"
+        );
+        assert!(fx.pane.follow.is_none());
+    }
+
+    #[test]
+    fn lookalikes_are_told_apart_by_the_mail_log() {
+        // two new messages look the same in the listing; pickup's orig_id
+        // says which one it is
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        let c = confirm(fx.act(QueueAction::Requeue));
+        assert_eq!(c.lines[0], "requeue 1 message from deferred: 4889DC8909");
+        requeued(&mut fx);
+        let text = requeued_listing("5C0E1C8904", &["6D1F2D9A15"]);
+        listed_at(&mut fx, &text, 3);
+        assert!(fx.pane.follow.is_some(), "not yet: still looking");
+        let mut year = crate::mail::log::parse::YearGuess::now();
+        for line in [
+            "Nov 27 19:25:54 vm postfix/postsuper[11764]: 4889DC8909: requeued",
+            "Nov 27 19:26:01 vm postfix/pickup[10249]: 6D1F2D9A15: uid=0 from=<orders@shop.example> orig_id=4889DC8909",
+        ] {
+            let l = crate::mail::log::parse::parse_line(line, &mut year).unwrap();
+            fx.shared.mail_log.ingest(l);
+        }
+        listed_at(&mut fx, &text, 4);
+        assert_eq!(selected_id(&fx), "6D1F2D9A15", "the one the log names");
+    }
+
+    #[test]
+    fn a_requeued_message_that_cannot_be_told_apart_is_said_in_words() {
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        fx.enter();
+        confirm(fx.act(QueueAction::Requeue));
+        requeued(&mut fx);
+        let text = requeued_listing("5C0E1C8904", &["6D1F2D9A15"]);
+        listed_at(&mut fx, &text, 3);
+        let s = fx.draw(80, 24, true);
+        assert!(
+            s.contains("4889DC8909 was requeued: looking for it under the new"),
+            "{s}"
+        );
+        let out = listed_at(&mut fx, &text, 3 + FOLLOW_SECS);
+        let want = "requeue: 4889DC8909 was requeued, but 2 messages in the queue have its sender, recipients and arrival time, and the mail log does not say which it is";
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == want),
+            "{out:?}"
+        );
+        assert_eq!(fx.pane.detail.as_ref().unwrap().id.as_str(), "4889DC8909");
+        let s = fx.draw(120, 24, true);
+        assert!(
+            s.contains("4889DC8909 was requeued, but 2 messages in the queue"),
+            "{s}"
+        );
+        assert!(fx.pane.follow.is_none());
+    }
+
+    #[test]
+    fn a_cursor_moved_by_hand_is_not_taken_back() {
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        confirm(fx.act(QueueAction::Requeue));
+        requeued(&mut fx);
+        fx.nav(Nav::Top);
+        assert_eq!(selected_id(&fx), "A1B2C3D4E5");
+        listed_at(&mut fx, &requeued_listing("5C0E1C8904", &[]), 3);
+        assert_eq!(selected_id(&fx), "A1B2C3D4E5");
+        // and a requeue whose dialog was cancelled follows nothing
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        confirm(fx.act(QueueAction::Requeue));
+        fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::Hold,
+                asked: 1,
+                done: Some(1),
+                missed: Some(vec![]),
+                lines: vec![],
+            }),
+        });
+        assert!(fx.pane.follow.is_none());
     }
 
     #[test]

@@ -562,13 +562,22 @@ impl QueuePane {
         let mut lines: Vec<Line<'static>> = Vec::new();
         let label = |s: &str| Span::styled(format!("{s:<11}"), th.muted);
         let Some(e) = self.lookup(d.instance, &d.id) else {
-            lines.push(Line::from(Span::styled(
-                format!(
+            let following = self
+                .follow
+                .as_ref()
+                .is_some_and(|f| f.instance == d.instance && f.old == d.id && f.since.is_some());
+            let text = match &d.gone {
+                _ if following => format!(
+                    "{} was requeued: looking for it under the new queue id Postfix gives it…",
+                    d.id
+                ),
+                Some(why) => format!("{why}."),
+                None => format!(
                     "{} is no longer in the queue (delivered, deleted or requeued).",
                     d.id
                 ),
-                th.warn,
-            )));
+            };
+            lines.push(Line::from(Span::styled(text, th.warn)));
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
             return;
         };
