@@ -1266,3 +1266,145 @@ fn a_requeued_message_stays_under_the_cursor_and_in_its_detail() {
         }
     });
 }
+
+/// How many delivery attempts the log shows for `id`.
+fn attempts(log: &str, id: &QueueId) -> usize {
+    let at = format!(" {id}: to=<");
+    log.lines()
+        .filter(|l| l.contains(&at) && l.contains("status=deferred"))
+        .count()
+}
+
+/// Deliver now on a couple of hundred picked messages: one `postqueue -i`
+/// each, a few at a time, the pane told how far it got as they go, and every
+/// message given a new delivery attempt (the log says so). Then the same
+/// with two for which `postqueue -i` fails: those two are named, and every
+/// other message is still tried.
+#[test]
+fn deliver_now_on_hundreds_of_picked_messages() {
+    const N: usize = 200;
+    let (_ses, pf) = throttled();
+    for i in 0..N {
+        pf.submit(
+            &format!("s{i}@example.com"),
+            "rcpt@example.net",
+            "Subject: hello\n\nhello\n",
+        );
+    }
+    pf.wait_until_deferred(N, Duration::from_secs(180))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ids: Vec<QueueId> = queue_state(&pf)
+        .iter()
+        .map(|r| QueueId::parse(&r.1).unwrap())
+        .collect();
+    let log = pf.log();
+    assert!(ids.iter().all(|id| attempts(&log, id) == 1), "{log}");
+    let rt = rt();
+    rt.block_on(async {
+        let config = Config {
+            postfix: vec![instance(&pf)],
+            ..Config::default()
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+        let runner = Runner {
+            tx,
+            config: Arc::new(config.clone()),
+        };
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut pane = QueuePane::new(&config);
+        let mut shared = Shared::default();
+        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+        pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
+            matches!(e, QueueEvent::Listed { .. })
+        })
+        .await;
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        pane.on_action(QueueAction::TagAll, &mut cx);
+        let Some(Effect::Confirm(c)) = pane.on_action(QueueAction::DeliverNow, &mut cx).pop()
+        else {
+            panic!("expected a confirm dialog");
+        };
+        assert_eq!(c.title, format!("Deliver now {N} messages"));
+        for e in c.then {
+            let Effect::Queue(q) = e else { continue };
+            opsdeck::mail::queue::run(q, &runner);
+        }
+        let mut progress: Vec<(usize, usize)> = Vec::new();
+        let notices = pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
+            if let QueueEvent::Progress { done, of, .. } = e {
+                progress.push((*done, *of));
+            }
+            matches!(e, QueueEvent::Applied { .. })
+        })
+        .await;
+        assert!(
+            notices.iter().any(
+                |n| matches!(n, Effect::Notice(t) if *t == format!("deliver now: asked Postfix to try {N} messages"))
+            ),
+            "{notices:?}"
+        );
+        assert_eq!(progress.first(), Some(&(0, N)), "said as it starts");
+        assert!(
+            progress.windows(2).all(|w| w[0].0 < w[1].0) && progress.len() > 2,
+            "and as it goes: {progress:?}"
+        );
+    });
+    wait_until(
+        "a new attempt for every message",
+        Duration::from_secs(120),
+        || {
+            let log = pf.log();
+            ids.iter().all(|id| attempts(&log, id) == 2)
+        },
+    );
+
+    // postqueue -i fails for two of them (a stand-in in front of the real one)
+    let failing = [ids[17].clone(), ids[150].clone()];
+    let dir = tempfile::tempdir().unwrap();
+    let wrapper = dir.path().join("postqueue-wrapper");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "for a; do id=$a; done\ncase \" {} {} \" in *\" $id \"*) echo 'postqueue: warning: flush service busy' >&2; exit 75;; esac\nexec \"$@\"\n",
+            failing[0], failing[1]
+        ),
+    )
+    .unwrap();
+    let mut inst = instance(&pf);
+    inst.command_prefix = vec!["sh".into(), wrapper.display().to_string()];
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    let o = rt
+        .block_on(commands::apply(&access, &inst, QueueOp::DeliverNow, &ids))
+        .unwrap();
+    let missed: Vec<&QueueId> = o.missed.iter().flatten().collect();
+    assert_eq!(missed, failing.iter().collect::<Vec<_>>());
+    assert_eq!(o.done, Some(N as u64 - 2));
+    assert!(
+        o.summary().starts_with(&format!(
+            "deliver now: asked Postfix to try {} of {N} messages; not for 2: {}, {} - ",
+            N - 2,
+            failing[0],
+            failing[1]
+        )),
+        "{}",
+        o.summary()
+    );
+    wait_until(
+        "a third attempt for all but the two",
+        Duration::from_secs(120),
+        || {
+            let log = pf.log();
+            ids.iter()
+                .filter(|id| !failing.contains(id))
+                .all(|id| attempts(&log, id) == 3)
+        },
+    );
+    let log = pf.log();
+    for id in &failing {
+        assert_eq!(attempts(&log, id), 2, "{id} was not tried again");
+    }
+}

@@ -137,6 +137,8 @@ pub struct InstanceState {
     pub first_bad: Option<String>,
     /// The latest listing said the mail system is down (listed from the files).
     pub down: Option<Box<QueueError>>,
+    /// An action running on this instance: what, how many messages done, of how many.
+    pub running: Option<(QueueOp, usize, usize)>,
 }
 
 /// What the demo's dialogs add: its queue is a file, and nothing is run on it.
@@ -1059,7 +1061,21 @@ impl QueuePane {
                 }
                 Vec::new()
             }
+            QueueEvent::Progress {
+                instance,
+                op,
+                done,
+                of,
+            } => {
+                if let Some(st) = self.instances.get_mut(instance) {
+                    st.running = Some((op, done, of));
+                }
+                Vec::new()
+            }
             QueueEvent::Applied { instance, result } => {
+                if let Some(st) = self.instances.get_mut(instance) {
+                    st.running = None;
+                }
                 // An action on several instances reports once per instance: each result names
                 // its instance, and only its own tags are done with (a failed instance's stay).
                 let pre = match self.instances.get(instance) {
@@ -2232,6 +2248,39 @@ mod tests {
             )) && s.contains("F2D479A4186")
                 && s.contains("05DF19A4189, 3428E9A542D "),
             "{s}"
+        );
+    }
+
+    #[test]
+    fn a_long_action_shows_how_far_it_got() {
+        let mut fx = Fx::new(&fixture());
+        fx.event(QueueEvent::Progress {
+            instance: 0,
+            op: QueueOp::DeliverNow,
+            done: 120,
+            of: 500,
+        });
+        let s = fx.draw(80, 24, true);
+        assert!(s.contains("deliver now: 120 of 500 messages done…"), "{s}");
+        fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::DeliverNow,
+                asked: 500,
+                done: Some(500),
+                missed: Some(vec![]),
+                lines: vec![],
+            }),
+        });
+        let s = fx.draw(80, 24, true);
+        assert!(!s.contains("120 of 500"), "{s}");
+        assert!(
+            s.contains("deliver now: asked Postfix to try 500 messages"),
+            "{s}"
+        );
+        assert!(
+            matches!(fx.pane.notice, Some((true, _))),
+            "all asked for: green"
         );
     }
 

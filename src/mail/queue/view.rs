@@ -169,6 +169,19 @@ impl QueuePane {
                     th.muted,
                 )));
             }
+            if let Some((op, done, of)) = st.running {
+                out.push(Line::from(Span::styled(
+                    truncate(
+                        &format!(
+                            "{pre}{}: {done} of {of} message{} done…",
+                            op.verb(),
+                            plural(of)
+                        ),
+                        w,
+                    ),
+                    th.accent,
+                )));
+            }
             if st.bad_lines > 0 {
                 out.push(Line::from(Span::styled(
                     truncate(
