@@ -109,7 +109,9 @@ impl QueuePane {
                 ));
             }
         }
-        if !self.tags.is_empty() {
+        // zoomed, the tags are counted on the line below, so that a narrow
+        // pane keeps the counts of every queue
+        if !self.tags.is_empty() && !cx.zoomed {
             spans.push(Span::styled(
                 format!("  {} tagged", self.tags.len()),
                 th.accent,
@@ -218,11 +220,23 @@ impl QueuePane {
         if let Some(g) = self.group_filter() {
             bits.push(format!("reason: {g} (Esc clears)"));
         }
+        // what an action acts on first: the tags
+        let mut spans: Vec<Span<'static>> = Vec::new();
+        if !self.tags.is_empty() {
+            spans.push(Span::styled(
+                format!("{} tagged", self.tags.len()),
+                th.accent,
+            ));
+            if !bits.is_empty() {
+                spans.push(Span::styled(" · ", th.muted));
+            }
+        }
         if !bits.is_empty() {
-            out.push(Line::from(Span::styled(
-                truncate(&bits.join(" · "), w),
-                th.muted,
-            )));
+            let room = w.saturating_sub(spans.iter().map(|s| s.content.width()).sum());
+            spans.push(Span::styled(truncate(&bits.join(" · "), room), th.muted));
+        }
+        if !spans.is_empty() {
+            out.push(Line::from(spans));
         }
         if let Some(e) = &self.filter_error {
             out.push(Line::from(Span::styled(
@@ -301,16 +315,24 @@ impl QueuePane {
         } else {
             0
         };
-        // tag, [instance], queue, id, age, size, sender, rcpt, reason, each
-        // cell followed by one space but the last
+        // Narrower than that, the size and the recipient count (both in the
+        // detail) give their room to the sender and the reason, which say
+        // whose mail waits and why; a column sorted by stays.
+        const NARROW: usize = 72;
+        let show_size = w >= NARROW || self.sort == Column::Size;
+        let show_rcpts = w >= NARROW || self.sort == Column::Rcpts;
+        // "Rcpt↓" whole when sorted by it
+        let rcpt_w = if self.sort == Column::Rcpts { 5 } else { 4 };
+        // tag, [instance], queue, id, age, [size], sender, [rcpt], reason,
+        // each cell followed by one space but the last
         let fixed = (1 + 1)
             + if many { inst_w + 1 } else { 0 }
             + (8 + 1)
             + (id_w + 1)
             + (6 + 1)
-            + (6 + 1)
+            + if show_size { 6 + 1 } else { 0 }
             + 1
-            + (4 + 1);
+            + if show_rcpts { rcpt_w + 1 } else { 0 };
         let flex = w.saturating_sub(fixed);
         // an address seldom needs more than 48 columns; on a wide wall the
         // rest goes to the reason, which is what is read there
@@ -327,9 +349,12 @@ impl QueuePane {
                 (Column::Age, 6, true),
                 (Column::Size, 6, true),
                 (Column::Sender, sender_w, false),
-                (Column::Rcpts, 4, true),
+                (Column::Rcpts, rcpt_w, true),
                 (Column::Reason, reason_w, false),
             ] {
+                if (col == Column::Size && !show_size) || (col == Column::Rcpts && !show_rcpts) {
+                    continue;
+                }
                 let mark = if col == self.sort {
                     if self.descending { "↓" } else { "↑" }
                 } else {
@@ -372,9 +397,13 @@ impl QueuePane {
             cells.push(cell(e.queue.as_str(), 8, false));
             cells.push(cell(e.id.as_str(), id_w, false));
             cells.push(cell(&fmt_age(age_secs(e.arrival, now)), 6, true));
-            cells.push(cell(&fmt_size(e.size), 6, true));
+            if show_size {
+                cells.push(cell(&fmt_size(e.size), 6, true));
+            }
             cells.push(cell(e.sender_shown(), sender_w, false));
-            cells.push(cell(&e.recipients.len().to_string(), 4, true));
+            if show_rcpts {
+                cells.push(cell(&e.recipients.len().to_string(), rcpt_w, true));
+            }
             cells.push(cell(&reason, reason_w, false));
             let text = truncate(&cells.join(" "), w);
             let style = if off + i == self.selected {
@@ -832,6 +861,32 @@ mod tests {
         assert!(s.contains("2 of 6 shown"), "{s}");
         assert!(s.contains("2 tagged"), "{s}");
         insta::assert_snapshot!("table_wide_filtered", s);
+    }
+
+    #[test]
+    fn a_narrow_table_keeps_every_count_and_room_for_whose_mail_and_why() {
+        // at 60x20 with everything tagged, the summary cut the hold count,
+        // and the sender column held five characters ("order…")
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::TagAll);
+        let s = fx.draw(60, 20, true);
+        assert!(
+            s.contains("│total 6  oldest 1d01h  deferred 4  active 1  hold 1"),
+            "{s}"
+        );
+        assert!(s.contains("│6 tagged · 6 of 6 shown · sort Age↓"), "{s}");
+        assert!(s.contains("Queue ID     Age↓ Sender      Reason"), "{s}");
+        assert!(s.contains(" orders@sho… SES throttling: …│"), "{s}");
+        insta::assert_snapshot!("table_60x20", s);
+        // sorted by size or by recipients, that column is shown, its mark whole
+        fx.act(QueueAction::SortNext);
+        let s = fx.draw(60, 20, true);
+        assert!(s.contains(" Size↓ Sender "), "{s}");
+        fx.act(QueueAction::SortNext);
+        fx.act(QueueAction::SortNext);
+        let s = fx.draw(60, 20, true);
+        assert!(s.contains(" Rcpt↓ Reason"), "{s}");
+        assert!(s.contains("   40 SES"), "{s}");
     }
 
     #[test]
