@@ -433,9 +433,48 @@ impl QueuePane {
             .iter()
             .filter_map(|r| self.model.get(*r))
             .map(|(_, e)| e);
-        let sh = shape(entries, now, by, h.saturating_sub(3).max(1));
+        // the key's two halves on lines of their own where one line is too narrow
+        let (cols, key) = (
+            "columns: age in minutes (under 5, 10, 20, ...)",
+            "m: recipient/sender",
+        );
+        let both = format!("{cols}; {key}");
+        let key_lines = if both.width() <= w {
+            vec![both]
+        } else {
+            vec![truncate(cols, w), truncate(key, w)]
+        };
+        let sh = shape(
+            entries,
+            now,
+            by,
+            h.saturating_sub(2 + key_lines.len()).max(1),
+        );
+        let labels: Vec<String> = std::iter::once("T".to_string())
+            .chain(SHAPE_BUCKETS.iter().map(|b| b.to_string()))
+            .chain(std::iter::once(format!(
+                "{}+",
+                SHAPE_BUCKETS[SHAPE_BUCKETS.len() - 1]
+            )))
+            .collect();
+        // Columns of one width, as qshape prints them; where that leaves the
+        // domain too little room (60 columns), each column only as wide as
+        // its label and its numbers, so that the domains and the oldest mail
+        // stay on screen.
+        const DOMAIN_MIN: usize = 12;
         let num_w = sh.total[0].to_string().len().max(5);
-        let dom_w = w.saturating_sub(SHAPE_COLS * (num_w + 1)).max(6);
+        let widths: Vec<usize> = if w.saturating_sub(SHAPE_COLS * (num_w + 1)) >= DOMAIN_MIN {
+            vec![num_w; SHAPE_COLS]
+        } else {
+            labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| l.len().max(sh.total[i].to_string().len()).max(3))
+                .collect()
+        };
+        let dom_w = w
+            .saturating_sub(widths.iter().map(|n| n + 1).sum::<usize>())
+            .max(6);
         let mut head = vec![cell(
             match by {
                 ShapeBy::Recipient => "rcpt domain",
@@ -444,18 +483,21 @@ impl QueuePane {
             dom_w,
             false,
         )];
-        head.push(cell("T", num_w, true));
-        for b in SHAPE_BUCKETS {
-            head.push(cell(&b.to_string(), num_w, true));
+        for (l, n) in labels.iter().zip(&widths) {
+            head.push(cell(l, *n, true));
         }
-        head.push(cell("1280+", num_w, true));
         let mut lines = vec![Line::from(Span::styled(
             truncate(&head.join(" "), w),
             th.header,
         ))];
         let row = |name: &str, counts: &[u32; SHAPE_COLS]| -> String {
             let mut c = vec![cell(name, dom_w, false)];
-            c.extend(counts.iter().map(|n| cell(&n.to_string(), num_w, true)));
+            c.extend(
+                counts
+                    .iter()
+                    .zip(&widths)
+                    .map(|(k, n)| cell(&k.to_string(), *n, true)),
+            );
             truncate(&c.join(" "), w)
         };
         lines.push(Line::from(Span::styled(row("TOTAL", &sh.total), th.title)));
@@ -471,13 +513,9 @@ impl QueuePane {
         if sh.rows.is_empty() {
             lines.push(Line::from(Span::styled("no messages to shape", th.muted)));
         }
-        lines.push(Line::from(Span::styled(
-            truncate(
-                "columns: age in minutes (under 5, 10, 20, ...); m: recipient/sender",
-                w,
-            ),
-            th.muted,
-        )));
+        for l in key_lines {
+            lines.push(Line::from(Span::styled(l, th.muted)));
+        }
         frame.render_widget(Paragraph::new(lines), area);
     }
 
@@ -887,6 +925,32 @@ mod tests {
         let s = fx.draw(60, 20, true);
         assert!(s.contains(" Rcpt↓ Reason"), "{s}");
         assert!(s.contains("   40 SES"), "{s}");
+    }
+
+    #[test]
+    fn a_narrow_qshape_keeps_the_domains_and_the_oldest_mail() {
+        // at 60 columns the domains were cut to five characters and the
+        // columns of the oldest mail (640, 1280, 1280+) off the screen
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::CycleView);
+        let s = fx.draw(60, 20, true);
+        assert!(
+            s.contains("│rcpt domain   T   5  10  20  40  80 160 320 640 1280 1280+│"),
+            "{s}"
+        );
+        assert!(
+            s.contains("│example.net  40   0   0   0  40   0   0   0   0    0     0│"),
+            "{s}"
+        );
+        assert!(
+            s.contains("│corp.examp…   1   0   0   0   0   0   0   0   0    0     1│"),
+            "{s}"
+        );
+        assert!(
+            s.contains("│m: recipient/sender"),
+            "the key, on a line of its own: {s}"
+        );
+        insta::assert_snapshot!("qshape_60x20", s);
     }
 
     #[test]
