@@ -204,6 +204,10 @@ impl QueuePane {
         }
         let mut bits: Vec<String> = Vec::new();
         if self.mode == Mode::Table && self.detail.is_none() {
+            // where the cursor is, paging through hundreds
+            if self.view.len() > 1 {
+                bits.push(format!("row {}", self.selected + 1));
+            }
             bits.push(format!("{} of {} shown", self.view.len(), self.model.len()));
             bits.push(format!(
                 "sort {}{}",
@@ -891,6 +895,17 @@ mod tests {
     }
 
     #[test]
+    fn the_table_says_which_row_the_cursor_is_on() {
+        // paging through hundreds of messages, nothing said where the cursor was
+        let mut fx = Fx::new(&generate(300, NOW));
+        for _ in 0..3 {
+            fx.nav(Nav::PageDown);
+        }
+        let s = fx.draw(80, 24, true);
+        assert!(s.contains("│row 31 · 300 of 300 shown · sort Age↓"), "{s}");
+    }
+
+    #[test]
     fn table_wide_with_tags_and_filter() {
         let mut fx = Fx::new(&fixture());
         fx.pane.set_filter("to:gmail.com");
@@ -912,7 +927,10 @@ mod tests {
             s.contains("│total 6  oldest 1d01h  deferred 4  active 1  hold 1"),
             "{s}"
         );
-        assert!(s.contains("│6 tagged · 6 of 6 shown · sort Age↓"), "{s}");
+        assert!(
+            s.contains("│6 tagged · row 1 · 6 of 6 shown · sort Age↓"),
+            "{s}"
+        );
         assert!(s.contains("Queue ID     Age↓ Sender      Reason"), "{s}");
         assert!(s.contains(" orders@sho… SES throttling: …│"), "{s}");
         insta::assert_snapshot!("table_60x20", s);
