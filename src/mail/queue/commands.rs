@@ -141,22 +141,26 @@ impl QueueOp {
 
     /// Can this operation act on a message in queue `q`? `postsuper -H`
     /// only releases held mail, `postsuper -h` has nothing to do with it,
-    /// and `postqueue -i` does not deliver it.
+    /// and `postqueue -i` only moves deferred mail on: held mail is not
+    /// delivered, and active, incoming or maildrop mail is on its way
+    /// already (the flush service leaves it, and says nothing).
     pub fn applies_to(self, q: QueueName) -> bool {
         match self {
             QueueOp::Release => q == QueueName::Hold,
-            QueueOp::Hold | QueueOp::DeliverNow => q != QueueName::Hold,
+            QueueOp::Hold => q != QueueName::Hold,
+            QueueOp::DeliverNow => q == QueueName::Deferred,
             QueueOp::Requeue | QueueOp::Delete | QueueOp::Expire => true,
         }
     }
 
-    /// What a message this operation does not apply to is (after "is" or
-    /// "are"): "not on hold", "already on hold".
-    pub fn left_out_because(self) -> &'static str {
+    /// What a message in queue `q` this operation does not apply to is
+    /// (after "is" or "are"): "not on hold", "already on hold".
+    pub fn left_out_because(self, q: QueueName) -> &'static str {
         match self {
             QueueOp::Release => "not on hold",
             QueueOp::Hold => "already on hold",
-            QueueOp::DeliverNow => "on hold",
+            QueueOp::DeliverNow if q == QueueName::Hold => "on hold",
+            QueueOp::DeliverNow => "not deferred (on its way already)",
             QueueOp::Requeue | QueueOp::Delete | QueueOp::Expire => "not in a queue it takes",
         }
     }
@@ -171,10 +175,13 @@ impl QueueOp {
         }
     }
 
-    /// What to do instead, for messages this operation does not apply to.
-    pub fn left_out_hint(self) -> Option<&'static str> {
+    /// What to do instead, for messages in queue `q` this operation does
+    /// not apply to.
+    pub fn left_out_hint(self, q: QueueName) -> Option<&'static str> {
         match self {
-            QueueOp::DeliverNow => Some("held mail is not delivered - release it first (H)"),
+            QueueOp::DeliverNow if q == QueueName::Hold => {
+                Some("held mail is not delivered - release it first (H)")
+            }
             _ => None,
         }
     }

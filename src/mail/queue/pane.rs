@@ -1353,48 +1353,77 @@ fn present(model: &QueueModel) -> HashMap<(usize, &QueueId), QueueName> {
         .collect()
 }
 
+/// The picked messages an operation leaves out, grouped by why (in the
+/// order first met): the words, the hint, the messages.
+type LeftOut<'a> = Vec<(&'static str, Option<&'static str>, Vec<&'a QueueId>)>;
+
+fn left_out_groups(op: QueueOp, left_out: &[(usize, QueueId, QueueName)]) -> LeftOut<'_> {
+    let mut groups: LeftOut<'_> = Vec::new();
+    for (_, id, q) in left_out {
+        let why = op.left_out_because(*q);
+        match groups.iter_mut().find(|g| g.0 == why) {
+            Some(g) => g.2.push(id),
+            None => groups.push((why, op.left_out_hint(*q), vec![id])),
+        }
+    }
+    groups
+}
+
 /// The notice when an operation applies to none of the picked messages.
 fn refusal(op: QueueOp, left_out: &[(usize, QueueId, QueueName)]) -> String {
-    let why = match left_out {
-        [one] => format!("{} is {}", one.1, op.left_out_because()),
-        many if op == QueueOp::Release => {
-            format!("none of the {} tagged messages is on hold", many.len())
-        }
-        many => format!(
-            "all {} tagged messages are {}",
-            many.len(),
-            op.left_out_because()
+    let groups = left_out_groups(op, left_out);
+    let (why, hint) = match (left_out, groups.as_slice()) {
+        ([one], [(because, hint, _)]) => (format!("{} is {because}", one.1), *hint),
+        (many, _) if op == QueueOp::Release => (
+            format!("none of the {} tagged messages is on hold", many.len()),
+            None,
+        ),
+        (many, [(because, hint, _)]) => (
+            format!("all {} tagged messages are {because}", many.len()),
+            *hint,
+        ),
+        (many, _) if op == QueueOp::DeliverNow => (
+            format!("none of the {} tagged messages is deferred", many.len()),
+            groups.iter().find_map(|g| g.1),
+        ),
+        (many, _) => (
+            format!("none of the {} tagged messages can be", many.len()),
+            None,
         ),
     };
-    match op.left_out_hint() {
+    match hint {
         Some(hint) => format!("{}: {why}; {hint}", op.verb()),
         None => format!("{}: {why}", op.verb()),
     }
 }
 
-/// The confirm line naming the picked messages an operation leaves out.
+/// The confirm line naming the picked messages an operation leaves out,
+/// with why.
 fn left_out_line(op: QueueOp, left_out: &[(usize, QueueId, QueueName)]) -> String {
     const SHOWN: usize = 8;
-    let k = left_out.len();
-    let mut ids: Vec<String> = left_out
-        .iter()
-        .take(SHOWN)
-        .map(|t| t.1.to_string())
-        .collect();
-    if k > SHOWN {
-        ids.push(format!("… and {} more", k - SHOWN));
+    let mut parts: Vec<String> = Vec::new();
+    for (i, (because, hint, ids)) in left_out_groups(op, left_out).into_iter().enumerate() {
+        let k = ids.len();
+        let mut named: Vec<String> = ids.iter().take(SHOWN).map(|id| id.to_string()).collect();
+        if k > SHOWN {
+            named.push(format!("… and {} more", k - SHOWN));
+        }
+        let mut part = format!(
+            "{k}{} {} {because}: {}",
+            if i == 0 {
+                format!(" message{}", plural(k))
+            } else {
+                String::new()
+            },
+            if k == 1 { "is" } else { "are" },
+            named.join(", ")
+        );
+        if let Some(hint) = hint {
+            part.push_str(&format!(" ({hint})"));
+        }
+        parts.push(part);
     }
-    let mut line = format!(
-        "left out: {k} message{} {} {}: {}",
-        plural(k),
-        if k == 1 { "is" } else { "are" },
-        op.left_out_because(),
-        ids.join(", ")
-    );
-    if let Some(hint) = op.left_out_hint() {
-        line.push_str(&format!(" ({hint})"));
-    }
-    line
+    format!("left out: {}", parts.join("; "))
 }
 
 fn capitalize(s: &str) -> String {
@@ -1667,12 +1696,36 @@ mod tests {
             c.lines[1],
             "left out: 1 message is already on hold: B0B0B0B0B0"
         );
+        // deliver now takes deferred mail only: held mail is not delivered,
+        // active mail is on its way already (postqueue -i leaves it)
+        let out = fx.act(QueueAction::DeliverNow);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == "deliver now: none of the 2 tagged messages is deferred; held mail is not delivered - release it first (H)"),
+            "{out:?}"
+        );
+        fx.nav(Nav::Top);
+        fx.act(QueueAction::Tag); // A1B2C3D4E5, deferred
         let c = confirm(fx.act(QueueAction::DeliverNow));
-        assert_eq!(c.lines[0], "deliver now 1 message from active: C0FFEE1234");
+        assert_eq!(
+            c.lines[0],
+            "deliver now 1 message from deferred: A1B2C3D4E5"
+        );
         assert_eq!(
             c.lines[1],
-            "left out: 1 message is on hold: B0B0B0B0B0 (held mail is not delivered - release it first (H))"
+            "left out: 1 message is on hold: B0B0B0B0B0 (held mail is not delivered - release it first (H)); 1 is not deferred (on its way already): C0FFEE1234"
         );
+        fx.act(QueueAction::ClearTags);
+        fx.nav(Nav::Bottom);
+        assert_eq!(selected_id(&fx), "C0FFEE1234");
+        let out = fx.act(QueueAction::DeliverNow);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == "deliver now: C0FFEE1234 is not deferred (on its way already)"),
+            "{out:?}"
+        );
+        fx.nav(Nav::Bottom);
+        fx.nav(Nav::Up);
+        fx.act(QueueAction::Tag);
+        fx.act(QueueAction::Tag);
         // operations that take any queue leave nothing out
         let c = confirm(fx.act(QueueAction::Delete));
         assert_eq!(c.title, "Delete 2 messages");
