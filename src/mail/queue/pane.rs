@@ -168,6 +168,9 @@ pub struct QueuePane {
     /// First table row drawn (kept by the view so scrolling is smooth).
     pub(super) window: crate::ui::widgets::ListWindow,
     pub(super) tags: HashSet<(usize, QueueId)>,
+    /// Tags whose message the latest listing did not have (a subset of
+    /// `tags`): dropped if the next one does not have it either.
+    tags_unlisted: HashSet<(usize, QueueId)>,
     pub(super) mode: Mode,
     pub(super) reasons: Vec<ReasonGroup>,
     /// Counts per queue and the oldest message, computed once per listing.
@@ -210,6 +213,7 @@ impl QueuePane {
             selected: 0,
             window: Default::default(),
             tags: HashSet::new(),
+            tags_unlisted: HashSet::new(),
             mode: Mode::Table,
             reasons: Vec::new(),
             summary: Summary::default(),
@@ -237,6 +241,11 @@ impl QueuePane {
         let r = *self.view.get(self.selected)?;
         let (s, e) = self.model.get(r)?;
         Some((s.instance, e))
+    }
+
+    /// How many messages are tagged (of those the latest listing has).
+    pub(super) fn tagged(&self) -> usize {
+        self.tags.len() - self.tags_unlisted.len()
     }
 
     /// The open detail, if any.
@@ -342,10 +351,25 @@ impl QueuePane {
             first_bad: parsed.first_bad,
             search: parsed.search,
         });
-        // Tags on messages that left the queue are dropped.
+        // Tags on messages that left the queue are dropped, once two
+        // listings in a row lack them: `postqueue -j` misses a message that
+        // moves between queue directories while it reads them (a flush of
+        // hundreds moves hundreds), and the next listing has it again.
         if !self.tags.is_empty() {
             let present = present(&self.model);
-            self.tags.retain(|(i, id)| present.contains_key(&(*i, id)));
+            let unlisted = &mut self.tags_unlisted;
+            self.tags.retain(|k| {
+                // only this instance's listing says anything of its messages
+                if k.0 != instance || present.contains_key(&(k.0, &k.1)) {
+                    unlisted.remove(k);
+                    true
+                } else {
+                    // kept the first time, dropped the second
+                    unlisted.insert(k.clone())
+                }
+            });
+            let tags = &self.tags;
+            self.tags_unlisted.retain(|k| tags.contains(k));
         }
         // The groups are ordered by size, which changes: the cursor stays on
         // its group (Enter opens what it is on), or on its row if it went.
@@ -958,7 +982,9 @@ impl QueuePane {
             }
             QueueAction::Tag => {
                 if let Some(key) = self.selected_key() {
-                    if !self.tags.remove(&key) {
+                    if self.tags.remove(&key) {
+                        self.tags_unlisted.remove(&key);
+                    } else {
                         self.tags.insert(key);
                     }
                     self.selected = (self.selected + 1).min(self.view.len().saturating_sub(1));
@@ -971,13 +997,11 @@ impl QueuePane {
                         self.tags.insert((s.instance, e.id.clone()));
                     }
                 }
-                vec![Effect::Notice(format!(
-                    "{} messages tagged",
-                    self.tags.len()
-                ))]
+                vec![Effect::Notice(format!("{} messages tagged", self.tagged()))]
             }
             QueueAction::ClearTags => {
                 self.tags.clear();
+                self.tags_unlisted.clear();
                 Vec::new()
             }
             QueueAction::Refresh => vec![Effect::Queue(QueueEffect::Refresh)],
@@ -1105,6 +1129,7 @@ impl QueuePane {
                 let text = match result {
                     Ok(o) => {
                         self.tags.retain(|(i, _)| *i != instance);
+                        self.tags_unlisted.retain(|(i, _)| *i != instance);
                         let s = format!("{pre}{}", o.summary());
                         // green only when every message asked for was done
                         let all = o.done.is_some_and(|n| n as usize == o.asked);
@@ -1515,6 +1540,63 @@ mod tests {
 
     fn selected_id(fx: &Fx) -> String {
         fx.pane.selected_entry().unwrap().1.id.to_string()
+    }
+
+    #[test]
+    fn a_tag_outlives_one_listing_that_misses_its_message() {
+        // postqueue -j misses a message moving between queue directories as
+        // it reads them (deferred to incoming, on a flush): one listing
+        // without it untagged it, and the next listing had it back untagged
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::TagAll);
+        assert_eq!(fx.pane.tagged(), 6);
+        let without: String = fixture()
+            .lines()
+            .filter(|l| !l.contains("4889DC8909"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        listed_at(&mut fx, &without, 5);
+        assert_eq!(fx.pane.tagged(), 5, "counted as the listing has them");
+        let s = fx.draw(80, 24, true);
+        assert!(s.contains("│5 tagged · "), "{s}");
+        let c = confirm(fx.act(QueueAction::Hold));
+        assert_eq!(c.title, "Hold 4 messages", "acts only on listed messages");
+        listed_at(&mut fx, &fixture(), 10);
+        assert_eq!(fx.pane.tagged(), 6, "back, and still tagged");
+        let c = confirm(fx.act(QueueAction::Hold));
+        assert_eq!(c.title, "Hold 5 messages");
+        // two listings in a row without it: it left, and its tag goes
+        listed_at(&mut fx, &without, 15);
+        listed_at(&mut fx, &without, 20);
+        listed_at(&mut fx, &fixture(), 25);
+        assert_eq!(fx.pane.tagged(), 5);
+    }
+
+    #[test]
+    fn another_instance_listing_says_nothing_of_this_ones_tags() {
+        let mut config = Config::default();
+        config.postfix.push(PostfixInstance {
+            name: "out".into(),
+            config_dir: "/etc/postfix-out".into(),
+            command_prefix: vec![],
+        });
+        let mut fx = Fx::with_config(&config, &fixture());
+        fx.act(QueueAction::TagAll);
+        let without: String = fixture()
+            .lines()
+            .filter(|l| !l.contains("4889DC8909"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        listed_at(&mut fx, &without, 5);
+        for secs in [6, 7] {
+            fx.event(QueueEvent::Listed {
+                instance: 1,
+                at: now() + chrono::Duration::seconds(secs),
+                result: Ok(parse_jsonl(b"")),
+            });
+        }
+        listed_at(&mut fx, &fixture(), 10);
+        assert_eq!(fx.pane.tagged(), 6);
     }
 
     #[test]

@@ -111,9 +111,9 @@ impl QueuePane {
         }
         // zoomed, the tags are counted on the line below, so that a narrow
         // pane keeps the counts of every queue
-        if !self.tags.is_empty() && !cx.zoomed {
+        if self.tagged() > 0 && !cx.zoomed {
             spans.push(Span::styled(
-                format!("  {} tagged", self.tags.len()),
+                format!("  {} tagged", self.tagged()),
                 th.accent,
             ));
         }
@@ -226,11 +226,8 @@ impl QueuePane {
         }
         // what an action acts on first: the tags
         let mut spans: Vec<Span<'static>> = Vec::new();
-        if !self.tags.is_empty() {
-            spans.push(Span::styled(
-                format!("{} tagged", self.tags.len()),
-                th.accent,
-            ));
+        if self.tagged() > 0 {
+            spans.push(Span::styled(format!("{} tagged", self.tagged()), th.accent));
             if !bits.is_empty() {
                 spans.push(Span::styled(" · ", th.muted));
             }
