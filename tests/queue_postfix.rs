@@ -1408,3 +1408,152 @@ fn deliver_now_on_hundreds_of_picked_messages() {
         assert_eq!(attempts(&log, id), 2, "{id} was not tried again");
     }
 }
+
+/// Two messages from one sender to one recipient that arrived in the same
+/// second look the same in `postqueue -j`; both requeued, their new ids
+/// cannot be told apart by the listing. The pane then waits for the mail log
+/// (pickup's `orig_id`), and follows the message under the cursor and in its
+/// detail to the id the log names, never to its twin.
+#[test]
+fn requeued_twins_are_told_apart_by_the_mail_log() {
+    let (_ses, pf) = throttled();
+    // twins: the same second of arrival (submitted back to back; tried again
+    // in the rare case they straddle a second)
+    let twins = (0..5)
+        .find_map(|_| {
+            for _ in 0..2 {
+                pf.submit(
+                    "twin@example.com",
+                    "rcpt@example.net",
+                    "Subject: twin\n\nhello\n",
+                );
+            }
+            wait_until("the twins deferred", Duration::from_secs(30), || {
+                let q = pf.postqueue_json();
+                q.iter().filter(|v| v["queue_name"] == "deferred").count() == 2
+            });
+            let q = pf.postqueue_json();
+            if q[0]["arrival_time"] == q[1]["arrival_time"] {
+                return Some(
+                    q.iter()
+                        .map(|v| QueueId::parse(v["queue_id"].as_str().unwrap()).unwrap())
+                        .collect::<Vec<_>>(),
+                );
+            }
+            let out = pf
+                .command("postsuper")
+                .args(["-d", "ALL"])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            None
+        })
+        .expect("two messages in the same second");
+    let rt = rt();
+    rt.block_on(async {
+        let config = Config {
+            postfix: vec![instance(&pf)],
+            ..Config::default()
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let runner = Runner {
+            tx,
+            config: Arc::new(config.clone()),
+        };
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut pane = QueuePane::new(&config);
+        let mut shared = Shared::default();
+        let listed = |e: &QueueEvent| matches!(e, QueueEvent::Listed { .. });
+        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+        pump(
+            &mut pane,
+            &mut shared,
+            access.as_ref(),
+            &mut rx,
+            &runner,
+            listed,
+        )
+        .await;
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        pane.on_action(QueueAction::TagAll, &mut cx);
+        pane.on_nav(opsdeck::app::pane::Nav::Top, &mut cx);
+        let old = pane.selected_entry().unwrap().1.id.clone();
+        assert!(twins.contains(&old));
+        for e in pane.on_enter(&mut cx) {
+            let Effect::Queue(q) = e else { continue };
+            opsdeck::mail::queue::run(q, &runner);
+        }
+        let Some(Effect::Confirm(c)) = pane.on_action(QueueAction::Requeue, &mut cx).pop() else {
+            panic!("expected a confirm dialog");
+        };
+        assert_eq!(c.title, "Requeue 2 messages");
+        for e in c.then {
+            let Effect::Queue(q) = e else { continue };
+            opsdeck::mail::queue::run(q, &runner);
+        }
+        pump(
+            &mut pane,
+            &mut shared,
+            access.as_ref(),
+            &mut rx,
+            &runner,
+            |e| matches!(e, QueueEvent::Applied { .. }),
+        )
+        .await;
+        // both under new ids, the log not read: no guess
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+            pump(
+                &mut pane,
+                &mut shared,
+                access.as_ref(),
+                &mut rx,
+                &runner,
+                listed,
+            )
+            .await;
+            let ids: Vec<&QueueId> = pane.model().entries().map(|(_, e)| &e.id).collect();
+            if ids.len() == 2 && ids.iter().all(|id| !twins.contains(id)) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "not requeued: {ids:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert_eq!(pane.detail().unwrap().id, old, "no guess between twins");
+        // the log, read as the Failures pane reads it, names it
+        let log = pf.log();
+        let mut year = YearGuess::now();
+        for line in log.lines() {
+            if let Some(l) = parse_line(line, &mut year) {
+                shared.mail_log.ingest(l);
+            }
+        }
+        let new = log
+            .lines()
+            .find(|l| l.ends_with(&format!("orig_id={old}")))
+            .and_then(|l| l.split(": ").nth(1))
+            .map(|id| QueueId::parse(id).unwrap())
+            .unwrap_or_else(|| panic!("no pickup line for {old}:\n{log}"));
+        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+        pump(
+            &mut pane,
+            &mut shared,
+            access.as_ref(),
+            &mut rx,
+            &runner,
+            listed,
+        )
+        .await;
+        assert_eq!(pane.detail().unwrap().id, new, "the detail follows it");
+        assert_eq!(
+            pane.selected_entry().unwrap().1.id,
+            new,
+            "so does the cursor"
+        );
+    });
+}
