@@ -1115,3 +1115,445 @@ fn the_detail_decodes_encoded_words_and_escapes_what_they_hide() {
     );
     assert!(lines.iter().all(|l| !l.contains('\u{1b}')), "{lines:#?}");
 }
+
+/// `postsuper -r` gives a message a new queue id (pickup logs `NEW: uid=N
+/// from=<..> orig_id=OLD`). Requeued from under the cursor with its detail
+/// open, the message stays under the cursor and in the detail with its new
+/// id: first with no mail log to ask (told by its sender, recipients and
+/// arrival time), then again with the log read as the Failures pane reads it.
+#[test]
+fn a_requeued_message_stays_under_the_cursor_and_in_its_detail() {
+    let (_ses, pf) = throttled();
+    fill(&pf, &["a@example.com", "b@example.com", "c@example.com"]);
+    let rt = rt();
+    rt.block_on(async {
+        let config = Config {
+            postfix: vec![instance(&pf)],
+            ..Config::default()
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let runner = Runner {
+            tx,
+            config: Arc::new(config.clone()),
+        };
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut pane = QueuePane::new(&config);
+        let mut shared = Shared::default();
+        let listed = |e: &QueueEvent| matches!(e, QueueEvent::Listed { .. });
+        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+        pump(
+            &mut pane,
+            &mut shared,
+            access.as_ref(),
+            &mut rx,
+            &runner,
+            listed,
+        )
+        .await;
+        // the cursor on b's message (neither first nor last), its detail open
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        pane.on_nav(opsdeck::app::pane::Nav::Top, &mut cx);
+        while pane.selected_entry().unwrap().1.sender.as_str() != "b@example.com" {
+            pane.on_nav(opsdeck::app::pane::Nav::Down, &mut cx);
+        }
+        let mut log_read = 0;
+        for with_log in [false, true] {
+            let old = id_of(&pf, "b@example.com");
+            let mut cx = Cx {
+                now: chrono::Local::now(),
+                access: access.as_ref(),
+                shared: &mut shared,
+            };
+            assert_eq!(pane.selected_entry().unwrap().1.id, old);
+            if pane.detail().is_none() {
+                for e in pane.on_enter(&mut cx) {
+                    let Effect::Queue(q) = e else { continue };
+                    opsdeck::mail::queue::run(q, &runner);
+                }
+            }
+            let Some(Effect::Confirm(c)) = pane.on_action(QueueAction::Requeue, &mut cx).pop()
+            else {
+                panic!("expected a confirm dialog");
+            };
+            assert_eq!(
+                c.lines[0],
+                format!("requeue 1 message from deferred: {old}")
+            );
+            for e in c.then {
+                let Effect::Queue(q) = e else { continue };
+                opsdeck::mail::queue::run(q, &runner);
+            }
+            pump(
+                &mut pane,
+                &mut shared,
+                access.as_ref(),
+                &mut rx,
+                &runner,
+                |e| matches!(e, QueueEvent::Applied { .. }),
+            )
+            .await;
+            // pickup gives it its new id; read the queue (and the log) until the
+            // pane has followed it, or say where it stands
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while pane.detail().map(|d| &d.id) == Some(&old) {
+                assert!(
+                    Instant::now() < deadline,
+                    "not followed: queue {:?}, log:\n{}",
+                    queue_state(&pf),
+                    pf.log()
+                );
+                if with_log {
+                    let log = pf.log();
+                    let mut year = YearGuess::now();
+                    for line in log.lines().skip(log_read) {
+                        if let Some(l) = parse_line(line, &mut year) {
+                            shared.mail_log.ingest(l);
+                        }
+                    }
+                    log_read = log.lines().count();
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+                pump(
+                    &mut pane,
+                    &mut shared,
+                    access.as_ref(),
+                    &mut rx,
+                    &runner,
+                    listed,
+                )
+                .await;
+            }
+            let new = id_of(&pf, "b@example.com");
+            assert_ne!(new, old, "postsuper -r gave it a new id");
+            let log = pf.log();
+            assert!(
+                log.lines().any(|l| l.contains(&format!("{new}: uid="))
+                    && l.ends_with(&format!("from=<b@example.com> orig_id={old}"))),
+                "{log}"
+            );
+            assert_eq!(
+                pane.selected_entry().unwrap().1.id,
+                new,
+                "the cursor followed it"
+            );
+            assert_eq!(pane.detail().unwrap().id, new, "so did the detail");
+            // and the detail reads it again under its new id
+            pump(
+                &mut pane,
+                &mut shared,
+                access.as_ref(),
+                &mut rx,
+                &runner,
+                |e| matches!(e, QueueEvent::Loaded { id, .. } if *id == new),
+            )
+            .await;
+            let d = pane.detail().unwrap();
+            let opsdeck::mail::queue::pane::Loadable::Loaded { lines, .. } = &d.headers else {
+                panic!("headers: {:?}", d.headers);
+            };
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.as_str() == "Subject: from b@example.com"),
+                "{lines:?}"
+            );
+            assert_eq!(queue_state(&pf).len(), 3);
+        }
+    });
+}
+
+/// How many delivery attempts the log shows for `id`.
+fn attempts(log: &str, id: &QueueId) -> usize {
+    let at = format!(" {id}: to=<");
+    log.lines()
+        .filter(|l| l.contains(&at) && l.contains("status=deferred"))
+        .count()
+}
+
+/// Deliver now on a couple of hundred picked messages: one `postqueue -i`
+/// each, a few at a time, the pane told how far it got as they go, and every
+/// message given a new delivery attempt (the log says so). Then the same
+/// with two for which `postqueue -i` fails: those two are named, and every
+/// other message is still tried.
+#[test]
+fn deliver_now_on_hundreds_of_picked_messages() {
+    const N: usize = 200;
+    let (_ses, pf) = throttled();
+    for i in 0..N {
+        pf.submit(
+            &format!("s{i}@example.com"),
+            "rcpt@example.net",
+            "Subject: hello\n\nhello\n",
+        );
+    }
+    pf.wait_until_deferred(N, Duration::from_secs(180))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ids: Vec<QueueId> = queue_state(&pf)
+        .iter()
+        .map(|r| QueueId::parse(&r.1).unwrap())
+        .collect();
+    let log = pf.log();
+    assert!(ids.iter().all(|id| attempts(&log, id) == 1), "{log}");
+    let rt = rt();
+    rt.block_on(async {
+        let config = Config {
+            postfix: vec![instance(&pf)],
+            ..Config::default()
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+        let runner = Runner {
+            tx,
+            config: Arc::new(config.clone()),
+        };
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut pane = QueuePane::new(&config);
+        let mut shared = Shared::default();
+        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+        pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
+            matches!(e, QueueEvent::Listed { .. })
+        })
+        .await;
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        pane.on_action(QueueAction::TagAll, &mut cx);
+        let Some(Effect::Confirm(c)) = pane.on_action(QueueAction::DeliverNow, &mut cx).pop()
+        else {
+            panic!("expected a confirm dialog");
+        };
+        assert_eq!(c.title, format!("Deliver now {N} messages"));
+        for e in c.then {
+            let Effect::Queue(q) = e else { continue };
+            opsdeck::mail::queue::run(q, &runner);
+        }
+        let mut progress: Vec<(usize, usize)> = Vec::new();
+        let notices = pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
+            if let QueueEvent::Progress { done, of, .. } = e {
+                progress.push((*done, *of));
+            }
+            matches!(e, QueueEvent::Applied { .. })
+        })
+        .await;
+        assert!(
+            notices.iter().any(
+                |n| matches!(n, Effect::Notice(t) if *t == format!("deliver now: asked Postfix to try {N} messages"))
+            ),
+            "{notices:?}"
+        );
+        assert_eq!(progress.first(), Some(&(0, N)), "said as it starts");
+        assert!(
+            progress.windows(2).all(|w| w[0].0 < w[1].0) && progress.len() > 2,
+            "and as it goes: {progress:?}"
+        );
+    });
+    wait_until(
+        "a new attempt for every message",
+        Duration::from_secs(120),
+        || {
+            let log = pf.log();
+            ids.iter().all(|id| attempts(&log, id) == 2)
+        },
+    );
+
+    // postqueue -i fails for two of them (a stand-in in front of the real one)
+    let failing = [ids[17].clone(), ids[150].clone()];
+    let dir = tempfile::tempdir().unwrap();
+    let wrapper = dir.path().join("postqueue-wrapper");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "for a; do id=$a; done\ncase \" {} {} \" in *\" $id \"*) echo 'postqueue: warning: flush service busy' >&2; exit 75;; esac\nexec \"$@\"\n",
+            failing[0], failing[1]
+        ),
+    )
+    .unwrap();
+    let mut inst = instance(&pf);
+    inst.command_prefix = vec!["sh".into(), wrapper.display().to_string()];
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    let o = rt
+        .block_on(commands::apply(&access, &inst, QueueOp::DeliverNow, &ids))
+        .unwrap();
+    let missed: Vec<&QueueId> = o.missed.iter().flatten().collect();
+    assert_eq!(missed, failing.iter().collect::<Vec<_>>());
+    assert_eq!(o.done, Some(N as u64 - 2));
+    assert!(
+        o.summary().starts_with(&format!(
+            "deliver now: asked Postfix to try {} of {N} messages; not for 2: {}, {} - ",
+            N - 2,
+            failing[0],
+            failing[1]
+        )),
+        "{}",
+        o.summary()
+    );
+    wait_until(
+        "a third attempt for all but the two",
+        Duration::from_secs(120),
+        || {
+            let log = pf.log();
+            ids.iter()
+                .filter(|id| !failing.contains(id))
+                .all(|id| attempts(&log, id) == 3)
+        },
+    );
+    let log = pf.log();
+    for id in &failing {
+        assert_eq!(attempts(&log, id), 2, "{id} was not tried again");
+    }
+}
+
+/// Two messages from one sender to one recipient that arrived in the same
+/// second look the same in `postqueue -j`; both requeued, their new ids
+/// cannot be told apart by the listing. The pane then waits for the mail log
+/// (pickup's `orig_id`), and follows the message under the cursor and in its
+/// detail to the id the log names, never to its twin.
+#[test]
+fn requeued_twins_are_told_apart_by_the_mail_log() {
+    let (_ses, pf) = throttled();
+    // twins: the same second of arrival (submitted back to back; tried again
+    // in the rare case they straddle a second)
+    let twins = (0..5)
+        .find_map(|_| {
+            for _ in 0..2 {
+                pf.submit(
+                    "twin@example.com",
+                    "rcpt@example.net",
+                    "Subject: twin\n\nhello\n",
+                );
+            }
+            wait_until("the twins deferred", Duration::from_secs(30), || {
+                let q = pf.postqueue_json();
+                q.iter().filter(|v| v["queue_name"] == "deferred").count() == 2
+            });
+            let q = pf.postqueue_json();
+            if q[0]["arrival_time"] == q[1]["arrival_time"] {
+                return Some(
+                    q.iter()
+                        .map(|v| QueueId::parse(v["queue_id"].as_str().unwrap()).unwrap())
+                        .collect::<Vec<_>>(),
+                );
+            }
+            let out = pf
+                .command("postsuper")
+                .args(["-d", "ALL"])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+            None
+        })
+        .expect("two messages in the same second");
+    let rt = rt();
+    rt.block_on(async {
+        let config = Config {
+            postfix: vec![instance(&pf)],
+            ..Config::default()
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let runner = Runner {
+            tx,
+            config: Arc::new(config.clone()),
+        };
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut pane = QueuePane::new(&config);
+        let mut shared = Shared::default();
+        let listed = |e: &QueueEvent| matches!(e, QueueEvent::Listed { .. });
+        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+        pump(
+            &mut pane,
+            &mut shared,
+            access.as_ref(),
+            &mut rx,
+            &runner,
+            listed,
+        )
+        .await;
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        pane.on_action(QueueAction::TagAll, &mut cx);
+        pane.on_nav(opsdeck::app::pane::Nav::Top, &mut cx);
+        let old = pane.selected_entry().unwrap().1.id.clone();
+        assert!(twins.contains(&old));
+        for e in pane.on_enter(&mut cx) {
+            let Effect::Queue(q) = e else { continue };
+            opsdeck::mail::queue::run(q, &runner);
+        }
+        let Some(Effect::Confirm(c)) = pane.on_action(QueueAction::Requeue, &mut cx).pop() else {
+            panic!("expected a confirm dialog");
+        };
+        assert_eq!(c.title, "Requeue 2 messages");
+        for e in c.then {
+            let Effect::Queue(q) = e else { continue };
+            opsdeck::mail::queue::run(q, &runner);
+        }
+        pump(
+            &mut pane,
+            &mut shared,
+            access.as_ref(),
+            &mut rx,
+            &runner,
+            |e| matches!(e, QueueEvent::Applied { .. }),
+        )
+        .await;
+        // both under new ids, the log not read: no guess
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+            pump(
+                &mut pane,
+                &mut shared,
+                access.as_ref(),
+                &mut rx,
+                &runner,
+                listed,
+            )
+            .await;
+            let ids: Vec<&QueueId> = pane.model().entries().map(|(_, e)| &e.id).collect();
+            if ids.len() == 2 && ids.iter().all(|id| !twins.contains(id)) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "not requeued: {ids:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert_eq!(pane.detail().unwrap().id, old, "no guess between twins");
+        // the log, read as the Failures pane reads it, names it
+        let log = pf.log();
+        let mut year = YearGuess::now();
+        for line in log.lines() {
+            if let Some(l) = parse_line(line, &mut year) {
+                shared.mail_log.ingest(l);
+            }
+        }
+        let new = log
+            .lines()
+            .find(|l| l.ends_with(&format!("orig_id={old}")))
+            .and_then(|l| l.split(": ").nth(1))
+            .map(|id| QueueId::parse(id).unwrap())
+            .unwrap_or_else(|| panic!("no pickup line for {old}:\n{log}"));
+        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+        pump(
+            &mut pane,
+            &mut shared,
+            access.as_ref(),
+            &mut rx,
+            &runner,
+            listed,
+        )
+        .await;
+        assert_eq!(pane.detail().unwrap().id, new, "the detail follows it");
+        assert_eq!(
+            pane.selected_entry().unwrap().1.id,
+            new,
+            "so does the cursor"
+        );
+    });
+}

@@ -141,22 +141,26 @@ impl QueueOp {
 
     /// Can this operation act on a message in queue `q`? `postsuper -H`
     /// only releases held mail, `postsuper -h` has nothing to do with it,
-    /// and `postqueue -i` does not deliver it.
+    /// and `postqueue -i` only moves deferred mail on: held mail is not
+    /// delivered, and active, incoming or maildrop mail is on its way
+    /// already (the flush service leaves it, and says nothing).
     pub fn applies_to(self, q: QueueName) -> bool {
         match self {
             QueueOp::Release => q == QueueName::Hold,
-            QueueOp::Hold | QueueOp::DeliverNow => q != QueueName::Hold,
+            QueueOp::Hold => q != QueueName::Hold,
+            QueueOp::DeliverNow => q == QueueName::Deferred,
             QueueOp::Requeue | QueueOp::Delete | QueueOp::Expire => true,
         }
     }
 
-    /// What a message this operation does not apply to is (after "is" or
-    /// "are"): "not on hold", "already on hold".
-    pub fn left_out_because(self) -> &'static str {
+    /// What a message in queue `q` this operation does not apply to is
+    /// (after "is" or "are"): "not on hold", "already on hold".
+    pub fn left_out_because(self, q: QueueName) -> &'static str {
         match self {
             QueueOp::Release => "not on hold",
             QueueOp::Hold => "already on hold",
-            QueueOp::DeliverNow => "on hold",
+            QueueOp::DeliverNow if q == QueueName::Hold => "on hold",
+            QueueOp::DeliverNow => "not deferred (on its way already)",
             QueueOp::Requeue | QueueOp::Delete | QueueOp::Expire => "not in a queue it takes",
         }
     }
@@ -171,10 +175,13 @@ impl QueueOp {
         }
     }
 
-    /// What to do instead, for messages this operation does not apply to.
-    pub fn left_out_hint(self) -> Option<&'static str> {
+    /// What to do instead, for messages in queue `q` this operation does
+    /// not apply to.
+    pub fn left_out_hint(self, q: QueueName) -> Option<&'static str> {
         match self {
-            QueueOp::DeliverNow => Some("held mail is not delivered - release it first (H)"),
+            QueueOp::DeliverNow if q == QueueName::Hold => {
+                Some("held mail is not delivered - release it first (H)")
+            }
             _ => None,
         }
     }
@@ -448,11 +455,24 @@ impl Outcome {
     /// One line for the status bar.
     pub fn summary(&self) -> String {
         match (self.op, self.done) {
-            (QueueOp::DeliverNow, _) => format!(
-                "deliver now: asked Postfix to try {} message{}",
-                self.asked,
-                plural(self.asked)
-            ),
+            (QueueOp::DeliverNow, _) => match self.missed.as_deref() {
+                Some(missed) if !missed.is_empty() => format!(
+                    "deliver now: asked Postfix to try {} of {} messages; not for {}: {} - {}",
+                    self.asked - missed.len(),
+                    self.asked,
+                    missed.len(),
+                    named_ids(missed),
+                    self.lines
+                        .first()
+                        .map(|c| c.as_str().to_string())
+                        .unwrap_or_default()
+                ),
+                _ => format!(
+                    "deliver now: asked Postfix to try {} message{}",
+                    self.asked,
+                    plural(self.asked)
+                ),
+            },
             (op, Some(n)) if n as usize == self.asked => {
                 format!("{}: done for {n} message{}", op.verb(), plural(n))
             }
@@ -465,19 +485,13 @@ impl Outcome {
                     .is_some_and(|m| !m.is_empty() && m.len() as u64 + n == self.asked as u64) =>
             {
                 let missed = self.missed.as_deref().unwrap_or_default();
-                const NAMED: usize = 3;
-                let mut ids: Vec<String> =
-                    missed.iter().take(NAMED).map(|i| i.to_string()).collect();
-                if missed.len() > NAMED {
-                    ids.push(format!("and {} more", missed.len() - NAMED));
-                }
                 format!(
                     "{}: done for {n} of {} messages; {} {}: {}",
                     op.verb(),
                     self.asked,
                     missed.len(),
                     op.missed_because(),
-                    ids.join(", ")
+                    named_ids(missed)
                 )
             }
             (op, Some(n)) => format!(
@@ -495,6 +509,16 @@ impl Outcome {
             ),
         }
     }
+}
+
+/// The first few of `ids`, and how many more.
+fn named_ids(ids: &[QueueId]) -> String {
+    const NAMED: usize = 3;
+    let mut out: Vec<String> = ids.iter().take(NAMED).map(|i| i.to_string()).collect();
+    if ids.len() > NAMED {
+        out.push(format!("and {} more", ids.len() - NAMED));
+    }
+    out.join(", ")
 }
 
 /// Read the count from postsuper's stderr: `postsuper: Deleted: 3 messages`,
@@ -524,10 +548,27 @@ fn acted_on(line: &str) -> Option<&str> {
 /// Change the queue. Ids were checked when they became [`QueueId`]s; an
 /// empty list runs nothing.
 pub async fn apply(
+    access: &WriteAccess,
+    inst: &PostfixInstance,
+    op: QueueOp,
+    ids: &[QueueId],
+) -> Result<Outcome, QueueError> {
+    apply_watching(access, inst, op, ids, &mut |_| {}).await
+}
+
+/// `postqueue -i` commands run at most this many at once: it takes one id,
+/// and hundreds picked, one after the other, take minutes (longer through
+/// `sudo` or `ssh`). The flush service they ask serves several at a time.
+pub const DELIVER_AT_ONCE: usize = 8;
+
+/// [`apply`], telling `progress` how many of the messages are done as they
+/// are: each one postsuper names, each `postqueue -i` that returned.
+pub async fn apply_watching(
     _access: &WriteAccess,
     inst: &PostfixInstance,
     op: QueueOp,
     ids: &[QueueId],
+    progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<Outcome, QueueError> {
     let mut outcome = Outcome {
         op,
@@ -540,6 +581,10 @@ pub async fn apply(
         outcome.done = Some(0);
         return Ok(outcome);
     }
+    if op == QueueOp::DeliverNow {
+        deliver_now(inst, ids, &mut outcome, progress).await?;
+        return Ok(outcome);
+    }
     // postsuper names each message it acts on (`postsuper: ID: removed`);
     // every line is looked at, the kept output may leave some out.
     let asked: std::collections::HashSet<&str> = ids.iter().map(QueueId::as_str).collect();
@@ -548,29 +593,26 @@ pub async fn apply(
         let c = run_watching(&spec, 64 * 1024, |line| {
             if let Some(id) = acted_on(line)
                 && asked.contains(id)
+                && named.insert(id.to_string())
             {
-                named.insert(id.to_string());
+                progress(named.len());
             }
         })
         .await?;
         let text = String::from_utf8_lossy(&c.stderr);
-        if op != QueueOp::DeliverNow {
-            outcome.done = postsuper_count(&text);
-        }
+        outcome.done = postsuper_count(&text);
         outcome.lines.extend(
             text.lines()
                 .filter(|l| !l.trim().is_empty())
                 .map(|l| Clean::capped(l, 300)),
         );
     }
-    if op != QueueOp::DeliverNow {
-        outcome.missed = Some(
-            ids.iter()
-                .filter(|id| !named.contains(id.as_str()))
-                .cloned()
-                .collect(),
-        );
-    }
+    outcome.missed = Some(
+        ids.iter()
+            .filter(|id| !named.contains(id.as_str()))
+            .cloned()
+            .collect(),
+    );
     if op == QueueOp::Requeue {
         // Requeued mail waits in maildrop until pickup next wakes (up to a
         // minute): wake it now so the new ids show at once. Best effort.
@@ -581,6 +623,77 @@ pub async fn apply(
         }
     }
     Ok(outcome)
+}
+
+/// One `postqueue -i ID` per message, [`DELIVER_AT_ONCE`] at a time. Every
+/// message is asked for even when some fail; the ones that failed, and
+/// those not asked for once an error said the rest would fail too (no
+/// permission, the mail system down), are `missed`, and the errors are the
+/// outcome's lines. When none could be asked for, that is the error.
+async fn deliver_now(
+    inst: &PostfixInstance,
+    ids: &[QueueId],
+    outcome: &mut Outcome,
+    progress: &mut (dyn FnMut(usize) + Send),
+) -> Result<(), QueueError> {
+    use futures_util::StreamExt;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let specs = op_commands(inst, QueueOp::DeliverNow, ids);
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    // owned: the future is spawned, and may borrow nothing of this frame
+    let mut runs = futures_util::stream::iter(specs.into_iter().enumerate())
+        .map(|(i, spec)| {
+            let stop = stop.clone();
+            async move {
+                if stop.load(Ordering::Relaxed) {
+                    return (i, None);
+                }
+                (i, Some(run(&spec, 4096).await))
+            }
+        })
+        .buffer_unordered(DELIVER_AT_ONCE);
+    // (index, its error; None: not asked for)
+    let mut failed: Vec<(usize, Option<QueueError>)> = Vec::new();
+    let mut ok = 0u64;
+    let mut finished = 0;
+    while let Some((i, ran)) = runs.next().await {
+        finished += 1;
+        match ran {
+            Some(Ok(_)) => ok += 1,
+            Some(Err(e)) => {
+                if e.stops_the_rest() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                failed.push((i, Some(e)));
+            }
+            None => failed.push((i, None)),
+        }
+        progress(finished);
+    }
+    failed.sort_by_key(|f| f.0);
+    if ok == 0
+        && let Some(e) = failed.iter().find_map(|f| f.1.clone())
+    {
+        return Err(e);
+    }
+    outcome.done = Some(ok);
+    outcome.missed = Some(failed.iter().map(|f| ids[f.0].clone()).collect());
+    const ERRORS_KEPT: usize = 20;
+    outcome.lines.extend(
+        failed
+            .iter()
+            .filter_map(|f| f.1.as_ref())
+            .take(ERRORS_KEPT)
+            .map(|e| Clean::capped(&e.to_string(), 300)),
+    );
+    let not_asked = failed.iter().filter(|f| f.1.is_none()).count();
+    if not_asked > 0 {
+        outcome.lines.push(Clean::new(&format!(
+            "{not_asked} message{} not asked for after that",
+            plural(not_asked)
+        )));
+    }
+    Ok(())
 }
 
 /// `postqueue -f`: try every deferred message now.
@@ -972,6 +1085,129 @@ mod tests {
                 .any(|l| l.contains("bytes of output left out")),
             "the kept output was cut, the ids were all read"
         );
+    }
+
+    /// A `postqueue` stand-in for `postqueue -i ID`: notes each id it is
+    /// given and how many ran at that moment, and fails for the ids in `$FAIL`
+    /// with what `$WHY` says.
+    fn deliver_stand_in(dir: &std::path::Path, fail: &str, why: &str) -> PostfixInstance {
+        let script = format!(
+            "d={d}; id=\"$3\"; : > \"$d/run.$id\"; ls \"$d\" | grep -c '^run\\.' >> \"$d/at-once\"; \
+             sleep 0.3; echo \"$id\" >> \"$d/asked\"; rm -f \"$d/run.$id\"; \
+             case ' {fail} ' in *\" $id \"*) echo '{why}' >&2; exit 75;; esac\n",
+            d = dir.display()
+        );
+        let path = dir.join("stand-in");
+        std::fs::write(&path, script).unwrap();
+        inst("/etc/postfix", &["sh", path.to_str().unwrap()])
+    }
+
+    fn lines_of(path: &std::path::Path) -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn deliver_now_asks_for_every_message_a_few_at_a_time_and_names_the_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let ids: Vec<QueueId> = (0..40)
+            .map(|i| QueueId::parse(&format!("{:08X}", 0xA000_0000u32 + i)).unwrap())
+            .collect();
+        let stand_in = deliver_stand_in(
+            dir.path(),
+            "A0000007 A0000021",
+            "postqueue: warning: flush service busy",
+        );
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let mut seen = Vec::new();
+        let o = apply_watching(&access, &stand_in, QueueOp::DeliverNow, &ids, &mut |n| {
+            seen.push(n)
+        })
+        .await
+        .unwrap();
+        let mut asked = lines_of(&dir.path().join("asked"));
+        asked.sort();
+        let want: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+        assert_eq!(asked, want, "every message asked for, each once");
+        let at_once: Vec<usize> = lines_of(&dir.path().join("at-once"))
+            .iter()
+            .map(|l| l.trim().parse().unwrap())
+            .collect();
+        let most = at_once.iter().copied().max().unwrap();
+        assert!(
+            (2..=DELIVER_AT_ONCE).contains(&most),
+            "several at once, never more than {DELIVER_AT_ONCE}: {at_once:?}"
+        );
+        assert_eq!(
+            seen,
+            (1..=40).collect::<Vec<_>>(),
+            "progress, message by message"
+        );
+        assert_eq!(o.done, Some(38));
+        let missed: Vec<&str> = o.missed.iter().flatten().map(QueueId::as_str).collect();
+        assert_eq!(missed, ["A0000007", "A0000021"]);
+        assert_eq!(
+            o.summary(),
+            format!(
+                "deliver now: asked Postfix to try 38 of 40 messages; not for 2: A0000007, A0000021 - sh {} postqueue -i A0000007: exited with exit status: 75: postqueue: warning: flush service busy",
+                dir.path().join("stand-in").display()
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn deliver_now_stops_asking_when_the_rest_would_fail_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let ids: Vec<QueueId> = (0..60)
+            .map(|i| QueueId::parse(&format!("{:08X}", 0xA000_0000u32 + i)).unwrap())
+            .collect();
+        let stand_in = deliver_stand_in(
+            dir.path(),
+            "A0000002",
+            "postqueue: fatal: Cannot flush mail queue - mail system is down",
+        );
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let o = apply(&access, &stand_in, QueueOp::DeliverNow, &ids)
+            .await
+            .unwrap();
+        let asked = lines_of(&dir.path().join("asked")).len();
+        assert!(asked < 60, "{asked} asked for");
+        let missed = o.missed.as_ref().unwrap();
+        assert_eq!(o.done, Some((asked - 1) as u64));
+        assert_eq!(
+            missed.len(),
+            60 - (asked - 1),
+            "the failed one and every one not asked"
+        );
+        assert_eq!(missed[0].as_str(), "A0000002");
+        let s = o.summary();
+        assert!(
+            s.starts_with(&format!(
+                "deliver now: asked Postfix to try {} of 60 messages; not for {}: A0000002, ",
+                asked - 1,
+                missed.len()
+            )) && s.ends_with("the mail system is down - start it with `postfix start` (postqueue: fatal: Cannot flush mail queue - mail system is down)"),
+            "{s}"
+        );
+        assert_eq!(
+            o.lines.last().map(|l| l.as_str().to_string()),
+            Some(format!("{} messages not asked for after that", 60 - asked))
+        );
+        // none done: that is the error
+        let dir = tempfile::tempdir().unwrap();
+        let all: String = ids.iter().map(|i| format!("{i} ")).collect();
+        let stand_in = deliver_stand_in(
+            dir.path(),
+            &all,
+            "postqueue: fatal: Cannot flush mail queue - mail system is down",
+        );
+        let e = apply(&access, &stand_in, QueueOp::DeliverNow, &ids[..3])
+            .await
+            .unwrap_err();
+        assert!(matches!(e, QueueError::MailSystemDown { .. }), "{e}");
     }
 
     #[tokio::test]

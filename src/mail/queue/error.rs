@@ -70,6 +70,24 @@ fn seconds(d: std::time::Duration) -> String {
 }
 
 impl QueueError {
+    /// Does this error of one command say the same command fails for every
+    /// other message too (no such program, no permission, the mail system
+    /// down), so that running it for the rest only repeats it?
+    pub fn stops_the_rest(&self) -> bool {
+        matches!(
+            self,
+            QueueError::NotFound { .. }
+                | QueueError::NotAuthorized { .. }
+                | QueueError::NeedsRoot { .. }
+                | QueueError::ConfigDirNotAllowed { .. }
+                | QueueError::DefaultConfigMissing { .. }
+                | QueueError::NotConfigured { .. }
+                | QueueError::SudoPassword { .. }
+                | QueueError::MailSystemDown { .. }
+                | QueueError::Spawn { .. }
+        )
+    }
+
     /// Classify a process that exited non-zero by what it printed.
     pub fn from_exit(command: &str, status: &str, stderr: &[u8]) -> QueueError {
         let text = String::from_utf8_lossy(stderr);

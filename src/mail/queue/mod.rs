@@ -94,6 +94,14 @@ pub enum QueueEvent {
         instance: usize,
         result: Result<MailVersion, QueueError>,
     },
+    /// An action on `of` messages has done `done` of them so far (sent as
+    /// it starts, then now and then; the `Applied` report ends it).
+    Progress {
+        instance: usize,
+        op: QueueOp,
+        done: usize,
+        of: usize,
+    },
     /// An action finished.
     Applied {
         instance: usize,

@@ -54,6 +54,75 @@ pub struct Detail {
     pub headers: Loadable,
     pub body: Loadable,
     pub scroll: Scroll,
+    /// What became of the message once it left the queue, when the pane
+    /// knows more than that it left (a requeue it could not follow).
+    pub gone: Option<String>,
+}
+
+/// A requeued message the cursor or the open detail was on, followed to the
+/// new queue id pickup gives it (`postsuper -r` re-reads it from the
+/// maildrop: pickup logs `NEWID: uid=0 from=<..> orig_id=OLDID`).
+#[derive(Clone, Debug)]
+pub(super) struct Follow {
+    pub(super) instance: usize,
+    pub(super) old: QueueId,
+    /// What `postqueue -j` keeps across a requeue: the sender, the
+    /// recipients and the arrival time (cleanup writes a new size).
+    sender: Clean,
+    recipients: Vec<Clean>,
+    arrival: i64,
+    /// Other messages that looked the same when it was requeued: never
+    /// taken for it.
+    lookalikes: HashSet<QueueId>,
+    /// The cursor was on it (and has not been moved since).
+    cursor: bool,
+    /// Its detail was open.
+    detail: bool,
+    /// When postsuper reported it requeued (unix seconds); None while the
+    /// dialog is open, or after it was cancelled.
+    pub(super) since: Option<i64>,
+}
+
+/// How long a requeued message is looked for under a new id: pickup reads
+/// the maildrop when woken, and at the latest within a minute.
+const FOLLOW_SECS: i64 = 120;
+
+/// At most this many requeues of one message are followed through the log.
+const FOLLOW_HOPS: usize = 16;
+
+impl Follow {
+    fn of(instance: usize, e: &QueueEntry, entries: &[QueueEntry]) -> Follow {
+        let mut f = Follow {
+            instance,
+            old: e.id.clone(),
+            sender: e.sender.clone(),
+            recipients: e.recipients.iter().map(|r| r.address.clone()).collect(),
+            arrival: e.arrival,
+            lookalikes: HashSet::new(),
+            cursor: false,
+            detail: false,
+            since: None,
+        };
+        f.recipients.sort();
+        f.lookalikes = entries
+            .iter()
+            .filter(|x| x.id != e.id && f.looks_like(x))
+            .map(|x| x.id.clone())
+            .collect();
+        f
+    }
+
+    fn looks_like(&self, e: &QueueEntry) -> bool {
+        if e.arrival != self.arrival
+            || e.sender != self.sender
+            || e.recipients.len() != self.recipients.len()
+        {
+            return false;
+        }
+        let mut r: Vec<&Clean> = e.recipients.iter().map(|r| &r.address).collect();
+        r.sort();
+        r.into_iter().eq(self.recipients.iter())
+    }
 }
 
 /// What the pane knows of one configured Postfix instance.
@@ -68,6 +137,8 @@ pub struct InstanceState {
     pub first_bad: Option<String>,
     /// The latest listing said the mail system is down (listed from the files).
     pub down: Option<Box<QueueError>>,
+    /// An action running on this instance: what, how many messages done, of how many.
+    pub running: Option<(QueueOp, usize, usize)>,
 }
 
 /// What the demo's dialogs add: its queue is a file, and nothing is run on it.
@@ -97,6 +168,9 @@ pub struct QueuePane {
     /// First table row drawn (kept by the view so scrolling is smooth).
     pub(super) window: crate::ui::widgets::ListWindow,
     pub(super) tags: HashSet<(usize, QueueId)>,
+    /// Tags whose message the latest listing did not have (a subset of
+    /// `tags`): dropped if the next one does not have it either.
+    tags_unlisted: HashSet<(usize, QueueId)>,
     pub(super) mode: Mode,
     pub(super) reasons: Vec<ReasonGroup>,
     /// Counts per queue and the oldest message, computed once per listing.
@@ -105,6 +179,9 @@ pub struct QueuePane {
     pub(super) held_here: Vec<super::check::HeldHere>,
     pub(super) reason_sel: usize,
     pub(super) detail: Option<Detail>,
+    /// A requeue of the message under the cursor or in the detail, being
+    /// followed to its new queue id.
+    pub(super) follow: Option<Follow>,
     pub(super) demo: bool,
     pub(super) notice: Option<(bool, String)>,
     pub(super) errors: u64,
@@ -136,12 +213,14 @@ impl QueuePane {
             selected: 0,
             window: Default::default(),
             tags: HashSet::new(),
+            tags_unlisted: HashSet::new(),
             mode: Mode::Table,
             reasons: Vec::new(),
             summary: Summary::default(),
             held_here: Vec::new(),
             reason_sel: 0,
             detail: None,
+            follow: None,
             demo: config.demo,
             notice: None,
             errors: 0,
@@ -162,6 +241,16 @@ impl QueuePane {
         let r = *self.view.get(self.selected)?;
         let (s, e) = self.model.get(r)?;
         Some((s.instance, e))
+    }
+
+    /// How many messages are tagged (of those the latest listing has).
+    pub(super) fn tagged(&self) -> usize {
+        self.tags.len() - self.tags_unlisted.len()
+    }
+
+    /// The open detail, if any.
+    pub fn detail(&self) -> Option<&Detail> {
+        self.detail.as_ref()
     }
 
     fn selected_key(&self) -> Option<(usize, QueueId)> {
@@ -262,10 +351,25 @@ impl QueuePane {
             first_bad: parsed.first_bad,
             search: parsed.search,
         });
-        // Tags on messages that left the queue are dropped.
+        // Tags on messages that left the queue are dropped, once two
+        // listings in a row lack them: `postqueue -j` misses a message that
+        // moves between queue directories while it reads them (a flush of
+        // hundreds moves hundreds), and the next listing has it again.
         if !self.tags.is_empty() {
             let present = present(&self.model);
-            self.tags.retain(|(i, id)| present.contains_key(&(*i, id)));
+            let unlisted = &mut self.tags_unlisted;
+            self.tags.retain(|k| {
+                // only this instance's listing says anything of its messages
+                if k.0 != instance || present.contains_key(&(k.0, &k.1)) {
+                    unlisted.remove(k);
+                    true
+                } else {
+                    // kept the first time, dropped the second
+                    unlisted.insert(k.clone())
+                }
+            });
+            let tags = &self.tags;
+            self.tags_unlisted.retain(|k| tags.contains(k));
         }
         // The groups are ordered by size, which changes: the cursor stays on
         // its group (Enter opens what it is on), or on its row if it went.
@@ -386,6 +490,9 @@ impl QueuePane {
                 }
             }
         }
+        if op == QueueOp::Requeue {
+            self.follow = self.follow_of(&targets);
+        }
         let (mut lines, then) = confirm_text(op, &targets, &self.instances, access);
         let mut at = 1;
         if !left_out.is_empty() {
@@ -435,6 +542,167 @@ impl QueuePane {
             lines,
             then,
         })]
+    }
+
+    /// What to follow through a requeue of `targets`: the message whose
+    /// detail is open, or else the one under the cursor, if it is among them.
+    fn follow_of(&self, targets: &[(usize, QueueId, QueueName)]) -> Option<Follow> {
+        let cursor = self.selected_key();
+        let (instance, id) = self
+            .detail
+            .as_ref()
+            .map(|d| (d.instance, d.id.clone()))
+            .or_else(|| cursor.clone())?;
+        if !targets.iter().any(|t| t.0 == instance && t.1 == id) {
+            return None;
+        }
+        let snapshot = self
+            .model
+            .snapshots
+            .iter()
+            .find(|s| s.instance == instance)?;
+        let e = snapshot.entries.iter().find(|e| e.id == id)?;
+        let mut f = Follow::of(instance, e, &snapshot.entries);
+        f.cursor = cursor.as_ref() == Some(&(instance, id.clone()));
+        f.detail = self
+            .detail
+            .as_ref()
+            .is_some_and(|d| d.instance == instance && d.id == id);
+        Some(f)
+    }
+
+    /// Look for the followed message under its new queue id: the mail log's
+    /// `orig_id` link first (through every requeue since), else the one
+    /// message in the queue with its sender, recipients and arrival time
+    /// that was not there before. Found, the cursor and the open detail go
+    /// to it; not found in [`FOLLOW_SECS`], the pane says why.
+    fn follow_requeue(
+        &mut self,
+        log: &crate::mail::log::MailLog,
+        now: DateTime<Local>,
+    ) -> Vec<Effect> {
+        let Some(f) = self.follow.as_ref() else {
+            return Vec::new();
+        };
+        let Some(since) = f.since else {
+            return Vec::new();
+        };
+        let Some(snapshot) = self
+            .model
+            .snapshots
+            .iter()
+            .find(|s| s.instance == f.instance)
+        else {
+            return Vec::new();
+        };
+        if snapshot.entries.iter().any(|e| e.id == f.old) {
+            // still in the maildrop, waiting for pickup
+            return Vec::new();
+        }
+        let listed = |id: &str| snapshot.entries.iter().find(|e| e.id.as_str() == id);
+        // the log: old -> new (-> newer, requeued again)
+        let mut by_log: Option<QueueId> = None;
+        let mut left: Option<String> = None;
+        let mut at = crate::mail::log::parse::QueueId::parse(f.old.as_str());
+        for _ in 0..FOLLOW_HOPS {
+            let Some(next) = at
+                .as_ref()
+                .and_then(|id| log.message(id))
+                .and_then(|m| m.requeued_to.clone())
+            else {
+                break;
+            };
+            if let Some(e) = listed(next.as_str()) {
+                by_log = Some(e.id.clone());
+                break;
+            }
+            left = log
+                .message(&next)
+                .filter(|m| m.removed)
+                .map(|_| next.as_str().to_string());
+            at = Some(next);
+        }
+        let lookalikes: Vec<&QueueEntry> = snapshot
+            .entries
+            .iter()
+            .filter(|e| !f.lookalikes.contains(&e.id) && f.looks_like(e))
+            .collect();
+        let found = by_log.or_else(|| match lookalikes.as_slice() {
+            [one] => Some(one.id.clone()),
+            _ => None,
+        });
+        let old = f.old.clone();
+        if let Some(new) = found {
+            return self.followed_to(new, now);
+        }
+        let why = if let Some(new) = left {
+            format!("{old} was requeued as {new}, which has left the queue since")
+        } else if now.timestamp() - since < FOLLOW_SECS {
+            return Vec::new();
+        } else if lookalikes.len() > 1 {
+            format!(
+                "{old} was requeued, but {} messages in the queue have its sender, recipients and arrival time, and the mail log does not say which it is",
+                lookalikes.len()
+            )
+        } else {
+            format!(
+                "{old} was requeued, but no message in the queue has its sender, recipients and arrival time, and the mail log does not name its new queue id"
+            )
+        };
+        self.follow = None;
+        if let Some(d) = self.detail.as_mut()
+            && d.id == old
+        {
+            d.gone = Some(why.clone());
+        }
+        let text = format!("requeue: {why}");
+        self.keep_notice(false, &text, now);
+        vec![Effect::Notice(text)]
+    }
+
+    /// The followed message is `new` now: the cursor (unless moved since)
+    /// and the open detail go to it.
+    fn followed_to(&mut self, new: QueueId, now: DateTime<Local>) -> Vec<Effect> {
+        let Some(f) = self.follow.take() else {
+            return Vec::new();
+        };
+        let mut effects = Vec::new();
+        let mut text = format!("requeue: {} is now {new}", f.old);
+        if f.cursor {
+            match self.view.iter().position(|r| {
+                self.model
+                    .get(*r)
+                    .is_some_and(|(s, e)| s.instance == f.instance && e.id == new)
+            }) {
+                Some(pos) => self.selected = pos,
+                None => text.push_str(" (not shown under the filter)"),
+            }
+        }
+        if f.detail
+            && let Some(d) = self.detail.as_mut()
+            && d.instance == f.instance
+            && d.id == f.old
+        {
+            d.id = new.clone();
+            d.gone = None;
+            d.headers = Loadable::Loading;
+            effects.push(Effect::Queue(QueueEffect::Load {
+                instance: f.instance,
+                id: new.clone(),
+                part: Part::Headers,
+            }));
+            if d.body != Loadable::NotAsked {
+                d.body = Loadable::Loading;
+                effects.push(Effect::Queue(QueueEffect::Load {
+                    instance: f.instance,
+                    id: new,
+                    part: Part::Body,
+                }));
+            }
+        }
+        self.keep_notice(true, &text, now);
+        effects.insert(0, Effect::Notice(text));
+        effects
     }
 
     /// The entries of `targets` with their instance, found in one pass over
@@ -656,6 +924,7 @@ impl QueuePane {
             headers: Loadable::Loading,
             body: Loadable::NotAsked,
             scroll: Scroll::default(),
+            gone: None,
         });
         vec![Effect::Queue(QueueEffect::Load {
             instance,
@@ -713,7 +982,9 @@ impl QueuePane {
             }
             QueueAction::Tag => {
                 if let Some(key) = self.selected_key() {
-                    if !self.tags.remove(&key) {
+                    if self.tags.remove(&key) {
+                        self.tags_unlisted.remove(&key);
+                    } else {
                         self.tags.insert(key);
                     }
                     self.selected = (self.selected + 1).min(self.view.len().saturating_sub(1));
@@ -726,13 +997,11 @@ impl QueuePane {
                         self.tags.insert((s.instance, e.id.clone()));
                     }
                 }
-                vec![Effect::Notice(format!(
-                    "{} messages tagged",
-                    self.tags.len()
-                ))]
+                vec![Effect::Notice(format!("{} messages tagged", self.tagged()))]
             }
             QueueAction::ClearTags => {
                 self.tags.clear();
+                self.tags_unlisted.clear();
                 Vec::new()
             }
             QueueAction::Refresh => vec![Effect::Queue(QueueEffect::Refresh)],
@@ -789,6 +1058,9 @@ impl QueuePane {
                     Ok(parsed) => {
                         self.put_listing(instance, at, parsed);
                         cx.shared.queue = self.model.clone();
+                        if self.follow.as_ref().is_some_and(|f| f.instance == instance) {
+                            return self.follow_requeue(&cx.shared.mail_log, cx.now);
+                        }
                     }
                     Err(e) => {
                         // A queue that keeps failing the same way on every
@@ -813,16 +1085,51 @@ impl QueuePane {
                 }
                 Vec::new()
             }
+            QueueEvent::Progress {
+                instance,
+                op,
+                done,
+                of,
+            } => {
+                if let Some(st) = self.instances.get_mut(instance) {
+                    st.running = Some((op, done, of));
+                }
+                Vec::new()
+            }
             QueueEvent::Applied { instance, result } => {
+                if let Some(st) = self.instances.get_mut(instance) {
+                    st.running = None;
+                }
                 // An action on several instances reports once per instance: each result names
                 // its instance, and only its own tags are done with (a failed instance's stay).
                 let pre = match self.instances.get(instance) {
                     Some(st) if self.instances.len() > 1 => format!("[{}] ", st.name),
                     _ => String::new(),
                 };
+                // A requeue of the followed message arms the follow; anything
+                // else on its instance ends one whose dialog was cancelled.
+                let requeued = match &result {
+                    Ok(o) if o.op == QueueOp::Requeue => self.follow.as_ref().and_then(|f| {
+                        let missed = o.missed.as_ref().is_some_and(|m| m.contains(&f.old));
+                        (f.instance == instance && f.since.is_none() && !missed).then_some(true)
+                    }),
+                    _ => None,
+                };
+                if requeued.is_some() {
+                    if let Some(f) = self.follow.as_mut() {
+                        f.since = Some(cx.now.timestamp());
+                    }
+                } else if self
+                    .follow
+                    .as_ref()
+                    .is_some_and(|f| f.instance == instance && f.since.is_none())
+                {
+                    self.follow = None;
+                }
                 let text = match result {
                     Ok(o) => {
                         self.tags.retain(|(i, _)| *i != instance);
+                        self.tags_unlisted.retain(|(i, _)| *i != instance);
                         let s = format!("{pre}{}", o.summary());
                         // green only when every message asked for was done
                         let all = o.done.is_some_and(|n| n as usize == o.asked);
@@ -838,7 +1145,12 @@ impl QueuePane {
                         s
                     }
                 };
-                vec![Effect::Notice(text), Effect::Queue(QueueEffect::Refresh)]
+                let mut effects = vec![Effect::Notice(text), Effect::Queue(QueueEffect::Refresh)];
+                if requeued.is_some() {
+                    // the listing may have come first
+                    effects.extend(self.follow_requeue(&cx.shared.mail_log, cx.now));
+                }
+                effects
             }
             QueueEvent::Flushed { instance, result } => {
                 let name = self
@@ -891,6 +1203,12 @@ impl QueuePane {
         if let Some(d) = self.detail.as_mut() {
             d.scroll.nav(nav);
             return;
+        }
+        if self.mode == Mode::Table
+            && let Some(f) = self.follow.as_mut()
+        {
+            // moved by hand: the cursor is no longer taken to the requeued message
+            f.cursor = false;
         }
         let (sel, len) = match self.mode {
             Mode::Reasons => (&mut self.reason_sel, self.reasons.len()),
@@ -1060,48 +1378,77 @@ fn present(model: &QueueModel) -> HashMap<(usize, &QueueId), QueueName> {
         .collect()
 }
 
+/// The picked messages an operation leaves out, grouped by why (in the
+/// order first met): the words, the hint, the messages.
+type LeftOut<'a> = Vec<(&'static str, Option<&'static str>, Vec<&'a QueueId>)>;
+
+fn left_out_groups(op: QueueOp, left_out: &[(usize, QueueId, QueueName)]) -> LeftOut<'_> {
+    let mut groups: LeftOut<'_> = Vec::new();
+    for (_, id, q) in left_out {
+        let why = op.left_out_because(*q);
+        match groups.iter_mut().find(|g| g.0 == why) {
+            Some(g) => g.2.push(id),
+            None => groups.push((why, op.left_out_hint(*q), vec![id])),
+        }
+    }
+    groups
+}
+
 /// The notice when an operation applies to none of the picked messages.
 fn refusal(op: QueueOp, left_out: &[(usize, QueueId, QueueName)]) -> String {
-    let why = match left_out {
-        [one] => format!("{} is {}", one.1, op.left_out_because()),
-        many if op == QueueOp::Release => {
-            format!("none of the {} tagged messages is on hold", many.len())
-        }
-        many => format!(
-            "all {} tagged messages are {}",
-            many.len(),
-            op.left_out_because()
+    let groups = left_out_groups(op, left_out);
+    let (why, hint) = match (left_out, groups.as_slice()) {
+        ([one], [(because, hint, _)]) => (format!("{} is {because}", one.1), *hint),
+        (many, _) if op == QueueOp::Release => (
+            format!("none of the {} tagged messages is on hold", many.len()),
+            None,
+        ),
+        (many, [(because, hint, _)]) => (
+            format!("all {} tagged messages are {because}", many.len()),
+            *hint,
+        ),
+        (many, _) if op == QueueOp::DeliverNow => (
+            format!("none of the {} tagged messages is deferred", many.len()),
+            groups.iter().find_map(|g| g.1),
+        ),
+        (many, _) => (
+            format!("none of the {} tagged messages can be", many.len()),
+            None,
         ),
     };
-    match op.left_out_hint() {
+    match hint {
         Some(hint) => format!("{}: {why}; {hint}", op.verb()),
         None => format!("{}: {why}", op.verb()),
     }
 }
 
-/// The confirm line naming the picked messages an operation leaves out.
+/// The confirm line naming the picked messages an operation leaves out,
+/// with why.
 fn left_out_line(op: QueueOp, left_out: &[(usize, QueueId, QueueName)]) -> String {
     const SHOWN: usize = 8;
-    let k = left_out.len();
-    let mut ids: Vec<String> = left_out
-        .iter()
-        .take(SHOWN)
-        .map(|t| t.1.to_string())
-        .collect();
-    if k > SHOWN {
-        ids.push(format!("… and {} more", k - SHOWN));
+    let mut parts: Vec<String> = Vec::new();
+    for (i, (because, hint, ids)) in left_out_groups(op, left_out).into_iter().enumerate() {
+        let k = ids.len();
+        let mut named: Vec<String> = ids.iter().take(SHOWN).map(|id| id.to_string()).collect();
+        if k > SHOWN {
+            named.push(format!("… and {} more", k - SHOWN));
+        }
+        let mut part = format!(
+            "{k}{} {} {because}: {}",
+            if i == 0 {
+                format!(" message{}", plural(k))
+            } else {
+                String::new()
+            },
+            if k == 1 { "is" } else { "are" },
+            named.join(", ")
+        );
+        if let Some(hint) = hint {
+            part.push_str(&format!(" ({hint})"));
+        }
+        parts.push(part);
     }
-    let mut line = format!(
-        "left out: {k} message{} {} {}: {}",
-        plural(k),
-        if k == 1 { "is" } else { "are" },
-        op.left_out_because(),
-        ids.join(", ")
-    );
-    if let Some(hint) = op.left_out_hint() {
-        line.push_str(&format!(" ({hint})"));
-    }
-    line
+    format!("left out: {}", parts.join("; "))
 }
 
 fn capitalize(s: &str) -> String {
@@ -1193,6 +1540,63 @@ mod tests {
 
     fn selected_id(fx: &Fx) -> String {
         fx.pane.selected_entry().unwrap().1.id.to_string()
+    }
+
+    #[test]
+    fn a_tag_outlives_one_listing_that_misses_its_message() {
+        // postqueue -j misses a message moving between queue directories as
+        // it reads them (deferred to incoming, on a flush): one listing
+        // without it untagged it, and the next listing had it back untagged
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::TagAll);
+        assert_eq!(fx.pane.tagged(), 6);
+        let without: String = fixture()
+            .lines()
+            .filter(|l| !l.contains("4889DC8909"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        listed_at(&mut fx, &without, 5);
+        assert_eq!(fx.pane.tagged(), 5, "counted as the listing has them");
+        let s = fx.draw(80, 24, true);
+        assert!(s.contains("│5 tagged · "), "{s}");
+        let c = confirm(fx.act(QueueAction::Hold));
+        assert_eq!(c.title, "Hold 4 messages", "acts only on listed messages");
+        listed_at(&mut fx, &fixture(), 10);
+        assert_eq!(fx.pane.tagged(), 6, "back, and still tagged");
+        let c = confirm(fx.act(QueueAction::Hold));
+        assert_eq!(c.title, "Hold 5 messages");
+        // two listings in a row without it: it left, and its tag goes
+        listed_at(&mut fx, &without, 15);
+        listed_at(&mut fx, &without, 20);
+        listed_at(&mut fx, &fixture(), 25);
+        assert_eq!(fx.pane.tagged(), 5);
+    }
+
+    #[test]
+    fn another_instance_listing_says_nothing_of_this_ones_tags() {
+        let mut config = Config::default();
+        config.postfix.push(PostfixInstance {
+            name: "out".into(),
+            config_dir: "/etc/postfix-out".into(),
+            command_prefix: vec![],
+        });
+        let mut fx = Fx::with_config(&config, &fixture());
+        fx.act(QueueAction::TagAll);
+        let without: String = fixture()
+            .lines()
+            .filter(|l| !l.contains("4889DC8909"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        listed_at(&mut fx, &without, 5);
+        for secs in [6, 7] {
+            fx.event(QueueEvent::Listed {
+                instance: 1,
+                at: now() + chrono::Duration::seconds(secs),
+                result: Ok(parse_jsonl(b"")),
+            });
+        }
+        listed_at(&mut fx, &fixture(), 10);
+        assert_eq!(fx.pane.tagged(), 6);
     }
 
     #[test]
@@ -1374,12 +1778,36 @@ mod tests {
             c.lines[1],
             "left out: 1 message is already on hold: B0B0B0B0B0"
         );
+        // deliver now takes deferred mail only: held mail is not delivered,
+        // active mail is on its way already (postqueue -i leaves it)
+        let out = fx.act(QueueAction::DeliverNow);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == "deliver now: none of the 2 tagged messages is deferred; held mail is not delivered - release it first (H)"),
+            "{out:?}"
+        );
+        fx.nav(Nav::Top);
+        fx.act(QueueAction::Tag); // A1B2C3D4E5, deferred
         let c = confirm(fx.act(QueueAction::DeliverNow));
-        assert_eq!(c.lines[0], "deliver now 1 message from active: C0FFEE1234");
+        assert_eq!(
+            c.lines[0],
+            "deliver now 1 message from deferred: A1B2C3D4E5"
+        );
         assert_eq!(
             c.lines[1],
-            "left out: 1 message is on hold: B0B0B0B0B0 (held mail is not delivered - release it first (H))"
+            "left out: 1 message is on hold: B0B0B0B0B0 (held mail is not delivered - release it first (H)); 1 is not deferred (on its way already): C0FFEE1234"
         );
+        fx.act(QueueAction::ClearTags);
+        fx.nav(Nav::Bottom);
+        assert_eq!(selected_id(&fx), "C0FFEE1234");
+        let out = fx.act(QueueAction::DeliverNow);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == "deliver now: C0FFEE1234 is not deferred (on its way already)"),
+            "{out:?}"
+        );
+        fx.nav(Nav::Bottom);
+        fx.nav(Nav::Up);
+        fx.act(QueueAction::Tag);
+        fx.act(QueueAction::Tag);
         // operations that take any queue leave nothing out
         let c = confirm(fx.act(QueueAction::Delete));
         assert_eq!(c.title, "Delete 2 messages");
@@ -1469,6 +1897,176 @@ mod tests {
         assert!(fx.pane.on_back_impl());
         let c = confirm(fx.act(QueueAction::Delete));
         assert_eq!(c.lines[0], "delete 1 message from deferred: D00D00D00D");
+    }
+
+    /// The fixture with 4889DC8909 requeued: gone, and in its place `new`
+    /// (same sender, recipient and arrival time, a new size), with `twins`
+    /// more like it, also new.
+    fn requeued_listing(new: &str, twins: &[&str]) -> String {
+        let mut text: String = fixture()
+            .lines()
+            .filter(|l| !l.contains("4889DC8909"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        for id in std::iter::once(&new).chain(twins) {
+            text.push_str(&format!(
+                "{}\n",
+                serde_json::json!({"queue_name":"active","queue_id":id,"arrival_time":NOW-7300,"message_size":2990,"forced_expire":false,"sender":"orders@shop.example","recipients":[{"address":"ann@gmail.com"}]})
+            ));
+        }
+        text
+    }
+
+    fn requeued(fx: &mut Fx) -> Vec<Effect> {
+        fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::Requeue,
+                asked: 1,
+                done: Some(1),
+                missed: Some(vec![]),
+                lines: vec![],
+            }),
+        })
+    }
+
+    fn listed_at(fx: &mut Fx, text: &str, secs: i64) -> Vec<Effect> {
+        let at = now() + chrono::Duration::seconds(secs);
+        let mut pane = std::mem::replace(&mut fx.pane, QueuePane::new(&Config::default()));
+        let out = pane.on_event(
+            QueueEvent::Listed {
+                instance: 0,
+                at,
+                result: Ok(parse_jsonl(text.as_bytes())),
+            },
+            &mut Cx {
+                now: at,
+                access: fx.access.as_ref(),
+                shared: &mut fx.shared,
+            },
+        );
+        fx.pane = pane;
+        out
+    }
+
+    fn loads(out: &[Effect]) -> Vec<(String, Part)> {
+        out.iter()
+            .filter_map(|e| match e {
+                Effect::Queue(QueueEffect::Load { id, part, .. }) => Some((id.to_string(), *part)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_requeued_message_is_followed_to_its_new_id_by_what_the_queue_lists() {
+        // no mail log: the one new message with its sender, recipients and
+        // arrival time is it
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        assert_eq!(selected_id(&fx), "4889DC8909");
+        fx.enter();
+        fx.act(QueueAction::Body);
+        let c = confirm(fx.act(QueueAction::Requeue));
+        assert_eq!(c.lines[0], "requeue 1 message from deferred: 4889DC8909");
+        requeued(&mut fx);
+        let out = listed_at(&mut fx, &requeued_listing("5C0E1C8904", &[]), 3);
+        assert_eq!(selected_id(&fx), "5C0E1C8904", "the cursor follows it");
+        let d = fx.pane.detail.as_ref().expect("the detail stays open");
+        assert_eq!(d.id.as_str(), "5C0E1C8904");
+        assert_eq!(
+            loads(&out),
+            [
+                ("5C0E1C8904".to_string(), Part::Headers),
+                ("5C0E1C8904".to_string(), Part::Body)
+            ],
+            "its headers and body are read again under the new id"
+        );
+        assert!(
+            matches!(&out[0], Effect::Notice(n) if n == "requeue: 4889DC8909 is now 5C0E1C8904"),
+            "{out:?}"
+        );
+        assert!(fx.pane.follow.is_none());
+    }
+
+    #[test]
+    fn lookalikes_are_told_apart_by_the_mail_log() {
+        // two new messages look the same in the listing; pickup's orig_id
+        // says which one it is
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        let c = confirm(fx.act(QueueAction::Requeue));
+        assert_eq!(c.lines[0], "requeue 1 message from deferred: 4889DC8909");
+        requeued(&mut fx);
+        let text = requeued_listing("5C0E1C8904", &["6D1F2D9A15"]);
+        listed_at(&mut fx, &text, 3);
+        assert!(fx.pane.follow.is_some(), "not yet: still looking");
+        let mut year = crate::mail::log::parse::YearGuess::now();
+        for line in [
+            "Nov 27 19:25:54 vm postfix/postsuper[11764]: 4889DC8909: requeued",
+            "Nov 27 19:26:01 vm postfix/pickup[10249]: 6D1F2D9A15: uid=0 from=<orders@shop.example> orig_id=4889DC8909",
+        ] {
+            let l = crate::mail::log::parse::parse_line(line, &mut year).unwrap();
+            fx.shared.mail_log.ingest(l);
+        }
+        listed_at(&mut fx, &text, 4);
+        assert_eq!(selected_id(&fx), "6D1F2D9A15", "the one the log names");
+    }
+
+    #[test]
+    fn a_requeued_message_that_cannot_be_told_apart_is_said_in_words() {
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        fx.enter();
+        confirm(fx.act(QueueAction::Requeue));
+        requeued(&mut fx);
+        let text = requeued_listing("5C0E1C8904", &["6D1F2D9A15"]);
+        listed_at(&mut fx, &text, 3);
+        let s = fx.draw(80, 24, true);
+        assert!(
+            s.contains("4889DC8909 was requeued: looking for it under the new"),
+            "{s}"
+        );
+        let out = listed_at(&mut fx, &text, 3 + FOLLOW_SECS);
+        let want = "requeue: 4889DC8909 was requeued, but 2 messages in the queue have its sender, recipients and arrival time, and the mail log does not say which it is";
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == want),
+            "{out:?}"
+        );
+        assert_eq!(fx.pane.detail.as_ref().unwrap().id.as_str(), "4889DC8909");
+        let s = fx.draw(120, 24, true);
+        assert!(
+            s.contains("4889DC8909 was requeued, but 2 messages in the queue"),
+            "{s}"
+        );
+        assert!(fx.pane.follow.is_none());
+    }
+
+    #[test]
+    fn a_cursor_moved_by_hand_is_not_taken_back() {
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        confirm(fx.act(QueueAction::Requeue));
+        requeued(&mut fx);
+        fx.nav(Nav::Top);
+        assert_eq!(selected_id(&fx), "A1B2C3D4E5");
+        listed_at(&mut fx, &requeued_listing("5C0E1C8904", &[]), 3);
+        assert_eq!(selected_id(&fx), "A1B2C3D4E5");
+        // and a requeue whose dialog was cancelled follows nothing
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        confirm(fx.act(QueueAction::Requeue));
+        fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::Hold,
+                asked: 1,
+                done: Some(1),
+                missed: Some(vec![]),
+                lines: vec![],
+            }),
+        });
+        assert!(fx.pane.follow.is_none());
     }
 
     #[test]
@@ -1785,6 +2383,39 @@ mod tests {
             )) && s.contains("F2D479A4186")
                 && s.contains("05DF19A4189, 3428E9A542D "),
             "{s}"
+        );
+    }
+
+    #[test]
+    fn a_long_action_shows_how_far_it_got() {
+        let mut fx = Fx::new(&fixture());
+        fx.event(QueueEvent::Progress {
+            instance: 0,
+            op: QueueOp::DeliverNow,
+            done: 120,
+            of: 500,
+        });
+        let s = fx.draw(80, 24, true);
+        assert!(s.contains("deliver now: 120 of 500 messages done…"), "{s}");
+        fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::DeliverNow,
+                asked: 500,
+                done: Some(500),
+                missed: Some(vec![]),
+                lines: vec![],
+            }),
+        });
+        let s = fx.draw(80, 24, true);
+        assert!(!s.contains("120 of 500"), "{s}");
+        assert!(
+            s.contains("deliver now: asked Postfix to try 500 messages"),
+            "{s}"
+        );
+        assert!(
+            matches!(fx.pane.notice, Some((true, _))),
+            "all asked for: green"
         );
     }
 

@@ -155,6 +155,29 @@ fn lines_of(bytes: &[u8], part: Part) -> Vec<Clean> {
         .collect()
 }
 
+/// How an action's progress reaches the pane: about a hundred reports over
+/// the whole action, whatever its size, and never waiting for room in the
+/// channel (a report dropped is followed by the next, and by the result).
+fn progress_reporter(
+    runner: &Runner,
+    instance: usize,
+    op: super::QueueOp,
+    of: usize,
+) -> impl FnMut(usize) + Send + use<> {
+    let tx = runner.tx.clone();
+    let step = (of / 100).max(1);
+    move |done: usize| {
+        if done.is_multiple_of(step) || done == of {
+            let _ = tx.try_send(SourceEvent::Queue(QueueEvent::Progress {
+                instance,
+                op,
+                done,
+                of,
+            }));
+        }
+    }
+}
+
 /// Carry out one effect in a task of its own.
 pub fn run(effect: QueueEffect, runner: &Runner) {
     let r = runner.clone();
@@ -191,7 +214,11 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                     })
                 } else {
                     match instance(&r, i) {
-                        Some(inst) => commands::apply(&access, &inst, op, &ids).await,
+                        Some(inst) => {
+                            let mut report = progress_reporter(&r, i, op, ids.len());
+                            report(0);
+                            commands::apply_watching(&access, &inst, op, &ids, &mut report).await
+                        }
                         None => Err(QueueError::Spawn {
                             command: "postsuper".into(),
                             detail: format!("no Postfix instance #{i}"),

@@ -109,9 +109,11 @@ impl QueuePane {
                 ));
             }
         }
-        if !self.tags.is_empty() {
+        // zoomed, the tags are counted on the line below, so that a narrow
+        // pane keeps the counts of every queue
+        if self.tagged() > 0 && !cx.zoomed {
             spans.push(Span::styled(
-                format!("  {} tagged", self.tags.len()),
+                format!("  {} tagged", self.tagged()),
                 th.accent,
             ));
         }
@@ -169,6 +171,19 @@ impl QueuePane {
                     th.muted,
                 )));
             }
+            if let Some((op, done, of)) = st.running {
+                out.push(Line::from(Span::styled(
+                    truncate(
+                        &format!(
+                            "{pre}{}: {done} of {of} message{} done…",
+                            op.verb(),
+                            plural(of)
+                        ),
+                        w,
+                    ),
+                    th.accent,
+                )));
+            }
             if st.bad_lines > 0 {
                 out.push(Line::from(Span::styled(
                     truncate(
@@ -189,6 +204,10 @@ impl QueuePane {
         }
         let mut bits: Vec<String> = Vec::new();
         if self.mode == Mode::Table && self.detail.is_none() {
+            // where the cursor is, paging through hundreds
+            if self.view.len() > 1 {
+                bits.push(format!("row {}", self.selected + 1));
+            }
             bits.push(format!("{} of {} shown", self.view.len(), self.model.len()));
             bits.push(format!(
                 "sort {}{}",
@@ -205,11 +224,20 @@ impl QueuePane {
         if let Some(g) = self.group_filter() {
             bits.push(format!("reason: {g} (Esc clears)"));
         }
+        // what an action acts on first: the tags
+        let mut spans: Vec<Span<'static>> = Vec::new();
+        if self.tagged() > 0 {
+            spans.push(Span::styled(format!("{} tagged", self.tagged()), th.accent));
+            if !bits.is_empty() {
+                spans.push(Span::styled(" · ", th.muted));
+            }
+        }
         if !bits.is_empty() {
-            out.push(Line::from(Span::styled(
-                truncate(&bits.join(" · "), w),
-                th.muted,
-            )));
+            let room = w.saturating_sub(spans.iter().map(|s| s.content.width()).sum());
+            spans.push(Span::styled(truncate(&bits.join(" · "), room), th.muted));
+        }
+        if !spans.is_empty() {
+            out.push(Line::from(spans));
         }
         if let Some(e) = &self.filter_error {
             out.push(Line::from(Span::styled(
@@ -288,16 +316,24 @@ impl QueuePane {
         } else {
             0
         };
-        // tag, [instance], queue, id, age, size, sender, rcpt, reason, each
-        // cell followed by one space but the last
+        // Narrower than that, the size and the recipient count (both in the
+        // detail) give their room to the sender and the reason, which say
+        // whose mail waits and why; a column sorted by stays.
+        const NARROW: usize = 72;
+        let show_size = w >= NARROW || self.sort == Column::Size;
+        let show_rcpts = w >= NARROW || self.sort == Column::Rcpts;
+        // "Rcpt↓" whole when sorted by it
+        let rcpt_w = if self.sort == Column::Rcpts { 5 } else { 4 };
+        // tag, [instance], queue, id, age, [size], sender, [rcpt], reason,
+        // each cell followed by one space but the last
         let fixed = (1 + 1)
             + if many { inst_w + 1 } else { 0 }
             + (8 + 1)
             + (id_w + 1)
             + (6 + 1)
-            + (6 + 1)
+            + if show_size { 6 + 1 } else { 0 }
             + 1
-            + (4 + 1);
+            + if show_rcpts { rcpt_w + 1 } else { 0 };
         let flex = w.saturating_sub(fixed);
         // an address seldom needs more than 48 columns; on a wide wall the
         // rest goes to the reason, which is what is read there
@@ -314,9 +350,12 @@ impl QueuePane {
                 (Column::Age, 6, true),
                 (Column::Size, 6, true),
                 (Column::Sender, sender_w, false),
-                (Column::Rcpts, 4, true),
+                (Column::Rcpts, rcpt_w, true),
                 (Column::Reason, reason_w, false),
             ] {
+                if (col == Column::Size && !show_size) || (col == Column::Rcpts && !show_rcpts) {
+                    continue;
+                }
                 let mark = if col == self.sort {
                     if self.descending { "↓" } else { "↑" }
                 } else {
@@ -359,9 +398,13 @@ impl QueuePane {
             cells.push(cell(e.queue.as_str(), 8, false));
             cells.push(cell(e.id.as_str(), id_w, false));
             cells.push(cell(&fmt_age(age_secs(e.arrival, now)), 6, true));
-            cells.push(cell(&fmt_size(e.size), 6, true));
+            if show_size {
+                cells.push(cell(&fmt_size(e.size), 6, true));
+            }
             cells.push(cell(e.sender_shown(), sender_w, false));
-            cells.push(cell(&e.recipients.len().to_string(), 4, true));
+            if show_rcpts {
+                cells.push(cell(&e.recipients.len().to_string(), rcpt_w, true));
+            }
             cells.push(cell(&reason, reason_w, false));
             let text = truncate(&cells.join(" "), w);
             let style = if off + i == self.selected {
@@ -391,9 +434,48 @@ impl QueuePane {
             .iter()
             .filter_map(|r| self.model.get(*r))
             .map(|(_, e)| e);
-        let sh = shape(entries, now, by, h.saturating_sub(3).max(1));
+        // the key's two halves on lines of their own where one line is too narrow
+        let (cols, key) = (
+            "columns: age in minutes (under 5, 10, 20, ...)",
+            "m: recipient/sender",
+        );
+        let both = format!("{cols}; {key}");
+        let key_lines = if both.width() <= w {
+            vec![both]
+        } else {
+            vec![truncate(cols, w), truncate(key, w)]
+        };
+        let sh = shape(
+            entries,
+            now,
+            by,
+            h.saturating_sub(2 + key_lines.len()).max(1),
+        );
+        let labels: Vec<String> = std::iter::once("T".to_string())
+            .chain(SHAPE_BUCKETS.iter().map(|b| b.to_string()))
+            .chain(std::iter::once(format!(
+                "{}+",
+                SHAPE_BUCKETS[SHAPE_BUCKETS.len() - 1]
+            )))
+            .collect();
+        // Columns of one width, as qshape prints them; where that leaves the
+        // domain too little room (60 columns), each column only as wide as
+        // its label and its numbers, so that the domains and the oldest mail
+        // stay on screen.
+        const DOMAIN_MIN: usize = 12;
         let num_w = sh.total[0].to_string().len().max(5);
-        let dom_w = w.saturating_sub(SHAPE_COLS * (num_w + 1)).max(6);
+        let widths: Vec<usize> = if w.saturating_sub(SHAPE_COLS * (num_w + 1)) >= DOMAIN_MIN {
+            vec![num_w; SHAPE_COLS]
+        } else {
+            labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| l.len().max(sh.total[i].to_string().len()).max(3))
+                .collect()
+        };
+        let dom_w = w
+            .saturating_sub(widths.iter().map(|n| n + 1).sum::<usize>())
+            .max(6);
         let mut head = vec![cell(
             match by {
                 ShapeBy::Recipient => "rcpt domain",
@@ -402,18 +484,21 @@ impl QueuePane {
             dom_w,
             false,
         )];
-        head.push(cell("T", num_w, true));
-        for b in SHAPE_BUCKETS {
-            head.push(cell(&b.to_string(), num_w, true));
+        for (l, n) in labels.iter().zip(&widths) {
+            head.push(cell(l, *n, true));
         }
-        head.push(cell("1280+", num_w, true));
         let mut lines = vec![Line::from(Span::styled(
             truncate(&head.join(" "), w),
             th.header,
         ))];
         let row = |name: &str, counts: &[u32; SHAPE_COLS]| -> String {
             let mut c = vec![cell(name, dom_w, false)];
-            c.extend(counts.iter().map(|n| cell(&n.to_string(), num_w, true)));
+            c.extend(
+                counts
+                    .iter()
+                    .zip(&widths)
+                    .map(|(k, n)| cell(&k.to_string(), *n, true)),
+            );
             truncate(&c.join(" "), w)
         };
         lines.push(Line::from(Span::styled(row("TOTAL", &sh.total), th.title)));
@@ -429,13 +514,9 @@ impl QueuePane {
         if sh.rows.is_empty() {
             lines.push(Line::from(Span::styled("no messages to shape", th.muted)));
         }
-        lines.push(Line::from(Span::styled(
-            truncate(
-                "columns: age in minutes (under 5, 10, 20, ...); m: recipient/sender",
-                w,
-            ),
-            th.muted,
-        )));
+        for l in key_lines {
+            lines.push(Line::from(Span::styled(l, th.muted)));
+        }
         frame.render_widget(Paragraph::new(lines), area);
     }
 
@@ -562,13 +643,22 @@ impl QueuePane {
         let mut lines: Vec<Line<'static>> = Vec::new();
         let label = |s: &str| Span::styled(format!("{s:<11}"), th.muted);
         let Some(e) = self.lookup(d.instance, &d.id) else {
-            lines.push(Line::from(Span::styled(
-                format!(
+            let following = self
+                .follow
+                .as_ref()
+                .is_some_and(|f| f.instance == d.instance && f.old == d.id && f.since.is_some());
+            let text = match &d.gone {
+                _ if following => format!(
+                    "{} was requeued: looking for it under the new queue id Postfix gives it…",
+                    d.id
+                ),
+                Some(why) => format!("{why}."),
+                None => format!(
                     "{} is no longer in the queue (delivered, deleted or requeued).",
                     d.id
                 ),
-                th.warn,
-            )));
+            };
+            lines.push(Line::from(Span::styled(text, th.warn)));
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
             return;
         };
@@ -802,6 +892,17 @@ mod tests {
     }
 
     #[test]
+    fn the_table_says_which_row_the_cursor_is_on() {
+        // paging through hundreds of messages, nothing said where the cursor was
+        let mut fx = Fx::new(&generate(300, NOW));
+        for _ in 0..3 {
+            fx.nav(Nav::PageDown);
+        }
+        let s = fx.draw(80, 24, true);
+        assert!(s.contains("│row 31 · 300 of 300 shown · sort Age↓"), "{s}");
+    }
+
+    #[test]
     fn table_wide_with_tags_and_filter() {
         let mut fx = Fx::new(&fixture());
         fx.pane.set_filter("to:gmail.com");
@@ -810,6 +911,61 @@ mod tests {
         assert!(s.contains("2 of 6 shown"), "{s}");
         assert!(s.contains("2 tagged"), "{s}");
         insta::assert_snapshot!("table_wide_filtered", s);
+    }
+
+    #[test]
+    fn a_narrow_table_keeps_every_count_and_room_for_whose_mail_and_why() {
+        // at 60x20 with everything tagged, the summary cut the hold count,
+        // and the sender column held five characters ("order…")
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::TagAll);
+        let s = fx.draw(60, 20, true);
+        assert!(
+            s.contains("│total 6  oldest 1d01h  deferred 4  active 1  hold 1"),
+            "{s}"
+        );
+        assert!(
+            s.contains("│6 tagged · row 1 · 6 of 6 shown · sort Age↓"),
+            "{s}"
+        );
+        assert!(s.contains("Queue ID     Age↓ Sender      Reason"), "{s}");
+        assert!(s.contains(" orders@sho… SES throttling: …│"), "{s}");
+        insta::assert_snapshot!("table_60x20", s);
+        // sorted by size or by recipients, that column is shown, its mark whole
+        fx.act(QueueAction::SortNext);
+        let s = fx.draw(60, 20, true);
+        assert!(s.contains(" Size↓ Sender "), "{s}");
+        fx.act(QueueAction::SortNext);
+        fx.act(QueueAction::SortNext);
+        let s = fx.draw(60, 20, true);
+        assert!(s.contains(" Rcpt↓ Reason"), "{s}");
+        assert!(s.contains("   40 SES"), "{s}");
+    }
+
+    #[test]
+    fn a_narrow_qshape_keeps_the_domains_and_the_oldest_mail() {
+        // at 60 columns the domains were cut to five characters and the
+        // columns of the oldest mail (640, 1280, 1280+) off the screen
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::CycleView);
+        let s = fx.draw(60, 20, true);
+        assert!(
+            s.contains("│rcpt domain   T   5  10  20  40  80 160 320 640 1280 1280+│"),
+            "{s}"
+        );
+        assert!(
+            s.contains("│example.net  40   0   0   0  40   0   0   0   0    0     0│"),
+            "{s}"
+        );
+        assert!(
+            s.contains("│corp.examp…   1   0   0   0   0   0   0   0   0    0     1│"),
+            "{s}"
+        );
+        assert!(
+            s.contains("│m: recipient/sender"),
+            "the key, on a line of its own: {s}"
+        );
+        insta::assert_snapshot!("qshape_60x20", s);
     }
 
     #[test]
