@@ -515,6 +515,53 @@ fn many_failing_targets_keep_their_rows_before_the_meanings() {
     assert!(!s.contains("│  the app trusts"), "{s}");
 }
 
+/// More targets than rows (an ssh window, a long [[probe.targets]] list): the list scrolls with
+/// the selection, the way the other panes' lists do, and the line under it says where the
+/// selection is and what is out of sight.
+#[test]
+fn a_long_target_list_scrolls_with_the_selection_at_80x24_and_60x20() {
+    let mut p = pane();
+    p.targets.truncate(1);
+    for k in 1..20 {
+        let mut t = p.targets[0].clone();
+        t.name = Clean::new(&format!("site{k:02}"));
+        if k % 3 == 0 {
+            t.report = None;
+        }
+        p.targets.push(t);
+    }
+    for _ in 0..17 {
+        with_cx(|cx| p.on_nav(Nav::Down, cx));
+    }
+    assert_eq!(p.selected, 17);
+    let s = draw(&p, 80, 24, true);
+    assert!(
+        s.contains("│site17         FAIL"),
+        "the selection in sight:\n{s}"
+    );
+    assert!(
+        s.contains("│18/20 · 2 above, 2 below: 3 FAIL, 1 not probed"),
+        "{s}"
+    );
+    insta::assert_snapshot!("list_scrolled_80x24", s);
+    let s = draw(&p, 60, 20, true);
+    assert!(
+        s.contains("│site17         FAIL"),
+        "the selection in sight:\n{s}"
+    );
+    assert!(s.contains("│18/20 · 6 above, 2 below:"), "{s}");
+    insta::assert_snapshot!("list_scrolled_60x20", s);
+    // back up one: the window stays, the selection moves within it
+    with_cx(|cx| p.on_nav(Nav::Up, cx));
+    let again = draw(&p, 60, 20, true);
+    assert!(again.contains("│17/20 · 6 above, 2 below:"), "{again}");
+    // to the top: the first rows again
+    with_cx(|cx| p.on_nav(Nav::Top, cx));
+    let s = draw(&p, 60, 20, true);
+    assert!(s.contains("│www            FAIL"), "{s}");
+    assert!(s.contains("│1/20 · 0 above, 8 below:"), "{s}");
+}
+
 #[test]
 fn list_80x24() {
     let s = draw(&pane(), 80, 24, true);

@@ -170,6 +170,36 @@ fn target_status(t: &super::TargetRow, cx: &ViewCx<'_>) -> (String, Style) {
     }
 }
 
+/// The targets out of sight counted by their result, the worst first (" 1 FAIL, 1 probing"): on
+/// a small screen the only word of them there is room for.
+fn counted(p: &ProbePane, hidden: &[usize], cx: &ViewCx<'_>) -> Vec<(String, Style)> {
+    let mut counts: Vec<(String, usize, Style)> = Vec::new();
+    for &i in hidden {
+        let (st, style) = target_status(&p.targets[i], cx);
+        match counts.iter_mut().find(|(s, _, _)| *s == st) {
+            Some(c) => c.1 += 1,
+            None => counts.push((st, 1, style)),
+        }
+    }
+    counts.sort_by_key(|(s, _, _)| {
+        ["FAIL", "WARN", "…", "-", "ok", "skip"]
+            .iter()
+            .position(|o| o == s)
+    });
+    counts
+        .into_iter()
+        .enumerate()
+        .map(|(k, (st, n, style))| {
+            let st = match st.as_str() {
+                "…" => "probing",
+                "-" => "not probed",
+                s => s,
+            };
+            (format!("{} {n} {st}", if k == 0 { "" } else { "," }), style)
+        })
+        .collect()
+}
+
 fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
     let w = area.width as usize;
     let mut lines = Vec::new();
@@ -199,19 +229,6 @@ fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
         // this may be the only line that shows the targets at all
         let shown = room - 1;
         let hidden = &vis[shown..];
-        let mut counts: Vec<(String, usize, Style)> = Vec::new();
-        for &i in hidden {
-            let (st, style) = target_status(&p.targets[i], cx);
-            match counts.iter_mut().find(|(s, _, _)| *s == st) {
-                Some(c) => c.1 += 1,
-                None => counts.push((st, 1, style)),
-            }
-        }
-        counts.sort_by_key(|(s, _, _)| {
-            ["FAIL", "WARN", "…", "-", "ok", "skip"]
-                .iter()
-                .position(|o| o == s)
-        });
         let mut spans = vec![(
             if shown == 0 {
                 format!("{} targets:", hidden.len())
@@ -220,14 +237,7 @@ fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
             },
             cx.theme.muted,
         )];
-        for (k, (st, n, style)) in counts.into_iter().enumerate() {
-            let st = match st.as_str() {
-                "…" => "probing",
-                "-" => "not probed",
-                s => s,
-            };
-            spans.push((format!("{} {n} {st}", if k == 0 { "" } else { "," }), style));
-        }
+        spans.extend(counted(p, hidden, cx));
         // and what the worst of them means, as a shown row would say
         let worst = hidden
             .iter()
@@ -288,9 +298,9 @@ fn echo_row(e: &EchoLine, now: i64, w: usize, cx: &ViewCx<'_>) -> Line<'static> 
 fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
     // a target that is not all right takes a second line, what it means, when every
     // target still has its row: a row pushed out of sight would hide the selection
-    let rows = p.visible().len() as u16;
-    let said = p
-        .visible()
+    let vis = p.visible();
+    let rows = vis.len() as u16;
+    let said = vis
         .iter()
         .filter(|&&i| {
             p.targets[i]
@@ -306,6 +316,14 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
     let [ta, ea] = Layout::vertical([Constraint::Length(top), Constraint::Min(1)]).areas(area);
     let w = area.width as usize;
     let now = cx.now.timestamp();
+    // More targets than rows: the list scrolls with the selection, as the other panes' lists
+    // do, and the line under it says where it is and what is out of sight.
+    let shown = if rows + 2 > top {
+        usize::from(top.saturating_sub(2)).max(1)
+    } else {
+        vis.len()
+    };
+    let first = p.window.start(p.selected, shown, vis.len());
 
     // Targets by check.
     let mut lines = Vec::new();
@@ -322,7 +340,7 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
     }
     head.push(("age".into(), cx.theme.header));
     lines.push(fitted(head, w));
-    for (row, &i) in p.visible().iter().enumerate() {
+    for (row, &i) in vis.iter().enumerate().skip(first).take(shown) {
         let t = &p.targets[i];
         let (st, style) = target_status(t, cx);
         let sel = p.focus == Focus::Targets && row == p.selected;
@@ -365,6 +383,25 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
             }
             lines.push(line);
         }
+    }
+    if shown < vis.len() {
+        let hidden: Vec<usize> = vis[..first]
+            .iter()
+            .chain(&vis[(first + shown).min(vis.len())..])
+            .copied()
+            .collect();
+        let mut pieces = vec![(
+            format!(
+                "{}/{} · {} above, {} below:",
+                p.selected.min(vis.len() - 1) + 1,
+                vis.len(),
+                first,
+                vis.len() - first - shown
+            ),
+            cx.theme.muted,
+        )];
+        pieces.extend(counted(p, &hidden, cx));
+        lines.push(fitted(pieces, w));
     }
     if p.targets.is_empty() {
         lines.push(fitted(
