@@ -225,8 +225,10 @@ pub struct ProbePane {
     pub echo_selected: usize,
     pub detail: bool,
     pub scroll: Scroll,
-    /// The rows of the target list in sight, moved by the view to keep the selection in them.
+    /// The rows of the target list and of the echo requests in sight, moved by the view to keep
+    /// the selection in them.
     pub window: ListWindow,
+    pub echo_window: ListWindow,
     pub focus: Focus,
     pub echo: EchoState,
     pub interval_secs: u64,

@@ -385,6 +385,44 @@ fn the_echo_selection_stays_on_its_request_as_new_ones_arrive() {
     assert_eq!(p.echo.recent[p.echo_selected].path, chosen);
 }
 
+/// The echo requests scroll like every other list: moving back up from the bottom moves the
+/// selection within the rows shown, not the rows under a selection pinned to the last line.
+#[test]
+fn the_echo_list_window_moves_as_little_as_it_must() {
+    let mut p = pane();
+    let recent = (0..30)
+        .map(|k| EchoLine::from_reply(&reply(&format!("/req{k:02}"), &[], NOW - k)))
+        .collect();
+    with_cx(|cx| {
+        p.on_event(
+            ProbeEvent::Echo {
+                recent,
+                requests: 30,
+                refused: 0,
+                rejected: 0,
+                last_rejected: None,
+            },
+            cx,
+        )
+    });
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    with_cx(|cx| p.on_nav(Nav::Bottom, cx));
+    let s = draw(&p, 80, 24, true);
+    assert!(s.contains("GET /req29"), "{s}");
+    let first_shown = |s: &str| {
+        s.lines()
+            .find_map(|l| l.split("GET /req").nth(1).map(|r| r[..2].to_string()))
+            .unwrap()
+    };
+    let top = first_shown(&s);
+    for _ in 0..3 {
+        with_cx(|cx| p.on_nav(Nav::Up, cx));
+    }
+    let s = draw(&p, 80, 24, true);
+    assert_eq!(first_shown(&s), top, "the rows shown stay put:\n{s}");
+    assert!(s.contains("GET /req29"), "{s}");
+}
+
 #[test]
 fn keys_run_and_switch_lists() {
     let mut p = pane();

@@ -443,7 +443,8 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
     ));
     let room = (ea.height as usize).saturating_sub(lines.len());
     let start = if p.focus == Focus::Echo {
-        p.echo_selected.saturating_sub(room.saturating_sub(1))
+        p.echo_window
+            .start(p.echo_selected, room, p.echo.recent.len())
     } else {
         0
     };
