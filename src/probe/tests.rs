@@ -600,6 +600,47 @@ fn a_long_target_list_scrolls_with_the_selection_at_80x24_and_60x20() {
     assert!(s.contains("│1/20 · 0 above, 8 below:"), "{s}");
 }
 
+/// `opsdeck check` leads its probe line, and with it the Nagios status line, with the words the
+/// tile leads with: what the worst problem means for the site, then which checks said so.
+#[test]
+fn check_leads_with_the_words_of_the_tile() {
+    use crate::check::{Format, Report};
+    let mut rep = Report::default();
+    check::grade_target(&Config::default(), &www_report(), &mut rep);
+    check::grade_target(&Config::default(), &shop_report(), &mut rep);
+    let text = rep.render(Format::Text, now());
+    let nagios = rep.render(Format::Nagios, now());
+    let lead = |r: &TargetReport| r.headline().unwrap().plain().to_string();
+    let (www, shop) = (lead(&www_report()), lead(&shop_report()));
+    assert!(
+        text.contains(&format!("CRITICAL probe     www: {www}; FAIL ")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("CRITICAL probe     shop: {shop}; FAIL ")),
+        "{text}"
+    );
+    // the status line says each target's lead alone: the second is not pushed out of sight by
+    // the first one's evidence, which the lines below it carry
+    assert!(
+        nagios.starts_with(&format!(
+            "OPSDECK CRITICAL - probe: www: {www} (2 more problems); \
+             probe: shop: {shop} (1 more problem) | "
+        )),
+        "{nagios}"
+    );
+    assert!(
+        nagios.contains(&format!(
+            "\nCRITICAL probe: www: {www}; FAIL forged headers: "
+        )),
+        "{nagios}"
+    );
+    // the same words as the tile
+    let tile = draw(&pane(), 120, 8, false);
+    assert!(tile.contains(&format!("www            {www}")), "{tile}");
+    assert!(tile.contains(&format!("shop           {shop}")), "{tile}");
+}
+
 #[test]
 fn list_80x24() {
     let s = draw(&pane(), 80, 24, true);
