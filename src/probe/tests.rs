@@ -684,6 +684,23 @@ fn target_detail_80x24_and_scrolled() {
     insta::assert_snapshot!("target_detail_80x24_scrolled", draw(&p, 80, 24, true));
 }
 
+/// The detail opens on what needs fixing: the failures first, the worst (the tile's headline) at
+/// the top, the passing checks and their evidence after them. In the checks' fixed order the
+/// first failure of a site was below the fold at 60x20, under the evidence of what passed.
+#[test]
+fn target_detail_puts_the_failures_first_at_60x20() {
+    let mut p = pane();
+    with_cx(|cx| p.on_enter(cx));
+    let s = draw(&p, 60, 20, true);
+    let row = |what: &str| {
+        s.lines()
+            .position(|l| l.starts_with(&format!("│{what}")))
+            .unwrap_or(usize::MAX)
+    };
+    assert_eq!(row("FAIL forged headers: "), 5, "{s}");
+    assert!(!s.contains("│ok   "), "the passing checks come after:\n{s}");
+}
+
 #[test]
 fn target_detail_160x48() {
     let mut p = pane();
