@@ -584,7 +584,7 @@ fn a_long_target_list_scrolls_with_the_selection_at_80x24_and_60x20() {
     insta::assert_snapshot!("list_scrolled_80x24", s);
     let s = draw(&p, 60, 20, true);
     assert!(
-        s.contains("│site17         FAIL"),
+        s.contains("│site17        FAIL"),
         "the selection in sight:\n{s}"
     );
     assert!(s.contains("│18/20 · 6 above, 2 below:"), "{s}");
@@ -596,7 +596,7 @@ fn a_long_target_list_scrolls_with_the_selection_at_80x24_and_60x20() {
     // to the top: the first rows again
     with_cx(|cx| p.on_nav(Nav::Top, cx));
     let s = draw(&p, 60, 20, true);
-    assert!(s.contains("│www            FAIL"), "{s}");
+    assert!(s.contains("│www           FAIL"), "{s}");
     assert!(s.contains("│1/20 · 0 above, 8 below:"), "{s}");
 }
 
@@ -639,6 +639,25 @@ fn check_leads_with_the_words_of_the_tile() {
     let tile = draw(&pane(), 120, 8, false);
     assert!(tile.contains(&format!("www            {www}")), "{tile}");
     assert!(tile.contains(&format!("shop           {shop}")), "{tile}");
+}
+
+/// An ssh window of 60 columns cut the grid's last check: backend direct was a column of "…".
+/// Every check keeps its column; the age gives way.
+#[test]
+fn the_grid_keeps_every_check_at_60_columns() {
+    let s = draw(&pane(), 60, 20, true);
+    assert!(
+        s.contains("│target        result redir cert  base  forge 2xff  direct │"),
+        "{s}"
+    );
+    assert!(
+        s.contains("│www           FAIL   ok    WARN  ok    FAIL  FAIL  ok     │"),
+        "{s}"
+    );
+    assert!(
+        s.contains("│shop          FAIL   FAIL  FAIL  skip  -     -     skip   │"),
+        "{s}"
+    );
 }
 
 #[test]

@@ -325,17 +325,22 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
     };
     let first = p.window.start(p.selected, shown, vis.len());
 
-    // Targets by check.
+    // Targets by check. Where the grid does not fit (an ssh window of 60 columns), the five
+    // short-named checks take a column less and the name one, so the last check, backend
+    // direct, stays in sight; the age gives way.
+    let narrow = w < 14 + 1 + 6 + 1 + CHECKS.len() * 7;
+    let name_w = if narrow { 13 } else { 14 };
+    let check_w = |c: Check| if narrow && short(c).len() < 6 { 5 } else { 6 };
     let mut lines = Vec::new();
     let sp = || (" ".to_string(), cx.theme.text);
     let mut head = vec![
-        (fit("target", 14), cx.theme.header),
+        (fit("target", name_w), cx.theme.header),
         sp(),
         (fit("result", 6), cx.theme.header),
         sp(),
     ];
     for c in CHECKS {
-        head.push((fit(short(c), 6), cx.theme.header));
+        head.push((fit(short(c), check_w(c)), cx.theme.header));
         head.push(sp());
     }
     head.push(("age".into(), cx.theme.header));
@@ -345,7 +350,7 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
         let (st, style) = target_status(t, cx);
         let sel = p.focus == Focus::Targets && row == p.selected;
         let mut pieces = vec![
-            (fit(&t.name, 14), cx.theme.text),
+            (fit(&t.name, name_w), cx.theme.text),
             (" ".into(), cx.theme.text),
             (fit(&st, 6), style),
             sp(),
@@ -359,7 +364,7 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
                 Some(v) => (v.level.label(), level_style(v.level, cx)),
                 None => ("-", cx.theme.muted),
             };
-            pieces.push((fit(txt, 6), st));
+            pieces.push((fit(txt, check_w(c)), st));
             pieces.push(sp());
         }
         if let Some(r) = &t.report {
