@@ -720,6 +720,39 @@ fn target_detail_puts_the_failures_first_at_60x20() {
     assert!(!s.contains("│ok   "), "the passing checks come after:\n{s}");
 }
 
+/// A verdict, its evidence and its fixes wrap under their own text: the left column, which the
+/// eye runs down for FAIL and WARN, holds the levels alone (wrapped lines of an nginx fix began
+/// at the border, reading as items of their own).
+#[test]
+fn the_detail_wraps_under_its_own_text_at_80x24_and_60x20() {
+    let mut p = pane();
+    with_cx(|cx| p.on_enter(cx));
+    for (w, h) in [(80, 24), (60, 20)] {
+        let s = draw(&p, w, h, true);
+        let rows: Vec<&str> = s
+            .lines()
+            .skip_while(|l| !l.starts_with("│Verdicts"))
+            .skip(1)
+            .filter(|l| l.starts_with('│'))
+            .collect();
+        assert!(rows.len() > 8, "{s}");
+        for r in &rows {
+            let r = r.trim_start_matches('│');
+            assert!(
+                ["FAIL ", "WARN ", "ok   ", "skip ", "     "]
+                    .iter()
+                    .any(|lead| r.starts_with(lead)),
+                "{r:?} in\n{s}"
+            );
+        }
+    }
+    let s = draw(&p, 80, 24, true);
+    assert!(
+        s.contains("│         (first proxy) or $proxy_add_x_forwarded_for with realip trust;"),
+        "{s}"
+    );
+}
+
 #[test]
 fn target_detail_160x48() {
     let mut p = pane();
