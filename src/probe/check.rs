@@ -135,12 +135,11 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
             }
         }
     }
-    // (level, leads, words): sorted below, the worst first and, among equals, the headline and
-    // the checks that said it first
-    let mut problems: Vec<(Level, bool, String)> = Vec::new();
-    let said = headline.filter(|h| h.consequence.is_some());
-    if let Some(h) = said {
-        problems.push((h.level, true, h.plain().to_string()));
+    // (level, leads, words, in plain words already): sorted below, the worst first and, among
+    // equals, the headline and the checks that said it first
+    let mut problems: Vec<(Level, bool, String, bool)> = Vec::new();
+    if let Some(h) = headline.filter(|h| h.consequence.is_some()) {
+        problems.push((h.level, true, h.plain().to_string(), false));
     }
     if !cut.is_empty() {
         status = Status::Critical;
@@ -153,6 +152,7 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
                 config.check.probe_deadline_secs.max(1),
                 cut.join(", ")
             ),
+            true,
         ));
     }
     problems.extend(alike.iter().map(|(l, checks, s)| {
@@ -161,6 +161,7 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
             *l,
             leads,
             format!("{} {}: {s}", l.label(), checks.join(", ")),
+            false,
         )
     }));
     if let Some(days) = r.tls.as_ref().and_then(|t| t.days_left) {
@@ -187,6 +188,7 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
                         "certificate expires in {days} day(s) (warning at {}, critical at {})",
                         t.cert_warn_days, t.cert_crit_days
                     ),
+                    true,
                 ));
             } else if cert_fault_free(r) {
                 // otherwise the certificate verdict, kept as a failure, says it
@@ -194,6 +196,7 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
                     level,
                     false,
                     format!("certificate expired {}", expired_ago(days)),
+                    true,
                 ));
             }
         }
@@ -206,27 +209,58 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
             .label("target", name),
         );
     }
-    problems.sort_by_key(|(level, leads, _)| (std::cmp::Reverse(*level), !leads));
-    match problems.first() {
-        None => report.finding("probe", status, format!("{name}: {passed} check(s) passed")),
-        Some((_, _, first)) => {
-            let words: Vec<&str> = problems.iter().map(|(_, _, w)| w.as_str()).collect();
-            // the status line says the first alone, with a count of the rest: a second target's
-            // words are not pushed out of sight by the first one's evidence
-            // (the checks that said the consequence are not another problem)
-            let n = problems.len() - 1 - usize::from(said.is_some());
-            let more = match n {
-                0 => String::new(),
-                n => format!(" ({n} more problem{})", plural(n)),
-            };
-            report.finding_led(
-                "probe",
-                status,
-                format!("{name}: {first}{more}"),
-                format!("{name}: {}", words.join("; ")),
-            );
+    problems.sort_by_key(|(level, leads, _, _)| (std::cmp::Reverse(*level), !leads));
+    if problems.is_empty() {
+        report.finding("probe", status, format!("{name}: {passed} check(s) passed"));
+        return;
+    }
+    let words: Vec<&str> = problems.iter().map(|(_, _, w, _)| w.as_str()).collect();
+    // The status line says what each problem means where a verdict says it in a few words (the
+    // tile's words), the worst first, and counts the others: a second target's words are not
+    // pushed out of sight by the first one's evidence, nor is a site without HTTPS hidden
+    // behind its forged headers.
+    let mut lead: Vec<(Level, String)> = Vec::new();
+    let mut unsaid: Vec<(Level, &str)> = Vec::new();
+    for v in graded.worst_first() {
+        if v.level < Level::Warn {
+            break;
+        }
+        match &v.consequence {
+            Some(c) if !lead.iter().any(|(_, w)| w == c.as_str()) => {
+                lead.push((v.level, c.to_string()))
+            }
+            Some(_) => {}
+            None if !unsaid.contains(&(v.level, v.summary.as_str())) => {
+                unsaid.push((v.level, v.summary.as_str()))
+            }
+            None => {}
         }
     }
+    // the deadline and the certificate's days say what they mean already
+    lead.extend(
+        problems
+            .iter()
+            .filter(|(_, _, _, plain)| *plain)
+            .map(|(l, _, w, _)| (*l, w.clone())),
+    );
+    lead.sort_by_key(|(l, _)| std::cmp::Reverse(*l));
+    let mut more = unsaid.len();
+    if lead.is_empty() {
+        // nothing said in a few words: the worst problem whole
+        lead.push((Level::Fail, words[0].to_string()));
+        more = more.saturating_sub(1);
+    }
+    let lead: Vec<&str> = lead.iter().map(|(_, w)| w.as_str()).collect();
+    let more = match more {
+        0 => String::new(),
+        n => format!(" ({n} more problem{})", plural(n)),
+    };
+    report.finding_led(
+        "probe",
+        status,
+        format!("{name}: {}{more}", lead.join("; ")),
+        format!("{name}: {}", words.join("; ")),
+    );
 }
 
 /// The certificate verifies and names the host: only its expiry is left to grade.
@@ -342,9 +376,11 @@ mod tests {
             "site: the app will not see HTTPS; FAIL baseline: no X-Forwarded-Proto arrives; \
              WARN redirects: http is not redirected to https; WARN backend direct: answers directly"
         );
+        // the status line: what each problem means where a verdict says it, the rest counted
         assert_eq!(
             rep.summary(),
-            "probe: site: the app will not see HTTPS (2 more problems)"
+            "probe: site: the app will not see HTTPS; anyone can bypass the balancer and forge \
+             every header (1 more problem)"
         );
         // a certificate past [check] cert_crit_days is worse than a warning's consequence
         let r = target(
@@ -362,8 +398,8 @@ mod tests {
         assert_eq!(rep.findings[0].status, Status::Critical);
         assert_eq!(
             rep.summary(),
-            "probe: site: certificate expires in 3 day(s) (warning at 21, critical at 7) \
-             (1 more problem)"
+            "probe: site: certificate expires in 3 day(s) (warning at 21, critical at 7); \
+             anyone can bypass the balancer and forge every header"
         );
         assert!(
             rep.findings[0]
@@ -406,6 +442,25 @@ mod tests {
         assert_eq!(verdict_of("baseline"), Some(3.0));
         assert_eq!(verdict_of("certificate"), Some(0.0));
         assert_eq!(verdict_of("backend direct"), Some(1.0));
+    }
+
+    /// Verdicts with no words of their own for what they mean: the status line says the worst
+    /// one whole and counts the others.
+    #[test]
+    fn without_plain_words_the_status_line_says_the_worst_whole() {
+        let r = target(
+            90,
+            vec![
+                verdict(Check::Redirects, Level::Warn, "http is not redirected"),
+                verdict(Check::TwoXff, Level::Fail, "passed on as separate lines"),
+            ],
+        );
+        let mut rep = Report::default();
+        grade_target(&Config::default(), &r, &mut rep);
+        assert_eq!(
+            rep.summary(),
+            "probe: site: FAIL two XFF lines: passed on as separate lines (1 more problem)"
+        );
     }
 
     #[test]

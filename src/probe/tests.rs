@@ -620,12 +620,13 @@ fn check_leads_with_the_words_of_the_tile() {
         text.contains(&format!("CRITICAL probe     shop: {shop}; FAIL ")),
         "{text}"
     );
-    // the status line says each target's lead alone: the second is not pushed out of sight by
-    // the first one's evidence, which the lines below it carry
+    // the status line says what each target's problems mean alone: the second target is not
+    // pushed out of sight by the first one's evidence, which the lines below it carry
     assert!(
         nagios.starts_with(&format!(
-            "OPSDECK CRITICAL - probe: www: {www} (2 more problems); \
-             probe: shop: {shop} (1 more problem) | "
+            "OPSDECK CRITICAL - probe: www: {www}; the app trusts a forged X-Forwarded-For line; \
+             certificate expires in 9 day(s) (warning at 21, critical at 7); \
+             probe: shop: {shop}; visitors cannot connect over HTTPS | "
         )),
         "{nagios}"
     );
