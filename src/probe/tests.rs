@@ -772,6 +772,56 @@ fn echo_detail_80x24() {
     insta::assert_snapshot!(s);
 }
 
+/// A long X-Forwarded-For chain (a CDN in front of the balancer) wraps under the header's name:
+/// the column of header line numbers stays clear, so each header is still told apart.
+#[test]
+fn a_long_forwarding_chain_wraps_under_its_name_at_60x20() {
+    let mut p = pane();
+    let chain = (1..=12)
+        .map(|k| format!("198.51.100.{k}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let r = reply(
+        "/",
+        &[("x-forwarded-for", &chain), ("x-forwarded-proto", "https")],
+        NOW,
+    );
+    with_cx(|cx| {
+        p.on_event(
+            ProbeEvent::Echo {
+                recent: vec![EchoLine::from_reply(&r)],
+                requests: 1,
+                refused: 0,
+                rejected: 0,
+                last_rejected: None,
+            },
+            cx,
+        )
+    });
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    with_cx(|cx| p.on_enter(cx));
+    let s = draw(&p, 60, 20, true);
+    let rows: Vec<&str> = s
+        .lines()
+        .skip_while(|l| !l.contains("Forwarding headers"))
+        .skip(1)
+        .take_while(|l| !l.trim_matches(|c| c == '│' || c == ' ').is_empty())
+        .collect();
+    assert!(rows.len() >= 3, "{s}");
+    assert!(
+        rows[0].starts_with("│  2 x-forwarded-for: 198.51.100.1,"),
+        "{s}"
+    );
+    assert!(rows[1].starts_with("│    198.51.100."), "{s}");
+    assert!(
+        rows.last()
+            .unwrap()
+            .starts_with("│  3 x-forwarded-proto: https"),
+        "{s}"
+    );
+    assert_eq!(s.matches("198.51.100.").count(), 12 + 1, "{s}");
+}
+
 #[test]
 fn not_configured_says_so() {
     let p = ProbePane::new(&Config::default());

@@ -802,11 +802,16 @@ fn render_echo_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &Vie
             Some(line) => format!("{line:>3} "),
             None => "    ".into(),
         };
-        lines.push(Line::from(vec![
-            Span::styled(at, cx.theme.muted),
-            Span::styled(format!("{n}: "), cx.theme.accent),
-            Span::styled(v.to_string(), cx.theme.text),
-        ]));
+        // a long chain wraps under the header's name, the line numbers' column kept clear
+        lines.extend(hanging(
+            vec![
+                (at, cx.theme.muted),
+                (format!("{n}: "), cx.theme.accent),
+                (v.to_string(), cx.theme.text),
+            ],
+            w,
+            4,
+        ));
     }
     frame.render_widget(p.scroll.paragraph(lines, area), area);
 }
