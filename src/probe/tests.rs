@@ -457,6 +457,24 @@ fn filter_narrows_targets() {
     assert_eq!(p.filter(), "shop");
 }
 
+/// A filter that matches no target says so, in the zoomed list and the tile, where the grid
+/// stood empty as if no target were configured.
+#[test]
+fn a_filter_that_hides_every_target_says_so() {
+    let mut p = pane();
+    p.set_filter("nosuch");
+    let s = draw(&p, 80, 24, true);
+    assert!(
+        s.contains("│no target matches /nosuch (2 configured)"),
+        "{s}"
+    );
+    let s = draw(&p, 80, 4, false);
+    assert!(
+        s.contains("│no target matches /nosuch (2 configured)"),
+        "{s}"
+    );
+}
+
 #[test]
 fn health_names_failing_targets() {
     let p = pane();

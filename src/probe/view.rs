@@ -316,6 +316,8 @@ fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
             vec![("no targets configured".into(), cx.theme.muted)],
             w,
         ));
+    } else if vis.is_empty() {
+        lines.push(fitted(vec![(no_match(p), cx.theme.muted)], w));
     }
     lines.push(fitted(echo_pulse(p, cx), w));
     let left = (area.height as usize).saturating_sub(lines.len());
@@ -324,6 +326,16 @@ fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
         lines.push(echo_row(e, now, w, cx));
     }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// What a filter that hides every target says, instead of an empty grid that reads as a pane
+/// with no targets.
+fn no_match(p: &ProbePane) -> String {
+    format!(
+        "no target matches /{} ({} configured)",
+        p.filter,
+        p.targets.len()
+    )
 }
 
 fn echo_row(e: &EchoLine, now: i64, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
@@ -471,6 +483,8 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
             vec![("no [[probe.targets]] configured".into(), cx.theme.muted)],
             w,
         ));
+    } else if vis.is_empty() {
+        lines.push(fitted(vec![(no_match(p), cx.theme.muted)], w));
     }
     frame.render_widget(Paragraph::new(lines), ta);
 
