@@ -772,6 +772,52 @@ fn the_detail_wraps_under_its_own_text_at_80x24_and_60x20() {
     );
 }
 
+/// At 60 columns a half of the side-by-side headers held "x-forwarded-for: 198.51.100…": the
+/// addresses to compare were cut. Narrow, what was sent and what the echo received are drawn
+/// one under the other, whole.
+#[test]
+fn sent_and_received_are_stacked_whole_at_60_columns() {
+    let mut p = pane();
+    with_cx(|cx| p.on_enter(cx));
+    // tall enough to hold the whole detail; the width is the ssh window's
+    let s = draw(&p, 60, 120, true);
+    let forged: Vec<&str> = s
+        .lines()
+        .skip_while(|l| !l.starts_with("│forged: sent"))
+        .take(12)
+        .map(|l| l.trim_end_matches('│').trim_end())
+        .collect();
+    assert_eq!(
+        forged,
+        [
+            "│forged: sent",
+            "│  X-Forwarded-For: 203.0.113.66",
+            "│  X-Forwarded-Proto: http",
+            "│  Forwarded: for=203.0.113.66;proto=http",
+            "│  X-Real-IP: 203.0.113.66",
+            "│received by the echo",
+            "│  x-forwarded-for: 203.0.113.66",
+            "│  x-forwarded-proto: http",
+            "│  forwarded: for=203.0.113.66;proto=http",
+            "│  x-real-ip: 203.0.113.66",
+            "│client → 203.0.113.66 (first untrusted address in",
+            "│         Forwarded, right to left)",
+        ],
+        "{s}"
+    );
+    assert!(
+        s.lines()
+            .any(|l| l.starts_with("│  x-forwarded-for: 198.51.100.23 ")),
+        "{s}"
+    );
+    // 80 columns keep them side by side
+    let s = draw(&p, 80, 120, true);
+    assert!(
+        s.contains("forged: sent                          │ received by the echo"),
+        "{s}"
+    );
+}
+
 #[test]
 fn target_detail_160x48() {
     let mut p = pane();

@@ -706,57 +706,87 @@ fn render_target_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &V
         }
     }
     let half = w.saturating_sub(3) / 2;
+    // Side by side while a half holds a header and an address whole ("x-forwarded-for:
+    // 203.0.113.255, 10.0.0.1"); narrower (an ssh window of 60 columns), what was sent and what
+    // arrived one under the other: the values compared are what cutting would lose.
+    let side_by_side = half >= 34;
     for ev in &r.echoes {
+        let nothing_received = if ev.error.is_some() {
+            // what the echo received is known from its reply only
+            "(no answer from the echo)"
+        } else {
+            "(no forwarding header)"
+        };
         lines.push(Line::default());
-        lines.push(fitted(
-            vec![
-                (fit(&format!("{}: sent", ev.label), half), cx.theme.header),
-                (" │ ".into(), cx.theme.border),
-                ("received by the echo".into(), cx.theme.header),
-            ],
-            w,
-        ));
-        let n = ev.sent.len().max(ev.received.len()).max(1);
-        for k in 0..n {
-            let left = ev
-                .sent
-                .get(k)
-                .map(|(a, b)| format!("{a}: {b}"))
-                .unwrap_or_else(|| {
-                    if k == 0 {
-                        "(nothing extra)".into()
-                    } else {
-                        String::new()
-                    }
-                });
-            let right = ev
-                .received
-                .get(k)
-                .map(|(a, b)| format!("{a}: {b}"))
-                .unwrap_or_else(|| {
-                    if k > 0 {
-                        String::new()
-                    } else if ev.error.is_some() {
-                        // what the echo received is known from its reply only
-                        "(no answer from the echo)".into()
-                    } else {
-                        "(no forwarding header)".into()
-                    }
-                });
+        if side_by_side {
             lines.push(fitted(
                 vec![
-                    (fit(&left, half), cx.theme.text),
+                    (fit(&format!("{}: sent", ev.label), half), cx.theme.header),
                     (" │ ".into(), cx.theme.border),
-                    (right, cx.theme.text),
+                    ("received by the echo".into(), cx.theme.header),
                 ],
                 w,
             ));
+            let n = ev.sent.len().max(ev.received.len()).max(1);
+            for k in 0..n {
+                let left = ev
+                    .sent
+                    .get(k)
+                    .map(|(a, b)| format!("{a}: {b}"))
+                    .unwrap_or_else(|| {
+                        if k == 0 {
+                            "(nothing extra)".into()
+                        } else {
+                            String::new()
+                        }
+                    });
+                let right = ev
+                    .received
+                    .get(k)
+                    .map(|(a, b)| format!("{a}: {b}"))
+                    .unwrap_or_else(|| {
+                        if k > 0 {
+                            String::new()
+                        } else {
+                            nothing_received.into()
+                        }
+                    });
+                lines.push(fitted(
+                    vec![
+                        (fit(&left, half), cx.theme.text),
+                        (" │ ".into(), cx.theme.border),
+                        (right, cx.theme.text),
+                    ],
+                    w,
+                ));
+            }
+        } else {
+            for (title, headers, none) in [
+                (format!("{}: sent", ev.label), &ev.sent, "(nothing extra)"),
+                (
+                    "received by the echo".to_string(),
+                    &ev.received,
+                    nothing_received,
+                ),
+            ] {
+                lines.push(fitted(vec![(title, cx.theme.header)], w));
+                if headers.is_empty() {
+                    lines.push(fitted(vec![(format!("  {none}"), cx.theme.muted)], w));
+                }
+                for (a, b) in headers {
+                    lines.extend(hanging(vec![(format!("  {a}: {b}"), cx.theme.text)], w, 4));
+                }
+            }
         }
         if let Some(c) = &ev.client {
-            lines.push(fitted(vec![(format!("client → {c}"), cx.theme.accent)], w));
+            lines.extend(hanging(
+                vec![(format!("client → {c}"), cx.theme.accent)],
+                w,
+                9,
+            ));
         }
         if let Some(e) = &ev.error {
-            lines.push(fitted(vec![(e.to_string(), cx.theme.error)], w));
+            lines.extend(hanging(vec![(e.to_string(), cx.theme.error)], w, 2));
         }
     }
     frame.render_widget(p.scroll.paragraph(lines, area), area);
