@@ -818,6 +818,34 @@ fn sent_and_received_are_stacked_whole_at_60_columns() {
     );
 }
 
+/// In a redirect loop the Location of each hop is the finding; at 80 columns it was the tail of
+/// the hop's row, cut with an ellipsis. A row with no room for it puts it on the row under.
+#[test]
+fn a_hop_keeps_its_location_whole_at_80_columns() {
+    let mut p = pane();
+    with_cx(|cx| p.on_nav(Nav::Down, cx));
+    with_cx(|cx| p.on_enter(cx));
+    let s = draw(&p, 80, 60, true);
+    let hops: Vec<&str> = s
+        .lines()
+        .skip_while(|l| !l.starts_with("│hop "))
+        .skip(1)
+        .take(4)
+        .collect();
+    assert!(hops[0].starts_with("│301 "), "{s}");
+    assert!(hops[0].contains("http://shop.example.com/ "), "{s}");
+    assert!(
+        hops[1].starts_with("│    → https://shop.example.com/ "),
+        "{s}"
+    );
+    assert!(hops[2].contains("https://shop.example.com/ "), "{s}");
+    assert!(
+        hops[3].starts_with("│    → https://shop.example.com/ "),
+        "{s}"
+    );
+    assert!(!hops.iter().any(|l| l.contains('…')), "{s}");
+}
+
 #[test]
 fn target_detail_160x48() {
     let mut p = pane();

@@ -559,7 +559,10 @@ fn ms(v: Option<u64>) -> String {
     v.map_or("-".into(), |v| format!("{v}ms"))
 }
 
-fn hop_line(h: &HopView, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
+/// One hop of the walk: its status, timings and URL, and where it redirects (or why it
+/// failed) after the URL, or on the rows under it when the row has no room for both: in a
+/// redirect loop the Location is the finding, not a tail to cut.
+fn hop_lines(h: &HopView, w: usize, cx: &ViewCx<'_>) -> Vec<Line<'static>> {
     let (status, st) = match (h.status, &h.error) {
         (Some(s), _) if (300..400).contains(&s) => (s.to_string(), cx.theme.accent),
         (Some(s), _) if s < 400 => (s.to_string(), cx.theme.ok),
@@ -567,28 +570,36 @@ fn hop_line(h: &HopView, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
         (None, _) => ("ERR".to_string(), cx.theme.error),
     };
     let tail = match (&h.location, &h.error) {
-        (_, Some(e)) => format!(" {e}"),
-        (Some(l), _) => format!(" → {l}"),
+        (_, Some(e)) => e.to_string(),
+        (Some(l), _) => format!("→ {l}"),
         _ => String::new(),
     };
-    fitted(
-        vec![
-            (fit(&status, 4), st),
-            (
-                format!(
-                    "{} {} {} {} ",
-                    fit(&ms(h.connect_ms), 7),
-                    fit(&ms(h.tls_ms), 7),
-                    fit(&ms(h.first_byte_ms), 8),
-                    if h.hsts { "HSTS" } else { "    " }
-                ),
-                cx.theme.muted,
+    let head = vec![
+        (fit(&status, 4), st),
+        (
+            format!(
+                "{} {} {} {} ",
+                fit(&ms(h.connect_ms), 7),
+                fit(&ms(h.tls_ms), 7),
+                fit(&ms(h.first_byte_ms), 8),
+                if h.hsts { "HSTS" } else { "    " }
             ),
-            (h.url.to_string(), cx.theme.text),
-            (tail, cx.theme.muted),
-        ],
-        w,
-    )
+            cx.theme.muted,
+        ),
+        (h.url.to_string(), cx.theme.text),
+    ];
+    let used: usize = head.iter().map(|(t, _)| t.width()).sum();
+    if tail.is_empty() {
+        return vec![fitted(head, w)];
+    }
+    if used + 1 + tail.width() <= w {
+        let mut one = head;
+        one.push((format!(" {tail}"), cx.theme.muted));
+        return vec![fitted(one, w)];
+    }
+    let mut lines = vec![fitted(head, w)];
+    lines.extend(hanging(vec![(format!("    {tail}"), cx.theme.muted)], w, 6));
+    lines
 }
 
 fn render_target_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
@@ -667,7 +678,7 @@ fn render_target_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &V
         w,
     ));
     for h in &r.hops {
-        lines.push(hop_line(h, w, cx));
+        lines.extend(hop_lines(h, w, cx));
     }
     if let Some(tls) = &r.tls {
         lines.push(Line::default());
