@@ -846,6 +846,36 @@ fn a_hop_keeps_its_location_whole_at_80_columns() {
     assert!(!hops.iter().any(|l| l.contains('…')), "{s}");
 }
 
+/// The TLS facts wrap instead of being cut: at 60 columns the verifier's reason ended in "…",
+/// the part that says what to do about it.
+#[test]
+fn the_tls_facts_wrap_whole_at_60_columns() {
+    let mut p = pane();
+    let tls = p.targets[0].report.as_mut().unwrap().tls.as_mut().unwrap();
+    tls.verify_error = Some(Clean::new(
+        "issued by a CA this host does not trust (UnknownIssuer)",
+    ));
+    tls.issuer = Clean::new("CN=R11, O=Let's Encrypt, C=US, L=San Francisco, ST=California");
+    with_cx(|cx| p.on_enter(cx));
+    let s = draw(&p, 60, 120, true);
+    let rows: Vec<&str> = s
+        .lines()
+        .skip_while(|l| !l.starts_with("│issuer  "))
+        .take(4)
+        .map(|l| l.trim_end_matches('│').trim_end())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "│issuer  CN=R11, O=Let's Encrypt, C=US, L=San Francisco,",
+            "│        ST=California",
+            "│not trusted: issued by a CA this host does not trust",
+            "│             (UnknownIssuer)",
+        ],
+        "{s}"
+    );
+}
+
 #[test]
 fn target_detail_160x48() {
     let mut p = pane();

@@ -701,18 +701,22 @@ fn render_target_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &V
             )],
             w,
         ));
-        lines.push(fitted(
+        // wrapped, not cut: a subject's last part, or the verifier's reason, is what is read
+        lines.extend(hanging(
             vec![(format!("subject {}", tls.subject), cx.theme.muted)],
             w,
+            8,
         ));
-        lines.push(fitted(
+        lines.extend(hanging(
             vec![(format!("issuer  {}", tls.issuer), cx.theme.muted)],
             w,
+            8,
         ));
         if let Some(e) = &tls.verify_error {
-            lines.push(fitted(
+            lines.extend(hanging(
                 vec![(format!("not trusted: {e}"), cx.theme.error)],
                 w,
+                13,
             ));
         }
     }
