@@ -598,12 +598,14 @@ async fn expired_self_signed_and_wrong_name_certificates() {
     opsdeck::probe::check::grade_target(&opsdeck::config::Config::default(), &r, &mut rep);
     let finding = &rep.findings[0];
     assert_eq!(finding.status, opsdeck::check::Status::Critical);
-    assert_eq!(
-        finding.summary.matches("expired").count(),
-        1,
+    // what it means first, then the verdict; the check adds no expiry of its own beside it
+    let (lead, rest) = finding.summary.split_once("; ").unwrap();
+    assert!(
+        lead.starts_with("site: browsers turn visitors away: the certificate expired"),
         "{}",
         finding.summary
     );
+    assert_eq!(rest.matches("expired").count(), 1, "{}", finding.summary);
     assert!(
         !finding.summary.contains("expires in -"),
         "{}",

@@ -88,6 +88,10 @@ pub struct Finding {
     pub status: Status,
     /// Plain words, already sanitized.
     pub summary: String,
+    /// The words the status line gives it, when shorter than the summary: what the problem
+    /// means, without the evidence the finding's own line carries. Already sanitized.
+    #[serde(skip)]
+    pub lead: Option<String>,
 }
 
 /// One number, for perfdata and Prometheus.
@@ -147,7 +151,23 @@ impl Report {
             area: area.to_string(),
             status,
             summary: crate::sanitize::sanitize_capped(&summary.into(), 500),
+            lead: None,
         });
+    }
+
+    /// A finding whose first words (`lead`) are what the one-line summary says of it; its own
+    /// line (text, the Nagios long output, JSON) says the whole `summary`.
+    pub fn finding_led(
+        &mut self,
+        area: &str,
+        status: Status,
+        lead: impl Into<String>,
+        summary: impl Into<String>,
+    ) {
+        self.finding(area, status, summary);
+        if let Some(f) = self.findings.last_mut() {
+            f.lead = Some(crate::sanitize::sanitize_capped(&lead.into(), 500));
+        }
     }
 
     pub fn metric(&mut self, m: Metric) {
@@ -173,7 +193,7 @@ impl Report {
         }
         let mut s: Vec<String> = bad
             .iter()
-            .map(|f| format!("{}: {}", f.area, f.summary))
+            .map(|f| format!("{}: {}", f.area, f.lead.as_ref().unwrap_or(&f.summary)))
             .collect();
         let others = self
             .findings

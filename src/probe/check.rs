@@ -18,6 +18,7 @@ use tokio::time::Instant;
 
 use crate::check::{Metric, Report, Status};
 use crate::config::Config;
+use crate::ui::widgets::plural;
 
 use super::ProbeError;
 use super::checks::{Check, Level, TargetReport, expired_ago, run_requests};
@@ -64,8 +65,29 @@ pub async fn collect(config: &Config, now: i64, report: &mut Report) {
 }
 
 /// The finding and metrics of one target's report (pure).
+///
+/// The finding leads with what the worst problem means for the site, in the words the pane's
+/// tile and list use ([`TargetReport::headline`]): a monitoring system's status line is read at a
+/// glance too. The checks that said so, with their summaries, follow, the failures first.
 pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
     let name = r.name.as_str();
+    // The certificate's expiry is graded below with the check's own thresholds; its other
+    // faults (name, chain) keep the probe's level.
+    let graded = TargetReport {
+        verdicts: r
+            .verdicts
+            .iter()
+            .map(|v| {
+                let mut v = v.clone();
+                if v.check == Check::Tls && cert_fault_free(r) {
+                    v.level = Level::Ok;
+                }
+                v
+            })
+            .collect(),
+        ..r.clone()
+    };
+    let headline = graded.headline();
     let mut status = Status::Ok;
     // (level, checks, summary): checks that failed alike (every echo request
     // refused the same way) are said once, so the capped finding keeps room
@@ -78,14 +100,8 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
         .filter(|v| v.is_cut_short())
         .map(|v| v.check.label())
         .collect();
-    for v in &r.verdicts {
-        // The certificate's expiry is graded below with the check's own
-        // thresholds; its other faults (name, chain) keep the probe's level.
-        let level = if v.check == Check::Tls && cert_fault_free(r) {
-            Level::Ok
-        } else {
-            v.level
-        };
+    for v in &graded.verdicts {
+        let level = v.level;
         report.metric(
             Metric::new(
                 "probe_verdict",
@@ -119,21 +135,35 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
             }
         }
     }
-    let mut problems: Vec<String> = Vec::new();
+    // (level, leads, words, in plain words already): sorted below, the worst first and, among
+    // equals, the headline and the checks that said it first
+    let mut problems: Vec<(Level, bool, String, bool)> = Vec::new();
+    if let Some(h) = headline.filter(|h| h.consequence.is_some()) {
+        problems.push((h.level, true, h.plain().to_string(), false));
+    }
     if !cut.is_empty() {
         status = Status::Critical;
-        problems.push(format!(
-            "no answer within {} s, the time check gives the probe ([check] probe_deadline_secs): \
-             {} not judged; the balancer or the site behind it answers slowly",
-            config.check.probe_deadline_secs.max(1),
-            cut.join(", ")
+        problems.push((
+            Level::Fail,
+            false,
+            format!(
+                "no answer within {} s, the time check gives the probe ([check] probe_deadline_secs): \
+                 {} not judged; the balancer or the site behind it answers slowly",
+                config.check.probe_deadline_secs.max(1),
+                cut.join(", ")
+            ),
+            true,
         ));
     }
-    problems.extend(
-        alike
-            .iter()
-            .map(|(l, checks, s)| format!("{} {}: {s}", l.label(), checks.join(", "))),
-    );
+    problems.extend(alike.iter().map(|(l, checks, s)| {
+        let leads = headline.is_some_and(|h| checks.contains(&h.check.label()) && h.level == *l);
+        (
+            *l,
+            leads,
+            format!("{} {}: {s}", l.label(), checks.join(", ")),
+            false,
+        )
+    }));
     if let Some(days) = r.tls.as_ref().and_then(|t| t.days_left) {
         let t = &config.check;
         let s = if days <= t.cert_crit_days {
@@ -145,14 +175,29 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
         };
         if s != Status::Ok {
             status = Status::worst(status, s);
+            let level = if s == Status::Critical {
+                Level::Fail
+            } else {
+                Level::Warn
+            };
             if days >= 0 {
-                problems.push(format!(
-                    "certificate expires in {days} day(s) (warning at {}, critical at {})",
-                    t.cert_warn_days, t.cert_crit_days
+                problems.push((
+                    level,
+                    false,
+                    format!(
+                        "certificate expires in {days} day(s) (warning at {}, critical at {})",
+                        t.cert_warn_days, t.cert_crit_days
+                    ),
+                    true,
                 ));
             } else if cert_fault_free(r) {
                 // otherwise the certificate verdict, kept as a failure, says it
-                problems.push(format!("certificate expired {}", expired_ago(days)));
+                problems.push((
+                    level,
+                    false,
+                    format!("certificate expired {}", expired_ago(days)),
+                    true,
+                ));
             }
         }
         report.metric(
@@ -164,12 +209,58 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
             .label("target", name),
         );
     }
-    let summary = if problems.is_empty() {
-        format!("{name}: {passed} check(s) passed")
-    } else {
-        format!("{name}: {}", problems.join("; "))
+    problems.sort_by_key(|(level, leads, _, _)| (std::cmp::Reverse(*level), !leads));
+    if problems.is_empty() {
+        report.finding("probe", status, format!("{name}: {passed} check(s) passed"));
+        return;
+    }
+    let words: Vec<&str> = problems.iter().map(|(_, _, w, _)| w.as_str()).collect();
+    // The status line says what each problem means where a verdict says it in a few words (the
+    // tile's words), the worst first, and counts the others: a second target's words are not
+    // pushed out of sight by the first one's evidence, nor is a site without HTTPS hidden
+    // behind its forged headers.
+    let mut lead: Vec<(Level, String)> = Vec::new();
+    let mut unsaid: Vec<(Level, &str)> = Vec::new();
+    for v in graded.worst_first() {
+        if v.level < Level::Warn {
+            break;
+        }
+        match &v.consequence {
+            Some(c) if !lead.iter().any(|(_, w)| w == c.as_str()) => {
+                lead.push((v.level, c.to_string()))
+            }
+            Some(_) => {}
+            None if !unsaid.contains(&(v.level, v.summary.as_str())) => {
+                unsaid.push((v.level, v.summary.as_str()))
+            }
+            None => {}
+        }
+    }
+    // the deadline and the certificate's days say what they mean already
+    lead.extend(
+        problems
+            .iter()
+            .filter(|(_, _, _, plain)| *plain)
+            .map(|(l, _, w, _)| (*l, w.clone())),
+    );
+    lead.sort_by_key(|(l, _)| std::cmp::Reverse(*l));
+    let mut more = unsaid.len();
+    if lead.is_empty() {
+        // nothing said in a few words: the worst problem whole
+        lead.push((Level::Fail, words[0].to_string()));
+        more = more.saturating_sub(1);
+    }
+    let lead: Vec<&str> = lead.iter().map(|(_, w)| w.as_str()).collect();
+    let more = match more {
+        0 => String::new(),
+        n => format!(" ({n} more problem{})", plural(n)),
     };
-    report.finding("probe", status, summary);
+    report.finding_led(
+        "probe",
+        status,
+        format!("{name}: {}{more}", lead.join("; ")),
+        format!("{name}: {}", words.join("; ")),
+    );
 }
 
 /// The certificate verifies and names the host: only its expiry is left to grade.
@@ -194,6 +285,11 @@ mod tests {
             evidence: Vec::new(),
             fix: Vec::new(),
         }
+    }
+
+    fn said(mut v: Verdict, consequence: &str) -> Verdict {
+        v.consequence = Some(Clean::new(consequence));
+        v
     }
 
     fn target(days: i64, verdicts: Vec<Verdict>) -> TargetReport {
@@ -249,6 +345,71 @@ mod tests {
         assert_eq!(forged.value, 2.0);
     }
 
+    /// The finding leads with what the worst problem means (the words of the pane's tile), the
+    /// failures before the warnings whatever the order of the checks; the status line says the
+    /// lead alone.
+    #[test]
+    fn the_worst_problem_leads_in_plain_words() {
+        let r = target(
+            90,
+            vec![
+                verdict(
+                    Check::Redirects,
+                    Level::Warn,
+                    "http is not redirected to https",
+                ),
+                said(
+                    verdict(Check::Baseline, Level::Fail, "no X-Forwarded-Proto arrives"),
+                    "the app will not see HTTPS",
+                ),
+                said(
+                    verdict(Check::Backend, Level::Warn, "answers directly"),
+                    "anyone can bypass the balancer and forge every header",
+                ),
+            ],
+        );
+        let mut rep = Report::default();
+        grade_target(&Config::default(), &r, &mut rep);
+        assert_eq!(rep.findings[0].status, Status::Critical);
+        assert_eq!(
+            rep.findings[0].summary,
+            "site: the app will not see HTTPS; FAIL baseline: no X-Forwarded-Proto arrives; \
+             WARN redirects: http is not redirected to https; WARN backend direct: answers directly"
+        );
+        // the status line: what each problem means where a verdict says it, the rest counted
+        assert_eq!(
+            rep.summary(),
+            "probe: site: the app will not see HTTPS; anyone can bypass the balancer and forge \
+             every header (1 more problem)"
+        );
+        // a certificate past [check] cert_crit_days is worse than a warning's consequence
+        let r = target(
+            3,
+            vec![
+                verdict(Check::Tls, Level::Warn, "certificate expires in 3 days"),
+                said(
+                    verdict(Check::Backend, Level::Warn, "answers directly"),
+                    "anyone can bypass the balancer and forge every header",
+                ),
+            ],
+        );
+        let mut rep = Report::default();
+        grade_target(&Config::default(), &r, &mut rep);
+        assert_eq!(rep.findings[0].status, Status::Critical);
+        assert_eq!(
+            rep.summary(),
+            "probe: site: certificate expires in 3 day(s) (warning at 21, critical at 7); \
+             anyone can bypass the balancer and forge every header"
+        );
+        assert!(
+            rep.findings[0]
+                .summary
+                .ends_with("; anyone can bypass the balancer and forge every header; WARN backend direct: answers directly"),
+            "{}",
+            rep.findings[0].summary
+        );
+    }
+
     #[test]
     fn requests_stopped_at_the_deadline_are_one_critical_finding_first() {
         use crate::probe::checks::cut_short;
@@ -281,6 +442,25 @@ mod tests {
         assert_eq!(verdict_of("baseline"), Some(3.0));
         assert_eq!(verdict_of("certificate"), Some(0.0));
         assert_eq!(verdict_of("backend direct"), Some(1.0));
+    }
+
+    /// Verdicts with no words of their own for what they mean: the status line says the worst
+    /// one whole and counts the others.
+    #[test]
+    fn without_plain_words_the_status_line_says_the_worst_whole() {
+        let r = target(
+            90,
+            vec![
+                verdict(Check::Redirects, Level::Warn, "http is not redirected"),
+                verdict(Check::TwoXff, Level::Fail, "passed on as separate lines"),
+            ],
+        );
+        let mut rep = Report::default();
+        grade_target(&Config::default(), &r, &mut rep);
+        assert_eq!(
+            rep.summary(),
+            "probe: site: FAIL two XFF lines: passed on as separate lines (1 more problem)"
+        );
     }
 
     #[test]

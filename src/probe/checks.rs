@@ -216,6 +216,16 @@ impl TargetReport {
     /// equals the one that hurts most (a site visitors cannot use, then one
     /// anyone can fool, then one the app misreads).
     pub fn headline(&self) -> Option<&Verdict> {
+        self.worst_first()
+            .into_iter()
+            .next()
+            .filter(|v| v.level >= Level::Warn)
+    }
+
+    /// The verdicts in the order a reader needs them: the worst level first and, among problems
+    /// of one level, the one that hurts most, as [`TargetReport::headline`] picks; the passing
+    /// checks after them in their usual order.
+    pub fn worst_first(&self) -> Vec<&Verdict> {
         let rank = |c: Check| match c {
             Check::Redirects => 0,
             Check::Tls => 1,
@@ -224,10 +234,16 @@ impl TargetReport {
             Check::Baseline => 4,
             Check::TwoXff => 5,
         };
-        self.verdicts
-            .iter()
-            .filter(|v| v.level >= Level::Warn)
-            .min_by_key(|v| (std::cmp::Reverse(v.level), rank(v.check)))
+        let mut v: Vec<(usize, &Verdict)> = self.verdicts.iter().enumerate().collect();
+        v.sort_by_key(|(k, v)| {
+            let among = if v.level >= Level::Warn {
+                rank(v.check)
+            } else {
+                *k
+            };
+            (std::cmp::Reverse(v.level), among)
+        });
+        v.into_iter().map(|(_, v)| v).collect()
     }
 }
 

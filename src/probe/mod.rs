@@ -29,7 +29,7 @@ use crate::app::effect::{Effect, Runner, SourceEvent};
 use crate::app::pane::{Binding, Cx, Key, Nav, Pane, SourceHealth, ViewCx, interval_due};
 use crate::config::Config;
 use crate::sanitize::Clean;
-use crate::ui::widgets::Scroll;
+use crate::ui::widgets::{ListWindow, Scroll};
 
 pub use checks::{Level, TargetReport};
 pub use config::{EchoConfig, ProbeConfig, TargetConfig};
@@ -225,6 +225,10 @@ pub struct ProbePane {
     pub echo_selected: usize,
     pub detail: bool,
     pub scroll: Scroll,
+    /// The rows of the target list and of the echo requests in sight, moved by the view to keep
+    /// the selection in them.
+    pub window: ListWindow,
+    pub echo_window: ListWindow,
     pub focus: Focus,
     pub echo: EchoState,
     pub interval_secs: u64,

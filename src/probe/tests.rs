@@ -385,6 +385,44 @@ fn the_echo_selection_stays_on_its_request_as_new_ones_arrive() {
     assert_eq!(p.echo.recent[p.echo_selected].path, chosen);
 }
 
+/// The echo requests scroll like every other list: moving back up from the bottom moves the
+/// selection within the rows shown, not the rows under a selection pinned to the last line.
+#[test]
+fn the_echo_list_window_moves_as_little_as_it_must() {
+    let mut p = pane();
+    let recent = (0..30)
+        .map(|k| EchoLine::from_reply(&reply(&format!("/req{k:02}"), &[], NOW - k)))
+        .collect();
+    with_cx(|cx| {
+        p.on_event(
+            ProbeEvent::Echo {
+                recent,
+                requests: 30,
+                refused: 0,
+                rejected: 0,
+                last_rejected: None,
+            },
+            cx,
+        )
+    });
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    with_cx(|cx| p.on_nav(Nav::Bottom, cx));
+    let s = draw(&p, 80, 24, true);
+    assert!(s.contains("GET /req29"), "{s}");
+    let first_shown = |s: &str| {
+        s.lines()
+            .find_map(|l| l.split("GET /req").nth(1).map(|r| r[..2].to_string()))
+            .unwrap()
+    };
+    let top = first_shown(&s);
+    for _ in 0..3 {
+        with_cx(|cx| p.on_nav(Nav::Up, cx));
+    }
+    let s = draw(&p, 80, 24, true);
+    assert_eq!(first_shown(&s), top, "the rows shown stay put:\n{s}");
+    assert!(s.contains("GET /req29"), "{s}");
+}
+
 #[test]
 fn keys_run_and_switch_lists() {
     let mut p = pane();
@@ -417,6 +455,24 @@ fn filter_narrows_targets() {
     p.set_filter("shop");
     assert_eq!(p.visible(), vec![1]);
     assert_eq!(p.filter(), "shop");
+}
+
+/// A filter that matches no target says so, in the zoomed list and the tile, where the grid
+/// stood empty as if no target were configured.
+#[test]
+fn a_filter_that_hides_every_target_says_so() {
+    let mut p = pane();
+    p.set_filter("nosuch");
+    let s = draw(&p, 80, 24, true);
+    assert!(
+        s.contains("│no target matches /nosuch (2 configured)"),
+        "{s}"
+    );
+    let s = draw(&p, 80, 4, false);
+    assert!(
+        s.contains("│no target matches /nosuch (2 configured)"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -515,6 +571,114 @@ fn many_failing_targets_keep_their_rows_before_the_meanings() {
     assert!(!s.contains("│  the app trusts"), "{s}");
 }
 
+/// More targets than rows (an ssh window, a long [[probe.targets]] list): the list scrolls with
+/// the selection, the way the other panes' lists do, and the line under it says where the
+/// selection is and what is out of sight.
+#[test]
+fn a_long_target_list_scrolls_with_the_selection_at_80x24_and_60x20() {
+    let mut p = pane();
+    p.targets.truncate(1);
+    for k in 1..20 {
+        let mut t = p.targets[0].clone();
+        t.name = Clean::new(&format!("site{k:02}"));
+        if k % 3 == 0 {
+            t.report = None;
+        }
+        p.targets.push(t);
+    }
+    for _ in 0..17 {
+        with_cx(|cx| p.on_nav(Nav::Down, cx));
+    }
+    assert_eq!(p.selected, 17);
+    let s = draw(&p, 80, 24, true);
+    assert!(
+        s.contains("│site17         FAIL"),
+        "the selection in sight:\n{s}"
+    );
+    assert!(
+        s.contains("│18/20 · 2 above, 2 below: 3 FAIL, 1 not probed"),
+        "{s}"
+    );
+    insta::assert_snapshot!("list_scrolled_80x24", s);
+    let s = draw(&p, 60, 20, true);
+    assert!(
+        s.contains("│site17        FAIL"),
+        "the selection in sight:\n{s}"
+    );
+    assert!(s.contains("│18/20 · 6 above, 2 below:"), "{s}");
+    insta::assert_snapshot!("list_scrolled_60x20", s);
+    // back up one: the window stays, the selection moves within it
+    with_cx(|cx| p.on_nav(Nav::Up, cx));
+    let again = draw(&p, 60, 20, true);
+    assert!(again.contains("│17/20 · 6 above, 2 below:"), "{again}");
+    // to the top: the first rows again
+    with_cx(|cx| p.on_nav(Nav::Top, cx));
+    let s = draw(&p, 60, 20, true);
+    assert!(s.contains("│www           FAIL"), "{s}");
+    assert!(s.contains("│1/20 · 0 above, 8 below:"), "{s}");
+}
+
+/// `opsdeck check` leads its probe line, and with it the Nagios status line, with the words the
+/// tile leads with: what the worst problem means for the site, then which checks said so.
+#[test]
+fn check_leads_with_the_words_of_the_tile() {
+    use crate::check::{Format, Report};
+    let mut rep = Report::default();
+    check::grade_target(&Config::default(), &www_report(), &mut rep);
+    check::grade_target(&Config::default(), &shop_report(), &mut rep);
+    let text = rep.render(Format::Text, now());
+    let nagios = rep.render(Format::Nagios, now());
+    let lead = |r: &TargetReport| r.headline().unwrap().plain().to_string();
+    let (www, shop) = (lead(&www_report()), lead(&shop_report()));
+    assert!(
+        text.contains(&format!("CRITICAL probe     www: {www}; FAIL ")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("CRITICAL probe     shop: {shop}; FAIL ")),
+        "{text}"
+    );
+    // the status line says what each target's problems mean alone: the second target is not
+    // pushed out of sight by the first one's evidence, which the lines below it carry
+    assert!(
+        nagios.starts_with(&format!(
+            "OPSDECK CRITICAL - probe: www: {www}; the app trusts a forged X-Forwarded-For line; \
+             certificate expires in 9 day(s) (warning at 21, critical at 7); \
+             probe: shop: {shop}; visitors cannot connect over HTTPS | "
+        )),
+        "{nagios}"
+    );
+    assert!(
+        nagios.contains(&format!(
+            "\nCRITICAL probe: www: {www}; FAIL forged headers: "
+        )),
+        "{nagios}"
+    );
+    // the same words as the tile
+    let tile = draw(&pane(), 120, 8, false);
+    assert!(tile.contains(&format!("www            {www}")), "{tile}");
+    assert!(tile.contains(&format!("shop           {shop}")), "{tile}");
+}
+
+/// An ssh window of 60 columns cut the grid's last check: backend direct was a column of "…".
+/// Every check keeps its column; the age gives way.
+#[test]
+fn the_grid_keeps_every_check_at_60_columns() {
+    let s = draw(&pane(), 60, 20, true);
+    assert!(
+        s.contains("│target        result redir cert  base  forge 2xff  direct │"),
+        "{s}"
+    );
+    assert!(
+        s.contains("│www           FAIL   ok    WARN  ok    FAIL  FAIL  ok     │"),
+        "{s}"
+    );
+    assert!(
+        s.contains("│shop          FAIL   FAIL  FAIL  skip  -     -     skip   │"),
+        "{s}"
+    );
+}
+
 #[test]
 fn list_80x24() {
     let s = draw(&pane(), 80, 24, true);
@@ -558,6 +722,160 @@ fn target_detail_80x24_and_scrolled() {
     insta::assert_snapshot!("target_detail_80x24_scrolled", draw(&p, 80, 24, true));
 }
 
+/// The detail opens on what needs fixing: the failures first, the worst (the tile's headline) at
+/// the top, the passing checks and their evidence after them. In the checks' fixed order the
+/// first failure of a site was below the fold at 60x20, under the evidence of what passed.
+#[test]
+fn target_detail_puts_the_failures_first_at_60x20() {
+    let mut p = pane();
+    with_cx(|cx| p.on_enter(cx));
+    let s = draw(&p, 60, 20, true);
+    let row = |what: &str| {
+        s.lines()
+            .position(|l| l.starts_with(&format!("│{what}")))
+            .unwrap_or(usize::MAX)
+    };
+    assert_eq!(row("FAIL forged headers: "), 5, "{s}");
+    assert!(!s.contains("│ok   "), "the passing checks come after:\n{s}");
+}
+
+/// A verdict, its evidence and its fixes wrap under their own text: the left column, which the
+/// eye runs down for FAIL and WARN, holds the levels alone (wrapped lines of an nginx fix began
+/// at the border, reading as items of their own).
+#[test]
+fn the_detail_wraps_under_its_own_text_at_80x24_and_60x20() {
+    let mut p = pane();
+    with_cx(|cx| p.on_enter(cx));
+    for (w, h) in [(80, 24), (60, 20)] {
+        let s = draw(&p, w, h, true);
+        let rows: Vec<&str> = s
+            .lines()
+            .skip_while(|l| !l.starts_with("│Verdicts"))
+            .skip(1)
+            .filter(|l| l.starts_with('│'))
+            .collect();
+        assert!(rows.len() > 8, "{s}");
+        for r in &rows {
+            let r = r.trim_start_matches('│');
+            assert!(
+                ["FAIL ", "WARN ", "ok   ", "skip ", "     "]
+                    .iter()
+                    .any(|lead| r.starts_with(lead)),
+                "{r:?} in\n{s}"
+            );
+        }
+    }
+    let s = draw(&p, 80, 24, true);
+    assert!(
+        s.contains("│         (first proxy) or $proxy_add_x_forwarded_for with realip trust;"),
+        "{s}"
+    );
+}
+
+/// At 60 columns a half of the side-by-side headers held "x-forwarded-for: 198.51.100…": the
+/// addresses to compare were cut. Narrow, what was sent and what the echo received are drawn
+/// one under the other, whole.
+#[test]
+fn sent_and_received_are_stacked_whole_at_60_columns() {
+    let mut p = pane();
+    with_cx(|cx| p.on_enter(cx));
+    // tall enough to hold the whole detail; the width is the ssh window's
+    let s = draw(&p, 60, 120, true);
+    let forged: Vec<&str> = s
+        .lines()
+        .skip_while(|l| !l.starts_with("│forged: sent"))
+        .take(12)
+        .map(|l| l.trim_end_matches('│').trim_end())
+        .collect();
+    assert_eq!(
+        forged,
+        [
+            "│forged: sent",
+            "│  X-Forwarded-For: 203.0.113.66",
+            "│  X-Forwarded-Proto: http",
+            "│  Forwarded: for=203.0.113.66;proto=http",
+            "│  X-Real-IP: 203.0.113.66",
+            "│received by the echo",
+            "│  x-forwarded-for: 203.0.113.66",
+            "│  x-forwarded-proto: http",
+            "│  forwarded: for=203.0.113.66;proto=http",
+            "│  x-real-ip: 203.0.113.66",
+            "│client → 203.0.113.66 (first untrusted address in",
+            "│         Forwarded, right to left)",
+        ],
+        "{s}"
+    );
+    assert!(
+        s.lines()
+            .any(|l| l.starts_with("│  x-forwarded-for: 198.51.100.23 ")),
+        "{s}"
+    );
+    // 80 columns keep them side by side
+    let s = draw(&p, 80, 120, true);
+    assert!(
+        s.contains("forged: sent                          │ received by the echo"),
+        "{s}"
+    );
+}
+
+/// In a redirect loop the Location of each hop is the finding; at 80 columns it was the tail of
+/// the hop's row, cut with an ellipsis. A row with no room for it puts it on the row under.
+#[test]
+fn a_hop_keeps_its_location_whole_at_80_columns() {
+    let mut p = pane();
+    with_cx(|cx| p.on_nav(Nav::Down, cx));
+    with_cx(|cx| p.on_enter(cx));
+    let s = draw(&p, 80, 60, true);
+    let hops: Vec<&str> = s
+        .lines()
+        .skip_while(|l| !l.starts_with("│hop "))
+        .skip(1)
+        .take(4)
+        .collect();
+    assert!(hops[0].starts_with("│301 "), "{s}");
+    assert!(hops[0].contains("http://shop.example.com/ "), "{s}");
+    assert!(
+        hops[1].starts_with("│    → https://shop.example.com/ "),
+        "{s}"
+    );
+    assert!(hops[2].contains("https://shop.example.com/ "), "{s}");
+    assert!(
+        hops[3].starts_with("│    → https://shop.example.com/ "),
+        "{s}"
+    );
+    assert!(!hops.iter().any(|l| l.contains('…')), "{s}");
+}
+
+/// The TLS facts wrap instead of being cut: at 60 columns the verifier's reason ended in "…",
+/// the part that says what to do about it.
+#[test]
+fn the_tls_facts_wrap_whole_at_60_columns() {
+    let mut p = pane();
+    let tls = p.targets[0].report.as_mut().unwrap().tls.as_mut().unwrap();
+    tls.verify_error = Some(Clean::new(
+        "issued by a CA this host does not trust (UnknownIssuer)",
+    ));
+    tls.issuer = Clean::new("CN=R11, O=Let's Encrypt, C=US, L=San Francisco, ST=California");
+    with_cx(|cx| p.on_enter(cx));
+    let s = draw(&p, 60, 120, true);
+    let rows: Vec<&str> = s
+        .lines()
+        .skip_while(|l| !l.starts_with("│issuer  "))
+        .take(4)
+        .map(|l| l.trim_end_matches('│').trim_end())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "│issuer  CN=R11, O=Let's Encrypt, C=US, L=San Francisco,",
+            "│        ST=California",
+            "│not trusted: issued by a CA this host does not trust",
+            "│             (UnknownIssuer)",
+        ],
+        "{s}"
+    );
+}
+
 #[test]
 fn target_detail_160x48() {
     let mut p = pane();
@@ -574,6 +892,56 @@ fn echo_detail_80x24() {
     let s = draw(&p, 80, 24, true);
     assert!(s.contains("\\e]0;pwned\\x07"), "{s}");
     insta::assert_snapshot!(s);
+}
+
+/// A long X-Forwarded-For chain (a CDN in front of the balancer) wraps under the header's name:
+/// the column of header line numbers stays clear, so each header is still told apart.
+#[test]
+fn a_long_forwarding_chain_wraps_under_its_name_at_60x20() {
+    let mut p = pane();
+    let chain = (1..=12)
+        .map(|k| format!("198.51.100.{k}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let r = reply(
+        "/",
+        &[("x-forwarded-for", &chain), ("x-forwarded-proto", "https")],
+        NOW,
+    );
+    with_cx(|cx| {
+        p.on_event(
+            ProbeEvent::Echo {
+                recent: vec![EchoLine::from_reply(&r)],
+                requests: 1,
+                refused: 0,
+                rejected: 0,
+                last_rejected: None,
+            },
+            cx,
+        )
+    });
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    with_cx(|cx| p.on_enter(cx));
+    let s = draw(&p, 60, 20, true);
+    let rows: Vec<&str> = s
+        .lines()
+        .skip_while(|l| !l.contains("Forwarding headers"))
+        .skip(1)
+        .take_while(|l| !l.trim_matches(|c| c == '│' || c == ' ').is_empty())
+        .collect();
+    assert!(rows.len() >= 3, "{s}");
+    assert!(
+        rows[0].starts_with("│  2 x-forwarded-for: 198.51.100.1,"),
+        "{s}"
+    );
+    assert!(rows[1].starts_with("│    198.51.100."), "{s}");
+    assert!(
+        rows.last()
+            .unwrap()
+            .starts_with("│  3 x-forwarded-proto: https"),
+        "{s}"
+    );
+    assert_eq!(s.matches("198.51.100.").count(), 12 + 1, "{s}");
 }
 
 #[test]

@@ -13,7 +13,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use unicode_width::UnicodeWidthStr;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::checks::{Check, HopView, Level, TargetReport};
 use super::{EchoLine, Focus, ProbePane};
@@ -53,6 +53,64 @@ fn fitted(pieces: Vec<(String, Style)>, width: usize) -> Line<'static> {
         spans.push(Span::styled(t, style));
     }
     Line::from(spans)
+}
+
+/// Styled pieces wrapped at spaces into lines of at most `width` columns, the lines after the
+/// first indented by `indent` columns (a word longer than a line is broken, never dropped).
+fn hanging(pieces: Vec<(String, Style)>, width: usize, indent: usize) -> Vec<Line<'static>> {
+    let chars: Vec<(char, Style)> = pieces
+        .iter()
+        .flat_map(|(t, s)| t.chars().map(move |c| (c, *s)))
+        .collect();
+    let indent = if width > indent + 8 { indent } else { 0 };
+    let mut lines = Vec::new();
+    let mut start = 0;
+    while start < chars.len() {
+        let first = lines.is_empty();
+        let room = if first { width } else { width - indent }.max(1);
+        let (mut used, mut end, mut space) = (0, start, None);
+        while end < chars.len() {
+            let cw = chars[end].0.width().unwrap_or(0);
+            if used + cw > room {
+                break;
+            }
+            // a break inside the first line's own indent would leave it empty
+            if chars[end].0 == ' ' && (!first || end >= indent) {
+                space = Some(end);
+            }
+            used += cw;
+            end += 1;
+        }
+        let (cut, next) = if end == chars.len() {
+            (end, end)
+        } else if chars[end].0 == ' ' {
+            (end, end + 1)
+        } else if let Some(sp) = space.filter(|&sp| sp > start) {
+            (sp, sp + 1)
+        } else {
+            let e = end.max(start + 1);
+            (e, e)
+        };
+        let mut spans: Vec<Span<'static>> = Vec::new();
+        if !first && indent > 0 {
+            spans.push(Span::raw(" ".repeat(indent)));
+        }
+        let mut run = String::new();
+        let mut style = chars[start].1;
+        for &(c, st) in &chars[start..cut] {
+            if st != style && !run.is_empty() {
+                spans.push(Span::styled(std::mem::take(&mut run), style));
+            }
+            style = st;
+            run.push(c);
+        }
+        if !run.is_empty() {
+            spans.push(Span::styled(run, style));
+        }
+        lines.push(Line::from(spans));
+        start = next;
+    }
+    lines
 }
 
 fn age(now: i64, at: i64) -> String {
@@ -170,6 +228,36 @@ fn target_status(t: &super::TargetRow, cx: &ViewCx<'_>) -> (String, Style) {
     }
 }
 
+/// The targets out of sight counted by their result, the worst first (" 1 FAIL, 1 probing"): on
+/// a small screen the only word of them there is room for.
+fn counted(p: &ProbePane, hidden: &[usize], cx: &ViewCx<'_>) -> Vec<(String, Style)> {
+    let mut counts: Vec<(String, usize, Style)> = Vec::new();
+    for &i in hidden {
+        let (st, style) = target_status(&p.targets[i], cx);
+        match counts.iter_mut().find(|(s, _, _)| *s == st) {
+            Some(c) => c.1 += 1,
+            None => counts.push((st, 1, style)),
+        }
+    }
+    counts.sort_by_key(|(s, _, _)| {
+        ["FAIL", "WARN", "…", "-", "ok", "skip"]
+            .iter()
+            .position(|o| o == s)
+    });
+    counts
+        .into_iter()
+        .enumerate()
+        .map(|(k, (st, n, style))| {
+            let st = match st.as_str() {
+                "…" => "probing",
+                "-" => "not probed",
+                s => s,
+            };
+            (format!("{} {n} {st}", if k == 0 { "" } else { "," }), style)
+        })
+        .collect()
+}
+
 fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
     let w = area.width as usize;
     let mut lines = Vec::new();
@@ -199,19 +287,6 @@ fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
         // this may be the only line that shows the targets at all
         let shown = room - 1;
         let hidden = &vis[shown..];
-        let mut counts: Vec<(String, usize, Style)> = Vec::new();
-        for &i in hidden {
-            let (st, style) = target_status(&p.targets[i], cx);
-            match counts.iter_mut().find(|(s, _, _)| *s == st) {
-                Some(c) => c.1 += 1,
-                None => counts.push((st, 1, style)),
-            }
-        }
-        counts.sort_by_key(|(s, _, _)| {
-            ["FAIL", "WARN", "…", "-", "ok", "skip"]
-                .iter()
-                .position(|o| o == s)
-        });
         let mut spans = vec![(
             if shown == 0 {
                 format!("{} targets:", hidden.len())
@@ -220,14 +295,7 @@ fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
             },
             cx.theme.muted,
         )];
-        for (k, (st, n, style)) in counts.into_iter().enumerate() {
-            let st = match st.as_str() {
-                "…" => "probing",
-                "-" => "not probed",
-                s => s,
-            };
-            spans.push((format!("{} {n} {st}", if k == 0 { "" } else { "," }), style));
-        }
+        spans.extend(counted(p, hidden, cx));
         // and what the worst of them means, as a shown row would say
         let worst = hidden
             .iter()
@@ -248,6 +316,8 @@ fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
             vec![("no targets configured".into(), cx.theme.muted)],
             w,
         ));
+    } else if vis.is_empty() {
+        lines.push(fitted(vec![(no_match(p), cx.theme.muted)], w));
     }
     lines.push(fitted(echo_pulse(p, cx), w));
     let left = (area.height as usize).saturating_sub(lines.len());
@@ -256,6 +326,16 @@ fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
         lines.push(echo_row(e, now, w, cx));
     }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// What a filter that hides every target says, instead of an empty grid that reads as a pane
+/// with no targets.
+fn no_match(p: &ProbePane) -> String {
+    format!(
+        "no target matches /{} ({} configured)",
+        p.filter,
+        p.targets.len()
+    )
 }
 
 fn echo_row(e: &EchoLine, now: i64, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
@@ -288,9 +368,9 @@ fn echo_row(e: &EchoLine, now: i64, w: usize, cx: &ViewCx<'_>) -> Line<'static> 
 fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
     // a target that is not all right takes a second line, what it means, when every
     // target still has its row: a row pushed out of sight would hide the selection
-    let rows = p.visible().len() as u16;
-    let said = p
-        .visible()
+    let vis = p.visible();
+    let rows = vis.len() as u16;
+    let said = vis
         .iter()
         .filter(|&&i| {
             p.targets[i]
@@ -306,28 +386,41 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
     let [ta, ea] = Layout::vertical([Constraint::Length(top), Constraint::Min(1)]).areas(area);
     let w = area.width as usize;
     let now = cx.now.timestamp();
+    // More targets than rows: the list scrolls with the selection, as the other panes' lists
+    // do, and the line under it says where it is and what is out of sight.
+    let shown = if rows + 2 > top {
+        usize::from(top.saturating_sub(2)).max(1)
+    } else {
+        vis.len()
+    };
+    let first = p.window.start(p.selected, shown, vis.len());
 
-    // Targets by check.
+    // Targets by check. Where the grid does not fit (an ssh window of 60 columns), the five
+    // short-named checks take a column less and the name one, so the last check, backend
+    // direct, stays in sight; the age gives way.
+    let narrow = w < 14 + 1 + 6 + 1 + CHECKS.len() * 7;
+    let name_w = if narrow { 13 } else { 14 };
+    let check_w = |c: Check| if narrow && short(c).len() < 6 { 5 } else { 6 };
     let mut lines = Vec::new();
     let sp = || (" ".to_string(), cx.theme.text);
     let mut head = vec![
-        (fit("target", 14), cx.theme.header),
+        (fit("target", name_w), cx.theme.header),
         sp(),
         (fit("result", 6), cx.theme.header),
         sp(),
     ];
     for c in CHECKS {
-        head.push((fit(short(c), 6), cx.theme.header));
+        head.push((fit(short(c), check_w(c)), cx.theme.header));
         head.push(sp());
     }
     head.push(("age".into(), cx.theme.header));
     lines.push(fitted(head, w));
-    for (row, &i) in p.visible().iter().enumerate() {
+    for (row, &i) in vis.iter().enumerate().skip(first).take(shown) {
         let t = &p.targets[i];
         let (st, style) = target_status(t, cx);
         let sel = p.focus == Focus::Targets && row == p.selected;
         let mut pieces = vec![
-            (fit(&t.name, 14), cx.theme.text),
+            (fit(&t.name, name_w), cx.theme.text),
             (" ".into(), cx.theme.text),
             (fit(&st, 6), style),
             sp(),
@@ -341,7 +434,7 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
                 Some(v) => (v.level.label(), level_style(v.level, cx)),
                 None => ("-", cx.theme.muted),
             };
-            pieces.push((fit(txt, 6), st));
+            pieces.push((fit(txt, check_w(c)), st));
             pieces.push(sp());
         }
         if let Some(r) = &t.report {
@@ -366,11 +459,32 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
             lines.push(line);
         }
     }
+    if shown < vis.len() {
+        let hidden: Vec<usize> = vis[..first]
+            .iter()
+            .chain(&vis[(first + shown).min(vis.len())..])
+            .copied()
+            .collect();
+        let mut pieces = vec![(
+            format!(
+                "{}/{} · {} above, {} below:",
+                p.selected.min(vis.len() - 1) + 1,
+                vis.len(),
+                first,
+                vis.len() - first - shown
+            ),
+            cx.theme.muted,
+        )];
+        pieces.extend(counted(p, &hidden, cx));
+        lines.push(fitted(pieces, w));
+    }
     if p.targets.is_empty() {
         lines.push(fitted(
             vec![("no [[probe.targets]] configured".into(), cx.theme.muted)],
             w,
         ));
+    } else if vis.is_empty() {
+        lines.push(fitted(vec![(no_match(p), cx.theme.muted)], w));
     }
     frame.render_widget(Paragraph::new(lines), ta);
 
@@ -406,7 +520,8 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
     ));
     let room = (ea.height as usize).saturating_sub(lines.len());
     let start = if p.focus == Focus::Echo {
-        p.echo_selected.saturating_sub(room.saturating_sub(1))
+        p.echo_window
+            .start(p.echo_selected, room, p.echo.recent.len())
     } else {
         0
     };
@@ -444,7 +559,10 @@ fn ms(v: Option<u64>) -> String {
     v.map_or("-".into(), |v| format!("{v}ms"))
 }
 
-fn hop_line(h: &HopView, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
+/// One hop of the walk: its status, timings and URL, and where it redirects (or why it
+/// failed) after the URL, or on the rows under it when the row has no room for both: in a
+/// redirect loop the Location is the finding, not a tail to cut.
+fn hop_lines(h: &HopView, w: usize, cx: &ViewCx<'_>) -> Vec<Line<'static>> {
     let (status, st) = match (h.status, &h.error) {
         (Some(s), _) if (300..400).contains(&s) => (s.to_string(), cx.theme.accent),
         (Some(s), _) if s < 400 => (s.to_string(), cx.theme.ok),
@@ -452,28 +570,36 @@ fn hop_line(h: &HopView, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
         (None, _) => ("ERR".to_string(), cx.theme.error),
     };
     let tail = match (&h.location, &h.error) {
-        (_, Some(e)) => format!(" {e}"),
-        (Some(l), _) => format!(" → {l}"),
+        (_, Some(e)) => e.to_string(),
+        (Some(l), _) => format!("→ {l}"),
         _ => String::new(),
     };
-    fitted(
-        vec![
-            (fit(&status, 4), st),
-            (
-                format!(
-                    "{} {} {} {} ",
-                    fit(&ms(h.connect_ms), 7),
-                    fit(&ms(h.tls_ms), 7),
-                    fit(&ms(h.first_byte_ms), 8),
-                    if h.hsts { "HSTS" } else { "    " }
-                ),
-                cx.theme.muted,
+    let head = vec![
+        (fit(&status, 4), st),
+        (
+            format!(
+                "{} {} {} {} ",
+                fit(&ms(h.connect_ms), 7),
+                fit(&ms(h.tls_ms), 7),
+                fit(&ms(h.first_byte_ms), 8),
+                if h.hsts { "HSTS" } else { "    " }
             ),
-            (h.url.to_string(), cx.theme.text),
-            (tail, cx.theme.muted),
-        ],
-        w,
-    )
+            cx.theme.muted,
+        ),
+        (h.url.to_string(), cx.theme.text),
+    ];
+    let used: usize = head.iter().map(|(t, _)| t.width()).sum();
+    if tail.is_empty() {
+        return vec![fitted(head, w)];
+    }
+    if used + 1 + tail.width() <= w {
+        let mut one = head;
+        one.push((format!(" {tail}"), cx.theme.muted));
+        return vec![fitted(one, w)];
+    }
+    let mut lines = vec![fitted(head, w)];
+    lines.extend(hanging(vec![(format!("    {tail}"), cx.theme.muted)], w, 6));
+    lines
 }
 
 fn render_target_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
@@ -510,23 +636,30 @@ fn render_target_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &V
     )));
     lines.push(Line::default());
     lines.push(Line::from(Span::styled("Verdicts", cx.theme.header)));
-    for v in &r.verdicts {
-        lines.push(Line::from(vec![
-            Span::styled(fit(v.level.label(), 5), level_style(v.level, cx)),
-            Span::styled(format!("{}: ", v.check.label()), cx.theme.title),
-            Span::styled(v.summary.to_string(), cx.theme.text),
-        ]));
+    // what needs fixing first: below the passing checks' evidence it was out of sight at 80x24
+    for v in r.worst_first() {
+        // wrapped under their own text, so the left column holds the levels alone
+        lines.extend(hanging(
+            vec![
+                (fit(v.level.label(), 5), level_style(v.level, cx)),
+                (format!("{}: ", v.check.label()), cx.theme.title),
+                (v.summary.to_string(), cx.theme.text),
+            ],
+            w,
+            5,
+        ));
         for e in &v.evidence {
-            lines.push(Line::from(Span::styled(
-                format!("     · {e}"),
-                cx.theme.muted,
-            )));
+            lines.extend(hanging(vec![(format!("     · {e}"), cx.theme.muted)], w, 7));
         }
         for f in &v.fix {
-            lines.push(Line::from(vec![
-                Span::styled("     fix ", cx.theme.accent),
-                Span::styled(f.to_string(), cx.theme.text),
-            ]));
+            lines.extend(hanging(
+                vec![
+                    ("     fix ".into(), cx.theme.accent),
+                    (f.to_string(), cx.theme.text),
+                ],
+                w,
+                9,
+            ));
         }
     }
     lines.push(Line::default());
@@ -545,7 +678,7 @@ fn render_target_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &V
         w,
     ));
     for h in &r.hops {
-        lines.push(hop_line(h, w, cx));
+        lines.extend(hop_lines(h, w, cx));
     }
     if let Some(tls) = &r.tls {
         lines.push(Line::default());
@@ -568,73 +701,107 @@ fn render_target_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &V
             )],
             w,
         ));
-        lines.push(fitted(
+        // wrapped, not cut: a subject's last part, or the verifier's reason, is what is read
+        lines.extend(hanging(
             vec![(format!("subject {}", tls.subject), cx.theme.muted)],
             w,
+            8,
         ));
-        lines.push(fitted(
+        lines.extend(hanging(
             vec![(format!("issuer  {}", tls.issuer), cx.theme.muted)],
             w,
+            8,
         ));
         if let Some(e) = &tls.verify_error {
-            lines.push(fitted(
+            lines.extend(hanging(
                 vec![(format!("not trusted: {e}"), cx.theme.error)],
                 w,
+                13,
             ));
         }
     }
     let half = w.saturating_sub(3) / 2;
+    // Side by side while a half holds a header and an address whole ("x-forwarded-for:
+    // 203.0.113.255, 10.0.0.1"); narrower (an ssh window of 60 columns), what was sent and what
+    // arrived one under the other: the values compared are what cutting would lose.
+    let side_by_side = half >= 34;
     for ev in &r.echoes {
+        let nothing_received = if ev.error.is_some() {
+            // what the echo received is known from its reply only
+            "(no answer from the echo)"
+        } else {
+            "(no forwarding header)"
+        };
         lines.push(Line::default());
-        lines.push(fitted(
-            vec![
-                (fit(&format!("{}: sent", ev.label), half), cx.theme.header),
-                (" │ ".into(), cx.theme.border),
-                ("received by the echo".into(), cx.theme.header),
-            ],
-            w,
-        ));
-        let n = ev.sent.len().max(ev.received.len()).max(1);
-        for k in 0..n {
-            let left = ev
-                .sent
-                .get(k)
-                .map(|(a, b)| format!("{a}: {b}"))
-                .unwrap_or_else(|| {
-                    if k == 0 {
-                        "(nothing extra)".into()
-                    } else {
-                        String::new()
-                    }
-                });
-            let right = ev
-                .received
-                .get(k)
-                .map(|(a, b)| format!("{a}: {b}"))
-                .unwrap_or_else(|| {
-                    if k > 0 {
-                        String::new()
-                    } else if ev.error.is_some() {
-                        // what the echo received is known from its reply only
-                        "(no answer from the echo)".into()
-                    } else {
-                        "(no forwarding header)".into()
-                    }
-                });
+        if side_by_side {
             lines.push(fitted(
                 vec![
-                    (fit(&left, half), cx.theme.text),
+                    (fit(&format!("{}: sent", ev.label), half), cx.theme.header),
                     (" │ ".into(), cx.theme.border),
-                    (right, cx.theme.text),
+                    ("received by the echo".into(), cx.theme.header),
                 ],
                 w,
             ));
+            let n = ev.sent.len().max(ev.received.len()).max(1);
+            for k in 0..n {
+                let left = ev
+                    .sent
+                    .get(k)
+                    .map(|(a, b)| format!("{a}: {b}"))
+                    .unwrap_or_else(|| {
+                        if k == 0 {
+                            "(nothing extra)".into()
+                        } else {
+                            String::new()
+                        }
+                    });
+                let right = ev
+                    .received
+                    .get(k)
+                    .map(|(a, b)| format!("{a}: {b}"))
+                    .unwrap_or_else(|| {
+                        if k > 0 {
+                            String::new()
+                        } else {
+                            nothing_received.into()
+                        }
+                    });
+                lines.push(fitted(
+                    vec![
+                        (fit(&left, half), cx.theme.text),
+                        (" │ ".into(), cx.theme.border),
+                        (right, cx.theme.text),
+                    ],
+                    w,
+                ));
+            }
+        } else {
+            for (title, headers, none) in [
+                (format!("{}: sent", ev.label), &ev.sent, "(nothing extra)"),
+                (
+                    "received by the echo".to_string(),
+                    &ev.received,
+                    nothing_received,
+                ),
+            ] {
+                lines.push(fitted(vec![(title, cx.theme.header)], w));
+                if headers.is_empty() {
+                    lines.push(fitted(vec![(format!("  {none}"), cx.theme.muted)], w));
+                }
+                for (a, b) in headers {
+                    lines.extend(hanging(vec![(format!("  {a}: {b}"), cx.theme.text)], w, 4));
+                }
+            }
         }
         if let Some(c) = &ev.client {
-            lines.push(fitted(vec![(format!("client → {c}"), cx.theme.accent)], w));
+            lines.extend(hanging(
+                vec![(format!("client → {c}"), cx.theme.accent)],
+                w,
+                9,
+            ));
         }
         if let Some(e) = &ev.error {
-            lines.push(fitted(vec![(e.to_string(), cx.theme.error)], w));
+            lines.extend(hanging(vec![(e.to_string(), cx.theme.error)], w, 2));
         }
     }
     frame.render_widget(p.scroll.paragraph(lines, area), area);
@@ -694,11 +861,54 @@ fn render_echo_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &Vie
             Some(line) => format!("{line:>3} "),
             None => "    ".into(),
         };
-        lines.push(Line::from(vec![
-            Span::styled(at, cx.theme.muted),
-            Span::styled(format!("{n}: "), cx.theme.accent),
-            Span::styled(v.to_string(), cx.theme.text),
-        ]));
+        // a long chain wraps under the header's name, the line numbers' column kept clear
+        lines.extend(hanging(
+            vec![
+                (at, cx.theme.muted),
+                (format!("{n}: "), cx.theme.accent),
+                (v.to_string(), cx.theme.text),
+            ],
+            w,
+            4,
+        ));
     }
     frame.render_widget(p.scroll.paragraph(lines, area), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(lines: &[Line<'_>]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn hanging_lines_keep_every_character() {
+        let st = Style::default();
+        let l = hanging(
+            vec![("FAIL ".into(), st), ("a bb ccc dddd".into(), st)],
+            14,
+            5,
+        );
+        assert_eq!(text(&l), ["FAIL a bb ccc", "     dddd"]);
+        // a word longer than a line is broken, not cut with an ellipsis
+        let l = hanging(
+            vec![("     fix https://example.com/a/long/path".into(), st)],
+            20,
+            9,
+        );
+        let t = text(&l);
+        assert!(t.iter().all(|r| r.width() <= 20), "{t:?}");
+        assert_eq!(
+            t.concat().replace(' ', ""),
+            "fixhttps://example.com/a/long/path"
+        );
+        // too narrow to indent: wrapped at the border
+        let l = hanging(vec![("ok   one two three".into(), st)], 10, 5);
+        assert_eq!(text(&l), ["ok   one", "two three"]);
+    }
 }
