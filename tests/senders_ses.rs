@@ -19,6 +19,14 @@ fn routed_config(map: &str, endpoint: String) -> (tempfile::TempDir, opsdeck::co
         ),
     )
     .unwrap();
+    // written a minute ago: Postfix waits until a configuration file written in the last
+    // second is older before it reads it, longer than a check given a 1 s deadline waits
+    std::fs::File::options()
+        .write(true)
+        .open(dir.path().join("main.cf"))
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(60))
+        .unwrap();
     let config = Config {
         postfix: vec![PostfixInstance {
             name: "t".into(),

@@ -434,14 +434,15 @@ pub struct CheckConfig {
     /// (check_nrpe's default is 10 s).
     pub probe_deadline_secs: u64,
     /// Seconds one read of a local source may take (a `postqueue -j`, a checkout, the relay
-    /// setup): past it the source is UNKNOWN, named, and the check still ends (a read on a
-    /// hung file system would otherwise hold it for ever).
+    /// setup), when shorter than `deadline_secs`: past it the source is UNKNOWN, named, its
+    /// command stopped, and the check still ends (a read on a hung file system would otherwise
+    /// hold it for ever).
     pub read_timeout_secs: u64,
-    /// Seconds the reads that can run long may take: the mail log's failure window, the
-    /// senders' day of log, SES. A log read still going then stops, its counts cover what it
-    /// read and an UNKNOWN finding names the file and how far it got; an SES region that has
-    /// not answered is UNKNOWN. With `probe_deadline_secs`, what keeps the check inside the
-    /// monitoring system's own timeout.
+    /// Seconds every read may take from the start of the check: the mail log's failure window,
+    /// the senders' day of log, SES, the local sources. A log read still going then stops, its
+    /// counts cover what it read and an UNKNOWN finding names the file and how far it got; an
+    /// SES region or a local source that has not answered is UNKNOWN. With
+    /// `probe_deadline_secs`, what keeps the check inside the monitoring system's own timeout.
     pub deadline_secs: u64,
 }
 
@@ -476,6 +477,27 @@ impl CheckConfig {
     pub fn deadline(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.deadline_secs.max(1))
     }
+
+    /// How long the check waits for a local source (a `postqueue -j`, a checkout, postconf and
+    /// the maps), and the setting that says so: the shorter of `read_timeout_secs` and
+    /// `deadline_secs`, so that a hung one is named before the monitoring system's own timeout.
+    pub fn local_limit(&self) -> (std::time::Duration, &'static str) {
+        if self.read_limit() < self.deadline() {
+            (self.read_limit(), "read_timeout_secs")
+        } else {
+            (self.deadline(), "deadline_secs")
+        }
+    }
+}
+
+/// The words of a local read the check stopped: `postqueue -j gave no answer in 8 s ([check]
+/// deadline_secs)`.
+pub fn no_answer(what: &str, limit: (std::time::Duration, &str)) -> String {
+    format!(
+        "{what} gave no answer in {} s ([check] {})",
+        limit.0.as_secs(),
+        limit.1
+    )
 }
 
 /// Grade a number against WARNING/CRITICAL thresholds (higher is worse).

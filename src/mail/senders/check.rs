@@ -149,8 +149,55 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Rep
     }
 }
 
+/// The relay setup as the check reads it: `postconf` run under the check's limit for a local
+/// read (stopped there, with anything it started), then the maps it names, read off the async
+/// threads until the same limit. The finding's words when it could not be read.
+async fn relay_setup(
+    inst: &crate::config::PostfixInstance,
+    limit: (std::time::Duration, &'static str),
+) -> Result<source::RelaySnapshot, String> {
+    use crate::mail::queue::commands::{self, CommandSpec};
+    let until = tokio::time::Instant::now() + limit.0;
+    let cmd = super::postconf::read_command(inst);
+    let what = super::postconf::describe(&cmd);
+    let spec = CommandSpec::from_command(&cmd);
+    // named without the parameters it asks for: the words must fit a monitoring alert
+    let short = crate::sanitize::sanitize_capped(
+        &what.replace(&format!(" {}", super::postconf::PARAMS.join(" ")), ""),
+        200,
+    );
+    let settings = match tokio::time::timeout_at(until, commands::capture(&spec, 1 << 20)).await {
+        Err(_) => {
+            return Err(format!(
+                "{}: stopped; the relay setup is not known",
+                crate::check::no_answer(&short, limit)
+            ));
+        }
+        Ok(Err(e)) => return Err(format!("cannot read the relay setup: {e}")),
+        Ok(Ok((status, out))) => super::postconf::settings_from(
+            what,
+            status.is_some_and(|s| s.success()),
+            &out.stdout,
+            &out.stderr,
+        )
+        .map_err(|e| format!("cannot read the relay setup: {e}"))?,
+    };
+    let inst = inst.clone();
+    let maps = tokio::task::spawn_blocking(move || {
+        source::snapshot_with(&inst, settings, SystemTime::now())
+    });
+    match tokio::time::timeout_at(until, maps).await {
+        Ok(Ok(snap)) => Ok(snap),
+        Ok(Err(e)) => Err(format!("reading the relay maps failed: {e}")),
+        Err(_) => Err(format!(
+            "{}: a map on a hung file system?",
+            crate::check::no_answer("reading the relay maps", limit)
+        )),
+    }
+}
+
 /// Read everything once and add the Senders findings to `report`. The day's log and SES stop
-/// at `[check] deadline_secs` from now, the relay setup at `read_timeout_secs`.
+/// at `[check] deadline_secs` from now, the relay setup at the check's limit for a local read.
 pub async fn check(config: &Config, report: &mut Report) {
     let cfg = config.senders.clone();
     let Some(inst) = cfg.instance(config).cloned() else {
@@ -159,7 +206,7 @@ pub async fn check(config: &Config, report: &mut Report) {
     };
     let input = cfg.log_input(config);
     let max_line = config.mail_log.max_line_bytes;
-    let limit = config.check.read_limit();
+    let limit = config.check.local_limit();
     let deadline = Deadline::after(config.check.deadline());
     let secs = deadline.limit().as_secs();
     // the day's log is read beside the setup and stops at the deadline with what it read; the
@@ -171,31 +218,10 @@ pub async fn check(config: &Config, report: &mut Report) {
         let day = now - chrono::Duration::days(1);
         logscan::activity_by(&log_input, now, day, max_line, Some(&d))
     });
-    let snap = tokio::task::spawn_blocking(move || source::read_snapshot(&inst, SystemTime::now()));
-    let Ok(snap) = tokio::time::timeout(limit, snap).await else {
-        report.finding(
-            "senders",
-            Status::Unknown,
-            format!(
-                "postconf and the maps did not answer within {} s (a stuck postconf, or a map \
-                 on a hung file system?)",
-                limit.as_secs()
-            ),
-        );
-        return;
-    };
-    let Ok(snap) = snap else {
-        report.finding("senders", Status::Unknown, "reading the relay setup failed");
-        return;
-    };
-    let snap = match snap {
+    let snap = match relay_setup(&inst, limit).await {
         Ok(s) => s,
         Err(e) => {
-            report.finding(
-                "senders",
-                Status::Unknown,
-                format!("cannot read the relay setup: {e}"),
-            );
+            report.finding("senders", Status::Unknown, e);
             return;
         }
     };
