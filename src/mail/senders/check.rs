@@ -74,7 +74,18 @@ pub fn report_into(check: &CrossCheck, ses: &[RegionResult], report: &mut Report
         }
     };
     report.finding("senders", status_of(worst), summary);
-    for v in check.global.iter().filter(|v| v.severity >= Severity::Warn) {
+    // what is about a region's SES account is said once, by the `ses` area below
+    let said_in_ses = |v: &&model::Verdict| {
+        v.ses_region
+            .as_ref()
+            .is_some_and(|r| ses.iter().any(|(s, _)| s == r))
+    };
+    for v in check
+        .global
+        .iter()
+        .filter(|v| v.severity >= Severity::Warn)
+        .filter(|v| !said_in_ses(v))
+    {
         report.finding("senders", status_of(v.severity), v.text.clone());
     }
     report.metric(
@@ -99,13 +110,13 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Rep
                 "ses",
                 Status::Unknown,
                 format!(
-                    "SES {}: account not read: {}",
+                    "SES {}: account not read (sandbox, quota, paused sending unknown): {}",
                     s.region,
                     ses::error_words(&s.region, e)
                 ),
             ),
             Ok(a) => {
-                let (status, words) = if !a.sending_enabled {
+                let (mut status, words) = if !a.sending_enabled {
                     (Status::Critical, "sending paused")
                 } else if !a.production {
                     (
@@ -115,13 +126,15 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Rep
                 } else {
                     (Status::Ok, "production access")
                 };
+                let mut said = format!("SES {}: {words}", s.region);
+                if !a.enforcement.eq_ignore_ascii_case("HEALTHY") {
+                    status = Status::worst(status, Status::Warning);
+                    said.push_str(&format!("; enforcement status {}", a.enforcement));
+                }
                 report.finding(
                     "ses",
                     status,
-                    format!(
-                        "SES {}: {words}; {:.0} of {:.0} sent in 24 h",
-                        s.region, a.sent_24h, a.max_24h
-                    ),
+                    format!("{said}; {:.0} of {:.0} sent in 24 h", a.sent_24h, a.max_24h),
                 );
                 let l = |m: Metric| m.label("region", &s.region);
                 report.metric(l(Metric::new(
@@ -330,6 +343,7 @@ pub async fn check(config: &Config, report: &mut Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mail::senders::RegionSes;
     use crate::mail::senders::model::tests::{activity, ses, snapshot};
 
     #[test]
@@ -430,5 +444,97 @@ mod tests {
                 .any(|f| f.area == "ses" && f.status == Status::Unknown)
         );
         assert_eq!(r.status(), Status::Unknown);
+    }
+
+    /// What the check says of SES as `report_into` writes it, for one region's read.
+    fn said_of(region_read: Result<SesSnapshot, String>) -> Report {
+        let snap = snapshot(true, false);
+        let act = activity();
+        let local = model::local_senders("web1.example.com", "");
+        let state = SesState::Regions(
+            [(
+                "us-east-1".to_string(),
+                match &region_read {
+                    Ok(s) => RegionSes::Ready(s.clone()),
+                    Err(e) => RegionSes::Failed(Clean::new(e)),
+                },
+            )]
+            .into(),
+        );
+        let cross = model::cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: state.view(),
+            activity: &act,
+            queue_senders: &[],
+            local_senders: &local,
+            asked: &[],
+            ses_off: false,
+        });
+        let mut r = Report::default();
+        report_into(&cross, &[("us-east-1".into(), region_read)], &mut r);
+        r
+    }
+
+    /// The findings that hold `words`, as (area, status).
+    fn saying(r: &Report, words: &str) -> Vec<(String, Status)> {
+        r.findings
+            .iter()
+            .filter(|f| f.summary.contains(words))
+            .map(|f| (f.area.clone(), f.status))
+            .collect()
+    }
+
+    #[test]
+    fn the_ses_account_is_said_once_in_the_ses_area() {
+        // an account that could not be read
+        let mut s = ses(true);
+        s.account = Err(Clean::new(
+            "SES GetAccount in us-east-1: access denied (ses:GetAccount)",
+        ));
+        let r = said_of(Ok(s));
+        assert_eq!(
+            saying(&r, "access denied (ses:GetAccount)"),
+            [("ses".to_string(), Status::Unknown)],
+            "{:?}",
+            r.findings
+        );
+        assert!(
+            r.findings.iter().any(|f| f.summary
+                == "SES us-east-1: account not read (sandbox, quota, paused sending unknown): \
+                    access denied (ses:GetAccount)"),
+            "{:?}",
+            r.findings
+        );
+        // a region that could not be read at all
+        let r = said_of(Err("no credentials".into()));
+        assert_eq!(
+            saying(&r, "no credentials"),
+            [("ses".to_string(), Status::Unknown)],
+            "{:?}",
+            r.findings
+        );
+        // an account in the sandbox, paused, on probation
+        let mut s = ses(false);
+        if let Ok(a) = &mut s.account {
+            a.sending_enabled = false;
+            a.enforcement = Clean::new("PROBATION");
+        }
+        let r = said_of(Ok(s));
+        for words in ["sandbox", "paused", "PROBATION"] {
+            assert!(
+                saying(&r, words).iter().all(|(area, _)| area == "ses"),
+                "{words}: {:?}",
+                r.findings
+            );
+        }
+        assert!(
+            r.findings.iter().any(|f| f.area == "ses"
+                && f.status == Status::Critical
+                && f.summary
+                    == "SES us-east-1: sending paused; enforcement status PROBATION; 12 of 200 \
+                        sent in 24 h"),
+            "{:?}",
+            r.findings
+        );
     }
 }
