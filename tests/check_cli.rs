@@ -34,6 +34,30 @@ fn check_command(config: &std::path::Path, format: &str) -> Command {
     cmd
 }
 
+/// The perfdata items of a plugin's output as Nagios reads them: after the `|` of the first
+/// line, and after the first `|` of the long output to the end.
+fn nagios_perfdata(out: &str) -> Vec<String> {
+    let mut lines = out.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut perf: Vec<String> = first
+        .split_once('|')
+        .map(|(_, p)| p.split_whitespace().map(String::from).collect())
+        .unwrap_or_default();
+    let mut in_perf = false;
+    for line in lines {
+        let items = if in_perf {
+            Some(line)
+        } else {
+            line.split_once('|').map(|(_, p)| p)
+        };
+        if let Some(items) = items {
+            in_perf = true;
+            perf.extend(items.split_whitespace().map(String::from));
+        }
+    }
+    perf
+}
+
 fn check(config: &std::path::Path, format: &str) -> (i32, String) {
     let out = check_command(config, format).output().unwrap();
     (
@@ -93,8 +117,10 @@ fn check_reports_the_queue_in_every_format() {
     let first = out.lines().next().unwrap();
     assert!(first.starts_with("OPSDECK WARNING - queue"), "{first}");
     assert!(
-        first.contains(" | ") && first.contains("queue_messages"),
-        "{first}"
+        nagios_perfdata(&out)
+            .iter()
+            .any(|p| p.starts_with("'queue_messages")),
+        "{out}"
     );
 
     let (code, out) = check(&config, "prometheus");
@@ -471,6 +497,14 @@ fn unreadable_source_is_unknown() {
     let (code, out) = check(&config, "nagios");
     assert_eq!(code, 3, "{out}");
     assert!(out.starts_with("OPSDECK UNKNOWN - "), "{out}");
+    // postconf named as a person would type it, without the dozen parameters it was asked
+    assert!(
+        out.lines().any(
+            |l| l.starts_with("UNKNOWN senders: cannot read the relay setup: ")
+                && l.ends_with(" (postconf -c /nonexistent/postfix -x)")
+        ),
+        "{out}"
+    );
     // a configured log that does not exist says where the lines may be instead
     let log = root.path().join("mail.log");
     std::fs::write(
@@ -879,8 +913,10 @@ ca_file = "{ca}"
     let first = out.lines().next().unwrap();
     assert!(first.starts_with("OPSDECK CRITICAL - "), "{first}");
     assert!(
-        first.contains("'probe_certificate_expiry_days_www'="),
-        "{first}"
+        nagios_perfdata(&out)
+            .iter()
+            .any(|p| p.starts_with("'probe_certificate_expiry_days_www'=")),
+        "{out}"
     );
 
     let (code, out) = check(&config, "prometheus");

@@ -188,7 +188,7 @@ async fn relay_setup(
         }
         Ok(Err(e)) => return Err(format!("cannot read the relay setup: {e}")),
         Ok(Ok((status, out))) => super::postconf::settings_from(
-            what,
+            short,
             status.is_some_and(|s| s.success()),
             &out.stdout,
             &out.stderr,
