@@ -1257,6 +1257,55 @@ deadline_secs = 3
     }
 }
 
+#[test]
+fn a_hung_postconf_asked_for_postfix_own_log_is_stopped_at_the_deadline_too() {
+    // asked only on a host without /var/log/mail.log, for a configuration that names no log
+    if std::path::Path::new("/var/log/mail.log").exists() {
+        eprintln!("/var/log/mail.log exists here: postconf is not asked for maillog_file");
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let bin = root.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let path = bin.join("postconf");
+    std::fs::write(&path, "#!/bin/sh\nsleep 86413\nexit 0\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[[postfix]]\nname = \"main\"\nconfig_dir = \"/etc/postfix\"\n[queue]\n\
+         postqueue_command = [\"true\"]\n[senders]\nses = false\n[check]\ndeadline_secs = 3\n",
+    )
+    .unwrap();
+    let mut cmd = check_command(&config, "json");
+    cmd.env(
+        "PATH",
+        format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    let (code, v, out) = json_within(cmd, 20, "a hung postconf -h maillog_file");
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["area"] == "failures"
+                && f["status"] == "unknown"
+                && f["summary"]
+                    == "postconf -h maillog_file gave no answer in 3 s ([check] deadline_secs): \
+                    stopped; Postfix's own log file was not looked for"),
+        "{out}"
+    );
+    // the queue was read meanwhile
+    assert_eq!(finding(&v, "queue")["status"], "ok", "{out}");
+    assert_eq!(gone(&["sleep", "86413"]), Vec::<String>::new());
+}
+
 /// An empty `main.cf` in `etc`, written a minute ago: Postfix waits until a configuration file
 /// written in the last second is older before it reads it, and a check given a deadline of a
 /// second or two would otherwise find postconf silent for that long.

@@ -485,6 +485,11 @@ pub struct CheckConfig {
     /// SES region or a local source that has not answered is UNKNOWN. With
     /// `probe_deadline_secs`, what keeps the check inside the monitoring system's own timeout.
     pub deadline_secs: u64,
+    /// When this run of the check started, set by `opsdeck check` before it reads anything;
+    /// every limit counts from it. Not a setting: None in a parsed configuration, and then each
+    /// read counts from its own start.
+    #[serde(skip)]
+    pub started: Option<std::time::Instant>,
 }
 
 impl Default for CheckConfig {
@@ -504,6 +509,7 @@ impl Default for CheckConfig {
             probe_deadline_secs: 8,
             read_timeout_secs: 30,
             deadline_secs: 8,
+            started: None,
         }
     }
 }
@@ -512,6 +518,11 @@ impl CheckConfig {
     /// [`CheckConfig::read_timeout_secs`] as a duration.
     pub fn read_limit(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.read_timeout_secs.max(1))
+    }
+
+    /// `limit` after the check started ([`CheckConfig::started`]), or after now.
+    pub fn after_start(&self, limit: std::time::Duration) -> std::time::Instant {
+        self.started.unwrap_or_else(std::time::Instant::now) + limit
     }
 
     /// [`CheckConfig::deadline_secs`] as a duration.
@@ -567,7 +578,9 @@ pub fn run(args: CheckArgs, config: &crate::config::Config) -> i32 {
             );
         }
     };
-    let report = rt.block_on(collect::collect(config));
+    let mut config = config.clone();
+    config.check.started = Some(std::time::Instant::now());
+    let report = rt.block_on(collect::collect(&config));
     // a read given up on may still be blocked in the kernel: the report does not wait for it
     rt.shutdown_background();
     emit(

@@ -20,7 +20,7 @@ use super::status::{RepoStatus, read_status};
 /// file system) cannot be stopped: it is left behind, named, and the check does not wait for it.
 pub async fn collect(config: &Config, report: &mut Report) {
     let limit = config.check.local_limit();
-    let until = tokio::time::Instant::now() + limit.0;
+    let until = tokio::time::Instant::from_std(config.check.after_start(limit.0));
     let reads = config.deploy.iter().map(|target| {
         let cfg = target.clone();
         let read = tokio::task::spawn_blocking(move || read_status(&cfg));

@@ -35,7 +35,10 @@ pub async fn collect(config: &Config, now: DateTime<FixedOffset>, report: &mut R
     let window = config.check.failure_window_secs.max(60);
     let since = now - chrono::Duration::seconds(window as i64);
     let cfg = config.mail_log.clone();
-    let deadline = Deadline::after(config.check.deadline());
+    let deadline = Deadline::at(
+        config.check.after_start(config.check.deadline()),
+        config.check.deadline(),
+    );
     let d = deadline.clone();
     let read = tokio::task::spawn_blocking(move || match cfg.source {
         LogSourceKind::File => {

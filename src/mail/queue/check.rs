@@ -27,7 +27,7 @@ use super::parse::{QueueEntry, QueueName, parse_jsonl};
 /// stopped there, with what it started, and named.
 pub async fn collect(config: &Config, now: i64, report: &mut Report) {
     let limit = config.check.local_limit();
-    let until = tokio::time::Instant::now() + limit.0;
+    let until = tokio::time::Instant::from_std(config.check.after_start(limit.0));
     let reads = config.postfix.iter().map(|inst| {
         let spec = commands::list(inst, config.queue.postqueue_command.as_deref());
         async move {

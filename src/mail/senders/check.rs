@@ -168,9 +168,10 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Rep
 async fn relay_setup(
     inst: &crate::config::PostfixInstance,
     limit: (std::time::Duration, &'static str),
+    until: std::time::Instant,
 ) -> Result<source::RelaySnapshot, String> {
     use crate::mail::queue::commands::{self, CommandSpec};
-    let until = tokio::time::Instant::now() + limit.0;
+    let until = tokio::time::Instant::from_std(until);
     let cmd = super::postconf::read_command(inst);
     let what = super::postconf::describe(&cmd);
     let spec = CommandSpec::from_command(&cmd);
@@ -220,7 +221,10 @@ pub async fn check(config: &Config, report: &mut Report) {
     let input = cfg.log_input(config);
     let max_line = config.mail_log.max_line_bytes;
     let limit = config.check.local_limit();
-    let deadline = Deadline::after(config.check.deadline());
+    let deadline = Deadline::at(
+        config.check.after_start(config.check.deadline()),
+        config.check.deadline(),
+    );
     let secs = deadline.limit().as_secs();
     // the day's log is read beside the setup and stops at the deadline with what it read; the
     // setup (postconf and a few small maps) has no reason to take long
@@ -231,7 +235,7 @@ pub async fn check(config: &Config, report: &mut Report) {
         let day = now - chrono::Duration::days(1);
         logscan::activity_by(&log_input, now, day, max_line, Some(&d))
     });
-    let snap = match relay_setup(&inst, limit).await {
+    let snap = match relay_setup(&inst, limit, config.check.after_start(limit.0)).await {
         Ok(s) => s,
         Err(e) => {
             report.finding("senders", Status::Unknown, e);
