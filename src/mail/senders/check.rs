@@ -29,6 +29,10 @@ fn status_of(s: Severity) -> Status {
     }
 }
 
+/// Shares of the SES 24-hour quota used that are a WARNING and CRITICAL.
+const QUOTA_WARN: f64 = 0.8;
+const QUOTA_CRIT: f64 = 0.95;
+
 /// SES of one region as the check read it.
 pub type RegionResult = (String, Result<SesSnapshot, String>);
 
@@ -131,11 +135,30 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Rep
                     status = Status::worst(status, Status::Warning);
                     said.push_str(&format!("; enforcement status {}", a.enforcement));
                 }
-                report.finding(
-                    "ses",
-                    status,
-                    format!("{said}; {:.0} of {:.0} sent in 24 h", a.sent_24h, a.max_24h),
-                );
+                said.push_str(&format!(
+                    "; {:.0} of {:.0} sent in 24 h",
+                    a.sent_24h, a.max_24h
+                ));
+                // graded as the ratio's perfdata says: past the quota SES refuses the mail
+                if a.max_24h > 0.0 {
+                    let used = a.sent_24h / a.max_24h;
+                    let by_quota = if used >= QUOTA_CRIT {
+                        Status::Critical
+                    } else if used >= QUOTA_WARN {
+                        Status::Warning
+                    } else {
+                        Status::Ok
+                    };
+                    if by_quota != Status::Ok {
+                        status = Status::worst(status, by_quota);
+                        said.push_str(&format!(
+                            " ({:.0}% of the quota: past it SES refuses mail until the 24 h \
+                             window moves on; ask AWS for more)",
+                            (used * 100.0).floor()
+                        ));
+                    }
+                }
+                report.finding("ses", status, said);
                 let l = |m: Metric| m.label("region", &s.region);
                 report.metric(l(Metric::new(
                     "ses_sent_24h",
@@ -154,7 +177,7 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Rep
                             "Share of the SES 24-hour quota used",
                             a.sent_24h / a.max_24h,
                         ))
-                        .thresholds(0.8, 0.95),
+                        .thresholds(QUOTA_WARN, QUOTA_CRIT),
                     );
                 }
             }
@@ -540,5 +563,42 @@ mod tests {
             "{:?}",
             r.findings
         );
+    }
+
+    #[test]
+    fn quota_use_is_graded_as_its_perfdata_says() {
+        let graded = |sent: f64| {
+            let mut s = ses(true);
+            if let Ok(a) = &mut s.account {
+                a.sent_24h = sent;
+                a.max_24h = 200.0;
+            }
+            let mut r = Report::default();
+            report_into(
+                &CrossCheck::default(),
+                &[("us-east-1".into(), Ok(s))],
+                &mut r,
+            );
+            let f = r.findings.iter().find(|f| f.area == "ses").unwrap().clone();
+            (f.status, f.summary)
+        };
+        assert_eq!(
+            graded(12.0),
+            (
+                Status::Ok,
+                "SES us-east-1: production access; 12 of 200 sent in 24 h".to_string()
+            )
+        );
+        assert_eq!(
+            graded(170.0),
+            (
+                Status::Warning,
+                "SES us-east-1: production access; 170 of 200 sent in 24 h (85% of the quota: \
+                 past it SES refuses mail until the 24 h window moves on; ask AWS for more)"
+                    .to_string()
+            )
+        );
+        assert_eq!(graded(199.0).0, Status::Critical);
+        assert_eq!(graded(250.0).0, Status::Critical);
     }
 }
