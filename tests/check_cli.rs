@@ -1317,6 +1317,55 @@ fn empty_main_cf(etc: &std::path::Path) {
         .unwrap();
 }
 
+#[test]
+fn a_journalctl_that_writes_nothing_is_given_up_on_and_stopped() {
+    let root = tempfile::tempdir().unwrap();
+    let bin = root.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    // journalctl that never writes a line nor ends: the read of it blocks in the kernel
+    let path = bin.join("journalctl");
+    std::fs::write(&path, "#!/bin/sh\nsleep 86415\nexit 0\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let etc = root.path().join("etc");
+    std::fs::create_dir(&etc).unwrap();
+    empty_main_cf(&etc);
+    std::fs::write(etc.join("master.cf"), "").unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[postfix]]\nname = \"default\"\nconfig_dir = \"{}\"\n[queue]\n\
+             postqueue_command = [\"true\"]\n[mail_log]\nsource = \"journal\"\n[senders]\n\
+             ses = false\n[check]\ndeadline_secs = 2\n",
+            etc.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = check_command(&config, "json");
+    cmd.env(
+        "PATH",
+        format!(
+            "{}:/usr/sbin:/sbin:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    let (code, v, out) = json_within(cmd, 30, "a journalctl that writes nothing");
+    assert_eq!(code, Some(3), "{out}");
+    let failures = finding(&v, "failures");
+    assert_eq!(failures["status"], "unknown", "{out}");
+    assert!(
+        failures["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("journalctl: no line came back within 2 s ([check] deadline_secs)"),
+        "{out}"
+    );
+    // neither the failures' journalctl nor the senders' is left running
+    assert_eq!(gone(&["sleep", "86415"]), Vec::<String>::new(), "{out}");
+}
+
 /// A mail log that is a named pipe fed a delivered message's line every 20 ms for as long as
 /// anyone reads it (two minutes at most): a read of it never ends by itself, as the read of a
 /// very busy day on a slow disk looks to the check.

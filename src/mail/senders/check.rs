@@ -325,6 +325,7 @@ pub async fn check(config: &Config, report: &mut Report) {
         Ok(Ok(Err(e))) => (Default::default(), Some(model::unread_log(&e))),
         Ok(Err(e)) => (Default::default(), Some(model::unread_log(&e.to_string()))),
         Err(_) => {
+            deadline.give_up();
             let what = match &input {
                 logscan::LogInput::File(p) => p.display().to_string(),
                 logscan::LogInput::Journal(_) => "journalctl".to_string(),
