@@ -34,6 +34,30 @@ fn check_command(config: &std::path::Path, format: &str) -> Command {
     cmd
 }
 
+/// The perfdata items of a plugin's output as Nagios reads them: after the `|` of the first
+/// line, and after the first `|` of the long output to the end.
+fn nagios_perfdata(out: &str) -> Vec<String> {
+    let mut lines = out.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut perf: Vec<String> = first
+        .split_once('|')
+        .map(|(_, p)| p.split_whitespace().map(String::from).collect())
+        .unwrap_or_default();
+    let mut in_perf = false;
+    for line in lines {
+        let items = if in_perf {
+            Some(line)
+        } else {
+            line.split_once('|').map(|(_, p)| p)
+        };
+        if let Some(items) = items {
+            in_perf = true;
+            perf.extend(items.split_whitespace().map(String::from));
+        }
+    }
+    perf
+}
+
 fn check(config: &std::path::Path, format: &str) -> (i32, String) {
     let out = check_command(config, format).output().unwrap();
     (
@@ -93,8 +117,10 @@ fn check_reports_the_queue_in_every_format() {
     let first = out.lines().next().unwrap();
     assert!(first.starts_with("OPSDECK WARNING - queue"), "{first}");
     assert!(
-        first.contains(" | ") && first.contains("queue_messages"),
-        "{first}"
+        nagios_perfdata(&out)
+            .iter()
+            .any(|p| p.starts_with("'queue_messages")),
+        "{out}"
     );
 
     let (code, out) = check(&config, "prometheus");
@@ -626,6 +652,14 @@ fn unreadable_source_is_unknown() {
     let (code, out) = check(&config, "nagios");
     assert_eq!(code, 3, "{out}");
     assert!(out.starts_with("OPSDECK UNKNOWN - "), "{out}");
+    // postconf named as a person would type it, without the dozen parameters it was asked
+    assert!(
+        out.lines().any(
+            |l| l.starts_with("UNKNOWN senders: cannot read the relay setup: ")
+                && l.ends_with(" (postconf -c /nonexistent/postfix -x)")
+        ),
+        "{out}"
+    );
     // a configured log that does not exist says where the lines may be instead
     let log = root.path().join("mail.log");
     std::fs::write(
@@ -1034,8 +1068,10 @@ ca_file = "{ca}"
     let first = out.lines().next().unwrap();
     assert!(first.starts_with("OPSDECK CRITICAL - "), "{first}");
     assert!(
-        first.contains("'probe_certificate_expiry_days_www'="),
-        "{first}"
+        nagios_perfdata(&out)
+            .iter()
+            .any(|p| p.starts_with("'probe_certificate_expiry_days_www'=")),
+        "{out}"
     );
 
     let (code, out) = check(&config, "prometheus");
@@ -1237,15 +1273,18 @@ read_timeout_secs = 2
     for (area, said) in [
         (
             "queue",
-            "stuck: sleep 300: no answer after 2 s - stopped; the next reading tries again",
+            "stuck: sleep 300 gave no answer in 2 s ([check] read_timeout_secs): stopped; the \
+             queue is not known",
         ),
         (
             "deploy",
-            "site: reading the work tree did not answer within 2 s (a hung disk or network file system?)",
+            "site: reading the work tree gave no answer in 2 s ([check] read_timeout_secs): a \
+             hung disk or network file system?",
         ),
         (
             "senders",
-            "postconf and the maps did not answer within 2 s (a stuck postconf, or a map on a hung file system?)",
+            "sh -c sleep 20 sh postconf -x gave no answer in 2 s ([check] read_timeout_secs): \
+             stopped; the relay setup is not known",
         ),
     ] {
         let f = finding(&v, area);
@@ -1254,6 +1293,232 @@ read_timeout_secs = 2
     }
     // the area that could be read reports as usual
     assert_ne!(finding(&v, "failures")["status"], "unknown", "{out}");
+}
+
+/// The processes whose command line is `argv`, read from /proc.
+fn running(argv: &[&str]) -> Vec<String> {
+    let want: Vec<u8> = argv
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == want))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Wait (a minute at most) until nothing runs `argv`; what still does then.
+fn gone(argv: &[&str]) -> Vec<String> {
+    let end = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = running(argv);
+        if left.is_empty() || std::time::Instant::now() > end {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_hung_postqueue_postconf_or_checkout_is_named_within_the_deadline_and_stopped() {
+    let root = tempfile::tempdir().unwrap();
+    // postqueue and postconf that never answer, found on PATH as the real ones are; each
+    // waits for a child of its own, which must not outlive the check either
+    let bin = root.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    for (name, secs) in [("postqueue", "86411"), ("postconf", "86412")] {
+        let path = bin.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\nsleep {secs}\nexit 0\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    // a checkout whose deploy journal is a named pipe: git2's read of it waits in the kernel
+    let repo = deploy_support::Fixture::new();
+    let journal = opsdeck::deploy::journal::path_in(&repo.git_dir());
+    let made = Command::new("mkfifo").arg(&journal).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    let log = root.path().join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    let config = root.path().join("config.toml");
+    // read_timeout_secs left at its 30 s: the deadline alone bounds the check
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[postfix]]
+name = "main"
+config_dir = "/etc/postfix"
+[mail_log]
+files = ["{log}"]
+[senders]
+ses = false
+[[deploy]]
+name = "site"
+path = "{site}"
+[check]
+deadline_secs = 3
+"#,
+            log = log.display(),
+            site = repo.site.display(),
+        ),
+    )
+    .unwrap();
+    let mut cmd = check_command(&config, "json");
+    cmd.env(
+        "PATH",
+        format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+
+    // well before read_timeout_secs: the check did not wait for it
+    let (code, v, out) = json_within(cmd, 20, "a hung postqueue, postconf and checkout");
+    assert_eq!(code, Some(3), "{out}");
+    for (area, said) in [
+        (
+            "queue",
+            "main: postqueue -j gave no answer in 3 s ([check] deadline_secs): stopped; the queue \
+             is not known",
+        ),
+        (
+            "senders",
+            "postconf -x gave no answer in 3 s ([check] deadline_secs): stopped; the relay setup \
+             is not known",
+        ),
+        (
+            "deploy",
+            "site: reading the work tree gave no answer in 3 s ([check] deadline_secs): a hung \
+             disk or network file system?",
+        ),
+    ] {
+        let f = finding(&v, area);
+        assert_eq!(f["status"], "unknown", "{f}");
+        assert_eq!(f["summary"], said, "{f}");
+    }
+    // the area that could be read reports as usual
+    assert_ne!(finding(&v, "failures")["status"], "unknown", "{out}");
+    // nothing the check started is left running
+    for secs in ["86411", "86412"] {
+        assert_eq!(gone(&["sleep", secs]), Vec::<String>::new(), "sleep {secs}");
+    }
+}
+
+#[test]
+fn a_hung_postconf_asked_for_postfix_own_log_is_stopped_at_the_deadline_too() {
+    // asked only on a host without /var/log/mail.log, for a configuration that names no log
+    if std::path::Path::new("/var/log/mail.log").exists() {
+        eprintln!("/var/log/mail.log exists here: postconf is not asked for maillog_file");
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let bin = root.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let path = bin.join("postconf");
+    std::fs::write(&path, "#!/bin/sh\nsleep 86413\nexit 0\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[[postfix]]\nname = \"main\"\nconfig_dir = \"/etc/postfix\"\n[queue]\n\
+         postqueue_command = [\"true\"]\n[senders]\nses = false\n[check]\ndeadline_secs = 3\n",
+    )
+    .unwrap();
+    let mut cmd = check_command(&config, "json");
+    cmd.env(
+        "PATH",
+        format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    let (code, v, out) = json_within(cmd, 20, "a hung postconf -h maillog_file");
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["area"] == "failures"
+                && f["status"] == "unknown"
+                && f["summary"]
+                    == "postconf -h maillog_file gave no answer in 3 s ([check] deadline_secs): \
+                    stopped; Postfix's own log file was not looked for"),
+        "{out}"
+    );
+    // the queue was read meanwhile
+    assert_eq!(finding(&v, "queue")["status"], "ok", "{out}");
+    assert_eq!(gone(&["sleep", "86413"]), Vec::<String>::new());
+}
+
+/// An empty `main.cf` in `etc`, written a minute ago: Postfix waits until a configuration file
+/// written in the last second is older before it reads it, and a check given a deadline of a
+/// second or two would otherwise find postconf silent for that long.
+fn empty_main_cf(etc: &std::path::Path) {
+    let path = etc.join("main.cf");
+    std::fs::write(&path, "").unwrap();
+    let f = std::fs::File::options().write(true).open(&path).unwrap();
+    f.set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
+        .unwrap();
+}
+
+#[test]
+fn a_journalctl_that_writes_nothing_is_given_up_on_and_stopped() {
+    let root = tempfile::tempdir().unwrap();
+    let bin = root.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    // journalctl that never writes a line nor ends: the read of it blocks in the kernel
+    let path = bin.join("journalctl");
+    std::fs::write(&path, "#!/bin/sh\nsleep 86415\nexit 0\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let etc = root.path().join("etc");
+    std::fs::create_dir(&etc).unwrap();
+    empty_main_cf(&etc);
+    std::fs::write(etc.join("master.cf"), "").unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[postfix]]\nname = \"default\"\nconfig_dir = \"{}\"\n[queue]\n\
+             postqueue_command = [\"true\"]\n[mail_log]\nsource = \"journal\"\n[senders]\n\
+             ses = false\n[check]\ndeadline_secs = 2\n",
+            etc.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = check_command(&config, "json");
+    cmd.env(
+        "PATH",
+        format!(
+            "{}:/usr/sbin:/sbin:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    let (code, v, out) = json_within(cmd, 30, "a journalctl that writes nothing");
+    assert_eq!(code, Some(3), "{out}");
+    let failures = finding(&v, "failures");
+    assert_eq!(failures["status"], "unknown", "{out}");
+    assert!(
+        failures["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("journalctl: no line came back within 2 s ([check] deadline_secs)"),
+        "{out}"
+    );
+    // neither the failures' journalctl nor the senders' is left running
+    assert_eq!(gone(&["sleep", "86415"]), Vec::<String>::new(), "{out}");
 }
 
 /// A mail log that is a named pipe fed a delivered message's line every 20 ms for as long as
@@ -1296,7 +1561,7 @@ fn log_reads_stop_at_the_deadline_and_say_how_far_they_got() {
     // a Postfix configuration with nothing in it: the senders' setup reads at once
     let etc = root.path().join("etc");
     std::fs::create_dir(&etc).unwrap();
-    std::fs::write(etc.join("main.cf"), "").unwrap();
+    empty_main_cf(&etc);
     std::fs::write(etc.join("master.cf"), "").unwrap();
     let config = root.path().join("config.toml");
     std::fs::write(
@@ -1374,7 +1639,7 @@ fn a_log_read_blocked_for_ever_is_given_up_and_named() {
     assert!(made.success(), "mkfifo");
     let etc = root.path().join("etc");
     std::fs::create_dir(&etc).unwrap();
-    std::fs::write(etc.join("main.cf"), "").unwrap();
+    empty_main_cf(&etc);
     std::fs::write(etc.join("master.cf"), "").unwrap();
     let config = root.path().join("config.toml");
     std::fs::write(
@@ -1455,7 +1720,7 @@ done
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
     let etc = root.path().join("etc");
     std::fs::create_dir(&etc).unwrap();
-    std::fs::write(etc.join("main.cf"), "").unwrap();
+    empty_main_cf(&etc);
     std::fs::write(etc.join("master.cf"), "").unwrap();
     let config = root.path().join("config.toml");
     std::fs::write(

@@ -19,6 +19,14 @@ fn routed_config(map: &str, endpoint: String) -> (tempfile::TempDir, opsdeck::co
         ),
     )
     .unwrap();
+    // written a minute ago: Postfix waits until a configuration file written in the last
+    // second is older before it reads it, longer than a check given a 1 s deadline waits
+    std::fs::File::options()
+        .write(true)
+        .open(dir.path().join("main.cf"))
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(60))
+        .unwrap();
     let config = Config {
         postfix: vec![PostfixInstance {
             name: "t".into(),
@@ -671,7 +679,9 @@ async fn get_account_is_read_per_region() {
     assert!(
         ses.contains(&(
             Status::Critical,
-            "SES us-east-1: sending paused; 1234 of 50000 sent in 24 h".into()
+            "SES us-east-1: sending paused; enforcement status PROBATION; 1234 of 50000 sent \
+             in 24 h"
+                .into()
         )),
         "{ses:?} {requests:?}"
     );
@@ -698,11 +708,12 @@ async fn get_account_is_read_per_region() {
         "{:?}",
         report.findings
     );
+    // the account's state is said in the ses area alone
     assert!(
-        report
+        !report
             .findings
             .iter()
-            .any(|f| f.summary == "SES enforcement status in us-east-1: PROBATION"),
+            .any(|f| f.area != "ses" && f.summary.contains("PROBATION")),
         "{:?}",
         report.findings
     );

@@ -7,7 +7,8 @@
 //! only combines them and writes the formats:
 //!
 //! - `text`: one line per finding, for a person.
-//! - `nagios`: the plugin convention: `OPSDECK WARNING - summary | perfdata`,
+//! - `nagios`: the plugin convention: `OPSDECK WARNING - worst problem (+N more)`,
+//!   a line per problem, the perfdata after a `|` on the last one (multi-line form);
 //!   exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 //! - `prometheus`: the text exposition format for node_exporter's textfile
 //!   collector; every metric is named `opsdeck_*` with its unit in the name.
@@ -230,29 +231,65 @@ impl Report {
         out
     }
 
+    /// The plugin convention, for a person reading the alert on a phone: the first line is the
+    /// status and the worst problem, cut to fit a notification, with how many more there are;
+    /// then one line per problem, worst first; the perfdata after a `|` on the last of them
+    /// (the plugins' multi-line form, which Nagios, Icinga and Naemon read), so that a long
+    /// list of numbers neither pushes the problems off a small screen nor gets them cut by an
+    /// output limit. When all is well, the one line carries the perfdata.
     fn nagios(&self) -> String {
-        let mut out = format!(
-            "OPSDECK {} - {}",
-            self.status().word(),
-            self.summary().replace('|', "/")
-        );
+        let bar = |s: &str| s.replace('|', "/");
+        let status = self.status();
+        let problems = self.problems();
+        let mut out = format!("OPSDECK {} - {}", status.word(), bar(&self.headline()));
         let perf: Vec<String> = self.metrics.iter().map(perfdata).collect();
-        if !perf.is_empty() {
-            out.push_str(" | ");
-            out.push_str(&perf.join(" "));
+        let perf = (!perf.is_empty()).then(|| format!(" | {}", perf.join(" ")));
+        if problems.is_empty() {
+            out.push_str(perf.as_deref().unwrap_or_default());
+            out.push('\n');
+            return out;
         }
+        for f in problems {
+            let _ = write!(out, "\n{} {}: {}", f.status.word(), f.area, bar(&f.summary));
+        }
+        out.push_str(perf.as_deref().unwrap_or_default());
         out.push('\n');
-        // Long output: one line per finding that is not OK.
-        for f in self.findings.iter().filter(|f| f.status != Status::Ok) {
-            let _ = writeln!(
-                out,
-                "{} {}: {}",
-                f.status.word(),
-                f.area,
-                f.summary.replace('|', "/")
-            );
-        }
         out
+    }
+
+    /// The findings that are not OK, worst first (in area order among equals).
+    fn problems(&self) -> Vec<&Finding> {
+        let mut v: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.status != Status::Ok)
+            .collect();
+        v.sort_by_key(|f| std::cmp::Reverse(f.status.rank()));
+        v
+    }
+
+    /// The first line's words: the worst problem cut to fit a phone's notification, and how
+    /// many more the lines below name; the summary when there is none.
+    fn headline(&self) -> String {
+        let problems = self.problems();
+        let Some(first) = problems.first() else {
+            return self.summary();
+        };
+        let more = match problems.len() - 1 {
+            0 => String::new(),
+            n => format!(" (+{n} more)"),
+        };
+        let mut words = format!("{}: {}", first.area, first.summary);
+        let room = HEADLINE_WIDTH.saturating_sub(more.len());
+        if words.chars().count() > room {
+            // in ASCII: a text message's alphabet has no ellipsis
+            words = words
+                .chars()
+                .take(room.saturating_sub(3))
+                .collect::<String>()
+                + "...";
+        }
+        words + &more
     }
 
     fn prometheus(&self) -> String {
@@ -317,6 +354,10 @@ impl Report {
         out
     }
 }
+
+/// How wide the first line's words may be: with `OPSDECK CRITICAL - ` in front, the line fits
+/// the 160 characters a text message or a lock-screen notification shows.
+const HEADLINE_WIDTH: usize = 140;
 
 fn prom_name(s: &str) -> String {
     s.chars()
@@ -454,15 +495,21 @@ pub struct CheckConfig {
     /// (check_nrpe's default is 10 s).
     pub probe_deadline_secs: u64,
     /// Seconds one read of a local source may take (a `postqueue -j`, a checkout, the relay
-    /// setup): past it the source is UNKNOWN, named, and the check still ends (a read on a
-    /// hung file system would otherwise hold it for ever).
+    /// setup), when shorter than `deadline_secs`: past it the source is UNKNOWN, named, its
+    /// command stopped, and the check still ends (a read on a hung file system would otherwise
+    /// hold it for ever).
     pub read_timeout_secs: u64,
-    /// Seconds the reads that can run long may take: the mail log's failure window, the
-    /// senders' day of log, SES. A log read still going then stops, its counts cover what it
-    /// read and an UNKNOWN finding names the file and how far it got; an SES region that has
-    /// not answered is UNKNOWN. With `probe_deadline_secs`, what keeps the check inside the
-    /// monitoring system's own timeout.
+    /// Seconds every read may take from the start of the check: the mail log's failure window,
+    /// the senders' day of log, SES, the local sources. A log read still going then stops, its
+    /// counts cover what it read and an UNKNOWN finding names the file and how far it got; an
+    /// SES region or a local source that has not answered is UNKNOWN. With
+    /// `probe_deadline_secs`, what keeps the check inside the monitoring system's own timeout.
     pub deadline_secs: u64,
+    /// When this run of the check started, set by `opsdeck check` before it reads anything;
+    /// every limit counts from it. Not a setting: None in a parsed configuration, and then each
+    /// read counts from its own start.
+    #[serde(skip)]
+    pub started: Option<std::time::Instant>,
 }
 
 impl Default for CheckConfig {
@@ -482,6 +529,7 @@ impl Default for CheckConfig {
             probe_deadline_secs: 8,
             read_timeout_secs: 30,
             deadline_secs: 8,
+            started: None,
         }
     }
 }
@@ -492,10 +540,36 @@ impl CheckConfig {
         std::time::Duration::from_secs(self.read_timeout_secs.max(1))
     }
 
+    /// `limit` after the check started ([`CheckConfig::started`]), or after now.
+    pub fn after_start(&self, limit: std::time::Duration) -> std::time::Instant {
+        self.started.unwrap_or_else(std::time::Instant::now) + limit
+    }
+
     /// [`CheckConfig::deadline_secs`] as a duration.
     pub fn deadline(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.deadline_secs.max(1))
     }
+
+    /// How long the check waits for a local source (a `postqueue -j`, a checkout, postconf and
+    /// the maps), and the setting that says so: the shorter of `read_timeout_secs` and
+    /// `deadline_secs`, so that a hung one is named before the monitoring system's own timeout.
+    pub fn local_limit(&self) -> (std::time::Duration, &'static str) {
+        if self.read_limit() < self.deadline() {
+            (self.read_limit(), "read_timeout_secs")
+        } else {
+            (self.deadline(), "deadline_secs")
+        }
+    }
+}
+
+/// The words of a local read the check stopped: `postqueue -j gave no answer in 8 s ([check]
+/// deadline_secs)`.
+pub fn no_answer(what: &str, limit: (std::time::Duration, &str)) -> String {
+    format!(
+        "{what} gave no answer in {} s ([check] {})",
+        limit.0.as_secs(),
+        limit.1
+    )
 }
 
 /// Grade a number against WARNING/CRITICAL thresholds (higher is worse).
@@ -524,7 +598,9 @@ pub fn run(args: CheckArgs, config: &crate::config::Config) -> i32 {
             );
         }
     };
-    let report = rt.block_on(collect::collect(config));
+    let mut config = config.clone();
+    config.check.started = Some(std::time::Instant::now());
+    let report = rt.block_on(collect::collect(&config));
     // a read given up on may still be blocked in the kernel: the report does not wait for it
     rt.shutdown_background();
     emit(
@@ -626,15 +702,96 @@ mod tests {
         assert_eq!(Report::default().status(), Status::Ok);
     }
 
+    /// A plugin's output as Nagios reads it: the first line's text, the long output's lines,
+    /// and the perfdata items, from the first line after its `|` and from the long output after
+    /// its first `|`, to the end.
+    pub(crate) fn nagios_parts(out: &str) -> (String, Vec<String>, Vec<String>) {
+        let mut lines = out.lines();
+        let first = lines.next().unwrap_or_default();
+        let (text, perf) = first.split_once('|').unwrap_or((first, ""));
+        let mut perf: Vec<String> = perf.split_whitespace().map(String::from).collect();
+        let mut long = Vec::new();
+        let mut in_perf = false;
+        for line in lines {
+            if in_perf {
+                perf.extend(line.split_whitespace().map(String::from));
+            } else if let Some((t, p)) = line.split_once('|') {
+                long.push(t.trim_end().to_string());
+                perf.extend(p.split_whitespace().map(String::from));
+                in_perf = true;
+            } else {
+                long.push(line.to_string());
+            }
+        }
+        (text.trim_end().to_string(), long, perf)
+    }
+
     #[test]
     fn nagios_line_has_summary_and_perfdata() {
         let out = sample().render(Format::Nagios, now());
-        let first = out.lines().next().unwrap();
+        let (first, long, perf) = nagios_parts(&out);
         assert_eq!(
             first,
-            "OPSDECK WARNING - queue: 57 messages queued (warning at 50) | 'queue_messages_deferred'=57;50;500;0; 'queue_oldest_age_seconds'=7200s;;;0;"
+            "OPSDECK WARNING - queue: 57 messages queued (warning at 50)"
         );
-        assert!(out.contains("WARNING queue: 57 messages"));
+        assert_eq!(long, ["WARNING queue: 57 messages queued (warning at 50)"]);
+        assert_eq!(
+            perf,
+            [
+                "'queue_messages_deferred'=57;50;500;0;",
+                "'queue_oldest_age_seconds'=7200s;;;0;"
+            ]
+        );
+        // all well: one line, with its perfdata
+        let mut r = sample();
+        r.findings.retain(|f| f.status == Status::Ok);
+        let out = r.render(Format::Nagios, now());
+        assert_eq!(
+            out,
+            "OPSDECK OK - all checks passed (deploy) | 'queue_messages_deferred'=57;50;500;0; \
+             'queue_oldest_age_seconds'=7200s;;;0;\n"
+        );
+    }
+
+    #[test]
+    fn nagios_first_line_names_the_worst_problem_briefly_and_perfdata_comes_last() {
+        let mut r = sample();
+        r.finding(
+            "deploy",
+            Status::Unknown,
+            "site: reading the work tree gave no answer in 8 s",
+        );
+        let long_words = format!("www: certificate expires in 2 days; {}", "x".repeat(300));
+        r.finding("probe", Status::Critical, long_words.clone());
+        for n in 0..40 {
+            r.metric(Metric::new(&format!("extra_{n}"), "h", n as f64));
+        }
+        let out = r.render(Format::Nagios, now());
+        let first = out.lines().next().unwrap();
+        // the worst first, cut to fit a notification, with how many more there are
+        assert!(
+            first.starts_with("OPSDECK CRITICAL - probe: www: certificate expires in 2 days; x"),
+            "{first}"
+        );
+        assert!(first.ends_with("x... (+2 more)"), "{first}");
+        assert!(first.chars().count() <= 160, "{first}");
+        assert!(
+            !first.contains('|'),
+            "no perfdata on a line a phone shows: {first}"
+        );
+        let (_, long, perf) = nagios_parts(&out);
+        // every problem in full, worst first
+        assert_eq!(
+            long,
+            [
+                format!("CRITICAL probe: {long_words}"),
+                "UNKNOWN deploy: site: reading the work tree gave no answer in 8 s".to_string(),
+                "WARNING queue: 57 messages queued (warning at 50)".to_string(),
+            ]
+        );
+        // and every number, after the problems
+        assert_eq!(perf.len(), r.metrics.len(), "{out}");
+        assert_eq!(perf[2], "'extra_0'=0;;;0;");
     }
 
     #[test]

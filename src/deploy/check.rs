@@ -15,21 +15,26 @@ use crate::config::Config;
 use super::DeployConfig;
 use super::status::{RepoStatus, read_status};
 
-/// Add the findings and metrics of every deploy target.
+/// Add the findings and metrics of every deploy target, read side by side, each until the
+/// check's limit for a local read from now. A read git2 is blocked in (a hung disk or network
+/// file system) cannot be stopped: it is left behind, named, and the check does not wait for it.
 pub async fn collect(config: &Config, report: &mut Report) {
-    for target in &config.deploy {
+    let limit = config.check.local_limit();
+    let until = tokio::time::Instant::from_std(config.check.after_start(limit.0));
+    let reads = config.deploy.iter().map(|target| {
         let cfg = target.clone();
-        let limit = config.check.read_limit();
         let read = tokio::task::spawn_blocking(move || read_status(&cfg));
-        let Ok(read) = tokio::time::timeout(limit, read).await else {
+        async move { (target, tokio::time::timeout_at(until, read).await) }
+    });
+    for (target, read) in futures_util::future::join_all(reads).await {
+        let Ok(read) = read else {
             report.finding(
                 "deploy",
                 Status::Unknown,
                 format!(
-                    "{}: reading the work tree did not answer within {} s (a hung disk or \
-                     network file system?)",
+                    "{}: {}: a hung disk or network file system?",
                     target.name,
-                    limit.as_secs()
+                    crate::check::no_answer("reading the work tree", limit)
                 ),
             );
             continue;

@@ -35,7 +35,10 @@ pub async fn collect(config: &Config, now: DateTime<FixedOffset>, report: &mut R
     let window = config.check.failure_window_secs.max(60);
     let since = now - chrono::Duration::seconds(window as i64);
     let cfg = config.mail_log.clone();
-    let deadline = Deadline::after(config.check.deadline());
+    let deadline = Deadline::at(
+        config.check.after_start(config.check.deadline()),
+        config.check.deadline(),
+    );
     let d = deadline.clone();
     let read = tokio::task::spawn_blocking(move || match cfg.source {
         LogSourceKind::File => {
@@ -58,6 +61,7 @@ pub async fn collect(config: &Config, now: DateTime<FixedOffset>, report: &mut R
     });
     let give_up = tokio::time::Instant::from_std(deadline.instant() + BLOCKED_GRACE);
     let Ok(read) = tokio::time::timeout_at(give_up, read).await else {
+        deadline.give_up();
         let what = match config.mail_log.source {
             LogSourceKind::File => config
                 .mail_log
@@ -204,7 +208,7 @@ fn read_journal(
     since: DateTime<FixedOffset>,
     deadline: &Deadline,
 ) -> Result<LogReport, String> {
-    let mut journal = JournalWindow::start(units, Some(since), None)?;
+    let mut journal = JournalWindow::under(units, Some(since), deadline)?;
     let mut log = summary::build_by(
         &[PathBuf::from("-")],
         Some(since),

@@ -7,8 +7,8 @@
 //! not interrupted: the caller bounds its wait for the whole read as well.
 
 use std::io::{self, Read};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// When reading must stop; cloned into every reader it limits.
@@ -17,6 +17,8 @@ pub struct Deadline {
     at: Instant,
     limit: Duration,
     cut: Arc<AtomicBool>,
+    /// The process groups of the commands feeding the reads (journalctl), while they run.
+    feeders: Arc<Mutex<Vec<i32>>>,
 }
 
 impl Deadline {
@@ -31,6 +33,7 @@ impl Deadline {
             at,
             limit,
             cut: Arc::new(AtomicBool::new(false)),
+            feeders: Arc::default(),
         }
     }
 
@@ -55,6 +58,33 @@ impl Deadline {
     /// Whether a reader it limits was stopped (this deadline or any clone of it).
     pub fn cut(&self) -> bool {
         self.cut.load(Ordering::Relaxed)
+    }
+
+    /// A command whose output is read under this deadline runs in process group `pgid`: killed
+    /// by [`Deadline::give_up`] until [`Deadline::fed`] says it ended.
+    pub fn feeding(&self, pgid: u32) {
+        if let (Ok(id), Ok(mut f)) = (i32::try_from(pgid), self.feeders.lock()) {
+            f.push(id);
+        }
+    }
+
+    /// The command of [`Deadline::feeding`] was stopped or waited for: never signalled again.
+    pub fn fed(&self, pgid: u32) {
+        if let Ok(mut f) = self.feeders.lock() {
+            f.retain(|&id| i64::from(id) != i64::from(pgid));
+        }
+    }
+
+    /// The read is given up on (blocked in the kernel past the deadline, on a command that
+    /// writes nothing): kill the commands feeding it, with all they started, so that none is
+    /// left running when the caller ends.
+    pub fn give_up(&self) {
+        if let Ok(f) = self.feeders.lock() {
+            for &id in f.iter() {
+                let pgid = nix::unistd::Pid::from_raw(id);
+                let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+            }
+        }
     }
 
     /// Whether `e` is this module's "stopped at the deadline".

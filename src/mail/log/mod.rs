@@ -159,13 +159,54 @@ impl LogConfig {
 /// an instance: `None` when it sets none, logs to a device (`/dev/stdout` under a container's
 /// supervisor), or postconf cannot be run.
 pub fn postfix_maillog_file(inst: &crate::config::PostfixInstance) -> Option<PathBuf> {
-    let mut cmd = crate::mail::senders::postconf::postfix_command(inst, "postconf");
-    cmd.args(["-h", "maillog_file"])
-        .stdin(std::process::Stdio::null())
+    let mut cmd = maillog_file_command(inst);
+    cmd.stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     let out = cmd.output().ok().filter(|o| o.status.success())?;
-    let value = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    maillog_file_of(&out.stdout)
+}
+
+/// `postconf -h maillog_file` for an instance.
+fn maillog_file_command(inst: &crate::config::PostfixInstance) -> std::process::Command {
+    let mut cmd = crate::mail::senders::postconf::postfix_command(inst, "postconf");
+    cmd.args(["-h", "maillog_file"]);
+    cmd
+}
+
+/// The log file `postconf -h maillog_file` printed, if it names one.
+fn maillog_file_of(stdout: &[u8]) -> Option<PathBuf> {
+    let value = String::from_utf8_lossy(stdout).trim().to_string();
     (value.starts_with('/') && !value.starts_with("/dev/")).then(|| PathBuf::from(value))
+}
+
+/// [`adopt_host_log`] for `opsdeck check`: postconf is asked only when the answer is needed,
+/// and is stopped at the check's limit for a local read. The finding's words when it was.
+pub async fn adopt_host_log_within(config: &mut Config) -> Option<String> {
+    use crate::mail::queue::commands::{self, CommandSpec};
+    let inst = config.postfix.first().cloned()?;
+    let needed = config
+        .mail_log
+        .host_log(|p| p.exists(), || None, || true)
+        .is_some();
+    if !needed {
+        return None;
+    }
+    let limit = config.check.local_limit();
+    let until = tokio::time::Instant::from_std(config.check.after_start(limit.0));
+    let spec = CommandSpec::from_command(&maillog_file_command(&inst));
+    let (own, cut) = match tokio::time::timeout_at(until, commands::run(&spec, 64 * 1024)).await {
+        Ok(Ok(c)) => (maillog_file_of(&c.stdout), None),
+        Ok(Err(_)) => (None, None),
+        Err(_) => (
+            None,
+            Some(format!(
+                "{}: stopped; Postfix's own log file was not looked for",
+                crate::check::no_answer(&spec.display(), limit)
+            )),
+        ),
+    };
+    adopt_with(config, || own);
+    cut
 }
 
 /// Where the log of a host with no `/var/log/mail.log` is, when the configuration names none.
@@ -182,9 +223,17 @@ pub enum HostLog {
 /// instance). The reason, when it does.
 pub fn adopt_host_log(config: &mut Config) -> Option<String> {
     let inst = config.postfix.first().cloned();
+    adopt_with(config, || inst.as_ref().and_then(postfix_maillog_file))
+}
+
+/// [`adopt_host_log`] with Postfix's own log file found by `maillog_file`.
+fn adopt_with(
+    config: &mut Config,
+    maillog_file: impl FnOnce() -> Option<PathBuf>,
+) -> Option<String> {
     let (log, why) = config.mail_log.host_log(
         |p| p.exists(),
-        || inst.as_ref().and_then(postfix_maillog_file),
+        maillog_file,
         // journald's socket: it runs, and syslog(3) lines with no syslog daemon go to it
         || Path::new("/run/systemd/journal/socket").exists(),
     )?;

@@ -1165,6 +1165,8 @@ fn journalctl_spawn_error(e: &io::Error) -> String {
 /// writes them: what `opsdeck summary` and `opsdeck check` read with `source = "journal"`.
 pub(crate) struct JournalWindow {
     child: std::process::Child,
+    /// The deadline it is read under, told when journalctl ends (see [`JournalWindow::under`]).
+    deadline: Option<super::deadline::Deadline>,
     pub stdout: std::process::ChildStdout,
     /// What it prints on stderr, read on a thread of its own (a full pipe would stop it).
     stderr: std::thread::JoinHandle<Vec<u8>>,
@@ -1178,7 +1180,20 @@ impl JournalWindow {
         since: Option<DateTime<FixedOffset>>,
         until: Option<DateTime<FixedOffset>>,
     ) -> Result<JournalWindow, String> {
+        JournalWindow::spawn(units, since, until, false)
+    }
+
+    fn spawn(
+        units: &[String],
+        since: Option<DateTime<FixedOffset>>,
+        until: Option<DateTime<FixedOffset>>,
+        own_group: bool,
+    ) -> Result<JournalWindow, String> {
         let mut cmd = std::process::Command::new("journalctl");
+        if own_group {
+            use std::os::unix::process::CommandExt;
+            cmd.process_group(0);
+        }
         cmd.args(["-o", "short-iso", "--no-pager", "-q"]);
         // journalctl's own --until includes its second: a report's window ends before it
         if let Some(s) = since {
@@ -1205,23 +1220,46 @@ impl JournalWindow {
         });
         Ok(JournalWindow {
             child,
+            deadline: None,
             stdout,
             stderr,
             describe,
         })
     }
 
+    /// [`JournalWindow::start`], read under `deadline`: journalctl runs in a process group of
+    /// its own, which [`Deadline::give_up`](super::deadline::Deadline::give_up) kills when a read
+    /// of it is given up on (a journalctl that writes nothing blocks the read in the kernel,
+    /// where the deadline alone cannot stop it).
+    pub fn under(
+        units: &[String],
+        since: Option<DateTime<FixedOffset>>,
+        deadline: &super::deadline::Deadline,
+    ) -> Result<JournalWindow, String> {
+        let mut w = JournalWindow::spawn(units, since, None, true)?;
+        deadline.feeding(w.child.id());
+        w.deadline = Some(deadline.clone());
+        Ok(w)
+    }
+
     /// End journalctl before it has written everything (a read stopped at a deadline).
     pub fn stop(mut self) {
         drop(self.stdout);
         let _ = self.child.kill();
+        if let Some(d) = &self.deadline {
+            d.fed(self.child.id());
+        }
         let _ = self.child.wait();
     }
 
     /// Wait for journalctl; what it said when it failed.
     pub fn finish(mut self, units: &[String]) -> Option<String> {
         drop(self.stdout);
-        let status = self.child.wait().ok()?;
+        let status = self.child.wait();
+        if let Some(d) = &self.deadline {
+            d.fed(self.child.id());
+        }
+        let status = status.ok()?;
         let stderr = self.stderr.join().unwrap_or_default();
         (!status.success()).then(|| journal_error(&stderr, units))
     }

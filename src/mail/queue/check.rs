@@ -22,22 +22,23 @@ use super::model::{
 };
 use super::parse::{QueueEntry, QueueName, parse_jsonl};
 
-/// Add the queue findings and metrics of every configured instance.
+/// Add the queue findings and metrics of every configured instance. The instances are read side
+/// by side, each until the check's limit for a local read from now: a `postqueue` that hangs is
+/// stopped there, with what it started, and named.
 pub async fn collect(config: &Config, now: i64, report: &mut Report) {
-    for inst in &config.postfix {
+    let limit = config.check.local_limit();
+    let until = tokio::time::Instant::from_std(config.check.after_start(limit.0));
+    let reads = config.postfix.iter().map(|inst| {
         let spec = commands::list(inst, config.queue.postqueue_command.as_deref());
-        let limit = config.check.read_limit();
-        // the child is killed when its future is dropped (kill_on_drop)
-        let ran = tokio::time::timeout(limit, commands::run(&spec, 1 << 30))
-            .await
-            .unwrap_or_else(|_| {
-                Err(QueueError::TimedOut {
-                    command: spec.display(),
-                    after: limit,
-                })
-            });
+        async move {
+            // dropped at the limit: the command's whole process group is killed
+            let ran = tokio::time::timeout_at(until, commands::run(&spec, 1 << 30)).await;
+            (inst, spec, ran)
+        }
+    });
+    for (inst, spec, ran) in futures_util::future::join_all(reads).await {
         match ran {
-            Ok(c) => {
+            Ok(Ok(c)) => {
                 let parsed = parse_jsonl(&c.stdout);
                 grade_summary(config, &inst.name, &parsed.entries, now, report);
                 // As root, postqueue reads the queue files itself when the master is not
@@ -62,7 +63,16 @@ pub async fn collect(config: &Config, now: i64, report: &mut Report) {
                     );
                 }
             }
-            Err(e) => report.finding("queue", Status::Unknown, format!("{}: {e}", inst.name)),
+            Ok(Err(e)) => report.finding("queue", Status::Unknown, format!("{}: {e}", inst.name)),
+            Err(_) => report.finding(
+                "queue",
+                Status::Unknown,
+                format!(
+                    "{}: {}: stopped; the queue is not known",
+                    inst.name,
+                    crate::check::no_answer(&spec.display(), limit)
+                ),
+            ),
         }
     }
 }

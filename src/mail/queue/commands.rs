@@ -29,6 +29,18 @@ pub struct CommandSpec {
 }
 
 impl CommandSpec {
+    /// A command line built as a [`std::process::Command`] (program and arguments; its
+    /// environment and directory are not carried over), to be run by [`run`] or [`capture`].
+    pub fn from_command(cmd: &std::process::Command) -> CommandSpec {
+        CommandSpec {
+            argv: std::iter::once(cmd.get_program())
+                .chain(cmd.get_args())
+                .map(OsString::from)
+                .collect(),
+            stdin: None,
+        }
+    }
+
     /// How the command is named in messages: the program and its options.
     pub fn display(&self) -> String {
         let words: Vec<String> = self
@@ -313,6 +325,41 @@ pub struct Captured {
     pub cut: bool,
 }
 
+/// The process group a command runs in (its own, led by it), killed whole when the run ends
+/// before the command did: a run cut at its output limit, or dropped at a time limit
+/// (`opsdeck check`'s deadline), leaves nothing it started running, not the command and not
+/// its children (a wrapper script's `sleep`, a `postdrop` it started).
+struct Group(Option<nix::unistd::Pid>);
+
+impl Group {
+    fn of(child: &tokio::process::Child) -> Group {
+        Group(
+            child
+                .id()
+                .and_then(|id| i32::try_from(id).ok())
+                .map(nix::unistd::Pid::from_raw),
+        )
+    }
+
+    /// SIGKILL to every process of the group.
+    fn kill(&self) {
+        if let Some(pgid) = self.0 {
+            let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+
+    /// The leader was waited for: its id may be reused from now on, so it is never signalled.
+    fn reaped(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// Run a command; a non-zero exit is an error classified by its stderr.
 /// Standard output is read up to `max_stdout` bytes (then the process is
 /// stopped and `cut` is set).
@@ -325,8 +372,35 @@ pub async fn run(spec: &CommandSpec, max_stdout: usize) -> Result<Captured, Queu
 async fn run_watching(
     spec: &CommandSpec,
     max_stdout: usize,
-    mut on_stderr_line: impl FnMut(&str),
+    on_stderr_line: impl FnMut(&str),
 ) -> Result<Captured, QueueError> {
+    let (status, c) = capture_watching(spec, max_stdout, on_stderr_line).await?;
+    match status {
+        Some(status) if !status.success() => Err(QueueError::from_exit(
+            &spec.display(),
+            &status.to_string(),
+            &c.stderr,
+        )),
+        _ => Ok(c),
+    }
+}
+
+/// Run a command and keep what it printed, whatever its exit status (None when it was stopped
+/// at the output limit), for a caller that reads the failure in its own words (`postconf` in
+/// the Senders part of `opsdeck check`). Only a command that could not be started is an error.
+/// As with [`run`], dropping the future stops the command and everything it started.
+pub async fn capture(
+    spec: &CommandSpec,
+    max_stdout: usize,
+) -> Result<(Option<std::process::ExitStatus>, Captured), QueueError> {
+    capture_watching(spec, max_stdout, |_| {}).await
+}
+
+async fn capture_watching(
+    spec: &CommandSpec,
+    max_stdout: usize,
+    mut on_stderr_line: impl FnMut(&str),
+) -> Result<(Option<std::process::ExitStatus>, Captured), QueueError> {
     let name = spec.display();
     let Some((prog, args)) = spec.argv.split_first() else {
         return Err(QueueError::Spawn {
@@ -343,8 +417,13 @@ async fn run_watching(
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        .kill_on_drop(true)
+        // a group of its own, so that stopping it stops what it started too
+        .process_group(0);
     let mut child = cmd.spawn().map_err(|e| QueueError::from_spawn(&name, &e))?;
+    // declared after the child, so dropped before it: the group is killed while its leader
+    // is still unreaped and its id cannot have been taken by another process
+    let mut group = Group::of(&child);
     if let (Some(data), Some(mut stdin)) = (spec.stdin.clone(), child.stdin.take()) {
         tokio::spawn(async move {
             let _ = stdin.write_all(&data).await;
@@ -409,31 +488,27 @@ async fn run_watching(
         if cut {
             // We have what we asked for; stop the writer instead of draining
             // it (its stderr then closes too).
-            let _ = child.start_kill();
+            group.kill();
         }
         (buf, cut)
     };
     let ((stdout, cut), stderr) = tokio::join!(read_out_then_stop, read_err);
+    let captured = Captured {
+        stdout,
+        stderr,
+        cut,
+    };
     if cut {
         let _ = child.wait().await;
-        return Ok(Captured {
-            stdout,
-            stderr,
-            cut,
-        });
+        group.reaped();
+        return Ok((None, captured));
     }
     let status = child
         .wait()
         .await
         .map_err(|e| QueueError::from_spawn(&name, &e))?;
-    if !status.success() {
-        return Err(QueueError::from_exit(&name, &status.to_string(), &stderr));
-    }
-    Ok(Captured {
-        stdout,
-        stderr,
-        cut,
-    })
+    group.reaped();
+    Ok((Some(status), captured))
 }
 
 /// What an action did, as Postfix reported it.
@@ -1225,5 +1300,70 @@ mod tests {
         let c = run(&spec, 1000).await.unwrap();
         assert_eq!(c.stdout.len(), 1000);
         assert!(c.cut);
+    }
+
+    /// The processes whose command line is `argv`, read from /proc.
+    fn running(argv: &[&str]) -> Vec<String> {
+        let want: Vec<u8> = argv
+            .iter()
+            .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+            .collect();
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+            })
+            .filter(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == want))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    /// Wait (a minute at most) until nothing runs `argv`; what still does then.
+    fn gone(argv: &[&str]) -> Vec<String> {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let left = running(argv);
+            if left.is_empty() || std::time::Instant::now() > end {
+                return left;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_run_stopped_at_a_time_limit_leaves_nothing_it_started_running() {
+        // a wrapper that starts a child and waits for it, as a script standing in for
+        // postqueue, or sudo, does
+        let child = ["sleep", "86401"];
+        let spec = CommandSpec {
+            argv: vec!["sh".into(), "-c".into(), "sleep 86401; true".into()],
+            stdin: None,
+        };
+        let ran = tokio::time::timeout(std::time::Duration::from_millis(500), run(&spec, 1000));
+        let stopped = ran.await;
+        assert!(stopped.is_err(), "{stopped:?}");
+        assert_eq!(
+            gone(&child),
+            Vec::<String>::new(),
+            "the wrapper's child still runs"
+        );
+
+        // the same when the output limit stops it
+        let child = ["sleep", "86402"];
+        let spec = CommandSpec {
+            argv: vec!["sh".into(), "-c".into(), "sleep 86402 & yes".into()],
+            stdin: None,
+        };
+        let c = run(&spec, 1000).await.unwrap();
+        assert!(c.cut);
+        assert_eq!(
+            gone(&child),
+            Vec::<String>::new(),
+            "the wrapper's child still runs"
+        );
     }
 }

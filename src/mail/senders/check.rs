@@ -29,6 +29,10 @@ fn status_of(s: Severity) -> Status {
     }
 }
 
+/// Shares of the SES 24-hour quota used that are a WARNING and CRITICAL.
+const QUOTA_WARN: f64 = 0.8;
+const QUOTA_CRIT: f64 = 0.95;
+
 /// SES of one region as the check read it.
 pub type RegionResult = (String, Result<SesSnapshot, String>);
 
@@ -74,7 +78,18 @@ pub fn report_into(check: &CrossCheck, ses: &[RegionResult], report: &mut Report
         }
     };
     report.finding("senders", status_of(worst), summary);
-    for v in check.global.iter().filter(|v| v.severity >= Severity::Warn) {
+    // what is about a region's SES account is said once, by the `ses` area below
+    let said_in_ses = |v: &&model::Verdict| {
+        v.ses_region
+            .as_ref()
+            .is_some_and(|r| ses.iter().any(|(s, _)| s == r))
+    };
+    for v in check
+        .global
+        .iter()
+        .filter(|v| v.severity >= Severity::Warn)
+        .filter(|v| !said_in_ses(v))
+    {
         report.finding("senders", status_of(v.severity), v.text.clone());
     }
     report.metric(
@@ -99,13 +114,13 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Rep
                 "ses",
                 Status::Unknown,
                 format!(
-                    "SES {}: account not read: {}",
+                    "SES {}: account not read (sandbox, quota, paused sending unknown): {}",
                     s.region,
                     ses::error_words(&s.region, e)
                 ),
             ),
             Ok(a) => {
-                let (status, words) = if !a.sending_enabled {
+                let (mut status, words) = if !a.sending_enabled {
                     (Status::Critical, "sending paused")
                 } else if !a.production {
                     (
@@ -115,14 +130,35 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Rep
                 } else {
                     (Status::Ok, "production access")
                 };
-                report.finding(
-                    "ses",
-                    status,
-                    format!(
-                        "SES {}: {words}; {:.0} of {:.0} sent in 24 h",
-                        s.region, a.sent_24h, a.max_24h
-                    ),
-                );
+                let mut said = format!("SES {}: {words}", s.region);
+                if !a.enforcement.eq_ignore_ascii_case("HEALTHY") {
+                    status = Status::worst(status, Status::Warning);
+                    said.push_str(&format!("; enforcement status {}", a.enforcement));
+                }
+                said.push_str(&format!(
+                    "; {:.0} of {:.0} sent in 24 h",
+                    a.sent_24h, a.max_24h
+                ));
+                // graded as the ratio's perfdata says: past the quota SES refuses the mail
+                if a.max_24h > 0.0 {
+                    let used = a.sent_24h / a.max_24h;
+                    let by_quota = if used >= QUOTA_CRIT {
+                        Status::Critical
+                    } else if used >= QUOTA_WARN {
+                        Status::Warning
+                    } else {
+                        Status::Ok
+                    };
+                    if by_quota != Status::Ok {
+                        status = Status::worst(status, by_quota);
+                        said.push_str(&format!(
+                            " ({:.0}% of the quota: past it SES refuses mail until the 24 h \
+                             window moves on; ask AWS for more)",
+                            (used * 100.0).floor()
+                        ));
+                    }
+                }
+                report.finding("ses", status, said);
                 let l = |m: Metric| m.label("region", &s.region);
                 report.metric(l(Metric::new(
                     "ses_sent_24h",
@@ -141,7 +177,7 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Rep
                             "Share of the SES 24-hour quota used",
                             a.sent_24h / a.max_24h,
                         ))
-                        .thresholds(0.8, 0.95),
+                        .thresholds(QUOTA_WARN, QUOTA_CRIT),
                     );
                 }
             }
@@ -149,8 +185,56 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Rep
     }
 }
 
+/// The relay setup as the check reads it: `postconf` run under the check's limit for a local
+/// read (stopped there, with anything it started), then the maps it names, read off the async
+/// threads until the same limit. The finding's words when it could not be read.
+async fn relay_setup(
+    inst: &crate::config::PostfixInstance,
+    limit: (std::time::Duration, &'static str),
+    until: std::time::Instant,
+) -> Result<source::RelaySnapshot, String> {
+    use crate::mail::queue::commands::{self, CommandSpec};
+    let until = tokio::time::Instant::from_std(until);
+    let cmd = super::postconf::read_command(inst);
+    let what = super::postconf::describe(&cmd);
+    let spec = CommandSpec::from_command(&cmd);
+    // named without the parameters it asks for: the words must fit a monitoring alert
+    let short = crate::sanitize::sanitize_capped(
+        &what.replace(&format!(" {}", super::postconf::PARAMS.join(" ")), ""),
+        200,
+    );
+    let settings = match tokio::time::timeout_at(until, commands::capture(&spec, 1 << 20)).await {
+        Err(_) => {
+            return Err(format!(
+                "{}: stopped; the relay setup is not known",
+                crate::check::no_answer(&short, limit)
+            ));
+        }
+        Ok(Err(e)) => return Err(format!("cannot read the relay setup: {e}")),
+        Ok(Ok((status, out))) => super::postconf::settings_from(
+            short,
+            status.is_some_and(|s| s.success()),
+            &out.stdout,
+            &out.stderr,
+        )
+        .map_err(|e| format!("cannot read the relay setup: {e}"))?,
+    };
+    let inst = inst.clone();
+    let maps = tokio::task::spawn_blocking(move || {
+        source::snapshot_with(&inst, settings, SystemTime::now())
+    });
+    match tokio::time::timeout_at(until, maps).await {
+        Ok(Ok(snap)) => Ok(snap),
+        Ok(Err(e)) => Err(format!("reading the relay maps failed: {e}")),
+        Err(_) => Err(format!(
+            "{}: a map on a hung file system?",
+            crate::check::no_answer("reading the relay maps", limit)
+        )),
+    }
+}
+
 /// Read everything once and add the Senders findings to `report`. The day's log and SES stop
-/// at `[check] deadline_secs` from now, the relay setup at `read_timeout_secs`.
+/// at `[check] deadline_secs` from now, the relay setup at the check's limit for a local read.
 pub async fn check(config: &Config, report: &mut Report) {
     let cfg = config.senders.clone();
     let Some(inst) = cfg.instance(config).cloned() else {
@@ -159,8 +243,11 @@ pub async fn check(config: &Config, report: &mut Report) {
     };
     let input = cfg.log_input(config);
     let max_line = config.mail_log.max_line_bytes;
-    let limit = config.check.read_limit();
-    let deadline = Deadline::after(config.check.deadline());
+    let limit = config.check.local_limit();
+    let deadline = Deadline::at(
+        config.check.after_start(config.check.deadline()),
+        config.check.deadline(),
+    );
     let secs = deadline.limit().as_secs();
     // the day's log is read beside the setup and stops at the deadline with what it read; the
     // setup (postconf and a few small maps) has no reason to take long
@@ -171,31 +258,10 @@ pub async fn check(config: &Config, report: &mut Report) {
         let day = now - chrono::Duration::days(1);
         logscan::activity_by(&log_input, now, day, max_line, Some(&d))
     });
-    let snap = tokio::task::spawn_blocking(move || source::read_snapshot(&inst, SystemTime::now()));
-    let Ok(snap) = tokio::time::timeout(limit, snap).await else {
-        report.finding(
-            "senders",
-            Status::Unknown,
-            format!(
-                "postconf and the maps did not answer within {} s (a stuck postconf, or a map \
-                 on a hung file system?)",
-                limit.as_secs()
-            ),
-        );
-        return;
-    };
-    let Ok(snap) = snap else {
-        report.finding("senders", Status::Unknown, "reading the relay setup failed");
-        return;
-    };
-    let snap = match snap {
+    let snap = match relay_setup(&inst, limit, config.check.after_start(limit.0)).await {
         Ok(s) => s,
         Err(e) => {
-            report.finding(
-                "senders",
-                Status::Unknown,
-                format!("cannot read the relay setup: {e}"),
-            );
+            report.finding("senders", Status::Unknown, e);
             return;
         }
     };
@@ -259,6 +325,7 @@ pub async fn check(config: &Config, report: &mut Report) {
         Ok(Ok(Err(e))) => (Default::default(), Some(model::unread_log(&e))),
         Ok(Err(e)) => (Default::default(), Some(model::unread_log(&e.to_string()))),
         Err(_) => {
+            deadline.give_up();
             let what = match &input {
                 logscan::LogInput::File(p) => p.display().to_string(),
                 logscan::LogInput::Journal(_) => "journalctl".to_string(),
@@ -304,6 +371,7 @@ pub async fn check(config: &Config, report: &mut Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mail::senders::RegionSes;
     use crate::mail::senders::model::tests::{activity, ses, snapshot};
 
     #[test]
@@ -404,5 +472,134 @@ mod tests {
                 .any(|f| f.area == "ses" && f.status == Status::Unknown)
         );
         assert_eq!(r.status(), Status::Unknown);
+    }
+
+    /// What the check says of SES as `report_into` writes it, for one region's read.
+    fn said_of(region_read: Result<SesSnapshot, String>) -> Report {
+        let snap = snapshot(true, false);
+        let act = activity();
+        let local = model::local_senders("web1.example.com", "");
+        let state = SesState::Regions(
+            [(
+                "us-east-1".to_string(),
+                match &region_read {
+                    Ok(s) => RegionSes::Ready(s.clone()),
+                    Err(e) => RegionSes::Failed(Clean::new(e)),
+                },
+            )]
+            .into(),
+        );
+        let cross = model::cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: state.view(),
+            activity: &act,
+            queue_senders: &[],
+            local_senders: &local,
+            asked: &[],
+            ses_off: false,
+        });
+        let mut r = Report::default();
+        report_into(&cross, &[("us-east-1".into(), region_read)], &mut r);
+        r
+    }
+
+    /// The findings that hold `words`, as (area, status).
+    fn saying(r: &Report, words: &str) -> Vec<(String, Status)> {
+        r.findings
+            .iter()
+            .filter(|f| f.summary.contains(words))
+            .map(|f| (f.area.clone(), f.status))
+            .collect()
+    }
+
+    #[test]
+    fn the_ses_account_is_said_once_in_the_ses_area() {
+        // an account that could not be read
+        let mut s = ses(true);
+        s.account = Err(Clean::new(
+            "SES GetAccount in us-east-1: access denied (ses:GetAccount)",
+        ));
+        let r = said_of(Ok(s));
+        assert_eq!(
+            saying(&r, "access denied (ses:GetAccount)"),
+            [("ses".to_string(), Status::Unknown)],
+            "{:?}",
+            r.findings
+        );
+        assert!(
+            r.findings.iter().any(|f| f.summary
+                == "SES us-east-1: account not read (sandbox, quota, paused sending unknown): \
+                    access denied (ses:GetAccount)"),
+            "{:?}",
+            r.findings
+        );
+        // a region that could not be read at all
+        let r = said_of(Err("no credentials".into()));
+        assert_eq!(
+            saying(&r, "no credentials"),
+            [("ses".to_string(), Status::Unknown)],
+            "{:?}",
+            r.findings
+        );
+        // an account in the sandbox, paused, on probation
+        let mut s = ses(false);
+        if let Ok(a) = &mut s.account {
+            a.sending_enabled = false;
+            a.enforcement = Clean::new("PROBATION");
+        }
+        let r = said_of(Ok(s));
+        for words in ["sandbox", "paused", "PROBATION"] {
+            assert!(
+                saying(&r, words).iter().all(|(area, _)| area == "ses"),
+                "{words}: {:?}",
+                r.findings
+            );
+        }
+        assert!(
+            r.findings.iter().any(|f| f.area == "ses"
+                && f.status == Status::Critical
+                && f.summary
+                    == "SES us-east-1: sending paused; enforcement status PROBATION; 12 of 200 \
+                        sent in 24 h"),
+            "{:?}",
+            r.findings
+        );
+    }
+
+    #[test]
+    fn quota_use_is_graded_as_its_perfdata_says() {
+        let graded = |sent: f64| {
+            let mut s = ses(true);
+            if let Ok(a) = &mut s.account {
+                a.sent_24h = sent;
+                a.max_24h = 200.0;
+            }
+            let mut r = Report::default();
+            report_into(
+                &CrossCheck::default(),
+                &[("us-east-1".into(), Ok(s))],
+                &mut r,
+            );
+            let f = r.findings.iter().find(|f| f.area == "ses").unwrap().clone();
+            (f.status, f.summary)
+        };
+        assert_eq!(
+            graded(12.0),
+            (
+                Status::Ok,
+                "SES us-east-1: production access; 12 of 200 sent in 24 h".to_string()
+            )
+        );
+        assert_eq!(
+            graded(170.0),
+            (
+                Status::Warning,
+                "SES us-east-1: production access; 170 of 200 sent in 24 h (85% of the quota: \
+                 past it SES refuses mail until the 24 h window moves on; ask AWS for more)"
+                    .to_string()
+            )
+        );
+        assert_eq!(graded(199.0).0, Status::Critical);
+        assert_eq!(graded(250.0).0, Status::Critical);
     }
 }

@@ -274,11 +274,11 @@ pub fn activity_by(
         LogInput::File(path) => activity_from_files_by(path, now, since, max_line, deadline)
             .map_err(|e| unavailable_message(path, &e)),
         LogInput::Journal(units) => {
-            let mut journal = crate::mail::log::source::JournalWindow::start(
-                units,
-                Some(since.fixed_offset()),
-                None,
-            )?;
+            use crate::mail::log::source::JournalWindow;
+            let mut journal = match deadline {
+                Some(d) => JournalWindow::under(units, Some(since.fixed_offset()), d)?,
+                None => JournalWindow::start(units, Some(since.fixed_offset()), None)?,
+            };
             let mut log = tally_model();
             let mut years = YearGuess::new(now.date_naive());
             let mut stdout: Box<dyn std::io::Read + Send + '_> = Box::new(&mut journal.stdout);

@@ -1702,6 +1702,7 @@ mod tests {
             row.verdicts.push(model::Verdict {
                 severity: model::Severity::Error,
                 text: "3 bounced in the last day".into(),
+                ses_region: None,
             });
         }
         assert_eq!(p.health().problem.as_deref(), Some("2 senders failing"));

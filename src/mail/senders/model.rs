@@ -31,6 +31,9 @@ pub enum Severity {
 pub struct Verdict {
     pub severity: Severity,
     pub text: String,
+    /// The region whose SES account (or SES as a whole) this is about, not the senders: the
+    /// `ses` area of `opsdeck check` says it, and the `senders` area leaves it out.
+    pub ses_region: Option<String>,
 }
 
 impl Verdict {
@@ -38,6 +41,15 @@ impl Verdict {
         Verdict {
             severity,
             text: text.into(),
+            ses_region: None,
+        }
+    }
+
+    /// A verdict about the SES account of `region`.
+    fn about_ses(region: &str, severity: Severity, text: impl Into<String>) -> Verdict {
+        Verdict {
+            ses_region: Some(region.to_string()),
+            ..Verdict::new(severity, text)
         }
     }
 }
@@ -1043,25 +1055,29 @@ fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
             RegionView::Ready(s) => match &s.account {
                 Ok(a) => {
                     if !a.production {
-                        out.push(Verdict::new(
+                        out.push(Verdict::about_ses(
+                            region,
                             Severity::Warn,
                             format!("SES account in {region} is in the sandbox: recipients must be verified too"),
                         ));
                     }
                     if !a.sending_enabled {
-                        out.push(Verdict::new(
+                        out.push(Verdict::about_ses(
+                            region,
                             Severity::Error,
                             format!("SES sending is paused in {region}"),
                         ));
                     }
                     if !a.enforcement.eq_ignore_ascii_case("HEALTHY") {
-                        out.push(Verdict::new(
+                        out.push(Verdict::about_ses(
+                            region,
                             Severity::Warn,
                             format!("SES enforcement status in {region}: {}", a.enforcement),
                         ));
                     }
                 }
-                Err(e) => out.push(Verdict::new(
+                Err(e) => out.push(Verdict::about_ses(
+                    region,
                     Severity::Warn,
                     format!(
                         "SES account in {region} not read (sandbox, quota, paused sending \
@@ -1070,7 +1086,8 @@ fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
                     ),
                 )),
             },
-            RegionView::Failed(e) => out.push(Verdict::new(
+            RegionView::Failed(e) => out.push(Verdict::about_ses(
+                region,
                 Severity::Warn,
                 format!(
                     "SES in {region} not read: {}",

@@ -133,10 +133,16 @@ pub fn postfix_command(inst: &PostfixInstance, program: &str) -> Command {
     cmd
 }
 
-/// Run `postconf -x` for the parameters (blocking).
-pub fn read(inst: &PostfixInstance) -> Result<RelaySettings, SendersError> {
+/// `postconf -x` for the parameters: what [`read`] runs.
+pub fn read_command(inst: &PostfixInstance) -> Command {
     let mut cmd = postfix_command(inst, "postconf");
     cmd.arg("-x").args(PARAMS);
+    cmd
+}
+
+/// Run `postconf -x` for the parameters (blocking).
+pub fn read(inst: &PostfixInstance) -> Result<RelaySettings, SendersError> {
+    let mut cmd = read_command(inst);
     let what = describe(&cmd);
     let out = cmd.output().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => SendersError::NotFound {
@@ -148,8 +154,18 @@ pub fn read(inst: &PostfixInstance) -> Result<RelaySettings, SendersError> {
             source: e,
         },
     })?;
-    if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
+    settings_from(what, out.status.success(), &out.stdout, &out.stderr)
+}
+
+/// The settings `postconf -x` (named `what`) printed, or the error it said when it failed.
+pub fn settings_from(
+    what: String,
+    success: bool,
+    stdout: &[u8],
+    stderr: &[u8],
+) -> Result<RelaySettings, SendersError> {
+    if !success {
+        let stderr = String::from_utf8_lossy(stderr);
         if let Some(path) = crate::mail::missing_main_cf(&stderr) {
             return Err(SendersError::NotConfigured {
                 command: what,
@@ -161,7 +177,7 @@ pub fn read(inst: &PostfixInstance) -> Result<RelaySettings, SendersError> {
             output: crate::sanitize::sanitize_lines(&stderr, 1000),
         });
     }
-    Ok(parse_output(&String::from_utf8_lossy(&out.stdout)))
+    Ok(parse_output(&String::from_utf8_lossy(stdout)))
 }
 
 /// A command line as a person would type it.

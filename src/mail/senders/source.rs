@@ -196,15 +196,25 @@ pub fn read_snapshot(
     now: SystemTime,
 ) -> Result<RelaySnapshot, SendersError> {
     let settings = postconf::read(inst)?;
+    Ok(snapshot_with(inst, settings, now))
+}
+
+/// The relay setup of an instance whose settings were read already: the maps they name
+/// (blocking).
+pub fn snapshot_with(
+    inst: &PostfixInstance,
+    settings: RelaySettings,
+    now: SystemTime,
+) -> RelaySnapshot {
     let (relay_maps, password_maps, tls_policy_maps) = read_maps(&settings);
-    Ok(RelaySnapshot {
+    RelaySnapshot {
         instance: inst.name.clone(),
         settings,
         relay_maps,
         password_maps,
         tls_policy_maps,
         read_at: DateTime::<Local>::from(now),
-    })
+    }
 }
 
 #[cfg(test)]
