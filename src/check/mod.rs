@@ -279,7 +279,10 @@ impl Report {
             0 => String::new(),
             n => format!(" (+{n} more)"),
         };
-        let mut words = format!("{}: {}", first.area, first.summary);
+        // a finding with a lead (a probe target: what its problems mean) says that alone here;
+        // the line below it carries the evidence
+        let said = first.lead.as_ref().unwrap_or(&first.summary);
+        let mut words = format!("{}: {said}", first.area);
         let room = HEADLINE_WIDTH.saturating_sub(more.len());
         if words.chars().count() > room {
             // in ASCII: a text message's alphabet has no ellipsis

@@ -811,9 +811,19 @@ pub fn expired_ago(days_left: i64) -> String {
 
 /// The value the app would take for the scheme.
 fn proto_of(r: &EchoReply) -> Option<String> {
-    if let Some(p) = r.forwarded.iter().rev().find_map(|e| e.proto.clone()) {
-        return Some(p.to_ascii_lowercase());
-    }
+    forwarded_proto(r).or_else(|| xfp_proto(r))
+}
+
+/// The scheme `Forwarded` gives (its last `proto=`), lower case.
+fn forwarded_proto(r: &EchoReply) -> Option<String> {
+    r.forwarded
+        .iter()
+        .rev()
+        .find_map(|e| e.proto.as_deref().map(str::to_ascii_lowercase))
+}
+
+/// The scheme X-Forwarded-Proto gives (its last value), lower case.
+fn xfp_proto(r: &EchoReply) -> Option<String> {
     let v = r.values("x-forwarded-proto");
     v.last().map(|s| {
         s.rsplit(',')
@@ -1196,9 +1206,24 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
             level = level.max(Level::Warn);
         }
     }
-    let believed_ip = r.client.addr.to_string() == FORGED_IP;
+    let forged_ip = r.client.addr.to_string() == FORGED_IP;
+    // The forged address came through `Forwarded` alone: an application that reads
+    // X-Forwarded-For, as the site behind the balancer does, gets the right one. The header
+    // passing is worth fixing (an application that reads RFC 7239 first believes it), not an
+    // address the site trusts.
+    let without_forwarded = r
+        .client_without_forwarded
+        .as_ref()
+        .filter(|c| forged_ip && c.addr.to_string() != FORGED_IP);
+    let believed_ip = forged_ip && without_forwarded.is_none();
     let forged_proto = if https { "http" } else { "https" };
-    let believed_proto = r.peer_trusted && proto_of(r).as_deref() == Some(forged_proto);
+    let forged_scheme = r.peer_trusted && proto_of(r).as_deref() == Some(forged_proto);
+    // as for the address: a forged scheme in `Forwarded` alone
+    let scheme_without_forwarded = xfp_proto(r);
+    let scheme_only_forwarded = forged_scheme
+        && forwarded_proto(r).is_some()
+        && scheme_without_forwarded.as_deref() != Some(forged_proto);
+    let believed_proto = forged_scheme && !scheme_only_forwarded;
     let mut believed = Vec::new();
     if believed_ip {
         believed.push(format!("its address ({FORGED_IP} was believed)"));
@@ -1227,9 +1252,30 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
     if !believed.is_empty() {
         level = Level::Fail;
         summary = format!("a client can forge {}: {summary}", believed.join(" and "));
+    } else if without_forwarded.is_some() || scheme_only_forwarded {
+        let mut taken = Vec::new();
+        if let Some(c) = without_forwarded {
+            taken.push(format!(
+                "the forged address ({FORGED_IP}; X-Forwarded-For gives {})",
+                c.addr
+            ));
+        }
+        if scheme_only_forwarded {
+            taken.push(format!(
+                "the forged scheme ({forged_proto}; X-Forwarded-Proto gives {})",
+                scheme_without_forwarded.as_deref().unwrap_or("none")
+            ));
+        }
+        level = level.max(Level::Warn);
+        summary = format!(
+            "a client's Forwarded header reaches the app: apps that read it before the X-Forwarded headers take {}: {summary}",
+            taken.join(" and ")
+        );
     }
     // the header the app took the forged address from names the hole
     let via = match r.client.source {
+        // forged in X-Forwarded-For too: the header the site reads names it
+        ClientSource::Forwarded if r.client_without_forwarded.is_some() => "X-Forwarded-For",
         ClientSource::Forwarded => "Forwarded header",
         ClientSource::XRealIp => "X-Real-IP",
         ClientSource::XForwardedFor | ClientSource::Peer => "X-Forwarded-For",
@@ -1240,6 +1286,8 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
         Some("the app trusts a forged scheme (X-Forwarded-Proto)".into())
     } else if believed_first {
         Some("apps that read the first X-Forwarded-Proto trust a forged one".into())
+    } else if without_forwarded.is_some() || scheme_only_forwarded {
+        Some("apps that read Forwarded trust a forged one".into())
     } else if level == Level::Warn {
         Some("forwarding headers a client sends pass the balancer".into())
     } else {
@@ -1253,6 +1301,12 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
         "client computed as {} ({})",
         r.client.addr, r.client.reason
     ));
+    if let Some(c) = &r.client_without_forwarded {
+        v = v.ev(format!(
+            "client without Forwarded: {} ({})",
+            c.addr, c.reason
+        ));
+    }
     for e in evidence {
         v = v.ev(e);
     }
@@ -1396,6 +1450,7 @@ mod tests {
                 source,
                 reason: "test".into(),
             },
+            client_without_forwarded: None,
             peer_trusted: true,
             header_count: 3,
         }
@@ -1458,6 +1513,89 @@ mod tests {
             v.summary
         );
         assert!(v.fix.iter().any(|f| f.contains("proxy_set_header")));
+    }
+
+    /// What arrives behind a balancer (127.0.0.3, trusted) that sets X-Forwarded-For and
+    /// X-Forwarded-Proto itself, with what the client sent in `Forwarded` passed on or not,
+    /// as the echo listener computes it.
+    fn behind_balancer(forwarding: &[(&str, &str)]) -> EchoReply {
+        let cfg = crate::probe::config::EchoConfig {
+            trusted_proxies: vec!["127.0.0.0/8".parse().unwrap()],
+            ..Default::default()
+        };
+        crate::probe::echo::build_reply(
+            crate::probe::echo::ReplyParts {
+                at: 0,
+                peer: "127.0.0.3:5555".parse().unwrap(),
+                local: "127.0.0.1:8099".parse().unwrap(),
+                pp: None,
+                method: "GET".into(),
+                path: "/".into(),
+                host: Some("www.example.com".into()),
+                forwarding: forwarding
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect(),
+                forwarding_order: crate::probe::echo::HeaderOrder::Arrival,
+                forwarding_lines: (1..=forwarding.len()).collect(),
+                header_count: 3,
+            },
+            &cfg,
+        )
+    }
+
+    /// The site reads X-Forwarded-For: a `Forwarded` header the balancer passes on is a
+    /// warning for applications that read it, not a forged address the site believes. Forged
+    /// in X-Forwarded-For too, it is the failure it always was, named by both headers.
+    #[test]
+    fn a_forged_forwarded_header_alone_warns_for_apps_that_read_it() {
+        let forwarded_passed = behind_balancer(&[
+            ("forwarded", "for=203.0.113.66;proto=http"),
+            ("x-forwarded-for", "198.51.100.20"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        assert_eq!(forwarded_passed.client.source, ClientSource::Forwarded);
+        let v = judge_forged(&(Exchange::default(), Ok(forwarded_passed)), true);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert!(
+            v.summary.starts_with(
+                "a client's Forwarded header reaches the app: apps that read it before the \
+                 X-Forwarded headers take the forged address (203.0.113.66; X-Forwarded-For \
+                 gives 198.51.100.20) and the forged scheme (http; X-Forwarded-Proto gives \
+                 https): Forwarded passing through"
+            ),
+            "{}",
+            v.summary
+        );
+        assert_eq!(
+            v.consequence.as_deref(),
+            Some("apps that read Forwarded trust a forged one")
+        );
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.starts_with("client without Forwarded: 198.51.100.20")),
+            "{:?}",
+            v.evidence
+        );
+        assert!(
+            v.fix
+                .iter()
+                .any(|f| f.contains("proxy_set_header Forwarded \"\"")),
+            "{:?}",
+            v.fix
+        );
+
+        let both_passed = behind_balancer(&[
+            ("forwarded", "for=203.0.113.66"),
+            ("x-forwarded-for", "203.0.113.66"),
+        ]);
+        let v = judge_forged(&(Exchange::default(), Ok(both_passed)), true);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert_eq!(
+            v.consequence.as_deref(),
+            Some("the app trusts a forged X-Forwarded-For")
+        );
     }
 
     #[test]

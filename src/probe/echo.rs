@@ -101,6 +101,12 @@ pub struct EchoReply {
     pub forwarded_error: Option<String>,
     /// The client address as computed with the trusted proxies.
     pub client: ClientAddr,
+    /// The client address an application that does not read `Forwarded` computes
+    /// (X-Forwarded-For, else X-Real-IP), when `Forwarded` arrived and decided `client`:
+    /// the site this host runs reads X-Forwarded-For, and a `Forwarded` header passed
+    /// through matters only to applications that read it.
+    #[serde(default)]
+    pub client_without_forwarded: Option<ClientAddr>,
     /// Was the (effective) peer a trusted proxy, so that an application
     /// would believe its forwarding headers at all?
     #[serde(default)]
@@ -530,6 +536,14 @@ pub fn build_reply(p: ReplyParts, cfg: &EchoConfig) -> EchoReply {
             .map(|s| s.ip())
             .unwrap_or(p.peer.ip());
     let client = forwarded::client_address(effective_peer, &input, &cfg.trusted_proxies);
+    let client_without_forwarded =
+        (client.source == forwarded::ClientSource::Forwarded).then(|| {
+            let input = ForwardingInput {
+                forwarded: Vec::new(),
+                ..input
+            };
+            forwarded::client_address(effective_peer, &input, &cfg.trusted_proxies)
+        });
     EchoReply {
         at: p.at,
         peer: p.peer,
@@ -545,6 +559,7 @@ pub fn build_reply(p: ReplyParts, cfg: &EchoConfig) -> EchoReply {
         forwarded: fwd,
         forwarded_error: fwd_err,
         client,
+        client_without_forwarded,
         peer_trusted: forwarded::is_trusted(effective_peer, &cfg.trusted_proxies),
         header_count: p.header_count,
     }

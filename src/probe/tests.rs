@@ -522,7 +522,7 @@ fn tile_says_what_the_worst_failure_means_at_80x24_and_40_columns() {
     let s = draw(&p, 80, 4, false);
     assert!(
         s.contains(
-            "│FAIL www            the app trusts a forged Forwarded header · forged headers"
+            "│FAIL www            the app trusts a forged X-Forwarded-For · forged headers,"
         ),
         "{s}"
     );
@@ -544,7 +544,7 @@ fn tile_says_what_the_worst_failure_means_at_80x24_and_40_columns() {
 fn list_says_what_each_failing_target_means_at_80x24_and_40_columns() {
     let s = draw(&pane(), 80, 24, true);
     assert!(
-        s.contains("│  the app trusts a forged Forwarded header · forged headers"),
+        s.contains("│  the app trusts a forged X-Forwarded-For · forged headers"),
         "{s}"
     );
     assert!(
@@ -552,7 +552,10 @@ fn list_says_what_each_failing_target_means_at_80x24_and_40_columns() {
         "{s}"
     );
     let s = draw(&pane(), 40, 24, true);
-    assert!(s.contains("│  the app trusts a forged Forwarded"), "{s}");
+    assert!(
+        s.contains("│  the app trusts a forged X-Forwarded…│"),
+        "{s}"
+    );
     assert!(s.contains("│  visitors get a redirect loop"), "{s}");
 }
 
@@ -641,13 +644,24 @@ fn check_leads_with_the_words_of_the_tile() {
     // the status line says what each target's problems mean alone: the second target is not
     // pushed out of sight by the first one's evidence, which the lines below it carry
     assert!(
-        nagios.starts_with(&format!(
-            "OPSDECK CRITICAL - probe: www: {www}; the app trusts a forged X-Forwarded-For line; \
+        rep.summary().starts_with(&format!(
+            "probe: www: {www}; the app trusts a forged X-Forwarded-For line; \
              certificate expires in 9 day(s) (warning at 21, critical at 7); \
-             probe: shop: {shop}; visitors cannot connect over HTTPS | "
+             probe: shop: {shop}; visitors cannot connect over HTTPS"
+        )),
+        "{}",
+        rep.summary()
+    );
+    // the Nagios first line, cut to a phone's notification, says the first of them
+    let first = nagios.lines().next().unwrap();
+    assert!(
+        first.starts_with(&format!(
+            "OPSDECK CRITICAL - probe: www: {www}; the app trusts a forged X-Forwarded-For line; "
         )),
         "{nagios}"
     );
+    assert!(first.ends_with("... (+1 more)"), "{nagios}");
+    assert!(!first.contains("FAIL forged headers"), "{nagios}");
     assert!(
         nagios.contains(&format!(
             "\nCRITICAL probe: www: {www}; FAIL forged headers: "
