@@ -287,6 +287,13 @@ fn a_sender_refused_at_reception_is_not_taken_to_the_senders_pane() {
         s.contains("refused   RCPT from unknown[203.0.113.99]"),
         "{s}"
     );
+    // nor is its route looked up: it is no sender of this host's
+    w.shared.relay = Some(std::sync::Arc::new(
+        crate::mail::senders::model::tests::snapshot(false, false),
+    ));
+    let s = w.screen(120, 30, true);
+    assert!(s.contains("refused   RCPT"), "{s}");
+    assert!(!s.contains("route "), "{s}");
 }
 
 #[test]

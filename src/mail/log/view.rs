@@ -545,10 +545,12 @@ fn render_detail(
     }
     // the sender's route as the Senders pane read it: which relay this sender's mail goes
     // through, without leaving the pane (not for a refusal at reception: not this host's sender)
-    let sender = o
-        .filter(|o| !refused_at_reception(o))
-        .and_then(|o| o.from.clone())
-        .or_else(|| message.and_then(|m| m.from.clone()));
+    let sender = if o.is_some_and(refused_at_reception) {
+        None
+    } else {
+        o.and_then(|o| o.from.clone())
+            .or_else(|| message.and_then(|m| m.from.clone()))
+    };
     if let Some(f) = sender {
         lines.push(Line::from(vec![
             label("route"),
