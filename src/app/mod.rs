@@ -196,6 +196,7 @@ impl App {
             now,
             shared: Shared {
                 hostname,
+                several_instances: config.postfix.len() > 1,
                 ..Shared::default()
             },
             queue: QueuePane::new(config),

@@ -287,6 +287,13 @@ fn a_sender_refused_at_reception_is_not_taken_to_the_senders_pane() {
         s.contains("refused   RCPT from unknown[203.0.113.99]"),
         "{s}"
     );
+    // nor is its route looked up: it is no sender of this host's
+    w.shared.relay = Some(std::sync::Arc::new(
+        crate::mail::senders::model::tests::snapshot(false, false),
+    ));
+    let s = w.screen(120, 30, true);
+    assert!(s.contains("refused   RCPT"), "{s}");
+    assert!(!s.contains("route "), "{s}");
 }
 
 #[test]
@@ -426,6 +433,10 @@ fn zoomed_table_wide() {
 #[test]
 fn detail_80x24() {
     let mut w = World::loaded();
+    // the relay setup as the Senders pane read it: the detail names the sender's route
+    w.shared.relay = Some(std::sync::Arc::new(
+        crate::mail::senders::model::tests::snapshot(false, false),
+    ));
     assert!(w.with_cx(|p, cx| p.on_jump(&Jump::LogHistory("40A53C8900".into()), cx)));
     let s = w.screen(80, 24, true);
     assert!(s.contains("What to do"));
@@ -712,4 +723,62 @@ fn detail_of_a_message_deleted_with_postsuper_says_deleted_not_lost() {
         "{s}"
     );
     assert!(!read.contains("LOST"), "{s}");
+}
+
+/// The detail of a sender's failure names the route the Senders pane read for it (the map entry
+/// or relayhost, and whether there are SASL credentials for that relay, never the secret), and
+/// says plainly when the relay setup has not been read or may be another instance's.
+#[test]
+fn the_detail_names_the_senders_route_from_the_senders_read() {
+    use crate::mail::senders::maps::parse_table;
+    use crate::mail::senders::source::MapContent;
+    use std::sync::Arc;
+
+    let mut w = World::loaded();
+    assert!(w.with_cx(|p, cx| p.on_jump(&Jump::LogHistory("40A53C8900".into()), cx)));
+    let s = w.screen(80, 30, true);
+    assert!(
+        s.contains("route     not known yet: the Senders pane has not read the relay setup"),
+        "{s}"
+    );
+
+    // not in the sender map: the relayhost, which has no credentials in the password map
+    let mut snap = crate::mail::senders::model::tests::snapshot(false, false);
+    w.shared.relay = Some(Arc::new(snap.clone()));
+    let s = w.screen(120, 30, true);
+    assert!(
+        s.contains(
+            "route     [mail.isp.example]:587 (relayhost: no map entry); no SASL credentials for this relay"
+        ),
+        "{s}"
+    );
+
+    // in the sender map, to SES, whose credentials exist: said so, the secret never shown
+    let (entries, _) = parse_table(
+        "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
+         root@localhost [email-smtp.us-east-1.amazonaws.com]:587\n",
+    );
+    snap.relay_maps[0].content = MapContent::Table(entries);
+    w.shared.relay = Some(Arc::new(snap));
+    let s = w.screen(160, 30, true);
+    assert!(
+        s.contains(
+            "route     [email-smtp.us-east-1.amazonaws.com]:587 (hash:/etc/postfix/sender_relay line 2); SASL credentials found"
+        ),
+        "{s}"
+    );
+    assert!(
+        !s.contains("SuperSecret") && !s.contains("AKIAEXAMPLEUSER"),
+        "{s}"
+    );
+
+    // two instances: the route is the Senders pane's instance's, and said to be
+    w.shared.several_instances = true;
+    let s = w.screen(200, 30, true);
+    assert!(
+        s.contains(
+            "route     if sent through instance default: [email-smtp.us-east-1.amazonaws.com]:587"
+        ),
+        "{s}"
+    );
 }

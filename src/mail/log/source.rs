@@ -660,7 +660,15 @@ pub struct Wakeup {
     poll_only: bool,
     /// A watch was refused and that was logged: said once until one is set again.
     refused_said: bool,
+    /// Refusals in a row, and the wakes still to pass before the next try: the kernel's limit
+    /// is rarely freed from one wake to the next, and every try is a new inotify instance.
+    refusals: u32,
+    retry_in: u32,
 }
+
+/// At most this many wakes between two tries at a refused watch (half a minute at the default
+/// 500 ms interval): counted in wakes, not by the clock, as the app's own ticks.
+const MAX_RETRY_WAKES: u32 = 64;
 
 /// A watch on one directory.
 struct DirWatch {
@@ -696,6 +704,8 @@ impl Wakeup {
             interval,
             poll_only,
             refused_said: false,
+            refusals: 0,
+            retry_in: 0,
         };
         if !poll_only {
             wake.rearm();
@@ -728,6 +738,11 @@ impl Wakeup {
     /// Set the watches again where the directories there now are not the ones watched. A new
     /// watcher each time: nothing of a replaced directory's watch is carried over.
     fn rearm(&mut self) {
+        // after a refusal, watches are tried again less and less often (doubling, up to
+        // MAX_RETRY_WAKES); a replaced directory still drops its old watch at once
+        let may_try = self.retry_in == 0;
+        self.retry_in = self.retry_in.saturating_sub(1);
+        let mut tried = false;
         let replaced = self.replaced.swap(false, Ordering::Relaxed);
         let here = dir_id(&self.dir);
         let current = match (&self.watch, here) {
@@ -739,7 +754,10 @@ impl Wakeup {
             if let Some(old) = self.watch.take() {
                 self.moved = Some(old);
             }
-            if let Some(id) = here {
+            if let Some(id) = here
+                && may_try
+            {
+                tried = true;
                 self.watch = self.watch_dir(self.dir.clone(), id, None);
             }
         }
@@ -752,13 +770,26 @@ impl Wakeup {
         };
         if !current {
             self.above = None;
-            if let Some((on, id, name)) = target {
+            if let Some((on, id, name)) = target
+                && may_try
+            {
+                tried = true;
                 self.above = self.watch_dir(on, id, Some(name));
             }
         }
         // every watch there is a directory for is set: a refusal after this is news again
         if self.watch.is_some() == here.is_some() && self.above.is_some() == above_wanted {
             self.refused_said = false;
+            self.refusals = 0;
+            self.retry_in = 0;
+        } else if tried {
+            self.refusals = self.refusals.saturating_add(1);
+            // the next try on the 2nd wake from now, then the 4th, the 8th...
+            let gap = 1u32
+                .checked_shl(self.refusals)
+                .unwrap_or(u32::MAX)
+                .min(MAX_RETRY_WAKES);
+            self.retry_in = gap - 1;
         }
     }
 
@@ -807,7 +838,7 @@ impl Wakeup {
                 id,
             }),
             Err(e) => {
-                // tried again on every wake: said once until a watch is set again
+                // tried again later (rearm's backoff): said once until a watch is set again
                 if !self.refused_said {
                     self.refused_said = true;
                     tracing::warn!("mail log: cannot watch {}: {e}; polling", on.display());
@@ -823,7 +854,8 @@ impl Wakeup {
     pub fn wait(&mut self) {
         let _ = self.rx.recv_timeout(self.interval);
         while self.rx.try_recv().is_ok() {}
-        // a watch lost or refused is tried again: a limit reached at start may be free now
+        // a watch lost or refused is tried again (a refused one after a backoff): a limit
+        // reached at start may be free now
         if !self.poll_only {
             self.rearm();
         }
@@ -1443,8 +1475,16 @@ mod tests {
     /// limit is shared with everything else running: a test does not exhaust it).
     static REFUSED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
+    /// Watches tried, by directory.
+    static TRIED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
     pub(super) fn refused(on: &Path) -> bool {
+        TRIED.lock().unwrap().push(on.to_path_buf());
         REFUSED.lock().unwrap().iter().any(|p| p == on)
+    }
+
+    fn tries(on: &Path) -> usize {
+        TRIED.lock().unwrap().iter().filter(|p| *p == on).count()
     }
 
     fn refuse(dir: &Path, refused: bool) {
@@ -1524,8 +1564,55 @@ mod tests {
         assert!(!wake.notify());
         refuse(&dir, false);
         refuse(root.path(), false);
-        wake.wait();
+        // tried again within the backoff's longest gap
+        for _ in 0..MAX_RETRY_WAKES {
+            wake.wait();
+        }
         assert!(wake.notify());
+    }
+
+    /// A refused watch is not tried on every wake (a new inotify instance each time, twice a
+    /// second at the default interval, for as long as the limit lasts): the gaps between tries
+    /// double up to MAX_RETRY_WAKES; once one is set, a later refusal starts from the short gap.
+    #[test]
+    fn a_refused_watch_is_tried_again_less_and_less_often() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("log");
+        std::fs::create_dir(&dir).unwrap();
+        let log = dir.join("mail.log");
+        refuse(&dir, true);
+        refuse(root.path(), true);
+        let mut wake = Wakeup::new(&log, Duration::ZERO, false);
+        assert_eq!(tries(&dir), 1);
+        // the wakes on which the log's directory was tried
+        let mut at = vec![0];
+        for n in 1..=300 {
+            let before = tries(&dir);
+            wake.wait();
+            if tries(&dir) > before {
+                at.push(n);
+            }
+        }
+        let gaps: Vec<usize> = at.windows(2).map(|w| w[1] - w[0]).collect();
+        assert_eq!(gaps, [2, 4, 8, 16, 32, 64, 64, 64], "tried on wakes {at:?}");
+        assert!(!wake.notify());
+        // set once it may be; refused again later (the directory replaced), tried soon again
+        refuse(&dir, false);
+        refuse(root.path(), false);
+        while !wake.notify() {
+            wake.wait();
+        }
+        refuse(&dir, true);
+        std::fs::rename(&dir, root.path().join("log.old")).unwrap();
+        std::fs::create_dir(&dir).unwrap();
+        let before = tries(&dir);
+        for _ in 0..3 {
+            wake.wait();
+        }
+        assert!(!wake.notify());
+        assert_eq!(tries(&dir) - before, 2, "tried at once, then after 2 wakes");
+        refuse(&dir, false);
+        refuse(root.path(), false);
     }
 
     /// `poll_only` (a log on a network filesystem): the follower looks at the file once an

@@ -543,6 +543,20 @@ fn render_detail(
             ]));
         }
     }
+    // the sender's route as the Senders pane read it: which relay this sender's mail goes
+    // through, without leaving the pane (not for a refusal at reception: not this host's sender)
+    let sender = if o.is_some_and(refused_at_reception) {
+        None
+    } else {
+        o.and_then(|o| o.from.clone())
+            .or_else(|| message.and_then(|m| m.from.clone()))
+    };
+    if let Some(f) = sender {
+        lines.push(Line::from(vec![
+            label("route"),
+            Span::styled(route_text(f.as_str(), cx), cx.theme.text),
+        ]));
+    }
     if let Some(m) = message {
         let mut state = state_words(m.state()).to_string();
         // the notification's own fate: a bounce refused in turn (SES and MAILER-DAEMON) told
@@ -666,6 +680,24 @@ fn render_detail(
         lines.push(Line::from(Span::styled(h.to_string(), style)));
     }
     frame.render_widget(d.scroll.paragraph(lines, area), area);
+}
+
+/// A sender's route in words, from the relay setup the Senders pane read, or why it is not
+/// known. With several Postfix instances, the one it is for is named: this mail may have gone
+/// through another.
+fn route_text(sender: &str, cx: &ViewCx<'_>) -> String {
+    let Some(snap) = &cx.shared.relay else {
+        return "not known yet: the Senders pane has not read the relay setup".into();
+    };
+    let route = crate::mail::senders::model::route_summary(snap, sender);
+    if cx.shared.several_instances {
+        format!(
+            "if sent through instance {}: {route}",
+            crate::sanitize::Clean::new(&snap.instance)
+        )
+    } else {
+        route
+    }
 }
 
 /// The list's footer for the selected row: its position, queue id, and the dsn and relay it has

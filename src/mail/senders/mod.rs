@@ -1062,6 +1062,8 @@ impl Pane for SendersPane {
             SendersEvent::Relay(Ok(snap)) => {
                 self.relay_slow = None;
                 let first = self.relay.is_none();
+                // the Failures detail names a failing sender's route from the same read
+                cx.shared.relay = Some(std::sync::Arc::new((*snap).clone()));
                 self.relay = Some(*snap);
                 self.relay_error = None;
                 self.refreshing = self.activity_pending;
@@ -1682,6 +1684,14 @@ mod tests {
         assert!(
             matches!(&effects[..], [Effect::Senders(SendersEffect::RefreshSes(t))] if t.region == "us-east-1"),
             "{effects:?}"
+        );
+        // the Failures detail reads the same setup for a sender's route
+        assert_eq!(
+            cx.shared
+                .relay
+                .as_ref()
+                .map(|r| r.settings.relayhost.as_str()),
+            Some("[mail.isp.example]:587")
         );
         p
     }

@@ -318,6 +318,39 @@ pub fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
     default_route(snap, None)
 }
 
+/// A sender's route in one line, for a view outside the Senders pane (the Failures detail): the
+/// relay and what chose it, and whether SASL credentials exist for that relay. The password is
+/// never part of it, nor the user name: "found" or "none" is what the line is for.
+pub fn route_summary(snap: &RelaySnapshot, sender: &str) -> String {
+    let sender = sender.to_ascii_lowercase();
+    let route = route_for(snap, &sender);
+    let mut text = match &route {
+        Route::Map { relay, map, line } => format!("{relay} ({map} line {line})"),
+        Route::Default { relay, dunno: None } => format!("{relay} (relayhost: no map entry)"),
+        Route::Default {
+            relay,
+            dunno: Some(d),
+        } => format!("{relay} (relayhost: DUNNO at {d})"),
+        Route::Direct => "straight to the recipient's MX (no map entry, no relayhost)".into(),
+        Route::Unknown { why } => return format!("not known: {why}"),
+    };
+    if let Some(relay) = route.relay_text().and_then(Relay::parse) {
+        text.push_str(match creds_for(snap, &sender, &relay) {
+            Creds::Found {
+                has_password: true, ..
+            } => "; SASL credentials found",
+            Creds::Found {
+                has_password: false,
+                ..
+            } => "; SASL credentials found, with no password",
+            Creds::Missing => "; no SASL credentials for this relay",
+            Creds::Unknown => "; SASL credentials not known (password map not read)",
+            Creds::NotUsed => "; no SASL (smtp_sasl_auth_enable off or no password map)",
+        });
+    }
+    text
+}
+
 /// A map answer of `DUNNO` ends the search without a relay of its own (Postfix 2.6 and
 /// later): the sender goes through `relayhost`.
 fn is_dunno(value: &str) -> bool {
