@@ -13,12 +13,12 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
 use super::checks::{Check, HopView, Level, TargetReport};
 use super::{EchoLine, Focus, ProbePane};
 use crate::app::pane::ViewCx;
-use crate::ui::widgets::{fit, pane_block, truncate, wrap_words};
+use crate::ui::widgets::{fit, hanging, pane_block, truncate, wrap_words};
 
 const CHECKS: [Check; 6] = [
     Check::Redirects,
@@ -53,64 +53,6 @@ fn fitted(pieces: Vec<(String, Style)>, width: usize) -> Line<'static> {
         spans.push(Span::styled(t, style));
     }
     Line::from(spans)
-}
-
-/// Styled pieces wrapped at spaces into lines of at most `width` columns, the lines after the
-/// first indented by `indent` columns (a word longer than a line is broken, never dropped).
-fn hanging(pieces: Vec<(String, Style)>, width: usize, indent: usize) -> Vec<Line<'static>> {
-    let chars: Vec<(char, Style)> = pieces
-        .iter()
-        .flat_map(|(t, s)| t.chars().map(move |c| (c, *s)))
-        .collect();
-    let indent = if width > indent + 8 { indent } else { 0 };
-    let mut lines = Vec::new();
-    let mut start = 0;
-    while start < chars.len() {
-        let first = lines.is_empty();
-        let room = if first { width } else { width - indent }.max(1);
-        let (mut used, mut end, mut space) = (0, start, None);
-        while end < chars.len() {
-            let cw = chars[end].0.width().unwrap_or(0);
-            if used + cw > room {
-                break;
-            }
-            // a break inside the first line's own indent would leave it empty
-            if chars[end].0 == ' ' && (!first || end >= indent) {
-                space = Some(end);
-            }
-            used += cw;
-            end += 1;
-        }
-        let (cut, next) = if end == chars.len() {
-            (end, end)
-        } else if chars[end].0 == ' ' {
-            (end, end + 1)
-        } else if let Some(sp) = space.filter(|&sp| sp > start) {
-            (sp, sp + 1)
-        } else {
-            let e = end.max(start + 1);
-            (e, e)
-        };
-        let mut spans: Vec<Span<'static>> = Vec::new();
-        if !first && indent > 0 {
-            spans.push(Span::raw(" ".repeat(indent)));
-        }
-        let mut run = String::new();
-        let mut style = chars[start].1;
-        for &(c, st) in &chars[start..cut] {
-            if st != style && !run.is_empty() {
-                spans.push(Span::styled(std::mem::take(&mut run), style));
-            }
-            style = st;
-            run.push(c);
-        }
-        if !run.is_empty() {
-            spans.push(Span::styled(run, style));
-        }
-        lines.push(Line::from(spans));
-        start = next;
-    }
-    lines
 }
 
 fn age(now: i64, at: i64) -> String {
@@ -873,42 +815,4 @@ fn render_echo_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &Vie
         ));
     }
     frame.render_widget(p.scroll.paragraph(lines, area), area);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn text(lines: &[Line<'_>]) -> Vec<String> {
-        lines
-            .iter()
-            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
-            .collect()
-    }
-
-    #[test]
-    fn hanging_lines_keep_every_character() {
-        let st = Style::default();
-        let l = hanging(
-            vec![("FAIL ".into(), st), ("a bb ccc dddd".into(), st)],
-            14,
-            5,
-        );
-        assert_eq!(text(&l), ["FAIL a bb ccc", "     dddd"]);
-        // a word longer than a line is broken, not cut with an ellipsis
-        let l = hanging(
-            vec![("     fix https://example.com/a/long/path".into(), st)],
-            20,
-            9,
-        );
-        let t = text(&l);
-        assert!(t.iter().all(|r| r.width() <= 20), "{t:?}");
-        assert_eq!(
-            t.concat().replace(' ', ""),
-            "fixhttps://example.com/a/long/path"
-        );
-        // too narrow to indent: wrapped at the border
-        let l = hanging(vec![("ok   one two three".into(), st)], 10, 5);
-        assert_eq!(text(&l), ["ok   one", "two three"]);
-    }
 }

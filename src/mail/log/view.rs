@@ -15,7 +15,7 @@ use super::pane::{Detail, FailuresPane};
 use super::source::SourceState;
 use crate::app::pane::ViewCx;
 use crate::mail::queue::model::fmt_age;
-use crate::ui::widgets::{fit, fit_address, pane_block, truncate, wrap_words};
+use crate::ui::widgets::{fit, fit_address, hanging, pane_block, truncate, wrap_words};
 
 pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
     let log = &cx.shared.mail_log;
@@ -490,6 +490,14 @@ fn render_detail(
         .unwrap_or_else(|| "NOQUEUE".into());
     let mut lines: Vec<Line<'_>> = Vec::new();
     let label = |k: &str| Span::styled(format!("{k:<10}"), cx.theme.muted);
+    // a labelled field too long for the line wraps under its value, not under the labels
+    let field = |k: &str, v: String, style: Style| {
+        hanging(
+            vec![(format!("{k:<10}"), cx.theme.muted), (v, style)],
+            usize::from(area.width),
+            10,
+        )
+    };
     let mut head = vec![Span::styled(format!("Message {id}"), cx.theme.title)];
     if let Some(o) = o {
         head.push(Span::styled(
@@ -513,14 +521,8 @@ fn render_detail(
                 cx.theme.text,
             ),
         ]));
-        lines.push(Line::from(vec![
-            label("from"),
-            Span::styled(sender_text(o), cx.theme.text),
-        ]));
-        lines.push(Line::from(vec![
-            label("to"),
-            Span::styled(o.to.to_string(), cx.theme.text),
-        ]));
+        lines.extend(field("from", sender_text(o), cx.theme.text));
+        lines.extend(field("to", o.to.to_string(), cx.theme.text));
         if !o.relay.is_empty() {
             let what = if refused_at_reception(o) {
                 "refused"
@@ -531,10 +533,7 @@ fn render_detail(
                 Some((_, long)) => long,
                 None => o.relay.to_string(),
             };
-            lines.push(Line::from(vec![
-                label(what),
-                Span::styled(relay, cx.theme.text),
-            ]));
+            lines.extend(field(what, relay, cx.theme.text));
         }
         if !o.dsn.is_empty() {
             lines.push(Line::from(vec![
@@ -552,10 +551,7 @@ fn render_detail(
             .or_else(|| message.and_then(|m| m.from.clone()))
     };
     if let Some(f) = sender {
-        lines.push(Line::from(vec![
-            label("route"),
-            Span::styled(route_text(f.as_str(), cx), cx.theme.text),
-        ]));
+        lines.extend(field("route", route_text(f.as_str(), cx), cx.theme.text));
     }
     if let Some(m) = message {
         let mut state = state_words(m.state()).to_string();
@@ -604,7 +600,7 @@ fn render_detail(
         } else {
             cx.theme.text
         };
-        lines.push(Line::from(vec![label("state"), Span::styled(state, style)]));
+        lines.extend(field("state", state, style));
     }
     if let Some(c) = o.and_then(|o| o.category) {
         lines.push(Line::from(""));
