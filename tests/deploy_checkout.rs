@@ -1374,3 +1374,50 @@ fn a_rollback_past_the_journal_reach_reads_not_known_not_new() {
         "{lines:#?}"
     );
 }
+
+/// A commit rolled back once and brought back far below the commits the confirm lists (the
+/// reason it was rolled back may still hold): the confirm counts it among all the new commits
+/// and names it, and past the commits it asks the journal about it says so.
+#[test]
+fn a_rolled_back_commit_below_the_listed_ones_is_counted_and_named() {
+    let mut f = Fixture::new();
+    let (cfg, a) = (f.config(), access());
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    f.commit(&[("index.html", "<h1>five</h1>\n")], "Fifth");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    checkout::deploy(&cfg, &request(&f, &f.commits[3], Kind::Rollback), &a).unwrap();
+    let fifth = f.commits.last().unwrap().clone();
+    // upstream moves on by more than the preview lists
+    let now = chrono::Utc::now().timestamp();
+    empty_commits(&f.dev, checkout::MAX_LISTED + 10, now, "Upstream");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    let pr = checkout::preview(&cfg, "origin/main", Kind::Deploy).unwrap();
+    assert_eq!(pr.new_total, checkout::MAX_LISTED + 11);
+    assert!(!pr.new_commits.iter().any(|c| c.id.to_string() == fifth));
+    let lines = confirm_of(&f, "origin/main");
+    assert!(
+        lines.contains(&"61 commit(s) to deploy, 1 of them rolled back before".to_string()),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.contains(&format!("  the newest rolled back: {} Fifth", &fifth[..7])),
+        "{lines:#?}"
+    );
+
+    // past the commits asked about: said, not called new
+    empty_commits(&f.dev, checkout::MAX_ASKED, now + 3_600, "Later");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    let lines = confirm_of(&f, "origin/main");
+    assert!(
+        lines.contains(
+            &"2061 commit(s) to deploy, none of the newest 2000 taken back before, \
+              the older not asked"
+                .to_string()
+        ),
+        "{lines:#?}"
+    );
+}

@@ -733,18 +733,32 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
     }
     // commits live once and taken back are not new: said as the commit list says them; a
     // rollback goes back to a revision that was deployed, so all it brings was live before
+    // of every new commit asked about, listed or not; past MAX_ASKED the older are not asked
     let not_known = p
-        .new_commits
-        .iter()
-        .filter(|c| p.deployed_before.get(&c.id) == Some(&TakenBack::NotKnown))
+        .deployed_before
+        .values()
+        .filter(|b| **b == TakenBack::NotKnown)
         .count();
+    let bounded = p.new_asked < p.new_total;
     let mut commits = match (p.kind, deployed_before(p)) {
         (Kind::Rollback, _) => format!("{} commit(s) brought back", p.new_total),
-        (Kind::Deploy, None) if not_known == 0 => format!("{} new commit(s)", p.new_total),
+        (Kind::Deploy, None) if not_known == 0 && !bounded => {
+            format!("{} new commit(s)", p.new_total)
+        }
         (Kind::Deploy, back) => {
             let mut s = format!("{} commit(s) to deploy", p.new_total);
-            if let Some((k, word)) = back {
-                s.push_str(&format!(", {k} of them {word} before"));
+            let of = if bounded {
+                format!("of the newest {}", p.new_asked)
+            } else {
+                "of them".to_string()
+            };
+            match back {
+                Some((k, word)) => s.push_str(&format!(", {k} {of} {word} before")),
+                None if bounded => s.push_str(&format!(", none {of} taken back before")),
+                None => {}
+            }
+            if bounded {
+                s.push_str(", the older not asked");
             }
             if not_known > 0 {
                 // older than the journal's reach: perhaps live before, perhaps new
@@ -766,6 +780,20 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
             _ => String::new(),
         };
         lines.push(one_row(format!("  + {} {mark}{}", c.short, c.subject)));
+    }
+    // the newest of those taken back, when the list shown does not hold it
+    if let Some(c) = p.newest_taken_back.as_ref().filter(|n| {
+        p.kind == Kind::Deploy && !p.new_commits.iter().take(room.new).any(|c| c.id == n.id)
+    }) {
+        let mark = p
+            .deployed_before
+            .get(&c.id)
+            .map(|b| b.mark())
+            .unwrap_or("taken back");
+        lines.push(one_row(format!(
+            "  the newest {mark}: {} {}",
+            c.short, c.subject
+        )));
     }
     for c in p.dropped_commits.iter().take(room.dropped) {
         lines.push(one_row(format!("  - {} {}", c.short, c.subject)));
@@ -920,9 +948,9 @@ fn pop_may_conflict(to: git2::Oid, files: &[Clean], stashed: &[Clean]) -> String
 /// word for them.
 fn deployed_before(p: &Preview) -> Option<(usize, &'static str)> {
     let marks: Vec<&'static str> = p
-        .new_commits
-        .iter()
-        .filter_map(|c| p.deployed_before.get(&c.id).map(|b| b.mark()))
+        .deployed_before
+        .values()
+        .map(|b| b.mark())
         .filter(|m| *m != "not known")
         .collect();
     let word = if marks.iter().all(|m| *m == "rolled back") {
@@ -1849,6 +1877,7 @@ mod tests {
             })
             .collect();
         pr.new_total = 10;
+        pr.new_asked = 10;
         pr.files = many("file", 20)
             .into_iter()
             .map(|path| crate::deploy::status::Change { kind: 'M', path })
