@@ -1271,12 +1271,21 @@ fn a_commit_in_no_list_deployed_before_is_not_new_in_the_confirm() {
         ),
         "{lines:#?}"
     );
-    assert!(
-        lines.contains(&format!(
-            "  + {} (taken back) Hot fix on the server",
-            &fix[..7]
-        )),
-        "{lines:#?}"
+    // the one commit it brings is the target: named once, by the first line
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "deploy {} -> {} Hot fix on the server",
+                &f.head()[..7],
+                &fix[..7]
+            ),
+            "1 commit(s) to deploy, 1 of them taken back before, 1 commit(s) taken back".into(),
+            format!("  - {} Fourth: new page", &f.head()[..7]),
+            "2 file(s) change:".into(),
+            "  M index.html".into(),
+            "  D new.html".into(),
+        ],
     );
 
     // a local branch deployed, then rolled back from: the branch's commit is in no list
@@ -1371,6 +1380,11 @@ fn a_rollback_past_the_journal_reach_reads_not_known_not_new() {
             &"2 commit(s) to deploy, 1 not known (older than the journal's last 30 deploys)"
                 .to_string()
         ),
+        "{lines:#?}"
+    );
+    let fifth = f.commits.last().unwrap();
+    assert!(
+        lines.contains(&format!("  + {} (not known) Fifth", &fifth[..7])),
         "{lines:#?}"
     );
 }

@@ -774,7 +774,9 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
         commits.push_str(&format!(", {} commit(s) taken back", p.dropped_total));
     }
     lines.push(commits);
-    for c in p.new_commits.iter().take(room.new) {
+    // the one new commit is the target the first line names: its mark is in the count above
+    let only_target = p.new_total == 1 && p.new_commits.first().is_some_and(|c| c.id == p.to.id);
+    for c in p.new_commits.iter().take(room.new).filter(|_| !only_target) {
         let mark = match p.deployed_before.get(&c.id) {
             Some(b) if p.kind == Kind::Deploy => format!("({}) ", b.mark()),
             _ => String::new(),
@@ -1806,11 +1808,11 @@ mod tests {
         pr.dropped_total = 1;
         pr.dropped_commits = vec![testdata::commit(0x22, "Hot fix", "Ops", 60)];
         let c = confirm(previewed(&mut p, pr));
+        // the one commit it brings is the target the first line names: not listed again
         assert_eq!(
-            c.lines[1..5],
+            c.lines[1..4],
             [
                 "1 commit(s) to deploy, 1 of them rolled back before, 1 commit(s) taken back",
-                "  + 3333333 (rolled back) Pricing \\e]0;pwned\\x07 page\\e[2J",
                 "  - 2222222 Hot fix",
                 "WARNING: 2222222 is on no remote branch: after this only git's reflog keeps it",
             ],
@@ -1839,7 +1841,7 @@ mod tests {
             c.lines[1..3],
             [
                 "1 commit(s) to deploy, 1 not known (older than the journal's last 30 deploys)",
-                "  + 3333333 (not known) Pricing \\e]0;pwned\\x07 page\\e[2J",
+                "2 file(s) change:",
             ],
             "{:#?}",
             c.lines
