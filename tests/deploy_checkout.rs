@@ -1207,6 +1207,11 @@ fn a_checkout_still_refused_after_the_stash_says_where_the_changes_are() {
 /// The confirm dialog of deploying `spec` on the site as it is now: its title and lines, from
 /// the pane fed the real status and the real preview, as the app feeds it.
 fn confirm_of(f: &Fixture, spec: &str) -> Vec<String> {
+    confirm_of_kind(f, spec, Kind::Deploy)
+}
+
+/// The confirm dialog of a deploy or rollback of `spec` (see [`confirm_of`]).
+fn confirm_of_kind(f: &Fixture, spec: &str, kind: Kind) -> Vec<String> {
     use opsdeck::app::effect::Effect;
     use opsdeck::app::pane::{Cx, Pane};
     use opsdeck::deploy::{DeployEvent, DeployPane};
@@ -1229,7 +1234,7 @@ fn confirm_of(f: &Fixture, spec: &str) -> Vec<String> {
         },
         &mut cx,
     );
-    let pr = checkout::preview(&cfg, spec, Kind::Deploy).unwrap();
+    let pr = checkout::preview(&cfg, spec, kind).unwrap();
     let fx = p.on_event(
         DeployEvent::Preview {
             target: 0,
@@ -1433,5 +1438,34 @@ fn a_rolled_back_commit_below_the_listed_ones_is_counted_and_named() {
                 .to_string()
         ),
         "{lines:#?}"
+    );
+}
+
+/// The rollback's confirm on a real repository says each fact once: the revisions on its first
+/// line, who made the deploy it undoes and when, the commit it takes back.
+#[test]
+fn the_rollback_confirm_says_each_fact_once() {
+    let mut f = Fixture::new();
+    let (cfg, a) = (f.config(), access());
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    f.commit(&[("index.html", "<h1>five</h1>\n")], "Fifth");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    let back = journal::rollback_target(&journal_of(&f)).unwrap().clone();
+    let lines = confirm_of_kind(&f, &back.from, Kind::Rollback);
+    let (four, five) = (&f.commits[3][..7], &f.commits[4][..7]);
+    let when = back.time.get(..16).unwrap().replace('T', " ");
+    assert_eq!(
+        lines,
+        [
+            format!("rollback {five} -> {four} Fourth: new page"),
+            format!("Undoes the deploy by {}@{}, {when}", back.user, back.host),
+            "b again after it goes one deploy further back".into(),
+            "0 commit(s) brought back, 1 commit(s) taken back".into(),
+            format!("  - {five} Fifth"),
+            "1 file(s) change:".into(),
+            "  M index.html".into(),
+        ]
     );
 }

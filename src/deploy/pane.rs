@@ -910,10 +910,10 @@ fn undone_lines(status: Option<&RepoStatus>, p: &Preview) -> Vec<String> {
         return Vec::new();
     };
     let short = |x: &str| x.get(..7).unwrap_or(x).to_string();
+    // its revisions are not said again: it came from the rollback's target, and went to
+    // HEAD or, when HEAD moved since, to the revision the line after names
     let mut lines = vec![format!(
-        "Undoes the deploy {}->{} by {}@{}, {}",
-        short(&e.from),
-        short(&e.to),
+        "Undoes the deploy by {}@{}, {}",
         e.user,
         e.host,
         e.time.get(..16).unwrap_or(&e.time).replace('T', " ")
@@ -2368,7 +2368,7 @@ mod tests {
         assert_eq!(
             lines[1..4],
             [
-                "Undoes the deploy 1111111->2222222 by dana@web1, 2026-11-27 10:00".to_string(),
+                "Undoes the deploy by dana@web1, 2026-11-27 10:00".to_string(),
                 "b again after it goes one deploy further back".into(),
                 // what a rollback brings was deployed before: not "new"
                 "1 commit(s) brought back".into(),
