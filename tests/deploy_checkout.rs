@@ -1207,6 +1207,11 @@ fn a_checkout_still_refused_after_the_stash_says_where_the_changes_are() {
 /// The confirm dialog of deploying `spec` on the site as it is now: its title and lines, from
 /// the pane fed the real status and the real preview, as the app feeds it.
 fn confirm_of(f: &Fixture, spec: &str) -> Vec<String> {
+    confirm_of_kind(f, spec, Kind::Deploy)
+}
+
+/// The confirm dialog of a deploy or rollback of `spec` (see [`confirm_of`]).
+fn confirm_of_kind(f: &Fixture, spec: &str, kind: Kind) -> Vec<String> {
     use opsdeck::app::effect::Effect;
     use opsdeck::app::pane::{Cx, Pane};
     use opsdeck::deploy::{DeployEvent, DeployPane};
@@ -1229,7 +1234,7 @@ fn confirm_of(f: &Fixture, spec: &str) -> Vec<String> {
         },
         &mut cx,
     );
-    let pr = checkout::preview(&cfg, spec, Kind::Deploy).unwrap();
+    let pr = checkout::preview(&cfg, spec, kind).unwrap();
     let fx = p.on_event(
         DeployEvent::Preview {
             target: 0,
@@ -1271,12 +1276,21 @@ fn a_commit_in_no_list_deployed_before_is_not_new_in_the_confirm() {
         ),
         "{lines:#?}"
     );
-    assert!(
-        lines.contains(&format!(
-            "  + {} (taken back) Hot fix on the server",
-            &fix[..7]
-        )),
-        "{lines:#?}"
+    // the one commit it brings is the target: named once, by the first line
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "deploy {} -> {} Hot fix on the server",
+                &f.head()[..7],
+                &fix[..7]
+            ),
+            "1 commit(s) to deploy, 1 of them taken back before, 1 commit(s) taken back".into(),
+            format!("  - {} Fourth: new page", &f.head()[..7]),
+            "2 file(s) change:".into(),
+            "  M index.html".into(),
+            "  D new.html".into(),
+        ],
     );
 
     // a local branch deployed, then rolled back from: the branch's commit is in no list
@@ -1372,5 +1386,86 @@ fn a_rollback_past_the_journal_reach_reads_not_known_not_new() {
                 .to_string()
         ),
         "{lines:#?}"
+    );
+    let fifth = f.commits.last().unwrap();
+    assert!(
+        lines.contains(&format!("  + {} (not known) Fifth", &fifth[..7])),
+        "{lines:#?}"
+    );
+}
+
+/// A commit rolled back once and brought back far below the commits the confirm lists (the
+/// reason it was rolled back may still hold): the confirm counts it among all the new commits
+/// and names it, and past the commits it asks the journal about it says so.
+#[test]
+fn a_rolled_back_commit_below_the_listed_ones_is_counted_and_named() {
+    let mut f = Fixture::new();
+    let (cfg, a) = (f.config(), access());
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    f.commit(&[("index.html", "<h1>five</h1>\n")], "Fifth");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    checkout::deploy(&cfg, &request(&f, &f.commits[3], Kind::Rollback), &a).unwrap();
+    let fifth = f.commits.last().unwrap().clone();
+    // upstream moves on by more than the preview lists
+    let now = chrono::Utc::now().timestamp();
+    empty_commits(&f.dev, checkout::MAX_LISTED + 10, now, "Upstream");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    let pr = checkout::preview(&cfg, "origin/main", Kind::Deploy).unwrap();
+    assert_eq!(pr.new_total, checkout::MAX_LISTED + 11);
+    assert!(!pr.new_commits.iter().any(|c| c.id.to_string() == fifth));
+    let lines = confirm_of(&f, "origin/main");
+    assert!(
+        lines.contains(&"61 commit(s) to deploy, 1 of them rolled back before".to_string()),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.contains(&format!("  the newest rolled back: {} Fifth", &fifth[..7])),
+        "{lines:#?}"
+    );
+
+    // past the commits asked about: said, not called new
+    empty_commits(&f.dev, checkout::MAX_ASKED, now + 3_600, "Later");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    let lines = confirm_of(&f, "origin/main");
+    assert!(
+        lines.contains(
+            &"2061 commit(s) to deploy, none of the newest 2000 taken back before, \
+              the older not asked"
+                .to_string()
+        ),
+        "{lines:#?}"
+    );
+}
+
+/// The rollback's confirm on a real repository says each fact once: the revisions on its first
+/// line, who made the deploy it undoes and when, the commit it takes back.
+#[test]
+fn the_rollback_confirm_says_each_fact_once() {
+    let mut f = Fixture::new();
+    let (cfg, a) = (f.config(), access());
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    f.commit(&[("index.html", "<h1>five</h1>\n")], "Fifth");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    let back = journal::rollback_target(&journal_of(&f)).unwrap().clone();
+    let lines = confirm_of_kind(&f, &back.from, Kind::Rollback);
+    let (four, five) = (&f.commits[3][..7], &f.commits[4][..7]);
+    let when = back.time.get(..16).unwrap().replace('T', " ");
+    assert_eq!(
+        lines,
+        [
+            format!("rollback {five} -> {four} Fourth: new page"),
+            format!("Undoes the deploy by {}@{}, {when}", back.user, back.host),
+            "b again after it goes one deploy further back".into(),
+            "0 commit(s) brought back, 1 commit(s) taken back".into(),
+            format!("  - {five} Fifth"),
+            "1 file(s) change:".into(),
+            "  M index.html".into(),
+        ]
     );
 }

@@ -25,6 +25,11 @@ use crate::sanitize::Clean;
 /// Most files and commits listed in a preview (totals are exact).
 pub const MAX_LISTED: usize = 50;
 
+/// Most of the new commits (the newest) a preview asks the journal about, listed or not: a
+/// commit rolled back once may come back far below the list, and each journal entry replayed
+/// walks at most as many again.
+pub const MAX_ASKED: usize = 2_000;
+
 /// A deploy or a rollback.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -60,9 +65,15 @@ pub struct Preview {
     /// Commits the target has that HEAD lacks.
     pub new_commits: Vec<CommitInfo>,
     pub new_total: usize,
-    /// Of the listed new commits, those live once and taken back, as the journal tells it
-    /// (a commit on neither HEAD nor the upstream too: it is in no commit list).
+    /// Of the new commits asked about (the newest `new_asked`, listed or not), those live once
+    /// and taken back, as the journal tells it (a commit on neither HEAD nor the upstream too:
+    /// it is in no commit list).
     pub deployed_before: std::collections::HashMap<Oid, status::TakenBack>,
+    /// How many of the new commits, newest first, the journal was asked about: fewer than
+    /// `new_total` when [`MAX_ASKED`] was reached.
+    pub new_asked: usize,
+    /// The newest new commit that was live once and taken back (not "not known").
+    pub newest_taken_back: Option<CommitInfo>,
     /// Commits HEAD has that the target lacks (going back).
     pub dropped_commits: Vec<CommitInfo>,
     pub dropped_total: usize,
@@ -236,12 +247,15 @@ pub fn dry_run(
     ))
 }
 
+/// The commits reachable from `include` and not from `exclude`, newest first: the first
+/// [`MAX_LISTED`], how many in all, and the ids of the first `ids` of them.
 fn commits_between(
     repo: &Repository,
     path: &Path,
     include: Oid,
     exclude: Option<Oid>,
-) -> Result<(Vec<CommitInfo>, usize), DeployError> {
+    ids: usize,
+) -> Result<(Vec<CommitInfo>, usize, Vec<Oid>), DeployError> {
     let g = |e| DeployError::git(path, "log", e);
     let mut walk = repo.revwalk().map_err(g)?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)
@@ -251,6 +265,7 @@ fn commits_between(
         walk.hide(x).map_err(g)?;
     }
     let mut out = Vec::new();
+    let mut kept = Vec::new();
     let mut total = 0;
     for id in walk {
         let id = id.map_err(g)?;
@@ -258,8 +273,11 @@ fn commits_between(
         if out.len() < MAX_LISTED {
             out.push(CommitInfo::from_commit(&repo.find_commit(id).map_err(g)?));
         }
+        if kept.len() < ids {
+            kept.push(id);
+        }
     }
-    Ok((out, total))
+    Ok((out, total, kept))
 }
 
 /// What checking out `spec` would do. Reads only.
@@ -304,14 +322,27 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
         .collect();
     let stale_branch = stale_local_branch(&repo, spec.trim());
     let head_id = head.as_ref().map(|h| h.id());
-    let (new_commits, new_total) = commits_between(&repo, path, target.id(), head_id)?;
+    let (new_commits, new_total, asked) =
+        commits_between(&repo, path, target.id(), head_id, MAX_ASKED)?;
     let deployed_before = status::taken_back_of(
         &repo,
         &journal::read(repo.path()).0,
-        new_commits.iter().map(|c| c.id).collect(),
+        asked.iter().copied().collect(),
     );
+    let newest_taken_back = asked
+        .iter()
+        .find(|id| {
+            deployed_before
+                .get(id)
+                .is_some_and(|b| *b != status::TakenBack::NotKnown)
+        })
+        .and_then(|id| repo.find_commit(*id).ok())
+        .map(|c| CommitInfo::from_commit(&c));
     let (dropped_commits, dropped_total) = match head_id {
-        Some(h) => commits_between(&repo, path, h, Some(target.id()))?,
+        Some(h) => {
+            let (c, n, _) = commits_between(&repo, path, h, Some(target.id()), 0)?;
+            (c, n)
+        }
         None => (Vec::new(), 0),
     };
     let state = status::state_name(repo.state());
@@ -338,6 +369,8 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
         new_commits,
         new_total,
         deployed_before,
+        new_asked: asked.len(),
+        newest_taken_back,
         dropped_commits,
         dropped_total,
         local_changes: (m + u).saturating_sub(conflicts.local.len()),

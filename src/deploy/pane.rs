@@ -733,18 +733,32 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
     }
     // commits live once and taken back are not new: said as the commit list says them; a
     // rollback goes back to a revision that was deployed, so all it brings was live before
+    // of every new commit asked about, listed or not; past MAX_ASKED the older are not asked
     let not_known = p
-        .new_commits
-        .iter()
-        .filter(|c| p.deployed_before.get(&c.id) == Some(&TakenBack::NotKnown))
+        .deployed_before
+        .values()
+        .filter(|b| **b == TakenBack::NotKnown)
         .count();
+    let bounded = p.new_asked < p.new_total;
     let mut commits = match (p.kind, deployed_before(p)) {
         (Kind::Rollback, _) => format!("{} commit(s) brought back", p.new_total),
-        (Kind::Deploy, None) if not_known == 0 => format!("{} new commit(s)", p.new_total),
+        (Kind::Deploy, None) if not_known == 0 && !bounded => {
+            format!("{} new commit(s)", p.new_total)
+        }
         (Kind::Deploy, back) => {
             let mut s = format!("{} commit(s) to deploy", p.new_total);
-            if let Some((k, word)) = back {
-                s.push_str(&format!(", {k} of them {word} before"));
+            let of = if bounded {
+                format!("of the newest {}", p.new_asked)
+            } else {
+                "of them".to_string()
+            };
+            match back {
+                Some((k, word)) => s.push_str(&format!(", {k} {of} {word} before")),
+                None if bounded => s.push_str(&format!(", none {of} taken back before")),
+                None => {}
+            }
+            if bounded {
+                s.push_str(", the older not asked");
             }
             if not_known > 0 {
                 // older than the journal's reach: perhaps live before, perhaps new
@@ -760,12 +774,28 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
         commits.push_str(&format!(", {} commit(s) taken back", p.dropped_total));
     }
     lines.push(commits);
-    for c in p.new_commits.iter().take(room.new) {
+    // the one new commit is the target the first line names: its mark is in the count above
+    let only_target = p.new_total == 1 && p.new_commits.first().is_some_and(|c| c.id == p.to.id);
+    for c in p.new_commits.iter().take(room.new).filter(|_| !only_target) {
         let mark = match p.deployed_before.get(&c.id) {
             Some(b) if p.kind == Kind::Deploy => format!("({}) ", b.mark()),
             _ => String::new(),
         };
         lines.push(one_row(format!("  + {} {mark}{}", c.short, c.subject)));
+    }
+    // the newest of those taken back, when the list shown does not hold it
+    if let Some(c) = p.newest_taken_back.as_ref().filter(|n| {
+        p.kind == Kind::Deploy && !p.new_commits.iter().take(room.new).any(|c| c.id == n.id)
+    }) {
+        let mark = p
+            .deployed_before
+            .get(&c.id)
+            .map(|b| b.mark())
+            .unwrap_or("taken back");
+        lines.push(one_row(format!(
+            "  the newest {mark}: {} {}",
+            c.short, c.subject
+        )));
     }
     for c in p.dropped_commits.iter().take(room.dropped) {
         lines.push(one_row(format!("  - {} {}", c.short, c.subject)));
@@ -880,10 +910,10 @@ fn undone_lines(status: Option<&RepoStatus>, p: &Preview) -> Vec<String> {
         return Vec::new();
     };
     let short = |x: &str| x.get(..7).unwrap_or(x).to_string();
+    // its revisions are not said again: it came from the rollback's target, and went to
+    // HEAD or, when HEAD moved since, to the revision the line after names
     let mut lines = vec![format!(
-        "Undoes the deploy {}->{} by {}@{}, {}",
-        short(&e.from),
-        short(&e.to),
+        "Undoes the deploy by {}@{}, {}",
         e.user,
         e.host,
         e.time.get(..16).unwrap_or(&e.time).replace('T', " ")
@@ -920,9 +950,9 @@ fn pop_may_conflict(to: git2::Oid, files: &[Clean], stashed: &[Clean]) -> String
 /// word for them.
 fn deployed_before(p: &Preview) -> Option<(usize, &'static str)> {
     let marks: Vec<&'static str> = p
-        .new_commits
-        .iter()
-        .filter_map(|c| p.deployed_before.get(&c.id).map(|b| b.mark()))
+        .deployed_before
+        .values()
+        .map(|b| b.mark())
         .filter(|m| *m != "not known")
         .collect();
     let word = if marks.iter().all(|m| *m == "rolled back") {
@@ -1778,11 +1808,11 @@ mod tests {
         pr.dropped_total = 1;
         pr.dropped_commits = vec![testdata::commit(0x22, "Hot fix", "Ops", 60)];
         let c = confirm(previewed(&mut p, pr));
+        // the one commit it brings is the target the first line names: not listed again
         assert_eq!(
-            c.lines[1..5],
+            c.lines[1..4],
             [
                 "1 commit(s) to deploy, 1 of them rolled back before, 1 commit(s) taken back",
-                "  + 3333333 (rolled back) Pricing \\e]0;pwned\\x07 page\\e[2J",
                 "  - 2222222 Hot fix",
                 "WARNING: 2222222 is on no remote branch: after this only git's reflog keeps it",
             ],
@@ -1811,7 +1841,7 @@ mod tests {
             c.lines[1..3],
             [
                 "1 commit(s) to deploy, 1 not known (older than the journal's last 30 deploys)",
-                "  + 3333333 (not known) Pricing \\e]0;pwned\\x07 page\\e[2J",
+                "2 file(s) change:",
             ],
             "{:#?}",
             c.lines
@@ -1849,6 +1879,7 @@ mod tests {
             })
             .collect();
         pr.new_total = 10;
+        pr.new_asked = 10;
         pr.files = many("file", 20)
             .into_iter()
             .map(|path| crate::deploy::status::Change { kind: 'M', path })
@@ -2337,7 +2368,7 @@ mod tests {
         assert_eq!(
             lines[1..4],
             [
-                "Undoes the deploy 1111111->2222222 by dana@web1, 2026-11-27 10:00".to_string(),
+                "Undoes the deploy by dana@web1, 2026-11-27 10:00".to_string(),
                 "b again after it goes one deploy further back".into(),
                 // what a rollback brings was deployed before: not "new"
                 "1 commit(s) brought back".into(),

@@ -167,6 +167,8 @@ pub fn preview() -> Preview {
         new_commits: vec![s.log[0].commit.clone()],
         new_total: 1,
         deployed_before: Default::default(),
+        new_asked: 1,
+        newest_taken_back: None,
         dropped_commits: Vec::new(),
         dropped_total: 0,
         conflicts: Vec::new(),

@@ -220,8 +220,9 @@ fn head_line(s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Line<'static> {
 /// The branch line: the branch, how far from its upstream, how old that knowledge is (the last
 /// fetch), an operation in progress. Said in the longest form that fits `w`: the upstream's
 /// name goes first, then the note of commits taken back is shortened, "not upstream" becomes
-/// "local", the note is left to the commit list's marks, and last the arrows stand alone; the
-/// counts, the age of the fetch and an operation in progress stay at 80 and 60 columns.
+/// "local", the note is left to the commit list's marks, the arrows stand alone, and last a long
+/// branch name is cut; the counts, the age of the fetch and an operation in progress stay at 80
+/// and 60 columns.
 fn branch_line(s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Line<'static> {
     let forms = [
         (true, Note::Full, 0),
@@ -231,11 +232,23 @@ fn branch_line(s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Line<'static> {
         (false, Note::None, 1),
         (false, Note::None, 2),
     ];
+    let width = |l: &[Span<'static>]| l.iter().map(|s| s.content.width()).sum::<usize>();
     let mut line = Vec::new();
     for (name, note, short) in forms {
         line = branch_spans(s, cx, name, note, short);
-        if line.iter().map(|s| s.content.width()).sum::<usize>() <= w {
+        if width(&line) <= w {
             break;
+        }
+    }
+    // still too wide: a long branch name is cut with an ellipsis before the fetch's age or an
+    // operation in progress would be (the branch span follows the label)
+    let over = width(&line).saturating_sub(w);
+    if over > 0
+        && let Some(b) = line.get_mut(1)
+    {
+        let room = b.content.width().saturating_sub(over);
+        if room >= 4 {
+            b.content = truncate(&b.content, room).into();
         }
     }
     fit_line(line, w)
@@ -964,6 +977,25 @@ mod tests {
         let narrow = line(&p, 60);
         assert!(narrow.contains("merge in progress"), "{narrow}");
         assert!(narrow.contains("· fetched 3h ago"), "{narrow}");
+    }
+
+    /// A long branch name with a merge in progress at 60x20: the branch name is cut with an
+    /// ellipsis, the counts, the age of the fetch and the merge stay.
+    #[test]
+    fn a_long_branch_in_a_merge_keeps_the_fetch_age_at_60x20() {
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.branch = Some(Clean::new("feature/checkout-redesign-for-winter-sale"));
+            s.state = Some("merge");
+            let u = s.upstream.as_mut().unwrap();
+            (u.behind, u.ahead) = (12, 1);
+        }
+        let s = text(&draw(&p, 60, 20, true));
+        let line = s.lines().find(|l| l.contains("│on    ")).unwrap();
+        assert!(line.contains("· fetched 3h ago"), "{s}");
+        assert!(line.contains("merge in progress"), "{s}");
+        assert!(line.contains("on    feature…: ↓12 ↑1"), "{s}");
+        insta::assert_snapshot!(s);
     }
 
     /// Whatever marks the commits carry ("rolled back", "taken back", "new", "HEAD", none), the
