@@ -1462,7 +1462,7 @@ fn the_rollback_confirm_says_each_fact_once() {
             format!("rollback {five} -> {four} Fourth: new page"),
             format!("Undoes the deploy by {}@{}, {when}", back.user, back.host),
             "b again after it goes one deploy further back".into(),
-            "0 commit(s) brought back, 1 commit(s) taken back".into(),
+            "1 commit(s) taken back".into(),
             format!("  - {five} Fifth"),
             "1 file(s) change:".into(),
             "  M index.html".into(),

@@ -741,6 +741,8 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
         .count();
     let bounded = p.new_asked < p.new_total;
     let mut commits = match (p.kind, deployed_before(p)) {
+        // a rollback to the deploy before the last brings nothing back: not said
+        (Kind::Rollback, _) if p.new_total == 0 => String::new(),
         (Kind::Rollback, _) => format!("{} commit(s) brought back", p.new_total),
         (Kind::Deploy, None) if not_known == 0 && !bounded => {
             format!("{} new commit(s)", p.new_total)
@@ -771,9 +773,12 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
         }
     };
     if p.dropped_total > 0 {
-        commits.push_str(&format!(", {} commit(s) taken back", p.dropped_total));
+        let sep = if commits.is_empty() { "" } else { ", " };
+        commits.push_str(&format!("{sep}{} commit(s) taken back", p.dropped_total));
     }
-    lines.push(commits);
+    if !commits.is_empty() {
+        lines.push(commits);
+    }
     // the one new commit is the target the first line names: its mark is in the count above
     let only_target = p.new_total == 1 && p.new_commits.first().is_some_and(|c| c.id == p.to.id);
     for c in p.new_commits.iter().take(room.new).filter(|_| !only_target) {
@@ -2385,6 +2390,31 @@ mod tests {
         // a deploy's dialog says none of it
         let lines = confirm(previewed(&mut pane(), testdata::preview())).lines;
         assert!(lines.iter().all(|l| !l.contains("Undoes")), "{lines:#?}");
+    }
+
+    /// A rollback to the revision before the last deploy brings nothing back: its dialog
+    /// says what it takes back, not "0 commit(s) brought back".
+    #[test]
+    fn a_rollback_that_brings_nothing_back_says_only_what_it_takes_back() {
+        let s = testdata::status();
+        let mut pr = testdata::preview();
+        pr.kind = Kind::Rollback;
+        pr.to = s.log[2].commit.clone();
+        pr.from = Some(testdata::commit(0x22, "x", "y", 0));
+        pr.new_commits.clear();
+        pr.new_total = 0;
+        pr.new_asked = 0;
+        pr.dropped_commits = vec![testdata::commit(0x22, "Friendlier greeting", "dana", 0)];
+        pr.dropped_total = 1;
+        let lines = confirm(previewed(&mut pane(), pr)).lines;
+        assert!(
+            lines.iter().all(|l| !l.contains("brought back")),
+            "{lines:#?}"
+        );
+        assert!(
+            lines.iter().any(|l| l == "1 commit(s) taken back"),
+            "{lines:#?}"
+        );
     }
 
     #[test]
