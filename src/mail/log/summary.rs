@@ -211,7 +211,7 @@ pub struct SenderRow {
     pub delivered_since: Option<DateTime<FixedOffset>>,
     /// For `<>`: its failed notices by the sender of the failed mail they were the bounces of,
     /// so that they count as fixed when that sender's mail moves again (at most
-    /// [`MAX_NOTICE_SENDERS`] senders). A notice whose message, or its sender, is not known (the
+    /// `MAX_NOTICE_SENDERS` senders). A notice whose message, or its sender, is not known (the
     /// log starts after it, or too many senders) is in none: never counted as fixed.
     #[serde(skip)]
     pub notices_of: Vec<(String, u64)>,
