@@ -194,6 +194,27 @@ mod tests {
     }
 
     #[test]
+    fn a_stateful_charset_cut_between_words_comes_out_whole() {
+        // 日本語 in ISO-2022-JP, cut inside the two bytes of 本: word by word it would read
+        // the rest as ASCII
+        assert_eq!(
+            decode("Subject: =?ISO-2022-JP?B?GyRCRnxL?= =?ISO-2022-JP?B?XDhsGyhC?="),
+            "Subject: 日本語"
+        );
+        // Shift_JIS (日本), cut after a lead byte, and Q beside B in the same charset
+        assert_eq!(
+            decode("Subject: =?Shift_JIS?Q?=93=FA=96?= =?shift_jis?B?ew==?="),
+            "Subject: 日本"
+        );
+        // two charsets side by side are decoded each in its own, and plain text beside a
+        // word keeps its space
+        assert_eq!(
+            decode("Subject: Re: =?KOI8-R?B?8NLJ18XU?= =?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?= ok"),
+            "Subject: Re: Привет日本語 ok"
+        );
+    }
+
+    #[test]
     fn what_does_not_decode_is_left_as_written() {
         for raw in [
             "Subject: =?X-NONE?B?8NLJ18XU?=",    // a charset no label names
@@ -213,5 +234,84 @@ mod tests {
             decode("Subject: =?UTF-8?B?!!!?= =?UTF-8?Q?ok?="),
             "Subject: =?UTF-8?B?!!!?= ok"
         );
+    }
+
+    mod props {
+        use super::decode;
+        use crate::sanitize::{Clean, is_unsafe_char};
+        use base64::Engine as _;
+        use proptest::prelude::*;
+
+        /// Header text made of the pieces encoded-words are made of, so that half-words,
+        /// bad hex, bad base64 and odd charsets come up often.
+        fn header() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                Just("=?".to_string()),
+                Just("?=".to_string()),
+                Just("?".to_string()),
+                Just("UTF-8".to_string()),
+                Just("ISO-2022-JP".to_string()),
+                Just("utf-8*en".to_string()),
+                Just("?B?".to_string()),
+                Just("?q?".to_string()),
+                Just("=C3".to_string()),
+                Just("=1B".to_string()),
+                Just("=E2=80=AE".to_string()),
+                Just("G3sw".to_string()),
+                Just("w6k=".to_string()),
+                Just("_".to_string()),
+                Just(" ".to_string()),
+                Just("\t".to_string()),
+                any::<char>().prop_map(String::from),
+            ];
+            proptest::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+        }
+
+        proptest! {
+            #[test]
+            fn decoding_never_panics_and_what_is_shown_is_safe(s in header()) {
+                let shown = Clean::capped(&decode(&s), 1000);
+                prop_assert!(!shown.chars().any(is_unsafe_char), "{:?}", shown);
+                prop_assert!(!shown.contains('\t'));
+            }
+
+            #[test]
+            fn decoding_never_panics_on_any_text(s in any::<String>()) {
+                let _ = decode(&s);
+            }
+
+            /// Any text cut into encoded-words wherever a mailer likes (inside a character
+            /// too), each word B or Q, with whitespace between them: decoded, the text again.
+            #[test]
+            fn text_cut_into_words_anywhere_reads_whole(
+                text in "\\PC{1,24}",
+                cuts in proptest::collection::vec(any::<proptest::sample::Index>(), 0..5),
+                b in proptest::collection::vec(any::<bool>(), 6),
+            ) {
+                let bytes = text.as_bytes();
+                let mut at: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len())).collect();
+                at.extend([0, bytes.len()]);
+                at.sort_unstable();
+                at.dedup();
+                let words: Vec<String> = at
+                    .windows(2)
+                    .enumerate()
+                    .map(|(i, w)| {
+                        let part = &bytes[w[0]..w[1]];
+                        if b[i] {
+                            format!(
+                                "=?UTF-8?B?{}?=",
+                                base64::engine::general_purpose::STANDARD.encode(part)
+                            )
+                        } else {
+                            let q: String = part.iter().map(|c| format!("={c:02X}")).collect();
+                            format!("=?UTF-8?Q?{q}?=")
+                        }
+                    })
+                    .collect();
+                let line = format!("Subject: {}", words.join(" "));
+                prop_assert_eq!(decode(&line), format!("Subject: {text}"));
+            }
+        }
     }
 }
