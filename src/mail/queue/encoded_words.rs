@@ -23,16 +23,15 @@ pub fn decode(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
     // the bytes of the adjacent encoded-words not yet written, and their charset
-    let mut pending: Option<(&str, Vec<u8>)> = None;
+    let mut pending: Option<(&'static encoding_rs::Encoding, Vec<u8>)> = None;
     while let Some(at) = rest.find("=?") {
         let (before, from) = rest.split_at(at);
         match word(from) {
             Some((charset, bytes, len)) => {
                 let adjacent = before.chars().all(|c| c == ' ' || c == '\t');
                 match pending.as_mut() {
-                    Some((cs, b)) if adjacent && cs.eq_ignore_ascii_case(charset) => {
-                        b.extend_from_slice(&bytes)
-                    }
+                    // one charset by any of its names (`utf-8`, `UTF8`, `UTF-8*en`)
+                    Some((cs, b)) if adjacent && *cs == charset => b.extend_from_slice(&bytes),
                     Some(_) if adjacent => {
                         flush(&mut out, pending.take());
                         pending = Some((charset, bytes));
@@ -58,16 +57,16 @@ pub fn decode(line: &str) -> String {
     out
 }
 
-/// Write decoded words' bytes as text.
-fn flush(out: &mut String, pending: Option<(&str, Vec<u8>)>) {
+/// Write decoded words' bytes as text; a byte that does not decode is U+FFFD.
+fn flush(out: &mut String, pending: Option<(&'static encoding_rs::Encoding, Vec<u8>)>) {
     if let Some((charset, bytes)) = pending {
-        out.push_str(&to_text(charset, &bytes));
+        out.push_str(&charset.decode_without_bom_handling(&bytes).0);
     }
 }
 
 /// The encoded-word at the start of `s` (`=?charset?enc?text?=`) in a charset it knows: the
 /// charset, the bytes and the word's length.
-fn word(s: &str) -> Option<(&str, Vec<u8>, usize)> {
+fn word(s: &str) -> Option<(&'static encoding_rs::Encoding, Vec<u8>, usize)> {
     let body = s.strip_prefix("=?")?;
     let (charset, body) = body.split_once('?')?;
     let (enc, body) = body.split_once('?')?;
@@ -86,7 +85,7 @@ fn word(s: &str) -> Option<(&str, Vec<u8>, usize)> {
     // RFC 2231 adds a language: `UTF-8*en`
     let charset = charset.split('*').next().unwrap_or(charset);
     // a charset no label names: the word is left as written
-    encoding(charset)?;
+    let charset = encoding(charset)?;
     let bytes = match enc {
         "B" | "b" => base64::engine::general_purpose::STANDARD
             .decode(text)
@@ -122,14 +121,6 @@ fn q_decode(text: &str) -> Option<Vec<u8>> {
 /// every charset mail is written in today, ISO-8859-1 read as Windows-1252 as mail readers do.
 fn encoding(charset: &str) -> Option<&'static encoding_rs::Encoding> {
     encoding_rs::Encoding::for_label_no_replacement(charset.as_bytes())
-}
-
-/// Bytes in a charset [`encoding`] knows as text; a byte that does not decode is U+FFFD.
-fn to_text(charset: &str, bytes: &[u8]) -> String {
-    match encoding(charset) {
-        Some(enc) => enc.decode_without_bom_handling(bytes).0.into_owned(),
-        None => String::from_utf8_lossy(bytes).into_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -171,6 +162,11 @@ mod tests {
         );
         assert_eq!(
             decode("Subject: =?UTF-8?Q?caf=C3?= =?utf-8?Q?=A9?="),
+            "Subject: café"
+        );
+        // one charset under two of its names, the second with a language
+        assert_eq!(
+            decode("Subject: =?UTF8?Q?caf=C3?= =?utf-8*fr?Q?=A9?="),
             "Subject: café"
         );
         // words in two charsets side by side
