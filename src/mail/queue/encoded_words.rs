@@ -23,16 +23,15 @@ pub fn decode(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
     // the bytes of the adjacent encoded-words not yet written, and their charset
-    let mut pending: Option<(&str, Vec<u8>)> = None;
+    let mut pending: Option<(&'static encoding_rs::Encoding, Vec<u8>)> = None;
     while let Some(at) = rest.find("=?") {
         let (before, from) = rest.split_at(at);
         match word(from) {
             Some((charset, bytes, len)) => {
                 let adjacent = before.chars().all(|c| c == ' ' || c == '\t');
                 match pending.as_mut() {
-                    Some((cs, b)) if adjacent && cs.eq_ignore_ascii_case(charset) => {
-                        b.extend_from_slice(&bytes)
-                    }
+                    // one charset by any of its names (`utf-8`, `UTF8`, `UTF-8*en`)
+                    Some((cs, b)) if adjacent && *cs == charset => b.extend_from_slice(&bytes),
                     Some(_) if adjacent => {
                         flush(&mut out, pending.take());
                         pending = Some((charset, bytes));
@@ -58,16 +57,16 @@ pub fn decode(line: &str) -> String {
     out
 }
 
-/// Write decoded words' bytes as text.
-fn flush(out: &mut String, pending: Option<(&str, Vec<u8>)>) {
+/// Write decoded words' bytes as text; a byte that does not decode is U+FFFD.
+fn flush(out: &mut String, pending: Option<(&'static encoding_rs::Encoding, Vec<u8>)>) {
     if let Some((charset, bytes)) = pending {
-        out.push_str(&to_text(charset, &bytes));
+        out.push_str(&charset.decode_without_bom_handling(&bytes).0);
     }
 }
 
 /// The encoded-word at the start of `s` (`=?charset?enc?text?=`) in a charset it knows: the
 /// charset, the bytes and the word's length.
-fn word(s: &str) -> Option<(&str, Vec<u8>, usize)> {
+fn word(s: &str) -> Option<(&'static encoding_rs::Encoding, Vec<u8>, usize)> {
     let body = s.strip_prefix("=?")?;
     let (charset, body) = body.split_once('?')?;
     let (enc, body) = body.split_once('?')?;
@@ -86,7 +85,7 @@ fn word(s: &str) -> Option<(&str, Vec<u8>, usize)> {
     // RFC 2231 adds a language: `UTF-8*en`
     let charset = charset.split('*').next().unwrap_or(charset);
     // a charset no label names: the word is left as written
-    encoding(charset)?;
+    let charset = encoding(charset)?;
     let bytes = match enc {
         "B" | "b" => base64::engine::general_purpose::STANDARD
             .decode(text)
@@ -122,14 +121,6 @@ fn q_decode(text: &str) -> Option<Vec<u8>> {
 /// every charset mail is written in today, ISO-8859-1 read as Windows-1252 as mail readers do.
 fn encoding(charset: &str) -> Option<&'static encoding_rs::Encoding> {
     encoding_rs::Encoding::for_label_no_replacement(charset.as_bytes())
-}
-
-/// Bytes in a charset [`encoding`] knows as text; a byte that does not decode is U+FFFD.
-fn to_text(charset: &str, bytes: &[u8]) -> String {
-    match encoding(charset) {
-        Some(enc) => enc.decode_without_bom_handling(bytes).0.into_owned(),
-        None => String::from_utf8_lossy(bytes).into_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -173,6 +164,11 @@ mod tests {
             decode("Subject: =?UTF-8?Q?caf=C3?= =?utf-8?Q?=A9?="),
             "Subject: café"
         );
+        // one charset under two of its names, the second with a language
+        assert_eq!(
+            decode("Subject: =?UTF8?Q?caf=C3?= =?utf-8*fr?Q?=A9?="),
+            "Subject: café"
+        );
         // words in two charsets side by side
         assert_eq!(
             decode("Subject: =?ISO-8859-1?Q?=E9?= =?UTF-8?Q?=C3=A9?="),
@@ -190,6 +186,27 @@ mod tests {
         assert_eq!(
             decode("From: =?windows-1252?Q?=93quoted=94?= <a@example.com>"),
             "From: \u{201c}quoted\u{201d} <a@example.com>"
+        );
+    }
+
+    #[test]
+    fn a_stateful_charset_cut_between_words_comes_out_whole() {
+        // 日本語 in ISO-2022-JP, cut inside the two bytes of 本: word by word it would read
+        // the rest as ASCII
+        assert_eq!(
+            decode("Subject: =?ISO-2022-JP?B?GyRCRnxL?= =?ISO-2022-JP?B?XDhsGyhC?="),
+            "Subject: 日本語"
+        );
+        // Shift_JIS (日本), cut after a lead byte, and Q beside B in the same charset
+        assert_eq!(
+            decode("Subject: =?Shift_JIS?Q?=93=FA=96?= =?shift_jis?B?ew==?="),
+            "Subject: 日本"
+        );
+        // two charsets side by side are decoded each in its own, and plain text beside a
+        // word keeps its space
+        assert_eq!(
+            decode("Subject: Re: =?KOI8-R?B?8NLJ18XU?= =?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?= ok"),
+            "Subject: Re: Привет日本語 ok"
         );
     }
 
@@ -213,5 +230,84 @@ mod tests {
             decode("Subject: =?UTF-8?B?!!!?= =?UTF-8?Q?ok?="),
             "Subject: =?UTF-8?B?!!!?= ok"
         );
+    }
+
+    mod props {
+        use super::decode;
+        use crate::sanitize::{Clean, is_unsafe_char};
+        use base64::Engine as _;
+        use proptest::prelude::*;
+
+        /// Header text made of the pieces encoded-words are made of, so that half-words,
+        /// bad hex, bad base64 and odd charsets come up often.
+        fn header() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                Just("=?".to_string()),
+                Just("?=".to_string()),
+                Just("?".to_string()),
+                Just("UTF-8".to_string()),
+                Just("ISO-2022-JP".to_string()),
+                Just("utf-8*en".to_string()),
+                Just("?B?".to_string()),
+                Just("?q?".to_string()),
+                Just("=C3".to_string()),
+                Just("=1B".to_string()),
+                Just("=E2=80=AE".to_string()),
+                Just("G3sw".to_string()),
+                Just("w6k=".to_string()),
+                Just("_".to_string()),
+                Just(" ".to_string()),
+                Just("\t".to_string()),
+                any::<char>().prop_map(String::from),
+            ];
+            proptest::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+        }
+
+        proptest! {
+            #[test]
+            fn decoding_never_panics_and_what_is_shown_is_safe(s in header()) {
+                let shown = Clean::capped(&decode(&s), 1000);
+                prop_assert!(!shown.chars().any(is_unsafe_char), "{:?}", shown);
+                prop_assert!(!shown.contains('\t'));
+            }
+
+            #[test]
+            fn decoding_never_panics_on_any_text(s in any::<String>()) {
+                let _ = decode(&s);
+            }
+
+            /// Any text cut into encoded-words wherever a mailer likes (inside a character
+            /// too), each word B or Q, with whitespace between them: decoded, the text again.
+            #[test]
+            fn text_cut_into_words_anywhere_reads_whole(
+                text in "\\PC{1,24}",
+                cuts in proptest::collection::vec(any::<proptest::sample::Index>(), 0..5),
+                b in proptest::collection::vec(any::<bool>(), 6),
+            ) {
+                let bytes = text.as_bytes();
+                let mut at: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len())).collect();
+                at.extend([0, bytes.len()]);
+                at.sort_unstable();
+                at.dedup();
+                let words: Vec<String> = at
+                    .windows(2)
+                    .enumerate()
+                    .map(|(i, w)| {
+                        let part = &bytes[w[0]..w[1]];
+                        if b[i] {
+                            format!(
+                                "=?UTF-8?B?{}?=",
+                                base64::engine::general_purpose::STANDARD.encode(part)
+                            )
+                        } else {
+                            let q: String = part.iter().map(|c| format!("={c:02X}")).collect();
+                            format!("=?UTF-8?Q?{q}?=")
+                        }
+                    })
+                    .collect();
+                let line = format!("Subject: {}", words.join(" "));
+                prop_assert_eq!(decode(&line), format!("Subject: {text}"));
+            }
+        }
     }
 }

@@ -141,18 +141,45 @@ pub fn start(runner: &Runner) {
     }
 }
 
-/// The lines of a part as shown: header lines with their RFC 2047 encoded-words decoded
+/// The lines of a part as shown: a header folded over several lines unfolded into one (the
+/// view wraps a long one, indented) with its RFC 2047 encoded-words decoded
 /// (`=?UTF-8?B?...?=` says nothing to a reader), and every line sanitized after that, for a
 /// decoded word is outside text too.
 fn lines_of(bytes: &[u8], part: Part) -> Vec<Clean> {
-    String::from_utf8_lossy(bytes)
-        .lines()
-        .take(MAX_LINES)
-        .map(|l| match part {
-            Part::Headers => Clean::capped(&super::encoded_words::decode(l), 1000),
-            Part::Body => Clean::capped(l, 1000),
-        })
-        .collect()
+    let text = String::from_utf8_lossy(bytes);
+    let lines = text.lines().take(MAX_LINES);
+    match part {
+        Part::Headers => unfold(lines)
+            .into_iter()
+            .map(|(h, n)| Clean::capped(&super::encoded_words::decode(&h), 1000 * n))
+            .collect(),
+        Part::Body => lines.map(|l| Clean::capped(l, 1000)).collect(),
+    }
+}
+
+/// Header lines unfolded (RFC 5322 section 2.2.3): a line that starts with a space or a tab
+/// goes on the header before it, each with the number of lines it was written on. Unfolded
+/// first, the encoded-words a mailer put on lines of their own are adjacent, and decode as
+/// one text (with the bytes of a character cut between them put together). The whitespace
+/// that starts a continuation line is shown as one space: a tab in the middle of a line
+/// would draw as up to eight. A line that starts with whitespace after a blank line or
+/// after postcat's own `*** ... ***` lines is no continuation, and stays as it is.
+fn unfold<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for l in lines {
+        let rest = l.trim_start_matches([' ', '\t']);
+        match out.last_mut() {
+            Some((h, n))
+                if rest.len() < l.len() && !h.trim().is_empty() && !h.starts_with("*** ") =>
+            {
+                h.push(' ');
+                h.push_str(rest);
+                *n += 1;
+            }
+            _ => out.push((l.to_string(), 1)),
+        }
+    }
+    out
 }
 
 /// How an action's progress reaches the pane: about a hundred reports over
@@ -329,6 +356,57 @@ mod tests {
         let body = lines_of(b"=?UTF-8?Q?caf=C3=A9?=\n", Part::Body);
         assert_eq!(body[0].to_string(), "=?UTF-8?Q?caf=C3=A9?=");
     }
+
+    #[test]
+    fn folded_headers_are_unfolded_then_decoded_as_one() {
+        // as mailers write them: a Subject cut into words on lines of their own, the cut
+        // falling inside a character (B and Q), a From name likewise, a Received line folded
+        // with a tab, and a long References list over many lines
+        let refs: Vec<String> = (0..40)
+            .map(|i| format!("\t<{i:02}.reference@example.com>"))
+            .collect();
+        let out = format!(
+            "*** HEADER EXTRACTED deferred/4889DC8909 ***\n\
+             Subject: =?UTF-8?B?w4lsw6k=?=\n =?UTF-8?B?bWVudCDD?=\n\t=?UTF-8?B?qXTDqQ==?=\n\
+             From: =?UTF-8?Q?Andr=C3?=\n =?UTF-8?Q?=A9_M=C3=BCller?= <andre@example.com>\n\
+             Received: from mx.example.com (mx.example.com [192.0.2.1])\n\
+             \tby relay.example.net (Postfix) with ESMTPS id 4889DC8909\n\
+             X-Note: =?UTF-8?Q?caf=C3=A9?=\n and more\n\
+             References: <first@example.com>\n{}\n",
+            refs.join("\n")
+        );
+        let lines: Vec<String> = lines_of(out.as_bytes(), Part::Headers)
+            .iter()
+            .map(|l| l.to_string())
+            .collect();
+        assert_eq!(lines[0], "*** HEADER EXTRACTED deferred/4889DC8909 ***");
+        assert_eq!(lines[1], "Subject: Élément été");
+        assert_eq!(lines[2], "From: André Müller <andre@example.com>");
+        assert_eq!(
+            lines[3],
+            "Received: from mx.example.com (mx.example.com [192.0.2.1]) \
+             by relay.example.net (Postfix) with ESMTPS id 4889DC8909"
+        );
+        // whitespace between an encoded-word and plain text stays
+        assert_eq!(lines[4], "X-Note: café and more");
+        // a header over many lines is capped by its lines, not cut at one line's cap
+        assert!(
+            lines[5].ends_with("<39.reference@example.com>"),
+            "{}",
+            lines[5]
+        );
+        assert_eq!(lines.len(), 6, "{lines:#?}");
+        // whitespace at the start of the first line, or after a blank one, continues nothing
+        let lines: Vec<String> = lines_of(b" odd\nA: b\n\n c\n", Part::Headers)
+            .iter()
+            .map(|l| l.to_string())
+            .collect();
+        assert_eq!(lines, [" odd", "A: b", "", " c"]);
+        // a body is not unfolded
+        let body = lines_of(b"a\n b\n", Part::Body);
+        assert_eq!(body.len(), 2);
+    }
+
     use crate::access::{Mode, WriteAccess};
     use crate::config::Config;
     use crate::mail::queue::{QueueId, QueueOp};
