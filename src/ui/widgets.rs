@@ -225,13 +225,24 @@ impl Scroll {
 }
 
 /// Styled pieces wrapped at spaces into lines of at most `width` columns, the lines after the
-/// first indented by `indent` columns (a word longer than a line is broken, never dropped).
+/// first indented by `indent` columns. A word longer than any line starts where it stands and
+/// is broken where each line ends; nothing is dropped.
 pub fn hanging(pieces: Vec<(String, Style)>, width: usize, indent: usize) -> Vec<Line<'static>> {
     let chars: Vec<(char, Style)> = pieces
         .iter()
         .flat_map(|(t, s)| t.chars().map(move |c| (c, *s)))
         .collect();
     let indent = if width > indent + 8 { indent } else { 0 };
+    // a word no continuation line could hold (a Message-Id) starts where it stands and is cut
+    // where each line ends, rather than leaving the rest of its line empty
+    let too_long_for_a_line = |from: usize| {
+        chars[from..]
+            .iter()
+            .take_while(|(c, _)| *c != ' ')
+            .map(|(c, _)| c.width().unwrap_or(0))
+            .sum::<usize>()
+            > width.saturating_sub(indent).max(1)
+    };
     let mut lines = Vec::new();
     let mut start = 0;
     while start < chars.len() {
@@ -254,7 +265,7 @@ pub fn hanging(pieces: Vec<(String, Style)>, width: usize, indent: usize) -> Vec
             (end, end)
         } else if chars[end].0 == ' ' {
             (end, end + 1)
-        } else if let Some(sp) = space.filter(|&sp| sp > start) {
+        } else if let Some(sp) = space.filter(|&sp| sp > start && !too_long_for_a_line(sp + 1)) {
             (sp, sp + 1)
         } else {
             let e = end.max(start + 1);

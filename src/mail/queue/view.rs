@@ -19,7 +19,7 @@ use super::model::{
 use super::pane::{Loadable, Mode, QueuePane};
 use super::parse::{QueueName, ReasonKind};
 use crate::app::pane::ViewCx;
-use crate::ui::widgets::{fit, pane_block, plural, truncate, wrap_words};
+use crate::ui::widgets::{fit, hanging, pane_block, plural, truncate, wrap_words};
 
 impl QueuePane {
     pub(super) fn draw(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
@@ -780,14 +780,7 @@ fn push_loadable(
             }
             for l in ls {
                 match indent_to {
-                    Some(w) => {
-                        let mut first = true;
-                        for part in wrap_indented(l.as_str(), w.saturating_sub(2), 2) {
-                            let lead = if first { "  " } else { "    " };
-                            first = false;
-                            lines.push(Line::from(Span::styled(format!("{lead}{part}"), th.text)));
-                        }
-                    }
+                    Some(w) => lines.extend(hanging(vec![(format!("  {l}"), th.text)], w, 4)),
                     None => lines.push(Line::from(Span::styled(format!("  {l}"), th.text))),
                 }
             }
@@ -799,47 +792,6 @@ fn push_loadable(
             }
         }
     }
-}
-
-/// `text` cut into lines of at most `w` columns, the lines after the first `indent` columns
-/// narrower: between words, and inside a word too long for any line (a Message-Id has no
-/// space), which then starts where it stands. Nothing is left out.
-fn wrap_indented(text: &str, w: usize, indent: usize) -> Vec<String> {
-    use unicode_width::UnicodeWidthChar;
-    let first = w.max(1);
-    let rest = w.saturating_sub(indent).max(1);
-    let mut out: Vec<String> = Vec::new();
-    let mut cur = String::new();
-    for (i, word) in text.split(' ').enumerate() {
-        let limit = if out.is_empty() { first } else { rest };
-        let sep = usize::from(i > 0);
-        if cur.width() + sep + word.width() <= limit {
-            if i > 0 {
-                cur.push(' ');
-            }
-            cur.push_str(word);
-            continue;
-        }
-        if word.width() <= rest {
-            // it fits a line of its own
-            out.push(std::mem::take(&mut cur));
-            cur.push_str(word);
-            continue;
-        }
-        // too long for any line: it starts here and is cut where each line ends
-        if i > 0 {
-            cur.push(' ');
-        }
-        for c in word.chars() {
-            let limit = if out.is_empty() { first } else { rest };
-            if cur.width() + c.width().unwrap_or(0) > limit && !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            cur.push(c);
-        }
-    }
-    out.push(cur);
-    out
 }
 
 fn cell(s: &str, w: usize, right: bool) -> String {
@@ -1125,23 +1077,41 @@ mod tests {
 
     #[test]
     fn indented_wrapping_keeps_every_character_within_the_width() {
-        use super::wrap_indented;
+        use crate::ui::widgets::hanging;
         use unicode_width::UnicodeWidthStr;
-        assert_eq!(wrap_indented("To: a@x, b@y", 80, 2), ["To: a@x, b@y"]);
+        // a header line as the detail draws it: two columns in, continuation lines four
+        let wrap = |text: &str, w: usize| -> Vec<String> {
+            hanging(
+                vec![(format!("  {text}"), ratatui::style::Style::default())],
+                w,
+                4,
+            )
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+        };
+        assert_eq!(wrap("To: a@x, b@y", 82), ["  To: a@x, b@y"]);
         assert_eq!(
-            wrap_indented("References: <aaaa> <bbbb> <cccc>", 18, 2),
-            ["References: <aaaa>", "<bbbb> <cccc>"]
+            wrap("References: <aaaa> <bbbb> <cccc>", 20),
+            ["  References: <aaaa>", "    <bbbb> <cccc>"]
         );
         let text = format!("Subject: {}", "été ".repeat(30));
-        let parts = wrap_indented(&text, 20, 2);
-        assert!(parts[0].width() <= 20);
-        assert!(parts[1..].iter().all(|p| p.width() <= 18), "{parts:?}");
-        assert_eq!(parts.join(" "), text);
+        let parts = wrap(&text, 22);
+        assert!(parts.iter().all(|p| p.width() <= 22), "{parts:?}");
+        assert!(
+            parts[1..].iter().all(|p| p.starts_with("    ")),
+            "{parts:?}"
+        );
+        assert_eq!(
+            parts.iter().map(|p| p.trim()).collect::<Vec<_>>().join(" "),
+            text.trim_end()
+        );
+        // a Message-Id has no space: cut where each line ends, nothing left out
         let id = format!("Message-Id: <{}>", "x".repeat(50));
-        let parts = wrap_indented(&id, 20, 2);
-        assert_eq!(parts[0], "Message-Id: <xxxxxxx");
-        assert!(parts[1..].iter().all(|p| p.width() <= 18), "{parts:?}");
-        assert_eq!(parts.concat(), id);
+        let parts = wrap(&id, 22);
+        assert_eq!(parts[0], "  Message-Id: <xxxxxxx");
+        assert!(parts.iter().all(|p| p.width() <= 22), "{parts:?}");
+        assert_eq!(parts.iter().map(|p| p.trim()).collect::<String>(), id);
     }
 
     #[test]
