@@ -942,6 +942,15 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
                 Span::styled(chunk, cx.theme.text),
             ]));
         }
+        // lost mail's verdict says what happened: what to do is the Failures pane's remedy
+        if let Some(fix) = v.remedy {
+            for chunk in wrap(&format!("what to do: {fix}"), w.saturating_sub(2)) {
+                lines.push(Line::from(vec![
+                    Span::raw("  "),
+                    Span::styled(chunk, cx.theme.muted),
+                ]));
+            }
+        }
     }
     frame.render_widget(p.detail_scroll.paragraph(lines, area), area);
 }
@@ -1804,6 +1813,44 @@ mod tests {
         p.on_event(SendersEvent::Activity(Ok(activity())), &mut cx);
         let out = draw(&p, cx.shared, 180, 30, true);
         assert!(!out.contains("?/?/?/?"), "{out}");
+    }
+
+    /// A sender's detail says what to do about its lost mail, under the verdict, in the
+    /// Failures pane's words for it.
+    #[test]
+    fn lost_mail_in_the_detail_names_what_to_do() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        let mut a = activity();
+        let carol = a.get_mut("carol@example.com").unwrap();
+        carol.lost = 2;
+        carol.last_lost = Some(crate::sanitize::Clean::new(
+            "removed from the queue with no final delivery status logged",
+        ));
+        p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
+        p.on_nav(Nav::Top, &mut cx);
+        let idx = p
+            .visible()
+            .iter()
+            .position(|r| r.sender.as_str() == "carol@example.com")
+            .unwrap();
+        for _ in 0..idx {
+            p.on_nav(Nav::Down, &mut cx);
+        }
+        p.on_enter(&mut cx);
+        let out = draw(&p, cx.shared, 140, 40, true);
+        let rows: Vec<&str> = out.lines().collect();
+        let at = rows
+            .iter()
+            .position(|l| l.contains("✗ 2 lost in the last day, nobody was told"))
+            .unwrap_or_else(|| panic!("{out}"));
+        assert!(
+            rows[at + 1].contains(
+                "  what to do: Tell the sender by hand; fix the bounce path (a verified sender"
+            ),
+            "{out}"
+        );
     }
 
     /// Mail deleted with `postsuper -d` has its count in the table, as the other outcomes do:
