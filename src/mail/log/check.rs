@@ -229,7 +229,7 @@ fn read_journal(
 }
 
 /// The first sentence of a cause's remedy (the rest is in `opsdeck summary --causes`).
-fn first_sentence(text: &str) -> &str {
+pub(crate) fn first_sentence(text: &str) -> &str {
     match text.find(". ") {
         Some(i) => &text[..=i],
         None => text,

@@ -13,6 +13,7 @@ use crate::check::{Metric, Report, Status};
 use crate::config::Config;
 
 use super::logscan::{self, SenderActivity};
+use crate::mail::log::check::first_sentence;
 use crate::mail::log::deadline::Deadline;
 use crate::sanitize::Clean;
 
@@ -56,11 +57,16 @@ pub fn report_into(check: &CrossCheck, ses: &[RegionResult], report: &mut Report
         .unwrap_or(Severity::Ok);
     let summary = match failing.first().and_then(|r| r.headline().map(|h| (r, h))) {
         Some((r, h)) => format!(
-            "{} of {} senders failing, {warned} with warnings; worst: {}: {}",
+            "{} of {} senders failing, {warned} with warnings; worst: {}: {}{}",
             failing.len(),
             check.rows.len(),
             r.sender,
-            h.text
+            h.text,
+            // lost mail's words say what happened, not what to do: the person on call reads
+            // this line and not the console
+            h.remedy
+                .map(|fix| format!("; what to do: {}", first_sentence(fix)))
+                .unwrap_or_default()
         ),
         None => {
             let mut s = format!("{} senders, {warned} with warnings", check.rows.len());
@@ -456,6 +462,47 @@ mod tests {
         report_into(&cross, &[("us-east-1".into(), Ok(s))], &mut r);
         assert_eq!(r.findings[0].status, Status::Warning);
         assert_eq!(r.findings[0].summary, expected);
+    }
+
+    /// The senders line for a sender losing mail names what to do about it, in the words the
+    /// Failures pane gives lost mail.
+    #[test]
+    fn lost_mail_is_named_with_what_to_do() {
+        let snap = snapshot(true, false);
+        let s = ses(false);
+        let mut act = activity();
+        let carol = act.get_mut("carol@example.com").unwrap();
+        carol.lost = 2;
+        carol.last_lost = Some(Clean::new(
+            "removed from the queue with no final delivery status logged",
+        ));
+        let local = model::local_senders("web1.example.com", "");
+        let mut cross = model::cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: model::ready_view([&s]),
+            activity: &act,
+            queue_senders: &[],
+            local_senders: &local,
+            asked: &[],
+            ses_off: false,
+        });
+        // carol the one sender failing
+        cross
+            .rows
+            .retain(|r| r.worst() != Severity::Error || r.sender.as_str() == "carol@example.com");
+        let mut r = Report::default();
+        report_into(&cross, &[("us-east-1".into(), Ok(s))], &mut r);
+        assert_eq!(r.findings[0].status, Status::Critical);
+        assert!(
+            r.findings[0].summary.ends_with(
+                "worst: carol@example.com: 2 lost in the last day, nobody was told: removed from \
+                 the queue with no final delivery status logged; what to do: Tell the sender by \
+                 hand; fix the bounce path (a verified sender for notifications, or a working \
+                 postmaster alias)."
+            ),
+            "{}",
+            r.findings[0].summary
+        );
     }
 
     #[test]

@@ -1713,6 +1713,7 @@ mod tests {
                 severity: model::Severity::Error,
                 text: "3 bounced in the last day".into(),
                 ses_region: None,
+                remedy: None,
             });
         }
         assert_eq!(p.health().problem.as_deref(), Some("2 senders failing"));

@@ -34,6 +34,9 @@ pub struct Verdict {
     /// The region whose SES account (or SES as a whole) this is about, not the senders: the
     /// `ses` area of `opsdeck check` says it, and the `senders` area leaves it out.
     pub ses_region: Option<String>,
+    /// What to do, when the verdict is about a cause the Failures pane explains: its remedy,
+    /// whose first sentence `opsdeck check` names after the verdict.
+    pub remedy: Option<&'static str>,
 }
 
 impl Verdict {
@@ -42,6 +45,7 @@ impl Verdict {
             severity,
             text: text.into(),
             ses_region: None,
+            remedy: None,
         }
     }
 
@@ -860,13 +864,16 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
             .as_ref()
             .map(|w| w.as_str())
             .unwrap_or("no final delivery status logged");
-        verdicts.push(Verdict::new(
-            Severity::Error,
-            format!(
-                "{} lost in the last day, nobody was told: {why}",
-                outcomes.lost
-            ),
-        ));
+        verdicts.push(Verdict {
+            remedy: Some(Category::Lost.remedy()),
+            ..Verdict::new(
+                Severity::Error,
+                format!(
+                    "{} lost in the last day, nobody was told: {why}",
+                    outcomes.lost
+                ),
+            )
+        });
     }
     if outcomes.deleted > 0 {
         // someone here chose to (spam cleared out of the queue): worth knowing, as the sender

@@ -466,7 +466,7 @@ struct Cells<'a> {
     route: String,
     creds: String,
     ses: String,
-    /// `sent/deferred/bounced/lost`
+    /// `sent/deferred/bounced/lost/deleted`
     counts: String,
     headline: &'a str,
 }
@@ -475,9 +475,12 @@ impl<'a> Cells<'a> {
     fn of(r: &'a SenderRow, counts_unknown: bool) -> Cells<'a> {
         let o = &r.outcomes;
         let counts = if counts_unknown {
-            "?/?/?/?".to_string()
+            "?/?/?/?/?".to_string()
         } else {
-            format!("{}/{}/{}/{}", o.sent, o.deferred, o.bounced, o.lost)
+            format!(
+                "{}/{}/{}/{}/{}",
+                o.sent, o.deferred, o.bounced, o.lost, o.deleted
+            )
         };
         Cells {
             sev: r.worst(),
@@ -624,6 +627,19 @@ fn narrow_facts(c: &Cells<'_>, width: usize) -> String {
     fit(&words, width)
 }
 
+/// The narrow layout's facts header in `width`: the counts named in words where they fit, in
+/// the wide table's letters where they do not, so that the deleted count is named at 60 columns.
+fn narrow_header(width: usize) -> &'static str {
+    [
+        "SES · CREDENTIALS · SENT/DEFERRED/BOUNCED/LOST/DELETED",
+        "SES · CREDENTIALS · SENT/DEFER/BOUNCE/LOST/DEL",
+        "SES · CREDS · S/D/B/L/DEL",
+    ]
+    .into_iter()
+    .find(|h| h.width() <= width)
+    .unwrap_or("S/D/B/L/DEL")
+}
+
 /// Widths of the wide table's route and counts columns: the counts get what
 /// their longest cell needs, the route gives way (down to `ROUTE_MIN`) so
 /// that the verdict keeps some room. `None` when even that does not fit.
@@ -681,7 +697,7 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
             format!(
                 "  {} {}",
                 fit("SENDER", 28),
-                "SES · CREDENTIALS · SENT/DEFERRED/BOUNCED/LOST"
+                narrow_header(w.saturating_sub(31))
             ),
             w,
             cx.theme.header,
@@ -694,7 +710,7 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
             fit("ROUTE", route_w),
             fit("CREDENTIALS", 18),
             fit("SES", 16),
-            fit("S/D/B/L", counts_w)
+            fit("S/D/B/L/DEL", counts_w)
         );
         verdict_w = w.saturating_sub(header.chars().count() - "VERDICT".len());
         lines.push(line(header, w, cx.theme.header));
@@ -925,6 +941,15 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
                 Span::styled(format!("{m} "), sev_style(v.severity, cx)),
                 Span::styled(chunk, cx.theme.text),
             ]));
+        }
+        // lost mail's verdict says what happened: what to do is the Failures pane's remedy
+        if let Some(fix) = v.remedy {
+            for chunk in wrap(&format!("what to do: {fix}"), w.saturating_sub(2)) {
+                lines.push(Line::from(vec![
+                    Span::raw("  "),
+                    Span::styled(chunk, cx.theme.muted),
+                ]));
+            }
         }
     }
     frame.render_widget(p.detail_scroll.paragraph(lines, area), area);
@@ -1765,7 +1790,7 @@ mod tests {
         let mut p = pane(&mut shared);
         let mut cx = read_only(&mut shared);
         let known = draw(&p, cx.shared, 180, 30, true);
-        assert!(!known.contains("?/?/?/?"), "{known}");
+        assert!(!known.contains("?/?/?/?/?"), "{known}");
         p.on_event(
             SendersEvent::Activity(Err("/var/log/mail.log: Permission denied".into())),
             &mut cx,
@@ -1773,7 +1798,7 @@ mod tests {
         for (w, h) in [(180, 30), (80, 24)] {
             let out = draw(&p, cx.shared, w, h, true);
             // every sender on screen (the 80-column layout has room for some of them)
-            assert!(out.matches("?/?/?/?").count() >= 2, "{out}");
+            assert!(out.matches("?/?/?/?/?").count() >= 2, "{out}");
             assert!(!out.contains("0/0/0/0"), "{out}");
         }
         p.on_nav(Nav::Top, &mut cx);
@@ -1788,6 +1813,72 @@ mod tests {
         p.on_event(SendersEvent::Activity(Ok(activity())), &mut cx);
         let out = draw(&p, cx.shared, 180, 30, true);
         assert!(!out.contains("?/?/?/?"), "{out}");
+    }
+
+    /// A sender's detail says what to do about its lost mail, under the verdict, in the
+    /// Failures pane's words for it.
+    #[test]
+    fn lost_mail_in_the_detail_names_what_to_do() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        let mut a = activity();
+        let carol = a.get_mut("carol@example.com").unwrap();
+        carol.lost = 2;
+        carol.last_lost = Some(crate::sanitize::Clean::new(
+            "removed from the queue with no final delivery status logged",
+        ));
+        p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
+        p.on_nav(Nav::Top, &mut cx);
+        let idx = p
+            .visible()
+            .iter()
+            .position(|r| r.sender.as_str() == "carol@example.com")
+            .unwrap();
+        for _ in 0..idx {
+            p.on_nav(Nav::Down, &mut cx);
+        }
+        p.on_enter(&mut cx);
+        let out = draw(&p, cx.shared, 140, 40, true);
+        let rows: Vec<&str> = out.lines().collect();
+        let at = rows
+            .iter()
+            .position(|l| l.contains("✗ 2 lost in the last day, nobody was told"))
+            .unwrap_or_else(|| panic!("{out}"));
+        assert!(
+            rows[at + 1].contains(
+                "  what to do: Tell the sender by hand; fix the bounce path (a verified sender"
+            ),
+            "{out}"
+        );
+    }
+
+    /// Mail deleted with `postsuper -d` has its count in the table, as the other outcomes do:
+    /// a sender whose 300 stuck messages were deleted does not read as one with no mail.
+    #[test]
+    fn deleted_mail_is_counted_in_the_table() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        let mut a = activity();
+        a.get_mut("carol@example.com").unwrap().deleted = 300;
+        p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
+        for (w, h, name) in [(80, 24, "deleted_80x24"), (60, 20, "deleted_60x20")] {
+            let out = draw(&p, cx.shared, w, h, true);
+            let row = out
+                .lines()
+                .find(|l| l.contains("carol@example.com"))
+                .unwrap_or_else(|| panic!("{w}: no row for carol:\n{out}"));
+            assert!(row.contains(" 4/0/0/0/300 "), "{w}: {row}");
+            assert!(
+                out.contains("/DEL"),
+                "{w}: the header names the count:\n{out}"
+            );
+            insta::assert_snapshot!(name, out);
+        }
+        let out = draw(&p, cx.shared, 180, 30, true);
+        assert!(out.contains("S/D/B/L/DEL"), "{out}");
+        assert!(out.contains(" 4/0/0/0/300 "), "{out}");
     }
 
     /// A count cut mid-number reads as a smaller, valid count: at any width
@@ -1812,8 +1903,8 @@ mod tests {
         for w in [80, 100, 111, 112, 120, 130, 140, 180] {
             let out = draw(&p, cx.shared, w, 40, true);
             for (sender, counts) in [
-                ("root@web1.example.com", "10/0/37/2"),
-                ("carol@example.com", "12345/6789/1011/12"),
+                ("root@web1.example.com", "10/0/37/2/0"),
+                ("carol@example.com", "12345/6789/1011/12/0"),
             ] {
                 let row = out
                     .lines()
