@@ -206,14 +206,6 @@ pub fn held_here<'a>(entries: impl IntoIterator<Item = &'a QueueEntry>) -> Vec<H
     by_cause
 }
 
-/// The first sentence of a remedy: the one-line fix a finding has room for.
-fn first_sentence(text: &str) -> &str {
-    match text.find(". ") {
-        Some(i) => &text[..=i],
-        None => text,
-    }
-}
-
 /// The thresholds the finding names: those crossed (`critical at 6h00m`, `warning at 50
 /// messages, critical at 6h00m`), or the warning ones when none was.
 fn thresholds_words(config: &Config, by_size: Status, by_age: Status) -> String {
@@ -343,7 +335,7 @@ pub fn grade_summary(
                 h.messages,
                 h.cause.label(),
                 crate::ui::widgets::truncate(&h.detail, 120),
-                first_sentence(h.cause.remedy())
+                crate::mail::log::check::first_sentence(h.cause.remedy())
             ),
         );
         report.metric(
