@@ -61,7 +61,11 @@ pub fn report_into(check: &CrossCheck, ses: &[RegionResult], report: &mut Report
             failing.len(),
             check.rows.len(),
             r.sender,
-            h.text,
+            // "...does not exist; what to do: ...", not ".;"
+            match h.remedy {
+                Some(_) => h.text.trim_end_matches('.'),
+                None => h.text.as_str(),
+            },
             // lost mail's words say what happened, not what to do: the person on call reads
             // this line and not the console
             h.remedy
@@ -503,6 +507,59 @@ mod tests {
             "{}",
             r.findings[0].summary
         );
+    }
+
+    /// A sender whose mail bounces: the line names the fix of its latest problem, as the
+    /// failures line does; once its mail is delivered again, no fix is named.
+    #[test]
+    fn a_bouncing_sender_is_named_with_what_to_do() {
+        let snap = snapshot(true, false);
+        let s = ses(false);
+        let line = |delivered_since: bool| {
+            let mut act = activity();
+            let carol = act.get_mut("carol@example.com").unwrap();
+            carol.bounced = 3;
+            carol.last_problem = Some(crate::mail::senders::logscan::Problem {
+                status: crate::mail::log::model::RowStatus::Bounced,
+                cause: crate::mail::log::classify::Category::RecipientUnknown,
+                reason: Clean::new("550 5.1.1 user unknown"),
+            });
+            carol.delivered_since_problem = delivered_since;
+            let local = model::local_senders("web1.example.com", "");
+            let mut cross = model::cross_check(&CheckInput {
+                snapshot: &snap,
+                ses: model::ready_view([&s]),
+                activity: &act,
+                queue_senders: &[],
+                local_senders: &local,
+                asked: &[],
+                ses_off: false,
+            });
+            cross
+                .rows
+                .retain(|r| r.worst() < Severity::Warn || r.sender.as_str() == "carol@example.com");
+            let mut r = Report::default();
+            report_into(&cross, &[("us-east-1".into(), Ok(s.clone()))], &mut r);
+            r.findings[0].summary.clone()
+        };
+        let fix = crate::mail::log::check::first_sentence(
+            crate::mail::log::classify::Category::RecipientUnknown.remedy(),
+        );
+        let failing = line(false);
+        assert!(
+            failing.contains(
+                "worst: carol@example.com: 3 bounced, 0 deferred in the last day; \
+                 the latest bounce (rcpt unknown): The receiving side says the recipient \
+                 address does not exist; what to do: "
+            ),
+            "{failing}"
+        );
+        assert!(
+            failing.ends_with(&format!("; what to do: {fix}")),
+            "{failing}"
+        );
+        let fixed = line(true);
+        assert!(!fixed.contains("what to do"), "{fixed}");
     }
 
     #[test]

@@ -899,22 +899,26 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
         } else {
             (Severity::Warn, "")
         };
-        verdicts.push(Verdict::new(
-            severity,
-            // the cause is the latest problem's, said as such: the day's counts mix causes
-            format!(
-                "{} bounced, {} deferred in the last day{since}; the latest {} ({}): {}",
-                outcomes.bounced,
-                outcomes.deferred,
-                if p.status == crate::mail::log::model::RowStatus::Deferred {
-                    "deferral"
-                } else {
-                    "bounce"
-                },
-                p.cause.label(),
-                p.cause.meaning()
-            ),
-        ));
+        verdicts.push(Verdict {
+            // what to do about the latest problem, while it still stops the sender's mail
+            remedy: (!outcomes.delivered_since_problem).then(|| p.cause.remedy()),
+            ..Verdict::new(
+                severity,
+                // the cause is the latest problem's, said as such: the day's counts mix causes
+                format!(
+                    "{} bounced, {} deferred in the last day{since}; the latest {} ({}): {}",
+                    outcomes.bounced,
+                    outcomes.deferred,
+                    if p.status == crate::mail::log::model::RowStatus::Deferred {
+                        "deferral"
+                    } else {
+                        "bounce"
+                    },
+                    p.cause.label(),
+                    p.cause.meaning()
+                ),
+            )
+        });
     }
     if verdicts.is_empty() {
         let text = match &route {

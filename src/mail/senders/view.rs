@@ -943,7 +943,13 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
             ]));
         }
         // lost mail's verdict says what happened: what to do is the Failures pane's remedy
-        if let Some(fix) = v.remedy {
+        // (the latest problem's is said once, under it above)
+        let said_above = |fix: &str| {
+            o.last_problem
+                .as_ref()
+                .is_some_and(|p| p.cause.remedy() == fix)
+        };
+        if let Some(fix) = v.remedy.filter(|f| !said_above(f)) {
             for chunk in wrap(&format!("what to do: {fix}"), w.saturating_sub(2)) {
                 lines.push(Line::from(vec![
                     Span::raw("  "),
@@ -1849,6 +1855,45 @@ mod tests {
             rows[at + 1].contains(
                 "  what to do: Tell the sender by hand; fix the bounce path (a verified sender"
             ),
+            "{out}"
+        );
+    }
+
+    /// A bouncing sender's verdict carries its fix for `opsdeck check`; the detail says that
+    /// fix once, under the latest problem, not again under the verdict.
+    #[test]
+    fn the_latest_problems_fix_is_said_once_in_the_detail() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        let mut a = activity();
+        let carol = a.get_mut("carol@example.com").unwrap();
+        carol.bounced = 3;
+        carol.last_problem = Some(crate::mail::senders::logscan::Problem {
+            status: crate::mail::log::model::RowStatus::Bounced,
+            cause: Category::RecipientUnknown,
+            reason: crate::sanitize::Clean::new("550 5.1.1 user unknown"),
+        });
+        p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
+        p.on_nav(Nav::Top, &mut cx);
+        let idx = p
+            .visible()
+            .iter()
+            .position(|r| r.sender.as_str() == "carol@example.com")
+            .unwrap();
+        for _ in 0..idx {
+            p.on_nav(Nav::Down, &mut cx);
+        }
+        p.on_enter(&mut cx);
+        let out = draw(&p, cx.shared, 140, 40, true);
+        assert!(
+            out.contains("3 bounced, 0 deferred in the last day"),
+            "{out}"
+        );
+        assert_eq!(
+            out.matches("what to do: Correct or remove the recipient address")
+                .count(),
+            1,
             "{out}"
         );
     }
