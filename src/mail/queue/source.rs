@@ -8,6 +8,7 @@
 //! on the demo queue.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Local;
@@ -21,8 +22,43 @@ use crate::app::effect::{Runner, SourceEvent};
 use crate::config::PostfixInstance;
 use crate::sanitize::Clean;
 
-/// Refresh requests since the running refresh started (0: none running).
-static REFRESH: AtomicUsize = AtomicUsize::new(0);
+/// Refresh requests since the running refresh started (0: none running), one count per event
+/// loop, named by its channel. One count for the whole process coalesced a loop's request into
+/// another loop's listing (two consoles' tests in one process: one never heard back), and a
+/// listing task dropped with its runtime left it above 0, so no refresh ever ran again.
+type Counts = Vec<(tokio::sync::mpsc::WeakSender<SourceEvent>, Arc<AtomicUsize>)>;
+static REFRESH: Mutex<Counts> = Mutex::new(Vec::new());
+
+/// The refresh count of the loop `runner` reports to.
+fn refresh_count(runner: &Runner) -> Arc<AtomicUsize> {
+    let mut all = REFRESH.lock().unwrap_or_else(|e| e.into_inner());
+    // loops that have ended
+    all.retain(|(w, _)| w.strong_count() > 0);
+    let known = all
+        .iter()
+        .find(|(w, _)| w.upgrade().is_some_and(|tx| tx.same_channel(&runner.tx)));
+    if let Some((_, n)) = known {
+        return n.clone();
+    }
+    let n = Arc::new(AtomicUsize::new(0));
+    all.push((runner.tx.downgrade(), n.clone()));
+    n
+}
+
+/// Sets a refresh count back to 0 when the listing task ends other than by its own choice
+/// (its runtime shut down, a panic): the next request then starts a listing.
+struct Unstick {
+    count: Arc<AtomicUsize>,
+    armed: bool,
+}
+
+impl Drop for Unstick {
+    fn drop(&mut self) {
+        if self.armed {
+            self.count.store(0, Ordering::SeqCst);
+        }
+    }
+}
 
 /// A listing bigger than this is refused rather than exhausting memory.
 const MAX_LISTING: usize = 1 << 30;
@@ -212,20 +248,27 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
         QueueEffect::Refresh => {
             // Coalesce: a burst of refresh requests (log lines, actions)
             // runs at most one listing now and one after it.
-            if REFRESH.fetch_add(1, Ordering::SeqCst) > 0 {
+            let count = refresh_count(&r);
+            if count.fetch_add(1, Ordering::SeqCst) > 0 {
                 return;
             }
             tokio::spawn(async move {
+                let mut unstick = Unstick {
+                    count: count.clone(),
+                    armed: true,
+                };
                 loop {
                     for i in 0..r.config.postfix.len() {
                         list_once(&r, i).await;
                     }
                     // Asked again while listing? Then once more, else stop.
-                    let asked = REFRESH.swap(0, Ordering::SeqCst);
-                    if asked <= 1 || REFRESH.fetch_add(1, Ordering::SeqCst) > 0 {
+                    let asked = count.swap(0, Ordering::SeqCst);
+                    if asked <= 1 || count.fetch_add(1, Ordering::SeqCst) > 0 {
                         break;
                     }
                 }
+                // ended by its own choice: the count is another listing's by now
+                unstick.armed = false;
             });
         }
         QueueEffect::Apply {
@@ -478,6 +521,51 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Two event loops in one process (tests run side by side) each hear back from their own
+    /// refresh: one loop's request is never folded into the other's listing, and a listing
+    /// dropped with its runtime does not stop every later refresh.
+    #[test]
+    fn each_loop_hears_back_from_its_own_refresh() {
+        let slow = |secs: &str| {
+            let mut config = Config::default();
+            config.queue.postqueue_command = Some(vec!["sleep".into(), secs.into()]);
+            config
+        };
+        // heard back within 20 s (each listing takes 1 s)
+        let listed = |rx: &mut tokio::sync::mpsc::Receiver<SourceEvent>| {
+            let end = std::time::Instant::now() + Duration::from_secs(20);
+            while std::time::Instant::now() < end {
+                match rx.try_recv() {
+                    Ok(SourceEvent::Queue(QueueEvent::Listed { .. })) => return true,
+                    Ok(_) => {}
+                    Err(_) => std::thread::sleep(Duration::from_millis(50)),
+                }
+            }
+            false
+        };
+        // a listing left running when its runtime shuts down
+        let (stuck, _stuck_rx) = runner(slow("3600"));
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async { run(QueueEffect::Refresh, &stuck) });
+        rt.shutdown_background();
+        // two loops asking at once, each with its own runtime as two tests have
+        let (a, mut a_rx) = runner(slow("1"));
+        let (b, mut b_rx) = runner(slow("1"));
+        let (rt_a, rt_b) = (
+            tokio::runtime::Runtime::new().unwrap(),
+            tokio::runtime::Runtime::new().unwrap(),
+        );
+        rt_a.block_on(async { run(QueueEffect::Refresh, &a) });
+        rt_b.block_on(async { run(QueueEffect::Refresh, &b) });
+        let (a_heard, b_heard) = std::thread::scope(|s| {
+            let a = s.spawn(|| listed(&mut a_rx));
+            let b = s.spawn(|| listed(&mut b_rx));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        assert!(a_heard && b_heard, "a: {a_heard}, b: {b_heard}");
+        drop(stuck);
     }
 
     #[tokio::test]
