@@ -1163,6 +1163,27 @@ fn a_requeued_message_stays_under_the_cursor_and_in_its_detail() {
         }
         let mut log_read = 0;
         for with_log in [false, true] {
+            // a message just requeued is tried again at once: wait until it is back in the
+            // deferred queue, as the pane lists it, before requeueing it again
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while pane.selected_entry().unwrap().1.queue != QueueName::Deferred {
+                assert!(
+                    Instant::now() < deadline,
+                    "not deferred again: queue {:?}",
+                    queue_state(&pf)
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+                pump(
+                    &mut pane,
+                    &mut shared,
+                    access.as_ref(),
+                    &mut rx,
+                    &runner,
+                    listed,
+                )
+                .await;
+            }
             let old = id_of(&pf, "b@example.com");
             let mut cx = Cx {
                 now: chrono::Local::now(),
