@@ -468,34 +468,41 @@ mod tests {
         assert_eq!(r.findings[0].summary, expected);
     }
 
+    /// The report of the sample set-up with `act`'s day of log, every sender but carol at
+    /// `dropped` or worse left out: carol's verdict is the one the senders line names.
+    fn carol_alone(act: &SenderActivity, dropped: Severity) -> Report {
+        let snap = snapshot(true, false);
+        let s = ses(false);
+        let local = model::local_senders("web1.example.com", "");
+        let mut cross = model::cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: model::ready_view([&s]),
+            activity: act,
+            queue_senders: &[],
+            local_senders: &local,
+            asked: &[],
+            ses_off: false,
+        });
+        cross
+            .rows
+            .retain(|r| r.worst() < dropped || r.sender.as_str() == "carol@example.com");
+        let mut r = Report::default();
+        report_into(&cross, &[("us-east-1".into(), Ok(s))], &mut r);
+        r
+    }
+
     /// The senders line for a sender losing mail names what to do about it, in the words the
     /// Failures pane gives lost mail.
     #[test]
     fn lost_mail_is_named_with_what_to_do() {
-        let snap = snapshot(true, false);
-        let s = ses(false);
         let mut act = activity();
         let carol = act.get_mut("carol@example.com").unwrap();
         carol.lost = 2;
         carol.last_lost = Some(Clean::new(
             "removed from the queue with no final delivery status logged",
         ));
-        let local = model::local_senders("web1.example.com", "");
-        let mut cross = model::cross_check(&CheckInput {
-            snapshot: &snap,
-            ses: model::ready_view([&s]),
-            activity: &act,
-            queue_senders: &[],
-            local_senders: &local,
-            asked: &[],
-            ses_off: false,
-        });
         // carol the one sender failing
-        cross
-            .rows
-            .retain(|r| r.worst() != Severity::Error || r.sender.as_str() == "carol@example.com");
-        let mut r = Report::default();
-        report_into(&cross, &[("us-east-1".into(), Ok(s))], &mut r);
+        let r = carol_alone(&act, Severity::Error);
         assert_eq!(r.findings[0].status, Status::Critical);
         assert!(
             r.findings[0].summary.ends_with(
@@ -513,8 +520,6 @@ mod tests {
     /// failures line does; once its mail is delivered again, no fix is named.
     #[test]
     fn a_bouncing_sender_is_named_with_what_to_do() {
-        let snap = snapshot(true, false);
-        let s = ses(false);
         let line = |delivered_since: bool| {
             let mut act = activity();
             let carol = act.get_mut("carol@example.com").unwrap();
@@ -525,22 +530,9 @@ mod tests {
                 reason: Clean::new("550 5.1.1 user unknown"),
             });
             carol.delivered_since_problem = delivered_since;
-            let local = model::local_senders("web1.example.com", "");
-            let mut cross = model::cross_check(&CheckInput {
-                snapshot: &snap,
-                ses: model::ready_view([&s]),
-                activity: &act,
-                queue_senders: &[],
-                local_senders: &local,
-                asked: &[],
-                ses_off: false,
-            });
-            cross
-                .rows
-                .retain(|r| r.worst() < Severity::Warn || r.sender.as_str() == "carol@example.com");
-            let mut r = Report::default();
-            report_into(&cross, &[("us-east-1".into(), Ok(s.clone()))], &mut r);
-            r.findings[0].summary.clone()
+            carol_alone(&act, Severity::Warn).findings[0]
+                .summary
+                .clone()
         };
         let fix = crate::mail::log::check::first_sentence(
             crate::mail::log::classify::Category::RecipientUnknown.remedy(),

@@ -1275,6 +1275,20 @@ mod tests {
 
     /// A pane fed the way the runner feeds it, with a real password file
     /// holding a secret and a configured SMTP password.
+    /// Put the cursor on `sender`'s row and open its detail.
+    fn open_detail(p: &mut SendersPane, cx: &mut Cx<'_>, sender: &str) {
+        p.on_nav(Nav::Top, cx);
+        let idx = p
+            .visible()
+            .iter()
+            .position(|r| r.sender.as_str() == sender)
+            .unwrap();
+        for _ in 0..idx {
+            p.on_nav(Nav::Down, cx);
+        }
+        p.on_enter(cx);
+    }
+
     fn pane(shared: &mut Shared) -> SendersPane {
         let mut config = Config::default();
         config.senders.smtp_password = Some(Secret::new(SECRET));
@@ -1644,16 +1658,7 @@ mod tests {
         let mut p = pane(&mut shared);
         let mut cx = read_only(&mut shared);
         // select root@web1 (errors sort first) and open it
-        p.on_nav(Nav::Top, &mut cx);
-        let idx = p
-            .visible()
-            .iter()
-            .position(|r| r.sender.as_str() == "root@web1.example.com")
-            .unwrap();
-        for _ in 0..idx {
-            p.on_nav(Nav::Down, &mut cx);
-        }
-        p.on_enter(&mut cx);
+        open_detail(&mut p, &mut cx, "root@web1.example.com");
         let out = draw(&p, &shared, 80, 24, true);
         assert!(out.contains("sends through SES unverified"), "{out}");
         // the remedy names this pane; here, its keys
@@ -1684,16 +1689,7 @@ mod tests {
             ),
         });
         p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
-        let idx = p
-            .visible()
-            .iter()
-            .position(|r| r.sender.as_str() == "root@web1.example.com")
-            .unwrap();
-        p.on_nav(Nav::Top, &mut cx);
-        for _ in 0..idx {
-            p.on_nav(Nav::Down, &mut cx);
-        }
-        p.on_enter(&mut cx);
+        open_detail(&mut p, &mut cx, "root@web1.example.com");
         let out = draw(&p, cx.shared, 120, 40, true);
         assert!(
             read(&out).contains(
@@ -1757,16 +1753,7 @@ mod tests {
             .unwrap()
             .reason = crate::sanitize::Clean::new(reply);
         p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
-        let idx = p
-            .visible()
-            .iter()
-            .position(|r| r.sender.as_str() == "root@web1.example.com")
-            .unwrap();
-        p.on_nav(Nav::Top, &mut cx);
-        for _ in 0..idx {
-            p.on_nav(Nav::Down, &mut cx);
-        }
-        p.on_enter(&mut cx);
+        open_detail(&mut p, &mut cx, "root@web1.example.com");
         let out = draw(&p, cx.shared, 80, 24, true);
         assert!(
             read(&out).contains(&format!("last problem (bounced): {reply}")),
@@ -1835,16 +1822,7 @@ mod tests {
             "removed from the queue with no final delivery status logged",
         ));
         p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
-        p.on_nav(Nav::Top, &mut cx);
-        let idx = p
-            .visible()
-            .iter()
-            .position(|r| r.sender.as_str() == "carol@example.com")
-            .unwrap();
-        for _ in 0..idx {
-            p.on_nav(Nav::Down, &mut cx);
-        }
-        p.on_enter(&mut cx);
+        open_detail(&mut p, &mut cx, "carol@example.com");
         let out = draw(&p, cx.shared, 140, 40, true);
         let rows: Vec<&str> = out.lines().collect();
         let at = rows
@@ -1875,16 +1853,7 @@ mod tests {
             reason: crate::sanitize::Clean::new("550 5.1.1 user unknown"),
         });
         p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
-        p.on_nav(Nav::Top, &mut cx);
-        let idx = p
-            .visible()
-            .iter()
-            .position(|r| r.sender.as_str() == "carol@example.com")
-            .unwrap();
-        for _ in 0..idx {
-            p.on_nav(Nav::Down, &mut cx);
-        }
-        p.on_enter(&mut cx);
+        open_detail(&mut p, &mut cx, "carol@example.com");
         let out = draw(&p, cx.shared, 140, 40, true);
         assert!(
             out.contains("3 bounced, 0 deferred in the last day"),
