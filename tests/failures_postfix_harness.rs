@@ -193,3 +193,31 @@ fn the_no_mechanism_remedy_names_the_option_postfix_applies_over_tls() {
         "{remedy}"
     );
 }
+
+/// Postfix's own race: a retry that finds the queue file still locked logs "skipped, still being
+/// delivered" and parks the message in `incoming` for master's next qmgr wakeup (300 s). The
+/// harness kicks qmgr instead of timing out. The lock is taken here by hand, as a delivery agent
+/// would hold it.
+#[test]
+fn a_retry_skipped_on_a_locked_queue_file_is_deferred_again_in_time() {
+    let pf = PostfixHarness::start(PostfixOptions::default().main_cf("defer_transports", "smtp"));
+    pf.submit("app@example.com", "r@example.net", "Subject: x\n\nbody\n");
+    let queue = pf.wait_until_deferred(1, Duration::from_secs(30)).unwrap();
+    let id = queue[0]["queue_id"].as_str().unwrap().to_string();
+    let hashed = pf.queue_dir().join("deferred").join(&id[..1]).join(&id);
+    let path = if hashed.exists() {
+        hashed
+    } else {
+        pf.queue_dir().join("deferred").join(&id)
+    };
+    let file = std::fs::File::open(&path).unwrap();
+    file.lock().unwrap();
+    pf.wait_for_log(
+        |l| l.contains(&format!("{id}: skipped, still being delivered")),
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    drop(file);
+    let queue = pf.wait_until_deferred(1, Duration::from_secs(30)).unwrap();
+    assert_eq!(queue[0]["queue_id"], id.as_str());
+}
