@@ -864,10 +864,19 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
             .as_ref()
             .map(|w| w.as_str())
             .unwrap_or("no final delivery status logged");
+        // Lost only as the failed notices of its own failures, and its mail delivered since:
+        // what failed is fixed and what is left is to tell the sender by hand (the failures
+        // check grades these notices with the failures they were of, at most a WARNING)
+        let severity = if outcomes.lost_notices >= outcomes.lost && outcomes.delivered_since_problem
+        {
+            Severity::Warn
+        } else {
+            Severity::Error
+        };
         verdicts.push(Verdict {
             remedy: Some(Category::Lost.remedy()),
             ..Verdict::new(
-                Severity::Error,
+                severity,
                 format!(
                     "{} lost in the last day, nobody was told: {why}",
                     outcomes.lost
@@ -1293,6 +1302,7 @@ pub(crate) mod tests {
                 deferred: 0,
                 bounced: 3,
                 lost: 2,
+                lost_notices: 2,
                 deleted: 0,
                 last_problem: Some(Problem {
                     status: RowStatus::Bounced,
@@ -1359,6 +1369,55 @@ pub(crate) mod tests {
             "500 deleted with postsuper -d in the last day, never delivered: the sender was not told"
         );
         assert!(!carol.verdicts.iter().any(|v| v.text.contains("lost")));
+    }
+
+    /// Lost mail that is only the failed notices of a sender's own failures, its mail delivered
+    /// since: a warning (tell the sender by hand), as the failures check grades those notices.
+    /// Mail lost otherwise, or while the sender's mail still fails, stays an error.
+    #[test]
+    fn lost_notices_of_a_sender_delivered_since_are_a_warning() {
+        let snap = snapshot(false, false);
+        let ses = ses(false);
+        let local = local_senders("web1.example.com", "web1");
+        let lost_verdict = |lost: u32, notices: u32, delivered_since: bool| {
+            let mut act = activity();
+            let carol = act.get_mut("carol@example.com").unwrap();
+            (carol.bounced, carol.lost, carol.lost_notices) = (2, lost, notices);
+            carol.last_lost = Some(Clean::new(
+                "the bounce notification for AAAA000001 could not be delivered to \
+                 <carol@example.com>: 550 5.7.1 Message rejected",
+            ));
+            carol.last_problem = Some(Problem {
+                status: RowStatus::Bounced,
+                cause: Category::RecipientUnknown,
+                reason: Clean::new("550 5.1.1 user unknown"),
+            });
+            carol.delivered_since_problem = delivered_since;
+            let c = cross_check(&CheckInput {
+                snapshot: &snap,
+                ses: ready_view([&ses]),
+                activity: &act,
+                queue_senders: &[],
+                local_senders: &local,
+                asked: &[],
+                ses_off: false,
+            });
+            let carol = row(&c, "carol@example.com");
+            let v = carol
+                .verdicts
+                .iter()
+                .find(|v| v.text.starts_with(&format!("{lost} lost in the last day")))
+                .unwrap_or_else(|| panic!("{carol:#?}"))
+                .clone();
+            (v.severity, carol.worst(), v.remedy.is_some())
+        };
+        assert_eq!(
+            lost_verdict(2, 2, true),
+            (Severity::Warn, Severity::Warn, true)
+        );
+        assert_eq!(lost_verdict(2, 2, false).0, Severity::Error);
+        assert_eq!(lost_verdict(2, 1, true).0, Severity::Error);
+        assert_eq!(lost_verdict(2, 0, true).0, Severity::Error);
     }
 
     #[test]

@@ -875,10 +875,12 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
                 o.sent,
                 o.deferred,
                 o.bounced,
-                if o.lost > 0 {
-                    format!(", {} lost", o.lost)
-                } else {
-                    String::new()
+                match (o.lost, o.lost_notices) {
+                    (0, _) => String::new(),
+                    (n, 0) => format!(", {n} lost"),
+                    // the same messages as some of the bounced: said, or they read as more mail
+                    (n, 1) => format!(", {n} lost (1 bounce notice failed)"),
+                    (n, k) => format!(", {n} lost ({k} bounce notices failed)"),
                 },
                 if o.deleted > 0 {
                     format!(", {} deleted (postsuper -d)", o.deleted)
@@ -888,6 +890,32 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
             ),
             cx.theme.text,
         );
+        // the notices' own failures are here; the mail nobody was told about is counted on the
+        // rows of the senders it was from: named, or this row's lost count reads as all of it
+        if r.sender.as_str() == "MAILER-DAEMON" {
+            let whose: Vec<String> = p
+                .check
+                .rows
+                .iter()
+                .filter(|s| s.outcomes.lost_notices > 0)
+                .map(|s| format!("{} ({})", s.sender, s.outcomes.lost_notices))
+                .collect();
+            if !whose.is_empty() {
+                let shown = whose.len().min(3);
+                let more = match whose.len() - shown {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
+                push(
+                    &mut lines,
+                    format!(
+                        "its failed notices are lost mail of the senders they were for: {}{more}",
+                        whose[..shown].join(", ")
+                    ),
+                    cx.theme.muted,
+                );
+            }
+        }
     }
     if let Some(p) = &o.last_problem {
         for text in [
@@ -1832,6 +1860,53 @@ mod tests {
         assert!(
             rows[at + 1].contains(
                 "  what to do: Tell the sender by hand; fix the bounce path (a verified sender"
+            ),
+            "{out}"
+        );
+    }
+
+    /// carol's bounce notice failed too: her detail counts it as her lost mail, said as the
+    /// notice of one of her bounces (not more mail), and MAILER-DAEMON's detail names her as
+    /// where its failed notices are counted.
+    #[test]
+    fn a_lost_bounce_notice_is_said_on_both_rows() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        let mut a = activity();
+        let carol = a.get_mut("carol@example.com").unwrap();
+        (carol.bounced, carol.lost, carol.lost_notices) = (1, 1, 1);
+        carol.last_lost = Some(crate::sanitize::Clean::new(
+            "the bounce notification for AAAA000001 could not be delivered to <carol@example.com>",
+        ));
+        a.insert(
+            String::new(),
+            crate::mail::senders::logscan::Outcomes {
+                bounced: 1,
+                ..Default::default()
+            },
+        );
+        p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
+        open_detail(&mut p, &mut cx, "carol@example.com");
+        let out = draw(&p, cx.shared, 140, 40, true);
+        assert!(
+            out.contains(
+                "last day:    4 sent, 0 deferred, 1 bounced, 1 lost (1 bounce notice failed)"
+            ),
+            "{out}"
+        );
+        assert!(p.on_back());
+        open_detail(&mut p, &mut cx, "MAILER-DAEMON");
+        let out = draw(&p, cx.shared, 140, 40, true);
+        // and no lost mail of its own
+        assert!(
+            out.contains("last day:    0 sent, 0 deferred, 1 bounced   "),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "its failed notices are lost mail of the senders they were for: \
+                 carol@example.com (1), root@web1.example.com (2)"
             ),
             "{out}"
         );
