@@ -1382,7 +1382,7 @@ fn a_rollback_past_the_journal_reach_reads_not_known_not_new() {
     let lines = confirm_of(&f, "origin/main");
     assert!(
         lines.contains(
-            &"2 commit(s) to deploy, 1 not known (older than the journal's last 30 deploys)"
+            &"2 commit(s) to deploy (it and 1 older), 1 not known (older than the journal's last 30 deploys)"
                 .to_string()
         ),
         "{lines:#?}"
@@ -1418,7 +1418,9 @@ fn a_rolled_back_commit_below_the_listed_ones_is_counted_and_named() {
     assert!(!pr.new_commits.iter().any(|c| c.id.to_string() == fifth));
     let lines = confirm_of(&f, "origin/main");
     assert!(
-        lines.contains(&"61 commit(s) to deploy, 1 of them rolled back before".to_string()),
+        lines.contains(
+            &"61 commit(s) to deploy (it and 60 older), 1 of them rolled back before".to_string()
+        ),
         "{lines:#?}"
     );
     assert!(
@@ -1433,7 +1435,8 @@ fn a_rolled_back_commit_below_the_listed_ones_is_counted_and_named() {
     let lines = confirm_of(&f, "origin/main");
     assert!(
         lines.contains(
-            &"2061 commit(s) to deploy, none of the newest 2000 taken back before, \
+            &"2061 commit(s) to deploy (it and 2060 older), none of the newest 2000 taken back \
+              before, \
               the older not asked"
                 .to_string()
         ),
