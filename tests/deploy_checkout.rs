@@ -1427,6 +1427,11 @@ fn a_rolled_back_commit_below_the_listed_ones_is_counted_and_named() {
         lines.contains(&format!("  the newest rolled back: {} Fifth", &fifth[..7])),
         "{lines:#?}"
     );
+    // the status line counts it too, though its list shows only the newest 50
+    let st = status::read_status(&cfg).unwrap();
+    assert_eq!(st.upstream.as_ref().map(|u| u.behind), Some(61));
+    assert!(!st.log.iter().any(|e| e.commit.id.to_string() == fifth));
+    assert_eq!(st.taken_back().as_deref(), Some("1 rolled back"));
 
     // past the commits asked about: said, not called new
     empty_commits(&f.dev, checkout::MAX_ASKED, now + 3_600, "Later");
@@ -1442,6 +1447,11 @@ fn a_rolled_back_commit_below_the_listed_ones_is_counted_and_named() {
         ),
         "{lines:#?}"
     );
+    // nor does the status line count past them
+    let st = status::read_status(&cfg).unwrap();
+    assert_eq!(st.upstream.as_ref().map(|u| u.behind), Some(2061));
+    assert_eq!(st.behind_back.asked, checkout::MAX_ASKED);
+    assert_eq!(st.taken_back(), None);
 }
 
 /// The rollback's confirm on a real repository says each fact once: the revisions on its first

@@ -916,6 +916,7 @@ mod tests {
                 host: Clean::new("web1"),
                 time: Clean::new("2026-11-27T11:00:00+00:00"),
             });
+            s.behind_back.rolled_back = 1;
         }
         let s = text(&draw(&p, 80, 24, true));
         assert!(s.contains("▶ 3333333 rolled back Pricing"), "{s}");
@@ -938,13 +939,19 @@ mod tests {
         if let Some(Ok(s)) = &mut p.targets[0].status {
             s.branch = Some(Clean::new("production"));
             let u = s.upstream.as_mut().unwrap();
-            (u.behind, u.ahead) = (12, 1);
+            (u.behind, u.ahead) = (2012, 1);
             s.log[0].taken_back = Some(crate::deploy::status::TakenBack::Journal {
                 kind: Clean::new("rollback"),
                 user: Clean::new("dana"),
                 host: Clean::new("web1"),
                 time: Clean::new("2026-11-27T11:00:00+00:00"),
             });
+            // more behind than the confirm asks the journal of: the count is of the newest
+            s.behind_back = crate::deploy::status::BehindBack {
+                asked: 2000,
+                rolled_back: 1,
+                taken_back: 0,
+            };
         }
         fn line(p: &DeployPane, w: u16) -> String {
             let s = text(&draw(p, w, 24, true));
@@ -955,17 +962,17 @@ mod tests {
         }
         assert_eq!(
             line(&p, 80),
-            "│on    production: ↓12 to deploy (1+ rolled back) ↑1 local · fetched 3h ago    │"
+            "│on    production: ↓2012 to deploy (1+ rolled back) ↑1 local · fetched 3h ago  │"
         );
         let narrow = line(&p, 60);
-        assert!(narrow.contains("↓12 to deploy"), "{narrow}");
+        assert!(narrow.contains("↓2012 "), "{narrow}");
         assert!(narrow.contains("↑1"), "{narrow}");
         assert!(narrow.contains("· fetched 3h ago"), "{narrow}");
         // room to spare: every part, the upstream's name too
         let wide = line(&p, 120);
         assert!(
             wide.contains(
-                "on    production vs origin/main: ↓12 to deploy (1 of the newest 1 rolled back) ↑1 not upstream · fetched 3h ago"
+                "on    production vs origin/main: ↓2012 to deploy (1 of the newest 2000 rolled back) ↑1 not upstream · fetched 3h ago"
             ),
             "{wide}"
         );
