@@ -26,6 +26,8 @@ pub struct SenderTally {
     pub counts: SenderOutcomes,
     /// The latest deferral or failure in the window: its status, cause and reply.
     pub last_problem: Option<(RowStatus, Category, Clean)>,
+    /// When that was logged.
+    pub last_problem_at: Option<DateTime<FixedOffset>>,
     /// Why the latest lost message in the window was lost.
     pub last_lost: Option<Clean>,
     /// Mail from the sender was delivered after its latest problem (in log order): whatever
@@ -265,12 +267,13 @@ fn tally_since(t: &Tally, since: DateTime<FixedOffset>) -> SenderTally {
         deleted,
         lost_notices,
     ] = sum.map(|n| n as usize);
-    let last_problem = t
+    let kept = t
         .last_problem
         .as_ref()
-        .filter(|(at, ..)| minute(*at) >= from)
-        .map(|(_, s, c, r)| (*s, *c, r.clone()));
+        .filter(|(at, ..)| minute(*at) >= from);
+    let last_problem = kept.map(|(_, s, c, r)| (*s, *c, r.clone()));
     SenderTally {
+        last_problem_at: kept.map(|(at, ..)| *at),
         delivered_since_problem: last_problem.is_some() && t.sent_since_problem,
         counts: SenderOutcomes {
             sent,

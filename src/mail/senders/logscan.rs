@@ -66,6 +66,8 @@ pub struct Outcomes {
     pub deleted: u32,
     /// The latest deferral or bounce.
     pub last_problem: Option<Problem>,
+    /// When it was logged.
+    pub last_problem_at: Option<DateTime<chrono::FixedOffset>>,
     /// Why the latest lost message was lost.
     pub last_lost: Option<Clean>,
     /// Mail was delivered after the latest deferral or bounce.
@@ -120,6 +122,7 @@ pub fn from_model(
                         cause,
                         reason,
                     }),
+                    last_problem_at: t.last_problem_at,
                     last_lost: t.last_lost,
                     delivered_since_problem: t.delivered_since_problem,
                 };

@@ -1264,6 +1264,7 @@ pub(crate) mod tests {
                 holds_passwords: true,
             }],
             tls_policy_maps: Vec::new(),
+            main_cf: Some(facts("/etc/postfix/main.cf", 0o644, t0)),
             read_at: t1,
         }
     }
@@ -1313,6 +1314,7 @@ pub(crate) mod tests {
                     "the bounce notification for 4F2A81C3D9 could not be delivered to \
                      <root@web1.example.com>: 554 Message rejected: Email address is not verified.",
                 )),
+                last_problem_at: None,
                 delivered_since_problem: false,
             },
         );
@@ -1331,6 +1333,25 @@ pub(crate) mod tests {
             .iter()
             .find(|r| r.sender.as_str() == s)
             .unwrap_or_else(|| panic!("no row {s}: {c:#?}"))
+    }
+
+    /// The setup changed when a file Postfix reads was written: a map's source edited but not
+    /// compiled with postmap is not in effect yet.
+    #[test]
+    fn the_setup_changed_when_postfix_would_read_the_change() {
+        let t0 = Local.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).unwrap();
+        let t1 = Local.with_ymd_and_hms(2026, 11, 27, 11, 0, 0).unwrap();
+        let mut snap = snapshot(false, true);
+        snap.password_maps.clear();
+        // sender_relay edited at 11:00, its .db compiled at 10:00, main.cf written at 10:00
+        let (at, file) = snap.changed_at().unwrap();
+        assert_eq!(at, t0);
+        assert_ne!(file.as_str(), "/etc/postfix/sender_relay");
+        // postmap run: the .db is the change
+        let fresh = snapshot(false, false);
+        let (at, file) = fresh.changed_at().unwrap();
+        assert_eq!(at, t1);
+        assert!(file.ends_with(".db"), "{file}");
     }
 
     #[test]

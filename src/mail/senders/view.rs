@@ -459,6 +459,35 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     }
 }
 
+/// "the relay setup changed after it: ...": when a file of the relay setup as Postfix reads it
+/// (main.cf, a compiled map) was written after the sender's latest problem, and no mail of the
+/// sender has gone since to show whether the change fixed it.
+fn changed_since(p: &SendersPane, o: &super::logscan::Outcomes, cx: &ViewCx<'_>) -> Option<String> {
+    let at = o
+        .last_problem_at
+        .filter(|_| !o.delivered_since_problem)?
+        .with_timezone(&chrono::Local);
+    let (changed, file) = p.relay.as_ref()?.changed_at().filter(|(c, _)| *c > at)?;
+    let when = |t: chrono::DateTime<chrono::Local>| {
+        if t.date_naive() == cx.now.date_naive() {
+            t.format("%H:%M").to_string()
+        } else {
+            t.format("%Y-%m-%d %H:%M").to_string()
+        }
+    };
+    Some(format!(
+        "the relay setup changed after it: {file} written at {}, the problem at {}; the route \
+         above is the new one{}",
+        when(changed),
+        when(at),
+        if cx.read_only {
+            ""
+        } else {
+            " (t sends a test mail through it)"
+        }
+    ))
+}
+
 /// What one sender's table row shows, computed once for both layouts.
 struct Cells<'a> {
     sev: Severity,
@@ -917,6 +946,7 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
             }
         }
     }
+    let pane = p;
     if let Some(p) = &o.last_problem {
         for text in [
             format!(
@@ -932,6 +962,11 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
             format!("what to do: {}", p.cause.remedy()),
         ] {
             push(&mut lines, text, cx.theme.muted);
+        }
+        // the route above is the setup as read now: when it changed after the problem, the
+        // problem happened under another one, and may be fixed (no mail has gone since to say)
+        if let Some(said) = changed_since(pane, o, cx) {
+            push(&mut lines, said, cx.theme.accent);
         }
         // the remedy speaks of this pane from elsewhere: here, its keys
         let bracketed = r
@@ -1910,6 +1945,50 @@ mod tests {
             ),
             "{out}"
         );
+    }
+
+    /// The route the detail shows is the setup as read now. When a file of it was written after
+    /// the sender's latest problem (a map fixed and compiled since), and no mail has gone since,
+    /// the detail says so: the problem happened under another setup.
+    #[test]
+    fn a_setup_changed_after_the_latest_problem_is_said() {
+        let detail = |problem_at: (u32, u32), delivered_since: bool| {
+            let mut shared = Shared::default();
+            let mut p = pane(&mut shared);
+            let mut cx = read_only(&mut shared);
+            let mut a = activity();
+            let carol = a.get_mut("carol@example.com").unwrap();
+            carol.bounced = 3;
+            carol.last_problem = Some(crate::mail::senders::logscan::Problem {
+                status: crate::mail::log::model::RowStatus::Bounced,
+                cause: Category::SesCredentials,
+                reason: crate::sanitize::Clean::new("535 Authentication Credentials Invalid"),
+            });
+            carol.last_problem_at = Some(
+                Local
+                    .with_ymd_and_hms(2026, 11, 27, problem_at.0, problem_at.1, 0)
+                    .unwrap()
+                    .fixed_offset(),
+            );
+            carol.delivered_since_problem = delivered_since;
+            p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
+            open_detail(&mut p, &mut cx, "carol@example.com");
+            draw(&p, cx.shared, 200, 40, true)
+        };
+        // the maps were compiled at 11:00, the mail failed at 10:30
+        let out = detail((10, 30), false);
+        assert!(
+            out.contains(
+                "the relay setup changed after it: /etc/postfix/sasl_passwd.db written at 11:00, \
+                 the problem at 10:30; the route above is the new one (t sends a test mail \
+                 through it)"
+            ),
+            "{out}"
+        );
+        // failed under the setup shown, or mail delivered since: nothing to say
+        for out in [detail((11, 30), false), detail((10, 30), true)] {
+            assert!(!out.contains("the relay setup changed"), "{out}");
+        }
     }
 
     /// A bouncing sender's verdict carries its fix for `opsdeck check`; the detail says that
