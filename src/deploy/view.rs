@@ -30,6 +30,17 @@ fn tone(cx: &ViewCx<'_>, t: Tone) -> Style {
     }
 }
 
+/// A commit's time in local time to the minute, then how long ago: "2026-11-27 11:30 (30m
+/// ago)"; [`ago`] alone for a time that is not a date (a header libgit2 could not read).
+fn dated(now: DateTime<Local>, epoch: i64) -> String {
+    let said = ago(now, epoch);
+    match Local.timestamp_opt(epoch, 0).single() {
+        Some(d) if !said.contains('-') => format!("{} ({said})", d.format("%Y-%m-%d %H:%M")),
+        Some(d) => d.format("%Y-%m-%d %H:%M").to_string(),
+        None => said,
+    }
+}
+
 /// "5m ago", "3h ago", "2d ago", or the date when older than a month.
 pub fn ago(now: DateTime<Local>, epoch: i64) -> String {
     // a commit's time is whatever its header says: libgit2 reads
@@ -619,7 +630,9 @@ fn zoomed(
         for (k, v) in [
             ("commit ", c.id.to_string()),
             ("author ", c.author.to_string()),
-            ("date   ", ago(cx.now, c.time)),
+            // when, to the minute (what a log or a report elsewhere is searched for), and how
+            // long ago
+            ("date   ", dated(cx.now, c.time)),
             ("subject", c.subject.to_string()),
             (
                 "state  ",
@@ -1262,6 +1275,20 @@ mod tests {
         let t = draw(&p, 80, 24, true);
         let s = text(&t);
         assert!(s.contains(&testdata::oid(0x33).to_string()), "{s}");
+        // the time to the minute, as a report elsewhere would give it, and how long ago
+        let made = testdata::now() - chrono::Duration::seconds(1_800);
+        assert!(
+            s.contains(&format!(
+                "│date    {} (30m ago) ",
+                made.format("%Y-%m-%d %H:%M")
+            )),
+            "{s}"
+        );
+        // the same in every time zone
+        let s = s.replace(
+            &made.format("%Y-%m-%d %H:%M").to_string(),
+            "YYYY-MM-DD hh:mm",
+        );
         insta::assert_snapshot!(s);
     }
 
