@@ -882,9 +882,11 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
         .as_deref()
         .filter(|l| !l.trim().is_empty())
     {
+        // where and how long first: the command last, whole, so that its own commas and
+        // semicolons are not read as the dialog's
+        let [cmd, dir, timeout] = post_deploy_lines(cmd, &t.cfg);
         lines.push(format!(
-            "Then the post-deploy command runs: {}",
-            post_deploy_lines(cmd, &t.cfg).join(", ")
+            "Then the post-deploy command runs ({dir}, {timeout}): {cmd}"
         ));
     }
     if !p.conflicts.is_empty() {
@@ -1015,8 +1017,8 @@ fn capital(s: &str) -> String {
 
 /// The post-deploy command as the confirm dialogs name it: the command,
 /// the directory it runs in, its timeout.
-fn post_deploy_lines(cmd: &str, cfg: &DeployConfig) -> Vec<String> {
-    vec![
+fn post_deploy_lines(cmd: &str, cfg: &DeployConfig) -> [String; 3] {
+    [
         Clean::new(cmd).into_string(),
         format!("in {}", Clean::new(&cfg.path.display().to_string())),
         format!("timeout {}s", cfg.hook_timeout_secs),
@@ -1204,7 +1206,7 @@ impl Pane for DeployPane {
                 }
                 vec![Effect::Confirm(Confirm {
                     title: "Run the post-deploy command?".into(),
-                    lines: post_deploy_lines(&cmd, &t.cfg),
+                    lines: post_deploy_lines(&cmd, &t.cfg).to_vec(),
                     then: vec![Effect::Deploy(DeployEffect::RunHook {
                         target,
                         access: access.clone(),
@@ -1980,7 +1982,7 @@ mod tests {
             "1 untracked file(s) stay where they are.",
             "10 new commit(s)",
             "20 file(s) change:",
-            "Then the post-deploy command runs: systemctl reload php-fpm, in /var/www/site, timeout 60s",
+            "Then the post-deploy command runs (in /var/www/site, timeout 60s): systemctl reload php-fpm",
         ] {
             assert!(
                 c.lines.iter().any(|l| l == said),
@@ -2536,7 +2538,7 @@ mod tests {
             ]
         );
         let said = format!(
-            "Then the post-deploy command runs: systemctl reload php-fpm, in /var/www/site, timeout {timeout}s"
+            "Then the post-deploy command runs (in /var/www/site, timeout {timeout}s): systemctl reload php-fpm"
         );
         for kind in [Kind::Deploy, Kind::Rollback] {
             let c = confirm_for(&mut p, kind);
