@@ -467,9 +467,11 @@ impl SendersPane {
     pub fn new(config: &Config) -> SendersPane {
         let c = config.senders.clone();
         let ses = if c.ses {
-            SesState::NotConfigured("waiting for the relay setup to find the SES region".into())
+            SesState::NotConfigured(
+                "not read yet: waiting for the relay setup to find the SES region".into(),
+            )
         } else {
-            SesState::NotConfigured("switched off (senders.ses = false)".into())
+            SesState::NotConfigured("not read: switched off (senders.ses = false)".into())
         };
         SendersPane {
             instance: c.instance(config).cloned(),
@@ -655,7 +657,7 @@ impl SendersPane {
         let regions = self.ses_regions();
         if regions.is_empty() {
             self.ses = SesState::NotConfigured(
-                "no SES relay in the maps or relayhost, and no senders.ses_region".into(),
+                "not used: no SES relay in the maps or relayhost, and no senders.ses_region".into(),
             );
             self.ses_pending.clear();
             return Vec::new();

@@ -58,7 +58,9 @@ fn identities(n: usize) -> String {
 fn ses_summary(p: &SendersPane) -> Vec<(String, Severity)> {
     let regions = match &p.ses {
         SesState::NotConfigured(why) => {
-            return vec![(format!("SES: not configured - {why}"), Severity::Info)];
+            // the reason says whether SES is used at all: "not configured" beside routes to SES
+            // that are not read (switched off, or not yet) would be wrong
+            return vec![(format!("SES: {why}"), Severity::Info)];
         }
         SesState::Regions(m) => m,
     };
@@ -1989,6 +1991,28 @@ mod tests {
         for out in [detail((11, 30), false), detail((10, 30), true)] {
             assert!(!out.contains("the relay setup changed"), "{out}");
         }
+    }
+
+    /// SES switched off while senders route to it: the header says it is not read, not that it
+    /// is not configured (the routes right below name SES).
+    #[test]
+    fn ses_switched_off_is_not_read_not_unconfigured() {
+        let mut shared = Shared::default();
+        let mut config = Config::default();
+        config.senders.ses = false;
+        let mut p = SendersPane::new(&config);
+        let mut cx = read_only(&mut shared);
+        p.on_event(
+            SendersEvent::Relay(Ok(Box::new(snapshot(false, false)))),
+            &mut cx,
+        );
+        p.on_event(SendersEvent::Activity(Ok(activity())), &mut cx);
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(
+            out.contains("│SES: not read: switched off (senders.ses = false)"),
+            "{out}"
+        );
+        assert!(!out.contains("not configured"), "{out}");
     }
 
     /// A bouncing sender's verdict carries its fix for `opsdeck check`; the detail says that
