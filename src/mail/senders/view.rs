@@ -722,14 +722,22 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
     let (route_w, counts_w) = wide.unwrap_or((0, 0));
     let mut lines = Vec::new();
     let verdict_w;
+    // the sender column as wide as its longest sender (up to 28): the room left goes to the
+    // facts, which otherwise lose the SES and credentials words beside blank space (every
+    // sender's, not the filtered ones': the columns stay put while a filter is typed)
+    let sender_w = p
+        .check
+        .rows
+        .iter()
+        .map(|r| r.sender.width())
+        .max()
+        .unwrap_or(0)
+        .clamp("SENDER".len(), 28);
+    let facts_w = w.saturating_sub(sender_w + 3);
     if narrow {
         // two lines per sender: the facts, then the verdict in full width
         lines.push(line(
-            format!(
-                "  {} {}",
-                fit("SENDER", 28),
-                narrow_header(w.saturating_sub(31))
-            ),
+            format!("  {} {}", fit("SENDER", sender_w), narrow_header(facts_w)),
             w,
             cx.theme.header,
         ));
@@ -770,11 +778,7 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
             lines.push(Line::from(vec![
                 mark,
                 Span::styled(
-                    format!(
-                        "{} {}",
-                        fit(c.sender, 28),
-                        narrow_facts(&c, w.saturating_sub(31))
-                    ),
+                    format!("{} {}", fit(c.sender, sender_w), narrow_facts(&c, facts_w)),
                     base,
                 ),
             ]));
