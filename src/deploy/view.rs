@@ -593,6 +593,14 @@ fn zoomed(
     } else {
         p.visible_log(t).len().max(1) + 1
     };
+    // the detail was asked for: on a short screen the last action's output gives way to it,
+    // so that the commit's subject and state are not cut off (its first lines stay)
+    let last_h = if t.detail {
+        let room = (area.height as usize).saturating_sub(head.len() + log_rows + 3);
+        last_h.min(u16::try_from(room).unwrap_or(u16::MAX))
+    } else {
+        last_h
+    };
     let [top, list, lower, last] = Layout::vertical([
         Constraint::Length(head.len() as u16),
         Constraint::Length((log_rows as u16).max(3)),
@@ -1290,6 +1298,28 @@ mod tests {
             "YYYY-MM-DD hh:mm",
         );
         insta::assert_snapshot!(s);
+    }
+
+    /// After a deploy with a few lines of hook output, the detail of a commit at 60x20 keeps
+    /// its subject and state: the last action's output gives way, its first line stays.
+    #[test]
+    fn the_detail_keeps_subject_and_state_over_the_last_action_at_60x20() {
+        let mut p = pane();
+        p.targets[0].detail = true;
+        p.targets[0].last = vec![
+            (Tone::Ok, Clean::new("Deploy done: 2222222 -> 3333333")),
+            (Tone::Text, Clean::new("post-deploy: exit 0")),
+            (Tone::Text, Clean::new("  reloading the site")),
+            (Tone::Text, Clean::new("  done")),
+        ];
+        let s = text(&draw(&p, 60, 18, true));
+        for said in [
+            "│subject Pricing",
+            "│state   not deployed yet",
+            "│Deploy done: 2222222 -> 3333333",
+        ] {
+            assert!(s.contains(said), "{said:?} missing:\n{s}");
+        }
     }
 
     #[test]
