@@ -548,12 +548,14 @@ pub fn sandbox_refusal(
 
 /// What mail from `sender` would meet on a new route to `relay` (`[host]:port`), said before the
 /// route is written: no credentials for the relay, plain text to SES, a sender SES has not
-/// verified in the relay's region. Empty when nothing is known to be wrong.
+/// verified in the relay's region. Empty when nothing is known to be wrong. With `ses_off`
+/// (`senders.ses = false`) SES is not read by choice, and that it was not is no warning.
 pub fn route_warnings(
     snap: &RelaySnapshot,
     ses: &SesView<'_>,
     sender: &str,
     relay: &str,
+    ses_off: bool,
 ) -> Vec<String> {
     let Some(r) = Relay::parse(relay) else {
         return Vec::new();
@@ -607,6 +609,7 @@ pub fn route_warnings(
             Some(domain) => s.verification_of_domain(domain),
             None => s.verification_of(sender),
         },
+        None if ses_off => return out,
         _ => {
             out.push(format!(
                 "SES in {region} has not been read: whether {who} is verified there is not known"
