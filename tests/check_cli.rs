@@ -629,6 +629,17 @@ fn failed_bounce_notices_of_mail_fixed_since_are_no_longer_critical() {
         "{summary}"
     );
     assert!(summary.contains("what to do (LOST)"), "{summary}");
+    // the senders line: MAILER-DAEMON's route still refuses its notices, and app@example.com,
+    // whose failures were never told to it, is warned of its lost mail
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let senders = finding(&v, "senders")["summary"].as_str().unwrap();
+    assert!(
+        senders.starts_with(
+            "1 of 3 senders failing, 1 with warnings; worst: MAILER-DAEMON: 2 bounced, 0 \
+             deferred in the last day; the latest bounce (sender unverified): "
+        ),
+        "{senders}"
+    );
 }
 
 fn v_queue_warns(out: &str) -> bool {

@@ -1382,7 +1382,7 @@ fn a_rollback_past_the_journal_reach_reads_not_known_not_new() {
     let lines = confirm_of(&f, "origin/main");
     assert!(
         lines.contains(
-            &"2 commit(s) to deploy, 1 not known (older than the journal's last 30 deploys)"
+            &"2 commit(s) to deploy (it and 1 older), 1 not known (older than the journal's last 30 deploys)"
                 .to_string()
         ),
         "{lines:#?}"
@@ -1418,13 +1418,20 @@ fn a_rolled_back_commit_below_the_listed_ones_is_counted_and_named() {
     assert!(!pr.new_commits.iter().any(|c| c.id.to_string() == fifth));
     let lines = confirm_of(&f, "origin/main");
     assert!(
-        lines.contains(&"61 commit(s) to deploy, 1 of them rolled back before".to_string()),
+        lines.contains(
+            &"61 commit(s) to deploy (it and 60 older), 1 of them rolled back before".to_string()
+        ),
         "{lines:#?}"
     );
     assert!(
         lines.contains(&format!("  the newest rolled back: {} Fifth", &fifth[..7])),
         "{lines:#?}"
     );
+    // the status line counts it too, though its list shows only the newest 50
+    let st = status::read_status(&cfg).unwrap();
+    assert_eq!(st.upstream.as_ref().map(|u| u.behind), Some(61));
+    assert!(!st.log.iter().any(|e| e.commit.id.to_string() == fifth));
+    assert_eq!(st.taken_back().as_deref(), Some("1 rolled back"));
 
     // past the commits asked about: said, not called new
     empty_commits(&f.dev, checkout::MAX_ASKED, now + 3_600, "Later");
@@ -1433,12 +1440,18 @@ fn a_rolled_back_commit_below_the_listed_ones_is_counted_and_named() {
     let lines = confirm_of(&f, "origin/main");
     assert!(
         lines.contains(
-            &"2061 commit(s) to deploy, none of the newest 2000 taken back before, \
+            &"2061 commit(s) to deploy (it and 2060 older), none of the newest 2000 taken back \
+              before, \
               the older not asked"
                 .to_string()
         ),
         "{lines:#?}"
     );
+    // nor does the status line count past them
+    let st = status::read_status(&cfg).unwrap();
+    assert_eq!(st.upstream.as_ref().map(|u| u.behind), Some(2061));
+    assert_eq!(st.behind_back.asked, checkout::MAX_ASKED);
+    assert_eq!(st.taken_back(), None);
 }
 
 /// The rollback's confirm on a real repository says each fact once: the revisions on its first

@@ -375,6 +375,7 @@ mod tests {
         });
         let mut back = st.clone();
         back.log[0].taken_back = rolled_back.clone();
+        back.behind_back.rolled_back = 1;
         if let Some(u) = back.upstream.as_mut() {
             u.behind = 1;
         }
@@ -383,7 +384,7 @@ mod tests {
             said.contains("1 commit(s) behind origin/main as of the last fetch (1 rolled back)"),
             "{said}"
         );
-        // only the newest 50 commits behind are listed and looked at: said so
+        // counted over every commit behind, listed or not, as the deploy confirm counts them
         back.log = (0..50u8)
             .map(|i| crate::deploy::status::LogEntry {
                 commit: testdata::commit(0x40 + i, "Rolled back", "Dev", 60),
@@ -392,13 +393,29 @@ mod tests {
                 taken_back: rolled_back.clone(),
             })
             .collect();
+        back.behind_back = crate::deploy::status::BehindBack {
+            asked: 120,
+            rolled_back: 70,
+            taken_back: 0,
+        };
         if let Some(u) = back.upstream.as_mut() {
             u.behind = 120;
         }
         let said = graded(&back).findings[0].summary.clone();
         assert!(
+            said.contains("120 commit(s) behind origin/main as of the last fetch (70 rolled back)"),
+            "{said}"
+        );
+        // past the commits asked about: said so
+        back.behind_back.asked = 2000;
+        if let Some(u) = back.upstream.as_mut() {
+            u.behind = 2500;
+        }
+        let said = graded(&back).findings[0].summary.clone();
+        assert!(
             said.contains(
-                "120 commit(s) behind origin/main as of the last fetch (50 of the newest 50 rolled back)"
+                "2500 commit(s) behind origin/main as of the last fetch (70 of the newest 2000 \
+                 rolled back)"
             ),
             "{said}"
         );

@@ -709,7 +709,22 @@ fn one_row(line: String) -> String {
 /// The confirm's lines for a preview: what the checkout does, what is in the way and what the
 /// stash takes, the commits and files (as many as `room` lets), warnings, the hook after.
 fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
-    let to = format!("{} {}", p.to.short, p.to.subject);
+    // The target heads the commits it brings when it is one of them: the first line names it
+    // (with its mark), and the list goes on with the older ones, each commit said once.
+    let target_first = p.new_commits.first().is_some_and(|c| c.id == p.to.id);
+    let older = if target_first && p.new_total > 1 {
+        format!(" (it and {} older)", p.new_total - 1)
+    } else {
+        String::new()
+    };
+    let target_mark = match p.deployed_before.get(&p.to.id) {
+        // the one new commit: its mark is in the count
+        Some(b) if target_first && p.new_total > 1 && p.kind == Kind::Deploy => {
+            format!("({}) ", b.mark())
+        }
+        _ => String::new(),
+    };
+    let to = format!("{} {target_mark}{}", p.to.short, p.to.subject);
     let word = p.kind.word();
     let mut lines = Vec::new();
     lines.push(format!(
@@ -743,12 +758,12 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
     let mut commits = match (p.kind, deployed_before(p)) {
         // a rollback to the deploy before the last brings nothing back: not said
         (Kind::Rollback, _) if p.new_total == 0 => String::new(),
-        (Kind::Rollback, _) => format!("{} commit(s) brought back", p.new_total),
+        (Kind::Rollback, _) => format!("{} commit(s) brought back{older}", p.new_total),
         (Kind::Deploy, None) if not_known == 0 && !bounded => {
-            format!("{} new commit(s)", p.new_total)
+            format!("{} new commit(s){older}", p.new_total)
         }
         (Kind::Deploy, back) => {
-            let mut s = format!("{} commit(s) to deploy", p.new_total);
+            let mut s = format!("{} commit(s) to deploy{older}", p.new_total);
             let of = if bounded {
                 format!("of the newest {}", p.new_asked)
             } else {
@@ -779,9 +794,12 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
     if !commits.is_empty() {
         lines.push(commits);
     }
-    // the one new commit is the target the first line names: its mark is in the count above
-    let only_target = p.new_total == 1 && p.new_commits.first().is_some_and(|c| c.id == p.to.id);
-    for c in p.new_commits.iter().take(room.new).filter(|_| !only_target) {
+    // the target is named by the first line: the list is of the commits under it
+    let listed = p
+        .new_commits
+        .iter()
+        .take(room.new + usize::from(target_first));
+    for c in listed.skip(usize::from(target_first)) {
         let mark = match p.deployed_before.get(&c.id) {
             Some(b) if p.kind == Kind::Deploy => format!("({}) ", b.mark()),
             _ => String::new(),
@@ -790,7 +808,12 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
     }
     // the newest of those taken back, when the list shown does not hold it
     if let Some(c) = p.newest_taken_back.as_ref().filter(|n| {
-        p.kind == Kind::Deploy && !p.new_commits.iter().take(room.new).any(|c| c.id == n.id)
+        p.kind == Kind::Deploy
+            && !p
+                .new_commits
+                .iter()
+                .take(room.new + usize::from(target_first))
+                .any(|c| c.id == n.id)
     }) {
         let mark = p
             .deployed_before
@@ -859,9 +882,11 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
         .as_deref()
         .filter(|l| !l.trim().is_empty())
     {
+        // where and how long first: the command last, whole, so that its own commas and
+        // semicolons are not read as the dialog's
+        let [cmd, dir, timeout] = post_deploy_lines(cmd, &t.cfg);
         lines.push(format!(
-            "Then the post-deploy command runs: {}",
-            post_deploy_lines(cmd, &t.cfg).join(", ")
+            "Then the post-deploy command runs ({dir}, {timeout}): {cmd}"
         ));
     }
     if !p.conflicts.is_empty() {
@@ -992,8 +1017,8 @@ fn capital(s: &str) -> String {
 
 /// The post-deploy command as the confirm dialogs name it: the command,
 /// the directory it runs in, its timeout.
-fn post_deploy_lines(cmd: &str, cfg: &DeployConfig) -> Vec<String> {
-    vec![
+fn post_deploy_lines(cmd: &str, cfg: &DeployConfig) -> [String; 3] {
+    [
         Clean::new(cmd).into_string(),
         format!("in {}", Clean::new(&cfg.path.display().to_string())),
         format!("timeout {}s", cfg.hook_timeout_secs),
@@ -1181,7 +1206,7 @@ impl Pane for DeployPane {
                 }
                 vec![Effect::Confirm(Confirm {
                     title: "Run the post-deploy command?".into(),
-                    lines: post_deploy_lines(&cmd, &t.cfg),
+                    lines: post_deploy_lines(&cmd, &t.cfg).to_vec(),
                     then: vec![Effect::Deploy(DeployEffect::RunHook {
                         target,
                         access: access.clone(),
@@ -1834,6 +1859,59 @@ mod tests {
         );
     }
 
+    /// A deploy that brings several commits: the first line names the target (with its mark
+    /// when it was rolled back before), the count says it is one of them, and the list goes on
+    /// with the older ones: no row says the target again.
+    #[test]
+    fn the_confirm_names_the_target_once_among_several_commits() {
+        let mut pr = testdata::preview();
+        let target = pr.to.clone();
+        pr.new_commits = vec![
+            target.clone(),
+            testdata::commit(0x55, "Footer links", "Dev", 120),
+            testdata::commit(0x44, "Bump jquery", "Dev", 180),
+        ];
+        (pr.new_total, pr.new_asked) = (3, 3);
+        let c = confirm(previewed(&mut pane(), pr.clone()));
+        assert_eq!(
+            c.lines[..4],
+            [
+                "deploy 2222222 -> 3333333 Pricing \\e]0;pwned\\x07 page\\e[2J",
+                "3 new commit(s) (it and 2 older)",
+                "  + 5555555 Footer links",
+                "  + 4444444 Bump jquery",
+            ],
+            "{:#?}",
+            c.lines
+        );
+        assert!(
+            !c.lines.iter().any(|l| l.starts_with("  + 3333333")),
+            "{:#?}",
+            c.lines
+        );
+        // the target was rolled back before: its mark on the line that names it
+        pr.deployed_before.insert(
+            target.id,
+            crate::deploy::status::TakenBack::Journal {
+                kind: Clean::new("rollback"),
+                user: Clean::new("dana"),
+                host: Clean::new("web1"),
+                time: Clean::new("2026-11-27T11:00:00+00:00"),
+            },
+        );
+        let c = confirm(previewed(&mut pane(), pr));
+        assert_eq!(
+            c.lines[..3],
+            [
+                "deploy 2222222 -> 3333333 (rolled back) Pricing \\e]0;pwned\\x07 page\\e[2J",
+                "3 commit(s) to deploy (it and 2 older), 1 of them rolled back before",
+                "  + 5555555 Footer links",
+            ],
+            "{:#?}",
+            c.lines
+        );
+    }
+
     /// Commits past the journal's reach are said as not known in the confirm, neither new nor
     /// rolled back.
     #[test]
@@ -1904,7 +1982,7 @@ mod tests {
             "1 untracked file(s) stay where they are.",
             "10 new commit(s)",
             "20 file(s) change:",
-            "Then the post-deploy command runs: systemctl reload php-fpm, in /var/www/site, timeout 60s",
+            "Then the post-deploy command runs (in /var/www/site, timeout 60s): systemctl reload php-fpm",
         ] {
             assert!(
                 c.lines.iter().any(|l| l == said),
@@ -2460,7 +2538,7 @@ mod tests {
             ]
         );
         let said = format!(
-            "Then the post-deploy command runs: systemctl reload php-fpm, in /var/www/site, timeout {timeout}s"
+            "Then the post-deploy command runs (in /var/www/site, timeout {timeout}s): systemctl reload php-fpm"
         );
         for kind in [Kind::Deploy, Kind::Rollback] {
             let c = confirm_for(&mut p, kind);

@@ -162,6 +162,19 @@ pub struct Upstream {
     pub behind: usize,
 }
 
+/// Of the commits behind the upstream, those live once and taken back: counted over the newest
+/// [`MAX_ASKED`](crate::deploy::checkout::MAX_ASKED) of them, as the deploy confirm counts them,
+/// though the list shows only the newest [`MAX_NEW_COMMITS`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BehindBack {
+    /// Commits behind asked of the journal (all of them, up to `MAX_ASKED`).
+    pub asked: usize,
+    /// Of those, taken back by a rollback.
+    pub rolled_back: usize,
+    /// Of those, taken back otherwise (a deploy of an older revision, a move outside opsdeck).
+    pub taken_back: usize,
+}
+
 /// HEAD moved outside opsdeck, and what git's reflog says of the move.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MovedOutside {
@@ -268,6 +281,8 @@ pub struct RepoStatus {
     pub untracked: usize,
     pub changes: Vec<Change>,
     pub log: Vec<LogEntry>,
+    /// Of the commits behind, those live once (the list marks only the ones it shows).
+    pub behind_back: BehindBack,
     pub owner: Owner,
     pub journal: Vec<JournalEntry>,
     pub journal_problem: Option<Clean>,
@@ -294,41 +309,37 @@ pub struct RepoStatus {
 
 impl RepoStatus {
     /// Of the commits behind, how many were live once, said after the count behind: "2 rolled
-    /// back" ("taken back" unless a rollback took back every one). Only the newest
-    /// [`MAX_NEW_COMMITS`] are listed and looked at: beyond that, "12 of the newest 50".
+    /// back" ("taken back" unless a rollback took back every one), counted over all of them up
+    /// to [`MAX_ASKED`](crate::deploy::checkout::MAX_ASKED), as the deploy confirm counts them;
+    /// beyond that, "12 of the newest 2000".
     pub fn taken_back(&self) -> Option<String> {
         self.taken_back_said(false)
     }
 
     /// [`taken_back`](Self::taken_back) in fewer words for a narrow line: "12+ rolled back"
-    /// for "12 of the newest 50 rolled back".
+    /// for "12 of the newest 2000 rolled back".
     pub fn taken_back_short(&self) -> Option<String> {
         self.taken_back_said(true)
     }
 
     fn taken_back_said(&self, short: bool) -> Option<String> {
-        let listed = self.log.iter().filter(|e| !e.deployed).count();
-        let marks: Vec<&'static str> = self
-            .log
-            .iter()
-            .filter_map(|e| e.taken_back.as_ref().map(TakenBack::mark))
-            .filter(|m| *m != "not known")
-            .collect();
-        if marks.is_empty() {
+        let b = &self.behind_back;
+        let n = b.rolled_back + b.taken_back;
+        if n == 0 {
             return None;
         }
-        let word = if marks.iter().all(|m| *m == "rolled back") {
+        let word = if b.taken_back == 0 {
             "rolled back"
         } else {
             "taken back"
         };
         let behind = self.upstream.as_ref().map_or(0, |u| u.behind);
-        Some(if behind > listed && short {
-            format!("{}+ {word}", marks.len())
-        } else if behind > listed {
-            format!("{} of the newest {listed} {word}", marks.len())
+        Some(if behind > b.asked && short {
+            format!("{n}+ {word}")
+        } else if behind > b.asked {
+            format!("{n} of the newest {} {word}", b.asked)
         } else {
-            format!("{} {word}", marks.len())
+            format!("{n} {word}")
         })
     }
 }
@@ -493,14 +504,14 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
 
     let (modified, untracked, changes) = local_changes(&repo, path)?;
     let (journal, journal_problem) = journal::read(&git_dir);
-    let mut log = read_log(
+    let (mut log, behind) = read_log(
         &repo,
         path,
         head.as_ref().map(|h| h.id),
         upstream.as_ref(),
         cfg.log_entries,
     )?;
-    mark_taken_back(&repo, &journal, &mut log);
+    let behind_back = mark_taken_back(&repo, &journal, &mut log, behind);
     let journal_problem = journal_problem.map(|e| Clean::new(&e.to_string()));
     let moved_outside = moved_outside(&repo, head.as_ref().map(|h| h.id), &journal);
     let on_no_remote = on_no_remote(&repo, head.as_ref().map(|h| h.id), upstream.as_ref());
@@ -537,6 +548,7 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
         untracked,
         changes,
         log,
+        behind_back,
         journal,
         journal_problem,
         lock,
@@ -657,14 +669,15 @@ pub fn local_changes(
 }
 
 /// The newest commits reachable from HEAD or the upstream: every upstream
-/// commit not yet deployed (up to [`MAX_NEW_COMMITS`]) and `n` more.
+/// commit not yet deployed (up to [`MAX_NEW_COMMITS`]) and `n` more; and the newest
+/// [`MAX_ASKED`](crate::deploy::checkout::MAX_ASKED) commits HEAD lacks, listed or not.
 fn read_log(
     repo: &Repository,
     path: &Path,
     head: Option<Oid>,
     upstream: Option<&Upstream>,
     n: usize,
-) -> Result<Vec<LogEntry>, DeployError> {
+) -> Result<(Vec<LogEntry>, Vec<Oid>), DeployError> {
     let g = |e| DeployError::git(path, "log", e);
     let mut walk = repo.revwalk().map_err(g)?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)
@@ -679,20 +692,24 @@ fn read_log(
         any = true;
     }
     if !any {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     // The commits HEAD lacks, in one walk: asking libgit2 per commit
     // whether HEAD descends from it walks HEAD's history every time, and a
     // checkout thousands of commits behind then took minutes to read.
-    let new: std::collections::HashSet<Oid> = match (head, upstream) {
+    // Newest first, as the deploy confirm walks them: the newest are asked of the journal.
+    let behind: Vec<Oid> = match (head, upstream) {
         (Some(h), Some(u)) => {
             let mut w = repo.revwalk().map_err(g)?;
+            w.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)
+                .map_err(g)?;
             w.push(u.id).map_err(g)?;
             w.hide(h).map_err(g)?;
             w.collect::<Result<_, _>>().map_err(g)?
         }
         _ => Default::default(),
     };
+    let new: std::collections::HashSet<Oid> = behind.iter().copied().collect();
     let mut out = Vec::new();
     let mut new_seen = 0usize;
     let mut old_seen = 0usize;
@@ -718,7 +735,9 @@ fn read_log(
             taken_back: None,
         });
     }
-    Ok(out)
+    let mut behind = behind;
+    behind.truncate(crate::deploy::checkout::MAX_ASKED);
+    Ok((out, behind))
 }
 
 /// How many successful journal entries, newest first, are replayed to tell a rolled-back commit
@@ -728,21 +747,41 @@ pub const TAKEN_BACK_ENTRIES: usize = 30;
 /// brings the whole history).
 const TAKEN_BACK_WALK: usize = 2_000;
 
-/// Mark the listed commits HEAD lacks that were live once. The journal is replayed newest
+/// Mark the listed commits HEAD lacks that were live once, and count them among the newest
+/// `behind` (the commits HEAD lacks, listed or not). The journal is replayed newest
 /// first: the newest successful entry that moved a commit decides, a rollback (or a deploy of an
 /// older revision) that took it away, or a deploy that brought it, after which HEAD must have
 /// moved outside opsdeck. Stops when every such commit is decided; a status with nothing to
 /// deploy walks nothing.
-fn mark_taken_back(repo: &Repository, journal: &[JournalEntry], log: &mut [LogEntry]) {
+fn mark_taken_back(
+    repo: &Repository,
+    journal: &[JournalEntry],
+    log: &mut [LogEntry],
+    behind: Vec<Oid>,
+) -> BehindBack {
+    let asked = behind.len();
     let open = log
         .iter()
         .filter(|e| !e.deployed)
         .map(|e| e.commit.id)
+        .chain(behind)
         .collect();
-    let mut decided = taken_back_of(repo, journal, open);
-    for e in log.iter_mut() {
-        e.taken_back = decided.remove(&e.commit.id);
+    let decided = taken_back_of(repo, journal, open);
+    let mut counted = BehindBack {
+        asked,
+        ..BehindBack::default()
+    };
+    for b in decided.values() {
+        match b.mark() {
+            "not known" => {}
+            "rolled back" => counted.rolled_back += 1,
+            _ => counted.taken_back += 1,
+        }
     }
+    for e in log.iter_mut() {
+        e.taken_back = decided.get(&e.commit.id).cloned();
+    }
+    counted
 }
 
 /// Of the commits `open` (HEAD lacks them), those that were live once and what took them back,

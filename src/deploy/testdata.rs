@@ -8,7 +8,9 @@ use git2::Oid;
 use crate::deploy::checkout::{Kind, Preview};
 use crate::deploy::journal::{JournalEntry, JournalRecord};
 use crate::deploy::lock::LockInfo;
-use crate::deploy::status::{Change, CommitInfo, LogEntry, Owner, RepoStatus, Upstream};
+use crate::deploy::status::{
+    BehindBack, Change, CommitInfo, LogEntry, Owner, RepoStatus, Upstream,
+};
 use crate::sanitize::Clean;
 
 pub fn now() -> DateTime<Local> {
@@ -99,6 +101,10 @@ pub fn status() -> RepoStatus {
                 taken_back: None,
             },
         ],
+        behind_back: BehindBack {
+            asked: 1,
+            ..BehindBack::default()
+        },
         owner: Owner {
             tree_uid: 33,
             tree_user: Clean::new("www-data"),

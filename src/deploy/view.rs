@@ -30,6 +30,17 @@ fn tone(cx: &ViewCx<'_>, t: Tone) -> Style {
     }
 }
 
+/// A commit's time in local time to the minute, then how long ago: "2026-11-27 11:30 (30m
+/// ago)"; [`ago`] alone for a time that is not a date (a header libgit2 could not read).
+fn dated(now: DateTime<Local>, epoch: i64) -> String {
+    let said = ago(now, epoch);
+    match Local.timestamp_opt(epoch, 0).single() {
+        Some(d) if !said.contains('-') => format!("{} ({said})", d.format("%Y-%m-%d %H:%M")),
+        Some(d) => d.format("%Y-%m-%d %H:%M").to_string(),
+        None => said,
+    }
+}
+
 /// "5m ago", "3h ago", "2d ago", or the date when older than a month.
 pub fn ago(now: DateTime<Local>, epoch: i64) -> String {
     // a commit's time is whatever its header says: libgit2 reads
@@ -582,6 +593,14 @@ fn zoomed(
     } else {
         p.visible_log(t).len().max(1) + 1
     };
+    // the detail was asked for: on a short screen the last action's output gives way to it,
+    // so that the commit's subject and state are not cut off (its first lines stay)
+    let last_h = if t.detail {
+        let room = (area.height as usize).saturating_sub(head.len() + log_rows + 3);
+        last_h.min(u16::try_from(room).unwrap_or(u16::MAX))
+    } else {
+        last_h
+    };
     let [top, list, lower, last] = Layout::vertical([
         Constraint::Length(head.len() as u16),
         Constraint::Length((log_rows as u16).max(3)),
@@ -619,7 +638,9 @@ fn zoomed(
         for (k, v) in [
             ("commit ", c.id.to_string()),
             ("author ", c.author.to_string()),
-            ("date   ", ago(cx.now, c.time)),
+            // when, to the minute (what a log or a report elsewhere is searched for), and how
+            // long ago
+            ("date   ", dated(cx.now, c.time)),
             ("subject", c.subject.to_string()),
             (
                 "state  ",
@@ -916,6 +937,7 @@ mod tests {
                 host: Clean::new("web1"),
                 time: Clean::new("2026-11-27T11:00:00+00:00"),
             });
+            s.behind_back.rolled_back = 1;
         }
         let s = text(&draw(&p, 80, 24, true));
         assert!(s.contains("▶ 3333333 rolled back Pricing"), "{s}");
@@ -938,13 +960,19 @@ mod tests {
         if let Some(Ok(s)) = &mut p.targets[0].status {
             s.branch = Some(Clean::new("production"));
             let u = s.upstream.as_mut().unwrap();
-            (u.behind, u.ahead) = (12, 1);
+            (u.behind, u.ahead) = (2012, 1);
             s.log[0].taken_back = Some(crate::deploy::status::TakenBack::Journal {
                 kind: Clean::new("rollback"),
                 user: Clean::new("dana"),
                 host: Clean::new("web1"),
                 time: Clean::new("2026-11-27T11:00:00+00:00"),
             });
+            // more behind than the confirm asks the journal of: the count is of the newest
+            s.behind_back = crate::deploy::status::BehindBack {
+                asked: 2000,
+                rolled_back: 1,
+                taken_back: 0,
+            };
         }
         fn line(p: &DeployPane, w: u16) -> String {
             let s = text(&draw(p, w, 24, true));
@@ -955,17 +983,17 @@ mod tests {
         }
         assert_eq!(
             line(&p, 80),
-            "│on    production: ↓12 to deploy (1+ rolled back) ↑1 local · fetched 3h ago    │"
+            "│on    production: ↓2012 to deploy (1+ rolled back) ↑1 local · fetched 3h ago  │"
         );
         let narrow = line(&p, 60);
-        assert!(narrow.contains("↓12 to deploy"), "{narrow}");
+        assert!(narrow.contains("↓2012 "), "{narrow}");
         assert!(narrow.contains("↑1"), "{narrow}");
         assert!(narrow.contains("· fetched 3h ago"), "{narrow}");
         // room to spare: every part, the upstream's name too
         let wide = line(&p, 120);
         assert!(
             wide.contains(
-                "on    production vs origin/main: ↓12 to deploy (1 of the newest 1 rolled back) ↑1 not upstream · fetched 3h ago"
+                "on    production vs origin/main: ↓2012 to deploy (1 of the newest 2000 rolled back) ↑1 not upstream · fetched 3h ago"
             ),
             "{wide}"
         );
@@ -1255,7 +1283,43 @@ mod tests {
         let t = draw(&p, 80, 24, true);
         let s = text(&t);
         assert!(s.contains(&testdata::oid(0x33).to_string()), "{s}");
+        // the time to the minute, as a report elsewhere would give it, and how long ago
+        let made = testdata::now() - chrono::Duration::seconds(1_800);
+        assert!(
+            s.contains(&format!(
+                "│date    {} (30m ago) ",
+                made.format("%Y-%m-%d %H:%M")
+            )),
+            "{s}"
+        );
+        // the same in every time zone
+        let s = s.replace(
+            &made.format("%Y-%m-%d %H:%M").to_string(),
+            "YYYY-MM-DD hh:mm",
+        );
         insta::assert_snapshot!(s);
+    }
+
+    /// After a deploy with a few lines of hook output, the detail of a commit at 60x20 keeps
+    /// its subject and state: the last action's output gives way, its first line stays.
+    #[test]
+    fn the_detail_keeps_subject_and_state_over_the_last_action_at_60x20() {
+        let mut p = pane();
+        p.targets[0].detail = true;
+        p.targets[0].last = vec![
+            (Tone::Ok, Clean::new("Deploy done: 2222222 -> 3333333")),
+            (Tone::Text, Clean::new("post-deploy: exit 0")),
+            (Tone::Text, Clean::new("  reloading the site")),
+            (Tone::Text, Clean::new("  done")),
+        ];
+        let s = text(&draw(&p, 60, 18, true));
+        for said in [
+            "│subject Pricing",
+            "│state   not deployed yet",
+            "│Deploy done: 2222222 -> 3333333",
+        ] {
+            assert!(s.contains(said), "{said:?} missing:\n{s}");
+        }
     }
 
     #[test]

@@ -292,6 +292,9 @@ pub struct SenderOutcomes {
     pub lost: usize,
     /// Deleted with `postsuper -d` before a final delivery (not in `lost`).
     pub deleted: usize,
+    /// Of `lost`, the bounce notices of this sender's failed mail that failed too (each counted
+    /// here, not with the null sender that sent it: this sender was never told).
+    pub lost_notices: usize,
 }
 
 /// What one ingested line changed.
@@ -952,7 +955,14 @@ impl MailLog {
             self.lost_total += 1;
         }
         if let Some((senders, totals)) = &mut self.tallies {
-            senders.record(o);
+            // a lost notice is lost mail of the sender whose mail it was the notice of
+            let owner = o
+                .bounce_of
+                .as_ref()
+                .filter(|_| o.status == RowStatus::Lost)
+                .and_then(|id| self.messages.get(id))
+                .and_then(|m| m.from.as_deref());
+            senders.record_for(o, owner);
             totals.record(o);
         }
         if self.limits.outcomes > 0 {

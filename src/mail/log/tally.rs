@@ -26,6 +26,8 @@ pub struct SenderTally {
     pub counts: SenderOutcomes,
     /// The latest deferral or failure in the window: its status, cause and reply.
     pub last_problem: Option<(RowStatus, Category, Clean)>,
+    /// When that was logged.
+    pub last_problem_at: Option<DateTime<FixedOffset>>,
     /// Why the latest lost message in the window was lost.
     pub last_lost: Option<Clean>,
     /// Mail from the sender was delivered after its latest problem (in log order): whatever
@@ -33,8 +35,9 @@ pub struct SenderTally {
     pub delivered_since_problem: bool,
 }
 
-/// Counts for one minute: sent, deferred, bounced (and undeliverable), expired, lost, deleted.
-type Counts = [u32; 6];
+/// Counts for one minute: sent, deferred, bounced (and undeliverable), expired, lost, deleted,
+/// and the lost bounce notices of the sender's mail (also in lost).
+type Counts = [u32; 7];
 
 /// Counts by the minute (minutes since the epoch), oldest first.
 #[derive(Debug)]
@@ -131,7 +134,18 @@ impl SenderTallies {
     /// Count one outcome. Outcomes with no known sender (the message entered the queue before
     /// the text read begins) and rejections at reception are nobody's.
     pub fn record(&mut self, o: &Outcome) {
-        let Some(from) = &o.from else { return };
+        self.record_for(o, None)
+    }
+
+    /// Count one outcome; a lost bounce notice with `owner`, the sender of the mail it was the
+    /// notice of, is that sender's lost mail (and one of its `lost_notices`), not the null
+    /// sender's: that sender was never told, and its row is where that is read. The notice's
+    /// failed delivery itself stays the null sender's, whose route failed.
+    pub fn record_for(&mut self, o: &Outcome, owner: Option<&str>) {
+        let owner = owner.filter(|s| !s.is_empty() && o.status == RowStatus::Lost);
+        let Some(from) = owner.or(o.from.as_deref()) else {
+            return;
+        };
         let slot = match o.status {
             RowStatus::Sent => 0,
             RowStatus::Deferred => 1,
@@ -147,6 +161,9 @@ impl SenderTallies {
         let oldest = oldest_kept(self.window, m, t.minutes.newest());
         let (counts, new) = t.minutes.slot(m);
         counts[slot] += 1;
+        if owner.is_some() {
+            counts[6] += 1;
+        }
         if new {
             self.buckets += 1;
         }
@@ -241,13 +258,22 @@ fn tally_since(t: &Tally, since: DateTime<FixedOffset>) -> SenderTally {
             *s += n;
         }
     }
-    let [sent, deferred, bounced, expired, lost, deleted] = sum.map(|n| n as usize);
-    let last_problem = t
+    let [
+        sent,
+        deferred,
+        bounced,
+        expired,
+        lost,
+        deleted,
+        lost_notices,
+    ] = sum.map(|n| n as usize);
+    let kept = t
         .last_problem
         .as_ref()
-        .filter(|(at, ..)| minute(*at) >= from)
-        .map(|(_, s, c, r)| (*s, *c, r.clone()));
+        .filter(|(at, ..)| minute(*at) >= from);
+    let last_problem = kept.map(|(_, s, c, r)| (*s, *c, r.clone()));
     SenderTally {
+        last_problem_at: kept.map(|(at, ..)| *at),
         delivered_since_problem: last_problem.is_some() && t.sent_since_problem,
         counts: SenderOutcomes {
             sent,
@@ -256,6 +282,7 @@ fn tally_since(t: &Tally, since: DateTime<FixedOffset>) -> SenderTally {
             expired,
             lost,
             deleted,
+            lost_notices,
         },
         last_problem,
         last_lost: t

@@ -516,6 +516,54 @@ mod tests {
         );
     }
 
+    /// carol's mail bounced and its bounce notice to her bounced too: the senders line names
+    /// carol as losing mail (she was never told), not MAILER-DAEMON alone. Once her mail is
+    /// delivered again, the notices of her failures are graded with them, as the failures line
+    /// grades them: a warning that still says what to do, no longer a failing sender.
+    #[test]
+    fn a_lost_bounce_notice_is_named_on_its_senders_line() {
+        use chrono::TimeZone;
+        let text = "Nov 27 10:00:00 web1 postfix/qmgr[3]: AAAA000001: from=<carol@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 10:00:01 web1 postfix/smtp[4]: AAAA000001: to=<ann@example.org>, relay=mx.example.org[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host mx.example.org[192.0.2.1] said: 550 5.1.1 user unknown (in reply to RCPT TO command))
+Nov 27 10:00:01 web1 postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002
+Nov 27 10:00:01 web1 postfix/qmgr[3]: BBBB000002: from=<>, size=2000, nrcpt=1 (queue active)
+Nov 27 10:00:01 web1 postfix/qmgr[3]: AAAA000001: removed
+Nov 27 10:00:02 web1 postfix/smtp[4]: BBBB000002: to=<carol@example.com>, relay=mail.example.com[192.0.2.2]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.7.1, status=bounced (host mail.example.com[192.0.2.2] said: 550 5.7.1 Message rejected (in reply to end of DATA command))
+Nov 27 10:00:02 web1 postfix/qmgr[3]: BBBB000002: removed
+";
+        let now = Local.with_ymd_and_hms(2026, 11, 27, 20, 0, 0).unwrap();
+        let day = now - chrono::Duration::days(1);
+        let act = logscan::activity_from_lines(text, now, day);
+        let r = carol_alone(&act, Severity::Warn);
+        assert_eq!(r.findings[0].status, Status::Critical);
+        assert!(
+            r.findings[0].summary.contains(
+                "worst: carol@example.com: 1 lost in the last day, nobody was told: the bounce \
+                 notification for AAAA000001 could not be delivered to <carol@example.com>: "
+            ),
+            "{}",
+            r.findings[0].summary
+        );
+        // her next mail goes: what is left is to tell her by hand
+        let text = format!(
+            "{text}Nov 27 10:30:00 web1 postfix/qmgr[3]: CCCC000003: from=<carol@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 10:30:01 web1 postfix/smtp[4]: CCCC000003: to=<bo@example.org>, relay=mx.example.org[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+"
+        );
+        let act = logscan::activity_from_lines(&text, now, day);
+        let r = carol_alone(&act, Severity::Warn);
+        assert_eq!(r.findings[0].status, Status::Warning, "{:?}", r.findings);
+        assert!(
+            r.findings[0]
+                .summary
+                .contains(" senders, 1 with warnings; first: carol@example.com: "),
+            "{}",
+            r.findings[0].summary
+        );
+        let failing = r.metrics.iter().find(|m| m.name == "senders_failing");
+        assert_eq!(failing.map(|m| m.value), Some(0.0));
+    }
+
     /// A sender whose mail bounces: the line names the fix of its latest problem, as the
     /// failures line does; once its mail is delivered again, no fix is named.
     #[test]

@@ -55,13 +55,19 @@ pub struct Outcomes {
     pub deferred: u32,
     pub bounced: u32,
     /// Mail that nobody was told about: removed with no final status, dropped by a DISCARD
-    /// rule, a bounce that itself failed (only the Failures pane's model sees these).
+    /// rule, or its bounce notice failed too (counted here, with the sender who was not told,
+    /// and not with the null sender who sent the notice).
     pub lost: u32,
+    /// Of `lost`, this sender's failed mail whose bounce notice failed too: the same messages
+    /// are in `bounced` (or `deferred`, a notice of delay).
+    pub lost_notices: u32,
     /// Deleted with `postsuper -d` before a final delivery: never delivered and the sender not
     /// told either, but someone chose to (not in `lost`).
     pub deleted: u32,
     /// The latest deferral or bounce.
     pub last_problem: Option<Problem>,
+    /// When it was logged.
+    pub last_problem_at: Option<DateTime<chrono::FixedOffset>>,
     /// Why the latest lost message was lost.
     pub last_lost: Option<Clean>,
     /// Mail was delivered after the latest deferral or bounce.
@@ -105,6 +111,7 @@ pub fn from_model(
                     bounced: n(c.bounced + c.expired),
                     // not a bounce: the sender was never told
                     lost: n(c.lost),
+                    lost_notices: n(c.lost_notices),
                     deleted: n(c.deleted),
                     last_problem: t.last_problem.map(|(status, cause, reason)| Problem {
                         status: if status == RowStatus::Deferred {
@@ -115,6 +122,7 @@ pub fn from_model(
                         cause,
                         reason,
                     }),
+                    last_problem_at: t.last_problem_at,
                     last_lost: t.last_lost,
                     delivered_since_problem: t.delivered_since_problem,
                 };
@@ -694,6 +702,53 @@ Nov 27 19:22:01 vm postfix/qmgr[2]: 1A2B3C4D03: removed
         assert!(app.last_problem.is_none(), "{app:?}");
         let why = app.last_lost.as_ref().unwrap();
         assert!(why.ends_with("to=<ann@example.org>: spam rule"), "{why}");
+    }
+
+    /// app's mail bounced, and so did the bounce notice (from `<>`) that should have told app:
+    /// app was never told, and its row is where that is read. The notice's own failed delivery
+    /// stays MAILER-DAEMON's (its route failed), and the lost mail is counted once, not on both.
+    #[test]
+    fn a_lost_bounce_notice_is_lost_mail_of_the_sender_it_was_for() {
+        let text = "Nov 27 10:00:00 mx postfix/qmgr[3]: AAAA000001: from=<App@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 10:00:01 mx postfix/smtp[4]: AAAA000001: to=<ops@example.org>, relay=email-smtp.us-east-1.amazonaws.com[1.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[1.1.1.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: app@example.com (in reply to end of DATA command))
+Nov 27 10:00:01 mx postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002
+Nov 27 10:00:01 mx postfix/qmgr[3]: BBBB000002: from=<>, size=2000, nrcpt=1 (queue active)
+Nov 27 10:00:01 mx postfix/qmgr[3]: AAAA000001: removed
+Nov 27 10:00:02 mx postfix/smtp[4]: BBBB000002: to=<App@example.com>, relay=email-smtp.us-east-1.amazonaws.com[1.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[1.1.1.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: MAILER-DAEMON@mx.example.com (in reply to end of DATA command))
+Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
+Nov 27 10:05:00 mx postfix/qmgr[3]: CCCC000003: from=<mx@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 10:05:00 mx postfix/qmgr[3]: CCCC000003: removed
+";
+        let a = activity_from_lines(text, now(), now() - chrono::Duration::days(1));
+        let app = &a["app@example.com"];
+        assert_eq!(
+            (
+                app.sent,
+                app.deferred,
+                app.bounced,
+                app.lost,
+                app.lost_notices
+            ),
+            (0, 0, 1, 1, 1),
+            "{app:?}"
+        );
+        let why = app.last_lost.as_ref().unwrap();
+        assert!(
+            why.starts_with(
+                "the bounce notification for AAAA000001 could not be delivered to <App@example.com>"
+            ),
+            "{why}"
+        );
+        // the notice's delivery failed on MAILER-DAEMON's route: its bounce, not its lost mail
+        let md = &a[""];
+        assert_eq!((md.bounced, md.lost, md.lost_notices), (1, 0, 0), "{md:?}");
+        assert!(md.last_lost.is_none(), "{md:?}");
+        // mail lost for another reason is its own sender's, and no notice
+        let other = &a["mx@example.com"];
+        assert_eq!((other.lost, other.lost_notices), (1, 0), "{other:?}");
+        // the lost mail of the whole table is what the log lost, once
+        let lost: u32 = a.values().map(|o| o.lost).sum();
+        assert_eq!(lost, 2);
     }
 
     #[test]

@@ -467,9 +467,11 @@ impl SendersPane {
     pub fn new(config: &Config) -> SendersPane {
         let c = config.senders.clone();
         let ses = if c.ses {
-            SesState::NotConfigured("waiting for the relay setup to find the SES region".into())
+            SesState::NotConfigured(
+                "not read yet: waiting for the relay setup to find the SES region".into(),
+            )
         } else {
-            SesState::NotConfigured("switched off (senders.ses = false)".into())
+            SesState::NotConfigured("not read: switched off (senders.ses = false)".into())
         };
         SendersPane {
             instance: c.instance(config).cloned(),
@@ -655,7 +657,7 @@ impl SendersPane {
         let regions = self.ses_regions();
         if regions.is_empty() {
             self.ses = SesState::NotConfigured(
-                "no SES relay in the maps or relayhost, and no senders.ses_region".into(),
+                "not used: no SES relay in the maps or relayhost, and no senders.ses_region".into(),
             );
             self.ses_pending.clear();
             return Vec::new();
@@ -908,9 +910,15 @@ impl Pane for SendersPane {
                     lines.push(format!("Route: {}", route.short()));
                     if let Some(relay) = route.relay_text() {
                         lines.extend(
-                            model::route_warnings(snap, &self.ses.view(), &from, relay)
-                                .into_iter()
-                                .map(|w| format!("! {w}")),
+                            model::route_warnings(
+                                snap,
+                                &self.ses.view(),
+                                &from,
+                                relay,
+                                !self.config.ses,
+                            )
+                            .into_iter()
+                            .map(|w| format!("! {w}")),
                         );
                     }
                     if let Some(warning) =
@@ -1027,9 +1035,15 @@ impl Pane for SendersPane {
                 // what the sender's mail would meet there, before the route is written
                 if let Some(snap) = &self.relay {
                     lines.extend(
-                        model::route_warnings(snap, &self.ses.view(), &sender, &text)
-                            .into_iter()
-                            .map(|w| format!("! {w}")),
+                        model::route_warnings(
+                            snap,
+                            &self.ses.view(),
+                            &sender,
+                            &text,
+                            !self.config.ses,
+                        )
+                        .into_iter()
+                        .map(|w| format!("! {w}")),
                     );
                 }
                 lines.push("A dated backup is kept; the edit is atomic.".into());
@@ -1966,6 +1980,38 @@ mod tests {
                  postfix reload)"
             )
         );
+    }
+
+    /// With SES switched off (`senders.ses = false`), a test mail to a sender routed to SES is
+    /// not warned that SES has not been read: it is not read by choice. The rest is still said.
+    #[test]
+    fn ses_switched_off_is_no_warning_in_the_test_mail_dialog() {
+        let lines = |ses: bool| -> Vec<String> {
+            let mut shared = Shared::default();
+            let mut config = Config::default();
+            config.senders.ses = ses;
+            let mut p = SendersPane::new(&config);
+            let access = WriteAccess::for_mode(Mode::Interactive);
+            let mut cx = Cx {
+                now: now(),
+                access: access.as_ref(),
+                shared: &mut shared,
+            };
+            p.on_event(
+                SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
+                &mut cx,
+            );
+            p.on_prompt(P_TEST_FROM, "alice@example.com".into(), &mut cx);
+            let e = p.on_prompt(P_TEST_TO, "ops@example.net".into(), &mut cx);
+            let [Effect::Confirm(c)] = &e[..] else {
+                panic!("{e:?}")
+            };
+            c.lines.clone()
+        };
+        let unread = |l: &String| l.contains("has not been read");
+        assert!(!lines(false).iter().any(unread), "{:?}", lines(false));
+        // switched on and not read yet: said
+        assert!(lines(true).iter().any(unread), "{:?}", lines(true));
     }
 
     #[test]

@@ -548,12 +548,14 @@ pub fn sandbox_refusal(
 
 /// What mail from `sender` would meet on a new route to `relay` (`[host]:port`), said before the
 /// route is written: no credentials for the relay, plain text to SES, a sender SES has not
-/// verified in the relay's region. Empty when nothing is known to be wrong.
+/// verified in the relay's region. Empty when nothing is known to be wrong. With `ses_off`
+/// (`senders.ses = false`) SES is not read by choice, and that it was not is no warning.
 pub fn route_warnings(
     snap: &RelaySnapshot,
     ses: &SesView<'_>,
     sender: &str,
     relay: &str,
+    ses_off: bool,
 ) -> Vec<String> {
     let Some(r) = Relay::parse(relay) else {
         return Vec::new();
@@ -607,6 +609,7 @@ pub fn route_warnings(
             Some(domain) => s.verification_of_domain(domain),
             None => s.verification_of(sender),
         },
+        None if ses_off => return out,
         _ => {
             out.push(format!(
                 "SES in {region} has not been read: whether {who} is verified there is not known"
@@ -864,10 +867,19 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
             .as_ref()
             .map(|w| w.as_str())
             .unwrap_or("no final delivery status logged");
+        // Lost only as the failed notices of its own failures, and its mail delivered since:
+        // what failed is fixed and what is left is to tell the sender by hand (the failures
+        // check grades these notices with the failures they were of, at most a WARNING)
+        let severity = if outcomes.lost_notices >= outcomes.lost && outcomes.delivered_since_problem
+        {
+            Severity::Warn
+        } else {
+            Severity::Error
+        };
         verdicts.push(Verdict {
             remedy: Some(Category::Lost.remedy()),
             ..Verdict::new(
-                Severity::Error,
+                severity,
                 format!(
                     "{} lost in the last day, nobody was told: {why}",
                     outcomes.lost
@@ -1255,6 +1267,7 @@ pub(crate) mod tests {
                 holds_passwords: true,
             }],
             tls_policy_maps: Vec::new(),
+            main_cf: Some(facts("/etc/postfix/main.cf", 0o644, t0)),
             read_at: t1,
         }
     }
@@ -1293,6 +1306,7 @@ pub(crate) mod tests {
                 deferred: 0,
                 bounced: 3,
                 lost: 2,
+                lost_notices: 2,
                 deleted: 0,
                 last_problem: Some(Problem {
                     status: RowStatus::Bounced,
@@ -1303,6 +1317,7 @@ pub(crate) mod tests {
                     "the bounce notification for 4F2A81C3D9 could not be delivered to \
                      <root@web1.example.com>: 554 Message rejected: Email address is not verified.",
                 )),
+                last_problem_at: None,
                 delivered_since_problem: false,
             },
         );
@@ -1321,6 +1336,25 @@ pub(crate) mod tests {
             .iter()
             .find(|r| r.sender.as_str() == s)
             .unwrap_or_else(|| panic!("no row {s}: {c:#?}"))
+    }
+
+    /// The setup changed when a file Postfix reads was written: a map's source edited but not
+    /// compiled with postmap is not in effect yet.
+    #[test]
+    fn the_setup_changed_when_postfix_would_read_the_change() {
+        let t0 = Local.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).unwrap();
+        let t1 = Local.with_ymd_and_hms(2026, 11, 27, 11, 0, 0).unwrap();
+        let mut snap = snapshot(false, true);
+        snap.password_maps.clear();
+        // sender_relay edited at 11:00, its .db compiled at 10:00, main.cf written at 10:00
+        let (at, file) = snap.changed_at().unwrap();
+        assert_eq!(at, t0);
+        assert_ne!(file.as_str(), "/etc/postfix/sender_relay");
+        // postmap run: the .db is the change
+        let fresh = snapshot(false, false);
+        let (at, file) = fresh.changed_at().unwrap();
+        assert_eq!(at, t1);
+        assert!(file.ends_with(".db"), "{file}");
     }
 
     #[test]
@@ -1359,6 +1393,55 @@ pub(crate) mod tests {
             "500 deleted with postsuper -d in the last day, never delivered: the sender was not told"
         );
         assert!(!carol.verdicts.iter().any(|v| v.text.contains("lost")));
+    }
+
+    /// Lost mail that is only the failed notices of a sender's own failures, its mail delivered
+    /// since: a warning (tell the sender by hand), as the failures check grades those notices.
+    /// Mail lost otherwise, or while the sender's mail still fails, stays an error.
+    #[test]
+    fn lost_notices_of_a_sender_delivered_since_are_a_warning() {
+        let snap = snapshot(false, false);
+        let ses = ses(false);
+        let local = local_senders("web1.example.com", "web1");
+        let lost_verdict = |lost: u32, notices: u32, delivered_since: bool| {
+            let mut act = activity();
+            let carol = act.get_mut("carol@example.com").unwrap();
+            (carol.bounced, carol.lost, carol.lost_notices) = (2, lost, notices);
+            carol.last_lost = Some(Clean::new(
+                "the bounce notification for AAAA000001 could not be delivered to \
+                 <carol@example.com>: 550 5.7.1 Message rejected",
+            ));
+            carol.last_problem = Some(Problem {
+                status: RowStatus::Bounced,
+                cause: Category::RecipientUnknown,
+                reason: Clean::new("550 5.1.1 user unknown"),
+            });
+            carol.delivered_since_problem = delivered_since;
+            let c = cross_check(&CheckInput {
+                snapshot: &snap,
+                ses: ready_view([&ses]),
+                activity: &act,
+                queue_senders: &[],
+                local_senders: &local,
+                asked: &[],
+                ses_off: false,
+            });
+            let carol = row(&c, "carol@example.com");
+            let v = carol
+                .verdicts
+                .iter()
+                .find(|v| v.text.starts_with(&format!("{lost} lost in the last day")))
+                .unwrap_or_else(|| panic!("{carol:#?}"))
+                .clone();
+            (v.severity, carol.worst(), v.remedy.is_some())
+        };
+        assert_eq!(
+            lost_verdict(2, 2, true),
+            (Severity::Warn, Severity::Warn, true)
+        );
+        assert_eq!(lost_verdict(2, 2, false).0, Severity::Error);
+        assert_eq!(lost_verdict(2, 1, true).0, Severity::Error);
+        assert_eq!(lost_verdict(2, 0, true).0, Severity::Error);
     }
 
     #[test]

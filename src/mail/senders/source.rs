@@ -97,7 +97,25 @@ pub struct RelaySnapshot {
     pub password_maps: Vec<MapFile>,
     /// `smtp_tls_policy_maps`: per-destination TLS levels.
     pub tls_policy_maps: Vec<MapFile>,
+    /// The instance's `main.cf`, where `settings` come from.
+    pub main_cf: Option<FileFacts>,
     pub read_at: DateTime<Local>,
+}
+
+impl RelaySnapshot {
+    /// When the relay setup Postfix uses last changed, as far as its files say, and which file:
+    /// the newest of `main.cf` and the maps as Postfix reads them (a compiled map, not a source
+    /// that `postmap` has not compiled yet).
+    pub fn changed_at(&self) -> Option<(DateTime<Local>, &Clean)> {
+        self.relay_maps
+            .iter()
+            .chain(&self.password_maps)
+            .chain(&self.tls_policy_maps)
+            .filter_map(|m| m.compiled.as_ref().or(m.source.as_ref()))
+            .chain(self.main_cf.as_ref())
+            .filter_map(|f| f.modified.map(|t| (t, &f.path)))
+            .max_by_key(|(t, _)| *t)
+    }
 }
 
 /// Read one map file. `passwords` selects the password parser.
@@ -213,6 +231,7 @@ pub fn snapshot_with(
         relay_maps,
         password_maps,
         tls_policy_maps,
+        main_cf: FileFacts::stat(&inst.config_dir.join("main.cf")),
         read_at: DateTime::<Local>::from(now),
     }
 }

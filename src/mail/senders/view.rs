@@ -58,7 +58,9 @@ fn identities(n: usize) -> String {
 fn ses_summary(p: &SendersPane) -> Vec<(String, Severity)> {
     let regions = match &p.ses {
         SesState::NotConfigured(why) => {
-            return vec![(format!("SES: not configured - {why}"), Severity::Info)];
+            // the reason says whether SES is used at all: "not configured" beside routes to SES
+            // that are not read (switched off, or not yet) would be wrong
+            return vec![(format!("SES: {why}"), Severity::Info)];
         }
         SesState::Regions(m) => m,
     };
@@ -459,6 +461,35 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     }
 }
 
+/// "the relay setup changed after it: ...": when a file of the relay setup as Postfix reads it
+/// (main.cf, a compiled map) was written after the sender's latest problem, and no mail of the
+/// sender has gone since to show whether the change fixed it.
+fn changed_since(p: &SendersPane, o: &super::logscan::Outcomes, cx: &ViewCx<'_>) -> Option<String> {
+    let at = o
+        .last_problem_at
+        .filter(|_| !o.delivered_since_problem)?
+        .with_timezone(&chrono::Local);
+    let (changed, file) = p.relay.as_ref()?.changed_at().filter(|(c, _)| *c > at)?;
+    let when = |t: chrono::DateTime<chrono::Local>| {
+        if t.date_naive() == cx.now.date_naive() {
+            t.format("%H:%M").to_string()
+        } else {
+            t.format("%Y-%m-%d %H:%M").to_string()
+        }
+    };
+    Some(format!(
+        "the relay setup changed after it: {file} written at {}, the problem at {}; the route \
+         above is the new one{}",
+        when(changed),
+        when(at),
+        if cx.read_only {
+            ""
+        } else {
+            " (t sends a test mail through it)"
+        }
+    ))
+}
+
 /// What one sender's table row shows, computed once for both layouts.
 struct Cells<'a> {
     sev: Severity,
@@ -691,14 +722,22 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
     let (route_w, counts_w) = wide.unwrap_or((0, 0));
     let mut lines = Vec::new();
     let verdict_w;
+    // the sender column as wide as its longest sender (up to 28): the room left goes to the
+    // facts, which otherwise lose the SES and credentials words beside blank space (every
+    // sender's, not the filtered ones': the columns stay put while a filter is typed)
+    let sender_w = p
+        .check
+        .rows
+        .iter()
+        .map(|r| r.sender.width())
+        .max()
+        .unwrap_or(0)
+        .clamp("SENDER".len(), 28);
+    let facts_w = w.saturating_sub(sender_w + 3);
     if narrow {
         // two lines per sender: the facts, then the verdict in full width
         lines.push(line(
-            format!(
-                "  {} {}",
-                fit("SENDER", 28),
-                narrow_header(w.saturating_sub(31))
-            ),
+            format!("  {} {}", fit("SENDER", sender_w), narrow_header(facts_w)),
             w,
             cx.theme.header,
         ));
@@ -739,11 +778,7 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
             lines.push(Line::from(vec![
                 mark,
                 Span::styled(
-                    format!(
-                        "{} {}",
-                        fit(c.sender, 28),
-                        narrow_facts(&c, w.saturating_sub(31))
-                    ),
+                    format!("{} {}", fit(c.sender, sender_w), narrow_facts(&c, facts_w)),
                     base,
                 ),
             ]));
@@ -875,10 +910,12 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
                 o.sent,
                 o.deferred,
                 o.bounced,
-                if o.lost > 0 {
-                    format!(", {} lost", o.lost)
-                } else {
-                    String::new()
+                match (o.lost, o.lost_notices) {
+                    (0, _) => String::new(),
+                    (n, 0) => format!(", {n} lost"),
+                    // the same messages as some of the bounced: said, or they read as more mail
+                    (n, 1) => format!(", {n} lost (1 bounce notice failed)"),
+                    (n, k) => format!(", {n} lost ({k} bounce notices failed)"),
                 },
                 if o.deleted > 0 {
                     format!(", {} deleted (postsuper -d)", o.deleted)
@@ -888,7 +925,34 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
             ),
             cx.theme.text,
         );
+        // the notices' own failures are here; the mail nobody was told about is counted on the
+        // rows of the senders it was from: named, or this row's lost count reads as all of it
+        if r.sender.as_str() == "MAILER-DAEMON" {
+            let whose: Vec<String> = p
+                .check
+                .rows
+                .iter()
+                .filter(|s| s.outcomes.lost_notices > 0)
+                .map(|s| format!("{} ({})", s.sender, s.outcomes.lost_notices))
+                .collect();
+            if !whose.is_empty() {
+                let shown = whose.len().min(3);
+                let more = match whose.len() - shown {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
+                push(
+                    &mut lines,
+                    format!(
+                        "its failed notices are lost mail of the senders they were for: {}{more}",
+                        whose[..shown].join(", ")
+                    ),
+                    cx.theme.muted,
+                );
+            }
+        }
     }
+    let pane = p;
     if let Some(p) = &o.last_problem {
         for text in [
             format!(
@@ -904,6 +968,11 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
             format!("what to do: {}", p.cause.remedy()),
         ] {
             push(&mut lines, text, cx.theme.muted);
+        }
+        // the route above is the setup as read now: when it changed after the problem, the
+        // problem happened under another one, and may be fixed (no mail has gone since to say)
+        if let Some(said) = changed_since(pane, o, cx) {
+            push(&mut lines, said, cx.theme.accent);
         }
         // the remedy speaks of this pane from elsewhere: here, its keys
         let bracketed = r
@@ -1835,6 +1904,119 @@ mod tests {
             ),
             "{out}"
         );
+    }
+
+    /// carol's bounce notice failed too: her detail counts it as her lost mail, said as the
+    /// notice of one of her bounces (not more mail), and MAILER-DAEMON's detail names her as
+    /// where its failed notices are counted.
+    #[test]
+    fn a_lost_bounce_notice_is_said_on_both_rows() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        let mut a = activity();
+        let carol = a.get_mut("carol@example.com").unwrap();
+        (carol.bounced, carol.lost, carol.lost_notices) = (1, 1, 1);
+        carol.last_lost = Some(crate::sanitize::Clean::new(
+            "the bounce notification for AAAA000001 could not be delivered to <carol@example.com>",
+        ));
+        a.insert(
+            String::new(),
+            crate::mail::senders::logscan::Outcomes {
+                bounced: 1,
+                ..Default::default()
+            },
+        );
+        p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
+        open_detail(&mut p, &mut cx, "carol@example.com");
+        let out = draw(&p, cx.shared, 140, 40, true);
+        assert!(
+            out.contains(
+                "last day:    4 sent, 0 deferred, 1 bounced, 1 lost (1 bounce notice failed)"
+            ),
+            "{out}"
+        );
+        assert!(p.on_back());
+        open_detail(&mut p, &mut cx, "MAILER-DAEMON");
+        let out = draw(&p, cx.shared, 140, 40, true);
+        // and no lost mail of its own
+        assert!(
+            out.contains("last day:    0 sent, 0 deferred, 1 bounced   "),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "its failed notices are lost mail of the senders they were for: \
+                 carol@example.com (1), root@web1.example.com (2)"
+            ),
+            "{out}"
+        );
+    }
+
+    /// The route the detail shows is the setup as read now. When a file of it was written after
+    /// the sender's latest problem (a map fixed and compiled since), and no mail has gone since,
+    /// the detail says so: the problem happened under another setup.
+    #[test]
+    fn a_setup_changed_after_the_latest_problem_is_said() {
+        let detail = |problem_at: (u32, u32), delivered_since: bool| {
+            let mut shared = Shared::default();
+            let mut p = pane(&mut shared);
+            let mut cx = read_only(&mut shared);
+            let mut a = activity();
+            let carol = a.get_mut("carol@example.com").unwrap();
+            carol.bounced = 3;
+            carol.last_problem = Some(crate::mail::senders::logscan::Problem {
+                status: crate::mail::log::model::RowStatus::Bounced,
+                cause: Category::SesCredentials,
+                reason: crate::sanitize::Clean::new("535 Authentication Credentials Invalid"),
+            });
+            carol.last_problem_at = Some(
+                Local
+                    .with_ymd_and_hms(2026, 11, 27, problem_at.0, problem_at.1, 0)
+                    .unwrap()
+                    .fixed_offset(),
+            );
+            carol.delivered_since_problem = delivered_since;
+            p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
+            open_detail(&mut p, &mut cx, "carol@example.com");
+            draw(&p, cx.shared, 200, 40, true)
+        };
+        // the maps were compiled at 11:00, the mail failed at 10:30
+        let out = detail((10, 30), false);
+        assert!(
+            out.contains(
+                "the relay setup changed after it: /etc/postfix/sasl_passwd.db written at 11:00, \
+                 the problem at 10:30; the route above is the new one (t sends a test mail \
+                 through it)"
+            ),
+            "{out}"
+        );
+        // failed under the setup shown, or mail delivered since: nothing to say
+        for out in [detail((11, 30), false), detail((10, 30), true)] {
+            assert!(!out.contains("the relay setup changed"), "{out}");
+        }
+    }
+
+    /// SES switched off while senders route to it: the header says it is not read, not that it
+    /// is not configured (the routes right below name SES).
+    #[test]
+    fn ses_switched_off_is_not_read_not_unconfigured() {
+        let mut shared = Shared::default();
+        let mut config = Config::default();
+        config.senders.ses = false;
+        let mut p = SendersPane::new(&config);
+        let mut cx = read_only(&mut shared);
+        p.on_event(
+            SendersEvent::Relay(Ok(Box::new(snapshot(false, false)))),
+            &mut cx,
+        );
+        p.on_event(SendersEvent::Activity(Ok(activity())), &mut cx);
+        let out = draw(&p, cx.shared, 80, 24, true);
+        assert!(
+            out.contains("│SES: not read: switched off (senders.ses = false)"),
+            "{out}"
+        );
+        assert!(!out.contains("not configured"), "{out}");
     }
 
     /// A bouncing sender's verdict carries its fix for `opsdeck check`; the detail says that
