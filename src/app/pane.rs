@@ -218,6 +218,12 @@ pub trait Pane {
     /// A source or an effect reported something.
     fn on_event(&mut self, event: Self::Event, cx: &mut Cx<'_>) -> Vec<Effect>;
 
+    /// Does this action act on the pane's selection? The overview's tile does not show it, so
+    /// there the app asks for the pane to be opened first, as it does for a change.
+    fn acts_on_selection(&self, _action: Self::Action) -> bool {
+        false
+    }
+
     /// Move the selection.
     fn on_nav(&mut self, _nav: Nav, _cx: &mut Cx<'_>) -> Vec<Effect> {
         Vec::new()

@@ -334,6 +334,10 @@ impl Pane for ProbePane {
         }
     }
 
+    fn acts_on_selection(&self, action: ProbeAction) -> bool {
+        action == ProbeAction::RunSelected
+    }
+
     fn on_event(&mut self, event: ProbeEvent, cx: &mut Cx<'_>) -> Vec<Effect> {
         self.last_update = Some(cx.now);
         match event {
