@@ -198,7 +198,9 @@ pub struct SourceHealth {
     pub last_update: Option<DateTime<Local>>,
     /// Errors seen since start.
     pub errors: u64,
-    /// The current problem, if any (shown in the pane and the status bar).
+    /// The current problem, if any: it puts the '!' on the pane's tab. The text itself is not
+    /// drawn (the tab has room for the mark only): each pane says what is wrong in its own
+    /// words, at the top of its tile (an overview of 20 rows keeps one line of it) and its view.
     pub problem: Option<String>,
 }
 

@@ -482,6 +482,35 @@ fn health_names_failing_targets() {
     assert_eq!(h.problem.as_deref(), Some("probe failed: www, shop"));
 }
 
+/// An echo listener that could not start is what the tab's '!' stands for: it leads the tile,
+/// whose first line is all an overview of 20 rows keeps of it, above the targets' results.
+#[test]
+fn an_echo_that_could_not_start_leads_the_tile() {
+    let mut p = ProbePane::new(&config());
+    let err = ProbeError::Bind {
+        addr: "127.0.0.1:8099".parse().unwrap(),
+        source: std::io::Error::from(std::io::ErrorKind::AddrInUse),
+    };
+    with_cx(|cx| p.on_event(ProbeEvent::EchoFailed(Clean::new(&err.to_string())), cx));
+    with_cx(|cx| p.on_event(ProbeEvent::Report(1, Box::new(shop_report())), cx));
+    assert!(p.health().problem.is_some());
+    let s = draw(&p, 60, 3, false);
+    assert!(
+        s.lines()
+            .nth(1)
+            .unwrap()
+            .contains("│echo listener: cannot bind 127.0.0.1:8099"),
+        "{s}"
+    );
+    // taller, the targets follow it, and it is not said twice
+    let s = draw(&p, 80, 6, false);
+    let lines: Vec<&str> = s.lines().collect();
+    assert!(lines[1].contains("echo listener: cannot bind"), "{s}");
+    assert!(lines[2].contains("-    www"), "{s}");
+    assert!(lines[3].contains("FAIL shop"), "{s}");
+    assert_eq!(s.matches("cannot bind").count(), 1, "{s}");
+}
+
 #[test]
 fn tile_80x8() {
     let s = draw(&pane(), 80, 8, false);

@@ -203,6 +203,13 @@ fn counted(p: &ProbePane, hidden: &[usize], cx: &ViewCx<'_>) -> Vec<(String, Sty
 fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
     let w = area.width as usize;
     let mut lines = Vec::new();
+    // An echo listener that could not start leads, as the pane's '!' on the tab does: in an
+    // overview of 20 rows a tile keeps its first line only, and the targets' results there
+    // said nothing of it.
+    let echo_failed = p.echo.enabled && p.echo.error.is_some();
+    if echo_failed {
+        lines.push(fitted(echo_pulse(p, cx), w));
+    }
     let room = (area.height as usize).saturating_sub(1).max(1);
     let vis = p.visible();
     for &i in vis
@@ -261,7 +268,9 @@ fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
     } else if vis.is_empty() {
         lines.push(fitted(vec![(no_match(p), cx.theme.muted)], w));
     }
-    lines.push(fitted(echo_pulse(p, cx), w));
+    if !echo_failed {
+        lines.push(fitted(echo_pulse(p, cx), w));
+    }
     let left = (area.height as usize).saturating_sub(lines.len());
     let now = cx.now.timestamp();
     for e in p.echo.recent.iter().take(left) {
