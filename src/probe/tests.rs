@@ -603,6 +603,55 @@ fn many_failing_targets_keep_their_rows_before_the_meanings() {
     assert!(!s.contains("│  the app trusts"), "{s}");
 }
 
+/// The echo requests in an ssh window (60x20, 80x24): each request takes two rows, its
+/// forwarding headers on the second across the width, so the header names and the addresses
+/// after them are read whole where a last column of 14 characters cut them to "x-forwarded-f…";
+/// an IPv6 client is shown whole; and once the echo requests are looked at (e), the targets
+/// give them half the pane.
+#[test]
+fn the_echo_list_reads_whole_header_names_at_60x20_and_80x24() {
+    let mut p = pane();
+    p.echo.recent.insert(
+        0,
+        EchoLine::from_reply(&reply(
+            "/.opsdeck-echo",
+            &[
+                ("x-forwarded-for", "2001:db8:85a3::8a2e:370:7334"),
+                ("x-forwarded-proto", "https"),
+                ("x-forwarded-port", "443"),
+            ],
+            NOW - 1,
+        )),
+    );
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    with_cx(|cx| p.on_nav(Nav::Down, cx));
+    for (w, h) in [(60, 20), (80, 24)] {
+        // the pane's part of the screen: less the tab line and the status bar
+        let s = draw(&p, w, h - 2, true);
+        assert!(
+            s.contains("│     x-forwarded-for: 2001:db8:85a3::8a2e:370:7334; x-"),
+            "{w}x{h}:\n{s}"
+        );
+        assert!(
+            s.contains("│1s   2001:db8:85a3::8a2e:370:7334 GET /.opsdeck-echo"),
+            "{w}x{h}:\n{s}"
+        );
+        assert!(
+            s.contains("│     x-forwarded-for: 198.51.100.1; x-forwarded-for: 198."),
+            "{w}x{h}:\n{s}"
+        );
+        // a row left at the bottom starts the next request rather than standing blank
+        assert!(s.contains("│1m   10.0.1.12       GET /"), "{w}x{h}:\n{s}");
+        insta::assert_snapshot!(format!("echo_list_{w}x{h}"), s);
+    }
+    // wide, one row each, the forwarding headers in their column
+    let s = draw(&p, 160, 48, true);
+    assert!(
+        s.contains("│3s   198.51.100.2    GET /.opsdeck-echo     x-forwarded-for: 198.51.100.1; x-forwarded-for: 198.51.100.2"),
+        "{s}"
+    );
+}
+
 /// More targets than rows (an ssh window, a long [[probe.targets]] list): the list scrolls with
 /// the selection, the way the other panes' lists do, and the line under it says where the
 /// selection is and what is out of sight.
@@ -628,7 +677,7 @@ fn a_long_target_list_scrolls_with_the_selection_at_80x24_and_60x20() {
         "the selection in sight:\n{s}"
     );
     assert!(
-        s.contains("│18/20 · 2 above, 2 below: 3 FAIL, 1 not probed"),
+        s.contains("│18/20 · 3 above, 2 below: 4 FAIL, 1 not probed"),
         "{s}"
     );
     insta::assert_snapshot!("list_scrolled_80x24", s);
@@ -637,17 +686,22 @@ fn a_long_target_list_scrolls_with_the_selection_at_80x24_and_60x20() {
         s.contains("│site17        FAIL"),
         "the selection in sight:\n{s}"
     );
-    assert!(s.contains("│18/20 · 6 above, 2 below:"), "{s}");
+    assert!(s.contains("│18/20 · 7 above, 2 below:"), "{s}");
+    // the echo request under the list keeps its forwarding header's name whole
+    assert!(
+        s.contains("│     x-forwarded-for: 198.51.100.1; x-forwarded-for: 198.…│"),
+        "{s}"
+    );
     insta::assert_snapshot!("list_scrolled_60x20", s);
     // back up one: the window stays, the selection moves within it
     with_cx(|cx| p.on_nav(Nav::Up, cx));
     let again = draw(&p, 60, 20, true);
-    assert!(again.contains("│17/20 · 6 above, 2 below:"), "{again}");
+    assert!(again.contains("│17/20 · 7 above, 2 below:"), "{again}");
     // to the top: the first rows again
     with_cx(|cx| p.on_nav(Nav::Top, cx));
     let s = draw(&p, 60, 20, true);
     assert!(s.contains("│www           FAIL"), "{s}");
-    assert!(s.contains("│1/20 · 0 above, 8 below:"), "{s}");
+    assert!(s.contains("│1/20 · 0 above, 9 below:"), "{s}");
 }
 
 /// `opsdeck check` leads its probe line, and with it the Nagios status line, with the words the
