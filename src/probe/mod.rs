@@ -356,9 +356,17 @@ impl Pane for ProbePane {
                 rejected,
                 last_rejected,
             } => {
-                // the selection stays on the request it was on as newer ones arrive
+                // The selection stays on the request it was on as newer ones arrive, while the
+                // echo list is what is looked at; otherwise it waits on the newest, where the
+                // list opens (e) rather than on a request pushed down out of sight since.
                 let key = |e: &EchoLine| (e.at, e.peer.clone(), e.method.clone(), e.path.clone());
-                let was = self.echo.recent.get(self.echo_selected).map(key);
+                let was = match self.focus {
+                    Focus::Echo => self.echo.recent.get(self.echo_selected).map(key),
+                    Focus::Targets => {
+                        self.echo_selected = 0;
+                        None
+                    }
+                };
                 self.echo.recent = recent;
                 self.echo.requests = requests;
                 self.echo.refused = refused;

@@ -385,6 +385,41 @@ fn the_echo_selection_stays_on_its_request_as_new_ones_arrive() {
     assert_eq!(p.echo.recent[p.echo_selected].path, chosen);
 }
 
+/// While the targets are looked at, the echo list's selection waits on the newest request: e
+/// opens the list on the newest, not on whichever request was newest when the first came in,
+/// pushed down out of sight by the live traffic since.
+#[test]
+fn the_echo_list_opens_on_the_newest_request() {
+    let mut p = pane();
+    assert_eq!(p.focus, Focus::Targets);
+    for k in 0..30 {
+        let mut recent = vec![EchoLine::from_reply(&reply(
+            &format!("/live{k:02}"),
+            &[],
+            NOW - 30 + k,
+        ))];
+        recent.extend(p.echo.recent.iter().cloned());
+        with_cx(|cx| {
+            p.on_event(
+                ProbeEvent::Echo {
+                    recent,
+                    requests: 1234 + k as u64,
+                    refused: 2,
+                    rejected: 5,
+                    last_rejected: None,
+                },
+                cx,
+            )
+        });
+    }
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    assert_eq!(p.echo_selected, 0);
+    let s = draw(&p, 80, 22, true);
+    assert!(s.contains("GET /live29"), "the newest in sight:\n{s}");
+    with_cx(|cx| p.on_enter(cx));
+    assert_eq!(p.echo.recent[p.echo_selected].path.as_str(), "/live29");
+}
+
 /// The echo requests scroll like every other list: moving back up from the bottom moves the
 /// selection within the rows shown, not the rows under a selection pinned to the last line.
 #[test]
