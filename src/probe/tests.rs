@@ -546,6 +546,29 @@ fn an_echo_that_could_not_start_leads_the_tile() {
     assert_eq!(s.matches("cannot bind").count(), 1, "{s}");
 }
 
+/// In a tile 60 columns wide a request's row has no room for its forwarding headers: it ends
+/// with the request whole instead of "x-forwarded-f…"; at 80 the first header is read whole.
+#[test]
+fn the_tile_gives_up_forwarding_headers_it_cannot_show_whole() {
+    let mut p = pane();
+    p.echo.recent[0] = EchoLine::from_reply(&reply(
+        "/api/v1/orders?id=7&page=2",
+        &[("x-forwarded-for", "198.51.100.1")],
+        NOW - 3,
+    ));
+    let s = draw(&p, 60, 8, false);
+    assert!(
+        s.contains("│3s   198.51.100.1    GET /api/v1/orders?id=7&page=2"),
+        "{s}"
+    );
+    assert!(!s.contains("x-forwarded-f…"), "{s}");
+    let s = draw(&p, 80, 8, false);
+    assert!(
+        s.contains("GET /api/v1/orders?id… x-forwarded-for: 198.51.100.1"),
+        "{s}"
+    );
+}
+
 #[test]
 fn tile_80x8() {
     let s = draw(&pane(), 80, 8, false);

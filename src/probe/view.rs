@@ -338,20 +338,27 @@ fn echo_rows(e: &EchoLine, now: i64, w: usize, cx: &ViewCx<'_>) -> Vec<Line<'sta
     ]
 }
 
+/// Below this width a request's one row (the tile's) has no room for a forwarding header's
+/// name and an address after its age, client and request: the row gives it up, and the request
+/// its room, rather than end in "x-forwarded-f…".
+const ECHO_ROW_HEADERS: usize = 44 + 24;
+
 fn echo_row(e: &EchoLine, now: i64, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
-    let fwd = forwarding_text(e);
-    fitted(
-        vec![
-            (fit(&age(now, e.at), 4), cx.theme.muted),
-            (" ".into(), cx.theme.text),
-            (fit(&e.client, 15), cx.theme.accent),
-            (" ".into(), cx.theme.text),
-            (fit(&format!("{} {}", e.method, e.path), 22), cx.theme.text),
-            (" ".into(), cx.theme.text),
-            (fwd, cx.theme.muted),
-        ],
-        w,
-    )
+    let request = format!("{} {}", e.method, e.path);
+    let mut pieces = vec![
+        (fit(&age(now, e.at), 4), cx.theme.muted),
+        (" ".into(), cx.theme.text),
+        (fit(&e.client, 15), cx.theme.accent),
+        (" ".into(), cx.theme.text),
+    ];
+    if w >= ECHO_ROW_HEADERS {
+        pieces.push((fit(&request, 22), cx.theme.text));
+        pieces.push((" ".into(), cx.theme.text));
+        pieces.push((forwarding_text(e), cx.theme.muted));
+    } else {
+        pieces.push((request, cx.theme.text));
+    }
+    fitted(pieces, w)
 }
 
 fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
