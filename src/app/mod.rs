@@ -162,7 +162,7 @@ fn pane_key<P: Pane>(
         && let Some(b) = keymap::write_binding(p.bindings(), key.code, key.modifiers)
     {
         return Some(vec![Effect::Notice(format!(
-            "{} ({}): open the pane first (Enter), to see what it acts on",
+            "open the pane first (Enter): {} ({}) acts on what the tile does not show",
             keymap::keys_label(b),
             b.help
         ))]);
@@ -174,7 +174,7 @@ fn pane_key<P: Pane>(
                 .iter()
                 .find(|b| b.keys.iter().any(|k| k.matches(key.code, key.modifiers)))?;
             Some(vec![Effect::Notice(format!(
-                "{} ({}): open the pane first (Enter), to see what it acts on",
+                "open the pane first (Enter): {} ({}) acts on what the tile does not show",
                 keymap::keys_label(b),
                 b.help
             ))])

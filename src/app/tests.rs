@@ -451,7 +451,7 @@ fn a_change_is_not_made_from_the_overview() {
     assert!(out.effects.is_empty(), "{:?}", out.effects);
     assert_eq!(
         a.notice.as_deref(),
-        Some("D (delete): open the pane first (Enter), to see what it acts on")
+        Some("open the pane first (Enter): D (delete) acts on what the tile does not show")
     );
     // once the pane is open, the key is the pane's again
     a.update(code(KeyCode::Enter));
@@ -459,7 +459,7 @@ fn a_change_is_not_made_from_the_overview() {
     a.update(key('D'));
     assert_ne!(
         a.notice.as_deref(),
-        Some("D (delete): open the pane first (Enter), to see what it acts on")
+        Some("open the pane first (Enter): D (delete) acts on what the tile does not show")
     );
 }
 
@@ -591,7 +591,9 @@ fn a_key_on_the_selected_item_asks_for_the_pane_from_the_overview() {
     assert!(a.probe.targets.iter().all(|t| !t.running));
     assert_eq!(
         a.notice.as_deref(),
-        Some("p (probe the selected target): open the pane first (Enter), to see what it acts on")
+        Some(
+            "open the pane first (Enter): p (probe the selected target) acts on what the tile does not show"
+        )
     );
     let out = a.update(key('r'));
     assert_eq!(
