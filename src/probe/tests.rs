@@ -569,6 +569,32 @@ fn the_tile_gives_up_forwarding_headers_it_cannot_show_whole() {
     );
 }
 
+/// Zoomed in an ssh window of 60 columns, an echo listener that could not start is said whole,
+/// down to what to change, in the room its list would have had; and not followed by an empty
+/// list that says no request has reached it yet, as if it were listening.
+#[test]
+fn an_echo_that_could_not_start_is_said_whole_in_the_list() {
+    let mut p = ProbePane::new(&config());
+    let err = ProbeError::Bind {
+        addr: "127.0.0.1:8099".parse().unwrap(),
+        source: std::io::Error::from(std::io::ErrorKind::AddrInUse),
+    };
+    with_cx(|cx| p.on_event(ProbeEvent::EchoFailed(Clean::new(&err.to_string())), cx));
+    let s = draw(&p, 60, 18, true);
+    let flat = s
+        .lines()
+        .map(|l| l.trim_start_matches('│').trim_end_matches('│').trim_end())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("give this one another [probe.echo] listen to see them here"),
+        "{s}"
+    );
+    assert!(!s.contains('…'), "{s}");
+    assert!(!s.contains("no request has reached"), "{s}");
+    assert!(!s.contains("age  client"), "{s}");
+}
+
 #[test]
 fn tile_80x8() {
     let s = draw(&pane(), 80, 8, false);

@@ -492,15 +492,18 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
     }
     frame.render_widget(Paragraph::new(lines), ta);
 
-    // Echo requests, newest first. An echo that could not start says why
-    // and what to change, whole: its list below stays empty.
-    let mut lines = match &p.echo.error {
-        Some(err) if p.echo.enabled => wrap_words(err, w, 4)
+    // Echo requests, newest first. An echo that could not start says why and what to change,
+    // whole, in the room its list would have had: there is no list (and no request can reach
+    // it) until it is started again.
+    if let Some(err) = p.echo.error.as_ref().filter(|_| p.echo.enabled) {
+        let lines: Vec<Line<'static>> = wrap_words(err, w, usize::from(ea.height).max(1))
             .into_iter()
             .map(|l| Line::from(Span::styled(l, cx.theme.error)))
-            .collect(),
-        _ => vec![fitted(echo_pulse(p, cx), w)],
-    };
+            .collect();
+        frame.render_widget(Paragraph::new(lines), ea);
+        return;
+    }
+    let mut lines = vec![fitted(echo_pulse(p, cx), w)];
     if let Some((at, why)) = &p.echo.last_rejected {
         lines.push(fitted(
             vec![(
