@@ -621,7 +621,25 @@ fn judge_redirects(t: &TargetConfig, run: &RawRun) -> Verdict {
     let v = match &run.walk_end {
         _ if run.walk.last().is_some_and(|e| e.cut) => cut_short(Check::Redirects),
         None => verdict(Check::Redirects, Level::Skip, "not walked"),
-        Some(WalkEnd::Error(e)) => verdict(Check::Redirects, Level::Fail, format!("walk stopped: {e}")),
+        Some(WalkEnd::Error(e)) => {
+            let v = verdict(Check::Redirects, Level::Fail, format!("walk stopped: {e}"));
+            // what no answer means depends on where it was: the site itself (its URL has no
+            // answer either), only the address without https the walk starts from, or where
+            // a redirect sends visitors
+            let site_down = run
+                .main
+                .as_ref()
+                .is_some_and(|m| m.error.is_some() && !m.cut);
+            match run.walk.as_slice() {
+                [] => v,
+                _ if site_down => v.says("visitors get no answer from the site"),
+                [only] if only.url.starts_with("http://") && t.url.starts_with("https://") => v
+                    .says("visitors who type the address without https get no answer")
+                    .fix("answer plain http at the balancer and redirect it to https (nginx: listen 80; return 301 https://$host$request_uri;), or set http_url to where the walk should start"),
+                [_] => v.says("visitors get no answer from the site"),
+                _ => v.says("visitors are redirected to an address that does not answer"),
+            }
+        }
         Some(WalkEnd::SelfRedirect(u)) => verdict(
             Check::Redirects,
             Level::Fail,
@@ -1954,6 +1972,54 @@ mod tests {
             );
             assert!(v.summary.contains(why), "{}", v.summary);
         }
+    }
+
+    /// A walk that stops with no answer says what it means for visitors: the site down when its
+    /// own URL has no answer either, and only the address without https when that URL answers.
+    #[test]
+    fn a_walk_with_no_answer_says_who_gets_none() {
+        let t = target();
+        let refused = |url: &str| Exchange {
+            url: url.into(),
+            error: Some(format!("connect {url}: Connection refused (os error 111)")),
+            ..Default::default()
+        };
+        let mut run = RawRun {
+            main: Some(hop("https://www.example.com/", 200, None)),
+            walk: vec![refused("http://www.example.com/")],
+            walk_end: Some(WalkEnd::Error(
+                "connect 192.0.2.10:80: Connection refused (os error 111)".into(),
+            )),
+            ..Default::default()
+        };
+        let v = judge_redirects(&t, &run);
+        assert_eq!(v.level, Level::Fail);
+        assert_eq!(
+            v.plain(),
+            "visitors who type the address without https get no answer"
+        );
+        assert!(v.summary.contains("Connection refused"), "{}", v.summary);
+        assert!(v.fix.iter().any(|f| f.contains("return 301 https://")));
+        // the site's own URL has no answer either: the site is down
+        run.main = Some(refused("https://www.example.com/"));
+        assert_eq!(
+            judge_redirects(&t, &run).plain(),
+            "visitors get no answer from the site"
+        );
+        // a redirect that sends visitors where nothing answers
+        run.main = Some(hop("https://www.example.com/", 200, None));
+        run.walk = vec![
+            hop(
+                "http://www.example.com/",
+                301,
+                Some("https://www.example.com:8443/"),
+            ),
+            refused("https://www.example.com:8443/"),
+        ];
+        assert_eq!(
+            judge_redirects(&t, &run).plain(),
+            "visitors are redirected to an address that does not answer"
+        );
     }
 
     #[test]
