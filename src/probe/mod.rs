@@ -315,6 +315,11 @@ impl Pane for ProbePane {
                 vec![Effect::Probe(ProbeEffect::RunAll)]
             }
             ProbeAction::RunAll => vec![Effect::Notice("probe: no target configured".into())],
+            // the echo requests shown, no target is marked: which one p would probe is not in
+            // sight
+            ProbeAction::RunSelected if self.focus == Focus::Echo => vec![Effect::Notice(
+                "p: choose a target first (e: back to the targets)".into(),
+            )],
             ProbeAction::RunSelected => match self.selected_index() {
                 Some(i) => {
                     self.targets[i].running = true;

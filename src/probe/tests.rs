@@ -458,6 +458,36 @@ fn the_echo_list_window_moves_as_little_as_it_must() {
     assert!(s.contains("GET /req29"), "{s}");
 }
 
+/// With the echo requests shown no target is marked, so p (probe the selected target) does not
+/// probe one out of sight: it says how to choose one, and r still probes them all.
+#[test]
+fn p_probes_no_hidden_target_from_the_echo_list() {
+    let mut p = pane();
+    with_cx(|cx| p.on_nav(Nav::Down, cx));
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    let eff = with_cx(|cx| p.on_action(ProbeAction::RunSelected, cx));
+    match eff.as_slice() {
+        [Effect::Notice(n)] => assert!(
+            n.contains("choose a target first (e: back to the targets)"),
+            "{n}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(p.targets.iter().all(|t| !t.running));
+    let eff = with_cx(|cx| p.on_action(ProbeAction::RunAll, cx));
+    assert!(matches!(
+        eff.as_slice(),
+        [Effect::Probe(ProbeEffect::RunAll)]
+    ));
+    // back on the targets, p is the marked one's
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    let eff = with_cx(|cx| p.on_action(ProbeAction::RunSelected, cx));
+    assert!(matches!(
+        eff.as_slice(),
+        [Effect::Probe(ProbeEffect::RunOne(1))]
+    ));
+}
+
 #[test]
 fn keys_run_and_switch_lists() {
     let mut p = pane();
