@@ -305,9 +305,9 @@ fn forwarding_text(e: &EchoLine) -> String {
     }
 }
 
-/// Below this width the echo list's last column would cut the first header's name
-/// ("x-forwarded-f…" in an ssh window of 60 columns): each request then takes two rows, its
-/// forwarding headers on the second across the width.
+/// Below this width the echo list's last column (what the age, client and request leave) is too
+/// narrow for the headers a request arrives with: 14 columns at 60, "x-forwarded-f…". Each
+/// request then takes two rows, its forwarding headers on the second across the width.
 const ECHO_ONE_ROW: usize = 44 + 48;
 
 /// The rows of one request in the echo list: one at `ECHO_ONE_ROW` and wider, else two.
