@@ -35,6 +35,7 @@ fn config() -> Config {
             backend_url: Some("http://10.0.2.20:8080/".into()),
             expect_client: None,
             ca_file: None,
+            reads: Default::default(),
         },
         TargetConfig {
             name: "shop".into(),
@@ -46,6 +47,7 @@ fn config() -> Config {
             backend_url: None,
             expect_client: None,
             ca_file: None,
+            reads: Default::default(),
         },
     ];
     c
