@@ -1402,7 +1402,9 @@ fn judge_forged(
     }
     if level != Level::Ok && reads_forwarded {
         // the site reads Forwarded: the balancer sets it, in place of the client's
-        v = v.fix(FIX_FORWARDED_V6);
+        v = v
+            .fix("set Forwarded at the balancer, in place of the client's (HAProxy 2.7 and later: option forwarded)")
+            .fix(FIX_FORWARDED_V6);
     } else if level != Level::Ok {
         v = v
             .fix("set, do not pass: nginx proxy_set_header X-Forwarded-For $remote_addr (first proxy) or $proxy_add_x_forwarded_for with realip trust; proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header Forwarded \"\"; proxy_set_header X-Real-IP $remote_addr;")
@@ -1663,6 +1665,11 @@ mod tests {
             ),
             "{}",
             v.summary
+        );
+        assert!(
+            v.fix[0].starts_with("set Forwarded at the balancer, in place of the client's"),
+            "{:?}",
+            v.fix
         );
         assert!(
             v.fix
