@@ -164,6 +164,7 @@ fn whole_target(c: &mut Criterion) {
         backend_url: None,
         expect_client: None,
         ca_file: Some(certs.ca.clone()),
+        reads: Default::default(),
     };
     let cfg = ProbeConfig::default();
     let mut g = c.benchmark_group("probe_one_target");

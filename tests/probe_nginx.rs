@@ -22,6 +22,7 @@ fn target(tls: u16, http: Option<u16>, cert: &std::path::Path) -> TargetConfig {
         backend_url: None,
         expect_client: Some("127.0.0.1".parse().unwrap()),
         ca_file: Some(cert.to_path_buf()),
+        reads: Default::default(),
     }
 }
 
@@ -365,6 +366,73 @@ async fn balancer_forgetting_x_forwarded_for() {
         base.contains("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;"),
         "{base}"
     );
+}
+
+/// A site that reads Forwarded alone (`reads = "forwarded"`): behind nginx that sets only
+/// X-Forwarded-* (and clears Forwarded) it sees the balancer as every client and every request
+/// as http, where a site that reads X-Forwarded-* is all right; behind nginx that sets Forwarded
+/// too, replacing the client's, it is all right, forged headers included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_that_reads_forwarded_behind_nginx() {
+    use opsdeck::probe::config::SiteReads;
+    let x_only = "proxy_set_header Host $host;
+         proxy_set_header X-Forwarded-For $remote_addr;
+         proxy_set_header X-Forwarded-Proto $scheme;
+         proxy_set_header X-Forwarded-Port $server_port;
+         proxy_set_header X-Real-IP $remote_addr;
+         proxy_set_header Forwarded \"\";";
+    let with_forwarded = format!(
+        "{x_only}\n         proxy_set_header Forwarded \"for=$remote_addr;proto=$scheme\";"
+    )
+    .replace("proxy_set_header Forwarded \"\";", "");
+    for (headers, reads_forwarded_ok) in [(x_only.to_string(), false), (with_forwarded, true)] {
+        let dir = tempdir();
+        let c = make_certs(dir.path(), 90);
+        let echo = echo(false).await;
+        let tls = free_port();
+        let body = tls_balancer(dir.path(), &format!("127.0.0.1:{tls}"), &c, &echo, &headers);
+        let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+        let mut t = target(tls, None, &c.ca);
+        let r = run_target(&t, &ProbeConfig::default(), now()).await;
+        for check in [Check::Baseline, Check::Forged] {
+            assert_eq!(
+                level(&r, check),
+                Level::Ok,
+                "{headers}: {}",
+                text(&r, check)
+            );
+        }
+        t.reads = SiteReads::Forwarded;
+        let r = run_target(&t, &ProbeConfig::default(), now()).await;
+        let base = text(&r, Check::Baseline);
+        assert_eq!(level(&r, Check::TwoXff), Level::Skip);
+        assert_eq!(
+            level(&r, Check::Forged),
+            Level::Ok,
+            "{}",
+            text(&r, Check::Forged)
+        );
+        if reads_forwarded_ok {
+            assert_eq!(level(&r, Check::Baseline), Level::Ok, "{base}");
+            assert!(
+                base.contains("forwarded: for=127.0.0.1;proto=https"),
+                "{base}"
+            );
+        } else {
+            assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
+            assert!(
+                base.contains(&format!(
+                    "no Forwarded for= the site can read (reads = \"forwarded\"): it sees the balancer ({PROXY_SOURCE}) as every client"
+                )),
+                "{base}"
+            );
+            assert!(base.contains("no Forwarded proto"), "{base}");
+            assert!(
+                base.contains("proxy_set_header Forwarded \"$forwarded_for;proto=$scheme\""),
+                "{base}"
+            );
+        }
+    }
 }
 
 /// A balancer that sends a fixed X-Forwarded-Port (copied from a plain-HTTP

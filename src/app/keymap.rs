@@ -85,13 +85,13 @@ pub static GLOBAL: &[Binding<GlobalAction>] = &[
     Binding {
         keys: &[Key::ch('k'), Key::code(KeyCode::Up)],
         action: GlobalAction::Nav(Nav::Up),
-        help: "up",
+        help: "up (on the overview: the tile above)",
         writes: false,
     },
     Binding {
         keys: &[Key::ch('j'), Key::code(KeyCode::Down)],
         action: GlobalAction::Nav(Nav::Down),
-        help: "down",
+        help: "down (on the overview: the tile below)",
         writes: false,
     },
     Binding {

@@ -21,7 +21,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crate::access::{Mode, WriteAccess};
 use crate::app::effect::{Confirm, Effect, Jump, Prompt, SourceEvent};
 use crate::app::keymap::{GLOBAL, GlobalAction};
-use crate::app::pane::{Cx, Pane, PaneId, SourceHealth};
+use crate::app::pane::{Cx, Nav, Pane, PaneId, SourceHealth};
 use crate::app::shared::Shared;
 use crate::config::Config;
 use crate::deploy::DeployPane;
@@ -162,12 +162,23 @@ fn pane_key<P: Pane>(
         && let Some(b) = keymap::write_binding(p.bindings(), key.code, key.modifiers)
     {
         return Some(vec![Effect::Notice(format!(
-            "{} ({}): open the pane first (Enter), to see what it acts on",
+            "open the pane first (Enter): {} ({}) acts on what the tile does not show",
             keymap::keys_label(b),
             b.help
         ))]);
     }
     match keymap::lookup(p.bindings(), key.code, key.modifiers, may_write) {
+        Some(action) if !zoomed && p.acts_on_selection(action) => {
+            let b = p
+                .bindings()
+                .iter()
+                .find(|b| b.keys.iter().any(|k| k.matches(key.code, key.modifiers)))?;
+            Some(vec![Effect::Notice(format!(
+                "open the pane first (Enter): {} ({}) acts on what the tile does not show",
+                keymap::keys_label(b),
+                b.help
+            ))])
+        }
         Some(action) => Some(p.on_action(action, cx)),
         None if !may_write => {
             let b = keymap::write_binding(p.bindings(), key.code, key.modifiers)?;
@@ -344,6 +355,24 @@ impl App {
                     self.zoomed = true;
                 } else if !handled {
                     self.zoomed = false;
+                }
+                Vec::new()
+            }
+            // The overview's tiles show no pane's selection: there the list keys move between
+            // the tiles (down the screen, as they are drawn), and a pane's list moves only
+            // where it is in sight.
+            GlobalAction::Nav(nav) if !self.zoomed => {
+                let last = PaneId::ALL.len() - 1;
+                let at = self.focus.index();
+                let to = match nav {
+                    Nav::Up => at.saturating_sub(1),
+                    Nav::Down => (at + 1).min(last),
+                    Nav::Top | Nav::PageUp => 0,
+                    Nav::Bottom | Nav::PageDown => last,
+                };
+                if to != at {
+                    self.focus = PaneId::ALL[to];
+                    self.came_from = None;
                 }
                 Vec::new()
             }

@@ -198,7 +198,9 @@ pub struct SourceHealth {
     pub last_update: Option<DateTime<Local>>,
     /// Errors seen since start.
     pub errors: u64,
-    /// The current problem, if any (shown in the pane and the status bar).
+    /// The current problem, if any: it puts the '!' on the pane's tab. The text itself is not
+    /// drawn (the tab has room for the mark only): each pane says what is wrong in its own
+    /// words, at the top of its tile (an overview of 20 rows keeps one line of it) and its view.
     pub problem: Option<String>,
 }
 
@@ -217,6 +219,12 @@ pub trait Pane {
 
     /// A source or an effect reported something.
     fn on_event(&mut self, event: Self::Event, cx: &mut Cx<'_>) -> Vec<Effect>;
+
+    /// Does this action act on the pane's selection? The overview's tile does not show it, so
+    /// there the app asks for the pane to be opened first, as it does for a change.
+    fn acts_on_selection(&self, _action: Self::Action) -> bool {
+        false
+    }
 
     /// Move the selection.
     fn on_nav(&mut self, _nav: Nav, _cx: &mut Cx<'_>) -> Vec<Effect> {

@@ -451,7 +451,7 @@ fn a_change_is_not_made_from_the_overview() {
     assert!(out.effects.is_empty(), "{:?}", out.effects);
     assert_eq!(
         a.notice.as_deref(),
-        Some("D (delete): open the pane first (Enter), to see what it acts on")
+        Some("open the pane first (Enter): D (delete) acts on what the tile does not show")
     );
     // once the pane is open, the key is the pane's again
     a.update(code(KeyCode::Enter));
@@ -459,7 +459,7 @@ fn a_change_is_not_made_from_the_overview() {
     a.update(key('D'));
     assert_ne!(
         a.notice.as_deref(),
-        Some("D (delete): open the pane first (Enter), to see what it acts on")
+        Some("open the pane first (Enter): D (delete) acts on what the tile does not show")
     );
 }
 
@@ -531,4 +531,84 @@ fn esc_after_a_link_goes_back_where_it_was_followed() {
     a.update(key('3'));
     a.update(code(KeyCode::Esc));
     assert_eq!(a.focus, PaneId::Senders);
+}
+
+/// The overview's tiles show no selection: there j/k (and g/G, PgUp/PgDn) move between the
+/// tiles, and a pane's list is left where it was, to be moved where it is in sight.
+#[test]
+fn list_keys_in_the_overview_move_between_tiles_not_a_hidden_selection() {
+    let now = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
+    let config = Config::parse(
+        "[[probe.targets]]\nname = \"www\"\nurl = \"https://www.example.com/\"\n\
+         [[probe.targets]]\nname = \"shop\"\nurl = \"https://shop.example.com/\"\n",
+        std::path::Path::new("c.toml"),
+    )
+    .unwrap();
+    let mut a = App::new(&config, Mode::Interactive, now, "web1".into());
+    assert!(!a.zoomed);
+    a.update(key('j'));
+    assert_eq!(a.focus, PaneId::Failures, "j: the tile below");
+    a.update(key('G'));
+    assert_eq!(a.focus, PaneId::Probe, "G: the last tile");
+    // on the last tile, j stays there (it does not wrap as Tab does)
+    a.update(key('j'));
+    a.update(code(KeyCode::Down));
+    assert_eq!(a.focus, PaneId::Probe);
+    assert_eq!(
+        a.probe.selected, 0,
+        "the Probe tile shows no selection to move"
+    );
+    a.update(key('k'));
+    assert_eq!(a.focus, PaneId::Deploy);
+    a.update(key('g'));
+    assert_eq!(a.focus, PaneId::Queue);
+    assert!(!a.zoomed, "moving between tiles does not open one");
+    // opened, the pane's list is the list keys' again
+    a.update(key('5'));
+    a.update(key('j'));
+    assert_eq!((a.focus, a.probe.selected), (PaneId::Probe, 1));
+}
+
+/// A key that acts on the selected item (the Probe pane's p, probe the selected target) does not
+/// act from the overview, whose tile does not show which one it is: it says to open the pane,
+/// as a change does. A key that acts on the whole pane (r, probe all) still does.
+#[test]
+fn a_key_on_the_selected_item_asks_for_the_pane_from_the_overview() {
+    let now = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
+    let config = Config::parse(
+        "[[probe.targets]]\nname = \"www\"\nurl = \"https://www.example.com/\"\n\
+         [[probe.targets]]\nname = \"shop\"\nurl = \"https://shop.example.com/\"\n",
+        std::path::Path::new("c.toml"),
+    )
+    .unwrap();
+    let mut a = App::new(&config, Mode::ReadOnly, now, "web1".into());
+    a.update(key('5'));
+    a.update(key('j'));
+    a.update(code(KeyCode::Esc));
+    assert_eq!((a.focus, a.zoomed), (PaneId::Probe, false));
+    let out = a.update(key('p'));
+    assert!(out.effects.is_empty(), "{:?}", out.effects);
+    assert!(a.probe.targets.iter().all(|t| !t.running));
+    assert_eq!(
+        a.notice.as_deref(),
+        Some(
+            "open the pane first (Enter): p (probe the selected target) acts on what the tile does not show"
+        )
+    );
+    let out = a.update(key('r'));
+    assert_eq!(
+        out.effects.len(),
+        1,
+        "r probes every target from the overview"
+    );
+    a.update(code(KeyCode::Enter));
+    let out = a.update(key('p'));
+    assert!(
+        matches!(
+            out.effects.as_slice(),
+            [Effect::Probe(crate::probe::ProbeEffect::RunOne(1))]
+        ),
+        "{:?}",
+        out.effects
+    );
 }

@@ -370,3 +370,25 @@ fn help_scrolls_to_its_end_and_no_further() {
     )));
     assert!(matches!(a.overlay, Some(Overlay::Help { scroll }) if scroll == end));
 }
+
+/// A pane key pressed on the overview that acts on what the tile does not show says what to do
+/// first, where an 80-column status bar beside the host name still shows it.
+#[test]
+fn the_notice_for_a_key_the_overview_does_not_act_on_leads_with_what_to_do() {
+    let now = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
+    let config = Config::parse(
+        "[[probe.targets]]\nname = \"www\"\nurl = \"https://www.example.com/\"\n",
+        std::path::Path::new("c.toml"),
+    )
+    .unwrap();
+    let mut a = App::new(&config, Mode::Interactive, now, "web1.example.com".into());
+    press(&mut a, KeyCode::Char('G'));
+    press(&mut a, KeyCode::Char('p'));
+    let s = screen(&a, &Theme::fallback(), 80, 24);
+    let status = s.lines().last().unwrap();
+    assert!(
+        status.contains("open the pane first (Enter): p (probe the"),
+        "{status}"
+    );
+    assert!(status.ends_with("web1.example.com 10:30"), "{status}");
+}

@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::sanitize::Clean;
 
 use super::client::{ClientSetup, Exchange, Target, TlsInfo, fetch};
-use super::config::{ProbeConfig, TargetConfig};
+use super::config::{ProbeConfig, SiteReads, TargetConfig};
 use super::echo::EchoReply;
 use super::forwarded::{ClientSource, Node};
 
@@ -576,10 +576,10 @@ pub fn judge(
         ),
     }
     if let (Some(f), Some((https, _))) = (&run.forged, https) {
-        out.push(judge_forged(f, https));
+        out.push(judge_forged(f, https, t.reads));
     }
     if let Some(x) = &run.two_xff {
-        out.push(judge_two_xff(x));
+        out.push(judge_two_xff(x, t.reads));
     }
     out.push(judge_backend(run));
     out
@@ -621,7 +621,25 @@ fn judge_redirects(t: &TargetConfig, run: &RawRun) -> Verdict {
     let v = match &run.walk_end {
         _ if run.walk.last().is_some_and(|e| e.cut) => cut_short(Check::Redirects),
         None => verdict(Check::Redirects, Level::Skip, "not walked"),
-        Some(WalkEnd::Error(e)) => verdict(Check::Redirects, Level::Fail, format!("walk stopped: {e}")),
+        Some(WalkEnd::Error(e)) => {
+            let v = verdict(Check::Redirects, Level::Fail, format!("walk stopped: {e}"));
+            // what no answer means depends on where it was: the site itself (its URL has no
+            // answer either), only the address without https the walk starts from, or where
+            // a redirect sends visitors
+            let site_down = run
+                .main
+                .as_ref()
+                .is_some_and(|m| m.error.is_some() && !m.cut);
+            match run.walk.as_slice() {
+                [] => v,
+                _ if site_down => v.says("visitors get no answer from the site"),
+                [only] if only.url.starts_with("http://") && t.url.starts_with("https://") => v
+                    .says("visitors who type the address without https get no answer")
+                    .fix("answer plain http at the balancer and redirect it to https (nginx: listen 80; return 301 https://$host$request_uri;), or set http_url to where the walk should start"),
+                [_] => v.says("visitors get no answer from the site"),
+                _ => v.says("visitors are redirected to an address that does not answer"),
+            }
+        }
         Some(WalkEnd::SelfRedirect(u)) => verdict(
             Check::Redirects,
             Level::Fail,
@@ -910,9 +928,21 @@ fn judge_baseline(
     } else {
         "the app sees the wrong scheme"
     };
-    let proto = proto_of(r);
+    // A site that reads Forwarded alone (`reads = "forwarded"`) gets nothing from
+    // X-Forwarded-*: neither the scheme nor the client, nor the port.
+    let reads_forwarded = t.reads == SiteReads::Forwarded;
+    let proto = if reads_forwarded {
+        forwarded_proto(r)
+    } else {
+        proto_of(r)
+    };
     let pp = r.proxy_protocol.as_ref();
-    let shape = proto_shape(r, want_proto);
+    let shape = if reads_forwarded {
+        None
+    } else {
+        proto_shape(r, want_proto)
+    };
+    let mut forwarded_missing = false;
     if let Some((l, why)) = &shape {
         level = level.max(*l);
         problems.push(why.clone());
@@ -970,6 +1000,15 @@ fn judge_baseline(
                 note(Level::Warn, "the app is not told the scheme");
             }
         },
+        (None, None) if reads_forwarded => {
+            level = Level::Fail;
+            forwarded_missing = true;
+            problems.push(
+                "no Forwarded proto: the site reads Forwarded (reads = \"forwarded\"), so it thinks every request is http"
+                    .into(),
+            );
+            note(Level::Fail, no_scheme);
+        }
         (None, None) if r.forwarded_error.is_some() => {
             level = Level::Fail;
             problems.push(
@@ -999,6 +1038,7 @@ fn judge_baseline(
         .last()
         .map(|s| s.trim().to_string());
     match &xfp_port {
+        _ if reads_forwarded => {}
         Some(p) if *p == port.to_string() => {}
         Some(p) => {
             level = level.max(Level::Warn);
@@ -1053,7 +1093,16 @@ fn judge_baseline(
         note(Level::Warn, "IPv4 allow-lists do not match the clients");
     }
     let balancer_as_client = r.client.source == ClientSource::Peer && pp.is_none();
-    if let Some(want) = t.expect_client {
+    if reads_forwarded && r.client.source != ClientSource::Forwarded && pp.is_none() {
+        // whatever X-Forwarded-For or X-Real-IP say, the site sees the balancer
+        level = Level::Fail;
+        forwarded_missing = true;
+        problems.push(format!(
+            "no Forwarded for= the site can read (reads = \"forwarded\"): it sees the balancer ({}) as every client",
+            r.peer.ip()
+        ));
+        note(Level::Fail, "the app sees the balancer as every client");
+    } else if let Some(want) = t.expect_client {
         if client.to_canonical() != want.to_canonical() {
             level = Level::Fail;
             problems.push(if balancer_as_client {
@@ -1100,7 +1149,7 @@ fn judge_baseline(
     for (n, val) in &r.forwarding {
         v = v.ev(format!("{n}: {val}"));
     }
-    if fwd_fault.is_some() {
+    if fwd_fault.is_some() || forwarded_missing {
         v = v.fix(FIX_FORWARDED_V6);
     }
     if host_wrong {
@@ -1114,7 +1163,7 @@ fn judge_baseline(
     if shape.is_some() {
         v = v.fix("set X-Forwarded-Proto once, to one lower-case value: nginx: one proxy_set_header X-Forwarded-Proto $scheme (not also through include proxy_params); HAProxy: set-header, not add-header");
     }
-    if level != Level::Ok {
+    if level != Level::Ok && !reads_forwarded {
         v = v.fix(FIX_NGINX_HEADERS).fix(FIX_HAPROXY).fix(FIX_ALB);
     }
     v
@@ -1170,7 +1219,11 @@ pub fn classify(sent: &str, arrived: &[&str]) -> Handling {
     }
 }
 
-fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Verdict {
+fn judge_forged(
+    pair: &(Exchange, Result<EchoReply, String>),
+    https: bool,
+    reads: SiteReads,
+) -> Verdict {
     let r = match &pair.1 {
         Ok(r) => r,
         Err(_) if pair.0.cut => return cut_short(Check::Forged),
@@ -1215,9 +1268,18 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
         .client_without_forwarded
         .as_ref()
         .filter(|c| forged_ip && c.addr.to_string() != FORGED_IP);
-    let believed_ip = forged_ip && without_forwarded.is_none();
+    // a site that reads Forwarded alone believes no address or scheme from X-Forwarded-*
+    let reads_forwarded = reads == SiteReads::Forwarded;
+    let believed_ip = forged_ip
+        && without_forwarded.is_none()
+        && (!reads_forwarded || r.client.source == ClientSource::Forwarded);
     let forged_proto = if https { "http" } else { "https" };
-    let forged_scheme = r.peer_trusted && proto_of(r).as_deref() == Some(forged_proto);
+    let scheme_read = if reads_forwarded {
+        forwarded_proto(r)
+    } else {
+        proto_of(r)
+    };
+    let forged_scheme = r.peer_trusted && scheme_read.as_deref() == Some(forged_proto);
     // as for the address: a forged scheme in `Forwarded` alone
     let scheme_without_forwarded = xfp_proto(r);
     let scheme_only_forwarded = forged_scheme
@@ -1232,6 +1294,7 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
     // RequestHeader add): apps that take the first value believe it.
     let xfp = xfp_values(r);
     let believed_first = r.peer_trusted
+        && !reads_forwarded
         && !believed_proto
         && !r.forwarded.iter().any(|e| e.proto.is_some())
         && xfp.len() > 1
@@ -1249,6 +1312,20 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
         (false, true) => parts.join(", "),
         (false, false) => format!("{} (right: {})", parts.join(", "), fine.join(", ")),
     };
+    // the site reads Forwarded alone (`reads = "forwarded"`): what came through it is believed
+    let forwarded_read = reads_forwarded && (without_forwarded.is_some() || scheme_only_forwarded);
+    if forwarded_read {
+        if without_forwarded.is_some() {
+            believed.push(format!(
+                "its address in Forwarded, which the site reads ({FORGED_IP} was believed)"
+            ));
+        }
+        if scheme_only_forwarded {
+            believed.push(format!(
+                "the scheme in Forwarded, which the site reads ({forged_proto} was believed)"
+            ));
+        }
+    }
     if !believed.is_empty() {
         level = Level::Fail;
         summary = format!("a client can forge {}: {summary}", believed.join(" and "));
@@ -1274,14 +1351,19 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
     }
     // the header the app took the forged address from names the hole
     let via = match r.client.source {
+        ClientSource::Forwarded if reads_forwarded => "Forwarded header",
         // forged in X-Forwarded-For too: the header the site reads names it
         ClientSource::Forwarded if r.client_without_forwarded.is_some() => "X-Forwarded-For",
         ClientSource::Forwarded => "Forwarded header",
         ClientSource::XRealIp => "X-Real-IP",
         ClientSource::XForwardedFor | ClientSource::Peer => "X-Forwarded-For",
     };
-    let says = if believed_ip {
+    let says = if forwarded_read {
+        Some("the app trusts a forged Forwarded header".to_string())
+    } else if believed_ip {
         Some(format!("the app trusts a forged {via}"))
+    } else if believed_proto && reads_forwarded {
+        Some("the app trusts a forged scheme (Forwarded)".into())
     } else if believed_proto {
         Some("the app trusts a forged scheme (X-Forwarded-Proto)".into())
     } else if believed_first {
@@ -1318,7 +1400,12 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
             )
             .fix(FIX_REALIP);
     }
-    if level != Level::Ok {
+    if level != Level::Ok && reads_forwarded {
+        // the site reads Forwarded: the balancer sets it, in place of the client's
+        v = v
+            .fix("set Forwarded at the balancer, in place of the client's (HAProxy 2.7 and later: option forwarded)")
+            .fix(FIX_FORWARDED_V6);
+    } else if level != Level::Ok {
         v = v
             .fix("set, do not pass: nginx proxy_set_header X-Forwarded-For $remote_addr (first proxy) or $proxy_add_x_forwarded_for with realip trust; proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header Forwarded \"\"; proxy_set_header X-Real-IP $remote_addr;")
             .fix(FIX_HAPROXY)
@@ -1327,7 +1414,14 @@ fn judge_forged(pair: &(Exchange, Result<EchoReply, String>), https: bool) -> Ve
     v
 }
 
-fn judge_two_xff(pair: &(Exchange, Result<EchoReply, String>)) -> Verdict {
+fn judge_two_xff(pair: &(Exchange, Result<EchoReply, String>), reads: SiteReads) -> Verdict {
+    if reads == SiteReads::Forwarded {
+        return verdict(
+            Check::TwoXff,
+            Level::Skip,
+            "the site reads Forwarded (reads = \"forwarded\"), not X-Forwarded-For",
+        );
+    }
     let r = match &pair.1 {
         Ok(r) => r,
         Err(_) if pair.0.cut => return cut_short(Check::TwoXff),
@@ -1467,6 +1561,7 @@ mod tests {
             backend_url: None,
             expect_client: None,
             ca_file: None,
+            reads: Default::default(),
         }
     }
 
@@ -1504,7 +1599,7 @@ mod tests {
             "203.0.113.66",
             ClientSource::XForwardedFor,
         );
-        let v = judge_forged(&(Exchange::default(), Ok(r)), true);
+        let v = judge_forged(&(Exchange::default(), Ok(r)), true, SiteReads::XForwarded);
         assert_eq!(v.level, Level::Fail);
         assert!(v.summary.contains("forge its address"), "{}", v.summary);
         assert!(
@@ -1544,6 +1639,118 @@ mod tests {
         )
     }
 
+    /// A site that reads Forwarded alone (`reads = "forwarded"`): a client's Forwarded header
+    /// the balancer passes on is believed, so it is a failure with the fix that sets Forwarded
+    /// at the balancer (not the one that clears it, which would leave the site without it); the
+    /// two X-Forwarded-For lines do not reach what it reads.
+    #[test]
+    fn a_site_that_reads_forwarded_believes_a_forged_one() {
+        let forwarded_passed = behind_balancer(&[
+            ("forwarded", "for=203.0.113.66;proto=http"),
+            ("x-forwarded-for", "198.51.100.20"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        let pair = (Exchange::default(), Ok(forwarded_passed));
+        let v = judge_forged(&pair, true, SiteReads::Forwarded);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert_eq!(
+            v.consequence.as_deref(),
+            Some("the app trusts a forged Forwarded header")
+        );
+        assert!(
+            v.summary.starts_with(
+                "a client can forge its address in Forwarded, which the site reads \
+                 (203.0.113.66 was believed) and the scheme in Forwarded, which the site reads \
+                 (http was believed)"
+            ),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.fix[0].starts_with("set Forwarded at the balancer, in place of the client's"),
+            "{:?}",
+            v.fix
+        );
+        assert!(
+            v.fix
+                .iter()
+                .any(|f| f.contains("proxy_set_header Forwarded \"$forwarded_for")),
+            "{:?}",
+            v.fix
+        );
+        assert!(
+            !v.fix
+                .iter()
+                .any(|f| f.contains("proxy_set_header Forwarded \"\"")),
+            "{:?}",
+            v.fix
+        );
+        let two = (Exchange::default(), Ok(behind_balancer(&[])));
+        assert_eq!(judge_two_xff(&two, SiteReads::Forwarded).level, Level::Skip);
+        // the other way round: a forged X-Forwarded-For and -Proto passed on, Forwarded not,
+        // fail a site that reads them, and only warn (headers passing) for one that does not
+        let x_passed = behind_balancer(&[
+            ("x-forwarded-for", "203.0.113.66"),
+            ("x-forwarded-proto", "http"),
+        ]);
+        let pair = (Exchange::default(), Ok(x_passed));
+        let v = judge_forged(&pair, true, SiteReads::XForwarded);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        let v = judge_forged(&pair, true, SiteReads::Forwarded);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert_eq!(
+            v.consequence.as_deref(),
+            Some("forwarding headers a client sends pass the balancer")
+        );
+    }
+
+    /// A site that reads Forwarded alone, behind a balancer that sets only X-Forwarded-*: it
+    /// sees the balancer as every client and every request as http, where the same headers
+    /// are all a site that reads X-Forwarded-* needs. With Forwarded set by the balancer, it is
+    /// all right, and the missing X-Forwarded-Port is not its concern.
+    #[test]
+    fn a_site_that_reads_forwarded_needs_it_from_the_balancer() {
+        let mut t = target();
+        let x_only = behind_balancer(&[
+            ("x-forwarded-for", "198.51.100.20"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-port", "443"),
+        ]);
+        let pair = (Exchange::default(), Ok(x_only));
+        assert_eq!(judge_baseline(&t, &pair, true, 443).level, Level::Ok);
+        t.reads = SiteReads::Forwarded;
+        let v = judge_baseline(&t, &pair, true, 443);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary
+                .contains("no Forwarded proto: the site reads Forwarded (reads = \"forwarded\")"),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary
+                .contains("it sees the balancer (127.0.0.3) as every client"),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.fix
+                .iter()
+                .any(|f| f.contains("proxy_set_header Forwarded"))
+        );
+        assert!(
+            !v.fix
+                .iter()
+                .any(|f| f.contains("X-Forwarded-Port $server_port")),
+            "{:?}",
+            v.fix
+        );
+        let set = behind_balancer(&[("forwarded", "for=198.51.100.20;proto=https")]);
+        let v = judge_baseline(&t, &(Exchange::default(), Ok(set)), true, 443);
+        assert_eq!(v.level, Level::Ok, "{v:?}");
+        assert!(v.summary.contains("client 198.51.100.20"), "{}", v.summary);
+    }
+
     /// The site reads X-Forwarded-For: a `Forwarded` header the balancer passes on is a
     /// warning for applications that read it, not a forged address the site believes. Forged
     /// in X-Forwarded-For too, it is the failure it always was, named by both headers.
@@ -1555,7 +1762,11 @@ mod tests {
             ("x-forwarded-proto", "https"),
         ]);
         assert_eq!(forwarded_passed.client.source, ClientSource::Forwarded);
-        let v = judge_forged(&(Exchange::default(), Ok(forwarded_passed)), true);
+        let v = judge_forged(
+            &(Exchange::default(), Ok(forwarded_passed)),
+            true,
+            SiteReads::XForwarded,
+        );
         assert_eq!(v.level, Level::Warn, "{v:?}");
         assert!(
             v.summary.starts_with(
@@ -1590,7 +1801,11 @@ mod tests {
             ("forwarded", "for=203.0.113.66"),
             ("x-forwarded-for", "203.0.113.66"),
         ]);
-        let v = judge_forged(&(Exchange::default(), Ok(both_passed)), true);
+        let v = judge_forged(
+            &(Exchange::default(), Ok(both_passed)),
+            true,
+            SiteReads::XForwarded,
+        );
         assert_eq!(v.level, Level::Fail, "{v:?}");
         assert_eq!(
             v.consequence.as_deref(),
@@ -1609,7 +1824,7 @@ mod tests {
             "127.0.0.1",
             ClientSource::XForwardedFor,
         );
-        let v = judge_forged(&(Exchange::default(), Ok(r)), true);
+        let v = judge_forged(&(Exchange::default(), Ok(r)), true, SiteReads::XForwarded);
         assert_eq!(v.level, Level::Fail, "{v:?}");
         assert!(
             v.summary.contains(
@@ -1636,7 +1851,7 @@ mod tests {
             "127.0.0.1",
             ClientSource::XForwardedFor,
         );
-        let v = judge_forged(&(Exchange::default(), Ok(r)), true);
+        let v = judge_forged(&(Exchange::default(), Ok(r)), true, SiteReads::XForwarded);
         assert_eq!(v.level, Level::Ok, "{v:?}");
         assert!(
             v.summary.contains("X-Forwarded-For appending"),
@@ -1889,7 +2104,7 @@ mod tests {
             ClientSource::XForwardedFor,
         );
         assert_eq!(
-            judge_two_xff(&(Exchange::default(), Ok(sep))).level,
+            judge_two_xff(&(Exchange::default(), Ok(sep)), SiteReads::XForwarded).level,
             Level::Warn
         );
         let merged = reply(
@@ -1898,7 +2113,7 @@ mod tests {
             ClientSource::XForwardedFor,
         );
         assert_eq!(
-            judge_two_xff(&(Exchange::default(), Ok(merged))).level,
+            judge_two_xff(&(Exchange::default(), Ok(merged)), SiteReads::XForwarded).level,
             Level::Ok
         );
     }
@@ -1954,6 +2169,54 @@ mod tests {
             );
             assert!(v.summary.contains(why), "{}", v.summary);
         }
+    }
+
+    /// A walk that stops with no answer says what it means for visitors: the site down when its
+    /// own URL has no answer either, and only the address without https when that URL answers.
+    #[test]
+    fn a_walk_with_no_answer_says_who_gets_none() {
+        let t = target();
+        let refused = |url: &str| Exchange {
+            url: url.into(),
+            error: Some(format!("connect {url}: Connection refused (os error 111)")),
+            ..Default::default()
+        };
+        let mut run = RawRun {
+            main: Some(hop("https://www.example.com/", 200, None)),
+            walk: vec![refused("http://www.example.com/")],
+            walk_end: Some(WalkEnd::Error(
+                "connect 192.0.2.10:80: Connection refused (os error 111)".into(),
+            )),
+            ..Default::default()
+        };
+        let v = judge_redirects(&t, &run);
+        assert_eq!(v.level, Level::Fail);
+        assert_eq!(
+            v.plain(),
+            "visitors who type the address without https get no answer"
+        );
+        assert!(v.summary.contains("Connection refused"), "{}", v.summary);
+        assert!(v.fix.iter().any(|f| f.contains("return 301 https://")));
+        // the site's own URL has no answer either: the site is down
+        run.main = Some(refused("https://www.example.com/"));
+        assert_eq!(
+            judge_redirects(&t, &run).plain(),
+            "visitors get no answer from the site"
+        );
+        // a redirect that sends visitors where nothing answers
+        run.main = Some(hop("https://www.example.com/", 200, None));
+        run.walk = vec![
+            hop(
+                "http://www.example.com/",
+                301,
+                Some("https://www.example.com:8443/"),
+            ),
+            refused("https://www.example.com:8443/"),
+        ];
+        assert_eq!(
+            judge_redirects(&t, &run).plain(),
+            "visitors are redirected to an address that does not answer"
+        );
     }
 
     #[test]

@@ -129,6 +129,23 @@ pub struct TargetConfig {
     /// Extra PEM certificates to trust (a private CA).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Which forwarding headers the site reads for the client and the scheme: it decides
+    /// whether a forged header of the other kind is a failure or a warning.
+    #[serde(default)]
+    pub reads: SiteReads,
+}
+
+/// The forwarding headers a site reads (`reads` in `[[probe.targets]]`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+pub enum SiteReads {
+    /// X-Forwarded-For, -Proto and -Port, as most frameworks do (a Forwarded header where one
+    /// arrives is read too, as apps that read both do; one forged alone is a warning).
+    #[default]
+    #[serde(rename = "x-forwarded")]
+    XForwarded,
+    /// RFC 7239 `Forwarded` alone (X-Forwarded-* are not read).
+    #[serde(rename = "forwarded")]
+    Forwarded,
 }
 
 /// CIDRs (or bare addresses) from strings, with the bad one named.
@@ -210,6 +227,31 @@ mod tests {
         assert_eq!(c.echo.listen.to_string(), "127.0.0.1:8099");
         assert_eq!(c.targets[0].resolve, Some("10.0.1.12".parse().unwrap()));
         assert_eq!(c.interval_secs, 300);
+    }
+
+    /// `reads` names the headers the site reads; the probe's assumption (X-Forwarded-*) when
+    /// unset, and a value that is neither is an error that names both.
+    #[test]
+    fn reads_names_the_headers_the_site_reads() {
+        let t = |extra: &str| {
+            toml::from_str::<ProbeConfig>(&format!(
+                "[[targets]]\nname = \"www\"\nurl = \"https://www.example.com/\"\n{extra}"
+            ))
+        };
+        assert_eq!(t("").unwrap().targets[0].reads, SiteReads::XForwarded);
+        assert_eq!(
+            t("reads = \"x-forwarded\"\n").unwrap().targets[0].reads,
+            SiteReads::XForwarded
+        );
+        assert_eq!(
+            t("reads = \"forwarded\"\n").unwrap().targets[0].reads,
+            SiteReads::Forwarded
+        );
+        let e = t("reads = \"X-Forwarded-For\"\n").unwrap_err().to_string();
+        assert!(
+            e.contains("`x-forwarded`") && e.contains("`forwarded`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -140,6 +140,7 @@ pub fn setup(_sandbox: &std::path::Path, config: &mut Config) -> anyhow::Result<
         backend_url: Some(format!("http://{echo_addr}/")),
         expect_client: Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
         ca_file: None,
+        reads: Default::default(),
     });
     let listener = TcpListener::from_std(hop_std)?;
     tokio::spawn(run_hop(listener, echo_addr));

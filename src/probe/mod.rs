@@ -315,6 +315,11 @@ impl Pane for ProbePane {
                 vec![Effect::Probe(ProbeEffect::RunAll)]
             }
             ProbeAction::RunAll => vec![Effect::Notice("probe: no target configured".into())],
+            // the echo requests shown, no target is marked: which one p would probe is not in
+            // sight
+            ProbeAction::RunSelected if self.focus == Focus::Echo => vec![Effect::Notice(
+                "p: choose a target first (e: back to the targets)".into(),
+            )],
             ProbeAction::RunSelected => match self.selected_index() {
                 Some(i) => {
                     self.targets[i].running = true;
@@ -332,6 +337,10 @@ impl Pane for ProbePane {
                 Vec::new()
             }
         }
+    }
+
+    fn acts_on_selection(&self, action: ProbeAction) -> bool {
+        action == ProbeAction::RunSelected
     }
 
     fn on_event(&mut self, event: ProbeEvent, cx: &mut Cx<'_>) -> Vec<Effect> {
@@ -352,9 +361,17 @@ impl Pane for ProbePane {
                 rejected,
                 last_rejected,
             } => {
-                // the selection stays on the request it was on as newer ones arrive
+                // The selection stays on the request it was on as newer ones arrive, while the
+                // echo list is what is looked at; otherwise it waits on the newest, where the
+                // list opens (e) rather than on a request pushed down out of sight since.
                 let key = |e: &EchoLine| (e.at, e.peer.clone(), e.method.clone(), e.path.clone());
-                let was = self.echo.recent.get(self.echo_selected).map(key);
+                let was = match self.focus {
+                    Focus::Echo => self.echo.recent.get(self.echo_selected).map(key),
+                    Focus::Targets => {
+                        self.echo_selected = 0;
+                        None
+                    }
+                };
                 self.echo.recent = recent;
                 self.echo.requests = requests;
                 self.echo.refused = refused;

@@ -35,6 +35,7 @@ fn config() -> Config {
             backend_url: Some("http://10.0.2.20:8080/".into()),
             expect_client: None,
             ca_file: None,
+            reads: Default::default(),
         },
         TargetConfig {
             name: "shop".into(),
@@ -46,6 +47,7 @@ fn config() -> Config {
             backend_url: None,
             expect_client: None,
             ca_file: None,
+            reads: Default::default(),
         },
     ];
     c
@@ -385,6 +387,41 @@ fn the_echo_selection_stays_on_its_request_as_new_ones_arrive() {
     assert_eq!(p.echo.recent[p.echo_selected].path, chosen);
 }
 
+/// While the targets are looked at, the echo list's selection waits on the newest request: e
+/// opens the list on the newest, not on whichever request was newest when the first came in,
+/// pushed down out of sight by the live traffic since.
+#[test]
+fn the_echo_list_opens_on_the_newest_request() {
+    let mut p = pane();
+    assert_eq!(p.focus, Focus::Targets);
+    for k in 0..30 {
+        let mut recent = vec![EchoLine::from_reply(&reply(
+            &format!("/live{k:02}"),
+            &[],
+            NOW - 30 + k,
+        ))];
+        recent.extend(p.echo.recent.iter().cloned());
+        with_cx(|cx| {
+            p.on_event(
+                ProbeEvent::Echo {
+                    recent,
+                    requests: 1234 + k as u64,
+                    refused: 2,
+                    rejected: 5,
+                    last_rejected: None,
+                },
+                cx,
+            )
+        });
+    }
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    assert_eq!(p.echo_selected, 0);
+    let s = draw(&p, 80, 22, true);
+    assert!(s.contains("GET /live29"), "the newest in sight:\n{s}");
+    with_cx(|cx| p.on_enter(cx));
+    assert_eq!(p.echo.recent[p.echo_selected].path.as_str(), "/live29");
+}
+
 /// The echo requests scroll like every other list: moving back up from the bottom moves the
 /// selection within the rows shown, not the rows under a selection pinned to the last line.
 #[test]
@@ -421,6 +458,36 @@ fn the_echo_list_window_moves_as_little_as_it_must() {
     let s = draw(&p, 80, 24, true);
     assert_eq!(first_shown(&s), top, "the rows shown stay put:\n{s}");
     assert!(s.contains("GET /req29"), "{s}");
+}
+
+/// With the echo requests shown no target is marked, so p (probe the selected target) does not
+/// probe one out of sight: it says how to choose one, and r still probes them all.
+#[test]
+fn p_probes_no_hidden_target_from_the_echo_list() {
+    let mut p = pane();
+    with_cx(|cx| p.on_nav(Nav::Down, cx));
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    let eff = with_cx(|cx| p.on_action(ProbeAction::RunSelected, cx));
+    match eff.as_slice() {
+        [Effect::Notice(n)] => assert!(
+            n.contains("choose a target first (e: back to the targets)"),
+            "{n}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(p.targets.iter().all(|t| !t.running));
+    let eff = with_cx(|cx| p.on_action(ProbeAction::RunAll, cx));
+    assert!(matches!(
+        eff.as_slice(),
+        [Effect::Probe(ProbeEffect::RunAll)]
+    ));
+    // back on the targets, p is the marked one's
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    let eff = with_cx(|cx| p.on_action(ProbeAction::RunSelected, cx));
+    assert!(matches!(
+        eff.as_slice(),
+        [Effect::Probe(ProbeEffect::RunOne(1))]
+    ));
 }
 
 #[test]
@@ -480,6 +547,84 @@ fn health_names_failing_targets() {
     let p = pane();
     let h = p.health();
     assert_eq!(h.problem.as_deref(), Some("probe failed: www, shop"));
+}
+
+/// An echo listener that could not start is what the tab's '!' stands for: it leads the tile,
+/// whose first line is all an overview of 20 rows keeps of it, above the targets' results.
+#[test]
+fn an_echo_that_could_not_start_leads_the_tile() {
+    let mut p = ProbePane::new(&config());
+    let err = ProbeError::Bind {
+        addr: "127.0.0.1:8099".parse().unwrap(),
+        source: std::io::Error::from(std::io::ErrorKind::AddrInUse),
+    };
+    with_cx(|cx| p.on_event(ProbeEvent::EchoFailed(Clean::new(&err.to_string())), cx));
+    with_cx(|cx| p.on_event(ProbeEvent::Report(1, Box::new(shop_report())), cx));
+    assert!(p.health().problem.is_some());
+    let s = draw(&p, 60, 3, false);
+    assert!(
+        s.lines()
+            .nth(1)
+            .unwrap()
+            .contains("│echo listener: cannot bind 127.0.0.1:8099"),
+        "{s}"
+    );
+    // taller, the targets follow it, and it is not said twice
+    let s = draw(&p, 80, 6, false);
+    let lines: Vec<&str> = s.lines().collect();
+    assert!(lines[1].contains("echo listener: cannot bind"), "{s}");
+    assert!(lines[2].contains("-    www"), "{s}");
+    assert!(lines[3].contains("FAIL shop"), "{s}");
+    assert_eq!(s.matches("cannot bind").count(), 1, "{s}");
+}
+
+/// In a tile 60 columns wide a request's row has no room for its forwarding headers: it ends
+/// with the request whole instead of "x-forwarded-f…"; at 80 the first header is read whole.
+#[test]
+fn the_tile_gives_up_forwarding_headers_it_cannot_show_whole() {
+    let mut p = pane();
+    p.echo.recent[0] = EchoLine::from_reply(&reply(
+        "/api/v1/orders?id=7&page=2",
+        &[("x-forwarded-for", "198.51.100.1")],
+        NOW - 3,
+    ));
+    let s = draw(&p, 60, 8, false);
+    assert!(
+        s.contains("│3s   198.51.100.1    GET /api/v1/orders?id=7&page=2"),
+        "{s}"
+    );
+    assert!(!s.contains("x-forwarded-f…"), "{s}");
+    let s = draw(&p, 80, 8, false);
+    assert!(
+        s.contains("GET /api/v1/orders?id… x-forwarded-for: 198.51.100.1"),
+        "{s}"
+    );
+}
+
+/// Zoomed in an ssh window of 60 columns, an echo listener that could not start is said whole,
+/// down to what to change, in the room its list would have had; and not followed by an empty
+/// list that says no request has reached it yet, as if it were listening.
+#[test]
+fn an_echo_that_could_not_start_is_said_whole_in_the_list() {
+    let mut p = ProbePane::new(&config());
+    let err = ProbeError::Bind {
+        addr: "127.0.0.1:8099".parse().unwrap(),
+        source: std::io::Error::from(std::io::ErrorKind::AddrInUse),
+    };
+    with_cx(|cx| p.on_event(ProbeEvent::EchoFailed(Clean::new(&err.to_string())), cx));
+    let s = draw(&p, 60, 18, true);
+    let flat = s
+        .lines()
+        .map(|l| l.trim_start_matches('│').trim_end_matches('│').trim_end())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("give this one another [probe.echo] listen to see them here"),
+        "{s}"
+    );
+    assert!(!s.contains('…'), "{s}");
+    assert!(!s.contains("no request has reached"), "{s}");
+    assert!(!s.contains("age  client"), "{s}");
 }
 
 #[test]
@@ -574,6 +719,55 @@ fn many_failing_targets_keep_their_rows_before_the_meanings() {
     assert!(!s.contains("│  the app trusts"), "{s}");
 }
 
+/// The echo requests in an ssh window (60x20, 80x24): each request takes two rows, its
+/// forwarding headers on the second across the width, so the header names and the addresses
+/// after them are read whole where a last column of 14 characters cut them to "x-forwarded-f…";
+/// an IPv6 client is shown whole; and once the echo requests are looked at (e), the targets
+/// give them half the pane.
+#[test]
+fn the_echo_list_reads_whole_header_names_at_60x20_and_80x24() {
+    let mut p = pane();
+    p.echo.recent.insert(
+        0,
+        EchoLine::from_reply(&reply(
+            "/.opsdeck-echo",
+            &[
+                ("x-forwarded-for", "2001:db8:85a3::8a2e:370:7334"),
+                ("x-forwarded-proto", "https"),
+                ("x-forwarded-port", "443"),
+            ],
+            NOW - 1,
+        )),
+    );
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    with_cx(|cx| p.on_nav(Nav::Down, cx));
+    for (w, h) in [(60, 20), (80, 24)] {
+        // the pane's part of the screen: less the tab line and the status bar
+        let s = draw(&p, w, h - 2, true);
+        assert!(
+            s.contains("│     x-forwarded-for: 2001:db8:85a3::8a2e:370:7334; x-"),
+            "{w}x{h}:\n{s}"
+        );
+        assert!(
+            s.contains("│1s   2001:db8:85a3::8a2e:370:7334 GET /.opsdeck-echo"),
+            "{w}x{h}:\n{s}"
+        );
+        assert!(
+            s.contains("│     x-forwarded-for: 198.51.100.1; x-forwarded-for: 198."),
+            "{w}x{h}:\n{s}"
+        );
+        // a row left at the bottom starts the next request rather than standing blank
+        assert!(s.contains("│1m   10.0.1.12       GET /"), "{w}x{h}:\n{s}");
+        insta::assert_snapshot!(format!("echo_list_{w}x{h}"), s);
+    }
+    // wide, one row each, the forwarding headers in their column
+    let s = draw(&p, 160, 48, true);
+    assert!(
+        s.contains("│3s   198.51.100.2    GET /.opsdeck-echo     x-forwarded-for: 198.51.100.1; x-forwarded-for: 198.51.100.2"),
+        "{s}"
+    );
+}
+
 /// More targets than rows (an ssh window, a long [[probe.targets]] list): the list scrolls with
 /// the selection, the way the other panes' lists do, and the line under it says where the
 /// selection is and what is out of sight.
@@ -599,7 +793,7 @@ fn a_long_target_list_scrolls_with_the_selection_at_80x24_and_60x20() {
         "the selection in sight:\n{s}"
     );
     assert!(
-        s.contains("│18/20 · 2 above, 2 below: 3 FAIL, 1 not probed"),
+        s.contains("│18/20 · 3 above, 2 below: 4 FAIL, 1 not probed"),
         "{s}"
     );
     insta::assert_snapshot!("list_scrolled_80x24", s);
@@ -608,17 +802,22 @@ fn a_long_target_list_scrolls_with_the_selection_at_80x24_and_60x20() {
         s.contains("│site17        FAIL"),
         "the selection in sight:\n{s}"
     );
-    assert!(s.contains("│18/20 · 6 above, 2 below:"), "{s}");
+    assert!(s.contains("│18/20 · 7 above, 2 below:"), "{s}");
+    // the echo request under the list keeps its forwarding header's name whole
+    assert!(
+        s.contains("│     x-forwarded-for: 198.51.100.1; x-forwarded-for: 198.…│"),
+        "{s}"
+    );
     insta::assert_snapshot!("list_scrolled_60x20", s);
     // back up one: the window stays, the selection moves within it
     with_cx(|cx| p.on_nav(Nav::Up, cx));
     let again = draw(&p, 60, 20, true);
-    assert!(again.contains("│17/20 · 6 above, 2 below:"), "{again}");
+    assert!(again.contains("│17/20 · 7 above, 2 below:"), "{again}");
     // to the top: the first rows again
     with_cx(|cx| p.on_nav(Nav::Top, cx));
     let s = draw(&p, 60, 20, true);
     assert!(s.contains("│www           FAIL"), "{s}");
-    assert!(s.contains("│1/20 · 0 above, 8 below:"), "{s}");
+    assert!(s.contains("│1/20 · 0 above, 9 below:"), "{s}");
 }
 
 /// `opsdeck check` leads its probe line, and with it the Nagios status line, with the words the

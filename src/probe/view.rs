@@ -203,6 +203,13 @@ fn counted(p: &ProbePane, hidden: &[usize], cx: &ViewCx<'_>) -> Vec<(String, Sty
 fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
     let w = area.width as usize;
     let mut lines = Vec::new();
+    // An echo listener that could not start leads, as the pane's '!' on the tab does: in an
+    // overview of 20 rows a tile keeps its first line only, and the targets' results there
+    // said nothing of it.
+    let echo_failed = p.echo.enabled && p.echo.error.is_some();
+    if echo_failed {
+        lines.push(fitted(echo_pulse(p, cx), w));
+    }
     let room = (area.height as usize).saturating_sub(1).max(1);
     let vis = p.visible();
     for &i in vis
@@ -261,7 +268,9 @@ fn render_tile(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
     } else if vis.is_empty() {
         lines.push(fitted(vec![(no_match(p), cx.theme.muted)], w));
     }
-    lines.push(fitted(echo_pulse(p, cx), w));
+    if !echo_failed {
+        lines.push(fitted(echo_pulse(p, cx), w));
+    }
     let left = (area.height as usize).saturating_sub(lines.len());
     let now = cx.now.timestamp();
     for e in p.echo.recent.iter().take(left) {
@@ -280,31 +289,76 @@ fn no_match(p: &ProbePane) -> String {
     )
 }
 
-fn echo_row(e: &EchoLine, now: i64, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
+/// The forwarding headers of an echo request in one line, or what came instead.
+fn forwarding_text(e: &EchoLine) -> String {
     let fwd = e
         .forwarding
         .iter()
         .map(|(n, v)| format!("{n}: {v}"))
         .collect::<Vec<_>>()
         .join("; ");
-    let fwd = match &e.proxy {
+    match &e.proxy {
         Some(pp) if fwd.is_empty() => pp.to_string(),
         Some(pp) => format!("{pp}; {fwd}"),
         None if fwd.is_empty() => "(no forwarding header)".into(),
         None => fwd,
-    };
-    fitted(
-        vec![
-            (fit(&age(now, e.at), 4), cx.theme.muted),
-            (" ".into(), cx.theme.text),
-            (fit(&e.client, 15), cx.theme.accent),
-            (" ".into(), cx.theme.text),
-            (fit(&format!("{} {}", e.method, e.path), 22), cx.theme.text),
-            (" ".into(), cx.theme.text),
-            (fwd, cx.theme.muted),
-        ],
-        w,
-    )
+    }
+}
+
+/// Below this width the echo list's last column (what the age, client and request leave) is too
+/// narrow for the headers a request arrives with: 14 columns at 60, "x-forwarded-f…". Each
+/// request then takes two rows, its forwarding headers on the second across the width.
+const ECHO_ONE_ROW: usize = 44 + 48;
+
+/// The rows of one request in the echo list: one at `ECHO_ONE_ROW` and wider, else two.
+fn echo_rows(e: &EchoLine, now: i64, w: usize, cx: &ViewCx<'_>) -> Vec<Line<'static>> {
+    if w >= ECHO_ONE_ROW {
+        return vec![echo_row(e, now, w, cx)];
+    }
+    // the client whole (an IPv6 address is longer than the column), up to half the row
+    let client_w = e.client.width().clamp(15, w / 2);
+    vec![
+        fitted(
+            vec![
+                (fit(&age(now, e.at), 4), cx.theme.muted),
+                (" ".into(), cx.theme.text),
+                (fit(&e.client, client_w), cx.theme.accent),
+                (" ".into(), cx.theme.text),
+                (format!("{} {}", e.method, e.path), cx.theme.text),
+            ],
+            w,
+        ),
+        fitted(
+            vec![
+                ("     ".into(), cx.theme.text),
+                (forwarding_text(e), cx.theme.muted),
+            ],
+            w,
+        ),
+    ]
+}
+
+/// Below this width a request's one row (the tile's) has no room for a forwarding header's
+/// name and an address after its age, client and request: the row gives it up, and the request
+/// its room, rather than end in "x-forwarded-f…".
+const ECHO_ROW_HEADERS: usize = 44 + 24;
+
+fn echo_row(e: &EchoLine, now: i64, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
+    let request = format!("{} {}", e.method, e.path);
+    let mut pieces = vec![
+        (fit(&age(now, e.at), 4), cx.theme.muted),
+        (" ".into(), cx.theme.text),
+        (fit(&e.client, 15), cx.theme.accent),
+        (" ".into(), cx.theme.text),
+    ];
+    if w >= ECHO_ROW_HEADERS {
+        pieces.push((fit(&request, 22), cx.theme.text));
+        pieces.push((" ".into(), cx.theme.text));
+        pieces.push((forwarding_text(e), cx.theme.muted));
+    } else {
+        pieces.push((request, cx.theme.text));
+    }
+    fitted(pieces, w)
 }
 
 fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
@@ -321,7 +375,15 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
                 .is_some_and(|r| r.headline().is_some())
         })
         .count() as u16;
-    let room = area.height.saturating_sub(4).max(3);
+    // Under the targets, the echo's line, its last rejection, its header and one request keep
+    // their rows; and once the echo requests are what is looked at (e), the targets give them
+    // half the pane.
+    let one_row = usize::from(area.width) >= ECHO_ONE_ROW;
+    let reserve = (3 + u16::from(p.echo.last_rejected.is_some()) + u16::from(!one_row)).max(4);
+    let mut room = area.height.saturating_sub(reserve).max(3);
+    if p.focus == Focus::Echo {
+        room = room.min((area.height / 2).max(3));
+    }
     let meaning = rows + said + 2 <= room;
     let n = if meaning { rows + said } else { rows };
     let top = (n + 2).clamp(3, room);
@@ -430,15 +492,18 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
     }
     frame.render_widget(Paragraph::new(lines), ta);
 
-    // Echo requests, newest first. An echo that could not start says why
-    // and what to change, whole: its list below stays empty.
-    let mut lines = match &p.echo.error {
-        Some(err) if p.echo.enabled => wrap_words(err, w, 4)
+    // Echo requests, newest first. An echo that could not start says why and what to change,
+    // whole, in the room its list would have had: there is no list (and no request can reach
+    // it) until it is started again.
+    if let Some(err) = p.echo.error.as_ref().filter(|_| p.echo.enabled) {
+        let lines: Vec<Line<'static>> = wrap_words(err, w, usize::from(ea.height).max(1))
             .into_iter()
             .map(|l| Line::from(Span::styled(l, cx.theme.error)))
-            .collect(),
-        _ => vec![fitted(echo_pulse(p, cx), w)],
-    };
+            .collect();
+        frame.render_widget(Paragraph::new(lines), ea);
+        return;
+    }
+    let mut lines = vec![fitted(echo_pulse(p, cx), w)];
     if let Some((at, why)) = &p.echo.last_rejected {
         lines.push(fitted(
             vec![(
@@ -448,31 +513,41 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
             w,
         ));
     }
-    lines.push(fitted(
-        vec![
-            (fit("age", 4), cx.theme.header),
-            (" ".into(), cx.theme.text),
-            (fit("client", 15), cx.theme.header),
-            (" ".into(), cx.theme.text),
-            (fit("request", 22), cx.theme.header),
-            (" ".into(), cx.theme.text),
-            ("forwarding headers".into(), cx.theme.header),
-        ],
-        w,
-    ));
-    let room = (ea.height as usize).saturating_sub(lines.len());
+    let mut head = vec![
+        (fit("age", 4), cx.theme.header),
+        (" ".into(), cx.theme.text),
+        (fit("client", 15), cx.theme.header),
+        (" ".into(), cx.theme.text),
+    ];
+    if one_row {
+        head.push((fit("request", 22), cx.theme.header));
+        head.push((" ".into(), cx.theme.text));
+        head.push(("forwarding headers".into(), cx.theme.header));
+    } else {
+        head.push((
+            "request, its forwarding headers below".into(),
+            cx.theme.header,
+        ));
+    }
+    lines.push(fitted(head, w));
+    let per = if one_row { 1 } else { 2 };
+    // at least the selected request's first row, on a screen with room for no more
+    let room = ((ea.height as usize).saturating_sub(lines.len()) / per).max(1);
     let start = if p.focus == Focus::Echo {
         p.echo_window
             .start(p.echo_selected, room, p.echo.recent.len())
     } else {
         0
     };
-    for (row, e) in p.echo.recent.iter().enumerate().skip(start).take(room) {
-        let mut line = echo_row(e, now, w, cx);
-        if p.focus == Focus::Echo && row == p.echo_selected {
-            line = line.patch_style(cx.theme.selection);
+    // and the first row of the next one where a row is left: a blank row would read as the
+    // end of the list
+    for (row, e) in p.echo.recent.iter().enumerate().skip(start).take(room + 1) {
+        for mut line in echo_rows(e, now, w, cx) {
+            if p.focus == Focus::Echo && row == p.echo_selected {
+                line = line.patch_style(cx.theme.selection);
+            }
+            lines.push(line);
         }
-        lines.push(line);
     }
     if p.echo.recent.is_empty() && p.echo.enabled {
         lines.push(fitted(
