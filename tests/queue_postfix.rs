@@ -1209,15 +1209,27 @@ fn a_requeued_message_stays_under_the_cursor_and_in_its_detail() {
                 let Effect::Queue(q) = e else { continue };
                 opsdeck::mail::queue::run(q, &runner);
             }
+            let mut progress: Vec<(usize, usize, Option<QueueId>)> = Vec::new();
             pump(
                 &mut pane,
                 &mut shared,
                 access.as_ref(),
                 &mut rx,
                 &runner,
-                |e| matches!(e, QueueEvent::Applied { .. }),
+                |e| {
+                    if let QueueEvent::Progress { done, of, one, .. } = e {
+                        progress.push((*done, *of, one.clone()));
+                    }
+                    matches!(e, QueueEvent::Applied { .. })
+                },
             )
             .await;
+            // the status line names the one message acted on, it does not count it
+            assert_eq!(
+                progress.first(),
+                Some(&(0, 1, Some(old.clone()))),
+                "{progress:?}"
+            );
             // pickup gives it its new id; read the queue (and the log) until the
             // pane has followed it, or say where it stands
             let deadline = Instant::now() + Duration::from_secs(60);

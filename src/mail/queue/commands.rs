@@ -139,6 +139,20 @@ impl QueueOp {
         }
     }
 
+    /// What the status line says while this operation runs on one
+    /// message (a count, "0 of 1 done", says nothing of it), with the
+    /// command it runs.
+    pub fn running_on(self, id: &QueueId) -> String {
+        match self {
+            QueueOp::Hold => format!("putting {id} on hold (postsuper -h)…"),
+            QueueOp::Release => format!("releasing {id} from hold (postsuper -H)…"),
+            QueueOp::Requeue => format!("requeueing {id} (postsuper -r)…"),
+            QueueOp::Delete => format!("deleting {id} (postsuper -d)…"),
+            QueueOp::Expire => format!("force-expiring {id} (postsuper -e)…"),
+            QueueOp::DeliverNow => format!("asking Postfix to deliver {id} now (postqueue -i)…"),
+        }
+    }
+
     /// What the confirm dialog adds about the consequence.
     pub fn consequence(self) -> &'static str {
         match self {

@@ -137,8 +137,19 @@ pub struct InstanceState {
     pub first_bad: Option<String>,
     /// The latest listing said the mail system is down (listed from the files).
     pub down: Option<Box<QueueError>>,
-    /// An action running on this instance: what, how many messages done, of how many.
-    pub running: Option<(QueueOp, usize, usize)>,
+    /// An action running on this instance.
+    pub running: Option<Running>,
+}
+
+/// An action running on one instance, as its latest progress report said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Running {
+    pub op: QueueOp,
+    /// How many messages are done, of how many.
+    pub done: usize,
+    pub of: usize,
+    /// The message, when it acts on one.
+    pub one: Option<QueueId>,
 }
 
 /// What the demo's dialogs add: its queue is a file, and nothing is run on it.
@@ -1090,9 +1101,10 @@ impl QueuePane {
                 op,
                 done,
                 of,
+                one,
             } => {
                 if let Some(st) = self.instances.get_mut(instance) {
-                    st.running = Some((op, done, of));
+                    st.running = Some(Running { op, done, of, one });
                 }
                 Vec::new()
             }
@@ -2387,6 +2399,48 @@ mod tests {
     }
 
     #[test]
+    fn an_action_on_one_message_names_it_instead_of_counting() {
+        let mut fx = Fx::new(&fixture());
+        let id = QueueId::parse("4889DC8909").unwrap();
+        for (op, want) in [
+            (QueueOp::Hold, "putting 4889DC8909 on hold (postsuper -h)…"),
+            (QueueOp::Delete, "deleting 4889DC8909 (postsuper -d)…"),
+            (
+                QueueOp::DeliverNow,
+                "asking Postfix to deliver 4889DC8909 now (postqueue -i)…",
+            ),
+        ] {
+            // as it starts: nothing is done yet, which is no news for one message
+            fx.event(QueueEvent::Progress {
+                instance: 0,
+                op,
+                done: 0,
+                of: 1,
+                one: Some(id.clone()),
+            });
+            let s = fx.draw(80, 24, true);
+            assert!(s.contains(want), "{s}");
+            assert!(!s.contains("0 of 1"), "{s}");
+        }
+        fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::DeliverNow,
+                asked: 1,
+                done: Some(1),
+                missed: Some(vec![]),
+                lines: vec![],
+            }),
+        });
+        let s = fx.draw(80, 24, true);
+        assert!(!s.contains("4889DC8909 now (postqueue -i)…"), "{s}");
+        assert!(
+            s.contains("deliver now: asked Postfix to try 1 message"),
+            "{s}"
+        );
+    }
+
+    #[test]
     fn a_long_action_shows_how_far_it_got() {
         let mut fx = Fx::new(&fixture());
         fx.event(QueueEvent::Progress {
@@ -2394,6 +2448,7 @@ mod tests {
             op: QueueOp::DeliverNow,
             done: 120,
             of: 500,
+            one: None,
         });
         let s = fx.draw(80, 24, true);
         assert!(s.contains("deliver now: 120 of 500 messages done…"), "{s}");

@@ -171,18 +171,18 @@ impl QueuePane {
                     th.muted,
                 )));
             }
-            if let Some((op, done, of)) = st.running {
-                out.push(Line::from(Span::styled(
-                    truncate(
-                        &format!(
-                            "{pre}{}: {done} of {of} message{} done…",
-                            op.verb(),
-                            plural(of)
-                        ),
-                        w,
+            if let Some(r) = &st.running {
+                let text = match &r.one {
+                    Some(id) => format!("{pre}{}", r.op.running_on(id)),
+                    None => format!(
+                        "{pre}{}: {} of {} message{} done…",
+                        r.op.verb(),
+                        r.done,
+                        r.of,
+                        plural(r.of)
                     ),
-                    th.accent,
-                )));
+                };
+                out.push(Line::from(Span::styled(truncate(&text, w), th.accent)));
             }
             if st.bad_lines > 0 {
                 out.push(Line::from(Span::styled(
