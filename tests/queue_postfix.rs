@@ -703,6 +703,89 @@ fn a_stopped_postfix_is_said_over_the_list() {
     });
 }
 
+/// With no pickup service (taken out of master.cf), `postsuper -r` moves
+/// a message to the maildrop and no one gives it a new id: the pane stops
+/// following it on its own clock and says why, instead of "looking for it"
+/// for ever.
+#[test]
+fn a_requeue_that_pickup_never_reads_is_given_up_in_words() {
+    let (_ses, pf) = throttled();
+    fill(&pf, &["waiting@example.com"]);
+    let old = id_of(&pf, "waiting@example.com");
+    let master_cf = pf.config_dir().join("master.cf");
+    let without_pickup: String = std::fs::read_to_string(&master_cf)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("pickup "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&master_cf, without_pickup).unwrap();
+    pf.reload();
+    let rt = rt();
+    rt.block_on(async {
+        let config = Config {
+            postfix: vec![instance(&pf)],
+            ..Config::default()
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let runner = Runner {
+            tx,
+            config: Arc::new(config.clone()),
+        };
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut pane = QueuePane::new(&config);
+        let mut shared = Shared::default();
+        let listed = |e: &QueueEvent| matches!(e, QueueEvent::Listed { .. });
+        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+        pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, listed).await;
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        assert_eq!(pane.selected_entry().unwrap().1.id, old);
+        let Some(Effect::Confirm(c)) = pane.on_action(QueueAction::Requeue, &mut cx).pop() else {
+            panic!("expected a confirm dialog");
+        };
+        for e in c.then {
+            let Effect::Queue(q) = e else { continue };
+            opsdeck::mail::queue::run(q, &runner);
+        }
+        let applied = pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
+            matches!(e, QueueEvent::Applied { .. })
+        })
+        .await;
+        assert!(
+            matches!(applied.first(), Some(Effect::Notice(n)) if n.starts_with("requeue: done for 1 message")),
+            "{applied:?}"
+        );
+        // the result asks for a listing: the message is in the maildrop, under its old id
+        pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, listed).await;
+        assert_eq!(
+            queue_of(&pf, &old).map(|q| q.0),
+            Some("maildrop".to_string()),
+            "{:?}",
+            queue_state(&pf)
+        );
+        assert_eq!(pane.selected_entry().unwrap().1.id, old);
+        // two minutes on, by the pane's own tick
+        let mut cx = Cx {
+            now: chrono::Local::now() + chrono::Duration::seconds(121),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        let out = pane.on_tick(&mut cx);
+        let want = format!(
+            "requeue: {old} was requeued; stopped looking for its new queue id after 2 minutes: it is still in the maildrop: pickup has not read it (is the pickup service in master.cf running?)"
+        );
+        assert!(
+            matches!(out.as_slice(), [Effect::Notice(n)] if *n == want),
+            "{out:?}"
+        );
+        assert!(pane.on_tick(&mut cx).is_empty(), "said once");
+    });
+}
+
 /// `postqueue -j` lists in queue-file order, so new mail lands anywhere in
 /// it, and newest first it is shown above: whichever row the cursor is on,
 /// the next listing keeps it on the same message.

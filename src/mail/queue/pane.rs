@@ -78,9 +78,9 @@ pub(super) struct Follow {
     cursor: bool,
     /// Its detail was open.
     detail: bool,
-    /// When postsuper reported it requeued (unix seconds); None while the
-    /// dialog is open, or after it was cancelled.
-    pub(super) since: Option<i64>,
+    /// When postsuper reported it requeued; None while the dialog is open,
+    /// or after it was cancelled.
+    pub(super) since: Option<DateTime<Local>>,
 }
 
 /// How long a requeued message is looked for under a new id: pickup reads
@@ -606,9 +606,18 @@ impl QueuePane {
         else {
             return Vec::new();
         };
-        if snapshot.entries.iter().any(|e| e.id == f.old) {
+        let expired = (now - since).num_seconds() >= FOLLOW_SECS;
+        if let Some(e) = snapshot.entries.iter().find(|e| e.id == f.old) {
             // still in the maildrop, waiting for pickup
-            return Vec::new();
+            if !expired {
+                return Vec::new();
+            }
+            let why = match (e.queue, self.instances.get(f.instance).and_then(|s| s.down.as_ref())) {
+                (_, Some(down)) => format!("it is still queued under that id, and no mail is delivered: {down}"),
+                (QueueName::Maildrop, None) => "it is still in the maildrop: pickup has not read it (is the pickup service in master.cf running?)".to_string(),
+                (q, None) => format!("it is still in the {} queue under that id", q.as_str()),
+            };
+            return self.give_up_follow(why, now);
         }
         let listed = |id: &str| snapshot.entries.iter().find(|e| e.id.as_str() == id);
         // the log: old -> new (-> newer, requeued again)
@@ -646,23 +655,81 @@ impl QueuePane {
         if let Some(new) = found {
             return self.followed_to(new, now);
         }
-        let why = if let Some(new) = left {
-            format!("{old} was requeued as {new}, which has left the queue since")
-        } else if now.timestamp() - since < FOLLOW_SECS {
+        if let Some(new) = left {
+            return self.end_follow(
+                format!("{old} was requeued as {new}, which has left the queue since"),
+                now,
+            );
+        }
+        if !expired {
             return Vec::new();
-        } else if lookalikes.len() > 1 {
+        }
+        let why = if lookalikes.len() > 1 {
             format!(
-                "{old} was requeued, but {} messages in the queue have its sender, recipients and arrival time, and the mail log does not say which it is",
+                "{} messages in the queue have its sender, recipients and arrival time, and the mail log does not say which it is",
                 lookalikes.len()
             )
         } else {
-            format!(
-                "{old} was requeued, but no message in the queue has its sender, recipients and arrival time, and the mail log does not name its new queue id"
-            )
+            "no message in the queue has its sender, recipients and arrival time, and the mail log does not name its new queue id".to_string()
         };
-        self.follow = None;
+        self.give_up_follow(why, now)
+    }
+
+    /// The pane's own clock for a requeued message being followed: past
+    /// [`FOLLOW_SECS`] it gives up even when no listing comes (Postfix
+    /// stopped, postqueue failing or slow), which is when
+    /// [`Self::follow_requeue`] is otherwise asked.
+    fn follow_deadline(
+        &mut self,
+        log: &crate::mail::log::MailLog,
+        now: DateTime<Local>,
+    ) -> Vec<Effect> {
+        let Some(f) = self.follow.as_ref() else {
+            return Vec::new();
+        };
+        let Some(since) = f.since else {
+            return Vec::new();
+        };
+        if (now - since).num_seconds() < FOLLOW_SECS {
+            return Vec::new();
+        }
+        let st = self.instances.get(f.instance);
+        if st.and_then(|s| s.updated).is_some_and(|u| u > since) {
+            // listed since: that listing says where it stands
+            return self.follow_requeue(log, now);
+        }
+        let why = match st.and_then(|s| s.error.as_ref()) {
+            Some(e) => format!("the queue could not be listed since it was requeued: {e}"),
+            None => "the queue has not been listed since it was requeued".to_string(),
+        };
+        self.give_up_follow(why, now)
+    }
+
+    /// Stop following the requeued message after [`FOLLOW_SECS`], saying so
+    /// and `why` in the status line and in its open detail.
+    fn give_up_follow(&mut self, why: String, now: DateTime<Local>) -> Vec<Effect> {
+        let Some(old) = self.follow.as_ref().map(|f| f.old.clone()) else {
+            return Vec::new();
+        };
+        let mins = FOLLOW_SECS / 60;
+        self.end_follow(
+            format!(
+                "{old} was requeued; stopped looking for its new queue id after {mins} minute{}: {why}",
+                plural(mins)
+            ),
+            now,
+        )
+    }
+
+    /// The followed message will not be found: say `why`, in the status
+    /// line and in its open detail.
+    fn end_follow(&mut self, why: String, now: DateTime<Local>) -> Vec<Effect> {
+        let Some(f) = self.follow.take() else {
+            return Vec::new();
+        };
         if let Some(d) = self.detail.as_mut()
-            && d.id == old
+            && d.instance == f.instance
+            && d.id == f.old
         {
             d.gone = Some(why.clone());
         }
@@ -1129,7 +1196,7 @@ impl QueuePane {
                 };
                 if requeued.is_some() {
                     if let Some(f) = self.follow.as_mut() {
-                        f.since = Some(cx.now.timestamp());
+                        f.since = Some(cx.now);
                     }
                 } else if self
                     .follow
@@ -1356,20 +1423,22 @@ impl QueuePane {
         }
     }
 
-    /// Ask for anything the detail still needs (after a jump).
+    /// Ask for anything the detail still needs (after a jump), and give up
+    /// a requeued message not found in time, even when no listing comes.
     pub(super) fn on_tick_impl(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
         self.set_now(cx.now);
-        match self.detail.as_mut() {
-            Some(d) if d.headers == Loadable::NotAsked => {
-                d.headers = Loadable::Loading;
-                vec![Effect::Queue(QueueEffect::Load {
-                    instance: d.instance,
-                    id: d.id.clone(),
-                    part: Part::Headers,
-                })]
-            }
-            _ => Vec::new(),
+        let mut effects = self.follow_deadline(&cx.shared.mail_log, cx.now);
+        if let Some(d) = self.detail.as_mut()
+            && d.headers == Loadable::NotAsked
+        {
+            d.headers = Loadable::Loading;
+            effects.push(Effect::Queue(QueueEffect::Load {
+                instance: d.instance,
+                id: d.id.clone(),
+                part: Part::Headers,
+            }));
         }
+        effects
     }
 
     pub(super) fn filter_impl(&self) -> &str {
@@ -2040,7 +2109,7 @@ mod tests {
             "{s}"
         );
         let out = listed_at(&mut fx, &text, 3 + FOLLOW_SECS);
-        let want = "requeue: 4889DC8909 was requeued, but 2 messages in the queue have its sender, recipients and arrival time, and the mail log does not say which it is";
+        let want = "requeue: 4889DC8909 was requeued; stopped looking for its new queue id after 2 minutes: 2 messages in the queue have its sender, recipients and arrival time, and the mail log does not say which it is";
         assert!(
             matches!(&out[..], [Effect::Notice(n)] if n == want),
             "{out:?}"
@@ -2048,8 +2117,94 @@ mod tests {
         assert_eq!(fx.pane.detail.as_ref().unwrap().id.as_str(), "4889DC8909");
         let s = fx.draw(120, 24, true);
         assert!(
-            s.contains("4889DC8909 was requeued, but 2 messages in the queue"),
+            s.contains("4889DC8909 was requeued; stopped looking for its new queue id after 2"),
             "{s}"
+        );
+        assert!(fx.pane.follow.is_none());
+    }
+
+    fn tick_at(fx: &mut Fx, secs: i64) -> Vec<Effect> {
+        let at = now() + chrono::Duration::seconds(secs);
+        let mut pane = std::mem::replace(&mut fx.pane, QueuePane::new(&Config::default()));
+        let out = pane.on_tick(&mut Cx {
+            now: at,
+            access: fx.access.as_ref(),
+            shared: &mut fx.shared,
+        });
+        fx.pane = pane;
+        out
+    }
+
+    #[test]
+    fn following_a_requeue_gives_up_in_time_when_no_listing_comes() {
+        // Postfix stopped, or postqueue hanging: no listing after the requeue
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        fx.enter();
+        confirm(fx.act(QueueAction::Requeue));
+        requeued(&mut fx);
+        assert!(
+            tick_at(&mut fx, FOLLOW_SECS - 1).is_empty(),
+            "still looking"
+        );
+        assert!(fx.pane.follow.is_some());
+        let out = tick_at(&mut fx, FOLLOW_SECS);
+        let want = "requeue: 4889DC8909 was requeued; stopped looking for its new queue id after 2 minutes: the queue has not been listed since it was requeued";
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == want),
+            "{out:?}"
+        );
+        assert!(fx.pane.follow.is_none());
+        let s = fx.draw(120, 24, true);
+        assert!(!s.contains("looking for it under the new"), "{s}");
+        assert!(
+            s.contains("requeue: 4889DC8909 was requeued; stopped looking"),
+            "{s}"
+        );
+        assert!(tick_at(&mut fx, FOLLOW_SECS + 1).is_empty(), "said once");
+
+        // a listing that fails says why in the same words
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        confirm(fx.act(QueueAction::Requeue));
+        requeued(&mut fx);
+        fx.event(QueueEvent::Listed {
+            instance: 0,
+            at: now() + chrono::Duration::seconds(2),
+            result: Err(QueueError::Spawn {
+                command: "postqueue".into(),
+                detail: "timed out".into(),
+            }),
+        });
+        let out = tick_at(&mut fx, FOLLOW_SECS);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n.starts_with("requeue: 4889DC8909 was requeued; stopped looking for its new queue id after 2 minutes: the queue could not be listed since it was requeued: ") && n.contains("timed out")),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn a_requeued_message_left_in_the_maildrop_is_given_up_in_words() {
+        // postsuper -r put it in the maildrop, and pickup never reads it
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        confirm(fx.act(QueueAction::Requeue));
+        requeued(&mut fx);
+        let text: String = fixture()
+            .lines()
+            .map(|l| match l.contains("4889DC8909") {
+                true => l.replace(r#""queue_name":"deferred""#, r#""queue_name":"maildrop""#),
+                false => l.to_string(),
+            } + "\n")
+            .collect();
+        assert!(text.contains("maildrop"));
+        assert!(listed_at(&mut fx, &text, 3).is_empty());
+        assert!(tick_at(&mut fx, 60).is_empty(), "still looking");
+        let out = listed_at(&mut fx, &text, FOLLOW_SECS + 3);
+        let want = "requeue: 4889DC8909 was requeued; stopped looking for its new queue id after 2 minutes: it is still in the maildrop: pickup has not read it (is the pickup service in master.cf running?)";
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == want),
+            "{out:?}"
         );
         assert!(fx.pane.follow.is_none());
     }
