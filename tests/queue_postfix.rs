@@ -1136,7 +1136,8 @@ fn release_warns_of_held_mail_past_the_queue_lifetime() {
 /// A Subject and a From name written as RFC 2047 encoded-words, one of them hiding an escape
 /// sequence: the detail's headers, read with postcat from a real queue file, show them decoded,
 /// and the escape sequence escaped. The Subject is folded as mailers fold one, over two
-/// words on lines of their own with a character cut between them: it reads as one text.
+/// words on lines of their own with a character cut between them: it reads as one text,
+/// and so do the Keywords, one base64 text cut inside its four-letter quanta.
 #[test]
 fn the_detail_decodes_encoded_words_and_escapes_what_they_hide() {
     let (_ses, pf) = throttled();
@@ -1145,7 +1146,8 @@ fn the_detail_decodes_encoded_words_and_escapes_what_they_hide() {
         "r@example.net",
         "From: =?ISO-8859-1?Q?Andr=E9_M=FCller?= <app@example.com>\n\
          Subject: =?UTF-8?B?Qm9uam91ciwgww==?=\n =?UTF-8?B?qXTDqSAh?=\n\
-         X-Note: =?UTF-8?B?WW91ciBvcmRlciAbXTA7b3duZWQH?=\n\nbody\n",
+         X-Note: =?UTF-8?B?WW91ciBvcmRlciAbXTA7b3duZWQH?=\n\
+         Keywords: =?UTF-8?B?Q2Fmw?=\n =?UTF-8?B?6kgY3LDqG?=\n\t=?utf-8?B?1lIGJyw7tsw6ll?=\n\nbody\n",
     );
     wait_until("the message deferred", Duration::from_secs(30), || {
         queue_state(&pf).iter().any(|r| r.0 == "deferred")
@@ -1195,6 +1197,11 @@ fn the_detail_decodes_encoded_words_and_escapes_what_they_hide() {
         lines
             .iter()
             .any(|l| l == "X-Note: Your order \\e]0;owned\\x07"),
+        "{lines:#?}"
+    );
+    // one base64 text cut inside its quanta, over three folded lines
+    assert!(
+        lines.iter().any(|l| l == "Keywords: Café crème brûlée"),
         "{lines:#?}"
     );
     assert!(lines.iter().all(|l| !l.contains('\u{1b}')), "{lines:#?}");
