@@ -118,13 +118,15 @@ impl QueuePane {
             ));
         }
         spans.push(Span::raw("  "));
+        // what waits for someone first (a narrow pane cuts from the end): corrupt files,
+        // deferred mail, held mail (never sent until released); then what is on its way
         for q in [
+            QueueName::Corrupt,
             QueueName::Deferred,
-            QueueName::Active,
             QueueName::Hold,
+            QueueName::Active,
             QueueName::Incoming,
             QueueName::Maildrop,
-            QueueName::Corrupt,
         ] {
             let n = s.count(q);
             if n == 0 && !matches!(q, QueueName::Active | QueueName::Deferred | QueueName::Hold) {
@@ -873,7 +875,7 @@ mod tests {
         fx.act(QueueAction::TagAll);
         let s = fx.draw(60, 20, true);
         assert!(
-            s.contains("│total 6  oldest 1d01h  deferred 4  active 1  hold 1"),
+            s.contains("│total 6  oldest 1d01h  deferred 4  hold 1  active 1"),
             "{s}"
         );
         assert!(
@@ -1031,6 +1033,17 @@ mod tests {
         // passing causes only: nothing said
         let fx = Fx::new(&fixture());
         assert!(!fx.draw(80, 24, true).contains("held here"));
+        // with a cause named, 80 columns still show how much is on hold
+        let mut held = fixture() + &line("4889DC8901", creds);
+        held.push_str(&line("4889DC8902", creds));
+        let fx = Fx::new(&held);
+        let s = fx.draw(80, 24, true);
+        assert!(
+            s.lines().nth(1).unwrap().contains(
+                "│total 8  oldest 1d01h  held here 2 SES credentials  deferred 6  hold 1  activ…│"
+            ),
+            "{s}"
+        );
     }
 
     #[test]
