@@ -1057,7 +1057,7 @@ fn release_warns_of_held_mail_past_the_queue_lifetime() {
     };
     assert!(
         c.lines.iter().any(|l| l
-            == "1 of them was queued longer than maximal_queue_lifetime 2s: released, it is returned to the sender at the first failed attempt"),
+            == "It was queued longer than maximal_queue_lifetime 2s: released, it is returned to the sender at the first failed attempt"),
         "{:?}",
         c.lines
     );
@@ -1127,7 +1127,7 @@ fn release_warns_of_held_mail_past_the_queue_lifetime() {
     };
     assert!(
         c.lines.iter().any(|l| l
-            == "1 of them was queued longer than bounce_queue_lifetime 3s: released, it is returned to the sender at the first failed attempt"),
+            == "It was queued longer than bounce_queue_lifetime 3s: released, it is returned to the sender at the first failed attempt"),
         "{:?}",
         c.lines
     );

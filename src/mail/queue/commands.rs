@@ -153,8 +153,18 @@ impl QueueOp {
         }
     }
 
-    /// What the confirm dialog adds about the consequence.
-    pub fn consequence(self) -> &'static str {
+    /// What the confirm dialog adds about the consequence, for `n` messages.
+    pub fn consequence(self, n: usize) -> &'static str {
+        if n == 1 {
+            return match self {
+                QueueOp::Hold => "It stays in the hold queue until released.",
+                QueueOp::Release => "It goes back to the deferred queue and is retried.",
+                QueueOp::Requeue => "It is re-read from the maildrop with a NEW queue id.",
+                QueueOp::Delete => "It is removed for good. No bounce is sent.",
+                QueueOp::Expire => "It is returned to its sender at the next delivery attempt.",
+                QueueOp::DeliverNow => "A delivery attempt is made at once.",
+            };
+        }
         match self {
             QueueOp::Hold => "They stay in the hold queue until released.",
             QueueOp::Release => "They go back to the deferred queue and are retried.",

@@ -524,18 +524,17 @@ impl QueuePane {
             && held > 0
         {
             // right after the consequence it qualifies
-            lines.insert(
-                at + 1,
-                format!(
-                    "{held} of them {} on hold: {what}",
-                    if held == 1 { "is" } else { "are" }
-                ),
-            );
+            let whose = match (targets.len(), held) {
+                (1, _) => "It is".to_string(),
+                (_, 1) => "1 of them is".to_string(),
+                (_, n) => format!("{n} of them are"),
+            };
+            lines.insert(at + 1, format!("{whose} on hold: {what}"));
         }
         if op == QueueOp::Release
             && let Some(line) = self.past_lifetime_line(&targets)
         {
-            // right after "They go back to the deferred queue and are retried."
+            // right after "They go back to the deferred queue and are retried." (or "It goes")
             lines.insert(at + 1, line);
         }
         if let Some(line) = self.hidden_line(&targets) {
@@ -823,10 +822,14 @@ impl QueuePane {
         }
         // maximal_queue_lifetime first, whatever order the queue lists them in
         params.sort_by_key(|p| p.starts_with("bounce"));
+        let whose = match (targets.len(), over) {
+            (1, _) => "It was".to_string(),
+            (_, 1) => "1 of them was".to_string(),
+            (_, n) => format!("{n} of them were"),
+        };
         (over > 0).then(|| {
             format!(
-                "{over} of them {} queued longer than {}: released, {} returned to the sender at the first failed attempt",
-                if over == 1 { "was" } else { "were" },
+                "{whose} queued longer than {}: released, {} returned to the sender at the first failed attempt",
                 params.join(" / "),
                 if over == 1 { "it is" } else { "they are" },
             )
@@ -1571,7 +1574,7 @@ pub fn confirm_text(
         queues.join(" and "),
         ids.join(", ")
     )];
-    lines.push(op.consequence().to_string());
+    lines.push(op.consequence(n).to_string());
     let by_instance: BTreeSet<usize> = targets.iter().map(|t| t.0).collect();
     if instances.len() > 1 || by_instance.len() > 1 {
         let names: Vec<String> = by_instance
@@ -2551,6 +2554,39 @@ mod tests {
                 && s.contains("05DF19A4189, 3428E9A542D "),
             "{s}"
         );
+    }
+
+    #[test]
+    fn a_dialog_for_one_message_speaks_of_it() {
+        // the held bounce under the cursor, 45 s old, bounce_queue_lifetime 30s
+        let mut fx = Fx::new(&fixture());
+        fx.event(QueueEvent::Version {
+            instance: 0,
+            result: Ok(MailVersion::parse_postconf("3.7.11\n5d\n30s\n").unwrap()),
+        });
+        fx.act(QueueAction::QueueFilter); // active
+        fx.act(QueueAction::QueueFilter); // deferred
+        fx.act(QueueAction::QueueFilter); // hold
+        assert_eq!(selected_id(&fx), "B0B0B0B0B0");
+        let c = confirm(fx.act(QueueAction::Release));
+        assert_eq!(c.title, "Release 1 message");
+        assert_eq!(
+            c.lines[1..3],
+            [
+                "It goes back to the deferred queue and is retried.",
+                "It was queued longer than bounce_queue_lifetime 30s: released, it is returned to the sender at the first failed attempt"
+            ]
+        );
+        let c = confirm(fx.act(QueueAction::Requeue));
+        assert_eq!(
+            c.lines[1..3],
+            [
+                "It is re-read from the maildrop with a NEW queue id.",
+                "It is on hold: requeue releases it from hold, for delivery"
+            ]
+        );
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(c.lines[1], "It is removed for good. No bounce is sent.");
     }
 
     #[test]
