@@ -1179,9 +1179,12 @@ impl QueuePane {
                 Vec::new()
             }
             QueueEvent::Applied { instance, result } => {
-                if let Some(st) = self.instances.get_mut(instance) {
-                    st.running = None;
-                }
+                // the message, when the action was on one (its progress said which)
+                let one = self
+                    .instances
+                    .get_mut(instance)
+                    .and_then(|st| st.running.take())
+                    .and_then(|r| r.one);
                 // An action on several instances reports once per instance: each result names
                 // its instance, and only its own tags are done with (a failed instance's stay).
                 let pre = match self.instances.get(instance) {
@@ -1212,7 +1215,10 @@ impl QueuePane {
                     Ok(o) => {
                         self.tags.retain(|(i, _)| *i != instance);
                         self.tags_unlisted.retain(|(i, _)| *i != instance);
-                        let s = format!("{pre}{}", o.summary());
+                        let s = match &one {
+                            Some(id) => format!("{pre}{}", o.summary_of_one(id)),
+                            None => format!("{pre}{}", o.summary()),
+                        };
                         // green only when every message asked for was done
                         let all = o.done.is_some_and(|n| n as usize == o.asked);
                         self.keep_notice(all, &s, cx.now);
@@ -2626,8 +2632,52 @@ mod tests {
         let s = fx.draw(80, 24, true);
         assert!(!s.contains("4889DC8909 now (postqueue -i)…"), "{s}");
         assert!(
-            s.contains("deliver now: asked Postfix to try 1 message"),
+            s.contains("deliver now: asked Postfix to try 4889DC8909"),
             "{s}"
+        );
+        // the result names it too
+        fx.event(QueueEvent::Progress {
+            instance: 0,
+            op: QueueOp::Hold,
+            done: 0,
+            of: 1,
+            one: Some(id.clone()),
+        });
+        let out = fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::Hold,
+                asked: 1,
+                done: Some(1),
+                missed: Some(vec![]),
+                lines: vec![],
+            }),
+        });
+        assert!(
+            matches!(&out[0], Effect::Notice(n) if n == "hold: 4889DC8909 is on hold"),
+            "{out:?}"
+        );
+        // and when it was not done, says why as before
+        fx.event(QueueEvent::Progress {
+            instance: 0,
+            op: QueueOp::Hold,
+            done: 0,
+            of: 1,
+            one: Some(id.clone()),
+        });
+        let out = fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::Hold,
+                asked: 1,
+                done: Some(0),
+                missed: Some(vec![id.clone()]),
+                lines: vec![],
+            }),
+        });
+        assert!(
+            matches!(&out[0], Effect::Notice(n) if n == "hold: not done: 4889DC8909 is no longer queued or already on hold"),
+            "{out:?}"
         );
     }
 
