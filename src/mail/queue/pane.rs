@@ -611,9 +611,16 @@ impl QueuePane {
             if !expired {
                 return Vec::new();
             }
-            let why = match (e.queue, self.instances.get(f.instance).and_then(|s| s.down.as_ref())) {
-                (_, Some(down)) => format!("it is still queued under that id, and no mail is delivered: {down}"),
-                (QueueName::Maildrop, None) => "it is still in the maildrop: pickup has not read it (is the pickup service in master.cf running?)".to_string(),
+            let down = self.instances.get(f.instance).and_then(|s| s.down.as_ref());
+            let why = match (e.queue, down) {
+                (_, Some(down)) => {
+                    format!("it is still queued under that id, and no mail is delivered: {down}")
+                }
+                (QueueName::Maildrop, None) => {
+                    "it is still in the maildrop: pickup has not read it (is the pickup \
+                     service in master.cf running?)"
+                        .to_string()
+                }
                 (q, None) => format!("it is still in the {} queue under that id", q.as_str()),
             };
             return self.give_up_follow(why, now);
