@@ -703,6 +703,89 @@ fn a_stopped_postfix_is_said_over_the_list() {
     });
 }
 
+/// With no pickup service (taken out of master.cf), `postsuper -r` moves
+/// a message to the maildrop and no one gives it a new id: the pane stops
+/// following it on its own clock and says why, instead of "looking for it"
+/// for ever.
+#[test]
+fn a_requeue_that_pickup_never_reads_is_given_up_in_words() {
+    let (_ses, pf) = throttled();
+    fill(&pf, &["waiting@example.com"]);
+    let old = id_of(&pf, "waiting@example.com");
+    let master_cf = pf.config_dir().join("master.cf");
+    let without_pickup: String = std::fs::read_to_string(&master_cf)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("pickup "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&master_cf, without_pickup).unwrap();
+    pf.reload();
+    let rt = rt();
+    rt.block_on(async {
+        let config = Config {
+            postfix: vec![instance(&pf)],
+            ..Config::default()
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let runner = Runner {
+            tx,
+            config: Arc::new(config.clone()),
+        };
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut pane = QueuePane::new(&config);
+        let mut shared = Shared::default();
+        let listed = |e: &QueueEvent| matches!(e, QueueEvent::Listed { .. });
+        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+        pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, listed).await;
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        assert_eq!(pane.selected_entry().unwrap().1.id, old);
+        let Some(Effect::Confirm(c)) = pane.on_action(QueueAction::Requeue, &mut cx).pop() else {
+            panic!("expected a confirm dialog");
+        };
+        for e in c.then {
+            let Effect::Queue(q) = e else { continue };
+            opsdeck::mail::queue::run(q, &runner);
+        }
+        let applied = pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
+            matches!(e, QueueEvent::Applied { .. })
+        })
+        .await;
+        assert!(
+            matches!(applied.first(), Some(Effect::Notice(n)) if *n == format!("requeue: {old} is requeued, for a new queue id")),
+            "{applied:?}"
+        );
+        // the result asks for a listing: the message is in the maildrop, under its old id
+        pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, listed).await;
+        assert_eq!(
+            queue_of(&pf, &old).map(|q| q.0),
+            Some("maildrop".to_string()),
+            "{:?}",
+            queue_state(&pf)
+        );
+        assert_eq!(pane.selected_entry().unwrap().1.id, old);
+        // two minutes on, by the pane's own tick
+        let mut cx = Cx {
+            now: chrono::Local::now() + chrono::Duration::seconds(121),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        let out = pane.on_tick(&mut cx);
+        let want = format!(
+            "requeue: {old} was requeued; stopped looking for its new queue id after 2 minutes: it is still in the maildrop: pickup has not read it (is the pickup service in master.cf running?)"
+        );
+        assert!(
+            matches!(out.as_slice(), [Effect::Notice(n)] if *n == want),
+            "{out:?}"
+        );
+        assert!(pane.on_tick(&mut cx).is_empty(), "said once");
+    });
+}
+
 /// `postqueue -j` lists in queue-file order, so new mail lands anywhere in
 /// it, and newest first it is shown above: whichever row the cursor is on,
 /// the next listing keeps it on the same message.
@@ -974,7 +1057,7 @@ fn release_warns_of_held_mail_past_the_queue_lifetime() {
     };
     assert!(
         c.lines.iter().any(|l| l
-            == "1 of them was queued longer than maximal_queue_lifetime 2s: released, it is returned to the sender at the first failed attempt"),
+            == "It was queued longer than maximal_queue_lifetime 2s: released, it is returned to the sender at the first failed attempt"),
         "{:?}",
         c.lines
     );
@@ -1044,7 +1127,7 @@ fn release_warns_of_held_mail_past_the_queue_lifetime() {
     };
     assert!(
         c.lines.iter().any(|l| l
-            == "1 of them was queued longer than bounce_queue_lifetime 3s: released, it is returned to the sender at the first failed attempt"),
+            == "It was queued longer than bounce_queue_lifetime 3s: released, it is returned to the sender at the first failed attempt"),
         "{:?}",
         c.lines
     );
@@ -1053,7 +1136,8 @@ fn release_warns_of_held_mail_past_the_queue_lifetime() {
 /// A Subject and a From name written as RFC 2047 encoded-words, one of them hiding an escape
 /// sequence: the detail's headers, read with postcat from a real queue file, show them decoded,
 /// and the escape sequence escaped. The Subject is folded as mailers fold one, over two
-/// words on lines of their own with a character cut between them: it reads as one text.
+/// words on lines of their own with a character cut between them: it reads as one text,
+/// and so do the Keywords, one base64 text cut inside its four-letter quanta.
 #[test]
 fn the_detail_decodes_encoded_words_and_escapes_what_they_hide() {
     let (_ses, pf) = throttled();
@@ -1062,7 +1146,8 @@ fn the_detail_decodes_encoded_words_and_escapes_what_they_hide() {
         "r@example.net",
         "From: =?ISO-8859-1?Q?Andr=E9_M=FCller?= <app@example.com>\n\
          Subject: =?UTF-8?B?Qm9uam91ciwgww==?=\n =?UTF-8?B?qXTDqSAh?=\n\
-         X-Note: =?UTF-8?B?WW91ciBvcmRlciAbXTA7b3duZWQH?=\n\nbody\n",
+         X-Note: =?UTF-8?B?WW91ciBvcmRlciAbXTA7b3duZWQH?=\n\
+         Keywords: =?UTF-8?B?Q2Fmw?=\n =?UTF-8?B?6kgY3LDqG?=\n\t=?utf-8?B?1lIGJyw7tsw6ll?=\n\nbody\n",
     );
     wait_until("the message deferred", Duration::from_secs(30), || {
         queue_state(&pf).iter().any(|r| r.0 == "deferred")
@@ -1112,6 +1197,11 @@ fn the_detail_decodes_encoded_words_and_escapes_what_they_hide() {
         lines
             .iter()
             .any(|l| l == "X-Note: Your order \\e]0;owned\\x07"),
+        "{lines:#?}"
+    );
+    // one base64 text cut inside its quanta, over three folded lines
+    assert!(
+        lines.iter().any(|l| l == "Keywords: Café crème brûlée"),
         "{lines:#?}"
     );
     assert!(lines.iter().all(|l| !l.contains('\u{1b}')), "{lines:#?}");
@@ -1209,15 +1299,27 @@ fn a_requeued_message_stays_under_the_cursor_and_in_its_detail() {
                 let Effect::Queue(q) = e else { continue };
                 opsdeck::mail::queue::run(q, &runner);
             }
+            let mut progress: Vec<(usize, usize, Option<QueueId>)> = Vec::new();
             pump(
                 &mut pane,
                 &mut shared,
                 access.as_ref(),
                 &mut rx,
                 &runner,
-                |e| matches!(e, QueueEvent::Applied { .. }),
+                |e| {
+                    if let QueueEvent::Progress { done, of, one, .. } = e {
+                        progress.push((*done, *of, one.clone()));
+                    }
+                    matches!(e, QueueEvent::Applied { .. })
+                },
             )
             .await;
+            // the status line names the one message acted on, it does not count it
+            assert_eq!(
+                progress.first(),
+                Some(&(0, 1, Some(old.clone()))),
+                "{progress:?}"
+            );
             // pickup gives it its new id; read the queue (and the log) until the
             // pane has followed it, or say where it stands
             let deadline = Instant::now() + Duration::from_secs(60);

@@ -249,7 +249,7 @@ impl Category {
                 "The receiving server turned the first attempt away on purpose (greylisting), to see whether the sender retries. Postfix does, and the mail normally goes through within minutes."
             }
             Category::Blocklisted => {
-                "The receiving server refused mail from this host's IP address (or, for a domain list, the sender's domain) because it is on a block list: a public DNS blocklist such as Spamhaus's, or the receiver's own (Microsoft's S3150, banned sending IP). The reply names the list. Retrying does not help while the listing lasts."
+                "The receiving server refused mail from this host's IP address (or, for a domain list, the sender's domain) because it is on a block list: a public DNS blocklist such as Spamhaus's, or the receiver's own (Microsoft's S3150, banned sending IP). The reply names the list. Retrying does not help while the listing lasts. Microsoft's 4.7.650 (\"temporarily rate limited due to IP reputation\") is the same judgment of the address as a deferral: some mail may get through, most waits, for as long as the reputation stays poor."
             }
             Category::SenderAuthentication => {
                 "The receiving server refused the message because the sender's domain failed its SPF, DKIM or DMARC check."
@@ -365,7 +365,7 @@ impl Category {
                 "Nothing, unless it lasts longer than the receiver's greylisting delay: then check that the retries leave from the same IP address."
             }
             Category::Blocklisted => {
-                "Find and stop why this host's address is listed (the list's page for the address says: often spam from a compromised account, script or web form), then ask that list for delisting (Microsoft: sender.office.com). Mail relayed through SES does not depend on this host's address."
+                "Find and stop why this host's address is listed (the list's page for the address says: often spam from a compromised account, script or web form), then ask that list for delisting (Microsoft, for S3150, a banned sending IP or 4.7.650: the address's standing and complaints in SNDS, sendersupport.olc.protection.outlook.com/snds, and delisting at sender.office.com). Until then send less to that receiver's domains. Mail relayed through SES does not depend on this host's address."
             }
             Category::SenderAuthentication => {
                 "Publish SPF for the sending path (include:amazonses.com for SES), sign with DKIM (SES Easy DKIM), and check the domain's DMARC policy; the reply names the check that failed."
@@ -707,6 +707,9 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
             "spamcop",
             // Microsoft's own list (5.7.511, 5.7.606-649)
             "access denied, banned send",
+            // Microsoft's 4.7.650 (S775): a deferral, but for this host's address's standing
+            // there, and it lasts until that mends: not the receiver's passing "not now"
+            "rate limited due to ip reputation",
         ],
     ) && !list_refused_the_receiver(&r)
     {
@@ -1276,6 +1279,15 @@ mod tests {
                 "5.7.511",
                 "host example-org.mail.protection.outlook.com[52.101.68.4] said: 550 5.7.511 Access denied, banned sender[198.51.100.4]. To request removal from this list, forward this message to delist@microsoft.com. For more information please go to http://go.microsoft.com/fwlink/?LinkId=526653. (in reply to MAIL FROM command)",
                 "ann@example.org",
+                Category::Blocklisted,
+            ),
+            (
+                // Microsoft's throttle for a sending address of poor reputation: a deferral,
+                // but for this host's address, like the lists above
+                Status::Deferred,
+                "4.7.650",
+                "host outlook-com.olc.protection.outlook.com[52.101.11.0] said: 451 4.7.650 The mail server [198.51.100.4] has been temporarily rate limited due to IP reputation. For e-mail delivery information, see https://postmaster.live.com (S775) [Name=Protocol Filter Agent][AGT=PFA][MxId=11BB4A3F8A2C1F7E] [BN1NAM02FT045.eop-nam02.prod.protection.outlook.com 2026-12-01T10:12:33.123Z 08DD39A1B2C3D4E5] (in reply to MAIL FROM command)",
+                "ann@hotmail.com",
                 Category::Blocklisted,
             ),
             (

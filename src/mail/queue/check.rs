@@ -739,6 +739,18 @@ mod tests {
                 "delisting",
             ),
             (
+                // Microsoft's throttle for this host's address's reputation: a 4xx, but
+                // waiting does not end it, mending the reputation does
+                "host outlook-com.olc.protection.outlook.com[52.101.11.0] said: 451 4.7.650 \
+                 The mail server [198.51.100.4] has been temporarily rate limited due to IP \
+                 reputation. For e-mail delivery information, see https://postmaster.live.com \
+                 (S775) [Name=Protocol Filter Agent][AGT=PFA][MxId=11BB4A3F8A2C1F7E] \
+                 [BN1NAM02FT045.eop-nam02.prod.protection.outlook.com] (in reply to MAIL FROM \
+                 command)",
+                "blocklisted",
+                "SNDS",
+            ),
+            (
                 // Gmail, no SPF or DKIM passing for the sender's domain
                 "host gmail-smtp-in.l.google.com[142.250.102.27] said: 421-4.7.26 This mail \
                  has been rate limited because it is unauthenticated. Gmail requires all \

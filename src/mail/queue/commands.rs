@@ -139,8 +139,32 @@ impl QueueOp {
         }
     }
 
-    /// What the confirm dialog adds about the consequence.
-    pub fn consequence(self) -> &'static str {
+    /// What the status line says while this operation runs on one
+    /// message (a count, "0 of 1 done", says nothing of it), with the
+    /// command it runs.
+    pub fn running_on(self, id: &QueueId) -> String {
+        match self {
+            QueueOp::Hold => format!("putting {id} on hold (postsuper -h)…"),
+            QueueOp::Release => format!("releasing {id} from hold (postsuper -H)…"),
+            QueueOp::Requeue => format!("requeueing {id} (postsuper -r)…"),
+            QueueOp::Delete => format!("deleting {id} (postsuper -d)…"),
+            QueueOp::Expire => format!("force-expiring {id} (postsuper -e)…"),
+            QueueOp::DeliverNow => format!("asking Postfix to deliver {id} now (postqueue -i)…"),
+        }
+    }
+
+    /// What the confirm dialog adds about the consequence, for `n` messages.
+    pub fn consequence(self, n: usize) -> &'static str {
+        if n == 1 {
+            return match self {
+                QueueOp::Hold => "It stays in the hold queue until released.",
+                QueueOp::Release => "It goes back to the deferred queue and is retried.",
+                QueueOp::Requeue => "It is re-read from the maildrop with a NEW queue id.",
+                QueueOp::Delete => "It is removed for good. No bounce is sent.",
+                QueueOp::Expire => "It is returned to its sender at the next delivery attempt.",
+                QueueOp::DeliverNow => "A delivery attempt is made at once.",
+            };
+        }
         match self {
             QueueOp::Hold => "They stay in the hold queue until released.",
             QueueOp::Release => "They go back to the deferred queue and are retried.",
@@ -527,6 +551,39 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// [`Self::summary`] of an action on the one message `id`: what became
+    /// of it, by its id, when it was done; else the same words.
+    pub fn summary_of_one(&self, id: &QueueId) -> String {
+        let done = self.asked == 1
+            && match self.op {
+                QueueOp::DeliverNow => self.missed.as_ref().is_none_or(|m| m.is_empty()),
+                _ => self.done == Some(1),
+            };
+        let missed = self.asked == 1
+            && self.done == Some(0)
+            && self.missed.as_ref().is_some_and(|m| m.contains(id));
+        if missed {
+            return format!(
+                "{}: not done: {id} is {}",
+                self.op.verb(),
+                self.op.missed_because()
+            );
+        }
+        if !done {
+            return self.summary();
+        }
+        match self.op {
+            QueueOp::Hold => format!("hold: {id} is on hold"),
+            QueueOp::Release => format!("release: {id} is released from hold"),
+            QueueOp::Requeue => format!("requeue: {id} is requeued, for a new queue id"),
+            QueueOp::Delete => format!("delete: {id} is deleted"),
+            QueueOp::Expire => format!(
+                "force-expire: {id} is marked expired, returned to its sender at the next delivery attempt"
+            ),
+            QueueOp::DeliverNow => format!("deliver now: asked Postfix to try {id}"),
+        }
+    }
+
     /// One line for the status bar.
     pub fn summary(&self) -> String {
         match (self.op, self.done) {
@@ -1001,6 +1058,8 @@ mod tests {
             lines: vec![],
         };
         assert_eq!(o.summary(), "hold: done for 1 message");
+        let id = QueueId::parse("4889DC8909").unwrap();
+        assert_eq!(o.summary_of_one(&id), "hold: 4889DC8909 is on hold");
         let id = |s: &str| QueueId::parse(s).unwrap();
         let o = Outcome {
             op: QueueOp::Hold,

@@ -29,16 +29,31 @@ const SENDERS: &[&str] = &[
     "",
 ];
 
-const REASONS: &[&str] = &[
+/// What SES, the relay every sender goes through, says of mail to any domain.
+const RELAY_REASONS: &[&str] = &[
     "host email-smtp.us-east-1.amazonaws.com[54.0.0.10] said: 454 Throttling failure: Maximum sending rate exceeded. (in reply to end of DATA command)",
     "host email-smtp.us-east-1.amazonaws.com[54.0.0.10] said: 454 Throttling failure: Daily message quota exceeded. (in reply to MAIL FROM command)",
     "connect to email-smtp.us-east-1.amazonaws.com[54.0.0.10]:587: Connection timed out",
-    "host mx.corp.example[192.0.2.25] said: 452 4.2.2 <user@corp.example>: Mailbox full (in reply to RCPT TO command)",
-    "host mx.example.net[198.51.100.7] said: 451 4.7.1 Greylisted, please try again later (in reply to RCPT TO command)",
+];
+
+/// What a recipient domain's own server says, for mail that goes to it direct: the
+/// domain, and its reply with `{rcpt}` for the recipient's address.
+const DOMAIN_REASONS: &[(&str, &str)] = &[
+    (
+        "corp.example",
+        "host mx.corp.example[192.0.2.25] said: 452 4.2.2 <{rcpt}>: Mailbox full (in reply to RCPT TO command)",
+    ),
+    (
+        "example.net",
+        "host mx.example.net[198.51.100.7] said: 451 4.7.1 Greylisted, please try again later (in reply to RCPT TO command)",
+    ),
 ];
 
 /// A deterministic `postqueue -j` text of `n` messages, the newest arriving
-/// at `now` (Unix seconds).
+/// at `now` (Unix seconds). As on a real host, mail in the incoming and
+/// maildrop queues is seconds old (cleanup and pickup move it on at once),
+/// and a deferred recipient's reason comes from the relay or from the
+/// recipient's own domain, never from another domain's server.
 pub fn generate(n: usize, now: i64) -> String {
     let mut out = String::with_capacity(n * 330);
     // A small linear congruential generator: the same file every time.
@@ -52,17 +67,27 @@ pub fn generate(n: usize, now: i64) -> String {
     for i in 0..n {
         let roll = next() % 100;
         let queue = match roll {
-            0..=74 => "deferred",
-            75..=84 => "active",
-            85..=91 => "hold",
-            92..=96 => "incoming",
+            0..=77 => "deferred",
+            78..=88 => "active",
+            89..=96 => "hold",
+            97..=98 => "incoming",
             _ => "maildrop",
         };
-        let age = (next() % (3 * 86400)) as i64;
+        let age = match queue {
+            "incoming" | "maildrop" => (next() % 20) as i64,
+            _ => (next() % (3 * 86400)) as i64,
+        };
         let rcpts = 1 + if next() % 10 == 0 { next() % 6 } else { 0 };
         let sender = SENDERS[next() % SENDERS.len()];
-        let reason = REASONS[(next() % 100).min(99) * REASONS.len() / 100 % REASONS.len()];
-        let reason = if next() % 3 == 0 { REASONS[0] } else { reason };
+        let relay = RELAY_REASONS[next() % 100 * RELAY_REASONS.len() / 100];
+        let relay = if next() % 3 == 0 {
+            RELAY_REASONS[0]
+        } else {
+            relay
+        };
+        // one message in four goes to a domain that answers for itself, all of its
+        // recipients there
+        let direct = (next() % 4 == 0).then(|| DOMAIN_REASONS[next() % DOMAIN_REASONS.len()]);
         let _ = write!(
             out,
             r#"{{"queue_name": "{queue}", "queue_id": "{:05X}{:05X}", "arrival_time": {}, "message_size": {}, "forced_expire": false, "sender": "{sender}", "recipients": ["#,
@@ -76,8 +101,14 @@ pub fn generate(n: usize, now: i64) -> String {
                 out.push_str(", ");
             }
             let dom = DOMAINS[next() % DOMAINS.len()];
-            let _ = write!(out, r#"{{"address": "user{}@{dom}""#, next() % 100_000);
+            let dom = direct.map_or(dom, |d| d.0);
+            let address = format!("user{}@{dom}", next() % 100_000);
+            let _ = write!(out, r#"{{"address": "{address}""#);
             if queue == "deferred" {
+                let reason = match direct {
+                    Some((_, reply)) => reply.replace("{rcpt}", &address),
+                    None => relay.to_string(),
+                };
                 let _ = write!(out, r#", "delay_reason": "{reason}""#);
             }
             out.push('}');
@@ -118,6 +149,44 @@ mod tests {
                 .any(|e| e.queue == crate::mail::queue::QueueName::Hold)
         );
         assert!(p.entries.iter().any(|e| e.recipients.len() > 1));
+    }
+
+    /// What a Postfix admin would call impossible is not shown: mail days old in
+    /// incoming or the maildrop, or a recipient deferred by another domain's server.
+    #[test]
+    fn generated_queue_looks_like_a_real_one() {
+        use crate::mail::queue::QueueName;
+        let now = 1_800_000_000;
+        let p = parse_jsonl(generate(2000, now).as_bytes());
+        let young = |q: QueueName| {
+            p.entries
+                .iter()
+                .filter(|e| e.queue == q)
+                .all(|e| now - e.arrival < 60)
+        };
+        assert!(young(QueueName::Incoming) && young(QueueName::Maildrop));
+        let mut direct = 0;
+        for e in &p.entries {
+            for r in &e.recipients {
+                let Some(reason) = r.reason.as_ref().map(|(_, c)| c.as_str()) else {
+                    continue;
+                };
+                if reason.contains("amazonaws.com") {
+                    continue;
+                }
+                direct += 1;
+                let domain = r.address.as_str().rsplit('@').next().unwrap();
+                assert!(
+                    reason.starts_with(&format!("host mx.{domain}[")),
+                    "{} deferred by: {reason}",
+                    r.address
+                );
+                if reason.contains("Mailbox full") {
+                    assert!(reason.contains(&format!("<{}>", r.address)), "{reason}");
+                }
+            }
+        }
+        assert!(direct > 50, "{direct} deferred by a domain's own server");
     }
 
     #[test]

@@ -101,6 +101,9 @@ pub enum QueueEvent {
         op: QueueOp,
         done: usize,
         of: usize,
+        /// The message, when the action is on one: its progress is no
+        /// count ("0 of 1 done"), it is that message being acted on.
+        one: Option<QueueId>,
     },
     /// An action finished.
     Applied {

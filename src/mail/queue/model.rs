@@ -1013,9 +1013,19 @@ mod tests {
                 }
             }
         }
-        // the pass tests each distinct reason once, not each message's
+        // the pass tests each distinct reason once, not each recipient's (a mailbox-full
+        // reply names its recipient, the relay's replies are the same for all)
         let s = &m.snapshots[0].search;
-        assert!(s.reasons.len() < 50, "{} distinct reasons", s.reasons.len());
+        let with_reason = m
+            .entries()
+            .flat_map(|(_, e)| e.recipients.iter())
+            .filter(|r| r.reason.is_some())
+            .count();
+        assert!(
+            s.reasons.len() * 5 < with_reason,
+            "{} distinct reasons of {with_reason}",
+            s.reasons.len()
+        );
         assert!(
             Filter::parse("throttl").unwrap().prepare(&m).matches(
                 &m,

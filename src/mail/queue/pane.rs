@@ -78,9 +78,9 @@ pub(super) struct Follow {
     cursor: bool,
     /// Its detail was open.
     detail: bool,
-    /// When postsuper reported it requeued (unix seconds); None while the
-    /// dialog is open, or after it was cancelled.
-    pub(super) since: Option<i64>,
+    /// When postsuper reported it requeued; None while the dialog is open,
+    /// or after it was cancelled.
+    pub(super) since: Option<DateTime<Local>>,
 }
 
 /// How long a requeued message is looked for under a new id: pickup reads
@@ -137,8 +137,19 @@ pub struct InstanceState {
     pub first_bad: Option<String>,
     /// The latest listing said the mail system is down (listed from the files).
     pub down: Option<Box<QueueError>>,
-    /// An action running on this instance: what, how many messages done, of how many.
-    pub running: Option<(QueueOp, usize, usize)>,
+    /// An action running on this instance.
+    pub running: Option<Running>,
+}
+
+/// An action running on one instance, as its latest progress report said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Running {
+    pub op: QueueOp,
+    /// How many messages are done, of how many.
+    pub done: usize,
+    pub of: usize,
+    /// The message, when it acts on one.
+    pub one: Option<QueueId>,
 }
 
 /// What the demo's dialogs add: its queue is a file, and nothing is run on it.
@@ -513,18 +524,17 @@ impl QueuePane {
             && held > 0
         {
             // right after the consequence it qualifies
-            lines.insert(
-                at + 1,
-                format!(
-                    "{held} of them {} on hold: {what}",
-                    if held == 1 { "is" } else { "are" }
-                ),
-            );
+            let whose = match (targets.len(), held) {
+                (1, _) => "It is".to_string(),
+                (_, 1) => "1 of them is".to_string(),
+                (_, n) => format!("{n} of them are"),
+            };
+            lines.insert(at + 1, format!("{whose} on hold: {what}"));
         }
         if op == QueueOp::Release
             && let Some(line) = self.past_lifetime_line(&targets)
         {
-            // right after "They go back to the deferred queue and are retried."
+            // right after "They go back to the deferred queue and are retried." (or "It goes")
             lines.insert(at + 1, line);
         }
         if let Some(line) = self.hidden_line(&targets) {
@@ -595,9 +605,25 @@ impl QueuePane {
         else {
             return Vec::new();
         };
-        if snapshot.entries.iter().any(|e| e.id == f.old) {
+        let expired = (now - since).num_seconds() >= FOLLOW_SECS;
+        if let Some(e) = snapshot.entries.iter().find(|e| e.id == f.old) {
             // still in the maildrop, waiting for pickup
-            return Vec::new();
+            if !expired {
+                return Vec::new();
+            }
+            let down = self.instances.get(f.instance).and_then(|s| s.down.as_ref());
+            let why = match (e.queue, down) {
+                (_, Some(down)) => {
+                    format!("it is still queued under that id, and no mail is delivered: {down}")
+                }
+                (QueueName::Maildrop, None) => {
+                    "it is still in the maildrop: pickup has not read it (is the pickup \
+                     service in master.cf running?)"
+                        .to_string()
+                }
+                (q, None) => format!("it is still in the {} queue under that id", q.as_str()),
+            };
+            return self.give_up_follow(why, now);
         }
         let listed = |id: &str| snapshot.entries.iter().find(|e| e.id.as_str() == id);
         // the log: old -> new (-> newer, requeued again)
@@ -635,23 +661,81 @@ impl QueuePane {
         if let Some(new) = found {
             return self.followed_to(new, now);
         }
-        let why = if let Some(new) = left {
-            format!("{old} was requeued as {new}, which has left the queue since")
-        } else if now.timestamp() - since < FOLLOW_SECS {
+        if let Some(new) = left {
+            return self.end_follow(
+                format!("{old} was requeued as {new}, which has left the queue since"),
+                now,
+            );
+        }
+        if !expired {
             return Vec::new();
-        } else if lookalikes.len() > 1 {
+        }
+        let why = if lookalikes.len() > 1 {
             format!(
-                "{old} was requeued, but {} messages in the queue have its sender, recipients and arrival time, and the mail log does not say which it is",
+                "{} messages in the queue have its sender, recipients and arrival time, and the mail log does not say which it is",
                 lookalikes.len()
             )
         } else {
-            format!(
-                "{old} was requeued, but no message in the queue has its sender, recipients and arrival time, and the mail log does not name its new queue id"
-            )
+            "no message in the queue has its sender, recipients and arrival time, and the mail log does not name its new queue id".to_string()
         };
-        self.follow = None;
+        self.give_up_follow(why, now)
+    }
+
+    /// The pane's own clock for a requeued message being followed: past
+    /// [`FOLLOW_SECS`] it gives up even when no listing comes (Postfix
+    /// stopped, postqueue failing or slow), which is when
+    /// [`Self::follow_requeue`] is otherwise asked.
+    fn follow_deadline(
+        &mut self,
+        log: &crate::mail::log::MailLog,
+        now: DateTime<Local>,
+    ) -> Vec<Effect> {
+        let Some(f) = self.follow.as_ref() else {
+            return Vec::new();
+        };
+        let Some(since) = f.since else {
+            return Vec::new();
+        };
+        if (now - since).num_seconds() < FOLLOW_SECS {
+            return Vec::new();
+        }
+        let st = self.instances.get(f.instance);
+        if st.and_then(|s| s.updated).is_some_and(|u| u > since) {
+            // listed since: that listing says where it stands
+            return self.follow_requeue(log, now);
+        }
+        let why = match st.and_then(|s| s.error.as_ref()) {
+            Some(e) => format!("the queue could not be listed since it was requeued: {e}"),
+            None => "the queue has not been listed since it was requeued".to_string(),
+        };
+        self.give_up_follow(why, now)
+    }
+
+    /// Stop following the requeued message after [`FOLLOW_SECS`], saying so
+    /// and `why` in the status line and in its open detail.
+    fn give_up_follow(&mut self, why: String, now: DateTime<Local>) -> Vec<Effect> {
+        let Some(old) = self.follow.as_ref().map(|f| f.old.clone()) else {
+            return Vec::new();
+        };
+        let mins = FOLLOW_SECS / 60;
+        self.end_follow(
+            format!(
+                "{old} was requeued; stopped looking for its new queue id after {mins} minute{}: {why}",
+                plural(mins)
+            ),
+            now,
+        )
+    }
+
+    /// The followed message will not be found: say `why`, in the status
+    /// line and in its open detail.
+    fn end_follow(&mut self, why: String, now: DateTime<Local>) -> Vec<Effect> {
+        let Some(f) = self.follow.take() else {
+            return Vec::new();
+        };
         if let Some(d) = self.detail.as_mut()
-            && d.id == old
+            && d.instance == f.instance
+            && d.id == f.old
         {
             d.gone = Some(why.clone());
         }
@@ -745,10 +829,14 @@ impl QueuePane {
         }
         // maximal_queue_lifetime first, whatever order the queue lists them in
         params.sort_by_key(|p| p.starts_with("bounce"));
+        let whose = match (targets.len(), over) {
+            (1, _) => "It was".to_string(),
+            (_, 1) => "1 of them was".to_string(),
+            (_, n) => format!("{n} of them were"),
+        };
         (over > 0).then(|| {
             format!(
-                "{over} of them {} queued longer than {}: released, {} returned to the sender at the first failed attempt",
-                if over == 1 { "was" } else { "were" },
+                "{whose} queued longer than {}: released, {} returned to the sender at the first failed attempt",
                 params.join(" / "),
                 if over == 1 { "it is" } else { "they are" },
             )
@@ -1090,16 +1178,20 @@ impl QueuePane {
                 op,
                 done,
                 of,
+                one,
             } => {
                 if let Some(st) = self.instances.get_mut(instance) {
-                    st.running = Some((op, done, of));
+                    st.running = Some(Running { op, done, of, one });
                 }
                 Vec::new()
             }
             QueueEvent::Applied { instance, result } => {
-                if let Some(st) = self.instances.get_mut(instance) {
-                    st.running = None;
-                }
+                // the message, when the action was on one (its progress said which)
+                let one = self
+                    .instances
+                    .get_mut(instance)
+                    .and_then(|st| st.running.take())
+                    .and_then(|r| r.one);
                 // An action on several instances reports once per instance: each result names
                 // its instance, and only its own tags are done with (a failed instance's stay).
                 let pre = match self.instances.get(instance) {
@@ -1117,7 +1209,7 @@ impl QueuePane {
                 };
                 if requeued.is_some() {
                     if let Some(f) = self.follow.as_mut() {
-                        f.since = Some(cx.now.timestamp());
+                        f.since = Some(cx.now);
                     }
                 } else if self
                     .follow
@@ -1130,7 +1222,10 @@ impl QueuePane {
                     Ok(o) => {
                         self.tags.retain(|(i, _)| *i != instance);
                         self.tags_unlisted.retain(|(i, _)| *i != instance);
-                        let s = format!("{pre}{}", o.summary());
+                        let s = match &one {
+                            Some(id) => format!("{pre}{}", o.summary_of_one(id)),
+                            None => format!("{pre}{}", o.summary()),
+                        };
                         // green only when every message asked for was done
                         let all = o.done.is_some_and(|n| n as usize == o.asked);
                         self.keep_notice(all, &s, cx.now);
@@ -1344,20 +1439,22 @@ impl QueuePane {
         }
     }
 
-    /// Ask for anything the detail still needs (after a jump).
+    /// Ask for anything the detail still needs (after a jump), and give up
+    /// a requeued message not found in time, even when no listing comes.
     pub(super) fn on_tick_impl(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
         self.set_now(cx.now);
-        match self.detail.as_mut() {
-            Some(d) if d.headers == Loadable::NotAsked => {
-                d.headers = Loadable::Loading;
-                vec![Effect::Queue(QueueEffect::Load {
-                    instance: d.instance,
-                    id: d.id.clone(),
-                    part: Part::Headers,
-                })]
-            }
-            _ => Vec::new(),
+        let mut effects = self.follow_deadline(&cx.shared.mail_log, cx.now);
+        if let Some(d) = self.detail.as_mut()
+            && d.headers == Loadable::NotAsked
+        {
+            d.headers = Loadable::Loading;
+            effects.push(Effect::Queue(QueueEffect::Load {
+                instance: d.instance,
+                id: d.id.clone(),
+                part: Part::Headers,
+            }));
         }
+        effects
     }
 
     pub(super) fn filter_impl(&self) -> &str {
@@ -1490,7 +1587,7 @@ pub fn confirm_text(
         queues.join(" and "),
         ids.join(", ")
     )];
-    lines.push(op.consequence().to_string());
+    lines.push(op.consequence(n).to_string());
     let by_instance: BTreeSet<usize> = targets.iter().map(|t| t.0).collect();
     if instances.len() > 1 || by_instance.len() > 1 {
         let names: Vec<String> = by_instance
@@ -2028,7 +2125,7 @@ mod tests {
             "{s}"
         );
         let out = listed_at(&mut fx, &text, 3 + FOLLOW_SECS);
-        let want = "requeue: 4889DC8909 was requeued, but 2 messages in the queue have its sender, recipients and arrival time, and the mail log does not say which it is";
+        let want = "requeue: 4889DC8909 was requeued; stopped looking for its new queue id after 2 minutes: 2 messages in the queue have its sender, recipients and arrival time, and the mail log does not say which it is";
         assert!(
             matches!(&out[..], [Effect::Notice(n)] if n == want),
             "{out:?}"
@@ -2036,8 +2133,94 @@ mod tests {
         assert_eq!(fx.pane.detail.as_ref().unwrap().id.as_str(), "4889DC8909");
         let s = fx.draw(120, 24, true);
         assert!(
-            s.contains("4889DC8909 was requeued, but 2 messages in the queue"),
+            s.contains("4889DC8909 was requeued; stopped looking for its new queue id after 2"),
             "{s}"
+        );
+        assert!(fx.pane.follow.is_none());
+    }
+
+    fn tick_at(fx: &mut Fx, secs: i64) -> Vec<Effect> {
+        let at = now() + chrono::Duration::seconds(secs);
+        let mut pane = std::mem::replace(&mut fx.pane, QueuePane::new(&Config::default()));
+        let out = pane.on_tick(&mut Cx {
+            now: at,
+            access: fx.access.as_ref(),
+            shared: &mut fx.shared,
+        });
+        fx.pane = pane;
+        out
+    }
+
+    #[test]
+    fn following_a_requeue_gives_up_in_time_when_no_listing_comes() {
+        // Postfix stopped, or postqueue hanging: no listing after the requeue
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        fx.enter();
+        confirm(fx.act(QueueAction::Requeue));
+        requeued(&mut fx);
+        assert!(
+            tick_at(&mut fx, FOLLOW_SECS - 1).is_empty(),
+            "still looking"
+        );
+        assert!(fx.pane.follow.is_some());
+        let out = tick_at(&mut fx, FOLLOW_SECS);
+        let want = "requeue: 4889DC8909 was requeued; stopped looking for its new queue id after 2 minutes: the queue has not been listed since it was requeued";
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == want),
+            "{out:?}"
+        );
+        assert!(fx.pane.follow.is_none());
+        let s = fx.draw(120, 24, true);
+        assert!(!s.contains("looking for it under the new"), "{s}");
+        assert!(
+            s.contains("requeue: 4889DC8909 was requeued; stopped looking"),
+            "{s}"
+        );
+        assert!(tick_at(&mut fx, FOLLOW_SECS + 1).is_empty(), "said once");
+
+        // a listing that fails says why in the same words
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        confirm(fx.act(QueueAction::Requeue));
+        requeued(&mut fx);
+        fx.event(QueueEvent::Listed {
+            instance: 0,
+            at: now() + chrono::Duration::seconds(2),
+            result: Err(QueueError::Spawn {
+                command: "postqueue".into(),
+                detail: "timed out".into(),
+            }),
+        });
+        let out = tick_at(&mut fx, FOLLOW_SECS);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n.starts_with("requeue: 4889DC8909 was requeued; stopped looking for its new queue id after 2 minutes: the queue could not be listed since it was requeued: ") && n.contains("timed out")),
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn a_requeued_message_left_in_the_maildrop_is_given_up_in_words() {
+        // postsuper -r put it in the maildrop, and pickup never reads it
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        confirm(fx.act(QueueAction::Requeue));
+        requeued(&mut fx);
+        let text: String = fixture()
+            .lines()
+            .map(|l| match l.contains("4889DC8909") {
+                true => l.replace(r#""queue_name":"deferred""#, r#""queue_name":"maildrop""#),
+                false => l.to_string(),
+            } + "\n")
+            .collect();
+        assert!(text.contains("maildrop"));
+        assert!(listed_at(&mut fx, &text, 3).is_empty());
+        assert!(tick_at(&mut fx, 60).is_empty(), "still looking");
+        let out = listed_at(&mut fx, &text, FOLLOW_SECS + 3);
+        let want = "requeue: 4889DC8909 was requeued; stopped looking for its new queue id after 2 minutes: it is still in the maildrop: pickup has not read it (is the pickup service in master.cf running?)";
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == want),
+            "{out:?}"
         );
         assert!(fx.pane.follow.is_none());
     }
@@ -2387,6 +2570,125 @@ mod tests {
     }
 
     #[test]
+    fn a_dialog_for_one_message_speaks_of_it() {
+        // the held bounce under the cursor, 45 s old, bounce_queue_lifetime 30s
+        let mut fx = Fx::new(&fixture());
+        fx.event(QueueEvent::Version {
+            instance: 0,
+            result: Ok(MailVersion::parse_postconf("3.7.11\n5d\n30s\n").unwrap()),
+        });
+        fx.act(QueueAction::QueueFilter); // active
+        fx.act(QueueAction::QueueFilter); // deferred
+        fx.act(QueueAction::QueueFilter); // hold
+        assert_eq!(selected_id(&fx), "B0B0B0B0B0");
+        let c = confirm(fx.act(QueueAction::Release));
+        assert_eq!(c.title, "Release 1 message");
+        assert_eq!(
+            c.lines[1..3],
+            [
+                "It goes back to the deferred queue and is retried.",
+                "It was queued longer than bounce_queue_lifetime 30s: released, it is returned to the sender at the first failed attempt"
+            ]
+        );
+        let c = confirm(fx.act(QueueAction::Requeue));
+        assert_eq!(
+            c.lines[1..3],
+            [
+                "It is re-read from the maildrop with a NEW queue id.",
+                "It is on hold: requeue releases it from hold, for delivery"
+            ]
+        );
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert_eq!(c.lines[1], "It is removed for good. No bounce is sent.");
+    }
+
+    #[test]
+    fn an_action_on_one_message_names_it_instead_of_counting() {
+        let mut fx = Fx::new(&fixture());
+        let id = QueueId::parse("4889DC8909").unwrap();
+        for (op, want) in [
+            (QueueOp::Hold, "putting 4889DC8909 on hold (postsuper -h)…"),
+            (QueueOp::Delete, "deleting 4889DC8909 (postsuper -d)…"),
+            (
+                QueueOp::DeliverNow,
+                "asking Postfix to deliver 4889DC8909 now (postqueue -i)…",
+            ),
+        ] {
+            // as it starts: nothing is done yet, which is no news for one message
+            fx.event(QueueEvent::Progress {
+                instance: 0,
+                op,
+                done: 0,
+                of: 1,
+                one: Some(id.clone()),
+            });
+            let s = fx.draw(80, 24, true);
+            assert!(s.contains(want), "{s}");
+            assert!(!s.contains("0 of 1"), "{s}");
+        }
+        fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::DeliverNow,
+                asked: 1,
+                done: Some(1),
+                missed: Some(vec![]),
+                lines: vec![],
+            }),
+        });
+        let s = fx.draw(80, 24, true);
+        assert!(!s.contains("4889DC8909 now (postqueue -i)…"), "{s}");
+        assert!(
+            s.contains("deliver now: asked Postfix to try 4889DC8909"),
+            "{s}"
+        );
+        // the result names it too
+        fx.event(QueueEvent::Progress {
+            instance: 0,
+            op: QueueOp::Hold,
+            done: 0,
+            of: 1,
+            one: Some(id.clone()),
+        });
+        let out = fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::Hold,
+                asked: 1,
+                done: Some(1),
+                missed: Some(vec![]),
+                lines: vec![],
+            }),
+        });
+        assert!(
+            matches!(&out[0], Effect::Notice(n) if n == "hold: 4889DC8909 is on hold"),
+            "{out:?}"
+        );
+        // and when it was not done, says why as before
+        fx.event(QueueEvent::Progress {
+            instance: 0,
+            op: QueueOp::Hold,
+            done: 0,
+            of: 1,
+            one: Some(id.clone()),
+        });
+        let out = fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::Hold,
+                asked: 1,
+                done: Some(0),
+                missed: Some(vec![id.clone()]),
+                lines: vec![],
+            }),
+        });
+        assert!(
+            matches!(&out[0], Effect::Notice(n) if n == "hold: not done: 4889DC8909 is no longer queued or already on hold"),
+            "{out:?}"
+        );
+    }
+
+    #[test]
     fn a_long_action_shows_how_far_it_got() {
         let mut fx = Fx::new(&fixture());
         fx.event(QueueEvent::Progress {
@@ -2394,6 +2696,7 @@ mod tests {
             op: QueueOp::DeliverNow,
             done: 120,
             of: 500,
+            one: None,
         });
         let s = fx.draw(80, 24, true);
         assert!(s.contains("deliver now: 120 of 500 messages done…"), "{s}");

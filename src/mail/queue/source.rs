@@ -15,6 +15,7 @@ use chrono::Local;
 
 use super::commands::{self, MailVersion, Part};
 use super::error::QueueError;
+use super::id::QueueId;
 use super::model::SearchText;
 use super::parse::parse_jsonl;
 use super::{QueueEffect, QueueEvent};
@@ -225,10 +226,15 @@ fn progress_reporter(
     runner: &Runner,
     instance: usize,
     op: super::QueueOp,
-    of: usize,
+    ids: &[QueueId],
 ) -> impl FnMut(usize) + Send + use<> {
     let tx = runner.tx.clone();
+    let of = ids.len();
     let step = (of / 100).max(1);
+    let one = match ids {
+        [id] => Some(id.clone()),
+        _ => None,
+    };
     move |done: usize| {
         if done.is_multiple_of(step) || done == of {
             let _ = tx.try_send(SourceEvent::Queue(QueueEvent::Progress {
@@ -236,6 +242,7 @@ fn progress_reporter(
                 op,
                 done,
                 of,
+                one: one.clone(),
             }));
         }
     }
@@ -285,7 +292,7 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                 } else {
                     match instance(&r, i) {
                         Some(inst) => {
-                            let mut report = progress_reporter(&r, i, op, ids.len());
+                            let mut report = progress_reporter(&r, i, op, &ids);
                             report(0);
                             commands::apply_watching(&access, &inst, op, &ids, &mut report).await
                         }

@@ -118,13 +118,15 @@ impl QueuePane {
             ));
         }
         spans.push(Span::raw("  "));
+        // what waits for someone first (a narrow pane cuts from the end): corrupt files,
+        // deferred mail, held mail (never sent until released); then what is on its way
         for q in [
+            QueueName::Corrupt,
             QueueName::Deferred,
-            QueueName::Active,
             QueueName::Hold,
+            QueueName::Active,
             QueueName::Incoming,
             QueueName::Maildrop,
-            QueueName::Corrupt,
         ] {
             let n = s.count(q);
             if n == 0 && !matches!(q, QueueName::Active | QueueName::Deferred | QueueName::Hold) {
@@ -171,18 +173,18 @@ impl QueuePane {
                     th.muted,
                 )));
             }
-            if let Some((op, done, of)) = st.running {
-                out.push(Line::from(Span::styled(
-                    truncate(
-                        &format!(
-                            "{pre}{}: {done} of {of} message{} done…",
-                            op.verb(),
-                            plural(of)
-                        ),
-                        w,
+            if let Some(r) = &st.running {
+                let text = match &r.one {
+                    Some(id) => format!("{pre}{}", r.op.running_on(id)),
+                    None => format!(
+                        "{pre}{}: {} of {} message{} done…",
+                        r.op.verb(),
+                        r.done,
+                        r.of,
+                        plural(r.of)
                     ),
-                    th.accent,
-                )));
+                };
+                out.push(Line::from(Span::styled(truncate(&text, w), th.accent)));
             }
             if st.bad_lines > 0 {
                 out.push(Line::from(Span::styled(
@@ -701,17 +703,36 @@ impl QueuePane {
             format!("Recipients ({})", e.recipients.len()),
             th.header,
         )));
-        for r in &e.recipients {
+        // recipients one after the other with the same reason (a list mailing, all through
+        // the relay) are named each, and their reason said once after the last of them
+        for (i, r) in e.recipients.iter().enumerate() {
             let mut spans = vec![Span::styled(format!("  {}", r.address), th.text)];
             if let Some(o) = &r.orig_address {
                 spans.push(Span::styled(format!(" (was {o})"), th.muted));
             }
             lines.push(Line::from(spans));
+            if e.recipients
+                .get(i + 1)
+                .is_some_and(|n| n.reason == r.reason)
+            {
+                continue;
+            }
+            let same = 1 + e.recipients[..i]
+                .iter()
+                .rev()
+                .take_while(|p| p.reason == r.reason)
+                .count();
             if let Some((kind, text)) = &r.reason {
                 let (tag, st) = match kind {
-                    ReasonKind::Delay => ("deferred: ", th.warn),
-                    ReasonKind::Bounce => ("bounce: ", th.error),
+                    ReasonKind::Delay => ("deferred", th.warn),
+                    ReasonKind::Bounce => ("bounce", th.error),
                     ReasonKind::Other => ("", th.muted),
+                };
+                let tag = match (tag, same) {
+                    ("", 1) => String::new(),
+                    ("", n) => format!("the {n} above: "),
+                    (t, 1) => format!("{t}: "),
+                    (t, n) => format!("{t}, the {n} above: "),
                 };
                 for l in wrap_words(
                     &format!("{tag}{text}"),
@@ -873,7 +894,7 @@ mod tests {
         fx.act(QueueAction::TagAll);
         let s = fx.draw(60, 20, true);
         assert!(
-            s.contains("│total 6  oldest 1d01h  deferred 4  active 1  hold 1"),
+            s.contains("│total 6  oldest 1d01h  deferred 4  hold 1  active 1"),
             "{s}"
         );
         assert!(
@@ -1031,6 +1052,62 @@ mod tests {
         // passing causes only: nothing said
         let fx = Fx::new(&fixture());
         assert!(!fx.draw(80, 24, true).contains("held here"));
+        // with a cause named, 80 columns still show how much is on hold
+        let mut held = fixture() + &line("4889DC8901", creds);
+        held.push_str(&line("4889DC8902", creds));
+        let fx = Fx::new(&held);
+        let s = fx.draw(80, 24, true);
+        assert!(
+            s.lines().nth(1).unwrap().contains(
+                "│total 8  oldest 1d01h  held here 2 SES credentials  deferred 6  hold 1  activ…│"
+            ),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn recipients_with_one_reason_have_it_said_once() {
+        // a mailing to 40 recipients through the relay: 40 addresses, one reason, not 40
+        let throttle = "host email-smtp.us-east-1.amazonaws.com[54.0.0.10] said: 454 Throttling \
+                        failure: Maximum sending rate exceeded. (in reply to end of DATA command)";
+        let grey = "host mx.example.net[198.51.100.7] said: 451 4.7.1 Greylisted, please try \
+                    again later (in reply to RCPT TO command)";
+        let mut rcpts: Vec<serde_json::Value> = (0..40)
+            .map(|i| serde_json::json!({"address": format!("list{i}@example.org"), "delay_reason": throttle}))
+            .collect();
+        rcpts.push(serde_json::json!({"address": "ann@example.net", "delay_reason": grey}));
+        rcpts.push(serde_json::json!({"address": "bob@example.org", "delay_reason": throttle}));
+        let text = serde_json::json!({"queue_name":"deferred","queue_id":"D00D00D00D",
+            "arrival_time":NOW-600,"message_size":400,"sender":"news@shop.example",
+            "recipients":rcpts})
+        .to_string()
+            + "\n";
+        let mut fx = Fx::new(&text);
+        fx.enter();
+        let s = fx.draw(80, 80, true);
+        assert_eq!(s.matches("Throttling").count(), 2, "{s}");
+        assert!(s.contains("│  list39@example.org"), "{s}");
+        assert!(
+            s.contains(
+                "│    deferred, the 40 above: host email-smtp.us-east-1.amazonaws.com[54.0.0.10]"
+            ),
+            "{s}"
+        );
+        // each run of its own: the next recipients' reasons follow them
+        assert!(s.contains("│  ann@example.net"), "{s}");
+        assert!(
+            s.contains("│    deferred: host mx.example.net[198.51.100.7] said: 451 4.7.1"),
+            "{s}"
+        );
+        assert!(
+            s.contains("│    deferred: host email-smtp.us-east-1.amazonaws.com[54.0.0.10] said:"),
+            "{s}"
+        );
+        assert!(
+            s.find("list39@").unwrap() < s.find("the 40 above").unwrap()
+                && s.find("the 40 above").unwrap() < s.find("ann@example.net").unwrap(),
+            "{s}"
+        );
     }
 
     #[test]
