@@ -251,9 +251,10 @@ fn fmt_window(secs: u64) -> String {
 /// side (deferred: it goes once fixed), then the remote side's refusals, then its delays.
 /// Within each, the cause that stops the most mail first (a sandboxed account fails every
 /// recipient, and the notices of those bounces then fail as an unverified sender).
-const PRECEDENCE: [Category; 37] = [
+const PRECEDENCE: [Category; 40] = [
     Category::Lost,
     Category::Discarded,
+    Category::Held,
     Category::SesSendingPaused,
     Category::SesRecipientNotVerified,
     Category::SesSenderNotVerified,
@@ -281,6 +282,8 @@ const PRECEDENCE: [Category; 37] = [
     Category::ContentRejected,
     Category::MailLoop,
     Category::Expired,
+    Category::ContentRule,
+    Category::MilterReject,
     Category::Rejected,
     Category::MailboxFull,
     Category::Suspended,
@@ -483,6 +486,13 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
             s.deleted
         ));
     }
+    if s.held > 0 {
+        // waiting for someone here: the hold queue keeps it until it is released or deleted
+        summary.push_str(&format!(
+            "; {} message(s) put on hold by a HOLD rule (waiting in the hold queue)",
+            s.held
+        ));
+    }
     // what to do about the commonest cause, in one sentence: the person on call reads this line
     // and not the console
     // (a deletion needs nothing done: the next cause's advice is the one worth the line)
@@ -528,6 +538,7 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
         (s.undeliverable, "undeliverable"),
         (s.lost, "lost"),
         (s.deleted, "deleted"),
+        (s.held, "held"),
     ] {
         report.metric(
             Metric::new(

@@ -101,10 +101,12 @@ pub enum RowStatus {
     Deleted,
     /// Refused at reception (smtpd `NOQUEUE: reject`, cleanup reject).
     Rejected,
+    /// Put in the hold queue by a HOLD rule: it waits there until someone releases or deletes it.
+    Held,
 }
 
 impl RowStatus {
-    pub const ALL: [RowStatus; 8] = [
+    pub const ALL: [RowStatus; 9] = [
         RowStatus::Sent,
         RowStatus::Deferred,
         RowStatus::Bounced,
@@ -113,6 +115,7 @@ impl RowStatus {
         RowStatus::Lost,
         RowStatus::Deleted,
         RowStatus::Rejected,
+        RowStatus::Held,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -125,6 +128,7 @@ impl RowStatus {
             RowStatus::Lost => "lost",
             RowStatus::Deleted => "deleted",
             RowStatus::Rejected => "rejected",
+            RowStatus::Held => "held",
         }
     }
 
@@ -214,8 +218,9 @@ pub struct Message {
     pub held: bool,
     pub expired: bool,
     pub lost: bool,
-    /// Refused while it was received (a cleanup rule, a milter): the bounce it gets is that.
-    pub rejected: bool,
+    /// Refused while it was received (a cleanup rule, a milter): the bounce it gets is that, of
+    /// this cause.
+    pub rejected: Option<Category>,
     /// This message is a bounce (or other notification) for that one.
     pub bounce_of: Option<QueueId>,
     /// The notification this message caused.
@@ -247,7 +252,7 @@ impl Message {
             held: false,
             expired: false,
             lost: false,
-            rejected: false,
+            rejected: None,
             bounce_of: None,
             notification: None,
             requeued_from: None,
@@ -623,21 +628,22 @@ impl MailLog {
                 Kind::Client(c) => m.client = Some(c.into()),
                 Kind::MessageId(mid) => m.message_id = Some(mid.into()),
                 Kind::Delivery(d) => {
-                    let (category, ses) = if d.status.is_failure() && m.rejected {
-                        // the bounce that cleanup's reject (a header or body rule) sends back
-                        (Some(Category::Rejected), None)
-                    } else if d.status.is_failure() {
-                        let (c, ses) = classify_with_ses(
-                            d.status,
-                            d.dsn.as_ref(),
-                            d.reason.as_ref(),
-                            d.to.as_ref(),
-                            d.relay.as_ref(),
-                        );
-                        (Some(c), ses)
-                    } else {
-                        (None, None)
-                    };
+                    let (category, ses) =
+                        if let Some(c) = m.rejected.filter(|_| d.status.is_failure()) {
+                            // the bounce that cleanup's reject (a header or body rule) sends back
+                            (Some(c), None)
+                        } else if d.status.is_failure() {
+                            let (c, ses) = classify_with_ses(
+                                d.status,
+                                d.dsn.as_ref(),
+                                d.reason.as_ref(),
+                                d.to.as_ref(),
+                                d.relay.as_ref(),
+                            );
+                            (Some(c), ses)
+                        } else {
+                            (None, None)
+                        };
                     let d = if self.limits.attempts || d.status.is_failure() {
                         d.map(Into::<Clean>::into)
                     } else {
@@ -765,16 +771,43 @@ impl MailLog {
                     reply,
                     from,
                     to,
+                    milter,
                 } => {
-                    m.rejected = true;
-                    new_outcomes.push(reject_outcome(
+                    let o = reject_outcome(
                         time,
                         Some(id.clone()),
                         stage.into(),
                         reply.into(),
                         from.map(Into::into),
                         to.map(Into::into),
-                    ));
+                        milter,
+                    );
+                    m.rejected = o.category;
+                    new_outcomes.push(o);
+                }
+                Kind::Hold { what, from, to } => {
+                    // waiting for a person, not failed: the row says where it is and why
+                    m.held = true;
+                    if m.from.is_none() {
+                        m.from = from.map(Into::into);
+                    }
+                    new_outcomes.push(Outcome {
+                        seq: 0,
+                        time,
+                        queue_id: Some(id.clone()),
+                        status: RowStatus::Held,
+                        category: Some(Category::Held),
+                        from: m.from.clone(),
+                        to: to.map(Into::into).unwrap_or_default(),
+                        relay: Clean::default(),
+                        dsn: Clean::default(),
+                        reason: Clean::new(&format!(
+                            "held by a HOLD rule until released: {}",
+                            what.as_ref()
+                        )),
+                        ses: None,
+                        bounce_of: m.bounce_of.clone(),
+                    });
                 }
                 Kind::Discard { what, from, to } => {
                     // dropped on purpose, and gone: no `removed` line follows (a `message-id`
@@ -890,6 +923,7 @@ impl MailLog {
                 reply,
                 from,
                 to,
+                milter,
             } => {
                 let o = reject_outcome(
                     time,
@@ -898,6 +932,7 @@ impl MailLog {
                     reply.into(),
                     from.map(Into::into),
                     to.map(Into::into),
+                    milter,
                 );
                 self.push_outcome(o, res);
             }
@@ -1002,16 +1037,26 @@ fn reject_outcome(
     reply: Clean,
     from: Option<Clean>,
     to: Option<Clean>,
+    milter: bool,
 ) -> Outcome {
-    let category = if reply.to_ascii_lowercase().contains("relay access denied") {
+    // cleanup's content rules name what they matched first: `header Subject: ...`, `body ...`
+    let content_rule = ["header ", "body ", "mime-header ", "nested-header "]
+        .iter()
+        .any(|p| stage.starts_with(p));
+    let category = if milter {
+        Category::MilterReject
+    } else if content_rule {
+        Category::ContentRule
+    } else if reply.to_ascii_lowercase().contains("relay access denied") {
         Category::RelayDenied
     } else {
         Category::Rejected
     };
+    // smtpd's reply starts with its code (`554 5.7.1 ...`), a cleanup rule's with the dsn
     let dsn = reply
         .split_whitespace()
-        .nth(1)
-        .filter(|d| d.contains('.'))
+        .take(2)
+        .find(|d| d.len() >= 5 && d.as_bytes()[1] == b'.' && d.starts_with(['2', '4', '5']))
         .unwrap_or("");
     Outcome {
         seq: 0,
@@ -1574,10 +1619,11 @@ Dec  4 22:50:41 mx postfix/cleanup[2]: 4F46C98E0E3: message-id=<1@mx>",
         let o = &log.outcomes()[0];
         assert_eq!(
             (o.status, o.category),
-            (RowStatus::Rejected, Some(Category::Rejected))
+            (RowStatus::Rejected, Some(Category::MilterReject))
         );
         assert_eq!(o.reason.as_str(), "550 5.5.0 Service unavailable");
         assert_eq!(o.relay.as_str(), "CONNECT from localhost[127.0.0.1]");
+        assert_eq!(o.dsn.as_str(), "5.5.0");
         feed(
             &mut log,
             "Dec  4 22:50:42 mx postfix/pickup[1]: 538E198E0E3: uid=0 from=<app@example.com>
@@ -1588,7 +1634,101 @@ Dec  4 22:50:42 mx postfix/cleanup[2]: 538E198E0E3: hold: header Subject: review
             .unwrap();
         assert!(m.held);
         assert_eq!(m.state(), MessageState::Queued);
-        assert_eq!(log.outcomes().len(), 1, "holding is no failure");
+        // held: a row that says so, of its own status, naming the rule
+        let o = &log.outcomes()[1];
+        assert_eq!(
+            (o.status, o.category),
+            (RowStatus::Held, Some(Category::Held))
+        );
+        assert_eq!(o.queue_id.as_ref().map(|q| q.as_str()), Some("538E198E0E3"));
+        assert_eq!(o.from.as_deref(), Some("app@example.com"));
+        assert_eq!(o.to.as_str(), "ann@example.org");
+        assert!(
+            o.reason
+                .starts_with("held by a HOLD rule until released: header Subject: review me"),
+            "{o:?}"
+        );
+        assert!(o.reason.ends_with(": held for review"), "{o:?}");
+        assert!(Category::Held.remedy().contains("postsuper -H"));
+    }
+
+    #[test]
+    fn cleanup_rules_and_milters_are_named_as_this_hosts_own() {
+        let mut log = MailLog::default();
+        // a header rule on mail submitted here, and the bounce cleanup sends for it
+        feed(
+            &mut log,
+            "Dec  6 12:56:37 mx postfix/pickup[5]: EEF7298C67D: uid=0 from=<app@example.com>
+Dec  6 12:56:37 mx postfix/cleanup[6]: EEF7298C67D: reject: header Subject: reject-me from local; from=<app@example.com> to=<reject-me@example.org>: 5.7.1 content not wanted
+Dec  6 12:56:37 mx postfix/cleanup[6]: EEF7298C67D: to=<reject-me@example.org>, relay=none, delay=0.03, delays=0.03/0/0/0, dsn=5.7.1, status=bounced (content not wanted)",
+        );
+        let rows: Vec<_> = log.outcomes().iter().collect();
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(
+            (rows[0].status, rows[0].category, rows[0].dsn.as_str()),
+            (RowStatus::Rejected, Some(Category::ContentRule), "5.7.1")
+        );
+        assert_eq!(
+            rows[0].relay.as_str(),
+            "header Subject: reject-me from local"
+        );
+        assert_eq!(
+            (rows[1].status, rows[1].category),
+            (RowStatus::Bounced, Some(Category::ContentRule))
+        );
+        // a body rule on mail received over SMTP, and a milter at the end of the message
+        feed(
+            &mut log,
+            "Dec  6 13:00:01 mx postfix/cleanup[6]: 4A1B298C67D: reject: body click http://x.example/ from mail.example.net[192.0.2.7]; from=<a@example.net> to=<b@example.com> proto=ESMTP helo=<mail.example.net>: 5.7.1 no links
+Dec  6 13:00:02 mx postfix/cleanup[6]: 4B2C398C67D: milter-reject: END-OF-MESSAGE from mail.example.net[192.0.2.7]: 5.7.1 Rejected by DMARC policy; from=<a@example.net> to=<b@example.com> proto=ESMTP helo=<mail.example.net>",
+        );
+        let body = &log.outcomes()[2];
+        assert_eq!(
+            (body.status, body.category, body.dsn.as_str()),
+            (RowStatus::Rejected, Some(Category::ContentRule), "5.7.1")
+        );
+        assert_eq!(body.reason.as_str(), "5.7.1 no links");
+        let milter = &log.outcomes()[3];
+        assert_eq!(
+            (milter.status, milter.category, milter.dsn.as_str()),
+            (RowStatus::Rejected, Some(Category::MilterReject), "5.7.1")
+        );
+        assert_eq!(
+            milter.relay.as_str(),
+            "END-OF-MESSAGE from mail.example.net[192.0.2.7]"
+        );
+        assert_eq!(milter.reason.as_str(), "5.7.1 Rejected by DMARC policy");
+        assert_eq!(milter.to.as_str(), "b@example.com");
+        for c in [Category::ContentRule, Category::MilterReject] {
+            assert!(c.meaning().contains("this host"), "{c:?}");
+        }
+        assert!(Category::ContentRule.remedy().contains("header_checks"));
+        assert!(Category::MilterReject.remedy().contains("smtpd_milters"));
+    }
+
+    #[test]
+    fn warn_and_redirect_rules_are_no_failure() {
+        let mut log = MailLog::default();
+        feed(
+            &mut log,
+            "Dec  6 12:56:38 mx postfix/pickup[5]: 072FE98C782: uid=0 from=<app@example.com>
+Dec  6 12:56:38 mx postfix/cleanup[6]: 072FE98C782: warning: header Subject: warn-me from local; from=<app@example.com> to=<warn-me@example.org>: looks odd
+Dec  6 12:56:38 mx postfix/qmgr[7]: 072FE98C782: from=<app@example.com>, size=327, nrcpt=1 (queue active)
+Dec  6 12:56:38 mx postfix/pickup[5]: 0C9AC98C755: uid=0 from=<app@example.com>
+Dec  6 12:56:38 mx postfix/cleanup[6]: 0C9AC98C755: redirect: header Subject: redirect-me from local; from=<app@example.com> to=<redirect-me@example.org>: other@example.org
+Dec  6 12:56:38 mx postfix/qmgr[7]: 0C9AC98C755: from=<app@example.com>, size=335, nrcpt=1 (queue active)
+Dec  6 12:56:38 mx postfix/smtp[8]: 0C9AC98C755: to=<other@example.org>, orig_to=<redirect-me@example.org>, relay=127.0.0.1[127.0.0.1]:43469, delay=0.11, delays=0/0.01/0.04/0.04, dsn=2.0.0, status=sent (250 Ok)
+Dec  6 12:56:38 mx postfix/qmgr[7]: 0C9AC98C755: removed",
+        );
+        assert!(
+            log.outcomes().iter().all(|o| !o.status.is_failure()),
+            "{:?}",
+            log.outcomes()
+        );
+        let warned = log
+            .message(&QueueId::parse("072FE98C782").unwrap())
+            .unwrap();
+        assert!(!warned.held && warned.state() == MessageState::Queued);
     }
 
     #[test]

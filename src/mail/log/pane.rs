@@ -92,8 +92,9 @@ pub enum StatusFilter {
 
 impl StatusFilter {
     fn next(self) -> StatusFilter {
-        const ORDER: [RowStatus; 7] = [
+        const ORDER: [RowStatus; 8] = [
             RowStatus::Deferred,
+            RowStatus::Held,
             RowStatus::Bounced,
             RowStatus::Expired,
             RowStatus::Lost,

@@ -188,6 +188,8 @@ pub struct StatusTotals {
     /// Deleted with `postsuper -d` before a final delivery (not in `lost`).
     pub deleted: u64,
     pub rejected: u64,
+    /// Put in the hold queue by a HOLD rule (cleanup `hold:`), waiting to be released.
+    pub held: u64,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -499,6 +501,7 @@ impl Accumulator {
             RowStatus::Lost => s.lost += 1,
             RowStatus::Deleted => s.deleted += 1,
             RowStatus::Rejected => s.rejected += 1,
+            RowStatus::Held => s.held += 1,
         }
         let sender = o
             .from
@@ -532,6 +535,8 @@ impl Accumulator {
             RowStatus::Lost => row.lost += 1,
             RowStatus::Deleted => row.deleted += 1,
             RowStatus::Rejected => row.rejected += 1,
+            // not a failure of the sender's mail: waiting for someone here
+            RowStatus::Held => {}
         }
         // whether its mail moved again after its latest failure (a password or an identity
         // fixed since); lost and deleted mail is no failure of its route, and is not undone.
@@ -552,7 +557,7 @@ impl Accumulator {
                 row.last_failure = Some(row.last_failure.map_or(o.time, |t| t.max(o.time)));
                 row.delivered_since = None;
             }
-            RowStatus::Lost | RowStatus::Deleted | RowStatus::Rejected => {}
+            RowStatus::Lost | RowStatus::Deleted | RowStatus::Rejected | RowStatus::Held => {}
         }
         if matches!(
             o.status,
@@ -967,6 +972,7 @@ pub fn render_text(r: &Report) -> String {
         ("lost", st.lost),
         ("deleted (postsuper -d)", st.deleted),
         ("rejected at reception", st.rejected),
+        ("held by a rule", st.held),
     ];
     columns(
         &mut s,

@@ -139,7 +139,7 @@ impl SenderTallies {
             RowStatus::Expired => 3,
             RowStatus::Lost => 4,
             RowStatus::Deleted => 5,
-            RowStatus::Rejected => return,
+            RowStatus::Rejected | RowStatus::Held => return,
         };
         let key = from.to_ascii_lowercase();
         let t = self.senders.entry(key).or_default();

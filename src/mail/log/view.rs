@@ -70,8 +70,8 @@ pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
 fn status_style(s: RowStatus, cx: &ViewCx<'_>) -> Style {
     match s {
         RowStatus::Sent => cx.theme.ok,
-        // deleted on purpose: worth seeing, not an alarm
-        RowStatus::Deferred | RowStatus::Deleted => cx.theme.warn,
+        // deleted on purpose, or held for someone to look at: worth seeing, not an alarm
+        RowStatus::Deferred | RowStatus::Deleted | RowStatus::Held => cx.theme.warn,
         _ => cx.theme.error,
     }
 }
