@@ -111,10 +111,10 @@ fn missing_hint(errors: &mut [Clean], files: &[PathBuf]) {
             .iter()
             .any(|f| *e == Clean::new(&unavailable_message(f, &not_found)))
         {
-            *e = Clean::new(&format!(
-                "{e} (no syslog daemon writing it? set source = \"journal\" in [mail_log], or \
-                 files to Postfix's own maillog_file)"
-            ));
+            e.push(
+                " (no syslog daemon writing it? set source = \"journal\" in [mail_log], or \
+                 files to Postfix's own maillog_file)",
+            );
         }
     }
 }

@@ -707,12 +707,17 @@ impl MailLog {
                         new_outcomes.push(Outcome {
                             status: RowStatus::Lost,
                             category: Some(Category::Lost),
-                            reason: Clean::new(&format!(
-                                "the bounce notification for {} could not be delivered to <{}>: {}",
-                                m.bounce_of.as_ref().map(|b| b.as_str()).unwrap_or("?"),
-                                o.to,
-                                o.reason
-                            )),
+                            reason: {
+                                // the address and the reply are clean already: joined as they are
+                                let mut r = Clean::new(&format!(
+                                    "the bounce notification for {} could not be delivered to <",
+                                    m.bounce_of.as_ref().map(|b| b.as_str()).unwrap_or("?"),
+                                ));
+                                r.push_clean(&o.to);
+                                r.push(">: ");
+                                r.push_clean(&o.reason);
+                                r
+                            },
                             ..o.clone()
                         });
                     }
@@ -1092,9 +1097,11 @@ fn discard_outcome(
         to: to.unwrap_or_default(),
         relay: Clean::default(),
         dsn: Clean::default(),
-        reason: Clean::new(&format!(
-            "discarded by a DISCARD rule, the sender not told: {what}"
-        )),
+        reason: {
+            let mut r = Clean::new("discarded by a DISCARD rule, the sender not told: ");
+            r.push_clean(&what);
+            r
+        },
         ses: None,
         bounce_of: None,
     }
@@ -1650,6 +1657,33 @@ Dec  4 22:50:42 mx postfix/cleanup[2]: 538E198E0E3: hold: header Subject: review
         );
         assert!(o.reason.ends_with(": held for review"), "{o:?}");
         assert!(Category::Held.remedy().contains("postsuper -H"));
+    }
+
+    #[test]
+    fn a_discarded_or_lost_rows_reason_is_escaped_once() {
+        // an ESC byte and the two characters `\e`, joined into opsdeck's own sentence: each
+        // shown as it is in the line's own escapes, not escaped a second time
+        let mut log = MailLog::default();
+        feed(
+            &mut log,
+            "Dec  4 22:52:00 mx postfix/cleanup[2]: 5A0B198E0E4: discard: header Subject: \u{1b}[31mred and \\e[0m from local; from=<app@example.com> to=<bob@example.org>: spam rule
+Dec  4 22:52:01 mx postfix/bounce[5]: 5A0B198E0E3: sender non-delivery notification: 5A0B198E0E5
+Dec  4 22:52:01 mx postfix/qmgr[3]: 5A0B198E0E5: from=<>, size=10, nrcpt=1 (queue active)
+Dec  4 22:52:02 mx postfix/smtp[4]: 5A0B198E0E5: to=<app@example.com>, relay=none, delay=1, delays=1/0/0/0, dsn=5.0.0, status=bounced (no \u{1b}[2J but \\e[2J)",
+        );
+        let discarded = &log.outcomes()[0];
+        assert!(
+            discarded
+                .reason
+                .contains(r"header Subject: \e[31mred and \\e[0m from local"),
+            "{discarded:?}"
+        );
+        let lost = log.outcomes().back().unwrap();
+        assert_eq!(lost.status, RowStatus::Lost);
+        assert_eq!(
+            lost.reason.as_str(),
+            r"the bounce notification for 5A0B198E0E3 could not be delivered to <app@example.com>: no \e[2J but \\e[2J"
+        );
     }
 
     #[test]

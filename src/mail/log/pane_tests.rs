@@ -453,7 +453,7 @@ fn overview_tile_80x8() {
 #[test]
 fn hostile_lines_never_reach_the_terminal_raw() {
     let mut w = World::new();
-    let evil = "Nov 27 19:39:00 vm postfix/smtp[1]: ABCDE12345: to=<\u{1b}]0;owned\u{7}@x.example>, relay=none, delay=1, delays=1/0/0/0, dsn=5.0.0, status=bounced (\u{1b}[2J\u{1b}[31mred \u{202e}evil\u{0} \u{9b}31m)";
+    let evil = "Nov 27 19:39:00 vm postfix/smtp[1]: ABCDE12345: to=<\u{1b}]0;owned\u{7}@x.example>, relay=none, delay=1, delays=1/0/0/0, dsn=5.0.0, status=bounced (\u{1b}[2J\u{1b}[31mred \u{202e}evil\u{0} \u{9b}31m, not \\e[0m)";
     let long = format!(
         "Nov 27 19:39:01 vm postfix/smtp[1]: ABCDE12346: to=<a@b>, relay=none, delay=1, delays=1/0/0/0, dsn=4.0.0, status=deferred ({})",
         "A".repeat(1 << 20)
@@ -485,6 +485,13 @@ fn hostile_lines_never_reach_the_terminal_raw() {
     for c in b.content() {
         assert!(!c.symbol().chars().any(crate::sanitize::is_unsafe_char));
     }
+    // an ESC byte shows as `\e`, the two characters `\e` that were in the line as `\\e`
+    assert!(
+        w.screen(80, 24, true)
+            .contains(r"Evidence: \e[2J\e[31mred \u{202e}evil\0 \u{9b}31m, not \\e[0m"),
+        "{}",
+        w.screen(80, 24, true)
+    );
     insta::assert_snapshot!("failures_hostile_detail_80x24", w.screen(80, 24, true));
 }
 
