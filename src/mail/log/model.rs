@@ -209,8 +209,10 @@ pub struct Message {
     pub client: Option<Clean>,
     pub lines: Vec<Clean>,
     pub lines_dropped: usize,
-    /// Final status per recipient, and the last deferral per recipient.
+    /// Final status per recipient.
     pub finals: Vec<(Clean, Status)>,
+    /// Recipients whose latest attempt was deferred (no final status yet).
+    pub waiting: Vec<Clean>,
     pub last_attempt: Option<Outcome>,
     pub removed: bool,
     pub deleted: bool,
@@ -245,6 +247,7 @@ impl Message {
             lines: Vec::new(),
             lines_dropped: 0,
             finals: Vec::new(),
+            waiting: Vec::new(),
             last_attempt: None,
             removed: false,
             deleted: false,
@@ -678,6 +681,9 @@ impl MailLog {
                     if d.status.is_final() {
                         m.finals.retain(|(r, _)| r != &d.to);
                         m.finals.push((d.to.clone(), d.status));
+                        m.waiting.retain(|r| r != &d.to);
+                    } else if !m.waiting.contains(&d.to) {
+                        m.waiting.push(d.to.clone());
                     }
                     m.last_attempt = Some(if self.limits.attempts {
                         o.clone()
@@ -831,6 +837,42 @@ impl MailLog {
                     ));
                 }
                 Kind::SaslWarning(_) | Kind::TlsWarning(_) | Kind::Warning(_) | Kind::Other => {}
+            }
+            // deleted after some recipients had their final status: the others are the
+            // deletion's (those deferred by name; qmgr's nrcpt counts those never tried too)
+            let unfinished = m.waiting.len().max(
+                m.nrcpt
+                    .map_or(0, |n| (n as usize).saturating_sub(m.finals.len())),
+            );
+            let partly = deleted_now && !m.finals.is_empty() && unfinished > 0;
+            if partly && !m.lost && !m.requeued && !m.expired {
+                let mut reason = Clean::new(&format!(
+                    "deleted with postsuper -d after {} of its recipients had a final status, \
+                     before one for {unfinished} more",
+                    m.finals.len()
+                ));
+                for (i, r) in m.waiting.iter().take(3).enumerate() {
+                    reason.push(if i == 0 { ": " } else { ", " });
+                    reason.push_clean(r);
+                }
+                if m.waiting.len() > 3 {
+                    reason.push(&format!(" and {} more", m.waiting.len() - 3));
+                }
+                reason.push("; the sender was not told");
+                new_outcomes.push(Outcome {
+                    seq: 0,
+                    time,
+                    queue_id: Some(id.clone()),
+                    status: RowStatus::Deleted,
+                    category: Some(Category::Deleted),
+                    from: m.from.clone(),
+                    to: m.waiting.first().cloned().unwrap_or_default(),
+                    relay: Clean::default(),
+                    dsn: Clean::default(),
+                    reason,
+                    ses: None,
+                    bounce_of: m.bounce_of.clone(),
+                });
             }
             if finish
                 && !m.lost
@@ -1500,6 +1542,57 @@ Nov 27 10:00:03 mx postfix/qmgr[3]: EEEE000002: removed
 Nov 27 10:05:00 mx postfix/postsuper[9]: DDDD000001: removed
 Nov 27 10:05:00 mx postfix/postsuper[9]: Deleted: 1 message
 ";
+
+    #[test]
+    fn a_message_deleted_after_some_recipients_were_delivered_names_the_others() {
+        // three recipients: one delivered, two deferred, then the message deleted
+        let mut log = MailLog::default();
+        feed(
+            &mut log,
+            "\
+Nov 27 10:00:00 mx postfix/qmgr[3]: FFFF000003: from=<app@example.com>, size=300, nrcpt=3 (queue active)
+Nov 27 10:00:01 mx postfix/smtp[4]: FFFF000003: to=<ann@example.org>, relay=mx.example.org[192.0.2.2]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+Nov 27 10:00:01 mx postfix/smtp[5]: FFFF000003: to=<bob@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=4.7.1, status=deferred (host mx.example.net[192.0.2.1] said: 450 4.7.1 try again later (in reply to RCPT TO command))
+Nov 27 10:00:01 mx postfix/smtp[5]: FFFF000003: to=<cy@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=4.7.1, status=deferred (host mx.example.net[192.0.2.1] said: 450 4.7.1 try again later (in reply to RCPT TO command))
+Nov 27 10:05:00 mx postfix/postsuper[9]: FFFF000003: removed
+Nov 27 10:05:00 mx postfix/postsuper[9]: Deleted: 1 message
+",
+        );
+        let deleted: Vec<_> = log
+            .outcomes()
+            .iter()
+            .filter(|o| o.status == RowStatus::Deleted)
+            .collect();
+        assert_eq!(deleted.len(), 1, "one row for the message: {deleted:?}");
+        let d = deleted[0];
+        assert_eq!(d.category, Some(Category::Deleted));
+        assert_eq!(d.from.as_deref(), Some("app@example.com"));
+        assert_eq!(d.to.as_str(), "bob@example.net");
+        assert_eq!(
+            d.reason.as_str(),
+            "deleted with postsuper -d after 1 of its recipients had a final status, before one \
+             for 2 more: bob@example.net, cy@example.net; the sender was not told"
+        );
+        assert_eq!(
+            log.final_status("FFFF000003").unwrap().state,
+            MessageState::Deleted
+        );
+        // every recipient delivered, then deleted (nothing left): no row
+        let mut log = MailLog::default();
+        feed(
+            &mut log,
+            "\
+Nov 27 10:00:00 mx postfix/qmgr[3]: FFFF000004: from=<app@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 10:00:01 mx postfix/smtp[4]: FFFF000004: to=<ann@example.org>, relay=mx.example.org[192.0.2.2]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+Nov 27 10:05:00 mx postfix/postsuper[9]: FFFF000004: removed
+",
+        );
+        assert!(
+            log.outcomes().iter().all(|o| o.status == RowStatus::Sent),
+            "{:?}",
+            log.outcomes()
+        );
+    }
 
     #[test]
     fn a_message_deleted_with_postsuper_is_deleted_not_lost() {
