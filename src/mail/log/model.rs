@@ -319,6 +319,8 @@ pub struct WindowCounts {
     pub older_status: Vec<(RowStatus, usize)>,
     pub recent_categories: Vec<(Category, usize)>,
     pub older_categories: Vec<(Category, usize)>,
+    /// Outcomes stamped after the time counted to.
+    pub ahead: usize,
 }
 
 /// A warning line worth showing (SASL, TLS, other).
@@ -484,21 +486,28 @@ impl MailLog {
         &self.warnings
     }
 
-    /// Outcomes since each of two times (the pane's last hour and last day), counted by status
-    /// and by failure category: every outcome, not only those kept for the table, by the minute
-    /// (the minute a time falls in counts whole), at most [`Limits::tally_window`] back. Empty
-    /// when that is zero.
+    /// Outcomes from each of two times to `now` (the pane's last hour and last day), counted by
+    /// status and by failure category: every outcome, not only those kept for the table, by the
+    /// minute (the minute a time falls in counts whole), at most [`Limits::tally_window`] back.
+    /// Outcomes stamped after `now` are in neither window but counted apart
+    /// ([`WindowCounts::ahead`]): a line from a clock that ran ahead would otherwise count in "the
+    /// last hour" for hours. Empty when the window is zero.
     pub fn window_counts(
         &self,
         recent: DateTime<FixedOffset>,
         older: DateTime<FixedOffset>,
+        now: DateTime<FixedOffset>,
     ) -> WindowCounts {
         let sums = |since| {
             self.tallies
                 .as_ref()
-                .map(|(_, totals)| totals.since(since))
+                .map(|(_, totals)| totals.between(since, Some(now)))
                 .unwrap_or_default()
         };
+        let ahead = self
+            .tallies
+            .as_ref()
+            .map_or(0, |(_, totals)| totals.ahead_of(now));
         let (recent, older): (WindowSums, WindowSums) = (sums(recent), sums(older));
         let status = [recent.status, older.status];
         let category = [recent.category, older.category];
@@ -525,6 +534,7 @@ impl MailLog {
             older_status: statuses(1),
             recent_categories: categories(0),
             older_categories: categories(1),
+            ahead,
         }
     }
 
@@ -1236,6 +1246,8 @@ mod tests {
                 "bounced",
                 "host x said: 550 5.1.1 <r@example.org>: Recipient address rejected: User unknown",
             ),
+            // stamped after the time counted to (12:00): a clock that ran ahead
+            line("13:30:00", "1A2B3C0007", "bounced", unverified),
         ]
         .concat();
         feed(&mut log, &text);
@@ -1245,8 +1257,10 @@ mod tests {
                 .unwrap()
                 .fixed_offset()
         };
-        // the hour from 11:00, the day from 02:00: the 01:00 bounce is in neither
-        let c = log.window_counts(at(11), at(2));
+        // the hour from 11:00, the day from 02:00, at 12:00: the 01:00 bounce is in neither,
+        // nor the one stamped 13:30, which is counted apart
+        let c = log.window_counts(at(11), at(2), at(12));
+        assert_eq!(c.ahead, 1);
         assert_eq!(
             c.recent_status,
             vec![(RowStatus::Sent, 1), (RowStatus::Bounced, 2)]
@@ -1292,7 +1306,8 @@ mod tests {
                 .unwrap()
                 .fixed_offset()
         };
-        let c = log.window_counts(at(10, 20), at(0, 0));
+        let c = log.window_counts(at(10, 20), at(0, 0), at(10, 30));
+        assert_eq!(c.ahead, 0);
         assert_eq!(c.recent_status, vec![(RowStatus::Deferred, 10)]);
         assert_eq!(c.older_status, vec![(RowStatus::Deferred, 30)]);
         assert_eq!(c.older_categories, vec![(Category::Connection, 30)]);
@@ -1652,7 +1667,7 @@ Nov 27 10:05:00 mx postfix/postsuper[9]: FFFF000004: removed
             Some(RowStatus::Deferred)
         );
         // the pane's day counts tell the two apart
-        let c = log.window_counts(since, since);
+        let c = log.window_counts(since, since, since + Duration::days(3650));
         assert!(c.recent_status.contains(&(RowStatus::Lost, 1)), "{c:?}");
         assert!(c.recent_status.contains(&(RowStatus::Deleted, 1)), "{c:?}");
         assert!(

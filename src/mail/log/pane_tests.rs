@@ -572,6 +572,28 @@ fn a_log_quiet_for_the_hour_says_how_old_its_newest_line_is() {
 }
 
 #[test]
+fn a_line_stamped_after_now_is_in_no_window_and_said_apart() {
+    let mut w = World::following();
+    w.feed(
+        "Nov 27 19:39:00 vm postfix/smtp[7]: BCDEF12345: to=<b@example.net>, relay=127.0.0.1[127.0.0.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)",
+        true,
+    );
+    // a clock three hours ahead for one line: not a bounce of the last hour (or the next
+    // four), but one that says to check the clock
+    w.feed(
+        "Nov 27 22:41:00 vm postfix/smtp[7]: CDEF012345: to=<c@example.net>, relay=127.0.0.1[127.0.0.1]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <c@example.net>: Recipient address rejected: User unknown)",
+        false,
+    );
+    let tile = w.screen(80, 6, false);
+    assert!(
+        tile.contains(
+            "1 stamped ahead (clock?)  hour: no failures, 1 sent   day: no failures, 1 sent"
+        ),
+        "{tile}"
+    );
+}
+
+#[test]
 fn lines_not_understood_are_counted_in_words_that_agree() {
     let mut w = World::following();
     w.event(LogEvent::BackfillDone {

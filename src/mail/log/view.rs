@@ -39,7 +39,7 @@ pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
     let w = inner.width as usize;
     let mut lines: Vec<Line<'_>> = Vec::new();
     let (hour, day) = FailuresPane::windows(cx.now);
-    let counts = log.window_counts(hour, day);
+    let counts = log.window_counts(hour, day, cx.now.fixed_offset());
     // a log that cannot be read leads, above counts that would otherwise read as "all quiet":
     // the overview tile has room for its first two lines only
     let sources = source_lines(p, cx, w);
@@ -118,6 +118,17 @@ fn counts_line<'a>(counts: &WindowCounts, log: &MailLog, cx: &ViewCx<'_>, w: usi
         "hour: {recent}   day: {}",
         counts_text(&counts.older_status)
     );
+    if counts.ahead > 0 {
+        // in no window of the past: said first, as a clock to check, before the counts
+        let ahead = format!("{} stamped ahead (clock?)  ", counts.ahead);
+        return Line::from(vec![
+            Span::styled(truncate(&ahead, w), cx.theme.warn),
+            Span::styled(
+                truncate(&text, w.saturating_sub(ahead.chars().count())),
+                cx.theme.header,
+            ),
+        ]);
+    }
     Line::from(Span::styled(truncate(&text, w), cx.theme.header))
 }
 
