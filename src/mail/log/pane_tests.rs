@@ -572,6 +572,31 @@ fn a_log_quiet_for_the_hour_says_how_old_its_newest_line_is() {
 }
 
 #[test]
+fn a_message_a_rule_held_says_it_is_on_hold_and_how_to_release_it() {
+    let mut w = World::following();
+    w.feed(
+        "Nov 27 19:30:00 vm postfix/pickup[5]: 05B5398C67A: uid=0 from=<app@example.com>
+Nov 27 19:30:00 vm postfix/cleanup[6]: 05B5398C67A: hold: header Subject: hold-me from local; from=<app@example.com> to=<hold-me@example.org>: held for review",
+        false,
+    );
+    assert!(w.with_cx(|p, cx| p.on_jump(&Jump::LogHistory("05B5398C67A".into()), cx)));
+    let s = w.screen(80, 24, true);
+    let flat = s
+        .lines()
+        .map(|l| l.trim_matches(['│', ' ']))
+        .collect::<Vec<_>>()
+        .join(" ");
+    for said in [
+        "Message 05B5398C67A  held  HELD",
+        "state     on hold in the queue: not tried until released (postsuper -H 05B5398C67A)",
+        "postcat -q 05B5398C67A, then postsuper -H 05B5398C67A",
+        "Evidence: held by a HOLD rule until released: header Subject: hold-me from local;",
+    ] {
+        assert!(flat.contains(said), "{said}\n{s}");
+    }
+}
+
+#[test]
 fn a_line_stamped_after_now_is_in_no_window_and_said_apart() {
     let mut w = World::following();
     w.feed(

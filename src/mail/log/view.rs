@@ -565,7 +565,15 @@ fn render_detail(
         lines.extend(field("route", route_text(f.as_str(), cx), cx.theme.text));
     }
     if let Some(m) = message {
-        let mut state = state_words(m.state()).to_string();
+        let mut state = if m.held && m.state() == MessageState::Queued {
+            // held by a rule or by postsuper -h: no retry until someone releases it
+            format!(
+                "on hold in the queue: not tried until released (postsuper -H {})",
+                m.id
+            )
+        } else {
+            state_words(m.state()).to_string()
+        };
         // the notification's own fate: a bounce refused in turn (SES and MAILER-DAEMON) told
         // nobody, whatever "returned" says
         let notice_lost = m
@@ -619,9 +627,16 @@ fn render_detail(
             Span::styled("What it means: ", cx.theme.header),
             Span::styled(c.meaning(), cx.theme.text),
         ]));
+        // the commands a remedy gives for one message name this one
+        let remedy = match o.and_then(|o| o.queue_id.as_ref()) {
+            Some(id) if c.remedy().contains("QUEUE_ID") => {
+                c.remedy().replace("QUEUE_ID", id.as_str()).into()
+            }
+            _ => std::borrow::Cow::Borrowed(c.remedy()),
+        };
         lines.push(Line::from(vec![
             Span::styled("What to do: ", cx.theme.header),
-            Span::styled(c.remedy(), cx.theme.text),
+            Span::styled(remedy, cx.theme.text),
         ]));
     }
     if let Some(ses) = o.and_then(|o| o.ses.as_ref()) {
