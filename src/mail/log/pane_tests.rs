@@ -616,6 +616,17 @@ fn a_line_stamped_after_now_is_in_no_window_and_said_apart() {
         ),
         "{tile}"
     );
+    // ahead into tomorrow: the row shows its date, not a time that reads as this morning's
+    w.feed(
+        "Nov 28 03:00:00 vm postfix/smtp[7]: DEF0123456: to=<d@example.net>, relay=127.0.0.1[127.0.0.1]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <d@example.net>: Recipient address rejected: User unknown)",
+        false,
+    );
+    let tile = w.screen(80, 6, false);
+    assert!(tile.contains("2 stamped ahead (clock?)"), "{tile}");
+    assert!(
+        tile.contains("Nov 28 bounced") && !tile.contains("03:00:00"),
+        "{tile}"
+    );
 }
 
 #[test]

@@ -231,7 +231,11 @@ fn short_time(o: &Outcome, cx: &ViewCx<'_>) -> String {
 /// The time of day for the last 20 hours (in `fmt`), else the date.
 fn time_of_day(o: &Outcome, cx: &ViewCx<'_>, fmt: &str) -> String {
     let t = o.time.with_timezone(&Local);
-    if cx.now.signed_duration_since(t) < chrono::Duration::hours(20) {
+    let age = cx.now.signed_duration_since(t);
+    // a row stamped ahead (a clock that jumped) on another day: its date, or tomorrow's 03:00
+    // would read as this morning's
+    let ahead_another_day = age < chrono::Duration::zero() && t.date_naive() != cx.now.date_naive();
+    if age < chrono::Duration::hours(20) && !ahead_another_day {
         t.format(fmt).to_string()
     } else {
         t.format("%b %d").to_string()
