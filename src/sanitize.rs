@@ -8,6 +8,15 @@
 //! the length. [`Clean`] is a string that has been through it; state that
 //! holds outside text should hold `Clean`.
 //!
+//! The escapes read one way only: a backslash that is in the text itself is
+//! shown doubled where it would otherwise start something that reads as an
+//! escape (before `e`, `r`, `n`, `0`, `x`, `u`, another backslash, or a
+//! character shown escaped), so a log line holding the two characters `\e`
+//! shows `\\e`, and `\e` always means an ESC byte was there. Any other
+//! backslash (`C:\Temp`, a regexp's `\.`) is shown as it is. The same rule
+//! is why text must be sanitized once only: a [`Clean`] is joined to more
+//! text with [`Clean::push`] and [`Clean::push_clean`], never sanitized again.
+//!
 //! This module never touches a terminal and never drops information silently:
 //! a cut string says how much was cut.
 
@@ -40,6 +49,19 @@ pub fn sanitize_capped(s: &str, max_chars: usize) -> String {
     escape_capped(s, max_chars)
 }
 
+/// Text already clean (joined from [`Clean`] pieces and text of opsdeck's own), cut at
+/// `max_chars` characters the way [`sanitize_capped`] cuts: sanitizing it again would show the
+/// backslash of each of its escapes doubled.
+pub fn cut_clean(s: &str, max_chars: usize) -> String {
+    match s.char_indices().nth(max_chars) {
+        None => s.to_string(),
+        Some((at, _)) => {
+            let remaining = s[at..].chars().count();
+            format!("{}…[+{remaining} chars]", &s[..at])
+        }
+    }
+}
+
 /// A command's several lines of output (stderr) as one line for a message: each line trimmed,
 /// blank ones dropped, the rest joined with `; `, then [`sanitize_capped`]. A newline would
 /// otherwise show as the escape `\n` in the middle of a sentence.
@@ -50,12 +72,16 @@ pub fn sanitize_lines(s: &str, max_chars: usize) -> String {
 
 /// [`sanitize_capped`] for text that is not plain: escape, expand tabs, cut.
 fn escape_capped(s: &str, max_chars: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(max_chars + 16));
+    let mut out = String::with_capacity(s.len().min(max_chars.saturating_add(16)));
     let mut col = 0usize;
-    let mut rest = s.chars();
+    let mut rest = s.chars().peekable();
     while let Some(c) = rest.next() {
         let before = out.len();
-        push_visible(&mut out, c, col);
+        if c == '\\' && rest.peek().is_some_and(|&n| reads_as_escape(n)) {
+            out.push_str("\\\\");
+        } else {
+            push_visible(&mut out, c, col);
+        }
         let added = out[before..].chars().count();
         if col + added > max_chars {
             out.truncate(before);
@@ -68,9 +94,22 @@ fn escape_capped(s: &str, max_chars: usize) -> String {
     out
 }
 
-/// Short printable ASCII (most log fields): [`sanitize_capped`] leaves it as it is.
+/// Short printable ASCII (most log fields): [`sanitize_capped`] leaves it as it is. A backslash
+/// is rare in a log line: only one before a character that would make it read as an escape
+/// sends the text the slow way.
 fn is_plain(s: &str, max_chars: usize) -> bool {
-    s.len() <= max_chars && s.bytes().all(|b| (0x20..0x7f).contains(&b))
+    let b = s.as_bytes();
+    s.len() <= max_chars
+        && b.iter().all(|b| (0x20..0x7f).contains(b))
+        && memchr::memchr_iter(b'\\', b).all(|i| {
+            b.get(i + 1)
+                .is_none_or(|&n| !reads_as_escape(char::from(n)))
+        })
+}
+
+/// Would a backslash in the text, followed by `next`, read as one of [`push_visible`]'s escapes?
+fn reads_as_escape(next: char) -> bool {
+    matches!(next, 'e' | 'r' | 'n' | '0' | 'x' | 'u' | '\\') || is_unsafe_char(next)
 }
 
 /// Is this character drawn as an escape rather than as itself?
@@ -144,6 +183,29 @@ impl Clean {
     pub fn into_string(self) -> String {
         self.0.into_string()
     }
+
+    /// Cut at `max_chars` characters, saying how much was cut ([`cut_clean`]).
+    pub fn cut(self, max_chars: usize) -> Clean {
+        if self.0.len() <= max_chars {
+            return self;
+        }
+        Clean(cut_clean(&self.0, max_chars).into())
+    }
+
+    /// Append text of opsdeck's own (sanitized here, uncapped).
+    pub fn push(&mut self, own: &str) {
+        if is_plain(own, usize::MAX) {
+            self.0.push_str(own);
+        } else {
+            self.0.push_str(&escape_capped(own, usize::MAX));
+        }
+    }
+
+    /// Append text that is already clean, as it is: sanitizing it again would show each
+    /// backslash of its escapes doubled, an ESC byte as a backslash and an `e`.
+    pub fn push_clean(&mut self, clean: &Clean) {
+        self.0.push_str(clean);
+    }
 }
 
 impl Deref for Clean {
@@ -202,6 +264,37 @@ mod tests {
         );
         assert_eq!(sanitize_lines("", 10), "");
         assert_eq!(sanitize_lines("one\ntwo", 4), "one;…[+4 chars]");
+    }
+
+    #[test]
+    fn a_backslash_in_the_text_never_reads_as_an_escape() {
+        // (text, shown): an ESC byte and the two characters `\e` differ
+        for (text, shown) in [
+            ("\u{1b}[31m", "\\e[31m"),
+            ("\\e[31m", "\\\\e[31m"),
+            ("\\\u{1b}", "\\\\\\e"),
+            ("\\\\e", "\\\\\\\\e"),
+            (
+                "\\r\\n\\0\\x07\\u{202e}",
+                "\\\\r\\\\n\\\\0\\\\x07\\\\u{202e}",
+            ),
+            ("\\\u{202e}", "\\\\\\u{202e}"),
+            // other backslashes are kept as they are
+            ("C:\\Temp\\mail.log", "C:\\Temp\\mail.log"),
+            ("/^Subject: .*\\.exe/", "/^Subject: .*\\.exe/"),
+            ("ends with \\", "ends with \\"),
+        ] {
+            assert_eq!(sanitize(text), shown, "{text:?}");
+            assert_eq!(Clean::new(text).as_str(), shown, "{text:?}");
+        }
+        // own text joined to clean text: the clean part is not escaped again
+        let mut c = Clean::new("reason: ");
+        c.push_clean(&Clean::new("a\u{1b}b"));
+        c.push(" (\\e)");
+        assert_eq!(c.as_str(), "reason: a\\eb (\\\\e)");
+        // and cut as it is
+        assert_eq!(cut_clean(c.as_str(), 10), "reason: a\\…[+8 chars]");
+        assert_eq!(c.clone().cut(100), c);
     }
 
     #[test]
@@ -287,12 +380,62 @@ mod tests {
         assert_eq!(sanitize_bytes(b"a\xffb"), "a\u{fffd}b");
     }
 
+    /// Reads [`sanitize`]'s output back (the test's own inverse; tabs are already spaces).
+    fn decode(shown: &str) -> String {
+        let mut out = String::new();
+        let mut rest = shown.chars().peekable();
+        while let Some(c) = rest.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match rest.peek().copied() {
+                Some('\\') => out.push(rest.next().unwrap()),
+                Some('e') => {
+                    rest.next();
+                    out.push('\u{1b}');
+                }
+                Some('r') => {
+                    rest.next();
+                    out.push('\r');
+                }
+                Some('n') => {
+                    rest.next();
+                    out.push('\n');
+                }
+                Some('0') => {
+                    rest.next();
+                    out.push('\0');
+                }
+                Some('x') => {
+                    rest.next();
+                    let hex: String = rest.by_ref().take(2).collect();
+                    out.push(char::from_u32(u32::from_str_radix(&hex, 16).unwrap()).unwrap());
+                }
+                Some('u') => {
+                    rest.next();
+                    let hex: String = rest.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                    out.push(char::from_u32(u32::from_str_radix(&hex, 16).unwrap()).unwrap());
+                }
+                _ => out.push('\\'),
+            }
+        }
+        out
+    }
+
     proptest! {
         #[test]
         fn output_never_holds_unsafe_chars(s in any::<String>()) {
             let out = sanitize(&s);
             prop_assert!(!out.chars().any(is_unsafe_char));
             prop_assert!(!out.contains('\t'));
+        }
+
+        /// Every output reads back as exactly one text: the escapes decode unambiguously.
+        #[test]
+        fn output_decodes_to_the_text(s in "([\\\\ernx0u{}a\x00-\x08\x0a-\x1f\x7f\u{202e}\u{3164}]){0,24}") {
+            // (no tab: it is spaces to the next stop)
+            prop_assert_eq!(decode(&sanitize(&s)), s);
         }
 
         #[test]

@@ -1,7 +1,9 @@
 //! Mail that Postfix's own rules stop: a real private Postfix with header_checks that DISCARD,
 //! HOLD and REJECT, and an smtpd milter that cannot be reached with `milter_default_action =
 //! reject`. A discarded message vanishes with one log line and no bounce: the model and the
-//! report must count it as lost, name the rule, and not take a held message for a failure.
+//! report must count it as lost and name the rule; a held message is said to be held (not
+//! failed), a reject is named as this host's own rule or milter, and WARN and REDIRECT rules are
+//! no failure.
 
 mod support;
 
@@ -27,13 +29,22 @@ fn discard_hold_reject_and_milter_rules_are_shown() {
                 "header_checks",
                 "/^Subject: discard-me/ DISCARD spam rule\n\
                  /^Subject: hold-me/ HOLD held for review\n\
-                 /^Subject: reject-me/ REJECT content not wanted\n",
+                 /^Subject: reject-me/ REJECT content not wanted\n\
+                 /^Subject: warn-me/ WARN looks odd\n\
+                 /^Subject: redirect-me/ REDIRECT other@example.org\n",
             )
             .main_cf("header_checks", "regexp:$config_directory/header_checks")
             .main_cf("smtpd_milters", "unix:private/no-such-milter")
             .main_cf("milter_default_action", "reject"),
     );
-    for s in ["discard-me", "hold-me", "reject-me", "pass-me"] {
+    for s in [
+        "discard-me",
+        "hold-me",
+        "reject-me",
+        "pass-me",
+        "warn-me",
+        "redirect-me",
+    ] {
         pf.submit(
             "app@example.com",
             &format!("{s}@example.org"),
@@ -58,6 +69,8 @@ fn discard_hold_reject_and_milter_rules_are_shown() {
                     && l.contains("discard: ")
                     && l.contains("hold: ")
                     && l.contains("to=<reject-me@example.org>")
+                    && l.contains("orig_to=<redirect-me@example.org>")
+                    && l.contains("to=<warn-me@example.org>, relay=")
             },
             Duration::from_secs(60),
         )
@@ -81,7 +94,7 @@ fn discard_hold_reject_and_milter_rules_are_shown() {
         .iter()
         .filter(|o| o.to.as_str() == "reject-me@example.org")
     {
-        assert_eq!(o.category, Some(Category::Rejected), "{o:?}");
+        assert_eq!(o.category, Some(Category::ContentRule), "{o:?}");
         assert!(o.reason.contains("content not wanted"), "{o:?}");
     }
     assert_eq!(outcome("reject-me@example.org").status, RowStatus::Rejected);
@@ -105,14 +118,34 @@ fn discard_hold_reject_and_milter_rules_are_shown() {
         "{milter:?}"
     );
     assert!(milter.reason.starts_with("550 5."), "{milter:?}");
+    assert_eq!(milter.category, Some(Category::MilterReject), "{milter:?}");
 
     assert_eq!(outcome("pass-me@example.org").status, RowStatus::Sent);
-    // held: no outcome, and the message is held in the model as in the queue
+    // WARN and REDIRECT: no failure
+    for to in [
+        "warn-me@example.org",
+        "redirect-me@example.org",
+        "other@example.org",
+    ] {
+        assert!(
+            model
+                .outcomes()
+                .iter()
+                .filter(|o| o.to.as_str() == to)
+                .all(|o| o.status == RowStatus::Sent),
+            "{to}: {:?}",
+            model.outcomes()
+        );
+    }
+    // held: a row that says so and names the rule, and the message is held in the model as
+    // in the queue
+    let held_row = outcome("hold-me@example.org");
+    assert_eq!(held_row.status, RowStatus::Held);
+    assert_eq!(held_row.category, Some(Category::Held));
     assert!(
-        !model
-            .outcomes()
-            .iter()
-            .any(|o| o.to.as_str() == "hold-me@example.org")
+        held_row.reason.contains("header Subject: hold-me")
+            && held_row.reason.ends_with("held for review"),
+        "{held_row:?}"
     );
     let held_id = log
         .lines()
@@ -152,4 +185,12 @@ fn discard_hold_reject_and_milter_rules_are_shown() {
         "the header rule and the milter:\n{log}"
     );
     assert_eq!(report.status.rejected, rejects_logged as u64, "{report:?}");
+    assert_eq!(report.status.held, 1, "{report:?}");
+    assert!(
+        report
+            .categories
+            .iter()
+            .any(|c| c.category == Category::Held && c.count == 1),
+        "{report:?}"
+    );
 }

@@ -1381,14 +1381,18 @@ impl Pane for DeployPane {
             }
             DeployEvent::DeployStarted { target, kind, to } => {
                 if let Some(t) = self.targets.get_mut(target) {
-                    let subject = t
+                    // the subject is clean already: joined and cut, not escaped again
+                    let mut shown = Clean::new(&short_id(to));
+                    if let Some(e) = t
                         .ok_status()
                         .and_then(|s| s.log.iter().find(|e| e.commit.id == to))
-                        .map(|e| format!(" {}", e.commit.subject))
-                        .unwrap_or_default();
+                    {
+                        shown.push(" ");
+                        shown.push_clean(&e.commit.subject);
+                    }
                     t.busy = Some(Busy::Deploying {
                         kind,
-                        to: Clean::capped(&format!("{}{subject}", short_id(to)), 80),
+                        to: shown.cut(80),
                     });
                 }
                 Vec::new()

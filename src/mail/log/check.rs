@@ -111,10 +111,10 @@ fn missing_hint(errors: &mut [Clean], files: &[PathBuf]) {
             .iter()
             .any(|f| *e == Clean::new(&unavailable_message(f, &not_found)))
         {
-            *e = Clean::new(&format!(
-                "{e} (no syslog daemon writing it? set source = \"journal\" in [mail_log], or \
-                 files to Postfix's own maillog_file)"
-            ));
+            e.push(
+                " (no syslog daemon writing it? set source = \"journal\" in [mail_log], or \
+                 files to Postfix's own maillog_file)",
+            );
         }
     }
 }
@@ -251,9 +251,10 @@ fn fmt_window(secs: u64) -> String {
 /// side (deferred: it goes once fixed), then the remote side's refusals, then its delays.
 /// Within each, the cause that stops the most mail first (a sandboxed account fails every
 /// recipient, and the notices of those bounces then fail as an unverified sender).
-const PRECEDENCE: [Category; 37] = [
+const PRECEDENCE: [Category; 40] = [
     Category::Lost,
     Category::Discarded,
+    Category::Held,
     Category::SesSendingPaused,
     Category::SesRecipientNotVerified,
     Category::SesSenderNotVerified,
@@ -281,6 +282,8 @@ const PRECEDENCE: [Category; 37] = [
     Category::ContentRejected,
     Category::MailLoop,
     Category::Expired,
+    Category::ContentRule,
+    Category::MilterReject,
     Category::Rejected,
     Category::MailboxFull,
     Category::Suspended,
@@ -483,6 +486,21 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
             s.deleted
         ));
     }
+    if log.ahead > 0 {
+        // counted by their stamps, but from no past window: a failure stamped three hours
+        // ahead would otherwise grade every check for three hours without a word why
+        summary.push_str(&format!(
+            "; {} line(s) stamped ahead of this host's clock (counted: check the clock)",
+            log.ahead
+        ));
+    }
+    if s.held > 0 {
+        // waiting for someone here: the hold queue keeps it until it is released or deleted
+        summary.push_str(&format!(
+            "; {} message(s) put on hold by a HOLD rule (waiting in the hold queue)",
+            s.held
+        ));
+    }
     // what to do about the commonest cause, in one sentence: the person on call reads this line
     // and not the console
     // (a deletion needs nothing done: the next cause's advice is the one worth the line)
@@ -528,6 +546,7 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
         (s.undeliverable, "undeliverable"),
         (s.lost, "lost"),
         (s.deleted, "deleted"),
+        (s.held, "held"),
     ] {
         report.metric(
             Metric::new(
@@ -849,6 +868,34 @@ mod tests {
             r.findings[0]
                 .summary
                 .contains(": rcpt unknown x1, connection x1; what to do (rcpt unknown)"),
+            "{}",
+            r.findings[0].summary
+        );
+    }
+
+    #[test]
+    fn failures_stamped_ahead_of_the_clock_are_said() {
+        let stamp = |d: chrono::Duration| {
+            (chrono::Local::now() + d)
+                .format("%b %e %H:%M:%S")
+                .to_string()
+        };
+        let text = format!(
+            "{} mx postfix/smtp[4]: AAAA000002: to=<b@example.org>, relay=r[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host r said: 550 5.1.1 User unknown)\n",
+            stamp(chrono::Duration::hours(3)),
+        );
+        let log = summary::build(
+            &[PathBuf::from("-")],
+            Some((chrono::Local::now() - chrono::Duration::hours(1)).fixed_offset()),
+            5,
+            &mut text.as_bytes(),
+        );
+        let mut r = Report::default();
+        grade_window(&Config::default(), &log, 3600, &mut r);
+        assert!(
+            r.findings[0].summary.contains(
+                "; 1 line(s) stamped ahead of this host's clock (counted: check the clock)"
+            ),
             "{}",
             r.findings[0].summary
         );

@@ -46,6 +46,9 @@ pub enum Category {
     PostfixSetup,
     Expired,
     Rejected,
+    ContentRule,
+    MilterReject,
+    Held,
     Lost,
     Deleted,
     Discarded,
@@ -53,7 +56,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 38] = [
+    pub const ALL: [Category; 41] = [
         Category::SesSenderNotVerified,
         Category::SesRecipientNotVerified,
         Category::SesThrottling,
@@ -88,6 +91,9 @@ impl Category {
         Category::PostfixSetup,
         Category::Expired,
         Category::Rejected,
+        Category::ContentRule,
+        Category::MilterReject,
+        Category::Held,
         Category::Lost,
         Category::Deleted,
         Category::Discarded,
@@ -131,6 +137,9 @@ impl Category {
             Category::PostfixSetup => "postfix setup",
             Category::Expired => "expired",
             Category::Rejected => "rejected",
+            Category::ContentRule => "content rule",
+            Category::MilterReject => "milter",
+            Category::Held => "HELD",
             Category::Lost => "LOST",
             Category::Deleted => "deleted",
             Category::Discarded => "DISCARDED",
@@ -175,6 +184,9 @@ impl Category {
             Category::PostfixSetup => "postfix_setup",
             Category::Expired => "expired",
             Category::Rejected => "rejected",
+            Category::ContentRule => "content_rule",
+            Category::MilterReject => "milter_reject",
+            Category::Held => "held",
             Category::Lost => "lost",
             Category::Deleted => "deleted",
             Category::Discarded => "discarded",
@@ -280,6 +292,15 @@ impl Category {
             }
             Category::Rejected => {
                 "The message was refused when it was received (smtpd or cleanup reject); it never entered the queue."
+            }
+            Category::ContentRule => {
+                "One of this host's own content rules refused the message as it was received: a REJECT in header_checks, body_checks, mime_header_checks or nested_header_checks (Postfix's cleanup). The row names what matched (the header or body line), and the reply is the rule's own text. Mail submitted on this host (sendmail, a web application) is bounced back to its sender; mail received over SMTP was refused to the client, which tells its sender."
+            }
+            Category::MilterReject => {
+                "A milter on this host refused the message at the stage named (a mail filter in smtpd_milters or non_smtpd_milters: OpenDKIM, OpenDMARC, rspamd, a virus scanner), or the milter could not be reached and milter_default_action = reject refused it for it (Service unavailable, after a warning naming the milter's socket). It never entered the queue."
+            }
+            Category::Held => {
+                "A HOLD rule on this host (header_checks or body_checks, an smtpd access table, or a milter) put the message in the hold queue. It waits there, neither delivered nor retried, until someone releases or deletes it; nobody is told."
             }
             Category::Lost => {
                 "The message left the queue without a final delivery, or its bounce could not be delivered either: nobody was told."
@@ -396,6 +417,15 @@ impl Category {
             }
             Category::Rejected => {
                 "Check the smtpd restrictions or header_checks named in the reply."
+            }
+            Category::ContentRule => {
+                "If the mail was wanted, find the rule that matches the line named: postconf header_checks body_checks mime_header_checks nested_header_checks names the maps, and postmap -q 'Subject: ...' regexp:/etc/postfix/header_checks shows what a line gets. Narrow or remove the rule, postfix reload, and have the message sent again: Postfix kept no copy."
+            }
+            Category::MilterReject => {
+                "The reply is the milter's: read the milter's own log for why. If it could not be reached, start it, or point smtpd_milters / non_smtpd_milters at the socket it listens on (postconf smtpd_milters non_smtpd_milters); milter_default_action = tempfail (Postfix's default) has clients retry through a milter's outage instead of being refused."
+            }
+            Category::Held => {
+                "Look at it and release it to send it on (postcat -q QUEUE_ID, then postsuper -H QUEUE_ID: the Queue pane's detail and release), or delete it (postsuper -d QUEUE_ID). If the rule holds wanted mail, narrow it (postconf header_checks body_checks) and postfix reload."
             }
             Category::Lost => {
                 "Tell the sender by hand; fix the bounce path (a verified sender for notifications, or a working postmaster alias)."

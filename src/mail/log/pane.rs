@@ -92,8 +92,9 @@ pub enum StatusFilter {
 
 impl StatusFilter {
     fn next(self) -> StatusFilter {
-        const ORDER: [RowStatus; 7] = [
+        const ORDER: [RowStatus; 8] = [
             RowStatus::Deferred,
+            RowStatus::Held,
             RowStatus::Bounced,
             RowStatus::Expired,
             RowStatus::Lost,
@@ -358,7 +359,7 @@ impl FailuresPane {
     fn count_lost(&mut self, log: &MailLog, now: DateTime<Local>) {
         let (hour, day) = Self::windows(now);
         self.lost_last_hour = log
-            .window_counts(hour, day)
+            .window_counts(hour, day, now.fixed_offset())
             .recent_status
             .iter()
             .find(|(s, _)| *s == RowStatus::Lost)

@@ -453,7 +453,7 @@ fn overview_tile_80x8() {
 #[test]
 fn hostile_lines_never_reach_the_terminal_raw() {
     let mut w = World::new();
-    let evil = "Nov 27 19:39:00 vm postfix/smtp[1]: ABCDE12345: to=<\u{1b}]0;owned\u{7}@x.example>, relay=none, delay=1, delays=1/0/0/0, dsn=5.0.0, status=bounced (\u{1b}[2J\u{1b}[31mred \u{202e}evil\u{0} \u{9b}31m)";
+    let evil = "Nov 27 19:39:00 vm postfix/smtp[1]: ABCDE12345: to=<\u{1b}]0;owned\u{7}@x.example>, relay=none, delay=1, delays=1/0/0/0, dsn=5.0.0, status=bounced (\u{1b}[2J\u{1b}[31mred \u{202e}evil\u{0} \u{9b}31m, not \\e[0m)";
     let long = format!(
         "Nov 27 19:39:01 vm postfix/smtp[1]: ABCDE12346: to=<a@b>, relay=none, delay=1, delays=1/0/0/0, dsn=4.0.0, status=deferred ({})",
         "A".repeat(1 << 20)
@@ -485,6 +485,13 @@ fn hostile_lines_never_reach_the_terminal_raw() {
     for c in b.content() {
         assert!(!c.symbol().chars().any(crate::sanitize::is_unsafe_char));
     }
+    // an ESC byte shows as `\e`, the two characters `\e` that were in the line as `\\e`
+    assert!(
+        w.screen(80, 24, true)
+            .contains(r"Evidence: \e[2J\e[31mred \u{202e}evil\0 \u{9b}31m, not \\e[0m"),
+        "{}",
+        w.screen(80, 24, true)
+    );
     insta::assert_snapshot!("failures_hostile_detail_80x24", w.screen(80, 24, true));
 }
 
@@ -560,6 +567,64 @@ fn a_log_quiet_for_the_hour_says_how_old_its_newest_line_is() {
     let tile = w.screen(80, 6, false);
     assert!(
         tile.contains("hour: no failures, 1 sent   day: no failures, 2 sent"),
+        "{tile}"
+    );
+}
+
+#[test]
+fn a_message_a_rule_held_says_it_is_on_hold_and_how_to_release_it() {
+    let mut w = World::following();
+    w.feed(
+        "Nov 27 19:30:00 vm postfix/pickup[5]: 05B5398C67A: uid=0 from=<app@example.com>
+Nov 27 19:30:00 vm postfix/cleanup[6]: 05B5398C67A: hold: header Subject: hold-me from local; from=<app@example.com> to=<hold-me@example.org>: held for review",
+        false,
+    );
+    assert!(w.with_cx(|p, cx| p.on_jump(&Jump::LogHistory("05B5398C67A".into()), cx)));
+    let s = w.screen(80, 24, true);
+    let flat = s
+        .lines()
+        .map(|l| l.trim_matches(['│', ' ']))
+        .collect::<Vec<_>>()
+        .join(" ");
+    for said in [
+        "Message 05B5398C67A  held  HELD",
+        "state     on hold in the queue: not tried until released (postsuper -H 05B5398C67A)",
+        "postcat -q 05B5398C67A, then postsuper -H 05B5398C67A",
+        "Evidence: held by a HOLD rule until released: header Subject: hold-me from local;",
+    ] {
+        assert!(flat.contains(said), "{said}\n{s}");
+    }
+}
+
+#[test]
+fn a_line_stamped_after_now_is_in_no_window_and_said_apart() {
+    let mut w = World::following();
+    w.feed(
+        "Nov 27 19:39:00 vm postfix/smtp[7]: BCDEF12345: to=<b@example.net>, relay=127.0.0.1[127.0.0.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)",
+        true,
+    );
+    // a clock three hours ahead for one line: not a bounce of the last hour (or the next
+    // four), but one that says to check the clock
+    w.feed(
+        "Nov 27 22:41:00 vm postfix/smtp[7]: CDEF012345: to=<c@example.net>, relay=127.0.0.1[127.0.0.1]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <c@example.net>: Recipient address rejected: User unknown)",
+        false,
+    );
+    let tile = w.screen(80, 6, false);
+    assert!(
+        tile.contains(
+            "1 stamped ahead (clock?)  hour: no failures, 1 sent   day: no failures, 1 sent"
+        ),
+        "{tile}"
+    );
+    // ahead into tomorrow: the row shows its date, not a time that reads as this morning's
+    w.feed(
+        "Nov 28 03:00:00 vm postfix/smtp[7]: DEF0123456: to=<d@example.net>, relay=127.0.0.1[127.0.0.1]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <d@example.net>: Recipient address rejected: User unknown)",
+        false,
+    );
+    let tile = w.screen(80, 6, false);
+    assert!(tile.contains("2 stamped ahead (clock?)"), "{tile}");
+    assert!(
+        tile.contains("Nov 28 bounced") && !tile.contains("03:00:00"),
         "{tile}"
     );
 }

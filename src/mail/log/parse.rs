@@ -200,8 +200,7 @@ impl<S> DeliveryLine<S> {
     }
 }
 
-/// What a `postsuper` line did to one message (`Held` also for a cleanup `hold:` rule, which holds
-/// it the same way).
+/// What a `postsuper` line did to one message (a cleanup `hold:` rule is [`Kind::Hold`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SuperAction {
     Held,
@@ -244,10 +243,20 @@ pub enum Kind<S = Clean> {
         reply: S,
         from: Option<S>,
         to: Option<S>,
+        /// `milter-reject:`: a milter refused it (or could not be reached), not Postfix's rules.
+        milter: bool,
     },
     /// A DISCARD rule (cleanup `discard: header ...`, smtpd `NOQUEUE: discard: RCPT ...`): the
     /// message was accepted and then dropped. `what` is the rest of the line: the rule and its text.
     Discard {
+        what: S,
+        from: Option<S>,
+        to: Option<S>,
+    },
+    /// A HOLD rule (cleanup `hold: header ...`, `milter-hold: END-OF-MESSAGE ...`): the message
+    /// was accepted into the hold queue, where it waits for someone to release or delete it.
+    /// `what` is the rest of the line: the rule and its text.
+    Hold {
         what: S,
         from: Option<S>,
         to: Option<S>,
@@ -295,13 +304,20 @@ impl<S> Kind<S> {
                 reply,
                 from,
                 to,
+                milter,
             } => Kind::Reject {
                 stage: f(stage),
                 reply: f(reply),
                 from: from.map(&mut f),
                 to: to.map(&mut f),
+                milter,
             },
             Kind::Discard { what, from, to } => Kind::Discard {
+                what: f(what),
+                from: from.map(&mut f),
+                to: to.map(&mut f),
+            },
+            Kind::Hold { what, from, to } => Kind::Hold {
                 what: f(what),
                 from: from.map(&mut f),
                 to: to.map(&mut f),
@@ -853,20 +869,28 @@ fn classify_body<'a>(daemon: &str, has_id: bool, body: &'a str, keep_text: bool)
             None => None,
         }
     };
-    if let Some(r) = action("reject: ").or_else(|| action("milter-reject: ")) {
-        return parse_reject(r);
+    if let Some(r) = action("reject: ") {
+        return parse_reject(r, false);
     }
-    if let Some(d) = action("discard: ").or_else(|| action("milter-discard: ")) {
-        // the addresses from the attribute list, not from a header the rule matched
+    if let Some(r) = action("milter-reject: ") {
+        return parse_reject(r, true);
+    }
+    // the addresses from the attribute list, not from a header the rule matched
+    let envelope = |d: &'a str| {
         let attrs = attrs_start(d).map_or("", |at| split_attrs(&d[at + 2..]).0);
-        return Kind::Discard {
-            what: d,
-            from: addr(attr(attrs, "from")),
-            to: addr(attr(attrs, "to")),
-        };
+        (addr(attr(attrs, "from")), addr(attr(attrs, "to")))
+    };
+    if let Some(d) = action("discard: ").or_else(|| action("milter-discard: ")) {
+        let (from, to) = envelope(d);
+        return Kind::Discard { what: d, from, to };
     }
-    if has_id && (body.starts_with("hold: ") || body.starts_with("milter-hold: ")) {
-        return Kind::Super(SuperAction::Held);
+    if has_id
+        && let Some(h) = body
+            .strip_prefix("hold: ")
+            .or_else(|| body.strip_prefix("milter-hold: "))
+    {
+        let (from, to) = envelope(h);
+        return Kind::Hold { what: h, from, to };
     }
     if !has_id {
         // `lost connection after STARTTLS from ...`, `SSL_accept error from ...`; most lines
@@ -991,7 +1015,7 @@ fn parse_delivery(body: &str, keep_text: bool) -> Option<DeliveryLine<&str>> {
 ///
 /// The stage is what was refused (`RCPT from host[ip]`, `header Subject: hi from local`) and the
 /// reply what the sender was told.
-fn parse_reject(r: &str) -> Kind<&str> {
+fn parse_reject(r: &str, milter: bool) -> Kind<&str> {
     let (head, attrs, text) = match attrs_start(r) {
         Some(at) => {
             let (attrs, after) = split_attrs(&r[at + 2..]);
@@ -1010,6 +1034,7 @@ fn parse_reject(r: &str) -> Kind<&str> {
         reply,
         from: addr(attr(attrs, "from")),
         to: addr(attr(attrs, "to")),
+        milter,
     }
 }
 
@@ -1264,6 +1289,7 @@ mod tests {
                 reply: "554 5.7.1 <x@elsewhere.net>: Relay access denied".into(),
                 from: Some("spam@bad.example".into()),
                 to: Some("x@elsewhere.net".into()),
+                milter: false,
             }
         );
         // (line, stage, reply, from, to): cleanup's rule layout, milters, a reply holding `; `
@@ -1313,6 +1339,7 @@ mod tests {
                     reply: reply.into(),
                     from: from.map(Into::into),
                     to: to.map(Into::into),
+                    milter: line.contains("milter-reject"),
                 },
                 "{line}"
             );

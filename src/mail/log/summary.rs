@@ -188,6 +188,8 @@ pub struct StatusTotals {
     /// Deleted with `postsuper -d` before a final delivery (not in `lost`).
     pub deleted: u64,
     pub rejected: u64,
+    /// Put in the hold queue by a HOLD rule (cleanup `hold:`), waiting to be released.
+    pub held: u64,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -291,6 +293,9 @@ pub struct Report {
     pub newer: Vec<Clean>,
     /// Postfix's own warning and error lines, by kind, worst first.
     pub warnings: Vec<WarningRow>,
+    /// Lines counted that are stamped more than a minute after the report was read (a clock
+    /// that ran ahead, a year guessed wrong): `last` is then in the future too.
+    pub ahead: u64,
     /// Read under a deadline ([`build_by`]) that came first: the file being read then (the
     /// files after it were not read). Only `opsdeck check` reads so; not in the JSON.
     #[serde(skip)]
@@ -499,6 +504,7 @@ impl Accumulator {
             RowStatus::Lost => s.lost += 1,
             RowStatus::Deleted => s.deleted += 1,
             RowStatus::Rejected => s.rejected += 1,
+            RowStatus::Held => s.held += 1,
         }
         let sender = o
             .from
@@ -532,6 +538,8 @@ impl Accumulator {
             RowStatus::Lost => row.lost += 1,
             RowStatus::Deleted => row.deleted += 1,
             RowStatus::Rejected => row.rejected += 1,
+            // not a failure of the sender's mail: waiting for someone here
+            RowStatus::Held => {}
         }
         // whether its mail moved again after its latest failure (a password or an identity
         // fixed since); lost and deleted mail is no failure of its route, and is not undone.
@@ -552,7 +560,7 @@ impl Accumulator {
                 row.last_failure = Some(row.last_failure.map_or(o.time, |t| t.max(o.time)));
                 row.delivered_since = None;
             }
-            RowStatus::Lost | RowStatus::Deleted | RowStatus::Rejected => {}
+            RowStatus::Lost | RowStatus::Deleted | RowStatus::Rejected | RowStatus::Held => {}
         }
         if matches!(
             o.status,
@@ -719,6 +727,7 @@ impl Accumulator {
             until: None,
             newer: Vec::new(),
             warnings: Vec::new(),
+            ahead: 0,
             cut: None,
             failing_senders,
         }
@@ -812,6 +821,9 @@ pub fn build_with(
     let mut unparsed = 0u64;
     let mut messages = 0u64;
     let mut first: Option<DateTime<FixedOffset>> = None;
+    // a line written while the report reads is not ahead; one stamped later than this is
+    let read_at = Local::now().fixed_offset() + chrono::Duration::minutes(1);
+    let mut ahead = 0u64;
     let mut errors = Vec::new();
     let mut ingestor = Ingestor::new();
     let mut warnings = Warnings::default();
@@ -836,6 +848,9 @@ pub fn build_with(
         }
         if first.is_none() {
             first = Some(p.time);
+        }
+        if p.time > read_at {
+            ahead += 1;
         }
         if matches!(p.kind, Kind::Pickup { .. } | Kind::Client(_)) {
             messages += 1;
@@ -899,6 +914,7 @@ pub fn build_with(
     r.last = last;
     r.lines = lines;
     r.unparsed = unparsed;
+    r.ahead = ahead;
     r.errors = errors;
     r.cut = cut;
     r
@@ -943,6 +959,16 @@ pub fn render_text(r: &Report) -> String {
     // lines outside the window were not counted (and with a start, a long plain file was not
     // read from its beginning)
     let at = |t: DateTime<FixedOffset>| t.with_timezone(&Local).format("%Y-%m-%d %H:%M");
+    if r.ahead > 0 {
+        // counted by their stamps like any other, but no "since" of the past holds them
+        let _ = writeln!(
+            s,
+            "{} line(s) stamped after this report was read (the newest {}): a clock that ran \
+             ahead? They are counted as stamped.",
+            r.ahead,
+            r.last.map_or("?".to_string(), |l| at(l).to_string())
+        );
+    }
     match (r.since, r.until) {
         (Some(a), Some(b)) => {
             let _ = writeln!(s, "Since {}, until {} (not included)", at(a), at(b));
@@ -967,6 +993,7 @@ pub fn render_text(r: &Report) -> String {
         ("lost", st.lost),
         ("deleted (postsuper -d)", st.deleted),
         ("rejected at reception", st.rejected),
+        ("held by a rule", st.held),
     ];
     columns(
         &mut s,
@@ -1883,6 +1910,40 @@ Nov 27 10:04:00 mx postfix/smtp[6]: ABCDE12345: to=<a@b.example>, relay=none, de
             r.errors,
             vec![Clean::new("/nonexistent/mail.log: not found")]
         );
+    }
+
+    #[test]
+    fn lines_stamped_after_the_report_was_read_are_said() {
+        // a clock three hours ahead for one line: counted as stamped, and said
+        let stamp = |d: chrono::Duration| (Local::now() + d).format("%b %e %H:%M:%S").to_string();
+        let text = format!(
+            "{} mx postfix/smtp[4]: AAAA000001: to=<a@example.org>, relay=r[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 Ok)\n\
+             {} mx postfix/smtp[4]: AAAA000002: to=<b@example.org>, relay=r[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host r said: 550 5.1.1 User unknown)\n",
+            stamp(-chrono::Duration::minutes(30)),
+            stamp(chrono::Duration::hours(3)),
+        );
+        let since = (Local::now() - chrono::Duration::hours(1)).fixed_offset();
+        let r = build(&[PathBuf::from("-")], Some(since), 10, &mut text.as_bytes());
+        assert_eq!(
+            (r.status.sent, r.status.bounced, r.ahead),
+            (1, 1, 1),
+            "{r:?}"
+        );
+        assert!(
+            render_text(&r).contains("1 line(s) stamped after this report was read (the newest "),
+            "{}",
+            render_text(&r)
+        );
+        assert_eq!(serde_json::to_value(&r).unwrap()["ahead"], 1);
+        // none ahead: nothing said
+        let r = build(
+            &[PathBuf::from("-")],
+            Some(since),
+            10,
+            &mut text.lines().next().unwrap().as_bytes(),
+        );
+        assert_eq!(r.ahead, 0);
+        assert!(!render_text(&r).contains("stamped after"));
     }
 
     #[test]

@@ -153,7 +153,7 @@ impl SenderTallies {
             RowStatus::Expired => 3,
             RowStatus::Lost => 4,
             RowStatus::Deleted => 5,
-            RowStatus::Rejected => return,
+            RowStatus::Rejected | RowStatus::Held => return,
         };
         let key = from.to_ascii_lowercase();
         let t = self.senders.entry(key).or_default();
@@ -361,9 +361,26 @@ impl Totals {
     /// Everything since `since`, by the minute (the minute `since` falls in counts whole; at most
     /// the window back from the newest outcome).
     pub fn since(&self, since: DateTime<FixedOffset>) -> WindowSums {
+        self.between(since, None)
+    }
+
+    /// Everything from `since` to `until` (both minutes whole; `None`: no end).
+    pub fn between(
+        &self,
+        since: DateTime<FixedOffset>,
+        until: Option<DateTime<FixedOffset>>,
+    ) -> WindowSums {
         let from = minute(since);
+        let to = until.map_or(i64::MAX, minute);
         let mut sums = WindowSums::default();
-        for t in self.minutes.since(from) {
+        for (_, t) in self
+            .minutes
+            .0
+            .iter()
+            .rev()
+            .skip_while(|(m, _)| *m > to)
+            .take_while(|(m, _)| *m >= from)
+        {
             for (s, n) in sums.status.iter_mut().zip(t.status) {
                 *s += n as usize;
             }
@@ -372,6 +389,19 @@ impl Totals {
             }
         }
         sums
+    }
+
+    /// How many outcomes are stamped after the minute `now` falls in (a clock that jumped, a
+    /// host whose clock runs ahead): no window of the past holds them.
+    pub fn ahead_of(&self, now: DateTime<FixedOffset>) -> usize {
+        let to = minute(now);
+        self.minutes
+            .0
+            .iter()
+            .rev()
+            .take_while(|(m, _)| *m > to)
+            .map(|(_, t)| t.status.iter().map(|n| *n as usize).sum::<usize>())
+            .sum()
     }
 }
 

@@ -39,7 +39,7 @@ pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
     let w = inner.width as usize;
     let mut lines: Vec<Line<'_>> = Vec::new();
     let (hour, day) = FailuresPane::windows(cx.now);
-    let counts = log.window_counts(hour, day);
+    let counts = log.window_counts(hour, day, cx.now.fixed_offset());
     // a log that cannot be read leads, above counts that would otherwise read as "all quiet":
     // the overview tile has room for its first two lines only
     let sources = source_lines(p, cx, w);
@@ -70,8 +70,8 @@ pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
 fn status_style(s: RowStatus, cx: &ViewCx<'_>) -> Style {
     match s {
         RowStatus::Sent => cx.theme.ok,
-        // deleted on purpose: worth seeing, not an alarm
-        RowStatus::Deferred | RowStatus::Deleted => cx.theme.warn,
+        // deleted on purpose, or held for someone to look at: worth seeing, not an alarm
+        RowStatus::Deferred | RowStatus::Deleted | RowStatus::Held => cx.theme.warn,
         _ => cx.theme.error,
     }
 }
@@ -118,6 +118,17 @@ fn counts_line<'a>(counts: &WindowCounts, log: &MailLog, cx: &ViewCx<'_>, w: usi
         "hour: {recent}   day: {}",
         counts_text(&counts.older_status)
     );
+    if counts.ahead > 0 {
+        // in no window of the past: said first, as a clock to check, before the counts
+        let ahead = format!("{} stamped ahead (clock?)  ", counts.ahead);
+        return Line::from(vec![
+            Span::styled(truncate(&ahead, w), cx.theme.warn),
+            Span::styled(
+                truncate(&text, w.saturating_sub(ahead.chars().count())),
+                cx.theme.header,
+            ),
+        ]);
+    }
     Line::from(Span::styled(truncate(&text, w), cx.theme.header))
 }
 
@@ -220,7 +231,11 @@ fn short_time(o: &Outcome, cx: &ViewCx<'_>) -> String {
 /// The time of day for the last 20 hours (in `fmt`), else the date.
 fn time_of_day(o: &Outcome, cx: &ViewCx<'_>, fmt: &str) -> String {
     let t = o.time.with_timezone(&Local);
-    if cx.now.signed_duration_since(t) < chrono::Duration::hours(20) {
+    let age = cx.now.signed_duration_since(t);
+    // a row stamped ahead (a clock that jumped) on another day: its date, or tomorrow's 03:00
+    // would read as this morning's
+    let ahead_another_day = age < chrono::Duration::zero() && t.date_naive() != cx.now.date_naive();
+    if age < chrono::Duration::hours(20) && !ahead_another_day {
         t.format(fmt).to_string()
     } else {
         t.format("%b %d").to_string()
@@ -554,7 +569,15 @@ fn render_detail(
         lines.extend(field("route", route_text(f.as_str(), cx), cx.theme.text));
     }
     if let Some(m) = message {
-        let mut state = state_words(m.state()).to_string();
+        let mut state = if m.held && m.state() == MessageState::Queued {
+            // held by a rule or by postsuper -h: no retry until someone releases it
+            format!(
+                "on hold in the queue: not tried until released (postsuper -H {})",
+                m.id
+            )
+        } else {
+            state_words(m.state()).to_string()
+        };
         // the notification's own fate: a bounce refused in turn (SES and MAILER-DAEMON) told
         // nobody, whatever "returned" says
         let notice_lost = m
@@ -608,9 +631,16 @@ fn render_detail(
             Span::styled("What it means: ", cx.theme.header),
             Span::styled(c.meaning(), cx.theme.text),
         ]));
+        // the commands a remedy gives for one message name this one
+        let remedy = match o.and_then(|o| o.queue_id.as_ref()) {
+            Some(id) if c.remedy().contains("QUEUE_ID") => {
+                c.remedy().replace("QUEUE_ID", id.as_str()).into()
+            }
+            _ => std::borrow::Cow::Borrowed(c.remedy()),
+        };
         lines.push(Line::from(vec![
             Span::styled("What to do: ", cx.theme.header),
-            Span::styled(c.remedy(), cx.theme.text),
+            Span::styled(remedy, cx.theme.text),
         ]));
     }
     if let Some(ses) = o.and_then(|o| o.ses.as_ref()) {

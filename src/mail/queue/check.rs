@@ -150,6 +150,9 @@ pub fn held_up_here(cause: Category) -> bool {
         | Category::RemoteTemporary
         | Category::Expired
         | Category::Rejected
+        | Category::ContentRule
+        | Category::MilterReject
+        | Category::Held
         | Category::Lost
         | Category::Deleted
         | Category::Discarded

@@ -886,7 +886,8 @@ impl QueuePane {
                 format!("from {}", parts.join(", "))
             }
         };
-        Some(crate::sanitize::sanitize_capped(&line, 300))
+        // made of clean addresses and words of our own: cut, not escaped again
+        Some(crate::sanitize::cut_clean(&line, 300))
     }
 
     /// The confirm line naming the tagged targets the table does not show
