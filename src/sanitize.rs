@@ -201,6 +201,12 @@ impl Clean {
         }
     }
 
+    /// Bytes `range` of this clean text, still clean (nothing is escaped again). Panics where
+    /// slicing would: out of range, or not on a char boundary.
+    pub fn part(&self, range: std::ops::Range<usize>) -> Clean {
+        Clean(self.0[range].into())
+    }
+
     /// Append text that is already clean, as it is: sanitizing it again would show each
     /// backslash of its escapes doubled, an ESC byte as a backslash and an `e`.
     pub fn push_clean(&mut self, clean: &Clean) {

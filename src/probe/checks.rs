@@ -1460,7 +1460,7 @@ fn judge_two_xff(pair: &(Exchange, Result<EchoReply, String>), reads: SiteReads)
     let client = r.client.addr.to_string();
     if TWO_LINES.contains(&client.as_str()) {
         v.level = Level::Fail;
-        v.summary = Clean::new(&format!("{} (client {client} was believed)", v.summary));
+        v.summary.push(&format!(" (client {client} was believed)"));
         v = v.says("the app trusts a forged X-Forwarded-For line");
     }
     for l in &lines {

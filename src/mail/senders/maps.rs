@@ -255,12 +255,19 @@ fn password_line_key(l: &str) -> Clean {
 /// all of it as the user name, but a space typed for the colon
 /// (`user password`) would put the password there: what follows the first
 /// word is shown as `***`.
-fn shown_user(value: &str) -> Clean {
-    let user = value.split(':').next().unwrap_or("").trim();
-    match user.split_once(char::is_whitespace) {
-        Some((first, _)) => Clean::new(&format!("{first} ***")),
-        None => Clean::new(user),
+fn shown_user(value: &Clean) -> Clean {
+    let head = value.split(':').next().unwrap_or("");
+    let start = head.len() - head.trim_start().len();
+    let user = head.trim();
+    let (word, more) = match user.split_once(char::is_whitespace) {
+        Some((first, _)) => (first, true),
+        None => (user, false),
+    };
+    let mut shown = value.part(start..start + word.len());
+    if more {
+        shown.push(" ***");
     }
+    shown
 }
 
 /// Parse a password map source: `key user:password`. The password is looked
@@ -284,7 +291,7 @@ pub fn parse_password_table(text: &str) -> (Vec<CredentialEntry>, Vec<BadLine>) 
         entries.push(CredentialEntry {
             kind: KeyKind::of(&key),
             key: Clean::new(&key),
-            user: shown_user(v),
+            user: shown_user(&Clean::new(v)),
             has_password,
             line,
         });
@@ -594,15 +601,22 @@ pub fn hide_password(rule: &mut Rule) {
             if let Some((_, _, rest)) = split_pattern(body.strip_prefix('!').unwrap_or(body))
                 && !rest.trim().is_empty()
             {
-                let kept = &rule.text[..rule.text.len() - rest.len()];
-                rule.text = Clean::new(&format!("{kept} ***"));
+                let mut kept = rule.text.part(0..rule.text.len() - rest.len());
+                kept.push(" ***");
+                rule.text = kept;
             }
         }
         return;
     };
-    let hidden = Clean::new(&format!("{}:***", shown_user(result)));
+    // the rule's text is clean already: the parts kept are joined, never escaped again
+    let mut hidden = shown_user(result);
+    hidden.push(":***");
     rule.text = match rule.text.rfind(result.as_str()) {
-        Some(i) => Clean::new(&format!("{}{hidden}", &rule.text[..i])),
+        Some(i) => {
+            let mut text = rule.text.part(0..i);
+            text.push_clean(&hidden);
+            text
+        }
         None => Clean::new(&format!("(rule on line {}: password hidden)", rule.line)),
     };
     *result = hidden;
@@ -838,6 +852,20 @@ broken-line
         );
         let dump = format!("{rules:?}");
         assert!(!dump.contains("SECRET"), "{dump}");
+    }
+
+    /// The shown rule is escaped once: an ESC byte in it reads `\e`, as everywhere else, not
+    /// `\\e`, which means a backslash typed before an `e`.
+    #[test]
+    fn a_hidden_password_rule_keeps_its_text_escaped_once() {
+        let (mut rules, _) =
+            parse_rules("/^a\x1b@/ AKIA\x1bUSER:a-SECRET\nif /^b\x1b@/ AKIAB:if-SECRET\nendif\n");
+        rules.iter_mut().for_each(hide_password);
+        let texts: Vec<&str> = rules.iter().map(|r| r.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            vec!["/^a\\e@/ AKIA\\eUSER:***", "if /^b\\e@/ ***", "endif"]
+        );
     }
 
     #[test]
