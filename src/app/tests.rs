@@ -533,6 +533,56 @@ fn esc_after_a_link_goes_back_where_it_was_followed() {
     assert_eq!(a.focus, PaneId::Senders);
 }
 
+/// The Failures tile shows counts, not the selected failure: from the overview, u and s (its
+/// queue entry, its sender) ask for the pane instead of jumping for a row nobody saw chosen.
+#[test]
+fn the_failures_links_ask_for_the_pane_from_the_overview() {
+    use crate::mail::log::LogEvent;
+    use crate::mail::log::parse::{YearGuess, parse_line};
+    let mut a = app(Mode::Interactive);
+    let mut years = YearGuess::new(a.now.date_naive());
+    let lines = [
+        "Nov 27 10:20:11 mx1 postfix/qmgr[28630]: 9F65A9CE4C7: from=<noreply@example.com>, size=300, nrcpt=1 (queue active)",
+        "Nov 27 10:20:11 mx1 postfix/smtp[29033]: 9F65A9CE4C7: to=<customer7@example.net>, relay=email-smtp.us-east-1.amazonaws.com[10.0.0.1]:587, delay=0.1, delays=0.01/0/0.05/0.04, dsn=4.0.0, status=deferred (host email-smtp.us-east-1.amazonaws.com[10.0.0.1] said: 454 Throttling failure: Maximum sending rate exceeded. (in reply to end of DATA command))",
+    ]
+    .iter()
+    .filter_map(|l| parse_line(l, &mut years))
+    .collect();
+    a.update(Msg::Source(SourceEvent::Log(LogEvent::Lines {
+        source: 0,
+        lines,
+        backfill: false,
+        unparsed: 0,
+    })));
+    a.update(key('2'));
+    a.update(code(KeyCode::Esc));
+    assert_eq!((a.focus, a.zoomed), (PaneId::Failures, false));
+    for (k, what) in [
+        ('s', "show its sender (Senders pane)"),
+        ('u', "show its queue entry (Queue pane)"),
+    ] {
+        let out = a.update(key(k));
+        assert!(out.effects.is_empty(), "{k}: {:?}", out.effects);
+        assert_eq!((a.focus, a.zoomed), (PaneId::Failures, false), "{k}");
+        assert_eq!(
+            a.notice.as_deref(),
+            Some(
+                format!(
+                    "open the pane first (Enter): {k} ({what}) acts on what the tile does not show"
+                )
+                .as_str()
+            )
+        );
+    }
+    // opened, s acts on the row in sight (a sender the Senders pane has not read, here)
+    a.update(code(KeyCode::Enter));
+    a.update(key('s'));
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("sender noreply@example.com not known")
+    );
+}
+
 /// The overview's tiles show no selection: there j/k (and g/G, PgUp/PgDn) move between the
 /// tiles, and a pane's list is left where it was, to be moved where it is in sight.
 #[test]

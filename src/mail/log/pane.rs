@@ -383,6 +383,13 @@ impl Pane for FailuresPane {
         BINDINGS
     }
 
+    fn acts_on_selection(&self, action: FailuresAction) -> bool {
+        matches!(
+            action,
+            FailuresAction::OpenQueueEntry | FailuresAction::OpenSender
+        )
+    }
+
     fn on_action(&mut self, action: FailuresAction, cx: &mut Cx<'_>) -> Vec<Effect> {
         let mut effects = Vec::new();
         match action {
