@@ -405,7 +405,7 @@ fn a_dropped_link_ends_the_process() {
     t.wait_for("the five panes", all_panes_shown);
     let pid = t.pid();
     let _ = Command::new("tmux")
-        .args(["-L", &t.socket, "kill-server"])
+        .args(["-S", &t.socket, "kill-server"])
         .status();
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::path::Path::new(&format!("/proc/{pid}")).exists() {
@@ -434,7 +434,7 @@ fn detach_and_reattach_from_a_smaller_terminal() {
     let inner = Tmux::opsdeck("inner", 120, 40, "demo", &[]);
     inner.wait_for("the five panes", all_panes_shown);
     let pid = inner.pid();
-    let attach = format!("tmux -L {} attach", inner.socket);
+    let attach = format!("tmux -S {} attach", inner.socket);
     let outer = Tmux::shell("outer", 80, 24);
     outer.keys(&[&attach, "Enter"]);
     let s = outer.wait_for("opsdeck redrawn at 80x24", |s| {

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 const PATIENCE: Duration = Duration::from_secs(30);
 
 pub struct Tmux {
+    /// The server's socket (`tmux -S`), in the session's private HOME: it goes with the temp
+    /// dir, where a named socket (`-L`) would stay behind in /tmp/tmux-UID after every run.
     pub socket: String,
     home: tempfile::TempDir,
 }
@@ -29,9 +31,17 @@ fn unique(name: &str) -> String {
     )
 }
 
+/// A socket path for the server, in `home`.
+fn socket_in(home: &tempfile::TempDir, name: &str) -> String {
+    home.path()
+        .join(format!("{}.sock", unique(name)))
+        .to_string_lossy()
+        .into_owned()
+}
+
 fn new_session(socket: &str, w: u16, h: u16, cmd: &str) {
     let st = Command::new("tmux")
-        .args(["-L", socket, "-f", "/dev/null", "new-session", "-d", "-x"])
+        .args(["-S", socket, "-f", "/dev/null", "new-session", "-d", "-x"])
         .arg(w.to_string())
         .arg("-y")
         .arg(h.to_string())
@@ -49,7 +59,7 @@ impl Tmux {
     /// environment variables (single-quoted; values must not hold `'`).
     pub fn opsdeck(name: &str, w: u16, h: u16, args: &str, env: &[(&str, &str)]) -> Tmux {
         let home = tempfile::tempdir().unwrap();
-        let socket = unique(name);
+        let socket = socket_in(&home, name);
         let mut exports = format!(
             "export HOME='{h}' XDG_CONFIG_HOME='{h}/.config' XDG_STATE_HOME='{h}/.state' TERM=xterm-256color RUST_BACKTRACE=0; unset OPSDECK_CONFIG NO_COLOR; ",
             h = home.path().display()
@@ -71,7 +81,7 @@ impl Tmux {
     /// terminal someone types in.
     pub fn shell(name: &str, w: u16, h: u16) -> Tmux {
         let home = tempfile::tempdir().unwrap();
-        let socket = unique(name);
+        let socket = socket_in(&home, name);
         new_session(
             &socket,
             w,
@@ -88,7 +98,7 @@ impl Tmux {
 
     pub fn tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
-            .arg("-L")
+            .arg("-S")
             .arg(&self.socket)
             .args(args)
             .output()
@@ -209,7 +219,7 @@ impl Drop for Tmux {
             }
         }
         let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
+            .args(["-S", &self.socket, "kill-server"])
             .status();
     }
 }
