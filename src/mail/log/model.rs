@@ -747,7 +747,9 @@ impl MailLog {
                     if m.from.is_none() {
                         m.from = Some(from.into());
                     }
-                    new_outcomes.push(Outcome {
+                    // a bounce notification has no sender to return it to: Postfix drops it
+                    let notice = m.bounce_of.is_some();
+                    let expired = Outcome {
                         seq: 0,
                         time,
                         queue_id: Some(id.clone()),
@@ -761,14 +763,45 @@ impl MailLog {
                             .unwrap_or_default(),
                         relay: Clean::default(),
                         dsn: Clean::default(),
-                        reason: Clean::new(if forced {
-                            "force-expired (postsuper -e), returned to sender"
-                        } else {
-                            "expired in the queue, returned to sender"
+                        reason: Clean::new(match (forced, notice) {
+                            (true, false) => "force-expired (postsuper -e), returned to sender",
+                            (false, false) => "expired in the queue, returned to sender",
+                            (true, true) => {
+                                "force-expired (postsuper -e); a bounce notification is returned to nobody"
+                            }
+                            (false, true) => {
+                                "expired in the queue; a bounce notification is returned to nobody"
+                            }
                         }),
                         ses: None,
                         bounce_of: m.bounce_of.clone(),
-                    });
+                    };
+                    // the notification that expired undelivered: nobody will be told, as when
+                    // it fails for good
+                    if notice && !m.lost {
+                        m.lost = true;
+                        new_outcomes.push(Outcome {
+                            status: RowStatus::Lost,
+                            category: Some(Category::Lost),
+                            reason: {
+                                let mut r = Clean::new(&format!(
+                                    "the bounce notification for {} expired in the queue, never delivered to <",
+                                    m.bounce_of.as_ref().map(|b| b.as_str()).unwrap_or("?"),
+                                ));
+                                r.push_clean(&expired.to);
+                                r.push(">");
+                                if let Some(last) = &m.last_attempt
+                                    && !last.reason.is_empty()
+                                {
+                                    r.push(": last tried: ");
+                                    r.push_clean(&last.reason);
+                                }
+                                r
+                            },
+                            ..expired.clone()
+                        });
+                    }
+                    new_outcomes.insert(0, expired);
                 }
                 Kind::Notification { new_id, .. } => {
                     m.notification = Some(new_id.clone());
@@ -1444,6 +1477,52 @@ Nov 27 10:00:01 mx postfix/qmgr[3]: AAAA000001: removed
 Nov 27 10:00:02 mx postfix/smtp[4]: BBBB000002: to=<root@mx.example.com>, relay=email-smtp.us-east-1.amazonaws.com[1.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[1.1.1.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: root@mx.example.com (in reply to end of DATA command))
 Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
 ";
+
+    /// A notification deferred until it expires is dropped by Postfix (there is nobody to return
+    /// it to): lost, as one that bounces is, and its expiry does not claim a return.
+    #[test]
+    fn a_bounce_that_expires_undelivered_is_lost() {
+        let mut log = MailLog::default();
+        let text = BOUNCE_OF_BOUNCE
+            .replace(
+                "dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[1.1.1.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: root@mx.example.com (in reply to end of DATA command))\nNov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed",
+                "dsn=4.4.1, status=deferred (connect to email-smtp.us-east-1.amazonaws.com[1.1.1.1]:587: Connection timed out)\nDec  2 10:00:02 mx postfix/qmgr[3]: BBBB000002: from=<>, status=expired, returned to sender\nDec  2 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed",
+            );
+        assert_ne!(text, BOUNCE_OF_BOUNCE);
+        feed(&mut log, &text);
+        let of_notice: Vec<_> = log
+            .outcomes()
+            .iter()
+            .filter(|o| {
+                o.queue_id
+                    .as_ref()
+                    .is_some_and(|q| q.as_str() == "BBBB000002")
+            })
+            .filter(|o| o.status != RowStatus::Deferred)
+            .map(|o| (o.status, o.reason.as_str()))
+            .collect();
+        assert_eq!(
+            of_notice,
+            vec![
+                (
+                    RowStatus::Expired,
+                    "expired in the queue; a bounce notification is returned to nobody"
+                ),
+                (
+                    RowStatus::Lost,
+                    "the bounce notification for AAAA000001 expired in the queue, never \
+                     delivered to <root@mx.example.com>: last tried: connect to \
+                     email-smtp.us-east-1.amazonaws.com[1.1.1.1]:587: Connection timed out"
+                ),
+            ],
+            "in the order they happened, as a notification that bounces"
+        );
+        assert_eq!(
+            log.final_status("BBBB000002").unwrap().state,
+            MessageState::Lost
+        );
+        assert_eq!(log.lost_total, 1);
+    }
 
     #[test]
     fn a_bounce_that_bounces_is_lost() {
