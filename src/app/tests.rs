@@ -489,13 +489,11 @@ fn a_confirm_dialog_shows_names_from_the_configuration_escaped() {
     assert!(text.contains("out\\u{202e}bound\\u{9b}2J"), "{text}");
 }
 
-/// A link followed (a failure's queue entry, a message's log history, a sender) is a step Esc
-/// takes back, to the pane it was followed from as it was left; moving by hand forgets it.
-#[test]
-fn esc_after_a_link_goes_back_where_it_was_followed() {
+/// One deferred message (9F65A9CE4C7, from noreply@example.com) in the mail log, as the
+/// follower sends it.
+fn log_one_deferral(a: &mut App) {
     use crate::mail::log::LogEvent;
     use crate::mail::log::parse::{YearGuess, parse_line};
-    let mut a = app(Mode::Interactive);
     let mut years = YearGuess::new(a.now.date_naive());
     let lines = [
         "Nov 27 10:20:11 mx1 postfix/qmgr[28630]: 9F65A9CE4C7: from=<noreply@example.com>, size=300, nrcpt=1 (queue active)",
@@ -510,6 +508,14 @@ fn esc_after_a_link_goes_back_where_it_was_followed() {
         backfill: false,
         unparsed: 0,
     })));
+}
+
+/// A link followed (a failure's queue entry, a message's log history, a sender) is a step Esc
+/// takes back, to the pane it was followed from as it was left; moving by hand forgets it.
+#[test]
+fn esc_after_a_link_goes_back_where_it_was_followed() {
+    let mut a = app(Mode::Interactive);
+    log_one_deferral(&mut a);
     let follow = |a: &mut App| {
         let mut out = Outcome::default();
         a.settle(
@@ -537,23 +543,8 @@ fn esc_after_a_link_goes_back_where_it_was_followed() {
 /// queue entry, its sender) ask for the pane instead of jumping for a row nobody saw chosen.
 #[test]
 fn the_failures_links_ask_for_the_pane_from_the_overview() {
-    use crate::mail::log::LogEvent;
-    use crate::mail::log::parse::{YearGuess, parse_line};
     let mut a = app(Mode::Interactive);
-    let mut years = YearGuess::new(a.now.date_naive());
-    let lines = [
-        "Nov 27 10:20:11 mx1 postfix/qmgr[28630]: 9F65A9CE4C7: from=<noreply@example.com>, size=300, nrcpt=1 (queue active)",
-        "Nov 27 10:20:11 mx1 postfix/smtp[29033]: 9F65A9CE4C7: to=<customer7@example.net>, relay=email-smtp.us-east-1.amazonaws.com[10.0.0.1]:587, delay=0.1, delays=0.01/0/0.05/0.04, dsn=4.0.0, status=deferred (host email-smtp.us-east-1.amazonaws.com[10.0.0.1] said: 454 Throttling failure: Maximum sending rate exceeded. (in reply to end of DATA command))",
-    ]
-    .iter()
-    .filter_map(|l| parse_line(l, &mut years))
-    .collect();
-    a.update(Msg::Source(SourceEvent::Log(LogEvent::Lines {
-        source: 0,
-        lines,
-        backfill: false,
-        unparsed: 0,
-    })));
+    log_one_deferral(&mut a);
     a.update(key('2'));
     a.update(code(KeyCode::Esc));
     assert_eq!((a.focus, a.zoomed), (PaneId::Failures, false));

@@ -723,22 +723,12 @@ impl MailLog {
                         && !m.lost
                     {
                         m.lost = true;
-                        new_outcomes.push(Outcome {
-                            status: RowStatus::Lost,
-                            category: Some(Category::Lost),
-                            reason: {
-                                // the address and the reply are clean already: joined as they are
-                                let mut r = Clean::new(&format!(
-                                    "the bounce notification for {} could not be delivered to <",
-                                    m.bounce_of.as_ref().map(|b| b.as_str()).unwrap_or("?"),
-                                ));
-                                r.push_clean(&o.to);
-                                r.push(">: ");
-                                r.push_clean(&o.reason);
-                                r
-                            },
-                            ..o.clone()
-                        });
+                        new_outcomes.push(lost_notice(
+                            &o,
+                            m.bounce_of.as_ref(),
+                            "could not be delivered to",
+                            &o.reason,
+                        ));
                     }
                     new_outcomes.insert(0, o);
                 }
@@ -780,26 +770,13 @@ impl MailLog {
                     // it fails for good
                     if notice && !m.lost {
                         m.lost = true;
-                        new_outcomes.push(Outcome {
-                            status: RowStatus::Lost,
-                            category: Some(Category::Lost),
-                            reason: {
-                                let mut r = Clean::new(&format!(
-                                    "the bounce notification for {} expired in the queue, never delivered to <",
-                                    m.bounce_of.as_ref().map(|b| b.as_str()).unwrap_or("?"),
-                                ));
-                                r.push_clean(&expired.to);
-                                r.push(">");
-                                if let Some(last) = &m.last_attempt
-                                    && !last.reason.is_empty()
-                                {
-                                    r.push(": last tried: ");
-                                    r.push_clean(&last.reason);
-                                }
-                                r
-                            },
-                            ..expired.clone()
-                        });
+                        let last = m.last_attempt.as_ref().map(|a| a.reason.clone());
+                        new_outcomes.push(lost_notice(
+                            &expired,
+                            m.bounce_of.as_ref(),
+                            "expired in the queue, never delivered to",
+                            &last.unwrap_or_default(),
+                        ));
                     }
                     new_outcomes.insert(0, expired);
                 }
@@ -1174,6 +1151,28 @@ fn reject_outcome(
     }
 }
 
+/// The lost row of a bounce notification that `failed` (`... to <rcpt>: reply`): `o`, the
+/// notification's own final row, with the original's id in its words. The address and the reply
+/// are clean already: joined as they are.
+fn lost_notice(o: &Outcome, original: Option<&QueueId>, failed: &str, reply: &Clean) -> Outcome {
+    let mut reason = Clean::new(&format!(
+        "the bounce notification for {} {failed} <",
+        original.map(|b| b.as_str()).unwrap_or("?"),
+    ));
+    reason.push_clean(&o.to);
+    reason.push(">");
+    if !reply.is_empty() {
+        reason.push(": ");
+        reason.push_clean(reply);
+    }
+    Outcome {
+        status: RowStatus::Lost,
+        category: Some(Category::Lost),
+        reason,
+        ..o.clone()
+    }
+}
+
 /// A message a DISCARD rule dropped: lost to its recipients, and nobody is told.
 fn discard_outcome(
     time: DateTime<FixedOffset>,
@@ -1511,7 +1510,7 @@ Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
                 (
                     RowStatus::Lost,
                     "the bounce notification for AAAA000001 expired in the queue, never \
-                     delivered to <root@mx.example.com>: last tried: connect to \
+                     delivered to <root@mx.example.com>: connect to \
                      email-smtp.us-east-1.amazonaws.com[1.1.1.1]:587: Connection timed out"
                 ),
             ],
