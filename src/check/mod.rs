@@ -277,7 +277,8 @@ impl Report {
         };
         let more = match problems.len() - 1 {
             0 => String::new(),
-            n => format!(" (+{n} more)"),
+            // "below": a probe target's own "(1 more problem)" may stand just before it
+            n => format!(" (+{n} more below)"),
         };
         // a finding with a lead (a probe target: what its problems mean) says that alone here;
         // the line below it carries the evidence
@@ -776,7 +777,7 @@ mod tests {
             first.starts_with("OPSDECK CRITICAL - probe: www: certificate expires in 2 days; x"),
             "{first}"
         );
-        assert!(first.ends_with("x... (+2 more)"), "{first}");
+        assert!(first.ends_with("x... (+2 more below)"), "{first}");
         assert!(first.chars().count() <= 160, "{first}");
         assert!(
             !first.contains('|'),

@@ -859,7 +859,7 @@ fn check_leads_with_the_words_of_the_tile() {
         )),
         "{nagios}"
     );
-    assert!(first.ends_with("... (+1 more)"), "{nagios}");
+    assert!(first.ends_with("... (+1 more below)"), "{nagios}");
     assert!(!first.contains("FAIL forged headers"), "{nagios}");
     assert!(
         nagios.contains(&format!(
