@@ -700,6 +700,31 @@ Nov 27 19:22:35 mx1 postfix/smtp[3524]: 67FC09CE023: to=<customer7@example.net>,
 Nov 27 19:22:35 mx1 postfix/qmgr[1340]: 67FC09CE023: removed
 ";
 
+/// With no sender column (60 columns and less), the rows of a bounce notice say they are one: a
+/// notice that SES refused reads as mail to billing@ failing, not as billing@'s own mail.
+#[test]
+fn a_notice_says_so_where_the_sender_column_is_left_out() {
+    let mut w = World::following();
+    w.event(LogEvent::Lines {
+        source: 0,
+        lines: lines(SES_INCIDENT),
+        backfill: false,
+        unparsed: 0,
+    });
+    let s = w.screen(60, 20, true);
+    assert!(!s.contains("SENDER"), "{s}");
+    let rows: Vec<&str> = s.lines().filter(|l| l.contains("19:19:59")).collect();
+    assert_eq!(rows.len(), 3, "{s}");
+    for (row, status, rcpt) in [
+        (rows[0], "lost", "<> billing@example.com"),
+        (rows[1], "bounced", "<> billing@example.com"),
+        (rows[2], "bounced", "bob@example.net"),
+    ] {
+        assert!(row.contains(status) && row.contains(rcpt), "{row}\n{s}");
+    }
+    assert!(!rows[2].contains("<>"), "{s}");
+}
+
 /// The detail's state line follows the message to where it ended: a bounce whose notification
 /// was lost does not read as "returned to sender", and a requeued message says what its new
 /// copy did.

@@ -368,7 +368,13 @@ fn row_text(o: &Outcome, c: &Cols, cx: &ViewCx<'_>) -> (String, String) {
         rest.push_str(&fit_address(&sender_text(o), c.sender));
     }
     rest.push(' ');
-    rest.push_str(&fit_address(&o.to, c.rcpt));
+    if c.sender == 0 && o.from.as_deref() == Some("") {
+        // no sender column: a bounce notice says it is one (from <>), or its failure reads as
+        // one of mail to that recipient
+        rest.push_str(&fit_address(&format!("<> {}", o.to), c.rcpt));
+    } else {
+        rest.push_str(&fit_address(&o.to, c.rcpt));
+    }
     if c.dsn > 0 {
         rest.push(' ');
         rest.push_str(&fit(&o.dsn, c.dsn));
