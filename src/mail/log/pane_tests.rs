@@ -705,12 +705,7 @@ Nov 27 19:22:35 mx1 postfix/qmgr[1340]: 67FC09CE023: removed
 #[test]
 fn a_notice_says_so_where_the_sender_column_is_left_out() {
     let mut w = World::following();
-    w.event(LogEvent::Lines {
-        source: 0,
-        lines: lines(SES_INCIDENT),
-        backfill: false,
-        unparsed: 0,
-    });
+    w.feed(SES_INCIDENT, false);
     let s = w.screen(60, 20, true);
     assert!(!s.contains("SENDER"), "{s}");
     let rows: Vec<&str> = s.lines().filter(|l| l.contains("19:19:59")).collect();
