@@ -252,6 +252,51 @@ fn detail_opens_closes_and_links() {
     assert!(!w.with_cx(|p, cx| p.on_jump(&Jump::Sender("x@y".into()), cx)));
 }
 
+/// A refusal at reception with a 4xx code is temporary: the detail says the client may try
+/// again; a 5xx one does not say so.
+#[test]
+fn a_temporary_refusal_at_reception_says_the_client_may_try_again() {
+    for (reply, temporary) in [
+        (
+            "450 4.7.1 <bad>: Helo command rejected: Host not found",
+            true,
+        ),
+        (
+            "554 5.7.1 <bad>: Helo command rejected: Host not found",
+            false,
+        ),
+    ] {
+        let mut w = World::following();
+        w.feed(
+            &format!(
+                "Nov 27 19:40:00 mx1 postfix/smtpd[3001]: NOQUEUE: reject: RCPT from \
+                 unknown[203.0.113.99]: {reply}; from=<a@b.example> to=<x@elsewhere.example> \
+                 proto=ESMTP helo=<bad>\n"
+            ),
+            false,
+        );
+        w.with_cx(|p, cx| p.on_enter(cx));
+        let s = w.screen(100, 30, true);
+        let read = s
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            read.contains("What it means: The message was refused"),
+            "{s}"
+        );
+        assert_eq!(
+            read.contains(
+                "Its code starts with 4: refused for now only, so the client keeps the mail and \
+                 may try again later; it may still arrive."
+            ),
+            temporary,
+            "{s}"
+        );
+    }
+}
+
 #[test]
 fn a_sender_refused_at_reception_is_not_taken_to_the_senders_pane() {
     let mut w = World::loaded();

@@ -633,10 +633,20 @@ fn render_detail(
     }
     if let Some(c) = o.and_then(|o| o.category) {
         lines.push(Line::from(""));
-        lines.push(Line::from(vec![
+        let mut means = vec![
             Span::styled("What it means: ", cx.theme.header),
             Span::styled(c.meaning(), cx.theme.text),
-        ]));
+        ];
+        // a 4xx refusal at reception (greylisting here, a DNS lookup that failed, a milter's
+        // tempfail) is for now only: the client keeps the mail and tries again
+        if o.is_some_and(|o| o.status == RowStatus::Rejected && o.dsn.starts_with('4')) {
+            means.push(Span::styled(
+                " Its code starts with 4: refused for now only, so the client keeps the mail and \
+                 may try again later; it may still arrive.",
+                cx.theme.text,
+            ));
+        }
+        lines.push(Line::from(means));
         // the commands a remedy gives for one message name this one
         let remedy = match o.and_then(|o| o.queue_id.as_ref()) {
             Some(id) if c.remedy().contains("QUEUE_ID") => {
