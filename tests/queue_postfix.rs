@@ -416,6 +416,49 @@ fn errors_name_the_fix() {
     );
 }
 
+/// One event loop's parts for a pane over `pf`, as the console wires them: the runner and its
+/// receiver, write access, the pane and the shared state, the queue listed once.
+struct Loop {
+    runner: Runner,
+    rx: tokio::sync::mpsc::Receiver<SourceEvent>,
+    access: Option<WriteAccess>,
+    pane: QueuePane,
+    shared: Shared,
+}
+
+/// [`Loop`] over `pf`, its channel holding `capacity` events, once the first listing is in.
+async fn listed_once(pf: &PostfixHarness, capacity: usize) -> Loop {
+    let config = Config {
+        postfix: vec![instance(pf)],
+        ..Config::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(capacity);
+    let runner = Runner {
+        tx,
+        config: Arc::new(config.clone()),
+    };
+    let access = WriteAccess::for_mode(Mode::Interactive);
+    let mut pane = QueuePane::new(&config);
+    let mut shared = Shared::default();
+    opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+    pump(
+        &mut pane,
+        &mut shared,
+        access.as_ref(),
+        &mut rx,
+        &runner,
+        |e| matches!(e, QueueEvent::Listed { .. }),
+    )
+    .await;
+    Loop {
+        runner,
+        rx,
+        access,
+        pane,
+        shared,
+    }
+}
+
 /// Feed the pane every queue event until `done` says stop; run the queue
 /// effects it returns and hand back the others.
 async fn pump(
@@ -457,28 +500,13 @@ fn pane_confirms_and_deletes_a_tagged_set() {
     fill(&pf, &["a@example.com", "b@example.com", "c@example.com"]);
     let rt = rt();
     rt.block_on(async {
-        let config = Config {
-            postfix: vec![instance(&pf)],
-            ..Config::default()
-        };
-        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-        let runner = Runner {
-            tx,
-            config: Arc::new(config.clone()),
-        };
-        let access = WriteAccess::for_mode(Mode::Interactive);
-        let mut pane = QueuePane::new(&config);
-        let mut shared = Shared::default();
-        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
-        pump(
-            &mut pane,
-            &mut shared,
-            access.as_ref(),
-            &mut rx,
-            &runner,
-            |e| matches!(e, QueueEvent::Listed { .. }),
-        )
-        .await;
+        let Loop {
+            runner,
+            mut rx,
+            access,
+            mut pane,
+            mut shared,
+        } = listed_once(&pf, 64).await;
         assert_eq!(shared.queue.len(), 3, "the shared model is fed");
         // tag a and c through the filter, then delete
         let mut cx = Cx {
@@ -725,21 +753,14 @@ fn a_requeue_that_pickup_never_reads_is_given_up_in_words() {
     pf.reload();
     let rt = rt();
     rt.block_on(async {
-        let config = Config {
-            postfix: vec![instance(&pf)],
-            ..Config::default()
-        };
-        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-        let runner = Runner {
-            tx,
-            config: Arc::new(config.clone()),
-        };
-        let access = WriteAccess::for_mode(Mode::Interactive);
-        let mut pane = QueuePane::new(&config);
-        let mut shared = Shared::default();
+        let Loop {
+            runner,
+            mut rx,
+            access,
+            mut pane,
+            mut shared,
+        } = listed_once(&pf, 64).await;
         let listed = |e: &QueueEvent| matches!(e, QueueEvent::Listed { .. });
-        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
-        pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, listed).await;
         let mut cx = Cx {
             now: chrono::Local::now(),
             access: access.as_ref(),
@@ -1220,29 +1241,14 @@ fn a_requeued_message_stays_under_the_cursor_and_in_its_detail() {
     fill(&pf, &["a@example.com", "b@example.com", "c@example.com"]);
     let rt = rt();
     rt.block_on(async {
-        let config = Config {
-            postfix: vec![instance(&pf)],
-            ..Config::default()
-        };
-        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-        let runner = Runner {
-            tx,
-            config: Arc::new(config.clone()),
-        };
-        let access = WriteAccess::for_mode(Mode::Interactive);
-        let mut pane = QueuePane::new(&config);
-        let mut shared = Shared::default();
+        let Loop {
+            runner,
+            mut rx,
+            access,
+            mut pane,
+            mut shared,
+        } = listed_once(&pf, 64).await;
         let listed = |e: &QueueEvent| matches!(e, QueueEvent::Listed { .. });
-        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
-        pump(
-            &mut pane,
-            &mut shared,
-            access.as_ref(),
-            &mut rx,
-            &runner,
-            listed,
-        )
-        .await;
         // the cursor on b's message (neither first nor last), its detail open
         let mut cx = Cx {
             now: chrono::Local::now(),
@@ -1427,23 +1433,13 @@ fn deliver_now_on_hundreds_of_picked_messages() {
     assert!(ids.iter().all(|id| attempts(&log, id) == 1), "{log}");
     let rt = rt();
     rt.block_on(async {
-        let config = Config {
-            postfix: vec![instance(&pf)],
-            ..Config::default()
-        };
-        let (tx, mut rx) = tokio::sync::mpsc::channel(256);
-        let runner = Runner {
-            tx,
-            config: Arc::new(config.clone()),
-        };
-        let access = WriteAccess::for_mode(Mode::Interactive);
-        let mut pane = QueuePane::new(&config);
-        let mut shared = Shared::default();
-        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
-        pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
-            matches!(e, QueueEvent::Listed { .. })
-        })
-        .await;
+        let Loop {
+            runner,
+            mut rx,
+            access,
+            mut pane,
+            mut shared,
+        } = listed_once(&pf, 256).await;
         let mut cx = Cx {
             now: chrono::Local::now(),
             access: access.as_ref(),
@@ -1577,29 +1573,14 @@ fn requeued_twins_are_told_apart_by_the_mail_log() {
         .expect("two messages in the same second");
     let rt = rt();
     rt.block_on(async {
-        let config = Config {
-            postfix: vec![instance(&pf)],
-            ..Config::default()
-        };
-        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-        let runner = Runner {
-            tx,
-            config: Arc::new(config.clone()),
-        };
-        let access = WriteAccess::for_mode(Mode::Interactive);
-        let mut pane = QueuePane::new(&config);
-        let mut shared = Shared::default();
+        let Loop {
+            runner,
+            mut rx,
+            access,
+            mut pane,
+            mut shared,
+        } = listed_once(&pf, 64).await;
         let listed = |e: &QueueEvent| matches!(e, QueueEvent::Listed { .. });
-        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
-        pump(
-            &mut pane,
-            &mut shared,
-            access.as_ref(),
-            &mut rx,
-            &runner,
-            listed,
-        )
-        .await;
         let mut cx = Cx {
             now: chrono::Local::now(),
             access: access.as_ref(),
