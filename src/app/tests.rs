@@ -574,10 +574,8 @@ fn the_failures_links_ask_for_the_pane_from_the_overview() {
     );
 }
 
-/// The overview's tiles show no selection: there j/k (and g/G, PgUp/PgDn) move between the
-/// tiles, and a pane's list is left where it was, to be moved where it is in sight.
-#[test]
-fn list_keys_in_the_overview_move_between_tiles_not_a_hidden_selection() {
+/// An app whose Probe pane has two targets (www, shop), so that its selection can move.
+fn two_probe_targets(mode: Mode) -> App {
     let now = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
     let config = Config::parse(
         "[[probe.targets]]\nname = \"www\"\nurl = \"https://www.example.com/\"\n\
@@ -585,7 +583,14 @@ fn list_keys_in_the_overview_move_between_tiles_not_a_hidden_selection() {
         std::path::Path::new("c.toml"),
     )
     .unwrap();
-    let mut a = App::new(&config, Mode::Interactive, now, "web1".into());
+    App::new(&config, mode, now, "web1".into())
+}
+
+/// The overview's tiles show no selection: there j/k (and g/G, PgUp/PgDn) move between the
+/// tiles, and a pane's list is left where it was, to be moved where it is in sight.
+#[test]
+fn list_keys_in_the_overview_move_between_tiles_not_a_hidden_selection() {
+    let mut a = two_probe_targets(Mode::Interactive);
     assert!(!a.zoomed);
     a.update(key('j'));
     assert_eq!(a.focus, PaneId::Failures, "j: the tile below");
@@ -615,14 +620,7 @@ fn list_keys_in_the_overview_move_between_tiles_not_a_hidden_selection() {
 /// as a change does. A key that acts on the whole pane (r, probe all) still does.
 #[test]
 fn a_key_on_the_selected_item_asks_for_the_pane_from_the_overview() {
-    let now = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
-    let config = Config::parse(
-        "[[probe.targets]]\nname = \"www\"\nurl = \"https://www.example.com/\"\n\
-         [[probe.targets]]\nname = \"shop\"\nurl = \"https://shop.example.com/\"\n",
-        std::path::Path::new("c.toml"),
-    )
-    .unwrap();
-    let mut a = App::new(&config, Mode::ReadOnly, now, "web1".into());
+    let mut a = two_probe_targets(Mode::ReadOnly);
     a.update(key('5'));
     a.update(key('j'));
     a.update(code(KeyCode::Esc));
