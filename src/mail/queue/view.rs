@@ -84,9 +84,11 @@ impl QueuePane {
     fn summary_line(&self, cx: &ViewCx<'_>, w: usize) -> Line<'static> {
         let s = &self.summary;
         let th = cx.theme;
+        let total = vec![
+            Span::styled("total ", th.muted),
+            Span::styled(format!("{}", s.total), th.text),
+        ];
         let mut spans: Vec<Span<'static>> = Vec::new();
-        spans.push(Span::styled("total ", th.muted));
-        spans.push(Span::styled(format!("{}", s.total), th.text));
         if let Some(o) = s.oldest {
             spans.push(Span::styled("  oldest ", th.muted));
             spans.push(Span::styled(
@@ -96,8 +98,10 @@ impl QueuePane {
         }
         // mail that waits for this host's side to fix something: before the counts, which
         // a narrow pane cuts first
+        let mut cause: Option<(usize, String)> = None;
         if let Some(top) = self.held_here.first() {
             spans.push(Span::styled("  held here ", th.muted));
+            cause = Some((spans.len(), top.cause.label().to_string()));
             spans.push(Span::styled(
                 format!("{} {}", top.messages, top.cause.label()),
                 th.error,
@@ -120,6 +124,7 @@ impl QueuePane {
         spans.push(Span::raw("  "));
         // what waits for someone first (a narrow pane cuts from the end): corrupt files,
         // deferred mail, held mail (never sent until released); then what is on its way
+        let mut waiting_end = spans.len();
         for q in [
             QueueName::Corrupt,
             QueueName::Deferred,
@@ -140,7 +145,45 @@ impl QueuePane {
             };
             spans.push(Span::styled(format!("{q} ", q = q.as_str()), th.muted));
             spans.push(Span::styled(format!("{n}  "), style));
+            if matches!(
+                q,
+                QueueName::Corrupt | QueueName::Deferred | QueueName::Hold
+            ) {
+                waiting_end = spans.len();
+            }
         }
+        let width = |spans: &[Span<'_>]| spans.iter().map(|s| s.content.width()).sum::<usize>();
+        let with_total = |mut rest: Vec<Span<'static>>| {
+            let mut all = total.clone();
+            all.append(&mut rest);
+            all
+        };
+        // A narrow pane (an ssh window of 60 columns) with a cause named: the deferred and
+        // held counts stay whole; the total (their sum, with the rest) goes first, then the
+        // cause's name is cut to what is left.
+        let waiting = width(&spans[..waiting_end]).saturating_sub(2);
+        let Some((at, label)) = cause.filter(|_| width(&total) + waiting > w) else {
+            return fit_spans(with_total(spans), w);
+        };
+        // without "total N" its first separator goes too
+        if let Some(first) = spans.first_mut() {
+            first.content = first.content.trim_start().to_string().into();
+        }
+        // the counts of mail on its way, when they do not fit, are left out whole
+        if width(&spans).saturating_sub(2) > w {
+            spans.truncate(waiting_end);
+            if let Some(last) = spans.last_mut() {
+                last.content = last.content.trim_end().to_string().into();
+            }
+        }
+        let waiting = width(&spans[..waiting_end.min(spans.len())]);
+        if waiting <= w {
+            return fit_spans(spans, w);
+        }
+        let count = self.held_here.first().map_or(0, |t| t.messages);
+        let room = (label.width() + w).saturating_sub(waiting);
+        let kept = format!("{count} {}", truncate(&label, room.max(1)));
+        spans[at].content = kept.into();
         fit_spans(spans, w)
     }
 
@@ -1061,6 +1104,21 @@ mod tests {
             s.lines().nth(1).unwrap().contains(
                 "│total 8  oldest 1d01h  held here 2 SES credentials  deferred 6  hold 1  activ…│"
             ),
+            "{s}"
+        );
+        // at 60 columns (an ssh window) the deferred and held counts stay whole: the total
+        // gives way, then the cause's name is cut; the counts of mail on its way are left out
+        // whole, not cut to "ac…"
+        let s = fx.draw(60, 20, true);
+        assert_eq!(
+            s.lines().nth(1).unwrap(),
+            "│oldest 1d01h  held here 2 SES credent…  deferred 6  hold 1│",
+            "{s}"
+        );
+        let s = fx.draw(70, 20, true);
+        assert_eq!(
+            s.lines().nth(1).unwrap(),
+            "│oldest 1d01h  held here 2 SES credentials  deferred 6  hold 1       │",
             "{s}"
         );
     }
