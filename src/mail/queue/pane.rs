@@ -540,6 +540,14 @@ impl QueuePane {
         if let Some(line) = self.hidden_line(&targets) {
             lines.insert(at, line);
         }
+        if let Some(line) = self.down_line(op, &targets) {
+            // right after the consequence, which it puts off
+            let after = lines
+                .iter()
+                .position(|l| l == op.consequence(targets.len()))
+                .map_or(lines.len(), |i| i + 1);
+            lines.insert(after, line);
+        }
         if let Some(line) = self.whose_line(&targets) {
             lines.push(line);
         }
@@ -552,6 +560,41 @@ impl QueuePane {
             lines,
             then,
         })]
+    }
+
+    /// What an operation on `targets` waits for while the latest listing of their instance
+    /// said the mail system is down: `postsuper` acts on the queue files at once, but no
+    /// message is picked up, retried or delivered until Postfix runs, and `postqueue -i`
+    /// fails. Hold and delete need nothing more from it.
+    fn down_line(&self, op: QueueOp, targets: &[(usize, QueueId, QueueName)]) -> Option<String> {
+        let down: Vec<&str> = targets
+            .iter()
+            .map(|t| t.0)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .filter_map(|i| self.instances.get(i))
+            .filter(|st| st.down.is_some())
+            .map(|st| st.name.as_str())
+            .collect();
+        if down.is_empty() {
+            return None;
+        }
+        let what = match op {
+            QueueOp::Hold | QueueOp::Delete => return None,
+            QueueOp::Requeue => {
+                "requeued mail waits in the maildrop, under its old id, until it starts"
+            }
+            QueueOp::Release | QueueOp::Expire => "nothing is retried until it starts",
+            QueueOp::DeliverNow => "postqueue -i fails until it starts",
+        };
+        let whose = if self.instances.len() > 1 {
+            format!(" ({})", down.join(", "))
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "Postfix is not running{whose}, as the latest listing said: {what} (`postfix start`)."
+        ))
     }
 
     /// What to follow through a requeue of `targets`: the message whose
@@ -607,11 +650,22 @@ impl QueuePane {
         };
         let expired = (now - since).num_seconds() >= FOLLOW_SECS;
         if let Some(e) = snapshot.entries.iter().find(|e| e.id == f.old) {
+            let down = self.instances.get(f.instance).and_then(|s| s.down.as_ref());
+            if e.queue == QueueName::Maildrop && down.is_some() {
+                // no pickup runs to give it a new id: said now, not in two minutes
+                let old = f.old.clone();
+                return self.end_follow(
+                    format!(
+                        "{old} waits in the maildrop under that id: Postfix is not running, and \
+                         pickup gives it a new queue id once it starts (`postfix start`)"
+                    ),
+                    now,
+                );
+            }
             // still in the maildrop, waiting for pickup
             if !expired {
                 return Vec::new();
             }
-            let down = self.instances.get(f.instance).and_then(|s| s.down.as_ref());
             let why = match (e.queue, down) {
                 (_, Some(down)) => {
                     format!("it is still queued under that id, and no mail is delivered: {down}")
@@ -2082,6 +2136,74 @@ mod tests {
         );
         assert!(
             matches!(&out[0], Effect::Notice(n) if n == "requeue: 4889DC8909 is now 5C0E1C8904"),
+            "{out:?}"
+        );
+        assert!(fx.pane.follow.is_none());
+    }
+
+    /// A listing of `text` taken while Postfix is stopped: `postqueue -j` reads the files and
+    /// warns on stderr, as Postfix 3.7 does.
+    fn listed_down_at(fx: &mut Fx, text: &str, secs: i64) -> Vec<Effect> {
+        let at = now() + chrono::Duration::seconds(secs);
+        let mut parsed = parse_jsonl(text.as_bytes());
+        parsed.down = QueueError::down_while_listing(
+            "postqueue -j",
+            b"postqueue: warning: Mail system is down -- accessing queue directly (Connect to the Postfix showq service: Connection refused)\n",
+        )
+        .map(Box::new);
+        assert!(parsed.down.is_some());
+        let mut pane = std::mem::replace(&mut fx.pane, QueuePane::new(&Config::default()));
+        let out = pane.on_event(
+            QueueEvent::Listed {
+                instance: 0,
+                at,
+                result: Ok(parsed),
+            },
+            &mut Cx {
+                now: at,
+                access: fx.access.as_ref(),
+                shared: &mut fx.shared,
+            },
+        );
+        fx.pane = pane;
+        out
+    }
+
+    #[test]
+    fn a_requeue_while_postfix_is_stopped_says_the_message_waits_for_it() {
+        // postsuper -r works on the files with Postfix stopped, but no pickup runs: the
+        // message sits in the maildrop under its old id until `postfix start`
+        let mut fx = Fx::new(&fixture());
+        listed_down_at(&mut fx, &fixture(), 1);
+        fx.nav(Nav::Down);
+        assert_eq!(selected_id(&fx), "4889DC8909");
+        let c = confirm(fx.act(QueueAction::Requeue));
+        assert_eq!(
+            c.lines[1..3],
+            [
+                "It is re-read from the maildrop with a NEW queue id.",
+                "Postfix is not running, as the latest listing said: requeued mail waits in the \
+                 maildrop, under its old id, until it starts (`postfix start`)."
+            ]
+        );
+        // hold and delete need nothing more than the files
+        let c = confirm(fx.act(QueueAction::Hold));
+        assert!(!c.lines.iter().any(|l| l.contains("not running")), "{c:?}");
+        // the requeue done, the listing has it in the maildrop: said at once, no "looking for
+        // it under the new id" for two minutes
+        fx.act(QueueAction::Requeue);
+        requeued(&mut fx);
+        let in_maildrop: String = fixture()
+            .lines()
+            .map(|l| match l.contains("4889DC8909") {
+                true => l.replace(r#""deferred""#, r#""maildrop""#) + "\n",
+                false => format!("{l}\n"),
+            })
+            .collect();
+        assert!(in_maildrop.contains(r#""maildrop""#));
+        let out = listed_down_at(&mut fx, &in_maildrop, 3);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n), ..] if n == "requeue: 4889DC8909 waits in the maildrop under that id: Postfix is not running, and pickup gives it a new queue id once it starts (`postfix start`)"),
             "{out:?}"
         );
         assert!(fx.pane.follow.is_none());
