@@ -83,6 +83,17 @@ pub(super) struct Follow {
     pub(super) since: Option<DateTime<Local>>,
 }
 
+/// A message asked to be delivered now (`postqueue -i`), watched until the mail log says how
+/// the attempt went: `postqueue -i` itself says nothing, not even whether the message was
+/// still queued.
+#[derive(Clone, Debug)]
+pub(super) struct Tried {
+    pub(super) instance: usize,
+    pub(super) id: QueueId,
+    /// When postqueue -i returned.
+    since: DateTime<Local>,
+}
+
 /// How long a requeued message is looked for under a new id: pickup reads
 /// the maildrop when woken, and at the latest within a minute.
 const FOLLOW_SECS: i64 = 120;
@@ -193,6 +204,8 @@ pub struct QueuePane {
     /// A requeue of the message under the cursor or in the detail, being
     /// followed to its new queue id.
     pub(super) follow: Option<Follow>,
+    /// A deliver now of one message, until the log says how it went.
+    pub(super) tried: Option<Tried>,
     pub(super) demo: bool,
     pub(super) notice: Option<(bool, String)>,
     pub(super) errors: u64,
@@ -232,6 +245,7 @@ impl QueuePane {
             reason_sel: 0,
             detail: None,
             follow: None,
+            tried: None,
             demo: config.demo,
             notice: None,
             errors: 0,
@@ -735,6 +749,101 @@ impl QueuePane {
         self.give_up_follow(why, now)
     }
 
+    /// How the attempt of a message asked to be delivered now went, once the mail log says:
+    /// delivered, returned, or tried and deferred again (with the reason); said in the status
+    /// line. After [`FOLLOW_SECS`] without a word in the log, what the queue shows of it.
+    fn watch_tried(
+        &mut self,
+        log: &crate::mail::log::MailLog,
+        now: DateTime<Local>,
+    ) -> Vec<Effect> {
+        use crate::mail::log::model::{MessageState, RowStatus};
+        let Some(t) = self.tried.as_ref() else {
+            return Vec::new();
+        };
+        let id = t.id.clone();
+        // the log's stamps are whole seconds
+        let since = t.since.timestamp() - 1;
+        let at = |time: DateTime<chrono::FixedOffset>| {
+            time.with_timezone(&Local).format("%H:%M:%S").to_string()
+        };
+        let m = crate::mail::log::parse::QueueId::parse(id.as_str())
+            .and_then(|l| log.message(&l))
+            .filter(|m| m.last.timestamp() >= since);
+        let attempt = m
+            .and_then(|m| m.last_attempt.as_ref())
+            .filter(|a| a.time.timestamp() >= since);
+        let said = match (m, attempt) {
+            (Some(m), _) if m.state() != MessageState::Queued => {
+                let when = at(attempt.map_or(m.last, |a| a.time));
+                Some(match m.state() {
+                    MessageState::Delivered => (
+                        true,
+                        match attempt {
+                            Some(a) => format!("{id} was delivered at {when} (relay {})", a.relay),
+                            None => format!("{id} was delivered at {when}"),
+                        },
+                    ),
+                    MessageState::Returned => (
+                        false,
+                        match attempt {
+                            Some(a) => format!(
+                                "{id} was returned to its sender at {when}: {}",
+                                crate::ui::widgets::truncate(&a.reason, 200)
+                            ),
+                            None => format!("{id} was returned to its sender at {when}"),
+                        },
+                    ),
+                    MessageState::Deleted => (false, format!("{id} was deleted at {when}")),
+                    MessageState::Requeued => (false, format!("{id} was requeued at {when}")),
+                    _ => (
+                        false,
+                        format!("{id} left the queue at {when} without a delivery (lost)"),
+                    ),
+                })
+            }
+            (Some(_), Some(a)) if a.status == RowStatus::Deferred => Some((
+                false,
+                format!(
+                    "{id} was tried at {} and deferred again: {}",
+                    at(a.time),
+                    crate::ui::widgets::truncate(&a.reason, 200)
+                ),
+            )),
+            _ if (now - t.since).num_seconds() >= FOLLOW_SECS => {
+                let queue = self
+                    .model
+                    .snapshots
+                    .iter()
+                    .filter(|s| s.instance == t.instance)
+                    .flat_map(|s| s.entries.iter())
+                    .find(|e| e.id == id)
+                    .map(|e| e.queue);
+                let mins = FOLLOW_SECS / 60;
+                Some((
+                    false,
+                    match queue {
+                        Some(q) => format!(
+                            "the mail log read has no attempt of {id} in the {mins} minutes since; it is still in the {} queue",
+                            q.as_str()
+                        ),
+                        None => {
+                            format!("{id} has left the queue; the mail log read does not say how")
+                        }
+                    },
+                ))
+            }
+            _ => None,
+        };
+        let Some((ok, what)) = said else {
+            return Vec::new();
+        };
+        self.tried = None;
+        let text = format!("deliver now: {what}");
+        self.keep_notice(ok, &text, now);
+        vec![Effect::Notice(text)]
+    }
+
     /// The pane's own clock for a requeued message being followed: past
     /// [`FOLLOW_SECS`] it gives up even when no listing comes (Postfix
     /// stopped, postqueue failing or slow), which is when
@@ -1201,9 +1310,11 @@ impl QueuePane {
                     Ok(parsed) => {
                         self.put_listing(instance, at, parsed);
                         cx.shared.queue = self.model.clone();
+                        let mut effects = self.watch_tried(&cx.shared.mail_log, cx.now);
                         if self.follow.as_ref().is_some_and(|f| f.instance == instance) {
-                            return self.follow_requeue(&cx.shared.mail_log, cx.now);
+                            effects.extend(self.follow_requeue(&cx.shared.mail_log, cx.now));
                         }
+                        return effects;
                     }
                     Err(e) => {
                         // A queue that keeps failing the same way on every
@@ -1273,6 +1384,18 @@ impl QueuePane {
                 {
                     self.follow = None;
                 }
+                // a deliver now of one message is watched until the log says how it went
+                if let (Ok(o), Some(id)) = (&result, &one)
+                    && o.op == QueueOp::DeliverNow
+                    && o.asked == 1
+                    && o.missed.as_ref().is_none_or(|m| m.is_empty())
+                {
+                    self.tried = Some(Tried {
+                        instance,
+                        id: id.clone(),
+                        since: cx.now,
+                    });
+                }
                 let text = match result {
                     Ok(o) => {
                         self.tags.retain(|(i, _)| *i != instance);
@@ -1300,6 +1423,8 @@ impl QueuePane {
                     // the listing may have come first
                     effects.extend(self.follow_requeue(&cx.shared.mail_log, cx.now));
                 }
+                // and the log, for a deliver now
+                effects.extend(self.watch_tried(&cx.shared.mail_log, cx.now));
                 effects
             }
             QueueEvent::Flushed { instance, result } => {
@@ -1499,6 +1624,7 @@ impl QueuePane {
     pub(super) fn on_tick_impl(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
         self.set_now(cx.now);
         let mut effects = self.follow_deadline(&cx.shared.mail_log, cx.now);
+        effects.extend(self.watch_tried(&cx.shared.mail_log, cx.now));
         if let Some(d) = self.detail.as_mut()
             && d.headers == Loadable::NotAsked
         {
@@ -2207,6 +2333,113 @@ mod tests {
             "{out:?}"
         );
         assert!(fx.pane.follow.is_none());
+    }
+
+    /// Deliver now of 4889DC8909, done: its progress named it, postqueue -i returned.
+    fn delivered_now(fx: &mut Fx) -> Vec<Effect> {
+        fx.nav(Nav::Down);
+        assert_eq!(selected_id(fx), "4889DC8909");
+        confirm(fx.act(QueueAction::DeliverNow));
+        let id = QueueId::parse("4889DC8909").unwrap();
+        fx.event(QueueEvent::Progress {
+            instance: 0,
+            op: QueueOp::DeliverNow,
+            done: 0,
+            of: 1,
+            one: Some(id),
+        });
+        fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::DeliverNow,
+                asked: 1,
+                done: None,
+                missed: Some(vec![]),
+                lines: vec![],
+            }),
+        })
+    }
+
+    /// Mail log lines stamped `secs` after the fixture's now.
+    fn logged(fx: &mut Fx, secs: i64, lines: &[&str]) {
+        let t = now() + chrono::Duration::seconds(secs);
+        let mut year = crate::mail::log::parse::YearGuess::new(t.date_naive());
+        for line in lines {
+            let line = format!("{} mx1 {line}", t.format("%b %e %H:%M:%S"));
+            let l = crate::mail::log::parse::parse_line(&line, &mut year).unwrap();
+            fx.shared.mail_log.ingest(l);
+        }
+    }
+
+    #[test]
+    fn deliver_now_says_how_the_attempt_went_by_the_mail_log() {
+        // postqueue -i says nothing: "asked Postfix to try" is all it knows, then the log says
+        let mut fx = Fx::new(&fixture());
+        let out = delivered_now(&mut fx);
+        assert!(
+            matches!(&out[0], Effect::Notice(n) if n == "deliver now: asked Postfix to try 4889DC8909"),
+            "{out:?}"
+        );
+        logged(
+            &mut fx,
+            2,
+            &["postfix/smtp[2001]: 4889DC8909: to=<ann@gmail.com>, \
+               relay=email-smtp.us-east-1.amazonaws.com[127.0.0.1]:587, delay=7302, \
+               delays=7301/0/0.2/0.1, dsn=4.0.0, status=deferred (host \
+               email-smtp.us-east-1.amazonaws.com[127.0.0.1] said: 454 Throttling failure: \
+               Maximum sending rate exceeded. (in reply to end of DATA command))"],
+        );
+        let out = listed_at(&mut fx, &fixture(), 3);
+        let t = (now() + chrono::Duration::seconds(2)).format("%H:%M:%S");
+        let want = format!(
+            "deliver now: 4889DC8909 was tried at {t} and deferred again: host \
+             email-smtp.us-east-1.amazonaws.com[127.0.0.1] said: 454 Throttling failure: Maximum \
+             sending rate exceeded. (in reply to end of DATA command)"
+        );
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if *n == want),
+            "{out:?}"
+        );
+        assert!(fx.pane.tried.is_none(), "said once");
+
+        // delivered: the log's status=sent and removed
+        let mut fx = Fx::new(&fixture());
+        delivered_now(&mut fx);
+        logged(
+            &mut fx,
+            1,
+            &[
+                "postfix/smtp[2001]: 4889DC8909: to=<ann@gmail.com>, \
+                 relay=email-smtp.us-east-1.amazonaws.com[127.0.0.1]:587, delay=7301, \
+                 delays=7300/0/0.2/0.1, dsn=2.0.0, status=sent (250 Ok 0100abc)",
+                "postfix/qmgr[1002]: 4889DC8909: removed",
+            ],
+        );
+        let gone: String = fixture()
+            .lines()
+            .filter(|l| !l.contains("4889DC8909"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let out = listed_at(&mut fx, &gone, 2);
+        let t = (now() + chrono::Duration::seconds(1)).format("%H:%M:%S");
+        let want = format!(
+            "deliver now: 4889DC8909 was delivered at {t} (relay \
+             email-smtp.us-east-1.amazonaws.com[127.0.0.1]:587)"
+        );
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if *n == want),
+            "{out:?}"
+        );
+
+        // nothing in the log (the journal not read, say): after two minutes, what the queue shows
+        let mut fx = Fx::new(&fixture());
+        delivered_now(&mut fx);
+        assert!(listed_at(&mut fx, &fixture(), 60).is_empty(), "not yet");
+        let out = listed_at(&mut fx, &fixture(), 121);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == "deliver now: the mail log read has no attempt of 4889DC8909 in the 2 minutes since; it is still in the deferred queue"),
+            "{out:?}"
+        );
     }
 
     #[test]
