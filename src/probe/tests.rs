@@ -768,6 +768,46 @@ fn the_echo_list_reads_whole_header_names_at_60x20_and_80x24() {
     );
 }
 
+/// At 80 columns, a request with more forwarding headers than the second row holds (nginx
+/// setting four) starts them on the first row after the request, whole and in their order, so
+/// both rows read every header without "…".
+#[test]
+fn forwarding_headers_too_many_for_one_row_start_after_the_request_at_80x24() {
+    let mut p = pane();
+    p.echo.recent.insert(
+        0,
+        EchoLine::from_reply(&reply(
+            "/wp-admin/",
+            &[
+                ("x-forwarded-for", "198.51.100.23"),
+                ("x-forwarded-proto", "https"),
+                ("x-real-ip", "198.51.100.23"),
+                ("x-forwarded-port", "443"),
+            ],
+            NOW - 1,
+        )),
+    );
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    let s = draw(&p, 80, 22, true);
+    assert!(
+        s.contains(
+            "│1s   198.51.100.23   GET /wp-admin/  x-forwarded-for: 198.51.100.23;          │"
+        ),
+        "{s}"
+    );
+    assert!(
+        s.contains(
+            "│     x-forwarded-proto: https; x-real-ip: 198.51.100.23; x-forwarded-port: 443│"
+        ),
+        "{s}"
+    );
+    // what fits on the second row stays there alone: the first row's column is the request's
+    assert!(
+        s.contains("│     x-forwarded-for: 198.51.100.1; x-forwarded-for: 198.51.100.2"),
+        "{s}"
+    );
+}
+
 /// More targets than rows (an ssh window, a long [[probe.targets]] list): the list scrolls with
 /// the selection, the way the other panes' lists do, and the line under it says where the
 /// selection is and what is out of sight.

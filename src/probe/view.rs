@@ -291,23 +291,24 @@ fn no_match(p: &ProbePane) -> String {
 
 /// The forwarding headers of an echo request in one line, or what came instead.
 fn forwarding_text(e: &EchoLine) -> String {
-    let fwd = e
-        .forwarding
-        .iter()
-        .map(|(n, v)| format!("{n}: {v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    match &e.proxy {
-        Some(pp) if fwd.is_empty() => pp.to_string(),
-        Some(pp) => format!("{pp}; {fwd}"),
-        None if fwd.is_empty() => "(no forwarding header)".into(),
-        None => fwd,
+    forwarding_parts(e).join("; ")
+}
+
+/// What the balancer said of an echo request, in arrival order: the PROXY header, then each
+/// forwarding header; or that none came.
+fn forwarding_parts(e: &EchoLine) -> Vec<String> {
+    let mut parts: Vec<String> = e.proxy.iter().map(ToString::to_string).collect();
+    parts.extend(e.forwarding.iter().map(|(n, v)| format!("{n}: {v}")));
+    if parts.is_empty() {
+        parts.push("(no forwarding header)".into());
     }
+    parts
 }
 
 /// Below this width the echo list's last column (what the age, client and request leave) is too
 /// narrow for the headers a request arrives with: 14 columns at 60, "x-forwarded-f…". Each
-/// request then takes two rows, its forwarding headers on the second across the width.
+/// request then takes two rows, its forwarding headers on the second across the width (those
+/// too many for it start on the first, after the request).
 const ECHO_ONE_ROW: usize = 44 + 48;
 
 /// The rows of one request in the echo list: one at `ECHO_ONE_ROW` and wider, else two.
@@ -317,21 +318,36 @@ fn echo_rows(e: &EchoLine, now: i64, w: usize, cx: &ViewCx<'_>) -> Vec<Line<'sta
     }
     // the client whole (an IPv6 address is longer than the column), up to half the row
     let client_w = e.client.width().clamp(15, w / 2);
+    let request = format!("{} {}", e.method, e.path);
+    // Headers too many for the second row (an nginx that sets four, at 80 columns) start on
+    // the first, after the request, in their order: whole headers only, and the second row
+    // keeps at least one, so that it never stands blank.
+    let parts = forwarding_parts(e);
+    let joined = |ps: &[String]| ps.join("; ");
+    let mut on_first = 0;
+    if joined(&parts).width() > w.saturating_sub(5) {
+        let room = w.saturating_sub(4 + 1 + client_w + 1 + request.width() + 2);
+        while on_first + 1 < parts.len() && joined(&parts[..=on_first]).width() < room {
+            on_first += 1;
+        }
+    }
+    let mut first = vec![
+        (fit(&age(now, e.at), 4), cx.theme.muted),
+        (" ".into(), cx.theme.text),
+        (fit(&e.client, client_w), cx.theme.accent),
+        (" ".into(), cx.theme.text),
+        (request, cx.theme.text),
+    ];
+    if on_first > 0 {
+        first.push(("  ".into(), cx.theme.text));
+        first.push((format!("{};", joined(&parts[..on_first])), cx.theme.muted));
+    }
     vec![
-        fitted(
-            vec![
-                (fit(&age(now, e.at), 4), cx.theme.muted),
-                (" ".into(), cx.theme.text),
-                (fit(&e.client, client_w), cx.theme.accent),
-                (" ".into(), cx.theme.text),
-                (format!("{} {}", e.method, e.path), cx.theme.text),
-            ],
-            w,
-        ),
+        fitted(first, w),
         fitted(
             vec![
                 ("     ".into(), cx.theme.text),
-                (forwarding_text(e), cx.theme.muted),
+                (joined(&parts[on_first..]), cx.theme.muted),
             ],
             w,
         ),
@@ -525,7 +541,7 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
         head.push(("forwarding headers".into(), cx.theme.header));
     } else {
         head.push((
-            "request, its forwarding headers below".into(),
+            "request, then its forwarding headers".into(),
             cx.theme.header,
         ));
     }
