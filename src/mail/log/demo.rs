@@ -325,8 +325,43 @@ impl LogGenerator {
     /// The lines Postfix wrote for a message still in the queue (`e`, from the demo queue):
     /// its arrival, and for deferred mail the first attempt and the retries up to `now`, each
     /// with the reason the queue shows. Held, incoming and maildrop mail has only arrived (or
-    /// not even that). Lines are paired with their time, to be merged into the history.
-    fn queued(&mut self, e: &QueueEntry, now: DateTime<Local>) -> Vec<(DateTime<Local>, String)> {
+    /// not even that). Lines are paired with their time, to be merged into the history; only
+    /// those from `start` on are kept (the log holds no more), and mail being delivered that
+    /// arrived before has its qmgr line of now.
+    fn queued(
+        &mut self,
+        e: &QueueEntry,
+        start: DateTime<Local>,
+        now: DateTime<Local>,
+    ) -> Vec<(DateTime<Local>, String)> {
+        let mut out = self.queued_all(e, now);
+        out.retain(|(t, _)| *t >= start);
+        if out.is_empty() && e.queue == QueueName::Active {
+            let t = now - chrono::Duration::seconds(1 + (self.rand() % 30) as i64);
+            out.push((
+                t,
+                self.line(
+                    t,
+                    "qmgr",
+                    1002,
+                    &format!(
+                        "{}: from=<{}>, size={}, nrcpt={} (queue active)",
+                        e.id.as_str(),
+                        e.sender.as_str(),
+                        e.size,
+                        e.recipients.len()
+                    ),
+                ),
+            ));
+        }
+        out
+    }
+
+    fn queued_all(
+        &mut self,
+        e: &QueueEntry,
+        now: DateTime<Local>,
+    ) -> Vec<(DateTime<Local>, String)> {
         let Some(a) = DateTime::from_timestamp(e.arrival, 0).map(|t| t.with_timezone(&Local))
         else {
             return Vec::new();
@@ -443,9 +478,9 @@ impl LogGenerator {
 /// The demo's generator seed: its history is the same at every start.
 const DEMO_SEED: u64 = 0x5EED;
 
-/// Three hours of history before `now`, a message a minute, with the lines of the demo queue's
-/// messages that arrived in those hours (so that the Queue and Failures panes link them): the
-/// older half (rotated away) and the recent half.
+/// Three hours of history before `now`, a message a minute, with the lines the demo queue's
+/// messages got in those hours (so that the Queue and Failures panes link them): their arrival,
+/// or for older mail its retries since; the older half (rotated away) and the recent half.
 fn history(g: &mut LogGenerator, now: DateTime<Local>, queued: &[QueueEntry]) -> (String, String) {
     let start = now - chrono::Duration::hours(3);
     let mut lines: Vec<(DateTime<Local>, String)> = Vec::new();
@@ -453,8 +488,8 @@ fn history(g: &mut LogGenerator, now: DateTime<Local>, queued: &[QueueEntry]) ->
         let t = now - chrono::Duration::seconds(i as i64 * 60);
         lines.extend(g.message(t).into_iter().map(|l| (t, l)));
     }
-    for e in queued.iter().filter(|e| e.arrival >= start.timestamp()) {
-        lines.extend(g.queued(e, now));
+    for e in queued {
+        lines.extend(g.queued(e, start, now));
     }
     // a log is written in time order; the sort keeps each message's lines in their order
     lines.sort_by_key(|(t, _)| *t);
@@ -589,6 +624,20 @@ mod tests {
                 continue;
             };
             assert_eq!(o.category, Some(expect), "{id}: {reason}");
+        }
+        // older mail has its retries of those hours, and mail being delivered its qmgr line:
+        // the Queue pane's detail does not say the log has no line for it
+        for e in queued
+            .iter()
+            .filter(|e| matches!(e.queue, QueueName::Deferred | QueueName::Active))
+        {
+            assert!(
+                !log.history(e.id.as_str()).is_empty(),
+                "{} ({:?}, {}s old) has no line",
+                e.id.as_str(),
+                e.queue,
+                now.timestamp() - e.arrival
+            );
         }
         // held mail arrived and was held; mail in maildrop never reached the log
         for e in recent.iter().filter(|e| e.queue == QueueName::Maildrop) {
