@@ -811,10 +811,20 @@ impl QueuePane {
         )));
         let history = cx.shared.mail_log.history(d.id.as_str());
         if history.is_empty() {
-            lines.push(Line::from(Span::styled(
-                "  the mail log has no line for this queue id (yet)",
-                th.muted,
-            )));
+            // Mail of minutes ago may not be logged yet; mail of hours ago arrived before the
+            // log read begins (rotated away, or past the backfill), and held mail logs nothing
+            // after it was held.
+            let age = age_secs(e.arrival, cx.now.timestamp());
+            let text = if age < 10 * 60 {
+                "  the mail log has no line for this queue id (yet)".to_string()
+            } else {
+                format!(
+                    "  the mail log read has no line for this queue id: it arrived {} ago, \
+                     before the oldest line read?",
+                    fmt_age(age)
+                )
+            };
+            lines.extend(hanging(vec![(text, th.muted)], area.width as usize, 2));
         }
         for l in history.iter().rev().take(200).rev() {
             lines.push(Line::from(Span::styled(format!("  {l}"), th.text)));
@@ -1054,7 +1064,24 @@ mod tests {
         });
         let s = fx.draw(80, 24, true);
         assert!(s.contains("Subject: Your order \\e]0;owned\\x07"), "{s}");
+        // two hours old and not in the log read: not "(yet)", it will not come
+        assert!(
+            s.contains("│  the mail log read has no line for this queue id: it arrived 2h01m ago,"),
+            "{s}"
+        );
         insta::assert_snapshot!("detail_80x24", s);
+        // seconds old: its lines may still come
+        let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Bottom);
+        while fx.pane.selected_entry().unwrap().1.id.as_str() != "C0FFEE1234" {
+            fx.nav(Nav::Up);
+        }
+        fx.enter();
+        let s = fx.draw(80, 24, true);
+        assert!(
+            s.contains("│  the mail log has no line for this queue id (yet)"),
+            "{s}"
+        );
     }
 
     #[test]
