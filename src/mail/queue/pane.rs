@@ -838,6 +838,14 @@ impl QueuePane {
         let Some((ok, what)) = said else {
             return Vec::new();
         };
+        // the log says it left: its open detail says how, not "delivered, deleted or requeued"
+        if let Some(d) = self.detail.as_mut()
+            && m.is_some_and(|m| m.state() != MessageState::Queued)
+            && d.instance == t.instance
+            && d.id == id
+        {
+            d.gone = Some(what.clone());
+        }
         self.tried = None;
         let text = format!("deliver now: {what}");
         self.keep_notice(ok, &text, now);
@@ -2402,8 +2410,11 @@ mod tests {
         );
         assert!(fx.pane.tried.is_none(), "said once");
 
-        // delivered: the log's status=sent and removed
+        // delivered: the log's status=sent and removed; its open detail says so
         let mut fx = Fx::new(&fixture());
+        fx.nav(Nav::Down);
+        fx.enter();
+        fx.nav(Nav::Up);
         delivered_now(&mut fx);
         logged(
             &mut fx,
@@ -2429,6 +2440,11 @@ mod tests {
         assert!(
             matches!(&out[..], [Effect::Notice(n)] if *n == want),
             "{out:?}"
+        );
+        let s = fx.draw(80, 24, true);
+        assert!(
+            s.contains(&format!("│4889DC8909 was delivered at {t} (relay")),
+            "{s}"
         );
 
         // nothing in the log (the journal not read, say): after two minutes, what the queue shows
