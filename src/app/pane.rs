@@ -198,9 +198,10 @@ pub struct SourceHealth {
     pub last_update: Option<DateTime<Local>>,
     /// Errors seen since start.
     pub errors: u64,
-    /// The current problem, if any: it puts the '!' on the pane's tab. The text itself is not
-    /// drawn (the tab has room for the mark only): each pane says what is wrong in its own
-    /// words, at the top of its tile (an overview of 20 rows keeps one line of it) and its view.
+    /// The current problem, if any: it puts the '!' on the pane's tab. Each pane says what is
+    /// wrong in its own words, at the top of its tile (an overview of 20 rows keeps one line of
+    /// it) and its view; with only another pane on screen (zoomed, or a window too short for the
+    /// tiles), this text is what the status bar says of it, so the '!' is not a riddle.
     pub problem: Option<String>,
 }
 

@@ -62,7 +62,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
         ]);
         frame.render_widget(Paragraph::new(line), filter);
     }
-    render_status(app, theme, frame, status);
+    // only the focused pane on screen: the others' problems have no tile to be read in
+    let alone = app.zoomed || body.height < TILES_MIN_HEIGHT;
+    render_status(app, theme, frame, status, alone);
 
     match &app.overlay {
         Some(Overlay::Help { scroll }) => render_help(app, theme, frame, *scroll),
@@ -209,6 +211,9 @@ fn render_pane(
     }
 }
 
+/// The overview's height for its five stacked tiles; below it, only the focused pane is drawn.
+const TILES_MIN_HEIGHT: u16 = 4 + 4 * 3;
+
 fn render_overview(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     if area.width >= WIDE.0 && area.height + 2 >= WIDE.1 {
         // Three rows: Queue | Failures, Senders | Deploy, Probe.
@@ -227,7 +232,7 @@ fn render_overview(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) 
         render_pane(app, theme, frame, PaneId::Senders, mid[0], false);
         render_pane(app, theme, frame, PaneId::Deploy, mid[1], false);
         render_pane(app, theme, frame, PaneId::Probe, rows[2], false);
-    } else if area.height >= 4 + 4 * 3 {
+    } else if area.height >= TILES_MIN_HEIGHT {
         // Stacked tiles, the focused one taller. Short of two lines each (an ssh window of
         // 20 rows), the others keep their first line, which says whether anything is wrong.
         let other = if area.height >= 5 * 4 { 4 } else { 3 };
@@ -252,7 +257,10 @@ fn render_overview(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) 
     }
 }
 
-fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
+/// The status bar: the mode's badge, then a notice, or else (with only the focused pane on
+/// screen) the first problem of another pane, the one its tab's '!' marks, and each pane's age
+/// and error count; the host and the clock on the right.
+fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect, alone: bool) {
     let mut left = vec![
         Span::styled(
             format!(" {} ", app.mode.badge()),
@@ -267,6 +275,17 @@ fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     if let Some(n) = &app.notice {
         middle.push_str(n);
     } else {
+        let other = PaneId::ALL
+            .into_iter()
+            .filter(|id| alone && *id != app.focus)
+            .find_map(|id| app.health(id).problem.map(|p| (id, p)));
+        if let Some((id, problem)) = other {
+            middle.push_str(&format!(
+                "! {}: {}  ",
+                id.title(),
+                sanitize_capped(&problem, 200)
+            ));
+        }
         for id in PaneId::ALL {
             let h = app.health(id);
             let age = match h.last_update {

@@ -181,6 +181,38 @@ fn every_tab_and_its_mark_stay_on_a_narrow_tab_line() {
 }
 
 #[test]
+fn zoomed_on_one_pane_the_status_bar_says_what_another_panes_mark_is_for() {
+    // a monitor zoomed on the queue: the Probe tab has its '!', and the status bar says why,
+    // without leaving the queue
+    let mut a = app(Mode::ReadOnly);
+    a.update(Msg::Source(SourceEvent::Probe(ProbeEvent::EchoFailed(
+        "echo listener: 127.0.0.1:8099: address in use".into(),
+    ))));
+    press(&mut a, KeyCode::Char('1'));
+    press(&mut a, KeyCode::Enter);
+    assert!(a.zoomed);
+    a.notice = None;
+    let s = screen(&a, &Theme::fallback(), 80, 24);
+    let status = s.lines().last().unwrap();
+    assert!(
+        status.contains(" RO  ! Probe: echo listener: 127.0.0.1:8099: address in…"),
+        "{status}"
+    );
+    // on the overview each tile says its own: the status bar keeps the ages
+    press(&mut a, KeyCode::Esc);
+    assert!(!a.zoomed);
+    a.notice = None;
+    let s = screen(&a, &Theme::fallback(), 80, 24);
+    let status = s.lines().last().unwrap();
+    assert!(!status.contains("address in"), "{status}");
+    assert!(status.contains(" RO  Q:-  F:-"), "{status}");
+    // a window too short for the tiles shows the focused pane alone: said there too
+    let s = screen(&a, &Theme::fallback(), 80, 12);
+    let status = s.lines().last().unwrap();
+    assert!(status.contains(" RO  ! Probe: echo listener"), "{status}");
+}
+
+#[test]
 fn a_clock_set_back_does_not_make_an_old_update_look_fresh() {
     // the last log line came at 10:30; the clock was then set back to 08:30: until the next
     // line the status bar called the mail log under a minute old
