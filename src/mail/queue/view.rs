@@ -826,8 +826,14 @@ impl QueuePane {
             };
             lines.extend(hanging(vec![(text, th.muted)], area.width as usize, 2));
         }
+        // a log line longer than the pane continues under its indent, so that the next
+        // line's stamp stands out at the left
         for l in history.iter().rev().take(200).rev() {
-            lines.push(Line::from(Span::styled(format!("  {l}"), th.text)));
+            lines.extend(hanging(
+                vec![(format!("  {l}"), th.text)],
+                area.width as usize,
+                4,
+            ));
         }
         frame.render_widget(d.scroll.paragraph(lines, area), area);
     }
@@ -1146,6 +1152,36 @@ mod tests {
         assert_eq!(
             s.lines().nth(1).unwrap(),
             "│oldest 1d01h  held here 2 SES credentials  deferred 6  hold 1       │",
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_long_log_line_in_the_detail_continues_under_its_indent() {
+        // an smtp status line is twice as wide as an ssh window: its continuation started at
+        // the left edge, where the next line's stamp is looked for
+        let mut fx = Fx::new(&fixture());
+        let t = now() - chrono::Duration::seconds(60);
+        let mut year = crate::mail::log::parse::YearGuess::new(t.date_naive());
+        let l = "postfix/smtp[2017]: 4889DC8909: to=<ann@gmail.com>, \
+                 relay=email-smtp.us-east-1.amazonaws.com[127.0.0.1]:587, delay=7240, \
+                 delays=7240/0/0.2/0.1, dsn=4.0.0, status=deferred (host \
+                 email-smtp.us-east-1.amazonaws.com[127.0.0.1] said: 454 Throttling failure: \
+                 Maximum sending rate exceeded. (in reply to end of DATA command))";
+        let line = format!("{} mx1 {l}", t.format("%b %e %H:%M:%S"));
+        let p = crate::mail::log::parse::parse_line(&line, &mut year).unwrap();
+        fx.shared.mail_log.ingest(p);
+        fx.nav(Nav::Down);
+        fx.enter();
+        let s = fx.draw(80, 40, true);
+        let at = s
+            .lines()
+            .position(|l| l.contains("postfix/smtp[2017]: 4889DC8909"))
+            .unwrap_or_else(|| panic!("{s}"));
+        let rest: Vec<&str> = s.lines().skip(at + 1).take(3).collect();
+        assert!(
+            rest.iter()
+                .all(|l| l.starts_with("│    ") && !l.starts_with("│     ")),
             "{s}"
         );
     }
