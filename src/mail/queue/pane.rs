@@ -554,6 +554,14 @@ impl QueuePane {
         if let Some(line) = self.hidden_line(&targets) {
             lines.insert(at, line);
         }
+        if let Some(line) = self.held_here_line(op, &targets) {
+            // right after the consequence, which it qualifies
+            let after = lines
+                .iter()
+                .position(|l| l == op.consequence(targets.len()))
+                .map_or(lines.len(), |i| i + 1);
+            lines.insert(after, line);
+        }
         if let Some(line) = self.down_line(op, &targets) {
             // right after the consequence, which it puts off
             let after = lines
@@ -574,6 +582,49 @@ impl QueuePane {
             lines,
             then,
         })]
+    }
+
+    /// For deliver now, the picked messages deferred by a cause on this host's side (SES
+    /// credentials, its daily quota, a content filter not answering): an attempt before it is
+    /// fixed only defers them again, as a flush's dialog says of the whole queue.
+    fn held_here_line(
+        &self,
+        op: QueueOp,
+        targets: &[(usize, QueueId, QueueName)],
+    ) -> Option<String> {
+        if op != QueueOp::DeliverNow {
+            return None;
+        }
+        let entries: Vec<&QueueEntry> = targets
+            .iter()
+            .filter_map(|t| self.lookup(t.0, &t.1))
+            .collect();
+        let held = super::check::held_here(entries);
+        let top = held.first()?;
+        let n: usize = held.iter().map(|h| h.messages).sum();
+        let causes = match held.len() {
+            1 => top.cause.label().to_string(),
+            k => format!(
+                "{} and {} more cause{}",
+                top.cause.label(),
+                k - 1,
+                plural(k - 1)
+            ),
+        };
+        Some(match (targets.len(), n) {
+            (1, _) => format!(
+                "It waits for {causes}, on this host's side: until that is fixed, the attempt \
+                 defers it again."
+            ),
+            (_, 1) => format!(
+                "1 of them waits for {causes}, on this host's side: until that is fixed, the \
+                 attempt defers it again."
+            ),
+            (_, n) => format!(
+                "{n} of them wait for {causes}, on this host's side: until that is fixed, the \
+                 attempt defers them again."
+            ),
+        })
     }
 
     /// What an operation on `targets` waits for while the latest listing of their instance
@@ -2455,6 +2506,51 @@ mod tests {
         assert!(
             matches!(&out[..], [Effect::Notice(n)] if n == "deliver now: the mail log read has no attempt of 4889DC8909 in the 2 minutes since; it is still in the deferred queue"),
             "{out:?}"
+        );
+    }
+
+    #[test]
+    fn deliver_now_of_mail_held_up_here_says_it_is_deferred_again() {
+        // a wrong SES password: trying now only gets the same 535 back
+        let creds = "SASL authentication failed; server email-smtp.us-east-1.amazonaws.com\
+                     [54.0.0.10] said: 535 Authentication Credentials Invalid";
+        let text = fixture()
+            + &format!(
+                "{}\n",
+                serde_json::json!({"queue_name":"deferred","queue_id":"E0E0E0E0E0","arrival_time":NOW-100000,
+                    "message_size":400,"sender":"app@shop.example",
+                    "recipients":[{"address":"ann@example.net","delay_reason":creds}]})
+            );
+        let mut fx = Fx::new(&text);
+        assert_eq!(selected_id(&fx), "E0E0E0E0E0");
+        let c = confirm(fx.act(QueueAction::DeliverNow));
+        assert_eq!(
+            c.lines[1..3],
+            [
+                "A delivery attempt is made at once.",
+                "It waits for SES credentials, on this host's side: until that is fixed, the \
+                 attempt defers it again."
+            ]
+        );
+        // a passing cause (SES throttling) says nothing more
+        fx.nav(Nav::Down);
+        fx.nav(Nav::Down);
+        assert_eq!(selected_id(&fx), "4889DC8909");
+        let c = confirm(fx.act(QueueAction::DeliverNow));
+        assert!(
+            !c.lines.iter().any(|l| l.contains("this host's side")),
+            "{c:?}"
+        );
+        // tagged: counted
+        fx.act(QueueAction::TagAll);
+        let c = confirm(fx.act(QueueAction::DeliverNow));
+        assert!(
+            c.lines.contains(
+                &"1 of them waits for SES credentials, on this host's side: until that is \
+                  fixed, the attempt defers it again."
+                    .to_string()
+            ),
+            "{c:?}"
         );
     }
 
