@@ -1664,3 +1664,71 @@ fn requeued_twins_are_told_apart_by_the_mail_log() {
         );
     });
 }
+
+/// Deliver now of one message against a relay that still throttles: `postqueue -i` says
+/// nothing, and the pane says how the attempt went once the mail log (read as the Failures
+/// pane reads it) has it: tried and deferred again, with the relay's reply.
+#[test]
+fn deliver_now_of_one_message_says_how_its_attempt_went() {
+    let (_ses, pf) = throttled();
+    fill(&pf, &["once@example.com"]);
+    let id = id_of(&pf, "once@example.com");
+    let attempts_before = attempts(&pf.log(), &id);
+    let rt = rt();
+    rt.block_on(async {
+        let Loop {
+            runner,
+            mut rx,
+            access,
+            mut pane,
+            mut shared,
+        } = listed_once(&pf, 64).await;
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        assert_eq!(pane.selected_entry().unwrap().1.id, id);
+        let Some(Effect::Confirm(c)) = pane.on_action(QueueAction::DeliverNow, &mut cx).pop()
+        else {
+            panic!("expected a confirm dialog");
+        };
+        for e in c.then {
+            let Effect::Queue(q) = e else { continue };
+            opsdeck::mail::queue::run(q, &runner);
+        }
+        let applied = pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
+            matches!(e, QueueEvent::Applied { .. })
+        })
+        .await;
+        assert!(
+            matches!(applied.first(), Some(Effect::Notice(n)) if *n == format!("deliver now: asked Postfix to try {id}")),
+            "{applied:?}"
+        );
+        wait_until("the attempt logged", Duration::from_secs(30), || {
+            attempts(&pf.log(), &id) > attempts_before
+        });
+        let mut year = YearGuess::now();
+        for line in pf.log().lines() {
+            if let Some(l) = parse_line(line, &mut year) {
+                shared.mail_log.ingest(l);
+            }
+        }
+        opsdeck::mail::queue::run(QueueEffect::Refresh, &runner);
+        let said = pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
+            matches!(e, QueueEvent::Listed { .. })
+        })
+        .await;
+        let Some(Effect::Notice(n)) = said.first() else {
+            panic!("nothing said: {said:?}");
+        };
+        assert!(
+            n.starts_with(&format!("deliver now: {id} was tried at "))
+                && n.ends_with(
+                    "and deferred again: host 127.0.0.1[127.0.0.1] said: 454 Throttling failure: \
+                     Maximum sending rate exceeded. (in reply to end of DATA command)"
+                ),
+            "{n}"
+        );
+    });
+}
