@@ -92,6 +92,9 @@ pub(super) struct Tried {
     pub(super) id: QueueId,
     /// When postqueue -i returned.
     since: DateTime<Local>,
+    /// When the message arrived: log lines older than that are of another message that had
+    /// its queue id.
+    arrival: i64,
 }
 
 /// How long a requeued message is looked for under a new id: pickup reads
@@ -818,14 +821,16 @@ impl QueuePane {
         let at = |time: DateTime<chrono::FixedOffset>| {
             time.with_timezone(&Local).format("%H:%M:%S").to_string()
         };
+        // A message that left the queue is said whenever it left: a retry may have delivered
+        // it between the listing and postqueue -i. A deferral must be of this attempt.
         let m = crate::mail::log::parse::QueueId::parse(id.as_str())
             .and_then(|l| log.message(&l))
-            .filter(|m| m.last.timestamp() >= since);
-        let attempt = m
-            .and_then(|m| m.last_attempt.as_ref())
-            .filter(|a| a.time.timestamp() >= since);
+            .filter(|m| m.last.timestamp() >= t.arrival);
+        let last = m.and_then(|m| m.last_attempt.as_ref());
+        let attempt = last.filter(|a| a.time.timestamp() >= since);
         let said = match (m, attempt) {
             (Some(m), _) if m.state() != MessageState::Queued => {
+                let attempt = last;
                 let when = at(attempt.map_or(m.last, |a| a.time));
                 Some(match m.state() {
                     MessageState::Delivered => (
@@ -1453,6 +1458,9 @@ impl QueuePane {
                         instance,
                         id: id.clone(),
                         since: cx.now,
+                        arrival: self
+                            .lookup(instance, id)
+                            .map_or(cx.now.timestamp(), |e| e.arrival),
                     });
                 }
                 let text = match result {
@@ -2496,6 +2504,27 @@ mod tests {
         assert!(
             s.contains(&format!("│4889DC8909 was delivered at {t} (relay")),
             "{s}"
+        );
+
+        // delivered by a retry just before postqueue -i (which then says nothing): said by
+        // the log, at once
+        let mut fx = Fx::new(&fixture());
+        delivered_now(&mut fx);
+        logged(
+            &mut fx,
+            -2,
+            &[
+                "postfix/smtp[2001]: 4889DC8909: to=<ann@gmail.com>, \
+                 relay=email-smtp.us-east-1.amazonaws.com[127.0.0.1]:587, delay=7298, \
+                 delays=7297/0/0.2/0.1, dsn=2.0.0, status=sent (250 Ok 0100abc)",
+                "postfix/qmgr[1002]: 4889DC8909: removed",
+            ],
+        );
+        let out = listed_at(&mut fx, &gone, 1);
+        let t = (now() - chrono::Duration::seconds(2)).format("%H:%M:%S");
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n.starts_with(&format!("deliver now: 4889DC8909 was delivered at {t} (relay"))),
+            "{out:?}"
         );
 
         // nothing in the log (the journal not read, say): after two minutes, what the queue shows
