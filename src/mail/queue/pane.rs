@@ -635,9 +635,21 @@ impl QueuePane {
     /// message is picked up, retried or delivered until Postfix runs, and `postqueue -i`
     /// fails. Hold and delete need nothing more from it.
     fn down_line(&self, op: QueueOp, targets: &[(usize, QueueId, QueueName)]) -> Option<String> {
-        let down: Vec<&str> = targets
-            .iter()
-            .map(|t| t.0)
+        let what = match op {
+            QueueOp::Hold | QueueOp::Delete => return None,
+            QueueOp::Requeue => {
+                "requeued mail waits in the maildrop, under its old id, until it starts"
+            }
+            QueueOp::Release | QueueOp::Expire => "nothing is retried until it starts",
+            QueueOp::DeliverNow => "postqueue -i fails until it starts",
+        };
+        self.down_words(targets.iter().map(|t| t.0), what)
+    }
+
+    /// "Postfix is not running ...: `what` (`postfix start`)." when the latest listing of any
+    /// of `instances` said the mail system is down.
+    fn down_words(&self, instances: impl Iterator<Item = usize>, what: &str) -> Option<String> {
+        let down: Vec<&str> = instances
             .collect::<BTreeSet<_>>()
             .into_iter()
             .filter_map(|i| self.instances.get(i))
@@ -647,14 +659,6 @@ impl QueuePane {
         if down.is_empty() {
             return None;
         }
-        let what = match op {
-            QueueOp::Hold | QueueOp::Delete => return None,
-            QueueOp::Requeue => {
-                "requeued mail waits in the maildrop, under its old id, until it starts"
-            }
-            QueueOp::Release | QueueOp::Expire => "nothing is retried until it starts",
-            QueueOp::DeliverNow => "postqueue -i fails until it starts",
-        };
         let whose = if self.instances.len() > 1 {
             format!(" ({})", down.join(", "))
         } else {
@@ -1216,6 +1220,10 @@ impl QueuePane {
             .chain(std::iter::once(why.unwrap_or_else(|| {
                 "A relay that is throttling will defer them again.".to_string()
             })))
+            .chain(self.down_words(
+                0..self.instances.len(),
+                "postqueue -f fails until it starts",
+            ))
             .chain(self.demo.then(|| DEMO_NOT_RUN.to_string()))
             .collect(),
             then: (0..self.instances.len())
@@ -2382,6 +2390,15 @@ mod tests {
         // hold and delete need nothing more than the files
         let c = confirm(fx.act(QueueAction::Hold));
         assert!(!c.lines.iter().any(|l| l.contains("not running")), "{c:?}");
+        // a flush needs the flush service
+        let c = confirm(fx.act(QueueAction::Flush));
+        assert_eq!(
+            c.lines.last().map(String::as_str),
+            Some(
+                "Postfix is not running, as the latest listing said: postqueue -f fails until it \
+                 starts (`postfix start`)."
+            )
+        );
         // the requeue done, the listing has it in the maildrop: said at once, no "looking for
         // it under the new id" for two minutes
         fx.act(QueueAction::Requeue);
