@@ -675,6 +675,12 @@ fn zoomed(
             .max()
             .unwrap_or(0)
             .max(4);
+        // the ages' column, as wide as the widest in the whole list (as the marks')
+        let age_w = log
+            .iter()
+            .map(|e| ago(cx.now, e.commit.time).width())
+            .max()
+            .unwrap_or(0);
         for (i, e) in log.iter().enumerate().skip(start).take(rows) {
             let (mark, is_warn) = log_mark(e, narrow);
             let mst = match (e.is_head, is_warn) {
@@ -684,9 +690,11 @@ fn zoomed(
             };
             let mark = format!("{mark}{} ", " ".repeat(mark_w - mark.width()));
             let c = &e.commit;
-            // the author gives way before the age, which says how long it waited
+            // the author gives way before the age, which says how long it waited; the ages
+            // are right-aligned in one column, so every author is cut at the same width
             let age = ago(cx.now, c.time);
-            let author_room = (w / 3).max(10).saturating_sub(age.width() + 3);
+            let age = format!("{}{age}", " ".repeat(age_w.saturating_sub(age.width())));
+            let author_room = (w / 3).max(10).saturating_sub(age_w + 3);
             let right = if author_room < 2 {
                 format!("  {age}")
             } else {
@@ -1089,6 +1097,28 @@ mod tests {
                 .collect();
             assert!(cols.iter().all(|c| *c == cols[0]), "{cols:?} at {w}:\n{s}");
         }
+    }
+
+    /// At 60 columns the same author is cut to the same width on every row, whatever the
+    /// length of its commit's age ("30m ago", "2h ago"): the ages are right-aligned.
+    #[test]
+    fn a_narrow_commit_list_cuts_every_author_alike() {
+        let mut p = pane();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.log[0].commit = testdata::commit(0x33, "Pricing page", "Dana Deployer", 1_800);
+        }
+        let s = text(&draw(&p, 60, 24, true));
+        let rows: Vec<&str> = ["Pricing page", "Friendlier", "About page"]
+            .iter()
+            .map(|subject| {
+                s.lines()
+                    .find(|l| (l.starts_with("│▶ ") || l.starts_with("│  ")) && l.contains(subject))
+                    .unwrap_or_else(|| panic!("{subject}:\n{s}"))
+            })
+            .collect();
+        assert!(rows[0].ends_with(" Dana Dep… 30m ago│"), "{s}");
+        assert!(rows[1].ends_with(" Dana Dep…  2h ago│"), "{s}");
+        assert!(rows[2].ends_with(" Dana Dep…  2d ago│"), "{s}");
     }
 
     /// A commit older than the journal's reach reads "not known" (at 60 columns "new?"), not
