@@ -876,15 +876,24 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
         } else {
             Severity::Error
         };
+        // The null sender's lost mail is its notices that no sender's row counts: the log as
+        // read does not hold the mail they were for (it came before the log's start, or was
+        // forgotten since), so whose it was is not known here; each names its addressee.
+        let text = if sender == "MAILER-DAEMON" {
+            format!(
+                "{} bounce notice(s) lost in the last day, nobody was told; the log as read \
+                 does not hold the mail they were for, so no sender's row counts them: {why}",
+                outcomes.lost
+            )
+        } else {
+            format!(
+                "{} lost in the last day, nobody was told: {why}",
+                outcomes.lost
+            )
+        };
         verdicts.push(Verdict {
             remedy: Some(Category::Lost.remedy()),
-            ..Verdict::new(
-                severity,
-                format!(
-                    "{} lost in the last day, nobody was told: {why}",
-                    outcomes.lost
-                ),
-            )
+            ..Verdict::new(severity, text)
         });
     }
     if outcomes.deleted > 0 {
@@ -1504,6 +1513,59 @@ pub(crate) mod tests {
                 "31 bounced, 12 deferred in the last day; the latest deferral (SES throttling): "
             )),
             "{carol:?}"
+        );
+    }
+
+    /// The cross-check of the log `text` (read at 20:00, over the day) with the local senders of
+    /// web1.example.com, whose default relay is not SES.
+    fn from_log(text: &str) -> CrossCheck {
+        let snap = snapshot(false, false);
+        let ses = ses(false);
+        let now = Local.with_ymd_and_hms(2026, 11, 27, 20, 0, 0).unwrap();
+        let act = crate::mail::senders::logscan::activity_from_lines(
+            text,
+            now,
+            now - chrono::Duration::days(1),
+        );
+        cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: ready_view([&ses]),
+            activity: &act,
+            queue_senders: &[],
+            local_senders: &local_senders("web1.example.com", "web1"),
+            asked: &[],
+            ses_off: false,
+        })
+    }
+
+    /// A bounce notice of mail the log as read does not hold (it came before the log's start:
+    /// mail that expired after days in the queue) fails too: nobody can count it on the row of
+    /// the sender it was for, and MAILER-DAEMON's row says that, not that it lost mail of its
+    /// own.
+    #[test]
+    fn a_lost_notice_of_mail_the_log_does_not_hold_says_whose_is_not_known() {
+        let c = from_log(
+            "Nov 27 10:00:01 web1 postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002
+Nov 27 10:00:01 web1 postfix/qmgr[3]: BBBB000002: from=<>, size=2000, nrcpt=1 (queue active)
+Nov 27 10:00:02 web1 postfix/smtp[4]: BBBB000002: to=<carol@example.com>, relay=mail.example.com[192.0.2.2]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.7.1, status=bounced (host mail.example.com[192.0.2.2] said: 550 5.7.1 Message rejected (in reply to end of DATA command))
+Nov 27 10:00:02 web1 postfix/qmgr[3]: BBBB000002: removed
+",
+        );
+        let md = row(&c, "MAILER-DAEMON");
+        assert_eq!(md.outcomes.lost, 1, "{md:#?}");
+        let v = md
+            .verdicts
+            .iter()
+            .find(|v| v.text.contains("lost in the last day"))
+            .unwrap_or_else(|| panic!("{md:#?}"));
+        assert_eq!(v.severity, Severity::Error);
+        assert_eq!(
+            v.text,
+            "1 bounce notice(s) lost in the last day, nobody was told; the log as read does not \
+             hold the mail they were for, so no sender's row counts them: the bounce \
+             notification for AAAA000001 could not be delivered to <carol@example.com>: host \
+             mail.example.com[192.0.2.2] said: 550 5.7.1 Message rejected (in reply to end of \
+             DATA command)"
         );
     }
 
