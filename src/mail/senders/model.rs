@@ -913,32 +913,79 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
     {
         // mail delivered since the latest problem: its cause (a password, an identity since
         // verified) no longer stops the sender's mail, and a day of history is not a failure now
+        // The null sender's mail is bounce notices, and its route is theirs: refused on this
+        // host's side (its SES identity, credentials, TLS), every notice fails the same way
+        // until that is fixed, whoever's mail it is the notice of; refused by the addressee's
+        // side (the failed mail's sender takes no mail), the route works and the loss is on
+        // that sender's row.
+        let notices = sender == "MAILER-DAEMON";
+        let addressee_side = notices
+            && !crate::mail::queue::check::held_up_here(p.cause)
+            && !matches!(p.cause, Category::Expired | Category::Other);
         let (severity, since) = if outcomes.delivered_since_problem {
-            (Severity::Info, ", mail delivered since")
-        } else if outcomes.bounced > 0 {
+            (
+                Severity::Info,
+                if notices {
+                    ", a notice delivered since"
+                } else {
+                    ", mail delivered since"
+                },
+            )
+        } else if outcomes.bounced > 0 && !addressee_side {
             (Severity::Error, "")
         } else {
             (Severity::Warn, "")
         };
+        // the cause is the latest problem's, said as such: the day's counts mix causes
+        let mut text = format!(
+            "{} {}bounced, {} deferred in the last day{since}; the latest {} ({}): {}",
+            outcomes.bounced,
+            if notices { "bounce notice(s) " } else { "" },
+            outcomes.deferred,
+            if p.status == crate::mail::log::model::RowStatus::Deferred {
+                "deferral"
+            } else {
+                "bounce"
+            },
+            p.cause.label(),
+            p.cause.meaning()
+        );
+        if notices && !outcomes.delivered_since_problem && outcomes.bounced > 0 {
+            if addressee_side {
+                text.push_str(
+                    " (the addressee is the sender of the failed mail: its side refused the \
+                     notice, not this route)",
+                );
+            } else {
+                // The failed mail's own senders moving again (the Failures check then counts
+                // their notices as fixed with them) fixes their mail, not this route.
+                let moving: Vec<&str> = input
+                    .activity
+                    .iter()
+                    .filter(|(_, o)| o.lost_notices > 0 && o.delivered_since_problem)
+                    .map(|(s, _)| s.as_str())
+                    .collect();
+                text.push_str(
+                    "; no notice delivered since: the sender of the next failed mail is not \
+                     told either",
+                );
+                if !moving.is_empty() {
+                    let more = match moving.len() {
+                        n if n > 2 => format!(" and {} more", n - 2),
+                        _ => String::new(),
+                    };
+                    text.push_str(&format!(
+                        " (mail from {}{more}, whose notices failed, is delivered again: that \
+                         fixed its mail, not this route)",
+                        moving[..moving.len().min(2)].join(", ")
+                    ));
+                }
+            }
+        }
         verdicts.push(Verdict {
             // what to do about the latest problem, while it still stops the sender's mail
             remedy: (!outcomes.delivered_since_problem).then(|| p.cause.remedy()),
-            ..Verdict::new(
-                severity,
-                // the cause is the latest problem's, said as such: the day's counts mix causes
-                format!(
-                    "{} bounced, {} deferred in the last day{since}; the latest {} ({}): {}",
-                    outcomes.bounced,
-                    outcomes.deferred,
-                    if p.status == crate::mail::log::model::RowStatus::Deferred {
-                        "deferral"
-                    } else {
-                        "bounce"
-                    },
-                    p.cause.label(),
-                    p.cause.meaning()
-                ),
-            )
+            ..Verdict::new(severity, text)
         });
     }
     if verdicts.is_empty() {
@@ -1567,6 +1614,82 @@ Nov 27 10:00:02 web1 postfix/qmgr[3]: BBBB000002: removed
              mail.example.com[192.0.2.2] said: 550 5.7.1 Message rejected (in reply to end of \
              DATA command)"
         );
+    }
+
+    /// The three of carol's messages bounced at 10:00, each bounce notice refused as the
+    /// `notice` reply says; then, at 10:30 when `fixed`, carol's next mail delivered.
+    fn notices_refused(notice: &str, fixed: bool) -> String {
+        let mut text = String::new();
+        for k in 1..=3 {
+            text += &format!(
+                "Nov 27 10:00:0{k} web1 postfix/qmgr[3]: AAAA00000{k}: from=<carol@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 10:00:0{k} web1 postfix/smtp[4]: AAAA00000{k}: to=<ann@example.org>, relay=mx.example.org[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host mx.example.org[192.0.2.1] said: 550 5.1.1 user unknown (in reply to RCPT TO command))
+Nov 27 10:00:0{k} web1 postfix/bounce[5]: AAAA00000{k}: sender non-delivery notification: BBBB00000{k}
+Nov 27 10:00:0{k} web1 postfix/qmgr[3]: BBBB00000{k}: from=<>, size=2000, nrcpt=1 (queue active)
+Nov 27 10:00:0{k} web1 postfix/qmgr[3]: AAAA00000{k}: removed
+Nov 27 10:00:0{k} web1 postfix/smtp[4]: BBBB00000{k}: to=<carol@example.com>, relay=mail.isp.example[192.0.2.2]:587, delay=1, delays=0/0/0.5/0.5, {notice}
+Nov 27 10:00:0{k} web1 postfix/qmgr[3]: BBBB00000{k}: removed
+"
+            );
+        }
+        if fixed {
+            text += "Nov 27 10:30:00 web1 postfix/qmgr[3]: CCCC000003: from=<carol@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 10:30:01 web1 postfix/smtp[4]: CCCC000003: to=<bo@example.org>, relay=mx.example.org[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 Ok)
+";
+        }
+        text
+    }
+
+    /// MAILER-DAEMON's notices refused by its relay for a cause on this host's side: its row
+    /// stays failing after carol's mail goes again (the Failures check then counts her failed
+    /// notices as fixed with her mail), and says why: no notice has gone since, and the next
+    /// sender whose mail fails is not told either. Refused by the addressee's side instead, the
+    /// route works: a warning that says so.
+    #[test]
+    fn mailer_daemon_says_its_route_still_refuses_notices_after_their_senders_recover() {
+        let refused = "dsn=5.7.0, status=bounced (host mail.isp.example[192.0.2.2] said: 530 5.7.0 Authentication required (in reply to MAIL FROM command))";
+        let c = from_log(&notices_refused(refused, true));
+        let carol = row(&c, "carol@example.com");
+        assert_eq!(carol.worst(), Severity::Warn, "{carol:#?}");
+        let md = row(&c, "MAILER-DAEMON");
+        assert_eq!(md.worst(), Severity::Error, "{md:#?}");
+        let v = md
+            .verdicts
+            .iter()
+            .find(|v| v.text.contains("in the last day"))
+            .unwrap_or_else(|| panic!("{md:#?}"));
+        assert!(
+            v.text.starts_with(
+                "3 bounce notice(s) bounced, 0 deferred in the last day; the latest bounce ("
+            ),
+            "{}",
+            v.text
+        );
+        assert!(
+            v.text.ends_with(
+                "; no notice delivered since: the sender of the next failed mail is not told \
+                 either (mail from carol@example.com, whose notices failed, is delivered again: \
+                 that fixed its mail, not this route)"
+            ),
+            "{}",
+            v.text
+        );
+        assert!(v.remedy.is_some());
+
+        // carol's own address takes no mail: the notices' route is not at fault
+        let unknown = "dsn=5.1.1, status=bounced (host mail.isp.example[192.0.2.2] said: 550 5.1.1 <carol@example.com>: Recipient address rejected: User unknown (in reply to RCPT TO command))";
+        let c = from_log(&notices_refused(unknown, false));
+        let md = row(&c, "MAILER-DAEMON");
+        assert_eq!(md.worst(), Severity::Warn, "{md:#?}");
+        assert!(
+            md.verdicts.iter().any(|v| v.text.ends_with(
+                "(the addressee is the sender of the failed mail: its side refused the notice, \
+                 not this route)"
+            )),
+            "{md:#?}"
+        );
+        // and carol, who was never told, is where the lost mail is
+        assert_eq!(row(&c, "carol@example.com").worst(), Severity::Error);
     }
 
     #[test]
