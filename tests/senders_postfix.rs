@@ -304,6 +304,48 @@ async fn test_mail_traced_to_sent_and_to_bounced() {
     );
 }
 
+/// The log the trace follows cannot be read (here: not where the configuration says): the
+/// trace says so with the path and the error, while the mail is in Postfix's hands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trace_whose_log_cannot_be_read_says_so() {
+    let s = setup(SECRET);
+    let mut config = config_for(&s.pf);
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("mail.log");
+    config.senders.mail_log = Some(missing.clone());
+    let (mut pane, mut shared, mut rx, runner) = rig(config);
+    refresh(&runner, &mut rx, &mut pane, &mut shared).await;
+    senders::run(
+        SendersEffect::SendTest {
+            access: access(),
+            from: "ok@example.com".into(),
+            to: "rcpt@example.net".into(),
+        },
+        &runner,
+    );
+    let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
+        matches!(e, SendersEvent::TraceLog { error: Some(_), .. })
+            || matches!(
+                e,
+                SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
+            )
+    })
+    .await;
+    assert!(seen.last().unwrap().contains("TraceLog"), "{seen:#?}");
+    let screen = draw(&pane, &shared, 100, 30);
+    let read: Vec<&str> = screen
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+        .collect();
+    assert!(
+        read.join(" ").contains(&format!(
+            "queued, waiting for the log; the log cannot be read: {}: No such file or directory",
+            missing.display()
+        )),
+        "{screen}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_password_is_deferred_and_explained() {
     let s = setup("not-the-password");

@@ -254,6 +254,12 @@ pub enum SendersEvent {
     Trace(Box<Trace>),
     /// The trace stopped without a final status.
     TraceTimeout(String),
+    /// The log the trace follows could not be read (`Some`: why, with its path), or can be
+    /// read again (`None`), for the test mail of this queue id.
+    TraceLog {
+        id: String,
+        error: Option<Clean>,
+    },
     IdentityCreated {
         identity: Clean,
         result: Result<bool, Clean>,
@@ -409,6 +415,8 @@ pub struct TestMail {
     pub submitted: Option<Result<Submitted, Clean>>,
     pub trace: Option<Trace>,
     pub timed_out: bool,
+    /// Why the log the trace follows cannot be read, while it cannot.
+    pub log_error: Option<Clean>,
     pub started: DateTime<Local>,
 }
 
@@ -1155,6 +1163,13 @@ impl Pane for SendersPane {
                     t.timed_out = true;
                 }
             }
+            SendersEvent::TraceLog { id, error } => {
+                if let Some(t) = &mut self.test
+                    && t.trace.as_ref().is_some_and(|x| x.queue_id == id)
+                {
+                    t.log_error = error;
+                }
+            }
             SendersEvent::IdentityCreated { identity, result } => {
                 let ok = result.is_ok();
                 out.push(Effect::Notice(match &result {
@@ -1377,6 +1392,7 @@ impl SendersPane {
             submitted: None,
             trace: None,
             timed_out: false,
+            log_error: None,
             started: now,
         });
     }
@@ -1543,6 +1559,9 @@ async fn test_mail_task(access: WriteAccess, from: String, to: String, r: Runner
     let cfg = r.config.senders.clone();
     // remember where the log ends now: the trace reads only what comes after
     let log_path = cfg.log_path(&r.config);
+    // from the journal, the Failures pane's model is what sees the test mail (on_tick): a file
+    // that cannot be read is then no news
+    let from_file = matches!(cfg.log_input(&r.config), logscan::LogInput::File(_));
     let mut offset = std::fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);
     send(
         &r,
@@ -1569,11 +1588,32 @@ async fn test_mail_task(access: WriteAccess, from: String, to: String, r: Runner
     let deadline =
         tokio::time::Instant::now() + std::time::Duration::from_secs(cfg.trace_timeout_secs);
     let mut partial = String::new();
+    // what the trace last said of the log: a log it cannot read is said, not waited on in
+    // silence until the timeout
+    let mut log_error: Option<Clean> = None;
     while tokio::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let path = log_path.clone();
         let start = offset;
         let chunk = tokio::task::spawn_blocking(move || read_from(&path, start)).await;
+        let error = match &chunk {
+            Ok(Err(e)) if from_file => Some(Clean::new(&format!("{}: {e}", log_path.display()))),
+            _ => None,
+        };
+        if error != log_error {
+            if let Some(e) = &error {
+                tracing::warn!(error = %e, "senders: the trace cannot read the log");
+            }
+            log_error = error.clone();
+            send(
+                &r,
+                SendersEvent::TraceLog {
+                    id: id.clone(),
+                    error,
+                },
+            )
+            .await;
+        }
         let Ok(Ok((bytes, new_offset))) = chunk else {
             continue;
         };

@@ -335,11 +335,22 @@ fn trace_summary_text(t: &super::TestMail, in_panel: bool, cx: &ViewCx<'_>) -> (
             cx.theme.warn,
         ),
         (Some(Ok(_)), Some(tr)) => {
-            let (word, st) = status_words(&tr.status, cx);
-            let tail = if t.timed_out && !tr.done {
-                " (trace timed out)"
-            } else {
-                ""
+            let (word, mut st) = status_words(&tr.status, cx);
+            // a log that cannot be read is why nothing moves: said first, not left to read as
+            // a slow Postfix until the timeout
+            let tail = match (&t.log_error, t.timed_out) {
+                _ if tr.done => String::new(),
+                (Some(e), timed_out) => {
+                    st = cx.theme.error;
+                    let stopped = if timed_out { "; trace stopped" } else { "" };
+                    format!("; the log cannot be read: {e}{stopped}")
+                }
+                // still in the queue, as far as the log said: where to follow it from here
+                (None, true) if in_panel => {
+                    "; trace stopped before a final status (h: its log history)".to_string()
+                }
+                (None, true) => "; trace stopped before a final status".to_string(),
+                (None, false) => String::new(),
             };
             let text = if in_panel {
                 format!("{}: {word}{tail}", tr.queue_id)
@@ -2194,6 +2205,74 @@ mod tests {
             "{out}"
         );
         insta::assert_snapshot!("trace_bounced_80x24", out);
+    }
+
+    /// A trace whose log cannot be read says so (it is why nothing moves), not "queued" until
+    /// a timeout that reads as a slow Postfix; a trace that stops with the mail still queued
+    /// says where to follow it.
+    #[test]
+    fn a_trace_says_its_log_cannot_be_read_and_where_to_follow_after_it_stops() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        p.on_event(
+            SendersEvent::TestStarted {
+                from: "bob@example.com".into(),
+                to: "ops@example.net".into(),
+            },
+            &mut cx,
+        );
+        p.on_event(
+            SendersEvent::TestSubmitted(Ok(crate::mail::senders::actions::Submitted {
+                reply: "250 2.0.0 Ok: queued as 7E1F2C8901".into(),
+                queue_id: Some("7E1F2C8901".into()),
+            })),
+            &mut cx,
+        );
+        let unreadable = || SendersEvent::TraceLog {
+            id: "7E1F2C8901".into(),
+            error: Some(crate::sanitize::Clean::new(
+                "/var/log/mail.log: Permission denied (os error 13)",
+            )),
+        };
+        p.on_event(unreadable(), &mut cx);
+        let out = read(&draw(&p, cx.shared, 80, 24, true));
+        assert!(
+            out.contains(
+                "7E1F2C8901: queued, waiting for the log; the log cannot be read: \
+                 /var/log/mail.log: Permission denied (os error 13)"
+            ),
+            "{out}"
+        );
+        p.on_event(SendersEvent::TraceTimeout("7E1F2C8901".into()), &mut cx);
+        let out = read(&draw(&p, cx.shared, 80, 24, true));
+        assert!(out.contains("(os error 13); trace stopped"), "{out}");
+        // readable again: the trace as it stands, and where to follow the mail from here
+        p.on_event(
+            SendersEvent::TraceLog {
+                id: "7E1F2C8901".into(),
+                error: None,
+            },
+            &mut cx,
+        );
+        let out = read(&draw(&p, cx.shared, 80, 24, true));
+        assert!(!out.contains("cannot be read"), "{out}");
+        assert!(
+            out.contains(
+                "7E1F2C8901: queued, waiting for the log; trace stopped before a final status \
+                 (h: its log history)"
+            ),
+            "{out}"
+        );
+        // an event for another test mail changes nothing
+        p.on_event(
+            SendersEvent::TraceLog {
+                id: "0000000001".into(),
+                error: Some(crate::sanitize::Clean::new("x: gone")),
+            },
+            &mut cx,
+        );
+        assert!(!read(&draw(&p, cx.shared, 80, 24, true)).contains("x: gone"));
     }
 
     /// A test mail that bounced: the panel gives SES's reason whole, not cut at 80 columns.
