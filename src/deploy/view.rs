@@ -41,14 +41,20 @@ fn dated(now: DateTime<Local>, epoch: i64) -> String {
     }
 }
 
+/// How far ahead of the screen's clock a time may be and still read as now.
+const JUST_NOW_SECS: i64 = 5;
+
 /// "5m ago", "3h ago", "2d ago", or the date when older than a month.
 pub fn ago(now: DateTime<Local>, epoch: i64) -> String {
     // a commit's time is whatever its header says: libgit2 reads
     // `author A <a@x> -9223372036854775808 +0000` as i64::MIN
     let secs = now.timestamp().saturating_sub(epoch);
-    if secs < 0 {
+    // the screen's clock is the last tick's: a fetch that ended since reads a second or two
+    // ahead of it, which is now, not a clock that runs ahead
+    if secs < -JUST_NOW_SECS {
         return "in future".into();
     }
+    let secs = secs.max(0);
     match secs {
         0..60 => format!("{secs}s ago"),
         60..3600 => format!("{}m ago", secs / 60),
@@ -1379,6 +1385,8 @@ mod tests {
         assert_eq!(ago(now, t - 7_200), "2h ago");
         assert_eq!(ago(now, t - 3 * 86_400), "3d ago");
         assert_eq!(ago(now, t + 60), "in future");
+        // a fetch that ended after the tick the screen is drawn at: now, not the future
+        assert_eq!(ago(now, t + 2), "0s ago");
     }
 
     #[test]
