@@ -812,6 +812,37 @@ fn head_moved_by_hand_after_a_deploy_is_noticed_with_who_and_when() {
     assert_eq!(status::read_status(&cfg).unwrap().moved_outside, None);
 }
 
+/// A deploy under way has moved HEAD and writes its journal entry last: while it holds the
+/// deploy lock, the status read meanwhile (the pane's watch, another console, opsdeck check)
+/// does not call HEAD moved outside opsdeck. A stale lock is no deploy under way.
+#[test]
+fn head_moved_by_a_deploy_under_way_is_not_moved_outside() {
+    let f = Fixture::new();
+    let (cfg, a) = (f.config(), access());
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    // the checkout done, the journal not written yet
+    let held = opsdeck::deploy::lock::acquire(&f.git_dir(), None, &a).unwrap();
+    git(&f.site, &["checkout", "-q", "--detach", &f.commits[1]]);
+    let s = status::read_status(&cfg).unwrap();
+    assert!(s.lock.is_some() && !s.lock_stale);
+    assert_eq!(s.moved_outside, None);
+    drop(held);
+    assert!(status::read_status(&cfg).unwrap().moved_outside.is_some());
+    // a lock left by a process that is gone
+    let stale = opsdeck::deploy::lock::LockInfo {
+        pid: 999_999_999,
+        ..opsdeck::deploy::lock::LockInfo::mine()
+    };
+    std::fs::write(
+        opsdeck::deploy::lock::path_in(&f.git_dir()),
+        serde_json::to_string(&stale).unwrap(),
+    )
+    .unwrap();
+    let s = status::read_status(&cfg).unwrap();
+    assert!(s.lock_stale, "{:?}", s.lock);
+    assert!(s.moved_outside.is_some());
+}
+
 /// Each listed commit as the pane marks it: HEAD, deployed (older), new, or what took it back.
 fn marks(f: &Fixture) -> Vec<(String, &'static str)> {
     status::read_status(&f.config())

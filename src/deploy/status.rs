@@ -513,11 +513,15 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
     )?;
     let behind_back = mark_taken_back(&repo, &journal, &mut log, behind);
     let journal_problem = journal_problem.map(|e| Clean::new(&e.to_string()));
-    let moved_outside = moved_outside(&repo, head.as_ref().map(|h| h.id), &journal);
     let on_no_remote = on_no_remote(&repo, head.as_ref().map(|h| h.id), upstream.as_ref());
     let stashes = reflog_if_any(&repo, "refs/stash").map_or(0, |r| r.len());
     let lock = lock::read(&git_dir);
     let lock_stale = lock.as_ref().is_some_and(|l| l.is_stale());
+    // a deploy holding the lock has moved HEAD and writes its journal entry last: HEAD is where
+    // that deploy is taking it, not moved outside opsdeck (the lock line says who deploys)
+    let deploying = lock.is_some() && !lock_stale;
+    let moved_outside =
+        moved_outside(&repo, head.as_ref().map(|h| h.id), &journal).filter(|_| !deploying);
     let submodules_off = submodules_off(&repo);
     let last_fetch = std::fs::metadata(git_dir.join("FETCH_HEAD"))
         .and_then(|m| m.modified())
