@@ -1301,6 +1301,23 @@ impl Pane for DeployPane {
                                             .replace("origin", &t.cfg.remote),
                                     ),
                                 ];
+                                // v's prompt starts with the upstream written in: what is typed
+                                // without clearing it is appended to it
+                                let prefill = format!("{}/{}", t.cfg.remote, t.cfg.branch);
+                                if let Some(typed) =
+                                    spec.strip_prefix(&prefill).filter(|rest| !rest.is_empty())
+                                {
+                                    say.insert(
+                                        1,
+                                        (
+                                            Tone::Warn,
+                                            format!(
+                                                "Typed after the {prefill} the prompt starts with? \
+                                                 Ctrl-U clears it, then {typed:?}."
+                                            ),
+                                        ),
+                                    );
+                                }
                             }
                             t.say(say);
                         }
@@ -2581,6 +2598,34 @@ mod tests {
             last,
             [
                 "No revision \"v2.0\" in this checkout (last fetched 3h ago).",
+                "f fetches what was pushed since; a remote branch is origin/NAME.",
+            ]
+        );
+    }
+
+    /// v's prompt starts with the upstream written in: a revision typed without clearing it
+    /// is appended ("origin/mainv1.4"), and the refusal says so.
+    #[test]
+    fn a_revision_typed_after_the_prefilled_upstream_is_said_as_such() {
+        let mut p = pane();
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::Preview {
+                    target: 0,
+                    result: Err(DeployError::NoSuchRevision {
+                        path: "/var/www/site".into(),
+                        spec: "origin/mainv1.4".into(),
+                    }),
+                },
+                cx,
+            )
+        });
+        let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            last,
+            [
+                "No revision \"origin/mainv1.4\" in this checkout (last fetched 3h ago).",
+                "Typed after the origin/main the prompt starts with? Ctrl-U clears it, then \"v1.4\".",
                 "f fetches what was pushed since; a remote branch is origin/NAME.",
             ]
         );
