@@ -936,6 +936,7 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
         } else {
             (Severity::Warn, "")
         };
+        let tail = notices && !outcomes.delivered_since_problem && outcomes.bounced > 0;
         // the cause is the latest problem's, said as such: the day's counts mix causes
         let mut text = format!(
             "{} {}bounced, {} deferred in the last day{since}; the latest {} ({}): {}",
@@ -948,9 +949,14 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
                 "bounce"
             },
             p.cause.label(),
-            p.cause.meaning()
+            // its full stop ends the verdict, not the middle of it
+            if tail {
+                p.cause.meaning().trim_end_matches('.')
+            } else {
+                p.cause.meaning()
+            }
         );
-        if notices && !outcomes.delivered_since_problem && outcomes.bounced > 0 {
+        if tail {
             if addressee_side {
                 text.push_str(
                     " (the addressee is the sender of the failed mail: its side refused the \
@@ -1665,6 +1671,7 @@ Nov 27 10:30:01 web1 postfix/smtp[4]: CCCC000003: to=<bo@example.org>, relay=mx.
             "{}",
             v.text
         );
+        assert!(!v.text.contains(".;"), "{}", v.text);
         assert!(
             v.text.ends_with(
                 "; no notice delivered since: the sender of the next failed mail is not told \
