@@ -965,19 +965,20 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     }
     let pane = p;
     if let Some(p) = &o.last_problem {
-        for text in [
-            format!(
-                "last problem ({}{}): {}",
-                p.status.as_str(),
-                if o.delivered_since_problem {
-                    ", mail delivered since"
-                } else {
-                    ""
-                },
-                p.reason
-            ),
-            format!("what to do: {}", p.cause.remedy()),
-        ] {
+        let said = format!(
+            "last problem ({}{}): {}",
+            p.status.as_str(),
+            if o.delivered_since_problem {
+                ", mail delivered since"
+            } else {
+                ""
+            },
+            p.reason
+        );
+        // a fix for what no longer stops the sender's mail is not asked for (as its verdict
+        // and opsdeck check name none)
+        let fix = (!o.delivered_since_problem).then(|| format!("what to do: {}", p.cause.remedy()));
+        for text in std::iter::once(said).chain(fix) {
             push(&mut lines, text, cx.theme.muted);
         }
         // the route above is the setup as read now: when it changed after the problem, the
@@ -2058,6 +2059,34 @@ mod tests {
             1,
             "{out}"
         );
+    }
+
+    /// A problem the sender's mail has got past (mail delivered since) is said, with no fix:
+    /// nothing is left to do about it, as its verdict and opsdeck check say.
+    #[test]
+    fn the_detail_names_no_fix_for_a_problem_mail_got_past() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        let mut a = activity();
+        let carol = a.get_mut("carol@example.com").unwrap();
+        carol.deferred = 3;
+        carol.last_problem = Some(crate::mail::senders::logscan::Problem {
+            status: crate::mail::log::model::RowStatus::Deferred,
+            cause: Category::SesThrottling,
+            reason: crate::sanitize::Clean::new(
+                "454 Throttling failure: Maximum sending rate exceeded.",
+            ),
+        });
+        carol.delivered_since_problem = true;
+        p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
+        open_detail(&mut p, &mut cx, "carol@example.com");
+        let out = draw(&p, cx.shared, 140, 40, true);
+        assert!(
+            out.contains("last problem (deferred, mail delivered since): 454 Throttling failure"),
+            "{out}"
+        );
+        assert!(!out.contains("what to do"), "{out}");
     }
 
     /// Mail deleted with `postsuper -d` has its count in the table, as the other outcomes do:
