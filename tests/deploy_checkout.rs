@@ -1307,17 +1307,17 @@ fn a_commit_in_no_list_deployed_before_is_not_new_in_the_confirm() {
         ),
         "{lines:#?}"
     );
-    // the one commit it brings is the target: named once, by the first line
+    // the one commit it brings is the target, and the one it takes back is HEAD: each named
+    // once, by the first line
     assert_eq!(
         lines,
         [
             format!(
-                "deploy {} -> {} Hot fix on the server",
+                "deploy {} Fourth: new page -> {} Hot fix on the server",
                 &f.head()[..7],
                 &fix[..7]
             ),
             "1 commit(s) to deploy, 1 of them taken back before, 1 commit(s) taken back".into(),
-            format!("  - {} Fourth: new page", &f.head()[..7]),
             "2 file(s) change:".into(),
             "  M index.html".into(),
             "  D new.html".into(),
@@ -1503,11 +1503,10 @@ fn the_rollback_confirm_says_each_fact_once() {
     assert_eq!(
         lines,
         [
-            format!("rollback {five} -> {four} Fourth: new page"),
+            format!("rollback {five} Fifth -> {four} Fourth: new page"),
             format!("Undoes the deploy by {}@{}, {when}", back.user, back.host),
             "b again after it goes one deploy further back".into(),
             "1 commit(s) taken back".into(),
-            format!("  - {five} Fifth"),
             "1 file(s) change:".into(),
             "  M index.html".into(),
         ]

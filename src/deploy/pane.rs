@@ -725,17 +725,21 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
         _ => String::new(),
     };
     let to = format!("{} {target_mark}{}", p.to.short, p.to.subject);
+    // HEAD heads the commits taken back when it is one of them (a rollback, a deploy of an
+    // older revision): the first line names it with its subject, and the list goes on with
+    // the older ones, each commit said once
+    let from_first = p
+        .from
+        .as_ref()
+        .is_some_and(|f| p.dropped_commits.first().is_some_and(|c| c.id == f.id));
+    let from = match &p.from {
+        Some(f) if from_first => format!("{} {}", f.short, f.subject),
+        Some(f) => f.short.to_string(),
+        None => "(nothing)".into(),
+    };
     let word = p.kind.word();
     let mut lines = Vec::new();
-    lines.push(format!(
-        "{} {} -> {}",
-        word,
-        p.from
-            .as_ref()
-            .map(|f| f.short.as_str())
-            .unwrap_or("(nothing)"),
-        to
-    ));
+    lines.push(format!("{word} {from} -> {to}"));
     if let Some((upstream, behind)) = &p.stale_branch {
         lines.push(format!(
             "{} is the local branch, {behind} commit(s) behind {upstream} as fetched: \
@@ -825,7 +829,12 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
             c.short, c.subject
         )));
     }
-    for c in p.dropped_commits.iter().take(room.dropped) {
+    for c in p
+        .dropped_commits
+        .iter()
+        .skip(usize::from(from_first))
+        .take(room.dropped)
+    {
         lines.push(one_row(format!("  - {} {}", c.short, c.subject)));
     }
     // leaving a commit no remote holds: nothing but git's reflog remembers it after
@@ -1857,14 +1866,19 @@ mod tests {
             },
         );
         pr.dropped_total = 1;
-        pr.dropped_commits = vec![testdata::commit(0x22, "Hot fix", "Ops", 60)];
+        pr.dropped_commits = vec![testdata::commit(0x22, "Friendlier greeting", "Ops", 60)];
         let c = confirm(previewed(&mut p, pr));
-        // the one commit it brings is the target the first line names: not listed again
+        // the one commit it brings is the target the first line names, and the one it takes
+        // back is HEAD, named there too: neither is listed again
+        assert!(
+            c.lines[0].starts_with("deploy 2222222 Friendlier greeting -> 3333333 "),
+            "{:#?}",
+            c.lines
+        );
         assert_eq!(
-            c.lines[1..4],
+            c.lines[1..3],
             [
                 "1 commit(s) to deploy, 1 of them rolled back before, 1 commit(s) taken back",
-                "  - 2222222 Hot fix",
                 "WARNING: 2222222 is on no remote branch: after this only git's reflog keeps it",
             ],
             "{:#?}",
@@ -2477,6 +2491,36 @@ mod tests {
                 // what a rollback brings was deployed before: not "new"
                 "1 commit(s) brought back".into(),
             ],
+            "{lines:#?}"
+        );
+        // HEAD heads the commits it takes back: named with its subject on the first line, and
+        // the list goes on with the older ones, each commit said once
+        let s = testdata::status();
+        let mut pr = testdata::preview();
+        pr.kind = Kind::Rollback;
+        pr.to = s.log[2].commit.clone();
+        pr.new_commits.clear();
+        (pr.new_total, pr.new_asked) = (0, 0);
+        pr.dropped_commits = vec![
+            s.log[1].commit.clone(),
+            testdata::commit(0x15, "Contact form", "dana", 0),
+        ];
+        pr.dropped_total = 2;
+        let lines = confirm(previewed(&mut pane(), pr)).lines;
+        assert_eq!(
+            lines[0],
+            "rollback 2222222 Friendlier greeting -> 1111111 About page"
+        );
+        assert_eq!(
+            lines[3..5],
+            [
+                "2 commit(s) taken back".to_string(),
+                "  - 1515151 Contact form".into(),
+            ],
+            "{lines:#?}"
+        );
+        assert!(
+            !lines.iter().any(|l| l.starts_with("  - 2222222")),
             "{lines:#?}"
         );
         // HEAD is not where that deploy left it: someone moved it by hand since
