@@ -509,8 +509,21 @@ impl DeployPane {
                 t.say(say);
                 t.selected = 0;
                 t.select_head = true;
+                // the checkout stands, but a hook that failed (a reload that did not happen)
+                // may leave the site serving the old code: the notice says so, not just "done"
+                let failed: Vec<String> = o
+                    .hooks
+                    .iter()
+                    .filter(|h| !h.end.ok())
+                    .map(|h| format!("{} {}", h.name, h.end.describe()))
+                    .collect();
+                let but = if failed.is_empty() {
+                    String::new()
+                } else {
+                    format!(", but {} FAILED", failed.join(", "))
+                };
                 let mut fx = vec![Effect::Notice(format!(
-                    "{}: {} {} done",
+                    "{}: {} {} done{but}",
                     t.cfg.name,
                     o.kind.word(),
                     short_id(o.to)
@@ -2438,6 +2451,12 @@ mod tests {
         assert!(
             fx.iter()
                 .any(|e| matches!(e, Effect::Probe(crate::probe::ProbeEffect::RunAll)))
+        );
+        // the status line's notice does not say just "done" when the reload failed
+        assert!(
+            fx.iter().any(|e| matches!(e, Effect::Notice(n)
+                if n == "www: deploy 3333333 done, but post-deploy exit 1 FAILED")),
+            "{fx:?}"
         );
         let last: Vec<_> = p.targets[0]
             .last
