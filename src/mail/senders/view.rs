@@ -993,6 +993,24 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
             .and_then(super::postconf::Relay::parse)
             .filter(|relay| relay.bracketed);
         let here = match p.cause {
+            // the null sender is neither routed by a or sent from by t: SES checks its notices
+            // by MAILER-DAEMON@$myhostname, whose domain v offers to verify
+            Category::SesSenderNotVerified
+                if !cx.read_only && r.sender.as_str() == "MAILER-DAEMON" =>
+            {
+                let host = pane
+                    .relay
+                    .as_ref()
+                    .map(|s| s.settings.myhostname.trim().to_string())
+                    .filter(|h| !h.is_empty());
+                Some(match host {
+                    Some(h) => format!(
+                        "here: v verifies {h} in SES, the domain it checks notices by \
+                         (MAILER-DAEMON@{h})"
+                    ),
+                    None => "here: v verifies it in SES".to_string(),
+                })
+            }
             Category::SesSenderNotVerified if !cx.read_only => Some(
                 "here: v verifies it in SES, a routes the sender elsewhere, t sends a test mail"
                     .to_string(),
@@ -1750,6 +1768,36 @@ mod tests {
         insta::assert_snapshot!("detail_80x24", out);
         assert!(p.on_back());
         assert!(!p.on_back());
+    }
+
+    /// MAILER-DAEMON's notices refused as unverified: the detail offers the key that helps (v,
+    /// with the domain SES checks them by), not a route or a test mail from the null sender,
+    /// which neither key can do.
+    #[test]
+    fn mailer_daemon_detail_offers_only_what_its_keys_can_do() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        let mut a = activity();
+        a.insert(
+            String::new(),
+            crate::mail::senders::logscan::Outcomes {
+                bounced: 2,
+                last_problem: Some(crate::mail::senders::logscan::Problem {
+                    status: crate::mail::log::model::RowStatus::Bounced,
+                    cause: Category::SesSenderNotVerified,
+                    reason: crate::sanitize::Clean::new(
+                        "554 Message rejected: Email address is not verified.",
+                    ),
+                }),
+                ..Default::default()
+            },
+        );
+        p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
+        open_detail(&mut p, &mut cx, "MAILER-DAEMON");
+        let out = read(&draw(&p, cx.shared, 140, 40, true));
+        assert!(!out.contains("a routes the sender elsewhere"), "{out}");
+        assert!(out.contains("here: v verifies "), "{out}");
     }
 
     /// A relay name that does not resolve, on a route that already names `[host]:port`: the
