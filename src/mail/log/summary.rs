@@ -199,7 +199,12 @@ pub struct SenderRow {
     pub deferred: u64,
     pub bounced: u64,
     pub expired: u64,
+    /// Mail nobody was told about; a bounce notice that failed too is counted with the sender of
+    /// the mail it was the notice of (when the log names it), not with `<>`.
     pub lost: u64,
+    /// Of `lost`, this sender's failed mail whose bounce notice failed too: the same messages are
+    /// in `bounced` (or `deferred`, a notice of delay).
+    pub lost_notices: u64,
     /// Deleted with `postsuper -d`: counted in `failures`, not in `lost`.
     pub deleted: u64,
     pub failures: u64,
@@ -511,6 +516,18 @@ impl Accumulator {
             .as_deref()
             .map(|f| if f.is_empty() { "<>" } else { f })
             .unwrap_or("(unknown)");
+        // a bounce notice that failed too is lost mail of the sender whose failed mail it was the
+        // notice of, as the Senders pane counts it: that sender was never told. The notice's own
+        // failed delivery stays `<>`'s, whose route failed.
+        let owner = if o.status == RowStatus::Lost && sender == "<>" {
+            o.bounce_of
+                .as_ref()
+                .and_then(|id| self.failed_sender.get(id.as_str()))
+                .cloned()
+        } else {
+            None
+        };
+        let sender = owner.as_deref().unwrap_or(sender);
         let key = if self.senders.contains_key(sender) {
             sender
         } else {
@@ -535,7 +552,12 @@ impl Accumulator {
             RowStatus::Deferred => row.deferred += 1,
             RowStatus::Bounced | RowStatus::Undeliverable => row.bounced += 1,
             RowStatus::Expired => row.expired += 1,
-            RowStatus::Lost => row.lost += 1,
+            RowStatus::Lost => {
+                row.lost += 1;
+                if owner.is_some() {
+                    row.lost_notices += 1;
+                }
+            }
             RowStatus::Deleted => row.deleted += 1,
             RowStatus::Rejected => row.rejected += 1,
             // not a failure of the sender's mail: waiting for someone here
@@ -1036,6 +1058,16 @@ pub fn render_text(r: &Report) -> String {
             &[Left, Right, Right, Right, Right, Right, Right, Right],
             head.chain(rows),
         );
+        // the same messages as some of the bounced: said, or they read as more mail, and as
+        // the null sender's
+        let notices: u64 = r.senders.iter().map(|x| x.lost_notices).sum();
+        if notices > 0 {
+            let _ = writeln!(
+                s,
+                "  lost holds {notices} bounce notice(s) that failed too, with the sender who was \
+                 not told (the notices' failed deliveries are <>'s)"
+            );
+        }
     }
     if !r.recipient_domains.is_empty() {
         let _ = writeln!(s, "\nFailures by recipient domain");
@@ -1688,6 +1720,49 @@ mod tests {
         assert_eq!(
             r.first,
             Some(DateTime::parse_from_rfc3339("2026-12-05T10:15:01+00:00").unwrap())
+        );
+    }
+
+    /// app's mail bounced at SES, and so did the bounce notice (from `<>`) that should have told
+    /// app: the lost notice is app's lost mail, as the Senders pane counts it, while the notice's
+    /// failed delivery stays `<>`'s. A notice whose original is not in the log stays `<>`'s.
+    #[test]
+    fn a_lost_bounce_notice_counts_with_the_sender_it_was_for() {
+        let text = "\
+Nov 27 10:00:00 mx postfix/qmgr[3]: AAAA000001: from=<App@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 10:00:01 mx postfix/smtp[4]: AAAA000001: to=<ops@example.org>, relay=email-smtp.us-east-1.amazonaws.com[1.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[1.1.1.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: app@example.com (in reply to end of DATA command))
+Nov 27 10:00:01 mx postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002
+Nov 27 10:00:01 mx postfix/qmgr[3]: BBBB000002: from=<>, size=2000, nrcpt=1 (queue active)
+Nov 27 10:00:01 mx postfix/qmgr[3]: AAAA000001: removed
+Nov 27 10:00:02 mx postfix/smtp[4]: BBBB000002: to=<App@example.com>, relay=email-smtp.us-east-1.amazonaws.com[1.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[1.1.1.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: MAILER-DAEMON@mx.example.com (in reply to end of DATA command))
+Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
+Nov 27 10:01:00 mx postfix/bounce[5]: CCCC000003: sender non-delivery notification: DDDD000004
+Nov 27 10:01:00 mx postfix/qmgr[3]: DDDD000004: from=<>, size=2000, nrcpt=1 (queue active)
+Nov 27 10:01:01 mx postfix/smtp[4]: DDDD000004: to=<gone@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host mx.example.net[192.0.2.1] said: 550 5.1.1 User unknown (in reply to RCPT TO command))
+";
+        let r = build(&[PathBuf::from("-")], None, 10, &mut text.as_bytes());
+        assert_eq!((r.status.bounced, r.status.lost), (3, 2), "{r:?}");
+        let row = |s: &str| {
+            let x = r.senders.iter().find(|x| x.sender == s).unwrap();
+            (x.bounced, x.lost, x.lost_notices, x.failures)
+        };
+        assert_eq!(row("App@example.com"), (1, 1, 1, 2), "{:?}", r.senders);
+        // two notices bounced; the one whose original mail the log holds is app's lost mail
+        assert_eq!(row("<>"), (2, 1, 0, 3), "{:?}", r.senders);
+        let failures: u64 = r.senders.iter().map(|x| x.failures).sum();
+        assert_eq!(failures, 5);
+        let v = serde_json::to_value(&r).unwrap();
+        let app = v["senders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["sender"] == "App@example.com")
+            .unwrap();
+        assert_eq!((&app["lost"], &app["lost_notices"]), (&1.into(), &1.into()));
+        let t = render_text(&r);
+        assert!(
+            t.contains("\n  lost holds 1 bounce notice(s) that failed too, with the sender who was not told"),
+            "{t}"
         );
     }
 
