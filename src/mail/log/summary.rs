@@ -641,7 +641,9 @@ impl Accumulator {
                 .or_insert((None, 0))
                 .1 += 1;
         }
-        if let Some(ses) = &o.ses {
+        // a lost bounce notice carries the reply of its failed delivery, counted on that row:
+        // SES refused the identity once
+        if let Some(ses) = o.ses.as_ref().filter(|_| o.status != RowStatus::Lost) {
             for id in &ses.identities {
                 bump(
                     &mut self.identities,
@@ -1751,6 +1753,16 @@ Nov 27 10:01:01 mx postfix/smtp[4]: DDDD000004: to=<gone@example.net>, relay=mx.
         assert_eq!(row("<>"), (2, 1, 0, 3), "{:?}", r.senders);
         let failures: u64 = r.senders.iter().map(|x| x.failures).sum();
         assert_eq!(failures, 5);
+        // SES refused each identity once: the lost notice repeats the reply, not the refusal
+        let ids: Vec<(&str, u64)> = r
+            .ses_unverified
+            .iter()
+            .map(|i| (i.identity.as_str(), i.count))
+            .collect();
+        assert_eq!(
+            ids,
+            [("MAILER-DAEMON@mx.example.com", 1), ("app@example.com", 1)]
+        );
         let v = serde_json::to_value(&r).unwrap();
         let app = v["senders"]
             .as_array()
