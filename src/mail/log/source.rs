@@ -479,7 +479,9 @@ const PROBE: usize = 64 << 10;
 ///
 /// 0, the whole file, for a compressed or small file, or when no stamp can be read where it
 /// looks (not a syslog file). A line stamped before its predecessors by more than the margin may
-/// be skipped; the time order is the one assumption.
+/// be skipped; the time order is the one assumption. A probe stamped before the bisection's
+/// lower end (a clock that ran ahead, whose yearless stamps read as a date past) ends it there:
+/// more is read, nothing skipped.
 pub fn start_offset(path: &Path, since: DateTime<FixedOffset>, end: u64) -> u64 {
     if is_stream(path) || is_compressed(path) {
         return 0;
@@ -491,14 +493,24 @@ pub fn start_offset(path: &Path, since: DateTime<FixedOffset>, end: u64) -> u64 
     if len < BISECT_MIN {
         return 0;
     }
-    let target = since - chrono::Duration::seconds(START_MARGIN_SECS);
+    let margin = chrono::Duration::seconds(START_MARGIN_SECS);
+    let target = since - margin;
     let mut buf = vec![0u8; PROBE];
-    // every line that starts before `lo` is stamped before `target`
+    // every line that starts before `lo` is stamped before `target`; `lo_t` is the stamp there
     let (mut lo, mut hi) = (0u64, len);
+    let Some(mut lo_t) = first_stamp_after(&mut f, 0, &mut buf) else {
+        return 0;
+    };
     while hi - lo > 4 * PROBE as u64 {
         let mid = lo + (hi - lo) / 2;
         match first_stamp_after(&mut f, mid, &mut buf) {
-            Some(t) if t < target => lo = mid,
+            // stamped well before the lines at `lo`: out of time order, so which side of it the
+            // wanted lines are cannot be told. A clock that ran months ahead writes a yearless
+            // stamp that reads as a date past (`Feb  4` in December), and one more than a day
+            // ahead one that reads as last year: such lines are not where to start. Read on
+            // from `lo`, which is before them.
+            Some(t) if t + margin < lo_t => break,
+            Some(t) if t < target => (lo, lo_t) = (mid, t),
             Some(_) => hi = mid,
             None => break,
         }

@@ -1886,6 +1886,57 @@ Nov 27 10:01:01 mx postfix/smtp[4]: DDDD000004: to=<gone@example.net>, relay=mx.
         assert_eq!(text.lines().nth(1), Some(since_line.as_str()), "{text}");
     }
 
+    /// A clock that ran two months ahead for most of the last day, until set right two hours
+    /// ago: its yearless stamps (`Feb  4` in December) read as a date past when a probe of the
+    /// bisection lands among them. The report from the bisected start is the one the whole file
+    /// gives, the lines stamped ahead counted as such, not an empty one read as last year's.
+    #[test]
+    fn since_over_a_block_stamped_months_ahead_gives_the_whole_files_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.log");
+        let mut g = super::super::demo::LogGenerator::new(7);
+        let end = Local::now() - chrono::Duration::minutes(1);
+        let mut t = end - chrono::Duration::days(3);
+        let (from, to) = (
+            end - chrono::Duration::hours(20),
+            end - chrono::Duration::hours(2),
+        );
+        let mut text = String::new();
+        while t < end {
+            let stamp = if t > from && t < to {
+                t + chrono::Duration::days(60)
+            } else {
+                t
+            };
+            for l in g.message(stamp) {
+                text.push_str(&l);
+                text.push('\n');
+            }
+            t += chrono::Duration::seconds(20);
+        }
+        std::fs::write(&path, &text).unwrap();
+        let since = (Local::now() - chrono::Duration::hours(12)).fixed_offset();
+        let sought = build(
+            std::slice::from_ref(&path),
+            Some(since),
+            10,
+            &mut std::io::empty(),
+        );
+        let whole = build(&[PathBuf::from("-")], Some(since), 10, &mut text.as_bytes());
+        assert!(whole.status.sent > 100 && whole.ahead > 100, "{whole:?}");
+        assert_eq!(
+            (sought.status.sent, sought.status.bounced, sought.ahead),
+            (whole.status.sent, whole.status.bounced, whole.ahead)
+        );
+        // still a part of the file
+        assert!(
+            sought.lines < whole.lines,
+            "{} {}",
+            sought.lines,
+            whole.lines
+        );
+    }
+
     #[test]
     fn files_that_ended_before_since_are_left_out() {
         let at = |h: i64| Some(Local::now().fixed_offset() - chrono::Duration::hours(h));
