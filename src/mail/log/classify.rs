@@ -267,7 +267,7 @@ impl Category {
                 "The receiving server refused the message because the sender's domain failed its SPF, DKIM or DMARC check."
             }
             Category::ContentRejected => {
-                "The receiving server judged the message to be spam or harmful (content, links, attachments or volume) and refused it."
+                "The receiving server judged the message, or the mail from this host or its domain as a whole, to be spam or harmful (content, links, attachments, volume or complaints) and refused it. A temporary (4xx) refusal of this kind, such as Gmail's 421 4.7.28 \"unusual rate of unsolicited mail\", limits that mail for a while: Postfix retries and some gets through, most waits as long as the judgment lasts. A content filter on this host (amavis on 127.0.0.1:10024) refuses in the same words: the reply names the host."
             }
             Category::RemoteTemporary => {
                 "The receiving server said \"not now\" with a temporary (4xx) reply: a problem on its side (a failed lookup, a timeout) or a limit it applies. Postfix retries until maximal_queue_lifetime."
@@ -392,7 +392,7 @@ impl Category {
                 "Publish SPF for the sending path (include:amazonses.com for SES), sign with DKIM (SES Easy DKIM), and check the domain's DMARC policy; the reply names the check that failed."
             }
             Category::ContentRejected => {
-                "Check the message's content, links and attachments and the sending domain's reputation; the receiver's postmaster pages explain its code."
+                "Check the message's content, links and attachments (a file type refused, such as .exe or a macro document). If the reply speaks of a rate of unsolicited mail or of reputation, find what sends it (a compromised account, script or web form: the senders with the most mail) and stop it, then watch the domain's and address's standing (Google Postmaster Tools, Microsoft SNDS). The receiver's postmaster pages explain its code; retrying the same message does not help."
             }
             Category::RemoteTemporary => {
                 "Usually nothing: watch that a retry gets through. If it lasts, read the reply and the receiver's postmaster pages; if it names volume, lower the rate to that destination (smtp_destination_rate_delay)."
@@ -746,11 +746,17 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
         return Category::Blocklisted;
     }
     let words = remote_words(&r);
+    // a judgment of the mail from this host or domain as a whole, before SPF, DKIM and DMARC:
+    // Gmail's 421 4.7.28 "unusual rate of unsolicited mail originating from your DKIM domain"
+    // names the domain whose standing suffers, not one that failed a check
+    if words.contains("unsolicited mail") && !fails_sender_authentication(dsn, "") {
+        return Category::ContentRejected;
+    }
     if fails_sender_authentication(dsn, &words) {
         return Category::SenderAuthentication;
     }
     if has_any_word(&words, &["spam", "virus", "malware", "phishing"])
-        || mentions(&words, &["unsolicited", "content rejected"])
+        || mentions(&words, CONTENT_REJECTED)
     {
         return Category::ContentRejected;
     }
@@ -814,6 +820,20 @@ fn list_refused_the_receiver(r: &str) -> bool {
         ],
     )
 }
+
+/// How a receiver says, besides the words spam, virus, malware and phishing, that it refused the
+/// message for what it holds or for the mail it comes with (lower case): Gmail's "likely
+/// unsolicited mail", "Message rejected due to content", amavis's "Reject, id=... - BANNED:" (a
+/// file type it does not take) and "- INFECTED:".
+const CONTENT_REJECTED: &[&str] = &[
+    "unsolicited",
+    "content rejected",
+    "due to content",
+    "because of its content",
+    "content policy",
+    "- banned",
+    "- infected",
+];
 
 /// How a receiver says it greylists (lower case).
 const GREYLISTED: &[&str] = &["greylist", "graylist", "grey-list", "gray-list"];
@@ -1759,6 +1779,79 @@ mod tests {
             // relay unknown: these replies name their cause themselves
             assert_eq!(classify(*status, dsn, reason, rcpt, ""), *want, "{reason}");
         }
+    }
+
+    /// Refusals for spam or content in the words receivers use; Gmail's rate limit of a DKIM
+    /// domain's unsolicited mail names DKIM, and is that judgment, not a failed DKIM check.
+    #[test]
+    fn refusals_for_spam_or_content_are_named_so() {
+        let cases: &[(Status, &str, &str)] = &[
+            (
+                Status::Deferred,
+                "4.7.28",
+                "host gmail-smtp-in.l.google.com[142.250.1.1] said: 421-4.7.28 [203.0.113.5      15] Our system has detected an unusual rate of 421-4.7.28 unsolicited mail originating from your DKIM domain [example.com 15]. To protect our users from spam, mail sent from your domain has been 421-4.7.28 temporarily rate limited. (in reply to end of DATA command)",
+            ),
+            (
+                Status::Deferred,
+                "4.7.0",
+                "host gmail-smtp-in.l.google.com[142.250.1.1] said: 421-4.7.0 [203.0.113.5      15] Our system has detected an unusual rate of 421-4.7.0 unsolicited mail originating from your IP address. To protect our 421-4.7.0 users from spam, mail sent from your IP address has been temporarily 421-4.7.0 rate limited. (in reply to end of DATA command)",
+            ),
+            (
+                Status::Bounced,
+                "5.7.1",
+                "host gmail-smtp-in.l.google.com[142.250.1.1] said: 550-5.7.1 [203.0.113.5      12] Our system has detected that this message is 550-5.7.1 likely unsolicited mail. To reduce the amount of spam sent to Gmail, 550-5.7.1 this message has been blocked. (in reply to end of DATA command)",
+            ),
+            (
+                Status::Bounced,
+                "5.7.1",
+                "host mx.example.net[198.51.100.1] said: 554 5.7.1 Message rejected due to content (in reply to end of DATA command)",
+            ),
+            (
+                Status::Bounced,
+                "5.7.1",
+                "host mx.example.org[198.51.100.2] said: 550 5.7.1 message content rejected (in reply to end of DATA command)",
+            ),
+            (
+                Status::Bounced,
+                "5.7.1",
+                "host mx.example.com[198.51.100.3] said: 550 5.7.1 Message rejected because of its content (in reply to end of DATA command)",
+            ),
+            (
+                Status::Deferred,
+                "4.7.1",
+                "host mx.example.com[198.51.100.3] said: 451 4.7.1 Message deferred due to content (in reply to end of DATA command)",
+            ),
+            (
+                Status::Bounced,
+                "5.7.1",
+                "host mx.example.com[198.51.100.3] said: 550 5.7.1 Rejected by content policy (in reply to end of DATA command)",
+            ),
+            (
+                Status::Bounced,
+                "5.7.0",
+                "host mx.example.com[198.51.100.3] said: 554 5.7.0 Reject, id=12345-01 - BANNED: P=p003,L=1,M=multipart/mixed | P=p002,L=1/2,M=application/x-msdownload,T=exe,N=invoice.exe (in reply to end of DATA command)",
+            ),
+            (
+                Status::Bounced,
+                "5.7.0",
+                "host mx.example.com[198.51.100.3] said: 554 5.7.0 Reject, id=12345-02 - INFECTED: Eicar-Signature (in reply to end of DATA command)",
+            ),
+        ];
+        for (status, dsn, reason) in cases {
+            assert_eq!(
+                classify(*status, dsn, reason, "ann@example.org", ""),
+                Category::ContentRejected,
+                "{reason}"
+            );
+        }
+        // a failed check of the domain stays that, however the reply goes on
+        let dmarc = "host gmail-smtp-in.l.google.com[192.0.2.27] said: 550-5.7.26 Unauthenticated email from example.com is not accepted due to domain's DMARC policy. Please contact the administrator of example.com domain if this was a legitimate mail. (in reply to end of DATA command)";
+        assert_eq!(
+            classify(Status::Bounced, "5.7.26", dmarc, "friend@gmail.com", ""),
+            Category::SenderAuthentication
+        );
+        // a 4xx of this kind is said to be a limit Postfix retries through
+        assert!(Category::ContentRejected.meaning().contains("421 4.7.28"));
     }
 
     #[test]
