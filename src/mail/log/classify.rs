@@ -392,7 +392,7 @@ impl Category {
                 "Publish SPF for the sending path (include:amazonses.com for SES), sign with DKIM (SES Easy DKIM), and check the domain's DMARC policy; the reply names the check that failed."
             }
             Category::ContentRejected => {
-                "Check the message's content, links and attachments (a file type refused, such as .exe or a macro document). If the reply speaks of a rate of unsolicited mail or of reputation, find what sends it (a compromised account, script or web form: the senders with the most mail) and stop it, then watch the domain's and address's standing (Google Postmaster Tools, Microsoft SNDS). The receiver's postmaster pages explain its code; retrying the same message does not help."
+                "Find what the receiver refuses and change it: the message's content, links or attachments (a file type such as .exe or a macro document), or, when the reply speaks of a rate of unsolicited mail or of reputation, what sends that mail (a compromised account, script or web form: the senders with the most mail). Then watch the domain's and address's standing (Google Postmaster Tools, Microsoft SNDS); the receiver's postmaster pages explain its code. Retrying the same message does not help."
             }
             Category::RemoteTemporary => {
                 "Usually nothing: watch that a retry gets through. If it lasts, read the reply and the receiver's postmaster pages; if it names volume, lower the rate to that destination (smtp_destination_rate_delay)."

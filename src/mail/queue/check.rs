@@ -108,7 +108,9 @@ fn reason_name(g: &ReasonGroup) -> String {
 /// Postfix setup, its credentials, its SES account, the application sending, or the standing of
 /// its address and domain with receivers (no reverse DNS, the address on a block list, the
 /// domain failing SPF, DKIM or DMARC: receivers refuse it again at every retry, and only this
-/// side can get it delisted or publish the records). Retrying alone does not deliver it, so a
+/// side can get it delisted or publish the records), or what its mail holds or how much of it is
+/// unwanted (a receiver deferring for content, or rate-limiting unsolicited mail from this
+/// address or domain: it lasts until the sending is mended). Retrying alone does not deliver it, so a
 /// small queue of it is as bad as a large one.
 ///
 /// Causes on the remote side, or that pass on their own (greylisting, a full mailbox, a remote
@@ -132,6 +134,7 @@ pub fn held_up_here(cause: Category) -> bool {
         | Category::ReverseDns
         | Category::Blocklisted
         | Category::SenderAuthentication
+        | Category::ContentRejected
         | Category::MailLoop
         | Category::LocalMailbox
         | Category::DeliveryCommand
@@ -146,7 +149,6 @@ pub fn held_up_here(cause: Category) -> bool {
         | Category::RecipientUnknown
         | Category::MailboxFull
         | Category::Greylisted
-        | Category::ContentRejected
         | Category::RemoteTemporary
         | Category::Expired
         | Category::Rejected
@@ -706,7 +708,8 @@ mod tests {
     }
 
     #[test]
-    fn this_hosts_address_on_a_blocklist_or_its_domain_failing_spf_dkim_is_held_here() {
+    fn this_hosts_address_on_a_blocklist_its_domain_failing_spf_dkim_or_its_mail_judged_spam_is_held_here()
+     {
         let config = Config::default();
         let now = 1_800_000_000;
         // (reason as postqueue -j gives it, the cause's label, words of the fix)
@@ -789,6 +792,18 @@ mod tests {
                  a640c23a62f3a-7f1e8a3bc2dsi1234567.9 - gsmtp (in reply to end of DATA command)",
                 "SPF/DKIM/DMARC",
                 "Publish SPF",
+            ),
+            (
+                // Gmail's limit for this address's unsolicited mail, as Microsoft's 4.7.650:
+                // it lasts until what sends it is stopped
+                "host gmail-smtp-in.l.google.com[142.250.102.27] said: 421-4.7.0 \
+                 [198.51.100.4      15] Our system has detected an unusual rate of 421-4.7.0 \
+                 unsolicited mail originating from your IP address. To protect our 421-4.7.0 \
+                 users from spam, mail sent from your IP address has been temporarily \
+                 421-4.7.0 rate limited. a640c23a62f3a-7f1e8a3bc2dsi1234567.9 - gsmtp (in \
+                 reply to end of DATA command)",
+                "spam/content",
+                "what sends that mail",
             ),
         ];
         for (reason, label, fix) in cases {
