@@ -20,6 +20,10 @@ use crate::find::Needle;
 use crate::mail::queue::QueueEffect;
 use crate::ui::widgets::Scroll;
 
+/// How the Senders pane names the null sender (`<>`), whose row holds the bounce notices' route
+/// and the senders whose notices failed.
+pub(crate) const NULL_SENDER: &str = "MAILER-DAEMON";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailuresAction {
     CycleCategory,
@@ -469,9 +473,10 @@ impl Pane for FailuresPane {
                     Some(f) if !f.is_empty() => {
                         effects.push(Effect::Jump(Jump::Sender(f.as_str().to_string())))
                     }
-                    _ => effects.push(Effect::Notice(
-                        "no sender for this row (bounce notifications have none)".into(),
-                    )),
+                    // a bounce notice's route, and the senders whose notices failed, are the
+                    // Senders pane's MAILER-DAEMON row
+                    Some(_) => effects.push(Effect::Jump(Jump::Sender(NULL_SENDER.into()))),
+                    None => effects.push(Effect::Notice("no sender known for this row".into())),
                 }
             }
         }

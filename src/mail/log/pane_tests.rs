@@ -297,6 +297,36 @@ fn a_temporary_refusal_at_reception_says_the_client_may_try_again() {
     }
 }
 
+/// A bounce notice that failed has the null sender: its link goes to the Senders pane's
+/// MAILER-DAEMON row (the notices' route, and whose notices failed), not to a notice that there
+/// is no sender.
+#[test]
+fn a_bounce_notices_sender_link_goes_to_mailer_daemon() {
+    let mut w = World::following();
+    w.feed(
+        "Nov 27 10:00:01 mx postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002
+Nov 27 10:00:01 mx postfix/qmgr[3]: BBBB000002: from=<>, size=2000, nrcpt=1 (queue active)
+Nov 27 10:00:02 mx postfix/smtp[4]: BBBB000002: to=<app@example.com>, relay=email-smtp.us-east-1.amazonaws.com[1.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[1.1.1.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: MAILER-DAEMON@mx.example.com (in reply to end of DATA command))
+Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
+",
+        false,
+    );
+    w.with_cx(|p, cx| p.on_nav(Nav::Top, cx));
+    let first = w.pane.rows(&w.shared.mail_log).next().unwrap().clone();
+    assert_eq!(first.from.as_deref(), Some(""), "{first:?}");
+    let fx = w.action(FailuresAction::OpenSender);
+    assert!(
+        matches!(fx.as_slice(), [Effect::Jump(Jump::Sender(s))] if s == "MAILER-DAEMON"),
+        "{fx:?}"
+    );
+    w.with_cx(|p, cx| p.on_enter(cx));
+    let s = w.screen(100, 30, true);
+    assert!(
+        s.contains("Links: not in the queue any more  s MAILER-DAEMON in Senders (bounce notices)"),
+        "{s}"
+    );
+}
+
 #[test]
 fn a_sender_refused_at_reception_is_not_taken_to_the_senders_pane() {
     let mut w = World::loaded();

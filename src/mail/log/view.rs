@@ -683,8 +683,7 @@ fn render_detail(
     let queued = message.is_some_and(|m| m.state() == MessageState::Queued);
     let from = o
         .and_then(|o| o.from.clone())
-        .or_else(|| message.and_then(|m| m.from.clone()))
-        .filter(|f| !f.is_empty());
+        .or_else(|| message.and_then(|m| m.from.clone()));
     let mut links = vec![Span::styled("Links: ", cx.theme.header)];
     if queued {
         links.push(Span::styled("u", cx.theme.accent));
@@ -694,10 +693,13 @@ fn render_detail(
     }
     if let Some(f) = from {
         links.push(Span::styled("s", cx.theme.accent));
-        links.push(Span::styled(
-            format!(" sender {f} in Senders"),
-            cx.theme.text,
-        ));
+        let to = if f.is_empty() {
+            // the null sender: the bounce notices' own row
+            format!(" {} in Senders (bounce notices)", super::pane::NULL_SENDER)
+        } else {
+            format!(" sender {f} in Senders")
+        };
+        links.push(Span::styled(to, cx.theme.text));
     }
     lines.push(Line::from(links));
     lines.push(Line::from(""));

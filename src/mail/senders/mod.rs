@@ -1290,7 +1290,12 @@ impl Pane for SendersPane {
         let Jump::Sender(s) = jump else {
             return false;
         };
-        let s = s.to_ascii_lowercase();
+        // rows are lower case, but for the null sender's, which is named as Postfix does
+        let s = if s.eq_ignore_ascii_case("MAILER-DAEMON") {
+            "MAILER-DAEMON".to_string()
+        } else {
+            s.to_ascii_lowercase()
+        };
         self.filter.clear();
         if !self.check.rows.iter().any(|r| r.sender.as_str() == s) && actions::valid_address(&s) {
             self.asked.push(s.clone());
@@ -2637,6 +2642,9 @@ mod tests {
         assert!(p.on_jump(&Jump::Sender("Bob@Example.com".into()), &mut cx));
         assert!(p.detail);
         assert_eq!(p.visible()[p.selected].sender.as_str(), "bob@example.com");
+        // the null sender, as the Failures pane names a bounce notice's
+        assert!(p.on_jump(&Jump::Sender("MAILER-DAEMON".into()), &mut cx));
+        assert_eq!(p.visible()[p.selected].sender.as_str(), "MAILER-DAEMON");
         // a sender nobody knows yet gets a row of its own
         assert!(p.on_jump(&Jump::Sender("zed@example.com".into()), &mut cx));
         assert!(!p.on_jump(&Jump::QueueEntry("X".into()), &mut cx));
