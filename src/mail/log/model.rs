@@ -170,6 +170,13 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// A refusal at reception with a 4xx code (greylisting here, a lookup that failed, a
+    /// milter's tempfail): for now only, the client keeps the mail and may try again.
+    pub fn refused_for_now(&self) -> bool {
+        self.status == RowStatus::Rejected
+            && (self.dsn.starts_with('4') || (self.dsn.is_empty() && self.reason.starts_with('4')))
+    }
+
     /// The recipient's domain, lower case.
     pub fn rcpt_domain(&self) -> &str {
         self.to.rsplit_once('@').map(|(_, d)| d).unwrap_or("")

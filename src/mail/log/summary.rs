@@ -190,6 +190,8 @@ pub struct StatusTotals {
     pub rejected: u64,
     /// Put in the hold queue by a HOLD rule (cleanup `hold:`), waiting to be released.
     pub held: u64,
+    /// Of `rejected`, refused with a 4xx code: for now only, the client may try again.
+    pub rejected_temporary: u64,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -508,7 +510,12 @@ impl Accumulator {
             RowStatus::Undeliverable => s.undeliverable += 1,
             RowStatus::Lost => s.lost += 1,
             RowStatus::Deleted => s.deleted += 1,
-            RowStatus::Rejected => s.rejected += 1,
+            RowStatus::Rejected => {
+                s.rejected += 1;
+                if o.refused_for_now() {
+                    s.rejected_temporary += 1;
+                }
+            }
             RowStatus::Held => s.held += 1,
         }
         let sender = o
@@ -1008,7 +1015,7 @@ pub fn render_text(r: &Report) -> String {
     let _ = writeln!(s, "{} messages entered the queue", r.messages);
     let _ = writeln!(s, "\nOutcomes");
     let st = &r.status;
-    let counts = [
+    let mut counts = vec![
         ("sent", st.sent),
         ("deferred (attempts)", st.deferred),
         ("bounced", st.bounced),
@@ -1019,6 +1026,11 @@ pub fn render_text(r: &Report) -> String {
         ("rejected at reception", st.rejected),
         ("held by a rule", st.held),
     ];
+    if st.rejected_temporary > 0 {
+        // greylisting and other 4xx refusals: the client keeps the mail, it may still arrive
+        let at = counts.len() - 1;
+        counts.insert(at, ("  of them 4xx (may retry)", st.rejected_temporary));
+    }
     columns(
         &mut s,
         &[Left, Right],
@@ -1699,6 +1711,32 @@ mod tests {
                 && t.contains("\n  ... and 30 more (the list keeps the first 100)\n"),
             "{t}"
         );
+    }
+
+    /// Greylisting at reception (450) is refused for now only: counted with the rejected, and
+    /// apart as such; a 5xx is not.
+    #[test]
+    fn refusals_at_reception_with_a_4xx_are_counted_apart() {
+        let text = "\
+Dec  5 01:29:08 mx1 postfix/smtpd[3001]: NOQUEUE: reject: RCPT from mail.example.net[203.0.113.9]: 450 4.2.0 <x@example.com>: Recipient address rejected: Greylisted, see http://postgrey.example/ ; from=<a@example.net> to=<x@example.com> proto=ESMTP helo=<mail.example.net>
+Dec  5 01:29:09 mx1 postfix/smtpd[3001]: NOQUEUE: reject: RCPT from mail.example.net[203.0.113.9]: 450 4.2.0 <y@example.com>: Recipient address rejected: Greylisted, see http://postgrey.example/ ; from=<a@example.net> to=<y@example.com> proto=ESMTP helo=<mail.example.net>
+Dec  5 01:29:10 mx1 postfix/smtpd[3001]: NOQUEUE: reject: RCPT from unknown[203.0.113.10]: 554 5.7.1 <z@elsewhere.example>: Relay access denied; from=<spam@bad.example> to=<z@elsewhere.example> proto=ESMTP helo=<bad>
+";
+        let r = build(&[PathBuf::from("-")], None, 10, &mut text.as_bytes());
+        assert_eq!((r.status.rejected, r.status.rejected_temporary), (3, 2));
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["status"]["rejected_temporary"], 2);
+        let t = render_text(&r);
+        let line = |k: &str| {
+            t.lines()
+                .find(|l| l.trim_start().starts_with(k))
+                .map(|l| l.split_whitespace().last().unwrap_or_default().to_string())
+        };
+        assert_eq!(line("rejected at reception").as_deref(), Some("3"), "{t}");
+        assert_eq!(line("of them 4xx (may retry)").as_deref(), Some("2"), "{t}");
+        // none: not said
+        let t = render_text(&corpus_report());
+        assert!(!t.contains("of them 4xx"), "{t}");
     }
 
     #[test]

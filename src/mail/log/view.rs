@@ -639,7 +639,7 @@ fn render_detail(
         ];
         // a 4xx refusal at reception (greylisting here, a DNS lookup that failed, a milter's
         // tempfail) is for now only: the client keeps the mail and tries again
-        if o.is_some_and(|o| o.status == RowStatus::Rejected && o.dsn.starts_with('4')) {
+        if o.is_some_and(Outcome::refused_for_now) {
             means.push(Span::styled(
                 " Its code starts with 4: refused for now only, so the client keeps the mail and \
                  may try again later; it may still arrive.",
