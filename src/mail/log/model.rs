@@ -439,10 +439,13 @@ impl MailLog {
             out.extend(n.lines.iter().cloned());
         }
         if let Some(orig) = m.bounce_of.as_ref().and_then(|o| self.messages.get(o)) {
+            // the mail it was to tell of: its sender, recipients and why it failed, which the
+            // notice's own lines do not say
             out.push(Clean::new(&format!(
-                "-- bounce notification for {}",
+                "-- bounce notification for {}, whose lines are",
                 orig.id
             )));
+            out.extend(orig.lines.iter().cloned());
         }
         if let Some(next) = m.requeued_to.as_ref().and_then(|n| self.messages.get(n)) {
             out.push(Clean::new(&format!("-- requeued as {}", next.id)));
@@ -1552,6 +1555,30 @@ Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
             MessageState::Lost
         );
         assert_eq!(log.lost_total, 1);
+    }
+
+    /// A bounce notice's history holds the lines of the mail it was the notice of: who sent it,
+    /// to whom, and why it failed.
+    #[test]
+    fn a_bounce_notices_history_shows_the_mail_it_was_for() {
+        let mut log = MailLog::default();
+        feed(&mut log, BOUNCE_OF_BOUNCE);
+        let h: Vec<String> = log
+            .history("BBBB000002")
+            .iter()
+            .map(|l| l.to_string())
+            .collect();
+        let head = h
+            .iter()
+            .position(|l| l == "-- bounce notification for AAAA000001, whose lines are")
+            .unwrap_or_else(|| panic!("{h:#?}"));
+        assert!(
+            h[head..]
+                .iter()
+                .any(|l| l.contains("AAAA000001: to=<ops@example.com>")
+                    && l.contains("status=bounced")),
+            "{h:#?}"
+        );
     }
 
     #[test]
