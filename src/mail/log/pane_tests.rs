@@ -327,6 +327,40 @@ Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
     );
 }
 
+/// The detail's heading names the status and the cause, each once: a deleted message is not
+/// "deleted  deleted", a bounce keeps its cause.
+#[test]
+fn the_detail_heading_says_a_status_once() {
+    let mut w = World::loaded();
+    for (status, heading) in [
+        (RowStatus::Deleted, "  deleted\n"),
+        (RowStatus::Bounced, "  bounced  sender unverified\n"),
+    ] {
+        let idx = w
+            .pane
+            .rows(&w.shared.mail_log)
+            .position(|o| o.status == status)
+            .unwrap();
+        w.with_cx(|p, cx| p.on_nav(Nav::Top, cx));
+        for _ in 0..idx {
+            w.with_cx(|p, cx| p.on_nav(Nav::Down, cx));
+        }
+        w.with_cx(|p, cx| p.on_enter(cx));
+        let s = w.screen(100, 30, true);
+        let first = s
+            .lines()
+            .find(|l| l.contains("Message "))
+            .unwrap()
+            .replace('│', "")
+            .trim_end()
+            .to_string()
+            + "\n";
+        assert!(first.ends_with(heading), "{first:?} in\n{s}");
+        assert_eq!(first.matches(status.as_str()).count(), 1, "{first:?}");
+        assert!(w.pane.on_back());
+    }
+}
+
 #[test]
 fn a_sender_refused_at_reception_is_not_taken_to_the_senders_pane() {
     let mut w = World::loaded();
@@ -662,7 +696,7 @@ Nov 27 19:30:00 vm postfix/cleanup[6]: 05B5398C67A: hold: header Subject: hold-m
         .collect::<Vec<_>>()
         .join(" ");
     for said in [
-        "Message 05B5398C67A  held  HELD",
+        "Message 05B5398C67A  held time ",
         "state     on hold in the queue: not tried until released (postsuper -H 05B5398C67A)",
         "postcat -q 05B5398C67A, then postsuper -H 05B5398C67A",
         "Evidence: held by a HOLD rule until released: header Subject: hold-me from local;",

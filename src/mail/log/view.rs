@@ -525,7 +525,11 @@ fn render_detail(
             format!("  {}", o.status.as_str()),
             status_style(o.status, cx),
         ));
-        if let Some(c) = o.category {
+        // a cause that only says the status again (lost, deleted, expired) is said once
+        if let Some(c) = o
+            .category
+            .filter(|c| !c.label().eq_ignore_ascii_case(o.status.as_str()))
+        {
             head.push(Span::styled(format!("  {}", c.label()), cx.theme.accent));
         }
     }
