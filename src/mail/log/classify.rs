@@ -261,7 +261,7 @@ impl Category {
                 "The receiving server turned the first attempt away on purpose (greylisting), to see whether the sender retries. Postfix does, and the mail normally goes through within minutes."
             }
             Category::Blocklisted => {
-                "The receiving server refused mail from this host's IP address (or, for a domain list, the sender's domain) because it is on a block list: a public DNS blocklist such as Spamhaus's, or the receiver's own (Microsoft's S3150, banned sending IP). The reply names the list. Retrying does not help while the listing lasts. Microsoft's 4.7.650 (\"temporarily rate limited due to IP reputation\") is the same judgment of the address as a deferral: some mail may get through, most waits, for as long as the reputation stays poor."
+                "The receiving server refused mail from this host's IP address (or, for a domain list, the sender's domain) because it is on a block list: a public DNS blocklist such as Spamhaus's, or the receiver's own (Microsoft's S3150, banned sending IP, 5.7.708 traffic not accepted; Gmail's for an address that should send through its provider's relay). The reply names the list. Retrying does not help while the listing lasts. Microsoft's 4.7.650 (\"temporarily rate limited due to IP reputation\") is the same judgment of the address as a deferral: some mail may get through, most waits, for as long as the reputation stays poor."
             }
             Category::SenderAuthentication => {
                 "The receiving server refused the message because the sender's domain failed its SPF, DKIM or DMARC check."
@@ -740,6 +740,11 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
             // Microsoft's 4.7.650 (S775): a deferral, but for this host's address's standing
             // there, and it lasts until that mends: not the receiver's passing "not now"
             "rate limited due to ip reputation",
+            // Microsoft's 5.7.708, an address of poor reputation
+            "traffic not accepted from this ip",
+            // Gmail's for an address in a range that should not send directly (a dynamic or
+            // residential range, as in Spamhaus's PBL): relaying through a provider is the fix
+            "send mail is not authorized to",
         ],
     ) && !list_refused_the_receiver(&r)
     {
@@ -824,7 +829,7 @@ fn list_refused_the_receiver(r: &str) -> bool {
 /// How a receiver says, besides the words spam, virus, malware and phishing, that it refused the
 /// message for what it holds or for the mail it comes with (lower case): Gmail's "likely
 /// unsolicited mail", "Message rejected due to content", amavis's "Reject, id=... - BANNED:" (a
-/// file type it does not take) and "- INFECTED:".
+/// file type it does not take) and "- INFECTED:", Yahoo's deferral for "user complaints".
 const CONTENT_REJECTED: &[&str] = &[
     "unsolicited",
     "content rejected",
@@ -833,6 +838,8 @@ const CONTENT_REJECTED: &[&str] = &[
     "content policy",
     "- banned",
     "- infected",
+    // Yahoo's TSS04: "temporarily deferred due to unexpected volume or user complaints"
+    "user complaints",
 ];
 
 /// How a receiver says it greylists (lower case).
@@ -1781,6 +1788,28 @@ mod tests {
         }
     }
 
+    /// Refusals of this host's address for its standing, in words that name no list: they are
+    /// its block listing, to be mended on this side.
+    #[test]
+    fn refusals_of_this_hosts_address_are_named_blocklisted() {
+        for (dsn, reason) in [
+            (
+                "5.7.708",
+                "host example-org.mail.protection.outlook.com[52.101.68.4] said: 550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP. For more information please go to http://go.microsoft.com/fwlink/?LinkId=526653 AS(730) [AM4PEPF00027A5F.eurprd04.prod.outlook.com] (in reply to MAIL FROM command)",
+            ),
+            (
+                "5.7.1",
+                "host gmail-smtp-in.l.google.com[142.250.1.1] said: 550-5.7.1 [203.0.113.5] The IP you're using to send mail is not authorized to 550-5.7.1 send email directly to our servers. Please use the SMTP relay at your 550-5.7.1 service provider instead. For more information, go to 550 5.7.1  https://support.google.com/mail/?p=NotAuthorizedError (in reply to end of DATA command)",
+            ),
+        ] {
+            assert_eq!(
+                classify(Status::Bounced, dsn, reason, "ann@example.org", ""),
+                Category::Blocklisted,
+                "{reason}"
+            );
+        }
+    }
+
     /// Refusals for spam or content in the words receivers use; Gmail's rate limit of a DKIM
     /// domain's unsolicited mail names DKIM, and is that judgment, not a failed DKIM check.
     #[test]
@@ -1835,6 +1864,11 @@ mod tests {
                 Status::Bounced,
                 "5.7.0",
                 "host mx.example.com[198.51.100.3] said: 554 5.7.0 Reject, id=12345-02 - INFECTED: Eicar-Signature (in reply to end of DATA command)",
+            ),
+            (
+                Status::Deferred,
+                "4.7.0",
+                "host mta7.am0.yahoodns.net[67.195.204.72] said: 421 4.7.0 [TSS04] Messages from 203.0.113.5 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes (in reply to MAIL FROM command)",
             ),
         ];
         for (status, dsn, reason) in cases {
