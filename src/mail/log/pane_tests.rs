@@ -403,6 +403,16 @@ fn a_sender_refused_at_reception_is_not_taken_to_the_senders_pane() {
     let s = w.screen(120, 30, true);
     assert!(s.contains("refused   RCPT"), "{s}");
     assert!(!s.contains("route "), "{s}");
+    // nor is a link offered that `s` refuses, or a queue it never entered
+    assert!(
+        s.contains("Links: none: refused at reception, never queued"),
+        "{s}"
+    );
+    assert!(!s.contains("sender spam@bad.example in Senders"), "{s}");
+    assert!(
+        s.contains("none: refused before it had a queue id, its one line is the refusal"),
+        "{s}"
+    );
 }
 
 #[test]

@@ -688,14 +688,22 @@ fn render_detail(
     let from = o
         .and_then(|o| o.from.clone())
         .or_else(|| message.and_then(|m| m.from.clone()));
+    // refused at reception: the client's sender is not one of this host's, and `s` says so
+    // rather than going there; without a queue id it never was in the queue
+    let refused = o.is_some_and(refused_at_reception);
     let mut links = vec![Span::styled("Links: ", cx.theme.header)];
     if queued {
         links.push(Span::styled("u", cx.theme.accent));
         links.push(Span::styled(" queue entry (still queued)  ", cx.theme.text));
+    } else if refused && d.queue_id.is_none() {
+        links.push(Span::styled(
+            "none: refused at reception, never queued",
+            cx.theme.muted,
+        ));
     } else {
         links.push(Span::styled("not in the queue any more  ", cx.theme.muted));
     }
-    if let Some(f) = from {
+    if let Some(f) = from.filter(|_| !refused) {
         links.push(Span::styled("s", cx.theme.accent));
         let to = if f.is_empty() {
             // the null sender: the bounce notices' own row
@@ -714,10 +722,12 @@ fn render_detail(
         .map(|q| log.history(q.as_str()))
         .unwrap_or_default();
     if history.is_empty() {
-        lines.push(Line::from(Span::styled(
-            "no lines kept for this message",
-            cx.theme.muted,
-        )));
+        let none = if refused && d.queue_id.is_none() {
+            "none: refused before it had a queue id, its one line is the refusal"
+        } else {
+            "no lines kept for this message"
+        };
+        lines.push(Line::from(Span::styled(none, cx.theme.muted)));
     }
     for h in history {
         let style = if h.starts_with("--") {
