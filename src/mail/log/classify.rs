@@ -374,7 +374,7 @@ impl Category {
                 "The recipient has to make room. For a mailbox on this host, also check mailbox_size_limit (virtual_mailbox_limit) and the disk quota."
             }
             Category::RelayDenied => {
-                "Check mynetworks / smtpd_relay_restrictions, or the relay's rules for this client."
+                "For mail this host sends, have the relay take it from this host: log in to it (smtp_sasl_auth_enable = yes and an entry in smtp_sasl_password_maps) or have this host's address allowed there. Refused here at reception (NOQUEUE reject), it is Postfix declining to be an open relay for a client outside mynetworks, usually a spammer's probe: nothing to do unless that client is yours (add it to mynetworks, or have it log in: permit_sasl_authenticated in smtpd_relay_restrictions)."
             }
             Category::SenderRejected => {
                 "Send from an address in a real, public domain: set myorigin (and mydomain) so that local senders get one, set the envelope sender the application uses (sendmail -f, its mail settings), or rewrite local senders with smtp_generic_maps. The reply says which check refused it. Then postqueue -f."
@@ -2012,6 +2012,19 @@ mod tests {
             "<ann@>: tlsv1.3 with cipher, /etc/ssl/tls.pem"
         );
         assert_eq!(without_host_names("émx.example ü"), "é ü");
+    }
+
+    /// Relay access denied says what to do on both sides: mail this host sends, and a client
+    /// refused here, which is Postfix doing its work.
+    #[test]
+    fn relay_denied_tells_this_hosts_mail_from_an_open_relay_probe() {
+        let r = Category::RelayDenied.remedy();
+        assert!(r.starts_with("For mail this host sends, "), "{r}");
+        assert!(r.contains("declining to be an open relay"), "{r}");
+        assert!(
+            r.contains("nothing to do unless that client is yours"),
+            "{r}"
+        );
     }
 
     #[test]
