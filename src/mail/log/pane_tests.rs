@@ -361,6 +361,51 @@ fn the_detail_heading_says_a_status_once() {
     }
 }
 
+/// A 4xx refusal at reception (greylisting) is coloured as a deferral, for now only; a 5xx one
+/// as a failure.
+#[test]
+fn a_temporary_refusal_at_reception_is_coloured_as_a_deferral() {
+    let theme = Theme::fallback();
+    for (reply, style) in [
+        (
+            "450 4.2.0 <x@example.com>: Recipient address rejected: Greylisted",
+            theme.warn,
+        ),
+        (
+            "554 5.7.1 <x@example.com>: Relay access denied",
+            theme.error,
+        ),
+    ] {
+        let mut w = World::following();
+        // the newer line is the selected row: the one looked at is drawn in its own colours
+        w.feed(
+            &format!(
+                "Nov 27 19:40:00 mx1 postfix/smtpd[3001]: NOQUEUE: reject: RCPT from \
+                 unknown[203.0.113.99]: {reply}; from=<a@b.example> to=<x@example.com> \
+                 proto=ESMTP helo=<bad>\n\
+                 Nov 27 19:41:00 mx1 postfix/smtpd[3001]: NOQUEUE: reject: RCPT from \
+                 unknown[203.0.113.98]: 554 5.7.1 <y@example.com>: Relay access denied; \
+                 from=<c@d.example> to=<y@example.com> proto=ESMTP helo=<bad>\n"
+            ),
+            false,
+        );
+        let b = w.draw(100, 24, true);
+        let (x, y) = (0..b.area.height)
+            .find_map(|y| {
+                let line: String = (0..b.area.width).map(|x| b[(x, y)].symbol()).collect();
+                line.find("19:40:00 rejected")
+                    .map(|i| (line[..i + 9].chars().count() as u16, y))
+            })
+            .expect("a rejected row");
+        assert_eq!(
+            b[(x, y)].fg,
+            style.fg.unwrap(),
+            "{reply} at {x},{y}\n{}",
+            w.screen(100, 24, true)
+        );
+    }
+}
+
 #[test]
 fn a_sender_refused_at_reception_is_not_taken_to_the_senders_pane() {
     let mut w = World::loaded();

@@ -67,11 +67,13 @@ pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
     }
 }
 
-fn status_style(s: RowStatus, cx: &ViewCx<'_>) -> Style {
-    match s {
+fn status_style(o: &Outcome, cx: &ViewCx<'_>) -> Style {
+    match o.status {
         RowStatus::Sent => cx.theme.ok,
         // deleted on purpose, or held for someone to look at: worth seeing, not an alarm
         RowStatus::Deferred | RowStatus::Deleted | RowStatus::Held => cx.theme.warn,
+        // refused for now only (greylisting): the client keeps the mail, as a deferral
+        RowStatus::Rejected if o.refused_for_now() => cx.theme.warn,
         _ => cx.theme.error,
     }
 }
@@ -268,7 +270,7 @@ fn render_tile_rows<'a>(
         let rest = format!("{}  {} → {}", cat, sender_text(o), o.to);
         let rest_w = w.saturating_sub(head.chars().count());
         lines.push(Line::from(vec![
-            Span::styled(head, status_style(o.status, cx)),
+            Span::styled(head, status_style(o, cx)),
             Span::styled(truncate(&rest, rest_w), cx.theme.text),
         ]));
     }
@@ -458,7 +460,7 @@ fn render_table<'a>(
             lines.push(Line::from(Span::styled(fit(&text, w), cx.theme.selection)));
         } else {
             lines.push(Line::from(vec![
-                Span::styled(head, status_style(o.status, cx)),
+                Span::styled(head, status_style(o, cx)),
                 Span::styled(truncate(&rest, w.saturating_sub(c.head())), cx.theme.text),
             ]));
         }
@@ -523,7 +525,7 @@ fn render_detail(
     if let Some(o) = o {
         head.push(Span::styled(
             format!("  {}", o.status.as_str()),
-            status_style(o.status, cx),
+            status_style(o, cx),
         ));
         // a cause that only says the status again (lost, deleted, expired) is said once
         if let Some(c) = o
