@@ -710,6 +710,10 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
                 "recipient address rejected: user unknown",
             ],
         )
+        // Microsoft 365's directory-based edge blocking: no such recipient in that tenant
+        || (dsn == "5.4.1" && r.contains("recipient address rejected: access denied"))
+        // Gmail's and others' for an account closed or suspended: it takes no mail either
+        || (dsn == "5.2.1" && mentions(&r, &["is disabled", "mailbox disabled"]))
     {
         return Category::RecipientUnknown;
     }
@@ -1786,6 +1790,38 @@ mod tests {
             // relay unknown: these replies name their cause themselves
             assert_eq!(classify(*status, dsn, reason, rcpt, ""), *want, "{reason}");
         }
+    }
+
+    /// Receivers that say a recipient does not exist, or takes no mail, in words of their own.
+    #[test]
+    fn recipients_that_do_not_exist_in_other_words_are_unknown() {
+        for (dsn, reason) in [
+            (
+                "5.4.1",
+                "host example-org.mail.protection.outlook.com[52.101.68.4] said: 550 5.4.1 Recipient address rejected: Access denied. For more information see https://aka.ms/EXOSmtpErrors [AM4PEPF00027A5F.eurprd04.prod.outlook.com] (in reply to RCPT TO command)",
+            ),
+            (
+                "5.2.1",
+                "host gmail-smtp-in.l.google.com[142.250.1.1] said: 550-5.2.1 The email account that you tried to reach is disabled. Learn more at 550 5.2.1  https://support.google.com/mail/?p=DisabledUser (in reply to RCPT TO command)",
+            ),
+        ] {
+            assert_eq!(
+                classify(Status::Bounced, dsn, reason, "ann@example.org", ""),
+                Category::RecipientUnknown,
+                "{reason}"
+            );
+        }
+        // this host's own access map refusing a recipient is a policy, not an unknown user
+        assert_ne!(
+            classify(
+                Status::Bounced,
+                "5.7.1",
+                "host mx.example.org[192.0.2.7] said: 554 5.7.1 <ann@example.org>: Recipient address rejected: Access denied (in reply to RCPT TO command)",
+                "ann@example.org",
+                ""
+            ),
+            Category::RecipientUnknown
+        );
     }
 
     /// Refusals of this host's address for its standing, in words that name no list: they are
