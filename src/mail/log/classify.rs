@@ -746,6 +746,8 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
             "rate limited due to ip reputation",
             // Microsoft's 5.7.708, an address of poor reputation
             "traffic not accepted from this ip",
+            // Cloudmark's, at providers that use it (Comcast, Cox, AT&T)
+            "sending mta's poor reputation",
             // Gmail's for an address in a range that should not send directly (a dynamic or
             // residential range, as in Spamhaus's PBL): relaying through a provider is the fix
             "send mail is not authorized to",
@@ -775,8 +777,9 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
     if status == Status::Expired {
         return Category::Expired;
     }
-    if status == Status::Deferred && r.contains(" said: 4") {
-        // any other temporary reply from the other side
+    if status == Status::Deferred && mentions(&r, &[" said: 4", " refused to talk to me: 4"]) {
+        // any other temporary reply from the other side, to a command or as its greeting
+        // (`host x[192.0.2.1] refused to talk to me: 421 ... too many connections`)
         return Category::RemoteTemporary;
     }
     Category::Other
@@ -1789,6 +1792,40 @@ mod tests {
         for (status, dsn, reason, rcpt, want) in cases {
             // relay unknown: these replies name their cause themselves
             assert_eq!(classify(*status, dsn, reason, rcpt, ""), *want, "{reason}");
+        }
+    }
+
+    /// A receiver that refuses at its greeting says so as "refused to talk to me": a 4xx there is
+    /// its temporary reply like any other, and Cloudmark's poor reputation is this host's
+    /// address's standing.
+    #[test]
+    fn a_refusal_at_the_greeting_is_named_like_a_reply() {
+        let cases = [
+            (
+                Status::Deferred,
+                "4.7.0",
+                "host mx.example.com[198.51.100.3] refused to talk to me: 421 4.7.0 mx.example.com Error: too many connections from 203.0.113.5",
+                Category::RemoteTemporary,
+            ),
+            (
+                Status::Deferred,
+                "4.0.0",
+                "host mx.example.com[198.51.100.3] refused to talk to me: 421 Service not available, closing transmission channel",
+                Category::RemoteTemporary,
+            ),
+            (
+                Status::Bounced,
+                "5.0.0",
+                "host mx.example.com[198.51.100.3] refused to talk to me: 554 5.7.1 Your access to this mail system has been rejected due to the sending MTA's poor reputation. If you believe that this failure is in error, please contact the intended recipient via alternate means.",
+                Category::Blocklisted,
+            ),
+        ];
+        for (status, dsn, reason, want) in cases {
+            assert_eq!(
+                classify(status, dsn, reason, "ann@example.org", ""),
+                want,
+                "{reason}"
+            );
         }
     }
 
