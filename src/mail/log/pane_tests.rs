@@ -327,6 +327,45 @@ Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
     );
 }
 
+/// A lost bounce notice's detail names the sender to tell by hand: the one it was addressed to,
+/// whose message failed, not the null sender its row shows.
+#[test]
+fn a_lost_notice_names_the_sender_to_tell() {
+    let mut w = World::following();
+    w.feed(
+        "Nov 27 10:00:01 mx postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002
+Nov 27 10:00:01 mx postfix/qmgr[3]: BBBB000002: from=<>, size=2000, nrcpt=1 (queue active)
+Nov 27 10:00:02 mx postfix/smtp[4]: BBBB000002: to=<app@example.com>, relay=r[192.0.2.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host r[192.0.2.1] said: 550 5.1.1 User unknown (in reply to RCPT TO command))
+Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
+",
+        false,
+    );
+    let idx = w
+        .pane
+        .rows(&w.shared.mail_log)
+        .position(|o| o.status == RowStatus::Lost)
+        .unwrap();
+    w.with_cx(|p, cx| p.on_nav(Nav::Top, cx));
+    for _ in 0..idx {
+        w.with_cx(|p, cx| p.on_nav(Nav::Down, cx));
+    }
+    w.with_cx(|p, cx| p.on_enter(cx));
+    let read = w
+        .screen(100, 30, true)
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        read.contains(
+            "Tell the sender by hand; fix the bounce path (a verified sender for notifications, \
+             or a working postmaster alias). The sender not told is app@example.com, whose \
+             message AAAA000001 failed."
+        ),
+        "{read}"
+    );
+}
+
 /// The detail's heading names the status and the cause, each once: a deleted message is not
 /// "deleted  deleted", a bounce keeps its cause.
 #[test]

@@ -660,10 +660,28 @@ fn render_detail(
             }
             _ => std::borrow::Cow::Borrowed(c.remedy()),
         };
-        lines.push(Line::from(vec![
+        let mut todo = vec![
             Span::styled("What to do: ", cx.theme.header),
             Span::styled(remedy, cx.theme.text),
-        ]));
+        ];
+        // a lost bounce notice: the sender to tell is the one it was addressed to, not the
+        // null sender the row shows
+        if let Some(o) = o.filter(|o| {
+            c == super::classify::Category::Lost
+                && o.from.as_deref() == Some("")
+                && o.bounce_of.is_some()
+        }) && !o.to.is_empty()
+        {
+            let of = o.bounce_of.as_ref().map(|b| b.as_str()).unwrap_or_default();
+            todo.push(Span::styled(
+                format!(
+                    " The sender not told is {}, whose message {of} failed.",
+                    o.to
+                ),
+                cx.theme.text,
+            ));
+        }
+        lines.push(Line::from(todo));
     }
     if let Some(ses) = o.and_then(|o| o.ses.as_ref()) {
         lines.push(Line::from(vec![
