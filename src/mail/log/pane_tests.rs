@@ -327,6 +327,39 @@ Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
     );
 }
 
+/// Expired mail whose deferrals are not among the lines kept says where to find them; with
+/// them in its history, it does not.
+#[test]
+fn expired_mail_without_its_deferrals_says_where_they_are() {
+    let expired = "Nov 27 10:00:05 mx postfix/qmgr[3]: CCCC000003: from=<app@example.com>, status=expired, returned to sender\n";
+    let deferral = "Nov 27 10:00:00 mx postfix/smtp[4]: CCCC000003: to=<a@example.org>, relay=r[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=4.4.1, status=deferred (connect to r[192.0.2.1]:25: Connection timed out)\n";
+    for (text, said) in [
+        (expired.to_string(), true),
+        (format!("{deferral}{expired}"), false),
+    ] {
+        let mut w = World::following();
+        w.feed(&text, false);
+        w.with_cx(|p, cx| p.on_nav(Nav::Top, cx));
+        let first = w.pane.rows(&w.shared.mail_log).next().unwrap().clone();
+        assert_eq!(first.status, RowStatus::Expired, "{first:?}");
+        w.with_cx(|p, cx| p.on_enter(cx));
+        let read = w
+            .screen(100, 30, true)
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(
+            read.contains(
+                "Its deferrals are older than the lines kept here: search the rotated logs for \
+                 them (zgrep CCCC000003 /var/log/mail.log*"
+            ),
+            said,
+            "{read}"
+        );
+    }
+}
+
 /// A lost bounce notice's detail names the sender to tell by hand: the one it was addressed to,
 /// whose message failed, not the null sender its row shows.
 #[test]

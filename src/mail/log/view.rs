@@ -664,6 +664,25 @@ fn render_detail(
             Span::styled("What to do: ", cx.theme.header),
             Span::styled(remedy, cx.theme.text),
         ];
+        // expired mail whose deferrals are older than the lines kept: the history the remedy
+        // points to holds none, so say where they are
+        if let Some(id) = o
+            .filter(|_| c == super::classify::Category::Expired)
+            .and_then(|o| o.queue_id.as_ref())
+            && !log
+                .history(id.as_str())
+                .iter()
+                .any(|l| l.contains("status=deferred"))
+        {
+            todo.push(Span::styled(
+                format!(
+                    " Its deferrals are older than the lines kept here: search the rotated logs \
+                     for them (zgrep {id} /var/log/mail.log*, or journalctl \
+                     --grep {id})."
+                ),
+                cx.theme.text,
+            ));
+        }
         // a lost bounce notice: the sender to tell is the one it was addressed to, not the
         // null sender the row shows
         if let Some(o) = o.filter(|o| {
