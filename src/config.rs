@@ -238,6 +238,46 @@ impl Config {
             }
         }
 
+        // A deploy target's and a probe target's name label their metrics and their findings
+        // as an instance's does: two of one name are two series node_exporter refuses, and two
+        // findings no one can tell apart.
+        let named = [
+            (
+                "[[deploy]]",
+                "deploy targets",
+                self.deploy
+                    .iter()
+                    .map(|d| d.name.as_str())
+                    .collect::<Vec<_>>(),
+                &at.deploy,
+            ),
+            (
+                "[[probe.targets]]",
+                "probe targets",
+                self.probe.targets.iter().map(|t| t.name.as_str()).collect(),
+                &at.probe.targets,
+            ),
+        ];
+        for (table, what, names, tables) in named {
+            for (i, name) in names.iter().enumerate() {
+                let Some(first) = names[..i].iter().position(|n| n == name) else {
+                    continue;
+                };
+                let span = |j: usize| tables.get(j).and_then(|t| t.get("name")).map(|v| v.span());
+                let first_line = span(first)
+                    .map(|s| format!(" (the first at line {})", line_col(text, s.start).0))
+                    .unwrap_or_default();
+                return Err(error(
+                    span(i),
+                    format!(
+                        "{table} name {name:?} is given to two {what}{first_line}: give each its \
+                         own name (it labels the target's findings and metrics, and \
+                         node_exporter refuses a file with the same series twice)"
+                    ),
+                ));
+            }
+        }
+
         let c = &self.check;
         let pairs = [
             ("queue_warn", c.queue_warn, "queue_crit", c.queue_crit),
@@ -1024,6 +1064,48 @@ mod tests {
     }
 
     #[test]
+    fn two_targets_of_one_name_are_refused() {
+        let text = "[[deploy]]\nname = \"www\"\npath = \"/srv/www\"\n\n\
+                    [[deploy]]\nname = \"www\"\npath = \"/srv/www2\"\n";
+        let msg = Config::parse(text, Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            msg,
+            "c.toml:6:8: [[deploy]] name \"www\" is given to two deploy targets (the first at \
+             line 2): give each its own name (it labels the target's findings and metrics, and \
+             node_exporter refuses a file with the same series twice)"
+        );
+        // two left at the default name
+        let msg = Config::parse(
+            "[[deploy]]\npath = \"/srv/a\"\n[[deploy]]\npath = \"/srv/b\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(msg.starts_with("c.toml:"), "{msg}");
+        assert!(msg.contains("is given to two deploy targets"), "{msg}");
+        let text = "[[probe.targets]]\nname = \"a\"\nurl = \"https://a.example/\"\n\
+                    [[probe.targets]]\nname = \"a\"\nurl = \"https://b.example/\"\n";
+        let msg = Config::parse(text, Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with(
+                "c.toml:5:8: [[probe.targets]] name \"a\" is given to two probe targets (the \
+                 first at line 2)"
+            ),
+            "{msg}"
+        );
+        Config::parse(
+            "[[deploy]]\nname = \"a\"\npath = \"/srv/a\"\n[[deploy]]\nname = \"b\"\n\
+             path = \"/srv/b\"\n[[probe.targets]]\nname = \"a\"\nurl = \"https://a/\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap();
+    }
+
+    #[test]
     fn a_warning_threshold_past_its_critical_one_is_refused() {
         let msg = Config::parse(
             "[check]\nqueue_warn = 600\nqueue_crit = 500\n",
@@ -1129,8 +1211,9 @@ mod tests {
                 "c.toml:2:12: [senders] mail_log = \"~/mail.log\": a ~",
             ),
             (
-                "[[deploy]]\npath = \"/var/www/a\"\n[[deploy]]\npath = \"/var/www/b\"\nssh_key = \"~/.ssh/id\"\n",
-                "c.toml:5:11: [[deploy]] ssh_key = \"~/.ssh/id\": a ~",
+                "[[deploy]]\nname = \"a\"\npath = \"/var/www/a\"\n[[deploy]]\nname = \"b\"\n\
+                 path = \"/var/www/b\"\nssh_key = \"~/.ssh/id\"\n",
+                "c.toml:7:11: [[deploy]] ssh_key = \"~/.ssh/id\": a ~",
             ),
             (
                 "[[deploy]]\npath = \"www\"\n",
