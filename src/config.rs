@@ -178,6 +178,9 @@ impl Config {
             if let Some(home) = where_known(&message) {
                 message = format!("{message}: {home}");
             }
+            if let Some(span) = e.span() {
+                message = plain_type_error(text, span.start, message);
+            }
             ConfigError::Parse {
                 path: path.to_path_buf(),
                 line,
@@ -648,6 +651,81 @@ fn where_known(message: &str) -> Option<String> {
     (!homes.is_empty()).then(|| format!("{name} belongs in {}", homes.join(" or ")))
 }
 
+/// A value of the wrong type or out of range, in words: the setting it was written for (the
+/// parser points at the value, and a line can hold a list), and what it wants as a person
+/// writes it rather than as Rust names it ("u64"). The value itself is not repeated: it may be
+/// a password.
+fn plain_type_error(text: &str, at: usize, message: String) -> String {
+    if !message.starts_with("invalid type: ") && !message.starts_with("invalid value: ") {
+        return message;
+    }
+    const WANTED: [(&str, &str); 13] = [
+        ("u8", "a whole number from 0 to 255"),
+        ("u16", "a whole number from 0 to 65535"),
+        ("u32", "a whole number from 0 to 4294967295"),
+        ("u64", "a whole number, 0 or more"),
+        ("usize", "a whole number, 0 or more"),
+        ("i8", "a whole number"),
+        ("i16", "a whole number"),
+        ("i32", "a whole number"),
+        ("i64", "a whole number"),
+        ("isize", "a whole number"),
+        ("f32", "a number"),
+        ("f64", "a number"),
+        ("a boolean", "true or false"),
+    ];
+    let mut message = message;
+    // each of them is written bare: a quoted one is a string
+    for (rust, words) in WANTED {
+        if let Some(head) = message.strip_suffix(&format!(", expected {rust}")) {
+            let quoted = head.starts_with("invalid type: string ");
+            message = format!(
+                "{head}, expected {words}{}",
+                if quoted {
+                    ": write it without quotes"
+                } else {
+                    ""
+                }
+            );
+            break;
+        }
+    }
+    match setting_at(text, at) {
+        Some(setting) => format!("{setting}: {message}"),
+        None => message,
+    }
+}
+
+/// The setting whose value is at byte `at`, as `[table] key` (a key of the top level alone):
+/// the key before the `=` on that line, under the nearest table header above it.
+fn setting_at(text: &str, at: usize) -> Option<String> {
+    let at = at.min(text.len());
+    let start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let before = text.get(start..at)?;
+    let key = before
+        .split('=')
+        .next()
+        .filter(|_| before.contains('='))?
+        .trim();
+    if key.is_empty() || key.starts_with('[') {
+        return None;
+    }
+    let header = text[..start].lines().rev().map(str::trim).find_map(|l| {
+        let end = if l.starts_with("[[") {
+            l.find("]]").map(|i| i + 2)
+        } else if l.starts_with('[') {
+            l.find(']').map(|i| i + 1)
+        } else {
+            None
+        };
+        end.map(|e| &l[..e])
+    });
+    Some(match header {
+        Some(h) => format!("{h} {key}"),
+        None => key.to_string(),
+    })
+}
+
 /// Why a configuration file could not be read, and what to do.
 fn read_problem(path: &Path, e: &std::io::Error) -> String {
     use std::io::ErrorKind;
@@ -843,6 +921,35 @@ mod tests {
         let err = Config::parse("read_only = \"yes\"\n", Path::new("c.toml")).unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("c.toml:1:13: "), "{msg}");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_kind_names_its_setting_and_what_to_write() {
+        let msg = |text: &str| {
+            Config::parse(text, Path::new("c.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            msg("[queue]\ninterval_secs = \"5\"\n"),
+            "c.toml:2:17: [queue] interval_secs: invalid type: string \"5\", expected a whole \
+             number, 0 or more: write it without quotes"
+        );
+        assert_eq!(
+            msg("[queue]\ninterval_secs = -5\n"),
+            "c.toml:2:17: [queue] interval_secs: invalid value: integer `-5`, expected a whole \
+             number, 0 or more"
+        );
+        assert_eq!(
+            msg("read_only = \"yes\"\n"),
+            "c.toml:1:13: read_only: invalid type: string \"yes\", expected true or false: \
+             write it without quotes"
+        );
+        assert_eq!(
+            msg("[[deploy]]  # the shop\nname = \"w\"\npath = \"/srv/w\"\nlog_entries = 2.5\n"),
+            "c.toml:4:15: [[deploy]] log_entries: invalid type: floating point `2.5`, expected \
+             a whole number, 0 or more"
+        );
     }
 
     #[test]

@@ -1809,7 +1809,8 @@ fn broken_configs_stop_with_where_and_what_before_any_screen() {
         (
             "wrong type",
             "read_only = \"yes\"\n",
-            "1:13: invalid type: string \"yes\", expected a boolean",
+            "1:13: read_only: invalid type: string \"yes\", expected true or false: write it \
+             without quotes",
         ),
         (
             "unknown key",
