@@ -378,10 +378,6 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
         "!".into(),
         "something to look at in that pane: a source it cannot read, lost mail, failing senders, a failed probe",
     ));
-    let footer = Line::from(Span::styled(
-        "j/k PgUp/PgDn g/G scroll · any other key closes",
-        theme.muted,
-    ));
     let screen = frame.area();
     // Two columns when one would not fit and the screen is wide enough for both to show their
     // help whole; otherwise one column (scrolled), long help wrapped rather than cut.
@@ -405,13 +401,7 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
     };
     let area = centered(screen, width, body_h + 2);
     frame.render_widget(Clear, area);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border_focus)
-        .title(Span::styled(" Keys ", theme.title_focus))
-        .title_bottom(footer);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    let inner = Block::default().borders(Borders::ALL).inner(area);
     let col_w = if two { inner.width / 2 } else { inner.width } as usize;
     let to_line = |e: &HelpLine| -> Line<'static> {
         match e {
@@ -457,6 +447,23 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
         .saturating_sub(inner.height);
     app.help_max.set(max);
     let scroll = scroll.min(max);
+    // What the box cannot show is said first, where a narrow box still has room for it: a
+    // help cut at the bottom of the screen looked like the whole of it.
+    let below = max - scroll;
+    let mut footer = Vec::new();
+    if below > 0 {
+        footer.push(format!("↓ {below} more"));
+    }
+    if scroll > 0 {
+        footer.push(format!("↑ {scroll} above"));
+    }
+    footer.push("j/k PgUp/PgDn g/G scroll · any other key closes".into());
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border_focus)
+        .title(Span::styled(" Keys ", theme.title_focus))
+        .title_bottom(Line::from(Span::styled(footer.join(" · "), theme.muted)));
+    frame.render_widget(block, area);
     if two {
         let half = lines.len().div_ceil(2);
         let right = lines.split_off(half);

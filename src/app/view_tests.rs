@@ -403,6 +403,38 @@ fn help_scrolls_to_its_end_and_no_further() {
     assert!(matches!(a.overlay, Some(Overlay::Help { scroll }) if scroll == end));
 }
 
+/// Help taller than the screen says how much of it is out of sight, below and above, first on
+/// its bottom line, where a 40-column box still shows it.
+#[test]
+fn help_cut_by_the_screen_says_how_much_is_out_of_sight() {
+    let mut a = app(Mode::Interactive);
+    press(&mut a, KeyCode::Char('?'));
+    let theme = Theme::fallback();
+    let bottom = |a: &App| {
+        let s = screen(a, &theme, 40, 12);
+        let rows: Vec<String> = s.lines().map(String::from).collect();
+        rows[rows.len() - 2].clone()
+    };
+    let first = bottom(&a);
+    assert!(first.contains("└↓ "), "{first}");
+    assert!(first.contains(" more"), "{first}");
+    assert!(!first.contains("above"), "{first}");
+    press(&mut a, KeyCode::Char('j'));
+    let second = bottom(&a);
+    assert!(second.contains("more · ↑ 1 above"), "{second}");
+    press(&mut a, KeyCode::Char('G'));
+    let last = bottom(&a);
+    assert!(last.contains("└↑ "), "{last}");
+    assert!(!last.contains("more"), "{last}");
+    // all of it in sight: nothing said cut
+    let whole = screen(&a, &theme, 80, 200);
+    let foot = whole
+        .lines()
+        .find(|l| l.contains("any other key closes"))
+        .unwrap();
+    assert!(foot.contains("└j/k PgUp/PgDn"), "{whole}");
+}
+
 /// A pane key pressed on the overview that acts on what the tile does not show says what to do
 /// first, where an 80-column status bar beside the host name still shows it.
 #[test]
