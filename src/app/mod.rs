@@ -35,6 +35,11 @@ use crate::sanitize::sanitize_capped;
 /// sources' ages there, and the next key clears it; on a monitor no key comes.
 pub const NOTICE_TICKS: u32 = 30;
 
+/// How long an error a source reported is counted in the status bar's `err N`: a monitor left
+/// on a wall for a week should not go on showing last Tuesday's failed listing beside a source
+/// that has read fine since. The pane itself says what is wrong now.
+pub const RECENT_ERRORS_SECS: i64 = 3600;
+
 /// Something the loop hands to `update`.
 #[derive(Debug)]
 pub enum Msg {
@@ -108,6 +113,10 @@ pub struct App {
     /// How far help can scroll on the screen it was last drawn on (the view sets it: only it
     /// knows the size); keys stop there.
     pub help_max: std::cell::Cell<u16>,
+    /// Each pane's error count as last seen, and when each rise of it was seen (with how much
+    /// it rose), for [`App::recent_errors`].
+    errors_seen: [u64; 5],
+    error_times: [std::collections::VecDeque<(DateTime<Local>, u64)>; 5],
 }
 
 /// Run `$body` with `$p` bound to the pane `$id` and `$cx` to its context.
@@ -219,7 +228,38 @@ impl App {
             config_origin: config.origin.to_string(),
             quit: false,
             help_max: std::cell::Cell::new(u16::MAX),
+            errors_seen: [0; 5],
+            error_times: Default::default(),
         }
+    }
+
+    /// Errors a pane's sources reported in the last [`RECENT_ERRORS_SECS`].
+    pub fn recent_errors(&self, id: PaneId) -> u64 {
+        self.error_times[id.index()].iter().map(|(_, n)| n).sum()
+    }
+
+    /// Note the errors the panes counted since the last look, and forget those older than
+    /// [`RECENT_ERRORS_SECS`] (and any stamped ahead of a clock set back since). True when
+    /// what the status bar says of them changed.
+    fn note_errors(&mut self) -> bool {
+        let mut changed = false;
+        for id in PaneId::ALL {
+            let i = id.index();
+            let now_count = self.health(id).errors;
+            if now_count > self.errors_seen[i] {
+                self.error_times[i].push_back((self.now, now_count - self.errors_seen[i]));
+                changed = true;
+            }
+            self.errors_seen[i] = now_count;
+            let now = self.now;
+            let before = self.error_times[i].len();
+            self.error_times[i].retain(|(t, _)| {
+                let age = (now - *t).num_seconds();
+                (-60..RECENT_ERRORS_SECS).contains(&age)
+            });
+            changed |= self.error_times[i].len() != before;
+        }
+        changed
     }
 
     /// May this session change the host?
@@ -272,6 +312,7 @@ impl App {
                 }
                 out.redraw = minute_changed || notice_gone || !effects.is_empty();
                 self.settle(effects, &mut out);
+                out.redraw |= self.note_errors();
             }
             Msg::Source(ev) => {
                 let mut cx = Cx {
@@ -288,6 +329,7 @@ impl App {
                 };
                 out.redraw = true;
                 self.settle(effects, &mut out);
+                self.note_errors();
             }
         }
         out

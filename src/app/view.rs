@@ -292,8 +292,11 @@ fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect, al
                 Some(t) => short_age((app.now - t).num_seconds()),
                 None => "-".into(),
             };
-            let err = if h.errors > 0 {
-                format!(" err {}", h.errors)
+            // the last hour's: the pane says what is wrong now, and a count since start never
+            // went down on a monitor left for days
+            let recent = app.recent_errors(id);
+            let err = if recent > 0 {
+                format!(" err {recent}")
             } else {
                 String::new()
             };

@@ -403,6 +403,46 @@ fn help_scrolls_to_its_end_and_no_further() {
     assert!(matches!(a.overlay, Some(Overlay::Help { scroll }) if scroll == end));
 }
 
+/// On a monitor left for days, `err N` counts the last hour's errors: one from the morning no
+/// longer stands beside a source that has read fine since, and the screen is drawn again when
+/// it goes.
+#[test]
+fn the_status_bar_counts_the_last_hours_errors_only() {
+    use crate::mail::queue::{QueueError, QueueEvent};
+    let mut a = app(Mode::Interactive);
+    let start = a.now;
+    let fail = |a: &mut App, command: &str| {
+        a.update(Msg::Source(SourceEvent::Queue(QueueEvent::Listed {
+            instance: 0,
+            at: a.now,
+            result: Err(QueueError::NotFound {
+                command: command.into(),
+            }),
+        })));
+    };
+    let status = |a: &App| {
+        let s = screen(a, &Theme::fallback(), 80, 24);
+        s.lines().last().unwrap().to_string()
+    };
+    let at = |secs: i64| start + chrono::Duration::seconds(secs);
+    assert!(!a.update(Msg::Tick(at(30))).redraw);
+    fail(&mut a, "postqueue");
+    assert!(status(&a).contains("Q:- err 1 "), "{}", status(&a));
+    a.update(Msg::Tick(at(1800)));
+    fail(&mut a, "postqueue -c /etc/postfix-out");
+    assert!(status(&a).contains("Q:- err 2 "), "{}", status(&a));
+    a.update(Msg::Tick(at(3600)));
+    assert!(!a.update(Msg::Tick(at(3629))).redraw);
+    assert!(status(&a).contains("Q:- err 2 "), "{}", status(&a));
+    // the first is an hour old: one left, and the screen is drawn again to say so
+    assert!(a.update(Msg::Tick(at(3630))).redraw);
+    assert!(status(&a).contains("Q:- err 1 "), "{}", status(&a));
+    a.update(Msg::Tick(at(5400)));
+    assert!(!status(&a).contains("err"), "{}", status(&a));
+    // the pane still counts them all
+    assert_eq!(a.health(PaneId::Queue).errors, 2);
+}
+
 /// Help taller than the screen says how much of it is out of sight, below and above, first on
 /// its bottom line, where a 40-column box still shows it.
 #[test]
