@@ -81,7 +81,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
                 Span::styled(" n ", theme.selection),
                 Span::styled(" cancel", theme.text),
             ]));
-            dialog(frame, theme, &c.title, lines, 2, 70);
+            dialog(frame, theme, &c.title, lines, 2, None, 70);
         }
         Some(Overlay::Prompt { prompt, text }) => {
             let lines = vec![
@@ -91,18 +91,18 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
                     Span::styled(sanitize_capped(text, 400), theme.text),
                     Span::styled("█", theme.accent),
                 ]),
-                Line::raw(""),
-                // a prefilled line is edited, not replaced, by typing: say how to clear it
-                Line::from(Span::styled(
-                    if text.is_empty() {
-                        "Enter submit · Esc cancel"
-                    } else {
-                        "Enter submit · Esc cancel · Ctrl-U clear · Ctrl-W word"
-                    },
-                    theme.muted,
-                )),
             ];
-            dialog(frame, theme, prompt.pane.title(), lines, 2, 70);
+            // a prefilled line is edited, not replaced, by typing: say how to clear it. On the
+            // box's bottom line, as help's keys are: a short screen keeps the line typed into.
+            let keys = Line::from(Span::styled(
+                if text.is_empty() {
+                    "Enter submit · Esc cancel"
+                } else {
+                    "Enter submit · Esc cancel · Ctrl-U clear · Ctrl-W word"
+                },
+                theme.muted,
+            ));
+            dialog(frame, theme, prompt.pane.title(), lines, 1, Some(keys), 70);
         }
         _ => {}
     }
@@ -499,13 +499,15 @@ pub(super) fn wrap_words(text: &str, width: usize) -> Vec<String> {
 }
 
 /// A box in the middle of the screen. Its last `keep_last` lines (the keys) are always drawn:
-/// a text taller than the screen loses lines before them, and says how many.
+/// a text taller than the screen loses lines before them, and says how many. `footer` goes on
+/// its bottom border.
 fn dialog(
     frame: &mut Frame<'_>,
     theme: &Theme,
     title: &str,
     lines: Vec<Line<'_>>,
     keep_last: usize,
+    footer: Option<Line<'_>>,
     width: u16,
 ) {
     let inner_w = width.min(frame.area().width.saturating_sub(4)).max(10) - 2;
@@ -521,18 +523,17 @@ fn dialog(
         .saturating_add(2);
     let area = centered(frame.area(), width, height);
     frame.render_widget(Clear, area);
-    frame.render_widget(
-        text.block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.border_focus)
-                .title(Span::styled(
-                    format!(" {} ", sanitize_capped(title, 60)),
-                    theme.title_focus,
-                )),
-        ),
-        area,
-    );
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border_focus)
+        .title(Span::styled(
+            format!(" {} ", sanitize_capped(title, 60)),
+            theme.title_focus,
+        ));
+    if let Some(footer) = footer {
+        block = block.title_bottom(footer);
+    }
+    frame.render_widget(text.block(block), area);
 }
 
 /// The rows a line takes wrapped at words in `width` columns.
@@ -543,7 +544,10 @@ fn rows_of(line: &Line<'_>, width: u16) -> usize {
 }
 
 /// `lines` cut to `room` rows wrapped in `width` columns: the last `keep_last` stay, the lines
-/// before them that do not fit are replaced by one line saying how many are not shown.
+/// before them that do not fit are replaced by one line saying how many are not shown (as
+/// short as it must be to take one row). Shorter still, the kept lines lose their blank
+/// spacing, then that line, then their first lines: the last one (the keys) is drawn whatever
+/// the size.
 fn fit_rows<'a>(
     mut lines: Vec<Line<'a>>,
     keep_last: usize,
@@ -551,13 +555,36 @@ fn fit_rows<'a>(
     room: usize,
     theme: &Theme,
 ) -> Vec<Line<'a>> {
-    let total: usize = lines.iter().map(|l| rows_of(l, width)).sum();
-    if total <= room {
+    let rows = |ls: &[Line<'_>]| ls.iter().map(|l| rows_of(l, width)).sum::<usize>();
+    if rows(&lines) <= room {
         return lines;
     }
-    let tail = lines.split_off(lines.len().saturating_sub(keep_last));
-    let tail_rows: usize = tail.iter().map(|l| rows_of(l, width)).sum();
-    let mut budget = room.saturating_sub(tail_rows + 1);
+    let mut tail = lines.split_off(lines.len().saturating_sub(keep_last));
+    let note = |hidden: usize| {
+        let s = crate::ui::widgets::plural(hidden);
+        let forms = [
+            format!("… {hidden} more line{s} not shown: a taller terminal shows them"),
+            format!("… {hidden} more line{s} not shown"),
+            format!("… {hidden} more"),
+        ];
+        let fits = forms
+            .iter()
+            .position(|f| rows_of(&Line::raw(f.as_str()), width) <= 1)
+            .unwrap_or(forms.len() - 1);
+        Line::from(Span::styled(forms[fits].clone(), theme.muted))
+    };
+    // the note's rows at their most (every line hidden): it does not grow past them
+    let note_rows = rows_of(&note(lines.len()), width);
+    if rows(&tail) + note_rows > room {
+        tail.retain(|l| l.width() > 0);
+    }
+    if rows(&tail) + note_rows > room {
+        while tail.len() > 1 && rows(&tail) > room {
+            tail.remove(0);
+        }
+        return tail;
+    }
+    let mut budget = room - rows(&tail) - note_rows;
     let mut shown = 0;
     for l in &lines {
         let r = rows_of(l, width);
@@ -569,13 +596,7 @@ fn fit_rows<'a>(
     }
     let hidden = lines.len() - shown;
     lines.truncate(shown);
-    lines.push(Line::from(Span::styled(
-        format!(
-            "… {hidden} more line{} not shown: a taller terminal shows them",
-            crate::ui::widgets::plural(hidden)
-        ),
-        theme.muted,
-    )));
+    lines.push(note(hidden));
     lines.extend(tail);
     lines
 }

@@ -496,3 +496,43 @@ fn the_notice_for_a_key_the_overview_does_not_act_on_leads_with_what_to_do() {
     );
     assert!(status.ends_with("web1.example.com 10:30"), "{status}");
 }
+
+/// A dialog on a small terminal (an ssh window of 50x15, a tmux pane resized while it is open)
+/// keeps what answers it: a confirm its keys, a prompt the line typed into; the note of what
+/// is cut takes one row where a wrapped one pushed the keys out of the box.
+#[test]
+fn a_dialog_on_a_small_screen_keeps_its_keys_and_its_input() {
+    let mut a = app(Mode::Interactive);
+    let mut out = Outcome::default();
+    let mut lines = vec!["delete 40 messages: this cannot be undone".to_string()];
+    lines.extend((1..=40).map(|n| format!("message {n:02}: from sender{n}@example.com")));
+    a.settle(
+        vec![Effect::Confirm(crate::app::effect::Confirm {
+            title: "Delete 40 messages".into(),
+            lines,
+            then: vec![],
+        })],
+        &mut out,
+    );
+    let theme = Theme::fallback();
+    for (w, h) in [(50, 15), (40, 12), (30, 8), (25, 7)] {
+        let s = screen(&a, &theme, w, h);
+        assert!(s.contains(" y  confirm"), "{w}x{h}:\n{s}");
+        assert!(s.contains("cancel"), "{w}x{h}:\n{s}");
+    }
+    let s = screen(&a, &theme, 50, 15);
+    assert!(s.contains("│… 33 more lines not shown "), "{s}");
+    assert!(s.contains("message 07:"), "{s}");
+    // answered with the same keys whatever was cut
+    a.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('n'),
+        KeyModifiers::NONE,
+    )));
+    assert!(a.overlay.is_none());
+    a.settle(vec![crate::app::tests::revspec_prompt("HEAD~1")], &mut out);
+    for (w, h) in [(80, 24), (40, 12), (20, 6), (20, 5)] {
+        let s = screen(&a, &theme, w, h);
+        assert!(s.contains("> HEAD~1█"), "{w}x{h}:\n{s}");
+        assert!(s.contains("Enter submit"), "{w}x{h}:\n{s}");
+    }
+}
