@@ -138,10 +138,13 @@ fn files_for_window(files: &[PathBuf], since: DateTime<FixedOffset>) -> Vec<Path
 }
 
 /// When the newest of the configured log files was last written (`None`: none can be read).
+/// A directory named as the log is none: its time is when a file in it last came or went.
 fn last_written(files: &[PathBuf]) -> Option<DateTime<FixedOffset>> {
     files
         .iter()
-        .filter_map(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok())
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .filter(|m| m.is_file())
+        .filter_map(|m| m.modified().ok())
         .max()
         .map(|t| DateTime::<chrono::Utc>::from(t).fixed_offset())
 }
@@ -1259,6 +1262,16 @@ mod tests {
         let written = (age_secs >= 0).then(|| now - chrono::Duration::seconds(age_secs));
         grade_quiet(&config, written, now, 3600, &mut r);
         r
+    }
+
+    #[test]
+    fn a_directory_named_as_the_log_has_no_age() {
+        // `files = ["/var/log"]`: the read fails, and the metric must not say the log is fresh
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(last_written(&[dir.path().to_path_buf()]), None);
+        let log = dir.path().join("mail.log");
+        std::fs::write(&log, "").unwrap();
+        assert!(last_written(&[dir.path().to_path_buf(), log]).is_some());
     }
 
     #[test]
