@@ -21,19 +21,26 @@ use crate::sanitize::sanitize_capped;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::truncate;
 
+/// Below this size (columns, rows) nothing but the mode badge is drawn, and the size needed.
+pub const MIN: (u16, u16) = (20, 5);
+
 /// The overview shows all five panes as tiles from this size up.
 pub const WIDE: (u16, u16) = (120, 40);
 
 /// Draw everything.
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
     let area = frame.area();
-    if area.width < 20 || area.height < 5 {
+    if area.width < MIN.0 || area.height < MIN.1 {
         let badge = Span::styled(
             format!(" {} ", app.mode.badge()),
             badge_style(app.mode, theme),
         );
+        // how big it must be, on a line of its own where there is one: the badge first
         frame.render_widget(
-            Paragraph::new(Line::from(vec![badge, Span::raw(" too small")])),
+            Paragraph::new(vec![
+                Line::from(vec![badge, Span::raw(" too small")]),
+                Line::raw(format!(" {}x{} at least", MIN.0, MIN.1)),
+            ]),
             area,
         );
         return;

@@ -153,6 +153,9 @@ fn badge_survives_a_tiny_terminal() {
         let s = screen(&a, &Theme::fallback(), w, h);
         assert!(s.contains("RO"), "badge missing at {w}x{h}:\n{s}");
     }
+    // too small for anything else: it says how big a terminal it needs
+    let s = screen(&app(Mode::ReadOnly), &Theme::fallback(), 19, 4);
+    assert_eq!(s, " RO  too small\n 20x5 at least\n\n\n", "{s}");
 }
 
 #[test]
