@@ -53,10 +53,21 @@ pub enum Msg {
 /// A modal layer over the panes; it takes every key while open.
 #[derive(Debug)]
 pub enum Overlay {
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
     Confirm(Confirm),
-    Prompt { prompt: Prompt, text: String },
-    Filter { pane: PaneId, text: String },
+    Prompt {
+        prompt: Prompt,
+        text: String,
+    },
+    /// `opened`: the filter opened the pane from the overview (its tile shows no list), and
+    /// Esc, which clears it, goes back there.
+    Filter {
+        pane: PaneId,
+        text: String,
+        opened: bool,
+    },
 }
 
 /// What the loop must do after an update.
@@ -425,7 +436,14 @@ impl App {
             GlobalAction::Filter => {
                 let focus = self.focus;
                 let text = with_pane!(self, focus, |p, _cx| p.filter().to_string());
-                self.overlay = Some(Overlay::Filter { pane: focus, text });
+                // the list filtered is the pane's, which the overview's tile does not show
+                let opened = !self.zoomed;
+                self.zoomed = true;
+                self.overlay = Some(Overlay::Filter {
+                    pane: focus,
+                    text,
+                    opened,
+                });
                 Vec::new()
             }
             GlobalAction::Redraw => {
@@ -484,17 +502,24 @@ impl App {
                     Vec::new()
                 }
             },
-            Overlay::Filter { pane, mut text } => match key.code {
+            Overlay::Filter {
+                pane,
+                mut text,
+                opened,
+            } => match key.code {
                 KeyCode::Enter => Vec::new(),
                 KeyCode::Esc => {
                     with_pane!(self, pane, |p, _cx| p.set_filter(""));
+                    if opened {
+                        self.zoomed = false;
+                    }
                     Vec::new()
                 }
                 code => {
                     edit_line(&mut text, code, ctrl);
                     let t = text.clone();
                     with_pane!(self, pane, |p, _cx| p.set_filter(&t));
-                    self.overlay = Some(Overlay::Filter { pane, text });
+                    self.overlay = Some(Overlay::Filter { pane, text, opened });
                     Vec::new()
                 }
             },

@@ -263,7 +263,7 @@ fn filter_overlay_edits_and_clears() {
     a.update(key('e'));
     a.update(code(KeyCode::Backspace));
     match &a.overlay {
-        Some(Overlay::Filter { pane, text }) => {
+        Some(Overlay::Filter { pane, text, .. }) => {
             assert_eq!(*pane, PaneId::Queue);
             assert_eq!(text, "d");
         }
@@ -274,6 +274,40 @@ fn filter_overlay_edits_and_clears() {
     assert!(!a.quit);
     a.update(code(KeyCode::Esc));
     assert!(a.overlay.is_none());
+}
+
+/// `/` on the overview filters a list its tile does not show: it opens the pane, so that what
+/// is typed is seen to narrow the list; Esc, which clears the filter, goes back to the
+/// overview, and Enter keeps the filtered pane open.
+#[test]
+fn a_filter_typed_on_the_overview_opens_the_pane_it_filters() {
+    let mut a = two_probe_targets(Mode::ReadOnly);
+    a.update(key('5'));
+    a.update(code(KeyCode::Esc));
+    assert!(!a.zoomed);
+    a.update(key('/'));
+    assert!(a.zoomed, "the list filtered is in sight");
+    for c in "shop".chars() {
+        a.update(key(c));
+    }
+    let s = crate::app::view_tests::screen(&a, &crate::ui::theme::Theme::fallback(), 80, 24);
+    assert!(s.contains("Probe /shop"), "{s}");
+    assert!(!s.contains("www.example.com"), "{s}");
+    a.update(code(KeyCode::Esc));
+    assert!(
+        !a.zoomed,
+        "Esc clears the filter and goes back to the overview"
+    );
+    assert_eq!(a.probe.filter(), "");
+    a.update(key('/'));
+    a.update(key('w'));
+    a.update(code(KeyCode::Enter));
+    assert!(a.zoomed, "a filter kept keeps its pane open");
+    assert_eq!(a.probe.filter(), "w");
+    // from a pane already open, Esc clears the filter and stays in it
+    a.update(key('/'));
+    a.update(code(KeyCode::Esc));
+    assert!(a.zoomed);
 }
 
 #[test]
