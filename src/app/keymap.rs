@@ -177,7 +177,7 @@ pub fn write_binding<A>(
         .find(|b| b.writes && b.keys.iter().any(|k| k.matches(code, mods)))
 }
 
-/// A binding's keys as help and notices name them (`PgUp Ctrl-b`).
+/// A binding's keys as help and notices name them (`PgUp Ctrl-B`).
 pub fn keys_label<A>(b: &Binding<A>) -> String {
     let keys: Vec<String> = b.keys.iter().map(Key::label).collect();
     keys.join(" ")
@@ -205,6 +205,28 @@ mod tests {
                 assert!(!seen.contains(k), "{k:?} bound twice");
                 seen.push(*k);
             }
+        }
+    }
+
+    /// The help names control keys as the README does (`Ctrl-L`), and every one the README
+    /// names is in the help.
+    #[test]
+    fn control_keys_are_named_as_the_readme_names_them() {
+        let rows = help_rows(GLOBAL, true);
+        let labels: Vec<&str> = rows.iter().map(|(k, _)| k.as_str()).collect();
+        assert!(labels.contains(&"Ctrl-L"), "{labels:?}");
+        assert!(labels.contains(&"PgUp Ctrl-B"), "{labels:?}");
+        let readme = include_str!("../../README.md");
+        let named: Vec<&str> = readme
+            .split('`')
+            .filter(|w| w.starts_with("Ctrl-") && w.len() == 6)
+            .collect();
+        assert!(!named.is_empty());
+        for key in named {
+            assert!(
+                labels.iter().any(|l| l.split(' ').any(|k| k == key)),
+                "the README names {key}, the help does not: {labels:?}"
+            );
         }
     }
 

@@ -130,7 +130,8 @@ impl Key {
             other => format!("{other:?}"),
         };
         if self.mods.contains(KeyModifiers::CONTROL) {
-            format!("Ctrl-{base}")
+            // as terminals, manuals and the README write them: Ctrl-L, not Ctrl-l
+            format!("Ctrl-{}", base.to_uppercase())
         } else if self.mods.contains(KeyModifiers::ALT) {
             format!("Alt-{base}")
         } else {
