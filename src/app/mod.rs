@@ -252,9 +252,9 @@ impl App {
     /// Note the errors the panes counted since the last look, and forget those older than
     /// [`RECENT_ERRORS_SECS`] (and any stamped ahead of a clock set back since). True when
     /// what the status bar says of them changed.
-    fn note_errors(&mut self) -> bool {
+    fn note_errors(&mut self, panes: &[PaneId]) -> bool {
         let mut changed = false;
-        for id in PaneId::ALL {
+        for &id in panes {
             let i = id.index();
             let now_count = self.health(id).errors;
             if now_count > self.errors_seen[i] {
@@ -323,7 +323,7 @@ impl App {
                 }
                 out.redraw = minute_changed || notice_gone || !effects.is_empty();
                 self.settle(effects, &mut out);
-                out.redraw |= self.note_errors();
+                out.redraw |= self.note_errors(&PaneId::ALL);
             }
             Msg::Source(ev) => {
                 let mut cx = Cx {
@@ -331,16 +331,18 @@ impl App {
                     access: self.access.as_ref(),
                     shared: &mut self.shared,
                 };
-                let effects = match ev {
-                    SourceEvent::Queue(e) => self.queue.on_event(e, &mut cx),
-                    SourceEvent::Log(e) => self.failures.on_event(e, &mut cx),
-                    SourceEvent::Senders(e) => self.senders.on_event(e, &mut cx),
-                    SourceEvent::Deploy(e) => self.deploy.on_event(e, &mut cx),
-                    SourceEvent::Probe(e) => self.probe.on_event(e, &mut cx),
+                let (id, effects) = match ev {
+                    SourceEvent::Queue(e) => (PaneId::Queue, self.queue.on_event(e, &mut cx)),
+                    SourceEvent::Log(e) => (PaneId::Failures, self.failures.on_event(e, &mut cx)),
+                    SourceEvent::Senders(e) => (PaneId::Senders, self.senders.on_event(e, &mut cx)),
+                    SourceEvent::Deploy(e) => (PaneId::Deploy, self.deploy.on_event(e, &mut cx)),
+                    SourceEvent::Probe(e) => (PaneId::Probe, self.probe.on_event(e, &mut cx)),
                 };
                 out.redraw = true;
                 self.settle(effects, &mut out);
-                self.note_errors();
+                // the pane the event was for (under a flood of log lines, one pane's look);
+                // the tick looks at them all
+                self.note_errors(&[id]);
             }
         }
         out
