@@ -175,6 +175,28 @@ fn resize_redraws_at_the_new_size() {
     t.wait_for("exit", |s| s.contains("EXIT=0"));
 }
 
+/// A text pasted into the wrong window (tmux's bracketed paste, as a terminal sends it) is not
+/// read as keys: its D does not open the delete dialog and its y does not confirm it; pasted
+/// into the filter, it filters.
+#[test]
+fn a_paste_is_not_read_as_keys() {
+    let t = Tmux::opsdeck("paste", 80, 24, "demo", &[]);
+    t.wait_for("the five panes", all_panes_shown);
+    t.key("1");
+    t.wait_for_text("Queue ID");
+    t.tmux(&["set-buffer", "Dy"]);
+    t.tmux(&["paste-buffer", "-p"]);
+    let s = t.wait_for_text("paste ignored: a paste is never read as keys");
+    assert!(!s.contains("Delete 1 message"), "{s}");
+    assert!(!s.contains("delete is not run"), "{s}");
+    t.key("/");
+    t.tmux(&["set-buffer", "gmail"]);
+    t.tmux(&["paste-buffer", "-p"]);
+    t.wait_for_text("/gmail█");
+    t.keys(&["Escape", "q"]);
+    t.wait_for("exit", |s| s.contains("EXIT=0"));
+}
+
 #[test]
 fn no_color_keeps_selection_visible() {
     let t = Tmux::opsdeck("nocolor", 80, 24, "demo", &[("NO_COLOR", "1")]);

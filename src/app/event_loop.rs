@@ -123,6 +123,7 @@ pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Resul
             _ = sighup.recv() => break Exit::HangUp,
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) => Msg::Key(k),
+                Some(Ok(Event::Paste(text))) => Msg::Paste(text),
                 Some(Ok(Event::Resize(w, h))) => {
                     tui.resize()?;
                     Msg::Resize(w, h)

@@ -44,6 +44,8 @@ pub const RECENT_ERRORS_SECS: i64 = 3600;
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// Text pasted into the terminal (bracketed paste): never read as keys.
+    Paste(String),
     Resize(u16, u16),
     /// Once a second, with the current time.
     Tick(DateTime<Local>),
@@ -303,6 +305,10 @@ impl App {
                     self.settle(effects, &mut out);
                 }
             }
+            Msg::Paste(text) => {
+                out.redraw = true;
+                self.on_paste(&text);
+            }
             Msg::Resize(..) => out.redraw = true,
             Msg::Tick(now) => {
                 let minute_changed =
@@ -525,6 +531,29 @@ impl App {
                     Vec::new()
                 }
             },
+        }
+    }
+
+    /// Pasted text goes into the line being edited (a prompt, the filter), up to its first line
+    /// break: the break is not Enter, so the text can be looked at before it is submitted.
+    /// Anywhere else, and in a confirm dialog, it is not read at all: pasted into the wrong
+    /// window, a text would otherwise act key by key.
+    fn on_paste(&mut self, pasted: &str) {
+        let line = pasted.split(['\r', '\n']).next().unwrap_or_default();
+        let put = |text: &mut String| {
+            for c in line.chars() {
+                edit_line(text, KeyCode::Char(c), false);
+            }
+        };
+        match &mut self.overlay {
+            Some(Overlay::Prompt { text, .. }) => put(text),
+            Some(Overlay::Filter { pane, text, .. }) => {
+                put(text);
+                let (pane, t) = (*pane, text.clone());
+                with_pane!(self, pane, |p, _cx| p.set_filter(&t));
+            }
+            Some(Overlay::Confirm(_)) => {}
+            _ => self.say("paste ignored: a paste is never read as keys".to_string()),
         }
     }
 

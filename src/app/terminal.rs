@@ -10,6 +10,7 @@ use ratatui::Frame;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::cursor::{Hide, Show};
+use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
     BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
@@ -90,11 +91,13 @@ pub struct Tui {
 }
 
 impl Tui {
-    /// Take the terminal: raw mode, alternate screen, hidden cursor.
+    /// Take the terminal: raw mode, alternate screen, hidden cursor, and bracketed paste (a
+    /// paste arrives as one text, not as keys: a paste into the wrong window must not be read
+    /// as `D` for delete and the `y` that confirms it).
     pub fn enter() -> io::Result<Tui> {
         enable_raw_mode()?;
         let mut out = io::stdout();
-        if let Err(e) = execute!(out, EnterAlternateScreen, Hide) {
+        if let Err(e) = execute!(out, EnterAlternateScreen, Hide, EnableBracketedPaste) {
             let _ = disable_raw_mode();
             return Err(e);
         }
@@ -154,7 +157,12 @@ impl Tui {
         let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGTSTP);
         // Execution continues here after SIGCONT.
         enable_raw_mode()?;
-        execute!(io::stdout(), EnterAlternateScreen, Hide)?;
+        execute!(
+            io::stdout(),
+            EnterAlternateScreen,
+            Hide,
+            EnableBracketedPaste
+        )?;
         self.active = true;
         self.terminal.clear()
     }
@@ -170,7 +178,13 @@ impl Drop for Tui {
 pub fn restore_terminal() {
     let _ = disable_raw_mode();
     let mut out = io::stdout();
-    let _ = execute!(out, EndSynchronizedUpdate, LeaveAlternateScreen, Show);
+    let _ = execute!(
+        out,
+        EndSynchronizedUpdate,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        Show
+    );
     let _ = out.flush();
 }
 

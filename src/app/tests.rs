@@ -310,6 +310,56 @@ fn a_filter_typed_on_the_overview_opens_the_pane_it_filters() {
     assert!(a.zoomed);
 }
 
+/// A paste (a text pasted into the wrong window over ssh) is never read as keys: not as `D`
+/// and the `y` that would confirm it, nor as keys in a confirm dialog. Into a prompt or the
+/// filter it goes as text, up to its first line break, which is not taken for Enter.
+#[test]
+fn a_paste_is_text_never_keys() {
+    let mut a = app(Mode::Interactive);
+    a.update(key('1'));
+    let out = a.update(Msg::Paste("Daily report: yes\nq".into()));
+    assert!(out.effects.is_empty(), "{:?}", out.effects);
+    assert!(a.overlay.is_none(), "{:?}", a.overlay);
+    assert!(!a.quit);
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("paste ignored: a paste is never read as keys")
+    );
+    // in a confirm dialog: neither a y nor a cancel
+    let mut out = Outcome::default();
+    a.settle(
+        vec![Effect::Confirm(crate::app::effect::Confirm {
+            title: "Delete 1 message".into(),
+            lines: vec![],
+            then: vec![Effect::Quit],
+        })],
+        &mut out,
+    );
+    let out = a.update(Msg::Paste("yy\ny".into()));
+    assert!(out.effects.is_empty());
+    assert!(!a.quit, "a pasted y confirmed");
+    assert!(matches!(a.overlay, Some(Overlay::Confirm(_))));
+    a.update(key('n'));
+    // into a prompt: the first line, not submitted
+    a.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    let mut out = Outcome::default();
+    a.settle(vec![revspec_prompt("")], &mut out);
+    a.update(Msg::Paste("v2.3.1\nrm -rf /".into()));
+    match &a.overlay {
+        Some(Overlay::Prompt { text, .. }) => assert_eq!(text, "v2.3.1"),
+        other => panic!("the prompt closed: {other:?}"),
+    }
+    // into the filter: it filters
+    a.update(code(KeyCode::Esc));
+    a.update(key('/'));
+    a.update(Msg::Paste("gmail\x1b[2J".into()));
+    match &a.overlay {
+        Some(Overlay::Filter { text, .. }) => assert_eq!(text, "gmail[2J"),
+        other => panic!("the filter closed: {other:?}"),
+    }
+    assert_eq!(a.queue.filter(), "gmail[2J");
+}
+
 #[test]
 fn confirm_needs_a_deliberate_y() {
     let mut a = app(Mode::Interactive);
