@@ -260,7 +260,15 @@ impl App {
             let i = id.index();
             let now_count = self.health(id).errors;
             if now_count > self.errors_seen[i] {
-                self.error_times[i].push_back((self.now, now_count - self.errors_seen[i]));
+                let rise = now_count - self.errors_seen[i];
+                // one entry a minute at most: a source that fails anew every poll for days
+                // keeps an hour's minutes, not every failure
+                match self.error_times[i].back_mut() {
+                    Some((at, n)) if (0..60).contains(&(self.now - *at).num_seconds()) => {
+                        *n += rise
+                    }
+                    _ => self.error_times[i].push_back((self.now, rise)),
+                }
                 changed = true;
             }
             self.errors_seen[i] = now_count;

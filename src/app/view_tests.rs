@@ -444,6 +444,15 @@ fn the_status_bar_counts_the_last_hours_errors_only() {
     assert!(!status(&a).contains("err"), "{}", status(&a));
     // the pane still counts them all
     assert_eq!(a.health(PaneId::Queue).errors, 2);
+    // a source failing anew every few seconds for hours: the count is the last hour's, and
+    // what is kept to know it does not grow with every failure
+    for n in 0..3000 {
+        a.update(Msg::Tick(at(5400 + 3 * n)));
+        fail(&mut a, &format!("postqueue -c /etc/postfix-{}", n % 2));
+    }
+    assert!(a.error_times[0].len() <= 61, "{}", a.error_times[0].len());
+    let last_hour = a.recent_errors(PaneId::Queue);
+    assert!((1150..=1200).contains(&last_hour), "{last_hour}");
 }
 
 /// Help taller than the screen says how much of it is out of sight, below and above, first on
