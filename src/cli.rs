@@ -322,15 +322,19 @@ fn dashboard(cli: &ScreenArgs, mut config: Config, demo: bool) -> anyhow::Result
         ratatui::crossterm::style::force_color_output(true);
     }
     let _log_guard = crate::logging::init(config.log_file.as_deref());
-    if !demo && let Some(why) = crate::mail::log::adopt_host_log(&mut config) {
-        tracing::info!("{why}");
-    }
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    // On a host without /var/log/mail.log, postconf is asked for Postfix's own log file before
+    // the screen is drawn. One that never answers (a command_prefix through ssh to a host that
+    // is down) is stopped as `opsdeck check` stops it, rather than keeping the screen from
+    // coming at all; the Failures pane then names the log it could not find.
+    if !demo && let Some(cut) = rt.block_on(crate::mail::log::adopt_host_log_within(&mut config)) {
+        tracing::warn!("{cut}");
+    }
     // A panic in the loop must not leave the runtime waiting for a blocking
     // follower while it unwinds: catch it, shut the runtime down with a
     // deadline, then let the panic carry on (the hook has already restored

@@ -197,6 +197,42 @@ fn a_paste_is_not_read_as_keys() {
     t.wait_for("exit", |s| s.contains("EXIT=0"));
 }
 
+/// On a host without /var/log/mail.log the dashboard asks postconf where Postfix logs before
+/// it draws; a postconf that never answers (its command_prefix an ssh to a host that is down)
+/// is given up on at `[check] deadline_secs`, and the screen comes, naming the log it lacks.
+#[test]
+fn a_postconf_that_never_answers_does_not_keep_the_screen_away() {
+    if std::path::Path::new("/var/log/mail.log").exists() {
+        eprintln!("skipped: this host has /var/log/mail.log, so postconf is not asked");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let hang = dir.path().join("hang");
+    std::fs::write(&hang, "#!/bin/sh\nexec sleep 600\n").unwrap();
+    std::fs::set_permissions(&hang, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[postfix]]\ncommand_prefix = [\"{}\"]\n[check]\ndeadline_secs = 2\n",
+            hang.display()
+        ),
+    )
+    .unwrap();
+    let t = Tmux::opsdeck(
+        "hungpostconf",
+        80,
+        24,
+        &format!("--read-only --config {}", config.display()),
+        &[],
+    );
+    t.wait_for("the screen", |s| {
+        s.contains("1 Queue") && s.contains(" RO ")
+    });
+    t.keys(&["q"]);
+    t.wait_for("exit", |s| s.contains("EXIT=0"));
+}
+
 #[test]
 fn no_color_keeps_selection_visible() {
     let t = Tmux::opsdeck("nocolor", 80, 24, "demo", &[("NO_COLOR", "1")]);
