@@ -178,6 +178,7 @@ impl Config {
             if let Some(home) = where_known(&message) {
                 message = format!("{message}: {home}");
             }
+            message = plain_unknown(message);
             if let Some(span) = e.span() {
                 message = plain_type_error(text, span.start, message);
             }
@@ -651,15 +652,41 @@ fn where_known(message: &str) -> Option<String> {
     (!homes.is_empty()).then(|| format!("{name} belongs in {}", homes.join(" or ")))
 }
 
+/// An unknown key or value in the words of a TOML file rather than of serde's fields and
+/// variants: "unknown key `interval`: the keys here are `interval_secs`, ...".
+fn plain_unknown(message: String) -> String {
+    for (serde, ours, list) in [
+        ("unknown field `", "unknown key `", "the keys here are"),
+        ("unknown variant `", "unknown value `", "write one of"),
+    ] {
+        let Some(rest) = message.strip_prefix(serde) else {
+            continue;
+        };
+        let Some((name, tail)) = rest.split_once('`') else {
+            return message;
+        };
+        let tail = tail
+            .strip_prefix(", expected one of ")
+            .or_else(|| tail.strip_prefix(", expected "))
+            .map(|keys| format!(": {list} {keys}"))
+            .unwrap_or_else(|| tail.replacen(", there are no fields", ": this table has none", 1));
+        return format!("{ours}{name}`{tail}");
+    }
+    message
+}
+
 /// A value of the wrong type or out of range, in words: the setting it was written for (the
 /// parser points at the value, and a line can hold a list), and what it wants as a person
 /// writes it rather than as Rust names it ("u64"). The value itself is not repeated: it may be
 /// a password.
 fn plain_type_error(text: &str, at: usize, message: String) -> String {
-    if !message.starts_with("invalid type: ") && !message.starts_with("invalid value: ") {
+    if !["invalid type: ", "invalid value: ", "unknown value `"]
+        .iter()
+        .any(|p| message.starts_with(p))
+    {
         return message;
     }
-    const WANTED: [(&str, &str); 13] = [
+    const WANTED: [(&str, &str); 14] = [
         ("u8", "a whole number from 0 to 255"),
         ("u16", "a whole number from 0 to 65535"),
         ("u32", "a whole number from 0 to 4294967295"),
@@ -673,6 +700,7 @@ fn plain_type_error(text: &str, at: usize, message: String) -> String {
         ("f32", "a number"),
         ("f64", "a number"),
         ("a boolean", "true or false"),
+        ("a sequence", "a list in brackets, such as [\"a\", \"b\"]"),
     ];
     let mut message = message;
     // each of them is written bare: a quoted one is a string
@@ -924,12 +952,37 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_key_or_value_is_said_in_the_words_of_the_file() {
+        let msg = |text: &str| {
+            Config::parse(text, Path::new("c.toml"))
+                .unwrap_err()
+                .to_string()
+        };
+        let m = msg("[queue]\ninterval = 5\n");
+        assert!(
+            m.starts_with("c.toml:2:1: unknown key `interval`: the keys here are `interval_secs`"),
+            "{m}"
+        );
+        let m = msg("[mail_log]\nsource = \"jornal\"\n");
+        assert!(
+            m.starts_with("c.toml:2:10: [mail_log] source: unknown value `jornal`: write one of "),
+            "{m}"
+        );
+        assert!(m.contains("`journal`"), "{m}");
+    }
+
+    #[test]
     fn a_value_of_the_wrong_kind_names_its_setting_and_what_to_write() {
         let msg = |text: &str| {
             Config::parse(text, Path::new("c.toml"))
                 .unwrap_err()
                 .to_string()
         };
+        assert_eq!(
+            msg("[probe.echo]\ntrusted_proxies = 5\n"),
+            "c.toml:2:19: [probe.echo] trusted_proxies: invalid type: integer `5`, expected a \
+             list in brackets, such as [\"a\", \"b\"]"
+        );
         assert_eq!(
             msg("[queue]\ninterval_secs = \"5\"\n"),
             "c.toml:2:17: [queue] interval_secs: invalid type: string \"5\", expected a whole \
@@ -1072,7 +1125,7 @@ mod tests {
         // written above its table's header
         let m = msg("files = [\"/var/log/mail.log\"]\n[mail_log]\n");
         assert!(
-            m.starts_with("c.toml:1:1: unknown field `files`, expected one of"),
+            m.starts_with("c.toml:1:1: unknown key `files`: the keys here are `read_only`,"),
             "{m}"
         );
         assert!(m.ends_with(": files belongs in [mail_log]"), "{m}");

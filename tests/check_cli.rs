@@ -1815,7 +1815,7 @@ fn broken_configs_stop_with_where_and_what_before_any_screen() {
         (
             "unknown key",
             "[queue]\ninterval = 5\n",
-            "2:1: unknown field `interval`",
+            "2:1: unknown key `interval`",
         ),
         (
             "a table twice",

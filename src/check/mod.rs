@@ -917,14 +917,11 @@ mod tests {
 
     #[test]
     fn a_check_that_cannot_run_is_unknown_in_every_format() {
-        let r = unknown_report(
-            "configuration",
-            "/etc/opsdeck/config.toml:2:1: unknown field",
-        );
+        let r = unknown_report("configuration", "/etc/opsdeck/config.toml:2:1: unknown key");
         let out = r.render(Format::Nagios, now());
         assert_eq!(
             out.lines().next().unwrap(),
-            "OPSDECK UNKNOWN - configuration: /etc/opsdeck/config.toml:2:1: unknown field"
+            "OPSDECK UNKNOWN - configuration: /etc/opsdeck/config.toml:2:1: unknown key"
         );
         let out = r.render(Format::Prometheus, now());
         assert_eq!(
@@ -944,7 +941,7 @@ mod tests {
         assert_eq!(v["findings"][0]["status"], "unknown");
         assert_eq!(
             v["findings"][0]["summary"],
-            "/etc/opsdeck/config.toml:2:1: unknown field"
+            "/etc/opsdeck/config.toml:2:1: unknown key"
         );
         assert_eq!(v["metrics"], serde_json::json!([]));
         let out = r.render(Format::Text, now());
