@@ -24,6 +24,10 @@ use crate::ui::widgets::truncate;
 /// Below this size (columns, rows) nothing but the mode badge is drawn, and the size needed.
 pub const MIN: (u16, u16) = (20, 5);
 
+/// The rows the overview's body needs to stack the five tiles (the focused one of four, the
+/// others of three: their first line).
+const STACKED: u16 = 4 + 4 * 3;
+
 /// The overview shows all five panes as tiles from this size up.
 pub const WIDE: (u16, u16) = (120, 40);
 
@@ -70,7 +74,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
         frame.render_widget(Paragraph::new(line), filter);
     }
     // only the focused pane on screen: the others' problems have no tile to be read in
-    let alone = app.zoomed || body.height < TILES_MIN_HEIGHT;
+    let alone = app.zoomed || body.height < STACKED;
     render_status(app, theme, frame, status, alone);
 
     match &app.overlay {
@@ -218,9 +222,6 @@ fn render_pane(
     }
 }
 
-/// The overview's height for its five stacked tiles; below it, only the focused pane is drawn.
-const TILES_MIN_HEIGHT: u16 = 4 + 4 * 3;
-
 fn render_overview(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) {
     if area.width >= WIDE.0 && area.height + 2 >= WIDE.1 {
         // Three rows: Queue | Failures, Senders | Deploy, Probe.
@@ -239,7 +240,7 @@ fn render_overview(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) 
         render_pane(app, theme, frame, PaneId::Senders, mid[0], false);
         render_pane(app, theme, frame, PaneId::Deploy, mid[1], false);
         render_pane(app, theme, frame, PaneId::Probe, rows[2], false);
-    } else if area.height >= TILES_MIN_HEIGHT {
+    } else if area.height >= STACKED {
         // Stacked tiles, the focused one taller. Short of two lines each (an ssh window of
         // 20 rows), the others keep their first line, which says whether anything is wrong.
         let other = if area.height >= 5 * 4 { 4 } else { 3 };
@@ -257,9 +258,23 @@ fn render_overview(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) 
         for (id, r) in PaneId::ALL.iter().zip(rows.iter()) {
             render_pane(app, theme, frame, *id, *r, false);
         }
+    } else if area.height >= 5 {
+        // Too short for five tiles: the focused one, and a line under it that says the others
+        // are there, how to reach them, and how tall a terminal shows them all (the tab line
+        // says which tile this is).
+        let [tile, hint] =
+            Layout::vertical([Constraint::Min(4), Constraint::Length(1)]).areas(area);
+        render_pane(app, theme, frame, app.focus, tile, false);
+        let rows = STACKED + (frame.area().height - area.height);
+        let text = format!("j/k: the other 4 tiles · {rows} rows show all five");
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                truncate(&text, hint.width.into()),
+                theme.muted,
+            )),
+            hint,
+        );
     } else {
-        // Too short for five tiles: show the focused pane; the tab line says
-        // which one.
         render_pane(app, theme, frame, app.focus, area, false);
     }
 }

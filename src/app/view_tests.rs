@@ -103,6 +103,14 @@ fn overview_60x20_keeps_a_line_of_every_tile() {
     let short = screen(&a, &Theme::fallback(), 60, 15);
     assert!(short.contains("┌ Failures "), "{short}");
     assert!(!short.contains("┌ Queue "), "{short}");
+    // the others are said to be there, and where a terminal is tall enough to show them
+    let hint = short.lines().nth(13).unwrap();
+    assert_eq!(
+        hint, "j/k: the other 4 tiles · 18 rows show all five",
+        "{short}"
+    );
+    assert!(!s.contains("the other 4 tiles"), "{s}");
+    assert!(screen(&a, &Theme::fallback(), 60, 18).contains("┌ Queue "));
 }
 
 #[test]
