@@ -167,6 +167,11 @@ pub struct Outcome {
     pub ses: Option<SesNotVerified>,
     /// The queue id of the message this one is a bounce notification for.
     pub bounce_of: Option<QueueId>,
+    /// On the lost row of a bounce notification: the sender it was for, who was never told
+    /// (the original's sender, or the notification's recipient when it went to the sender),
+    /// when the log says. `None` on every other row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice_for: Option<Clean>,
 }
 
 impl Outcome {
@@ -232,6 +237,12 @@ pub struct Message {
     pub rejected: Option<Category>,
     /// This message is a bounce (or other notification) for that one.
     pub bounce_of: Option<QueueId>,
+    /// A notification: the sender of the message it is for, as known when it was made (the
+    /// original may be forgotten before the notification fails: it can wait days to expire).
+    pub notice_for: Option<Clean>,
+    /// A notification to the sender (`sender non-delivery notification`), not to the
+    /// postmaster: its recipient is the sender it is for.
+    pub to_sender: bool,
     /// The notification this message caused.
     pub notification: Option<QueueId>,
     /// `postsuper -r`: the id it had before / the id it got after.
@@ -264,6 +275,8 @@ impl Message {
             lost: false,
             rejected: None,
             bounce_of: None,
+            notice_for: None,
+            to_sender: false,
             notification: None,
             requeued_from: None,
             requeued_to: None,
@@ -622,7 +635,8 @@ impl MailLog {
         // this line is the `postsuper -d` that removed the message (its row is said once)
         let mut deleted_now = false;
         let mut new_outcomes: Vec<Outcome> = Vec::new();
-        let mut link_bounce: Option<QueueId> = None;
+        // a notification made: its id, the sender it is for, whether it goes to the sender
+        let mut link_bounce: Option<(QueueId, Option<Clean>, bool)> = None;
         let mut link_requeue: Option<QueueId> = None;
         {
             let m = self.messages.get_mut(&id).expect("inserted above");
@@ -700,6 +714,7 @@ impl MailLog {
                         reason: d.reason,
                         ses,
                         bounce_of: m.bounce_of.clone(),
+                        notice_for: None,
                     };
                     if d.status.is_final() {
                         m.finals.retain(|(r, _)| r != &d.to);
@@ -724,6 +739,7 @@ impl MailLog {
                             reason: Clean::default(),
                             ses: None,
                             bounce_of: None,
+                            notice_for: None,
                         }
                     });
                     // a notification that itself failed for good: nobody will be told
@@ -735,7 +751,7 @@ impl MailLog {
                         m.lost = true;
                         new_outcomes.push(lost_notice(
                             &o,
-                            m.bounce_of.as_ref(),
+                            m,
                             "could not be delivered to",
                             &o.reason,
                         ));
@@ -775,6 +791,7 @@ impl MailLog {
                         }),
                         ses: None,
                         bounce_of: m.bounce_of.clone(),
+                        notice_for: None,
                     };
                     // the notification that expired undelivered: nobody will be told, as when
                     // it fails for good
@@ -783,16 +800,18 @@ impl MailLog {
                         let last = m.last_attempt.as_ref().map(|a| a.reason.clone());
                         new_outcomes.push(lost_notice(
                             &expired,
-                            m.bounce_of.as_ref(),
+                            m,
                             "expired in the queue, never delivered to",
                             &last.unwrap_or_default(),
                         ));
                     }
                     new_outcomes.insert(0, expired);
                 }
-                Kind::Notification { new_id, .. } => {
+                Kind::Notification { new_id, what } => {
                     m.notification = Some(new_id.clone());
-                    link_bounce = Some(new_id);
+                    // the sender it is for, kept on the notification
+                    let from = m.from.clone().filter(|f| !f.is_empty());
+                    link_bounce = Some((new_id, from, what.as_ref().starts_with("sender ")));
                 }
                 Kind::Removed => {
                     m.removed = true;
@@ -851,6 +870,7 @@ impl MailLog {
                         )),
                         ses: None,
                         bounce_of: m.bounce_of.clone(),
+                        notice_for: None,
                     });
                 }
                 Kind::Discard { what, from, to } => {
@@ -905,6 +925,7 @@ impl MailLog {
                     reason,
                     ses: None,
                     bounce_of: m.bounce_of.clone(),
+                    notice_for: None,
                 });
             }
             if finish
@@ -949,16 +970,19 @@ impl MailLog {
                     reason: Clean::new(why),
                     ses: None,
                     bounce_of: m.bounce_of.clone(),
+                    notice_for: None,
                 });
             }
         }
-        if let Some(new_id) = link_bounce {
+        if let Some((new_id, from, to_sender)) = link_bounce {
             let generation = self.next_generation;
             let n = self
                 .messages
                 .entry(new_id.clone())
                 .or_insert_with(|| Box::new(Message::new(new_id.clone(), generation, time)));
             n.bounce_of = Some(id.clone());
+            n.notice_for = from;
+            n.to_sender = to_sender;
             if n.generation == generation {
                 self.next_generation += 1;
                 self.created.push_back((new_id, generation));
@@ -1068,12 +1092,7 @@ impl MailLog {
         }
         if let Some((senders, totals)) = &mut self.tallies {
             // a lost notice is lost mail of the sender whose mail it was the notice of
-            let owner = o
-                .bounce_of
-                .as_ref()
-                .filter(|_| o.status == RowStatus::Lost)
-                .and_then(|id| self.messages.get(id))
-                .and_then(|m| m.from.as_deref());
+            let owner = o.notice_for.as_deref();
             senders.record_for(o, owner);
             totals.record(o);
         }
@@ -1158,17 +1177,23 @@ fn reject_outcome(
         reason: reply,
         ses: None,
         bounce_of: None,
+        notice_for: None,
     }
 }
 
-/// The lost row of a bounce notification that `failed` (`... to <rcpt>: reply`): `o`, the
-/// notification's own final row, with the original's id in its words. The address and the reply
-/// are clean already: joined as they are.
-fn lost_notice(o: &Outcome, original: Option<&QueueId>, failed: &str, reply: &Clean) -> Outcome {
+/// The lost row of bounce notification `m` that `failed` (`... to <rcpt>: reply`): `o`, the
+/// notification's own final row, with the original's id in its words and the sender it was for.
+/// The address and the reply are clean already: joined as they are.
+fn lost_notice(o: &Outcome, m: &Message, failed: &str, reply: &Clean) -> Outcome {
     let mut reason = Clean::new(&format!(
         "the bounce notification for {} {failed} <",
-        original.map(|b| b.as_str()).unwrap_or("?"),
+        m.bounce_of.as_ref().map(|b| b.as_str()).unwrap_or("?"),
     ));
+    // a notification to the sender goes to the sender it is for
+    let notice_for = m
+        .notice_for
+        .clone()
+        .or_else(|| (m.to_sender && !o.to.is_empty()).then(|| o.to.clone()));
     reason.push_clean(&o.to);
     reason.push(">");
     if !reply.is_empty() {
@@ -1179,6 +1204,7 @@ fn lost_notice(o: &Outcome, original: Option<&QueueId>, failed: &str, reply: &Cl
         status: RowStatus::Lost,
         category: Some(Category::Lost),
         reason,
+        notice_for,
         ..o.clone()
     }
 }
@@ -1208,6 +1234,7 @@ fn discard_outcome(
         },
         ses: None,
         bounce_of: None,
+        notice_for: None,
     }
 }
 
@@ -1634,6 +1661,59 @@ Nov 27 11:00:07 mx postfix/qmgr[3]: DDDD000002: removed",
             MessageState::Delivered
         );
         assert!(!log.outcomes().iter().any(|o| o.status == RowStatus::Lost));
+    }
+
+    /// A notice to the postmaster that fails long after the mail it was for left the queue, and
+    /// after the model forgot that mail (a notice can wait days to expire): it still says whose
+    /// mail it was, from what the model knew when the notice was made.
+    #[test]
+    fn a_lost_notice_keeps_its_sender_after_the_mail_it_was_for_is_forgotten() {
+        let limits = Limits {
+            finished: 50,
+            live: 50,
+            ..Limits::default()
+        };
+        let mut log = MailLog::with_limits(limits);
+        feed(
+            &mut log,
+            "Nov 27 10:00:00 mx postfix/qmgr[3]: AAAA000001: from=<app@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 10:00:01 mx postfix/smtp[4]: AAAA000001: to=<ops@example.org>, relay=mx.example.org[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host mx.example.org[192.0.2.1] said: 550 5.1.1 User unknown (in reply to RCPT TO command))
+Nov 27 10:00:01 mx postfix/bounce[5]: AAAA000001: postmaster non-delivery notification: BBBB000002
+Nov 27 10:00:01 mx postfix/qmgr[3]: BBBB000002: from=<>, size=2000, nrcpt=1 (queue active)
+Nov 27 10:00:01 mx postfix/qmgr[3]: AAAA000001: removed",
+        );
+        let mut busy = String::new();
+        for i in 0..100u32 {
+            let id = format!("{:010X}", i + 0x100000);
+            busy += &format!(
+                "Nov 27 10:01:00 mx postfix/qmgr[3]: {id}: from=<web@example.com>, size=1, nrcpt=1 (queue active)
+Nov 27 10:01:00 mx postfix/smtp[4]: {id}: to=<b@example.net>, relay=r, delay=1, delays=1/0/0/0, dsn=2.0.0, status=sent (250 Ok)
+Nov 27 10:01:00 mx postfix/qmgr[3]: {id}: removed
+"
+            );
+        }
+        feed(&mut log, busy.trim_end());
+        let original = QueueId::parse("AAAA000001").unwrap();
+        assert!(log.message(&original).is_none(), "still held");
+        feed(
+            &mut log,
+            "Nov 27 10:02:00 mx postfix/smtp[4]: BBBB000002: to=<postmaster@mx.example.com>, relay=mx.example.com[192.0.2.3]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host mx.example.com[192.0.2.3] said: 550 5.1.1 User unknown (in reply to RCPT TO command))",
+        );
+        let lost: Vec<_> = log
+            .outcomes()
+            .iter()
+            .filter(|o| o.status == RowStatus::Lost)
+            .collect();
+        assert_eq!(lost.len(), 1, "{lost:?}");
+        assert_eq!(lost[0].notice_for.as_deref(), Some("app@example.com"));
+        // and the tally counts it as app's lost mail
+        let since = chrono::Local
+            .with_ymd_and_hms(2026, 11, 26, 0, 0, 0)
+            .unwrap()
+            .fixed_offset();
+        let app = log.sender_outcomes("app@example.com", since);
+        assert_eq!((app.lost, app.lost_notices), (1, 1), "{app:?}");
+        assert_eq!(log.sender_outcomes("", since).lost, 0);
     }
 
     #[test]

@@ -691,8 +691,7 @@ pub fn parse_line(line: &str, years: &mut YearGuess) -> Option<LogLine> {
 /// Like [`parse_line`]; `keep_text: false` leaves `text`, `host`, `daemon` and (but for a warning)
 /// `program` empty, and also the fields a whole-file report never shows: a delivery's `relay`
 /// (empty), `orig_to`, `conn_use`, `delay` and `delays` (`None`), the message id, the `client=`
-/// value and a notification's `what` (empty). Whole-file reports skip sanitizing and keeping
-/// them.
+/// value. Whole-file reports skip sanitizing and keeping them.
 pub fn parse_line_with(line: &str, years: &mut YearGuess, keep_text: bool) -> Option<LogLine> {
     parse_line_ref(line, years, keep_text).map(LogLine::sanitized)
 }
@@ -950,10 +949,8 @@ fn classify_body<'a>(daemon: &str, has_id: bool, body: &'a str, keep_text: bool)
     if let Some((what, id)) = body.rsplit_once(" notification: ")
         && let Some(new_id) = QueueId::parse(id.trim())
     {
-        return Kind::Notification {
-            new_id,
-            what: if keep_text { what } else { "" },
-        };
+        // `what` is kept: whether the notice went to the sender tells whose it is
+        return Kind::Notification { new_id, what };
     }
     match body {
         "placed on hold" => return Kind::Super(SuperAction::Held),

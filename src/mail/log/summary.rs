@@ -527,10 +527,12 @@ impl Accumulator {
         // notice of, as the Senders pane counts it: that sender was never told. The notice's own
         // failed delivery stays `<>`'s, whose route failed.
         let owner = if o.status == RowStatus::Lost && sender == "<>" {
-            o.bounce_of
-                .as_ref()
-                .and_then(|id| self.failed_sender.get(id.as_str()))
-                .cloned()
+            o.notice_for.as_deref().map(str::to_string).or_else(|| {
+                o.bounce_of
+                    .as_ref()
+                    .and_then(|id| self.failed_sender.get(id.as_str()))
+                    .cloned()
+            })
         } else {
             None
         };
@@ -1779,18 +1781,25 @@ Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
 Nov 27 10:01:00 mx postfix/bounce[5]: CCCC000003: sender non-delivery notification: DDDD000004
 Nov 27 10:01:00 mx postfix/qmgr[3]: DDDD000004: from=<>, size=2000, nrcpt=1 (queue active)
 Nov 27 10:01:01 mx postfix/smtp[4]: DDDD000004: to=<gone@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host mx.example.net[192.0.2.1] said: 550 5.1.1 User unknown (in reply to RCPT TO command))
+Nov 27 10:02:00 mx postfix/bounce[5]: EEEE000005: postmaster non-delivery notification: FFFF000006
+Nov 27 10:02:00 mx postfix/qmgr[3]: FFFF000006: from=<>, size=2000, nrcpt=1 (queue active)
+Nov 27 10:02:01 mx postfix/smtp[4]: FFFF000006: to=<postmaster@mx.example.com>, relay=mx.example.com[192.0.2.3]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host mx.example.com[192.0.2.3] said: 550 5.1.1 User unknown (in reply to RCPT TO command))
 ";
         let r = build(&[PathBuf::from("-")], None, 10, &mut text.as_bytes());
-        assert_eq!((r.status.bounced, r.status.lost), (3, 2), "{r:?}");
+        assert_eq!((r.status.bounced, r.status.lost), (4, 3), "{r:?}");
         let row = |s: &str| {
             let x = r.senders.iter().find(|x| x.sender == s).unwrap();
             (x.bounced, x.lost, x.lost_notices, x.failures)
         };
         assert_eq!(row("App@example.com"), (1, 1, 1, 2), "{:?}", r.senders);
-        // two notices bounced; the one whose original mail the log holds is app's lost mail
-        assert_eq!(row("<>"), (2, 1, 0, 3), "{:?}", r.senders);
+        // a notice to the sender of mail the log does not hold goes to that sender: it is
+        // their lost mail
+        assert_eq!(row("gone@example.net"), (0, 1, 1, 1), "{:?}", r.senders);
+        // three notices bounced; only the postmaster's, of mail the log does not hold, is lost
+        // mail whose sender is not known
+        assert_eq!(row("<>"), (3, 1, 0, 4), "{:?}", r.senders);
         let failures: u64 = r.senders.iter().map(|x| x.failures).sum();
-        assert_eq!(failures, 5);
+        assert_eq!(failures, 7);
         // SES refused each identity once: the lost notice repeats the reply, not the refusal
         let ids: Vec<(&str, u64)> = r
             .ses_unverified
@@ -1811,7 +1820,7 @@ Nov 27 10:01:01 mx postfix/smtp[4]: DDDD000004: to=<gone@example.net>, relay=mx.
         assert_eq!((&app["lost"], &app["lost_notices"]), (&1.into(), &1.into()));
         let t = render_text(&r);
         assert!(
-            t.contains("\n  lost holds 1 bounce notice(s) that failed too, with the sender who was not told"),
+            t.contains("\n  lost holds 2 bounce notice(s) that failed too, with the sender who was not told"),
             "{t}"
         );
     }

@@ -429,6 +429,7 @@ mod tests {
             reason: Clean::new(&format!("reply at minute {min}")),
             ses: None,
             bounce_of: None,
+            notice_for: None,
         }
     }
 

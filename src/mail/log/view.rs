@@ -683,20 +683,15 @@ fn render_detail(
                 cx.theme.text,
             ));
         }
-        // a lost bounce notice: the sender to tell is the one it was addressed to, not the
-        // null sender the row shows
-        if let Some(o) = o.filter(|o| {
-            c == super::classify::Category::Lost
-                && o.from.as_deref() == Some("")
-                && o.bounce_of.is_some()
-        }) && !o.to.is_empty()
+        // a lost bounce notice: the sender to tell is the one it was for (the original's sender,
+        // or the notice's recipient when it went to the sender), not the null sender the row
+        // shows; unsaid for a notice to the postmaster of mail the log does not hold
+        if let Some(o) = o.filter(|_| c == super::classify::Category::Lost)
+            && let Some(who) = &o.notice_for
         {
             let of = o.bounce_of.as_ref().map(|b| b.as_str()).unwrap_or_default();
             todo.push(Span::styled(
-                format!(
-                    " The sender not told is {}, whose message {of} failed.",
-                    o.to
-                ),
+                format!(" The sender not told is {who}, whose message {of} failed."),
                 cx.theme.text,
             ));
         }

@@ -1597,10 +1597,11 @@ pub(crate) mod tests {
     /// own.
     #[test]
     fn a_lost_notice_of_mail_the_log_does_not_hold_says_whose_is_not_known() {
+        // a notice to the postmaster: its recipient is not the sender it was for
         let c = from_log(
-            "Nov 27 10:00:01 web1 postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002
+            "Nov 27 10:00:01 web1 postfix/bounce[5]: AAAA000001: postmaster non-delivery notification: BBBB000002
 Nov 27 10:00:01 web1 postfix/qmgr[3]: BBBB000002: from=<>, size=2000, nrcpt=1 (queue active)
-Nov 27 10:00:02 web1 postfix/smtp[4]: BBBB000002: to=<carol@example.com>, relay=mail.example.com[192.0.2.2]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.7.1, status=bounced (host mail.example.com[192.0.2.2] said: 550 5.7.1 Message rejected (in reply to end of DATA command))
+Nov 27 10:00:02 web1 postfix/smtp[4]: BBBB000002: to=<postmaster@example.com>, relay=mail.example.com[192.0.2.2]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.7.1, status=bounced (host mail.example.com[192.0.2.2] said: 550 5.7.1 Message rejected (in reply to end of DATA command))
 Nov 27 10:00:02 web1 postfix/qmgr[3]: BBBB000002: removed
 ",
         );
@@ -1616,10 +1617,31 @@ Nov 27 10:00:02 web1 postfix/qmgr[3]: BBBB000002: removed
             v.text,
             "1 bounce notice(s) lost in the last day, nobody was told; the log as read does not \
              hold the mail they were for, so no sender's row counts them: the bounce \
-             notification for AAAA000001 could not be delivered to <carol@example.com>: host \
+             notification for AAAA000001 could not be delivered to <postmaster@example.com>: host \
              mail.example.com[192.0.2.2] said: 550 5.7.1 Message rejected (in reply to end of \
              DATA command)"
         );
+    }
+
+    /// A notice to the sender, of mail from before the log's start: it went to the sender it was
+    /// for, so its loss is that sender's lost mail, not MAILER-DAEMON's.
+    #[test]
+    fn a_lost_notice_to_the_sender_counts_with_its_recipient_when_the_log_holds_no_original() {
+        let c = from_log(
+            "Nov 27 10:00:01 web1 postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002
+Nov 27 10:00:01 web1 postfix/qmgr[3]: BBBB000002: from=<>, size=2000, nrcpt=1 (queue active)
+Nov 27 10:00:02 web1 postfix/smtp[4]: BBBB000002: to=<carol@example.com>, relay=mail.example.com[192.0.2.2]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.7.1, status=bounced (host mail.example.com[192.0.2.2] said: 550 5.7.1 Message rejected (in reply to end of DATA command))
+Nov 27 10:00:02 web1 postfix/qmgr[3]: BBBB000002: removed
+",
+        );
+        let carol = row(&c, "carol@example.com");
+        assert_eq!(
+            (carol.outcomes.lost, carol.outcomes.lost_notices),
+            (1, 1),
+            "{carol:#?}"
+        );
+        let md = row(&c, "MAILER-DAEMON");
+        assert_eq!((md.outcomes.bounced, md.outcomes.lost), (1, 0), "{md:#?}");
     }
 
     /// The three of carol's messages bounced at 10:00, each bounce notice refused as the
