@@ -35,6 +35,12 @@ pub fn commit(n: u8, subject: &str, author: &str, age_secs: i64) -> CommitInfo {
     }
 }
 
+/// A journal entry's time as the writer's clock put it, `minutes` before [`now`]: in the
+/// zone the tests run in, so what the pane makes of it does not depend on that zone.
+fn journal_time(minutes: i64) -> String {
+    (now() - chrono::Duration::minutes(minutes)).to_rfc3339()
+}
+
 fn journal(from: u8, to: u8, user: &str, result: &str, hook: &str, time: &str) -> JournalEntry {
     JournalEntry::from(JournalRecord {
         time: time.into(),
@@ -118,7 +124,7 @@ pub fn status() -> RepoStatus {
                 "dana",
                 "ok",
                 "post-checkout: exit 0",
-                "2026-11-27T10:00:00+00:00",
+                &journal_time(120),
             ),
             journal(
                 0x22,
@@ -126,7 +132,7 @@ pub fn status() -> RepoStatus {
                 "root",
                 "checkout: 2 conflicts",
                 "none",
-                "2026-11-27T10:30:00+00:00",
+                &journal_time(90),
             ),
         ],
         journal_problem: None,

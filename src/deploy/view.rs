@@ -41,6 +41,16 @@ fn dated(now: DateTime<Local>, epoch: i64) -> String {
     }
 }
 
+/// A journal entry's time as the rest of the pane says one ("1h ago", a date when older than
+/// a month); a time the journal does not write as RFC 3339 (an entry written by hand) is
+/// shown as written, to the minute.
+fn journal_age(now: DateTime<Local>, time: &str) -> String {
+    match DateTime::parse_from_rfc3339(time) {
+        Ok(t) => ago(now, t.timestamp()),
+        Err(_) => time.get(..16).unwrap_or(time).replace('T', " "),
+    }
+}
+
 /// How far ahead of the screen's clock a time may be and still read as now.
 const JUST_NOW_SECS: i64 = 5;
 
@@ -540,7 +550,12 @@ fn summary_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<L
                 sp(format!("{} ", j.kind), cx.theme.text),
                 sp(j.result.to_string(), st),
                 sp(
-                    format!(" by {}@{} {}", j.user, j.host, j.time),
+                    format!(
+                        " by {}@{}, {}",
+                        j.user,
+                        j.host,
+                        journal_age(cx.now, j.time.as_str())
+                    ),
                     cx.theme.muted,
                 ),
             ],
@@ -1285,6 +1300,38 @@ mod tests {
         )));
         let t = draw(&p, 80, 8, false);
         insta::assert_snapshot!(text(&t));
+    }
+
+    /// The tile's last deploy says when as the rest of the pane does ("1h ago"), not as the
+    /// journal writes it (RFC 3339 in the writer's zone), at 80 and 60 columns; a time that is
+    /// not RFC 3339 is shown as written, to the minute.
+    #[test]
+    fn the_tiles_last_deploy_says_how_long_ago_at_80_and_60_columns() {
+        let mut p = pane();
+        p.targets.truncate(1);
+        fn last(p: &DeployPane, w: u16) -> String {
+            let s = text(&draw(p, w, 8, false));
+            s.lines()
+                .find(|l| l.contains("│last  "))
+                .unwrap_or_else(|| panic!("{s}"))
+                .to_string()
+        }
+        for w in [80, 60] {
+            let l = last(&p, w);
+            assert!(
+                l.contains("│last  deploy checkout: 2 conflicts by root@web1, 1h ago"),
+                "{w} columns: {l}"
+            );
+            assert!(!l.contains("2026-11-27T"), "{w} columns: {l}");
+        }
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.journal.last_mut().unwrap().time = Clean::new("2026-11-27T10:30 by hand");
+        }
+        assert!(
+            last(&p, 80).contains("by root@web1, 2026-11-27 10:30 "),
+            "{}",
+            last(&p, 80)
+        );
     }
 
     #[test]
