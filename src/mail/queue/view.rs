@@ -199,8 +199,15 @@ impl QueuePane {
                 String::new()
             };
             if let Some(e) = &st.error {
+                // a list a day or more old (a postqueue that has failed since yesterday) says
+                // its date: a time alone reads as today's
                 let stale = match st.updated {
-                    Some(u) => format!(" (showing the list from {})", u.format("%H:%M:%S")),
+                    Some(u) if u.date_naive() == cx.now.date_naive() => {
+                        format!(" (showing the list from {})", u.format("%H:%M:%S"))
+                    }
+                    Some(u) => {
+                        format!(" (showing the list from {})", u.format("%Y-%m-%d %H:%M:%S"))
+                    }
                     None => String::new(),
                 };
                 for l in wrap_words(&format!("{pre}{e}{stale}"), w, 3) {
@@ -1310,6 +1317,38 @@ mod tests {
         assert_eq!(parts[0], "  Message-Id: <xxxxxxx");
         assert!(parts.iter().all(|p| p.width() <= 22), "{parts:?}");
         assert_eq!(parts.iter().map(|p| p.trim()).collect::<String>(), id);
+    }
+
+    /// A listing that keeps failing shows the last good list and when it was read: the time
+    /// when that was today, the date too when it was not (a time alone reads as today's).
+    #[test]
+    fn a_stale_list_from_another_day_says_its_date() {
+        let failed = || QueueEvent::Listed {
+            instance: 0,
+            at: now(),
+            result: Err(QueueError::from_exit(
+                "postqueue -j",
+                "exit status: 69",
+                b"postqueue: fatal: Queue report unavailable - mail system is down",
+            )),
+        };
+        let mut fx = Fx::new(&fixture());
+        // read at the screen's own time: today in every zone
+        let read = now();
+        fx.pane.instances[0].updated = Some(read);
+        fx.event(failed());
+        let s = fx.draw(100, 24, true).replace('\n', " ");
+        let today = format!("(showing the list from {})", read.format("%H:%M:%S"));
+        assert!(s.contains(&today), "{s}");
+        let read = now() - chrono::Duration::hours(26);
+        fx.pane.instances[0].updated = Some(read);
+        fx.event(failed());
+        let s = fx.draw(100, 24, true).replace('\n', " ");
+        let dated = format!(
+            "(showing the list from {})",
+            read.format("%Y-%m-%d %H:%M:%S")
+        );
+        assert!(s.contains(&dated), "{s}");
     }
 
     #[test]
