@@ -786,3 +786,65 @@ async fn a_verified_parent_domain_covers_subdomain_senders() {
         "routed to SES, not verified in us-east-1: every mail will bounce"
     );
 }
+
+/// `opsdeck check` where postconf fails (here a configuration directory that is gone): the
+/// senders are UNKNOWN with postconf's words, and SES is still read in the region the
+/// configuration names (a paused account is news whatever Postfix says). Without a region
+/// named, the ses area says why SES was not read rather than vanishing.
+#[tokio::test]
+async fn a_failing_postconf_still_reads_ses_in_the_configured_region() {
+    use opsdeck::check::{Report, Status};
+    use opsdeck::mail::senders;
+
+    moto::dummy_aws_credentials();
+    let server = moto::MotoServer::start();
+    let (dir, mut config) = routed_config(
+        "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n",
+        server.endpoint(),
+    );
+    config.postfix[0].config_dir = dir.path().join("gone");
+    config.senders.ses_region = Some("eu-west-1".into());
+    let mut report = Report::default();
+    senders::check::check(&config, &mut report).await;
+    let area = |report: &Report, area: &str| -> Vec<(Status, String)> {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.area == area)
+            .map(|f| (f.status, f.summary.clone()))
+            .collect()
+    };
+    let s = area(&report, "senders");
+    assert_eq!(s.len(), 1, "{:?}", report.findings);
+    assert_eq!(s[0].0, Status::Unknown);
+    assert!(
+        s[0].1.starts_with("cannot read the relay setup: "),
+        "{:?}",
+        report.findings
+    );
+    let ses = area(&report, "ses");
+    assert_eq!(ses.len(), 1, "{:?}", report.findings);
+    assert!(ses[0].1.starts_with("SES eu-west-1: "), "{ses:?}");
+    assert!(!ses[0].1.contains("not read: its regions"), "{ses:?}");
+
+    // no region named: said, not left out
+    config.senders.ses_region = None;
+    let mut report = Report::default();
+    senders::check::check(&config, &mut report).await;
+    assert_eq!(
+        area(&report, "ses"),
+        [(
+            Status::Unknown,
+            "SES not read: its regions are those the relay setup names, and that is not known; \
+             [senders] ses_region names one to read in any case"
+                .to_string()
+        )],
+        "{:?}",
+        report.findings
+    );
+    // and with SES turned off there is nothing to say of it
+    config.senders.ses = false;
+    let mut report = Report::default();
+    senders::check::check(&config, &mut report).await;
+    assert!(area(&report, "ses").is_empty(), "{:?}", report.findings);
+}

@@ -268,10 +268,48 @@ pub async fn check(config: &Config, report: &mut Report) {
         let day = now - chrono::Duration::days(1);
         logscan::activity_by(&log_input, now, day, max_line, Some(&d))
     });
+    let read_ses = |regions: Vec<String>| {
+        let endpoint = cfg.ses_endpoint.clone();
+        let at = tokio::time::Instant::from_std(deadline.instant());
+        futures_util::future::join_all(regions.into_iter().map(move |region| {
+            let target = SesTarget {
+                region: region.clone(),
+                endpoint: endpoint.clone(),
+            };
+            async move {
+                let result = match tokio::time::timeout_at(at, ses::snapshot(&target)).await {
+                    Ok(r) => r.map_err(|e| e.to_string()),
+                    Err(_) => Err(format!(
+                        "SES in {region}: no answer from {} within {secs} s ([check] \
+                         deadline_secs)",
+                        ses::endpoint_shown(&target)
+                    )),
+                };
+                (region, result)
+            }
+        }))
+    };
     let snap = match relay_setup(&inst, limit, config.check.after_start(limit.0)).await {
         Ok(s) => s,
         Err(e) => {
             report.finding("senders", Status::Unknown, e);
+            // SES is still worth reading where the configuration names its regions (a paused
+            // account is news whatever Postfix says); where only the routes would name them,
+            // the area says why it is empty instead of vanishing
+            if cfg.ses {
+                let regions = super::ses_regions_for(&cfg, None);
+                if regions.is_empty() {
+                    report.finding(
+                        "ses",
+                        Status::Unknown,
+                        "SES not read: its regions are those the relay setup names, and that is \
+                         not known; [senders] ses_region names one to read in any case",
+                    );
+                }
+                for (region, result) in read_ses(regions).await {
+                    ses_into(&region, &result, report);
+                }
+            }
             return;
         }
     };
@@ -301,27 +339,6 @@ pub async fn check(config: &Config, report: &mut Report) {
             }
         }
         r
-    };
-    let read_ses = |regions: Vec<String>| {
-        let endpoint = cfg.ses_endpoint.clone();
-        let at = tokio::time::Instant::from_std(deadline.instant());
-        futures_util::future::join_all(regions.into_iter().map(move |region| {
-            let target = SesTarget {
-                region: region.clone(),
-                endpoint: endpoint.clone(),
-            };
-            async move {
-                let result = match tokio::time::timeout_at(at, ses::snapshot(&target)).await {
-                    Ok(r) => r.map_err(|e| e.to_string()),
-                    Err(_) => Err(format!(
-                        "SES in {region}: no answer from {} within {secs} s ([check] \
-                         deadline_secs)",
-                        ses::endpoint_shown(&target)
-                    )),
-                };
-                (region, result)
-            }
-        }))
     };
     let give_up =
         tokio::time::Instant::from_std(deadline.instant() + crate::mail::log::check::BLOCKED_GRACE);
