@@ -2013,6 +2013,38 @@ mod tests {
         );
     }
 
+    /// At 60 columns MAILER-DAEMON's line naming whose lost mail its failed notices are is
+    /// wrapped, not cut: every name and count is there, the rows after the first indented.
+    #[test]
+    fn whose_lost_notices_are_read_whole_at_60_columns() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        let mut a = activity();
+        let carol = a.get_mut("carol@example.com").unwrap();
+        (carol.bounced, carol.lost, carol.lost_notices) = (1, 1, 1);
+        a.insert(
+            String::new(),
+            crate::mail::senders::logscan::Outcomes {
+                bounced: 1,
+                ..Default::default()
+            },
+        );
+        p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
+        open_detail(&mut p, &mut cx, "MAILER-DAEMON");
+        let out = draw(&p, cx.shared, 60, 24, true);
+        let rows: Vec<&str> = out.lines().collect();
+        let at = rows
+            .iter()
+            .position(|l| l.contains("│its failed notices are lost mail"))
+            .unwrap_or_else(|| panic!("{out}"));
+        assert!(!rows[at].contains('…'), "{out}");
+        assert!(
+            rows[at + 1].starts_with("│  for: carol@example.com (1), root@web1.example.com (2)"),
+            "{out}"
+        );
+    }
+
     /// The route the detail shows is the setup as read now. When a file of it was written after
     /// the sender's latest problem (a map fixed and compiled since), and no mail has gone since,
     /// the detail says so: the problem happened under another setup.
