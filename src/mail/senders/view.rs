@@ -827,11 +827,10 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     };
     let mut lines: Vec<Line<'static>> = Vec::new();
     // every fact whole, on as many rows as it takes: the pane scrolls (j/k, PgUp/PgDn)
+    // a word no row holds (a map's long path) is broken where each row ends, the rows after
+    // indented all the same
     let push = |lines: &mut Vec<Line<'static>>, text: String, style: Style| {
-        for (i, chunk) in hanging(&text, w, 2).into_iter().enumerate() {
-            let chunk = if i == 0 { chunk } else { format!("  {chunk}") };
-            lines.push(Line::from(Span::styled(chunk, style)));
-        }
+        lines.extend(crate::ui::widgets::hanging(vec![(text, style)], w, 2));
     };
     push(
         &mut lines,
@@ -1828,6 +1827,43 @@ mod tests {
             ),
             "{out}"
         );
+    }
+
+    /// A map path longer than a row (a route's source) at 60 columns: broken where each row
+    /// ends, the rows after the first indented like every wrapped fact, nothing of it lost.
+    #[test]
+    fn a_route_through_a_long_map_path_keeps_its_indent_at_60_columns() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let path =
+            "hash:/srv/mail/postfix-instances/outbound-relay/maps/sender_dependent_relayhost";
+        let mut snap = p.relay.clone().unwrap();
+        snap.relay_maps[0].spec = maps::parse_map_list(path).remove(0);
+        let mut cx = read_only(&mut shared);
+        p.on_event(SendersEvent::Relay(Ok(Box::new(snap))), &mut cx);
+        open_detail(&mut p, &mut cx, "alice@example.com");
+        let out = draw(&p, cx.shared, 60, 30, true);
+        let rows: Vec<&str> = out.lines().collect();
+        let at = rows
+            .iter()
+            .position(|l| l.starts_with("│route:"))
+            .unwrap_or_else(|| panic!("{out}"));
+        let end = rows[at..]
+            .iter()
+            .position(|l| l.starts_with("│credentials:"))
+            .unwrap_or_else(|| panic!("{out}"))
+            + at;
+        for row in &rows[at + 1..end] {
+            assert!(
+                row.starts_with("│  "),
+                "a row of the route not indented: {out}"
+            );
+        }
+        let whole: String = rows[at..end]
+            .iter()
+            .map(|r| r.trim_matches('│').trim())
+            .collect();
+        assert!(whole.contains(path), "{out}");
     }
 
     /// At 80 columns the header keeps the default relay whole: a long map path is what is cut.
