@@ -925,6 +925,13 @@ pub fn user_theme_dir() -> Option<PathBuf> {
 mod tests {
     use super::*;
 
+    /// The error `Config::parse` gives for `text`, read from `c.toml`.
+    fn msg(text: &str) -> String {
+        Config::parse(text, Path::new("c.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn defaults_match_a_debian_host() {
         let c = Config::default();
@@ -953,11 +960,6 @@ mod tests {
 
     #[test]
     fn an_unknown_key_or_value_is_said_in_the_words_of_the_file() {
-        let msg = |text: &str| {
-            Config::parse(text, Path::new("c.toml"))
-                .unwrap_err()
-                .to_string()
-        };
         let m = msg("[queue]\ninterval = 5\n");
         assert!(
             m.starts_with("c.toml:2:1: unknown key `interval`: the keys here are `interval_secs`"),
@@ -973,11 +975,6 @@ mod tests {
 
     #[test]
     fn a_value_of_the_wrong_kind_names_its_setting_and_what_to_write() {
-        let msg = |text: &str| {
-            Config::parse(text, Path::new("c.toml"))
-                .unwrap_err()
-                .to_string()
-        };
         assert_eq!(
             msg("[probe.echo]\ntrusted_proxies = 5\n"),
             "c.toml:2:19: [probe.echo] trusted_proxies: invalid type: integer `5`, expected a \
@@ -1067,11 +1064,6 @@ mod tests {
 
     #[test]
     fn a_key_or_table_written_twice_is_named() {
-        let msg = |text: &str| {
-            Config::parse(text, Path::new("c.toml"))
-                .unwrap_err()
-                .to_string()
-        };
         assert_eq!(
             msg("[queue]\ninterval_secs = 5\n\n[queue]\nbody_max_bytes = 4096\n"),
             "c.toml:4:2: the table [queue] is written twice: put its settings under one [queue]"
@@ -1117,11 +1109,6 @@ mod tests {
 
     #[test]
     fn an_unknown_key_says_which_table_it_belongs_in() {
-        let msg = |text: &str| {
-            Config::parse(text, Path::new("c.toml"))
-                .unwrap_err()
-                .to_string()
-        };
         // written above its table's header
         let m = msg("files = [\"/var/log/mail.log\"]\n[mail_log]\n");
         assert!(
@@ -1201,21 +1188,17 @@ mod tests {
     fn two_instances_of_one_name_are_refused() {
         let text = "[[postfix]]\nname = \"out\"\n\n[[postfix]]\nname = \"in\"\n\n\
                     [[postfix]]\nname = \"out\"\nconfig_dir = \"/etc/postfix-out\"\n";
-        let msg = Config::parse(text, Path::new("c.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(msg.starts_with("c.toml:8:8: "), "{msg}");
+        let m = msg(text);
+        assert!(m.starts_with("c.toml:8:8: "), "{m}");
         assert!(
-            msg.contains("name \"out\" is given to two instances (the first at line 2)"),
-            "{msg}"
+            m.contains("name \"out\" is given to two instances (the first at line 2)"),
+            "{m}"
         );
-        assert!(msg.contains("give each instance its own name"), "{msg}");
+        assert!(m.contains("give each instance its own name"), "{m}");
         // two left at the default name
-        let msg = Config::parse("[[postfix]]\n[[postfix]]\n", Path::new("c.toml"))
-            .unwrap_err()
-            .to_string();
-        assert!(msg.starts_with("c.toml:"), "{msg}");
-        assert!(msg.contains("name \"default\" is given to two"), "{msg}");
+        let m = self::msg("[[postfix]]\n[[postfix]]\n");
+        assert!(m.starts_with("c.toml:"), "{m}");
+        assert!(m.contains("name \"default\" is given to two"), "{m}");
         Config::parse(
             "[[postfix]]\nname = \"a\"\n[[postfix]]\nname = \"b\"\n",
             Path::new("c.toml"),
@@ -1227,35 +1210,26 @@ mod tests {
     fn two_targets_of_one_name_are_refused() {
         let text = "[[deploy]]\nname = \"www\"\npath = \"/srv/www\"\n\n\
                     [[deploy]]\nname = \"www\"\npath = \"/srv/www2\"\n";
-        let msg = Config::parse(text, Path::new("c.toml"))
-            .unwrap_err()
-            .to_string();
+        let m = msg(text);
         assert_eq!(
-            msg,
+            m,
             "c.toml:6:8: [[deploy]] name \"www\" is given to two deploy targets (the first at \
              line 2): give each its own name (it labels the target's findings and metrics, and \
              node_exporter refuses a file with the same series twice)"
         );
         // two left at the default name
-        let msg = Config::parse(
-            "[[deploy]]\npath = \"/srv/a\"\n[[deploy]]\npath = \"/srv/b\"\n",
-            Path::new("c.toml"),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(msg.starts_with("c.toml:"), "{msg}");
-        assert!(msg.contains("is given to two deploy targets"), "{msg}");
+        let m = msg("[[deploy]]\npath = \"/srv/a\"\n[[deploy]]\npath = \"/srv/b\"\n");
+        assert!(m.starts_with("c.toml:"), "{m}");
+        assert!(m.contains("is given to two deploy targets"), "{m}");
         let text = "[[probe.targets]]\nname = \"a\"\nurl = \"https://a.example/\"\n\
                     [[probe.targets]]\nname = \"a\"\nurl = \"https://b.example/\"\n";
-        let msg = Config::parse(text, Path::new("c.toml"))
-            .unwrap_err()
-            .to_string();
+        let m = msg(text);
         assert!(
-            msg.starts_with(
+            m.starts_with(
                 "c.toml:5:8: [[probe.targets]] name \"a\" is given to two probe targets (the \
                  first at line 2)"
             ),
-            "{msg}"
+            "{m}"
         );
         Config::parse(
             "[[deploy]]\nname = \"a\"\npath = \"/srv/a\"\n[[deploy]]\nname = \"b\"\n\
