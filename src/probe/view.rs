@@ -18,7 +18,7 @@ use unicode_width::UnicodeWidthStr;
 use super::checks::{Check, HopView, Level, TargetReport};
 use super::{EchoLine, Focus, ProbePane};
 use crate::app::pane::ViewCx;
-use crate::ui::widgets::{fit, hanging, pane_block, truncate, wrap_words};
+use crate::ui::widgets::{Under, fit, hanging, pane_block, truncate, wrap_words};
 
 const CHECKS: [Check; 6] = [
     Check::Redirects,
@@ -837,7 +837,8 @@ fn render_target_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &V
             lines.extend(hanging(vec![(e.to_string(), cx.theme.error)], w, 2));
         }
     }
-    frame.render_widget(p.scroll.paragraph(lines, area), area);
+    p.scroll
+        .render(frame, lines, area, Under::Border, cx.theme.muted);
 }
 
 fn render_echo_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
@@ -905,5 +906,6 @@ fn render_echo_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &Vie
             4,
         ));
     }
-    frame.render_widget(p.scroll.paragraph(lines, area), area);
+    p.scroll
+        .render(frame, lines, area, Under::Border, cx.theme.muted);
 }

@@ -222,6 +222,70 @@ impl Scroll {
         self.page.set(area.height.saturating_sub(1).max(1));
         p.scroll((self.offset(), 0))
     }
+
+    /// Draw `lines` in `area`, scrolled, and say what the area cannot show as the key help does:
+    /// "↓ N more" below the last row shown, "↑ N above" the first. A detail cut at the bottom of a
+    /// small screen looked like the whole of it. With the box's bottom border under `area` the
+    /// cue is written on the border and costs no row; with more text under it, the area's last
+    /// row holds the cue, and only while something is hidden.
+    pub fn render(
+        &self,
+        frame: &mut Frame<'_>,
+        lines: Vec<Line<'_>>,
+        area: Rect,
+        under: Under,
+        style: Style,
+    ) {
+        let mut text = area;
+        if under == Under::Content && area.height > 1 {
+            let rows = Paragraph::new(lines.clone())
+                .wrap(Wrap { trim: false })
+                .line_count(area.width);
+            if rows > area.height as usize {
+                text.height -= 1;
+            }
+        }
+        frame.render_widget(self.paragraph(lines, text), text);
+        let cue = self.cue();
+        let y = match under {
+            Under::Border => area.bottom(),
+            Under::Content if text.height < area.height => text.bottom(),
+            Under::Content => return,
+        };
+        if cue.is_empty() || y >= frame.area().bottom() {
+            return;
+        }
+        let cue = truncate(&cue, area.width as usize);
+        let row = Rect {
+            y,
+            height: 1,
+            width: (cue.width() as u16).min(area.width),
+            ..area
+        };
+        frame.render_widget(Paragraph::new(Span::styled(cue, style)), row);
+    }
+
+    /// "↓ N more · ↑ N above" for the area last drawn; empty when it shows the whole text.
+    fn cue(&self) -> String {
+        let (at, max) = (self.offset(), self.max.get());
+        let mut cue = Vec::new();
+        if max > at && max != u16::MAX {
+            cue.push(format!("↓ {} more", max - at));
+        }
+        if at > 0 {
+            cue.push(format!("↑ {at} above"));
+        }
+        cue.join(" · ")
+    }
+}
+
+/// What lies under a scrolled view's area, where [`Scroll::render`] says what is not shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Under {
+    /// The bottom border of the pane's box.
+    Border,
+    /// More of the pane (its rows are not the scrolled view's to write on).
+    Content,
 }
 
 /// Styled pieces wrapped at spaces into lines of at most `width` columns, the lines after the
@@ -387,6 +451,60 @@ mod tests {
         shown(&short, 3);
         short.nav(Nav::PageDown);
         assert_eq!(short.offset(), 0);
+    }
+
+    /// Draw `rows` numbered lines through `scroll` in a 20x6 box (its inner area 18x4, with
+    /// `under` it), the box's border included; the screen's rows.
+    fn boxed(scroll: &Scroll, rows: usize, under: Under) -> Vec<String> {
+        use ratatui::{Terminal, backend::TestBackend};
+        let lines: Vec<Line<'static>> = (1..=rows)
+            .map(|i| Line::from(format!("line {i}")))
+            .collect();
+        let mut t = Terminal::new(TestBackend::new(20, 6)).unwrap();
+        t.draw(|f| {
+            let block = Block::default().borders(Borders::ALL);
+            let inner = block.inner(f.area());
+            f.render_widget(block, f.area());
+            scroll.render(f, lines, inner, under, Style::default());
+        })
+        .unwrap();
+        let buf = t.backend().buffer();
+        (0..6)
+            .map(|y| (0..20).map(|x| buf[(x, y)].symbol()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_scrolled_view_says_what_it_cannot_show() {
+        let mut s = Scroll::default();
+        // at the top of 10 lines in 4 rows: 6 more, on the border, and every row is text
+        let b = boxed(&s, 10, Under::Border);
+        assert_eq!(b[1], "│line 1            │");
+        assert_eq!(b[4], "│line 4            │");
+        assert_eq!(b[5], "└↓ 6 more──────────┘");
+        s.nav(Nav::Down);
+        s.nav(Nav::Down);
+        assert_eq!(boxed(&s, 10, Under::Border)[5], "└↓ 4 more · ↑ 2 ab…┘");
+        s.nav(Nav::Bottom);
+        let b = boxed(&s, 10, Under::Border);
+        assert_eq!(b[4], "│line 10           │");
+        assert_eq!(b[5], "└↑ 6 above─────────┘");
+        // a text that fits says nothing
+        let b = boxed(&Scroll::default(), 4, Under::Border);
+        assert_eq!(b[5], "└──────────────────┘");
+        // with more of the pane under it the view's last row holds the cue, and its text
+        // scrolls in the rows above
+        let mut s = Scroll::default();
+        let b = boxed(&s, 10, Under::Content);
+        assert_eq!(b[3], "│line 3            │");
+        assert_eq!(b[4], "│↓ 7 more          │");
+        s.nav(Nav::Bottom);
+        let b = boxed(&s, 10, Under::Content);
+        assert_eq!(b[3], "│line 10           │");
+        assert_eq!(b[4], "│↑ 7 above         │");
+        // ... and only while something is hidden
+        let b = boxed(&Scroll::default(), 4, Under::Content);
+        assert_eq!(b[4], "│line 4            │");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::pane::{Detail, FailuresPane};
 use super::source::SourceState;
 use crate::app::pane::ViewCx;
 use crate::mail::queue::model::fmt_age;
-use crate::ui::widgets::{fit, fit_address, hanging, pane_block, truncate, wrap_words};
+use crate::ui::widgets::{Under, fit, fit_address, hanging, pane_block, truncate, wrap_words};
 
 pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
     let log = &cx.shared.mail_log;
@@ -771,7 +771,8 @@ fn render_detail(
         };
         lines.push(Line::from(Span::styled(h.to_string(), style)));
     }
-    frame.render_widget(d.scroll.paragraph(lines, area), area);
+    d.scroll
+        .render(frame, lines, area, Under::Border, cx.theme.muted);
 }
 
 /// A sender's route in words, from the relay setup the Senders pane read, or why it is not

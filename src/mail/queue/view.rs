@@ -19,7 +19,7 @@ use super::model::{
 use super::pane::{Loadable, Mode, QueuePane};
 use super::parse::{QueueName, ReasonKind};
 use crate::app::pane::ViewCx;
-use crate::ui::widgets::{fit, hanging, pane_block, plural, truncate, wrap_words};
+use crate::ui::widgets::{Under, fit, hanging, pane_block, plural, truncate, wrap_words};
 
 impl QueuePane {
     pub(super) fn draw(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
@@ -842,7 +842,8 @@ impl QueuePane {
                 4,
             ));
         }
-        frame.render_widget(d.scroll.paragraph(lines, area), area);
+        d.scroll
+            .render(frame, lines, area, Under::Border, cx.theme.muted);
     }
 }
 

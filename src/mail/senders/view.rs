@@ -14,7 +14,7 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use crate::app::pane::ViewCx;
-use crate::ui::widgets::{fit, pane_block, plural, truncate};
+use crate::ui::widgets::{Under, fit, pane_block, plural, truncate};
 
 use super::logscan::TraceStatus;
 use super::model::{Route, SenderRow, Severity, Verdict};
@@ -455,12 +455,18 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     head_lines.extend(ses_lines(p, ses_h, w, cx));
     frame.render_widget(Paragraph::new(head_lines), head);
 
+    // a scrolled view says what it cannot show on the border, when it reaches it
+    let under = if glob.height + panel.height == 0 {
+        Under::Border
+    } else {
+        Under::Content
+    };
     if p.findings_view {
-        render_findings(p, frame, body, cx);
+        render_findings(p, frame, body, under, cx);
     } else if p.maps_view {
-        render_maps(p, frame, body, cx);
+        render_maps(p, frame, body, under, cx);
     } else if p.detail {
-        render_detail(p, frame, body, cx);
+        render_detail(p, frame, body, under, cx);
     } else {
         render_table(p, frame, body, cx);
     }
@@ -612,7 +618,13 @@ fn finding_rows(
 }
 
 /// Every setup finding whole, wrapped under its marker, in the body: the pane scrolls.
-fn render_findings(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+fn render_findings(
+    p: &SendersPane,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    under: Under,
+    cx: &ViewCx<'_>,
+) {
     let w = area.width as usize;
     let n = p.check.global.len();
     let mut lines = vec![line(
@@ -632,7 +644,8 @@ fn render_findings(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &View
             ]));
         }
     }
-    frame.render_widget(p.findings_scroll.paragraph(lines, area), area);
+    p.findings_scroll
+        .render(frame, lines, area, under, cx.theme.muted);
 }
 
 /// `✗ text`: a finding on one line, its marker in its severity's colour.
@@ -819,7 +832,13 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+fn render_detail(
+    p: &SendersPane,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    under: Under,
+    cx: &ViewCx<'_>,
+) {
     let w = area.width as usize;
     let rows = p.visible();
     let Some(r) = rows.get(p.selected) else {
@@ -1056,7 +1075,8 @@ fn render_detail(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
             }
         }
     }
-    frame.render_widget(p.detail_scroll.paragraph(lines, area), area);
+    p.detail_scroll
+        .render(frame, lines, area, under, cx.theme.muted);
 }
 
 fn file_facts(f: &Option<super::source::FileFacts>, what: &str) -> String {
@@ -1093,7 +1113,7 @@ fn entry_lines(
 
 /// The maps as read: entries of indexed maps, rules of regexp/pcre maps,
 /// user names of password maps (never a password: none is held).
-fn render_maps(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+fn render_maps(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, under: Under, cx: &ViewCx<'_>) {
     use super::source::MapContent;
     let w = area.width as usize;
     let Some(snap) = &p.relay else { return };
@@ -1185,7 +1205,8 @@ fn render_maps(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
             lines.push(Line::from(""));
         }
     }
-    frame.render_widget(p.maps_scroll.paragraph(lines, area), area);
+    p.maps_scroll
+        .render(frame, lines, area, under, cx.theme.muted);
 }
 
 /// A log line of the trace without what the panel already says: the date, the host and the
