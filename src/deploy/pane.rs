@@ -218,20 +218,31 @@ impl Target {
         }
     }
 
-    /// What the pane says of a status read that has not answered: the time of the status
-    /// kept first, so that a narrow line still says the screen is old.
-    pub fn slow_line(&self) -> Option<String> {
-        let after = self.slow?;
-        let why = format!(
-            "reading the work tree has not answered in {} s (a hung disk or network file system?)",
-            after.as_secs()
-        );
+    /// What the pane says of a status read that has not answered at `now`: the time of the
+    /// status kept first, so that a narrow line still says the screen is old, and its date
+    /// when it is not today's (a disk hung since last night: a time alone reads as today's).
+    pub fn slow_line(&self, now: DateTime<Local>) -> Option<String> {
+        let why = self.slow_reason()?;
         Some(match (&self.status, self.updated) {
-            (Some(Ok(_)), Some(u)) => {
+            (Some(Ok(_)), Some(u)) if u.date_naive() == now.date_naive() => {
                 format!("showing the status from {}: {why}", u.format("%H:%M:%S"))
+            }
+            (Some(Ok(_)), Some(u)) => {
+                let at = u.format("%Y-%m-%d %H:%M:%S");
+                format!("showing the status from {at}: {why}")
             }
             _ => why,
         })
+    }
+
+    /// Why the status is not read: a read that has not answered. The status bar says this
+    /// alone, next to the pane's age, which says how old the status kept is.
+    pub fn slow_reason(&self) -> Option<String> {
+        let after = self.slow?;
+        Some(format!(
+            "reading the work tree has not answered in {} s (a hung disk or network file system?)",
+            after.as_secs()
+        ))
     }
 
     fn say(&mut self, lines: Vec<(Tone, String)>) {
@@ -1526,7 +1537,7 @@ impl Pane for DeployPane {
 
     fn health(&self) -> SourceHealth {
         let problem = self.targets.iter().find_map(|t| match &t.status {
-            _ if t.slow.is_some() => t.slow_line().map(|l| format!("{}: {l}", t.cfg.name)),
+            _ if t.slow.is_some() => t.slow_reason().map(|l| format!("{}: {l}", t.cfg.name)),
             Some(Err(e)) => Some(format!("{}: {e}", t.cfg.name)),
             _ => t
                 .watch_problem

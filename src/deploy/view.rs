@@ -128,7 +128,7 @@ pub fn render(p: &DeployPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
     let block = pane_block(&truncate(&title, area.width.saturating_sub(4) as usize), cx);
     let s = match &t.status {
         None => {
-            let slow = t.slow_line();
+            let slow = t.slow_line(cx.now);
             let line = match &slow {
                 Some(l) => (l.as_str(), cx.theme.warn),
                 None => ("reading the checkout…", cx.theme.muted),
@@ -138,7 +138,7 @@ pub fn render(p: &DeployPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
         }
         Some(Err(e)) => {
             let path = t.cfg.path.display().to_string();
-            let slow = t.slow_line();
+            let slow = t.slow_line(cx.now);
             let mut lines = vec![(e.as_str(), cx.theme.error)];
             if let Some(l) = &slow {
                 lines.push((l.as_str(), cx.theme.warn));
@@ -457,7 +457,7 @@ fn state_parts(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> StateLi
         .iter()
         .map(|b| fit_line(busy_line(b, cx), w))
         .collect();
-    if let Some(l) = t.slow_line() {
+    if let Some(l) = t.slow_line(cx.now) {
         top.push(fit_line(vec![sp(l, cx.theme.warn)], w));
     }
     top.extend([head_line(s, cx, w), branch_line(s, cx, w)]);
@@ -934,6 +934,30 @@ mod tests {
             "{s}"
         );
         assert!(!s.contains("showing the status from"), "{s}");
+    }
+
+    /// A read hung since last night: the status kept is yesterday's, and says so; "from
+    /// 23:58:00" read as a time of today.
+    #[test]
+    fn a_status_kept_from_another_day_says_its_date() {
+        let mut p = pane();
+        p.targets[0].updated =
+            Some(testdata::now() - chrono::Duration::hours(12) - chrono::Duration::minutes(2));
+        p.targets[0].slow = Some(std::time::Duration::from_secs(60));
+        let s = text(&draw(&p, 120, 30, true));
+        assert!(
+            s.contains("showing the status from 2026-11-26 23:58:00: reading the work tree"),
+            "{s}"
+        );
+        // the status bar says why, beside the pane's age, with no time to misread
+        let h = p.health();
+        assert_eq!(
+            h.problem.as_deref(),
+            Some(
+                "www: reading the work tree has not answered in 60 s (a hung disk or network \
+                 file system?)"
+            )
+        );
     }
 
     #[test]
