@@ -1499,7 +1499,7 @@ fn the_rollback_confirm_says_each_fact_once() {
     let back = journal::rollback_target(&journal_of(&f)).unwrap().clone();
     let lines = confirm_of_kind(&f, &back.from, Kind::Rollback);
     let (four, five) = (&f.commits[3][..7], &f.commits[4][..7]);
-    let when = back.time.get(..16).unwrap().replace('T', " ");
+    let when = back.local_time();
     assert_eq!(
         lines,
         [

@@ -713,7 +713,7 @@ fn moved_by(repo: &Repository, git_dir: &Path, head: Oid) -> Option<String> {
             e.kind,
             e.user,
             e.host,
-            e.time.get(..16).unwrap_or(&e.time).replace('T', " ")
+            e.local_time()
         ));
     }
     let mover = status::head_mover(repo, head)?;

@@ -13,6 +13,7 @@ use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, FixedOffset, Local};
 use serde::{Deserialize, Serialize};
 
 use crate::deploy::error::DeployError;
@@ -57,6 +58,27 @@ pub struct JournalEntry {
 impl JournalEntry {
     pub fn ok(&self) -> bool {
         self.result.as_str() == "ok"
+    }
+
+    /// When, as the journal wrote it: RFC 3339 in the zone of whoever deployed.
+    pub fn at(&self) -> Option<DateTime<FixedOffset>> {
+        DateTime::parse_from_rfc3339(self.time.as_str()).ok()
+    }
+
+    /// When, in local time to the minute ("2026-11-27 11:30"), as the pane dates a commit: a
+    /// deploy from a machine in another zone read hours off beside the rest. A time that is not
+    /// RFC 3339 (a line written by hand) is shown as written, to the minute.
+    pub fn local_time(&self) -> String {
+        match self.at() {
+            Some(t) => t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string(),
+            None => self.time_as_written(),
+        }
+    }
+
+    /// The time as written, to the minute.
+    pub fn time_as_written(&self) -> String {
+        let t = self.time.as_str();
+        t.get(..16).unwrap_or(t).replace('T', " ")
     }
 }
 
@@ -196,7 +218,34 @@ pub fn nothing_to_roll_back(entries: &[JournalEntry]) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
     use proptest::prelude::*;
+
+    /// The rollback confirm, a refused deploy and the journal list say when in local time,
+    /// whatever zone the deploy was written in.
+    #[test]
+    fn an_entry_says_its_time_in_local_time() {
+        let mut e = JournalEntry::from(JournalRecord {
+            time: "2026-11-27T16:15:00+05:45".into(),
+            user: "dana".into(),
+            host: "laptop".into(),
+            kind: "deploy".into(),
+            from: String::new(),
+            to: String::new(),
+            result: "ok".into(),
+            hook: "none".into(),
+        });
+        let utc = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 27, 10, 30, 0)
+            .unwrap();
+        let local = utc
+            .with_timezone(&Local)
+            .format("%Y-%m-%d %H:%M")
+            .to_string();
+        assert_eq!(e.local_time(), local);
+        e.time = Clean::new("2026-11-27T10:30 by hand");
+        assert_eq!(e.local_time(), "2026-11-27 10:30");
+    }
 
     fn rec(from: &str, to: &str, result: &str) -> String {
         rec_kind("deploy", from, to, result)

@@ -979,7 +979,7 @@ fn undone_lines(status: Option<&RepoStatus>, p: &Preview) -> Vec<String> {
         "Undoes the deploy by {}@{}, {}",
         e.user,
         e.host,
-        e.time.get(..16).unwrap_or(&e.time).replace('T', " ")
+        e.local_time()
     )];
     if let Some(from) = p.from.as_ref().filter(|f| f.id.to_string() != e.to) {
         lines.push(format!(

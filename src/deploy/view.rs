@@ -16,6 +16,7 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use crate::app::pane::ViewCx;
+use crate::deploy::journal::JournalEntry;
 use crate::deploy::pane::{Busy, DeployPane, Lower, Target, Tone, human_bytes};
 use crate::deploy::status::{LogEntry, MovedOutside, RepoStatus, TakenBack};
 use crate::ui::widgets::{message, pane_block, truncate};
@@ -44,10 +45,10 @@ fn dated(now: DateTime<Local>, epoch: i64) -> String {
 /// A journal entry's time as the rest of the pane says one ("1h ago", a date when older than
 /// a month); a time the journal does not write as RFC 3339 (an entry written by hand) is
 /// shown as written, to the minute.
-fn journal_age(now: DateTime<Local>, time: &str) -> String {
-    match DateTime::parse_from_rfc3339(time) {
-        Ok(t) => ago(now, t.timestamp()),
-        Err(_) => time.get(..16).unwrap_or(time).replace('T', " "),
+fn journal_age(now: DateTime<Local>, j: &JournalEntry) -> String {
+    match j.at() {
+        Some(t) => ago(now, t.timestamp()),
+        None => j.time_as_written(),
     }
 }
 
@@ -550,12 +551,7 @@ fn summary_lines(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> Vec<L
                 sp(format!("{} ", j.kind), cx.theme.text),
                 sp(j.result.to_string(), st),
                 sp(
-                    format!(
-                        " by {}@{}, {}",
-                        j.user,
-                        j.host,
-                        journal_age(cx.now, j.time.as_str())
-                    ),
+                    format!(" by {}@{}, {}", j.user, j.host, journal_age(cx.now, j)),
                     cx.theme.muted,
                 ),
             ],
@@ -779,10 +775,7 @@ fn zoomed(
                 let short = |x: &str| x.get(..7).unwrap_or(x).to_string();
                 lines.push(fit_line(
                     vec![
-                        sp(
-                            format!("{} ", j.time.get(..16).unwrap_or(&j.time)),
-                            cx.theme.muted,
-                        ),
+                        sp(format!("{} ", j.local_time()), cx.theme.muted),
                         sp(format!("{}@{} ", j.user, j.host), cx.theme.text),
                         sp(
                             format!("{} {}→{} ", j.kind, short(&j.from), short(&j.to)),
@@ -1356,6 +1349,29 @@ mod tests {
             "{}",
             last(&p, 80)
         );
+    }
+
+    /// The zoomed journal dates each deploy in local time, as the pane dates a commit: the
+    /// journal writes the zone of whoever deployed (here a machine at +05:45), and its own
+    /// clock read hours off beside the rest.
+    #[test]
+    fn the_journal_list_says_local_time() {
+        let mut p = pane();
+        let at = testdata::now() - chrono::Duration::minutes(90);
+        let elsewhere = chrono::FixedOffset::east_opt(5 * 3600 + 45 * 60).unwrap();
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.journal.last_mut().unwrap().time =
+                Clean::new(&at.with_timezone(&elsewhere).to_rfc3339());
+        }
+        let s = text(&draw(&p, 80, 24, true));
+        let local = format!("│{} root@web1 deploy", at.format("%Y-%m-%d %H:%M"));
+        assert!(s.contains(&local), "{local} in\n{s}");
+        // an entry written by hand is shown as written
+        if let Some(Ok(s)) = &mut p.targets[0].status {
+            s.journal.last_mut().unwrap().time = Clean::new("yesterday noon");
+        }
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(s.contains("│yesterday noon root@web1 deploy"), "{s}");
     }
 
     #[test]
