@@ -65,21 +65,30 @@ impl JournalEntry {
         DateTime::parse_from_rfc3339(self.time.as_str()).ok()
     }
 
-    /// When, in local time to the minute ("2026-11-27 11:30"), as the pane dates a commit: a
-    /// deploy from a machine in another zone read hours off beside the rest. A time that is not
-    /// RFC 3339 (a line written by hand) is shown as written, to the minute.
+    /// When, in local time to the minute: see [`local_time`].
     pub fn local_time(&self) -> String {
-        match self.at() {
-            Some(t) => t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string(),
-            None => self.time_as_written(),
-        }
+        local_time(&self.time)
     }
 
     /// The time as written, to the minute.
     pub fn time_as_written(&self) -> String {
-        let t = self.time.as_str();
-        t.get(..16).unwrap_or(t).replace('T', " ")
+        as_written(&self.time)
     }
+}
+
+/// A journal time in local time to the minute ("2026-11-27 11:30"), as the pane dates a
+/// commit: the journal writes RFC 3339 in the zone of whoever deployed, and a deploy from a
+/// machine in another zone read hours off beside the rest. A time that is not RFC 3339 (a line
+/// written by hand) is shown as written, to the minute.
+pub fn local_time(time: &str) -> String {
+    match DateTime::parse_from_rfc3339(time) {
+        Ok(t) => t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string(),
+        Err(_) => as_written(time),
+    }
+}
+
+fn as_written(time: &str) -> String {
+    time.get(..16).unwrap_or(time).replace('T', " ")
 }
 
 fn hex_or_empty(s: &str) -> String {
@@ -243,6 +252,17 @@ mod tests {
             .format("%Y-%m-%d %H:%M")
             .to_string();
         assert_eq!(e.local_time(), local);
+        // the commit detail's "rolled back by ..." too
+        let back = crate::deploy::status::TakenBack::Journal {
+            kind: Clean::new("rollback"),
+            user: e.user.clone(),
+            host: e.host.clone(),
+            time: e.time.clone(),
+        };
+        assert_eq!(
+            back.describe(),
+            format!("rolled back by dana@laptop, {local}")
+        );
         e.time = Clean::new("2026-11-27T10:30 by hand");
         assert_eq!(e.local_time(), "2026-11-27 10:30");
     }

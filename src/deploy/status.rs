@@ -126,7 +126,7 @@ impl TakenBack {
                 host,
                 time,
             } => {
-                let when = time.get(..16).unwrap_or(time.as_str()).replace('T', " ");
+                let when = crate::deploy::journal::local_time(time);
                 if kind.as_str() == "rollback" {
                     format!("rolled back by {user}@{host}, {when}")
                 } else {
