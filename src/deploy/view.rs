@@ -991,8 +991,10 @@ mod tests {
         assert!(s.contains("↓1 to deploy (1 rolled back)"), "{s}");
         p.targets[0].detail = true;
         let s = text(&draw(&p, 80, 24, true));
+        // in local time, whatever the zone the tests run in
+        let when = crate::deploy::journal::local_time("2026-11-27T11:00:00+00:00");
         assert!(
-            s.contains("state   rolled back by dana@web1, 2026-11-27 11:00"),
+            s.contains(&format!("state   rolled back by dana@web1, {when}")),
             "{s}"
         );
     }
