@@ -170,6 +170,18 @@ impl Clean {
         Clean(escape_capped(s, max_chars).into())
     }
 
+    /// Text put together from [`Clean`] pieces and opsdeck's own words (a `format!` of clean
+    /// fields, an error's sentence whose outside parts were escaped where it was made), kept as
+    /// it is: sanitizing it again would show each backslash of its escapes doubled. A character
+    /// that would act on the terminal cannot be in clean text; should one be there (raw text
+    /// joined by mistake), the whole is escaped, so it is never drawn as it came.
+    pub fn joined(s: String) -> Clean {
+        if s.chars().any(is_unsafe_char) {
+            return Clean::new(&s);
+        }
+        Clean(s.into())
+    }
+
     /// Sanitize bytes that may not be UTF-8.
     pub fn from_bytes(b: &[u8]) -> Clean {
         Clean(sanitize_bytes(b).into())
@@ -239,6 +251,24 @@ impl AsRef<str> for Clean {
     }
 }
 
+impl PartialEq<str> for Clean {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Clean {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Clean {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
 impl From<&str> for Clean {
     fn from(s: &str) -> Clean {
         Clean::new(s)
@@ -301,6 +331,17 @@ mod tests {
         // and cut as it is
         assert_eq!(cut_clean(c.as_str(), 10), "reason: a\\…[+8 chars]");
         assert_eq!(c.clone().cut(100), c);
+    }
+
+    #[test]
+    fn text_joined_from_clean_pieces_is_not_escaped_again() {
+        let reason = Clean::new("454 \u{1b}[2J\\e[31m");
+        let joined = Clean::joined(format!("deferred again: {reason}"));
+        assert_eq!(joined.as_str(), "deferred again: 454 \\e[2J\\\\e[31m");
+        // raw text joined by mistake still never reaches the terminal as it came
+        let raw = Clean::joined("deferred again: \u{1b}[2J \\e".to_string());
+        assert_eq!(raw.as_str(), "deferred again: \\e[2J \\\\e");
+        assert_eq!(Clean::joined("a\tb".into()).as_str(), "a       b");
     }
 
     #[test]

@@ -65,7 +65,7 @@ fn fetch_over_ssh_with_a_key_file() {
     assert!(
         sum.updated
             .iter()
-            .any(|(r, _)| r.to_string() == "refs/remotes/origin/main"),
+            .any(|(r, _)| *r == "refs/remotes/origin/main"),
         "{:?}",
         sum.updated
     );

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 
 use crate::app::pane::PaneId;
 use crate::config::Config;
+use crate::sanitize::Clean;
 
 /// A request from an update.
 #[derive(Debug)]
@@ -25,13 +26,25 @@ pub enum Effect {
     Confirm(Confirm),
     /// Ask the user for a line of text; the answer goes to the pane's `on_prompt`.
     Prompt(Prompt),
-    /// A short message in the status bar.
-    Notice(String),
+    /// A short message in the status bar. It is [`Clean`]: outside text in it was escaped once,
+    /// where the notice was put together, and the status bar draws it as it is (escaping it
+    /// again would show each backslash of an escape doubled). [`Effect::notice`] makes one
+    /// from text that is not clean yet.
+    Notice(Clean),
     Queue(crate::mail::queue::QueueEffect),
     Log(crate::mail::log::LogEffect),
     Senders(crate::mail::senders::SendersEffect),
     Deploy(crate::deploy::DeployEffect),
     Probe(crate::probe::ProbeEffect),
+}
+
+impl Effect {
+    /// A notice from opsdeck's own words and raw outside text (a command's stderr, a git
+    /// message), escaped here, once. Text that holds a [`Clean`] is joined with
+    /// [`Clean::push_clean`] and given to [`Effect::Notice`] as it is.
+    pub fn notice(text: impl AsRef<str>) -> Effect {
+        Effect::Notice(Clean::new(text.as_ref()))
+    }
 }
 
 /// Cross-pane links.

@@ -29,7 +29,7 @@ use crate::mail::log::FailuresPane;
 use crate::mail::queue::QueuePane;
 use crate::mail::senders::SendersPane;
 use crate::probe::ProbePane;
-use crate::sanitize::sanitize_capped;
+use crate::sanitize::{Clean, sanitize_capped};
 
 /// How many seconds (ticks) a notice stays in the status bar. It takes the place of the
 /// sources' ages there, and the next key clears it; on a monitor no key comes.
@@ -183,7 +183,7 @@ fn pane_key<P: Pane>(
         && !zoomed
         && let Some(b) = keymap::write_binding(p.bindings(), key.code, key.modifiers)
     {
-        return Some(vec![Effect::Notice(format!(
+        return Some(vec![Effect::notice(format!(
             "open the pane first (Enter): {} ({}) acts on what the tile does not show",
             keymap::keys_label(b),
             b.help
@@ -195,7 +195,7 @@ fn pane_key<P: Pane>(
                 .bindings()
                 .iter()
                 .find(|b| b.keys.iter().any(|k| k.matches(key.code, key.modifiers)))?;
-            Some(vec![Effect::Notice(format!(
+            Some(vec![Effect::notice(format!(
                 "open the pane first (Enter): {} ({}) acts on what the tile does not show",
                 keymap::keys_label(b),
                 b.help
@@ -204,7 +204,7 @@ fn pane_key<P: Pane>(
         Some(action) => Some(p.on_action(action, cx)),
         None if !may_write => {
             let b = keymap::write_binding(p.bindings(), key.code, key.modifiers)?;
-            Some(vec![Effect::Notice(format!(
+            Some(vec![Effect::notice(format!(
                 "read-only: {} ({}) would change the host",
                 keymap::keys_label(b),
                 b.help
@@ -497,7 +497,7 @@ impl App {
                 // Only a deliberate 'y' confirms: never Enter or Esc debris.
                 KeyCode::Char('y') | KeyCode::Char('Y') if !ctrl => c.then,
                 KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
-                    self.say(format!("cancelled: {}", c.title));
+                    self.say(Clean::joined(format!("cancelled: {}", c.title)));
                     Vec::new()
                 }
                 _ => {
@@ -561,7 +561,7 @@ impl App {
                 with_pane!(self, pane, |p, _cx| p.set_filter(&t));
             }
             Some(Overlay::Confirm(_)) => {}
-            _ => self.say("paste ignored: a paste is never read as keys".to_string()),
+            _ => self.say("paste ignored: a paste is never read as keys".into()),
         }
     }
 
@@ -617,13 +617,23 @@ impl App {
                 Jump::LogHistory(id) => format!("no log history for {id}"),
                 Jump::Sender(s) => format!("sender {s} not known"),
             };
-            self.say(what);
+            // the id and the address came from clean fields of the log and the queue
+            self.say(Clean::joined(what));
         }
     }
 
+    /// Effects as a pane's update returns them, settled as [`Self::update`] settles them (for a
+    /// pane's tests that follow their notice to the status bar).
+    #[cfg(test)]
+    pub(crate) fn settle_effects(&mut self, effects: Vec<Effect>) -> Outcome {
+        let mut out = Outcome::default();
+        self.settle(effects, &mut out);
+        out
+    }
+
     /// Show a notice in the status bar (in place of the sources' ages) for a while.
-    fn say(&mut self, text: String) {
-        self.notice = Some(sanitize_capped(&text, 200));
+    fn say(&mut self, text: Clean) {
+        self.notice = Some(text.cut(200).into_string());
         self.notice_ticks = 0;
     }
 }

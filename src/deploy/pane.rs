@@ -312,14 +312,14 @@ impl DeployPane {
 
     /// Ok when nothing runs on the current target; else the notice that
     /// turns a new action away.
-    fn idle(&self) -> Result<(), String> {
+    fn idle(&self) -> Result<(), Clean> {
         match self.target().and_then(|t| t.busy.as_ref()) {
             None => Ok(()),
             Some(Busy::Fetching { .. }) => Err("a fetch is running (x cancels it)".into()),
             Some(Busy::Previewing(_)) => Err("a preview is being prepared".into()),
-            Some(b @ (Busy::Deploying { .. } | Busy::RunningHook(_))) => {
-                Err(format!("{} wait until it ends", b.describe()))
-            }
+            Some(b @ (Busy::Deploying { .. } | Busy::RunningHook(_))) => Err(Clean::joined(
+                format!("{} wait until it ends", b.describe()),
+            )),
         }
     }
 
@@ -533,12 +533,16 @@ impl DeployPane {
                 } else {
                     format!(", but {} FAILED", failed.join(", "))
                 };
-                let mut fx = vec![Effect::Notice(format!(
-                    "{}: {} {} done{but}",
+                // the target's name is the configuration's, escaped here; the hooks' names and
+                // ends are clean already
+                let mut done = Clean::new(&format!(
+                    "{}: {} {} done",
                     t.cfg.name,
                     o.kind.word(),
                     short_id(o.to)
-                ))];
+                ));
+                done.push_clean(&Clean::joined(but));
+                let mut fx = vec![Effect::Notice(done)];
                 if t.cfg.probe_after {
                     fx.push(Effect::Probe(crate::probe::ProbeEffect::RunAll));
                 }
@@ -1096,7 +1100,7 @@ impl Pane for DeployPane {
             && cx.access.is_some()
             && let Some(no) = self.target().and_then(|t| t.refusal.clone())
         {
-            return vec![Effect::Notice(no)];
+            return vec![Effect::notice(no)];
         }
         match action {
             // another read would only wait behind the one that hangs
@@ -1159,11 +1163,11 @@ impl Pane for DeployPane {
                     },
                 ) = self.target()
                 {
-                    return vec![Effect::Notice(format!(
+                    return vec![Effect::Notice(Clean::joined(format!(
                         "{} it cannot be cancelled; its hooks stop after {}s",
                         b.describe(),
                         t.cfg.hook_timeout_secs
-                    ))];
+                    )))];
                 }
                 vec![Effect::Notice("no fetch is running".into())]
             }
@@ -1176,15 +1180,18 @@ impl Pane for DeployPane {
                         let spec = e.commit.id.to_string();
                         self.preview(spec, Kind::Deploy)
                     }
-                    None => vec![Effect::Notice(match self.target().map(|t| &t.status) {
-                        Some(Some(Err(e))) => {
-                            format!("no commit to deploy: the checkout could not be read: {e}")
-                        }
-                        Some(None) => {
-                            "no commit to deploy yet: the checkout is still being read".into()
-                        }
-                        _ => "no commit selected".into(),
-                    })],
+                    // the checkout's error is clean already
+                    None => vec![Effect::Notice(Clean::joined(
+                        match self.target().map(|t| &t.status) {
+                            Some(Some(Err(e))) => {
+                                format!("no commit to deploy: the checkout could not be read: {e}")
+                            }
+                            Some(None) => {
+                                "no commit to deploy yet: the checkout is still being read".into()
+                            }
+                            _ => "no commit selected".into(),
+                        },
+                    ))],
                 }
             }
             DeployAction::CheckoutTyped => {

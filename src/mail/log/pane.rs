@@ -18,6 +18,7 @@ use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, SourceHealth, ViewCx
 use crate::config::Config;
 use crate::find::Needle;
 use crate::mail::queue::QueueEffect;
+use crate::sanitize::Clean;
 use crate::ui::widgets::Scroll;
 
 /// How the Senders pane names the null sender (`<>`), whose row holds the bounce notices' route
@@ -450,7 +451,9 @@ impl Pane for FailuresPane {
                         if queued {
                             effects.push(Effect::Jump(Jump::QueueEntry(id.as_str().to_string())));
                         } else {
-                            effects.push(Effect::Notice(format!("{id} is no longer in the queue")));
+                            effects.push(Effect::Notice(Clean::joined(format!(
+                                "{id} is no longer in the queue"
+                            ))));
                         }
                     }
                     None => effects.push(Effect::Notice("no queue id for this row".into())),
@@ -467,8 +470,8 @@ impl Pane for FailuresPane {
                     log.message(d.queue_id.as_ref()?)?.from.clone()
                 });
                 match from {
-                    Some(f) if refused.is_some() => effects.push(Effect::Notice(format!(
-                        "{f} was refused at reception: not a sender of this host's mail"
+                    Some(f) if refused.is_some() => effects.push(Effect::Notice(Clean::joined(
+                        format!("{f} was refused at reception: not a sender of this host's mail"),
                     ))),
                     Some(f) if !f.is_empty() => {
                         effects.push(Effect::Jump(Jump::Sender(f.as_str().to_string())))

@@ -352,7 +352,7 @@ impl QueuePane {
 
     /// Keep an action's result on the pane, with the time it came: it stays
     /// until the next one, and the queue under it moves on.
-    fn keep_notice(&mut self, ok: bool, text: &str, now: DateTime<Local>) {
+    fn keep_notice(&mut self, ok: bool, text: &Clean, now: DateTime<Local>) {
         self.notice = Some((ok, format!("{} {text}", now.format("%H:%M"))));
     }
 
@@ -466,21 +466,21 @@ impl QueuePane {
             )];
         };
         if self.mode != Mode::Table {
-            return vec![Effect::Notice(format!(
+            return vec![Effect::notice(format!(
                 "{}: switch to the table (v) to pick messages",
                 op.verb()
             ))];
         }
         let targets = self.targets();
         if targets.is_empty() {
-            return vec![Effect::Notice(match &self.detail {
+            return vec![Effect::Notice(Clean::joined(match &self.detail {
                 Some(d) if self.tags.is_empty() => format!(
                     "{}: {} is no longer in the queue (delivered, deleted or requeued)",
                     op.verb(),
                     d.id
                 ),
                 _ => format!("{}: no message selected", op.verb()),
-            })];
+            }))];
         }
         // Messages the operation cannot act on (release of mail not on
         // hold, hold of held mail, deliver now of held mail) are left out
@@ -488,7 +488,7 @@ impl QueuePane {
         let (targets, left_out): (Vec<_>, Vec<_>) =
             targets.into_iter().partition(|t| op.applies_to(t.2));
         if targets.is_empty() {
-            return vec![Effect::Notice(refusal(op, &left_out))];
+            return vec![Effect::Notice(Clean::joined(refusal(op, &left_out)))];
         }
         if op == QueueOp::Expire {
             for inst in targets.iter().map(|t| t.0).collect::<BTreeSet<_>>() {
@@ -496,18 +496,18 @@ impl QueuePane {
                 match &st.version {
                     Some(Ok(v)) if v.has_force_expire() => {}
                     Some(Ok(v)) => {
-                        return vec![Effect::Notice(
+                        return vec![Effect::Notice(Clean::joined(
                             QueueError::Unsupported {
                                 action: "force-expire (postsuper -e)".into(),
                                 version: v.text.to_string(),
                             }
                             .to_string(),
-                        )];
+                        ))];
                     }
                     Some(Err(e)) => {
-                        return vec![Effect::Notice(format!(
+                        return vec![Effect::Notice(Clean::joined(format!(
                             "force-expire: Postfix version unknown, so not offered: {e}"
-                        ))];
+                        )))];
                     }
                     None if self.demo => {}
                     None => {
@@ -907,7 +907,8 @@ impl QueuePane {
             d.gone = Some(what.clone());
         }
         self.tried = None;
-        let text = format!("deliver now: {what}");
+        // the relay and the reason are the log's clean fields: escaped once, where they were read
+        let text = Clean::joined(format!("deliver now: {what}"));
         self.keep_notice(ok, &text, now);
         vec![Effect::Notice(text)]
     }
@@ -970,7 +971,7 @@ impl QueuePane {
         {
             d.gone = Some(why.clone());
         }
-        let text = format!("requeue: {why}");
+        let text = Clean::joined(format!("requeue: {why}"));
         self.keep_notice(false, &text, now);
         vec![Effect::Notice(text)]
     }
@@ -1015,6 +1016,7 @@ impl QueuePane {
                 }));
             }
         }
+        let text = Clean::joined(text);
         self.keep_notice(true, &text, now);
         effects.insert(0, Effect::Notice(text));
         effects
@@ -1321,7 +1323,7 @@ impl QueuePane {
                         self.tags.insert((s.instance, e.id.clone()));
                     }
                 }
-                vec![Effect::Notice(format!("{} messages tagged", self.tagged()))]
+                vec![Effect::notice(format!("{} messages tagged", self.tagged()))]
             }
             QueueAction::ClearTags => {
                 self.tags.clear();
@@ -1475,20 +1477,26 @@ impl QueuePane {
                     Ok(o) => {
                         self.tags.retain(|(i, _)| *i != instance);
                         self.tags_unlisted.retain(|(i, _)| *i != instance);
-                        let s = match &one {
-                            Some(id) => format!("{pre}{}", o.summary_of_one(id)),
-                            None => format!("{pre}{}", o.summary()),
-                        };
+                        // the instance's name is the configuration's, escaped here; the summary
+                        // joins the command's clean lines
+                        let mut s = Clean::new(&pre);
+                        s.push_clean(&Clean::joined(match &one {
+                            Some(id) => o.summary_of_one(id),
+                            None => o.summary(),
+                        }));
                         // green only when every message asked for was done
                         let all = o.done.is_some_and(|n| n as usize == o.asked);
                         self.keep_notice(all, &s, cx.now);
                         s
                     }
                     // the demo's refusal is what its dialog said: no error, nothing to keep
-                    Err(e @ QueueError::Demo { .. }) => e.to_string(),
+                    Err(e @ QueueError::Demo { .. }) => Clean::joined(e.to_string()),
                     Err(e) => {
                         self.errors += 1;
-                        let s = format!("{pre}{e}");
+                        // an error's sentence is clean: its outside parts were escaped where
+                        // the command's output was read
+                        let mut s = Clean::new(&pre);
+                        s.push_clean(&Clean::joined(e.to_string()));
                         self.keep_notice(false, &s, cx.now);
                         s
                     }
@@ -1510,15 +1518,17 @@ impl QueuePane {
                     .unwrap_or_default();
                 let text = match result {
                     Ok(_) => {
-                        let s = format!("flush ({name}): Postfix is retrying the deferred mail");
+                        let s = Clean::new(&format!(
+                            "flush ({name}): Postfix is retrying the deferred mail"
+                        ));
                         self.keep_notice(true, &s, cx.now);
                         s
                     }
                     // the demo's refusal is what its dialog said: no error, nothing to keep
-                    Err(e @ QueueError::Demo { .. }) => e.to_string(),
+                    Err(e @ QueueError::Demo { .. }) => Clean::joined(e.to_string()),
                     Err(e) => {
                         self.errors += 1;
-                        let s = e.to_string();
+                        let s = Clean::joined(e.to_string());
                         self.keep_notice(false, &s, cx.now);
                         s
                     }
@@ -2553,6 +2563,46 @@ mod tests {
             matches!(&out[..], [Effect::Notice(n)] if n == "deliver now: the mail log read has no attempt of 4889DC8909 in the 2 minutes since; it is still in the deferred queue"),
             "{out:?}"
         );
+    }
+
+    /// A relay's reply holding an ESC byte and the two characters `\e` is escaped once, where
+    /// the log was read: the deliver-now notice the pane keeps and the one in the status bar
+    /// read the same, `\e` for the byte and `\\e` for the characters.
+    #[test]
+    fn a_reply_with_an_escape_reads_the_same_in_the_pane_and_the_status_bar() {
+        let mut fx = Fx::new(&fixture());
+        delivered_now(&mut fx);
+        logged(
+            &mut fx,
+            2,
+            &["postfix/smtp[2001]: 4889DC8909: to=<ann@gmail.com>, \
+               relay=127.0.0.1[127.0.0.1]:25, delay=7302, delays=7301/0/0.2/0.1, dsn=4.0.0, \
+               status=deferred (host 127.0.0.1[127.0.0.1] said: 454 \u{1b}[2J\\e[31m)"],
+        );
+        let out = listed_at(&mut fx, &fixture(), 3);
+        let t = (now() + chrono::Duration::seconds(2)).format("%H:%M:%S");
+        let want = format!(
+            "deliver now: 4889DC8909 was tried at {t} and deferred again: host \
+             127.0.0.1[127.0.0.1] said: 454 \\e[2J\\\\e[31m"
+        );
+        let [Effect::Notice(n)] = &out[..] else {
+            panic!("{out:?}")
+        };
+        assert_eq!(*n, want);
+        // the pane keeps it after the time of day
+        let kept = fx.pane.notice.clone().map(|(_, k)| k);
+        assert_eq!(kept, Some(format!("{} {want}", now().format("%H:%M"))));
+        let s = fx.draw(80, 24, true);
+        assert!(s.contains(r"454 \e[2J\\e[31m"), "{s}");
+        // and the status bar shows it as it came, not escaped again
+        let mut app = crate::app::App::new(
+            &Config::default(),
+            crate::access::Mode::Interactive,
+            now(),
+            "web1".into(),
+        );
+        app.settle_effects(out);
+        assert_eq!(app.notice.as_deref(), Some(want.as_str()));
     }
 
     #[test]

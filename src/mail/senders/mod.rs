@@ -883,10 +883,10 @@ impl Pane for SendersPane {
         match purpose {
             P_TEST_FROM => {
                 if !actions::valid_address(&text) {
-                    return vec![Effect::Notice(format!(
+                    return vec![Effect::Notice(Clean::joined(format!(
                         "not an address: {}",
                         Clean::capped(&text, 60)
-                    ))];
+                    )))];
                 }
                 self.pending_from = Some(text);
                 let to = self.config.test_recipient.clone().unwrap_or_default();
@@ -897,10 +897,10 @@ impl Pane for SendersPane {
                     return Vec::new();
                 };
                 if !actions::valid_address(&text) {
-                    return vec![Effect::Notice(format!(
+                    return vec![Effect::Notice(Clean::joined(format!(
                         "not an address: {}",
                         Clean::capped(&text, 60)
-                    ))];
+                    )))];
                 }
                 let mut lines = vec![
                     format!("From: {}", Clean::new(&from)),
@@ -957,10 +957,10 @@ impl Pane for SendersPane {
                     || (!is_domain && !actions::valid_address(&text))
                     || text.contains(char::is_whitespace)
                 {
-                    return vec![Effect::Notice(format!(
+                    return vec![Effect::Notice(Clean::joined(format!(
                         "not an address or domain: {}",
                         Clean::capped(&text, 60)
-                    ))];
+                    )))];
                 }
                 let what = if is_domain {
                     "SES will list DKIM records to publish in DNS; the domain is pending until they are seen"
@@ -986,10 +986,10 @@ impl Pane for SendersPane {
             }
             P_ROUTE_SENDER => {
                 if text.is_empty() || text.contains(char::is_whitespace) || !text.contains('@') {
-                    return vec![Effect::Notice(format!(
+                    return vec![Effect::Notice(Clean::joined(format!(
                         "not an address or @domain: {}",
                         Clean::capped(&text, 60)
-                    ))];
+                    )))];
                 }
                 if text.ends_with('@') {
                     return vec![Effect::Notice(actions::USER_AT_NEVER_LOOKED_UP.into())];
@@ -998,11 +998,11 @@ impl Pane for SendersPane {
                     // The prompt starts from the sender as shown, where a hidden or control
                     // character is written as an escape (`\u{200b}`): as a map key it would be
                     // those letters, and never match the address Postfix looks up.
-                    return vec![Effect::Notice(format!(
+                    return vec![Effect::Notice(Clean::joined(format!(
                         "{}: a \\ here is an escape shown for a hidden or control character, \
                          not part of the address; add this route to the map by hand",
                         Clean::capped(&text, 60)
-                    ))];
+                    )))];
                 }
                 self.pending_route_sender = Some(text);
                 vec![Self::prompt(
@@ -1019,10 +1019,10 @@ impl Pane for SendersPane {
                     return Vec::new();
                 };
                 if postconf::Relay::parse(&text).is_none() {
-                    return vec![Effect::Notice(format!(
+                    return vec![Effect::Notice(Clean::joined(format!(
                         "not [host]:port: {}",
                         Clean::capped(&text, 60)
-                    ))];
+                    )))];
                 }
                 let then = match (map.kind == maps::MapKind::Texthash, self.demo) {
                     (_, true) => format!(
@@ -1172,11 +1172,11 @@ impl Pane for SendersPane {
             }
             SendersEvent::IdentityCreated { identity, result } => {
                 let ok = result.is_ok();
-                out.push(Effect::Notice(match &result {
+                out.push(Effect::Notice(Clean::joined(match &result {
                     Ok(true) => format!("{identity}: created, already verified"),
                     Ok(false) => format!("{identity}: created, pending until verified"),
                     Err(e) => format!("{identity}: {e}"),
-                }));
+                })));
                 // an address gets a row of its own, so its state can be watched
                 if ok && identity.contains('@') {
                     let a = identity.to_ascii_lowercase();
@@ -1197,7 +1197,7 @@ impl Pane for SendersPane {
                     out.push(Effect::Notice(
                         self.route
                             .as_ref()
-                            .map(|r| r.outcome.to_string())
+                            .map(|r| r.outcome.clone())
                             .unwrap_or_default(),
                     ));
                 }
@@ -1380,10 +1380,10 @@ impl SendersPane {
                 logscan::TraceStatus::Deferred { .. } => "deferred",
                 _ => "left the queue",
             };
-            Effect::Notice(format!(
+            Effect::Notice(Clean::joined(format!(
                 "test mail {} from {}: {word}",
                 tr.queue_id, tr.from
-            ))
+            )))
         });
         t.trace = Some(tr);
         notice.into_iter().collect()
