@@ -245,11 +245,10 @@ impl Target {
         ))
     }
 
-    fn say(&mut self, lines: Vec<(Tone, String)>) {
-        self.last = lines
-            .into_iter()
-            .map(|(t, s)| (t, Clean::new(&s)))
-            .collect();
+    /// The last action's lines, each clean where it was put together: outside text in them
+    /// (a hook's output, a file name, a git message) is escaped once, and not again here.
+    fn say(&mut self, lines: Vec<(Tone, Clean)>) {
+        self.last = lines;
     }
 }
 
@@ -349,7 +348,7 @@ impl DeployPane {
         };
         let word = p.kind.word();
         if let Some(state) = p.state {
-            t.say(vec![
+            t.say(escaped(vec![
                 (
                     Tone::Error,
                     format!(
@@ -361,7 +360,7 @@ impl DeployPane {
                     Tone::Muted,
                     "Finish or abort it with git first; nothing was changed.".into(),
                 ),
-            ]);
+            ]));
             return Vec::new();
         }
         if let Some(l) = &p.lock
@@ -370,7 +369,7 @@ impl DeployPane {
             t.say(vec![
                 (
                     Tone::Error,
-                    format!("Refused: deploy lock held by {}.", l.holder()),
+                    Clean::joined(format!("Refused: deploy lock held by {}.", l.holder())),
                 ),
                 (
                     Tone::Muted,
@@ -383,16 +382,16 @@ impl DeployPane {
             let n = p.ignored_conflicts.len();
             let mut say = vec![(
                 Tone::Error,
-                format!(
+                Clean::new(&format!(
                     "Refused (dry run): {} tracks {n} file(s) that are ignored here and would be overwritten:",
                     p.to.short
-                ),
+                )),
             )];
             say.extend(
                 p.ignored_conflicts
                     .iter()
                     .take(8)
-                    .map(|c| (Tone::Warn, format!("  {c}"))),
+                    .map(|c| (Tone::Warn, Clean::joined(format!("  {c}")))),
             );
             say.push((
                 Tone::Muted,
@@ -405,7 +404,7 @@ impl DeployPane {
         if p.from.as_ref().map(|f| f.id) == Some(p.to.id) {
             t.say(vec![(
                 Tone::Muted,
-                format!("{} is already deployed.", p.to.short),
+                Clean::new(&format!("{} is already deployed.", p.to.short)),
             )]);
             return Vec::new();
         }
@@ -447,13 +446,15 @@ impl DeployPane {
             let n = p.conflicts.len();
             let mut say = vec![(
                 Tone::Error,
-                format!("Refused (dry run): {n} local file(s) would be overwritten:"),
+                Clean::new(&format!(
+                    "Refused (dry run): {n} local file(s) would be overwritten:"
+                )),
             )];
             say.extend(
                 p.conflicts
                     .iter()
                     .take(8)
-                    .map(|c| (Tone::Warn, format!("  {c}"))),
+                    .map(|c| (Tone::Warn, Clean::joined(format!("  {c}")))),
             );
             say.push((Tone::Muted, "Nothing was changed.".into()));
             t.say(say);
@@ -485,37 +486,47 @@ impl DeployPane {
             Ok(o) => {
                 let mut say = vec![(
                     Tone::Ok,
-                    format!(
+                    Clean::new(&format!(
                         "{} done: {} -> {}",
                         capital(o.kind.word()),
                         o.from.map(short_id).unwrap_or_else(|| "(nothing)".into()),
                         short_id(o.to)
-                    ),
+                    )),
                 )];
                 // Two short lines: the last action is cut at the width, never wrapped.
                 if let Some((id, _)) = &o.stash {
                     say.push((
                         Tone::Warn,
-                        format!(
+                        Clean::joined(format!(
                             "Stashed, not restored (stash@{{0}} {}): {}",
                             short_id(*id),
                             names(&o.stashed, 3)
-                        ),
+                        )),
                     ));
                     say.push((
                         Tone::Muted,
-                        format!("git stash pop in {} brings it back", t.cfg.path.display()),
+                        Clean::new(&format!(
+                            "git stash pop in {} brings it back",
+                            t.cfg.path.display()
+                        )),
                     ));
                     if !o.stash_may_conflict.is_empty() {
                         say.push((
                             Tone::Warn,
-                            pop_may_conflict(o.to, &o.stash_may_conflict, &o.stashed),
+                            Clean::joined(pop_may_conflict(
+                                o.to,
+                                &o.stash_may_conflict,
+                                &o.stashed,
+                            )),
                         ));
                     }
                 }
                 say.extend(hook_lines(&o.hooks));
                 if let Some(p) = &o.journal_problem {
-                    say.push((Tone::Warn, format!("journal not written: {p}")));
+                    say.push((
+                        Tone::Warn,
+                        Clean::joined(format!("journal not written: {p}")),
+                    ));
                 }
                 t.say(say);
                 t.selected = 0;
@@ -556,7 +567,9 @@ impl DeployPane {
             }) if access.is_some() => {
                 t.say(vec![(
                     Tone::Warn,
-                    format!("Deploy lock held by {holder}: that process is gone."),
+                    Clean::new(&format!(
+                        "Deploy lock held by {holder}: that process is gone."
+                    )),
                 )]);
                 let Some(access) = access else {
                     return Vec::new();
@@ -601,42 +614,48 @@ impl DeployPane {
                 let mut say = vec![
                     (
                         Tone::Error,
-                        format!(
+                        Clean::new(&format!(
                             "{} stopped part-way: {message}",
                             capital(request.kind.word())
-                        ),
+                        )),
                     ),
                     (
                         Tone::Warn,
-                        format!(
+                        Clean::joined(format!(
                             "HEAD is still {from}, but {written_total} file(s) are already {to}'s: {}",
                             names(&written, 4)
-                        ),
+                        )),
                     ),
                     (
                         Tone::Muted,
-                        format!(
+                        Clean::new(&format!(
                             "Fix the cause and {again} again (the files written are not in the way)."
-                        ),
+                        )),
                     ),
                 ];
                 if let Some(stash) = stash {
                     // two short lines: the docroot's path would push the rest past the width
                     say.push((
                         Tone::Warn,
-                        format!(
+                        Clean::new(&format!(
                             "Your local changes are in the stash ({}, stash@{{0}}):",
                             stash.id
-                        ),
+                        )),
                     ));
                     say.push((
                         Tone::Muted,
-                        format!("git stash pop in {} puts them back", path.display()),
+                        Clean::new(&format!(
+                            "git stash pop in {} puts them back",
+                            path.display()
+                        )),
                     ));
                     if !stash.may_conflict.is_empty() {
                         let files: Vec<Clean> =
                             stash.may_conflict.iter().map(|f| Clean::new(f)).collect();
-                        say.push((Tone::Warn, pop_may_conflict(request.to, &files, &[])));
+                        say.push((
+                            Tone::Warn,
+                            Clean::joined(pop_may_conflict(request.to, &files, &[])),
+                        ));
                     }
                 }
                 t.say(say);
@@ -699,7 +718,7 @@ impl DeployPane {
                         "HEAD and the work tree are as they were.".into(),
                     ));
                 }
-                t.say(say);
+                t.say(escaped(say));
                 Vec::new()
             }
         }
@@ -1062,17 +1081,35 @@ fn post_deploy_lines(cmd: &str, cfg: &DeployConfig) -> [String; 3] {
     ]
 }
 
-fn hook_lines(hooks: &[HookRun]) -> Vec<(Tone, String)> {
+/// Lines of opsdeck's own words and raw outside text (a git error, a configured path), for
+/// [`Target::say`]: escaped here, once.
+fn escaped(lines: Vec<(Tone, String)>) -> Vec<(Tone, Clean)> {
+    lines
+        .into_iter()
+        .map(|(t, s)| (t, Clean::new(&s)))
+        .collect()
+}
+
+/// A hook's name, end and last lines of output, clean as the hook's run holds them.
+fn hook_lines(hooks: &[HookRun]) -> Vec<(Tone, Clean)> {
     let mut out = Vec::new();
     for h in hooks {
         let tone = if h.end.ok() { Tone::Ok } else { Tone::Error };
-        out.push((tone, format!("{}: {}", h.name, h.end.describe())));
+        out.push((
+            tone,
+            Clean::joined(format!("{}: {}", h.name, h.end.describe())),
+        ));
         let skip = h.output.len().saturating_sub(6);
         if skip > 0 {
-            out.push((Tone::Muted, format!("  ... {skip} earlier line(s)")));
+            out.push((
+                Tone::Muted,
+                Clean::new(&format!("  ... {skip} earlier line(s)")),
+            ));
         }
         for l in &h.output[skip..] {
-            out.push((Tone::Text, format!("  {l}")));
+            let mut line = Clean::new("  ");
+            line.push_clean(l);
+            out.push((Tone::Text, line));
         }
         if h.cut {
             out.push((Tone::Muted, "  (output cut)".into()));
@@ -1359,7 +1396,7 @@ impl Pane for DeployPane {
                                     );
                                 }
                             }
-                            t.say(say);
+                            t.say(escaped(say));
                         }
                         Vec::new()
                     }
@@ -1408,30 +1445,31 @@ impl Pane for DeployPane {
                     Ok(s) => {
                         let mut say = vec![(
                             Tone::Ok,
-                            format!(
+                            Clean::new(&format!(
                                 "Fetched {}: {} object(s), {}; {} ref(s) updated",
                                 t.cfg.remote,
                                 s.progress.received_objects,
                                 human_bytes(s.progress.received_bytes),
                                 s.updated.len()
-                            ),
+                            )),
                         )];
                         say.extend(s.updated.iter().take(6).map(|(r, c)| {
                             // a force-push: what was deployed may be gone from the branch
                             let forced = c.ends_with("(forced update)");
-                            (
-                                if forced { Tone::Warn } else { Tone::Text },
-                                format!("  {r} {c}"),
-                            )
+                            // the ref's name is clean already, the rest is git2's own words
+                            let mut line = Clean::new("  ");
+                            line.push_clean(r);
+                            line.push(&format!(" {c}"));
+                            (if forced { Tone::Warn } else { Tone::Text }, line)
                         }));
                         t.say(say);
                     }
                     Err(e @ DeployError::FetchCancelled { .. }) => {
-                        t.say(vec![(Tone::Warn, e.to_string())]);
+                        t.say(vec![(Tone::Warn, Clean::new(&e.to_string()))]);
                     }
                     Err(e) => {
                         t.errors += 1;
-                        t.say(vec![(Tone::Error, e.to_string())]);
+                        t.say(vec![(Tone::Error, Clean::new(&e.to_string()))]);
                     }
                 }
                 Vec::new()
@@ -1475,7 +1513,7 @@ impl Pane for DeployPane {
                     Ok(h) => t.say(hook_lines(std::slice::from_ref(&h))),
                     Err(e) => {
                         t.errors += 1;
-                        t.say(vec![(Tone::Error, e.to_string())]);
+                        t.say(vec![(Tone::Error, Clean::new(&e.to_string()))]);
                     }
                 }
                 Vec::new()
@@ -2487,6 +2525,43 @@ mod tests {
         );
         assert_eq!(last[1], (Tone::Error, "post-deploy: exit 1".into()));
         assert_eq!(last[2], (Tone::Text, "  php-fpm: reload failed".into()));
+    }
+
+    /// A hook's output with colours (an ESC byte) and a literal `\e` is escaped once: `\e` for
+    /// the byte, `\\e` for the two characters, in the pane's lines as in the hook's run.
+    #[test]
+    fn a_hooks_output_with_an_escape_is_escaped_once() {
+        let mut p = pane();
+        let out = DeployOutcome {
+            kind: Kind::Deploy,
+            from: Some(testdata::oid(0x22)),
+            to: testdata::oid(0x33),
+            stash: None,
+            stashed: Vec::new(),
+            stash_may_conflict: Vec::new(),
+            hooks: vec![HookRun {
+                name: Clean::new("post-deploy \\e"),
+                end: crate::deploy::hooks::HookEnd::NotStarted(Clean::new("no \u{1b}[1m")),
+                output: vec![Clean::new("\u{1b}[32mbuilt\u{1b}[0m in C:\\e")],
+                cut: false,
+            }],
+            journal_problem: Some(Clean::new("disk \u{1b}[2J full")),
+        };
+        let fx = deployed(&mut p, false, Ok(Box::new(out)));
+        let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            last[1..],
+            [
+                r"post-deploy \\e: not started: no \e[1m",
+                r"  \e[32mbuilt\e[0m in C:\\e",
+                r"journal not written: disk \e[2J full",
+            ]
+        );
+        assert!(
+            fx.iter().any(|e| matches!(e, Effect::Notice(n)
+                if n == r"www: deploy 3333333 done, but post-deploy \\e not started: no \e[1m FAILED")),
+            "{fx:?}"
+        );
     }
 
     #[test]
