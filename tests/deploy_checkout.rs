@@ -1274,7 +1274,7 @@ fn confirm_of_kind(f: &Fixture, spec: &str, kind: Kind) -> Vec<String> {
         &mut cx,
     );
     match fx.into_iter().next() {
-        Some(Effect::Confirm(c)) => c.lines,
+        Some(Effect::Confirm(c)) => c.lines.into_iter().map(|l| l.into_string()).collect(),
         other => panic!("no confirm: {other:?}"),
     }
 }

@@ -534,7 +534,7 @@ fn pane_confirms_and_deletes_a_tagged_set() {
         assert_eq!(confirm.title, "Delete 2 messages");
         // and whose they are: the dialog covers the table
         assert_eq!(
-            confirm.lines.last().map(String::as_str),
+            confirm.lines.last().map(|l| l.as_str()),
             Some("from a@example.com (1), c@example.com (1)")
         );
         // the user presses y: run what the dialog holds
@@ -592,7 +592,7 @@ fn pane_confirms_and_deletes_a_tagged_set() {
             panic!("expected a confirm dialog");
         };
         assert_eq!(
-            flush.lines.last().map(String::as_str),
+            flush.lines.last().map(|l| l.as_str()),
             Some("deferred for: SES throttling (1); a flush before the cause is gone defers them again")
         );
 

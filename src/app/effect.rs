@@ -71,9 +71,10 @@ impl Jump {
 /// A confirm dialog that says exactly what will happen.
 #[derive(Debug)]
 pub struct Confirm {
-    pub title: String,
-    /// Sanitized (with the title) when the dialog opens.
-    pub lines: Vec<String>,
+    /// Clean, as a notice is: outside text in the title and the lines was escaped once where
+    /// they were put together, and the dialog draws them as they are (cut to its size).
+    pub title: Clean,
+    pub lines: Vec<Clean>,
     /// Run when the user presses `y`.
     pub then: Vec<Effect>,
 }

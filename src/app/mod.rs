@@ -497,7 +497,9 @@ impl App {
                 // Only a deliberate 'y' confirms: never Enter or Esc debris.
                 KeyCode::Char('y') | KeyCode::Char('Y') if !ctrl => c.then,
                 KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
-                    self.say(Clean::joined(format!("cancelled: {}", c.title)));
+                    let mut said = Clean::new("cancelled: ");
+                    said.push_clean(&c.title);
+                    self.say(said);
                     Vec::new()
                 }
                 _ => {
@@ -582,13 +584,10 @@ impl App {
                 }
                 Effect::Jump(jump) => self.jump(jump),
                 Effect::Confirm(mut c) => {
-                    // What the dialog says passes the gate here, once for every pane: a line
-                    // can name an instance or a target from the configuration, or text a
-                    // source read.
-                    c.title = sanitize_capped(&c.title, 200);
-                    for l in &mut c.lines {
-                        *l = sanitize_capped(l, 1000);
-                    }
+                    // What the dialog says is clean already (escaped where it was put
+                    // together): cut here, once for every pane, not escaped again.
+                    c.title = c.title.cut(200);
+                    c.lines = c.lines.into_iter().map(|l| l.cut(1000)).collect();
                     self.overlay = Some(Overlay::Confirm(c));
                 }
                 Effect::Prompt(mut p) => {

@@ -563,7 +563,8 @@ fn a_confirm_dialog_shows_names_from_the_configuration_escaped() {
     let Some(Overlay::Confirm(c)) = &a.overlay else {
         panic!("no flush dialog: {:?}", a.notice);
     };
-    let text = format!("{}\n{}", c.title, c.lines.join("\n"));
+    let lines: Vec<&str> = c.lines.iter().map(|l| l.as_str()).collect();
+    let text = format!("{}\n{}", c.title, lines.join("\n"));
     assert!(
         !text
             .chars()

@@ -83,7 +83,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
             let mut lines: Vec<Line<'_>> = c
                 .lines
                 .iter()
-                .map(|l| Line::from(Span::styled(l.clone(), theme.text)))
+                .map(|l| Line::from(Span::styled(l.to_string(), theme.text)))
                 .collect();
             lines.push(Line::raw(""));
             lines.push(Line::from(vec![
@@ -92,7 +92,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
                 Span::styled(" n ", theme.selection),
                 Span::styled(" cancel", theme.text),
             ]));
-            dialog(frame, theme, &c.title, lines, 2, None, 70);
+            dialog(frame, theme, c.title.as_str(), lines, 2, None, 70);
         }
         Some(Overlay::Prompt { prompt, text }) => {
             let lines = vec![

@@ -282,7 +282,7 @@ fn a_confirm_dialog_keeps_its_keys_inside_when_its_lines_wrap_at_words() {
     a.settle(
         vec![Effect::Confirm(crate::app::effect::Confirm {
             title: "Release 3 messages".into(),
-            lines,
+            lines: lines.into_iter().map(Clean::from).collect(),
             then: vec![],
         })],
         &mut out,
@@ -310,7 +310,7 @@ fn a_confirm_taller_than_the_screen_keeps_its_keys_and_says_what_is_cut() {
     a.settle(
         vec![Effect::Confirm(crate::app::effect::Confirm {
             title: "Delete 40 messages".into(),
-            lines,
+            lines: lines.into_iter().map(Clean::from).collect(),
             then: vec![],
         })],
         &mut out,
@@ -529,7 +529,7 @@ fn a_dialog_on_a_small_screen_keeps_its_keys_and_its_input() {
     a.settle(
         vec![Effect::Confirm(crate::app::effect::Confirm {
             title: "Delete 40 messages".into(),
-            lines,
+            lines: lines.into_iter().map(Clean::from).collect(),
             then: vec![],
         })],
         &mut out,

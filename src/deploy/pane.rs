@@ -461,8 +461,9 @@ impl DeployPane {
             format!("Stash local work and {word} {}?", p.to.short)
         };
         vec![Effect::Confirm(Confirm {
-            title,
-            lines,
+            title: Clean::new(&title),
+            // joined from the preview's clean subjects, file names and spec, and own words
+            lines: lines.into_iter().map(Clean::joined).collect(),
             then: vec![Effect::Deploy(DeployEffect::Deploy {
                 target,
                 request,
@@ -577,9 +578,13 @@ impl DeployPane {
                 vec![Effect::Confirm(Confirm {
                     title: "Take over the stale deploy lock?".into(),
                     lines: vec![
-                        format!("Held by {}", Clean::new(&holder)),
+                        Clean::new(&format!("Held by {holder}")),
                         "That process no longer exists on this host.".into(),
-                        format!("Then {} {}.", request.kind.word(), short_id(request.to)),
+                        Clean::new(&format!(
+                            "Then {} {}.",
+                            request.kind.word(),
+                            short_id(request.to)
+                        )),
                     ],
                     then: vec![Effect::Deploy(DeployEffect::Deploy {
                         target,
@@ -740,11 +745,11 @@ const CONFIRM_ROWS: usize = 18;
 const CONFIRM_COLS: usize = 68;
 
 /// The rows `lines` take in the dialog, wrapped at its width.
-fn confirm_rows(lines: &[String]) -> usize {
+fn confirm_rows(lines: &[impl AsRef<str>]) -> usize {
     use unicode_width::UnicodeWidthStr;
     lines
         .iter()
-        .map(|l| l.width().div_ceil(CONFIRM_COLS).max(1))
+        .map(|l| l.as_ref().width().div_ceil(CONFIRM_COLS).max(1))
         .sum()
 }
 
@@ -1073,11 +1078,11 @@ fn capital(s: &str) -> String {
 
 /// The post-deploy command as the confirm dialogs name it: the command,
 /// the directory it runs in, its timeout.
-fn post_deploy_lines(cmd: &str, cfg: &DeployConfig) -> [String; 3] {
+fn post_deploy_lines(cmd: &str, cfg: &DeployConfig) -> [Clean; 3] {
     [
-        Clean::new(cmd).into_string(),
-        format!("in {}", Clean::new(&cfg.path.display().to_string())),
-        format!("timeout {}s", cfg.hook_timeout_secs),
+        Clean::new(cmd),
+        Clean::new(&format!("in {}", cfg.path.display())),
+        Clean::new(&format!("timeout {}s", cfg.hook_timeout_secs)),
     ]
 }
 
@@ -1963,6 +1968,31 @@ mod tests {
         );
     }
 
+    /// The dialog shows a commit's subject and a file's name as the preview holds them, escaped
+    /// once: an ESC byte as `\e`, the two characters `\e` as `\\e`, as in the pane's log.
+    #[test]
+    fn the_confirm_dialog_shows_outside_text_escaped_once() {
+        let mut pr = testdata::preview();
+        pr.to.subject = Clean::new("fix \u{1b}[31mred\\e");
+        pr.new_commits[0].subject = pr.to.subject.clone();
+        let mut app = crate::app::App::new(
+            &Config::default(),
+            crate::access::Mode::Interactive,
+            testdata::now(),
+            "web1".into(),
+        );
+        app.settle_effects(previewed(&mut pane(), pr));
+        let Some(crate::app::Overlay::Confirm(c)) = &app.overlay else {
+            panic!("no dialog: {:?}", app.notice)
+        };
+        let lines: Vec<&str> = c.lines.iter().map(|l| l.as_str()).collect();
+        assert!(
+            lines.contains(&r"deploy 2222222 -> 3333333 fix \e[31mred\\e"),
+            "{lines:#?}"
+        );
+        assert!(lines.contains(&r"  M evil\e[2Jname.css"), "{lines:#?}");
+    }
+
     /// A deploy that brings several commits: the first line names the target (with its mark
     /// when it was rolled back before), the count says it is one of them, and the list goes on
     /// with the older ones: no row says the target again.
@@ -2719,7 +2749,12 @@ mod tests {
         );
         for kind in [Kind::Deploy, Kind::Rollback] {
             let c = confirm_for(&mut p, kind);
-            assert_eq!(c.lines.last(), Some(&said), "{kind:?}: {:?}", c.lines);
+            assert_eq!(
+                c.lines.last().map(Clean::as_str),
+                Some(said.as_str()),
+                "{kind:?}: {:?}",
+                c.lines
+            );
         }
         // without a command the dialogs do not mention one
         let mut p = pane();

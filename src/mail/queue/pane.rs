@@ -581,8 +581,14 @@ impl QueuePane {
         }
         let n = targets.len();
         vec![Effect::Confirm(Confirm {
-            title: format!("{} {n} message{}", capitalize(op.verb()), plural(n)),
-            lines,
+            title: Clean::new(&format!(
+                "{} {n} message{}",
+                capitalize(op.verb()),
+                plural(n)
+            )),
+            // the lines join clean fields (ids, senders, reasons) and the instances' names,
+            // escaped where they are joined
+            lines: lines.into_iter().map(Clean::joined).collect(),
             then,
         })]
     }
@@ -649,17 +655,18 @@ impl QueuePane {
     /// "Postfix is not running ...: `what` (`postfix start`)." when the latest listing of any
     /// of `instances` said the mail system is down.
     fn down_words(&self, instances: impl Iterator<Item = usize>, what: &str) -> Option<String> {
-        let down: Vec<&str> = instances
+        let down: Vec<Clean> = instances
             .collect::<BTreeSet<_>>()
             .into_iter()
             .filter_map(|i| self.instances.get(i))
             .filter(|st| st.down.is_some())
-            .map(|st| st.name.as_str())
+            .map(|st| Clean::new(&st.name))
             .collect();
         if down.is_empty() {
             return None;
         }
         let whose = if self.instances.len() > 1 {
+            let down: Vec<&str> = down.iter().map(|n| n.as_str()).collect();
             format!(" ({})", down.join(", "))
         } else {
             String::new()
@@ -1179,7 +1186,11 @@ impl QueuePane {
             .entries()
             .filter(|(_, e)| e.queue == QueueName::Deferred)
             .count();
-        let names: Vec<&str> = self.instances.iter().map(|s| s.name.as_str()).collect();
+        let names: Vec<String> = self
+            .instances
+            .iter()
+            .map(|s| Clean::new(&s.name).into_string())
+            .collect();
         // Why they wait: a flush before the cause is fixed (a wrong SES
         // password, a sandboxed account) only defers them all again.
         const REASONS: usize = 3;
@@ -1196,8 +1207,9 @@ impl QueuePane {
             let more = self.reasons.len() - REASONS;
             why.push(format!("and {more} more reason{}", plural(more)));
         }
+        // the reasons' keys are clean (made from the queue's reasons): cut, not escaped again
         let why = (!why.is_empty()).then(|| {
-            crate::sanitize::sanitize_capped(
+            crate::sanitize::cut_clean(
                 &format!(
                     "deferred for: {}; a flush before the cause is gone defers them again",
                     why.join(", ")
@@ -1227,6 +1239,7 @@ impl QueuePane {
                 "postqueue -f fails until it starts",
             ))
             .chain(self.demo.then(|| DEMO_NOT_RUN.to_string()))
+            .map(Clean::joined)
             .collect(),
             then: (0..self.instances.len())
                 .map(|instance| {
@@ -1861,7 +1874,8 @@ pub fn confirm_text(
             .map(|i| {
                 instances
                     .get(*i)
-                    .map_or_else(|| format!("#{i}"), |s| s.name.clone())
+                    // the configuration's name, escaped where it is joined to the dialog's line
+                    .map_or_else(|| format!("#{i}"), |s| Clean::new(&s.name).into_string())
             })
             .collect();
         lines.push(format!("Postfix instance: {}", names.join(", ")));
@@ -2197,7 +2211,7 @@ mod tests {
         assert_eq!(selected_id(&fx), "D00D00D00D");
         let c = confirm(fx.act(QueueAction::Delete));
         assert_eq!(
-            c.lines.last().map(String::as_str),
+            c.lines.last().map(Clean::as_str),
             Some("from news@shop.example to list0@example.net and 39 more recipients")
         );
         // a hostile sender is shown escaped, once
@@ -2205,14 +2219,14 @@ mod tests {
         assert_eq!(selected_id(&fx), "C0FFEE1234");
         let c = confirm(fx.act(QueueAction::Delete));
         assert_eq!(
-            c.lines.last().map(String::as_str),
+            c.lines.last().map(Clean::as_str),
             Some(r"from evil\e[2J@x.example to eve@outlook.com")
         );
         // many: the senders with the most of them first
         fx.act(QueueAction::TagAll);
         let c = confirm(fx.act(QueueAction::Delete));
         assert_eq!(
-            c.lines.last().map(String::as_str),
+            c.lines.last().map(Clean::as_str),
             Some(r"from news@shop.example (2), <> (1), alerts@ops.example (1), and 2 more senders")
         );
     }
@@ -2403,7 +2417,7 @@ mod tests {
         // a flush needs the flush service
         let c = confirm(fx.act(QueueAction::Flush));
         assert_eq!(
-            c.lines.last().map(String::as_str),
+            c.lines.last().map(Clean::as_str),
             Some(
                 "Postfix is not running, as the latest listing said: postqueue -f fails until it \
                  starts (`postfix start`)."
@@ -2641,11 +2655,10 @@ mod tests {
         fx.act(QueueAction::TagAll);
         let c = confirm(fx.act(QueueAction::DeliverNow));
         assert!(
-            c.lines.contains(
-                &"1 of them waits for SES credentials, on this host's side: until that is \
+            c.lines.contains(&Clean::from(
+                "1 of them waits for SES credentials, on this host's side: until that is \
                   fixed, the attempt defers it again."
-                    .to_string()
-            ),
+            )),
             "{c:?}"
         );
     }
@@ -3027,9 +3040,9 @@ mod tests {
         let mut fx = Fx::new(&fixture());
         fx.pane.demo = true;
         let c = confirm(fx.act(QueueAction::Delete));
-        assert_eq!(c.lines.last().map(String::as_str), Some(DEMO_NOT_RUN));
+        assert_eq!(c.lines.last().map(Clean::as_str), Some(DEMO_NOT_RUN));
         let c = confirm(fx.act(QueueAction::Flush));
-        assert_eq!(c.lines.last().map(String::as_str), Some(DEMO_NOT_RUN));
+        assert_eq!(c.lines.last().map(Clean::as_str), Some(DEMO_NOT_RUN));
         let out = fx.event(QueueEvent::Applied {
             instance: 0,
             result: Err(QueueError::Demo {

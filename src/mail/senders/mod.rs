@@ -940,7 +940,8 @@ impl Pane for SendersPane {
                 }
                 vec![Effect::Confirm(Confirm {
                     title: "Send a test mail".into(),
-                    lines,
+                    // each outside piece was escaped where it was joined to its line
+                    lines: lines.into_iter().map(Clean::joined).collect(),
                     then: vec![Effect::Senders(SendersEffect::SendTest {
                         access,
                         from,
@@ -970,11 +971,7 @@ impl Pane for SendersPane {
                 vec![Effect::Confirm(Confirm {
                     title: "Verify an identity in SES".into(),
                     lines: vec![
-                        format!(
-                            "CreateEmailIdentity {} in {}",
-                            Clean::new(&text),
-                            target.region
-                        ),
+                        Clean::new(&format!("CreateEmailIdentity {text} in {}", target.region)),
                         what.into(),
                     ],
                     then: vec![Effect::Senders(SendersEffect::CreateIdentity {
@@ -1058,7 +1055,8 @@ impl Pane for SendersPane {
                 lines.push(then);
                 vec![Effect::Confirm(Confirm {
                     title: "Add a sender route".into(),
-                    lines,
+                    // each outside piece was escaped where it was joined to its line
+                    lines: lines.into_iter().map(Clean::joined).collect(),
                     then: vec![Effect::Senders(SendersEffect::AddRoute {
                         access,
                         map,
@@ -2008,7 +2006,7 @@ mod tests {
         ));
         // the steps that follow, as they will run: a hash map is compiled, then Postfix reloads
         assert_eq!(
-            c.lines.last().map(String::as_str),
+            c.lines.last().map(Clean::as_str),
             Some("Then: postmap hash:/etc/postfix/sender_relay, postfix reload")
         );
         // in the demo, neither runs
@@ -2019,7 +2017,7 @@ mod tests {
             panic!("{e:?}")
         };
         assert_eq!(
-            c.lines.last().map(String::as_str),
+            c.lines.last().map(Clean::as_str),
             Some(
                 "Then: nothing more (demo: the sandbox has no Postfix of its own: no postmap, no \
                  postfix reload)"
@@ -2051,7 +2049,10 @@ mod tests {
             let [Effect::Confirm(c)] = &e[..] else {
                 panic!("{e:?}")
             };
-            c.lines.clone()
+            c.lines
+                .iter()
+                .map(|l| l.to_string())
+                .collect::<Vec<String>>()
         };
         let unread = |l: &String| l.contains("has not been read");
         assert!(!lines(false).iter().any(unread), "{:?}", lines(false));
@@ -2108,7 +2109,7 @@ mod tests {
             c.lines
                 .iter()
                 .filter(|l| l.contains("sandbox"))
-                .cloned()
+                .map(|l| l.to_string())
                 .collect()
         };
         assert_eq!(
@@ -2130,7 +2131,7 @@ mod tests {
             c.lines
                 .iter()
                 .filter(|l| l.starts_with("Route: ") || l.starts_with("! "))
-                .cloned()
+                .map(|l| l.to_string())
                 .collect()
         };
         assert_eq!(
