@@ -864,10 +864,12 @@ impl MailLog {
                         to: to.map(Into::into).unwrap_or_default(),
                         relay: Clean::default(),
                         dsn: Clean::default(),
-                        reason: Clean::new(&format!(
-                            "held by a HOLD rule until released: {}",
-                            what.as_ref()
-                        )),
+                        // the rule's words are clean once made a Clean: joined, not escaped again
+                        reason: {
+                            let mut r = Clean::new("held by a HOLD rule until released: ");
+                            r.push_clean(&what.into());
+                            r
+                        },
                         ses: None,
                         bounce_of: m.bounce_of.clone(),
                         notice_for: None,
@@ -1990,6 +1992,23 @@ Dec  4 22:52:02 mx postfix/smtp[4]: 5A0B198E0E5: to=<app@example.com>, relay=non
         );
         let lost = log.outcomes().back().unwrap();
         assert_eq!(lost.status, RowStatus::Lost);
+        // a HOLD rule's words are said the same way
+        feed(
+            &mut log,
+            "Dec  4 22:53:00 mx postfix/cleanup[2]: 5A0B198E0E6: hold: header Subject: \u{1b}[31mred and \\e[0m from local; from=<app@example.com> to=<bob@example.org>: held for review",
+        );
+        let held = log.outcomes().back().unwrap();
+        assert_eq!(held.status, RowStatus::Held);
+        assert_eq!(
+            held.reason.as_str(),
+            r"held by a HOLD rule until released: header Subject: \e[31mred and \\e[0m from local; from=<app@example.com> to=<bob@example.org>: held for review"
+        );
+        let lost = log
+            .outcomes()
+            .iter()
+            .rev()
+            .find(|o| o.status == RowStatus::Lost)
+            .unwrap();
         assert_eq!(
             lost.reason.as_str(),
             r"the bounce notification for 5A0B198E0E3 could not be delivered to <app@example.com>: no \e[2J but \\e[2J"
