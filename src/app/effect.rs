@@ -41,7 +41,8 @@ pub enum Effect {
 impl Effect {
     /// A notice from opsdeck's own words and raw outside text (a command's stderr, a git
     /// message), escaped here, once. Text that holds a [`Clean`] is joined with
-    /// [`Clean::push_clean`] and given to [`Effect::Notice`] as it is.
+    /// [`Clean::push_clean`] (or, put together with `format!` from clean pieces and own words,
+    /// made one with [`Clean::joined`]) and given to [`Effect::Notice`] as it is.
     pub fn notice(text: impl AsRef<str>) -> Effect {
         Effect::Notice(Clean::new(text.as_ref()))
     }
