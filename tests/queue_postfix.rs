@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use opsdeck::access::{Mode, WriteAccess};
-use opsdeck::app::effect::{Effect, Runner, SourceEvent};
+use opsdeck::app::effect::{Confirm, Effect, Runner, SourceEvent};
 use opsdeck::app::pane::{Cx, Pane};
 use opsdeck::app::shared::Shared;
 use opsdeck::config::{Config, PostfixInstance};
@@ -459,6 +459,30 @@ async fn listed_once(pf: &PostfixHarness, capacity: usize) -> Loop {
     }
 }
 
+/// Run the queue commands among `effects` (a confirmed dialog's, an opened detail's); the others
+/// are not the runner's.
+fn run_queue(effects: Vec<Effect>, runner: &Runner) {
+    for e in effects {
+        let Effect::Queue(q) = e else { continue };
+        opsdeck::mail::queue::run(q, runner);
+    }
+}
+
+/// Ask the pane for `action`, which asks to be confirmed, and confirm it: its commands run. The
+/// dialog is returned for what it said.
+fn confirmed(
+    pane: &mut QueuePane,
+    action: QueueAction,
+    cx: &mut Cx<'_>,
+    runner: &Runner,
+) -> Confirm {
+    let Some(Effect::Confirm(mut c)) = pane.on_action(action, cx).pop() else {
+        panic!("expected a confirm dialog for {action:?}");
+    };
+    run_queue(std::mem::take(&mut c.then), runner);
+    c
+}
+
 /// Feed the pane every queue event until `done` says stop; run the queue
 /// effects it returns and hand back the others.
 async fn pump(
@@ -767,13 +791,7 @@ fn a_requeue_that_pickup_never_reads_is_given_up_in_words() {
             shared: &mut shared,
         };
         assert_eq!(pane.selected_entry().unwrap().1.id, old);
-        let Some(Effect::Confirm(c)) = pane.on_action(QueueAction::Requeue, &mut cx).pop() else {
-            panic!("expected a confirm dialog");
-        };
-        for e in c.then {
-            let Effect::Queue(q) = e else { continue };
-            opsdeck::mail::queue::run(q, &runner);
-        }
+        confirmed(&mut pane, QueueAction::Requeue, &mut cx, &runner);
         let applied = pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
             matches!(e, QueueEvent::Applied { .. })
         })
@@ -1290,23 +1308,13 @@ fn a_requeued_message_stays_under_the_cursor_and_in_its_detail() {
             };
             assert_eq!(pane.selected_entry().unwrap().1.id, old);
             if pane.detail().is_none() {
-                for e in pane.on_enter(&mut cx) {
-                    let Effect::Queue(q) = e else { continue };
-                    opsdeck::mail::queue::run(q, &runner);
-                }
+                run_queue(pane.on_enter(&mut cx), &runner);
             }
-            let Some(Effect::Confirm(c)) = pane.on_action(QueueAction::Requeue, &mut cx).pop()
-            else {
-                panic!("expected a confirm dialog");
-            };
+            let c = confirmed(&mut pane, QueueAction::Requeue, &mut cx, &runner);
             assert_eq!(
                 c.lines[0],
                 format!("requeue 1 message from deferred: {old}")
             );
-            for e in c.then {
-                let Effect::Queue(q) = e else { continue };
-                opsdeck::mail::queue::run(q, &runner);
-            }
             let mut progress: Vec<(usize, usize, Option<QueueId>)> = Vec::new();
             pump(
                 &mut pane,
@@ -1446,15 +1454,8 @@ fn deliver_now_on_hundreds_of_picked_messages() {
             shared: &mut shared,
         };
         pane.on_action(QueueAction::TagAll, &mut cx);
-        let Some(Effect::Confirm(c)) = pane.on_action(QueueAction::DeliverNow, &mut cx).pop()
-        else {
-            panic!("expected a confirm dialog");
-        };
+        let c = confirmed(&mut pane, QueueAction::DeliverNow, &mut cx, &runner);
         assert_eq!(c.title, format!("Deliver now {N} messages"));
-        for e in c.then {
-            let Effect::Queue(q) = e else { continue };
-            opsdeck::mail::queue::run(q, &runner);
-        }
         let mut progress: Vec<(usize, usize)> = Vec::new();
         let notices = pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
             if let QueueEvent::Progress { done, of, .. } = e {
@@ -1590,18 +1591,9 @@ fn requeued_twins_are_told_apart_by_the_mail_log() {
         pane.on_nav(opsdeck::app::pane::Nav::Top, &mut cx);
         let old = pane.selected_entry().unwrap().1.id.clone();
         assert!(twins.contains(&old));
-        for e in pane.on_enter(&mut cx) {
-            let Effect::Queue(q) = e else { continue };
-            opsdeck::mail::queue::run(q, &runner);
-        }
-        let Some(Effect::Confirm(c)) = pane.on_action(QueueAction::Requeue, &mut cx).pop() else {
-            panic!("expected a confirm dialog");
-        };
+        run_queue(pane.on_enter(&mut cx), &runner);
+        let c = confirmed(&mut pane, QueueAction::Requeue, &mut cx, &runner);
         assert_eq!(c.title, "Requeue 2 messages");
-        for e in c.then {
-            let Effect::Queue(q) = e else { continue };
-            opsdeck::mail::queue::run(q, &runner);
-        }
         pump(
             &mut pane,
             &mut shared,
@@ -1689,14 +1681,7 @@ fn deliver_now_of_one_message_says_how_its_attempt_went() {
             shared: &mut shared,
         };
         assert_eq!(pane.selected_entry().unwrap().1.id, id);
-        let Some(Effect::Confirm(c)) = pane.on_action(QueueAction::DeliverNow, &mut cx).pop()
-        else {
-            panic!("expected a confirm dialog");
-        };
-        for e in c.then {
-            let Effect::Queue(q) = e else { continue };
-            opsdeck::mail::queue::run(q, &runner);
-        }
+        confirmed(&mut pane, QueueAction::DeliverNow, &mut cx, &runner);
         let applied = pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
             matches!(e, QueueEvent::Applied { .. })
         })
