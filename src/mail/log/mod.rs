@@ -357,6 +357,8 @@ pub(crate) fn poll_interval(cfg: &LogConfig) -> Duration {
 
 #[cfg(test)]
 mod pane_tests;
+#[cfg(test)]
+pub(crate) mod testdata;
 
 #[cfg(test)]
 mod tests {

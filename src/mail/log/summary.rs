@@ -1770,21 +1770,17 @@ Dec  5 01:29:10 mx1 postfix/smtpd[3001]: NOQUEUE: reject: RCPT from unknown[203.
     /// failed delivery stays `<>`'s. A notice whose original is not in the log stays `<>`'s.
     #[test]
     fn a_lost_bounce_notice_counts_with_the_sender_it_was_for() {
-        let text = "\
-Nov 27 10:00:00 mx postfix/qmgr[3]: AAAA000001: from=<App@example.com>, size=300, nrcpt=1 (queue active)
-Nov 27 10:00:01 mx postfix/smtp[4]: AAAA000001: to=<ops@example.org>, relay=email-smtp.us-east-1.amazonaws.com[1.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[1.1.1.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: app@example.com (in reply to end of DATA command))
-Nov 27 10:00:01 mx postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002
-Nov 27 10:00:01 mx postfix/qmgr[3]: BBBB000002: from=<>, size=2000, nrcpt=1 (queue active)
-Nov 27 10:00:01 mx postfix/qmgr[3]: AAAA000001: removed
-Nov 27 10:00:02 mx postfix/smtp[4]: BBBB000002: to=<App@example.com>, relay=email-smtp.us-east-1.amazonaws.com[1.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[1.1.1.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: MAILER-DAEMON@mx.example.com (in reply to end of DATA command))
-Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
-Nov 27 10:01:00 mx postfix/bounce[5]: CCCC000003: sender non-delivery notification: DDDD000004
+        let text = [
+            crate::mail::log::testdata::LOST_NOTICE,
+            "Nov 27 10:01:00 mx postfix/bounce[5]: CCCC000003: sender non-delivery notification: DDDD000004
 Nov 27 10:01:00 mx postfix/qmgr[3]: DDDD000004: from=<>, size=2000, nrcpt=1 (queue active)
 Nov 27 10:01:01 mx postfix/smtp[4]: DDDD000004: to=<gone@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host mx.example.net[192.0.2.1] said: 550 5.1.1 User unknown (in reply to RCPT TO command))
 Nov 27 10:02:00 mx postfix/bounce[5]: EEEE000005: postmaster non-delivery notification: FFFF000006
 Nov 27 10:02:00 mx postfix/qmgr[3]: FFFF000006: from=<>, size=2000, nrcpt=1 (queue active)
 Nov 27 10:02:01 mx postfix/smtp[4]: FFFF000006: to=<postmaster@mx.example.com>, relay=mx.example.com[192.0.2.3]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host mx.example.com[192.0.2.3] said: 550 5.1.1 User unknown (in reply to RCPT TO command))
-";
+",
+        ]
+        .concat();
         let r = build(&[PathBuf::from("-")], None, 10, &mut text.as_bytes());
         assert_eq!((r.status.bounced, r.status.lost), (4, 3), "{r:?}");
         let row = |s: &str| {

@@ -709,17 +709,14 @@ Nov 27 19:22:01 vm postfix/qmgr[2]: 1A2B3C4D03: removed
     /// stays MAILER-DAEMON's (its route failed), and the lost mail is counted once, not on both.
     #[test]
     fn a_lost_bounce_notice_is_lost_mail_of_the_sender_it_was_for() {
-        let text = "Nov 27 10:00:00 mx postfix/qmgr[3]: AAAA000001: from=<App@example.com>, size=300, nrcpt=1 (queue active)
-Nov 27 10:00:01 mx postfix/smtp[4]: AAAA000001: to=<ops@example.org>, relay=email-smtp.us-east-1.amazonaws.com[1.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[1.1.1.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: app@example.com (in reply to end of DATA command))
-Nov 27 10:00:01 mx postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002
-Nov 27 10:00:01 mx postfix/qmgr[3]: BBBB000002: from=<>, size=2000, nrcpt=1 (queue active)
-Nov 27 10:00:01 mx postfix/qmgr[3]: AAAA000001: removed
-Nov 27 10:00:02 mx postfix/smtp[4]: BBBB000002: to=<App@example.com>, relay=email-smtp.us-east-1.amazonaws.com[1.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[1.1.1.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: MAILER-DAEMON@mx.example.com (in reply to end of DATA command))
-Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
-Nov 27 10:05:00 mx postfix/qmgr[3]: CCCC000003: from=<mx@example.com>, size=300, nrcpt=1 (queue active)
+        let text = [
+            crate::mail::log::testdata::LOST_NOTICE,
+            "Nov 27 10:05:00 mx postfix/qmgr[3]: CCCC000003: from=<mx@example.com>, size=300, nrcpt=1 (queue active)
 Nov 27 10:05:00 mx postfix/qmgr[3]: CCCC000003: removed
-";
-        let a = activity_from_lines(text, now(), now() - chrono::Duration::days(1));
+",
+        ]
+        .concat();
+        let a = activity_from_lines(&text, now(), now() - chrono::Duration::days(1));
         let app = &a["app@example.com"];
         assert_eq!(
             (
