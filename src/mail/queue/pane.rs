@@ -2309,21 +2309,12 @@ mod tests {
 
     fn listed_at(fx: &mut Fx, text: &str, secs: i64) -> Vec<Effect> {
         let at = now() + chrono::Duration::seconds(secs);
-        let mut pane = std::mem::replace(&mut fx.pane, QueuePane::new(&Config::default()));
-        let out = pane.on_event(
-            QueueEvent::Listed {
-                instance: 0,
-                at,
-                result: Ok(parse_jsonl(text.as_bytes())),
-            },
-            &mut Cx {
-                now: at,
-                access: fx.access.as_ref(),
-                shared: &mut fx.shared,
-            },
-        );
-        fx.pane = pane;
-        out
+        let ev = QueueEvent::Listed {
+            instance: 0,
+            at,
+            result: Ok(parse_jsonl(text.as_bytes())),
+        };
+        fx.at(at, |p, cx| p.on_event(ev, cx))
     }
 
     fn loads(out: &[Effect]) -> Vec<(String, Part)> {
@@ -2377,21 +2368,12 @@ mod tests {
         )
         .map(Box::new);
         assert!(parsed.down.is_some());
-        let mut pane = std::mem::replace(&mut fx.pane, QueuePane::new(&Config::default()));
-        let out = pane.on_event(
-            QueueEvent::Listed {
-                instance: 0,
-                at,
-                result: Ok(parsed),
-            },
-            &mut Cx {
-                now: at,
-                access: fx.access.as_ref(),
-                shared: &mut fx.shared,
-            },
-        );
-        fx.pane = pane;
-        out
+        let ev = QueueEvent::Listed {
+            instance: 0,
+            at,
+            result: Ok(parsed),
+        };
+        fx.at(at, |p, cx| p.on_event(ev, cx))
     }
 
     #[test]
@@ -2718,14 +2700,7 @@ mod tests {
 
     fn tick_at(fx: &mut Fx, secs: i64) -> Vec<Effect> {
         let at = now() + chrono::Duration::seconds(secs);
-        let mut pane = std::mem::replace(&mut fx.pane, QueuePane::new(&Config::default()));
-        let out = pane.on_tick(&mut Cx {
-            now: at,
-            access: fx.access.as_ref(),
-            shared: &mut fx.shared,
-        });
-        fx.pane = pane;
-        out
+        fx.at(at, |p, cx| p.on_tick(cx))
     }
 
     #[test]
@@ -3385,16 +3360,14 @@ mod tests {
         let mut fx = Fx::new(&fixture());
         fx.pane.set_filter("from:nobody");
         assert_eq!(fx.pane.view_len(), 0);
-        let mut pane = std::mem::replace(&mut fx.pane, QueuePane::new(&Config::default()));
-        let found = pane.on_jump_impl(&Jump::QueueEntry("B0B0B0B0B0".into()), &mut fx.cx());
-        fx.pane = pane;
+        let found = fx.at(now(), |p, cx| {
+            p.on_jump_impl(&Jump::QueueEntry("B0B0B0B0B0".into()), cx)
+        });
         assert!(found);
         assert_eq!(selected_id(&fx), "B0B0B0B0B0");
         assert!(fx.pane.detail.is_some());
         // the header load is asked for on the next tick
-        let mut pane = std::mem::replace(&mut fx.pane, QueuePane::new(&Config::default()));
-        let out = pane.on_tick_impl(&mut fx.cx());
-        fx.pane = pane;
+        let out = fx.at(now(), |p, cx| p.on_tick_impl(cx));
         assert!(matches!(
             &out[..],
             [Effect::Queue(QueueEffect::Load {
@@ -3402,9 +3375,10 @@ mod tests {
                 ..
             })]
         ));
-        let mut pane = std::mem::replace(&mut fx.pane, QueuePane::new(&Config::default()));
-        assert!(!pane.on_jump_impl(&Jump::QueueEntry("ALL".into()), &mut fx.cx()));
-        assert!(!pane.on_jump_impl(&Jump::QueueEntry("FFFFFF0000".into()), &mut fx.cx()));
+        fx.at(now(), |p, cx| {
+            assert!(!p.on_jump_impl(&Jump::QueueEntry("ALL".into()), cx));
+            assert!(!p.on_jump_impl(&Jump::QueueEntry("FFFFFF0000".into()), cx));
+        });
     }
 
     #[test]

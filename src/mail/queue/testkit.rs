@@ -59,32 +59,32 @@ impl Fx {
         fx
     }
 
-    pub fn cx(&mut self) -> Cx<'_> {
-        Cx {
-            now: now(),
+    /// `f` on the pane with a context of time `at`.
+    pub fn at<T>(
+        &mut self,
+        at: chrono::DateTime<chrono::Local>,
+        f: impl FnOnce(&mut QueuePane, &mut Cx<'_>) -> T,
+    ) -> T {
+        let mut cx = Cx {
+            now: at,
             access: self.access.as_ref(),
             shared: &mut self.shared,
-        }
+        };
+        f(&mut self.pane, &mut cx)
     }
 
     pub fn event(&mut self, ev: QueueEvent) -> Vec<crate::app::effect::Effect> {
-        let mut pane = std::mem::replace(&mut self.pane, QueuePane::new(&Config::default()));
-        let out = pane.on_event(ev, &mut self.cx());
-        self.pane = pane;
-        out
+        self.at(now(), |p, cx| p.on_event(ev, cx))
     }
 
     pub fn act(&mut self, a: QueueAction) -> Vec<crate::app::effect::Effect> {
-        let mut pane = std::mem::replace(&mut self.pane, QueuePane::new(&Config::default()));
-        let out = pane.on_action(a, &mut self.cx());
-        self.pane = pane;
-        out
+        self.at(now(), |p, cx| p.on_action(a, cx))
     }
 
     pub fn nav(&mut self, n: Nav) {
-        let mut pane = std::mem::replace(&mut self.pane, QueuePane::new(&Config::default()));
-        pane.on_nav(n, &mut self.cx());
-        self.pane = pane;
+        self.at(now(), |p, cx| {
+            p.on_nav(n, cx);
+        })
     }
 
     pub fn draw(&self, w: u16, h: u16, zoomed: bool) -> String {
@@ -131,9 +131,6 @@ impl Fx {
     }
 
     pub fn enter(&mut self) -> Vec<crate::app::effect::Effect> {
-        let mut pane = std::mem::replace(&mut self.pane, QueuePane::new(&Config::default()));
-        let out = pane.on_enter(&mut self.cx());
-        self.pane = pane;
-        out
+        self.at(now(), |p, cx| p.on_enter(cx))
     }
 }
