@@ -2769,8 +2769,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_typed_revision_that_is_not_here_says_when_the_remote_was_last_fetched() {
+    /// The last action's lines after a typed revision `spec` was not found in the checkout.
+    fn refused_revision(spec: &str) -> Vec<String> {
         let mut p = pane();
         with(true, |cx| {
             p.on_event(
@@ -2778,13 +2778,22 @@ mod tests {
                     target: 0,
                     result: Err(DeployError::NoSuchRevision {
                         path: "/var/www/site".into(),
-                        spec: "v2.0".into(),
+                        spec: spec.into(),
                     }),
                 },
                 cx,
             )
         });
-        let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        p.targets[0]
+            .last
+            .iter()
+            .map(|(_, l)| l.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_typed_revision_that_is_not_here_says_when_the_remote_was_last_fetched() {
+        let last = refused_revision("v2.0");
         assert_eq!(
             last,
             [
@@ -2798,20 +2807,7 @@ mod tests {
     /// is appended ("origin/mainv1.4"), and the refusal says so.
     #[test]
     fn a_revision_typed_after_the_prefilled_upstream_is_said_as_such() {
-        let mut p = pane();
-        with(true, |cx| {
-            p.on_event(
-                DeployEvent::Preview {
-                    target: 0,
-                    result: Err(DeployError::NoSuchRevision {
-                        path: "/var/www/site".into(),
-                        spec: "origin/mainv1.4".into(),
-                    }),
-                },
-                cx,
-            )
-        });
-        let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        let last = refused_revision("origin/mainv1.4");
         assert_eq!(
             last,
             [
