@@ -983,3 +983,49 @@ async fn dual_stack_balancer_writes_ipv4_clients_mapped() {
     assert!(base.contains("x-forwarded-for: ::ffff:127.0.0.1"), "{base}");
     assert!(base.contains("not one socket with ipv6only=off"), "{base}");
 }
+
+/// The probe on the balancer's own host, reaching it over loopback, with the echo trusting
+/// loopback as a whole (the default `trusted_proxies`): nginx appends the probe's address,
+/// 127.0.0.1, which the app trusts like the balancer, so the walk goes on to the forged
+/// address. A visitor's address, appended in the same place, is not trusted and stops it:
+/// the site cannot be lied to, and the verdict must not say it can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probe_from_a_trusted_address_is_not_taken_for_a_forging_visitor() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let cfg = opsdeck::probe::config::EchoConfig {
+        enabled: true,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        ..Default::default()
+    };
+    let echo = opsdeck::probe::echo::start(&cfg).await.unwrap();
+    let tls = free_port();
+    let body = tls_balancer(
+        dir.path(),
+        &format!("127.0.0.1:{tls}"),
+        &c,
+        &echo,
+        r#"proxy_set_header Host $host;
+           proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+           proxy_set_header X-Forwarded-Proto $scheme;
+           proxy_set_header X-Forwarded-Port $server_port;
+           proxy_set_header X-Real-IP $remote_addr;
+           proxy_set_header Forwarded "";"#,
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+    let mut t = target(tls, None, &c.ca);
+    t.expect_client = None;
+    let r = run_target(&t, &ProbeConfig::default(), now()).await;
+
+    let forged = text(&r, Check::Forged);
+    assert_eq!(level(&r, Check::Forged), Level::Ok, "{forged}");
+    assert!(forged.contains("X-Forwarded-For appending"), "{forged}");
+    assert!(
+        forged.contains("this host's own address (127.0.0.1) is among the trusted proxies"),
+        "{forged}"
+    );
+    let two = text(&r, Check::TwoXff);
+    assert_eq!(level(&r, Check::TwoXff), Level::Ok, "{two}");
+    assert!(!two.contains("was believed"), "{two}");
+    assert_eq!(r.worst(), Level::Ok, "{r:#?}");
+}

@@ -1219,6 +1219,38 @@ pub fn classify(sent: &str, arrived: &[&str]) -> Handling {
     }
 }
 
+/// This host's own address, when the client walk went past it as a trusted hop: the
+/// balancer appended the address it saw the probe from, the app trusts that address (this
+/// host is the balancer's, or in `trusted_proxies` with it), and so walked on to what the probe
+/// itself sent. A visitor's address, appended in the same place, is not trusted and stops the
+/// walk there: what the probe sent is believed from this host only, not from visitors.
+fn probe_passed_as_trusted(ex: &Exchange, r: &EchoReply) -> Option<std::net::IpAddr> {
+    let own = ex.local_addr?.ip().to_canonical();
+    let chain: Vec<Option<std::net::IpAddr>> = match r.client.source {
+        ClientSource::XForwardedFor => r.xff.iter().map(Node::ip).collect(),
+        ClientSource::Forwarded => r
+            .forwarded
+            .iter()
+            .map(|e| e.r#for.as_ref().and_then(Node::ip))
+            .collect(),
+        ClientSource::Peer | ClientSource::XRealIp => return None,
+    };
+    let canonical = |n: &Option<std::net::IpAddr>| n.map(|ip| ip.to_canonical());
+    let own_at = chain.iter().rposition(|n| canonical(n) == Some(own))?;
+    let client = r.client.addr.to_canonical();
+    chain[..own_at]
+        .iter()
+        .any(|n| canonical(n) == Some(client))
+        .then_some(own)
+}
+
+/// What [`probe_passed_as_trusted`] means, for the evidence.
+fn probe_trusted_note(own: std::net::IpAddr) -> String {
+    format!(
+        "this host's own address ({own}) is among the trusted proxies: the app believes what this host sends, and a visitor's address, appended in its place, is not trusted and stops the walk"
+    )
+}
+
 fn judge_forged(
     pair: &(Exchange, Result<EchoReply, String>),
     https: bool,
@@ -1259,7 +1291,9 @@ fn judge_forged(
             level = level.max(Level::Warn);
         }
     }
-    let forged_ip = r.client.addr.to_string() == FORGED_IP;
+    // believed from this host only, which the app trusts as a proxy: not from visitors
+    let probe_trusted = probe_passed_as_trusted(&pair.0, r);
+    let forged_ip = r.client.addr.to_string() == FORGED_IP && probe_trusted.is_none();
     // The forged address came through `Forwarded` alone: an application that reads
     // X-Forwarded-For, as the site behind the balancer does, gets the right one. The header
     // passing is worth fixing (an application that reads RFC 7239 first believes it), not an
@@ -1383,6 +1417,9 @@ fn judge_forged(
         "client computed as {} ({})",
         r.client.addr, r.client.reason
     ));
+    if let Some(own) = probe_trusted {
+        v = v.ev(probe_trusted_note(own));
+    }
     if let Some(c) = &r.client_without_forwarded {
         v = v.ev(format!(
             "client without Forwarded: {} ({})",
@@ -1458,7 +1495,10 @@ fn judge_two_xff(pair: &(Exchange, Result<EchoReply, String>), reads: SiteReads)
         ),
     };
     let client = r.client.addr.to_string();
-    if TWO_LINES.contains(&client.as_str()) {
+    let probe_trusted = probe_passed_as_trusted(&pair.0, r);
+    if let Some(own) = probe_trusted {
+        v = v.ev(probe_trusted_note(own));
+    } else if TWO_LINES.contains(&client.as_str()) {
         v.level = Level::Fail;
         v.summary.push(&format!(" (client {client} was believed)"));
         v = v.says("the app trusts a forged X-Forwarded-For line");
