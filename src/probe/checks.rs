@@ -817,6 +817,19 @@ fn host_name(h: &str) -> &str {
     }
 }
 
+/// The port part of a Host value, if it has one (`example.com:8443`, `[2001:db8::1]:443`).
+fn host_port(h: &str) -> Option<u16> {
+    let h = h.trim();
+    let tail = match h.strip_prefix('[') {
+        Some(rest) => rest.split_once(']')?.1.strip_prefix(':')?,
+        None => match h.split_once(':') {
+            Some((_, port)) if !port.contains(':') => port,
+            _ => return None,
+        },
+    };
+    tail.parse().ok()
+}
+
 /// When a certificate whose `days_left` is negative expired, in words.
 /// `days_left` is floored: -1 is within the last day, -(n + 1) is n days ago.
 pub fn expired_ago(days_left: i64) -> String {
@@ -1037,9 +1050,19 @@ fn judge_baseline(
         .values("x-forwarded-port")
         .last()
         .map(|s| s.trim().to_string());
+    // At the scheme's own port, an app told the scheme and given a Host without another port
+    // builds its links without a port (Rack, Symfony and Tomcat take 443 for https, Django and
+    // WordPress the Host as it came): X-Forwarded-Port adds nothing there.
+    let port_implied = port == if https { 443 } else { 80 }
+        && shape.is_none()
+        && proto.as_deref() == Some(want_proto)
+        && r.host
+            .as_deref()
+            .is_none_or(|h| host_port(h).is_none_or(|p| p == port));
     match &xfp_port {
         _ if reads_forwarded => {}
         Some(p) if *p == port.to_string() => {}
+        None if port_implied => {}
         Some(p) => {
             level = level.max(Level::Warn);
             problems.push(format!(
@@ -1911,6 +1934,39 @@ mod tests {
             v.summary
         );
         assert!(v.fix.iter().any(|f| f.contains("rightmost")));
+    }
+
+    /// Behind a balancer on 443 that tells the app the scheme and the Host (Debian's
+    /// proxy_params sets no X-Forwarded-Port), links come out right: the app takes 443 for
+    /// https. On another port, or with a Host that carries one, the port is missing.
+    #[test]
+    fn a_missing_x_forwarded_port_matters_only_off_the_schemes_port() {
+        let headers = [
+            ("x-forwarded-for", "198.51.100.20"),
+            ("x-forwarded-proto", "https"),
+        ];
+        let pair = (Exchange::default(), Ok(behind_balancer(&headers)));
+        let v = judge_baseline(&target(), &pair, true, 443);
+        assert_eq!(v.level, Level::Ok, "{v:?}");
+        let v = judge_baseline(&target(), &pair, true, 8443);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert!(v.summary.contains("no X-Forwarded-Port"), "{}", v.summary);
+        let mut with_port = behind_balancer(&headers);
+        with_port.host = Some("www.example.com:8080".into());
+        let v = judge_baseline(&target(), &(Exchange::default(), Ok(with_port)), true, 443);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert!(v.summary.contains("no X-Forwarded-Port"), "{}", v.summary);
+        // the scheme wrong: nothing implies the port
+        let http = behind_balancer(&[
+            ("x-forwarded-for", "198.51.100.20"),
+            ("x-forwarded-proto", "http"),
+        ]);
+        let v = judge_baseline(&target(), &(Exchange::default(), Ok(http)), true, 443);
+        assert!(v.summary.contains("no X-Forwarded-Port"), "{}", v.summary);
+        assert_eq!(host_port("[2001:db8::1]:443"), Some(443));
+        assert_eq!(host_port("[2001:db8::1]"), None);
+        assert_eq!(host_port("example.com"), None);
+        assert_eq!(host_port("2001:db8::1"), None);
     }
 
     #[test]
