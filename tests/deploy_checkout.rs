@@ -1512,3 +1512,66 @@ fn the_rollback_confirm_says_each_fact_once() {
         ]
     );
 }
+
+/// A checkout stopped part-way, then the cause fixed (here: a revision without the file no
+/// file system can hold) and the deploy made again, as the pane says to: the files the first
+/// attempt wrote are byte for byte the new revision's, so they are not in the way, and no
+/// stash (which would take every untracked file, a site's uploads too) is asked for.
+#[test]
+fn after_a_checkout_stopped_part_way_deploying_again_is_not_refused() {
+    let mut f = Fixture::new();
+    push_unwritable_revision(&mut f);
+    std::fs::write(f.site.join("upload.jpg"), "a visitor's photo").unwrap();
+    let req = request(&f, "origin/main", Kind::Deploy);
+    assert!(matches!(
+        checkout::deploy(&f.config(), &req, &access()),
+        Err(DeployError::PartialCheckout { .. })
+    ));
+    // the fix: the next revision drops the file that cannot be written
+    {
+        let dev = git2::Repository::open(&f.dev).unwrap();
+        let head = dev.head().unwrap().peel_to_commit().unwrap();
+        let mut tb = dev.treebuilder(Some(&head.tree().unwrap())).unwrap();
+        tb.remove("z".repeat(300)).unwrap();
+        let tree = dev.find_tree(tb.write().unwrap()).unwrap();
+        let sig = git2::Signature::now("Dev", "dev@example.org").unwrap();
+        let id = dev
+            .commit(Some("HEAD"), &sig, &sig, "Six", &tree, &[&head])
+            .unwrap();
+        f.commits.push(id.to_string());
+    }
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+
+    let p = checkout::preview(&f.config(), "origin/main", Kind::Deploy).unwrap();
+    assert!(p.conflicts.is_empty(), "{:?}", p.conflicts);
+    let req = request(&f, "origin/main", Kind::Deploy);
+    let out = checkout::deploy(&f.config(), &req, &access()).expect("deployed");
+    assert!(out.stash.is_none(), "nothing was stashed");
+    assert_eq!(f.head(), f.commits[5]);
+    assert_eq!(
+        git(&f.site, &["status", "--porcelain"]),
+        "?? upload.jpg",
+        "the work tree is the new revision, the upload where it was"
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("upload.jpg")).unwrap(),
+        "a visitor's photo"
+    );
+}
+
+/// An untracked file in the way that is not the new revision's is local work: still refused.
+#[test]
+fn an_untracked_file_in_the_way_that_differs_is_still_refused() {
+    let f = Fixture::new();
+    std::fs::write(f.site.join("new.html"), "mine, not the commit's").unwrap();
+    let req = request(&f, "origin/main", Kind::Deploy);
+    match checkout::deploy(&f.config(), &req, &access()) {
+        Err(DeployError::WouldOverwrite { files, .. }) => assert_eq!(files, ["new.html"]),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("new.html")).unwrap(),
+        "mine, not the commit's"
+    );
+}

@@ -158,6 +158,11 @@ pub struct Conflicts {
     /// target tracks: git would overwrite them silently and a stash does
     /// not keep them, so a deploy over them is refused.
     pub ignored: Vec<Clean>,
+    /// Files libgit2 finds in the way that are byte for byte what the target
+    /// puts there (a checkout that stopped part-way wrote them): replacing
+    /// them loses nothing, so they are not in the way. The deploy removes
+    /// them just before the checkout writes them again.
+    pub already: Vec<std::path::PathBuf>,
 }
 
 impl Conflicts {
@@ -228,7 +233,18 @@ pub fn dry_run(
             .index()
             .map_err(|e| DeployError::git(path, "index", e))?;
         let mut conflicts = Conflicts::default();
+        let workdir = repo.workdir().unwrap_or(path);
+        let tree = target
+            .tree()
+            .map_err(|e| DeployError::git(path, "dry run", e))?;
         for p in found {
+            if tree
+                .get_path(&p)
+                .is_ok_and(|entry| holds_already(workdir, &p, &entry))
+            {
+                conflicts.already.push(p);
+                continue;
+            }
             let tracked = index.get_path(&p, 0).is_some();
             let c = Clean::capped(&p.to_string_lossy(), 300);
             if !tracked && repo.is_path_ignored(&p).unwrap_or(false) {
@@ -245,6 +261,31 @@ pub fn dry_run(
         "dry run",
         git2::Error::last_error(rc),
     ))
+}
+
+/// The work tree's `rel` is byte for byte the blob `entry` names (a symbolic link: its
+/// target), as a checkout would write it. Content passed through a filter (`eol`, `ident`)
+/// differs and is left as local work.
+fn holds_already(workdir: &Path, rel: &Path, entry: &git2::TreeEntry<'_>) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    if entry.kind() != Some(git2::ObjectType::Blob) {
+        return false;
+    }
+    let full = workdir.join(rel);
+    let Ok(meta) = std::fs::symlink_metadata(&full) else {
+        return false;
+    };
+    let link = entry.filemode() == i32::from(git2::FileMode::Link);
+    let id = if meta.file_type().is_symlink() && link {
+        std::fs::read_link(&full)
+            .ok()
+            .and_then(|t| Oid::hash_object(git2::ObjectType::Blob, t.as_os_str().as_bytes()).ok())
+    } else if meta.is_file() && !link {
+        Oid::hash_file(git2::ObjectType::Blob, &full).ok()
+    } else {
+        None
+    };
+    id == Some(entry.id())
 }
 
 /// The commits reachable from `include` and not from `exclude`, newest first: the first
@@ -531,6 +572,7 @@ pub fn deploy(
     };
     let mut stash = None;
     let mut stashed = Vec::new();
+    let mut already = conflicts.already.clone();
     if !conflicts.is_empty() {
         // A stash does not keep ignored files: refuse before stashing anything.
         if !req.stash || !conflicts.ignored.is_empty() {
@@ -569,6 +611,13 @@ pub fn deploy(
                 files: still.all(),
             });
         }
+        already = still.already;
+    }
+    // What a checkout stopped part-way left: the target's own bytes, written again next.
+    let workdir = repo.workdir().unwrap_or(path).to_path_buf();
+    for rel in &already {
+        let full = workdir.join(rel);
+        std::fs::remove_file(&full).map_err(|e| DeployError::io(&full, e))?;
     }
 
     let target = repo.find_commit(req.to).map_err(|e| g("find commit", e))?;
@@ -773,4 +822,42 @@ pub fn run_post_deploy(cfg: &DeployConfig, access: &WriteAccess) -> Result<HookR
         Duration::from_secs(cfg.hook_timeout_secs.max(1)),
         access,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file or a symbolic link in the way holds the target's entry only when its bytes (a
+    /// link: its target) are the blob's, and it is of the entry's kind.
+    #[test]
+    fn only_the_targets_own_bytes_are_already_there() {
+        let d = tempfile::tempdir().unwrap();
+        let repo = Repository::init(d.path()).unwrap();
+        let page = repo.blob(b"<h1>five</h1>\n").unwrap();
+        let link = repo.blob(b"index.html").unwrap();
+        let mut tb = repo.treebuilder(None).unwrap();
+        tb.insert("page.html", page, 0o100755).unwrap();
+        tb.insert("current", link, 0o120000).unwrap();
+        let tree = repo.find_tree(tb.write().unwrap()).unwrap();
+        let entry = |name: &str| tree.get_path(Path::new(name)).unwrap();
+        let wd = d.path();
+        let holds = |name: &str| holds_already(wd, Path::new(name), &entry(name));
+
+        assert!(!holds("page.html"), "not there at all");
+        std::fs::write(wd.join("page.html"), "<h1>five</h1>\n").unwrap();
+        assert!(holds("page.html"), "the same bytes, whatever the mode");
+        std::fs::write(wd.join("page.html"), "<h1>mine</h1>\n").unwrap();
+        assert!(!holds("page.html"));
+
+        std::os::unix::fs::symlink("index.html", wd.join("current")).unwrap();
+        assert!(holds("current"));
+        std::fs::remove_file(wd.join("current")).unwrap();
+        std::os::unix::fs::symlink("other.html", wd.join("current")).unwrap();
+        assert!(!holds("current"));
+        // a file holding the link's text is not the link
+        std::fs::remove_file(wd.join("current")).unwrap();
+        std::fs::write(wd.join("current"), "index.html").unwrap();
+        assert!(!holds("current"));
+    }
 }
