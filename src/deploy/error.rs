@@ -16,10 +16,13 @@ pub enum DeployError {
         owner_name,
         me_name,
         owner_name,
-        path.display()
+        trust.display()
     )]
     Owner {
         path: PathBuf,
+        /// The directory as git compares it with `safe.directory`: symbolic links resolved, no
+        /// trailing slash (the path as configured matches neither way).
+        trust: PathBuf,
         owner: u32,
         me: u32,
         /// The users' names, looked up where the error is made (off the event loop: a lookup

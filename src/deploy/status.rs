@@ -354,10 +354,18 @@ pub fn open(path: &Path) -> Result<Repository, DeployError> {
     )
     .map_err(|e| match e.code() {
         ErrorCode::Owner => {
-            let owner = std::fs::metadata(path).map(|m| m.uid()).unwrap_or(u32::MAX);
             let me = nix::unistd::geteuid().as_raw();
+            // the work tree's owner, or its .git's when that is the one another user owns
+            let uid = |p: &Path| std::fs::metadata(p).map(|m| m.uid()).ok();
+            let owner = [path.to_path_buf(), path.join(".git")]
+                .iter()
+                .filter_map(|p| uid(p))
+                .find(|u| *u != me)
+                .or_else(|| uid(path))
+                .unwrap_or(u32::MAX);
             DeployError::Owner {
                 path: path.to_path_buf(),
+                trust: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
                 owner,
                 me,
                 owner_name: crate::accounts::user_name(owner),
