@@ -1050,12 +1050,12 @@ fn judge_baseline(
         .values("x-forwarded-port")
         .last()
         .map(|s| s.trim().to_string());
-    // At the scheme's own port, an app told the scheme and given a Host without another port
-    // builds its links without a port (Rack, Symfony and Tomcat take 443 for https, Django and
-    // WordPress the Host as it came): X-Forwarded-Port adds nothing there.
+    // At the scheme's own port, an app told the scheme in X-Forwarded-Proto and given a Host
+    // without another port builds its links without a port (Rack, Symfony and Tomcat take 443
+    // for https, Django and WordPress the Host as it came): X-Forwarded-Port adds nothing there.
     let port_implied = port == if https { 443 } else { 80 }
         && shape.is_none()
-        && proto.as_deref() == Some(want_proto)
+        && xfp_proto(r).as_deref() == Some(want_proto)
         && r.host
             .as_deref()
             .is_none_or(|h| host_port(h).is_none_or(|p| p == port));
@@ -1962,6 +1962,10 @@ mod tests {
             ("x-forwarded-proto", "http"),
         ]);
         let v = judge_baseline(&target(), &(Exchange::default(), Ok(http)), true, 443);
+        assert!(v.summary.contains("no X-Forwarded-Port"), "{}", v.summary);
+        // the scheme in Forwarded alone: an app that reads X-Forwarded-* is told nothing
+        let fwd = behind_balancer(&[("forwarded", "for=198.51.100.20;proto=https")]);
+        let v = judge_baseline(&target(), &(Exchange::default(), Ok(fwd)), true, 443);
         assert!(v.summary.contains("no X-Forwarded-Port"), "{}", v.summary);
         assert_eq!(host_port("[2001:db8::1]:443"), Some(443));
         assert_eq!(host_port("[2001:db8::1]"), None);
