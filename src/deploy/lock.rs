@@ -50,7 +50,9 @@ impl LockInfo {
         )
     }
 
-    /// Held by a process of this host that no longer exists.
+    /// Held by a process of this host that no longer exists: its pid is free, or taken by a
+    /// process started after the lock was (after a crash and a reboot, the lock's pid soon
+    /// belongs to something else, and the lock would stay held for good).
     pub fn is_stale(&self) -> bool {
         if self.host != current_host() {
             return false;
@@ -61,11 +63,33 @@ impl LockInfo {
         if pid <= 0 {
             return false;
         }
-        matches!(
-            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
-            Err(nix::errno::Errno::ESRCH)
-        )
+        match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+            Err(nix::errno::Errno::ESRCH) => true,
+            _ => {
+                let taken = chrono::DateTime::parse_from_rfc3339(&self.time).map(|t| t.timestamp());
+                // a minute's room for a clock set forward since the holder started
+                matches!((process_started(pid), taken), (Some(started), Ok(taken)) if started > taken + 60)
+            }
+        }
     }
+}
+
+/// When process `pid` started, in seconds since the epoch (Linux `/proc`); None elsewhere.
+fn process_started(pid: i32) -> Option<i64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // the command name, in brackets, may hold spaces and brackets: count after the last one
+    let after = stat.rsplit_once(')')?.1;
+    // field 22, starttime, in clock ticks after boot; `after` starts at field 3
+    let ticks: i64 = after.split_whitespace().nth(19)?.parse().ok()?;
+    let boot: i64 = std::fs::read_to_string("/proc/stat")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok()??;
+    (hz > 0).then(|| boot + ticks / hz)
 }
 
 /// Who is deploying, as the lock and the journal name them: the person, so under sudo the user
@@ -311,6 +335,43 @@ mod tests {
         ));
         let held = acquire(d.path(), Some(&dead), &a).unwrap();
         assert_eq!(held.info().pid, std::process::id());
+    }
+
+    /// After a crash and a reboot the lock's pid may belong to another process: one started
+    /// after the lock was taken cannot be its holder.
+    #[test]
+    fn a_pid_taken_by_a_process_started_since_the_lock_is_stale() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let at = |t: chrono::DateTime<chrono::Local>| {
+            t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+        };
+        let lock = LockInfo {
+            user: "deployer".into(),
+            host: current_host(),
+            pid: child.id(),
+            time: at(chrono::Local::now() - chrono::Duration::hours(1)),
+        };
+        let from_before = lock.is_stale();
+        // taken by this very process: held
+        let held = LockInfo {
+            time: at(chrono::Local::now() + chrono::Duration::hours(1)),
+            ..lock.clone()
+        };
+        let held_by_it = held.is_stale();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(from_before, "the pid belongs to a process started since");
+        assert!(
+            !held_by_it,
+            "a live process that started before the lock holds it"
+        );
+        assert!(
+            !LockInfo::mine().is_stale(),
+            "this process holds a lock it takes now"
+        );
     }
 
     #[test]
