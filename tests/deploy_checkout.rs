@@ -1575,3 +1575,53 @@ fn an_untracked_file_in_the_way_that_differs_is_still_refused() {
         "mine, not the commit's"
     );
 }
+
+/// HEAD cannot be moved after the tree is written (a `HEAD.lock` left by a git command that was
+/// killed, or one running by hand in the docroot at that moment): the work tree is the new
+/// revision's while HEAD is not. The error says so as for a checkout stopped part-way, the
+/// journal keeps the attempt, and once the lock is gone the deploy made again goes through.
+#[test]
+fn head_that_cannot_be_moved_after_the_tree_says_the_files_are_already_written() {
+    for style in [CheckoutStyle::Detached, CheckoutStyle::Branch] {
+        let f = Fixture::new();
+        let mut cfg = f.config();
+        cfg.checkout = style;
+        let before = f.head();
+        let req = request(&f, "origin/main", Kind::Deploy);
+        let lock = match style {
+            CheckoutStyle::Detached => f.git_dir().join("HEAD.lock"),
+            CheckoutStyle::Branch => f.git_dir().join("refs/heads/main.lock"),
+        };
+        std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+        std::fs::write(&lock, "").unwrap();
+        match checkout::deploy(&cfg, &req, &access()) {
+            Err(e @ DeployError::PartialCheckout { .. }) => {
+                let said = e.to_string();
+                assert!(said.contains(".lock"), "{style:?}: {said}");
+                let DeployError::PartialCheckout {
+                    mut written,
+                    written_total,
+                    ..
+                } = e
+                else {
+                    unreachable!()
+                };
+                written.sort();
+                assert_eq!(written, ["index.html", "new.html"], "{style:?}");
+                assert_eq!(written_total, 2);
+            }
+            Err(e) => panic!("{style:?}: expected the part-way error, got {e}"),
+            Ok(_) => panic!("{style:?}: deployed past a lock on HEAD"),
+        }
+        assert_eq!(f.head(), before, "{style:?}: HEAD did not move");
+        let last = journal_of(&f).pop().expect("the attempt is journaled");
+        assert!(!last.ok(), "{style:?}: {last:?}");
+        assert_eq!(last.to, req.to.to_string());
+
+        std::fs::remove_file(&lock).unwrap();
+        let req = request(&f, "origin/main", Kind::Deploy);
+        checkout::deploy(&cfg, &req, &access()).expect("deployed once the lock is gone");
+        assert_eq!(f.head(), f.commits[3], "{style:?}");
+        assert_eq!(git(&f.site, &["status", "--porcelain"]), "", "{style:?}");
+    }
+}

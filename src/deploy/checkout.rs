@@ -624,7 +624,16 @@ pub fn deploy(
     // The tree first: a failure here leaves HEAD where it was, but maybe
     // not every file (libgit2 stops at the first file it cannot write).
     let mut cb = safe_checkout();
-    if let Err(e) = repo.checkout_tree(target.as_object(), Some(&mut cb)) {
+    // Then HEAD. A HEAD that cannot be moved (a `HEAD.lock` left by a git command killed, or
+    // one running in the docroot at that moment) leaves the tree the new revision's: said and
+    // journaled as a checkout stopped part-way, whose files are all written.
+    let moved = repo
+        .checkout_tree(target.as_object(), Some(&mut cb))
+        .map_err(|e| e.message().to_string())
+        .and_then(|()| {
+            move_head(&repo, cfg, req).map_err(|e| format!("HEAD not moved: {}", e.message()))
+        });
+    if let Err(message) = moved {
         let workdir = repo.workdir().unwrap_or(path).to_path_buf();
         let old_tree = head_id
             .and_then(|h| repo.find_commit(h).ok())
@@ -633,7 +642,6 @@ pub fn deploy(
             .tree()
             .map(|new| written_from(&repo, &workdir, old_tree.as_ref(), &new))
             .unwrap_or_default();
-        let message = e.message().to_string();
         let rec = JournalRecord {
             time: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
             user: lock::current_user(),
@@ -666,24 +674,6 @@ pub fn deploy(
             }),
         });
     }
-    // Then HEAD.
-    match cfg.checkout {
-        CheckoutStyle::Detached => repo
-            .set_head_detached(req.to)
-            .map_err(|e| g("set HEAD", e))?,
-        CheckoutStyle::Branch => {
-            let refname = format!("refs/heads/{}", cfg.branch);
-            repo.reference(
-                &refname,
-                req.to,
-                true,
-                &format!("opsdeck: {} to {}", req.kind.word(), req.to),
-            )
-            .map_err(|e| g("move branch", e))?;
-            repo.set_head(&refname).map_err(|e| g("set HEAD", e))?;
-        }
-    }
-
     let workdir = repo.workdir().unwrap_or(path).to_path_buf();
     let from_s = head_id
         .map(|o| o.to_string())
@@ -747,6 +737,27 @@ pub fn deploy(
         hooks: runs,
         journal_problem,
     })
+}
+
+/// Put HEAD at the deployed commit: detached there, or on the configured branch moved there.
+fn move_head(
+    repo: &Repository,
+    cfg: &DeployConfig,
+    req: &DeployRequest,
+) -> Result<(), git2::Error> {
+    match cfg.checkout {
+        CheckoutStyle::Detached => repo.set_head_detached(req.to),
+        CheckoutStyle::Branch => {
+            let refname = format!("refs/heads/{}", cfg.branch);
+            repo.reference(
+                &refname,
+                req.to,
+                true,
+                &format!("opsdeck: {} to {}", req.kind.word(), req.to),
+            )?;
+            repo.set_head(&refname)
+        }
+    }
 }
 
 /// Who put HEAD at `head`, for a deploy refused because HEAD moved since its preview: another
