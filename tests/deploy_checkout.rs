@@ -1625,3 +1625,55 @@ fn head_that_cannot_be_moved_after_the_tree_says_the_files_are_already_written()
         assert_eq!(git(&f.site, &["status", "--porcelain"]), "", "{style:?}");
     }
 }
+
+/// A journal line cut short (a crash or a full disk while it was written) stays in the file: the
+/// rest is read, and `opsdeck check` says which line and how to clear it, as a warning. It knows
+/// the checkout's state: an UNKNOWN from a crash long past would stay for good.
+#[test]
+fn a_cut_short_journal_line_is_a_warning_that_says_how_to_clear_it() {
+    let f = Fixture::new();
+    let req = request(&f, "origin/main", Kind::Deploy);
+    checkout::deploy(&f.config(), &req, &access()).unwrap();
+    let p = journal::path_in(&f.git_dir());
+    let mut text = std::fs::read_to_string(&p).unwrap();
+    text.push_str("{\"time\":\"2026-11-");
+    std::fs::write(&p, text).unwrap();
+
+    let st = status::read_status(&f.config()).unwrap();
+    assert_eq!(st.journal.len(), 1, "the good line is read");
+    let mut report = opsdeck::check::Report::default();
+    opsdeck::deploy::check::grade_target(
+        &opsdeck::config::Config::default(),
+        &f.config(),
+        &st,
+        &mut report,
+    );
+    let finding = &report.findings[0];
+    assert_eq!(
+        finding.status,
+        opsdeck::check::Status::Warning,
+        "{}",
+        finding.summary
+    );
+    assert!(
+        finding
+            .summary
+            .contains("1 unreadable line(s) (first: line 2)"),
+        "{}",
+        finding.summary
+    );
+    assert!(finding.summary.contains("delete it"), "{}", finding.summary);
+
+    // a journal that cannot be read at all is not known: UNKNOWN
+    std::fs::remove_file(&p).unwrap();
+    std::fs::create_dir(&p).unwrap();
+    let st = status::read_status(&f.config()).unwrap();
+    let mut report = opsdeck::check::Report::default();
+    opsdeck::deploy::check::grade_target(
+        &opsdeck::config::Config::default(),
+        &f.config(),
+        &st,
+        &mut report,
+    );
+    assert_eq!(report.findings[0].status, opsdeck::check::Status::Unknown);
+}

@@ -165,7 +165,13 @@ pub fn grade_target(config: &Config, target: &DeployConfig, st: &RepoStatus, rep
         );
     }
     if let Some(p) = &st.journal_problem {
-        worse(Status::Unknown, format!("deploy journal: {}", p.as_str()));
+        // lines that are no record leave the rest read: what it says is known
+        let s = if st.journal_lines_bad {
+            Status::Warning
+        } else {
+            Status::Unknown
+        };
+        worse(s, format!("deploy journal: {}", p.as_str()));
     }
     if let Some(last) = st.journal.last()
         && !last.ok()

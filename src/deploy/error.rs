@@ -95,6 +95,17 @@ pub enum DeployError {
     },
     #[error("{}: {message}", path.display())]
     Io { path: PathBuf, message: String },
+    /// Lines of the deploy journal that are no record; the others were read.
+    #[error(
+        "{}: {bad} unreadable line(s) (first: line {first}); {read} entries read. A write cut short by a crash or a full disk leaves such a line: delete it to clear this",
+        path.display()
+    )]
+    JournalLines {
+        path: PathBuf,
+        bad: usize,
+        first: usize,
+        read: usize,
+    },
     #[error("fetch from {remote}: {message}")]
     Fetch { remote: String, message: String },
     #[error("fetch from {remote} cancelled")]

@@ -183,14 +183,11 @@ pub fn read(git_dir: &Path) -> (Vec<JournalEntry>, Option<DeployError>) {
         Err(e) => return (Vec::new(), Some(DeployError::io(&p, e))),
     };
     let (entries, bad) = parse(&text);
-    let problem = (!bad.is_empty()).then(|| DeployError::Io {
+    let problem = (!bad.is_empty()).then(|| DeployError::JournalLines {
         path: p,
-        message: format!(
-            "{} unreadable line(s) (first: line {}); {} entries read",
-            bad.len(),
-            bad[0],
-            entries.len()
-        ),
+        bad: bad.len(),
+        first: bad[0],
+        read: entries.len(),
     });
     (entries, problem)
 }

@@ -286,6 +286,9 @@ pub struct RepoStatus {
     pub owner: Owner,
     pub journal: Vec<JournalEntry>,
     pub journal_problem: Option<Clean>,
+    /// The journal was read, but for lines that are no record (named in `journal_problem`):
+    /// what it says of the checkout is known.
+    pub journal_lines_bad: bool,
     pub lock: Option<LockInfo>,
     pub lock_stale: bool,
     /// Submodules not checked out at the commit HEAD records (a deploy moves the recorded
@@ -520,6 +523,7 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
         cfg.log_entries,
     )?;
     let behind_back = mark_taken_back(&repo, &journal, &mut log, behind);
+    let journal_lines_bad = matches!(journal_problem, Some(DeployError::JournalLines { .. }));
     let journal_problem = journal_problem.map(|e| Clean::new(&e.to_string()));
     let on_no_remote = on_no_remote(&repo, head.as_ref().map(|h| h.id), upstream.as_ref());
     let stashes = reflog_if_any(&repo, "refs/stash").map_or(0, |r| r.len());
@@ -563,6 +567,7 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
         behind_back,
         journal,
         journal_problem,
+        journal_lines_bad,
         lock,
         lock_stale,
         submodules_off,

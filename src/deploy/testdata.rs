@@ -136,6 +136,7 @@ pub fn status() -> RepoStatus {
             ),
         ],
         journal_problem: None,
+        journal_lines_bad: false,
         submodules_off: Vec::new(),
         lock: None,
         lock_stale: false,
