@@ -100,9 +100,11 @@ impl Target {
         )
     }
 
-    /// Resolve a Location header against this URL.
+    /// Resolve a Location header against this URL (RFC 3986 section 5.2, as a browser does).
     pub fn join(&self, location: &str) -> Result<Target, ProbeError> {
+        // a fragment stays with the browser: it is never part of the request
         let loc = location.trim();
+        let loc = loc.split_once('#').map_or(loc, |(before, _)| before);
         // a scheme is case-insensitive (RFC 3986): "HTTPS://" is absolute too
         let lower = loc.get(..8).unwrap_or(loc).to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
@@ -112,18 +114,55 @@ impl Target {
             let scheme = if self.https { "https" } else { "http" };
             return Target::parse(&format!("{scheme}://{rest}"));
         }
-        let path = if loc.starts_with('/') {
-            loc.to_string()
+        let own = self.path.split('?').next().unwrap_or("/");
+        let path = if loc.is_empty() {
+            // the same document
+            self.path.clone()
+        } else if loc.starts_with('?') {
+            // a query alone keeps the path
+            format!("{own}{loc}")
+        } else if loc.starts_with('/') {
+            remove_dot_segments(loc)
         } else {
-            let dir = self.path.split('?').next().unwrap_or("/");
-            let dir = &dir[..dir.rfind('/').map_or(0, |i| i + 1)];
-            format!("{dir}{loc}")
+            let dir = &own[..own.rfind('/').map_or(0, |i| i + 1)];
+            remove_dot_segments(&format!("{dir}{loc}"))
         };
         Ok(Target {
             path,
             ..self.clone()
         })
     }
+}
+
+/// A path with its `.` and `..` segments resolved (RFC 3986 section 5.2.4); the query stays.
+fn remove_dot_segments(path_and_query: &str) -> String {
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_and_query, None),
+    };
+    let mut out: Vec<&str> = Vec::new();
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    for (i, seg) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        match *seg {
+            "." | ".." => {
+                if *seg == ".." {
+                    out.pop();
+                }
+                // "a/." and "a/.." name a directory: the path ends with '/'
+                if last {
+                    out.push("");
+                }
+            }
+            s => out.push(s),
+        }
+    }
+    let mut p = format!("/{}", out.join("/"));
+    if let Some(q) = query {
+        p.push('?');
+        p.push_str(q);
+    }
+    p
 }
 
 /// One certificate of the chain.
@@ -550,6 +589,28 @@ mod tests {
             cert_error_words(&rustls::Error::DecryptError),
             rustls::Error::DecryptError.to_string()
         );
+    }
+
+    /// Location as a browser resolves it: a query alone keeps the path, a fragment is never
+    /// requested, dot segments are resolved.
+    #[test]
+    fn a_location_resolves_as_a_browser_resolves_it() {
+        let t = Target::parse("https://www.example.com/a/b?x=1").unwrap();
+        let join = |l: &str| t.join(l).unwrap().url();
+        assert_eq!(join("?page=2"), "https://www.example.com/a/b?page=2");
+        assert_eq!(join("/login#form"), "https://www.example.com/login");
+        assert_eq!(join("#top"), "https://www.example.com/a/b?x=1");
+        assert_eq!(
+            join("https://www.example.com/#top"),
+            "https://www.example.com/"
+        );
+        assert_eq!(join("../c"), "https://www.example.com/c");
+        assert_eq!(join("./c?y=2"), "https://www.example.com/a/c?y=2");
+        assert_eq!(join("/a/./b/../d"), "https://www.example.com/a/d");
+        assert_eq!(join(".."), "https://www.example.com/");
+        assert_eq!(join("../../../c"), "https://www.example.com/c");
+        assert_eq!(join("c/"), "https://www.example.com/a/c/");
+        assert_eq!(join("/"), "https://www.example.com/");
     }
 
     #[test]
