@@ -405,8 +405,18 @@ pub fn client_address(peer: IpAddr, input: &ForwardingInput<'_>, nets: &[IpNet])
             reason: "peer is not a trusted proxy: forwarding headers ignored".into(),
         };
     }
+    // A Forwarded header that names no client at all (`proto=https` alone) leaves the client
+    // to the other headers, as apps that read both take it.
+    let names_no_client = |els: &[ForwardedElement]| els.iter().all(|e| e.r#for.is_none());
     if !input.forwarded.is_empty() {
         return match parse_forwarded(input.forwarded.iter().copied()) {
+            Ok(els) if names_no_client(&els) => {
+                let input = ForwardingInput {
+                    forwarded: Vec::new(),
+                    ..input.clone()
+                };
+                client_address(peer, &input, nets)
+            }
             Ok(els) => {
                 let chain: Vec<Node> = els
                     .into_iter()
@@ -645,6 +655,36 @@ mod tests {
             assert_eq!(c.addr, peer, "{input:?}");
             assert_eq!(c.source, ClientSource::Peer, "{input:?}");
         }
+    }
+
+    /// A balancer that says only the scheme in Forwarded (`proto=https`, no `for=`) names no
+    /// client there: the client comes from X-Forwarded-For, as apps that read both take it.
+    #[test]
+    fn a_forwarded_header_without_for_leaves_the_client_to_xff() {
+        let n = nets(&["127.0.0.0/8"]);
+        let input = ForwardingInput {
+            forwarded: vec!["proto=https;host=www.example.com"],
+            xff: vec!["198.51.100.7"],
+            ..Default::default()
+        };
+        let c = client_address(ip("127.0.0.1"), &input, &n);
+        assert_eq!(c.addr, ip("198.51.100.7"), "{c:?}");
+        assert_eq!(c.source, ClientSource::XForwardedFor);
+        // one element without for= among others that have it breaks the chain: peer kept
+        let input = ForwardingInput {
+            forwarded: vec!["for=198.51.100.7, proto=https"],
+            xff: vec!["198.51.100.7"],
+            ..Default::default()
+        };
+        let c = client_address(ip("127.0.0.1"), &input, &n);
+        assert_eq!(c.source, ClientSource::Peer, "{c:?}");
+        // and with no other header, the peer
+        let input = ForwardingInput {
+            forwarded: vec!["proto=https"],
+            ..Default::default()
+        };
+        let c = client_address(ip("127.0.0.1"), &input, &n);
+        assert_eq!((c.addr, c.source), (ip("127.0.0.1"), ClientSource::Peer));
     }
 
     #[test]
