@@ -1242,11 +1242,12 @@ pub fn classify(sent: &str, arrived: &[&str]) -> Handling {
     }
 }
 
-/// This host's own address, when the client walk went past it as a trusted hop: the
-/// balancer appended the address it saw the probe from, the app trusts that address (this
-/// host is the balancer's, or in `trusted_proxies` with it), and so walked on to what the probe
-/// itself sent. A visitor's address, appended in the same place, is not trusted and stops the
-/// walk there: what the probe sent is believed from this host only, not from visitors.
+/// This host's own address, when the client walk went past it as a trusted hop: the app
+/// trusts this host's address (the balancer runs here, or it is in `trusted_proxies` with it),
+/// so it walked on to what the probe itself sent. If the balancer appended it, a visitor's
+/// address would stand there and stop the walk; if a hop in front passed the client's header on
+/// and the next one appended its own (same) address, a visitor's forged value would be believed
+/// too. From this host the two look alike: the forged address is not judged from here.
 fn probe_passed_as_trusted(ex: &Exchange, r: &EchoReply) -> Option<std::net::IpAddr> {
     let own = ex.local_addr?.ip().to_canonical();
     let chain: Vec<Option<std::net::IpAddr>> = match r.client.source {
@@ -1270,9 +1271,12 @@ fn probe_passed_as_trusted(ex: &Exchange, r: &EchoReply) -> Option<std::net::IpA
 /// What [`probe_passed_as_trusted`] means, for the evidence.
 fn probe_trusted_note(own: std::net::IpAddr) -> String {
     format!(
-        "this host's own address ({own}) is among the trusted proxies: the app believes what this host sends, and a visitor's address, appended in its place, is not trusted and stops the walk"
+        "this host's own address ({own}) is among the trusted proxies: the app believes what this host sends, so a forged address from here says nothing of one from a visitor"
     )
 }
+
+/// How to judge forged addresses when this host is trusted.
+const FIX_PROBE_TRUSTED: &str = "to judge forged addresses, probe from an address the app does not trust: resolve = the balancer's public address rather than loopback, or run the probe on another host";
 
 fn judge_forged(
     pair: &(Exchange, Result<EchoReply, String>),
@@ -1315,8 +1319,11 @@ fn judge_forged(
         }
     }
     // believed from this host only, which the app trusts as a proxy: not from visitors
+    // believed from this host, which the app trusts as a proxy: not judged for visitors
     let probe_trusted = probe_passed_as_trusted(&pair.0, r);
-    let forged_ip = r.client.addr.to_string() == FORGED_IP && probe_trusted.is_none();
+    let forged_here = r.client.addr.to_string() == FORGED_IP;
+    let not_judged = probe_trusted.filter(|_| forged_here);
+    let forged_ip = forged_here && not_judged.is_none();
     // The forged address came through `Forwarded` alone: an application that reads
     // X-Forwarded-For, as the site behind the balancer does, gets the right one. The header
     // passing is worth fixing (an application that reads RFC 7239 first believes it), not an
@@ -1406,6 +1413,14 @@ fn judge_forged(
             taken.join(" and ")
         );
     }
+    // nothing else wrong: the one thing left to say is that the address was not judged
+    let only_not_judged = not_judged.is_some() && level == Level::Ok;
+    if let Some(own) = not_judged {
+        level = level.max(Level::Warn);
+        summary = format!(
+            "the forged address was believed from this host, whose address ({own}) the app trusts as a proxy: not judged for visitors: {summary}"
+        );
+    }
     // the header the app took the forged address from names the hole
     let via = match r.client.source {
         ClientSource::Forwarded if reads_forwarded => "Forwarded header",
@@ -1427,6 +1442,8 @@ fn judge_forged(
         Some("apps that read the first X-Forwarded-Proto trust a forged one".into())
     } else if without_forwarded.is_some() || scheme_only_forwarded {
         Some("apps that read Forwarded trust a forged one".into())
+    } else if only_not_judged {
+        Some("forged addresses not judged: this host is a trusted proxy".into())
     } else if level == Level::Warn {
         Some("forwarding headers a client sends pass the balancer".into())
     } else {
@@ -1440,8 +1457,8 @@ fn judge_forged(
         "client computed as {} ({})",
         r.client.addr, r.client.reason
     ));
-    if let Some(own) = probe_trusted {
-        v = v.ev(probe_trusted_note(own));
+    if let Some(own) = not_judged {
+        v = v.ev(probe_trusted_note(own)).fix(FIX_PROBE_TRUSTED);
     }
     if let Some(c) = &r.client_without_forwarded {
         v = v.ev(format!(
@@ -1460,7 +1477,9 @@ fn judge_forged(
             )
             .fix(FIX_REALIP);
     }
-    if level != Level::Ok && reads_forwarded {
+    if only_not_judged {
+        // nothing found wrong from here: no change to the balancer to suggest
+    } else if level != Level::Ok && reads_forwarded {
         // the site reads Forwarded: the balancer sets it, in place of the client's
         v = v
             .fix("set Forwarded at the balancer, in place of the client's (HAProxy 2.7 and later: option forwarded)")
@@ -1519,8 +1538,15 @@ fn judge_two_xff(pair: &(Exchange, Result<EchoReply, String>), reads: SiteReads)
     };
     let client = r.client.addr.to_string();
     let probe_trusted = probe_passed_as_trusted(&pair.0, r);
-    if let Some(own) = probe_trusted {
-        v = v.ev(probe_trusted_note(own));
+    if let Some(own) = probe_trusted.filter(|_| TWO_LINES.contains(&client.as_str())) {
+        v.level = v.level.max(Level::Warn);
+        v.summary.push(&format!(
+            " (client {client} believed from this host, a trusted proxy: not judged for visitors)"
+        ));
+        v = v
+            .says("forged addresses not judged: this host is a trusted proxy")
+            .ev(probe_trusted_note(own))
+            .fix(FIX_PROBE_TRUSTED);
     } else if TWO_LINES.contains(&client.as_str()) {
         v.level = Level::Fail;
         v.summary.push(&format!(" (client {client} was believed)"));
