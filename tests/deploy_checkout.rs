@@ -1677,3 +1677,54 @@ fn a_cut_short_journal_line_is_a_warning_that_says_how_to_clear_it() {
     );
     assert_eq!(report.findings[0].status, opsdeck::check::Status::Unknown);
 }
+
+/// After a checkout stopped part-way, going back to HEAD's revision instead of on: a deploy of
+/// HEAD puts back the files the stopped checkout left (written, added or deleted), and nothing
+/// else: an upload and a file changed by hand since stay. The journal says "restore", which a
+/// rollback passes over.
+#[test]
+fn after_a_checkout_stopped_part_way_deploying_head_puts_its_files_back() {
+    let mut f = Fixture::new();
+    let before = tree_bytes(&f.site);
+    let head = f.head();
+    push_unwritable_revision(&mut f);
+    std::fs::write(f.site.join("upload.jpg"), "a visitor's photo").unwrap();
+    let req = request(&f, "origin/main", Kind::Deploy);
+    assert!(matches!(
+        checkout::deploy(&f.config(), &req, &access()),
+        Err(DeployError::PartialCheckout { .. })
+    ));
+    assert_ne!(
+        git(&f.site, &["status", "--porcelain"]),
+        "?? upload.jpg",
+        "the stopped checkout left files"
+    );
+
+    let p = checkout::preview(&f.config(), &head, Kind::Deploy).unwrap();
+    let (attempt, mut files, total) = p.left_part_way.clone().expect("what was left is named");
+    files.sort();
+    assert_eq!(attempt, f.commits[4][..7]);
+    assert_eq!(
+        files.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        ["index.html", "new.html"]
+    );
+    assert_eq!(total, 2);
+    let req = request(&f, &head, Kind::Deploy);
+    let out = checkout::deploy(&f.config(), &req, &access()).expect("put back");
+    assert_eq!((out.from, out.to), (Some(req.to), req.to));
+    assert_eq!(f.head(), head, "HEAD did not move");
+    assert_eq!(git(&f.site, &["status", "--porcelain"]), "?? upload.jpg");
+    let mut after = tree_bytes(&f.site);
+    after.remove(std::path::Path::new("upload.jpg"));
+    assert_eq!(after, before, "every file is HEAD's again");
+    let j = journal_of(&f);
+    assert_eq!(j.last().unwrap().kind.as_str(), "restore");
+    assert!(j.last().unwrap().ok());
+    assert!(
+        journal::rollback_target(&j).is_none(),
+        "a restore is nothing to roll back to"
+    );
+    // nothing left now: HEAD is simply deployed
+    let p = checkout::preview(&f.config(), &head, Kind::Deploy).unwrap();
+    assert_eq!(p.left_part_way, None);
+}

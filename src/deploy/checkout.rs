@@ -5,7 +5,10 @@
 //!
 //! Blocking: call from `spawn_blocking`. This module must never force a
 //! checkout, never discard local work, and never move HEAD before the tree
-//! is in place. Previewing changes nothing; deploying needs a `WriteAccess`.
+//! is in place. The one forced write is the putting back of files a checkout
+//! stopped part-way left, each checked to hold, byte for byte, the revision
+//! it was going to (so nothing is lost). Previewing changes nothing;
+//! deploying needs a `WriteAccess`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -96,6 +99,68 @@ pub struct Preview {
     pub lock: Option<LockInfo>,
     pub lock_stale: bool,
     pub owner: Owner,
+    /// The revision asked for is HEAD, and a checkout from it to another revision stopped
+    /// part-way (the journal's last entry): that revision (short), the files it left that a
+    /// checkout of HEAD puts back (the first [`MAX_LISTED`]) and how many in all.
+    pub left_part_way: Option<(String, Vec<Clean>, usize)>,
+}
+
+/// What a checkout stopped part-way left in the work tree: files that hold, byte for byte,
+/// the revision it was going to, where HEAD's differ. Putting HEAD's back loses nothing (the
+/// other bytes are in that revision); a file changed since by hand is not counted, and stays.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeftPartWay {
+    /// The revision the stopped checkout was going to.
+    pub attempt: Oid,
+    /// Files to write again from HEAD (changed, or deleted, by the stopped checkout).
+    pub put_back: Vec<std::path::PathBuf>,
+    /// Files the stopped checkout added, which HEAD does not have.
+    pub remove: Vec<std::path::PathBuf>,
+}
+
+impl LeftPartWay {
+    pub fn files(&self) -> impl Iterator<Item = &std::path::PathBuf> {
+        self.remove.iter().chain(&self.put_back)
+    }
+}
+
+/// What the journal's last entry, a checkout from HEAD that stopped part-way, left in the work
+/// tree (None when it is not that, or left nothing).
+pub fn left_part_way(repo: &Repository, head: Oid) -> Option<LeftPartWay> {
+    let (entries, _) = journal::read(repo.path());
+    let last = entries
+        .last()
+        .filter(|e| !e.ok() && e.from == head.to_string())?;
+    let attempt = Oid::from_str(&last.to).ok().filter(|a| *a != head)?;
+    let new = repo.find_commit(attempt).ok()?.tree().ok()?;
+    let old = repo.find_commit(head).ok()?.tree().ok()?;
+    let workdir = repo.workdir()?;
+    let diff = repo.diff_tree_to_tree(Some(&old), Some(&new), None).ok()?;
+    let mut left = LeftPartWay {
+        attempt,
+        put_back: Vec::new(),
+        remove: Vec::new(),
+    };
+    for d in diff.deltas() {
+        let Some(rel) = d.new_file().path().or(d.old_file().path()) else {
+            continue;
+        };
+        let written = || {
+            new.get_path(rel)
+                .is_ok_and(|entry| holds_already(workdir, rel, &entry))
+        };
+        match d.status() {
+            Delta::Added if written() => left.remove.push(rel.to_path_buf()),
+            Delta::Deleted if std::fs::symlink_metadata(workdir.join(rel)).is_err() => {
+                left.put_back.push(rel.to_path_buf())
+            }
+            Delta::Modified | Delta::Typechange if written() => {
+                left.put_back.push(rel.to_path_buf())
+            }
+            _ => {}
+        }
+    }
+    (!left.remove.is_empty() || !left.put_back.is_empty()).then_some(left)
 }
 
 /// Resolve a revspec (short id, tag, branch, `HEAD~2`, `origin/main`) to a commit.
@@ -398,6 +463,17 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
     let stash_may_conflict = also_changed(&diff, &stash_files);
     let lock = lock::read(repo.path());
     let workdir = repo.workdir().unwrap_or(path).to_path_buf();
+    let left_part_way = head_id
+        .filter(|h| *h == target.id())
+        .and_then(|h| left_part_way(&repo, h))
+        .map(|l| {
+            let files = l
+                .files()
+                .take(MAX_LISTED)
+                .map(|p| Clean::capped(&p.to_string_lossy(), 300))
+                .collect();
+            (status::short_id(l.attempt), files, l.files().count())
+        });
     Ok(Preview {
         kind,
         spec: Clean::capped(spec.trim(), 100),
@@ -428,6 +504,7 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
         lock_stale: lock.as_ref().is_some_and(|l| l.is_stale()),
         lock,
         owner: status::owner_of(&workdir)?,
+        left_part_way,
     })
 }
 
@@ -566,6 +643,9 @@ pub fn deploy(
         });
     }
     let g = |what, e| DeployError::git(path, what, e);
+    if let Some(head) = head_id.filter(|h| *h == req.to) {
+        return put_back(&repo, cfg, req, head, access);
+    }
     let conflicts = {
         let target = repo.find_commit(req.to).map_err(|e| g("find commit", e))?;
         dry_run(&repo, path, &target)?
@@ -735,6 +815,69 @@ pub fn deploy(
         stashed,
         stash_may_conflict,
         hooks: runs,
+        journal_problem,
+    })
+}
+
+/// A deploy of HEAD itself, under the lock: put back what a checkout from HEAD that stopped
+/// part-way left (see [`left_part_way`]), and only that. The files are HEAD's again, HEAD does
+/// not move, no hook runs; the journal says "restore".
+fn put_back(
+    repo: &Repository,
+    cfg: &DeployConfig,
+    req: &DeployRequest,
+    head: Oid,
+    access: &WriteAccess,
+) -> Result<DeployOutcome, DeployError> {
+    let path = cfg.path.as_path();
+    let g = |what, e| DeployError::git(path, what, e);
+    let Some(left) = left_part_way(repo, head) else {
+        return Err(DeployError::NothingLeft {
+            path: path.to_path_buf(),
+            head: status::short_id(head),
+        });
+    };
+    let workdir = repo.workdir().unwrap_or(path).to_path_buf();
+    for rel in &left.remove {
+        let full = workdir.join(rel);
+        std::fs::remove_file(&full).map_err(|e| DeployError::io(&full, e))?;
+    }
+    if !left.put_back.is_empty() {
+        let tree = repo
+            .find_commit(head)
+            .and_then(|c| c.tree())
+            .map_err(|e| g("find commit", e))?;
+        // forced, but only over the files named: each holds the other revision's bytes
+        let mut cb = CheckoutBuilder::new();
+        // names, not patterns: a file called `*.html` must not reach every page
+        cb.force().disable_pathspec_match(true);
+        for rel in &left.put_back {
+            cb.path(rel);
+        }
+        repo.checkout_tree(tree.as_object(), Some(&mut cb))
+            .map_err(|e| g("put back", e))?;
+    }
+    let rec = JournalRecord {
+        time: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        user: lock::current_user(),
+        host: lock::current_host(),
+        kind: journal::RESTORE.into(),
+        from: head.to_string(),
+        to: head.to_string(),
+        result: "ok".into(),
+        hook: "none".into(),
+    };
+    let journal_problem = journal::append(repo.path(), &rec, access)
+        .err()
+        .map(|e| Clean::new(&e.to_string()));
+    Ok(DeployOutcome {
+        kind: req.kind,
+        from: Some(head),
+        to: head,
+        stash: None,
+        stashed: Vec::new(),
+        stash_may_conflict: Vec::new(),
+        hooks: Vec::new(),
         journal_problem,
     })
 }

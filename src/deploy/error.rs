@@ -85,6 +85,8 @@ pub enum DeployError {
         stash: String,
         files: Vec<String>,
     },
+    #[error("{}: {head} is already deployed, and nothing a checkout stopped part-way left is there to put back; look again", path.display())]
+    NothingLeft { path: PathBuf, head: String },
     #[error("{}: deploy lock held by {holder}", path.display())]
     Locked {
         path: PathBuf,

@@ -23,6 +23,9 @@ use crate::sanitize::Clean;
 pub const FILE_NAME: &str = "opsdeck-deploy.jsonl";
 /// How many entries the pane keeps (the newest).
 pub const MAX_ENTRIES: usize = 200;
+/// The kind of an entry that put back what a checkout stopped part-way left, HEAD unmoved:
+/// neither a deploy a rollback undoes nor a rollback.
+pub const RESTORE: &str = "restore";
 
 /// One line as written.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -198,7 +201,10 @@ pub fn read(git_dir: &Path) -> (Vec<JournalEntry>, Option<DeployError>) {
 /// rollbacks in a row go two deploys back instead of undoing each other.
 pub fn rollback_target(entries: &[JournalEntry]) -> Option<&JournalEntry> {
     let mut stack: Vec<&JournalEntry> = Vec::new();
-    for e in entries.iter().filter(|e| e.ok()) {
+    for e in entries
+        .iter()
+        .filter(|e| e.ok() && e.kind.as_str() != RESTORE)
+    {
         if e.kind.as_str() == "rollback" {
             stack.pop();
         } else if !e.from.is_empty() {
@@ -213,7 +219,7 @@ pub fn rollback_target(entries: &[JournalEntry]) -> Option<&JournalEntry> {
 pub fn nothing_to_roll_back(entries: &[JournalEntry]) -> &'static str {
     let deployed = entries
         .iter()
-        .any(|e| e.ok() && e.kind.as_str() != "rollback" && !e.from.is_empty());
+        .any(|e| e.ok() && !["rollback", RESTORE].contains(&e.kind.as_str()) && !e.from.is_empty());
     if deployed {
         "nothing older to roll back to: every deploy here is rolled back"
     } else {

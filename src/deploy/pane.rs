@@ -401,6 +401,40 @@ impl DeployPane {
             t.say(say);
             return Vec::new();
         }
+        if let Some((attempt, files, total)) = p
+            .left_part_way
+            .as_ref()
+            .filter(|_| p.from.as_ref().map(|f| f.id) == Some(p.to.id))
+        {
+            // HEAD again, over what a checkout from it that stopped part-way left
+            let mut lines = vec![Clean::new(&format!(
+                "The checkout of {attempt} stopped part-way: HEAD is still {}, but",
+                p.to.short
+            ))];
+            lines.push(Clean::joined(format!(
+                "{total} file(s) are {attempt}'s: {}",
+                names(files, 4)
+            )));
+            lines.push(Clean::new(&format!(
+                "They get {}'s bytes back; nothing else changes, no hook runs.",
+                p.to.short
+            )));
+            return vec![Effect::Confirm(Confirm {
+                title: Clean::new(&format!("Put back {}'s files?", p.to.short)),
+                lines,
+                then: vec![Effect::Deploy(DeployEffect::Deploy {
+                    target,
+                    request: DeployRequest {
+                        kind: p.kind,
+                        to: p.to.id,
+                        expected_from: Some(p.to.id),
+                        stash: false,
+                        take_over: p.lock.clone().filter(|_| p.lock_stale),
+                    },
+                    access: access.clone(),
+                })],
+            })];
+        }
         if p.from.as_ref().map(|f| f.id) == Some(p.to.id) {
             t.say(vec![(
                 Tone::Muted,
@@ -634,7 +668,11 @@ impl DeployPane {
                     (
                         Tone::Muted,
                         Clean::new(&format!(
-                            "Fix the cause and {again} again (the files written are not in the way)."
+                            "Fix the cause and {again} again{}.",
+                            match request.expected_from {
+                                Some(_) => format!(", or deploy {from} to go back"),
+                                None => String::new(),
+                            }
                         )),
                     ),
                 ];
@@ -1869,6 +1907,41 @@ mod tests {
         assert!(r.take_over.is_none());
     }
 
+    /// HEAD asked for again: refused as already deployed, unless a checkout from it stopped
+    /// part-way, when the dialog offers to put HEAD's files back, and says which.
+    #[test]
+    fn head_again_after_a_stop_part_way_offers_to_put_its_files_back() {
+        let mut pr = testdata::preview();
+        pr.to = pr.from.clone().unwrap();
+        let fx = previewed(&mut pane(), pr.clone());
+        assert!(fx.is_empty(), "{fx:?}");
+
+        pr.left_part_way = Some((
+            "3333333".into(),
+            vec![Clean::new("index.html"), Clean::new("new.html")],
+            2,
+        ));
+        let fx = previewed(&mut pane(), pr.clone());
+        let request = deploy_request(&fx).expect("a deploy of HEAD").clone();
+        assert_eq!(request.to, pr.to.id);
+        assert_eq!(request.expected_from, Some(pr.to.id));
+        assert!(!request.stash);
+        let c = confirm(fx);
+        let head = pr.to.short.as_str();
+        assert_eq!(c.title.as_str(), format!("Put back {head}'s files?"));
+        let lines: Vec<&str> = c.lines.iter().map(|l| l.as_str()).collect();
+        assert_eq!(
+            lines,
+            [
+                format!("The checkout of 3333333 stopped part-way: HEAD is still {head}, but")
+                    .as_str(),
+                "2 file(s) are 3333333's: index.html, new.html",
+                format!("They get {head}'s bytes back; nothing else changes, no hook runs.")
+                    .as_str(),
+            ]
+        );
+    }
+
     #[test]
     fn ignored_files_in_the_way_are_refused_without_a_stash_offer() {
         let mut p = pane();
@@ -2287,7 +2360,7 @@ mod tests {
             [
                 "Deploy stopped part-way: could not open 'b/x.html' for writing: Permission denied",
                 "HEAD is still 2222222, but 1 file(s) are already 3333333's: a.html",
-                "Fix the cause and deploy 3333333 again (the files written are not in the way).",
+                "Fix the cause and deploy 3333333 again, or deploy 2222222 to go back.",
             ]
         );
         // stashed first: where the local changes are is said too

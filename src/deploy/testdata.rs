@@ -194,5 +194,6 @@ pub fn preview() -> Preview {
         lock: None,
         lock_stale: false,
         owner: s.owner.clone(),
+        left_part_way: None,
     }
 }
