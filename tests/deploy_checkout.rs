@@ -1687,6 +1687,9 @@ fn after_a_checkout_stopped_part_way_deploying_head_puts_its_files_back() {
     let mut f = Fixture::new();
     let before = tree_bytes(&f.site);
     let head = f.head();
+    // the revision deploying also drops a page (a checkout removes before it writes)
+    git(&f.dev, &["rm", "-q", "about.html"]);
+    f.commit(&[], "Drop the about page");
     push_unwritable_revision(&mut f);
     std::fs::write(f.site.join("upload.jpg"), "a visitor's photo").unwrap();
     let req = request(&f, "origin/main", Kind::Deploy);
@@ -1699,24 +1702,37 @@ fn after_a_checkout_stopped_part_way_deploying_head_puts_its_files_back() {
         "?? upload.jpg",
         "the stopped checkout left files"
     );
+    // someone fixes the front page by hand meanwhile: that is local work, it stays
+    std::fs::write(f.site.join("index.html"), "<h1>by hand</h1>\n").unwrap();
 
     let p = checkout::preview(&f.config(), &head, Kind::Deploy).unwrap();
     let (attempt, mut files, total) = p.left_part_way.clone().expect("what was left is named");
     files.sort();
-    assert_eq!(attempt, f.commits[4][..7]);
+    assert_eq!(attempt, f.commits[5][..7]);
     assert_eq!(
         files.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
-        ["index.html", "new.html"]
+        ["about.html", "new.html"]
     );
     assert_eq!(total, 2);
     let req = request(&f, &head, Kind::Deploy);
     let out = checkout::deploy(&f.config(), &req, &access()).expect("put back");
     assert_eq!((out.from, out.to), (Some(req.to), req.to));
     assert_eq!(f.head(), head, "HEAD did not move");
-    assert_eq!(git(&f.site, &["status", "--porcelain"]), "?? upload.jpg");
+    assert_eq!(
+        git(&f.site, &["status", "--porcelain"]),
+        "M index.html\n?? upload.jpg"
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.site.join("index.html")).unwrap(),
+        "<h1>by hand</h1>\n"
+    );
     let mut after = tree_bytes(&f.site);
     after.remove(std::path::Path::new("upload.jpg"));
-    assert_eq!(after, before, "every file is HEAD's again");
+    let mut before = before;
+    for t in [&mut after, &mut before] {
+        t.remove(std::path::Path::new("index.html"));
+    }
+    assert_eq!(after, before, "every other file is HEAD's again");
     let j = journal_of(&f);
     assert_eq!(j.last().unwrap().kind.as_str(), "restore");
     assert!(j.last().unwrap().ok());
