@@ -228,7 +228,7 @@ impl Category {
                 "Amazon SES refused to send to this recipient because the address is on its suppression list: it bounced hard or complained recently (SES's words: 'Address blacklisted')."
             }
             Category::MalformedMessage => {
-                "The relay refused the message for an address or header it cannot accept. Amazon SES says what after 'Transaction failed:': an address in From, To, Cc or Reply-To without @domain, empty or with spaces in it (Missing final '@domain', Empty address, Illegal address), a header given twice (Duplicate header 'MIME-Version'), or a malformed MIME header (Expected disposition)."
+                "The relay or the receiving server refused the message for an address or header it cannot accept. Amazon SES says what after 'Transaction failed:': an address in From, To, Cc or Reply-To without @domain, empty or with spaces in it (Missing final '@domain', Empty address, Illegal address), a header given twice (Duplicate header 'MIME-Version'), or a malformed MIME header (Expected disposition). Gmail says the message \"is not RFC 5322 compliant\" (a From header missing or given twice, and the like)."
             }
             Category::MessageTooLong => {
                 "The message is larger than the relay accepts (SES: 40 MB including encoding)."
@@ -634,7 +634,13 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
                 "expected ",
             ],
         );
-    if unparsable || r.contains("invalid rcpt to address") {
+    // Gmail's for headers that break RFC 5322 (a missing or doubled From, Subject, Date); it
+    // goes on to mention spam, which the message is not judged to be
+    let non_compliant = mentions(
+        &r,
+        &["not rfc 5322 compliant", "missing a valid address in from"],
+    );
+    if unparsable || non_compliant || r.contains("invalid rcpt to address") {
         return Category::MalformedMessage;
     }
     if dsn == "5.3.4"
@@ -714,6 +720,10 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
         || (dsn == "5.4.1" && r.contains("recipient address rejected: access denied"))
         // Gmail's and others' for an account closed or suspended: it takes no mail either
         || (dsn == "5.2.1" && mentions(&r, &["is disabled", "mailbox disabled"]))
+        // in the words of receivers whose reply has no telling code: Microsoft 365's 5.1.10
+        // (not RFC 7505's null MX, which Postfix names "nullMX"), Yahoo's and AOL's `554
+        // delivery error: dd` replies, gateways that answer a bare 550
+        || mentions(&r, RECIPIENT_UNKNOWN)
     {
         return Category::RecipientUnknown;
     }
@@ -842,11 +852,28 @@ const CONTENT_REJECTED: &[&str] = &[
     "content rejected",
     "due to content",
     "because of its content",
+    // Gmail's 552 5.7.0 for an attachment or link it judges a security risk
+    "because its content",
     "content policy",
     "- banned",
     "- infected",
     // Yahoo's TSS04: "temporarily deferred due to unexpected volume or user complaints"
     "user complaints",
+];
+
+/// How receivers say, without a 5.1.1, that a recipient does not exist or takes no mail (lower
+/// case).
+const RECIPIENT_UNKNOWN: &[&str] = &[
+    "recipientnotfound",
+    "recipient not found",
+    "mailbox not found",
+    "no such recipient",
+    "user does not exist",
+    "recipient does not exist",
+    "mailbox does not exist",
+    // Yahoo's and AOL's: "This user doesn't have a yahoo.com account", "This mailbox is disabled"
+    "user doesn't have a ",
+    "this mailbox is disabled",
 ];
 
 /// How a receiver says it greylists (lower case).
@@ -1858,6 +1885,85 @@ mod tests {
                 ""
             ),
             Category::RecipientUnknown
+        );
+    }
+
+    /// The big receivers' words for a recipient that does not exist or takes no mail, as their
+    /// replies arrive (Postfix's `dsn=` is the reply's own enhanced code, or 5.0.0 without one).
+    #[test]
+    fn the_big_receivers_unknown_recipients_are_named_so() {
+        for (dsn, reason) in [
+            // Microsoft 365: its 5.1.10 is not RFC 7505's null MX
+            (
+                "5.1.10",
+                "host example-com.mail.protection.outlook.com[52.101.68.4] said: 550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup (in reply to RCPT TO command)",
+            ),
+            // Yahoo, AOL: no enhanced code
+            (
+                "5.0.0",
+                "host mta7.am0.yahoodns.net[67.195.204.73] said: 554 delivery error: dd This user doesn't have a yahoo.com account (ann@yahoo.com) [0] - mta4461.mail.gq1.yahoo.com (in reply to end of DATA command)",
+            ),
+            (
+                "5.0.0",
+                "host mta7.am0.yahoodns.net[67.195.204.73] said: 554 delivery error: dd Sorry your message to ann@yahoo.com cannot be delivered. This mailbox is disabled (554.30). - mta4461.mail.gq1.yahoo.com (in reply to end of DATA command)",
+            ),
+            (
+                "5.0.0",
+                "host mta7.am0.yahoodns.net[67.195.204.73] said: 552 1 Requested mail action aborted, mailbox not found (in reply to RCPT TO command)",
+            ),
+            // gateways that give no enhanced code either
+            (
+                "5.0.0",
+                "host mx.example.org[192.0.2.7] said: 550 No such recipient here (in reply to RCPT TO command)",
+            ),
+            (
+                "5.0.0",
+                "host mx.example.org[192.0.2.7] said: 550 <ann@example.org>: user does not exist (in reply to RCPT TO command)",
+            ),
+        ] {
+            assert_eq!(
+                classify(Status::Bounced, dsn, reason, "ann@example.org", ""),
+                Category::RecipientUnknown,
+                "{reason}"
+            );
+        }
+        // Postfix's own null MX (RFC 7505) shares the code and is no unknown user
+        assert_ne!(
+            classify(
+                Status::Bounced,
+                "5.1.10",
+                "Domain example.org does not accept mail (nullMX)",
+                "ann@example.org",
+                ""
+            ),
+            Category::RecipientUnknown
+        );
+    }
+
+    /// Gmail refuses a message whose headers break RFC 5322 and mentions spam in passing: the fix
+    /// is the application's headers, not the content.
+    #[test]
+    fn gmails_refusal_of_broken_headers_is_malformed_not_spam() {
+        for reason in [
+            "host gmail-smtp-in.l.google.com[142.250.1.26] said: 550-5.7.1 [192.0.2.1] Our system has detected that this message is not RFC 5322 compliant: 550-5.7.1 'From' header is missing. To reduce the amount of spam sent to Gmail, 550-5.7.1 this message has been blocked. Please visit 550-5.7.1  https://support.google.com/mail/?p=RfcMessageNonCompliant 550 5.7.1 for more information. (in reply to end of DATA command)",
+            "host gmail-smtp-in.l.google.com[142.250.1.26] said: 550-5.7.1 [192.0.2.1] Messages missing a valid address in From: 550-5.7.1 header, or having no From: header, are not accepted. (in reply to end of DATA command)",
+        ] {
+            assert_eq!(
+                classify(Status::Bounced, "5.7.1", reason, "ann@gmail.com", ""),
+                Category::MalformedMessage,
+                "{reason}"
+            );
+        }
+        // Gmail's refusal for what the message holds is about its content
+        assert_eq!(
+            classify(
+                Status::Bounced,
+                "5.7.0",
+                "host gmail-smtp-in.l.google.com[142.250.1.26] said: 552-5.7.0 This message was blocked because its content presents a potential 552-5.7.0 security issue. Please visit 552-5.7.0  https://support.google.com/mail/?p=BlockedMessage to review our 552 5.7.0 message content and attachment content guidelines. (in reply to end of DATA command)",
+                "ann@gmail.com",
+                ""
+            ),
+            Category::ContentRejected
         );
     }
 
