@@ -89,6 +89,12 @@ impl Follower {
         &self.path
     }
 
+    /// The device and inode of the file being followed, once it is open: the backfill reads that
+    /// file up to [`started_at`](Follower::started_at) under whatever name it has by then.
+    pub fn file_id(&self) -> Option<(u64, u64)> {
+        self.file.as_ref().map(|_| self.id)
+    }
+
     /// Read everything new, following rotation; complete lines are appended to `out`.
     pub fn poll(&mut self, out: &mut Vec<String>) -> Result<(), LogError> {
         self.drain_retired(out);
@@ -1054,10 +1060,14 @@ fn history_lines(
 
 /// Read history: rotated files (oldest first, `.gz` too) then the current file up to `until`,
 /// keeping lines newer than `hours` ago. Returns lines sent, files read, and whether to go on.
+/// `followed` is the file the follower holds ([`Follower::file_id`]): when a rotation has renamed
+/// it since, it is read up to `until` under its new name, and the new file at `path` is left to
+/// the follower, so that no line at the seam is read twice.
 pub fn backfill(
     source: usize,
     path: &Path,
     until: u64,
+    followed: Option<(u64, u64)>,
     cfg: &LogConfig,
     sink: &mut dyn FnMut(LogEvent) -> bool,
 ) -> (u64, usize, bool) {
@@ -1068,6 +1078,7 @@ pub fn backfill(
     let mut total = 0u64;
     let mut files = 0usize;
     let mut go_on = true;
+    let id_of = |p: &Path| std::fs::metadata(p).ok().map(|m| file_id(&m));
     let mut candidates: Vec<(PathBuf, u64)> = rotated_siblings(path)
         .into_iter()
         // a rotated file last written before the cutoff holds nothing we want
@@ -1076,9 +1087,18 @@ pub fn backfill(
                 .and_then(|m| m.modified())
                 .is_ok_and(|t| t >= cutoff_sys)
         })
-        .map(|p| (p, u64::MAX))
+        .map(|p| {
+            // the file followed, renamed by a rotation since it was opened: the follower reads
+            // it on from `until`
+            let limit = match followed {
+                Some(id) if id_of(&p) == Some(id) => until,
+                _ => u64::MAX,
+            };
+            (p, limit)
+        })
         .collect();
-    if until > 0 {
+    // a file created at `path` since following started is the follower's to read, all of it
+    if until > 0 && followed.is_none_or(|id| id_of(path) == Some(id)) {
         candidates.push((path.to_path_buf(), until));
     }
     let mut batch: Vec<LogLine> = Vec::new();
@@ -1173,7 +1193,7 @@ pub fn run_file_source(
         0
     };
     if cfg.backfill_hours > 0 {
-        let (lines, files, go_on) = backfill(source, path, until, cfg, sink);
+        let (lines, files, go_on) = backfill(source, path, until, follower.file_id(), cfg, sink);
         if !go_on
             || !sink(LogEvent::BackfillDone {
                 source,
@@ -1904,7 +1924,7 @@ mod tests {
             ..LogConfig::default()
         };
         let mut got = Vec::new();
-        backfill(0, &path, len, &cfg, &mut |ev| {
+        backfill(0, &path, len, None, &cfg, &mut |ev| {
             if let LogEvent::Lines { lines, .. } = ev {
                 got.extend(lines.into_iter().map(|l| l.time));
             }
@@ -1921,6 +1941,56 @@ mod tests {
         let skew = want.len().abs_diff(got.len());
         assert!(skew <= 2, "{} lines, {} wanted", got.len(), want.len());
         assert_eq!(got.last(), want.last());
+    }
+
+    /// logrotate renames the log and creates a new one after the follower has opened it and
+    /// before the backfill reads it (the backfill of a day of rotated files takes a while): the
+    /// lines on both sides of that moment are read once, by the backfill or by the follower.
+    #[test]
+    fn a_rotation_between_following_and_backfill_reads_each_line_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.log");
+        let stamp = (chrono::Local::now() - chrono::Duration::minutes(1)).format("%b %e %H:%M:%S");
+        let line = |n: u32| format!("{stamp} mx1 postfix/qmgr[1002]: 1A2B{n:06X}: removed\n");
+        std::fs::write(&path, line(1) + &line(2)).unwrap();
+        let mut follower = Follower::new(&path, true, 1024);
+        let mut raw = Vec::new();
+        follower.poll(&mut raw).unwrap();
+        assert!(raw.is_empty());
+        let until = follower.started_at;
+        // one more line, then rename + create, and the new file's first line
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(line(3).as_bytes())
+            .unwrap();
+        std::fs::rename(&path, dir.path().join("mail.log.1")).unwrap();
+        std::fs::write(&path, line(4)).unwrap();
+        let cfg = LogConfig {
+            backfill_hours: 5,
+            ..LogConfig::default()
+        };
+        let mut ids = Vec::new();
+        backfill(0, &path, until, follower.file_id(), &cfg, &mut |ev| {
+            if let LogEvent::Lines { lines, .. } = ev {
+                ids.extend(lines.into_iter().filter_map(|l| l.queue_id));
+            }
+            true
+        });
+        follower.poll(&mut raw).unwrap();
+        let mut years = YearGuess::now();
+        ids.extend(
+            raw.iter()
+                .filter_map(|l| parse_line(l, &mut years))
+                .filter_map(|l| l.queue_id),
+        );
+        let mut ids: Vec<String> = ids.iter().map(|q| q.to_string()).collect();
+        ids.sort();
+        assert_eq!(
+            ids,
+            ["1A2B000001", "1A2B000002", "1A2B000003", "1A2B000004"]
+        );
     }
 
     #[test]
@@ -1955,7 +2025,7 @@ mod tests {
                 ..LogConfig::default()
             };
             let mut got = Vec::new();
-            let (_, files, _) = backfill(0, &path, 0, &cfg, &mut |ev| {
+            let (_, files, _) = backfill(0, &path, 0, None, &cfg, &mut |ev| {
                 if let LogEvent::Lines { lines, .. } = ev {
                     got.extend(lines.into_iter().map(|l| l.time));
                 }
