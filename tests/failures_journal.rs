@@ -68,10 +68,25 @@ async fn journal_source_runs_journalctl_and_reports_a_missing_one() {
     let mut got = Vec::new();
     while got.len() < 2 {
         match next(&mut rx).await {
-            LogEvent::Lines { lines, .. } => got.extend(lines),
+            LogEvent::Lines {
+                lines, backfill, ..
+            } => {
+                // what journalctl prints before it waits is the history of `--since`
+                assert!(backfill);
+                got.extend(lines)
+            }
             other => panic!("{other:?}"),
         }
     }
+    // then it waits for new entries: the history is read, and the pane stops saying it is
+    // still reading it
+    assert!(
+        matches!(
+            next(&mut rx).await,
+            LogEvent::BackfillDone { source: 0, .. }
+        ),
+        "no end of the history"
+    );
     assert!(matches!(got[0].kind, Kind::QueueActive { .. }));
     assert!(matches!(got[1].kind, Kind::Delivery(_)));
     assert_eq!(got[1].time.to_rfc3339(), "2026-11-27T19:25:42+00:00");
@@ -125,8 +140,7 @@ async fn journal_source_runs_journalctl_and_reports_a_missing_one() {
                     .iter()
                     .filter_map(|l| Some(l.queue_id.as_ref()?.as_str().to_string())),
             ),
-            LogEvent::State { .. } => {}
-            other => panic!("{other:?}"),
+            LogEvent::State { .. } | LogEvent::BackfillDone { .. } => {}
         }
     }
     assert_eq!(

@@ -1399,6 +1399,10 @@ impl JournalMark {
     }
 }
 
+/// How long `journalctl -f` may print nothing before the history it prints first is taken as
+/// read: it prints the entries it has as fast as it reads them.
+const HISTORY_PAUSE: Duration = Duration::from_millis(500);
+
 /// Follow journald with `journalctl -f -o short-iso-precise` for the configured units,
 /// restarting it when it exits, from the last entry read, so that no entry is lost or read twice.
 pub async fn run_journal_source(
@@ -1410,6 +1414,10 @@ pub async fn run_journal_source(
     use tokio::io::AsyncBufReadExt;
     let mut since = format!("--since=-{}h", cfg.backfill_hours.max(1));
     let mut mark = JournalMark::default();
+    // `journalctl -f` prints the entries since `--since`, then waits for new ones: the history is
+    // read when it first waits (the pane says it is reading history until then)
+    let mut history = true;
+    let mut history_lines = 0u64;
     loop {
         let mut cmd = tokio::process::Command::new("journalctl");
         cmd.args(["-f", "-o", "short-iso-precise", "--no-pager", "-q", &since]);
@@ -1449,8 +1457,30 @@ pub async fn run_journal_source(
         let mut raw = Vec::new();
         let mut buf = Vec::new();
         loop {
-            buf.clear();
-            match reader.read_until(b'\n', &mut buf).await {
+            let read = if history {
+                // a read that waits a while: journalctl has printed what there was. What a read
+                // stopped so has taken stays in `buf`, and the next read goes on from it.
+                match tokio::time::timeout(HISTORY_PAUSE, reader.read_until(b'\n', &mut buf)).await
+                {
+                    Ok(r) => r,
+                    Err(_) => {
+                        history = false;
+                        let done = LogEvent::BackfillDone {
+                            source,
+                            lines: history_lines,
+                            files: 0,
+                        };
+                        if runner.tx.is_closed() {
+                            return;
+                        }
+                        runner.send(SourceEvent::Log(done)).await;
+                        continue;
+                    }
+                }
+            } else {
+                reader.read_until(b'\n', &mut buf).await
+            };
+            match read {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {
                     let line = if buf.len() > cfg.max_line_bytes {
@@ -1459,6 +1489,7 @@ pub async fn run_journal_source(
                     } else {
                         lossy_line(buf.strip_suffix(b"\n").unwrap_or(&buf))
                     };
+                    buf.clear();
                     if mark.take(&line) {
                         raw.push(line);
                     }
@@ -1469,11 +1500,14 @@ pub async fn run_journal_source(
                 if runner.tx.is_closed() {
                     return;
                 }
+                if history {
+                    history_lines += lines.len() as u64;
+                }
                 runner
                     .send(SourceEvent::Log(LogEvent::Lines {
                         source,
                         lines,
-                        backfill: false,
+                        backfill: history,
                         unparsed,
                     }))
                     .await;
