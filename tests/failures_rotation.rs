@@ -409,6 +409,103 @@ fn unreadable_log_says_which_group() {
     );
 }
 
+/// The log cannot be read when opsdeck starts (Debian's mail.log is root:adm 0640) and is made
+/// readable while it runs (chmod, setfacl): what it held is history, read over the backfill
+/// window as at a start where it was readable, not taken whole for lines just written.
+#[test]
+fn a_log_made_readable_later_is_read_like_one_readable_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    const NAME: &str = "a_log_made_readable_later_is_read_like_one_readable_at_start";
+    if nix::unistd::Uid::effective().is_root() {
+        // root reads any file whatever its mode: this test runs again as nobody
+        let out = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(std::env::current_exe().unwrap())
+            .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+            .env("TMPDIR", "/tmp")
+            .output()
+            .expect("setpriv (util-linux)");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success() && said.contains("1 passed"), "{said}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mail.log");
+    let now = chrono::Local::now();
+    let line = move |mins: i64, n: u32| {
+        format!(
+            "{} mx postfix/qmgr[1]: {:010X}: removed\n",
+            ts(now - chrono::Duration::minutes(mins)),
+            0xB00000 + n
+        )
+    };
+    // a line from before the backfill window, and one within it
+    std::fs::write(&path, line(180, 1) + &line(30, 2)).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let cfg = LogConfig {
+        files: vec![path.clone()],
+        backfill_hours: 1,
+        poll_interval_ms: 50,
+        ..LogConfig::default()
+    };
+    let p2 = path.clone();
+    let (opened, appended) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let (o2, a2) = (opened.clone(), appended.clone());
+    let events = collect_until(path.clone(), cfg, move |evs| {
+        let refused = evs.iter().any(|e| {
+            matches!(
+                e,
+                LogEvent::State {
+                    state: SourceState::Unavailable(_),
+                    ..
+                }
+            )
+        });
+        if refused && !o2.swap(true, Ordering::SeqCst) {
+            std::fs::set_permissions(&p2, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let following = evs.iter().any(|e| {
+            matches!(
+                e,
+                LogEvent::State {
+                    state: SourceState::Following,
+                    ..
+                }
+            )
+        });
+        let done = evs
+            .iter()
+            .any(|e| matches!(e, LogEvent::BackfillDone { .. }));
+        if following && done && !a2.swap(true, Ordering::SeqCst) {
+            open_append(&p2).write_all(line(0, 3).as_bytes()).unwrap();
+        }
+        texts(evs, false).iter().any(|t| t.contains("B00003"))
+    });
+    let count = |id: &str, backfill_only: bool| {
+        texts(&events, backfill_only)
+            .iter()
+            .filter(|t| t.contains(id))
+            .count()
+    };
+    assert!(matches!(
+        events[0],
+        LogEvent::State {
+            state: SourceState::Unavailable(_),
+            ..
+        }
+    ));
+    assert_eq!(count("B00001", false), 0, "{events:?}");
+    assert_eq!((count("B00002", true), count("B00002", false)), (1, 1));
+    assert_eq!((count("B00003", true), count("B00003", false)), (0, 1));
+}
+
 #[test]
 fn a_log_behind_a_closed_directory_names_the_directory() {
     use std::os::unix::fs::PermissionsExt;

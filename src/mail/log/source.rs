@@ -101,8 +101,13 @@ impl Follower {
         if self.file.is_none()
             && let Err(e) = self.open(out)
         {
-            // it did not exist when we started: when it appears, all of it is new
-            self.start_at_end = false;
+            // it did not exist when we started: when it appears, all of it is new. One that
+            // could not be read holds history: when it can, reading starts at its end as it
+            // would have (the backfill reads what was before)
+            if matches!(&e, LogError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
+            {
+                self.start_at_end = false;
+            }
             return Err(e);
         }
         self.drain(out)?;
@@ -1187,33 +1192,55 @@ pub fn run_file_source(
     if !report(&first, wake.notify(), &mut state, sink) {
         return;
     }
-    let until = if first.is_ok() {
-        follower.started_at
-    } else {
-        0
-    };
-    if cfg.backfill_hours > 0 {
-        let (lines, files, go_on) = backfill(source, path, until, follower.file_id(), cfg, sink);
-        if !go_on
-            || !sink(LogEvent::BackfillDone {
-                source,
-                lines,
-                files,
-            })
-        {
+    // a log that is there but cannot be read yet is history when it can be: the backfill waits
+    // for it (a missing one is new when it appears, and its rotated files are read now)
+    let mut backfill_due = cfg.backfill_hours > 0;
+    let waits = |res: &Result<(), LogError>| matches!(res, Err(LogError::Io { source, .. }) if source.kind() != io::ErrorKind::NotFound);
+    if backfill_due && !waits(&first) {
+        backfill_due = false;
+        if !backfill_now(source, path, &follower, first.is_ok(), cfg, sink) {
             return;
         }
     }
     let mut years = YearGuess::following(chrono::Local::now().date_naive()).after(started);
     loop {
         let res = follower.poll(&mut raw);
+        if !report(&res, wake.notify(), &mut state, sink) {
+            return;
+        }
+        if backfill_due && res.is_ok() {
+            backfill_due = false;
+            if !backfill_now(source, path, &follower, true, cfg, sink) {
+                return;
+            }
+        }
         let (p, u) = parse_batch(&mut raw, &mut years, None);
-        if !report(&res, wake.notify(), &mut state, sink) || !send_lines(source, p, u, false, sink)
-        {
+        if !send_lines(source, p, u, false, sink) {
             return;
         }
         wake.wait();
     }
+}
+
+/// The backfill of a followed file, and the event that says it is done; `false` when the
+/// receiver has gone. `opened`: the follower has the file open (it is read up to where following
+/// started, else only its rotated files are).
+fn backfill_now(
+    source: usize,
+    path: &Path,
+    follower: &Follower,
+    opened: bool,
+    cfg: &LogConfig,
+    sink: &mut dyn FnMut(LogEvent) -> bool,
+) -> bool {
+    let until = if opened { follower.started_at } else { 0 };
+    let (lines, files, go_on) = backfill(source, path, until, follower.file_id(), cfg, sink);
+    go_on
+        && sink(LogEvent::BackfillDone {
+            source,
+            lines,
+            files,
+        })
 }
 
 /// `journalctl` could not be started: what to do.
