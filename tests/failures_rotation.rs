@@ -407,6 +407,16 @@ fn unreadable_log_says_which_group() {
         msg.contains("permission denied: only root may read it (mode 0600) - run as root, or have it written readable by a group"),
         "{msg}"
     );
+    // not readable by its owner either (a daemon's user, or ours): only root reads it
+    if nix::unistd::Uid::effective().is_root() {
+        nix::unistd::chown(&path, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
+    }
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o200)).unwrap();
+    let msg = opsdeck::mail::log::source::unavailable_message(&path, &err);
+    assert!(
+        msg.contains("permission denied: only root may read it (mode 0200) - run as root,"),
+        "{msg}"
+    );
 }
 
 /// The log cannot be read when opsdeck starts (Debian's mail.log is root:adm 0640) and is made

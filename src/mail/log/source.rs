@@ -921,7 +921,12 @@ fn denied_hint(path: &Path) -> String {
             "only {} may read it (mode {:04o}) - run as {0}, or have it written readable by a \
              group (rsyslog's $FileGroup and $FileCreateMode, logrotate's create) and add your \
              user to that group",
-            user_name(m.uid()),
+            // an owner without the read bit cannot read it either: only root can
+            if m.mode() & 0o400 != 0 {
+                user_name(m.uid())
+            } else {
+                user_name(0)
+            },
             m.mode() & 0o7777
         ),
         // the file cannot even be looked at: a directory on the way is closed
