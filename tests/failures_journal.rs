@@ -1,5 +1,6 @@
 //! The journal source: `journalctl -f -o short-iso-precise -u UNIT...` is run, its lines parsed
-//! and sent, run again after it exits from the last entry read, and a missing `journalctl` is a
+//! and sent, run again after it exits from the last entry read (a failure that repeats is one
+//! state, and a silent end says how it ended), and a missing `journalctl` is a
 //! clear state.
 //!
 //! No journald runs on the test machines (containers), so `journalctl` here is a stand-in script
@@ -153,6 +154,60 @@ async fn journal_source_runs_journalctl_and_reports_a_missing_one() {
         "-f -o short-iso-precise --no-pager -q --since=@1795807800 -u postfix*"
     );
     task.abort();
+
+    // journalctl killed without a word: the pane says how it ended and that it runs it again
+    std::fs::write(&script, "#!/bin/sh\nkill -9 $$\n").unwrap();
+    let task = {
+        let (cfg, runner) = (cfg.clone(), runner.clone());
+        tokio::spawn(async move { run_journal_source(0, &cfg, &runner).await })
+    };
+    match next(&mut rx).await {
+        LogEvent::State {
+            state: SourceState::Unavailable(m),
+            ..
+        } => assert!(m.contains("SIGKILL") && m.contains("again"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    task.abort();
+
+    // journalctl refused at every start: one error, not one per start, and the journal is
+    // never said to be followed meanwhile
+    let starts = dir.path().join("starts");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho run >> {}\n\
+             echo 'No journal files were opened due to insufficient permissions.' >&2\nexit 1\n",
+            starts.display()
+        ),
+    )
+    .unwrap();
+    let task = {
+        let (cfg, runner) = (cfg.clone(), runner.clone());
+        tokio::spawn(async move { run_journal_source(0, &cfg, &runner).await })
+    };
+    let started = |n: usize| std::fs::read_to_string(&starts).is_ok_and(|t| t.lines().count() >= n);
+    for _ in 0..300 {
+        if started(3) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(started(3), "journalctl was not run again");
+    task.abort();
+    let mut states = Vec::new();
+    while let Ok(SourceEvent::Log(e)) = rx.try_recv() {
+        states.push(e);
+    }
+    match &states[..] {
+        [
+            LogEvent::State {
+                state: SourceState::Unavailable(m),
+                ..
+            },
+        ] => assert!(m.contains("insufficient permissions"), "{m}"),
+        other => panic!("{other:?}"),
+    }
 
     // without journalctl on PATH: a state that says so
     unsafe { std::env::set_var("PATH", "/nonexistent") };

@@ -1450,6 +1450,19 @@ pub async fn run_journal_source(
     // read when it first waits (the pane says it is reading history until then)
     let mut history = true;
     let mut history_lines = 0u64;
+    // the state last reported: a journalctl that fails the same way at every start is one
+    // error, as a file that stays unreadable is
+    let mut reported: Option<SourceState> = None;
+    let report = |state: SourceState, reported: &mut Option<SourceState>| {
+        let changed = reported.as_ref() != Some(&state);
+        *reported = Some(state.clone());
+        let notify = state == SourceState::Following;
+        changed.then_some(SourceEvent::Log(LogEvent::State {
+            source,
+            state,
+            notify,
+        }))
+    };
     loop {
         let mut cmd = tokio::process::Command::new("journalctl");
         cmd.args(["-f", "-o", "short-iso-precise", "--no-pager", "-q", &since]);
@@ -1463,24 +1476,13 @@ pub async fn run_journal_source(
             Ok(c) => c,
             Err(e) => {
                 let msg = journalctl_spawn_error(&e);
-                runner
-                    .send(SourceEvent::Log(LogEvent::State {
-                        source,
-                        state: SourceState::Unavailable(msg),
-                        notify: false,
-                    }))
-                    .await;
+                if let Some(ev) = report(SourceState::Unavailable(msg), &mut reported) {
+                    runner.send(ev).await;
+                }
                 tokio::time::sleep(Duration::from_secs(10)).await;
                 continue;
             }
         };
-        runner
-            .send(SourceEvent::Log(LogEvent::State {
-                source,
-                state: SourceState::Following,
-                notify: true,
-            }))
-            .await;
         let Some(stdout) = child.stdout.take() else {
             return;
         };
@@ -1488,24 +1490,34 @@ pub async fn run_journal_source(
         let mut years = YearGuess::now();
         let mut raw = Vec::new();
         let mut buf = Vec::new();
+        // journalctl is said to be followed once it shows it runs: a line, or a wait
+        let mut running = false;
         loop {
-            let read = if history {
+            let read = if history || !running {
                 // a read that waits a while: journalctl has printed what there was. What a read
                 // stopped so has taken stays in `buf`, and the next read goes on from it.
                 match tokio::time::timeout(HISTORY_PAUSE, reader.read_until(b'\n', &mut buf)).await
                 {
                     Ok(r) => r,
                     Err(_) => {
-                        history = false;
-                        let done = LogEvent::BackfillDone {
-                            source,
-                            lines: history_lines,
-                            files: 0,
-                        };
                         if runner.tx.is_closed() {
                             return;
                         }
-                        runner.send(SourceEvent::Log(done)).await;
+                        if !running {
+                            running = true;
+                            if let Some(ev) = report(SourceState::Following, &mut reported) {
+                                runner.send(ev).await;
+                            }
+                        }
+                        if history {
+                            history = false;
+                            let done = LogEvent::BackfillDone {
+                                source,
+                                lines: history_lines,
+                                files: 0,
+                            };
+                            runner.send(SourceEvent::Log(done)).await;
+                        }
                         continue;
                     }
                 }
@@ -1515,6 +1527,12 @@ pub async fn run_journal_source(
             match read {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {
+                    if !running {
+                        running = true;
+                        if let Some(ev) = report(SourceState::Following, &mut reported) {
+                            runner.send(ev).await;
+                        }
+                    }
                     let line = if buf.len() > cfg.max_line_bytes {
                         buf.truncate(cfg.max_line_bytes);
                         cut_line(&buf, cfg.max_line_bytes)
@@ -1546,21 +1564,26 @@ pub async fn run_journal_source(
             }
         }
         let msg = match child.wait_with_output().await {
+            // killed (by the OOM killer, by hand) or ended without a word: how it ended
+            Ok(o) if o.stderr.iter().all(u8::is_ascii_whitespace) => format!(
+                "journalctl ended without saying why ({}): running it again in {} s",
+                o.status,
+                JOURNAL_RESTART.as_secs()
+            ),
             Ok(o) => journal_error(&o.stderr, &cfg.journal_units),
             Err(e) => format!("journalctl: {e}"),
         };
-        runner
-            .send(SourceEvent::Log(LogEvent::State {
-                source,
-                state: SourceState::Unavailable(msg),
-                notify: false,
-            }))
-            .await;
+        if let Some(ev) = report(SourceState::Unavailable(msg), &mut reported) {
+            runner.send(ev).await;
+        }
         // after a restart, from the last entry read
         since = mark.since();
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        tokio::time::sleep(JOURNAL_RESTART).await;
     }
 }
+
+/// How long after `journalctl -f` ended it is run again.
+const JOURNAL_RESTART: Duration = Duration::from_secs(5);
 
 #[cfg(test)]
 mod tests {
