@@ -243,6 +243,10 @@ pub struct Message {
     /// A notification to the sender (`sender non-delivery notification`), not to the
     /// postmaster: its recipient is the sender it is for.
     pub to_sender: bool,
+    /// A non-delivery notification: when it fails too, mail is lost and nobody told. A delay
+    /// warning (`sender delay notification`) or a success notice (`sender delivery status
+    /// notification`) that fails loses nothing: the mail it tells of is queued or delivered.
+    pub non_delivery: bool,
     /// The notification this message caused.
     pub notification: Option<QueueId>,
     /// `postsuper -r`: the id it had before / the id it got after.
@@ -277,6 +281,7 @@ impl Message {
             bounce_of: None,
             notice_for: None,
             to_sender: false,
+            non_delivery: false,
             notification: None,
             requeued_from: None,
             requeued_to: None,
@@ -636,7 +641,7 @@ impl MailLog {
         let mut deleted_now = false;
         let mut new_outcomes: Vec<Outcome> = Vec::new();
         // a notification made: its id, the sender it is for, whether it goes to the sender
-        let mut link_bounce: Option<(QueueId, Option<Clean>, bool)> = None;
+        let mut link_bounce: Option<(QueueId, Option<Clean>, bool, bool)> = None;
         let mut link_requeue: Option<QueueId> = None;
         {
             let m = self.messages.get_mut(&id).expect("inserted above");
@@ -742,10 +747,11 @@ impl MailLog {
                             notice_for: None,
                         }
                     });
-                    // a notification that itself failed for good: nobody will be told
+                    // a non-delivery notification that itself failed for good: nobody will be told
                     if d.status.is_final()
                         && d.status.is_failure()
                         && m.bounce_of.is_some()
+                        && m.non_delivery
                         && !m.lost
                     {
                         m.lost = true;
@@ -793,9 +799,9 @@ impl MailLog {
                         bounce_of: m.bounce_of.clone(),
                         notice_for: None,
                     };
-                    // the notification that expired undelivered: nobody will be told, as when
-                    // it fails for good
-                    if notice && !m.lost {
+                    // the non-delivery notification that expired undelivered: nobody will be
+                    // told, as when it fails for good
+                    if notice && m.non_delivery && !m.lost {
                         m.lost = true;
                         let last = m.last_attempt.as_ref().map(|a| a.reason.clone());
                         new_outcomes.push(lost_notice(
@@ -811,7 +817,13 @@ impl MailLog {
                     m.notification = Some(new_id.clone());
                     // the sender it is for, kept on the notification
                     let from = m.from.clone().filter(|f| !f.is_empty());
-                    link_bounce = Some((new_id, from, what.as_ref().starts_with("sender ")));
+                    let what = what.as_ref();
+                    link_bounce = Some((
+                        new_id,
+                        from,
+                        what.starts_with("sender "),
+                        what.ends_with("non-delivery"),
+                    ));
                 }
                 Kind::Removed => {
                     m.removed = true;
@@ -976,7 +988,7 @@ impl MailLog {
                 });
             }
         }
-        if let Some((new_id, from, to_sender)) = link_bounce {
+        if let Some((new_id, from, to_sender, non_delivery)) = link_bounce {
             let generation = self.next_generation;
             let n = self
                 .messages
@@ -985,6 +997,7 @@ impl MailLog {
             n.bounce_of = Some(id.clone());
             n.notice_for = from;
             n.to_sender = to_sender;
+            n.non_delivery = non_delivery;
             if n.generation == generation {
                 self.next_generation += 1;
                 self.created.push_back((new_id, generation));
@@ -1515,6 +1528,58 @@ Nov 27 10:00:01 mx postfix/qmgr[3]: AAAA000001: removed
 Nov 27 10:00:02 mx postfix/smtp[4]: BBBB000002: to=<root@mx.example.com>, relay=email-smtp.us-east-1.amazonaws.com[1.1.1.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[1.1.1.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: root@mx.example.com (in reply to end of DATA command))
 Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
 ";
+
+    /// A delay warning (`delay_warning_time`) or a success notice (`NOTIFY=SUCCESS`) that fails
+    /// loses no mail: the message it tells of is still queued or was delivered. Only a
+    /// non-delivery notification that fails leaves a sender untold of mail that is gone.
+    #[test]
+    fn a_failed_delay_or_success_notice_is_no_lost_mail() {
+        let deferred = "dsn=4.4.1, status=deferred (connect to email-smtp.us-east-1.amazonaws.com[1.1.1.1]:587: Connection timed out)";
+        for what in [
+            "sender delay notification",
+            "sender delivery status notification",
+        ] {
+            let mut log = MailLog::default();
+            let text = BOUNCE_OF_BOUNCE
+                .replace("sender non-delivery notification", what)
+                .replacen(
+                    "dsn=5.0.0, status=bounced (host email-smtp.us-east-1.amazonaws.com[1.1.1.1] said: 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: root@mx.example.com (in reply to end of DATA command))",
+                    deferred,
+                    1,
+                )
+                .replace("Nov 27 10:00:01 mx postfix/qmgr[3]: AAAA000001: removed\n", "");
+            feed(&mut log, &text);
+            assert!(
+                log.outcomes().iter().all(|o| o.status != RowStatus::Lost),
+                "{what}: {:?}",
+                log.outcomes()
+            );
+            assert_eq!(log.lost_total, 0, "{what}");
+            assert_ne!(
+                log.final_status("BBBB000002").unwrap().state,
+                MessageState::Lost,
+                "{what}"
+            );
+        }
+        // the non-delivery notice that follows when the original gives up, and fails too, is
+        let mut log = MailLog::default();
+        let text = BOUNCE_OF_BOUNCE.replace(
+            "Nov 27 10:00:01 mx postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002",
+            "Nov 27 10:00:01 mx postfix/bounce[5]: AAAA000001: sender delay notification: CCCC000003\n\
+             Nov 27 10:00:01 mx postfix/qmgr[3]: CCCC000003: from=<>, size=2000, nrcpt=1 (queue active)\n\
+             Nov 27 10:00:01 mx postfix/smtp[4]: CCCC000003: to=<root@mx.example.com>, relay=none, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host mx[1.1.1.2] said: 550 5.1.1 user unknown (in reply to RCPT TO command))\n\
+             Nov 27 10:00:01 mx postfix/qmgr[3]: CCCC000003: removed\n\
+             Nov 27 10:00:01 mx postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002",
+        );
+        feed(&mut log, &text);
+        let lost: Vec<_> = log
+            .outcomes()
+            .iter()
+            .filter(|o| o.status == RowStatus::Lost)
+            .filter_map(|o| o.queue_id.as_ref().map(|q| q.to_string()))
+            .collect();
+        assert_eq!(lost, ["BBBB000002"]);
+    }
 
     /// A notification deferred until it expires is dropped by Postfix (there is nobody to return
     /// it to): lost, as one that bounces is, and its expiry does not claim a return.
