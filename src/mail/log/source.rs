@@ -110,6 +110,16 @@ impl Follower {
             }
             return Err(e);
         }
+        // truncated since the last read, and maybe written past where that read ended: what is
+        // there now is not the rest of what was read
+        let shrunk = self
+            .file
+            .as_ref()
+            .and_then(|f| f.metadata().ok())
+            .is_some_and(|m| m.len() < self.offset);
+        if shrunk || !self.tail_matches() {
+            self.read_again_from_start(out)?;
+        }
         self.drain(out)?;
         match std::fs::metadata(&self.path) {
             Ok(m) if file_id(&m) != self.id => {
@@ -121,21 +131,27 @@ impl Follower {
                 self.drain(out)?;
             }
             Ok(m) if m.len() < self.offset || !self.tail_matches() => {
-                // copytruncate or truncation to zero
-                self.recover_from_copy(out);
-                self.flush_partial(out);
-                self.offset = 0;
-                self.tail.clear();
-                if let Some(f) = self.file.as_mut() {
-                    f.seek(SeekFrom::Start(0))
-                        .map_err(|e| LogError::io(&self.path, e))?;
-                }
+                self.read_again_from_start(out)?;
                 self.drain(out)?;
             }
             Ok(_) => {}
             // renamed away, new one not created yet: keep the old handle
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(LogError::io(&self.path, e)),
+        }
+        Ok(())
+    }
+
+    /// After copytruncate or a truncation to zero: the lines written before it are read from
+    /// the copy, and the file from its start.
+    fn read_again_from_start(&mut self, out: &mut Vec<String>) -> Result<(), LogError> {
+        self.recover_from_copy(out);
+        self.flush_partial(out);
+        self.offset = 0;
+        self.tail.clear();
+        if let Some(f) = self.file.as_mut() {
+            f.seek(SeekFrom::Start(0))
+                .map_err(|e| LogError::io(&self.path, e))?;
         }
         Ok(())
     }
@@ -2080,6 +2096,36 @@ mod tests {
             ids,
             ["1A2B000001", "1A2B000002", "1A2B000003", "1A2B000004"]
         );
+    }
+
+    /// copytruncate on a quiet host: the log held little, and after logrotate copied and
+    /// truncated it the daemon wrote more than that before the follower looked again. What is
+    /// at the follower's old offset is the middle of a new line, not the next line.
+    #[test]
+    fn a_truncated_log_that_grew_past_the_old_end_is_read_from_its_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.log");
+        std::fs::write(&path, "one\ntwo\n").unwrap();
+        let mut f = Follower::new(&path, false, 1024);
+        let mut out = Vec::new();
+        f.poll(&mut out).unwrap();
+        assert_eq!(out, ["one", "two"]);
+        out.clear();
+        // logrotate: the copy, then the truncation; then the daemon's next lines
+        std::fs::copy(&path, dir.path().join("mail.log.1")).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        let mut w = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        w.write_all(b"three is long\nfour\n").unwrap();
+        f.poll(&mut out).unwrap();
+        assert_eq!(out, ["three is long", "four"]);
     }
 
     #[test]
