@@ -228,7 +228,7 @@ impl Category {
                 "Amazon SES refused to send to this recipient because the address is on its suppression list: it bounced hard or complained recently (SES's words: 'Address blacklisted')."
             }
             Category::MalformedMessage => {
-                "The relay or the receiving server refused the message for an address or header it cannot accept. Amazon SES says what after 'Transaction failed:': an address in From, To, Cc or Reply-To without @domain, empty or with spaces in it (Missing final '@domain', Empty address, Illegal address), a header given twice (Duplicate header 'MIME-Version'), or a malformed MIME header (Expected disposition). Gmail says the message \"is not RFC 5322 compliant\" (a From header missing or given twice, and the like)."
+                "The relay or the receiving server refused the message for an address or header it cannot accept. Amazon SES says what after 'Transaction failed:': an address in From, To, Cc or Reply-To without @domain, empty or with spaces in it (Missing final '@domain', Empty address, Illegal address), a header given twice (Duplicate header 'MIME-Version'), or a malformed MIME header (Expected disposition). Gmail says the message \"is not RFC 5322 compliant\" (a From header missing or given twice, and the like) or lacks a valid Message-ID; Microsoft 365 (5.7.512) that it has no valid From address."
             }
             Category::MessageTooLong => {
                 "The message is larger than the relay accepts (SES: 40 MB including encoding)."
@@ -634,11 +634,17 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
                 "expected ",
             ],
         );
-    // Gmail's for headers that break RFC 5322 (a missing or doubled From, Subject, Date); it
-    // goes on to mention spam, which the message is not judged to be
+    // Gmail's for headers that break RFC 5322 (a missing or doubled From, Subject, Date, a
+    // missing Message-ID), which goes on to mention spam the message is not judged to be, and
+    // Microsoft 365's 5.7.512 for a From without an address
     let non_compliant = mentions(
         &r,
-        &["not rfc 5322 compliant", "missing a valid address in from"],
+        &[
+            "not rfc 5322 compliant",
+            "missing a valid address in from",
+            "missing a valid message-id",
+            "must be rfc 5322 section 3.6.2 compliant",
+        ],
     );
     if unparsable || non_compliant || r.contains("invalid rcpt to address") {
         return Category::MalformedMessage;
@@ -1950,6 +1956,24 @@ mod tests {
         ] {
             assert_eq!(
                 classify(Status::Bounced, "5.7.1", reason, "ann@gmail.com", ""),
+                Category::MalformedMessage,
+                "{reason}"
+            );
+        }
+        // Gmail's for a missing Message-ID, Microsoft 365's 5.7.512 for a From without an
+        // address
+        for (dsn, reason) in [
+            (
+                "5.7.1",
+                "host gmail-smtp-in.l.google.com[142.250.1.26] said: 550-5.7.1 [192.0.2.1] Messages missing a valid Message-ID header are not 550-5.7.1 accepted. For more information, go to 550-5.7.1  https://support.google.com/mail/?p=RfcMessageNonCompliant (in reply to end of DATA command)",
+            ),
+            (
+                "5.7.512",
+                "host example-com.mail.protection.outlook.com[52.101.68.4] said: 550 5.7.512 Access denied, message must be RFC 5322 section 3.6.2 compliant and include a valid From address [AM4PEPF00027A5F.eurprd04.prod.outlook.com] (in reply to end of DATA command)",
+            ),
+        ] {
+            assert_eq!(
+                classify(Status::Bounced, dsn, reason, "ann@example.com", ""),
                 Category::MalformedMessage,
                 "{reason}"
             );
