@@ -247,6 +247,12 @@ pub struct Message {
     /// warning (`sender delay notification`) or a success notice (`sender delivery status
     /// notification`) that fails loses nothing: the mail it tells of is queued or delivered.
     pub non_delivery: bool,
+    /// What this notification is, in words: "bounce notification", "delay warning",
+    /// "delivery report" (empty for other mail).
+    pub notice_name: &'static str,
+    /// A bounce notification was made for this message: a later delay warning (for its
+    /// recipients still deferred) is not the notification it is known by.
+    pub notified_bounce: bool,
     /// The notification this message caused.
     pub notification: Option<QueueId>,
     /// `postsuper -r`: the id it had before / the id it got after.
@@ -282,6 +288,8 @@ impl Message {
             notice_for: None,
             to_sender: false,
             non_delivery: false,
+            notice_name: "",
+            notified_bounce: false,
             notification: None,
             requeued_from: None,
             requeued_to: None,
@@ -453,15 +461,15 @@ impl MailLog {
         }
         out.extend(m.lines.iter().cloned());
         if let Some(n) = m.notification.as_ref().and_then(|n| self.messages.get(n)) {
-            out.push(Clean::new(&format!("-- its bounce notification {}", n.id)));
+            out.push(Clean::new(&format!("-- its {} {}", n.notice_name, n.id)));
             out.extend(n.lines.iter().cloned());
         }
         if let Some(orig) = m.bounce_of.as_ref().and_then(|o| self.messages.get(o)) {
             // the mail it was to tell of: its sender, recipients and why it failed, which the
             // notice's own lines do not say
             out.push(Clean::new(&format!(
-                "-- bounce notification for {}, whose lines are",
-                orig.id
+                "-- {} for {}, whose lines are",
+                m.notice_name, orig.id
             )));
             out.extend(orig.lines.iter().cloned());
         }
@@ -641,7 +649,7 @@ impl MailLog {
         let mut deleted_now = false;
         let mut new_outcomes: Vec<Outcome> = Vec::new();
         // a notification made: its id, the sender it is for, whether it goes to the sender
-        let mut link_bounce: Option<(QueueId, Option<Clean>, bool, bool)> = None;
+        let mut link_bounce: Option<(QueueId, Option<Clean>, bool, &'static str)> = None;
         let mut link_requeue: Option<QueueId> = None;
         {
             let m = self.messages.get_mut(&id).expect("inserted above");
@@ -814,16 +822,17 @@ impl MailLog {
                     new_outcomes.insert(0, expired);
                 }
                 Kind::Notification { new_id, what } => {
-                    m.notification = Some(new_id.clone());
+                    // a delay warning after a bounce of some recipients does not hide the bounce
+                    let what = what.as_ref();
+                    let bounce = what.ends_with("non-delivery");
+                    if bounce || !m.notified_bounce {
+                        m.notification = Some(new_id.clone());
+                    }
+                    m.notified_bounce |= bounce;
                     // the sender it is for, kept on the notification
                     let from = m.from.clone().filter(|f| !f.is_empty());
-                    let what = what.as_ref();
-                    link_bounce = Some((
-                        new_id,
-                        from,
-                        what.starts_with("sender "),
-                        what.ends_with("non-delivery"),
-                    ));
+                    link_bounce =
+                        Some((new_id, from, what.starts_with("sender "), notice_name(what)));
                 }
                 Kind::Removed => {
                     m.removed = true;
@@ -988,7 +997,7 @@ impl MailLog {
                 });
             }
         }
-        if let Some((new_id, from, to_sender, non_delivery)) = link_bounce {
+        if let Some((new_id, from, to_sender, name)) = link_bounce {
             let generation = self.next_generation;
             let n = self
                 .messages
@@ -997,7 +1006,8 @@ impl MailLog {
             n.bounce_of = Some(id.clone());
             n.notice_for = from;
             n.to_sender = to_sender;
-            n.non_delivery = non_delivery;
+            n.non_delivery = name == BOUNCE_NOTICE;
+            n.notice_name = name;
             if n.generation == generation {
                 self.next_generation += 1;
                 self.created.push_back((new_id, generation));
@@ -1193,6 +1203,23 @@ fn reject_outcome(
         ses: None,
         bounce_of: None,
         notice_for: None,
+    }
+}
+
+const BOUNCE_NOTICE: &str = "bounce notification";
+
+/// What the bounce daemon's `... notification: NEWID` line made, in words, from what it says
+/// before `notification`: `sender non-delivery` (or `postmaster non-delivery`), `sender delay`,
+/// `sender delivery status` (a success notice, NOTIFY=SUCCESS).
+fn notice_name(what: &str) -> &'static str {
+    if what.ends_with("non-delivery") {
+        BOUNCE_NOTICE
+    } else if what.ends_with("delay") {
+        "delay warning"
+    } else if what.ends_with("delivery status") {
+        "delivery report"
+    } else {
+        "notification"
     }
 }
 
@@ -1579,6 +1606,38 @@ Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
             .filter_map(|o| o.queue_id.as_ref().map(|q| q.to_string()))
             .collect();
         assert_eq!(lost, ["BBBB000002"]);
+    }
+
+    /// A message with a recipient bounced and others deferred gets a bounce notification, then
+    /// a delay warning: it is known by its bounce, and each notice is named for what it is.
+    #[test]
+    fn a_delay_warning_is_named_so_and_does_not_hide_the_bounce() {
+        let mut log = MailLog::default();
+        feed(
+            &mut log,
+            "\
+Nov 27 10:00:00 mx postfix/qmgr[3]: AAAA000001: from=<app@example.com>, size=300, nrcpt=2 (queue active)
+Nov 27 10:00:01 mx postfix/smtp[4]: AAAA000001: to=<gone@example.org>, relay=mx.example.org[192.0.2.7]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host mx.example.org[192.0.2.7] said: 550 5.1.1 user unknown (in reply to RCPT TO command))
+Nov 27 10:00:01 mx postfix/smtp[4]: AAAA000001: to=<slow@example.net>, relay=none, delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to mx.example.net[192.0.2.8]:25: Connection timed out)
+Nov 27 10:00:01 mx postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002
+Nov 27 14:00:01 mx postfix/smtp[4]: AAAA000001: to=<slow@example.net>, relay=none, delay=14401, delays=14400/0/1/0, dsn=4.4.1, status=deferred (connect to mx.example.net[192.0.2.8]:25: Connection timed out)
+Nov 27 14:00:01 mx postfix/bounce[5]: AAAA000001: sender delay notification: CCCC000003
+Nov 27 14:00:01 mx postfix/qmgr[3]: CCCC000003: from=<>, size=2000, nrcpt=1 (queue active)
+",
+        );
+        let orig = log.history("AAAA000001");
+        assert!(
+            orig.iter()
+                .any(|l| l.as_str() == "-- its bounce notification BBBB000002"),
+            "{orig:?}"
+        );
+        let warning = log.history("CCCC000003");
+        assert!(
+            warning
+                .iter()
+                .any(|l| l.as_str() == "-- delay warning for AAAA000001, whose lines are"),
+            "{warning:?}"
+        );
     }
 
     /// A notification deferred until it expires is dropped by Postfix (there is nobody to return

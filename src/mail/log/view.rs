@@ -607,11 +607,18 @@ fn render_detail(
             Some(n) if m.state() == MessageState::Returned => {
                 state = format!("returned to sender in bounce notification {n}");
             }
-            Some(n) => state.push_str(&format!("; bounce notification {n}")),
+            Some(n) => {
+                let name = log.message(n).map_or("notification", |x| x.notice_name);
+                state.push_str(&format!("; {name} {n}"));
+            }
             None => {}
         }
         if let Some(b) = &m.bounce_of {
-            state.push_str(&format!("; this is the bounce for {b}"));
+            if m.non_delivery {
+                state.push_str(&format!("; this is the bounce for {b}"));
+            } else {
+                state.push_str(&format!("; this is the {} for {b}", m.notice_name));
+            }
         }
         if let Some(n) = &m.requeued_to {
             state.push_str(&format!("; now {n}"));
