@@ -197,3 +197,40 @@ fn ses_paused_sending_and_a_suppressed_recipient_are_named() {
     assert!(gone.reason.contains("554 Address blacklisted."), "{gone:?}");
     assert_eq!(find("bob@example.org").status, RowStatus::Sent);
 }
+
+/// `soft_bounce = yes`, as the remedy for a paused SES account advises while it lasts: Postfix
+/// logs what would have bounced as `status=SOFTBOUNCE` and keeps the mail in the queue. It is a
+/// deferral the pane shows with its cause, not a line it does not understand.
+#[test]
+fn a_soft_bounce_is_a_deferral_with_its_cause() {
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["app@example.com".into()],
+        ..SesOptions::default()
+    });
+    let pf = PostfixHarness::start(
+        PostfixOptions::relaying_to(&ses)
+            .main_cf("soft_bounce", "yes")
+            .retry_only_on_flush(),
+    );
+    ses.set_paused(true);
+    pf.submit(
+        "app@example.com",
+        "ann@example.org",
+        "Subject: Paused\n\nx\n",
+    );
+    let log = pf
+        .wait_for_log(
+            |l| l.contains("to=<ann@example.org>") && l.contains(" status="),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+    assert!(log.contains("status=SOFTBOUNCE"), "{log}");
+    let model = model_of(&log);
+    let o = outcome_for(&model, "ann@example.org", &log);
+    assert_eq!(o.status, RowStatus::Deferred, "{o:?}");
+    assert_eq!(o.category, Some(Category::SesSendingPaused), "{o:?}");
+    assert!(
+        o.reason.contains("554 Sending paused for this account"),
+        "{o:?}"
+    );
+}

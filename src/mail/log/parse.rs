@@ -131,7 +131,8 @@ impl Status {
     pub fn parse(s: &str) -> Option<Status> {
         Some(match s {
             "sent" => Status::Sent,
-            "deferred" => Status::Deferred,
+            // `soft_bounce = yes`: what would have bounced stays in the queue, deferred
+            "deferred" | "SOFTBOUNCE" => Status::Deferred,
             "bounced" => Status::Bounced,
             "expired" => Status::Expired,
             "undeliverable" => Status::Undeliverable,

@@ -679,7 +679,7 @@ fn render_detail(
             && !log
                 .history(id.as_str())
                 .iter()
-                .any(|l| l.contains("status=deferred"))
+                .any(|l| l.contains("status=deferred") || l.contains("status=SOFTBOUNCE"))
         {
             todo.push(Span::styled(
                 format!(
