@@ -261,7 +261,7 @@ impl Category {
                 "The receiving server turned the first attempt away on purpose (greylisting), to see whether the sender retries. Postfix does, and the mail normally goes through within minutes."
             }
             Category::Blocklisted => {
-                "The receiving server refused mail from this host's IP address (or, for a domain list, the sender's domain) because it is on a block list: a public DNS blocklist such as Spamhaus's, or the receiver's own (Microsoft's S3150, banned sending IP, 5.7.708 traffic not accepted; Gmail's for an address that should send through its provider's relay). The reply names the list. Retrying does not help while the listing lasts. Microsoft's 4.7.650 (\"temporarily rate limited due to IP reputation\") is the same judgment of the address as a deferral: some mail may get through, most waits, for as long as the reputation stays poor."
+                "The receiving server refused mail from this host's IP address (or, for a domain list, the sender's domain) because it is on a block list: a public DNS blocklist such as Spamhaus's, or the receiver's own (Microsoft's S3150, banned sending IP, 5.7.708 traffic not accepted; Gmail's for an address that should send through its provider's relay; Yahoo's TSS09, \"All messages from ... will be permanently deferred\"). The reply names the list. Retrying does not help while the listing lasts. Microsoft's 4.7.650 (\"temporarily rate limited due to IP reputation\") is the same judgment of the address as a deferral: some mail may get through, most waits, for as long as the reputation stays poor."
             }
             Category::SenderAuthentication => {
                 "The receiving server refused the message because the sender's domain failed its SPF, DKIM or DMARC check."
@@ -767,6 +767,9 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
             // Gmail's for an address in a range that should not send directly (a dynamic or
             // residential range, as in Spamhaus's PBL): relaying through a provider is the fix
             "send mail is not authorized to",
+            // Yahoo's and AOL's TSS09, a 421 that says it is for good: "All messages from
+            // 203.0.113.5 will be permanently deferred; Retrying will NOT succeed"
+            "will be permanently deferred",
         ],
     ) && !list_refused_the_receiver(&r)
     {
@@ -2004,9 +2007,19 @@ mod tests {
                 "5.7.1",
                 "host gmail-smtp-in.l.google.com[142.250.1.1] said: 550-5.7.1 [203.0.113.5] The IP you're using to send mail is not authorized to 550-5.7.1 send email directly to our servers. Please use the SMTP relay at your 550-5.7.1 service provider instead. For more information, go to 550 5.7.1  https://support.google.com/mail/?p=NotAuthorizedError (in reply to end of DATA command)",
             ),
+            // Yahoo's and AOL's TSS09: a 4xx in form, a refusal of the address in its words
+            (
+                "4.7.0",
+                "host mta6.am0.yahoodns.net[67.195.204.77] said: 421 4.7.0 [TSS09] All messages from 203.0.113.5 will be permanently deferred; Retrying will NOT succeed. See https://senders.yahooinc.com/error-codes (in reply to MAIL FROM command)",
+            ),
         ] {
+            let status = if dsn.starts_with('4') {
+                Status::Deferred
+            } else {
+                Status::Bounced
+            };
             assert_eq!(
-                classify(Status::Bounced, dsn, reason, "ann@example.org", ""),
+                classify(status, dsn, reason, "ann@example.org", ""),
                 Category::Blocklisted,
                 "{reason}"
             );
