@@ -1717,3 +1717,76 @@ fn deliver_now_of_one_message_says_how_its_attempt_went() {
         );
     });
 }
+
+/// With `maillog_file` set and Postfix stopped, postsuper writes that log itself, as the mail
+/// owner it runs as by then, and may not: it acts on the first message, then dies (exit 1) on
+/// the log line. The action says what was done and what was not, and why, not "failed".
+#[test]
+fn a_postsuper_that_dies_after_acting_says_what_it_did() {
+    let (_ses, pf) = throttled();
+    fill(&pf, &["a@example.com", "b@example.com", "c@example.com"]);
+    let stop = pf.command("postfix").arg("stop").output().unwrap();
+    assert!(stop.status.success(), "{stop:?}");
+    let mut ids: Vec<QueueId> = queue_state(&pf)
+        .iter()
+        .map(|r| QueueId::parse(&r.1).unwrap())
+        .collect();
+    ids.sort();
+    let rt = rt();
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    let o = rt
+        .block_on(commands::apply(
+            &access,
+            &instance(&pf),
+            QueueOp::Requeue,
+            &ids,
+        ))
+        .expect("a message was requeued: that is no error");
+    // the one postsuper named is in the maildrop, the others were not touched
+    let state = queue_state(&pf);
+    let moved: Vec<&str> = state
+        .iter()
+        .filter(|r| r.0 == "maildrop")
+        .map(|r| r.1.as_str())
+        .collect();
+    assert_eq!(moved.len(), 1, "{state:?}");
+    assert_eq!(o.done, Some(1), "{o:?}");
+    let missed: Vec<&str> = o.missed.iter().flatten().map(QueueId::as_str).collect();
+    let mut left: Vec<&str> = ids
+        .iter()
+        .map(QueueId::as_str)
+        .filter(|i| !moved.contains(i))
+        .collect();
+    left.sort();
+    assert_eq!(missed, left);
+    assert!(
+        matches!(o.stopped, Some(QueueError::MaillogUnwritable { .. })),
+        "{o:?}"
+    );
+    let s = o.summary();
+    assert!(
+        s.starts_with(&format!(
+            "requeue: done for 1 of 3 messages; not for 2: {}, {} - postsuper -c ",
+            left[0], left[1]
+        )) && s.contains(
+            "-r -: could not write maillog_file itself, as it must while Postfix (its postlog service) is not running, and stopped there - start Postfix (`postfix start`), then do the rest again ("
+        ) && s.contains("Permission denied"),
+        "{s}"
+    );
+    // one message: done, and said so, with the failure after it
+    let one = QueueId::parse(left[0]).unwrap();
+    let o = rt
+        .block_on(commands::apply(
+            &access,
+            &instance(&pf),
+            QueueOp::Hold,
+            std::slice::from_ref(&one),
+        ))
+        .expect("held");
+    assert_eq!(queue_of(&pf, &one).map(|q| q.0), Some("hold".to_string()));
+    let s = o.summary_of_one(&one);
+    assert!(
+        s.starts_with(&format!("hold: {one} is on hold, but postsuper -c ")),
+        "{s}"
+    );
+}

@@ -548,6 +548,10 @@ pub struct Outcome {
     pub missed: Option<Vec<QueueId>>,
     /// Its messages, sanitized, one per line.
     pub lines: Vec<Clean>,
+    /// postsuper failed after acting on the messages it named (it writes its log itself while
+    /// Postfix is stopped, and may die at its first line): those were changed, the `missed`
+    /// ones were not reached, and this is why.
+    pub stopped: Option<QueueError>,
 }
 
 impl Outcome {
@@ -572,7 +576,7 @@ impl Outcome {
         if !done {
             return self.summary();
         }
-        match self.op {
+        let what = match self.op {
             QueueOp::Hold => format!("hold: {id} is on hold"),
             QueueOp::Release => format!("release: {id} is released from hold"),
             QueueOp::Requeue => format!("requeue: {id} is requeued, for a new queue id"),
@@ -581,11 +585,33 @@ impl Outcome {
                 "force-expire: {id} is marked expired, returned to its sender at the next delivery attempt"
             ),
             QueueOp::DeliverNow => format!("deliver now: asked Postfix to try {id}"),
+        };
+        match &self.stopped {
+            Some(e) => format!("{what}, but {e}"),
+            None => what,
         }
     }
 
     /// One line for the status bar.
     pub fn summary(&self) -> String {
+        if let (Some(e), Some(n)) = (&self.stopped, self.done) {
+            let missed = self.missed.as_deref().unwrap_or_default();
+            return if missed.is_empty() {
+                format!(
+                    "{}: done for {n} message{}, but {e}",
+                    self.op.verb(),
+                    plural(n)
+                )
+            } else {
+                format!(
+                    "{}: done for {n} of {} messages; not for {}: {} - {e}",
+                    self.op.verb(),
+                    self.asked,
+                    missed.len(),
+                    named_ids(missed)
+                )
+            };
+        }
         match (self.op, self.done) {
             (QueueOp::DeliverNow, _) => match self.missed.as_deref() {
                 Some(missed) if !missed.is_empty() => format!(
@@ -708,6 +734,7 @@ pub async fn apply_watching(
         done: None,
         missed: None,
         lines: Vec::new(),
+        stopped: None,
     };
     if ids.is_empty() {
         outcome.done = Some(0);
@@ -722,7 +749,7 @@ pub async fn apply_watching(
     let asked: std::collections::HashSet<&str> = ids.iter().map(QueueId::as_str).collect();
     let mut named: std::collections::HashSet<String> = std::collections::HashSet::new();
     for spec in op_commands(inst, op, ids) {
-        let c = run_watching(&spec, 64 * 1024, |line| {
+        let (status, c) = capture_watching(&spec, 64 * 1024, |line| {
             if let Some(id) = acted_on(line)
                 && asked.contains(id)
                 && named.insert(id.to_string())
@@ -733,6 +760,18 @@ pub async fn apply_watching(
         .await?;
         let text = String::from_utf8_lossy(&c.stderr);
         outcome.done = postsuper_count(&text);
+        if let Some(status) = status
+            && !status.success()
+        {
+            let e = QueueError::from_exit(&spec.display(), &status.to_string(), &c.stderr);
+            if named.is_empty() {
+                return Err(e);
+            }
+            // It failed after changing the messages it named: that is what was done, and
+            // the failure is why the others were not.
+            outcome.done = outcome.done.or(Some(named.len() as u64));
+            outcome.stopped = Some(e);
+        }
         outcome.lines.extend(
             text.lines()
                 .filter(|l| !l.trim().is_empty())
@@ -1045,6 +1084,7 @@ mod tests {
             done: Some(1),
             missed: None,
             lines: vec![],
+            stopped: None,
         };
         assert_eq!(
             o.summary(),
@@ -1056,6 +1096,7 @@ mod tests {
             done: Some(1),
             missed: None,
             lines: vec![],
+            stopped: None,
         };
         assert_eq!(o.summary(), "hold: done for 1 message");
         let id = QueueId::parse("4889DC8909").unwrap();
@@ -1073,6 +1114,7 @@ mod tests {
                 id("E5E5E5"),
             ]),
             lines: vec![],
+            stopped: None,
         };
         assert_eq!(
             o.summary(),

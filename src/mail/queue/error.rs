@@ -36,6 +36,13 @@ pub enum QueueError {
     SudoPassword { command: String, detail: String },
     #[error("{command}: the mail system is down - start it with `postfix start` ({detail})")]
     MailSystemDown { command: String, detail: String },
+    /// postsuper writes `maillog_file` itself while no postlogd runs, as the mail owner it
+    /// is by then, and dies at its first log line when it may not (the file is root's): it
+    /// has acted on the messages it named before that, and on no other.
+    #[error(
+        "{command}: could not write maillog_file itself, as it must while Postfix (its postlog service) is not running, and stopped there - start Postfix (`postfix start`), then do the rest again ({detail})"
+    )]
+    MaillogUnwritable { command: String, detail: String },
     #[error("{command}: exited with {status}: {detail}")]
     Exit {
         command: String,
@@ -84,6 +91,7 @@ impl QueueError {
                 | QueueError::NotConfigured { .. }
                 | QueueError::SudoPassword { .. }
                 | QueueError::MailSystemDown { .. }
+                | QueueError::MaillogUnwritable { .. }
                 | QueueError::Spawn { .. }
         )
     }
@@ -122,6 +130,8 @@ impl QueueError {
             QueueError::SudoPassword { command, detail }
         } else if lower.contains("mail system is down") {
             QueueError::MailSystemDown { command, detail }
+        } else if lower.contains("fatal: open logfile") {
+            QueueError::MaillogUnwritable { command, detail }
         } else if status.contains("127") && lower.contains("not found") {
             QueueError::NotFound { command }
         } else {

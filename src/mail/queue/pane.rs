@@ -1488,8 +1488,16 @@ impl QueuePane {
                 }
                 let text = match result {
                     Ok(o) => {
-                        self.tags.retain(|(i, _)| *i != instance);
-                        self.tags_unlisted.retain(|(i, _)| *i != instance);
+                        // the messages a failed postsuper never reached stay tagged, for
+                        // the same action once its cause is fixed
+                        let unreached: HashSet<&QueueId> = match &o.stopped {
+                            Some(_) => o.missed.iter().flatten().collect(),
+                            None => HashSet::new(),
+                        };
+                        self.tags
+                            .retain(|(i, id)| *i != instance || unreached.contains(id));
+                        self.tags_unlisted
+                            .retain(|(i, id)| *i != instance || unreached.contains(id));
                         // the instance's name is the configuration's, escaped here; the summary
                         // joins the command's clean lines
                         let mut s = Clean::new(&pre);
@@ -1498,7 +1506,8 @@ impl QueuePane {
                             None => o.summary(),
                         }));
                         // green only when every message asked for was done
-                        let all = o.done.is_some_and(|n| n as usize == o.asked);
+                        let all =
+                            o.done.is_some_and(|n| n as usize == o.asked) && o.stopped.is_none();
                         self.keep_notice(all, &s, cx.now);
                         s
                     }
@@ -2303,6 +2312,7 @@ mod tests {
                 done: Some(1),
                 missed: Some(vec![]),
                 lines: vec![],
+                stopped: None,
             }),
         })
     }
@@ -2446,6 +2456,7 @@ mod tests {
                 done: None,
                 missed: Some(vec![]),
                 lines: vec![],
+                stopped: None,
             }),
         })
     }
@@ -2799,6 +2810,7 @@ mod tests {
                 done: Some(1),
                 missed: Some(vec![]),
                 lines: vec![],
+                stopped: None,
             }),
         });
         assert!(fx.pane.follow.is_none());
@@ -3044,6 +3056,7 @@ mod tests {
                 done: Some(4),
                 missed: None,
                 lines: vec![],
+                stopped: None,
             }),
         });
         assert!(matches!(&out[0], Effect::Notice(n) if n.starts_with("delete: 4 of 6 messages")));
@@ -3092,6 +3105,46 @@ mod tests {
     }
 
     #[test]
+    fn a_postsuper_that_died_midway_keeps_the_unreached_messages_tagged() {
+        // postsuper requeued one of six, then died writing maillog_file (Postfix stopped)
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::TagAll);
+        assert_eq!(fx.pane.tagged(), 6);
+        let id = |s: &str| QueueId::parse(s).unwrap();
+        let unreached = [
+            "59F14C8904",
+            "A1B2C3D4E5",
+            "B0B0B0B0B0",
+            "C0FFEE1234",
+            "D00D00D00D",
+        ];
+        let why = QueueError::from_exit(
+            "postsuper -r -",
+            "exit status: 1",
+            b"postsuper: 4889DC8909: requeued\npostsuper: fatal: open logfile '/var/log/postfix.log': cannot open file: Permission denied\n",
+        );
+        let out = fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::Requeue,
+                asked: 6,
+                done: Some(1),
+                missed: Some(unreached.iter().map(|s| id(s)).collect()),
+                lines: vec![],
+                stopped: Some(why),
+            }),
+        });
+        assert!(
+            matches!(&out[0], Effect::Notice(n) if n.starts_with("requeue: done for 1 of 6 messages; not for 5: 59F14C8904, A1B2C3D4E5, B0B0B0B0B0, and 2 more - postsuper -r -: could not write maillog_file itself")),
+            "{out:?}"
+        );
+        assert!(matches!(fx.pane.notice, Some((false, _))), "not green");
+        let mut tagged: Vec<&str> = fx.pane.tags.iter().map(|t| t.1.as_str()).collect();
+        tagged.sort();
+        assert_eq!(tagged, unreached, "the ones not reached stay tagged");
+    }
+
+    #[test]
     fn a_partial_result_is_shown_whole_at_80_columns_as_a_warning() {
         let mut fx = Fx::new(&fixture());
         let id = |s: &str| QueueId::parse(s).unwrap();
@@ -3107,6 +3160,7 @@ mod tests {
                     id("3428E9A542D"),
                 ]),
                 lines: vec![],
+                stopped: None,
             }),
         });
         assert!(matches!(fx.pane.notice, Some((false, _))), "not green");
@@ -3186,6 +3240,7 @@ mod tests {
                 done: Some(1),
                 missed: Some(vec![]),
                 lines: vec![],
+                stopped: None,
             }),
         });
         let s = fx.draw(80, 24, true);
@@ -3210,6 +3265,7 @@ mod tests {
                 done: Some(1),
                 missed: Some(vec![]),
                 lines: vec![],
+                stopped: None,
             }),
         });
         assert!(
@@ -3232,6 +3288,7 @@ mod tests {
                 done: Some(0),
                 missed: Some(vec![id.clone()]),
                 lines: vec![],
+                stopped: None,
             }),
         });
         assert!(
@@ -3260,6 +3317,7 @@ mod tests {
                 done: Some(500),
                 missed: Some(vec![]),
                 lines: vec![],
+                stopped: None,
             }),
         });
         let s = fx.draw(80, 24, true);
@@ -3432,6 +3490,7 @@ mod tests {
                 done: Some(5),
                 missed: None,
                 lines: vec![],
+                stopped: None,
             }),
         });
         assert!(
