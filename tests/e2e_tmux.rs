@@ -233,6 +233,63 @@ fn a_postconf_that_never_answers_does_not_keep_the_screen_away() {
     t.wait_for("exit", |s| s.contains("EXIT=0"));
 }
 
+/// `command_prefix = ["sudo"]` where sudoers asks for a password: sudo would prompt on the
+/// terminal the dashboard draws on and wait there for ever (a command in a process group of
+/// its own that reads the terminal is stopped), the queue tile saying nothing for two minutes.
+/// The Postfix commands run without a terminal, so sudo says at once that it needs one, and
+/// the pane says to allow it NOPASSWD.
+#[test]
+fn a_sudo_that_wants_a_password_is_said_not_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    // what sudo does for a rule without NOPASSWD: ask on the terminal, or fail without one
+    let sudo = dir.path().join("sudo");
+    std::fs::write(
+        &sudo,
+        r#"#!/bin/sh
+if ! (: <>/dev/tty) 2>/dev/null; then
+    echo 'sudo: a terminal is required to read the password; either use the -S option to read from standard input or configure an askpass helper' >&2
+    exit 1
+fi
+printf '[sudo] password for ops: ' >/dev/tty
+read pw </dev/tty
+exec "$@"
+"#,
+    )
+    .unwrap();
+    std::fs::set_permissions(&sudo, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[postfix]]\ncommand_prefix = [\"{}\"]\n[check]\ndeadline_secs = 2\n",
+            sudo.display()
+        ),
+    )
+    .unwrap();
+    let t = Tmux::opsdeck(
+        "sudopassword",
+        80,
+        24,
+        &format!("--read-only --config {}", config.display()),
+        &[],
+    );
+    t.wait_for("the screen", |s| s.contains("1 Queue"));
+    t.keys(&["1"]);
+    let s = t.wait_for("the queue pane to say what sudo wants", |s| {
+        s.lines()
+            .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains("sudo wants a password - allow it NOPASSWD in sudoers")
+    });
+    assert!(
+        !s.contains("[sudo] password"),
+        "prompted on the screen:\n{s}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("exit", |s| s.contains("EXIT=0"));
+}
+
 #[test]
 fn no_color_keeps_selection_visible() {
     let t = Tmux::opsdeck("nocolor", 80, 24, "demo", &[("NO_COLOR", "1")]);
