@@ -43,6 +43,11 @@ pub enum QueueError {
         "{command}: could not write maillog_file itself, as it must while Postfix (its postlog service) is not running, and stopped there - start Postfix (`postfix start`), then do the rest again ({detail})"
     )]
     MaillogUnwritable { command: String, detail: String },
+    /// A Postfix before 3.1: `postqueue` has no `-j`, and says only how it is used.
+    #[error(
+        "{command}: this Postfix has no JSON queue listing (postqueue -j came with Postfix 3.1) - upgrade Postfix to list its queue here ({detail})"
+    )]
+    NoJsonListing { command: String, detail: String },
     #[error("{command}: exited with {status}: {detail}")]
     Exit {
         command: String,
@@ -130,6 +135,8 @@ impl QueueError {
             QueueError::SudoPassword { command, detail }
         } else if lower.contains("mail system is down") {
             QueueError::MailSystemDown { command, detail }
+        } else if lower.contains("usage: postqueue") && !lower.contains("postqueue -j") {
+            QueueError::NoJsonListing { command, detail }
         } else if lower.contains("fatal: open logfile") {
             QueueError::MaillogUnwritable { command, detail }
         } else if status.contains("127") && lower.contains("not found") {
@@ -258,6 +265,24 @@ mod tests {
             e.to_string(),
             "postqueue -j: the mail system is down - start it with `postfix start` (postqueue: warning: Mail system is down -- accessing queue directly (Connect to the Postfix showq service: No such file or directory); postqueue: fatal: malformed showq server response)"
         );
+
+        // Postfix 2.10 (RHEL 7) to 3.0: no -j, and a usage line that does not name it
+        let e = QueueError::from_exit(
+            "postqueue -j",
+            "exit status: 64",
+            b"postqueue: invalid option -- 'j'\npostqueue: fatal: usage: postqueue -f | postqueue -i queueid | postqueue -p | postqueue -s site\n",
+        );
+        assert_eq!(
+            e.to_string(),
+            "postqueue -j: this Postfix has no JSON queue listing (postqueue -j came with Postfix 3.1) - upgrade Postfix to list its queue here (postqueue: invalid option -- 'j'; postqueue: fatal: usage: postqueue -f | postqueue -i queueid | postqueue -p | postqueue -s site)"
+        );
+        // a usage line that names -j is some other mistake
+        let e = QueueError::from_exit(
+            "postqueue -j",
+            "exit status: 64",
+            b"postqueue: fatal: usage: postqueue -f | postqueue -i queueid | postqueue -j | postqueue -p | postqueue -s site\n",
+        );
+        assert!(matches!(e, QueueError::Exit { .. }), "{e}");
 
         let e = QueueError::from_exit("postqueue -j", "exit status: 2", b"\x1b[2Jboom");
         assert_eq!(
