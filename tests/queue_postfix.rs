@@ -1790,3 +1790,105 @@ fn a_postsuper_that_dies_after_acting_says_what_it_did() {
         "{s}"
     );
 }
+
+/// A relay in front of `to` that holds each connection silent until `open` is set, then joins
+/// it to `to`: a delivery attempt that waits on the remote side, its message in the active
+/// queue. Its port, and how many connections it has taken.
+fn gated_relay(
+    to: u16,
+    open: Arc<std::sync::atomic::AtomicBool>,
+) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::Ordering;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = taken.clone();
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let Ok(c) = c else { return };
+            count.fetch_add(1, Ordering::SeqCst);
+            let open = open.clone();
+            std::thread::spawn(move || {
+                while !open.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                let Ok(up) = std::net::TcpStream::connect(("127.0.0.1", to)) else {
+                    return;
+                };
+                let (mut a, mut b) = (c.try_clone().unwrap(), up.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut a, &mut b);
+                });
+                let (mut c, mut up) = (c, up);
+                let _ = std::io::copy(&mut up, &mut c);
+            });
+        }
+    });
+    (port, taken)
+}
+
+#[test]
+fn deleting_mail_being_delivered_says_the_attempt_goes_on() {
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["example.com".into()],
+        ..SesOptions::default()
+    });
+    let open = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (port, taken) = gated_relay(ses.port(), open.clone());
+    let pf =
+        PostfixHarness::start(PostfixOptions::default().relayhost(format!("[127.0.0.1]:{port}")));
+    pf.submit("busy@example.com", "r@example.net", "Subject: x\n\nhi\n");
+    wait_until(
+        "the message in the active queue",
+        Duration::from_secs(30),
+        || queue_state(&pf).iter().any(|r| r.0 == "active"),
+    );
+    // the delivery agent has it open, and waits on the relay, which says nothing yet
+    wait_until(
+        "the delivery agent at the relay",
+        Duration::from_secs(30),
+        || taken.load(std::sync::atomic::Ordering::SeqCst) > 0,
+    );
+    let id = id_of(&pf, "busy@example.com");
+    let rt = rt();
+    rt.block_on(async {
+        let Loop {
+            runner,
+            mut rx,
+            access,
+            mut pane,
+            mut shared,
+        } = listed_once(&pf, 64).await;
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        assert_eq!(pane.selected_entry().unwrap().1.id, id);
+        let c = confirmed(&mut pane, QueueAction::Delete, &mut cx, &runner);
+        assert_eq!(
+            c.lines[1..3],
+            [
+                "It is removed for good. No bounce is sent.",
+                "It is in the active queue: a delivery attempt already under way is not stopped, and may still deliver it."
+            ]
+        );
+        pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
+            matches!(e, QueueEvent::Applied { .. })
+        })
+        .await;
+    });
+    assert!(queue_of(&pf, &id).is_none(), "{:?}", queue_state(&pf));
+    // the relay answers now: the attempt under way delivers the deleted message
+    open.store(true, std::sync::atomic::Ordering::SeqCst);
+    pf.wait_for_log(
+        |l| {
+            l.lines().any(|l| {
+                l.contains(&format!("{id}: to=<r@example.net>")) && l.contains("status=sent")
+            })
+        },
+        Duration::from_secs(30),
+    )
+    .expect("the deleted message delivered by the attempt under way");
+    assert_eq!(ses.received().len(), 1);
+}

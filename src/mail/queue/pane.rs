@@ -565,6 +565,14 @@ impl QueuePane {
                 .map_or(lines.len(), |i| i + 1);
             lines.insert(after, line);
         }
+        if let Some(line) = active_line(op, &targets) {
+            // right after the consequence, which it qualifies
+            let after = lines
+                .iter()
+                .position(|l| l == op.consequence(targets.len()))
+                .map_or(lines.len(), |i| i + 1);
+            lines.insert(after, line);
+        }
         if let Some(line) = self.down_line(op, &targets) {
             // right after the consequence, which it puts off
             let after = lines
@@ -1836,6 +1844,29 @@ fn left_out_line(op: QueueOp, left_out: &[(usize, QueueId, QueueName)]) -> Strin
     format!("left out: {}", parts.join("; "))
 }
 
+/// For a change to messages in the active queue: postsuper moves or removes the queue file at
+/// once, but a delivery agent that has it open goes on with its attempt, and a message held,
+/// deleted, requeued or expired so may still be delivered by it (the log then says `sent` for
+/// it, and the queue manager warns that the file is gone).
+fn active_line(op: QueueOp, targets: &[(usize, QueueId, QueueName)]) -> Option<String> {
+    if !matches!(
+        op,
+        QueueOp::Hold | QueueOp::Delete | QueueOp::Requeue | QueueOp::Expire
+    ) {
+        return None;
+    }
+    let active = targets.iter().filter(|t| t.2 == QueueName::Active).count();
+    let (whose, it) = match (targets.len(), active) {
+        (_, 0) => return None,
+        (1, _) => ("It is".to_string(), "it"),
+        (_, 1) => ("1 of them is".to_string(), "it"),
+        (_, n) => (format!("{n} of them are"), "them"),
+    };
+    Some(format!(
+        "{whose} in the active queue: a delivery attempt already under way is not stopped, and may still deliver {it}."
+    ))
+}
+
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
@@ -2095,6 +2126,10 @@ mod tests {
             "delete 3 messages from deferred and active: 4889DC8909, A1B2C3D4E5, C0FFEE1234"
         );
         assert_eq!(c.lines[1], "They are removed for good. No bounce is sent.");
+        assert_eq!(
+            c.lines[2],
+            "1 of them is in the active queue: a delivery attempt already under way is not stopped, and may still deliver it."
+        );
         assert_eq!(c.then.len(), 1);
         match &c.then[0] {
             Effect::Queue(QueueEffect::Apply {
