@@ -1892,3 +1892,83 @@ fn deleting_mail_being_delivered_says_the_attempt_goes_on() {
     .expect("the deleted message delivered by the attempt under way");
     assert_eq!(ses.received().len(), 1);
 }
+
+/// Mail in the maildrop (pickup not running: taken out of master.cf here, or Postfix stopped)
+/// has no queue file postsuper holds, expires or requeues: it says "0 messages" and leaves it.
+/// The pane does not offer those for it, and says why, instead of reporting after the fact that
+/// the message is "no longer queued" while it sits there. Delete takes it.
+#[test]
+fn mail_in_the_maildrop_is_offered_only_what_postsuper_does_there() {
+    let (_ses, pf) = throttled();
+    let master_cf = pf.config_dir().join("master.cf");
+    let without_pickup: String = std::fs::read_to_string(&master_cf)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("pickup "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&master_cf, without_pickup).unwrap();
+    pf.reload();
+    pf.submit(
+        "waiting@example.com",
+        "rcpt@example.net",
+        "Subject: w\n\nhi\n",
+    );
+    wait_until(
+        "the message in the maildrop",
+        Duration::from_secs(30),
+        || queue_state(&pf).iter().any(|r| r.0 == "maildrop"),
+    );
+    let id = id_of(&pf, "waiting@example.com");
+    // what postsuper does with it
+    let rt = rt();
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    for op in [QueueOp::Hold, QueueOp::Expire, QueueOp::Requeue] {
+        let o = rt
+            .block_on(commands::apply(
+                &access,
+                &instance(&pf),
+                op,
+                std::slice::from_ref(&id),
+            ))
+            .unwrap();
+        assert_eq!(o.done, Some(0), "{op:?}: {o:?}");
+        assert_eq!(
+            queue_of(&pf, &id).map(|q| q.0),
+            Some("maildrop".to_string())
+        );
+    }
+    rt.block_on(async {
+        let Loop {
+            runner,
+            mut rx,
+            access,
+            mut pane,
+            mut shared,
+        } = listed_once(&pf, 64).await;
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        assert_eq!(pane.selected_entry().unwrap().1.id, id);
+        for (action, verb) in [
+            (QueueAction::Hold, "hold"),
+            (QueueAction::Expire, "force-expire"),
+            (QueueAction::Requeue, "requeue"),
+        ] {
+            let out = pane.on_action(action, &mut cx);
+            assert!(
+                matches!(out.as_slice(), [Effect::Notice(n)] if *n == format!("{verb}: {id} is in the maildrop, out of postsuper's reach; maildrop mail waits for Postfix's pickup service (is Postfix running?); delete (D) works there")),
+                "{action:?}: {out:?}"
+            );
+        }
+        let c = confirmed(&mut pane, QueueAction::Delete, &mut cx, &runner);
+        assert_eq!(c.lines[0], format!("delete 1 message from maildrop: {id}"));
+        pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
+            matches!(e, QueueEvent::Applied { .. })
+        })
+        .await;
+    });
+    assert!(queue_of(&pf, &id).is_none(), "{:?}", queue_state(&pf));
+}

@@ -179,13 +179,16 @@ impl QueueOp {
     /// only releases held mail, `postsuper -h` has nothing to do with it,
     /// and `postqueue -i` only moves deferred mail on: held mail is not
     /// delivered, and active, incoming or maildrop mail is on its way
-    /// already (the flush service leaves it, and says nothing).
+    /// already (the flush service leaves it, and says nothing). Mail in the
+    /// maildrop has no queue file yet: postsuper holds, expires and requeues
+    /// none there ("0 messages"), and deletes it.
     pub fn applies_to(self, q: QueueName) -> bool {
         match self {
             QueueOp::Release => q == QueueName::Hold,
-            QueueOp::Hold => q != QueueName::Hold,
+            QueueOp::Hold => q != QueueName::Hold && q != QueueName::Maildrop,
             QueueOp::DeliverNow => q == QueueName::Deferred,
-            QueueOp::Requeue | QueueOp::Delete | QueueOp::Expire => true,
+            QueueOp::Requeue | QueueOp::Expire => q != QueueName::Maildrop,
+            QueueOp::Delete => true,
         }
     }
 
@@ -194,6 +197,9 @@ impl QueueOp {
     pub fn left_out_because(self, q: QueueName) -> &'static str {
         match self {
             QueueOp::Release => "not on hold",
+            QueueOp::Hold | QueueOp::Requeue | QueueOp::Expire if q == QueueName::Maildrop => {
+                "in the maildrop, out of postsuper's reach"
+            }
             QueueOp::Hold => "already on hold",
             QueueOp::DeliverNow if q == QueueName::Hold => "on hold",
             QueueOp::DeliverNow => "not deferred (on its way already)",
@@ -218,6 +224,9 @@ impl QueueOp {
             QueueOp::DeliverNow if q == QueueName::Hold => {
                 Some("held mail is not delivered - release it first (H)")
             }
+            QueueOp::Hold | QueueOp::Requeue | QueueOp::Expire if q == QueueName::Maildrop => Some(
+                "maildrop mail waits for Postfix's pickup service (is Postfix running?); delete (D) works there",
+            ),
             _ => None,
         }
     }
