@@ -789,13 +789,16 @@ pub async fn apply_watching(
             && !status.success()
         {
             let e = QueueError::from_exit(&spec.display(), &status.to_string(), &c.stderr);
-            if named.is_empty() {
+            if !named.is_empty() {
+                // It failed after changing the messages it named: that is what was done, and
+                // the failure is why the others were not.
+                outcome.done = outcome.done.or(Some(named.len() as u64));
+                outcome.stopped = Some(e);
+            } else if outcome.done.is_none() {
                 return Err(e);
             }
-            // It failed after changing the messages it named: that is what was done, and
-            // the failure is why the others were not.
-            outcome.done = outcome.done.or(Some(named.len() as u64));
-            outcome.stopped = Some(e);
+            // else it went through every id and printed its count, then failed to log that
+            // (maillog_file): it acted on none, as it said
         }
         outcome.lines.extend(
             text.lines()
@@ -1225,6 +1228,66 @@ mod tests {
         };
         let e = run(&spec, 100).await.unwrap_err();
         assert!(matches!(e, QueueError::NotAuthorized { .. }), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_postsuper_that_dies_logging_says_what_it_had_done() {
+        // With maillog_file set and Postfix stopped, postsuper dies at its first log line: after
+        // the first message it acts on, or after its count when it acted on none.
+        let fatal = "postsuper: fatal: open logfile '/var/log/postfix.log': cannot open file: Permission denied";
+        let ids: Vec<QueueId> = ["A1A1A1", "B2B2B2"]
+            .iter()
+            .map(|s| QueueId::parse(s).unwrap())
+            .collect();
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let stand_in = |out: &str| {
+            let script = format!("cat > /dev/null; printf '{out}\\n{fatal}\\n' >&2; exit 1");
+            inst("/etc/postfix", &["sh", "-c", &script, "sh"])
+        };
+        let o = apply(
+            &access,
+            &stand_in("postsuper: A1A1A1: placed on hold"),
+            QueueOp::Hold,
+            &ids,
+        )
+        .await
+        .unwrap();
+        assert_eq!(o.done, Some(1));
+        assert!(
+            matches!(o.stopped, Some(QueueError::MaillogUnwritable { .. })),
+            "{o:?}"
+        );
+        assert!(
+            o.summary()
+                .starts_with("hold: done for 1 of 2 messages; not for 1: B2B2B2 - sh -c "),
+            "{}",
+            o.summary()
+        );
+        // none acted on, and it said so: that is the outcome, not the log's failure
+        let o = apply(
+            &access,
+            &stand_in("postsuper: Placed on hold: 0 messages"),
+            QueueOp::Hold,
+            &ids,
+        )
+        .await
+        .unwrap();
+        assert_eq!(o.done, Some(0));
+        assert_eq!(o.stopped, None);
+        assert_eq!(
+            o.summary(),
+            "hold: done for 0 of 2 messages; 2 no longer queued or already on hold: A1A1A1, B2B2B2"
+        );
+        // nothing said at all: the error
+        let e = apply(
+            &access,
+            &stand_in("postsuper: warning: something"),
+            QueueOp::Hold,
+            &ids,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, QueueError::MaillogUnwritable { .. }), "{e}");
     }
 
     #[tokio::test]
