@@ -210,6 +210,9 @@ pub struct QueuePane {
     /// A deliver now of one message, until the log says how it went.
     pub(super) tried: Option<Tried>,
     pub(super) demo: bool,
+    /// `[queue] postqueue_command`, escaped, when it lists the queue instead of the
+    /// instances' own `postqueue -j`: the actions still run the instances' own commands.
+    listed_by: Option<String>,
     pub(super) notice: Option<(bool, String)>,
     pub(super) errors: u64,
     /// Unix seconds of the latest `now` seen (for age filters).
@@ -250,6 +253,12 @@ impl QueuePane {
             follow: None,
             tried: None,
             demo: config.demo,
+            listed_by: config
+                .queue
+                .postqueue_command
+                .as_ref()
+                .filter(|c| !c.is_empty() && !config.demo)
+                .map(|c| crate::sanitize::sanitize_capped(&c.join(" "), 200)),
             notice: None,
             errors: 0,
             now: 0,
@@ -584,6 +593,7 @@ impl QueuePane {
         if let Some(line) = self.whose_line(&targets) {
             lines.push(line);
         }
+        lines.extend(self.listed_by_line());
         if self.demo {
             lines.push(DEMO_NOT_RUN.into());
         }
@@ -1246,6 +1256,7 @@ impl QueuePane {
                 0..self.instances.len(),
                 "postqueue -f fails until it starts",
             ))
+            .chain(self.listed_by_line())
             .chain(self.demo.then(|| DEMO_NOT_RUN.to_string()))
             .map(Clean::joined)
             .collect(),
@@ -1258,6 +1269,19 @@ impl QueuePane {
                 })
                 .collect(),
         })]
+    }
+
+    /// With `[queue] postqueue_command` set, the list may be another host's (`ssh mx1
+    /// postqueue -j`) while an action runs this host's postsuper or postqueue, with the same
+    /// ids: the dialog says so before `y`.
+    fn listed_by_line(&self) -> Option<String> {
+        self.listed_by.as_ref().map(|cmd| {
+            format!(
+                "The list comes from [queue] postqueue_command ({cmd}), but this runs here, on \
+                 this host's Postfix: go on only if that is the same queue (to list and act on \
+                 another host, set command_prefix in [[postfix]] instead)."
+            )
+        })
     }
 
     fn open_detail(&mut self) -> Vec<Effect> {
@@ -2945,6 +2969,39 @@ mod tests {
         }
         let c = confirm(fx.act(QueueAction::Delete));
         assert_eq!(c.lines[1], "They are removed for good. No bounce is sent.");
+    }
+
+    #[test]
+    fn a_list_from_postqueue_command_is_said_in_every_dialog_that_acts() {
+        // the list is mx1's, read through ssh; postsuper and postqueue run on this host
+        let mut config = crate::config::Config::default();
+        config.queue.postqueue_command =
+            Some(["ssh", "mx1", "postqueue", "-j"].map(String::from).to_vec());
+        let mut fx = Fx::new(&fixture());
+        fx.pane = QueuePane::new(&config);
+        fx.event(QueueEvent::Listed {
+            instance: 0,
+            at: now(),
+            result: Ok(parse_jsonl(fixture().as_bytes())),
+        });
+        let want = "The list comes from [queue] postqueue_command (ssh mx1 postqueue -j), but \
+                    this runs here, on this host's Postfix: go on only if that is the same queue \
+                    (to list and act on another host, set command_prefix in [[postfix]] instead).";
+        for action in [QueueAction::Delete, QueueAction::Hold, QueueAction::Flush] {
+            let c = confirm(fx.act(action));
+            assert_eq!(
+                c.lines.last().map(Clean::as_str),
+                Some(want),
+                "{action:?}: {c:?}"
+            );
+        }
+        // without it, the dialogs say nothing of it
+        let mut fx = Fx::new(&fixture());
+        let c = confirm(fx.act(QueueAction::Delete));
+        assert!(
+            !c.lines.iter().any(|l| l.contains("postqueue_command")),
+            "{c:?}"
+        );
     }
 
     #[test]
