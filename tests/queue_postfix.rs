@@ -1769,7 +1769,7 @@ fn a_postsuper_that_dies_after_acting_says_what_it_did() {
             "requeue: done for 1 of 3 messages; not for 2: {}, {} - postsuper -c ",
             left[0], left[1]
         )) && s.contains(
-            "-r -: could not write maillog_file itself, as it must while Postfix (its postlog service) is not running, and stopped there - start Postfix (`postfix start`), then do the rest again ("
+            "-r -: could not write maillog_file, which it writes itself while Postfix (its postlog service) is not running, and so stops at the first message it acts on - start Postfix (`postfix start`) before acting on several messages ("
         ) && s.contains("Permission denied"),
         "{s}"
     );

@@ -40,7 +40,7 @@ pub enum QueueError {
     /// is by then, and dies at its first log line when it may not (the file is root's): it
     /// has acted on the messages it named before that, and on no other.
     #[error(
-        "{command}: could not write maillog_file itself, as it must while Postfix (its postlog service) is not running, and stopped there - start Postfix (`postfix start`), then do the rest again ({detail})"
+        "{command}: could not write maillog_file, which it writes itself while Postfix (its postlog service) is not running, and so stops at the first message it acts on - start Postfix (`postfix start`) before acting on several messages ({detail})"
     )]
     MaillogUnwritable { command: String, detail: String },
     /// A Postfix before 3.1: `postqueue` has no `-j`, and says only how it is used.

@@ -3249,7 +3249,7 @@ mod tests {
             }),
         });
         assert!(
-            matches!(&out[0], Effect::Notice(n) if n.starts_with("requeue: done for 1 of 6 messages; not for 5: 59F14C8904, A1B2C3D4E5, B0B0B0B0B0, and 2 more - postsuper -r -: could not write maillog_file itself")),
+            matches!(&out[0], Effect::Notice(n) if n.starts_with("requeue: done for 1 of 6 messages; not for 5: 59F14C8904, A1B2C3D4E5, B0B0B0B0B0, and 2 more - postsuper -r -: could not write maillog_file, which it writes itself")),
             "{out:?}"
         );
         assert!(matches!(fx.pane.notice, Some((false, _))), "not green");
