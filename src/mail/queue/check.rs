@@ -43,12 +43,14 @@ pub async fn collect(config: &Config, now: i64, report: &mut Report) {
                 grade_summary(config, &inst.name, &parsed.entries, now, report);
                 // As root, postqueue reads the queue files itself when the master is not
                 // running, and says so only on stderr: the listing looks fine, nothing leaves.
-                if let Some(down) = QueueError::down_while_listing(&spec.display(), &c.stderr) {
-                    report.finding(
+                match QueueError::down_while_listing(&spec.display(), &c.stderr) {
+                    Some(down) => report.finding(
                         "queue",
                         Status::Critical,
                         format!("{}: {down}; no mail is delivered", inst.name),
-                    );
+                    ),
+                    // running, but is its pickup reading the maildrop?
+                    None => stale_maildrop(&inst.name, &parsed.entries, now, report),
                 }
                 if parsed.bad_lines > 0 {
                     report.finding(
@@ -75,6 +77,41 @@ pub async fn collect(config: &Config, now: i64, report: &mut Report) {
             ),
         }
     }
+}
+
+/// Mail waits in the maildrop only until pickup reads it: at once when postdrop or postsuper
+/// wakes it, within its 60 s poll otherwise. Submitted longer ago than this, pickup is not
+/// reading it.
+pub const MAILDROP_STALE_SECS: i64 = 300;
+
+/// A WARNING for mail left in the maildrop while Postfix runs: its pickup service is not
+/// reading it (taken out of master.cf, or stopping at once on an error the log names), so mail
+/// submitted on this host (sendmail, a site's `mail()`) goes nowhere, while the queue is small
+/// and young enough for the size and age grades to say nothing for an hour.
+fn stale_maildrop(name: &str, entries: &[QueueEntry], now: i64, report: &mut Report) {
+    let ages: Vec<i64> = entries
+        .iter()
+        .filter(|e| e.queue == QueueName::Maildrop)
+        .map(|e| age_secs(e.arrival, now))
+        .filter(|&a| a > MAILDROP_STALE_SECS)
+        .collect();
+    let Some(oldest) = ages.iter().copied().max() else {
+        return;
+    };
+    let n = ages.len();
+    report.finding(
+        "queue",
+        Status::Warning,
+        format!(
+            "{name}: {n} message{} in the maildrop submitted over {} ago (oldest {}): pickup has \
+             not read {} - is the pickup service in master.cf running? (the mail log says why \
+             not) Mail submitted on this host (sendmail, a site's mail()) waits there until it does",
+            crate::ui::widgets::plural(n),
+            fmt_age(MAILDROP_STALE_SECS),
+            fmt_age(oldest),
+            if n == 1 { "it" } else { "them" },
+        ),
+    );
 }
 
 /// How many deferral reasons the finding names and the metrics list.
@@ -460,6 +497,72 @@ mod tests {
         let p = parse_jsonl(text.as_bytes());
         assert_eq!(p.bad_lines, 0, "{:?}", p.first_bad);
         p.entries
+    }
+
+    #[test]
+    fn mail_left_in_the_maildrop_warns_that_pickup_is_not_reading_it() {
+        let now = 1_800_000_000;
+        // submitted seconds ago: on its way, nothing said
+        let mut r = Report::default();
+        stale_maildrop(
+            "main",
+            &entries(&listing("maildrop", [now - 20, now - 200])),
+            now,
+            &mut r,
+        );
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
+        // twenty minutes on, with the queue far under its grades
+        let e = entries(&listing("maildrop", [now - 1200, now - 400, now - 20]));
+        let mut r = Report::default();
+        let config = Config::default();
+        grade_summary(&config, "main", &e, now, &mut r);
+        assert_eq!(r.findings[0].status, Status::Ok, "{:?}", r.findings);
+        stale_maildrop("main", &e, now, &mut r);
+        let f = r.findings.last().unwrap();
+        assert_eq!(f.status, Status::Warning);
+        assert_eq!(
+            f.summary,
+            "main: 2 messages in the maildrop submitted over 5m ago (oldest 20m): pickup has not \
+             read them - is the pickup service in master.cf running? (the mail log says why not) \
+             Mail submitted on this host (sendmail, a site's mail()) waits there until it does"
+        );
+        assert_eq!(r.status(), Status::Warning);
+    }
+
+    #[tokio::test]
+    async fn the_check_reads_the_maildrop_unless_postfix_is_down() {
+        let now = 1_800_000_000;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("q.jsonl");
+        std::fs::write(&file, listing("maildrop", [now - 1200])).unwrap();
+        let mut config = Config::default();
+        let cat = ["cat".to_string(), file.display().to_string()];
+        config.queue.postqueue_command = Some(cat.to_vec());
+        let mut r = Report::default();
+        collect(&config, now, &mut r).await;
+        assert!(
+            r.findings.iter().any(
+                |f| f.status == Status::Warning && f.summary.contains("pickup has not read it")
+            ),
+            "{:?}",
+            r.findings
+        );
+        // with the master stopped, that is the finding: nothing is picked up, or delivered
+        let down = "postqueue: warning: Mail system is down -- accessing queue directly";
+        let script = format!("cat '{}'; echo '{down}' >&2", file.display());
+        config.queue.postqueue_command = Some(["sh", "-c", &script].map(String::from).to_vec());
+        let mut r = Report::default();
+        collect(&config, now, &mut r).await;
+        assert!(
+            r.findings.iter().any(|f| f.status == Status::Critical),
+            "{:?}",
+            r.findings
+        );
+        assert!(
+            !r.findings.iter().any(|f| f.summary.contains("pickup")),
+            "{:?}",
+            r.findings
+        );
     }
 
     /// `n` deferred messages, the oldest `age` seconds old at `now`.
