@@ -1920,6 +1920,15 @@ fn mail_in_the_maildrop_is_offered_only_what_postsuper_does_there() {
         || queue_state(&pf).iter().any(|r| r.0 == "maildrop"),
     );
     let id = id_of(&pf, "waiting@example.com");
+    // its arrival_time is when it was submitted (what `opsdeck check` ages maildrop mail by)
+    let arrival = pf
+        .postqueue_json()
+        .iter()
+        .find(|v| v["queue_id"] == id.as_str())
+        .and_then(|v| v["arrival_time"].as_i64())
+        .unwrap();
+    let age = chrono::Utc::now().timestamp() - arrival;
+    assert!((0..60).contains(&age), "{age}");
     // what postsuper does with it
     let rt = rt();
     let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
