@@ -1961,14 +1961,20 @@ fn mail_in_the_maildrop_is_offered_only_what_postsuper_does_there() {
             shared: &mut shared,
         };
         assert_eq!(pane.selected_entry().unwrap().1.id, id);
-        for (action, verb) in [
-            (QueueAction::Hold, "hold"),
-            (QueueAction::Expire, "force-expire"),
-            (QueueAction::Requeue, "requeue"),
+        for (action, verb, why) in [
+            (QueueAction::Hold, "hold", "out of postsuper's reach"),
+            (QueueAction::Expire, "force-expire", "out of postsuper's reach"),
+            (QueueAction::Requeue, "requeue", "out of postsuper's reach"),
+            // not "on its way already": pickup does not run
+            (
+                QueueAction::DeliverNow,
+                "deliver now",
+                "not yet in a queue postqueue -i takes",
+            ),
         ] {
             let out = pane.on_action(action, &mut cx);
             assert!(
-                matches!(out.as_slice(), [Effect::Notice(n)] if *n == format!("{verb}: {id} is in the maildrop, out of postsuper's reach; maildrop mail waits for Postfix's pickup service (is Postfix running?); delete (D) works there")),
+                matches!(out.as_slice(), [Effect::Notice(n)] if *n == format!("{verb}: {id} is in the maildrop, {why}; maildrop mail waits for Postfix's pickup service (is Postfix running?); delete (D) works there")),
                 "{action:?}: {out:?}"
             );
         }

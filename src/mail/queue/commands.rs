@@ -200,6 +200,9 @@ impl QueueOp {
             QueueOp::Hold | QueueOp::Requeue | QueueOp::Expire if q == QueueName::Maildrop => {
                 "in the maildrop, out of postsuper's reach"
             }
+            QueueOp::DeliverNow if q == QueueName::Maildrop => {
+                "in the maildrop, not yet in a queue postqueue -i takes"
+            }
             QueueOp::Hold => "already on hold",
             QueueOp::DeliverNow if q == QueueName::Hold => "on hold",
             QueueOp::DeliverNow => "not deferred (on its way already)",
@@ -224,9 +227,13 @@ impl QueueOp {
             QueueOp::DeliverNow if q == QueueName::Hold => {
                 Some("held mail is not delivered - release it first (H)")
             }
-            QueueOp::Hold | QueueOp::Requeue | QueueOp::Expire if q == QueueName::Maildrop => Some(
-                "maildrop mail waits for Postfix's pickup service (is Postfix running?); delete (D) works there",
-            ),
+            QueueOp::Hold | QueueOp::Requeue | QueueOp::Expire | QueueOp::DeliverNow
+                if q == QueueName::Maildrop =>
+            {
+                Some(
+                    "maildrop mail waits for Postfix's pickup service (is Postfix running?); delete (D) works there",
+                )
+            }
             _ => None,
         }
     }
