@@ -584,6 +584,9 @@ pub struct Outcome {
     /// Postfix is stopped, and may die at its first line): those were changed, the `missed`
     /// ones were not reached, and this is why.
     pub stopped: Option<QueueError>,
+    /// The message, when the action was on one: what its result speaks of (another action
+    /// may have started meanwhile, and its progress be the latest).
+    pub one: Option<QueueId>,
 }
 
 impl Outcome {
@@ -767,6 +770,10 @@ pub async fn apply_watching(
         missed: None,
         lines: Vec::new(),
         stopped: None,
+        one: match ids {
+            [one] => Some(one.clone()),
+            _ => None,
+        },
     };
     if ids.is_empty() {
         outcome.done = Some(0);
@@ -1120,6 +1127,7 @@ mod tests {
             missed: None,
             lines: vec![],
             stopped: None,
+            one: None,
         };
         assert_eq!(
             o.summary(),
@@ -1132,6 +1140,7 @@ mod tests {
             missed: None,
             lines: vec![],
             stopped: None,
+            one: None,
         };
         assert_eq!(o.summary(), "hold: done for 1 message");
         let id = QueueId::parse("4889DC8909").unwrap();
@@ -1150,6 +1159,7 @@ mod tests {
             ]),
             lines: vec![],
             stopped: None,
+            one: None,
         };
         assert_eq!(
             o.summary(),

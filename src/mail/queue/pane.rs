@@ -1471,12 +1471,23 @@ impl QueuePane {
                 Vec::new()
             }
             QueueEvent::Applied { instance, result } => {
-                // the message, when the action was on one (its progress said which)
-                let one = self
-                    .instances
-                    .get_mut(instance)
-                    .and_then(|st| st.running.take())
-                    .and_then(|r| r.one);
+                // the message, when the action was on one: the result's own (the latest
+                // progress may be another action's, started meanwhile)
+                let one = match &result {
+                    Ok(o) => o.one.clone(),
+                    Err(_) => None,
+                };
+                // what this result ends: its own action (an error names none, and ends the one
+                // shown), not another still running
+                if let Some(st) = self.instances.get_mut(instance) {
+                    let ends = match (&result, &st.running) {
+                        (Ok(o), Some(r)) => r.op == o.op && r.of == o.asked && r.one == o.one,
+                        _ => true,
+                    };
+                    if ends {
+                        st.running = None;
+                    }
+                }
                 // An action on several instances reports once per instance: each result names
                 // its instance, and only its own tags are done with (a failed instance's stay).
                 let pre = match self.instances.get(instance) {
@@ -2372,6 +2383,7 @@ mod tests {
                 missed: Some(vec![]),
                 lines: vec![],
                 stopped: None,
+                one: None,
             }),
         })
     }
@@ -2505,7 +2517,7 @@ mod tests {
             op: QueueOp::DeliverNow,
             done: 0,
             of: 1,
-            one: Some(id),
+            one: Some(id.clone()),
         });
         fx.event(QueueEvent::Applied {
             instance: 0,
@@ -2516,6 +2528,7 @@ mod tests {
                 missed: Some(vec![]),
                 lines: vec![],
                 stopped: None,
+                one: Some(id),
             }),
         })
     }
@@ -2870,6 +2883,7 @@ mod tests {
                 missed: Some(vec![]),
                 lines: vec![],
                 stopped: None,
+                one: None,
             }),
         });
         assert!(fx.pane.follow.is_none());
@@ -3171,6 +3185,7 @@ mod tests {
                 missed: None,
                 lines: vec![],
                 stopped: None,
+                one: None,
             }),
         });
         assert!(matches!(&out[0], Effect::Notice(n) if n.starts_with("delete: 4 of 6 messages")));
@@ -3219,6 +3234,63 @@ mod tests {
     }
 
     #[test]
+    fn two_actions_at_once_each_name_their_own_message() {
+        // deliver now of 4889DC8909 and, before it returns, a delete of A1B2C3D4E5: the
+        // deliver now's result comes first
+        let mut fx = Fx::new(&fixture());
+        let id = |s: &str| QueueId::parse(s).unwrap();
+        for (op, one) in [
+            (QueueOp::DeliverNow, "4889DC8909"),
+            (QueueOp::Delete, "A1B2C3D4E5"),
+        ] {
+            fx.event(QueueEvent::Progress {
+                instance: 0,
+                op,
+                done: 0,
+                of: 1,
+                one: Some(id(one)),
+            });
+        }
+        let out = fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::DeliverNow,
+                asked: 1,
+                done: Some(1),
+                missed: Some(vec![]),
+                lines: vec![],
+                stopped: None,
+                one: Some(id("4889DC8909")),
+            }),
+        });
+        assert!(
+            matches!(&out[0], Effect::Notice(n) if n == "deliver now: asked Postfix to try 4889DC8909"),
+            "{out:?}"
+        );
+        // the delete still runs, and says so
+        let s = fx.draw(80, 24, true);
+        assert!(s.contains("deleting A1B2C3D4E5 (postsuper -d)…"), "{s}");
+        let out = fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(Outcome {
+                op: QueueOp::Delete,
+                asked: 1,
+                done: Some(1),
+                missed: Some(vec![]),
+                lines: vec![],
+                stopped: None,
+                one: Some(id("A1B2C3D4E5")),
+            }),
+        });
+        assert!(
+            matches!(&out[0], Effect::Notice(n) if n == "delete: A1B2C3D4E5 is deleted"),
+            "{out:?}"
+        );
+        let s = fx.draw(80, 24, true);
+        assert!(!s.contains("(postsuper -d)…"), "{s}");
+    }
+
+    #[test]
     fn a_postsuper_that_died_midway_keeps_the_unreached_messages_tagged() {
         // postsuper requeued one of six, then died writing maillog_file (Postfix stopped)
         let mut fx = Fx::new(&fixture());
@@ -3246,6 +3318,7 @@ mod tests {
                 missed: Some(unreached.iter().map(|s| id(s)).collect()),
                 lines: vec![],
                 stopped: Some(why),
+                one: None,
             }),
         });
         assert!(
@@ -3275,6 +3348,7 @@ mod tests {
                 ]),
                 lines: vec![],
                 stopped: None,
+                one: None,
             }),
         });
         assert!(matches!(fx.pane.notice, Some((false, _))), "not green");
@@ -3355,6 +3429,7 @@ mod tests {
                 missed: Some(vec![]),
                 lines: vec![],
                 stopped: None,
+                one: Some(id.clone()),
             }),
         });
         let s = fx.draw(80, 24, true);
@@ -3380,6 +3455,7 @@ mod tests {
                 missed: Some(vec![]),
                 lines: vec![],
                 stopped: None,
+                one: Some(id.clone()),
             }),
         });
         assert!(
@@ -3403,6 +3479,7 @@ mod tests {
                 missed: Some(vec![id.clone()]),
                 lines: vec![],
                 stopped: None,
+                one: Some(id.clone()),
             }),
         });
         assert!(
@@ -3432,6 +3509,7 @@ mod tests {
                 missed: Some(vec![]),
                 lines: vec![],
                 stopped: None,
+                one: None,
             }),
         });
         let s = fx.draw(80, 24, true);
@@ -3605,6 +3683,7 @@ mod tests {
                 missed: None,
                 lines: vec![],
                 stopped: None,
+                one: None,
             }),
         });
         assert!(
