@@ -9,6 +9,7 @@ pub mod access;
 pub mod accounts;
 pub mod app;
 pub mod check;
+pub mod child;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -2,6 +2,8 @@
 //! keys a person would press, and the same pane in read-only mode offering
 //! no action that changes the host.
 
+#[path = "deploy_support/mod.rs"]
+mod deploy_support;
 #[path = "support/tmux.rs"]
 mod tmux;
 
@@ -55,4 +57,47 @@ fn read_only_demo_offers_no_deploy_action() {
             "read-only help offers {action:?}:\n{s}"
         );
     }
+}
+
+/// A post-deploy command that asks on the terminal (a `sudo` whose rule wants a password) must
+/// not print its prompt over the dashboard and then wait there until its timeout: hooks run
+/// without the terminal, so it finds none and says so, and the deploy ends at once.
+#[test]
+fn a_hook_that_asks_on_the_terminal_finds_none() {
+    let f = deploy_support::Fixture::new();
+    let config = f.dir.path().join("config.toml");
+    let hook = "if (: <>/dev/tty) 2>/dev/null; then printf 'PASSWORD-PROMPT: ' >/dev/tty; \
+                read pw </dev/tty; else echo 'no terminal to ask on'; fi";
+    std::fs::write(
+        &config,
+        format!(
+            "[[deploy]]\nname = \"www\"\npath = \"{}\"\nhook_timeout_secs = 60\n\
+             post_deploy = \"{hook}\"\n",
+            f.site.display()
+        ),
+    )
+    .unwrap();
+    let t = Tmux::opsdeck(
+        "deploy-tty",
+        100,
+        30,
+        &format!("--config {}", config.display()),
+        &[],
+    );
+    t.wait_for_text("Deploy · www");
+    t.keys(&["4"]);
+    t.wait_for_text("↓1 to deploy");
+    t.keys(&["c"]);
+    t.wait_for_text("1 new commit(s)");
+    t.keys(&["y"]);
+    let s = t.wait_for("the deploy to end, or the hook's prompt", |s| {
+        s.contains("Deploy done") || s.contains("PASSWORD-PROMPT")
+    });
+    assert!(
+        !s.contains("PASSWORD-PROMPT"),
+        "prompted over the screen:\n{s}"
+    );
+    assert!(s.contains("post-deploy: exit 0"), "{s}");
+    assert!(s.contains("no terminal to ask on"), "{s}");
+    assert_eq!(f.head(), f.commits[3]);
 }

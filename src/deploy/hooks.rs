@@ -8,7 +8,6 @@
 //! chatty hook can never block on a full pipe. Nothing here reads git state.
 
 use std::io::{Read, Seek};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -106,8 +105,10 @@ pub fn run(
     cmd.current_dir(cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::from(o))
-        .stderr(Stdio::from(e))
-        .process_group(0);
+        .stderr(Stdio::from(e));
+    // without the dashboard's terminal (a `sudo` in a hook would prompt over the screen and
+    // wait there), and in a process group of its own, killed whole at the timeout
+    crate::child::without_terminal(&mut cmd);
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -356,18 +356,6 @@ impl HeadTail {
     }
 }
 
-/// Put a child about to run a Postfix command in a session of its own, with no controlling
-/// terminal (for `pre_exec`). A `command_prefix` of `sudo` whose rule asks for a password
-/// would otherwise prompt on the terminal the dashboard draws on and wait there (in a process
-/// group of its own, reading the terminal stops it; in the dashboard's, it takes the keys);
-/// without a terminal, sudo says at once that it needs one, and so does an `ssh` that would
-/// ask for a password or a host key.
-pub fn own_session() -> std::io::Result<()> {
-    nix::unistd::setsid()
-        .map(drop)
-        .map_err(std::io::Error::from)
-}
-
 /// What a finished command printed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Captured {
@@ -470,12 +458,8 @@ async fn capture_watching(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    // A session of its own, without the terminal, and so a process group of its own too:
-    // stopping the group stops what it started.
-    // SAFETY: the hook only makes a system call (setsid), as is allowed between fork and exec.
-    unsafe {
-        cmd.pre_exec(own_session);
-    }
+    // a session of its own, without the terminal, and so a process group of its own too
+    crate::child::without_terminal(cmd.as_std_mut());
     let mut child = cmd.spawn().map_err(|e| QueueError::from_spawn(&name, &e))?;
     // declared after the child, so dropped before it: the group is killed while its leader
     // is still unreaped and its id cannot have been taken by another process

@@ -131,13 +131,7 @@ pub fn postfix_command(inst: &PostfixInstance, program: &str) -> Command {
         cmd.arg("-c").arg(&inst.config_dir);
     }
     // without the dashboard's terminal, where a `sudo` prefix would ask for its password
-    // SAFETY: the hook only makes a system call (setsid), as is allowed between fork and exec.
-    unsafe {
-        std::os::unix::process::CommandExt::pre_exec(
-            &mut cmd,
-            crate::mail::queue::commands::own_session,
-        );
-    }
+    crate::child::without_terminal(&mut cmd);
     cmd
 }
 
