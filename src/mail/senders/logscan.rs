@@ -398,7 +398,10 @@ impl TraceStatus {
 /// One traced message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trace {
+    /// The id the test mail was queued as (what the trace is known by).
     pub queue_id: String,
+    /// The id it has now, when it was requeued (`postsuper -r` gives it a new one).
+    pub requeued_as: Option<String>,
     pub from: Clean,
     pub to: Clean,
     pub status: TraceStatus,
@@ -413,6 +416,7 @@ impl Trace {
     pub fn new(queue_id: &str, from: &str, to: &str) -> Trace {
         Trace {
             queue_id: queue_id.to_string(),
+            requeued_as: None,
             from: Clean::new(from),
             to: Clean::new(to),
             status: TraceStatus::Queued,
@@ -433,7 +437,20 @@ pub fn trace_from_model(
     to: &str,
 ) -> Option<Trace> {
     use crate::mail::log::model::MessageState;
-    let fs = log.final_status(queue_id)?;
+    let mut fs = log.final_status(queue_id)?;
+    // requeued (`postsuper -r`): pickup gave it a new id, under which it goes on; a chain of
+    // requeues is followed to its end, a bounded number of steps
+    let mut current = queue_id.to_string();
+    for _ in 0..16 {
+        let Some(next) = fs.requeued_to.as_ref().map(|n| n.to_string()) else {
+            break;
+        };
+        let Some(next_fs) = log.final_status(&next) else {
+            break;
+        };
+        fs = next_fs;
+        current = next;
+    }
     let status = match &fs.last {
         None => TraceStatus::Active,
         Some(o) => match o.status {
@@ -451,13 +468,16 @@ pub fn trace_from_model(
             },
         },
     };
-    let done = status.is_final() || fs.state != MessageState::Queued;
+    // requeued and not picked up yet: it waits in maildrop for its new id
+    let done =
+        status.is_final() || !matches!(fs.state, MessageState::Queued | MessageState::Requeued);
     Some(Trace {
         queue_id: queue_id.to_string(),
+        requeued_as: (current != queue_id).then(|| current.clone()),
         from: Clean::new(from),
         to: Clean::new(to),
         status,
-        lines: log.history(queue_id),
+        lines: log.history(&current),
         notice: fs.notification.map(|n| n.to_string()),
         done,
     })
@@ -860,6 +880,58 @@ Nov 27 19:25:56 vm postfix/postsuper[5]: Deleted: 1 message
             matches!(&t.status, TraceStatus::Sent { reply, .. } if reply.contains("0100018f196c0543"))
         );
         assert!(t.done);
+    }
+
+    /// The test mail deferred, then requeued (`postsuper -r`, from the Queue pane or a shell):
+    /// pickup gives it a new queue id. The trace follows it there, and is not over while the mail
+    /// waits between its two ids, nor with the deferral of the id it had first.
+    #[test]
+    fn a_requeued_test_mail_is_followed_under_its_new_id() {
+        let mut log = MailLog::default();
+        let mut y = YearGuess::new(now().date_naive());
+        let feed = |log: &mut MailLog, y: &mut YearGuess, lines: &str| {
+            for l in lines.lines() {
+                if let Some(p) = parse_line(l.trim(), y) {
+                    log.ingest(p);
+                }
+            }
+        };
+        feed(
+            &mut log,
+            &mut y,
+            "Nov 27 19:25:40 vm postfix/qmgr[1]: CCCC000001: from=<a@b.example>, size=300, nrcpt=1 (queue active)
+             Nov 27 19:25:41 vm postfix/smtp[4]: CCCC000001: to=<c@d.example>, relay=none, delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (connect to 127.0.0.1[127.0.0.1]:25: Connection refused)
+             Nov 27 19:30:05 vm postfix/postsuper[9]: CCCC000001: requeued",
+        );
+        let t = trace_from_model(&log, "CCCC000001", "a@b.example", "c@d.example").unwrap();
+        assert!(!t.done, "requeued, not yet picked up: {t:?}");
+        feed(
+            &mut log,
+            &mut y,
+            "Nov 27 19:30:06 vm postfix/pickup[1]: DDDD000002: uid=0 from=<a@b.example> orig_id=CCCC000001
+             Nov 27 19:30:06 vm postfix/qmgr[3]: DDDD000002: from=<a@b.example>, size=300, nrcpt=1 (queue active)",
+        );
+        let t = trace_from_model(&log, "CCCC000001", "a@b.example", "c@d.example").unwrap();
+        assert!(!t.done, "{t:?}");
+        assert_eq!(t.status, TraceStatus::Active);
+        assert_eq!(t.queue_id, "CCCC000001");
+        assert_eq!(t.requeued_as.as_deref(), Some("DDDD000002"));
+        feed(
+            &mut log,
+            &mut y,
+            "Nov 27 19:30:07 vm postfix/smtp[4]: DDDD000002: to=<c@d.example>, relay=x[192.0.2.9]:25, delay=1, delays=1/0/0/0, dsn=2.0.0, status=sent (250 Ok)
+             Nov 27 19:30:07 vm postfix/qmgr[3]: DDDD000002: removed",
+        );
+        let t = trace_from_model(&log, "CCCC000001", "a@b.example", "c@d.example").unwrap();
+        assert!(t.done, "{t:?}");
+        assert!(
+            matches!(&t.status, TraceStatus::Sent { reply, .. } if reply.contains("250 Ok")),
+            "{t:?}"
+        );
+        // both ids' lines, the deferral first
+        let deferred = t.lines.iter().position(|l| l.contains("status=deferred"));
+        let sent = t.lines.iter().position(|l| l.contains("status=sent"));
+        assert!(deferred.is_some() && deferred < sent, "{:#?}", t.lines);
     }
 
     #[test]

@@ -1378,9 +1378,13 @@ impl SendersPane {
                 logscan::TraceStatus::Deferred { .. } => "deferred",
                 _ => "left the queue",
             };
+            let id = match &tr.requeued_as {
+                Some(now) => format!("{} (requeued as {now})", tr.queue_id),
+                None => tr.queue_id.clone(),
+            };
             Effect::Notice(Clean::joined(format!(
-                "test mail {} from {}: {word}",
-                tr.queue_id, tr.from
+                "test mail {id} from {}: {word}",
+                tr.from
             )))
         });
         t.trace = Some(tr);

@@ -352,10 +352,14 @@ fn trace_summary_text(t: &super::TestMail, in_panel: bool, cx: &ViewCx<'_>) -> (
                 (None, true) => "; trace stopped before a final status".to_string(),
                 (None, false) => String::new(),
             };
+            let id = match &tr.requeued_as {
+                Some(now) => format!("{} (requeued as {now})", tr.queue_id),
+                None => tr.queue_id.clone(),
+            };
             let text = if in_panel {
-                format!("{}: {word}{tail}", tr.queue_id)
+                format!("{id}: {word}{tail}")
             } else {
-                format!("test mail {} from {}: {word}{tail}", tr.queue_id, t.from)
+                format!("test mail {id} from {}: {word}{tail}", t.from)
             };
             (text, st)
         }
@@ -2511,6 +2515,37 @@ mod tests {
             out.contains(
                 "│7E1F2C8902: sent via email-smtp.us-east-1.amazonaws.com[3.1.2.3]:587 (250 Ok \
                  0100018c99d3047b-000000)"
+            ),
+            "{out}"
+        );
+    }
+
+    /// A test mail requeued after its deferral (`postsuper -r`) goes on under a new queue id:
+    /// the trace names both and ends with what became of it there.
+    #[test]
+    fn a_requeued_test_mail_is_named_by_both_its_ids() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        traced(
+            &mut p,
+            &mut cx,
+            ("alice@example.com", "ops@example.net", "7E1F2C8902"),
+            &[
+                "Nov 27 19:59:01 vm postfix/qmgr[10]: 7E1F2C8902: from=<alice@example.com>, size=400, nrcpt=1 (queue active)",
+                "Nov 27 19:59:02 vm postfix/smtp[11]: 7E1F2C8902: to=<ops@example.net>, relay=none, delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to email-smtp.us-east-1.amazonaws.com[3.1.2.3]:587: Connection timed out)",
+                "Nov 27 19:59:30 vm postfix/postsuper[12]: 7E1F2C8902: requeued",
+                "Nov 27 19:59:31 vm postfix/pickup[13]: 8A2B3C8903: uid=0 from=<alice@example.com> orig_id=7E1F2C8902",
+                "Nov 27 19:59:31 vm postfix/qmgr[10]: 8A2B3C8903: from=<alice@example.com>, size=400, nrcpt=1 (queue active)",
+                "Nov 27 19:59:32 vm postfix/smtp[11]: 8A2B3C8903: to=<ops@example.net>, relay=email-smtp.us-east-1.amazonaws.com[3.1.2.3]:587, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 Ok 0100018c99d3047b-000000)",
+                "Nov 27 19:59:32 vm postfix/qmgr[10]: 8A2B3C8903: removed",
+            ],
+        );
+        let out = draw(&p, cx.shared, 160, 30, true);
+        assert!(
+            out.contains(
+                "│7E1F2C8902 (requeued as 8A2B3C8903): sent via \
+                 email-smtp.us-east-1.amazonaws.com[3.1.2.3]:587"
             ),
             "{out}"
         );
