@@ -1406,3 +1406,125 @@ fn credential_keys_are_the_ones_postfix_uses() {
         }
     }
 }
+
+/// A password map with an entry for the relay's host name and another for the next hop as
+/// written, with different users (an old entry left behind): Postfix logs in with the host
+/// name's, and the pane names that user, not the other.
+#[test]
+fn the_host_name_entry_is_used_before_the_next_hop_entry() {
+    let ses = SesSmtp::start(SesOptions {
+        verified: vec!["ok@example.com".into()],
+        auth: SesAuth::Required {
+            user: USER.into(),
+            password: SECRET.into(),
+        },
+        ..SesOptions::default()
+    });
+    let relay = ses.relayhost();
+    let pf = PostfixHarness::start(
+        PostfixOptions::relaying_to(&ses)
+            .map(
+                "sasl_passwd",
+                format!("{relay} AKIAOTHERUSER:other-password\n127.0.0.1 {USER}:{SECRET}\n"),
+            )
+            .main_cf("smtp_sasl_auth_enable", "yes")
+            .main_cf_map("smtp_sasl_password_maps", "sasl_passwd")
+            .main_cf("smtp_sasl_security_options", "noanonymous"),
+    );
+    pf.submit(
+        "ok@example.com",
+        "rcpt@example.net",
+        "Subject: k\n\nhello\n",
+    );
+    let log = pf
+        .wait_for_log(
+            |l| l.contains("status=sent") || l.contains("status=deferred"),
+            Duration::from_secs(30),
+        )
+        .unwrap();
+    assert!(log.contains("status=sent"), "{log}");
+    let users: Vec<String> = ses.auth_attempts().into_iter().map(|a| a.user).collect();
+    assert_eq!(users, vec![USER.to_string()]);
+    let inst = PostfixInstance {
+        name: "test".into(),
+        config_dir: pf.config_dir(),
+        command_prefix: Vec::new(),
+    };
+    let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).unwrap();
+    let check = cross_checked(&snap, &[], &["ok@example.com".to_string()]);
+    let row = check
+        .rows
+        .iter()
+        .find(|r| r.sender.as_str() == "ok@example.com")
+        .unwrap();
+    assert!(
+        matches!(&row.creds, Creds::Found { user, has_password: true } if user.as_str() == USER),
+        "{:?}",
+        row.creds
+    );
+}
+
+/// Two maps in sender_dependent_relayhost_maps, `@domain` in the first and a full address in
+/// the second: Postfix tries the full address in both maps before `@domain`, so that address
+/// goes to its own relay. Each sender's mail is deferred at a dead relay of its own, and the pane
+/// names the relay Postfix tried.
+#[test]
+fn a_full_address_in_a_later_map_wins_over_a_domain_in_an_earlier_one() {
+    let domain = format!("[127.0.0.1]:{}", free_port());
+    let person = format!("[127.0.0.1]:{}", free_port());
+    let pf = PostfixHarness::start(
+        PostfixOptions::default()
+            .relayhost(format!("[127.0.0.1]:{}", free_port()))
+            .map("domains", format!("@example.com {domain}\n"))
+            .map("people", format!("alice@example.com {person}\n"))
+            .main_cf(
+                "sender_dependent_relayhost_maps",
+                "hash:$config_directory/domains, hash:$config_directory/people",
+            )
+            .main_cf("queue_run_delay", "3600s")
+            .retry_only_on_flush(),
+    );
+    for from in ["alice@example.com", "dave@example.com"] {
+        pf.submit(from, "rcpt@example.net", "Subject: route\n\nhello\n");
+    }
+    let queue = pf.wait_until_deferred(2, Duration::from_secs(60)).unwrap();
+    let mut postfix: Vec<(String, String)> = queue
+        .iter()
+        .map(|m| {
+            let reason = m["recipients"][0]["delay_reason"].as_str().unwrap_or("");
+            let port = reason
+                .split("]:")
+                .nth(1)
+                .and_then(|r| r.split(':').next())
+                .unwrap_or_else(|| panic!("no port in {reason:?}"));
+            (
+                m["sender"].as_str().unwrap().to_string(),
+                format!("[127.0.0.1]:{port}"),
+            )
+        })
+        .collect();
+    postfix.sort();
+    assert_eq!(
+        postfix,
+        vec![
+            ("alice@example.com".to_string(), person.clone()),
+            ("dave@example.com".to_string(), domain.clone()),
+        ]
+    );
+    let inst = PostfixInstance {
+        name: "test".into(),
+        config_dir: pf.config_dir(),
+        command_prefix: Vec::new(),
+    };
+    let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).unwrap();
+    let asked: Vec<String> = postfix.iter().map(|p| p.0.clone()).collect();
+    let check = cross_checked(&snap, &[], &asked);
+    let ours: Vec<(String, String)> = asked
+        .iter()
+        .map(|s| {
+            let row = check.rows.iter().find(|r| r.sender.as_str() == s).unwrap();
+            (s.clone(), row.route.relay_text().unwrap_or("").to_string())
+        })
+        .collect();
+    assert_eq!(ours, postfix);
+}

@@ -310,6 +310,15 @@ pub fn lookup_sender<'a, T>(
     sender: &str,
     recipient_delimiter: &str,
 ) -> Option<&'a T> {
+    sender_keys(sender, recipient_delimiter)
+        .iter()
+        .find_map(|k| entries.iter().find(|e| key_of(e) == k.as_str()))
+}
+
+/// The keys [`lookup_sender`] tries, in its order, lower-cased: the full address first (the
+/// only one a `regexp:` or `pcre:` map is asked), then the partial keys. With several maps
+/// Postfix tries each key in every map before the next key.
+pub fn sender_keys(sender: &str, recipient_delimiter: &str) -> Vec<String> {
     let sender = sender.to_lowercase();
     let (local, domain) = match sender.rsplit_once('@') {
         Some((l, d)) => (l.to_string(), d.to_string()),
@@ -322,8 +331,7 @@ pub fn lookup_sender<'a, T>(
     if !domain.is_empty() {
         keys.push(format!("@{domain}"));
     }
-    keys.iter()
-        .find_map(|k| entries.iter().find(|e| key_of(e) == k.as_str()))
+    keys
 }
 
 /// The local part without its extension, as Postfix's `split_addr` cuts it:

@@ -262,61 +262,50 @@ pub struct CrossCheck {
 pub fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
     // the null sender is looked up as `<>` (empty_address_relayhost_maps_lookup_key)
     let sender = if sender.is_empty() { "<>" } else { sender };
-    for m in &snap.relay_maps {
-        match &m.content {
-            MapContent::Table(entries) => {
-                if let Some(e) = maps::lookup_sender(
-                    entries,
-                    |e| e.key.as_str(),
-                    sender,
-                    &snap.settings.recipient_delimiter,
-                ) {
-                    if is_dunno(&e.value) {
-                        return default_route(
-                            snap,
-                            Some(format!("{} line {}", m.spec.written, e.line)),
-                        );
+    // `mail_addr_find` over the map list: each key in every map before the next key; a pattern
+    // map is asked the full address only, and a map that cannot be read leaves the answer unknown
+    // wherever it is asked
+    let keys = maps::sender_keys(sender, &snap.settings.recipient_delimiter);
+    for (i, key) in keys.iter().enumerate() {
+        let full = i == 0;
+        for m in &snap.relay_maps {
+            let (relay, line) = match &m.content {
+                MapContent::Table(entries) => {
+                    match entries.iter().find(|e| e.key.as_str() == key.as_str()) {
+                        Some(e) => (e.value.clone(), e.line),
+                        None => continue,
                     }
-                    return Route::Map {
-                        relay: e.value.clone(),
-                        map: Clean::new(&m.spec.written),
-                        line: e.line,
-                    };
                 }
-            }
-            MapContent::Rules(rules) => match maps::eval_rules(rules, sender) {
-                RuleMatch::Matched { result, line } => {
-                    if is_dunno(&result) {
-                        return default_route(
-                            snap,
-                            Some(format!("{} line {line}", m.spec.written)),
-                        );
+                MapContent::Rules(rules) if full => match maps::eval_rules(rules, sender) {
+                    RuleMatch::Matched { result, line } => (result, line),
+                    RuleMatch::NoMatch => continue,
+                    RuleMatch::Unknown { line } => {
+                        return Route::Unknown {
+                            why: Clean::new(&format!(
+                                "{} line {line}: pattern not evaluated here",
+                                m.spec.written
+                            )),
+                        };
                     }
-                    return Route::Map {
-                        relay: result,
-                        map: Clean::new(&m.spec.written),
-                        line,
-                    };
-                }
-                RuleMatch::NoMatch => {}
-                RuleMatch::Unknown { line } => {
+                },
+                MapContent::Rules(_) | MapContent::Credentials(_) => continue,
+                MapContent::NotRead => {
                     return Route::Unknown {
-                        why: Clean::new(&format!(
-                            "{} line {line}: pattern not evaluated here",
-                            m.spec.written
-                        )),
+                        why: Clean::new(&match &m.error {
+                            Some(e) => e.to_string(),
+                            None => format!("{}: map type not read by opsdeck", m.spec.written),
+                        }),
                     };
                 }
-            },
-            MapContent::Credentials(_) => {}
-            MapContent::NotRead => {
-                return Route::Unknown {
-                    why: Clean::new(&match &m.error {
-                        Some(e) => e.to_string(),
-                        None => format!("{}: map type not read by opsdeck", m.spec.written),
-                    }),
-                };
+            };
+            if is_dunno(&relay) {
+                return default_route(snap, Some(format!("{} line {line}", m.spec.written)));
             }
+            return Route::Map {
+                relay,
+                map: Clean::new(&m.spec.written),
+                line,
+            };
         }
     }
     default_route(snap, None)
@@ -378,39 +367,34 @@ fn creds_for(snap: &RelaySnapshot, sender: &str, relay: &Relay) -> Creds {
     if !snap.settings.sasl_enabled || snap.password_maps.is_empty() {
         return Creds::NotUsed;
     }
-    let mut unreadable = false;
-    for m in &snap.password_maps {
-        let MapContent::Credentials(entries) = &m.content else {
-            unreadable = true;
-            continue;
-        };
-        let found = if snap.settings.sender_dependent_auth {
-            maps::lookup_sender(
-                entries,
-                |e| e.key.as_str(),
-                sender,
-                &snap.settings.recipient_delimiter,
-            )
-        } else {
-            None
-        }
-        .or_else(|| {
-            relay
-                .credential_keys()
-                .iter()
-                .find_map(|k| entries.iter().find(|e| e.key.as_str() == k))
-        });
-        if let Some(e) = found {
-            return Creds::Found {
-                user: e.user.clone(),
-                has_password: e.has_password,
-            };
-        }
+    // The SMTP client's order (smtp_sasl_passwd_lookup): the sender, when
+    // smtp_sender_dependent_authentication is on and the sender is not `<>`; then the server's
+    // host name; then the next hop as written. Each key in every map before the next key.
+    let mut keys = Vec::new();
+    if snap.settings.sender_dependent_auth && !sender.is_empty() {
+        keys.extend(maps::sender_keys(
+            sender,
+            &snap.settings.recipient_delimiter,
+        ));
     }
-    if unreadable {
-        Creds::Unknown
-    } else {
-        Creds::Missing
+    keys.extend(relay.credential_keys());
+    let unreadable = snap
+        .password_maps
+        .iter()
+        .any(|m| !matches!(m.content, MapContent::Credentials(_)));
+    let found = keys.iter().find_map(|k| {
+        snap.password_maps.iter().find_map(|m| match &m.content {
+            MapContent::Credentials(entries) => entries.iter().find(|e| e.key.as_str() == k),
+            _ => None,
+        })
+    });
+    match found {
+        Some(e) => Creds::Found {
+            user: e.user.clone(),
+            has_password: e.has_password,
+        },
+        None if unreadable => Creds::Unknown,
+        None => Creds::Missing,
     }
 }
 
@@ -1398,6 +1382,117 @@ pub(crate) mod tests {
             .iter()
             .find(|r| r.sender.as_str() == s)
             .unwrap_or_else(|| panic!("no row {s}: {c:#?}"))
+    }
+
+    /// A map of `snapshot`'s kind with these contents (a relay table, a password table or rules).
+    fn map_of(written: &str, text: &str, passwords: bool) -> MapFile {
+        let spec = maps::parse_map_list(written).remove(0);
+        let content = if spec.kind.is_rules() {
+            MapContent::Rules(maps::parse_rules(text).0)
+        } else if passwords {
+            MapContent::Credentials(maps::parse_password_table(text).0)
+        } else {
+            MapContent::Table(maps::parse_table(text).0)
+        };
+        MapFile {
+            spec,
+            content,
+            error: None,
+            bad_lines: vec![],
+            source: None,
+            compiled: None,
+            holds_passwords: passwords,
+        }
+    }
+
+    /// With several maps in sender_dependent_relayhost_maps, Postfix tries each key in every
+    /// map before the next key (`mail_addr_find` over the list): the full address in a later map
+    /// wins over `@domain` in an earlier one, and a pattern map is asked the full address only.
+    #[test]
+    fn each_lookup_key_is_tried_in_every_map_before_the_next_key() {
+        let mut snap = snapshot(false, false);
+        snap.settings.recipient_delimiter = "+".into();
+        snap.relay_maps = vec![
+            map_of(
+                "hash:/etc/postfix/domains",
+                "@example.com [domain.relay.example]:587\n",
+                false,
+            ),
+            map_of(
+                "hash:/etc/postfix/people",
+                "alice@example.com [alice.relay.example]:587\n",
+                false,
+            ),
+            map_of(
+                "pcre:/etc/postfix/rules.pcre",
+                "/^bob@example\\.com$/ [bob.relay.example]:587\n/^carol@/ [carol.relay.example]:587\n",
+                false,
+            ),
+        ];
+        let relay = |sender: &str| match route_for(&snap, sender) {
+            Route::Map { relay, map, .. } => format!("{relay} ({map})"),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(
+            relay("alice@example.com"),
+            "[alice.relay.example]:587 (hash:/etc/postfix/people)"
+        );
+        // alice+news@: the full address is in no map, then alice@ (without the extension) is
+        assert_eq!(
+            relay("alice+news@example.com"),
+            "[alice.relay.example]:587 (hash:/etc/postfix/people)"
+        );
+        assert_eq!(
+            relay("bob@example.com"),
+            "[bob.relay.example]:587 (pcre:/etc/postfix/rules.pcre)"
+        );
+        // bob+x@: the rules see only the full address, which they do not match
+        assert_eq!(
+            relay("bob+x@example.com"),
+            "[domain.relay.example]:587 (hash:/etc/postfix/domains)"
+        );
+        assert_eq!(
+            relay("dave@example.com"),
+            "[domain.relay.example]:587 (hash:/etc/postfix/domains)"
+        );
+    }
+
+    /// The SASL password map as the SMTP client searches it: by sender (with
+    /// smtp_sender_dependent_authentication) in every map, then by the server's host name,
+    /// then by the next hop as written (`[host]:port`), each key in every map before the next.
+    #[test]
+    fn credentials_are_found_in_postfix_order() {
+        let mut snap = snapshot(false, false);
+        let relay = Relay::parse("[email-smtp.us-east-1.amazonaws.com]:587").unwrap();
+        let user = |snap: &RelaySnapshot, sender: &str| match creds_for(snap, sender, &relay) {
+            Creds::Found { user, .. } => user.to_string(),
+            other => format!("{other:?}"),
+        };
+        // both keys of the relay: the host name is tried first
+        snap.password_maps = vec![map_of(
+            "hash:/etc/postfix/sasl_passwd",
+            "[email-smtp.us-east-1.amazonaws.com]:587 AKIANEXTHOP:pw-SECRET\n\
+             email-smtp.us-east-1.amazonaws.com AKIAHOSTNAME:pw-SECRET\n",
+            true,
+        )];
+        assert_eq!(user(&snap, "alice@example.com"), "AKIAHOSTNAME");
+        // the sender's entry in a later map comes before the relay's in an earlier one
+        snap.settings.sender_dependent_auth = true;
+        snap.password_maps.push(map_of(
+            "hash:/etc/postfix/sasl_senders",
+            "@example.com AKIASENDER:pw-SECRET\n",
+            true,
+        ));
+        assert_eq!(user(&snap, "alice@example.com"), "AKIASENDER");
+        assert_eq!(user(&snap, "alice@example.net"), "AKIAHOSTNAME");
+        // the null sender is not looked up by sender
+        snap.password_maps[1] = map_of(
+            "hash:/etc/postfix/sasl_senders",
+            "<> AKIANULL:pw-SECRET\n",
+            true,
+        );
+        assert_eq!(user(&snap, ""), "AKIAHOSTNAME");
+        assert!(!format!("{snap:?}").contains("SECRET"));
     }
 
     /// The setup changed when a file Postfix reads was written: a map's source edited but not

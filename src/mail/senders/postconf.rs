@@ -271,13 +271,14 @@ impl Relay {
                 .is_ok_and(|ip| ip.is_loopback())
     }
 
-    /// Keys a password map is searched with for this relay: the next hop as
-    /// written (`[host]:port`), then the server's host name. `[host]` alone
-    /// is not tried when the next hop names a port: such an entry gives no
-    /// credentials, and the relay answers "530 Authentication required".
+    /// Keys a password map is searched with for this relay, in the SMTP
+    /// client's order: the server's host name, then the next hop as written
+    /// (`[host]:port`). `[host]` alone is not tried when the next hop names a
+    /// port: such an entry gives no credentials, and the relay answers "530
+    /// Authentication required".
     pub fn credential_keys(&self) -> Vec<String> {
-        let mut keys = vec![self.written.to_ascii_lowercase()];
-        keys.push(self.host.clone());
+        let mut keys = vec![self.host.clone()];
+        keys.push(self.written.to_ascii_lowercase());
         keys.dedup();
         keys
     }
@@ -528,8 +529,8 @@ myorigin = vm.localdomain
         assert_eq!(
             r.credential_keys(),
             vec![
-                "[email-smtp.eu-west-1.amazonaws.com]:587",
-                "email-smtp.eu-west-1.amazonaws.com"
+                "email-smtp.eu-west-1.amazonaws.com",
+                "[email-smtp.eu-west-1.amazonaws.com]:587"
             ]
         );
         assert_eq!(
@@ -537,8 +538,8 @@ myorigin = vm.localdomain
                 .unwrap()
                 .credential_keys(),
             vec![
-                "[email-smtp.eu-west-1.amazonaws.com]",
-                "email-smtp.eu-west-1.amazonaws.com"
+                "email-smtp.eu-west-1.amazonaws.com",
+                "[email-smtp.eu-west-1.amazonaws.com]"
             ]
         );
     }
