@@ -259,9 +259,16 @@ pub fn backup_path(path: &Path, now: DateTime<Local>) -> PathBuf {
 }
 
 /// Write `content` to `path` atomically: temp file in the same directory,
-/// same mode and owner, fsync, rename, fsync the directory.
+/// same mode and owner, fsync, rename, fsync the directory. A path that is a
+/// link is written where the link points (the rename would put a file in the
+/// link's place, and the file it pointed to would no longer be the map).
 pub fn write_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let resolved = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)?,
+        _ => path.to_path_buf(),
+    };
+    let path = resolved.as_path();
     let dir = path.parent().unwrap_or(Path::new("."));
     let meta = std::fs::metadata(path).ok();
     let mut tmp = tempfile::Builder::new()
@@ -657,6 +664,32 @@ mod tests {
         );
         // no temp file left behind
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// A map kept elsewhere and linked into /etc/postfix (by configuration management, say):
+    /// the edit goes into the file the link points to, and the link stays, so that the map
+    /// and the file its owner edits remain one.
+    #[test]
+    fn a_linked_map_is_edited_where_it_lives() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = dir.path().join("kept");
+        std::fs::create_dir(&kept).unwrap();
+        let target = kept.join("sender_relay");
+        std::fs::write(&target, "a b\n").unwrap();
+        let link = dir.path().join("sender_relay");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"a b\nc d\n").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "the link was replaced by a file"
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "a b\nc d\n");
+        // no temp file left behind in either directory
+        assert_eq!(std::fs::read_dir(&kept).unwrap().count(), 1);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
     #[test]
