@@ -1039,6 +1039,10 @@ impl Pane for SendersPane {
                 ];
                 // what the sender's mail would meet there, before the route is written
                 if let Some(snap) = &self.relay {
+                    // an earlier map that answers first leaves the new entry unused
+                    lines.extend(
+                        model::route_shadowed(snap, &map, &sender).map(|w| format!("! {w}")),
+                    );
                     lines.extend(
                         model::route_warnings(
                             snap,
@@ -1897,6 +1901,69 @@ mod tests {
     }
 
     #[test]
+    fn a_route_an_earlier_map_would_answer_for_is_said_before_it_is_written() {
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut cx = Cx {
+            now: now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        // a rules map before the map the entry is appended to
+        let spec = maps::parse_map_list("pcre:/etc/postfix/first.pcre").remove(0);
+        let (rules, _) = maps::parse_rules("/^new@example\\.com$/ [other.relay.example]:587\n");
+        let snap = p.relay.as_mut().unwrap();
+        snap.relay_maps.insert(
+            0,
+            source::MapFile {
+                spec,
+                content: source::MapContent::Rules(rules),
+                error: None,
+                bad_lines: vec![],
+                source: None,
+                compiled: None,
+                holds_passwords: false,
+            },
+        );
+        let confirm = |p: &mut SendersPane, cx: &mut Cx<'_>, sender: &str| {
+            p.on_action(SendersAction::AddRoute, cx);
+            p.on_prompt(P_ROUTE_SENDER, sender.into(), cx);
+            let e = p.on_prompt(
+                P_ROUTE_RELAY,
+                "[email-smtp.us-east-1.amazonaws.com]:587".into(),
+                cx,
+            );
+            let [Effect::Confirm(c)] = &e[..] else {
+                panic!("{e:?}")
+            };
+            c.lines.iter().map(|l| l.to_string()).collect::<Vec<_>>()
+        };
+        let lines = confirm(&mut p, &mut cx, "new@example.com");
+        assert!(
+            lines.iter().any(|l| l
+                == "! pcre:/etc/postfix/first.pcre line 1 answers first for new@example.com \
+                    ([other.relay.example]:587): the new entry would not be used"),
+            "{lines:?}"
+        );
+        // a sender the rules do not match: nothing of the kind to say
+        let lines = confirm(&mut p, &mut cx, "other@example.com");
+        assert!(
+            !lines.iter().any(|l| l.contains("answers first")),
+            "{lines:?}"
+        );
+        // a sender already in the map: the action would refuse it, and says so first
+        let lines = confirm(&mut p, &mut cx, "Alice@example.com");
+        assert!(
+            lines.iter().any(|l| l
+                == "! alice@example.com is already in hash:/etc/postfix/sender_relay line 1 \
+                    ([email-smtp.us-east-1.amazonaws.com]:587): nothing would be changed; edit \
+                    that line by hand"),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
     fn add_route_goes_through_prompts_and_confirm() {
         let mut shared = Shared::default();
         let mut p = fed(&mut shared);
@@ -1971,7 +2038,7 @@ mod tests {
             domain.lines
         );
         // a verified sender over a relay with credentials: nothing to say
-        p.on_prompt(P_ROUTE_SENDER, "alice@example.com".into(), &mut cx);
+        p.on_prompt(P_ROUTE_SENDER, "dave@example.org".into(), &mut cx);
         let e = p.on_prompt(P_ROUTE_RELAY, pr.initial.clone(), &mut cx);
         let [Effect::Confirm(ok)] = &e[..] else {
             panic!("{e:?}")
@@ -1982,7 +2049,7 @@ mod tests {
             ok.lines
         );
         // a relay with no entry in the password map
-        p.on_prompt(P_ROUTE_SENDER, "alice@example.com".into(), &mut cx);
+        p.on_prompt(P_ROUTE_SENDER, "dave@example.org".into(), &mut cx);
         let e = p.on_prompt(
             P_ROUTE_RELAY,
             "[email-smtp.eu-west-1.amazonaws.com]:587".into(),
@@ -2000,7 +2067,7 @@ mod tests {
             [
                 "! No credentials for [email-smtp.eu-west-1.amazonaws.com]:587 in \
                  smtp_sasl_password_maps: SES refuses the mail until they are added",
-                "! SES in eu-west-1 has not been read: whether alice@example.com is verified \
+                "! SES in eu-west-1 has not been read: whether dave@example.org is verified \
                  there is not known"
             ],
         );

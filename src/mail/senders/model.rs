@@ -616,6 +616,52 @@ pub fn route_warnings(
     out
 }
 
+/// What answers before an entry `sender -> relay` appended to `map` would: the entry of an
+/// earlier map that Postfix finds first (a rule, an entry of the same key), or why that is not
+/// known. `None` when the new entry is what Postfix would use, or `map` is not in the snapshot.
+pub fn route_shadowed(snap: &RelaySnapshot, map: &maps::MapSpec, sender: &str) -> Option<String> {
+    let key = sender.trim().to_ascii_lowercase();
+    let mut snap = snap.clone();
+    let file = snap
+        .relay_maps
+        .iter_mut()
+        .find(|m| m.spec.written == map.written)?;
+    let MapContent::Table(entries) = &mut file.content else {
+        return None;
+    };
+    entries.push(maps::TableEntry {
+        kind: maps::KeyKind::of(&key),
+        key: Clean::new(&key),
+        value: Clean::new("(the new entry)"),
+        line: usize::MAX,
+    });
+    let who = Clean::capped(&key, 80);
+    match route_for(&snap, &key) {
+        Route::Map { map: m, line, .. } if m.as_str() == map.written && line == usize::MAX => None,
+        // the action refuses it: said before it is confirmed
+        Route::Map {
+            relay,
+            map: m,
+            line,
+        } if m.as_str() == map.written => Some(format!(
+            "{who} is already in {m} line {line} ({relay}): nothing would be changed; edit that \
+             line by hand"
+        )),
+        Route::Map { relay, map, line } => Some(format!(
+            "{map} line {line} answers first for {who} ({relay}): the new entry would not be used"
+        )),
+        Route::Default {
+            dunno: Some(at), ..
+        } => Some(format!(
+            "DUNNO at {at} answers first for {who}: the new entry would not be used"
+        )),
+        Route::Unknown { why } => Some(format!(
+            "whether Postfix would use the new entry for {who} is not known: {why}"
+        )),
+        Route::Default { dunno: None, .. } | Route::Direct => None,
+    }
+}
+
 /// Is the SES account of this region in the sandbox (as far as known)?
 fn in_sandbox(ses: &SesView<'_>, region: &str) -> bool {
     matches!(ses.get(region), Some(RegionView::Ready(s)) if matches!(&s.account, Ok(a) if !a.production))
