@@ -1528,3 +1528,46 @@ fn a_full_address_in_a_later_map_wins_over_a_domain_in_an_earlier_one() {
         .collect();
     assert_eq!(ours, postfix);
 }
+
+/// `default_transport = smtp:[host]:port` names its own next hop: Postfix sends every sender's
+/// mail to other domains there, whatever the sender map says. The mail is deferred at that
+/// (dead) relay, and the pane names it as the sender's route.
+#[test]
+fn a_next_hop_in_default_transport_overrides_the_sender_map() {
+    let mapped = format!("[127.0.0.1]:{}", free_port());
+    let transport = format!("[127.0.0.1]:{}", free_port());
+    let pf = PostfixHarness::start(
+        PostfixOptions::default()
+            .relayhost(format!("[127.0.0.1]:{}", free_port()))
+            .map("sender_relay", format!("alice@example.com {mapped}\n"))
+            .main_cf_map("sender_dependent_relayhost_maps", "sender_relay")
+            .main_cf("default_transport", format!("smtp:{transport}"))
+            .main_cf("queue_run_delay", "3600s")
+            .retry_only_on_flush(),
+    );
+    pf.submit(
+        "alice@example.com",
+        "rcpt@example.net",
+        "Subject: route\n\nhello\n",
+    );
+    let queue = pf.wait_until_deferred(1, Duration::from_secs(60)).unwrap();
+    let reason = queue[0]["recipients"][0]["delay_reason"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let port = transport.rsplit(':').next().unwrap();
+    assert!(reason.contains(&format!("]:{port}:")), "{reason}");
+    let inst = PostfixInstance {
+        name: "test".into(),
+        config_dir: pf.config_dir(),
+        command_prefix: Vec::new(),
+    };
+    let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).unwrap();
+    let check = cross_checked(&snap, &[], &["alice@example.com".to_string()]);
+    let row = check
+        .rows
+        .iter()
+        .find(|r| r.sender.as_str() == "alice@example.com")
+        .unwrap();
+    assert_eq!(row.route.relay_text(), Some(transport.as_str()), "{row:?}");
+}

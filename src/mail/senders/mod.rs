@@ -743,6 +743,10 @@ pub fn ses_regions_for(config: &SendersConfig, snap: Option<&RelaySnapshot>) -> 
     if let Some(r) = region(&snap.settings.relayhost) {
         add(r);
     }
+    // a next hop after default_transport is every sender's relay
+    if let Some(r) = model::route_for(snap, "").relay_text().and_then(region) {
+        add(r);
+    }
     for m in &snap.relay_maps {
         match &m.content {
             source::MapContent::Table(t) => {

@@ -81,6 +81,9 @@ pub enum Route {
     /// The instance's `relayhost`; `dunno` names the map entry whose `DUNNO`
     /// stopped the search (`hash:/etc/postfix/sender_relay line 3`), if one did.
     Default { relay: Clean, dunno: Option<Clean> },
+    /// `default_transport` names its own next hop (`smtp:[relay]:587`): Postfix uses it for
+    /// mail to other domains whatever relayhost and the sender-dependent maps say.
+    Transport { relay: Clean, setting: Clean },
     /// No relay at all: straight to the recipient's MX.
     Direct,
     /// A rule could not be evaluated or a map could not be read.
@@ -90,7 +93,9 @@ pub enum Route {
 impl Route {
     pub fn relay_text(&self) -> Option<&str> {
         match self {
-            Route::Map { relay, .. } | Route::Default { relay, .. } => Some(relay.as_str()),
+            Route::Map { relay, .. }
+            | Route::Default { relay, .. }
+            | Route::Transport { relay, .. } => Some(relay.as_str()),
             _ => None,
         }
     }
@@ -99,6 +104,7 @@ impl Route {
         match self {
             Route::Map { relay, .. } => relay.to_string(),
             Route::Default { relay, .. } => format!("default {relay}"),
+            Route::Transport { relay, .. } => format!("transport {relay}"),
             Route::Direct => "direct (MX)".into(),
             Route::Unknown { .. } => "unknown".into(),
         }
@@ -260,6 +266,17 @@ pub struct CrossCheck {
 }
 
 pub fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
+    // trivial-rewrite takes the next hop written after the transport over the one the maps or
+    // relayhost gave
+    if let Some(relay) = transport_nexthop(&snap.settings.default_transport) {
+        return Route::Transport {
+            relay: Clean::new(relay),
+            setting: Clean::new(&format!(
+                "default_transport = {}",
+                snap.settings.default_transport.trim()
+            )),
+        };
+    }
     // the null sender is looked up as `<>` (empty_address_relayhost_maps_lookup_key)
     let sender = if sender.is_empty() { "<>" } else { sender };
     // `mail_addr_find` over the map list: each key in every map before the next key; a pattern
@@ -311,6 +328,15 @@ pub fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
     default_route(snap, None)
 }
 
+/// The next hop a transport setting names after its first colon (`smtp:[relay]:587`), if any.
+/// The `error` and `discard` transports' text after the colon is a reason, not a host.
+fn transport_nexthop(setting: &str) -> Option<&str> {
+    let (transport, nexthop) = setting.trim().split_once(':')?;
+    let nexthop = nexthop.trim();
+    (!nexthop.is_empty() && !matches!(transport.trim(), "error" | "discard" | "retry"))
+        .then_some(nexthop)
+}
+
 /// A sender's route in one line, for a view outside the Senders pane (the Failures detail): the
 /// relay and what chose it, and whether SASL credentials exist for that relay. The password is
 /// never part of it, nor the user name: "found" or "none" is what the line is for.
@@ -324,6 +350,7 @@ pub fn route_summary(snap: &RelaySnapshot, sender: &str) -> String {
             relay,
             dunno: Some(d),
         } => format!("{relay} (relayhost: DUNNO at {d})"),
+        Route::Transport { relay, setting } => format!("{relay} ({setting})"),
         Route::Direct => "straight to the recipient's MX (no map entry, no relayhost)".into(),
         Route::Unknown { why } => return format!("not known: {why}"),
     };
@@ -658,6 +685,10 @@ pub fn route_shadowed(snap: &RelaySnapshot, map: &maps::MapSpec, sender: &str) -
         Route::Unknown { why } => Some(format!(
             "whether Postfix would use the new entry for {who} is not known: {why}"
         )),
+        Route::Transport { setting, .. } => Some(format!(
+            "{setting} names its own next hop: Postfix uses it for mail to other domains, not \
+             the new entry"
+        )),
         Route::Default { dunno: None, .. } | Route::Direct => None,
     }
 }
@@ -848,7 +879,14 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
     let in_map = seen.contains(&Seen::Map);
     let has_maps = !snap.relay_maps.is_empty();
     let dunno = matches!(route, Route::Default { dunno: Some(_), .. });
-    if !in_map && has_maps && !matches!(route, Route::Map { .. }) && !is_pattern && !dunno {
+    let by_transport = matches!(route, Route::Transport { .. });
+    if !in_map
+        && has_maps
+        && !matches!(route, Route::Map { .. })
+        && !is_pattern
+        && !dunno
+        && !by_transport
+    {
         let where_ = if seen.contains(&Seen::Log) {
             "seen in the log"
         } else if seen.contains(&Seen::Queue) {
@@ -1187,6 +1225,34 @@ fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
                     "relay hosts"
                 } else {
                     "TLS policies"
+                }
+            ),
+        ));
+    }
+    let transport = snap.settings.default_transport.trim();
+    let transport_name = transport.split(':').next().unwrap_or("").trim();
+    if transport_nexthop(transport).is_some()
+        && (!snap.relay_maps.is_empty() || !snap.settings.relayhost.trim().is_empty())
+    {
+        out.push(Verdict::new(
+            Severity::Warn,
+            format!(
+                "default_transport = {transport} names its own next hop: Postfix sends mail to \
+                 other domains there, and sender_dependent_relayhost_maps and relayhost are not \
+                 used"
+            ),
+        ));
+    } else if matches!(transport_name, "error" | "discard") {
+        // Debian's \"local only\" choice sets default_transport = error
+        out.push(Verdict::new(
+            Severity::Error,
+            format!(
+                "default_transport = {transport}: Postfix sends no mail to other domains (it is \
+                 {}), whatever the routes say",
+                if transport_name == "error" {
+                    "bounced"
+                } else {
+                    "discarded"
                 }
             ),
         ));
@@ -1539,6 +1605,79 @@ pub(crate) mod tests {
         );
         assert_eq!(user(&snap, ""), "AKIAHOSTNAME");
         assert!(!format!("{snap:?}").contains("SECRET"));
+    }
+
+    /// A next hop written after default_transport overrides relayhost and the sender maps for
+    /// mail to other domains (trivial-rewrite): every sender's route is that relay, and the
+    /// setup says why the map is not used. `error` there sends no mail out at all.
+    #[test]
+    fn a_next_hop_in_default_transport_is_every_senders_route() {
+        let mut snap = snapshot(false, false);
+        snap.settings.default_transport = "smtp:[email-smtp.eu-west-1.amazonaws.com]:587".into();
+        match route_for(&snap, "alice@example.com") {
+            Route::Transport { relay, setting } => {
+                assert_eq!(relay.as_str(), "[email-smtp.eu-west-1.amazonaws.com]:587");
+                assert_eq!(
+                    setting.as_str(),
+                    "default_transport = smtp:[email-smtp.eu-west-1.amazonaws.com]:587"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let activity = SenderActivity::new();
+        let input = CheckInput {
+            snapshot: &snap,
+            ses: SesView::new(),
+            activity: &activity,
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &[],
+            ses_off: false,
+        };
+        let c = cross_check(&input);
+        assert!(
+            c.global.iter().any(|v| v.severity == Severity::Warn
+                && v.text.starts_with(
+                    "default_transport = smtp:[email-smtp.eu-west-1.amazonaws.com]:587 names its \
+                     own next hop"
+                )),
+            "{:#?}",
+            c.global
+        );
+        // the relay's region is the one checked, and read
+        assert!(
+            crate::mail::senders::ses_regions_for(&Default::default(), Some(&snap))
+                .contains(&"eu-west-1".to_string())
+        );
+        assert!(
+            matches!(&row(&c, "alice@example.com").ses, SesCheck::NotRead { region, .. } if region == "eu-west-1"),
+            "{:?}",
+            row(&c, "alice@example.com").ses
+        );
+        // a transport without a next hop leaves the maps in force
+        snap.settings.default_transport = "smtp".into();
+        assert!(matches!(
+            route_for(&snap, "alice@example.com"),
+            Route::Map { .. }
+        ));
+        snap.settings.default_transport = "error".into();
+        let c = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: SesView::new(),
+            activity: &activity,
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &[],
+            ses_off: false,
+        });
+        assert!(
+            c.global.iter().any(|v| v.severity == Severity::Error
+                && v.text
+                    == "default_transport = error: Postfix sends no mail to other domains \
+                              (it is bounced), whatever the routes say"),
+            "{:#?}",
+            c.global
+        );
     }
 
     /// The setup changed when a file Postfix reads was written: a map's source edited but not

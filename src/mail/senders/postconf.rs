@@ -28,6 +28,7 @@ pub const PARAMS: &[&str] = &[
     "myorigin",
     "myhostname",
     "recipient_delimiter",
+    "default_transport",
 ];
 
 /// The settings of one instance that decide how a sender's mail leaves.
@@ -48,6 +49,9 @@ pub struct RelaySettings {
     pub myhostname: String,
     /// Cut `user+ext` to `user` in sender-dependent lookups (empty: never).
     pub recipient_delimiter: String,
+    /// The transport for mail to other domains (`smtp`); a next hop written after it
+    /// (`smtp:[relay]:587`) overrides relayhost and the sender-dependent maps.
+    pub default_transport: String,
 }
 
 fn yes(v: Option<&String>) -> bool {
@@ -114,6 +118,7 @@ pub fn parse_output(text: &str) -> RelaySettings {
         myorigin: s("myorigin"),
         myhostname: s("myhostname"),
         recipient_delimiter: s("recipient_delimiter"),
+        default_transport: s("default_transport"),
     }
 }
 

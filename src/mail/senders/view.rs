@@ -883,6 +883,9 @@ fn render_detail(
             relay,
             dunno: Some(at),
         } => format!("{relay}  (relayhost: DUNNO in {at})"),
+        Route::Transport { relay, setting } => {
+            format!("{relay}  ({setting}: the maps and relayhost are not used)")
+        }
         Route::Direct => "direct to the recipient's MX (no relay)".into(),
         Route::Unknown { why } => format!("unknown: {why}"),
     };
