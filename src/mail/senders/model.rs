@@ -268,7 +268,11 @@ pub struct CrossCheck {
 pub fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
     // trivial-rewrite takes the next hop written after the transport over the one the maps or
     // relayhost gave
-    if let Some(relay) = transport_nexthop(&snap.settings.default_transport) {
+    // (a sender's own transport from sender_dependent_default_transport_maps, not read here,
+    // would come before it: with such maps the transport is left out of the route)
+    if let Some(relay) = transport_nexthop(&snap.settings.default_transport)
+        .filter(|_| snap.settings.sender_transport_maps.trim().is_empty())
+    {
         return Route::Transport {
             relay: Clean::new(relay),
             setting: Clean::new(&format!(
@@ -1229,9 +1233,20 @@ fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
             ),
         ));
     }
+    if !snap.settings.sender_transport_maps.trim().is_empty() {
+        out.push(Verdict::new(
+            Severity::Info,
+            format!(
+                "sender_dependent_default_transport_maps = {} is not read here: a transport it \
+                 gives a sender, with its own next hop, overrides the route shown for that sender",
+                snap.settings.sender_transport_maps.trim()
+            ),
+        ));
+    }
     let transport = snap.settings.default_transport.trim();
     let transport_name = transport.split(':').next().unwrap_or("").trim();
     if transport_nexthop(transport).is_some()
+        && snap.settings.sender_transport_maps.trim().is_empty()
         && (!snap.relay_maps.is_empty() || !snap.settings.relayhost.trim().is_empty())
     {
         out.push(Verdict::new(
@@ -1654,6 +1669,30 @@ pub(crate) mod tests {
             "{:?}",
             row(&c, "alice@example.com").ses
         );
+        // per-sender transports (not read) come first: the route is left as the maps say,
+        // and the setup says what is not read
+        snap.settings.sender_transport_maps = "hash:/etc/postfix/sender_transport".into();
+        assert!(matches!(
+            route_for(&snap, "alice@example.com"),
+            Route::Map { .. }
+        ));
+        let c = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: SesView::new(),
+            activity: &activity,
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &[],
+            ses_off: false,
+        });
+        assert!(
+            c.global.iter().any(|v| v
+                .text
+                .starts_with("sender_dependent_default_transport_maps = hash:")),
+            "{:#?}",
+            c.global
+        );
+        snap.settings.sender_transport_maps.clear();
         // a transport without a next hop leaves the maps in force
         snap.settings.default_transport = "smtp".into();
         assert!(matches!(

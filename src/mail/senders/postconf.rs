@@ -29,6 +29,7 @@ pub const PARAMS: &[&str] = &[
     "myhostname",
     "recipient_delimiter",
     "default_transport",
+    "sender_dependent_default_transport_maps",
 ];
 
 /// The settings of one instance that decide how a sender's mail leaves.
@@ -52,6 +53,8 @@ pub struct RelaySettings {
     /// The transport for mail to other domains (`smtp`); a next hop written after it
     /// (`smtp:[relay]:587`) overrides relayhost and the sender-dependent maps.
     pub default_transport: String,
+    /// A transport (with its own next hop, maybe) per sender, over `default_transport`.
+    pub sender_transport_maps: String,
 }
 
 fn yes(v: Option<&String>) -> bool {
@@ -119,6 +122,7 @@ pub fn parse_output(text: &str) -> RelaySettings {
         myhostname: s("myhostname"),
         recipient_delimiter: s("recipient_delimiter"),
         default_transport: s("default_transport"),
+        sender_transport_maps: s("sender_dependent_default_transport_maps"),
     }
 }
 
