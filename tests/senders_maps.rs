@@ -238,3 +238,61 @@ ok@example.com       [127.0.0.1]:2526
         );
     }
 }
+
+/// A main.cf line written without its `=` makes every Postfix command stop with a message that
+/// quotes the line whole, and an unused parameter is warned about with its value: such a line
+/// may hold a password (`smtp_sasl_password_maps static:user:password`). What the pane shows of
+/// postconf's failure, and of postmap's in the add-route report, names the line and the
+/// parameter but not the rest.
+#[test]
+fn a_broken_main_cf_line_is_named_without_its_value() {
+    use opsdeck::access::{Mode, WriteAccess};
+    use opsdeck::config::PostfixInstance;
+    use opsdeck::mail::senders::actions;
+    const PW: &str = "typo-SECRET-pw";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("main.cf"),
+        format!(
+            "compatibility_level = 3.6\nsmtp_sasl_passwd_maps = static:AKIAUNUSED:{PW}\n\
+             smtp_sasl_password_maps static:AKIATYPO:{PW}\n"
+        ),
+    )
+    .unwrap();
+    let inst = PostfixInstance {
+        name: "typo".into(),
+        config_dir: dir.path().into(),
+        command_prefix: Vec::new(),
+    };
+    let err = source::read_snapshot(&inst, std::time::SystemTime::now())
+        .expect_err("postconf stops at the broken line")
+        .to_string();
+    assert!(!err.contains(PW), "{err}");
+    assert!(
+        err.contains("line 3: missing '=' after attribute name: \"smtp_sasl_password_maps ***\""),
+        "{err}"
+    );
+
+    // postmap stops there too: its words in the add-route report keep the secret out
+    let map = dir.path().join("sender_relay");
+    std::fs::write(&map, "alice@example.com [relay.example]:587\n").unwrap();
+    let spec = maps::parse_map_list(&format!("hash:{}", map.display())).remove(0);
+    let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+    let report = actions::add_route(
+        &access,
+        &inst,
+        &spec,
+        "bob@example.com",
+        "[relay.example]:587",
+        actions::RunPostfix::Yes,
+        chrono::Local::now(),
+        &mut |_| {},
+    );
+    assert!(report.done && !report.ok, "{report:?}");
+    let shown = format!("{report:?}");
+    assert!(!shown.contains(PW), "{shown}");
+    assert!(
+        shown.contains("missing '=' after attribute name"),
+        "{shown}"
+    );
+}

@@ -242,7 +242,12 @@ fn run_cmd(mut cmd: Command) -> (String, bool, String) {
         Ok(out) => {
             let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
             text.push_str(&String::from_utf8_lossy(&out.stderr));
-            (what, out.status.success(), text)
+            // postmap and postfix quote a broken main.cf line, which may hold a password
+            (
+                what,
+                out.status.success(),
+                crate::mail::hide_main_cf_values(&text),
+            )
         }
         Err(e) => (what.clone(), false, format!("{what}: {e}")),
     }

@@ -176,7 +176,8 @@ pub fn settings_from(
     stderr: &[u8],
 ) -> Result<RelaySettings, SendersError> {
     if !success {
-        let stderr = String::from_utf8_lossy(stderr);
+        // a broken main.cf line is quoted whole, and it may hold a password
+        let stderr = crate::mail::hide_main_cf_values(&String::from_utf8_lossy(stderr));
         if let Some(path) = crate::mail::missing_main_cf(&stderr) {
             return Err(SendersError::NotConfigured {
                 command: what,
