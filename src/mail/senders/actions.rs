@@ -295,6 +295,24 @@ pub fn write_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// An exclusive lock on the directory of the map (where a link leads), held until dropped;
+/// refused at once, not waited for, when another edit holds it.
+fn lock_map_dir(map: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, String> {
+    let resolved = std::fs::canonicalize(map).unwrap_or_else(|_| map.to_path_buf());
+    let dir = resolved.parent().unwrap_or(Path::new("."));
+    let file = std::fs::File::open(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock).map_err(
+        |(_, errno)| match errno {
+            nix::errno::Errno::EWOULDBLOCK => format!(
+                "another edit of a map in {} is in progress (another opsdeck?): try again when \
+                 it is done",
+                dir.display()
+            ),
+            e => format!("{}: {e}", dir.display()),
+        },
+    )
+}
+
 /// Whether [`add_route`] runs `postmap` and `postfix reload` after the edit.
 #[derive(Clone, Copy, Debug)]
 pub enum RunPostfix {
@@ -366,6 +384,15 @@ pub fn add_route(
         return r.finish(false, "nothing changed");
     }
     let path = PathBuf::from(&spec.path);
+    // one edit in the map's directory at a time: a second one (another opsdeck) reading the map
+    // before the first renames its new text in would write it back without the first's entry
+    let _lock = match lock_map_dir(&path) {
+        Ok(lock) => lock,
+        Err(why) => {
+            r.step("lock the map's directory", false, why);
+            return r.finish(false, "nothing changed");
+        }
+    };
     let old = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) => {
@@ -739,6 +766,62 @@ mod tests {
             std::fs::read_to_string(&p).unwrap(),
             "alice@example.com [h]:587\nbob@example.com\t[h]:587\n"
         );
+    }
+
+    /// A second edit of the map while one is under way (another opsdeck, here from inside the
+    /// first's progress report, between its read of the map and its rename): it is refused
+    /// and says why, and every entry a report says was added is in the map at the end.
+    #[test]
+    fn a_second_edit_while_one_is_under_way_is_refused() {
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sender_relay");
+        std::fs::write(&p, "alice@example.com [h]:587\n").unwrap();
+        let spec = maps::parse_map_list(&format!("hash:{}", p.display())).remove(0);
+        let inst = PostfixInstance {
+            name: "demo".into(),
+            config_dir: dir.path().into(),
+            command_prefix: vec![],
+        };
+        let add = |sender: &str, progress: &mut dyn FnMut(&RouteReport)| {
+            add_route(
+                &access,
+                &inst,
+                &spec,
+                sender,
+                "[h]:587",
+                RunPostfix::No("test"),
+                Local::now(),
+                progress,
+            )
+        };
+        let mut second: Option<RouteReport> = None;
+        let first = add("bob@example.com", &mut |_| {
+            if second.is_none() {
+                second = Some(add("carol@example.com", &mut |_| {}));
+            }
+        });
+        let second = second.expect("the second edit ran");
+        assert!(first.ok, "{first:?}");
+        assert!(!second.ok, "{second:?}");
+        assert_eq!(second.outcome.as_str(), "nothing changed");
+        assert!(
+            second
+                .steps
+                .iter()
+                .any(|s| s.output.contains("another edit of a map in")),
+            "{second:?}"
+        );
+        let text = std::fs::read_to_string(&p).unwrap();
+        for r in [&first, &second].into_iter().filter(|r| r.ok) {
+            assert!(
+                text.contains(r.sender.as_str()),
+                "{} lost: {text}",
+                r.sender
+            );
+        }
+        // once the first is done, the next edit goes through
+        assert!(add("carol@example.com", &mut |_| {}).ok);
     }
 
     #[test]
