@@ -588,7 +588,7 @@ impl SendersPane {
         let routed = self.visible().get(self.selected).and_then(|r| {
             r.route
                 .relay_text()
-                .and_then(postconf::Relay::parse)
+                .and_then(postconf::Relay::first_of)
                 .and_then(|r| r.ses_region())
         });
         let region = routed.or_else(|| self.ses_regions().into_iter().next())?;
@@ -739,24 +739,30 @@ pub fn ses_regions_for(config: &SendersConfig, snap: Option<&RelaySnapshot>) -> 
     config.ses_region.iter().cloned().for_each(&mut add);
     config.ses_regions.iter().cloned().for_each(&mut add);
     let Some(snap) = snap else { return out };
-    let region = |s: &str| postconf::Relay::parse(s).and_then(|r| r.ses_region());
-    if let Some(r) = region(&snap.settings.relayhost) {
-        add(r);
-    }
+    // every destination of a relay list (`[a]:587, [b]:587`)
+    let region = |s: &str| {
+        postconf::Relay::all_of(s)
+            .into_iter()
+            .filter_map(|r| r.ses_region())
+            .collect::<Vec<_>>()
+    };
+    region(&snap.settings.relayhost)
+        .into_iter()
+        .for_each(&mut add);
     // a next hop after default_transport is every sender's relay
-    if let Some(r) = model::route_for(snap, "").relay_text().and_then(region) {
-        add(r);
+    if let Some(text) = model::route_for(snap, "").relay_text() {
+        region(text).into_iter().for_each(&mut add);
     }
     for m in &snap.relay_maps {
         match &m.content {
             source::MapContent::Table(t) => {
-                t.iter().filter_map(|e| region(&e.value)).for_each(&mut add)
+                t.iter().flat_map(|e| region(&e.value)).for_each(&mut add)
             }
             source::MapContent::Rules(rules) => rules
                 .iter()
-                .filter_map(|r| match &r.kind {
+                .flat_map(|r| match &r.kind {
                     maps::RuleKind::Match { result } => region(result),
-                    _ => None,
+                    _ => Vec::new(),
                 })
                 .for_each(&mut add),
             _ => {}

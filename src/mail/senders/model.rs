@@ -358,7 +358,7 @@ pub fn route_summary(snap: &RelaySnapshot, sender: &str) -> String {
         Route::Direct => "straight to the recipient's MX (no map entry, no relayhost)".into(),
         Route::Unknown { why } => return format!("not known: {why}"),
     };
-    if let Some(relay) = route.relay_text().and_then(Relay::parse) {
+    if let Some(relay) = route.relay_text().and_then(Relay::first_of) {
         text.push_str(match creds_for(snap, &sender, &relay) {
             Creds::Found {
                 has_password: true, ..
@@ -540,7 +540,7 @@ pub fn sandbox_refusal(
     to: &str,
 ) -> Option<String> {
     let route = route_for(snap, from);
-    let region = Relay::parse(route.relay_text()?)?.ses_region()?;
+    let region = Relay::first_of(route.relay_text()?)?.ses_region()?;
     let Some(RegionView::Ready(s)) = ses.get(&region) else {
         return None;
     };
@@ -572,7 +572,7 @@ pub fn route_warnings(
     relay: &str,
     ses_off: bool,
 ) -> Vec<String> {
-    let Some(r) = Relay::parse(relay) else {
+    let Some(r) = Relay::first_of(relay) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -712,7 +712,7 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
     };
     // `@domain` and `user@` keys look themselves up: the first key tried is the key itself
     let route = route_for(snap, &lookup);
-    let relay = route.relay_text().and_then(Relay::parse);
+    let relay = route.relay_text().and_then(Relay::first_of);
     let outcomes = input.activity.get(&lookup).cloned().unwrap_or_default();
     let mut verdicts = Vec::new();
 
@@ -872,6 +872,23 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
             ));
         }
         tls = Some(enc);
+    }
+    let rest: Vec<String> = route
+        .relay_text()
+        .map(Relay::all_of)
+        .unwrap_or_default()
+        .into_iter()
+        .skip(1)
+        .map(|r| r.written)
+        .collect();
+    if !rest.is_empty() {
+        verdicts.push(Verdict::new(
+            Severity::Info,
+            format!(
+                "relay list: only its first destination is checked here; Postfix falls back to {}",
+                rest.join(", ")
+            ),
+        ));
     }
     if let Route::Unknown { why } = &route {
         verdicts.push(Verdict::new(
@@ -1716,6 +1733,52 @@ pub(crate) mod tests {
                               (it is bounced), whatever the routes say"),
             "{:#?}",
             c.global
+        );
+    }
+
+    /// A relay written as a list (Postfix 3.5 and later: tried in order): the first is checked
+    /// for credentials, SES and TLS as a relay of its own, the rest named as not checked, and
+    /// every region in it is read.
+    #[test]
+    fn a_relay_list_is_checked_by_its_first_destination() {
+        let mut snap = snapshot(false, false);
+        snap.settings.relayhost = "[email-smtp.us-east-1.amazonaws.com]:587, \
+                                   [email-smtp.us-west-2.amazonaws.com]:587"
+            .into();
+        let activity = SenderActivity::new();
+        let asked = ["carol@example.com".to_string()];
+        let c = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: SesView::new(),
+            activity: &activity,
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &asked,
+            ses_off: false,
+        });
+        let r = row(&c, "carol@example.com");
+        assert!(
+            matches!(&r.creds, Creds::Found { user, .. } if user.as_str() == "AKIAEXAMPLEUSER"),
+            "{:?}",
+            r.creds
+        );
+        assert!(
+            matches!(&r.ses, SesCheck::NotRead { region, .. } if region == "us-east-1"),
+            "{:?}",
+            r.ses
+        );
+        assert!(
+            r.verdicts.iter().any(|v| v.text
+                == "relay list: only its first destination is checked here; Postfix falls back \
+                    to [email-smtp.us-west-2.amazonaws.com]:587"),
+            "{:#?}",
+            r.verdicts
+        );
+        let regions = crate::mail::senders::ses_regions_for(&Default::default(), Some(&snap));
+        assert!(
+            regions.contains(&"us-east-1".to_string())
+                && regions.contains(&"us-west-2".to_string()),
+            "{regions:?}"
         );
     }
 

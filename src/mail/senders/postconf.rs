@@ -245,6 +245,22 @@ impl Relay {
         })
     }
 
+    /// Every destination of a relay list (`[a]:587, [b]:587`: Postfix 3.5 and later tries them
+    /// in order), the ones that parse.
+    pub fn all_of(list: &str) -> Vec<Relay> {
+        list.split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|d| !d.is_empty())
+            .filter_map(Relay::parse)
+            .collect()
+    }
+
+    /// The first destination of a relay list: the one Postfix tries first.
+    pub fn first_of(list: &str) -> Option<Relay> {
+        list.split(|c: char| c == ',' || c.is_whitespace())
+            .find(|d| !d.is_empty())
+            .and_then(Relay::parse)
+    }
+
     /// The SES region an SMTP endpoint's name gives: `email-smtp.<region>.amazonaws.com`, its
     /// FIPS form `email-smtp-fips.<region>.amazonaws.com`, and a VPC interface endpoint's own
     /// name `vpce-<id>.email-smtp.<region>.vpce.amazonaws.com` (a host in a private subnet

@@ -1015,7 +1015,7 @@ fn render_detail(
         let bracketed = r
             .route
             .relay_text()
-            .and_then(super::postconf::Relay::parse)
+            .and_then(super::postconf::Relay::first_of)
             .filter(|relay| relay.bracketed);
         let here = match p.cause {
             // the null sender is neither routed by a or sent from by t: SES checks its notices
