@@ -1571,3 +1571,76 @@ fn a_next_hop_in_default_transport_overrides_the_sender_map() {
         .unwrap();
     assert_eq!(row.route.relay_text(), Some(transport.as_str()), "{row:?}");
 }
+
+/// The test mail deferred (SES throttling), then requeued with `postsuper -r` once the relay
+/// takes mail again: pickup gives it a new queue id, and the trace follows it there to its
+/// delivery instead of ending on the first id's deferral.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_requeued_test_mail_is_traced_to_its_delivery_under_its_new_id() {
+    let s = setup(SECRET);
+    s.ses.set_throttle(true);
+    let config = config_for(&s.pf);
+    let (mut pane, mut shared, mut rx, runner) = rig(config);
+    refresh(&runner, &mut rx, &mut pane, &mut shared).await;
+    senders::run(
+        SendersEffect::SendTest {
+            access: access(),
+            from: "ok@example.com".into(),
+            to: "rcpt@example.net".into(),
+        },
+        &runner,
+    );
+    let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
+        matches!(trace_event(e), Some(TraceStatus::Deferred { .. }))
+            || matches!(
+                e,
+                SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
+            )
+    })
+    .await;
+    assert!(seen.last().unwrap().contains("Throttling"), "{seen:#?}");
+
+    s.ses.set_throttle(false);
+    let out =
+        s.pf.command("postsuper")
+            .args(["-r", "ALL"])
+            .output()
+            .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    // the mail waits in maildrop for pickup's next run (up to a minute): wake it now
+    let out =
+        s.pf.command("postkick")
+            .args(["public", "pickup", "W"])
+            .output()
+            .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let last = std::cell::RefCell::new(None);
+    pump(&mut rx, &mut pane, &mut shared, |e| {
+        if let SendersEvent::Trace(t) = e {
+            *last.borrow_mut() = Some((**t).clone());
+        }
+        matches!(
+            trace_event(e),
+            Some(TraceStatus::Sent { .. } | TraceStatus::Bounced { .. })
+        ) || matches!(e, SendersEvent::TraceTimeout(_))
+    })
+    .await;
+    let t = last
+        .into_inner()
+        .unwrap_or_else(|| panic!("no trace after the requeue; the log:\n{}", s.pf.log()));
+    assert!(matches!(t.status, TraceStatus::Sent { .. }), "{t:?}");
+    let new = t.requeued_as.clone().expect("the new queue id");
+    assert_ne!(new, t.queue_id);
+    assert!(
+        s.ses
+            .accepted()
+            .iter()
+            .any(|m| m.sender == "ok@example.com"),
+        "the relay got it"
+    );
+    let screen = draw(&pane, &shared, 120, 30);
+    assert!(
+        screen.contains(&format!("{} (requeued as {new}): sent via", t.queue_id)),
+        "{screen}"
+    );
+}
