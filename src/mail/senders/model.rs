@@ -792,6 +792,11 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
             };
             verdicts.push(Verdict::new(Severity::Error, text));
         }
+        // a domain is verified by the DKIM records SES asked for, an address by a link
+        SesCheck::Status { status: Verification::Pending, region, identity } if !identity.contains('@') => verdicts.push(Verdict::new(
+            Severity::Warn,
+            format!("verification of the domain {identity} pending in {region}: mail bounces until SES sees its DKIM records in DNS"),
+        )),
         SesCheck::Status { status: Verification::Pending, region, .. } => verdicts.push(Verdict::new(
             Severity::Warn,
             format!("verification pending in {region}: mail bounces until the link in SES's mail is followed"),
@@ -1779,6 +1784,44 @@ pub(crate) mod tests {
             regions.contains(&"us-east-1".to_string())
                 && regions.contains(&"us-west-2".to_string()),
             "{regions:?}"
+        );
+    }
+
+    /// A domain is verified by the DKIM records SES asks to publish, not by a link in a mail:
+    /// a pending domain says what it waits for.
+    #[test]
+    fn a_pending_domain_waits_for_its_dkim_records() {
+        let snap = snapshot(false, false);
+        let mut ses = ses(true);
+        for i in &mut ses.identities {
+            if i.name.as_str() == "example.org" {
+                i.status = Verification::Pending;
+            }
+        }
+        let activity = SenderActivity::new();
+        let asked = ["dave@example.org".to_string()];
+        let c = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: ready_view([&ses]),
+            activity: &activity,
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &asked,
+            ses_off: false,
+        });
+        for sender in ["@example.org", "dave@example.org"] {
+            assert_eq!(
+                row(&c, sender).headline().unwrap().text,
+                "verification of the domain example.org pending in us-east-1: mail bounces until \
+                 SES sees its DKIM records in DNS",
+                "{sender}"
+            );
+        }
+        // an address waits for its link
+        assert_eq!(
+            row(&c, "bob@example.com").headline().unwrap().text,
+            "verification pending in us-east-1: mail bounces until the link in SES's mail is \
+             followed"
         );
     }
 
