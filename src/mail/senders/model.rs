@@ -281,8 +281,12 @@ pub fn route_for(snap: &RelaySnapshot, sender: &str) -> Route {
             )),
         };
     }
-    // the null sender is looked up as `<>` (empty_address_relayhost_maps_lookup_key)
-    let sender = if sender.is_empty() { "<>" } else { sender };
+    // the null sender is looked up as empty_address_relayhost_maps_lookup_key (`<>`)
+    let sender = if sender.is_empty() {
+        snap.settings.null_sender_lookup_key()
+    } else {
+        sender
+    };
     // `mail_addr_find` over the map list: each key in every map before the next key; a pattern
     // map is asked the full address only, and a map that cannot be read leaves the answer unknown
     // wherever it is asked
@@ -485,7 +489,7 @@ fn map_keys(snap: &RelaySnapshot) -> Vec<String> {
     for m in &snap.relay_maps {
         if let MapContent::Table(entries) = &m.content {
             for e in entries {
-                if e.key.as_str() == "<>" {
+                if e.key.as_str() == snap.settings.null_sender_lookup_key().to_lowercase() {
                     out.push("MAILER-DAEMON".to_string());
                 } else if e.kind != maps::KeyKind::Other {
                     out.push(e.key.to_string());
@@ -1822,6 +1826,49 @@ pub(crate) mod tests {
             row(&c, "bob@example.com").headline().unwrap().text,
             "verification pending in us-east-1: mail bounces until the link in SES's mail is \
              followed"
+        );
+    }
+
+    /// The null sender (bounce notices) is looked up by empty_address_relayhost_maps_lookup_key:
+    /// `<>` unless main.cf says otherwise, and then by that key only.
+    #[test]
+    fn the_null_sender_is_looked_up_by_its_configured_key() {
+        let mut snap = snapshot(false, false);
+        snap.relay_maps = vec![map_of(
+            "hash:/etc/postfix/sender_relay",
+            "<> [bounces.relay.example]:587\n<null> [null.relay.example]:587\n",
+            false,
+        )];
+        snap.settings.null_sender_key = "<>".into();
+        assert_eq!(
+            route_for(&snap, "").relay_text(),
+            Some("[bounces.relay.example]:587")
+        );
+        snap.settings.null_sender_key = "<null>".into();
+        assert_eq!(
+            route_for(&snap, "").relay_text(),
+            Some("[null.relay.example]:587")
+        );
+        // the map's entry for it is the MAILER-DAEMON row
+        let activity = SenderActivity::new();
+        let c = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: SesView::new(),
+            activity: &activity,
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &[],
+            ses_off: false,
+        });
+        assert_eq!(
+            row(&c, "MAILER-DAEMON").route.relay_text(),
+            Some("[null.relay.example]:587")
+        );
+        // not set at all (an older postconf's answer): `<>`
+        snap.settings.null_sender_key.clear();
+        assert_eq!(
+            route_for(&snap, "").relay_text(),
+            Some("[bounces.relay.example]:587")
         );
     }
 

@@ -30,6 +30,7 @@ pub const PARAMS: &[&str] = &[
     "recipient_delimiter",
     "default_transport",
     "sender_dependent_default_transport_maps",
+    "empty_address_relayhost_maps_lookup_key",
 ];
 
 /// The settings of one instance that decide how a sender's mail leaves.
@@ -55,6 +56,18 @@ pub struct RelaySettings {
     pub default_transport: String,
     /// A transport (with its own next hop, maybe) per sender, over `default_transport`.
     pub sender_transport_maps: String,
+    /// The key the null sender is looked up by in sender_dependent_relayhost_maps (`<>`).
+    pub null_sender_key: String,
+}
+
+impl RelaySettings {
+    /// The key the null sender is looked up by: `<>` unless set otherwise.
+    pub fn null_sender_lookup_key(&self) -> &str {
+        match self.null_sender_key.trim() {
+            "" => "<>",
+            key => key,
+        }
+    }
 }
 
 fn yes(v: Option<&String>) -> bool {
@@ -123,6 +136,7 @@ pub fn parse_output(text: &str) -> RelaySettings {
         recipient_delimiter: s("recipient_delimiter"),
         default_transport: s("default_transport"),
         sender_transport_maps: s("sender_dependent_default_transport_maps"),
+        null_sender_key: s("empty_address_relayhost_maps_lookup_key"),
     }
 }
 
