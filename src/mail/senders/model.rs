@@ -1259,6 +1259,17 @@ fn global_findings(input: &CheckInput<'_>) -> Vec<Verdict> {
             ),
         ));
     }
+    if !snap.settings.transport_maps.trim().is_empty() {
+        out.push(Verdict::new(
+            Severity::Info,
+            format!(
+                "transport_maps = {} is not read here: its entry for a recipient, its domain or \
+                 * decides the transport and next hop of mail to that recipient, over the routes \
+                 shown",
+                snap.settings.transport_maps.trim()
+            ),
+        ));
+    }
     if !snap.settings.sender_transport_maps.trim().is_empty() {
         out.push(Verdict::new(
             Severity::Info,
@@ -1719,6 +1730,25 @@ pub(crate) mod tests {
             c.global
         );
         snap.settings.sender_transport_maps.clear();
+        // per-recipient transports are named as what the routes do not show
+        snap.settings.transport_maps = "hash:/etc/postfix/transport".into();
+        let c = cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: SesView::new(),
+            activity: &activity,
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &[],
+            ses_off: false,
+        });
+        assert!(
+            c.global.iter().any(|v| v.severity == Severity::Info
+                && v.text
+                    .starts_with("transport_maps = hash:/etc/postfix/transport is not read")),
+            "{:#?}",
+            c.global
+        );
+        snap.settings.transport_maps.clear();
         // a transport without a next hop leaves the maps in force
         snap.settings.default_transport = "smtp".into();
         assert!(matches!(

@@ -31,6 +31,7 @@ pub const PARAMS: &[&str] = &[
     "default_transport",
     "sender_dependent_default_transport_maps",
     "empty_address_relayhost_maps_lookup_key",
+    "transport_maps",
 ];
 
 /// The settings of one instance that decide how a sender's mail leaves.
@@ -58,6 +59,8 @@ pub struct RelaySettings {
     pub sender_transport_maps: String,
     /// The key the null sender is looked up by in sender_dependent_relayhost_maps (`<>`).
     pub null_sender_key: String,
+    /// Per-recipient transports and next hops, over every sender's route.
+    pub transport_maps: String,
 }
 
 impl RelaySettings {
@@ -137,6 +140,7 @@ pub fn parse_output(text: &str) -> RelaySettings {
         default_transport: s("default_transport"),
         sender_transport_maps: s("sender_dependent_default_transport_maps"),
         null_sender_key: s("empty_address_relayhost_maps_lookup_key"),
+        transport_maps: s("transport_maps"),
     }
 }
 
