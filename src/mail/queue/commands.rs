@@ -17,6 +17,7 @@ use super::id::QueueId;
 use super::parse::QueueName;
 use crate::access::WriteAccess;
 use crate::config::PostfixInstance;
+use crate::mail::hide_main_cf_values;
 use crate::sanitize::Clean;
 use crate::ui::widgets::plural;
 
@@ -508,7 +509,9 @@ async fn capture_watching(
                         kept.push(&chunk[..n]);
                         for &b in &chunk[..n] {
                             if b == b'\n' {
-                                on_stderr_line(&String::from_utf8_lossy(&line));
+                                on_stderr_line(&hide_main_cf_values(&String::from_utf8_lossy(
+                                    &line,
+                                )));
                                 line.clear();
                             } else if line.len() < STDERR_LINE_MAX {
                                 line.push(b);
@@ -519,9 +522,11 @@ async fn capture_watching(
             }
         }
         if !line.is_empty() {
-            on_stderr_line(&String::from_utf8_lossy(&line));
+            on_stderr_line(&hide_main_cf_values(&String::from_utf8_lossy(&line)));
         }
-        kept.into_bytes()
+        // what a broken main.cf line quotes may be a password: every message, error and log
+        // line made of this stderr is made after this
+        hide_main_cf_values(&String::from_utf8_lossy(&kept.into_bytes())).into_bytes()
     };
     let read_out_then_stop = async {
         let (buf, cut) = read_out.await;
@@ -1229,6 +1234,29 @@ mod tests {
         };
         let e = run(&spec, 100).await.unwrap_err();
         assert!(matches!(e, QueueError::NotAuthorized { .. }), "{e}");
+    }
+
+    /// Every Postfix command quotes a main.cf line without its `=` whole, and that line may
+    /// hold a password: what the queue's commands printed keeps the parameter's name only.
+    #[tokio::test]
+    async fn a_broken_main_cf_line_is_not_quoted_with_its_value() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("main.cf"),
+            "smtp_sasl_password_maps static:ses-user:Secret-Pw-123\n",
+        )
+        .unwrap();
+        let i = inst(dir.path().to_str().unwrap(), &[]);
+        let mut lines = Vec::new();
+        let e = run_watching(&list(&i, None), 1024, |l| lines.push(l.to_string()))
+            .await
+            .unwrap_err();
+        let said = format!("{e} {e:?} {lines:?}");
+        assert!(
+            said.contains("missing '=' after attribute name: \"smtp_sasl_password_maps ***\""),
+            "{said}"
+        );
+        assert!(!said.contains("Secret-Pw-123"), "{said}");
     }
 
     #[tokio::test]
