@@ -825,6 +825,21 @@ fn addr(v: Option<&str>) -> Option<&str> {
     v.map(|s| s.trim_start_matches('<').trim_end_matches('>'))
 }
 
+/// postconf's warning of an unused parameter in main.cf gives its value (`/etc/postfix/main.cf:
+/// unused parameter: smtp_sasl_passwd_maps=static:user:password`, a misspelt name): the value
+/// may be a password. The name stays.
+fn without_parameter_value(w: &str) -> &str {
+    const UNUSED: &str = "unused parameter: ";
+    let Some(at) = w.find(UNUSED) else {
+        return w;
+    };
+    let from = at + UNUSED.len();
+    match memchr::memchr(b'=', &w.as_bytes()[from..]) {
+        Some(eq) => w[..from + eq].trim_end(),
+        None => w,
+    }
+}
+
 /// A warning about a line of a lookup table quotes text from that line at
 /// its end (`pcre map /etc/postfix/sasl_passwd.pcre, line 3: ignoring extra
 /// text after IF statement: "user:password"`, `... non-numeric replacement
@@ -849,7 +864,7 @@ fn classify_body<'a>(daemon: &str, has_id: bool, body: &'a str, keep_text: bool)
             .iter()
             .find_map(|p| body.strip_prefix(p).map(|_| body))
     }) {
-        let w = without_quoted_map_text(w);
+        let w = without_parameter_value(without_quoted_map_text(w));
         // a peer's host name (`sasl.example.org`, `mx.tlsmail.example`) says nothing
         let lower = w.to_ascii_lowercase();
         let words = without_host_names(&lower);
@@ -1143,6 +1158,15 @@ mod tests {
             (
                 "Dec  6 03:40:01 vm postfix/smtp[1234]: warning: regexp map /etc/postfix/sasl_passwd.re, line 5: non-numeric replacement index \"index-SECRET\"",
                 "regexp map /etc/postfix/sasl_passwd.re, line 5: non-numeric replacement index",
+            ),
+            // main.cf quoted by any Postfix program: a line without its '=', a misspelt name
+            (
+                "Dec  6 03:40:01 vm postfix/postqueue[1234]: fatal: /etc/postfix/main.cf, line 9: missing '=' after attribute name: \"smtp_sasl_password_maps static:user:main-SECRET\"",
+                "fatal: /etc/postfix/main.cf, line 9: missing '=' after attribute name",
+            ),
+            (
+                "Dec  6 03:40:01 vm postfix/postconf[1234]: warning: /etc/postfix/main.cf: unused parameter: smtp_sasl_passwd_maps=static:user:unused-SECRET",
+                "/etc/postfix/main.cf: unused parameter: smtp_sasl_passwd_maps",
             ),
             (
                 "Dec  6 03:40:02 vm postfix/smtp[1234]: warning: /etc/postfix/sasl_passwd, line 2: expected format: key whitespace value -- ignoring this line",
