@@ -214,10 +214,16 @@ pub struct QueuePane {
     /// instances' own `postqueue -j`: the actions still run the instances' own commands.
     listed_by: Option<String>,
     pub(super) notice: Option<(bool, String)>,
+    /// The results of a flush as each instance's comes in, and when the latest came: kept
+    /// together, so that one instance's success does not hide another's failure.
+    flushed: Option<(DateTime<Local>, Vec<FlushResult>)>,
     pub(super) errors: u64,
     /// Unix seconds of the latest `now` seen (for age filters).
     now: i64,
 }
+
+/// One instance's flush: the instance, whether it went well, and the words.
+type FlushResult = (usize, bool, Clean);
 
 impl QueuePane {
     pub fn new(config: &Config) -> QueuePane {
@@ -260,6 +266,7 @@ impl QueuePane {
                 .filter(|c| !c.is_empty() && !config.demo)
                 .map(|c| crate::sanitize::sanitize_capped(&c.join(" "), 200)),
             notice: None,
+            flushed: None,
             errors: 0,
             now: 0,
         }
@@ -363,6 +370,37 @@ impl QueuePane {
     /// until the next one, and the queue under it moves on.
     fn keep_notice(&mut self, ok: bool, text: &Clean, now: DateTime<Local>) {
         self.notice = Some((ok, format!("{} {text}", now.format("%H:%M"))));
+    }
+
+    /// Keep one instance's flush result with the others' of the same flush (those that came
+    /// within a minute), failures first: red while any failed. The words to show.
+    fn keep_flushed(
+        &mut self,
+        instance: usize,
+        ok: bool,
+        text: Clean,
+        now: DateTime<Local>,
+    ) -> Clean {
+        let mut results = self
+            .flushed
+            .take()
+            .filter(|(at, _)| (now - *at).num_seconds().abs() < 60)
+            .map(|(_, r)| r)
+            .unwrap_or_default();
+        results.retain(|(i, _, _)| *i != instance);
+        results.push((instance, ok, text));
+        let all_ok = results.iter().all(|(_, ok, _)| *ok);
+        let words: Vec<&str> = results
+            .iter()
+            .filter(|(_, ok, _)| !ok)
+            .chain(results.iter().filter(|(_, ok, _)| *ok))
+            .map(|(_, _, t)| t.as_str())
+            .collect();
+        // each part is clean: joined, not escaped again
+        let joined = Clean::joined(words.join("; "));
+        self.keep_notice(all_ok, &joined, now);
+        self.flushed = Some((now, results));
+        joined
     }
 
     /// Apply a new listing of one instance.
@@ -1586,16 +1624,14 @@ impl QueuePane {
                         let s = Clean::new(&format!(
                             "flush ({name}): Postfix is retrying the deferred mail"
                         ));
-                        self.keep_notice(true, &s, cx.now);
-                        s
+                        self.keep_flushed(instance, true, s, cx.now)
                     }
                     // the demo's refusal is what its dialog said: no error, nothing to keep
                     Err(e @ QueueError::Demo { .. }) => Clean::joined(e.to_string()),
                     Err(e) => {
                         self.errors += 1;
                         let s = Clean::joined(e.to_string());
-                        self.keep_notice(false, &s, cx.now);
-                        s
+                        self.keep_flushed(instance, false, s, cx.now)
                     }
                 };
                 vec![Effect::Notice(text), Effect::Queue(QueueEffect::Refresh)]
@@ -3522,6 +3558,58 @@ mod tests {
             matches!(fx.pane.notice, Some((true, _))),
             "all asked for: green"
         );
+    }
+
+    /// One flush runs on every instance: one instance's success, coming after another's
+    /// failure, must not leave the pane saying all went well.
+    #[test]
+    fn a_flush_that_failed_on_one_instance_stays_said_after_anothers_success() {
+        let mut config = Config::default();
+        config.postfix = ["mx1", "mx2"]
+            .map(|name| crate::config::PostfixInstance {
+                name: name.into(),
+                config_dir: format!("/etc/postfix-{name}").into(),
+                command_prefix: Vec::new(),
+            })
+            .into();
+        let mut fx = Fx::new(&fixture());
+        fx.pane = QueuePane::new(&config);
+        fx.event(QueueEvent::Flushed {
+            instance: 0,
+            result: Err(QueueError::NotAuthorized {
+                command: "postqueue -c /etc/postfix-mx1 -f".into(),
+                detail: "postqueue: fatal: User ops(1000) is not allowed to flush the mail queue"
+                    .into(),
+            }),
+        });
+        let said = fx.event(QueueEvent::Flushed {
+            instance: 1,
+            result: Ok(vec![]),
+        });
+        let (ok, kept) = fx.pane.notice.clone().unwrap();
+        assert!(!ok, "one instance failed: not green: {kept}");
+        assert!(kept.contains("not allowed to flush"), "{kept}");
+        assert!(
+            kept.contains("flush (mx2): Postfix is retrying the deferred mail"),
+            "{kept}"
+        );
+        assert!(
+            matches!(said.first(), Some(Effect::Notice(n)) if n.contains("not allowed to flush")),
+            "{said:?}"
+        );
+        // the next flush, a while later, is said on its own
+        fx.at(now() + chrono::Duration::minutes(5), |p, cx| {
+            p.on_event(
+                QueueEvent::Flushed {
+                    instance: 0,
+                    result: Ok(vec![]),
+                },
+                cx,
+            )
+        });
+        let (ok, kept) = fx.pane.notice.clone().unwrap();
+        assert!(ok, "{kept}");
+        assert!(!kept.contains("not allowed"), "{kept}");
     }
 
     #[test]
