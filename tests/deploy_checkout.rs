@@ -728,6 +728,9 @@ fn unclean_repository_state_is_refused() {
             "origin/main",
         ])
         .current_dir(&f.site)
+        // the host's own git configuration (merge.ff = only, say) is not this test's
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .output()
         .unwrap();
     assert!(!st.status.success(), "the merge should conflict");
