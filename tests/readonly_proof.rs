@@ -81,11 +81,16 @@ fn is_read_only_call(line: &str) -> bool {
     }
 }
 
+/// The git CLI in `dir`, with none of the host's own git configuration (a `commit.gpgsign`
+/// or `init.defaultBranch` in ~/.gitconfig is not this test's); panics with its output on
+/// failure.
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("/usr/bin/git")
         .arg("-C")
         .arg(dir)
         .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_AUTHOR_NAME", "Dev")
         .env("GIT_AUTHOR_EMAIL", "dev@example.com")
         .env("GIT_COMMITTER_NAME", "Dev")
@@ -106,16 +111,18 @@ fn make_repos(root: &Path) -> PathBuf {
     let remote = root.join("remote.git");
     let site = root.join("site");
     let other = root.join("other");
-    Command::new("/usr/bin/git")
-        .args(["init", "-q", "--bare", "-b", "main"])
-        .arg(&remote)
-        .status()
-        .unwrap();
-    Command::new("/usr/bin/git")
-        .args(["init", "-q", "-b", "main"])
-        .arg(&site)
-        .status()
-        .unwrap();
+    git(
+        root,
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            remote.to_str().unwrap(),
+        ],
+    );
+    git(root, &["init", "-q", "-b", "main", site.to_str().unwrap()]);
     for (i, msg) in ["first page", "add style", "fix \u{1b}[31mlink"]
         .iter()
         .enumerate()
@@ -137,12 +144,15 @@ fn make_repos(root: &Path) -> PathBuf {
     git(&site, &["push", "-q", "-u", "origin", "main", "--tags"]);
     git(&site, &["checkout", "-q", "--detach", "HEAD~1"]);
     std::fs::write(site.join("local-note.txt"), "not committed\n").unwrap();
-    Command::new("/usr/bin/git")
-        .args(["clone", "-q"])
-        .arg(&remote)
-        .arg(&other)
-        .status()
-        .unwrap();
+    git(
+        root,
+        &[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            other.to_str().unwrap(),
+        ],
+    );
     std::fs::write(other.join("new.html"), "<p>new</p>\n").unwrap();
     git(&other, &["add", "-A"]);
     git(&other, &["commit", "-q", "-m", "newer on the remote"]);
