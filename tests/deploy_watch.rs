@@ -37,31 +37,38 @@ async fn an_external_checkout_is_seen_through_the_watcher() {
         .expect("no first status")
         .unwrap();
     assert_eq!(head_of(&first), Some(f.commits[2].clone()));
-    // Give the watcher a moment to be installed after the first reading.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-
-    let site = f.site.clone();
-    let target = f.commits[1].clone();
-    tokio::task::spawn_blocking(move || git(&site, &["checkout", "-q", "--detach", &target]))
-        .await
-        .unwrap();
-
-    // A generous wait, still well below the fallback poll: only the watcher
-    // can deliver it in time.
+    // The watcher is set up after the first reading, and nothing says when it is in place: a
+    // checkout made before then goes unseen. So the checkout is made again (away and back) each
+    // second until it is reported, all within a window well below the fallback poll: only the
+    // watcher can deliver it in time.
     assert!(deploy::POLL > Duration::from_secs(10));
+    let (away, target) = (f.commits[2].clone(), f.commits[1].clone());
     let seen = tokio::time::timeout(Duration::from_secs(10), async {
-        while let Some(ev) = rx.recv().await {
-            if let SourceEvent::Deploy(DeployEvent::WatchFailed { message, .. }) = &ev {
-                panic!("watcher failed: {message}");
-            }
-            if head_of(&ev).as_deref() == Some(f.commits[1].as_str()) {
-                return true;
+        for attempt in 0.. {
+            let (site, away, to) = (f.site.clone(), away.clone(), target.clone());
+            tokio::task::spawn_blocking(move || {
+                if attempt > 0 {
+                    git(&site, &["checkout", "-q", "--detach", &away]);
+                }
+                git(&site, &["checkout", "-q", "--detach", &to]);
+            })
+            .await
+            .unwrap();
+            let again = tokio::time::Instant::now() + Duration::from_secs(1);
+            while let Ok(ev) = tokio::time::timeout_at(again, rx.recv()).await {
+                let ev = ev.expect("the deploy source ended");
+                if let SourceEvent::Deploy(DeployEvent::WatchFailed { message, .. }) = &ev {
+                    panic!("watcher failed: {message}");
+                }
+                if head_of(&ev).as_deref() == Some(target.as_str()) {
+                    return attempt;
+                }
             }
         }
-        false
+        unreachable!()
     })
     .await;
-    assert_eq!(seen, Ok(true), "the external checkout was not reported");
+    assert!(seen.is_ok(), "the external checkout was not reported");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
