@@ -186,22 +186,43 @@ mod tests {
     #[test]
     fn timeout_kills_the_whole_group() {
         let d = tempfile::tempdir().unwrap();
-        let marker = d.path().join("survived");
-        let line = format!("(sleep 3; touch {}) & sleep 30", marker.display());
+        let pid_file = d.path().join("subshell.pid");
+        // a subshell of the hook whose own child would outlive the hook by a minute
+        let line = format!(
+            "(sleep 60; true) & echo $! > {}; sleep 30",
+            pid_file.display()
+        );
         let r = run(
             "slow",
             shell(&line),
             d.path(),
             &[],
-            Duration::from_millis(300),
+            Duration::from_secs(1),
             &access(),
         );
         assert!(matches!(r.end, HookEnd::TimedOut(_)), "{:?}", r.end);
-        std::thread::sleep(Duration::from_secs(4));
-        assert!(
-            !marker.exists(),
-            "a grandchild of the hook survived the timeout"
-        );
+        let pid: u32 = std::fs::read_to_string(&pid_file)
+            .expect("the hook wrote its subshell's pid")
+            .trim()
+            .parse()
+            .unwrap();
+        // killed with the group, it is gone (or a zombie nobody has reaped yet) at once; left
+        // alone it would run for a minute
+        let running = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+                s.rsplit(')')
+                    .next()
+                    .is_some_and(|r| !r.trim_start().starts_with('Z'))
+            })
+        };
+        let guard = Instant::now() + Duration::from_secs(20);
+        while running() {
+            assert!(
+                Instant::now() < guard,
+                "a subshell of the hook (pid {pid}) survived the timeout"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     #[test]
