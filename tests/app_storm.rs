@@ -182,6 +182,10 @@ fn storm(mode: Mode, seed: u64, steps: usize) {
     }
     // the storm reached the data: the Failures model read lines, the queue was listed
     assert!(app.shared.mail_log.lines > 0, "seed {seed}: no log line");
+    assert!(
+        !app.queue.model().snapshots.is_empty(),
+        "seed {seed}: no queue listing taken"
+    );
 }
 
 /// Each seed's first step that panics is reported with the seed, so it can be replayed alone.
