@@ -165,9 +165,34 @@ mod tests {
         assert!(QueueId::parse("3yjZvb4Q4PzJ4k").unwrap().is_long());
     }
 
+    /// Strings near queue ids: a short or a long id, often with one character put in
+    /// anywhere (a space, a dash, a shell metacharacter, a line break, any character). Arbitrary
+    /// strings are almost never ids, so a property over them alone would check nothing.
+    fn near_ids() -> impl Strategy<Value = String> {
+        let short = "[0-9A-F]{4,36}";
+        let long =
+            "[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{8,14}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{1,8}";
+        let odd = prop_oneof![
+            proptest::sample::select(vec![
+                ' ', '-', '\n', ';', '$', '`', '|', '/', '.', '*', '\0'
+            ]),
+            any::<char>(),
+        ];
+        (
+            prop_oneof![short, long],
+            proptest::option::of((any::<proptest::sample::Index>(), odd)),
+        )
+            .prop_map(|(mut s, put)| {
+                if let Some((at, c)) = put {
+                    s.insert(at.index(s.len() + 1), c);
+                }
+                s
+            })
+    }
+
     proptest! {
         #[test]
-        fn accepted_ids_are_safe_arguments(s in any::<String>()) {
+        fn accepted_ids_are_safe_arguments(s in prop_oneof![any::<String>(), near_ids()]) {
             if let Ok(id) = QueueId::parse(&s) {
                 prop_assert!(id.as_str().bytes().all(|c| c.is_ascii_alphanumeric()));
                 prop_assert!(id.as_str().len() >= 6 && id.as_str().len() <= MAX_ID_LEN);
