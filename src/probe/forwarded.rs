@@ -697,6 +697,48 @@ mod tests {
         assert_eq!(c.addr, ip("198.51.100.7"));
     }
 
+    /// An address as a proxy writes it in X-Forwarded-For: IPv4 or IPv6, with or without a
+    /// port (IPv6 then in brackets).
+    fn xff_address() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<[u8; 4]>().prop_map(|a| std::net::Ipv4Addr::from(a).to_string()),
+            (any::<[u8; 4]>(), any::<u16>())
+                .prop_map(|(a, p)| format!("{}:{p}", std::net::Ipv4Addr::from(a))),
+            any::<[u16; 8]>().prop_map(|a| std::net::Ipv6Addr::from(a).to_string()),
+            (any::<[u16; 8]>(), any::<u16>())
+                .prop_map(|(a, p)| format!("[{}]:{p}", std::net::Ipv6Addr::from(a))),
+        ]
+    }
+
+    /// X-Forwarded-For values: lists of addresses and junk, or junk alone. Junk alone almost
+    /// never holds an address, so it alone would leave the header branch untried.
+    fn xff_like() -> impl Strategy<Value = String> {
+        let junk = r"[0-9., :a-f\[\]]{0,12}";
+        prop_oneof![
+            r"[0-9., :a-f\[\]]{0,60}",
+            proptest::collection::vec(prop_oneof![3 => xff_address(), 1 => junk], 1..5)
+                .prop_map(|v| v.join(", ")),
+        ]
+    }
+
+    /// Forwarded values: elements naming addresses (quoted when they must be), other
+    /// parameters and junk, or junk alone.
+    fn forwarded_like() -> impl Strategy<Value = String> {
+        let element = prop_oneof![
+            3 => xff_address().prop_map(|a| if a.contains(':') {
+                format!("for=\"{a}\"")
+            } else {
+                format!("for={a}")
+            }),
+            1 => xff_address().prop_map(|a| format!("for=\"{a}\";proto=https")),
+            1 => r#"[a-z0-9=;,"\[\]:_. ]{0,20}"#,
+        ];
+        prop_oneof![
+            r#"[a-z0-9=;,"\[\]:_. ]{0,60}"#,
+            proptest::collection::vec(element, 1..4).prop_map(|v| v.join(", ")),
+        ]
+    }
+
     proptest! {
         #[test]
         fn forwarded_never_panics(s in any::<String>()) {
@@ -718,8 +760,8 @@ mod tests {
 
         #[test]
         fn client_is_peer_or_in_headers(
-            xff in r"[0-9., :a-f\[\]]{0,60}",
-            fwd in proptest::option::of(r#"[a-z0-9=;,"\[\]:_. ]{0,60}"#),
+            xff in xff_like(),
+            fwd in proptest::option::of(forwarded_like()),
             peer_trusted in any::<bool>(),
         ) {
             let peer = if peer_trusted { ip("10.1.1.1") } else { ip("192.0.2.1") };
