@@ -297,10 +297,16 @@ fn backfill_reads_rotated_and_gzipped_files_in_order_then_follows() {
     let mut enc = flate2::write::GzEncoder::new(gz, flate2::Compression::fast());
     enc.write_all(format!("{}{}", line(60 * 30, 1), line(120, 2)).as_bytes())
         .unwrap();
-    enc.finish().unwrap();
-    std::thread::sleep(Duration::from_millis(20));
-    std::fs::write(dir.path().join("mail.log.1"), line(90, 3)).unwrap();
-    std::thread::sleep(Duration::from_millis(20));
+    // rotated files are taken oldest first by their time of last change: each is given the time
+    // of its last line (a file system may keep times too coarse for a pause to tell them apart)
+    enc.finish()
+        .unwrap()
+        .set_modified((now - chrono::Duration::minutes(120)).into())
+        .unwrap();
+    let one = File::create(dir.path().join("mail.log.1")).unwrap();
+    (&one).write_all(line(90, 3).as_bytes()).unwrap();
+    one.set_modified((now - chrono::Duration::minutes(90)).into())
+        .unwrap();
     std::fs::write(&path, line(30, 4)).unwrap();
     let cfg = LogConfig {
         files: vec![path.clone()],
