@@ -577,9 +577,14 @@ fn detach_and_reattach_from_a_smaller_terminal() {
 #[test]
 fn the_dashboard_without_a_terminal_says_what_to_use() {
     // stdout to a pipe (a cron job, `opsdeck | less`): no escape sequences, a sentence instead
+    // (with a HOME of its own: the user's configuration is not this test's)
+    let home = tempfile::tempdir().unwrap();
     for args in [&["demo"][..], &["--read-only"][..]] {
         let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
             .args(args)
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join(".config"))
+            .env_remove("OPSDECK_CONFIG")
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap();
