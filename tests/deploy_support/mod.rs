@@ -53,6 +53,26 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// Point libgit2 away from the host's own git configuration (~/.gitconfig, the XDG one,
+/// /etc/gitconfig), once per test process: a `core.autocrlf = true` there rewrote the files the
+/// deploy tests check out and failed them. The git CLI gets the same from [`git`]'s
+/// environment.
+pub fn without_host_git_config() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for level in [
+            git2::ConfigLevel::System,
+            git2::ConfigLevel::XDG,
+            git2::ConfigLevel::Global,
+        ] {
+            // SAFETY: called before the first Fixture, which every test that uses libgit2
+            // makes before it does, and other callers wait on the Once.
+            unsafe { git2::opts::set_search_path(level, "/nonexistent/opsdeck-test") }
+                .expect("libgit2 search path");
+        }
+    });
+}
+
 /// A remote, a developer clone and a site checkout.
 pub struct Fixture {
     pub dir: tempfile::TempDir,
@@ -67,6 +87,7 @@ impl Fixture {
     /// Four commits pushed; the site is cloned at the third (detached) and
     /// has fetched the fourth.
     pub fn new() -> Fixture {
+        without_host_git_config();
         let dir = tempfile::Builder::new()
             .prefix("opsdeck-deploy-")
             .tempdir()
