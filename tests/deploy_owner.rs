@@ -20,7 +20,8 @@ fn the_safe_directory_command_the_owner_error_gives_works_as_written() {
         nix::unistd::chown(&p, Some(nobody), None).unwrap();
     }
     let home = tempfile::tempdir().unwrap();
-    // SAFETY: set before any other use of libgit2 in this process, and this binary's only test
+    // SAFETY: this binary's only test, and no libgit2 call is under way: the fixture's own
+    // setting (every level pointed nowhere) is done, and this one replaces it for the global level
     unsafe { git2::opts::set_search_path(git2::ConfigLevel::Global, home.path()) }.unwrap();
     let link = f.dir.path().join("docroot");
     std::os::unix::fs::symlink(&f.site, &link).unwrap();
