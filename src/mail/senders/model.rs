@@ -1395,6 +1395,23 @@ pub fn queue_senders(queue: &crate::mail::queue::QueueModel) -> Vec<String> {
 pub(crate) mod tests {
     use super::*;
 
+    /// [`cross_check`] of a snapshot, SES and the log alone (no queue, local or typed senders).
+    fn checked(
+        snapshot: &RelaySnapshot,
+        ses: SesView<'_>,
+        activity: &SenderActivity,
+    ) -> CrossCheck {
+        cross_check(&CheckInput {
+            snapshot,
+            ses,
+            activity,
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &[],
+            ses_off: false,
+        })
+    }
+
     #[test]
     fn queue_senders_come_from_the_shared_queue_model() {
         let fx = crate::mail::queue::testkit::Fx::new(&crate::mail::queue::testkit::fixture());
@@ -1713,15 +1730,7 @@ pub(crate) mod tests {
             route_for(&snap, "alice@example.com"),
             Route::Map { .. }
         ));
-        let c = cross_check(&CheckInput {
-            snapshot: &snap,
-            ses: SesView::new(),
-            activity: &activity,
-            queue_senders: &[],
-            local_senders: &[],
-            asked: &[],
-            ses_off: false,
-        });
+        let c = checked(&snap, SesView::new(), &activity);
         assert!(
             c.global.iter().any(|v| v
                 .text
@@ -1732,15 +1741,7 @@ pub(crate) mod tests {
         snap.settings.sender_transport_maps.clear();
         // per-recipient transports are named as what the routes do not show
         snap.settings.transport_maps = "hash:/etc/postfix/transport".into();
-        let c = cross_check(&CheckInput {
-            snapshot: &snap,
-            ses: SesView::new(),
-            activity: &activity,
-            queue_senders: &[],
-            local_senders: &[],
-            asked: &[],
-            ses_off: false,
-        });
+        let c = checked(&snap, SesView::new(), &activity);
         assert!(
             c.global.iter().any(|v| v.severity == Severity::Info
                 && v.text
@@ -1756,15 +1757,7 @@ pub(crate) mod tests {
             Route::Map { .. }
         ));
         snap.settings.default_transport = "error".into();
-        let c = cross_check(&CheckInput {
-            snapshot: &snap,
-            ses: SesView::new(),
-            activity: &activity,
-            queue_senders: &[],
-            local_senders: &[],
-            asked: &[],
-            ses_off: false,
-        });
+        let c = checked(&snap, SesView::new(), &activity);
         assert!(
             c.global.iter().any(|v| v.severity == Severity::Error
                 && v.text
@@ -1881,15 +1874,7 @@ pub(crate) mod tests {
         );
         // the map's entry for it is the MAILER-DAEMON row
         let activity = SenderActivity::new();
-        let c = cross_check(&CheckInput {
-            snapshot: &snap,
-            ses: SesView::new(),
-            activity: &activity,
-            queue_senders: &[],
-            local_senders: &[],
-            asked: &[],
-            ses_off: false,
-        });
+        let c = checked(&snap, SesView::new(), &activity);
         assert_eq!(
             row(&c, "MAILER-DAEMON").route.relay_text(),
             Some("[null.relay.example]:587")
@@ -2365,17 +2350,7 @@ Nov 27 10:30:01 web1 postfix/smtp[4]: CCCC000003: to=<bo@example.org>, relay=mx.
         let mut west = ses(false);
         west.region = "eu-west-1".into();
         west.identities.clear();
-        let check = |view: SesView<'_>| {
-            cross_check(&CheckInput {
-                snapshot: &snap,
-                ses: view,
-                activity: &SenderActivity::new(),
-                queue_senders: &[],
-                local_senders: &[],
-                asked: &[],
-                ses_off: false,
-            })
-        };
+        let check = |view: SesView<'_>| checked(&snap, view, &SenderActivity::new());
         let c = check(ready_view([&east, &west]));
         let alice = row(&c, "alice@example.com");
         assert_eq!(alice.worst(), Severity::Ok, "{alice:?}");
@@ -2443,15 +2418,7 @@ Nov 27 10:30:01 web1 postfix/smtp[4]: CCCC000003: to=<bo@example.org>, relay=mx.
         let mut s = ses(true);
         s.identities
             .retain(|i| i.name.as_str() != "bob@example.com");
-        let c = cross_check(&CheckInput {
-            snapshot: &snap,
-            ses: ready_view([&s]),
-            activity: &SenderActivity::new(),
-            queue_senders: &[],
-            local_senders: &[],
-            asked: &[],
-            ses_off: false,
-        });
+        let c = checked(&snap, ready_view([&s]), &SenderActivity::new());
         assert_eq!(
             row(&c, "bob@example.com").headline().unwrap().text,
             "routed to SES, not verified in us-east-1: every mail will bounce"
@@ -2717,15 +2684,7 @@ Nov 27 10:30:01 web1 postfix/smtp[4]: CCCC000003: to=<bo@example.org>, relay=mx.
     fn a_password_map_named_as_the_relay_map_too_is_an_error() {
         let mut snap = snapshot(false, false);
         snap.relay_maps[0].holds_passwords = true;
-        let c = cross_check(&CheckInput {
-            snapshot: &snap,
-            ses: SesView::new(),
-            activity: &SenderActivity::new(),
-            queue_senders: &[],
-            local_senders: &[],
-            asked: &[],
-            ses_off: false,
-        });
+        let c = checked(&snap, SesView::new(), &SenderActivity::new());
         let said: Vec<(Severity, &str)> = c
             .global
             .iter()
