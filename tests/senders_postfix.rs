@@ -65,13 +65,18 @@ fn setup(client_password: &str) -> Setup {
     Setup { ses, pf }
 }
 
+/// The harness's Postfix as a configured instance.
+fn instance_of(pf: &PostfixHarness) -> PostfixInstance {
+    PostfixInstance {
+        name: "test".into(),
+        config_dir: pf.config_dir(),
+        command_prefix: Vec::new(),
+    }
+}
+
 fn config_for(pf: &PostfixHarness) -> Config {
     Config {
-        postfix: vec![PostfixInstance {
-            name: "test".into(),
-            config_dir: pf.config_dir(),
-            command_prefix: Vec::new(),
-        }],
+        postfix: vec![instance_of(pf)],
         senders: SendersConfig {
             smtp_host: "127.0.0.1".into(),
             smtp_port: pf.smtpd_port(),
@@ -389,11 +394,7 @@ async fn wrong_password_is_deferred_and_explained() {
 fn add_route_then_postmap_q_finds_it() {
     let s = setup(SECRET);
     let pf = &s.pf;
-    let inst = PostfixInstance {
-        name: "test".into(),
-        config_dir: pf.config_dir(),
-        command_prefix: Vec::new(),
-    };
+    let inst = instance_of(pf);
     let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).expect("postconf reads");
     let spec = snap.relay_maps[0].spec.clone();
     assert_eq!(spec.kind, maps::MapKind::Hash);
@@ -512,11 +513,7 @@ fn an_unconfigured_postfix_is_named_with_its_fix() {
 fn permission_and_staleness_warnings_follow_the_files() {
     let s = setup(SECRET);
     let pf = &s.pf;
-    let inst = PostfixInstance {
-        name: "test".into(),
-        config_dir: pf.config_dir(),
-        command_prefix: Vec::new(),
-    };
+    let inst = instance_of(pf);
     let sasl = pf.config_dir().join("sasl_passwd");
     let sasl_db = pf.config_dir().join("sasl_passwd.db");
     let global = |inst: &PostfixInstance| {
@@ -714,11 +711,7 @@ fn rule_map_substitutions_agree_with_postmap() {
                 "regexp:$config_directory/sender_relay.regexp, pcre:$config_directory/sender_relay.pcre",
             ),
     );
-    let inst = PostfixInstance {
-        name: "test".into(),
-        config_dir: pf.config_dir(),
-        command_prefix: Vec::new(),
-    };
+    let inst = instance_of(&pf);
     let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).expect("postconf reads");
     assert_eq!(snap.relay_maps.len(), 2, "{:?}", snap.settings);
     let senders = [
@@ -836,11 +829,7 @@ fn tls_policy_entry_overrides_the_level() {
             .main_cf_map("smtp_tls_policy_maps", "tls_policy")
             .retry_only_on_flush(),
     );
-    let inst = PostfixInstance {
-        name: "test".into(),
-        config_dir: pf.config_dir(),
-        command_prefix: Vec::new(),
-    };
+    let inst = instance_of(&pf);
     let tls_of = |inst: &PostfixInstance| {
         let snap = source::read_snapshot(inst, std::time::SystemTime::now()).unwrap();
         assert_eq!(snap.tls_policy_maps.len(), 1, "{:?}", snap.settings);
@@ -1217,11 +1206,7 @@ fn routes_are_the_relays_postfix_uses() {
             .main_cf("queue_run_delay", "3600s")
             .retry_only_on_flush(),
     );
-    let inst = PostfixInstance {
-        name: "test".into(),
-        config_dir: pf.config_dir(),
-        command_prefix: Vec::new(),
-    };
+    let inst = instance_of(&pf);
     // (sender, the relay Postfix tried) for every deferred message
     let tried = |count: usize| -> Vec<(String, String)> {
         let queue = pf
@@ -1376,11 +1361,7 @@ fn credential_keys_are_the_ones_postfix_uses() {
         } else {
             assert!(log.contains("530 Authentication required"), "{key}: {log}");
         }
-        let inst = PostfixInstance {
-            name: "test".into(),
-            config_dir: pf.config_dir(),
-            command_prefix: Vec::new(),
-        };
+        let inst = instance_of(&pf);
         let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).unwrap();
         let check = cross_checked(&snap, &[], &["ok@example.com".to_string()]);
         let row = check
@@ -1445,11 +1426,7 @@ fn the_host_name_entry_is_used_before_the_next_hop_entry() {
     assert!(log.contains("status=sent"), "{log}");
     let users: Vec<String> = ses.auth_attempts().into_iter().map(|a| a.user).collect();
     assert_eq!(users, vec![USER.to_string()]);
-    let inst = PostfixInstance {
-        name: "test".into(),
-        config_dir: pf.config_dir(),
-        command_prefix: Vec::new(),
-    };
+    let inst = instance_of(&pf);
     let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).unwrap();
     let check = cross_checked(&snap, &[], &["ok@example.com".to_string()]);
     let row = check
@@ -1511,11 +1488,7 @@ fn a_full_address_in_a_later_map_wins_over_a_domain_in_an_earlier_one() {
             ("dave@example.com".to_string(), domain.clone()),
         ]
     );
-    let inst = PostfixInstance {
-        name: "test".into(),
-        config_dir: pf.config_dir(),
-        command_prefix: Vec::new(),
-    };
+    let inst = instance_of(&pf);
     let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).unwrap();
     let asked: Vec<String> = postfix.iter().map(|p| p.0.clone()).collect();
     let check = cross_checked(&snap, &[], &asked);
@@ -1557,11 +1530,7 @@ fn a_next_hop_in_default_transport_overrides_the_sender_map() {
         .to_string();
     let port = transport.rsplit(':').next().unwrap();
     assert!(reason.contains(&format!("]:{port}:")), "{reason}");
-    let inst = PostfixInstance {
-        name: "test".into(),
-        config_dir: pf.config_dir(),
-        command_prefix: Vec::new(),
-    };
+    let inst = instance_of(&pf);
     let snap = source::read_snapshot(&inst, std::time::SystemTime::now()).unwrap();
     let check = cross_checked(&snap, &[], &["alice@example.com".to_string()]);
     let row = check
