@@ -315,6 +315,28 @@ impl Config {
                 ));
             }
         }
+        // A count or an age is never below 0: a threshold of 0 is reached by an empty queue and
+        // a quiet log, and every check would say WARNING or CRITICAL whatever it found.
+        let zero = [
+            ("queue_warn", c.queue_warn, "WARNING"),
+            ("queue_crit", c.queue_crit, "CRITICAL"),
+            ("oldest_warn_secs", c.oldest_warn_secs, "WARNING"),
+            ("oldest_crit_secs", c.oldest_crit_secs, "CRITICAL"),
+            ("failures_warn", c.failures_warn, "WARNING"),
+            ("failures_crit", c.failures_crit, "CRITICAL"),
+        ];
+        for (key, value, word) in zero {
+            if value == 0 {
+                return Err(error(
+                    key_span(key, key),
+                    format!(
+                        "[check] {key} = 0 is always reached: every check would say {word}, \
+                         even with nothing to report: give at least 1 (a WARNING threshold \
+                         equal to its CRITICAL one leaves out the WARNING step)"
+                    ),
+                ));
+            }
+        }
         // days left: fewer is worse
         if c.cert_warn_days < c.cert_crit_days {
             return Err(error(
@@ -1275,6 +1297,31 @@ mod tests {
             msg.starts_with("c.toml:2:18: [check] cert_warn_days = 5 is below cert_crit_days = 7"),
             "{msg}"
         );
+        // a threshold of 0 is reached by an empty queue: the check could never say OK
+        for (text, want) in [
+            (
+                "[check]\nqueue_warn = 0\nqueue_crit = 0\n",
+                "c.toml:2:14: [check] queue_warn = 0 is always reached: every check would say \
+                 WARNING, even with nothing to report: give at least 1",
+            ),
+            (
+                "[check]\noldest_warn_secs = 0\n",
+                "c.toml:2:20: [check] oldest_warn_secs = 0 is always reached",
+            ),
+            (
+                "[check]\nfailures_warn = 0\n",
+                "c.toml:2:17: [check] failures_warn = 0 is always reached",
+            ),
+            (
+                "[check]\noldest_warn_secs = 0\noldest_crit_secs = 0\n",
+                "c.toml:2:20: [check] oldest_warn_secs = 0 is always reached",
+            ),
+        ] {
+            let msg = Config::parse(text, Path::new("c.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(msg.starts_with(want), "{text}\n{msg}");
+        }
         // equal is allowed (no WARNING step), as is any order that makes sense
         Config::parse(
             "[check]\nqueue_warn = 10\nqueue_crit = 10\ncert_warn_days = 30\ncert_crit_days = 30\n",
