@@ -369,6 +369,22 @@ impl App {
             self.quit = true;
             return Vec::new();
         }
+        // Ctrl-L and Ctrl-Z too, leaving what is open as it is: a screen garbled over ssh while
+        // a dialog asks for `y` is redrawn so that it can be read, and a prompt does not keep
+        // the shell away.
+        if key.modifiers == KeyModifiers::CONTROL && self.overlay.is_some() {
+            match key.code {
+                KeyCode::Char('l') => {
+                    out.full_redraw = true;
+                    return Vec::new();
+                }
+                KeyCode::Char('z') => {
+                    out.suspend = true;
+                    return Vec::new();
+                }
+                _ => {}
+            }
+        }
         if let Some(overlay) = self.overlay.take() {
             return self.on_overlay_key(overlay, key);
         }

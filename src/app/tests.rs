@@ -736,3 +736,53 @@ fn a_key_on_the_selected_item_asks_for_the_pane_from_the_overview() {
         out.effects
     );
 }
+
+#[test]
+fn ctrl_l_and_ctrl_z_work_under_every_overlay_and_keep_it() {
+    // a screen garbled over ssh while a confirm dialog asks for `y` is redrawn with Ctrl-L,
+    // and Ctrl-Z suspends from a prompt as from anywhere; the overlay is still there after
+    let ctrl = |c| Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+    let openers: [fn(&mut App); 4] = [
+        |a| {
+            a.update(key('?'));
+        },
+        |a| {
+            a.update(key('/'));
+            a.update(key('x'));
+        },
+        |a| {
+            let confirm = Effect::Confirm(Confirm {
+                title: "delete 1 message".into(),
+                lines: vec![],
+                then: vec![Effect::Queue(crate::mail::queue::QueueEffect::Refresh)],
+            });
+            a.settle(vec![confirm], &mut Outcome::default());
+        },
+        |a| {
+            a.settle(vec![revspec_prompt("v1")], &mut Outcome::default());
+        },
+    ];
+    for (i, open) in openers.iter().enumerate() {
+        let mut a = app(Mode::Interactive);
+        open(&mut a);
+        let before = format!("{:?}", a.overlay);
+        assert!(a.overlay.is_some(), "overlay {i}");
+        let out = a.update(ctrl('l'));
+        assert!(out.full_redraw, "Ctrl-L under overlay {i}");
+        assert!(out.effects.is_empty());
+        assert_eq!(
+            format!("{:?}", a.overlay),
+            before,
+            "Ctrl-L keeps overlay {i}"
+        );
+        let out = a.update(ctrl('z'));
+        assert!(out.suspend, "Ctrl-Z under overlay {i}");
+        assert!(out.effects.is_empty());
+        assert_eq!(
+            format!("{:?}", a.overlay),
+            before,
+            "Ctrl-Z keeps overlay {i}"
+        );
+        assert!(!a.quit);
+    }
+}
