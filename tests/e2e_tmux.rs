@@ -78,6 +78,21 @@ fn sighup_restores_the_terminal() {
     assert!(!t.alternate_on());
 }
 
+/// SIGINT from outside (`kill -INT`, `timeout -s INT`, a supervisor): in raw mode Ctrl-C is a
+/// key, but the signal itself must give the terminal back as SIGTERM does.
+#[test]
+fn sigint_restores_the_terminal() {
+    let t = Tmux::opsdeck("int", 80, 24, "demo", &[]);
+    t.wait_for("the five panes", all_panes_shown);
+    nix_kill(t.pid(), "INT");
+    let s = t.wait_for("exit status", |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=0"), "{s}");
+    assert!(
+        !t.alternate_on(),
+        "alternate screen left after SIGINT:\n{s}"
+    );
+}
+
 #[test]
 fn panic_restores_the_terminal_first() {
     let t = Tmux::opsdeck("panic", 100, 30, "demo", &[("OPSDECK_DEBUG_PANIC", "1")]);

@@ -26,6 +26,8 @@ const FRAME: Duration = Duration::from_millis(16);
 pub enum Exit {
     Quit,
     Terminated,
+    /// SIGINT from outside (in raw mode Ctrl-C is a key, not a signal).
+    Interrupted,
     HangUp,
     InputClosed,
     /// A background thread panicked; the terminal was given back and the message printed.
@@ -72,6 +74,9 @@ pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Resul
 
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
+    // `kill -INT`, `timeout -s INT`, a supervisor: without this the process would die with the
+    // terminal still raw and on the alternate screen (and the demo's sandbox left behind).
+    let mut sigint = signal(SignalKind::interrupt())?;
 
     let mut tui = Tui::enter().map_err(|e| {
         anyhow::anyhow!(
@@ -121,6 +126,7 @@ pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Resul
             }
             _ = sigterm.recv() => break Exit::Terminated,
             _ = sighup.recv() => break Exit::HangUp,
+            _ = sigint.recv() => break Exit::Interrupted,
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) => Msg::Key(k),
                 Some(Ok(Event::Paste(text))) => Msg::Paste(text),

@@ -1,6 +1,6 @@
 //! Owning the terminal: raw mode, the alternate screen, synchronized output
 //! and a buffered writer; and giving it back on every way out (normal exit,
-//! a panic on any thread, SIGTERM/SIGHUP via the loop, Ctrl-Z suspend).
+//! a panic on any thread, SIGTERM/SIGHUP/SIGINT via the loop, Ctrl-Z suspend).
 
 use std::io::{self, BufWriter, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
