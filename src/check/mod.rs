@@ -411,13 +411,26 @@ fn perfdata(m: &Metric) -> String {
     } else {
         ""
     };
-    let t = |x: Option<f64>| x.map(prom_value).unwrap_or_default();
+    let t = |x: Option<f64>| x.map(nagios_range).unwrap_or_default();
     format!(
         "'{label}'={}{uom};{};{};0;",
         prom_value(m.value),
         t(m.warn),
         t(m.crit)
     )
+}
+
+/// A threshold as perfdata writes it. opsdeck's thresholds are reached at their value (50
+/// messages with `queue_warn = 50` is a WARNING); a plugin's perfdata threshold is a range, and
+/// a plain `N` alerts only above it (the plugin guidelines: outside 0..N). A whole threshold on
+/// these whole counts and seconds is written one less, so that a grapher or a rule reading the
+/// perfdata alerts where the check does (one failing sender with `;1;1` would read as fine).
+fn nagios_range(t: f64) -> String {
+    if t.fract() == 0.0 && t >= 1.0 {
+        prom_value(t - 1.0)
+    } else {
+        prom_value(t)
+    }
 }
 
 /// The `--format json` document. Stable: fields are only ever added.
@@ -730,6 +743,43 @@ mod tests {
         (text.trim_end().to_string(), long, perf)
     }
 
+    /// Does a plugin's plain range threshold `N` (or `N` with a fraction) alert for `v`? Above
+    /// it, or below 0 (the plugin guidelines).
+    fn range_alerts(range: &str, v: f64) -> bool {
+        let n: f64 = range.parse().unwrap();
+        v > n || v < 0.0
+    }
+
+    #[test]
+    fn perfdata_thresholds_alert_where_the_check_does() {
+        // a threshold is reached at its value: the perfdata's ranges must say the same to a
+        // grapher or a rule that reads them, at the threshold and on each side of it
+        for (warn, crit) in [(1u64, 1u64), (50, 500), (1, 50), (3600, 21600)] {
+            for v in [0, warn - 1, warn, warn + 1, crit - 1, crit, crit + 1] {
+                let m = Metric::new("senders_failing", "h", v as f64)
+                    .thresholds(warn as f64, crit as f64);
+                let p = perfdata(&m);
+                let fields: Vec<&str> = p.split_once('=').unwrap().1.split(';').collect();
+                assert_eq!(
+                    range_alerts(fields[1], v as f64),
+                    grade(v, warn, crit) != Status::Ok,
+                    "warn at {warn}, value {v}: {p}"
+                );
+                assert_eq!(
+                    range_alerts(fields[2], v as f64),
+                    grade(v, warn, crit) == Status::Critical,
+                    "crit at {crit}, value {v}: {p}"
+                );
+            }
+        }
+        // one failing sender is CRITICAL, and its perfdata says so
+        let m = Metric::new("senders_failing", "h", 1.0).thresholds(1.0, 1.0);
+        assert_eq!(perfdata(&m), "'senders_failing'=1;0;0;0;");
+        // a share keeps its fraction
+        let m = Metric::new("ses_quota_used_ratio", "h", 0.5).thresholds(0.8, 0.95);
+        assert_eq!(perfdata(&m), "'ses_quota_used_ratio'=0.5;0.8;0.95;0;");
+    }
+
     #[test]
     fn nagios_line_has_summary_and_perfdata() {
         let out = sample().render(Format::Nagios, now());
@@ -742,7 +792,7 @@ mod tests {
         assert_eq!(
             perf,
             [
-                "'queue_messages_deferred'=57;50;500;0;",
+                "'queue_messages_deferred'=57;49;499;0;",
                 "'queue_oldest_age_seconds'=7200s;;;0;"
             ]
         );
@@ -752,7 +802,7 @@ mod tests {
         let out = r.render(Format::Nagios, now());
         assert_eq!(
             out,
-            "OPSDECK OK - all checks passed (deploy) | 'queue_messages_deferred'=57;50;500;0; \
+            "OPSDECK OK - all checks passed (deploy) | 'queue_messages_deferred'=57;49;499;0; \
              'queue_oldest_age_seconds'=7200s;;;0;\n"
         );
     }
