@@ -421,6 +421,72 @@ impl Config {
             }
         }
 
+        // Times and sizes of 0: none means "never" or "no limit", as a reader may take it (the
+        // probe's interval_secs = 0 does mean "only when asked"); each would be taken as the
+        // least there is, quietly: postqueue or SES asked every second for days, a deploy hook
+        // killed after a second, every log line cut to nothing, a check given one second.
+        let every_second = "it would be read every second (0 is not \"never\")";
+        let one_second = "it would be taken as 1 second (0 is not \"no limit\")";
+        let mut zero: Vec<(String, u64, Option<std::ops::Range<usize>>, &str)> = vec![
+            (
+                "[queue] interval_secs".into(),
+                self.queue.interval_secs,
+                spans(&at.queue, "interval_secs"),
+                every_second,
+            ),
+            (
+                "[senders] refresh_secs".into(),
+                self.senders.refresh_secs,
+                spans(&at.senders, "refresh_secs"),
+                every_second,
+            ),
+            (
+                "[senders] ses_refresh_secs".into(),
+                self.senders.ses_refresh_secs,
+                spans(&at.senders, "ses_refresh_secs"),
+                "SES would be asked every second (0 is not \"never\": set ses = false for that)",
+            ),
+            (
+                "[senders] trace_timeout_secs".into(),
+                self.senders.trace_timeout_secs,
+                spans(&at.senders, "trace_timeout_secs"),
+                "a test mail's trace would give up at once (0 is not \"no limit\")",
+            ),
+            (
+                "[mail_log] max_line_bytes".into(),
+                self.mail_log.max_line_bytes as u64,
+                spans(&at.mail_log, "max_line_bytes"),
+                "every log line would be cut to nothing (0 is not \"no limit\")",
+            ),
+        ];
+        for (key, value) in [
+            ("failure_window_secs", c.failure_window_secs),
+            ("probe_deadline_secs", c.probe_deadline_secs),
+            ("read_timeout_secs", c.read_timeout_secs),
+            ("deadline_secs", c.deadline_secs),
+        ] {
+            zero.push((
+                format!("[check] {key}"),
+                value,
+                spans(&at.check, key),
+                one_second,
+            ));
+        }
+        for (i, d) in self.deploy.iter().enumerate() {
+            zero.push((
+                "[[deploy]] hook_timeout_secs".into(),
+                d.hook_timeout_secs,
+                at.deploy.get(i).and_then(|t| spans(t, "hook_timeout_secs")),
+                "the post-deploy hook would be killed after 1 second (0 is not \"no limit\")",
+            ));
+        }
+        if let Some((setting, _, span, why)) = zero.into_iter().find(|z| z.1 == 0) {
+            return Err(error(
+                span,
+                format!("{setting} = 0: {why}: give a number of at least 1"),
+            ));
+        }
+
         // Paths: no shell reads this file, and opsdeck may be started from any directory.
         let key = |table: Option<&Spans>, key: &str| table.and_then(|t| spans(t, key));
         let mut paths: Vec<(String, &Path, Option<std::ops::Range<usize>>)> = Vec::new();
@@ -847,6 +913,8 @@ struct Positions {
     deploy: Vec<Spans>,
     #[serde(default)]
     check: Spans,
+    #[serde(default)]
+    queue: Spans,
     #[serde(default)]
     mail_log: Spans,
     #[serde(default)]
@@ -1364,6 +1432,55 @@ mod tests {
             Path::new("c.toml"),
         )
         .unwrap();
+    }
+
+    #[test]
+    fn a_time_or_size_of_0_is_refused_where_written() {
+        let cases = [
+            (
+                "[queue]\ninterval_secs = 0\n",
+                "c.toml:2:17: [queue] interval_secs = 0: it would be read every second (0 is \
+                 not \"never\"): give a number of at least 1",
+            ),
+            (
+                "[senders]\nses_refresh_secs = 0\n",
+                "c.toml:2:20: [senders] ses_refresh_secs = 0: SES would be asked every second",
+            ),
+            (
+                "[senders]\nrefresh_secs = 0\n",
+                "c.toml:2:16: [senders] refresh_secs = 0: it would be read every second",
+            ),
+            (
+                "[senders]\ntrace_timeout_secs = 0\n",
+                "c.toml:2:22: [senders] trace_timeout_secs = 0: a test mail's trace",
+            ),
+            (
+                "[mail_log]\nmax_line_bytes = 0\n",
+                "c.toml:2:18: [mail_log] max_line_bytes = 0: every log line would be cut",
+            ),
+            (
+                "[check]\ndeadline_secs = 0\n",
+                "c.toml:2:17: [check] deadline_secs = 0: it would be taken as 1 second",
+            ),
+            (
+                "[check]\nfailure_window_secs = 0\n",
+                "c.toml:2:23: [check] failure_window_secs = 0: it would be taken as 1 second",
+            ),
+            (
+                "[[deploy]]\nname = \"a\"\npath = \"/var/www/a\"\n[[deploy]]\nname = \"b\"\n\
+                 path = \"/var/www/b\"\nhook_timeout_secs = 0\n",
+                "c.toml:7:21: [[deploy]] hook_timeout_secs = 0: the post-deploy hook would be \
+                 killed after 1 second",
+            ),
+        ];
+        for (text, want) in cases {
+            let msg = Config::parse(text, Path::new("c.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(msg.starts_with(want), "{text}\n{msg}");
+        }
+        // the probe's 0 means "only when asked", as the example says
+        Config::parse("[probe]\ninterval_secs = 0\n", Path::new("c.toml")).unwrap();
     }
 
     #[test]
