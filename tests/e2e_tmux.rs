@@ -526,6 +526,26 @@ fn ctrl_z_gives_the_terminal_back_and_fg_takes_it_again() {
     t.wait_for("exit status", |s| s.contains("EXIT=0"));
 }
 
+/// `ssh -t host opsdeck`, `exec opsdeck`, a tmux window running it: no shell with job control
+/// to go back to, and the kernel drops the stop. Ctrl-Z then says so rather than only blinking.
+#[test]
+fn ctrl_z_without_job_control_says_so() {
+    // a non-interactive `sh -c`, as ssh runs a remote command: no job control
+    let t = Tmux::opsdeck("nojobs", 80, 24, "demo", &[]);
+    t.wait_for("the five panes", all_panes_shown);
+    t.keys(&["C-z"]);
+    let s = t.wait_for("a notice", |s| s.contains("Ctrl-Z:"));
+    assert!(
+        s.contains("no shell to go back to"),
+        "the notice says why nothing happened:\n{s}"
+    );
+    assert!(t.alternate_on());
+    assert!(all_panes_shown(&s), "{s}");
+    t.keys(&["q"]);
+    let s = t.wait_for("exit status", |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=0"), "{s}");
+}
+
 #[test]
 fn a_dropped_link_ends_the_process() {
     // tmux kill-server closes the pty like a dropped ssh link. Under a

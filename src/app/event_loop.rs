@@ -157,7 +157,9 @@ pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Resul
             dirty = true;
         }
         if out.suspend {
-            tui.suspend()?;
+            if !tui.suspend()? {
+                app.update(Msg::NotSuspended);
+            }
             dirty = true;
         }
         for e in out.effects {

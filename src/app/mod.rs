@@ -50,6 +50,8 @@ pub enum Msg {
     /// Once a second, with the current time.
     Tick(DateTime<Local>),
     Source(SourceEvent),
+    /// Ctrl-Z did not stop the process: nothing with job control started it.
+    NotSuspended,
 }
 
 /// A modal layer over the panes; it takes every key while open.
@@ -338,6 +340,13 @@ impl App {
                 out.redraw = minute_changed || notice_gone || !effects.is_empty();
                 self.settle(effects, &mut out);
                 out.redraw |= self.note_errors(&PaneId::ALL);
+            }
+            Msg::NotSuspended => {
+                self.say(Clean::new(
+                    "Ctrl-Z: no shell to go back to (started without job control, as by ssh \
+                     host opsdeck or exec): q quits",
+                ));
+                out.redraw = true;
             }
             Msg::Source(ev) => {
                 let mut cx = Cx {

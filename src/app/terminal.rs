@@ -151,11 +151,18 @@ impl Tui {
         }
     }
 
-    /// Ctrl-Z: give the terminal back, stop, and take it again on `fg`.
-    pub fn suspend(&mut self) -> io::Result<()> {
+    /// Ctrl-Z: give the terminal back, stop, and take it again on `fg`. Returns false when
+    /// the process was not stopped: started without job control (`ssh -t host opsdeck`,
+    /// `exec opsdeck`), its process group is orphaned and the kernel drops the stop, as there
+    /// is no shell to go back to.
+    pub fn suspend(&mut self) -> io::Result<bool> {
+        watch_continue();
+        CONTINUED.store(false, Ordering::SeqCst);
         self.restore();
         let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGTSTP);
-        // Execution continues here after SIGCONT.
+        // Execution continues here after SIGCONT (its handler has run by now), or at once when
+        // the stop was dropped.
+        let stopped = CONTINUED.load(Ordering::SeqCst);
         enable_raw_mode()?;
         execute!(
             io::stdout(),
@@ -164,8 +171,32 @@ impl Tui {
             EnableBracketedPaste
         )?;
         self.active = true;
-        self.terminal.clear()
+        self.terminal.clear()?;
+        Ok(stopped)
     }
+}
+
+/// Set by the SIGCONT handler: the process was stopped and has been continued.
+static CONTINUED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_continue(_: nix::libc::c_int) {
+    CONTINUED.store(true, Ordering::SeqCst);
+}
+
+/// Note every SIGCONT in [`CONTINUED`] (installed once; the signal still continues the process
+/// as it always does).
+fn watch_continue() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+        let action = SigAction::new(
+            SigHandler::Handler(on_continue),
+            SaFlags::SA_RESTART,
+            SigSet::empty(),
+        );
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        let _ = unsafe { sigaction(Signal::SIGCONT, &action) };
+    });
 }
 
 impl Drop for Tui {
