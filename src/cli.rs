@@ -179,19 +179,45 @@ fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, u8> {
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => {
             let code = e.exit_code().clamp(0, 255) as u8;
-            match safe_usage_error(&args, e) {
+            let said = match safe_usage_error(&args, e) {
                 Ok(e) | Err(UsageError::Clap(e)) => {
                     let _ = e.print();
+                    e.render().to_string()
                 }
-                Err(UsageError::Plain(text)) => eprint!("{text}"),
-            }
+                Err(UsageError::Plain(text)) => {
+                    eprint!("{text}");
+                    text
+                }
+            };
             if subcommand_named(&args).as_deref() == Some("check") {
-                Err(3)
+                // A monitoring system reads standard output: the error's first line is said
+                // there too, in the format asked for (text when that is what is wrong), as an
+                // UNKNOWN finding; a plugin with no output is an UNKNOWN no one can explain.
+                let first = said.lines().next().unwrap_or_default();
+                let first = first.strip_prefix("error: ").unwrap_or(first);
+                let format = format_named(&args).unwrap_or(crate::check::Format::Text);
+                let message = format!("{first} (opsdeck check --help)");
+                Err(crate::check::unknown(format, "usage", &message).clamp(0, 255) as u8)
             } else {
                 Err(code)
             }
         }
     }
+}
+
+/// The `--format` a command line asks for (`--format X` or `--format=X`), when it is one.
+fn format_named(args: &[std::ffi::OsString]) -> Option<crate::check::Format> {
+    use clap::ValueEnum;
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let value = words.iter().enumerate().find_map(|(i, w)| {
+        w.strip_prefix("--format=")
+            .map(str::to_string)
+            .or_else(|| (w == "--format").then(|| words.get(i + 1).cloned())?)
+    })?;
+    crate::check::Format::from_str(&value, false).ok()
 }
 
 /// A usage error made safe to write, when clap's own could not be kept.

@@ -830,6 +830,29 @@ fn check_usage_errors_exit_unknown_and_other_subcommands_keep_2() {
         assert_eq!(code, 3, "{args:?}: {err}");
         assert!(err.starts_with("error: "), "{args:?}: {err}");
     }
+    // A monitoring system reads standard output: a typo in the command it runs is said there,
+    // in the format asked for (a plugin with no output is an UNKNOWN no one can explain, and an
+    // empty .prom file drops every series)
+    let stdout = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let out = stdout(&["check", "--format", "nagios", "--bogus"]);
+    assert!(
+        out.starts_with("OPSDECK UNKNOWN - usage: unexpected argument '--bogus'"),
+        "{out}"
+    );
+    let out = stdout(&["check", "--format=prometheus", "--bogus"]);
+    assert!(out.contains("\nopsdeck_check_status 3\n"), "{out}");
+    let out = stdout(&["check", "--format", "nagois"]);
+    assert!(
+        out.starts_with("opsdeck check: UNKNOWN\nUNKNOWN  usage     invalid value 'nagois'"),
+        "{out}"
+    );
     let (code, err) = run(&["summary", "--bogus"]);
     assert_eq!(code, 2, "{err}");
     let (code, err) = run(&["--bogus"]);
