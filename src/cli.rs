@@ -379,6 +379,31 @@ fn dashboard(cli: &ScreenArgs, mut config: Config, demo: bool) -> anyhow::Result
             r
         })
     }));
+    // A deploy, a rollback or a post-deploy command still running is let finish: cut short, it
+    // would leave the checkout half-written, its hook killed, no journal entry and the lock
+    // behind. The terminal is already given back; a second SIGINT (Ctrl-C there) or SIGTERM
+    // stops the wait, and the deploy with it, for someone who insists.
+    if exit.is_ok() && crate::app::effect::changes_running() > 0 {
+        use std::io::Write as _;
+        // stderr may be a terminal that hung up: nothing to say it on then, and no panic
+        let _ = writeln!(
+            std::io::stderr(),
+            "opsdeck: waiting for the deploy that is running to finish (cut short, it would \
+             leave the checkout half-written); Ctrl-C again cuts it short"
+        );
+        rt.block_on(async {
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut int = signal(SignalKind::interrupt()).ok();
+            let mut term = signal(SignalKind::terminate()).ok();
+            while crate::app::effect::changes_running() > 0 {
+                tokio::select! {
+                    Some(_) = async { int.as_mut()?.recv().await } => break,
+                    Some(_) = async { term.as_mut()?.recv().await } => break,
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => {}
+                }
+            }
+        });
+    }
     // Background tasks (followers, listeners) end with the runtime; never
     // wait for a blocking follower, even when the loop ended in an error
     // (a terminal that hung up).

@@ -101,3 +101,71 @@ fn a_hook_that_asks_on_the_terminal_finds_none() {
     assert!(s.contains("no terminal to ask on"), "{s}");
     assert_eq!(f.head(), f.commits[3]);
 }
+
+/// `q` (or a dropped ssh link) while a deploy runs: the deploy is finished, not cut half-way
+/// (a checkout half-written, its hook killed, no journal entry, the lock left behind).
+#[test]
+fn quitting_during_a_deploy_lets_it_finish() {
+    let f = deploy_support::Fixture::new();
+    let done = f.dir.path().join("hook-done");
+    // the hook waits for the test's word: no timing assumed
+    let go = f.dir.path().join("go");
+    let config = f.dir.path().join("opsdeck.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[mail_log]\nfiles = [\"{log}\"]\n\n[[deploy]]\nname = \"site\"\npath = \"{site}\"\n\
+             post_deploy = \"while [ ! -e {go} ]; do sleep 0.1; done; echo finished > {done}\"\n\
+             hook_timeout_secs = 60\n",
+            log = f.dir.path().join("mail.log").display(),
+            site = f.site.display(),
+            done = done.display(),
+            go = go.display(),
+        ),
+    )
+    .unwrap();
+    let t = Tmux::opsdeck(
+        "quit-deploy",
+        80,
+        24,
+        &format!("--config {}", config.display()),
+        &[],
+    );
+    t.keys(&["4"]);
+    t.wait_for_text("↓1 to deploy");
+    t.keys(&["c"]);
+    t.wait_for_text("1 new commit(s)");
+    t.keys(&["y"]);
+    t.wait_for_text("deploying");
+    t.keys(&["q"]);
+    // the terminal is given back, and the wait said
+    let s = t.wait_for("the wait said", |s| {
+        s.contains("waiting for the deploy") || s.contains("EXIT=")
+    });
+    assert!(
+        !s.contains("EXIT="),
+        "opsdeck left with the deploy running:\n{s}"
+    );
+    assert!(!t.alternate_on(), "{s}");
+    assert!(!done.exists(), "the hook is still waiting");
+    std::fs::write(&go, "").unwrap();
+    let s = t.wait_for("exit status", |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=0"), "{s}");
+    assert_eq!(
+        std::fs::read_to_string(&done).ok().as_deref(),
+        Some("finished\n"),
+        "the post-deploy hook ran to its end"
+    );
+    assert_eq!(
+        f.head(),
+        f.commits[3],
+        "the checkout is at the deployed commit"
+    );
+    let journal =
+        std::fs::read_to_string(f.git_dir().join("opsdeck-deploy.jsonl")).unwrap_or_default();
+    assert!(journal.contains(&f.commits[3]), "journal: {journal}");
+    assert!(
+        !f.git_dir().join("opsdeck-deploy.lock").exists(),
+        "the deploy lock is released"
+    );
+}

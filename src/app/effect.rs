@@ -119,3 +119,30 @@ impl Runner {
         let _ = self.tx.blocking_send(ev);
     }
 }
+
+/// How many changes to a host are running that must not be cut half-way (a deploy or rollback:
+/// the checkout, its hooks, the journal, the lock; the post-deploy command run alone).
+static CHANGES_RUNNING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Held by a task carrying out such a change, from before it is spawned until it ends (on a
+/// panic too): the process does not end under it (`q`, SIGTERM, a dropped ssh link), it waits.
+#[derive(Debug)]
+pub struct ChangeRunning(());
+
+impl ChangeRunning {
+    pub fn start() -> ChangeRunning {
+        CHANGES_RUNNING.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        ChangeRunning(())
+    }
+}
+
+impl Drop for ChangeRunning {
+    fn drop(&mut self) {
+        CHANGES_RUNNING.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The changes running now (see [`ChangeRunning`]).
+pub fn changes_running() -> usize {
+    CHANGES_RUNNING.load(std::sync::atomic::Ordering::SeqCst)
+}

@@ -364,7 +364,9 @@ pub fn run(effect: DeployEffect, runner: &Runner) {
             let Some(cfg) = runner.config.deploy.get(target).cloned() else {
                 return;
             };
+            let running = crate::app::effect::ChangeRunning::start();
             tokio::task::spawn_blocking(move || {
+                let _running = running;
                 runner.blocking_send(SourceEvent::Deploy(DeployEvent::DeployStarted {
                     target,
                     kind: request.kind,
@@ -409,7 +411,9 @@ pub fn run(effect: DeployEffect, runner: &Runner) {
             let Some(cfg) = runner.config.deploy.get(target).cloned() else {
                 return;
             };
+            let running = crate::app::effect::ChangeRunning::start();
             tokio::task::spawn_blocking(move || {
+                let _running = running;
                 runner.blocking_send(SourceEvent::Deploy(DeployEvent::HookStarted { target }));
                 let result = checkout::run_post_deploy(&cfg, &access);
                 runner.blocking_send(SourceEvent::Deploy(DeployEvent::HookRan { target, result }));
