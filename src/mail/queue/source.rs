@@ -284,7 +284,10 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
             ids,
             access,
         } => {
+            // let finish when opsdeck is left: the messages chosen are all acted on
+            let running = crate::app::effect::ChangeRunning::start();
             tokio::spawn(async move {
+                let _running = running;
                 let result = if r.config.demo {
                     Err(QueueError::Demo {
                         action: op.verb().into(),
@@ -316,7 +319,9 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
             instance: i,
             access,
         } => {
+            let running = crate::app::effect::ChangeRunning::start();
             tokio::spawn(async move {
+                let _running = running;
                 let result = if r.config.demo {
                     Err(QueueError::Demo {
                         action: "flush".into(),
@@ -387,6 +392,55 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+
+    /// A postsuper on the messages someone chose is let finish when opsdeck is left (`q`, a
+    /// dropped link): it counts as a change running from before it starts until it ends.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_queue_change_counts_as_running_until_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let go = dir.path().join("go");
+        let mut config = crate::config::Config::default();
+        // postsuper through a prefix that waits for the test's word
+        config.postfix[0].command_prefix = vec![
+            "sh".into(),
+            "-c".into(),
+            format!("while [ ! -e {} ]; do sleep 0.05; done", go.display()),
+            "prefix".into(),
+        ];
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let runner = Runner {
+            tx,
+            config: Arc::new(config),
+        };
+        let access = crate::access::WriteAccess::for_mode(crate::access::Mode::Interactive);
+        for effect in [
+            QueueEffect::Apply {
+                instance: 0,
+                op: commands::QueueOp::Delete,
+                ids: vec![QueueId::parse("4889DC8909").unwrap()],
+                access: access.clone().unwrap(),
+            },
+            QueueEffect::Flush {
+                instance: 0,
+                access: access.clone().unwrap(),
+            },
+        ] {
+            run(effect, &runner);
+            assert!(
+                crate::app::effect::changes_running() >= 1,
+                "counted from the start"
+            );
+            std::fs::write(&go, "").unwrap();
+            loop {
+                if let SourceEvent::Queue(QueueEvent::Applied { .. } | QueueEvent::Flushed { .. }) =
+                    rx.recv().await.unwrap()
+                {
+                    break;
+                }
+            }
+            std::fs::remove_file(&go).unwrap();
+        }
+    }
 
     #[test]
     fn header_words_are_decoded_then_sanitized() {
