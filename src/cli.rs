@@ -379,17 +379,18 @@ fn dashboard(cli: &ScreenArgs, mut config: Config, demo: bool) -> anyhow::Result
             r
         })
     }));
-    // A deploy, a rollback or a post-deploy command still running is let finish: cut short, it
-    // would leave the checkout half-written, its hook killed, no journal entry and the lock
-    // behind. The terminal is already given back; a second SIGINT (Ctrl-C there) or SIGTERM
-    // stops the wait, and the deploy with it, for someone who insists.
+    // A deploy, a rollback, a post-deploy command or a queue action still running is let
+    // finish: a deploy cut short would leave the checkout half-written, its hook killed, no
+    // journal entry and the lock behind; a postsuper, the messages chosen half-done. The
+    // terminal is already given back; a second SIGINT (Ctrl-C there) or SIGTERM stops the
+    // wait, and the change with it, for someone who insists.
     if exit.is_ok() && crate::app::effect::changes_running() > 0 {
         use std::io::Write as _;
         // stderr may be a terminal that hung up: nothing to say it on then, and no panic
         let _ = writeln!(
             std::io::stderr(),
-            "opsdeck: waiting for the deploy that is running to finish (cut short, it would \
-             leave the checkout half-written); Ctrl-C again cuts it short"
+            "opsdeck: waiting for the change still running (a deploy, a queue action) to \
+             finish: cut short, it would be left half-done; Ctrl-C again cuts it short"
         );
         rt.block_on(async {
             use tokio::signal::unix::{SignalKind, signal};

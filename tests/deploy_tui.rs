@@ -140,7 +140,7 @@ fn quitting_during_a_deploy_lets_it_finish() {
     t.keys(&["q"]);
     // the terminal is given back, and the wait said
     let s = t.wait_for("the wait said", |s| {
-        s.contains("waiting for the deploy") || s.contains("EXIT=")
+        s.contains("waiting for the change still running") || s.contains("EXIT=")
     });
     assert!(
         !s.contains("EXIT="),
