@@ -1534,7 +1534,11 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
             sender,
             relay,
         } => {
+            // let finish when opsdeck is left: a map written but not compiled, or compiled and
+            // not reloaded, is a route that is not in force
+            let running = crate::app::effect::ChangeRunning::start();
             tokio::task::spawn_blocking(move || {
+                let _running = running;
                 let Some(inst) = r.config.senders.instance(&r.config).cloned() else {
                     return;
                 };
@@ -1698,6 +1702,60 @@ pub fn demo(sandbox: &std::path::Path, config: &mut Config) -> anyhow::Result<()
 mod tests {
     use super::*;
     use crate::access::Mode;
+
+    /// A route being added (map written, postmap, postfix reload) is let finish when opsdeck is
+    /// left (`q`, a dropped link): it counts as a change running until its report is out.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_route_being_added_counts_as_running_until_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let go = dir.path().join("go");
+        let map = dir.path().join("sender_relay");
+        std::fs::write(&map, "old@example.com [smtp.example.net]:587\n").unwrap();
+        let mut config = Config::default();
+        // postmap and postfix reload through a prefix that waits for the test's word
+        config.postfix = vec![crate::config::PostfixInstance {
+            name: "mx".into(),
+            config_dir: dir.path().to_path_buf(),
+            command_prefix: vec![
+                "sh".into(),
+                "-c".into(),
+                format!("while [ ! -e {} ]; do sleep 0.05; done", go.display()),
+                "prefix".into(),
+            ],
+        }];
+        config.senders.instance = Some("mx".into());
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let runner = Runner {
+            tx,
+            config: std::sync::Arc::new(config),
+        };
+        run(
+            SendersEffect::AddRoute {
+                access: WriteAccess::for_mode(Mode::Interactive).unwrap(),
+                map: maps::parse_map_list(&format!("texthash:{}", map.display())).remove(0),
+                sender: "new@example.com".into(),
+                relay: "[email-smtp.us-east-1.amazonaws.com]:587".into(),
+            },
+            &runner,
+        );
+        let running = crate::app::effect::changes_running();
+        // let it go on before any assertion, so that a failing one leaves nothing waiting
+        std::fs::write(&go, "").unwrap();
+        assert!(running >= 1, "counted from the start");
+        let report = loop {
+            if let SourceEvent::Senders(SendersEvent::Route(r)) = rx.recv().await.unwrap()
+                && r.done
+            {
+                break r;
+            }
+        };
+        assert!(
+            std::fs::read_to_string(&map)
+                .unwrap()
+                .contains("new@example.com"),
+            "{report:?}"
+        );
+    }
     use crate::app::shared::Shared;
     use chrono::TimeZone;
 
