@@ -66,8 +66,10 @@ fn read_only_demo_offers_no_deploy_action() {
 fn a_hook_that_asks_on_the_terminal_finds_none() {
     let f = deploy_support::Fixture::new();
     let config = f.dir.path().join("config.toml");
-    let hook = "if (: <>/dev/tty) 2>/dev/null; then printf 'PASSWORD-PROMPT: ' >/dev/tty; \
-                read pw </dev/tty; else echo 'no terminal to ask on'; fi";
+    // the words it prints are put together when it runs: the confirm dialog, which shows the
+    // command, does not hold them
+    let hook = "if (: <>/dev/tty) 2>/dev/null; then printf 'PASS%sPROMPT: ' WORD- >/dev/tty; \
+                read pw </dev/tty; else echo 'no terminal' 'to ask on'; fi";
     std::fs::write(
         &config,
         format!(
