@@ -43,14 +43,7 @@ struct Setup {
 /// SES-like endpoint requiring AUTH with (USER, SECRET); Postfix routes
 /// ok@ and bad@ to it with `client_password`, everything else to a dead relay.
 fn setup(client_password: &str) -> Setup {
-    let ses = SesSmtp::start(SesOptions {
-        verified: vec!["ok@example.com".into()],
-        auth: SesAuth::Required {
-            user: USER.into(),
-            password: SECRET.into(),
-        },
-        ..SesOptions::default()
-    });
+    let ses = ses_with_login();
     let relay = ses.relayhost();
     let pf = PostfixHarness::start(
         PostfixOptions::default()
@@ -63,6 +56,18 @@ fn setup(client_password: &str) -> Setup {
             .sasl_client(&relay, USER, client_password),
     );
     Setup { ses, pf }
+}
+
+/// The SES stand-in, taking mail from ok@example.com, with a login of USER and SECRET.
+fn ses_with_login() -> SesSmtp {
+    SesSmtp::start(SesOptions {
+        verified: vec!["ok@example.com".into()],
+        auth: SesAuth::Required {
+            user: USER.into(),
+            password: SECRET.into(),
+        },
+        ..SesOptions::default()
+    })
 }
 
 /// The harness's Postfix as a configured instance.
@@ -1328,22 +1333,11 @@ fn credential_keys_are_the_ones_postfix_uses() {
         ("127.0.0.1", true),
         ("[127.0.0.1]", false),
     ] {
-        let ses = SesSmtp::start(SesOptions {
-            verified: vec!["ok@example.com".into()],
-            auth: SesAuth::Required {
-                user: USER.into(),
-                password: SECRET.into(),
-            },
-            ..SesOptions::default()
-        });
+        let ses = ses_with_login();
         let relay = ses.relayhost();
         let key = key.replace("PORT", relay.rsplit(':').next().unwrap());
         let pf = PostfixHarness::start(
-            PostfixOptions::relaying_to(&ses)
-                .map("sasl_passwd", format!("{key} {USER}:{SECRET}\n"))
-                .main_cf("smtp_sasl_auth_enable", "yes")
-                .main_cf_map("smtp_sasl_password_maps", "sasl_passwd")
-                .main_cf("smtp_sasl_security_options", "noanonymous"),
+            PostfixOptions::relaying_to(&ses).sasl_client(&key, USER, SECRET),
         );
         pf.submit(
             "ok@example.com",
@@ -1393,25 +1387,11 @@ fn credential_keys_are_the_ones_postfix_uses() {
 /// name's, and the pane names that user, not the other.
 #[test]
 fn the_host_name_entry_is_used_before_the_next_hop_entry() {
-    let ses = SesSmtp::start(SesOptions {
-        verified: vec!["ok@example.com".into()],
-        auth: SesAuth::Required {
-            user: USER.into(),
-            password: SECRET.into(),
-        },
-        ..SesOptions::default()
-    });
+    let ses = ses_with_login();
     let relay = ses.relayhost();
-    let pf = PostfixHarness::start(
-        PostfixOptions::relaying_to(&ses)
-            .map(
-                "sasl_passwd",
-                format!("{relay} AKIAOTHERUSER:other-password\n127.0.0.1 {USER}:{SECRET}\n"),
-            )
-            .main_cf("smtp_sasl_auth_enable", "yes")
-            .main_cf_map("smtp_sasl_password_maps", "sasl_passwd")
-            .main_cf("smtp_sasl_security_options", "noanonymous"),
-    );
+    let pf = PostfixHarness::start(PostfixOptions::relaying_to(&ses).sasl_password_map(format!(
+        "{relay} AKIAOTHERUSER:other-password\n127.0.0.1 {USER}:{SECRET}\n"
+    )));
     pf.submit(
         "ok@example.com",
         "rcpt@example.net",

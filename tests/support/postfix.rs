@@ -119,7 +119,13 @@ impl PostfixOptions {
 
     /// SASL client auth to the relayhost with this user and password (no TLS: plaintext allowed).
     pub fn sasl_client(self, relayhost: &str, user: &str, password: &str) -> Self {
-        self.map("sasl_passwd", format!("{relayhost} {user}:{password}\n"))
+        self.sasl_password_map(format!("{relayhost} {user}:{password}\n"))
+    }
+
+    /// SASL client auth with this password map (`key user:password` lines; no TLS: plaintext
+    /// allowed).
+    pub fn sasl_password_map(self, entries: impl Into<String>) -> Self {
+        self.map("sasl_passwd", entries)
             .main_cf("smtp_sasl_auth_enable", "yes")
             .main_cf_map("smtp_sasl_password_maps", "sasl_passwd")
             .main_cf("smtp_sasl_security_options", "noanonymous")
