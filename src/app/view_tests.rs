@@ -12,6 +12,23 @@ use super::*;
 use crate::probe::ProbeEvent;
 use crate::ui::theme::Theme;
 
+/// An interactive app with a confirm of 41 lines open (a delete of 40 messages).
+fn with_tall_confirm() -> App {
+    let mut a = app(Mode::Interactive);
+    let mut out = Outcome::default();
+    let mut lines = vec!["delete 40 messages: this cannot be undone".to_string()];
+    lines.extend((1..=40).map(|n| format!("message {n:02}: from sender{n}@example.com")));
+    a.settle(
+        vec![Effect::Confirm(crate::app::effect::Confirm {
+            title: "Delete 40 messages".into(),
+            lines: lines.into_iter().map(Clean::from).collect(),
+            then: vec![],
+        })],
+        &mut out,
+    );
+    a
+}
+
 fn app(mode: Mode) -> App {
     let now = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
     let config = Config::default();
@@ -303,18 +320,7 @@ fn a_confirm_dialog_keeps_its_keys_inside_when_its_lines_wrap_at_words() {
 /// keys and its first lines, and says how many lines it left out.
 #[test]
 fn a_confirm_taller_than_the_screen_keeps_its_keys_and_says_what_is_cut() {
-    let mut a = app(Mode::Interactive);
-    let mut out = Outcome::default();
-    let mut lines = vec!["delete 40 messages: this cannot be undone".to_string()];
-    lines.extend((1..=40).map(|n| format!("message {n:02}: from sender{n}@example.com")));
-    a.settle(
-        vec![Effect::Confirm(crate::app::effect::Confirm {
-            title: "Delete 40 messages".into(),
-            lines: lines.into_iter().map(Clean::from).collect(),
-            then: vec![],
-        })],
-        &mut out,
-    );
+    let a = with_tall_confirm();
     let s = screen(&a, &Theme::fallback(), 80, 24);
     let rows: Vec<&str> = s.lines().collect();
     let keys = rows
@@ -522,18 +528,7 @@ fn the_notice_for_a_key_the_overview_does_not_act_on_leads_with_what_to_do() {
 /// is cut takes one row where a wrapped one pushed the keys out of the box.
 #[test]
 fn a_dialog_on_a_small_screen_keeps_its_keys_and_its_input() {
-    let mut a = app(Mode::Interactive);
-    let mut out = Outcome::default();
-    let mut lines = vec!["delete 40 messages: this cannot be undone".to_string()];
-    lines.extend((1..=40).map(|n| format!("message {n:02}: from sender{n}@example.com")));
-    a.settle(
-        vec![Effect::Confirm(crate::app::effect::Confirm {
-            title: "Delete 40 messages".into(),
-            lines: lines.into_iter().map(Clean::from).collect(),
-            then: vec![],
-        })],
-        &mut out,
-    );
+    let mut a = with_tall_confirm();
     let theme = Theme::fallback();
     for (w, h) in [(50, 15), (40, 12), (30, 8), (25, 7)] {
         let s = screen(&a, &theme, w, h);
@@ -549,7 +544,10 @@ fn a_dialog_on_a_small_screen_keeps_its_keys_and_its_input() {
         KeyModifiers::NONE,
     )));
     assert!(a.overlay.is_none());
-    a.settle(vec![crate::app::tests::revspec_prompt("HEAD~1")], &mut out);
+    a.settle(
+        vec![crate::app::tests::revspec_prompt("HEAD~1")],
+        &mut Outcome::default(),
+    );
     for (w, h) in [(80, 24), (40, 12), (20, 6), (20, 5)] {
         let s = screen(&a, &theme, w, h);
         assert!(s.contains("> HEAD~1█"), "{w}x{h}:\n{s}");
