@@ -209,6 +209,49 @@ async fn journal_source_runs_journalctl_and_reports_a_missing_one() {
         other => panic!("{other:?}"),
     }
 
+    // a journalctl with more to say on stderr than a pipe holds (a warning for each damaged
+    // journal file) before its lines: they come all the same, and why it ended is kept
+    std::fs::write(
+        &script,
+        "#!/bin/sh\n\
+         i=0\n\
+         while [ $i -lt 2000 ]; do\n\
+           echo \"Journal file /var/log/journal/0f3c/system@0005f1-$i.journal~ is truncated, ignoring file.\" >&2\n\
+           i=$((i+1))\n\
+         done\n\
+         echo '2026-11-27T19:40:00.100000+0000 mx postfix/qmgr[10250]: 5A517C8902: removed'\n\
+         echo '2026-11-27T19:40:00.200000+0000 mx postfix/qmgr[10250]: 5B517C8902: removed'\n\
+         echo 'No journal files were opened due to insufficient permissions.' >&2\n\
+         exit 1\n",
+    )
+    .unwrap();
+    let task = {
+        let (cfg, runner) = (cfg.clone(), runner.clone());
+        tokio::spawn(async move { run_journal_source(0, &cfg, &runner).await })
+    };
+    let mut ids = Vec::new();
+    let ended = loop {
+        match next(&mut rx).await {
+            LogEvent::Lines { lines, .. } => ids.extend(
+                lines
+                    .iter()
+                    .filter_map(|l| Some(l.queue_id.as_ref()?.as_str().to_string())),
+            ),
+            LogEvent::State {
+                state: SourceState::Unavailable(m),
+                ..
+            } => break m,
+            LogEvent::State { .. } | LogEvent::BackfillDone { .. } => {}
+        }
+    };
+    task.abort();
+    assert_eq!(ids, ["5A517C8902", "5B517C8902"]);
+    // its last word, past 200 kB of warnings, still says what to do; the message stays short
+    assert!(
+        ended.contains("systemd-journal group") && ended.len() < 1500,
+        "{ended}"
+    );
+
     // without journalctl on PATH: a state that says so
     unsafe { std::env::set_var("PATH", "/nonexistent") };
     let task = tokio::spawn(async move { run_journal_source(0, &cfg, &runner).await });

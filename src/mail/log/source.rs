@@ -1273,6 +1273,89 @@ fn journalctl_spawn_error(e: &io::Error) -> String {
     }
 }
 
+/// How much of `journalctl`'s standard error is kept from each end. Its reason for failing is
+/// at one end or the other, and a damaged journal can put any amount of warnings between them
+/// ("Journal file ... is truncated, ignoring file", once per file at every start).
+const STDERR_KEEP: usize = 4 * 1024;
+
+/// The first and the last [`STDERR_KEEP`] bytes of a stream, with a line between them saying
+/// how much was left out: what a failure's message needs, in bounded memory, however much is
+/// written. The stream is read to its end all the same, so that its writer never waits on a full
+/// pipe.
+#[derive(Debug, Default)]
+struct KeptStderr {
+    head: Vec<u8>,
+    tail: std::collections::VecDeque<u8>,
+    left_out: u64,
+}
+
+impl KeptStderr {
+    fn push(&mut self, data: &[u8]) {
+        let now = data.len().min(STDERR_KEEP - self.head.len());
+        self.head.extend_from_slice(&data[..now]);
+        self.tail.extend(&data[now..]);
+        let over = self.tail.len().saturating_sub(STDERR_KEEP);
+        self.tail.drain(..over);
+        self.left_out += over as u64;
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        let mut out = self.head;
+        let mut tail: Vec<u8> = self.tail.into();
+        if self.left_out > 0 {
+            // the tail from its first whole line
+            let cut = tail.iter().position(|&b| b == b'\n').map_or(0, |p| p + 1);
+            tail.drain(..cut);
+            if !out.ends_with(b"\n") {
+                out.push(b'\n');
+            }
+            let left_out = self.left_out + cut as u64;
+            out.extend_from_slice(format!("[{left_out} bytes left out]\n").as_bytes());
+        }
+        out.extend_from_slice(&tail);
+        out
+    }
+}
+
+/// Read a child's standard error to its end, keeping [`KeptStderr`]'s part of it.
+fn read_stderr(mut r: impl Read) -> Vec<u8> {
+    let mut kept = KeptStderr::default();
+    let mut buf = [0u8; 8192];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => kept.push(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    kept.into_bytes()
+}
+
+/// [`read_stderr`] for a tokio child.
+async fn read_stderr_async(mut r: impl tokio::io::AsyncRead + Unpin) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut kept = KeptStderr::default();
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = r.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        kept.push(&buf[..n]);
+    }
+    kept.into_bytes()
+}
+
+/// A task that is stopped when its handle is dropped: the reader of a child's standard error
+/// ends with the source that started it.
+struct TaskGuard<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for TaskGuard<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// The journal's lines for some units over a window (`journalctl -o short-iso`), read as it
 /// writes them: what `opsdeck summary` and `opsdeck check` read with `source = "journal"`.
 pub(crate) struct JournalWindow {
@@ -1280,7 +1363,8 @@ pub(crate) struct JournalWindow {
     /// The deadline it is read under, told when journalctl ends (see [`JournalWindow::under`]).
     deadline: Option<super::deadline::Deadline>,
     pub stdout: std::process::ChildStdout,
-    /// What it prints on stderr, read on a thread of its own (a full pipe would stop it).
+    /// What it prints on stderr ([`KeptStderr`]), read on a thread of its own (a full pipe
+    /// would stop it).
     stderr: std::thread::JoinHandle<Vec<u8>>,
     /// The command, as a report names its input.
     pub describe: String,
@@ -1324,12 +1408,8 @@ impl JournalWindow {
             .spawn()
             .map_err(|e| journalctl_spawn_error(&e))?;
         let stdout = child.stdout.take().expect("piped");
-        let mut err = child.stderr.take().expect("piped");
-        let stderr = std::thread::spawn(move || {
-            let mut v = Vec::new();
-            let _ = err.read_to_end(&mut v);
-            v
-        });
+        let err = child.stderr.take().expect("piped");
+        let stderr = std::thread::spawn(move || read_stderr(err));
         Ok(JournalWindow {
             child,
             deadline: None,
@@ -1502,6 +1582,12 @@ pub async fn run_journal_source(
         let Some(stdout) = child.stdout.take() else {
             return;
         };
+        // read all along: a journalctl with more to say on stderr than a pipe holds (a warning
+        // for each damaged journal file) would wait on it and print no line more
+        let stderr = child
+            .stderr
+            .take()
+            .map(|e| TaskGuard(tokio::spawn(read_stderr_async(e))));
         let mut reader = tokio::io::BufReader::new(stdout);
         let mut years = YearGuess::now();
         let mut raw = Vec::new();
@@ -1579,14 +1665,18 @@ pub async fn run_journal_source(
                     .await;
             }
         }
-        let msg = match child.wait_with_output().await {
+        let status = child.wait().await;
+        let said = match stderr {
+            Some(mut task) => (&mut task.0).await.unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let msg = match status {
             // killed (by the OOM killer, by hand) or ended without a word: how it ended
-            Ok(o) if o.stderr.iter().all(u8::is_ascii_whitespace) => format!(
-                "journalctl ended without saying why ({}): running it again in {} s",
-                o.status,
+            Ok(status) if said.iter().all(u8::is_ascii_whitespace) => format!(
+                "journalctl ended without saying why ({status}): running it again in {} s",
                 JOURNAL_RESTART.as_secs()
             ),
-            Ok(o) => journal_error(&o.stderr, &cfg.journal_units),
+            Ok(_) => journal_error(&said, &cfg.journal_units),
             Err(e) => format!("journalctl: {e}"),
         };
         if let Some(ev) = report(SourceState::Unavailable(msg), &mut reported) {
@@ -1787,6 +1877,42 @@ mod tests {
         assert!(!m.take(b2), "read once");
         // a line without a time of its own (a cut line's tail) is never dropped
         assert!(m.take("-- Boot 1234 --"));
+    }
+
+    /// journalctl's stderr is read to its end however long, and what is kept of it is its start
+    /// and its end (where its reason for failing is), whole lines, with what was left out said.
+    #[test]
+    fn a_long_stderr_keeps_its_start_and_its_end() {
+        let warning = "Journal file /var/log/journal/0f3c/system@0005f1.journal~ is truncated, \
+                       ignoring file.\n";
+        let text = format!(
+            "{}No journal files were opened due to insufficient permissions.\n",
+            warning.repeat(3000)
+        );
+        let kept = read_stderr(text.as_bytes());
+        let kept = String::from_utf8(kept).unwrap();
+        assert!(kept.len() < 3 * STDERR_KEEP, "{}", kept.len());
+        assert!(kept.starts_with(warning), "{kept}");
+        assert!(
+            kept.ends_with(".\nNo journal files were opened due to insufficient permissions.\n"),
+            "{kept}"
+        );
+        let left_out = kept
+            .lines()
+            .find(|l| l.ends_with(" bytes left out]"))
+            .unwrap();
+        let n: usize = left_out[1..left_out.find(' ').unwrap()].parse().unwrap();
+        // all but the two ends kept, the tail from its first whole line
+        assert!(
+            n >= text.len() - 2 * STDERR_KEEP && n < text.len() - STDERR_KEEP,
+            "{left_out}"
+        );
+        assert!(journal_error(kept.as_bytes(), &[]).contains("systemd-journal group"));
+        // short: kept as it is
+        assert_eq!(
+            read_stderr(&b"Failed to open journal\n"[..]),
+            b"Failed to open journal\n"
+        );
     }
 
     #[test]
