@@ -355,6 +355,10 @@ pub struct WindowCounts {
     pub older_status: Vec<(RowStatus, usize)>,
     pub recent_categories: Vec<(Category, usize)>,
     pub older_categories: Vec<(Category, usize)>,
+    /// Of the rejected in each window, those refused with a 4xx code (greylisting, a lookup
+    /// that failed): for now only, counted apart as `opsdeck summary` counts them.
+    pub recent_rejected_temporary: usize,
+    pub older_rejected_temporary: usize,
     /// Outcomes stamped after the time counted to.
     pub ahead: usize,
 }
@@ -573,6 +577,8 @@ impl MailLog {
             older_status: statuses(1),
             recent_categories: categories(0),
             older_categories: categories(1),
+            recent_rejected_temporary: recent.rejected_temporary,
+            older_rejected_temporary: older.rejected_temporary,
             ahead,
         }
     }

@@ -1103,3 +1103,42 @@ fn the_detail_names_the_senders_route_from_the_senders_read() {
         "{s}"
     );
 }
+
+/// Refusals at reception with a 4xx code (greylisting, a lookup that failed) are for now only:
+/// the hour's and the day's counts say how many of the rejected they are, as `opsdeck summary`
+/// counts them, with the same numbers on the same lines.
+#[test]
+fn refusals_for_now_are_counted_apart_as_the_summary_counts_them() {
+    let text = "\
+Nov 27 19:30:08 vm postfix/smtpd[3001]: NOQUEUE: reject: RCPT from mail.example.net[203.0.113.9]: 450 4.2.0 <x@example.com>: Recipient address rejected: Greylisted, see http://postgrey.example/ ; from=<a@example.net> to=<x@example.com> proto=ESMTP helo=<mail.example.net>
+Nov 27 19:30:09 vm postfix/smtpd[3001]: NOQUEUE: reject: RCPT from mail.example.net[203.0.113.9]: 450 4.1.8 <b@nowhere.example>: Sender address rejected: Domain not found; from=<b@nowhere.example> to=<y@example.com> proto=ESMTP helo=<mail.example.net>
+Nov 27 19:30:10 vm postfix/smtpd[3001]: NOQUEUE: reject: RCPT from unknown[203.0.113.10]: 554 5.7.1 <z@elsewhere.example>: Relay access denied; from=<spam@bad.example> to=<z@elsewhere.example> proto=ESMTP helo=<bad>
+Nov 27 19:31:00 vm postfix/smtp[7]: ABCDE12345: to=<a@example.net>, relay=127.0.0.1[127.0.0.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)
+";
+    let mut w = World::following();
+    w.feed(text, false);
+    let r = super::summary::build(
+        &[std::path::PathBuf::from("-")],
+        None,
+        10,
+        &mut text.as_bytes(),
+    );
+    assert_eq!((r.status.rejected, r.status.rejected_temporary), (3, 2));
+    let said = format!(
+        "{} rejected ({} of them 4xx), {} sent",
+        r.status.rejected, r.status.rejected_temporary, r.status.sent
+    );
+    let tile = w.screen(120, 6, false);
+    assert!(
+        tile.contains(&format!("hour: {said}   day: {said}")),
+        "{said}\n{tile}"
+    );
+    // only 5xx refusals: nothing said apart
+    let mut w = World::following();
+    w.feed(text.lines().nth(2).unwrap(), false);
+    let tile = w.screen(120, 6, false);
+    assert!(
+        tile.contains("hour: 1 rejected, 0 sent   day: 1 rejected, 0 sent"),
+        "{tile}"
+    );
+}

@@ -293,9 +293,9 @@ fn tally_since(t: &Tally, since: DateTime<FixedOffset>) -> SenderTally {
     }
 }
 
-/// Outcomes in all, by the minute: counts by status ([`RowStatus::ALL`] order) and by cause
-/// ([`Category::ALL`] order), for the Failures pane's last hour and last day. A day takes 1,441
-/// minutes of 192 bytes at most.
+/// Outcomes in all, by the minute: counts by status ([`RowStatus::ALL`] order), by cause
+/// ([`Category::ALL`] order) and of the 4xx refusals among the rejected, for the Failures pane's
+/// last hour and last day. A day takes 1,441 minutes of 216 bytes at most.
 #[derive(Debug)]
 pub struct Totals {
     window: Duration,
@@ -306,6 +306,8 @@ pub struct Totals {
 struct MinuteTotals {
     status: [u32; RowStatus::ALL.len()],
     category: [u32; Category::ALL.len()],
+    /// Of the rejected, those refused with a 4xx code ([`Outcome::refused_for_now`]).
+    rejected_temporary: u32,
 }
 
 impl Default for MinuteTotals {
@@ -313,6 +315,7 @@ impl Default for MinuteTotals {
         MinuteTotals {
             status: [0; RowStatus::ALL.len()],
             category: [0; Category::ALL.len()],
+            rejected_temporary: 0,
         }
     }
 }
@@ -322,6 +325,9 @@ impl Default for MinuteTotals {
 pub struct WindowSums {
     pub status: [usize; RowStatus::ALL.len()],
     pub category: [usize; Category::ALL.len()],
+    /// Of the rejected, those refused with a 4xx code, for now only: counted apart as
+    /// `opsdeck summary` counts them ([`Outcome::refused_for_now`]).
+    pub rejected_temporary: usize,
 }
 
 impl Default for WindowSums {
@@ -329,6 +335,7 @@ impl Default for WindowSums {
         WindowSums {
             status: [0; RowStatus::ALL.len()],
             category: [0; Category::ALL.len()],
+            rejected_temporary: 0,
         }
     }
 }
@@ -354,6 +361,9 @@ impl Totals {
             .and_then(|c| Category::ALL.iter().position(|x| *x == c))
         {
             t.category[c] += 1;
+        }
+        if o.refused_for_now() {
+            t.rejected_temporary += 1;
         }
         self.minutes.forget_before(oldest);
     }
@@ -387,6 +397,7 @@ impl Totals {
             for (s, n) in sums.category.iter_mut().zip(t.category) {
                 *s += n as usize;
             }
+            sums.rejected_temporary += t.rejected_temporary as usize;
         }
         sums
     }

@@ -78,11 +78,18 @@ fn status_style(o: &Outcome, cx: &ViewCx<'_>) -> Style {
     }
 }
 
-fn counts_text(counts: &[(RowStatus, usize)]) -> String {
+/// A window's counts; `rejected_temporary` of the rejected were refused with a 4xx code, said
+/// apart as `opsdeck summary` says them (the client keeps such mail and may try again).
+fn counts_text(counts: &[(RowStatus, usize)], rejected_temporary: usize) -> String {
     let fails: Vec<String> = counts
         .iter()
         .filter(|(s, _)| s.is_failure())
-        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .map(|(s, n)| match s {
+            RowStatus::Rejected if rejected_temporary > 0 => {
+                format!("{n} rejected ({rejected_temporary} of them 4xx)")
+            }
+            _ => format!("{n} {}", s.as_str()),
+        })
         .collect();
     let sent = counts
         .iter()
@@ -114,11 +121,11 @@ fn counts_line<'a>(counts: &WindowCounts, log: &MailLog, cx: &ViewCx<'_>, w: usi
             "no log line, newest {} ago",
             fmt_age(cx.now.signed_duration_since(t).num_seconds())
         ),
-        _ => counts_text(&counts.recent_status),
+        _ => counts_text(&counts.recent_status, counts.recent_rejected_temporary),
     };
     let text = format!(
         "hour: {recent}   day: {}",
-        counts_text(&counts.older_status)
+        counts_text(&counts.older_status, counts.older_rejected_temporary)
     );
     if counts.ahead > 0 {
         // in no window of the past: said first, as a clock to check, before the counts
