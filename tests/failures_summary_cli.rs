@@ -79,6 +79,24 @@ fn text_report_and_missing_file() {
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("nope.log: not found"), "{err}");
+    // the header counts the file read, and says one more could not be (its error names it)
+    assert!(
+        text.starts_with(&format!(
+            "Mail delivery failures: 1 file(s) (1 more could not be read), {} lines read",
+            CORPUS.lines().count()
+        )) && !text.contains("Files, in the order read"),
+        "{text}"
+    );
+    let out = opsdeck()
+        .args(["summary", "--format", "json"])
+        .arg(&f)
+        .arg(dir.path().join("nope.log"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let nope = dir.path().join("nope.log").display().to_string();
+    assert_eq!(v["files"][1], nope.as_str(), "{v}");
+    assert_eq!(v["unreadable"], serde_json::json!([nope]), "{v}");
 }
 
 #[test]
@@ -354,6 +372,8 @@ fn a_cut_short_gzip_file_says_so_and_keeps_what_it_read() {
         "the lines before the cut are reported: {v}"
     );
     assert_eq!(v["errors"].as_array().unwrap().len(), 1, "{v}");
+    // read in part: not among the files that could not be read
+    assert_eq!(v["unreadable"], serde_json::json!([]), "{v}");
 }
 
 /// `--since 3h` over `mail.log*` as the shell expands it: the rotated files that ended before

@@ -292,6 +292,9 @@ pub struct Report {
     pub lost: Vec<LostRow>,
     pub lost_total: u64,
     pub errors: Vec<Clean>,
+    /// Files named that could not be read at all (not opened, or not one line read from them):
+    /// `errors` says why. A file read in part before it failed (a gzip cut short) is not one.
+    pub unreadable: Vec<Clean>,
     /// With `since`: files left unread because the file after them starts before it.
     pub older: Vec<Clean>,
     /// Lines from this time on were skipped.
@@ -756,6 +759,7 @@ impl Accumulator {
             lost: self.lost,
             lost_total: self.lost_total,
             errors: Vec::new(),
+            unreadable: Vec::new(),
             older: Vec::new(),
             until: None,
             newer: Vec::new(),
@@ -850,7 +854,8 @@ pub fn build_with(
     deadline: Option<&Deadline>,
 ) -> Report {
     let mut years = YearGuess::now();
-    let mut lines = 0u64;
+    // a cell: read between files too, to tell a file nothing was read from
+    let lines = std::cell::Cell::new(0u64);
     let mut unparsed = 0u64;
     let mut messages = 0u64;
     let mut first: Option<DateTime<FixedOffset>> = None;
@@ -858,13 +863,14 @@ pub fn build_with(
     let read_at = Local::now().fixed_offset() + chrono::Duration::minutes(1);
     let mut ahead = 0u64;
     let mut errors = Vec::new();
+    let mut unreadable = Vec::new();
     let mut ingestor = Ingestor::new();
     let mut warnings = Warnings::default();
     // the lines of the hour before `since` are read for context, not counted: a message queued
     // just before it and bounced just after is put down to its sender
     let context = since.map(|s| s - chrono::Duration::seconds(START_MARGIN_SECS));
     let mut each = |p: Option<LogLine<&str>>| {
-        lines += 1;
+        lines.set(lines.get() + 1);
         let Some(p) = p else {
             unparsed += 1;
             return;
@@ -909,6 +915,7 @@ pub fn build_with(
     }
     let mut cut = None;
     for f in files {
+        let before = lines.get();
         let res = if f.as_os_str() == "-" {
             // `zcat`'s work done too: a compressed stdin is told by its bytes
             decoded(limit(deadline, Box::new(&mut *stdin)), None)
@@ -931,7 +938,12 @@ pub fn build_with(
                 cut = Some(clean_path(f));
                 break;
             }
-            Err(e) => errors.push(Clean::new(&e.to_string())),
+            Err(e) => {
+                if lines.get() == before {
+                    unreadable.push(clean_path(f));
+                }
+                errors.push(Clean::new(&e.to_string()));
+            }
             Ok(()) => {}
         }
     }
@@ -945,10 +957,11 @@ pub fn build_with(
     r.warnings = warnings.finish();
     r.first = first;
     r.last = last;
-    r.lines = lines;
+    r.lines = lines.get();
     r.unparsed = unparsed;
     r.ahead = ahead;
     r.errors = errors;
+    r.unreadable = unreadable;
     r.cut = cut;
     r
 }
@@ -970,16 +983,27 @@ pub fn render_text(r: &Report) -> String {
         ),
         _ => "no Postfix lines".into(),
     };
+    // the files read: one that could not be is named by its error line
+    let read: Vec<&str> = r
+        .files
+        .iter()
+        .filter(|f| !r.unreadable.contains(f))
+        .map(Clean::as_str)
+        .collect();
+    let unreadable = match r.unreadable.len() {
+        0 => String::new(),
+        n => format!(" ({n} more could not be read)"),
+    };
     let _ = writeln!(
         s,
-        "Mail delivery failures: {} file(s), {} lines read ({} not from Postfix), {span}",
-        r.files.len(),
+        "Mail delivery failures: {} file(s){unreadable}, {} lines read ({} not from Postfix), \
+         {span}",
+        read.len(),
         r.lines,
         r.unparsed
     );
-    if r.files.len() > 1 {
-        let names: Vec<&str> = r.files.iter().map(Clean::as_str).collect();
-        let _ = writeln!(s, "Files, in the order read: {}", names.join(", "));
+    if read.len() > 1 {
+        let _ = writeln!(s, "Files, in the order read: {}", read.join(", "));
     }
     if !r.newer.is_empty() {
         let names: Vec<&str> = r.newer.iter().map(Clean::as_str).collect();
