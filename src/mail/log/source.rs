@@ -54,6 +54,42 @@ pub struct Follower {
     retired: Option<Retired>,
 }
 
+/// The file a [`Follower`] follows, for the backfill ([`Follower::held`]).
+#[derive(Debug)]
+struct Held {
+    id: (u64, u64),
+    /// `/proc/self/fd/N`: where it opens again, under whatever name it has now, or none.
+    reopen: Option<PathBuf>,
+    /// The name it has now (`None` without a /proc).
+    name: Option<PathBuf>,
+}
+
+impl Held {
+    /// Is `p` this file: the same file under another name, or its compressed copy (`postfix
+    /// logrotate` compresses a log at once once it has renamed it, and `mail.log.DATE.gz` is
+    /// not the inode the follower holds)?
+    fn is(&self, p: &Path) -> bool {
+        if std::fs::metadata(p).is_ok_and(|m| file_id(&m) == self.id) {
+            return true;
+        }
+        let Some(name) = &self.name else {
+            return false;
+        };
+        Compression::of_name(p).is_some()
+            && p.file_stem() == name.file_name()
+            && p.parent()
+                .and_then(|d| {
+                    std::fs::canonicalize(if d.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        d
+                    })
+                    .ok()
+                })
+                .is_some_and(|d| Some(d.as_path()) == name.parent())
+    }
+}
+
 /// A log file renamed or deleted away while its writer may still append to it.
 #[derive(Debug)]
 struct Retired {
@@ -89,10 +125,29 @@ impl Follower {
         &self.path
     }
 
-    /// The device and inode of the file being followed, once it is open: the backfill reads that
-    /// file up to [`started_at`](Follower::started_at) under whatever name it has by then.
-    pub fn file_id(&self) -> Option<(u64, u64)> {
-        self.file.as_ref().map(|_| self.id)
+    /// The file being followed as the backfill finds it, whatever a rotation has made of it since
+    /// it was opened: renamed, compressed and removed.
+    fn held(&self) -> Option<Held> {
+        use std::os::fd::AsRawFd;
+        let f = self.file.as_ref()?;
+        // a handle of its own (its own offset: the follower's is not moved), even once the
+        // file has no name
+        let reopen = PathBuf::from(format!("/proc/self/fd/{}", f.as_raw_fd()));
+        let reopen = std::fs::metadata(&reopen)
+            .is_ok_and(|m| file_id(&m) == self.id)
+            .then_some(reopen);
+        let name = reopen
+            .as_ref()
+            .and_then(|r| std::fs::read_link(r).ok())
+            .map(|n| {
+                let n = n.into_os_string().into_string().unwrap_or_default();
+                PathBuf::from(n.strip_suffix(" (deleted)").unwrap_or(&n))
+            });
+        Some(Held {
+            id: self.id,
+            reopen,
+            name,
+        })
     }
 
     /// Read everything new, following rotation; complete lines are appended to `out`.
@@ -1086,17 +1141,20 @@ fn history_lines(
 
 /// Read history: rotated files (oldest first, `.gz` too) then the current file up to `until`,
 /// keeping lines newer than `hours` ago. Returns lines sent, files read, and whether to go on.
-/// `followed` is the file the follower holds ([`Follower::file_id`]): when a rotation has renamed
-/// it since, it is read up to `until` under its new name, and the new file at `path` is left to
-/// the follower, so that no line at the seam is read twice.
+/// `followed` is the follower, holding the current file: when a rotation has renamed it since
+/// (and maybe compressed it), it is read up to `until` through the follower's own handle, not
+/// again under its rotated names, and the new file at `path` is left to the follower, so that no
+/// line at the seam is read twice.
 pub fn backfill(
     source: usize,
     path: &Path,
     until: u64,
-    followed: Option<(u64, u64)>,
+    followed: Option<&Follower>,
     cfg: &LogConfig,
     sink: &mut dyn FnMut(LogEvent) -> bool,
 ) -> (u64, usize, bool) {
+    let held = followed.and_then(Follower::held);
+    let followed = held.as_ref().map(|h| h.id);
     let cutoff =
         chrono::Local::now().fixed_offset() - chrono::Duration::hours(cfg.backfill_hours as i64);
     let cutoff_sys = SystemTime::now() - Duration::from_secs(cfg.backfill_hours * 3600);
@@ -1113,19 +1171,30 @@ pub fn backfill(
                 .and_then(|m| m.modified())
                 .is_ok_and(|t| t >= cutoff_sys)
         })
-        .map(|p| {
-            // the file followed, renamed by a rotation since it was opened: the follower reads
-            // it on from `until`
-            let limit = match followed {
-                Some(id) if id_of(&p) == Some(id) => until,
-                _ => u64::MAX,
-            };
-            (p, limit)
+        .filter_map(|p| match &held {
+            // the file followed, renamed (and compressed) by a rotation since it was opened:
+            // read through its handle below
+            Some(
+                h @ Held {
+                    reopen: Some(_), ..
+                },
+            ) if h.is(&p) => None,
+            // no handle to read it through: under its new name. The follower reads it on from
+            // `until`
+            Some(h) if id_of(&p) == Some(h.id) => Some((p, until)),
+            _ => Some((p, u64::MAX)),
         })
         .collect();
-    // a file created at `path` since following started is the follower's to read, all of it
-    if until > 0 && followed.is_none_or(|id| id_of(path) == Some(id)) {
-        candidates.push((path.to_path_buf(), until));
+    // the file followed up to where following started, whatever its name by now; a file
+    // created at `path` since is the follower's to read, all of it
+    if until > 0 {
+        match held.and_then(|h| h.reopen) {
+            Some(reopen) => candidates.push((reopen, until)),
+            None if followed.is_none_or(|id| id_of(path) == Some(id)) => {
+                candidates.push((path.to_path_buf(), until));
+            }
+            None => {}
+        }
     }
     let mut batch: Vec<LogLine> = Vec::new();
     let mut unparsed = 0u64;
@@ -1255,7 +1324,7 @@ fn backfill_now(
     sink: &mut dyn FnMut(LogEvent) -> bool,
 ) -> bool {
     let until = if opened { follower.started_at } else { 0 };
-    let (lines, files, go_on) = backfill(source, path, until, follower.file_id(), cfg, sink);
+    let (lines, files, go_on) = backfill(source, path, until, Some(follower), cfg, sink);
     go_on
         && sink(LogEvent::BackfillDone {
             source,
@@ -2203,7 +2272,7 @@ mod tests {
             ..LogConfig::default()
         };
         let mut ids = Vec::new();
-        backfill(0, &path, until, follower.file_id(), &cfg, &mut |ev| {
+        backfill(0, &path, until, Some(&follower), &cfg, &mut |ev| {
             if let LogEvent::Lines { lines, .. } = ev {
                 ids.extend(lines.into_iter().filter_map(|l| l.queue_id));
             }
@@ -2222,6 +2291,69 @@ mod tests {
             ids,
             ["1A2B000001", "1A2B000002", "1A2B000003", "1A2B000004"]
         );
+    }
+
+    /// `postfix logrotate` between the follower's start and the backfill: the log renamed with a
+    /// time suffix and compressed at once, the plain file removed or not yet. The compressed
+    /// copy is not the inode the follower holds: the backfill still reads each line of the file
+    /// followed once, and the follower the rest.
+    #[test]
+    fn a_rotation_compressed_before_the_backfill_reads_each_line_once() {
+        for plain_removed in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("mail.log");
+            let stamp =
+                (chrono::Local::now() - chrono::Duration::minutes(1)).format("%b %e %H:%M:%S");
+            let line = |n: u32| format!("{stamp} mx1 postfix/qmgr[1002]: 1A2B{n:06X}: removed\n");
+            std::fs::write(&path, line(1) + &line(2)).unwrap();
+            let mut follower = Follower::new(&path, true, 1024);
+            let mut raw = Vec::new();
+            follower.poll(&mut raw).unwrap();
+            assert!(raw.is_empty());
+            let until = follower.started_at;
+            // one more line; then postlogd's rotation: rename, reopen, compress
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .unwrap()
+                .write_all(line(3).as_bytes())
+                .unwrap();
+            let rotated = dir.path().join("mail.log.20261127-100001");
+            std::fs::rename(&path, &rotated).unwrap();
+            std::fs::write(&path, line(4)).unwrap();
+            let gz = File::create(dir.path().join("mail.log.20261127-100001.gz")).unwrap();
+            let mut enc = flate2::write::GzEncoder::new(gz, flate2::Compression::fast());
+            enc.write_all(&std::fs::read(&rotated).unwrap()).unwrap();
+            enc.finish().unwrap();
+            if plain_removed {
+                std::fs::remove_file(&rotated).unwrap();
+            }
+            let cfg = LogConfig {
+                backfill_hours: 5,
+                ..LogConfig::default()
+            };
+            let mut ids = Vec::new();
+            backfill(0, &path, until, Some(&follower), &cfg, &mut |ev| {
+                if let LogEvent::Lines { lines, .. } = ev {
+                    ids.extend(lines.into_iter().filter_map(|l| l.queue_id));
+                }
+                true
+            });
+            follower.poll(&mut raw).unwrap();
+            let mut years = YearGuess::now();
+            ids.extend(
+                raw.iter()
+                    .filter_map(|l| parse_line(l, &mut years))
+                    .filter_map(|l| l.queue_id),
+            );
+            let mut ids: Vec<String> = ids.iter().map(|q| q.to_string()).collect();
+            ids.sort();
+            assert_eq!(
+                ids,
+                ["1A2B000001", "1A2B000002", "1A2B000003", "1A2B000004"],
+                "plain file removed: {plain_removed}"
+            );
+        }
     }
 
     /// copytruncate on a quiet host: the log held little, and after logrotate copied and
