@@ -1526,10 +1526,35 @@ impl JournalWindow {
     }
 }
 
+/// The last lines of `text` that fit in about `max` characters, made printable and joined as
+/// [`sanitize_lines`](crate::sanitize::sanitize_lines) joins them, saying when there were more:
+/// a command's reason for failing is its last word, after any number of warnings.
+fn last_lines(text: &str, max: usize) -> String {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut from = lines.len();
+    let mut len = 0;
+    while from > 0 && len + lines[from - 1].len() <= max {
+        len += lines[from - 1].len() + 2;
+        from -= 1;
+    }
+    // a last line longer than all: its start
+    let from = from.min(lines.len().saturating_sub(1));
+    let said = crate::sanitize::sanitize_lines(&lines[from..].join("\n"), max);
+    if from == 0 {
+        said
+    } else {
+        format!("[earlier lines left out]; {said}")
+    }
+}
+
 /// What a failed `journalctl` said, with what to do about it.
 pub(super) fn journal_error(stderr: &[u8], units: &[String]) -> String {
     let text = String::from_utf8_lossy(stderr);
-    let said = crate::sanitize::sanitize_lines(&text, 1000);
+    let said = last_lines(&text, 1000);
     let lower = text.to_ascii_lowercase();
     if lower.contains("filter for units") || lower.contains("no data available") {
         // `-u GLOB` that matches no unit the journal has seen
@@ -1976,7 +2001,17 @@ mod tests {
             n >= text.len() - 2 * STDERR_KEEP && n < text.len() - STDERR_KEEP,
             "{left_out}"
         );
-        assert!(journal_error(kept.as_bytes(), &[]).contains("systemd-journal group"));
+        // the message is its last words, and what to do
+        let said = journal_error(kept.as_bytes(), &[]);
+        assert!(
+            said.len() < 1200
+                && said.contains(
+                    "; No journal files were opened due to insufficient permissions. (run as \
+                     root or add the user to the systemd-journal group)"
+                )
+                && said.starts_with("journalctl: [earlier lines left out]; Journal file "),
+            "{said}"
+        );
         // short: kept as it is
         assert_eq!(
             read_stderr(&b"Failed to open journal\n"[..]),
