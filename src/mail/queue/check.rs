@@ -22,14 +22,16 @@ use super::model::{
 };
 use super::parse::{QueueEntry, QueueName, parse_jsonl};
 
-/// Add the queue findings and metrics of every configured instance. The instances are read side
-/// by side, each until the check's limit for a local read from now: a `postqueue` that hangs is
-/// stopped there, with what it started, and named.
+/// Add the queue findings and metrics of every listed instance (with `postqueue_command`, its
+/// one listing, under the first instance's name). The instances are read side by side, each
+/// until the check's limit for a local read from now: a `postqueue` that hangs is stopped
+/// there, with what it started, and named.
 pub async fn collect(config: &Config, now: i64, report: &mut Report) {
     let limit = config.check.local_limit();
     let until = tokio::time::Instant::from_std(config.check.after_start(limit.0));
-    let reads = config.postfix.iter().map(|inst| {
-        let spec = commands::list(inst, config.queue.postqueue_command.as_deref());
+    let listed = config.queue.listed_instances(config.postfix.len());
+    let reads = config.postfix.iter().take(listed).map(|inst| {
+        let spec = commands::list(inst, config.queue.listing_command());
         async move {
             // dropped at the limit: the command's whole process group is killed
             let ran = tokio::time::timeout_at(until, commands::run(&spec, 1 << 30)).await;
@@ -574,6 +576,35 @@ mod tests {
             !r.findings.iter().any(|f| f.summary.contains("pickup")),
             "{:?}",
             r.findings
+        );
+    }
+
+    /// `postqueue_command` lists one queue whatever the instances: read once, graded once,
+    /// under the first instance's name (a queue counted twice crossed its size threshold at
+    /// half its size).
+    #[tokio::test]
+    async fn a_postqueue_command_is_read_once_however_many_instances() {
+        let now = 1_800_000_000;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("q.jsonl");
+        std::fs::write(&file, listing("deferred", [now - 60, now - 120])).unwrap();
+        let runs = dir.path().join("runs");
+        let mut config = Config::default();
+        config.postfix[0].name = "out".into();
+        let mut other = config.postfix[0].clone();
+        other.name = "in".into();
+        other.config_dir = "/etc/postfix-in".into();
+        config.postfix.push(other);
+        let script = format!("echo run >> '{}'; cat '{}'", runs.display(), file.display());
+        config.queue.postqueue_command = Some(["sh", "-c", &script].map(String::from).to_vec());
+        let mut r = Report::default();
+        collect(&config, now, &mut r).await;
+        assert_eq!(std::fs::read_to_string(&runs).unwrap(), "run\n");
+        let summaries: Vec<&str> = r.findings.iter().map(|f| f.summary.as_str()).collect();
+        assert_eq!(summaries.len(), 1, "{summaries:?}");
+        assert!(
+            summaries[0].starts_with("out: 2 messages queued (2 deferred, 0 on hold)"),
+            "{summaries:?}"
         );
     }
 

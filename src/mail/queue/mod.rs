@@ -54,7 +54,7 @@ pub struct QueueConfig {
     pub interval_secs: u64,
     /// Run this instead of `postqueue -j` to list the queue (its output must
     /// be `postqueue -j` JSON Lines), e.g. `["ssh", "mx1", "postqueue", "-j"]`.
-    /// Used for every instance.
+    /// Run once, however many instances there are: see [`QueueConfig::listed_instances`].
     #[serde(default)]
     pub postqueue_command: Option<Vec<String>>,
     /// At most this many bytes of a message body are shown.
@@ -68,6 +68,27 @@ fn default_interval() -> u64 {
 
 fn default_body_max() -> usize {
     64 * 1024
+}
+
+impl QueueConfig {
+    /// The command that lists the queue instead of the instances' own `postqueue -j`, if set.
+    pub fn listing_command(&self) -> Option<&[String]> {
+        self.postqueue_command.as_deref().filter(|c| !c.is_empty())
+    }
+
+    /// How many of the `instances` configured Postfix instances are listed, the first ones:
+    /// every one, each with its own `postqueue -j`; or, with `postqueue_command`, the first
+    /// alone. That command lists one queue whatever the instances (`ssh mx1 postqueue -j`),
+    /// and run once per instance it showed every message once per instance. Its messages are
+    /// the first instance's: an action on them runs that instance's commands, as its dialog
+    /// says.
+    pub fn listed_instances(&self, instances: usize) -> usize {
+        if self.listing_command().is_some() {
+            instances.min(1)
+        } else {
+            instances
+        }
+    }
 }
 
 impl Default for QueueConfig {

@@ -213,6 +213,9 @@ pub struct QueuePane {
     /// `[queue] postqueue_command`, escaped, when it lists the queue instead of the
     /// instances' own `postqueue -j`: the actions still run the instances' own commands.
     listed_by: Option<String>,
+    /// How many instances are listed, the first ones: with `postqueue_command`, the first
+    /// alone (the others are never listed, and no reading of theirs is awaited).
+    pub(super) listed: usize,
     pub(super) notice: Option<(bool, String)>,
     /// The results of a flush as each instance's comes in, and when the latest came: kept
     /// together, so that one instance's success does not hide another's failure.
@@ -265,6 +268,7 @@ impl QueuePane {
                 .as_ref()
                 .filter(|c| !c.is_empty() && !config.demo)
                 .map(|c| crate::sanitize::sanitize_capped(&c.join(" "), 200)),
+            listed: config.queue.listed_instances(config.postfix.len()),
             notice: None,
             flushed: None,
             errors: 0,

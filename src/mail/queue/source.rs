@@ -1,6 +1,6 @@
 //! The queue's source tasks and effect runs: a poller per Postfix instance
-//! (`postqueue -j` every `interval_secs`, the version once), one-shot
-//! refreshes, actions, and lazy `postcat` loads.
+//! (`postqueue -j` every `interval_secs`, the version once; with `postqueue_command`, one
+//! poller for all), one-shot refreshes, actions, and lazy `postcat` loads.
 //!
 //! All process work happens here, off the event loop, and every result goes
 //! back as a [`QueueEvent`]. Nothing here touches pane state or the terminal;
@@ -90,7 +90,7 @@ async fn list_within(runner: &Runner, i: usize, limit: Duration) {
         return;
     };
     let at = Local::now();
-    let spec = commands::list(&inst, runner.config.queue.postqueue_command.as_deref());
+    let spec = commands::list(&inst, runner.config.queue.listing_command());
     // the child is killed when its future is dropped (kill_on_drop)
     let ran = tokio::time::timeout(limit, commands::run(&spec, MAX_LISTING))
         .await
@@ -158,13 +158,33 @@ pub async fn version_once(runner: &Runner, i: usize) {
     .await;
 }
 
-/// Start one poller per configured instance.
+/// The instances that are listed (all, or the first alone with `postqueue_command`).
+fn listed(runner: &Runner) -> std::ops::Range<usize> {
+    0..runner
+        .config
+        .queue
+        .listed_instances(runner.config.postfix.len())
+}
+
+/// Read the queue of every listed instance, one after the other.
+async fn list_all(runner: &Runner) {
+    for i in listed(runner) {
+        list_once(runner, i).await;
+    }
+}
+
+/// Ask every instance for its version, and start one poller per listed instance.
 pub fn start(runner: &Runner) {
+    let listed = listed(runner);
     for i in 0..runner.config.postfix.len() {
         let r = runner.clone();
+        let polled = listed.contains(&i);
         tokio::spawn(async move {
             if !r.config.demo {
                 version_once(&r, i).await;
+            }
+            if !polled {
+                return;
             }
             let every = Duration::from_secs(r.config.queue.interval_secs.max(1));
             loop {
@@ -265,9 +285,7 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                     armed: true,
                 };
                 loop {
-                    for i in 0..r.config.postfix.len() {
-                        list_once(&r, i).await;
-                    }
+                    list_all(&r).await;
                     // Asked again while listing? Then once more, else stop.
                     let asked = count.swap(0, Ordering::SeqCst);
                     if asked <= 1 || count.fetch_add(1, Ordering::SeqCst) > 0 {
@@ -513,7 +531,7 @@ mod tests {
 
     use crate::access::{Mode, WriteAccess};
     use crate::config::Config;
-    use crate::mail::queue::{QueueId, QueueOp};
+    use crate::mail::queue::{QueueAction, QueueId, QueueOp};
 
     fn runner(config: Config) -> (Runner, tokio::sync::mpsc::Receiver<SourceEvent>) {
         let (tx, rx) = tokio::sync::mpsc::channel(8);
@@ -627,6 +645,75 @@ mod tests {
         });
         assert!(a_heard && b_heard, "a: {a_heard}, b: {b_heard}");
         drop(stuck);
+    }
+
+    /// `postqueue_command` lists one queue (`ssh mx1 postqueue -j`), whatever the instances:
+    /// run once per instance, it showed every message once per instance. It is run once, its
+    /// messages are the first instance's, and an action on one goes there, as its dialog says.
+    #[tokio::test]
+    async fn a_postqueue_command_is_run_once_however_many_instances() {
+        use crate::app::effect::Effect;
+        use crate::config::PostfixInstance;
+        use crate::mail::queue::testkit::{Fx, fixture};
+        let dir = tempfile::tempdir().unwrap();
+        let listing = dir.path().join("q.jsonl");
+        std::fs::write(&listing, fixture()).unwrap();
+        let runs = dir.path().join("runs");
+        let mut config = Config::default();
+        config.postfix[0].name = "out".into();
+        config.postfix.push(PostfixInstance {
+            name: "in".into(),
+            config_dir: "/etc/postfix-in".into(),
+            command_prefix: Vec::new(),
+        });
+        config.queue.postqueue_command = Some(
+            [
+                "sh",
+                "-c",
+                &format!(
+                    "echo run >> '{}'; cat '{}'",
+                    runs.display(),
+                    listing.display()
+                ),
+            ]
+            .map(String::from)
+            .to_vec(),
+        );
+        let (r, mut rx) = runner(config.clone());
+        list_all(&r).await;
+        assert_eq!(std::fs::read_to_string(&runs).unwrap(), "run\n", "run once");
+        let mut fx = Fx::with_config(&config, "");
+        let mut listed = Vec::new();
+        while let Ok(SourceEvent::Queue(ev)) = rx.try_recv() {
+            if let QueueEvent::Listed { instance, .. } = &ev {
+                listed.push(*instance);
+            }
+            fx.event(ev);
+        }
+        assert_eq!(listed, [0], "one listing, the first instance's");
+        // every message once, and no reading of the other instance is waited for
+        assert_eq!(fx.pane.view_len(), 6);
+        let screen = fx.draw(100, 20, true);
+        assert!(!screen.contains("reading the queue"), "{screen}");
+        // an action goes to the instance its dialog names
+        let effects = fx.act(QueueAction::Delete);
+        let Some(Effect::Confirm(c)) = effects.first() else {
+            panic!("{effects:?}")
+        };
+        assert!(
+            c.lines
+                .iter()
+                .any(|l| l.as_str() == "Postfix instance: out"),
+            "{c:?}"
+        );
+        assert!(
+            matches!(
+                c.then.as_slice(),
+                [Effect::Queue(QueueEffect::Apply { instance: 0, .. })]
+            ),
+            "{:?}",
+            c.then
+        );
     }
 
     #[tokio::test]

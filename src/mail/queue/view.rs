@@ -192,7 +192,7 @@ impl QueuePane {
         let th = cx.theme;
         let mut out = Vec::new();
         let many = self.instances.len() > 1;
-        for st in &self.instances {
+        for (i, st) in self.instances.iter().enumerate() {
             let pre = if many {
                 format!("[{}] ", st.name)
             } else {
@@ -217,7 +217,7 @@ impl QueuePane {
                 for l in wrap_words(&format!("{pre}no mail is delivered: {down}"), w, 3) {
                     out.push(Line::from(Span::styled(l, th.error)));
                 }
-            } else if st.updated.is_none() {
+            } else if st.updated.is_none() && i < self.listed {
                 out.push(Line::from(Span::styled(
                     truncate(&format!("{pre}reading the queue (postqueue -j)…"), w),
                     th.muted,
