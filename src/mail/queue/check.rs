@@ -18,7 +18,7 @@ use crate::mail::log::classify::{Category, local_service_at};
 use super::commands;
 use super::error::QueueError;
 use super::model::{
-    ReasonGroup, Summary, age_secs, fmt_age, group_reasons, reason_cause, reason_key,
+    ReasonGroup, Summary, age_secs, ahead_secs, fmt_age, group_reasons, reason_cause, reason_key,
 };
 use super::parse::{QueueEntry, QueueName, parse_jsonl};
 
@@ -285,6 +285,15 @@ fn thresholds_words(config: &Config, by_size: Status, by_age: Status) -> String 
     }
 }
 
+/// The time past which a listed message arrived in the future, for a check that started at
+/// `now`: a message may have arrived while the listing was read, up to the check's limit for a
+/// local read after it (and within the second that ends in).
+fn future_after(config: &Config, now: i64) -> i64 {
+    let read = config.check.local_limit().0.as_secs();
+    now.saturating_add(i64::try_from(read).unwrap_or(i64::MAX))
+        .saturating_add(1)
+}
+
 /// The finding and metrics of one instance's queue: its size, the age of its oldest message and
 /// its deferral reasons.
 ///
@@ -302,9 +311,15 @@ pub fn grade_summary(
     let mut s = Summary::default();
     let mut held = Summary::default();
     let mut waiting = Summary::default();
+    // arrived in the future: their age is not known, so they neither count as stuck nor, taken
+    // for just arrived, stand for the queue's age (the number of them, and the farthest ahead)
+    let mut ahead = (0usize, 0i64);
+    let future = future_after(config, now);
     for e in entries {
         s.add(e);
-        if e.queue == QueueName::Hold {
+        if ahead_secs(e.arrival, future).is_some() {
+            ahead = (ahead.0 + 1, ahead.1.max(e.arrival.saturating_sub(now)));
+        } else if e.queue == QueueName::Hold {
             held.add(e);
         } else {
             waiting.add(e);
@@ -317,6 +332,15 @@ pub fn grade_summary(
     let status = Status::worst(by_size, by_age);
     let summary = if s.total == 0 {
         format!("{name}: queue empty")
+    } else if waiting.total == 0 && s.count(QueueName::Hold) < s.total {
+        // none waiting has a known age: those not on hold all arrived in the future
+        format!(
+            "{name}: {} messages queued ({} deferred, {} on hold), oldest not known ({})",
+            s.total,
+            s.count(QueueName::Deferred),
+            s.count(QueueName::Hold),
+            thresholds_words(config, by_size, by_age)
+        )
     } else if waiting.total == 0 {
         format!(
             "{name}: {} messages queued, all on hold ({})",
@@ -339,6 +363,14 @@ pub fn grade_summary(
             fmt_age(age_secs(o, now))
         ),
         None => summary,
+    };
+    let summary = match ahead {
+        (0, _) => summary,
+        (n, by) => format!(
+            "{summary}; {n} arrived in the future (up to {} ahead of this host's clock: set back \
+             since, or the list is another host's), not graded by age",
+            fmt_age(by)
+        ),
     };
     let summary = if reasons.is_empty() {
         summary
@@ -608,9 +640,63 @@ mod tests {
         );
     }
 
+    /// A message whose arrival time lies in the future (the clock set back since, a listing
+    /// from another host) has no known age: it does not count as stuck, does not stand for the
+    /// queue's age as "0s", and does not hide a stuck one. A message that arrived while the
+    /// listing was read is no such message.
+    #[test]
+    fn mail_from_the_future_is_said_and_not_graded_by_age() {
+        let config = Config::default(); // 1h/6h, reads of 8 s
+        let now = 1_800_000_000;
+        let grade_of = |arrivals: &[i64]| {
+            let mut r = Report::default();
+            grade_summary(
+                &config,
+                "main",
+                &entries(&listing("deferred", arrivals.iter().copied())),
+                now,
+                &mut r,
+            );
+            let oldest = r
+                .metrics
+                .iter()
+                .find(|m| m.name == "queue_oldest_age_seconds")
+                .unwrap()
+                .value;
+            (r.findings[0].status, r.findings[0].summary.clone(), oldest)
+        };
+        // alone: not stuck, and not "oldest 0s"
+        let (status, text, oldest) = grade_of(&[now + 2 * 3600]);
+        assert_eq!(status, Status::Ok);
+        assert_eq!(
+            text,
+            "main: 1 messages queued (1 deferred, 0 on hold), oldest not known (warning at 50 \
+             messages or 1h00m); 1 arrived in the future (up to 2h00m ahead of this host's \
+             clock: set back since, or the list is another host's), not graded by age"
+        );
+        assert_eq!(oldest, 0.0);
+        // beside a stuck one: the stuck one is graded
+        let (status, text, oldest) = grade_of(&[now + 2 * 3600, now - 7 * 3600]);
+        assert_eq!(status, Status::Critical);
+        assert!(text.contains("oldest 7h00m (critical at 6h00m)"), "{text}");
+        assert!(
+            text.contains("; 1 arrived in the future (up to 2h00m"),
+            "{text}"
+        );
+        assert_eq!(oldest, (7 * 3600) as f64);
+        // arrived while postqueue was read, seconds after the check started: just new mail
+        let (status, text, _) = grade_of(&[now + 3]);
+        assert_eq!(status, Status::Ok);
+        assert!(text.contains("oldest 0s"), "{text}");
+        assert!(!text.contains("future"), "{text}");
+    }
+
     /// `n` deferred messages, the oldest `age` seconds old at `now`.
     fn deferred(n: usize, age: i64, now: i64) -> Vec<QueueEntry> {
-        entries(&listing("deferred", (0..n).map(|i| now - age + i as i64)))
+        entries(&listing(
+            "deferred",
+            (0..n).map(|i| (now - age + i as i64).min(now)),
+        ))
     }
 
     #[test]

@@ -223,6 +223,23 @@ pub fn age_secs(arrival: i64, now: i64) -> i64 {
     now.saturating_sub(arrival).max(0)
 }
 
+/// How far `arrival` lies ahead of `now`, when it does: a message that arrived "in the future"
+/// (the clock was set back since, or the list came from another host through
+/// `postqueue_command`, its clock ahead). Its age is not known: it is neither just arrived nor
+/// old.
+pub fn ahead_secs(arrival: i64, now: i64) -> Option<i64> {
+    (arrival > now).then(|| arrival.saturating_sub(now))
+}
+
+/// A message's age as a cell shows it: `42s`, `3h05m`, or `-5m` for one that arrived 5 minutes
+/// in the future (never `0s`, which reads as just arrived).
+pub fn fmt_age_at(arrival: i64, now: i64) -> String {
+    match ahead_secs(arrival, now) {
+        Some(s) => format!("-{}", fmt_age(s)),
+        None => fmt_age(age_secs(arrival, now)),
+    }
+}
+
 /// `42s`, `7m`, `3h05m`, `2d04h`.
 pub fn fmt_age(secs: i64) -> String {
     let s = secs.max(0);
@@ -1076,6 +1093,13 @@ mod tests {
         assert_eq!(fmt_age(125), "2m");
         assert_eq!(fmt_age(3 * 3600 + 5 * 60), "3h05m");
         assert_eq!(fmt_age(2 * 86400 + 4 * 3600), "2d04h");
+        // an arrival in the future is said so, not taken for one just now
+        assert_eq!(fmt_age_at(1_000 - 125, 1_000), "2m");
+        assert_eq!(fmt_age_at(1_000, 1_000), "0s");
+        assert_eq!(fmt_age_at(1_000 + 125, 1_000), "-2m");
+        assert_eq!(fmt_age_at(1_000 + 5, 1_000), "-5s");
+        assert_eq!(ahead_secs(1_000, 1_000), None);
+        assert_eq!(ahead_secs(i64::MAX, i64::MIN), Some(i64::MAX));
         assert_eq!(fmt_size(512), "512");
         assert_eq!(fmt_size(4300), "4.2K");
     }

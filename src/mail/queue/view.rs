@@ -13,8 +13,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use super::model::{
-    Column, SHAPE_BUCKETS, SHAPE_COLS, ShapeBy, age_secs, fmt_age, fmt_size, reason_cause,
-    reason_key, shape,
+    Column, SHAPE_BUCKETS, SHAPE_COLS, ShapeBy, age_secs, ahead_secs, fmt_age, fmt_age_at,
+    fmt_size, reason_cause, reason_key, shape,
 };
 use super::pane::{Loadable, Mode, QueuePane};
 use super::parse::{QueueName, ReasonKind};
@@ -91,10 +91,7 @@ impl QueuePane {
         let mut spans: Vec<Span<'static>> = Vec::new();
         if let Some(o) = s.oldest {
             spans.push(Span::styled("  oldest ", th.muted));
-            spans.push(Span::styled(
-                fmt_age(age_secs(o, cx.now.timestamp())),
-                th.text,
-            ));
+            spans.push(Span::styled(fmt_age_at(o, cx.now.timestamp()), th.text));
         }
         // mail that waits for this host's side to fix something: before the counts, which
         // a narrow pane cuts first
@@ -449,7 +446,7 @@ impl QueuePane {
             }
             cells.push(cell(e.queue.as_str(), 8, false));
             cells.push(cell(e.id.as_str(), id_w, false));
-            cells.push(cell(&fmt_age(age_secs(e.arrival, now)), 6, true));
+            cells.push(cell(&fmt_age_at(e.arrival, now), 6, true));
             if show_size {
                 cells.push(cell(&fmt_size(e.size), 6, true));
             }
@@ -639,7 +636,7 @@ impl QueuePane {
                     "{} {} {}  {what}",
                     cell(&g.messages.to_string(), 6, true),
                     cell(&g.recipients.to_string(), 6, true),
-                    cell(&fmt_age(age_secs(g.oldest, now)), 6, true)
+                    cell(&fmt_age_at(g.oldest, now), 6, true)
                 )
             } else {
                 format!(
@@ -734,8 +731,15 @@ impl QueuePane {
             label("Arrived"),
             Span::styled(
                 format!(
-                    "{arrived} ({} ago), {} bytes{}",
-                    fmt_age(age_secs(e.arrival, cx.now.timestamp())),
+                    "{arrived} ({}), {} bytes{}",
+                    match ahead_secs(e.arrival, cx.now.timestamp()) {
+                        Some(s) => format!(
+                            "{} in the future: this host's clock was set back since, or the \
+                             list is another host's",
+                            fmt_age(s)
+                        ),
+                        None => format!("{} ago", fmt_age(age_secs(e.arrival, cx.now.timestamp()))),
+                    },
                     e.size,
                     match e.forced_expire {
                         Some(true) => ", forced to expire",
@@ -1096,6 +1100,31 @@ mod tests {
             s.contains("│  the mail log has no line for this queue id (yet)"),
             "{s}"
         );
+    }
+
+    /// A message whose arrival time lies ahead of the clock (set back since, or the list
+    /// another host's through postqueue_command) is shown in the future, not as just arrived.
+    #[test]
+    fn a_message_from_the_future_is_not_shown_as_just_arrived() {
+        let line = serde_json::json!({"queue_name":"deferred","queue_id":"F0F0F0F0F0",
+            "arrival_time":NOW + 5400,"message_size":700,"sender":"late@shop.example",
+            "recipients":[{"address":"ann@gmail.com","delay_reason":"connect to x: timed out"}]});
+        let mut fx = Fx::new(&format!("{line}\n"));
+        let s = fx.draw(100, 12, true);
+        let row = s.lines().find(|l| l.contains("F0F0F0F0F0")).unwrap();
+        assert!(row.contains(" -1h30m "), "{s}");
+        assert!(!row.contains(" 0s "), "{s}");
+        assert!(s.contains("oldest -1h30m"), "{s}");
+        fx.enter();
+        let s = fx.draw(200, 24, true);
+        assert!(
+            s.contains(
+                "(1h30m in the future: this host's clock was set back since, or the list is \
+                 another host's)"
+            ),
+            "{s}"
+        );
+        assert!(!s.contains(" ago)"), "{s}");
     }
 
     #[test]
