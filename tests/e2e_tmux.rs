@@ -511,8 +511,10 @@ fn ctrl_z_gives_the_terminal_back_and_fg_takes_it_again() {
     let s = t.wait_for("the shell's job notice", |s| s.contains("Stopped"));
     assert!(!t.alternate_on(), "terminal given back while stopped:\n{s}");
     t.keys(&["fg", "Enter"]);
-    t.wait_for("the panes again", all_panes_shown);
+    let s = t.wait_for("the panes again", all_panes_shown);
     assert!(t.alternate_on());
+    // stopped and continued: not taken for a stop that was dropped
+    assert!(!s.contains("no shell to go back to"), "{s}");
     t.keys(&["q"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while t.alternate_on() {

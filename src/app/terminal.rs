@@ -3,7 +3,7 @@
 //! a panic on any thread, SIGTERM/SIGHUP/SIGINT via the loop, Ctrl-Z suspend).
 
 use std::io::{self, BufWriter, Stdout, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use ratatui::Frame;
@@ -157,12 +157,10 @@ impl Tui {
     /// is no shell to go back to.
     pub fn suspend(&mut self) -> io::Result<bool> {
         watch_continue();
-        CONTINUED.store(false, Ordering::SeqCst);
+        forget_continues();
         self.restore();
         let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGTSTP);
-        // Execution continues here after SIGCONT (its handler has run by now), or at once when
-        // the stop was dropped.
-        let stopped = CONTINUED.load(Ordering::SeqCst);
+        // Execution continues here after SIGCONT, or at once when the stop was dropped.
         enable_raw_mode()?;
         execute!(
             io::stdout(),
@@ -172,31 +170,95 @@ impl Tui {
         )?;
         self.active = true;
         self.terminal.clear()?;
-        Ok(stopped)
+        // The SIGCONT handler may run on another thread, a moment after this one went on: it
+        // is waited for, not read once. The screen is back by now, so a stop that was dropped
+        // costs only the notice's wait.
+        Ok(continued_within(CONTINUE_WAIT))
     }
 }
 
-/// Set by the SIGCONT handler: the process was stopped and has been continued.
-static CONTINUED: AtomicBool = AtomicBool::new(false);
+/// How long a Ctrl-Z waits for the SIGCONT of its stop to be noted before it says the stop
+/// was dropped. A real `fg` is noted within microseconds; the wait is only ever used up when
+/// there was no stop at all.
+const CONTINUE_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The pipe the SIGCONT handler writes a byte to: its read and write ends (-1 until made).
+/// A pipe, for a handler can only make system calls that are async-signal-safe, and a
+/// reader can wait on it with a limit.
+static CONTINUE_READ: AtomicI32 = AtomicI32::new(-1);
+static CONTINUE_WRITE: AtomicI32 = AtomicI32::new(-1);
 
 extern "C" fn on_continue(_: nix::libc::c_int) {
-    CONTINUED.store(true, Ordering::SeqCst);
+    let fd = CONTINUE_WRITE.load(Ordering::SeqCst);
+    if fd >= 0 {
+        // the interrupted code's errno is left as it was
+        let errno = nix::errno::Errno::last_raw();
+        // SAFETY: write(2) is async-signal-safe; the write end is non-blocking, so a full pipe
+        // drops the byte, and one byte waiting is enough.
+        let _ = unsafe { nix::libc::write(fd, [1u8].as_ptr().cast(), 1) };
+        nix::errno::Errno::set_raw(errno);
+    }
 }
 
-/// Note every SIGCONT in [`CONTINUED`] (installed once; the signal still continues the process
-/// as it always does).
+/// Note every SIGCONT in the continue pipe (made and installed once; the signal still
+/// continues the process as it always does).
 fn watch_continue() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+        use std::os::fd::IntoRawFd;
+        let Ok((read, write)) =
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_CLOEXEC)
+        else {
+            return;
+        };
+        // kept open for the life of the process
+        CONTINUE_READ.store(read.into_raw_fd(), Ordering::SeqCst);
+        CONTINUE_WRITE.store(write.into_raw_fd(), Ordering::SeqCst);
         let action = SigAction::new(
             SigHandler::Handler(on_continue),
             SaFlags::SA_RESTART,
             SigSet::empty(),
         );
-        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        // SAFETY: the handler only makes async-signal-safe calls (write, and errno's location).
         let _ = unsafe { sigaction(Signal::SIGCONT, &action) };
     });
+}
+
+/// The continue pipe's read end, once made.
+fn continue_pipe() -> Option<std::os::fd::BorrowedFd<'static>> {
+    let fd = CONTINUE_READ.load(Ordering::SeqCst);
+    // SAFETY: once made, the read end stays open for the life of the process.
+    (fd >= 0).then(|| unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) })
+}
+
+/// Forget the SIGCONTs noted so far: read the pipe empty.
+fn forget_continues() {
+    let Some(fd) = continue_pipe() else {
+        return;
+    };
+    let mut buf = [0u8; 64];
+    while nix::unistd::read(fd, &mut buf).is_ok_and(|n| n > 0) {}
+}
+
+/// Whether a SIGCONT was noted since [`forget_continues`], waiting up to `limit` for one to
+/// be.
+fn continued_within(limit: std::time::Duration) -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let Some(fd) = continue_pipe() else {
+        return false;
+    };
+    let end = std::time::Instant::now() + limit;
+    loop {
+        let left = end.saturating_duration_since(std::time::Instant::now());
+        let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
+        match poll(&mut [PollFd::new(fd, PollFlags::POLLIN)], timeout) {
+            Ok(n) => return n > 0,
+            // a signal (SIGCONT itself, SIGWINCH): wait on for what is left
+            Err(nix::errno::Errno::EINTR) if !left.is_zero() => continue,
+            Err(_) => return false,
+        }
+    }
 }
 
 impl Drop for Tui {
@@ -293,6 +355,43 @@ mod tests {
             .unwrap();
         ratatui::crossterm::queue!(t.backend_mut(), EndSynchronizedUpdate).unwrap();
         w.take_frame().is_some()
+    }
+
+    /// After a real stop, the SIGCONT handler may run on another thread a moment after the
+    /// stopped one went on: the continue is waited for, not read once. Here the signal is sent
+    /// only once this thread is seen asleep in /proc (waiting), so a look that does not wait
+    /// misses it every time.
+    #[test]
+    fn a_continue_noted_after_the_stop_returned_is_still_seen() {
+        watch_continue();
+        forget_continues();
+        let tid = nix::unistd::gettid();
+        let done = Arc::new(AtomicBool::new(false));
+        let sender = {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let stat = format!("/proc/self/task/{tid}/stat");
+                while !done.load(Ordering::SeqCst) {
+                    let asleep = std::fs::read_to_string(&stat).is_ok_and(|s| {
+                        s.rsplit_once(") ")
+                            .is_some_and(|(_, rest)| rest.starts_with('S'))
+                    });
+                    if asleep {
+                        break;
+                    }
+                    std::thread::yield_now();
+                }
+                nix::sys::signal::kill(nix::unistd::getpid(), nix::sys::signal::Signal::SIGCONT)
+                    .unwrap();
+            })
+        };
+        let seen = continued_within(std::time::Duration::from_secs(60));
+        done.store(true, Ordering::SeqCst);
+        sender.join().unwrap();
+        assert!(seen, "the continue was not seen");
+        // noted once, and forgotten before the next stop
+        forget_continues();
+        assert!(!continued_within(std::time::Duration::ZERO));
     }
 
     #[test]
