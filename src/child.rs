@@ -6,6 +6,9 @@
 //! opens `/dev/tty`: on the dashboard's terminal it would print its prompt over the screen and
 //! then wait there (in a process group of its own, reading the terminal stops it; in the
 //! dashboard's, it takes the keys). Without a terminal it fails at once and says why.
+//!
+//! Out of reach of the signals sent to opsdeck, they are ended by [`end_children`] when a
+//! one-shot command is stopped.
 
 use std::os::unix::process::CommandExt;
 
@@ -19,6 +22,52 @@ pub fn without_terminal(cmd: &mut std::process::Command) -> &mut std::process::C
                 .map(drop)
                 .map_err(std::io::Error::from)
         })
+    }
+}
+
+/// End every child process of this one at once (SIGKILL), with the process group of each that
+/// leads one, as those [`without_terminal`] starts do: what they started goes too. For a
+/// one-shot command stopped by a signal (`opsdeck check` at a monitoring system's timeout):
+/// in sessions of their own, its children would outlive it, a `sudo` or `ssh` prefix still
+/// waiting. Children are found in /proc, whoever started them (a blocking thread, a task).
+pub fn end_children() {
+    let me = std::process::id();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid pgrp ...`: the name may hold spaces and parentheses
+        let Some((_, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let mut fields = rest.split_whitespace().skip(1);
+        let (Some(ppid), Some(pgrp)) = (
+            fields.next().and_then(|f| f.parse::<u32>().ok()),
+            fields.next().and_then(|f| f.parse::<i32>().ok()),
+        ) else {
+            continue;
+        };
+        if ppid != me {
+            continue;
+        }
+        let target = nix::unistd::Pid::from_raw(pid);
+        let sig = nix::sys::signal::Signal::SIGKILL;
+        // a leader's group goes whole; a child in this process's own group goes alone
+        let _ = if pgrp == pid {
+            nix::sys::signal::killpg(target, sig)
+        } else {
+            nix::sys::signal::kill(target, sig)
+        };
     }
 }
 

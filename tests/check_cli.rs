@@ -1455,6 +1455,132 @@ deadline_secs = 3
     }
 }
 
+/// A monitoring system's own timeout (SIGTERM) while the commands of the check hang (a `sudo`
+/// prefix waiting for a password, an `ssh` to a host gone): the check ends at once, UNKNOWN and
+/// saying why, and nothing it started is left running, though its commands run in sessions of
+/// their own, which the signal does not reach: neither postqueue nor postconf, run by tasks,
+/// nor journalctl, run on a blocking thread, nor the children they wait on.
+#[test]
+fn a_check_stopped_by_sigterm_ends_its_commands_and_says_so() {
+    let root = tempfile::tempdir().unwrap();
+    let started = root.path().join("started");
+    // the prefix waits on a child of its own, and writes down both pids and what it runs; so
+    // does a journalctl found on PATH, which the mail log's part runs in the check's own
+    // process group, from a blocking thread
+    let script = format!("sleep 86415 & echo $$ $! $* >> {}; wait", started.display());
+    let bin = root.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let journalctl = bin.join("journalctl");
+    std::fs::write(
+        &journalctl,
+        format!(
+            "#!/bin/sh\nsleep 86415 & echo $$ $! journalctl >> {}\nwait\n",
+            started.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&journalctl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[postfix]]
+name = "main"
+config_dir = "/etc/postfix"
+command_prefix = ["sh", "-c", "{script}", "sh"]
+[mail_log]
+source = "journal"
+[senders]
+ses = false
+[check]
+read_timeout_secs = 3600
+deadline_secs = 3600
+"#
+        ),
+    )
+    .unwrap();
+    let mut check = check_command(&config, "json");
+    check.env(
+        "PATH",
+        format!(
+            "{}:/usr/sbin:/sbin:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    let mut check = check.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let end = std::time::Instant::now() + Duration::from_secs(60);
+    let hung = loop {
+        let text = std::fs::read_to_string(&started).unwrap_or_default();
+        if ["postqueue -j", "postconf -x", "journalctl"]
+            .iter()
+            .all(|c| text.contains(c))
+        {
+            break text;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "postqueue, postconf and journalctl did not all start: {text:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let sent = Command::new("kill")
+        .args(["-TERM", &check.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    while check.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > end {
+            let _ = check.kill();
+            panic!("opsdeck check did not end on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = check.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(3), "{:?}: {text}", out.status);
+    let v: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let f = finding(&v, "check");
+    assert_eq!(f["status"], "unknown", "{f}");
+    let said = f["summary"].as_str().unwrap();
+    assert!(said.starts_with("stopped by SIGTERM after "), "{said}");
+    assert!(
+        said.ends_with(
+            " s, before every source was read: the host's state is not known (the commands it \
+             had started were ended)"
+        ),
+        "{said}"
+    );
+    // every command and every child it waited on is gone (or dead, waiting to be reaped)
+    for line in hung.lines() {
+        for pid in line.split_whitespace().take(2) {
+            assert!(
+                !alive_within(pid, 60),
+                "{pid} of {line:?} outlived the check"
+            );
+        }
+    }
+    assert_eq!(gone(&["sleep", "86415"]), Vec::<String>::new());
+}
+
+/// Whether process `pid` still runs after waiting up to `secs` for it to end; a zombie (dead,
+/// not yet reaped by whoever inherited it) has ended.
+fn alive_within(pid: &str, secs: u64) -> bool {
+    let end = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let alive = std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            s.rsplit_once(") ")
+                .is_some_and(|(_, rest)| !rest.starts_with(['Z', 'X']))
+        });
+        if !alive || std::time::Instant::now() > end {
+            return alive;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn a_hung_postconf_asked_for_postfix_own_log_is_stopped_at_the_deadline_too() {
     // asked only on a host without /var/log/mail.log, for a configuration that names no log

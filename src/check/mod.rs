@@ -616,13 +616,68 @@ pub fn run(args: CheckArgs, config: &crate::config::Config) -> i32 {
         }
     };
     let mut config = config.clone();
-    config.check.started = Some(std::time::Instant::now());
-    let report = rt.block_on(collect::collect(&config));
+    let started = std::time::Instant::now();
+    config.check.started = Some(started);
+    let report = rt.block_on(async {
+        // before anything is started: from now on SIGTERM and SIGINT end the check, not the
+        // process
+        let stop = stopped_by();
+        tokio::select! {
+            report = collect::collect(&config) => report,
+            signal = stop => {
+                // The reads end here (dropped, they stop the commands they run); a command
+                // run on a blocking thread, and whatever a command started, are ended next:
+                // each runs in a session of its own, which the signal did not reach.
+                crate::child::end_children();
+                stopped_report(signal, started.elapsed())
+            }
+        }
+    });
     // a read given up on may still be blocked in the kernel: the report does not wait for it
     rt.shutdown_background();
     emit(
         &report.render(args.format, Local::now()),
         report.status().exit_code(),
+    )
+}
+
+/// The name of the first of SIGTERM (a monitoring system's own timeout) and SIGINT (Ctrl-C)
+/// to come. Their handlers are installed when this is called; one that cannot be is never
+/// waited for.
+fn stopped_by() -> impl std::future::Future<Output = &'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
+    async move {
+        let term = async {
+            match term.as_mut() {
+                Some(s) => s.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        let int = async {
+            match int.as_mut() {
+                Some(s) => s.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = term => "SIGTERM",
+            _ = int => "SIGINT",
+        }
+    }
+}
+
+/// The report of a check stopped by `signal` after `after`: UNKNOWN, for what it had read is
+/// not all there is.
+fn stopped_report(signal: &str, after: std::time::Duration) -> Report {
+    unknown_report(
+        "check",
+        &format!(
+            "stopped by {signal} after {:.1} s, before every source was read: the host's state \
+             is not known (the commands it had started were ended)",
+            after.as_secs_f64()
+        ),
     )
 }
 
