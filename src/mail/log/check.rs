@@ -254,7 +254,7 @@ fn fmt_window(secs: u64) -> String {
 /// side (deferred: it goes once fixed), then the remote side's refusals, then its delays.
 /// Within each, the cause that stops the most mail first (a sandboxed account fails every
 /// recipient, and the notices of those bounces then fail as an unverified sender).
-const PRECEDENCE: [Category; 40] = [
+const PRECEDENCE: [Category; 41] = [
     Category::Lost,
     Category::Discarded,
     Category::Held,
@@ -279,6 +279,7 @@ const PRECEDENCE: [Category; 40] = [
     Category::Tls,
     Category::ReverseDns,
     Category::RecipientUnknown,
+    Category::RecipientRestricted,
     Category::SesSuppressed,
     Category::RelayDenied,
     Category::SenderRejected,

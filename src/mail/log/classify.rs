@@ -30,6 +30,7 @@ pub enum Category {
     Suspended,
     Dns,
     RecipientUnknown,
+    RecipientRestricted,
     MailboxFull,
     RelayDenied,
     SenderRejected,
@@ -56,7 +57,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 41] = [
+    pub const ALL: [Category; 42] = [
         Category::SesSenderNotVerified,
         Category::SesRecipientNotVerified,
         Category::SesThrottling,
@@ -75,6 +76,7 @@ impl Category {
         Category::Suspended,
         Category::Dns,
         Category::RecipientUnknown,
+        Category::RecipientRestricted,
         Category::MailboxFull,
         Category::RelayDenied,
         Category::SenderRejected,
@@ -121,6 +123,7 @@ impl Category {
             Category::Suspended => "suspended",
             Category::Dns => "DNS",
             Category::RecipientUnknown => "rcpt unknown",
+            Category::RecipientRestricted => "rcpt restricted",
             Category::MailboxFull => "mailbox full",
             Category::RelayDenied => "relay denied",
             Category::SenderRejected => "sender rejected",
@@ -168,6 +171,7 @@ impl Category {
             Category::Suspended => "suspended",
             Category::Dns => "dns",
             Category::RecipientUnknown => "recipient_unknown",
+            Category::RecipientRestricted => "recipient_restricted",
             Category::MailboxFull => "mailbox_full",
             Category::RelayDenied => "relay_denied",
             Category::SenderRejected => "sender_rejected",
@@ -246,6 +250,9 @@ impl Category {
             Category::Dns => "The destination host name could not be resolved.",
             Category::RecipientUnknown => {
                 "The receiving side says the recipient address does not exist."
+            }
+            Category::RecipientRestricted => {
+                "The recipient exists but takes mail only from the senders its owner allows: a group, distribution list or shared mailbox that accepts mail from inside its own organisation, or from a list of senders (Microsoft 365's 5.7.133-5.7.136, \"sender not authenticated for group\", and RESOLVER.RST.NotAuthorized). Nothing on this host is at fault, and retrying does not help."
             }
             Category::MailboxFull => "The recipient's mailbox is full or over quota.",
             Category::RelayDenied => {
@@ -370,6 +377,9 @@ impl Category {
                 "Check the relayhost name and the resolver (or use [host]:port to skip MX lookup)."
             }
             Category::RecipientUnknown => "Correct or remove the recipient address.",
+            Category::RecipientRestricted => {
+                "Tell the sender to ask the recipient's organisation (the group's owner or its administrator) to accept mail from outside senders, or from this sender's address; or to write to a person rather than the group."
+            }
             Category::MailboxFull => {
                 "The recipient has to make room. For a mailbox on this host, also check mailbox_size_limit (virtual_mailbox_limit) and the disk quota."
             }
@@ -682,6 +692,22 @@ fn classify_reply(status: Status, dsn: &str, reason: &str, relay: &str) -> Categ
         )
     {
         return Category::ReverseDns;
+    }
+    // Microsoft 365's (and Exchange's) delivery restrictions: a group or mailbox that takes mail
+    // only from senders inside its organisation or on its list. Its "authentication required"
+    // is the recipient's rule, not a login this host owes a relay.
+    if matches!(dsn, "5.7.133" | "5.7.134" | "5.7.135" | "5.7.136")
+        || mentions(
+            &r,
+            &[
+                "resolver.rst.sendernotauthenticatedfor",
+                "resolver.rst.authrequired",
+                "resolver.rst.notauthorized",
+                "delivery restriction check failed",
+            ],
+        )
+    {
+        return Category::RecipientRestricted;
     }
     // before the DNS and user checks: a sender whose domain the receiver cannot resolve is not a
     // DNS problem of this host. SPF, DKIM, DMARC and greylisting refuse a sender too, and are
@@ -1894,6 +1920,56 @@ mod tests {
                 ""
             ),
             Category::RecipientUnknown
+        );
+    }
+
+    /// Microsoft 365's delivery restrictions: the group or mailbox exists and refuses senders
+    /// from outside its organisation. Its "authentication required" is the recipient's rule, not
+    /// a login this host owes its relay (SES's `530 Authentication required`), and the reply is
+    /// not an unknown recipient.
+    #[test]
+    fn a_group_that_takes_mail_only_from_inside_is_a_restricted_recipient() {
+        let host = "host example-com.mail.protection.outlook.com[52.101.68.4] said: 550";
+        for (dsn, words) in [
+            (
+                "5.7.133",
+                "5.7.133 RESOLVER.RST.SenderNotAuthenticatedForGroup; authentication required; Delivery restriction check failed as sender not authenticated",
+            ),
+            (
+                "5.7.134",
+                "5.7.134 RESOLVER.RST.SenderNotAuthenticatedForMailbox; authentication required; Delivery restriction check failed as sender not authenticated",
+            ),
+            (
+                "5.7.135",
+                "5.7.135 RESOLVER.RST.SenderNotAuthenticatedForPublicFolder; authentication required; Delivery restriction check failed as sender not authenticated",
+            ),
+            (
+                "5.7.136",
+                "5.7.136 RESOLVER.RST.SenderNotAuthenticatedForMailUser; authentication required; Delivery restriction check failed as sender not authenticated",
+            ),
+            (
+                "5.7.1",
+                "5.7.1 RESOLVER.RST.AuthRequired; authentication required [Stage: CreateMessage]",
+            ),
+            ("5.7.1", "5.7.1 RESOLVER.RST.NotAuthorized; not authorized"),
+        ] {
+            let reason = format!("{host} {words} (in reply to RCPT TO command)");
+            assert_eq!(
+                classify(Status::Bounced, dsn, &reason, "staff@example.com", ""),
+                Category::RecipientRestricted,
+                "{reason}"
+            );
+        }
+        // SES's own 530 is still a login this host owes it
+        assert_eq!(
+            classify(
+                Status::Deferred,
+                "4.7.0",
+                "SASL authentication failed; server email-smtp.eu-west-1.amazonaws.com[3.248.5.1] said: 530 Authentication required (in reply to MAIL FROM command)",
+                "ann@example.org",
+                "email-smtp.eu-west-1.amazonaws.com[3.248.5.1]:587",
+            ),
+            Category::SesAuthRequired
         );
     }
 

@@ -186,6 +186,7 @@ pub fn held_up_here(cause: Category) -> bool {
         | Category::Suspended
         | Category::Dns
         | Category::RecipientUnknown
+        | Category::RecipientRestricted
         | Category::MailboxFull
         | Category::Greylisted
         | Category::RemoteTemporary
