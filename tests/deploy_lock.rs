@@ -141,3 +141,71 @@ fn stale_lock_of_a_killed_process_is_taken_over_only_when_named() {
         "our lock was released after the deploy"
     );
 }
+
+/// A lock file left empty (its maker died between creating and writing it) names no process:
+/// once it has stayed empty past the margin it is stale, named by its path, and taken over only
+/// when the user confirmed that very file. A fresh empty file is a lock being written: held.
+#[test]
+fn an_empty_lock_file_left_by_a_crash_is_stale_and_named() {
+    let f = Fixture::new();
+    let path = lock::path_in(&f.git_dir());
+    std::fs::write(&path, b"").unwrap();
+    let fresh = lock::read(&f.git_dir()).expect("an empty lock file is a lock");
+    assert!(!fresh.is_stale(), "just made: its writer may be at work");
+    match checkout::deploy(&f.config(), &request(&f), &access()) {
+        Err(DeployError::Locked { stale: false, .. }) => {}
+        other => panic!("expected a held lock, got {other:?}"),
+    }
+
+    let made = std::time::SystemTime::now() - lock::EMPTY_STALE_AFTER * 2;
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(made)
+        .unwrap();
+    let p = checkout::preview(&f.config(), "origin/main", Kind::Deploy).unwrap();
+    assert!(p.lock_stale, "{:?}", p.lock);
+    let stale = match checkout::deploy(&f.config(), &request(&f), &access()) {
+        Err(e @ DeployError::Locked { stale: true, .. }) => {
+            let said = e.to_string();
+            assert!(
+                said.contains(&format!("an empty lock file {}, made ", path.display())),
+                "{said}"
+            );
+            let DeployError::Locked { lock, .. } = e else {
+                unreachable!()
+            };
+            *lock
+        }
+        other => panic!("expected a stale lock, got {other:?}"),
+    };
+    assert_eq!(f.head(), f.commits[2]);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"",
+        "a refusal leaves the file"
+    );
+
+    // Another empty file made since is not the one confirmed: it stays.
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, b"").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(made - std::time::Duration::from_secs(5))
+        .unwrap();
+    let mut req = request(&f);
+    req.take_over = Some(stale);
+    assert!(matches!(
+        checkout::deploy(&f.config(), &req, &access()),
+        Err(DeployError::Locked { stale: true, .. })
+    ));
+    assert_eq!(f.head(), f.commits[2]);
+
+    req.take_over = lock::read(&f.git_dir());
+    checkout::deploy(&f.config(), &req, &access()).unwrap();
+    assert_eq!(f.head(), f.commits[3]);
+    assert!(lock::read(&f.git_dir()).is_none(), "our lock was released");
+}

@@ -138,7 +138,12 @@ pub fn grade_target(config: &Config, target: &DeployConfig, st: &RepoStatus, rep
             worse(
                 Status::Warning,
                 format!(
-                    "stale deploy lock (its process is gone): {}",
+                    "stale deploy lock ({}): {}",
+                    if lock.empty.is_some() {
+                        "left empty"
+                    } else {
+                        "its process is gone"
+                    },
                     holder.as_str()
                 ),
             );

@@ -5,10 +5,13 @@
 //! `set -o noclobber`) cannot deploy at the same time. A lock whose pid is
 //! dead on this host is stale; taking it over needs the caller to name the
 //! lock it saw (after the user confirmed), so a lock that changed meanwhile
-//! is never removed. This module never touches the work tree.
+//! is never removed. An empty lock file (its maker died between creating and
+//! writing it) names no process: it is stale once it has stayed empty for
+//! [`EMPTY_STALE_AFTER`]. This module never touches the work tree.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +21,11 @@ use crate::sanitize::Clean;
 
 pub const FILE_NAME: &str = "opsdeck-deploy.lock";
 
+/// How long a lock file may stay empty while its maker writes it. The writer fills it within
+/// milliseconds of creating it; one still empty after this was left by a process that died in
+/// between, and would otherwise block every deploy for good.
+pub const EMPTY_STALE_AFTER: Duration = Duration::from_secs(60);
+
 /// What a lock file says about its holder.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct LockInfo {
@@ -26,6 +34,17 @@ pub struct LockInfo {
     pub pid: u32,
     /// RFC 3339.
     pub time: String,
+    /// Set when the file is empty: no holder is named, only the file and its age.
+    #[serde(skip)]
+    pub empty: Option<EmptyLock>,
+}
+
+/// A lock file with nothing in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmptyLock {
+    pub path: PathBuf,
+    /// The file's modification time: when it was created, as nothing wrote it since.
+    pub modified: SystemTime,
 }
 
 impl LockInfo {
@@ -36,11 +55,23 @@ impl LockInfo {
             host: current_host(),
             pid: std::process::id(),
             time: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            empty: None,
         }
     }
 
-    /// "user@host pid 123 since TIME", sanitized.
+    /// "user@host pid 123 since TIME", sanitized; for an empty lock file, the file and when it
+    /// was made.
     pub fn holder(&self) -> Clean {
+        if let Some(e) = &self.empty {
+            return Clean::capped(
+                &format!(
+                    "an empty lock file {}, made {}",
+                    e.path.display(),
+                    self.time
+                ),
+                400,
+            );
+        }
         Clean::capped(
             &format!(
                 "{}@{} pid {} since {}",
@@ -53,7 +84,16 @@ impl LockInfo {
     /// Held by a process of this host that no longer exists: its pid is free, or taken by a
     /// process started after the lock was (after a crash and a reboot, the lock's pid soon
     /// belongs to something else, and the lock would stay held for good).
+    ///
+    /// An empty lock file is stale once it has stayed empty for [`EMPTY_STALE_AFTER`] (a
+    /// modification time in the future, after the clock was set back, is not).
     pub fn is_stale(&self) -> bool {
+        if let Some(e) = &self.empty {
+            return e
+                .modified
+                .elapsed()
+                .is_ok_and(|age| age >= EMPTY_STALE_AFTER);
+        }
         if self.host != current_host() {
             return false;
         }
@@ -70,6 +110,24 @@ impl LockInfo {
                 // a minute's room for a clock set forward since the holder started
                 matches!((process_started(pid), taken), (Some(started), Ok(taken)) if started > taken + 60)
             }
+        }
+    }
+
+    /// Why a stale lock is stale, in a few words: "process gone", or "left empty".
+    pub fn stale_why(&self) -> &'static str {
+        if self.empty.is_some() {
+            "left empty"
+        } else {
+            "process gone"
+        }
+    }
+
+    /// Why a stale lock is stale, as a sentence for the takeover dialog.
+    pub fn stale_sentence(&self) -> &'static str {
+        if self.empty.is_some() {
+            "Nothing has written it for over a minute: its maker died before it could."
+        } else {
+            "That process no longer exists on this host."
         }
     }
 }
@@ -163,17 +221,35 @@ pub fn path_in(git_dir: &Path) -> PathBuf {
 }
 
 /// Read the current lock, if any. An unreadable lock file still counts as
-/// held (by "unknown"), so it is never ignored.
+/// held (by "unknown"), so it is never ignored; an empty one is read with its
+/// modification time ([`LockInfo::empty`]).
 pub fn read(git_dir: &Path) -> Option<LockInfo> {
     let p = path_in(git_dir);
-    match std::fs::read(&p) {
-        Ok(b) => Some(serde_json::from_slice(&b).unwrap_or_else(|_| LockInfo {
-            user: "unknown".into(),
-            host: "unknown".into(),
+    let mut f = std::fs::File::open(&p).ok()?;
+    let mut b = Vec::new();
+    let read = f.read_to_end(&mut b);
+    // the time from the same open file: a lock replaced meanwhile cannot lend its own
+    let modified = f.metadata().and_then(|m| m.modified());
+    let unknown = |time: String| LockInfo {
+        user: "unknown".into(),
+        host: "unknown".into(),
+        pid: 0,
+        time,
+        empty: None,
+    };
+    match (read, modified) {
+        (Ok(0), Ok(modified)) => Some(LockInfo {
+            user: String::new(),
+            host: String::new(),
             pid: 0,
-            time: Clean::capped(&String::from_utf8_lossy(&b), 40).into_string(),
+            time: chrono::DateTime::<chrono::Local>::from(modified)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            empty: Some(EmptyLock { path: p, modified }),
+        }),
+        (Ok(_), _) => Some(serde_json::from_slice(&b).unwrap_or_else(|_| {
+            unknown(Clean::capped(&String::from_utf8_lossy(&b), 40).into_string())
         })),
-        Err(_) => None,
+        (Err(_), _) => None,
     }
 }
 
@@ -227,6 +303,7 @@ pub fn acquire(
                 host: "unknown".into(),
                 pid: 0,
                 time: String::new(),
+                empty: None,
             });
             return Err(DeployError::Locked {
                 path: p,
@@ -322,6 +399,7 @@ mod tests {
             host: current_host(),
             pid: 4_194_304 + 17,
             time: "2026-01-01T00:00:00+00:00".into(),
+            empty: None,
         };
         std::fs::write(path_in(d.path()), serde_json::to_vec(&dead).unwrap()).unwrap();
         assert!(read(d.path()).unwrap().is_stale());
@@ -353,6 +431,7 @@ mod tests {
             host: current_host(),
             pid: child.id(),
             time: at(chrono::Local::now() - chrono::Duration::hours(1)),
+            empty: None,
         };
         let from_before = lock.is_stale();
         // taken by this very process: held
@@ -381,6 +460,7 @@ mod tests {
             host: "some-other-host.invalid".into(),
             pid: 4_194_304 + 17,
             time: String::new(),
+            empty: None,
         };
         assert!(!l.is_stale());
     }

@@ -603,7 +603,12 @@ impl DeployPane {
                 t.say(vec![(
                     Tone::Warn,
                     Clean::new(&format!(
-                        "Deploy lock held by {holder}: that process is gone."
+                        "Deploy lock held by {holder}: {}.",
+                        if lock.empty.is_some() {
+                            "it has stayed empty for over a minute"
+                        } else {
+                            "that process is gone"
+                        }
                     )),
                 )]);
                 let Some(access) = access else {
@@ -613,7 +618,7 @@ impl DeployPane {
                     title: "Take over the stale deploy lock?".into(),
                     lines: vec![
                         Clean::new(&format!("Held by {holder}")),
-                        "That process no longer exists on this host.".into(),
+                        lock.stale_sentence().into(),
                         Clean::new(&format!(
                             "Then {} {}.",
                             request.kind.word(),
@@ -963,8 +968,9 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
     }
     if let Some(l) = p.lock.as_ref().filter(|_| p.lock_stale) {
         lines.push(format!(
-            "Takes over the STALE lock of {} (process gone)",
-            l.holder()
+            "Takes over the STALE lock of {} ({})",
+            l.holder(),
+            l.stale_why()
         ));
     }
     // A stash takes more than what is in the way: said below instead.
@@ -2333,6 +2339,66 @@ mod tests {
         assert_eq!(
             deploy_request(&fx).unwrap().take_over.as_ref(),
             Some(&stale)
+        );
+    }
+
+    /// A lock file left empty names no process: the dialog names the file and why it is stale.
+    #[test]
+    fn an_empty_lock_file_is_named_in_the_takeover_confirm() {
+        let mut p = pane();
+        let req = DeployRequest {
+            kind: Kind::Deploy,
+            to: testdata::oid(0x33),
+            expected_from: Some(testdata::oid(0x22)),
+            stash: false,
+            take_over: None,
+        };
+        let empty = crate::deploy::lock::LockInfo {
+            user: String::new(),
+            host: String::new(),
+            pid: 0,
+            time: "2026-11-27T11:58:00+00:00".into(),
+            empty: Some(crate::deploy::lock::EmptyLock {
+                path: "/var/www/site/.git/opsdeck-deploy.lock".into(),
+                modified: std::time::SystemTime::UNIX_EPOCH,
+            }),
+        };
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Deployed {
+                    target: 0,
+                    request: Box::new(req.clone()),
+                    result: Err(DeployError::Locked {
+                        path: "/var/www/site/.git/opsdeck-deploy.lock".into(),
+                        holder: empty.holder().into_string(),
+                        lock: Box::new(empty.clone()),
+                        stale: true,
+                    }),
+                },
+                cx,
+            )
+        });
+        let Some(Effect::Confirm(c)) = fx.first() else {
+            panic!("{fx:?}")
+        };
+        let lines: Vec<&str> = c.lines.iter().map(|l| l.as_str()).collect();
+        assert_eq!(
+            lines[..2],
+            [
+                "Held by an empty lock file /var/www/site/.git/opsdeck-deploy.lock, made 2026-11-27T11:58:00+00:00",
+                "Nothing has written it for over a minute: its maker died before it could.",
+            ]
+        );
+        let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            said,
+            [
+                "Deploy lock held by an empty lock file /var/www/site/.git/opsdeck-deploy.lock, made 2026-11-27T11:58:00+00:00: it has stayed empty for over a minute."
+            ]
+        );
+        assert_eq!(
+            deploy_request(&fx).unwrap().take_over.as_ref(),
+            Some(&empty)
         );
     }
 

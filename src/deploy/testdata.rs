@@ -153,6 +153,7 @@ pub fn lock(pid: u32) -> LockInfo {
         host: "web1".into(),
         pid,
         time: "2026-11-27T11:58:00+00:00".into(),
+        empty: None,
     }
 }
 

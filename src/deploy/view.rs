@@ -397,7 +397,7 @@ fn lock_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
     match &s.lock {
         None => v.push(sp("free", cx.theme.muted)),
         Some(l) if s.lock_stale => v.push(sp(
-            format!("STALE: {} (process gone)", l.holder()),
+            format!("STALE: {} ({})", l.holder(), l.stale_why()),
             cx.theme.warn,
         )),
         Some(l) => v.push(sp(format!("held by {}", l.holder()), cx.theme.warn)),
