@@ -259,6 +259,43 @@ fn a_short_id_that_matches_several_commits_is_called_ambiguous() {
     }
 }
 
+/// A short id that a commit and a blob both start with names the commit, as `git checkout`
+/// reads it; two commits sharing one stay ambiguous (above).
+#[test]
+fn a_short_id_shared_with_a_blob_names_the_commit() {
+    let f = Fixture::new();
+    let target = f.commits[3].clone();
+    let prefix = &target[..4];
+    // about one body in 65536 hashes to the prefix: found in memory, then written by git
+    let body = (0u64..)
+        .map(|n| format!("filler {n}\n"))
+        .find(|b| {
+            git2::Oid::hash_object(git2::ObjectType::Blob, b.as_bytes())
+                .unwrap()
+                .to_string()
+                .starts_with(prefix)
+        })
+        .unwrap();
+    let file = f.dir.path().join("filler.txt");
+    std::fs::write(&file, &body).unwrap();
+    let blob = git(&f.site, &["hash-object", "-w", file.to_str().unwrap()]);
+    assert!(blob.starts_with(prefix) && blob != target);
+    assert_eq!(git(&f.site, &["cat-file", "-t", &blob]), "blob");
+    // git reads it as the commit where a commit is wanted
+    assert_eq!(
+        git(&f.site, &["rev-parse", &format!("{prefix}^{{commit}}")]),
+        target
+    );
+
+    let p = checkout::preview(&f.config(), prefix, Kind::Deploy).unwrap();
+    assert_eq!(p.to.id.to_string(), target);
+    let p = checkout::preview(&f.config(), &format!("{prefix}~1"), Kind::Deploy).unwrap();
+    assert_eq!(p.to.id.to_string(), f.commits[2]);
+    let req = request(&f, prefix, Kind::Deploy);
+    checkout::deploy(&f.config(), &req, &access()).unwrap();
+    assert_eq!(f.head(), target);
+}
+
 #[test]
 fn preview_shows_files_and_commits_and_changes_nothing() {
     let f = Fixture::new();

@@ -164,6 +164,10 @@ pub fn left_part_way(repo: &Repository, head: Oid) -> Option<LeftPartWay> {
 }
 
 /// Resolve a revspec (short id, tag, branch, `HEAD~2`, `origin/main`) to a commit.
+///
+/// A short id that several objects start with names the one commit among them, as
+/// `git checkout` reads it (a commit-ish): a blob or tree sharing the prefix does not make it
+/// ambiguous, two commits do.
 pub fn resolve<'r>(
     repo: &'r Repository,
     path: &Path,
@@ -174,18 +178,79 @@ pub fn resolve<'r>(
         path: path.to_path_buf(),
         spec: crate::sanitize::sanitize_capped(spec, 100),
     };
+    let ambiguous = || DeployError::AmbiguousRevision {
+        path: path.to_path_buf(),
+        spec: crate::sanitize::sanitize_capped(spec, 100),
+    };
     if spec.is_empty() {
         return Err(none());
     }
-    let obj = repo.revparse_single(spec).map_err(|e| match e.code() {
-        ErrorCode::Ambiguous => DeployError::AmbiguousRevision {
-            path: path.to_path_buf(),
-            spec: crate::sanitize::sanitize_capped(spec, 100),
-        },
-        ErrorCode::NotFound | ErrorCode::InvalidSpec => none(),
-        _ => DeployError::git(path, "revparse", e),
-    })?;
+    let parse = |spec: &str| {
+        repo.revparse_single(spec).map_err(|e| match e.code() {
+            ErrorCode::Ambiguous => ambiguous(),
+            ErrorCode::NotFound | ErrorCode::InvalidSpec => none(),
+            _ => DeployError::git(path, "revparse", e),
+        })
+    };
+    let obj = match parse(spec) {
+        Err(DeployError::AmbiguousRevision { .. }) => {
+            // `abc1234`, `abc1234~2`, `abc1234^`: the short id read as a commit, then the rest
+            let hex = spec.len()
+                - spec
+                    .trim_start_matches(|c: char| c.is_ascii_hexdigit())
+                    .len();
+            let (short, rest) = spec.split_at(hex);
+            if short.len() < 4 || !rest.is_empty() && !rest.starts_with(['~', '^']) {
+                return Err(ambiguous());
+            }
+            let mut commits = commits_by_prefix(repo, short)
+                .map_err(|e| DeployError::git(path, "object lookup", e))?;
+            let Some(id) = commits.pop_first() else {
+                return Err(none());
+            };
+            if !commits.is_empty() {
+                return Err(ambiguous());
+            }
+            parse(&format!("{id}{rest}"))?
+        }
+        other => other?,
+    };
     obj.peel_to_commit().map_err(|_| none())
+}
+
+/// The commits the objects whose id starts with `short` (hex) are or point to (an annotated
+/// tag): blobs and trees are left out. Reads every object id, so only for a short id
+/// revparse found ambiguous.
+fn commits_by_prefix(
+    repo: &Repository,
+    short: &str,
+) -> Result<std::collections::BTreeSet<Oid>, git2::Error> {
+    let want: Vec<u8> = short
+        .chars()
+        .filter_map(|c| c.to_digit(16))
+        .map(|d| d as u8)
+        .collect();
+    let starts = |id: &Oid| {
+        let b = id.as_bytes();
+        want.len() <= 2 * b.len()
+            && want.iter().enumerate().all(|(i, d)| {
+                let byte = b[i / 2];
+                *d == if i % 2 == 0 { byte >> 4 } else { byte & 0xf }
+            })
+    };
+    let mut found = std::collections::BTreeSet::new();
+    // a packed object may also be loose: the set keeps each once
+    repo.odb()?.foreach(|id| {
+        if starts(id) {
+            found.insert(*id);
+        }
+        true
+    })?;
+    Ok(found
+        .into_iter()
+        .filter_map(|id| repo.find_object(id, None).ok()?.peel_to_commit().ok())
+        .map(|c| c.id())
+        .collect())
 }
 
 /// `spec` names a local branch that lacks commits of its upstream: the upstream's name and how
