@@ -715,6 +715,107 @@ async fn expired_self_signed_and_wrong_name_certificates() {
     assert!(!cert.contains("full chain"), "{cert}");
 }
 
+/// A client checks every certificate the server sends: an intermediate that has expired, or
+/// expires before the leaf, is what the expiry is counted to, and is named. A chain whose leaf
+/// expires first reads as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_intermediate_that_expires_first_is_judged_and_named() {
+    let dir = tempdir();
+    let made = |name: &str, intermediate_days: i32| {
+        let d = dir.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        make_chain(&d, intermediate_days, 90)
+    };
+    let (expired, soon, fine) = (made("expired", -1), made("soon", 5), made("fine", 365));
+    let ports = [free_port(), free_port(), free_port()];
+    let servers: String = [&expired, &soon, &fine]
+        .iter()
+        .zip(ports)
+        .map(|(c, port)| {
+            format!(
+                r#"
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    ssl_certificate {};
+    ssl_certificate_key {};
+    return 200 "site\n";
+  }}"#,
+                c.cert.display(),
+                c.key.display()
+            )
+        })
+        .collect();
+    let body = format!(
+        "http {{\n  {}{servers}\n}}",
+        Nginx::http_temp_paths(dir.path())
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &ports);
+    let cfg = ProbeConfig::default();
+    let probe = |port: u16, c: &Certs| {
+        let mut t = target(port, None, &c.ca);
+        t.echo_url = None;
+        t
+    };
+    let grade = |r: &TargetReport| {
+        let mut rep = opsdeck::check::Report::default();
+        opsdeck::probe::check::grade_target(&opsdeck::config::Config::default(), r, &mut rep);
+        rep.findings.remove(0)
+    };
+    let intermediate = "intermediate certificate CN=opsdeck test intermediate";
+
+    let r = run_target(&probe(ports[0], &expired), &cfg, now()).await;
+    let cert = text(&r, Check::Tls);
+    assert_eq!(level(&r, Check::Tls), Level::Fail, "{cert}");
+    // a day ago to the second when openssl ran: the probe may see it in the same second
+    assert!(
+        cert.starts_with(&format!("{intermediate} expired within the last day |"))
+            || cert.starts_with(&format!("{intermediate} expired 1 day ago |")),
+        "{cert}"
+    );
+    assert!(cert.contains("fullchain.pem"), "{cert}");
+    assert!(cert.contains("subject CN=opsdeck.test"), "{cert}");
+    let tls = r.tls.as_ref().unwrap();
+    assert!(tls.days_left.unwrap() < 0, "{tls:?}");
+    assert_eq!(tls.expires_first.as_ref().unwrap().as_str(), intermediate);
+    let finding = grade(&r);
+    assert_eq!(finding.status, opsdeck::check::Status::Critical);
+    assert!(
+        finding
+            .summary
+            .contains(&format!("the {intermediate} expired")),
+        "{}",
+        finding.summary
+    );
+
+    let r = run_target(&probe(ports[1], &soon), &cfg, now()).await;
+    let cert = text(&r, Check::Tls);
+    assert_eq!(level(&r, Check::Tls), Level::Warn, "{cert}");
+    // 5 days from the moment openssl ran, counted in whole days
+    assert!(
+        cert.starts_with(&format!("{intermediate} expires in 4 days |"))
+            || cert.starts_with(&format!("{intermediate} expires in 5 days |")),
+        "{cert}"
+    );
+    assert!(cert.contains("fullchain.pem"), "{cert}");
+    let finding = grade(&r);
+    assert_eq!(finding.status, opsdeck::check::Status::Critical);
+    assert!(
+        finding
+            .summary
+            .contains(&format!("{intermediate} expires in")),
+        "{}",
+        finding.summary
+    );
+
+    let r = run_target(&probe(ports[2], &fine), &cfg, now()).await;
+    let cert = text(&r, Check::Tls);
+    assert_eq!(level(&r, Check::Tls), Level::Ok, "{cert}");
+    let tls = r.tls.as_ref().unwrap();
+    assert_eq!(tls.chain_len, 2);
+    assert!((88..=90).contains(&tls.days_left.unwrap()), "{tls:?}");
+    assert_eq!(tls.expires_first, None);
+}
+
 /// The backend behind the balancer is down: nginx answers 502 for the
 /// site, which is the site down (a failure, CRITICAL in check), said with
 /// what a 502 from a balancer means.

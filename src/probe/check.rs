@@ -164,7 +164,9 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
             false,
         )
     }));
-    if let Some(days) = r.tls.as_ref().and_then(|t| t.days_left) {
+    if let Some(tls) = &r.tls
+        && let Some(days) = tls.days_left
+    {
         let t = &config.check;
         let s = if days <= t.cert_crit_days {
             Status::Critical
@@ -185,8 +187,10 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
                     level,
                     false,
                     format!(
-                        "certificate expires in {days} day(s) (warning at {}, critical at {})",
-                        t.cert_warn_days, t.cert_crit_days
+                        "{} expires in {days} day(s) (warning at {}, critical at {})",
+                        tls.expiring(),
+                        t.cert_warn_days,
+                        t.cert_crit_days
                     ),
                     true,
                 ));
@@ -195,7 +199,7 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
                 problems.push((
                     level,
                     false,
-                    format!("certificate expired {}", expired_ago(days)),
+                    format!("{} expired {}", tls.expiring(), expired_ago(days)),
                     true,
                 ));
             }
@@ -203,7 +207,7 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
         report.metric(
             Metric::new(
                 "probe_certificate_expiry_days",
-                "Days until the target's certificate expires.",
+                "Days until the first certificate the target presents (its own or an intermediate) expires.",
                 days as f64,
             )
             .label("target", name),
@@ -305,6 +309,7 @@ mod tests {
                 names: vec![Clean::new("site.example")],
                 chain_len: 2,
                 days_left: Some(days),
+                expires_first: None,
                 verify_error: None,
                 name_matches: true,
             }),

@@ -184,9 +184,24 @@ pub struct TlsView {
     pub issuer: Clean,
     pub names: Vec<Clean>,
     pub chain_len: usize,
+    /// Days until the first certificate the server presents expires: the leaf's, unless one
+    /// sent with it (an intermediate) expires sooner, which clients refuse just the same.
     pub days_left: Option<i64>,
+    /// The certificate `days_left` counts to when it is not the leaf: "intermediate
+    /// certificate CN=R11, O=Let's Encrypt".
+    pub expires_first: Option<Clean>,
     pub verify_error: Option<Clean>,
     pub name_matches: bool,
+}
+
+impl TlsView {
+    /// The certificate that expires first, for a sentence: "certificate" (the leaf), or the
+    /// one sent with it that expires sooner, named.
+    pub fn expiring(&self) -> &str {
+        self.expires_first
+            .as_ref()
+            .map_or("certificate", |c| c.as_str())
+    }
 }
 
 /// A finished probe of one target, safe to keep in state.
@@ -266,6 +281,9 @@ fn hop_view(e: &Exchange) -> HopView {
 
 fn tls_view(t: &TlsInfo, now: i64) -> TlsView {
     let leaf = t.chain.first();
+    // every certificate the server sends is checked by the client: the first to expire counts
+    // (the leaf, when it ties)
+    let first = t.chain.iter().enumerate().min_by_key(|(_, c)| c.not_after);
     TlsView {
         version: Clean::new(&t.version),
         subject: Clean::new(leaf.map_or("", |c| c.subject.as_str())),
@@ -274,7 +292,15 @@ fn tls_view(t: &TlsInfo, now: i64) -> TlsView {
             .map(|c| c.names.iter().map(|n| Clean::new(n)).collect())
             .unwrap_or_default(),
         chain_len: t.chain.len(),
-        days_left: leaf.map(|c| (c.not_after - now).div_euclid(86_400)),
+        days_left: first.map(|(_, c)| (c.not_after - now).div_euclid(86_400)),
+        expires_first: first.filter(|(i, _)| *i > 0).map(|(_, c)| {
+            let kind = if c.subject == c.issuer {
+                "root"
+            } else {
+                "intermediate"
+            };
+            Clean::new(&format!("{kind} certificate {}", c.subject))
+        }),
         verify_error: t.verify_error.as_deref().map(Clean::new),
         name_matches: t.name_matches,
     }
@@ -726,6 +752,13 @@ fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&Tls
         .says("visitors cannot connect over HTTPS");
     };
     let days = tls.days_left.unwrap_or(0);
+    let what = tls.expiring();
+    // an intermediate is not renewed with the leaf's tools: the chain served is what to change
+    let renew = if tls.expires_first.is_some() {
+        "serve the CA's current intermediate with the leaf (the chain file that comes with a renewal: certbot's fullchain.pem), then reload the balancer"
+    } else {
+        "renew it (certbot renew / ACM), reload the balancer, and check the renewal timer"
+    };
     // Expiry and the host name come first: the verifier rejects both too,
     // and "not trusted" with advice about the chain would send the reader
     // to the wrong fix.
@@ -733,13 +766,13 @@ fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&Tls
         verdict(
             Check::Tls,
             Level::Fail,
-            format!("certificate expired {}", expired_ago(days)),
+            format!("{what} expired {}", expired_ago(days)),
         )
         .says(format!(
-            "browsers turn visitors away: the certificate expired {}",
+            "browsers turn visitors away: the {what} expired {}",
             expired_ago(days)
         ))
-        .fix("renew it (certbot renew / ACM), reload the balancer, and check the renewal timer")
+        .fix(renew)
     } else if !tls.name_matches {
         let host = Target::parse(&t.url).map(|u| u.host).unwrap_or_default();
         verdict(
@@ -768,12 +801,17 @@ fn judge_tls(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, tls: Option<&Tls
         .says("browsers turn visitors away: the certificate is not trusted")
         .fix("serve the full chain (leaf + intermediates); for a private CA set ca_file")
     } else if days < cfg.expiry_warn_days {
-        verdict(
+        let v = verdict(
             Check::Tls,
             Level::Warn,
-            format!("certificate expires in {days} days"),
-        )
-        .fix("renew now (certbot renew / ACM) and check the renewal timer")
+            format!("{what} expires in {days} days"),
+        );
+        if tls.expires_first.is_some() {
+            v.says("browsers will turn visitors away when it expires, before the certificate does")
+                .fix(renew)
+        } else {
+            v.fix("renew now (certbot renew / ACM) and check the renewal timer")
+        }
     } else {
         verdict(
             Check::Tls,
@@ -2407,6 +2445,7 @@ mod tests {
             names: vec![Clean::new("www.example.com")],
             chain_len: 2,
             days_left: Some(90),
+            expires_first: None,
             verify_error: None,
             name_matches: true,
         };
@@ -2426,6 +2465,50 @@ mod tests {
         tls.days_left = Some(90);
         tls.name_matches = false;
         assert_eq!(judge_tls(&t, &cfg, &run, Some(&tls)).level, Level::Fail);
+    }
+
+    /// Every certificate the server sends counts: the days are to the first that expires, and
+    /// one that is not the leaf is named (intermediate, or a root sent along).
+    #[test]
+    fn the_first_certificate_of_the_chain_to_expire_is_counted_and_named() {
+        use crate::probe::client::CertInfo;
+        let cert = |subject: &str, issuer: &str, days: i64| CertInfo {
+            subject: subject.into(),
+            issuer: issuer.into(),
+            not_after: 1_000 * 86_400 + days * 86_400 + 100,
+            names: Vec::new(),
+        };
+        let view = |chain: Vec<CertInfo>| {
+            tls_view(
+                &TlsInfo {
+                    version: "TLS 1.3".into(),
+                    chain,
+                    verify_error: None,
+                    name_matches: true,
+                },
+                1_000 * 86_400,
+            )
+        };
+        let leaf = || cert("CN=www", "CN=R11", 60);
+        let v = view(vec![leaf(), cert("CN=R11", "CN=Root", 3)]);
+        assert_eq!(
+            (v.days_left, v.expiring()),
+            (Some(3), "intermediate certificate CN=R11")
+        );
+        let v = view(vec![
+            leaf(),
+            cert("CN=R11", "CN=Root", 400),
+            cert("CN=Root", "CN=Root", -2),
+        ]);
+        assert_eq!(
+            (v.days_left, v.expiring()),
+            (Some(-2), "root certificate CN=Root")
+        );
+        // the leaf first, or tied: the leaf's, said as before
+        let v = view(vec![leaf(), cert("CN=R11", "CN=Root", 400)]);
+        assert_eq!((v.days_left, v.expiring()), (Some(60), "certificate"));
+        let v = view(vec![leaf(), cert("CN=R11", "CN=Root", 60)]);
+        assert_eq!((v.days_left, v.expires_first), (Some(60), None));
     }
 
     #[test]

@@ -1129,6 +1129,36 @@ fn the_tls_facts_wrap_whole_at_60_columns() {
     );
 }
 
+/// The days left count to an intermediate that expires before the leaf: the detail says which.
+#[test]
+fn an_intermediate_that_expires_first_is_named_in_the_detail_at_80_columns() {
+    let mut p = pane();
+    let tls = p.targets[0].report.as_mut().unwrap().tls.as_mut().unwrap();
+    tls.days_left = Some(3);
+    tls.chain_len = 2;
+    tls.expires_first = Some(Clean::new(
+        "intermediate certificate CN=R11, O=Let's Encrypt, C=US",
+    ));
+    with_cx(|cx| p.on_enter(cx));
+    let s = draw(&p, 80, 120, true);
+    let rows: Vec<&str> = s
+        .lines()
+        .skip_while(|l| !l.starts_with("│TLS 1.3"))
+        .take(4)
+        .map(|l| l.trim_end_matches('│').trim_end())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "│TLS 1.3, 2 in chain, 3 days left, name matches",
+            "│subject CN=www.example.com",
+            "│issuer  CN=R11, O=Let's Encrypt",
+            "│first to expire: intermediate certificate CN=R11, O=Let's Encrypt, C=US",
+        ],
+        "{s}"
+    );
+}
+
 #[test]
 fn target_detail_160x48() {
     let mut p = pane();

@@ -745,6 +745,14 @@ fn render_target_detail(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &V
             w,
             8,
         ));
+        // the days above count to it, not to the subject's own certificate
+        if let Some(first) = &tls.expires_first {
+            lines.extend(hanging(
+                vec![(format!("first to expire: {first}"), cx.theme.warn)],
+                w,
+                17,
+            ));
+        }
         if let Some(e) = &tls.verify_error {
             lines.extend(hanging(
                 vec![(format!("not trusted: {e}"), cx.theme.error)],

@@ -137,6 +137,95 @@ pub fn make_certs_for(dir: &Path, name: &str, days: i32) -> Certs {
     }
 }
 
+/// A chain as a CA issues it: a private root CA, an intermediate it signed valid for
+/// `intermediate_days`, and a leaf for [`HOST`] the intermediate signed valid for `leaf_days`
+/// (-1: expired a day ago). `cert` holds the leaf then the intermediate, as a server sends
+/// them (certbot's fullchain.pem); `ca` is the root alone.
+pub fn make_chain(dir: &Path, intermediate_days: i32, leaf_days: i32) -> Certs {
+    let p = |n: &str| dir.join(n).display().to_string();
+    let new_key = |key: &str, out: &str, subj: &str, x509: bool| {
+        let mut a = vec!["req"];
+        if x509 {
+            a.push("-x509");
+        }
+        a.extend([
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            out,
+            "-subj",
+            subj,
+        ]);
+        if x509 {
+            a.extend(["-days", "3650"]);
+        }
+        openssl(&a, "req");
+    };
+    let sign = |csr: &str, ca: &str, ca_key: &str, out: &str, days: i32, ext: &str| {
+        let ext_file = format!("{out}.ext");
+        std::fs::write(&ext_file, ext).expect("write the extensions file");
+        let days = days.to_string();
+        openssl(
+            &[
+                "x509",
+                "-req",
+                "-in",
+                csr,
+                "-CA",
+                ca,
+                "-CAkey",
+                ca_key,
+                "-CAcreateserial",
+                "-out",
+                out,
+                "-days",
+                &days,
+                "-extfile",
+                &ext_file,
+            ],
+            "x509 (sign)",
+        );
+    };
+    let (root_key, root) = (p("root.key"), p("root.pem"));
+    new_key(&root_key, &root, "/CN=opsdeck test root CA", true);
+    let (int_key, int_csr, int) = (p("int.key"), p("int.csr"), p("int.pem"));
+    new_key(&int_key, &int_csr, "/CN=opsdeck test intermediate", false);
+    sign(
+        &int_csr,
+        &root,
+        &root_key,
+        &int,
+        intermediate_days,
+        "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n",
+    );
+    let (key, csr, leaf) = (p("key.pem"), p("leaf.csr"), p("leaf.pem"));
+    new_key(&key, &csr, &format!("/CN={HOST}"), false);
+    sign(
+        &csr,
+        &int,
+        &int_key,
+        &leaf,
+        leaf_days,
+        &format!(
+            "subjectAltName=DNS:{HOST}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+        ),
+    );
+    let full = dir.join("fullchain.pem");
+    let mut pem = std::fs::read_to_string(&leaf).expect("read the leaf");
+    pem.push_str(&std::fs::read_to_string(&int).expect("read the intermediate"));
+    std::fs::write(&full, pem).expect("write the chain");
+    Certs {
+        ca: root.into(),
+        cert: full,
+        key: key.into(),
+    }
+}
+
 /// A self-signed certificate for [`HOST`] as `openssl req -x509` makes one
 /// (so also a CA: basicConstraints CA:TRUE); returns (cert, key).
 pub fn make_self_signed(dir: &Path) -> (PathBuf, PathBuf) {
