@@ -657,13 +657,25 @@ fn a_stash_for_a_modified_file_leaves_untracked_uploads_in_place() {
 /// Push a revision with a file no file system can hold (a name of 300 bytes): a checkout of it
 /// writes the files before that one in path order, then fails.
 fn push_unwritable_revision(f: &mut Fixture) {
+    let z = "z".repeat(300);
+    push_revision(
+        f,
+        &[
+            ("index.html", b"<h1>five</h1>\n", 0o100644),
+            (&z, b"<h1>five</h1>\n", 0o100644),
+        ],
+    );
+}
+
+/// Push a revision that is the last one with `entries` (name, blob bytes, file mode) put in.
+fn push_revision(f: &mut Fixture, entries: &[(&str, &[u8], i32)]) {
     {
         let dev = git2::Repository::open(&f.dev).unwrap();
         let head = dev.head().unwrap().peel_to_commit().unwrap();
         let mut tb = dev.treebuilder(Some(&head.tree().unwrap())).unwrap();
-        let page = dev.blob(b"<h1>five</h1>\n").unwrap();
-        tb.insert("index.html", page, 0o100644).unwrap();
-        tb.insert("z".repeat(300), page, 0o100644).unwrap();
+        for (name, bytes, mode) in entries {
+            tb.insert(name, dev.blob(bytes).unwrap(), *mode).unwrap();
+        }
         let tree = dev.find_tree(tb.write().unwrap()).unwrap();
         let sig = git2::Signature::now("Dev", "dev@example.org").unwrap();
         let id = dev
@@ -1664,6 +1676,41 @@ fn head_that_cannot_be_moved_after_the_tree_says_the_files_are_already_written()
         assert_eq!(f.head(), f.commits[3], "{style:?}");
         assert_eq!(git(&f.site, &["status", "--porcelain"]), "", "{style:?}");
     }
+}
+
+/// A symbolic link the checkout wrote is listed with the files written when it stops part-way:
+/// git stores a link as its target's path, which is what is compared, not the file it points to
+/// (here a page with other bytes).
+#[test]
+fn a_symbolic_link_the_checkout_wrote_is_listed_as_written() {
+    let mut f = Fixture::new();
+    push_revision(
+        &mut f,
+        &[
+            ("index.html", b"<h1>five</h1>\n", 0o100644),
+            ("home.html", b"index.html", 0o120000),
+        ],
+    );
+    let lock = f.git_dir().join("HEAD.lock");
+    std::fs::write(&lock, "").unwrap();
+    let req = request(&f, "origin/main", Kind::Deploy);
+    match checkout::deploy(&f.config(), &req, &access()) {
+        Err(DeployError::PartialCheckout {
+            mut written,
+            written_total,
+            ..
+        }) => {
+            written.sort();
+            assert_eq!(written, ["home.html", "index.html", "new.html"]);
+            assert_eq!(written_total, 3);
+        }
+        other => panic!("expected a checkout stopped part-way, got {other:?}"),
+    }
+    assert_eq!(
+        std::fs::read_link(f.site.join("home.html")).unwrap(),
+        std::path::Path::new("index.html"),
+        "the link is in the work tree, as the error says"
+    );
 }
 
 /// A journal line cut short (a crash or a full disk while it was written) stays in the file: the

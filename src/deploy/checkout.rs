@@ -397,25 +397,32 @@ pub fn dry_run(
 /// target), as a checkout would write it. Content passed through a filter (`eol`, `ident`)
 /// differs and is left as local work.
 fn holds_already(workdir: &Path, rel: &Path, entry: &git2::TreeEntry<'_>) -> bool {
+    entry.kind() == Some(git2::ObjectType::Blob)
+        && holds_blob(
+            &workdir.join(rel),
+            entry.id(),
+            entry.filemode() == i32::from(git2::FileMode::Link),
+        )
+}
+
+/// The file at `full` is the blob `id` as a checkout writes it: a symbolic link (`link`) whose
+/// target is the blob's bytes, as git stores a link, or a regular file of those bytes. A link
+/// is never read through: the file it points to is no part of it.
+fn holds_blob(full: &Path, id: Oid, link: bool) -> bool {
     use std::os::unix::ffi::OsStrExt;
-    if entry.kind() != Some(git2::ObjectType::Blob) {
-        return false;
-    }
-    let full = workdir.join(rel);
-    let Ok(meta) = std::fs::symlink_metadata(&full) else {
+    let Ok(meta) = std::fs::symlink_metadata(full) else {
         return false;
     };
-    let link = entry.filemode() == i32::from(git2::FileMode::Link);
-    let id = if meta.file_type().is_symlink() && link {
-        std::fs::read_link(&full)
+    let on_disk = if meta.file_type().is_symlink() && link {
+        std::fs::read_link(full)
             .ok()
             .and_then(|t| Oid::hash_object(git2::ObjectType::Blob, t.as_os_str().as_bytes()).ok())
     } else if meta.is_file() && !link {
-        Oid::hash_file(git2::ObjectType::Blob, &full).ok()
+        Oid::hash_file(git2::ObjectType::Blob, full).ok()
     } else {
         None
     };
-    id == Some(entry.id())
+    on_disk == Some(id)
 }
 
 /// The commits reachable from `include` and not from `exclude`, newest first: the first
@@ -1006,7 +1013,7 @@ fn written_from(
             let on_disk = workdir.join(rel);
             let done = match d.status() {
                 Delta::Deleted => std::fs::symlink_metadata(&on_disk).is_err(),
-                _ => Oid::hash_file(git2::ObjectType::Blob, &on_disk).ok() == Some(f.id()),
+                _ => holds_blob(&on_disk, f.id(), f.mode() == git2::FileMode::Link),
             };
             done.then(|| Clean::capped(&rel.to_string_lossy(), 300).into_string())
         })
