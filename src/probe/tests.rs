@@ -719,11 +719,11 @@ fn many_failing_targets_keep_their_rows_before_the_meanings() {
     assert!(!s.contains("│  the app trusts"), "{s}");
 }
 
-/// The echo requests in an ssh window (60x20, 80x24): each request takes two rows, its
-/// forwarding headers on the second across the width, so the header names and the addresses
-/// after them are read whole where a last column of 14 characters cut them to "x-forwarded-f…";
-/// an IPv6 client is shown whole; and once the echo requests are looked at (e), the targets
-/// give them half the pane.
+/// The echo requests in an ssh window (60x20, 80x24): each request takes two rows or more, its
+/// forwarding headers under it across the width, whole headers to a row, so the header names
+/// and the addresses after them are read whole where a last column of 14 characters cut them
+/// to "x-forwarded-f…"; an IPv6 client is shown whole; and once the echo requests are looked
+/// at (e), the targets give them half the pane.
 #[test]
 fn the_echo_list_reads_whole_header_names_at_60x20_and_80x24() {
     let mut p = pane();
@@ -745,21 +745,31 @@ fn the_echo_list_reads_whole_header_names_at_60x20_and_80x24() {
         // the pane's part of the screen: less the tab line and the status bar
         let s = draw(&p, w, h - 2, true);
         assert!(
-            s.contains("│     x-forwarded-for: 2001:db8:85a3::8a2e:370:7334; x-"),
+            s.contains("│     x-forwarded-for: 2001:db8:85a3::8a2e:370:7334;"),
             "{w}x{h}:\n{s}"
         );
         assert!(
             s.contains("│1s   2001:db8:85a3::8a2e:370:7334 GET /.opsdeck-echo"),
             "{w}x{h}:\n{s}"
         );
-        assert!(
-            s.contains("│     x-forwarded-for: 198.51.100.1; x-forwarded-for: 198."),
-            "{w}x{h}:\n{s}"
-        );
-        // a row left at the bottom starts the next request rather than standing blank
-        assert!(s.contains("│1m   10.0.1.12       GET /"), "{w}x{h}:\n{s}");
+        for whole in [
+            "x-forwarded-proto: https",
+            "x-forwarded-port: 443",
+            "x-forwarded-for: 198.51.100.1;",
+            "x-forwarded-for: 198.51.100.2",
+        ] {
+            assert!(s.contains(whole), "{w}x{h}: {whole}\n{s}");
+        }
         insta::assert_snapshot!(format!("echo_list_{w}x{h}"), s);
     }
+    // a row left at the bottom starts the next request rather than standing blank
+    let s = draw(&p, 60, 18, true);
+    let last = s.lines().rev().nth(1).unwrap();
+    assert_eq!(
+        last.trim_end_matches('│').trim_end(),
+        "│4s   203.0.113.66    GET /login\\e[2J",
+        "{s}"
+    );
     // wide, one row each, the forwarding headers in their column
     let s = draw(&p, 160, 48, true);
     assert!(
@@ -804,6 +814,82 @@ fn forwarding_headers_too_many_for_one_row_start_after_the_request_at_80x24() {
     // what fits on the second row stays there alone: the first row's column is the request's
     assert!(
         s.contains("│     x-forwarded-for: 198.51.100.1; x-forwarded-for: 198.51.100.2"),
+        "{s}"
+    );
+}
+
+/// At 80 columns, four forwarding headers one of which is a long `via` (a balancer naming
+/// itself) fill the first row and the second: the rest take a row of their own, whole, rather
+/// than end the second in "via: 1.1 lb-eu-…". Selected, such a request is in sight whole, and
+/// the one at the bottom of a full list keeps its headers on the rows left to it.
+#[test]
+fn a_long_via_among_four_headers_is_read_whole_at_80x24() {
+    let mut p = pane();
+    let four = |k: u32| {
+        EchoLine::from_reply(&reply(
+            &format!("/wp-admin/{k}"),
+            &[
+                ("x-forwarded-for", "198.51.100.23"),
+                ("x-forwarded-proto", "https"),
+                ("x-real-ip", "198.51.100.23"),
+                (
+                    "via",
+                    "1.1 lb-eu-west-1a.internal.example.net (nginx/1.22.1)",
+                ),
+            ],
+            NOW - i64::from(k),
+        ))
+    };
+    p.echo.recent.insert(0, four(1));
+    with_cx(|cx| p.on_action(ProbeAction::ToggleEcho, cx));
+    let s = draw(&p, 80, 22, true);
+    let rows: Vec<&str> = s
+        .lines()
+        .skip_while(|l| !l.starts_with("│1s "))
+        .take(4)
+        .map(|l| l.trim_end_matches('│').trim_end())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "│1s   198.51.100.23   GET /wp-admin/1  x-forwarded-for: 198.51.100.23;",
+            "│     x-forwarded-proto: https; x-real-ip: 198.51.100.23;",
+            "│     via: 1.1 lb-eu-west-1a.internal.example.net (nginx/1.22.1)",
+            "│3s   198.51.100.2    GET /.opsdeck-echo",
+        ],
+        "{s}"
+    );
+
+    // many such requests: the last one selected is in sight with all its rows (the list ends
+    // there)
+    p.echo.recent = (1..=12).map(four).collect();
+    with_cx(|cx| p.on_nav(Nav::Bottom, cx));
+    let s = draw(&p, 80, 22, true);
+    let tail: Vec<&str> = s
+        .lines()
+        .rev()
+        .map(|l| l.trim_end_matches('│').trim_end())
+        .skip(1)
+        .skip_while(|l| *l == "│")
+        .take(3)
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "│     via: 1.1 lb-eu-west-1a.internal.example.net (nginx/1.22.1)",
+            "│     x-forwarded-proto: https; x-real-ip: 198.51.100.23;",
+            "│12s  198.51.100.23   GET /wp-admin/12  x-forwarded-for: 198.51.100.23;",
+        ],
+        "{s}"
+    );
+    // from the top, the request the list ends on gets the rows left: its headers there, cut
+    with_cx(|cx| p.on_nav(Nav::Top, cx));
+    let s = draw(&p, 80, 22, true);
+    let last = s.lines().rev().nth(1).unwrap();
+    assert!(
+        last.starts_with(
+            "│     x-forwarded-proto: https; x-real-ip: 198.51.100.23; via: 1.1 lb-eu-"
+        ),
         "{s}"
     );
 }
@@ -999,7 +1085,7 @@ fn target_detail_puts_the_failures_first_at_60x20() {
 fn the_detail_wraps_under_its_own_text_at_80x24_and_60x20() {
     let mut p = pane();
     with_cx(|cx| p.on_enter(cx));
-    for (w, h) in [(80, 24), (60, 20)] {
+    for (w, h) in [(60, 20), (80, 24)] {
         let s = draw(&p, w, h, true);
         let rows: Vec<&str> = s
             .lines()

@@ -308,29 +308,89 @@ fn forwarding_parts(e: &EchoLine) -> Vec<String> {
 /// Below this width the echo list's last column (what the age, client and request leave) is too
 /// narrow for the headers a request arrives with: 14 columns at 60, "x-forwarded-f…". Each
 /// request then takes two rows, its forwarding headers on the second across the width (those
-/// too many for it start on the first, after the request).
+/// too many for it start on the first, after the request), and more where they need them.
 const ECHO_ONE_ROW: usize = 44 + 48;
 
-/// The rows of one request in the echo list: one at `ECHO_ONE_ROW` and wider, else two.
-fn echo_rows(e: &EchoLine, now: i64, w: usize, cx: &ViewCx<'_>) -> Vec<Line<'static>> {
-    if w >= ECHO_ONE_ROW {
-        return vec![echo_row(e, now, w, cx)];
-    }
-    // the client whole (an IPv6 address is longer than the column), up to half the row
-    let client_w = e.client.width().clamp(15, w / 2);
-    let request = format!("{} {}", e.method, e.path);
+/// Rows a request's forwarding headers may take under it: what is left past them is cut.
+const ECHO_HEADER_ROWS: usize = 3;
+
+/// Where the forwarding headers of a request go at width `w`, below `ECHO_ONE_ROW`: how many
+/// of `parts` ride on the first row after the request (which ends at `request_end`), then the
+/// end of each row under it, `header_rows` at most (the last takes what is left, cut).
+fn echo_layout(
+    parts: &[String],
+    request_end: usize,
+    w: usize,
+    header_rows: usize,
+) -> (usize, Vec<usize>) {
+    let joined = |ps: &[String]| ps.join("; ");
+    let row = w.saturating_sub(5);
     // Headers too many for the second row (an nginx that sets four, at 80 columns) start on
     // the first, after the request, in their order: whole headers only, and the second row
     // keeps at least one, so that it never stands blank.
-    let parts = forwarding_parts(e);
-    let joined = |ps: &[String]| ps.join("; ");
     let mut on_first = 0;
-    if joined(&parts).width() > w.saturating_sub(5) {
-        let room = w.saturating_sub(4 + 1 + client_w + 1 + request.width() + 2);
+    if joined(parts).width() > row {
+        let room = w.saturating_sub(request_end + 2);
         while on_first + 1 < parts.len() && joined(&parts[..=on_first]).width() < room {
             on_first += 1;
         }
     }
+    // The rest, whole headers to a row (a long `via` takes the next row rather than be cut at
+    // the end of one), on as many rows as they take up to the limit.
+    let mut ends = Vec::new();
+    let mut start = on_first;
+    while start < parts.len() {
+        let mut end = start + 1;
+        while end < parts.len() && joined(&parts[start..=end]).width() <= row {
+            end += 1;
+        }
+        if ends.len() + 1 >= header_rows {
+            end = parts.len();
+        }
+        ends.push(end);
+        start = end;
+    }
+    (on_first, ends)
+}
+
+/// The client column of the echo list's first row below `ECHO_ONE_ROW`: the client whole (an
+/// IPv6 address is longer than the column), up to half the row.
+fn echo_client_width(e: &EchoLine, w: usize) -> usize {
+    e.client.width().clamp(15, w / 2)
+}
+
+/// Where a request's first row ends below `ECHO_ONE_ROW`: its age, client and request.
+fn echo_request_end(e: &EchoLine, w: usize) -> usize {
+    4 + 1 + echo_client_width(e, w) + 1 + e.method.width() + 1 + e.path.width()
+}
+
+/// How many rows [`echo_rows`] takes for `e` with room for all of them.
+fn echo_height(e: &EchoLine, w: usize) -> usize {
+    if w >= ECHO_ONE_ROW {
+        return 1;
+    }
+    let (_, ends) = echo_layout(
+        &forwarding_parts(e),
+        echo_request_end(e, w),
+        w,
+        ECHO_HEADER_ROWS,
+    );
+    1 + ends.len()
+}
+
+/// The rows of one request in the echo list: one at `ECHO_ONE_ROW` and wider, else the
+/// request's, then its forwarding headers' under it, in `rows` rows at most (two at least: the
+/// last one left at the bottom of the list takes its headers cut, rather than lose them).
+fn echo_rows(e: &EchoLine, now: i64, w: usize, rows: usize, cx: &ViewCx<'_>) -> Vec<Line<'static>> {
+    if w >= ECHO_ONE_ROW {
+        return vec![echo_row(e, now, w, cx)];
+    }
+    let client_w = echo_client_width(e, w);
+    let request = format!("{} {}", e.method, e.path);
+    let parts = forwarding_parts(e);
+    let joined = |ps: &[String]| ps.join("; ");
+    let header_rows = rows.saturating_sub(1).clamp(1, ECHO_HEADER_ROWS);
+    let (on_first, ends) = echo_layout(&parts, echo_request_end(e, w), w, header_rows);
     let mut first = vec![
         (fit(&age(now, e.at), 4), cx.theme.muted),
         (" ".into(), cx.theme.text),
@@ -342,16 +402,24 @@ fn echo_rows(e: &EchoLine, now: i64, w: usize, cx: &ViewCx<'_>) -> Vec<Line<'sta
         first.push(("  ".into(), cx.theme.text));
         first.push((format!("{};", joined(&parts[..on_first])), cx.theme.muted));
     }
-    vec![
-        fitted(first, w),
-        fitted(
+    let mut rows = vec![fitted(first, w)];
+    let mut start = on_first;
+    for (k, &end) in ends.iter().enumerate() {
+        // a row that another follows ends with the separator, as the first does
+        let sep = if k + 1 < ends.len() { ";" } else { "" };
+        rows.push(fitted(
             vec![
                 ("     ".into(), cx.theme.text),
-                (joined(&parts[on_first..]), cx.theme.muted),
+                (
+                    format!("{}{sep}", joined(&parts[start..end])),
+                    cx.theme.muted,
+                ),
             ],
             w,
-        ),
-    ]
+        ));
+        start = end;
+    }
+    rows
 }
 
 /// Below this width a request's one row (the tile's) has no room for a forwarding header's
@@ -546,19 +614,24 @@ fn render_list(p: &ProbePane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
         ));
     }
     lines.push(fitted(head, w));
-    let per = if one_row { 1 } else { 2 };
-    // at least the selected request's first row, on a screen with room for no more
-    let room = ((ea.height as usize).saturating_sub(lines.len()) / per).max(1);
+    let room = (ea.height as usize).saturating_sub(lines.len());
+    // at least the selected request's first row, on a screen with room for no more; a request
+    // whose headers take more rows than two counts them
     let start = if p.focus == Focus::Echo {
+        let heights: Vec<usize> = p.echo.recent.iter().map(|e| echo_height(e, w)).collect();
         p.echo_window
-            .start(p.echo_selected, room, p.echo.recent.len())
+            .start_by_height(p.echo_selected, &heights, room)
     } else {
         0
     };
-    // and the first row of the next one where a row is left: a blank row would read as the
+    // and the first rows of the next one where rows are left: a blank row would read as the
     // end of the list
-    for (row, e) in p.echo.recent.iter().enumerate().skip(start).take(room + 1) {
-        for mut line in echo_rows(e, now, w, cx) {
+    let end = lines.len() + room.max(1);
+    for (row, e) in p.echo.recent.iter().enumerate().skip(start) {
+        if lines.len() >= end {
+            break;
+        }
+        for mut line in echo_rows(e, now, w, end - lines.len(), cx) {
             if p.focus == Focus::Echo && row == p.echo_selected {
                 line = line.patch_style(cx.theme.selection);
             }

@@ -164,6 +164,23 @@ impl ListWindow {
         self.0.set(off);
         off
     }
+
+    /// [`start`](Self::start) for rows of different heights (`heights`, in lines) in a view of
+    /// `lines` lines: the selected row whole where it fits, else its first line at the top.
+    pub fn start_by_height(&self, selected: usize, heights: &[usize], lines: usize) -> usize {
+        let total = heights.len();
+        let selected = selected.min(total.saturating_sub(1));
+        let mut off = self.0.get().min(selected);
+        while off < selected && heights[off..=selected].iter().sum::<usize>() > lines {
+            off += 1;
+        }
+        // no lines left blank under the last row while rows above it are out of sight
+        while off > 0 && heights[off - 1..].iter().sum::<usize>() <= lines {
+            off -= 1;
+        }
+        self.0.set(off);
+        off
+    }
 }
 
 /// How far a scrolled text (a detail view) is scrolled, kept within the text. The view records
