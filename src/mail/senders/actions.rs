@@ -253,14 +253,63 @@ fn run_cmd(mut cmd: Command) -> (String, bool, String) {
     }
 }
 
-/// A dated backup name beside the map: `sender_relay.20261127-211500.bak`.
-pub fn backup_path(path: &Path, now: DateTime<Local>) -> PathBuf {
+/// The most backups of one map made in one second. Past it the edit is refused: a third
+/// digit would sort `-100` before `-99`.
+pub const BACKUPS_PER_SECOND: u32 = 99;
+
+/// The name of the `seq`th backup (from 1) of a map made in the second of `now`, beside the
+/// map: `sender_relay.20261127-211500-01.bak`. The sequence has a fixed width, so the names
+/// sort as the backups were made.
+pub fn backup_path(path: &Path, now: DateTime<Local>, seq: u32) -> PathBuf {
     let mut name = path
         .file_name()
         .map(|n| n.to_os_string())
         .unwrap_or_default();
-    name.push(format!(".{}.bak", now.format("%Y%m%d-%H%M%S")));
+    name.push(format!(".{}-{seq:02}.bak", now.format("%Y%m%d-%H%M%S")));
     path.with_file_name(name)
+}
+
+/// Copy the map to the first backup name of `now`'s second that no file has, created
+/// exclusively: an earlier backup made in the same second is never overwritten, so the state
+/// before each edit stays on disk. The copy has the map's mode and is on disk before the edit.
+/// Returns the backup's path, or why none was made.
+fn make_backup(path: &Path, now: DateTime<Local>) -> Result<PathBuf, String> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut source = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mode = source
+        .metadata()
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(0o600);
+    for seq in 1..=BACKUPS_PER_SECOND {
+        let backup = backup_path(path, now, seq);
+        let mut file = match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&backup)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("{}: {e}", backup.display())),
+        };
+        let copied = std::io::copy(&mut source, &mut file)
+            .and_then(|_| file.set_permissions(std::fs::Permissions::from_mode(mode)))
+            .and_then(|_| file.sync_all());
+        return match copied {
+            Ok(()) => Ok(backup),
+            Err(e) => {
+                // no half backup left to be taken for a whole one
+                let _ = std::fs::remove_file(&backup);
+                Err(format!("{}: {e}", backup.display()))
+            }
+        };
+    }
+    Err(format!(
+        "{} to {} are taken: {BACKUPS_PER_SECOND} backups of this map in one second; try \
+         again in a second",
+        backup_path(path, now, 1).display(),
+        backup_path(path, now, BACKUPS_PER_SECOND).display(),
+    ))
 }
 
 /// Write `content` to `path` atomically: temp file in the same directory,
@@ -414,18 +463,16 @@ pub fn add_route(
         return r.finish(false, "nothing changed: edit the existing line by hand");
     }
     // backup
-    let backup = backup_path(&path, now);
-    match std::fs::copy(&path, &backup) {
-        Ok(_) => r.step(format!("backup to {}", backup.display()), true, ""),
-        Err(e) => {
-            r.step(
-                format!("backup to {}", backup.display()),
-                false,
-                e.to_string(),
-            );
+    let backup = match make_backup(&path, now) {
+        Ok(backup) => {
+            r.step(format!("backup to {}", backup.display()), true, "");
+            backup
+        }
+        Err(why) => {
+            r.step(format!("back up {}", path.display()), false, why);
             return r.finish(false, "nothing changed");
         }
-    }
+    };
     progress(&r);
     // new content
     let mut new = old.clone();
@@ -675,10 +722,130 @@ mod tests {
     #[test]
     fn backup_names() {
         let now = Local.with_ymd_and_hms(2026, 11, 27, 21, 15, 0).unwrap();
+        let map = Path::new("/etc/postfix/sender_relay");
         assert_eq!(
-            backup_path(Path::new("/etc/postfix/sender_relay"), now),
-            PathBuf::from("/etc/postfix/sender_relay.20261127-211500.bak")
+            backup_path(map, now, 1),
+            PathBuf::from("/etc/postfix/sender_relay.20261127-211500-01.bak")
         );
+        // in the order they were made, the names sort as they were made, in one second or
+        // across seconds
+        let later = now + chrono::Duration::seconds(1);
+        let made = [
+            backup_path(map, now, 1),
+            backup_path(map, now, 2),
+            backup_path(map, now, 9),
+            backup_path(map, now, 10),
+            backup_path(map, now, BACKUPS_PER_SECOND),
+            backup_path(map, later, 1),
+        ];
+        let mut sorted = made.clone();
+        sorted.sort();
+        assert_eq!(sorted, made);
+    }
+
+    fn two_backups_setup() -> (tempfile::TempDir, PathBuf, MapSpec, PostfixInstance) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sender_relay");
+        std::fs::write(&p, "alice@example.com [h]:587\n").unwrap();
+        let spec = maps::parse_map_list(&format!("hash:{}", p.display())).remove(0);
+        let inst = PostfixInstance {
+            name: "demo".into(),
+            config_dir: dir.path().into(),
+            command_prefix: vec![],
+        };
+        (dir, p, spec, inst)
+    }
+
+    fn backups_in(dir: &Path) -> Vec<PathBuf> {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".bak"))
+            .collect();
+        found.sort();
+        found
+    }
+
+    /// Two edits in one second (one clock reading for both): each keeps its own backup, and
+    /// the one before the first edit still holds the map as it was before either.
+    #[test]
+    fn two_edits_in_one_second_keep_both_backups() {
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let (dir, p, spec, inst) = two_backups_setup();
+        let now = Local.with_ymd_and_hms(2026, 11, 27, 21, 15, 0).unwrap();
+        for sender in ["bob@example.com", "carol@example.com"] {
+            let r = add_route(
+                &access,
+                &inst,
+                &spec,
+                sender,
+                "[h]:587",
+                RunPostfix::No("test"),
+                now,
+                &mut |_| {},
+            );
+            assert!(r.ok, "{r:?}");
+        }
+        let backups = backups_in(dir.path());
+        assert_eq!(
+            backups,
+            [
+                dir.path().join("sender_relay.20261127-211500-01.bak"),
+                dir.path().join("sender_relay.20261127-211500-02.bak"),
+            ]
+        );
+        // sorted by name, they are in the order of the edits
+        assert_eq!(
+            std::fs::read_to_string(&backups[0]).unwrap(),
+            "alice@example.com [h]:587\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&backups[1]).unwrap(),
+            "alice@example.com [h]:587\nbob@example.com\t[h]:587\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "alice@example.com [h]:587\nbob@example.com\t[h]:587\ncarol@example.com\t[h]:587\n"
+        );
+    }
+
+    /// Every backup name of the second taken: the edit is refused, not made without a backup,
+    /// and no backup is overwritten.
+    #[test]
+    fn no_free_backup_name_refuses_the_edit() {
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let (dir, p, spec, inst) = two_backups_setup();
+        let now = Local.with_ymd_and_hms(2026, 11, 27, 21, 15, 0).unwrap();
+        for seq in 1..=BACKUPS_PER_SECOND {
+            std::fs::write(backup_path(&p, now, seq), format!("kept {seq}\n")).unwrap();
+        }
+        let r = add_route(
+            &access,
+            &inst,
+            &spec,
+            "bob@example.com",
+            "[h]:587",
+            RunPostfix::No("test"),
+            now,
+            &mut |_| {},
+        );
+        assert!(r.done && !r.ok, "{r:?}");
+        assert_eq!(r.outcome.as_str(), "nothing changed");
+        let last = r.steps.last().unwrap();
+        assert!(
+            last.output
+                .ends_with("99 backups of this map in one second; try again in a second"),
+            "{r:?}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "alice@example.com [h]:587\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(backup_path(&p, now, 1)).unwrap(),
+            "kept 1\n"
+        );
+        assert_eq!(backups_in(dir.path()).len(), BACKUPS_PER_SECOND as usize);
     }
 
     #[test]
