@@ -349,7 +349,7 @@ async fn a_trace_whose_log_cannot_be_read_says_so() {
         .collect();
     assert!(
         read.join(" ").contains(&format!(
-            "queued, waiting for the log; the log cannot be read: {}: No such file or directory",
+            "queued, waiting for the log; the log cannot be read: {}: not found",
             missing.display()
         )),
         "{screen}"
