@@ -1572,7 +1572,9 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
         SendersEffect::SendTest { access, from, to } => {
             if r.config.demo {
                 // the host's own MTA may listen on the SMTP port: the demo never reaches it
+                // said where a test mail's outcome is: the panel the start opens
                 tokio::spawn(async move {
+                    send(&r, SendersEvent::TestStarted { from, to }).await;
                     let refused = Err(Clean::new(DEMO_NOT_SENT));
                     send(&r, SendersEvent::TestSubmitted(refused)).await;
                 });
@@ -2826,12 +2828,27 @@ mod tests {
             },
             &r,
         );
-        match rx.recv().await {
-            Some(SourceEvent::Senders(SendersEvent::TestSubmitted(Err(e)))) => {
-                assert_eq!(e.as_str(), DEMO_NOT_SENT)
-            }
-            other => panic!("{other:?}"),
+        // what the pane shows of it, once the demo's task has said all it says (the channel
+        // closes with it): the panel of a test mail not accepted, and why
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&r.config);
+        drop(r);
+        let mut cx = read_only(&mut shared);
+        while let Some(event) = rx.recv().await {
+            let SourceEvent::Senders(e) = event else {
+                panic!("{event:?}");
+            };
+            p.on_event(e, &mut cx);
         }
+        let t = p.test.as_ref().expect("the test mail's panel is open");
+        assert_eq!(
+            (t.from.as_str(), t.to.as_str()),
+            ("shop@example.com", "alice@example.net")
+        );
+        assert!(
+            matches!(&t.submitted, Some(Err(e)) if e.as_str() == DEMO_NOT_SENT),
+            "{t:?}"
+        );
         let accepted =
             tokio::time::timeout(std::time::Duration::from_millis(300), smtp.accept()).await;
         assert!(accepted.is_err(), "the demo connected to the SMTP port");
