@@ -892,6 +892,11 @@ impl Pane for SendersPane {
         };
         match purpose {
             P_TEST_FROM => {
+                if text.is_empty() {
+                    return vec![Effect::Notice(
+                        "a test mail needs a sender: t starts again".into(),
+                    )];
+                }
                 if !actions::valid_address(&text) {
                     return vec![Effect::Notice(Clean::joined(format!(
                         "not an address: {}",
@@ -906,6 +911,13 @@ impl Pane for SendersPane {
                 let Some(from) = self.pending_from.take() else {
                     return Vec::new();
                 };
+                if text.is_empty() {
+                    return vec![Effect::Notice(
+                        "a test mail needs a recipient: t starts again ([senders] \
+                         test_recipient is offered as one)"
+                            .into(),
+                    )];
+                }
                 if !actions::valid_address(&text) {
                     return vec![Effect::Notice(Clean::joined(format!(
                         "not an address: {}",
@@ -2278,6 +2290,34 @@ mod tests {
         assert!(!lines(false).iter().any(unread), "{:?}", lines(false));
         // switched on and not read yet: said
         assert!(lines(true).iter().any(unread), "{:?}", lines(true));
+    }
+
+    /// A prompt left empty (Enter on an empty line, or one cleared): the notice says what is
+    /// missing and how to start again, not "not an address: " and nothing after it.
+    #[test]
+    fn an_empty_test_mail_prompt_says_what_is_missing() {
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut cx = Cx {
+            now: now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        let notice = |e: Vec<Effect>| match &e[..] {
+            [Effect::Notice(n)] => n.to_string(),
+            _ => panic!("{e:?}"),
+        };
+        assert_eq!(
+            notice(p.on_prompt(P_TEST_FROM, " ".into(), &mut cx)),
+            "a test mail needs a sender: t starts again"
+        );
+        p.on_prompt(P_TEST_FROM, "alice@example.com".into(), &mut cx);
+        assert_eq!(
+            notice(p.on_prompt(P_TEST_TO, String::new(), &mut cx)),
+            "a test mail needs a recipient: t starts again ([senders] test_recipient is \
+             offered as one)"
+        );
     }
 
     #[test]
