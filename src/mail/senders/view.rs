@@ -1136,38 +1136,46 @@ fn render_maps(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, under: Under,
             lines.push(Line::from(""));
         }
         for m in maps.iter() {
-            lines.push(line(
-                format!("{param} = {}", m.spec.written),
-                w,
-                cx.theme.title,
-            ));
-            let stale = m.stale() || m.never_compiled();
-            let mut facts = String::from(if stale { "run postmap · " } else { "" });
-            facts.push_str(&file_facts(&m.source, "source"));
-            if let Some(suffix) = m.spec.kind.compiled_suffix() {
-                facts.push_str(" · ");
-                facts.push_str(&file_facts(&m.compiled, suffix));
+            // the map's name on a row of its own when both do not fit: it is what the view
+            // is opened to read
+            let head = format!("{param} = {}", m.spec.written);
+            if head.chars().count() <= w {
+                lines.push(line(head, w, cx.theme.title));
+            } else {
+                lines.push(line(format!("{param} ="), w, cx.theme.title));
+                lines.push(line(format!("  {}", m.spec.written), w, cx.theme.title));
             }
-            lines.push(line(
-                format!("  {facts}"),
-                w,
-                if stale {
-                    cx.theme.error
-                } else {
-                    cx.theme.muted
-                },
-            ));
+            let stale = m.stale() || m.never_compiled();
+            let mut facts = Vec::new();
+            if stale {
+                facts.push("run postmap".to_string());
+            }
+            facts.push(file_facts(&m.source, "source"));
+            if let Some(suffix) = m.spec.kind.compiled_suffix() {
+                facts.push(file_facts(&m.compiled, suffix));
+            }
+            let style = if stale {
+                cx.theme.error
+            } else {
+                cx.theme.muted
+            };
+            // which of source and compiled map is newer is read from both: a row each when
+            // one row cuts them
+            let one = format!("  {}", facts.join(" · "));
+            if one.chars().count() <= w {
+                lines.push(line(one, w, style));
+            } else {
+                for f in facts {
+                    lines.push(line(format!("  {f}"), w, style));
+                }
+            }
             if let Some(e) = &m.error {
                 lines.push(line(format!("  {e}"), w, cx.theme.error));
             }
             match &m.content {
                 MapContent::Table(entries) => {
                     for e in entries {
-                        lines.push(line(
-                            format!("  {:>4}  {}  →  {}", e.line, e.key, e.value),
-                            w,
-                            cx.theme.text,
-                        ));
+                        entry_lines(&mut lines, e.line, &e.key, &e.value, w, cx);
                     }
                 }
                 MapContent::Credentials(entries) => {
@@ -2312,6 +2320,55 @@ mod tests {
         assert!(out.contains("run postmap"), "{out}");
         insta::assert_snapshot!("maps_80x24", out);
         assert!(p.on_back(), "Esc closes the maps view");
+    }
+
+    /// At 60 columns the maps view still shows each map's name and each route's relay whole:
+    /// a route too long for its row goes on two, as a credential does.
+    #[test]
+    fn maps_are_read_whole_at_60_columns() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        p.on_action(crate::mail::senders::SendersAction::ShowMaps, &mut cx);
+        let out = draw(&p, &shared, 60, 40, true);
+        let rows: Vec<&str> = out
+            .lines()
+            .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+            .collect();
+        // the maps, from the first down to the setup findings under them, are not cut
+        let maps: Vec<&&str> = rows
+            .iter()
+            .skip_while(|r| !r.starts_with("sender_dependent_relayhost_maps"))
+            .take_while(|r| !r.starts_with('✗'))
+            .collect();
+        assert!(maps.len() > 15, "{out}");
+        assert!(!maps.iter().any(|r| r.contains('…')), "{out}");
+        let at = rows
+            .iter()
+            .position(|r| *r == "run postmap")
+            .unwrap_or_else(|| panic!("{out}"));
+        assert_eq!(
+            rows[at + 1..at + 3],
+            ["source 644 uid 0 11-27 11:00", ".db 644 uid 0 11-27 10:00"]
+        );
+        let at = rows
+            .iter()
+            .position(|r| *r == "1  alice@example.com")
+            .unwrap_or_else(|| panic!("{out}"));
+        assert_eq!(rows[at + 1], "→  [email-smtp.us-east-1.amazonaws.com]:587");
+        assert!(
+            rows.contains(&"5  legacy@example.com  →  [old.relay.example]:465"),
+            "a route that fits stays on one row:\n{out}"
+        );
+        let at = rows
+            .iter()
+            .position(|r| *r == "sender_dependent_relayhost_maps =")
+            .unwrap_or_else(|| panic!("{out}"));
+        assert_eq!(rows[at + 1], "hash:/etc/postfix/sender_relay");
+        assert!(
+            rows.contains(&"smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd"),
+            "{out}"
+        );
     }
 
     #[test]
