@@ -1055,6 +1055,18 @@ impl Pane for SendersPane {
                         Clean::new(&map.postmap_arg())
                     ),
                 };
+                // already there: the edit would be refused, so nothing is offered to confirm
+                if let Some(snap) = &self.relay
+                    && let Some(e) = map_entry(snap, &map, &sender)
+                {
+                    return vec![Effect::Notice(Clean::joined(format!(
+                        "{} is already in {} line {} ({}): nothing to add; edit that line by hand",
+                        Clean::capped(&sender.to_ascii_lowercase(), 80),
+                        Clean::new(&map.written),
+                        e.line,
+                        e.value
+                    )))];
+                }
                 let mut lines = vec![
                     format!("Append to {}:", Clean::new(&map.path)),
                     format!("  {}  {}", Clean::new(&sender), Clean::new(&text)),
@@ -1597,6 +1609,24 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
     }
 }
 
+/// The entry of `map` (as last read) whose key is `sender`: the one an added route would
+/// repeat, which [`actions::add_route`] refuses.
+fn map_entry<'a>(
+    snap: &'a RelaySnapshot,
+    map: &MapSpec,
+    sender: &str,
+) -> Option<&'a maps::TableEntry> {
+    let key = sender.trim().to_ascii_lowercase();
+    let file = snap
+        .relay_maps
+        .iter()
+        .find(|m| m.spec.written == map.written)?;
+    match &file.content {
+        source::MapContent::Table(entries) => entries.iter().find(|e| e.key.as_str() == key),
+        _ => None,
+    }
+}
+
 /// Submit the test mail, then follow the log until its final status.
 async fn test_mail_task(access: WriteAccess, from: String, to: String, r: Runner) {
     let cfg = r.config.senders.clone();
@@ -2113,14 +2143,21 @@ mod tests {
             !lines.iter().any(|l| l.contains("answers first")),
             "{lines:?}"
         );
-        // a sender already in the map: the action would refuse it, and says so first
-        let lines = confirm(&mut p, &mut cx, "Alice@example.com");
+        // a sender already in the map: the action would refuse it, so no dialog asks for a
+        // y that changes nothing (and says a backup is kept, a reload follows)
+        p.on_action(SendersAction::AddRoute, &mut cx);
+        p.on_prompt(P_ROUTE_SENDER, "Alice@example.com".into(), &mut cx);
+        let e = p.on_prompt(
+            P_ROUTE_RELAY,
+            "[email-smtp.us-east-1.amazonaws.com]:587".into(),
+            &mut cx,
+        );
         assert!(
-            lines.iter().any(|l| l
-                == "! alice@example.com is already in hash:/etc/postfix/sender_relay line 1 \
-                    ([email-smtp.us-east-1.amazonaws.com]:587): nothing would be changed; edit \
-                    that line by hand"),
-            "{lines:?}"
+            matches!(&e[..], [Effect::Notice(n)] if n.as_str()
+                == "alice@example.com is already in hash:/etc/postfix/sender_relay line 1 \
+                    ([email-smtp.us-east-1.amazonaws.com]:587): nothing to add; edit that \
+                    line by hand"),
+            "{e:?}"
         );
     }
 
