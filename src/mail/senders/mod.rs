@@ -835,10 +835,20 @@ impl Pane for SendersPane {
                     return no_access();
                 }
                 if self.first_editable_map().is_none() {
-                    return vec![Effect::Notice(
-                        "no hash/btree/lmdb/cdb/texthash sender_dependent_relayhost_maps to add to"
+                    // whether there is a map to add to is known only once the setup is read
+                    return vec![Effect::Notice(match (&self.relay, &self.relay_error) {
+                        (None, Some(_)) => {
+                            "no route can be added: the relay setup could not be read (the \
+                             pane says why)"
+                                .into()
+                        }
+                        (None, None) => "the relay setup is being read: a moment".into(),
+                        (Some(_), _) => "sender_dependent_relayhost_maps names no hash, btree, \
+                                         lmdb, cdb or texthash map to add a route to: name one \
+                                         in main.cf (hash:/etc/postfix/sender_relay, then \
+                                         postmap it) or edit the map by hand"
                             .into(),
-                    )];
+                    })];
                 }
                 let initial = self.selected_sender().unwrap_or_default();
                 vec![Self::prompt(
@@ -2158,6 +2168,48 @@ mod tests {
                     ([email-smtp.us-east-1.amazonaws.com]:587): nothing to add; edit that \
                     line by hand"),
             "{e:?}"
+        );
+    }
+
+    /// `a` with no map to add a route to: the notice says why there is none (the setup not
+    /// read yet, unreadable, or naming no map that can be edited) and what to do.
+    #[test]
+    fn add_route_without_a_map_says_why() {
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut cx = Cx {
+            now: now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        let notice = |p: &mut SendersPane, cx: &mut Cx<'_>| {
+            let e = p.on_action(SendersAction::AddRoute, cx);
+            match &e[..] {
+                [Effect::Notice(n)] => n.to_string(),
+                _ => panic!("{e:?}"),
+            }
+        };
+        assert_eq!(
+            notice(&mut p, &mut cx),
+            "the relay setup is being read: a moment"
+        );
+        p.on_event(
+            SendersEvent::Relay(Err("postconf: not found".into())),
+            &mut cx,
+        );
+        assert_eq!(
+            notice(&mut p, &mut cx),
+            "no route can be added: the relay setup could not be read (the pane says why)"
+        );
+        let mut snap = model::tests::snapshot(false, false);
+        snap.relay_maps.clear();
+        p.on_event(SendersEvent::Relay(Ok(Box::new(snap))), &mut cx);
+        assert_eq!(
+            notice(&mut p, &mut cx),
+            "sender_dependent_relayhost_maps names no hash, btree, lmdb, cdb or texthash map to \
+             add a route to: name one in main.cf (hash:/etc/postfix/sender_relay, then postmap \
+             it) or edit the map by hand"
         );
     }
 
