@@ -858,6 +858,17 @@ impl Pane for SendersPane {
                 )]
             }
             SendersAction::ShowMaps => {
+                // nothing to show: said, not an empty view left to open later by itself
+                if !self.maps_view && self.relay.is_none() {
+                    return vec![Effect::Notice(
+                        if self.relay_error.is_some() {
+                            "no maps to show: the relay setup could not be read"
+                        } else {
+                            "no maps to show yet: the relay setup is being read"
+                        }
+                        .into(),
+                    )];
+                }
                 self.maps_view = !self.maps_view;
                 self.findings_view = false;
                 self.maps_scroll.reset();
@@ -2169,6 +2180,39 @@ mod tests {
                     line by hand"),
             "{e:?}"
         );
+    }
+
+    /// `m` before the relay setup is read, or when it cannot be: a notice says why there are
+    /// no maps to show, and no view is left open to appear by itself later.
+    #[test]
+    fn maps_view_without_a_setup_says_why() {
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = read_only(&mut shared);
+        let e = p.on_action(SendersAction::ShowMaps, &mut cx);
+        assert!(
+            matches!(&e[..], [Effect::Notice(n)]
+                if n == "no maps to show yet: the relay setup is being read"),
+            "{e:?}"
+        );
+        p.on_event(
+            SendersEvent::Relay(Err("postconf: not found".into())),
+            &mut cx,
+        );
+        let e = p.on_action(SendersAction::ShowMaps, &mut cx);
+        assert!(
+            matches!(&e[..], [Effect::Notice(n)]
+                if n == "no maps to show: the relay setup could not be read"),
+            "{e:?}"
+        );
+        assert!(!p.maps_view);
+        // read: the view opens
+        p.on_event(
+            SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
+            &mut cx,
+        );
+        assert!(p.on_action(SendersAction::ShowMaps, &mut cx).is_empty());
+        assert!(p.maps_view);
     }
 
     /// `a` with no map to add a route to: the notice says why there is none (the setup not
