@@ -24,7 +24,8 @@ use crate::ui::theme::{self, ThemeSource};
 )]
 pub struct Cli {
     /// Configuration file (default: $OPSDECK_CONFIG, then
-    /// $XDG_CONFIG_HOME/opsdeck/config.toml, then /etc/opsdeck/config.toml).
+    /// $XDG_CONFIG_HOME/opsdeck/config.toml, then /etc/opsdeck/config.toml, then built-in
+    /// defaults for a stock Debian host).
     #[arg(long, value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
     #[command(flatten)]
