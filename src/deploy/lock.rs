@@ -7,7 +7,13 @@
 //! lock it saw (after the user confirmed), so a lock that changed meanwhile
 //! is never removed. An empty lock file (its maker died between creating and
 //! writing it) names no process: it is stale once it has stayed empty for
-//! [`EMPTY_STALE_AFTER`]. This module never touches the work tree.
+//! [`EMPTY_STALE_AFTER`].
+//!
+//! A takeover reads, removes and creates the lock under an exclusive `flock` on a guard file
+//! beside it (`opsdeck-deploy.lock.guard`), and reads the lock again under it: two takeovers of
+//! the same stale lock at once (two consoles confirming together) cannot both remove it, the
+//! second finds the first one's lock and is refused. Taking a free lock needs no guard (the
+//! O_EXCL create decides). This module never touches the work tree.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -20,6 +26,10 @@ use crate::deploy::error::DeployError;
 use crate::sanitize::Clean;
 
 pub const FILE_NAME: &str = "opsdeck-deploy.lock";
+
+/// The file a takeover holds an exclusive `flock` on, beside the lock. It stays (removing a
+/// file others may be waiting to lock would let two hold "it" at once) and holds nothing.
+pub const GUARD_NAME: &str = "opsdeck-deploy.lock.guard";
 
 /// How long a lock file may stay empty while its maker writes it. The writer fills it within
 /// milliseconds of creating it; one still empty after this was left by a process that died in
@@ -37,6 +47,29 @@ pub struct LockInfo {
     /// Set when the file is empty: no holder is named, only the file and its age.
     #[serde(skip)]
     pub empty: Option<EmptyLock>,
+    /// Which file said it, when read from one: a takeover replaces only that very file, not
+    /// another that says the same.
+    #[serde(skip)]
+    pub file: Option<FileId>,
+}
+
+/// One lock file on disk: its inode and modification time, read from the open file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileId {
+    pub dev: u64,
+    pub ino: u64,
+    pub modified: Option<SystemTime>,
+}
+
+impl FileId {
+    fn of(meta: &std::fs::Metadata) -> FileId {
+        use std::os::unix::fs::MetadataExt;
+        FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            modified: meta.modified().ok(),
+        }
+    }
 }
 
 /// A lock file with nothing in it.
@@ -56,6 +89,7 @@ impl LockInfo {
             pid: std::process::id(),
             time: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
             empty: None,
+            file: None,
         }
     }
 
@@ -229,13 +263,16 @@ pub fn read(git_dir: &Path) -> Option<LockInfo> {
     let mut b = Vec::new();
     let read = f.read_to_end(&mut b);
     // the time from the same open file: a lock replaced meanwhile cannot lend its own
-    let modified = f.metadata().and_then(|m| m.modified());
+    let meta = f.metadata();
+    let file = meta.as_ref().ok().map(FileId::of);
+    let modified = meta.and_then(|m| m.modified());
     let unknown = |time: String| LockInfo {
         user: "unknown".into(),
         host: "unknown".into(),
         pid: 0,
         time,
         empty: None,
+        file,
     };
     match (read, modified) {
         (Ok(0), Ok(modified)) => Some(LockInfo {
@@ -245,10 +282,15 @@ pub fn read(git_dir: &Path) -> Option<LockInfo> {
             time: chrono::DateTime::<chrono::Local>::from(modified)
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
             empty: Some(EmptyLock { path: p, modified }),
+            file,
         }),
-        (Ok(_), _) => Some(serde_json::from_slice(&b).unwrap_or_else(|_| {
-            unknown(Clean::capped(&String::from_utf8_lossy(&b), 40).into_string())
-        })),
+        (Ok(_), _) => Some(
+            serde_json::from_slice(&b)
+                .map(|info| LockInfo { file, ..info })
+                .unwrap_or_else(|_| {
+                    unknown(Clean::capped(&String::from_utf8_lossy(&b), 40).into_string())
+                }),
+        ),
         (Err(_), _) => None,
     }
 }
@@ -268,28 +310,36 @@ impl DeployLock {
 
 impl Drop for DeployLock {
     fn drop(&mut self) {
-        // Only remove it if it is still ours.
-        if read(self.path.parent().unwrap_or(Path::new("."))).as_ref() == Some(&self.info) {
+        // Only remove it if it is still ours: our words in our file (its time aside: a
+        // `touch` of the lock must not leave it behind for good).
+        let inode = |l: &LockInfo| l.file.map(|f| (f.dev, f.ino));
+        let words = |l: &LockInfo| LockInfo {
+            file: None,
+            ..l.clone()
+        };
+        if read(self.path.parent().unwrap_or(Path::new(".")))
+            .is_some_and(|cur| words(&cur) == words(&self.info) && inode(&cur) == inode(&self.info))
+        {
             let _ = std::fs::remove_file(&self.path);
         }
     }
 }
 
 /// Take the lock. `take_over`: the stale lock the user agreed to replace; it
-/// is removed only if the file still says exactly that and is still stale.
+/// is removed only if the file still is exactly that one (its words, inode and time) and is
+/// still stale, judged under the guard (see the module's doc): a lock another takeover put in
+/// its place meanwhile is named as the holder, not removed.
 pub fn acquire(
     git_dir: &Path,
     take_over: Option<&LockInfo>,
     _access: &WriteAccess,
 ) -> Result<DeployLock, DeployError> {
     let p = path_in(git_dir);
-    if let Some(old) = take_over
-        && let Some(cur) = read(git_dir)
-        && &cur == old
-        && cur.is_stale()
-    {
-        std::fs::remove_file(&p).map_err(|e| DeployError::io(&p, e))?;
-    }
+    // held until this lock is written, so that a takeover after this one reads it whole
+    let _guard = match take_over {
+        Some(old) => take_over_guarded(git_dir, old)?,
+        None => None,
+    };
     let info = LockInfo::mine();
     let mut f = match std::fs::OpenOptions::new()
         .write(true)
@@ -304,6 +354,7 @@ pub fn acquire(
                 pid: 0,
                 time: String::new(),
                 empty: None,
+                file: None,
             });
             return Err(DeployError::Locked {
                 path: p,
@@ -315,11 +366,97 @@ pub fn acquire(
         Err(e) => return Err(DeployError::io(&p, e)),
     };
     let body = serde_json::to_vec(&info).unwrap_or_default();
-    if let Err(e) = f.write_all(&body).and_then(|_| f.sync_all()) {
-        let _ = std::fs::remove_file(&p);
-        return Err(DeployError::io(&p, e));
+    let written = f
+        .write_all(&body)
+        .and_then(|_| f.sync_all())
+        .and_then(|_| f.metadata());
+    match written {
+        Ok(meta) => Ok(DeployLock {
+            path: p,
+            info: LockInfo {
+                file: Some(FileId::of(&meta)),
+                ..info
+            },
+        }),
+        Err(e) => {
+            let _ = std::fs::remove_file(&p);
+            Err(DeployError::io(&p, e))
+        }
     }
-    Ok(DeployLock { path: p, info })
+}
+
+/// Remove the stale lock `old` the user confirmed, if the file still is that one: checked
+/// again under the guard, which is returned held (None when the file was not that one at the
+/// first look: nothing is removed, and the create that follows names who holds it now).
+fn take_over_guarded(
+    git_dir: &Path,
+    old: &LockInfo,
+) -> Result<Option<nix::fcntl::Flock<std::fs::File>>, DeployError> {
+    let p = path_in(git_dir);
+    let confirmed = || read(git_dir).is_some_and(|cur| &cur == old && cur.is_stale());
+    if !confirmed() {
+        return Ok(None);
+    }
+    #[cfg(test)]
+    testing::before_the_guard();
+    let guard = lock_guard(git_dir)?;
+    // another takeover may have replaced it between the first look and the guard
+    if confirmed() {
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(DeployError::io(&p, e)),
+        }
+    }
+    Ok(Some(guard))
+}
+
+/// An exclusive `flock` on the guard file beside the lock, waited for: a takeover holds it for
+/// the time of a read, a remove and a small write. Read-only when the file was made by another
+/// deployer and is not writable here (`flock` needs no write access).
+fn lock_guard(git_dir: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, DeployError> {
+    let g = git_dir.join(GUARD_NAME);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&g)
+        .or_else(|e| match e.kind() {
+            std::io::ErrorKind::PermissionDenied => std::fs::File::open(&g),
+            _ => Err(e),
+        })
+        .map_err(|e| DeployError::io(&g, e))?;
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, errno)| {
+        DeployError::Io {
+            path: g,
+            message: format!("flock: {errno}"),
+        }
+    })
+}
+
+/// A pause point inside a takeover, for tests that race two of them: set per thread.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static BEFORE_THE_GUARD: RefCell<Option<Box<dyn FnMut()>>> = RefCell::new(None);
+    }
+
+    /// Run `f` in this thread's next takeovers, after the first look found the confirmed lock
+    /// and before the guard is taken.
+    pub(crate) fn pause_before_the_guard(f: impl FnMut() + 'static) {
+        BEFORE_THE_GUARD.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+    }
+
+    pub(super) fn before_the_guard() {
+        BEFORE_THE_GUARD.with(|h| {
+            if let Some(f) = h.borrow_mut().as_mut() {
+                f()
+            }
+        });
+    }
 }
 
 #[cfg(test)]
@@ -381,6 +518,13 @@ mod tests {
             }
             other => panic!("expected Locked, got {other:?}"),
         }
+        // a `touch` of the lock meanwhile does not make it another's
+        std::fs::File::options()
+            .write(true)
+            .open(path_in(d.path()))
+            .unwrap()
+            .set_modified(SystemTime::now() - Duration::from_secs(3600))
+            .unwrap();
         drop(held);
         assert!(
             read(d.path()).is_none(),
@@ -389,20 +533,27 @@ mod tests {
         acquire(d.path(), None, &a).unwrap();
     }
 
-    #[test]
-    fn takeover_only_of_the_lock_that_was_confirmed() {
-        let d = tempfile::tempdir().unwrap();
-        let a = access();
-        // A pid that cannot exist (above pid_max) on this host: stale.
+    /// A lock of a pid that cannot exist (above pid_max) on this host, written in `dir`: stale.
+    fn write_dead_lock(dir: &Path) -> LockInfo {
         let dead = LockInfo {
             user: "deployer".into(),
             host: current_host(),
             pid: 4_194_304 + 17,
             time: "2026-01-01T00:00:00+00:00".into(),
             empty: None,
+            file: None,
         };
-        std::fs::write(path_in(d.path()), serde_json::to_vec(&dead).unwrap()).unwrap();
-        assert!(read(d.path()).unwrap().is_stale());
+        std::fs::write(path_in(dir), serde_json::to_vec(&dead).unwrap()).unwrap();
+        let read = read(dir).unwrap();
+        assert!(read.is_stale());
+        read
+    }
+
+    #[test]
+    fn takeover_only_of_the_lock_that_was_confirmed() {
+        let d = tempfile::tempdir().unwrap();
+        let a = access();
+        let dead = write_dead_lock(d.path());
         let other = LockInfo {
             pid: 1,
             ..dead.clone()
@@ -411,8 +562,87 @@ mod tests {
             acquire(d.path(), Some(&other), &a),
             Err(DeployError::Locked { stale: true, .. })
         ));
-        let held = acquire(d.path(), Some(&dead), &a).unwrap();
+        // the same words in another file (removed and written again since) are not the lock
+        // confirmed either
+        std::fs::remove_file(path_in(d.path())).unwrap();
+        let again = write_dead_lock(d.path());
+        assert_ne!(again.file, dead.file);
+        match acquire(d.path(), Some(&dead), &a) {
+            Err(DeployError::Locked {
+                stale: true, lock, ..
+            }) => assert_eq!(*lock, again),
+            other => panic!("expected the lock written again, got {other:?}"),
+        }
+        let held = acquire(d.path(), Some(&again), &a).unwrap();
         assert_eq!(held.info().pid, std::process::id());
+        assert_eq!(read(d.path()).as_ref(), Some(held.info()));
+    }
+
+    /// Two consoles confirm the takeover of the same stale lock (a dead pid, or a file left
+    /// empty) at the same moment: one takes it, the other is refused and told who holds it
+    /// now. The second takeover is held where it has found the confirmed lock still there,
+    /// until the first is done: without the guard it would remove the first one's fresh lock
+    /// and write its own, and both would deploy.
+    #[test]
+    fn two_takeovers_of_one_stale_lock_at_once_make_one_holder() {
+        use std::sync::{Arc, Barrier};
+        fn empty(dir: &Path) -> LockInfo {
+            let p = path_in(dir);
+            std::fs::write(&p, b"").unwrap();
+            let made = SystemTime::now() - EMPTY_STALE_AFTER * 2;
+            std::fs::File::options()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_modified(made)
+                .unwrap();
+            let l = read(dir).unwrap();
+            assert!(l.is_stale() && l.empty.is_some(), "{l:?}");
+            l
+        }
+        type MakeStale = fn(&Path) -> LockInfo;
+        for (kind, make) in [
+            ("dead pid", write_dead_lock as MakeStale),
+            ("left empty", empty),
+        ] {
+            let d = tempfile::tempdir().unwrap();
+            let dir = d.path().to_path_buf();
+            let stale = make(&dir);
+            let both = Arc::new(Barrier::new(2));
+            let second = {
+                let (dir, stale, both) = (dir.clone(), stale.clone(), both.clone());
+                std::thread::spawn(move || {
+                    let at = both.clone();
+                    testing::pause_before_the_guard(move || {
+                        at.wait(); // here: the first one may start
+                        at.wait(); // the first one holds the lock
+                    });
+                    acquire(&dir, Some(&stale), &access())
+                })
+            };
+            both.wait();
+            let first = acquire(&dir, Some(&stale), &access());
+            both.wait();
+            let second = second.join().unwrap();
+            let first = first.unwrap_or_else(|e| panic!("{kind}: the first takeover: {e}"));
+            match second {
+                Err(DeployError::Locked {
+                    stale: false,
+                    lock,
+                    holder,
+                    ..
+                }) => {
+                    assert_eq!(&*lock, first.info(), "{kind}");
+                    assert!(
+                        holder.contains(&format!("pid {}", std::process::id())),
+                        "{kind}: {holder}"
+                    );
+                }
+                Ok(_) => panic!("{kind}: both takeovers hold the lock"),
+                Err(e) => panic!("{kind}: expected the first one named as holder, got {e:?}"),
+            }
+            assert_eq!(read(&dir).as_ref(), Some(first.info()), "{kind}");
+        }
     }
 
     /// After a crash and a reboot the lock's pid may belong to another process: one started
@@ -432,6 +662,7 @@ mod tests {
             pid: child.id(),
             time: at(chrono::Local::now() - chrono::Duration::hours(1)),
             empty: None,
+            file: None,
         };
         let from_before = lock.is_stale();
         // taken by this very process: held
@@ -461,6 +692,7 @@ mod tests {
             pid: 4_194_304 + 17,
             time: String::new(),
             empty: None,
+            file: None,
         };
         assert!(!l.is_stale());
     }

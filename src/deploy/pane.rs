@@ -2362,6 +2362,7 @@ mod tests {
                 path: "/var/www/site/.git/opsdeck-deploy.lock".into(),
                 modified: std::time::SystemTime::UNIX_EPOCH,
             }),
+            file: None,
         };
         let fx = with(true, |cx| {
             p.on_event(
