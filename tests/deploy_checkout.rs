@@ -26,6 +26,8 @@ fn request(f: &Fixture, spec: &str, kind: Kind) -> DeployRequest {
         expected_from: p.from.map(|c| c.id),
         stash: false,
         take_over: None,
+        // as the pane pins a rollback to the journal its dialog showed
+        journal_seen: (kind == Kind::Rollback).then(|| Box::new(p.journal_seen)),
     }
 }
 
@@ -424,6 +426,7 @@ fn deploy_branch_style_moves_the_branch() {
         expected_from: p.from.map(|c| c.id),
         stash: false,
         take_over: None,
+        journal_seen: None,
     };
     checkout::deploy(&cfg, &req, &access()).unwrap();
     assert_eq!(git(&f.site, &["rev-parse", "--abbrev-ref", "HEAD"]), "main");
@@ -794,6 +797,7 @@ fn unclean_repository_state_is_refused() {
         expected_from: p.from.map(|c| c.id),
         stash: true,
         take_over: None,
+        journal_seen: None,
     };
     match checkout::deploy(&f.config(), &req, &access()) {
         Err(DeployError::UncleanState { state, .. }) => assert_eq!(state, "merge"),
@@ -1830,4 +1834,128 @@ fn after_a_checkout_stopped_part_way_deploying_head_puts_its_files_back() {
     // nothing left now: HEAD is simply deployed
     let p = checkout::preview(&f.config(), &head, Kind::Deploy).unwrap();
     assert_eq!(p.left_part_way, None);
+}
+
+/// Two consoles: one previews the rollback (back to where the last deploy came from), the
+/// other rolls that deploy back and deploys it again meanwhile. HEAD is where the preview saw
+/// it, but the journal is not: the first console's confirm would undo the other's deploy. It
+/// is refused under the lock, says what the journal says now, and changes nothing; a rollback
+/// previewed again goes ahead.
+#[test]
+fn a_rollback_is_refused_when_the_journal_changed_since_its_preview() {
+    let f = Fixture::new();
+    let (cfg, a) = (f.config(), access());
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    let back = journal::rollback_target(&journal_of(&f))
+        .unwrap()
+        .from
+        .clone();
+    assert_eq!(back, f.commits[2]);
+    let first = request(&f, &back, Kind::Rollback);
+
+    // the other console
+    checkout::deploy(&cfg, &request(&f, &back, Kind::Rollback), &a).unwrap();
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    assert_eq!(f.head(), f.commits[3], "HEAD is where the preview saw it");
+    let before = tree_bytes(&f.site);
+    let me = journal_of(&f).last().unwrap().user.to_string();
+
+    match checkout::deploy(&cfg, &first, &a) {
+        Err(e @ DeployError::JournalMoved { .. }) => {
+            let said = e.to_string();
+            let (two, three) = (&f.commits[2][..7], &f.commits[3][..7]);
+            assert!(
+                said.contains("the deploy journal changed since the rollback was previewed"),
+                "{said}"
+            );
+            assert!(
+                said.contains(&format!("newest entry now: deploy by {me}@")),
+                "{said}"
+            );
+            assert!(said.contains(&format!(", {two} -> {three}")), "{said}");
+            assert!(
+                said.contains(&format!("a rollback now goes to {two}")),
+                "{said}"
+            );
+        }
+        other => panic!("expected JournalMoved, got {other:?}"),
+    }
+    assert_eq!(f.head(), f.commits[3]);
+    assert_eq!(tree_bytes(&f.site), before);
+    assert_eq!(journal_of(&f).len(), 3, "a refusal is not journaled");
+
+    // looked at again: the rollback undoes the deploy the journal names now
+    checkout::deploy(&cfg, &request(&f, &back, Kind::Rollback), &a).unwrap();
+    assert_eq!(f.head(), f.commits[2]);
+}
+
+/// The pane chose where `b` rolls back to from the status it had; another console deployed
+/// before the preview was read. The preview's journal undoes that newer deploy, not the one the
+/// status named: no dialog that would roll back two deploys at once (and call the other
+/// console's deploy a move outside opsdeck), but a refusal that says where a rollback goes now.
+#[test]
+fn a_rollback_chosen_from_a_status_read_before_another_deploy_is_refused_at_its_preview() {
+    use opsdeck::app::effect::Effect;
+    use opsdeck::app::pane::{Cx, Pane};
+    use opsdeck::deploy::{DeployAction, DeployEffect, DeployEvent, DeployPane};
+    let mut f = Fixture::new();
+    let (cfg, a) = (f.config(), access());
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    let mut config = opsdeck::config::Config::default();
+    config.deploy.push(cfg.clone());
+    let mut p = DeployPane::new(&config);
+    let mut shared = opsdeck::app::shared::Shared::default();
+    let mut cx = Cx {
+        now: chrono::Local::now(),
+        access: Some(&a),
+        shared: &mut shared,
+    };
+    let st = status::read_status(&cfg).unwrap();
+    p.on_event(
+        DeployEvent::Status {
+            target: 0,
+            result: Ok(Box::new(st)),
+        },
+        &mut cx,
+    );
+    let spec = match &p.on_action(DeployAction::Rollback, &mut cx)[..] {
+        [Effect::Deploy(DeployEffect::Preview { spec, .. })] => spec.clone(),
+        other => panic!("expected a preview, got {other:?}"),
+    };
+    assert_eq!(spec, f.commits[2]);
+
+    // the other console deploys a newer revision before the preview is read
+    f.commit(&[("index.html", "<h1>five</h1>\n")], "Fifth");
+    f.push();
+    git(&f.site, &["fetch", "-q", "origin"]);
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    let me = journal_of(&f).last().unwrap().user.to_string();
+
+    let fx = p.on_event(
+        DeployEvent::Preview {
+            target: 0,
+            result: Ok(Box::new(
+                checkout::preview(&cfg, &spec, Kind::Rollback).unwrap(),
+            )),
+        },
+        &mut cx,
+    );
+    assert!(fx.is_empty(), "no dialog: {fx:?}");
+    let said: Vec<String> = p.targets[0]
+        .last
+        .iter()
+        .map(|(_, l)| l.to_string())
+        .collect();
+    let three = &f.commits[3][..7];
+    assert_eq!(
+        said[0], "Refused: the deploy journal changed since the status was read:",
+        "{said:#?}"
+    );
+    assert!(
+        said[1].starts_with(&format!(
+            "  a rollback now goes to {three}, undoing the deploy by {me}@"
+        )),
+        "{said:#?}"
+    );
+    assert_eq!(f.head(), f.commits[4]);
 }

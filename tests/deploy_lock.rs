@@ -78,6 +78,7 @@ fn request(f: &Fixture) -> DeployRequest {
         expected_from: p.from.map(|c| c.id),
         stash: false,
         take_over: None,
+        journal_seen: None,
     }
 }
 

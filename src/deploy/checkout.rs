@@ -103,6 +103,9 @@ pub struct Preview {
     /// part-way (the journal's last entry): that revision (short), the files it left that a
     /// checkout of HEAD puts back (the first [`MAX_LISTED`]) and how many in all.
     pub left_part_way: Option<(String, Vec<Clean>, usize)>,
+    /// The journal as read for this preview: what a rollback undoes and its newest entry. A
+    /// rollback's request carries it, and is refused if the journal says otherwise by then.
+    pub journal_seen: journal::Seen,
 }
 
 /// What a checkout stopped part-way left in the work tree: files that hold, byte for byte,
@@ -502,11 +505,8 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
     let head_id = head.as_ref().map(|h| h.id());
     let (new_commits, new_total, asked) =
         commits_between(&repo, path, target.id(), head_id, MAX_ASKED)?;
-    let deployed_before = status::taken_back_of(
-        &repo,
-        &journal::read(repo.path()).0,
-        asked.iter().copied().collect(),
-    );
+    let (entries, _, journal_size) = journal::read_sized(repo.path());
+    let deployed_before = status::taken_back_of(&repo, &entries, asked.iter().copied().collect());
     let newest_taken_back = asked
         .iter()
         .find(|id| {
@@ -577,6 +577,7 @@ pub fn preview(cfg: &DeployConfig, spec: &str, kind: Kind) -> Result<Preview, De
         lock,
         owner: status::owner_of(&workdir)?,
         left_part_way,
+        journal_seen: journal::Seen::of(&entries, journal_size),
     })
 }
 
@@ -651,6 +652,10 @@ pub struct DeployRequest {
     pub stash: bool,
     /// The stale lock the user agreed to take over.
     pub take_over: Option<LockInfo>,
+    /// A rollback: the journal as its dialog showed it ([`Preview::journal_seen`]). Read again
+    /// under the lock; if another deploy or rollback was journaled since, it is refused.
+    /// (Boxed: a request travels in every deploy effect and event.)
+    pub journal_seen: Option<Box<journal::Seen>>,
 }
 
 /// What a deploy did.
@@ -687,7 +692,8 @@ fn hook_summary(hooks: &[HookRun]) -> String {
         .join("; ")
 }
 
-/// Deploy: lock, check, (stash), tree, HEAD, hooks, journal.
+/// Deploy: lock, check (HEAD, and for a rollback the journal, as previewed), (stash), tree,
+/// HEAD, hooks, journal.
 pub fn deploy(
     cfg: &DeployConfig,
     req: &DeployRequest,
@@ -712,6 +718,18 @@ pub fn deploy(
                 .map(status::short_id)
                 .unwrap_or_else(|| "unborn".into()),
             by: head_id.and_then(|h| moved_by(&repo, &git_dir, h)),
+        });
+    }
+    if let Some(seen) = &req.journal_seen
+        && let Some((newest, goes_to)) = seen.changed(&{
+            let (entries, _, size) = journal::read_sized(&git_dir);
+            journal::Seen::of(&entries, size)
+        })
+    {
+        return Err(DeployError::JournalMoved {
+            path: path.to_path_buf(),
+            newest,
+            goes_to,
         });
     }
     let g = |what, e| DeployError::git(path, what, e);

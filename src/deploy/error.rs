@@ -52,6 +52,16 @@ pub enum DeployError {
         /// or "moved outside opsdeck by NAME" from git's reflog.
         by: Option<String>,
     },
+    /// A rollback confirmed against a journal that has changed since (another console deployed
+    /// or rolled back): what it says now, from [`crate::deploy::journal::Seen::changed`].
+    #[error("{}: the deploy journal changed since the rollback was previewed ({newest}; {goes_to}); look again", path.display())]
+    JournalMoved {
+        path: PathBuf,
+        /// "newest entry now: deploy by alice@web1, 2026-12-06 21:40, 1111111 -> 2222222"
+        newest: String,
+        /// "a rollback now goes to 1111111, undoing the deploy by alice@web1, ..."
+        goes_to: String,
+    },
     /// The checkout stopped part-way: HEAD did not move, but some files are
     /// already the new revision's.
     #[error(

@@ -179,11 +179,17 @@ pub fn parse(text: &str) -> (Vec<JournalEntry>, Vec<usize>) {
 /// not records, named). One bad line never hides the good ones: rollback
 /// still finds its way back.
 pub fn read(git_dir: &Path) -> (Vec<JournalEntry>, Option<DeployError>) {
+    let (entries, problem, _) = read_sized(git_dir);
+    (entries, problem)
+}
+
+/// [`read`], and the size of the file read (0 when there is none): what [`Seen`] pins.
+pub fn read_sized(git_dir: &Path) -> (Vec<JournalEntry>, Option<DeployError>, u64) {
     let p = path_in(git_dir);
-    let text = match std::fs::read(&p) {
-        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Vec::new(), None),
-        Err(e) => return (Vec::new(), Some(DeployError::io(&p, e))),
+    let (text, size) = match std::fs::read(&p) {
+        Ok(b) => (String::from_utf8_lossy(&b).into_owned(), b.len() as u64),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Vec::new(), None, 0),
+        Err(e) => return (Vec::new(), Some(DeployError::io(&p, e)), 0),
     };
     let (entries, bad) = parse(&text);
     let problem = (!bad.is_empty()).then(|| DeployError::JournalLines {
@@ -192,7 +198,7 @@ pub fn read(git_dir: &Path) -> (Vec<JournalEntry>, Option<DeployError>) {
         first: bad[0],
         read: entries.len(),
     });
-    (entries, problem)
+    (entries, problem, size)
 }
 
 /// Where rollback goes: replaying the journal, each successful deploy
@@ -212,6 +218,76 @@ pub fn rollback_target(entries: &[JournalEntry]) -> Option<&JournalEntry> {
         }
     }
     stack.pop()
+}
+
+/// The journal as a rollback's dialog showed it: the deploy the rollback undoes, the newest
+/// entry, and the file's size. The rollback goes ahead only if the journal, read again under
+/// the deploy lock, is still that: a deploy or rollback by another console since would
+/// otherwise be undone, or the rollback go somewhere its dialog did not say. (The size tells
+/// apart a deploy made again within the second, which reads word for word as the one before.)
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    pub undoes: Option<JournalEntry>,
+    pub newest: Option<JournalEntry>,
+    pub size: u64,
+}
+
+impl Seen {
+    /// The journal of `entries`, read from a file of `size` bytes.
+    pub fn of(entries: &[JournalEntry], size: u64) -> Seen {
+        Seen {
+            undoes: rollback_target(entries).cloned(),
+            newest: entries.last().cloned(),
+            size,
+        }
+    }
+
+    /// Where a rollback goes by this journal, in words: "a rollback now goes to 1111111,
+    /// undoing the deploy by alice@web1, 2026-12-06 21:40", or that nothing is left.
+    pub fn goes_to(&self) -> String {
+        match &self.undoes {
+            Some(e) => format!(
+                "a rollback now goes to {}, undoing the {} by {}@{}, {}",
+                e.from.get(..7).unwrap_or(&e.from),
+                e.kind,
+                e.user,
+                e.host,
+                e.local_time()
+            ),
+            None => "nothing is left to roll back".into(),
+        }
+    }
+
+    /// What the journal says now, when it is not what it was when `self` was read, in words:
+    /// its newest entry, and where a rollback goes by it. None when it is the same.
+    pub fn changed(&self, now: &Seen) -> Option<(String, String)> {
+        if now == self {
+            return None;
+        }
+        let short = |x: &str| x.get(..7).unwrap_or(x).to_string();
+        let newest = match &now.newest {
+            Some(e) => format!(
+                "newest entry now: {} by {}@{}, {}, {} -> {}{}",
+                e.kind,
+                e.user,
+                e.host,
+                e.local_time(),
+                if e.from.is_empty() {
+                    "(nothing)".to_string()
+                } else {
+                    short(&e.from)
+                },
+                short(&e.to),
+                if e.ok() {
+                    String::new()
+                } else {
+                    format!(" ({})", e.result)
+                }
+            ),
+            None => "the journal is empty now".into(),
+        };
+        Some((newest, now.goes_to()))
+    }
 }
 
 /// Why [`rollback_target`] found nothing, as the pane says it: no deploy recorded yet, or every

@@ -347,6 +347,32 @@ impl DeployPane {
             return Vec::new();
         };
         let word = p.kind.word();
+        // `b` went by the journal of the last status read; the preview read it again: another
+        // console's deploy or rollback in between moves where a rollback goes
+        if p.kind == Kind::Rollback
+            && !p
+                .journal_seen
+                .undoes
+                .as_ref()
+                .is_some_and(|e| !e.from.is_empty() && p.to.id.to_string().starts_with(&e.from))
+        {
+            t.say(vec![
+                (
+                    Tone::Error,
+                    "Refused: the deploy journal changed since the status was read:".into(),
+                ),
+                (
+                    Tone::Warn,
+                    Clean::joined(format!("  {}", p.journal_seen.goes_to())),
+                ),
+                (
+                    Tone::Muted,
+                    "Nothing was changed. Look at the journal again: b goes by it as it is now."
+                        .into(),
+                ),
+            ]);
+            return Vec::new();
+        }
         if let Some(state) = p.state {
             t.say(escaped(vec![
                 (
@@ -430,6 +456,8 @@ impl DeployPane {
                         expected_from: Some(p.to.id),
                         stash: false,
                         take_over: p.lock.clone().filter(|_| p.lock_stale),
+                        journal_seen: (p.kind == Kind::Rollback)
+                            .then(|| Box::new(p.journal_seen.clone())),
                     },
                     access: access.clone(),
                 })],
@@ -448,6 +476,7 @@ impl DeployPane {
             expected_from: p.from.as_ref().map(|f| f.id),
             stash: !p.conflicts.is_empty(),
             take_over: p.lock.clone().filter(|_| p.lock_stale),
+            journal_seen: (p.kind == Kind::Rollback).then(|| Box::new(p.journal_seen.clone())),
         };
         let mut room = Room {
             conflicts: p.conflicts.len().min(4),
@@ -634,6 +663,30 @@ impl DeployPane {
                         access: access.clone(),
                     })],
                 })]
+            }
+            Err(DeployError::JournalMoved {
+                newest, goes_to, ..
+            }) => {
+                t.errors += 1;
+                // the journal's words are clean where they were read; short lines, as for a
+                // HEAD moved: a long docroot path first would push what changed out of sight
+                t.say(vec![
+                    (
+                        Tone::Error,
+                        Clean::new(&format!(
+                            "Refused: the deploy journal changed since the {} was previewed:",
+                            request.kind.word()
+                        )),
+                    ),
+                    (Tone::Warn, Clean::joined(format!("  {newest}"))),
+                    (Tone::Warn, Clean::joined(format!("  {goes_to}"))),
+                    (
+                        Tone::Muted,
+                        "HEAD and the work tree are as they were: look at the journal again."
+                            .into(),
+                    ),
+                ]);
+                Vec::new()
             }
             Err(DeployError::PartialCheckout {
                 path,
@@ -843,7 +896,7 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
         ));
     }
     if p.kind == Kind::Rollback {
-        lines.extend(undone_lines(t.ok_status(), p));
+        lines.extend(undone_lines(p));
     }
     // commits live once and taken back are not new: said as the commit list says them; a
     // rollback goes back to a revision that was deployed, so all it brings was live before
@@ -1035,11 +1088,13 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
     lines
 }
 
-/// What a rollback undoes, from the journal: the deploy it takes back (who, when), that HEAD is
+/// What a rollback undoes, from the journal as the preview read it: the deploy it takes back (who, when), that HEAD is
 /// not where that deploy left it when so, and that another `b` goes further back.
-fn undone_lines(status: Option<&RepoStatus>, p: &Preview) -> Vec<String> {
-    let Some(e) = status
-        .and_then(|s| journal::rollback_target(&s.journal))
+fn undone_lines(p: &Preview) -> Vec<String> {
+    let Some(e) = p
+        .journal_seen
+        .undoes
+        .as_ref()
         .filter(|e| e.from == p.to.id.to_string())
     else {
         return Vec::new();
@@ -1706,6 +1761,7 @@ mod tests {
                         expected_from: Some(testdata::oid(0x22)),
                         stash,
                         take_over: None,
+                        journal_seen: None,
                     }),
                     result,
                 },
@@ -2315,6 +2371,7 @@ mod tests {
             expected_from: Some(testdata::oid(0x22)),
             stash: false,
             take_over: None,
+            journal_seen: None,
         };
         let stale = testdata::lock(999_999);
         let fx = with(true, |cx| {
@@ -2352,6 +2409,7 @@ mod tests {
             expected_from: Some(testdata::oid(0x22)),
             stash: false,
             take_over: None,
+            journal_seen: None,
         };
         let empty = crate::deploy::lock::LockInfo {
             user: String::new(),
@@ -2614,6 +2672,7 @@ mod tests {
                         expected_from: Some(testdata::oid(0x33)),
                         stash: false,
                         take_over: None,
+                        journal_seen: None,
                     }),
                     result: Ok(Box::new(DeployOutcome {
                         kind: Kind::Rollback,
@@ -2867,6 +2926,10 @@ mod tests {
         let confirm_for = |p: &mut DeployPane, kind: Kind| {
             let mut pr = testdata::preview();
             pr.kind = kind;
+            if kind == Kind::Rollback {
+                // where the journal's rollback goes
+                pr.to = testdata::status().log[2].commit.clone();
+            }
             confirm(previewed(p, pr))
         };
         let mut p = pane();
@@ -3064,6 +3127,47 @@ mod tests {
             &fx[..],
             [Effect::Deploy(DeployEffect::Fetch { .. })]
         ));
+    }
+
+    /// A rollback refused because the journal changed since its dialog: what it says now, one
+    /// fact a line (the last action is cut at the width), and that nothing was changed.
+    #[test]
+    fn a_rollback_refused_for_a_changed_journal_says_what_it_says_now() {
+        let mut p = pane();
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Deployed {
+                    target: 0,
+                    request: Box::new(DeployRequest {
+                        kind: Kind::Rollback,
+                        to: testdata::oid(0x11),
+                        expected_from: Some(testdata::oid(0x22)),
+                        stash: false,
+                        take_over: None,
+                        journal_seen: Some(Box::new(testdata::preview().journal_seen)),
+                    }),
+                    result: Err(DeployError::JournalMoved {
+                        path: "/var/www/site".into(),
+                        newest: "newest entry now: deploy by bob@web2, 2026-12-06 21:58, \\e[2J 2222222 -> 2222222".into(),
+                        goes_to: "a rollback now goes to 2222222, undoing the deploy by bob@web2, 2026-12-06 21:58".into(),
+                    }),
+                },
+                cx,
+            )
+        });
+        assert!(fx.is_empty(), "{fx:?}");
+        let last: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            last,
+            [
+                "Refused: the deploy journal changed since the rollback was previewed:",
+                // clean where the journal was read: not escaped twice
+                "  newest entry now: deploy by bob@web2, 2026-12-06 21:58, \\e[2J 2222222 -> 2222222",
+                "  a rollback now goes to 2222222, undoing the deploy by bob@web2, 2026-12-06 21:58",
+                "HEAD and the work tree are as they were: look at the journal again.",
+            ]
+        );
+        assert_eq!(p.targets[0].errors, 1);
     }
 
     #[test]

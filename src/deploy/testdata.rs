@@ -197,5 +197,6 @@ pub fn preview() -> Preview {
         lock_stale: false,
         owner: s.owner.clone(),
         left_part_way: None,
+        journal_seen: crate::deploy::journal::Seen::of(&s.journal, 1_000),
     }
 }
