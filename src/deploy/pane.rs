@@ -1252,6 +1252,12 @@ impl Pane for DeployPane {
                 )]
             }
             DeployAction::Refresh => vec![Effect::Deploy(DeployEffect::Refresh { target })],
+            DeployAction::NextTarget if self.targets.len() == 1 => {
+                vec![Effect::notice(format!(
+                    "only one deploy target is configured: {}",
+                    self.targets[0].cfg.name
+                ))]
+            }
             DeployAction::NextTarget => {
                 self.current = (self.current + 1) % self.targets.len();
                 Vec::new()
@@ -1857,6 +1863,32 @@ mod tests {
             )
         });
         assert_eq!(p.health().errors, 2, "failing again after a success counts");
+    }
+
+    #[test]
+    fn next_target_with_one_target_says_there_is_no_other() {
+        let mut p = pane();
+        let fx = with(false, |cx| p.on_action(DeployAction::NextTarget, cx));
+        assert!(
+            matches!(&fx[..], [Effect::Notice(n)] if n == "only one deploy target is configured: www"),
+            "{fx:?}"
+        );
+        assert_eq!(p.current, 0);
+        // with two, the key moves on and wraps round, silently
+        let mut cfg = Config::default();
+        for name in ["www", "shop"] {
+            cfg.deploy.push(DeployConfig {
+                name: name.into(),
+                path: format!("/var/www/{name}").into(),
+                ..DeployConfig::default()
+            });
+        }
+        let mut p = DeployPane::for_person(&cfg, "someone");
+        for want in [1, 0] {
+            let fx = with(false, |cx| p.on_action(DeployAction::NextTarget, cx));
+            assert!(fx.is_empty(), "{fx:?}");
+            assert_eq!(p.current, want);
+        }
     }
 
     #[test]
