@@ -631,23 +631,31 @@ fn zoomed(
     let log = p.visible_log(t);
     // Only the keys that work now: none that change the host in read-only
     // mode, none that start another action while a deploy runs.
-    let hint = if cx.read_only {
-        "Enter: detail"
+    // (in full, and in the short words an ssh window of 60 columns has room for)
+    let (hint, short) = if cx.read_only {
+        ("Enter: detail", "Enter: detail")
     } else if t.refusal.is_some() {
         // its keys would only be refused: say so before they are pressed
-        "Enter: detail (not in deployers: no changes here)"
+        (
+            "Enter: detail (not in deployers: no changes here)",
+            "Enter: detail (not in deployers)",
+        )
     } else if matches!(t.busy, Some(Busy::Deploying { .. } | Busy::RunningHook(_))) {
-        "Enter: detail (actions wait for the deploy)"
+        (
+            "Enter: detail (actions wait for the deploy)",
+            "Enter: detail (deploy running)",
+        )
     } else {
-        "c: deploy selected, v: type a revision, Enter: detail"
+        (
+            "c: deploy selected, v: type a revision, Enter: detail",
+            "c: deploy, v: revision, Enter: detail",
+        )
     };
-    let mut lines = vec![fit_line(
-        vec![sp(
-            format!("Commits ({}) ─ {hint}", log.len()),
-            cx.theme.header,
-        )],
-        w,
-    )];
+    let mut header = format!("Commits ({}) ─ {hint}", log.len());
+    if header.width() > w {
+        header = format!("Commits ({}) ─ {short}", log.len());
+    }
+    let mut lines = vec![fit_line(vec![sp(header, cx.theme.header)], w)];
     if t.detail
         && let Some(e) = log.get(t.selected)
     {
@@ -1137,6 +1145,45 @@ mod tests {
                 .collect();
             assert!(cols.iter().all(|c| *c == cols[0]), "{cols:?} at {w}:\n{s}");
         }
+    }
+
+    /// An ssh window of 60 columns: the commit list's header says its keys whole, in short
+    /// words, whatever the target's state; 80 columns keep the long ones.
+    #[test]
+    fn the_commits_header_fits_60_columns() {
+        use crate::deploy::checkout::Kind;
+        let header = |p: &DeployPane, w: u16| {
+            let s = text(&draw_as(p, w, 20, true, false));
+            s.lines()
+                .find(|l| l.contains("Commits ("))
+                .unwrap_or_else(|| panic!("no commits header:\n{s}"))
+                .to_string()
+        };
+        let mut p = pane();
+        assert_eq!(
+            header(&p, 60),
+            "│Commits (3) ─ c: deploy, v: revision, Enter: detail       │"
+        );
+        assert!(
+            header(&p, 80)
+                .contains("Commits (3) ─ c: deploy selected, v: type a revision, Enter: detail"),
+            "{}",
+            header(&p, 80)
+        );
+        p.targets[0].busy = Some(Busy::Deploying {
+            kind: Kind::Deploy,
+            to: Clean::new("3333333 Pricing"),
+        });
+        assert_eq!(
+            header(&p, 60),
+            "│Commits (3) ─ Enter: detail (actions wait for the deploy) │"
+        );
+        p.targets[0].busy = None;
+        p.targets[0].refusal = Some("www: you may not".into());
+        assert_eq!(
+            header(&p, 60),
+            "│Commits (3) ─ Enter: detail (not in deployers)            │"
+        );
     }
 
     /// At 60 columns the same author is cut to the same width on every row, whatever the
