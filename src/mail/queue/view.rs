@@ -84,12 +84,14 @@ impl QueuePane {
     fn summary_line(&self, cx: &ViewCx<'_>, w: usize) -> Line<'static> {
         let s = &self.summary;
         let th = cx.theme;
-        let total = vec![
+        // the total first: it stays whatever the width (see below)
+        let mut spans: Vec<Span<'static>> = vec![
             Span::styled("total ", th.muted),
             Span::styled(format!("{}", s.total), th.text),
         ];
-        let mut spans: Vec<Span<'static>> = Vec::new();
+        let mut oldest_at = None;
         if let Some(o) = s.oldest {
+            oldest_at = Some(spans.len());
             spans.push(Span::styled("  oldest ", th.muted));
             spans.push(Span::styled(fmt_age_at(o, cx.now.timestamp()), th.text));
         }
@@ -150,30 +152,27 @@ impl QueuePane {
             }
         }
         let width = |spans: &[Span<'_>]| spans.iter().map(|s| s.content.width()).sum::<usize>();
-        let with_total = |mut rest: Vec<Span<'static>>| {
-            let mut all = total.clone();
-            all.append(&mut rest);
-            all
-        };
-        // A narrow pane (an ssh window of 60 columns) with a cause named: the deferred and
-        // held counts stay whole; the total (their sum, with the rest) goes first, then the
-        // cause's name is cut to what is left.
+        // A narrow pane (an ssh window of 60 columns) with a cause named: the total (how much
+        // mail there is at all) and the deferred and held counts stay whole. The counts of
+        // mail on its way are left out whole first (not cut to "ac…"), then the cause's name
+        // is cut; should that leave it fewer than 10 columns, the oldest's age goes instead,
+        // and the name is cut to what is left then.
         let waiting = width(&spans[..waiting_end]).saturating_sub(2);
-        let Some((at, label)) = cause.filter(|_| width(&total) + waiting > w) else {
-            return fit_spans(with_total(spans), w);
+        let Some((mut at, label)) = cause.filter(|_| waiting > w) else {
+            return fit_spans(spans, w);
         };
-        // without "total N" its first separator goes too
-        if let Some(first) = spans.first_mut() {
-            first.content = first.content.trim_start().to_string().into();
+        spans.truncate(waiting_end);
+        if let Some(last) = spans.last_mut() {
+            last.content = last.content.trim_end().to_string().into();
         }
-        // the counts of mail on its way, when they do not fit, are left out whole
-        if width(&spans).saturating_sub(2) > w {
-            spans.truncate(waiting_end);
-            if let Some(last) = spans.last_mut() {
-                last.content = last.content.trim_end().to_string().into();
-            }
+        if width(&spans) > w
+            && (label.width() + w).saturating_sub(width(&spans)) < 10
+            && let Some(o) = oldest_at
+        {
+            spans.drain(o..o + 2);
+            at -= 2;
         }
-        let waiting = width(&spans[..waiting_end.min(spans.len())]);
+        let waiting = width(&spans);
         if waiting <= w {
             return fit_spans(spans, w);
         }
@@ -1176,19 +1175,27 @@ mod tests {
             ),
             "{s}"
         );
-        // at 60 columns (an ssh window) the deferred and held counts stay whole: the total
-        // gives way, then the cause's name is cut; the counts of mail on its way are left out
-        // whole, not cut to "ac…"
+        // at 60 columns (an ssh window) the total and the deferred and held counts stay whole:
+        // the counts of mail on its way are left out whole, not cut to "ac…", then the oldest's
+        // age gives way
         let s = fx.draw(60, 20, true);
         assert_eq!(
             s.lines().nth(1).unwrap(),
-            "│oldest 1d01h  held here 2 SES credent…  deferred 6  hold 1│",
+            "│total 8  held here 2 SES credentials  deferred 6  hold 1  │",
             "{s}"
         );
+        // the same in the overview's tile
+        let s = fx.draw(60, 20, false);
+        assert_eq!(
+            s.lines().nth(1).unwrap(),
+            "│total 8  held here 2 SES credentials  deferred 6  hold 1  │",
+            "{s}"
+        );
+        // a little more room: the oldest's age stays, the cause's name is cut
         let s = fx.draw(70, 20, true);
         assert_eq!(
             s.lines().nth(1).unwrap(),
-            "│oldest 1d01h  held here 2 SES credentials  deferred 6  hold 1       │",
+            "│total 8  oldest 1d01h  held here 2 SES credenti…  deferred 6  hold 1│",
             "{s}"
         );
     }
