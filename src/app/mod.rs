@@ -323,7 +323,12 @@ impl App {
             Msg::Tick(now) => {
                 let minute_changed =
                     now.minute() != self.now.minute() || now.hour() != self.now.hour();
+                let was = self.now;
                 self.now = now;
+                // what a pane says of time passing ("running for 20 s")
+                let clock_changed = PaneId::ALL
+                    .iter()
+                    .any(|id| with_pane!(self, *id, |p, _cx| p.clock_changed(was, now)));
                 // counted in ticks, not by the clock: a clock set back does not keep it for ever
                 let mut notice_gone = false;
                 if self.notice.is_some() {
@@ -337,7 +342,7 @@ impl App {
                 for id in PaneId::ALL {
                     effects.extend(with_pane!(self, id, |p, cx| p.on_tick(&mut cx)));
                 }
-                out.redraw = minute_changed || notice_gone || !effects.is_empty();
+                out.redraw = minute_changed || clock_changed || notice_gone || !effects.is_empty();
                 self.settle(effects, &mut out);
                 out.redraw |= self.note_errors(&PaneId::ALL);
             }

@@ -272,6 +272,14 @@ pub trait Pane {
         Vec::new()
     }
 
+    /// Does what the pane draws from the clock alone differ at `now` from what it drew at
+    /// `was`, a tick before? The tick redraws the screen only then (besides the minute the
+    /// status bar shows): an idle screen over ssh sends nothing. A pane whose words change
+    /// with time says so only while they do, and in steps of seconds at the finest.
+    fn clock_changed(&self, _was: DateTime<Local>, _now: DateTime<Local>) -> bool {
+        false
+    }
+
     /// Draw the pane into `area` (its border included).
     fn render(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>);
 

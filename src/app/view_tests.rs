@@ -554,3 +554,91 @@ fn a_dialog_on_a_small_screen_keeps_its_keys_and_its_input() {
         assert!(s.contains("Enter submit"), "{w}x{h}:\n{s}");
     }
 }
+
+/// A queue action whose command does not end (a `command_prefix` of `ssh mx1` to a host that
+/// does not answer) says, after 10 s, how long it has run and what it runs, so that it can be
+/// ended by hand. The words change in steps of 10 s, then of a minute: the tick redraws the
+/// screen only then, and not at all once it ended.
+#[test]
+fn a_queue_action_that_hangs_says_for_how_long_and_what_it_runs() {
+    use crate::mail::queue::{QueueEvent, QueueId, QueueOp, commands};
+    let mut config = Config::default();
+    config.postfix[0].command_prefix = vec!["ssh".into(), "mx1".into()];
+    let t0 = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
+    let mut a = App::new(&config, Mode::Interactive, t0, "web1.example.com".into());
+    press(&mut a, KeyCode::Char('1'));
+    let at = |s: i64| t0 + chrono::Duration::seconds(s);
+    // it starts half way through a minute, so that its steps are not the clock's minutes
+    a.update(Msg::Tick(at(30)));
+    let id = QueueId::parse("4889DC8909").unwrap();
+    let command =
+        commands::action_line(&config.postfix[0], QueueOp::Hold, std::slice::from_ref(&id));
+    a.update(Msg::Source(SourceEvent::Queue(QueueEvent::Progress {
+        instance: 0,
+        op: QueueOp::Hold,
+        done: 0,
+        of: 1,
+        one: Some(id.clone()),
+        command,
+    })));
+    let hung = |a: &App| {
+        let s = screen(a, &Theme::fallback(), 60, 20);
+        assert!(
+            s.contains("putting 4889DC8909 on hold (postsuper -h)…"),
+            "{s}"
+        );
+        s.lines()
+            .find(|l| l.contains("running for"))
+            .map(|l| l.trim_matches('│').trim_end().to_string())
+    };
+    for s in 31..40 {
+        let out = a.update(Msg::Tick(at(s)));
+        assert!(
+            !out.redraw,
+            "a second like any other redraws nothing ({s} s)"
+        );
+    }
+    assert_eq!(hung(&a), None, "the first seconds say nothing more");
+    let out = a.update(Msg::Tick(at(40)));
+    assert!(out.redraw, "10 s on, it is said");
+    assert_eq!(
+        hung(&a).as_deref(),
+        Some("running for 10 s: ssh mx1 postsuper -h -")
+    );
+    for s in 41..50 {
+        assert!(!a.update(Msg::Tick(at(s))).redraw, "{s} s");
+    }
+    assert!(a.update(Msg::Tick(at(50))).redraw);
+    assert_eq!(
+        hung(&a).as_deref(),
+        Some("running for 20 s: ssh mx1 postsuper -h -")
+    );
+    // every 10 s up to a minute, then once a minute; 10:31:00 and 10:32:00 are the status
+    // bar's minutes
+    for s in 51..150 {
+        let out = a.update(Msg::Tick(at(s)));
+        let due = [60, 70, 80, 90, 120].contains(&s);
+        assert_eq!(out.redraw, due, "{s} s");
+    }
+    assert_eq!(
+        hung(&a).as_deref(),
+        Some("running for 1 min: ssh mx1 postsuper -h -")
+    );
+    assert!(a.update(Msg::Tick(at(150))).redraw);
+    assert_eq!(
+        hung(&a).as_deref(),
+        Some("running for 2 min: ssh mx1 postsuper -h -")
+    );
+    // once it ends, the seconds are idle again
+    a.update(Msg::Source(SourceEvent::Queue(QueueEvent::Applied {
+        instance: 0,
+        result: Err(crate::mail::queue::QueueError::Spawn {
+            command: "ssh mx1 postsuper -h -".into(),
+            detail: "killed by hand".into(),
+        }),
+    })));
+    assert!(!screen(&a, &Theme::fallback(), 60, 20).contains("running for"));
+    for s in 151..160 {
+        assert!(!a.update(Msg::Tick(at(s))).redraw, "{s} s");
+    }
+}

@@ -282,6 +282,18 @@ pub fn op_commands(inst: &PostfixInstance, op: QueueOp, ids: &[QueueId]) -> Vec<
     }
 }
 
+/// The command line an action on `ids` runs, as the pane says it while it runs: for a
+/// deliver now of several messages (one `postqueue -i` each), the first one's and "…".
+pub fn action_line(inst: &PostfixInstance, op: QueueOp, ids: &[QueueId]) -> Clean {
+    let specs = op_commands(inst, op, ids);
+    // `display` is sanitized already: not escaped again
+    let mut line = Clean::joined(specs.first().map(CommandSpec::display).unwrap_or_default());
+    if specs.len() > 1 {
+        line.push(" …");
+    }
+    line
+}
+
 /// `postkick public pickup W`: wake pickup to read the maildrop now.
 pub fn wake_pickup(inst: &PostfixInstance) -> CommandSpec {
     let mut argv = base(inst, "postkick");

@@ -125,6 +125,9 @@ pub enum QueueEvent {
         /// The message, when the action is on one: its progress is no
         /// count ("0 of 1 done"), it is that message being acted on.
         one: Option<QueueId>,
+        /// The command line it runs (its `command_prefix` in front), said when it takes
+        /// long: a prefix of `ssh mx1` to a host that does not answer waits for ever.
+        command: Clean,
     },
     /// An action finished.
     Applied {
@@ -306,6 +309,13 @@ impl Pane for QueuePane {
 
     fn on_tick(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
         self.on_tick_impl(cx)
+    }
+
+    fn clock_changed(&self, was: DateTime<Local>, now: DateTime<Local>) -> bool {
+        self.instances
+            .iter()
+            .filter_map(|st| st.running.as_ref())
+            .any(|r| r.elapsed_words(was) != r.elapsed_words(now))
     }
 
     fn render(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {

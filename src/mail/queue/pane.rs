@@ -164,6 +164,25 @@ pub struct Running {
     pub of: usize,
     /// The message, when it acts on one.
     pub one: Option<QueueId>,
+    /// The command line it runs, said once it takes long.
+    pub command: Clean,
+    /// When its first report came.
+    pub since: DateTime<Local>,
+}
+
+impl Running {
+    /// How long it has run at `now`, as the pane says it: nothing for the first 10 s, then in
+    /// steps of 10 s, then of a minute, so that the words change (and the screen is redrawn)
+    /// at most every 10 s, and once a minute after the first.
+    pub fn elapsed_words(&self, now: DateTime<Local>) -> Option<String> {
+        let secs = (now - self.since).num_seconds();
+        match secs {
+            ..10 => None,
+            10..60 => Some(format!("{} s", secs / 10 * 10)),
+            60..3600 => Some(format!("{} min", secs / 60)),
+            _ => Some(format!("{} h {:02} min", secs / 3600, secs % 3600 / 60)),
+        }
+    }
 }
 
 /// What the demo's dialogs add: its queue is a file, and nothing is run on it.
@@ -1506,9 +1525,22 @@ impl QueuePane {
                 done,
                 of,
                 one,
+                command,
             } => {
                 if let Some(st) = self.instances.get_mut(instance) {
-                    st.running = Some(Running { op, done, of, one });
+                    // the same action's next report keeps the time it started
+                    let since = match &st.running {
+                        Some(r) if r.op == op && r.of == of && r.one == one => r.since,
+                        _ => cx.now,
+                    };
+                    st.running = Some(Running {
+                        op,
+                        done,
+                        of,
+                        one,
+                        command,
+                        since,
+                    });
                 }
                 Vec::new()
             }
@@ -2558,6 +2590,7 @@ mod tests {
             done: 0,
             of: 1,
             one: Some(id.clone()),
+            command: Clean::default(),
         });
         fx.event(QueueEvent::Applied {
             instance: 0,
@@ -3289,6 +3322,7 @@ mod tests {
                 done: 0,
                 of: 1,
                 one: Some(id(one)),
+                command: Clean::default(),
             });
         }
         let out = fx.event(QueueEvent::Applied {
@@ -3455,6 +3489,7 @@ mod tests {
                 done: 0,
                 of: 1,
                 one: Some(id.clone()),
+                command: Clean::default(),
             });
             let s = fx.draw(80, 24, true);
             assert!(s.contains(want), "{s}");
@@ -3485,6 +3520,7 @@ mod tests {
             done: 0,
             of: 1,
             one: Some(id.clone()),
+            command: Clean::default(),
         });
         let out = fx.event(QueueEvent::Applied {
             instance: 0,
@@ -3509,6 +3545,7 @@ mod tests {
             done: 0,
             of: 1,
             one: Some(id.clone()),
+            command: Clean::default(),
         });
         let out = fx.event(QueueEvent::Applied {
             instance: 0,
@@ -3537,6 +3574,7 @@ mod tests {
             done: 120,
             of: 500,
             one: None,
+            command: Clean::default(),
         });
         let s = fx.draw(80, 24, true);
         assert!(s.contains("deliver now: 120 of 500 messages done…"), "{s}");

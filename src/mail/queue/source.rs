@@ -247,6 +247,7 @@ fn progress_reporter(
     instance: usize,
     op: super::QueueOp,
     ids: &[QueueId],
+    command: Clean,
 ) -> impl FnMut(usize) + Send + use<> {
     let tx = runner.tx.clone();
     let of = ids.len();
@@ -263,6 +264,7 @@ fn progress_reporter(
                 done,
                 of,
                 one: one.clone(),
+                command: command.clone(),
             }));
         }
     }
@@ -313,7 +315,8 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                 } else {
                     match instance(&r, i) {
                         Some(inst) => {
-                            let mut report = progress_reporter(&r, i, op, &ids);
+                            let line = commands::action_line(&inst, op, &ids);
+                            let mut report = progress_reporter(&r, i, op, &ids, line);
                             report(0);
                             commands::apply_watching(&access, &inst, op, &ids, &mut report).await
                         }

@@ -231,6 +231,14 @@ impl QueuePane {
                     ),
                 };
                 out.push(Line::from(Span::styled(truncate(&text, w), th.accent)));
+                // one that does not end (a command_prefix of `ssh mx1` to a host that does
+                // not answer) says how long it has run, and what, to be ended by hand
+                if let Some(e) = r.elapsed_words(cx.now) {
+                    let text = format!("{pre}running for {e}: {}", r.command);
+                    for l in wrap_words(&text, w, 2) {
+                        out.push(Line::from(Span::styled(l, th.muted)));
+                    }
+                }
             }
             if st.bad_lines > 0 {
                 out.push(Line::from(Span::styled(
