@@ -55,12 +55,29 @@ pub struct ScreenArgs {
     pub color: Option<ColorMode>,
 }
 
-impl ScreenArgs {
-    /// The options given after `demo` over those given before it.
+/// The options of `opsdeck demo`: the dashboard's, but `--write`, which overrides a
+/// configuration's read_only, and the demo reads none (it allows its actions unless
+/// `--read-only` is given).
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct DemoArgs {
+    /// Read-only: no action is bound or listed, the RO badge stays on screen.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Theme: default, light, high-contrast, mono, or a user theme name.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Colour depth.
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorMode>,
+}
+
+impl DemoArgs {
+    /// The options given after `demo` over those given before it (`--write` is refused there,
+    /// see [`refuse_misplaced`]).
     fn or(self, before: ScreenArgs) -> ScreenArgs {
         ScreenArgs {
             read_only: self.read_only || before.read_only,
-            write: self.write || before.write,
+            write: false,
             theme: self.theme.or(before.theme),
             color: self.color.or(before.color),
         }
@@ -106,8 +123,12 @@ macro_rules! check_after_help {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the dashboard on a self-contained sandbox (removed on exit).
-    #[command(after_help = "The demo reads no configuration file: --config is refused.")]
-    Demo(ScreenArgs),
+    #[command(
+        after_help = "The demo reads no configuration file: --config is refused, and so is \
+                      --write (there is no read_only to override; --read-only makes the demo \
+                      read-only)."
+    )]
+    Demo(DemoArgs),
     /// Report delivery failures from whole mail log files, like pflogsumm.
     #[command(
         after_help = summary_after_help!(),
@@ -172,10 +193,50 @@ fn subcommand_named(args: &[std::ffi::OsString]) -> Option<String> {
     None
 }
 
+/// The dashboard's options given before a command they do not apply to (`opsdeck --write
+/// demo`, `opsdeck --read-only check`): clap takes them, as they are the dashboard's, and
+/// the command would go on without them, as if they had been heard. A usage error instead.
+fn refuse_misplaced(cli: Cli) -> Result<Cli, clap::Error> {
+    let refused = match &cli.command {
+        Some(Command::Demo(_)) if cli.screen.write => Some(
+            "--write does not apply to `opsdeck demo`: it reads no configuration, so there is \
+             no read_only to override (--read-only makes the demo read-only)"
+                .to_string(),
+        ),
+        Some(c @ (Command::Check(_) | Command::Summary(_)))
+            if cli.screen.read_only || cli.screen.write =>
+        {
+            let name = match c {
+                Command::Check(_) => "check",
+                _ => "summary",
+            };
+            let flag = if cli.screen.write {
+                "--write"
+            } else {
+                "--read-only"
+            };
+            Some(format!(
+                "{flag} does not apply to `opsdeck {name}`: it is a report, and changes nothing \
+                 (--read-only and --write are the dashboard's)"
+            ))
+        }
+        _ => None,
+    };
+    match refused {
+        Some(text) => Err(Cli::command().error(clap::error::ErrorKind::ArgumentConflict, text)),
+        None => Ok(cli),
+    }
+}
+
+/// The command line parsed, with [`refuse_misplaced`]'s usage errors.
+fn parse_line<I: Into<std::ffi::OsString> + Clone>(args: &[I]) -> Result<Cli, clap::Error> {
+    Cli::try_parse_from(args.iter().cloned()).and_then(refuse_misplaced)
+}
+
 /// Parse the command line. A usage error of `opsdeck check` exits 3 (UNKNOWN, the monitoring
 /// plugin convention: clap's 2 reads as CRITICAL); the others keep clap's behaviour.
 fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, u8> {
-    match Cli::try_parse_from(&args) {
+    match parse_line(&args) {
         Ok(cli) => Ok(cli),
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => {
@@ -250,7 +311,7 @@ fn safe_usage_error(
         .iter()
         .map(|a| crate::sanitize::sanitize(&a.to_string_lossy()))
         .collect();
-    match Cli::try_parse_from(&safe) {
+    match parse_line(&safe) {
         Err(safe_e) if safe_e.kind() == e.kind() => Err(UsageError::Clap(safe_e)),
         _ => {
             let plain = e.render().to_string();
@@ -746,5 +807,53 @@ mod tests {
         assert!(Cli::try_parse_from(["opsdeck", "check", "--write"]).is_err());
         let cli = Cli::try_parse_from(["opsdeck", "check", "--config", "/x.toml"]).unwrap();
         assert_eq!(cli.config, Some(PathBuf::from("/x.toml")));
+    }
+
+    /// `--write` overrides a configuration's read_only: the demo reads none, and the reports
+    /// change nothing. Given where it does nothing, it is a usage error, not a silent no-op;
+    /// and so is `--read-only` before a report.
+    #[test]
+    fn read_only_and_write_are_refused_where_they_do_not_apply() {
+        let e = parse_line(&["opsdeck", "demo", "--write"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::UnknownArgument);
+        let e = parse_line(&["opsdeck", "--write", "demo"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ArgumentConflict);
+        let said = e.render().to_string();
+        assert!(
+            said.starts_with("error: --write does not apply to `opsdeck demo`: it reads no configuration, so there is no read_only to override (--read-only makes the demo read-only)"),
+            "{said}"
+        );
+        assert!(said.contains("Usage: opsdeck"), "{said}");
+        for (line, flag, name) in [
+            (&["opsdeck", "--write", "check"][..], "--write", "check"),
+            (&["opsdeck", "--read-only", "check"], "--read-only", "check"),
+            (&["opsdeck", "--write", "summary"], "--write", "summary"),
+            (
+                &["opsdeck", "--read-only", "summary", "/var/log/mail.log"],
+                "--read-only",
+                "summary",
+            ),
+        ] {
+            let said = parse_line(line).unwrap_err().render().to_string();
+            assert!(
+                said.starts_with(&format!(
+                    "error: {flag} does not apply to `opsdeck {name}`: it is a report"
+                )),
+                "{line:?}: {said}"
+            );
+        }
+        // where they apply they are taken as before
+        assert!(parse_line(&["opsdeck", "--read-only", "demo"]).is_ok());
+        assert!(parse_line(&["opsdeck", "demo", "--read-only"]).is_ok());
+        assert!(parse_line(&["opsdeck", "--write"]).is_ok());
+        assert!(parse_line(&["opsdeck", "--theme", "mono", "check"]).is_ok());
+        // the demo's help no longer lists it
+        let help = Cli::command()
+            .find_subcommand_mut("demo")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(!help.contains("  --write"), "{help}");
+        assert!(help.contains("--write"), "its help says why: {help}");
     }
 }

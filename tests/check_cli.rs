@@ -855,6 +855,19 @@ fn check_usage_errors_exit_unknown_and_other_subcommands_keep_2() {
     );
     let (code, err) = run(&["summary", "--bogus"]);
     assert_eq!(code, 2, "{err}");
+    // the dashboard's --read-only / --write given where they do nothing: refused, as usage
+    let (code, err) = run(&["--read-only", "check"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.starts_with("error: --read-only does not apply to `opsdeck check`"),
+        "{err}"
+    );
+    for args in [&["--write", "demo"][..], &["demo", "--write"]] {
+        let (code, err) = run(args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        assert!(err.contains("--write"), "{args:?}: {err}");
+    }
     let (code, err) = run(&["--bogus"]);
     assert_eq!(code, 2, "{err}");
     let (code, err) = run(&["check", "--help"]);
