@@ -560,7 +560,7 @@ fn a_dialog_on_a_small_screen_keeps_its_keys_and_its_input() {
 /// ended by hand. The words change in steps of 10 s, then of a minute: the tick redraws the
 /// screen only then, and not at all once it ended.
 #[test]
-fn a_queue_action_that_hangs_says_for_how_long_and_what_it_runs() {
+fn a_queue_action_or_flush_that_hangs_says_for_how_long_and_what_it_runs() {
     use crate::mail::queue::{QueueEvent, QueueId, QueueOp, commands};
     let mut config = Config::default();
     config.postfix[0].command_prefix = vec!["ssh".into(), "mx1".into()];
@@ -641,4 +641,30 @@ fn a_queue_action_that_hangs_says_for_how_long_and_what_it_runs() {
     for s in 151..160 {
         assert!(!a.update(Msg::Tick(at(s))).redraw, "{s} s");
     }
+    // a flush says the same
+    a.update(Msg::Tick(at(160)));
+    let command = Clean::joined(commands::flush_command(&config.postfix[0]).display());
+    a.update(Msg::Source(SourceEvent::Queue(QueueEvent::FlushStarted {
+        instance: 0,
+        command,
+    })));
+    let s = screen(&a, &Theme::fallback(), 60, 20);
+    assert!(
+        s.contains("flushing the deferred mail (postqueue -f)…"),
+        "{s}"
+    );
+    assert!(!s.contains("running for"), "{s}");
+    for s in 161..170 {
+        assert!(!a.update(Msg::Tick(at(s))).redraw, "{s} s");
+    }
+    assert!(a.update(Msg::Tick(at(170))).redraw);
+    let s = screen(&a, &Theme::fallback(), 60, 20);
+    assert!(s.contains("│running for 10 s: ssh mx1 postqueue -f"), "{s}");
+    a.update(Msg::Source(SourceEvent::Queue(QueueEvent::Flushed {
+        instance: 0,
+        result: Ok(vec![]),
+    })));
+    let s = screen(&a, &Theme::fallback(), 60, 20);
+    assert!(!s.contains("flushing the deferred mail"), "{s}");
+    assert!(!s.contains("running for"), "{s}");
 }

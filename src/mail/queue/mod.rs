@@ -134,6 +134,8 @@ pub enum QueueEvent {
         instance: usize,
         result: Result<Outcome, QueueError>,
     },
+    /// `postqueue -f` started, running `command` (its `command_prefix` in front).
+    FlushStarted { instance: usize, command: Clean },
     /// `postqueue -f` finished.
     Flushed {
         instance: usize,
@@ -314,8 +316,7 @@ impl Pane for QueuePane {
     fn clock_changed(&self, was: DateTime<Local>, now: DateTime<Local>) -> bool {
         self.instances
             .iter()
-            .filter_map(|st| st.running.as_ref())
-            .any(|r| r.elapsed_words(was) != r.elapsed_words(now))
+            .any(|st| st.long_running(was) != st.long_running(now))
     }
 
     fn render(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {

@@ -153,6 +153,8 @@ pub struct InstanceState {
     pub down: Option<Box<QueueError>>,
     /// An action running on this instance.
     pub running: Option<Running>,
+    /// A flush (`postqueue -f`) running on this instance: the command line, and since when.
+    pub flushing: Option<(Clean, DateTime<Local>)>,
 }
 
 /// An action running on one instance, as its latest progress report said.
@@ -170,18 +172,31 @@ pub struct Running {
     pub since: DateTime<Local>,
 }
 
-impl Running {
-    /// How long it has run at `now`, as the pane says it: nothing for the first 10 s, then in
-    /// steps of 10 s, then of a minute, so that the words change (and the screen is redrawn)
-    /// at most every 10 s, and once a minute after the first.
-    pub fn elapsed_words(&self, now: DateTime<Local>) -> Option<String> {
-        let secs = (now - self.since).num_seconds();
-        match secs {
-            ..10 => None,
-            10..60 => Some(format!("{} s", secs / 10 * 10)),
-            60..3600 => Some(format!("{} min", secs / 60)),
-            _ => Some(format!("{} h {:02} min", secs / 3600, secs % 3600 / 60)),
-        }
+/// How long a command started at `since` has run at `now`, as the pane says it: nothing for
+/// the first 10 s, then in steps of 10 s, then of a minute, so that the words change (and the
+/// screen is redrawn) at most every 10 s, and once a minute after the first.
+fn elapsed_words(since: DateTime<Local>, now: DateTime<Local>) -> Option<String> {
+    let secs = (now - since).num_seconds();
+    match secs {
+        ..10 => None,
+        10..60 => Some(format!("{} s", secs / 10 * 10)),
+        60..3600 => Some(format!("{} min", secs / 60)),
+        _ => Some(format!("{} h {:02} min", secs / 3600, secs % 3600 / 60)),
+    }
+}
+
+impl InstanceState {
+    /// What runs on this instance, as said once it takes long: how long, and the command.
+    pub fn long_running(&self, now: DateTime<Local>) -> Vec<String> {
+        self.running
+            .as_ref()
+            .map(|r| (&r.command, r.since))
+            .into_iter()
+            .chain(self.flushing.as_ref().map(|(c, since)| (c, *since)))
+            .filter_map(|(command, since)| {
+                elapsed_words(since, now).map(|e| format!("running for {e}: {command}"))
+            })
+            .collect()
     }
 }
 
@@ -1649,7 +1664,16 @@ impl QueuePane {
                 effects.extend(self.watch_tried(&cx.shared.mail_log, cx.now));
                 effects
             }
+            QueueEvent::FlushStarted { instance, command } => {
+                if let Some(st) = self.instances.get_mut(instance) {
+                    st.flushing = Some((command, cx.now));
+                }
+                Vec::new()
+            }
             QueueEvent::Flushed { instance, result } => {
+                if let Some(st) = self.instances.get_mut(instance) {
+                    st.flushing = None;
+                }
                 let name = self
                     .instances
                     .get(instance)

@@ -349,7 +349,19 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                     })
                 } else {
                     match instance(&r, i) {
-                        Some(inst) => commands::flush(&access, &inst).await,
+                        Some(inst) => {
+                            // said when it takes long (see `Progress`)
+                            let command = Clean::joined(commands::flush_command(&inst).display());
+                            send(
+                                &r,
+                                QueueEvent::FlushStarted {
+                                    instance: i,
+                                    command,
+                                },
+                            )
+                            .await;
+                            commands::flush(&access, &inst).await
+                        }
                         None => Err(QueueError::Spawn {
                             command: "postqueue -f".into(),
                             detail: format!("no Postfix instance #{i}"),
@@ -451,6 +463,62 @@ mod tests {
                 crate::app::effect::changes_running() >= 1,
                 "counted from the start"
             );
+            std::fs::write(&go, "").unwrap();
+            loop {
+                if let SourceEvent::Queue(QueueEvent::Applied { .. } | QueueEvent::Flushed { .. }) =
+                    rx.recv().await.unwrap()
+                {
+                    break;
+                }
+            }
+            std::fs::remove_file(&go).unwrap();
+        }
+    }
+
+    /// A change whose command does not end (a `command_prefix` to a host that does not answer)
+    /// is said, while it hangs, with the whole command line it runs: the pane shows it, to be
+    /// ended by hand.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_hanging_change_names_its_command_line_while_it_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let go = dir.path().join("go");
+        let mut config = crate::config::Config::default();
+        let wait = format!("while [ ! -e {} ]; do sleep 0.05; done", go.display());
+        config.postfix[0].command_prefix =
+            vec!["sh".into(), "-c".into(), wait.clone(), "prefix".into()];
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let runner = Runner {
+            tx,
+            config: Arc::new(config),
+        };
+        let access = crate::access::WriteAccess::for_mode(crate::access::Mode::Interactive);
+        let effects = [
+            QueueEffect::Apply {
+                instance: 0,
+                op: commands::QueueOp::Hold,
+                ids: vec![QueueId::parse("4889DC8909").unwrap()],
+                access: access.clone().unwrap(),
+            },
+            QueueEffect::Flush {
+                instance: 0,
+                access: access.clone().unwrap(),
+            },
+        ];
+        let said = [
+            format!("sh -c {wait} prefix postsuper -h -"),
+            format!("sh -c {wait} prefix postqueue -f"),
+        ];
+        for (effect, want) in effects.into_iter().zip(said) {
+            run(effect, &runner);
+            // the first report, while the command still waits
+            let command = match rx.recv().await.unwrap() {
+                SourceEvent::Queue(
+                    QueueEvent::Progress { command, .. } | QueueEvent::FlushStarted { command, .. },
+                ) => command,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(command, want);
+            assert!(!go.exists());
             std::fs::write(&go, "").unwrap();
             loop {
                 if let SourceEvent::Queue(QueueEvent::Applied { .. } | QueueEvent::Flushed { .. }) =

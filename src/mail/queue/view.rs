@@ -231,13 +231,21 @@ impl QueuePane {
                     ),
                 };
                 out.push(Line::from(Span::styled(truncate(&text, w), th.accent)));
-                // one that does not end (a command_prefix of `ssh mx1` to a host that does
-                // not answer) says how long it has run, and what, to be ended by hand
-                if let Some(e) = r.elapsed_words(cx.now) {
-                    let text = format!("{pre}running for {e}: {}", r.command);
-                    for l in wrap_words(&text, w, 2) {
-                        out.push(Line::from(Span::styled(l, th.muted)));
-                    }
+            }
+            if st.flushing.is_some() {
+                out.push(Line::from(Span::styled(
+                    truncate(
+                        &format!("{pre}flushing the deferred mail (postqueue -f)…"),
+                        w,
+                    ),
+                    th.accent,
+                )));
+            }
+            // one that does not end (a command_prefix of `ssh mx1` to a host that does not
+            // answer) says how long it has run, and what, to be ended by hand
+            for l in st.long_running(cx.now) {
+                for l in wrap_words(&format!("{pre}{l}"), w, 2) {
+                    out.push(Line::from(Span::styled(l, th.muted)));
                 }
             }
             if st.bad_lines > 0 {
