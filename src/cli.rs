@@ -193,9 +193,11 @@ fn subcommand_named(args: &[std::ffi::OsString]) -> Option<String> {
     None
 }
 
-/// The dashboard's options given before a command they do not apply to (`opsdeck --write
-/// demo`, `opsdeck --read-only check`): clap takes them, as they are the dashboard's, and
-/// the command would go on without them, as if they had been heard. A usage error instead.
+/// `--write` given before a command it does not apply to (`opsdeck --write demo`, `opsdeck
+/// --write check`): clap takes it, as it is the dashboard's, and the command would go on
+/// without it, as if it had been heard. A usage error instead. `--read-only` before a report
+/// is taken: a report changes nothing, so what it asks for holds (a wrapper or a sudo rule
+/// that always adds it keeps working).
 fn refuse_misplaced(cli: Cli) -> Result<Cli, clap::Error> {
     let refused = match &cli.command {
         Some(Command::Demo(_)) if cli.screen.write => Some(
@@ -203,21 +205,14 @@ fn refuse_misplaced(cli: Cli) -> Result<Cli, clap::Error> {
              no read_only to override (--read-only makes the demo read-only)"
                 .to_string(),
         ),
-        Some(c @ (Command::Check(_) | Command::Summary(_)))
-            if cli.screen.read_only || cli.screen.write =>
-        {
+        Some(c @ (Command::Check(_) | Command::Summary(_))) if cli.screen.write => {
             let name = match c {
                 Command::Check(_) => "check",
                 _ => "summary",
             };
-            let flag = if cli.screen.write {
-                "--write"
-            } else {
-                "--read-only"
-            };
             Some(format!(
-                "{flag} does not apply to `opsdeck {name}`: it is a report, and changes nothing \
-                 (--read-only and --write are the dashboard's)"
+                "--write does not apply to `opsdeck {name}`: it is a report, and changes nothing \
+                 (--write is the dashboard's)"
             ))
         }
         _ => None,
@@ -824,24 +819,21 @@ mod tests {
             "{said}"
         );
         assert!(said.contains("Usage: opsdeck"), "{said}");
-        for (line, flag, name) in [
-            (&["opsdeck", "--write", "check"][..], "--write", "check"),
-            (&["opsdeck", "--read-only", "check"], "--read-only", "check"),
-            (&["opsdeck", "--write", "summary"], "--write", "summary"),
-            (
-                &["opsdeck", "--read-only", "summary", "/var/log/mail.log"],
-                "--read-only",
-                "summary",
-            ),
+        for (line, name) in [
+            (&["opsdeck", "--write", "check"][..], "check"),
+            (&["opsdeck", "--write", "summary"], "summary"),
         ] {
             let said = parse_line(line).unwrap_err().render().to_string();
             assert!(
                 said.starts_with(&format!(
-                    "error: {flag} does not apply to `opsdeck {name}`: it is a report"
+                    "error: --write does not apply to `opsdeck {name}`: it is a report"
                 )),
                 "{line:?}: {said}"
             );
         }
+        // a report changes nothing: asked to be read-only, it is
+        assert!(parse_line(&["opsdeck", "--read-only", "check"]).is_ok());
+        assert!(parse_line(&["opsdeck", "--read-only", "summary", "/var/log/mail.log"]).is_ok());
         // where they apply they are taken as before
         assert!(parse_line(&["opsdeck", "--read-only", "demo"]).is_ok());
         assert!(parse_line(&["opsdeck", "demo", "--read-only"]).is_ok());

@@ -855,11 +855,11 @@ fn check_usage_errors_exit_unknown_and_other_subcommands_keep_2() {
     );
     let (code, err) = run(&["summary", "--bogus"]);
     assert_eq!(code, 2, "{err}");
-    // the dashboard's --read-only / --write given where they do nothing: refused, as usage
-    let (code, err) = run(&["--read-only", "check"]);
+    // the dashboard's --write given where it does nothing: refused, as usage
+    let (code, err) = run(&["--write", "check"]);
     assert_eq!(code, 3, "{err}");
     assert!(
-        err.starts_with("error: --read-only does not apply to `opsdeck check`"),
+        err.starts_with("error: --write does not apply to `opsdeck check`"),
         "{err}"
     );
     for args in [&["--write", "demo"][..], &["demo", "--write"]] {
