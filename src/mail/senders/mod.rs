@@ -700,16 +700,20 @@ impl SendersPane {
         }
     }
 
+    /// The map a route is appended to: never one that is the password map too, whose lines
+    /// the edit would quote (an entry already there, a line `postmap` complains of) with their
+    /// passwords.
     fn first_editable_map(&self) -> Option<MapSpec> {
         self.relay.as_ref()?.relay_maps.iter().find_map(|m| {
-            matches!(
-                m.spec.kind,
-                maps::MapKind::Hash
-                    | maps::MapKind::Btree
-                    | maps::MapKind::Lmdb
-                    | maps::MapKind::Cdb
-                    | maps::MapKind::Texthash
-            )
+            (!m.holds_passwords
+                && matches!(
+                    m.spec.kind,
+                    maps::MapKind::Hash
+                        | maps::MapKind::Btree
+                        | maps::MapKind::Lmdb
+                        | maps::MapKind::Cdb
+                        | maps::MapKind::Texthash
+                ))
             .then(|| m.spec.clone())
         })
     }
@@ -843,6 +847,12 @@ impl Pane for SendersPane {
                                 .into()
                         }
                         (None, None) => "the relay setup is being read: a moment".into(),
+                        (Some(s), _) if s.relay_maps.iter().any(|m| m.holds_passwords) => {
+                            "no sender_dependent_relayhost_maps to add to: a map that is in \
+                             smtp_sasl_password_maps too is not edited: its lines hold \
+                             passwords (s: setup findings)"
+                                .into()
+                        }
                         (Some(_), _) => "sender_dependent_relayhost_maps names no hash, btree, \
                                          lmdb, cdb or texthash map to add a route to: name one \
                                          in main.cf (hash:/etc/postfix/sender_relay, then \
@@ -2255,6 +2265,34 @@ mod tests {
              add a route to: name one in main.cf (hash:/etc/postfix/sender_relay, then postmap \
              it) or edit the map by hand"
         );
+    }
+
+    /// A relay map that is the password map too (one file named in both) is never edited: the
+    /// edit quotes the map's lines (an entry already there, a line postmap complains of), and
+    /// there they hold passwords.
+    #[test]
+    fn a_relay_map_that_holds_passwords_is_not_offered_for_a_route() {
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut cx = Cx {
+            now: now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        p.relay.as_mut().unwrap().relay_maps[0].holds_passwords = true;
+        let e = p.on_action(SendersAction::AddRoute, &mut cx);
+        assert!(
+            matches!(&e[..], [Effect::Notice(n)] if n.as_str()
+                == "no sender_dependent_relayhost_maps to add to: a map that is in \
+                    smtp_sasl_password_maps too is not edited: its lines hold passwords (s: \
+                    setup findings)"),
+            "{e:?}"
+        );
+        // nor by a relay prompt still open from before the map was read again
+        p.pending_route_sender = Some("new@example.com".into());
+        let e = p.on_prompt(P_ROUTE_RELAY, "[h]:587".into(), &mut cx);
+        assert!(e.is_empty(), "{e:?}");
     }
 
     #[test]
