@@ -70,6 +70,38 @@ pub fn sanitize_lines(s: &str, max_chars: usize) -> String {
     sanitize_capped(&joined.join("; "), max_chars)
 }
 
+/// Text with the user name and password of every URL in it (`https://user:token@host/`)
+/// replaced by `***` (`https://***@host/`). A git remote, an SES endpoint or a proxy may be
+/// written with its credentials in the URL, and a library's message may quote the URL whole
+/// (libgit2's `failed to resolve path 'file://user:token@/srv/site.git'`), as may a
+/// configuration's `Debug`. Text without `://` is returned as it is.
+pub fn hide_url_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("://") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        // the authority ends where the path, query or fragment starts, or the URL itself ends
+        let end = tail
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '"' | '\'' | '`' | '<' | '>') || c.is_whitespace()
+            })
+            .unwrap_or(tail.len());
+        match tail[..end].rfind('@') {
+            Some(userinfo_end) => {
+                out.push_str("***");
+                rest = &tail[userinfo_end..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 /// [`sanitize_capped`] for text that is not plain: escape, expand tabs, cut.
 fn escape_capped(s: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max_chars.saturating_add(16)));
@@ -342,6 +374,31 @@ mod tests {
         let raw = Clean::joined("deferred again: \u{1b}[2J \\e".to_string());
         assert_eq!(raw.as_str(), "deferred again: \\e[2J \\\\e");
         assert_eq!(Clean::joined("a\tb".into()).as_str(), "a       b");
+    }
+
+    #[test]
+    fn credentials_written_into_a_url_are_hidden() {
+        for (text, shown) in [
+            (
+                "failed to resolve path 'file://deploy:ghp_SECRET@/srv/site.git': No such file",
+                "failed to resolve path 'file://***@/srv/site.git': No such file",
+            ),
+            (
+                "endpoint: Some(\"http://proxyuser:hunter2@127.0.0.1:5000\") }",
+                "endpoint: Some(\"http://***@127.0.0.1:5000\") }",
+            ),
+            // a password holding an @, and a URL without a path
+            ("https://u:p@ss@host", "https://***@host"),
+            // two URLs; an @ in a path or a query is no user name
+            (
+                "ssh://git:pw@a.example/x and https://b.example/~u@x?to=a@b",
+                "ssh://***@a.example/x and https://b.example/~u@x?to=a@b",
+            ),
+            ("no URL: user:pw@host", "no URL: user:pw@host"),
+            ("https://host/ and ://", "https://host/ and ://"),
+        ] {
+            assert_eq!(hide_url_userinfo(text), shown, "{text}");
+        }
     }
 
     #[test]

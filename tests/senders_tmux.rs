@@ -124,3 +124,37 @@ fn read_only_demo_offers_no_write_actions() {
     t.keys(&["q"]);
     t.wait_for("exit", |s| s.contains("EXIT=0"));
 }
+
+/// An SES endpoint written with a proxy's user name and password in it: the configuration
+/// logged at start names the endpoint without them.
+#[test]
+fn a_password_in_the_ses_endpoint_is_not_in_the_log_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[postfix]]\nconfig_dir = \"{d}/no-postfix\"\n\n[mail_log]\nfiles = [\"{d}/mail.log\"]\n\n\
+             [senders]\nses_region = \"us-east-1\"\n\
+             ses_endpoint = \"http://proxyuser:hunter2-not-real@127.0.0.1:9\"\n",
+            d = dir.path().display()
+        ),
+    )
+    .unwrap();
+    let t = Console::start("ses-endpoint", &format!("--config {}", config.display()));
+    t.wait_for("the overview", |s| s.contains("┌ Senders"));
+    t.0.wait_for("the configuration to be logged", |_| {
+        t.log_text().contains("senders: starting")
+    });
+    t.keys(&["q"]);
+    t.wait_for("exit", |s| s.contains("EXIT=0"));
+    let log = t.log_text();
+    assert!(
+        log.contains("ses_endpoint: Some(\"http://***@127.0.0.1:9\")"),
+        "the configuration is logged, the endpoint without its password:\n{log}"
+    );
+    assert!(
+        !log.contains("hunter2-not-real"),
+        "the proxy password is in the log file:\n{log}"
+    );
+}
