@@ -195,6 +195,26 @@ fn cancelled_fetch_stops_and_changes_no_ref() {
     assert_eq!(git(&f.site, &["rev-parse", "origin/main"]), before);
 }
 
+/// A remote URL with a token written into it, which libgit2 quotes whole when the fetch fails
+/// (`failed to resolve path 'file://deploy:TOKEN@/...'`): the error names it without the token.
+#[test]
+fn a_token_in_the_remote_url_is_not_in_the_fetch_error() {
+    let f = Fixture::new();
+    let url = format!("file://deploy:ghp_NOTREAL0123@{}", f.remote.display());
+    git(&f.site, &["remote", "set-url", "origin", &url]);
+    let cancel = AtomicBool::new(false);
+    let err = fetch::fetch(&f.config(), &cancel, |_| {}, &access())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        format!(
+            "fetch from origin: failed to resolve path 'file://***@{}': No such file or directory",
+            f.remote.display()
+        )
+    );
+}
+
 /// An HTTP server that answers every request with 401, counting them and
 /// remembering whether a Basic authorization was offered.
 fn rejecting_http_server() -> (u16, Arc<AtomicUsize>, Arc<AtomicUsize>) {

@@ -212,9 +212,10 @@ pub fn fetch(
 ) -> Result<FetchSummary, DeployError> {
     let path = cfg.path.as_path();
     let repo = status::open(path)?;
+    // libgit2 may quote the remote's URL, with a token written into it
     let remote_err = |message: String| DeployError::Fetch {
         remote: cfg.remote.clone(),
-        message,
+        message: crate::sanitize::hide_url_userinfo(&message).into_owned(),
     };
     let mut remote = repo
         .find_remote(&cfg.remote)
