@@ -545,7 +545,7 @@ pub fn report(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, now: i64) -> Ta
     }
     TargetReport {
         name: Clean::new(&t.name),
-        url: Clean::new(&t.url),
+        url: Clean::new(&crate::sanitize::hide_url_userinfo(&t.url)),
         at: now,
         hops,
         tls: tls.clone(),

@@ -247,7 +247,8 @@ impl ProbePane {
                 .iter()
                 .map(|t| TargetRow {
                     name: Clean::new(&t.name),
-                    url: Clean::new(&t.url),
+                    // a user name and password written into it are not sent, nor shown
+                    url: Clean::new(&crate::sanitize::hide_url_userinfo(&t.url)),
                     running: false,
                     report: None,
                 })

@@ -1061,6 +1061,25 @@ fn target_detail_80x24_and_scrolled() {
     insta::assert_snapshot!("target_detail_80x24_scrolled", draw(&p, 80, 24, true));
 }
 
+/// A target URL written with a user name and password (which the probe never sends): the list
+/// and the detail show it without them.
+#[test]
+fn a_password_in_a_target_url_is_not_shown() {
+    let mut c = config();
+    c.probe.targets[0].url = "https://deploy:hunter2-not-real@www.example.com/".into();
+    let mut p = ProbePane::new(&c);
+    let list = draw(&p, 80, 24, true);
+    with_cx(|cx| p.on_enter(cx));
+    let detail = draw(&p, 80, 24, true);
+    assert!(
+        detail.contains("www https://***@www.example.com/"),
+        "{detail}"
+    );
+    for s in [list, detail] {
+        assert!(!s.contains("hunter2"), "{s}");
+    }
+}
+
 /// The detail opens on what needs fixing: the failures first, the worst (the tile's headline) at
 /// the top, the passing checks and their evidence after them. In the checks' fixed order the
 /// first failure of a site was below the fold at 60x20, under the evidence of what passed.
