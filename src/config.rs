@@ -585,6 +585,8 @@ impl Config {
                     Err(e) => e.to_string(),
                 }
             };
+            // a user name and password written into the URL are not repeated
+            let url = crate::sanitize::hide_url_userinfo(url);
             return Err(error(span, format!("{setting} = {url:?}: {why}")));
         }
 
@@ -1530,6 +1532,11 @@ mod tests {
                 "[[probe.targets]]\nname = \"w\"\nurl = \"https://w/\"\necho_url = \"ftp://w/\"\n",
                 "c.toml:4:12: [[probe.targets]] echo_url = \"ftp://w/\": scheme must be http \
                  or https",
+            ),
+            (
+                "[senders]\nses_endpoint = \"ftp://proxy:hunter2@127.0.0.1:5000\"\n",
+                "c.toml:2:16: [senders] ses_endpoint = \"ftp://***@127.0.0.1:5000\": scheme must be \
+                 http or https",
             ),
             (
                 "[senders]\nses_endpoint = \"127.0.0.1:5000\"\n",
