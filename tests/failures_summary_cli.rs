@@ -1,8 +1,13 @@
 //! `opsdeck summary` as a user runs it: the built binary over a gzipped file and stdin, text and
 //! JSON, and a clear error (non-zero exit) for a file that cannot be read.
 
+mod support;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use support::postfix::{PostfixHarness, PostfixOptions};
 
 const CORPUS: &str = include_str!("fixtures/maillog/corpus-3.7.log");
 
@@ -736,4 +741,48 @@ fn the_hour_lived_twice_in_autumn_is_read_in_order() {
     let at = |t: &str| format!("{}T{t}", day.format("%Y-%m-%d"));
     assert_eq!(v["first"], at("02:10:00+02:00"), "{v}");
     assert_eq!(v["last"], at("02:40:00+01:00"), "{v}");
+}
+
+/// postmap, compiling a password map with a line that is not UTF-8 (a password with a Latin-1
+/// letter), logs that line whole, password and all: the summary names the map and the line, not
+/// what the line holds.
+#[test]
+fn a_password_map_line_postmap_logs_is_not_in_the_summary() {
+    let pf = PostfixHarness::start(PostfixOptions::default());
+    let map = pf.config_dir().join("sasl_passwd");
+    std::fs::write(
+        &map,
+        b"[email-smtp.us-east-1.amazonaws.com]:587 AKIAEXAMPLE:caf\xe9-NOT-A-REAL-SECRET\n",
+    )
+    .unwrap();
+    let st = pf
+        .command("postmap")
+        .arg(format!("hash:{}", map.display()))
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success(), "postmap skips the line and goes on");
+    let log = pf
+        .wait_for_log(|l| l.contains("non-UTF-8 input"), Duration::from_secs(20))
+        .unwrap();
+    assert!(
+        log.contains("-NOT-A-REAL-SECRET\" -- ignoring this line"),
+        "postmap logs the line whole:\n{log}"
+    );
+    for format in ["text", "json"] {
+        let out = opsdeck()
+            .args(["summary", "--config", "/dev/null", "--format", format])
+            .arg(pf.log_path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(&format!(
+                "postfix/postmap: {}, line 1: non-UTF-8 input",
+                map.display()
+            )),
+            "{format}:\n{text}"
+        );
+        assert!(!text.contains("NOT-A-REAL-SECRET"), "{format}:\n{text}");
+    }
 }

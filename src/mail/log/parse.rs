@@ -843,16 +843,21 @@ fn without_parameter_value(w: &str) -> &str {
 /// A warning about a line of a lookup table quotes text from that line at
 /// its end (`pcre map /etc/postfix/sasl_passwd.pcre, line 3: ignoring extra
 /// text after IF statement: "user:password"`, `... non-numeric replacement
-/// index "..."`): in a password map that text is a password. The quoted
-/// text is cut off; the map and line number stay.
+/// index "..."`), or postmap the whole line before ` -- ignoring this line`
+/// (`/etc/postfix/sasl_passwd, line 2: non-UTF-8 input "[relay]:587
+/// user:pass?word" -- ignoring this line`): in a password map that text is a
+/// password. The quoted text is cut off, from the first quote on (Postfix's
+/// own words before it hold none; the quoted text may); the map and line
+/// number stay.
 fn without_quoted_map_text(w: &str) -> &str {
     let Some(at) = w.find(", line ") else {
         return w;
     };
-    if !w.ends_with('"') || w.len() < at + 2 {
+    let quoted = w.strip_suffix(" -- ignoring this line").unwrap_or(w);
+    if !quoted.ends_with('"') || quoted.len() < at + 2 {
         return w;
     }
-    match w[at..w.len() - 1].rfind('"') {
+    match quoted[at..quoted.len() - 1].find('"') {
         Some(open) => w[..at + open].trim_end_matches([' ', ':']),
         None => w,
     }
@@ -1167,6 +1172,16 @@ mod tests {
             (
                 "Dec  6 03:40:01 vm postfix/postconf[1234]: warning: /etc/postfix/main.cf: unused parameter: smtp_sasl_passwd_maps=static:user:unused-SECRET",
                 "/etc/postfix/main.cf: unused parameter: smtp_sasl_passwd_maps",
+            ),
+            // a quote in the quoted text: all of it is cut
+            (
+                "Dec  6 03:40:01 vm postfix/smtp[1234]: warning: pcre map /etc/postfix/sasl_passwd.pcre, line 4: ignoring extra text after IF statement: \"AKIAFRANK:quote\"d-SECRET\"",
+                "pcre map /etc/postfix/sasl_passwd.pcre, line 4: ignoring extra text after IF statement",
+            ),
+            // postmap quotes a line that is not UTF-8 whole (its password with a Latin-1 byte)
+            (
+                "Dec  6 03:40:01 vm postfix/postmap[1234]: warning: /etc/postfix/sasl_passwd, line 2: non-UTF-8 input \"[email-smtp.us-east-1.amazonaws.com]:587 AKIAFRANK:caf?-SECRET\" -- ignoring this line",
+                "/etc/postfix/sasl_passwd, line 2: non-UTF-8 input",
             ),
             (
                 "Dec  6 03:40:02 vm postfix/smtp[1234]: warning: /etc/postfix/sasl_passwd, line 2: expected format: key whitespace value -- ignoring this line",
