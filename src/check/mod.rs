@@ -156,6 +156,21 @@ impl Report {
         });
     }
 
+    /// A finding whose words are clean already: joined from [`crate::sanitize::Clean`] pieces
+    /// and opsdeck's own, as a pane shows them. It is cut, not escaped again, which would show
+    /// the backslash of each escape doubled (an ESC in a sender as `\\e`, read as a backslash
+    /// that was in the address).
+    pub fn finding_clean(&mut self, area: &str, status: Status, summary: impl Into<String>) {
+        self.findings.push(Finding {
+            area: area.to_string(),
+            status,
+            summary: crate::sanitize::Clean::joined(summary.into())
+                .cut(500)
+                .into_string(),
+            lead: None,
+        });
+    }
+
     /// A finding whose first words (`lead`) are what the one-line summary says of it; its own
     /// line (text, the Nagios long output, JSON) says the whole `summary`.
     pub fn finding_led(

@@ -87,7 +87,8 @@ pub fn report_into(check: &CrossCheck, ses: &[RegionResult], report: &mut Report
             s
         }
     };
-    report.finding("senders", status_of(worst), summary);
+    // a sender and the verdicts' words are clean, as the pane shows them
+    report.finding_clean("senders", status_of(worst), summary);
     // what is about a region's SES account is said once, by the `ses` area below
     let said_in_ses = |v: &&model::Verdict| {
         v.ses_region
@@ -100,7 +101,7 @@ pub fn report_into(check: &CrossCheck, ses: &[RegionResult], report: &mut Report
         .filter(|v| v.severity >= Severity::Warn)
         .filter(|v| !said_in_ses(v))
     {
-        report.finding("senders", status_of(v.severity), v.text.clone());
+        report.finding_clean("senders", status_of(v.severity), v.text.clone());
     }
     report.metric(
         Metric::new(
@@ -400,6 +401,43 @@ mod tests {
     use super::*;
     use crate::mail::senders::RegionSes;
     use crate::mail::senders::model::tests::{activity, ses, snapshot};
+
+    /// A sender with a control character in it reads as on the pane: escaped once.
+    #[test]
+    fn a_sender_from_the_log_is_escaped_once() {
+        let snap = snapshot(false, false);
+        let s = ses(true);
+        let now =
+            chrono::TimeZone::with_ymd_and_hms(&chrono::Local, 2026, 11, 27, 20, 0, 0).unwrap();
+        let act = logscan::activity_from_lines(
+            "Nov 27 10:00:00 web1 postfix/qmgr[3]: AAAA000001: from=<s\u{1b}[31mx@example.com>, size=2000, nrcpt=1 (queue active)
+Nov 27 10:00:01 web1 postfix/smtp[4]: AAAA000001: to=<a@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host mx.example.net[192.0.2.1] said: 550 5.1.1 no such user (in reply to RCPT TO command))
+",
+            now,
+            now - chrono::Duration::days(1),
+        );
+        let mut cross = model::cross_check(&CheckInput {
+            snapshot: &snap,
+            ses: model::ready_view([&s]),
+            activity: &act,
+            queue_senders: &[],
+            local_senders: &[],
+            asked: &[],
+            ses_off: false,
+        });
+        // that sender alone: the fixture's own fail first
+        cross.rows.retain(|r| r.sender.starts_with('s'));
+        let mut r = Report::default();
+        report_into(&cross, &[("us-east-1".into(), Ok(s))], &mut r);
+        let senders = &r.findings[0];
+        assert!(
+            senders.summary.starts_with(
+                "1 of 1 senders failing, 0 with warnings; worst: s\\e[31mx@example.com: 1 bounced"
+            ),
+            "{}",
+            senders.summary
+        );
+    }
 
     #[test]
     fn findings_and_metrics() {

@@ -1100,7 +1100,8 @@ fn check_one(input: &CheckInput<'_>, sender: String, seen: BTreeSet<Seen>) -> Se
         verdicts.push(Verdict::new(Severity::Ok, text));
     }
     SenderRow {
-        sender: Clean::new(&sender),
+        // clean already: a sender as the log model, the maps and the queue keep it
+        sender: Clean::joined(sender),
         seen,
         route,
         creds,
@@ -2076,6 +2077,19 @@ pub(crate) mod tests {
             asked: &[],
             ses_off: false,
         })
+    }
+
+    /// A sender with a control character in it is escaped once, as the Failures pane shows it:
+    /// escaped again, its ESC would read as a backslash and an `e` that were in the address.
+    #[test]
+    fn a_sender_from_the_log_is_escaped_once() {
+        let c = from_log(
+            "Nov 27 10:00:00 web1 postfix/qmgr[3]: AAAA000001: from=<s\u{1b}[31mx@example.com>, size=2000, nrcpt=1 (queue active)
+Nov 27 10:00:01 web1 postfix/smtp[4]: AAAA000001: to=<a@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host mx.example.net[192.0.2.1] said: 550 5.1.1 no such user (in reply to RCPT TO command))
+",
+        );
+        let senders: Vec<&str> = c.rows.iter().map(|r| r.sender.as_str()).collect();
+        assert!(senders.contains(&"s\\e[31mx@example.com"), "{senders:?}");
     }
 
     /// A bounce notice of mail the log as read does not hold (it came before the log's start:
