@@ -11,6 +11,7 @@
 
 use crate::check::{Metric, Report, Status};
 use crate::config::Config;
+use crate::sanitize::Clean;
 
 use super::DeployConfig;
 use super::status::{RepoStatus, read_status};
@@ -77,7 +78,8 @@ pub fn grade_target(config: &Config, target: &DeployConfig, st: &RepoStatus, rep
             Status::Warning,
             format!(
                 "no upstream {}/{}: fetch once or fix remote/branch in [[deploy]]",
-                target.remote, target.branch
+                Clean::new(&target.remote),
+                Clean::new(&target.branch)
             ),
         ),
         Some(u) => {
@@ -192,6 +194,9 @@ pub fn grade_target(config: &Config, target: &DeployConfig, st: &RepoStatus, rep
         );
     }
 
+    // the repository's words (branch, lock holder, journal) are clean already: escaped again,
+    // each escape's backslash would show doubled
+    let name = Clean::new(name);
     let summary = if problems.is_empty() {
         match &st.upstream {
             Some(u) => format!(
@@ -207,9 +212,11 @@ pub fn grade_target(config: &Config, target: &DeployConfig, st: &RepoStatus, rep
     } else {
         format!("{name}: {at}; {}", problems.join("; "))
     };
-    report.finding("deploy", status, summary);
+    report.finding_clean("deploy", status, summary);
 
-    let m = |metric: &str, help: &str, v: f64| Metric::new(metric, help, v).label("target", name);
+    let m = |metric: &str, help: &str, v: f64| {
+        Metric::new(metric, help, v).label("target", &target.name)
+    };
     if let Some(u) = &st.upstream {
         let mut behind = m(
             "deploy_behind_commits",
@@ -289,6 +296,24 @@ mod tests {
             r.findings[0]
                 .summary
                 .ends_with("up to date with origin/main (never fetched)"),
+            "{}",
+            r.findings[0].summary
+        );
+    }
+
+    /// A branch name with a bidi override in it (git allows one) reads as in the pane: its
+    /// escape once, not with its backslash doubled as if one had been in the name.
+    #[test]
+    fn a_branch_name_is_escaped_once() {
+        let mut st = quiet();
+        st.branch = Some(Clean::new("ma\u{202e}in"));
+        st.lock = None;
+        st.journal.clear();
+        let r = graded(&st);
+        assert!(
+            r.findings[0]
+                .summary
+                .contains(" on ma\\u{202e}in, up to date"),
             "{}",
             r.findings[0].summary
         );
