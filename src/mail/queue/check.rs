@@ -308,6 +308,10 @@ pub fn grade_summary(
     now: i64,
     report: &mut Report,
 ) {
+    // the queue's words (reasons a remote server gave) are clean already: escaped again, each
+    // escape's backslash would show doubled
+    let instance = name;
+    let name = crate::sanitize::Clean::new(name);
     let t = &config.check;
     let mut s = Summary::default();
     let mut held = Summary::default();
@@ -383,7 +387,7 @@ pub fn grade_summary(
             .collect();
         format!("{summary}; deferred by reason: {}", top.join(", "))
     };
-    report.finding("queue", status, summary);
+    report.finding_clean("queue", status, summary);
     // Mail that waits for this host's side to act: a WARNING of its own, naming the cause, how
     // many messages and the fix (the size and age finding keeps its own grade, CRITICAL included).
     let held_here = held_here(entries);
@@ -395,7 +399,7 @@ pub fn grade_summary(
          queue_deferred_messages_held_here over its causes, 0 when none.",
         held_here.iter().map(|h| h.messages).sum::<usize>() as f64,
     )
-    .label("instance", name);
+    .label("instance", instance);
     all.warn = Some(1.0);
     report.metric(all);
     for h in held_here {
@@ -403,7 +407,7 @@ pub fn grade_summary(
             h.at.as_ref()
                 .map(|a| format!(", at {a}"))
                 .unwrap_or_default();
-        report.finding(
+        report.finding_clean(
             "queue",
             Status::Warning,
             format!(
@@ -422,7 +426,7 @@ pub fn grade_summary(
                  credentials, account, or its address or domain refused), by cause.",
                 h.messages as f64,
             )
-            .label("instance", name)
+            .label("instance", instance)
             .label("cause", h.cause.key()),
         );
     }
@@ -445,7 +449,7 @@ pub fn grade_summary(
                 "Deferred messages by the reason of their first deferred recipient.",
                 *messages as f64,
             )
-            .label("instance", name)
+            .label("instance", instance)
             .label("reason", reason),
         );
     }
@@ -456,7 +460,7 @@ pub fn grade_summary(
                 "Messages in the Postfix queue.",
                 s.count(q) as f64,
             )
-            .label("instance", name)
+            .label("instance", instance)
             .label("queue", q.as_str())
             .thresholds(t.queue_warn as f64, t.queue_crit as f64),
         );
@@ -467,7 +471,7 @@ pub fn grade_summary(
             "Age of the oldest queued message not on hold (the age graded).",
             oldest as f64,
         )
-        .label("instance", name)
+        .label("instance", instance)
         .thresholds(t.oldest_warn_secs as f64, t.oldest_crit_secs as f64),
     );
 }
@@ -839,6 +843,29 @@ mod tests {
                 format!("{line}\n")
             })
             .collect()
+    }
+
+    /// A reason a remote server gave with a control character in it reads as the queue pane
+    /// shows it: its escape once, not with the backslash doubled as if one had been sent.
+    #[test]
+    fn a_reason_is_escaped_once() {
+        let config = Config::default();
+        let now = 1_800_000_000;
+        let mut r = Report::default();
+        let text = deferred_for(
+            2,
+            now - 600,
+            "host mx[192.0.2.1] said: 451 try \u{1b}[2J later",
+            0,
+        );
+        grade_summary(&config, "default", &entries(&text), now, &mut r);
+        assert!(
+            r.findings[0]
+                .summary
+                .ends_with("deferred by reason: 2 451 try \\e[…]"),
+            "{}",
+            r.findings[0].summary
+        );
     }
 
     const SES_535: &str = "SASL authentication failed; server 127.0.0.1[127.0.0.1] said: \
