@@ -186,6 +186,24 @@ impl Report {
         }
     }
 
+    /// [`Report::finding_led`] for words that are clean already ([`Report::finding_clean`]).
+    pub fn finding_led_clean(
+        &mut self,
+        area: &str,
+        status: Status,
+        lead: impl Into<String>,
+        summary: impl Into<String>,
+    ) {
+        self.finding_clean(area, status, summary);
+        if let Some(f) = self.findings.last_mut() {
+            f.lead = Some(
+                crate::sanitize::Clean::joined(lead.into())
+                    .cut(500)
+                    .into_string(),
+            );
+        }
+    }
+
     pub fn metric(&mut self, m: Metric) {
         self.metrics.push(m);
     }

@@ -215,7 +215,7 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
     }
     problems.sort_by_key(|(level, leads, _, _)| (std::cmp::Reverse(*level), !leads));
     if problems.is_empty() {
-        report.finding("probe", status, format!("{name}: {passed} check(s) passed"));
+        report.finding_clean("probe", status, format!("{name}: {passed} check(s) passed"));
         return;
     }
     let words: Vec<&str> = problems.iter().map(|(_, _, w, _)| w.as_str()).collect();
@@ -259,7 +259,8 @@ pub fn grade_target(config: &Config, r: &TargetReport, report: &mut Report) {
         0 => String::new(),
         n => format!(" ({n} more problem{})", plural(n)),
     };
-    report.finding_led(
+    // the target's name and the verdicts' words are clean already, as the pane shows them
+    report.finding_led_clean(
         "probe",
         status,
         format!("{name}: {}{more}", lead.join("; ")),
@@ -353,6 +354,30 @@ mod tests {
     /// The finding leads with what the worst problem means (the words of the pane's tile), the
     /// failures before the warnings whatever the order of the checks; the status line says the
     /// lead alone.
+    /// A verdict quoting what a server sent, with a control character in it, reads as in the
+    /// pane: its escape once, not with the backslash doubled as if one had been sent.
+    #[test]
+    fn a_verdict_quoting_the_server_is_escaped_once() {
+        let r = target(
+            90,
+            vec![verdict(
+                Check::Forged,
+                Level::Fail,
+                "X-Forwarded-For arrived as 203.0.113.9\u{1b}[2J",
+            )],
+        );
+        let mut rep = Report::default();
+        grade_target(&Config::default(), &r, &mut rep);
+        assert_eq!(
+            rep.findings[0].summary,
+            "site: FAIL forged headers: X-Forwarded-For arrived as 203.0.113.9\\e[2J"
+        );
+        assert_eq!(
+            rep.summary(),
+            "probe: site: FAIL forged headers: X-Forwarded-For arrived as 203.0.113.9\\e[2J"
+        );
+    }
+
     #[test]
     fn the_worst_problem_leads_in_plain_words() {
         let r = target(
