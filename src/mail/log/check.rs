@@ -368,7 +368,8 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
     let failed = s.deferred + s.bounced + s.expired + s.undeliverable;
     let span = fmt_window(window);
     for e in &log.errors {
-        report.finding("failures", Status::Unknown, e.as_str());
+        // clean already (a file's name as the summary shows it)
+        report.finding_clean("failures", Status::Unknown, e.as_str());
     }
     // a read stopped at the deadline: every count is of the lines before it, and says so
     let read = match (&log.cut, log.last) {
@@ -531,7 +532,8 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
         .iter()
         .filter(|w| matches!(w.kind, "panic" | "fatal"))
     {
-        report.finding(
+        // the line is clean already, as the summary shows it
+        report.finding_clean(
             "failures",
             Status::Warning,
             format!(
@@ -643,6 +645,38 @@ mod tests {
         assert_eq!(
             fatal[0].summary,
             "Postfix logged 2 fatal line(s) in the last 1h; the latest: postfix/smtpd: fatal: open /etc/postfix/main.cf: No such file or directory"
+        );
+    }
+
+    /// A fatal line with a control character in it (a path named so) reads as the summary
+    /// shows it: its escape once.
+    #[test]
+    fn a_fatal_line_is_escaped_once() {
+        let text = lines()
+            + "2026-11-27T10:30:00+00:00 web postfix/smtpd[9]: fatal: open /etc/postfix/\u{1b}[2J.cf: No such file or directory\n";
+        let r = graded(&text, &Config::default());
+        assert!(
+            r.findings.iter().any(|f| f.summary
+                == "Postfix logged 1 fatal line(s) in the last 1h; the latest: postfix/smtpd: \
+                    fatal: open /etc/postfix/\\e[2J.cf: No such file or directory"),
+            "{:?}",
+            r.findings
+        );
+        // and a log file so named that cannot be read
+        let log = summary::build(
+            &[PathBuf::from("/nonexistent/mail.\u{1b}[2J.log")],
+            Some(at(9, 30)),
+            5,
+            &mut std::io::empty(),
+        );
+        let mut r = Report::default();
+        grade_window(&Config::default(), &log, 3600, &mut r);
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.summary.starts_with("/nonexistent/mail.\\e[2J.log: ")),
+            "{:?}",
+            r.findings
         );
     }
 
