@@ -147,6 +147,9 @@ pub struct Report {
 }
 
 impl Report {
+    /// A finding in words that hold outside text as it came (a name from the configuration, an
+    /// error's text): sanitized here. Words joined from [`crate::sanitize::Clean`] pieces go
+    /// through [`Report::finding_clean`].
     pub fn finding(&mut self, area: &str, status: Status, summary: impl Into<String>) {
         self.findings.push(Finding {
             area: area.to_string(),
