@@ -2,7 +2,8 @@
 //! owns the terminal). Default `$XDG_STATE_HOME/opsdeck/opsdeck.log`
 //! (`~/.local/state/...`); set `log_file` to move it, `OPSDECK_LOG` for the
 //! level (default `info`). If the file cannot be opened, nothing is logged.
-//! A user name and password written into a URL never reach the file.
+//! A user name and password written into a URL never reach the file, nor does a character that
+//! would act on a terminal.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -35,7 +36,7 @@ pub fn init(path: Option<&Path>) -> Option<WorkerGuard> {
     let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = EnvFilter::try_from_env("OPSDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
-        .with_writer(move || HidingUserinfo(writer.clone()))
+        .with_writer(move || LogWriter(writer.clone()))
         .with_ansi(false)
         .with_env_filter(filter)
         .try_init()
@@ -44,19 +45,21 @@ pub fn init(path: Option<&Path>) -> Option<WorkerGuard> {
     Some(guard)
 }
 
-/// The log's writer, which takes the user name and password out of every URL in a record
+/// The log's writer. It takes the user name and password out of every URL in a record
 /// ([`crate::sanitize::hide_url_userinfo`]): a configuration or an effect logged with `Debug`
 /// holds URLs as they were written (an SES endpoint through a proxy with its password), and so
-/// may a library's error.
-struct HidingUserinfo<W>(W);
+/// may a library's error. And it keeps each record one line, free of what acts on a terminal
+/// (`less` or `tail -f` on the file): the formatter escapes ESC and the C1 controls of a message,
+/// not a carriage return, a newline or a bidi override (a rotated log's file name in an error).
+struct LogWriter<W>(W);
 
-impl<W: Write> Write for HidingUserinfo<W> {
+impl<W: Write> Write for LogWriter<W> {
     /// One record at a time: the formatter hands over each whole.
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match std::str::from_utf8(buf) {
             Ok(text) => self
                 .0
-                .write_all(crate::sanitize::hide_url_userinfo(text).as_bytes())?,
+                .write_all(one_line(&crate::sanitize::hide_url_userinfo(text)).as_bytes())?,
             Err(_) => self.0.write_all(buf)?,
         }
         Ok(buf.len())
@@ -65,6 +68,29 @@ impl<W: Write> Write for HidingUserinfo<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.0.flush()
     }
+}
+
+/// A record with every character that would act on a terminal (a tab aside) written as its
+/// escape (`\r`, `\n`, `\u{202e}`), but the newline that ends it.
+fn one_line(record: &str) -> std::borrow::Cow<'_, str> {
+    let (body, end) = match record.strip_suffix('\n') {
+        Some(body) => (body, "\n"),
+        None => (record, ""),
+    };
+    let unsafe_char = |c: char| c != '\t' && crate::sanitize::is_unsafe_char(c);
+    if !body.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(record);
+    }
+    let mut out = String::with_capacity(record.len() + 16);
+    for c in body.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push_str(end);
+    std::borrow::Cow::Owned(out)
 }
 
 /// Append a panic to the log file, written at once: the log's own writer works on another
@@ -76,6 +102,45 @@ pub fn record_panic(text: &str) {
         chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, false),
     );
     if let Ok(f) = std::fs::OpenOptions::new().append(true).open(path) {
-        let _ = HidingUserinfo(f).write_all(line.as_bytes());
+        let _ = LogWriter(f).write_all(line.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What reaches the file, record by record.
+    fn written(records: &[&str]) -> String {
+        let mut w = LogWriter(Vec::new());
+        for r in records {
+            w.write_all(r.as_bytes()).unwrap();
+        }
+        String::from_utf8(w.0).unwrap()
+    }
+
+    #[test]
+    fn a_record_reaches_the_file_as_one_line_without_terminal_controls() {
+        assert_eq!(
+            written(&[
+                "WARN backfill: /var/log/mail.log.1\r2026 INFO forged\u{202e}: not found\n",
+                "INFO\tplain\n",
+            ]),
+            "WARN backfill: /var/log/mail.log.1\\r2026 INFO forged\\u{202e}: not found\n\
+             INFO\tplain\n"
+        );
+        // a panic's message of several lines stays one record
+        assert_eq!(
+            written(&["ERROR opsdeck: thread 'main' panicked at x.rs:1:2:\nboom\n"]),
+            "ERROR opsdeck: thread 'main' panicked at x.rs:1:2:\\nboom\n"
+        );
+    }
+
+    #[test]
+    fn a_password_in_a_url_never_reaches_the_file() {
+        assert_eq!(
+            written(&["INFO ses_endpoint: Some(\"http://proxy:hunter2@127.0.0.1:9\")\n"]),
+            "INFO ses_endpoint: Some(\"http://***@127.0.0.1:9\")\n"
+        );
     }
 }
