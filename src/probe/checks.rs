@@ -185,7 +185,9 @@ pub struct TlsView {
     pub names: Vec<Clean>,
     pub chain_len: usize,
     /// Days until the first certificate the server presents expires: the leaf's, unless one
-    /// sent with it (an intermediate) expires sooner, which clients refuse just the same.
+    /// sent with it (an intermediate) expires sooner, which clients refuse just the same. One
+    /// sent along that has already expired while the chain verifies is left out: clients take
+    /// another path.
     pub days_left: Option<i64>,
     /// The certificate `days_left` counts to when it is not the leaf: "intermediate
     /// certificate CN=R11, O=Let's Encrypt".
@@ -282,8 +284,15 @@ fn hop_view(e: &Exchange) -> HopView {
 fn tls_view(t: &TlsInfo, now: i64) -> TlsView {
     let leaf = t.chain.first();
     // every certificate the server sends is checked by the client: the first to expire counts
-    // (the leaf, when it ties)
-    let first = t.chain.iter().enumerate().min_by_key(|(_, c)| c.not_after);
+    // (the leaf, when it ties). One sent along that has expired while the chain still verifies
+    // is not on the path the verifier built: clients go by another (a root sent along, which
+    // their own store replaces; a cross-sign such as DST Root CA X3's over ISRG Root X1)
+    let first = t
+        .chain
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| *i == 0 || t.verify_error.is_some() || c.not_after >= now)
+        .min_by_key(|(_, c)| c.not_after);
     TlsView {
         version: Clean::new(&t.version),
         subject: Clean::new(leaf.map_or("", |c| c.subject.as_str())),
@@ -2478,17 +2487,18 @@ mod tests {
             not_after: 1_000 * 86_400 + days * 86_400 + 100,
             names: Vec::new(),
         };
-        let view = |chain: Vec<CertInfo>| {
+        let checked = |chain: Vec<CertInfo>, verify_error: Option<&str>| {
             tls_view(
                 &TlsInfo {
                     version: "TLS 1.3".into(),
                     chain,
-                    verify_error: None,
+                    verify_error: verify_error.map(String::from),
                     name_matches: true,
                 },
                 1_000 * 86_400,
             )
         };
+        let view = |chain: Vec<CertInfo>| checked(chain, None);
         let leaf = || cert("CN=www", "CN=R11", 60);
         let v = view(vec![leaf(), cert("CN=R11", "CN=Root", 3)]);
         assert_eq!(
@@ -2498,12 +2508,32 @@ mod tests {
         let v = view(vec![
             leaf(),
             cert("CN=R11", "CN=Root", 400),
-            cert("CN=Root", "CN=Root", -2),
+            cert("CN=Root", "CN=Root", 30),
         ]);
         assert_eq!(
             (v.days_left, v.expiring()),
-            (Some(-2), "root certificate CN=Root")
+            (Some(30), "root certificate CN=Root")
         );
+        // sent along and expired, while the chain verifies (a root the client's store
+        // replaces, Let's Encrypt's old cross-sign by DST Root CA X3): not on the path the
+        // client takes, no false alarm; when the chain does not verify, it may be why
+        for sent in [
+            cert("CN=Root", "CN=Root", -2),
+            cert("CN=ISRG Root X1", "CN=DST Root CA X3", -400),
+        ] {
+            let chain = vec![leaf(), cert("CN=R11", "CN=ISRG Root X1", 400), sent];
+            let v = view(chain.clone());
+            assert_eq!((v.days_left, v.expires_first), (Some(60), None));
+            let v = checked(chain, Some("invalid peer certificate: Expired"));
+            assert!(v.days_left.unwrap() < 0, "{v:?}");
+            assert!(v.expires_first.is_some(), "{v:?}");
+        }
+        // the leaf itself counts however the chain verifies
+        let v = view(vec![
+            cert("CN=www", "CN=R11", -1),
+            cert("CN=R11", "CN=Root", 400),
+        ]);
+        assert_eq!((v.days_left, v.expires_first), (Some(-1), None));
         // the leaf first, or tied: the leaf's, said as before
         let v = view(vec![leaf(), cert("CN=R11", "CN=Root", 400)]);
         assert_eq!((v.days_left, v.expiring()), (Some(60), "certificate"));
