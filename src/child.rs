@@ -25,16 +25,36 @@ pub fn without_terminal(cmd: &mut std::process::Command) -> &mut std::process::C
     }
 }
 
-/// End every child process of this one at once (SIGKILL), with the process group of each that
-/// leads one, as those [`without_terminal`] starts do: what they started goes too. For a
-/// one-shot command stopped by a signal (`opsdeck check` at a monitoring system's timeout):
-/// in sessions of their own, its children would outlive it, a `sudo` or `ssh` prefix still
-/// waiting. Children are found in /proc, whoever started them (a blocking thread, a task).
-pub fn end_children() {
+/// The child processes this one has at a moment, each by pid and start time: those it had
+/// before a one-shot command started anything, which [`end_children`] leaves alone. A process
+/// keeps the children its former program had across `exec` (`cmd & exec opsdeck check` in a
+/// monitoring wrapper): they were never opsdeck's to end.
+#[derive(Debug, Default)]
+pub struct Children(Vec<(i32, u64)>);
+
+impl Children {
+    /// The children this process has now.
+    pub fn now() -> Children {
+        Children(children().into_iter().map(|c| (c.pid, c.started)).collect())
+    }
+}
+
+/// One child process, as /proc says it.
+struct Child {
+    pid: i32,
+    pgrp: i32,
+    /// Clock ticks from boot to its start: with the pid, which process it is.
+    started: u64,
+}
+
+/// Every child process of this one, found in /proc, whoever started it (a blocking thread, a
+/// task).
+fn children() -> Vec<Child> {
     let me = std::process::id();
     let Ok(dir) = std::fs::read_dir("/proc") else {
-        return;
+        return Vec::new();
     };
+    let mut found = Vec::new();
     for entry in dir.flatten() {
         let Some(pid) = entry
             .file_name()
@@ -46,24 +66,40 @@ pub fn end_children() {
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
             continue;
         };
-        // `pid (comm) state ppid pgrp ...`: the name may hold spaces and parentheses
+        // `pid (comm) state ppid pgrp ...`, its start time the 22nd field: the name may hold
+        // spaces and parentheses
         let Some((_, rest)) = stat.rsplit_once(") ") else {
             continue;
         };
-        let mut fields = rest.split_whitespace().skip(1);
-        let (Some(ppid), Some(pgrp)) = (
-            fields.next().and_then(|f| f.parse::<u32>().ok()),
-            fields.next().and_then(|f| f.parse::<i32>().ok()),
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let (Some(ppid), Some(pgrp), Some(started)) = (
+            fields.get(1).and_then(|f| f.parse::<u32>().ok()),
+            fields.get(2).and_then(|f| f.parse::<i32>().ok()),
+            fields.get(19).and_then(|f| f.parse::<u64>().ok()),
         ) else {
             continue;
         };
-        if ppid != me {
+        if ppid == me {
+            found.push(Child { pid, pgrp, started });
+        }
+    }
+    found
+}
+
+/// End every child process of this one at once (SIGKILL) but those it already had
+/// (`inherited`, taken before anything was started), with the process group of each that leads
+/// one, as those [`without_terminal`] starts do: what they started goes too. For a one-shot
+/// command stopped by a signal (`opsdeck check` at a monitoring system's timeout): in sessions
+/// of their own, its children would outlive it, a `sudo` or `ssh` prefix still waiting.
+pub fn end_children(inherited: &Children) {
+    for c in children() {
+        if inherited.0.contains(&(c.pid, c.started)) {
             continue;
         }
-        let target = nix::unistd::Pid::from_raw(pid);
+        let target = nix::unistd::Pid::from_raw(c.pid);
         let sig = nix::sys::signal::Signal::SIGKILL;
         // a leader's group goes whole; a child in this process's own group goes alone
-        let _ = if pgrp == pid {
+        let _ = if c.pgrp == c.pid {
             nix::sys::signal::killpg(target, sig)
         } else {
             nix::sys::signal::kill(target, sig)

@@ -1594,6 +1594,103 @@ fn alive_within(pid: &str, secs: u64) -> bool {
     }
 }
 
+/// A check started by a wrapper that runs a program of its own and then becomes the check
+/// (`logger & exec opsdeck check`): the check has that child from its start. Stopped by
+/// SIGTERM, it ends the commands it started, and not that child, which was never its own.
+#[test]
+fn a_check_stopped_by_sigterm_leaves_the_children_it_was_started_with() {
+    let root = tempfile::tempdir().unwrap();
+    let started = root.path().join("started");
+    let inherited = root.path().join("inherited");
+    let script = format!("echo $$ $* >> {}; exec sleep 86416", started.display());
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[postfix]]
+name = "main"
+config_dir = "/etc/postfix"
+command_prefix = ["sh", "-c", "{script}", "sh"]
+[mail_log]
+source = "file"
+files = ["{}"]
+[senders]
+ses = false
+[check]
+read_timeout_secs = 3600
+deadline_secs = 3600
+"#,
+            root.path().join("mail.log").display()
+        ),
+    )
+    .unwrap();
+    let check = check_command(&config, "json");
+    // the wrapper's own child writes elsewhere: the check's output ends with the check
+    let mut wrapper = Command::new("/bin/sh");
+    wrapper
+        .arg("-c")
+        .arg(r#"sleep 86417 >/dev/null & echo $! > "$0.new" && mv "$0.new" "$0"; exec "$@""#)
+        .arg(&inherited)
+        .arg(check.get_program())
+        .args(check.get_args())
+        .envs(check.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    let check = wrapper
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let end = std::time::Instant::now() + Duration::from_secs(60);
+    let (hung, sleeper) = loop {
+        let text = std::fs::read_to_string(&started).unwrap_or_default();
+        let pid = std::fs::read_to_string(&inherited).unwrap_or_default();
+        if text.contains("postqueue -j") && !pid.trim().is_empty() {
+            break (text, pid.trim().to_string());
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "postqueue did not start: {text:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let sent = Command::new("kill")
+        .args(["-TERM", &check.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = check.wait_with_output().unwrap();
+    // the child it was started with, as it is once the check has ended (then ended here)
+    let status = std::fs::read_to_string(format!("/proc/{sleeper}/status")).unwrap_or_default();
+    let _ = Command::new("kill").args(["-KILL", &sleeper]).status();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(3), "{:?}: {text}", out.status);
+    let v: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(finding(&v, "check")["status"], "unknown");
+    // what the check started is gone
+    for line in hung.lines() {
+        let pid = line.split_whitespace().next().unwrap();
+        assert!(
+            !alive_within(pid, 60),
+            "{pid} of {line:?} outlived the check"
+        );
+    }
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let pending = |name: &str| u64::from_str_radix(&field(name), 16).unwrap_or(0);
+    // the child it was started with was not signalled: running, and no SIGKILL on its way
+    assert!(
+        field("State:").starts_with(['S', 'R'])
+            && pending("SigPnd:") & 0x100 == 0
+            && pending("ShdPnd:") & 0x100 == 0,
+        "the child the check was started with was ended: {status}"
+    );
+}
+
 #[test]
 fn a_hung_postconf_asked_for_postfix_own_log_is_stopped_at_the_deadline_too() {
     // asked only on a host without /var/log/mail.log, for a configuration that names no log

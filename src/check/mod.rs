@@ -651,6 +651,8 @@ pub fn run(args: CheckArgs, config: &crate::config::Config) -> i32 {
             );
         }
     };
+    // what this process had before the check started anything is not the check's to end
+    let inherited = crate::child::Children::now();
     let mut config = config.clone();
     let started = std::time::Instant::now();
     config.check.started = Some(started);
@@ -664,7 +666,7 @@ pub fn run(args: CheckArgs, config: &crate::config::Config) -> i32 {
                 // The reads end here (dropped, they stop the commands they run); a command
                 // run on a blocking thread, and whatever a command started, are ended next:
                 // each runs in a session of its own, which the signal did not reach.
-                crate::child::end_children();
+                crate::child::end_children(&inherited);
                 stopped_report(signal, started.elapsed())
             }
         }
