@@ -816,6 +816,89 @@ async fn an_intermediate_that_expires_first_is_judged_and_named() {
     assert_eq!(tls.expires_first, None);
 }
 
+/// A cross-sign sent along (Let's Encrypt's old chain: ISRG Root X1 cross-signed by DST Root
+/// CA X3) that expires soon is judged only by a client whose path goes through it. The server
+/// sends the leaf, its intermediate (signed by the test root, valid a year) and the test root
+/// cross-signed by an old root, valid 3 days: the cross-sign has the test root's name and key.
+/// A client that trusts the test root stops there: the intermediate's issuer is one of its
+/// trust anchors, which webpki (as browsers) tries before the certificates sent, so the path is
+/// leaf, intermediate, anchor, and the cross-sign is never checked: no alarm, where counting
+/// every certificate sent gave a WARN (CRITICAL in check) that cleared once it had expired. A
+/// client that trusts only the old root verifies through the cross-sign, and for it the
+/// cross-sign expiring in 3 days is what counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cross_sign_sent_along_counts_only_on_the_path_a_client_builds() {
+    let dir = tempdir();
+    let c = make_chain(dir.path(), 365, 90);
+    let (old_root, cross) = make_cross_sign(dir.path(), 3);
+    let sent = dir.path().join("sent.pem");
+    let mut pem = std::fs::read_to_string(&c.cert).unwrap();
+    pem.push_str(&std::fs::read_to_string(&cross).unwrap());
+    std::fs::write(&sent, pem).unwrap();
+    let port = free_port();
+    let body = format!(
+        r#"http {{
+  {}
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    ssl_certificate {};
+    ssl_certificate_key {};
+    return 200 "site\n";
+  }}
+}}"#,
+        Nginx::http_temp_paths(dir.path()),
+        sent.display(),
+        c.key.display()
+    );
+    let _nginx = Nginx::start(dir.path(), "", &body, &[port]);
+    let cfg = ProbeConfig::default();
+    let probe = |ca: &std::path::Path| {
+        let mut t = target(port, None, ca);
+        t.echo_url = None;
+        t
+    };
+    let grade = |r: &TargetReport| {
+        let mut rep = opsdeck::check::Report::default();
+        opsdeck::probe::check::grade_target(&opsdeck::config::Config::default(), r, &mut rep);
+        rep.findings.remove(0)
+    };
+
+    // trusting the test root: the path is leaf and intermediate, the leaf expires first
+    let r = run_target(&probe(&c.ca), &cfg, now()).await;
+    let cert = text(&r, Check::Tls);
+    assert_eq!(level(&r, Check::Tls), Level::Ok, "{cert}");
+    let tls = r.tls.as_ref().unwrap();
+    assert_eq!(
+        (tls.chain_len, tls.verify_error.as_ref()),
+        (3, None),
+        "{tls:?}"
+    );
+    assert!((88..=90).contains(&tls.days_left.unwrap()), "{tls:?}");
+    assert_eq!(tls.expires_first, None);
+    let finding = grade(&r);
+    assert_eq!(
+        finding.status,
+        opsdeck::check::Status::Ok,
+        "{}",
+        finding.summary
+    );
+
+    // trusting only the old root: the path goes through the cross-sign, which counts
+    let r = run_target(&probe(&old_root), &cfg, now()).await;
+    let cert = text(&r, Check::Tls);
+    assert_eq!(level(&r, Check::Tls), Level::Warn, "{cert}");
+    let tls = r.tls.as_ref().unwrap();
+    assert_eq!(tls.verify_error, None, "{tls:?}");
+    // 3 days from the moment openssl ran, counted in whole days
+    let cross_sign = "intermediate certificate CN=opsdeck test root CA";
+    assert!(
+        cert.starts_with(&format!("{cross_sign} expires in 2 days |"))
+            || cert.starts_with(&format!("{cross_sign} expires in 3 days |")),
+        "{cert}"
+    );
+    assert_eq!(grade(&r).status, opsdeck::check::Status::Critical);
+}
+
 /// The backend behind the balancer is down: nginx answers 502 for the
 /// site, which is the site down (a failure, CRITICAL in check), said with
 /// what a 502 from a balancer means.

@@ -184,10 +184,11 @@ pub struct TlsView {
     pub issuer: Clean,
     pub names: Vec<Clean>,
     pub chain_len: usize,
-    /// Days until the first certificate the server presents expires: the leaf's, unless one
-    /// sent with it (an intermediate) expires sooner, which clients refuse just the same. One
-    /// sent along that has already expired while the chain verifies is left out: clients take
-    /// another path.
+    /// Days until the first certificate a client checks expires: the leaf's, unless an
+    /// intermediate on the path the chain verified by expires sooner, which clients refuse
+    /// just the same. A certificate sent along off that path (a root, an old cross-sign) and
+    /// the trust anchor (the client's own) are left out; when the chain does not verify,
+    /// every certificate sent counts.
     pub days_left: Option<i64>,
     /// The certificate `days_left` counts to when it is not the leaf: "intermediate
     /// certificate CN=R11, O=Let's Encrypt".
@@ -283,15 +284,21 @@ fn hop_view(e: &Exchange) -> HopView {
 
 fn tls_view(t: &TlsInfo, now: i64) -> TlsView {
     let leaf = t.chain.first();
-    // every certificate the server sends is checked by the client: the first to expire counts
-    // (the leaf, when it ties). One sent along that has expired while the chain still verifies
-    // is not on the path the verifier built: clients go by another (a root sent along, which
-    // their own store replaces; a cross-sign such as DST Root CA X3's over ISRG Root X1)
+    // a client checks the certificates on the path it builds: the first of them to expire
+    // counts (the leaf, when it ties). A certificate sent along off that path (a root, which
+    // the client's own store stands for; a cross-sign such as DST Root CA X3's over ISRG Root
+    // X1) is one it never checks, expiring soon or expired. The trust anchor is the client's
+    // own, its expiry its store's business, and is not counted. When the chain does not
+    // verify there is no such path: every certificate sent counts, as any may be why. With
+    // the path not known, one sent along that has expired while the chain verifies is left out
     let first = t
         .chain
         .iter()
         .enumerate()
-        .filter(|(i, c)| *i == 0 || t.verify_error.is_some() || c.not_after >= now)
+        .filter(|(i, c)| match (&t.verify_error, &t.path) {
+            (None, Some(path)) => path.contains(i),
+            _ => *i == 0 || t.verify_error.is_some() || c.not_after >= now,
+        })
         .min_by_key(|(_, c)| c.not_after);
     TlsView {
         version: Clean::new(&t.version),
@@ -2487,17 +2494,21 @@ mod tests {
             not_after: 1_000 * 86_400 + days * 86_400 + 100,
             names: Vec::new(),
         };
-        let checked = |chain: Vec<CertInfo>, verify_error: Option<&str>| {
+        let judged = |chain: Vec<CertInfo>, verify_error: Option<&str>, path: Option<&[usize]>| {
             tls_view(
                 &TlsInfo {
                     version: "TLS 1.3".into(),
                     chain,
                     verify_error: verify_error.map(String::from),
+                    path: path.map(<[usize]>::to_vec),
                     name_matches: true,
                 },
                 1_000 * 86_400,
             )
         };
+        // the path the chain verified by not known
+        let checked =
+            |chain: Vec<CertInfo>, verify_error: Option<&str>| judged(chain, verify_error, None);
         let view = |chain: Vec<CertInfo>| checked(chain, None);
         let leaf = || cert("CN=www", "CN=R11", 60);
         let v = view(vec![leaf(), cert("CN=R11", "CN=Root", 3)]);
@@ -2528,6 +2539,42 @@ mod tests {
             assert!(v.days_left.unwrap() < 0, "{v:?}");
             assert!(v.expires_first.is_some(), "{v:?}");
         }
+        // with the path known: only the certificates on it count. A cross-sign sent along
+        // that expires soon, while the chain verifies by the root it cross-signs (in the
+        // client's store), is no alarm; through it (a client that trusts only the old root),
+        // it is; when the chain does not verify, it counts as everything sent does
+        let chain = vec![
+            leaf(),
+            cert("CN=R11", "CN=ISRG Root X1", 400),
+            cert("CN=ISRG Root X1", "CN=DST Root CA X3", 3),
+        ];
+        let v = judged(chain.clone(), None, Some(&[0, 1]));
+        assert_eq!((v.days_left, v.expires_first), (Some(60), None));
+        let v = judged(chain.clone(), None, Some(&[0, 1, 2]));
+        assert_eq!(
+            (v.days_left, v.expiring()),
+            (Some(3), "intermediate certificate CN=ISRG Root X1")
+        );
+        let v = judged(chain, Some("expired (Expired)"), None);
+        assert_eq!(v.days_left, Some(3));
+        // a root sent along is the anchor's copy, not on the path: the client's own counts
+        let chain = vec![
+            leaf(),
+            cert("CN=R11", "CN=Root", 400),
+            cert("CN=Root", "CN=Root", 30),
+        ];
+        let v = judged(chain, None, Some(&[0, 1]));
+        assert_eq!((v.days_left, v.expires_first), (Some(60), None));
+        // an intermediate on the path that expires first is counted and named as before
+        let v = judged(
+            vec![leaf(), cert("CN=R11", "CN=Root", 3)],
+            None,
+            Some(&[0, 1]),
+        );
+        assert_eq!(
+            (v.days_left, v.expiring()),
+            (Some(3), "intermediate certificate CN=R11")
+        );
         // the leaf itself counts however the chain verifies
         let v = view(vec![
             cert("CN=www", "CN=R11", -1),

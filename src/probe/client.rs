@@ -21,6 +21,7 @@ use hyper::header::{HeaderName, HeaderValue};
 use hyper_util::rt::TokioIo;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
@@ -182,6 +183,12 @@ pub struct TlsInfo {
     pub chain: Vec<CertInfo>,
     /// `None` when the chain verified against the roots (and the name matched).
     pub verify_error: Option<String>,
+    /// When the chain verified: the places in `chain` of the certificates on the path the
+    /// verifier built, the leaf then the intermediates it went through (the trust anchor is
+    /// the client's own, not one of these). A certificate sent along off this path (a root, an
+    /// old cross-sign) is one no client that trusts these roots checks. `None` when the chain
+    /// did not verify, or the path is not known.
+    pub path: Option<Vec<usize>>,
     /// Does the leaf certificate name the host we asked for?
     pub name_matches: bool,
 }
@@ -292,12 +299,55 @@ fn cert_error_words(e: &rustls::Error) -> String {
     format!("{words} ({name})")
 }
 
+/// What the verifier made of the chain.
+#[derive(Clone, Debug, Default)]
+struct Verdict {
+    /// Why it was refused, in words; `None` when it verified.
+    error: Option<String>,
+    /// When it verified: the intermediates the path went through (DER), the leaf and the
+    /// trust anchor apart.
+    path: Option<Vec<Vec<u8>>>,
+}
+
 /// Verifies with the Web PKI, records the outcome, and lets the handshake
 /// go on either way (signatures are still checked).
 #[derive(Debug)]
 struct Recording {
     inner: Arc<WebPkiServerVerifier>,
-    outcome: Arc<Mutex<Option<String>>>,
+    /// The roots and algorithms `inner` verifies with, to build its path again.
+    roots: Arc<RootCertStore>,
+    algs: WebPkiSupportedAlgorithms,
+    outcome: Outcome,
+}
+
+impl Recording {
+    /// The intermediates on the path `inner` built, found again: rustls verifies with webpki
+    /// but keeps the path to itself, and webpki builds the same path from the same roots,
+    /// certificates and time (the trust anchors first, then the intermediates as sent).
+    fn path(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Option<Vec<Vec<u8>>> {
+        let leaf = webpki::EndEntityCert::try_from(end_entity).ok()?;
+        let path = leaf
+            .verify_for_usage(
+                self.algs.all,
+                &self.roots.roots,
+                intermediates,
+                now,
+                webpki::KeyUsage::server_auth(),
+                None,
+                None,
+            )
+            .ok()?;
+        Some(
+            path.intermediate_certificates()
+                .map(|c| c.der().to_vec())
+                .collect(),
+        )
+    }
 }
 
 impl ServerCertVerifier for Recording {
@@ -312,8 +362,18 @@ impl ServerCertVerifier for Recording {
         let r = self
             .inner
             .verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
+        let verdict = match r {
+            Ok(_) => Verdict {
+                error: None,
+                path: self.path(end_entity, intermediates, now),
+            },
+            Err(e) => Verdict {
+                error: Some(cert_error_words(&e)),
+                path: None,
+            },
+        };
         if let Ok(mut o) = self.outcome.lock() {
-            *o = r.err().map(|e| cert_error_words(&e));
+            *o = verdict;
         }
         Ok(ServerCertVerified::assertion())
     }
@@ -342,7 +402,7 @@ impl ServerCertVerifier for Recording {
 }
 
 /// Where the recording verifier leaves its outcome.
-type Outcome = Arc<Mutex<Option<String>>>;
+type Outcome = Arc<Mutex<Verdict>>;
 
 fn tls_config(roots: Arc<RootCertStore>) -> Result<(Arc<ClientConfig>, Outcome), ProbeError> {
     // The ring provider is named here rather than installed as the process
@@ -352,12 +412,14 @@ fn tls_config(roots: Arc<RootCertStore>) -> Result<(Arc<ClientConfig>, Outcome),
     // the allow keeps a `cargo update` from failing the build.
     #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let inner = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+    let inner = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
         .build()
         .map_err(|e| ProbeError::Tls(e.to_string()))?;
-    let outcome = Arc::new(Mutex::new(None));
+    let outcome = Arc::new(Mutex::new(Verdict::default()));
     let verifier = Arc::new(Recording {
         inner,
+        roots,
+        algs: provider.signature_verification_algorithms,
         outcome: outcome.clone(),
     });
     let mut cfg = ClientConfig::builder_with_provider(provider)
@@ -477,12 +539,24 @@ async fn fetch_inner(
             .map_err(|e| format!("TLS handshake with {addr}: {e}"))?;
         ex.tls_time = Some(tls_start.elapsed());
         let (_, conn) = tls.get_ref();
-        let chain: Vec<CertInfo> = conn
+        let verdict = outcome.lock().map(|o| o.clone()).unwrap_or_default();
+        let mut chain = Vec::new();
+        let mut on_path = Vec::new();
+        for (i, der) in conn
             .peer_certificates()
             .unwrap_or_default()
             .iter()
-            .filter_map(|c| cert_info(c.as_ref()))
-            .collect();
+            .enumerate()
+        {
+            let Some(info) = cert_info(der.as_ref()) else {
+                continue;
+            };
+            let via = |p: &Vec<Vec<u8>>| p.iter().any(|d| d.as_slice() == der.as_ref());
+            if i == 0 || verdict.path.as_ref().is_some_and(via) {
+                on_path.push(chain.len());
+            }
+            chain.push(info);
+        }
         let name_ok = chain
             .first()
             .is_some_and(|c| c.names.iter().any(|n| name_matches(n, &t.host)));
@@ -492,7 +566,8 @@ async fn fetch_inner(
                 .map(|v| format!("{v:?}").replace("TLSv1_", "TLS 1."))
                 .unwrap_or_else(|| "?".into()),
             chain,
-            verify_error: outcome.lock().ok().and_then(|o| o.clone()),
+            verify_error: verdict.error,
+            path: verdict.path.map(|_| on_path),
             name_matches: name_ok,
         });
         exchange(tls, t, extra, ex).await

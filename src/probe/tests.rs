@@ -106,6 +106,7 @@ fn www_report() -> TargetReport {
             names: vec!["www.example.com".into(), "example.com".into()],
         }],
         verify_error: None,
+        path: Some(vec![0]),
         name_matches: true,
     });
     let sent = |h: &[(&str, &str)]| {

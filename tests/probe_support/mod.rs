@@ -226,6 +226,76 @@ pub fn make_chain(dir: &Path, intermediate_days: i32, leaf_days: i32) -> Certs {
     }
 }
 
+/// Let's Encrypt's old chain in small: the root of a [`make_chain`] made in `dir` cross-signed
+/// by an older root ("opsdeck test old root CA", its own key, valid 10 years), as ISRG Root X1
+/// was by DST Root CA X3: the cross-sign has the root's name and key, the old root as issuer,
+/// and is valid for `days`. Returns (the old root, the cross-sign).
+pub fn make_cross_sign(dir: &Path, days: i32) -> (PathBuf, PathBuf) {
+    let p = |n: &str| dir.join(n).display().to_string();
+    let (old_key, old) = (p("old-root.key"), p("old-root.pem"));
+    openssl(
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &old_key,
+            "-out",
+            &old,
+            "-subj",
+            "/CN=opsdeck test old root CA",
+            "-days",
+            "3650",
+        ],
+        "req (old root)",
+    );
+    let (csr, cross, ext) = (p("cross.csr"), p("cross.pem"), p("cross.ext"));
+    openssl(
+        &[
+            "req",
+            "-new",
+            "-key",
+            &p("root.key"),
+            "-subj",
+            "/CN=opsdeck test root CA",
+            "-out",
+            &csr,
+        ],
+        "req (cross-sign)",
+    );
+    std::fs::write(
+        &ext,
+        "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n",
+    )
+    .expect("write the extensions file");
+    let days = days.to_string();
+    openssl(
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &old,
+            "-CAkey",
+            &old_key,
+            "-CAcreateserial",
+            "-out",
+            &cross,
+            "-days",
+            &days,
+            "-extfile",
+            &ext,
+        ],
+        "x509 (cross-sign)",
+    );
+    (old.into(), cross.into())
+}
+
 /// A self-signed certificate for [`HOST`] as `openssl req -x509` makes one
 /// (so also a CA: basicConstraints CA:TRUE); returns (cert, key).
 pub fn make_self_signed(dir: &Path) -> (PathBuf, PathBuf) {
