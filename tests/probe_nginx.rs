@@ -825,7 +825,7 @@ async fn an_intermediate_that_expires_first_is_judged_and_named() {
 /// leaf, intermediate, anchor, and the cross-sign is never checked: no alarm, where counting
 /// every certificate sent gave a WARN (CRITICAL in check) that cleared once it had expired. A
 /// client that trusts only the old root verifies through the cross-sign, and for it the
-/// cross-sign expiring in 3 days is what counts.
+/// cross-sign expiring in 3 days is what counts. A leaf of the wrong name keeps its path.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cross_sign_sent_along_counts_only_on_the_path_a_client_builds() {
     let dir = tempdir();
@@ -897,6 +897,21 @@ async fn a_cross_sign_sent_along_counts_only_on_the_path_a_client_builds() {
         "{cert}"
     );
     assert_eq!(grade(&r).status, opsdeck::check::Status::Critical);
+
+    // asked for a name the leaf does not hold: the chain still verifies through the test root
+    // (the name is checked apart), so the name is the failure and the expiry is the leaf's
+    let mut t = probe(&c.ca);
+    t.url = format!("https://other.test:{port}/");
+    let r = run_target(&t, &cfg, now()).await;
+    let cert = text(&r, Check::Tls);
+    assert_eq!(level(&r, Check::Tls), Level::Fail, "{cert}");
+    assert!(
+        cert.starts_with("certificate does not name the host other.test |"),
+        "{cert}"
+    );
+    let tls = r.tls.as_ref().unwrap();
+    assert!((88..=90).contains(&tls.days_left.unwrap()), "{tls:?}");
+    assert_eq!(tls.expires_first, None);
 }
 
 /// The backend behind the balancer is down: nginx answers 502 for the

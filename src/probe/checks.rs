@@ -288,16 +288,17 @@ fn tls_view(t: &TlsInfo, now: i64) -> TlsView {
     // counts (the leaf, when it ties). A certificate sent along off that path (a root, which
     // the client's own store stands for; a cross-sign such as DST Root CA X3's over ISRG Root
     // X1) is one it never checks, expiring soon or expired. The trust anchor is the client's
-    // own, its expiry its store's business, and is not counted. When the chain does not
-    // verify there is no such path: every certificate sent counts, as any may be why. With
-    // the path not known, one sent along that has expired while the chain verifies is left out
+    // own, its expiry its store's business, and is not counted. A leaf of the wrong name
+    // still has its path (the name is checked apart). When the chain does not verify there is
+    // no such path: every certificate sent counts, as any may be why. With the path not
+    // known, one sent along that has expired while the chain verifies is left out
     let first = t
         .chain
         .iter()
         .enumerate()
-        .filter(|(i, c)| match (&t.verify_error, &t.path) {
-            (None, Some(path)) => path.contains(i),
-            _ => *i == 0 || t.verify_error.is_some() || c.not_after >= now,
+        .filter(|(i, c)| match &t.path {
+            Some(path) => path.contains(i),
+            None => *i == 0 || t.verify_error.is_some() || c.not_after >= now,
         })
         .min_by_key(|(_, c)| c.not_after);
     TlsView {
@@ -2555,8 +2556,15 @@ mod tests {
             (v.days_left, v.expiring()),
             (Some(3), "intermediate certificate CN=ISRG Root X1")
         );
-        let v = judged(chain, Some("expired (Expired)"), None);
+        let v = judged(chain.clone(), Some("expired (Expired)"), None);
         assert_eq!(v.days_left, Some(3));
+        // a leaf of the wrong name on a chain that verifies: still the path's
+        let v = judged(
+            chain,
+            Some("does not name the host (NotValidForName)"),
+            Some(&[0, 1]),
+        );
+        assert_eq!((v.days_left, v.expires_first), (Some(60), None));
         // a root sent along is the anchor's copy, not on the path: the client's own counts
         let chain = vec![
             leaf(),

@@ -183,11 +183,12 @@ pub struct TlsInfo {
     pub chain: Vec<CertInfo>,
     /// `None` when the chain verified against the roots (and the name matched).
     pub verify_error: Option<String>,
-    /// When the chain verified: the places in `chain` of the certificates on the path the
-    /// verifier built, the leaf then the intermediates it went through (the trust anchor is
-    /// the client's own, not one of these). A certificate sent along off this path (a root, an
-    /// old cross-sign) is one no client that trusts these roots checks. `None` when the chain
-    /// did not verify, or the path is not known.
+    /// When the chain verified (whether or not the leaf names the host): the places in
+    /// `chain` of the certificates on the path the verifier built, the leaf then the
+    /// intermediates it went through (the trust anchor is the client's own, not one of these).
+    /// A certificate sent along off this path (a root, an old cross-sign) is one no client
+    /// that trusts these roots checks. `None` when the chain did not verify, or the path is
+    /// not known.
     pub path: Option<Vec<usize>>,
     /// Does the leaf certificate name the host we asked for?
     pub name_matches: bool,
@@ -304,8 +305,8 @@ fn cert_error_words(e: &rustls::Error) -> String {
 struct Verdict {
     /// Why it was refused, in words; `None` when it verified.
     error: Option<String>,
-    /// When it verified: the intermediates the path went through (DER), the leaf and the
-    /// trust anchor apart.
+    /// When the chain verified (the host name aside): the intermediates the path went
+    /// through (DER), the leaf and the trust anchor apart.
     path: Option<Vec<Vec<u8>>>,
 }
 
@@ -362,15 +363,11 @@ impl ServerCertVerifier for Recording {
         let r = self
             .inner
             .verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
-        let verdict = match r {
-            Ok(_) => Verdict {
-                error: None,
-                path: self.path(end_entity, intermediates, now),
-            },
-            Err(e) => Verdict {
-                error: Some(cert_error_words(&e)),
-                path: None,
-            },
+        // the path is built apart from the host name: a chain that verifies for a certificate
+        // of the wrong name still has one, and its expiry is still what clients check
+        let verdict = Verdict {
+            error: r.err().map(|e| cert_error_words(&e)),
+            path: self.path(end_entity, intermediates, now),
         };
         if let Ok(mut o) = self.outcome.lock() {
             *o = verdict;
