@@ -132,6 +132,20 @@ impl Metric {
         self
     }
 
+    /// A label whose value is clean already (cut from a [`crate::sanitize::Clean`], as a pane
+    /// shows it): cut, not escaped again, which would show the backslash of each escape doubled
+    /// (a reason's ESC as `\\e`). Prometheus's own escaping of a backslash, quote and newline is
+    /// added where the exposition is written, and read back off by its parser.
+    pub fn label_clean(mut self, k: &str, v: impl Into<String>) -> Metric {
+        self.labels.push((
+            k.to_string(),
+            crate::sanitize::Clean::joined(v.into())
+                .cut(200)
+                .into_string(),
+        ));
+        self
+    }
+
     pub fn thresholds(mut self, warn: f64, crit: f64) -> Metric {
         self.warn = Some(warn);
         self.crit = Some(crit);

@@ -450,7 +450,8 @@ pub fn grade_summary(
                 *messages as f64,
             )
             .label("instance", instance)
-            .label("reason", reason),
+            // a reason's words are clean, as the finding's and the queue pane's
+            .label_clean("reason", reason.as_str()),
         );
     }
     for q in QueueName::ALL {
@@ -866,6 +867,71 @@ mod tests {
             "{}",
             r.findings[0].summary
         );
+    }
+
+    /// A label value as a Prometheus parser reads it back: the exposition format escapes a
+    /// backslash, a double quote and a newline in a label value (`\\`, `\"`, `\n`), nothing else.
+    fn prometheus_label(line: &str, name: &str) -> String {
+        let at = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        let mut out = String::new();
+        let mut chars = line[at..].chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => return out,
+                '\\' => match chars.next() {
+                    Some('\\') => out.push('\\'),
+                    Some('"') => out.push('"'),
+                    Some('n') => out.push('\n'),
+                    other => panic!("not an escape of the exposition format: \\{other:?}"),
+                },
+                c => out.push(c),
+            }
+        }
+        panic!("label {name} not closed in {line}")
+    }
+
+    /// The reason as a metric label, in the Prometheus file and the JSON, is the finding's and
+    /// the queue pane's words: the ESC escaped once (`\e`), a quote and a backslash the remote
+    /// server sent shown as the pane shows them. The exposition format then escapes each
+    /// backslash and quote of those words once more, its own layer, which its parser takes off.
+    #[test]
+    fn a_reason_label_is_escaped_once() {
+        let config = Config::default();
+        let now = 1_800_000_000;
+        let mut r = Report::default();
+        let text = deferred_for(
+            2,
+            now - 600,
+            "host mx[192.0.2.1] said: 451 \u{1b} try \"C:\\new\" later",
+            0,
+        );
+        grade_summary(&config, "default", &entries(&text), now, &mut r);
+        let pane = r#"451 \e try "C:\\new" later"#;
+        assert!(
+            r.findings[0].summary.ends_with(&format!("2 {pane}")),
+            "{}",
+            r.findings[0].summary
+        );
+        let prom = r.render(crate::check::Format::Prometheus, chrono::Local::now());
+        let line = prom
+            .lines()
+            .find(|l| l.starts_with("opsdeck_queue_deferred_messages_by_reason{"))
+            .unwrap();
+        assert_eq!(
+            line,
+            r#"opsdeck_queue_deferred_messages_by_reason{instance="default",reason="451 \\e try \"C:\\\\new\" later"} 2"#
+        );
+        assert_eq!(prometheus_label(line, "reason"), pane);
+        let json: serde_json::Value =
+            serde_json::from_str(&r.render(crate::check::Format::Json, chrono::Local::now()))
+                .unwrap();
+        let m = json["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "opsdeck_queue_deferred_messages_by_reason")
+            .unwrap();
+        assert_eq!(m["labels"]["reason"], pane);
     }
 
     const SES_535: &str = "SASL authentication failed; server 127.0.0.1[127.0.0.1] said: \
