@@ -848,3 +848,156 @@ async fn a_failing_postconf_still_reads_ses_in_the_configured_region() {
     senders::check::check(&config, &mut report).await;
     assert!(area(&report, "ses").is_empty(), "{:?}", report.findings);
 }
+
+/// `opsdeck check` where what SES says holds a control character (an error's message, the
+/// account's enforcement status) and where an identity does: each is shown with its escape once,
+/// as the Senders pane shows it, not with the backslash doubled as if SES had sent one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ses_words_with_a_control_character_are_escaped_once_in_check() {
+    use opsdeck::check::{Report, Status};
+    use opsdeck::mail::senders;
+
+    moto::dummy_aws_credentials();
+    let mut routes = ses_replay::Routes::new();
+    // us-east-1: the account is refused with a message holding an ESC
+    routes.insert(
+        "us-east-1 GET /v2/email/account".into(),
+        (
+            403,
+            r#"{"__type":"AccessDeniedException","message":"denied to \u001b[31mrole/app"}"#.into(),
+        ),
+    );
+    routes.insert(
+        "us-east-1 POST /v2/email/list-identities {\"PageSize\":100}".into(),
+        (
+            200,
+            r#"{"EmailIdentities":[{"IdentityType":"EMAIL_ADDRESS","IdentityName":"al\u001b[2Jice@example.com","SendingEnabled":true,"VerificationStatus":"SUCCESS"}]}"#.into(),
+        ),
+    );
+    // eu-west-1: the identities are refused, SES quoting what it was asked with an ESC in it
+    routes.insert(
+        "eu-west-1 POST /v2/email/list-identities {\"PageSize\":100}".into(),
+        (
+            400,
+            r#"{"__type":"BadRequestException","message":"bad token \u001b]0;x"}"#.into(),
+        ),
+    );
+    // ap-south-1: an enforcement status holding an ESC
+    routes.insert(
+        "ap-south-1 GET /v2/email/account".into(),
+        (
+            200,
+            ses_replay::fixture("get_account_sandbox.json")
+                .replace("\"HEALTHY\"", "\"PROBATION\\u001b[0m\""),
+        ),
+    );
+    routes.insert(
+        "ap-south-1 POST /v2/email/list-identities {\"PageSize\":100}".into(),
+        (200, "{\"EmailIdentities\":[]}".into()),
+    );
+    let server = ses_replay::ReplayServer::start(routes).await;
+    let (_dir, config) = routed_config(
+        "al\x1b[2Jice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
+         bob@example.com   [email-smtp.eu-west-1.amazonaws.com]:587\n\
+         carol@example.com [email-smtp.ap-south-1.amazonaws.com]:587\n",
+        server.endpoint(),
+    );
+    let mut report = Report::default();
+    senders::check::check(&config, &mut report).await;
+    let ses: Vec<(Status, String)> = report
+        .findings
+        .iter()
+        .filter(|f| f.area == "ses")
+        .map(|f| (f.status, f.summary.clone()))
+        .collect();
+    for want in [
+        (
+            Status::Unknown,
+            r"SES us-east-1: account not read (sandbox, quota, paused sending unknown): access denied: denied to \e[31mrole/app - the IAM policy of the credentials in use must allow ses:GetAccount",
+        ),
+        (
+            Status::Unknown,
+            r"SES ListEmailIdentities in eu-west-1: BadRequestException: bad token \e]0;x",
+        ),
+        (
+            Status::Warning,
+            r"SES ap-south-1: in the sandbox: recipients must be verified too; enforcement status PROBATION\e[0m; 17 of 200 sent in 24 h",
+        ),
+    ] {
+        assert!(
+            ses.contains(&(want.0, want.1.to_string())),
+            "{want:?} in {ses:?}"
+        );
+    }
+    // the sender (as the pane names it, lower case) and its identity: once, never doubled
+    let all: Vec<&str> = report.findings.iter().map(|f| f.summary.as_str()).collect();
+    assert!(
+        all.iter().all(|s| !s.contains(r"\\e")),
+        "an escape doubled: {all:?}"
+    );
+    assert!(
+        all.iter().any(|s| s.contains(r"al\e[2jice@example.com")),
+        "{all:?}"
+    );
+}
+
+/// The Senders pane gets SES's errors in the same words as `opsdeck check` says them: an ESC in
+/// SES's message escaped once, in a region's read and in a refused CreateEmailIdentity alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pane_gets_ses_errors_escaped_once() {
+    use opsdeck::app::effect::{Runner, SourceEvent};
+    use opsdeck::mail::senders::{self, SendersEffect, SendersEvent};
+    use std::sync::Arc;
+
+    moto::dummy_aws_credentials();
+    let mut routes = ses_replay::Routes::new();
+    routes.insert(
+        "eu-west-1 POST /v2/email/list-identities {\"PageSize\":100}".into(),
+        (
+            400,
+            r#"{"__type":"BadRequestException","message":"bad token \u001b]0;x"}"#.into(),
+        ),
+    );
+    routes.insert(
+        r#"eu-west-1 POST /v2/email/identities {"EmailIdentity":"dup@example.com"}"#.into(),
+        (
+            400,
+            r#"{"__type":"AlreadyExistsException","message":"Email identity d\u001b[2Jup@example.com already exist."}"#.into(),
+        ),
+    );
+    let server = ses_replay::ReplayServer::start(routes).await;
+    let (_dir, config) = routed_config("", server.endpoint());
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let runner = Runner {
+        tx,
+        config: Arc::new(config),
+    };
+    let target = SesTarget {
+        region: "eu-west-1".into(),
+        endpoint: Some(server.endpoint()),
+    };
+    senders::run(SendersEffect::RefreshSes(target.clone()), &runner);
+    let Some(SourceEvent::Senders(SendersEvent::Ses { result, .. })) = rx.recv().await else {
+        panic!("no SES event")
+    };
+    assert_eq!(
+        result.unwrap_err().as_str(),
+        r"SES ListEmailIdentities in eu-west-1: BadRequestException: bad token \e]0;x"
+    );
+    senders::run(
+        SendersEffect::CreateIdentity {
+            access: WriteAccess::for_mode(Mode::Interactive).unwrap(),
+            target,
+            identity: "dup@example.com".into(),
+        },
+        &runner,
+    );
+    let Some(SourceEvent::Senders(SendersEvent::IdentityCreated { result, .. })) = rx.recv().await
+    else {
+        panic!("no CreateEmailIdentity event")
+    };
+    assert_eq!(
+        result.unwrap_err().as_str(),
+        r"SES CreateEmailIdentity in eu-west-1: already in SES (r reads SES again): Email identity d\e[2Jup@example.com already exist."
+    );
+}

@@ -34,8 +34,8 @@ fn status_of(s: Severity) -> Status {
 const QUOTA_WARN: f64 = 0.8;
 const QUOTA_CRIT: f64 = 0.95;
 
-/// SES of one region as the check read it.
-pub type RegionResult = (String, Result<SesSnapshot, String>);
+/// SES of one region as the check read it: the error in clean words, as the pane shows them.
+pub type RegionResult = (String, Result<SesSnapshot, Clean>);
 
 /// Turn a cross-check and the SES state of each region into findings and metrics.
 pub fn report_into(check: &CrossCheck, ses: &[RegionResult], report: &mut Report) {
@@ -116,17 +116,24 @@ pub fn report_into(check: &CrossCheck, ses: &[RegionResult], report: &mut Report
     }
 }
 
-fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Report) {
+/// The `ses` findings of one region. Their words are clean (an SES error's message and the
+/// account's enforcement status were made clean where they were read, the region is checked
+/// when it is named): they go through [`Report::finding_clean`], as escaping them again would
+/// show the backslash of each escape doubled.
+fn ses_into(region: &str, result: &Result<SesSnapshot, Clean>, report: &mut Report) {
+    let region = Clean::new(region);
     match result {
-        Err(e) if e.contains(region) => report.finding("ses", Status::Unknown, e.clone()),
-        Err(e) => report.finding("ses", Status::Unknown, format!("SES {region}: {e}")),
+        Err(e) if e.contains(region.as_str()) => {
+            report.finding_clean("ses", Status::Unknown, e.as_str())
+        }
+        Err(e) => report.finding_clean("ses", Status::Unknown, format!("SES {region}: {e}")),
         Ok(s) => match &s.account {
-            Err(e) => report.finding(
+            Err(e) => report.finding_clean(
                 "ses",
                 Status::Unknown,
                 format!(
                     "SES {}: account not read (sandbox, quota, paused sending unknown): {}",
-                    s.region,
+                    Clean::new(&s.region),
                     ses::error_words(&s.region, e)
                 ),
             ),
@@ -141,7 +148,7 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Rep
                 } else {
                     (Status::Ok, "production access")
                 };
-                let mut said = format!("SES {}: {words}", s.region);
+                let mut said = format!("SES {}: {words}", Clean::new(&s.region));
                 if !a.enforcement.eq_ignore_ascii_case("HEALTHY") {
                     status = Status::worst(status, Status::Warning);
                     said.push_str(&format!("; enforcement status {}", a.enforcement));
@@ -169,7 +176,7 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, String>, report: &mut Rep
                         ));
                     }
                 }
-                report.finding("ses", status, said);
+                report.finding_clean("ses", status, said);
                 let l = |m: Metric| m.label("region", &s.region);
                 report.metric(l(Metric::new(
                     "ses_sent_24h",
@@ -279,12 +286,14 @@ pub async fn check(config: &Config, report: &mut Report) {
             };
             async move {
                 let result = match tokio::time::timeout_at(at, ses::snapshot(&target)).await {
-                    Ok(r) => r.map_err(|e| e.to_string()),
-                    Err(_) => Err(format!(
-                        "SES in {region}: no answer from {} within {secs} s ([check] \
+                    Ok(r) => r.map_err(|e| e.clean()),
+                    // the endpoint is shown sanitized
+                    Err(_) => Err(Clean::joined(format!(
+                        "SES in {}: no answer from {} within {secs} s ([check] \
                          deadline_secs)",
+                        Clean::new(&region),
                         ses::endpoint_shown(&target)
-                    )),
+                    ))),
                 };
                 (region, result)
             }
@@ -377,7 +386,7 @@ pub async fn check(config: &Config, report: &mut Report) {
             .map(|(region, r)| {
                 let v = match r {
                     Ok(s) => RegionSes::Ready(s.clone()),
-                    Err(e) => RegionSes::Failed(Clean::new(e)),
+                    Err(e) => RegionSes::Failed(e.clone()),
                 };
                 (region.clone(), v)
             })
@@ -674,7 +683,7 @@ Nov 27 10:30:01 web1 postfix/smtp[4]: CCCC000003: to=<bo@example.org>, relay=mx.
     }
 
     /// What the check says of SES as `report_into` writes it, for one region's read.
-    fn said_of(region_read: Result<SesSnapshot, String>) -> Report {
+    fn said_of(region_read: Result<SesSnapshot, Clean>) -> Report {
         let snap = snapshot(true, false);
         let act = activity();
         let local = model::local_senders("web1.example.com", "");
@@ -683,7 +692,7 @@ Nov 27 10:30:01 web1 postfix/smtp[4]: CCCC000003: to=<bo@example.org>, relay=mx.
                 "us-east-1".to_string(),
                 match &region_read {
                     Ok(s) => RegionSes::Ready(s.clone()),
-                    Err(e) => RegionSes::Failed(Clean::new(e)),
+                    Err(e) => RegionSes::Failed(e.clone()),
                 },
             )]
             .into(),

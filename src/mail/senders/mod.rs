@@ -226,6 +226,26 @@ pub enum SendersError {
     NoInstance(String),
 }
 
+impl SendersError {
+    /// The error's words as the pane and `opsdeck check` show them. An SES error's message was
+    /// made clean where it was written ([`ses::describe_sdk_error`]): it is kept as it is, as
+    /// escaping it again would show the backslash of each escape doubled (an ESC in SES's
+    /// message, or in an identity it quotes, as `\\e`). Any other error is sanitized here.
+    pub fn clean(&self) -> Clean {
+        match self {
+            SendersError::Ses {
+                operation,
+                region,
+                message,
+            } => Clean::joined(format!(
+                "SES {operation} in {}: {message}",
+                Clean::new(region)
+            )),
+            other => Clean::new(&other.to_string()),
+        }
+    }
+}
+
 /// What this feature's sources report.
 #[derive(Debug)]
 pub enum SendersEvent {
@@ -1557,7 +1577,7 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
                 let result = ses::snapshot_within(&target, ses::READ_TIMEOUT)
                     .await
                     .map(Box::new)
-                    .map_err(|e| Clean::new(&e.to_string()));
+                    .map_err(|e| e.clean());
                 send(
                     &r,
                     SendersEvent::Ses {
@@ -1576,7 +1596,7 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
             tokio::spawn(async move {
                 let result = ses::create_identity(&access, &target, &identity)
                     .await
-                    .map_err(|e| Clean::new(&e.to_string()));
+                    .map_err(|e| e.clean());
                 send(
                     &r,
                     SendersEvent::IdentityCreated {

@@ -415,9 +415,8 @@ pub async fn snapshot_within(
 pub async fn snapshot(target: &SesTarget) -> Result<SesSnapshot, SendersError> {
     let client = connect(target).await;
     let identities = list_identities(&client, target).await?;
-    let account = get_account(&client, target)
-        .await
-        .map_err(|e| Clean::new(&e.to_string()));
+    // the error's words are clean already: escaped again, an ESC in them would show as `\\e`
+    let account = get_account(&client, target).await.map_err(|e| e.clean());
     Ok(SesSnapshot {
         region: target.region.clone(),
         identities,
