@@ -2154,3 +2154,65 @@ fn broken_configs_stop_with_where_and_what_before_any_screen() {
         )
     );
 }
+
+/// A postqueue that fails with a control character in what it prints: the queue finding shows
+/// it escaped once, as the queue pane shows the error, not with the backslash doubled as if
+/// postqueue had printed one. So does one that lists the queue while saying the mail system is
+/// down.
+#[test]
+fn a_failing_postqueue_is_quoted_with_its_escape_once() {
+    let root = tempfile::tempdir().unwrap();
+    let config = root.path().join("config.toml");
+    let queue_finding = |script: &str| -> serde_json::Value {
+        std::fs::write(
+            &config,
+            format!(
+                r#"[[postfix]]
+name = "main"
+config_dir = "/etc/postfix"
+command_prefix = ["sh", "-c", "{script}", "sh"]
+[mail_log]
+source = "file"
+files = ["{}"]
+[senders]
+ses = false
+"#,
+                root.path().join("mail.log").display()
+            ),
+        )
+        .unwrap();
+        let (_, out) = check(&config, "json");
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        // the worst of them
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["area"] == "queue")
+            .find(|f| f["status"] != "ok")
+            .unwrap_or_else(|| panic!("no queue finding but OK: {v:#}"))
+            .clone()
+    };
+    let down = queue_finding(
+        r"printf 'postqueue: warning: Mail system is down \\033[31m-- accessing queue directly\\n' >&2",
+    );
+    assert_eq!(down["status"], "critical", "{down}");
+    assert!(
+        down["summary"]
+            .as_str()
+            .unwrap()
+            .ends_with(r"(postqueue: warning: Mail system is down \e[31m-- accessing queue directly); no mail is delivered"),
+        "{down}"
+    );
+    let f = queue_finding(r"printf 'postqueue: fatal: open \\033[31mqueue\\n' >&2; exit 1");
+    assert_eq!(f["status"], "unknown", "{f}");
+    let said = f["summary"].as_str().unwrap();
+    assert!(
+        said.starts_with("main: sh -c printf ")
+            && said.ends_with(
+                r"postqueue -j: exited with exit status: 1: postqueue: fatal: open \e[31mqueue"
+            ),
+        "{said}"
+    );
+}

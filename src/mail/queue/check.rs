@@ -39,6 +39,10 @@ pub async fn collect(config: &Config, now: i64, report: &mut Report) {
         }
     });
     for (inst, spec, ran) in futures_util::future::join_all(reads).await {
+        // an error's words (postqueue's stderr, a bad line's) and the command were made clean
+        // where they were written, as the queue pane shows them: escaped again, each escape's
+        // backslash would show doubled
+        let name = crate::sanitize::Clean::new(&inst.name);
         match ran {
             Ok(Ok(c)) => {
                 let parsed = parse_jsonl(&c.stdout);
@@ -46,34 +50,32 @@ pub async fn collect(config: &Config, now: i64, report: &mut Report) {
                 // As root, postqueue reads the queue files itself when the master is not
                 // running, and says so only on stderr: the listing looks fine, nothing leaves.
                 match QueueError::down_while_listing(&spec.display(), &c.stderr) {
-                    Some(down) => report.finding(
+                    Some(down) => report.finding_clean(
                         "queue",
                         Status::Critical,
-                        format!("{}: {down}; no mail is delivered", inst.name),
+                        format!("{name}: {down}; no mail is delivered"),
                     ),
                     // running, but is its pickup reading the maildrop?
                     None => stale_maildrop(&inst.name, &parsed.entries, now, report),
                 }
                 if parsed.bad_lines > 0 {
-                    report.finding(
+                    report.finding_clean(
                         "queue",
                         Status::Unknown,
                         format!(
-                            "{}: {} unreadable lines in postqueue -j output ({})",
-                            inst.name,
+                            "{name}: {} unreadable lines in postqueue -j output ({})",
                             parsed.bad_lines,
                             parsed.first_bad.unwrap_or_default()
                         ),
                     );
                 }
             }
-            Ok(Err(e)) => report.finding("queue", Status::Unknown, format!("{}: {e}", inst.name)),
-            Err(_) => report.finding(
+            Ok(Err(e)) => report.finding_clean("queue", Status::Unknown, format!("{name}: {e}")),
+            Err(_) => report.finding_clean(
                 "queue",
                 Status::Unknown,
                 format!(
-                    "{}: {}: stopped; the queue is not known",
-                    inst.name,
+                    "{name}: {}: stopped; the queue is not known",
                     crate::check::no_answer(&spec.display(), limit)
                 ),
             ),
