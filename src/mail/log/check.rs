@@ -387,7 +387,8 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
             .map_or("before its first line in the window".to_string(), |l| {
                 format!("at its line of {}", l.format("%H:%M:%S"))
             });
-        report.finding(
+        // the file's name is clean already, as the summary shows it
+        report.finding_clean(
             "failures",
             Status::Unknown,
             format!(
@@ -525,7 +526,8 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
         // above mean nothing.
         return;
     }
-    report.finding("failures", status, summary);
+    // the senders named are clean already, as the summary shows them
+    report.finding_clean("failures", status, summary);
     // a daemon that died or could not start: mail may not be moving at all
     for w in log
         .warnings
@@ -645,6 +647,39 @@ mod tests {
         assert_eq!(
             fatal[0].summary,
             "Postfix logged 2 fatal line(s) in the last 1h; the latest: postfix/smtpd: fatal: open /etc/postfix/main.cf: No such file or directory"
+        );
+    }
+
+    /// A sender with a control character whose mail was delivered again, and a log file so
+    /// named whose read stopped at the deadline, read as the summary shows them: escaped once.
+    #[test]
+    fn a_recovered_sender_and_a_cut_file_are_escaped_once() {
+        let text = "2026-11-27T10:00:00+00:00 web postfix/qmgr[3]: AAAA000001: from=<s\u{1b}[31mx@example.com>, size=2000, nrcpt=1 (queue active)
+2026-11-27T10:00:01+00:00 web postfix/smtp[4]: AAAA000001: to=<a@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=4.0.0, status=deferred (host mx.example.net[192.0.2.1] said: 451 try later (in reply to RCPT TO command))
+2026-11-27T10:05:00+00:00 web postfix/qmgr[3]: BBBB000002: from=<s\u{1b}[31mx@example.com>, size=2000, nrcpt=1 (queue active)
+2026-11-27T10:05:01+00:00 web postfix/smtp[4]: BBBB000002: to=<b@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)
+";
+        let r = graded(text, &Config::default());
+        let summary = &r.findings[0].summary;
+        assert!(
+            summary.contains("; but mail from s\\e[31mx@example.com delivered since 10:05"),
+            "{summary}"
+        );
+        let mut log = summary::build(
+            &[PathBuf::from("-")],
+            Some(at(9, 30)),
+            5,
+            &mut text.as_bytes(),
+        );
+        log.cut = Some(Clean::new("/var/log/mail.\u{1b}[2J.log"));
+        let mut r = Report::default();
+        grade_window(&Config::default(), &log, 3600, &mut r);
+        assert!(
+            r.findings.iter().any(|f| f
+                .summary
+                .starts_with("/var/log/mail.\\e[2J.log: read stopped at ")),
+            "{:?}",
+            r.findings
         );
     }
 
