@@ -1001,3 +1001,54 @@ async fn the_pane_gets_ses_errors_escaped_once() {
         r"SES CreateEmailIdentity in eu-west-1: already in SES (r reads SES again): Email identity d\e[2Jup@example.com already exist."
     );
 }
+
+/// `opsdeck check` where postconf fails saying something with a control character in it: the
+/// senders finding quotes it escaped once, as the Senders pane does.
+#[tokio::test]
+async fn a_failing_postconf_is_quoted_with_its_escape_once() {
+    use opsdeck::check::{Report, Status};
+    use opsdeck::mail::senders;
+
+    let (_dir, mut config) = routed_config("", "http://127.0.0.1:9".into());
+    config.postfix[0].command_prefix = vec![
+        "sh".into(),
+        "-c".into(),
+        r"printf 'postconf: fatal: bad \033[31m line\n' >&2; exit 1".into(),
+        "sh".into(),
+    ];
+    config.senders.ses = false;
+    let mut report = Report::default();
+    senders::check::check(&config, &mut report).await;
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.area == "senders")
+        .unwrap();
+    assert_eq!(f.status, Status::Unknown);
+    assert!(
+        f.summary.starts_with("cannot read the relay setup: sh -c ")
+            && f.summary.ends_with(r": postconf: fatal: bad \e[31m line"),
+        "{}",
+        f.summary
+    );
+
+    // and the pane, which reads the relay setup its own way, in the same words
+    use opsdeck::app::effect::{Runner, SourceEvent};
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let runner = Runner {
+        tx,
+        config: std::sync::Arc::new(config),
+    };
+    senders::run(senders::SendersEffect::Refresh { activity: false }, &runner);
+    let e = loop {
+        match rx.recv().await {
+            Some(SourceEvent::Senders(senders::SendersEvent::Relay(r))) => break r.unwrap_err(),
+            Some(_) => continue,
+            None => panic!("no relay setup read"),
+        }
+    };
+    assert!(
+        e.as_str().ends_with(r": postconf: fatal: bad \e[31m line"),
+        "{e}"
+    );
+}

@@ -205,37 +205,40 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, Clean>, report: &mut Repo
 
 /// The relay setup as the check reads it: `postconf` run under the check's limit for a local
 /// read (stopped there, with anything it started), then the maps it names, read off the async
-/// threads until the same limit. The finding's words when it could not be read.
+/// threads until the same limit. The finding's words when it could not be read, clean as the
+/// pane shows them (postconf's words were escaped where its error was made).
 async fn relay_setup(
     inst: &crate::config::PostfixInstance,
     limit: (std::time::Duration, &'static str),
     until: std::time::Instant,
-) -> Result<source::RelaySnapshot, String> {
+) -> Result<source::RelaySnapshot, Clean> {
     use crate::mail::queue::commands::{self, CommandSpec};
     let until = tokio::time::Instant::from_std(until);
     let cmd = super::postconf::read_command(inst);
     let what = super::postconf::describe(&cmd);
     let spec = CommandSpec::from_command(&cmd);
     // named without the parameters it asks for: the words must fit a monitoring alert
-    let short = crate::sanitize::sanitize_capped(
-        &what.replace(&format!(" {}", super::postconf::PARAMS.join(" ")), ""),
-        200,
-    );
+    let short = what.replace(&format!(" {}", super::postconf::PARAMS.join(" ")), "");
     let settings = match tokio::time::timeout_at(until, commands::capture(&spec, 1 << 20)).await {
         Err(_) => {
-            return Err(format!(
+            return Err(Clean::joined(format!(
                 "{}: stopped; the relay setup is not known",
-                crate::check::no_answer(&short, limit)
-            ));
+                crate::check::no_answer(&Clean::capped(&short, 200), limit)
+            )));
         }
-        Ok(Err(e)) => return Err(format!("cannot read the relay setup: {e}")),
+        // the command's error says its command and output escaped
+        Ok(Err(e)) => return Err(Clean::joined(format!("cannot read the relay setup: {e}"))),
         Ok(Ok((status, out))) => super::postconf::settings_from(
             short,
             status.is_some_and(|s| s.success()),
             &out.stdout,
             &out.stderr,
         )
-        .map_err(|e| format!("cannot read the relay setup: {e}"))?,
+        .map_err(|e| {
+            let mut said = Clean::joined("cannot read the relay setup: ".into());
+            said.push_clean(&e.clean());
+            said
+        })?,
     };
     let inst = inst.clone();
     let maps = tokio::task::spawn_blocking(move || {
@@ -243,11 +246,11 @@ async fn relay_setup(
     });
     match tokio::time::timeout_at(until, maps).await {
         Ok(Ok(snap)) => Ok(snap),
-        Ok(Err(e)) => Err(format!("reading the relay maps failed: {e}")),
-        Err(_) => Err(format!(
+        Ok(Err(e)) => Err(Clean::new(&format!("reading the relay maps failed: {e}"))),
+        Err(_) => Err(Clean::joined(format!(
             "{}: a map on a hung file system?",
             crate::check::no_answer("reading the relay maps", limit)
-        )),
+        ))),
     }
 }
 
@@ -302,7 +305,7 @@ pub async fn check(config: &Config, report: &mut Report) {
     let snap = match relay_setup(&inst, limit, config.check.after_start(limit.0)).await {
         Ok(s) => s,
         Err(e) => {
-            report.finding("senders", Status::Unknown, e);
+            report.finding_clean("senders", Status::Unknown, e.as_str());
             // SES is still worth reading where the configuration names its regions (a paused
             // account is news whatever Postfix says); where only the routes would name them,
             // the area says why it is empty instead of vanishing

@@ -204,6 +204,7 @@ pub enum SendersError {
          ({command})"
     )]
     NotFound { program: String, command: String },
+    /// Both made clean where the error is made ([`SendersError::clean`] keeps them so).
     #[error("{command}: {output}")]
     Command { command: String, output: String },
     #[error("{}", crate::mail::not_configured(path, command))]
@@ -228,7 +229,8 @@ pub enum SendersError {
 
 impl SendersError {
     /// The error's words as the pane and `opsdeck check` show them. An SES error's message was
-    /// made clean where it was written ([`ses::describe_sdk_error`]): it is kept as it is, as
+    /// made clean where it was written ([`ses::describe_sdk_error`]), as a failed command's
+    /// output was ([`postconf::settings_from`]): it is kept as it is, as
     /// escaping it again would show the backslash of each escape doubled (an ESC in SES's
     /// message, or in an identity it quotes, as `\\e`). Any other error is sanitized here.
     pub fn clean(&self) -> Clean {
@@ -241,6 +243,9 @@ impl SendersError {
                 "SES {operation} in {}: {message}",
                 Clean::new(region)
             )),
+            SendersError::Command { command, output } => {
+                Clean::joined(format!("{command}: {output}"))
+            }
             other => Clean::new(&other.to_string()),
         }
     }
@@ -1525,7 +1530,7 @@ pub async fn refresh(r: &Runner, activity: bool, slow_after: Duration) {
         match cfg.instance(&rr.config) {
             Some(inst) => source::read_snapshot(inst, SystemTime::now())
                 .map(Box::new)
-                .map_err(|e| Clean::new(&e.to_string())),
+                .map_err(|e| e.clean()),
             None => Err(Clean::new(&format!(
                 "no [[postfix]] instance named {:?}",
                 cfg.instance.as_deref().unwrap_or("")

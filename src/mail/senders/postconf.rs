@@ -203,7 +203,7 @@ pub fn settings_from(
             });
         }
         return Err(SendersError::Command {
-            command: what,
+            command: crate::sanitize::sanitize(&what),
             output: crate::sanitize::sanitize_lines(&stderr, 1000),
         });
     }
