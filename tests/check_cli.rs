@@ -2216,3 +2216,53 @@ ses = false
         "{said}"
     );
 }
+
+/// A journalctl that fails with a control character in what it prints: the failures finding
+/// quotes it escaped once, as the Failures pane shows it.
+#[test]
+fn a_failing_journalctl_is_quoted_with_its_escape_once() {
+    let root = tempfile::tempdir().unwrap();
+    let bin = root.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let journalctl = bin.join("journalctl");
+    std::fs::write(
+        &journalctl,
+        "#!/bin/sh\nprintf 'Failed to open \\033[31mjournal\\n' >&2\nexit 1\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&journalctl, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        r#"[[postfix]]
+name = "main"
+config_dir = "/etc/postfix"
+command_prefix = ["sh", "-c", "exit 1", "sh"]
+[mail_log]
+source = "journal"
+[senders]
+ses = false
+"#,
+    )
+    .unwrap();
+    let mut check = check_command(&config, "json");
+    check.env(
+        "PATH",
+        format!(
+            "{}:/usr/sbin:/sbin:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    );
+    let out = check.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let f = finding(&v, "failures");
+    assert_eq!(f["status"], "unknown", "{f}");
+    assert_eq!(
+        f["summary"], r"journalctl: Failed to open \e[31mjournal",
+        "{f}"
+    );
+}
