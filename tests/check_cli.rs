@@ -1371,16 +1371,24 @@ fn running(argv: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// Wait (a minute at most) until nothing runs `argv`; what still does then.
-fn gone(argv: &[&str]) -> Vec<String> {
-    let end = std::time::Instant::now() + Duration::from_secs(60);
+/// Look with `f` every 50 ms until it gives a value or `secs` have passed; the last look's
+/// value (`None`: time ran out).
+fn poll<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let end = std::time::Instant::now() + Duration::from_secs(secs);
     loop {
-        let left = running(argv);
-        if left.is_empty() || std::time::Instant::now() > end {
-            return left;
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if std::time::Instant::now() > end {
+            return None;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Wait (a minute at most) until nothing runs `argv`; what still does then.
+fn gone(argv: &[&str]) -> Vec<String> {
+    poll(60, || running(argv).is_empty().then(Vec::new)).unwrap_or_else(|| running(argv))
 }
 
 #[test]
@@ -1494,25 +1502,7 @@ fn a_check_stopped_by_sigterm_ends_its_commands_and_says_so() {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&journalctl, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let config = root.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"[[postfix]]
-name = "main"
-config_dir = "/etc/postfix"
-command_prefix = ["sh", "-c", "{script}", "sh"]
-[mail_log]
-source = "journal"
-[senders]
-ses = false
-[check]
-read_timeout_secs = 3600
-deadline_secs = 3600
-"#
-        ),
-    )
-    .unwrap();
+    let config = hung_prefix_config(root.path(), &script, "source = \"journal\"");
     let mut check = check_command(&config, "json");
     check.env(
         "PATH",
@@ -1522,41 +1512,22 @@ deadline_secs = 3600
             std::env::var("PATH").unwrap_or_default()
         ),
     );
-    let mut check = check.stdout(std::process::Stdio::piped()).spawn().unwrap();
-    let end = std::time::Instant::now() + Duration::from_secs(60);
-    let hung = loop {
-        let text = std::fs::read_to_string(&started).unwrap_or_default();
-        if ["postqueue -j", "postconf -x", "journalctl"]
+    let check = check.stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let read = || std::fs::read_to_string(&started).unwrap_or_default();
+    let hung = poll(60, || {
+        let text = read();
+        ["postqueue -j", "postconf -x", "journalctl"]
             .iter()
             .all(|c| text.contains(c))
-        {
-            break text;
-        }
-        assert!(
-            std::time::Instant::now() < end,
-            "postqueue, postconf and journalctl did not all start: {text:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let sent = Command::new("kill")
-        .args(["-TERM", &check.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    while check.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > end {
-            let _ = check.kill();
-            panic!("opsdeck check did not end on SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = check.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(out.status.code(), Some(3), "{:?}: {text}", out.status);
-    let v: serde_json::Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-    let f = finding(&v, "check");
-    assert_eq!(f["status"], "unknown", "{f}");
+            .then_some(text)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "postqueue, postconf and journalctl did not all start: {:?}",
+            read()
+        )
+    });
+    let f = stopped_by_sigterm(check);
     let said = f["summary"].as_str().unwrap();
     assert!(said.starts_with("stopped by SIGTERM after "), "{said}");
     assert!(
@@ -1581,17 +1552,65 @@ deadline_secs = 3600
 /// Whether process `pid` still runs after waiting up to `secs` for it to end; a zombie (dead,
 /// not yet reaped by whoever inherited it) has ended.
 fn alive_within(pid: &str, secs: u64) -> bool {
-    let end = std::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        let alive = std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
             s.rsplit_once(") ")
                 .is_some_and(|(_, rest)| !rest.starts_with(['Z', 'X']))
-        });
-        if !alive || std::time::Instant::now() > end {
-            return alive;
-        }
-        std::thread::sleep(Duration::from_millis(50));
+        })
+    };
+    poll(secs, || (!alive()).then_some(())).is_none()
+}
+
+/// The configuration of a check whose Postfix commands run through `prefix_script` (`sh -c`),
+/// with `mail_log` as its `[mail_log]` table, deadlines far away: what stops it is the test's
+/// signal.
+fn hung_prefix_config(
+    root: &std::path::Path,
+    prefix_script: &str,
+    mail_log: &str,
+) -> std::path::PathBuf {
+    let config = root.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[postfix]]
+name = "main"
+config_dir = "/etc/postfix"
+command_prefix = ["sh", "-c", "{prefix_script}", "sh"]
+[mail_log]
+{mail_log}
+[senders]
+ses = false
+[check]
+read_timeout_secs = 3600
+deadline_secs = 3600
+"#
+        ),
+    )
+    .unwrap();
+    config
+}
+
+/// SIGTERM to a running check, then its exit status and its JSON report, which must be one
+/// UNKNOWN finding for the check as a whole.
+fn stopped_by_sigterm(mut check: std::process::Child) -> serde_json::Value {
+    let sent = Command::new("kill")
+        .args(["-TERM", &check.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    if poll(60, || check.try_wait().unwrap()).is_none() {
+        let _ = check.kill();
+        panic!("opsdeck check did not end on SIGTERM");
     }
+    let out = check.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(3), "{:?}: {text}", out.status);
+    let v: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let f = finding(&v, "check").clone();
+    assert_eq!(f["status"], "unknown", "{f}");
+    f
 }
 
 /// A check started by a wrapper that runs a program of its own and then becomes the check
@@ -1603,27 +1622,11 @@ fn a_check_stopped_by_sigterm_leaves_the_children_it_was_started_with() {
     let started = root.path().join("started");
     let inherited = root.path().join("inherited");
     let script = format!("echo $$ $* >> {}; exec sleep 86416", started.display());
-    let config = root.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"[[postfix]]
-name = "main"
-config_dir = "/etc/postfix"
-command_prefix = ["sh", "-c", "{script}", "sh"]
-[mail_log]
-source = "file"
-files = ["{}"]
-[senders]
-ses = false
-[check]
-read_timeout_secs = 3600
-deadline_secs = 3600
-"#,
-            root.path().join("mail.log").display()
-        ),
-    )
-    .unwrap();
+    let files = format!(
+        "source = \"file\"\nfiles = [\"{}\"]",
+        root.path().join("mail.log").display()
+    );
+    let config = hung_prefix_config(root.path(), &script, &files);
     let check = check_command(&config, "json");
     // the wrapper's own child writes elsewhere: the check's output ends with the check
     let mut wrapper = Command::new("/bin/sh");
@@ -1638,33 +1641,17 @@ deadline_secs = 3600
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let end = std::time::Instant::now() + Duration::from_secs(60);
-    let (hung, sleeper) = loop {
+    let (hung, sleeper) = poll(60, || {
         let text = std::fs::read_to_string(&started).unwrap_or_default();
         let pid = std::fs::read_to_string(&inherited).unwrap_or_default();
-        if text.contains("postqueue -j") && !pid.trim().is_empty() {
-            break (text, pid.trim().to_string());
-        }
-        assert!(
-            std::time::Instant::now() < end,
-            "postqueue did not start: {text:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let sent = Command::new("kill")
-        .args(["-TERM", &check.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let out = check.wait_with_output().unwrap();
+        (text.contains("postqueue -j") && !pid.trim().is_empty())
+            .then(|| (text, pid.trim().to_string()))
+    })
+    .expect("postqueue did not start");
+    stopped_by_sigterm(check);
     // the child it was started with, as it is once the check has ended (then ended here)
     let status = std::fs::read_to_string(format!("/proc/{sleeper}/status")).unwrap_or_default();
     let _ = Command::new("kill").args(["-KILL", &sleeper]).status();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(out.status.code(), Some(3), "{:?}: {text}", out.status);
-    let v: serde_json::Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-    assert_eq!(finding(&v, "check")["status"], "unknown");
     // what the check started is gone
     for line in hung.lines() {
         let pid = line.split_whitespace().next().unwrap();
