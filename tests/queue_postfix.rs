@@ -426,6 +426,15 @@ struct Loop {
     shared: Shared,
 }
 
+/// The pane's context at the current time, with the loop's access and shared state.
+fn cx_now<'a>(access: &'a Option<WriteAccess>, shared: &'a mut Shared) -> Cx<'a> {
+    Cx {
+        now: chrono::Local::now(),
+        access: access.as_ref(),
+        shared,
+    }
+}
+
 /// [`Loop`] over `pf`, its channel holding `capacity` events, once the first listing is in.
 async fn listed_once(pf: &PostfixHarness, capacity: usize) -> Loop {
     let config = Config {
@@ -533,11 +542,7 @@ fn pane_confirms_and_deletes_a_tagged_set() {
         } = listed_once(&pf, 64).await;
         assert_eq!(shared.queue.len(), 3, "the shared model is fed");
         // tag a and c through the filter, then delete
-        let mut cx = Cx {
-            now: chrono::Local::now(),
-            access: access.as_ref(),
-            shared: &mut shared,
-        };
+        let mut cx = cx_now(&access, &mut shared);
         pane.set_filter("from:a@example.com");
         pane.on_action(QueueAction::TagAll, &mut cx);
         pane.set_filter("from:c@example.com");
@@ -606,11 +611,7 @@ fn pane_confirms_and_deletes_a_tagged_set() {
         assert_eq!(st[0].2, "b@example.com");
 
         // flush says why the mail waits: a flush now only defers it again
-        let mut cx = Cx {
-            now: chrono::Local::now(),
-            access: access.as_ref(),
-            shared: &mut shared,
-        };
+        let mut cx = cx_now(&access, &mut shared);
         let effects = pane.on_action(QueueAction::Flush, &mut cx);
         let Some(Effect::Confirm(flush)) = effects.into_iter().next() else {
             panic!("expected a confirm dialog");
@@ -785,11 +786,7 @@ fn a_requeue_that_pickup_never_reads_is_given_up_in_words() {
             mut shared,
         } = listed_once(&pf, 64).await;
         let listed = |e: &QueueEvent| matches!(e, QueueEvent::Listed { .. });
-        let mut cx = Cx {
-            now: chrono::Local::now(),
-            access: access.as_ref(),
-            shared: &mut shared,
-        };
+        let mut cx = cx_now(&access, &mut shared);
         assert_eq!(pane.selected_entry().unwrap().1.id, old);
         confirmed(&mut pane, QueueAction::Requeue, &mut cx, &runner);
         let applied = pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
@@ -1268,11 +1265,7 @@ fn a_requeued_message_stays_under_the_cursor_and_in_its_detail() {
         } = listed_once(&pf, 64).await;
         let listed = |e: &QueueEvent| matches!(e, QueueEvent::Listed { .. });
         // the cursor on b's message (neither first nor last), its detail open
-        let mut cx = Cx {
-            now: chrono::Local::now(),
-            access: access.as_ref(),
-            shared: &mut shared,
-        };
+        let mut cx = cx_now(&access, &mut shared);
         pane.on_nav(opsdeck::app::pane::Nav::Top, &mut cx);
         while pane.selected_entry().unwrap().1.sender.as_str() != "b@example.com" {
             pane.on_nav(opsdeck::app::pane::Nav::Down, &mut cx);
@@ -1301,11 +1294,7 @@ fn a_requeued_message_stays_under_the_cursor_and_in_its_detail() {
                 .await;
             }
             let old = id_of(&pf, "b@example.com");
-            let mut cx = Cx {
-                now: chrono::Local::now(),
-                access: access.as_ref(),
-                shared: &mut shared,
-            };
+            let mut cx = cx_now(&access, &mut shared);
             assert_eq!(pane.selected_entry().unwrap().1.id, old);
             if pane.detail().is_none() {
                 run_queue(pane.on_enter(&mut cx), &runner);
@@ -1448,11 +1437,7 @@ fn deliver_now_on_hundreds_of_picked_messages() {
             mut pane,
             mut shared,
         } = listed_once(&pf, 256).await;
-        let mut cx = Cx {
-            now: chrono::Local::now(),
-            access: access.as_ref(),
-            shared: &mut shared,
-        };
+        let mut cx = cx_now(&access, &mut shared);
         pane.on_action(QueueAction::TagAll, &mut cx);
         let c = confirmed(&mut pane, QueueAction::DeliverNow, &mut cx, &runner);
         assert_eq!(c.title, format!("Deliver now {N} messages"));
@@ -1582,11 +1567,7 @@ fn requeued_twins_are_told_apart_by_the_mail_log() {
             mut shared,
         } = listed_once(&pf, 64).await;
         let listed = |e: &QueueEvent| matches!(e, QueueEvent::Listed { .. });
-        let mut cx = Cx {
-            now: chrono::Local::now(),
-            access: access.as_ref(),
-            shared: &mut shared,
-        };
+        let mut cx = cx_now(&access, &mut shared);
         pane.on_action(QueueAction::TagAll, &mut cx);
         pane.on_nav(opsdeck::app::pane::Nav::Top, &mut cx);
         let old = pane.selected_entry().unwrap().1.id.clone();
@@ -1675,11 +1656,7 @@ fn deliver_now_of_one_message_says_how_its_attempt_went() {
             mut pane,
             mut shared,
         } = listed_once(&pf, 64).await;
-        let mut cx = Cx {
-            now: chrono::Local::now(),
-            access: access.as_ref(),
-            shared: &mut shared,
-        };
+        let mut cx = cx_now(&access, &mut shared);
         assert_eq!(pane.selected_entry().unwrap().1.id, id);
         confirmed(&mut pane, QueueAction::DeliverNow, &mut cx, &runner);
         let applied = pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
@@ -1859,11 +1836,7 @@ fn deleting_mail_being_delivered_says_the_attempt_goes_on() {
             mut pane,
             mut shared,
         } = listed_once(&pf, 64).await;
-        let mut cx = Cx {
-            now: chrono::Local::now(),
-            access: access.as_ref(),
-            shared: &mut shared,
-        };
+        let mut cx = cx_now(&access, &mut shared);
         assert_eq!(pane.selected_entry().unwrap().1.id, id);
         let c = confirmed(&mut pane, QueueAction::Delete, &mut cx, &runner);
         assert_eq!(
@@ -1955,11 +1928,7 @@ fn mail_in_the_maildrop_is_offered_only_what_postsuper_does_there() {
             mut pane,
             mut shared,
         } = listed_once(&pf, 64).await;
-        let mut cx = Cx {
-            now: chrono::Local::now(),
-            access: access.as_ref(),
-            shared: &mut shared,
-        };
+        let mut cx = cx_now(&access, &mut shared);
         assert_eq!(pane.selected_entry().unwrap().1.id, id);
         for (action, verb, why) in [
             (QueueAction::Hold, "hold", "out of postsuper's reach"),
