@@ -121,6 +121,18 @@ async fn refresh(
     pump(rx, pane, shared, |e| matches!(e, SendersEvent::Activity(_))).await;
 }
 
+/// Start a test mail from `from` to rcpt@example.net through the pane's runner.
+fn start_test(runner: &Runner, from: &str) {
+    senders::run(
+        SendersEffect::SendTest {
+            access: access(),
+            from: from.into(),
+            to: "rcpt@example.net".into(),
+        },
+        runner,
+    );
+}
+
 /// Send a test mail from `from` to rcpt@example.net through the pane's
 /// runner and follow its trace until it is sent or bounced (or fails).
 async fn send_test(
@@ -130,14 +142,7 @@ async fn send_test(
     shared: &mut Shared,
     from: &str,
 ) -> Vec<String> {
-    senders::run(
-        SendersEffect::SendTest {
-            access: access(),
-            from: from.into(),
-            to: "rcpt@example.net".into(),
-        },
-        runner,
-    );
+    start_test(runner, from);
     pump(rx, pane, shared, |e| {
         matches!(
             trace_event(e),
@@ -325,14 +330,7 @@ async fn a_trace_whose_log_cannot_be_read_says_so() {
     config.senders.mail_log = Some(missing.clone());
     let (mut pane, mut shared, mut rx, runner) = rig(config);
     refresh(&runner, &mut rx, &mut pane, &mut shared).await;
-    senders::run(
-        SendersEffect::SendTest {
-            access: access(),
-            from: "ok@example.com".into(),
-            to: "rcpt@example.net".into(),
-        },
-        &runner,
-    );
+    start_test(&runner, "ok@example.com");
     let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
         matches!(e, SendersEvent::TraceLog { error: Some(_), .. })
             || matches!(
@@ -362,14 +360,7 @@ async fn wrong_password_is_deferred_and_explained() {
     let config = config_for(&s.pf);
     let (mut pane, mut shared, mut rx, runner) = rig(config);
     refresh(&runner, &mut rx, &mut pane, &mut shared).await;
-    senders::run(
-        SendersEffect::SendTest {
-            access: access(),
-            from: "ok@example.com".into(),
-            to: "rcpt@example.net".into(),
-        },
-        &runner,
-    );
+    start_test(&runner, "ok@example.com");
     let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
         matches!(
             trace_event(e),
@@ -1531,14 +1522,7 @@ async fn a_requeued_test_mail_is_traced_to_its_delivery_under_its_new_id() {
     let config = config_for(&s.pf);
     let (mut pane, mut shared, mut rx, runner) = rig(config);
     refresh(&runner, &mut rx, &mut pane, &mut shared).await;
-    senders::run(
-        SendersEffect::SendTest {
-            access: access(),
-            from: "ok@example.com".into(),
-            to: "rcpt@example.net".into(),
-        },
-        &runner,
-    );
+    start_test(&runner, "ok@example.com");
     let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
         matches!(trace_event(e), Some(TraceStatus::Deferred { .. }))
             || matches!(
