@@ -1921,19 +1921,12 @@ mod tests {
         let mut shared = Shared::default();
         let mut p = fed(&mut shared);
         let mut cx = read_only(&mut shared);
-        p.on_event(
-            SendersEvent::TestStarted {
-                from: "alice@example.com".into(),
-                to: "ok@example.com".into(),
-            },
+        queued_test(
+            &mut p,
             &mut cx,
-        );
-        p.on_event(
-            SendersEvent::TestSubmitted(Ok(Submitted {
-                reply: Clean::new("250 2.0.0 Ok: queued as 3F517C8902"),
-                queue_id: Some("3F517C8902".into()),
-            })),
-            &mut cx,
+            "alice@example.com",
+            "ok@example.com",
+            "3F517C8902",
         );
         let mut sent = Trace::new("3F517C8902", "alice@example.com", "ok@example.com");
         sent.status = logscan::TraceStatus::Sent {
@@ -1970,6 +1963,24 @@ mod tests {
 
     fn now() -> DateTime<Local> {
         Local.with_ymd_and_hms(2026, 11, 27, 20, 0, 0).unwrap()
+    }
+
+    /// A test mail from `from` to `to` started and queued by Postfix as `id`.
+    fn queued_test(p: &mut SendersPane, cx: &mut Cx<'_>, from: &str, to: &str, id: &str) {
+        p.on_event(
+            SendersEvent::TestStarted {
+                from: from.into(),
+                to: to.into(),
+            },
+            cx,
+        );
+        p.on_event(
+            SendersEvent::TestSubmitted(Ok(Submitted {
+                reply: Clean::new(&format!("250 2.0.0 Ok: queued as {id}")),
+                queue_id: Some(id.into()),
+            })),
+            cx,
+        );
     }
 
     /// A read-only session's context at [`now`].
@@ -2848,19 +2859,12 @@ mod tests {
         }
         let mut p = fed(&mut shared);
         let mut cx = read_only(&mut shared);
-        p.on_event(
-            SendersEvent::TestStarted {
-                from: "root@localhost".into(),
-                to: "someone@example.com".into(),
-            },
+        queued_test(
+            &mut p,
             &mut cx,
-        );
-        p.on_event(
-            SendersEvent::TestSubmitted(Ok(Submitted {
-                reply: Clean::new("250 2.0.0 Ok: queued as 40A53C8900"),
-                queue_id: Some("40A53C8900".into()),
-            })),
-            &mut cx,
+            "root@localhost",
+            "someone@example.com",
+            "40A53C8900",
         );
         cx.now = now() + chrono::Duration::seconds(1);
         let e = p.on_tick(&mut cx);
