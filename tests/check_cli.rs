@@ -1502,7 +1502,7 @@ fn a_check_stopped_by_sigterm_ends_its_commands_and_says_so() {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&journalctl, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let config = hung_prefix_config(root.path(), &script, "source = \"journal\"");
+    let config = prefix_config(root.path(), &script, "source = \"journal\"");
     let mut check = check_command(&config, "json");
     check.env(
         "PATH",
@@ -1562,9 +1562,9 @@ fn alive_within(pid: &str, secs: u64) -> bool {
 }
 
 /// The configuration of a check whose Postfix commands run through `prefix_script` (`sh -c`),
-/// with `mail_log` as its `[mail_log]` table, deadlines far away: what stops it is the test's
-/// signal.
-fn hung_prefix_config(
+/// with `mail_log` as its `[mail_log]` table, deadlines far away: the script decides how each
+/// command ends, or the test's signal stops the check.
+fn prefix_config(
     root: &std::path::Path,
     prefix_script: &str,
     mail_log: &str,
@@ -1589,6 +1589,14 @@ deadline_secs = 3600
     )
     .unwrap();
     config
+}
+
+/// A `[mail_log]` table naming `mail.log` in `root`.
+fn mail_log_in(root: &std::path::Path) -> String {
+    format!(
+        "source = \"file\"\nfiles = [\"{}\"]",
+        root.join("mail.log").display()
+    )
 }
 
 /// SIGTERM to a running check, then its exit status and its JSON report, which must be one
@@ -1622,11 +1630,8 @@ fn a_check_stopped_by_sigterm_leaves_the_children_it_was_started_with() {
     let started = root.path().join("started");
     let inherited = root.path().join("inherited");
     let script = format!("echo $$ $* >> {}; exec sleep 86416", started.display());
-    let files = format!(
-        "source = \"file\"\nfiles = [\"{}\"]",
-        root.path().join("mail.log").display()
-    );
-    let config = hung_prefix_config(root.path(), &script, &files);
+    let files = mail_log_in(root.path());
+    let config = prefix_config(root.path(), &script, &files);
     let check = check_command(&config, "json");
     // the wrapper's own child writes elsewhere: the check's output ends with the check
     let mut wrapper = Command::new("/bin/sh");
@@ -2149,25 +2154,9 @@ fn broken_configs_stop_with_where_and_what_before_any_screen() {
 #[test]
 fn a_failing_postqueue_is_quoted_with_its_escape_once() {
     let root = tempfile::tempdir().unwrap();
-    let config = root.path().join("config.toml");
+    let files = mail_log_in(root.path());
     let queue_finding = |script: &str| -> serde_json::Value {
-        std::fs::write(
-            &config,
-            format!(
-                r#"[[postfix]]
-name = "main"
-config_dir = "/etc/postfix"
-command_prefix = ["sh", "-c", "{script}", "sh"]
-[mail_log]
-source = "file"
-files = ["{}"]
-[senders]
-ses = false
-"#,
-                root.path().join("mail.log").display()
-            ),
-        )
-        .unwrap();
+        let config = prefix_config(root.path(), script, &files);
         let (_, out) = check(&config, "json");
         let v: serde_json::Value =
             serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
