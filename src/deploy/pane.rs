@@ -2394,9 +2394,12 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_stale_lock_is_taken_over_only_after_a_confirm() {
-        let mut p = pane();
+    /// A deploy of 0x33 over 0x22 refused by `lock`, a stale lock at `path`: what the pane does.
+    fn refused_by_a_stale_lock(
+        p: &mut DeployPane,
+        lock: &crate::deploy::lock::LockInfo,
+        path: &str,
+    ) -> Vec<Effect> {
         let req = DeployRequest {
             kind: Kind::Deploy,
             to: testdata::oid(0x33),
@@ -2405,22 +2408,28 @@ mod tests {
             take_over: None,
             journal_seen: None,
         };
-        let stale = testdata::lock(999_999);
-        let fx = with(true, |cx| {
+        with(true, |cx| {
             p.on_event(
                 DeployEvent::Deployed {
                     target: 0,
-                    request: Box::new(req.clone()),
+                    request: Box::new(req),
                     result: Err(DeployError::Locked {
-                        path: "/x".into(),
-                        holder: stale.holder().into_string(),
-                        lock: Box::new(stale.clone()),
+                        path: path.into(),
+                        holder: lock.holder().into_string(),
+                        lock: Box::new(lock.clone()),
                         stale: true,
                     }),
                 },
                 cx,
             )
-        });
+        })
+    }
+
+    #[test]
+    fn a_stale_lock_is_taken_over_only_after_a_confirm() {
+        let mut p = pane();
+        let stale = testdata::lock(999_999);
+        let fx = refused_by_a_stale_lock(&mut p, &stale, "/x");
         let Some(Effect::Confirm(c)) = fx.first() else {
             panic!("{fx:?}")
         };
@@ -2435,14 +2444,6 @@ mod tests {
     #[test]
     fn an_empty_lock_file_is_named_in_the_takeover_confirm() {
         let mut p = pane();
-        let req = DeployRequest {
-            kind: Kind::Deploy,
-            to: testdata::oid(0x33),
-            expected_from: Some(testdata::oid(0x22)),
-            stash: false,
-            take_over: None,
-            journal_seen: None,
-        };
         let empty = crate::deploy::lock::LockInfo {
             user: String::new(),
             host: String::new(),
@@ -2454,21 +2455,7 @@ mod tests {
             }),
             file: None,
         };
-        let fx = with(true, |cx| {
-            p.on_event(
-                DeployEvent::Deployed {
-                    target: 0,
-                    request: Box::new(req.clone()),
-                    result: Err(DeployError::Locked {
-                        path: "/var/www/site/.git/opsdeck-deploy.lock".into(),
-                        holder: empty.holder().into_string(),
-                        lock: Box::new(empty.clone()),
-                        stale: true,
-                    }),
-                },
-                cx,
-            )
-        });
+        let fx = refused_by_a_stale_lock(&mut p, &empty, "/var/www/site/.git/opsdeck-deploy.lock");
         let Some(Effect::Confirm(c)) = fx.first() else {
             panic!("{fx:?}")
         };
