@@ -411,7 +411,8 @@ fn a_content_filter_that_is_down_holds_the_mail_here() {
         verified: vec!["example.com".into()],
         ..SesOptions::default()
     });
-    let closed = support::postfix::free_port();
+    let closed_relay = support::postfix::ClosedPort::bind();
+    let closed = closed_relay.port();
     let pf = PostfixHarness::start(
         PostfixOptions::relaying_to(&ses)
             .main_cf("content_filter", format!("smtp:[127.0.0.1]:{closed}"))

@@ -29,7 +29,7 @@ use opsdeck::mail::senders::{
 };
 use opsdeck::ui::theme::Theme;
 
-use support::postfix::{PostfixHarness, PostfixOptions, free_port};
+use support::postfix::{ClosedPort, PostfixHarness, PostfixOptions};
 use support::ses_smtp::{SesAuth, SesOptions, SesSmtp};
 
 const USER: &str = "AKIATESTSMTPUSER";
@@ -38,6 +38,8 @@ const SECRET: &str = "BAdSESsmtpPassw0rd-never-shown";
 struct Setup {
     ses: SesSmtp,
     pf: PostfixHarness,
+    /// where everyone else's mail is deferred
+    _dead: ClosedPort,
 }
 
 /// SES-like endpoint requiring AUTH with (USER, SECRET); Postfix routes
@@ -45,9 +47,10 @@ struct Setup {
 fn setup(client_password: &str) -> Setup {
     let ses = ses_with_login();
     let relay = ses.relayhost();
+    let dead = ClosedPort::bind();
     let pf = PostfixHarness::start(
         PostfixOptions::default()
-            .relayhost(format!("[127.0.0.1]:{}", free_port()))
+            .relayhost(dead.relay())
             .map(
                 "sender_relay",
                 format!("# routes\nok@example.com {relay}\nbad@example.com\n  {relay}\n"),
@@ -55,7 +58,11 @@ fn setup(client_password: &str) -> Setup {
             .main_cf_map("sender_dependent_relayhost_maps", "sender_relay")
             .sasl_client(&relay, USER, client_password),
     );
-    Setup { ses, pf }
+    Setup {
+        ses,
+        pf,
+        _dead: dead,
+    }
 }
 
 /// The SES stand-in, taking mail from ok@example.com, with a login of USER and SECRET.
@@ -1184,10 +1191,14 @@ async fn test_mail_uses_starttls_when_offered() {
 /// default relay.
 #[test]
 fn routes_are_the_relays_postfix_uses() {
-    let default = format!("[127.0.0.1]:{}", free_port());
-    let root_any = format!("[127.0.0.1]:{}", free_port());
-    let plus = format!("[127.0.0.1]:{}", free_port());
-    let domain = format!("[127.0.0.1]:{}", free_port());
+    let default_relay = ClosedPort::bind();
+    let default = default_relay.relay();
+    let root_any_relay = ClosedPort::bind();
+    let root_any = root_any_relay.relay();
+    let plus_relay = ClosedPort::bind();
+    let plus = plus_relay.relay();
+    let domain_relay = ClosedPort::bind();
+    let domain = domain_relay.relay();
     let pf = PostfixHarness::start(
         PostfixOptions::default()
             .relayhost(default.clone())
@@ -1418,11 +1429,14 @@ fn the_host_name_entry_is_used_before_the_next_hop_entry() {
 /// names the relay Postfix tried.
 #[test]
 fn a_full_address_in_a_later_map_wins_over_a_domain_in_an_earlier_one() {
-    let domain = format!("[127.0.0.1]:{}", free_port());
-    let person = format!("[127.0.0.1]:{}", free_port());
+    let domain_relay = ClosedPort::bind();
+    let domain = domain_relay.relay();
+    let person_relay = ClosedPort::bind();
+    let person = person_relay.relay();
+    let default = ClosedPort::bind();
     let pf = PostfixHarness::start(
         PostfixOptions::default()
-            .relayhost(format!("[127.0.0.1]:{}", free_port()))
+            .relayhost(default.relay())
             .map("domains", format!("@example.com {domain}\n"))
             .map("people", format!("alice@example.com {person}\n"))
             .main_cf(
@@ -1478,11 +1492,14 @@ fn a_full_address_in_a_later_map_wins_over_a_domain_in_an_earlier_one() {
 /// (dead) relay, and the pane names it as the sender's route.
 #[test]
 fn a_next_hop_in_default_transport_overrides_the_sender_map() {
-    let mapped = format!("[127.0.0.1]:{}", free_port());
-    let transport = format!("[127.0.0.1]:{}", free_port());
+    let mapped_relay = ClosedPort::bind();
+    let mapped = mapped_relay.relay();
+    let transport_relay = ClosedPort::bind();
+    let transport = transport_relay.relay();
+    let default = ClosedPort::bind();
     let pf = PostfixHarness::start(
         PostfixOptions::default()
-            .relayhost(format!("[127.0.0.1]:{}", free_port()))
+            .relayhost(default.relay())
             .map("sender_relay", format!("alice@example.com {mapped}\n"))
             .main_cf_map("sender_dependent_relayhost_maps", "sender_relay")
             .main_cf("default_transport", format!("smtp:{transport}"))
