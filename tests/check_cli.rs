@@ -411,7 +411,7 @@ fn a_content_filter_that_is_down_holds_the_mail_here() {
         verified: vec!["example.com".into()],
         ..SesOptions::default()
     });
-    let closed_relay = support::postfix::ClosedPort::bind();
+    let closed_relay = support::closed_port::ClosedPort::bind();
     let closed = closed_relay.port();
     let pf = PostfixHarness::start(
         PostfixOptions::relaying_to(&ses)

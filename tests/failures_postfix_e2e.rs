@@ -237,7 +237,7 @@ fn model_holds_exactly_what_postfix_did() {
 #[test]
 fn a_suspended_next_hop_reads_as_not_tried() {
     use opsdeck::app::pane::{Nav, ViewCx};
-    let closed_relay = support::postfix::ClosedPort::bind();
+    let closed_relay = support::closed_port::ClosedPort::bind();
     let closed = closed_relay.port();
     let pf = PostfixHarness::start(
         PostfixOptions::default()

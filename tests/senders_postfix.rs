@@ -29,7 +29,8 @@ use opsdeck::mail::senders::{
 };
 use opsdeck::ui::theme::Theme;
 
-use support::postfix::{ClosedPort, PostfixHarness, PostfixOptions};
+use support::closed_port::ClosedPort;
+use support::postfix::{PostfixHarness, PostfixOptions};
 use support::ses_smtp::{SesAuth, SesOptions, SesSmtp};
 
 const USER: &str = "AKIATESTSMTPUSER";

@@ -43,6 +43,8 @@ fn routed_config(map: &str, endpoint: String) -> (tempfile::TempDir, opsdeck::co
     (dir, config)
 }
 
+#[path = "support/closed_port.rs"]
+mod closed_port;
 #[path = "support/moto.rs"]
 mod moto;
 #[path = "support/ses_replay.rs"]
@@ -128,12 +130,9 @@ async fn moto_duplicate_create_keeps_one_identity() {
 #[tokio::test]
 async fn unreachable_endpoint_is_a_clear_error() {
     moto::dummy_aws_credentials();
-    // a port nobody listens on
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // a port that refuses, held for the whole test
+    let closed = closed_port::ClosedPort::bind();
+    let port = closed.port();
     let t = target(format!("http://127.0.0.1:{port}"));
     let err = ses::snapshot(&t).await.unwrap_err().to_string();
     assert_eq!(

@@ -3,6 +3,7 @@
 //! Each test file uses only part of it, hence `dead_code` is allowed here.
 #![allow(dead_code)]
 
+pub mod closed_port;
 pub mod maillog;
 pub mod postfix;
 pub mod ses_smtp;
