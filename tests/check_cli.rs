@@ -1701,7 +1701,9 @@ fn a_hung_postconf_asked_for_postfix_own_log_is_stopped_at_the_deadline_too() {
     let config = root.path().join("config.toml");
     std::fs::write(
         &config,
-        "[[postfix]]\nname = \"main\"\nconfig_dir = \"/etc/postfix\"\n[queue]\n\
+        // an ESC in the command's words: escaped once in the finding
+        "[[postfix]]\nname = \"main\"\nconfig_dir = \"/etc/postfix\"\n\
+         command_prefix = [\"env\", \"TAG=a\\u001bb\"]\n[queue]\n\
          postqueue_command = [\"true\"]\n[senders]\nses = false\n[check]\ndeadline_secs = 3\n",
     )
     .unwrap();
@@ -1724,8 +1726,8 @@ fn a_hung_postconf_asked_for_postfix_own_log_is_stopped_at_the_deadline_too() {
             .any(|f| f["area"] == "failures"
                 && f["status"] == "unknown"
                 && f["summary"]
-                    == "postconf -h maillog_file gave no answer in 3 s ([check] deadline_secs): \
-                    stopped; Postfix's own log file was not looked for"),
+                    == "env TAG=a\\eb postconf -h maillog_file gave no answer in 3 s \
+                    ([check] deadline_secs): stopped; Postfix's own log file was not looked for"),
         "{out}"
     );
     // the queue was read meanwhile

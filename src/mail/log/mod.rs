@@ -180,7 +180,8 @@ fn maillog_file_of(stdout: &[u8]) -> Option<PathBuf> {
 }
 
 /// [`adopt_host_log`] for `opsdeck check`: postconf is asked only when the answer is needed,
-/// and is stopped at the check's limit for a local read. The finding's words when it was.
+/// and is stopped at the check's limit for a local read. The finding's words when it was, clean
+/// (the command escaped).
 pub async fn adopt_host_log_within(config: &mut Config) -> Option<String> {
     use crate::mail::queue::commands::{self, CommandSpec};
     let inst = config.postfix.first().cloned()?;
