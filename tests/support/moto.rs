@@ -5,7 +5,7 @@
 //!
 //! Tests give the SDK [`MotoServer::endpoint`] as its endpoint override.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -23,11 +23,13 @@ fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server")
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind a free port on 127.0.0.1")
+/// The port moto says it listens on: werkzeug's " * Running on http://127.0.0.1:PORT" line.
+fn port_in(log: &str) -> Option<u16> {
+    log.lines().find_map(|l| {
+        l.split("Running on http://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.trim().parse().ok())
+    })
 }
 
 impl MotoServer {
@@ -39,9 +41,10 @@ impl MotoServer {
             bin.display()
         );
         let logs = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
+        // port 0: moto binds a port of its own and names it. A port found free here and handed
+        // over would be free until moto binds it, and another test's server could take it meanwhile.
         let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-H", "127.0.0.1", "-p", "0"])
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(logs.path().join("out")).expect("log file"))
             .stderr(std::fs::File::create(logs.path().join("err")).expect("log file"))
@@ -49,22 +52,27 @@ impl MotoServer {
             .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
         let mut server = MotoServer {
             child,
-            port,
+            port: 0,
             _logs: logs,
         };
-        // wait until it accepts connections (or dies)
+        // wait until it names its port and accepts connections (or dies)
+        let err_log = server._logs.path().join("err");
         for _ in 0..300 {
             if let Ok(Some(status)) = server.child.try_wait() {
-                let err =
-                    std::fs::read_to_string(server._logs.path().join("err")).unwrap_or_default();
+                let err = std::fs::read_to_string(&err_log).unwrap_or_default();
                 panic!("moto_server exited with {status}: {err}");
             }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            if server.port == 0 {
+                server.port =
+                    port_in(&std::fs::read_to_string(&err_log).unwrap_or_default()).unwrap_or(0);
+            }
+            if server.port != 0 && TcpStream::connect(("127.0.0.1", server.port)).is_ok() {
                 return server;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("moto_server on port {port} did not accept connections");
+        let err = std::fs::read_to_string(&err_log).unwrap_or_default();
+        panic!("moto_server did not accept connections within 30 s: {err}");
     }
 
     /// The endpoint to give the SDK.
