@@ -143,12 +143,21 @@ fn a_password_in_the_ses_endpoint_is_not_in_the_log_file() {
     .unwrap();
     let t = Console::start("ses-endpoint", &format!("--config {}", config.display()));
     t.wait_for("the overview", |s| s.contains("┌ Senders"));
-    t.0.wait_for("the configuration to be logged", |_| {
-        t.log_text().contains("senders: starting")
+    t.0.wait_for("the configuration and the mail log to be logged", |_| {
+        let log = t.log_text();
+        log.contains("senders: starting") && log.contains("mail log: following")
     });
     t.keys(&["q"]);
     t.wait_for("exit", |s| s.contains("EXIT=0"));
     let log = t.log_text();
+    // which mail log the Failures pane follows is in the log file too
+    assert!(
+        log.contains(&format!(
+            "mail log: following {}/mail.log",
+            dir.path().display()
+        )),
+        "{log}"
+    );
     assert!(
         log.contains("ses_endpoint: Some(\"http://***@127.0.0.1:9\")"),
         "the configuration is logged, the endpoint without its password:\n{log}"

@@ -311,6 +311,9 @@ pub fn start(runner: &Runner) {
     let cfg = runner.config.mail_log.clone();
     match cfg.source {
         LogSourceKind::File => {
+            // which log was picked, when none was configured, is in opsdeck's log file too
+            let files: Vec<String> = cfg.files.iter().map(|p| p.display().to_string()).collect();
+            tracing::info!("mail log: following {}", files.join(", "));
             for (i, path) in cfg.files.iter().enumerate() {
                 let runner = runner.clone();
                 let path = path.clone();
@@ -327,6 +330,10 @@ pub fn start(runner: &Runner) {
             }
         }
         LogSourceKind::Journal => {
+            tracing::info!(
+                "mail log: following the journal (units {})",
+                cfg.journal_units.join(", ")
+            );
             let runner = runner.clone();
             tokio::spawn(async move { source::run_journal_source(0, &cfg, &runner).await });
         }
