@@ -13,11 +13,44 @@ use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 fn default_path() -> Option<PathBuf> {
-    std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
+    use std::os::unix::fs::MetadataExt;
+    state_path(
+        std::env::var_os("XDG_STATE_HOME").map(PathBuf::from),
+        std::env::var_os("HOME").map(PathBuf::from),
+        nix::unistd::geteuid().is_root(),
+        |p| std::fs::metadata(p).ok().map(|m| m.uid()),
+        || {
+            nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(0))
+                .ok()?
+                .map(|u| u.dir)
+        },
+    )
+}
+
+/// The default log file: `opsdeck/opsdeck.log` under `$XDG_STATE_HOME`, else `~/.local/state`.
+///
+/// Root with another user's home (`sudo` keeping `HOME`, or `sudo -E`) logs under root's own
+/// home instead: a root-owned directory in the user's `~/.local/state` would stop the user's
+/// own opsdeck from logging at all, without a word.
+fn state_path(
+    xdg_state_home: Option<PathBuf>,
+    home: Option<PathBuf>,
+    euid_is_root: bool,
+    owner_of: impl Fn(&Path) -> Option<u32>,
+    root_home: impl FnOnce() -> Option<PathBuf>,
+) -> Option<PathBuf> {
+    let base = xdg_state_home
         .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .map(|d| d.join("opsdeck/opsdeck.log"))
+        .map(|state| (state.clone(), state))
+        .or_else(|| home.map(|h| (h.join(".local/state"), h)));
+    let state = match base {
+        Some((_, owned)) if euid_is_root && owner_of(&owned).is_some_and(|uid| uid != 0) => {
+            root_home()?.join(".local/state")
+        }
+        Some((state, _)) => state,
+        None => return None,
+    };
+    Some(state.join("opsdeck/opsdeck.log"))
 }
 
 /// The log file, once [`init`] has opened it.
@@ -109,6 +142,49 @@ pub fn record_panic(text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn root_with_another_users_home_logs_under_its_own() {
+        let owners = |p: &Path| match p.to_str() {
+            Some("/home/ann") | Some("/home/ann/.state") => Some(1000),
+            Some("/root") => Some(0),
+            _ => None,
+        };
+        let path = |xdg: Option<&str>, home: &str, root: bool| {
+            state_path(
+                xdg.map(PathBuf::from),
+                Some(PathBuf::from(home)),
+                root,
+                owners,
+                || Some(PathBuf::from("/root")),
+            )
+            .unwrap()
+        };
+        let root_log = PathBuf::from("/root/.local/state/opsdeck/opsdeck.log");
+        // sudo keeping HOME, or sudo -E keeping XDG_STATE_HOME too
+        assert_eq!(path(None, "/home/ann", true), root_log);
+        assert_eq!(path(Some("/home/ann/.state"), "/home/ann", true), root_log);
+        // the user, and root in its own home, as before
+        assert_eq!(
+            path(None, "/home/ann", false),
+            PathBuf::from("/home/ann/.local/state/opsdeck/opsdeck.log")
+        );
+        assert_eq!(
+            path(Some("/home/ann/.state"), "/home/ann", false),
+            PathBuf::from("/home/ann/.state/opsdeck/opsdeck.log")
+        );
+        assert_eq!(path(None, "/root", true), root_log);
+        // a relative XDG_STATE_HOME is ignored, as the spec says
+        assert_eq!(
+            path(Some("state"), "/home/ann", false),
+            PathBuf::from("/home/ann/.local/state/opsdeck/opsdeck.log")
+        );
+        // a home that does not exist (yet) is taken as it is
+        assert_eq!(
+            path(None, "/nonexistent", true),
+            PathBuf::from("/nonexistent/.local/state/opsdeck/opsdeck.log")
+        );
+    }
 
     /// What reaches the file, record by record.
     fn written(records: &[&str]) -> String {
