@@ -515,6 +515,12 @@ fn ctrl_z_gives_the_terminal_back_and_fg_takes_it_again() {
     assert!(t.alternate_on());
     // stopped and continued: not taken for a stop that was dropped
     assert!(!s.contains("no shell to go back to"), "{s}");
+    quit_to_the_shell(&t);
+}
+
+/// `q`, then the exit status from the shell, once opsdeck has given the terminal back (keys
+/// typed before then are opsdeck's).
+fn quit_to_the_shell(t: &Tmux) {
     t.keys(&["q"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while t.alternate_on() {
@@ -526,6 +532,31 @@ fn ctrl_z_gives_the_terminal_back_and_fg_takes_it_again() {
     }
     t.keys(&["echo EXIT=$?", "Enter"]);
     t.wait_for("exit status", |s| s.contains("EXIT=0"));
+}
+
+/// `kill -TSTP` from outside (a job-control script, `kill %1` of a shell's job): in raw mode
+/// Ctrl-Z is a key, and the signal's default stop would leave the terminal raw and on the
+/// alternate screen. It suspends as Ctrl-Z does.
+#[test]
+fn a_stop_from_outside_gives_the_terminal_back_and_fg_takes_it_again() {
+    let t = Tmux::shell("outside-stop", 80, 24);
+    // `exec` keeps the pid written, and the job's process group
+    let cmd = format!(
+        "HOME={h} XDG_STATE_HOME={h} sh -c 'echo $$ > {h}/pid; exec {bin} demo'",
+        h = t.home().display(),
+        bin = env!("CARGO_BIN_EXE_opsdeck")
+    );
+    t.keys(&[&cmd, "Enter"]);
+    t.wait_for("the five panes", all_panes_shown);
+    nix_kill(t.pid(), "TSTP");
+    let s = t.wait_for("the shell's job notice", |s| s.contains("Stopped"));
+    assert!(!t.alternate_on(), "terminal given back while stopped:\n{s}");
+    t.keys(&["fg", "Enter"]);
+    let s = t.wait_for("the panes again", all_panes_shown);
+    assert!(t.alternate_on());
+    assert!(!s.contains("no shell to go back to"), "{s}");
+    // and it answers keys again, in raw mode: q quits
+    quit_to_the_shell(&t);
 }
 
 /// `ssh -t host opsdeck`, `exec opsdeck`, a tmux window running it: no shell with job control

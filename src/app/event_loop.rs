@@ -77,6 +77,9 @@ pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Resul
     // `kill -INT`, `timeout -s INT`, a supervisor: without this the process would die with the
     // terminal still raw and on the alternate screen (and the demo's sandbox left behind).
     let mut sigint = signal(SignalKind::interrupt())?;
+    // `kill -TSTP` from outside (in raw mode Ctrl-Z is a key): stopped as it stood, the process
+    // would leave the terminal raw and on the alternate screen until it is continued.
+    let mut sigtstp = signal(SignalKind::from_raw(nix::libc::SIGTSTP))?;
 
     let mut tui = Tui::enter().map_err(|e| {
         anyhow::anyhow!(
@@ -127,6 +130,19 @@ pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Resul
             _ = sigterm.recv() => break Exit::Terminated,
             _ = sighup.recv() => break Exit::HangUp,
             _ = sigint.recv() => break Exit::Interrupted,
+            _ = sigtstp.recv() => {
+                // The key reader's thread is waiting on the terminal, and holds it: taking the
+                // terminal again asks where its cursor is, and that answer would never be read.
+                // Dropping the reader wakes its thread and ends it (a new one made first would
+                // wait for the terminal too).
+                drop(events);
+                // as Ctrl-Z does; a stop the kernel drops (no job control) needs no notice here,
+                // as no key asked for it
+                tui.suspend()?;
+                events = EventStream::new();
+                dirty = true;
+                continue;
+            }
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) => Msg::Key(k),
                 Some(Ok(Event::Paste(text))) => Msg::Paste(text),

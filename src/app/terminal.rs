@@ -159,7 +159,7 @@ impl Tui {
         watch_continue();
         forget_continues();
         self.restore();
-        let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGTSTP);
+        stop_as_the_shell_expects();
         // Execution continues here after SIGCONT, or at once when the stop was dropped.
         enable_raw_mode()?;
         execute!(
@@ -174,6 +174,22 @@ impl Tui {
         // is waited for, not read once. The screen is back by now, so a stop that was dropped
         // costs only the notice's wait.
         Ok(continued_within(CONTINUE_WAIT))
+    }
+}
+
+/// Stop with SIGTSTP's own default action: the event loop handles SIGTSTP (a `kill -TSTP`
+/// from outside suspends as Ctrl-Z does), so the handler is set aside while the signal is
+/// raised and put back once the process goes on. With the default action the kernel drops a
+/// stop of an orphaned process group (no shell to go back to), which SIGSTOP would not.
+fn stop_as_the_shell_expects() {
+    use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, raise, sigaction};
+    let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    // SAFETY: the default action, then the handler that was there, put back unchanged.
+    let before = unsafe { sigaction(Signal::SIGTSTP, &default) };
+    let _ = raise(Signal::SIGTSTP);
+    if let Ok(before) = before {
+        // SAFETY: as above.
+        let _ = unsafe { sigaction(Signal::SIGTSTP, &before) };
     }
 }
 
