@@ -35,6 +35,24 @@ pub enum SourceState {
     Unavailable(String),
 }
 
+impl SourceState {
+    /// Where a follower stands after a [`Follower::poll`], in the words the user reads: the
+    /// Failures pane and the Senders pane's test-mail trace say a log they cannot follow alike.
+    pub fn of(poll: &Result<(), LogError>) -> SourceState {
+        match poll {
+            Ok(()) => SourceState::Following,
+            Err(LogError::Io {
+                source: err,
+                message,
+                ..
+            }) if err.kind() == io::ErrorKind::NotFound => SourceState::Unavailable(format!(
+                "{message}: waiting for it to appear (no rsyslog? use Postfix's maillog_file, or source = \"journal\" in [mail_log])"
+            )),
+            Err(e) => SourceState::Unavailable(e.to_string()),
+        }
+    }
+}
+
 /// Follows one log file. Call [`poll`](Follower::poll) whenever the file may have changed.
 #[derive(Debug)]
 pub struct Follower {
@@ -1153,11 +1171,33 @@ pub fn backfill(
     cfg: &LogConfig,
     sink: &mut dyn FnMut(LogEvent) -> bool,
 ) -> (u64, usize, bool) {
-    let held = followed.and_then(Follower::held);
-    let followed = held.as_ref().map(|h| h.id);
     let cutoff =
         chrono::Local::now().fixed_offset() - chrono::Duration::hours(cfg.backfill_hours as i64);
-    let cutoff_sys = SystemTime::now() - Duration::from_secs(cfg.backfill_hours * 3600);
+    backfill_since(
+        source,
+        path,
+        until,
+        followed,
+        cutoff,
+        cfg.max_line_bytes,
+        sink,
+    )
+}
+
+/// [`backfill`] of the lines stamped `cutoff` or later, wherever they are now: what the
+/// Senders pane's test-mail trace missed while its log could not be read.
+pub fn backfill_since(
+    source: usize,
+    path: &Path,
+    until: u64,
+    followed: Option<&Follower>,
+    cutoff: DateTime<FixedOffset>,
+    max_line: usize,
+    sink: &mut dyn FnMut(LogEvent) -> bool,
+) -> (u64, usize, bool) {
+    let held = followed.and_then(Follower::held);
+    let followed = held.as_ref().map(|h| h.id);
+    let cutoff_sys = SystemTime::from(cutoff);
     let mut years = YearGuess::now();
     let mut total = 0u64;
     let mut files = 0usize;
@@ -1209,7 +1249,7 @@ pub fn backfill(
             } else {
                 Box::new(input.take(limit.saturating_sub(start)))
             };
-            history_lines(input, &mut years, cfg.max_line_bytes, &mut |p| {
+            history_lines(input, &mut years, max_line, &mut |p| {
                 match p {
                     Some(p) if p.time >= cutoff => batch.push(p.sanitized()),
                     Some(_) => {}
@@ -1254,18 +1294,7 @@ pub fn run_file_source(
                   notify: bool,
                   state: &mut Option<(SourceState, bool)>,
                   sink: &mut dyn FnMut(LogEvent) -> bool| {
-        let now = match res {
-            Ok(()) => SourceState::Following,
-            Err(super::LogError::Io {
-                source: err,
-                message,
-                ..
-            }) if err.kind() == io::ErrorKind::NotFound => SourceState::Unavailable(format!(
-                "{message}: waiting for it to appear (no rsyslog? use Postfix's maillog_file, or source = \"journal\" in [mail_log])"
-            )),
-            Err(e) => SourceState::Unavailable(e.to_string()),
-        };
-        let now = (now, notify);
+        let now = (SourceState::of(res), notify);
         if state.as_ref() != Some(&now) {
             *state = Some(now.clone());
             return sink(LogEvent::State {
