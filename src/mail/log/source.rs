@@ -281,6 +281,12 @@ impl Follower {
     fn open(&mut self, _out: &mut Vec<String>) -> Result<(), LogError> {
         let f = File::open(&self.path).map_err(|e| LogError::io(&self.path, e))?;
         let m = f.metadata().map_err(|e| LogError::io(&self.path, e))?;
+        // a directory opens but cannot be read: held, it would be read (and fail) for ever, and
+        // a log file put in its place would never be looked at
+        if m.is_dir() {
+            let e = io::Error::from(io::ErrorKind::IsADirectory);
+            return Err(LogError::io(&self.path, e));
+        }
         self.id = file_id(&m);
         self.offset = if self.start_at_end {
             // a line still being written is followed, not cut in two by the backfill
@@ -2696,5 +2702,37 @@ mod tests {
                 prop_assert!(l.len() <= 100 * 3 + 40);
             }
         }
+    }
+
+    /// A directory where the log should be (a configuration naming `/var/log` or `/var/log/mail`)
+    /// is said as such on every poll, and a log put in its place is followed (from its end, as
+    /// any log that could not be read: what it held is the backfill's), rather than the
+    /// directory held and read for ever.
+    #[test]
+    fn a_directory_in_place_of_the_log_is_said_and_a_log_put_there_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.log");
+        std::fs::create_dir(&path).unwrap();
+        let mut f = Follower::new(&path, true, 2048);
+        let mut out = Vec::new();
+        for _ in 0..2 {
+            match SourceState::of(&f.poll(&mut out)) {
+                SourceState::Unavailable(m) => {
+                    assert!(m.contains("mail.log: is a directory, not a log"), "{m}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        std::fs::remove_dir(&path).unwrap();
+        std::fs::write(&path, "one\ntwo\n").unwrap();
+        f.poll(&mut out).unwrap();
+        assert!(out.is_empty(), "{out:?}");
+        let mut w = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        w.write_all(b"three\n").unwrap();
+        f.poll(&mut out).unwrap();
+        assert_eq!(out, ["three"]);
     }
 }
