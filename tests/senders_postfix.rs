@@ -327,10 +327,46 @@ async fn test_mail_traced_to_sent_and_to_bounced() {
     );
 }
 
-/// The log the trace follows cannot be read (here: not where the configuration says): the
-/// trace says so with the path and the error, while the mail is in Postfix's hands.
+/// The screen as read: each row without the borders and padding, rows joined by a space (a
+/// sentence wrapped over rows reads whole).
+fn read(screen: &str) -> String {
+    screen
+        .lines()
+        .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Feed events to the pane until the trace reaches a final status or stops; the last state of
+/// the trace that was sent, if any.
+async fn pump_to_the_end(
+    rx: &mut mpsc::Receiver<SourceEvent>,
+    pane: &mut SendersPane,
+    shared: &mut Shared,
+) -> Option<opsdeck::mail::senders::logscan::Trace> {
+    let last = std::cell::RefCell::new(None);
+    pump(rx, pane, shared, |e| {
+        if let SendersEvent::Trace(t) = e {
+            *last.borrow_mut() = Some((**t).clone());
+        }
+        matches!(
+            trace_event(e),
+            Some(TraceStatus::Sent { .. } | TraceStatus::Bounced { .. })
+        ) || matches!(
+            e,
+            SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
+        )
+    })
+    .await;
+    last.into_inner()
+}
+
+/// The log the trace follows is not there when the trace starts (not where the configuration
+/// says yet): the trace says so with the path, in the Failures pane's words, while the mail is
+/// in Postfix's hands; when the log appears (here: Postfix's own log linked in, holding the
+/// mail's lines from before) the trace reads it from its start and reaches sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_trace_whose_log_cannot_be_read_says_so() {
+async fn a_trace_whose_log_is_not_there_says_so_and_reads_it_once_it_is() {
     let s = setup(SECRET);
     let mut config = config_for(&s.pf);
     let dir = tempfile::tempdir().unwrap();
@@ -348,18 +384,161 @@ async fn a_trace_whose_log_cannot_be_read_says_so() {
     })
     .await;
     assert!(seen.last().unwrap().contains("TraceLog"), "{seen:#?}");
-    let screen = draw(&pane, &shared, 100, 30);
-    let read: Vec<&str> = screen
-        .lines()
-        .map(|l| l.trim_matches(|c| c == '│' || c == ' '))
-        .collect();
+    let screen = read(&draw(&pane, &shared, 100, 30));
     assert!(
-        read.join(" ").contains(&format!(
-            "queued, waiting for the log; the log cannot be read: {}: not found",
+        screen.contains(&format!(
+            "queued, waiting for the log; the log cannot be read: {}: not found: waiting for it \
+             to appear (no rsyslog? use Postfix's maillog_file, or source = \"journal\" in \
+             [mail_log])",
             missing.display()
         )),
         "{screen}"
     );
+    // the log appears, with what Postfix wrote of the mail meanwhile
+    std::fs::hard_link(s.pf.log_path(), &missing).unwrap();
+    let t = pump_to_the_end(&mut rx, &mut pane, &mut shared)
+        .await
+        .unwrap_or_else(|| panic!("no trace once the log appeared; the log:\n{}", s.pf.log()));
+    assert!(matches!(t.status, TraceStatus::Sent { .. }), "{t:?}");
+    let screen = read(&draw(&pane, &shared, 100, 30));
+    assert!(!screen.contains("cannot be read"), "{screen}");
+    assert!(
+        screen.contains(&format!("{}: sent via", t.queue_id)),
+        "{screen}"
+    );
+}
+
+/// What the child run of [`a_trace_whose_log_may_not_be_read_says_why_and_reads_it_once_it_may`]
+/// is given by its parent: the SMTP port, the log, and a directory to say the queue id in.
+const CHILD_PORT: &str = "OPSDECK_TEST_TRACE_PORT";
+const CHILD_LOG: &str = "OPSDECK_TEST_TRACE_LOG";
+const CHILD_TALK: &str = "OPSDECK_TEST_TRACE_TALK";
+
+/// The user may not read the log when the trace starts (mode 0640, root's group: as Debian's
+/// root:adm mail.log to a user not in adm): the trace says why and what to do, in the Failures
+/// pane's words, while the mail is delivered. Made readable afterwards (chmod, setfacl), the
+/// trace reads back the mail's lines written meanwhile and reaches sent, rather than opening
+/// the log at its end and waiting for lines that were already written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trace_whose_log_may_not_be_read_says_why_and_reads_it_once_it_may() {
+    const NAME: &str = "a_trace_whose_log_may_not_be_read_says_why_and_reads_it_once_it_may";
+    use std::os::unix::fs::PermissionsExt;
+    if let (Ok(port), Ok(log), Ok(talk)) = (
+        std::env::var(CHILD_PORT),
+        std::env::var(CHILD_LOG),
+        std::env::var(CHILD_TALK),
+    ) {
+        // the child: the trace, as a user who may not read the log
+        assert!(!nix::unistd::Uid::effective().is_root());
+        let log = std::path::PathBuf::from(log);
+        let config = Config {
+            senders: SendersConfig {
+                smtp_host: "127.0.0.1".into(),
+                smtp_port: port.parse().unwrap(),
+                mail_log: Some(log.clone()),
+                trace_timeout_secs: 60,
+                ses: false,
+                ..SendersConfig::default()
+            },
+            ..Config::default()
+        };
+        let (mut pane, mut shared, mut rx, runner) = rig(config);
+        start_test(&runner, "ok@example.com");
+        let id = std::cell::RefCell::new(None);
+        pump(&mut rx, &mut pane, &mut shared, |e| {
+            if let SendersEvent::TraceLog {
+                id: i,
+                error: Some(_),
+            } = e
+            {
+                *id.borrow_mut() = Some(i.clone());
+            }
+            matches!(e, SendersEvent::TraceLog { error: Some(_), .. })
+                || matches!(
+                    e,
+                    SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
+                )
+        })
+        .await;
+        let id = id
+            .into_inner()
+            .expect("the trace said the log cannot be read");
+        // no relay setup is read here: the trace is said in one line, wide enough to read whole
+        let screen = read(&draw(&pane, &shared, 400, 30));
+        assert!(
+            screen.contains(&format!(
+                "{id} from ok@example.com: queued, waiting for the log; the log cannot be read: \
+                 {}: permission denied: add your user to group root",
+                log.display()
+            )),
+            "{screen}"
+        );
+        // the parent makes it readable once the mail is through
+        std::fs::write(std::path::Path::new(&talk).join("queued"), &id).unwrap();
+        let t = pump_to_the_end(&mut rx, &mut pane, &mut shared)
+            .await
+            .expect("the trace read the log once it could");
+        assert!(matches!(t.status, TraceStatus::Sent { .. }), "{t:?}");
+        assert!(
+            t.lines.iter().any(|l| l.contains("from=<ok@example.com>")),
+            "the lines written before the log could be read: {t:?}"
+        );
+        let screen = read(&draw(&pane, &shared, 400, 30));
+        assert!(!screen.contains("cannot be read"), "{screen}");
+        assert!(
+            screen.contains(&format!("{id} from ok@example.com: sent via")),
+            "{screen}"
+        );
+        return;
+    }
+    // as root, who reads any file whatever its mode: Postfix here, the trace run again as nobody
+    let s = setup(SECRET);
+    let log = s.pf.log_path();
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let talk = tempfile::Builder::new()
+        .prefix("opsdeck-trace-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(talk.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let output = talk.path().join("output");
+    let out_file = std::fs::File::create(&output).unwrap();
+    let mut child = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(std::env::current_exe().unwrap())
+        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+        .env(CHILD_PORT, s.pf.smtpd_port().to_string())
+        .env(CHILD_LOG, &log)
+        .env(CHILD_TALK, talk.path())
+        .stdout(out_file.try_clone().unwrap())
+        .stderr(out_file)
+        .spawn()
+        .expect("setpriv (util-linux)");
+    let said = || std::fs::read_to_string(&output).unwrap_or_default();
+    let queued = talk.path().join("queued");
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let id = loop {
+        if let Ok(id) = std::fs::read_to_string(&queued) {
+            break id;
+        }
+        if child.try_wait().unwrap().is_some() || std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the child did not say the log cannot be read:\n{}", said());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // every line of the mail written while the log could not be read: readable only now
+    s.pf.wait_for_log(
+        |l| l.contains(&format!("{id}: removed")),
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    let said = said();
+    assert!(status.success() && said.contains("1 passed"), "{said}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1725,8 +1725,11 @@ async fn test_mail_task(access: WriteAccess, from: String, to: String, r: Runner
             break;
         };
         reader = back;
-        let error = match &read {
-            Err(e) if from_file => Some(Clean::new(&e.to_string())),
+        // in the Failures pane's words, with what to do
+        let error = match crate::mail::log::source::SourceState::of(&read) {
+            crate::mail::log::source::SourceState::Unavailable(why) if from_file => {
+                Some(Clean::new(&why))
+            }
             _ => None,
         };
         if error != log_error {
@@ -1765,7 +1768,21 @@ struct TraceReader {
     follower: crate::mail::log::source::Follower,
     years: crate::mail::log::parse::YearGuess,
     model: crate::mail::log::model::MailLog,
+    /// When the trace began, a little early (see [`TRACE_BACK`]): lines stamped since may be
+    /// the test mail's.
+    since: DateTime<chrono::FixedOffset>,
+    /// The log has not been opened yet. When the first poll could not open it (not there yet,
+    /// not readable), the lines it took before it could be read are read back when it can be:
+    /// the mail's delivery may be among them.
+    unopened: bool,
+    /// Polled before: a first poll opens the log at its end, and there is nothing to read back.
+    polled: bool,
+    max_line: usize,
 }
+
+/// How far before the start of a trace its read-back goes: a syslog stamp counts whole seconds,
+/// and a relayed one may be a little behind this host's clock.
+const TRACE_BACK: chrono::Duration = chrono::Duration::seconds(60);
 
 impl TraceReader {
     fn new(path: &std::path::Path, max_line: usize) -> TraceReader {
@@ -1773,14 +1790,46 @@ impl TraceReader {
             follower: crate::mail::log::source::Follower::new(path, true, max_line),
             years: crate::mail::log::parse::YearGuess::new(Local::now().date_naive()),
             model: crate::mail::log::model::MailLog::default(),
+            since: Local::now().fixed_offset() - TRACE_BACK,
+            unopened: true,
+            polled: false,
+            max_line,
         }
     }
 
     /// Read what is new (blocking) into the model; the reader comes back with the result, to
     /// be moved into the next blocking read.
     fn poll(mut self) -> (TraceReader, Result<(), crate::mail::log::LogError>) {
+        use crate::mail::log::{LogEvent, source};
         let mut lines = Vec::new();
         let res = self.follower.poll(&mut lines);
+        if res.is_ok() && self.unopened {
+            self.unopened = false;
+            // opened at last: what was written since the trace began comes first (its rotated
+            // files too, when it was rotated meanwhile), then what this poll read after it
+            if self.polled {
+                let path = self.follower.path().to_path_buf();
+                let until = self.follower.started_at;
+                let model = &mut self.model;
+                source::backfill_since(
+                    0,
+                    &path,
+                    until,
+                    Some(&self.follower),
+                    self.since,
+                    self.max_line,
+                    &mut |ev| {
+                        if let LogEvent::Lines { lines, .. } = ev {
+                            for line in lines {
+                                model.ingest(line);
+                            }
+                        }
+                        true
+                    },
+                );
+            }
+        }
+        self.polled = true;
         for line in &lines {
             if let Some(parsed) =
                 crate::mail::log::parse::parse_line(line.trim_end(), &mut self.years)
@@ -1911,6 +1960,70 @@ mod tests {
                 if relay.as_str() == "127.0.0.1[127.0.0.1]:2525"),
             "{t:?}"
         );
+    }
+
+    /// The log cannot be read when the trace starts (here a directory stands in its place; as
+    /// with a log the user may not read, what it holds once it can be read is history) and the
+    /// test mail is delivered meanwhile: once it can be read, the trace reads back what was
+    /// written since it began and reaches sent, and a line of an older message under the same
+    /// queue id, stamped before the trace began, is not taken for the test mail's.
+    #[test]
+    fn the_trace_reads_back_what_was_written_while_the_log_could_not_be_read() {
+        const CORPUS: &str = include_str!("../../../tests/fixtures/maillog/corpus-3.7.log");
+        // a corpus line stamped `ago` before now
+        let line = |n: usize, ago: chrono::Duration| {
+            let l = CORPUS.lines().nth(n - 1).unwrap();
+            let stamp = (Local::now() - ago).format("%b %e %H:%M:%S");
+            format!("{stamp}{}\n", &l["Nov 27 19:25:41".len()..])
+        };
+        let now = chrono::Duration::zero();
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("mail.log");
+        std::fs::create_dir(&log).unwrap();
+        let (reader, read) = TraceReader::new(&log, 2048).poll();
+        let Err(e) = read else {
+            panic!("a directory read as a log")
+        };
+        assert!(e.to_string().contains("is a directory"), "{e}");
+        let trace = |r: &TraceReader| {
+            logscan::trace_from_model(
+                &r.model,
+                "3F517C8902",
+                "alice@example.com",
+                "ok@example.com",
+            )
+        };
+        // still not readable
+        let (reader, read) = reader.poll();
+        assert!(read.is_err());
+        // the log as it is by the time it can be read: an old message of the same id bounced
+        // hours ago, then the test mail picked up, sent and removed
+        std::fs::remove_dir(&log).unwrap();
+        let bounced_long_ago = line(13, chrono::Duration::hours(3))
+            .replace("status=sent (250 Ok", "status=bounced (550 No");
+        let written = [
+            bounced_long_ago,
+            line(4, now),
+            line(5, now),
+            line(6, now),
+            line(13, now),
+            line(14, now),
+        ];
+        std::fs::write(&log, written.concat()).unwrap();
+        let (reader, read) = reader.poll();
+        read.unwrap();
+        let t = trace(&reader).expect("the test mail's lines read back");
+        assert!(t.done, "{t:?}");
+        assert!(
+            matches!(&t.status, logscan::TraceStatus::Sent { relay, .. }
+                if relay.as_str() == "127.0.0.1[127.0.0.1]:2525"),
+            "{t:?}"
+        );
+        assert!(t.lines.iter().all(|l| !l.contains("550 No")), "{t:?}");
+        // read back once: a later poll adds nothing
+        let (reader, read) = reader.poll();
+        read.unwrap();
+        assert_eq!(trace(&reader), Some(t));
     }
 
     /// The Failures pane's model says the test mail was sent; the trace's own follow of the
