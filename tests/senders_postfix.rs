@@ -234,10 +234,21 @@ fn cross_checked(
 }
 
 fn draw(pane: &SendersPane, shared: &Shared, w: u16, h: u16) -> String {
+    draw_at(pane, shared, w, h, Local::now())
+}
+
+/// [`draw`] with the pane's clock at `now`.
+fn draw_at(
+    pane: &SendersPane,
+    shared: &Shared,
+    w: u16,
+    h: u16,
+    now: chrono::DateTime<Local>,
+) -> String {
     let theme = Theme::fallback();
     let cx = ViewCx {
         theme: &theme,
-        now: Local::now(),
+        now,
         focused: true,
         zoomed: true,
         read_only: false,
@@ -539,6 +550,55 @@ async fn a_trace_whose_log_may_not_be_read_says_why_and_reads_it_once_it_may() {
         .unwrap();
     let said = said();
     assert!(status.success() && said.contains("1 passed"), "{said}");
+}
+
+/// Postfix takes the test mail but logs somewhere else than the log the trace reads (here: its
+/// own log, while the trace reads another file, readable and quiet): once the pane's clock is
+/// [`LOG_SILENT`] past the sending, the trace says the log named nothing of it and where to
+/// look, and when the trace stops it says the log never named it, not a history to look up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_that_never_names_the_test_mail_is_said() {
+    use opsdeck::mail::senders::LOG_SILENT;
+    let s = setup(SECRET);
+    let mut config = config_for(&s.pf);
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = dir.path().join("mail.log");
+    std::fs::write(&quiet, "").unwrap();
+    config.senders.mail_log = Some(quiet.clone());
+    config.senders.trace_timeout_secs = 2;
+    let (mut pane, mut shared, mut rx, runner) = rig(config);
+    refresh(&runner, &mut rx, &mut pane, &mut shared).await;
+    start_test(&runner, "ok@example.com");
+    let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
+        matches!(e, SendersEvent::TestSubmitted(_))
+    })
+    .await;
+    assert!(seen.last().unwrap().contains("Ok"), "{seen:#?}");
+    // Postfix did log it: elsewhere
+    s.pf.wait_for_log(|l| l.contains("status=sent"), Duration::from_secs(60))
+        .unwrap();
+    let silent = format!(
+        "but {} has named nothing of it since: does Postfix log there? (postconf maillog_file; \
+         syslog's mail.* rule)",
+        quiet.display()
+    );
+    // the pane's clock moved on past the silence it waits out
+    let later = Local::now() + LOG_SILENT;
+    let screen = read(&draw_at(&pane, &shared, 100, 30, later));
+    assert!(screen.contains(&silent), "{screen}");
+    // the trace gives up: the log never named it
+    pump(&mut rx, &mut pane, &mut shared, |e| {
+        matches!(e, SendersEvent::TraceTimeout(_))
+    })
+    .await;
+    let screen = read(&draw_at(&pane, &shared, 100, 30, later));
+    assert!(
+        screen.contains(&format!(
+            "but {} never named it; trace stopped: does Postfix log there?",
+            quiet.display()
+        )),
+        "{screen}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

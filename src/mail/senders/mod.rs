@@ -445,6 +445,29 @@ pub struct TestMail {
     pub started: DateTime<Local>,
 }
 
+/// How long after a test mail was accepted a log that has named nothing of it is said to be
+/// silent: Postfix logs a message it takes within a second (smtpd, cleanup, qmgr), so silence
+/// this long means it logs somewhere else than where the trace reads.
+pub const LOG_SILENT: chrono::Duration = chrono::Duration::seconds(30);
+
+impl TestMail {
+    /// When the log the trace reads is silent about this test mail ([`LOG_SILENT`] after it was
+    /// sent), while it is: accepted, readable, and not named in any line yet.
+    pub fn silent_from(&self) -> Option<DateTime<Local>> {
+        let accepted = matches!(self.submitted, Some(Ok(_)));
+        let unnamed = self
+            .trace
+            .as_ref()
+            .is_some_and(|tr| tr.status == logscan::TraceStatus::Queued && tr.lines.is_empty());
+        (accepted && unnamed && self.log_error.is_none()).then(|| self.started + LOG_SILENT)
+    }
+
+    /// Is the log silent about this test mail at `now` ([`TestMail::silent_from`])?
+    pub fn log_silent(&self, now: DateTime<Local>) -> bool {
+        self.silent_from().is_some_and(|at| now >= at)
+    }
+}
+
 /// The pane's state.
 #[derive(Debug)]
 pub struct SendersPane {
@@ -453,6 +476,8 @@ pub struct SendersPane {
     demo: bool,
     /// Where the test mail is traced, as the dialog says it.
     trace_in: String,
+    /// Where to look when that log names nothing of the test mail: where Postfix logs instead.
+    trace_hint: &'static str,
     instance: Option<PostfixInstance>,
     relay: Option<RelaySnapshot>,
     relay_error: Option<Clean>,
@@ -512,6 +537,14 @@ impl SendersPane {
             trace_in: match c.log_input(config) {
                 logscan::LogInput::File(p) => p.display().to_string(),
                 logscan::LogInput::Journal(_) => "the journal".into(),
+            },
+            trace_hint: match c.log_input(config) {
+                logscan::LogInput::File(_) => {
+                    "does Postfix log there? (postconf maillog_file; syslog's mail.* rule)"
+                }
+                logscan::LogInput::Journal(_) => {
+                    "does Postfix log there? ([mail_log] journal_units; postconf maillog_file)"
+                }
             },
             config: c,
             relay: None,
@@ -1431,6 +1464,14 @@ impl Pane for SendersPane {
             out.extend(self.ses_effects(cx.now));
         }
         out
+    }
+
+    fn clock_changed(&self, was: DateTime<Local>, now: DateTime<Local>) -> bool {
+        // the test mail's log falls silent: said at once, not at the next minute
+        self.test
+            .as_ref()
+            .and_then(TestMail::silent_from)
+            .is_some_and(|at| was < at && at <= now)
     }
 
     fn render(&self, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {

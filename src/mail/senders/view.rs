@@ -195,7 +195,7 @@ pub(super) fn render(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &Vi
         }
         // a test mail or a route edit in flight is shown even so
         if let Some(t) = &p.test {
-            lines.push(trace_summary(t, w, cx));
+            lines.push(trace_summary(p, t, w, cx));
         }
         if let Some(r) = &p.route {
             lines.push(line(
@@ -287,7 +287,7 @@ fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
     }
     lines.extend(ses_lines(p, 2, w, cx));
     if let Some(t) = &p.test {
-        lines.push(trace_summary(t, w, cx));
+        lines.push(trace_summary(p, t, w, cx));
     }
     let room = (area.height as usize).saturating_sub(lines.len());
     let mut problems: Vec<(Severity, String)> = p
@@ -316,14 +316,19 @@ fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn trace_summary(t: &super::TestMail, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
-    let (text, style) = trace_summary_text(t, false, cx);
+fn trace_summary(p: &SendersPane, t: &super::TestMail, w: usize, cx: &ViewCx<'_>) -> Line<'static> {
+    let (text, style) = trace_summary_text(p, t, false, cx);
     line(text, w, style)
 }
 
 /// What the test mail's summary line says, and in which style; `in_panel`, under the panel's
 /// title that names sender and recipient, without them.
-fn trace_summary_text(t: &super::TestMail, in_panel: bool, cx: &ViewCx<'_>) -> (String, Style) {
+fn trace_summary_text(
+    p: &SendersPane,
+    t: &super::TestMail,
+    in_panel: bool,
+    cx: &ViewCx<'_>,
+) -> (String, Style) {
     match (&t.submitted, &t.trace) {
         (None, _) => (
             format!("test mail from {}: submitting...", t.from),
@@ -335,7 +340,23 @@ fn trace_summary_text(t: &super::TestMail, in_panel: bool, cx: &ViewCx<'_>) -> (
             cx.theme.warn,
         ),
         (Some(Ok(_)), Some(tr)) => {
-            let (word, mut st) = status_words(&tr.status, cx);
+            let (mut word, mut st) = status_words(&tr.status, cx);
+            // accepted, and the log, readable, names nothing of it: not a slow Postfix but a
+            // log Postfix does not write to, said instead of waiting on
+            if (t.timed_out && t.silent_from().is_some()) || t.log_silent(cx.now) {
+                let since = if t.timed_out {
+                    "never named it; trace stopped"
+                } else {
+                    "has named nothing of it since"
+                };
+                word = format!(
+                    "accepted at {}, but {} {since}: {}",
+                    t.started.format("%H:%M:%S"),
+                    crate::sanitize::Clean::new(&p.trace_in),
+                    p.trace_hint
+                );
+                st = cx.theme.warn;
+            }
             // a log that cannot be read is why nothing moves: said first, not left to read as
             // a slow Postfix until the timeout
             let tail = match (&t.log_error, t.timed_out) {
@@ -345,6 +366,8 @@ fn trace_summary_text(t: &super::TestMail, in_panel: bool, cx: &ViewCx<'_>) -> (
                     let stopped = if timed_out { "; trace stopped" } else { "" };
                     format!("; the log cannot be read: {e}{stopped}")
                 }
+                // said above: the log never named it
+                (None, true) if t.silent_from().is_some() => String::new(),
                 // still in the queue, as far as the log said: where to follow it from here
                 (None, true) if in_panel => {
                     "; trace stopped before a final status (h: its log history)".to_string()
@@ -1298,7 +1321,7 @@ fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
         ));
         // where it stands, and a failure's reason, over up to three rows: the log lines below
         // give way (h shows them all in Failures)
-        let (text, style) = trace_summary_text(t, true, cx);
+        let (text, style) = trace_summary_text(p, t, true, cx);
         let mut rows = hanging(&text, w, 2);
         let most = if t.trace.is_some() { 3 } else { 6 };
         if rows.len() > most {
@@ -1459,10 +1482,22 @@ mod tests {
     }
 
     fn draw(p: &SendersPane, shared: &Shared, w: u16, h: u16, zoomed: bool) -> String {
+        draw_at(p, shared, w, h, zoomed, now())
+    }
+
+    /// [`draw`] with the clock at `at`.
+    fn draw_at(
+        p: &SendersPane,
+        shared: &Shared,
+        w: u16,
+        h: u16,
+        zoomed: bool,
+        at: chrono::DateTime<Local>,
+    ) -> String {
         let theme = Theme::fallback();
         let cx = ViewCx {
             theme: &theme,
-            now: now(),
+            now: at,
             focused: true,
             zoomed,
             read_only: false,
@@ -2477,7 +2512,8 @@ mod tests {
         p.on_event(SendersEvent::TraceTimeout("7E1F2C8901".into()), &mut cx);
         let out = read(&draw(&p, cx.shared, 80, 24, true));
         assert!(out.contains("(os error 13); trace stopped"), "{out}");
-        // readable again: the trace as it stands, and where to follow the mail from here
+        // readable again, the mail in the queue: the trace as it stands, and where to follow
+        // the mail from here
         p.on_event(
             SendersEvent::TraceLog {
                 id: "7E1F2C8901".into(),
@@ -2485,12 +2521,20 @@ mod tests {
             },
             &mut cx,
         );
+        let mut active =
+            crate::mail::senders::logscan::Trace::new("7E1F2C8901", "bob@example.com", "x@y");
+        active.status = crate::mail::senders::logscan::TraceStatus::Active;
+        active.lines = vec![crate::sanitize::Clean::new(
+            "Nov 27 19:59:58 mx postfix/qmgr[10250]: 7E1F2C8901: from=<bob@example.com>, \
+             size=282, nrcpt=1 (queue active)",
+        )];
+        p.on_event(SendersEvent::Trace(Box::new(active)), &mut cx);
         let out = read(&draw(&p, cx.shared, 80, 24, true));
         assert!(!out.contains("cannot be read"), "{out}");
         assert!(
             out.contains(
-                "7E1F2C8901: queued, waiting for the log; trace stopped before a final status \
-                 (h: its log history)"
+                "7E1F2C8901: in the active queue; trace stopped before a final status (h: its \
+                 log history)"
             ),
             "{out}"
         );
@@ -2503,6 +2547,85 @@ mod tests {
             &mut cx,
         );
         assert!(!read(&draw(&p, cx.shared, 80, 24, true)).contains("x: gone"));
+    }
+
+    /// A test mail Postfix accepted but the log, readable, names nothing of (Postfix logs
+    /// elsewhere): once [`LOG_SILENT`](crate::mail::senders::LOG_SILENT) has passed on the pane's
+    /// clock the trace says so and where to look, the screen is redrawn for it then, and a trace
+    /// that stops says the log never named the mail rather than pointing at a history it does
+    /// not have; a line of it ends the silence.
+    #[test]
+    fn a_log_that_names_nothing_of_the_test_mail_is_said_not_waited_on() {
+        use crate::mail::senders::LOG_SILENT;
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        p.on_event(
+            SendersEvent::TestStarted {
+                from: "bob@example.com".into(),
+                to: "ops@example.net".into(),
+            },
+            &mut cx,
+        );
+        p.on_event(
+            SendersEvent::TestSubmitted(Ok(crate::mail::senders::actions::Submitted {
+                reply: "250 2.0.0 Ok: queued as 7E1F2C8901".into(),
+                queue_id: Some("7E1F2C8901".into()),
+            })),
+            &mut cx,
+        );
+        let silent = "7E1F2C8901: accepted at 20:00:00, but /var/log/mail.log has named nothing \
+                      of it since: does Postfix log there? (postconf maillog_file; syslog's \
+                      mail.* rule)";
+        let second = chrono::Duration::seconds(1);
+        // the panel, drawn `d` after the test mail was sent
+        let at = |p: &SendersPane, shared: &Shared, d| {
+            read(&draw_at(p, shared, 80, 24, true, now() + d))
+        };
+        // just sent: waiting for the log, as Postfix logs within a second
+        let out = at(&p, cx.shared, LOG_SILENT - second);
+        assert!(
+            out.contains("7E1F2C8901: queued, waiting for the log"),
+            "{out}"
+        );
+        assert!(!out.contains("named nothing"), "{out}");
+        // silent for long enough: said, in the overview's line too, and drawn at that tick
+        let out = at(&p, cx.shared, LOG_SILENT);
+        assert!(out.contains(silent), "{out}");
+        let tile = read(&draw_at(&p, cx.shared, 80, 24, false, now() + LOG_SILENT));
+        assert!(
+            tile.contains("test mail 7E1F2C8901 from bob@example.com: accepted at 20:00:00, but"),
+            "{tile}"
+        );
+        assert!(p.clock_changed(now() + LOG_SILENT - second, now() + LOG_SILENT));
+        assert!(!p.clock_changed(now() + LOG_SILENT, now() + LOG_SILENT + second));
+        // the trace stops with nothing seen: the log never named it
+        p.on_event(SendersEvent::TraceTimeout("7E1F2C8901".into()), &mut cx);
+        let out = at(&p, cx.shared, LOG_SILENT * 10);
+        assert!(
+            out.contains(
+                "7E1F2C8901: accepted at 20:00:00, but /var/log/mail.log never named it; trace \
+                 stopped: does Postfix log there?"
+            ),
+            "{out}"
+        );
+        assert!(!out.contains("h: its log history"), "{out}");
+        // a log that cannot be read is the reason, said as such instead
+        p.on_event(
+            SendersEvent::TraceLog {
+                id: "7E1F2C8901".into(),
+                error: Some(crate::sanitize::Clean::new(
+                    "/var/log/mail.log: permission denied: add your user to group adm",
+                )),
+            },
+            &mut cx,
+        );
+        let out = at(&p, cx.shared, LOG_SILENT * 10);
+        assert!(!out.contains("never named it"), "{out}");
+        assert!(
+            out.contains("the log cannot be read: /var/log/mail.log: permission denied: add your user to group adm; trace stopped"),
+            "{out}"
+        );
     }
 
     /// A test mail that bounced: the panel gives SES's reason whole, not cut at 80 columns.
