@@ -552,6 +552,70 @@ async fn a_trace_whose_log_may_not_be_read_says_why_and_reads_it_once_it_may() {
     assert!(status.success() && said.contains("1 passed"), "{said}");
 }
 
+/// The log is rotated as `postfix logrotate` does (renamed, Postfix told to reopen, the old
+/// one compressed) while the trace waits for the test mail's final status: the deferral read
+/// before is kept, and the delivery written to the new file ends the trace in sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trace_goes_on_across_a_rotation_to_the_final_status() {
+    let ses = ses_with_login();
+    let relay = ses.relayhost();
+    let pf = PostfixHarness::start(
+        PostfixOptions::relaying_to(&ses)
+            .sasl_client(&relay, USER, SECRET)
+            .retry_only_on_flush(),
+    );
+    ses.set_throttle(true);
+    let (mut pane, mut shared, mut rx, runner) = rig(config_for(&pf));
+    refresh(&runner, &mut rx, &mut pane, &mut shared).await;
+    start_test(&runner, "ok@example.com");
+    let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
+        matches!(
+            trace_event(e),
+            Some(
+                TraceStatus::Deferred { .. }
+                    | TraceStatus::Sent { .. }
+                    | TraceStatus::Bounced { .. }
+            )
+        ) || matches!(
+            e,
+            SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
+        )
+    })
+    .await;
+    assert!(seen.last().unwrap().contains("Throttling"), "{seen:#?}");
+    // a deferral is no final status: the trace waits on
+    let screen = read(&draw(&pane, &shared, 100, 30));
+    assert!(screen.contains(": deferred 4."), "{screen}");
+    pf.wait_until_deferred(1, Duration::from_secs(60)).unwrap();
+    let out = pf.command("postfix").arg("logrotate").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    ses.set_throttle(false);
+    pf.flush();
+    let t = pump_to_the_end(&mut rx, &mut pane, &mut shared)
+        .await
+        .unwrap_or_else(|| panic!("no trace after the rotation; the log:\n{}", pf.log()));
+    assert!(matches!(t.status, TraceStatus::Sent { .. }), "{t:?}");
+    // the deferral from the rotated file, the delivery from the new one
+    assert!(t.lines.iter().any(|l| l.contains("Throttling")), "{t:?}");
+    let now = pf.log();
+    assert!(
+        now.contains(&format!("{}: to=<rcpt@example.net>", t.queue_id))
+            && now.contains("status=sent")
+            && !now.contains("Throttling"),
+        "the new log: {now}"
+    );
+    let rotated = std::fs::read_dir(pf.log_path().parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().starts_with("mail.log."));
+    assert!(rotated, "postfix logrotate left no rotated file");
+    let screen = read(&draw(&pane, &shared, 100, 30));
+    assert!(
+        screen.contains(&format!("{}: sent via", t.queue_id)),
+        "{screen}"
+    );
+}
+
 /// Postfix takes the test mail but logs somewhere else than the log the trace reads (here: its
 /// own log, while the trace reads another file, readable and quiet): once the pane's clock is
 /// [`LOG_SILENT`] past the sending, the trace says the log named nothing of it and where to
