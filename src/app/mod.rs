@@ -8,6 +8,7 @@
 
 pub mod effect;
 pub mod event_loop;
+pub mod freshness;
 pub mod keymap;
 pub mod pane;
 pub mod runner;
@@ -116,6 +117,8 @@ pub struct App {
     /// monitor left alone shows the sources' freshness again.
     notice_ticks: u32,
     pub now: DateTime<Local>,
+    /// When the console started: data read on an interval and never read yet is as old as it.
+    started: DateTime<Local>,
     pub shared: Shared,
     pub queue: QueuePane,
     pub failures: FailuresPane,
@@ -229,6 +232,7 @@ impl App {
             notice: None,
             notice_ticks: 0,
             now,
+            started: now,
             shared: Shared {
                 hostname,
                 several_instances: config.postfix.len() > 1,
@@ -290,15 +294,35 @@ impl App {
         self.access.is_some()
     }
 
-    /// Health of a pane's sources, for the status bar.
+    /// Health of a pane's sources, for the status bar: as the pane says it, and, when its data
+    /// read on an interval is overdue and the pane says nothing wrong, that (its own words say
+    /// more: why a read fails, which read hangs).
     pub fn health(&self, id: PaneId) -> SourceHealth {
-        match id {
+        let mut health = match id {
             PaneId::Queue => self.queue.health(),
             PaneId::Failures => self.failures.health(),
             PaneId::Senders => self.senders.health(),
             PaneId::Deploy => self.deploy.health(),
             PaneId::Probe => self.probe.health(),
+        };
+        if health.problem.is_none() {
+            health.problem = self.overdue(id).map(|o| o.to_string());
         }
+        health
+    }
+
+    /// Why a pane's data read on an interval is overdue now, if it is (see
+    /// [`freshness::overdue`]). Worked out from the clock each time it is drawn, never kept: it
+    /// changes when the age the status bar shows does, so it asks for no redraw of its own.
+    pub fn overdue(&self, id: PaneId) -> Option<freshness::Overdue> {
+        let polled = match id {
+            PaneId::Queue => self.queue.polled(),
+            PaneId::Failures => self.failures.polled(),
+            PaneId::Senders => self.senders.polled(),
+            PaneId::Deploy => self.deploy.polled(),
+            PaneId::Probe => self.probe.polled(),
+        }?;
+        freshness::overdue(polled, self.started, self.now)
     }
 
     /// The pure update.

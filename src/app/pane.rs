@@ -192,6 +192,14 @@ pub fn interval_due(last: Option<DateTime<Local>>, now: DateTime<Local>, secs: u
     })
 }
 
+/// Data a pane reads again on an interval: how often, and when it was last read (`None`: not
+/// yet). The app marks it overdue when it is not refreshed (see [`crate::app::freshness`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Polled {
+    pub every_secs: u64,
+    pub last: Option<DateTime<Local>>,
+}
+
 /// What the status bar and the overview tile say of a pane's sources.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SourceHealth {
@@ -285,4 +293,12 @@ pub trait Pane {
 
     /// For the status bar.
     fn health(&self) -> SourceHealth;
+
+    /// The data this pane reads again on an interval, if any. The app, not the pane, says when
+    /// it is overdue: the age in the status bar is marked, and the pane's health gets a problem,
+    /// until a read comes. Data that comes when it comes (a followed log: no new line is the
+    /// normal state of a quiet log) has none.
+    fn polled(&self) -> Option<Polled> {
+        None
+    }
 }

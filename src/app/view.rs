@@ -14,6 +14,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use crate::access::Mode;
+use crate::app::freshness::short_age;
 use crate::app::keymap::{self, GLOBAL};
 use crate::app::pane::{Pane, PaneId, ViewCx};
 use crate::app::{App, Overlay};
@@ -281,7 +282,9 @@ fn render_overview(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) 
 
 /// The status bar: the mode's badge, then a notice, or else (with only the focused pane on
 /// screen) the first problem of another pane, the one its tab's '!' marks, and each pane's age
-/// and error count; the host and the clock on the right.
+/// and error count; the host and the clock on the right. The age of data overdue (see
+/// [`crate::app::freshness`]) is drawn in the theme's warning style and followed by a '!', which
+/// says it without colour too (the mono theme, NO_COLOR).
 fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect, alone: bool) {
     let mut left = vec![
         Span::styled(
@@ -293,27 +296,31 @@ fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect, al
     let clock = app.now.format("%H:%M").to_string();
     let host = sanitize_capped(&app.shared.hostname, 40);
     let mut right = format!(" {host} {clock} ");
-    let mut middle = String::new();
+    let overdue_style = theme.status_bar.patch(theme.warn);
+    // the middle in pieces of one style each
+    let mut middle: Vec<(String, Style)> = Vec::new();
     if let Some(n) = &app.notice {
-        middle.push_str(n);
+        middle.push((n.clone(), theme.status_bar));
     } else {
         let other = PaneId::ALL
             .into_iter()
             .filter(|id| alone && *id != app.focus)
             .find_map(|id| app.health(id).problem.map(|p| (id, p)));
         if let Some((id, problem)) = other {
-            middle.push_str(&format!(
-                "! {}: {}  ",
-                id.title(),
-                sanitize_capped(&problem, 200)
-            ));
+            let text = format!("! {}: {}  ", id.title(), sanitize_capped(&problem, 200));
+            middle.push((text, theme.status_bar));
         }
         for id in PaneId::ALL {
-            let h = app.health(id);
-            let age = match h.last_update {
-                Some(t) => short_age((app.now - t).num_seconds()),
-                None => "-".into(),
+            let (age, style) = match app.overdue(id) {
+                // the age that is overdue: of the part read longest ago (an instance, a target)
+                Some(o) => (format!("{}!", o.age()), overdue_style),
+                None => match app.health(id).last_update {
+                    Some(t) => (short_age((app.now - t).num_seconds()), theme.status_bar),
+                    None => ("-".into(), theme.status_bar),
+                },
             };
+            middle.push((format!("{}:", &id.title()[..1]), theme.status_bar));
+            middle.push((age, style));
             // the last hour's: the pane says what is wrong now, and a count since start never
             // went down on a monitor left for days
             let recent = app.recent_errors(id);
@@ -322,7 +329,7 @@ fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect, al
             } else {
                 String::new()
             };
-            middle.push_str(&format!("{}:{age}{err}  ", &id.title()[..1]));
+            middle.push((format!("{err}  "), theme.status_bar));
         }
     }
     let badge_w: usize = left.iter().map(|s| s.content.width()).sum();
@@ -331,32 +338,34 @@ fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect, al
         right = format!(" {clock} ");
     }
     let room = width.saturating_sub(badge_w + right.width());
-    let middle = truncate(&middle, room);
-    let pad = room.saturating_sub(middle.width());
-    left.push(Span::styled(middle, theme.status_bar));
-    left.push(Span::styled(" ".repeat(pad), theme.status_bar));
+    let middle = truncate_pieces(middle, room);
+    let used: usize = middle.iter().map(|s| s.content.width()).sum();
+    left.extend(middle);
+    left.push(Span::styled(
+        " ".repeat(room.saturating_sub(used)),
+        theme.status_bar,
+    ));
     left.push(Span::styled(right, theme.status_bar));
     frame.render_widget(Paragraph::new(Line::from(left)), area);
 }
 
-/// A source's age in whole minutes, like the clock: the status bar changes
-/// at most once a minute on its own, so an idle screen sends nothing. An update more than a
-/// minute ahead of the clock (the clock was set back since) has no age to show: '?', not the
-/// '<1m' of a source that just reported.
-fn short_age(secs: i64) -> String {
-    if secs < -60 {
-        return "?".into();
+/// Pieces of text, each in its own style, cut as [`truncate`] cuts their text put together:
+/// to at most `width` columns, ending in `…` (in the style of the piece it ends) when cut.
+fn truncate_pieces(pieces: Vec<(String, Style)>, width: usize) -> Vec<Span<'static>> {
+    let whole: String = pieces.iter().map(|(t, _)| t.as_str()).collect();
+    let mut cut = truncate(&whole, width)
+        .chars()
+        .collect::<Vec<_>>()
+        .into_iter();
+    let mut spans = Vec::new();
+    for (text, style) in pieces {
+        let part: String = cut.by_ref().take(text.chars().count()).collect();
+        if part.is_empty() {
+            break;
+        }
+        spans.push(Span::styled(part, style));
     }
-    let s = secs.max(0);
-    if s < 60 {
-        "<1m".into()
-    } else if s < 3600 {
-        format!("{}m", s / 60)
-    } else if s < 86400 {
-        format!("{}h", s / 3600)
-    } else {
-        format!("{}d", s / 86400)
-    }
+    spans
 }
 
 /// The help rows shown for the current focus: global keys, then the
@@ -401,7 +410,7 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
     entries.push(HelpLine::Header("On the tabs".into()));
     entries.push(HelpLine::Row(
         "!".into(),
-        "something to look at in that pane: a source it cannot read, lost mail, failing senders, a failed probe",
+        "something to look at in that pane: a source it cannot read, data not refreshed, lost mail, failing senders, a failed probe",
     ));
     let screen = frame.area();
     // Two columns when one would not fit and the screen is wide enough for both to show their

@@ -1,5 +1,5 @@
 //! View snapshots: the whole screen drawn into ratatui's `TestBackend` at
-//! 80x24 and 160x48.
+//! 80x24 and 160x48, and what the status bar says at 60x20 and 120x40.
 
 use chrono::{Local, TimeZone};
 use ratatui::Terminal;
@@ -447,13 +447,14 @@ fn the_status_bar_counts_the_last_hours_errors_only() {
     assert!(status(&a).contains("Q:- err 1 "), "{}", status(&a));
     a.update(Msg::Tick(at(1800)));
     fail(&mut a, "postqueue -c /etc/postfix-out");
-    assert!(status(&a).contains("Q:- err 2 "), "{}", status(&a));
+    // (never read in half an hour: overdue, '!')
+    assert!(status(&a).contains("Q:-! err 2 "), "{}", status(&a));
     a.update(Msg::Tick(at(3600)));
     assert!(!a.update(Msg::Tick(at(3629))).redraw);
-    assert!(status(&a).contains("Q:- err 2 "), "{}", status(&a));
+    assert!(status(&a).contains("Q:-! err 2 "), "{}", status(&a));
     // the first is an hour old: one left, and the screen is drawn again to say so
     assert!(a.update(Msg::Tick(at(3630))).redraw);
-    assert!(status(&a).contains("Q:- err 1 "), "{}", status(&a));
+    assert!(status(&a).contains("Q:-! err 1 "), "{}", status(&a));
     a.update(Msg::Tick(at(5400)));
     assert!(!status(&a).contains("err"), "{}", status(&a));
     // the pane still counts them all
@@ -667,4 +668,194 @@ fn a_queue_action_or_flush_that_hangs_says_for_how_long_and_what_it_runs() {
     let s = screen(&a, &Theme::fallback(), 60, 20);
     assert!(!s.contains("flushing the deferred mail"), "{s}");
     assert!(!s.contains("running for"), "{s}");
+}
+
+/// A good listing of the first Postfix instance's queue, read at the app's clock.
+fn queue_read(a: &mut App) {
+    use crate::mail::queue::{Parsed, QueueEvent};
+    let at = a.now;
+    a.update(Msg::Source(SourceEvent::Queue(QueueEvent::Listed {
+        instance: 0,
+        at,
+        result: Ok(Parsed::default()),
+    })));
+}
+
+/// The tab line and the status bar of the screen.
+fn tabs_and_status(a: &App, theme: &Theme, w: u16, h: u16) -> (String, String) {
+    let s = screen(a, theme, w, h);
+    let lines: Vec<&str> = s.lines().collect();
+    (lines[0].to_string(), lines[lines.len() - 1].to_string())
+}
+
+/// The cell where `needle` starts in the bottom row.
+fn status_cell(b: &Buffer, needle: &str) -> ratatui::buffer::Cell {
+    let y = b.area.height - 1;
+    let row: Vec<String> = (0..b.area.width)
+        .map(|x| b[(x, y)].symbol().to_string())
+        .collect();
+    let chars: Vec<char> = needle.chars().collect();
+    let x = (0..row.len())
+        .find(|&x| {
+            chars
+                .iter()
+                .enumerate()
+                .all(|(i, c)| row.get(x + i).is_some_and(|s| s.starts_with(*c)))
+        })
+        .unwrap_or_else(|| panic!("{needle:?} not in the status bar:\n{}", buffer_text(b)));
+    b[(x as u16, y)].clone()
+}
+
+/// On a wall: the queue is read every 5 s, and its reads stop (a `postqueue -j` that hangs).
+/// Once a minute has gone without one, its age is drawn as a warning and marked '!', its tab
+/// gets the '!' of a problem, and the status bar says it in words where the tile is not on
+/// screen; the next read puts it right. The Senders pane, never read since the start, is
+/// overdue the same way; the Failures pane, a log followed, is not, however quiet the log.
+#[test]
+fn data_not_refreshed_is_marked_overdue_until_it_is_read() {
+    let mut a = app(Mode::ReadOnly);
+    let theme = Theme::fallback();
+    let t0 = a.now;
+    let at = |s: i64| t0 + chrono::Duration::seconds(s);
+    queue_read(&mut a);
+    a.failures.last_update = Some(t0);
+    a.update(Msg::Tick(at(59)));
+    for (w, h) in [(60, 20), (120, 40)] {
+        let (tabs, status) = tabs_and_status(&a, &theme, w, h);
+        assert!(
+            status.contains(" RO  Q:<1m  F:<1m  S:-  D:-  P:-"),
+            "{w}x{h}: {status}"
+        );
+        assert!(!tabs.contains('!'), "{w}x{h}: {tabs}");
+    }
+    assert_eq!(a.health(PaneId::Queue).problem, None);
+
+    a.update(Msg::Tick(at(7 * 60 + 30)));
+    for (w, h) in [(60, 20), (120, 40)] {
+        let (tabs, status) = tabs_and_status(&a, &theme, w, h);
+        // a log that says nothing for 7 minutes is a quiet log, not a stopped one
+        assert!(
+            status.contains(" RO  Q:7m!  F:7m  S:-!  D:-  P:-"),
+            "{w}x{h}: {status}"
+        );
+        assert!(tabs.contains(" Queue !"), "{w}x{h}: {tabs}");
+        assert!(tabs.contains(" Senders !"), "{w}x{h}: {tabs}");
+        assert!(!tabs.contains(" Failures !"), "{w}x{h}: {tabs}");
+    }
+    let (tabs, _) = tabs_and_status(&a, &theme, 120, 40);
+    assert!(
+        tabs.contains(" 1 Queue ! 2 Failures   3 Senders !"),
+        "{tabs}"
+    );
+    assert_eq!(
+        a.health(PaneId::Queue).problem.as_deref(),
+        Some("not refreshed for 7m (every 5 s)")
+    );
+    assert_eq!(
+        a.health(PaneId::Senders).problem.as_deref(),
+        Some("not read once in 7m (every 30 s)")
+    );
+    assert_eq!(a.health(PaneId::Failures).problem, None);
+    // the age is drawn in the theme's warning style, the others as the bar
+    let b = draw(&a, &theme, 120, 40);
+    let overdue = status_cell(&b, "7m!");
+    assert_eq!(overdue.fg, theme.warn.fg.unwrap(), "{overdue:?}");
+    assert_ne!(status_cell(&b, "7m  ").fg, overdue.fg);
+    // with the Failures pane alone on screen, the status bar says what its '!' stands for
+    press(&mut a, KeyCode::Char('2'));
+    let (_, status) = tabs_and_status(&a, &theme, 120, 40);
+    assert!(
+        status.contains(" RO  ! Queue: not refreshed for 7m (every 5 s)  Q:7m!  F:7m  S:-!"),
+        "{status}"
+    );
+    let (_, status) = tabs_and_status(&a, &theme, 60, 20);
+    assert!(
+        status.contains(" RO  ! Queue: not refreshed for 7m"),
+        "{status}"
+    );
+
+    // a read comes: the queue is current again, the Senders pane still is not
+    queue_read(&mut a);
+    for (w, h) in [(60, 20), (120, 40)] {
+        let (tabs, status) = tabs_and_status(&a, &theme, w, h);
+        assert!(
+            status.contains(" RO  ! Senders: not read once in 7m"),
+            "{w}x{h}: {status}"
+        );
+        assert!(!tabs.contains(" Queue !"), "{w}x{h}: {tabs}");
+    }
+    let (_, status) = tabs_and_status(&a, &theme, 120, 40);
+    assert!(status.contains("  Q:<1m  F:7m  S:-!  D:-  P:-"), "{status}");
+    assert_eq!(a.health(PaneId::Queue).problem, None);
+}
+
+/// Without colour (the mono theme, chosen under NO_COLOR) an overdue age is still told apart:
+/// by its '!' and by the bold of the theme's warning style.
+#[test]
+fn an_overdue_age_is_told_apart_in_mono() {
+    let mut a = app(Mode::ReadOnly);
+    let theme = Theme::mono();
+    let t0 = a.now;
+    queue_read(&mut a);
+    a.update(Msg::Tick(t0 + chrono::Duration::seconds(30)));
+    let b = draw(&a, &theme, 60, 20);
+    let fresh = status_cell(&b, "<1m");
+    assert!(!fresh.modifier.contains(Modifier::BOLD), "{fresh:?}");
+    a.update(Msg::Tick(t0 + chrono::Duration::minutes(3)));
+    let b = draw(&a, &theme, 60, 20);
+    let status = buffer_text(&b).lines().last().unwrap().to_string();
+    assert!(status.contains(" RO  Q:3m!  F:-  S:-!"), "{status}");
+    let overdue = status_cell(&b, "3m!");
+    assert!(overdue.modifier.contains(Modifier::BOLD), "{overdue:?}");
+    assert!(overdue.modifier.contains(Modifier::REVERSED), "{overdue:?}");
+    assert_eq!(overdue.fg, fresh.fg, "no colour in mono");
+}
+
+/// The overdue mark changes when the age it marks does: it asks for no redraw of its own, and an
+/// idle screen with a stopped source is still drawn once a minute at most.
+#[test]
+fn an_overdue_source_redraws_no_more_than_once_a_minute() {
+    let mut a = app(Mode::ReadOnly);
+    let t0 = a.now;
+    queue_read(&mut a);
+    let mut redraws = Vec::new();
+    for s in 1..=600 {
+        if a.update(Msg::Tick(t0 + chrono::Duration::seconds(s)))
+            .redraw
+        {
+            redraws.push(s);
+        }
+    }
+    assert_eq!(redraws, (1..=10).map(|m| m * 60).collect::<Vec<_>>());
+    assert!(a.overdue(PaneId::Queue).is_some());
+}
+
+/// Two Postfix instances, one of which stops answering: the queue's age in the status bar is the
+/// stuck one's, marked, not the `<1m` of the one that still answers.
+#[test]
+fn an_instance_that_stops_answering_marks_the_queue_beside_one_that_answers() {
+    use crate::mail::queue::{Parsed, QueueEvent};
+    let mut config = Config::default();
+    config.postfix.push(crate::config::PostfixInstance {
+        name: "out".into(),
+        config_dir: "/etc/postfix-out".into(),
+        command_prefix: Vec::new(),
+    });
+    let t0 = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
+    let mut a = App::new(&config, Mode::ReadOnly, t0, "web1.example.com".into());
+    let listed = |a: &mut App, instance: usize| {
+        let at = a.now;
+        a.update(Msg::Source(SourceEvent::Queue(QueueEvent::Listed {
+            instance,
+            at,
+            result: Ok(Parsed::default()),
+        })));
+    };
+    listed(&mut a, 0);
+    listed(&mut a, 1);
+    a.update(Msg::Tick(t0 + chrono::Duration::minutes(7)));
+    listed(&mut a, 0);
+    let (tabs, status) = tabs_and_status(&a, &Theme::fallback(), 120, 40);
+    assert!(status.contains(" RO  Q:7m!  F:-"), "{status}");
+    assert!(tabs.contains(" Queue !"), "{tabs}");
 }

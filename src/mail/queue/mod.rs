@@ -34,7 +34,7 @@ use serde::Deserialize;
 
 use crate::access::WriteAccess;
 use crate::app::effect::{Effect, Jump, Runner};
-use crate::app::pane::{Binding, Cx, Key, Nav, Pane, SourceHealth, ViewCx};
+use crate::app::pane::{Binding, Cx, Key, Nav, Pane, Polled, SourceHealth, ViewCx};
 use crate::config::Config;
 use crate::sanitize::Clean;
 
@@ -334,6 +334,20 @@ impl Pane for QueuePane {
                     .map(|e| e.to_string())
             }),
         }
+    }
+
+    /// Each listed instance is read every `interval_secs`: the queue is as current as the
+    /// instance read longest ago (one that hangs, beside one that answers, is still stuck).
+    fn polled(&self) -> Option<Polled> {
+        let listed = self
+            .instances
+            .get(..self.listed)
+            .filter(|l| !l.is_empty())?;
+        Some(Polled {
+            every_secs: self.interval_secs,
+            // `None`, never read, comes first
+            last: listed.iter().map(|s| s.updated).min().flatten(),
+        })
     }
 }
 

@@ -250,6 +250,8 @@ pub struct QueuePane {
     /// How many instances are listed, the first ones: with `postqueue_command`, the first
     /// alone (the others are never listed, and no reading of theirs is awaited).
     pub(super) listed: usize,
+    /// `[queue] interval_secs`: how often each listed instance is read.
+    pub(super) interval_secs: u64,
     pub(super) notice: Option<(bool, String)>,
     /// The results of a flush as each instance's comes in, and when the latest came: kept
     /// together, so that one instance's success does not hide another's failure.
@@ -303,6 +305,7 @@ impl QueuePane {
                 .filter(|c| !c.is_empty() && !config.demo)
                 .map(|c| crate::sanitize::sanitize_capped(&c.join(" "), 200)),
             listed: config.queue.listed_instances(config.postfix.len()),
+            interval_secs: config.queue.interval_secs,
             notice: None,
             flushed: None,
             errors: 0,
@@ -2118,6 +2121,58 @@ mod tests {
         listed_at(&mut fx, &without, 20);
         listed_at(&mut fx, &fixture(), 25);
         assert_eq!(fx.pane.tagged(), 5);
+    }
+
+    /// Two instances read every 5 s, one of which stops answering: the queue is as current as
+    /// the one read longest ago, not as the one that still answers. An instance never read
+    /// makes it never read.
+    #[test]
+    fn the_queue_is_as_current_as_its_instance_read_longest_ago() {
+        use crate::app::pane::Polled;
+        let mut config = Config::default();
+        config.postfix.push(PostfixInstance {
+            name: "out".into(),
+            config_dir: "/etc/postfix-out".into(),
+            command_prefix: vec![],
+        });
+        let mut fx = Fx::with_config(&config, &fixture());
+        let at = |secs: i64| now() + chrono::Duration::seconds(secs);
+        let listed = |fx: &mut Fx, instance: usize, secs: i64| {
+            fx.event(QueueEvent::Listed {
+                instance,
+                at: at(secs),
+                result: Ok(parse_jsonl(b"")),
+            });
+        };
+        listed(&mut fx, 0, 5);
+        let never = Polled {
+            every_secs: 5,
+            last: None,
+        };
+        assert_eq!(fx.pane.polled(), Some(never));
+        listed(&mut fx, 1, 6);
+        listed(&mut fx, 0, 600);
+        assert_eq!(
+            fx.pane.polled(),
+            Some(Polled {
+                every_secs: 5,
+                last: Some(at(6)),
+            })
+        );
+        // the status bar's age is the newest read's
+        assert_eq!(fx.pane.health().last_update, Some(at(600)));
+        // with `postqueue_command`, the first instance alone is listed, and awaited
+        config.queue.postqueue_command = Some(vec!["ssh".into(), "mx1".into()]);
+        config.queue.interval_secs = 20;
+        let mut fx = Fx::with_config(&config, &fixture());
+        listed(&mut fx, 0, 5);
+        assert_eq!(
+            fx.pane.polled(),
+            Some(Polled {
+                every_secs: 20,
+                last: Some(at(5)),
+            })
+        );
     }
 
     #[test]

@@ -33,7 +33,9 @@ use serde::Deserialize;
 
 use crate::access::WriteAccess;
 use crate::app::effect::{Confirm, Effect, Jump, Prompt, Runner, SourceEvent};
-use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, SourceHealth, ViewCx, interval_due};
+use crate::app::pane::{
+    Binding, Cx, Key, Nav, Pane, PaneId, Polled, SourceHealth, ViewCx, interval_due,
+};
 use crate::config::{Config, PostfixInstance};
 use crate::sanitize::Clean;
 
@@ -1493,6 +1495,16 @@ impl Pane for SendersPane {
             }
         }
         h
+    }
+
+    /// The relay setup (postconf and the maps) is read again every `refresh_secs`. SES is read
+    /// on its own interval, and each read of it ends within [`ses::READ_TIMEOUT`], answered or
+    /// failed, which the pane shows.
+    fn polled(&self) -> Option<Polled> {
+        Some(Polled {
+            every_secs: self.config.refresh_secs,
+            last: self.health.last_update,
+        })
     }
 }
 
