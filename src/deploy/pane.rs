@@ -11,7 +11,7 @@ use chrono::{DateTime, Local};
 
 use crate::access::WriteAccess;
 use crate::app::effect::{Confirm, Effect, Prompt};
-use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, SourceHealth, ViewCx};
+use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, Polled, SourceHealth, ViewCx};
 use crate::config::Config;
 use crate::deploy::checkout::{DeployOutcome, DeployRequest, Kind, Preview};
 use crate::deploy::error::DeployError;
@@ -1705,6 +1705,19 @@ impl Pane for DeployPane {
             problem,
         }
     }
+
+    /// Each target is read again every [`super::POLL`] (and on a change under `.git`): the
+    /// pane is as current as the target read longest ago.
+    fn polled(&self) -> Option<Polled> {
+        if self.targets.is_empty() {
+            return None;
+        }
+        Some(Polled {
+            every_secs: super::POLL.as_secs(),
+            // `None`, never read, comes first
+            last: self.targets.iter().map(|t| t.updated).min().flatten(),
+        })
+    }
 }
 
 /// "1.2 MiB".
@@ -1748,6 +1761,33 @@ mod tests {
         let mut p = DeployPane::for_person(&cfg, person);
         p.targets[0].status = Some(Ok(Box::new(testdata::status())));
         p
+    }
+
+    /// Each target is read every `POLL`: the pane is as current as the target read longest
+    /// ago (one on a hung mount, beside one that answers), and with no target nothing is read.
+    #[test]
+    fn the_targets_are_as_current_as_the_one_read_longest_ago() {
+        use crate::app::pane::Polled;
+        use chrono::TimeZone;
+        let at = |s: i64| Local.timestamp_opt(1_795_000_000 + s, 0).unwrap();
+        let mut p = pane();
+        let mut second = Target::new(p.targets[0].cfg.clone());
+        second.cfg.name = "shop".into();
+        p.targets.push(second);
+        p.targets[0].updated = Some(at(0));
+        let polled = |last| {
+            Some(Polled {
+                every_secs: 15,
+                last,
+            })
+        };
+        assert_eq!(p.polled(), polled(None), "the second is not read yet");
+        p.targets[1].updated = Some(at(10));
+        p.targets[0].updated = Some(at(600));
+        assert_eq!(p.polled(), polled(Some(at(10))));
+        assert_eq!(p.health().last_update, Some(at(600)));
+        p.targets.clear();
+        assert_eq!(p.polled(), None);
     }
 
     /// The effects of the runner's answer to a deploy of 3333333 over 2222222 (with write
