@@ -26,7 +26,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use crate::app::effect::{Effect, Runner, SourceEvent};
-use crate::app::pane::{Binding, Cx, Key, Nav, Pane, SourceHealth, ViewCx, interval_due};
+use crate::app::pane::{Binding, Cx, Key, Nav, Pane, Polled, SourceHealth, ViewCx, interval_due};
 use crate::config::Config;
 use crate::sanitize::Clean;
 use crate::ui::widgets::{ListWindow, Scroll};
@@ -234,6 +234,9 @@ pub struct ProbePane {
     pub interval_secs: u64,
     pub last_run: Option<DateTime<Local>>,
     pub last_update: Option<DateTime<Local>>,
+    /// When a target's run last finished. The echo listener's reports move `last_update` on
+    /// their own, and a busy listener would keep a probe that stopped looking current.
+    pub last_report: Option<DateTime<Local>>,
     pub filter: String,
     pub errors: u64,
 }
@@ -389,6 +392,7 @@ impl Pane for ProbePane {
                 }
             }
             ProbeEvent::Report(i, report) => {
+                self.last_report = Some(cx.now);
                 if let Some(t) = self.targets.get_mut(i) {
                     t.running = false;
                     t.report = Some(*report);
@@ -484,6 +488,15 @@ impl Pane for ProbePane {
             errors: self.errors,
             problem,
         }
+    }
+
+    /// The targets are probed again every `interval_secs`; with 0, only when asked, and then
+    /// nothing is overdue.
+    fn polled(&self) -> Option<Polled> {
+        (self.interval_secs > 0 && !self.targets.is_empty()).then_some(Polled {
+            every_secs: self.interval_secs,
+            last: self.last_report,
+        })
     }
 }
 

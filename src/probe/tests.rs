@@ -1417,3 +1417,39 @@ fn echo_detail_proxy_v2_tlvs_80x24() {
     assert!(s.contains("client CN=alice\\e[31m"), "{s}");
     insta::assert_snapshot!(s);
 }
+
+/// The probe's data is its targets' reports, read every `interval_secs`: the echo listener's
+/// requests, which come when the balancer sends them, do not keep a probe that stopped looking
+/// current. With `interval_secs = 0` (only when asked) nothing is awaited.
+#[test]
+fn the_probe_is_as_current_as_its_last_report() {
+    use crate::app::pane::Polled;
+    let mut p = pane();
+    let later = now() + chrono::Duration::minutes(20);
+    let mut shared = Shared::default();
+    let mut cx = Cx {
+        now: later,
+        access: None,
+        shared: &mut shared,
+    };
+    p.on_event(
+        ProbeEvent::Echo {
+            recent: Vec::new(),
+            requests: 1300,
+            refused: 2,
+            rejected: 5,
+            last_rejected: None,
+        },
+        &mut cx,
+    );
+    assert_eq!(p.health().last_update, Some(later));
+    assert_eq!(
+        p.polled(),
+        Some(Polled {
+            every_secs: 300,
+            last: Some(now()),
+        })
+    );
+    p.interval_secs = 0;
+    assert_eq!(p.polled(), None);
+}
