@@ -335,7 +335,9 @@ fn every_action_changes_the_queue() {
 
     // flush: what is left goes out (the expired one bounces)
     assert!(queue_state(&pf).len() >= 2);
-    let lines = rt.block_on(commands::flush(&access, &inst)).unwrap();
+    let lines = rt
+        .block_on(commands::flush(&access, &inst, &Default::default()))
+        .unwrap();
     assert!(lines.iter().all(|l| !l.contains("fatal")), "{lines:?}");
     wait_until(
         "the queue drained by flush",
@@ -407,7 +409,11 @@ fn errors_name_the_fix() {
         .unwrap();
     assert!(listed.stdout.is_empty());
     let e = rt
-        .block_on(commands::flush(&access, &instance(&pf)))
+        .block_on(commands::flush(
+            &access,
+            &instance(&pf),
+            &Default::default(),
+        ))
         .unwrap_err();
     assert!(matches!(e, QueueError::MailSystemDown { .. }), "{e}");
     assert!(

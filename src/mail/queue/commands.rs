@@ -378,6 +378,49 @@ pub struct Captured {
     pub cut: bool,
 }
 
+/// What the user throws to stop the queue commands that hang (`x` in the Queue pane: an `ssh
+/// mx1` prefix to a host that went away, a postsuper waiting on a lock). Every change the pane
+/// starts on an instance carries that instance's switch; thrown, it stops each command started
+/// with it that still runs, with everything the command started, and the pane hands a fresh
+/// switch to what it starts after that.
+#[derive(Clone, Debug)]
+pub struct StopSwitch(std::sync::Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for StopSwitch {
+    fn default() -> StopSwitch {
+        StopSwitch(std::sync::Arc::new(tokio::sync::watch::Sender::new(false)))
+    }
+}
+
+impl StopSwitch {
+    /// Stop the commands started with this switch (and any started with it from now on).
+    /// Stopping a change part-way changes the host too: it takes the write access.
+    pub fn throw(&self, _access: &WriteAccess) {
+        self.0.send_replace(true);
+    }
+
+    /// Has it been thrown?
+    pub fn is_thrown(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Ready once the switch is thrown (at once if it was).
+    async fn thrown(&self) {
+        let mut rx = self.0.subscribe();
+        // the sender lives as long as `self`: the wait ends only when it is thrown
+        let _ = rx.wait_for(|thrown| *thrown).await;
+    }
+}
+
+/// How long a command stopped by the user has, after SIGTERM, before SIGKILL. SIGTERM first: a
+/// `sudo` in `command_prefix` passes it on to the command it runs as root, which a SIGKILL to
+/// the group could not reach from a user other than root; `ssh` ends its connection.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How long, after SIGKILL, the output of a stopped command is still read: a process outside
+/// its group (a daemon it started, an ssh master connection) may hold its pipes open for ever.
+const STOP_DRAIN: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The process group a command runs in (its own, led by it), killed whole when the run ends
 /// before the command did: a run cut at its output limit, or dropped at a time limit
 /// (`opsdeck check`'s deadline), leaves nothing it started running, not the command and not
@@ -396,8 +439,13 @@ impl Group {
 
     /// SIGKILL to every process of the group.
     fn kill(&self) {
+        self.signal(nix::sys::signal::Signal::SIGKILL);
+    }
+
+    /// `sig` to every process of the group.
+    fn signal(&self, sig: nix::sys::signal::Signal) {
         if let Some(pgid) = self.0 {
-            let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::signal::killpg(pgid, sig);
         }
     }
 
@@ -417,17 +465,28 @@ impl Drop for Group {
 /// Standard output is read up to `max_stdout` bytes (then the process is
 /// stopped and `cut` is set).
 pub async fn run(spec: &CommandSpec, max_stdout: usize) -> Result<Captured, QueueError> {
-    run_watching(spec, max_stdout, |_| {}).await
+    run_watching(spec, max_stdout, None, |_| {}).await
+}
+
+/// [`run`], stopped when `stop` is thrown: [`QueueError::StoppedByUser`].
+async fn run_stoppable(
+    spec: &CommandSpec,
+    max_stdout: usize,
+    stop: &StopSwitch,
+) -> Result<Captured, QueueError> {
+    run_watching(spec, max_stdout, Some(stop), |_| {}).await
 }
 
 /// [`run`], handing every line of standard error to `on_stderr_line` as it
-/// is read, all of them, even those the kept output leaves out.
+/// is read, all of them, even those the kept output leaves out, and stopped when `stop` is
+/// thrown.
 async fn run_watching(
     spec: &CommandSpec,
     max_stdout: usize,
+    stop: Option<&StopSwitch>,
     on_stderr_line: impl FnMut(&str),
 ) -> Result<Captured, QueueError> {
-    let (status, c) = capture_watching(spec, max_stdout, on_stderr_line).await?;
+    let (status, c) = capture_watching(spec, max_stdout, stop, on_stderr_line).await?;
     match status {
         Some(status) if !status.success() => Err(QueueError::from_exit(
             &spec.display(),
@@ -446,12 +505,16 @@ pub async fn capture(
     spec: &CommandSpec,
     max_stdout: usize,
 ) -> Result<(Option<std::process::ExitStatus>, Captured), QueueError> {
-    capture_watching(spec, max_stdout, |_| {}).await
+    capture_watching(spec, max_stdout, None, |_| {}).await
 }
 
+/// [`capture`], handing every line of standard error to `on_stderr_line`. When `stop` is
+/// thrown, the command's process group gets SIGTERM, then SIGKILL after [`STOP_GRACE`], the
+/// command is reaped, and the run is [`QueueError::StoppedByUser`].
 async fn capture_watching(
     spec: &CommandSpec,
     max_stdout: usize,
+    stop: Option<&StopSwitch>,
     mut on_stderr_line: impl FnMut(&str),
 ) -> Result<(Option<std::process::ExitStatus>, Captured), QueueError> {
     let name = spec.display();
@@ -549,7 +612,36 @@ async fn capture_watching(
         }
         (buf, cut)
     };
-    let ((stdout, cut), stderr) = tokio::join!(read_out_then_stop, read_err);
+    // set once the stop was thrown and the group signalled
+    let stopped = std::sync::atomic::AtomicBool::new(false);
+    let stopper = async {
+        match stop {
+            Some(stop) => stop.thrown().await,
+            None => std::future::pending().await,
+        }
+        stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+        group.signal(nix::sys::signal::Signal::SIGTERM);
+        tokio::time::sleep(STOP_GRACE).await;
+        group.kill();
+        tokio::time::sleep(STOP_DRAIN).await;
+    };
+    let read = tokio::select! {
+        // a command that ended as the switch was thrown reports what it did
+        biased;
+        read = async { tokio::join!(read_out_then_stop, read_err) } => Some(read),
+        () = stopper => None,
+    };
+    let ((stdout, cut), stderr) = match read {
+        Some(read) if !stopped.load(std::sync::atomic::Ordering::Relaxed) => read,
+        _ => {
+            // what outlived SIGTERM (its pipes closed), its leader not reaped yet: the group's
+            // id is still its own
+            group.kill();
+            let _ = child.wait().await;
+            group.reaped();
+            return Err(QueueError::StoppedByUser { command: name });
+        }
+    };
     let captured = Captured {
         stdout,
         stderr,
@@ -747,7 +839,7 @@ pub async fn apply(
     op: QueueOp,
     ids: &[QueueId],
 ) -> Result<Outcome, QueueError> {
-    apply_watching(access, inst, op, ids, &mut |_| {}).await
+    apply_watching(access, inst, op, ids, &mut |_| {}, &StopSwitch::default()).await
 }
 
 /// `postqueue -i` commands run at most this many at once: it takes one id,
@@ -756,13 +848,16 @@ pub async fn apply(
 pub const DELIVER_AT_ONCE: usize = 8;
 
 /// [`apply`], telling `progress` how many of the messages are done as they
-/// are: each one postsuper names, each `postqueue -i` that returned.
+/// are: each one postsuper names, each `postqueue -i` that returned; and stopped when `stop`
+/// is thrown. A postsuper stopped after naming messages has changed those (and perhaps the one
+/// it was at): that is the outcome, with the stop as what kept it from the others.
 pub async fn apply_watching(
     _access: &WriteAccess,
     inst: &PostfixInstance,
     op: QueueOp,
     ids: &[QueueId],
     progress: &mut (dyn FnMut(usize) + Send),
+    stop: &StopSwitch,
 ) -> Result<Outcome, QueueError> {
     let mut outcome = Outcome {
         op,
@@ -781,7 +876,7 @@ pub async fn apply_watching(
         return Ok(outcome);
     }
     if op == QueueOp::DeliverNow {
-        deliver_now(inst, ids, &mut outcome, progress).await?;
+        deliver_now(inst, ids, &mut outcome, progress, stop).await?;
         return Ok(outcome);
     }
     // postsuper names each message it acts on (`postsuper: ID: removed`);
@@ -789,7 +884,7 @@ pub async fn apply_watching(
     let asked: std::collections::HashSet<&str> = ids.iter().map(QueueId::as_str).collect();
     let mut named: std::collections::HashSet<String> = std::collections::HashSet::new();
     for spec in op_commands(inst, op, ids) {
-        let (status, c) = capture_watching(&spec, 64 * 1024, |line| {
+        let ran = capture_watching(&spec, 64 * 1024, Some(stop), |line| {
             if let Some(id) = acted_on(line)
                 && asked.contains(id)
                 && named.insert(id.to_string())
@@ -797,7 +892,15 @@ pub async fn apply_watching(
                 progress(named.len());
             }
         })
-        .await?;
+        .await;
+        let (status, c) = match ran {
+            Err(e @ QueueError::StoppedByUser { .. }) if !named.is_empty() => {
+                outcome.done = Some(named.len() as u64);
+                outcome.stopped = Some(e);
+                break;
+            }
+            ran => ran?,
+        };
         let text = String::from_utf8_lossy(&c.stderr);
         outcome.done = postsuper_count(&text);
         if let Some(status) = status
@@ -827,10 +930,10 @@ pub async fn apply_watching(
             .cloned()
             .collect(),
     );
-    if op == QueueOp::Requeue {
+    if op == QueueOp::Requeue && !stop.is_thrown() {
         // Requeued mail waits in maildrop until pickup next wakes (up to a
         // minute): wake it now so the new ids show at once. Best effort.
-        if let Err(e) = run(&wake_pickup(inst), 4096).await {
+        if let Err(e) = run_stoppable(&wake_pickup(inst), 4096, stop).await {
             outcome
                 .lines
                 .push(Clean::new(&format!("could not wake pickup: {e}")));
@@ -849,20 +952,22 @@ async fn deliver_now(
     ids: &[QueueId],
     outcome: &mut Outcome,
     progress: &mut (dyn FnMut(usize) + Send),
+    stop: &StopSwitch,
 ) -> Result<(), QueueError> {
     use futures_util::StreamExt;
     use std::sync::atomic::{AtomicBool, Ordering};
     let specs = op_commands(inst, QueueOp::DeliverNow, ids);
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let rest_fail = std::sync::Arc::new(AtomicBool::new(false));
     // owned: the future is spawned, and may borrow nothing of this frame
     let mut runs = futures_util::stream::iter(specs.into_iter().enumerate())
         .map(|(i, spec)| {
+            let rest_fail = rest_fail.clone();
             let stop = stop.clone();
             async move {
-                if stop.load(Ordering::Relaxed) {
+                if rest_fail.load(Ordering::Relaxed) {
                     return (i, None);
                 }
-                (i, Some(run(&spec, 4096).await))
+                (i, Some(run_stoppable(&spec, 4096, &stop).await))
             }
         })
         .buffer_unordered(DELIVER_AT_ONCE);
@@ -876,7 +981,7 @@ async fn deliver_now(
             Some(Ok(_)) => ok += 1,
             Some(Err(e)) => {
                 if e.stops_the_rest() {
-                    stop.store(true, Ordering::Relaxed);
+                    rest_fail.store(true, Ordering::Relaxed);
                 }
                 failed.push((i, Some(e)));
             }
@@ -910,12 +1015,13 @@ async fn deliver_now(
     Ok(())
 }
 
-/// `postqueue -f`: try every deferred message now.
+/// `postqueue -f`: try every deferred message now; stopped when `stop` is thrown.
 pub async fn flush(
     _access: &WriteAccess,
     inst: &PostfixInstance,
+    stop: &StopSwitch,
 ) -> Result<Vec<Clean>, QueueError> {
-    let c = run(&flush_command(inst), 64 * 1024).await?;
+    let c = run_stoppable(&flush_command(inst), 64 * 1024, stop).await?;
     Ok(String::from_utf8_lossy(&c.stderr)
         .lines()
         .chain(String::from_utf8_lossy(&c.stdout).lines())
@@ -1260,7 +1366,7 @@ mod tests {
         .unwrap();
         let i = inst(dir.path().to_str().unwrap(), &[]);
         let mut lines = Vec::new();
-        let e = run_watching(&list(&i, None), 1024, |l| lines.push(l.to_string()))
+        let e = run_watching(&list(&i, None), 1024, None, |l| lines.push(l.to_string()))
             .await
             .unwrap_err();
         let said = format!("{e} {e:?} {lines:?}");
@@ -1428,9 +1534,14 @@ mod tests {
         );
         let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
         let mut seen = Vec::new();
-        let o = apply_watching(&access, &stand_in, QueueOp::DeliverNow, &ids, &mut |n| {
-            seen.push(n)
-        })
+        let o = apply_watching(
+            &access,
+            &stand_in,
+            QueueOp::DeliverNow,
+            &ids,
+            &mut |n| seen.push(n),
+            &StopSwitch::default(),
+        )
         .await
         .unwrap();
         let mut asked = lines_of(&dir.path().join("asked"));
@@ -1595,5 +1706,109 @@ mod tests {
             Vec::<String>::new(),
             "the wrapper's child still runs"
         );
+    }
+
+    /// Wait (a minute at most) until something runs `argv`.
+    fn started(argv: &[&str]) {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while running(argv).is_empty() {
+            assert!(std::time::Instant::now() < end, "{argv:?} never started");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// A command that hangs (a wrapper waiting on its child, as `sudo` or a script standing in
+    /// for postsuper does) ends, with its child, when the switch is thrown: reaped, and said to
+    /// be stopped by the user, not failed with a signal's exit status. One that ignores SIGTERM
+    /// gets SIGKILL.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_command_stopped_by_the_user_ends_with_everything_it_started() {
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        for (script, child) in [
+            ("sleep 86411; true", ["sleep", "86411"]),
+            ("trap '' TERM; sleep 86412; true", ["sleep", "86412"]),
+        ] {
+            let spec = CommandSpec {
+                argv: vec!["sh".into(), "-c".into(), script.into()],
+                stdin: None,
+            };
+            let stop = StopSwitch::default();
+            let ran = tokio::spawn({
+                let stop = stop.clone();
+                async move { run_stoppable(&spec, 1000, &stop).await }
+            });
+            tokio::task::spawn_blocking(move || started(&child))
+                .await
+                .unwrap();
+            stop.throw(&access);
+            let e = tokio::time::timeout(std::time::Duration::from_secs(60), ran)
+                .await
+                .expect("still running a minute after it was stopped")
+                .unwrap()
+                .unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "sh -c {script}: stopped by you before it finished - the queue is read again to show what it did"
+                )
+            );
+            assert_eq!(gone(&child), Vec::<String>::new(), "{script}: still runs");
+        }
+    }
+
+    /// A postsuper stopped after it named a message it acted on: that one was changed, the
+    /// others were not reached, and the stop is why.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_postsuper_stopped_part_way_says_what_it_had_done() {
+        let script = "read id; echo \"postsuper: $id: placed on hold\" >&2; sleep 86415; true";
+        let stand_in = inst("/etc/postfix", &["sh", "-c", script, "sh"]);
+        let ids: Vec<QueueId> = ["A1A1A1", "B2B2B2"]
+            .iter()
+            .map(|s| QueueId::parse(s).unwrap())
+            .collect();
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let stop = StopSwitch::default();
+        let (named_tx, named_rx) = std::sync::mpsc::channel();
+        let ran = tokio::spawn({
+            let (access, stop) = (access.clone(), stop.clone());
+            async move {
+                let mut progress = move |n| {
+                    let _ = named_tx.send(n);
+                };
+                apply_watching(
+                    &access,
+                    &stand_in,
+                    QueueOp::Hold,
+                    &ids,
+                    &mut progress,
+                    &stop,
+                )
+                .await
+            }
+        });
+        let first = tokio::task::spawn_blocking(move || named_rx.recv().unwrap());
+        assert_eq!(first.await.unwrap(), 1);
+        // hanging, not only about to
+        tokio::task::spawn_blocking(|| started(&["sleep", "86415"]))
+            .await
+            .unwrap();
+        stop.throw(&access);
+        let o = tokio::time::timeout(std::time::Duration::from_secs(60), ran)
+            .await
+            .expect("still running a minute after it was stopped")
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.done, Some(1));
+        assert!(
+            matches!(o.stopped, Some(QueueError::StoppedByUser { .. })),
+            "{o:?}"
+        );
+        assert_eq!(
+            o.summary(),
+            format!(
+                "hold: done for 1 of 2 messages; not for 1: B2B2B2 - sh -c {script} sh postsuper -h -: stopped by you before it finished - the queue is read again to show what it did"
+            )
+        );
+        assert_eq!(gone(&["sleep", "86415"]), Vec::<String>::new());
     }
 }

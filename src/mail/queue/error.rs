@@ -64,6 +64,12 @@ pub enum QueueError {
         command: String,
         after: std::time::Duration,
     },
+    /// Stopped with `x` in the Queue pane: not a failure of the command, and not counted as
+    /// one; what it had done by then is only known by reading the queue again.
+    #[error(
+        "{command}: stopped by you before it finished - the queue is read again to show what it did"
+    )]
+    StoppedByUser { command: String },
     #[error("{id:?}: refused, not a Postfix queue id ({why})")]
     BadId { id: String, why: String },
     #[error("{action}: needs Postfix 3.5 or later (this instance runs {version})")]
@@ -98,6 +104,7 @@ impl QueueError {
                 | QueueError::MailSystemDown { .. }
                 | QueueError::MaillogUnwritable { .. }
                 | QueueError::Spawn { .. }
+                | QueueError::StoppedByUser { .. }
         )
     }
 

@@ -38,7 +38,7 @@ use crate::app::pane::{Binding, Cx, Key, Nav, Pane, Polled, SourceHealth, ViewCx
 use crate::config::Config;
 use crate::sanitize::Clean;
 
-pub use commands::{MailVersion, Outcome, Part, QueueOp};
+pub use commands::{MailVersion, Outcome, Part, QueueOp, StopSwitch};
 pub use error::QueueError;
 pub use id::QueueId;
 pub use model::QueueModel;
@@ -155,16 +155,24 @@ pub enum QueueEvent {
 pub enum QueueEffect {
     /// Read the queue again now.
     Refresh,
-    /// Change messages of one instance.
+    /// Change messages of one instance; throwing `stop` stops its commands.
     Apply {
         instance: usize,
         op: QueueOp,
         ids: Vec<QueueId>,
         access: WriteAccess,
+        stop: StopSwitch,
     },
-    /// `postqueue -f` on one instance.
+    /// `postqueue -f` on one instance; throwing `stop` stops it.
     Flush {
         instance: usize,
+        access: WriteAccess,
+        stop: StopSwitch,
+    },
+    /// Stop the changes started with `stop` that still run: their commands are ended with
+    /// everything they started, and each reports that it was stopped.
+    Stop {
+        stop: StopSwitch,
         access: WriteAccess,
     },
     /// Load the headers or the body of a message.

@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Local};
 
-use super::commands::{MailVersion, Part, QueueOp};
+use super::commands::{MailVersion, Part, QueueOp, StopSwitch};
 use super::error::QueueError;
 use super::id::QueueId;
 use super::model::{
@@ -155,6 +155,9 @@ pub struct InstanceState {
     pub running: Option<Running>,
     /// A flush (`postqueue -f`) running on this instance: the command line, and since when.
     pub flushing: Option<(Clean, DateTime<Local>)>,
+    /// The switch the changes started on this instance carry (see [`StopSwitch`]): thrown, it
+    /// stops them, and the next change started gets a fresh one.
+    pub stop: StopSwitch,
 }
 
 /// An action running on one instance, as its latest progress report said.
@@ -608,6 +611,9 @@ impl QueuePane {
         }
         if op == QueueOp::Requeue {
             self.follow = self.follow_of(&targets);
+        }
+        for i in targets.iter().map(|t| t.0).collect::<BTreeSet<_>>() {
+            self.fresh_switch(i);
         }
         let (mut lines, then) = confirm_text(op, &targets, &self.instances, access);
         let mut at = 1;
@@ -1278,6 +1284,9 @@ impl QueuePane {
                 "read-only session: queue actions are off".into(),
             )];
         };
+        for i in 0..self.instances.len() {
+            self.fresh_switch(i);
+        }
         let deferred = self
             .model
             .entries()
@@ -1344,10 +1353,21 @@ impl QueuePane {
                     Effect::Queue(QueueEffect::Flush {
                         instance,
                         access: access.clone(),
+                        stop: self.instances[instance].stop.clone(),
                     })
                 })
                 .collect(),
         })]
+    }
+
+    /// A change about to be offered on `instance` gets a switch of its own when the one there
+    /// was thrown (a stop confirmed since the last change), which would stop it at once.
+    fn fresh_switch(&mut self, instance: usize) {
+        if let Some(st) = self.instances.get_mut(instance)
+            && st.stop.is_thrown()
+        {
+            st.stop = StopSwitch::default();
+        }
     }
 
     /// With `[queue] postqueue_command` set, the list may be another host's (`ssh mx1
@@ -2066,6 +2086,10 @@ pub fn confirm_text(
                     .map(|t| t.1.clone())
                     .collect(),
                 access: access.clone(),
+                stop: instances
+                    .get(instance)
+                    .map(|s| s.stop.clone())
+                    .unwrap_or_default(),
             })
         })
         .collect();

@@ -303,6 +303,7 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
             op,
             ids,
             access,
+            stop,
         } => {
             // let finish when opsdeck is left: the messages chosen are all acted on
             let running = crate::app::effect::ChangeRunning::start();
@@ -316,9 +317,27 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                     match instance(&r, i) {
                         Some(inst) => {
                             let line = commands::action_line(&inst, op, &ids);
+                            // the first report is waited for: a command that hangs sends no
+                            // other, and without it the pane could neither say it runs nor
+                            // stop it
+                            send(
+                                &r,
+                                QueueEvent::Progress {
+                                    instance: i,
+                                    op,
+                                    done: 0,
+                                    of: ids.len(),
+                                    one: match ids.as_slice() {
+                                        [id] => Some(id.clone()),
+                                        _ => None,
+                                    },
+                                    command: line.clone(),
+                                },
+                            )
+                            .await;
                             let mut report = progress_reporter(&r, i, op, &ids, line);
-                            report(0);
-                            commands::apply_watching(&access, &inst, op, &ids, &mut report).await
+                            commands::apply_watching(&access, &inst, op, &ids, &mut report, &stop)
+                                .await
                         }
                         None => Err(QueueError::Spawn {
                             command: "postsuper".into(),
@@ -339,6 +358,7 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
         QueueEffect::Flush {
             instance: i,
             access,
+            stop,
         } => {
             let running = crate::app::effect::ChangeRunning::start();
             tokio::spawn(async move {
@@ -360,7 +380,7 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                                 },
                             )
                             .await;
-                            commands::flush(&access, &inst).await
+                            commands::flush(&access, &inst, &stop).await
                         }
                         None => Err(QueueError::Spawn {
                             command: "postqueue -f".into(),
@@ -378,6 +398,7 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                 .await;
             });
         }
+        QueueEffect::Stop { stop, access } => stop.throw(&access),
         QueueEffect::Load {
             instance: i,
             id,
@@ -452,10 +473,12 @@ mod tests {
                 op: commands::QueueOp::Delete,
                 ids: vec![QueueId::parse("4889DC8909").unwrap()],
                 access: access.clone().unwrap(),
+                stop: commands::StopSwitch::default(),
             },
             QueueEffect::Flush {
                 instance: 0,
                 access: access.clone().unwrap(),
+                stop: commands::StopSwitch::default(),
             },
         ] {
             run(effect, &runner);
@@ -498,10 +521,12 @@ mod tests {
                 op: commands::QueueOp::Hold,
                 ids: vec![QueueId::parse("4889DC8909").unwrap()],
                 access: access.clone().unwrap(),
+                stop: commands::StopSwitch::default(),
             },
             QueueEffect::Flush {
                 instance: 0,
                 access: access.clone().unwrap(),
+                stop: commands::StopSwitch::default(),
             },
         ];
         let said = [
@@ -528,6 +553,66 @@ mod tests {
                 }
             }
             std::fs::remove_file(&go).unwrap();
+        }
+    }
+
+    /// A flush through a `command_prefix` that never answers is stopped by the effect the
+    /// pane's stop dialog runs: the prefix and what it started are gone, and the flush reports
+    /// that it was stopped by the user.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stop_ends_a_hanging_flush_and_says_it_was_stopped() {
+        let mut config = crate::config::Config::default();
+        config.postfix[0].command_prefix = ["sh", "-c", "sleep 86416; true", "prefix"]
+            .map(String::from)
+            .to_vec();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let runner = Runner {
+            tx,
+            config: Arc::new(config),
+        };
+        let access =
+            crate::access::WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let stop = commands::StopSwitch::default();
+        run(
+            QueueEffect::Flush {
+                instance: 0,
+                access: access.clone(),
+                stop: stop.clone(),
+            },
+            &runner,
+        );
+        assert!(matches!(
+            rx.recv().await,
+            Some(SourceEvent::Queue(QueueEvent::FlushStarted { .. }))
+        ));
+        let sleeping = |pid: &str| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == b"sleep\086416\0")
+        };
+        let pids = || -> Vec<String> {
+            std::fs::read_dir("/proc")
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|p| sleeping(p))
+                .collect()
+        };
+        let end = std::time::Instant::now() + Duration::from_secs(60);
+        while pids().is_empty() {
+            assert!(std::time::Instant::now() < end, "the prefix never ran");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        run(QueueEffect::Stop { stop, access }, &runner);
+        match tokio::time::timeout(Duration::from_secs(60), rx.recv()).await {
+            Ok(Some(SourceEvent::Queue(QueueEvent::Flushed { result: Err(e), .. }))) => assert_eq!(
+                e.to_string(),
+                "sh -c sleep 86416; true prefix postqueue -f: stopped by you before it finished - the queue is read again to show what it did"
+            ),
+            other => panic!("{other:?}"),
+        }
+        let end = std::time::Instant::now() + Duration::from_secs(60);
+        while !pids().is_empty() {
+            assert!(std::time::Instant::now() < end, "still runs: {:?}", pids());
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -627,6 +712,7 @@ mod tests {
                 op: QueueOp::Delete,
                 ids: vec![QueueId::parse("A1B2C3").unwrap()],
                 access: WriteAccess::for_mode(Mode::Interactive).unwrap(),
+                stop: commands::StopSwitch::default(),
             },
             &r,
         );
