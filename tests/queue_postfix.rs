@@ -443,8 +443,13 @@ fn cx_now<'a>(access: &'a Option<WriteAccess>, shared: &'a mut Shared) -> Cx<'a>
 
 /// [`Loop`] over `pf`, its channel holding `capacity` events, once the first listing is in.
 async fn listed_once(pf: &PostfixHarness, capacity: usize) -> Loop {
+    listed_once_as(instance(pf), capacity).await
+}
+
+/// [`listed_once`], with the instance configured as `inst` says (a `command_prefix`).
+async fn listed_once_as(inst: PostfixInstance, capacity: usize) -> Loop {
     let config = Config {
-        postfix: vec![instance(pf)],
+        postfix: vec![inst],
         ..Config::default()
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel(capacity);
@@ -1961,4 +1966,119 @@ fn mail_in_the_maildrop_is_offered_only_what_postsuper_does_there() {
         .await;
     });
     assert!(queue_of(&pf, &id).is_none(), "{:?}", queue_state(&pf));
+}
+
+/// Whether a process runs `argv`, by /proc.
+fn runs(argv: &[&str]) -> bool {
+    let want: Vec<u8> = argv
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
+    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        e.file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            && std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == want)
+    })
+}
+
+/// A postsuper that hangs (here after acting on the first of two messages, as one waiting on a
+/// lock, or behind an `ssh mx1` prefix to a host that went away, would) is stopped from the
+/// pane: `x`, a dialog that names its command, `y`. What it started is gone, the result says it
+/// was stopped by the user and what it had done, and the queue read again shows just that.
+#[test]
+fn a_hanging_postsuper_is_stopped_from_the_pane_and_the_queue_read_again() {
+    let (_ses, pf) = throttled();
+    fill(&pf, &["a@example.com", "b@example.com"]);
+    // in front of every command: postsuper acts on the first id it is given, then hangs
+    let shim = "if [ \"$1\" = postsuper ]; then read -r first; echo \"$first\" | \"$@\"; \
+                sleep 86417; exit 0; fi; exec \"$@\"";
+    let mut inst = instance(&pf);
+    inst.command_prefix = ["sh", "-c", shim, "prefix"].map(String::from).to_vec();
+    let hang = ["sleep", "86417"];
+    let (a, b) = (id_of(&pf, "a@example.com"), id_of(&pf, "b@example.com"));
+    // postsuper is given the ids in order
+    let (first, second) = if a < b { (a, b) } else { (b, a) };
+    let postsuper = format!("postsuper -c {} -h -", pf.config_dir().display());
+    rt().block_on(async {
+        let Loop {
+            runner,
+            mut rx,
+            access,
+            mut pane,
+            mut shared,
+        } = listed_once_as(inst, 64).await;
+        let mut cx = cx_now(&access, &mut shared);
+        pane.on_action(QueueAction::TagAll, &mut cx);
+        let c = confirmed(&mut pane, QueueAction::Hold, &mut cx, &runner);
+        assert_eq!(c.title, "Hold 2 messages");
+        pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
+            matches!(e, QueueEvent::Progress { done: 1, .. })
+        })
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !runs(&hang) {
+            assert!(Instant::now() < deadline, "the postsuper never hung");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // x: the dialog names what runs, and what stopping it leaves
+        let mut cx = cx_now(&access, &mut shared);
+        let Some(Effect::Confirm(stop)) = pane.on_action(QueueAction::Stop, &mut cx).pop() else {
+            panic!("expected a confirm dialog");
+        };
+        assert_eq!(stop.title, "Stop the running hold");
+        let lines: Vec<&str> = stop.lines.iter().map(|l| l.as_str()).collect();
+        assert!(
+            lines[0].starts_with("stop: hold of 2 messages, 1 done: sh -c ")
+                && lines[0].ends_with(&format!(" prefix {postsuper}")),
+            "{lines:?}"
+        );
+        assert_eq!(
+            lines[2],
+            "postsuper stopped part-way may have changed some messages and not others: the queue is read again to show which."
+        );
+        // y
+        run_queue(stop.then, &runner);
+        let notices = pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
+            matches!(e, QueueEvent::Applied { .. })
+        })
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while runs(&hang) {
+            assert!(Instant::now() < deadline, "the hanging postsuper still runs");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let said: Vec<&str> = notices
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Notice(n) => Some(n.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(
+            said[0].starts_with(&format!(
+                "hold: done for 1 of 2 messages; not for 1: {second} - sh -c "
+            )) && said[0].ends_with(&format!(
+                " prefix {postsuper}: stopped by you before it finished - the queue is read again to show what it did"
+            )),
+            "{said:?}"
+        );
+        // the queue read again shows what it did: the first on hold, the second not
+        pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
+            matches!(e, QueueEvent::Listed { .. })
+        })
+        .await;
+        let queue_of_listed = |id: &QueueId| {
+            shared
+                .queue
+                .find(id.as_str())
+                .map(|(_, e)| e.queue.as_str().to_string())
+        };
+        assert_eq!(queue_of_listed(&first).as_deref(), Some("hold"));
+        assert_eq!(queue_of_listed(&second).as_deref(), Some("deferred"));
+    });
+    assert_eq!(queue_of(&pf, &first).unwrap().0, "hold");
+    assert_eq!(queue_of(&pf, &second).unwrap().0, "deferred");
 }

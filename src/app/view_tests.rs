@@ -604,7 +604,7 @@ fn a_queue_action_or_flush_that_hangs_says_for_how_long_and_what_it_runs() {
     assert!(out.redraw, "10 s on, it is said");
     assert_eq!(
         hung(&a).as_deref(),
-        Some("running for 10 s: ssh mx1 postsuper -h -")
+        Some("running for 10 s: ssh mx1 postsuper -h - (x: stop)")
     );
     for s in 41..50 {
         assert!(!a.update(Msg::Tick(at(s))).redraw, "{s} s");
@@ -612,7 +612,7 @@ fn a_queue_action_or_flush_that_hangs_says_for_how_long_and_what_it_runs() {
     assert!(a.update(Msg::Tick(at(50))).redraw);
     assert_eq!(
         hung(&a).as_deref(),
-        Some("running for 20 s: ssh mx1 postsuper -h -")
+        Some("running for 20 s: ssh mx1 postsuper -h - (x: stop)")
     );
     // every 10 s up to a minute, then once a minute; 10:31:00 and 10:32:00 are the status
     // bar's minutes
@@ -623,12 +623,12 @@ fn a_queue_action_or_flush_that_hangs_says_for_how_long_and_what_it_runs() {
     }
     assert_eq!(
         hung(&a).as_deref(),
-        Some("running for 1 min: ssh mx1 postsuper -h -")
+        Some("running for 1 min: ssh mx1 postsuper -h - (x: stop)")
     );
     assert!(a.update(Msg::Tick(at(150))).redraw);
     assert_eq!(
         hung(&a).as_deref(),
-        Some("running for 2 min: ssh mx1 postsuper -h -")
+        Some("running for 2 min: ssh mx1 postsuper -h - (x: stop)")
     );
     // once it ends, the seconds are idle again
     a.update(Msg::Source(SourceEvent::Queue(QueueEvent::Applied {
@@ -660,7 +660,10 @@ fn a_queue_action_or_flush_that_hangs_says_for_how_long_and_what_it_runs() {
     }
     assert!(a.update(Msg::Tick(at(170))).redraw);
     let s = screen(&a, &Theme::fallback(), 60, 20);
-    assert!(s.contains("│running for 10 s: ssh mx1 postqueue -f"), "{s}");
+    assert!(
+        s.contains("│running for 10 s: ssh mx1 postqueue -f (x: stop)"),
+        "{s}"
+    );
     a.update(Msg::Source(SourceEvent::Queue(QueueEvent::Flushed {
         instance: 0,
         result: Ok(vec![]),
@@ -858,4 +861,89 @@ fn an_instance_that_stops_answering_marks_the_queue_beside_one_that_answers() {
     let (tabs, status) = tabs_and_status(&a, &Theme::fallback(), 120, 40);
     assert!(status.contains(" RO  Q:7m!  F:-"), "{status}");
     assert!(tabs.contains(" Queue !"), "{tabs}");
+}
+
+/// On a 60x20 terminal: the Queue pane's help lists the key that stops a running action or
+/// flush, and its dialog names the command and says what stopping it leaves, with its keys in
+/// sight. A read-only console neither lists nor binds it.
+#[test]
+fn the_key_that_stops_a_hanging_queue_command_is_listed_and_asks_first_at_60x20() {
+    use crate::mail::queue::{QueueEvent, QueueId, QueueOp, commands};
+    let theme = Theme::fallback();
+    let row = " x           stop the running action or flush";
+    // help, scrolled until the row shows or it ends
+    let help_row = |a: &mut App| -> Option<String> {
+        press(a, KeyCode::Char('?'));
+        let mut last = String::new();
+        loop {
+            let s = screen(a, &theme, 60, 20);
+            if let Some(l) = s.lines().find(|l| l.contains(" x  ")) {
+                return Some(l.trim_matches('│').trim_end().to_string());
+            }
+            if s == last {
+                return None;
+            }
+            last = s;
+            press(a, KeyCode::Char('j'));
+        }
+    };
+    let mut config = Config::default();
+    config.postfix[0].command_prefix = vec!["ssh".into(), "mx1".into()];
+    let now = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
+    let mut a = App::new(&config, Mode::Interactive, now, "web1.example.com".into());
+    press(&mut a, KeyCode::Char('1'));
+    assert_eq!(help_row(&mut a).as_deref(), Some(row));
+    press(&mut a, KeyCode::Char('q')); // closes help
+    assert!(a.overlay.is_none());
+    // nothing runs: said, no dialog
+    press(&mut a, KeyCode::Char('x'));
+    assert!(a.overlay.is_none());
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("stop: no queue action or flush is running")
+    );
+    let id = QueueId::parse("4889DC8909").unwrap();
+    let command =
+        commands::action_line(&config.postfix[0], QueueOp::Hold, std::slice::from_ref(&id));
+    a.update(Msg::Source(SourceEvent::Queue(QueueEvent::Progress {
+        instance: 0,
+        op: QueueOp::Hold,
+        done: 0,
+        of: 1,
+        one: Some(id),
+        command,
+    })));
+    a.update(Msg::Tick(now + chrono::Duration::seconds(40)));
+    let s = screen(&a, &theme, 60, 20);
+    assert!(
+        s.contains("running for 40 s: ssh mx1 postsuper -h - (x: stop)"),
+        "{s}"
+    );
+    press(&mut a, KeyCode::Char('x'));
+    let s = screen(&a, &theme, 60, 20);
+    for words in [
+        "Stop the running hold",
+        "stop: hold of 4889DC8909, running for 40 s: ssh mx1",
+        "postsuper -h -",
+        "It is ended with everything it started (SIGTERM, then",
+        "SIGKILL to the process group).",
+        "postsuper stopped part-way may have changed some",
+        "messages and not others: the queue is read again to show",
+        "which.",
+        " y  confirm    n  cancel",
+    ] {
+        assert!(s.contains(words), "{words:?} not in:\n{s}");
+    }
+    insta::assert_snapshot!(s);
+    // read-only: not listed, and the key only says why it does nothing
+    let mut a = App::new(&config, Mode::ReadOnly, now, "web1.example.com".into());
+    press(&mut a, KeyCode::Char('1'));
+    assert_eq!(help_row(&mut a), None);
+    press(&mut a, KeyCode::Char('q'));
+    press(&mut a, KeyCode::Char('x'));
+    assert!(a.overlay.is_none());
+    assert_eq!(
+        a.notice.as_deref(),
+        Some("read-only: x (stop the running action or flush) would change the host")
+    );
 }

@@ -4,7 +4,8 @@
 //! at once after an action; the pane shows a table, qshape's age table,
 //! deferred mail grouped by reason and a message's detail. Hold, release,
 //! requeue, delete, force-expire, deliver now and flush go through a confirm
-//! dialog, carry a `WriteAccess`, and pass queue ids on standard input.
+//! dialog, carry a `WriteAccess`, and pass queue ids on standard input; one that
+//! hangs can be stopped (`x`), after a dialog too.
 //!
 //! Files: `id` (the queue id type), `parse` (`postqueue -j`), `model`
 //! (shared model, qshape, reasons, filter, sort), `commands` (building and
@@ -203,6 +204,7 @@ pub enum QueueAction {
     Expire,
     DeliverNow,
     Flush,
+    Stop,
 }
 
 const fn read(
@@ -273,6 +275,11 @@ static BINDINGS: &[Binding<QueueAction>] = &[
         &[Key::ch('F')],
         QueueAction::Flush,
         "flush all (postqueue -f)",
+    ),
+    write(
+        &[Key::ch('x')],
+        QueueAction::Stop,
+        "stop the running action or flush",
     ),
 ];
 

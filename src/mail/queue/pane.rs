@@ -155,9 +155,12 @@ pub struct InstanceState {
     pub running: Option<Running>,
     /// A flush (`postqueue -f`) running on this instance: the command line, and since when.
     pub flushing: Option<(Clean, DateTime<Local>)>,
-    /// The switch the changes started on this instance carry (see [`StopSwitch`]): thrown, it
-    /// stops them, and the next change started gets a fresh one.
+    /// The switch the changes started on this instance carry (see [`StopSwitch`]): thrown (`x`),
+    /// it stops them, and the next change started gets a fresh one.
     pub stop: StopSwitch,
+    /// Its `command_prefix`, escaped, when it has one: stopping a command ends it here, and
+    /// what it started on another host through it (`ssh mx1`) may go on there.
+    pub prefix: Option<String>,
 }
 
 /// An action running on one instance, as its latest progress report said.
@@ -275,6 +278,9 @@ impl QueuePane {
                 .iter()
                 .map(|p| InstanceState {
                     name: p.name.clone(),
+                    prefix: (!p.command_prefix.is_empty()).then(|| {
+                        crate::sanitize::sanitize_capped(&p.command_prefix.join(" "), 200)
+                    }),
                     ..InstanceState::default()
                 })
                 .collect(),
@@ -1370,6 +1376,119 @@ impl QueuePane {
         }
     }
 
+    /// `x`: stop what runs on the current instance (the open message's or the selected
+    /// one's; else the one instance where something runs), after a dialog that names the
+    /// commands and says what stopping them part-way leaves.
+    fn confirm_stop(&self, cx: &Cx<'_>) -> Vec<Effect> {
+        let Some(access) = cx.access else {
+            return vec![Effect::Notice(
+                "read-only session: queue actions are off".into(),
+            )];
+        };
+        let busy: Vec<usize> = (0..self.instances.len())
+            .filter(|&i| {
+                let st = &self.instances[i];
+                st.running.is_some() || st.flushing.is_some()
+            })
+            .collect();
+        let current = self
+            .detail
+            .as_ref()
+            .map(|d| d.instance)
+            .or_else(|| self.selected_entry().map(|(i, _)| i));
+        let instance = match (current, busy.as_slice()) {
+            (_, []) => {
+                return vec![Effect::Notice(
+                    "stop: no queue action or flush is running".into(),
+                )];
+            }
+            (Some(i), _) if busy.contains(&i) => i,
+            (_, [only]) => *only,
+            (_, _) => {
+                let names: Vec<String> = busy
+                    .iter()
+                    .map(|&i| Clean::new(&self.instances[i].name).into_string())
+                    .collect();
+                return vec![Effect::Notice(Clean::joined(format!(
+                    "stop: nothing runs on the selected message's instance; select a message of {} to stop what runs there",
+                    names.join(" or ")
+                )))];
+            }
+        };
+        let st = &self.instances[instance];
+        let mut lines = Vec::new();
+        let mut what = Vec::new();
+        let mut after = Vec::new();
+        if let Some(r) = &st.running {
+            what.push(r.op.verb());
+            let on = match &r.one {
+                Some(id) => format!("{} of {id}", r.op.verb()),
+                None => format!("{} of {} messages, {} done", r.op.verb(), r.of, r.done),
+            };
+            let long = elapsed_words(r.since, cx.now)
+                .map(|e| format!(", running for {e}"))
+                .unwrap_or_default();
+            lines.push(format!("stop: {on}{long}: {}", r.command));
+            after.push(match r.op {
+                QueueOp::DeliverNow => {
+                    "Messages already asked for are tried anyway; the others are not asked for."
+                }
+                _ => {
+                    "postsuper stopped part-way may have changed some messages and not others: \
+                     the queue is read again to show which."
+                }
+            });
+        }
+        if let Some((command, since)) = &st.flushing {
+            what.push("flush");
+            let long = elapsed_words(*since, cx.now)
+                .map(|e| format!(", running for {e}"))
+                .unwrap_or_default();
+            lines.push(format!("stop: flush{long}: {command}"));
+            after.push(
+                "If postqueue -f has asked Postfix already, the deferred mail is retried anyway.",
+            );
+        }
+        let (it, is) = if lines.len() == 1 {
+            ("it", "It is")
+        } else {
+            ("they", "They are")
+        };
+        lines.push(format!(
+            "{is} ended with everything {it} started (SIGTERM, then SIGKILL to the process group)."
+        ));
+        lines.extend(after.into_iter().map(String::from));
+        if let Some(prefix) = &st.prefix {
+            lines.push(format!(
+                "Ended here, through command_prefix ({prefix}): a command already started on another host may go on there."
+            ));
+        }
+        if self.instances.len() > 1 {
+            lines.push(format!(
+                "Postfix instance: {}",
+                Clean::new(&st.name).into_string()
+            ));
+        }
+        let commands: Vec<&str> = st
+            .running
+            .iter()
+            .map(|r| r.command.as_str())
+            .chain(st.flushing.iter().map(|(c, _)| c.as_str()))
+            .collect();
+        vec![Effect::Confirm(Confirm {
+            title: Clean::new(&format!("Stop the running {}", what.join(" and "))),
+            // the commands are clean (escaped where they were built), the name escaped here
+            lines: lines.into_iter().map(Clean::joined).collect(),
+            then: vec![
+                Effect::Queue(QueueEffect::Stop {
+                    stop: st.stop.clone(),
+                    access: access.clone(),
+                }),
+                Effect::Notice(Clean::joined(format!("stopping: {}…", commands.join("; ")))),
+            ],
+        })]
+    }
+
     /// With `[queue] postqueue_command` set, the list may be another host's (`ssh mx1
     /// postqueue -j`) while an action runs this host's postsuper or postqueue, with the same
     /// ids: the dialog says so before `y`.
@@ -1507,6 +1626,7 @@ impl QueuePane {
             QueueAction::Expire => self.confirm_op(QueueOp::Expire, cx),
             QueueAction::DeliverNow => self.confirm_op(QueueOp::DeliverNow, cx),
             QueueAction::Flush => self.confirm_flush(cx),
+            QueueAction::Stop => self.confirm_stop(cx),
         }
     }
 
@@ -1669,7 +1789,10 @@ impl QueuePane {
                     // the demo's refusal is what its dialog said: no error, nothing to keep
                     Err(e @ QueueError::Demo { .. }) => Clean::joined(e.to_string()),
                     Err(e) => {
-                        self.errors += 1;
+                        // a stop the user asked for is no failure of the source
+                        if !matches!(e, QueueError::StoppedByUser { .. }) {
+                            self.errors += 1;
+                        }
                         // an error's sentence is clean: its outside parts were escaped where
                         // the command's output was read
                         let mut s = Clean::new(&pre);
@@ -1712,7 +1835,10 @@ impl QueuePane {
                     // the demo's refusal is what its dialog said: no error, nothing to keep
                     Err(e @ QueueError::Demo { .. }) => Clean::joined(e.to_string()),
                     Err(e) => {
-                        self.errors += 1;
+                        // a stop the user asked for is no failure of the source
+                        if !matches!(e, QueueError::StoppedByUser { .. }) {
+                            self.errors += 1;
+                        }
                         let s = Clean::joined(e.to_string());
                         self.keep_flushed(instance, false, s, cx.now)
                     }
@@ -3243,6 +3369,7 @@ mod tests {
             QueueAction::Expire,
             QueueAction::DeliverNow,
             QueueAction::Flush,
+            QueueAction::Stop,
         ] {
             let out = fx.act(a);
             assert!(
@@ -3256,7 +3383,127 @@ mod tests {
             .filter(|b| b.writes)
             .map(|b| b.action)
             .collect();
-        assert_eq!(writes.len(), 7);
+        assert_eq!(writes.len(), 8);
+    }
+
+    /// The switch an action or a flush carries, from its confirm dialog.
+    fn switch_of(c: &Confirm) -> StopSwitch {
+        match c.then.first() {
+            Some(Effect::Queue(
+                QueueEffect::Apply { stop, .. } | QueueEffect::Flush { stop, .. },
+            )) => stop.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// `x` stops what runs on the instance, after a dialog that names the command and says
+    /// what stopping it part-way leaves; the result says it was stopped by the user, is no
+    /// error of the source, and the queue is read again. With nothing running, it says so.
+    #[test]
+    fn a_running_action_is_stopped_after_a_dialog_that_names_it() {
+        let mut config = Config::default();
+        config.postfix[0].command_prefix = vec!["ssh".into(), "mx1".into()];
+        let mut fx = Fx::with_config(&config, &fixture());
+        let out = fx.act(QueueAction::Stop);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == "stop: no queue action or flush is running"),
+            "{out:?}"
+        );
+        // the hold is confirmed (its dialog holds the instance's switch), and hangs
+        let hold = switch_of(&confirm(fx.act(QueueAction::Hold)));
+        let id = QueueId::parse("A1B2C3D4E5").unwrap();
+        let command = super::super::commands::action_line(
+            &config.postfix[0],
+            QueueOp::Hold,
+            std::slice::from_ref(&id),
+        );
+        fx.event(QueueEvent::Progress {
+            instance: 0,
+            op: QueueOp::Hold,
+            done: 0,
+            of: 1,
+            one: Some(id.clone()),
+            command,
+        });
+        let later = now() + chrono::Duration::seconds(25);
+        let c = confirm(fx.at(later, |p, cx| p.on_action(QueueAction::Stop, cx)));
+        assert_eq!(c.title, "Stop the running hold");
+        assert_eq!(
+            c.lines,
+            [
+                "stop: hold of A1B2C3D4E5, running for 20 s: ssh mx1 postsuper -h -",
+                "It is ended with everything it started (SIGTERM, then SIGKILL to the process group).",
+                "postsuper stopped part-way may have changed some messages and not others: the queue is read again to show which.",
+                "Ended here, through command_prefix (ssh mx1): a command already started on another host may go on there.",
+            ]
+        );
+        let (stop, access) = match &c.then[..] {
+            [
+                Effect::Queue(QueueEffect::Stop { stop, access }),
+                Effect::Notice(n),
+            ] => {
+                assert_eq!(n, "stopping: ssh mx1 postsuper -h -…");
+                (stop.clone(), access.clone())
+            }
+            other => panic!("{other:?}"),
+        };
+        // y: the runner throws the switch the hold carries
+        stop.throw(&access);
+        assert!(hold.is_thrown());
+        // what is started after the stop is not stopped with it
+        let next = switch_of(&confirm(fx.act(QueueAction::Delete)));
+        assert!(!next.is_thrown());
+        assert!(!switch_of(&confirm(fx.act(QueueAction::Flush))).is_thrown());
+        let out = fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Err(QueueError::StoppedByUser {
+                command: "ssh mx1 postsuper -h -".into(),
+            }),
+        });
+        assert!(
+            matches!(&out[..], [Effect::Notice(n), Effect::Queue(QueueEffect::Refresh), ..]
+                if n == "ssh mx1 postsuper -h -: stopped by you before it finished - the queue is read again to show what it did"),
+            "{out:?}"
+        );
+        assert_eq!(fx.pane.health().errors, 0, "no error of the source");
+        assert!(fx.pane.instances[0].running.is_none());
+        let out = fx.act(QueueAction::Stop);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == "stop: no queue action or flush is running"),
+            "{out:?}"
+        );
+    }
+
+    /// A flush that hangs is stopped the same way; its dialog says what a stop leaves of it.
+    #[test]
+    fn a_running_flush_is_stopped_after_a_dialog_that_says_what_it_leaves() {
+        let mut fx = Fx::new(&fixture());
+        fx.event(QueueEvent::FlushStarted {
+            instance: 0,
+            command: Clean::new("postqueue -f"),
+        });
+        let c = confirm(fx.act(QueueAction::Stop));
+        assert_eq!(c.title, "Stop the running flush");
+        assert_eq!(
+            c.lines,
+            [
+                "stop: flush: postqueue -f",
+                "It is ended with everything it started (SIGTERM, then SIGKILL to the process group).",
+                "If postqueue -f has asked Postfix already, the deferred mail is retried anyway.",
+            ]
+        );
+        let out = fx.event(QueueEvent::Flushed {
+            instance: 0,
+            result: Err(QueueError::StoppedByUser {
+                command: "postqueue -f".into(),
+            }),
+        });
+        assert!(
+            matches!(&out[..], [Effect::Notice(n), Effect::Queue(QueueEffect::Refresh)]
+                if n.starts_with("postqueue -f: stopped by you before it finished")),
+            "{out:?}"
+        );
+        assert_eq!(fx.pane.health().errors, 0);
     }
 
     #[test]

@@ -242,9 +242,10 @@ impl QueuePane {
                 )));
             }
             // one that does not end (a command_prefix of `ssh mx1` to a host that does not
-            // answer) says how long it has run, and what, to be ended by hand
+            // answer) says how long it has run, and what, and the key that stops it
+            let stop = if cx.read_only { "" } else { " (x: stop)" };
             for l in st.long_running(cx.now) {
-                for l in wrap_words(&format!("{pre}{l}"), w, 2) {
+                for l in wrap_words(&format!("{pre}{l}{stop}"), w, 2) {
                     out.push(Line::from(Span::styled(l, th.muted)));
                 }
             }
