@@ -15,8 +15,8 @@ pub const MISSED_INTERVALS: u64 = 3;
 
 /// How old data read every `every_secs` may grow before it is overdue: [`MISSED_INTERVALS`]
 /// intervals, at least a minute, rounded up to whole minutes. Ages are shown in whole minutes,
-/// so the mark comes when the age it marks is shown, and a status bar that changes at most
-/// once a minute on its own goes on doing so (an idle screen sends nothing).
+/// so the mark comes with the age it marks ("1m!", not "<1m!"); the status bar is drawn at the
+/// tick it comes, and after that changes at most once a minute, as the ages do.
 pub fn overdue_after_secs(every_secs: u64) -> i64 {
     let secs = every_secs.max(1).saturating_mul(MISSED_INTERVALS).max(60);
     i64::try_from(secs.div_ceil(60).saturating_mul(60)).unwrap_or(i64::MAX)

@@ -312,9 +312,16 @@ impl App {
     }
 
     /// Why a pane's data read on an interval is overdue now, if it is (see
-    /// [`freshness::overdue`]). Worked out from the clock each time it is drawn, never kept: it
-    /// changes when the age the status bar shows does, so it asks for no redraw of its own.
+    /// [`freshness::overdue`]). Worked out from the clock each time it is drawn, never kept; the
+    /// tick that makes it overdue draws the screen (see [`App::overdue_at`]).
     pub fn overdue(&self, id: PaneId) -> Option<freshness::Overdue> {
+        self.overdue_at(id, self.now)
+    }
+
+    /// [`App::overdue`] at `at`. A read comes at any second, so data turns overdue at any
+    /// second too, not with the minute: the tick it does asks for a redraw, or an idle wall
+    /// would show the '!' only with the next minute's clock.
+    fn overdue_at(&self, id: PaneId, at: DateTime<Local>) -> Option<freshness::Overdue> {
         let polled = match id {
             PaneId::Queue => self.queue.polled(),
             PaneId::Failures => self.failures.polled(),
@@ -322,7 +329,7 @@ impl App {
             PaneId::Deploy => self.deploy.polled(),
             PaneId::Probe => self.probe.polled(),
         }?;
-        freshness::overdue(polled, self.started, self.now)
+        freshness::overdue(polled, self.started, at)
     }
 
     /// The pure update.
@@ -353,6 +360,10 @@ impl App {
                 let clock_changed = PaneId::ALL
                     .iter()
                     .any(|id| with_pane!(self, *id, |p, _cx| p.clock_changed(was, now)));
+                // data turning overdue (or, with the clock set back, current again)
+                let overdue_changed = PaneId::ALL.into_iter().any(|id| {
+                    self.overdue_at(id, was).is_some() != self.overdue_at(id, now).is_some()
+                });
                 // counted in ticks, not by the clock: a clock set back does not keep it for ever
                 let mut notice_gone = false;
                 if self.notice.is_some() {
@@ -366,7 +377,11 @@ impl App {
                 for id in PaneId::ALL {
                     effects.extend(with_pane!(self, id, |p, cx| p.on_tick(&mut cx)));
                 }
-                out.redraw = minute_changed || clock_changed || notice_gone || !effects.is_empty();
+                out.redraw = minute_changed
+                    || clock_changed
+                    || overdue_changed
+                    || notice_gone
+                    || !effects.is_empty();
                 self.settle(effects, &mut out);
                 out.redraw |= self.note_errors(&PaneId::ALL);
             }

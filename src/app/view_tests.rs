@@ -814,8 +814,8 @@ fn an_overdue_age_is_told_apart_in_mono() {
     assert_eq!(overdue.fg, fresh.fg, "no colour in mono");
 }
 
-/// The overdue mark changes when the age it marks does: it asks for no redraw of its own, and an
-/// idle screen with a stopped source is still drawn once a minute at most.
+/// The overdue mark, once there, changes when the age it marks does: an idle screen with a
+/// stopped source is still drawn once a minute at most.
 #[test]
 fn an_overdue_source_redraws_no_more_than_once_a_minute() {
     let mut a = app(Mode::ReadOnly);
@@ -831,6 +831,30 @@ fn an_overdue_source_redraws_no_more_than_once_a_minute() {
     }
     assert_eq!(redraws, (1..=10).map(|m| m * 60).collect::<Vec<_>>());
     assert!(a.overdue(PaneId::Queue).is_some());
+}
+
+/// The queue is read at a second that is no minute's (10:30:17) and its reads stop: the screen is
+/// drawn again at the tick its data turns overdue (10:31:17), so the '!' shows on an idle wall
+/// then, not up to a minute later with the next minute's clock.
+#[test]
+fn data_turning_overdue_is_drawn_at_once() {
+    let mut a = app(Mode::ReadOnly);
+    let t0 = a.now;
+    let at = |s: i64| t0 + chrono::Duration::seconds(s);
+    a.update(Msg::Tick(at(17)));
+    queue_read(&mut a);
+    let mut marked_at = None;
+    for s in 18..=100 {
+        let out = a.update(Msg::Tick(at(s)));
+        if marked_at.is_none() && a.overdue(PaneId::Queue).is_some() {
+            marked_at = Some(s);
+            assert!(out.redraw, "turned overdue at {s} s and not drawn");
+        }
+    }
+    assert_eq!(marked_at, Some(77));
+    let (tabs, status) = tabs_and_status(&a, &Theme::fallback(), 120, 40);
+    assert!(tabs.contains(" Queue !"), "{tabs}");
+    assert!(status.contains(" Q:1m! "), "{status}");
 }
 
 /// Two Postfix instances, one of which stops answering: the queue's age in the status bar is the
