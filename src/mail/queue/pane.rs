@@ -155,6 +155,10 @@ pub struct InstanceState {
     pub running: Option<Running>,
     /// A flush (`postqueue -f`) running on this instance: the command line, and since when.
     pub flushing: Option<(Clean, DateTime<Local>)>,
+    /// How many actions run on this instance: started (their first report, `done: 0`, came)
+    /// and not ended yet. A second one may be confirmed while the first hangs; `running` is
+    /// the one whose report came last, and a stop ends them all.
+    pub actions: usize,
     /// The switch the changes started on this instance carry (see [`StopSwitch`]): thrown (`x`),
     /// it stops them, and the next change started gets a fresh one.
     pub stop: StopSwitch,
@@ -1429,6 +1433,14 @@ impl QueuePane {
                 .map(|e| format!(", running for {e}"))
                 .unwrap_or_default();
             lines.push(format!("stop: {on}{long}: {}", r.command));
+            // the others carry the same switch
+            let others = st.actions.saturating_sub(1);
+            if others > 0 {
+                lines.push(format!(
+                    "and {others} other queue action{} running on this instance",
+                    plural(others)
+                ));
+            }
             after.push(match r.op {
                 QueueOp::DeliverNow => {
                     "Messages already asked for are tried anyway; the others are not asked for."
@@ -1449,7 +1461,9 @@ impl QueuePane {
                 "If postqueue -f has asked Postfix already, the deferred mail is retried anyway.",
             );
         }
-        let (it, is) = if lines.len() == 1 {
+        let ended =
+            st.actions.max(usize::from(st.running.is_some())) + usize::from(st.flushing.is_some());
+        let (it, is) = if ended == 1 {
             ("it", "It is")
         } else {
             ("they", "They are")
@@ -1686,6 +1700,10 @@ impl QueuePane {
                 command,
             } => {
                 if let Some(st) = self.instances.get_mut(instance) {
+                    // an action's first report is sent before it runs, and it alone says 0
+                    if done == 0 {
+                        st.actions += 1;
+                    }
                     // the same action's next report keeps the time it started
                     let since = match &st.running {
                         Some(r) if r.op == op && r.of == of && r.one == one => r.since,
@@ -1712,6 +1730,8 @@ impl QueuePane {
                 // what this result ends: its own action (an error names none, and ends the one
                 // shown), not another still running
                 if let Some(st) = self.instances.get_mut(instance) {
+                    // (one refused before it ran sent no report)
+                    st.actions = st.actions.saturating_sub(1);
                     let ends = match (&result, &st.running) {
                         (Ok(o), Some(r)) => r.op == o.op && r.of == o.asked && r.one == o.one,
                         _ => true,
@@ -3471,6 +3491,60 @@ mod tests {
         assert!(
             matches!(&out[..], [Effect::Notice(n)] if n == "stop: no queue action or flush is running"),
             "{out:?}"
+        );
+    }
+
+    /// Two actions run on one instance (the second confirmed while the first hangs): they carry
+    /// the instance's switch, so `x` stops both, and its dialog says so, not only the one whose
+    /// report came last. Once one has ended, the dialog names the other alone again.
+    #[test]
+    fn a_stop_says_it_stops_every_action_running_on_the_instance() {
+        let mut fx = Fx::new(&fixture());
+        let a = QueueId::parse("A1B2C3D4E5").unwrap();
+        let b = QueueId::parse("B1B2C3D4E5").unwrap();
+        let started = |fx: &mut Fx, op: QueueOp, id: &QueueId| {
+            fx.event(QueueEvent::Progress {
+                instance: 0,
+                op,
+                done: 0,
+                of: 1,
+                one: Some(id.clone()),
+                command: Clean::new(&format!("postsuper {}", op.verb())),
+            });
+        };
+        started(&mut fx, QueueOp::Hold, &a);
+        started(&mut fx, QueueOp::Delete, &b);
+        let c = confirm(fx.act(QueueAction::Stop));
+        assert_eq!(c.title, "Stop the running delete");
+        assert_eq!(
+            c.lines[..3],
+            [
+                "stop: delete of B1B2C3D4E5: postsuper delete",
+                "and 1 other queue action running on this instance",
+                "They are ended with everything they started (SIGTERM, then SIGKILL to the process group).",
+            ]
+        );
+        // the hold ends on its own: the delete alone is left, and named alone
+        let hold = Outcome {
+            op: QueueOp::Hold,
+            asked: 1,
+            done: Some(1),
+            missed: Some(vec![]),
+            lines: vec![],
+            stopped: None,
+            one: Some(a.clone()),
+        };
+        fx.event(QueueEvent::Applied {
+            instance: 0,
+            result: Ok(hold),
+        });
+        let c = confirm(fx.act(QueueAction::Stop));
+        assert_eq!(
+            c.lines[..2],
+            [
+                "stop: delete of B1B2C3D4E5: postsuper delete",
+                "It is ended with everything it started (SIGTERM, then SIGKILL to the process group).",
+            ]
         );
     }
 
