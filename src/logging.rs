@@ -31,7 +31,8 @@ fn default_path() -> Option<PathBuf> {
 ///
 /// Root with another user's home (`sudo` keeping `HOME`, or `sudo -E`) logs under root's own
 /// home instead: a root-owned directory in the user's `~/.local/state` would stop the user's
-/// own opsdeck from logging at all, without a word.
+/// own opsdeck from logging at all, without a word. A directory not made yet counts as its
+/// nearest existing parent's owner's, the one it would be made in.
 fn state_path(
     xdg_state_home: Option<PathBuf>,
     home: Option<PathBuf>,
@@ -44,7 +45,14 @@ fn state_path(
         .map(|state| (state.clone(), state))
         .or_else(|| home.map(|h| (h.join(".local/state"), h)));
     let state = match base {
-        Some((_, owned)) if euid_is_root && owner_of(&owned).is_some_and(|uid| uid != 0) => {
+        // what does not exist yet is made in what does: its owner is the one that counts
+        Some((_, owned))
+            if euid_is_root
+                && owned
+                    .ancestors()
+                    .find_map(&owner_of)
+                    .is_some_and(|uid| uid != 0) =>
+        {
             root_home()?.join(".local/state")
         }
         Some((state, _)) => state,
@@ -174,6 +182,11 @@ mod tests {
             PathBuf::from("/home/ann/.state/opsdeck/opsdeck.log")
         );
         assert_eq!(path(None, "/root", true), root_log);
+        // an XDG_STATE_HOME the user has not made yet would be made by root, in the user's home
+        assert_eq!(
+            path(Some("/home/ann/.state/new"), "/home/ann", true),
+            root_log
+        );
         // a relative XDG_STATE_HOME is ignored, as the spec says
         assert_eq!(
             path(Some("state"), "/home/ann", false),
