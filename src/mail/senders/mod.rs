@@ -445,6 +445,9 @@ pub struct TestMail {
     /// Why the log the trace follows cannot be read, while it cannot.
     pub log_error: Option<Clean>,
     pub started: DateTime<Local>,
+    /// When the SMTP server accepted it (its reply came), which may be long after `started`
+    /// (a greeting delay, a slow DNS lookup): smtpd and cleanup have logged it by then.
+    pub accepted: Option<DateTime<Local>>,
 }
 
 /// How long after a test mail was accepted a log that has named nothing of it is said to be
@@ -454,14 +457,14 @@ pub const LOG_SILENT: chrono::Duration = chrono::Duration::seconds(30);
 
 impl TestMail {
     /// When the log the trace reads is silent about this test mail ([`LOG_SILENT`] after it was
-    /// sent), while it is: accepted, readable, and not named in any line yet.
+    /// accepted), while it is: accepted, readable, and not named in any line yet.
     pub fn silent_from(&self) -> Option<DateTime<Local>> {
-        let accepted = matches!(self.submitted, Some(Ok(_)));
+        let accepted = self.accepted?;
         let unnamed = self
             .trace
             .as_ref()
             .is_some_and(|tr| tr.status == logscan::TraceStatus::Queued && tr.lines.is_empty());
-        (accepted && unnamed && self.log_error.is_none()).then(|| self.started + LOG_SILENT)
+        (unnamed && self.log_error.is_none()).then(|| accepted + LOG_SILENT)
     }
 
     /// Is the log silent about this test mail at `now` ([`TestMail::silent_from`])?
@@ -1279,6 +1282,9 @@ impl Pane for SendersPane {
                     {
                         t.trace = Some(Trace::new(id, &t.from, &t.to));
                     }
+                    if r.is_ok() {
+                        t.accepted = Some(cx.now);
+                    }
                     t.submitted = Some(r);
                 }
             }
@@ -1552,6 +1558,7 @@ impl SendersPane {
             timed_out: false,
             log_error: None,
             started: now,
+            accepted: None,
         });
     }
 }

@@ -351,7 +351,7 @@ fn trace_summary_text(
                 };
                 word = format!(
                     "accepted at {}, but {} {since}: {}",
-                    t.started.format("%H:%M:%S"),
+                    t.accepted.unwrap_or(t.started).format("%H:%M:%S"),
                     crate::sanitize::Clean::new(&p.trace_in),
                     p.trace_hint
                 );
@@ -2626,6 +2626,56 @@ mod tests {
             out.contains("the log cannot be read: /var/log/mail.log: permission denied: add your user to group adm; trace stopped"),
             "{out}"
         );
+    }
+
+    /// The SMTP server took its time to accept the test mail (a greeting delay, a slow DNS
+    /// lookup): the log's silence counts from when it was accepted, and names that time, not the
+    /// start of the submission.
+    #[test]
+    fn the_silence_of_the_log_counts_from_when_the_test_mail_was_accepted() {
+        use crate::mail::senders::LOG_SILENT;
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        p.on_event(
+            SendersEvent::TestStarted {
+                from: "bob@example.com".into(),
+                to: "ops@example.net".into(),
+            },
+            &mut cx,
+        );
+        let late = chrono::Duration::seconds(40);
+        cx.now = now() + late;
+        p.on_event(
+            SendersEvent::TestSubmitted(Ok(crate::mail::senders::actions::Submitted {
+                reply: "250 2.0.0 Ok: queued as 7E1F2C8901".into(),
+                queue_id: Some("7E1F2C8901".into()),
+            })),
+            &mut cx,
+        );
+        let second = chrono::Duration::seconds(1);
+        let at = |p: &SendersPane, shared: &Shared, d| {
+            read(&draw_at(p, shared, 80, 24, true, now() + late + d))
+        };
+        // just accepted: the log is waited for
+        let out = at(&p, cx.shared, second);
+        assert!(
+            out.contains("7E1F2C8901: queued, waiting for the log"),
+            "{out}"
+        );
+        assert!(!p.clock_changed(now() + late, now() + late + second));
+        // silent since it was accepted
+        let out = at(&p, cx.shared, LOG_SILENT);
+        assert!(
+            out.contains(
+                "7E1F2C8901: accepted at 20:00:40, but /var/log/mail.log has named nothing of it since"
+            ),
+            "{out}"
+        );
+        assert!(p.clock_changed(
+            now() + late + LOG_SILENT - second,
+            now() + late + LOG_SILENT
+        ));
     }
 
     /// A test mail that bounced: the panel gives SES's reason whole, not cut at 80 columns.
