@@ -173,6 +173,9 @@ pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Resul
             dirty = true;
         }
         if out.suspend {
+            // Ctrl-Z is a key: the key reader handed it over and is not polled again until
+            // the next turn, so its thread does not hold the terminal (as it does in the
+            // SIGTSTP arm above, which drops the reader for that)
             if !tui.suspend()? {
                 app.update(Msg::NotSuspended);
             }

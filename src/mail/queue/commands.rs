@@ -633,13 +633,26 @@ async fn capture_watching(
     };
     let ((stdout, cut), stderr) = match read {
         Some(read) if !stopped.load(std::sync::atomic::Ordering::Relaxed) => read,
-        _ => {
+        read => {
             // what outlived SIGTERM (its pipes closed), its leader not reaped yet: the group's
             // id is still its own
             group.kill();
-            let _ = child.wait().await;
+            let status = child.wait().await;
             group.reaped();
-            return Err(QueueError::StoppedByUser { command: name });
+            return match (read, status) {
+                // It had ended by itself as the stop came (the switch woke this task before its
+                // pipes' end did), or ended well when asked to: a postsuper or an ssh that was
+                // stopped does not exit 0. What it did stands.
+                (Some(((stdout, cut), stderr)), Ok(status)) if status.success() => Ok((
+                    Some(status),
+                    Captured {
+                        stdout,
+                        stderr,
+                        cut,
+                    },
+                )),
+                _ => Err(QueueError::StoppedByUser { command: name }),
+            };
         }
     };
     let captured = Captured {
@@ -1754,6 +1767,37 @@ mod tests {
             );
             assert_eq!(gone(&child), Vec::<String>::new(), "{script}: still runs");
         }
+    }
+
+    /// A command that, asked to stop, ends well (exit 0) ended by itself as far as anyone can
+    /// tell: its result stands, not "stopped by you". This is also what the run sees when the
+    /// command ended just as the stop came, the stop's wake-up before its pipes' end.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_command_that_ends_well_as_it_is_stopped_keeps_its_result() {
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let script = "trap 'echo finished >&2; exit 0' TERM; while :; do sleep 86419; done";
+        let spec = CommandSpec {
+            argv: vec!["sh".into(), "-c".into(), script.into()],
+            stdin: None,
+        };
+        let stop = StopSwitch::default();
+        let ran = tokio::spawn({
+            let stop = stop.clone();
+            async move { run_stoppable(&spec, 1000, &stop).await }
+        });
+        tokio::task::spawn_blocking(|| started(&["sleep", "86419"]))
+            .await
+            .unwrap();
+        stop.throw(&access);
+        let c = tokio::time::timeout(std::time::Duration::from_secs(60), ran)
+            .await
+            .expect("still running a minute after it was stopped")
+            .unwrap()
+            .expect("a command that ended well is no stopped one");
+        // (sh says its sleep was terminated first)
+        let said = String::from_utf8_lossy(&c.stderr);
+        assert!(said.ends_with("finished\n"), "{said}");
+        assert_eq!(gone(&["sleep", "86419"]), Vec::<String>::new());
     }
 
     /// A postsuper stopped after it named a message it acted on: that one was changed, the
