@@ -192,6 +192,20 @@ pub fn interval_due(last: Option<DateTime<Local>>, now: DateTime<Local>, secs: u
     })
 }
 
+/// How long work started at `since` has run at `now`, as the panes say it ("running for 20 s"):
+/// nothing for the first 10 s, then in steps of 10 s, then of a minute, so that the words change
+/// (and the screen is redrawn, see [`Pane::clock_changed`]) at most every 10 s, and once a
+/// minute after the first.
+pub fn elapsed_words(since: DateTime<Local>, now: DateTime<Local>) -> Option<String> {
+    let secs = (now - since).num_seconds();
+    match secs {
+        ..10 => None,
+        10..60 => Some(format!("{} s", secs / 10 * 10)),
+        60..3600 => Some(format!("{} min", secs / 60)),
+        _ => Some(format!("{} h {:02} min", secs / 3600, secs % 3600 / 60)),
+    }
+}
+
 /// Data a pane reads again on an interval: how often, and when it was last read (`None`: not
 /// yet). The app marks it overdue when it is not refreshed (see [`crate::app::freshness`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -673,6 +673,199 @@ fn a_queue_action_or_flush_that_hangs_says_for_how_long_and_what_it_runs() {
     assert!(!s.contains("running for"), "{s}");
 }
 
+/// A deploy, the post-deploy command run alone or a fetch that takes long says, after 10 s,
+/// for how long it has run (the hook, when it is stopped), on the Deploy tile at 60x20 and in
+/// the pane at 80x24: a slow link is told from a hung one. The words change in steps of 10 s,
+/// then of a minute: the tick redraws the screen only then, and not at all once it ended.
+#[test]
+fn a_long_deploy_hook_or_fetch_says_for_how_long_it_has_run() {
+    use crate::deploy::fetch::FetchProgress;
+    use crate::deploy::{CancelFetch, DeployConfig, DeployError, DeployEvent, Kind, testdata};
+    let mut config = Config::default();
+    config.deploy.push(DeployConfig {
+        name: "www".into(),
+        path: "/var/www/site".into(),
+        post_deploy: Some("systemctl reload php-fpm".into()),
+        hook_timeout_secs: 120,
+        ..DeployConfig::default()
+    });
+    let t0 = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
+    let mut a = App::new(&config, Mode::Interactive, t0, "web1.example.com".into());
+    let at = |s: i64| t0 + chrono::Duration::seconds(s);
+    let deploy = |a: &mut App, e: DeployEvent| {
+        a.update(Msg::Source(SourceEvent::Deploy(e)));
+    };
+    // the first line of the Deploy tile in the overview at 60x20, or of the pane at 80x24
+    let first = |a: &App, w: u16, h: u16| {
+        let s = screen(a, &Theme::fallback(), w, h);
+        let lines: Vec<&str> = s.lines().collect();
+        let top = lines.iter().position(|l| l.starts_with("┌ Deploy "));
+        let top = top.unwrap_or_else(|| panic!("no Deploy pane:\n{s}"));
+        lines[top + 1].trim_matches('│').trim_end().to_string()
+    };
+    let tile = |a: &App| first(a, 60, 20);
+    // it starts half way through a minute, so that its steps are not the clock's minutes
+    a.update(Msg::Tick(at(30)));
+    let status = || Ok(Box::new(testdata::status()));
+    deploy(
+        &mut a,
+        DeployEvent::Status {
+            target: 0,
+            result: status(),
+        },
+    );
+    deploy(
+        &mut a,
+        DeployEvent::DeployStarted {
+            target: 0,
+            kind: Kind::Deploy,
+            to: testdata::oid(0x33),
+        },
+    );
+    assert!(
+        tile(&a).starts_with("busy  deploying 3333333 Pricing"),
+        "{}",
+        tile(&a)
+    );
+    for s in 31..40 {
+        assert!(!a.update(Msg::Tick(at(s))).redraw, "{s} s");
+    }
+    assert!(!tile(&a).contains("running for"), "{}", tile(&a));
+    assert!(a.update(Msg::Tick(at(40))).redraw, "10 s on, it is said");
+    let said = tile(&a);
+    assert!(
+        said.starts_with("running for 10 s: deploying 3333333 Pricing"),
+        "{said}"
+    );
+    // every 10 s up to a minute, then once a minute; 10:31:00 and 10:32:00 are the status
+    // bar's minutes
+    for s in 41..150 {
+        let due = [50, 60, 70, 80, 90, 120].contains(&s);
+        assert_eq!(a.update(Msg::Tick(at(s))).redraw, due, "{s} s");
+        if s == 50 {
+            assert!(
+                tile(&a).starts_with("running for 20 s: deploying"),
+                "{}",
+                tile(&a)
+            );
+        }
+        if s == 90 {
+            assert!(
+                tile(&a).starts_with("running for 1 min: deploying"),
+                "{}",
+                tile(&a)
+            );
+        }
+    }
+    assert!(a.update(Msg::Tick(at(150))).redraw);
+    assert!(
+        tile(&a).starts_with("running for 2 min: deploying"),
+        "{}",
+        tile(&a)
+    );
+    // once it ends, the seconds are idle again
+    deploy(
+        &mut a,
+        DeployEvent::Deployed {
+            target: 0,
+            request: Box::new(crate::deploy::DeployRequest {
+                kind: Kind::Deploy,
+                to: testdata::oid(0x33),
+                expected_from: Some(testdata::oid(0x22)),
+                stash: false,
+                take_over: None,
+                journal_seen: None,
+            }),
+            result: Err(DeployError::HeadMoved {
+                path: "/var/www/site".into(),
+                now: "4444444".into(),
+                by: None,
+            }),
+        },
+    );
+    assert!(!screen(&a, &Theme::fallback(), 60, 20).contains("running for"));
+    for s in 151..=175 {
+        assert!(!a.update(Msg::Tick(at(s))).redraw, "{s} s");
+    }
+    // the post-deploy command run alone says when it is stopped, in the pane at 80x24
+    press(&mut a, KeyCode::Char('4'));
+    deploy(&mut a, DeployEvent::HookStarted { target: 0 });
+    assert_eq!(
+        first(&a, 80, 24),
+        "busy  running post-deploy: systemctl reload php-fpm…  other actions wait"
+    );
+    for s in 176..185 {
+        // 10:33:00 is the status bar's minute
+        assert_eq!(a.update(Msg::Tick(at(s))).redraw, s == 180, "{s} s");
+    }
+    assert!(a.update(Msg::Tick(at(185))).redraw);
+    assert_eq!(
+        first(&a, 80, 24),
+        "post-deploy hook: running for 10 s (stops at 120 s): systemctl reload php-fpm"
+    );
+    deploy(
+        &mut a,
+        DeployEvent::HookRan {
+            target: 0,
+            result: Err(DeployError::Hook {
+                command: "systemctl reload php-fpm".into(),
+                message: "timeout".into(),
+            }),
+        },
+    );
+    assert!(!screen(&a, &Theme::fallback(), 80, 24).contains("running for"));
+    // a fetch counts from its key, and keeps its progress and its key to cancel it
+    a.update(Msg::Tick(at(200)));
+    press(&mut a, KeyCode::Char('f'));
+    a.update(Msg::Tick(at(205)));
+    deploy(
+        &mut a,
+        DeployEvent::FetchStarted {
+            target: 0,
+            cancel: CancelFetch(Default::default()),
+        },
+    );
+    let progress = FetchProgress {
+        received_objects: 45,
+        indexed_objects: 40,
+        total_objects: 90,
+        received_bytes: 1_500_000,
+    };
+    deploy(
+        &mut a,
+        DeployEvent::FetchProgress {
+            target: 0,
+            progress,
+        },
+    );
+    assert!(!a.update(Msg::Tick(at(209))).redraw);
+    assert!(a.update(Msg::Tick(at(210))).redraw);
+    assert_eq!(
+        first(&a, 80, 24),
+        "busy  fetching 50% 45/90 objects, 1.4 MiB, running for 10 s (x: cancel)"
+    );
+    // at 60 columns the label and the word "running" give way
+    press(&mut a, KeyCode::Esc);
+    assert_eq!(
+        tile(&a),
+        "fetching 50% 45/90 objects, 1.4 MiB, for 10 s (x: cancel)"
+    );
+    deploy(
+        &mut a,
+        DeployEvent::Fetched {
+            target: 0,
+            result: Err(DeployError::FetchCancelled {
+                remote: "origin".into(),
+            }),
+        },
+    );
+    assert!(!screen(&a, &Theme::fallback(), 60, 20).contains("running for"));
+    assert!(!screen(&a, &Theme::fallback(), 60, 20).contains("for 10 s"));
+    for s in 211..230 {
+        assert!(!a.update(Msg::Tick(at(s))).redraw, "{s} s");
+    }
+}
+
 /// A good listing of the first Postfix instance's queue, read at the app's clock.
 fn queue_read(a: &mut App) {
     use crate::mail::queue::{Parsed, QueueEvent};

@@ -31,7 +31,7 @@ pub mod lock;
 pub mod pane;
 pub mod status;
 #[cfg(test)]
-mod testdata;
+pub(crate) mod testdata;
 pub mod view;
 pub mod watch;
 

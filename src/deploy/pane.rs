@@ -11,7 +11,9 @@ use chrono::{DateTime, Local};
 
 use crate::access::WriteAccess;
 use crate::app::effect::{Confirm, Effect, Prompt};
-use crate::app::pane::{Binding, Cx, Key, Nav, Pane, PaneId, Polled, SourceHealth, ViewCx};
+use crate::app::pane::{
+    Binding, Cx, Key, Nav, Pane, PaneId, Polled, SourceHealth, ViewCx, elapsed_words,
+};
 use crate::config::Config;
 use crate::deploy::checkout::{DeployOutcome, DeployRequest, Kind, Preview};
 use crate::deploy::error::DeployError;
@@ -178,6 +180,9 @@ pub struct Target {
     pub selected: usize,
     pub detail: bool,
     pub busy: Option<Busy>,
+    /// When what is `busy` began (the action or the event that started it): after 10 s the
+    /// pane says for how long it has run, so that a slow fetch can be told from a hung one.
+    pub busy_since: Option<DateTime<Local>>,
     /// What the last action said (outcome, refusal, hook output).
     pub last: Vec<(Tone, Clean)>,
     pub errors: u64,
@@ -202,6 +207,7 @@ impl Target {
             selected: 0,
             detail: false,
             busy: None,
+            busy_since: None,
             last: Vec::new(),
             errors: 0,
             watch_problem: None,
@@ -243,6 +249,41 @@ impl Target {
             "reading the work tree has not answered in {} s (a hung disk or network file system?)",
             after.as_secs()
         ))
+    }
+
+    /// `busy` begins on the target at `now`.
+    fn begin(&mut self, busy: Busy, now: DateTime<Local>) {
+        self.busy = Some(busy);
+        self.busy_since = Some(now);
+    }
+
+    /// Nothing runs on the target any more.
+    fn end_busy(&mut self) {
+        self.busy = None;
+        self.busy_since = None;
+    }
+
+    /// How long what runs on the target has run at `now`, once it has run 10 s ("20 s",
+    /// "2 min", in the steps of [`elapsed_words`]).
+    pub fn running_for(&self, now: DateTime<Local>) -> Option<String> {
+        self.busy.as_ref()?;
+        elapsed_words(self.busy_since?, now)
+    }
+
+    /// What runs on the target, as said at `now`: after 10 s, for how long it has run too,
+    /// and for the post-deploy command run alone, when it is stopped.
+    pub fn doing(&self, now: DateTime<Local>) -> Option<String> {
+        let b = self.busy.as_ref()?;
+        let Some(e) = self.running_for(now) else {
+            return Some(b.describe());
+        };
+        Some(match b {
+            Busy::RunningHook(cmd) => format!(
+                "post-deploy hook: running for {e} (stops at {} s): {cmd}",
+                self.cfg.hook_timeout_secs.max(1)
+            ),
+            _ => format!("running for {e}: {}", b.describe()),
+        })
     }
 
     /// The last action's lines, each clean where it was put together: outside text in them
@@ -322,13 +363,13 @@ impl DeployPane {
         }
     }
 
-    fn preview(&mut self, spec: String, kind: Kind) -> Vec<Effect> {
+    fn preview(&mut self, spec: String, kind: Kind, now: DateTime<Local>) -> Vec<Effect> {
         if let Err(e) = self.idle() {
             return vec![Effect::Notice(e)];
         }
         let target = self.current;
         if let Some(t) = self.target_mut() {
-            t.busy = Some(Busy::Previewing(Clean::capped(&spec, 60)));
+            t.begin(Busy::Previewing(Clean::capped(&spec, 60)), now);
         }
         vec![Effect::Deploy(DeployEffect::Preview { target, spec, kind })]
     }
@@ -545,7 +586,7 @@ impl DeployPane {
         let Some(t) = self.targets.get_mut(target) else {
             return Vec::new();
         };
-        t.busy = None;
+        t.end_busy();
         match result {
             Ok(o) => {
                 let mut say = vec![(
@@ -1277,11 +1318,12 @@ impl Pane for DeployPane {
                     return vec![Effect::Notice(e)];
                 }
                 if let Some(t) = self.target_mut() {
-                    t.busy = Some(Busy::Fetching {
+                    let fetching = Busy::Fetching {
                         progress: FetchProgress::default(),
                         cancel: None,
                         cancelling: false,
-                    });
+                    };
+                    t.begin(fetching, cx.now);
                 }
                 vec![Effect::Deploy(DeployEffect::Fetch {
                     target,
@@ -1325,7 +1367,7 @@ impl Pane for DeployPane {
                 match self.selected_entry() {
                     Some(e) => {
                         let spec = e.commit.id.to_string();
-                        self.preview(spec, Kind::Deploy)
+                        self.preview(spec, Kind::Deploy, cx.now)
                     }
                     // the checkout's error is clean already
                     None => vec![Effect::Notice(Clean::joined(
@@ -1372,7 +1414,7 @@ impl Pane for DeployPane {
                     .map(|s| s.journal.as_slice())
                     .unwrap_or_default();
                 match journal::rollback_target(journal).map(|e| e.from.clone()) {
-                    Some(id) => self.preview(id, Kind::Rollback),
+                    Some(id) => self.preview(id, Kind::Rollback, cx.now),
                     None => vec![Effect::Notice(
                         journal::nothing_to_roll_back(journal).into(),
                     )],
@@ -1463,7 +1505,7 @@ impl Pane for DeployPane {
             }
             DeployEvent::Preview { target, result } => {
                 if let Some(t) = self.targets.get_mut(target) {
-                    t.busy = None;
+                    t.end_busy();
                 }
                 match result {
                     // Nothing runs until the user answers the confirm dialog.
@@ -1526,11 +1568,12 @@ impl Pane for DeployPane {
                             *c = Some(cancel);
                         }
                         _ => {
-                            t.busy = Some(Busy::Fetching {
+                            let fetching = Busy::Fetching {
                                 progress: FetchProgress::default(),
                                 cancel: Some(cancel),
                                 cancelling: false,
-                            })
+                            };
+                            t.begin(fetching, cx.now);
                         }
                     }
                 }
@@ -1550,7 +1593,7 @@ impl Pane for DeployPane {
                 let Some(t) = self.targets.get_mut(target) else {
                     return Vec::new();
                 };
-                t.busy = None;
+                t.end_busy();
                 match result {
                     Ok(s) => {
                         let mut say = vec![(
@@ -1595,10 +1638,8 @@ impl Pane for DeployPane {
                         shown.push(" ");
                         shown.push_clean(&e.commit.subject);
                     }
-                    t.busy = Some(Busy::Deploying {
-                        kind,
-                        to: shown.cut(80),
-                    });
+                    let to = shown.cut(80);
+                    t.begin(Busy::Deploying { kind, to }, cx.now);
                 }
                 Vec::new()
             }
@@ -1610,7 +1651,7 @@ impl Pane for DeployPane {
             DeployEvent::HookStarted { target } => {
                 if let Some(t) = self.targets.get_mut(target) {
                     let cmd = t.cfg.post_deploy.clone().unwrap_or_default();
-                    t.busy = Some(Busy::RunningHook(Clean::capped(&cmd, 80)));
+                    t.begin(Busy::RunningHook(Clean::capped(&cmd, 80)), cx.now);
                 }
                 Vec::new()
             }
@@ -1618,7 +1659,7 @@ impl Pane for DeployPane {
                 let Some(t) = self.targets.get_mut(target) else {
                     return Vec::new();
                 };
-                t.busy = None;
+                t.end_busy();
                 match result {
                     Ok(h) => t.say(hook_lines(std::slice::from_ref(&h))),
                     Err(e) => {
@@ -1683,7 +1724,15 @@ impl Pane for DeployPane {
         if spec.is_empty() {
             return vec![Effect::Notice("no revision given".into())];
         }
-        self.preview(spec, Kind::Deploy)
+        self.preview(spec, Kind::Deploy, cx.now)
+    }
+
+    /// What runs on a target says for how long once it has run 10 s, in steps of 10 s, then
+    /// of a minute: the screen is redrawn for those words only.
+    fn clock_changed(&self, was: DateTime<Local>, now: DateTime<Local>) -> bool {
+        self.targets
+            .iter()
+            .any(|t| t.running_for(was) != t.running_for(now))
     }
 
     fn render(&self, frame: &mut ratatui::Frame<'_>, area: ratatui::layout::Rect, cx: &ViewCx<'_>) {
@@ -3186,6 +3235,43 @@ mod tests {
             &fx[..],
             [Effect::Deploy(DeployEffect::Fetch { .. })]
         ));
+    }
+
+    /// What runs says for how long after 10 s, in steps of 10 s, then of a minute: the clock
+    /// changes what the pane draws at those seconds only, and at none once the work ended.
+    #[test]
+    fn the_clock_changes_the_pane_only_when_a_long_action_says_a_new_time() {
+        let mut p = pane();
+        let start = testdata::now();
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::DeployStarted {
+                    target: 0,
+                    kind: Kind::Deploy,
+                    to: testdata::oid(0x33),
+                },
+                cx,
+            )
+        });
+        let at = |s: i64| start + chrono::Duration::seconds(s);
+        assert_eq!(p.targets[0].running_for(at(9)), None);
+        assert_eq!(p.targets[0].running_for(at(10)).as_deref(), Some("10 s"));
+        assert_eq!(p.targets[0].running_for(at(79)).as_deref(), Some("1 min"));
+        let changed: Vec<i64> = (1..200)
+            .filter(|s| p.clock_changed(at(s - 1), at(*s)))
+            .collect();
+        assert_eq!(changed, [10, 20, 30, 40, 50, 60, 120, 180]);
+        deployed(
+            &mut p,
+            false,
+            Err(DeployError::HeadMoved {
+                path: "/var/www/site".into(),
+                now: "4444444".into(),
+                by: None,
+            }),
+        );
+        assert_eq!(p.targets[0].running_for(at(100)), None);
+        assert!((1..200).all(|s| !p.clock_changed(at(s - 1), at(s))));
     }
 
     /// A rollback refused because the journal changed since its dialog: what it says now, one

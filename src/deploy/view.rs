@@ -196,8 +196,8 @@ fn other_target_line(t: &Target, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
             }
         }
     }
-    if let Some(b) = &t.busy {
-        v.push(sp(format!("  {}", b.describe()), cx.theme.accent));
+    if let Some(d) = t.doing(cx.now) {
+        v.push(sp(format!("  {d}"), cx.theme.accent));
     }
     v
 }
@@ -405,23 +405,38 @@ fn lock_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
     v
 }
 
-/// The first line while something runs on the target: what, and that
-/// other actions wait (a fetch can be cancelled).
-fn busy_line(b: &Busy, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
+/// The first line while something runs on the target: what, for how long once it has run
+/// 10 s, and that other actions wait (a fetch can be cancelled). Where a time said makes it too
+/// wide, the label and the hint give way, then the word "running" before a fetch's time: what
+/// runs and for how long tell a slow action from a hung one.
+fn busy_line(t: &Target, b: &Busy, cx: &ViewCx<'_>, w: usize) -> Line<'static> {
     let hint = match b {
         Busy::Fetching { .. } | Busy::Previewing(_) => "",
         Busy::Deploying { .. } | Busy::RunningHook(_) => "  other actions wait",
     };
-    vec![
+    let full = busy_text(t, b, cx.now, "running for");
+    let labelled = vec![
         sp("busy  ", cx.theme.muted),
-        sp(busy_text(b), cx.theme.accent),
+        sp(full.clone(), cx.theme.accent),
         sp(hint, cx.theme.muted),
-    ]
+    ];
+    if t.running_for(cx.now).is_none()
+        || labelled.iter().map(|s| s.content.width()).sum::<usize>() <= w
+    {
+        return fit_line(labelled, w);
+    }
+    let short = busy_text(t, b, cx.now, "for");
+    let text = if full.width() <= w { full } else { short };
+    fit_line(vec![sp(text, cx.theme.accent)], w)
 }
 
-fn busy_text(b: &Busy) -> String {
+/// What runs on the target at `now`; a fetch's time, once said, follows `running` ("running
+/// for", or "for" where room is short).
+fn busy_text(t: &Target, b: &Busy, now: DateTime<Local>, running: &str) -> String {
     match b {
-        Busy::Previewing(_) | Busy::Deploying { .. } | Busy::RunningHook(_) => b.describe(),
+        Busy::Previewing(_) | Busy::Deploying { .. } | Busy::RunningHook(_) => {
+            t.doing(now).unwrap_or_else(|| b.describe())
+        }
         Busy::Fetching {
             progress: p,
             cancelling,
@@ -431,8 +446,12 @@ fn busy_text(b: &Busy) -> String {
                 .checked_div(p.total_objects)
                 .map(|x| format!(" {x}%"))
                 .unwrap_or_default();
+            let long = t
+                .running_for(now)
+                .map(|e| format!(", {running} {e}"))
+                .unwrap_or_default();
             format!(
-                "{}fetching{pct} {}/{} objects, {} (x: cancel)",
+                "{}fetching{pct} {}/{} objects, {}{long} (x: cancel)",
                 if *cancelling { "cancelling: " } else { "" },
                 p.received_objects,
                 p.total_objects,
@@ -453,11 +472,7 @@ struct StateLines {
 }
 
 fn state_parts(t: &Target, s: &RepoStatus, cx: &ViewCx<'_>, w: usize) -> StateLines {
-    let mut top: Vec<Line<'static>> = t
-        .busy
-        .iter()
-        .map(|b| fit_line(busy_line(b, cx), w))
-        .collect();
+    let mut top: Vec<Line<'static>> = t.busy.iter().map(|b| busy_line(t, b, cx, w)).collect();
     if let Some(l) = t.slow_line(cx.now) {
         top.push(fit_line(vec![sp(l, cx.theme.warn)], w));
     }

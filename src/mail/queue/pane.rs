@@ -20,7 +20,7 @@ use super::model::{
 use super::parse::{Parsed, QueueEntry, QueueName};
 use super::{QueueAction, QueueEffect, QueueEvent};
 use crate::app::effect::{Confirm, Effect, Jump};
-use crate::app::pane::{Cx, Nav};
+use crate::app::pane::{Cx, Nav, elapsed_words};
 use crate::config::Config;
 use crate::sanitize::Clean;
 use crate::ui::widgets::{Scroll, plural};
@@ -180,19 +180,6 @@ pub struct Running {
     pub command: Clean,
     /// When its first report came.
     pub since: DateTime<Local>,
-}
-
-/// How long a command started at `since` has run at `now`, as the pane says it: nothing for
-/// the first 10 s, then in steps of 10 s, then of a minute, so that the words change (and the
-/// screen is redrawn) at most every 10 s, and once a minute after the first.
-fn elapsed_words(since: DateTime<Local>, now: DateTime<Local>) -> Option<String> {
-    let secs = (now - since).num_seconds();
-    match secs {
-        ..10 => None,
-        10..60 => Some(format!("{} s", secs / 10 * 10)),
-        60..3600 => Some(format!("{} min", secs / 60)),
-        _ => Some(format!("{} h {:02} min", secs / 3600, secs % 3600 / 60)),
-    }
 }
 
 impl InstanceState {
