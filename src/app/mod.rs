@@ -313,7 +313,7 @@ impl App {
 
     /// Why a pane's data read on an interval is overdue now, if it is (see
     /// [`freshness::overdue`]). Worked out from the clock each time it is drawn, never kept; the
-    /// tick that makes it overdue draws the screen (see [`App::overdue_at`]).
+    /// tick that makes it overdue draws the screen (see `App::overdue_at`).
     pub fn overdue(&self, id: PaneId) -> Option<freshness::Overdue> {
         self.overdue_at(id, self.now)
     }
