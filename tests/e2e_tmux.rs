@@ -496,18 +496,20 @@ fn nix_kill(pid: i32, sig: &str) {
     assert!(st.success());
 }
 
-#[test]
-fn ctrl_z_gives_the_terminal_back_and_fg_takes_it_again() {
-    // Job control needs an interactive shell, as a person would have.
-    let t = Tmux::shell("suspend", 80, 24);
+/// opsdeck's demo started from an interactive shell (job control, as a person would have),
+/// stopped by `stop`: the terminal is given back while it is stopped, `fg` takes it again, and
+/// it answers keys after (`q` quits, exit status 0).
+fn stopped_and_continued_in_a_shell(name: &str, stop: impl Fn(&Tmux)) {
+    let t = Tmux::shell(name, 80, 24);
+    // `exec` keeps the pid written, and the job's process group
     let cmd = format!(
-        "HOME={h} XDG_STATE_HOME={h} {bin} demo",
+        "HOME={h} XDG_STATE_HOME={h} sh -c 'echo $$ > {h}/pid; exec {bin} demo'",
         h = t.home().display(),
         bin = env!("CARGO_BIN_EXE_opsdeck")
     );
     t.keys(&[&cmd, "Enter"]);
     t.wait_for("the five panes", all_panes_shown);
-    t.keys(&["C-z"]);
+    stop(&t);
     let s = t.wait_for("the shell's job notice", |s| s.contains("Stopped"));
     assert!(!t.alternate_on(), "terminal given back while stopped:\n{s}");
     t.keys(&["fg", "Enter"]);
@@ -515,12 +517,7 @@ fn ctrl_z_gives_the_terminal_back_and_fg_takes_it_again() {
     assert!(t.alternate_on());
     // stopped and continued: not taken for a stop that was dropped
     assert!(!s.contains("no shell to go back to"), "{s}");
-    quit_to_the_shell(&t);
-}
-
-/// `q`, then the exit status from the shell, once opsdeck has given the terminal back (keys
-/// typed before then are opsdeck's).
-fn quit_to_the_shell(t: &Tmux) {
+    // keys typed before opsdeck gives the terminal back are opsdeck's
     t.keys(&["q"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while t.alternate_on() {
@@ -534,29 +531,17 @@ fn quit_to_the_shell(t: &Tmux) {
     t.wait_for("exit status", |s| s.contains("EXIT=0"));
 }
 
+#[test]
+fn ctrl_z_gives_the_terminal_back_and_fg_takes_it_again() {
+    stopped_and_continued_in_a_shell("suspend", |t| t.keys(&["C-z"]));
+}
+
 /// `kill -TSTP` from outside (a job-control script, `kill %1` of a shell's job): in raw mode
 /// Ctrl-Z is a key, and the signal's default stop would leave the terminal raw and on the
 /// alternate screen. It suspends as Ctrl-Z does.
 #[test]
 fn a_stop_from_outside_gives_the_terminal_back_and_fg_takes_it_again() {
-    let t = Tmux::shell("outside-stop", 80, 24);
-    // `exec` keeps the pid written, and the job's process group
-    let cmd = format!(
-        "HOME={h} XDG_STATE_HOME={h} sh -c 'echo $$ > {h}/pid; exec {bin} demo'",
-        h = t.home().display(),
-        bin = env!("CARGO_BIN_EXE_opsdeck")
-    );
-    t.keys(&[&cmd, "Enter"]);
-    t.wait_for("the five panes", all_panes_shown);
-    nix_kill(t.pid(), "TSTP");
-    let s = t.wait_for("the shell's job notice", |s| s.contains("Stopped"));
-    assert!(!t.alternate_on(), "terminal given back while stopped:\n{s}");
-    t.keys(&["fg", "Enter"]);
-    let s = t.wait_for("the panes again", all_panes_shown);
-    assert!(t.alternate_on());
-    assert!(!s.contains("no shell to go back to"), "{s}");
-    // and it answers keys again, in raw mode: q quits
-    quit_to_the_shell(&t);
+    stopped_and_continued_in_a_shell("outside-stop", |t| nix_kill(t.pid(), "TSTP"));
 }
 
 /// `ssh -t host opsdeck`, `exec opsdeck`, a tmux window running it: no shell with job control

@@ -1730,35 +1730,43 @@ mod tests {
         }
     }
 
+    /// `sh -c script` run stoppable, its switch thrown once `child` (what it starts) runs: the
+    /// run's result, within a minute.
+    async fn stopped_once_running(
+        script: &str,
+        child: [&'static str; 2],
+    ) -> Result<Captured, QueueError> {
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let spec = CommandSpec {
+            argv: vec!["sh".into(), "-c".into(), script.into()],
+            stdin: None,
+        };
+        let stop = StopSwitch::default();
+        let ran = tokio::spawn({
+            let stop = stop.clone();
+            async move { run_stoppable(&spec, 1000, &stop).await }
+        });
+        tokio::task::spawn_blocking(move || started(&child))
+            .await
+            .unwrap();
+        stop.throw(&access);
+        tokio::time::timeout(std::time::Duration::from_secs(60), ran)
+            .await
+            .expect("still running a minute after it was stopped")
+            .unwrap()
+    }
+
     /// A command that hangs (a wrapper waiting on its child, as `sudo` or a script standing in
     /// for postsuper does) ends, with its child, when the switch is thrown: reaped, and said to
     /// be stopped by the user, not failed with a signal's exit status. One that ignores SIGTERM
     /// gets SIGKILL.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_command_stopped_by_the_user_ends_with_everything_it_started() {
-        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
         for (script, child) in [
             ("sleep 86411; true", ["sleep", "86411"]),
             ("trap '' TERM; sleep 86412; true", ["sleep", "86412"]),
         ] {
-            let spec = CommandSpec {
-                argv: vec!["sh".into(), "-c".into(), script.into()],
-                stdin: None,
-            };
-            let stop = StopSwitch::default();
-            let ran = tokio::spawn({
-                let stop = stop.clone();
-                async move { run_stoppable(&spec, 1000, &stop).await }
-            });
-            tokio::task::spawn_blocking(move || started(&child))
-                .await
-                .unwrap();
-            stop.throw(&access);
-            let e = tokio::time::timeout(std::time::Duration::from_secs(60), ran)
-                .await
-                .expect("still running a minute after it was stopped")
-                .unwrap()
-                .unwrap_err();
+            let e = stopped_once_running(script, child).await.unwrap_err();
             assert_eq!(
                 e.to_string(),
                 format!(
@@ -1774,25 +1782,9 @@ mod tests {
     /// command ended just as the stop came, the stop's wake-up before its pipes' end.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_command_that_ends_well_as_it_is_stopped_keeps_its_result() {
-        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
         let script = "trap 'echo finished >&2; exit 0' TERM; while :; do sleep 86419; done";
-        let spec = CommandSpec {
-            argv: vec!["sh".into(), "-c".into(), script.into()],
-            stdin: None,
-        };
-        let stop = StopSwitch::default();
-        let ran = tokio::spawn({
-            let stop = stop.clone();
-            async move { run_stoppable(&spec, 1000, &stop).await }
-        });
-        tokio::task::spawn_blocking(|| started(&["sleep", "86419"]))
+        let c = stopped_once_running(script, ["sleep", "86419"])
             .await
-            .unwrap();
-        stop.throw(&access);
-        let c = tokio::time::timeout(std::time::Duration::from_secs(60), ran)
-            .await
-            .expect("still running a minute after it was stopped")
-            .unwrap()
             .expect("a command that ended well is no stopped one");
         // (sh says its sleep was terminated first)
         let said = String::from_utf8_lossy(&c.stderr);

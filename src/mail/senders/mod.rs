@@ -2138,8 +2138,15 @@ mod tests {
         Local.with_ymd_and_hms(2026, 11, 27, 20, 0, 0).unwrap()
     }
 
-    /// A test mail from `from` to `to` started and queued by Postfix as `id`.
-    fn queued_test(p: &mut SendersPane, cx: &mut Cx<'_>, from: &str, to: &str, id: &str) {
+    /// A test mail from `from` to `to` started and queued by Postfix as `id` (the view's tests
+    /// too).
+    pub(super) fn queued_test(
+        p: &mut SendersPane,
+        cx: &mut Cx<'_>,
+        from: &str,
+        to: &str,
+        id: &str,
+    ) {
         p.on_event(
             SendersEvent::TestStarted {
                 from: from.into(),

@@ -2480,19 +2480,12 @@ mod tests {
         let mut shared = Shared::default();
         let mut p = pane(&mut shared);
         let mut cx = read_only(&mut shared);
-        p.on_event(
-            SendersEvent::TestStarted {
-                from: "bob@example.com".into(),
-                to: "ops@example.net".into(),
-            },
+        crate::mail::senders::tests::queued_test(
+            &mut p,
             &mut cx,
-        );
-        p.on_event(
-            SendersEvent::TestSubmitted(Ok(crate::mail::senders::actions::Submitted {
-                reply: "250 2.0.0 Ok: queued as 7E1F2C8901".into(),
-                queue_id: Some("7E1F2C8901".into()),
-            })),
-            &mut cx,
+            "bob@example.com",
+            "ops@example.net",
+            "7E1F2C8901",
         );
         let unreadable = || SendersEvent::TraceLog {
             id: "7E1F2C8901".into(),
@@ -2560,19 +2553,12 @@ mod tests {
         let mut shared = Shared::default();
         let mut p = pane(&mut shared);
         let mut cx = read_only(&mut shared);
-        p.on_event(
-            SendersEvent::TestStarted {
-                from: "bob@example.com".into(),
-                to: "ops@example.net".into(),
-            },
+        crate::mail::senders::tests::queued_test(
+            &mut p,
             &mut cx,
-        );
-        p.on_event(
-            SendersEvent::TestSubmitted(Ok(crate::mail::senders::actions::Submitted {
-                reply: "250 2.0.0 Ok: queued as 7E1F2C8901".into(),
-                queue_id: Some("7E1F2C8901".into()),
-            })),
-            &mut cx,
+            "bob@example.com",
+            "ops@example.net",
+            "7E1F2C8901",
         );
         let silent = "7E1F2C8901: accepted at 20:00:00, but /var/log/mail.log has named nothing \
                       of it since: does Postfix log there? (postconf maillog_file; syslog's \
