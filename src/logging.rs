@@ -40,23 +40,21 @@ fn state_path(
     owner_of: impl Fn(&Path) -> Option<u32>,
     root_home: impl FnOnce() -> Option<PathBuf>,
 ) -> Option<PathBuf> {
-    let base = xdg_state_home
-        .filter(|p| p.is_absolute())
-        .map(|state| (state.clone(), state))
-        .or_else(|| home.map(|h| (h.join(".local/state"), h)));
-    let state = match base {
-        // what does not exist yet is made in what does: its owner is the one that counts
-        Some((_, owned))
-            if euid_is_root
-                && owned
-                    .ancestors()
-                    .find_map(&owner_of)
-                    .is_some_and(|uid| uid != 0) =>
-        {
-            root_home()?.join(".local/state")
-        }
-        Some((state, _)) => state,
-        None => return None,
+    // the state directory, and the directory whose owner it would belong to
+    let (state, made_in) = match (xdg_state_home.filter(|p| p.is_absolute()), home) {
+        (Some(state), _) => (state.clone(), state),
+        (None, Some(home)) => (home.join(".local/state"), home),
+        (None, None) => return None,
+    };
+    // what does not exist yet is made in what does: its owner is the one that counts
+    let root_in_another_users = euid_is_root
+        && made_in
+            .ancestors()
+            .find_map(&owner_of)
+            .is_some_and(|uid| uid != 0);
+    let state = match root_in_another_users {
+        true => root_home()?.join(".local/state"),
+        false => state,
     };
     Some(state.join("opsdeck/opsdeck.log"))
 }

@@ -556,21 +556,10 @@ fn a_dialog_on_a_small_screen_keeps_its_keys_and_its_input() {
     }
 }
 
-/// A queue action whose command does not end (a `command_prefix` of `ssh mx1` to a host that
-/// does not answer) says, after 10 s, how long it has run and what it runs, so that it can be
-/// ended by hand. The words change in steps of 10 s, then of a minute: the tick redraws the
-/// screen only then, and not at all once it ended.
-#[test]
-fn a_queue_action_or_flush_that_hangs_says_for_how_long_and_what_it_runs() {
+/// The first report of a hold of 4889DC8909 on the first instance: the action runs, and
+/// its command does not answer.
+fn hold_starts(a: &mut App, config: &Config) {
     use crate::mail::queue::{QueueEvent, QueueId, QueueOp, commands};
-    let mut config = Config::default();
-    config.postfix[0].command_prefix = vec!["ssh".into(), "mx1".into()];
-    let t0 = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
-    let mut a = App::new(&config, Mode::Interactive, t0, "web1.example.com".into());
-    press(&mut a, KeyCode::Char('1'));
-    let at = |s: i64| t0 + chrono::Duration::seconds(s);
-    // it starts half way through a minute, so that its steps are not the clock's minutes
-    a.update(Msg::Tick(at(30)));
     let id = QueueId::parse("4889DC8909").unwrap();
     let command =
         commands::action_line(&config.postfix[0], QueueOp::Hold, std::slice::from_ref(&id));
@@ -579,9 +568,27 @@ fn a_queue_action_or_flush_that_hangs_says_for_how_long_and_what_it_runs() {
         op: QueueOp::Hold,
         done: 0,
         of: 1,
-        one: Some(id.clone()),
+        one: Some(id),
         command,
     })));
+}
+
+/// A queue action whose command does not end (a `command_prefix` of `ssh mx1` to a host that
+/// does not answer) says, after 10 s, how long it has run and what it runs, so that it can be
+/// ended by hand. The words change in steps of 10 s, then of a minute: the tick redraws the
+/// screen only then, and not at all once it ended.
+#[test]
+fn a_queue_action_or_flush_that_hangs_says_for_how_long_and_what_it_runs() {
+    use crate::mail::queue::{QueueEvent, commands};
+    let mut config = Config::default();
+    config.postfix[0].command_prefix = vec!["ssh".into(), "mx1".into()];
+    let t0 = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
+    let mut a = App::new(&config, Mode::Interactive, t0, "web1.example.com".into());
+    press(&mut a, KeyCode::Char('1'));
+    let at = |s: i64| t0 + chrono::Duration::seconds(s);
+    // it starts half way through a minute, so that its steps are not the clock's minutes
+    a.update(Msg::Tick(at(30)));
+    hold_starts(&mut a, &config);
     let hung = |a: &App| {
         let s = screen(a, &Theme::fallback(), 60, 20);
         assert!(
@@ -1085,7 +1092,6 @@ fn an_instance_that_stops_answering_marks_the_queue_beside_one_that_answers() {
 /// sight. A read-only console neither lists nor binds it.
 #[test]
 fn the_key_that_stops_a_hanging_queue_command_is_listed_and_asks_first_at_60x20() {
-    use crate::mail::queue::{QueueEvent, QueueId, QueueOp, commands};
     let theme = Theme::fallback();
     let row = " x           stop the running action or flush";
     // help, scrolled until the row shows or it ends
@@ -1119,17 +1125,7 @@ fn the_key_that_stops_a_hanging_queue_command_is_listed_and_asks_first_at_60x20(
         a.notice.as_deref(),
         Some("stop: no queue action or flush is running")
     );
-    let id = QueueId::parse("4889DC8909").unwrap();
-    let command =
-        commands::action_line(&config.postfix[0], QueueOp::Hold, std::slice::from_ref(&id));
-    a.update(Msg::Source(SourceEvent::Queue(QueueEvent::Progress {
-        instance: 0,
-        op: QueueOp::Hold,
-        done: 0,
-        of: 1,
-        one: Some(id),
-        command,
-    })));
+    hold_starts(&mut a, &config);
     a.update(Msg::Tick(now + chrono::Duration::seconds(40)));
     let s = screen(&a, &theme, 60, 20);
     assert!(
