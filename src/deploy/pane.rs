@@ -139,20 +139,26 @@ pub enum Busy {
 impl Busy {
     /// What the pane says while it runs ("deploying 3333333 Subject…").
     pub fn describe(&self) -> String {
-        match self {
-            Busy::Previewing(spec) => format!("previewing {spec}…"),
+        let words = match self {
+            Busy::Previewing(spec) => format!("previewing {spec}"),
             Busy::Fetching { cancelling, .. } => {
-                format!("{}fetching…", if *cancelling { "cancelling: " } else { "" })
+                format!("{}fetching", if *cancelling { "cancelling: " } else { "" })
             }
             Busy::Deploying {
                 kind: Kind::Deploy,
                 to,
-            } => format!("deploying {to}…"),
+            } => format!("deploying {to}"),
             Busy::Deploying {
                 kind: Kind::Rollback,
                 to,
-            } => format!("rolling back to {to}…"),
-            Busy::RunningHook(cmd) => format!("running post-deploy: {cmd}…"),
+            } => format!("rolling back to {to}"),
+            Busy::RunningHook(cmd) => format!("running post-deploy: {cmd}"),
+        };
+        // a commit subject or command that ends in an ellipsis of its own keeps one
+        if words.ends_with('…') {
+            words
+        } else {
+            words + "…"
         }
     }
 }
@@ -3169,6 +3175,26 @@ mod tests {
             )
         });
         assert!(handle.0.load(std::sync::atomic::Ordering::Relaxed));
+    }
+
+    #[test]
+    fn a_subject_that_ends_in_an_ellipsis_keeps_one_while_it_deploys() {
+        let deploying = |to: &str| Busy::Deploying {
+            kind: Kind::Deploy,
+            to: Clean::new(to),
+        };
+        assert_eq!(
+            deploying("3333333 Draft pricing page…").describe(),
+            "deploying 3333333 Draft pricing page…"
+        );
+        assert_eq!(
+            deploying("3333333 Pricing page").describe(),
+            "deploying 3333333 Pricing page…"
+        );
+        assert_eq!(
+            Busy::RunningHook(Clean::new("make assets…")).describe(),
+            "running post-deploy: make assets…"
+        );
     }
 
     #[test]
