@@ -364,7 +364,7 @@ pub fn walk_start(t: &TargetConfig) -> Result<Target, super::ProbeError> {
 
 async fn walk(start: Target, setup: &ClientSetup, max: usize, run: &mut RawRun) {
     let mut cur = start;
-    let mut seen = vec![cur.url()];
+    let mut seen = vec![cur.place()];
     for _ in 0..=max {
         let ex = fetch(&cur, &[], setup).await;
         let status = ex.status;
@@ -390,11 +390,12 @@ async fn walk(start: Target, setup: &ClientSetup, max: usize, run: &mut RawRun) 
         if cur.https && !next.https {
             run.downgrade = true;
         }
-        if next.url() == cur.url() {
+        let place = next.place();
+        if place == cur.place() {
             run.walk_end = Some(WalkEnd::SelfRedirect(next.url()));
             return;
         }
-        if seen.contains(&next.url()) {
+        if seen.contains(&place) {
             run.walk_end = Some(WalkEnd::Loop(next.url()));
             return;
         }
@@ -402,7 +403,7 @@ async fn walk(start: Target, setup: &ClientSetup, max: usize, run: &mut RawRun) 
             run.walk_end = Some(WalkEnd::HostChange(next.url()));
             return;
         }
-        seen.push(next.url());
+        seen.push(place);
         cur = next;
     }
     run.walk_end = Some(WalkEnd::TooMany);
@@ -2398,6 +2399,42 @@ mod tests {
             judge_redirects(&t, &run).plain(),
             "visitors are redirected to an address that does not answer"
         );
+    }
+
+    /// A site whose every answer redirects to its own address with the host in capitals: one
+    /// place, since host names are case-insensitive, so the walk stops at the first hop.
+    #[tokio::test]
+    async fn a_redirect_to_the_same_url_with_the_host_in_capitals_is_a_redirect_to_itself() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        let requests = std::sync::Arc::new(AtomicUsize::new(0));
+        let counted = requests.clone();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                let mut head = [0u8; 2048];
+                let _ = s.read(&mut head).await;
+                counted.fetch_add(1, Ordering::SeqCst);
+                let answer = format!(
+                    "HTTP/1.1 301 Moved Permanently\r\nLocation: http://SHOP.Example.com:{port}/\r\n\
+                     Content-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = s.write_all(answer.as_bytes()).await;
+            }
+        });
+        let setup =
+            ClientSetup::new(Duration::from_secs(20), Some([127, 0, 0, 1].into()), None).unwrap();
+        let start = Target::parse(&format!("http://shop.example.com:{port}/")).unwrap();
+        let mut run = RawRun::default();
+        walk(start, &setup, 10, &mut run).await;
+        assert_eq!(
+            run.walk_end,
+            Some(WalkEnd::SelfRedirect(format!(
+                "http://SHOP.Example.com:{port}/"
+            )))
+        );
+        assert_eq!(requests.load(Ordering::SeqCst), 1);
     }
 
     #[test]

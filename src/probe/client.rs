@@ -101,6 +101,15 @@ impl Target {
         )
     }
 
+    /// Where a request for this URL goes, for comparing two of them: a host name is
+    /// case-insensitive (RFC 3986 section 6.2.2.1), so `Shop.example.com` and
+    /// `shop.example.com` are one place. The path stays as written (it is case-sensitive).
+    pub fn place(&self) -> String {
+        let mut t = self.clone();
+        t.host.make_ascii_lowercase();
+        t.url()
+    }
+
     /// Resolve a Location header against this URL (RFC 3986 section 5.2, as a browser does).
     pub fn join(&self, location: &str) -> Result<Target, ProbeError> {
         // a fragment stays with the browser: it is never part of the request
