@@ -1447,7 +1447,11 @@ mod tests {
     }
 
     fn pane(shared: &mut Shared) -> SendersPane {
-        let mut config = Config::default();
+        pane_with(shared, Config::default())
+    }
+
+    /// [`pane`] made from `config` (its senders' credentials set here).
+    fn pane_with(shared: &mut Shared, mut config: Config) -> SendersPane {
         config.senders.smtp_password = Some(Secret::new(SECRET));
         config.senders.smtp_user = Some("submit".into());
         let mut p = SendersPane::new(&config);
@@ -2540,6 +2544,34 @@ mod tests {
             &mut cx,
         );
         assert!(!read(&draw(&p, cx.shared, 80, 24, true)).contains("x: gone"));
+    }
+
+    /// A trace that reads the journal says so when it names nothing of the test mail, and points
+    /// at the journal's own setting (which units it reads) before Postfix's `maillog_file`.
+    #[test]
+    fn a_journal_that_names_nothing_of_the_test_mail_points_at_its_units() {
+        use crate::mail::senders::LOG_SILENT;
+        let mut config = Config::default();
+        config.mail_log.source = crate::mail::log::LogSourceKind::Journal;
+        let mut shared = Shared::default();
+        let mut p = pane_with(&mut shared, config);
+        let mut cx = read_only(&mut shared);
+        crate::mail::senders::tests::queued_test(
+            &mut p,
+            &mut cx,
+            "bob@example.com",
+            "ops@example.net",
+            "7E1F2C8901",
+        );
+        let out = read(&draw_at(&p, cx.shared, 80, 24, true, now() + LOG_SILENT));
+        assert!(
+            out.contains(
+                "7E1F2C8901: accepted at 20:00:00, but the journal has named nothing of it since: \
+                 does Postfix log there? ([mail_log] journal_units; postconf maillog_file)"
+            ),
+            "{out}"
+        );
+        assert!(!out.contains("/var/log/mail.log"), "{out}");
     }
 
     /// A test mail Postfix accepted but the log, readable, names nothing of (Postfix logs
