@@ -36,6 +36,10 @@ use crate::sanitize::{Clean, sanitize_capped};
 /// sources' ages there, and the next key clears it; on a monitor no key comes.
 pub const NOTICE_TICKS: u32 = 30;
 
+/// How many seconds (ticks) without a key a help box stays open on a read-only monitor. Help
+/// covers the panes; on a wall, whoever opened it may have walked away, and no key comes.
+pub const HELP_IDLE_TICKS: u32 = 120;
+
 /// How long an error a source reported is counted in the status bar's `err N`: a monitor left
 /// on a wall for a week should not go on showing last Tuesday's failed listing beside a source
 /// that has read fine since. The pane itself says what is wrong now.
@@ -116,6 +120,9 @@ pub struct App {
     /// Ticks (seconds) the notice has been shown: it goes after [`NOTICE_TICKS`], so that a
     /// monitor left alone shows the sources' freshness again.
     notice_ticks: u32,
+    /// Ticks (seconds) since the last key: a help box left open on a read-only monitor closes
+    /// after [`HELP_IDLE_TICKS`].
+    idle_ticks: u32,
     pub now: DateTime<Local>,
     /// When the console started: data read on an interval and never read yet is as old as it.
     started: DateTime<Local>,
@@ -231,6 +238,7 @@ impl App {
             overlay: None,
             notice: None,
             notice_ticks: 0,
+            idle_ticks: 0,
             now,
             started: now,
             shared: Shared {
@@ -340,6 +348,7 @@ impl App {
                 if key.kind == KeyEventKind::Release {
                     return out;
                 }
+                self.idle_ticks = 0;
                 out.redraw = true;
                 for key in split_meta(key) {
                     let effects = self.on_key(key, &mut out);
@@ -373,6 +382,14 @@ impl App {
                         notice_gone = true;
                     }
                 }
+                // a help box left open on a monitor gives the screen back to the panes
+                self.idle_ticks = self.idle_ticks.saturating_add(1);
+                let help_gone = self.mode == Mode::ReadOnly
+                    && self.idle_ticks >= HELP_IDLE_TICKS
+                    && matches!(self.overlay, Some(Overlay::Help { .. }));
+                if help_gone {
+                    self.overlay = None;
+                }
                 let mut effects = Vec::new();
                 for id in PaneId::ALL {
                     effects.extend(with_pane!(self, id, |p, cx| p.on_tick(&mut cx)));
@@ -381,6 +398,7 @@ impl App {
                     || clock_changed
                     || overdue_changed
                     || notice_gone
+                    || help_gone
                     || !effects.is_empty();
                 self.settle(effects, &mut out);
                 out.redraw |= self.note_errors(&PaneId::ALL);

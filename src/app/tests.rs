@@ -454,6 +454,41 @@ fn a_notice_gives_the_status_bar_back_to_the_sources_after_a_while() {
 }
 
 #[test]
+fn a_help_box_left_open_on_a_monitor_closes_by_itself() {
+    use crate::app::HELP_IDLE_TICKS;
+    let t0 = chrono::Local::now();
+    let tick =
+        |a: &mut App, s: u32| a.update(Msg::Tick(t0 + chrono::Duration::seconds(i64::from(s))));
+    // a monitor on a wall: someone opened help, scrolled it once and walked away
+    let mut a = app(Mode::ReadOnly);
+    a.update(key('?'));
+    assert!(matches!(a.overlay, Some(Overlay::Help { .. })));
+    for s in 1..60 {
+        tick(&mut a, s);
+    }
+    a.update(key('j'));
+    // a key keeps it open for the whole while again
+    for s in 60..60 + HELP_IDLE_TICKS - 1 {
+        tick(&mut a, s);
+        assert!(
+            matches!(a.overlay, Some(Overlay::Help { scroll: 1 })),
+            "closed {} s after the last key",
+            s - 59
+        );
+    }
+    let out = tick(&mut a, 59 + HELP_IDLE_TICKS);
+    assert!(a.overlay.is_none(), "the help box stayed on the wall");
+    assert!(out.redraw, "the panes are drawn again");
+    // a console someone works at keeps it until they close it
+    let mut a = app(Mode::Interactive);
+    a.update(key('?'));
+    for s in 1..=HELP_IDLE_TICKS * 2 {
+        tick(&mut a, s);
+    }
+    assert!(matches!(a.overlay, Some(Overlay::Help { .. })));
+}
+
+#[test]
 fn unknown_jump_leaves_a_notice() {
     let mut a = app(Mode::Interactive);
     let mut out = Outcome::default();
