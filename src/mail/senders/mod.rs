@@ -518,9 +518,12 @@ pub struct SendersPane {
     asked: Vec<String>,
     pending_from: Option<String>,
     pending_route_sender: Option<String>,
-    refreshing: bool,
-    /// A refresh asked for the pane's own read of the log, and it has not come back: the next
-    /// refresh waits for it (a busy day's log takes a while to read).
+    /// A read of postconf and the maps is out (or hangs, see `relay_slow`): the timer asks for
+    /// no second one behind it.
+    relay_pending: bool,
+    /// A refresh asked for the pane's own read of the log, and it has not come back: later
+    /// refreshes read the relay setup alone until it does (a busy day's log, or a big journal,
+    /// takes a while to read, and the setup is not left unread meanwhile).
     activity_pending: bool,
     last_refresh: Option<DateTime<Local>>,
     health: SourceHealth,
@@ -577,7 +580,7 @@ impl SendersPane {
             pending_from: None,
             pending_route_sender: None,
             // `start` fires the first read; ticks wait for its answer
-            refreshing: true,
+            relay_pending: true,
             // `start` reads the log too
             activity_pending: true,
             last_refresh: None,
@@ -713,7 +716,7 @@ impl SendersPane {
     }
 
     fn refresh_effects(&mut self, cx: &Cx<'_>) -> Vec<Effect> {
-        self.refreshing = true;
+        self.relay_pending = true;
         self.last_refresh = Some(cx.now);
         // one read of the log at a time, whatever `r` asks
         let activity = cx.shared.mail_log.lines == 0 && !self.activity_pending;
@@ -1206,7 +1209,7 @@ impl Pane for SendersPane {
         match event {
             SendersEvent::RelaySlow { after } => {
                 // no second read behind the one that hangs
-                self.refreshing = true;
+                self.relay_pending = true;
                 self.relay_slow = Some(after);
                 self.health.errors += 1;
                 self.health.problem = self.stale_setup();
@@ -1218,7 +1221,7 @@ impl Pane for SendersPane {
                 cx.shared.relay = Some(std::sync::Arc::new((*snap).clone()));
                 self.relay = Some(*snap);
                 self.relay_error = None;
-                self.refreshing = self.activity_pending;
+                self.relay_pending = false;
                 self.health.last_update = Some(cx.now);
                 self.health.problem = None;
                 // the first read names the regions (or says there are none)
@@ -1228,7 +1231,7 @@ impl Pane for SendersPane {
             }
             SendersEvent::Relay(Err(e)) => {
                 self.relay_slow = None;
-                self.refreshing = self.activity_pending;
+                self.relay_pending = false;
                 // a setup that fails the same way on every refresh is one error, not one per
                 // refresh: the count (and the screen) stays still until something changes
                 if self.relay_error.as_ref() != Some(&e) {
@@ -1239,7 +1242,6 @@ impl Pane for SendersPane {
             }
             SendersEvent::Activity(a) => {
                 self.activity_pending = false;
-                self.refreshing = false;
                 match a {
                     Ok(a) => {
                         self.activity = a;
@@ -1461,7 +1463,7 @@ impl Pane for SendersPane {
             out.extend(self.set_trace(m));
         }
         let due = |last: Option<DateTime<Local>>, secs: u64| interval_due(last, cx.now, secs);
-        if !self.refreshing && due(self.last_refresh, self.config.refresh_secs) {
+        if !self.relay_pending && due(self.last_refresh, self.config.refresh_secs) {
             out.extend(self.refresh_effects(cx));
         }
         if self.relay.is_some()
@@ -1503,7 +1505,8 @@ impl Pane for SendersPane {
         h
     }
 
-    /// The relay setup (postconf and the maps) is read again every `refresh_secs`. SES is read
+    /// The relay setup (postconf and the maps) is read again every `refresh_secs`, also while
+    /// the pane's own read of the log goes on: its age is the setup's. SES is read
     /// on its own interval, and each read of it ends within [`ses::READ_TIMEOUT`], answered or
     /// failed, which the pane shows.
     fn polled(&self) -> Option<Polled> {
@@ -1580,9 +1583,11 @@ async fn send(runner: &Runner, ev: SendersEvent) {
 pub const RELAY_SLOW: Duration = Duration::from_secs(30);
 
 /// The relay setup read once, then (with `activity`) what the log says each sender did.
-/// After `slow_after` without the setup, [`SendersEvent::RelaySlow`] says so; a read blocked
-/// in the kernel cannot be stopped, so it is waited for and its answer still reported, and no
-/// second read starts behind it (the pane asks for none until then).
+/// The setup is reported as soon as it is read: the pane reads it again on its interval while
+/// the log is still being read. After `slow_after` without the setup,
+/// [`SendersEvent::RelaySlow`] says so; a read blocked in the kernel cannot be stopped, so it
+/// is waited for and its answer still reported, and no second read starts behind it (the pane
+/// asks for none until then).
 pub async fn refresh(r: &Runner, activity: bool, slow_after: Duration) {
     let rr = r.clone();
     let mut read = tokio::task::spawn_blocking(move || {
@@ -2920,12 +2925,60 @@ mod tests {
             SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
             &mut cx,
         );
-        // nor does the timer start a refresh while it goes on
+        // nor does the timer's next refresh
         cx.now = now() + chrono::Duration::seconds(120);
-        assert!(p.on_tick(&mut cx).is_empty());
+        assert!(!asks(&p.on_tick(&mut cx)));
         p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
         assert!(asks(&p.on_action(SendersAction::Refresh, &mut cx)));
         assert!(!asks(&p.on_action(SendersAction::Refresh, &mut cx)));
+    }
+
+    /// `start`'s read of the log is a long one (a big journal): meanwhile the relay setup is read
+    /// on its interval, one read at a time, a read that hangs still holds back the next, and
+    /// the pane is not marked overdue while its setup is read. The log is read again once that
+    /// read has answered.
+    #[test]
+    fn the_relay_setup_is_read_on_its_interval_while_the_log_is_read() {
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = read_only(&mut shared);
+        let setup = || SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false))));
+        let refreshes = |e: &[Effect]| {
+            e.iter()
+                .filter(|e| matches!(e, Effect::Senders(SendersEffect::Refresh { .. })))
+                .count()
+        };
+        let every = Config::default().senders.refresh_secs as i64;
+        let at = |secs: i64| now() + chrono::Duration::seconds(secs);
+        p.on_event(setup(), &mut cx);
+        // ten minutes of reading the log
+        for i in 1..=600 / every {
+            cx.now = at(i * every);
+            // the setup again, not the log
+            assert!(!asks(&p.on_tick(&mut cx)), "at {} s", i * every);
+            // one read of the setup at a time
+            assert_eq!(refreshes(&p.on_tick(&mut cx)), 0);
+            p.on_event(setup(), &mut cx);
+            assert_eq!(p.polled().and_then(|d| d.last), Some(cx.now));
+            let overdue = crate::app::freshness::overdue(p.polled().unwrap(), now(), cx.now);
+            assert_eq!(overdue, None, "at {} s", i * every);
+        }
+        // a read of the setup that hangs holds back the next one, log or not
+        cx.now = at(630);
+        assert!(!asks(&p.on_tick(&mut cx)));
+        p.on_event(
+            SendersEvent::RelaySlow {
+                after: Duration::from_secs(30),
+            },
+            &mut cx,
+        );
+        cx.now = at(3600);
+        assert_eq!(refreshes(&p.on_tick(&mut cx)), 0);
+        p.on_event(setup(), &mut cx);
+        // the log is read again once its read has answered
+        p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
+        cx.now = at(3600 + every);
+        assert!(asks(&p.on_tick(&mut cx)));
     }
 
     #[test]
@@ -2977,11 +3030,10 @@ mod tests {
         let mut shared = Shared::default();
         let mut p = SendersPane::new(&Config::default());
         let mut cx = read_only(&mut shared);
-        // the first read is `start`'s: no tick effect (and no redraw) before it answers, the
-        // relay setup and the log both
+        // the first read is `start`'s: no tick effect (and no redraw) before its relay setup
+        // answers
         assert!(p.on_tick(&mut cx).is_empty());
         p.on_event(SendersEvent::Relay(Err("postconf: x".into())), &mut cx);
-        assert!(p.on_tick(&mut cx).is_empty());
         p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
         let e = p.on_tick(&mut cx);
         assert!(
