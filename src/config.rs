@@ -453,6 +453,13 @@ impl Config {
                 "a test mail's trace would give up at once (0 is not \"no limit\")",
             ),
             (
+                "[senders] route_backups".into(),
+                self.senders.route_backups as u64,
+                spans(&at.senders, "route_backups"),
+                "an edit of a route map would keep no backup, not even its own (0 is not \
+                 \"keep them all\")",
+            ),
+            (
                 "[mail_log] max_line_bytes".into(),
                 self.mail_log.max_line_bytes as u64,
                 spans(&at.mail_log, "max_line_bytes"),
@@ -1455,6 +1462,12 @@ mod tests {
             (
                 "[senders]\ntrace_timeout_secs = 0\n",
                 "c.toml:2:22: [senders] trace_timeout_secs = 0: a test mail's trace",
+            ),
+            (
+                "[senders]\nroute_backups = 0\n",
+                "c.toml:2:17: [senders] route_backups = 0: an edit of a route map would keep no \
+                 backup, not even its own (0 is not \"keep them all\"): give a number of at \
+                 least 1",
             ),
             (
                 "[mail_log]\nmax_line_bytes = 0\n",

@@ -285,6 +285,7 @@ fn a_broken_main_cf_line_is_named_without_its_value() {
         "bob@example.com",
         "[relay.example]:587",
         actions::RunPostfix::Yes,
+        opsdeck::mail::senders::SendersConfig::default().route_backups,
         chrono::Local::now(),
         &mut |_| {},
     );

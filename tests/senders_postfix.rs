@@ -706,6 +706,22 @@ fn add_route_then_postmap_q_finds_it() {
     let spec = snap.relay_maps[0].spec.clone();
     assert_eq!(spec.kind, maps::MapKind::Hash);
     let relay = s.ses.relayhost();
+    // backups of the map from earlier edits, and files beside them that only look like them
+    let map = std::path::PathBuf::from(&spec.path);
+    let long_ago = chrono::TimeZone::with_ymd_and_hms(&Local, 2000, 1, 1, 12, 0, 0).unwrap();
+    let older: Vec<_> = (0..10)
+        .map(|day| actions::backup_path(&map, long_ago + chrono::Duration::days(day), 1))
+        .collect();
+    for b in &older {
+        std::fs::write(b, "old@example.com [old.example]:587\n").unwrap();
+    }
+    let look_alikes = [
+        map.with_file_name("sender_relay.bak"),
+        map.with_file_name("sender_relay.20000101-120000-01.bak.orig"),
+    ];
+    for f in &look_alikes {
+        std::fs::write(f, "kept by hand\n").unwrap();
+    }
     let mut steps = Vec::new();
     let report = actions::add_route(
         &access(),
@@ -714,6 +730,7 @@ fn add_route_then_postmap_q_finds_it() {
         "new@example.com",
         &relay,
         actions::RunPostfix::Yes,
+        SendersConfig::default().route_backups,
         Local::now(),
         &mut |r| steps.push(r.steps.len()),
     );
@@ -740,20 +757,42 @@ fn add_route_then_postmap_q_finds_it() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&q.stdout).trim(), relay);
-    let backups: Vec<_> = std::fs::read_dir(pf.config_dir())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name().to_string_lossy().starts_with("sender_relay.")
-                && e.file_name().to_string_lossy().ends_with(".bak")
-        })
-        .collect();
-    assert_eq!(backups.len(), 1);
+    let made = report
+        .steps
+        .iter()
+        .find_map(|s| s.what.as_str().strip_prefix("backup to "))
+        .map(std::path::PathBuf::from)
+        .expect("a backup step");
     assert!(
-        !std::fs::read_to_string(backups[0].path())
+        !std::fs::read_to_string(&made)
             .unwrap()
             .contains("new@example.com")
     );
+    // with it, ten backups of the map are left: the oldest of before went, and the report
+    // says so; the files that only look like backups stay
+    assert!(
+        report
+            .steps
+            .iter()
+            .any(|s| s.ok && s.what.as_str() == "removed 1 backup older than the newest 10"),
+        "{report:#?}"
+    );
+    assert!(!older[0].exists());
+    assert!(older[1..].iter().all(|b| b.exists()));
+    for f in &look_alikes {
+        assert_eq!(std::fs::read_to_string(f).unwrap(), "kept by hand\n");
+    }
+    let backups = std::fs::read_dir(pf.config_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("sender_relay.")
+                && name.ends_with(".bak")
+                && name != "sender_relay.bak"
+        })
+        .count();
+    assert_eq!(backups, 10);
 }
 
 #[test]
@@ -776,6 +815,7 @@ fn failed_postmap_leaves_the_previous_map() {
         "new@example.com",
         "[127.0.0.1]:2525",
         actions::RunPostfix::Yes,
+        SendersConfig::default().route_backups,
         Local::now(),
         &mut |_| {},
     );

@@ -312,6 +312,91 @@ fn make_backup(path: &Path, now: DateTime<Local>) -> Result<PathBuf, String> {
     ))
 }
 
+/// Is `name` a name [`backup_path`] gives a backup of the map named `map`:
+/// `MAP.YYYYMMDD-HHMMSS-NN.bak`, of a date and time that exist and a sequence it makes? Nothing
+/// else beside a map is taken for one of its backups: not a `sender_relay.bak` kept by hand,
+/// not `sender_relay.db`, not a backup of `sender_relay.old`.
+fn is_backup_of(name: &std::ffi::OsStr, map: &std::ffi::OsStr) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let stamp = name
+        .as_bytes()
+        .strip_prefix(map.as_bytes())
+        .and_then(|rest| rest.strip_prefix(b"."))
+        .and_then(|rest| rest.strip_suffix(b".bak"));
+    let Some(stamp) = stamp.and_then(|s| std::str::from_utf8(s).ok()) else {
+        return false;
+    };
+    // YYYYMMDD-HHMMSS-NN
+    let shaped = stamp.len() == 18
+        && stamp.bytes().enumerate().all(|(i, c)| match i {
+            8 | 15 => c == b'-',
+            _ => c.is_ascii_digit(),
+        });
+    shaped
+        && chrono::NaiveDateTime::parse_from_str(&stamp[..15], "%Y%m%d-%H%M%S").is_ok()
+        && stamp[16..]
+            .parse::<u32>()
+            .is_ok_and(|seq| (1..=BACKUPS_PER_SECOND).contains(&seq))
+}
+
+/// Remove the backups of the map at `path` older than the newest `keep`, after an edit that
+/// succeeded: each edit adds one, and a map edited every week would otherwise gather them for
+/// years. The backup the edit made (`made`) counts among the `keep` and is never removed, even
+/// when a clock set back gave it an older name than the others. Only regular files named as
+/// [`backup_path`] names this map's backups are removed; a link of such a name is left alone
+/// (and not followed), as is anything else in the directory. Returns how many were removed,
+/// and why the first that could not be was not.
+fn prune_backups(path: &Path, made: &Path, keep: usize) -> (usize, Option<String>) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let (Some(map), Some(made)) = (path.file_name(), made.file_name()) else {
+        return (0, None);
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => return (0, Some(format!("{}: {e}", dir.display()))),
+    };
+    let mut older: Vec<std::ffi::OsString> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name())
+        .filter(|name| name != made && is_backup_of(name, map))
+        .collect();
+    // the names sort as the backups were made: newest first
+    older.sort_unstable_by(|a, b| b.cmp(a));
+    let (mut removed, mut failed) = (0, None);
+    for name in older.iter().skip(keep.saturating_sub(1)) {
+        let backup = dir.join(name);
+        match std::fs::remove_file(&backup) {
+            Ok(()) => removed += 1,
+            Err(e) => {
+                failed.get_or_insert_with(|| format!("{}: {e}", backup.display()));
+            }
+        }
+    }
+    (removed, failed)
+}
+
+/// Says in the report what [`prune_backups`] did: nothing when no backup was old enough.
+fn report_pruned(r: &mut RouteReport, keep: usize, (removed, failed): (usize, Option<String>)) {
+    let s = if removed == 1 { "" } else { "s" };
+    match failed {
+        None if removed == 0 => {}
+        None => r.step(
+            format!("removed {removed} backup{s} older than the newest {keep}"),
+            true,
+            "",
+        ),
+        Some(why) => r.step(
+            format!("remove backups older than the newest {keep}"),
+            false,
+            format!("removed {removed}; not removed: {why}"),
+        ),
+    }
+}
+
 /// Write `content` to `path` atomically: temp file in the same directory,
 /// same mode and owner, fsync, rename, fsync the directory. A path that is a
 /// link is written where the link points (the rename would put a file in the
@@ -370,11 +455,13 @@ pub enum RunPostfix {
     No(&'static str),
 }
 
-/// Add `sender -> relay` to an indexed map, compile it and reload Postfix.
-/// Each step is reported through `progress` as it happens.
 /// Why a `user@` route is refused: it would be written and never used.
 pub const USER_AT_NEVER_LOOKED_UP: &str = "Postfix never looks up a user@ key in sender_dependent_relayhost_maps (it tries user@domain, then @domain): give the full address or @domain";
 
+/// Add `sender -> relay` to an indexed map, compile it and reload Postfix.
+/// Each step is reported through `progress` as it happens. Once all of it has succeeded, the
+/// map's backups older than the newest `keep_backups` are removed (the one just made stays);
+/// a failed edit removes none, as its backup is what putting the map back needs.
 #[allow(clippy::too_many_arguments)]
 pub fn add_route(
     _access: &WriteAccess,
@@ -383,6 +470,7 @@ pub fn add_route(
     sender: &str,
     relay: &str,
     postfix: RunPostfix,
+    keep_backups: usize,
     now: DateTime<Local>,
     progress: &mut dyn FnMut(&RouteReport),
 ) -> RouteReport {
@@ -503,6 +591,11 @@ pub fn add_route(
             true,
             format!("not run: {why}"),
         );
+        report_pruned(
+            &mut r,
+            keep_backups,
+            prune_backups(&path, &backup, keep_backups),
+        );
         return r.finish(
             true,
             format!("{sender} now relays through {relay} in the map"),
@@ -556,6 +649,11 @@ pub fn add_route(
         };
         return r.finish(false, map);
     }
+    report_pruned(
+        &mut r,
+        keep_backups,
+        prune_backups(&path, &backup, keep_backups),
+    );
     r.finish(true, format!("{sender} now relays through {relay}"))
 }
 
@@ -743,6 +841,237 @@ mod tests {
         assert_eq!(sorted, made);
     }
 
+    /// The backups an edit keeps unless the configuration says otherwise.
+    fn default_keep() -> usize {
+        super::super::SendersConfig::default().route_backups
+    }
+
+    /// Only the names `backup_path` gives this map's backups.
+    #[test]
+    fn what_is_a_backup_of_a_map() {
+        let map = std::ffi::OsStr::new("sender_relay");
+        let now = Local.with_ymd_and_hms(2026, 11, 27, 21, 15, 0).unwrap();
+        for seq in [1, 2, 10, BACKUPS_PER_SECOND] {
+            let made = backup_path(Path::new("/etc/postfix/sender_relay"), now, seq);
+            assert!(is_backup_of(made.file_name().unwrap(), map), "{made:?}");
+        }
+        for other in [
+            "sender_relay",
+            "sender_relay.db",
+            "sender_relay.bak",
+            "sender_relay.20261127-211500-01.bak.orig",
+            "sender_relay.20261127-211500-01.bak~",
+            ".sender_relay.20261127-211500-01.bak",
+            "old_sender_relay.20261127-211500-01.bak",
+            // another map's backups: `sender_relay.old`'s, and `sender_rel`'s
+            "sender_relay.old.20261127-211500-01.bak",
+            "sender_rel.20261127-211500-01.bak",
+            // not the shape, or no such time, or a sequence never made
+            "sender_relay.20261127-211500-1.bak",
+            "sender_relay.20261127-211500-001.bak",
+            "sender_relay.2026112-2115000-01.bak",
+            "sender_relay.20261127_211500_01.bak",
+            "sender_relay.20261327-211500-01.bak",
+            "sender_relay.20261127-251500-01.bak",
+            "sender_relay.20261127-211500-00.bak",
+            "sender_relay.2026-11-27-211500-01.bak",
+            "sender_relay.+0261127-211500-01.bak",
+        ] {
+            assert!(!is_backup_of(std::ffi::OsStr::new(other), map), "{other}");
+        }
+    }
+
+    /// A map with `old` backups made a minute apart on 1 November, and beside them what must
+    /// never be taken for one: a backup kept by hand, another map's backup, a name a day that
+    /// does not exist, and a link and a directory named as backups (the link to a file that
+    /// stands for one a backup regime keeps elsewhere).
+    fn map_with_backups(old: u32) -> (tempfile::TempDir, PathBuf, MapSpec, Vec<PathBuf>) {
+        let (dir, p, spec, _) = two_backups_setup();
+        let first = Local.with_ymd_and_hms(2026, 11, 1, 8, 0, 0).unwrap();
+        for i in 0..old {
+            let at = first + chrono::Duration::minutes(i.into());
+            std::fs::write(backup_path(&p, at, 1), format!("backup {i}\n")).unwrap();
+        }
+        let d = dir.path();
+        std::fs::create_dir(d.join("elsewhere")).unwrap();
+        let elsewhere = d
+            .join("elsewhere")
+            .join("sender_relay.20190101-000000-01.bak");
+        std::fs::write(&elsewhere, "kept elsewhere\n").unwrap();
+        let link = d.join("sender_relay.20200101-000000-01.bak");
+        std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
+        let look_alikes = vec![
+            d.join("sender_relay.bak"),
+            d.join("sender_relay.20200101-000000-01.bak.orig"),
+            d.join("sender_relay.old.20200101-000000-01.bak"),
+            d.join("sender_relay.20201301-000000-01.bak"),
+        ];
+        for f in &look_alikes {
+            std::fs::write(f, "not a backup opsdeck made\n").unwrap();
+        }
+        std::fs::create_dir(d.join("sender_relay.20200101-000000-02.bak")).unwrap();
+        let mut kept = look_alikes;
+        kept.extend([
+            link,
+            elsewhere,
+            d.join("sender_relay.20200101-000000-02.bak"),
+        ]);
+        (dir, p, spec, kept)
+    }
+
+    /// This map's backups, as regular files, oldest first.
+    fn backups_of(p: &Path) -> Vec<String> {
+        let mut found: Vec<String> = std::fs::read_dir(p.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().unwrap().is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| is_backup_of(std::ffi::OsStr::new(n), p.file_name().unwrap()))
+            .collect();
+        found.sort();
+        found
+    }
+
+    /// An edit that succeeded leaves the newest backups of its map, its own among them, and
+    /// says how many older ones went; nothing else in the directory is touched.
+    #[test]
+    fn a_successful_edit_keeps_the_newest_backups_of_its_map() {
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let (dir, p, spec, kept) = map_with_backups(12);
+        let inst = PostfixInstance {
+            name: "demo".into(),
+            config_dir: dir.path().into(),
+            command_prefix: vec![],
+        };
+        let now = Local.with_ymd_and_hms(2026, 11, 27, 21, 15, 0).unwrap();
+        let r = add_route(
+            &access,
+            &inst,
+            &spec,
+            "bob@example.com",
+            "[h]:587",
+            RunPostfix::No("test"),
+            10,
+            now,
+            &mut |_| {},
+        );
+        assert!(r.ok, "{r:?}");
+        let step = r.steps.last().unwrap();
+        assert_eq!(
+            (step.what.as_str(), step.ok),
+            ("removed 3 backups older than the newest 10", true),
+            "{r:?}"
+        );
+        // the nine newest of before, then the edit's own
+        let mut want: Vec<String> = (3..12)
+            .map(|i| format!("sender_relay.20261101-08{i:02}00-01.bak"))
+            .collect();
+        want.push("sender_relay.20261127-211500-01.bak".into());
+        assert_eq!(backups_of(&p), want);
+        assert_eq!(
+            std::fs::read_to_string(p.with_file_name(&want[9])).unwrap(),
+            "alice@example.com [h]:587\n"
+        );
+        for f in &kept {
+            assert!(std::fs::symlink_metadata(f).is_ok(), "{f:?} was removed");
+        }
+        assert_eq!(
+            std::fs::read_to_string(&kept[kept.len() - 2]).unwrap(),
+            "kept elsewhere\n"
+        );
+        // the next edit has as many to keep, and one to remove
+        let r = add_route(
+            &access,
+            &inst,
+            &spec,
+            "carol@example.com",
+            "[h]:587",
+            RunPostfix::No("test"),
+            10,
+            now,
+            &mut |_| {},
+        );
+        assert_eq!(
+            r.steps.last().unwrap().what.as_str(),
+            "removed 1 backup older than the newest 10"
+        );
+        assert_eq!(backups_of(&p).len(), 10);
+    }
+
+    /// After the clock was set back, the edit's own backup has an older name than the others:
+    /// it stays all the same, with the newest of the others.
+    #[test]
+    fn the_backup_just_made_stays_whatever_its_name() {
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let (dir, p, spec, _) = map_with_backups(4);
+        let inst = PostfixInstance {
+            name: "demo".into(),
+            config_dir: dir.path().into(),
+            command_prefix: vec![],
+        };
+        let before = Local.with_ymd_and_hms(2026, 10, 1, 9, 0, 0).unwrap();
+        let r = add_route(
+            &access,
+            &inst,
+            &spec,
+            "bob@example.com",
+            "[h]:587",
+            RunPostfix::No("test"),
+            3,
+            before,
+            &mut |_| {},
+        );
+        assert!(r.ok, "{r:?}");
+        assert_eq!(
+            backups_of(&p),
+            [
+                "sender_relay.20261001-090000-01.bak",
+                "sender_relay.20261101-080200-01.bak",
+                "sender_relay.20261101-080300-01.bak",
+            ]
+        );
+    }
+
+    /// An edit that fails (postmap, or the reload) removes no backup: its own is what the map
+    /// was put back from, and the older ones what a person goes back to.
+    #[test]
+    fn a_failed_edit_removes_no_backup() {
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        // postmap fails; postmap passes and the reload fails
+        for prefix in [
+            vec!["false".to_string()],
+            vec!["sh".into(), "-c".into(), "[ \"$0\" = postmap ]".into()],
+        ] {
+            let (dir, p, spec, kept) = map_with_backups(12);
+            let inst = PostfixInstance {
+                name: "stand-in".into(),
+                config_dir: dir.path().into(),
+                command_prefix: prefix,
+            };
+            let now = Local.with_ymd_and_hms(2026, 11, 27, 21, 15, 0).unwrap();
+            let r = add_route(
+                &access,
+                &inst,
+                &spec,
+                "bob@example.com",
+                "[h]:587",
+                RunPostfix::Yes,
+                10,
+                now,
+                &mut |_| {},
+            );
+            assert!(r.done && !r.ok, "{r:?}");
+            assert!(
+                !r.steps.iter().any(|s| s.what.contains("backups older")),
+                "{r:?}"
+            );
+            assert_eq!(backups_of(&p).len(), 13, "{r:?}");
+            for f in &kept {
+                assert!(std::fs::symlink_metadata(f).is_ok(), "{f:?} was removed");
+            }
+        }
+    }
+
     fn two_backups_setup() -> (tempfile::TempDir, PathBuf, MapSpec, PostfixInstance) {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("sender_relay");
@@ -781,6 +1110,7 @@ mod tests {
                 sender,
                 "[h]:587",
                 RunPostfix::No("test"),
+                default_keep(),
                 now,
                 &mut |_| {},
             );
@@ -826,6 +1156,7 @@ mod tests {
             "bob@example.com",
             "[h]:587",
             RunPostfix::No("test"),
+            default_keep(),
             now,
             &mut |_| {},
         );
@@ -911,6 +1242,7 @@ mod tests {
             "bob@example.com",
             "[h]:587",
             RunPostfix::No("demo: the sandbox has no Postfix of its own"),
+            default_keep(),
             Local::now(),
             &mut |_| {},
         );
@@ -958,6 +1290,7 @@ mod tests {
                 sender,
                 "[h]:587",
                 RunPostfix::No("test"),
+                default_keep(),
                 Local::now(),
                 progress,
             )
@@ -1019,6 +1352,7 @@ mod tests {
                 sender,
                 relay,
                 RunPostfix::Yes,
+                default_keep(),
                 now,
                 &mut none,
             );

@@ -105,6 +105,11 @@ pub struct SendersConfig {
     /// Stop tracing a test mail after this many seconds.
     #[serde(default = "default_trace_timeout")]
     pub trace_timeout_secs: u64,
+    /// Backups of a map kept beside it when a route is added: each edit makes one, and after
+    /// an edit that succeeded those older than the newest this many are removed (the one just
+    /// made always stays, so at least 1).
+    #[serde(default = "default_route_backups")]
+    pub route_backups: usize,
 }
 
 fn default_refresh() -> u64 {
@@ -124,6 +129,11 @@ fn default_smtp_port() -> u16 {
 }
 fn default_trace_timeout() -> u64 {
     300
+}
+/// Enough to go back over the last few edits (or find the one that broke a route), few enough
+/// that a map edited every day does not fill its directory.
+fn default_route_backups() -> usize {
+    10
 }
 
 impl Default for SendersConfig {
@@ -145,6 +155,7 @@ impl Default for SendersConfig {
             smtp_password: None,
             test_recipient: None,
             trace_timeout_secs: default_trace_timeout(),
+            route_backups: default_route_backups(),
         }
     }
 }
@@ -1186,7 +1197,11 @@ impl Pane for SendersPane {
                         .map(|w| format!("! {w}")),
                     );
                 }
-                lines.push("A dated backup is kept; the edit is atomic.".into());
+                lines.push(format!(
+                    "A dated backup is kept (those older than the newest {} are removed); the \
+                     edit is atomic.",
+                    self.config.route_backups
+                ));
                 lines.push(then);
                 vec![Effect::Confirm(Confirm {
                     title: "Add a sender route".into(),
@@ -1703,6 +1718,7 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
                     &sender,
                     &relay,
                     postfix,
+                    r.config.senders.route_backups,
                     Local::now(),
                     &mut |p| {
                         r.blocking_send(SourceEvent::Senders(SendersEvent::Route(Box::new(
@@ -2574,6 +2590,14 @@ mod tests {
             c.lines.iter().any(|l| l
                 == "! new@example.com is not verified in SES us-east-1: its mail bounces until \
                     it is (v on its row verifies it)"),
+            "{:?}",
+            c.lines
+        );
+        // and that older backups of the map go, before the y that removes them
+        assert!(
+            c.lines.iter().any(|l| l
+                == "A dated backup is kept (those older than the newest 10 are removed); the \
+                    edit is atomic."),
             "{:?}",
             c.lines
         );
