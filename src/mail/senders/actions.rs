@@ -768,11 +768,13 @@ mod tests {
     /// which settings say so.
     #[tokio::test]
     async fn a_refused_submission_names_the_settings() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        // bound and never listening: refused, and no other test's server can take the port
+        // meanwhile (a released port could be taken, and answer)
+        let closed =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        closed.bind(&any.into()).unwrap();
+        let port = closed.local_addr().unwrap().as_socket().unwrap().port();
         let target = SmtpTarget {
             host: "127.0.0.1".into(),
             port,
