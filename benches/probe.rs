@@ -115,12 +115,12 @@ fn roundtrip(c: &mut Criterion) {
         .unwrap();
     let dir = tempdir();
     let server = rt.block_on(echo(false));
-    let port = free_port();
-    let body = format!(
-        "http {{ {temp} keepalive_requests 100000000; keepalive_timeout 600s; server {{ listen 127.0.0.1:{port}; location / {{ default_type text/plain; return 200 \"$remote_addr $http_x_forwarded_for\\n\"; }} }} }}",
-        temp = Nginx::http_temp_paths(dir.path())
-    );
-    let _nginx = Nginx::start(dir.path(), "", &body, &[port]);
+    let (_nginx, [port]) = Nginx::start(dir.path(), "", |[port]| {
+        format!(
+            "http {{ {temp} keepalive_requests 100000000; keepalive_timeout 600s; server {{ listen 127.0.0.1:{port}; location / {{ default_type text/plain; return 200 \"$remote_addr $http_x_forwarded_for\\n\"; }} }} }}",
+            temp = Nginx::http_temp_paths(dir.path())
+        )
+    });
     let mut g = c.benchmark_group("echo_roundtrip");
     let mut tx = rt.block_on(keepalive_sender(server.addr));
     g.bench_function("opsdeck_echo", |b| b.iter(|| rt.block_on(one(&mut tx))));
@@ -140,20 +140,20 @@ fn whole_target(c: &mut Criterion) {
     let dir = tempdir();
     let certs = make_certs(dir.path(), 90);
     let server = rt.block_on(echo(false));
-    let (tls, http) = (free_port(), free_port());
-    let body = format!(
-        r#"http {{ {temp}
+    let (_nginx, [tls, http]) = Nginx::start(dir.path(), "", |[tls, http]| {
+        format!(
+            r#"http {{ {temp}
   server {{ listen 127.0.0.1:{http}; return 301 https://$host:{tls}$request_uri; }}
   server {{ listen 127.0.0.1:{tls} ssl; ssl_certificate {cert}; ssl_certificate_key {key};
     location / {{ proxy_pass http://{echo}; proxy_bind {PROXY_SOURCE};
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Forwarded-Port $server_port; }} }} }}"#,
-        temp = Nginx::http_temp_paths(dir.path()),
-        cert = certs.cert.display(),
-        key = certs.key.display(),
-        echo = server.addr,
-    );
-    let _nginx = Nginx::start(dir.path(), "", &body, &[tls, http]);
+            temp = Nginx::http_temp_paths(dir.path()),
+            cert = certs.cert.display(),
+            key = certs.key.display(),
+            echo = server.addr,
+        )
+    });
     let target = TargetConfig {
         name: "bench".into(),
         url: format!("https://{HOST}:{tls}/"),

@@ -1022,16 +1022,16 @@ fn check_reads_log_repository_and_probe() {
     // the echo listener on a port check will bind.
     let dir = probe_support::tempdir();
     let certs = probe_support::make_certs(dir.path(), 5);
-    let echo_port = probe_support::free_port();
-    let (tls, http) = (probe_support::free_port(), probe_support::free_port());
-    let body = probe_support::correct_balancer(
-        dir.path(),
-        &certs,
-        http,
-        tls,
-        format!("127.0.0.1:{echo_port}").parse().unwrap(),
-    );
-    let _nginx = probe_support::Nginx::start(dir.path(), "", &body, &[tls, http]);
+    let [echo_port] = probe_support::ports::free_ports();
+    let (_nginx, [tls, http]) = probe_support::Nginx::start(dir.path(), "", |[tls, http]| {
+        probe_support::correct_balancer(
+            dir.path(),
+            &certs,
+            http,
+            tls,
+            format!("127.0.0.1:{echo_port}").parse().unwrap(),
+        )
+    });
 
     let config = root.path().join("config.toml");
     std::fs::write(
@@ -1214,9 +1214,9 @@ fn a_slow_site_is_named_and_the_other_areas_still_report() {
     let (_backend, backend) = silent_backend();
     let dir = probe_support::tempdir();
     let certs = probe_support::make_certs(dir.path(), 90);
-    let (tls, http) = (probe_support::free_port(), probe_support::free_port());
-    let body = probe_support::correct_balancer(dir.path(), &certs, http, tls, backend);
-    let _nginx = probe_support::Nginx::start(dir.path(), "", &body, &[tls, http]);
+    let (_nginx, [tls, http]) = probe_support::Nginx::start(dir.path(), "", |[tls, http]| {
+        probe_support::correct_balancer(dir.path(), &certs, http, tls, backend)
+    });
 
     let repo = deploy_support::Fixture::new();
     let log = root.path().join("mail.log");

@@ -1,11 +1,15 @@
 //! The probe against real nginx as a TLS-terminating balancer in front of
 //! the echo listener: a correct configuration, one that passes client
 //! headers through, one whose upstream redirects to itself, and the stream
-//! module sending PROXY protocol. Everything on 127.0.0.1, free ports.
+//! module sending PROXY protocol. Everything on 127.0.0.1, free ports; nginx
+//! moves to new ones when a port it was given is taken.
 
+#[path = "support/closed_port.rs"]
+mod closed_port;
 #[path = "probe_support/mod.rs"]
 mod probe_support;
 
+use closed_port::ClosedPort;
 use opsdeck::probe::checks::{Check, Level, TargetReport, run_target};
 use opsdeck::probe::config::{ProbeConfig, TargetConfig};
 use opsdeck::probe::echo::EchoServer;
@@ -92,9 +96,9 @@ async fn correct_balancer_with_realip_trust() {
     let dir = tempdir();
     let c = make_certs(dir.path(), 90);
     let echo = echo(false).await;
-    let (tls, http) = (free_port(), free_port());
-    let body = correct_balancer(dir.path(), &c, http, tls, echo.addr);
-    let nginx = Nginx::start(dir.path(), "", &body, &[tls, http]);
+    let (nginx, [tls, http]) = Nginx::start(dir.path(), "", |[tls, http]| {
+        correct_balancer(dir.path(), &c, http, tls, echo.addr)
+    });
     let cfg = ProbeConfig::default();
     let t = target(tls, Some(http), &c.ca);
     let r = run_target(&t, &cfg, now()).await;
@@ -152,10 +156,10 @@ async fn balancer_passing_client_headers_through() {
     let dir = tempdir();
     let c = make_certs(dir.path(), 5);
     let echo = echo(false).await;
-    let tls = free_port();
     // no forwarding header set: the client's pass through as they came
-    let body = tls_balancer(dir.path(), &format!("127.0.0.1:{tls}"), &c, &echo, "");
-    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+    let (_nginx, [tls]) = Nginx::start(dir.path(), "", |[tls]| {
+        tls_balancer(dir.path(), &format!("127.0.0.1:{tls}"), &c, &echo, "")
+    });
     let cfg = ProbeConfig::default();
     let mut t = target(tls, None, &c.ca);
     t.expect_client = None;
@@ -221,11 +225,11 @@ async fn upstream_that_redirects_to_itself() {
     let dir = tempdir();
     let c = make_certs(dir.path(), 90);
     let (ca, cert, key) = (c.ca, c.cert, c.key);
-    let (tls, http, app) = (free_port(), free_port(), free_port());
     // The "app" redirects to https unless X-Forwarded-Proto says https;
     // the balancer in front does not set it.
-    let body = format!(
-        r#"http {{
+    let (_nginx, [tls, http, _]) = Nginx::start(dir.path(), "", |[tls, http, app]| {
+        format!(
+            r#"http {{
   {temp}
   server {{
     listen 127.0.0.1:{http};
@@ -251,11 +255,11 @@ async fn upstream_that_redirects_to_itself() {
     }}
   }}
 }}"#,
-        temp = Nginx::http_temp_paths(dir.path()),
-        cert = cert.display(),
-        key = key.display(),
-    );
-    let _nginx = Nginx::start(dir.path(), "", &body, &[tls, http, app]);
+            temp = Nginx::http_temp_paths(dir.path()),
+            cert = cert.display(),
+            key = key.display(),
+        )
+    });
     let cfg = ProbeConfig::default();
     let mut t = target(tls, Some(http), &ca);
     t.echo_url = None;
@@ -281,9 +285,14 @@ async fn stream_module_sending_proxy_protocol() {
     let (ca, cert, key) = (c.ca, c.cert, c.key);
     let echo = echo(true).await;
     let pp = echo.proxy_addr.expect("PROXY protocol port");
-    let tls = free_port();
-    let body = format!(
-        r#"stream {{
+    let top = format!("load_module {STREAM_MODULE};");
+    assert!(
+        std::path::Path::new(STREAM_MODULE).exists(),
+        "nginx's stream module is needed: {STREAM_MODULE} missing (apt-get install libnginx-mod-stream)"
+    );
+    let (_nginx, [tls]) = Nginx::start(dir.path(), &top, |[tls]| {
+        format!(
+            r#"stream {{
   server {{
     listen 127.0.0.1:{tls} ssl;
     ssl_certificate {cert};
@@ -293,15 +302,10 @@ async fn stream_module_sending_proxy_protocol() {
     proxy_protocol on;
   }}
 }}"#,
-        cert = cert.display(),
-        key = key.display(),
-    );
-    let top = format!("load_module {STREAM_MODULE};");
-    assert!(
-        std::path::Path::new(STREAM_MODULE).exists(),
-        "nginx's stream module is needed: {STREAM_MODULE} missing (apt-get install libnginx-mod-stream)"
-    );
-    let _nginx = Nginx::start(dir.path(), &top, &body, &[tls]);
+            cert = cert.display(),
+            key = key.display(),
+        )
+    });
     let cfg = ProbeConfig::default();
     let t = target(tls, None, &ca);
     let r = run_target(&t, &cfg, now()).await;
@@ -342,17 +346,17 @@ async fn balancer_forgetting_x_forwarded_for() {
     let dir = tempdir();
     let c = make_certs(dir.path(), 90);
     let echo = echo(false).await;
-    let tls = free_port();
-    let body = tls_balancer(
-        dir.path(),
-        &format!("127.0.0.1:{tls}"),
-        &c,
-        &echo,
-        "proxy_set_header Host $host;
+    let (_nginx, [tls]) = Nginx::start(dir.path(), "", |[tls]| {
+        tls_balancer(
+            dir.path(),
+            &format!("127.0.0.1:{tls}"),
+            &c,
+            &echo,
+            "proxy_set_header Host $host;
          proxy_set_header X-Forwarded-Proto $scheme;
          proxy_set_header X-Forwarded-Port $server_port;",
-    );
-    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+        )
+    });
     let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
     let base = text(&r, Check::Baseline);
     assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
@@ -389,9 +393,9 @@ async fn a_site_that_reads_forwarded_behind_nginx() {
         let dir = tempdir();
         let c = make_certs(dir.path(), 90);
         let echo = echo(false).await;
-        let tls = free_port();
-        let body = tls_balancer(dir.path(), &format!("127.0.0.1:{tls}"), &c, &echo, &headers);
-        let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+        let (_nginx, [tls]) = Nginx::start(dir.path(), "", |[tls]| {
+            tls_balancer(dir.path(), &format!("127.0.0.1:{tls}"), &c, &echo, &headers)
+        });
         let mut t = target(tls, None, &c.ca);
         let r = run_target(&t, &ProbeConfig::default(), now()).await;
         for check in [Check::Baseline, Check::Forged] {
@@ -443,18 +447,18 @@ async fn balancer_sending_the_wrong_x_forwarded_port() {
     let dir = tempdir();
     let c = make_certs(dir.path(), 90);
     let echo = echo(false).await;
-    let tls = free_port();
-    let body = tls_balancer(
-        dir.path(),
-        &format!("127.0.0.1:{tls}"),
-        &c,
-        &echo,
-        "proxy_set_header Host $host;
+    let (_nginx, [tls]) = Nginx::start(dir.path(), "", |[tls]| {
+        tls_balancer(
+            dir.path(),
+            &format!("127.0.0.1:{tls}"),
+            &c,
+            &echo,
+            "proxy_set_header Host $host;
          proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
          proxy_set_header X-Forwarded-Proto $scheme;
          proxy_set_header X-Forwarded-Port 80;",
-    );
-    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+        )
+    });
     let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
     let base = text(&r, Check::Baseline);
     assert_eq!(level(&r, Check::Baseline), Level::Warn, "{base}");
@@ -478,7 +482,6 @@ async fn balancer_setting_x_forwarded_proto_twice() {
     let dir = tempdir();
     let c = make_certs(dir.path(), 90);
     let echo = echo(false).await;
-    let tls = free_port();
     // as /etc/nginx/proxy_params on Debian
     let params = dir.path().join("proxy_params");
     std::fs::write(
@@ -486,19 +489,20 @@ async fn balancer_setting_x_forwarded_proto_twice() {
         "proxy_set_header Host $http_host;\nproxy_set_header X-Real-IP $remote_addr;\nproxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\nproxy_set_header X-Forwarded-Proto $scheme;\n",
     )
     .unwrap();
-    let body = tls_balancer(
-        dir.path(),
-        &format!("127.0.0.1:{tls}"),
-        &c,
-        &echo,
-        &format!(
-            "include {};
+    let (_nginx, [tls]) = Nginx::start(dir.path(), "", |[tls]| {
+        tls_balancer(
+            dir.path(),
+            &format!("127.0.0.1:{tls}"),
+            &c,
+            &echo,
+            &format!(
+                "include {};
              proxy_set_header X-Forwarded-Proto $scheme;
              proxy_set_header X-Forwarded-Port $server_port;",
-            params.display()
-        ),
-    );
-    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+                params.display()
+            ),
+        )
+    });
     let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
     let base = text(&r, Check::Baseline);
     assert_eq!(level(&r, Check::Baseline), Level::Warn, "{base}");
@@ -525,9 +529,9 @@ async fn forwarded_with_a_bare_ipv6_client() {
     let dir = tempdir();
     let c = make_certs(dir.path(), 90);
     let echo = echo(false).await;
-    let (naive, mapped) = (free_port(), free_port());
-    let body = format!(
-        r#"http {{
+    let (_nginx, [naive, mapped]) = Nginx::start(dir.path(), "", |[naive, mapped]| {
+        format!(
+            r#"http {{
   {temp}
   map $remote_addr $forwarded_for {{
     ~^[0-9.]+$ "for=$remote_addr";
@@ -559,12 +563,12 @@ async fn forwarded_with_a_bare_ipv6_client() {
     }}
   }}
 }}"#,
-        temp = Nginx::http_temp_paths(dir.path()),
-        cert = c.cert.display(),
-        key = c.key.display(),
-        echo = echo.addr,
-    );
-    let _nginx = Nginx::start(dir.path(), "", &body, &[naive, mapped]);
+            temp = Nginx::http_temp_paths(dir.path()),
+            cert = c.cert.display(),
+            key = c.key.display(),
+            echo = echo.addr,
+        )
+    });
     let v6 = |port: u16| {
         let mut t = target(port, None, &c.ca);
         t.resolve = Some("::1".parse().unwrap());
@@ -611,9 +615,10 @@ async fn expired_self_signed_and_wrong_name_certificates() {
     let old = make_certs_for(&old_dir, HOST, -1);
     let other = make_certs_for(&other_dir, "other.test", 90);
     let (self_cert, self_key) = make_self_signed(dir.path());
-    let (p_old, p_other, p_self) = (free_port(), free_port(), free_port());
-    let body = format!(
-        r#"http {{
+    let (_nginx, [p_old, p_other, p_self]) =
+        Nginx::start(dir.path(), "", |[p_old, p_other, p_self]| {
+            format!(
+                r#"http {{
   {temp}
   server {{
     listen 127.0.0.1:{p_old} ssl;
@@ -634,15 +639,15 @@ async fn expired_self_signed_and_wrong_name_certificates() {
     return 200 "site\n";
   }}
 }}"#,
-        temp = Nginx::http_temp_paths(dir.path()),
-        old_cert = old.cert.display(),
-        old_key = old.key.display(),
-        other_cert = other.cert.display(),
-        other_key = other.key.display(),
-        self_cert = self_cert.display(),
-        self_key = self_key.display(),
-    );
-    let _nginx = Nginx::start(dir.path(), "", &body, &[p_old, p_other, p_self]);
+                temp = Nginx::http_temp_paths(dir.path()),
+                old_cert = old.cert.display(),
+                old_key = old.key.display(),
+                other_cert = other.cert.display(),
+                other_key = other.key.display(),
+                self_cert = self_cert.display(),
+                self_key = self_key.display(),
+            )
+        });
     let cfg = ProbeConfig::default();
     let probe = |port: u16, ca: &std::path::Path| {
         let mut t = target(port, None, ca);
@@ -727,29 +732,29 @@ async fn an_intermediate_that_expires_first_is_judged_and_named() {
         make_chain(&d, intermediate_days, 90)
     };
     let (expired, soon, fine) = (made("expired", -1), made("soon", 5), made("fine", 365));
-    let ports = [free_port(), free_port(), free_port()];
-    let servers: String = [&expired, &soon, &fine]
-        .iter()
-        .zip(ports)
-        .map(|(c, port)| {
-            format!(
-                r#"
+    let (_nginx, ports) = Nginx::start(dir.path(), "", |ports: [u16; 3]| {
+        let servers: String = [&expired, &soon, &fine]
+            .iter()
+            .zip(ports)
+            .map(|(c, port)| {
+                format!(
+                    r#"
   server {{
     listen 127.0.0.1:{port} ssl;
     ssl_certificate {};
     ssl_certificate_key {};
     return 200 "site\n";
   }}"#,
-                c.cert.display(),
-                c.key.display()
-            )
-        })
-        .collect();
-    let body = format!(
-        "http {{\n  {}{servers}\n}}",
-        Nginx::http_temp_paths(dir.path())
-    );
-    let _nginx = Nginx::start(dir.path(), "", &body, &ports);
+                    c.cert.display(),
+                    c.key.display()
+                )
+            })
+            .collect();
+        format!(
+            "http {{\n  {}{servers}\n}}",
+            Nginx::http_temp_paths(dir.path())
+        )
+    });
     let cfg = ProbeConfig::default();
     let probe = |port: u16, c: &Certs| {
         let mut t = target(port, None, &c.ca);
@@ -835,9 +840,9 @@ async fn a_cross_sign_sent_along_counts_only_on_the_path_a_client_builds() {
     let mut pem = std::fs::read_to_string(&c.cert).unwrap();
     pem.push_str(&std::fs::read_to_string(&cross).unwrap());
     std::fs::write(&sent, pem).unwrap();
-    let port = free_port();
-    let body = format!(
-        r#"http {{
+    let (_nginx, [port]) = Nginx::start(dir.path(), "", |[port]| {
+        format!(
+            r#"http {{
   {}
   server {{
     listen 127.0.0.1:{port} ssl;
@@ -846,11 +851,11 @@ async fn a_cross_sign_sent_along_counts_only_on_the_path_a_client_builds() {
     return 200 "site\n";
   }}
 }}"#,
-        Nginx::http_temp_paths(dir.path()),
-        sent.display(),
-        c.key.display()
-    );
-    let _nginx = Nginx::start(dir.path(), "", &body, &[port]);
+            Nginx::http_temp_paths(dir.path()),
+            sent.display(),
+            c.key.display()
+        )
+    });
     let cfg = ProbeConfig::default();
     let probe = |ca: &std::path::Path| {
         let mut t = target(port, None, ca);
@@ -921,16 +926,17 @@ async fn a_cross_sign_sent_along_counts_only_on_the_path_a_client_builds() {
 async fn backend_down_behind_the_balancer() {
     let dir = tempdir();
     let c = make_certs(dir.path(), 90);
-    let (tls, http, down) = (free_port(), free_port(), free_port());
+    let down = ClosedPort::bind();
     // nothing listens on `down`
-    let body = correct_balancer(
-        dir.path(),
-        &c,
-        http,
-        tls,
-        format!("127.0.0.1:{down}").parse().unwrap(),
-    );
-    let nginx = Nginx::start(dir.path(), "", &body, &[tls, http]);
+    let (nginx, [tls, http]) = Nginx::start(dir.path(), "", |[tls, http]| {
+        correct_balancer(
+            dir.path(),
+            &c,
+            http,
+            tls,
+            format!("127.0.0.1:{}", down.port()).parse().unwrap(),
+        )
+    });
     let mut t = target(tls, Some(http), &c.ca);
     t.echo_url = None;
     let r = run_target(&t, &ProbeConfig::default(), now()).await;
@@ -968,16 +974,17 @@ async fn backend_down_behind_the_balancer() {
 async fn echo_down_behind_the_balancer_is_not_shown_as_headers_missing() {
     let dir = tempdir();
     let c = make_certs(dir.path(), 90);
-    let (tls, http, down) = (free_port(), free_port(), free_port());
+    let down = ClosedPort::bind();
     // nothing listens on `down`, where the echo should be
-    let body = correct_balancer(
-        dir.path(),
-        &c,
-        http,
-        tls,
-        format!("127.0.0.1:{down}").parse().unwrap(),
-    );
-    let nginx = Nginx::start(dir.path(), "", &body, &[tls, http]);
+    let (nginx, [tls, http]) = Nginx::start(dir.path(), "", |[tls, http]| {
+        correct_balancer(
+            dir.path(),
+            &c,
+            http,
+            tls,
+            format!("127.0.0.1:{}", down.port()).parse().unwrap(),
+        )
+    });
     let t = target(tls, Some(http), &c.ca);
     let r = run_target(&t, &ProbeConfig::default(), now()).await;
     assert!(!r.echoes.is_empty(), "{r:#?}");
@@ -1042,22 +1049,22 @@ async fn balancer_adding_x_forwarded_proto_after_the_clients() {
     let dir = tempdir();
     let c = make_certs(dir.path(), 90);
     let echo = echo(false).await;
-    let tls = free_port();
-    let body = tls_balancer(
-        dir.path(),
-        &format!("127.0.0.1:{tls}"),
-        &c,
-        &echo,
-        // the client's X-Forwarded-Proto first, then the balancer's own
-        r#"proxy_set_header Host $host;
+    let (_nginx, [tls]) = Nginx::start(dir.path(), "", |[tls]| {
+        tls_balancer(
+            dir.path(),
+            &format!("127.0.0.1:{tls}"),
+            &c,
+            &echo,
+            // the client's X-Forwarded-Proto first, then the balancer's own
+            r#"proxy_set_header Host $host;
            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
            proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;
            proxy_set_header X-Forwarded-Proto $scheme;
            proxy_set_header X-Forwarded-Port $server_port;
            proxy_set_header X-Real-IP $remote_addr;
            proxy_set_header Forwarded "";"#,
-    );
-    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+        )
+    });
     let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
     // without a client header only the balancer's arrives: the baseline is right
     let base = text(&r, Check::Baseline);
@@ -1086,9 +1093,10 @@ async fn proxy_protocol_sent_to_the_wrong_echo_port() {
     let c = make_certs(dir.path(), 90);
     let echo = echo(true).await;
     let pp = echo.proxy_addr.expect("PROXY protocol port");
-    let (to_plain, to_pp) = (free_port(), free_port());
-    let body = format!(
-        r#"stream {{
+    let top = format!("load_module {STREAM_MODULE};");
+    let (_nginx, [to_plain, to_pp]) = Nginx::start(dir.path(), &top, |[to_plain, to_pp]| {
+        format!(
+            r#"stream {{
   ssl_certificate {cert};
   ssl_certificate_key {key};
   server {{
@@ -1103,12 +1111,11 @@ async fn proxy_protocol_sent_to_the_wrong_echo_port() {
     proxy_bind {PROXY_SOURCE};
   }}
 }}"#,
-        cert = c.cert.display(),
-        key = c.key.display(),
-        plain = echo.addr,
-    );
-    let top = format!("load_module {STREAM_MODULE};");
-    let _nginx = Nginx::start(dir.path(), &top, &body, &[to_plain, to_pp]);
+            cert = c.cert.display(),
+            key = c.key.display(),
+            plain = echo.addr,
+        )
+    });
     let mut cfg = ProbeConfig::default();
     cfg.echo.enabled = true;
     cfg.echo.proxy_protocol_listen = Some(pp);
@@ -1155,20 +1162,20 @@ async fn dual_stack_balancer_writes_ipv4_clients_mapped() {
     let dir = tempdir();
     let c = make_certs(dir.path(), 90);
     let echo = echo(false).await;
-    let tls = free_port();
-    let body = tls_balancer(
-        dir.path(),
-        &format!("[::]:{tls} ipv6only=off"),
-        &c,
-        &echo,
-        r#"proxy_set_header Host $host;
+    let (_nginx, [tls]) = Nginx::start(dir.path(), "", |[tls]| {
+        tls_balancer(
+            dir.path(),
+            &format!("[::]:{tls} ipv6only=off"),
+            &c,
+            &echo,
+            r#"proxy_set_header Host $host;
            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
            proxy_set_header X-Forwarded-Proto $scheme;
            proxy_set_header X-Forwarded-Port $server_port;
            proxy_set_header X-Real-IP $remote_addr;
            proxy_set_header Forwarded "";"#,
-    );
-    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+        )
+    });
     let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
     let base = text(&r, Check::Baseline);
     assert_eq!(level(&r, Check::Baseline), Level::Warn, "{base}");
@@ -1199,20 +1206,20 @@ async fn a_probe_from_a_trusted_address_is_not_taken_for_a_forging_visitor() {
         ..Default::default()
     };
     let echo = opsdeck::probe::echo::start(&cfg).await.unwrap();
-    let tls = free_port();
-    let body = tls_balancer(
-        dir.path(),
-        &format!("127.0.0.1:{tls}"),
-        &c,
-        &echo,
-        r#"proxy_set_header Host $host;
+    let (_nginx, [tls]) = Nginx::start(dir.path(), "", |[tls]| {
+        tls_balancer(
+            dir.path(),
+            &format!("127.0.0.1:{tls}"),
+            &c,
+            &echo,
+            r#"proxy_set_header Host $host;
            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
            proxy_set_header X-Forwarded-Proto $scheme;
            proxy_set_header X-Forwarded-Port $server_port;
            proxy_set_header X-Real-IP $remote_addr;
            proxy_set_header Forwarded "";"#,
-    );
-    let _nginx = Nginx::start(dir.path(), "", &body, &[tls]);
+        )
+    });
     let mut t = target(tls, None, &c.ca);
     t.expect_client = None;
     let r = run_target(&t, &ProbeConfig::default(), now()).await;
@@ -1245,4 +1252,30 @@ async fn a_probe_from_a_trusted_address_is_not_taken_for_a_forging_visitor() {
     assert!(two.contains("not judged for visitors"), "{two}");
     assert!(!two.contains("was believed"), "{two}");
     assert_eq!(r.worst(), Level::Warn, "{r:#?}");
+}
+
+/// A port taken between its pick and nginx's start (by another test's listener, as every
+/// in-process server binds port 0) neither fails the test nor leaves it talking to that
+/// listener, which answers connections too: nginx starts again on another port, and the port
+/// it reports is served by nginx.
+#[test]
+fn nginx_starts_on_another_port_when_its_port_is_taken() {
+    use std::io::{Read, Write};
+    let dir = tempdir();
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = holder.local_addr().unwrap().port();
+    let candidates = std::iter::once([taken]).chain(ports::fresh_ports());
+    let (_nginx, [port]) = Nginx::start_trying(dir.path(), "", candidates, |[port]| {
+        format!(
+            "http {{\n  {}\n  server {{\n    listen 127.0.0.1:{port};\n    return 200 \"nginx here\\n\";\n  }}\n}}",
+            Nginx::http_temp_paths(dir.path())
+        )
+    });
+    assert_ne!(port, taken, "nginx was reported on the port the test holds");
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    conn.write_all(b"GET / HTTP/1.0\r\nHost: opsdeck.test\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(answer.contains("nginx here"), "{answer}");
 }

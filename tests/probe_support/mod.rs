@@ -1,17 +1,17 @@
 //! Test harness for the probe: a private nginx (Debian's binary, non-daemon,
 //! its own prefix, config, pid and logs in a temp dir, 127.0.0.1 only), a
 //! self-signed certificate made at test time with the openssl CLI, free
-//! ports, and an in-process echo listener. Every daemon stops on drop.
+//! ports (see `ports`), and an in-process echo listener. Every daemon stops on drop.
 //!
 //! A missing component makes the test fail with its name; nothing is
 //! skipped silently. The host's /etc/nginx is never read or written.
 
 #![allow(dead_code)]
 
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use opsdeck::probe::config::EchoConfig;
 use opsdeck::probe::echo::{self, EchoServer};
@@ -23,11 +23,9 @@ pub const HOST: &str = "opsdeck.test";
 /// nginx connects to the echo from this address; the echo trusts only it.
 pub const PROXY_SOURCE: &str = "127.0.0.3";
 
-/// A free TCP port on 127.0.0.1 (bound then released).
-pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().unwrap().port()
-}
+#[path = "../support/ports.rs"]
+pub mod ports;
+use ports::{PortTaken, Wait};
 
 /// A unique temp dir that is removed on drop.
 pub fn tempdir() -> tempfile::TempDir {
@@ -335,24 +333,50 @@ pub struct Nginx {
 }
 
 impl Nginx {
-    /// Start nginx with `body` (the `http { }` / `stream { }` blocks and any
-    /// `load_module` lines), waiting until every port in `ports` accepts.
-    pub fn start(dir: &Path, top: &str, body: &str, ports: &[u16]) -> Nginx {
+    /// Start nginx on `N` fresh free ports with the configuration `body` makes for them (the
+    /// `http { }` / `stream { }` blocks, listening on every port) and `top` (any `load_module`
+    /// lines), waiting until nginx itself listens on each; returns nginx and its ports. A port
+    /// taken by another test in the meantime makes it start again on new ones.
+    pub fn start<const N: usize>(
+        dir: &Path,
+        top: &str,
+        body: impl Fn([u16; N]) -> String,
+    ) -> (Nginx, [u16; N]) {
+        Nginx::start_trying(dir, top, ports::fresh_ports(), body)
+    }
+
+    /// [`Nginx::start`] on the sets of ports in `candidates`, in turn.
+    pub fn start_trying<const N: usize>(
+        dir: &Path,
+        top: &str,
+        candidates: impl IntoIterator<Item = [u16; N]>,
+        body: impl Fn([u16; N]) -> String,
+    ) -> (Nginx, [u16; N]) {
         assert!(
             Path::new(NGINX).exists(),
             "nginx is needed for this test: {NGINX} missing (apt-get install nginx libnginx-mod-stream)"
         );
+        ports::start_on_ports("nginx", candidates, |ports| {
+            Nginx::start_once(dir, top, &body(ports), &ports)
+        })
+    }
+
+    /// One start on `ports`; [`PortTaken`] when nginx exits because one is taken.
+    fn start_once(dir: &Path, top: &str, body: &str, ports: &[u16]) -> Result<Nginx, PortTaken> {
         let conf = format!(
             "{top}\ndaemon off;\nmaster_process off;\npid {dir}/nginx.pid;\nerror_log {dir}/error.log info;\nevents {{ worker_connections 1024; }}\n{body}\n",
             dir = dir.display()
         );
         let conf_path = dir.join("nginx.conf");
         std::fs::write(&conf_path, conf).expect("write nginx.conf");
+        // A failed attempt's log would make this attempt's failure look like a taken port.
+        let log = dir.join("error.log");
+        let _ = std::fs::remove_file(&log);
         let child = Command::new(NGINX)
             .arg("-p")
             .arg(dir)
             .arg("-e")
-            .arg(dir.join("error.log"))
+            .arg(&log)
             .arg("-c")
             .arg(&conf_path)
             .stdin(Stdio::null())
@@ -364,21 +388,17 @@ impl Nginx {
             child,
             dir: dir.to_path_buf(),
         };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        for &port in ports {
-            loop {
-                if let Ok(Some(status)) = n.child.try_wait() {
-                    let log = std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
-                    panic!("nginx exited ({status}) at start:\n{log}");
+        match ports::wait_listening(&mut n.child, "nginx", ports, Duration::from_secs(20)) {
+            Wait::Listening => Ok(n),
+            Wait::Exited(status) => {
+                let log = n.error_log();
+                if log.contains(ports::ADDRESS_IN_USE) {
+                    Err(PortTaken(log))
+                } else {
+                    panic!("nginx exited ({status}) at start:\n{log}")
                 }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    break;
-                }
-                assert!(Instant::now() < deadline, "nginx did not listen on {port}");
-                std::thread::sleep(Duration::from_millis(20));
             }
         }
-        n
     }
 
     /// nginx's temp paths, inside `http { }`.
