@@ -287,3 +287,23 @@ fn rejected_credentials_end_after_a_bounded_number_of_attempts() {
         "{n} requests: the credential loop is not bounded"
     );
 }
+
+/// A port taken between its pick and git daemon's start (by another test's listener, as every
+/// in-process server binds port 0) neither fails the test nor leaves it fetching from that
+/// listener: the daemon starts again on another port, and a fetch from the port it reports
+/// gets the remote's commits.
+#[test]
+fn git_daemon_starts_on_another_port_when_its_port_is_taken() {
+    let f = Fixture::new();
+    let holder = TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = holder.local_addr().unwrap().port();
+    let candidates = std::iter::once([taken]).chain(deploy_support::ports::fresh_ports());
+    let daemon = GitDaemon::start_trying(f.dir.path(), candidates);
+    assert_ne!(
+        daemon.port, taken,
+        "git daemon was reported on the port the test holds"
+    );
+    let url = format!("git://127.0.0.1:{}/remote.git", daemon.port);
+    let heads = git(f.dir.path(), &["ls-remote", &url, "refs/heads/main"]);
+    assert!(heads.starts_with(f.commits.last().unwrap()), "{heads}");
+}

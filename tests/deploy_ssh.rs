@@ -192,3 +192,23 @@ fn a_changed_host_key_is_refused() {
         "a credential was offered to a host with a changed key"
     );
 }
+
+/// A port taken between its pick and sshd's start (by another test's listener, as every
+/// in-process server binds port 0) neither fails the test nor leaves it talking to that
+/// listener: sshd starts again on another port, and the port it reports greets as OpenSSH.
+#[test]
+fn sshd_starts_on_another_port_when_its_port_is_taken() {
+    use std::io::{BufRead, BufReader};
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = holder.local_addr().unwrap().port();
+    let candidates = std::iter::once([taken]).chain(deploy_support::ports::fresh_ports());
+    let sshd = Sshd::start_trying(candidates);
+    assert_ne!(
+        sshd.port, taken,
+        "sshd was reported on the port the test holds"
+    );
+    let conn = std::net::TcpStream::connect(("127.0.0.1", sshd.port)).unwrap();
+    let mut greeting = String::new();
+    BufReader::new(conn).read_line(&mut greeting).unwrap();
+    assert!(greeting.starts_with("SSH-2.0-OpenSSH"), "{greeting:?}");
+}

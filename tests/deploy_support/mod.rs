@@ -4,13 +4,20 @@
 //! lives in its own temp directory; daemons stop when their guard drops.
 #![allow(dead_code)]
 
+// A test binary that includes probe_support too (check_cli) holds two copies: harmless, and each
+// support tree stays usable alone.
+#[allow(clippy::duplicate_mod)]
+#[path = "../support/ports.rs"]
+pub mod ports;
 pub mod ssh;
 
 use std::collections::BTreeMap;
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use ports::{PortTaken, Wait};
 
 use opsdeck::access::{Mode, WriteAccess};
 use opsdeck::deploy::DeployConfig;
@@ -198,15 +205,6 @@ pub fn tree_bytes(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `git daemon` serving a directory on 127.0.0.1; stopped on drop.
 pub struct GitDaemon {
     child: Child,
@@ -214,7 +212,14 @@ pub struct GitDaemon {
 }
 
 impl GitDaemon {
+    /// Start `git daemon` for `base` on a fresh free port. A port taken by another test in the
+    /// meantime makes it start again on a new one.
     pub fn start(base: &Path) -> GitDaemon {
+        GitDaemon::start_trying(base, ports::fresh_ports())
+    }
+
+    /// [`GitDaemon::start`] on the ports in `candidates`, in turn.
+    pub fn start_trying(base: &Path, candidates: impl IntoIterator<Item = [u16; 1]>) -> GitDaemon {
         // Run git-daemon itself (not through `git`), so that killing the
         // child stops the daemon.
         let exec = Command::new("git")
@@ -227,31 +232,35 @@ impl GitDaemon {
             "git-daemon (package git) is required for the network fetch test: {} missing",
             daemon.display()
         );
-        for _ in 0..5 {
-            let port = free_port();
-            let child = Command::new(&daemon)
+        let (child, [port]) = ports::start_on_ports("git daemon", candidates, |[port]| {
+            // Its errors, read back if it exits: an anonymous file never fills up as a pipe would.
+            let mut errors = tempfile::tempfile().expect("temp file for git daemon's errors");
+            let mut child = Command::new(&daemon)
                 .args(["--reuseaddr", "--export-all", "--listen=127.0.0.1"])
                 .arg(format!("--port={port}"))
                 .arg(format!("--base-path={}", base.display()))
                 .arg(base)
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .stderr(errors.try_clone().expect("clone the errors file"))
                 .spawn()
                 .expect("git daemon could not be started");
-            let mut d = GitDaemon { child, port };
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return d;
+            match ports::wait_listening(&mut child, "git daemon", &[port], Duration::from_secs(20))
+            {
+                Wait::Listening => Ok(child),
+                Wait::Exited(status) => {
+                    let mut text = String::new();
+                    let _ = errors
+                        .rewind()
+                        .and_then(|()| errors.read_to_string(&mut text));
+                    if text.contains(ports::ADDRESS_IN_USE) {
+                        Err(PortTaken(text))
+                    } else {
+                        panic!("git daemon exited ({status}) at start:\n{text}")
+                    }
                 }
-                if let Ok(Some(_)) = d.child.try_wait() {
-                    break; // port taken meanwhile: try another
-                }
-                std::thread::sleep(Duration::from_millis(50));
             }
-            let _ = d.child.kill();
-        }
-        panic!("git daemon did not start listening on 127.0.0.1");
+        });
+        GitDaemon { child, port }
     }
 }
 

@@ -7,12 +7,11 @@
 //! ssh-add); a missing one fails the test with its name.
 #![allow(dead_code)]
 
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::free_port;
+use super::ports::{self, PortTaken, Wait};
 
 const SSHD: &str = "/usr/sbin/sshd";
 
@@ -69,15 +68,21 @@ pub struct Sshd {
 }
 
 impl Sshd {
-    /// Start sshd accepting `client_key` (made here) for the current user.
+    /// Start sshd on a fresh free port accepting `client_key` (made here) for the current user.
+    /// A port taken by another test in the meantime makes it start again on a new one.
     pub fn start() -> Sshd {
+        Sshd::start_trying(ports::fresh_ports())
+    }
+
+    /// [`Sshd::start`] on the ports in `candidates`, in turn.
+    pub fn start_trying(candidates: impl IntoIterator<Item = [u16; 1]>) -> Sshd {
         assert!(
             Path::new(SSHD).exists(),
             "{SSHD} (package openssh-server) is required for the ssh fetch tests"
         );
         // sshd refuses to start without its privilege separation directory.
         std::fs::create_dir_all("/run/sshd").expect("cannot create /run/sshd for sshd");
-        let mut dir = tempfile::Builder::new()
+        let dir = tempfile::Builder::new()
             .prefix("opsdeck-sshd-")
             .tempdir()
             .unwrap();
@@ -89,9 +94,8 @@ impl Sshd {
         std::fs::write(&auth, format!("{client_pub}\n")).unwrap();
         let user = current_user();
         let log = dir.path().join("sshd.log");
-        for _ in 0..5 {
-            let port = free_port();
-            let conf = dir.path().join("sshd_config");
+        let conf = dir.path().join("sshd_config");
+        let (child, [port]) = ports::start_on_ports("sshd", candidates, |[port]| {
             std::fs::write(
                 &conf,
                 format!(
@@ -110,7 +114,9 @@ impl Sshd {
                 Command::new(SSHD).arg("-t").arg("-f").arg(&conf),
                 "sshd -t (package openssh-server)",
             );
-            let child = Command::new(SSHD)
+            // A failed attempt's log would make this attempt's failure look like a taken port.
+            let _ = std::fs::remove_file(&log);
+            let mut child = Command::new(SSHD)
                 .arg("-D")
                 .arg("-f")
                 .arg(&conf)
@@ -121,33 +127,27 @@ impl Sshd {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("sshd (package openssh-server) could not be started");
-            let mut s = Sshd {
-                host_pub: host_key.with_extension("pub"),
-                client_key: client_key.clone(),
-                log: log.clone(),
-                user: user.clone(),
-                port,
-                child,
-                dir,
-            };
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Instant::now() < deadline {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return s;
+            match ports::wait_listening(&mut child, "sshd", &[port], Duration::from_secs(20)) {
+                Wait::Listening => Ok(child),
+                Wait::Exited(status) => {
+                    let text = std::fs::read_to_string(&log).unwrap_or_default();
+                    if text.contains(ports::ADDRESS_IN_USE) {
+                        Err(PortTaken(text))
+                    } else {
+                        panic!("sshd exited ({status}) at start:\n{text}")
+                    }
                 }
-                if let Ok(Some(_)) = s.child.try_wait() {
-                    break; // port taken meanwhile: try another
-                }
-                std::thread::sleep(Duration::from_millis(50));
             }
-            let _ = s.child.kill();
-            let _ = s.child.wait();
-            dir = std::mem::replace(&mut s.dir, tempfile::tempdir().unwrap());
+        });
+        Sshd {
+            host_pub: host_key.with_extension("pub"),
+            client_key,
+            log,
+            user,
+            port,
+            child,
+            dir,
         }
-        panic!(
-            "sshd did not start listening on 127.0.0.1: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
     }
 
     /// The URL of a repository on this server.

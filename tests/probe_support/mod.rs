@@ -23,6 +23,9 @@ pub const HOST: &str = "opsdeck.test";
 /// nginx connects to the echo from this address; the echo trusts only it.
 pub const PROXY_SOURCE: &str = "127.0.0.3";
 
+// A test binary that includes deploy_support too (check_cli) holds two copies: harmless, and each
+// support tree stays usable alone.
+#[allow(clippy::duplicate_mod)]
 #[path = "../support/ports.rs"]
 pub mod ports;
 use ports::{PortTaken, Wait};
