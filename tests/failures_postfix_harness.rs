@@ -221,3 +221,27 @@ fn a_retry_skipped_on_a_locked_queue_file_is_deferred_again_in_time() {
     let queue = pf.wait_until_deferred(1, Duration::from_secs(30)).unwrap();
     assert_eq!(queue[0]["queue_id"], id.as_str());
 }
+
+/// A port taken between its pick and Postfix's start (by another test's listener, as every
+/// in-process server binds port 0) neither fails the test nor leaves it submitting to that
+/// listener: the instance starts again with smtpd on another port, which greets as Postfix.
+#[test]
+fn smtpd_starts_on_another_port_when_its_port_is_taken() {
+    use std::io::{BufRead, BufReader};
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = holder.local_addr().unwrap().port();
+    let candidates = std::iter::once([taken]).chain(support::ports::fresh_ports());
+    let pf = PostfixHarness::start_trying(PostfixOptions::default(), candidates);
+    assert_ne!(
+        pf.smtpd_port(),
+        taken,
+        "smtpd was reported on the port the test holds"
+    );
+    let conn = std::net::TcpStream::connect(("127.0.0.1", pf.smtpd_port())).unwrap();
+    let mut greeting = String::new();
+    BufReader::new(conn).read_line(&mut greeting).unwrap();
+    assert!(
+        greeting.starts_with("220 ") && greeting.contains("ESMTP Postfix"),
+        "{greeting:?}"
+    );
+}

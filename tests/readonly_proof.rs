@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use support::tmux::Tmux;
 
-use support::postfix::{PostfixHarness, PostfixOptions, free_port};
+use support::postfix::{PostfixHarness, PostfixOptions};
 use support::ses_smtp::{SesOptions, SesSmtp};
 
 /// Programs that get a recording shim, and where the real one lives.
@@ -313,7 +313,7 @@ fn read_only_dashboard_changes_nothing() {
     std::fs::write(&calls, "").unwrap();
     write_shims(&shim_dir, &calls);
 
-    let echo_port = free_port();
+    let [echo_port] = support::ports::free_ports();
     let log_before = pf.log();
     let config = root.path().join("config.toml");
     std::fs::write(

@@ -5,6 +5,7 @@
 
 pub mod closed_port;
 pub mod maillog;
+pub mod ports;
 pub mod postfix;
 pub mod ses_smtp;
 pub mod tmux;

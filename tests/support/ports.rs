@@ -55,7 +55,7 @@ pub fn start_on_ports<const N: usize, T>(
     }
     match last {
         Some((attempts, ports, error)) => panic!(
-            "{what} found a port taken {attempts} times; the last time, on {ports:?}, it said:\n{error}"
+            "{what} found a port taken at every try ({attempts}); the last, on {ports:?}, said:\n{error}"
         ),
         None => panic!("{what}: no ports to try"),
     }

@@ -34,7 +34,6 @@
 //! installed (`apt-get install postfix`).
 
 use std::io::Write;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -42,6 +41,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{self, Signal};
 use nix::unistd::Pid;
 
+use super::ports::{self, PortTaken};
 use super::ses_smtp::SesSmtp;
 
 /// How to build the instance. Later `main_cf` entries override earlier ones and the defaults.
@@ -136,14 +136,6 @@ impl PostfixOptions {
 pub struct PostfixHarness {
     root: tempfile::TempDir,
     smtpd_port: u16,
-}
-
-/// Find a free port on 127.0.0.1 (bound then released; Postfix binds it right after).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind 127.0.0.1:0")
 }
 
 fn require_environment() {
@@ -241,8 +233,18 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 ";
 
 impl PostfixHarness {
-    /// Create, configure and start the instance. Panics with a clear message on any failure.
+    /// Create, configure and start the instance, its smtpd on a fresh free port (a port taken
+    /// by another test in the meantime makes it start again on a new one). Panics with a clear
+    /// message on any failure.
     pub fn start(opts: PostfixOptions) -> PostfixHarness {
+        PostfixHarness::start_trying(opts, ports::fresh_ports())
+    }
+
+    /// [`PostfixHarness::start`] with smtpd on the ports in `candidates`, in turn.
+    pub fn start_trying(
+        opts: PostfixOptions,
+        candidates: impl IntoIterator<Item = [u16; 1]>,
+    ) -> PostfixHarness {
         require_environment();
         let root = tempfile::Builder::new()
             .prefix("opsdeck-postfix-")
@@ -256,7 +258,6 @@ impl PostfixHarness {
         }
         // postfix's master.lock and postlogd/tlsmgr caches live here: owned by mail_owner.
         run_checked(Command::new("chown").arg("postfix").arg(base.join("data")));
-        let smtpd_port = free_port();
         let etc = base.join("etc");
         let unique = base
             .file_name()
@@ -327,25 +328,51 @@ impl PostfixHarness {
             main_cf.push_str(&format!("{k} = {v}\n"));
         }
         std::fs::write(etc.join("main.cf"), main_cf).expect("write main.cf");
+        for (name, contents) in &opts.plain_files {
+            std::fs::write(etc.join(name), contents).expect("write map file");
+        }
+        let mut h = PostfixHarness {
+            root,
+            smtpd_port: 0,
+        };
+        for (name, contents) in &opts.maps {
+            h.write_map(name, contents);
+        }
+        let ((), [smtpd_port]) = ports::start_on_ports("postfix", candidates, |[port]| {
+            h.start_once(port, &opts.master_cf)
+        });
+        h.smtpd_port = smtpd_port;
+        h
+    }
+
+    /// One start of the instance with smtpd on `smtpd_port`, waiting until master listens on it;
+    /// [`PortTaken`] when master could not bind it.
+    fn start_once(&self, smtpd_port: u16, extra_services: &[String]) -> Result<(), PortTaken> {
+        let etc = self.config_dir();
         let mut master = format!("127.0.0.1:{smtpd_port} inet n - n - - smtpd\n{MASTER_CF}");
-        for line in &opts.master_cf {
+        for line in extra_services {
             master.push_str(line);
             master.push('\n');
         }
         std::fs::write(etc.join("master.cf"), master).expect("write master.cf");
-        for (name, contents) in &opts.plain_files {
-            std::fs::write(etc.join(name), contents).expect("write map file");
-        }
-        let h = PostfixHarness { root, smtpd_port };
-        for (name, contents) in &opts.maps {
-            h.write_map(name, contents);
-        }
+        // A failed attempt's log would make this attempt's failure look like a taken port, and
+        // would be in the log the test reads.
+        let _ = std::fs::remove_file(self.log_path());
         let out = output_within(
             Command::new("postfix").arg("-c").arg(&etc).arg("start"),
             Duration::from_secs(60),
         )
-        .unwrap_or_else(|e| panic!("postfix harness: {e}\nlog:\n{}", h.log()));
+        .unwrap_or_else(|e| panic!("postfix harness: {e}\nlog:\n{}", self.log()));
         if !out.status.success() {
+            let said = format!(
+                "{}{}\nlog:\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+                self.log()
+            );
+            if said.contains(ports::ADDRESS_IN_USE) {
+                return Err(PortTaken(said));
+            }
             let check = Command::new("script")
                 .arg("-qc")
                 .arg(format!("postfix -c {} check", etc.display()))
@@ -354,25 +381,25 @@ impl PostfixHarness {
                 .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
                 .unwrap_or_default();
             panic!(
-                "postfix harness: `postfix -c {} start` failed ({}): {}{}\npostfix check: {check}\nlog:\n{}",
+                "postfix harness: `postfix -c {} start` failed ({}): {said}\npostfix check: {check}",
                 etc.display(),
                 out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr),
-                std::fs::read_to_string(h.log_path()).unwrap_or_default()
             );
         }
-        h.wait_for_log(|l| l.contains("daemon started"), Duration::from_secs(20))
+        self.wait_for_log(|l| l.contains("daemon started"), Duration::from_secs(20))
             .unwrap_or_else(|e| panic!("postfix harness: master did not start: {e}"));
-        // wait for smtpd's port to accept connections (master binds it at start)
+        // master binds smtpd's port at start
+        let pid = self
+            .master_pid()
+            .unwrap_or_else(|| panic!("postfix harness: no master.pid after start"));
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", smtpd_port)).is_err() {
+        while !ports::listens(pid as u32, smtpd_port) {
             if Instant::now() > deadline {
-                panic!("postfix harness: smtpd on 127.0.0.1:{smtpd_port} does not answer");
+                panic!("postfix harness: master does not listen on 127.0.0.1:{smtpd_port}");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        h
+        Ok(())
     }
 
     pub fn root(&self) -> &Path {
