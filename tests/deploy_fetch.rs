@@ -307,3 +307,34 @@ fn git_daemon_starts_on_another_port_when_its_port_is_taken() {
     let heads = git(f.dir.path(), &["ls-remote", &url, "refs/heads/main"]);
     assert!(heads.starts_with(f.commits.last().unwrap()), "{heads}");
 }
+
+/// A daemon that never listens fails its test and is not left running after it: the wait
+/// stops it before it panics.
+#[test]
+fn a_daemon_that_never_listens_is_stopped_when_the_wait_gives_up() {
+    let mut child = std::process::Command::new("sleep")
+        .arg("600")
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let [port] = deploy_support::ports::free_ports();
+    let gave_up = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        deploy_support::ports::wait_listening(
+            &mut child,
+            "sleep",
+            &[port],
+            std::time::Duration::ZERO,
+        )
+    }));
+    let message = gave_up.expect_err("the wait gave up");
+    assert!(
+        message
+            .downcast_ref::<String>()
+            .is_some_and(|m| m.contains("sleep") && m.contains("did not listen")),
+        "{message:?}"
+    );
+    let still_there = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(!still_there, "pid {pid} was left running");
+}

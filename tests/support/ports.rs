@@ -75,8 +75,9 @@ pub enum Wait {
     Exited(ExitStatus),
 }
 
-/// Wait until `child` listens on every port in `ports` itself, or exits; panics, naming `what`,
-/// after `limit`. A connection to the port is no proof: another program may hold it.
+/// Wait until `child` listens on every port in `ports` itself, or exits; after `limit`, kills
+/// it and panics, naming `what`. A connection to the port is no proof: another program may hold
+/// it.
 pub fn wait_listening(child: &mut Child, what: &str, ports: &[u16], limit: Duration) -> Wait {
     let pid = child.id();
     let deadline = Instant::now() + limit;
@@ -87,10 +88,12 @@ pub fn wait_listening(child: &mut Child, what: &str, ports: &[u16], limit: Durat
         if ports.iter().all(|&port| listens(pid, port)) {
             return Wait::Listening;
         }
-        assert!(
-            Instant::now() < deadline,
-            "{what} (pid {pid}) did not listen on {ports:?} within {limit:?}"
-        );
+        if Instant::now() >= deadline {
+            // Not left running after the test fails.
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} (pid {pid}) did not listen on {ports:?} within {limit:?}");
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
