@@ -887,8 +887,16 @@ mod tests {
     /// never be taken for one: a backup kept by hand, another map's backup, a name a day that
     /// does not exist, and a link and a directory named as backups (the link to a file that
     /// stands for one a backup regime keeps elsewhere).
-    fn map_with_backups(old: u32) -> (tempfile::TempDir, PathBuf, MapSpec, Vec<PathBuf>) {
-        let (dir, p, spec, _) = two_backups_setup();
+    fn map_with_backups(
+        old: u32,
+    ) -> (
+        tempfile::TempDir,
+        PathBuf,
+        MapSpec,
+        PostfixInstance,
+        Vec<PathBuf>,
+    ) {
+        let (dir, p, spec, inst) = two_backups_setup();
         let first = Local.with_ymd_and_hms(2026, 11, 1, 8, 0, 0).unwrap();
         for i in 0..old {
             let at = first + chrono::Duration::minutes(i.into());
@@ -918,7 +926,31 @@ mod tests {
             elsewhere,
             d.join("sender_relay.20200101-000000-02.bak"),
         ]);
-        (dir, p, spec, kept)
+        (dir, p, spec, inst, kept)
+    }
+
+    /// Add a route for `sender` to the map with Postfix not run (as the demo does), keeping
+    /// `keep` backups.
+    fn edit(
+        inst: &PostfixInstance,
+        spec: &MapSpec,
+        sender: &str,
+        keep: usize,
+        now: DateTime<Local>,
+    ) -> RouteReport {
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let test = RunPostfix::No("test");
+        add_route(
+            &access,
+            inst,
+            spec,
+            sender,
+            "[h]:587",
+            test,
+            keep,
+            now,
+            &mut |_| {},
+        )
     }
 
     /// This map's backups, as regular files, oldest first.
@@ -938,25 +970,9 @@ mod tests {
     /// says how many older ones went; nothing else in the directory is touched.
     #[test]
     fn a_successful_edit_keeps_the_newest_backups_of_its_map() {
-        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
-        let (dir, p, spec, kept) = map_with_backups(12);
-        let inst = PostfixInstance {
-            name: "demo".into(),
-            config_dir: dir.path().into(),
-            command_prefix: vec![],
-        };
+        let (_dir, p, spec, inst, kept) = map_with_backups(12);
         let now = Local.with_ymd_and_hms(2026, 11, 27, 21, 15, 0).unwrap();
-        let r = add_route(
-            &access,
-            &inst,
-            &spec,
-            "bob@example.com",
-            "[h]:587",
-            RunPostfix::No("test"),
-            10,
-            now,
-            &mut |_| {},
-        );
+        let r = edit(&inst, &spec, "bob@example.com", 10, now);
         assert!(r.ok, "{r:?}");
         let step = r.steps.last().unwrap();
         assert_eq!(
@@ -982,17 +998,7 @@ mod tests {
             "kept elsewhere\n"
         );
         // the next edit has as many to keep, and one to remove
-        let r = add_route(
-            &access,
-            &inst,
-            &spec,
-            "carol@example.com",
-            "[h]:587",
-            RunPostfix::No("test"),
-            10,
-            now,
-            &mut |_| {},
-        );
+        let r = edit(&inst, &spec, "carol@example.com", 10, now);
         assert_eq!(
             r.steps.last().unwrap().what.as_str(),
             "removed 1 backup older than the newest 10"
@@ -1004,25 +1010,9 @@ mod tests {
     /// it stays all the same, with the newest of the others.
     #[test]
     fn the_backup_just_made_stays_whatever_its_name() {
-        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
-        let (dir, p, spec, _) = map_with_backups(4);
-        let inst = PostfixInstance {
-            name: "demo".into(),
-            config_dir: dir.path().into(),
-            command_prefix: vec![],
-        };
+        let (_dir, p, spec, inst, _) = map_with_backups(4);
         let before = Local.with_ymd_and_hms(2026, 10, 1, 9, 0, 0).unwrap();
-        let r = add_route(
-            &access,
-            &inst,
-            &spec,
-            "bob@example.com",
-            "[h]:587",
-            RunPostfix::No("test"),
-            3,
-            before,
-            &mut |_| {},
-        );
+        let r = edit(&inst, &spec, "bob@example.com", 3, before);
         assert!(r.ok, "{r:?}");
         assert_eq!(
             backups_of(&p),
@@ -1044,12 +1034,8 @@ mod tests {
             vec!["false".to_string()],
             vec!["sh".into(), "-c".into(), "[ \"$0\" = postmap ]".into()],
         ] {
-            let (dir, p, spec, kept) = map_with_backups(12);
-            let inst = PostfixInstance {
-                name: "stand-in".into(),
-                config_dir: dir.path().into(),
-                command_prefix: prefix,
-            };
+            let (_dir, p, spec, mut inst, kept) = map_with_backups(12);
+            inst.command_prefix = prefix;
             let now = Local.with_ymd_and_hms(2026, 11, 27, 21, 15, 0).unwrap();
             let r = add_route(
                 &access,
@@ -1101,21 +1087,10 @@ mod tests {
     /// the one before the first edit still holds the map as it was before either.
     #[test]
     fn two_edits_in_one_second_keep_both_backups() {
-        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
         let (dir, p, spec, inst) = two_backups_setup();
         let now = Local.with_ymd_and_hms(2026, 11, 27, 21, 15, 0).unwrap();
         for sender in ["bob@example.com", "carol@example.com"] {
-            let r = add_route(
-                &access,
-                &inst,
-                &spec,
-                sender,
-                "[h]:587",
-                RunPostfix::No("test"),
-                default_keep(),
-                now,
-                &mut |_| {},
-            );
+            let r = edit(&inst, &spec, sender, default_keep(), now);
             assert!(r.ok, "{r:?}");
         }
         let backups = backups_in(dir.path());
