@@ -60,6 +60,18 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// nginx started as a correct balancer (TLS and plain HTTP, on the ports it returns) in front
+/// of `backend`.
+fn correct_nginx(
+    dir: &std::path::Path,
+    c: &Certs,
+    backend: std::net::SocketAddr,
+) -> (Nginx, [u16; 2]) {
+    Nginx::start(dir, "", |[tls, http]| {
+        correct_balancer(dir, c, http, tls, backend)
+    })
+}
+
 /// nginx's `http` block for one server that terminates TLS on `listen` (an address and port,
 /// with any further listen parameters) with `c`'s certificate and passes every request to
 /// `echo` from [`PROXY_SOURCE`], with the forwarding directives under test, `headers`.
@@ -96,9 +108,7 @@ async fn correct_balancer_with_realip_trust() {
     let dir = tempdir();
     let c = make_certs(dir.path(), 90);
     let echo = echo(false).await;
-    let (nginx, [tls, http]) = Nginx::start(dir.path(), "", |[tls, http]| {
-        correct_balancer(dir.path(), &c, http, tls, echo.addr)
-    });
+    let (nginx, [tls, http]) = correct_nginx(dir.path(), &c, echo.addr);
     let cfg = ProbeConfig::default();
     let t = target(tls, Some(http), &c.ca);
     let r = run_target(&t, &cfg, now()).await;
@@ -928,15 +938,8 @@ async fn backend_down_behind_the_balancer() {
     let c = make_certs(dir.path(), 90);
     let down = ClosedPort::bind();
     // nothing listens on `down`
-    let (nginx, [tls, http]) = Nginx::start(dir.path(), "", |[tls, http]| {
-        correct_balancer(
-            dir.path(),
-            &c,
-            http,
-            tls,
-            format!("127.0.0.1:{}", down.port()).parse().unwrap(),
-        )
-    });
+    let backend = format!("127.0.0.1:{}", down.port()).parse().unwrap();
+    let (nginx, [tls, http]) = correct_nginx(dir.path(), &c, backend);
     let mut t = target(tls, Some(http), &c.ca);
     t.echo_url = None;
     let r = run_target(&t, &ProbeConfig::default(), now()).await;
@@ -976,15 +979,8 @@ async fn echo_down_behind_the_balancer_is_not_shown_as_headers_missing() {
     let c = make_certs(dir.path(), 90);
     let down = ClosedPort::bind();
     // nothing listens on `down`, where the echo should be
-    let (nginx, [tls, http]) = Nginx::start(dir.path(), "", |[tls, http]| {
-        correct_balancer(
-            dir.path(),
-            &c,
-            http,
-            tls,
-            format!("127.0.0.1:{}", down.port()).parse().unwrap(),
-        )
-    });
+    let backend = format!("127.0.0.1:{}", down.port()).parse().unwrap();
+    let (nginx, [tls, http]) = correct_nginx(dir.path(), &c, backend);
     let t = target(tls, Some(http), &c.ca);
     let r = run_target(&t, &ProbeConfig::default(), now()).await;
     assert!(!r.echoes.is_empty(), "{r:#?}");
