@@ -103,6 +103,15 @@ fn tls_balancer(
     )
 }
 
+/// nginx started with [`tls_balancer`] on 127.0.0.1 (its TLS port returned) in front of
+/// `echo`, with the forwarding directives under test, `headers`.
+fn tls_nginx(dir: &std::path::Path, c: &Certs, echo: &EchoServer, headers: &str) -> (Nginx, u16) {
+    let (nginx, [tls]) = Nginx::start(dir, "", |[tls]| {
+        tls_balancer(dir, &format!("127.0.0.1:{tls}"), c, echo, headers)
+    });
+    (nginx, tls)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn correct_balancer_with_realip_trust() {
     let dir = tempdir();
@@ -356,17 +365,14 @@ async fn balancer_forgetting_x_forwarded_for() {
     let dir = tempdir();
     let c = make_certs(dir.path(), 90);
     let echo = echo(false).await;
-    let (_nginx, [tls]) = Nginx::start(dir.path(), "", |[tls]| {
-        tls_balancer(
-            dir.path(),
-            &format!("127.0.0.1:{tls}"),
-            &c,
-            &echo,
-            "proxy_set_header Host $host;
+    let (_nginx, tls) = tls_nginx(
+        dir.path(),
+        &c,
+        &echo,
+        "proxy_set_header Host $host;
          proxy_set_header X-Forwarded-Proto $scheme;
          proxy_set_header X-Forwarded-Port $server_port;",
-        )
-    });
+    );
     let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
     let base = text(&r, Check::Baseline);
     assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
@@ -457,18 +463,15 @@ async fn balancer_sending_the_wrong_x_forwarded_port() {
     let dir = tempdir();
     let c = make_certs(dir.path(), 90);
     let echo = echo(false).await;
-    let (_nginx, [tls]) = Nginx::start(dir.path(), "", |[tls]| {
-        tls_balancer(
-            dir.path(),
-            &format!("127.0.0.1:{tls}"),
-            &c,
-            &echo,
-            "proxy_set_header Host $host;
+    let (_nginx, tls) = tls_nginx(
+        dir.path(),
+        &c,
+        &echo,
+        "proxy_set_header Host $host;
          proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
          proxy_set_header X-Forwarded-Proto $scheme;
          proxy_set_header X-Forwarded-Port 80;",
-        )
-    });
+    );
     let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
     let base = text(&r, Check::Baseline);
     assert_eq!(level(&r, Check::Baseline), Level::Warn, "{base}");
@@ -499,20 +502,17 @@ async fn balancer_setting_x_forwarded_proto_twice() {
         "proxy_set_header Host $http_host;\nproxy_set_header X-Real-IP $remote_addr;\nproxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\nproxy_set_header X-Forwarded-Proto $scheme;\n",
     )
     .unwrap();
-    let (_nginx, [tls]) = Nginx::start(dir.path(), "", |[tls]| {
-        tls_balancer(
-            dir.path(),
-            &format!("127.0.0.1:{tls}"),
-            &c,
-            &echo,
-            &format!(
-                "include {};
-             proxy_set_header X-Forwarded-Proto $scheme;
-             proxy_set_header X-Forwarded-Port $server_port;",
-                params.display()
-            ),
-        )
-    });
+    let (_nginx, tls) = tls_nginx(
+        dir.path(),
+        &c,
+        &echo,
+        &format!(
+            "include {};
+         proxy_set_header X-Forwarded-Proto $scheme;
+         proxy_set_header X-Forwarded-Port $server_port;",
+            params.display()
+        ),
+    );
     let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
     let base = text(&r, Check::Baseline);
     assert_eq!(level(&r, Check::Baseline), Level::Warn, "{base}");
@@ -1045,22 +1045,19 @@ async fn balancer_adding_x_forwarded_proto_after_the_clients() {
     let dir = tempdir();
     let c = make_certs(dir.path(), 90);
     let echo = echo(false).await;
-    let (_nginx, [tls]) = Nginx::start(dir.path(), "", |[tls]| {
-        tls_balancer(
-            dir.path(),
-            &format!("127.0.0.1:{tls}"),
-            &c,
-            &echo,
-            // the client's X-Forwarded-Proto first, then the balancer's own
-            r#"proxy_set_header Host $host;
+    let (_nginx, tls) = tls_nginx(
+        dir.path(),
+        &c,
+        &echo,
+        // the client's X-Forwarded-Proto first, then the balancer's own
+        r#"proxy_set_header Host $host;
            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
            proxy_set_header X-Forwarded-Proto $http_x_forwarded_proto;
            proxy_set_header X-Forwarded-Proto $scheme;
            proxy_set_header X-Forwarded-Port $server_port;
            proxy_set_header X-Real-IP $remote_addr;
            proxy_set_header Forwarded "";"#,
-        )
-    });
+    );
     let r = run_target(&target(tls, None, &c.ca), &ProbeConfig::default(), now()).await;
     // without a client header only the balancer's arrives: the baseline is right
     let base = text(&r, Check::Baseline);
@@ -1202,20 +1199,17 @@ async fn a_probe_from_a_trusted_address_is_not_taken_for_a_forging_visitor() {
         ..Default::default()
     };
     let echo = opsdeck::probe::echo::start(&cfg).await.unwrap();
-    let (_nginx, [tls]) = Nginx::start(dir.path(), "", |[tls]| {
-        tls_balancer(
-            dir.path(),
-            &format!("127.0.0.1:{tls}"),
-            &c,
-            &echo,
-            r#"proxy_set_header Host $host;
+    let (_nginx, tls) = tls_nginx(
+        dir.path(),
+        &c,
+        &echo,
+        r#"proxy_set_header Host $host;
            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
            proxy_set_header X-Forwarded-Proto $scheme;
            proxy_set_header X-Forwarded-Port $server_port;
            proxy_set_header X-Real-IP $remote_addr;
            proxy_set_header Forwarded "";"#,
-        )
-    });
+    );
     let mut t = target(tls, None, &c.ca);
     t.expect_client = None;
     let r = run_target(&t, &ProbeConfig::default(), now()).await;
