@@ -565,6 +565,7 @@ fn hold_starts(a: &mut App, config: &Config) {
         commands::action_line(&config.postfix[0], QueueOp::Hold, std::slice::from_ref(&id));
     a.update(Msg::Source(SourceEvent::Queue(QueueEvent::Progress {
         instance: 0,
+        action: crate::mail::queue::ActionId::default(),
         op: QueueOp::Hold,
         done: 0,
         of: 1,
@@ -640,6 +641,7 @@ fn a_queue_action_or_flush_that_hangs_says_for_how_long_and_what_it_runs() {
     // once it ends, the seconds are idle again
     a.update(Msg::Source(SourceEvent::Queue(QueueEvent::Applied {
         instance: 0,
+        action: crate::mail::queue::ActionId::default(),
         result: Err(crate::mail::queue::QueueError::Spawn {
             command: "ssh mx1 postsuper -h -".into(),
             detail: "killed by hand".into(),

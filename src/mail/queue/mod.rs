@@ -102,6 +102,20 @@ impl Default for QueueConfig {
     }
 }
 
+/// Which action a progress report or a result is of: numbered by the pane as it makes the
+/// action's effect, one number for each instance an action runs on. Two actions may run on one
+/// instance at once (the second confirmed while the first hangs): a result ends the record of
+/// its own action, never the other's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ActionId(u64);
+
+impl ActionId {
+    /// The number after this one.
+    pub fn next(self) -> ActionId {
+        ActionId(self.0 + 1)
+    }
+}
+
 /// What this feature's sources report.
 #[derive(Debug)]
 pub enum QueueEvent {
@@ -120,6 +134,7 @@ pub enum QueueEvent {
     /// it starts, then now and then; the `Applied` report ends it).
     Progress {
         instance: usize,
+        action: ActionId,
         op: QueueOp,
         done: usize,
         of: usize,
@@ -133,6 +148,7 @@ pub enum QueueEvent {
     /// An action finished.
     Applied {
         instance: usize,
+        action: ActionId,
         result: Result<Outcome, QueueError>,
     },
     /// `postqueue -f` started, running `command` (its `command_prefix` in front).
@@ -159,6 +175,8 @@ pub enum QueueEffect {
     /// Change messages of one instance; throwing `stop` stops its commands.
     Apply {
         instance: usize,
+        /// Its reports and its result carry this.
+        action: ActionId,
         op: QueueOp,
         ids: Vec<QueueId>,
         access: WriteAccess,

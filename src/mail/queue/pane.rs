@@ -18,7 +18,7 @@ use super::model::{
     sort_refs,
 };
 use super::parse::{Parsed, QueueEntry, QueueName};
-use super::{QueueAction, QueueEffect, QueueEvent};
+use super::{ActionId, QueueAction, QueueEffect, QueueEvent};
 use crate::app::effect::{Confirm, Effect, Jump};
 use crate::app::pane::{Cx, Nav, elapsed_words};
 use crate::config::Config;
@@ -151,14 +151,12 @@ pub struct InstanceState {
     pub first_bad: Option<String>,
     /// The latest listing said the mail system is down (listed from the files).
     pub down: Option<Box<QueueError>>,
-    /// An action running on this instance.
-    pub running: Option<Running>,
+    /// The actions running on this instance, in the order they started: from their first
+    /// report until their result. A second one may be confirmed while the first hangs; each
+    /// result ends its own, and a stop ends them all (they carry the same switch).
+    pub running: Vec<Running>,
     /// A flush (`postqueue -f`) running on this instance: the command line, and since when.
     pub flushing: Option<(Clean, DateTime<Local>)>,
-    /// How many actions run on this instance: started (their first report, `done: 0`, came)
-    /// and not ended yet. A second one may be confirmed while the first hangs; `running` is
-    /// the one whose report came last, and a stop ends them all.
-    pub actions: usize,
     /// The switch the changes started on this instance carry (see [`StopSwitch`]): thrown (`x`),
     /// it stops them, and the next change started gets a fresh one.
     pub stop: StopSwitch,
@@ -170,6 +168,8 @@ pub struct InstanceState {
 /// An action running on one instance, as its latest progress report said.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Running {
+    /// Which one it is: its reports and its result say.
+    pub action: ActionId,
     pub op: QueueOp,
     /// How many messages are done, of how many.
     pub done: usize,
@@ -186,9 +186,8 @@ impl InstanceState {
     /// What runs on this instance, as said once it takes long: how long, and the command.
     pub fn long_running(&self, now: DateTime<Local>) -> Vec<String> {
         self.running
-            .as_ref()
+            .iter()
             .map(|r| (&r.command, r.since))
-            .into_iter()
             .chain(self.flushing.as_ref().map(|(c, since)| (c, *since)))
             .filter_map(|(command, since)| {
                 elapsed_words(since, now).map(|e| format!("running for {e}: {command}"))
@@ -256,6 +255,8 @@ pub struct QueuePane {
     pub(super) errors: u64,
     /// Unix seconds of the latest `now` seen (for age filters).
     now: i64,
+    /// The number the next action's effect gets (see [`ActionId`]).
+    next_action: ActionId,
 }
 
 /// One instance's flush: the instance, whether it went well, and the words.
@@ -310,6 +311,7 @@ impl QueuePane {
             flushed: None,
             errors: 0,
             now: 0,
+            next_action: ActionId::default(),
         }
     }
 
@@ -612,7 +614,8 @@ impl QueuePane {
         for i in targets.iter().map(|t| t.0).collect::<BTreeSet<_>>() {
             self.fresh_switch(i);
         }
-        let (mut lines, then) = confirm_text(op, &targets, &self.instances, access);
+        let (mut lines, then) =
+            confirm_text(op, &targets, &self.instances, access, &mut self.next_action);
         let mut at = 1;
         if !left_out.is_empty() {
             lines.insert(at, left_out_line(op, &left_out));
@@ -1379,7 +1382,7 @@ impl QueuePane {
         let busy: Vec<usize> = (0..self.instances.len())
             .filter(|&i| {
                 let st = &self.instances[i];
-                st.running.is_some() || st.flushing.is_some()
+                !st.running.is_empty() || st.flushing.is_some()
             })
             .collect();
         let current = self
@@ -1408,10 +1411,9 @@ impl QueuePane {
         };
         let st = &self.instances[instance];
         let mut lines = Vec::new();
-        let mut what = Vec::new();
-        let mut after = Vec::new();
-        if let Some(r) = &st.running {
-            what.push(r.op.verb());
+        // each action by itself, in the order they started, the first few named
+        const NAMED: usize = 3;
+        for r in st.running.iter().take(NAMED) {
             let on = match &r.one {
                 Some(id) => format!("{} of {id}", r.op.verb()),
                 None => format!("{} of {} messages, {} done", r.op.verb(), r.of, r.done),
@@ -1420,15 +1422,17 @@ impl QueuePane {
                 .map(|e| format!(", running for {e}"))
                 .unwrap_or_default();
             lines.push(format!("stop: {on}{long}: {}", r.command));
-            // the others carry the same switch
-            let others = st.actions.saturating_sub(1);
-            if others > 0 {
-                lines.push(format!(
-                    "and {others} other queue action{} running on this instance",
-                    plural(others)
-                ));
-            }
-            after.push(match r.op {
+        }
+        let more = st.running.len().saturating_sub(NAMED);
+        if more > 0 {
+            lines.push(format!(
+                "and {more} more queue action{} running on this instance",
+                plural(more)
+            ));
+        }
+        let mut after = Vec::new();
+        for r in &st.running {
+            let leaves = match r.op {
                 QueueOp::DeliverNow => {
                     "Messages already asked for are tried anyway; the others are not asked for."
                 }
@@ -1436,10 +1440,12 @@ impl QueuePane {
                     "postsuper stopped part-way may have changed some messages and not others: \
                      the queue is read again to show which."
                 }
-            });
+            };
+            if !after.contains(&leaves) {
+                after.push(leaves);
+            }
         }
         if let Some((command, since)) = &st.flushing {
-            what.push("flush");
             let long = elapsed_words(*since, cx.now)
                 .map(|e| format!(", running for {e}"))
                 .unwrap_or_default();
@@ -1448,8 +1454,7 @@ impl QueuePane {
                 "If postqueue -f has asked Postfix already, the deferred mail is retried anyway.",
             );
         }
-        let ended =
-            st.actions.max(usize::from(st.running.is_some())) + usize::from(st.flushing.is_some());
+        let ended = st.running.len() + usize::from(st.flushing.is_some());
         let (it, is) = if ended == 1 {
             ("it", "It is")
         } else {
@@ -1470,14 +1475,30 @@ impl QueuePane {
                 Clean::new(&st.name).into_string()
             ));
         }
-        let commands: Vec<&str> = st
+        let actions = match st.running.as_slice() {
+            [] => None,
+            [one] => Some(format!("running {}", one.op.verb())),
+            several => Some(format!("{} running queue actions", several.len())),
+        };
+        let title = match (actions, &st.flushing) {
+            (Some(a), Some(_)) => format!("Stop the {a} and flush"),
+            (Some(a), None) => format!("Stop the {a}"),
+            (None, _) => "Stop the running flush".to_string(),
+        };
+        // one command line each, said once
+        let mut commands: Vec<&str> = Vec::new();
+        for c in st
             .running
             .iter()
             .map(|r| r.command.as_str())
             .chain(st.flushing.iter().map(|(c, _)| c.as_str()))
-            .collect();
+        {
+            if !commands.contains(&c) {
+                commands.push(c);
+            }
+        }
         vec![Effect::Confirm(Confirm {
-            title: Clean::new(&format!("Stop the running {}", what.join(" and "))),
+            title: Clean::new(&title),
             // the commands are clean (escaped where they were built), the name escaped here
             lines: lines.into_iter().map(Clean::joined).collect(),
             then: vec![
@@ -1680,6 +1701,7 @@ impl QueuePane {
             }
             QueueEvent::Progress {
                 instance,
+                action,
                 op,
                 done,
                 of,
@@ -1687,45 +1709,38 @@ impl QueuePane {
                 command,
             } => {
                 if let Some(st) = self.instances.get_mut(instance) {
-                    // an action's first report is sent before it runs, and it alone says 0
-                    if done == 0 {
-                        st.actions += 1;
+                    match st.running.iter_mut().find(|r| r.action == action) {
+                        // a later report keeps the time it started
+                        Some(r) => r.done = done,
+                        // its first, sent before it runs
+                        None => st.running.push(Running {
+                            action,
+                            op,
+                            done,
+                            of,
+                            one,
+                            command,
+                            since: cx.now,
+                        }),
                     }
-                    // the same action's next report keeps the time it started
-                    let since = match &st.running {
-                        Some(r) if r.op == op && r.of == of && r.one == one => r.since,
-                        _ => cx.now,
-                    };
-                    st.running = Some(Running {
-                        op,
-                        done,
-                        of,
-                        one,
-                        command,
-                        since,
-                    });
                 }
                 Vec::new()
             }
-            QueueEvent::Applied { instance, result } => {
+            QueueEvent::Applied {
+                instance,
+                action,
+                result,
+            } => {
                 // the message, when the action was on one: the result's own (the latest
                 // progress may be another action's, started meanwhile)
                 let one = match &result {
                     Ok(o) => o.one.clone(),
                     Err(_) => None,
                 };
-                // what this result ends: its own action (an error names none, and ends the one
-                // shown), not another still running
+                // its own action ends, Ok or Err, not another still running beside it (one
+                // refused before it ran sent no report, and has no record)
                 if let Some(st) = self.instances.get_mut(instance) {
-                    // (one refused before it ran sent no report)
-                    st.actions = st.actions.saturating_sub(1);
-                    let ends = match (&result, &st.running) {
-                        (Ok(o), Some(r)) => r.op == o.op && r.of == o.asked && r.one == o.one,
-                        _ => true,
-                    };
-                    if ends {
-                        st.running = None;
-                    }
+                    st.running.retain(|r| r.action != action);
                 }
                 // An action on several instances reports once per instance: each result names
                 // its instance, and only its own tags are done with (a failed instance's stay).
@@ -2163,12 +2178,13 @@ fn capitalize(s: &str) -> String {
 }
 
 /// The confirm dialog's lines and the effects it runs: one effect per
-/// instance, each carrying the write access.
+/// instance, each carrying the write access and the next number of `next_action`.
 pub fn confirm_text(
     op: QueueOp,
     targets: &[(usize, QueueId, QueueName)],
     instances: &[InstanceState],
     access: &crate::access::WriteAccess,
+    next_action: &mut ActionId,
 ) -> (Vec<String>, Vec<Effect>) {
     const SHOWN: usize = 8;
     let n = targets.len();
@@ -2210,8 +2226,11 @@ pub fn confirm_text(
     let then = by_instance
         .into_iter()
         .map(|instance| {
+            let action = *next_action;
+            *next_action = action.next();
             Effect::Queue(QueueEffect::Apply {
                 instance,
+                action,
                 op,
                 ids: targets
                     .iter()
@@ -2684,6 +2703,7 @@ mod tests {
     fn requeued(fx: &mut Fx) -> Vec<Effect> {
         fx.event(QueueEvent::Applied {
             instance: 0,
+            action: ActionId(0),
             result: Ok(Outcome {
                 op: QueueOp::Requeue,
                 asked: 1,
@@ -2822,6 +2842,7 @@ mod tests {
         let id = QueueId::parse("4889DC8909").unwrap();
         fx.event(QueueEvent::Progress {
             instance: 0,
+            action: ActionId(0),
             op: QueueOp::DeliverNow,
             done: 0,
             of: 1,
@@ -2830,6 +2851,7 @@ mod tests {
         });
         fx.event(QueueEvent::Applied {
             instance: 0,
+            action: ActionId(0),
             result: Ok(Outcome {
                 op: QueueOp::DeliverNow,
                 asked: 1,
@@ -3185,6 +3207,7 @@ mod tests {
         confirm(fx.act(QueueAction::Requeue));
         fx.event(QueueEvent::Applied {
             instance: 0,
+            action: ActionId(0),
             result: Ok(Outcome {
                 op: QueueOp::Hold,
                 asked: 1,
@@ -3426,6 +3449,7 @@ mod tests {
         );
         fx.event(QueueEvent::Progress {
             instance: 0,
+            action: ActionId(0),
             op: QueueOp::Hold,
             done: 0,
             of: 1,
@@ -3463,6 +3487,7 @@ mod tests {
         assert!(!switch_of(&confirm(fx.act(QueueAction::Flush))).is_thrown());
         let out = fx.event(QueueEvent::Applied {
             instance: 0,
+            action: ActionId(0),
             result: Err(QueueError::StoppedByUser {
                 command: "ssh mx1 postsuper -h -".into(),
             }),
@@ -3473,7 +3498,7 @@ mod tests {
             "{out:?}"
         );
         assert_eq!(fx.pane.health().errors, 0, "no error of the source");
-        assert!(fx.pane.instances[0].running.is_none());
+        assert!(fx.pane.instances[0].running.is_empty());
         let out = fx.act(QueueAction::Stop);
         assert!(
             matches!(&out[..], [Effect::Notice(n)] if n == "stop: no queue action or flush is running"),
@@ -3481,35 +3506,45 @@ mod tests {
         );
     }
 
+    /// The first report of an action that hangs, numbered `action`, on one message `id` of the
+    /// first instance, running `postsuper VERB`.
+    fn started(fx: &mut Fx, action: ActionId, op: QueueOp, id: &QueueId) {
+        fx.event(QueueEvent::Progress {
+            instance: 0,
+            action,
+            op,
+            done: 0,
+            of: 1,
+            one: Some(id.clone()),
+            command: Clean::new(&format!("postsuper {}", op.verb())),
+        });
+    }
+
     /// Two actions run on one instance (the second confirmed while the first hangs): they carry
-    /// the instance's switch, so `x` stops both, and its dialog says so, not only the one whose
-    /// report came last. Once one has ended, the dialog names the other alone again.
+    /// the instance's switch, so `x` stops both, and its dialog names both, not only the one
+    /// whose report came last. Once one has ended, the dialog names the other alone again.
     #[test]
     fn a_stop_says_it_stops_every_action_running_on_the_instance() {
         let mut fx = Fx::new(&fixture());
         let a = QueueId::parse("A1B2C3D4E5").unwrap();
         let b = QueueId::parse("B1B2C3D4E5").unwrap();
-        let started = |fx: &mut Fx, op: QueueOp, id: &QueueId| {
-            fx.event(QueueEvent::Progress {
-                instance: 0,
-                op,
-                done: 0,
-                of: 1,
-                one: Some(id.clone()),
-                command: Clean::new(&format!("postsuper {}", op.verb())),
-            });
-        };
-        started(&mut fx, QueueOp::Hold, &a);
-        started(&mut fx, QueueOp::Delete, &b);
+        started(&mut fx, ActionId(0), QueueOp::Hold, &a);
+        started(&mut fx, ActionId(1), QueueOp::Delete, &b);
         let c = confirm(fx.act(QueueAction::Stop));
-        assert_eq!(c.title, "Stop the running delete");
+        assert_eq!(c.title, "Stop the 2 running queue actions");
         assert_eq!(
-            c.lines[..3],
+            c.lines,
             [
+                "stop: hold of A1B2C3D4E5: postsuper hold",
                 "stop: delete of B1B2C3D4E5: postsuper delete",
-                "and 1 other queue action running on this instance",
                 "They are ended with everything they started (SIGTERM, then SIGKILL to the process group).",
+                "postsuper stopped part-way may have changed some messages and not others: the queue is read again to show which.",
             ]
+        );
+        assert!(
+            matches!(&c.then[..], [_, Effect::Notice(n)] if n == "stopping: postsuper hold; postsuper delete…"),
+            "{:?}",
+            c.then
         );
         // the hold ends on its own: the delete alone is left, and named alone
         let hold = Outcome {
@@ -3523,15 +3558,66 @@ mod tests {
         };
         fx.event(QueueEvent::Applied {
             instance: 0,
+            action: ActionId(0),
             result: Ok(hold),
         });
         let c = confirm(fx.act(QueueAction::Stop));
+        assert_eq!(c.title, "Stop the running delete");
         assert_eq!(
             c.lines[..2],
             [
                 "stop: delete of B1B2C3D4E5: postsuper delete",
                 "It is ended with everything it started (SIGTERM, then SIGKILL to the process group).",
             ]
+        );
+    }
+
+    /// An action that fails ends itself, not another running beside it on the instance: after
+    /// the first of two fails, the second still shows as running, says how long it has run,
+    /// and `x` names it. Its own result ends it.
+    #[test]
+    fn an_action_that_fails_ends_only_itself() {
+        let mut fx = Fx::new(&fixture());
+        let a = QueueId::parse("A1B2C3D4E5").unwrap();
+        let b = QueueId::parse("B1B2C3D4E5").unwrap();
+        started(&mut fx, ActionId(0), QueueOp::Hold, &a);
+        started(&mut fx, ActionId(1), QueueOp::Delete, &b);
+        // the delete, confirmed second, reported last: the hold fails after it
+        fx.event(QueueEvent::Applied {
+            instance: 0,
+            action: ActionId(0),
+            result: Err(QueueError::from_exit(
+                "sudo -n postsuper -h -",
+                "exit status: 1",
+                b"sudo: a password is required\n",
+            )),
+        });
+        let s = fx.draw(80, 24, true);
+        assert!(s.contains("deleting B1B2C3D4E5 (postsuper -d)…"), "{s}");
+        assert!(!s.contains("putting A1B2C3D4E5 on hold"), "{s}");
+        let later = now() + chrono::Duration::seconds(30);
+        assert_eq!(
+            fx.pane.instances[0].long_running(later),
+            ["running for 30 s: postsuper delete"]
+        );
+        let c = confirm(fx.at(later, |p, cx| p.on_action(QueueAction::Stop, cx)));
+        assert_eq!(c.title, "Stop the running delete");
+        assert_eq!(
+            c.lines[0],
+            "stop: delete of B1B2C3D4E5, running for 30 s: postsuper delete"
+        );
+        fx.event(QueueEvent::Applied {
+            instance: 0,
+            action: ActionId(1),
+            result: Err(QueueError::StoppedByUser {
+                command: "postsuper -d -".into(),
+            }),
+        });
+        assert!(fx.pane.instances[0].running.is_empty());
+        let out = fx.act(QueueAction::Stop);
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == "stop: no queue action or flush is running"),
+            "{out:?}"
         );
     }
 
@@ -3644,6 +3730,7 @@ mod tests {
         assert_eq!(c.lines.last().map(Clean::as_str), Some(DEMO_NOT_RUN));
         let out = fx.event(QueueEvent::Applied {
             instance: 0,
+            action: ActionId(0),
             result: Err(QueueError::Demo {
                 action: "delete".into(),
             }),
@@ -3662,6 +3749,7 @@ mod tests {
         fx.act(QueueAction::TagAll);
         let out = fx.event(QueueEvent::Applied {
             instance: 0,
+            action: ActionId(1),
             result: Ok(Outcome {
                 op: QueueOp::Delete,
                 asked: 6,
@@ -3677,6 +3765,7 @@ mod tests {
         assert!(fx.pane.tags.is_empty());
         let out = fx.event(QueueEvent::Applied {
             instance: 0,
+            action: ActionId(0),
             result: Err(QueueError::from_exit(
                 "postsuper -d -",
                 "exit status: 1",
@@ -3723,12 +3812,13 @@ mod tests {
         // deliver now's result comes first
         let mut fx = Fx::new(&fixture());
         let id = |s: &str| QueueId::parse(s).unwrap();
-        for (op, one) in [
-            (QueueOp::DeliverNow, "4889DC8909"),
-            (QueueOp::Delete, "A1B2C3D4E5"),
+        for (n, op, one) in [
+            (0, QueueOp::DeliverNow, "4889DC8909"),
+            (1, QueueOp::Delete, "A1B2C3D4E5"),
         ] {
             fx.event(QueueEvent::Progress {
                 instance: 0,
+                action: ActionId(n),
                 op,
                 done: 0,
                 of: 1,
@@ -3738,6 +3828,7 @@ mod tests {
         }
         let out = fx.event(QueueEvent::Applied {
             instance: 0,
+            action: ActionId(0),
             result: Ok(Outcome {
                 op: QueueOp::DeliverNow,
                 asked: 1,
@@ -3757,6 +3848,7 @@ mod tests {
         assert!(s.contains("deleting A1B2C3D4E5 (postsuper -d)…"), "{s}");
         let out = fx.event(QueueEvent::Applied {
             instance: 0,
+            action: ActionId(1),
             result: Ok(Outcome {
                 op: QueueOp::Delete,
                 asked: 1,
@@ -3796,6 +3888,7 @@ mod tests {
         );
         let out = fx.event(QueueEvent::Applied {
             instance: 0,
+            action: ActionId(0),
             result: Ok(Outcome {
                 op: QueueOp::Requeue,
                 asked: 6,
@@ -3822,6 +3915,7 @@ mod tests {
         let id = |s: &str| QueueId::parse(s).unwrap();
         fx.event(QueueEvent::Applied {
             instance: 0,
+            action: ActionId(0),
             result: Ok(Outcome {
                 op: QueueOp::Delete,
                 asked: 2000,
@@ -3885,10 +3979,15 @@ mod tests {
     fn an_action_on_one_message_names_it_instead_of_counting() {
         let mut fx = Fx::new(&fixture());
         let id = QueueId::parse("4889DC8909").unwrap();
-        for (op, want) in [
-            (QueueOp::Hold, "putting 4889DC8909 on hold (postsuper -h)…"),
-            (QueueOp::Delete, "deleting 4889DC8909 (postsuper -d)…"),
+        for (n, op, want) in [
             (
+                0,
+                QueueOp::Hold,
+                "putting 4889DC8909 on hold (postsuper -h)…",
+            ),
+            (1, QueueOp::Delete, "deleting 4889DC8909 (postsuper -d)…"),
+            (
+                2,
                 QueueOp::DeliverNow,
                 "asking Postfix to deliver 4889DC8909 now (postqueue -i)…",
             ),
@@ -3896,6 +3995,7 @@ mod tests {
             // as it starts: nothing is done yet, which is no news for one message
             fx.event(QueueEvent::Progress {
                 instance: 0,
+                action: ActionId(n),
                 op,
                 done: 0,
                 of: 1,
@@ -3908,6 +4008,7 @@ mod tests {
         }
         fx.event(QueueEvent::Applied {
             instance: 0,
+            action: ActionId(2),
             result: Ok(Outcome {
                 op: QueueOp::DeliverNow,
                 asked: 1,
@@ -3927,6 +4028,7 @@ mod tests {
         // the result names it too
         fx.event(QueueEvent::Progress {
             instance: 0,
+            action: ActionId(3),
             op: QueueOp::Hold,
             done: 0,
             of: 1,
@@ -3935,6 +4037,7 @@ mod tests {
         });
         let out = fx.event(QueueEvent::Applied {
             instance: 0,
+            action: ActionId(3),
             result: Ok(Outcome {
                 op: QueueOp::Hold,
                 asked: 1,
@@ -3952,6 +4055,7 @@ mod tests {
         // and when it was not done, says why as before
         fx.event(QueueEvent::Progress {
             instance: 0,
+            action: ActionId(4),
             op: QueueOp::Hold,
             done: 0,
             of: 1,
@@ -3960,6 +4064,7 @@ mod tests {
         });
         let out = fx.event(QueueEvent::Applied {
             instance: 0,
+            action: ActionId(4),
             result: Ok(Outcome {
                 op: QueueOp::Hold,
                 asked: 1,
@@ -3981,6 +4086,7 @@ mod tests {
         let mut fx = Fx::new(&fixture());
         fx.event(QueueEvent::Progress {
             instance: 0,
+            action: ActionId(0),
             op: QueueOp::DeliverNow,
             done: 120,
             of: 500,
@@ -3991,6 +4097,7 @@ mod tests {
         assert!(s.contains("deliver now: 120 of 500 messages done…"), "{s}");
         fx.event(QueueEvent::Applied {
             instance: 0,
+            action: ActionId(0),
             result: Ok(Outcome {
                 op: QueueOp::DeliverNow,
                 asked: 500,
@@ -4205,6 +4312,7 @@ mod tests {
         // each instance's result names it; a failed instance's messages stay tagged
         let out = fx.event(QueueEvent::Applied {
             instance: 1,
+            action: ActionId(1),
             result: Err(QueueError::from_exit(
                 "sudo -n postsuper -c /etc/postfix-out -h -",
                 "exit status: 1",
@@ -4217,6 +4325,7 @@ mod tests {
         );
         let out = fx.event(QueueEvent::Applied {
             instance: 0,
+            action: ActionId(0),
             result: Ok(Outcome {
                 op: QueueOp::Hold,
                 asked: 5,

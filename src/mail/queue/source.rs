@@ -18,7 +18,7 @@ use super::error::QueueError;
 use super::id::QueueId;
 use super::model::SearchText;
 use super::parse::parse_jsonl;
-use super::{QueueEffect, QueueEvent};
+use super::{ActionId, QueueEffect, QueueEvent};
 use crate::app::effect::{Runner, SourceEvent};
 use crate::config::PostfixInstance;
 use crate::sanitize::Clean;
@@ -245,6 +245,7 @@ fn unfold<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<(String, usize)> {
 fn progress_reporter(
     runner: &Runner,
     instance: usize,
+    action: ActionId,
     op: super::QueueOp,
     ids: &[QueueId],
     command: Clean,
@@ -260,6 +261,7 @@ fn progress_reporter(
         if done.is_multiple_of(step) || done == of {
             let _ = tx.try_send(SourceEvent::Queue(QueueEvent::Progress {
                 instance,
+                action,
                 op,
                 done,
                 of,
@@ -300,6 +302,7 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
         }
         QueueEffect::Apply {
             instance: i,
+            action,
             op,
             ids,
             access,
@@ -324,6 +327,7 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                                 &r,
                                 QueueEvent::Progress {
                                     instance: i,
+                                    action,
                                     op,
                                     done: 0,
                                     of: ids.len(),
@@ -335,7 +339,7 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                                 },
                             )
                             .await;
-                            let mut report = progress_reporter(&r, i, op, &ids, line);
+                            let mut report = progress_reporter(&r, i, action, op, &ids, line);
                             commands::apply_watching(&access, &inst, op, &ids, &mut report, &stop)
                                 .await
                         }
@@ -349,6 +353,7 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                     &r,
                     QueueEvent::Applied {
                         instance: i,
+                        action,
                         result,
                     },
                 )
@@ -470,6 +475,7 @@ mod tests {
         for effect in [
             QueueEffect::Apply {
                 instance: 0,
+                action: ActionId::default(),
                 op: commands::QueueOp::Delete,
                 ids: vec![QueueId::parse("4889DC8909").unwrap()],
                 access: access.clone().unwrap(),
@@ -518,6 +524,7 @@ mod tests {
         let effects = [
             QueueEffect::Apply {
                 instance: 0,
+                action: ActionId::default(),
                 op: commands::QueueOp::Hold,
                 ids: vec![QueueId::parse("4889DC8909").unwrap()],
                 access: access.clone().unwrap(),
@@ -709,6 +716,7 @@ mod tests {
         run(
             QueueEffect::Apply {
                 instance: 0,
+                action: ActionId::default(),
                 op: QueueOp::Delete,
                 ids: vec![QueueId::parse("A1B2C3").unwrap()],
                 access: WriteAccess::for_mode(Mode::Interactive).unwrap(),

@@ -219,7 +219,7 @@ impl QueuePane {
                     th.muted,
                 )));
             }
-            if let Some(r) = &st.running {
+            for r in &st.running {
                 let text = match &r.one {
                     Some(id) => format!("{pre}{}", r.op.running_on(id)),
                     None => format!(
