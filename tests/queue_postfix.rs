@@ -2056,11 +2056,17 @@ fn a_hanging_postsuper_is_stopped_from_the_pane_and_the_queue_read_again() {
                 _ => None,
             })
             .collect();
-        assert_eq!(said.len(), 1, "{said:?}");
+        // that it stops, then what the hold had done
+        assert_eq!(said.len(), 2, "{said:?}");
         assert!(
-            said[0].starts_with(&format!(
+            said[0].starts_with("stopping: sh -c ")
+                && said[0].ends_with(&format!(" prefix {postsuper}…")),
+            "{said:?}"
+        );
+        assert!(
+            said[1].starts_with(&format!(
                 "hold: done for 1 of 2 messages; not for 1: {second} - sh -c "
-            )) && said[0].ends_with(&format!(
+            )) && said[1].ends_with(&format!(
                 " prefix {postsuper}: stopped by you before it finished - the queue is read again to show what it did"
             )),
             "{said:?}"

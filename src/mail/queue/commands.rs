@@ -404,12 +404,33 @@ impl StopSwitch {
         *self.0.borrow()
     }
 
+    /// Held by a change that carries this switch, from when its effect is run until its
+    /// commands are done: while one is held, a stop thrown has something to stop.
+    pub fn carry(&self) -> Carrying {
+        Carrying {
+            _listening: self.0.subscribe(),
+        }
+    }
+
+    /// Is something still listening for this switch: a change that carries it (see
+    /// [`StopSwitch::carry`]), or a command that runs with it? A stop confirmed after what its
+    /// dialog named has ended finds none.
+    pub fn is_carried(&self) -> bool {
+        self.0.receiver_count() > 0
+    }
+
     /// Ready once the switch is thrown (at once if it was).
     async fn thrown(&self) {
         let mut rx = self.0.subscribe();
         // the sender lives as long as `self`: the wait ends only when it is thrown
         let _ = rx.wait_for(|thrown| *thrown).await;
     }
+}
+
+/// A change's hold on the switch it carries (see [`StopSwitch::carry`]), let go when dropped.
+#[derive(Debug)]
+pub struct Carrying {
+    _listening: tokio::sync::watch::Receiver<bool>,
 }
 
 /// How long a command stopped by the user has, after SIGTERM, before SIGKILL. SIGTERM first: a

@@ -151,6 +151,10 @@ pub enum QueueEvent {
         action: ActionId,
         result: Result<Outcome, QueueError>,
     },
+    /// A stop confirmed in its dialog (`y`) was run: `thrown` when what it named still ran and
+    /// was told to stop, false when it had all ended while the dialog was open (nothing was
+    /// thrown then). `commands` are the command lines the dialog named.
+    StopRun { commands: Clean, thrown: bool },
     /// `postqueue -f` started, running `command` (its `command_prefix` in front).
     FlushStarted { instance: usize, command: Clean },
     /// `postqueue -f` finished.
@@ -189,10 +193,13 @@ pub enum QueueEffect {
         stop: StopSwitch,
     },
     /// Stop the changes started with `stop` that still run: their commands are ended with
-    /// everything they started, and each reports that it was stopped.
+    /// everything they started, and each reports that it was stopped. When none runs any more,
+    /// nothing is thrown. Either way [`QueueEvent::StopRun`] says which, with `commands`, the
+    /// command lines the dialog named.
     Stop {
         stop: StopSwitch,
         access: WriteAccess,
+        commands: Clean,
     },
     /// Load the headers or the body of a message.
     Load {

@@ -1501,13 +1501,12 @@ impl QueuePane {
             title: Clean::new(&title),
             // the commands are clean (escaped where they were built), the name escaped here
             lines: lines.into_iter().map(Clean::joined).collect(),
-            then: vec![
-                Effect::Queue(QueueEffect::Stop {
-                    stop: st.stop.clone(),
-                    access: access.clone(),
-                }),
-                Effect::Notice(Clean::joined(format!("stopping: {}…", commands.join("; ")))),
-            ],
+            // said once it is known whether they still ran (`QueueEvent::StopRun`)
+            then: vec![Effect::Queue(QueueEffect::Stop {
+                stop: st.stop.clone(),
+                access: access.clone(),
+                commands: Clean::joined(commands.join("; ")),
+            })],
         })]
     }
 
@@ -1831,6 +1830,15 @@ impl QueuePane {
                 // and the log, for a deliver now
                 effects.extend(self.watch_tried(&cx.shared.mail_log, cx.now));
                 effects
+            }
+            QueueEvent::StopRun { commands, thrown } => {
+                let said = if thrown {
+                    format!("stopping: {commands}…")
+                } else {
+                    format!("stop: {commands} had already ended - nothing was stopped")
+                };
+                // the command lines are clean, escaped where they were built
+                vec![Effect::Notice(Clean::joined(said))]
             }
             QueueEvent::FlushStarted { instance, command } => {
                 if let Some(st) = self.instances.get_mut(instance) {
@@ -3426,11 +3434,31 @@ mod tests {
         }
     }
 
+    /// `y` in a stop dialog: its effect run as the effect runner runs it, and what that reports
+    /// back given to the pane.
+    async fn stop_confirmed(fx: &mut Fx, c: Confirm) -> Vec<Effect> {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+        let runner = crate::app::effect::Runner {
+            tx,
+            config: std::sync::Arc::new(Config::default()),
+        };
+        for e in c.then {
+            match e {
+                Effect::Queue(q) => super::super::run(q, &runner),
+                other => panic!("{other:?}"),
+            }
+        }
+        match rx.recv().await {
+            Some(crate::app::effect::SourceEvent::Queue(ev)) => fx.event(ev),
+            other => panic!("{other:?}"),
+        }
+    }
+
     /// `x` stops what runs on the instance, after a dialog that names the command and says
     /// what stopping it part-way leaves; the result says it was stopped by the user, is no
     /// error of the source, and the queue is read again. With nothing running, it says so.
-    #[test]
-    fn a_running_action_is_stopped_after_a_dialog_that_names_it() {
+    #[tokio::test]
+    async fn a_running_action_is_stopped_after_a_dialog_that_names_it() {
         let mut config = Config::default();
         config.postfix[0].command_prefix = vec!["ssh".into(), "mx1".into()];
         let mut fx = Fx::with_config(&config, &fixture());
@@ -3439,8 +3467,10 @@ mod tests {
             matches!(&out[..], [Effect::Notice(n)] if n == "stop: no queue action or flush is running"),
             "{out:?}"
         );
-        // the hold is confirmed (its dialog holds the instance's switch), and hangs
+        // the hold is confirmed (its dialog holds the instance's switch), and hangs: it carries
+        // the switch, as its run does
         let hold = switch_of(&confirm(fx.act(QueueAction::Hold)));
+        let _carrying = hold.carry();
         let id = QueueId::parse("A1B2C3D4E5").unwrap();
         let command = super::super::commands::action_line(
             &config.postfix[0],
@@ -3468,19 +3498,18 @@ mod tests {
                 "Ended here, through command_prefix (ssh mx1): a command already started on another host may go on there.",
             ]
         );
-        let (stop, access) = match &c.then[..] {
-            [
-                Effect::Queue(QueueEffect::Stop { stop, access }),
-                Effect::Notice(n),
-            ] => {
-                assert_eq!(n, "stopping: ssh mx1 postsuper -h -…");
-                (stop.clone(), access.clone())
-            }
-            other => panic!("{other:?}"),
-        };
-        // y: the runner throws the switch the hold carries
-        stop.throw(&access);
-        assert!(hold.is_thrown());
+        // y: the runner throws the switch the hold carries, and says so
+        let out = stop_confirmed(&mut fx, c).await;
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == "stopping: ssh mx1 postsuper -h -…"),
+            "{out:?}"
+        );
+        // thrown once said
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !hold.is_thrown() {
+            assert!(std::time::Instant::now() < deadline, "never thrown");
+            tokio::task::yield_now().await;
+        }
         // what is started after the stop is not stopped with it
         let next = switch_of(&confirm(fx.act(QueueAction::Delete)));
         assert!(!next.is_thrown());
@@ -3542,7 +3571,8 @@ mod tests {
             ]
         );
         assert!(
-            matches!(&c.then[..], [_, Effect::Notice(n)] if n == "stopping: postsuper hold; postsuper delete…"),
+            matches!(&c.then[..], [Effect::Queue(QueueEffect::Stop { commands, .. })]
+                if commands == "postsuper hold; postsuper delete"),
             "{:?}",
             c.then
         );
@@ -3570,6 +3600,41 @@ mod tests {
                 "It is ended with everything it started (SIGTERM, then SIGKILL to the process group).",
             ]
         );
+    }
+
+    /// What a stop dialog names ends while it is open: `y` then says it had already ended,
+    /// not that it is stopping, and throws nothing (the switch is left as it was).
+    #[tokio::test]
+    async fn a_stop_confirmed_after_the_action_ended_says_so_and_stops_nothing() {
+        let mut fx = Fx::new(&fixture());
+        let hold = switch_of(&confirm(fx.act(QueueAction::Hold)));
+        let carrying = hold.carry();
+        let a = QueueId::parse("A1B2C3D4E5").unwrap();
+        started(&mut fx, ActionId(0), QueueOp::Hold, &a);
+        let c = confirm(fx.act(QueueAction::Stop));
+        assert_eq!(c.title, "Stop the running hold");
+        // the hold ends before y: its run lets go of the switch, then reports
+        drop(carrying);
+        fx.event(QueueEvent::Applied {
+            instance: 0,
+            action: ActionId(0),
+            result: Ok(Outcome {
+                op: QueueOp::Hold,
+                asked: 1,
+                done: Some(1),
+                missed: Some(vec![]),
+                lines: vec![],
+                stopped: None,
+                one: Some(a.clone()),
+            }),
+        });
+        let out = stop_confirmed(&mut fx, c).await;
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)]
+                if n == "stop: postsuper hold had already ended - nothing was stopped"),
+            "{out:?}"
+        );
+        assert!(!hold.is_thrown());
     }
 
     /// An action that fails ends itself, not another running beside it on the instance: after

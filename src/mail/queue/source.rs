@@ -310,6 +310,8 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
         } => {
             // let finish when opsdeck is left: the messages chosen are all acted on
             let running = crate::app::effect::ChangeRunning::start();
+            // from now on, a stop confirmed has this to stop
+            let carrying = stop.carry();
             tokio::spawn(async move {
                 let _running = running;
                 let result = if r.config.demo {
@@ -349,6 +351,8 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                         }),
                     }
                 };
+                // its commands are done: a stop confirmed from now on has nothing to stop here
+                drop(carrying);
                 send(
                     &r,
                     QueueEvent::Applied {
@@ -366,6 +370,7 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
             stop,
         } => {
             let running = crate::app::effect::ChangeRunning::start();
+            let carrying = stop.carry();
             tokio::spawn(async move {
                 let _running = running;
                 let result = if r.config.demo {
@@ -393,6 +398,7 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                         }),
                     }
                 };
+                drop(carrying);
                 send(
                     &r,
                     QueueEvent::Flushed {
@@ -403,7 +409,21 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                 .await;
             });
         }
-        QueueEffect::Stop { stop, access } => stop.throw(&access),
+        QueueEffect::Stop {
+            stop,
+            access,
+            commands,
+        } => {
+            tokio::spawn(async move {
+                // what the dialog named may have ended while it was open: then nothing is thrown
+                let thrown = stop.is_carried();
+                // said before it is thrown, so before the results of what it stops
+                send(&r, QueueEvent::StopRun { commands, thrown }).await;
+                if thrown {
+                    stop.throw(&access);
+                }
+            });
+        }
         QueueEffect::Load {
             instance: i,
             id,
@@ -608,7 +628,22 @@ mod tests {
             assert!(std::time::Instant::now() < end, "the prefix never ran");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        run(QueueEffect::Stop { stop, access }, &runner);
+        run(
+            QueueEffect::Stop {
+                stop,
+                access,
+                commands: Clean::new("postqueue -f"),
+            },
+            &runner,
+        );
+        let said = rx.recv().await;
+        assert!(
+            matches!(
+                said,
+                Some(SourceEvent::Queue(QueueEvent::StopRun { thrown: true, .. }))
+            ),
+            "{said:?}"
+        );
         match tokio::time::timeout(Duration::from_secs(60), rx.recv()).await {
             Ok(Some(SourceEvent::Queue(QueueEvent::Flushed { result: Err(e), .. }))) => assert_eq!(
                 e.to_string(),
