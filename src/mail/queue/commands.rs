@@ -980,7 +980,9 @@ pub async fn apply_watching(
 /// message is asked for even when some fail; the ones that failed, and
 /// those not asked for once an error said the rest would fail too (no
 /// permission, the mail system down), are `missed`, and the errors are the
-/// outcome's lines. When none could be asked for, that is the error.
+/// outcome's lines. When none could be asked for, that is the error. A stop
+/// (`x`) ends every one in flight at once: they are one line, first, that says
+/// how many, not one line each.
 async fn deliver_now(
     inst: &PostfixInstance,
     ids: &[QueueId],
@@ -1007,12 +1009,20 @@ async fn deliver_now(
         .buffer_unordered(DELIVER_AT_ONCE);
     // (index, its error; None: not asked for)
     let mut failed: Vec<(usize, Option<QueueError>)> = Vec::new();
+    // the ones in flight when the user stopped them, by index, and the first one's error
+    let mut stopped: Vec<usize> = Vec::new();
+    let mut stop_error = None;
     let mut ok = 0u64;
     let mut finished = 0;
     while let Some((i, ran)) = runs.next().await {
         finished += 1;
         match ran {
             Some(Ok(_)) => ok += 1,
+            Some(Err(e @ QueueError::StoppedByUser { .. })) => {
+                rest_fail.store(true, Ordering::Relaxed);
+                stopped.push(i);
+                stop_error.get_or_insert(e);
+            }
             Some(Err(e)) => {
                 if e.stops_the_rest() {
                     rest_fail.store(true, Ordering::Relaxed);
@@ -1024,13 +1034,35 @@ async fn deliver_now(
         progress(finished);
     }
     failed.sort_by_key(|f| f.0);
-    if ok == 0
-        && let Some(e) = failed.iter().find_map(|f| f.1.clone())
-    {
-        return Err(e);
+    if ok == 0 {
+        // the one message asked for, stopped: the stop is the error, as for a postsuper
+        if let (Some(e), [_], []) = (&stop_error, stopped.as_slice(), failed.as_slice()) {
+            return Err(e.clone());
+        }
+        if let Some(e) = failed.iter().find_map(|f| f.1.clone()) {
+            return Err(e);
+        }
     }
     outcome.done = Some(ok);
-    outcome.missed = Some(failed.iter().map(|f| ids[f.0].clone()).collect());
+    let mut missed: Vec<usize> = failed
+        .iter()
+        .map(|f| f.0)
+        .chain(stopped.iter().copied())
+        .collect();
+    missed.sort_unstable();
+    outcome.missed = Some(missed.into_iter().map(|i| ids[i].clone()).collect());
+    if !stopped.is_empty() {
+        // what each would say but its id, said once: `postqueue -i`, with its prefix
+        let mut argv = base(inst, "postqueue");
+        argv.push("-i".into());
+        let command = CommandSpec { argv, stdin: None }.display();
+        let n = stopped.len();
+        outcome.lines.push(Clean::joined(format!(
+            "{command}: stopped by you before it finished, for {n} message{} - the queue is \
+             read again to show what it did",
+            plural(n)
+        )));
+    }
     const ERRORS_KEPT: usize = 20;
     outcome.lines.extend(
         failed
@@ -1658,6 +1690,72 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(e, QueueError::MailSystemDown { .. }), "{e}");
+    }
+
+    /// A deliver now stopped with `x` while eight `postqueue -i` hang: the three that had
+    /// returned stay asked for, and the eight stopped are one line that says how many, not a
+    /// line each; the ones not asked for yet are said after it, as they were.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stopped_deliver_now_says_once_how_many_it_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let ids: Vec<QueueId> = (0..20)
+            .map(|i| QueueId::parse(&format!("{:08X}", 0xA000_0000u32 + i)).unwrap())
+            .collect();
+        // the first three return at once, every other one hangs
+        let script = "case \"$3\" in A0000000|A0000001|A0000002) exit 0;; esac; exec sleep 86418\n";
+        let path = dir.path().join("stand-in");
+        std::fs::write(&path, script).unwrap();
+        let stand_in = inst("/etc/postfix", &["sh", path.to_str().unwrap()]);
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let stop = StopSwitch::default();
+        let ran = tokio::spawn({
+            let (access, stop, ids) = (access.clone(), stop.clone(), ids.clone());
+            async move {
+                apply_watching(
+                    &access,
+                    &stand_in,
+                    QueueOp::DeliverNow,
+                    &ids,
+                    &mut |_| {},
+                    &stop,
+                )
+                .await
+            }
+        });
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while running(&["sleep", "86418"]).len() < DELIVER_AT_ONCE {
+            assert!(
+                std::time::Instant::now() < end,
+                "never {DELIVER_AT_ONCE} in flight"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        stop.throw(&access);
+        let o = tokio::time::timeout(std::time::Duration::from_secs(60), ran)
+            .await
+            .expect("still running a minute after it was stopped")
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.done, Some(3));
+        assert_eq!(o.missed.as_ref().map(Vec::len), Some(17));
+        let cmd = format!("sh {} postqueue -i", path.display());
+        let lines: Vec<&str> = o.lines.iter().map(Clean::as_str).collect();
+        assert_eq!(
+            lines,
+            [
+                format!(
+                    "{cmd}: stopped by you before it finished, for 8 messages - the queue is read again to show what it did"
+                ),
+                "9 messages not asked for after that".to_string(),
+            ]
+        );
+        assert_eq!(
+            o.summary(),
+            format!(
+                "deliver now: asked Postfix to try 3 of 20 messages; not for 17: A0000003, A0000004, A0000005, and 14 more - {cmd}: stopped by you before it finished, for 8 messages - the queue is read again to show what it did"
+            )
+        );
+        assert!(running(&["sleep", "86418"]).is_empty(), "still running");
     }
 
     #[tokio::test]
