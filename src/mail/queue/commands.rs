@@ -981,8 +981,8 @@ pub async fn apply_watching(
 /// those not asked for once an error said the rest would fail too (no
 /// permission, the mail system down), are `missed`, and the errors are the
 /// outcome's lines. When none could be asked for, that is the error. A stop
-/// (`x`) ends every one in flight at once: they are one line, first, that says
-/// how many, not one line each.
+/// (`x`) ends every one in flight at once: they are one line, after the
+/// failures, that says how many, not one line each.
 async fn deliver_now(
     inst: &PostfixInstance,
     ids: &[QueueId],
@@ -1051,8 +1051,17 @@ async fn deliver_now(
         .collect();
     missed.sort_unstable();
     outcome.missed = Some(missed.into_iter().map(|i| ids[i].clone()).collect());
+    const ERRORS_KEPT: usize = 20;
+    outcome.lines.extend(
+        failed
+            .iter()
+            .filter_map(|f| f.1.as_ref())
+            .take(ERRORS_KEPT)
+            .map(|e| Clean::capped(&e.to_string(), 300)),
+    );
     if !stopped.is_empty() {
-        // what each would say but its id, said once: `postqueue -i`, with its prefix
+        // after the failures (the status bar shows the first line: a failure, not the stop
+        // the user made), what each stopped one would say but its id, said once
         let mut argv = base(inst, "postqueue");
         argv.push("-i".into());
         let command = CommandSpec { argv, stdin: None }.display();
@@ -1063,14 +1072,6 @@ async fn deliver_now(
             plural(n)
         )));
     }
-    const ERRORS_KEPT: usize = 20;
-    outcome.lines.extend(
-        failed
-            .iter()
-            .filter_map(|f| f.1.as_ref())
-            .take(ERRORS_KEPT)
-            .map(|e| Clean::capped(&e.to_string(), 300)),
-    );
     let not_asked = failed.iter().filter(|f| f.1.is_none()).count();
     if not_asked > 0 {
         outcome.lines.push(Clean::new(&format!(
@@ -1692,17 +1693,19 @@ mod tests {
         assert!(matches!(e, QueueError::MailSystemDown { .. }), "{e}");
     }
 
-    /// A deliver now stopped with `x` while eight `postqueue -i` hang: the three that had
-    /// returned stay asked for, and the eight stopped are one line that says how many, not a
-    /// line each; the ones not asked for yet are said after it, as they were.
+    /// A deliver now stopped with `x` while eight `postqueue -i` hang: the two that had
+    /// returned stay asked for, the one that failed is said first, the eight stopped are one
+    /// line that says how many, not a line each, and the ones not asked for yet are said after
+    /// it, as they were.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_stopped_deliver_now_says_once_how_many_it_stopped() {
         let dir = tempfile::tempdir().unwrap();
         let ids: Vec<QueueId> = (0..20)
             .map(|i| QueueId::parse(&format!("{:08X}", 0xA000_0000u32 + i)).unwrap())
             .collect();
-        // the first three return at once, every other one hangs
-        let script = "case \"$3\" in A0000000|A0000001|A0000002) exit 0;; esac; exec sleep 86418\n";
+        // the first three return at once, the third with a failure; every other one hangs
+        let script = "case \"$3\" in A0000000|A0000001) exit 0;; A0000002) echo \
+                      'postqueue: warning: flush service busy' >&2; exit 75;; esac; exec sleep 86418\n";
         let path = dir.path().join("stand-in");
         std::fs::write(&path, script).unwrap();
         let stand_in = inst("/etc/postfix", &["sh", path.to_str().unwrap()]);
@@ -1736,13 +1739,18 @@ mod tests {
             .expect("still running a minute after it was stopped")
             .unwrap()
             .unwrap();
-        assert_eq!(o.done, Some(3));
-        assert_eq!(o.missed.as_ref().map(Vec::len), Some(17));
+        assert_eq!(o.done, Some(2));
+        assert_eq!(o.missed.as_ref().map(Vec::len), Some(18));
         let cmd = format!("sh {} postqueue -i", path.display());
         let lines: Vec<&str> = o.lines.iter().map(Clean::as_str).collect();
+        // the failure first: the status bar shows the first line
+        let failure = format!(
+            "{cmd} A0000002: exited with exit status: 75: postqueue: warning: flush service busy"
+        );
         assert_eq!(
             lines,
             [
+                failure.clone(),
                 format!(
                     "{cmd}: stopped by you before it finished, for 8 messages - the queue is read again to show what it did"
                 ),
@@ -1752,7 +1760,7 @@ mod tests {
         assert_eq!(
             o.summary(),
             format!(
-                "deliver now: asked Postfix to try 3 of 20 messages; not for 17: A0000003, A0000004, A0000005, and 14 more - {cmd}: stopped by you before it finished, for 8 messages - the queue is read again to show what it did"
+                "deliver now: asked Postfix to try 2 of 20 messages; not for 18: A0000002, A0000003, A0000004, and 15 more - {failure}"
             )
         );
         assert!(running(&["sleep", "86418"]).is_empty(), "still running");
