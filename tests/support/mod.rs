@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod closed_port;
+pub mod journal;
 pub mod maillog;
 pub mod ports;
 pub mod postfix;
