@@ -518,6 +518,13 @@ impl Config {
                 key(Some(&at.mail_log), "files"),
             ));
         }
+        if let Some(p) = &self.mail_log.journal_directory {
+            paths.push((
+                "[mail_log] journal_directory".into(),
+                p,
+                key(Some(&at.mail_log), "journal_directory"),
+            ));
+        }
         if let Some(p) = &self.senders.mail_log {
             paths.push((
                 "[senders] mail_log".into(),
@@ -555,6 +562,33 @@ impl Config {
                 span,
                 format!("{setting} = {:?}: {why}", p.display().to_string()),
             ));
+        }
+
+        // journalctl reads every journal file in the directory it is given: a file named
+        // there, or a directory that is not there, would only show as a journal with no lines.
+        if let Some(dir) = &self.mail_log.journal_directory {
+            let why = match std::fs::metadata(dir) {
+                Ok(m) if m.is_dir() => None,
+                Ok(_) => Some(
+                    "it is not a directory: name the directory that holds the journal files \
+                     (journalctl reads every *.journal file in it)",
+                ),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(
+                    "no such directory: name the directory that holds the journal files \
+                     (such as /var/log/journal/remote)",
+                ),
+                // unreadable here (permissions): journalctl says why when it runs
+                Err(_) => None,
+            };
+            if let Some(why) = why {
+                return Err(error(
+                    key(Some(&at.mail_log), "journal_directory"),
+                    format!(
+                        "[mail_log] journal_directory = {:?}: {why}",
+                        dir.display().to_string()
+                    ),
+                ));
+            }
         }
 
         // URLs: the probe's own parser, so what loads is what can be probed.
@@ -1586,6 +1620,46 @@ mod tests {
             Path::new("c.toml"),
         )
         .unwrap();
+    }
+
+    #[test]
+    fn journal_directory_must_be_a_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("remote");
+        std::fs::create_dir(&journal).unwrap();
+        let text = format!(
+            "[mail_log]\njournal_directory = \"{}\"\n",
+            journal.display()
+        );
+        let config = Config::parse(&text, Path::new("c.toml")).unwrap();
+        assert_eq!(config.mail_log.journal_directory, Some(journal.clone()));
+
+        let file = journal.join("remote.journal");
+        std::fs::write(&file, "").unwrap();
+        let missing = dir.path().join("gone");
+        let cases = [
+            (
+                file.display().to_string(),
+                "it is not a directory: name the directory that holds the journal files",
+            ),
+            (
+                missing.display().to_string(),
+                "no such directory: name the directory that holds the journal files",
+            ),
+            (
+                "journal".to_string(),
+                "a relative path would be read from whatever directory opsdeck is started in",
+            ),
+        ];
+        for (value, why) in cases {
+            let text =
+                format!("[mail_log]\nsource = \"journal\"\njournal_directory = \"{value}\"\n");
+            let msg = Config::parse(&text, Path::new("c.toml"))
+                .unwrap_err()
+                .to_string();
+            let want = format!("c.toml:3:21: [mail_log] journal_directory = {value:?}: {why}");
+            assert!(msg.starts_with(&want), "{msg}");
+        }
     }
 
     #[test]

@@ -3,8 +3,11 @@
 //! state, and a silent end says how it ended), and a missing `journalctl` is a
 //! clear state.
 //!
-//! No journald runs on the test machines (containers), so `journalctl` here is a stand-in script
-//! on PATH that records its arguments and prints lines in journalctl's real `short-iso` format.
+//! `journalctl` here is a stand-in script on PATH that records its arguments and prints lines in
+//! journalctl's real `short-iso` format, for what a real journal cannot show: journalctl missing,
+//! exiting and being run again (from where it was), failing at every start, or saying more on
+//! stderr than a pipe holds. Reading a real journal, its history and then what is appended, is
+//! tested with the real journalctl in tests/journal_real.rs.
 //! Environment changes are process-wide: this file holds one test.
 
 use std::os::unix::fs::PermissionsExt;
@@ -94,7 +97,7 @@ async fn journal_source_runs_journalctl_and_reports_a_missing_one() {
     let args = std::fs::read_to_string(&args_file).unwrap();
     assert_eq!(
         args.trim(),
-        "-f -o short-iso-precise --no-pager -q --since=-6h -u postfix*"
+        "-o short-iso-precise --no-pager -q -u postfix* -f --since=-6h"
     );
     task.abort();
 
@@ -151,7 +154,7 @@ async fn journal_source_runs_journalctl_and_reports_a_missing_one() {
     let args = std::fs::read_to_string(&args_file).unwrap();
     assert_eq!(
         args.trim(),
-        "-f -o short-iso-precise --no-pager -q --since=@1795807800 -u postfix*"
+        "-o short-iso-precise --no-pager -q -u postfix* -f --since=@1795807800"
     );
     task.abort();
 

@@ -22,7 +22,7 @@ use crate::sanitize::Clean;
 use super::LogSourceKind;
 use super::classify::Category;
 use super::deadline::Deadline;
-use super::source::{JournalWindow, rotated_siblings, unavailable_message};
+use super::source::{JournalQuery, JournalWindow, rotated_siblings, unavailable_message};
 use super::summary::{self, Report as LogReport};
 
 /// How long after the deadline a read that has not come back is given up on: the reader
@@ -53,7 +53,7 @@ pub async fn collect(config: &Config, now: DateTime<FixedOffset>, report: &mut R
             let written = last_written(&cfg.files);
             Ok((log, written))
         }
-        LogSourceKind::Journal => read_journal(&cfg.journal_units, since, &d).map(|log| {
+        LogSourceKind::Journal => read_journal(&JournalQuery::of(&cfg), since, &d).map(|log| {
             // the journal's newest Postfix line in the window (older ones are not read)
             let written = log.last;
             (log, written)
@@ -208,11 +208,11 @@ pub fn grade_quiet(
 
 /// The window's lines from journald (`journalctl -o short-iso`), up to `deadline`.
 fn read_journal(
-    units: &[String],
+    query: &JournalQuery,
     since: DateTime<FixedOffset>,
     deadline: &Deadline,
 ) -> Result<LogReport, String> {
-    let mut journal = JournalWindow::under(units, Some(since), deadline)?;
+    let mut journal = JournalWindow::under(query, Some(since), deadline)?;
     let mut log = summary::build_by(
         &[PathBuf::from("-")],
         Some(since),
@@ -226,7 +226,7 @@ fn read_journal(
         journal.stop();
         return Ok(log);
     }
-    match journal.finish(units) {
+    match journal.finish(&query.units) {
         Some(e) => Err(e),
         None => Ok(log),
     }

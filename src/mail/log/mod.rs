@@ -65,6 +65,11 @@ pub struct LogConfig {
         deserialize_with = "crate::config::one_or_many"
     )]
     pub journal_units: Vec<String>,
+    /// A directory of journal files the journal source reads instead of the host's journal
+    /// (`journalctl --directory`): a journal copied from another host, a container's, or the
+    /// files `systemd-journal-remote` writes on a central log host.
+    #[serde(default)]
+    pub journal_directory: Option<PathBuf>,
     /// Hours of history read at start (from the current and rotated files), in the background.
     #[serde(default = "default_backfill_hours")]
     pub backfill_hours: u64,
@@ -101,6 +106,7 @@ impl Default for LogConfig {
             source: LogSourceKind::File,
             files: default_files(),
             journal_units: default_units(),
+            journal_directory: None,
             backfill_hours: default_backfill_hours(),
             poll_interval_ms: default_poll_ms(),
             poll_only: false,

@@ -1368,6 +1368,42 @@ fn backfill_now(
         })
 }
 
+/// Which journal opsdeck reads, and for which units: what every `journalctl` it runs (the
+/// Failures pane's follow, the reports' windows, the Senders pane's scan) is built from, so that
+/// none of them reads another journal than the rest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalQuery {
+    /// systemd units (globs allowed): `-u UNIT` each.
+    pub units: Vec<String>,
+    /// A directory of journal files read instead of the host's journal (`--directory`): one
+    /// copied from another host, a container's, or what `systemd-journal-remote` receives.
+    pub directory: Option<PathBuf>,
+}
+
+impl JournalQuery {
+    /// The journal `[mail_log]` names: `journal_units`, in `journal_directory` when set.
+    pub fn of(cfg: &LogConfig) -> JournalQuery {
+        JournalQuery {
+            units: cfg.journal_units.clone(),
+            directory: cfg.journal_directory.clone(),
+        }
+    }
+
+    /// `journalctl -o OUTPUT --no-pager -q [--directory DIR] -u UNIT...`: the base of every
+    /// `journalctl` opsdeck runs; the caller adds what to read (`-f`, `--since`, `--until`).
+    pub fn command(&self, output: &str) -> std::process::Command {
+        let mut cmd = std::process::Command::new("journalctl");
+        cmd.args(["-o", output, "--no-pager", "-q"]);
+        if let Some(dir) = &self.directory {
+            cmd.arg("--directory").arg(dir);
+        }
+        for u in &self.units {
+            cmd.arg("-u").arg(u);
+        }
+        cmd
+    }
+}
+
 /// `journalctl` could not be started: what to do.
 fn journalctl_spawn_error(e: &io::Error) -> String {
     if e.kind() == io::ErrorKind::NotFound {
@@ -1476,34 +1512,30 @@ pub(crate) struct JournalWindow {
 
 impl JournalWindow {
     pub fn start(
-        units: &[String],
+        journal: &JournalQuery,
         since: Option<DateTime<FixedOffset>>,
         until: Option<DateTime<FixedOffset>>,
     ) -> Result<JournalWindow, String> {
-        JournalWindow::spawn(units, since, until, false)
+        JournalWindow::spawn(journal, since, until, false)
     }
 
     fn spawn(
-        units: &[String],
+        journal: &JournalQuery,
         since: Option<DateTime<FixedOffset>>,
         until: Option<DateTime<FixedOffset>>,
         own_group: bool,
     ) -> Result<JournalWindow, String> {
-        let mut cmd = std::process::Command::new("journalctl");
+        let mut cmd = journal.command("short-iso");
         if own_group {
             use std::os::unix::process::CommandExt;
             cmd.process_group(0);
         }
-        cmd.args(["-o", "short-iso", "--no-pager", "-q"]);
         // journalctl's own --until includes its second: a report's window ends before it
         if let Some(s) = since {
             cmd.arg(format!("--since=@{}", s.timestamp()));
         }
         if let Some(u) = until {
             cmd.arg(format!("--until=@{}", u.timestamp()));
-        }
-        for u in units {
-            cmd.arg("-u").arg(u);
         }
         let describe = crate::mail::senders::postconf::describe(&cmd);
         let mut child = cmd
@@ -1528,11 +1560,11 @@ impl JournalWindow {
     /// of it is given up on (a journalctl that writes nothing blocks the read in the kernel,
     /// where the deadline alone cannot stop it).
     pub fn under(
-        units: &[String],
+        journal: &JournalQuery,
         since: Option<DateTime<FixedOffset>>,
         deadline: &super::deadline::Deadline,
     ) -> Result<JournalWindow, String> {
-        let mut w = JournalWindow::spawn(units, since, None, true)?;
+        let mut w = JournalWindow::spawn(journal, since, None, true)?;
         deadline.feeding(w.child.id());
         w.deadline = Some(deadline.clone());
         Ok(w)
@@ -1669,6 +1701,7 @@ pub async fn run_journal_source(
 ) {
     use crate::app::effect::SourceEvent;
     use tokio::io::AsyncBufReadExt;
+    let journal = JournalQuery::of(cfg);
     let mut since = format!("--since=-{}h", cfg.backfill_hours.max(1));
     let mut mark = JournalMark::default();
     // `journalctl -f` prints the entries since `--since`, then waits for new ones: the history is
@@ -1689,11 +1722,8 @@ pub async fn run_journal_source(
         }))
     };
     loop {
-        let mut cmd = tokio::process::Command::new("journalctl");
-        cmd.args(["-f", "-o", "short-iso-precise", "--no-pager", "-q", &since]);
-        for u in &cfg.journal_units {
-            cmd.arg("-u").arg(u);
-        }
+        let mut cmd = tokio::process::Command::from(journal.command("short-iso-precise"));
+        cmd.args(["-f", &since]);
         cmd.stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true);

@@ -37,7 +37,9 @@ use super::bulk::for_each_line;
 use super::compressed::decoded;
 use super::deadline::Deadline;
 use super::parse::{Kind, LogLine, MAX_LINE, YearGuess, parse_stamp};
-use super::source::{JournalWindow, START_MARGIN_SECS, open_input, open_input_at, start_offset};
+use super::source::{
+    JournalQuery, JournalWindow, START_MARGIN_SECS, open_input, open_input_at, start_offset,
+};
 
 /// Output format.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -1338,7 +1340,7 @@ pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::
         }
         if config.mail_log.source == super::LogSourceKind::Journal {
             journal = Some(
-                JournalWindow::start(&config.mail_log.journal_units, since, until)
+                JournalWindow::start(&JournalQuery::of(&config.mail_log), since, until)
                     .map_err(anyhow::Error::msg)?,
             );
             vec![PathBuf::from("-")]

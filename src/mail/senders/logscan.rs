@@ -244,8 +244,8 @@ fn activity_from_files_by(
 pub enum LogInput {
     /// A log file and its rotated files.
     File(std::path::PathBuf),
-    /// The journal, for these units (`source = "journal"`).
-    Journal(Vec<String>),
+    /// The journal (`source = "journal"`).
+    Journal(crate::mail::log::source::JournalQuery),
 }
 
 /// Per-sender outcomes since `since` from `input`: a file's [`activity_from_files`] (or, with
@@ -281,11 +281,11 @@ pub fn activity_by(
     match input {
         LogInput::File(path) => activity_from_files_by(path, now, since, max_line, deadline)
             .map_err(|e| unavailable_message(path, &e)),
-        LogInput::Journal(units) => {
+        LogInput::Journal(query) => {
             use crate::mail::log::source::JournalWindow;
             let mut journal = match deadline {
-                Some(d) => JournalWindow::under(units, Some(since.fixed_offset()), d)?,
-                None => JournalWindow::start(units, Some(since.fixed_offset()), None)?,
+                Some(d) => JournalWindow::under(query, Some(since.fixed_offset()), d)?,
+                None => JournalWindow::start(query, Some(since.fixed_offset()), None)?,
             };
             let mut log = tally_model();
             let mut years = YearGuess::new(now.date_naive());
@@ -304,7 +304,7 @@ pub fn activity_by(
                 };
                 return Ok((from_model(&log, since).unwrap_or_default(), Some(cut)));
             }
-            if let Some(e) = journal.finish(units) {
+            if let Some(e) = journal.finish(&query.units) {
                 return Err(e);
             }
             read.map_err(|e| format!("{command}: {e}"))?;

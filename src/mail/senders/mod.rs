@@ -182,9 +182,9 @@ impl SendersConfig {
     pub fn log_input(&self, config: &Config) -> logscan::LogInput {
         use crate::mail::log::LogSourceKind;
         match (&self.mail_log, config.mail_log.source) {
-            (None, LogSourceKind::Journal) => {
-                logscan::LogInput::Journal(config.mail_log.journal_units.clone())
-            }
+            (None, LogSourceKind::Journal) => logscan::LogInput::Journal(
+                crate::mail::log::source::JournalQuery::of(&config.mail_log),
+            ),
             _ => logscan::LogInput::File(self.log_path(config)),
         }
     }

@@ -1,0 +1,281 @@
+//! The journal read with the real `journalctl` from a journal directory
+//! (`[mail_log] journal_directory`): real journal files, written without journald by
+//! `systemd-journal-remote` (tests/support/journal.rs). The Failures pane's source reads the
+//! history of its backfill window and then follows what is appended; the reports and the Senders
+//! pane's scan read a window of it.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Local, Utc};
+use opsdeck::app::effect::{Runner, SourceEvent};
+use opsdeck::config::Config;
+use opsdeck::mail::log::parse::{Kind, LogLine, Status};
+use opsdeck::mail::log::source::{JournalQuery, SourceState, run_journal_source};
+use opsdeck::mail::log::{LogConfig, LogEvent, LogSourceKind};
+use opsdeck::mail::senders::logscan::{LogInput, activity};
+use support::journal::{Entry, Journal};
+
+const UNIT: &str = "postfix@-.service";
+
+fn postfix<'a>(program: &'a str, time: DateTime<Utc>, message: &'a str) -> Entry<'a> {
+    Entry {
+        program,
+        pid: 4242,
+        unit: UNIT,
+        time,
+        message,
+    }
+}
+
+/// A message's life in four entries, with their seconds from its start: picked up, queued,
+/// delivered with `status` (`sent` or `bounced`), removed.
+fn message_entries(id: &str, status: &str) -> Vec<(String, String, i64)> {
+    let (dsn, says) = match status {
+        "sent" => ("2.0.0", "250 2.0.0 Ok: queued"),
+        _ => ("5.1.1", "550 5.1.1 <nobody@example.net>: user unknown"),
+    };
+    vec![
+        (
+            "postfix/pickup".into(),
+            format!("{id}: uid=0 from=<root>"),
+            0,
+        ),
+        (
+            "postfix/qmgr".into(),
+            format!("{id}: from=<app@example.com>, size=300, nrcpt=1 (queue active)"),
+            1,
+        ),
+        (
+            "postfix/smtp".into(),
+            format!(
+                "{id}: to=<nobody@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=1, \
+                 delays=0.1/0.1/0.4/0.4, dsn={dsn}, status={status} ({says})"
+            ),
+            2,
+        ),
+        ("postfix/qmgr".into(), format!("{id}: removed"), 3),
+    ]
+}
+
+/// Append the entries of [`message_entries`] for each `(id, at, status)`.
+fn append_messages(journal: &mut Journal, messages: &[(&str, DateTime<Utc>, &str)]) {
+    let texts: Vec<(String, String, DateTime<Utc>)> = messages
+        .iter()
+        .flat_map(|(id, at, status)| {
+            message_entries(id, status)
+                .into_iter()
+                .map(move |(p, m, s)| (p, m, *at + chrono::Duration::seconds(s)))
+        })
+        .collect();
+    let entries: Vec<Entry> = texts.iter().map(|(p, m, t)| postfix(p, *t, m)).collect();
+    journal.append(&entries);
+}
+
+/// What a person reads off a parsed line: its queue id and what it says.
+fn summary(line: &LogLine) -> String {
+    let id = line.queue_id.as_ref().map_or("-", |q| q.as_str());
+    let what = match &line.kind {
+        Kind::Delivery(d) => match d.status {
+            Status::Sent => "sent",
+            Status::Bounced => "bounced",
+            _ => "other delivery",
+        },
+        Kind::QueueActive { .. } => "queue active",
+        Kind::Removed => "removed",
+        Kind::Pickup { .. } => "picked up",
+        _ => "other",
+    };
+    format!("{id} {what}")
+}
+
+async fn next(rx: &mut tokio::sync::mpsc::Receiver<SourceEvent>) -> LogEvent {
+    match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
+        Ok(Some(SourceEvent::Log(e))) => e,
+        other => panic!("no log event: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_journal_source_reads_a_journal_directory_then_follows_it() {
+    let mut journal = Journal::new();
+    let now = Utc::now();
+    let hours = chrono::Duration::hours;
+    let minutes = chrono::Duration::minutes;
+    // older than the backfill window (1 h), and another unit's entry within it: neither is read
+    append_messages(&mut journal, &[("1A0000000A", now - hours(3), "bounced")]);
+    journal.append(&[Entry {
+        program: "sshd",
+        pid: 77,
+        unit: "ssh.service",
+        time: now - minutes(20),
+        message: "2B0000000B: not postfix at all",
+    }]);
+    // the history within the window
+    append_messages(
+        &mut journal,
+        &[
+            ("3C0000000C", now - minutes(40), "sent"),
+            ("4D0000000D", now - minutes(10), "bounced"),
+        ],
+    );
+
+    let cfg = LogConfig {
+        source: LogSourceKind::Journal,
+        journal_units: vec!["postfix*".into()],
+        journal_directory: Some(journal.dir().to_path_buf()),
+        backfill_hours: 1,
+        ..LogConfig::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+    let runner = Runner {
+        tx,
+        config: Arc::new(Config::default()),
+    };
+    let task = tokio::spawn(async move { run_journal_source(0, &cfg, &runner).await });
+
+    let mut history = Vec::new();
+    let counted = loop {
+        match next(&mut rx).await {
+            LogEvent::Lines {
+                lines, backfill, ..
+            } => {
+                assert!(backfill, "history not marked as backfill: {lines:?}");
+                history.extend(lines.iter().map(summary));
+            }
+            LogEvent::State { state, .. } => assert_eq!(state, SourceState::Following),
+            LogEvent::BackfillDone { lines, .. } => break lines,
+        }
+    };
+    let pickup = |id: &str| format!("{id} picked up");
+    assert_eq!(
+        history,
+        [
+            pickup("3C0000000C"),
+            "3C0000000C queue active".into(),
+            "3C0000000C sent".into(),
+            "3C0000000C removed".into(),
+            pickup("4D0000000D"),
+            "4D0000000D queue active".into(),
+            "4D0000000D bounced".into(),
+            "4D0000000D removed".into(),
+        ]
+    );
+    assert_eq!(counted, 8);
+
+    // appended while it follows, in three batches: every entry comes once, in order, and as
+    // live lines (times that only go forward, as one host's clock writes them)
+    let ids = ["5E0000000E", "6F0000000F", "7A0000000A"];
+    let start = Utc::now();
+    let mut live = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let status = if i == 1 { "bounced" } else { "sent" };
+        let at = start + chrono::Duration::seconds(4 * i as i64);
+        append_messages(&mut journal, &[(id, at, status)]);
+    }
+    // the last batch's last line ends the wait: what came before it came first
+    while live.last().map(String::as_str) != Some("7A0000000A removed") {
+        match next(&mut rx).await {
+            LogEvent::Lines {
+                lines, backfill, ..
+            } => {
+                assert!(!backfill, "a live line taken for history: {lines:?}");
+                live.extend(lines.iter().map(summary));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let mut want = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let status = if i == 1 { "bounced" } else { "sent" };
+        want.extend([
+            pickup(id),
+            format!("{id} queue active"),
+            format!("{id} {status}"),
+            format!("{id} removed"),
+        ]);
+    }
+    assert_eq!(live, want);
+    task.abort();
+    assert!(rx.try_recv().is_err(), "lines after the last one appended");
+}
+
+#[test]
+fn a_window_of_a_journal_directory_is_reported() {
+    let mut journal = Journal::new();
+    let now = Utc::now();
+    let hours = chrono::Duration::hours;
+    append_messages(
+        &mut journal,
+        &[
+            ("1A0000000A", now - hours(5), "bounced"),
+            ("3C0000000C", now - hours(2), "sent"),
+            ("4D0000000D", now - hours(1), "bounced"),
+            ("5E0000000E", now - chrono::Duration::minutes(30), "sent"),
+        ],
+    );
+    journal.append(&[Entry {
+        program: "postfix/smtp",
+        pid: 9,
+        unit: "ssh.service",
+        time: now - hours(1),
+        message: "2B0000000B: to=<x@example.net>, relay=none, delay=1, \
+                  delays=0/0/0/0, dsn=5.0.0, status=bounced (another unit's)",
+    }]);
+
+    // the Senders pane's scan (and `check`'s senders area) over the last 3 hours
+    let query = JournalQuery {
+        units: vec!["postfix*".into()],
+        directory: Some(journal.dir().to_path_buf()),
+    };
+    let local = Local::now();
+    let got = activity(
+        &LogInput::Journal(query),
+        local,
+        local - chrono::Duration::hours(3),
+        65536,
+        None,
+    )
+    .unwrap();
+    let app = &got["app@example.com"];
+    assert_eq!((app.sent, app.bounced), (2, 1), "{got:?}");
+
+    // `opsdeck summary` over the configured journal, from 3 hours ago until 45 minutes ago
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("opsdeck.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[mail_log]\nsource = \"journal\"\njournal_units = [\"postfix*\"]\n\
+             journal_directory = \"{}\"\n",
+            journal.dir().display()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args([
+            "summary", "--since", "3h", "--until", "45m", "--format", "json",
+        ])
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // the two messages in the window, the unit's lines only
+    assert_eq!(
+        (v["messages"].as_u64(), v["lines"].as_u64()),
+        (Some(2), Some(8))
+    );
+    assert_eq!(v["status"]["sent"], 1);
+    assert_eq!(v["status"]["bounced"], 1);
+    assert_eq!(v["senders"][0]["sender"], "app@example.com");
+    let files = v["files"][0].as_str().unwrap();
+    assert!(
+        files.contains(&format!("--directory {}", journal.dir().display())),
+        "{files}"
+    );
+}
