@@ -1,8 +1,8 @@
 //! The journal read with the real `journalctl` from a journal directory
 //! (`[mail_log] journal_directory`): real journal files, written without journald by
 //! `systemd-journal-remote` (tests/support/journal.rs). The Failures pane's source reads the
-//! history of its backfill window and then follows what is appended; the reports and the Senders
-//! pane's scan read a window of it.
+//! history of its backfill window and then follows what is appended; `opsdeck summary`,
+//! `opsdeck check` and the Senders pane's scan read a window of it.
 
 mod support;
 
@@ -277,5 +277,69 @@ fn a_window_of_a_journal_directory_is_reported() {
     assert!(
         files.contains(&format!("--directory {}", journal.dir().display())),
         "{files}"
+    );
+}
+
+/// `opsdeck check` over the configured journal directory: the failures of its window are graded,
+/// and older ones are not counted.
+#[test]
+fn check_grades_the_failures_of_a_journal_directory() {
+    let mut journal = Journal::new();
+    let now = Utc::now();
+    let minutes = chrono::Duration::minutes;
+    append_messages(
+        &mut journal,
+        &[
+            ("1A0000000A", now - minutes(90), "bounced"),
+            ("3C0000000C", now - minutes(30), "bounced"),
+            ("4D0000000D", now - minutes(20), "bounced"),
+        ],
+    );
+    let root = tempfile::tempdir().unwrap();
+    let etc = root.path().join("etc");
+    std::fs::create_dir(&etc).unwrap();
+    std::fs::write(etc.join("main.cf"), "").unwrap();
+    std::fs::write(etc.join("master.cf"), "").unwrap();
+    let config = root.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[postfix]]\nname = \"default\"\nconfig_dir = \"{}\"\n\
+             [queue]\npostqueue_command = [\"true\"]\n\
+             [mail_log]\nsource = \"journal\"\njournal_directory = \"{}\"\n\
+             [senders]\nses = false\n",
+            etc.display(),
+            journal.dir().display()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["check", "--format", "json", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let said = |area: &str, words: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["area"] == area && f["summary"].as_str().unwrap().contains(words))
+    };
+    // the last hour's two bounces, not the one 90 minutes ago
+    assert!(
+        said(
+            "failures",
+            "2 failed deliveries in the last 1h (2 bounced; 0 sent)"
+        ),
+        "{v:#}"
+    );
+    // the senders' day holds all three
+    assert!(
+        said(
+            "senders",
+            "app@example.com: 3 bounced, 0 deferred in the last day"
+        ),
+        "{v:#}"
     );
 }
