@@ -198,6 +198,20 @@ async fn the_journal_source_reads_a_journal_directory_then_follows_it() {
         ]);
     }
     assert_eq!(live, want);
+
+    // an entry written later with an earlier time (another host's clock behind, on a central
+    // log host; a clock stepped back) is new all the same
+    journal.append(&[postfix("postfix/qmgr", start, "8B0000000B: removed")]);
+    let late = match next(&mut rx).await {
+        LogEvent::Lines {
+            lines, backfill, ..
+        } => {
+            assert!(!backfill, "a live line taken for history: {lines:?}");
+            lines.iter().map(summary).collect::<Vec<_>>()
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(late, ["8B0000000B removed"]);
     task.abort();
     assert!(rx.try_recv().is_err(), "lines after the last one appended");
 }

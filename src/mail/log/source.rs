@@ -1639,12 +1639,15 @@ pub(super) fn journal_error(stderr: &[u8], units: &[String]) -> String {
     }
 }
 
-/// Where a followed journal is taken up again after `journalctl` exits: the time of the last
+/// Where a followed journal is taken up again after `journalctl` exits: the time of the latest
 /// entry read (`short-iso-precise`: to the microsecond) and the lines read at that time.
 #[derive(Debug, Default)]
 struct JournalMark {
     last: Option<DateTime<FixedOffset>>,
     at_last: Vec<String>,
+    /// `journalctl` was run again and prints what was read before, up to its first line past
+    /// the mark.
+    rereading: bool,
 }
 
 impl JournalMark {
@@ -1658,15 +1661,17 @@ impl JournalMark {
 
     /// Note a line read; `false` when it was read before the restart (`journalctl` takes up
     /// again at the last entry's whole second: what came before the mark, and the lines at the
-    /// mark already read, are passed over).
+    /// mark already read, are passed over until a line past the mark comes). A line older than
+    /// the mark while following is new: an entry written late (another host's clock behind, on
+    /// a central log host; a clock stepped back).
     fn take(&mut self, line: &str) -> bool {
         let Some(t) = Self::time(line) else {
             return true;
         };
         match self.last {
-            Some(last) if t < last => return false,
+            Some(last) if t < last => return !self.rereading,
             Some(last) if t == last => {
-                if self.at_last.iter().any(|l| l == line) {
+                if self.rereading && self.at_last.iter().any(|l| l == line) {
                     return false;
                 }
                 self.at_last.push(line.to_string());
@@ -1674,15 +1679,20 @@ impl JournalMark {
             _ => {
                 self.last = Some(t);
                 self.at_last = vec![line.to_string()];
+                self.rereading = false;
             }
         }
         true
     }
 
-    /// `journalctl`'s start for the next run: the second of the last entry read, or now.
-    fn since(&self) -> String {
+    /// `journalctl`'s start for its next run: the second of the latest entry read, or now. What
+    /// it prints again from there is passed over.
+    fn restart(&mut self) -> String {
         match self.last {
-            Some(t) => format!("--since=@{}", t.timestamp()),
+            Some(t) => {
+                self.rereading = true;
+                format!("--since=@{}", t.timestamp())
+            }
             None => "--since=now".into(),
         }
     }
@@ -1842,7 +1852,7 @@ pub async fn run_journal_source(
             runner.send(ev).await;
         }
         // after a restart, from the last entry read
-        since = mark.since();
+        since = mark.restart();
         tokio::time::sleep(JOURNAL_RESTART).await;
     }
 }
@@ -2023,17 +2033,22 @@ mod tests {
         let c = "2026-11-27T19:25:42.000001+0000 mx postfix/qmgr[1]: 6C817C8902: removed";
         let mut m = JournalMark::default();
         assert_eq!(
-            m.since(),
+            m.restart(),
             "--since=now",
             "nothing read yet: only new entries"
         );
         assert!(m.take(a) && m.take(b));
         // journalctl again from the second of the last entry: its earlier entries and the
         // ones at the mark already read are passed over, the rest taken
-        assert_eq!(m.since(), "--since=@1795807541");
-        let again: Vec<bool> = [a, b, b2, c].iter().map(|l| m.take(l)).collect();
-        assert_eq!(again, [false, false, true, true]);
+        assert_eq!(m.restart(), "--since=@1795807541");
+        let again: Vec<bool> = [a, b, b2].iter().map(|l| m.take(l)).collect();
+        assert_eq!(again, [false, false, true]);
         assert!(!m.take(b2), "read once");
+        assert!(m.take(c));
+        // past the mark, an entry older than it is one written late, not one read before
+        let late = "2026-11-27T19:25:40.000000+0000 mx postfix/qmgr[1]: 7D917C8902: removed";
+        assert!(m.take(late));
+        assert_eq!(m.restart(), "--since=@1795807542", "the latest entry read");
         // a line without a time of its own (a cut line's tail) is never dropped
         assert!(m.take("-- Boot 1234 --"));
     }
