@@ -564,31 +564,21 @@ impl Config {
             ));
         }
 
-        // journalctl reads every journal file in the directory it is given: a file named
-        // there, or a directory that is not there, would only show as a journal with no lines.
-        if let Some(dir) = &self.mail_log.journal_directory {
-            let why = match std::fs::metadata(dir) {
-                Ok(m) if m.is_dir() => None,
-                Ok(_) => Some(
-                    "it is not a directory: name the directory that holds the journal files \
-                     (journalctl reads every *.journal file in it)",
+        // journalctl reads every journal file in the directory it is given: a file named there
+        // would only show as a journal with no lines. A directory not there yet (a mount, the
+        // first upload to systemd-journal-remote) is journalctl's to say, while it is retried.
+        if let Some(dir) = &self.mail_log.journal_directory
+            && std::fs::metadata(dir).is_ok_and(|m| !m.is_dir())
+        {
+            return Err(error(
+                key(Some(&at.mail_log), "journal_directory"),
+                format!(
+                    "[mail_log] journal_directory = {:?}: it is not a directory: name the \
+                     directory that holds the journal files (journalctl reads every *.journal \
+                     file in it)",
+                    dir.display().to_string()
                 ),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(
-                    "no such directory: name the directory that holds the journal files \
-                     (such as /var/log/journal/remote)",
-                ),
-                // unreadable here (permissions): journalctl says why when it runs
-                Err(_) => None,
-            };
-            if let Some(why) = why {
-                return Err(error(
-                    key(Some(&at.mail_log), "journal_directory"),
-                    format!(
-                        "[mail_log] journal_directory = {:?}: {why}",
-                        dir.display().to_string()
-                    ),
-                ));
-            }
+            ));
         }
 
         // URLs: the probe's own parser, so what loads is what can be probed.
@@ -1633,18 +1623,19 @@ mod tests {
         );
         let config = Config::parse(&text, Path::new("c.toml")).unwrap();
         assert_eq!(config.mail_log.journal_directory, Some(journal.clone()));
+        // one not there yet is journalctl's to say when it runs (and it is run again)
+        let later = format!(
+            "[mail_log]\njournal_directory = \"{}\"\n",
+            dir.path().join("later").display()
+        );
+        Config::parse(&later, Path::new("c.toml")).unwrap();
 
         let file = journal.join("remote.journal");
         std::fs::write(&file, "").unwrap();
-        let missing = dir.path().join("gone");
         let cases = [
             (
                 file.display().to_string(),
                 "it is not a directory: name the directory that holds the journal files",
-            ),
-            (
-                missing.display().to_string(),
-                "no such directory: name the directory that holds the journal files",
             ),
             (
                 "journal".to_string(),
