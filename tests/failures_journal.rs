@@ -1,12 +1,13 @@
-//! The journal source: `journalctl -f -o short-iso-precise -u UNIT...` is run, its lines parsed
-//! and sent, run again after it exits from the last entry read (a failure that repeats is one
-//! state, and a silent end says how it ended), and a missing `journalctl` is a
+//! The journal source: the history is read with `journalctl --show-cursor` (no `-f`), then
+//! `journalctl -f -o short-iso-precise -u UNIT...` follows from its last entry; its lines are
+//! parsed and sent, it is run again after it exits from the last entry read (a failure that
+//! repeats is one state, and a silent end says how it ended), and a missing `journalctl` is a
 //! clear state.
 //!
 //! `journalctl` here is a stand-in script on PATH that records its arguments and prints lines in
 //! journalctl's real `short-iso` format, for what a real journal cannot show: journalctl missing,
-//! exiting and being run again (from where it was), failing at every start, or saying more on
-//! stderr than a pipe holds. Reading a real journal, its history and then what is appended, is
+//! reading its history slowly, exiting and being run again (from where it was), failing at every
+//! start, or saying more on stderr than a pipe holds. Reading a real journal, its history and then what is appended, is
 //! tested with the real journalctl in tests/journal_real.rs.
 //! Environment changes are process-wide: this file holds one test.
 
@@ -35,10 +36,11 @@ async fn journal_source_runs_journalctl_and_reports_a_missing_one() {
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\necho \"$@\" > {}\n\
+            "#!/bin/sh\necho \"$@\" >> {}\n\
+             case \" $* \" in *\" -f \"*) exec sleep 30 ;; esac\n\
              echo '2026-11-27T19:25:41+0000 mx postfix/qmgr[10250]: 3F517C8902: from=<alice@example.com>, size=282, nrcpt=1 (queue active)'\n\
              echo '2026-11-27T19:25:42+0000 mx postfix/smtp[11642]: 3F517C8902: to=<ok@example.com>, relay=127.0.0.1[127.0.0.1]:2525, delay=0.02, delays=0.01/0.01/0.01/0, dsn=2.0.0, status=sent (250 Ok 0100018f196c0543-7b825b0b-1733-40ec-a3cc-935429fc5463-000000)'\n\
-             exec sleep 30\n",
+             echo '-- cursor: s=0f3c;i=2'\n",
             args_file.display()
         ),
     )
@@ -75,15 +77,15 @@ async fn journal_source_runs_journalctl_and_reports_a_missing_one() {
             LogEvent::Lines {
                 lines, backfill, ..
             } => {
-                // what journalctl prints before it waits is the history of `--since`
+                // what journalctl prints without -f is the history of `--since`
                 assert!(backfill);
                 got.extend(lines)
             }
             other => panic!("{other:?}"),
         }
     }
-    // then it waits for new entries: the history is read, and the pane stops saying it is
-    // still reading it
+    // then it ends, with the cursor of its last entry: the history is read, and the pane stops
+    // saying it is still reading it
     assert!(
         matches!(
             next(&mut rx).await,
@@ -94,10 +96,18 @@ async fn journal_source_runs_journalctl_and_reports_a_missing_one() {
     assert!(matches!(got[0].kind, Kind::QueueActive { .. }));
     assert!(matches!(got[1].kind, Kind::Delivery(_)));
     assert_eq!(got[1].time.to_rfc3339(), "2026-11-27T19:25:42+00:00");
-    let args = std::fs::read_to_string(&args_file).unwrap();
+    // and journalctl -f takes up after that entry
+    let runs = || std::fs::read_to_string(&args_file).unwrap_or_default();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while runs().lines().count() < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(
-        args.trim(),
-        "-o short-iso-precise --no-pager -q -u postfix* -f --since=-6h"
+        runs().lines().collect::<Vec<_>>(),
+        [
+            "-o short-iso-precise --no-pager -q -u postfix* --since=-6h --show-cursor",
+            "-o short-iso-precise --no-pager -q -u postfix* -f --after-cursor=s=0f3c;i=2"
+        ]
     );
     task.abort();
 
@@ -112,6 +122,8 @@ async fn journal_source_runs_journalctl_and_reports_a_missing_one() {
         &script,
         format!(
             "#!/bin/sh
+\
+             case \" $* \" in *\" -f \"*) ;; *) echo '-- cursor: s=0f3c;i=9'; exit 0 ;; esac
 \
              if [ -e {runs} ]; then
 \
@@ -156,6 +168,44 @@ async fn journal_source_runs_journalctl_and_reports_a_missing_one() {
         args.trim(),
         "-o short-iso-precise --no-pager -q -u postfix* -f --since=@1795807800"
     );
+    task.abort();
+
+    // a history read slowly (a busy disk, a large journal): journalctl pausing mid-way is
+    // still the history, which ends where journalctl does
+    let x = "2026-11-27T19:35:00.100000+0000 mx postfix/qmgr[10250]: 6A517C8902: removed";
+    let y = "2026-11-27T19:35:00.200000+0000 mx postfix/qmgr[10250]: 6B517C8902: removed";
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n\
+             case \" $* \" in *\" -f \"*) exec sleep 30 ;; esac\n\
+             echo '{x}'\nsleep 1\necho '{y}'\necho '-- cursor: s=0f3c;i=12'\n"
+        ),
+    )
+    .unwrap();
+    let task = {
+        let (cfg, runner) = (cfg.clone(), runner.clone());
+        tokio::spawn(async move { run_journal_source(0, &cfg, &runner).await })
+    };
+    let mut ids = Vec::new();
+    let counted = loop {
+        match next(&mut rx).await {
+            LogEvent::Lines {
+                lines, backfill, ..
+            } => {
+                assert!(backfill, "history taken for live lines: {lines:?}");
+                ids.extend(
+                    lines
+                        .iter()
+                        .filter_map(|l| Some(l.queue_id.as_ref()?.as_str().to_string())),
+                )
+            }
+            LogEvent::BackfillDone { lines, .. } => break lines,
+            LogEvent::State { .. } => {}
+        }
+    };
+    assert_eq!(ids, ["6A517C8902", "6B517C8902"]);
+    assert_eq!(counted, 2);
     task.abort();
 
     // journalctl killed without a word: the pane says how it ended and that it runs it again

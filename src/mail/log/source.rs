@@ -1698,12 +1698,173 @@ impl JournalMark {
     }
 }
 
-/// How long `journalctl -f` may print nothing before the history it prints first is taken as
-/// read: it prints the entries it has as fast as it reads them.
-const HISTORY_PAUSE: Duration = Duration::from_millis(500);
+/// How long `journalctl -f` may print nothing before it is taken as running: one that cannot
+/// run says so at once.
+const RUNNING_PAUSE: Duration = Duration::from_millis(500);
 
-/// Follow journald with `journalctl -f -o short-iso-precise` for the configured units,
-/// restarting it when it exits, from the last entry read, so that no entry is lost or read twice.
+/// A source state to send, when it is not the one last sent (`reported`): a journalctl that
+/// fails the same way at every start is one error, as a file that stays unreadable is.
+fn state_event(
+    source: usize,
+    state: SourceState,
+    reported: &mut Option<SourceState>,
+) -> Option<crate::app::effect::SourceEvent> {
+    let changed = reported.as_ref() != Some(&state);
+    *reported = Some(state.clone());
+    let notify = state == SourceState::Following;
+    changed.then_some(crate::app::effect::SourceEvent::Log(LogEvent::State {
+        source,
+        state,
+        notify,
+    }))
+}
+
+/// A journalctl line as read: cut at `max` bytes, or made valid UTF-8.
+fn journal_line(buf: &mut Vec<u8>, max: usize) -> String {
+    let line = if buf.len() > max {
+        buf.truncate(max);
+        cut_line(buf, max)
+    } else {
+        lossy_line(buf.strip_suffix(b"\n").unwrap_or(buf))
+    };
+    buf.clear();
+    line
+}
+
+/// Why a `journalctl` run ended, from its exit status and what it said on stderr.
+fn journal_end(
+    status: io::Result<std::process::ExitStatus>,
+    said: &[u8],
+    units: &[String],
+) -> String {
+    match status {
+        // killed (by the OOM killer, by hand) or ended without a word: how it ended
+        Ok(status) if said.iter().all(u8::is_ascii_whitespace) => format!(
+            "journalctl ended without saying why ({status}): running it again in {} s",
+            JOURNAL_RESTART.as_secs()
+        ),
+        Ok(_) => journal_error(said, units),
+        Err(e) => format!("journalctl: {e}"),
+    }
+}
+
+/// How reading the history ended.
+enum HistoryEnd {
+    /// Read to its end: the argument `journalctl -f` takes up from.
+    Read(String),
+    /// journalctl could not be started.
+    NotStarted(String),
+    /// journalctl failed: what it said.
+    Failed(String),
+    /// Nobody listens any more.
+    Closed,
+}
+
+/// Read the history, `journalctl --show-cursor` from `since` (no `-f`): it prints the entries
+/// there are and ends, with the cursor of its last entry, so the history's end is known however
+/// slowly it is read, and following takes up right after that entry (`--after-cursor`).
+async fn read_history(
+    source: usize,
+    cfg: &LogConfig,
+    journal: &JournalQuery,
+    since: &str,
+    mark: &mut JournalMark,
+    reported: &mut Option<SourceState>,
+    runner: &crate::app::effect::Runner,
+) -> HistoryEnd {
+    use crate::app::effect::SourceEvent;
+    use tokio::io::AsyncBufReadExt;
+    let mut cmd = tokio::process::Command::from(journal.command("short-iso-precise"));
+    cmd.args([since, "--show-cursor"]);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return HistoryEnd::NotStarted(journalctl_spawn_error(&e)),
+    };
+    let Some(stdout) = child.stdout.take() else {
+        return HistoryEnd::Closed;
+    };
+    // read all along: more on stderr than a pipe holds would stop it
+    let stderr = child
+        .stderr
+        .take()
+        .map(|e| TaskGuard(tokio::spawn(read_stderr_async(e))));
+    let mut reader = tokio::io::BufReader::new(stdout);
+    let mut years = YearGuess::now();
+    let (mut raw, mut buf) = (Vec::new(), Vec::new());
+    let (mut printed, mut sent) = (0u64, 0u64);
+    let mut cursor = None;
+    loop {
+        let read = reader.read_until(b'\n', &mut buf).await;
+        let end = matches!(read, Ok(0) | Err(_));
+        if !end {
+            printed += 1;
+            if printed == 1
+                && let Some(ev) = state_event(source, SourceState::Following, reported)
+            {
+                runner.send(ev).await;
+            }
+            let line = journal_line(&mut buf, cfg.max_line_bytes);
+            match line.strip_prefix("-- cursor: ") {
+                Some(c) => cursor = Some(c.to_string()),
+                None if mark.take(&line) => raw.push(line),
+                None => {}
+            }
+        }
+        if !raw.is_empty() && (end || raw.len() >= BATCH || reader.buffer().is_empty()) {
+            let (lines, unparsed) = parse_batch(&mut raw, &mut years, None);
+            if runner.tx.is_closed() {
+                return HistoryEnd::Closed;
+            }
+            sent += lines.len() as u64;
+            runner
+                .send(SourceEvent::Log(LogEvent::Lines {
+                    source,
+                    lines,
+                    backfill: true,
+                    unparsed,
+                }))
+                .await;
+        }
+        if end {
+            break;
+        }
+    }
+    let status = child.wait().await;
+    let said = match stderr {
+        Some(mut task) => (&mut task.0).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let silent = said.iter().all(u8::is_ascii_whitespace);
+    match &status {
+        Ok(s) if s.success() => {}
+        // no entry in the window: journalctl has no cursor to show, and ends with 1, silently
+        Ok(s) if s.code() == Some(1) && printed == 0 && silent => {}
+        _ => return HistoryEnd::Failed(journal_end(status, &said, &cfg.journal_units)),
+    }
+    if let Some(ev) = state_event(source, SourceState::Following, reported) {
+        runner.send(ev).await;
+    }
+    let done = LogEvent::BackfillDone {
+        source,
+        lines: sent,
+        files: 0,
+    };
+    runner.send(SourceEvent::Log(done)).await;
+    HistoryEnd::Read(match cursor {
+        Some(c) => format!("--after-cursor={c}"),
+        // nothing read: whatever comes from the same start is new
+        None if mark.last.is_none() => since.to_string(),
+        None => mark.restart(),
+    })
+}
+
+/// Follow journald with `journalctl -o short-iso-precise` for the configured units: the
+/// history of `backfill_hours` (`journalctl --show-cursor`, which ends), then `journalctl -f`
+/// after its last entry, restarted when it exits, from the last entry read, so that no entry is
+/// lost or read twice.
 pub async fn run_journal_source(
     source: usize,
     cfg: &LogConfig,
@@ -1712,28 +1873,38 @@ pub async fn run_journal_source(
     use crate::app::effect::SourceEvent;
     use tokio::io::AsyncBufReadExt;
     let journal = JournalQuery::of(cfg);
-    let mut since = format!("--since=-{}h", cfg.backfill_hours.max(1));
     let mut mark = JournalMark::default();
-    // `journalctl -f` prints the entries since `--since`, then waits for new ones: the history is
-    // read when it first waits (the pane says it is reading history until then)
-    let mut history = true;
-    let mut history_lines = 0u64;
-    // the state last reported: a journalctl that fails the same way at every start is one
-    // error, as a file that stays unreadable is
     let mut reported: Option<SourceState> = None;
-    let report = |state: SourceState, reported: &mut Option<SourceState>| {
-        let changed = reported.as_ref() != Some(&state);
-        *reported = Some(state.clone());
-        let notify = state == SourceState::Following;
-        changed.then_some(SourceEvent::Log(LogEvent::State {
+    let mut since = format!("--since=-{}h", cfg.backfill_hours.max(1));
+    let mut from = loop {
+        let wait = match read_history(
             source,
-            state,
-            notify,
-        }))
+            cfg,
+            &journal,
+            &since,
+            &mut mark,
+            &mut reported,
+            runner,
+        )
+        .await
+        {
+            HistoryEnd::Read(from) => break from,
+            HistoryEnd::Closed => return,
+            HistoryEnd::NotStarted(msg) => (msg, JOURNAL_NOT_FOUND),
+            HistoryEnd::Failed(msg) => (msg, JOURNAL_RESTART),
+        };
+        if let Some(ev) = state_event(source, SourceState::Unavailable(wait.0), &mut reported) {
+            runner.send(ev).await;
+        }
+        // what a failed run printed is not read again
+        if mark.last.is_some() {
+            since = mark.restart();
+        }
+        tokio::time::sleep(wait.1).await;
     };
     loop {
         let mut cmd = tokio::process::Command::from(journal.command("short-iso-precise"));
-        cmd.args(["-f", &since]);
+        cmd.args(["-f", &from]);
         cmd.stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true);
@@ -1741,10 +1912,11 @@ pub async fn run_journal_source(
             Ok(c) => c,
             Err(e) => {
                 let msg = journalctl_spawn_error(&e);
-                if let Some(ev) = report(SourceState::Unavailable(msg), &mut reported) {
+                if let Some(ev) = state_event(source, SourceState::Unavailable(msg), &mut reported)
+                {
                     runner.send(ev).await;
                 }
-                tokio::time::sleep(Duration::from_secs(10)).await;
+                tokio::time::sleep(JOURNAL_NOT_FOUND).await;
                 continue;
             }
         };
@@ -1764,30 +1936,20 @@ pub async fn run_journal_source(
         // journalctl is said to be followed once it shows it runs: a line, or a wait
         let mut running = false;
         loop {
-            let read = if history || !running {
-                // a read that waits a while: journalctl has printed what there was. What a read
-                // stopped so has taken stays in `buf`, and the next read goes on from it.
-                match tokio::time::timeout(HISTORY_PAUSE, reader.read_until(b'\n', &mut buf)).await
+            let read = if !running {
+                // a read that waits a while. What a read stopped so has taken stays in `buf`,
+                // and the next read goes on from it.
+                match tokio::time::timeout(RUNNING_PAUSE, reader.read_until(b'\n', &mut buf)).await
                 {
                     Ok(r) => r,
                     Err(_) => {
                         if runner.tx.is_closed() {
                             return;
                         }
-                        if !running {
-                            running = true;
-                            if let Some(ev) = report(SourceState::Following, &mut reported) {
-                                runner.send(ev).await;
-                            }
-                        }
-                        if history {
-                            history = false;
-                            let done = LogEvent::BackfillDone {
-                                source,
-                                lines: history_lines,
-                                files: 0,
-                            };
-                            runner.send(SourceEvent::Log(done)).await;
+                        running = true;
+                        if let Some(ev) = state_event(source, SourceState::Following, &mut reported)
+                        {
+                            runner.send(ev).await;
                         }
                         continue;
                     }
@@ -1800,17 +1962,12 @@ pub async fn run_journal_source(
                 Ok(_) => {
                     if !running {
                         running = true;
-                        if let Some(ev) = report(SourceState::Following, &mut reported) {
+                        if let Some(ev) = state_event(source, SourceState::Following, &mut reported)
+                        {
                             runner.send(ev).await;
                         }
                     }
-                    let line = if buf.len() > cfg.max_line_bytes {
-                        buf.truncate(cfg.max_line_bytes);
-                        cut_line(&buf, cfg.max_line_bytes)
-                    } else {
-                        lossy_line(buf.strip_suffix(b"\n").unwrap_or(&buf))
-                    };
-                    buf.clear();
+                    let line = journal_line(&mut buf, cfg.max_line_bytes);
                     if mark.take(&line) {
                         raw.push(line);
                     }
@@ -1821,14 +1978,11 @@ pub async fn run_journal_source(
                 if runner.tx.is_closed() {
                     return;
                 }
-                if history {
-                    history_lines += lines.len() as u64;
-                }
                 runner
                     .send(SourceEvent::Log(LogEvent::Lines {
                         source,
                         lines,
-                        backfill: history,
+                        backfill: false,
                         unparsed,
                     }))
                     .await;
@@ -1839,23 +1993,18 @@ pub async fn run_journal_source(
             Some(mut task) => (&mut task.0).await.unwrap_or_default(),
             None => Vec::new(),
         };
-        let msg = match status {
-            // killed (by the OOM killer, by hand) or ended without a word: how it ended
-            Ok(status) if said.iter().all(u8::is_ascii_whitespace) => format!(
-                "journalctl ended without saying why ({status}): running it again in {} s",
-                JOURNAL_RESTART.as_secs()
-            ),
-            Ok(_) => journal_error(&said, &cfg.journal_units),
-            Err(e) => format!("journalctl: {e}"),
-        };
-        if let Some(ev) = report(SourceState::Unavailable(msg), &mut reported) {
+        let msg = journal_end(status, &said, &cfg.journal_units);
+        if let Some(ev) = state_event(source, SourceState::Unavailable(msg), &mut reported) {
             runner.send(ev).await;
         }
         // after a restart, from the last entry read
-        since = mark.restart();
+        from = mark.restart();
         tokio::time::sleep(JOURNAL_RESTART).await;
     }
 }
+
+/// How long after `journalctl` could not be started it is tried again.
+const JOURNAL_NOT_FOUND: Duration = Duration::from_secs(10);
 
 /// How long after `journalctl -f` ended it is run again.
 const JOURNAL_RESTART: Duration = Duration::from_secs(5);
