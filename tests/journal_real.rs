@@ -357,3 +357,71 @@ fn check_grades_the_failures_of_a_journal_directory() {
         "{v:#}"
     );
 }
+
+/// A backfill window with no entry: journalctl has no cursor to show for it (and ends with 1,
+/// silently); the history is empty, and what is appended then is followed.
+#[tokio::test]
+async fn an_empty_history_is_followed_all_the_same() {
+    let mut journal = Journal::new();
+    let now = Utc::now();
+    append_messages(
+        &mut journal,
+        &[("1A0000000A", now - chrono::Duration::hours(3), "bounced")],
+    );
+    let cfg = LogConfig {
+        source: LogSourceKind::Journal,
+        journal_units: vec!["postfix*".into()],
+        journal_directory: Some(journal.dir().to_path_buf()),
+        backfill_hours: 1,
+        ..LogConfig::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+    let runner = Runner {
+        tx,
+        config: Arc::new(Config::default()),
+    };
+    let task = tokio::spawn(async move { run_journal_source(0, &cfg, &runner).await });
+    let mut events = Vec::new();
+    loop {
+        match next(&mut rx).await {
+            LogEvent::BackfillDone { lines, .. } => {
+                assert_eq!(lines, 0, "{events:?}");
+                break;
+            }
+            other => events.push(other),
+        }
+    }
+    assert!(
+        matches!(
+            &events[..],
+            [LogEvent::State {
+                state: SourceState::Following,
+                ..
+            }]
+        ),
+        "{events:?}"
+    );
+    append_messages(&mut journal, &[("5E0000000E", Utc::now(), "sent")]);
+    let mut live = Vec::new();
+    while live.len() < 4 {
+        match next(&mut rx).await {
+            LogEvent::Lines {
+                lines, backfill, ..
+            } => {
+                assert!(!backfill);
+                live.extend(lines.iter().map(summary));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        live,
+        [
+            "5E0000000E picked up",
+            "5E0000000E queue active",
+            "5E0000000E sent",
+            "5E0000000E removed"
+        ]
+    );
+    task.abort();
+}
