@@ -156,7 +156,13 @@ impl LogConfig {
     pub fn source_labels(&self) -> Vec<String> {
         match self.source {
             LogSourceKind::File => self.files.iter().map(|p| p.display().to_string()).collect(),
-            LogSourceKind::Journal => vec![format!("journal ({})", self.journal_units.join(", "))],
+            LogSourceKind::Journal => {
+                let units = self.journal_units.join(", ");
+                vec![match &self.journal_directory {
+                    Some(dir) => format!("journal ({units}) in {}", dir.display()),
+                    None => format!("journal ({units})"),
+                }]
+            }
         }
     }
 }
@@ -377,6 +383,20 @@ pub(crate) mod testdata;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_journal_source_is_labelled_with_its_directory() {
+        let mut cfg = LogConfig {
+            source: LogSourceKind::Journal,
+            ..LogConfig::default()
+        };
+        assert_eq!(cfg.source_labels(), ["journal (postfix*)"]);
+        cfg.journal_directory = Some(PathBuf::from("/var/log/journal/remote"));
+        assert_eq!(
+            cfg.source_labels(),
+            ["journal (postfix*) in /var/log/journal/remote"]
+        );
+    }
 
     #[test]
     fn the_host_log_only_stands_in_for_a_missing_default() {
