@@ -91,6 +91,30 @@ fn summary(line: &LogLine) -> String {
     format!("{id} {what}")
 }
 
+/// The Failures pane's journal source over `journal`'s directory, the postfix units, with a
+/// backfill of one hour: its task and the events it sends.
+fn follow(
+    journal: &Journal,
+) -> (
+    tokio::task::JoinHandle<()>,
+    tokio::sync::mpsc::Receiver<SourceEvent>,
+) {
+    let cfg = LogConfig {
+        source: LogSourceKind::Journal,
+        journal_units: vec!["postfix*".into()],
+        journal_directory: Some(journal.dir().to_path_buf()),
+        backfill_hours: 1,
+        ..LogConfig::default()
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(256);
+    let runner = Runner {
+        tx,
+        config: Arc::new(Config::default()),
+    };
+    let task = tokio::spawn(async move { run_journal_source(0, &cfg, &runner).await });
+    (task, rx)
+}
+
 async fn next(rx: &mut tokio::sync::mpsc::Receiver<SourceEvent>) -> LogEvent {
     match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
         Ok(Some(SourceEvent::Log(e))) => e,
@@ -122,19 +146,7 @@ async fn the_journal_source_reads_a_journal_directory_then_follows_it() {
         ],
     );
 
-    let cfg = LogConfig {
-        source: LogSourceKind::Journal,
-        journal_units: vec!["postfix*".into()],
-        journal_directory: Some(journal.dir().to_path_buf()),
-        backfill_hours: 1,
-        ..LogConfig::default()
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::channel(256);
-    let runner = Runner {
-        tx,
-        config: Arc::new(Config::default()),
-    };
-    let task = tokio::spawn(async move { run_journal_source(0, &cfg, &runner).await });
+    let (task, mut rx) = follow(&journal);
 
     let mut history = Vec::new();
     let counted = loop {
@@ -368,19 +380,7 @@ async fn an_empty_history_is_followed_all_the_same() {
         &mut journal,
         &[("1A0000000A", now - chrono::Duration::hours(3), "bounced")],
     );
-    let cfg = LogConfig {
-        source: LogSourceKind::Journal,
-        journal_units: vec!["postfix*".into()],
-        journal_directory: Some(journal.dir().to_path_buf()),
-        backfill_hours: 1,
-        ..LogConfig::default()
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::channel(256);
-    let runner = Runner {
-        tx,
-        config: Arc::new(Config::default()),
-    };
-    let task = tokio::spawn(async move { run_journal_source(0, &cfg, &runner).await });
+    let (task, mut rx) = follow(&journal);
     let mut events = Vec::new();
     loop {
         match next(&mut rx).await {

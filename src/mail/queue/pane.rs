@@ -2708,6 +2708,19 @@ mod tests {
         text
     }
 
+    /// The result of a hold of one message that went well (`one`: the message it names).
+    fn held(one: Option<QueueId>) -> Outcome {
+        Outcome {
+            op: QueueOp::Hold,
+            asked: 1,
+            done: Some(1),
+            missed: Some(vec![]),
+            lines: vec![],
+            stopped: None,
+            one,
+        }
+    }
+
     fn requeued(fx: &mut Fx) -> Vec<Effect> {
         fx.event(QueueEvent::Applied {
             instance: 0,
@@ -3216,15 +3229,7 @@ mod tests {
         fx.event(QueueEvent::Applied {
             instance: 0,
             action: ActionId(0),
-            result: Ok(Outcome {
-                op: QueueOp::Hold,
-                asked: 1,
-                done: Some(1),
-                missed: Some(vec![]),
-                lines: vec![],
-                stopped: None,
-                one: None,
-            }),
+            result: Ok(held(None)),
         });
         assert!(fx.pane.follow.is_none());
     }
@@ -3577,15 +3582,7 @@ mod tests {
             c.then
         );
         // the hold ends on its own: the delete alone is left, and named alone
-        let hold = Outcome {
-            op: QueueOp::Hold,
-            asked: 1,
-            done: Some(1),
-            missed: Some(vec![]),
-            lines: vec![],
-            stopped: None,
-            one: Some(a.clone()),
-        };
+        let hold = held(Some(a.clone()));
         fx.event(QueueEvent::Applied {
             instance: 0,
             action: ActionId(0),
@@ -3618,15 +3615,7 @@ mod tests {
         fx.event(QueueEvent::Applied {
             instance: 0,
             action: ActionId(0),
-            result: Ok(Outcome {
-                op: QueueOp::Hold,
-                asked: 1,
-                done: Some(1),
-                missed: Some(vec![]),
-                lines: vec![],
-                stopped: None,
-                one: Some(a.clone()),
-            }),
+            result: Ok(held(Some(a.clone()))),
         });
         let out = stop_confirmed(&mut fx, c).await;
         assert!(
@@ -4103,15 +4092,7 @@ mod tests {
         let out = fx.event(QueueEvent::Applied {
             instance: 0,
             action: ActionId(3),
-            result: Ok(Outcome {
-                op: QueueOp::Hold,
-                asked: 1,
-                done: Some(1),
-                missed: Some(vec![]),
-                lines: vec![],
-                stopped: None,
-                one: Some(id.clone()),
-            }),
+            result: Ok(held(Some(id.clone()))),
         });
         assert!(
             matches!(&out[0], Effect::Notice(n) if n == "hold: 4889DC8909 is on hold"),
