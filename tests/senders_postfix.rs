@@ -278,6 +278,18 @@ fn trace_event(ev: &SendersEvent) -> Option<&TraceStatus> {
     }
 }
 
+/// The first word on a test mail's fate: a delivery status (a deferral included), a refused
+/// submission, or the trace's timeout.
+fn first_word(e: &SendersEvent) -> bool {
+    matches!(
+        trace_event(e),
+        Some(TraceStatus::Deferred { .. } | TraceStatus::Sent { .. } | TraceStatus::Bounced { .. })
+    ) || matches!(
+        e,
+        SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_mail_traced_to_sent_and_to_bounced() {
     let s = setup(SECRET);
@@ -568,20 +580,7 @@ async fn a_trace_goes_on_across_a_rotation_to_the_final_status() {
     let (mut pane, mut shared, mut rx, runner) = rig(config_for(&pf));
     refresh(&runner, &mut rx, &mut pane, &mut shared).await;
     start_test(&runner, "ok@example.com");
-    let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
-        matches!(
-            trace_event(e),
-            Some(
-                TraceStatus::Deferred { .. }
-                    | TraceStatus::Sent { .. }
-                    | TraceStatus::Bounced { .. }
-            )
-        ) || matches!(
-            e,
-            SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
-        )
-    })
-    .await;
+    let seen = pump(&mut rx, &mut pane, &mut shared, first_word).await;
     assert!(seen.last().unwrap().contains("Throttling"), "{seen:#?}");
     // a deferral is no final status: the trace waits on
     let screen = read(&draw(&pane, &shared, 100, 30));
@@ -672,20 +671,7 @@ async fn wrong_password_is_deferred_and_explained() {
     let (mut pane, mut shared, mut rx, runner) = rig(config);
     refresh(&runner, &mut rx, &mut pane, &mut shared).await;
     start_test(&runner, "ok@example.com");
-    let seen = pump(&mut rx, &mut pane, &mut shared, |e| {
-        matches!(
-            trace_event(e),
-            Some(
-                TraceStatus::Deferred { .. }
-                    | TraceStatus::Sent { .. }
-                    | TraceStatus::Bounced { .. }
-            )
-        ) || matches!(
-            e,
-            SendersEvent::TestSubmitted(Err(_)) | SendersEvent::TraceTimeout(_)
-        )
-    })
-    .await;
+    let seen = pump(&mut rx, &mut pane, &mut shared, first_word).await;
     let last = seen.last().unwrap();
     assert!(last.contains("Deferred"), "{seen:#?}");
     assert!(last.contains("535"), "{last}");

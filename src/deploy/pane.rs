@@ -3177,6 +3177,20 @@ mod tests {
         assert!(handle.0.load(std::sync::atomic::Ordering::Relaxed));
     }
 
+    /// The first target's deploy or rollback (`kind`) to `to` started, as the runner says it.
+    fn started(p: &mut DeployPane, kind: Kind, to: git2::Oid) {
+        with(true, |cx| {
+            p.on_event(
+                DeployEvent::DeployStarted {
+                    target: 0,
+                    kind,
+                    to,
+                },
+                cx,
+            )
+        });
+    }
+
     #[test]
     fn a_subject_that_ends_in_an_ellipsis_keeps_one_while_it_deploys() {
         let deploying = |to: &str| Busy::Deploying {
@@ -3200,16 +3214,7 @@ mod tests {
     #[test]
     fn a_started_deploy_makes_the_target_busy_until_it_ends() {
         let mut p = pane();
-        with(true, |cx| {
-            p.on_event(
-                DeployEvent::DeployStarted {
-                    target: 0,
-                    kind: Kind::Deploy,
-                    to: testdata::oid(0x33),
-                },
-                cx,
-            )
-        });
+        started(&mut p, Kind::Deploy, testdata::oid(0x33));
         // The subject comes from the log, sanitized (it is hostile).
         let subject = p.targets[0].ok_status().unwrap().log[0]
             .commit
@@ -3269,16 +3274,7 @@ mod tests {
     fn the_clock_changes_the_pane_only_when_a_long_action_says_a_new_time() {
         let mut p = pane();
         let start = testdata::now();
-        with(true, |cx| {
-            p.on_event(
-                DeployEvent::DeployStarted {
-                    target: 0,
-                    kind: Kind::Deploy,
-                    to: testdata::oid(0x33),
-                },
-                cx,
-            )
-        });
+        started(&mut p, Kind::Deploy, testdata::oid(0x33));
         let at = |s: i64| start + chrono::Duration::seconds(s);
         assert_eq!(p.targets[0].running_for(at(9)), None);
         assert_eq!(p.targets[0].running_for(at(10)).as_deref(), Some("10 s"));
@@ -3344,16 +3340,7 @@ mod tests {
     #[test]
     fn rollback_and_the_post_deploy_command_show_while_they_run() {
         let mut p = pane();
-        with(true, |cx| {
-            p.on_event(
-                DeployEvent::DeployStarted {
-                    target: 0,
-                    kind: Kind::Rollback,
-                    to: testdata::oid(0x11),
-                },
-                cx,
-            )
-        });
+        started(&mut p, Kind::Rollback, testdata::oid(0x11));
         let d = p.targets[0].busy.as_ref().map(Busy::describe).unwrap();
         assert!(d.starts_with("rolling back to 1111111 "), "{d}");
         p.targets[0].busy = None;

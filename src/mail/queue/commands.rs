@@ -1733,12 +1733,7 @@ mod tests {
             );
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        stop.throw(&access);
-        let o = tokio::time::timeout(std::time::Duration::from_secs(60), ran)
-            .await
-            .expect("still running a minute after it was stopped")
-            .unwrap()
-            .unwrap();
+        let o = stop_and_join(&stop, &access, ran).await.unwrap();
         assert_eq!(o.done, Some(2));
         assert_eq!(o.missed.as_ref().map(Vec::len), Some(18));
         let cmd = format!("sh {} postqueue -i", path.display());
@@ -1876,7 +1871,16 @@ mod tests {
         tokio::task::spawn_blocking(move || started(&child))
             .await
             .unwrap();
-        stop.throw(&access);
+        stop_and_join(&stop, &access, ran).await
+    }
+
+    /// Throw `stop`, then `ran`'s result, within a minute.
+    async fn stop_and_join<T>(
+        stop: &StopSwitch,
+        access: &WriteAccess,
+        ran: tokio::task::JoinHandle<T>,
+    ) -> T {
+        stop.throw(access);
         tokio::time::timeout(std::time::Duration::from_secs(60), ran)
             .await
             .expect("still running a minute after it was stopped")
@@ -1955,12 +1959,7 @@ mod tests {
         tokio::task::spawn_blocking(|| started(&["sleep", "86415"]))
             .await
             .unwrap();
-        stop.throw(&access);
-        let o = tokio::time::timeout(std::time::Duration::from_secs(60), ran)
-            .await
-            .expect("still running a minute after it was stopped")
-            .unwrap()
-            .unwrap();
+        let o = stop_and_join(&stop, &access, ran).await.unwrap();
         assert_eq!(o.done, Some(1));
         assert!(
             matches!(o.stopped, Some(QueueError::StoppedByUser { .. })),

@@ -2168,6 +2168,12 @@ mod tests {
         to: &str,
         id: &str,
     ) {
+        test_started(p, cx, from, to);
+        test_accepted(p, cx, id);
+    }
+
+    /// A test mail from `from` to `to` being submitted, as the runner says before it submits.
+    pub(super) fn test_started(p: &mut SendersPane, cx: &mut Cx<'_>, from: &str, to: &str) {
         p.on_event(
             SendersEvent::TestStarted {
                 from: from.into(),
@@ -2175,6 +2181,10 @@ mod tests {
             },
             cx,
         );
+    }
+
+    /// The submitted test mail accepted by the SMTP server, queued as `id`.
+    pub(super) fn test_accepted(p: &mut SendersPane, cx: &mut Cx<'_>, id: &str) {
         p.on_event(
             SendersEvent::TestSubmitted(Ok(Submitted {
                 reply: Clean::new(&format!("250 2.0.0 Ok: queued as {id}")),

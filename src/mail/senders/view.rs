@@ -1407,20 +1407,7 @@ mod tests {
         (from, to, id): (&str, &str, &str),
         lines: &[S],
     ) {
-        p.on_event(
-            SendersEvent::TestStarted {
-                from: from.into(),
-                to: to.into(),
-            },
-            cx,
-        );
-        p.on_event(
-            SendersEvent::TestSubmitted(Ok(crate::mail::senders::actions::Submitted {
-                reply: format!("250 2.0.0 Ok: queued as {id}").into(),
-                queue_id: Some(id.into()),
-            })),
-            cx,
-        );
+        crate::mail::senders::tests::queued_test(p, cx, from, to, id);
         let mut log = crate::mail::log::MailLog::default();
         let mut years = crate::mail::log::parse::YearGuess::new(now().date_naive());
         for l in lines {
@@ -2655,22 +2642,11 @@ mod tests {
         let mut shared = Shared::default();
         let mut p = pane(&mut shared);
         let mut cx = read_only(&mut shared);
-        p.on_event(
-            SendersEvent::TestStarted {
-                from: "bob@example.com".into(),
-                to: "ops@example.net".into(),
-            },
-            &mut cx,
-        );
+        use crate::mail::senders::tests::{test_accepted, test_started};
+        test_started(&mut p, &mut cx, "bob@example.com", "ops@example.net");
         let late = chrono::Duration::seconds(40);
         cx.now = now() + late;
-        p.on_event(
-            SendersEvent::TestSubmitted(Ok(crate::mail::senders::actions::Submitted {
-                reply: "250 2.0.0 Ok: queued as 7E1F2C8901".into(),
-                queue_id: Some("7E1F2C8901".into()),
-            })),
-            &mut cx,
-        );
+        test_accepted(&mut p, &mut cx, "7E1F2C8901");
         let second = chrono::Duration::seconds(1);
         let at = |p: &SendersPane, shared: &Shared, d| {
             read(&draw_at(p, shared, 80, 24, true, now() + late + d))
@@ -2727,12 +2703,11 @@ mod tests {
         let mut shared = Shared::default();
         let mut p = pane(&mut shared);
         let mut cx = read_only(&mut shared);
-        p.on_event(
-            SendersEvent::TestStarted {
-                from: "alice@example.com".into(),
-                to: "ops@example.net".into(),
-            },
+        crate::mail::senders::tests::test_started(
+            &mut p,
             &mut cx,
+            "alice@example.com",
+            "ops@example.net",
         );
         let why = "SMTP 127.0.0.1:9: Connection error: Connection refused (os error 111) \
                    (nothing listens there: is Postfix running, with smtpd on that port? \
