@@ -1748,6 +1748,31 @@ fn journal_end(
     }
 }
 
+/// Parse the journal lines in `raw` (taken) and send them, as history (`backfill`) or as they
+/// come: how many were sent, or `None` when nobody listens any more.
+async fn send_journal_batch(
+    source: usize,
+    raw: &mut Vec<String>,
+    years: &mut YearGuess,
+    backfill: bool,
+    runner: &crate::app::effect::Runner,
+) -> Option<u64> {
+    let (lines, unparsed) = parse_batch(raw, years, None);
+    if runner.tx.is_closed() {
+        return None;
+    }
+    let n = lines.len() as u64;
+    runner
+        .send(crate::app::effect::SourceEvent::Log(LogEvent::Lines {
+            source,
+            lines,
+            backfill,
+            unparsed,
+        }))
+        .await;
+    Some(n)
+}
+
 /// How reading the history ended.
 enum HistoryEnd {
     /// Read to its end: the argument `journalctl -f` takes up from.
@@ -1814,19 +1839,10 @@ async fn read_history(
             }
         }
         if !raw.is_empty() && (end || raw.len() >= BATCH || reader.buffer().is_empty()) {
-            let (lines, unparsed) = parse_batch(&mut raw, &mut years, None);
-            if runner.tx.is_closed() {
-                return HistoryEnd::Closed;
+            match send_journal_batch(source, &mut raw, &mut years, true, runner).await {
+                Some(n) => sent += n,
+                None => return HistoryEnd::Closed,
             }
-            sent += lines.len() as u64;
-            runner
-                .send(SourceEvent::Log(LogEvent::Lines {
-                    source,
-                    lines,
-                    backfill: true,
-                    unparsed,
-                }))
-                .await;
         }
         if end {
             break;
@@ -1870,7 +1886,6 @@ pub async fn run_journal_source(
     cfg: &LogConfig,
     runner: &crate::app::effect::Runner,
 ) {
-    use crate::app::effect::SourceEvent;
     use tokio::io::AsyncBufReadExt;
     let journal = JournalQuery::of(cfg);
     let mut mark = JournalMark::default();
@@ -1973,19 +1988,13 @@ pub async fn run_journal_source(
                     }
                 }
             }
-            if !raw.is_empty() && (raw.len() >= BATCH || reader.buffer().is_empty()) {
-                let (lines, unparsed) = parse_batch(&mut raw, &mut years, None);
-                if runner.tx.is_closed() {
-                    return;
-                }
-                runner
-                    .send(SourceEvent::Log(LogEvent::Lines {
-                        source,
-                        lines,
-                        backfill: false,
-                        unparsed,
-                    }))
-                    .await;
+            if !raw.is_empty()
+                && (raw.len() >= BATCH || reader.buffer().is_empty())
+                && send_journal_batch(source, &mut raw, &mut years, false, runner)
+                    .await
+                    .is_none()
+            {
+                return;
             }
         }
         let status = child.wait().await;
