@@ -154,7 +154,7 @@ impl LogConfig {
 
     /// Labels of the sources, in the order `LogEvent`s number them.
     pub fn source_labels(&self) -> Vec<String> {
-        match self.source {
+        let labels = match self.source {
             LogSourceKind::File => self.files.iter().map(|p| p.display().to_string()).collect(),
             LogSourceKind::Journal => {
                 let units = self.journal_units.join(", ");
@@ -163,7 +163,12 @@ impl LogConfig {
                     None => format!("journal ({units})"),
                 }]
             }
-        }
+        };
+        // file and unit names reach the screen: escaped here, once
+        labels
+            .into_iter()
+            .map(|l| crate::sanitize::Clean::new(&l).into_string())
+            .collect()
     }
 }
 
@@ -396,6 +401,26 @@ mod tests {
             cfg.source_labels(),
             ["journal (postfix*) in /var/log/journal/remote"]
         );
+    }
+
+    /// A file, unit or directory name is the configuration's, and the pane shows it: a control
+    /// character in it is shown escaped, never sent to the terminal.
+    #[test]
+    fn source_labels_are_escaped() {
+        let files = LogConfig {
+            files: vec![PathBuf::from("/var/log/mail\u{1b}[2J.log")],
+            ..LogConfig::default()
+        };
+        let journal = LogConfig {
+            source: LogSourceKind::Journal,
+            journal_units: vec!["postfix\u{7}*".into()],
+            journal_directory: Some(PathBuf::from("/srv/j\u{9b}2J")),
+            ..LogConfig::default()
+        };
+        for label in files.source_labels().iter().chain(&journal.source_labels()) {
+            assert!(!label.chars().any(char::is_control), "{label:?}");
+        }
+        assert_eq!(files.source_labels(), ["/var/log/mail\\e[2J.log"]);
     }
 
     #[test]
