@@ -20,7 +20,7 @@ use crate::app::pane::{Pane, PaneId, ViewCx};
 use crate::app::{App, Overlay};
 use crate::sanitize::sanitize_capped;
 use crate::ui::theme::Theme;
-use crate::ui::widgets::truncate;
+use crate::ui::widgets::{truncate, wrap_words};
 
 /// Below this size (columns, rows) nothing but the mode badge is drawn, and the size needed.
 pub const MIN: (u16, u16) = (20, 5);
@@ -422,7 +422,7 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
         .saturating_sub(14)
         .max(10);
     let rows_of = |e: &HelpLine| match e {
-        HelpLine::Row(_, h) if !two => wrap_words(h, wrap_w).len() as u16,
+        HelpLine::Row(_, h) if !two => wrap_words(h, wrap_w, usize::MAX).len() as u16,
         _ => 1,
     };
     let (width, body_h) = if two {
@@ -455,7 +455,7 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
     for e in &entries {
         match e {
             HelpLine::Row(k, h) if !two => {
-                for (i, part) in wrap_words(h, wrap_w).into_iter().enumerate() {
+                for (i, part) in wrap_words(h, wrap_w, usize::MAX).into_iter().enumerate() {
                     let key = if i == 0 {
                         truncate(k, 11)
                     } else {
@@ -508,25 +508,6 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
     } else {
         frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
     }
-}
-
-/// `text` in lines of at most `width` characters, broken between words (a word longer than a
-/// line is cut).
-pub(super) fn wrap_words(text: &str, width: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        let fits = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-        if !line.is_empty() && fits > width {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    out.push(line);
-    out.into_iter().map(|l| truncate(&l, width)).collect()
 }
 
 /// A box in the middle of the screen. Its last `keep_last` lines (the keys) are always drawn:

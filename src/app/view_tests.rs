@@ -387,7 +387,11 @@ fn help_text_is_wrapped_not_cut_on_a_small_screen() {
         );
     }
     assert_eq!(
-        super::view::wrap_words("deploy the selected commit (preview first)", 20),
+        crate::ui::widgets::wrap_words(
+            "deploy the selected commit (preview first)",
+            20,
+            usize::MAX
+        ),
         ["deploy the selected", "commit (preview", "first)"]
     );
 }
