@@ -305,9 +305,22 @@ pub enum Under {
     Content,
 }
 
+/// Where a word too long for its line is best broken, before `end`: after a `/`, `)`, `,`, `;`,
+/// `&` or `?`, or before a `[` (a relay `host[address]:port` breaks before its address, which
+/// keeps its port; a path after a directory), provided that leaves at least half the line used.
+fn soft_break(chars: &[(char, Style)], start: usize, end: usize) -> Option<usize> {
+    let least = start + (end - start).div_ceil(2);
+    (least..end).rev().find_map(|i| match chars[i].0 {
+        '/' | ')' | ',' | ';' | '&' | '?' => Some(i + 1),
+        '[' if i > start => Some(i),
+        _ => None,
+    })
+}
+
 /// Styled pieces wrapped at spaces into lines of at most `width` columns, the lines after the
 /// first indented by `indent` columns. A word longer than any line starts where it stands and
-/// is broken where each line ends; nothing is dropped.
+/// is broken where each line ends, or a little before at a punctuation mark that reads as a
+/// break (after a `/`, before a `[`); nothing is dropped.
 pub fn hanging(pieces: Vec<(String, Style)>, width: usize, indent: usize) -> Vec<Line<'static>> {
     let chars: Vec<(char, Style)> = pieces
         .iter()
@@ -349,7 +362,7 @@ pub fn hanging(pieces: Vec<(String, Style)>, width: usize, indent: usize) -> Vec
         } else if let Some(sp) = space.filter(|&sp| sp > start && !too_long_for_a_line(sp + 1)) {
             (sp, sp + 1)
         } else {
-            let e = end.max(start + 1);
+            let e = soft_break(&chars, start, end).unwrap_or(end.max(start + 1));
             (e, e)
         };
         let mut spans: Vec<Span<'static>> = Vec::new();
@@ -561,5 +574,39 @@ mod tests {
         // too narrow to indent: wrapped at the border
         let l = hanging(vec![("ok   one two three".into(), st)], 10, 5);
         assert_eq!(text(&l), ["ok   one", "two three"]);
+    }
+
+    #[test]
+    fn a_word_too_long_for_its_line_breaks_where_it_reads_as_a_break() {
+        let st = Style::default();
+        // a relay breaks before its address, not inside its port
+        let l = hanging(
+            vec![(
+                "relay     email-smtp.us-east-1.amazonaws.com[54.0.0.10]:587".into(),
+                st,
+            )],
+            58,
+            10,
+        );
+        assert_eq!(
+            text(&l),
+            [
+                "relay     email-smtp.us-east-1.amazonaws.com",
+                "          [54.0.0.10]:587"
+            ]
+        );
+        // a path after a directory
+        let l = hanging(
+            vec![("file /var/spool/postfix-out/deferred/A/B1C2D3".into(), st)],
+            30,
+            5,
+        );
+        assert_eq!(
+            text(&l),
+            ["file /var/spool/postfix-out/", "     deferred/A/B1C2D3"]
+        );
+        // nothing to break at in the line's second half: broken where the line ends
+        let l = hanging(vec![("id [0123456789abcdefghij".into(), st)], 12, 3);
+        assert_eq!(text(&l), ["id [01234567", "   89abcdefg", "   hij"]);
     }
 }
