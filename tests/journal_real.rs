@@ -425,3 +425,136 @@ async fn an_empty_history_is_followed_all_the_same() {
     );
     task.abort();
 }
+
+/// The `journalctl -f` the source runs over `dir`: a child of this process whose command line
+/// names the directory.
+fn following_journalctl(dir: &std::path::Path) -> Option<u32> {
+    let me = std::process::id();
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|p| {
+        let pid: u32 = p.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(p.path().join("cmdline")).ok()?;
+        let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+        let stat = std::fs::read_to_string(p.path().join("stat")).ok()?;
+        // the parent is the second field after the command name in parentheses
+        let parent: u32 = stat.rsplit_once(") ")?.1.split(' ').nth(1)?.parse().ok()?;
+        (parent == me
+            && args[0].ends_with(b"journalctl")
+            && args.contains(&&b"-f"[..])
+            && args.contains(&dir.as_os_str().as_encoded_bytes()))
+        .then_some(pid)
+    })
+}
+
+/// Live lines, as their summaries, added to `got` until it holds `n`: what came, when they do
+/// not come.
+async fn live_lines(
+    rx: &mut tokio::sync::mpsc::Receiver<SourceEvent>,
+    got: &mut Vec<String>,
+    n: usize,
+) {
+    while got.len() < n {
+        match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
+            Ok(Some(SourceEvent::Log(LogEvent::Lines {
+                lines, backfill, ..
+            }))) => {
+                assert!(!backfill, "a live line taken for history: {lines:?}");
+                got.extend(lines.iter().map(summary));
+            }
+            Ok(Some(SourceEvent::Log(LogEvent::State {
+                state: SourceState::Following,
+                ..
+            }))) => {}
+            other => panic!("{other:?} after the lines {got:?}"),
+        }
+    }
+}
+
+/// `journalctl -f` exits (killed, crashed) and entries are written while it is down, stamped
+/// earlier than the last one read (another host's clock behind, on a central log host; a clock
+/// stepped back): once it runs again, each of them comes, once, and what was read before does
+/// not come again.
+#[tokio::test]
+async fn entries_written_while_journalctl_is_down_come_once_whatever_their_time() {
+    let mut journal = Journal::new();
+    let now = Utc::now();
+    let minutes = chrono::Duration::minutes;
+    append_messages(&mut journal, &[("1A0000000A", now - minutes(30), "sent")]);
+    let (task, mut rx) = follow(&journal);
+    loop {
+        if let LogEvent::BackfillDone { lines, .. } = next(&mut rx).await {
+            assert_eq!(lines, 4);
+            break;
+        }
+    }
+    // a live message; its last entry is the latest read
+    let last = Utc::now();
+    append_messages(&mut journal, &[("2B0000000B", last, "bounced")]);
+    let mut live = Vec::new();
+    while live.last().map(String::as_str) != Some("2B0000000B removed") {
+        match next(&mut rx).await {
+            LogEvent::Lines { lines, .. } => live.extend(lines.iter().map(summary)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    // journalctl killed: the source says so, and runs it again a little later
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let pid = loop {
+        if let Some(pid) = following_journalctl(journal.dir()) {
+            break pid;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no journalctl -f over the journal"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    match next(&mut rx).await {
+        LogEvent::State {
+            state: SourceState::Unavailable(m),
+            ..
+        } => assert!(m.contains("SIGKILL"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // while it is down (the source runs it again 5 s after it ended; an append takes a small
+    // part of that): a message stamped before the last entry read, one at its very time, and
+    // one a minute before the history's message
+    append_messages(
+        &mut journal,
+        &[
+            ("3C0000000C", last - minutes(10), "bounced"),
+            ("4D0000000D", last, "sent"),
+            ("5E0000000E", now - minutes(31), "sent"),
+        ],
+    );
+    let mut want = Vec::new();
+    for (id, status) in [
+        ("3C0000000C", "bounced"),
+        ("4D0000000D", "sent"),
+        ("5E0000000E", "sent"),
+        ("6F0000000F", "sent"),
+    ] {
+        want.extend([
+            format!("{id} picked up"),
+            format!("{id} queue active"),
+            format!("{id} {status}"),
+            format!("{id} removed"),
+        ]);
+    }
+    // running again: what was written while it was down, all of it (without waiting for the
+    // journal to be written to again)
+    let mut after = Vec::new();
+    live_lines(&mut rx, &mut after, 12).await;
+    assert_eq!(after, want[..12]);
+    // and what is written then
+    append_messages(&mut journal, &[("6F0000000F", Utc::now(), "sent")]);
+    live_lines(&mut rx, &mut after, 16).await;
+    task.abort();
+    assert_eq!(after, want);
+    assert!(rx.try_recv().is_err(), "lines after the last one appended");
+}

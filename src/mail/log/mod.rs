@@ -16,6 +16,7 @@ pub mod classify;
 pub mod compressed;
 pub mod deadline;
 pub mod demo;
+mod journal_entry;
 pub mod model;
 pub mod pane;
 pub mod parse;
@@ -42,7 +43,7 @@ pub enum LogSourceKind {
     /// Follow `files`.
     #[default]
     File,
-    /// Follow `journalctl -f -o short-iso-precise` for `journal_units`.
+    /// Follow `journalctl -f` (as JSON, by entry cursor) for `journal_units`.
     Journal,
 }
 

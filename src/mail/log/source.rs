@@ -18,6 +18,7 @@ use chrono::{DateTime, FixedOffset};
 
 use super::LogError;
 use super::compressed::{Compression, decoded, is_compressed, is_stream};
+use super::journal_entry::JournalEntry;
 
 /// How many bytes of the last read are remembered to recognise a copytruncate copy.
 const TAIL_KEEP: usize = 256;
@@ -1639,63 +1640,49 @@ pub(super) fn journal_error(stderr: &[u8], units: &[String]) -> String {
     }
 }
 
-/// Where a followed journal is taken up again after `journalctl` exits: the time of the latest
-/// entry read (`short-iso-precise`: to the microsecond) and the lines read at that time.
-#[derive(Debug, Default)]
-struct JournalMark {
-    last: Option<DateTime<FixedOffset>>,
-    at_last: Vec<String>,
-    /// `journalctl` was run again and prints what was read before, up to its first line past
-    /// the mark.
-    rereading: bool,
+/// Where `journalctl` starts reading the followed journal: the start of the backfill window
+/// until an entry has been read, then right after the last entry read, by its cursor. A cursor
+/// is the entry's place in the journal, not its time: an entry written while `journalctl` was
+/// not running is read however it is stamped, also earlier than the last one read (another
+/// host's clock behind, on a central log host; a clock stepped back), and none is read twice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum JournalFrom {
+    /// `--since=@SECONDS`: nothing read yet. A time, not `-Nh`: run again, it reads the same
+    /// window.
+    Since(i64),
+    /// `--after-cursor=CURSOR`: the last entry read.
+    After(String),
 }
 
-impl JournalMark {
-    /// The entry time of a journal line (`None`: not a journal line).
-    fn time(line: &str) -> Option<DateTime<FixedOffset>> {
-        match super::parse::parse_stamp(line)?.0 {
-            super::parse::Stamp::Full(t) => Some(t),
-            _ => None,
+impl JournalFrom {
+    fn arg(&self) -> String {
+        match self {
+            JournalFrom::Since(t) => format!("--since=@{t}"),
+            JournalFrom::After(cursor) => format!("--after-cursor={cursor}"),
         }
     }
+}
 
-    /// Note a line read; `false` when it was read before the restart (`journalctl` takes up
-    /// again at the last entry's whole second: what came before the mark, and the lines at the
-    /// mark already read, are passed over until a line past the mark comes). A line older than
-    /// the mark while following is new: an entry written late (another host's clock behind, on
-    /// a central log host; a clock stepped back).
-    fn take(&mut self, line: &str) -> bool {
-        let Some(t) = Self::time(line) else {
-            return true;
-        };
-        match self.last {
-            Some(last) if t < last => return !self.rereading,
-            Some(last) if t == last => {
-                if self.rereading && self.at_last.iter().any(|l| l == line) {
-                    return false;
-                }
-                self.at_last.push(line.to_string());
-            }
-            _ => {
-                self.last = Some(t);
-                self.at_last = vec![line.to_string()];
-                self.rereading = false;
-            }
-        }
-        true
+/// `journalctl -o json --all` from `from`, following (`-f`) or not: each entry with its cursor,
+/// and every field whole (without `--all`, one over 4096 bytes is withheld as `null`).
+/// Following, `--lines=all`: after a cursor, `-f` alone prints the first 10 entries only and
+/// holds back the rest until the journal is next written to.
+fn journal_entries(
+    journal: &JournalQuery,
+    from: &JournalFrom,
+    follow: bool,
+) -> tokio::process::Command {
+    let mut cmd = journal.command("json");
+    cmd.arg("--all");
+    if follow {
+        cmd.args(["-f", "--lines=all"]);
     }
-
-    /// `journalctl`'s start for its next run: the second of the latest entry read, or now. What
-    /// it prints again from there is passed over.
-    fn restart(&mut self) -> String {
-        match self.last {
-            Some(t) => {
-                self.rereading = true;
-                format!("--since=@{}", t.timestamp())
-            }
-            None => "--since=now".into(),
-        }
-    }
+    cmd.arg(from.arg());
+    let mut cmd = tokio::process::Command::from(cmd);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    cmd
 }
 
 /// How long `journalctl -f` may print nothing before it is taken as running: one that cannot
@@ -1719,16 +1706,18 @@ fn state_event(
     }))
 }
 
-/// A journalctl line as read: cut at `max` bytes, or made valid UTF-8.
-fn journal_line(buf: &mut Vec<u8>, max: usize) -> String {
-    let line = if buf.len() > max {
-        buf.truncate(max);
-        cut_line(buf, max)
-    } else {
-        lossy_line(buf.strip_suffix(b"\n").unwrap_or(buf))
-    };
+/// One line of `journalctl -o json` as read (taken from `buf`): the line the parser reads for
+/// its entry, with `from` moved past the entry. `None` for a line that is not an entry: the
+/// part of one a `journalctl` killed while it wrote left (the entry is read whole when it is
+/// run again, from the last entry before it).
+fn journal_line(buf: &mut Vec<u8>, max: usize, from: &mut JournalFrom) -> Option<String> {
+    let entry = JournalEntry::from_json(buf, max);
     buf.clear();
-    line
+    let entry = entry?;
+    if let Some(cursor) = entry.cursor {
+        *from = JournalFrom::After(cursor);
+    }
+    Some(entry.line)
 }
 
 /// Why a `journalctl` run ended, from its exit status and what it said on stderr.
@@ -1775,8 +1764,8 @@ async fn send_journal_batch(
 
 /// How reading the history ended.
 enum HistoryEnd {
-    /// Read to its end: the argument `journalctl -f` takes up from.
-    Read(String),
+    /// Read to its end: `journalctl -f` takes up after it.
+    Read,
     /// journalctl could not be started.
     NotStarted(String),
     /// journalctl failed: what it said.
@@ -1785,26 +1774,20 @@ enum HistoryEnd {
     Closed,
 }
 
-/// Read the history, `journalctl --show-cursor` from `since` (no `-f`): it prints the entries
-/// there are and ends, with the cursor of its last entry, so the history's end is known however
-/// slowly it is read, and following takes up right after that entry (`--after-cursor`).
+/// Read the history from `from` (no `-f`): journalctl prints the entries there are and ends, so
+/// the history's end is known however slowly it is read. `from` is moved past each entry read:
+/// following takes up right after the last one, and a failed read is taken up again there.
 async fn read_history(
     source: usize,
     cfg: &LogConfig,
     journal: &JournalQuery,
-    since: &str,
-    mark: &mut JournalMark,
+    from: &mut JournalFrom,
     reported: &mut Option<SourceState>,
     runner: &crate::app::effect::Runner,
 ) -> HistoryEnd {
     use crate::app::effect::SourceEvent;
     use tokio::io::AsyncBufReadExt;
-    let mut cmd = tokio::process::Command::from(journal.command("short-iso-precise"));
-    cmd.args([since, "--show-cursor"]);
-    cmd.stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true);
-    let mut child = match cmd.spawn() {
+    let mut child = match journal_entries(journal, from, false).spawn() {
         Ok(c) => c,
         Err(e) => return HistoryEnd::NotStarted(journalctl_spawn_error(&e)),
     };
@@ -1820,7 +1803,6 @@ async fn read_history(
     let mut years = YearGuess::now();
     let (mut raw, mut buf) = (Vec::new(), Vec::new());
     let (mut printed, mut sent) = (0u64, 0u64);
-    let mut cursor = None;
     loop {
         let read = reader.read_until(b'\n', &mut buf).await;
         let end = matches!(read, Ok(0) | Err(_));
@@ -1831,12 +1813,7 @@ async fn read_history(
             {
                 runner.send(ev).await;
             }
-            let line = journal_line(&mut buf, cfg.max_line_bytes);
-            match line.strip_prefix("-- cursor: ") {
-                Some(c) => cursor = Some(c.to_string()),
-                None if mark.take(&line) => raw.push(line),
-                None => {}
-            }
+            raw.extend(journal_line(&mut buf, cfg.max_line_bytes, from));
         }
         if !raw.is_empty() && (end || raw.len() >= BATCH || reader.buffer().is_empty()) {
             match send_journal_batch(source, &mut raw, &mut years, true, runner).await {
@@ -1853,12 +1830,8 @@ async fn read_history(
         Some(mut task) => (&mut task.0).await.unwrap_or_default(),
         None => Vec::new(),
     };
-    let silent = said.iter().all(u8::is_ascii_whitespace);
-    match &status {
-        Ok(s) if s.success() => {}
-        // no entry in the window: journalctl has no cursor to show, and ends with 1, silently
-        Ok(s) if s.code() == Some(1) && printed == 0 && silent => {}
-        _ => return HistoryEnd::Failed(journal_end(status, &said, &cfg.journal_units)),
+    if !matches!(&status, Ok(s) if s.success()) {
+        return HistoryEnd::Failed(journal_end(status, &said, &cfg.journal_units));
     }
     if let Some(ev) = state_event(source, SourceState::Following, reported) {
         runner.send(ev).await;
@@ -1869,18 +1842,14 @@ async fn read_history(
         files: 0,
     };
     runner.send(SourceEvent::Log(done)).await;
-    HistoryEnd::Read(match cursor {
-        Some(c) => format!("--after-cursor={c}"),
-        // nothing read: whatever comes from the same start is new
-        None if mark.last.is_none() => since.to_string(),
-        None => mark.restart(),
-    })
+    HistoryEnd::Read
 }
 
-/// Follow journald with `journalctl -o short-iso-precise` for the configured units: the
-/// history of `backfill_hours` (`journalctl --show-cursor`, which ends), then `journalctl -f`
-/// after its last entry, restarted when it exits, from the last entry read, so that no entry is
-/// lost or read twice.
+/// Follow journald with `journalctl -o json` for the configured units: the history of
+/// `backfill_hours` (`journalctl` without `-f`, which ends), then `journalctl -f` after its last
+/// entry, run again when it exits, after the last entry read (see [`JournalFrom`]), so that no
+/// entry is lost or read twice. Each entry is read as the line `-o short-iso-precise` prints
+/// for it (see [`JournalEntry`]).
 pub async fn run_journal_source(
     source: usize,
     cfg: &LogConfig,
@@ -1888,22 +1857,13 @@ pub async fn run_journal_source(
 ) {
     use tokio::io::AsyncBufReadExt;
     let journal = JournalQuery::of(cfg);
-    let mut mark = JournalMark::default();
     let mut reported: Option<SourceState> = None;
-    let mut since = format!("--since=-{}h", cfg.backfill_hours.max(1));
-    let mut from = loop {
-        let wait = match read_history(
-            source,
-            cfg,
-            &journal,
-            &since,
-            &mut mark,
-            &mut reported,
-            runner,
-        )
-        .await
+    let window = 3600 * cfg.backfill_hours.max(1) as i64;
+    let mut from = JournalFrom::Since(chrono::Utc::now().timestamp() - window);
+    loop {
+        let wait = match read_history(source, cfg, &journal, &mut from, &mut reported, runner).await
         {
-            HistoryEnd::Read(from) => break from,
+            HistoryEnd::Read => break,
             HistoryEnd::Closed => return,
             HistoryEnd::NotStarted(msg) => (msg, JOURNAL_NOT_FOUND),
             HistoryEnd::Failed(msg) => (msg, JOURNAL_RESTART),
@@ -1911,19 +1871,10 @@ pub async fn run_journal_source(
         if let Some(ev) = state_event(source, SourceState::Unavailable(wait.0), &mut reported) {
             runner.send(ev).await;
         }
-        // what a failed run printed is not read again
-        if mark.last.is_some() {
-            since = mark.restart();
-        }
         tokio::time::sleep(wait.1).await;
-    };
+    }
     loop {
-        let mut cmd = tokio::process::Command::from(journal.command("short-iso-precise"));
-        cmd.args(["-f", &from]);
-        cmd.stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true);
-        let mut child = match cmd.spawn() {
+        let mut child = match journal_entries(&journal, &from, true).spawn() {
             Ok(c) => c,
             Err(e) => {
                 let msg = journalctl_spawn_error(&e);
@@ -1982,10 +1933,7 @@ pub async fn run_journal_source(
                             runner.send(ev).await;
                         }
                     }
-                    let line = journal_line(&mut buf, cfg.max_line_bytes);
-                    if mark.take(&line) {
-                        raw.push(line);
-                    }
+                    raw.extend(journal_line(&mut buf, cfg.max_line_bytes, &mut from));
                 }
             }
             if !raw.is_empty()
@@ -2006,8 +1954,6 @@ pub async fn run_journal_source(
         if let Some(ev) = state_event(source, SourceState::Unavailable(msg), &mut reported) {
             runner.send(ev).await;
         }
-        // after a restart, from the last entry read
-        from = mark.restart();
         tokio::time::sleep(JOURNAL_RESTART).await;
     }
 }
@@ -2181,34 +2127,6 @@ mod tests {
         wake.wait();
         let waited = started.elapsed();
         assert!(waited >= interval, "woke after {waited:?}");
-    }
-
-    #[test]
-    fn a_restarted_journal_is_taken_up_after_the_last_entry_read() {
-        let a = "2026-11-27T19:25:41.100000+0000 mx postfix/qmgr[1]: 3F517C8902: removed";
-        let b = "2026-11-27T19:25:41.250000+0000 mx postfix/qmgr[1]: 4A617C8902: removed";
-        let b2 = "2026-11-27T19:25:41.250000+0000 mx postfix/qmgr[1]: 5B717C8902: removed";
-        let c = "2026-11-27T19:25:42.000001+0000 mx postfix/qmgr[1]: 6C817C8902: removed";
-        let mut m = JournalMark::default();
-        assert_eq!(
-            m.restart(),
-            "--since=now",
-            "nothing read yet: only new entries"
-        );
-        assert!(m.take(a) && m.take(b));
-        // journalctl again from the second of the last entry: its earlier entries and the
-        // ones at the mark already read are passed over, the rest taken
-        assert_eq!(m.restart(), "--since=@1795807541");
-        let again: Vec<bool> = [a, b, b2].iter().map(|l| m.take(l)).collect();
-        assert_eq!(again, [false, false, true]);
-        assert!(!m.take(b2), "read once");
-        assert!(m.take(c));
-        // past the mark, an entry older than it is one written late, not one read before
-        let late = "2026-11-27T19:25:40.000000+0000 mx postfix/qmgr[1]: 7D917C8902: removed";
-        assert!(m.take(late));
-        assert_eq!(m.restart(), "--since=@1795807542", "the latest entry read");
-        // a line without a time of its own (a cut line's tail) is never dropped
-        assert!(m.take("-- Boot 1234 --"));
     }
 
     /// journalctl's stderr is read to its end however long, and what is kept of it is its start
