@@ -153,6 +153,15 @@ impl LogConfig {
         })
     }
 
+    /// `--directory=DIR` when `journal_directory` is set: what the `journalctl` a hint tells the
+    /// user to run needs to read the journal opsdeck reads. Quoted for a shell when it must be,
+    /// and escaped for the terminal.
+    pub fn journal_directory_arg(&self) -> Option<crate::sanitize::Clean> {
+        let dir = self.journal_directory.as_ref()?;
+        let arg = format!("--directory={}", shell_word(&dir.to_string_lossy()));
+        Some(crate::sanitize::Clean::new(&arg))
+    }
+
     /// Labels of the sources, in the order `LogEvent`s number them.
     pub fn source_labels(&self) -> Vec<String> {
         let labels = match self.source {
@@ -170,6 +179,20 @@ impl LogConfig {
             .into_iter()
             .map(|l| crate::sanitize::Clean::new(&l).into_string())
             .collect()
+    }
+}
+
+/// `word` as a shell reads it back: as it is when no character in it means anything to a shell,
+/// or else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+,:@%=".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 
@@ -422,6 +445,33 @@ mod tests {
             assert!(!label.chars().any(char::is_control), "{label:?}");
         }
         assert_eq!(files.source_labels(), ["/var/log/mail\\e[2J.log"]);
+    }
+
+    /// The `journalctl` a hint names reads the configured journal directory: quoted for a shell
+    /// when it must be, and escaped for the terminal.
+    #[test]
+    fn a_hint_names_the_journal_directory() {
+        let with = |dir: Option<&str>| {
+            LogConfig {
+                journal_directory: dir.map(PathBuf::from),
+                ..LogConfig::default()
+            }
+            .journal_directory_arg()
+            .map(|a| a.into_string())
+        };
+        assert_eq!(with(None), None);
+        assert_eq!(
+            with(Some("/var/log/journal/remote")).as_deref(),
+            Some("--directory=/var/log/journal/remote")
+        );
+        assert_eq!(
+            with(Some("/srv/mx logs/it's")).as_deref(),
+            Some(r"--directory='/srv/mx logs/it'\''s'")
+        );
+        assert_eq!(
+            with(Some("/srv/j\u{1b}[2J")).as_deref(),
+            Some(r"--directory='/srv/j\e[2J'")
+        );
     }
 
     #[test]

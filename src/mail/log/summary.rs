@@ -1380,7 +1380,7 @@ pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::
         eprintln!("opsdeck summary: {e}");
     }
     if files == default
-        && let Some(hint) = journal_hint(&default[0])
+        && let Some(hint) = journal_hint(&default[0], &config.mail_log)
     {
         eprintln!("opsdeck summary: {hint}");
     }
@@ -1388,16 +1388,20 @@ pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::
 }
 
 /// When the default log does not exist: where the lines are instead. Debian 12 and later install
-/// no syslog daemon, and Postfix then logs to the journal only.
-fn journal_hint(default: &std::path::Path) -> Option<String> {
+/// no syslog daemon, and Postfix then logs to the journal only: the one `[mail_log]` names, in
+/// its `journal_directory` when it sets one.
+fn journal_hint(default: &std::path::Path, cfg: &super::LogConfig) -> Option<Clean> {
     let missing =
         std::fs::symlink_metadata(default).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
     missing.then(|| {
-        format!(
-            "no {}: if Postfix logs to the journal only, read it from there: \
-             journalctl -u 'postfix*' -o short-iso | opsdeck summary -",
-            default.display()
-        )
+        let mut hint = Clean::new(&format!("no {}", default.display()));
+        hint.push(": if Postfix logs to the journal only, read it from there: journalctl ");
+        if let Some(dir) = cfg.journal_directory_arg() {
+            hint.push_clean(&dir);
+            hint.push(" ");
+        }
+        hint.push("-u 'postfix*' -o short-iso | opsdeck summary -");
+        hint
     })
 }
 
@@ -2191,15 +2195,31 @@ Nov 27 10:04:00 mx postfix/smtp[6]: ABCDE12345: to=<a@b.example>, relay=none, de
     fn a_missing_default_log_points_to_the_journal() {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("mail.log");
-        let hint = journal_hint(&log).unwrap();
+        let host = super::super::LogConfig::default();
+        let hint = journal_hint(&log, &host).unwrap();
         assert!(
             hint.starts_with(&format!("no {}: ", log.display()))
-                && hint.ends_with("journalctl -u 'postfix*' -o short-iso | opsdeck summary -"),
+                && hint.ends_with(
+                    "read it from there: journalctl -u 'postfix*' -o short-iso | opsdeck summary -"
+                ),
+            "{hint}"
+        );
+        // a configured journal directory is the journal named, escaped as the rest is
+        let remote = super::super::LogConfig {
+            journal_directory: Some("/var/log/journal/remote\u{1b}]0;x\u{7}".into()),
+            ..host.clone()
+        };
+        let hint = journal_hint(&log, &remote).unwrap();
+        assert!(
+            hint.ends_with(
+                "journalctl --directory='/var/log/journal/remote\\e]0;x\\x07' -u 'postfix*' \
+                 -o short-iso | opsdeck summary -"
+            ),
             "{hint}"
         );
         // a log that exists but cannot be read has its own message, not this one
         std::fs::write(&log, "").unwrap();
-        assert_eq!(journal_hint(&log), None);
+        assert_eq!(journal_hint(&log, &remote), None);
     }
 
     #[test]
