@@ -360,6 +360,50 @@ fn expired_mail_without_its_deferrals_says_where_they_are() {
     }
 }
 
+/// With `[mail_log] journal_directory` set, the `journalctl` the expired mail's remedy names
+/// reads that directory, escaped as the rest of the screen is.
+#[test]
+fn expired_mail_points_to_the_journal_directory_read() {
+    let expired = "Nov 27 10:00:05 mx postfix/qmgr[3]: CCCC000003: from=<app@example.com>, status=expired, returned to sender\n";
+    for (dir, said) in [
+        (None, "or journalctl --grep CCCC000003)."),
+        (
+            Some("/var/log/journal/remote"),
+            "or journalctl --directory=/var/log/journal/remote --grep CCCC000003).",
+        ),
+        (
+            Some("/srv/j\u{1b}[2J"),
+            r"or journalctl --directory='/srv/j\e[2J' --grep CCCC000003).",
+        ),
+    ] {
+        let cfg = LogConfig {
+            source: super::LogSourceKind::Journal,
+            journal_directory: dir.map(Into::into),
+            ..LogConfig::default()
+        };
+        let mut w = World {
+            pane: FailuresPane::with_config(&cfg),
+            shared: Shared::default(),
+        };
+        w.event(LogEvent::State {
+            source: 0,
+            state: SourceState::Following,
+            notify: false,
+        });
+        w.feed(expired, false);
+        w.with_cx(|p, cx| p.on_nav(Nav::Top, cx));
+        w.with_cx(|p, cx| p.on_enter(cx));
+        let read = w
+            .screen(160, 30, true)
+            .replace('│', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(read.contains(said), "{read}");
+        assert!(!read.contains('\u{1b}'), "{read}");
+    }
+}
+
 /// A lost bounce notice's detail names the sender to tell by hand: the one it was addressed to,
 /// whose message failed, not the null sender its row shows.
 #[test]

@@ -509,7 +509,6 @@ fn render_detail(
     area: Rect,
     cx: &ViewCx<'_>,
 ) {
-    let _ = p;
     let o = d
         .seq
         .and_then(|seq| log.outcomes().iter().rev().find(|o| o.seq == seq));
@@ -688,10 +687,16 @@ fn render_detail(
                 .iter()
                 .any(|l| l.contains("status=deferred") || l.contains("status=SOFTBOUNCE"))
         {
+            // the journal opsdeck reads: in the configured directory, when there is one
+            let directory = p
+                .journal_directory_arg
+                .as_ref()
+                .map(|d| format!("{d} "))
+                .unwrap_or_default();
             todo.push(Span::styled(
                 format!(
                     " Its deferrals are older than the lines kept here: search the rotated logs \
-                     for them (zgrep {id} /var/log/mail.log*, or journalctl \
+                     for them (zgrep {id} /var/log/mail.log*, or journalctl {directory}\
                      --grep {id})."
                 ),
                 cx.theme.text,
