@@ -1847,9 +1847,9 @@ async fn read_history(
 
 /// Follow journald with `journalctl -o json` for the configured units: the history of
 /// `backfill_hours` (`journalctl` without `-f`, which ends), then `journalctl -f` after its last
-/// entry, run again when it exits, after the last entry read (see [`JournalFrom`]), so that no
-/// entry is lost or read twice. Each entry is read as the line `-o short-iso-precise` prints
-/// for it (see [`JournalEntry`]).
+/// entry, run again when it exits, right after the last entry read (`--after-cursor`: by its
+/// place in the journal, not its time), so that no entry is lost or read twice, however it is
+/// stamped. Each entry is read as the line `-o short-iso-precise` prints for it.
 pub async fn run_journal_source(
     source: usize,
     cfg: &LogConfig,
