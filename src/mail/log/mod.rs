@@ -32,6 +32,7 @@ use serde::Deserialize;
 
 use crate::app::effect::{Runner, SourceEvent};
 use crate::config::Config;
+use crate::sanitize::Clean;
 
 pub use model::MailLog;
 pub use pane::{FailuresAction, FailuresPane};
@@ -153,13 +154,45 @@ impl LogConfig {
         })
     }
 
-    /// `--directory=DIR` when `journal_directory` is set: what the `journalctl` a hint tells the
-    /// user to run needs to read the journal opsdeck reads. Quoted for a shell when it must be,
-    /// and escaped for the terminal.
-    pub fn journal_directory_arg(&self) -> Option<crate::sanitize::Clean> {
-        let dir = self.journal_directory.as_ref()?;
-        let arg = format!("--directory={}", shell_word(&dir.to_string_lossy()));
-        Some(crate::sanitize::Clean::new(&arg))
+    /// `journalctl [--directory=DIR] -u UNIT...`: the `journalctl` a hint tells the user to run
+    /// to read the journal opsdeck reads (its configured units, in its `journal_directory` when
+    /// one is set). Words quoted for a shell when they must be, and escaped for the terminal.
+    pub fn journalctl_words(&self) -> Clean {
+        let mut words = vec!["journalctl".to_string()];
+        if let Some(dir) = &self.journal_directory {
+            words.push(format!(
+                "--directory={}",
+                shell_word(&dir.to_string_lossy())
+            ));
+        }
+        for unit in &self.journal_units {
+            words.push(format!("-u {}", shell_word(unit)));
+        }
+        Clean::new(&words.join(" "))
+    }
+
+    /// How to search the whole log for queue id `id` by hand, where the lines the pane keeps
+    /// do not reach: `zgrep` over the configured files and their rotations (and the journal,
+    /// which often holds the same lines), or `journalctl --grep` for a journal source.
+    pub fn search_hint(&self, id: &str) -> Clean {
+        let journal = format!(
+            "{} --grep {}",
+            self.journalctl_words().as_str(),
+            Clean::new(id)
+        );
+        let hint = match self.source {
+            LogSourceKind::File if !self.files.is_empty() => {
+                let files: Vec<String> = self
+                    .files
+                    .iter()
+                    .map(|f| format!("{}*", shell_word(&f.to_string_lossy())))
+                    .collect();
+                let grep = Clean::new(&format!("zgrep {id} {}", files.join(" ")));
+                format!("{}, or {journal}", grep.as_str())
+            }
+            _ => journal,
+        };
+        Clean::joined(hint)
     }
 
     /// Labels of the sources, in the order `LogEvent`s number them.
@@ -447,30 +480,71 @@ mod tests {
         assert_eq!(files.source_labels(), ["/var/log/mail\\e[2J.log"]);
     }
 
-    /// The `journalctl` a hint names reads the configured journal directory: quoted for a shell
-    /// when it must be, and escaped for the terminal.
+    /// The `journalctl` a hint names reads the journal opsdeck reads: its units, in the
+    /// configured journal directory; quoted for a shell when it must be, and escaped for the
+    /// terminal.
     #[test]
-    fn a_hint_names_the_journal_directory() {
-        let with = |dir: Option<&str>| {
+    fn a_hint_names_the_journal_read() {
+        let with = |dir: Option<&str>, units: &[&str]| {
             LogConfig {
                 journal_directory: dir.map(PathBuf::from),
+                journal_units: units.iter().map(|u| u.to_string()).collect(),
                 ..LogConfig::default()
             }
-            .journal_directory_arg()
-            .map(|a| a.into_string())
+            .journalctl_words()
+            .into_string()
         };
-        assert_eq!(with(None), None);
+        assert_eq!(with(None, &["postfix*"]), "journalctl -u 'postfix*'");
         assert_eq!(
-            with(Some("/var/log/journal/remote")).as_deref(),
-            Some("--directory=/var/log/journal/remote")
+            with(
+                Some("/var/log/journal/remote"),
+                &["postfix@-.service", "postfix-out*"]
+            ),
+            "journalctl --directory=/var/log/journal/remote -u postfix@-.service -u 'postfix-out*'"
         );
         assert_eq!(
-            with(Some("/srv/mx logs/it's")).as_deref(),
-            Some(r"--directory='/srv/mx logs/it'\''s'")
+            with(Some("/srv/mx logs/it's"), &["postfix*"]),
+            r"journalctl --directory='/srv/mx logs/it'\''s' -u 'postfix*'"
         );
         assert_eq!(
-            with(Some("/srv/j\u{1b}[2J")).as_deref(),
-            Some(r"--directory='/srv/j\e[2J'")
+            with(Some("/srv/j\u{1b}[2J"), &["pf\u{7}"]),
+            r"journalctl --directory='/srv/j\e[2J' -u 'pf\x07'"
+        );
+    }
+
+    /// A search for a queue id by hand names the files read (each with its rotations) or the
+    /// journal read.
+    #[test]
+    fn a_search_hint_names_what_is_read() {
+        let files = LogConfig {
+            files: vec![
+                PathBuf::from("/var/log/mail.log"),
+                PathBuf::from("/srv/mx logs/postfix.log"),
+            ],
+            ..LogConfig::default()
+        };
+        assert_eq!(
+            files.search_hint("3F2A1B2C3D").as_str(),
+            "zgrep 3F2A1B2C3D /var/log/mail.log* '/srv/mx logs/postfix.log'*, \
+             or journalctl -u 'postfix*' --grep 3F2A1B2C3D"
+        );
+        let journal = LogConfig {
+            source: LogSourceKind::Journal,
+            journal_directory: Some(PathBuf::from("/var/log/journal/remote")),
+            ..LogConfig::default()
+        };
+        assert_eq!(
+            journal.search_hint("3F2A1B2C3D").as_str(),
+            "journalctl --directory=/var/log/journal/remote -u 'postfix*' --grep 3F2A1B2C3D"
+        );
+        let hostile = LogConfig {
+            files: vec![PathBuf::from("/var/log/m\u{1b}[2J")],
+            ..LogConfig::default()
+        };
+        assert!(
+            !hostile.search_hint("3F2A").contains('\u{1b}'),
+            "{}",
+            hostile.search_hint("3F2A")
         );
     }
 

@@ -174,9 +174,9 @@ pub struct FailuresPane {
     pub(crate) last_update: Option<DateTime<Local>>,
     /// Mail lost in the last hour, as last counted: the tab's mark.
     lost_last_hour: usize,
-    /// `--directory=DIR` for the `journalctl` a remedy names, when `[mail_log]` reads a
-    /// journal directory (escaped once, where it is made).
-    pub(crate) journal_directory_arg: Option<crate::sanitize::Clean>,
+    /// What the log source reads, for the searches by hand a remedy names
+    /// ([`LogConfig::search_hint`]).
+    pub(crate) log_config: LogConfig,
 }
 
 impl FailuresPane {
@@ -196,7 +196,7 @@ impl FailuresPane {
                     backfilling: cfg.backfill_hours > 0,
                 })
                 .collect(),
-            journal_directory_arg: cfg.journal_directory_arg(),
+            log_config: cfg.clone(),
             ..FailuresPane::default()
         }
     }

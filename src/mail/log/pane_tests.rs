@@ -351,7 +351,7 @@ fn expired_mail_without_its_deferrals_says_where_they_are() {
             .join(" ");
         assert_eq!(
             read.contains(
-                "Its deferrals are older than the lines kept here: search the rotated logs for \
+                "Its deferrals are older than the lines kept here: search the whole log for \
                  them (zgrep CCCC000003 /var/log/mail.log*"
             ),
             said,
@@ -366,14 +366,14 @@ fn expired_mail_without_its_deferrals_says_where_they_are() {
 fn expired_mail_points_to_the_journal_directory_read() {
     let expired = "Nov 27 10:00:05 mx postfix/qmgr[3]: CCCC000003: from=<app@example.com>, status=expired, returned to sender\n";
     for (dir, said) in [
-        (None, "or journalctl --grep CCCC000003)."),
+        (None, "(journalctl -u 'postfix*' --grep CCCC000003)."),
         (
             Some("/var/log/journal/remote"),
-            "or journalctl --directory=/var/log/journal/remote --grep CCCC000003).",
+            "(journalctl --directory=/var/log/journal/remote -u 'postfix*' --grep CCCC000003).",
         ),
         (
             Some("/srv/j\u{1b}[2J"),
-            r"or journalctl --directory='/srv/j\e[2J' --grep CCCC000003).",
+            r"(journalctl --directory='/srv/j\e[2J' -u 'postfix*' --grep CCCC000003).",
         ),
     ] {
         let cfg = LogConfig {

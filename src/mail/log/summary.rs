@@ -1389,18 +1389,15 @@ pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::
 
 /// When the default log does not exist: where the lines are instead. Debian 12 and later install
 /// no syslog daemon, and Postfix then logs to the journal only: the one `[mail_log]` names, in
-/// its `journal_directory` when it sets one.
+/// its `journal_directory` when it sets one, for the units it names.
 fn journal_hint(default: &std::path::Path, cfg: &super::LogConfig) -> Option<Clean> {
     let missing =
         std::fs::symlink_metadata(default).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
     missing.then(|| {
         let mut hint = Clean::new(&format!("no {}", default.display()));
-        hint.push(": if Postfix logs to the journal only, read it from there: journalctl ");
-        if let Some(dir) = cfg.journal_directory_arg() {
-            hint.push_clean(&dir);
-            hint.push(" ");
-        }
-        hint.push("-u 'postfix*' -o short-iso | opsdeck summary -");
+        hint.push(": if Postfix logs to the journal only, read it from there: ");
+        hint.push_clean(&cfg.journalctl_words());
+        hint.push(" -o short-iso | opsdeck summary -");
         hint
     })
 }

@@ -687,17 +687,13 @@ fn render_detail(
                 .iter()
                 .any(|l| l.contains("status=deferred") || l.contains("status=SOFTBOUNCE"))
         {
-            // the journal opsdeck reads: in the configured directory, when there is one
-            let directory = p
-                .journal_directory_arg
-                .as_ref()
-                .map(|d| format!("{d} "))
-                .unwrap_or_default();
+            // in what opsdeck reads: the configured files and their rotations, or the journal
+            let search = p.log_config.search_hint(id.as_str());
             todo.push(Span::styled(
                 format!(
-                    " Its deferrals are older than the lines kept here: search the rotated logs \
-                     for them (zgrep {id} /var/log/mail.log*, or journalctl {directory}\
-                     --grep {id})."
+                    " Its deferrals are older than the lines kept here: search the whole log for \
+                     them ({}).",
+                    search.as_str()
                 ),
                 cx.theme.text,
             ));
