@@ -1983,24 +1983,52 @@ fn runs(argv: &[&str]) -> bool {
     })
 }
 
+/// Put the pane's cursor on the message from `sender`.
+fn select_sender(pane: &mut QueuePane, cx: &mut Cx<'_>, sender: &str) {
+    pane.on_nav(opsdeck::app::pane::Nav::Top, cx);
+    while pane.selected_entry().unwrap().1.sender.as_str() != sender {
+        pane.on_nav(opsdeck::app::pane::Nav::Down, cx);
+    }
+}
+
+/// The notices among `effects`.
+fn notices(effects: &[Effect]) -> Vec<&str> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Notice(n) => Some(n.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A postsuper that hangs (here after acting on the first of two messages, as one waiting on a
 /// lock, or behind an `ssh mx1` prefix to a host that went away, would) is stopped from the
 /// pane: `x`, a dialog that names its command, `y`. What it started is gone, the result says it
 /// was stopped by the user and what it had done, and the queue read again shows just that.
+/// A delete confirmed while the stop dialog is open, hanging too, is not named by it and goes
+/// on after `y`, as the status says; a second `x` stops it.
 #[test]
 fn a_hanging_postsuper_is_stopped_from_the_pane_and_the_queue_read_again() {
     let (_ses, pf) = throttled();
-    fill(&pf, &["a@example.com", "b@example.com"]);
-    // in front of every command: postsuper acts on the first id it is given, then hangs
-    let shim = "if [ \"$1\" = postsuper ]; then read -r first; echo \"$first\" | \"$@\"; \
-                sleep 86417; exit 0; fi; exec \"$@\"";
+    fill(&pf, &["a@example.com", "b@example.com", "c@example.com"]);
+    // in front of every command: postsuper acts on the first id it is given, then hangs (a
+    // hold in one sleep, any other change in another)
+    let shim = "[ \"$1\" = postsuper ] || exec \"$@\"; read -r f; echo \"$f\" | \"$@\"; \
+                [ \"$4\" = -h ] && sleep 86417; sleep 86427";
     let mut inst = instance(&pf);
     inst.command_prefix = ["sh", "-c", shim, "prefix"].map(String::from).to_vec();
     let hang = ["sleep", "86417"];
-    let (a, b) = (id_of(&pf, "a@example.com"), id_of(&pf, "b@example.com"));
+    let delete_hangs = ["sleep", "86427"];
+    let (a, b, c) = (
+        id_of(&pf, "a@example.com"),
+        id_of(&pf, "b@example.com"),
+        id_of(&pf, "c@example.com"),
+    );
     // postsuper is given the ids in order
     let (first, second) = if a < b { (a, b) } else { (b, a) };
-    let postsuper = format!("postsuper -c {} -h -", pf.config_dir().display());
+    let config_dir = pf.config_dir().display().to_string();
+    let postsuper = format!("postsuper -c {config_dir} -h -");
     rt().block_on(async {
         let Loop {
             runner,
@@ -2010,9 +2038,12 @@ fn a_hanging_postsuper_is_stopped_from_the_pane_and_the_queue_read_again() {
             mut shared,
         } = listed_once_as(inst, 64).await;
         let mut cx = cx_now(&access, &mut shared);
+        // a and b tagged, c not
         pane.on_action(QueueAction::TagAll, &mut cx);
-        let c = confirmed(&mut pane, QueueAction::Hold, &mut cx, &runner);
-        assert_eq!(c.title, "Hold 2 messages");
+        select_sender(&mut pane, &mut cx, "c@example.com");
+        pane.on_action(QueueAction::Tag, &mut cx);
+        let confirm = confirmed(&mut pane, QueueAction::Hold, &mut cx, &runner);
+        assert_eq!(confirm.title, "Hold 2 messages");
         pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
             matches!(e, QueueEvent::Progress { done: 1, .. })
         })
@@ -2038,9 +2069,31 @@ fn a_hanging_postsuper_is_stopped_from_the_pane_and_the_queue_read_again() {
             lines[2],
             "postsuper stopped part-way may have changed some messages and not others: the queue is read again to show which."
         );
+        // while the dialog is open, a delete of c (confirmed before it, as far as the runner
+        // goes) starts, acts on c and hangs
+        pane.on_action(QueueAction::ClearTags, &mut cx);
+        select_sender(&mut pane, &mut cx, "c@example.com");
+        let confirm = confirmed(&mut pane, QueueAction::Delete, &mut cx, &runner);
+        assert_eq!(confirm.title, "Delete 1 message");
+        pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
+            matches!(
+                e,
+                QueueEvent::Progress {
+                    op: QueueOp::Delete,
+                    done: 1,
+                    ..
+                }
+            )
+        })
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !runs(&delete_hangs) {
+            assert!(Instant::now() < deadline, "the delete never hung");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         // y
         run_queue(stop.then, &runner);
-        let notices = pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
+        let effects = pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
             matches!(e, QueueEvent::Applied { .. })
         })
         .await;
@@ -2049,18 +2102,14 @@ fn a_hanging_postsuper_is_stopped_from_the_pane_and_the_queue_read_again() {
             assert!(Instant::now() < deadline, "the hanging postsuper still runs");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let said: Vec<&str> = notices
-            .iter()
-            .filter_map(|e| match e {
-                Effect::Notice(n) => Some(n.as_str()),
-                _ => None,
-            })
-            .collect();
-        // that it stops, then what the hold had done
+        let said = notices(&effects);
+        // that it stops the hold, and not the delete; then what the hold had done
         assert_eq!(said.len(), 2, "{said:?}");
         assert!(
             said[0].starts_with("stopping: sh -c ")
-                && said[0].ends_with(&format!(" prefix {postsuper}…")),
+                && said[0].ends_with(&format!(
+                    " prefix {postsuper}…; delete of {c} started while the stop dialog was open and goes on (x stops it)"
+                )),
             "{said:?}"
         );
         assert!(
@@ -2071,20 +2120,50 @@ fn a_hanging_postsuper_is_stopped_from_the_pane_and_the_queue_read_again() {
             )),
             "{said:?}"
         );
-        // the queue read again shows what it did: the first on hold, the second not
+        // the hold's stop is over, and the delete still runs
+        assert!(runs(&delete_hangs), "the delete was stopped with the hold");
+        // the queue read again shows what the hold did: the first on hold, the second not
         pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
             matches!(e, QueueEvent::Listed { .. })
         })
         .await;
-        let queue_of_listed = |id: &QueueId| {
+        let queue_of_listed = |shared: &Shared, id: &QueueId| {
             shared
                 .queue
                 .find(id.as_str())
                 .map(|(_, e)| e.queue.as_str().to_string())
         };
-        assert_eq!(queue_of_listed(&first).as_deref(), Some("hold"));
-        assert_eq!(queue_of_listed(&second).as_deref(), Some("deferred"));
+        assert_eq!(queue_of_listed(&shared, &first).as_deref(), Some("hold"));
+        assert_eq!(
+            queue_of_listed(&shared, &second).as_deref(),
+            Some("deferred")
+        );
+        // x again: the delete alone, stopped
+        let mut cx = cx_now(&access, &mut shared);
+        let Some(Effect::Confirm(stop)) = pane.on_action(QueueAction::Stop, &mut cx).pop() else {
+            panic!("expected a confirm dialog");
+        };
+        assert_eq!(stop.title, "Stop the running delete");
+        run_queue(stop.then, &runner);
+        let effects = pump(&mut pane, &mut shared, access.as_ref(), &mut rx, &runner, |e| {
+            matches!(e, QueueEvent::Applied { .. })
+        })
+        .await;
+        let said = notices(&effects);
+        assert!(
+            said.len() == 2
+                && said[0].starts_with("stopping: sh -c ")
+                && said[0].ends_with(&format!(" prefix postsuper -c {config_dir} -d -…"))
+                && said[1].starts_with(&format!("delete: {c} is deleted, but sh -c ")),
+            "{said:?}"
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while runs(&delete_hangs) {
+            assert!(Instant::now() < deadline, "the hanging delete still runs");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     });
     assert_eq!(queue_of(&pf, &first).unwrap().0, "hold");
     assert_eq!(queue_of(&pf, &second).unwrap().0, "deferred");
+    assert!(queue_of(&pf, &c).is_none(), "{:?}", queue_state(&pf));
 }

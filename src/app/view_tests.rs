@@ -575,6 +575,7 @@ fn hold_starts(a: &mut App, config: &Config) {
         of: 1,
         one: Some(id),
         command,
+        stop: crate::mail::queue::StopSwitch::default(),
     })));
 }
 
@@ -660,7 +661,9 @@ fn a_queue_action_or_flush_that_hangs_says_for_how_long_and_what_it_runs() {
     let command = Clean::joined(commands::flush_command(&config.postfix[0]).display());
     a.update(Msg::Source(SourceEvent::Queue(QueueEvent::FlushStarted {
         instance: 0,
+        action: crate::mail::queue::ActionId::default(),
         command,
+        stop: crate::mail::queue::StopSwitch::default(),
     })));
     let s = screen(&a, &Theme::fallback(), 60, 20);
     assert!(
@@ -679,6 +682,7 @@ fn a_queue_action_or_flush_that_hangs_says_for_how_long_and_what_it_runs() {
     );
     a.update(Msg::Source(SourceEvent::Queue(QueueEvent::Flushed {
         instance: 0,
+        action: crate::mail::queue::ActionId::default(),
         result: Ok(vec![]),
     })));
     let s = screen(&a, &Theme::fallback(), 60, 20);

@@ -379,10 +379,10 @@ pub struct Captured {
 }
 
 /// What the user throws to stop the queue commands that hang (`x` in the Queue pane: an `ssh
-/// mx1` prefix to a host that went away, a postsuper waiting on a lock). Every change the pane
-/// starts on an instance carries that instance's switch; thrown, it stops each command started
-/// with it that still runs, with everything the command started, and the pane hands a fresh
-/// switch to what it starts after that.
+/// mx1` prefix to a host that went away, a postsuper waiting on a lock). Every action or flush
+/// the pane starts carries a switch of its own, so that a stop stops what its dialog named and
+/// nothing else; thrown, it stops each command started with it that still runs, with everything
+/// the command started.
 #[derive(Clone, Debug)]
 pub struct StopSwitch(std::sync::Arc<tokio::sync::watch::Sender<bool>>);
 

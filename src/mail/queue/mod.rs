@@ -102,11 +102,11 @@ impl Default for QueueConfig {
     }
 }
 
-/// Which action a progress report or a result is of: numbered by the pane as it makes the
-/// action's effect, one number for each instance an action runs on. Two actions may run on one
-/// instance at once (the second confirmed while the first hangs): a result ends the record of
-/// its own action, never the other's.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Which action or flush a progress report or a result is of: numbered by the pane as it makes
+/// the effect, one number for each instance an action or a flush runs on. Two actions may run on
+/// one instance at once (the second confirmed while the first hangs): a result ends the record
+/// of its own action, never the other's, and a stop stops the ones its dialog named.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ActionId(u64);
 
 impl ActionId {
@@ -144,6 +144,9 @@ pub enum QueueEvent {
         /// The command line it runs (its `command_prefix` in front), said when it takes
         /// long: a prefix of `ssh mx1` to a host that does not answer waits for ever.
         command: Clean,
+        /// The switch this action carries, and no other: what a stop dialog that names it
+        /// throws.
+        stop: StopSwitch,
     },
     /// An action finished.
     Applied {
@@ -151,15 +154,26 @@ pub enum QueueEvent {
         action: ActionId,
         result: Result<Outcome, QueueError>,
     },
-    /// A stop confirmed in its dialog (`y`) was run: `thrown` when what it named still ran and
-    /// was told to stop, false when it had all ended while the dialog was open (nothing was
-    /// thrown then). `commands` are the command lines the dialog named.
-    StopRun { commands: Clean, thrown: bool },
+    /// A stop confirmed in its dialog (`y`) was run on `instance`: of what the dialog named,
+    /// the ones that still ran and were told to stop (`stopped`), and the ones that had ended
+    /// while the dialog was open (`ended`: nothing was thrown for them).
+    StopRun {
+        instance: usize,
+        stopped: Vec<StopTarget>,
+        ended: Vec<StopTarget>,
+    },
     /// `postqueue -f` started, running `command` (its `command_prefix` in front).
-    FlushStarted { instance: usize, command: Clean },
+    FlushStarted {
+        instance: usize,
+        action: ActionId,
+        command: Clean,
+        /// The switch this flush carries, and no other.
+        stop: StopSwitch,
+    },
     /// `postqueue -f` finished.
     Flushed {
         instance: usize,
+        action: ActionId,
         result: Result<Vec<Clean>, QueueError>,
     },
     /// Headers or body of a message, sanitized, and whether it was cut.
@@ -169,6 +183,15 @@ pub enum QueueEvent {
         part: Part,
         result: Result<(Vec<Clean>, bool), QueueError>,
     },
+}
+
+/// One action or flush a stop dialog names: which it is, its command line as the dialog said
+/// it, and the switch it carries.
+#[derive(Clone, Debug)]
+pub struct StopTarget {
+    pub action: ActionId,
+    pub command: Clean,
+    pub stop: StopSwitch,
 }
 
 /// What this pane asks the effect runner to do.
@@ -189,17 +212,20 @@ pub enum QueueEffect {
     /// `postqueue -f` on one instance; throwing `stop` stops it.
     Flush {
         instance: usize,
+        /// Its reports and its result carry this.
+        action: ActionId,
         access: WriteAccess,
         stop: StopSwitch,
     },
-    /// Stop the changes started with `stop` that still run: their commands are ended with
-    /// everything they started, and each reports that it was stopped. When none runs any more,
-    /// nothing is thrown. Either way [`QueueEvent::StopRun`] says which, with `commands`, the
-    /// command lines the dialog named.
+    /// Stop the actions and flushes of `instance` a stop dialog named, those of them that
+    /// still run: their commands are ended with everything they started, and each reports that
+    /// it was stopped. One that ended while the dialog was open is left alone (nothing is
+    /// thrown for it), and so is everything the dialog did not name, even one that started
+    /// while it was open. [`QueueEvent::StopRun`] says which were stopped and which had ended.
     Stop {
-        stop: StopSwitch,
+        instance: usize,
+        targets: Vec<StopTarget>,
         access: WriteAccess,
-        commands: Clean,
     },
     /// Load the headers or the body of a message.
     Load {

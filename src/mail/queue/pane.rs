@@ -18,7 +18,7 @@ use super::model::{
     sort_refs,
 };
 use super::parse::{Parsed, QueueEntry, QueueName};
-use super::{ActionId, QueueAction, QueueEffect, QueueEvent};
+use super::{ActionId, QueueAction, QueueEffect, QueueEvent, StopTarget};
 use crate::app::effect::{Confirm, Effect, Jump};
 use crate::app::pane::{Cx, Nav, elapsed_words};
 use crate::config::Config;
@@ -153,20 +153,18 @@ pub struct InstanceState {
     pub down: Option<Box<QueueError>>,
     /// The actions running on this instance, in the order they started: from their first
     /// report until their result. A second one may be confirmed while the first hangs; each
-    /// result ends its own, and a stop ends them all (they carry the same switch).
+    /// result ends its own, and each carries a switch of its own, so a stop stops those its
+    /// dialog named and no other.
     pub running: Vec<Running>,
-    /// A flush (`postqueue -f`) running on this instance: the command line, and since when.
-    pub flushing: Option<(Clean, DateTime<Local>)>,
-    /// The switch the changes started on this instance carry (see [`StopSwitch`]): thrown (`x`),
-    /// it stops them, and the next change started gets a fresh one.
-    pub stop: StopSwitch,
+    /// The flushes (`postqueue -f`) running on this instance, in the order they started.
+    pub flushing: Vec<Flushing>,
     /// Its `command_prefix`, escaped, when it has one: stopping a command ends it here, and
     /// what it started on another host through it (`ssh mx1`) may go on there.
     pub prefix: Option<String>,
 }
 
 /// An action running on one instance, as its latest progress report said.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Running {
     /// Which one it is: its reports and its result say.
     pub action: ActionId,
@@ -180,6 +178,31 @@ pub struct Running {
     pub command: Clean,
     /// When its first report came.
     pub since: DateTime<Local>,
+    /// What stops it, and only it (see [`StopSwitch`]).
+    pub stop: StopSwitch,
+}
+
+impl Running {
+    /// What it does, as a stop dialog names it: "hold of A1B2C3D4E5", "hold of 12 messages".
+    fn what(&self) -> String {
+        match &self.one {
+            Some(id) => format!("{} of {id}", self.op.verb()),
+            None => format!("{} of {} messages", self.op.verb(), self.of),
+        }
+    }
+}
+
+/// A flush (`postqueue -f`) running on one instance.
+#[derive(Clone, Debug)]
+pub struct Flushing {
+    /// Which one it is: its result says.
+    pub action: ActionId,
+    /// The command line it runs.
+    pub command: Clean,
+    /// When it started.
+    pub since: DateTime<Local>,
+    /// What stops it, and only it.
+    pub stop: StopSwitch,
 }
 
 impl InstanceState {
@@ -188,7 +211,7 @@ impl InstanceState {
         self.running
             .iter()
             .map(|r| (&r.command, r.since))
-            .chain(self.flushing.as_ref().map(|(c, since)| (c, *since)))
+            .chain(self.flushing.iter().map(|f| (&f.command, f.since)))
             .filter_map(|(command, since)| {
                 elapsed_words(since, now).map(|e| format!("running for {e}: {command}"))
             })
@@ -610,9 +633,6 @@ impl QueuePane {
         }
         if op == QueueOp::Requeue {
             self.follow = self.follow_of(&targets);
-        }
-        for i in targets.iter().map(|t| t.0).collect::<BTreeSet<_>>() {
-            self.fresh_switch(i);
         }
         let (mut lines, then) =
             confirm_text(op, &targets, &self.instances, access, &mut self.next_action);
@@ -1284,9 +1304,6 @@ impl QueuePane {
                 "read-only session: queue actions are off".into(),
             )];
         };
-        for i in 0..self.instances.len() {
-            self.fresh_switch(i);
-        }
         let deferred = self
             .model
             .entries()
@@ -1350,29 +1367,24 @@ impl QueuePane {
             .collect(),
             then: (0..self.instances.len())
                 .map(|instance| {
+                    let action = self.next_action;
+                    self.next_action = action.next();
                     Effect::Queue(QueueEffect::Flush {
                         instance,
+                        action,
                         access: access.clone(),
-                        stop: self.instances[instance].stop.clone(),
+                        stop: StopSwitch::default(),
                     })
                 })
                 .collect(),
         })]
     }
 
-    /// A change about to be offered on `instance` gets a switch of its own when the one there
-    /// was thrown (a stop confirmed since the last change), which would stop it at once.
-    fn fresh_switch(&mut self, instance: usize) {
-        if let Some(st) = self.instances.get_mut(instance)
-            && st.stop.is_thrown()
-        {
-            st.stop = StopSwitch::default();
-        }
-    }
-
     /// `x`: stop what runs on the current instance (the open message's or the selected
     /// one's; else the one instance where something runs), after a dialog that names the
-    /// commands and says what stopping them part-way leaves.
+    /// commands and says what stopping them part-way leaves. The dialog's effect holds the
+    /// switches of what it names, and of nothing else: an action whose first report comes
+    /// while it is open goes on.
     fn confirm_stop(&self, cx: &Cx<'_>) -> Vec<Effect> {
         let Some(access) = cx.access else {
             return vec![Effect::Notice(
@@ -1382,7 +1394,7 @@ impl QueuePane {
         let busy: Vec<usize> = (0..self.instances.len())
             .filter(|&i| {
                 let st = &self.instances[i];
-                !st.running.is_empty() || st.flushing.is_some()
+                !st.running.is_empty() || !st.flushing.is_empty()
             })
             .collect();
         let current = self
@@ -1415,8 +1427,8 @@ impl QueuePane {
         const NAMED: usize = 3;
         for r in st.running.iter().take(NAMED) {
             let on = match &r.one {
-                Some(id) => format!("{} of {id}", r.op.verb()),
-                None => format!("{} of {} messages, {} done", r.op.verb(), r.of, r.done),
+                Some(_) => r.what(),
+                None => format!("{}, {} done", r.what(), r.done),
             };
             let long = elapsed_words(r.since, cx.now)
                 .map(|e| format!(", running for {e}"))
@@ -1445,16 +1457,18 @@ impl QueuePane {
                 after.push(leaves);
             }
         }
-        if let Some((command, since)) = &st.flushing {
-            let long = elapsed_words(*since, cx.now)
+        for f in &st.flushing {
+            let long = elapsed_words(f.since, cx.now)
                 .map(|e| format!(", running for {e}"))
                 .unwrap_or_default();
-            lines.push(format!("stop: flush{long}: {command}"));
+            lines.push(format!("stop: flush{long}: {}", f.command));
+        }
+        if !st.flushing.is_empty() {
             after.push(
                 "If postqueue -f has asked Postfix already, the deferred mail is retried anyway.",
             );
         }
-        let ended = st.running.len() + usize::from(st.flushing.is_some());
+        let ended = st.running.len() + st.flushing.len();
         let (it, is) = if ended == 1 {
             ("it", "It is")
         } else {
@@ -1480,34 +1494,98 @@ impl QueuePane {
             [one] => Some(format!("running {}", one.op.verb())),
             several => Some(format!("{} running queue actions", several.len())),
         };
-        let title = match (actions, &st.flushing) {
-            (Some(a), Some(_)) => format!("Stop the {a} and flush"),
-            (Some(a), None) => format!("Stop the {a}"),
+        let title = match (actions, st.flushing.is_empty()) {
+            (Some(a), false) => format!("Stop the {a} and flush"),
+            (Some(a), true) => format!("Stop the {a}"),
             (None, _) => "Stop the running flush".to_string(),
         };
-        // one command line each, said once
-        let mut commands: Vec<&str> = Vec::new();
-        for c in st
+        // exactly what the dialog names (the ones past the first few by their count): an
+        // action that starts while it is open is not among them
+        let targets = st
             .running
             .iter()
-            .map(|r| r.command.as_str())
-            .chain(st.flushing.iter().map(|(c, _)| c.as_str()))
-        {
-            if !commands.contains(&c) {
-                commands.push(c);
-            }
-        }
+            .map(|r| (r.action, &r.command, &r.stop))
+            .chain(st.flushing.iter().map(|f| (f.action, &f.command, &f.stop)))
+            .map(|(action, command, stop)| StopTarget {
+                action,
+                command: command.clone(),
+                stop: stop.clone(),
+            })
+            .collect();
         vec![Effect::Confirm(Confirm {
             title: Clean::new(&title),
             // the commands are clean (escaped where they were built), the name escaped here
             lines: lines.into_iter().map(Clean::joined).collect(),
             // said once it is known whether they still ran (`QueueEvent::StopRun`)
             then: vec![Effect::Queue(QueueEffect::Stop {
-                stop: st.stop.clone(),
+                instance,
+                targets,
                 access: access.clone(),
-                commands: Clean::joined(commands.join("; ")),
             })],
         })]
+    }
+
+    /// What a stop confirmed on `instance` says once run: that it is stopping the commands
+    /// that still ran, that the others it named had already ended (nothing was stopped for
+    /// them), and, when something it did not name runs there (started while its dialog was
+    /// open), that that goes on, and how to stop it.
+    fn stop_run_words(
+        &self,
+        instance: usize,
+        stopped: &[StopTarget],
+        ended: &[StopTarget],
+    ) -> Clean {
+        // one command line each, said once
+        let commands = |targets: &[StopTarget]| {
+            let mut out: Vec<&str> = Vec::new();
+            for t in targets {
+                if !out.contains(&t.command.as_str()) {
+                    out.push(t.command.as_str());
+                }
+            }
+            out.join("; ")
+        };
+        let mut said = match (stopped.is_empty(), ended.is_empty()) {
+            (true, _) => format!(
+                "stop: {} had already ended - nothing was stopped",
+                commands(ended)
+            ),
+            (false, true) => format!("stopping: {}…", commands(stopped)),
+            (false, false) => format!(
+                "stopping: {}… ({} had already ended)",
+                commands(stopped),
+                commands(ended)
+            ),
+        };
+        let named: HashSet<ActionId> = stopped.iter().chain(ended).map(|t| t.action).collect();
+        if let Some(st) = self.instances.get(instance) {
+            let goes_on: Vec<String> = st
+                .running
+                .iter()
+                .filter(|r| !named.contains(&r.action))
+                .map(Running::what)
+                .chain(
+                    st.flushing
+                        .iter()
+                        .filter(|f| !named.contains(&f.action))
+                        .map(|_| "flush".to_string()),
+                )
+                .collect();
+            let (goes, them) = if goes_on.len() == 1 {
+                ("goes", "it")
+            } else {
+                ("go", "them")
+            };
+            if !goes_on.is_empty() {
+                said.push_str(&format!(
+                    "; {} started while the stop dialog was open and {goes} on (x stops {them})",
+                    goes_on.join(", ")
+                ));
+            }
+        }
+        // the command lines are clean, escaped where they were built; the rest is ids and words
+        // of our own
+        Clean::joined(said)
     }
 
     /// With `[queue] postqueue_command` set, the list may be another host's (`ssh mx1
@@ -1706,6 +1784,7 @@ impl QueuePane {
                 of,
                 one,
                 command,
+                stop,
             } => {
                 if let Some(st) = self.instances.get_mut(instance) {
                     match st.running.iter_mut().find(|r| r.action == action) {
@@ -1720,6 +1799,7 @@ impl QueuePane {
                             one,
                             command,
                             since: cx.now,
+                            stop,
                         }),
                     }
                 }
@@ -1831,24 +1911,36 @@ impl QueuePane {
                 effects.extend(self.watch_tried(&cx.shared.mail_log, cx.now));
                 effects
             }
-            QueueEvent::StopRun { commands, thrown } => {
-                let said = if thrown {
-                    format!("stopping: {commands}…")
-                } else {
-                    format!("stop: {commands} had already ended - nothing was stopped")
-                };
-                // the command lines are clean, escaped where they were built
-                vec![Effect::Notice(Clean::joined(said))]
-            }
-            QueueEvent::FlushStarted { instance, command } => {
+            QueueEvent::StopRun {
+                instance,
+                stopped,
+                ended,
+            } => vec![Effect::Notice(
+                self.stop_run_words(instance, &stopped, &ended),
+            )],
+            QueueEvent::FlushStarted {
+                instance,
+                action,
+                command,
+                stop,
+            } => {
                 if let Some(st) = self.instances.get_mut(instance) {
-                    st.flushing = Some((command, cx.now));
+                    st.flushing.push(Flushing {
+                        action,
+                        command,
+                        since: cx.now,
+                        stop,
+                    });
                 }
                 Vec::new()
             }
-            QueueEvent::Flushed { instance, result } => {
+            QueueEvent::Flushed {
+                instance,
+                action,
+                result,
+            } => {
                 if let Some(st) = self.instances.get_mut(instance) {
-                    st.flushing = None;
+                    st.flushing.retain(|f| f.action != action);
                 }
                 let name = self
                     .instances
@@ -2246,10 +2338,7 @@ pub fn confirm_text(
                     .map(|t| t.1.clone())
                     .collect(),
                 access: access.clone(),
-                stop: instances
-                    .get(instance)
-                    .map(|s| s.stop.clone())
-                    .unwrap_or_default(),
+                stop: StopSwitch::default(),
             })
         })
         .collect();
@@ -2869,6 +2958,7 @@ mod tests {
             of: 1,
             one: Some(id.clone()),
             command: Clean::default(),
+            stop: StopSwitch::default(),
         });
         fx.event(QueueEvent::Applied {
             instance: 0,
@@ -3490,6 +3580,7 @@ mod tests {
             of: 1,
             one: Some(id.clone()),
             command,
+            stop: hold.clone(),
         });
         let later = now() + chrono::Duration::seconds(25);
         let c = confirm(fx.at(later, |p, cx| p.on_action(QueueAction::Stop, cx)));
@@ -3541,8 +3632,8 @@ mod tests {
     }
 
     /// The first report of an action that hangs, numbered `action`, on one message `id` of the
-    /// first instance, running `postsuper VERB`.
-    fn started(fx: &mut Fx, action: ActionId, op: QueueOp, id: &QueueId) {
+    /// first instance, running `postsuper VERB` and carrying `stop`.
+    fn started(fx: &mut Fx, action: ActionId, op: QueueOp, id: &QueueId, stop: &StopSwitch) {
         fx.event(QueueEvent::Progress {
             instance: 0,
             action,
@@ -3551,19 +3642,85 @@ mod tests {
             of: 1,
             one: Some(id.clone()),
             command: Clean::new(&format!("postsuper {}", op.verb())),
+            stop: stop.clone(),
         });
     }
 
-    /// Two actions run on one instance (the second confirmed while the first hangs): they carry
-    /// the instance's switch, so `x` stops both, and its dialog names both, not only the one
-    /// whose report came last. Once one has ended, the dialog names the other alone again.
+    /// The actions a stop dialog's effect would stop, by number.
+    fn named(c: &Confirm) -> Vec<ActionId> {
+        match &c.then[..] {
+            [Effect::Queue(QueueEffect::Stop { targets, .. })] => {
+                targets.iter().map(|t| t.action).collect()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A hold hangs and `x` is pressed; while its dialog is open, the first report of a delete
+    /// confirmed before it comes in. `y` stops the hold the dialog named, not the delete: each
+    /// carries a switch of its own, and the dialog's effect holds the hold's alone. The status
+    /// says the delete goes on, and how to stop it; `x` then names the delete alone.
+    #[tokio::test]
+    async fn a_stop_stops_what_its_dialog_named_and_nothing_that_started_since() {
+        let mut fx = Fx::new(&fixture());
+        let a = QueueId::parse("A1B2C3D4E5").unwrap();
+        let b = QueueId::parse("4889DC8909").unwrap();
+        // both confirmed, each run carrying the switch its dialog's effect holds
+        let hold = switch_of(&confirm(fx.act(QueueAction::Hold)));
+        fx.nav(Nav::Down);
+        let delete = switch_of(&confirm(fx.act(QueueAction::Delete)));
+        let (_hold_runs, _delete_runs) = (hold.carry(), delete.carry());
+        started(&mut fx, ActionId(0), QueueOp::Hold, &a, &hold);
+        let c = confirm(fx.act(QueueAction::Stop));
+        assert_eq!(c.title, "Stop the running hold");
+        // the delete's first report, while the dialog is open
+        started(&mut fx, ActionId(1), QueueOp::Delete, &b, &delete);
+        assert_eq!(named(&c), [ActionId(0)]);
+        let out = stop_confirmed(&mut fx, c).await;
+        assert!(
+            matches!(&out[..], [Effect::Notice(n)] if n == "stopping: postsuper hold…; delete of 4889DC8909 started while the stop dialog was open and goes on (x stops it)"),
+            "{out:?}"
+        );
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !hold.is_thrown() {
+            assert!(std::time::Instant::now() < deadline, "never thrown");
+            tokio::task::yield_now().await;
+        }
+        assert!(!delete.is_thrown(), "the delete was stopped with the hold");
+        fx.event(QueueEvent::Applied {
+            instance: 0,
+            action: ActionId(0),
+            result: Err(QueueError::StoppedByUser {
+                command: "postsuper -h -".into(),
+            }),
+        });
+        let c = confirm(fx.act(QueueAction::Stop));
+        assert_eq!(c.title, "Stop the running delete");
+        assert_eq!(named(&c), [ActionId(1)]);
+    }
+
+    /// Two actions run on one instance (the second confirmed while the first hangs): `x` stops
+    /// both, and its dialog names both, not only the one whose report came last. Once one has
+    /// ended, the dialog names the other alone again.
     #[test]
     fn a_stop_says_it_stops_every_action_running_on_the_instance() {
         let mut fx = Fx::new(&fixture());
         let a = QueueId::parse("A1B2C3D4E5").unwrap();
         let b = QueueId::parse("B1B2C3D4E5").unwrap();
-        started(&mut fx, ActionId(0), QueueOp::Hold, &a);
-        started(&mut fx, ActionId(1), QueueOp::Delete, &b);
+        started(
+            &mut fx,
+            ActionId(0),
+            QueueOp::Hold,
+            &a,
+            &StopSwitch::default(),
+        );
+        started(
+            &mut fx,
+            ActionId(1),
+            QueueOp::Delete,
+            &b,
+            &StopSwitch::default(),
+        );
         let c = confirm(fx.act(QueueAction::Stop));
         assert_eq!(c.title, "Stop the 2 running queue actions");
         assert_eq!(
@@ -3575,12 +3732,7 @@ mod tests {
                 "postsuper stopped part-way may have changed some messages and not others: the queue is read again to show which.",
             ]
         );
-        assert!(
-            matches!(&c.then[..], [Effect::Queue(QueueEffect::Stop { commands, .. })]
-                if commands == "postsuper hold; postsuper delete"),
-            "{:?}",
-            c.then
-        );
+        assert_eq!(named(&c), [ActionId(0), ActionId(1)]);
         // the hold ends on its own: the delete alone is left, and named alone
         let hold = held(Some(a.clone()));
         fx.event(QueueEvent::Applied {
@@ -3607,7 +3759,7 @@ mod tests {
         let hold = switch_of(&confirm(fx.act(QueueAction::Hold)));
         let carrying = hold.carry();
         let a = QueueId::parse("A1B2C3D4E5").unwrap();
-        started(&mut fx, ActionId(0), QueueOp::Hold, &a);
+        started(&mut fx, ActionId(0), QueueOp::Hold, &a, &hold);
         let c = confirm(fx.act(QueueAction::Stop));
         assert_eq!(c.title, "Stop the running hold");
         // the hold ends before y: its run lets go of the switch, then reports
@@ -3634,8 +3786,20 @@ mod tests {
         let mut fx = Fx::new(&fixture());
         let a = QueueId::parse("A1B2C3D4E5").unwrap();
         let b = QueueId::parse("B1B2C3D4E5").unwrap();
-        started(&mut fx, ActionId(0), QueueOp::Hold, &a);
-        started(&mut fx, ActionId(1), QueueOp::Delete, &b);
+        started(
+            &mut fx,
+            ActionId(0),
+            QueueOp::Hold,
+            &a,
+            &StopSwitch::default(),
+        );
+        started(
+            &mut fx,
+            ActionId(1),
+            QueueOp::Delete,
+            &b,
+            &StopSwitch::default(),
+        );
         // the delete, confirmed second, reported last: the hold fails after it
         fx.event(QueueEvent::Applied {
             instance: 0,
@@ -3681,7 +3845,9 @@ mod tests {
         let mut fx = Fx::new(&fixture());
         fx.event(QueueEvent::FlushStarted {
             instance: 0,
+            action: ActionId(9),
             command: Clean::new("postqueue -f"),
+            stop: StopSwitch::default(),
         });
         let c = confirm(fx.act(QueueAction::Stop));
         assert_eq!(c.title, "Stop the running flush");
@@ -3695,6 +3861,7 @@ mod tests {
         );
         let out = fx.event(QueueEvent::Flushed {
             instance: 0,
+            action: ActionId(9),
             result: Err(QueueError::StoppedByUser {
                 command: "postqueue -f".into(),
             }),
@@ -3878,6 +4045,7 @@ mod tests {
                 of: 1,
                 one: Some(id(one)),
                 command: Clean::default(),
+                stop: StopSwitch::default(),
             });
         }
         let out = fx.event(QueueEvent::Applied {
@@ -4055,6 +4223,7 @@ mod tests {
                 of: 1,
                 one: Some(id.clone()),
                 command: Clean::default(),
+                stop: StopSwitch::default(),
             });
             let s = fx.draw(80, 24, true);
             assert!(s.contains(want), "{s}");
@@ -4088,6 +4257,7 @@ mod tests {
             of: 1,
             one: Some(id.clone()),
             command: Clean::default(),
+            stop: StopSwitch::default(),
         });
         let out = fx.event(QueueEvent::Applied {
             instance: 0,
@@ -4107,6 +4277,7 @@ mod tests {
             of: 1,
             one: Some(id.clone()),
             command: Clean::default(),
+            stop: StopSwitch::default(),
         });
         let out = fx.event(QueueEvent::Applied {
             instance: 0,
@@ -4138,6 +4309,7 @@ mod tests {
             of: 500,
             one: None,
             command: Clean::default(),
+            stop: StopSwitch::default(),
         });
         let s = fx.draw(80, 24, true);
         assert!(s.contains("deliver now: 120 of 500 messages done…"), "{s}");
@@ -4182,6 +4354,7 @@ mod tests {
         fx.pane = QueuePane::new(&config);
         fx.event(QueueEvent::Flushed {
             instance: 0,
+            action: ActionId(9),
             result: Err(QueueError::NotAuthorized {
                 command: "postqueue -c /etc/postfix-mx1 -f".into(),
                 detail: "postqueue: fatal: User ops(1000) is not allowed to flush the mail queue"
@@ -4190,6 +4363,7 @@ mod tests {
         });
         let said = fx.event(QueueEvent::Flushed {
             instance: 1,
+            action: ActionId(9),
             result: Ok(vec![]),
         });
         let (ok, kept) = fx.pane.notice.clone().unwrap();
@@ -4208,6 +4382,7 @@ mod tests {
             p.on_event(
                 QueueEvent::Flushed {
                     instance: 0,
+                    action: ActionId(9),
                     result: Ok(vec![]),
                 },
                 cx,
@@ -4224,6 +4399,7 @@ mod tests {
         let mut fx = Fx::new(&fixture());
         fx.event(QueueEvent::Flushed {
             instance: 0,
+            action: ActionId(9),
             result: Ok(vec![]),
         });
         let at = now().format("%H:%M").to_string();

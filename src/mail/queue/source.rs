@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use chrono::Local;
 
-use super::commands::{self, MailVersion, Part};
+use super::commands::{self, MailVersion, Part, StopSwitch};
 use super::error::QueueError;
 use super::id::QueueId;
 use super::model::SearchText;
@@ -249,6 +249,7 @@ fn progress_reporter(
     op: super::QueueOp,
     ids: &[QueueId],
     command: Clean,
+    stop: StopSwitch,
 ) -> impl FnMut(usize) + Send + use<> {
     let tx = runner.tx.clone();
     let of = ids.len();
@@ -267,6 +268,7 @@ fn progress_reporter(
                 of,
                 one: one.clone(),
                 command: command.clone(),
+                stop: stop.clone(),
             }));
         }
     }
@@ -338,10 +340,12 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                                         _ => None,
                                     },
                                     command: line.clone(),
+                                    stop: stop.clone(),
                                 },
                             )
                             .await;
-                            let mut report = progress_reporter(&r, i, action, op, &ids, line);
+                            let mut report =
+                                progress_reporter(&r, i, action, op, &ids, line, stop.clone());
                             commands::apply_watching(&access, &inst, op, &ids, &mut report, &stop)
                                 .await
                         }
@@ -366,6 +370,7 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
         }
         QueueEffect::Flush {
             instance: i,
+            action,
             access,
             stop,
         } => {
@@ -386,7 +391,9 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                                 &r,
                                 QueueEvent::FlushStarted {
                                     instance: i,
+                                    action,
                                     command,
+                                    stop: stop.clone(),
                                 },
                             )
                             .await;
@@ -403,6 +410,7 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                     &r,
                     QueueEvent::Flushed {
                         instance: i,
+                        action,
                         result,
                     },
                 )
@@ -410,16 +418,27 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
             });
         }
         QueueEffect::Stop {
-            stop,
+            instance,
+            targets,
             access,
-            commands,
         } => {
             tokio::spawn(async move {
-                // what the dialog named may have ended while it was open: then nothing is thrown
-                let thrown = stop.is_carried();
-                // said before it is thrown, so before the results of what it stops
-                send(&r, QueueEvent::StopRun { commands, thrown }).await;
-                if thrown {
+                // what the dialog named may have ended while it was open: nothing is thrown
+                // for that
+                let (stopped, ended): (Vec<_>, Vec<_>) =
+                    targets.into_iter().partition(|t| t.stop.is_carried());
+                let switches: Vec<StopSwitch> = stopped.iter().map(|t| t.stop.clone()).collect();
+                // said before they are thrown, so before the results of what they stop
+                send(
+                    &r,
+                    QueueEvent::StopRun {
+                        instance,
+                        stopped,
+                        ended,
+                    },
+                )
+                .await;
+                for stop in switches {
                     stop.throw(&access);
                 }
             });
@@ -503,6 +522,7 @@ mod tests {
             },
             QueueEffect::Flush {
                 instance: 0,
+                action: ActionId::default(),
                 access: access.clone().unwrap(),
                 stop: commands::StopSwitch::default(),
             },
@@ -552,6 +572,7 @@ mod tests {
             },
             QueueEffect::Flush {
                 instance: 0,
+                action: ActionId::default(),
                 access: access.clone().unwrap(),
                 stop: commands::StopSwitch::default(),
             },
@@ -603,6 +624,7 @@ mod tests {
         run(
             QueueEffect::Flush {
                 instance: 0,
+                action: ActionId::default(),
                 access: access.clone(),
                 stop: stop.clone(),
             },
@@ -630,17 +652,22 @@ mod tests {
         }
         run(
             QueueEffect::Stop {
-                stop,
+                instance: 0,
+                targets: vec![super::super::StopTarget {
+                    action: ActionId::default(),
+                    command: Clean::new("postqueue -f"),
+                    stop,
+                }],
                 access,
-                commands: Clean::new("postqueue -f"),
             },
             &runner,
         );
         let said = rx.recv().await;
         assert!(
             matches!(
-                said,
-                Some(SourceEvent::Queue(QueueEvent::StopRun { thrown: true, .. }))
+                &said,
+                Some(SourceEvent::Queue(QueueEvent::StopRun { stopped, ended, .. }))
+                    if stopped.len() == 1 && ended.is_empty()
             ),
             "{said:?}"
         );

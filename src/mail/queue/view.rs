@@ -232,7 +232,7 @@ impl QueuePane {
                 };
                 out.push(Line::from(Span::styled(truncate(&text, w), th.accent)));
             }
-            if st.flushing.is_some() {
+            if !st.flushing.is_empty() {
                 out.push(Line::from(Span::styled(
                     truncate(
                         &format!("{pre}flushing the deferred mail (postqueue -f)…"),
