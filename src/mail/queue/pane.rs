@@ -1864,11 +1864,17 @@ impl QueuePane {
                 }
                 let text = match result {
                     Ok(o) => {
-                        // the messages a failed postsuper never reached stay tagged, for
-                        // the same action once its cause is fixed
-                        let unreached: HashSet<&QueueId> = match &o.stopped {
-                            Some(_) => o.missed.iter().flatten().collect(),
-                            None => HashSet::new(),
+                        // the messages it never reached stay tagged, for the same action once
+                        // its cause is fixed, or again after a stop (`x`): those a postsuper
+                        // stopped or failed part-way did not name, and those a deliver now did
+                        // not get Postfix to try (its `postqueue -i` failed or was stopped, or
+                        // it was not asked for); a postsuper that ran through misses only
+                        // messages no longer there to act on
+                        let unreached: HashSet<&QueueId> = match (&o.stopped, o.op) {
+                            (Some(_), _) | (None, QueueOp::DeliverNow) => {
+                                o.missed.iter().flatten().collect()
+                            }
+                            (None, _) => HashSet::new(),
                         };
                         self.tags
                             .retain(|(i, id)| *i != instance || unreached.contains(id));
@@ -4129,6 +4135,58 @@ mod tests {
         let mut tagged: Vec<&str> = fx.pane.tags.iter().map(|t| t.1.as_str()).collect();
         tagged.sort();
         assert_eq!(tagged, unreached, "the ones not reached stay tagged");
+    }
+
+    /// A deliver now of the four deferred messages, stopped (`x`) after Postfix was asked for
+    /// one: the two in flight were stopped and the last was never asked for. Those three stay
+    /// tagged, as a postsuper stopped part-way leaves the ones it did not reach, so that `i`
+    /// runs it again on exactly them; the one asked for is untagged.
+    #[test]
+    fn a_stopped_deliver_now_keeps_the_messages_it_did_not_reach_tagged() {
+        let mut fx = Fx::new(&fixture());
+        fx.act(QueueAction::TagAll);
+        let c = confirm(fx.act(QueueAction::DeliverNow));
+        assert!(
+            c.lines[0].starts_with("deliver now 4 messages from deferred: "),
+            "{:?}",
+            c.lines
+        );
+        let id = |s: &str| QueueId::parse(s).unwrap();
+        let unreached = ["59F14C8904", "A1B2C3D4E5", "D00D00D00D"];
+        // as `commands::apply_watching` reports a deliver now stopped so
+        let out = fx.event(QueueEvent::Applied {
+            instance: 0,
+            action: ActionId(0),
+            result: Ok(Outcome {
+                op: QueueOp::DeliverNow,
+                asked: 4,
+                done: Some(1),
+                missed: Some(unreached.iter().map(|s| id(s)).collect()),
+                lines: vec![
+                    Clean::new(
+                        "postqueue -i: stopped by you before it finished, for 2 messages - the queue is read again to show what it did",
+                    ),
+                    Clean::new("1 message not asked for after that"),
+                ],
+                stopped: None,
+                one: None,
+            }),
+        });
+        assert!(
+            matches!(&out[0], Effect::Notice(n) if n == "deliver now: asked Postfix to try 1 of 4 messages; not for 3: 59F14C8904, A1B2C3D4E5, D00D00D00D - postqueue -i: stopped by you before it finished, for 2 messages - the queue is read again to show what it did"),
+            "{out:?}"
+        );
+        let mut tagged: Vec<&str> = fx.pane.tags.iter().map(|t| t.1.as_str()).collect();
+        tagged.sort();
+        assert_eq!(tagged, unreached, "the ones not reached stay tagged");
+        let s = fx.draw(80, 24, true);
+        assert!(s.contains("│3 tagged · "), "{s}");
+        // i again: on exactly those
+        let c = confirm(fx.act(QueueAction::DeliverNow));
+        assert_eq!(
+            c.lines[0],
+            "deliver now 3 messages from deferred: 59F14C8904, A1B2C3D4E5, D00D00D00D"
+        );
     }
 
     #[test]
