@@ -1170,3 +1170,82 @@ fn the_key_that_stops_a_hanging_queue_command_is_listed_and_asks_first_at_60x20(
         Some("read-only: x (stop the running action or flush) would change the host")
     );
 }
+
+/// Three queue actions hang on a 60x20 terminal, each said for 40 s: a line each, and another
+/// each with how long it has run and what, left the table six of its twelve rows. They are said
+/// in one line there, with the key that stops them; on a terminal with room for them, each has
+/// its lines as before.
+#[test]
+fn several_running_queue_actions_are_one_line_on_a_small_screen() {
+    use crate::mail::queue::testkit::{NOW, now};
+    use crate::mail::queue::{ActionId, QueueEvent, QueueId, QueueOp, StopSwitch};
+    let mut config = Config::default();
+    config.postfix[0].command_prefix = vec!["ssh".into(), "mx1".into()];
+    let mut a = App::new(&config, Mode::Interactive, now(), "web1.example.com".into());
+    press(&mut a, KeyCode::Char('1'));
+    // twenty deferred messages, a minute apart
+    let queue: String = (0..20)
+        .map(|i| {
+            serde_json::json!({"queue_name": "deferred", "queue_id": format!("A0000000{i:02}"),
+                "arrival_time": NOW - 60 * (i + 1), "message_size": 900, "forced_expire": false,
+                "sender": "orders@shop.example", "recipients": [{"address": "ann@gmail.com",
+                "delay_reason": "host mx.gmail.com[192.0.2.7] said: 451 4.7.1 try later"}]})
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    a.update(Msg::Source(SourceEvent::Queue(QueueEvent::Listed {
+        instance: 0,
+        at: now(),
+        result: Ok(crate::mail::queue::parse::parse_jsonl(queue.as_bytes())),
+    })));
+    let one = QueueId::parse("A000000000").unwrap();
+    let mut action = ActionId::default();
+    for (op, of, one, command) in [
+        (QueueOp::Hold, 12, None, "ssh mx1 postsuper -h -"),
+        (QueueOp::Requeue, 4, None, "ssh mx1 postsuper -r -"),
+        (
+            QueueOp::DeliverNow,
+            1,
+            Some(one),
+            "ssh mx1 postqueue -i A000000000",
+        ),
+    ] {
+        action = action.next();
+        a.update(Msg::Source(SourceEvent::Queue(QueueEvent::Progress {
+            instance: 0,
+            action,
+            op,
+            done: 0,
+            of,
+            one,
+            command: crate::sanitize::Clean::new(command),
+            stop: StopSwitch::default(),
+        })));
+    }
+    a.update(Msg::Tick(now() + chrono::Duration::seconds(40)));
+    let theme = Theme::fallback();
+    let rows = |s: &str| s.lines().filter(|l| l.contains("  deferred A0")).count();
+    let s = screen(&a, &theme, 60, 20);
+    assert!(
+        s.contains("│3 actions running: hold 12, requeue 4, … - x to stop"),
+        "{s}"
+    );
+    assert!(!s.contains("running for"), "{s}");
+    assert_eq!(rows(&s), 12, "{s}");
+    insta::assert_snapshot!(s);
+    // with room, each is said with how long it has run and what it runs
+    let s = screen(&a, &theme, 100, 40);
+    for words in [
+        "hold: 0 of 12 messages done…",
+        "requeue: 0 of 4 messages done…",
+        "asking Postfix to deliver A000000000 now (postqueue -i)…",
+        "running for 40 s: ssh mx1 postsuper -h - (x: stop)",
+        "running for 40 s: ssh mx1 postsuper -r - (x: stop)",
+        "running for 40 s: ssh mx1 postqueue -i A000000000 (x: stop)",
+    ] {
+        assert!(s.contains(words), "{words:?} not in:\n{s}");
+    }
+    assert!(!s.contains("actions running"), "{s}");
+    assert_eq!(rows(&s), 20, "{s}");
+}

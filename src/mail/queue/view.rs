@@ -16,7 +16,7 @@ use super::model::{
     Column, SHAPE_BUCKETS, SHAPE_COLS, ShapeBy, age_secs, ahead_secs, fmt_age, fmt_age_at,
     fmt_size, reason_cause, reason_key, shape,
 };
-use super::pane::{Loadable, Mode, QueuePane};
+use super::pane::{InstanceState, Loadable, Mode, QueuePane};
 use super::parse::{QueueName, ReasonKind};
 use crate::app::pane::ViewCx;
 use crate::ui::widgets::{Under, fit, hanging, pane_block, plural, truncate, wrap_words};
@@ -34,7 +34,18 @@ impl QueuePane {
         if self.instances.iter().any(|s| s.updated.is_some()) {
             lines.push(self.summary_line(cx, w));
         }
-        lines.extend(self.status_lines(cx, w));
+        let mut status = self.status_lines(cx, w, false);
+        // Several actions running on an instance take a line each, and another each once they
+        // take long: where that would leave the table (the tile, the detail) less than half
+        // the pane, as on a 60x20 terminal, each instance's are said in one line.
+        let several = self
+            .instances
+            .iter()
+            .any(|st| st.running.len() + st.flushing.len() > 1);
+        if several && (lines.len() + status.len()) * 2 > inner.height as usize {
+            status = self.status_lines(cx, w, true);
+        }
+        lines.extend(status);
         let head = lines.len() as u16;
         let top = Rect {
             height: head.min(inner.height),
@@ -183,8 +194,9 @@ impl QueuePane {
         fit_spans(spans, w)
     }
 
-    /// Errors first (with their fix), then filter state and the last result.
-    fn status_lines(&self, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'static>> {
+    /// Errors first (with their fix), then what runs, filter state and the last result.
+    /// `compact`: several actions running on an instance are one line, not a line each.
+    fn status_lines(&self, cx: &ViewCx<'_>, w: usize, compact: bool) -> Vec<Line<'static>> {
         let th = cx.theme;
         let mut out = Vec::new();
         let many = self.instances.len() > 1;
@@ -219,34 +231,41 @@ impl QueuePane {
                     th.muted,
                 )));
             }
-            for r in &st.running {
-                let text = match &r.one {
-                    Some(id) => format!("{pre}{}", r.op.running_on(id)),
-                    None => format!(
-                        "{pre}{}: {} of {} message{} done…",
-                        r.op.verb(),
-                        r.done,
-                        r.of,
-                        plural(r.of)
-                    ),
-                };
-                out.push(Line::from(Span::styled(truncate(&text, w), th.accent)));
-            }
-            if !st.flushing.is_empty() {
+            if compact && st.running.len() + st.flushing.len() > 1 {
                 out.push(Line::from(Span::styled(
-                    truncate(
-                        &format!("{pre}flushing the deferred mail (postqueue -f)…"),
-                        w,
-                    ),
+                    running_in_one_line(st, &pre, !cx.read_only, w),
                     th.accent,
                 )));
-            }
-            // one that does not end (a command_prefix of `ssh mx1` to a host that does not
-            // answer) says how long it has run, and what, and the key that stops it
-            let stop = if cx.read_only { "" } else { " (x: stop)" };
-            for l in st.long_running(cx.now) {
-                for l in wrap_words(&format!("{pre}{l}{stop}"), w, 2) {
-                    out.push(Line::from(Span::styled(l, th.muted)));
+            } else {
+                for r in &st.running {
+                    let text = match &r.one {
+                        Some(id) => format!("{pre}{}", r.op.running_on(id)),
+                        None => format!(
+                            "{pre}{}: {} of {} message{} done…",
+                            r.op.verb(),
+                            r.done,
+                            r.of,
+                            plural(r.of)
+                        ),
+                    };
+                    out.push(Line::from(Span::styled(truncate(&text, w), th.accent)));
+                }
+                if !st.flushing.is_empty() {
+                    out.push(Line::from(Span::styled(
+                        truncate(
+                            &format!("{pre}flushing the deferred mail (postqueue -f)…"),
+                            w,
+                        ),
+                        th.accent,
+                    )));
+                }
+                // one that does not end (a command_prefix of `ssh mx1` to a host that does not
+                // answer) says how long it has run, and what, and the key that stops it
+                let stop = if cx.read_only { "" } else { " (x: stop)" };
+                for l in st.long_running(cx.now) {
+                    for l in wrap_words(&format!("{pre}{l}{stop}"), w, 2) {
+                        out.push(Line::from(Span::styled(l, th.muted)));
+                    }
                 }
             }
             if st.bad_lines > 0 {
@@ -870,6 +889,34 @@ impl QueuePane {
 /// A loaded part's lines; with `indent_to` (the width), a line too long for it continues on
 /// indented lines, so that a long header value (a Message-Id, a References list) does not run
 /// on at the left edge where the next header starts.
+/// The actions and flushes running on one instance, in one line that fits `w`: how many, each
+/// by its verb and how many messages it acts on, in the order they started, and the key that
+/// stops them (`with_key`). Those that do not fit are left out for "…", never the key.
+fn running_in_one_line(st: &InstanceState, pre: &str, with_key: bool, w: usize) -> String {
+    let n = st.running.len() + st.flushing.len();
+    let head = format!("{pre}{n} actions running: ");
+    let tail = if with_key { " - x to stop" } else { "" };
+    let each: Vec<String> = st
+        .running
+        .iter()
+        .map(|r| format!("{} {}", r.op.verb(), r.of))
+        .chain(st.flushing.iter().map(|_| "flush".to_string()))
+        .collect();
+    let room = w.saturating_sub(head.width() + tail.width());
+    let mut named = each.join(", ");
+    let mut kept = each.len();
+    while named.width() > room && kept > 0 {
+        kept -= 1;
+        named = each[..kept]
+            .iter()
+            .map(String::as_str)
+            .chain(std::iter::once("…"))
+            .collect::<Vec<_>>()
+            .join(", ");
+    }
+    truncate(&format!("{head}{named}{tail}"), w)
+}
+
 fn push_loadable(
     lines: &mut Vec<Line<'static>>,
     l: &Loadable,
