@@ -2069,8 +2069,8 @@ fn a_hanging_postsuper_is_stopped_from_the_pane_and_the_queue_read_again() {
             lines[2],
             "postsuper stopped part-way may have changed some messages and not others: the queue is read again to show which."
         );
-        // while the dialog is open, a delete of c (confirmed before it, as far as the runner
-        // goes) starts, acts on c and hangs
+        // while the dialog is open, a delete of c starts (its first report comes after the
+        // dialog was made, as that of one confirmed just before `x` can), acts on c and hangs
         pane.on_action(QueueAction::ClearTags, &mut cx);
         select_sender(&mut pane, &mut cx, "c@example.com");
         let confirm = confirmed(&mut pane, QueueAction::Delete, &mut cx, &runner);
