@@ -702,8 +702,9 @@ pub struct Outcome {
     /// The count postsuper reported (`Deleted: 2 messages`), if it did.
     pub done: Option<u64>,
     /// The messages asked for that postsuper did not name as done (it names
-    /// each one it acts on), in the order asked; None for `postqueue -i`,
-    /// which names none.
+    /// each one it acts on), in the order asked; for a deliver now, those
+    /// Postfix was not asked to try: their `postqueue -i` failed or was
+    /// stopped, or was never run.
     pub missed: Option<Vec<QueueId>>,
     /// Its messages, sanitized, one per line.
     pub lines: Vec<Clean>,
