@@ -818,7 +818,7 @@ fn a_long_deploy_hook_or_fetch_says_for_how_long_it_has_run() {
     assert!(a.update(Msg::Tick(at(185))).redraw);
     assert_eq!(
         first(&a, 80, 24),
-        "post-deploy hook: running for 10 s (stops at 120 s): systemctl reload php-fpm"
+        "post-deploy hook: systemctl reload php-fpm, running for 10 s (stops at 120 s)"
     );
     deploy(
         &mut a,

@@ -276,19 +276,14 @@ impl Target {
         elapsed_words(self.busy_since?, now)
     }
 
-    /// What runs on the target, as said at `now`: after 10 s, for how long it has run too,
-    /// and for the post-deploy command run alone, when it is stopped.
+    /// What runs on the target, as said at `now`: after 10 s, for how long it has run too.
+    /// (The view lays out the post-deploy command run alone itself once its time is said: its
+    /// command is cut to the width before its time and its limit are.)
     pub fn doing(&self, now: DateTime<Local>) -> Option<String> {
         let b = self.busy.as_ref()?;
-        let Some(e) = self.running_for(now) else {
-            return Some(b.describe());
-        };
-        Some(match b {
-            Busy::RunningHook(cmd) => format!(
-                "post-deploy hook: running for {e} (stops at {} s): {cmd}",
-                self.cfg.hook_timeout_secs.max(1)
-            ),
-            _ => format!("running for {e}: {}", b.describe()),
+        Some(match self.running_for(now) {
+            Some(e) => format!("running for {e}: {}", b.describe()),
+            None => b.describe(),
         })
     }
 

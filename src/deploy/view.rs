@@ -164,7 +164,7 @@ pub fn render(p: &DeployPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
             .iter()
             .enumerate()
             .filter(|(i, _)| *i != p.current)
-            .map(|(_, o)| fit_line(other_target_line(o, cx), w))
+            .map(|(_, o)| fit_line(other_target_line(o, cx, w), w))
             .collect();
         // The other targets keep up to half the tile: a busy line on top
         // must not push them out.
@@ -176,13 +176,14 @@ pub fn render(p: &DeployPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>
     }
 }
 
-fn other_target_line(t: &Target, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
-    let mut v = vec![sp(format!("{} ", t.cfg.name), cx.theme.accent)];
+fn other_target_line(t: &Target, cx: &ViewCx<'_>, w: usize) -> Vec<Span<'static>> {
+    let name = sp(format!("{} ", t.cfg.name), cx.theme.accent);
+    let mut state = Vec::new();
     match &t.status {
-        None => v.push(sp("reading…", cx.theme.muted)),
-        Some(Err(e)) => v.push(sp(e.to_string(), cx.theme.error)),
+        None => state.push(sp("reading…", cx.theme.muted)),
+        Some(Err(e)) => state.push(sp(e.to_string(), cx.theme.error)),
         Some(Ok(s)) => {
-            v.push(sp(
+            state.push(sp(
                 s.head
                     .as_ref()
                     .map(|h| h.short.clone())
@@ -192,14 +193,34 @@ fn other_target_line(t: &Target, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
             if let Some(u) = &s.upstream
                 && u.behind > 0
             {
-                v.push(sp(format!(" ↓{} to deploy", u.behind), cx.theme.warn));
+                state.push(sp(format!(" ↓{} to deploy", u.behind), cx.theme.warn));
             }
         }
     }
-    if let Some(d) = t.doing(cx.now) {
-        v.push(sp(format!("  {d}"), cx.theme.accent));
+    let mut v = vec![name];
+    if let Some(hook) = running_hook(t, cx.now) {
+        let used = v[0].content.width();
+        let after_state = w.saturating_sub(used + spans_width(&state) + 2);
+        // which hook runs says more than the target's HEAD: the HEAD gives way where the
+        // command would keep fewer than a few words
+        if hook.command_room(false, after_state) >= hook.command.width().min(HOOK_WORDS) {
+            v.extend(state);
+            v.push(sp("  ", cx.theme.text));
+            v.extend(hook.spans(false, cx, after_state));
+        } else {
+            v.extend(hook.spans(false, cx, w.saturating_sub(used)));
+        }
+    } else {
+        v.extend(state);
+        if let Some(d) = t.doing(cx.now) {
+            v.push(sp(format!("  {d}"), cx.theme.accent));
+        }
     }
     v
+}
+
+fn spans_width(spans: &[Span<'_>]) -> usize {
+    spans.iter().map(|s| s.content.width()).sum()
 }
 
 /// The HEAD line: the deployed commit, its tag description, author and age. When the subject
@@ -408,8 +429,12 @@ fn lock_line(s: &RepoStatus, cx: &ViewCx<'_>) -> Vec<Span<'static>> {
 /// The first line while something runs on the target: what, for how long once it has run
 /// 10 s, and that other actions wait (a fetch can be cancelled). Where a time said makes it too
 /// wide, the label and the hint give way, then the word "running" before a fetch's time: what
-/// runs and for how long tell a slow action from a hung one.
+/// runs and for how long tell a slow action from a hung one. A post-deploy command says its
+/// times whole and gives way itself (see [`RunningHook::form`]).
 fn busy_line(t: &Target, b: &Busy, cx: &ViewCx<'_>, w: usize) -> Line<'static> {
+    if let Some(hook) = running_hook(t, cx.now) {
+        return fit_line(hook.spans(true, cx, w), w);
+    }
     let hint = match b {
         Busy::Fetching { .. } | Busy::Previewing(_) => "",
         Busy::Deploying { .. } | Busy::RunningHook(_) => "  other actions wait",
@@ -428,6 +453,98 @@ fn busy_line(t: &Target, b: &Busy, cx: &ViewCx<'_>, w: usize) -> Line<'static> {
     let short = busy_text(t, b, cx.now, "for");
     let text = if full.width() <= w { full } else { short };
     fit_line(vec![sp(text, cx.theme.accent)], w)
+}
+
+/// The post-deploy command run alone, once it has run long enough for its time to be said.
+struct RunningHook<'a> {
+    command: &'a str,
+    /// How long it has run ("20 s", in the steps of the pane's clock).
+    elapsed: String,
+    /// When `hook_timeout_secs` stops it.
+    limit_secs: u64,
+}
+
+fn running_hook(t: &Target, now: DateTime<Local>) -> Option<RunningHook<'_>> {
+    let Some(Busy::RunningHook(command)) = &t.busy else {
+        return None;
+    };
+    Some(RunningHook {
+        command: command.as_str(),
+        elapsed: t.running_for(now)?,
+        limit_secs: t.cfg.hook_timeout_secs.max(1),
+    })
+}
+
+/// The columns of a post-deploy command that still say which one runs
+/// (`sudo systemctl reload…`).
+const HOOK_WORDS: usize = 24;
+
+/// How [`RunningHook`] is said: the busy line's label, what runs, the command's times and the
+/// busy line's hint; the command goes between what runs and its times.
+struct HookForm {
+    label: &'static str,
+    what: &'static str,
+    times: String,
+    hint: &'static str,
+}
+
+impl HookForm {
+    /// The columns it takes besides the command.
+    fn width(&self) -> usize {
+        self.label.width() + self.what.width() + self.times.width() + self.hint.width()
+    }
+}
+
+impl RunningHook<'_> {
+    /// The longest form that keeps the whole command within `w` (with `labelled`, first as
+    /// the busy line, with its label and hint), else the shortest: the command is what gives
+    /// way, since how long it has run and when it is stopped tell a slow hook from a hung one.
+    fn form(&self, labelled: bool, w: usize) -> HookForm {
+        let (e, limit) = (&self.elapsed, self.limit_secs);
+        let long = format!(", running for {e} (stops at {limit} s)");
+        let short = format!(", {e} (stops at {limit} s)");
+        let forms = [
+            (
+                "busy  ",
+                "post-deploy hook: ",
+                &long,
+                "  other actions wait",
+            ),
+            ("", "post-deploy hook: ", &long, ""),
+            ("", "post-deploy: ", &short, ""),
+            ("", "hook: ", &short, ""),
+        ];
+        let forms = if labelled { &forms[..] } else { &forms[1..] };
+        let mut forms = forms.iter().map(|(label, what, times, hint)| HookForm {
+            label,
+            what,
+            times: times.to_string(),
+            hint,
+        });
+        let shortest = forms.next_back().expect("a form");
+        forms
+            .find(|form| form.width() + self.command.width() <= w)
+            .unwrap_or(shortest)
+    }
+
+    /// The columns the command keeps within `w`.
+    fn command_room(&self, labelled: bool, w: usize) -> usize {
+        w.saturating_sub(self.form(labelled, w).width())
+            .min(self.command.width())
+    }
+
+    /// Said within `w` columns, the command cut with an ellipsis where it must be.
+    fn spans(&self, labelled: bool, cx: &ViewCx<'_>, w: usize) -> Vec<Span<'static>> {
+        let form = self.form(labelled, w);
+        let room = w.saturating_sub(form.width());
+        vec![
+            sp(form.label, cx.theme.muted),
+            sp(form.what, cx.theme.accent),
+            sp(truncate(self.command, room), cx.theme.accent),
+            sp(form.times, cx.theme.accent),
+            sp(form.hint, cx.theme.muted),
+        ]
+    }
 }
 
 /// What runs on the target at `now`; a fetch's time, once said, follows `running` ("running
@@ -1461,6 +1578,39 @@ mod tests {
             "{zoomed}"
         );
         insta::assert_snapshot!("busy_zoomed_80x24", zoomed);
+    }
+
+    /// A post-deploy command that has run 20 s says which command runs, how long it has run and
+    /// when `hook_timeout_secs` stops it, at 60 and at 80 columns: the command is what gives way
+    /// (cut with an ellipsis), never the times. So does another target's line in the tile.
+    #[test]
+    fn a_running_hook_keeps_its_command_and_its_times_at_60_and_80_columns() {
+        let mut p = pane();
+        let hook = "sudo systemctl reload php8.2-fpm nginx";
+        for t in &mut p.targets {
+            t.cfg.hook_timeout_secs = 120;
+            t.busy = Some(Busy::RunningHook(Clean::new(hook)));
+            t.busy_since = Some(testdata::now() - chrono::Duration::seconds(25));
+            t.status = Some(Ok(Box::new(testdata::status())));
+        }
+        let wide = text(&draw(&p, 80, 24, true));
+        assert_eq!(
+            wide.lines().nth(1).unwrap(),
+            "│post-deploy: sudo systemctl reload php8.2-fpm nginx, 20 s (stops at 120 s)    │",
+        );
+        insta::assert_snapshot!("running_hook_zoomed_80x24", wide);
+        let narrow = text(&draw(&p, 60, 20, true));
+        assert_eq!(
+            narrow.lines().nth(1).unwrap(),
+            "│hook: sudo systemctl reload php8.2…, 20 s (stops at 120 s)│",
+        );
+        insta::assert_snapshot!("running_hook_zoomed_60x20", narrow);
+        // the tile names the other target's command too, before its times
+        let tile = text(&draw(&p, 60, 20, false));
+        let blog = tile.lines().find(|l| l.contains("│blog ")).unwrap();
+        assert!(blog.contains("(stops at 120 s)│"), "{tile}");
+        assert!(blog.contains("sudo systemctl"), "{tile}");
+        insta::assert_snapshot!("running_hook_tile_60x20", tile);
     }
 
     #[test]
