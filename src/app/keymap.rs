@@ -183,11 +183,17 @@ pub fn keys_label<A>(b: &Binding<A>) -> String {
     keys.join(" ")
 }
 
-/// Help rows (keys, what they do) for a table, as the dispatcher sees it.
-pub fn help_rows<A>(table: &'static [Binding<A>], may_write: bool) -> Vec<(String, &'static str)> {
+/// Help rows (keys, what they do) for a table, as the dispatcher sees it: without write
+/// bindings when the session may not write, and without the actions `offered` says cannot do
+/// anything as configured.
+pub fn help_rows<A: Copy>(
+    table: &'static [Binding<A>],
+    may_write: bool,
+    offered: impl Fn(A) -> bool,
+) -> Vec<(String, &'static str)> {
     table
         .iter()
-        .filter(|b| may_write || !b.writes)
+        .filter(|b| (may_write || !b.writes) && offered(b.action))
         .map(|b| (keys_label(b), b.help))
         .collect()
 }
@@ -212,7 +218,7 @@ mod tests {
     /// names is in the help.
     #[test]
     fn control_keys_are_named_as_the_readme_names_them() {
-        let rows = help_rows(GLOBAL, true);
+        let rows = help_rows(GLOBAL, true, |_| true);
         let labels: Vec<&str> = rows.iter().map(|(k, _)| k.as_str()).collect();
         assert!(labels.contains(&"Ctrl-L"), "{labels:?}");
         assert!(labels.contains(&"PgUp Ctrl-B"), "{labels:?}");

@@ -244,6 +244,14 @@ pub trait Pane {
     /// A source or an effect reported something.
     fn on_event(&mut self, event: Self::Event, cx: &mut Cx<'_>) -> Vec<Effect>;
 
+    /// Can this action do anything in the pane as it is configured? One that cannot (the next
+    /// deploy target, where only one is configured) is left out of the help, as a write action
+    /// is in a read-only session; its key still reaches [`on_action`](Self::on_action), which
+    /// says why it does nothing.
+    fn offers(&self, _action: Self::Action) -> bool {
+        true
+    }
+
     /// Does this action act on the pane's selection? The overview's tile does not show it, so
     /// there the app asks for the pane to be opened first, as it does for a change.
     fn acts_on_selection(&self, _action: Self::Action) -> bool {

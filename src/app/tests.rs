@@ -214,10 +214,16 @@ fn help_lists_what_the_dispatcher_binds() {
 #[test]
 fn every_pane_lists_exactly_the_keys_that_reach_it() {
     use crate::app::keymap::keys_label;
-    use crate::app::pane::{Binding, Key, Pane};
-    fn table<A>(b: &'static [Binding<A>]) -> Vec<(String, &'static str, bool, Vec<Key>)> {
-        b.iter()
-            .map(|b| (keys_label(b), b.help, b.writes, b.keys.to_vec()))
+    use crate::app::pane::{Key, Pane};
+    /// Each binding's keys, help, whether it writes and whether the pane offers it.
+    type Row = (String, &'static str, bool, bool, Vec<Key>);
+    fn table<P: Pane>(p: &P) -> Vec<Row> {
+        p.bindings()
+            .iter()
+            .map(|b| {
+                let offered = p.offers(b.action);
+                (keys_label(b), b.help, b.writes, offered, b.keys.to_vec())
+            })
             .collect()
     }
     for mode in [Mode::Interactive, Mode::ReadOnly] {
@@ -225,23 +231,25 @@ fn every_pane_lists_exactly_the_keys_that_reach_it() {
         for pane in PaneId::ALL {
             a.focus = pane;
             let bindings = match pane {
-                PaneId::Queue => table(a.queue.bindings()),
-                PaneId::Failures => table(a.failures.bindings()),
-                PaneId::Senders => table(a.senders.bindings()),
-                PaneId::Deploy => table(a.deploy.bindings()),
-                PaneId::Probe => table(a.probe.bindings()),
+                PaneId::Queue => table(&a.queue),
+                PaneId::Failures => table(&a.failures),
+                PaneId::Senders => table(&a.senders),
+                PaneId::Deploy => table(&a.deploy),
+                PaneId::Probe => table(&a.probe),
             };
             let sections = view::help_sections(&a);
             assert_eq!(sections[0].0, format!("{} pane", pane.title()));
             let listed: Vec<(String, &str)> = sections[0].1.clone();
             let want: Vec<(String, &str)> = bindings
                 .iter()
-                .filter(|(_, _, writes, _)| mode == Mode::Interactive || !writes)
-                .map(|(k, h, _, _)| (k.clone(), *h))
+                .filter(|(_, _, writes, offered, _)| {
+                    *offered && (mode == Mode::Interactive || !writes)
+                })
+                .map(|(k, h, _, _, _)| (k.clone(), *h))
                 .collect();
             assert_eq!(listed, want, "{pane:?} in {mode:?}");
             let mut seen: Vec<Key> = Vec::new();
-            for (label, _, _, keys) in &bindings {
+            for (label, _, _, _, keys) in &bindings {
                 for k in keys {
                     assert!(
                         keymap::lookup(GLOBAL, k.code, k.mods, true).is_none(),
@@ -253,6 +261,47 @@ fn every_pane_lists_exactly_the_keys_that_reach_it() {
             }
         }
     }
+}
+
+/// With one deploy target, `t` (next target) is not in the Deploy pane's help, and pressing it
+/// says why it does nothing; with two it is listed and moves on.
+#[test]
+fn the_next_deploy_target_key_is_offered_only_with_another_target() {
+    use crate::deploy::DeployConfig;
+    let now = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
+    let with_targets = |names: &[&str]| {
+        let mut cfg = Config::default();
+        for name in names {
+            cfg.deploy.push(DeployConfig {
+                name: (*name).into(),
+                path: format!("/var/www/{name}").into(),
+                ..DeployConfig::default()
+            });
+        }
+        let mut a = App::new(&cfg, Mode::Interactive, now, "web1".into());
+        a.update(key('4'));
+        a.update(code(KeyCode::Enter));
+        assert_eq!(a.focus, PaneId::Deploy);
+        a
+    };
+    let lists_t = |a: &App| {
+        view::help_sections(a)[0]
+            .1
+            .iter()
+            .any(|(k, h)| k == "t" && *h == "next deploy target")
+    };
+    let mut one = with_targets(&["www"]);
+    assert!(!lists_t(&one), "{:?}", view::help_sections(&one)[0]);
+    one.update(key('t'));
+    assert_eq!(
+        one.notice.as_deref(),
+        Some("only one deploy target is configured: www")
+    );
+    assert_eq!(one.deploy.current, 0);
+    let mut two = with_targets(&["www", "shop"]);
+    assert!(lists_t(&two), "{:?}", view::help_sections(&two)[0]);
+    two.update(key('t'));
+    assert_eq!(two.deploy.current, 1);
 }
 
 #[test]

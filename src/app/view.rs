@@ -373,17 +373,25 @@ fn truncate_pieces(pieces: Vec<(String, Style)>, width: usize) -> Vec<Span<'stat
 pub fn help_sections(app: &App) -> Vec<(String, Vec<(String, &'static str)>)> {
     let w = app.may_write();
     let pane_rows = match app.focus {
-        PaneId::Queue => keymap::help_rows(app.queue.bindings(), w),
-        PaneId::Failures => keymap::help_rows(app.failures.bindings(), w),
-        PaneId::Senders => keymap::help_rows(app.senders.bindings(), w),
-        PaneId::Deploy => keymap::help_rows(app.deploy.bindings(), w),
-        PaneId::Probe => keymap::help_rows(app.probe.bindings(), w),
+        PaneId::Queue => pane_help_rows(&app.queue, w),
+        PaneId::Failures => pane_help_rows(&app.failures, w),
+        PaneId::Senders => pane_help_rows(&app.senders, w),
+        PaneId::Deploy => pane_help_rows(&app.deploy, w),
+        PaneId::Probe => pane_help_rows(&app.probe, w),
     };
     // the focused pane's own keys first: on a small screen the list scrolls
     vec![
         (format!("{} pane", app.focus.title()), pane_rows),
-        ("Everywhere".to_string(), keymap::help_rows(GLOBAL, w)),
+        (
+            "Everywhere".to_string(),
+            keymap::help_rows(GLOBAL, w, |_| true),
+        ),
     ]
+}
+
+/// A pane's help rows: the keys it offers as configured.
+fn pane_help_rows<P: Pane>(p: &P, may_write: bool) -> Vec<(String, &'static str)> {
+    keymap::help_rows(p.bindings(), may_write, |a| p.offers(a))
 }
 
 enum HelpLine {

@@ -1272,6 +1272,11 @@ impl Pane for DeployPane {
         BINDINGS
     }
 
+    /// `t` moves to the next target only where there is another one.
+    fn offers(&self, action: DeployAction) -> bool {
+        action != DeployAction::NextTarget || self.targets.len() > 1
+    }
+
     fn on_action(&mut self, action: DeployAction, cx: &mut Cx<'_>) -> Vec<Effect> {
         if self.targets.is_empty() {
             return vec![Effect::Notice(
