@@ -726,6 +726,19 @@ impl SendersPane {
         self.selected = self.selected.min(n.saturating_sub(1));
     }
 
+    /// What `r` says while a read of the relay setup is out and has not been slow yet: for how
+    /// long, once the pane asked for it (`start`'s first read was asked before the pane's
+    /// clock ran).
+    fn reading_notice(&self, now: DateTime<Local>) -> String {
+        match self.last_refresh {
+            Some(asked) => format!(
+                "relay setup: already being read ({} s)",
+                (now - asked).num_seconds().max(0)
+            ),
+            None => "relay setup: already being read (the first read)".into(),
+        }
+    }
+
     fn refresh_effects(&mut self, cx: &Cx<'_>) -> Vec<Effect> {
         self.relay_pending = true;
         self.last_refresh = Some(cx.now);
@@ -872,6 +885,10 @@ impl Pane for SendersPane {
                 vec![Effect::Notice(
                     "postconf and the maps have not answered yet: still waiting for them".into(),
                 )]
+            }
+            // a second read beside the one out would only race it to the screen
+            SendersAction::Refresh if self.relay_pending => {
+                vec![Effect::notice(self.reading_notice(cx.now))]
             }
             SendersAction::Refresh => {
                 let mut e = self.refresh_effects(cx);
@@ -2858,6 +2875,7 @@ mod tests {
         let mut p = SendersPane::new(&Config::default());
         let mut cx = read_only(&mut shared);
         // `start` reads the log; once that has answered, `r` reads it again
+        p.on_event(SendersEvent::Relay(Err("postconf: x".into())), &mut cx);
         p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
         assert!(asks(&p.on_action(SendersAction::Refresh, &mut cx)));
         p.on_event(SendersEvent::Relay(Err("postconf: x".into())), &mut cx);
@@ -2953,18 +2971,56 @@ mod tests {
         let mut shared = Shared::default();
         let mut p = SendersPane::new(&Config::default());
         let mut cx = read_only(&mut shared);
+        let setup = || SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false))));
         // `start`'s read of the log is still going: `r` reads the relay setup again, not the log
+        p.on_event(setup(), &mut cx);
         assert!(!asks(&p.on_action(SendersAction::Refresh, &mut cx)));
-        p.on_event(
-            SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
-            &mut cx,
-        );
+        p.on_event(setup(), &mut cx);
         // nor does the timer's next refresh
         cx.now = now() + chrono::Duration::seconds(120);
         assert!(!asks(&p.on_tick(&mut cx)));
+        p.on_event(setup(), &mut cx);
         p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
         assert!(asks(&p.on_action(SendersAction::Refresh, &mut cx)));
+        p.on_event(setup(), &mut cx);
         assert!(!asks(&p.on_action(SendersAction::Refresh, &mut cx)));
+    }
+
+    /// `r` while a read of the relay setup is out, and has not yet been slow, starts nothing
+    /// beside it and says for how long it has been read; once that read has answered, `r`
+    /// starts the next one. (A read that hangs holds back the next one too, see
+    /// `a_relay_read_that_hangs_is_waited_for_not_asked_again`.)
+    #[test]
+    fn r_while_the_relay_setup_is_read_starts_nothing_beside_it() {
+        let mut shared = Shared::default();
+        let mut p = SendersPane::new(&Config::default());
+        let mut cx = read_only(&mut shared);
+        let setup = || SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false))));
+        let starts_a_read = |e: &[Effect]| {
+            e.iter()
+                .any(|e| matches!(e, Effect::Senders(SendersEffect::Refresh { .. })))
+        };
+        // `start`'s first read is out: the pane did not ask for it, and says so
+        let fx = p.on_action(SendersAction::Refresh, &mut cx);
+        assert!(
+            matches!(&fx[..], [Effect::Notice(n)] if n == "relay setup: already being read (the first read)"),
+            "{fx:?}"
+        );
+        p.on_event(setup(), &mut cx);
+        // its answer lets `r` read again; a second `r` 12 s later, that read still out, does not
+        assert!(starts_a_read(&p.on_action(SendersAction::Refresh, &mut cx)));
+        cx.now = now() + chrono::Duration::seconds(12);
+        let fx = p.on_action(SendersAction::Refresh, &mut cx);
+        assert!(
+            matches!(&fx[..], [Effect::Notice(n)] if n == "relay setup: already being read (12 s)"),
+            "{fx:?}"
+        );
+        // nor does the clock, before the read answers
+        cx.now = now() + chrono::Duration::hours(1);
+        assert!(!starts_a_read(&p.on_tick(&mut cx)));
+        // a read that failed has ended too: `r` starts the next
+        p.on_event(SendersEvent::Relay(Err("postconf: x".into())), &mut cx);
+        assert!(starts_a_read(&p.on_action(SendersAction::Refresh, &mut cx)));
     }
 
     /// `start`'s read of the log is a long one (a big journal): meanwhile the relay setup is read
