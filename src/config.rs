@@ -621,6 +621,36 @@ impl Config {
             return Err(error(span, format!("{setting} = {url:?}: {why}")));
         }
 
+        // A deploy target's remote is the name of one of its checkout's remotes, as in `git
+        // fetch origin`: a URL or a path written there would be looked up as a name no remote
+        // has, and the refusal at the first fetch would not say which setting to change.
+        for (i, d) in self.deploy.iter().enumerate() {
+            let Some(not) = crate::deploy::NotARemoteName::of(&d.remote) else {
+                continue;
+            };
+            let git = if d.path.as_os_str().is_empty() {
+                "git".to_string()
+            } else {
+                format!("git -C {}", d.path.display())
+            };
+            let written = crate::sanitize::hide_url_userinfo(&d.remote);
+            let add = match not {
+                crate::deploy::NotARemoteName::Url | crate::deploy::NotARemoteName::Path => {
+                    format!(", or add a remote for it: {git} remote add origin {written}")
+                }
+                crate::deploy::NotARemoteName::Refused => String::new(),
+            };
+            return Err(error(
+                key(at.deploy.get(i), "remote"),
+                format!(
+                    "[[deploy]] remote = {written:?}: {}, where the name of a remote of the \
+                     checkout belongs: write its name, such as \"origin\" ({git} remote -v \
+                     lists them){add}",
+                    not.words()
+                ),
+            ));
+        }
+
         // SES regions are named as AWS names them; a typo would only show as a failure to
         // reach an endpoint that does not exist.
         let regions = self
@@ -1610,6 +1640,60 @@ mod tests {
             Path::new("c.toml"),
         )
         .unwrap();
+    }
+
+    /// A URL or a path written where a deploy target names a remote of its checkout is refused
+    /// where it is written, with what to write instead; a token in the URL is not repeated.
+    #[test]
+    fn a_deploy_remote_is_a_name_not_a_url() {
+        let table = |remote: &str| {
+            format!(
+                "[[deploy]]\nname = \"a\"\npath = \"/var/www/a\"\n\n[[deploy]]\nname = \"b\"\n\
+                 path = \"/var/www/b\"\nremote = {remote:?}\n"
+            )
+        };
+        let cases = [
+            (
+                "https://git.example.com/site.git",
+                "c.toml:8:10: [[deploy]] remote = \"https://git.example.com/site.git\": a URL, \
+                 where the name of a remote of the checkout belongs: write its name, such as \
+                 \"origin\" (git -C /var/www/b remote -v lists them), or add a remote for it: \
+                 git -C /var/www/b remote add origin https://git.example.com/site.git",
+            ),
+            (
+                "git@git.example.com:site.git",
+                "c.toml:8:10: [[deploy]] remote = \"git@git.example.com:site.git\": a URL, \
+                 where the name of a remote of the checkout belongs: write its name, such as \
+                 \"origin\" (git -C /var/www/b remote -v lists them), or add a remote for it: \
+                 git -C /var/www/b remote add origin git@git.example.com:site.git",
+            ),
+            (
+                "https://deploy:glpat-secret@git.example.com/site.git",
+                "c.toml:8:10: [[deploy]] remote = \"https://***@git.example.com/site.git\": a URL,",
+            ),
+            (
+                "/srv/git/site.git",
+                "c.toml:8:10: [[deploy]] remote = \"/srv/git/site.git\": a path, where the name \
+                 of a remote of the checkout belongs",
+            ),
+            (
+                "my origin",
+                "c.toml:8:10: [[deploy]] remote = \"my origin\": not a name git allows, where \
+                 the name of a remote of the checkout belongs: write its name, such as \
+                 \"origin\" (git -C /var/www/b remote -v lists them)",
+            ),
+        ];
+        for (remote, want) in cases {
+            let msg = msg(&table(remote));
+            assert!(msg.starts_with(want), "{remote}\n{msg}");
+            assert!(!msg.contains("glpat-secret"), "{msg}");
+        }
+        assert!(msg(&table("my origin")).ends_with("lists them)"));
+        // a remote's name loads, whatever it is called
+        for name in ["origin", "upstream", "github", "deploy/prod", "site.git"] {
+            let c = Config::parse(&table(name), Path::new("c.toml")).unwrap();
+            assert_eq!(c.deploy[1].remote, name);
+        }
     }
 
     #[test]

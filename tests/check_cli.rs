@@ -2087,6 +2087,11 @@ fn broken_configs_stop_with_where_and_what_before_any_screen() {
             "2:8: [[deploy]] path = \"www\": a relative path",
         ),
         (
+            "a URL where the deploy remote's name belongs",
+            "[[deploy]]\npath = \"/var/www/site\"\nremote = \"git@git.example.com:site.git\"\n",
+            "3:10: [[deploy]] remote = \"git@git.example.com:site.git\": a URL, where",
+        ),
+        (
             "a URL without scheme",
             "[[probe.targets]]\nname = \"www\"\nurl = \"www.example.com\"\n",
             "3:7: [[probe.targets]] url = \"www.example.com\": it has no scheme",

@@ -134,6 +134,51 @@ impl Default for DeployConfig {
     }
 }
 
+/// What a `[[deploy]] remote` written where the name of a remote of the checkout belongs
+/// (`origin`, as in `git fetch origin`) is instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotARemoteName {
+    /// `https://git.example.com/site.git`, `ssh://…` or `git@git.example.com:site.git`.
+    Url,
+    /// `/srv/git/site.git`, `../site.git` or `~/site.git`.
+    Path,
+    /// Text git refuses as a remote's name (`git remote add` says so): a space, `..`, an
+    /// empty name.
+    Refused,
+}
+
+impl NotARemoteName {
+    /// Why `remote` cannot be the name of a remote, or `None` when it can.
+    pub fn of(remote: &str) -> Option<NotARemoteName> {
+        // scp-like ssh (`[user@]host:path`): a colon, no slash before it
+        let scp_like = remote
+            .split_once(':')
+            .is_some_and(|(host, _)| !host.is_empty() && !host.contains('/'));
+        if remote.contains("://") || scp_like {
+            Some(NotARemoteName::Url)
+        } else if remote.starts_with(['/', '~'])
+            || remote.starts_with("./")
+            || remote.starts_with("../")
+        {
+            Some(NotARemoteName::Path)
+        } else if remote.contains('\0') || !git2::Remote::is_valid_name(remote) {
+            // libgit2 is not asked about a NUL: its C string cannot hold one
+            Some(NotARemoteName::Refused)
+        } else {
+            None
+        }
+    }
+
+    /// The words for it in a message: "a URL", "a path", "not a name git allows".
+    pub fn words(self) -> &'static str {
+        match self {
+            NotARemoteName::Url => "a URL",
+            NotARemoteName::Path => "a path",
+            NotARemoteName::Refused => "not a name git allows",
+        }
+    }
+}
+
 /// A handle that stops a running fetch.
 #[derive(Clone, Debug, Default)]
 pub struct CancelFetch(pub Arc<AtomicBool>);
@@ -465,6 +510,24 @@ deployers = ["alice", "%webteam"]
         let bad = "[[deploy]]\npath = \"/x\"\nhook_timeout = 3\n";
         let e = crate::config::Config::parse(bad, std::path::Path::new("c.toml")).unwrap_err();
         assert!(e.to_string().contains("hook_timeout"), "{e}");
+    }
+
+    /// What cannot name a remote is told apart, and none of it reaches libgit2 in a form it
+    /// cannot take (a NUL, written in TOML as `\u0000`).
+    #[test]
+    fn a_remote_name_is_told_from_a_url_or_a_path() {
+        for (remote, want) in [
+            ("origin", None),
+            ("deploy/prod", None),
+            ("ssh://git@host/site.git", Some(NotARemoteName::Url)),
+            ("host:site.git", Some(NotARemoteName::Url)),
+            ("~/site.git", Some(NotARemoteName::Path)),
+            ("../site.git", Some(NotARemoteName::Path)),
+            ("", Some(NotARemoteName::Refused)),
+            ("ori\0gin", Some(NotARemoteName::Refused)),
+        ] {
+            assert_eq!(NotARemoteName::of(remote), want, "{remote:?}");
+        }
     }
 
     #[test]
