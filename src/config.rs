@@ -631,12 +631,13 @@ impl Config {
             let git = if d.path.as_os_str().is_empty() {
                 "git".to_string()
             } else {
-                format!("git -C {}", d.path.display())
+                format!("git -C {}", crate::sanitize::shell_path(&d.path))
             };
             let written = crate::sanitize::hide_url_userinfo(&d.remote);
             let add = match not {
                 crate::deploy::NotARemoteName::Url | crate::deploy::NotARemoteName::Path => {
-                    format!(", or add a remote for it: {git} remote add origin {written}")
+                    let url = crate::sanitize::shell_word(&written);
+                    format!(", or add a remote for it: {git} remote add origin {url}")
                 }
                 crate::deploy::NotARemoteName::Refused => String::new(),
             };
@@ -1689,6 +1690,17 @@ mod tests {
             assert!(!msg.contains("glpat-secret"), "{msg}");
         }
         assert!(msg(&table("my origin")).ends_with("lists them)"));
+        // the commands it names are ones a shell reads back as written
+        let spaced = "[[deploy]]\nname = \"a\"\npath = \"/var/www/my site\"\n\
+                      remote = \"ssh://git.example.com/site's.git\"\n";
+        assert!(
+            msg(spaced).ends_with(
+                "(git -C '/var/www/my site' remote -v lists them), or add a remote for it: \
+                 git -C '/var/www/my site' remote add origin 'ssh://git.example.com/site'\\''s.git'"
+            ),
+            "{}",
+            msg(spaced)
+        );
         // a remote's name loads, whatever it is called
         for name in ["origin", "upstream", "github", "deploy/prod", "site.git"] {
             let c = Config::parse(&table(name), Path::new("c.toml")).unwrap();

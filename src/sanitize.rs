@@ -144,6 +144,25 @@ fn reads_as_escape(next: char) -> bool {
     matches!(next, 'e' | 'r' | 'n' | '0' | 'x' | 'u' | '\\') || is_unsafe_char(next)
 }
 
+/// `word` as a shell reads it back, for a command opsdeck tells the user to run: as it is when no character in it means anything to a shell,
+/// or else in single quotes.
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+,:@%=".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// A path as a word of a command opsdeck tells the user to run ([`shell_word`]).
+pub fn shell_path(path: &std::path::Path) -> String {
+    shell_word(&path.to_string_lossy())
+}
+
 /// Is this character drawn as an escape rather than as itself?
 pub fn is_unsafe_char(c: char) -> bool {
     matches!(c,

@@ -162,11 +162,11 @@ impl LogConfig {
         if let Some(dir) = &self.journal_directory {
             words.push(format!(
                 "--directory={}",
-                shell_word(&dir.to_string_lossy())
+                crate::sanitize::shell_word(&dir.to_string_lossy())
             ));
         }
         for unit in &self.journal_units {
-            words.push(format!("-u {}", shell_word(unit)));
+            words.push(format!("-u {}", crate::sanitize::shell_word(unit)));
         }
         Clean::new(&words.join(" "))
     }
@@ -185,7 +185,7 @@ impl LogConfig {
                 let files: Vec<String> = self
                     .files
                     .iter()
-                    .map(|f| format!("{}*", shell_word(&f.to_string_lossy())))
+                    .map(|f| format!("{}*", crate::sanitize::shell_word(&f.to_string_lossy())))
                     .collect();
                 let grep = Clean::new(&format!("zgrep {id} {}", files.join(" ")));
                 format!("{}, or {journal}", grep.as_str())
@@ -212,20 +212,6 @@ impl LogConfig {
             .into_iter()
             .map(|l| crate::sanitize::Clean::new(&l).into_string())
             .collect()
-    }
-}
-
-/// `word` as a shell reads it back: as it is when no character in it means anything to a shell,
-/// or else in single quotes.
-fn shell_word(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+,:@%=".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 
