@@ -787,3 +787,68 @@ fn a_password_map_line_postmap_logs_is_not_in_the_summary() {
         assert!(!text.contains("NOT-A-REAL-SECRET"), "{format}:\n{text}");
     }
 }
+
+/// The same mail log as `CORPUS`, written by other syslog set-ups (Europe/Berlin, +01:00 in
+/// November): ISO stamps with a space before the time, in local time and in UTC.
+const RESTAMPED: [(&str, &str); 2] = [
+    (
+        "ISO stamps in local time",
+        include_str!("fixtures/maillog/corpus-3.7.iso-local.log"),
+    ),
+    (
+        "ISO stamps in UTC",
+        include_str!("fixtures/maillog/corpus-3.7.iso-utc.log"),
+    ),
+];
+
+/// The year the corpus's yearless `Nov 27` stamps are read in today: this year's, unless that day
+/// is still more than a day ahead.
+fn corpus_year() -> i32 {
+    use chrono::{Datelike, Duration, NaiveDate};
+    let today = chrono::Local::now().date_naive();
+    let this_year = NaiveDate::from_ymd_opt(today.year(), 11, 27).unwrap();
+    if this_year > today + Duration::days(1) {
+        today.year() - 1
+    } else {
+        today.year()
+    }
+}
+
+/// Every time in a JSON report as the instant it names, to the second: a traditional stamp has no
+/// fraction, and the same instant may be written with another offset.
+fn as_instants(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => {
+            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+                *s = t.with_timezone(&chrono::Utc).format("%FT%TZ").to_string();
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(as_instants),
+        serde_json::Value::Object(o) => o.values_mut().for_each(as_instants),
+        _ => {}
+    }
+}
+
+#[test]
+fn logs_with_iso_stamps_give_the_report_of_the_traditional_log() {
+    let report = |log: &str| -> serde_json::Value {
+        let mut cmd = opsdeck();
+        cmd.env("TZ", "Europe/Berlin")
+            .args(["summary", "--format", "json", "-"]);
+        let out = with_stdin(cmd, log);
+        assert!(out.status.success(), "{out:?}");
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        as_instants(&mut v);
+        v
+    };
+    let traditional = report(CORPUS);
+    assert_eq!(traditional["unparsed"], 0, "{traditional}");
+    assert!(traditional["status"]["bounced"].as_u64().unwrap() > 0);
+    // the fixtures are of 2026; the traditional stamps are read in the year they would be now
+    let year = format!("{}-11-27", corpus_year());
+    for (written_by, log) in RESTAMPED {
+        assert_eq!(log.lines().count(), CORPUS.lines().count(), "{written_by}");
+        let v = report(&log.replace("2026-11-27", &year));
+        assert_eq!(v, traditional, "{written_by}");
+    }
+}

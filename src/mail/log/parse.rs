@@ -7,6 +7,7 @@
 
 use chrono::{
     DateTime, Datelike, FixedOffset, Local, LocalResult, NaiveDate, NaiveDateTime, TimeZone,
+    Timelike,
 };
 
 use super::classify::without_host_names;
@@ -477,11 +478,15 @@ fn two(b: &[u8]) -> Option<u32> {
     }
 }
 
-/// A line's timestamp as written: complete (RFC 3339), or without a year (traditional syslog and
-/// Postfix's postlog), which [`YearGuess::resolve`] completes in reading order.
+/// A line's timestamp as written: complete (RFC 3339, an ISO stamp with its offset), without its
+/// offset (an ISO stamp in the writer's zone), or without a year (traditional syslog and Postfix's
+/// postlog); [`YearGuess::resolve`] completes the last two in reading order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stamp {
     Full(DateTime<FixedOffset>),
+    /// A date and time of day in the zone the stamps were written in (the machine's), as a
+    /// template writes `2026-12-07 04:52:35` without an offset.
+    Local(NaiveDateTime),
     Yearless {
         month: u8,
         day: u8,
@@ -492,7 +497,13 @@ pub enum Stamp {
 }
 
 /// Parse a leading timestamp's syntax; returns it and the rest of the line. Needs no state, so
-/// it can run on any thread; the year is inferred later, in order, by [`YearGuess::resolve`].
+/// it can run on any thread; the year and zone are filled in later, in order, by
+/// [`YearGuess::resolve`].
+///
+/// The formats most logs are written in are tried first, told apart by their first byte (a digit:
+/// RFC 3339, a letter: traditional); the others only where those fail: an ISO date alone before
+/// the first space where RFC 3339 was refused. RFC 3339 and traditional stamps meet no added test
+/// before they are read.
 pub fn parse_stamp(line: &str) -> Option<(Stamp, &str)> {
     let b = line.as_bytes();
     if b.len() >= 15 && b[0].is_ascii_digit() {
@@ -502,6 +513,11 @@ pub fn parse_stamp(line: &str) -> Option<(Stamp, &str)> {
         let rest = &line[end + 1..];
         if let Ok(t) = DateTime::parse_from_rfc3339(ts) {
             return Some((Stamp::Full(t), rest));
+        }
+        // a date alone before the first space is never RFC 3339 (at least 20 bytes): the space
+        // where its `T` would be
+        if end == 10 {
+            return parse_spaced_iso(line);
         }
         for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z"] {
             if let Ok(t) = DateTime::parse_from_str(ts, fmt) {
@@ -548,6 +564,77 @@ pub fn parse_stamp(line: &str) -> Option<(Stamp, &str)> {
     Some((stamp, &line[16..]))
 }
 
+/// The value of the ASCII digits `b` (none: `None`; at most 4, so it cannot overflow).
+fn digits(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || b.len() > 4 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+}
+
+/// An ISO date and time with a space between them, as some syslog templates and log shippers
+/// write: `2026-12-07 04:52:35`, with an optional fraction and an optional offset (`Z`, `+01:00`,
+/// `+0100`) right after it. Without an offset it is in the writer's zone ([`Stamp::Local`]).
+fn parse_spaced_iso(line: &str) -> Option<(Stamp, &str)> {
+    let b = line.as_bytes();
+    let at = |i: usize, c: u8| b.get(i) == Some(&c);
+    if !(at(4, b'-') && at(7, b'-') && at(10, b' ') && at(13, b':') && at(16, b':')) {
+        return None;
+    }
+    let field = |from: usize| two(b.get(from..from + 2)?);
+    let year = digits(b.get(..4)?)? as i32;
+    let date = NaiveDate::from_ymd_opt(year, field(5)?, field(8)?)?;
+    let (hour, minute, second) = (field(11)?, field(14)?, field(17)?);
+    let mut i = 19;
+    let mut nanos = 0;
+    if at(i, b'.') {
+        i += 1;
+        let from = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            // nanoseconds: the first nine digits count
+            if i - from < 9 {
+                nanos = nanos * 10 + u32::from(b[i] - b'0');
+            }
+            i += 1;
+        }
+        if i == from {
+            return None;
+        }
+        nanos *= 10u32.pow(9u32.saturating_sub((i - from) as u32));
+    }
+    // a leap second, as the yearless stamps read it: the second before
+    let time = chrono::NaiveTime::from_hms_nano_opt(hour, minute, second.min(59), nanos)?;
+    let naive = date.and_time(time);
+    let offset = match b.get(i) {
+        Some(b'Z') => {
+            i += 1;
+            Some(0)
+        }
+        Some(&sign @ (b'+' | b'-')) => {
+            let hh = two(b.get(i + 1..i + 3)?)?;
+            let colon = usize::from(at(i + 3, b':'));
+            let mm = two(b.get(i + 3 + colon..i + 5 + colon)?).filter(|&m| m < 60)?;
+            i += 5 + colon;
+            let secs = i32::try_from(hh * 3600 + mm * 60).ok()?;
+            Some(if sign == b'-' { -secs } else { secs })
+        }
+        _ => None,
+    };
+    if !at(i, b' ') {
+        return None;
+    }
+    // every byte up to `i` was checked to be ASCII
+    let rest = &line[i + 1..];
+    let stamp = match offset {
+        Some(secs) => {
+            let off = FixedOffset::east_opt(secs)?;
+            Stamp::Full(naive.and_local_timezone(off).single()?)
+        }
+        None => Stamp::Local(naive),
+    };
+    Some((stamp, rest))
+}
+
 impl YearGuess {
     /// The time a stamp stands for. Yearless stamps must come in reading order: each one moves
     /// the year inference along (also when the date turns out not to exist).
@@ -568,22 +655,33 @@ impl YearGuess {
     }
 
     fn resolve_new(&mut self, stamp: Stamp) -> Option<DateTime<FixedOffset>> {
-        let Stamp::Yearless {
-            month,
-            day,
-            hour,
-            minute,
-            second,
-        } = stamp
-        else {
-            let Stamp::Full(t) = stamp else { return None };
-            return Some(t);
+        let naive = match stamp {
+            Stamp::Full(t) => return Some(t),
+            Stamp::Local(naive) => naive,
+            Stamp::Yearless {
+                month,
+                day,
+                hour,
+                minute,
+                second,
+            } => {
+                let (month, day) = (u32::from(month), u32::from(day));
+                let year = self.year_for(month, day);
+                NaiveDate::from_ymd_opt(year, month, day)
+                    .or_else(|| NaiveDate::from_ymd_opt(year, month, 28))?
+                    .and_hms_opt(
+                        u32::from(hour),
+                        u32::from(minute),
+                        u32::from(second).min(59),
+                    )?
+            }
         };
-        let (month, day, h) = (u32::from(month), u32::from(day), u32::from(hour));
-        let year = self.year_for(month, day);
-        let naive = NaiveDate::from_ymd_opt(year, month, day)
-            .or_else(|| NaiveDate::from_ymd_opt(year, month, 28))?
-            .and_hms_opt(h, u32::from(minute), u32::from(second).min(59))?;
+        self.resolve_local(naive)
+    }
+
+    /// The time a local time of the zone the stamps were written in stands for.
+    fn resolve_local(&mut self, naive: NaiveDateTime) -> Option<DateTime<FixedOffset>> {
+        let h = naive.hour();
         let date = naive.date();
         if let Some((d, hour, off)) = self.offset_cache
             && d == date
@@ -1709,6 +1807,156 @@ mod tests {
             prop_assert_eq!(d.to.as_str(), format!("{user}@example.com"));
             prop_assert_eq!(d.dsn.as_str(), dsn);
             prop_assert_eq!(d.reason.as_str(), crate::sanitize::sanitize(&reason));
+        }
+    }
+
+    #[test]
+    fn spaced_iso_stamps() {
+        let tail = "mx postfix/qmgr[1]: 3F517C8902: removed";
+        for (spaced, rfc) in [
+            ("2026-12-07 04:52:35+01:00", "2026-12-07T04:52:35+01:00"),
+            ("2026-12-07 04:52:35+0100", "2026-12-07T04:52:35+01:00"),
+            ("2026-12-07 04:52:35Z", "2026-12-07T04:52:35Z"),
+            ("2026-12-07 04:52:35.5-05:30", "2026-12-07T04:52:35.5-05:30"),
+            (
+                "2026-12-07 04:52:35.123456789123Z",
+                "2026-12-07T04:52:35.123456789Z",
+            ),
+            // a leap second, as the yearless stamps read it
+            ("2026-12-31 23:59:60Z", "2026-12-31T23:59:59Z"),
+        ] {
+            let l = p(&format!("{spaced} {tail}"));
+            let want = DateTime::parse_from_rfc3339(rfc).unwrap();
+            assert_eq!(l.time, want, "{spaced}");
+            assert_eq!(l.time.offset(), want.offset(), "{spaced}");
+            assert_eq!((&*l.host, &l.kind), ("mx", &Kind::Removed), "{spaced}");
+        }
+        // without an offset: in the writer's zone, as the traditional stamps are read
+        let mut y = years().in_zone(berlin_autumn_2026);
+        let l = parse_line(&format!("2026-11-07 13:28:01.25 {tail}"), &mut y).unwrap();
+        assert_eq!(l.time.to_rfc3339(), "2026-11-07T13:28:01.250+01:00");
+        let sev = p("2026-11-07 13:28:01 mail.info mx postfix/qmgr[1]: 3F517C8902: removed");
+        assert_eq!((&*sev.host, &sev.kind), ("mx", &Kind::Removed));
+        for bad in [
+            "2026-13-07 04:52:35",
+            "2026-02-30 04:52:35",
+            "2026-12-07 24:00:00",
+            "2026-12-07 04:60:00",
+            "2026-12-07 4:52:35",
+            "2026-12-07 04:52",
+            "2026-12-07 04:52:35.",
+            "2026-12-07 04:52:35+1",
+            "2026-12-07 04:52:35+01:75",
+            "2026-12-07 04:52:35+24:00",
+            "2026-12-07 04:52:35x",
+            "2026-12-07 04:52:35Z0",
+            "2026/12/07 04:52:35",
+        ] {
+            let line = format!("{bad} {tail}");
+            assert!(parse_line(&line, &mut years()).is_none(), "{line}");
+        }
+    }
+
+    /// Europe/Berlin at the start of summer time in 2026: at 02:00 on 29 March the clocks go
+    /// forward to 03:00, so no 02:xx happens that day.
+    fn berlin_spring_2026(t: &NaiveDateTime) -> LocalResult<FixedOffset> {
+        let forward = NaiveDate::from_ymd_opt(2026, 3, 29)
+            .unwrap()
+            .and_hms_opt(2, 0, 0)
+            .unwrap();
+        if *t < forward {
+            LocalResult::Single(FixedOffset::east_opt(3600).unwrap())
+        } else if *t < forward + chrono::Duration::hours(1) {
+            LocalResult::None
+        } else {
+            LocalResult::Single(FixedOffset::east_opt(2 * 3600).unwrap())
+        }
+    }
+
+    #[test]
+    fn spaced_iso_stamps_without_offset_go_through_the_clock_changes() {
+        let read = |zone: fn(&NaiveDateTime) -> LocalResult<FixedOffset>, stamps: &[&str]| {
+            let mut y = years().in_zone(zone);
+            stamps
+                .iter()
+                .map(|t| {
+                    let l = format!("{t} mx postfix/qmgr[1]: 3F517C8902: removed");
+                    parse_line(&l, &mut y).unwrap().time.to_rfc3339()
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            read(
+                berlin_autumn_2026,
+                &[
+                    "2026-10-25 02:10:00",
+                    "2026-10-25 02:59:59",
+                    "2026-10-25 02:05:00",
+                    "2026-10-25 03:00:00"
+                ]
+            ),
+            [
+                "2026-10-25T02:10:00+02:00",
+                "2026-10-25T02:59:59+02:00",
+                "2026-10-25T02:05:00+01:00",
+                "2026-10-25T03:00:00+01:00",
+            ]
+        );
+        // an hour the clocks skipped: read with the offset before the change, not dropped
+        assert_eq!(
+            read(
+                berlin_spring_2026,
+                &[
+                    "2026-03-29 01:59:59",
+                    "2026-03-29 02:30:00",
+                    "2026-03-29 03:00:00"
+                ]
+            ),
+            [
+                "2026-03-29T01:59:59+01:00",
+                "2026-03-29T02:30:00+01:00",
+                "2026-03-29T03:00:00+02:00",
+            ]
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_after_the_new_stamps(
+            head in prop_oneof![
+                Just("2026-12-07 "),
+                Just("2026-12-07 04:52:35"),
+            ],
+            s in ".{0,300}"
+        ) {
+            let line = format!("{head}{s}");
+            if let Some(l) = parse_line(&line, &mut years()) {
+                prop_assert!(!l.text.chars().any(crate::sanitize::is_unsafe_char));
+            }
+        }
+
+        /// A space where RFC 3339 has its `T`: the same time, any fraction and offset.
+        #[test]
+        fn spaced_iso_stamps_read_as_rfc3339(
+            date in (1970i32..2100, 1u32..=12, 1u32..=28).prop_map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}")),
+            time in (0u32..24, 0u32..60, 0u32..60).prop_map(|(h, m, s)| format!("{h:02}:{m:02}:{s:02}")),
+            frac in proptest::option::of("[0-9]{1,9}"),
+            offset in prop_oneof![
+                Just("Z".to_string()),
+                (any::<bool>(), 0u32..24, 0u32..60, any::<bool>()).prop_map(|(west, h, m, colon)| {
+                    format!("{}{h:02}{}{m:02}", if west { '-' } else { '+' }, if colon { ":" } else { "" })
+                }),
+            ],
+        ) {
+            let frac = frac.map_or(String::new(), |f| format!(".{f}"));
+            let spaced = parse_stamp(&format!("{date} {time}{frac}{offset} mx x")).map(|s| s.0);
+            let rfc = parse_stamp(&format!("{date}T{time}{frac}{offset} mx x")).map(|s| s.0);
+            prop_assert!(spaced.is_some());
+            prop_assert_eq!(spaced, rfc);
+            // without an offset: the same date and time, its zone left to the reading
+            let local = parse_stamp(&format!("{date} {time}{frac} mx x")).map(|s| s.0);
+            let naive = NaiveDateTime::parse_from_str(&format!("{date}T{time}{frac}"), "%Y-%m-%dT%H:%M:%S%.f").unwrap();
+            prop_assert_eq!(local, Some(Stamp::Local(naive)));
         }
     }
 }
