@@ -789,8 +789,17 @@ fn a_password_map_line_postmap_logs_is_not_in_the_summary() {
 }
 
 /// The same mail log as `CORPUS`, written by other syslog set-ups (Europe/Berlin, +01:00 in
-/// November): ISO stamps with a space before the time, in local time and in UTC.
-const RESTAMPED: [(&str, &str); 2] = [
+/// November): rsyslog's and syslog-ng's RFC 5424 files, and ISO stamps with a space before the
+/// time, in local time and in UTC.
+const RESTAMPED: [(&str, &str); 4] = [
+    (
+        "rsyslog RSYSLOG_SyslogProtocol23Format",
+        include_str!("fixtures/maillog/corpus-3.7.rsyslog-rfc5424.log"),
+    ),
+    (
+        "syslog-ng flags(syslog-protocol)",
+        include_str!("fixtures/maillog/corpus-3.7.syslog-ng-rfc5424.log"),
+    ),
     (
         "ISO stamps in local time",
         include_str!("fixtures/maillog/corpus-3.7.iso-local.log"),
@@ -830,7 +839,7 @@ fn as_instants(v: &mut serde_json::Value) {
 }
 
 #[test]
-fn logs_with_iso_stamps_give_the_report_of_the_traditional_log() {
+fn logs_in_rfc5424_and_with_iso_stamps_give_the_report_of_the_traditional_log() {
     let report = |log: &str| -> serde_json::Value {
         let mut cmd = opsdeck();
         cmd.env("TZ", "Europe/Berlin")

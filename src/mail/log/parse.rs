@@ -496,21 +496,32 @@ pub enum Stamp {
     },
 }
 
+/// What follows a line's timestamp, in the layout its framing gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterStamp<'a> {
+    /// Syslog as written to files: `host prog[pid]: message`, with an optional severity column
+    /// before or after the host.
+    Syslog(&'a str),
+    /// RFC 5424 (rsyslog's `RSYSLOG_SyslogProtocol23Format`, syslog-ng's
+    /// `flags(syslog-protocol)`): `HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [MSG]`.
+    Rfc5424(&'a str),
+}
+
 /// Parse a leading timestamp's syntax; returns it and the rest of the line. Needs no state, so
 /// it can run on any thread; the year and zone are filled in later, in order, by
 /// [`YearGuess::resolve`].
 ///
 /// The formats most logs are written in are tried first, told apart by their first byte (a digit:
 /// RFC 3339, a letter: traditional); the others only where those fail: an ISO date alone before
-/// the first space where RFC 3339 was refused. RFC 3339 and traditional stamps meet no added test
-/// before they are read.
-pub fn parse_stamp(line: &str) -> Option<(Stamp, &str)> {
+/// the first space where RFC 3339 was refused, a `<` where the traditional stamp was. RFC 3339 and
+/// traditional stamps meet no added test before they are read.
+pub fn parse_stamp(line: &str) -> Option<(Stamp, AfterStamp<'_>)> {
     let b = line.as_bytes();
     if b.len() >= 15 && b[0].is_ascii_digit() {
         // RFC 3339: 2026-11-27T21:05:19[.123456](Z|+00:00|+0000)
         let end = memchr::memchr(b' ', b)?;
         let ts = &line[..end];
-        let rest = &line[end + 1..];
+        let rest = AfterStamp::Syslog(&line[end + 1..]);
         if let Ok(t) = DateTime::parse_from_rfc3339(ts) {
             return Some((Stamp::Full(t), rest));
         }
@@ -528,7 +539,7 @@ pub fn parse_stamp(line: &str) -> Option<(Stamp, &str)> {
     }
     // Traditional `Nov  7 13:28:01` or postlog `Nov 07 13:28:01`.
     if b.len() < 16 || b[3] != b' ' || b[6] != b' ' || b[15] != b' ' || !line.is_char_boundary(3) {
-        return None;
+        return parse_rfc5424_stamp(line);
     }
     let month: u8 = match &b[..3] {
         b"Jan" => 1,
@@ -561,7 +572,7 @@ pub fn parse_stamp(line: &str) -> Option<(Stamp, &str)> {
         minute: minute as u8,
         second: second as u8,
     };
-    Some((stamp, &line[16..]))
+    Some((stamp, AfterStamp::Syslog(&line[16..])))
 }
 
 /// The value of the ASCII digits `b` (none: `None`; at most 4, so it cannot overflow).
@@ -575,7 +586,7 @@ fn digits(b: &[u8]) -> Option<u32> {
 /// An ISO date and time with a space between them, as some syslog templates and log shippers
 /// write: `2026-12-07 04:52:35`, with an optional fraction and an optional offset (`Z`, `+01:00`,
 /// `+0100`) right after it. Without an offset it is in the writer's zone ([`Stamp::Local`]).
-fn parse_spaced_iso(line: &str) -> Option<(Stamp, &str)> {
+fn parse_spaced_iso(line: &str) -> Option<(Stamp, AfterStamp<'_>)> {
     let b = line.as_bytes();
     let at = |i: usize, c: u8| b.get(i) == Some(&c);
     if !(at(4, b'-') && at(7, b'-') && at(10, b' ') && at(13, b':') && at(16, b':')) {
@@ -624,7 +635,7 @@ fn parse_spaced_iso(line: &str) -> Option<(Stamp, &str)> {
         return None;
     }
     // every byte up to `i` was checked to be ASCII
-    let rest = &line[i + 1..];
+    let rest = AfterStamp::Syslog(&line[i + 1..]);
     let stamp = match offset {
         Some(secs) => {
             let off = FixedOffset::east_opt(secs)?;
@@ -633,6 +644,27 @@ fn parse_spaced_iso(line: &str) -> Option<(Stamp, &str)> {
         None => Stamp::Local(naive),
     };
     Some((stamp, rest))
+}
+
+/// RFC 5424's header up to its timestamp: `<PRI>1 TIMESTAMP ` (rsyslog's
+/// `RSYSLOG_SyslogProtocol23Format`, syslog-ng's `flags(syslog-protocol)`; both always write the
+/// PRI). The PRI's facility and severity are checked and not kept: Postfix says what a line is in
+/// its text (`warning:`), and that is what the line is read by, as with the severity column.
+fn parse_rfc5424_stamp(line: &str) -> Option<(Stamp, AfterStamp<'_>)> {
+    let b = line.as_bytes();
+    if b.first() != Some(&b'<') {
+        return None;
+    }
+    // `<0>` to `<191>`
+    let close = b.iter().take(5).position(|&c| c == b'>')?;
+    if digits(&b[1..close]).is_none_or(|pri| pri > 191) {
+        return None;
+    }
+    // the version, then the timestamp (`-`, none known, is no time to place the line at)
+    let header = line.get(close + 1..)?.strip_prefix("1 ")?;
+    let end = memchr::memchr(b' ', header.as_bytes())?;
+    let t = DateTime::parse_from_rfc3339(&header[..end]).ok()?;
+    Some((Stamp::Full(t), AfterStamp::Rfc5424(&header[end + 1..])))
 }
 
 impl YearGuess {
@@ -815,16 +847,10 @@ pub fn trim_line(line: &str) -> &str {
     line.trim_end_matches(['\n', '\r']).trim_start_matches('\0')
 }
 
-/// The rest of [`parse_line_ref`], after the timestamp: `line` is the whole line (trimmed),
-/// `rest` what follows its timestamp. `time` is only stored.
-pub fn parse_after_stamp<'a>(
-    line: &'a str,
-    rest: &'a str,
-    keep_text: bool,
-    time: DateTime<FixedOffset>,
-) -> Option<LogLine<&'a str>> {
+/// `host prog[pid]: message` (an optional severity column before or after the host) -> (host,
+/// program, pid, message).
+fn syslog_header(rest: &str) -> Option<(&str, &str, Option<u32>, &str)> {
     let mut rest = rest.trim_start();
-    // optional severity column before or after the host name
     let mut host = "";
     for _ in 0..3 {
         let (tok, after) = split_space(rest)?;
@@ -844,6 +870,81 @@ pub fn parse_after_stamp<'a>(
         break;
     }
     let (program, pid, body) = parse_program(rest)?;
+    Some((host, program, pid, body))
+}
+
+/// RFC 5424's `HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [MSG]` -> (host, program, pid,
+/// message), as [`syslog_header`] reads the same line written the traditional way: APP-NAME is the
+/// program (`postfix/smtp`), PROCID its pid (`-`: none), MSGID and STRUCTURED-DATA are passed over.
+/// MSG loses the byte order mark syslog-ng writes before UTF-8 text and the space rsyslog leaves
+/// at its start (its `msg` keeps the space after the tag it was logged with).
+fn rfc5424_header(rest: &str) -> Option<(&str, &str, Option<u32>, &str)> {
+    let (host, rest) = split_space(rest)?;
+    let (program, rest) = split_space(rest)?;
+    let (procid, rest) = split_space(rest)?;
+    let (_msgid, rest) = split_space(rest)?;
+    let msg = after_structured_data(rest)?;
+    let host = if host == "-" { "" } else { host };
+    let pid = if procid == "-" {
+        None
+    } else {
+        procid.parse().ok()
+    };
+    let msg = msg
+        .strip_prefix('\u{feff}')
+        .unwrap_or(msg)
+        .trim_start_matches(' ');
+    Some((host, program, pid, msg))
+}
+
+/// MSG, after RFC 5424's STRUCTURED-DATA at the start of `s`: `-`, or elements `[id name="value"
+/// ...]` whose values may hold `\"`, `\\` and `\]`. Empty when the line ends there; `None` when it is
+/// not structured data (an element not closed, no space before MSG).
+fn after_structured_data(s: &str) -> Option<&str> {
+    let b = s.as_bytes();
+    let mut end = 0;
+    if b.first() == Some(&b'-') {
+        end = 1;
+    } else {
+        while b.get(end) == Some(&b'[') {
+            end += 1;
+            let mut quoted = false;
+            loop {
+                match *b.get(end)? {
+                    // the escaped byte is passed over (a quote or `]` in a value)
+                    b'\\' if quoted => end += 1,
+                    b'"' => quoted = !quoted,
+                    b']' if !quoted => break,
+                    _ => {}
+                }
+                end += 1;
+            }
+            end += 1;
+        }
+        if end == 0 {
+            return None;
+        }
+    }
+    // `end` follows an ASCII byte (`-` or `]`): a character boundary
+    match b.get(end) {
+        None => Some(""),
+        Some(b' ') => Some(&s[end + 1..]),
+        Some(_) => None,
+    }
+}
+
+/// The rest of [`parse_line_ref`], after the timestamp: `line` is the whole line (trimmed),
+/// `rest` what follows its timestamp. `time` is only stored.
+pub fn parse_after_stamp<'a>(
+    line: &'a str,
+    rest: AfterStamp<'a>,
+    keep_text: bool,
+    time: DateTime<FixedOffset>,
+) -> Option<LogLine<&'a str>> {
+    let (host, program, pid, body) = match rest {
+        AfterStamp::Syslog(rest) => syslog_header(rest)?,
+        AfterStamp::Rfc5424(rest) => rfc5424_header(rest)?,
+    };
     let slash = rfind_byte(program, b'/');
     if slash.is_none() && !program.starts_with("postfix") {
         return None;
@@ -1810,6 +1911,125 @@ mod tests {
         }
     }
 
+    /// The same line as rsyslog writes it with `RSYSLOG_FileFormat`: what an RFC 5424 line must
+    /// read as.
+    fn assert_twins(rfc5424: &str, traditional: &str) {
+        let (five, twin) = (p(rfc5424), p(traditional));
+        assert_eq!(
+            LogLine {
+                text: twin.text.clone(),
+                ..five
+            },
+            twin,
+            "{rfc5424}"
+        );
+    }
+
+    #[test]
+    fn rfc5424_lines_read_as_their_traditional_twins() {
+        let t = "2026-12-07T04:52:35.123456+00:00";
+        let sent = "3F2A1B2C3D: to=<a@b.example>, relay=mx.b.example[192.0.2.7]:25, delay=1.2, \
+                    delays=0.1/0/0.5/0.6, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4B1)";
+        let twin = format!("{t} mail.example.com postfix/smtp[12345]: {sent}");
+        for five in [
+            // rsyslog's RSYSLOG_SyslogProtocol23Format: its msg keeps the space after the tag
+            format!("<22>1 {t} mail.example.com postfix/smtp 12345 - -  {sent}"),
+            format!("<22>1 {t} mail.example.com postfix/smtp 12345 - - {sent}"),
+            // syslog-ng's flags(syslog-protocol): a sequence id, a byte order mark before UTF-8
+            format!(
+                "<22>1 {t} mail.example.com postfix/smtp 12345 - [meta sequenceId=\"7\"] \u{feff}{sent}"
+            ),
+            // two elements, values with escaped quotes, backslashes and brackets
+            format!(
+                r#"<22>1 {t} mail.example.com postfix/smtp 12345 ID47 [x@32473 a="q\"] [b" c="\\"][origin ip="192.0.2.1"] {sent}"#
+            ),
+        ] {
+            assert_twins(&five, &twin);
+        }
+        let pairs = [
+            // no pid, no host
+            (
+                format!("<22>1 {t} mx postfix/qmgr - - - 3F2A1B2C3D: removed"),
+                format!("{t} mx postfix/qmgr: 3F2A1B2C3D: removed"),
+            ),
+            (
+                format!(
+                    "<20>1 {t} - postfix/smtp 1 - - warning: SASL authentication failure: No worthy mechs found"
+                ),
+                format!(
+                    "{t} postfix/smtp[1]: warning: SASL authentication failure: No worthy mechs found"
+                ),
+            ),
+            (
+                format!(
+                    "<22>1 {t} mx postfix/submission/smtpd 77 - - NOQUEUE: reject: RCPT from x[192.0.2.9]: 554 5.7.1 <c@d.example>: Relay access denied; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<x>"
+                ),
+                format!(
+                    "{t} mx postfix/submission/smtpd[77]: NOQUEUE: reject: RCPT from x[192.0.2.9]: 554 5.7.1 <c@d.example>: Relay access denied; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<x>"
+                ),
+            ),
+            // nothing after the structured data
+            (
+                format!("<22>1 {t} mx postfix/master 9 - -"),
+                format!("{t} mx postfix/master[9]: "),
+            ),
+        ];
+        for (five, twin) in pairs {
+            assert_twins(&five, &twin);
+        }
+        let l = p(&format!(
+            "<22>1 {t} mx postfix/submission/smtpd 77 - - connect from x[192.0.2.9]"
+        ));
+        assert_eq!(
+            (&*l.program, &*l.daemon, l.pid),
+            ("postfix/submission/smtpd", "smtpd", Some(77))
+        );
+        assert_eq!(l.time.to_rfc3339(), t);
+    }
+
+    #[test]
+    fn what_is_not_rfc5424_is_not_read_as_it() {
+        let t = "2026-12-07T04:52:35Z";
+        let m = "3F2A1B2C3D: removed";
+        for line in [
+            format!("<192>1 {t} mx postfix/qmgr 1 - - {m}"),
+            format!("<0022>1 {t} mx postfix/qmgr 1 - - {m}"),
+            format!("<>1 {t} mx postfix/qmgr 1 - - {m}"),
+            format!("<2x>1 {t} mx postfix/qmgr 1 - - {m}"),
+            // another version; the written form without the PRI, which no syslog daemon writes
+            format!("<22>2 {t} mx postfix/qmgr 1 - - {m}"),
+            format!("1 {t} mx postfix/qmgr 1 - - {m}"),
+            // no time to place the line at
+            format!("<22>1 - mx postfix/qmgr 1 - - {m}"),
+            // structured data never closed (a `]` in quotes), or run into the message
+            format!("<22>1 {t} mx postfix/qmgr 1 - [x a=\"b] {m}"),
+            format!("<22>1 {t} mx postfix/qmgr 1 - [x a=\"b\"]{m}"),
+            format!("<22>1 {t} mx postfix/qmgr 1 - x {m}"),
+            // no program, not Postfix, cut short
+            format!("<22>1 {t} mx - 1 - - {m}"),
+            format!("<22>1 {t} mx sshd 1 - - Accepted publickey for root"),
+            format!("<22>1 {t} mx postfix/qmgr 1 -"),
+        ] {
+            assert!(parse_line(&line, &mut years()).is_none(), "{line}");
+        }
+    }
+
+    #[test]
+    fn hostile_text_in_rfc5424_framing_is_escaped() {
+        let line = "<22>1 2026-12-07T04:52:35Z mx\u{1b}[2J postfix/smtp 1 \u{7}id [x a=\"\u{1b}]0;pwn\u{7}\\\"\\]\"] \u{feff}3F2A1B2C3D: to=<a\u{1b}[31m@b>, relay=none, delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (evil \u{9b}2J \u{0} text)";
+        let l = p(line);
+        let Kind::Delivery(d) = &l.kind else {
+            panic!("{:?}", l.kind)
+        };
+        for text in [&l.text, &l.host, &d.to, &d.reason] {
+            assert!(
+                !text.chars().any(crate::sanitize::is_unsafe_char),
+                "{text:?}"
+            );
+        }
+        assert_eq!(l.queue_id.unwrap().as_str(), "3F2A1B2C3D");
+    }
+
     #[test]
     fn spaced_iso_stamps() {
         let tail = "mx postfix/qmgr[1]: 3F517C8902: removed";
@@ -1920,10 +2140,21 @@ mod tests {
         );
     }
 
+    /// An SD-PARAM's value as RFC 5424 writes it: `"`, `\` and `]` escaped.
+    fn sd_value(v: &str) -> String {
+        v.replace('\\', r"\\")
+            .replace('"', "\\\"")
+            .replace(']', r"\]")
+    }
+
     proptest! {
         #[test]
         fn never_panics_after_the_new_stamps(
             head in prop_oneof![
+                Just("<22>1 2026-12-07T04:52:35Z "),
+                Just("<22>1 2026-12-07T04:52:35Z mx postfix/smtp 1 - "),
+                Just("<191>1 "),
+                Just("<"),
                 Just("2026-12-07 "),
                 Just("2026-12-07 04:52:35"),
             ],
@@ -1933,6 +2164,53 @@ mod tests {
             if let Some(l) = parse_line(&line, &mut years()) {
                 prop_assert!(!l.text.chars().any(crate::sanitize::is_unsafe_char));
             }
+        }
+
+        /// Any PRI, host, pid, message id, structured data (escapes and all), byte order mark and
+        /// spaces at the start of MSG: the line reads as the traditional line with that program
+        /// and pid.
+        #[test]
+        fn rfc5424_framing_reads_as_the_traditional_line(
+            pri in 0u8..=191,
+            host in "[!-~]{1,24}",
+            program in prop_oneof![
+                Just("postfix/smtp"), Just("postfix/submission/smtpd"), Just("postfix-out/qmgr"),
+                Just("postfix/cleanup"),
+            ],
+            procid in prop_oneof![Just("-".to_string()), "[1-9][0-9]{0,8}"],
+            msgid in "[!-~]{1,32}",
+            sd in prop_oneof![
+                Just("-".to_string()),
+                proptest::collection::vec(
+                    ("[a-zA-Z0-9@._]{1,12}", proptest::collection::vec(("[a-z]{1,8}", ".{0,20}"), 0..4)),
+                    1..4
+                ).prop_map(|elements| elements.iter().map(|(id, params)| {
+                    let params: String = params.iter().map(|(k, v)| format!(" {k}=\"{}\"", sd_value(v))).collect();
+                    format!("[{id}{params}]")
+                }).collect()),
+            ],
+            bom in any::<bool>(),
+            spaces in 0usize..3,
+            body in prop_oneof![
+                Just("3F2A1B2C3D: removed"),
+                Just("3F2A1B2C3D: to=<a@b.example>, relay=none, delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (connect to b.example[192.0.2.1]:25: Connection timed out)"),
+                Just("warning: TLS library problem: error:0A000086:SSL routines::certificate verify failed"),
+                Just("NOQUEUE: reject: RCPT from x[192.0.2.9]: 450 4.7.1 <c@d.example>: try later; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<x>"),
+                Just(""),
+            ],
+        ) {
+            let t = "2026-12-07T04:52:35.123456+00:00";
+            let bom = if bom { "\u{feff}" } else { "" };
+            let line = format!("<{pri}>1 {t} {host} {program} {procid} {msgid} {sd} {bom}{}{body}", " ".repeat(spaces));
+            let pid = if procid == "-" { String::new() } else { format!("[{procid}]") };
+            let twin = p(&format!("{t} mx {program}{pid}: {body}"));
+            let five = parse_line(&line, &mut years());
+            prop_assert!(five.is_some(), "{}", line);
+            let five = five.unwrap();
+            prop_assert!(!five.text.chars().any(crate::sanitize::is_unsafe_char));
+            let want_host = if host == "-" { String::new() } else { crate::sanitize::sanitize(&host) };
+            prop_assert_eq!(five.host.as_str(), want_host);
+            prop_assert_eq!(LogLine { text: twin.text.clone(), host: twin.host.clone(), ..five }, twin);
         }
 
         /// A space where RFC 3339 has its `T`: the same time, any fraction and offset.
