@@ -151,7 +151,7 @@ async fn journal_source_runs_journalctl_and_reports_a_missing_one() {
     assert_eq!(runs.len(), 2, "{runs:?}");
     // the history from 6 hours before it started: every field whole (--all)
     let since: i64 = runs[0]
-        .strip_prefix("-o json --no-pager -q -u postfix* --all --since=@")
+        .strip_prefix("-o json --all --no-pager -q -u postfix* --since=@")
         .unwrap_or_else(|| panic!("{runs:?}"))
         .parse()
         .unwrap();
@@ -161,7 +161,7 @@ async fn journal_source_runs_journalctl_and_reports_a_missing_one() {
     );
     assert_eq!(
         runs[1],
-        "-o json --no-pager -q -u postfix* --all -f --lines=all --after-cursor=s=0f3c;i=2"
+        "-o json --all --no-pager -q -u postfix* -f --lines=all --after-cursor=s=0f3c;i=2"
     );
     task.abort();
 
@@ -212,7 +212,7 @@ async fn journal_source_runs_journalctl_and_reports_a_missing_one() {
     let args = std::fs::read_to_string(&args_file).unwrap();
     assert_eq!(
         args.trim(),
-        "-o json --no-pager -q -u postfix* --all -f --lines=all --after-cursor=s=0f3c;i=11"
+        "-o json --all --no-pager -q -u postfix* -f --lines=all --after-cursor=s=0f3c;i=11"
     );
     task.abort();
 

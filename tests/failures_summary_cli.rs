@@ -658,7 +658,7 @@ fn a_journal_configuration_reads_the_journal() {
         let files = v["files"][0].as_str().unwrap();
         assert!(
             files.starts_with(
-                "journalctl -o short-iso --no-pager -q -u opsdeck-test-no-such-unit-* --since=@"
+                "journalctl -o short-iso --all --no-pager -q -u opsdeck-test-no-such-unit-* --since=@"
             ),
             "{files}"
         );

@@ -558,3 +558,53 @@ async fn entries_written_while_journalctl_is_down_come_once_whatever_their_time(
     assert_eq!(after, want);
     assert!(rx.try_recv().is_err(), "lines after the last one appended");
 }
+
+/// A journal entry whose message holds a control character (a remote's hostile reply) is one
+/// journalctl's short output calls "[N blob data]" unless asked for every field whole: the
+/// window `summary`, `check` and the Senders scan read still gets its text, escaped.
+#[test]
+fn a_window_reads_a_message_with_a_control_character_whole() {
+    let mut journal = Journal::new();
+    let at = Utc::now() - chrono::Duration::minutes(30);
+    let bounce = "6F0000000F: to=<nobody@example.net>, relay=mx.example.net[192.0.2.1]:25, \
+                  delay=1, delays=0.1/0.1/0.4/0.4, dsn=5.1.1, status=bounced (host \
+                  mx.example.net[192.0.2.1] said: 550 5.1.1 \u{1b}[2Juser unknown (in reply to \
+                  RCPT TO command))";
+    journal.append(&[
+        postfix(
+            "postfix/qmgr",
+            at,
+            "6F0000000F: from=<app@example.com>, size=300, nrcpt=1 (queue active)",
+        ),
+        postfix("postfix/smtp", at + chrono::Duration::seconds(1), bounce),
+        postfix(
+            "postfix/qmgr",
+            at + chrono::Duration::seconds(2),
+            "6F0000000F: removed",
+        ),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("opsdeck.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[mail_log]\nsource = \"journal\"\njournal_directory = \"{}\"\n",
+            journal.dir().display()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["summary", "--since", "1h", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.contains("blob data"), "{text}");
+    assert!(text.contains(r"\e[2Juser unknown"), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text}");
+}

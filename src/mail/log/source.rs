@@ -1390,11 +1390,14 @@ impl JournalQuery {
         }
     }
 
-    /// `journalctl -o OUTPUT --no-pager -q [--directory DIR] -u UNIT...`: the base of every
-    /// `journalctl` opsdeck runs; the caller adds what to read (`-f`, `--since`, `--until`).
+    /// `journalctl -o OUTPUT --all --no-pager -q [--directory DIR] -u UNIT...`: the base of
+    /// every `journalctl` opsdeck runs; the caller adds what to read (`-f`, `--since`,
+    /// `--until`). `--all`: every field whole. Without it, a message holding a control character
+    /// (a remote's hostile reply) is printed as "[N blob data]", and a JSON field over 4096
+    /// bytes as `null`: their lines would be lost to the pane and the reports.
     pub fn command(&self, output: &str) -> std::process::Command {
         let mut cmd = std::process::Command::new("journalctl");
-        cmd.args(["-o", output, "--no-pager", "-q"]);
+        cmd.args(["-o", output, "--all", "--no-pager", "-q"]);
         if let Some(dir) = &self.directory {
             cmd.arg("--directory").arg(dir);
         }
@@ -1663,9 +1666,8 @@ impl JournalFrom {
     }
 }
 
-/// `journalctl -o json --all` from `from`, following (`-f`) or not: each entry with its cursor,
-/// and every field whole (without `--all`, one over 4096 bytes is withheld as `null`).
-/// Following, `--lines=all`: after a cursor, `-f` alone prints the first 10 entries only and
+/// `journalctl -o json` from `from`, following (`-f`) or not: each entry with its cursor, and
+/// every field whole ([`JournalQuery::command`]). Following, `--lines=all`: after a cursor, `-f` alone prints the first 10 entries only and
 /// holds back the rest until the journal is next written to.
 fn journal_entries(
     journal: &JournalQuery,
@@ -1673,7 +1675,6 @@ fn journal_entries(
     follow: bool,
 ) -> tokio::process::Command {
     let mut cmd = journal.command("json");
-    cmd.arg("--all");
     if follow {
         cmd.args(["-f", "--lines=all"]);
     }

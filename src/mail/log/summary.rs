@@ -1397,7 +1397,7 @@ fn journal_hint(default: &std::path::Path, cfg: &super::LogConfig) -> Option<Cle
         let mut hint = Clean::new(&format!("no {}", default.display()));
         hint.push(": if Postfix logs to the journal only, read it from there: ");
         hint.push_clean(&cfg.journalctl_words());
-        hint.push(" -o short-iso | opsdeck summary -");
+        hint.push(" -o short-iso --all | opsdeck summary -");
         hint
     })
 }
@@ -2197,7 +2197,7 @@ Nov 27 10:04:00 mx postfix/smtp[6]: ABCDE12345: to=<a@b.example>, relay=none, de
         assert!(
             hint.starts_with(&format!("no {}: ", log.display()))
                 && hint.ends_with(
-                    "read it from there: journalctl -u 'postfix*' -o short-iso | opsdeck summary -"
+                    "read it from there: journalctl -u 'postfix*' -o short-iso --all | opsdeck summary -"
                 ),
             "{hint}"
         );
@@ -2210,7 +2210,7 @@ Nov 27 10:04:00 mx postfix/smtp[6]: ABCDE12345: to=<a@b.example>, relay=none, de
         assert!(
             hint.ends_with(
                 "journalctl --directory='/var/log/journal/remote\\e]0;x\\x07' -u 'postfix*' \
-                 -o short-iso | opsdeck summary -"
+                 -o short-iso --all | opsdeck summary -"
             ),
             "{hint}"
         );
