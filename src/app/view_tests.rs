@@ -1177,17 +1177,19 @@ fn the_key_that_stops_a_hanging_queue_command_is_listed_and_asks_first_at_60x20(
 /// its lines as before.
 #[test]
 fn several_running_queue_actions_are_one_line_on_a_small_screen() {
-    use crate::mail::queue::testkit::{NOW, now};
     use crate::mail::queue::{ActionId, QueueEvent, QueueId, QueueOp, StopSwitch};
     let mut config = Config::default();
     config.postfix[0].command_prefix = vec!["ssh".into(), "mx1".into()];
+    // a time of day in the local zone: the status bar's clock is the same in any zone
+    let now = || Local.with_ymd_and_hms(2027, 1, 15, 8, 0, 0).unwrap();
     let mut a = App::new(&config, Mode::Interactive, now(), "web1.example.com".into());
     press(&mut a, KeyCode::Char('1'));
     // twenty deferred messages, a minute apart
     let queue: String = (0..20)
         .map(|i| {
             serde_json::json!({"queue_name": "deferred", "queue_id": format!("A0000000{i:02}"),
-                "arrival_time": NOW - 60 * (i + 1), "message_size": 900, "forced_expire": false,
+                "arrival_time": now().timestamp() - 60 * (i + 1), "message_size": 900,
+                "forced_expire": false,
                 "sender": "orders@shop.example", "recipients": [{"address": "ann@gmail.com",
                 "delay_reason": "host mx.gmail.com[192.0.2.7] said: 451 4.7.1 try later"}]})
             .to_string()
