@@ -499,12 +499,26 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
     if scroll > 0 {
         footer.push(format!("↑ {scroll} above"));
     }
-    footer.push("j/k PgUp/PgDn g/G scroll · any other key closes".into());
+    // Every scroll key where the bottom line has room; else the two a reader needs, how to
+    // scroll and how to close, whole: cut, "any other key clo" said neither.
+    let full = [
+        footer.as_slice(),
+        &["j/k PgUp/PgDn g/G scroll · any other key closes".into()],
+    ]
+    .concat()
+    .join(" · ");
+    let footer = if full.width() <= usize::from(area.width.saturating_sub(2)) {
+        full
+    } else {
+        [footer.as_slice(), &["j/k scroll · other keys close".into()]]
+            .concat()
+            .join(" · ")
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border_focus)
         .title(Span::styled(" Keys ", theme.title_focus))
-        .title_bottom(Line::from(Span::styled(footer.join(" · "), theme.muted)));
+        .title_bottom(Line::from(Span::styled(footer, theme.muted)));
     frame.render_widget(block, area);
     if two {
         let half = lines.len().div_ceil(2);

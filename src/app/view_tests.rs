@@ -506,6 +506,19 @@ fn help_cut_by_the_screen_says_how_much_is_out_of_sight() {
     assert!(foot.contains("└j/k PgUp/PgDn"), "{whole}");
 }
 
+/// At 60x20, scrolled into the middle, the help box's bottom line still says how to scroll and
+/// that any other key closes it: with every scroll key named it was cut at "any other key clo".
+#[test]
+fn help_at_60x20_says_whole_how_to_scroll_and_close() {
+    let mut a = app(Mode::Interactive);
+    press(&mut a, KeyCode::Char('?'));
+    press(&mut a, KeyCode::PageDown);
+    let s = screen(&a, &Theme::fallback(), 60, 20);
+    let foot = s.lines().find(|l| l.contains("└└")).unwrap();
+    assert!(foot.contains(" more · ↑ 10 above · "), "{s}");
+    assert!(foot.contains("j/k scroll · other keys close─"), "{s}");
+}
+
 /// A pane key pressed on the overview that acts on what the tile does not show says what to do
 /// first, where an 80-column status bar beside the host name still shows it.
 #[test]
