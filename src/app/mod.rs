@@ -216,8 +216,9 @@ fn pane_key<P: Pane>(
         Some(action) => Some(p.on_action(action, cx)),
         None if !may_write => {
             let b = keymap::write_binding(p.bindings(), key.code, key.modifiers)?;
+            // what the key would do last: on a 60-column status bar it is the part cut
             Some(vec![Effect::notice(format!(
-                "read-only: {} ({}) would change the host",
+                "read-only: {} would change the host ({})",
                 keymap::keys_label(b),
                 b.help
             ))])
@@ -404,9 +405,10 @@ impl App {
                 out.redraw |= self.note_errors(&PaneId::ALL);
             }
             Msg::NotSuspended => {
+                // how to leave before why: on a 60-column status bar the end is cut
                 self.say(Clean::new(
-                    "Ctrl-Z: no shell to go back to (started without job control, as by ssh \
-                     host opsdeck or exec): q quits",
+                    "Ctrl-Z: no shell to go back to; q quits (started without job control, as \
+                     by ssh host opsdeck or exec)",
                 ));
                 out.redraw = true;
             }

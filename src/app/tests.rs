@@ -583,7 +583,7 @@ fn a_write_key_in_read_only_mode_says_why_nothing_happens() {
     assert!(out.effects.is_empty(), "{:?}", out.effects);
     assert_eq!(
         a.notice.as_deref(),
-        Some("read-only: f (fetch the remote) would change the host")
+        Some("read-only: f would change the host (fetch the remote)")
     );
     // a key bound to nothing says nothing, and the next key clears the notice
     a.update(key('Z'));

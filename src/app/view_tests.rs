@@ -1180,7 +1180,7 @@ fn the_key_that_stops_a_hanging_queue_command_is_listed_and_asks_first_at_60x20(
     assert!(a.overlay.is_none());
     assert_eq!(
         a.notice.as_deref(),
-        Some("read-only: x (stop the running action or flush) would change the host")
+        Some("read-only: x would change the host (stop the running action or flush)")
     );
 }
 
@@ -1263,4 +1263,31 @@ fn several_running_queue_actions_are_one_line_on_a_small_screen() {
     }
     assert!(!s.contains("actions running"), "{s}");
     assert_eq!(rows(&s), 20, "{s}");
+}
+
+/// A notice on a 60-column status bar, beside a short host name, keeps what the reader acts on:
+/// that a key would change the host in read-only mode, and that `q` quits where Ctrl-Z cannot
+/// suspend. Both were once said last and cut.
+#[test]
+fn notices_at_60x20_keep_what_to_know_before_the_details() {
+    let now = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
+    let status = |a: &App| {
+        let s = screen(a, &Theme::fallback(), 60, 20);
+        s.lines().last().unwrap().to_string()
+    };
+    let mut ro = App::new(&Config::default(), Mode::ReadOnly, now, "mx1".into());
+    press(&mut ro, KeyCode::Char('4'));
+    press(&mut ro, KeyCode::Char('c'));
+    let bar = status(&ro);
+    assert!(
+        bar.contains("read-only: c would change the host ("),
+        "{bar}"
+    );
+    let mut rw = App::new(&Config::default(), Mode::Interactive, now, "mx1".into());
+    rw.update(Msg::NotSuspended);
+    let bar = status(&rw);
+    assert!(
+        bar.contains("Ctrl-Z: no shell to go back to; q quits"),
+        "{bar}"
+    );
 }
