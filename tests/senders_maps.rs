@@ -297,3 +297,123 @@ fn a_broken_main_cf_line_is_named_without_its_value() {
         "{shown}"
     );
 }
+
+/// Set in the inner run of a test that runs again as another user: the directory it works in.
+const AS_NOBODY_IN: &str = "OPSDECK_TEST_AS_NOBODY_IN";
+
+/// Run this binary's test `name` again as nobody, with `dir` in [`AS_NOBODY_IN`], and fail with
+/// what it printed unless it passed.
+fn pass_as_nobody(name: &str, dir: &Path) {
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(AS_NOBODY_IN, dir)
+        .env("TMPDIR", "/tmp")
+        .output()
+        .expect("setpriv (util-linux)");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && said.contains("1 passed"), "{said}");
+}
+
+/// After an edit that succeeded, an old backup that cannot be removed is a failed step that
+/// names the file and why, and the edit stays done. Made to fail for real: the map's directory
+/// is sticky (mode 1777, as /tmp), the map is nobody's and the edit runs as nobody, who may
+/// replace the map and add a backup there but not remove the older backups, which are root's.
+#[test]
+fn a_backup_that_cannot_be_removed_is_a_failed_step_of_an_edit_that_is_done() {
+    use opsdeck::access::{Mode, WriteAccess};
+    use opsdeck::config::PostfixInstance;
+    use opsdeck::mail::senders::actions;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    const NAME: &str = "a_backup_that_cannot_be_removed_is_a_failed_step_of_an_edit_that_is_done";
+    let old = |dir: &Path, i: u32| {
+        let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Local, 2026, 11, 1, 8, i, 0).unwrap();
+        actions::backup_path(&dir.join("sender_relay"), at, 1)
+    };
+    if let Some(dir) = std::env::var_os(AS_NOBODY_IN) {
+        // the inner run, as nobody
+        let dir = Path::new(&dir);
+        let map = dir.join("sender_relay");
+        let spec = maps::parse_map_list(&format!("hash:{}", map.display())).remove(0);
+        let inst = PostfixInstance {
+            name: "sticky".into(),
+            config_dir: dir.into(),
+            command_prefix: Vec::new(),
+        };
+        let report = actions::add_route(
+            &WriteAccess::for_mode(Mode::Interactive).unwrap(),
+            &inst,
+            &spec,
+            "bob@example.com",
+            "[relay.example]:587",
+            actions::RunPostfix::No("test"),
+            2,
+            chrono::Local::now(),
+            &mut |_| {},
+        );
+        println!("{report:#?}");
+        assert!(report.done && report.ok, "the edit is done: {report:?}");
+        assert_eq!(
+            report.outcome.as_str(),
+            "bob@example.com now relays through [relay.example]:587 in the map"
+        );
+        let last = report.steps.last().unwrap();
+        assert_eq!(
+            (last.what.as_str(), last.ok),
+            ("remove backups older than the newest 2", false),
+            "{report:?}"
+        );
+        // of the two old enough (8:00 and 8:01; 8:02 is kept), the newer is named: the
+        // directory is the map's, named above the steps
+        assert_eq!(
+            last.output.as_str(),
+            format!(
+                "2 not removed: {}: Operation not permitted (os error 1): root owns it in a \
+                 sticky directory (mode 1777), where only its owner or root may remove it",
+                old(dir, 1).file_name().unwrap().to_string_lossy()
+            )
+        );
+        return;
+    }
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("skipped: needs root, to make files root's and nobody's and edit as nobody");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let map = dir.path().join("sender_relay");
+    std::fs::write(&map, "alice@example.com [relay.example]:587\n").unwrap();
+    let nobody = nix::unistd::Uid::from_raw(65534);
+    nix::unistd::chown(&map, Some(nobody), None).unwrap();
+    for i in 0..3 {
+        std::fs::write(old(dir.path(), i), format!("backup {i}\n")).unwrap();
+    }
+    pass_as_nobody(NAME, dir.path());
+    assert_eq!(
+        std::fs::read_to_string(&map).unwrap(),
+        "alice@example.com [relay.example]:587\nbob@example.com\t[relay.example]:587\n"
+    );
+    for i in 0..3 {
+        assert_eq!(
+            std::fs::read_to_string(old(dir.path(), i)).unwrap(),
+            format!("backup {i}\n"),
+            "root's backups stay as they were"
+        );
+    }
+    let made: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "bak"))
+        .filter(|p| std::fs::metadata(p).unwrap().uid() == 65534)
+        .collect();
+    assert_eq!(made.len(), 1, "the edit's own backup, nobody's: {made:?}");
+    assert_eq!(
+        std::fs::read_to_string(&made[0]).unwrap(),
+        "alice@example.com [relay.example]:587\n"
+    );
+}

@@ -339,24 +339,39 @@ fn is_backup_of(name: &std::ffi::OsStr, map: &std::ffi::OsStr) -> bool {
             .is_ok_and(|seq| (1..=BACKUPS_PER_SECOND).contains(&seq))
 }
 
+/// What [`prune_backups`] did.
+#[derive(Debug, Default)]
+struct Pruned {
+    removed: usize,
+    /// How many backups old enough could not be removed.
+    not_removed: usize,
+    /// Why not: the first of them, by name (the directory is the map's, which the report
+    /// names), and the error; or the directory that could not be read.
+    why: Option<String>,
+}
+
 /// Remove the backups of the map at `path` older than the newest `keep`, after an edit that
 /// succeeded: each edit adds one, and a map edited every week would otherwise gather them for
 /// years. The backup the edit made (`made`) counts among the `keep` and is never removed, even
 /// when a clock set back gave it an older name than the others. Only regular files named as
 /// [`backup_path`] names this map's backups are removed; a link of such a name is left alone
-/// (and not followed), as is anything else in the directory. Returns how many were removed,
-/// and why the first that could not be was not.
-fn prune_backups(path: &Path, made: &Path, keep: usize) -> (usize, Option<String>) {
+/// (and not followed), as is anything else in the directory.
+fn prune_backups(path: &Path, made: &Path, keep: usize) -> Pruned {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     let (Some(map), Some(made)) = (path.file_name(), made.file_name()) else {
-        return (0, None);
+        return Pruned::default();
     };
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(e) => return (0, Some(format!("{}: {e}", dir.display()))),
+        Err(e) => {
+            return Pruned {
+                why: Some(format!("{}: {e}", dir.display())),
+                ..Pruned::default()
+            };
+        }
     };
     let mut older: Vec<std::ffi::OsString> = entries
         .filter_map(Result::ok)
@@ -366,34 +381,76 @@ fn prune_backups(path: &Path, made: &Path, keep: usize) -> (usize, Option<String
         .collect();
     // the names sort as the backups were made: newest first
     older.sort_unstable_by(|a, b| b.cmp(a));
-    let (mut removed, mut failed) = (0, None);
+    let mut pruned = Pruned::default();
     for name in older.iter().skip(keep.saturating_sub(1)) {
         let backup = dir.join(name);
         match std::fs::remove_file(&backup) {
-            Ok(()) => removed += 1,
+            Ok(()) => pruned.removed += 1,
             Err(e) => {
-                failed.get_or_insert_with(|| format!("{}: {e}", backup.display()));
+                pruned.not_removed += 1;
+                pruned.why.get_or_insert_with(|| {
+                    format!(
+                        "{}: {e}{}",
+                        name.to_string_lossy(),
+                        sticky_refusal(dir, &backup, &e)
+                    )
+                });
             }
         }
     }
-    (removed, failed)
+    pruned
+}
+
+/// Why a removal was refused, where a sticky directory (mode 1777, as /tmp) refused it: there
+/// only a file's owner (or the directory's, or root) may remove it, whatever the directory's
+/// write bits say, and "Operation not permitted" alone does not tell a person that.
+fn sticky_refusal(dir: &Path, file: &Path, e: &std::io::Error) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(d), Ok(f)) = (std::fs::metadata(dir), std::fs::symlink_metadata(file)) else {
+        return String::new();
+    };
+    if e.raw_os_error() != Some(nix::libc::EPERM) || d.mode() & 0o1000 == 0 {
+        return String::new();
+    }
+    format!(
+        ": {} owns it in a sticky directory (mode {:04o}), where only its owner or root may \
+         remove it",
+        crate::accounts::user_name(f.uid()),
+        d.mode() & 0o7777
+    )
 }
 
 /// Says in the report what [`prune_backups`] did: nothing when no backup was old enough.
-fn report_pruned(r: &mut RouteReport, keep: usize, (removed, failed): (usize, Option<String>)) {
+fn report_pruned(r: &mut RouteReport, keep: usize, pruned: Pruned) {
+    let Pruned {
+        removed,
+        not_removed,
+        why,
+    } = pruned;
     let s = if removed == 1 { "" } else { "s" };
-    match failed {
+    match why {
         None if removed == 0 => {}
         None => r.step(
             format!("removed {removed} backup{s} older than the newest {keep}"),
             true,
             "",
         ),
-        Some(why) => r.step(
-            format!("remove backups older than the newest {keep}"),
-            false,
-            format!("removed {removed}; not removed: {why}"),
-        ),
+        Some(why) => {
+            // how many stay first, then why: the panel cuts a step at its width
+            let mut said = if not_removed > 0 {
+                format!("{not_removed} not removed: {why}")
+            } else {
+                why
+            };
+            if removed > 0 {
+                said.push_str(&format!("; {removed} removed"));
+            }
+            r.step(
+                format!("remove backups older than the newest {keep}"),
+                false,
+                said,
+            )
+        }
     }
 }
 
