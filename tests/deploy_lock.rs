@@ -210,3 +210,166 @@ fn an_empty_lock_file_left_by_a_crash_is_stale_and_named() {
     assert_eq!(f.head(), f.commits[3]);
     assert!(lock::read(&f.git_dir()).is_none(), "our lock was released");
 }
+
+/// Set in the inner run of a test that runs again as another user: the fixture's directory.
+const AS_NOBODY_IN: &str = "OPSDECK_TEST_AS_NOBODY_IN";
+
+/// The deploy lock as a second deployer who may not write what the first one made sees it.
+/// Root reads and writes any file whatever its mode, so these tests need root: the fixture's
+/// checkout is given to nobody (whose own it then is to deploy), root makes the lock and the
+/// takeover guard as another deployer would (root's files, mode 0644), and the test runs again
+/// as nobody for the deploying part. `None` (after saying why) when not root; the fixture and
+/// the checkout's git directory otherwise.
+fn checkout_of_nobody(name: &str) -> Option<(Fixture, std::path::PathBuf)> {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("{name}: skipped: needs root, to make the lock root's and deploy as nobody");
+        return None;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new();
+    std::fs::set_permissions(f.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let chown = Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(&f.site)
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    let git_dir = f.git_dir();
+    let guard = git_dir.join(lock::GUARD_NAME);
+    std::fs::write(&guard, b"").unwrap();
+    std::fs::set_permissions(&guard, std::fs::Permissions::from_mode(0o644)).unwrap();
+    Some((f, git_dir))
+}
+
+/// Run this binary's test `name` again as nobody on the fixture in `dir`; fail with what it
+/// printed unless it passed.
+fn pass_as_nobody(name: &str, dir: &std::path::Path) {
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(AS_NOBODY_IN, dir)
+        .env("TMPDIR", "/tmp")
+        .output()
+        .expect("setpriv (util-linux)");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && said.contains("1 passed"), "{said}");
+}
+
+/// In the inner run: the fixture's deploy target, as nobody sees it.
+fn inner_config() -> Option<opsdeck::deploy::DeployConfig> {
+    let dir = std::path::PathBuf::from(std::env::var_os(AS_NOBODY_IN)?);
+    deploy_support::without_host_git_config();
+    Some(opsdeck::deploy::DeployConfig {
+        name: "site".into(),
+        path: dir.join("site"),
+        hook_timeout_secs: 10,
+        ..Default::default()
+    })
+}
+
+fn preview_deploy(cfg: &opsdeck::deploy::DeployConfig) -> (checkout::Preview, DeployRequest) {
+    let p = checkout::preview(cfg, "origin/main", Kind::Deploy).unwrap();
+    let req = DeployRequest {
+        kind: Kind::Deploy,
+        to: p.to.id,
+        expected_from: p.from.as_ref().map(|c| c.id),
+        stash: false,
+        take_over: None,
+        journal_seen: None,
+    };
+    (p, req)
+}
+
+/// The checkout's HEAD as its file says (root's git refuses a repository nobody owns).
+fn head_of(f: &Fixture) -> String {
+    std::fs::read_to_string(f.git_dir().join("HEAD"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// Root holds the lock (a live process) in a checkout nobody deploys from, and made the
+/// takeover guard; nobody may write neither. Nobody's preview names the holder, a deploy is
+/// refused with who holds it and what to do, a takeover of it is refused too; the lock stays
+/// root's, the guard and HEAD as they were.
+#[test]
+fn a_lock_another_user_holds_stays_theirs_for_a_deployer_who_cannot_write_it() {
+    const NAME: &str = "a_lock_another_user_holds_stays_theirs_for_a_deployer_who_cannot_write_it";
+    if let Some(cfg) = inner_config() {
+        let (p, mut req) = preview_deploy(&cfg);
+        let seen = p.lock.clone().expect("the preview shows the lock");
+        assert_eq!(seen.user, "root");
+        assert!(!p.lock_stale, "{seen:?}");
+        let said = match checkout::deploy(&cfg, &req, &access()) {
+            Err(e @ DeployError::Locked { stale: false, .. }) => e.to_string(),
+            other => panic!("expected a held lock, got {other:?}"),
+        };
+        println!("SAID {said}");
+        assert!(
+            said.contains(&format!(
+                "deploy lock held by root@{} pid {}",
+                lock::current_host(),
+                seen.pid
+            )),
+            "{said}"
+        );
+        req.take_over = Some(seen);
+        assert!(matches!(
+            checkout::deploy(&cfg, &req, &access()),
+            Err(DeployError::Locked { stale: false, .. })
+        ));
+        return;
+    }
+    let Some((f, git_dir)) = checkout_of_nobody(NAME) else {
+        return;
+    };
+    let held = lock::acquire(&git_dir, None, &access()).unwrap();
+    let guard = std::fs::read(git_dir.join(lock::GUARD_NAME)).unwrap();
+    let head = head_of(&f);
+    pass_as_nobody(NAME, f.dir.path());
+    assert_eq!(lock::read(&git_dir).as_ref(), Some(held.info()));
+    assert_eq!(std::fs::read(git_dir.join(lock::GUARD_NAME)).unwrap(), guard);
+    assert_eq!(head_of(&f), head);
+    drop(held);
+    assert!(lock::read(&git_dir).is_none(), "root's lock is released by root");
+}
+
+/// Root's deploy died and left its lock, and root's takeover guard (mode 0644: nobody can
+/// only read it) is beside it. Nobody is told it is stale, takes it over when confirmed, through
+/// the guard opened read-only, deploys and releases the lock; the guard stays root's.
+#[test]
+fn a_stale_lock_of_another_user_is_taken_over_through_their_read_only_guard() {
+    use std::os::unix::fs::MetadataExt;
+    const NAME: &str = "a_stale_lock_of_another_user_is_taken_over_through_their_read_only_guard";
+    if let Some(cfg) = inner_config() {
+        let (p, mut req) = preview_deploy(&cfg);
+        assert!(p.lock_stale, "{:?}", p.lock);
+        assert!(matches!(
+            checkout::deploy(&cfg, &req, &access()),
+            Err(DeployError::Locked { stale: true, .. })
+        ));
+        req.take_over = p.lock;
+        let done = checkout::deploy(&cfg, &req, &access()).expect("the takeover");
+        assert_eq!(done.to, p.to.id);
+        return;
+    }
+    let Some((f, git_dir)) = checkout_of_nobody(NAME) else {
+        return;
+    };
+    let (mut child, _out) = spawn_holder(&git_dir);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stale = lock::read(&git_dir).expect("a killed holder leaves its lock");
+    assert_eq!(stale.user, "root");
+    let guard = std::fs::metadata(git_dir.join(lock::GUARD_NAME)).unwrap();
+    pass_as_nobody(NAME, f.dir.path());
+    assert_eq!(head_of(&f), f.commits[3]);
+    assert!(lock::read(&git_dir).is_none(), "nobody's lock was released");
+    let after = std::fs::metadata(git_dir.join(lock::GUARD_NAME)).unwrap();
+    assert_eq!((after.ino(), after.uid()), (guard.ino(), 0));
+}
