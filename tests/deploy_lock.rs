@@ -13,6 +13,10 @@ use opsdeck::deploy::{DeployError, lock};
 
 const HOLDER_ENV: &str = "OPSDECK_TEST_HOLD_LOCK_IN";
 
+/// Set for a helper that first leaves a stale lock and takes it over (making the takeover
+/// guard), as a deployer whose earlier deploy died does.
+const HOLDER_TAKES_OVER: &str = "OPSDECK_TEST_HOLDER_TAKES_OVER";
+
 /// Helper process: with `OPSDECK_TEST_HOLD_LOCK_IN=DIR` it takes the lock in
 /// DIR, says LOCKED and holds it until its stdin closes. Run alone, it
 /// checks that a lock is released when its holder ends.
@@ -27,7 +31,16 @@ fn lock_holder_process() {
             return;
         }
     };
-    let held = lock::acquire(&dir, None, &access()).expect("child could not take the lock");
+    let stale = std::env::var_os(HOLDER_TAKES_OVER).map(|_| {
+        let dead = serde_json::json!({
+            "user": "root", "host": lock::current_host(), "pid": 4_194_304 + 17,
+            "time": "2026-01-01T00:00:00+00:00",
+        });
+        std::fs::write(lock::path_in(&dir), dead.to_string()).unwrap();
+        lock::read(&dir).unwrap()
+    });
+    let held =
+        lock::acquire(&dir, stale.as_ref(), &access()).expect("child could not take the lock");
     println!("LOCKED {}", held.info().pid);
     let mut s = String::new();
     while std::io::stdin().read_line(&mut s).is_ok_and(|n| n > 0) {}
@@ -37,7 +50,15 @@ fn lock_holder_process() {
 /// Start the helper process holding the lock in `git_dir`; its stdout is
 /// returned too and must stay open until it ends (it still reports).
 fn spawn_holder(git_dir: &std::path::Path) -> (Child, BufReader<std::process::ChildStdout>) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
+    spawn_holder_with(git_dir, Command::new(std::env::current_exe().unwrap()))
+}
+
+/// [`spawn_holder`], the helper run from `command` (its environment, its umask).
+fn spawn_holder_with(
+    git_dir: &std::path::Path,
+    mut command: Command,
+) -> (Child, BufReader<std::process::ChildStdout>) {
+    let mut child = command
         .args([
             "--exact",
             "lock_holder_process",
@@ -216,9 +237,9 @@ const AS_NOBODY_IN: &str = "OPSDECK_TEST_AS_NOBODY_IN";
 
 /// The deploy lock as a second deployer who may not write what the first one made sees it.
 /// Root reads and writes any file whatever its mode, so these tests need root: the fixture's
-/// checkout is given to nobody (whose own it then is to deploy), root makes the lock and the
-/// takeover guard as another deployer would (root's files, mode 0644), and the test runs again
-/// as nobody for the deploying part. `None` (after saying why) when not root; the fixture and
+/// checkout is given to nobody (whose own it then is to deploy), root's deploy makes the lock
+/// and the takeover guard (root's files), and the test runs again as nobody for the deploying
+/// part. `None` (after saying why) when not root; the fixture and
 /// the checkout's git directory otherwise.
 fn checkout_of_nobody(name: &str) -> Option<(Fixture, std::path::PathBuf)> {
     if !nix::unistd::Uid::effective().is_root() {
@@ -235,10 +256,30 @@ fn checkout_of_nobody(name: &str) -> Option<(Fixture, std::path::PathBuf)> {
         .unwrap();
     assert!(chown.success());
     let git_dir = f.git_dir();
-    let guard = git_dir.join(lock::GUARD_NAME);
-    std::fs::write(&guard, b"").unwrap();
-    std::fs::set_permissions(&guard, std::fs::Permissions::from_mode(0o644)).unwrap();
     Some((f, git_dir))
+}
+
+/// Root's deploy, with root's umask 077 (a common hardening), holding the lock it took over
+/// from a deploy that died, so that its takeover made the guard too.
+fn root_deploying_with_umask_077(
+    git_dir: &std::path::Path,
+) -> (Child, BufReader<std::process::ChildStdout>) {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command.env(HOLDER_TAKES_OVER, "1");
+    // SAFETY: umask is async-signal-safe, and nothing else runs in the child before exec
+    unsafe {
+        command.pre_exec(|| {
+            nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+            Ok(())
+        });
+    }
+    let held = spawn_holder_with(git_dir, command);
+    assert!(
+        git_dir.join(lock::GUARD_NAME).exists(),
+        "its takeover made the guard"
+    );
+    held
 }
 
 /// Run this binary's test `name` again as nobody on the fixture in `dir`; fail with what it
@@ -293,8 +334,8 @@ fn head_of(f: &Fixture) -> String {
         .to_string()
 }
 
-/// Root holds the lock (a live process) in a checkout nobody deploys from, and made the
-/// takeover guard; nobody may write neither. Nobody's preview names the holder, a deploy is
+/// Root's deploy holds the lock (a live process) in a checkout nobody deploys from, and made
+/// the takeover guard; nobody may write neither, whatever root's umask. Nobody's preview names the holder, a deploy is
 /// refused with who holds it and what to do, a takeover of it is refused too; the lock stays
 /// root's, the guard and HEAD as they were.
 #[test]
@@ -328,19 +369,30 @@ fn a_lock_another_user_holds_stays_theirs_for_a_deployer_who_cannot_write_it() {
     let Some((f, git_dir)) = checkout_of_nobody(NAME) else {
         return;
     };
-    let held = lock::acquire(&git_dir, None, &access()).unwrap();
+    let (mut child, mut out) = root_deploying_with_umask_077(&git_dir);
+    let held = lock::read(&git_dir).unwrap();
+    assert_eq!(held.pid, child.id());
     let guard = std::fs::read(git_dir.join(lock::GUARD_NAME)).unwrap();
     let head = head_of(&f);
     pass_as_nobody(NAME, f.dir.path());
-    assert_eq!(lock::read(&git_dir).as_ref(), Some(held.info()));
-    assert_eq!(std::fs::read(git_dir.join(lock::GUARD_NAME)).unwrap(), guard);
+    assert_eq!(lock::read(&git_dir), Some(held));
+    assert_eq!(
+        std::fs::read(git_dir.join(lock::GUARD_NAME)).unwrap(),
+        guard
+    );
     assert_eq!(head_of(&f), head);
-    drop(held);
-    assert!(lock::read(&git_dir).is_none(), "root's lock is released by root");
+    drop(child.stdin.take());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "the helper failed: {rest}");
+    assert!(
+        lock::read(&git_dir).is_none(),
+        "root's lock is released by root"
+    );
 }
 
-/// Root's deploy died and left its lock, and root's takeover guard (mode 0644: nobody can
-/// only read it) is beside it. Nobody is told it is stale, takes it over when confirmed, through
+/// Root's deploy died and left its lock, and root's takeover guard (nobody may only read it)
+/// beside it. Nobody is told it is stale, takes it over when confirmed, through
 /// the guard opened read-only, deploys and releases the lock; the guard stays root's.
 #[test]
 fn a_stale_lock_of_another_user_is_taken_over_through_their_read_only_guard() {
@@ -361,7 +413,7 @@ fn a_stale_lock_of_another_user_is_taken_over_through_their_read_only_guard() {
     let Some((f, git_dir)) = checkout_of_nobody(NAME) else {
         return;
     };
-    let (mut child, _out) = spawn_holder(&git_dir);
+    let (mut child, _out) = root_deploying_with_umask_077(&git_dir);
     child.kill().unwrap();
     child.wait().unwrap();
     let stale = lock::read(&git_dir).expect("a killed holder leaves its lock");

@@ -16,6 +16,7 @@
 //! O_EXCL create decides). This module never touches the work tree.
 
 use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -35,6 +36,12 @@ pub const GUARD_NAME: &str = "opsdeck-deploy.lock.guard";
 /// milliseconds of creating it; one still empty after this was left by a process that died in
 /// between, and would otherwise block every deploy for good.
 pub const EMPTY_STALE_AFTER: Duration = Duration::from_secs(60);
+
+/// The mode of the lock file and the guard, whatever the umask: other deployers must read the
+/// lock to see who holds it (or that its holder is gone) and open the guard to take over a
+/// stale lock. Under a umask of 077, as hardened hosts set root's, they would be made 0600 and
+/// a held lock would look free to everyone else.
+const READABLE_BY_ALL: u32 = 0o644;
 
 /// What a lock file says about its holder.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -367,7 +374,8 @@ pub fn acquire(
     };
     let body = serde_json::to_vec(&info).unwrap_or_default();
     let written = f
-        .write_all(&body)
+        .set_permissions(std::fs::Permissions::from_mode(READABLE_BY_ALL))
+        .and_then(|_| f.write_all(&body))
         .and_then(|_| f.sync_all())
         .and_then(|_| f.metadata());
     match written {
@@ -413,7 +421,8 @@ fn take_over_guarded(
 
 /// An exclusive `flock` on the guard file beside the lock, waited for: a takeover holds it for
 /// the time of a read, a remove and a small write. Read-only when the file was made by another
-/// deployer and is not writable here (`flock` needs no write access).
+/// deployer and is not writable here (`flock` needs no write access); a guard of ours is made
+/// readable by all (see [`READABLE_BY_ALL`]), so that another deployer can open it at all.
 fn lock_guard(git_dir: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, DeployError> {
     let g = git_dir.join(GUARD_NAME);
     let file = std::fs::OpenOptions::new()
@@ -422,6 +431,14 @@ fn lock_guard(git_dir: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, Deploy
         .create(true)
         .truncate(false)
         .open(&g)
+        .and_then(|f| {
+            use std::os::unix::fs::MetadataExt;
+            let meta = f.metadata()?;
+            if meta.uid() == nix::unistd::geteuid().as_raw() && meta.mode() & 0o444 != 0o444 {
+                f.set_permissions(std::fs::Permissions::from_mode(meta.mode() | 0o444))?;
+            }
+            Ok(f)
+        })
         .or_else(|e| match e.kind() {
             std::io::ErrorKind::PermissionDenied => std::fs::File::open(&g),
             _ => Err(e),
