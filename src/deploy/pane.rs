@@ -821,6 +821,25 @@ impl DeployPane {
                         say.push((Tone::Warn, format!("  {by}")));
                     }
                 }
+                // who holds it first, and what to do: the lock's path first would push them out
+                // of sight at 80 columns
+                if let DeployError::Locked {
+                    holder,
+                    stale: false,
+                    ..
+                } = &e
+                {
+                    say = vec![
+                        (
+                            Tone::Error,
+                            format!("Refused: the deploy lock is held by {holder}"),
+                        ),
+                        (
+                            Tone::Muted,
+                            "Another deploy is under way: try again when it is released.".into(),
+                        ),
+                    ];
+                }
                 if let DeployError::WouldOverwrite { files, .. } = &e {
                     say = vec![(
                         Tone::Error,
@@ -2495,6 +2514,16 @@ mod tests {
         lock: &crate::deploy::lock::LockInfo,
         path: &str,
     ) -> Vec<Effect> {
+        refused_by_a_lock(p, lock, path, true)
+    }
+
+    /// A deploy of 0x33 over 0x22 refused by `lock` at `path`, stale or not: what the pane does.
+    fn refused_by_a_lock(
+        p: &mut DeployPane,
+        lock: &crate::deploy::lock::LockInfo,
+        path: &str,
+        stale: bool,
+    ) -> Vec<Effect> {
         let req = DeployRequest {
             kind: Kind::Deploy,
             to: testdata::oid(0x33),
@@ -2512,7 +2541,7 @@ mod tests {
                         path: path.into(),
                         holder: lock.holder().into_string(),
                         lock: Box::new(lock.clone()),
-                        stale: true,
+                        stale,
                     }),
                 },
                 cx,
@@ -2532,6 +2561,30 @@ mod tests {
         assert_eq!(
             deploy_request(&fx).unwrap().take_over.as_ref(),
             Some(&stale)
+        );
+    }
+
+    /// A lock another deploy holds is never taken: the pane says who holds it and what to do,
+    /// before the lock's long path, and asks nothing.
+    #[test]
+    fn a_held_lock_is_named_with_what_to_do_and_not_taken() {
+        let mut p = pane();
+        let held = testdata::lock(4242);
+        let fx = refused_by_a_lock(
+            &mut p,
+            &held,
+            "/var/www/site/.git/opsdeck-deploy.lock",
+            false,
+        );
+        assert!(fx.is_empty(), "{fx:?}");
+        let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            said,
+            [
+                "Refused: the deploy lock is held by alice@web1 pid 4242 since 2026-11-27T11:58:00+00:00",
+                "Another deploy is under way: try again when it is released.",
+                "HEAD and the work tree are as they were.",
+            ]
         );
     }
 
