@@ -425,3 +425,46 @@ fn a_stale_lock_of_another_user_is_taken_over_through_their_read_only_guard() {
     let after = std::fs::metadata(git_dir.join(lock::GUARD_NAME)).unwrap();
     assert_eq!((after.ino(), after.uid()), (guard.ino(), 0));
 }
+
+/// A lock another deployer's own tool made (a script with `set -o noclobber`, run by root with
+/// umask 077) that nobody may read: still held, by its owner, in the preview and in the
+/// refusal, and never taken; the file stays as it was.
+#[test]
+fn a_lock_file_another_user_made_unreadable_is_held_by_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    const NAME: &str = "a_lock_file_another_user_made_unreadable_is_held_by_its_owner";
+    if let Some(cfg) = inner_config() {
+        let (p, mut req) = preview_deploy(&cfg);
+        let seen = p.lock.clone().expect("the preview shows the lock");
+        assert!(!p.lock_stale, "{seen:?}");
+        let holder = seen.holder();
+        assert!(
+            holder.starts_with("root (its lock file is not readable to you: mode 0600), since "),
+            "{holder}"
+        );
+        match checkout::deploy(&cfg, &req, &access()) {
+            Err(DeployError::Locked {
+                holder: said,
+                stale: false,
+                ..
+            }) => assert_eq!(said, holder.as_str()),
+            other => panic!("expected a held lock, got {other:?}"),
+        }
+        req.take_over = Some(seen);
+        assert!(matches!(
+            checkout::deploy(&cfg, &req, &access()),
+            Err(DeployError::Locked { stale: false, .. })
+        ));
+        return;
+    }
+    let Some((f, git_dir)) = checkout_of_nobody(NAME) else {
+        return;
+    };
+    let path = lock::path_in(&git_dir);
+    std::fs::write(&path, "deploy.sh 4242\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let head = head_of(&f);
+    pass_as_nobody(NAME, f.dir.path());
+    assert_eq!(std::fs::read(&path).unwrap(), b"deploy.sh 4242\n");
+    assert_eq!(head_of(&f), head);
+}

@@ -58,6 +58,11 @@ pub struct LockInfo {
     /// another that says the same.
     #[serde(skip)]
     pub file: Option<FileId>,
+    /// Set when the file could not be read (made by another user with a umask of 077): its
+    /// mode. `user` is then its owner and `time` when it was written; which process holds it,
+    /// and so whether it is stale, is not known: held, by its owner's word.
+    #[serde(skip)]
+    pub unreadable: Option<u32>,
 }
 
 /// One lock file on disk: its inode and modification time, read from the open file.
@@ -96,6 +101,7 @@ impl LockInfo {
             pid: std::process::id(),
             time: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
             empty: None,
+            unreadable: None,
             file: None,
         }
     }
@@ -103,6 +109,15 @@ impl LockInfo {
     /// "user@host pid 123 since TIME", sanitized; for an empty lock file, the file and when it
     /// was made.
     pub fn holder(&self) -> Clean {
+        if let Some(mode) = self.unreadable {
+            return Clean::capped(
+                &format!(
+                    "{} (its lock file is not readable to you: mode {mode:04o}), since {}",
+                    self.user, self.time
+                ),
+                200,
+            );
+        }
         if let Some(e) = &self.empty {
             return Clean::capped(
                 &format!(
@@ -129,6 +144,9 @@ impl LockInfo {
     /// An empty lock file is stale once it has stayed empty for [`EMPTY_STALE_AFTER`] (a
     /// modification time in the future, after the clock was set back, is not).
     pub fn is_stale(&self) -> bool {
+        if self.unreadable.is_some() {
+            return false;
+        }
         if let Some(e) = &self.empty {
             return e
                 .modified
@@ -261,12 +279,17 @@ pub fn path_in(git_dir: &Path) -> PathBuf {
     git_dir.join(FILE_NAME)
 }
 
-/// Read the current lock, if any. An unreadable lock file still counts as
-/// held (by "unknown"), so it is never ignored; an empty one is read with its
-/// modification time ([`LockInfo::empty`]).
+/// Read the current lock, if any. A lock file that cannot be read still counts as held, so it
+/// is never ignored: by its owner when it may not be opened ([`LockInfo::unreadable`]), by
+/// "unknown" when its words are not a lock's; an empty one is read with its modification time
+/// ([`LockInfo::empty`]).
 pub fn read(git_dir: &Path) -> Option<LockInfo> {
     let p = path_in(git_dir);
-    let mut f = std::fs::File::open(&p).ok()?;
+    let mut f = match std::fs::File::open(&p) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return unreadable(&p),
+        Err(_) => return None,
+    };
     let mut b = Vec::new();
     let read = f.read_to_end(&mut b);
     // the time from the same open file: a lock replaced meanwhile cannot lend its own
@@ -279,6 +302,7 @@ pub fn read(git_dir: &Path) -> Option<LockInfo> {
         pid: 0,
         time,
         empty: None,
+        unreadable: None,
         file,
     };
     match (read, modified) {
@@ -290,6 +314,7 @@ pub fn read(git_dir: &Path) -> Option<LockInfo> {
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
             empty: Some(EmptyLock { path: p, modified }),
             file,
+            unreadable: None,
         }),
         (Ok(_), _) => Some(
             serde_json::from_slice(&b)
@@ -300,6 +325,29 @@ pub fn read(git_dir: &Path) -> Option<LockInfo> {
         ),
         (Err(_), _) => None,
     }
+}
+
+/// The lock file at `p`, which may not be opened, as its owner and its time tell it (None when
+/// it cannot even be looked at).
+fn unreadable(p: &Path) -> Option<LockInfo> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(p).ok()?;
+    let time = meta
+        .modified()
+        .map(|m| {
+            chrono::DateTime::<chrono::Local>::from(m)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+        })
+        .unwrap_or_default();
+    Some(LockInfo {
+        user: crate::accounts::user_name(meta.uid()),
+        host: String::new(),
+        pid: 0,
+        time,
+        empty: None,
+        file: Some(FileId::of(&meta)),
+        unreadable: Some(meta.mode() & 0o7777),
+    })
 }
 
 /// A held lock; removed when dropped.
@@ -361,6 +409,7 @@ pub fn acquire(
                 pid: 0,
                 time: String::new(),
                 empty: None,
+                unreadable: None,
                 file: None,
             });
             return Err(DeployError::Locked {
@@ -558,6 +607,7 @@ mod tests {
             pid: 4_194_304 + 17,
             time: "2026-01-01T00:00:00+00:00".into(),
             empty: None,
+            unreadable: None,
             file: None,
         };
         std::fs::write(path_in(dir), serde_json::to_vec(&dead).unwrap()).unwrap();
@@ -679,6 +729,7 @@ mod tests {
             pid: child.id(),
             time: at(chrono::Local::now() - chrono::Duration::hours(1)),
             empty: None,
+            unreadable: None,
             file: None,
         };
         let from_before = lock.is_stale();
@@ -709,6 +760,7 @@ mod tests {
             pid: 4_194_304 + 17,
             time: String::new(),
             empty: None,
+            unreadable: None,
             file: None,
         };
         assert!(!l.is_stale());

@@ -2602,6 +2602,7 @@ mod tests {
                 modified: std::time::SystemTime::UNIX_EPOCH,
             }),
             file: None,
+            unreadable: None,
         };
         let fx = refused_by_a_stale_lock(&mut p, &empty, "/var/www/site/.git/opsdeck-deploy.lock");
         let Some(Effect::Confirm(c)) = fx.first() else {

@@ -154,6 +154,7 @@ pub fn lock(pid: u32) -> LockInfo {
         pid,
         time: "2026-11-27T11:58:00+00:00".into(),
         empty: None,
+        unreadable: None,
         file: None,
     }
 }
