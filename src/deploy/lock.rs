@@ -37,10 +37,10 @@ pub const GUARD_NAME: &str = "opsdeck-deploy.lock.guard";
 /// between, and would otherwise block every deploy for good.
 pub const EMPTY_STALE_AFTER: Duration = Duration::from_secs(60);
 
-/// The mode of the lock file and the guard, whatever the umask: other deployers must read the
-/// lock to see who holds it (or that its holder is gone) and open the guard to take over a
-/// stale lock. Under a umask of 077, as hardened hosts set root's, they would be made 0600 and
-/// a held lock would look free to everyone else.
+/// The mode of the lock file, whatever the umask (a guard of ours gets the same read bits):
+/// other deployers must read the lock to see who holds it (or that its holder is gone) and
+/// open the guard to take over a stale lock. Under a umask of 077, as hardened hosts set
+/// root's, both would be made 0600 and a held lock would look free to everyone else.
 const READABLE_BY_ALL: u32 = 0o644;
 
 /// What a lock file says about its holder.
@@ -58,7 +58,7 @@ pub struct LockInfo {
     /// another that says the same.
     #[serde(skip)]
     pub file: Option<FileId>,
-    /// Set when the file could not be read (made by another user with a umask of 077): its
+    /// Set when the file may not be opened (another user's, made with a umask of 077): its
     /// mode. `user` is then its owner and `time` when it was written; which process holds it,
     /// and so whether it is stale, is not known: held, by its owner's word.
     #[serde(skip)]
