@@ -739,6 +739,43 @@ impl SendersPane {
         }
     }
 
+    /// `r`: reads again whatever is not being read already, the relay setup and SES each on
+    /// its own (a second read beside the one out would only race it to the screen), and says
+    /// what it left alone because it is still being read.
+    fn refresh_asked(&mut self, cx: &Cx<'_>) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let mut reading = Vec::new();
+        let mut started = Vec::new();
+        if self.relay_slow.is_some() {
+            reading
+                .push("postconf and the maps have not answered yet: still waiting for them".into());
+        } else if self.relay_pending {
+            reading.push(self.reading_notice(cx.now));
+        } else {
+            out.extend(self.refresh_effects(cx));
+            started.push("relay setup");
+        }
+        if !self.ses_pending.is_empty() {
+            let regions: Vec<&str> = self.ses_pending.iter().map(String::as_str).collect();
+            reading.push(format!("SES {}: already being read", regions.join(", ")));
+        } else if self.relay.is_some() || !self.relay_pending {
+            // (before the first setup has answered, SES has no region yet: that answer reads it)
+            let ses = self.ses_effects(cx.now);
+            if !ses.is_empty() {
+                started.push("SES");
+            }
+            out.extend(ses);
+        }
+        // a plain `r` with nothing out says nothing: what it reads shows on screen
+        if !reading.is_empty() {
+            if !started.is_empty() {
+                reading.push(format!("{}: reading again", started.join(" and ")));
+            }
+            out.push(Effect::notice(reading.join("; ")));
+        }
+        out
+    }
+
     fn refresh_effects(&mut self, cx: &Cx<'_>) -> Vec<Effect> {
         self.relay_pending = true;
         self.last_refresh = Some(cx.now);
@@ -881,20 +918,7 @@ impl Pane for SendersPane {
 
     fn on_action(&mut self, action: SendersAction, cx: &mut Cx<'_>) -> Vec<Effect> {
         match action {
-            SendersAction::Refresh if self.relay_slow.is_some() => {
-                vec![Effect::Notice(
-                    "postconf and the maps have not answered yet: still waiting for them".into(),
-                )]
-            }
-            // a second read beside the one out would only race it to the screen
-            SendersAction::Refresh if self.relay_pending => {
-                vec![Effect::notice(self.reading_notice(cx.now))]
-            }
-            SendersAction::Refresh => {
-                let mut e = self.refresh_effects(cx);
-                e.extend(self.ses_effects(cx.now));
-                e
-            }
+            SendersAction::Refresh => self.refresh_asked(cx),
             SendersAction::TestMail => {
                 if cx.access.is_none() {
                     return no_access();
@@ -3008,11 +3032,12 @@ mod tests {
         );
         p.on_event(setup(), &mut cx);
         // its answer lets `r` read again; a second `r` 12 s later, that read still out, does not
+        // (nor SES, whose first read that answer started)
         assert!(starts_a_read(&p.on_action(SendersAction::Refresh, &mut cx)));
         cx.now = now() + chrono::Duration::seconds(12);
         let fx = p.on_action(SendersAction::Refresh, &mut cx);
         assert!(
-            matches!(&fx[..], [Effect::Notice(n)] if n == "relay setup: already being read (12 s)"),
+            matches!(&fx[..], [Effect::Notice(n)] if n == "relay setup: already being read (12 s); SES us-east-1: already being read"),
             "{fx:?}"
         );
         // nor does the clock, before the read answers
@@ -3021,6 +3046,75 @@ mod tests {
         // a read that failed has ended too: `r` starts the next
         p.on_event(SendersEvent::Relay(Err("postconf: x".into())), &mut cx);
         assert!(starts_a_read(&p.on_action(SendersAction::Refresh, &mut cx)));
+    }
+
+    /// `r` reads again whatever is not being read: SES while the relay setup is still out, the
+    /// relay setup while SES is, and it says which it left alone.
+    #[test]
+    fn r_reads_ses_while_the_relay_setup_is_read_and_the_other_way_round() {
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        let mut cx = read_only(&mut shared);
+        let reads = |fx: &[Effect]| -> (bool, Vec<String>, Vec<String>) {
+            let mut relay = false;
+            let (mut ses, mut notices) = (Vec::new(), Vec::new());
+            for e in fx {
+                match e {
+                    Effect::Senders(SendersEffect::Refresh { .. }) => relay = true,
+                    Effect::Senders(SendersEffect::RefreshSes(t)) => ses.push(t.region.clone()),
+                    Effect::Notice(n) => notices.push(n.to_string()),
+                    other => panic!("{other:?}"),
+                }
+            }
+            (relay, ses, notices)
+        };
+        let ses_answer = || SendersEvent::Ses {
+            region: "us-east-1".into(),
+            result: Ok(Box::new(model::tests::ses(true))),
+        };
+        p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
+        p.on_event(ses_answer(), &mut cx);
+        // nothing out: `r` reads both and has nothing to say
+        assert_eq!(
+            reads(&p.on_action(SendersAction::Refresh, &mut cx)),
+            (true, vec!["us-east-1".into()], vec![])
+        );
+        // SES answers, the relay setup is still out 5 s on: `r` reads SES again
+        p.on_event(ses_answer(), &mut cx);
+        cx.now = now() + chrono::Duration::seconds(5);
+        assert_eq!(
+            reads(&p.on_action(SendersAction::Refresh, &mut cx)),
+            (
+                false,
+                vec!["us-east-1".into()],
+                vec!["relay setup: already being read (5 s); SES: reading again".into()]
+            )
+        );
+        // both out: nothing starts, and both are named
+        assert_eq!(
+            reads(&p.on_action(SendersAction::Refresh, &mut cx)),
+            (
+                false,
+                vec![],
+                vec![
+                    "relay setup: already being read (5 s); SES us-east-1: already being read"
+                        .into()
+                ]
+            )
+        );
+        // the relay setup answers, SES is still out: `r` reads the setup alone
+        p.on_event(
+            SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false)))),
+            &mut cx,
+        );
+        assert_eq!(
+            reads(&p.on_action(SendersAction::Refresh, &mut cx)),
+            (
+                true,
+                vec![],
+                vec!["SES us-east-1: already being read; relay setup: reading again".into()]
+            )
+        );
     }
 
     /// `start`'s read of the log is a long one (a big journal): meanwhile the relay setup is read
