@@ -693,33 +693,95 @@ fn fit_counts(counts: &str, width: usize) -> String {
     }
 }
 
-/// The narrow layout's facts cell: `ses · creds · counts` at `width`, the
-/// SES and credentials text shortened first so the counts stay whole.
-fn narrow_facts(c: &Cells<'_>, width: usize) -> String {
-    let counts_w = c.counts.width() + " · ".len();
-    let words = format!("{} · {}", c.ses, c.creds);
-    if words.width() + counts_w <= width {
-        return fit(&format!("{words} · {}", c.counts), width);
-    }
-    if counts_w + 2 <= width {
-        // at least one character and the ellipsis of the words
-        let words = truncate(&words, width - counts_w);
-        return fit(&format!("{words} · {}", c.counts), width);
-    }
-    fit(&words, width)
+/// The narrow layout's facts as columns (`ses · creds · counts`), each as wide on every row:
+/// a cell cut to its own row's room would show the same credentials as `AK…` on one row and
+/// `AKI…` on the next, and the counts would not stand under each other.
+#[derive(Debug, Clone, Copy)]
+struct NarrowColumns {
+    ses: usize,
+    creds: usize,
+    /// 0: no room for the counts whole, and none are shown (a count cut mid-number reads as a
+    /// smaller, valid count).
+    counts: usize,
 }
 
-/// The narrow layout's facts header in `width`: the counts named in words where they fit, in
-/// the wide table's letters where they do not, so that the deleted count is named at 60 columns.
-fn narrow_header(width: usize) -> &'static str {
-    [
-        "SES · CREDENTIALS · SENT/DEFERRED/BOUNCED/LOST/DELETED",
-        "SES · CREDENTIALS · SENT/DEFER/BOUNCE/LOST/DEL",
-        "SES · CREDS · S/D/B/L/DEL",
-    ]
-    .into_iter()
-    .find(|h| h.width() <= width)
-    .unwrap_or("S/D/B/L/DEL")
+/// `·` between the narrow facts, with its spaces.
+const FACT_SEP: &str = " · ";
+
+/// The counts' name in the narrow header, and so the least width of its column.
+const COUNTS_SHORT: &str = "S/D/B/L/DEL";
+
+impl NarrowColumns {
+    /// The columns for `cells` (every sender's, so the columns stay put while a filter is
+    /// typed) in `width`: the counts as wide as the widest row's, never cut; the SES and
+    /// credentials columns as wide as their widest cells, or, when both do not fit, sharing
+    /// what is left, the narrower keeping what it needs up to half of it.
+    fn of(cells: &[Cells<'_>], width: usize) -> NarrowColumns {
+        let sep = FACT_SEP.width();
+        let widest = |cell: fn(&Cells<'_>) -> usize, least: usize| {
+            cells.iter().map(cell).max().unwrap_or(0).max(least)
+        };
+        let ses = widest(|c| c.ses.width(), "SES".len());
+        let creds = widest(|c| c.creds.width(), "CREDS".len());
+        let counts = widest(|c| c.counts.width(), COUNTS_SHORT.len());
+        // each word column keeps at least a character and the ellipsis, and the counts a
+        // blank after them, off the pane's border
+        let (counts, room) = match width.checked_sub(counts + 2 * sep + 1) {
+            Some(room) if room >= 4 => (counts, room),
+            _ => (0, width.saturating_sub(sep)),
+        };
+        let (ses, creds) = if ses + creds <= room {
+            (ses, creds)
+        } else if ses <= room / 2 {
+            (ses, room - ses)
+        } else if creds <= room - room / 2 {
+            (room - creds, creds)
+        } else {
+            (room / 2, room - room / 2)
+        };
+        NarrowColumns { ses, creds, counts }
+    }
+
+    /// One row's facts in `width`.
+    fn row(&self, c: &Cells<'_>, width: usize) -> String {
+        let words = format!(
+            "{}{FACT_SEP}{}",
+            fit(&c.ses, self.ses),
+            fit(&c.creds, self.creds)
+        );
+        if self.counts == 0 {
+            return fit(&words, width);
+        }
+        fit(&format!("{words}{FACT_SEP}{}", c.counts), width)
+    }
+
+    /// The header over the facts in `width`: the counts named in words where they fit, in the
+    /// wide table's letters where they do not, so that the deleted count is named at 60
+    /// columns.
+    fn header(&self, width: usize) -> String {
+        let creds = if self.creds >= "CREDENTIALS".len() {
+            "CREDENTIALS"
+        } else {
+            "CREDS"
+        };
+        let words = format!(
+            "{}{FACT_SEP}{}",
+            fit("SES", self.ses),
+            fit(creds, self.creds)
+        );
+        if self.counts == 0 {
+            return fit(&words, width);
+        }
+        let room = width.saturating_sub(words.width() + FACT_SEP.width());
+        let counts = [
+            "SENT/DEFERRED/BOUNCED/LOST/DELETED",
+            "SENT/DEFER/BOUNCE/LOST/DEL",
+        ]
+        .into_iter()
+        .find(|h| h.width() <= room)
+        .unwrap_or(COUNTS_SHORT);
+        fit(&format!("{words}{FACT_SEP}{counts}"), width)
+    }
 }
 
 /// Widths of the wide table's route and counts columns: the counts get what
@@ -785,10 +847,19 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
         .unwrap_or(0)
         .clamp("SENDER".len(), 28);
     let facts_w = w.saturating_sub(sender_w + 3);
-    if narrow {
+    let facts = narrow.then(|| {
+        let cells: Vec<Cells<'_>> = p
+            .check
+            .rows
+            .iter()
+            .map(|r| Cells::of(r, p.check.counts_unknown))
+            .collect();
+        NarrowColumns::of(&cells, facts_w)
+    });
+    if let Some(facts) = &facts {
         // two lines per sender: the facts, then the verdict in full width
         lines.push(line(
-            format!("  {} {}", fit("SENDER", sender_w), narrow_header(facts_w)),
+            format!("  {} {}", fit("SENDER", sender_w), facts.header(facts_w)),
             w,
             cx.theme.header,
         ));
@@ -825,11 +896,11 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
             cx.theme.text
         };
         let mark = Span::styled(format!("{} ", marker(c.sev)), sev_style(c.sev, cx));
-        if narrow {
+        if let Some(facts) = &facts {
             lines.push(Line::from(vec![
                 mark,
                 Span::styled(
-                    format!("{} {}", fit(c.sender, sender_w), narrow_facts(&c, facts_w)),
+                    format!("{} {}", fit(c.sender, sender_w), facts.row(&c, facts_w)),
                     base,
                 ),
             ]));
@@ -2293,6 +2364,53 @@ mod tests {
         let out = draw(&p, cx.shared, 180, 30, true);
         assert!(out.contains("S/D/B/L/DEL"), "{out}");
         assert!(out.contains(" 4/0/0/0/300 "), "{out}");
+    }
+
+    /// At 60 columns (the two-line layout) the facts stand in columns: SES, credentials and
+    /// counts start at the same column on every row and under their names, and the same
+    /// credentials are cut the same on every row.
+    #[test]
+    fn narrow_facts_line_up_as_columns() {
+        use super::FACT_SEP;
+        use unicode_width::UnicodeWidthStr;
+        let mut shared = Shared::default();
+        let p = pane(&mut shared);
+        let out = draw(&p, &shared, 60, 20, true);
+        insta::assert_snapshot!("narrow_columns_60x20", out);
+        // the screen columns where each row's facts are split, and the credentials between
+        let facts = |line: &str| -> (Vec<usize>, String) {
+            let line = line.trim_start_matches('│');
+            let at: Vec<usize> = line
+                .match_indices(FACT_SEP)
+                .map(|(i, _)| line[..i].width())
+                .collect();
+            let creds = line.split(FACT_SEP).nth(1).unwrap_or("").trim_end();
+            (at, creds.to_string())
+        };
+        let header = out.lines().find(|l| l.contains("SENDER")).expect(&out);
+        let (columns, _) = facts(header);
+        assert_eq!(columns.len(), 2, "{header}");
+        // every sender on screen (the last ones are below it, 20 rows being few)
+        let mut creds_of = Vec::new();
+        for r in p.visible() {
+            let Some(row) = out
+                .lines()
+                .find(|l| l.contains(r.sender.as_str()) && l.contains(FACT_SEP))
+            else {
+                continue;
+            };
+            let (at, creds) = facts(row);
+            assert_eq!(at, columns, "{} is out of line:\n{out}", r.sender);
+            creds_of.push((r.creds.short(), creds));
+        }
+        assert_eq!(creds_of.len(), 6, "{out}");
+        let key: Vec<&String> = creds_of
+            .iter()
+            .filter(|(whole, _)| whole == "AKIAEXAMPLEUSER")
+            .map(|(_, shown)| shown)
+            .collect();
+        assert!(key.len() >= 2, "{creds_of:?}");
+        assert!(key.iter().all(|k| *k == key[0]), "{creds_of:?}");
     }
 
     /// A count cut mid-number reads as a smaller, valid count: at any width
