@@ -639,6 +639,13 @@ impl Config {
                     let url = crate::sanitize::shell_word(&written);
                     format!(", or add a remote for it: {git} remote add origin {url}")
                 }
+                // `origin:main`: the branch has a setting of its own
+                crate::deploy::NotARemoteName::Colon => match written.split_once(':') {
+                    Some((_, branch)) if !branch.is_empty() => {
+                        format!(", and the branch apart: branch = {branch:?}")
+                    }
+                    _ => String::new(),
+                },
                 crate::deploy::NotARemoteName::Refused => String::new(),
             };
             return Err(error(
@@ -1678,6 +1685,13 @@ mod tests {
                  of a remote of the checkout belongs",
             ),
             (
+                "origin:main",
+                "c.toml:8:10: [[deploy]] remote = \"origin:main\": not a name git allows (a \
+                 remote's name has no ':'), where the name of a remote of the checkout belongs: \
+                 write its name, such as \"origin\" (git -C /var/www/b remote -v lists them), \
+                 and the branch apart: branch = \"main\"",
+            ),
+            (
                 "my origin",
                 "c.toml:8:10: [[deploy]] remote = \"my origin\": not a name git allows, where \
                  the name of a remote of the checkout belongs: write its name, such as \
@@ -1690,6 +1704,7 @@ mod tests {
             assert!(!msg.contains("glpat-secret"), "{msg}");
         }
         assert!(msg(&table("my origin")).ends_with("lists them)"));
+        assert!(msg(&table("origin:main")).ends_with("branch = \"main\""));
         // the commands it names are ones a shell reads back as written
         let spaced = "[[deploy]]\nname = \"a\"\npath = \"/var/www/my site\"\n\
                       remote = \"ssh://git.example.com/site's.git\"\n";

@@ -142,6 +142,9 @@ pub enum NotARemoteName {
     Url,
     /// `/srv/git/site.git`, `../site.git` or `~/site.git`.
     Path,
+    /// A word, a colon, a word: `origin:main`, a remote and a branch written together as in
+    /// a refspec. git allows no `:` in a remote's name (its refs are `refs/remotes/<name>/…`).
+    Colon,
     /// Text git refuses as a remote's name (`git remote add` says so): a space, `..`, an
     /// empty name.
     Refused,
@@ -150,10 +153,14 @@ pub enum NotARemoteName {
 impl NotARemoteName {
     /// Why `remote` cannot be the name of a remote, or `None` when it can.
     pub fn of(remote: &str) -> Option<NotARemoteName> {
-        // scp-like ssh (`[user@]host:path`): a colon, no slash before it
-        let scp_like = remote
-            .split_once(':')
-            .is_some_and(|(host, _)| !host.is_empty() && !host.contains('/'));
+        // scp-like ssh (`[user@]host:path`): a colon, no slash before it, and a user, a domain
+        // or an address before it or a path after it (`git@host:site`, `host:srv/site.git`);
+        // a bare word on each side (`origin:main`) is a refspec written where a name belongs
+        let scp_like = remote.split_once(':').is_some_and(|(host, path)| {
+            !host.is_empty()
+                && !host.contains('/')
+                && (host.contains(['@', '.', '[']) || path.contains('/') || path.ends_with(".git"))
+        });
         if remote.contains("://") || scp_like {
             Some(NotARemoteName::Url)
         } else if remote.starts_with(['/', '~'])
@@ -161,6 +168,8 @@ impl NotARemoteName {
             || remote.starts_with("../")
         {
             Some(NotARemoteName::Path)
+        } else if remote.contains(':') {
+            Some(NotARemoteName::Colon)
         } else if remote.contains('\0') || !git2::Remote::is_valid_name(remote) {
             // libgit2 is not asked about a NUL: its C string cannot hold one
             Some(NotARemoteName::Refused)
@@ -174,6 +183,7 @@ impl NotARemoteName {
         match self {
             NotARemoteName::Url => "a URL",
             NotARemoteName::Path => "a path",
+            NotARemoteName::Colon => "not a name git allows (a remote's name has no ':')",
             NotARemoteName::Refused => "not a name git allows",
         }
     }
@@ -521,6 +531,13 @@ deployers = ["alice", "%webteam"]
             ("deploy/prod", None),
             ("ssh://git@host/site.git", Some(NotARemoteName::Url)),
             ("host:site.git", Some(NotARemoteName::Url)),
+            ("git@host:site", Some(NotARemoteName::Url)),
+            ("host:srv/site.git", Some(NotARemoteName::Url)),
+            ("git.example.com:site", Some(NotARemoteName::Url)),
+            ("[::1]:site", Some(NotARemoteName::Url)),
+            // a remote and its branch, as a refspec writes them
+            ("origin:main", Some(NotARemoteName::Colon)),
+            ("upstream:release-2", Some(NotARemoteName::Colon)),
             ("~/site.git", Some(NotARemoteName::Path)),
             ("../site.git", Some(NotARemoteName::Path)),
             ("", Some(NotARemoteName::Refused)),
