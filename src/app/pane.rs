@@ -252,6 +252,12 @@ pub trait Pane {
         true
     }
 
+    /// What the help says in place of the pane's keys when it offers none of them: what
+    /// would give them something to do (the Deploy pane with no target configured).
+    fn help_without_keys(&self) -> &'static str {
+        "(no keys of its own yet)"
+    }
+
     /// Does this action act on the pane's selection? The overview's tile does not show it, so
     /// there the app asks for the pane to be opened first, as it does for a change.
     fn acts_on_selection(&self, _action: Self::Action) -> bool {

@@ -191,9 +191,9 @@ fn help_lists_what_the_dispatcher_binds() {
     let a = app(Mode::Interactive);
     let sections = view::help_sections(&a);
     // the focused pane's keys come first
-    assert_eq!(sections[0].0, "Queue pane");
-    assert_eq!(sections[1].0, "Everywhere");
-    let global = &sections[1].1;
+    assert_eq!(sections[0].title, "Queue pane");
+    assert_eq!(sections[1].title, "Everywhere");
+    let global = &sections[1].rows;
     for b in GLOBAL {
         let label = b
             .keys
@@ -238,8 +238,8 @@ fn every_pane_lists_exactly_the_keys_that_reach_it() {
                 PaneId::Probe => table(&a.probe),
             };
             let sections = view::help_sections(&a);
-            assert_eq!(sections[0].0, format!("{} pane", pane.title()));
-            let listed: Vec<(String, &str)> = sections[0].1.clone();
+            assert_eq!(sections[0].title, format!("{} pane", pane.title()));
+            let listed: Vec<(String, &str)> = sections[0].rows.clone();
             let want: Vec<(String, &str)> = bindings
                 .iter()
                 .filter(|(_, _, writes, offered, _)| {
@@ -286,7 +286,7 @@ fn the_next_deploy_target_key_is_offered_only_with_another_target() {
     };
     let lists_t = |a: &App| {
         view::help_sections(a)[0]
-            .1
+            .rows
             .iter()
             .any(|(k, h)| k == "t" && *h == "next deploy target")
     };
@@ -302,6 +302,14 @@ fn the_next_deploy_target_key_is_offered_only_with_another_target() {
     assert!(lists_t(&two), "{:?}", view::help_sections(&two)[0]);
     two.update(key('t'));
     assert_eq!(two.deploy.current, 1);
+    // with none, no key is listed, and each still says why it does nothing
+    let mut none = with_targets(&[]);
+    assert_eq!(view::help_sections(&none)[0].rows, []);
+    none.update(key('t'));
+    assert_eq!(
+        none.notice.as_deref(),
+        Some("no deploy target configured ([[deploy]])")
+    );
 }
 
 #[test]

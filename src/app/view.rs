@@ -368,11 +368,21 @@ fn truncate_pieces(pieces: Vec<(String, Style)>, width: usize) -> Vec<Span<'stat
     spans
 }
 
+/// One section of the help: a title over its keys.
+#[derive(Debug)]
+pub struct HelpSection {
+    pub title: String,
+    /// Keys, what they do.
+    pub rows: Vec<(String, &'static str)>,
+    /// Said in place of the rows when there are none.
+    pub without_keys: &'static str,
+}
+
 /// The help rows shown for the current focus: global keys, then the
 /// focused pane's, exactly as the dispatcher sees them.
-pub fn help_sections(app: &App) -> Vec<(String, Vec<(String, &'static str)>)> {
+pub fn help_sections(app: &App) -> Vec<HelpSection> {
     let w = app.may_write();
-    let pane_rows = match app.focus {
+    let (rows, without_keys) = match app.focus {
         PaneId::Queue => pane_help_rows(&app.queue, w),
         PaneId::Failures => pane_help_rows(&app.failures, w),
         PaneId::Senders => pane_help_rows(&app.senders, w),
@@ -381,23 +391,32 @@ pub fn help_sections(app: &App) -> Vec<(String, Vec<(String, &'static str)>)> {
     };
     // the focused pane's own keys first: on a small screen the list scrolls
     vec![
-        (format!("{} pane", app.focus.title()), pane_rows),
-        (
-            "Everywhere".to_string(),
-            keymap::help_rows(GLOBAL, w, |_| true),
-        ),
+        HelpSection {
+            title: format!("{} pane", app.focus.title()),
+            rows,
+            without_keys,
+        },
+        HelpSection {
+            title: "Everywhere".to_string(),
+            rows: keymap::help_rows(GLOBAL, w, |_| true),
+            without_keys: "",
+        },
     ]
 }
 
-/// A pane's help rows: the keys it offers as configured.
-fn pane_help_rows<P: Pane>(p: &P, may_write: bool) -> Vec<(String, &'static str)> {
-    keymap::help_rows(p.bindings(), may_write, |a| p.offers(a))
+/// A pane's help rows (the keys it offers as configured), and what it says when there are none.
+fn pane_help_rows<P: Pane>(p: &P, may_write: bool) -> (Vec<(String, &'static str)>, &'static str) {
+    (
+        keymap::help_rows(p.bindings(), may_write, |a| p.offers(a)),
+        p.help_without_keys(),
+    )
 }
 
 enum HelpLine {
     Note(&'static str),
     Header(String),
-    Empty,
+    /// A section with no keys: what it says instead.
+    Empty(&'static str),
     Row(String, &'static str),
 }
 
@@ -408,12 +427,12 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
             "Read-only: nothing that changes the host is available.",
         ));
     }
-    for (title, rows) in help_sections(app) {
-        entries.push(HelpLine::Header(title));
-        if rows.is_empty() {
-            entries.push(HelpLine::Empty);
+    for section in help_sections(app) {
+        entries.push(HelpLine::Header(section.title));
+        if section.rows.is_empty() {
+            entries.push(HelpLine::Empty(section.without_keys));
         }
-        entries.extend(rows.into_iter().map(|(k, h)| HelpLine::Row(k, h)));
+        entries.extend(section.rows.into_iter().map(|(k, h)| HelpLine::Row(k, h)));
     }
     entries.push(HelpLine::Header("On the tabs".into()));
     entries.push(HelpLine::Row(
@@ -429,8 +448,11 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
     let wrap_w = usize::from(one_w.saturating_sub(2))
         .saturating_sub(14)
         .max(10);
+    // what a section says in place of keys, one column in, wrapped as the rows' help is
+    let empty_w = usize::from(one_w.saturating_sub(3)).max(10);
     let rows_of = |e: &HelpLine| match e {
         HelpLine::Row(_, h) if !two => wrap_words(h, wrap_w, usize::MAX).len() as u16,
+        HelpLine::Empty(t) if !two => wrap_words(t, empty_w, usize::MAX).len() as u16,
         _ => 1,
     };
     let (width, body_h) = if two {
@@ -449,10 +471,9 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
         match e {
             HelpLine::Note(n) => Line::from(Span::styled(truncate(n, col_w), theme.warn)),
             HelpLine::Header(t) => Line::from(Span::styled(truncate(t, col_w), theme.header)),
-            HelpLine::Empty => Line::from(Span::styled(
-                truncate(" (no keys of its own yet)", col_w),
-                theme.muted,
-            )),
+            HelpLine::Empty(t) => {
+                Line::from(Span::styled(truncate(&format!(" {t}"), col_w), theme.muted))
+            }
             HelpLine::Row(k, h) => Line::from(vec![
                 Span::styled(format!(" {:<12}", truncate(k, 11)), theme.accent),
                 Span::styled(truncate(h, col_w.saturating_sub(14)), theme.text),
@@ -474,6 +495,13 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
                         Span::styled(part, theme.text),
                     ]));
                 }
+            }
+            HelpLine::Empty(t) if !two => {
+                lines.extend(
+                    wrap_words(t, empty_w, usize::MAX)
+                        .into_iter()
+                        .map(|part| Line::from(Span::styled(format!(" {part}"), theme.muted))),
+                );
             }
             _ => lines.push(to_line(e)),
         }

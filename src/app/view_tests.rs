@@ -1291,3 +1291,36 @@ fn notices_at_60x20_keep_what_to_know_before_the_details() {
         "{bar}"
     );
 }
+
+/// With no deploy target configured, no Deploy key does anything: the Deploy pane's help lists
+/// none of them and says instead how to configure a target, whole on a 60x20 terminal.
+#[test]
+fn with_no_deploy_target_the_help_says_how_to_add_one_instead_of_its_keys() {
+    for mode in [Mode::Interactive, Mode::ReadOnly] {
+        let mut a = app(mode);
+        assert!(a.deploy.targets.is_empty());
+        press(&mut a, KeyCode::Char('4'));
+        press(&mut a, KeyCode::Enter);
+        assert_eq!(a.focus, PaneId::Deploy);
+        let sections = crate::app::view::help_sections(&a);
+        assert_eq!(sections[0].title, "Deploy pane");
+        assert_eq!(sections[0].rows, [], "{mode:?}");
+        press(&mut a, KeyCode::Char('?'));
+        let s = screen(&a, &Theme::fallback(), 60, 20);
+        let help: Vec<&str> = s
+            .lines()
+            .skip_while(|l| !l.contains("Deploy pane"))
+            .take_while(|l| !l.contains("Everywhere"))
+            .map(|l| l.trim_matches(|c: char| c == '│' || c == ' '))
+            .collect();
+        assert_eq!(
+            help,
+            [
+                "Deploy pane",
+                "no deploy target is configured: add one as a [[deploy]]",
+                "table in the config file",
+            ],
+            "{mode:?}:\n{s}"
+        );
+    }
+}

@@ -1291,9 +1291,18 @@ impl Pane for DeployPane {
         BINDINGS
     }
 
-    /// `t` moves to the next target only where there is another one.
+    /// No key does anything without a target; `t` moves to the next target only where there
+    /// is another one.
     fn offers(&self, action: DeployAction) -> bool {
-        action != DeployAction::NextTarget || self.targets.len() > 1
+        match self.targets.len() {
+            0 => false,
+            1 => action != DeployAction::NextTarget,
+            _ => true,
+        }
+    }
+
+    fn help_without_keys(&self) -> &'static str {
+        "no deploy target is configured: add one as a [[deploy]] table in the config file"
     }
 
     fn on_action(&mut self, action: DeployAction, cx: &mut Cx<'_>) -> Vec<Effect> {
