@@ -100,6 +100,10 @@ pub enum DeployError {
     #[error("{}: deploy lock held by {holder}", path.display())]
     Locked {
         path: PathBuf,
+        /// Who holds it, as the lock file says ([`LockInfo::holder_text`]): escaped where it
+        /// is shown, with the rest of the error.
+        ///
+        /// [`LockInfo::holder_text`]: crate::deploy::lock::LockInfo::holder_text
         holder: String,
         /// The lock as read, for a takeover after confirmation.
         lock: Box<crate::deploy::lock::LockInfo>,

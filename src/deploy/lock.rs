@@ -109,31 +109,33 @@ impl LockInfo {
     /// "user@host pid 123 since TIME", sanitized; for an empty lock file, the file and when it
     /// was made.
     pub fn holder(&self) -> Clean {
+        let cap = if self.empty.is_some() && self.unreadable.is_none() {
+            400
+        } else {
+            200
+        };
+        Clean::capped(&self.holder_text(), cap)
+    }
+
+    /// [`LockInfo::holder`] as the lock file wrote it, not yet escaped: for an error whose
+    /// text is escaped once where it is shown, as its path is.
+    pub fn holder_text(&self) -> String {
         if let Some(mode) = self.unreadable {
-            return Clean::capped(
-                &format!(
-                    "{} (its lock file is not readable to you: mode {mode:04o}), since {}",
-                    self.user, self.time
-                ),
-                200,
+            return format!(
+                "{} (its lock file is not readable to you: mode {mode:04o}), since {}",
+                self.user, self.time
             );
         }
         if let Some(e) = &self.empty {
-            return Clean::capped(
-                &format!(
-                    "an empty lock file {}, made {}",
-                    e.path.display(),
-                    self.time
-                ),
-                400,
+            return format!(
+                "an empty lock file {}, made {}",
+                e.path.display(),
+                self.time
             );
         }
-        Clean::capped(
-            &format!(
-                "{}@{} pid {} since {}",
-                self.user, self.host, self.pid, self.time
-            ),
-            200,
+        format!(
+            "{}@{} pid {} since {}",
+            self.user, self.host, self.pid, self.time
         )
     }
 
@@ -414,7 +416,7 @@ pub fn acquire(
             });
             return Err(DeployError::Locked {
                 path: p,
-                holder: cur.holder().into_string(),
+                holder: cur.holder_text(),
                 stale: cur.is_stale(),
                 lock: Box::new(cur),
             });

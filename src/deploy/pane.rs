@@ -2548,7 +2548,7 @@ mod tests {
                     request: Box::new(req),
                     result: Err(DeployError::Locked {
                         path: path.into(),
-                        holder: lock.holder().into_string(),
+                        holder: lock.holder_text(),
                         lock: Box::new(lock.clone()),
                         stale,
                     }),
@@ -2578,7 +2578,9 @@ mod tests {
     #[test]
     fn a_held_lock_is_named_with_what_to_do_and_not_taken() {
         let mut p = pane();
-        let held = testdata::lock(4242);
+        let mut held = testdata::lock(4242);
+        // a lock file another user wrote: what it says is escaped once on screen
+        held.host = "web1\u{1b}[2J".into();
         let fx = refused_by_a_lock(
             &mut p,
             &held,
@@ -2590,7 +2592,7 @@ mod tests {
         assert_eq!(
             said,
             [
-                "Refused: the deploy lock is held by alice@web1 pid 4242 since 2026-11-27T11:58:00+00:00",
+                r"Refused: the deploy lock is held by alice@web1\e[2J pid 4242 since 2026-11-27T11:58:00+00:00",
                 "Another deploy is under way: try again when it is released.",
                 "HEAD and the work tree are as they were.",
             ]
