@@ -7,6 +7,7 @@ mod deploy_support;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
+use deploy_support::nobody::{AS_NOBODY_IN, pass_as_nobody};
 use deploy_support::{Fixture, access};
 use opsdeck::deploy::checkout::{self, DeployRequest, Kind};
 use opsdeck::deploy::{DeployError, lock};
@@ -232,9 +233,6 @@ fn an_empty_lock_file_left_by_a_crash_is_stale_and_named() {
     assert!(lock::read(&f.git_dir()).is_none(), "our lock was released");
 }
 
-/// Set in the inner run of a test that runs again as another user: the fixture's directory.
-const AS_NOBODY_IN: &str = "OPSDECK_TEST_AS_NOBODY_IN";
-
 /// The deploy lock as a second deployer who may not write what the first one made sees it.
 /// Root reads and writes any file whatever its mode, so these tests need root: the fixture's
 /// checkout is given to nobody (whose own it then is to deploy), root's deploy makes the lock
@@ -280,25 +278,6 @@ fn root_deploying_with_umask_077(
         "its takeover made the guard"
     );
     held
-}
-
-/// Run this binary's test `name` again as nobody on the fixture in `dir`; fail with what it
-/// printed unless it passed.
-fn pass_as_nobody(name: &str, dir: &std::path::Path) {
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(std::env::current_exe().unwrap())
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(AS_NOBODY_IN, dir)
-        .env("TMPDIR", "/tmp")
-        .output()
-        .expect("setpriv (util-linux)");
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success() && said.contains("1 passed"), "{said}");
 }
 
 /// In the inner run: the fixture's deploy target, as nobody sees it.
@@ -374,7 +353,7 @@ fn a_lock_another_user_holds_stays_theirs_for_a_deployer_who_cannot_write_it() {
     assert_eq!(held.pid, child.id());
     let guard = std::fs::read(git_dir.join(lock::GUARD_NAME)).unwrap();
     let head = head_of(&f);
-    pass_as_nobody(NAME, f.dir.path());
+    pass_as_nobody(NAME, Some(f.dir.path()));
     assert_eq!(lock::read(&git_dir), Some(held));
     assert_eq!(
         std::fs::read(git_dir.join(lock::GUARD_NAME)).unwrap(),
@@ -419,7 +398,7 @@ fn a_stale_lock_of_another_user_is_taken_over_through_their_read_only_guard() {
     let stale = lock::read(&git_dir).expect("a killed holder leaves its lock");
     assert_eq!(stale.user, "root");
     let guard = std::fs::metadata(git_dir.join(lock::GUARD_NAME)).unwrap();
-    pass_as_nobody(NAME, f.dir.path());
+    pass_as_nobody(NAME, Some(f.dir.path()));
     assert_eq!(head_of(&f), f.commits[3]);
     assert!(lock::read(&git_dir).is_none(), "nobody's lock was released");
     let after = std::fs::metadata(git_dir.join(lock::GUARD_NAME)).unwrap();
@@ -464,7 +443,7 @@ fn a_lock_file_another_user_made_unreadable_is_held_by_its_owner() {
     std::fs::write(&path, "deploy.sh 4242\n").unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     let head = head_of(&f);
-    pass_as_nobody(NAME, f.dir.path());
+    pass_as_nobody(NAME, Some(f.dir.path()));
     assert_eq!(std::fs::read(&path).unwrap(), b"deploy.sh 4242\n");
     assert_eq!(head_of(&f), head);
 }

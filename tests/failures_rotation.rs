@@ -1,6 +1,9 @@
 //! The follower under every rotation style, with a writer running concurrently: no line lost,
 //! none repeated. Also backfill from rotated and gzipped files, and a missing log that appears.
 
+#[path = "support/nobody.rs"]
+mod nobody;
+
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -434,19 +437,7 @@ fn a_log_made_readable_later_is_read_like_one_readable_at_start() {
     const NAME: &str = "a_log_made_readable_later_is_read_like_one_readable_at_start";
     if nix::unistd::Uid::effective().is_root() {
         // root reads any file whatever its mode: this test runs again as nobody
-        let out = std::process::Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(std::env::current_exe().unwrap())
-            .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
-            .env("TMPDIR", "/tmp")
-            .output()
-            .expect("setpriv (util-linux)");
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success() && said.contains("1 passed"), "{said}");
+        nobody::pass_as_nobody(NAME, None);
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -536,14 +527,8 @@ fn a_log_behind_a_closed_directory_names_the_directory() {
     let exe = env!("CARGO_BIN_EXE_opsdeck");
     let as_nobody = |dir_mode: u32| {
         std::fs::set_permissions(&logs, std::fs::Permissions::from_mode(dir_mode)).unwrap();
-        let out = std::process::Command::new("setpriv")
-            .args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                exe,
-                "summary",
-            ])
+        let out = nobody::as_nobody(exe)
+            .arg("summary")
             .arg(logs.join("mail.log"))
             .output()
             .expect("setpriv (util-linux)");

@@ -4,10 +4,14 @@
 //! the staleness check looks for it; for regexp and pcre maps, the rules
 //! evaluated here give the answer `postmap -q` gives, or say they cannot.
 
+#[path = "support/nobody.rs"]
+mod nobody;
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
+use nobody::{AS_NOBODY_IN, pass_as_nobody};
 use opsdeck::mail::senders::maps::{self, MapKind, RuleMatch};
 use opsdeck::mail::senders::source::{self, MapContent};
 
@@ -298,28 +302,6 @@ fn a_broken_main_cf_line_is_named_without_its_value() {
     );
 }
 
-/// Set in the inner run of a test that runs again as another user: the directory it works in.
-const AS_NOBODY_IN: &str = "OPSDECK_TEST_AS_NOBODY_IN";
-
-/// Run this binary's test `name` again as nobody, with `dir` in [`AS_NOBODY_IN`], and fail with
-/// what it printed unless it passed.
-fn pass_as_nobody(name: &str, dir: &Path) {
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(std::env::current_exe().unwrap())
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(AS_NOBODY_IN, dir)
-        .env("TMPDIR", "/tmp")
-        .output()
-        .expect("setpriv (util-linux)");
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success() && said.contains("1 passed"), "{said}");
-}
-
 /// After an edit that succeeded, an old backup that cannot be removed is a failed step that
 /// names the file and why, and the edit stays done. Made to fail for real: the map's directory
 /// is sticky (mode 1777, as /tmp), the map is nobody's and the edit runs as nobody, who may
@@ -393,7 +375,7 @@ fn a_backup_that_cannot_be_removed_is_a_failed_step_of_an_edit_that_is_done() {
     for i in 0..3 {
         std::fs::write(old(dir.path(), i), format!("backup {i}\n")).unwrap();
     }
-    pass_as_nobody(NAME, dir.path());
+    pass_as_nobody(NAME, Some(dir.path()));
     assert_eq!(
         std::fs::read_to_string(&map).unwrap(),
         "alice@example.com [relay.example]:587\nbob@example.com\t[relay.example]:587\n"

@@ -525,10 +525,7 @@ async fn a_trace_whose_log_may_not_be_read_says_why_and_reads_it_once_it_may() {
     std::fs::set_permissions(talk.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
     let output = talk.path().join("output");
     let out_file = std::fs::File::create(&output).unwrap();
-    let mut child = std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(std::env::current_exe().unwrap())
-        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+    let mut child = support::nobody::test_as_nobody(NAME, None)
         .env(CHILD_PORT, s.pf.smtpd_port().to_string())
         .env(CHILD_LOG, &log)
         .env(CHILD_TALK, talk.path())

@@ -7,6 +7,9 @@
 // A test binary that includes probe_support too (check_cli) holds two copies: harmless, and each
 // support tree stays usable alone.
 #[allow(clippy::duplicate_mod)]
+#[path = "../support/nobody.rs"]
+pub mod nobody;
+#[allow(clippy::duplicate_mod)]
 #[path = "../support/ports.rs"]
 pub mod ports;
 pub mod ssh;

@@ -6,6 +6,7 @@
 pub mod closed_port;
 pub mod journal;
 pub mod maillog;
+pub mod nobody;
 pub mod ports;
 pub mod postfix;
 pub mod ses_smtp;
