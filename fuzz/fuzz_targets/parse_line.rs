@@ -19,8 +19,15 @@ fuzz_target!(|data: &[u8]| {
     let mut years = YearGuess::new(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
     let mut log = MailLog::default();
     for l in &lines {
-        // also with a valid prefix, so the body parsers see the bytes
-        for candidate in [l.clone(), format!("Jan  1 00:00:00 mx postfix/smtp[1]: 3F517C8902: {l}")] {
+        // also after valid prefixes of each framing read: so that the body parsers see the
+        // bytes, and the RFC 5424 header's fields and the spaced ISO stamp's offset do
+        for candidate in [
+            l.clone(),
+            format!("Jan  1 00:00:00 mx postfix/smtp[1]: 3F517C8902: {l}"),
+            format!("<22>1 2026-01-01T00:00:00Z mx postfix/smtp 1 - - 3F517C8902: {l}"),
+            format!("<22>1 2026-01-01T00:00:00Z {l}"),
+            format!("2026-01-01 00:00:00{l}"),
+        ] {
             if let Some(p) = parse_line(&candidate, &mut years) {
                 assert!(!p.text.chars().any(is_unsafe_char));
                 for o in log.ingest(p).outcomes {
