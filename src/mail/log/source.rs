@@ -1686,6 +1686,52 @@ fn journal_entries(
     cmd
 }
 
+/// One `journalctl` of [`journal_entries`], its stderr read all along on a task of its own: a
+/// `journalctl` with more to say there than a pipe holds (a warning for each damaged journal
+/// file) would wait on it and print no line more.
+struct JournalRun {
+    child: tokio::process::Child,
+    stderr: Option<TaskGuard<Vec<u8>>>,
+}
+
+impl JournalRun {
+    /// Start it: the run, and its entries to read; or what to do when it cannot be started.
+    fn start(
+        journal: &JournalQuery,
+        from: &JournalFrom,
+        follow: bool,
+    ) -> Result<
+        (
+            JournalRun,
+            tokio::io::BufReader<tokio::process::ChildStdout>,
+        ),
+        String,
+    > {
+        let mut child = journal_entries(journal, from, follow)
+            .spawn()
+            .map_err(|e| journalctl_spawn_error(&e))?;
+        let stdout = child.stdout.take().expect("journal_entries pipes stdout");
+        let stderr = child
+            .stderr
+            .take()
+            .map(|e| TaskGuard(tokio::spawn(read_stderr_async(e))));
+        Ok((
+            JournalRun { child, stderr },
+            tokio::io::BufReader::new(stdout),
+        ))
+    }
+
+    /// Wait for it to end: how it ended, and what it said on stderr.
+    async fn end(mut self) -> (io::Result<std::process::ExitStatus>, Vec<u8>) {
+        let status = self.child.wait().await;
+        let said = match self.stderr.take() {
+            Some(mut task) => (&mut task.0).await.unwrap_or_default(),
+            None => Vec::new(),
+        };
+        (status, said)
+    }
+}
+
 /// How long `journalctl -f` may print nothing before it is taken as running: one that cannot
 /// run says so at once.
 const RUNNING_PAUSE: Duration = Duration::from_millis(500);
@@ -1788,19 +1834,10 @@ async fn read_history(
 ) -> HistoryEnd {
     use crate::app::effect::SourceEvent;
     use tokio::io::AsyncBufReadExt;
-    let mut child = match journal_entries(journal, from, false).spawn() {
-        Ok(c) => c,
-        Err(e) => return HistoryEnd::NotStarted(journalctl_spawn_error(&e)),
+    let (run, mut reader) = match JournalRun::start(journal, from, false) {
+        Ok(started) => started,
+        Err(msg) => return HistoryEnd::NotStarted(msg),
     };
-    let Some(stdout) = child.stdout.take() else {
-        return HistoryEnd::Closed;
-    };
-    // read all along: more on stderr than a pipe holds would stop it
-    let stderr = child
-        .stderr
-        .take()
-        .map(|e| TaskGuard(tokio::spawn(read_stderr_async(e))));
-    let mut reader = tokio::io::BufReader::new(stdout);
     let mut years = YearGuess::now();
     let (mut raw, mut buf) = (Vec::new(), Vec::new());
     let (mut printed, mut sent) = (0u64, 0u64);
@@ -1826,11 +1863,7 @@ async fn read_history(
             break;
         }
     }
-    let status = child.wait().await;
-    let said = match stderr {
-        Some(mut task) => (&mut task.0).await.unwrap_or_default(),
-        None => Vec::new(),
-    };
+    let (status, said) = run.end().await;
     if !matches!(&status, Ok(s) if s.success()) {
         return HistoryEnd::Failed(journal_end(status, &said, &cfg.journal_units));
     }
@@ -1875,10 +1908,9 @@ pub async fn run_journal_source(
         tokio::time::sleep(wait.1).await;
     }
     loop {
-        let mut child = match journal_entries(&journal, &from, true).spawn() {
-            Ok(c) => c,
-            Err(e) => {
-                let msg = journalctl_spawn_error(&e);
+        let (run, mut reader) = match JournalRun::start(&journal, &from, true) {
+            Ok(started) => started,
+            Err(msg) => {
                 if let Some(ev) = state_event(source, SourceState::Unavailable(msg), &mut reported)
                 {
                     runner.send(ev).await;
@@ -1887,16 +1919,6 @@ pub async fn run_journal_source(
                 continue;
             }
         };
-        let Some(stdout) = child.stdout.take() else {
-            return;
-        };
-        // read all along: a journalctl with more to say on stderr than a pipe holds (a warning
-        // for each damaged journal file) would wait on it and print no line more
-        let stderr = child
-            .stderr
-            .take()
-            .map(|e| TaskGuard(tokio::spawn(read_stderr_async(e))));
-        let mut reader = tokio::io::BufReader::new(stdout);
         let mut years = YearGuess::now();
         let mut raw = Vec::new();
         let mut buf = Vec::new();
@@ -1946,11 +1968,7 @@ pub async fn run_journal_source(
                 return;
             }
         }
-        let status = child.wait().await;
-        let said = match stderr {
-            Some(mut task) => (&mut task.0).await.unwrap_or_default(),
-            None => Vec::new(),
-        };
+        let (status, said) = run.end().await;
         let msg = journal_end(status, &said, &cfg.journal_units);
         if let Some(ev) = state_event(source, SourceState::Unavailable(msg), &mut reported) {
             runner.send(ev).await;
