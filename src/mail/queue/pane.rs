@@ -3652,6 +3652,16 @@ mod tests {
         });
     }
 
+    /// Two actions running on instance 0, each on one message: a hold of A1B2C3D4E5 (action 0),
+    /// then a delete of B1B2C3D4E5 (action 1). Their two ids.
+    fn hold_and_delete_running(fx: &mut Fx) -> (QueueId, QueueId) {
+        let a = QueueId::parse("A1B2C3D4E5").unwrap();
+        let b = QueueId::parse("B1B2C3D4E5").unwrap();
+        started(fx, ActionId(0), QueueOp::Hold, &a, &StopSwitch::default());
+        started(fx, ActionId(1), QueueOp::Delete, &b, &StopSwitch::default());
+        (a, b)
+    }
+
     /// The actions a stop dialog's effect would stop, by number.
     fn named(c: &Confirm) -> Vec<ActionId> {
         match &c.then[..] {
@@ -3711,22 +3721,7 @@ mod tests {
     #[test]
     fn a_stop_says_it_stops_every_action_running_on_the_instance() {
         let mut fx = Fx::new(&fixture());
-        let a = QueueId::parse("A1B2C3D4E5").unwrap();
-        let b = QueueId::parse("B1B2C3D4E5").unwrap();
-        started(
-            &mut fx,
-            ActionId(0),
-            QueueOp::Hold,
-            &a,
-            &StopSwitch::default(),
-        );
-        started(
-            &mut fx,
-            ActionId(1),
-            QueueOp::Delete,
-            &b,
-            &StopSwitch::default(),
-        );
+        let (a, _) = hold_and_delete_running(&mut fx);
         let c = confirm(fx.act(QueueAction::Stop));
         assert_eq!(c.title, "Stop the 2 running queue actions");
         assert_eq!(
@@ -3790,22 +3785,7 @@ mod tests {
     #[test]
     fn an_action_that_fails_ends_only_itself() {
         let mut fx = Fx::new(&fixture());
-        let a = QueueId::parse("A1B2C3D4E5").unwrap();
-        let b = QueueId::parse("B1B2C3D4E5").unwrap();
-        started(
-            &mut fx,
-            ActionId(0),
-            QueueOp::Hold,
-            &a,
-            &StopSwitch::default(),
-        );
-        started(
-            &mut fx,
-            ActionId(1),
-            QueueOp::Delete,
-            &b,
-            &StopSwitch::default(),
-        );
+        hold_and_delete_running(&mut fx);
         // the delete, confirmed second, reported last: the hold fails after it
         fx.event(QueueEvent::Applied {
             instance: 0,
