@@ -2103,13 +2103,14 @@ fn a_hanging_postsuper_is_stopped_from_the_pane_and_the_queue_read_again() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let said = notices(&effects);
-        // that it stops the hold, and not the delete; then what the hold had done
+        // that the delete goes on, first, and that it stops the hold; then what the hold had
+        // done
         assert_eq!(said.len(), 2, "{said:?}");
         assert!(
-            said[0].starts_with("stopping: sh -c ")
-                && said[0].ends_with(&format!(
-                    " prefix {postsuper}…; delete of {c} started while the stop dialog was open and goes on (x stops it)"
-                )),
+            said[0].starts_with(&format!(
+                "delete of {c} goes on (started while the stop dialog was open; x stops it); \
+                 stopping: sh -c "
+            )) && said[0].ends_with(&format!(" prefix {postsuper}…")),
             "{said:?}"
         );
         assert!(

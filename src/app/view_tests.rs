@@ -1265,6 +1265,57 @@ fn several_running_queue_actions_are_one_line_on_a_small_screen() {
     assert_eq!(rows(&s), 20, "{s}");
 }
 
+/// `y` in the stop dialog at 60x20: what started while the dialog was open is not stopped, and
+/// the status bar, which keeps about 31 columns of a notice beside a host name of 16, says so
+/// first. It once began with the command stopped, which the dialog had shown, and the cut left
+/// nothing of what goes on.
+#[test]
+fn what_a_stop_leaves_running_is_said_first_on_a_60_column_status_bar() {
+    use crate::mail::queue::{ActionId, QueueEffect, QueueEvent, QueueId, QueueOp, commands};
+    let mut config = Config::default();
+    config.postfix[0].command_prefix = vec!["ssh".into(), "mx1".into()];
+    let now = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
+    let mut a = App::new(&config, Mode::Interactive, now, "web1.example.com".into());
+    press(&mut a, KeyCode::Char('1'));
+    hold_starts(&mut a, &config);
+    press(&mut a, KeyCode::Char('x'));
+    assert!(a.overlay.is_some());
+    // a delete confirmed before `x` reports its start while the dialog is open
+    let id = QueueId::parse("A1B2C3D4E5").unwrap();
+    a.update(Msg::Source(SourceEvent::Queue(QueueEvent::Progress {
+        instance: 0,
+        action: ActionId::default().next(),
+        op: QueueOp::Delete,
+        done: 0,
+        of: 1,
+        one: Some(id.clone()),
+        command: commands::action_line(&config.postfix[0], QueueOp::Delete, &[id]),
+        stop: crate::mail::queue::StopSwitch::default(),
+    })));
+    let out = a.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('y'),
+        KeyModifiers::NONE,
+    )));
+    let [
+        Effect::Queue(QueueEffect::Stop {
+            instance, targets, ..
+        }),
+    ] = &out.effects[..]
+    else {
+        panic!("{:?}", out.effects);
+    };
+    // the runner's report while what the dialog named still runs
+    a.update(Msg::Source(SourceEvent::Queue(QueueEvent::StopRun {
+        instance: *instance,
+        stopped: targets.clone(),
+        ended: Vec::new(),
+    })));
+    let s = screen(&a, &Theme::fallback(), 60, 20);
+    let bar = s.lines().last().unwrap();
+    assert!(bar.contains(" delete of A1B2C3D4E5 goes on "), "{bar}");
+    assert!(bar.ends_with(" web1.example.com 10:30"), "{bar}");
+}
+
 /// A notice on a 60-column status bar, beside a short host name, keeps what the reader acts on:
 /// that a key would change the host in read-only mode, and that `q` quits where Ctrl-Z cannot
 /// suspend. Both were once said last and cut.

@@ -1528,7 +1528,9 @@ impl QueuePane {
     /// What a stop confirmed on `instance` says once run: that it is stopping the commands
     /// that still ran, that the others it named had already ended (nothing was stopped for
     /// them), and, when something it did not name runs there (started while its dialog was
-    /// open), that that goes on, and how to stop it.
+    /// open), that that goes on, and how to stop it. What goes on is said first: it is what
+    /// the person who pressed `y` does not expect, and a 60-column status bar beside a long
+    /// host name keeps about 31 columns of a notice, far fewer than a command line takes.
     fn stop_run_words(
         &self,
         instance: usize,
@@ -1545,7 +1547,7 @@ impl QueuePane {
             }
             out.join("; ")
         };
-        let mut said = match (stopped.is_empty(), ended.is_empty()) {
+        let stop = match (stopped.is_empty(), ended.is_empty()) {
             (true, _) => format!(
                 "stop: {} had already ended - nothing was stopped",
                 commands(ended)
@@ -1558,31 +1560,36 @@ impl QueuePane {
             ),
         };
         let named: HashSet<ActionId> = stopped.iter().chain(ended).map(|t| t.action).collect();
-        if let Some(st) = self.instances.get(instance) {
-            let goes_on: Vec<String> = st
-                .running
-                .iter()
-                .filter(|r| !named.contains(&r.action))
-                .map(Running::what)
-                .chain(
-                    st.flushing
-                        .iter()
-                        .filter(|f| !named.contains(&f.action))
-                        .map(|_| "flush".to_string()),
-                )
-                .collect();
+        let goes_on: Vec<String> = self
+            .instances
+            .get(instance)
+            .map(|st| {
+                st.running
+                    .iter()
+                    .filter(|r| !named.contains(&r.action))
+                    .map(Running::what)
+                    .chain(
+                        st.flushing
+                            .iter()
+                            .filter(|f| !named.contains(&f.action))
+                            .map(|_| "flush".to_string()),
+                    )
+                    .collect()
+            })
+            .unwrap_or_default();
+        let said = if goes_on.is_empty() {
+            stop
+        } else {
             let (goes, them) = if goes_on.len() == 1 {
                 ("goes", "it")
             } else {
                 ("go", "them")
             };
-            if !goes_on.is_empty() {
-                said.push_str(&format!(
-                    "; {} started while the stop dialog was open and {goes} on (x stops {them})",
-                    goes_on.join(", ")
-                ));
-            }
-        }
+            format!(
+                "{} {goes} on (started while the stop dialog was open; x stops {them}); {stop}",
+                goes_on.join(", ")
+            )
+        };
         // the command lines are clean, escaped where they were built; the rest is ids and words
         // of our own
         Clean::joined(said)
@@ -3694,7 +3701,7 @@ mod tests {
         assert_eq!(named(&c), [ActionId(0)]);
         let out = stop_confirmed(&mut fx, c).await;
         assert!(
-            matches!(&out[..], [Effect::Notice(n)] if n == "stopping: postsuper hold…; delete of 4889DC8909 started while the stop dialog was open and goes on (x stops it)"),
+            matches!(&out[..], [Effect::Notice(n)] if n == "delete of 4889DC8909 goes on (started while the stop dialog was open; x stops it); stopping: postsuper hold…"),
             "{out:?}"
         );
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
