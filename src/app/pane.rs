@@ -192,18 +192,47 @@ pub fn interval_due(last: Option<DateTime<Local>>, now: DateTime<Local>, secs: u
     })
 }
 
+/// How long work has run, in the steps [`elapsed_words`] and [`elapsed_short`] say it in.
+enum Elapsed {
+    Seconds(i64),
+    Minutes(i64),
+    /// Hours and the minutes past them.
+    Hours(i64, i64),
+}
+
+impl Elapsed {
+    fn between(since: DateTime<Local>, now: DateTime<Local>) -> Option<Elapsed> {
+        let secs = (now - since).num_seconds();
+        match secs {
+            ..10 => None,
+            10..60 => Some(Elapsed::Seconds(secs / 10 * 10)),
+            60..3600 => Some(Elapsed::Minutes(secs / 60)),
+            _ => Some(Elapsed::Hours(secs / 3600, secs % 3600 / 60)),
+        }
+    }
+}
+
 /// How long work started at `since` has run at `now`, as the panes say it ("running for 20 s"):
 /// nothing for the first 10 s, then in steps of 10 s, then of a minute, so that the words change
 /// (and the screen is redrawn, see [`Pane::clock_changed`]) at most every 10 s, and once a
 /// minute after the first.
 pub fn elapsed_words(since: DateTime<Local>, now: DateTime<Local>) -> Option<String> {
-    let secs = (now - since).num_seconds();
-    match secs {
-        ..10 => None,
-        10..60 => Some(format!("{} s", secs / 10 * 10)),
-        60..3600 => Some(format!("{} min", secs / 60)),
-        _ => Some(format!("{} h {:02} min", secs / 3600, secs % 3600 / 60)),
-    }
+    Elapsed::between(since, now).map(|e| match e {
+        Elapsed::Seconds(s) => format!("{s} s"),
+        Elapsed::Minutes(m) => format!("{m} min"),
+        Elapsed::Hours(h, m) => format!("{h} h {m:02} min"),
+    })
+}
+
+/// [`elapsed_words`] written short ("40s", "3m", "1h05m"), for a line that says it of several
+/// things at once. It changes when those words do, so a view that shows it is redrawn when the
+/// views that show them are.
+pub fn elapsed_short(since: DateTime<Local>, now: DateTime<Local>) -> Option<String> {
+    Elapsed::between(since, now).map(|e| match e {
+        Elapsed::Seconds(s) => format!("{s}s"),
+        Elapsed::Minutes(m) => format!("{m}m"),
+        Elapsed::Hours(h, m) => format!("{h}h{m:02}m"),
+    })
 }
 
 /// Data a pane reads again on an interval: how often, and when it was last read (`None`: not

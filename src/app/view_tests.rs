@@ -1184,10 +1184,11 @@ fn the_key_that_stops_a_hanging_queue_command_is_listed_and_asks_first_at_60x20(
     );
 }
 
-/// Three queue actions hang on a 60x20 terminal, each said for 40 s: a line each, and another
-/// each with how long it has run and what, left the table six of its twelve rows. They are said
-/// in one line there, with the key that stops them; on a terminal with room for them, each has
-/// its lines as before.
+/// Three queue actions hang on a 60x20 terminal, started 50 s, 30 s and 10 s ago: a line
+/// each, and another each with how long it has run and what, left the table six of its twelve
+/// rows. They are said in one line there, each with how long it has run (short: the dialog of
+/// `x` has the commands), the first as many as fit, and the key that stops them; on a terminal
+/// with room for them, each has its lines as before.
 #[test]
 fn several_running_queue_actions_are_one_line_on_a_small_screen() {
     use crate::mail::queue::{ActionId, QueueEvent, QueueId, QueueOp, StopSwitch};
@@ -1216,16 +1217,18 @@ fn several_running_queue_actions_are_one_line_on_a_small_screen() {
     })));
     let one = QueueId::parse("A000000000").unwrap();
     let mut action = ActionId::default();
-    for (op, of, one, command) in [
-        (QueueOp::Hold, 12, None, "ssh mx1 postsuper -h -"),
-        (QueueOp::Requeue, 4, None, "ssh mx1 postsuper -r -"),
+    for (started, op, of, one, command) in [
+        (0, QueueOp::Hold, 12, None, "ssh mx1 postsuper -h -"),
+        (20, QueueOp::Requeue, 4, None, "ssh mx1 postsuper -r -"),
         (
+            40,
             QueueOp::DeliverNow,
             1,
             Some(one),
             "ssh mx1 postqueue -i A000000000",
         ),
     ] {
+        a.update(Msg::Tick(now() + chrono::Duration::seconds(started)));
         action = action.next();
         a.update(Msg::Source(SourceEvent::Queue(QueueEvent::Progress {
             instance: 0,
@@ -1238,12 +1241,12 @@ fn several_running_queue_actions_are_one_line_on_a_small_screen() {
             stop: StopSwitch::default(),
         })));
     }
-    a.update(Msg::Tick(now() + chrono::Duration::seconds(40)));
+    a.update(Msg::Tick(now() + chrono::Duration::seconds(50)));
     let theme = Theme::fallback();
     let rows = |s: &str| s.lines().filter(|l| l.contains("  deferred A0")).count();
     let s = screen(&a, &theme, 60, 20);
     assert!(
-        s.contains("│3 actions running: hold 12, requeue 4, … - x to stop"),
+        s.contains("│3 running: hold 12 (50s), requeue 4 (30s), … - x to stop"),
         "{s}"
     );
     assert!(!s.contains("running for"), "{s}");
@@ -1255,13 +1258,13 @@ fn several_running_queue_actions_are_one_line_on_a_small_screen() {
         "hold: 0 of 12 messages done…",
         "requeue: 0 of 4 messages done…",
         "asking Postfix to deliver A000000000 now (postqueue -i)…",
-        "running for 40 s: ssh mx1 postsuper -h - (x: stop)",
-        "running for 40 s: ssh mx1 postsuper -r - (x: stop)",
-        "running for 40 s: ssh mx1 postqueue -i A000000000 (x: stop)",
+        "running for 50 s: ssh mx1 postsuper -h - (x: stop)",
+        "running for 30 s: ssh mx1 postsuper -r - (x: stop)",
+        "running for 10 s: ssh mx1 postqueue -i A000000000 (x: stop)",
     ] {
         assert!(s.contains(words), "{words:?} not in:\n{s}");
     }
-    assert!(!s.contains("actions running"), "{s}");
+    assert!(!s.contains("3 running"), "{s}");
     assert_eq!(rows(&s), 20, "{s}");
 }
 

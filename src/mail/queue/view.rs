@@ -6,6 +6,7 @@
 //! table are built, so a 100,000-message queue draws as fast as a small one.
 //! Every cut is marked with an ellipsis.
 
+use chrono::{DateTime, Local};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -18,7 +19,7 @@ use super::model::{
 };
 use super::pane::{InstanceState, Loadable, Mode, QueuePane};
 use super::parse::{QueueName, ReasonKind};
-use crate::app::pane::ViewCx;
+use crate::app::pane::{ViewCx, elapsed_short};
 use crate::ui::widgets::{Under, fit, hanging, pane_block, plural, truncate, wrap_words};
 
 impl QueuePane {
@@ -233,7 +234,7 @@ impl QueuePane {
             }
             if compact && st.running.len() + st.flushing.len() > 1 {
                 out.push(Line::from(Span::styled(
-                    running_in_one_line(st, &pre, !cx.read_only, w),
+                    running_in_one_line(st, &pre, !cx.read_only, cx.now, w),
                     th.accent,
                 )));
             } else {
@@ -886,21 +887,35 @@ impl QueuePane {
     }
 }
 
-/// A loaded part's lines; with `indent_to` (the width), a line too long for it continues on
-/// indented lines, so that a long header value (a Message-Id, a References list) does not run
-/// on at the left edge where the next header starts.
 /// The actions and flushes running on one instance, in one line that fits `w`: how many, each
-/// by its verb and how many messages it acts on, in the order they started, and the key that
-/// stops them (`with_key`). Those that do not fit are left out for "…", never the key.
-fn running_in_one_line(st: &InstanceState, pre: &str, with_key: bool, w: usize) -> String {
+/// by its verb, how many messages it acts on and, once it has run 10 s, for how long (short,
+/// in the steps the lines of each say it in), in the order they started, and the key that
+/// stops them (`with_key`). Those that do not fit are left out for "…", never the key: the
+/// first to start, the likeliest to hang, is the last left out.
+fn running_in_one_line(
+    st: &InstanceState,
+    pre: &str,
+    with_key: bool,
+    now: DateTime<Local>,
+    w: usize,
+) -> String {
     let n = st.running.len() + st.flushing.len();
-    let head = format!("{pre}{n} actions running: ");
+    let head = format!("{pre}{n} running: ");
     let tail = if with_key { " - x to stop" } else { "" };
+    let long = |since| {
+        elapsed_short(since, now)
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default()
+    };
     let each: Vec<String> = st
         .running
         .iter()
-        .map(|r| format!("{} {}", r.op.verb(), r.of))
-        .chain(st.flushing.iter().map(|_| "flush".to_string()))
+        .map(|r| format!("{} {}{}", r.op.verb(), r.of, long(r.since)))
+        .chain(
+            st.flushing
+                .iter()
+                .map(|f| format!("flush{}", long(f.since))),
+        )
         .collect();
     let room = w.saturating_sub(head.width() + tail.width());
     let mut named = each.join(", ");
@@ -917,6 +932,9 @@ fn running_in_one_line(st: &InstanceState, pre: &str, with_key: bool, w: usize) 
     truncate(&format!("{head}{named}{tail}"), w)
 }
 
+/// A loaded part's lines; with `indent_to` (the width), a line too long for it continues on
+/// indented lines, so that a long header value (a Message-Id, a References list) does not run
+/// on at the left edge where the next header starts.
 fn push_loadable(
     lines: &mut Vec<Line<'static>>,
     l: &Loadable,
