@@ -14,8 +14,9 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use crate::app::pane::ViewCx;
-use crate::ui::widgets::{Under, fit, pane_block, plural, truncate};
+use crate::ui::widgets::{self, Under, fit, pane_block, plural, truncate};
 
+use super::actions::{RouteReport, Step};
 use super::logscan::TraceStatus;
 use super::model::{Route, SenderRow, Severity, Verdict};
 use super::{RegionSes, SendersPane, SesState};
@@ -412,17 +413,36 @@ const NARROW: usize = 110;
 fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
     let w = area.width as usize;
     let side = p.test.is_some() || p.route.is_some();
-    let panel_h: u16 = if side {
-        8.min(area.height / 3).max(4)
-    } else {
-        0
-    };
     let globals: Vec<&Verdict> = p.check.global.iter().collect();
     let ses_h = ses_summary(p).len().clamp(1, 3);
     let stale = p.stale_setup();
     let head_h = 1 + stale.is_some() as usize + ses_h;
     // a few rows for the setup findings; more when the table needs less than the rest
     let mut budget = 4.min(area.height as usize / 5);
+    let panel_h: u16 = if side {
+        let least = 8.min(area.height / 3).max(4);
+        // an edit's report whole where it fits beside the header, three rows of the table and
+        // the row that counts the setup findings (s shows them); shortened where it does not
+        let test_h = if p.test.is_some() { 3 } else { 0 };
+        let most = area
+            .height
+            .saturating_sub(u16::try_from(head_h + 3 + 1).unwrap_or(u16::MAX));
+        // as tall as the report drawn in the most rows, no taller
+        let rows = usize::from(most).saturating_sub(1 + test_h);
+        let report = p
+            .route
+            .as_ref()
+            .map_or(0, |r| 1 + route_lines(r, w, rows, cx).len() + test_h);
+        let panel_h = least.max(u16::try_from(report).unwrap_or(u16::MAX).min(most));
+        if p.route.is_some() {
+            // the findings give way to the report, down to the row that counts them
+            let left = (area.height as usize).saturating_sub(head_h + 3 + panel_h as usize);
+            budget = budget.min(left.max(1));
+        }
+        panel_h
+    } else {
+        0
+    };
     if !p.maps_view && !p.detail {
         let need = table_rows(p, w).max(3);
         let free = (area.height as usize).saturating_sub(head_h + panel_h as usize + need);
@@ -1344,45 +1364,129 @@ fn compact_trace_line(l: &str, cx: &ViewCx<'_>) -> String {
     format!("{} {}: {body}", p.time.format("%H:%M:%S"), p.daemon)
 }
 
+/// How far the add-route panel shortens the steps that went well to fit its rows (see
+/// [`route_lines`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum GoodSteps {
+    /// Each wrapped whole.
+    Whole,
+    /// Each cut to a row.
+    Row,
+    /// Each run of them between failed steps in one row, by count and what each did, cut.
+    RowPerRun,
+}
+
+/// The add-route panel's lines for `r` in `rows` rows of `w` columns: the title and where the
+/// edit stands, each step under its mark, and the outcome once done. Steps and outcome wrap
+/// whole under their mark rather than being cut at the width: why a step failed (a backup a
+/// sticky directory kept, and why) comes last in its text. Where that is taller than `rows`,
+/// the steps that went well give way first, to a row each, then to a row for each run of them
+/// (they did what was asked, with the paths and commands the person chose); what is still too
+/// tall is cut at the bottom, its last row saying how many rows are not shown.
+fn route_lines(r: &RouteReport, w: usize, rows: usize, cx: &ViewCx<'_>) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for good in [GoodSteps::Whole, GoodSteps::Row, GoodSteps::RowPerRun] {
+        lines = route_lines_with(r, w, good, cx);
+        if lines.len() <= rows {
+            return lines;
+        }
+    }
+    let more = lines.len() + 1 - rows;
+    lines.truncate(rows.saturating_sub(1));
+    if rows > 0 {
+        lines.push(line(
+            format!("… {more} more row{} not shown", plural(more)),
+            w,
+            cx.theme.muted,
+        ));
+    }
+    lines
+}
+
+/// [`route_lines`] with the steps that went well drawn as `good` says, however tall.
+fn route_lines_with(
+    r: &RouteReport,
+    w: usize,
+    good: GoodSteps,
+    cx: &ViewCx<'_>,
+) -> Vec<Line<'static>> {
+    let state = if !r.done {
+        ("running", cx.theme.accent)
+    } else if r.ok {
+        ("done", cx.theme.ok)
+    } else {
+        ("FAILED", cx.theme.error)
+    };
+    // the state whole, after the words cut to leave it room
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            truncate(
+                &format!("add route {} -> {} in {}", r.sender, r.relay, r.map),
+                w.saturating_sub(2 + state.0.len()),
+            ),
+            cx.theme.title,
+        ),
+        Span::styled(": ", cx.theme.title),
+        Span::styled(state.0, state.1),
+    ])];
+    let text = |s: &Step| {
+        if s.output.is_empty() {
+            s.what.to_string()
+        } else {
+            format!("{}: {}", s.what, s.output)
+        }
+    };
+    let row = |mark: &str, style: Style, text: &str| {
+        Line::from(vec![
+            Span::styled(mark.to_string(), style),
+            Span::styled(truncate(text, w.saturating_sub(2)), cx.theme.text),
+        ])
+    };
+    // each run of steps in the order they ran: those that went well, or those that failed
+    for run in r.steps.chunk_by(|a, b| a.ok == b.ok) {
+        match (run[0].ok, good) {
+            (true, GoodSteps::Row) => {
+                lines.extend(run.iter().map(|s| row("✓ ", cx.theme.ok, &text(s))));
+            }
+            (true, GoodSteps::RowPerRun) if run.len() > 1 => {
+                let each: Vec<&str> = run.iter().map(|s| s.what.as_str()).collect();
+                let all = format!("{} steps done: {}", run.len(), each.join("; "));
+                lines.push(row("✓ ", cx.theme.ok, &all));
+            }
+            (true, GoodSteps::RowPerRun) => lines.push(row("✓ ", cx.theme.ok, &text(&run[0]))),
+            (ok, _) => {
+                let (mark, style) = if ok {
+                    ("✓ ", cx.theme.ok)
+                } else {
+                    ("✗ ", cx.theme.error)
+                };
+                for s in run {
+                    lines.extend(widgets::hanging(
+                        vec![(mark.to_string(), style), (text(s), cx.theme.text)],
+                        w,
+                        2,
+                    ));
+                }
+            }
+        }
+    }
+    if r.done {
+        lines.extend(widgets::hanging(
+            vec![(r.outcome.to_string(), state.1)],
+            w,
+            2,
+        ));
+    }
+    lines
+}
+
 fn render_panel(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
     let w = area.width as usize;
     let mut lines = Vec::new();
     if let Some(r) = &p.route {
-        let state = if !r.done {
-            ("running", cx.theme.accent)
-        } else if r.ok {
-            ("done", cx.theme.ok)
-        } else {
-            ("FAILED", cx.theme.error)
-        };
-        lines.push(Line::from(vec![
-            Span::styled(
-                truncate(
-                    &format!("add route {} -> {} in {}: ", r.sender, r.relay, r.map),
-                    w.saturating_sub(8),
-                ),
-                cx.theme.title,
-            ),
-            Span::styled(state.0, state.1),
-        ]));
-        for s in &r.steps {
-            let st = if s.ok { cx.theme.ok } else { cx.theme.error };
-            let out = if s.output.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", s.output)
-            };
-            lines.push(Line::from(vec![
-                Span::styled(if s.ok { "✓ " } else { "✗ " }, st),
-                Span::styled(
-                    truncate(&format!("{}{out}", s.what), w.saturating_sub(2)),
-                    cx.theme.text,
-                ),
-            ]));
-        }
-        if r.done {
-            lines.push(line(r.outcome.to_string(), w, state.1));
-        }
+        // under the separator
+        let rows = (area.height as usize).saturating_sub(1);
+        lines.extend(route_lines(r, w, rows, cx));
     }
     if let Some(t) = &p.test {
         lines.push(line(
@@ -2020,6 +2124,101 @@ mod tests {
             out.contains("│default relay: none (straight to each recipient's MX) · routes: "),
             "{out}"
         );
+    }
+
+    /// An add-route edit that is done, its last step failed: an old backup a sticky directory
+    /// kept (as `tests/senders_maps.rs` makes it fail for real), reported as the edit reports it.
+    fn route_with_a_backup_left() -> crate::mail::senders::actions::RouteReport {
+        let step = |what: &str, ok: bool, output: &str| crate::mail::senders::actions::Step {
+            what: crate::sanitize::Clean::new(what),
+            ok,
+            output: crate::sanitize::Clean::new(output),
+        };
+        crate::mail::senders::actions::RouteReport {
+            sender: crate::sanitize::Clean::new("bob@example.com"),
+            relay: crate::sanitize::Clean::new("[relay.example]:587"),
+            map: crate::sanitize::Clean::new("hash:/etc/postfix/sender_relay"),
+            steps: vec![
+                step(
+                    "backup to /etc/postfix/sender_relay.20261127-195900-01.bak",
+                    true,
+                    "",
+                ),
+                step(
+                    "write /etc/postfix/sender_relay (temp file, fsync, rename)",
+                    true,
+                    "bob@example.com [relay.example]:587",
+                ),
+                step(
+                    "postmap -c /etc/postfix hash:/etc/postfix/sender_relay",
+                    true,
+                    "",
+                ),
+                step(
+                    "postfix -c /etc/postfix reload",
+                    true,
+                    "postfix/postfix-script: refreshing the Postfix mail system",
+                ),
+                step(
+                    "remove backups older than the newest 2",
+                    false,
+                    "2 not removed: sender_relay.20261101-080100-01.bak: Operation not permitted \
+                     (os error 1): root owns it in a sticky directory (mode 1777), where only \
+                     its owner or root may remove it",
+                ),
+            ],
+            done: true,
+            ok: true,
+            outcome: crate::sanitize::Clean::new(
+                "bob@example.com now relays through [relay.example]:587",
+            ),
+        }
+    }
+
+    /// The add-route panel at 80 columns (the pane at 80x24, under the tab and status bars):
+    /// a backup the edit could not remove is said whole, its count, its name and why, wrapped
+    /// under its mark, not cut at the width after the name; the outcome is there under it.
+    /// At 60x20 the steps that went well give way to one row, and the reason is still whole.
+    /// Shorter still, the panel is cut with a mark that says so; it stays inside the pane at
+    /// every size.
+    #[test]
+    fn the_add_route_panel_wraps_a_step_s_reason_rather_than_cutting_it() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        p.on_event(
+            SendersEvent::Route(Box::new(route_with_a_backup_left())),
+            &mut cx,
+        );
+        let why = "✗ remove backups older than the newest 2: 2 not removed: \
+                   sender_relay.20261101-080100-01.bak: Operation not permitted (os error 1): \
+                   root owns it in a sticky directory (mode 1777), where only its owner or root \
+                   may remove it";
+        let out = draw(&p, cx.shared, 80, 22, true);
+        let text = read(&out);
+        assert!(text.contains(why), "{out}");
+        assert!(
+            text.contains(&format!(
+                "{why} bob@example.com now relays through [relay.example]:587"
+            )),
+            "{out}"
+        );
+        assert!(out.lines().last().unwrap().starts_with('└'), "{out}");
+        assert!(!text.contains("not shown"), "{out}");
+        insta::assert_snapshot!("route_backup_left_80x22", out);
+        let out = draw(&p, cx.shared, 60, 18, true);
+        let text = read(&out);
+        assert!(text.contains(why), "{out}");
+        assert!(
+            out.contains("│✓ 4 steps done: backup to /etc/postfix/sender_relay"),
+            "{out}"
+        );
+        assert!(out.lines().last().unwrap().starts_with('└'), "{out}");
+        insta::assert_snapshot!("route_backup_left_60x18", out);
+        // shorter still, the last rows are cut, and the last row shown says so
+        let out = draw(&p, cx.shared, 60, 14, true);
+        assert!(out.contains("\n│… 4 more rows not shown     "), "{out}");
+        assert!(out.lines().last().unwrap().starts_with('└'), "{out}");
     }
 
     /// The screen's text inside the border, rows joined by spaces: what a person reads.
