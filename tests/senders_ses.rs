@@ -570,6 +570,119 @@ async fn pane_checks_each_sender_in_its_region() {
     );
 }
 
+/// Two regions read from moto through the pane, and `r` pressed once the first has answered,
+/// before the second's answer is taken: `r` reads the first region again (and the relay
+/// setup), not the second, whose read is out, and says so. Both answers that follow are taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_reads_the_region_that_answered_while_another_is_still_read() {
+    use opsdeck::app::effect::{Effect, Runner, SourceEvent};
+    use opsdeck::app::pane::{Cx, Pane};
+    use opsdeck::app::shared::Shared;
+    use opsdeck::mail::senders::{self, SendersAction, SendersEffect, SendersEvent, SendersPane};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    moto::dummy_aws_credentials();
+    let server = moto::MotoServer::start();
+    let (_dir, config) = routed_config(
+        "alice@example.com [email-smtp.us-east-1.amazonaws.com]:587\n\
+         bob@example.com   [email-smtp.eu-west-1.amazonaws.com]:587\n",
+        server.endpoint(),
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let runner = Runner {
+        tx,
+        config: Arc::new(config.clone()),
+    };
+    let mut pane = SendersPane::new(&config);
+    let mut shared = Shared::default();
+    senders::run(SendersEffect::Refresh { activity: true }, &runner);
+    let mut answered = Vec::new();
+    let mut again = None;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    // the two first answers, and those `r` asks for
+    let mut expected = 2;
+    while answered.len() < expected {
+        let SourceEvent::Senders(ev) = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("every region read answered")
+            .unwrap()
+        else {
+            continue;
+        };
+        let region = match &ev {
+            SendersEvent::Ses { region, result } => {
+                assert!(result.is_ok(), "{region}: {result:?}");
+                Some(region.clone())
+            }
+            _ => None,
+        };
+        let mut cx = Cx {
+            now: chrono::Local::now(),
+            access: None,
+            shared: &mut shared,
+        };
+        let mut effects = pane.on_event(ev, &mut cx);
+        if let Some(region) = region {
+            answered.push(region.clone());
+            if again.is_none() {
+                // `r`: what it reads again, and what it says
+                let (mut read_again, mut said) = (Vec::new(), Vec::new());
+                for e in pane.on_action(SendersAction::Refresh, &mut cx) {
+                    match e {
+                        Effect::Notice(n) => said.push(n.to_string()),
+                        Effect::Senders(e) => {
+                            if let SendersEffect::RefreshSes(t) = &e {
+                                read_again.push(t.region.clone());
+                            }
+                            effects.push(Effect::Senders(e));
+                        }
+                        other => panic!("{other:?}"),
+                    }
+                }
+                expected += read_again.len();
+                again = Some((region, read_again, said));
+            }
+        }
+        for e in effects {
+            if let Effect::Senders(e) = e {
+                senders::run(e, &runner);
+            }
+        }
+    }
+    let (first, read_again, said) = again.unwrap();
+    let second = if first == "us-east-1" {
+        "eu-west-1"
+    } else {
+        "us-east-1"
+    };
+    assert_eq!(read_again, std::slice::from_ref(&first));
+    assert_eq!(
+        said,
+        [format!(
+            "SES {second}: already being read; relay setup and SES {first}: reading again"
+        )]
+    );
+    // the second region's answer to the first read, and the first region's to `r`, in the
+    // order they come
+    let mut after = answered[1..].to_vec();
+    after.sort();
+    let mut expected = vec![second.to_string(), first.clone()];
+    expected.sort();
+    assert_eq!(after, expected);
+    let bob = pane
+        .cross_check()
+        .rows
+        .iter()
+        .find(|r| r.sender.as_str() == "bob@example.com")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        bob.headline().unwrap().text,
+        "routed to SES, not verified in eu-west-1: every mail will bounce"
+    );
+}
+
 /// An SES endpoint that takes connections and never answers, for two regions: each is
 /// UNKNOWN at the check's deadline, read side by side, and the check goes on.
 #[tokio::test]

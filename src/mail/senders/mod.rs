@@ -739,13 +739,14 @@ impl SendersPane {
         }
     }
 
-    /// `r`: reads again whatever is not being read already, the relay setup and SES each on
-    /// its own (a second read beside the one out would only race it to the screen), and says
-    /// what it left alone because it is still being read.
+    /// `r`: reads again whatever is not being read already, the relay setup and each SES region
+    /// on its own (a second read beside the one out would only race it to the screen), and says
+    /// what it left alone because it is still being read. A region that does not answer holds
+    /// back the timer's next read of every region, not `r`'s of the others.
     fn refresh_asked(&mut self, cx: &Cx<'_>) -> Vec<Effect> {
         let mut out = Vec::new();
         let mut reading = Vec::new();
-        let mut started = Vec::new();
+        let mut started: Vec<String> = Vec::new();
         if self.relay_slow.is_some() {
             reading
                 .push("postconf and the maps have not answered yet: still waiting for them".into());
@@ -753,16 +754,30 @@ impl SendersPane {
             reading.push(self.reading_notice(cx.now));
         } else {
             out.extend(self.refresh_effects(cx));
-            started.push("relay setup");
+            started.push("relay setup".into());
         }
-        if !self.ses_pending.is_empty() {
-            let regions: Vec<&str> = self.ses_pending.iter().map(String::as_str).collect();
+        let out_already = self.ses_pending.clone();
+        if !out_already.is_empty() {
+            let regions: Vec<&str> = out_already.iter().map(String::as_str).collect();
             reading.push(format!("SES {}: already being read", regions.join(", ")));
-        } else if self.relay.is_some() || !self.relay_pending {
-            // (before the first setup has answered, SES has no region yet: that answer reads it)
-            let ses = self.ses_effects(cx.now);
-            if !ses.is_empty() {
-                started.push("SES");
+        }
+        // (before the first setup has answered, SES has no region yet: that answer reads it)
+        if self.relay.is_some() || !self.relay_pending {
+            let ses = self.ses_effects_but(cx.now, &out_already);
+            // named by region beside one left alone, so that "SES" is not read as all of it
+            let regions: Vec<&str> = ses
+                .iter()
+                .filter_map(|e| match e {
+                    Effect::Senders(SendersEffect::RefreshSes(t)) => Some(t.region.as_str()),
+                    _ => None,
+                })
+                .collect();
+            if !regions.is_empty() {
+                started.push(if out_already.is_empty() {
+                    "SES".to_string()
+                } else {
+                    format!("SES {}", regions.join(", "))
+                });
             }
             out.extend(ses);
         }
@@ -785,7 +800,18 @@ impl SendersPane {
         vec![Effect::Senders(SendersEffect::Refresh { activity })]
     }
 
+    /// Read every SES region in use.
     fn ses_effects(&mut self, now: DateTime<Local>) -> Vec<Effect> {
+        self.ses_effects_but(now, &BTreeSet::new())
+    }
+
+    /// Read the SES regions in use but those in `out_already`, whose reads are out: each keeps
+    /// what it shows until its answer comes.
+    fn ses_effects_but(
+        &mut self,
+        now: DateTime<Local>,
+        out_already: &BTreeSet<String>,
+    ) -> Vec<Effect> {
         if !self.config.ses {
             return Vec::new();
         }
@@ -797,7 +823,6 @@ impl SendersPane {
             self.ses_pending.clear();
             return Vec::new();
         }
-        self.ses_last = Some(now);
         let mut old = match std::mem::replace(&mut self.ses, SesState::Regions(BTreeMap::new())) {
             SesState::Regions(m) => m,
             SesState::NotConfigured(_) => BTreeMap::new(),
@@ -805,6 +830,11 @@ impl SendersPane {
         let mut next = BTreeMap::new();
         let mut out = Vec::new();
         for region in regions {
+            if out_already.contains(&region) {
+                let state = old.remove(&region).unwrap_or(RegionSes::Loading);
+                next.insert(region, state);
+                continue;
+            }
             // a region already read keeps showing while it is read again
             let state = match old.remove(&region) {
                 Some(s @ RegionSes::Ready(_)) => s,
@@ -817,6 +847,9 @@ impl SendersPane {
             )));
         }
         self.ses = SesState::Regions(next);
+        if !out.is_empty() {
+            self.ses_last = Some(now);
+        }
         out
     }
 
@@ -3113,6 +3146,99 @@ mod tests {
                 true,
                 vec![],
                 vec!["SES us-east-1: already being read; relay setup: reading again".into()]
+            )
+        );
+    }
+
+    /// Two SES regions in use, one of which has not answered: `r` reads the other (and the relay
+    /// setup), and says which region it left alone, rather than reading none as the timer does
+    /// while any region is out. The region left alone keeps showing that it is being read, and
+    /// its answer, when it comes, is taken.
+    #[test]
+    fn r_reads_the_ses_regions_not_being_read_and_names_the_one_that_is() {
+        let mut shared = Shared::default();
+        let config = Config {
+            senders: SendersConfig {
+                ses_regions: vec!["eu-west-1".into()],
+                ..SendersConfig::default()
+            },
+            ..Config::default()
+        };
+        let mut p = SendersPane::new(&config);
+        let mut cx = read_only(&mut shared);
+        let reads = |fx: &[Effect]| -> (bool, Vec<String>, Vec<String>) {
+            let mut relay = false;
+            let (mut ses, mut notices) = (Vec::new(), Vec::new());
+            for e in fx {
+                match e {
+                    Effect::Senders(SendersEffect::Refresh { .. }) => relay = true,
+                    Effect::Senders(SendersEffect::RefreshSes(t)) => ses.push(t.region.clone()),
+                    Effect::Notice(n) => notices.push(n.to_string()),
+                    other => panic!("{other:?}"),
+                }
+            }
+            (relay, ses, notices)
+        };
+        let answer = |region: &str| SendersEvent::Ses {
+            region: region.into(),
+            result: Ok(Box::new(model::tests::ses(true))),
+        };
+        let setup = || SendersEvent::Relay(Ok(Box::new(model::tests::snapshot(false, false))));
+        let fx = p.on_event(setup(), &mut cx);
+        assert_eq!(
+            reads(&fx),
+            (false, vec!["eu-west-1".into(), "us-east-1".into()], vec![])
+        );
+        p.on_event(SendersEvent::Activity(Ok(SenderActivity::new())), &mut cx);
+        // us-east-1 answers; eu-west-1 does not
+        p.on_event(answer("us-east-1"), &mut cx);
+        assert_eq!(
+            reads(&p.on_action(SendersAction::Refresh, &mut cx)),
+            (
+                true,
+                vec!["us-east-1".into()],
+                vec![
+                    "SES eu-west-1: already being read; relay setup and SES us-east-1: reading \
+                     again"
+                        .into()
+                ]
+            )
+        );
+        let SesState::Regions(m) = &p.ses else {
+            panic!("{:?}", p.ses)
+        };
+        assert!(matches!(m["eu-west-1"], RegionSes::Loading), "{m:?}");
+        assert!(matches!(m["us-east-1"], RegionSes::Ready(_)), "{m:?}");
+        // both out now: `r` reads no region again, and names both
+        p.on_event(setup(), &mut cx);
+        assert_eq!(
+            reads(&p.on_action(SendersAction::Refresh, &mut cx)),
+            (
+                true,
+                vec![],
+                vec![
+                    "SES eu-west-1, us-east-1: already being read; relay setup: reading again"
+                        .into()
+                ]
+            )
+        );
+        // the late answer is taken; us-east-1 is still out and left alone
+        p.on_event(answer("eu-west-1"), &mut cx);
+        let SesState::Regions(m) = &p.ses else {
+            panic!("{:?}", p.ses)
+        };
+        assert!(matches!(m["eu-west-1"], RegionSes::Ready(_)), "{m:?}");
+        p.on_event(setup(), &mut cx);
+        assert_eq!(
+            reads(&p.on_action(SendersAction::Refresh, &mut cx)),
+            (
+                true,
+                vec!["eu-west-1".into()],
+                vec![
+                    "SES us-east-1: already being read; relay setup and SES eu-west-1: reading \
+                     again"
+                        .into()
+                ]
             )
         );
     }
