@@ -191,8 +191,6 @@ async fn pump(
             .await
             .unwrap_or_else(|_| panic!("no final event; saw: {seen:#?}"))
             .expect("channel open");
-        // other features' events are uninhabited until they are filled in
-        #[allow(irrefutable_let_patterns)]
         let SourceEvent::Senders(ev) = ev else {
             continue;
         };

@@ -354,7 +354,6 @@ async fn verify_identity_through_the_pane() {
             .await
             .expect("the flow finished")
             .unwrap();
-        #[allow(irrefutable_let_patterns)]
         let SourceEvent::Senders(ev) = ev else {
             continue;
         };
@@ -474,7 +473,6 @@ async fn pane_checks_each_sender_in_its_region() {
             .await
             .expect("both regions answered")
             .unwrap();
-        #[allow(irrefutable_let_patterns)]
         let SourceEvent::Senders(ev) = ev else {
             continue;
         };

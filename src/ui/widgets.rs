@@ -25,12 +25,12 @@ pub fn pane_block<'a>(title: &str, cx: &ViewCx<'_>) -> Block<'a> {
         .title(Span::styled(format!(" {title} "), title_style))
 }
 
-/// Cut `s` to at most `width` columns, ending in `…` when cut.
 /// The plural ending of a count's noun: `format!("{n} message{}", plural(n))`.
 pub fn plural<N: PartialEq + From<u8>>(n: N) -> &'static str {
     if n == N::from(1) { "" } else { "s" }
 }
 
+/// Cut `s` to at most `width` columns, ending in `…` when cut.
 pub fn truncate(s: &str, width: usize) -> String {
     if s.width() <= width {
         return s.to_string();
