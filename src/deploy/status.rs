@@ -514,7 +514,15 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
     };
 
     let (modified, untracked, changes) = local_changes(&repo, path)?;
+    // The lock is read after HEAD and before the journal: a deploy holds it from before it
+    // moves HEAD until after its journal entry is written, so a HEAD already moved with its
+    // entry not yet read was read while the lock was held, and this read sees it. Read after
+    // the journal, it could find the deploy done and its lock gone, and the entry it wrote
+    // not read: HEAD would be called moved outside opsdeck.
+    let lock = lock::read(&git_dir);
     let (journal, journal_problem) = journal::read(&git_dir);
+    #[cfg(test)]
+    testing::after_the_journal();
     let (mut log, behind) = read_log(
         &repo,
         path,
@@ -527,7 +535,6 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
     let journal_problem = journal_problem.map(|e| Clean::new(&e.to_string()));
     let on_no_remote = on_no_remote(&repo, head.as_ref().map(|h| h.id), upstream.as_ref());
     let stashes = reflog_if_any(&repo, "refs/stash").map_or(0, |r| r.len());
-    let lock = lock::read(&git_dir);
     let lock_stale = lock.as_ref().is_some_and(|l| l.is_stale());
     // a deploy holding the lock has moved HEAD and writes its journal entry last: HEAD is where
     // that deploy is taking it, not moved outside opsdeck (the lock line says who deploys)
@@ -879,9 +886,85 @@ pub(crate) fn taken_back_of(
     decided
 }
 
+/// A pause point inside a status read, for tests that end a deploy while it reads: set per
+/// thread.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static AFTER_THE_JOURNAL: RefCell<Option<Box<dyn FnMut()>>> = RefCell::new(None);
+    }
+
+    /// Run `f` in this thread's next status reads, right after the journal is read.
+    pub(crate) fn pause_after_the_journal(f: impl FnMut() + 'static) {
+        AFTER_THE_JOURNAL.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+    }
+
+    pub(super) fn after_the_journal() {
+        AFTER_THE_JOURNAL.with(|h| {
+            if let Some(f) = h.borrow_mut().as_mut() {
+                f()
+            }
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::{Mode, WriteAccess};
+    use crate::deploy::journal::JournalRecord;
+
+    /// A deploy ends while its checkout is being read: HEAD is read already moved, and the
+    /// deploy then writes its journal entry and releases its lock before the read is done. What
+    /// was read of HEAD, the journal and the lock must still say a deploy, never a move outside
+    /// opsdeck (which the pane and `opsdeck check` would put over the deploy's own outcome).
+    #[test]
+    fn a_deploy_ending_during_a_read_is_no_move_outside_opsdeck() {
+        let d = tempfile::tempdir().unwrap();
+        let mut config = crate::config::Config::default();
+        crate::deploy::demo::build(d.path(), &mut config).unwrap();
+        let cfg = config.deploy[0].clone();
+        let repo = open(&cfg.path).unwrap();
+        let git_dir = repo.path().to_path_buf();
+        let from = repo.head().unwrap().target().unwrap();
+        let (_, to) = upstream_ref(&repo, &cfg).unwrap();
+        assert_ne!(from, to, "the demo has a commit to deploy");
+        // a deploy under way: its lock taken, HEAD moved, its journal entry not yet written
+        let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+        let held = lock::acquire(&git_dir, None, &access).unwrap();
+        repo.set_head_detached(to).unwrap();
+        let mut under_way = Some((held, access, git_dir.clone()));
+        testing::pause_after_the_journal(move || {
+            if let Some((held, access, dir)) = under_way.take() {
+                let entry = JournalRecord {
+                    time: chrono::Local::now().to_rfc3339(),
+                    user: lock::current_user(),
+                    host: lock::current_host(),
+                    kind: "deploy".into(),
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    result: "ok".into(),
+                    hook: "none".into(),
+                };
+                journal::append(&dir, &entry, &access).unwrap();
+                drop(held);
+            }
+        });
+        let during = read_status(&cfg).unwrap();
+        assert_eq!(during.head.as_ref().map(|h| h.id), Some(to));
+        assert_eq!(
+            during.moved_outside, None,
+            "HEAD moved by the deploy under way"
+        );
+        let after = read_status(&cfg).unwrap();
+        assert_eq!((after.lock, after.moved_outside), (None, None));
+        assert_eq!(
+            after.journal.last().map(|e| e.to.clone()),
+            Some(to.to_string())
+        );
+    }
 
     fn why(path: &Path) -> String {
         match open(path) {
