@@ -7,10 +7,11 @@ mod deploy_support;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use deploy_support::nobody::{AS_NOBODY_IN, pass_as_nobody};
-use deploy_support::{Fixture, access};
+use deploy_support::nobody::{AS_NOBODY_IN, assert_passes, pass_as_nobody, test_as_nobody};
+use deploy_support::{Fixture, access, git};
 use opsdeck::deploy::checkout::{self, DeployRequest, Kind};
-use opsdeck::deploy::{DeployError, lock};
+use opsdeck::deploy::journal::{self, JournalRecord};
+use opsdeck::deploy::{DeployError, lock, status};
 
 const HOLDER_ENV: &str = "OPSDECK_TEST_HOLD_LOCK_IN";
 
@@ -446,4 +447,95 @@ fn a_lock_file_another_user_made_unreadable_is_held_by_its_owner() {
     pass_as_nobody(NAME, Some(f.dir.path()));
     assert_eq!(std::fs::read(&path).unwrap(), b"deploy.sh 4242\n");
     assert_eq!(head_of(&f), head);
+}
+
+/// Set in the inner run of a test that runs as nobody at several points: which one, and the
+/// commits it expects (`STAGE LEFT HEAD`: where the journal's last deploy left HEAD, and HEAD).
+const STAGE_ENV: &str = "OPSDECK_TEST_STAGE";
+
+/// Append a successful deploy from `from` to `to` to the checkout's journal, as root's opsdeck
+/// writes it, readable by nobody.
+fn journal_deploy(git_dir: &std::path::Path, from: &str, to: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let entry = JournalRecord {
+        time: "2026-11-01T10:00:00+00:00".into(),
+        user: "root".into(),
+        host: lock::current_host(),
+        kind: "deploy".into(),
+        from: from.into(),
+        to: to.into(),
+        result: "ok".into(),
+        hook: "none".into(),
+    };
+    journal::append(git_dir, &entry, &access()).unwrap();
+    let path = journal::path_in(git_dir);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+}
+
+/// Another user's deploy (root's script honouring the lock with `set -o noclobber`, or an older
+/// opsdeck, under umask 077) holds a lock file nobody may read, and has moved HEAD. Nobody
+/// sees a deploy under way: the lock held by root, HEAD where that deploy took it, and no move
+/// outside opsdeck. Once the lock is gone, a HEAD that no journal entry left there was moved
+/// outside opsdeck (by a tool that keeps no journal), named by git's reflog; once the journal
+/// names the move, it was not.
+#[test]
+fn a_head_moved_under_a_lock_nobody_may_read_is_a_deploy_under_way() {
+    use std::os::unix::fs::PermissionsExt;
+    const NAME: &str = "a_head_moved_under_a_lock_nobody_may_read_is_a_deploy_under_way";
+    if let Some(cfg) = inner_config() {
+        let stage = std::env::var(STAGE_ENV).unwrap();
+        let [stage, left, head] = stage.split(' ').collect::<Vec<_>>()[..] else {
+            panic!("{STAGE_ENV}={stage}")
+        };
+        let s = status::read_status(&cfg).unwrap();
+        assert_eq!(
+            s.head.as_ref().map(|h| h.id.to_string()).as_deref(),
+            Some(head)
+        );
+        assert_eq!(s.journal_problem, None);
+        match stage {
+            "held" => {
+                assert_eq!(s.moved_outside, None, "HEAD moved by the deploy under way");
+                let l = s.lock.as_ref().expect("the lock is seen");
+                assert_eq!((l.user.as_str(), l.unreadable), ("root", Some(0o600)));
+                assert!(!s.lock_stale);
+            }
+            "released" => {
+                assert_eq!(s.lock, None);
+                let m = s.moved_outside.expect("a move no journal entry names");
+                assert_eq!(m.left, left[..7]);
+                assert_eq!(m.by.as_ref().map(|b| b.as_str()), Some("Test Dev"));
+            }
+            "journaled" => {
+                assert_eq!(s.lock, None);
+                assert_eq!(s.moved_outside, None, "the journal names the move");
+            }
+            other => panic!("stage {other}"),
+        }
+        return;
+    }
+    let Some((f, git_dir)) = checkout_of_nobody(NAME) else {
+        return;
+    };
+    let (left, head) = (&f.commits[2], &f.commits[3]);
+    journal_deploy(&git_dir, &f.commits[1], left);
+    let path = lock::path_in(&git_dir);
+    std::fs::write(&path, "deploy.sh 4242\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // root's git refuses a checkout nobody owns unless told it is safe
+    git(
+        &f.site,
+        &["-c", "safe.directory=*", "checkout", "-q", "--detach", head],
+    );
+    let as_nobody = |stage: &str| {
+        assert_passes(
+            test_as_nobody(NAME, Some(f.dir.path()))
+                .env(STAGE_ENV, format!("{stage} {left} {head}")),
+        )
+    };
+    as_nobody("held");
+    std::fs::remove_file(&path).unwrap();
+    as_nobody("released");
+    journal_deploy(&git_dir, left, head);
+    as_nobody("journaled");
 }

@@ -35,9 +35,13 @@ pub fn test_as_nobody(name: &str, dir: Option<&Path>) -> Command {
 /// Run this test binary's test `name` again as nobody ([`test_as_nobody`]), and fail with what
 /// it printed unless it passed.
 pub fn pass_as_nobody(name: &str, dir: Option<&Path>) {
-    let out = test_as_nobody(name, dir)
-        .output()
-        .expect("setpriv (util-linux)");
+    assert_passes(&mut test_as_nobody(name, dir));
+}
+
+/// Run `inner`, a [`test_as_nobody`] given more to go by (its environment), and fail with what it
+/// printed unless its test passed.
+pub fn assert_passes(inner: &mut Command) {
+    let out = inner.output().expect("setpriv (util-linux)");
     let said = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
