@@ -13,7 +13,8 @@
 //! beside it (`opsdeck-deploy.lock.guard`), and reads the lock again under it: two takeovers of
 //! the same stale lock at once (two consoles confirming together) cannot both remove it, the
 //! second finds the first one's lock and is refused. Taking a free lock needs no guard (the
-//! O_EXCL create decides). This module never touches the work tree.
+//! O_EXCL create decides). The guard is never opened through a symbolic link. This module
+//! never touches the work tree.
 
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -476,31 +477,62 @@ fn take_over_guarded(
 /// readable by all (see [`READABLE_BY_ALL`]), so that another deployer can open it at all.
 fn lock_guard(git_dir: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, DeployError> {
     let g = git_dir.join(GUARD_NAME);
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&g)
-        .and_then(|f| {
-            use std::os::unix::fs::MetadataExt;
-            let meta = f.metadata()?;
-            if meta.uid() == nix::unistd::geteuid().as_raw() && meta.mode() & 0o444 != 0o444 {
-                f.set_permissions(std::fs::Permissions::from_mode(meta.mode() | 0o444))?;
-            }
-            Ok(f)
-        })
-        .or_else(|e| match e.kind() {
-            std::io::ErrorKind::PermissionDenied => std::fs::File::open(&g),
-            _ => Err(e),
-        })
-        .map_err(|e| DeployError::io(&g, e))?;
+    let file = match open_guard(&g, true) {
+        Ok(f) => {
+            make_readable_if_ours(&f).map_err(|e| guard_error(&g, e))?;
+            f
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            open_guard(&g, false).map_err(|e| guard_error(&g, e))?
+        }
+        Err(e) => return Err(guard_error(&g, e)),
+    };
     nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, errno)| {
         DeployError::Io {
             path: g,
             message: format!("flock: {errno}"),
         }
     })
+}
+
+/// Open the guard at `g`, created when `write`. Never through a symbolic link: whoever may
+/// write the git directory could point the name at another file (`/etc/shadow`), which a
+/// takeover by root would then open and make readable by all. Nor does it wait on a FIFO put
+/// there (`O_NONBLOCK`, which `flock` ignores).
+fn open_guard(g: &Path, write: bool) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(write)
+        .create(write)
+        .truncate(false)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+        .open(g)
+}
+
+/// Give the guard `f` the read bits of [`READABLE_BY_ALL`] when it is this user's plain file
+/// and lacks them (only its owner may change its mode).
+fn make_readable_if_ours(f: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = f.metadata()?;
+    if meta.is_file()
+        && meta.uid() == nix::unistd::geteuid().as_raw()
+        && meta.mode() & 0o444 != 0o444
+    {
+        f.set_permissions(std::fs::Permissions::from_mode(meta.mode() | 0o444))?;
+    }
+    Ok(())
+}
+
+/// An error opening the guard at `g`, a symbolic link put in its place named as such.
+fn guard_error(g: &Path, e: std::io::Error) -> DeployError {
+    if e.raw_os_error() == Some(nix::libc::ELOOP) {
+        return DeployError::Io {
+            path: g.to_path_buf(),
+            message: "a symbolic link where opsdeck keeps a plain file: not followed".into(),
+        };
+    }
+    DeployError::io(g, e)
 }
 
 /// A pause point inside a takeover, for tests that race two of them: set per thread.
@@ -712,6 +744,32 @@ mod tests {
             }
             assert_eq!(read(&dir).as_ref(), Some(first.info()), "{kind}");
         }
+    }
+
+    fn mode_of(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    /// Whoever may write the git directory may put a symbolic link at the guard's name, pointing
+    /// at a file of the deployer's that others may not read (root's `/etc/shadow`): a takeover
+    /// does not open it through the link, and the file keeps its mode.
+    #[test]
+    fn a_symbolic_link_at_the_guards_name_is_never_followed() {
+        let d = tempfile::tempdir().unwrap();
+        let secret = d.path().join("shadow");
+        std::fs::write(&secret, b"secret").unwrap();
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::os::unix::fs::symlink(&secret, d.path().join(GUARD_NAME)).unwrap();
+        let dead = write_dead_lock(d.path());
+        match acquire(d.path(), Some(&dead), &access()) {
+            Err(DeployError::Io { message, .. }) => assert_eq!(
+                message,
+                "a symbolic link where opsdeck keeps a plain file: not followed"
+            ),
+            other => panic!("expected the link refused, got {other:?}"),
+        }
+        assert_eq!(mode_of(&secret), 0o600, "a takeover followed the link");
+        assert_eq!(read(d.path()), Some(dead), "the stale lock is left");
     }
 
     /// After a crash and a reboot the lock's pid may belong to another process: one started
