@@ -539,3 +539,83 @@ fn a_head_moved_under_a_lock_nobody_may_read_is_a_deploy_under_way() {
     journal_deploy(&git_dir, left, head);
     as_nobody("journaled");
 }
+
+/// Root's takeover guard left at 0600 by an older opsdeck (under umask 077), beside a stale lock
+/// of root's: nobody may not open the guard, so nobody's takeover is refused, naming the guard,
+/// its owner and mode, and the `chmod` that fixes it; the lock, the guard and HEAD stay as they
+/// were. Root's next deploy, refused by that same stale lock, makes the guard readable, and
+/// nobody's takeover then goes through it.
+#[test]
+fn a_guard_nobody_may_not_read_refuses_the_takeover_and_says_how_to_fix_it() {
+    use std::os::unix::fs::PermissionsExt;
+    const NAME: &str = "a_guard_nobody_may_not_read_refuses_the_takeover_and_says_how_to_fix_it";
+    if let Some(cfg) = inner_config() {
+        let (p, mut req) = preview_deploy(&cfg);
+        assert!(p.lock_stale, "{:?}", p.lock);
+        req.take_over = p.lock;
+        let guard = status::open(&cfg.path)
+            .unwrap()
+            .path()
+            .join(lock::GUARD_NAME);
+        match std::env::var(STAGE_ENV).unwrap().as_str() {
+            "unreadable" => match checkout::deploy(&cfg, &req, &access()) {
+                Err(e @ DeployError::GuardUnreadable { .. }) => assert_eq!(
+                    e.to_string(),
+                    format!(
+                        "{g}: a stale lock cannot be taken over: this guard is root's, mode 0600, \
+                         not readable to you; root can fix it: chmod a+r {g}",
+                        g = guard.display()
+                    )
+                ),
+                other => panic!("expected the guard refused, got {other:?}"),
+            },
+            "repaired" => {
+                let done = checkout::deploy(&cfg, &req, &access()).expect("the takeover");
+                assert_eq!(done.to, p.to.id);
+            }
+            other => panic!("stage {other}"),
+        }
+        return;
+    }
+    let Some((f, git_dir)) = checkout_of_nobody(NAME) else {
+        return;
+    };
+    let guard = git_dir.join(lock::GUARD_NAME);
+    std::fs::write(&guard, b"").unwrap();
+    std::fs::set_permissions(&guard, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let dead = serde_json::json!({
+        "user": "root", "host": lock::current_host(), "pid": 4_194_304 + 17,
+        "time": "2026-01-01T00:00:00+00:00",
+    });
+    let path = lock::path_in(&git_dir);
+    std::fs::write(&path, dead.to_string()).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let stale = lock::read(&git_dir).unwrap();
+    assert!(stale.is_stale());
+    let head = head_of(&f);
+    let as_nobody = |stage: &str| {
+        assert_passes(test_as_nobody(NAME, Some(f.dir.path())).env(STAGE_ENV, stage));
+    };
+    as_nobody("unreadable");
+    assert_eq!(lock::read(&git_dir), Some(stale));
+    assert_eq!(
+        std::fs::metadata(&guard).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(head_of(&f), head);
+
+    // root deploys, which starts by taking the lock (taken alone here: root's libgit2 would ask
+    // for safe.directory in a checkout nobody owns), refused by the stale lock root has not
+    // confirmed to take over
+    assert!(matches!(
+        lock::acquire(&git_dir, None, &access()),
+        Err(DeployError::Locked { stale: true, .. })
+    ));
+    assert_eq!(
+        std::fs::metadata(&guard).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    as_nobody("repaired");
+    assert_eq!(head_of(&f), f.commits[3]);
+    assert!(lock::read(&git_dir).is_none(), "nobody's lock was released");
+}

@@ -109,6 +109,20 @@ pub enum DeployError {
         lock: Box<crate::deploy::lock::LockInfo>,
         stale: bool,
     },
+    /// The takeover guard beside the lock may not be opened by this user (another user's,
+    /// made by an older opsdeck under a umask of 077): a takeover of a stale lock without it
+    /// could race another one, so none is made. Its owner can make it readable.
+    #[error(
+        "{}: a stale lock cannot be taken over: this guard is {owner}'s, mode {mode:04o}, not readable to you; {owner} can fix it: chmod a+r {}",
+        path.display(),
+        path.display()
+    )]
+    GuardUnreadable {
+        path: PathBuf,
+        /// Its owner's name (looked up off the event loop, as the lock does).
+        owner: String,
+        mode: u32,
+    },
     #[error("{}: {message}", path.display())]
     Io { path: PathBuf, message: String },
     /// Lines of the deploy journal that are no record; the others were read.

@@ -13,8 +13,10 @@
 //! beside it (`opsdeck-deploy.lock.guard`), and reads the lock again under it: two takeovers of
 //! the same stale lock at once (two consoles confirming together) cannot both remove it, the
 //! second finds the first one's lock and is refused. Taking a free lock needs no guard (the
-//! O_EXCL create decides). The guard is never opened through a symbolic link. This module
-//! never touches the work tree.
+//! O_EXCL create decides). The guard must be readable by every deployer: its owner makes it so
+//! at each deploy (an older opsdeck left it 0600 under a umask of 077), and a takeover by a
+//! user who may not open it is refused, naming the `chmod` that fixes it. The guard is never
+//! opened through a symbolic link. This module never touches the work tree.
 
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -393,6 +395,7 @@ pub fn acquire(
     _access: &WriteAccess,
 ) -> Result<DeployLock, DeployError> {
     let p = path_in(git_dir);
+    repair_guard(git_dir);
     // held until this lock is written, so that a takeover after this one reads it whole
     let _guard = match take_over {
         Some(old) => take_over_guarded(git_dir, old)?,
@@ -474,7 +477,9 @@ fn take_over_guarded(
 /// An exclusive `flock` on the guard file beside the lock, waited for: a takeover holds it for
 /// the time of a read, a remove and a small write. Read-only when the file was made by another
 /// deployer and is not writable here (`flock` needs no write access); a guard of ours is made
-/// readable by all (see [`READABLE_BY_ALL`]), so that another deployer can open it at all.
+/// readable by all (see [`READABLE_BY_ALL`]), so that another deployer can open it at all. One
+/// this user may not even read is [`DeployError::GuardUnreadable`]: without it, a takeover
+/// could race another, so none is made.
 fn lock_guard(git_dir: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, DeployError> {
     let g = git_dir.join(GUARD_NAME);
     let file = match open_guard(&g, true) {
@@ -482,9 +487,13 @@ fn lock_guard(git_dir: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, Deploy
             make_readable_if_ours(&f).map_err(|e| guard_error(&g, e))?;
             f
         }
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            open_guard(&g, false).map_err(|e| guard_error(&g, e))?
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => match open_guard(&g, false) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Err(guard_unreadable(&g, e));
+            }
+            Err(e) => return Err(guard_error(&g, e)),
+        },
         Err(e) => return Err(guard_error(&g, e)),
     };
     nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, errno)| {
@@ -522,6 +531,31 @@ fn make_readable_if_ours(f: &std::fs::File) -> std::io::Result<()> {
         f.set_permissions(std::fs::Permissions::from_mode(meta.mode() | 0o444))?;
     }
     Ok(())
+}
+
+/// Make a guard of ours that others may not read readable, at the start of every deploy,
+/// rollback and post-deploy command of its owner, not only at a takeover (the only time the
+/// guard is opened otherwise): an older opsdeck made it 0600 under a umask of 077, and every
+/// other deployer is refused a takeover until its owner changes its mode. Nothing is created
+/// here. A mode that cannot be changed is left as it is: the other deployer's takeover says so.
+fn repair_guard(git_dir: &Path) {
+    if let Ok(f) = open_guard(&git_dir.join(GUARD_NAME), false) {
+        let _ = make_readable_if_ours(&f);
+    }
+}
+
+/// The guard at `g` may not be opened here: named with its owner and mode (looked at without
+/// following a link), or as `e` when it cannot even be looked at.
+fn guard_unreadable(g: &Path, e: std::io::Error) -> DeployError {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::symlink_metadata(g) {
+        Ok(meta) => DeployError::GuardUnreadable {
+            path: g.to_path_buf(),
+            owner: crate::accounts::user_name(meta.uid()),
+            mode: meta.mode() & 0o7777,
+        },
+        Err(_) => guard_error(g, e),
+    }
 }
 
 /// An error opening the guard at `g`, a symbolic link put in its place named as such.
@@ -750,9 +784,23 @@ mod tests {
         std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
     }
 
+    /// A guard an older opsdeck left at 0600 (under a umask of 077) keeps every other deployer
+    /// from taking over a stale lock, and only its owner may change that: the owner's next
+    /// deploy makes it readable by all, not only the owner's next takeover (which may never
+    /// come).
+    #[test]
+    fn any_deploy_of_its_owner_makes_a_guard_readable_by_all() {
+        let d = tempfile::tempdir().unwrap();
+        let g = d.path().join(GUARD_NAME);
+        std::fs::write(&g, b"").unwrap();
+        std::fs::set_permissions(&g, std::fs::Permissions::from_mode(0o600)).unwrap();
+        drop(acquire(d.path(), None, &access()).unwrap());
+        assert_eq!(mode_of(&g), 0o644);
+    }
+
     /// Whoever may write the git directory may put a symbolic link at the guard's name, pointing
-    /// at a file of the deployer's that others may not read (root's `/etc/shadow`): a takeover
-    /// does not open it through the link, and the file keeps its mode.
+    /// at a file of the deployer's that others may not read (root's `/etc/shadow`): neither a
+    /// deploy nor a takeover opens it through the link, and the file keeps its mode.
     #[test]
     fn a_symbolic_link_at_the_guards_name_is_never_followed() {
         let d = tempfile::tempdir().unwrap();
@@ -760,6 +808,8 @@ mod tests {
         std::fs::write(&secret, b"secret").unwrap();
         std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).unwrap();
         std::os::unix::fs::symlink(&secret, d.path().join(GUARD_NAME)).unwrap();
+        drop(acquire(d.path(), None, &access()).unwrap());
+        assert_eq!(mode_of(&secret), 0o600, "a deploy followed the link");
         let dead = write_dead_lock(d.path());
         match acquire(d.path(), Some(&dead), &access()) {
             Err(DeployError::Io { message, .. }) => assert_eq!(

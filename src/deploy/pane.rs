@@ -840,6 +840,26 @@ impl DeployPane {
                         ),
                     ];
                 }
+                // why first, then who fixes it and the command, on a line of its own: the
+                // guard's path is long
+                if let DeployError::GuardUnreadable { path, owner, mode } = &e {
+                    say = vec![
+                        (
+                            Tone::Error,
+                            "Refused: no takeover of the stale lock: its guard is not readable to you."
+                                .into(),
+                        ),
+                        (
+                            Tone::Warn,
+                            format!("  The guard is {owner}'s, mode {mode:04o}. {owner} can fix it with:"),
+                        ),
+                        (Tone::Text, format!("  chmod a+r {}", path.display())),
+                        (
+                            Tone::Muted,
+                            format!("{owner}'s next deploy with opsdeck fixes it too."),
+                        ),
+                    ];
+                }
                 if let DeployError::WouldOverwrite { files, .. } = &e {
                     say = vec![(
                         Tone::Error,
@@ -2594,6 +2614,48 @@ mod tests {
             [
                 r"Refused: the deploy lock is held by alice@web1\e[2J pid 4242 since 2026-11-27T11:58:00+00:00",
                 "Another deploy is under way: try again when it is released.",
+                "HEAD and the work tree are as they were.",
+            ]
+        );
+    }
+
+    /// A takeover refused because the guard beside the lock is another user's and unreadable
+    /// (an older opsdeck's, mode 0600): why first, then whose it is and the command that fixes
+    /// it on a line of its own, as the guard's path is long.
+    #[test]
+    fn a_takeover_refused_by_an_unreadable_guard_says_who_fixes_it_and_how() {
+        let mut p = pane();
+        let req = DeployRequest {
+            kind: Kind::Deploy,
+            to: testdata::oid(0x33),
+            expected_from: Some(testdata::oid(0x22)),
+            stash: false,
+            take_over: Some(testdata::lock(999_999)),
+            journal_seen: None,
+        };
+        let fx = with(true, |cx| {
+            p.on_event(
+                DeployEvent::Deployed {
+                    target: 0,
+                    request: Box::new(req),
+                    result: Err(DeployError::GuardUnreadable {
+                        path: "/var/www/site/.git/opsdeck-deploy.lock.guard".into(),
+                        owner: "root".into(),
+                        mode: 0o600,
+                    }),
+                },
+                cx,
+            )
+        });
+        assert!(fx.is_empty(), "{fx:?}");
+        let said: Vec<&str> = p.targets[0].last.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            said,
+            [
+                "Refused: no takeover of the stale lock: its guard is not readable to you.",
+                "  The guard is root's, mode 0600. root can fix it with:",
+                "  chmod a+r /var/www/site/.git/opsdeck-deploy.lock.guard",
+                "root's next deploy with opsdeck fixes it too.",
                 "HEAD and the work tree are as they were.",
             ]
         );
