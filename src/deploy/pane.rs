@@ -1312,8 +1312,13 @@ impl Pane for DeployPane {
     }
 
     /// No key does anything without a target; `t` moves to the next target only where there
-    /// is another one.
+    /// is another one; a person not among the target's `deployers` is offered none of the keys
+    /// that would change it (pressed, they say why they are refused).
     fn offers(&self, action: DeployAction) -> bool {
+        let writes = BINDINGS.iter().any(|b| b.action == action && b.writes);
+        if writes && self.target().is_some_and(|t| t.refusal.is_some()) {
+            return false;
+        }
         match self.targets.len() {
             0 => false,
             1 => action != DeployAction::NextTarget,
@@ -2064,14 +2069,24 @@ mod tests {
                 other => panic!("{a:?} gave {other:?}"),
             }
         }
+        // the help offers none of their keys, and still those that only read
+        for b in BINDINGS {
+            assert_eq!(
+                p.offers(b.action),
+                !b.writes && b.action != DeployAction::NextTarget,
+                "{}",
+                b.help
+            );
+        }
         // reading stays open to everyone
         let fx = with(true, |cx| p.on_action(DeployAction::Refresh, cx));
         assert!(
             matches!(&fx[..], [Effect::Deploy(DeployEffect::Refresh { .. })]),
             "{fx:?}"
         );
-        // a deployer gets the action itself
+        // a deployer gets the action itself, and is offered its key
         let mut p = pane_for("alice", &deployers);
+        assert!(p.offers(DeployAction::Fetch));
         let fx = with(true, |cx| p.on_action(DeployAction::Fetch, cx));
         assert!(
             matches!(&fx[..], [Effect::Deploy(DeployEffect::Fetch { .. })]),
