@@ -171,3 +171,102 @@ fn quitting_during_a_deploy_lets_it_finish() {
         "the deploy lock is released"
     );
 }
+
+/// What a repository holds that a deploy, fetch or rollback would change: HEAD, every ref, the
+/// files in the git directory (a lock or journal left), and the work tree.
+fn repository_state(f: &deploy_support::Fixture) -> String {
+    let refs = deploy_support::git(
+        &f.site,
+        &["for-each-ref", "--format=%(refname) %(objectname)"],
+    );
+    let mut git_files: Vec<String> = std::fs::read_dir(f.git_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    git_files.sort();
+    format!(
+        "HEAD {}\n{refs}\n{git_files:?}\n{:?}",
+        f.head(),
+        deploy_support::tree_bytes(&f.site)
+    )
+}
+
+/// A colleague with an account of their own, who is not among the target's `deployers` (nobody,
+/// where only root deploys), runs opsdeck on the site's checkout: root's, readable by all,
+/// trusted in their git configuration as git's owner check asks. The pane shows the checkout;
+/// the help offers no key that would change it; `c` (deploy) says why it is refused, asking
+/// nothing; and the repository is as it was.
+#[test]
+fn a_person_not_among_the_deployers_sees_the_checkout_and_is_told_why_not() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("skipped: needs root, to run opsdeck as nobody");
+        return;
+    }
+    let f = deploy_support::Fixture::new();
+    // the fixture's directory is private to root: open it to all for reading, as a docroot is
+    let opened = std::process::Command::new("chmod")
+        .args(["-R", "a+rX"])
+        .arg(f.dir.path())
+        .status()
+        .unwrap();
+    assert!(opened.success());
+    let log = f.dir.path().join("mail.log");
+    std::fs::write(&log, "").unwrap();
+    let config = f.dir.path().join("opsdeck.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[mail_log]\nfiles = [\"{}\"]\n\n[[deploy]]\nname = \"www\"\npath = \"{}\"\n\
+             deployers = [\"root\"]\n",
+            log.display(),
+            f.site.display()
+        ),
+    )
+    .unwrap();
+    let trusted = format!(
+        "[safe]\n\tdirectory = {}\n",
+        std::fs::canonicalize(&f.site).unwrap().display()
+    );
+    let before = repository_state(&f);
+    let t = Tmux::opsdeck_as_nobody(
+        "deploy-nobody",
+        80,
+        24,
+        &format!("--config {}", config.display()),
+        &[(".gitconfig", trusted.as_str())],
+    );
+    t.wait_for_text("Deploy · www");
+    t.keys(&["4"]);
+    // the pane opened, with the checkout read
+    let s = t.wait_for("the Deploy pane with the checkout", |s| {
+        s.contains("Commits (") && s.contains("↓1 to deploy")
+    });
+    let head = &f.commits[2][..7];
+    assert!(s.contains(head), "HEAD {head} shown:\n{s}");
+    assert!(s.contains("owner root, you are nobody"), "{s}");
+    assert!(
+        s.contains("Enter: detail (not in deployers: no changes here)"),
+        "{s}"
+    );
+
+    t.keys(&["?"]);
+    let s = t.wait_for_text("read the checkout again");
+    for action in [
+        "fetch the remote",
+        "deploy the selected commit",
+        "deploy a revision you type",
+        "roll back",
+        "post-deploy",
+    ] {
+        assert!(!s.contains(action), "the help offers {action:?}:\n{s}");
+    }
+    t.keys(&["Escape"]);
+    t.wait_for("the help closed", |s| {
+        !s.contains("read the checkout again")
+    });
+
+    t.keys(&["c"]);
+    let s = t.wait_for_text("www: you are nobody; only root may change this checkout");
+    assert!(!s.contains("new commit(s)"), "a confirm was opened:\n{s}");
+    assert_eq!(repository_state(&f), before, "{}", t.post_mortem());
+}

@@ -59,6 +59,47 @@ impl Tmux {
     /// environment variables (single-quoted; values must not hold `'`).
     pub fn opsdeck(name: &str, w: u16, h: u16, args: &str, env: &[(&str, &str)]) -> Tmux {
         let home = tempfile::tempdir().unwrap();
+        Tmux::start(home, "", name, w, h, args, env)
+    }
+
+    /// [`Tmux::opsdeck`] run as the user nobody (through `setpriv`, without supplementary
+    /// groups or sudo's variables), as a colleague with an account of their own runs it: the
+    /// session's HOME is nobody's, and holds `home_files` (name, text) before opsdeck starts (a
+    /// `.gitconfig`). Everything else opsdeck reads (the configuration, the checkout) must be
+    /// readable by nobody.
+    pub fn opsdeck_as_nobody(
+        name: &str,
+        w: u16,
+        h: u16,
+        args: &str,
+        home_files: &[(&str, &str)],
+    ) -> Tmux {
+        let home = tempfile::tempdir().unwrap();
+        for (file, text) in home_files {
+            std::fs::write(home.path().join(file), text).unwrap();
+        }
+        let chown = Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(home.path())
+            .status()
+            .unwrap();
+        assert!(chown.success(), "chown the session's HOME to nobody");
+        let setpriv = "unset SUDO_USER SUDO_UID SUDO_GID; \
+                       setpriv --reuid=65534 --regid=65534 --clear-groups";
+        Tmux::start(home, setpriv, name, w, h, args, &[])
+    }
+
+    /// Start the session in `home`, opsdeck run through `runner` (a command to run it as
+    /// another user, or nothing).
+    fn start(
+        home: tempfile::TempDir,
+        runner: &str,
+        name: &str,
+        w: u16,
+        h: u16,
+        args: &str,
+        env: &[(&str, &str)],
+    ) -> Tmux {
         let socket = socket_in(&home, name);
         let mut exports = format!(
             "export HOME='{h}' XDG_CONFIG_HOME='{h}/.config' XDG_STATE_HOME='{h}/.state' TERM=xterm-256color RUST_BACKTRACE=0; unset OPSDECK_CONFIG NO_COLOR; ",
@@ -69,7 +110,7 @@ impl Tmux {
             exports.push_str(&format!("export {k}='{v}'; "));
         }
         let cmd = format!(
-            "{exports} sh -c 'echo $$ > {pid}; exec {bin} {args}'; echo EXIT=$?; sleep 600",
+            "{exports} {runner} sh -c 'echo $$ > {pid}; exec {bin} {args}'; echo EXIT=$?; sleep 600",
             pid = home.path().join("pid").display(),
             bin = env!("CARGO_BIN_EXE_opsdeck"),
         );
