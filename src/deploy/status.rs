@@ -102,6 +102,9 @@ pub enum TakenBack {
     },
     /// The journal's last word left it deployed: HEAD moved outside opsdeck since.
     Outside,
+    /// The journal's last word left it deployed, and a deploy or rollback holding the lock has
+    /// moved HEAD since: that one is taking it back, and writes its journal entry last.
+    UnderWay,
     /// Not known: no entry of the journal's reach said it, and the commit is older than the
     /// oldest entry looked at, so an older one may have deployed it (a rollback 31 deploys ago).
     NotKnown,
@@ -136,6 +139,7 @@ impl TakenBack {
                 }
             }
             TakenBack::Outside => "deployed once, taken back outside opsdeck".into(),
+            TakenBack::UnderWay => "deployed once, taken back by the deploy under way".into(),
             TakenBack::NotKnown => format!(
                 "not known: older than the last {TAKEN_BACK_ENTRIES} deploys in the journal, \
                  which do not name it"
@@ -541,6 +545,13 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
     let deploying = lock.is_some() && !lock_stale;
     let moved_outside =
         moved_outside(&repo, head.as_ref().map(|h| h.id), &journal).filter(|_| !deploying);
+    if deploying {
+        for e in &mut log {
+            if e.taken_back == Some(TakenBack::Outside) {
+                e.taken_back = Some(TakenBack::UnderWay);
+            }
+        }
+    }
     let submodules_off = submodules_off(&repo);
     let last_fetch = std::fs::metadata(git_dir.join("FETCH_HEAD"))
         .and_then(|m| m.modified())
@@ -964,6 +975,42 @@ mod tests {
             after.journal.last().map(|e| e.to.clone()),
             Some(to.to_string())
         );
+    }
+
+    /// A rollback under way (its lock held, HEAD moved back, its journal entry not yet written:
+    /// it runs the post-deploy command first) takes back the commit the journal's last deploy
+    /// brought: the commit list says so, not that it was taken back outside opsdeck, which it
+    /// says once HEAD stays there with no lock and no entry.
+    #[test]
+    fn a_commit_a_rollback_under_way_takes_back_is_not_taken_back_outside_opsdeck() {
+        let d = tempfile::tempdir().unwrap();
+        let mut config = crate::config::Config::default();
+        crate::deploy::demo::build(d.path(), &mut config).unwrap();
+        let cfg = config.deploy[0].clone();
+        let repo = open(&cfg.path).unwrap();
+        let (journal, _) = journal::read(repo.path());
+        let last = journal.last().expect("the demo's deploy");
+        let (deployed, back) = (
+            Oid::from_str(&last.to).unwrap(),
+            Oid::from_str(&last.from).unwrap(),
+        );
+        let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+        let held = lock::acquire(repo.path(), None, &access).unwrap();
+        repo.set_head_detached(back).unwrap();
+        let mark = |s: &RepoStatus| {
+            s.log
+                .iter()
+                .find(|e| e.commit.id == deployed)
+                .and_then(|e| e.taken_back.clone())
+        };
+        let during = read_status(&cfg).unwrap();
+        assert_eq!(mark(&during), Some(TakenBack::UnderWay));
+        assert_eq!(
+            TakenBack::UnderWay.describe(),
+            "deployed once, taken back by the deploy under way"
+        );
+        drop(held);
+        assert_eq!(mark(&read_status(&cfg).unwrap()), Some(TakenBack::Outside));
     }
 
     fn why(path: &Path) -> String {
