@@ -9,7 +9,7 @@
 //! line: the good lines are kept and the bad ones counted and reported.
 //! Nothing here touches the work tree.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -133,12 +133,11 @@ pub fn append(
         message: e.to_string(),
     })?;
     line.push('\n');
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .create(true)
-        .append(true)
-        .open(&p)
-        .map_err(|e| DeployError::io(&p, e))?;
+    let mut f = open_plain(&p, true).map_err(|e| crate::deploy::lock::guard_error(&p, e))?;
+    // Under a umask of 077 the journal would be made 0600, and every other deployer would lose
+    // the rollback target and the check for HEAD moved outside opsdeck. A mode that cannot be
+    // changed is left: the others' panes say they cannot read the journal.
+    let _ = crate::deploy::lock::make_readable_if_ours(&f);
     // A last line without its newline (the write before was cut short)
     // would run into this record and take it down with it.
     let len = f.metadata().map_err(|e| DeployError::io(&p, e))?.len();
@@ -152,6 +151,27 @@ pub fn append(
     }
     f.write_all(line.as_bytes())
         .map_err(|e| DeployError::io(&p, e))
+}
+
+/// Open the journal at `p` (created and appended to when `append`), never through a symbolic
+/// link, and only when it is a plain file: whoever may write the git directory could put a link
+/// there to a file of the deployer's (root's `/etc/crontab`), which a deploy would append a line
+/// to, or a FIFO, which would hang the read (`O_NONBLOCK` opens it at once).
+fn open_plain(p: &Path, append: bool) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .create(append)
+        .append(append)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+        .open(p)?;
+    if f.metadata()?.is_file() {
+        Ok(f)
+    } else {
+        Err(std::io::Error::other(
+            "not a plain file: opsdeck keeps its journal in one, and left this alone",
+        ))
+    }
 }
 
 /// Parse a journal's text: entries oldest first, and the numbers of the
@@ -186,10 +206,17 @@ pub fn read(git_dir: &Path) -> (Vec<JournalEntry>, Option<DeployError>) {
 /// [`read`], and the size of the file read (0 when there is none): what [`Seen`] pins.
 pub fn read_sized(git_dir: &Path) -> (Vec<JournalEntry>, Option<DeployError>, u64) {
     let p = path_in(git_dir);
-    let (text, size) = match std::fs::read(&p) {
+    let read = open_plain(&p, false).and_then(|mut f| {
+        let mut b = Vec::new();
+        f.read_to_end(&mut b).map(|_| b)
+    });
+    let (text, size) = match read {
         Ok(b) => (String::from_utf8_lossy(&b).into_owned(), b.len() as u64),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Vec::new(), None, 0),
-        Err(e) => return (Vec::new(), Some(DeployError::io(&p, e)), 0),
+        Err(e) => {
+            let e = crate::deploy::lock::guard_error(&p, e);
+            return (Vec::new(), Some(e), 0);
+        }
     };
     let (entries, bad) = parse(&text);
     let problem = (!bad.is_empty()).then(|| DeployError::JournalLines {
@@ -449,6 +476,70 @@ mod tests {
         let text = std::fs::read_to_string(path_in(d.path())).unwrap();
         assert!(!text.contains("\n\n"), "{text}");
         assert_eq!(read(d.path()).0.len(), 3);
+    }
+
+    fn mode_of(p: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    /// Whoever may write the git directory may put a symbolic link at the journal's name: a
+    /// deploy run by root must not append its line to the file it points at (`/etc/crontab`),
+    /// nor a status read take that file for the journal.
+    #[test]
+    fn a_symbolic_link_at_the_journals_name_is_neither_written_nor_read() {
+        let d = tempfile::tempdir().unwrap();
+        let a = crate::access::WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let target = d.path().join("crontab");
+        let line = format!("{}\n", rec(&"a".repeat(40), &"b".repeat(40), "ok"));
+        std::fs::write(&target, &line).unwrap();
+        std::os::unix::fs::symlink(&target, path_in(d.path())).unwrap();
+        let next: JournalRecord =
+            serde_json::from_str(&rec(&"b".repeat(40), &"c".repeat(40), "ok")).unwrap();
+        let e = append(d.path(), &next, &a).unwrap_err().to_string();
+        assert!(
+            e.contains("a symbolic link where opsdeck keeps a plain file: not followed"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), line);
+        let (entries, problem) = read(d.path());
+        assert!(entries.is_empty(), "read through the link: {entries:?}");
+        let problem = problem.expect("the link is reported").to_string();
+        assert!(problem.contains("not followed"), "{problem}");
+    }
+
+    /// A FIFO at the journal's name neither hangs a status read nor takes a deploy's record.
+    #[test]
+    fn a_fifo_at_the_journals_name_is_left_alone() {
+        let d = tempfile::tempdir().unwrap();
+        let a = crate::access::WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        nix::unistd::mkfifo(&path_in(d.path()), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let (entries, problem) = read(d.path());
+        assert!(entries.is_empty());
+        let problem = problem.expect("the FIFO is reported").to_string();
+        assert!(problem.contains("not a plain file"), "{problem}");
+        let next: JournalRecord =
+            serde_json::from_str(&rec(&"b".repeat(40), &"c".repeat(40), "ok")).unwrap();
+        let e = append(d.path(), &next, &a).unwrap_err().to_string();
+        assert!(e.contains("not a plain file"), "{e}");
+    }
+
+    /// A journal its owner made 0600 (a umask of 077) is made readable by the other deployers
+    /// at the owner's next deploy: without it they have no rollback target and no check for a
+    /// HEAD moved outside opsdeck.
+    #[test]
+    fn the_owners_next_deploy_makes_the_journal_readable_by_all() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let a = crate::access::WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let p = path_in(d.path());
+        std::fs::write(&p, "").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let next: JournalRecord =
+            serde_json::from_str(&rec(&"b".repeat(40), &"c".repeat(40), "ok")).unwrap();
+        append(d.path(), &next, &a).unwrap();
+        assert_eq!(mode_of(&p), 0o644);
+        assert_eq!(read(d.path()).0.len(), 1);
     }
 
     proptest! {

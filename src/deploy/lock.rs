@@ -519,9 +519,10 @@ fn open_guard(g: &Path, write: bool) -> std::io::Result<std::fs::File> {
         .open(g)
 }
 
-/// Give the guard `f` the read bits of [`READABLE_BY_ALL`] when it is this user's plain file
-/// and lacks them (only its owner may change its mode).
-fn make_readable_if_ours(f: &std::fs::File) -> std::io::Result<()> {
+/// Give `f`, a file opsdeck keeps in the git directory (the guard, the deploy journal), the read
+/// bits of [`READABLE_BY_ALL`] when it is this user's plain file and lacks them (only its owner
+/// may change its mode).
+pub(super) fn make_readable_if_ours(f: &std::fs::File) -> std::io::Result<()> {
     use std::os::unix::fs::MetadataExt;
     let meta = f.metadata()?;
     if meta.is_file()
@@ -558,8 +559,9 @@ fn guard_unreadable(g: &Path, e: std::io::Error) -> DeployError {
     }
 }
 
-/// An error opening the guard at `g`, a symbolic link put in its place named as such.
-fn guard_error(g: &Path, e: std::io::Error) -> DeployError {
+/// An error opening `g`, a file opsdeck keeps in the git directory (the guard, the deploy
+/// journal), opened without following a link: a symbolic link put in its place is named as such.
+pub(super) fn guard_error(g: &Path, e: std::io::Error) -> DeployError {
     if e.raw_os_error() == Some(nix::libc::ELOOP) {
         return DeployError::Io {
             path: g.to_path_buf(),
