@@ -497,7 +497,10 @@ fn a_head_moved_under_a_lock_nobody_may_read_is_a_deploy_under_way() {
             "held" => {
                 assert_eq!(s.moved_outside, None, "HEAD moved by the deploy under way");
                 let l = s.lock.as_ref().expect("the lock is seen");
-                assert_eq!((l.user.as_str(), l.unreadable), ("root", Some(0o600)));
+                assert_eq!(
+                    (l.user.as_str(), l.unreadable),
+                    ("root", Some(lock::Unreadable::Mode(0o600)))
+                );
                 assert!(!s.lock_stale);
             }
             "released" => {

@@ -61,11 +61,22 @@ pub struct LockInfo {
     /// another that says the same.
     #[serde(skip)]
     pub file: Option<FileId>,
-    /// Set when the file may not be opened (another user's, made with a umask of 077): its
-    /// mode. `user` is then its owner and `time` when it was written; which process holds it,
-    /// and so whether it is stale, is not known: held, by its owner's word.
+    /// Set when the file may not be opened (another user's, made with a umask of 077), or is
+    /// no plain file: `user` is then its owner and `time` when it was written; which process
+    /// holds it, and so whether it is stale, is not known: held, by its owner's word.
     #[serde(skip)]
-    pub unreadable: Option<u32>,
+    pub unreadable: Option<Unreadable>,
+}
+
+/// Why a lock file's words were not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unreadable {
+    /// This user may not open it: its mode.
+    Mode(u32),
+    /// A symbolic link or a special file (a FIFO) at the lock's name, not opened: a link could
+    /// show another file's first words as the holder (root's `/etc/shadow`), a FIFO would hang
+    /// the read.
+    NotPlain,
 }
 
 /// One lock file on disk: its inode and modification time, read from the open file.
@@ -123,11 +134,21 @@ impl LockInfo {
     /// [`LockInfo::holder`] as the lock file wrote it, not yet escaped: for an error whose
     /// text is escaped once where it is shown, as its path is.
     pub fn holder_text(&self) -> String {
-        if let Some(mode) = self.unreadable {
-            return format!(
-                "{} (its lock file is not readable to you: mode {mode:04o}), since {}",
-                self.user, self.time
-            );
+        match self.unreadable {
+            Some(Unreadable::Mode(mode)) => {
+                return format!(
+                    "{} (its lock file is not readable to you: mode {mode:04o}), since {}",
+                    self.user, self.time
+                );
+            }
+            Some(Unreadable::NotPlain) => {
+                return format!(
+                    "{} (a symbolic link or a special file where the lock file goes, not \
+                     opened: remove it by hand), since {}",
+                    self.user, self.time
+                );
+            }
+            None => {}
         }
         if let Some(e) = &self.empty {
             return format!(
@@ -290,9 +311,20 @@ pub fn path_in(git_dir: &Path) -> PathBuf {
 /// ([`LockInfo::empty`]).
 pub fn read(git_dir: &Path) -> Option<LockInfo> {
     let p = path_in(git_dir);
-    let mut f = match std::fs::File::open(&p) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return unreadable(&p),
+    let opened = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+            .open(&p)
+    };
+    let mut f = match opened {
+        Ok(f) if f.metadata().is_ok_and(|m| m.is_file()) => f,
+        Ok(_) => return unreadable(&p, true),
+        Err(e) if e.raw_os_error() == Some(nix::libc::ELOOP) => return unreadable(&p, true),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return unreadable(&p, false);
+        }
         Err(_) => return None,
     };
     let mut b = Vec::new();
@@ -332,9 +364,9 @@ pub fn read(git_dir: &Path) -> Option<LockInfo> {
     }
 }
 
-/// The lock file at `p`, which may not be opened, as its owner and its time tell it (None when
-/// it cannot even be looked at).
-fn unreadable(p: &Path) -> Option<LockInfo> {
+/// The lock file at `p`, which may not be opened (or is no plain file: `not_plain`), as its owner
+/// and its time tell it (None when it cannot even be looked at).
+fn unreadable(p: &Path, not_plain: bool) -> Option<LockInfo> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::symlink_metadata(p).ok()?;
     let time = meta
@@ -351,7 +383,11 @@ fn unreadable(p: &Path) -> Option<LockInfo> {
         time,
         empty: None,
         file: Some(FileId::of(&meta)),
-        unreadable: Some(meta.mode() & 0o7777),
+        unreadable: Some(if not_plain {
+            Unreadable::NotPlain
+        } else {
+            Unreadable::Mode(meta.mode() & 0o7777)
+        }),
     })
 }
 
@@ -822,6 +858,39 @@ mod tests {
         }
         assert_eq!(mode_of(&secret), 0o600, "a takeover followed the link");
         assert_eq!(read(d.path()), Some(dead), "the stale lock is left");
+    }
+
+    /// Whoever may write the git directory may put a symbolic link at the lock's name: its
+    /// target's first words (root's `/etc/shadow`) are never shown as the holder, and a FIFO
+    /// there does not hang the read. Either is held, by its owner, and never taken over.
+    #[test]
+    fn a_symbolic_link_or_a_fifo_at_the_locks_name_is_held_and_never_opened() {
+        let d = tempfile::tempdir().unwrap();
+        let secret = d.path().join("shadow");
+        std::fs::write(&secret, "root:$y$j9T$secret").unwrap();
+        std::os::unix::fs::symlink(&secret, path_in(d.path())).unwrap();
+        let l = read(d.path()).expect("a link at the lock's name counts as held");
+        assert_eq!(l.unreadable, Some(Unreadable::NotPlain));
+        assert!(!l.is_stale());
+        let holder = l.holder().to_string();
+        assert!(!holder.contains("secret"), "{holder}");
+        assert!(
+            holder.contains("a symbolic link or a special file"),
+            "{holder}"
+        );
+        match acquire(d.path(), None, &access()) {
+            Err(DeployError::Locked { .. }) => {}
+            other => panic!("expected the lock held, got {other:?}"),
+        }
+        assert_eq!(
+            std::fs::read_to_string(&secret).unwrap(),
+            "root:$y$j9T$secret"
+        );
+
+        std::fs::remove_file(path_in(d.path())).unwrap();
+        nix::unistd::mkfifo(&path_in(d.path()), nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let l = read(d.path()).expect("a FIFO at the lock's name counts as held");
+        assert_eq!(l.unreadable, Some(Unreadable::NotPlain));
     }
 
     /// After a crash and a reboot the lock's pid may belong to another process: one started
