@@ -789,9 +789,10 @@ fn a_password_map_line_postmap_logs_is_not_in_the_summary() {
 }
 
 /// The same mail log as `CORPUS`, written by other syslog set-ups (Europe/Berlin, +01:00 in
-/// November): rsyslog's and syslog-ng's RFC 5424 files, and ISO stamps with a space before the
-/// time, in local time and in UTC.
-const RESTAMPED: [(&str, &str); 4] = [
+/// November): rsyslog's and syslog-ng's RFC 5424 files, ISO stamps with a space before the
+/// time, in local time and in UTC, and rsyslog's forward formats (a PRI before a traditional or
+/// an RFC 3339 stamp).
+const RESTAMPED: [(&str, &str); 6] = [
     (
         "rsyslog RSYSLOG_SyslogProtocol23Format",
         include_str!("fixtures/maillog/corpus-3.7.rsyslog-rfc5424.log"),
@@ -807,6 +808,14 @@ const RESTAMPED: [(&str, &str); 4] = [
     (
         "ISO stamps in UTC",
         include_str!("fixtures/maillog/corpus-3.7.iso-utc.log"),
+    ),
+    (
+        "rsyslog RSYSLOG_TraditionalForwardFormat",
+        include_str!("fixtures/maillog/corpus-3.7.rsyslog-traditional-forward.log"),
+    ),
+    (
+        "rsyslog RSYSLOG_ForwardFormat",
+        include_str!("fixtures/maillog/corpus-3.7.rsyslog-forward.log"),
     ),
 ];
 
@@ -839,7 +848,7 @@ fn as_instants(v: &mut serde_json::Value) {
 }
 
 #[test]
-fn logs_in_rfc5424_and_with_iso_stamps_give_the_report_of_the_traditional_log() {
+fn logs_stamped_by_other_syslog_set_ups_give_the_report_of_the_traditional_log() {
     let report = |log: &str| -> serde_json::Value {
         let mut cmd = opsdeck();
         cmd.env("TZ", "Europe/Berlin")

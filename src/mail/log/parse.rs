@@ -513,33 +513,42 @@ pub enum AfterStamp<'a> {
 ///
 /// The formats most logs are written in are tried first, told apart by their first byte (a digit:
 /// RFC 3339, a letter: traditional); the others only where those fail: an ISO date alone before
-/// the first space where RFC 3339 was refused, a `<` where the traditional stamp was. RFC 3339 and
-/// traditional stamps meet no added test before they are read.
+/// the first space where RFC 3339 was refused, a `<` (a PRI: RFC 5424, or a traditional or RFC 3339
+/// stamp behind it) where the traditional stamp was. RFC 3339 and traditional stamps meet no added
+/// test before they are read.
 pub fn parse_stamp(line: &str) -> Option<(Stamp, AfterStamp<'_>)> {
     let b = line.as_bytes();
     if b.len() >= 15 && b[0].is_ascii_digit() {
-        // RFC 3339: 2026-11-27T21:05:19[.123456](Z|+00:00|+0000)
-        let end = memchr::memchr(b' ', b)?;
-        let ts = &line[..end];
-        let rest = AfterStamp::Syslog(&line[end + 1..]);
-        if let Ok(t) = DateTime::parse_from_rfc3339(ts) {
-            return Some((Stamp::Full(t), rest));
-        }
-        // a date alone before the first space is never RFC 3339 (at least 20 bytes): the space
-        // where its `T` would be
-        if end == 10 {
-            return parse_spaced_iso(line);
-        }
-        for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z"] {
-            if let Ok(t) = DateTime::parse_from_str(ts, fmt) {
-                return Some((Stamp::Full(t), rest));
-            }
-        }
+        return parse_rfc3339_stamp(line).or_else(|| parse_spaced_iso(line));
+    }
+    parse_traditional_stamp(line).or_else(|| parse_pri_stamp(line))
+}
+
+/// RFC 3339 before the first space: `2026-11-27T21:05:19[.123456](Z|+00:00)`, or with the offset
+/// written `+0000` (`journalctl -o short-iso`).
+fn parse_rfc3339_stamp(line: &str) -> Option<(Stamp, AfterStamp<'_>)> {
+    let end = memchr::memchr(b' ', line.as_bytes())?;
+    let ts = &line[..end];
+    let rest = AfterStamp::Syslog(&line[end + 1..]);
+    if let Ok(t) = DateTime::parse_from_rfc3339(ts) {
+        return Some((Stamp::Full(t), rest));
+    }
+    // a date alone before the first space is never RFC 3339 (at least 20 bytes): the space where
+    // its `T` would be, a spaced ISO stamp
+    if end == 10 {
         return None;
     }
-    // Traditional `Nov  7 13:28:01` or postlog `Nov 07 13:28:01`.
+    ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z"]
+        .into_iter()
+        .find_map(|fmt| DateTime::parse_from_str(ts, fmt).ok())
+        .map(|t| (Stamp::Full(t), rest))
+}
+
+/// Traditional `Nov  7 13:28:01` or postlog `Nov 07 13:28:01`, and a space.
+fn parse_traditional_stamp(line: &str) -> Option<(Stamp, AfterStamp<'_>)> {
+    let b = line.as_bytes();
     if b.len() < 16 || b[3] != b' ' || b[6] != b' ' || b[15] != b' ' || !line.is_char_boundary(3) {
-        return parse_rfc5424_stamp(line);
+        return None;
     }
     let month: u8 = match &b[..3] {
         b"Jan" => 1,
@@ -646,22 +655,45 @@ fn parse_spaced_iso(line: &str) -> Option<(Stamp, AfterStamp<'_>)> {
     Some((stamp, rest))
 }
 
-/// RFC 5424's header up to its timestamp: `<PRI>1 TIMESTAMP ` (rsyslog's
-/// `RSYSLOG_SyslogProtocol23Format`, syslog-ng's `flags(syslog-protocol)`; both always write the
-/// PRI). The PRI's facility and severity are checked and not kept: Postfix says what a line is in
-/// its text (`warning:`), and that is what the line is read by, as with the severity column.
-fn parse_rfc5424_stamp(line: &str) -> Option<(Stamp, AfterStamp<'_>)> {
+/// A stamp behind a syslog PRI (`<22>`): RFC 5424's header (`<22>1 TIMESTAMP `), or a traditional
+/// or RFC 3339 stamp as rsyslog's forward templates write them to a file
+/// (`RSYSLOG_TraditionalForwardFormat`: `<22>Dec  7 04:52:35 mx postfix/smtp[123]: ...`,
+/// `RSYSLOG_ForwardFormat`: `<22>2026-12-07T04:52:35.123456+00:00 mx ...`) and a syslog receiver
+/// stores what it is sent. The PRI's facility and severity are checked and not kept: Postfix says
+/// what a line is in its text (`warning:`), and that is what the line is read by, as with the
+/// severity column.
+fn parse_pri_stamp(line: &str) -> Option<(Stamp, AfterStamp<'_>)> {
+    let after = after_pri(line)?;
+    if let Some(header) = after.strip_prefix("1 ") {
+        return parse_rfc5424_stamp(header);
+    }
+    // a year never starts `1 `: the version is not mistaken for one
+    if after.as_bytes().first()?.is_ascii_digit() {
+        parse_rfc3339_stamp(after)
+    } else {
+        parse_traditional_stamp(after)
+    }
+}
+
+/// What follows a well-formed PRI at the start of `line`: `<0>` to `<191>`, one to three digits
+/// (facility times eight plus severity).
+fn after_pri(line: &str) -> Option<&str> {
     let b = line.as_bytes();
     if b.first() != Some(&b'<') {
         return None;
     }
-    // `<0>` to `<191>`
     let close = b.iter().take(5).position(|&c| c == b'>')?;
     if digits(&b[1..close]).is_none_or(|pri| pri > 191) {
         return None;
     }
-    // the version, then the timestamp (`-`, none known, is no time to place the line at)
-    let header = line.get(close + 1..)?.strip_prefix("1 ")?;
+    // `>` is ASCII: a character boundary
+    Some(&line[close + 1..])
+}
+
+/// RFC 5424's header after `<PRI>1 `: its TIMESTAMP and a space (rsyslog's
+/// `RSYSLOG_SyslogProtocol23Format`, syslog-ng's `flags(syslog-protocol)`; both always write the
+/// PRI). `-`, no time known, is no time to place the line at.
+fn parse_rfc5424_stamp(header: &str) -> Option<(Stamp, AfterStamp<'_>)> {
     let end = memchr::memchr(b' ', header.as_bytes())?;
     let t = DateTime::parse_from_rfc3339(&header[..end]).ok()?;
     Some((Stamp::Full(t), AfterStamp::Rfc5424(&header[end + 1..])))
@@ -1724,6 +1756,13 @@ mod tests {
 
     #[test]
     fn the_hour_the_clocks_go_back_through_twice_is_read_in_order() {
+        // as written to a file, and behind a PRI (rsyslog's RSYSLOG_TraditionalForwardFormat)
+        for pri in ["", "<22>"] {
+            the_hour_the_clocks_go_back_through_twice_is_read_in_order_behind(pri);
+        }
+    }
+
+    fn the_hour_the_clocks_go_back_through_twice_is_read_in_order_behind(pri: &str) {
         let mut y = YearGuess::new(NaiveDate::from_ymd_opt(2026, 11, 27).unwrap())
             .in_zone(berlin_autumn_2026);
         let times: Vec<String> = [
@@ -1740,7 +1779,7 @@ mod tests {
         ]
         .iter()
         .map(|t| {
-            let l = format!("{t} mx postfix/qmgr[1]: 3F517C8902: removed");
+            let l = format!("{pri}{t} mx postfix/qmgr[1]: 3F517C8902: removed");
             parse_line(&l, &mut y).unwrap().time.to_rfc3339()
         })
         .collect();
@@ -1755,20 +1794,27 @@ mod tests {
                 "2026-10-25T02:10:00+01:00",
                 "2026-10-25T02:59:59+01:00",
                 "2026-10-25T03:00:00+01:00",
-            ]
+            ],
+            "{pri}"
         );
         // a log followed from the second pass on: its first new line is of the second pass too
         let started = DateTime::parse_from_rfc3339("2026-10-25T02:30:00+01:00").unwrap();
         let mut y = YearGuess::following(NaiveDate::from_ymd_opt(2026, 10, 25).unwrap())
             .in_zone(berlin_autumn_2026)
             .after(started);
-        let l = "Oct 25 02:30:05 mx postfix/qmgr[1]: 3F517C8902: removed";
-        let t = parse_line(l, &mut y).unwrap().time;
-        assert_eq!(t.to_rfc3339(), "2026-10-25T02:30:05+01:00");
+        let l = format!("{pri}Oct 25 02:30:05 mx postfix/qmgr[1]: 3F517C8902: removed");
+        let t = parse_line(&l, &mut y).unwrap().time;
+        assert_eq!(t.to_rfc3339(), "2026-10-25T02:30:05+01:00", "{pri}");
     }
 
     #[test]
     fn late_december_lines_among_january_ones_stay_in_last_year() {
+        for pri in ["", "<22>"] {
+            late_december_lines_among_january_ones_stay_in_last_year_behind(pri);
+        }
+    }
+
+    fn late_december_lines_among_january_ones_stay_in_last_year_behind(pri: &str) {
         let mut y = YearGuess::new(NaiveDate::from_ymd_opt(2027, 1, 2).unwrap());
         let years: Vec<String> = [
             "Jan  1 00:00:01",
@@ -1779,7 +1825,7 @@ mod tests {
         ]
         .iter()
         .map(|t| {
-            let l = format!("{t} mx postfix/qmgr[1]: 3F517C8902: removed");
+            let l = format!("{pri}{t} mx postfix/qmgr[1]: 3F517C8902: removed");
             let p = parse_line(&l, &mut y).unwrap();
             p.time.naive_local().to_string()
         })
@@ -1792,7 +1838,8 @@ mod tests {
                 "2026-12-31 23:59:59",
                 "2026-12-31 23:59:59",
                 "2027-01-01 00:00:02"
-            ]
+            ],
+            "{pri}"
         );
     }
 
@@ -1911,17 +1958,18 @@ mod tests {
         }
     }
 
-    /// The same line as rsyslog writes it with `RSYSLOG_FileFormat`: what an RFC 5424 line must
-    /// read as.
-    fn assert_twins(rfc5424: &str, traditional: &str) {
-        let (five, twin) = (p(rfc5424), p(traditional));
+    /// `framed` (RFC 5424, or a stamp behind a PRI) must read as `traditional`, the same line as
+    /// rsyslog writes it with `RSYSLOG_FileFormat` or `RSYSLOG_TraditionalFileFormat`, but for
+    /// its text (the whole line).
+    fn assert_twins(framed: &str, traditional: &str) {
+        let (five, twin) = (p(framed), p(traditional));
         assert_eq!(
             LogLine {
                 text: twin.text.clone(),
                 ..five
             },
             twin,
-            "{rfc5424}"
+            "{framed}"
         );
     }
 
@@ -2028,6 +2076,111 @@ mod tests {
             );
         }
         assert_eq!(l.queue_id.unwrap().as_str(), "3F2A1B2C3D");
+    }
+
+    /// Lines behind a PRI, as rsyslog's `RSYSLOG_TraditionalForwardFormat` and
+    /// `RSYSLOG_ForwardFormat` write them to a file and a syslog receiver stores them raw.
+    #[test]
+    fn lines_behind_a_pri_read_as_their_twins() {
+        let sent = "3F2A1B2C3D: to=<a@b.example>, relay=mx.b.example[192.0.2.7]:25, delay=1.2, \
+                    delays=0.1/0/0.5/0.6, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4B1)";
+        let after_stamp = [
+            format!("mail.example.com postfix/smtp[12345]: {sent}"),
+            // no pid; no host; a severity column
+            "mx postfix/qmgr: 3F2A1B2C3D: removed".to_string(),
+            "postfix/smtp[1]: warning: SASL authentication failure: No worthy mechs found"
+                .to_string(),
+            "mx info postfix/qmgr[1]: 3F2A1B2C3D: removed".to_string(),
+            "mx postfix/submission/smtpd[77]: NOQUEUE: reject: RCPT from x[192.0.2.9]: 554 5.7.1 \
+             <c@d.example>: Relay access denied; from=<a@b.example> to=<c@d.example> proto=ESMTP \
+             helo=<x>"
+                .to_string(),
+            // nothing after the tag
+            "mx postfix/master[9]: ".to_string(),
+        ];
+        let stamps = [
+            // RSYSLOG_TraditionalForwardFormat (the day padded with a space), and the day
+            // padded with a zero, as it is read without a PRI too
+            "Dec  7 04:52:35",
+            "Dec 07 04:52:35",
+            // RSYSLOG_ForwardFormat
+            "2026-12-07T04:52:35.123456+00:00",
+            "2026-12-07T04:52:35+01:00",
+            "2026-12-07T04:52:35Z",
+        ];
+        for stamp in stamps {
+            for rest in &after_stamp {
+                let twin = format!("{stamp} {rest}");
+                // mail.info, mail.warning, the least and the greatest PRI
+                for pri in ["<22>", "<20>", "<0>", "<191>"] {
+                    assert_twins(&format!("{pri}{twin}"), &twin);
+                }
+            }
+        }
+        let line = "<22>Nov 27 04:52:35 mx postfix/smtp[123]: 3F2A1B2C3D: removed";
+        let l = p(line);
+        assert_eq!(l.time.naive_local().to_string(), "2026-11-27 04:52:35");
+        assert_eq!((&*l.host, &*l.text), ("mx", line));
+    }
+
+    #[test]
+    fn what_is_not_a_stamp_behind_a_pri_is_not_read_as_one() {
+        let tail = "mx postfix/qmgr[1]: 3F2A1B2C3D: removed";
+        for line in [
+            // the PRI checked as for RFC 5424: one to three digits, at most 191
+            format!("<192>Dec  7 04:52:35 {tail}"),
+            format!("<0022>Dec  7 04:52:35 {tail}"),
+            format!("<>Dec  7 04:52:35 {tail}"),
+            format!("<2x>Dec  7 04:52:35 {tail}"),
+            format!("<-1>Dec  7 04:52:35 {tail}"),
+            format!("<22 Dec  7 04:52:35 {tail}"),
+            format!("22>Dec  7 04:52:35 {tail}"),
+            // hostile bytes where the PRI's digits are
+            format!("<\u{1b}[2J>Dec  7 04:52:35 {tail}"),
+            format!("<2\u{7}>Dec  7 04:52:35 {tail}"),
+            format!("<\u{9b}>2026-12-07T04:52:35Z {tail}"),
+            // a space between the PRI and the stamp; a PRI twice
+            format!("<22> Dec  7 04:52:35 {tail}"),
+            format!("<22><22>Dec  7 04:52:35 {tail}"),
+            "<22><22>1 2026-12-07T04:52:35Z mx postfix/qmgr 1 - - 3F2A1B2C3D: removed".to_string(),
+            // no forward format writes these behind a PRI: a spaced ISO stamp, RFC 3339 without
+            // its offset
+            format!("<22>2026-12-07 04:52:35 {tail}"),
+            format!("<22>2026-12-07 04:52:35 +01:00 {tail}"),
+            format!("<22>2026-12-07T04:52:35 {tail}"),
+            // not a stamp, or cut short
+            format!("<22>Dez  7 04:52:35 {tail}"),
+            format!("<22>Dec  7 04:52:35{tail}"),
+            "<22>Dec  7 04:52:35".to_string(),
+            "<22>".to_string(),
+            // a stamp behind a PRI, but not Postfix
+            "<38>Dec  7 04:52:35 mx sshd[42]: Accepted publickey for root".to_string(),
+        ] {
+            assert!(parse_line(&line, &mut years()).is_none(), "{line}");
+        }
+    }
+
+    /// Hostile text in the host and the message behind a PRI is escaped, once, as on any other
+    /// line.
+    #[test]
+    fn hostile_text_behind_a_pri_is_escaped() {
+        let rest = "mx\u{1b}[2J postfix/smtp[1]: 3F2A1B2C3D: to=<a\u{1b}[31m@b>, relay=none, \
+                    delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (evil \u{9b}2J \u{0} text)";
+        for stamp in ["<22>Dec  7 04:52:35", "<22>2026-12-07T04:52:35Z"] {
+            let line = format!("{stamp} {rest}");
+            let l = p(&line);
+            let Kind::Delivery(d) = &l.kind else {
+                panic!("{:?}", l.kind)
+            };
+            for text in [&l.text, &l.host, &d.to, &d.reason] {
+                assert!(
+                    !text.chars().any(crate::sanitize::is_unsafe_char),
+                    "{text:?}"
+                );
+            }
+            assert_eq!(&*l.host, r"mx\e[2J", "escaped once: {line}");
+            assert_eq!(l.queue_id.unwrap().as_str(), "3F2A1B2C3D");
+        }
     }
 
     #[test]
@@ -2157,6 +2310,10 @@ mod tests {
                 Just("<"),
                 Just("2026-12-07 "),
                 Just("2026-12-07 04:52:35"),
+                Just("<22>"),
+                Just("<22>Dec  7 04:52:35 "),
+                Just("<22>2026-12-07T04:52:35Z "),
+                Just("<0>2"),
             ],
             s in ".{0,300}"
         ) {
@@ -2235,6 +2392,51 @@ mod tests {
             let local = parse_stamp(&format!("{date} {time}{frac} mx x")).map(|s| s.0);
             let naive = NaiveDateTime::parse_from_str(&format!("{date}T{time}{frac}"), "%Y-%m-%dT%H:%M:%S%.f").unwrap();
             prop_assert_eq!(local, Some(Stamp::Local(naive)));
+        }
+
+        /// Any PRI in front of any traditional or RFC 3339 stamp: the line reads as it does
+        /// without it, but for its text, whatever follows the stamp.
+        #[test]
+        fn a_pri_in_front_of_a_stamp_changes_nothing_but_the_text(
+            pri in 0u8..=191,
+            stamp in prop_oneof![
+                (0usize..12, 1u32..=31, 0u32..24, 0u32..60, 0u32..61, any::<bool>()).prop_map(
+                    |(m, d, h, mi, s, zero)| {
+                        let month = [
+                            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                            "Nov", "Dec",
+                        ][m];
+                        let day = if zero { format!("{d:02}") } else { format!("{d:>2}") };
+                        format!("{month} {day} {h:02}:{mi:02}:{s:02}")
+                    }
+                ),
+                (
+                    (1970i32..2100, 1u32..=12, 1u32..=28),
+                    (0u32..24, 0u32..60, 0u32..60),
+                    proptest::option::of("[0-9]{1,9}"),
+                    prop_oneof![Just("Z"), Just("+00:00"), Just("+01:00"), Just("-05:30"), Just("+0100")],
+                ).prop_map(|((y, mo, d), (h, mi, s), frac, offset)| {
+                    let frac = frac.map_or(String::new(), |f| format!(".{f}"));
+                    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{frac}{offset}")
+                }),
+            ],
+            rest in prop_oneof![
+                Just("mx postfix/smtp[1]: 3F2A1B2C3D: to=<a@b.example>, relay=none, delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (connect to b.example[192.0.2.1]:25: Connection timed out)".to_string()),
+                Just("postfix/qmgr[1]: 3F2A1B2C3D: removed".to_string()),
+                Just("mx mail.warning postfix/smtp[1]: warning: TLS library problem: error:0A000086".to_string()),
+                "[!-~]{1,24} postfix/[a-z]{1,8}\\[[0-9]{1,6}\\]: .{0,80}",
+                ".{0,120}",
+            ],
+        ) {
+            let twin = format!("{stamp} {rest}");
+            let framed = format!("<{pri}>{twin}");
+            let without_text = |l: LogLine| LogLine { text: Clean::new(""), ..l };
+            let (framed_read, twin_read) = (
+                parse_line(&framed, &mut years()).map(without_text),
+                parse_line(&twin, &mut years()).map(without_text),
+            );
+            prop_assert!(twin_read.is_some() || !rest.contains("3F2A1B2C3D"), "{}", twin);
+            prop_assert_eq!(framed_read, twin_read, "{}", framed);
         }
     }
 }
