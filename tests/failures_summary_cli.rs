@@ -790,9 +790,9 @@ fn a_password_map_line_postmap_logs_is_not_in_the_summary() {
 
 /// The same mail log as `CORPUS`, written by other syslog set-ups (Europe/Berlin, +01:00 in
 /// November): rsyslog's and syslog-ng's RFC 5424 files, ISO stamps with a space before the
-/// time, in local time and in UTC, and rsyslog's forward formats (a PRI before a traditional or
-/// an RFC 3339 stamp).
-const RESTAMPED: [(&str, &str); 6] = [
+/// time, in local time and in UTC, rsyslog's forward formats (a PRI before a traditional or an
+/// RFC 3339 stamp), and syslog-ng's `$TZ` after a space, in New York's zone.
+const RESTAMPED: [(&str, &str); 7] = [
     (
         "rsyslog RSYSLOG_SyslogProtocol23Format",
         include_str!("fixtures/maillog/corpus-3.7.rsyslog-rfc5424.log"),
@@ -816,6 +816,10 @@ const RESTAMPED: [(&str, &str); 6] = [
     (
         "rsyslog RSYSLOG_ForwardFormat",
         include_str!("fixtures/maillog/corpus-3.7.rsyslog-forward.log"),
+    ),
+    (
+        "syslog-ng $YEAR-$MONTH-$DAY $HOUR:$MIN:$SEC.$MSEC $TZ",
+        include_str!("fixtures/maillog/corpus-3.7.syslog-ng-tz.log"),
     ),
 ];
 

@@ -593,8 +593,11 @@ fn digits(b: &[u8]) -> Option<u32> {
 }
 
 /// An ISO date and time with a space between them, as some syslog templates and log shippers
-/// write: `2026-12-07 04:52:35`, with an optional fraction and an optional offset (`Z`, `+01:00`,
-/// `+0100`) right after it. Without an offset it is in the writer's zone ([`Stamp::Local`]).
+/// write: `2026-12-07 04:52:35`, with an optional fraction and an optional offset, right after it
+/// (`Z`, `+01:00`, `+0100`) or after a space: `+01:00` as syslog-ng's `$TZ` writes it in a
+/// template such as `$YEAR-$MONTH-$DAY $HOUR:$MIN:$SEC $TZ $HOST ...`, `+0100` as a strftime `%z`
+/// does (syslog-ng's `$(format-date)`; its `$TZ` before 2.0). Without an offset it is in the
+/// writer's zone ([`Stamp::Local`]).
 fn parse_spaced_iso(line: &str) -> Option<(Stamp, AfterStamp<'_>)> {
     let b = line.as_bytes();
     let at = |i: usize, c: u8| b.get(i) == Some(&c);
@@ -630,13 +633,21 @@ fn parse_spaced_iso(line: &str) -> Option<(Stamp, AfterStamp<'_>)> {
             i += 1;
             Some(0)
         }
-        Some(&sign @ (b'+' | b'-')) => {
-            let hh = two(b.get(i + 1..i + 3)?)?;
-            let colon = usize::from(at(i + 3, b':'));
-            let mm = two(b.get(i + 3 + colon..i + 5 + colon)?).filter(|&m| m < 60)?;
-            i += 5 + colon;
-            let secs = i32::try_from(hh * 3600 + mm * 60).ok()?;
-            Some(if sign == b'-' { -secs } else { secs })
+        Some(b'+' | b'-') => {
+            let (secs, len) = utc_offset(&b[i..])?;
+            i += len;
+            Some(secs)
+        }
+        // after a space, a sign and a digit start an offset: they start no host name (a label
+        // starts with a letter or digit, an IPv6 address with a hex digit or `:`), so a host
+        // such as `mx`, `0100` or `Z` stays the host of a stamp in the writer's zone
+        Some(b' ')
+            if matches!(b.get(i + 1), Some(b'+' | b'-'))
+                && b.get(i + 2).is_some_and(u8::is_ascii_digit) =>
+        {
+            let (secs, len) = utc_offset(&b[i + 1..])?;
+            i += 1 + len;
+            Some(secs)
         }
         _ => None,
     };
@@ -688,6 +699,21 @@ fn after_pri(line: &str) -> Option<&str> {
     }
     // `>` is ASCII: a character boundary
     Some(&line[close + 1..])
+}
+
+/// A UTC offset at the start of `b`, `+01:00` or `+0100` (`-` west of UTC): its seconds east of
+/// UTC and its length.
+fn utc_offset(b: &[u8]) -> Option<(i32, usize)> {
+    let west = match b.first()? {
+        b'+' => false,
+        b'-' => true,
+        _ => return None,
+    };
+    let hh = two(b.get(1..3)?)?;
+    let colon = usize::from(b.get(3) == Some(&b':'));
+    let mm = two(b.get(3 + colon..5 + colon)?).filter(|&m| m < 60)?;
+    let secs = i32::try_from(hh * 3600 + mm * 60).ok()?;
+    Some((if west { -secs } else { secs }, 5 + colon))
 }
 
 /// RFC 5424's header after `<PRI>1 `: its TIMESTAMP and a space (rsyslog's
@@ -2160,13 +2186,18 @@ mod tests {
         }
     }
 
-    /// Hostile text in the host and the message behind a PRI is escaped, once, as on any other
-    /// line.
+    /// Hostile text in the host and the message behind a PRI or a spaced offset is escaped,
+    /// once, as on any other line.
     #[test]
-    fn hostile_text_behind_a_pri_is_escaped() {
+    fn hostile_text_behind_a_pri_or_a_spaced_offset_is_escaped() {
         let rest = "mx\u{1b}[2J postfix/smtp[1]: 3F2A1B2C3D: to=<a\u{1b}[31m@b>, relay=none, \
                     delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (evil \u{9b}2J \u{0} text)";
-        for stamp in ["<22>Dec  7 04:52:35", "<22>2026-12-07T04:52:35Z"] {
+        for stamp in [
+            "<22>Dec  7 04:52:35",
+            "<22>2026-12-07T04:52:35Z",
+            "2026-12-07 04:52:35 +01:00",
+            "2026-12-07 04:52:35.5 -0500",
+        ] {
             let line = format!("{stamp} {rest}");
             let l = p(&line);
             let Kind::Delivery(d) = &l.kind else {
@@ -2183,6 +2214,87 @@ mod tests {
         }
     }
 
+    /// syslog-ng's `$TZ` after a space (`+01:00`), or a strftime `%z` (`+0100`): the offset is
+    /// read, and a host that only looks like one stays the host of a stamp in the writer's zone.
+    #[test]
+    fn a_spaced_offset_is_read_and_a_host_like_one_stays_the_host() {
+        let body = "postfix/qmgr[1]: 3F517C8902: removed";
+        let read = |line: &str| {
+            let mut y = years().in_zone(berlin_autumn_2026);
+            let l = parse_line(line, &mut y).unwrap_or_else(|| panic!("no parse: {line}"));
+            assert_eq!(l.kind, Kind::Removed, "{line}");
+            (l.host.to_string(), l.time.to_rfc3339())
+        };
+        for (offset, time) in [
+            ("+01:00", "2026-11-07T13:28:01+01:00"),
+            ("+0100", "2026-11-07T13:28:01+01:00"),
+            ("-05:00", "2026-11-07T13:28:01-05:00"),
+            ("+05:30", "2026-11-07T13:28:01+05:30"),
+            ("-0000", "2026-11-07T13:28:01+00:00"),
+        ] {
+            let host = |h: &str| (h.to_string(), time.to_string());
+            assert_eq!(
+                read(&format!("2026-11-07 13:28:01 {offset} mx {body}")),
+                host("mx")
+            );
+            // no host: the offset is not taken for one
+            assert_eq!(
+                read(&format!("2026-11-07 13:28:01 {offset} {body}")),
+                host("")
+            );
+            // a host of digits after the offset
+            assert_eq!(
+                read(&format!("2026-11-07 13:28:01 {offset} 0100 {body}")),
+                host("0100")
+            );
+        }
+        let spaced = read(&format!("2026-11-07 13:28:01.250 -05:00 mx {body}"));
+        assert_eq!(spaced.1, "2026-11-07T13:28:01.250-05:00");
+        // host names, addresses and nil hosts that are not offsets: the stamp is in the writer's
+        // zone, as before
+        for host in [
+            "mx",
+            "0100",
+            "0530",
+            "01:00",
+            "Z",
+            "z",
+            "2001:db8::25",
+            "::1",
+            "-",
+            "+",
+            "-mx",
+            "+x",
+            "mail-01",
+        ] {
+            assert_eq!(
+                read(&format!("2026-11-07 13:28:01 {host} {body}")),
+                (host.to_string(), "2026-11-07T13:28:01+01:00".to_string()),
+                "{host}"
+            );
+        }
+        // a sign and a digit after the time start an offset: one that is not well formed is
+        // refused, as it is right after the time
+        for bad in [
+            "+1",
+            "+01",
+            "+01:0",
+            "+01:75",
+            "+0175",
+            "+24:00",
+            "+01:00:00",
+            "+01:00x",
+            "-5",
+            "+010",
+        ] {
+            let line = format!("2026-11-07 13:28:01 {bad} mx {body}");
+            assert!(parse_line(&line, &mut years()).is_none(), "{line}");
+        }
+        // a second offset after the first one is the host, and the line is not a Postfix line
+        let twice = format!("2026-11-07 13:28:01+01:00 +01:00 mx {body}");
+        assert!(parse_line(&twice, &mut years()).is_none(), "{twice}");
+    }
+
     #[test]
     fn spaced_iso_stamps() {
         let tail = "mx postfix/qmgr[1]: 3F517C8902: removed";
@@ -2191,6 +2303,13 @@ mod tests {
             ("2026-12-07 04:52:35+0100", "2026-12-07T04:52:35+01:00"),
             ("2026-12-07 04:52:35Z", "2026-12-07T04:52:35Z"),
             ("2026-12-07 04:52:35.5-05:30", "2026-12-07T04:52:35.5-05:30"),
+            // the offset after a space (syslog-ng's `$TZ`, a strftime `%z`)
+            ("2026-12-07 04:52:35 +01:00", "2026-12-07T04:52:35+01:00"),
+            ("2026-12-07 04:52:35 +0100", "2026-12-07T04:52:35+01:00"),
+            (
+                "2026-12-07 04:52:35.123 -05:00",
+                "2026-12-07T04:52:35.123-05:00",
+            ),
             (
                 "2026-12-07 04:52:35.123456789123Z",
                 "2026-12-07T04:52:35.123456789Z",
@@ -2310,6 +2429,9 @@ mod tests {
                 Just("<"),
                 Just("2026-12-07 "),
                 Just("2026-12-07 04:52:35"),
+                Just("2026-12-07 04:52:35 "),
+                Just("2026-12-07 04:52:35 +"),
+                Just("2026-12-07 04:52:35 -05:00 "),
                 Just("<22>"),
                 Just("<22>Dec  7 04:52:35 "),
                 Just("<22>2026-12-07T04:52:35Z "),
@@ -2388,6 +2510,13 @@ mod tests {
             let rfc = parse_stamp(&format!("{date}T{time}{frac}{offset} mx x")).map(|s| s.0);
             prop_assert!(spaced.is_some());
             prop_assert_eq!(spaced, rfc);
+            // the offset after a space (syslog-ng's `$TZ`, a strftime `%z`): the same time and
+            // the same rest; `Z` is written right after the time only, and after a space is a host
+            if offset != "Z" {
+                let apart = format!("{date} {time}{frac} {offset} mx x");
+                let joined = format!("{date}T{time}{frac}{offset} mx x");
+                prop_assert_eq!(parse_stamp(&apart), parse_stamp(&joined));
+            }
             // without an offset: the same date and time, its zone left to the reading
             let local = parse_stamp(&format!("{date} {time}{frac} mx x")).map(|s| s.0);
             let naive = NaiveDateTime::parse_from_str(&format!("{date}T{time}{frac}"), "%Y-%m-%dT%H:%M:%S%.f").unwrap();
@@ -2437,6 +2566,22 @@ mod tests {
             );
             prop_assert!(twin_read.is_some() || !rest.contains("3F2A1B2C3D"), "{}", twin);
             prop_assert_eq!(framed_read, twin_read, "{}", framed);
+        }
+
+        /// A host after a spaced ISO stamp is never taken for an offset: host names (letters,
+        /// digits, dots and hyphens, not starting with a hyphen) and IPv6 addresses keep the
+        /// stamp in the writer's zone.
+        #[test]
+        fn a_host_after_a_spaced_stamp_is_the_host(
+            host in "[a-zA-Z0-9][a-zA-Z0-9.-]{0,30}|[0-9a-f:]{0,38}[0-9a-f]"
+        ) {
+            prop_assume!(!is_severity(&host));
+            let line = format!("2026-11-07 13:28:01 {host} postfix/qmgr[1]: 3F517C8902: removed");
+            let l = parse_line(&line, &mut years().in_zone(berlin_autumn_2026));
+            prop_assert!(l.is_some(), "{}", line);
+            let l = l.unwrap();
+            prop_assert_eq!(l.host.as_str(), host.as_str());
+            prop_assert_eq!(l.time.to_rfc3339(), "2026-11-07T13:28:01+01:00");
         }
     }
 }
