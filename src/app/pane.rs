@@ -287,6 +287,13 @@ pub trait Pane {
         "(no keys of its own yet)"
     }
 
+    /// Why the help lists fewer of the pane's keys than it has, when that is not said
+    /// elsewhere in the help (read-only is): the Deploy pane, for a person not among the
+    /// target's deployers. Shown under the pane's title, escaped there.
+    fn help_note(&self) -> Option<String> {
+        None
+    }
+
     /// Does this action act on the pane's selection? The overview's tile does not show it, so
     /// there the app asks for the pane to be opened first, as it does for a change.
     fn acts_on_selection(&self, _action: Self::Action) -> bool {

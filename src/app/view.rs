@@ -376,13 +376,16 @@ pub struct HelpSection {
     pub rows: Vec<(String, &'static str)>,
     /// Said in place of the rows when there are none.
     pub without_keys: &'static str,
+    /// Why some of the pane's keys are not listed ([`Pane::help_note`]), escaped; only where
+    /// actions may be taken at all.
+    pub note: Option<String>,
 }
 
 /// The help rows shown for the current focus: global keys, then the
 /// focused pane's, exactly as the dispatcher sees them.
 pub fn help_sections(app: &App) -> Vec<HelpSection> {
     let w = app.may_write();
-    let (rows, without_keys) = match app.focus {
+    let (rows, without_keys, note) = match app.focus {
         PaneId::Queue => pane_help_rows(&app.queue, w),
         PaneId::Failures => pane_help_rows(&app.failures, w),
         PaneId::Senders => pane_help_rows(&app.senders, w),
@@ -395,28 +398,37 @@ pub fn help_sections(app: &App) -> Vec<HelpSection> {
             title: format!("{} pane", app.focus.title()),
             rows,
             without_keys,
+            note,
         },
         HelpSection {
             title: "Everywhere".to_string(),
             rows: keymap::help_rows(GLOBAL, w, |_| true),
             without_keys: "",
+            note: None,
         },
     ]
 }
 
-/// A pane's help rows (the keys it offers as configured), and what it says when there are none.
-fn pane_help_rows<P: Pane>(p: &P, may_write: bool) -> (Vec<(String, &'static str)>, &'static str) {
+/// A pane's help rows (the keys it offers as configured), what it says when there are none,
+/// and why some are not listed (escaped; none in a read-only session, whose note says it all).
+fn pane_help_rows<P: Pane>(
+    p: &P,
+    may_write: bool,
+) -> (Vec<(String, &'static str)>, &'static str, Option<String>) {
     (
         keymap::help_rows(p.bindings(), may_write, |a| p.offers(a)),
         p.help_without_keys(),
+        p.help_note()
+            .filter(|_| may_write)
+            .map(|n| crate::sanitize::sanitize(&n)),
     )
 }
 
 enum HelpLine {
     Note(&'static str),
     Header(String),
-    /// A section with no keys: what it says instead.
-    Empty(&'static str),
+    /// A section with no keys: what it says instead; or why some of its keys are not listed.
+    Empty(String),
     Row(String, &'static str),
 }
 
@@ -429,8 +441,11 @@ fn render_help(app: &App, theme: &Theme, frame: &mut Frame<'_>, scroll: u16) {
     }
     for section in help_sections(app) {
         entries.push(HelpLine::Header(section.title));
+        if let Some(note) = section.note {
+            entries.push(HelpLine::Empty(note));
+        }
         if section.rows.is_empty() {
-            entries.push(HelpLine::Empty(section.without_keys));
+            entries.push(HelpLine::Empty(section.without_keys.to_string()));
         }
         entries.extend(section.rows.into_iter().map(|(k, h)| HelpLine::Row(k, h)));
     }

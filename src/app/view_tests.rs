@@ -1378,3 +1378,47 @@ fn with_no_deploy_target_the_help_says_how_to_add_one_instead_of_its_keys() {
         );
     }
 }
+
+/// A person not among a target's deployers is told, at the top of the Deploy pane's help, why
+/// its changing keys are not there (a hostile target name escaped); a read-only session's help
+/// says so once already, at its top, and adds nothing here.
+#[test]
+fn a_person_who_may_not_deploy_is_told_in_the_help_why_keys_are_missing() {
+    let mut cfg = Config::default();
+    cfg.deploy.push(crate::deploy::DeployConfig {
+        name: "www\x1b[2J".into(),
+        path: "/var/www/site".into(),
+        deployers: vec!["alice".into()],
+        ..Default::default()
+    });
+    for mode in [Mode::Interactive, Mode::ReadOnly] {
+        let mut a = app(mode);
+        a.deploy = crate::deploy::pane::DeployPane::for_person(&cfg, "carol");
+        press(&mut a, KeyCode::Char('4'));
+        press(&mut a, KeyCode::Enter);
+        press(&mut a, KeyCode::Char('?'));
+        let s = screen(&a, &Theme::fallback(), 80, 24);
+        assert!(!s.contains('\x1b'), "{s}");
+        let help: Vec<&str> = s
+            .lines()
+            .skip_while(|l| !l.contains("Deploy pane"))
+            .take(3)
+            .map(|l| l.trim_matches(|c: char| c == '│' || c == ' '))
+            .collect();
+        match mode {
+            Mode::Interactive => assert_eq!(
+                help[..3],
+                [
+                    "Deploy pane",
+                    "www\\e[2J: you are carol; only alice may change this checkout (deployers in",
+                    "[[deploy]])",
+                ],
+                "{s}"
+            ),
+            _ => {
+                assert_eq!(help[0], "Deploy pane", "{s}");
+                assert!(!s.contains("you are carol"), "{s}");
+            }
+        }
+    }
+}

@@ -1330,6 +1330,11 @@ impl Pane for DeployPane {
         "no deploy target is configured: add one as a [[deploy]] table in the config file"
     }
 
+    /// A person not among the target's deployers is told why its changing keys are not listed.
+    fn help_note(&self) -> Option<String> {
+        self.target().and_then(|t| t.refusal.clone())
+    }
+
     fn on_action(&mut self, action: DeployAction, cx: &mut Cx<'_>) -> Vec<Effect> {
         if self.targets.is_empty() {
             return vec![Effect::Notice(
@@ -2069,7 +2074,13 @@ mod tests {
                 other => panic!("{a:?} gave {other:?}"),
             }
         }
-        // the help offers none of their keys, and still those that only read
+        // the help offers none of their keys, and still those that only read, and says why
+        assert_eq!(
+            p.help_note().as_deref(),
+            Some(
+                "www: you are carol; only alice, %no-such-group-here may change this checkout (deployers in [[deploy]])"
+            )
+        );
         for b in BINDINGS {
             assert_eq!(
                 p.offers(b.action),
@@ -2087,6 +2098,7 @@ mod tests {
         // a deployer gets the action itself, and is offered its key
         let mut p = pane_for("alice", &deployers);
         assert!(p.offers(DeployAction::Fetch));
+        assert_eq!(p.help_note(), None);
         let fx = with(true, |cx| p.on_action(DeployAction::Fetch, cx));
         assert!(
             matches!(&fx[..], [Effect::Deploy(DeployEffect::Fetch { .. })]),
