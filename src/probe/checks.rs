@@ -635,6 +635,7 @@ const FIX_HAPROXY: &str =
     "HAProxy: option forwardfor; http-request set-header X-Forwarded-Proto https if { ssl_fc }";
 const FIX_ALB: &str = "ALB: routing.http.xff_header_processing.mode = append (or remove), X-Forwarded-Proto is always set";
 const FIX_FORWARDED_V6: &str = r#"nginx: quote and bracket IPv6 in Forwarded: map $remote_addr $forwarded_for { ~^[0-9.]+$ "for=$remote_addr"; ~^[0-9A-Fa-f:.]+$ "for=\"[$remote_addr]\""; default "for=unknown"; } and proxy_set_header Forwarded "$forwarded_for;proto=$scheme";"#;
+const FIX_ONLY_FORWARDED: &str = "the balancer sends only Forwarded: if the site reads Forwarded, set reads = \"forwarded\" for this target; otherwise make the balancer send X-Forwarded-For and X-Forwarded-Proto too (nginx: proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme;)";
 const FIX_REALIP: &str = "nginx behind it: set_real_ip_from <balancer CIDR>; real_ip_header X-Forwarded-For; real_ip_recursive on;";
 
 fn judge_redirects(t: &TargetConfig, run: &RawRun) -> Verdict {
@@ -896,7 +897,7 @@ pub fn expired_ago(days_left: i64) -> String {
     }
 }
 
-/// The value the app would take for the scheme.
+/// The scheme an app that reads both headers, `Forwarded` first (Rack 3), would take.
 fn proto_of(r: &EchoReply) -> Option<String> {
     forwarded_proto(r).or_else(|| xfp_proto(r))
 }
@@ -934,11 +935,9 @@ fn xfp_values(r: &EchoReply) -> Vec<&str> {
 
 /// A scheme in X-Forwarded-Proto that apps read differently: several
 /// values (repeated lines or a list) or the right word in another case.
-/// `None` when it is one exact value, or when `Forwarded` carries the scheme.
+/// `None` when it is one exact value. A `Forwarded` proto beside it does not
+/// help an app that reads X-Forwarded-Proto alone.
 fn proto_shape(r: &EchoReply, want: &str) -> Option<(Level, String)> {
-    if r.forwarded.iter().any(|e| e.proto.is_some()) {
-        return None;
-    }
     let values = xfp_values(r);
     match values.as_slice() {
         [] => None,
@@ -998,12 +997,15 @@ fn judge_baseline(
         "the app sees the wrong scheme"
     };
     // A site that reads Forwarded alone (`reads = "forwarded"`) gets nothing from
-    // X-Forwarded-*: neither the scheme nor the client, nor the port.
+    // X-Forwarded-*: neither the scheme nor the client, nor the port. One that reads
+    // X-Forwarded-* (Django, Express, Laravel and Symfony as set up by default, Rack 2) gets
+    // nothing from Forwarded: a scheme or client that arrives only there is lost to it.
     let reads_forwarded = t.reads == SiteReads::Forwarded;
+    let fwd_proto = forwarded_proto(r);
     let proto = if reads_forwarded {
-        forwarded_proto(r)
+        fwd_proto.clone()
     } else {
-        proto_of(r)
+        xfp_proto(r)
     };
     let pp = r.proxy_protocol.as_ref();
     let shape = if reads_forwarded {
@@ -1012,6 +1014,9 @@ fn judge_baseline(
         proto_shape(r, want_proto)
     };
     let mut forwarded_missing = false;
+    // the balancer sends the scheme or the client only in Forwarded, to a site that reads
+    // X-Forwarded-*
+    let mut only_forwarded = false;
     if let Some((l, why)) = &shape {
         level = level.max(*l);
         problems.push(why.clone());
@@ -1078,6 +1083,15 @@ fn judge_baseline(
             );
             note(Level::Fail, no_scheme);
         }
+        (None, None) if fwd_proto.is_some() => {
+            level = Level::Fail;
+            only_forwarded = true;
+            problems.push(format!(
+                "the balancer sends the scheme only in Forwarded (proto={}), no X-Forwarded-Proto: the site reads X-Forwarded-* (reads = \"x-forwarded\"), so it thinks every request is http",
+                fwd_proto.as_deref().unwrap_or_default()
+            ));
+            note(Level::Fail, no_scheme);
+        }
         (None, None) if r.forwarded_error.is_some() => {
             level = Level::Fail;
             problems.push(
@@ -1101,6 +1115,19 @@ fn judge_baseline(
                 },
             );
         }
+    }
+    // Both headers carry a scheme and disagree: apps that read both differ in which wins (Rack 3
+    // takes Forwarded, most others X-Forwarded-Proto), so the same balancer gives them different
+    // schemes.
+    if !reads_forwarded
+        && let (Some(f), Some(x)) = (&fwd_proto, xfp_proto(r))
+        && *f != x
+    {
+        level = level.max(Level::Warn);
+        problems.push(format!(
+            "Forwarded says proto={f}, X-Forwarded-Proto says {x}: apps that read both differ in which wins (Rack 3 takes Forwarded)"
+        ));
+        note(Level::Warn, "apps that read Forwarded see another scheme");
     }
     let xfp_port = r
         .values("x-forwarded-port")
@@ -1156,7 +1183,13 @@ fn judge_baseline(
             note(Level::Warn, "links the app builds point at the wrong host");
         }
     }
-    let client = r.client.addr;
+    // The client the site computes: for one that reads X-Forwarded-*, what X-Forwarded-For (else
+    // X-Real-IP) gives by the trusted-proxy walk, whatever Forwarded says.
+    let site_client = match &r.client_without_forwarded {
+        Some(c) if !reads_forwarded => c,
+        _ => &r.client,
+    };
+    let client = site_client.addr;
     // An IPv4 client written as IPv6 (::ffff:a.b.c.d): the balancer listens
     // on one dual-stack socket, and the app's IPv4 allow-lists, rate limits
     // and logs see an address that matches none of them.
@@ -1171,7 +1204,13 @@ fn judge_baseline(
         ));
         note(Level::Warn, "IPv4 allow-lists do not match the clients");
     }
-    let balancer_as_client = r.client.source == ClientSource::Peer && pp.is_none();
+    let balancer_as_client = site_client.source == ClientSource::Peer && pp.is_none();
+    // the client named in Forwarded alone: no X-Forwarded-For or X-Real-IP came with it
+    let client_only_forwarded = !reads_forwarded
+        && balancer_as_client
+        && r.client.source == ClientSource::Forwarded
+        && r.values("x-forwarded-for").is_empty()
+        && r.values("x-real-ip").is_empty();
     if reads_forwarded && r.client.source != ClientSource::Forwarded && pp.is_none() {
         // whatever X-Forwarded-For or X-Real-IP say, the site sees the balancer
         level = Level::Fail;
@@ -1181,6 +1220,14 @@ fn judge_baseline(
             r.peer.ip()
         ));
         note(Level::Fail, "the app sees the balancer as every client");
+    } else if client_only_forwarded {
+        level = Level::Fail;
+        only_forwarded = true;
+        problems.push(format!(
+            "the balancer sends the client only in Forwarded (for={}), no X-Forwarded-For: the site reads X-Forwarded-* (reads = \"x-forwarded\"), so it sees the balancer ({client}) as every client",
+            r.client.addr
+        ));
+        note(Level::Fail, "the app sees the balancer as every client");
     } else if let Some(want) = t.expect_client {
         if client.to_canonical() != want.to_canonical() {
             level = Level::Fail;
@@ -1188,7 +1235,7 @@ fn judge_baseline(
                 // the plain consequence: every visitor has the balancer's address
                 format!(
                     "the app would see the balancer ({client}) as the client, not {want}: {}",
-                    r.client.reason
+                    site_client.reason
                 )
             } else {
                 format!("client computed as {client}, expected {want}")
@@ -1206,9 +1253,27 @@ fn judge_baseline(
         level = Level::Fail;
         problems.push(format!(
             "the app would see the balancer ({client}) as the client: {}",
-            r.client.reason
+            site_client.reason
         ));
         note(Level::Fail, "the app sees the balancer as every client");
+    }
+    // Both headers name a client and disagree: apps that read both differ in which they take.
+    if !reads_forwarded
+        && r.client.source == ClientSource::Forwarded
+        && site_client.source != ClientSource::Peer
+        && site_client.addr != r.client.addr
+    {
+        let other = if site_client.source == ClientSource::XRealIp {
+            "X-Real-IP"
+        } else {
+            "X-Forwarded-For"
+        };
+        level = level.max(Level::Warn);
+        problems.push(format!(
+            "Forwarded gives the client {}, {other} gives {client}: apps that read both differ in which wins (Rack 3 takes Forwarded)",
+            r.client.addr
+        ));
+        note(Level::Warn, "apps that read Forwarded see another client");
     }
     let summary = if problems.is_empty() {
         format!("client {client}, proto {want_proto}, port {port} arrive as expected")
@@ -1221,7 +1286,13 @@ fn judge_baseline(
     }
     let mut v = v
         .ev(format!("peer {}", r.peer))
-        .ev(format!("client {} ({})", client, r.client.reason));
+        .ev(format!("client {} ({})", client, site_client.reason));
+    if !reads_forwarded && r.client_without_forwarded.is_some() {
+        v = v.ev(format!(
+            "client for apps that read Forwarded first: {} ({})",
+            r.client.addr, r.client.reason
+        ));
+    }
     if let Some(h) = pp {
         v = v.ev(h.summary());
     }
@@ -1241,6 +1312,9 @@ fn judge_baseline(
     }
     if shape.is_some() {
         v = v.fix("set X-Forwarded-Proto once, to one lower-case value: nginx: one proxy_set_header X-Forwarded-Proto $scheme (not also through include proxy_params); HAProxy: set-header, not add-header");
+    }
+    if only_forwarded {
+        v = v.fix(FIX_ONLY_FORWARDED);
     }
     if level != Level::Ok && !reads_forwarded {
         v = v.fix(FIX_NGINX_HEADERS).fix(FIX_HAPROXY).fix(FIX_ALB);
@@ -2018,6 +2092,261 @@ mod tests {
         assert!(v.fix.iter().any(|f| f.contains("rightmost")));
     }
 
+    /// The baseline of a site that reads `reads`, behind the balancer of [`behind_balancer`]
+    /// that sends `forwarding`, for an https request to 443.
+    fn baseline_for(reads: SiteReads, forwarding: &[(&str, &str)]) -> Verdict {
+        let mut t = target();
+        t.reads = reads;
+        let pair = (Exchange::default(), Ok(behind_balancer(forwarding)));
+        judge_baseline(&t, &pair, true, 443)
+    }
+
+    /// A balancer that sends only Forwarded: a site that reads X-Forwarded-* (Django, Express,
+    /// Laravel, Rack 2) sees every request as http and the balancer as every client. The
+    /// verdict says that only Forwarded came, and the two ways out; a site that reads
+    /// Forwarded is all right behind it.
+    #[test]
+    fn a_balancer_that_sends_only_forwarded_fails_a_site_that_reads_x_forwarded() {
+        let only = [
+            ("forwarded", "for=198.51.100.20;proto=https"),
+            ("x-forwarded-port", "443"),
+        ];
+        let v = baseline_for(SiteReads::XForwarded, &only);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert_eq!(
+            v.summary.as_str(),
+            "the balancer sends the scheme only in Forwarded (proto=https), no X-Forwarded-Proto: \
+             the site reads X-Forwarded-* (reads = \"x-forwarded\"), so it thinks every request \
+             is http; the balancer sends the client only in Forwarded (for=198.51.100.20), no \
+             X-Forwarded-For: the site reads X-Forwarded-* (reads = \"x-forwarded\"), so it sees \
+             the balancer (127.0.0.3) as every client"
+        );
+        assert_eq!(v.plain(), "the app will not see HTTPS");
+        assert_eq!(
+            v.fix[0].as_str(),
+            "the balancer sends only Forwarded: if the site reads Forwarded, set reads = \
+             \"forwarded\" for this target; otherwise make the balancer send X-Forwarded-For and \
+             X-Forwarded-Proto too (nginx: proxy_set_header X-Forwarded-For \
+             $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme;)"
+        );
+        // the client the site computes is the evidence, and the one Forwarded gives beside it
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.starts_with("client 127.0.0.3 (")),
+            "{v:?}"
+        );
+        assert!(
+            v.evidence.iter().any(|e| e.as_str()
+                == "client for apps that read Forwarded first: 198.51.100.20 (first untrusted address in Forwarded, right to left)"),
+            "{v:?}"
+        );
+        // an expected client changes nothing: the site still sees the balancer
+        let mut t = target();
+        t.expect_client = Some("198.51.100.20".parse().unwrap());
+        let v = judge_baseline(
+            &t,
+            &(Exchange::default(), Ok(behind_balancer(&only))),
+            true,
+            443,
+        );
+        assert!(
+            v.summary
+                .contains("the balancer sends the client only in Forwarded (for=198.51.100.20)"),
+            "{}",
+            v.summary
+        );
+        // a site that reads Forwarded reads it all
+        let v = baseline_for(SiteReads::Forwarded, &only);
+        assert_eq!(v.level, Level::Ok, "{v:?}");
+    }
+
+    /// One of the two missing from X-Forwarded-*, the other there: only the missing one is
+    /// said, as coming in Forwarded alone.
+    #[test]
+    fn the_scheme_or_the_client_in_forwarded_alone_is_lost_to_a_site_that_reads_x_forwarded() {
+        let v = baseline_for(
+            SiteReads::XForwarded,
+            &[
+                ("forwarded", "proto=https"),
+                ("x-forwarded-for", "198.51.100.20"),
+                ("x-forwarded-port", "443"),
+            ],
+        );
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary.starts_with(
+                "the balancer sends the scheme only in Forwarded (proto=https), no X-Forwarded-Proto"
+            ),
+            "{}",
+            v.summary
+        );
+        assert!(!v.summary.contains("client"), "{}", v.summary);
+        assert!(
+            v.fix.iter().any(|f| f.contains("set reads = \"forwarded\"")
+                && f.contains("proxy_set_header X-Forwarded-Proto $scheme;")),
+            "{v:?}"
+        );
+        let v = baseline_for(
+            SiteReads::XForwarded,
+            &[
+                ("forwarded", "for=198.51.100.20"),
+                ("x-forwarded-proto", "https"),
+                ("x-forwarded-port", "443"),
+            ],
+        );
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary.starts_with(
+                "the balancer sends the client only in Forwarded (for=198.51.100.20), no X-Forwarded-For"
+            ),
+            "{}",
+            v.summary
+        );
+        assert_eq!(v.plain(), "the app sees the balancer as every client");
+        assert!(
+            v.fix
+                .iter()
+                .any(|f| f.contains("set reads = \"forwarded\"")),
+            "{v:?}"
+        );
+    }
+
+    /// Both headers carry the scheme or the client and disagree: the site that reads
+    /// X-Forwarded-* goes by those, and apps that read both differ in which wins, so the
+    /// verdict names both values. A site that reads Forwarded goes by Forwarded, as before.
+    #[test]
+    fn forwarded_and_x_forwarded_that_disagree_are_named_both() {
+        let https_in_forwarded = [
+            ("forwarded", "for=198.51.100.20;proto=https"),
+            ("x-forwarded-for", "198.51.100.20"),
+            ("x-forwarded-proto", "http"),
+            ("x-forwarded-port", "443"),
+        ];
+        let v = baseline_for(SiteReads::XForwarded, &https_in_forwarded);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert_eq!(
+            v.summary.as_str(),
+            "proto arrives as http, the request was https; Forwarded says proto=https, \
+             X-Forwarded-Proto says http: apps that read both differ in which wins (Rack 3 takes \
+             Forwarded)"
+        );
+        assert_eq!(v.plain(), "the app will not see HTTPS");
+        assert_eq!(
+            baseline_for(SiteReads::Forwarded, &https_in_forwarded).level,
+            Level::Ok
+        );
+        let http_in_forwarded = [
+            ("forwarded", "for=198.51.100.20;proto=http"),
+            ("x-forwarded-for", "198.51.100.20"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-port", "443"),
+        ];
+        let v = baseline_for(SiteReads::XForwarded, &http_in_forwarded);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert_eq!(
+            v.summary.as_str(),
+            "Forwarded says proto=http, X-Forwarded-Proto says https: apps that read both differ \
+             in which wins (Rack 3 takes Forwarded)"
+        );
+        assert_eq!(v.plain(), "apps that read Forwarded see another scheme");
+        let v = baseline_for(SiteReads::Forwarded, &http_in_forwarded);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary.starts_with("proto arrives as http"),
+            "{}",
+            v.summary
+        );
+        // two clients: the one X-Forwarded-For gives is the site's, expected or not
+        let two_clients = [
+            ("forwarded", "for=198.51.100.30;proto=https"),
+            ("x-forwarded-for", "198.51.100.20"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-port", "443"),
+        ];
+        let v = baseline_for(SiteReads::XForwarded, &two_clients);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert_eq!(
+            v.summary.as_str(),
+            "Forwarded gives the client 198.51.100.30, X-Forwarded-For gives 198.51.100.20: apps \
+             that read both differ in which wins (Rack 3 takes Forwarded)"
+        );
+        assert_eq!(v.plain(), "apps that read Forwarded see another client");
+        let mut t = target();
+        t.expect_client = Some("198.51.100.20".parse().unwrap());
+        let v = judge_baseline(
+            &t,
+            &(Exchange::default(), Ok(behind_balancer(&two_clients))),
+            true,
+            443,
+        );
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        t.reads = SiteReads::Forwarded;
+        let v = judge_baseline(
+            &t,
+            &(Exchange::default(), Ok(behind_balancer(&two_clients))),
+            true,
+            443,
+        );
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert_eq!(
+            v.summary.as_str(),
+            "client computed as 198.51.100.30, expected 198.51.100.20"
+        );
+    }
+
+    /// X-Forwarded-Proto set twice, differently, with a right Forwarded proto beside it: a site
+    /// that reads X-Forwarded-Proto still gets the two values, so they are said all the same.
+    #[test]
+    fn a_forwarded_proto_does_not_hide_two_x_forwarded_protos() {
+        let both = [
+            ("forwarded", "for=198.51.100.20;proto=https"),
+            ("x-forwarded-for", "198.51.100.20"),
+            ("x-forwarded-proto", "http"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-port", "443"),
+        ];
+        let v = baseline_for(SiteReads::XForwarded, &both);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert_eq!(
+            v.summary.as_str(),
+            "X-Forwarded-Proto arrives as \"http, https\": apps disagree (Django, Express and \
+             Symfony take the first, http; Rack the last, https)"
+        );
+        assert_eq!(v.plain(), "apps may not see the request's scheme");
+        // a site that reads Forwarded alone does not see them
+        assert_eq!(baseline_for(SiteReads::Forwarded, &both).level, Level::Ok);
+    }
+
+    /// A Forwarded header that cannot be read (a bare IPv6 client) beside a right
+    /// X-Forwarded-For: a site that reads X-Forwarded-For gets its client all the same; what
+    /// is said is the Forwarded fault, not the balancer as every client.
+    #[test]
+    fn an_unreadable_forwarded_leaves_a_site_that_reads_x_forwarded_its_client() {
+        let v = baseline_for(
+            SiteReads::XForwarded,
+            &[
+                ("forwarded", "for=2001:db8::1;proto=https"),
+                ("x-forwarded-for", "2001:db8::1"),
+                ("x-forwarded-proto", "https"),
+                ("x-forwarded-port", "443"),
+            ],
+        );
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert!(
+            v.summary.starts_with("Forwarded is malformed"),
+            "{}",
+            v.summary
+        );
+        assert!(!v.summary.contains("balancer"), "{}", v.summary);
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.starts_with("client 2001:db8::1 (")),
+            "{v:?}"
+        );
+    }
+
     /// Behind a balancer on 443 that tells the app the scheme and the Host (Debian's
     /// proxy_params sets no X-Forwarded-Port), links come out right: the app takes 443 for
     /// https. On another port, or with a Host that carries one, the port is missing.
@@ -2205,8 +2534,10 @@ mod tests {
         assert!(v.summary.contains("proto arrives as http"), "{}", v.summary);
     }
 
-    /// `for="::1"` parses (quoted) but is no node: the scheme still reads,
-    /// the client does not, and the verdict says how IPv6 is written.
+    /// `for="::1"` parses (quoted) but is no node: for a site that reads
+    /// Forwarded the scheme still reads, the client does not, and the verdict
+    /// says how IPv6 is written. A site that reads X-Forwarded-* gets no
+    /// scheme from it at all, and is told so.
     #[test]
     fn baseline_names_an_unbracketed_ipv6_in_forwarded() {
         let mut r = reply(
@@ -2219,7 +2550,10 @@ mod tests {
         );
         r.forwarded =
             crate::probe::forwarded::parse_forwarded(["for=\"::1\";proto=https"]).unwrap();
-        let v = judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443);
+        let pair = (Exchange::default(), Ok(r));
+        let mut t = target();
+        t.reads = SiteReads::Forwarded;
+        let v = judge_baseline(&t, &pair, true, 443);
         assert_eq!(v.level, Level::Fail, "{v:?}");
         assert!(
             v.summary
@@ -2228,6 +2562,21 @@ mod tests {
             v.summary
         );
         assert!(!v.summary.contains("proto"), "{}", v.summary);
+        assert!(v.fix.iter().any(|f| f.contains("[$remote_addr]")), "{v:?}");
+        let v = judge_baseline(&target(), &pair, true, 443);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary
+                .contains("Forwarded names the client \"::1\", which is no address"),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary
+                .contains("the balancer sends the scheme only in Forwarded (proto=https)"),
+            "{}",
+            v.summary
+        );
         assert!(v.fix.iter().any(|f| f.contains("[$remote_addr]")), "{v:?}");
     }
 

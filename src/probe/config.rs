@@ -129,8 +129,8 @@ pub struct TargetConfig {
     /// Extra PEM certificates to trust (a private CA).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Which forwarding headers the site reads for the client and the scheme: it decides
-    /// whether a forged header of the other kind is a failure or a warning.
+    /// Which forwarding headers the site reads for the client and the scheme: the baseline is
+    /// judged from those, and a forged header of the other kind is a warning, not a failure.
     #[serde(default)]
     pub reads: SiteReads,
 }
@@ -138,8 +138,11 @@ pub struct TargetConfig {
 /// The forwarding headers a site reads (`reads` in `[[probe.targets]]`).
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 pub enum SiteReads {
-    /// X-Forwarded-For, -Proto and -Port, as most frameworks do (a Forwarded header where one
-    /// arrives is read too, as apps that read both do; one forged alone is a warning).
+    /// X-Forwarded-For, -Proto and -Port, as most frameworks do (Django, Express, Laravel and
+    /// Symfony as set up by default, Rack 2): the client and the scheme are judged from these
+    /// alone. A balancer that sends them only in `Forwarded` fails; a `Forwarded` header that
+    /// disagrees with them, or a client's forged one that reaches the app while they are right,
+    /// is a warning: apps that read both (Rack 3 takes `Forwarded` first) see something else.
     #[default]
     #[serde(rename = "x-forwarded")]
     XForwarded,

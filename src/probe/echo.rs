@@ -102,7 +102,8 @@ pub struct EchoReply {
     /// The client address as computed with the trusted proxies.
     pub client: ClientAddr,
     /// The client address an application that does not read `Forwarded` computes
-    /// (X-Forwarded-For, else X-Real-IP), when `Forwarded` arrived and decided `client`:
+    /// (X-Forwarded-For, else X-Real-IP), when `Forwarded` arrived and decided `client` (by its
+    /// walk, or by being unreadable, which keeps the peer):
     /// the site this host runs reads X-Forwarded-For, and a `Forwarded` header passed
     /// through matters only to applications that read it.
     #[serde(default)]
@@ -536,14 +537,21 @@ pub fn build_reply(p: ReplyParts, cfg: &EchoConfig) -> EchoReply {
             .map(|s| s.ip())
             .unwrap_or(p.peer.ip());
     let client = forwarded::client_address(effective_peer, &input, &cfg.trusted_proxies);
-    let client_without_forwarded =
-        (client.source == forwarded::ClientSource::Forwarded).then(|| {
-            let input = ForwardingInput {
-                forwarded: Vec::new(),
-                ..input
-            };
-            forwarded::client_address(effective_peer, &input, &cfg.trusted_proxies)
-        });
+    // Forwarded decided the client when its walk gave it, or when it could not be read and the
+    // peer was kept: X-Forwarded-For may still name one
+    let forwarded_decided = !input.forwarded.is_empty()
+        && forwarded::is_trusted(effective_peer, &cfg.trusted_proxies)
+        && matches!(
+            client.source,
+            forwarded::ClientSource::Forwarded | forwarded::ClientSource::Peer
+        );
+    let client_without_forwarded = forwarded_decided.then(|| {
+        let input = ForwardingInput {
+            forwarded: Vec::new(),
+            ..input
+        };
+        forwarded::client_address(effective_peer, &input, &cfg.trusted_proxies)
+    });
     EchoReply {
         at: p.at,
         peer: p.peer,
