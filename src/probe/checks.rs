@@ -14,7 +14,7 @@ use crate::sanitize::Clean;
 use super::client::{ClientSetup, Exchange, Target, TlsInfo, fetch};
 use super::config::{ProbeConfig, SiteReads, TargetConfig};
 use super::echo::EchoReply;
-use super::forwarded::{ClientSource, Node};
+use super::forwarded::{ClientAddr, ClientSource, Node};
 
 /// The address sent in forged headers (TEST-NET-3, never a real client).
 pub const FORGED_IP: &str = "203.0.113.66";
@@ -897,11 +897,6 @@ pub fn expired_ago(days_left: i64) -> String {
     }
 }
 
-/// The scheme an app that reads both headers, `Forwarded` first (Rack 3), would take.
-fn proto_of(r: &EchoReply) -> Option<String> {
-    forwarded_proto(r).or_else(|| xfp_proto(r))
-}
-
 /// The scheme `Forwarded` gives (its last `proto=`), lower case.
 fn forwarded_proto(r: &EchoReply) -> Option<String> {
     r.forwarded
@@ -1378,9 +1373,15 @@ pub fn classify(sent: &str, arrived: &[&str]) -> Handling {
 /// address would stand there and stop the walk; if a hop in front passed the client's header on
 /// and the next one appended its own (same) address, a visitor's forged value would be believed
 /// too. From this host the two look alike: the forged address is not judged from here.
-fn probe_passed_as_trusted(ex: &Exchange, r: &EchoReply) -> Option<std::net::IpAddr> {
+/// `client` is the one computed from `r` that is looked at: the site's, or the one apps that
+/// read `Forwarded` first compute.
+fn probe_passed_as_trusted(
+    ex: &Exchange,
+    r: &EchoReply,
+    client: &ClientAddr,
+) -> Option<std::net::IpAddr> {
     let own = ex.local_addr?.ip().to_canonical();
-    let chain: Vec<Option<std::net::IpAddr>> = match r.client.source {
+    let chain: Vec<Option<std::net::IpAddr>> = match client.source {
         ClientSource::XForwardedFor => r.xff.iter().map(Node::ip).collect(),
         ClientSource::Forwarded => r
             .forwarded
@@ -1391,7 +1392,7 @@ fn probe_passed_as_trusted(ex: &Exchange, r: &EchoReply) -> Option<std::net::IpA
     };
     let canonical = |n: &Option<std::net::IpAddr>| n.map(|ip| ip.to_canonical());
     let own_at = chain.iter().rposition(|n| canonical(n) == Some(own))?;
-    let client = r.client.addr.to_canonical();
+    let client = client.addr.to_canonical();
     chain[..own_at]
         .iter()
         .any(|n| canonical(n) == Some(client))
@@ -1448,38 +1449,41 @@ fn judge_forged(
             level = level.max(Level::Warn);
         }
     }
-    // believed from this host only, which the app trusts as a proxy: not from visitors
+    // a site that reads Forwarded alone believes no address or scheme from X-Forwarded-*; one
+    // that reads X-Forwarded-* none from Forwarded
+    let reads_forwarded = reads == SiteReads::Forwarded;
+    let site_client = match &r.client_without_forwarded {
+        Some(c) if !reads_forwarded => c,
+        _ => &r.client,
+    };
+    let is_forged = |c: &ClientAddr| c.addr.to_string() == FORGED_IP;
     // believed from this host, which the app trusts as a proxy: not judged for visitors
-    let probe_trusted = probe_passed_as_trusted(&pair.0, r);
-    let forged_here = r.client.addr.to_string() == FORGED_IP;
-    let not_judged = probe_trusted.filter(|_| forged_here);
-    let forged_ip = forged_here && not_judged.is_none();
+    let not_judged =
+        probe_passed_as_trusted(&pair.0, r, site_client).filter(|_| is_forged(site_client));
+    let forged_ip = is_forged(site_client) && not_judged.is_none();
     // The forged address came through `Forwarded` alone: an application that reads
     // X-Forwarded-For, as the site behind the balancer does, gets the right one. The header
     // passing is worth fixing (an application that reads RFC 7239 first believes it), not an
     // address the site trusts.
-    let without_forwarded = r
-        .client_without_forwarded
-        .as_ref()
-        .filter(|c| forged_ip && c.addr.to_string() != FORGED_IP);
-    // a site that reads Forwarded alone believes no address or scheme from X-Forwarded-*
-    let reads_forwarded = reads == SiteReads::Forwarded;
+    let without_forwarded = r.client_without_forwarded.as_ref().filter(|c| {
+        is_forged(&r.client)
+            && probe_passed_as_trusted(&pair.0, r, &r.client).is_none()
+            && !is_forged(c)
+    });
     let believed_ip = forged_ip
         && without_forwarded.is_none()
         && (!reads_forwarded || r.client.source == ClientSource::Forwarded);
     let forged_proto = if https { "http" } else { "https" };
-    let scheme_read = if reads_forwarded {
-        forwarded_proto(r)
-    } else {
-        proto_of(r)
-    };
-    let forged_scheme = r.peer_trusted && scheme_read.as_deref() == Some(forged_proto);
-    // as for the address: a forged scheme in `Forwarded` alone
     let scheme_without_forwarded = xfp_proto(r);
-    let scheme_only_forwarded = forged_scheme
-        && forwarded_proto(r).is_some()
-        && scheme_without_forwarded.as_deref() != Some(forged_proto);
-    let believed_proto = forged_scheme && !scheme_only_forwarded;
+    let forged_in_forwarded = r.peer_trusted && forwarded_proto(r).as_deref() == Some(forged_proto);
+    let forged_in_xfp = r.peer_trusted && scheme_without_forwarded.as_deref() == Some(forged_proto);
+    // as for the address: a forged scheme in `Forwarded` alone
+    let scheme_only_forwarded = forged_in_forwarded && !forged_in_xfp;
+    let believed_proto = if reads_forwarded {
+        forged_in_forwarded && forged_in_xfp
+    } else {
+        forged_in_xfp
+    };
     let mut believed = Vec::new();
     if believed_ip {
         believed.push(format!("its address ({FORGED_IP} was believed)"));
@@ -1490,7 +1494,6 @@ fn judge_forged(
     let believed_first = r.peer_trusted
         && !reads_forwarded
         && !believed_proto
-        && !r.forwarded.iter().any(|e| e.proto.is_some())
         && xfp.len() > 1
         && xfp.first() == Some(&forged_proto);
     if believed_proto {
@@ -1552,10 +1555,7 @@ fn judge_forged(
         );
     }
     // the header the app took the forged address from names the hole
-    let via = match r.client.source {
-        ClientSource::Forwarded if reads_forwarded => "Forwarded header",
-        // forged in X-Forwarded-For too: the header the site reads names it
-        ClientSource::Forwarded if r.client_without_forwarded.is_some() => "X-Forwarded-For",
+    let via = match site_client.source {
         ClientSource::Forwarded => "Forwarded header",
         ClientSource::XRealIp => "X-Real-IP",
         ClientSource::XForwardedFor | ClientSource::Peer => "X-Forwarded-For",
@@ -1666,8 +1666,10 @@ fn judge_two_xff(pair: &(Exchange, Result<EchoReply, String>), reads: SiteReads)
             "only one of the two lines arrived: the balancer keeps one line and drops the rest",
         ),
     };
-    let client = r.client.addr.to_string();
-    let probe_trusted = probe_passed_as_trusted(&pair.0, r);
+    // the client the site computes from X-Forwarded-For, whatever a Forwarded beside it says
+    let site_client = r.client_without_forwarded.as_ref().unwrap_or(&r.client);
+    let client = site_client.addr.to_string();
+    let probe_trusted = probe_passed_as_trusted(&pair.0, r, site_client);
     if let Some(own) = probe_trusted.filter(|_| TWO_LINES.contains(&client.as_str())) {
         v.level = v.level.max(Level::Warn);
         v.summary.push(&format!(
@@ -1687,7 +1689,7 @@ fn judge_two_xff(pair: &(Exchange, Result<EchoReply, String>), reads: SiteReads)
     }
     v.ev(format!(
         "client computed as {} ({})",
-        r.client.addr, r.client.reason
+        site_client.addr, site_client.reason
     ))
 }
 
@@ -1738,7 +1740,7 @@ fn is_loopback_url(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::forwarded::{ClientAddr, Node};
+    use crate::probe::forwarded::Node;
 
     fn reply(forwarding: &[(&str, &str)], client: &str, source: ClientSource) -> EchoReply {
         EchoReply {
@@ -2029,6 +2031,81 @@ mod tests {
         assert_eq!(
             v.consequence.as_deref(),
             Some("the app trusts a forged X-Forwarded-For")
+        );
+    }
+
+    /// A balancer that sets Forwarded itself, in place of the client's, but passes
+    /// X-Forwarded-For, -Proto and X-Real-IP on as the client sent them: a site that reads
+    /// X-Forwarded-* believes the forged address and scheme, whatever the right Forwarded beside
+    /// them says, and so do its two X-Forwarded-For lines. A site that reads Forwarded is not
+    /// fooled: the headers only pass.
+    #[test]
+    fn forged_x_forwarded_headers_beside_a_right_forwarded_fail_a_site_that_reads_them() {
+        let x_passed = behind_balancer(&[
+            ("forwarded", "for=198.51.100.20;proto=https"),
+            ("x-forwarded-for", "203.0.113.66"),
+            ("x-forwarded-proto", "http"),
+            ("x-real-ip", "203.0.113.66"),
+        ]);
+        let pair = (Exchange::default(), Ok(x_passed));
+        let v = judge_forged(&pair, true, SiteReads::XForwarded);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary.starts_with(
+                "a client can forge its address (203.0.113.66 was believed) and the scheme \
+                 (http was believed): X-Forwarded-For passing through"
+            ),
+            "{}",
+            v.summary
+        );
+        assert_eq!(
+            v.consequence.as_deref(),
+            Some("the app trusts a forged X-Forwarded-For")
+        );
+        let v = judge_forged(&pair, true, SiteReads::Forwarded);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert_eq!(
+            v.consequence.as_deref(),
+            Some("forwarding headers a client sends pass the balancer")
+        );
+        // the client's scheme kept in front of the balancer's: apps that take the first value
+        // believe it, a Forwarded proto beside it or not
+        let first = behind_balancer(&[
+            ("forwarded", "for=198.51.100.20;proto=https"),
+            ("x-forwarded-for", "198.51.100.20"),
+            ("x-forwarded-proto", "http"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        let v = judge_forged(
+            &(Exchange::default(), Ok(first)),
+            true,
+            SiteReads::XForwarded,
+        );
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary.starts_with(
+                "a client can forge the scheme for apps that take the first X-Forwarded-Proto \
+                 value"
+            ),
+            "{}",
+            v.summary
+        );
+        // two X-Forwarded-For lines passed on: the site walks them, not Forwarded
+        let two = behind_balancer(&[
+            ("forwarded", "for=198.51.100.20;proto=https"),
+            ("x-forwarded-for", "198.51.100.1"),
+            ("x-forwarded-for", "198.51.100.2"),
+        ]);
+        let v = judge_two_xff(&(Exchange::default(), Ok(two)), SiteReads::XForwarded);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert_eq!(
+            v.summary.as_str(),
+            "passed on as separate lines: an app that reads only one line sees a different \
+             chain (client 198.51.100.2 was believed)"
+        );
+        assert_eq!(
+            v.consequence.as_deref(),
+            Some("the app trusts a forged X-Forwarded-For line")
         );
     }
 
