@@ -455,6 +455,161 @@ async fn a_site_that_reads_forwarded_behind_nginx() {
     }
 }
 
+/// nginx that sends only `Forwarded` (no X-Forwarded-*, as nginx sends none unless told): a
+/// site that reads X-Forwarded-* (the default `reads`) sees every request as http and nginx as
+/// every client. The baseline fails and says that only Forwarded came and the two ways out, and
+/// `opsdeck check` says the same; a site that reads Forwarded is all right behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balancer_sending_only_forwarded() {
+    use opsdeck::probe::config::SiteReads;
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(false).await;
+    let (_nginx, tls) = tls_nginx(
+        dir.path(),
+        &c,
+        &echo,
+        "proxy_set_header Host $host;
+         proxy_set_header Forwarded \"for=$remote_addr;proto=$scheme\";",
+    );
+    let mut t = target(tls, None, &c.ca);
+    let r = run_target(&t, &ProbeConfig::default(), now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
+    assert!(
+        base.starts_with(
+            "the balancer sends the scheme only in Forwarded (proto=https), no X-Forwarded-Proto: \
+             the site reads X-Forwarded-* (reads = \"x-forwarded\"), so it thinks every request is http; "
+        ),
+        "{base}"
+    );
+    assert!(
+        base.contains(&format!(
+            "the balancer sends the client only in Forwarded (for=127.0.0.1), no X-Forwarded-For: \
+             the site reads X-Forwarded-* (reads = \"x-forwarded\"), so it sees the balancer \
+             ({PROXY_SOURCE}) as every client"
+        )),
+        "{base}"
+    );
+    assert!(
+        base.contains("forwarded: for=127.0.0.1;proto=https"),
+        "{base}"
+    );
+    assert!(
+        base.contains("if the site reads Forwarded, set reads = \"forwarded\" for this target"),
+        "{base}"
+    );
+    assert!(
+        base.contains("proxy_set_header X-Forwarded-Proto $scheme;"),
+        "{base}"
+    );
+    // `opsdeck check` grades the same report: critical, with the same words (after the forged
+    // headers below, which lead)
+    let mut rep = opsdeck::check::Report::default();
+    opsdeck::probe::check::grade_target(&opsdeck::config::Config::default(), &r, &mut rep);
+    let finding = &rep.findings[0];
+    assert_eq!(
+        finding.status,
+        opsdeck::check::Status::Critical,
+        "{}",
+        finding.summary
+    );
+    assert!(
+        finding.summary.contains(
+            "; FAIL baseline: the balancer sends the scheme only in Forwarded (proto=https), no X-Forwarded-Proto"
+        ),
+        "{}",
+        finding.summary
+    );
+    // the client's own X-Forwarded-* pass as it sent them, and the site reads them: its forged
+    // address and scheme are believed, whatever the right Forwarded beside them says, and so is
+    // one of its two X-Forwarded-For lines
+    let forged = text(&r, Check::Forged);
+    assert_eq!(level(&r, Check::Forged), Level::Fail, "{forged}");
+    assert!(
+        forged.starts_with(
+            "a client can forge its address (203.0.113.66 was believed) and the scheme (http was \
+             believed): X-Forwarded-For passing through"
+        ),
+        "{forged}"
+    );
+    let two = text(&r, Check::TwoXff);
+    assert_eq!(level(&r, Check::TwoXff), Level::Fail, "{two}");
+    assert!(
+        two.starts_with(
+            "passed on as separate lines: an app that reads only one line sees a different chain \
+             (client 198.51.100.2 was believed)"
+        ),
+        "{two}"
+    );
+
+    t.reads = SiteReads::Forwarded;
+    let r = run_target(&t, &ProbeConfig::default(), now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Ok, "{base}");
+    assert!(base.starts_with("client 127.0.0.1, proto https"), "{base}");
+    // what the client sends in X-Forwarded-* passes, unread
+    let forged = text(&r, Check::Forged);
+    assert_eq!(level(&r, Check::Forged), Level::Warn, "{forged}");
+    assert_eq!(level(&r, Check::TwoXff), Level::Skip);
+}
+
+/// nginx that sets X-Forwarded-* right and a Forwarded header whose scheme is written in, as
+/// copied from a plain-HTTP server block (`proto=http`): a site that reads X-Forwarded-* is
+/// told https, but apps that read both headers differ (Rack 3 takes Forwarded first), so the
+/// baseline warns and names both values. A site that reads Forwarded sees http: a failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balancer_sending_forwarded_that_disagrees_with_x_forwarded() {
+    use opsdeck::probe::config::SiteReads;
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(false).await;
+    let (_nginx, tls) = tls_nginx(
+        dir.path(),
+        &c,
+        &echo,
+        "proxy_set_header Host $host;
+         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+         proxy_set_header X-Forwarded-Proto $scheme;
+         proxy_set_header X-Forwarded-Port $server_port;
+         proxy_set_header Forwarded \"for=$remote_addr;proto=http\";",
+    );
+    let mut t = target(tls, None, &c.ca);
+    let r = run_target(&t, &ProbeConfig::default(), now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Warn, "{base}");
+    assert!(
+        base.starts_with(
+            "Forwarded says proto=http, X-Forwarded-Proto says https: apps that read both differ \
+             in which wins (Rack 3 takes Forwarded) |"
+        ),
+        "{base}"
+    );
+    assert!(
+        base.contains("forwarded: for=127.0.0.1;proto=http"),
+        "{base}"
+    );
+    assert!(base.contains("x-forwarded-proto: https"), "{base}");
+    let v = r
+        .verdicts
+        .iter()
+        .find(|v| v.check == Check::Baseline)
+        .unwrap();
+    assert_eq!(
+        v.consequence.as_deref(),
+        Some("apps that read Forwarded see another scheme")
+    );
+
+    t.reads = SiteReads::Forwarded;
+    let r = run_target(&t, &ProbeConfig::default(), now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
+    assert!(
+        base.starts_with("proto arrives as http, the request was https |"),
+        "{base}"
+    );
+}
+
 /// A balancer that sends a fixed X-Forwarded-Port (copied from a plain-HTTP
 /// server block): the app builds its links and redirects with that port.
 /// The verdict says so, and which nginx line sets it right.
@@ -531,11 +686,13 @@ async fn balancer_setting_x_forwarded_proto_twice() {
 
 /// `proxy_set_header Forwarded "for=$remote_addr;proto=$scheme"` reads well
 /// for IPv4 clients and writes `for=::1` for IPv6 ones, which RFC 7239
-/// readers reject whole (an IPv6 node is quoted and bracketed): the app
-/// loses both the client and the scheme. The map nginx's own documentation
-/// gives for Forwarded is the fix, and the probe over IPv6 says so.
+/// readers reject whole (an IPv6 node is quoted and bracketed): a site that
+/// reads Forwarded loses both the client and the scheme. The map nginx's own
+/// documentation gives for Forwarded is the fix, and the probe over IPv6
+/// says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forwarded_with_a_bare_ipv6_client() {
+    use opsdeck::probe::config::SiteReads;
     let dir = tempdir();
     let c = make_certs(dir.path(), 90);
     let echo = echo(false).await;
@@ -579,16 +736,20 @@ async fn forwarded_with_a_bare_ipv6_client() {
             echo = echo.addr,
         )
     });
-    let v6 = |port: u16| {
-        let mut t = target(port, None, &c.ca);
-        t.resolve = Some("::1".parse().unwrap());
-        t.expect_client = Some("::1".parse().unwrap());
-        t
+    // the site reads Forwarded: nginx sends nothing else
+    let v4 = |port: u16| TargetConfig {
+        reads: SiteReads::Forwarded,
+        ..target(port, None, &c.ca)
+    };
+    let v6 = |port: u16| TargetConfig {
+        resolve: Some("::1".parse().unwrap()),
+        expect_client: Some("::1".parse().unwrap()),
+        ..v4(port)
     };
     let cfg = ProbeConfig::default();
 
     // over IPv4 the plain form is fine
-    let r = run_target(&target(naive, None, &c.ca), &cfg, now()).await;
+    let r = run_target(&v4(naive), &cfg, now()).await;
     let base = text(&r, Check::Baseline);
     assert_eq!(level(&r, Check::Baseline), Level::Ok, "{base}");
 
@@ -599,7 +760,7 @@ async fn forwarded_with_a_bare_ipv6_client() {
     assert!(base.contains("Forwarded is malformed"), "{base}");
     assert!(base.contains("\"::1\""), "{base}");
     assert!(
-        base.contains("no Forwarded proto that can be read"),
+        base.contains("no Forwarded proto: the site reads Forwarded"),
         "{base}"
     );
     assert!(base.contains("forwarded: for=::1;proto=https"), "{base}");
