@@ -129,8 +129,9 @@ pub struct TargetConfig {
     /// Extra PEM certificates to trust (a private CA).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Which forwarding headers the site reads for the client and the scheme: the baseline is
-    /// judged from those, and a forged header of the other kind is a warning, not a failure.
+    /// Which forwarding headers the site reads for the client and the scheme: the baseline, the
+    /// forged headers and the two X-Forwarded-For lines are judged from those, and a forged
+    /// header of the other kind is a warning, not a failure.
     #[serde(default)]
     pub reads: SiteReads,
 }
@@ -138,11 +139,13 @@ pub struct TargetConfig {
 /// The forwarding headers a site reads (`reads` in `[[probe.targets]]`).
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 pub enum SiteReads {
-    /// X-Forwarded-For, -Proto and -Port, as most frameworks do (Django, Express, Laravel and
-    /// Symfony as set up by default, Rack 2): the client and the scheme are judged from these
-    /// alone. A balancer that sends them only in `Forwarded` fails; a `Forwarded` header that
-    /// disagrees with them, or a client's forged one that reaches the app while they are right,
-    /// is a warning: apps that read both (Rack 3 takes `Forwarded` first) see something else.
+    /// X-Forwarded-For (else X-Real-IP), -Proto and -Port, as most frameworks do (Django,
+    /// Express, Laravel and Symfony as set up by default, Rack 2): the client and the scheme are
+    /// judged from these alone. A balancer that sends them only in `Forwarded` fails; a client's
+    /// forged X-Forwarded-* it passes on fails beside a right `Forwarded`; a `Forwarded` header
+    /// that disagrees with them, or a client's forged one that reaches the app while they are
+    /// right, is a warning: apps that read both (Rack 3 takes `Forwarded` first) see something
+    /// else.
     #[default]
     #[serde(rename = "x-forwarded")]
     XForwarded,
