@@ -503,6 +503,12 @@ async fn balancer_sending_only_forwarded() {
         base.contains("proxy_set_header X-Forwarded-Proto $scheme;"),
         "{base}"
     );
+    // the baseline exchange shown beside the verdicts names the client the site computes
+    let ev = r.echoes.iter().find(|e| e.label == "baseline").unwrap();
+    assert_eq!(
+        ev.client.as_ref().map(|c| c.as_str()),
+        Some(format!("{PROXY_SOURCE} (trusted peer sent no forwarding header)").as_str())
+    );
     // `opsdeck check` grades the same report: critical, with the same words (after the forged
     // headers below, which lead)
     let mut rep = opsdeck::check::Report::default();

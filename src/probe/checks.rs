@@ -323,7 +323,11 @@ fn tls_view(t: &TlsInfo, now: i64) -> TlsView {
     }
 }
 
-fn echo_view(label: &'static str, pair: &(Exchange, Result<EchoReply, String>)) -> EchoView {
+fn echo_view(
+    label: &'static str,
+    pair: &(Exchange, Result<EchoReply, String>),
+    reads: SiteReads,
+) -> EchoView {
     let (ex, echo) = pair;
     EchoView {
         label,
@@ -344,7 +348,8 @@ fn echo_view(label: &'static str, pair: &(Exchange, Result<EchoReply, String>)) 
         client: echo
             .as_ref()
             .ok()
-            .map(|r| Clean::new(&format!("{} ({})", r.client.addr, r.client.reason))),
+            .map(|r| site_client(r, reads))
+            .map(|c| Clean::new(&format!("{} ({})", c.addr, c.reason))),
         error: echo.as_ref().err().map(|e| Clean::new(e)),
     }
 }
@@ -558,7 +563,7 @@ pub fn report(t: &TargetConfig, cfg: &ProbeConfig, run: &RawRun, now: i64) -> Ta
         ("two XFF lines", &run.two_xff),
     ] {
         if let Some(p) = pair {
-            echoes.push(echo_view(label, p));
+            echoes.push(echo_view(label, p, t.reads));
         }
     }
     TargetReport {
@@ -897,6 +902,16 @@ pub fn expired_ago(days_left: i64) -> String {
     }
 }
 
+/// The client the site computes: for one that reads X-Forwarded-*, what X-Forwarded-For (else
+/// X-Real-IP) gives by the trusted-proxy walk, whatever `Forwarded` says; for one that reads
+/// `Forwarded`, what that gives.
+fn site_client(r: &EchoReply, reads: SiteReads) -> &ClientAddr {
+    match &r.client_without_forwarded {
+        Some(c) if reads == SiteReads::XForwarded => c,
+        _ => &r.client,
+    }
+}
+
 /// The scheme `Forwarded` gives (its last `proto=`), lower case.
 fn forwarded_proto(r: &EchoReply) -> Option<String> {
     r.forwarded
@@ -1178,12 +1193,7 @@ fn judge_baseline(
             note(Level::Warn, "links the app builds point at the wrong host");
         }
     }
-    // The client the site computes: for one that reads X-Forwarded-*, what X-Forwarded-For (else
-    // X-Real-IP) gives by the trusted-proxy walk, whatever Forwarded says.
-    let site_client = match &r.client_without_forwarded {
-        Some(c) if !reads_forwarded => c,
-        _ => &r.client,
-    };
+    let site_client = site_client(r, t.reads);
     let client = site_client.addr;
     // An IPv4 client written as IPv6 (::ffff:a.b.c.d): the balancer listens
     // on one dual-stack socket, and the app's IPv4 allow-lists, rate limits
@@ -1452,10 +1462,7 @@ fn judge_forged(
     // a site that reads Forwarded alone believes no address or scheme from X-Forwarded-*; one
     // that reads X-Forwarded-* none from Forwarded
     let reads_forwarded = reads == SiteReads::Forwarded;
-    let site_client = match &r.client_without_forwarded {
-        Some(c) if !reads_forwarded => c,
-        _ => &r.client,
-    };
+    let site_client = site_client(r, reads);
     let is_forged = |c: &ClientAddr| c.addr.to_string() == FORGED_IP;
     // believed from this host, which the app trusts as a proxy: not judged for visitors
     let not_judged =
@@ -1667,7 +1674,7 @@ fn judge_two_xff(pair: &(Exchange, Result<EchoReply, String>), reads: SiteReads)
         ),
     };
     // the client the site computes from X-Forwarded-For, whatever a Forwarded beside it says
-    let site_client = r.client_without_forwarded.as_ref().unwrap_or(&r.client);
+    let site_client = site_client(r, reads);
     let client = site_client.addr.to_string();
     let probe_trusted = probe_passed_as_trusted(&pair.0, r, site_client);
     if let Some(own) = probe_trusted.filter(|_| TWO_LINES.contains(&client.as_str())) {
@@ -2217,6 +2224,22 @@ mod tests {
             v.evidence.iter().any(|e| e.as_str()
                 == "client for apps that read Forwarded first: 198.51.100.20 (first untrusted address in Forwarded, right to left)"),
             "{v:?}"
+        );
+        // the exchange shown beside the verdicts names the same client
+        let pair = (Exchange::default(), Ok(behind_balancer(&only)));
+        assert_eq!(
+            echo_view("baseline", &pair, SiteReads::XForwarded)
+                .client
+                .as_ref()
+                .map(|c| c.as_str()),
+            Some("127.0.0.3 (trusted peer sent no forwarding header)")
+        );
+        assert_eq!(
+            echo_view("baseline", &pair, SiteReads::Forwarded)
+                .client
+                .as_ref()
+                .map(|c| c.as_str()),
+            Some("198.51.100.20 (first untrusted address in Forwarded, right to left)")
         );
         // an expected client changes nothing: the site still sees the balancer
         let mut t = target();

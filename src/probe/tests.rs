@@ -1159,8 +1159,9 @@ fn sent_and_received_are_stacked_whole_at_60_columns() {
             "│  x-forwarded-proto: http",
             "│  forwarded: for=203.0.113.66;proto=http",
             "│  x-real-ip: 203.0.113.66",
+            // the site reads X-Forwarded-For: the client it computes from it
             "│client → 203.0.113.66 (first untrusted address in",
-            "│         Forwarded, right to left)",
+            "│         X-Forwarded-For, right to left)",
         ],
         "{s}"
     );
