@@ -507,7 +507,9 @@ async fn balancer_sending_only_forwarded() {
     let ev = r.echoes.iter().find(|e| e.label == "baseline").unwrap();
     assert_eq!(
         ev.client.as_ref().map(|c| c.as_str()),
-        Some(format!("{PROXY_SOURCE} (trusted peer sent no forwarding header)").as_str())
+        Some(
+            format!("{PROXY_SOURCE} (trusted peer sent no X-Forwarded-For or X-Real-IP)").as_str()
+        )
     );
     // `opsdeck check` grades the same report: critical, with the same words (after the forged
     // headers below, which lead)

@@ -2232,7 +2232,7 @@ mod tests {
                 .client
                 .as_ref()
                 .map(|c| c.as_str()),
-            Some("127.0.0.3 (trusted peer sent no forwarding header)")
+            Some("127.0.0.3 (trusted peer sent no X-Forwarded-For or X-Real-IP)")
         );
         assert_eq!(
             echo_view("baseline", &pair, SiteReads::Forwarded)

@@ -550,7 +550,12 @@ pub fn build_reply(p: ReplyParts, cfg: &EchoConfig) -> EchoReply {
             forwarded: Vec::new(),
             ..input
         };
-        forwarded::client_address(effective_peer, &input, &cfg.trusted_proxies)
+        let mut c = forwarded::client_address(effective_peer, &input, &cfg.trusted_proxies);
+        if input.xff.is_empty() && input.x_real_ip.is_empty() {
+            // a forwarding header came, Forwarded, but not one of these
+            c.reason = "trusted peer sent no X-Forwarded-For or X-Real-IP".into();
+        }
+        c
     });
     EchoReply {
         at: p.at,
