@@ -906,8 +906,8 @@ pub fn trim_line(line: &str) -> &str {
 }
 
 /// `host prog[pid]: message` (an optional severity column before or after the host) -> (host,
-/// program, pid, message).
-fn syslog_header(rest: &str) -> Option<(&str, &str, Option<u32>, &str)> {
+/// program, pid, message, whether the tag was cut: see [`cut_tag`]).
+fn syslog_header(rest: &str) -> Option<(&str, &str, Option<u32>, &str, bool)> {
     let mut rest = rest.trim_start();
     let mut host = "";
     for _ in 0..3 {
@@ -927,8 +927,41 @@ fn syslog_header(rest: &str) -> Option<(&str, &str, Option<u32>, &str)> {
         }
         break;
     }
-    let (program, pid, body) = parse_program(rest)?;
-    Some((host, program, pid, body))
+    if let Some((program, pid, body)) = parse_program(rest) {
+        return Some((host, program, pid, body, false));
+    }
+    let (program, pid, body) = cut_tag(rest)?;
+    Some((host, program, pid, body, true))
+}
+
+/// How long a tag rsyslog's forward templates write: `%syslogtag:1:32%`, the tag's first 32
+/// bytes, its pid and colon included (RFC 3164's limit).
+const CUT_TAG_LEN: usize = 32;
+
+/// A tag rsyslog's forward templates (`RSYSLOG_TraditionalForwardFormat`,
+/// `RSYSLOG_ForwardFormat`) cut to [`CUT_TAG_LEN`] bytes, a space and the message ->
+/// (program, pid, message). A longer tag (`postfix/submission/smtpd[123456]:`,
+/// `example.com/submission/smtpd[12345]:`, `postfix-203.0.113.45/submission/smtpd[1234]:`) loses
+/// its colon, its `]`, part or all of its pid, even the end of its program name; the space before
+/// the message stays, and a receiver stores the tag so (rsyslog's parser ends a tag at a colon or
+/// a space). The program is what is left before the `[`; the pid is kept only when its `]` is.
+fn cut_tag(rest: &str) -> Option<(&str, Option<u32>, &str)> {
+    let (tag, body) = split_space(rest)?;
+    if tag.len() != CUT_TAG_LEN || tag.ends_with(':') {
+        return None;
+    }
+    let Some(open) = find_byte(tag, b'[') else {
+        return Some((tag, None, body));
+    };
+    let (digits, whole) = match tag[open + 1..].strip_suffix(']') {
+        Some(d) => (d, true),
+        None => (&tag[open + 1..], false),
+    };
+    if !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let pid = if whole { digits.parse().ok() } else { None };
+    Some((&tag[..open], pid, body))
 }
 
 /// RFC 5424's `HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [MSG]` -> (host, program, pid,
@@ -999,9 +1032,12 @@ pub fn parse_after_stamp<'a>(
     keep_text: bool,
     time: DateTime<FixedOffset>,
 ) -> Option<LogLine<&'a str>> {
-    let (host, program, pid, body) = match rest {
+    let (host, program, pid, body, cut) = match rest {
         AfterStamp::Syslog(rest) => syslog_header(rest)?,
-        AfterStamp::Rfc5424(rest) => rfc5424_header(rest)?,
+        AfterStamp::Rfc5424(rest) => {
+            let (host, program, pid, body) = rfc5424_header(rest)?;
+            (host, program, pid, body, false)
+        }
     };
     let slash = rfind_byte(program, b'/');
     if slash.is_none() && !program.starts_with("postfix") {
@@ -1019,6 +1055,12 @@ pub fn parse_after_stamp<'a>(
         },
     };
     let kind = classify_body(daemon, queue_id.is_some(), body, keep_text);
+    // a cut tag is less sure to be Postfix's: its line must say what Postfix says (a queue id, a
+    // reject, a warning); one that says nothing to the model (`connect from ...`) is not worth
+    // the risk of taking another program's line for Postfix's
+    if cut && queue_id.is_none() && matches!(kind, Kind::Other) {
+        return None;
+    }
     let keep = |s: &'a str| if keep_text { s } else { "" };
     // a report names the program of a warning (they are few)
     let warns = matches!(
@@ -2149,6 +2191,156 @@ mod tests {
         assert_eq!((&*l.host, &*l.text), ("mx", line));
     }
 
+    /// A message logged as `tag body` (`tag` with its colon), as rsyslog's forward templates write
+    /// it, `<PRI>TIMESTAMP HOSTNAME %syslogtag:1:32%%msg:::sp-if-no-1st-sp%%msg%` (its msg keeps
+    /// the space after the colon), and as its file templates write it, the tag whole.
+    fn forwarded(tag: &str, body: &str) -> (String, String) {
+        let head = "Nov 27 19:25:41 mx";
+        let cut = &tag[..tag.len().min(32)];
+        (
+            format!("<22>{head} {cut} {body}"),
+            format!("{head} {tag} {body}"),
+        )
+    }
+
+    /// rsyslog's forward templates cut a tag to 32 bytes: the line is still read, the program as
+    /// far as it goes, the pid only when it is whole. A receiver that stores the line with its
+    /// file template (no PRI) writes the same cut tag.
+    #[test]
+    fn a_tag_rsyslog_cut_to_32_bytes_is_read_as_far_as_it_goes() {
+        let client = "3F517C8902: client=unknown[192.0.2.7]";
+        let reject = "NOQUEUE: reject: RCPT from unknown[192.0.2.7]: 554 5.7.1 <c@d.example>: \
+                      Relay access denied; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<x>";
+        let sasl = "warning: unknown[192.0.2.7]: SASL LOGIN authentication failed: \
+                    UGFzc3dvcmQ6";
+        let deferred = "3F517C8902: to=<a@b.example>, relay=none, delay=1, delays=1/0/0/0, \
+                        dsn=4.4.1, status=deferred (connect to b.example[192.0.2.1]:25: \
+                        Connection timed out)";
+        for (tag, body, program, daemon, pid) in [
+            // the colon lost
+            (
+                "postfix/submission/smtpd[123456]:",
+                client,
+                "postfix/submission/smtpd",
+                "smtpd",
+                Some(123456),
+            ),
+            // the `]` and the pid's last digit
+            (
+                "postfix/submission/smtpd[1234567]:",
+                reject,
+                "postfix/submission/smtpd",
+                "smtpd",
+                None,
+            ),
+            (
+                "example.com/submission/smtpd[12345]:",
+                sasl,
+                "example.com/submission/smtpd",
+                "smtpd",
+                None,
+            ),
+            (
+                "postfix-203.0.113.45/smtp[123456]:",
+                deferred,
+                "postfix-203.0.113.45/smtp",
+                "smtp",
+                None,
+            ),
+            // the daemon's name and the pid, all of them
+            (
+                "postfix-203.0.113.45/submission/smtpd[123456]:",
+                client,
+                "postfix-203.0.113.45/submission/",
+                "",
+                None,
+            ),
+        ] {
+            let (cut, whole) = forwarded(tag, body);
+            let want = p(&whole);
+            for line in [cut.clone(), cut["<22>".len()..].to_string()] {
+                let l = p(&line);
+                assert_eq!(
+                    (&*l.program, &*l.daemon, l.pid),
+                    (program, daemon, pid),
+                    "{line}"
+                );
+                assert_eq!(
+                    LogLine {
+                        text: want.text.clone(),
+                        program: want.program.clone(),
+                        daemon: want.daemon.clone(),
+                        pid: want.pid,
+                        ..l
+                    },
+                    want,
+                    "{line}"
+                );
+            }
+        }
+    }
+
+    /// A log host's file of lines rsyslog forwarded, tags of 32 bytes and more cut: every line
+    /// Postfix says something to the model in is read, with its queue id; the lines that say
+    /// nothing (`connect from ...`) are not.
+    #[test]
+    fn a_log_host_s_file_of_cut_tags_is_read() {
+        let file = include_str!("../../../tests/fixtures/maillog/rsyslog-cut-tags.log");
+        let mut y = years();
+        let mut kinds = Vec::new();
+        for line in file.lines() {
+            let says_nothing = line.contains("connect from") || line.contains("lost connection");
+            let Some(l) = parse_line(line, &mut y) else {
+                assert!(says_nothing, "no parse: {line}");
+                continue;
+            };
+            assert!(!says_nothing, "{line}");
+            let id = l.queue_id.as_ref().map(QueueId::as_str);
+            assert!(
+                id.is_none_or(|id| line.contains(&format!(" {id}: "))),
+                "{line}"
+            );
+            kinds.push(match l.kind {
+                Kind::Delivery(d) => d.status.as_str(),
+                Kind::Reject { .. } => "reject",
+                Kind::SaslWarning(_) => "sasl",
+                Kind::Client(_) => "client",
+                _ => "",
+            });
+        }
+        assert_eq!(
+            kinds
+                .into_iter()
+                .filter(|k| !k.is_empty())
+                .collect::<Vec<_>>(),
+            ["sasl", "client", "bounced", "reject", "client", "deferred"]
+        );
+    }
+
+    /// A cut tag leaves less to tell a Postfix line by: only a Postfix program's, cut where rsyslog
+    /// cuts, with a line that says what Postfix says, is read.
+    #[test]
+    fn what_is_not_a_cut_postfix_tag_is_not_read_as_one() {
+        for line in [
+            // a line the model learns nothing from
+            forwarded(
+                "postfix/submission/smtpd[123456]:",
+                "connect from unknown[192.0.2.7]",
+            )
+            .0,
+            // not Postfix
+            forwarded("systemd-networkd-wait-online[123456]:", "warning: no link").0,
+            // not cut where rsyslog cuts: 31 and 33 bytes
+            "Nov 27 19:25:41 mx postfix/submission/smtpd[12345] 3F517C8902: removed".to_string(),
+            "Nov 27 19:25:41 mx postfix/submission/smtpd[1234567] 3F517C8902: removed".to_string(),
+            // not a pid after the `[`
+            "Nov 27 19:25:41 mx postfix/submission/smtpd[12a456] 3F517C8902: removed".to_string(),
+            "Nov 27 19:25:41 mx postfix/submission/smtp[1]23456] 3F517C8902: removed".to_string(),
+        ] {
+            assert!(parse_line(&line, &mut years()).is_none(), "{line}");
+        }
+    }
+
     #[test]
     fn what_is_not_a_stamp_behind_a_pri_is_not_read_as_one() {
         let tail = "mx postfix/qmgr[1]: 3F2A1B2C3D: removed";
@@ -2566,6 +2758,40 @@ mod tests {
             );
             prop_assert!(twin_read.is_some() || !rest.contains("3F2A1B2C3D"), "{}", twin);
             prop_assert_eq!(framed_read, twin_read, "{}", framed);
+        }
+
+        /// A Postfix tag of any length, cut by rsyslog's forward templates: the line reads as
+        /// with the tag whole, but for what the cut took from the program's end and the pid.
+        #[test]
+        fn a_cut_tag_reads_as_the_whole_one_but_for_what_was_cut(
+            program in "(postfix|postfix-[a-z0-9.]{1,20}|[a-z]{1,12}\\.example)(/[a-z]{1,12}){1,2}",
+            pid in 1u32..=4_194_304,
+            body in prop_oneof![
+                Just("3F2A1B2C3D: removed"),
+                Just("3F2A1B2C3D: to=<a@b.example>, relay=none, delay=1, delays=1/0/0/0, dsn=4.4.1, status=deferred (connect to b.example[192.0.2.1]:25: Connection timed out)"),
+                Just("warning: unknown[192.0.2.7]: SASL LOGIN authentication failed: UGFzc3dvcmQ6"),
+                Just("NOQUEUE: reject: RCPT from x[192.0.2.9]: 450 4.7.1 <c@d.example>: try later; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<x>"),
+            ],
+        ) {
+            let tag = format!("{program}[{pid}]:");
+            let (cut, whole) = forwarded(&tag, body);
+            let (cut_read, whole_read) = (parse_line(&cut, &mut years()), p(&whole));
+            prop_assert!(cut_read.is_some(), "{}", cut);
+            let cut_read = cut_read.unwrap();
+            prop_assert!(whole_read.program.starts_with(cut_read.program.as_str()), "{}", cut);
+            // the pid whole or not at all
+            let pid_kept = tag.len() <= 32 || tag[..32].ends_with(']');
+            prop_assert_eq!(cut_read.pid, pid_kept.then_some(pid), "{}", cut);
+            prop_assert_eq!(
+                LogLine {
+                    text: whole_read.text.clone(),
+                    program: whole_read.program.clone(),
+                    daemon: whole_read.daemon.clone(),
+                    pid: whole_read.pid,
+                    ..cut_read
+                },
+                whole_read
+            );
         }
 
         /// A host after a spaced ISO stamp is never taken for an offset: host names (letters,
