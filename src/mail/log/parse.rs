@@ -2478,9 +2478,17 @@ mod tests {
             "+01:00x",
             "-5",
             "+010",
+            "+1:00",
+            "+0100x",
         ] {
-            let line = format!("2026-11-07 13:28:01 {bad} mx {body}");
-            assert!(parse_line(&line, &mut years()).is_none(), "{line}");
+            // with a host after it, and without one: no host name starts with a sign, so it is
+            // not taken for the host of a stamp in the writer's zone, which it says it is not in
+            for line in [
+                format!("2026-11-07 13:28:01 {bad} mx {body}"),
+                format!("2026-11-07 13:28:01 {bad} {body}"),
+            ] {
+                assert!(parse_line(&line, &mut years()).is_none(), "{line}");
+            }
         }
         // a second offset after the first one is the host, and the line is not a Postfix line
         let twice = format!("2026-11-07 13:28:01+01:00 +01:00 mx {body}");
