@@ -401,16 +401,12 @@ impl QueuePane {
         let queue = self.queue_filter;
         let from = if narrowing { &self.view } else { &self.sorted };
         let filter = filter.prepare(model);
-        self.view = from
-            .iter()
-            .copied()
-            .filter(|r| {
-                model
-                    .get(*r)
-                    .is_some_and(|(_, e)| queue.is_none_or(|q| e.queue == q))
-                    && filter.matches(model, *r, now)
-            })
-            .collect();
+        self.view = model.retain_in_stored_order(from, |r| {
+            model
+                .get(r)
+                .is_some_and(|(_, e)| queue.is_none_or(|q| e.queue == q))
+                && filter.matches(model, r, now)
+        });
         self.reselect(keep);
     }
 
