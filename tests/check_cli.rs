@@ -1288,15 +1288,23 @@ ca_file = "{ca}"
     finding(&v, "failures");
 }
 
+/// Put a named pipe where the checkout's index is: git2 opens it to read the work tree's status
+/// and waits there for a writer that never comes. (The deploy journal and lock are opened
+/// without waiting, so they cannot stand in for a hung disk.)
+fn index_is_a_fifo(repo: &deploy_support::Fixture) {
+    let index = repo.git_dir().join("index");
+    std::fs::remove_file(&index).unwrap();
+    let made = Command::new("mkfifo").arg(&index).status().unwrap();
+    assert!(made.success(), "mkfifo");
+}
+
 #[test]
 fn reads_that_hang_are_unknown_and_named_and_the_check_ends() {
     let root = tempfile::tempdir().unwrap();
-    // A checkout whose deploy journal is a named pipe: reading it waits for a writer, as a
-    // read on a hung NFS docroot waits for the server.
+    // A checkout whose index is a named pipe: git2's read of it waits for a writer, as a read
+    // on a hung NFS docroot waits for the server.
     let repo = deploy_support::Fixture::new();
-    let journal = opsdeck::deploy::journal::path_in(&repo.git_dir());
-    let made = Command::new("mkfifo").arg(&journal).status().unwrap();
-    assert!(made.success(), "mkfifo");
+    index_is_a_fifo(&repo);
     let log = root.path().join("mail.log");
     std::fs::write(&log, "").unwrap();
     let config = root.path().join("config.toml");
@@ -1405,11 +1413,9 @@ fn a_hung_postqueue_postconf_or_checkout_is_named_within_the_deadline_and_stoppe
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    // a checkout whose deploy journal is a named pipe: git2's read of it waits in the kernel
+    // a checkout whose index is a named pipe: git2's read of it waits in the kernel
     let repo = deploy_support::Fixture::new();
-    let journal = opsdeck::deploy::journal::path_in(&repo.git_dir());
-    let made = Command::new("mkfifo").arg(&journal).status().unwrap();
-    assert!(made.success(), "mkfifo");
+    index_is_a_fifo(&repo);
     let log = root.path().join("mail.log");
     std::fs::write(&log, "").unwrap();
     let config = root.path().join("config.toml");
