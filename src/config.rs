@@ -716,7 +716,7 @@ impl Config {
 
     /// Read and parse a file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        let text = read_text(path).map_err(|e| ConfigError::Read {
             path: path.to_path_buf(),
             problem: read_problem(path, &e),
         })?;
@@ -926,8 +926,73 @@ fn read_problem(path: &Path, e: &std::io::Error) -> String {
             "permission denied: run opsdeck as a user who may read it, or make it readable".into()
         }
         ErrorKind::InvalidData => "it is not UTF-8 text".into(),
+        ErrorKind::InvalidInput => format!("it {e}: name the configuration file itself"),
         _ => e.to_string(),
     }
+}
+
+/// The most of a configuration that is read: far more than any configuration holds.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// The text of the configuration at `path`, never held up by what is there instead of a file:
+/// a FIFO that nobody writes to (one with a writer, `--config <(sops -d config.toml)`, is read to
+/// its end), or a device that never ends (`/dev/zero`; `/dev/null` reads as empty). A block
+/// device or a socket is not opened.
+fn read_text(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let refused = |m: &std::fs::Metadata| {
+        let t = m.file_type();
+        t.is_dir() || t.is_block_device() || t.is_socket()
+    };
+    let m = std::fs::metadata(path)?;
+    if refused(&m) {
+        return Err(crate::plainfile::not_plain(&m));
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)?;
+    let m = f.metadata()?;
+    if refused(&m) {
+        return Err(crate::plainfile::not_plain(&m));
+    }
+    let mut text = Vec::new();
+    if m.file_type().is_fifo() {
+        // opened at once: read nothing yet and no writer is the end of it
+        let mut first = [0u8; 4096];
+        let n = loop {
+            match f.read(&mut first) {
+                Ok(0) => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidInput,
+                        "is a FIFO (named pipe) that nobody writes to",
+                    ));
+                }
+                Ok(n) => break n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break 0,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        };
+        text.extend_from_slice(&first[..n]);
+        // a writer is there: wait for the rest, as from standard input
+        use nix::fcntl::{FcntlArg, OFlag, fcntl};
+        let flags = OFlag::from_bits_truncate(fcntl(&f, FcntlArg::F_GETFL)?);
+        fcntl(&f, FcntlArg::F_SETFL(flags - OFlag::O_NONBLOCK))?;
+    }
+    f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut text)?;
+    if text.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "goes on past {} MiB, which no configuration does ({} that does not end?)",
+                MAX_CONFIG_BYTES >> 20,
+                crate::plainfile::kind(&m)
+            ),
+        ));
+    }
+    String::from_utf8(text).map_err(|_| Error::from(ErrorKind::InvalidData))
 }
 
 /// What a duplicate key is, in words: the parser only says "duplicate key" (at the key).
@@ -1221,6 +1286,50 @@ mod tests {
             msg.ends_with(": cannot read the configuration: it is not UTF-8 text"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn a_fifo_or_an_endless_device_as_configuration_is_said_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("c.toml");
+        crate::plainfile::testing::mkfifo(&fifo);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let p = fifo.clone();
+        std::thread::spawn(move || tx.send(Config::load(&p).map(|_| ())));
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("a FIFO nobody writes to held the configuration's reading");
+        assert_eq!(
+            got.unwrap_err().to_string(),
+            format!(
+                "{}: cannot read the configuration: it is a FIFO (named pipe) that nobody writes \
+                 to: name the configuration file itself",
+                fifo.display()
+            )
+        );
+        // one with a writer is read to its end, as `--config <(…)` gives it
+        let p = fifo.clone();
+        let writer = std::thread::spawn(move || {
+            let mut w = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            std::io::Write::write_all(&mut w, b"read_only = true\n").unwrap();
+        });
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let c = Config::load(&fifo).unwrap();
+        writer.join().unwrap();
+        assert!(c.read_only);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(Config::load(Path::new("/dev/zero")).map(|_| ())));
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("/dev/zero was read without end");
+        assert_eq!(
+            got.unwrap_err().to_string(),
+            "/dev/zero: cannot read the configuration: it goes on past 1 MiB, which no \
+             configuration does (a character device that does not end?): name the \
+             configuration file itself"
+        );
+        assert!(Config::load(Path::new("/dev/null")).is_ok());
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod deploy;
 pub mod find;
 pub mod logging;
 pub mod mail;
+pub mod plainfile;
 pub mod probe;
 pub mod sanitize;
 pub mod ui;

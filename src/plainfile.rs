@@ -1,0 +1,102 @@
+//! Opening a file that opsdeck reads as a plain file (a rotated log, a theme, the mail log it
+//! follows), whoever may have put something else at its name: a FIFO, whose opening waits for a
+//! writer that may never come, or a device, read for ever (`/dev/zero`) or changed by being
+//! opened at all. A symbolic link to a plain file is followed: logs and configurations are
+//! linked into place.
+
+use std::fs::{File, Metadata};
+use std::io;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::Path;
+
+/// What `m` is, in words: "a FIFO (named pipe)", "a character device", ...
+pub fn kind(m: &Metadata) -> &'static str {
+    let t = m.file_type();
+    if t.is_file() {
+        "a plain file"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a plain file"
+    }
+}
+
+/// The error for a name that holds `m`, not a plain file: a directory has the kind
+/// [`io::ErrorKind::IsADirectory`] (the callers' words for it are their own), anything else
+/// [`io::ErrorKind::InvalidInput`], saying what it is.
+pub fn not_plain(m: &Metadata) -> io::Error {
+    if m.is_dir() {
+        return io::Error::from(io::ErrorKind::IsADirectory);
+    }
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("is {}, not a plain file", kind(m)),
+    )
+}
+
+/// Open `path` for reading when it is a plain file (a symbolic link to one is followed), and
+/// fail at once when it is not: a device is never opened (it is looked at first), and a FIFO
+/// put there between that look and the open does not hold it (`O_NONBLOCK`, which a plain
+/// file's reads ignore).
+pub fn open(path: &Path) -> io::Result<File> {
+    let m = std::fs::metadata(path)?;
+    if !m.is_file() {
+        return Err(not_plain(&m));
+    }
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)?;
+    let m = f.metadata()?;
+    if !m.is_file() {
+        return Err(not_plain(&m));
+    }
+    Ok(f)
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    /// Make a FIFO at `p`.
+    pub fn mkfifo(p: &Path) {
+        nix::unistd::mkfifo(p, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_file_and_a_link_to_one_open() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("f");
+        std::fs::write(&f, "x").unwrap();
+        let l = d.path().join("l");
+        std::os::unix::fs::symlink(&f, &l).unwrap();
+        assert!(open(&f).is_ok());
+        assert!(open(&l).is_ok());
+    }
+
+    #[test]
+    fn a_fifo_a_device_and_a_directory_are_refused_at_once() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("fifo");
+        testing::mkfifo(&fifo);
+        let e = open(&fifo).unwrap_err();
+        assert_eq!(e.to_string(), "is a FIFO (named pipe), not a plain file");
+        let e = open(Path::new("/dev/zero")).unwrap_err();
+        assert_eq!(e.to_string(), "is a character device, not a plain file");
+        let e = open(d.path()).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::IsADirectory);
+    }
+}
