@@ -280,14 +280,11 @@ impl Follower {
     }
 
     fn open(&mut self, _out: &mut Vec<String>) -> Result<(), LogError> {
-        let f = File::open(&self.path).map_err(|e| LogError::io(&self.path, e))?;
+        // a plain file only: a directory opens but cannot be read (held, it would be read, and
+        // fail, for ever, and a log file put in its place would never be looked at); opening a
+        // FIFO waits for a writer, and a device such as /dev/zero is read without end
+        let f = crate::plainfile::open(&self.path).map_err(|e| LogError::io(&self.path, e))?;
         let m = f.metadata().map_err(|e| LogError::io(&self.path, e))?;
-        // a directory opens but cannot be read: held, it would be read (and fail) for ever, and
-        // a log file put in its place would never be looked at
-        if m.is_dir() {
-            let e = io::Error::from(io::ErrorKind::IsADirectory);
-            return Err(LogError::io(&self.path, e));
-        }
         self.id = file_id(&m);
         self.offset = if self.start_at_end {
             // a line still being written is followed, not cut in two by the backfill
@@ -2776,6 +2773,45 @@ mod tests {
             found.iter().filter(|f| f.ends_with("mail.log.1")).count() == 1,
             "{found:?}"
         );
+    }
+
+    /// What `f` returns, run on a thread of its own; a panic when it takes 5 s (it waits).
+    fn at_once<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(f()));
+        rx.recv_timeout(Duration::from_secs(5))
+            .unwrap_or_else(|_| panic!("{what}: still waiting after 5 s"))
+    }
+
+    #[test]
+    fn a_fifo_or_a_device_as_the_log_is_said_at_once_and_a_link_is_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("mail.log");
+        crate::plainfile::testing::mkfifo(&fifo);
+        let zero = dir.path().join("zero.log");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        for (p, what) in [
+            (&fifo, "a FIFO (named pipe)"),
+            (&zero, "a character device"),
+        ] {
+            let log = p.clone();
+            let got = at_once(what, move || {
+                let mut f = Follower::new(&log, true, 1024);
+                let first = f.poll(&mut Vec::new()).map_err(|e| e.to_string());
+                (first, f.poll(&mut Vec::new()).map_err(|e| e.to_string()))
+            });
+            let want = format!("{}: is {what}, not a plain file", p.display());
+            assert_eq!(got, (Err(want.clone()), Err(want)));
+        }
+        // a log linked into place is followed
+        let real = dir.path().join("real.log");
+        std::fs::write(&real, "one\n").unwrap();
+        let linked = dir.path().join("linked.log");
+        std::os::unix::fs::symlink(&real, &linked).unwrap();
+        let mut f = Follower::new(&linked, false, 1024);
+        let mut out = Vec::new();
+        f.poll(&mut out).unwrap();
+        assert_eq!(out, ["one"]);
     }
 
     #[test]

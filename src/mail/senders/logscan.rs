@@ -328,7 +328,9 @@ pub fn activity_from_tail(
     max_bytes: u64,
 ) -> std::io::Result<SenderActivity> {
     use std::io::{BufRead, Seek, SeekFrom};
-    let mut f = std::fs::File::open(path)?;
+    // the log the pane's refresh reads: a FIFO there would hold it, and every refresh after it,
+    // and /dev/zero has no tail
+    let mut f = crate::plainfile::open(path)?;
     let start = f.metadata()?.len().saturating_sub(max_bytes);
     f.seek(SeekFrom::Start(start))?;
     let mut input = std::io::BufReader::new(f);
@@ -538,6 +540,32 @@ mod tests {
         let a = activity_from_files(&log, now(), since, 64 << 10).unwrap();
         writer.join().unwrap();
         assert!(a["alice@example.com"].sent >= 1, "{a:?}");
+    }
+
+    #[test]
+    fn the_panes_read_of_a_fifo_or_a_device_as_the_log_says_so_at_once() {
+        // the Senders pane's refresh reads the log's tail: a FIFO there held it, and every
+        // refresh after it, and /dev/zero was read without end
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("mail.log");
+        crate::plainfile::testing::mkfifo(&fifo);
+        let zero = dir.path().join("zero.log");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        for (log, what) in [(fifo, "a FIFO (named pipe)"), (zero, "a character device")] {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let input = LogInput::File(log.clone());
+            std::thread::spawn(move || {
+                let since = now() - chrono::Duration::days(1);
+                tx.send(activity(&input, now(), since, 64 << 10, Some(PANE_TAIL)))
+            });
+            let got = rx
+                .recv_timeout(std::time::Duration::from_secs(5))
+                .unwrap_or_else(|_| panic!("{what}: still read after 5 s"));
+            assert_eq!(
+                got.unwrap_err(),
+                format!("{}: is {what}, not a plain file", log.display())
+            );
+        }
     }
 
     #[test]
