@@ -82,7 +82,8 @@ pub fn is_compressed(path: &Path) -> bool {
         return false;
     }
     let mut head = [0u8; MAGIC_LEN];
-    std::fs::File::open(path)
+    // (a FIFO put there since the look above does not hold it)
+    crate::plainfile::open(path)
         .and_then(|mut f| read_up_to(&mut f, &mut head))
         .is_ok_and(|n| Compression::of_bytes(&head[..n]).is_some())
 }

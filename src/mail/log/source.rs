@@ -356,7 +356,7 @@ impl Follower {
             if is_compressed(&cand) {
                 continue;
             }
-            let Ok(mut f) = File::open(&cand) else {
+            let Ok(mut f) = crate::plainfile::open(&cand) else {
                 continue;
             };
             let Ok(m) = f.metadata() else { continue };
@@ -490,7 +490,7 @@ pub(super) fn cut_line(b: &[u8], max: usize) -> String {
     format!("{} …[line cut at {max} bytes]", String::from_utf8_lossy(b))
 }
 
-/// Rotated siblings of `path`, oldest first: `mail.log.1`, `mail.log.2.gz` (or `.xz`, `.zst`,
+/// Rotated siblings of `path` that are plain files (or links to them), oldest first: `mail.log.1`, `mail.log.2.gz` (or `.xz`, `.zst`,
 /// `.bz2`), `mail.log-20261127`, `mail.log.20261127-101500.gz` (Postfix's own
 /// `postfix logrotate`), ordered by modification time. A path that is a symbolic link (a log
 /// kept on another disk, linked into /var/log) has its rotated files beside the file it names,
@@ -539,8 +539,10 @@ fn siblings_beside(path: &Path) -> Vec<(SystemTime, PathBuf)> {
             if core.is_empty() || !core.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
                 return None;
             }
-            let mtime = e.metadata().ok()?.modified().ok()?;
-            Some((mtime, e.path()))
+            // whoever may write the log's directory could put a FIFO there, which would hold a
+            // read that opens it, or a link to /dev/zero, read without end
+            let meta = std::fs::metadata(e.path()).ok().filter(|m| m.is_file())?;
+            Some((meta.modified().ok()?, e.path()))
         })
         .collect();
     found
@@ -550,16 +552,29 @@ fn siblings_beside(path: &Path) -> Vec<(SystemTime, PathBuf)> {
 /// by its first bytes; see [`compressed`](super::compressed)).
 pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, LogError> {
     let f = File::open(path).map_err(|e| LogError::io(path, e))?;
-    decoded(f, Compression::of_name(path)).map_err(|e| LogError::io(path, e))
+    input_at(f, path, 0)
 }
 
 /// [`open_input`] from byte `start` of a plain file (a line start, from [`start_offset`]); a
 /// compressed file is read whole.
 pub fn open_input_at(path: &Path, start: u64) -> Result<Box<dyn Read + Send>, LogError> {
+    let f = File::open(path).map_err(|e| LogError::io(path, e))?;
+    input_at(f, path, start)
+}
+
+/// [`open_input_at`] of a file opsdeck found itself, beside the log (a rotated file) or as the
+/// log it follows: a plain file only, never waited on (see [`crate::plainfile::open`]). A pipe
+/// or a device is for the user to name.
+pub fn open_plain_input_at(path: &Path, start: u64) -> Result<Box<dyn Read + Send>, LogError> {
+    let f = crate::plainfile::open(path).map_err(|e| LogError::io(path, e))?;
+    input_at(f, path, start)
+}
+
+/// `f`, opened at `path`, from byte `start` as [`open_input_at`] reads it.
+fn input_at(mut f: File, path: &Path, start: u64) -> Result<Box<dyn Read + Send>, LogError> {
     if start == 0 || is_compressed(path) {
-        return open_input(path);
+        return decoded(f, Compression::of_name(path)).map_err(|e| LogError::io(path, e));
     }
-    let mut f = File::open(path).map_err(|e| LogError::io(path, e))?;
     f.seek(SeekFrom::Start(start))
         .map_err(|e| LogError::io(path, e))?;
     Ok(Box::new(f))
@@ -590,7 +605,8 @@ pub fn start_offset(path: &Path, since: DateTime<FixedOffset>, end: u64) -> u64 
     if is_stream(path) || is_compressed(path) {
         return 0;
     }
-    let Ok(mut f) = File::open(path) else {
+    // (a FIFO put there since the look above does not hold it)
+    let Ok(mut f) = crate::plainfile::open(path) else {
         return 0;
     };
     let len = f.metadata().map_or(0, |m| m.len()).min(end);
@@ -1246,7 +1262,7 @@ pub fn backfill_since(
         files += 1;
         // a plain file from about an hour before the cutoff, not from its start
         let start = start_offset(&file, cutoff, limit);
-        let res = open_input_at(&file, start).and_then(|input| {
+        let res = open_plain_input_at(&file, start).and_then(|input| {
             // the limit counts bytes of the plain file
             let input: Box<dyn Read + Send> = if is_compressed(&file) {
                 input
@@ -2812,6 +2828,39 @@ mod tests {
         let mut out = Vec::new();
         f.poll(&mut out).unwrap();
         assert_eq!(out, ["one"]);
+    }
+
+    #[test]
+    fn a_fifo_or_a_device_among_the_rotated_files_holds_no_backfill() {
+        // whoever may write the log's directory puts a FIFO at mail.log.1, a link to /dev/zero
+        // at mail.log.2: the backfill reads the rest, and the follower starts
+        let dir = tempfile::tempdir().unwrap();
+        let (path, starts) = timed_log(dir.path(), chrono::Duration::hours(2), 60);
+        let len = std::fs::metadata(&path).unwrap().len();
+        crate::plainfile::testing::mkfifo(&dir.path().join("mail.log.1"));
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("mail.log.2")).unwrap();
+        std::fs::write(dir.path().join("mail.log.3"), "").unwrap();
+        let names: Vec<_> = rotated_siblings(&path)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["mail.log.3"]);
+        let (files, got) = at_once("the backfill", move || {
+            let cfg = LogConfig {
+                backfill_hours: 5,
+                ..LogConfig::default()
+            };
+            let mut got = Vec::new();
+            let (_, files, _) = backfill(0, &path, len, None, &cfg, &mut |ev| {
+                if let LogEvent::Lines { lines, .. } = ev {
+                    got.extend(lines.into_iter().map(|l| l.time));
+                }
+                true
+            });
+            (files, got)
+        });
+        assert_eq!(files, 2);
+        assert_eq!(got, starts.iter().map(|&(_, t)| t).collect::<Vec<_>>());
     }
 
     #[test]

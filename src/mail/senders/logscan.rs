@@ -183,7 +183,7 @@ fn activity_from_files_by(
     max_line: usize,
     deadline: Option<&Deadline>,
 ) -> std::io::Result<(SenderActivity, Option<LogCut>)> {
-    use crate::mail::log::source::{open_input_at, rotated_siblings, start_offset};
+    use crate::mail::log::source::{open_plain_input_at, rotated_siblings, start_offset};
     use std::io::{Seek, SeekFrom};
     let limit = |input: Box<dyn std::io::Read + Send>| match deadline {
         Some(d) => d.limit_read(input),
@@ -207,7 +207,7 @@ fn activity_from_files_by(
             continue;
         }
         let start = start_offset(&rotated, since_fixed, u64::MAX);
-        let read = open_input_at(&rotated, start).and_then(|input| {
+        let read = open_plain_input_at(&rotated, start).and_then(|input| {
             ingest_all(&mut *limit(input), &mut log, &mut years, max_line)
                 .map_err(|e| crate::mail::log::LogError::io(&rotated, e))
         });
