@@ -296,6 +296,49 @@ fn pipes_are_read_once_from_their_first_byte() {
 }
 
 #[test]
+fn a_named_fifo_is_read_and_a_device_or_a_directory_is_said_at_once() {
+    // a FIFO is read as standard input is; /dev/zero was read without end
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("mail.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success(), "mkfifo");
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(&fifo, CORPUS).unwrap())
+    };
+    let mut child = opsdeck()
+        .args(["summary", "--format", "json", "/dev/zero"])
+        .arg(&fifo)
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            panic!("summary still reading after 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    writer.join().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["lines"], CORPUS.lines().count(), "{v}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "/dev/zero: is a character device, not a log: name a log file, or give its lines \
+             on standard input (-)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains(": is a directory, not a log"), "{err}");
+}
+
+#[test]
 fn a_since_in_the_future_is_said() {
     let mut cmd = opsdeck();
     cmd.args(["summary", "--since", "2099-01-01", "--format", "json", "-"]);

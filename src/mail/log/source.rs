@@ -550,16 +550,36 @@ fn siblings_beside(path: &Path) -> Vec<(SystemTime, PathBuf)> {
 
 /// A log file to read whole: decompressed when it is compressed (gzip, xz, zstd or bzip2, told
 /// by its first bytes; see [`compressed`](super::compressed)).
+/// A pipe is read as standard input is (`<(zcat mail.log.2.gz)`, a FIFO that a writer is still
+/// to open); a device or a socket is not a log, and is refused.
 pub fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, LogError> {
-    let f = File::open(path).map_err(|e| LogError::io(path, e))?;
+    let f = open_named(path).map_err(|e| LogError::io(path, e))?;
     input_at(f, path, 0)
 }
 
 /// [`open_input`] from byte `start` of a plain file (a line start, from [`start_offset`]); a
 /// compressed file is read whole.
 pub fn open_input_at(path: &Path, start: u64) -> Result<Box<dyn Read + Send>, LogError> {
-    let f = File::open(path).map_err(|e| LogError::io(path, e))?;
+    let f = open_named(path).map_err(|e| LogError::io(path, e))?;
     input_at(f, path, start)
+}
+
+/// Open a log the user named: a plain file or a pipe, not a device (`/dev/zero` would be read
+/// without end, a disk read whole, and some devices act on being opened) nor a socket.
+fn open_named(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::FileTypeExt;
+    let m = std::fs::metadata(path)?;
+    let t = m.file_type();
+    if t.is_char_device() || t.is_block_device() || t.is_socket() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "is {}, not a log: name a log file, or give its lines on standard input (-)",
+                crate::plainfile::kind(&m)
+            ),
+        ));
+    }
+    File::open(path)
 }
 
 /// [`open_input_at`] of a file opsdeck found itself, beside the log (a rotated file) or as the
