@@ -137,7 +137,14 @@ pub fn read_map(spec: &MapSpec, passwords: bool) -> MapFile {
     file.compiled = spec
         .compiled_path()
         .and_then(|p| FileFacts::stat(Path::new(&p)));
-    match std::fs::read(src_path) {
+    // a plain file only (a link to one is followed, as Postfix does): opening a FIFO would wait
+    // for a writer, holding this read and every refresh of the pane after it, and a device such
+    // as /dev/zero would be read without end
+    let read = crate::plainfile::open(src_path).and_then(|mut f| {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut bytes).map(|_| bytes)
+    });
+    match read {
         Err(e) => {
             let hint = if e.kind() == std::io::ErrorKind::PermissionDenied {
                 " - run as root or give opsdeck read access"
@@ -307,6 +314,27 @@ mod tests {
         let f = read_map(spec, true);
         assert!(f.stale());
         assert!(!f.never_compiled());
+    }
+
+    #[test]
+    fn a_fifo_or_a_device_named_as_a_map_is_said_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("sasl_passwd");
+        crate::plainfile::testing::mkfifo(&fifo);
+        let zero = dir.path().join("relay");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        for (p, what) in [(fifo, "a FIFO (named pipe)"), (zero, "a character device")] {
+            let spec = maps::parse_map_list(&format!("hash:{}", p.display())).remove(0);
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || tx.send(read_map(&spec, true).error));
+            let error = rx
+                .recv_timeout(std::time::Duration::from_secs(5))
+                .unwrap_or_else(|_| panic!("{what}: still read after 5 s"));
+            assert_eq!(
+                error.unwrap().as_str(),
+                format!("{}: is {what}, not a plain file", p.display())
+            );
+        }
     }
 
     #[test]
