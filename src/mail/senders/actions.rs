@@ -275,7 +275,8 @@ pub fn backup_path(path: &Path, now: DateTime<Local>, seq: u32) -> PathBuf {
 /// Returns the backup's path, or why none was made.
 fn make_backup(path: &Path, now: DateTime<Local>) -> Result<PathBuf, String> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let mut source = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut source =
+        crate::plainfile::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mode = source
         .metadata()
         .map(|m| m.permissions().mode() & 0o7777)
@@ -587,7 +588,13 @@ pub fn add_route(
             return r.finish(false, "nothing changed");
         }
     };
-    let old = match std::fs::read(&path) {
+    // a plain file only (a link to one is followed, and the edit written where it leads):
+    // opening a FIFO would wait for a writer, and the edit with it, which quitting waits for
+    let read = crate::plainfile::open(&path).and_then(|mut f| {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut bytes).map(|_| bytes)
+    });
+    let old = match read {
         Ok(b) => b,
         Err(e) => {
             r.step(format!("read {}", path.display()), false, e.to_string());
@@ -1233,6 +1240,47 @@ mod tests {
     /// A map kept elsewhere and linked into /etc/postfix (by configuration management, say):
     /// the edit goes into the file the link points to, and the link stays, so that the map
     /// and the file its owner edits remain one.
+    #[test]
+    fn a_fifo_named_as_the_map_holds_no_edit() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sender_relay");
+        crate::plainfile::testing::mkfifo(&p);
+        let spec = maps::parse_map_list(&format!("hash:{}", p.display())).remove(0);
+        let inst = PostfixInstance {
+            name: "demo".into(),
+            config_dir: dir.path().into(),
+            command_prefix: vec![],
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+            let now = Local.with_ymd_and_hms(2026, 11, 27, 21, 15, 0).unwrap();
+            let _ = tx.send(add_route(
+                &access,
+                &inst,
+                &spec,
+                "bob@example.com",
+                "[h]:587",
+                RunPostfix::No("a test"),
+                10,
+                now,
+                &mut |_| {},
+            ));
+        });
+        let r = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("the edit still waits on the FIFO after 5 s");
+        assert!(r.done && !r.ok, "{r:?}");
+        let last = r.steps.last().unwrap();
+        assert_eq!(last.what.as_str(), format!("read {}", p.display()));
+        assert_eq!(
+            last.output.as_str(),
+            "is a FIFO (named pipe), not a plain file"
+        );
+        // nothing beside it: no backup, no temp file
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
     #[test]
     fn a_linked_map_is_edited_where_it_lives() {
         let dir = tempfile::tempdir().unwrap();
