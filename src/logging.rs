@@ -67,11 +67,7 @@ pub fn init(path: Option<&Path>) -> Option<WorkerGuard> {
     let path = path.map(Path::to_path_buf).or_else(default_path)?;
     let dir = path.parent()?;
     std::fs::create_dir_all(dir).ok()?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .ok()?;
+    let file = open_log(&path).ok()?;
     let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = EnvFilter::try_from_env("OPSDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
@@ -82,6 +78,25 @@ pub fn init(path: Option<&Path>) -> Option<WorkerGuard> {
         .ok()?;
     let _ = LOG_PATH.set(path);
     Some(guard)
+}
+
+/// Open the log file at `path` to append to it, created when missing: a plain file, never
+/// through a symbolic link (whoever may write its directory could point the name at a file of
+/// root's, which opsdeck run as root would append its lines to), nor a FIFO, whose opening would
+/// wait for a reader and hold the start with it (`O_NONBLOCK`, which a plain file's writes
+/// ignore).
+fn open_log(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+        .open(path)?;
+    let m = f.metadata()?;
+    if !m.is_file() {
+        return Err(crate::plainfile::not_plain(&m));
+    }
+    Ok(f)
 }
 
 /// The log's writer. It takes the user name and password out of every URL in a record
@@ -140,7 +155,7 @@ pub fn record_panic(text: &str) {
         "{} ERROR opsdeck: {text}\n",
         chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, false),
     );
-    if let Ok(f) = std::fs::OpenOptions::new().append(true).open(path) {
+    if let Ok(f) = open_log(path) {
         let _ = LogWriter(f).write_all(line.as_bytes());
     }
 }
@@ -148,6 +163,32 @@ pub fn record_panic(text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_log_is_a_plain_file_never_a_link_nor_a_fifo() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("opsdeck.log");
+        std::fs::write(&log, "before\n").unwrap();
+        open_log(&log).unwrap().write_all(b"after\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "before\nafter\n");
+        assert!(open_log(&dir.path().join("new.log")).is_ok());
+        // a link put at its name by whoever may write the directory: root's file is not written
+        let theirs = dir.path().join("crontab");
+        std::fs::write(&theirs, "kept\n").unwrap();
+        let link = dir.path().join("linked.log");
+        std::os::unix::fs::symlink(&theirs, &link).unwrap();
+        assert!(open_log(&link).is_err());
+        assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "kept\n");
+        // a FIFO: refused at once, not waited on for a reader
+        let fifo = dir.path().join("fifo.log");
+        crate::plainfile::testing::mkfifo(&fifo);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(open_log(&fifo).is_err()));
+        let refused = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("opening a FIFO as the log waits for a reader");
+        assert!(refused);
+    }
 
     #[test]
     fn root_with_another_users_home_logs_under_its_own() {
