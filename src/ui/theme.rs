@@ -152,7 +152,12 @@ impl ThemeSource {
             .as_ref()
             .map(|d| d.join(format!("{name}.toml")));
         if let Some(p) = &looked {
-            match std::fs::read_to_string(p) {
+            // a plain file only: a FIFO there would hold the start, waiting for a writer
+            let read = crate::plainfile::open(p).and_then(|mut f| {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut f, &mut text).map(|_| text)
+            });
+            match read {
                 Ok(text) => return Ok((p.display().to_string(), text)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => {
@@ -494,6 +499,21 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("odd.toml: cannot be read: "), "{msg}");
+        // nor is a FIFO, said at once: opening it waited for a writer, and the start with it
+        let fifo = dir.path().join("piped.toml");
+        crate::plainfile::testing::mkfifo(&fifo);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let msg = select(Some("piped"), ColorDepth::Ansi16, &source).map(|_| ());
+            tx.send(msg.unwrap_err().to_string())
+        });
+        let msg = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("a FIFO as a theme holds the start");
+        assert!(
+            msg.ends_with("piped.toml: cannot be read: is a FIFO (named pipe), not a plain file"),
+            "{msg}"
+        );
     }
 
     #[test]
