@@ -247,11 +247,18 @@ impl ClientSetup {
         let mut roots = RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         if let Some(path) = ca_file {
-            let iter = CertificateDer::pem_file_iter(path).map_err(|e| ProbeError::CaFile {
-                path: path.to_path_buf(),
-                why: e.to_string(),
-            })?;
-            for cert in iter {
+            // a plain file only: read on the runtime's thread, a FIFO there would hold it for
+            // good (no deadline stops a blocked open), and /dev/zero would be read without end
+            let pem = crate::plainfile::open(path)
+                .and_then(|mut f| {
+                    let mut pem = Vec::new();
+                    std::io::Read::read_to_end(&mut f, &mut pem).map(|_| pem)
+                })
+                .map_err(|e| ProbeError::CaFile {
+                    path: path.to_path_buf(),
+                    why: e.to_string(),
+                })?;
+            for cert in CertificateDer::pem_slice_iter(&pem) {
                 let cert = cert.map_err(|e| ProbeError::CaFile {
                     path: path.to_path_buf(),
                     why: e.to_string(),
@@ -750,6 +757,29 @@ mod tests {
             assert_eq!(ex.status, Some(200));
             assert_eq!(ex.body.len(), len.min(MAX_BODY));
         }
+    }
+
+    #[test]
+    fn a_fifo_named_as_ca_file_is_said_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("ca.pem");
+        crate::plainfile::testing::mkfifo(&fifo);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let p = fifo.clone();
+        std::thread::spawn(move || {
+            let setup = ClientSetup::new(Duration::from_secs(20), None, Some(&p));
+            tx.send(setup.err().map(|e| e.to_string()))
+        });
+        let e = rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("a FIFO as ca_file still waited on after 5 s");
+        assert_eq!(
+            e.unwrap(),
+            format!(
+                "ca_file {}: is a FIFO (named pipe), not a plain file",
+                fifo.display()
+            )
+        );
     }
 
     #[test]
