@@ -269,18 +269,18 @@ pub fn backup_path(path: &Path, now: DateTime<Local>, seq: u32) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Copy the map to the first backup name of `now`'s second that no file has, created
-/// exclusively: an earlier backup made in the same second is never overwritten, so the state
-/// before each edit stays on disk. The copy has the map's mode and is on disk before the edit.
+/// Write `content`, the map as read, with its `mode`, to the first backup name of `now`'s second
+/// that no file has, created exclusively: an earlier backup made in the same second is never
+/// overwritten, so the state before each edit stays on disk. The copy is on disk before the
+/// edit.
 /// Returns the backup's path, or why none was made.
-fn make_backup(path: &Path, now: DateTime<Local>) -> Result<PathBuf, String> {
+fn make_backup(
+    path: &Path,
+    now: DateTime<Local>,
+    content: &[u8],
+    mode: u32,
+) -> Result<PathBuf, String> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let mut source =
-        crate::plainfile::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mode = source
-        .metadata()
-        .map(|m| m.permissions().mode() & 0o7777)
-        .unwrap_or(0o600);
     for seq in 1..=BACKUPS_PER_SECOND {
         let backup = backup_path(path, now, seq);
         let mut file = match std::fs::OpenOptions::new()
@@ -293,7 +293,8 @@ fn make_backup(path: &Path, now: DateTime<Local>) -> Result<PathBuf, String> {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(format!("{}: {e}", backup.display())),
         };
-        let copied = std::io::copy(&mut source, &mut file)
+        let copied = file
+            .write_all(content)
             .and_then(|_| file.set_permissions(std::fs::Permissions::from_mode(mode)))
             .and_then(|_| file.sync_all());
         return match copied {
@@ -460,49 +461,156 @@ fn report_pruned(r: &mut RouteReport, keep: usize, pruned: Pruned) {
 /// link is written where the link points (the rename would put a file in the
 /// link's place, and the file it pointed to would no longer be the map).
 pub fn write_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let resolved = match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)?,
-        _ => path.to_path_buf(),
-    };
-    let path = resolved.as_path();
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let meta = std::fs::metadata(path).ok();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".opsdeck-")
-        .tempfile_in(dir)?;
-    tmp.write_all(content)?;
-    if let Some(m) = &meta {
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(m.mode() & 0o7777))?;
-        let _ = nix::unistd::fchown(
-            tmp.as_file(),
-            Some(nix::unistd::Uid::from_raw(m.uid())),
-            Some(nix::unistd::Gid::from_raw(m.gid())),
-        );
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    std::fs::File::open(dir)?.sync_all()?;
-    Ok(())
+    MapDir::open(path)?.write(content)
 }
 
-/// An exclusive lock on the directory of the map (where a link leads), held until dropped;
-/// refused at once, not waited for, when another edit holds it.
-fn lock_map_dir(map: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, String> {
-    let resolved = std::fs::canonicalize(map).unwrap_or_else(|_| map.to_path_buf());
-    let dir = resolved.parent().unwrap_or(Path::new("."));
-    let file = std::fs::File::open(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock).map_err(
-        |(_, errno)| match errno {
-            nix::errno::Errno::EWOULDBLOCK => format!(
-                "another edit of a map in {} is in progress (another opsdeck?): try again when \
-                 it is done",
-                dir.display()
-            ),
-            e => format!("{}: {e}", dir.display()),
-        },
-    )
+/// The directory a map lives in, where its links lead, resolved once and held open for the whole
+/// edit: the map is read and written there by its name, never through a link again. Whoever may
+/// write a directory on the way (a map linked to a file in a directory another user keeps) could
+/// otherwise put a link at the map's name between the read and the write, and have root write
+/// the map's text, which they wrote, over a file of their choosing (`/etc/cron.d/...`).
+struct MapDir {
+    dir: std::fs::File,
+    /// The map's own path in it, as resolved, for messages.
+    path: PathBuf,
+    name: std::ffi::OsString,
+}
+
+impl MapDir {
+    fn open(map: &Path) -> std::io::Result<MapDir> {
+        let resolved = std::fs::canonicalize(map).unwrap_or_else(|_| map.to_path_buf());
+        let name = resolved
+            .file_name()
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?
+            .to_os_string();
+        let dir = match resolved.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        Ok(MapDir {
+            dir: std::fs::File::open(dir)?,
+            path: resolved.clone(),
+            name,
+        })
+    }
+
+    /// The map's bytes and mode: a plain file only, never through a link put at its name (nor
+    /// waiting on a FIFO there).
+    fn read(&self) -> std::io::Result<(Vec<u8>, u32)> {
+        use nix::fcntl::OFlag;
+        use std::io::Read;
+        use std::os::unix::fs::PermissionsExt;
+        let fd = nix::fcntl::openat(
+            &self.dir,
+            self.name.as_os_str(),
+            OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .map_err(std::io::Error::from)?;
+        let mut f = std::fs::File::from(fd);
+        let m = f.metadata()?;
+        if !m.is_file() {
+            return Err(crate::plainfile::not_plain(&m));
+        }
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes)?;
+        Ok((bytes, m.permissions().mode() & 0o7777))
+    }
+
+    /// Replace the map with `content`: a temp file in the directory with the map's mode and
+    /// owner, fsync, rename over the map's name (a link there is replaced, not followed), fsync
+    /// the directory.
+    fn write(&self, content: &[u8]) -> std::io::Result<()> {
+        use nix::fcntl::AtFlags;
+        use nix::sys::stat::Mode;
+        let old = nix::sys::stat::fstatat(
+            &self.dir,
+            self.name.as_os_str(),
+            AtFlags::AT_SYMLINK_NOFOLLOW,
+        )
+        .ok()
+        .filter(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFREG);
+        let (tmp_name, fd) = self.temp_file()?;
+        let written = (|| {
+            let mut f = std::fs::File::from(fd);
+            f.write_all(content)?;
+            if let Some(st) = &old {
+                nix::sys::stat::fchmod(&f, Mode::from_bits_truncate(st.st_mode & 0o7777))?;
+                let _ = nix::unistd::fchown(
+                    &f,
+                    Some(nix::unistd::Uid::from_raw(st.st_uid)),
+                    Some(nix::unistd::Gid::from_raw(st.st_gid)),
+                );
+            }
+            f.sync_all()?;
+            nix::fcntl::renameat(
+                &self.dir,
+                tmp_name.as_str(),
+                &self.dir,
+                self.name.as_os_str(),
+            )?;
+            std::io::Result::Ok(())
+        })();
+        if let Err(e) = written {
+            let _ = nix::unistd::unlinkat(
+                &self.dir,
+                tmp_name.as_str(),
+                nix::unistd::UnlinkatFlags::NoRemoveDir,
+            );
+            return Err(e);
+        }
+        self.dir.sync_all()
+    }
+
+    /// A new file of a name no file has in the directory, for [`MapDir::write`]; mode 0600.
+    fn temp_file(&self) -> std::io::Result<(String, std::os::fd::OwnedFd)> {
+        use nix::fcntl::OFlag;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let mut last = nix::errno::Errno::EEXIST;
+        for i in 0..100u32 {
+            let name = format!(".opsdeck-{}-{nanos:09}-{i}", std::process::id());
+            match nix::fcntl::openat(
+                &self.dir,
+                name.as_str(),
+                OFlag::O_WRONLY
+                    | OFlag::O_CREAT
+                    | OFlag::O_EXCL
+                    | OFlag::O_NOFOLLOW
+                    | OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::from_bits_truncate(0o600),
+            ) {
+                Ok(fd) => return Ok((name, fd)),
+                Err(nix::errno::Errno::EEXIST) => {}
+                Err(e) => {
+                    last = e;
+                    break;
+                }
+            }
+        }
+        Err(last.into())
+    }
+
+    /// An exclusive lock on the directory, held until dropped; refused at once, not waited for,
+    /// when another edit holds it.
+    fn lock(&self) -> Result<nix::fcntl::Flock<std::fs::File>, String> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let file = self
+            .dir
+            .try_clone()
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+        nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock).map_err(
+            |(_, errno)| match errno {
+                nix::errno::Errno::EWOULDBLOCK => format!(
+                    "another edit of a map in {} is in progress (another opsdeck?): try again \
+                     when it is done",
+                    dir.display()
+                ),
+                e => format!("{}: {e}", dir.display()),
+            },
+        )
+    }
 }
 
 /// Whether [`add_route`] runs `postmap` and `postfix reload` after the edit.
@@ -581,20 +689,25 @@ pub fn add_route(
     let path = PathBuf::from(&spec.path);
     // one edit in the map's directory at a time: a second one (another opsdeck) reading the map
     // before the first renames its new text in would write it back without the first's entry
-    let _lock = match lock_map_dir(&path) {
+    let map_dir = match MapDir::open(&path) {
+        Ok(d) => d,
+        Err(e) => {
+            r.step(
+                "lock the map's directory",
+                false,
+                format!("{}: {e}", path.display()),
+            );
+            return r.finish(false, "nothing changed");
+        }
+    };
+    let _lock = match map_dir.lock() {
         Ok(lock) => lock,
         Err(why) => {
             r.step("lock the map's directory", false, why);
             return r.finish(false, "nothing changed");
         }
     };
-    // a plain file only (a link to one is followed, and the edit written where it leads):
-    // opening a FIFO would wait for a writer, and the edit with it, which quitting waits for
-    let read = crate::plainfile::open(&path).and_then(|mut f| {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut f, &mut bytes).map(|_| bytes)
-    });
-    let old = match read {
+    let (old, mode) = match map_dir.read() {
         Ok(b) => b,
         Err(e) => {
             r.step(format!("read {}", path.display()), false, e.to_string());
@@ -615,7 +728,7 @@ pub fn add_route(
         return r.finish(false, "nothing changed: edit the existing line by hand");
     }
     // backup
-    let backup = match make_backup(&path, now) {
+    let backup = match make_backup(&path, now, &old, mode) {
         Ok(backup) => {
             r.step(format!("backup to {}", backup.display()), true, "");
             backup
@@ -632,7 +745,9 @@ pub fn add_route(
         new.push(b'\n');
     }
     new.extend_from_slice(format!("{sender}\t{relay}\n").as_bytes());
-    if let Err(e) = write_atomic(&path, &new) {
+    #[cfg(test)]
+    testing::before_the_write();
+    if let Err(e) = map_dir.write(&new) {
         r.step(
             format!("write {} (temp file, fsync, rename)", path.display()),
             false,
@@ -667,7 +782,7 @@ pub fn add_route(
     }
 
     let restore = |r: &mut RouteReport| {
-        match write_atomic(&path, &old) {
+        match map_dir.write(&old) {
             Ok(()) => r.step(
                 format!("restore {} from the backup", path.display()),
                 true,
@@ -719,6 +834,31 @@ pub fn add_route(
         prune_backups(&path, &backup, keep_backups),
     );
     r.finish(true, format!("{sender} now relays through {relay}"))
+}
+
+/// A pause point in a map edit, for the tests that change the map's directory meanwhile: set
+/// per thread.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static BEFORE_THE_WRITE: RefCell<Option<Box<dyn FnMut()>>> = RefCell::new(None);
+    }
+
+    /// Run `f` in this thread's next edits, after the map was read and backed up and before the
+    /// new map is written.
+    pub(crate) fn pause_before_the_write(f: impl FnMut() + 'static) {
+        BEFORE_THE_WRITE.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+    }
+
+    pub(super) fn before_the_write() {
+        BEFORE_THE_WRITE.with(|h| {
+            if let Some(f) = h.borrow_mut().as_mut() {
+                f()
+            }
+        });
+    }
 }
 
 #[cfg(test)]
@@ -1279,6 +1419,60 @@ mod tests {
         );
         // nothing beside it: no backup, no temp file
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_link_put_at_a_linked_maps_name_during_the_edit_is_not_written_through() {
+        // /etc/postfix/sender_relay -> a file in a directory another user keeps: between the
+        // read and the write, they put a link there to a file of root's
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (etc, theirs, roots) = (
+            dir.path().join("etc"),
+            dir.path().join("theirs"),
+            dir.path().join("roots"),
+        );
+        for d in [&etc, &theirs, &roots] {
+            std::fs::create_dir(d).unwrap();
+        }
+        let target = theirs.join("sender_relay");
+        std::fs::write(&target, "* * * * * root their-command\n").unwrap();
+        let p = etc.join("sender_relay");
+        std::os::unix::fs::symlink(&target, &p).unwrap();
+        let crontab = roots.join("crontab");
+        std::fs::write(&crontab, "kept\n").unwrap();
+        let spec = maps::parse_map_list(&format!("hash:{}", p.display())).remove(0);
+        let inst = PostfixInstance {
+            name: "demo".into(),
+            config_dir: etc.clone(),
+            command_prefix: vec![],
+        };
+        let (planted, link_to) = (target.clone(), crontab.clone());
+        testing::pause_before_the_write(move || {
+            std::fs::remove_file(&planted).unwrap();
+            std::os::unix::fs::symlink(&link_to, &planted).unwrap();
+        });
+        let now = Local.with_ymd_and_hms(2026, 11, 27, 21, 15, 0).unwrap();
+        let r = add_route(
+            &access,
+            &inst,
+            &spec,
+            "bob@example.com",
+            "[h]:587",
+            RunPostfix::No("a test"),
+            10,
+            now,
+            &mut |_| {},
+        );
+        testing::pause_before_the_write(|| {});
+        assert_eq!(std::fs::read_to_string(&crontab).unwrap(), "kept\n");
+        // the map is written where it was read, the link put there replaced
+        assert!(r.ok, "{r:?}");
+        assert!(std::fs::symlink_metadata(&target).unwrap().is_file());
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            "* * * * * root their-command\nbob@example.com\t[h]:587\n"
+        );
     }
 
     #[test]
