@@ -1377,9 +1377,8 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
-    /// A map kept elsewhere and linked into /etc/postfix (by configuration management, say):
-    /// the edit goes into the file the link points to, and the link stays, so that the map
-    /// and the file its owner edits remain one.
+    /// A FIFO at the map's name is said at once: the edit does not wait for a writer, and
+    /// leaves nothing beside it.
     #[test]
     fn a_fifo_named_as_the_map_holds_no_edit() {
         let dir = tempfile::tempdir().unwrap();
@@ -1421,6 +1420,8 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
+    /// The map's directory is resolved once: a link put at the map's name between the read and
+    /// the write is replaced by the new map, never written through.
     #[test]
     fn a_link_put_at_a_linked_maps_name_during_the_edit_is_not_written_through() {
         // /etc/postfix/sender_relay -> a file in a directory another user keeps: between the
@@ -1475,6 +1476,9 @@ mod tests {
         );
     }
 
+    /// A map kept elsewhere and linked into /etc/postfix (by configuration management, say):
+    /// the edit goes into the file the link points to, and the link stays, so that the map
+    /// and the file its owner edits remain one.
     #[test]
     fn a_linked_map_is_edited_where_it_lives() {
         let dir = tempfile::tempdir().unwrap();
