@@ -28,18 +28,22 @@ use ratatui::backend::TestBackend;
 const N: usize = 100_000;
 const NOW: i64 = 1_800_000_000;
 
-fn build(bytes: &[u8], shared: &mut Shared) -> QueuePane {
-    let mut pane = QueuePane::new(&Config::default());
-    let now = Local.timestamp_opt(NOW, 0).unwrap();
-    let mut cx = Cx {
-        now,
+/// What an update of the pane sees, at `NOW`.
+fn cx(shared: &mut Shared) -> Cx<'_> {
+    Cx {
+        now: Local.timestamp_opt(NOW, 0).unwrap(),
         access: None,
         shared,
-    };
+    }
+}
+
+fn build(bytes: &[u8], shared: &mut Shared) -> QueuePane {
+    let mut pane = QueuePane::new(&Config::default());
+    let mut cx = cx(shared);
     pane.on_event(
         QueueEvent::Listed {
             instance: 0,
-            at: now,
+            at: cx.now,
             result: Ok(parse_jsonl(bytes)),
         },
         &mut cx,
@@ -119,7 +123,7 @@ fn main() {
         let theme = Theme::fallback();
         let mut term = Terminal::new(TestBackend::new(200, 60)).unwrap();
         draw(&mut term, &pane, &shared, &theme);
-        pane.set_filter("gmail");
+        pane.set_filter("gmail", &mut cx(&mut shared));
         draw(&mut term, &pane, &shared, &theme);
         println!("{}", peak_rss_kib());
         return;
@@ -158,9 +162,10 @@ fn main() {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    pane.set_filter(before);
+                    let mut cx = cx(&mut shared);
+                    pane.set_filter(before, &mut cx);
                     let t = Instant::now();
-                    pane.set_filter(std::hint::black_box(after));
+                    pane.set_filter(std::hint::black_box(after), &mut cx);
                     total += t.elapsed();
                 }
                 total

@@ -300,7 +300,7 @@ fn a_suspended_next_hop_reads_as_not_tried() {
         access: None,
         shared: &mut shared,
     };
-    pane.set_filter(&suspended_to);
+    pane.set_filter(&suspended_to, &mut cx);
     pane.on_nav(Nav::Top, &mut cx);
     pane.on_enter(&mut cx);
     let theme = opsdeck::ui::theme::Theme::fallback();

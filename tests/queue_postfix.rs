@@ -554,11 +554,11 @@ fn pane_confirms_and_deletes_a_tagged_set() {
         assert_eq!(shared.queue.len(), 3, "the shared model is fed");
         // tag a and c through the filter, then delete
         let mut cx = cx_now(&access, &mut shared);
-        pane.set_filter("from:a@example.com");
+        pane.set_filter("from:a@example.com", &mut cx);
         pane.on_action(QueueAction::TagAll, &mut cx);
-        pane.set_filter("from:c@example.com");
+        pane.set_filter("from:c@example.com", &mut cx);
         pane.on_action(QueueAction::TagAll, &mut cx);
-        pane.set_filter("");
+        pane.set_filter("", &mut cx);
         let mut effects = pane.on_action(QueueAction::Delete, &mut cx);
         assert_eq!(effects.len(), 1, "{effects:?}");
         let Some(Effect::Confirm(confirm)) = effects.pop() else {

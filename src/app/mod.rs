@@ -616,7 +616,7 @@ impl App {
             } => match key.code {
                 KeyCode::Enter => Vec::new(),
                 KeyCode::Esc => {
-                    with_pane!(self, pane, |p, _cx| p.set_filter(""));
+                    with_pane!(self, pane, |p, cx| p.set_filter("", &mut cx));
                     if opened {
                         self.zoomed = false;
                     }
@@ -625,7 +625,7 @@ impl App {
                 code => {
                     edit_line(&mut text, code, ctrl);
                     let t = text.clone();
-                    with_pane!(self, pane, |p, _cx| p.set_filter(&t));
+                    with_pane!(self, pane, |p, cx| p.set_filter(&t, &mut cx));
                     self.overlay = Some(Overlay::Filter { pane, text, opened });
                     Vec::new()
                 }
@@ -649,7 +649,7 @@ impl App {
             Some(Overlay::Filter { pane, text, .. }) => {
                 put(text);
                 let (pane, t) = (*pane, text.clone());
-                with_pane!(self, pane, |p, _cx| p.set_filter(&t));
+                with_pane!(self, pane, |p, cx| p.set_filter(&t, &mut cx));
             }
             Some(Overlay::Confirm(_)) => {}
             _ => self.say("paste ignored: a paste is never read as keys".into()),

@@ -316,8 +316,9 @@ pub trait Pane {
         false
     }
 
-    /// `/` filter text changed (empty clears it).
-    fn set_filter(&mut self, _text: &str) {}
+    /// `/` filter text changed (empty clears it). With the context, as every change of what a
+    /// pane shows: a pane whose rows come from a shared model picks them here, not while drawing.
+    fn set_filter(&mut self, _text: &str, _cx: &mut Cx<'_>) {}
 
     /// The current filter, shown in the pane title.
     fn filter(&self) -> &str {

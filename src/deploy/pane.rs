@@ -1769,7 +1769,7 @@ impl Pane for DeployPane {
         }
     }
 
-    fn set_filter(&mut self, text: &str) {
+    fn set_filter(&mut self, text: &str, _cx: &mut Cx<'_>) {
         self.filter = text.to_string();
         if let Some(t) = self.target_mut() {
             t.selected = 0;
@@ -3567,7 +3567,7 @@ mod tests {
             }
         });
         assert_eq!(p.targets[0].selected, 2);
-        p.set_filter("about");
+        with(true, |cx| p.set_filter("about", cx));
         assert_eq!(p.visible_log(&p.targets[0]).len(), 1);
         assert_eq!(p.targets[0].selected, 0);
         let fx = with(true, |cx| p.on_action(DeployAction::CheckoutSelected, cx));

@@ -438,7 +438,7 @@ impl Pane for ProbePane {
         }
     }
 
-    fn set_filter(&mut self, text: &str) {
+    fn set_filter(&mut self, text: &str, _cx: &mut Cx<'_>) {
         self.filter = text.to_string();
         self.selected = 0;
     }

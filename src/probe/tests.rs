@@ -520,7 +520,7 @@ fn keys_run_and_switch_lists() {
 #[test]
 fn filter_narrows_targets() {
     let mut p = pane();
-    p.set_filter("shop");
+    with_cx(|cx| p.set_filter("shop", cx));
     assert_eq!(p.visible(), vec![1]);
     assert_eq!(p.filter(), "shop");
 }
@@ -530,7 +530,7 @@ fn filter_narrows_targets() {
 #[test]
 fn a_filter_that_hides_every_target_says_so() {
     let mut p = pane();
-    p.set_filter("nosuch");
+    with_cx(|cx| p.set_filter("nosuch", cx));
     let s = draw(&p, 80, 24, true);
     assert!(
         s.contains("│no target matches /nosuch (2 configured)"),

@@ -386,6 +386,10 @@ pub struct MailLog {
     tallies: Option<(SenderTallies, Totals)>,
     next_seq: u64,
     next_generation: u64,
+    /// Bumped by every [`ingest`](Self::ingest), the one way in that changes the model: what a
+    /// reader's cache of something computed from it (the Failures pane's rows and counts) is
+    /// keyed on.
+    revision: u64,
     latest: Option<DateTime<FixedOffset>>,
     /// The last line jumped more than [`Limits::stale_after`] ahead of `latest`: if the next
     /// one does too, the jump is believed.
@@ -424,6 +428,7 @@ impl MailLog {
             }),
             next_seq: 1,
             next_generation: 1,
+            revision: 0,
             latest: None,
             jumped: false,
             since_sweep: 0,
@@ -520,9 +525,20 @@ impl MailLog {
         self.messages.get(queue_id).map(|m| &**m)
     }
 
-    /// All outcomes kept, oldest first.
+    /// All outcomes kept, oldest first (and so in increasing [`Outcome::seq`]).
     pub fn outcomes(&self) -> &VecDeque<Outcome> {
         &self.outcomes
+    }
+
+    /// Where the outcome numbered `seq` is in [`outcomes`](Self::outcomes), if it is still kept.
+    pub fn outcome_index(&self, seq: u64) -> Option<usize> {
+        self.outcomes.binary_search_by_key(&seq, |o| o.seq).ok()
+    }
+
+    /// Changes whenever the model does: anything computed from the model at one revision holds
+    /// until the revision changes.
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     pub fn warnings(&self) -> &VecDeque<Warning> {
@@ -583,6 +599,17 @@ impl MailLog {
         }
     }
 
+    /// What [`window_counts`](Self::window_counts) reads of its three times: the minutes they
+    /// fall in. Counts taken at one [`revision`](Self::revision) with equal keys are equal, so
+    /// a copy of them holds until the key or the revision changes.
+    pub fn window_counts_key(
+        recent: DateTime<FixedOffset>,
+        older: DateTime<FixedOffset>,
+        now: DateTime<FixedOffset>,
+    ) -> [i64; 3] {
+        [recent, older, now].map(super::tally::minute)
+    }
+
     /// Messages tracked now (live + finished kept for history).
     pub fn tracked(&self) -> usize {
         self.messages.len()
@@ -615,6 +642,7 @@ impl MailLog {
     /// borrowed line ([`parse_line_ref`](super::parse::parse_line_ref)) costs no copy of the rest.
     pub fn ingest<S: Text>(&mut self, line: LogLine<S>) -> Ingested {
         self.lines += 1;
+        self.revision += 1;
         let mut res = Ingested::default();
         self.note_time(line.time);
         let Some(id) = line.queue_id.clone() else {

@@ -4,12 +4,14 @@
 //! No I/O and no drawing here: sources report through [`LogEvent`], the pane answers with
 //! [`Effect`]s (a queue refresh, a jump, a prompt). Drawing is in [`super::view`].
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, FixedOffset, Local};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::classify::Category;
-use super::model::{MailLog, Outcome, RowStatus};
+use super::model::{MailLog, Outcome, RowStatus, WindowCounts};
 use super::parse::QueueId;
 use super::source::SourceState;
 use super::{LogConfig, LogEvent};
@@ -151,6 +153,34 @@ pub struct Detail {
     pub scroll: Scroll,
 }
 
+/// The filters' values: what the rows shown depend on besides the model.
+#[derive(Debug, PartialEq, Eq)]
+struct FilterKey {
+    text: String,
+    category: Option<Category>,
+    status: StatusFilter,
+    sender: Option<String>,
+    domain: Option<String>,
+}
+
+/// The rows the filters pass, picked at one revision of the model with one set of filters.
+#[derive(Debug)]
+struct ShownRows {
+    revision: u64,
+    filters: FilterKey,
+    /// Indices into [`MailLog::outcomes`], newest first.
+    indices: Vec<usize>,
+}
+
+/// The hour's and the day's counts, taken at one revision of the model in one minute
+/// ([`MailLog::window_counts_key`]).
+#[derive(Debug)]
+struct Counted {
+    revision: u64,
+    key: [i64; 3],
+    counts: WindowCounts,
+}
+
 /// The pane's state.
 #[derive(Debug, Default)]
 pub struct FailuresPane {
@@ -174,6 +204,13 @@ pub struct FailuresPane {
     pub(crate) last_update: Option<DateTime<Local>>,
     /// Mail lost in the last hour, as last counted: the tab's mark.
     lost_last_hour: usize,
+    /// The rows shown and the counts, as of the last change of what they depend on: with
+    /// 100,000 outcomes, walking them all on every frame (every j/k) cost milliseconds. Kept
+    /// up to date by the update methods ([`refresh_rows`](Self::refresh_rows),
+    /// [`refresh_counts`](Self::refresh_counts)), never by drawing, which only reads them
+    /// while their key holds ([`shown`](Self::shown), [`counts`](Self::counts)).
+    shown: Option<ShownRows>,
+    counted: Option<Counted>,
     /// What the log source reads, for the searches by hand a remedy names
     /// ([`LogConfig::search_hint`]).
     pub(crate) log_config: LogConfig,
@@ -246,7 +283,113 @@ impl FailuresPane {
 
     /// Rows shown, newest first.
     pub fn rows<'a>(&'a self, log: &'a MailLog) -> impl Iterator<Item = &'a Outcome> + 'a {
-        log.outcomes().iter().rev().filter(move |o| self.accepts(o))
+        let shown = self.shown(log);
+        (0..shown.len()).map(move |k| &log.outcomes()[shown[k]])
+    }
+
+    /// The rows shown, as indices into [`MailLog::outcomes`], newest first: the rows picked at
+    /// the last change, or (the model changed without this pane being told) picked again.
+    pub(super) fn shown<'a>(&'a self, log: &MailLog) -> Cow<'a, [usize]> {
+        match self.cached_rows(log) {
+            Some(rows) => Cow::Borrowed(rows),
+            None => Cow::Owned(self.pick_rows(log)),
+        }
+    }
+
+    /// The hour's and the day's counts at `now`: those taken at the last change, or (the model
+    /// changed without this pane being told, or a minute began since) taken again.
+    pub(super) fn counts<'a>(
+        &'a self,
+        log: &MailLog,
+        now: DateTime<Local>,
+    ) -> Cow<'a, WindowCounts> {
+        match self.cached_counts(log, now) {
+            Some(c) => Cow::Borrowed(c),
+            None => Cow::Owned(Self::count(log, now)),
+        }
+    }
+
+    /// Every outcome the filters pass, newest first: one walk over all of them.
+    fn pick_rows(&self, log: &MailLog) -> Vec<usize> {
+        let outcomes = log.outcomes();
+        (0..outcomes.len())
+            .rev()
+            .filter(|i| self.accepts(&outcomes[*i]))
+            .collect()
+    }
+
+    /// The hour's and the day's counts at `now`, taken from the model.
+    fn count(log: &MailLog, now: DateTime<Local>) -> WindowCounts {
+        let (hour, day) = Self::windows(now);
+        log.window_counts(hour, day, now.fixed_offset())
+    }
+
+    /// What [`count`](Self::count) reads of `now` ([`MailLog::window_counts_key`]).
+    fn count_key(now: DateTime<Local>) -> [i64; 3] {
+        let (hour, day) = Self::windows(now);
+        MailLog::window_counts_key(hour, day, now.fixed_offset())
+    }
+
+    /// The cached rows, if they were picked from this revision of `log` with the filters set now.
+    pub(super) fn cached_rows(&self, log: &MailLog) -> Option<&[usize]> {
+        self.shown
+            .as_ref()
+            .filter(|s| s.revision == log.revision() && s.filters == self.filter_key())
+            .map(|s| s.indices.as_slice())
+    }
+
+    /// The cached counts, if they were taken from this revision of `log` in the minute of `now`.
+    pub(super) fn cached_counts(
+        &self,
+        log: &MailLog,
+        now: DateTime<Local>,
+    ) -> Option<&WindowCounts> {
+        let key = Self::count_key(now);
+        self.counted
+            .as_ref()
+            .filter(|c| c.revision == log.revision() && c.key == key)
+            .map(|c| &c.counts)
+    }
+
+    fn filter_key(&self) -> FilterKey {
+        FilterKey {
+            text: self.text.clone(),
+            category: self.category,
+            status: self.status,
+            sender: self.sender.clone(),
+            domain: self.domain.clone(),
+        }
+    }
+
+    /// Pick the rows again if the model or the filters changed since they were.
+    fn refresh_rows(&mut self, log: &MailLog) {
+        if self.cached_rows(log).is_none() {
+            self.shown = Some(ShownRows {
+                revision: log.revision(),
+                filters: self.filter_key(),
+                indices: self.pick_rows(log),
+            });
+        }
+    }
+
+    /// Count again if the model changed or a minute began since the last count, and mark the tab
+    /// if mail was lost in the last hour: lost mail ages out of the hour as time passes, with no
+    /// new line.
+    fn refresh_counts(&mut self, log: &MailLog, now: DateTime<Local>) {
+        if self.cached_counts(log, now).is_none() {
+            self.counted = Some(Counted {
+                revision: log.revision(),
+                key: Self::count_key(now),
+                counts: Self::count(log, now),
+            });
+        }
+        let lost = self
+            .counts(log, now)
+            .recent_status
+            .iter()
+            .find(|(s, _)| *s == RowStatus::Lost)
+            .map_or(0, |(_, n)| *n);
+        self.lost_last_hour = lost;
     }
 
     /// The selected outcome, if any.
@@ -288,31 +431,29 @@ impl FailuresPane {
 
     /// Re-find the selected row after rows or filters changed.
     fn resync(&mut self, log: &MailLog) {
-        let rows: Vec<u64> = self.rows(log).map(|o| o.seq).collect();
-        if rows.is_empty() {
-            self.selected = 0;
-            self.selected_seq = None;
-            return;
-        }
-        if let Some(seq) = self.selected_seq
-            && let Some(i) = rows.iter().position(|s| *s == seq)
-        {
-            self.selected = i;
-            return;
-        }
-        self.selected = self.selected.min(rows.len() - 1);
-        self.selected_seq = Some(rows[self.selected]);
+        self.refresh_rows(log);
+        // the rows are in decreasing index order: the selected one is found by its index
+        let found = self
+            .selected_seq
+            .and_then(|seq| log.outcome_index(seq))
+            .and_then(|i| self.shown(log).binary_search_by(|r| i.cmp(r)).ok());
+        self.select_index(log, found.unwrap_or(self.selected));
     }
 
+    /// Select the row at `index` of those shown (the last one, past the end).
     fn select_index(&mut self, log: &MailLog, index: usize) {
-        let rows: Vec<u64> = self.rows(log).map(|o| o.seq).collect();
-        if rows.is_empty() {
-            self.selected = 0;
-            self.selected_seq = None;
-        } else {
-            self.selected = index.min(rows.len() - 1);
-            self.selected_seq = Some(rows[self.selected]);
-        }
+        self.refresh_rows(log);
+        let pick = {
+            let rows = self.shown(log);
+            rows.len()
+                .checked_sub(1)
+                .map(|last| index.min(last))
+                .map(|i| (i, log.outcomes()[rows[i]].seq))
+        };
+        (self.selected, self.selected_seq) = match pick {
+            Some((i, seq)) => (i, Some(seq)),
+            None => (0, None),
+        };
     }
 
     fn apply_event(&mut self, event: LogEvent, cx: &mut Cx<'_>) -> Vec<Effect> {
@@ -337,7 +478,7 @@ impl FailuresPane {
                     effects.push(Effect::Queue(QueueEffect::Refresh));
                 }
                 self.last_update = Some(cx.now);
-                self.count_lost(&cx.shared.mail_log, cx.now);
+                self.refresh_counts(&cx.shared.mail_log, cx.now);
             }
             LogEvent::State {
                 source,
@@ -364,17 +505,6 @@ impl FailuresPane {
     }
 
     /// Cutoffs for "last hour" and "last day" at `now`.
-    /// Count the mail lost in the last hour (what marks the tab).
-    fn count_lost(&mut self, log: &MailLog, now: DateTime<Local>) {
-        let (hour, day) = Self::windows(now);
-        self.lost_last_hour = log
-            .window_counts(hour, day, now.fixed_offset())
-            .recent_status
-            .iter()
-            .find(|(s, _)| *s == RowStatus::Lost)
-            .map_or(0, |(_, n)| *n);
-    }
-
     pub fn windows(now: DateTime<Local>) -> (DateTime<FixedOffset>, DateTime<FixedOffset>) {
         let n = now.fixed_offset();
         (
@@ -529,11 +659,12 @@ impl Pane for FailuresPane {
         self.detail.take().is_some()
     }
 
-    fn set_filter(&mut self, text: &str) {
+    fn set_filter(&mut self, text: &str, cx: &mut Cx<'_>) {
         self.text = text.trim().to_string();
         self.text_needle = (!self.text.is_empty()).then(|| Needle::new(&self.text));
         self.selected = 0;
         self.selected_seq = None;
+        self.refresh_rows(&cx.shared.mail_log);
     }
 
     fn filter(&self) -> &str {
@@ -585,8 +716,8 @@ impl Pane for FailuresPane {
     }
 
     fn on_tick(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
-        // lost mail ages out of the hour as time passes, with no new line
-        self.count_lost(&cx.shared.mail_log, cx.now);
+        // the counts move as time passes, with no new line
+        self.refresh_counts(&cx.shared.mail_log, cx.now);
         Vec::new()
     }
 

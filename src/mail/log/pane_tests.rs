@@ -6,7 +6,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
-use super::model::RowStatus;
+use super::model::{Limits, MailLog, RowStatus, WindowCounts};
 use super::pane::{FailuresAction, FailuresPane, StatusFilter};
 use super::parse::{YearGuess, parse_line};
 use super::source::SourceState;
@@ -31,6 +31,8 @@ fn lines(text: &str) -> Vec<super::parse::LogLine> {
 struct World {
     pane: FailuresPane,
     shared: Shared,
+    /// The time updates and drawing see (`now()` unless a test moves it).
+    now: chrono::DateTime<Local>,
 }
 
 impl World {
@@ -42,12 +44,13 @@ impl World {
         World {
             pane: FailuresPane::with_config(&cfg),
             shared: Shared::default(),
+            now: now(),
         }
     }
 
     fn event(&mut self, ev: LogEvent) -> Vec<Effect> {
         let mut cx = Cx {
-            now: now(),
+            now: self.now,
             access: None,
             shared: &mut self.shared,
         };
@@ -56,7 +59,7 @@ impl World {
 
     fn action(&mut self, a: FailuresAction) -> Vec<Effect> {
         let mut cx = Cx {
-            now: now(),
+            now: self.now,
             access: None,
             shared: &mut self.shared,
         };
@@ -65,7 +68,7 @@ impl World {
 
     fn with_cx<R>(&mut self, f: impl FnOnce(&mut FailuresPane, &mut Cx<'_>) -> R) -> R {
         let mut cx = Cx {
-            now: now(),
+            now: self.now,
             access: None,
             shared: &mut self.shared,
         };
@@ -114,7 +117,7 @@ impl World {
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
         let cx = ViewCx {
             theme: &theme,
-            now: now(),
+            now: self.now,
             focused: true,
             zoomed,
             read_only: true,
@@ -122,6 +125,36 @@ impl World {
         };
         t.draw(|f| self.pane.render(f, f.area(), &cx)).unwrap();
         t.backend().buffer().clone()
+    }
+
+    /// Let time pass to `at`, with no new line, as the app's tick does.
+    fn tick_at(&mut self, at: chrono::DateTime<Local>) {
+        self.now = at;
+        self.with_cx(|pane, cx| pane.on_tick(cx));
+    }
+
+    /// The rows and counts the pane keeps between changes, checked against a walk over every
+    /// outcome now: they must be kept (not left to be worked out again while drawing) and equal
+    /// to it. Returns what the walk found.
+    fn kept_is_fresh(&self, after: &str) -> (Vec<usize>, WindowCounts) {
+        let log = &self.shared.mail_log;
+        let rows: Vec<usize> = (0..log.outcomes().len())
+            .rev()
+            .filter(|i| self.pane.accepts(&log.outcomes()[*i]))
+            .collect();
+        assert_eq!(
+            self.pane.cached_rows(log),
+            Some(rows.as_slice()),
+            "rows after {after}"
+        );
+        let (hour, day) = FailuresPane::windows(self.now);
+        let counts = log.window_counts(hour, day, self.now.fixed_offset());
+        assert_eq!(
+            self.pane.cached_counts(log, self.now),
+            Some(&counts),
+            "counts after {after}"
+        );
+        (rows, counts)
     }
 
     fn screen(&self, w: u16, h: u16, zoomed: bool) -> String {
@@ -208,9 +241,9 @@ fn rows_are_failures_newest_first_and_filters_narrow_them() {
     );
     assert_eq!(w.pane.rows(&w.shared.mail_log).count(), 3);
     w.action(FailuresAction::ClearFilters);
-    w.pane.set_filter("throttling");
+    w.with_cx(|pane, cx| pane.set_filter("throttling", cx));
     assert_eq!(w.pane.rows(&w.shared.mail_log).count(), 3);
-    w.pane.set_filter("");
+    w.with_cx(|pane, cx| pane.set_filter("", cx));
     assert_eq!(w.pane.rows(&w.shared.mail_log).count(), all_failures);
 }
 
@@ -384,6 +417,7 @@ fn expired_mail_points_to_the_journal_directory_read() {
         let mut w = World {
             pane: FailuresPane::with_config(&cfg),
             shared: Shared::default(),
+            now: now(),
         };
         w.event(LogEvent::State {
             source: 0,
@@ -1185,4 +1219,84 @@ Nov 27 19:31:00 vm postfix/smtp[7]: ABCDE12345: to=<a@example.net>, relay=127.0.
         tile.contains("hour: 1 rejected, 0 sent   day: 1 rejected, 0 sent"),
         "{tile}"
     );
+}
+
+const BOUNCE_19_00: &str = "Nov 27 19:00:00 vm postfix/smtp[7]: CDEF012345: to=<c@example.net>, relay=127.0.0.1[127.0.0.1]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <c@example.net>: Recipient address rejected: User unknown)";
+const SENT_19_39: &str = "Nov 27 19:39:00 vm postfix/smtp[7]: BCDEF12345: to=<b@example.net>, relay=127.0.0.1[127.0.0.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok)";
+
+/// The rows and counts kept between changes are what a walk over every outcome finds, after
+/// each kind of change: new lines, lines that push the oldest outcomes out, each filter, and
+/// time passing with no new line. Each step changes what the walk finds, so a kept copy that
+/// was not renewed would be seen.
+#[test]
+fn the_kept_rows_and_counts_follow_every_change() {
+    let mut w = World::following();
+    // fewer outcomes kept than the corpus has: each new one pushes the oldest out
+    w.shared.mail_log = MailLog::with_limits(Limits {
+        outcomes: 20,
+        ..Limits::default()
+    });
+    w.feed(CORPUS, true);
+    assert_eq!(w.shared.mail_log.outcomes().len(), 20);
+    let mut last = w.kept_is_fresh("the corpus");
+    let mut check = |w: &World, after: &str| {
+        let now = w.kept_is_fresh(after);
+        assert_ne!(now, last, "{after} changes the rows or the counts");
+        last = now;
+    };
+
+    w.feed(BOUNCE_19_00, false);
+    check(&w, "a new failure");
+    let first = w.pane.rows(&w.shared.mail_log).next().unwrap().to.clone();
+    assert_eq!(first.as_str(), "c@example.net", "newest first");
+    // a delivery is no row of the failures, but the outcome it pushes out moves every row
+    w.feed(SENT_19_39, false);
+    check(&w, "a delivery pushing the oldest outcome out");
+
+    w.action(FailuresAction::CycleStatus);
+    check(&w, "the status filter");
+    w.action(FailuresAction::ClearFilters);
+    check(&w, "clearing the filters");
+    w.action(FailuresAction::CycleCategory);
+    check(&w, "the category filter");
+    w.action(FailuresAction::ClearFilters);
+    let sender = w
+        .pane
+        .rows(&w.shared.mail_log)
+        .find_map(|o| o.from.as_ref().filter(|f| !f.is_empty()))
+        .expect("a row with a sender")
+        .as_str()
+        .to_string();
+    w.with_cx(|pane, cx| pane.on_prompt("failures.sender", sender, cx));
+    check(&w, "the sender filter");
+    w.action(FailuresAction::ClearFilters);
+    w.with_cx(|pane, cx| pane.on_prompt("failures.domain", "example.com".into(), cx));
+    check(&w, "the domain filter");
+    w.action(FailuresAction::ClearFilters);
+    w.with_cx(|pane, cx| pane.set_filter("user unknown", cx));
+    check(&w, "the text filter");
+
+    // an hour on, the bounce has left the hour's counts, with no new line
+    w.tick_at(now() + chrono::Duration::minutes(61));
+    check(&w, "time passing");
+}
+
+/// The hour's counts move as mail leaves the hour with no new line: the tile is drawn from
+/// counts taken again when a minute begins, not kept from when the last line came.
+#[test]
+fn the_hours_counts_move_as_time_passes_with_no_new_line() {
+    let mut w = World::following();
+    w.feed(&format!("{BOUNCE_19_00}\n{SENT_19_39}"), false);
+    let tile = w.screen(80, 6, false);
+    assert!(
+        tile.contains("hour: 1 bounced, 1 sent   day: 1 bounced, 1 sent"),
+        "{tile}"
+    );
+    w.tick_at(Local.with_ymd_and_hms(2026, 11, 27, 20, 5, 0).unwrap());
+    let tile = w.screen(80, 6, false);
+    assert!(
+        tile.contains("hour: no failures, 1 sent   day: 1 bounced, 1 sent"),
+        "{tile}"
+    );
+    w.kept_is_fresh("time passing");
 }

@@ -111,7 +111,8 @@ pub struct SenderTallies {
     cap: usize,
 }
 
-fn minute(t: DateTime<FixedOffset>) -> i64 {
+/// The minute `t` falls in (minutes since the epoch): the tallies' unit of time.
+pub(super) fn minute(t: DateTime<FixedOffset>) -> i64 {
     t.timestamp().div_euclid(60)
 }
 

@@ -38,8 +38,7 @@ pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
     }
     let w = inner.width as usize;
     let mut lines: Vec<Line<'_>> = Vec::new();
-    let (hour, day) = FailuresPane::windows(cx.now);
-    let counts = log.window_counts(hour, day, cx.now.fixed_offset());
+    let counts = p.counts(log, cx.now);
     // a log that cannot be read leads, above counts that would otherwise read as "all quiet":
     // the overview tile has room for its first two lines only
     let sources = source_lines(p, cx, w);
@@ -440,7 +439,8 @@ fn render_table<'a>(
         truncate(&header, w),
         cx.theme.header,
     )));
-    let total = p.rows(log).count();
+    let rows = p.shown(log);
+    let total = rows.len();
     // the selected row's reason is shown under the table when the table has no reason column
     let footer = if c.reason == 0 { 2 } else { 0 };
     let room = (area.height as usize).saturating_sub(lines.len() + footer);
@@ -459,7 +459,8 @@ fn render_table<'a>(
     let sel = p.selected.min(total - 1);
     let start = p.window.start(sel, room, total);
     let mut selected: Option<&Outcome> = None;
-    for (i, o) in p.rows(log).enumerate().skip(start).take(room) {
+    for (i, k) in rows.iter().enumerate().skip(start).take(room) {
+        let o = &log.outcomes()[*k];
         let (head, rest) = row_text(o, &c, cx);
         if i == sel {
             selected = Some(o);

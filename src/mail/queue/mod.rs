@@ -363,7 +363,7 @@ impl Pane for QueuePane {
         self.on_back_impl()
     }
 
-    fn set_filter(&mut self, text: &str) {
+    fn set_filter(&mut self, text: &str, _cx: &mut Cx<'_>) {
         self.set_filter_impl(text);
     }
 

@@ -3397,7 +3397,7 @@ mod tests {
     fn confirm_says_which_tagged_messages_the_filter_hides() {
         let mut fx = Fx::new(&fixture());
         fx.act(QueueAction::TagAll);
-        fx.pane.set_filter("yahoo");
+        fx.filter("yahoo");
         assert_eq!(fx.pane.view_len(), 1, "59F14C8904 only");
         let c = confirm(fx.act(QueueAction::Delete));
         assert_eq!(c.title, "Delete 6 messages");
@@ -3421,7 +3421,7 @@ mod tests {
             c.lines[1]
         );
         // with every tagged message shown, nothing is added
-        fx.pane.set_filter("");
+        fx.filter("");
         while fx.pane.queue_filter.is_some() {
             fx.act(QueueAction::QueueFilter);
         }
@@ -4459,39 +4459,39 @@ mod tests {
         let mut typed = Fx::new(&text);
         let target = "from:shop gmail";
         for n in 1..=target.len() {
-            typed.pane.set_filter(&target[..n]);
+            typed.filter(&target[..n]);
         }
         let mut direct = Fx::new(&text);
-        direct.pane.set_filter(target);
+        direct.filter(target);
         assert!(direct.pane.view_len() > 0);
         assert_eq!(typed.pane.view, direct.pane.view);
         // deleting a character widens again
-        typed.pane.set_filter("from:shop gmai");
-        direct.pane.set_filter("");
-        direct.pane.set_filter("from:shop gmai");
+        typed.filter("from:shop gmai");
+        direct.filter("");
+        direct.filter("from:shop gmai");
         assert_eq!(typed.pane.view, direct.pane.view);
         // a regex or an age can widen while typing: never narrowed
-        typed.pane.set_filter("re:a");
+        typed.filter("re:a");
         let n = typed.pane.view_len();
-        typed.pane.set_filter("re:a|b");
+        typed.filter("re:a|b");
         assert!(typed.pane.view_len() >= n);
-        typed.pane.set_filter("age<1");
-        typed.pane.set_filter("age<10d");
+        typed.filter("age<1");
+        typed.filter("age<10d");
         assert_eq!(typed.pane.view_len(), 3000);
 
         // Views remembered while typing are forgotten when a new listing
         // arrives: deleting then shows the new queue, not the old one.
-        typed.pane.set_filter("gmai");
-        typed.pane.set_filter("gmail");
+        typed.filter("gmai");
+        typed.filter("gmail");
         let other = crate::mail::queue::demo::generate(500, 1_800_000_100);
         typed.event(QueueEvent::Listed {
             instance: 0,
             at: now() + chrono::Duration::seconds(100),
             result: Ok(crate::mail::queue::parse::parse_jsonl(other.as_bytes())),
         });
-        typed.pane.set_filter("gmai");
+        typed.filter("gmai");
         let mut fresh = Fx::new(&other);
-        fresh.pane.set_filter("gmai");
+        fresh.filter("gmai");
         assert!(fresh.pane.view_len() > 0);
         assert_eq!(typed.pane.view_len(), fresh.pane.view_len());
     }
@@ -4508,10 +4508,10 @@ mod tests {
         }
         assert_eq!(fx.pane.queue_filter, None);
         assert_eq!(fx.pane.view_len(), 6);
-        fx.pane.set_filter("re:(");
+        fx.filter("re:(");
         assert!(fx.pane.filter_error.is_some());
         assert_eq!(fx.pane.view_len(), 6, "the last good filter stays");
-        fx.pane.set_filter("re:^D00D");
+        fx.filter("re:^D00D");
         assert_eq!(fx.pane.view_len(), 1);
         assert!(fx.pane.filter_error.is_none());
     }
@@ -4519,7 +4519,7 @@ mod tests {
     #[test]
     fn jump_finds_an_entry_hidden_by_a_filter() {
         let mut fx = Fx::new(&fixture());
-        fx.pane.set_filter("from:nobody");
+        fx.filter("from:nobody");
         assert_eq!(fx.pane.view_len(), 0);
         let found = fx.at(now(), |p, cx| {
             p.on_jump_impl(&Jump::QueueEntry("B0B0B0B0B0".into()), cx)

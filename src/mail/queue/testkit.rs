@@ -81,6 +81,11 @@ impl Fx {
         self.at(now(), |p, cx| p.on_action(a, cx))
     }
 
+    /// Type `text` as the `/` filter.
+    pub fn filter(&mut self, text: &str) {
+        self.at(now(), |p, cx| p.set_filter(text, cx))
+    }
+
     pub fn nav(&mut self, n: Nav) {
         self.at(now(), |p, cx| {
             p.on_nav(n, cx);

@@ -1030,7 +1030,7 @@ mod tests {
     #[test]
     fn table_wide_with_tags_and_filter() {
         let mut fx = Fx::new(&fixture());
-        fx.pane.set_filter("to:gmail.com");
+        fx.filter("to:gmail.com");
         fx.act(QueueAction::TagAll);
         let s = fx.draw(140, 20, true);
         assert!(s.contains("2 of 6 shown"), "{s}");

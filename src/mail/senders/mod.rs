@@ -1501,7 +1501,7 @@ impl Pane for SendersPane {
         }
     }
 
-    fn set_filter(&mut self, text: &str) {
+    fn set_filter(&mut self, text: &str, _cx: &mut Cx<'_>) {
         self.filter = text.to_string();
         self.selected = 0;
     }

@@ -1838,7 +1838,7 @@ mod tests {
     fn a_short_table_leaves_its_rows_to_the_findings() {
         let mut shared = Shared::default();
         let mut p = pane(&mut shared);
-        p.set_filter("alice@");
+        p.set_filter("alice@", &mut read_only(&mut shared));
         let out = draw(&p, &shared, 80, 24, true);
         for v in &p.check.global {
             assert!(read(&out).contains(v.text.as_str()), "{}\n{out}", v.text);
