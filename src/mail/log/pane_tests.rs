@@ -1281,6 +1281,22 @@ fn the_kept_rows_and_counts_follow_every_change() {
     check(&w, "time passing");
 }
 
+/// Rows kept from one model are never taken for another's, even at the same count of lines:
+/// a model replaced by a fresh one that has read as many lines has rows of its own.
+#[test]
+fn the_kept_rows_of_one_model_are_not_taken_for_anothers() {
+    let mut w = World::following();
+    w.feed(BOUNCE_19_00, false);
+    assert_eq!(w.pane.rows(&w.shared.mail_log).count(), 1);
+    let mut other = MailLog::default();
+    for line in lines(SENT_19_39) {
+        other.ingest(line);
+    }
+    assert_eq!(other.lines, w.shared.mail_log.lines);
+    assert_eq!(w.pane.cached_rows(&other), None);
+    assert_eq!(w.pane.rows(&other).count(), 0, "a sent mail is no failure");
+}
+
 /// The hour's counts move as mail leaves the hour with no new line: the tile is drawn from
 /// counts taken again when a minute begins, not kept from when the last line came.
 #[test]
