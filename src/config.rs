@@ -931,6 +931,26 @@ fn read_problem(path: &Path, e: &std::io::Error) -> String {
     }
 }
 
+/// Who besides root may change a configuration owned by `uid`:`gid` with `mode`, when opsdeck
+/// runs as `euid` root (`None` otherwise, or when only root may): root runs the commands a
+/// configuration names, so it takes them only from a file no one else may write, as OpenSSH
+/// asks of its own (`sudo -E` keeps a user's HOME, and with it their configuration).
+fn not_roots_alone(euid: u32, uid: u32, gid: u32, mode: u32) -> Option<String> {
+    if euid != 0 {
+        return None;
+    }
+    if uid != 0 {
+        return Some(format!("its owner {}", crate::accounts::user_name(uid)));
+    }
+    if mode & 0o002 != 0 {
+        return Some("everyone".into());
+    }
+    if mode & 0o020 != 0 && gid != 0 {
+        return Some(format!("group {}", crate::accounts::group_name(gid)));
+    }
+    None
+}
+
 /// The most of a configuration that is read: far more than any configuration holds.
 const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
@@ -956,6 +976,18 @@ fn read_text(path: &Path) -> std::io::Result<String> {
     let m = f.metadata()?;
     if refused(&m) {
         return Err(crate::plainfile::not_plain(&m));
+    }
+    if m.file_type().is_file() || m.file_type().is_fifo() {
+        use std::os::unix::fs::MetadataExt;
+        let euid = nix::unistd::geteuid().as_raw();
+        if let Some(who) = not_roots_alone(euid, m.uid(), m.gid(), m.mode()) {
+            return Err(Error::other(format!(
+                "{who} may change it, and opsdeck runs as root: the commands it names \
+                 (command_prefix, postqueue_command, post_deploy) would run as root for them; \
+                 make it root's alone (chown root: FILE; chmod go-w FILE), or name root's own \
+                 with --config"
+            )));
+        }
     }
     let mut text = Vec::new();
     if m.file_type().is_fifo() {
@@ -1330,6 +1362,59 @@ mod tests {
              configuration file itself"
         );
         assert!(Config::load(Path::new("/dev/null")).is_ok());
+    }
+
+    /// Root takes its configuration only from a file no one else may write: its owner if not
+    /// root, everyone, or a group other than root's. Anyone else reads any configuration.
+    #[test]
+    fn root_takes_no_configuration_others_may_change() {
+        assert_eq!(not_roots_alone(0, 0, 0, 0o100644), None);
+        assert_eq!(not_roots_alone(0, 0, 0, 0o100664), None, "group root");
+        assert_eq!(not_roots_alone(0, 0, 0, 0o010600), None, "a FIFO of root's");
+        assert_eq!(
+            not_roots_alone(0, 65534, 0, 0o100600).as_deref(),
+            Some("its owner nobody")
+        );
+        assert_eq!(
+            not_roots_alone(0, 0, 0, 0o100666).as_deref(),
+            Some("everyone")
+        );
+        assert_eq!(
+            not_roots_alone(0, 0, 65534, 0o100664).as_deref(),
+            Some("group nogroup")
+        );
+        for (uid, gid, mode) in [
+            (65534, 0, 0o100600),
+            (0, 0, 0o100666),
+            (1000, 1000, 0o100777),
+        ] {
+            assert_eq!(not_roots_alone(1000, uid, gid, mode), None);
+        }
+    }
+
+    /// As root, a configuration another user owns is refused with what to do, not read: under
+    /// `sudo -E`, `~/.config/opsdeck/config.toml` is the user's.
+    #[test]
+    fn root_refuses_a_configuration_another_user_owns() {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: needs root, to give a configuration to another user");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "read_only = true\n").unwrap();
+        assert!(Config::load(&p).unwrap().read_only);
+        nix::unistd::chown(&p, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
+        assert_eq!(
+            Config::load(&p).unwrap_err().to_string(),
+            format!(
+                "{}: cannot read the configuration: its owner nobody may change it, and opsdeck \
+                 runs as root: the commands it names (command_prefix, postqueue_command, \
+                 post_deploy) would run as root for them; make it root's alone (chown root: \
+                 FILE; chmod go-w FILE), or name root's own with --config",
+                p.display()
+            )
+        );
     }
 
     #[test]
