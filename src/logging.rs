@@ -96,7 +96,7 @@ fn open_log(path: &Path) -> std::io::Result<std::fs::File> {
     if !m.is_file() {
         return Err(crate::plainfile::not_plain(&m));
     }
-    Ok(f)
+    crate::plainfile::blocking(f)
 }
 
 /// The log's writer. It takes the user name and password out of every URL in a record

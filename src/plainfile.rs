@@ -43,9 +43,10 @@ pub fn not_plain(m: &Metadata) -> io::Error {
 }
 
 /// Open `path` for reading when it is a plain file (a symbolic link to one is followed), and
-/// fail at once when it is not: a device is never opened (it is looked at first), and a FIFO
-/// put there between that look and the open does not hold it (`O_NONBLOCK`, which a plain
-/// file's reads ignore).
+/// fail at once when it is not: what is there is looked at before it is opened, so a device is
+/// not opened (one put there between that look and the open is opened once and refused), and a
+/// FIFO put there meanwhile does not hold the open (`O_NONBLOCK`, taken off again once the file
+/// is known to be plain: [`blocking`]).
 pub fn open(path: &Path) -> io::Result<File> {
     let m = std::fs::metadata(path)?;
     if !m.is_file() {
@@ -58,6 +59,19 @@ pub fn open(path: &Path) -> io::Result<File> {
     let m = f.metadata()?;
     if !m.is_file() {
         return Err(not_plain(&m));
+    }
+    blocking(f)
+}
+
+/// `f`, a plain file opened with `O_NONBLOCK` so that a FIFO at its name could not hold the
+/// open, with the flag taken off again: a local file's reads ignore it, but on FUSE, CIFS or a
+/// file under a lease a read may then fail with "resource temporarily unavailable" instead of
+/// waiting its turn.
+pub fn blocking(f: File) -> io::Result<File> {
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    let flags = OFlag::from_bits_truncate(fcntl(&f, FcntlArg::F_GETFL)?);
+    if flags.contains(OFlag::O_NONBLOCK) {
+        fcntl(&f, FcntlArg::F_SETFL(flags - OFlag::O_NONBLOCK))?;
     }
     Ok(f)
 }
@@ -85,6 +99,19 @@ mod tests {
         std::os::unix::fs::symlink(&f, &l).unwrap();
         assert!(open(&f).is_ok());
         assert!(open(&l).is_ok());
+    }
+
+    /// The file returned reads as any other: `O_NONBLOCK`, which kept a FIFO from holding the
+    /// open, is off again.
+    #[test]
+    fn the_file_opened_is_left_blocking() {
+        use nix::fcntl::{FcntlArg, OFlag, fcntl};
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("f");
+        std::fs::write(&f, "x").unwrap();
+        let opened = open(&f).unwrap();
+        let flags = OFlag::from_bits_truncate(fcntl(&opened, FcntlArg::F_GETFL).unwrap());
+        assert!(!flags.contains(OFlag::O_NONBLOCK), "{flags:?}");
     }
 
     #[test]

@@ -166,7 +166,7 @@ fn open_plain(p: &Path, append: bool) -> std::io::Result<std::fs::File> {
         .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
         .open(p)?;
     if f.metadata()?.is_file() {
-        Ok(f)
+        crate::plainfile::blocking(f)
     } else {
         Err(std::io::Error::other(
             "not a plain file: opsdeck keeps its journal in one, and left this alone",

@@ -318,9 +318,15 @@ pub fn read(git_dir: &Path) -> Option<LockInfo> {
             .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
             .open(&p)
     };
-    let mut f = match opened {
-        Ok(f) if f.metadata().is_ok_and(|m| m.is_file()) => f,
-        Ok(_) => return unreadable(&p, true),
+    let mut f = match opened.and_then(|f| {
+        if f.metadata()?.is_file() {
+            crate::plainfile::blocking(f).map(Some)
+        } else {
+            Ok(None)
+        }
+    }) {
+        Ok(Some(f)) => f,
+        Ok(None) => return unreadable(&p, true),
         Err(e) if e.raw_os_error() == Some(nix::libc::ELOOP) => return unreadable(&p, true),
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
             return unreadable(&p, false);

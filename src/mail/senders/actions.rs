@@ -507,11 +507,12 @@ impl MapDir {
             nix::sys::stat::Mode::empty(),
         )
         .map_err(std::io::Error::from)?;
-        let mut f = std::fs::File::from(fd);
+        let f = std::fs::File::from(fd);
         let m = f.metadata()?;
         if !m.is_file() {
             return Err(crate::plainfile::not_plain(&m));
         }
+        let mut f = crate::plainfile::blocking(f)?;
         let mut bytes = Vec::new();
         f.read_to_end(&mut bytes)?;
         Ok((bytes, m.permissions().mode() & 0o7777))
