@@ -998,7 +998,8 @@ fn read_text(path: &Path) -> std::io::Result<String> {
                 Ok(0) => {
                     return Err(Error::new(
                         ErrorKind::InvalidInput,
-                        "is a FIFO (named pipe) that nobody writes to",
+                        "is a FIFO (named pipe) with nothing in it and nobody writing to it (did \
+                         the command that feeds it fail?)",
                     ));
                 }
                 Ok(n) => break n,
@@ -1334,19 +1335,23 @@ mod tests {
         assert_eq!(
             got.unwrap_err().to_string(),
             format!(
-                "{}: cannot read the configuration: it is a FIFO (named pipe) that nobody writes \
-                 to: name the configuration file itself",
+                "{}: cannot read the configuration: it is a FIFO (named pipe) with nothing in it \
+                 and nobody writing to it (did the command that feeds it fail?): name the \
+                 configuration file itself",
                 fifo.display()
             )
         );
-        // one with a writer is read to its end, as `--config <(…)` gives it
-        let p = fifo.clone();
+        // one with a writer is read to its end, as `--config <(…)` gives it: the writer is there
+        // before the read (read and write, which does not wait for a reader) and writes later
+        let mut w = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&fifo)
+            .unwrap();
         let writer = std::thread::spawn(move || {
-            let mut w = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
             std::thread::sleep(std::time::Duration::from_millis(200));
             std::io::Write::write_all(&mut w, b"read_only = true\n").unwrap();
         });
-        std::thread::sleep(std::time::Duration::from_millis(100));
         let c = Config::load(&fifo).unwrap();
         writer.join().unwrap();
         assert!(c.read_only);
