@@ -478,7 +478,21 @@ struct MapDir {
 
 impl MapDir {
     fn open(map: &Path) -> std::io::Result<MapDir> {
-        let resolved = std::fs::canonicalize(map).unwrap_or_else(|_| map.to_path_buf());
+        let resolved = match std::fs::canonicalize(map) {
+            Ok(p) => p,
+            // a link that leads nowhere: said so, not read as a link (which it never is)
+            Err(e) if std::fs::symlink_metadata(map).is_ok_and(|m| m.is_symlink()) => {
+                let to = std::fs::read_link(map).unwrap_or_default();
+                return Err(std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "a symbolic link to {}, which leads to no file ({e})",
+                        to.display()
+                    ),
+                ));
+            }
+            Err(_) => map.to_path_buf(),
+        };
         let name = resolved
             .file_name()
             .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?
@@ -1375,6 +1389,44 @@ mod tests {
             0o600
         );
         // no temp file left behind
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// A map that is a link leading nowhere is said to be one, and nothing is made beside it.
+    #[test]
+    fn a_map_linked_to_no_file_is_said_to_be_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sender_relay");
+        std::os::unix::fs::symlink("/srv/maps/gone", &p).unwrap();
+        let spec = maps::parse_map_list(&format!("hash:{}", p.display())).remove(0);
+        let inst = PostfixInstance {
+            name: "demo".into(),
+            config_dir: dir.path().into(),
+            command_prefix: vec![],
+        };
+        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
+        let now = Local.with_ymd_and_hms(2026, 11, 27, 21, 15, 0).unwrap();
+        let r = add_route(
+            &access,
+            &inst,
+            &spec,
+            "bob@example.com",
+            "[h]:587",
+            RunPostfix::No("a test"),
+            10,
+            now,
+            &mut |_| {},
+        );
+        assert!(r.done && !r.ok, "{r:?}");
+        let last = r.steps.last().unwrap();
+        assert_eq!(
+            last.output.as_str(),
+            format!(
+                "{}: a symbolic link to /srv/maps/gone, which leads to no file (No such file or \
+                 directory (os error 2))",
+                p.display()
+            )
+        );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
