@@ -404,7 +404,14 @@ fn dashboard(cli: &ScreenArgs, mut config: Config, demo: bool) -> anyhow::Result
         // modifiers, so let crossterm write them.
         ratatui::crossterm::style::force_color_output(true);
     }
-    let _log_guard = crate::logging::init(config.log_file.as_deref());
+    // a log file the configuration names and that cannot be opened is said before the screen
+    // comes (it stays there after the screen goes); the default one is left unsaid
+    let _log_guard = crate::logging::init(config.log_file.as_deref()).unwrap_or_else(|why| {
+        if config.log_file.is_some() {
+            eprintln!("opsdeck: log_file {why}: nothing is logged");
+        }
+        None
+    });
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

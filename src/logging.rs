@@ -1,7 +1,8 @@
 //! opsdeck's own diagnostic log: always a file, never the terminal (the UI
 //! owns the terminal). Default `$XDG_STATE_HOME/opsdeck/opsdeck.log`
 //! (`~/.local/state/...`); set `log_file` to move it, `OPSDECK_LOG` for the
-//! level (default `info`). If the file cannot be opened, nothing is logged.
+//! level (default `info`). If the file cannot be opened, nothing is logged; when the
+//! configuration named it, opsdeck says why on standard error as it starts.
 //! A user name and password written into a URL never reach the file, nor does a character that
 //! would act on a terminal.
 
@@ -62,22 +63,45 @@ fn state_path(
 /// The log file, once [`init`] has opened it.
 static LOG_PATH: OnceLock<PathBuf> = OnceLock::new();
 
-/// Start file logging; keep the guard alive for the life of the process.
-pub fn init(path: Option<&Path>) -> Option<WorkerGuard> {
-    let path = path.map(Path::to_path_buf).or_else(default_path)?;
-    let dir = path.parent()?;
-    std::fs::create_dir_all(dir).ok()?;
-    let file = open_log(&path).ok()?;
+/// Start file logging; keep the guard alive for the life of the process. `Err`: why the log
+/// file named could not be opened (its path and the error, escaped), and nothing is logged;
+/// `Ok(None)`: there is no file to log to (no home) or logging was started already.
+pub fn init(path: Option<&Path>) -> Result<Option<WorkerGuard>, String> {
+    let Some(path) = path.map(Path::to_path_buf).or_else(default_path) else {
+        return Ok(None);
+    };
+    let failed = |e: std::io::Error| crate::sanitize::sanitize(&format!("{}: {e}", path.display()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            crate::sanitize::sanitize(&format!(
+                "{}: cannot make its directory {}: {e}",
+                path.display(),
+                dir.display()
+            ))
+        })?;
+    }
+    let file = open_log(&path).map_err(|e| {
+        if e.raw_os_error() == Some(nix::libc::ELOOP) {
+            failed(std::io::Error::other(
+                "a symbolic link, which the log is never written through: name the file itself",
+            ))
+        } else {
+            failed(e)
+        }
+    })?;
     let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = EnvFilter::try_from_env("OPSDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    if tracing_subscriber::fmt()
         .with_writer(move || LogWriter(writer.clone()))
         .with_ansi(false)
         .with_env_filter(filter)
         .try_init()
-        .ok()?;
+        .is_err()
+    {
+        return Ok(None);
+    }
     let _ = LOG_PATH.set(path);
-    Some(guard)
+    Ok(Some(guard))
 }
 
 /// Open the log file at `path` to append to it, created when missing: a plain file, never
@@ -178,6 +202,31 @@ mod tests {
         let link = dir.path().join("linked.log");
         std::os::unix::fs::symlink(&theirs, &link).unwrap();
         assert!(open_log(&link).is_err());
+        assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "kept\n");
+        // and the start says why nothing is logged (before any logging is set up)
+        assert_eq!(
+            init(Some(&link)).err().as_deref(),
+            Some(
+                format!(
+                    "{}: a symbolic link, which the log is never written through: name the file \
+                     itself",
+                    link.display()
+                )
+                .as_str()
+            )
+        );
+        let under_a_file = theirs.join("opsdeck.log");
+        assert_eq!(
+            init(Some(&under_a_file)).err().as_deref(),
+            Some(
+                format!(
+                    "{}: cannot make its directory {}: File exists (os error 17)",
+                    under_a_file.display(),
+                    theirs.display()
+                )
+                .as_str()
+            )
+        );
         assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "kept\n");
         // a FIFO: refused at once, not waited on for a reader
         let fifo = dir.path().join("fifo.log");
