@@ -907,16 +907,24 @@ fn running_in_one_line(
             .map(|e| format!(" ({e})"))
             .unwrap_or_default()
     };
-    let each: Vec<String> = st
+    let mut started: Vec<(DateTime<Local>, String)> = st
         .running
         .iter()
-        .map(|r| format!("{} {}{}", r.op.verb(), r.of, long(r.since)))
+        .map(|r| {
+            (
+                r.since,
+                format!("{} {}{}", r.op.verb(), r.of, long(r.since)),
+            )
+        })
         .chain(
             st.flushing
                 .iter()
-                .map(|f| format!("flush{}", long(f.since))),
+                .map(|f| (f.since, format!("flush{}", long(f.since)))),
         )
         .collect();
+    // a flush that started first is shown first, as any action is
+    started.sort_by_key(|(since, _)| *since);
+    let each: Vec<String> = started.into_iter().map(|(_, s)| s).collect();
     let room = w.saturating_sub(head.width() + tail.width());
     let mut named = each.join(", ");
     let mut kept = each.len();
@@ -1002,6 +1010,48 @@ mod tests {
     use crate::mail::queue::parse::parse_jsonl;
     use crate::mail::queue::testkit::{Fx, NOW, fixture, now};
     use crate::mail::queue::{QueueAction, QueueError, QueueEvent, QueuePane};
+
+    /// The one line of what runs says each in the order it started, a flush among the actions,
+    /// and leaves out the latest first.
+    #[test]
+    fn what_runs_is_said_in_the_order_it_started() {
+        use super::running_in_one_line;
+        use crate::mail::queue::pane::{Flushing, InstanceState, Running};
+        use crate::mail::queue::{ActionId, QueueOp, StopSwitch};
+        use crate::sanitize::Clean;
+        let at = |s: i64| now() + chrono::Duration::seconds(s);
+        let running = |op, of, since| Running {
+            action: ActionId::default(),
+            op,
+            done: 0,
+            of,
+            one: None,
+            command: Clean::new("postsuper"),
+            since,
+            stop: StopSwitch::default(),
+        };
+        let st = InstanceState {
+            running: vec![
+                running(QueueOp::Hold, 12, at(20)),
+                running(QueueOp::Requeue, 4, at(40)),
+            ],
+            flushing: vec![Flushing {
+                action: ActionId::default(),
+                command: Clean::new("postqueue -f"),
+                since: at(0),
+                stop: StopSwitch::default(),
+            }],
+            ..InstanceState::default()
+        };
+        assert_eq!(
+            running_in_one_line(&st, "", true, at(60), 80),
+            "3 running: flush (1m), hold 12 (40s), requeue 4 (20s) - x to stop"
+        );
+        assert_eq!(
+            running_in_one_line(&st, "", true, at(60), 51),
+            "3 running: flush (1m), hold 12 (40s), … - x to stop"
+        );
+    }
 
     #[test]
     fn table_80x24() {
