@@ -76,11 +76,13 @@ async fn a_status_read_that_hangs_is_said_and_its_answer_still_reported() {
     use std::os::unix::fs::OpenOptionsExt;
 
     let f = Fixture::new();
-    // The deploy journal, read with the status, as a named pipe: reading it
-    // waits for a writer, as a read on a hung NFS mount waits for the server.
-    let journal = opsdeck::deploy::journal::path_in(&f.git_dir());
+    // The checkout's index, read with the status, as a named pipe: git2's opening of it waits
+    // for a writer, as a read on a hung NFS mount waits for the server. (The deploy journal and
+    // lock are opened without waiting, so they cannot stand in for a hung disk.)
+    let index = f.git_dir().join("index");
+    std::fs::remove_file(&index).unwrap();
     let made = std::process::Command::new("mkfifo")
-        .arg(&journal)
+        .arg(&index)
         .status()
         .unwrap();
     assert!(made.success(), "mkfifo");
@@ -95,7 +97,7 @@ async fn a_status_read_that_hangs_is_said_and_its_answer_still_reported() {
                 .open(&self.0);
         }
     }
-    let _release = Release(journal.clone());
+    let _release = Release(index.clone());
     let mut config = Config::default();
     config.deploy.push(f.config());
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
@@ -118,14 +120,15 @@ async fn a_status_read_that_hangs_is_said_and_its_answer_still_reported() {
         other => panic!("{other:?}"),
     }
 
-    // The file system comes back: the waiting read gets its answer (an empty journal).
+    // The file system answers: the waiting read gets its answer, here that the index is no file
+    // git reads, and it is reported as any status read's.
     tokio::task::spawn_blocking(move || {
         // non-blocking: fails at once if nobody is reading (ENXIO) instead of hanging the test
         std::fs::OpenOptions::new()
             .write(true)
             .custom_flags(0o4000)
-            .open(&journal)
-            .expect("the status read is waiting on the journal");
+            .open(&index)
+            .expect("the status read is waiting on the index");
     })
     .await
     .unwrap();
@@ -134,10 +137,10 @@ async fn a_status_read_that_hangs_is_said_and_its_answer_still_reported() {
         .expect("the read's answer never came")
         .unwrap();
     match second {
-        SourceEvent::Deploy(DeployEvent::Status { result: Ok(s), .. }) => assert_eq!(
-            s.head.as_ref().map(|h| h.id.to_string()),
-            Some(f.commits[2].clone())
-        ),
+        SourceEvent::Deploy(DeployEvent::Status {
+            target: 0,
+            result: Err(e),
+        }) => assert!(e.to_string().contains("failed to read index"), "{e}"),
         other => panic!("{other:?}"),
     }
     read.await.unwrap();
