@@ -1392,21 +1392,18 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
-    /// A map that is a link leading nowhere is said to be one, and nothing is made beside it.
-    #[test]
-    fn a_map_linked_to_no_file_is_said_to_be_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("sender_relay");
-        std::os::unix::fs::symlink("/srv/maps/gone", &p).unwrap();
-        let spec = maps::parse_map_list(&format!("hash:{}", p.display())).remove(0);
+    /// Add `bob@example.com [h]:587` to the hash map at `map`, of an instance whose
+    /// configuration is the map's directory, with no postmap or reload.
+    fn add_bob_to(map: &Path) -> RouteReport {
+        let spec = maps::parse_map_list(&format!("hash:{}", map.display())).remove(0);
         let inst = PostfixInstance {
             name: "demo".into(),
-            config_dir: dir.path().into(),
+            config_dir: map.parent().unwrap().into(),
             command_prefix: vec![],
         };
         let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
         let now = Local.with_ymd_and_hms(2026, 11, 27, 21, 15, 0).unwrap();
-        let r = add_route(
+        add_route(
             &access,
             &inst,
             &spec,
@@ -1416,7 +1413,16 @@ mod tests {
             10,
             now,
             &mut |_| {},
-        );
+        )
+    }
+
+    /// A map that is a link leading nowhere is said to be one, and nothing is made beside it.
+    #[test]
+    fn a_map_linked_to_no_file_is_said_to_be_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sender_relay");
+        std::os::unix::fs::symlink("/srv/maps/gone", &p).unwrap();
+        let r = add_bob_to(&p);
         assert!(r.done && !r.ok, "{r:?}");
         let last = r.steps.last().unwrap();
         assert_eq!(
@@ -1437,27 +1443,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("sender_relay");
         crate::plainfile::testing::mkfifo(&p);
-        let spec = maps::parse_map_list(&format!("hash:{}", p.display())).remove(0);
-        let inst = PostfixInstance {
-            name: "demo".into(),
-            config_dir: dir.path().into(),
-            command_prefix: vec![],
-        };
         let (tx, rx) = std::sync::mpsc::channel();
+        let map = p.clone();
         std::thread::spawn(move || {
-            let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
-            let now = Local.with_ymd_and_hms(2026, 11, 27, 21, 15, 0).unwrap();
-            let _ = tx.send(add_route(
-                &access,
-                &inst,
-                &spec,
-                "bob@example.com",
-                "[h]:587",
-                RunPostfix::No("a test"),
-                10,
-                now,
-                &mut |_| {},
-            ));
+            let _ = tx.send(add_bob_to(&map));
         });
         let r = rx
             .recv_timeout(std::time::Duration::from_secs(5))
@@ -1479,7 +1468,6 @@ mod tests {
     fn a_link_put_at_a_linked_maps_name_during_the_edit_is_not_written_through() {
         // /etc/postfix/sender_relay -> a file in a directory another user keeps: between the
         // read and the write, they put a link there to a file of root's
-        let access = WriteAccess::for_mode(crate::access::Mode::Interactive).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let (etc, theirs, roots) = (
             dir.path().join("etc"),
@@ -1495,29 +1483,12 @@ mod tests {
         std::os::unix::fs::symlink(&target, &p).unwrap();
         let crontab = roots.join("crontab");
         std::fs::write(&crontab, "kept\n").unwrap();
-        let spec = maps::parse_map_list(&format!("hash:{}", p.display())).remove(0);
-        let inst = PostfixInstance {
-            name: "demo".into(),
-            config_dir: etc.clone(),
-            command_prefix: vec![],
-        };
         let (planted, link_to) = (target.clone(), crontab.clone());
         testing::pause_before_the_write(move || {
             std::fs::remove_file(&planted).unwrap();
             std::os::unix::fs::symlink(&link_to, &planted).unwrap();
         });
-        let now = Local.with_ymd_and_hms(2026, 11, 27, 21, 15, 0).unwrap();
-        let r = add_route(
-            &access,
-            &inst,
-            &spec,
-            "bob@example.com",
-            "[h]:587",
-            RunPostfix::No("a test"),
-            10,
-            now,
-            &mut |_| {},
-        );
+        let r = add_bob_to(&p);
         testing::pause_before_the_write(|| {});
         assert_eq!(std::fs::read_to_string(&crontab).unwrap(), "kept\n");
         // the map is written where it was read, the link put there replaced
