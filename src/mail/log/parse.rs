@@ -701,8 +701,9 @@ fn after_pri(line: &str) -> Option<&str> {
     Some(&line[close + 1..])
 }
 
-/// A UTC offset at the start of `b`, `+01:00` or `+0100` (`-` west of UTC): its seconds east of
-/// UTC and its length.
+/// A UTC offset at the start of `b`, `+01:00`, `+0100` or, before a space or the end, the hours
+/// alone, `+01` (ISO 8601's shortest form, as `date +%:::z` writes a whole hour); `-` west of UTC.
+/// Its seconds east of UTC and its length.
 fn utc_offset(b: &[u8]) -> Option<(i32, usize)> {
     let west = match b.first()? {
         b'+' => false,
@@ -710,6 +711,10 @@ fn utc_offset(b: &[u8]) -> Option<(i32, usize)> {
         _ => return None,
     };
     let hh = two(b.get(1..3)?)?;
+    if matches!(b.get(3), None | Some(b' ')) {
+        let secs = i32::try_from(hh * 3600).ok()?;
+        return Some((if west { -secs } else { secs }, 3));
+    }
     let colon = usize::from(b.get(3) == Some(&b':'));
     let mm = two(b.get(3 + colon..5 + colon)?).filter(|&m| m < 60)?;
     let secs = i32::try_from(hh * 3600 + mm * 60).ok()?;
@@ -2469,7 +2474,6 @@ mod tests {
         // refused, as it is right after the time
         for bad in [
             "+1",
-            "+01",
             "+01:0",
             "+01:75",
             "+0175",
@@ -2506,6 +2510,10 @@ mod tests {
             // the offset after a space (syslog-ng's `$TZ`, a strftime `%z`)
             ("2026-12-07 04:52:35 +01:00", "2026-12-07T04:52:35+01:00"),
             ("2026-12-07 04:52:35 +0100", "2026-12-07T04:52:35+01:00"),
+            // the hours alone (`date +%:::z`), after a space or right after the time
+            ("2026-12-07 04:52:35 +01", "2026-12-07T04:52:35+01:00"),
+            ("2026-12-07 04:52:35-05", "2026-12-07T04:52:35-05:00"),
+            ("2026-12-07 04:52:35.5 -00", "2026-12-07T04:52:35.5+00:00"),
             (
                 "2026-12-07 04:52:35.123 -05:00",
                 "2026-12-07T04:52:35.123-05:00",
