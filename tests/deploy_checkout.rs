@@ -897,6 +897,14 @@ fn head_moved_by_a_deploy_under_way_is_not_moved_outside() {
     let s = status::read_status(&cfg).unwrap();
     assert!(s.lock_stale, "{:?}", s.lock);
     assert!(s.moved_outside.is_some());
+    // a symbolic link at the lock's name: it holds deploys off, but no deploy is under way, and
+    // the move outside opsdeck is still said
+    let lock = opsdeck::deploy::lock::path_in(&f.git_dir());
+    std::fs::remove_file(&lock).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", &lock).unwrap();
+    let s = status::read_status(&cfg).unwrap();
+    assert!(s.lock.is_some() && !s.lock_stale, "{:?}", s.lock);
+    assert!(s.moved_outside.is_some());
 }
 
 /// Each listed commit as the pane marks it: HEAD, deployed (older), new, or what took it back.

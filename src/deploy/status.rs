@@ -541,8 +541,11 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
     let stashes = reflog_if_any(&repo, "refs/stash").map_or(0, |r| r.len());
     let lock_stale = lock.as_ref().is_some_and(|l| l.is_stale());
     // a deploy holding the lock has moved HEAD and writes its journal entry last: HEAD is where
-    // that deploy is taking it, not moved outside opsdeck (the lock line says who deploys)
-    let deploying = lock.is_some() && !lock_stale;
+    // that deploy is taking it, not moved outside opsdeck (the lock line says who deploys). A
+    // link or a FIFO at the lock's name holds deploys off, but no deploy wrote it.
+    let deploying = lock
+        .as_ref()
+        .is_some_and(|l| !lock_stale && l.unreadable != Some(lock::Unreadable::NotPlain));
     let moved_outside =
         moved_outside(&repo, head.as_ref().map(|h| h.id), &journal).filter(|_| !deploying);
     if deploying {
