@@ -1292,7 +1292,9 @@ fn judge_baseline(
     let mut v = v
         .ev(format!("peer {}", r.peer))
         .ev(format!("client {} ({})", client, site_client.reason));
-    if !reads_forwarded && r.client_without_forwarded.is_some() {
+    // the other client, where apps that read Forwarded first compute another one
+    if !reads_forwarded && r.client_without_forwarded.is_some() && site_client.addr != r.client.addr
+    {
         v = v.ev(format!(
             "client for apps that read Forwarded first: {} ({})",
             r.client.addr, r.client.reason
@@ -2309,6 +2311,32 @@ mod tests {
                 .iter()
                 .any(|f| f.contains("set reads = \"forwarded\"")),
             "{v:?}"
+        );
+    }
+
+    /// A balancer that sends both, agreeing: the baseline holds, and the client is said once,
+    /// with no second one for apps that read Forwarded first.
+    #[test]
+    fn forwarded_and_x_forwarded_that_agree_are_one_client() {
+        let v = baseline_for(
+            SiteReads::XForwarded,
+            &[
+                ("forwarded", "for=198.51.100.20;proto=https"),
+                ("x-forwarded-for", "198.51.100.20"),
+                ("x-forwarded-proto", "https"),
+                ("x-forwarded-port", "443"),
+            ],
+        );
+        assert_eq!(v.level, Level::Ok, "{v:?}");
+        let clients: Vec<&str> = v
+            .evidence
+            .iter()
+            .map(|e| e.as_str())
+            .filter(|e| e.starts_with("client "))
+            .collect();
+        assert_eq!(
+            clients,
+            ["client 198.51.100.20 (first untrusted address in X-Forwarded-For, right to left)"]
         );
     }
 
