@@ -1008,13 +1008,12 @@ fn read_text(path: &Path) -> std::io::Result<String> {
                 Err(e) => return Err(e),
             }
         };
+        // a writer is there: wait for the rest (below), as from standard input
         text.extend_from_slice(&first[..n]);
-        // a writer is there: wait for the rest, as from standard input
-        use nix::fcntl::{FcntlArg, OFlag, fcntl};
-        let flags = OFlag::from_bits_truncate(fcntl(&f, FcntlArg::F_GETFL)?);
-        fcntl(&f, FcntlArg::F_SETFL(flags - OFlag::O_NONBLOCK))?;
     }
-    f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut text)?;
+    crate::plainfile::blocking(f)?
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut text)?;
     if text.len() as u64 > MAX_CONFIG_BYTES {
         return Err(Error::new(
             ErrorKind::InvalidInput,

@@ -110,17 +110,7 @@ pub fn init(path: Option<&Path>) -> Result<Option<WorkerGuard>, String> {
 /// wait for a reader and hold the start with it (`O_NONBLOCK`, which a plain file's writes
 /// ignore).
 fn open_log(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
-        .open(path)?;
-    let m = f.metadata()?;
-    if !m.is_file() {
-        return Err(crate::plainfile::not_plain(&m));
-    }
-    crate::plainfile::blocking(f)
+    crate::plainfile::open_no_link(path, std::fs::OpenOptions::new().create(true).append(true))
 }
 
 /// The log's writer. It takes the user name and password out of every URL in a record

@@ -63,6 +63,31 @@ pub fn open(path: &Path) -> io::Result<File> {
     blocking(f)
 }
 
+/// Open `path` with `opts` (read, append, create: the caller's), never through a symbolic link
+/// at its name (the open fails with `ELOOP`) nor waiting on a FIFO there, and only when it is a
+/// plain file (else [`not_plain`]); returned [`blocking`]. For the files opsdeck keeps in a
+/// directory that others may write (the deploy journal and lock, its own log), where a link
+/// could point its writes, or root's, at another file.
+pub fn open_no_link(path: &Path, opts: &mut std::fs::OpenOptions) -> io::Result<File> {
+    let f = opts
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+        .open(path)?;
+    let m = f.metadata()?;
+    if !m.is_file() {
+        return Err(not_plain(&m));
+    }
+    blocking(f)
+}
+
+/// Is `e` the [`not_plain`] error of [`open`] or [`open_no_link`]: something other than a plain
+/// file at the name?
+pub fn is_not_plain(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::InvalidInput | io::ErrorKind::IsADirectory
+    )
+}
+
 /// `f`, a plain file opened with `O_NONBLOCK` so that a FIFO at its name could not hold the
 /// open, with the flag taken off again: a local file's reads ignore it, but on FUSE, CIFS or a
 /// file under a lease a read may then fail with "resource temporarily unavailable" instead of

@@ -158,20 +158,22 @@ pub fn append(
 /// there to a file of the deployer's (root's `/etc/crontab`), which a deploy would append a line
 /// to, or a FIFO, which would hang the read (`O_NONBLOCK` opens it at once).
 fn open_plain(p: &Path, append: bool) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .create(append)
-        .append(append)
-        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
-        .open(p)?;
-    if f.metadata()?.is_file() {
-        crate::plainfile::blocking(f)
-    } else {
-        Err(std::io::Error::other(
-            "not a plain file: opsdeck keeps its journal in one, and left this alone",
-        ))
-    }
+    crate::plainfile::open_no_link(
+        p,
+        std::fs::OpenOptions::new()
+            .read(true)
+            .create(append)
+            .append(append),
+    )
+    .map_err(|e| {
+        if crate::plainfile::is_not_plain(&e) {
+            std::io::Error::other(
+                "not a plain file: opsdeck keeps its journal in one, and left this alone",
+            )
+        } else {
+            e
+        }
+    })
 }
 
 /// Parse a journal's text: entries oldest first, and the numbers of the

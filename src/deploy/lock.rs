@@ -311,23 +311,13 @@ pub fn path_in(git_dir: &Path) -> PathBuf {
 /// ([`LockInfo::empty`]).
 pub fn read(git_dir: &Path) -> Option<LockInfo> {
     let p = path_in(git_dir);
-    let opened = {
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
-            .open(&p)
-    };
-    let mut f = match opened.and_then(|f| {
-        if f.metadata()?.is_file() {
-            crate::plainfile::blocking(f).map(Some)
-        } else {
-            Ok(None)
+    let mut f = match crate::plainfile::open_no_link(&p, std::fs::OpenOptions::new().read(true)) {
+        Ok(f) => f,
+        Err(e)
+            if crate::plainfile::is_not_plain(&e) || e.raw_os_error() == Some(nix::libc::ELOOP) =>
+        {
+            return unreadable(&p, true);
         }
-    }) {
-        Ok(Some(f)) => f,
-        Ok(None) => return unreadable(&p, true),
-        Err(e) if e.raw_os_error() == Some(nix::libc::ELOOP) => return unreadable(&p, true),
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
             return unreadable(&p, false);
         }
