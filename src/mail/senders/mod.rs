@@ -3081,6 +3081,21 @@ mod tests {
         assert!(starts_a_read(&p.on_action(SendersAction::Refresh, &mut cx)));
     }
 
+    /// What `r`'s effects read: the relay setup or not, the SES regions, and the notices.
+    fn reads(fx: &[Effect]) -> (bool, Vec<String>, Vec<String>) {
+        let mut relay = false;
+        let (mut ses, mut notices) = (Vec::new(), Vec::new());
+        for e in fx {
+            match e {
+                Effect::Senders(SendersEffect::Refresh { .. }) => relay = true,
+                Effect::Senders(SendersEffect::RefreshSes(t)) => ses.push(t.region.clone()),
+                Effect::Notice(n) => notices.push(n.to_string()),
+                other => panic!("{other:?}"),
+            }
+        }
+        (relay, ses, notices)
+    }
+
     /// `r` reads again whatever is not being read: SES while the relay setup is still out, the
     /// relay setup while SES is, and it says which it left alone.
     #[test]
@@ -3088,19 +3103,6 @@ mod tests {
         let mut shared = Shared::default();
         let mut p = fed(&mut shared);
         let mut cx = read_only(&mut shared);
-        let reads = |fx: &[Effect]| -> (bool, Vec<String>, Vec<String>) {
-            let mut relay = false;
-            let (mut ses, mut notices) = (Vec::new(), Vec::new());
-            for e in fx {
-                match e {
-                    Effect::Senders(SendersEffect::Refresh { .. }) => relay = true,
-                    Effect::Senders(SendersEffect::RefreshSes(t)) => ses.push(t.region.clone()),
-                    Effect::Notice(n) => notices.push(n.to_string()),
-                    other => panic!("{other:?}"),
-                }
-            }
-            (relay, ses, notices)
-        };
         let ses_answer = || SendersEvent::Ses {
             region: "us-east-1".into(),
             result: Ok(Box::new(model::tests::ses(true))),
@@ -3166,19 +3168,6 @@ mod tests {
         };
         let mut p = SendersPane::new(&config);
         let mut cx = read_only(&mut shared);
-        let reads = |fx: &[Effect]| -> (bool, Vec<String>, Vec<String>) {
-            let mut relay = false;
-            let (mut ses, mut notices) = (Vec::new(), Vec::new());
-            for e in fx {
-                match e {
-                    Effect::Senders(SendersEffect::Refresh { .. }) => relay = true,
-                    Effect::Senders(SendersEffect::RefreshSes(t)) => ses.push(t.region.clone()),
-                    Effect::Notice(n) => notices.push(n.to_string()),
-                    other => panic!("{other:?}"),
-                }
-            }
-            (relay, ses, notices)
-        };
         let answer = |region: &str| SendersEvent::Ses {
             region: region.into(),
             result: Ok(Box::new(model::tests::ses(true))),
