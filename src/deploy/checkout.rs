@@ -19,6 +19,7 @@ use git2::{CheckoutNotificationType, Delta, DiffOptions, ErrorCode, Oid, Reposit
 use crate::access::WriteAccess;
 use crate::deploy::error::{DeployError, StashLeft};
 use crate::deploy::hooks::{self, HookRun};
+use crate::deploy::intree;
 use crate::deploy::journal::{self, JournalRecord};
 use crate::deploy::lock::{self, LockInfo};
 use crate::deploy::status::{self, Change, CommitInfo, Owner};
@@ -154,9 +155,7 @@ pub fn left_part_way(repo: &Repository, head: Oid) -> Option<LeftPartWay> {
         };
         match d.status() {
             Delta::Added if written() => left.remove.push(rel.to_path_buf()),
-            Delta::Deleted if std::fs::symlink_metadata(workdir.join(rel)).is_err() => {
-                left.put_back.push(rel.to_path_buf())
-            }
+            Delta::Deleted if intree::absent(workdir, rel) => left.put_back.push(rel.to_path_buf()),
             Delta::Modified | Delta::Typechange if written() => {
                 left.put_back.push(rel.to_path_buf())
             }
@@ -398,34 +397,22 @@ pub fn dry_run(
 
 /// The work tree's `rel` is byte for byte the blob `entry` names (a symbolic link: its
 /// target), as a checkout would write it. Content passed through a filter (`eol`, `ident`)
-/// differs and is left as local work.
+/// differs and is left as local work. A link is never read through, neither at `rel` (the
+/// file it points to is no part of it) nor on the way to it (what is there is not the tree's).
 fn holds_already(workdir: &Path, rel: &Path, entry: &git2::TreeEntry<'_>) -> bool {
     entry.kind() == Some(git2::ObjectType::Blob)
         && holds_blob(
-            &workdir.join(rel),
+            workdir,
+            rel,
             entry.id(),
             entry.filemode() == i32::from(git2::FileMode::Link),
         )
 }
 
-/// The file at `full` is the blob `id` as a checkout writes it: a symbolic link (`link`) whose
-/// target is the blob's bytes, as git stores a link, or a regular file of those bytes. A link
-/// is never read through: the file it points to is no part of it.
-fn holds_blob(full: &Path, id: Oid, link: bool) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(meta) = std::fs::symlink_metadata(full) else {
-        return false;
-    };
-    let on_disk = if meta.file_type().is_symlink() && link {
-        std::fs::read_link(full)
-            .ok()
-            .and_then(|t| Oid::hash_object(git2::ObjectType::Blob, t.as_os_str().as_bytes()).ok())
-    } else if meta.is_file() && !link {
-        Oid::hash_file(git2::ObjectType::Blob, full).ok()
-    } else {
-        None
-    };
-    on_disk == Some(id)
+/// `rel` in the work tree is the blob `id` as a checkout writes it: a symbolic link (`link`)
+/// whose target is the blob's bytes, as git stores a link, or a regular file of those bytes.
+fn holds_blob(workdir: &Path, rel: &Path, id: Oid, link: bool) -> bool {
+    intree::blob_id(workdir, rel, link) == Some(id)
 }
 
 /// The commits reachable from `include` and not from `exclude`, newest first: the first
@@ -786,8 +773,7 @@ pub fn deploy(
     // What a checkout stopped part-way left: the target's own bytes, written again next.
     let workdir = repo.workdir().unwrap_or(path).to_path_buf();
     for rel in &already {
-        let full = workdir.join(rel);
-        std::fs::remove_file(&full).map_err(|e| DeployError::io(&full, e))?;
+        intree::remove(&workdir, rel).map_err(|e| DeployError::io(&workdir.join(rel), e))?;
     }
 
     let target = repo.find_commit(req.to).map_err(|e| g("find commit", e))?;
@@ -929,8 +915,7 @@ fn put_back(
     };
     let workdir = repo.workdir().unwrap_or(path).to_path_buf();
     for rel in &left.remove {
-        let full = workdir.join(rel);
-        std::fs::remove_file(&full).map_err(|e| DeployError::io(&full, e))?;
+        intree::remove(&workdir, rel).map_err(|e| DeployError::io(&workdir.join(rel), e))?;
     }
     if !left.put_back.is_empty() {
         let tree = repo
@@ -1028,10 +1013,9 @@ fn written_from(
         .filter_map(|d| {
             let f = d.new_file();
             let rel = f.path().or(d.old_file().path())?;
-            let on_disk = workdir.join(rel);
             let done = match d.status() {
-                Delta::Deleted => std::fs::symlink_metadata(&on_disk).is_err(),
-                _ => holds_blob(&on_disk, f.id(), f.mode() == git2::FileMode::Link),
+                Delta::Deleted => intree::absent(workdir, rel),
+                _ => holds_blob(workdir, rel, f.id(), f.mode() == git2::FileMode::Link),
             };
             done.then(|| Clean::capped(&rel.to_string_lossy(), 300).into_string())
         })
@@ -1103,5 +1087,44 @@ mod tests {
         std::fs::remove_file(wd.join("current")).unwrap();
         std::fs::write(wd.join("current"), "index.html").unwrap();
         assert!(!holds("current"));
+    }
+
+    /// A file the target adds under a directory that is a link in the work tree (`uploads` to
+    /// shared storage) is not the target's own bytes already there, even when the file it
+    /// reaches holds them: it is in the way, and the deploy never removes it through the link.
+    #[test]
+    fn a_file_beyond_a_linked_directory_is_in_the_way_not_already_there() {
+        let d = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let wd = d.path();
+        let repo = Repository::init(wd).unwrap();
+        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        let page = repo.blob(b"<h1>one</h1>\n").unwrap();
+        let mut tb = repo.treebuilder(None).unwrap();
+        tb.insert("index.html", page, 0o100644).unwrap();
+        let one = repo.find_tree(tb.write().unwrap()).unwrap();
+        let a = repo
+            .commit(Some("HEAD"), &sig, &sig, "one", &one, &[])
+            .unwrap();
+        repo.checkout_head(Some(CheckoutBuilder::new().force()))
+            .unwrap();
+        let up = repo.blob(b"up\n").unwrap();
+        let mut sub = repo.treebuilder(None).unwrap();
+        sub.insert("a.html", up, 0o100644).unwrap();
+        let sub = sub.write().unwrap();
+        let mut tb = repo.treebuilder(Some(&one)).unwrap();
+        tb.insert("uploads", sub, 0o040000).unwrap();
+        let two = repo.find_tree(tb.write().unwrap()).unwrap();
+        let parent = repo.find_commit(a).unwrap();
+        let b = repo
+            .commit(None, &sig, &sig, "two", &two, &[&parent])
+            .unwrap();
+        std::fs::write(outside.path().join("a.html"), "up\n").unwrap();
+        std::os::unix::fs::symlink(outside.path(), wd.join("uploads")).unwrap();
+
+        let c = dry_run(&repo, wd, &repo.find_commit(b).unwrap()).unwrap();
+        assert!(c.already.is_empty(), "{:?}", c.already);
+        assert!(!c.is_empty(), "the link is in the way");
+        assert!(c.untracked);
     }
 }

@@ -26,6 +26,7 @@ pub mod error;
 pub mod fetch;
 pub mod hooks;
 pub mod hostkey;
+mod intree;
 pub mod journal;
 pub mod lock;
 pub mod pane;
