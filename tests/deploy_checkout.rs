@@ -876,9 +876,12 @@ fn head_moved_by_a_deploy_under_way_is_not_moved_outside() {
     let f = Fixture::new();
     let (cfg, a) = (f.config(), access());
     checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
-    // the checkout done, the journal not written yet
+    // the checkout done, the journal not written yet: HEAD moved under the lock, as opsdeck's
+    // checkout moves it (its reflog entry dated now, after the lock was taken)
     let held = opsdeck::deploy::lock::acquire(&f.git_dir(), None, &a).unwrap();
-    git(&f.site, &["checkout", "-q", "--detach", &f.commits[1]]);
+    let site = git2::Repository::open(&f.site).unwrap();
+    site.set_head_detached(git2::Oid::from_str(&f.commits[1]).unwrap())
+        .unwrap();
     let s = status::read_status(&cfg).unwrap();
     assert!(s.lock.is_some() && !s.lock_stale);
     assert_eq!(s.moved_outside, None);

@@ -525,6 +525,14 @@ fn a_head_moved_under_a_lock_nobody_may_read_is_a_deploy_under_way() {
     let path = lock::path_in(&git_dir);
     std::fs::write(&path, "deploy.sh 4242\n").unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // taken a minute before the move below (the test's git commands are dated
+    // 2026-11-01T10:00:00Z): the move is the script's, made under its lock
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_793_527_140))
+        .unwrap();
     // root's git refuses a checkout nobody owns unless told it is safe
     git(
         &f.site,

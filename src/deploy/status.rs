@@ -212,6 +212,56 @@ fn moved_outside(
     })
 }
 
+/// What a deploy holding the lock has done to HEAD, as HEAD's reflog tells it.
+enum MoveUnderLock {
+    /// No deploy holds the lock.
+    NoDeploy,
+    /// It moved HEAD from this commit (HEAD's newest reflog entry is the move to HEAD, made
+    /// since the lock was taken).
+    From(Oid),
+    /// It has not moved HEAD yet (fetching, say): HEAD's newest move is older than the lock.
+    NotYet,
+    /// No way to tell (no reflog, a lock that names no time, a move the reflog does not show):
+    /// HEAD may be where the deploy is taking it.
+    NotKnown,
+}
+
+/// What the deploy holding `lock` has done to HEAD (`head`). The lock is taken before HEAD
+/// moves, and HEAD's reflog dates each move: a move as old as the lock or newer is the
+/// deploy's, an older one is not.
+fn move_under_lock(repo: &Repository, head: Option<Oid>, lock: &LockInfo) -> MoveUnderLock {
+    let Some(taken) = chrono::DateTime::parse_from_rfc3339(&lock.time)
+        .ok()
+        .map(|t| t.timestamp())
+    else {
+        return MoveUnderLock::NotKnown;
+    };
+    let Some(log) = reflog_if_any(repo, "HEAD") else {
+        return MoveUnderLock::NotKnown;
+    };
+    let Some(newest) = log.get(0).filter(|e| Some(e.id_new()) == head) else {
+        return MoveUnderLock::NotKnown;
+    };
+    if newest.committer().when().seconds() < taken {
+        MoveUnderLock::NotYet
+    } else if newest.id_old().is_zero() {
+        MoveUnderLock::NotKnown
+    } else {
+        MoveUnderLock::From(newest.id_old())
+    }
+}
+
+/// The commits reachable from `include` and not from `exclude`, the first TAKEN_BACK_WALK.
+fn walk_from(repo: &Repository, include: Oid, exclude: Option<Oid>) -> Vec<Oid> {
+    let Ok(mut w) = repo.revwalk() else {
+        return Vec::new();
+    };
+    if w.push(include).is_err() || exclude.is_some_and(|x| w.hide(x).is_err()) {
+        return Vec::new();
+    }
+    w.take(TAKEN_BACK_WALK).filter_map(Result::ok).collect()
+}
+
 /// The newest move of HEAD in its reflog, when it is the one that put HEAD at `head`.
 pub(crate) struct HeadMove {
     /// The committer's name (who ran the checkout).
@@ -546,13 +596,32 @@ pub fn read_status(cfg: &DeployConfig) -> Result<RepoStatus, DeployError> {
     let deploying = lock
         .as_ref()
         .is_some_and(|l| !lock_stale && l.unreadable != Some(lock::Unreadable::NotPlain));
-    let moved_outside =
-        moved_outside(&repo, head.as_ref().map(|h| h.id), &journal).filter(|_| !deploying);
-    if deploying {
-        for e in &mut log {
-            if e.taken_back == Some(TakenBack::Outside) {
-                e.taken_back = Some(TakenBack::UnderWay);
-            }
+    // what the deploy under way did to HEAD, as far as HEAD's reflog tells
+    let under_way = match lock.as_ref().filter(|_| deploying) {
+        Some(l) => move_under_lock(&repo, head.as_ref().map(|h| h.id), l),
+        None => MoveUnderLock::NoDeploy,
+    };
+    let moved_outside = moved_outside(&repo, head.as_ref().map(|h| h.id), &journal)
+        .filter(|_| matches!(under_way, MoveUnderLock::NoDeploy | MoveUnderLock::NotYet));
+    let taken_back_now = match under_way {
+        MoveUnderLock::From(old) => {
+            let head = head.as_ref().map(|h| h.id);
+            Some(
+                walk_from(&repo, old, head)
+                    .into_iter()
+                    .collect::<std::collections::HashSet<_>>(),
+            )
+        }
+        MoveUnderLock::NotKnown => None,
+        MoveUnderLock::NoDeploy | MoveUnderLock::NotYet => Some(std::collections::HashSet::new()),
+    };
+    for e in &mut log {
+        if e.taken_back == Some(TakenBack::Outside)
+            && taken_back_now
+                .as_ref()
+                .is_none_or(|set| set.contains(&e.commit.id))
+        {
+            e.taken_back = Some(TakenBack::UnderWay);
         }
     }
     let submodules_off = submodules_off(&repo);
@@ -835,16 +904,7 @@ pub(crate) fn taken_back_of(
     if open.is_empty() {
         return decided;
     }
-    // The commits reachable from `include` and not from `exclude`, the first TAKEN_BACK_WALK.
-    let walk = |include: Oid, exclude: Option<Oid>| -> Vec<Oid> {
-        let Ok(mut w) = repo.revwalk() else {
-            return Vec::new();
-        };
-        if w.push(include).is_err() || exclude.is_some_and(|x| w.hide(x).is_err()) {
-            return Vec::new();
-        }
-        w.take(TAKEN_BACK_WALK).filter_map(Result::ok).collect()
-    };
+    let walk = |include: Oid, exclude: Option<Oid>| walk_from(repo, include, exclude);
     let mut looked = 0;
     let mut oldest: Option<&Clean> = None;
     for e in journal
@@ -1014,6 +1074,65 @@ mod tests {
         );
         drop(held);
         assert_eq!(mark(&read_status(&cfg).unwrap()), Some(TakenBack::Outside));
+    }
+
+    /// A commit taken back outside opsdeck before a deploy began stays so while that deploy
+    /// holds the lock: the move is older than the lock (HEAD's reflog dates it), so it is said
+    /// as a move outside opsdeck while the deploy has not moved HEAD, and once the deploy moves
+    /// HEAD only the commits that move takes back are the deploy's.
+    #[test]
+    fn a_commit_taken_back_before_a_deploy_began_is_not_that_deploys() {
+        let d = tempfile::tempdir().unwrap();
+        let mut config = crate::config::Config::default();
+        crate::deploy::demo::build(d.path(), &mut config).unwrap();
+        let cfg = config.deploy[0].clone();
+        let repo = open(&cfg.path).unwrap();
+        let (journal, _) = journal::read(repo.path());
+        let last = journal.last().expect("the demo's deploy");
+        let (deployed, back) = (
+            Oid::from_str(&last.to).unwrap(),
+            Oid::from_str(&last.from).unwrap(),
+        );
+        // moved back by hand an hour ago
+        repo.set_head_detached(back).unwrap();
+        let mut log = repo.reflog("HEAD").unwrap();
+        let msg = log
+            .get(0)
+            .unwrap()
+            .message()
+            .ok()
+            .flatten()
+            .map(str::to_string);
+        log.remove(0, true).unwrap();
+        let hour_ago = chrono::Local::now().timestamp() - 3600;
+        let by = git2::Signature::new("Hand", "hand@example.org", &git2::Time::new(hour_ago, 0))
+            .unwrap();
+        log.append(back, &by, msg.as_deref()).unwrap();
+        log.write().unwrap();
+        let mark = |s: &RepoStatus, id: Oid| {
+            s.log
+                .iter()
+                .find(|e| e.commit.id == id)
+                .and_then(|e| e.taken_back.clone())
+        };
+        // a deploy begins: its lock taken, HEAD not moved yet
+        let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
+        let held = lock::acquire(repo.path(), None, &access).unwrap();
+        let fetching = read_status(&cfg).unwrap();
+        assert!(fetching.lock.is_some() && !fetching.lock_stale);
+        assert_eq!(mark(&fetching, deployed), Some(TakenBack::Outside));
+        let m = fetching.moved_outside.expect("the move before the lock");
+        assert_eq!(m.by.as_ref().map(|b| b.as_str()), Some("Hand"));
+        // the deploy moves HEAD on, to the commit before: it takes back `back`, not `deployed`
+        let before = repo.find_commit(back).unwrap().parent_id(0).unwrap();
+        repo.set_head_detached(before).unwrap();
+        let moving = read_status(&cfg).unwrap();
+        assert_eq!(
+            moving.moved_outside, None,
+            "HEAD moved by the deploy under way"
+        );
+        assert_eq!(mark(&moving, deployed), Some(TakenBack::Outside));
+        drop(held);
     }
 
     fn why(path: &Path) -> String {
