@@ -638,10 +638,22 @@ const FIX_PROTO: &str = "app: trust X-Forwarded-Proto from the balancer only: Dj
 const FIX_NGINX_HEADERS: &str = "nginx: proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Forwarded-Port $server_port;";
 const FIX_HAPROXY: &str =
     "HAProxy: option forwardfor; http-request set-header X-Forwarded-Proto https if { ssl_fc }";
+/// [`FIX_HAPROXY`] for a plain-http request: `https if { ssl_fc }` alone sets nothing on it, and
+/// a client's own X-Forwarded-Proto passes.
+const FIX_HAPROXY_PLAIN: &str = "HAProxy: option forwardfor; http-request set-header X-Forwarded-Proto https if { ssl_fc }; http-request set-header X-Forwarded-Proto http if !{ ssl_fc }";
 const FIX_ALB: &str = "ALB: routing.http.xff_header_processing.mode = append (or remove), X-Forwarded-Proto is always set";
 const FIX_FORWARDED_V6: &str = r#"nginx: quote and bracket IPv6 in Forwarded: map $remote_addr $forwarded_for { ~^[0-9.]+$ "for=$remote_addr"; ~^[0-9A-Fa-f:.]+$ "for=\"[$remote_addr]\""; default "for=unknown"; } and proxy_set_header Forwarded "$forwarded_for;proto=$scheme";"#;
 const FIX_ONLY_FORWARDED: &str = "the balancer sends only Forwarded: if the site reads Forwarded, set reads = \"forwarded\" for this target; otherwise make the balancer send X-Forwarded-For and X-Forwarded-Proto too (nginx: proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme;)";
 const FIX_REALIP: &str = "nginx behind it: set_real_ip_from <balancer CIDR>; real_ip_header X-Forwarded-For; real_ip_recursive on;";
+
+/// The HAProxy fix for a request of this scheme.
+fn fix_haproxy(https: bool) -> &'static str {
+    if https {
+        FIX_HAPROXY
+    } else {
+        FIX_HAPROXY_PLAIN
+    }
+}
 
 fn judge_redirects(t: &TargetConfig, run: &RawRun) -> Verdict {
     let chain: Vec<String> = run
@@ -1006,6 +1018,20 @@ fn judge_baseline(
     } else {
         "the app sees the wrong scheme"
     };
+    // A site told no scheme takes every request for http. For an https request that is the
+    // wrong scheme; a plain-http one it takes rightly, but only by default: an https request
+    // forwarded the same way would be taken for http too (redirect loops, cookies without
+    // Secure, http links), and that is what a failure on plain http says.
+    let untold = if https {
+        "thinks every request is http"
+    } else {
+        "is not told the scheme and would take an https request forwarded the same way for http"
+    };
+    let untold_says = if https {
+        "the app will not see HTTPS"
+    } else {
+        "the app is not told the scheme"
+    };
     // A site that reads Forwarded alone (`reads = "forwarded"`) gets nothing from
     // X-Forwarded-*: neither the scheme nor the client, nor the port. One that reads
     // X-Forwarded-* (Django, Express, Laravel and Symfony as set up by default, Rack 2) gets
@@ -1078,52 +1104,43 @@ fn judge_baseline(
             }
             None => {
                 level = level.max(Level::Warn);
-                problems.push(
-                    "PROXY protocol carries no scheme: the app must know this port is TLS".into(),
-                );
+                problems.push(format!(
+                    "PROXY protocol carries no scheme: the app must know this port is {}",
+                    if https { "TLS" } else { "plain http" }
+                ));
                 note(Level::Warn, "the app is not told the scheme");
             }
         },
         (None, None) if reads_forwarded => {
             level = Level::Fail;
             forwarded_missing = true;
-            problems.push(
-                "no Forwarded proto: the site reads Forwarded (reads = \"forwarded\"), so it thinks every request is http"
-                    .into(),
-            );
-            note(Level::Fail, no_scheme);
+            problems.push(format!(
+                "no Forwarded proto: the site reads Forwarded (reads = \"forwarded\"), so it {untold}"
+            ));
+            note(Level::Fail, untold_says);
         }
         (None, None) if fwd_proto.is_some() => {
             level = Level::Fail;
             only_forwarded = true;
             problems.push(format!(
-                "the balancer sends the scheme only in Forwarded (proto={}), no X-Forwarded-Proto: the site reads X-Forwarded-* (reads = \"x-forwarded\"), so it thinks every request is http",
+                "the balancer sends the scheme only in Forwarded (proto={}), no X-Forwarded-Proto: the site reads X-Forwarded-* (reads = \"x-forwarded\"), so it {untold}",
                 fwd_proto.as_deref().unwrap_or_default()
             ));
-            note(Level::Fail, no_scheme);
+            note(Level::Fail, untold_says);
         }
         (None, None) if r.forwarded_error.is_some() => {
             level = Level::Fail;
-            problems.push(
-                "no X-Forwarded-Proto, and no Forwarded proto that can be read: the app thinks every request is http"
-                    .into(),
-            );
-            note(Level::Fail, no_scheme);
+            problems.push(format!(
+                "no X-Forwarded-Proto, and no Forwarded proto that can be read: the app {untold}"
+            ));
+            note(Level::Fail, untold_says);
         }
         (None, None) => {
             level = Level::Fail;
-            problems.push(
-                "no X-Forwarded-Proto or Forwarded proto: the app thinks every request is http"
-                    .into(),
-            );
-            note(
-                Level::Fail,
-                if https {
-                    "the app will not see HTTPS"
-                } else {
-                    "the app is not told the scheme"
-                },
-            );
+            problems.push(format!(
+                "no X-Forwarded-Proto or Forwarded proto: the app {untold}"
+            ));
+            note(Level::Fail, untold_says);
         }
     }
     // Both headers carry a scheme and disagree: apps that read both differ in which wins (Rack 3
@@ -1324,7 +1341,10 @@ fn judge_baseline(
         v = v.fix(FIX_ONLY_FORWARDED);
     }
     if level != Level::Ok && !reads_forwarded {
-        v = v.fix(FIX_NGINX_HEADERS).fix(FIX_HAPROXY).fix(FIX_ALB);
+        v = v
+            .fix(FIX_NGINX_HEADERS)
+            .fix(fix_haproxy(https))
+            .fix(FIX_ALB);
     }
     v
 }
@@ -1626,7 +1646,7 @@ fn judge_forged(
     } else if level != Level::Ok {
         v = v
             .fix("set, do not pass: nginx proxy_set_header X-Forwarded-For $remote_addr (first proxy) or $proxy_add_x_forwarded_for with realip trust; proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header Forwarded \"\"; proxy_set_header X-Real-IP $remote_addr;")
-            .fix(FIX_HAPROXY)
+            .fix(fix_haproxy(https))
             .fix(FIX_ALB);
     }
     v
@@ -2523,6 +2543,133 @@ mod tests {
             v.summary
         );
         assert!(v.summary.contains("balancer (127.0.0.3)"), "{}", v.summary);
+    }
+
+    /// A plain-http request that arrives with no scheme the site reads: the site takes it for
+    /// http, which it is, so the verdict does not say the site thinks every request is http
+    /// (true of this one, and harmless); it says the site is not told the scheme, so an https
+    /// request forwarded the same way would be taken for http. The HAProxy fix sets the scheme
+    /// on plain http too, as `https if { ssl_fc }` alone sets none there.
+    #[test]
+    fn a_plain_http_request_without_a_scheme_says_an_https_one_would_be_taken_for_http() {
+        let mut t = target();
+        t.echo_url = Some("http://www.example.com/echo".into());
+        let plain = |t: &TargetConfig, forwarding: &[(&str, &str)]| {
+            let pair = (Exchange::default(), Ok(behind_balancer(forwarding)));
+            judge_baseline(t, &pair, false, 80)
+        };
+        let untold = "is not told the scheme and would take an https request forwarded the \
+                      same way for http";
+        let haproxy = "HAProxy: option forwardfor; http-request set-header X-Forwarded-Proto \
+                       https if { ssl_fc }; http-request set-header X-Forwarded-Proto http if \
+                       !{ ssl_fc }";
+        let v = plain(
+            &t,
+            &[
+                ("x-forwarded-for", "198.51.100.20"),
+                ("x-forwarded-port", "80"),
+            ],
+        );
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert_eq!(
+            v.summary.as_str(),
+            format!("no X-Forwarded-Proto or Forwarded proto: the app {untold}")
+        );
+        assert_eq!(v.plain(), "the app is not told the scheme");
+        assert!(v.fix.iter().any(|f| f.as_str() == haproxy), "{v:?}");
+        // the scheme in Forwarded alone
+        let v = plain(
+            &t,
+            &[
+                ("forwarded", "proto=http"),
+                ("x-forwarded-for", "198.51.100.20"),
+                ("x-forwarded-port", "80"),
+            ],
+        );
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert_eq!(
+            v.summary.as_str(),
+            format!(
+                "the balancer sends the scheme only in Forwarded (proto=http), no \
+                 X-Forwarded-Proto: the site reads X-Forwarded-* (reads = \"x-forwarded\"), so it \
+                 {untold}"
+            )
+        );
+        assert_eq!(v.plain(), "the app is not told the scheme");
+        // a Forwarded that cannot be read
+        let v = plain(
+            &t,
+            &[
+                ("forwarded", "proto=\"http"),
+                ("x-forwarded-for", "198.51.100.20"),
+                ("x-forwarded-port", "80"),
+            ],
+        );
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary.contains(&format!(
+                "no X-Forwarded-Proto, and no Forwarded proto that can be read: the app {untold}"
+            )),
+            "{}",
+            v.summary
+        );
+        assert_eq!(v.plain(), "the app is not told the scheme");
+        // a site that reads Forwarded
+        let mut t_fwd = t.clone();
+        t_fwd.reads = SiteReads::Forwarded;
+        let v = plain(&t_fwd, &[("forwarded", "for=198.51.100.20")]);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert_eq!(
+            v.summary.as_str(),
+            format!(
+                "no Forwarded proto: the site reads Forwarded (reads = \"forwarded\"), so it {untold}"
+            )
+        );
+        assert_eq!(v.plain(), "the app is not told the scheme");
+        // behind PROXY protocol without a scheme: the port must be known for plain http
+        let mut r = behind_balancer(&[]);
+        r.proxy_protocol = Some(crate::probe::proxyproto::ProxyHeader {
+            version: 1,
+            source: Some("198.51.100.7:5000".parse().unwrap()),
+            destination: Some("10.0.2.20:80".parse().unwrap()),
+            tlvs: vec![],
+        });
+        let v = judge_baseline(&t, &(Exchange::default(), Ok(r)), false, 80);
+        assert_eq!(
+            v.summary.as_str(),
+            "PROXY protocol carries no scheme: the app must know this port is plain http"
+        );
+        // the same request over https: the site believes it is http
+        let v = judge_baseline(
+            &target(),
+            &(
+                Exchange::default(),
+                Ok(behind_balancer(&[
+                    ("x-forwarded-for", "198.51.100.20"),
+                    ("x-forwarded-port", "443"),
+                ])),
+            ),
+            true,
+            443,
+        );
+        assert_eq!(
+            v.summary.as_str(),
+            "no X-Forwarded-Proto or Forwarded proto: the app thinks every request is http"
+        );
+        assert_eq!(v.plain(), "the app will not see HTTPS");
+        assert!(v.fix.iter().any(|f| f.as_str() == FIX_HAPROXY), "{v:?}");
+        // a client's X-Forwarded-Proto passing on plain http: the same HAProxy fix
+        let passed = behind_balancer(&[
+            ("x-forwarded-for", "198.51.100.20"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        let v = judge_forged(
+            &(Exchange::default(), Ok(passed)),
+            false,
+            SiteReads::XForwarded,
+        );
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(v.fix.iter().any(|f| f.as_str() == haproxy), "{v:?}");
     }
 
     /// A tile or list has room for one short phrase: the consequence of the
