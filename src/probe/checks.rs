@@ -14,7 +14,9 @@ use crate::sanitize::Clean;
 use super::client::{ClientSetup, Exchange, Target, TlsInfo, fetch};
 use super::config::{ProbeConfig, SiteReads, TargetConfig};
 use super::echo::EchoReply;
-use super::forwarded::{ClientAddr, ClientSource, Node};
+use super::forwarded::{
+    ClientAddr, ClientSource, ForwardedElement, Node, parse_forwarded_as_meant,
+};
 
 /// The address sent in forged headers (TEST-NET-3, never a real client).
 pub const FORGED_IP: &str = "203.0.113.66";
@@ -926,8 +928,12 @@ fn site_client(r: &EchoReply, reads: SiteReads) -> &ClientAddr {
 
 /// The scheme `Forwarded` gives (its last `proto=`), lower case.
 fn forwarded_proto(r: &EchoReply) -> Option<String> {
-    r.forwarded
-        .iter()
+    last_proto(&r.forwarded)
+}
+
+/// The last `proto=` of these `Forwarded` elements, lower case.
+fn last_proto(els: &[ForwardedElement]) -> Option<String> {
+    els.iter()
         .rev()
         .find_map(|e| e.proto.as_deref().map(str::to_ascii_lowercase))
 }
@@ -1038,6 +1044,15 @@ fn judge_baseline(
     // nothing from Forwarded: a scheme or client that arrives only there is lost to it.
     let reads_forwarded = t.reads == SiteReads::Forwarded;
     let fwd_proto = forwarded_proto(r);
+    // What the balancer sends in Forwarded, as it meant it. One whose only fault is an IPv6
+    // client written bare cannot be read (that is said below), but a site that reads
+    // X-Forwarded-* reads none of it anyway: the scheme and client it carries are sent nowhere
+    // it looks.
+    let fwd_meant = match &r.forwarded_error {
+        Some(_) => parse_forwarded_as_meant(r.values("forwarded")).unwrap_or_default(),
+        None => r.forwarded.clone(),
+    };
+    let fwd_sent_proto = last_proto(&fwd_meant);
     let proto = if reads_forwarded {
         fwd_proto.clone()
     } else {
@@ -1119,12 +1134,12 @@ fn judge_baseline(
             ));
             note(Level::Fail, untold_says);
         }
-        (None, None) if fwd_proto.is_some() => {
+        (None, None) if fwd_sent_proto.is_some() => {
             level = Level::Fail;
             only_forwarded = true;
             problems.push(format!(
                 "the balancer sends the scheme only in Forwarded (proto={}), no X-Forwarded-Proto: the site reads X-Forwarded-* (reads = \"x-forwarded\"), so it {untold}",
-                fwd_proto.as_deref().unwrap_or_default()
+                fwd_sent_proto.as_deref().unwrap_or_default()
             ));
             note(Level::Fail, untold_says);
         }
@@ -1227,10 +1242,24 @@ fn judge_baseline(
         note(Level::Warn, "IPv4 allow-lists do not match the clients");
     }
     let balancer_as_client = site_client.source == ClientSource::Peer && pp.is_none();
+    // The client the balancer names in Forwarded: the one a reader of Forwarded computes, else
+    // the nearest for= where it is no address a reader takes (an IPv6 client written bare, or
+    // quoted without brackets): the balancer names it all the same, and in Forwarded alone.
+    let fwd_client = if r.client.source == ClientSource::Forwarded {
+        Some(r.client.addr.to_string())
+    } else if r.peer_trusted {
+        fwd_meant.iter().rev().find_map(|e| match &e.r#for {
+            Some(Node::Ip(ip)) => Some(ip.to_string()),
+            Some(Node::Invalid(s)) => Some(format!("{s:?}")),
+            _ => None,
+        })
+    } else {
+        None
+    };
     // the client named in Forwarded alone: no X-Forwarded-For or X-Real-IP came with it
     let client_only_forwarded = !reads_forwarded
         && balancer_as_client
-        && r.client.source == ClientSource::Forwarded
+        && fwd_client.is_some()
         && r.values("x-forwarded-for").is_empty()
         && r.values("x-real-ip").is_empty();
     if reads_forwarded && r.client.source != ClientSource::Forwarded && pp.is_none() {
@@ -1247,7 +1276,7 @@ fn judge_baseline(
         only_forwarded = true;
         problems.push(format!(
             "the balancer sends the client only in Forwarded (for={}), no X-Forwarded-For: the site reads X-Forwarded-* (reads = \"x-forwarded\"), so it sees the balancer ({client}) as every client",
-            r.client.addr
+            fwd_client.as_deref().unwrap_or_default()
         ));
         note(Level::Fail, "the app sees the balancer as every client");
     } else if let Some(want) = t.expect_client {
@@ -2283,6 +2312,78 @@ mod tests {
         assert_eq!(v.level, Level::Ok, "{v:?}");
     }
 
+    /// A Forwarded header whose one fault is an IPv6 client written bare (`for=2001:db8::1`, as
+    /// nginx's `for=$remote_addr` writes one), with no X-Forwarded-* beside it: a site that reads
+    /// X-Forwarded-* gets neither the scheme nor the client from it, as from a well-formed
+    /// Forwarded alone, and is told so with the same fix; the bare IPv6 is said apart, with its
+    /// own fix. A site that reads Forwarded loses both to the fault, as before; a header with
+    /// another fault gives no scheme to name.
+    #[test]
+    fn a_bare_ipv6_in_forwarded_alone_is_the_only_forwarded_failure() {
+        let only = [
+            ("forwarded", "for=2001:db8::1;proto=https"),
+            ("x-forwarded-port", "443"),
+        ];
+        let v = baseline_for(SiteReads::XForwarded, &only);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert_eq!(
+            v.summary.as_str(),
+            "Forwarded is malformed (value is neither a token nor a quoted string: \
+             \"2001:db8::1\"): an app that reads it gets neither client nor scheme from it; the \
+             balancer sends the scheme only in Forwarded (proto=https), no X-Forwarded-Proto: the \
+             site reads X-Forwarded-* (reads = \"x-forwarded\"), so it thinks every request is \
+             http; the balancer sends the client only in Forwarded (for=2001:db8::1), no \
+             X-Forwarded-For: the site reads X-Forwarded-* (reads = \"x-forwarded\"), so it sees \
+             the balancer (127.0.0.3) as every client"
+        );
+        assert_eq!(v.plain(), "the app will not see HTTPS");
+        assert!(
+            v.fix.iter().any(|f| f.as_str() == FIX_ONLY_FORWARDED),
+            "{v:?}"
+        );
+        assert!(
+            v.fix.iter().any(|f| f.as_str() == FIX_FORWARDED_V6),
+            "{v:?}"
+        );
+        // the site reads Forwarded: the fault loses it both, and only Forwarded is no fault
+        let v = baseline_for(SiteReads::Forwarded, &only);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary.starts_with("Forwarded is malformed"),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary
+                .contains("no Forwarded proto: the site reads Forwarded"),
+            "{}",
+            v.summary
+        );
+        assert!(!v.summary.contains("only in Forwarded"), "{}", v.summary);
+        assert!(
+            !v.fix.iter().any(|f| f.as_str() == FIX_ONLY_FORWARDED),
+            "{v:?}"
+        );
+        // another fault beside it: no scheme can be named
+        let v = baseline_for(
+            SiteReads::XForwarded,
+            &[
+                ("forwarded", "for=2001:db8::1;proto=\"https"),
+                ("x-forwarded-port", "443"),
+            ],
+        );
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary.contains(
+                "no X-Forwarded-Proto, and no Forwarded proto that can be read: the app thinks \
+                 every request is http"
+            ),
+            "{}",
+            v.summary
+        );
+        assert!(!v.summary.contains("only in Forwarded"), "{}", v.summary);
+    }
+
     /// One of the two missing from X-Forwarded-*, the other there: only the missing one is
     /// said, as coming in Forwarded alone.
     #[test]
@@ -2849,6 +2950,14 @@ mod tests {
         assert!(
             v.summary
                 .contains("the balancer sends the scheme only in Forwarded (proto=https)"),
+            "{}",
+            v.summary
+        );
+        // the client it names, though no address, is named in Forwarded alone
+        assert!(
+            v.summary.contains(
+                "the balancer sends the client only in Forwarded (for=\"::1\"), no X-Forwarded-For"
+            ),
             "{}",
             v.summary
         );

@@ -250,6 +250,30 @@ fn valid_port(p: &str) -> bool {
 pub fn parse_forwarded<'a>(
     lines: impl IntoIterator<Item = &'a str>,
 ) -> Result<Vec<ForwardedElement>, ForwardedError> {
+    parse_forwarded_with(lines, false).map(|(els, _)| els)
+}
+
+/// `Forwarded` as its sender meant it, where its one fault is an IPv6 node written bare in
+/// `for=` or `by=` (`for=2001:db8::1`, as nginx's `for=$remote_addr` writes an IPv6 client;
+/// RFC 7239 wants `for="[2001:db8::1]"`). Every reader of RFC 7239 rejects such a header
+/// whole ([`parse_forwarded`] does too), but it still says what the balancer sends, and sends
+/// nowhere else. `None` when the header holds no bare IPv6 node or has another fault.
+pub fn parse_forwarded_as_meant<'a>(
+    lines: impl IntoIterator<Item = &'a str>,
+) -> Option<Vec<ForwardedElement>> {
+    match parse_forwarded_with(lines, true) {
+        Ok((els, true)) => Some(els),
+        _ => None,
+    }
+}
+
+/// [`parse_forwarded`], taking a bare IPv6 node in `for=` or `by=` where `bare_ipv6`; also says
+/// whether one was taken.
+fn parse_forwarded_with<'a>(
+    lines: impl IntoIterator<Item = &'a str>,
+    bare_ipv6: bool,
+) -> Result<(Vec<ForwardedElement>, bool), ForwardedError> {
+    let mut bare_taken = false;
     let mut out = Vec::new();
     for line in lines {
         for element in split_outside_quotes(line, ',')? {
@@ -273,8 +297,17 @@ pub fn parse_forwarded<'a>(
                 if name.is_empty() || !name.chars().all(is_tchar) {
                     return Err(ForwardedError::BadName(name.chars().take(64).collect()));
                 }
-                let value = parse_value(value.trim())?;
                 let lname = name.to_ascii_lowercase();
+                let value = match value.trim() {
+                    v if bare_ipv6
+                        && (lname == "for" || lname == "by")
+                        && v.parse::<std::net::Ipv6Addr>().is_ok() =>
+                    {
+                        bare_taken = true;
+                        format!("[{v}]")
+                    }
+                    v => parse_value(v)?,
+                };
                 let dup = || ForwardedError::Duplicate(lname.clone());
                 match lname.as_str() {
                     "for" => {
@@ -309,7 +342,7 @@ pub fn parse_forwarded<'a>(
             out.push(el);
         }
     }
-    Ok(out)
+    Ok((out, bare_taken))
 }
 
 /// Which header the client address was taken from.
@@ -588,6 +621,31 @@ mod tests {
         // Unquoted IPv6 is not a node (it holds ':' and must be bracketed).
         let els = parse_forwarded([r#"for="2001:db8::1""#]).unwrap();
         assert!(matches!(els[0].r#for, Some(Node::Invalid(_))));
+    }
+
+    /// A bare IPv6 node is a fault to the parser, but read as meant where it is the only one.
+    #[test]
+    fn forwarded_as_meant_takes_a_bare_ipv6_node_alone() {
+        let bare = "for=2001:db8::1;by=2001:db8::2;proto=https";
+        assert!(parse_forwarded([bare]).is_err());
+        let els = parse_forwarded_as_meant([bare]).unwrap();
+        assert_eq!(els.len(), 1);
+        assert_eq!(els[0].r#for, Some(Node::Ip(ip("2001:db8::1"))));
+        assert_eq!(els[0].by, Some(Node::Ip(ip("2001:db8::2"))));
+        assert_eq!(els[0].proto.as_deref(), Some("https"));
+        // over several lines and elements
+        let els = parse_forwarded_as_meant(["for=192.0.2.1", "for=2001:db8::1"]).unwrap();
+        assert_eq!(els[1].r#for, Some(Node::Ip(ip("2001:db8::1"))));
+        // well-formed, or another fault (beside a bare node or not), or a bare one elsewhere
+        for input in [
+            r#"for="[2001:db8::1]";proto=https"#,
+            "for=2001:db8::1;proto=\"https",
+            "for=a b",
+            "host=2001:db8::1",
+            "for=2001:db8::1:443:x",
+        ] {
+            assert_eq!(parse_forwarded_as_meant([input]), None, "{input}");
+        }
     }
 
     #[test]
