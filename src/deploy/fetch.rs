@@ -166,7 +166,18 @@ fn make_cred(m: &CredMethod, url: &str) -> Result<Cred, git2::Error> {
     match m {
         CredMethod::Username(u) => Cred::username(u),
         CredMethod::SshAgent(u) => Cred::ssh_key_from_agent(u),
-        CredMethod::SshKey { user, key } => Cred::ssh_key(user, None, key, None),
+        CredMethod::SshKey { user, key } => {
+            // libssh2 reads the key by its name, to its end: a FIFO or a device there would
+            // hold the fetch. Only a plain file (a link to one) is handed to it.
+            match std::fs::metadata(key) {
+                Ok(m) if !m.is_file() => Err(git2::Error::from_str(&format!(
+                    "ssh_key {} is {}, not a plain file",
+                    crate::sanitize::Clean::new(&key.display().to_string()),
+                    crate::plainfile::kind(&m)
+                ))),
+                _ => Cred::ssh_key(user, None, key, None),
+            }
+        }
         CredMethod::Token { user, var } => match std::env::var(var) {
             Ok(tok) => Cred::userpass_plaintext(user, &tok),
             Err(_) => Err(git2::Error::from_str(&format!("${var} is not set"))),
@@ -326,6 +337,29 @@ pub fn fetch(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A key file that is a FIFO is refused at once, saying so, never handed to libssh2 (which
+    /// would wait for a writer).
+    #[test]
+    fn a_key_that_is_a_fifo_is_refused_not_waited_on() {
+        let d = tempfile::tempdir().unwrap();
+        let key = d.path().join("id_ed25519");
+        nix::unistd::mkfifo(&key, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let m = CredMethod::SshKey {
+            user: "git".into(),
+            key: key.clone(),
+        };
+        let Err(e) = make_cred(&m, "ssh://git@example.org/site.git") else {
+            panic!("a FIFO taken as a key")
+        };
+        assert_eq!(
+            e.message(),
+            format!(
+                "ssh_key {} is a FIFO (named pipe), not a plain file",
+                key.display()
+            )
+        );
+    }
 
     #[test]
     fn every_method_is_tried_once_then_the_plan_gives_up() {

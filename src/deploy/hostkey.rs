@@ -94,6 +94,18 @@ pub fn check(file: Option<&Path>, host: &str, port: u16, key: &[u8], describe: &
         },
         file.display()
     );
+    // libssh2 opens the file by its name and reads it to its end: a FIFO there would hold the
+    // fetch until a writer came, a device would never end. Only a plain file (a link to one)
+    // is handed to it.
+    if let Ok(m) = std::fs::metadata(file)
+        && !m.is_file()
+    {
+        return Verdict::Refused(format!(
+            "host key of {shown} ({describe}) cannot be checked: {} is {}, not a plain file",
+            file.display(),
+            crate::plainfile::kind(&m)
+        ));
+    }
     let result = Session::new().and_then(|s| {
         let mut kh = s.known_hosts()?;
         match kh.read_file(file, KnownHostFileKind::OpenSSH) {
@@ -175,6 +187,22 @@ mod tests {
         base64::engine::general_purpose::STANDARD
             .decode(b64)
             .unwrap()
+    }
+
+    /// A known_hosts that is a FIFO is refused at once, saying so, never handed to libssh2
+    /// (which would wait for a writer).
+    #[test]
+    fn a_known_hosts_that_is_a_fifo_is_refused_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("known_hosts");
+        nix::unistd::mkfifo(&file, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        assert_eq!(
+            check(Some(&file), "example.org", 22, &blob(KEY_A), "k"),
+            Verdict::Refused(format!(
+                "host key of example.org (k) cannot be checked: {} is a FIFO (named pipe), not a plain file",
+                file.display()
+            ))
+        );
     }
 
     #[test]
