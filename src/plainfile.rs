@@ -101,6 +101,22 @@ pub fn blocking(f: File) -> io::Result<File> {
     Ok(f)
 }
 
+/// Open the directory that `names` lead to below the open directory `base`, one name at a time,
+/// never through a symbolic link: a link met on the way, or one put there meanwhile, fails with
+/// `ELOOP` (a file: `ENOTDIR`), where a path handed whole to the kernel would be followed.
+pub fn open_dir_below<'n>(
+    base: std::os::fd::OwnedFd,
+    names: impl IntoIterator<Item = &'n std::ffi::OsStr>,
+) -> nix::Result<std::os::fd::OwnedFd> {
+    use nix::fcntl::OFlag;
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let mut dir = base;
+    for name in names {
+        dir = nix::fcntl::openat(&dir, name, flags, nix::sys::stat::Mode::empty())?;
+    }
+    Ok(dir)
+}
+
 #[cfg(test)]
 pub(crate) mod testing {
     use std::path::Path;

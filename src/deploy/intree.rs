@@ -55,16 +55,13 @@ fn parent<'p>(workdir: &Path, rel: &'p Path) -> io::Result<Option<(OwnedFd, &'p 
         return Err(beyond(rel));
     };
     let top = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-    let mut dir = nix::fcntl::open(workdir, top, Mode::empty()).map_err(io::Error::from)?;
-    for name in names {
-        match openat(&dir, name, top | OFlag::O_NOFOLLOW, Mode::empty()) {
-            Ok(fd) => dir = fd,
-            Err(Errno::ENOENT) => return Ok(None),
-            Err(Errno::ELOOP | Errno::ENOTDIR) => return Err(beyond(rel)),
-            Err(e) => return Err(e.into()),
-        }
+    let tree = nix::fcntl::open(workdir, top, Mode::empty()).map_err(io::Error::from)?;
+    match crate::plainfile::open_dir_below(tree, names) {
+        Ok(dir) => Ok(Some((dir, last))),
+        Err(Errno::ENOENT) => Ok(None),
+        Err(Errno::ELOOP | Errno::ENOTDIR) => Err(beyond(rel)),
+        Err(e) => Err(e.into()),
     }
-    Ok(Some((dir, last)))
 }
 
 /// What is at `rel` in the work tree `workdir`.

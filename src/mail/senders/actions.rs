@@ -491,7 +491,13 @@ impl MapDir {
                     ),
                 ));
             }
-            Err(_) => map.to_path_buf(),
+            // no map yet: its directory resolved, where it will be
+            Err(_) => match (map.parent(), map.file_name()) {
+                (Some(d), Some(n)) if !d.as_os_str().is_empty() => std::fs::canonicalize(d)
+                    .map(|d| d.join(n))
+                    .unwrap_or_else(|_| map.to_path_buf()),
+                _ => map.to_path_buf(),
+            },
         };
         let name = resolved
             .file_name()
@@ -501,11 +507,43 @@ impl MapDir {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
+        #[cfg(test)]
+        testing::after_the_resolve();
         Ok(MapDir {
-            dir: std::fs::File::open(dir)?,
+            dir: Self::open_resolved(dir)?,
             path: resolved.clone(),
             name,
         })
+    }
+
+    /// Open the map's directory as it was resolved: the resolved path holds no link, so one
+    /// met on the way now (a directory swapped for a link since) is refused, not followed to
+    /// another directory that holds a file of the map's name.
+    fn open_resolved(dir: &Path) -> std::io::Result<std::fs::File> {
+        use nix::fcntl::OFlag;
+        let (start, rest) = if dir.is_absolute() {
+            (Path::new("/"), dir.strip_prefix("/").unwrap_or(dir))
+        } else {
+            (Path::new("."), dir)
+        };
+        let base = nix::fcntl::open(
+            start,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )?;
+        let names = rest.components().map(|c| c.as_os_str());
+        match crate::plainfile::open_dir_below(base, names) {
+            Ok(fd) => Ok(std::fs::File::from(fd)),
+            Err(nix::errno::Errno::ELOOP | nix::errno::Errno::ENOTDIR) => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "{} was replaced by a symbolic link while the map was opened: nothing \
+                         written; look at who changes it, then try again",
+                    dir.display()
+                ),
+            )),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The map's bytes and mode: a plain file only, never through a link put at its name (nor
@@ -865,6 +903,24 @@ pub(crate) mod testing {
     /// new map is written.
     pub(crate) fn pause_before_the_write(f: impl FnMut() + 'static) {
         BEFORE_THE_WRITE.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+    }
+
+    thread_local! {
+        static AFTER_THE_RESOLVE: RefCell<Option<Box<dyn FnMut()>>> = RefCell::new(None);
+    }
+
+    /// Run `f` in this thread's next edits, after the map's path was resolved and before its
+    /// directory is opened.
+    pub(crate) fn pause_after_the_resolve(f: impl FnMut() + 'static) {
+        AFTER_THE_RESOLVE.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+    }
+
+    pub(super) fn after_the_resolve() {
+        AFTER_THE_RESOLVE.with(|h| {
+            if let Some(f) = h.borrow_mut().as_mut() {
+                f()
+            }
+        });
     }
 
     pub(super) fn before_the_write() {
@@ -1497,6 +1553,61 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(&target).unwrap(),
             "* * * * * root their-command\nbob@example.com\t[h]:587\n"
+        );
+    }
+
+    /// The directory the map's link leads to is swapped for a link to root's own directory
+    /// between the path's resolving and the directory's opening (by whoever may write the
+    /// directory above it): the edit is refused, saying so, and root's file of the map's name
+    /// is untouched, never written with the map's text.
+    #[test]
+    fn a_directory_swapped_for_a_link_before_it_is_opened_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (etc, theirs, roots) = (
+            dir.path().join("etc"),
+            dir.path().join("theirs"),
+            dir.path().join("roots"),
+        );
+        for d in [&etc, &theirs, &roots] {
+            std::fs::create_dir(d).unwrap();
+        }
+        std::fs::write(theirs.join("sender_relay"), "a b\n").unwrap();
+        let p = etc.join("sender_relay");
+        std::os::unix::fs::symlink(theirs.join("sender_relay"), &p).unwrap();
+        std::fs::write(roots.join("sender_relay"), "kept\n").unwrap();
+        let (swapped, aside, to) = (theirs.clone(), dir.path().join("aside"), roots.clone());
+        testing::pause_after_the_resolve(move || {
+            std::fs::rename(&swapped, &aside).unwrap();
+            std::os::unix::fs::symlink(&to, &swapped).unwrap();
+        });
+        let r = add_bob_to(&p);
+        testing::pause_after_the_resolve(|| {});
+        assert_eq!(
+            std::fs::read_to_string(roots.join("sender_relay")).unwrap(),
+            "kept\n"
+        );
+        assert!(!r.ok, "{r:?}");
+        let said = format!("{r:?}");
+        assert!(
+            said.contains("was replaced by a symbolic link while the map was opened"),
+            "{said}"
+        );
+    }
+
+    /// A map that does not exist yet, in a directory reached through a link (`/etc/postfix`
+    /// linked to where configuration management keeps it): its directory is resolved, and the
+    /// map is written there.
+    #[test]
+    fn a_new_map_in_a_linked_directory_is_written_where_it_lives() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = dir.path().join("kept");
+        std::fs::create_dir(&kept).unwrap();
+        let linked = dir.path().join("postfix");
+        std::os::unix::fs::symlink(&kept, &linked).unwrap();
+        write_atomic(&linked.join("sender_relay"), b"a b\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(kept.join("sender_relay")).unwrap(),
+            "a b\n"
         );
     }
 
