@@ -318,17 +318,21 @@ fn safe_usage_error(
 
 /// Entry point of the binary; returns the process exit status.
 pub fn main() -> anyhow::Result<u8> {
-    // SAFETY: no other thread exists yet. (It fails only for a negative value.)
-    let _ = unsafe {
-        crate::deploy::fetch::set_network_timeouts(
-            crate::deploy::fetch::CONNECT_TIMEOUT,
-            crate::deploy::fetch::IO_TIMEOUT,
-        )
-    };
     let cli = match parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(code) => return Ok(code),
     };
+    // Only the commands that read git repositories start libgit2, which loads the system's CA
+    // certificates as it starts (tens of milliseconds): `summary` reads no repository.
+    if !matches!(cli.command, Some(Command::Summary(_))) {
+        // SAFETY: no other thread exists yet. (It fails only for a negative value.)
+        let _ = unsafe {
+            crate::deploy::fetch::set_network_timeouts(
+                crate::deploy::fetch::CONNECT_TIMEOUT,
+                crate::deploy::fetch::IO_TIMEOUT,
+            )
+        };
+    }
     match cli.command {
         Some(Command::Summary(args)) => {
             let code = crate::mail::log::summary::run(args, cli.config.as_deref())?;
