@@ -834,8 +834,9 @@ fn a_password_map_line_postmap_logs_is_not_in_the_summary() {
 /// The same mail log as `CORPUS`, written by other syslog set-ups (Europe/Berlin, +01:00 in
 /// November): rsyslog's and syslog-ng's RFC 5424 files, ISO stamps with a space before the
 /// time, in local time and in UTC, rsyslog's forward formats (a PRI before a traditional or an
-/// RFC 3339 stamp), and syslog-ng's `$TZ` after a space, in New York's zone.
-const RESTAMPED: [(&str, &str); 7] = [
+/// RFC 3339 stamp), syslog-ng's `$TZ` after a space, in New York's zone, and an old syslog-ng's
+/// `$ISODATE` in St. John's zone, its offset written `-03:-30`.
+const RESTAMPED: [(&str, &str); 8] = [
     (
         "rsyslog RSYSLOG_SyslogProtocol23Format",
         include_str!("fixtures/maillog/corpus-3.7.rsyslog-rfc5424.log"),
@@ -863,6 +864,10 @@ const RESTAMPED: [(&str, &str); 7] = [
     (
         "syslog-ng $YEAR-$MONTH-$DAY $HOUR:$MIN:$SEC.$MSEC $TZ",
         include_str!("fixtures/maillog/corpus-3.7.syslog-ng-tz.log"),
+    ),
+    (
+        "old syslog-ng $ISODATE, -03:-30",
+        include_str!("fixtures/maillog/corpus-3.7.syslog-ng-minus-minutes.log"),
     ),
 ];
 

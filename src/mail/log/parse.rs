@@ -541,7 +541,23 @@ fn parse_rfc3339_stamp(line: &str) -> Option<(Stamp, AfterStamp<'_>)> {
     ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z"]
         .into_iter()
         .find_map(|fmt| DateTime::parse_from_str(ts, fmt).ok())
+        .or_else(|| minus_minutes_stamp(ts))
         .map(|t| (Stamp::Full(t), rest))
+}
+
+/// An RFC 3339 stamp whose offset old syslog-ng wrote with a sign before its minutes too,
+/// `2026-12-06T15:04:25-03:-30` for `-03:30` (see [`utc_offset`]), as its `$ISODATE` and its
+/// RFC 5424 header write it.
+fn minus_minutes_stamp(ts: &str) -> Option<DateTime<FixedOffset>> {
+    let at = ts.len().checked_sub(7)?;
+    let (secs, 7) = utc_offset(ts.as_bytes().get(at..)?)? else {
+        return None;
+    };
+    // the offset starts with `-`: `at` is a character boundary
+    let naive = NaiveDateTime::parse_from_str(&ts[..at], "%Y-%m-%dT%H:%M:%S%.f").ok()?;
+    naive
+        .and_local_timezone(FixedOffset::east_opt(secs)?)
+        .single()
 }
 
 /// Traditional `Nov  7 13:28:01` or postlog `Nov 07 13:28:01`, and a space.
@@ -704,6 +720,10 @@ fn after_pri(line: &str) -> Option<&str> {
 /// A UTC offset at the start of `b`, `+01:00`, `+0100` or, before a space or the end, the hours
 /// alone, `+01` (ISO 8601's shortest form, as `date +%:::z` writes a whole hour); `-` west of UTC.
 /// Its seconds east of UTC and its length.
+///
+/// Also `-03:-30`, UTC-03:30 (St. John's) as old syslog-ng versions write an offset west of UTC
+/// by a part of an hour, the minutes with a sign of their own: only that shape, the minutes 01
+/// to 59 (a whole hour's `00` has no sign).
 fn utc_offset(b: &[u8]) -> Option<(i32, usize)> {
     let west = match b.first()? {
         b'+' => false,
@@ -711,6 +731,10 @@ fn utc_offset(b: &[u8]) -> Option<(i32, usize)> {
         _ => return None,
     };
     let hh = two(b.get(1..3)?)?;
+    if west && b.get(3..5) == Some(b":-") {
+        let mm = two(b.get(5..7)?).filter(|m| (1..60).contains(m))?;
+        return Some((-i32::try_from(hh * 3600 + mm * 60).ok()?, 7));
+    }
     if matches!(b.get(3), None | Some(b' ')) {
         let secs = i32::try_from(hh * 3600).ok()?;
         return Some((if west { -secs } else { secs }, 3));
@@ -726,7 +750,10 @@ fn utc_offset(b: &[u8]) -> Option<(i32, usize)> {
 /// PRI). `-`, no time known, is no time to place the line at.
 fn parse_rfc5424_stamp(header: &str) -> Option<(Stamp, AfterStamp<'_>)> {
     let end = memchr::memchr(b' ', header.as_bytes())?;
-    let t = DateTime::parse_from_rfc3339(&header[..end]).ok()?;
+    let ts = &header[..end];
+    let t = DateTime::parse_from_rfc3339(ts)
+        .ok()
+        .or_else(|| minus_minutes_stamp(ts))?;
     Some((Stamp::Full(t), AfterStamp::Rfc5424(&header[end + 1..])))
 }
 
@@ -2554,6 +2581,75 @@ mod tests {
         ] {
             let line = format!("{bad} {tail}");
             assert!(parse_line(&line, &mut years()).is_none(), "{line}");
+        }
+    }
+
+    /// Old syslog-ng versions write an offset west of UTC by a part of an hour with a sign
+    /// before its minutes too, `-03:-30` for St. John's: it is read as `-03:30` wherever an
+    /// offset is read, and only in that shape.
+    #[test]
+    fn an_offset_old_syslog_ng_signed_twice_is_read() {
+        let sent = "3F517C8902: to=<a@b.example>, relay=mx.b.example[192.0.2.7]:25, delay=1.2, \
+                    delays=0.1/0/0.5/0.6, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4B1)";
+        let lines = |stamp: &str, offset: &str| {
+            [
+                // `$ISODATE`, also behind a PRI as a receiver stores what it is sent
+                format!("{stamp}{offset} mx1 postfix/smtp[123]: {sent}"),
+                format!("<22>{stamp}{offset} mx1 postfix/smtp[123]: {sent}"),
+                // the RFC 5424 header (`flags(syslog-protocol)`)
+                format!("<22>1 {stamp}{offset} mx1 postfix/smtp 123 - - {sent}"),
+                // a template's spaced stamp, the offset right after the time or after a space
+                format!(
+                    "{} mx1 postfix/smtp[123]: {sent}",
+                    stamp.replace('T', " ") + offset
+                ),
+                format!(
+                    "{} {offset} mx1 postfix/smtp[123]: {sent}",
+                    stamp.replace('T', " ")
+                ),
+            ]
+        };
+        for (stamp, offset, want) in [
+            (
+                "2026-12-06T15:04:25",
+                "-03:-30",
+                "2026-12-06T15:04:25-03:30",
+            ),
+            (
+                "2026-12-06T15:04:25.123456",
+                "-03:-30",
+                "2026-12-06T15:04:25.123456-03:30",
+            ),
+            // the Marquesas; a zone half an hour west of UTC
+            (
+                "2026-12-06T15:04:25",
+                "-09:-30",
+                "2026-12-06T15:04:25-09:30",
+            ),
+            (
+                "2026-12-06T15:04:25",
+                "-00:-30",
+                "2026-12-06T15:04:25-00:30",
+            ),
+        ] {
+            let want = DateTime::parse_from_rfc3339(want).unwrap();
+            for line in lines(stamp, offset) {
+                let l = p(&line);
+                assert_eq!(l.time, want, "{line}");
+                assert_eq!(l.time.offset(), want.offset(), "{line}");
+                assert_eq!(&*l.host, "mx1", "{line}");
+                assert!(matches!(l.kind, Kind::Delivery(_)), "{line}");
+            }
+        }
+        // nothing looser: a sign before the minutes east of UTC, before a whole hour's `00`, one
+        // digit too few or too many, minutes past 59, other signs, text after it
+        for bad in [
+            "+03:-30", "-03:-00", "-03:-3", "-03:-030", "-3:-30", "-003:-30", "-03:-60",
+            "-03:--30", "-03:+30", "-03-30", "-03:-30x", "-03:-3x", "-0330-", "-03: -30",
+        ] {
+            for line in lines("2026-12-06T15:04:25", bad) {
+                assert!(parse_line(&line, &mut years()).is_none(), "{line}");
+            }
         }
     }
 
