@@ -20,13 +20,14 @@ fuzz_target!(|data: &[u8]| {
     let mut log = MailLog::default();
     for l in &lines {
         // also after valid prefixes of each framing read: so that the body parsers see the
-        // bytes, also behind a tag rsyslog cut to 32 bytes, and the RFC 5424 header's fields,
-        // the RFC 3339 and the spaced ISO stamp's offset (right after the time or after a
-        // space) and the stamp behind a PRI do
+        // bytes, also behind a tag rsyslog cut to 32 bytes (with and without its `[`), and the
+        // RFC 5424 header's fields, the RFC 3339 and the spaced ISO stamp's offset (right after
+        // the time or after a space) and the stamp behind a PRI do
         for candidate in [
             l.clone(),
             format!("Jan  1 00:00:00 mx postfix/smtp[1]: 3F517C8902: {l}"),
             format!("Jan  1 00:00:00 mx postfix/submission/smtpd[1234567 {l}"),
+            format!("Jan  1 00:00:00 mx postfix-10.0.0.1/submission/smtp {l}"),
             format!("<22>1 2026-01-01T00:00:00Z mx postfix/smtp 1 - - 3F517C8902: {l}"),
             format!("<22>1 2026-01-01T00:00:00Z {l}"),
             format!("2026-01-01T00:00:00{l}"),

@@ -342,7 +342,9 @@ pub struct LogLine<S = Clean> {
     pub host: S,
     /// `postfix/smtp`, `postfix/submission/smtpd`, `example.com/smtp`.
     pub program: S,
-    /// The last path element of the program (`smtp`, `qmgr`, ...).
+    /// The last path element of the program (`smtp`, `qmgr`, ...); empty where a tag cut to 32
+    /// bytes kept no `[`, and so maybe not all of the name (`postfix-10.0.0.1/submission/smtp`
+    /// is smtpd's tag).
     pub daemon: S,
     pub pid: Option<u32>,
     pub queue_id: Option<QueueId>,
@@ -937,9 +939,21 @@ pub fn trim_line(line: &str) -> &str {
     line.trim_end_matches(['\n', '\r']).trim_start_matches('\0')
 }
 
+/// What a line's tag lost to rsyslog's cut (see [`cut_tag`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TagCut {
+    /// The tag is whole.
+    Whole,
+    /// Cut after the program's name (its `[` is there): the name is whole.
+    AfterName,
+    /// No `[` left: the program's name may have lost its end, and the daemon's name with it
+    /// (`postfix-10.0.0.1/submission/smtp` is smtpd's), or be whole; nothing tells which.
+    InName,
+}
+
 /// `host prog[pid]: message` (an optional severity column before or after the host) -> (host,
-/// program, pid, message, whether the tag was cut: see [`cut_tag`]).
-fn syslog_header(rest: &str) -> Option<(&str, &str, Option<u32>, &str, bool)> {
+/// program, pid, message, what the tag lost to a cut).
+fn syslog_header(rest: &str) -> Option<(&str, &str, Option<u32>, &str, TagCut)> {
     let mut rest = rest.trim_start();
     let mut host = "";
     for _ in 0..3 {
@@ -960,10 +974,10 @@ fn syslog_header(rest: &str) -> Option<(&str, &str, Option<u32>, &str, bool)> {
         break;
     }
     if let Some((program, pid, body)) = parse_program(rest) {
-        return Some((host, program, pid, body, false));
+        return Some((host, program, pid, body, TagCut::Whole));
     }
-    let (program, pid, body) = cut_tag(rest)?;
-    Some((host, program, pid, body, true))
+    let (program, pid, body, cut) = cut_tag(rest)?;
+    Some((host, program, pid, body, cut))
 }
 
 /// How long a tag rsyslog's forward templates write: `%syslogtag:1:32%`, the tag's first 32
@@ -977,13 +991,14 @@ const CUT_TAG_LEN: usize = 32;
 /// its colon, its `]`, part or all of its pid, even the end of its program name; the space before
 /// the message stays, and a receiver stores the tag so (rsyslog's parser ends a tag at a colon or
 /// a space). The program is what is left before the `[`; the pid is kept only when its `]` is.
-fn cut_tag(rest: &str) -> Option<(&str, Option<u32>, &str)> {
+/// Without a `[` the program is all 32 bytes, and may have lost its end ([`TagCut::InName`]).
+fn cut_tag(rest: &str) -> Option<(&str, Option<u32>, &str, TagCut)> {
     let (tag, body) = split_space(rest)?;
     if tag.len() != CUT_TAG_LEN || tag.ends_with(':') {
         return None;
     }
     let Some(open) = find_byte(tag, b'[') else {
-        return Some((tag, None, body));
+        return Some((tag, None, body, TagCut::InName));
     };
     let (digits, whole) = match tag[open + 1..].strip_suffix(']') {
         Some(d) => (d, true),
@@ -993,7 +1008,7 @@ fn cut_tag(rest: &str) -> Option<(&str, Option<u32>, &str)> {
         return None;
     }
     let pid = if whole { digits.parse().ok() } else { None };
-    Some((&tag[..open], pid, body))
+    Some((&tag[..open], pid, body, TagCut::AfterName))
 }
 
 /// RFC 5424's `HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [MSG]` -> (host, program, pid,
@@ -1068,7 +1083,7 @@ pub fn parse_after_stamp<'a>(
         AfterStamp::Syslog(rest) => syslog_header(rest)?,
         AfterStamp::Rfc5424(rest) => {
             let (host, program, pid, body) = rfc5424_header(rest)?;
-            (host, program, pid, body, false)
+            (host, program, pid, body, TagCut::Whole)
         }
     };
     let slash = rfind_byte(program, b'/');
@@ -1086,13 +1101,16 @@ pub fn parse_after_stamp<'a>(
             None => (None, body),
         },
     };
-    let kind = classify_body(daemon, queue_id.is_some(), body, keep_text);
+    let name_cut = cut == TagCut::InName;
+    let kind = classify_body(daemon, name_cut, queue_id.is_some(), body, keep_text);
     // a cut tag is less sure to be Postfix's: its line must say what Postfix says (a queue id, a
     // reject, a warning); one that says nothing to the model (`connect from ...`) is not worth
     // the risk of taking another program's line for Postfix's
-    if cut && queue_id.is_none() && matches!(kind, Kind::Other) {
+    if cut != TagCut::Whole && queue_id.is_none() && matches!(kind, Kind::Other) {
         return None;
     }
+    // a name the cut may have shortened is no daemon's name: unknown
+    let daemon = if name_cut { "" } else { daemon };
     let keep = |s: &'a str| if keep_text { s } else { "" };
     // a report names the program of a warning (they are few)
     let warns = matches!(
@@ -1194,7 +1212,25 @@ fn without_quoted_map_text(w: &str) -> &str {
     }
 }
 
-fn classify_body<'a>(daemon: &str, has_id: bool, body: &'a str, keep_text: bool) -> Kind<&'a str> {
+/// The kind of a line's message. `daemon` is the daemon's name, or, with `name_cut`, the start of
+/// it a cut tag left ([`TagCut::InName`]): then a line whose kind depends on its daemon
+/// (`removed`: qmgr's or postsuper's) is that daemon's only when what is left is a start of that
+/// name and of no other daemon's that logs such a line (`post`, `postsupe`: postsuper's, not
+/// qmgr's); nothing left is no daemon's.
+fn classify_body<'a>(
+    daemon: &str,
+    name_cut: bool,
+    has_id: bool,
+    body: &'a str,
+    keep_text: bool,
+) -> Kind<&'a str> {
+    let is = |name: &str| {
+        if name_cut {
+            !daemon.is_empty() && name.starts_with(daemon)
+        } else {
+            daemon == name
+        }
+    };
     if let Some(w) = body.strip_prefix("warning: ").or_else(|| {
         ["error: ", "fatal: ", "panic: "]
             .iter()
@@ -1273,7 +1309,7 @@ fn classify_body<'a>(daemon: &str, has_id: bool, body: &'a str, keep_text: bool)
         return Kind::QueueActive { from, size, nrcpt };
     }
     if body == "removed" {
-        return if daemon == "postsuper" {
+        return if is("postsuper") {
             Kind::Super(SuperAction::Removed)
         } else {
             Kind::Removed
@@ -1285,7 +1321,7 @@ fn classify_body<'a>(daemon: &str, has_id: bool, body: &'a str, keep_text: bool)
         }
         return Kind::MessageId(m.trim_start_matches('<').trim_end_matches('>'));
     }
-    if body.starts_with("uid=") || (daemon == "pickup" && body.contains("from=<")) {
+    if body.starts_with("uid=") || (is("pickup") && body.contains("from=<")) {
         return Kind::Pickup {
             uid: attr(body, "uid").and_then(|s| s.parse().ok()),
             from: addr(attr(body, "from")).unwrap_or_default(),
@@ -1308,7 +1344,7 @@ fn classify_body<'a>(daemon: &str, has_id: bool, body: &'a str, keep_text: bool)
         "placed on hold" => return Kind::Super(SuperAction::Held),
         "released from hold" => return Kind::Super(SuperAction::Released),
         "requeued" => return Kind::Super(SuperAction::Requeued),
-        "expired" | "force-expired" if daemon == "postsuper" => {
+        "expired" | "force-expired" if is("postsuper") => {
             return Kind::Super(SuperAction::Expired);
         }
         _ => {}
@@ -2327,6 +2363,13 @@ mod tests {
                 continue;
             };
             assert!(!says_nothing, "{line}");
+            // the daemon only where the tag kept its `[`, after the whole name
+            let tag = line.split_whitespace().nth(4).unwrap();
+            let daemon = match tag.split_once('[') {
+                Some((program, _)) => program.rsplit('/').next().unwrap(),
+                None => "",
+            };
+            assert_eq!(&*l.daemon, daemon, "{line}");
             let id = l.queue_id.as_ref().map(QueueId::as_str);
             assert!(
                 id.is_none_or(|id| line.contains(&format!(" {id}: "))),
@@ -2345,8 +2388,103 @@ mod tests {
                 .into_iter()
                 .filter(|k| !k.is_empty())
                 .collect::<Vec<_>>(),
-            ["sasl", "client", "bounced", "reject", "client", "deferred"]
+            [
+                "sasl", "client", "bounced", "reject", "client", "deferred", "client", "sent"
+            ]
         );
+    }
+
+    /// A tag cut with no `[` left may have lost the end of its daemon's name, or nothing of it:
+    /// nothing tells which, so the daemon is unknown (empty) rather than one it may not be
+    /// (`smtp` for smtpd). The line reads as with the tag whole but for that: a delivery is a
+    /// delivery, and a `removed` is postsuper's deletion where what is left of the name can only
+    /// be postsuper's, qmgr's where it can only be qmgr's.
+    #[test]
+    fn a_daemon_name_a_cut_may_have_shortened_is_left_unknown() {
+        let client = "8A1B2C3D4E: client=app.example.com[192.0.2.20], sasl_method=PLAIN, \
+                      sasl_username=app";
+        let sent = "8A1B2C3D4E: to=<x@b.example>, relay=mx.b.example[192.0.2.40]:25, delay=2, \
+                    delays=0.1/0/1/0.9, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4B1)";
+        let removed = "8A1B2C3D4E: removed";
+        for (tag, body, program, kind) in [
+            // smtpd's name cut to smtp's
+            (
+                "postfix-10.0.0.1/submission/smtpd[1234]:",
+                client,
+                "postfix-10.0.0.1/submission/smtp",
+                "client",
+            ),
+            // smtp's cut to its first letter: its delivery still counts
+            (
+                "postfix-203.0.113.45/relay-out/smtp[123456]:",
+                sent,
+                "postfix-203.0.113.45/relay-out/s",
+                "sent",
+            ),
+            // whole, its `[` the 33rd byte: not told from a name cut short
+            (
+                "postfix-1.2.3.4/submission/smtpd[1234]:",
+                client,
+                "postfix-1.2.3.4/submission/smtpd",
+                "client",
+            ),
+            // postsuper's deletion, its name whole or cut
+            (
+                "postfix-mx.example.org/postsuper[12345]:",
+                removed,
+                "postfix-mx.example.org/postsuper",
+                "deleted",
+            ),
+            (
+                "postfix-mx1.example.org/postsuper[12345]:",
+                removed,
+                "postfix-mx1.example.org/postsupe",
+                "deleted",
+            ),
+            // qmgr's, cut: not a deletion; nor where nothing of the name is left
+            (
+                "postfix-mail0001.example.org/qmgr[1200]:",
+                removed,
+                "postfix-mail0001.example.org/qmg",
+                "removed",
+            ),
+            (
+                "postfix-mail0000001.example.org/qmgr[1200]:",
+                removed,
+                "postfix-mail0000001.example.org/",
+                "removed",
+            ),
+        ] {
+            let (cut, whole) = forwarded(tag, body);
+            let want = p(&whole);
+            for line in [cut.clone(), cut["<22>".len()..].to_string()] {
+                let l = p(&line);
+                assert_eq!(
+                    (&*l.program, &*l.daemon, l.pid),
+                    (program, "", None),
+                    "{line}"
+                );
+                let read = match &l.kind {
+                    Kind::Client(_) => "client",
+                    Kind::Delivery(d) => d.status.as_str(),
+                    Kind::Super(SuperAction::Removed) => "deleted",
+                    Kind::Removed => "removed",
+                    _ => "",
+                };
+                assert_eq!(read, kind, "{line}");
+                assert_eq!(
+                    LogLine {
+                        text: want.text.clone(),
+                        program: want.program.clone(),
+                        daemon: want.daemon.clone(),
+                        pid: want.pid,
+                        ..l
+                    },
+                    want,
+                    "{line}"
+                );
+            }
+        }
     }
 
     /// A cut tag leaves less to tell a Postfix line by: only a Postfix program's, cut where rsyslog
