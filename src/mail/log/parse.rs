@@ -1104,9 +1104,20 @@ pub fn parse_after_stamp<'a>(
     let name_cut = cut == TagCut::InName;
     let kind = classify_body(daemon, name_cut, queue_id.is_some(), body, keep_text);
     // a cut tag is less sure to be Postfix's: its line must say what Postfix says (a queue id, a
-    // reject, a warning); one that says nothing to the model (`connect from ...`) is not worth
-    // the risk of taking another program's line for Postfix's
-    if cut != TagCut::Whole && queue_id.is_none() && matches!(kind, Kind::Other) {
+    // reject, a warning), or be smtpd's connect line, its shape exact and the daemon's name, as
+    // far as the tag kept it, smtpd's; another line that says nothing to the model
+    // (`disconnect from ...`) is not worth the risk of taking another program's line for
+    // Postfix's
+    if cut != TagCut::Whole
+        && queue_id.is_none()
+        && matches!(kind, Kind::Other)
+        && !(is_connect_from(body)
+            && if name_cut {
+                "smtpd".starts_with(daemon)
+            } else {
+                daemon == "smtpd"
+            })
+    {
         return None;
     }
     // a name the cut may have shortened is no daemon's name: unknown
@@ -1127,6 +1138,28 @@ pub fn parse_after_stamp<'a>(
         kind,
         text: keep(line),
     })
+}
+
+/// smtpd's `connect from NAME[ADDR]`, or `NAME[ADDR]:PORT` as `smtpd_client_port_logging = yes`
+/// writes it: NAME without a space or a `[`, ADDR an IP address or `unknown`.
+fn is_connect_from(body: &str) -> bool {
+    let Some((name, rest)) = body
+        .strip_prefix("connect from ")
+        .and_then(|client| client.split_once('['))
+    else {
+        return false;
+    };
+    let Some((addr, port)) = rest.split_once(']') else {
+        return false;
+    };
+    let port_ok = port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()));
+    !name.is_empty()
+        && !name.contains(' ')
+        && (addr == "unknown" || addr.parse::<std::net::IpAddr>().is_ok())
+        && port_ok
 }
 
 /// Value of `key=` in a comma-separated attribute list; `<..>` values may hold commas.
@@ -2349,15 +2382,15 @@ mod tests {
     }
 
     /// A log host's file of lines rsyslog forwarded, tags of 32 bytes and more cut: every line
-    /// Postfix says something to the model in is read, with its queue id; the lines that say
-    /// nothing (`connect from ...`) are not.
+    /// Postfix says something to the model in is read, with its queue id, and smtpd's `connect
+    /// from`; the other lines that say nothing (`disconnect from ...`) are not.
     #[test]
     fn a_log_host_s_file_of_cut_tags_is_read() {
         let file = include_str!("../../../tests/fixtures/maillog/rsyslog-cut-tags.log");
         let mut y = years();
         let mut kinds = Vec::new();
         for line in file.lines() {
-            let says_nothing = line.contains("connect from") || line.contains("lost connection");
+            let says_nothing = line.contains("disconnect from") || line.contains("lost connection");
             let Some(l) = parse_line(line, &mut y) else {
                 assert!(says_nothing, "no parse: {line}");
                 continue;
@@ -2380,6 +2413,7 @@ mod tests {
                 Kind::Reject { .. } => "reject",
                 Kind::SaslWarning(_) => "sasl",
                 Kind::Client(_) => "client",
+                Kind::Other if line.contains(" connect from ") => "connect",
                 _ => "",
             });
         }
@@ -2389,7 +2423,8 @@ mod tests {
                 .filter(|k| !k.is_empty())
                 .collect::<Vec<_>>(),
             [
-                "sasl", "client", "bounced", "reject", "client", "deferred", "client", "sent"
+                "connect", "sasl", "connect", "client", "bounced", "reject", "connect", "client",
+                "deferred", "connect", "client", "sent"
             ]
         );
     }
@@ -2487,6 +2522,112 @@ mod tests {
         }
     }
 
+    /// smtpd's `connect from NAME[ADDR]` behind a cut tag is read as with the tag whole, but for
+    /// what the cut took: counted as a Postfix line, not as one from another program.
+    #[test]
+    fn smtpd_s_connect_line_behind_a_cut_tag_is_read() {
+        for (tag, body, program, daemon, pid) in [
+            // the colon lost
+            (
+                "postfix/submission/smtpd[123456]:",
+                "connect from app.example.com[192.0.2.20]",
+                "postfix/submission/smtpd",
+                "smtpd",
+                Some(123456),
+            ),
+            // the `]` and part of the pid; an IPv6 client; the port logged
+            (
+                "postfix/submission/smtpd[1234567]:",
+                "connect from unknown[192.0.2.7]",
+                "postfix/submission/smtpd",
+                "smtpd",
+                None,
+            ),
+            (
+                "example.com/submission/smtpd[12345]:",
+                "connect from mail.example.net[2001:db8::25]",
+                "example.com/submission/smtpd",
+                "smtpd",
+                None,
+            ),
+            (
+                "postfix/submission/smtpd[1234567]:",
+                "connect from unknown[192.0.2.7]:51234",
+                "postfix/submission/smtpd",
+                "smtpd",
+                None,
+            ),
+            // no `[` left: the name as far as it goes is smtpd's, or nothing of it is left
+            (
+                "postfix-10.0.0.1/submission/smtpd[1234]:",
+                "connect from unknown[192.0.2.7]",
+                "postfix-10.0.0.1/submission/smtp",
+                "",
+                None,
+            ),
+            (
+                "postfix-203.0.113.45/submission/smtpd[1234]:",
+                "connect from unknown[unknown]",
+                "postfix-203.0.113.45/submission/",
+                "",
+                None,
+            ),
+        ] {
+            let (cut, whole) = forwarded(tag, body);
+            let want = p(&whole);
+            for line in [cut.clone(), cut["<22>".len()..].to_string()] {
+                let l = parse_line(&line, &mut years()).unwrap_or_else(|| panic!("{line}"));
+                assert_eq!(
+                    (&*l.program, &*l.daemon, l.pid, &l.kind),
+                    (program, daemon, pid, &Kind::Other),
+                    "{line}"
+                );
+                assert_eq!(
+                    LogLine {
+                        text: want.text.clone(),
+                        program: want.program.clone(),
+                        daemon: want.daemon.clone(),
+                        pid: want.pid,
+                        ..l
+                    },
+                    want,
+                    "{line}"
+                );
+            }
+        }
+        // not smtpd's connect line, or not smtpd's: not read behind a cut tag
+        let tag = "postfix/submission/smtpd[1234567]:";
+        for (tag, body) in [
+            (tag, "connect from unknown"),
+            (tag, "connect from [192.0.2.7]"),
+            (tag, "connect from unknown[192.0.2.7] extra"),
+            (tag, "connect from unknown[192.0.2.7]]"),
+            (tag, "connect from unknown[192.0.2.7]:"),
+            (tag, "connect from unknown[192.0.2.7]:x"),
+            (tag, "connect from unknown[192.0.2]"),
+            (tag, "connect from un known[192.0.2.7]"),
+            (tag, "CONNECT from [192.0.2.7]:51234 to [192.0.2.1]:25"),
+            (tag, "connect to unknown[192.0.2.7]"),
+            // another daemon's name, whole or as far as it goes
+            (
+                "postfix-203.0.113.45/postscreen[1234]:",
+                "connect from unknown[192.0.2.7]",
+            ),
+            (
+                "postfix-10.0.0.1/submissions/pos[1234]:",
+                "connect from unknown[192.0.2.7]",
+            ),
+            // not Postfix
+            (
+                "systemd-networkd-wait-online[123456]:",
+                "connect from unknown[192.0.2.7]",
+            ),
+        ] {
+            let line = forwarded(tag, body).0;
+            assert!(parse_line(&line, &mut years()).is_none(), "{line}");
+        }
+    }
+
     /// A cut tag leaves less to tell a Postfix line by: only a Postfix program's, cut where rsyslog
     /// cuts, with a line that says what Postfix says, is read.
     #[test]
@@ -2495,7 +2636,7 @@ mod tests {
             // a line the model learns nothing from
             forwarded(
                 "postfix/submission/smtpd[123456]:",
-                "connect from unknown[192.0.2.7]",
+                "disconnect from unknown[192.0.2.7] ehlo=1 auth=0/1 commands=1/2",
             )
             .0,
             // not Postfix
