@@ -638,24 +638,13 @@ pub fn judge(
 
 const FIX_PROTO: &str = "app: trust X-Forwarded-Proto from the balancer only: Django SECURE_PROXY_SSL_HEADER = (\"HTTP_X_FORWARDED_PROTO\", \"https\"); WordPress: set $_SERVER['HTTPS'] = 'on' when X-Forwarded-Proto is https; Rails config.assume_ssl = true";
 const FIX_NGINX_HEADERS: &str = "nginx: proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Forwarded-Port $server_port;";
-const FIX_HAPROXY: &str =
-    "HAProxy: option forwardfor; http-request set-header X-Forwarded-Proto https if { ssl_fc }";
-/// [`FIX_HAPROXY`] for a plain-http request: `https if { ssl_fc }` alone sets nothing on it, and
-/// a client's own X-Forwarded-Proto passes.
-const FIX_HAPROXY_PLAIN: &str = "HAProxy: option forwardfor; http-request set-header X-Forwarded-Proto https if { ssl_fc }; http-request set-header X-Forwarded-Proto http if !{ ssl_fc }";
+/// Both lines: on a frontend that serves http and https, `https if { ssl_fc }` alone sets nothing
+/// on plain http, and a client's own X-Forwarded-Proto (`https`, say) passes.
+const FIX_HAPROXY: &str = "HAProxy: option forwardfor; http-request set-header X-Forwarded-Proto https if { ssl_fc }; http-request set-header X-Forwarded-Proto http if !{ ssl_fc }";
 const FIX_ALB: &str = "ALB: routing.http.xff_header_processing.mode = append (or remove), X-Forwarded-Proto is always set";
 const FIX_FORWARDED_V6: &str = r#"nginx: quote and bracket IPv6 in Forwarded: map $remote_addr $forwarded_for { ~^[0-9.]+$ "for=$remote_addr"; ~^[0-9A-Fa-f:.]+$ "for=\"[$remote_addr]\""; default "for=unknown"; } and proxy_set_header Forwarded "$forwarded_for;proto=$scheme";"#;
 const FIX_ONLY_FORWARDED: &str = "the balancer sends only Forwarded: if the site reads Forwarded, set reads = \"forwarded\" for this target; otherwise make the balancer send X-Forwarded-For and X-Forwarded-Proto too (nginx: proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme;)";
 const FIX_REALIP: &str = "nginx behind it: set_real_ip_from <balancer CIDR>; real_ip_header X-Forwarded-For; real_ip_recursive on;";
-
-/// The HAProxy fix for a request of this scheme.
-fn fix_haproxy(https: bool) -> &'static str {
-    if https {
-        FIX_HAPROXY
-    } else {
-        FIX_HAPROXY_PLAIN
-    }
-}
 
 fn judge_redirects(t: &TargetConfig, run: &RawRun) -> Verdict {
     let chain: Vec<String> = run
@@ -1370,10 +1359,7 @@ fn judge_baseline(
         v = v.fix(FIX_ONLY_FORWARDED);
     }
     if level != Level::Ok && !reads_forwarded {
-        v = v
-            .fix(FIX_NGINX_HEADERS)
-            .fix(fix_haproxy(https))
-            .fix(FIX_ALB);
+        v = v.fix(FIX_NGINX_HEADERS).fix(FIX_HAPROXY).fix(FIX_ALB);
     }
     v
 }
@@ -1675,7 +1661,7 @@ fn judge_forged(
     } else if level != Level::Ok {
         v = v
             .fix("set, do not pass: nginx proxy_set_header X-Forwarded-For $remote_addr (first proxy) or $proxy_add_x_forwarded_for with realip trust; proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header Forwarded \"\"; proxy_set_header X-Real-IP $remote_addr;")
-            .fix(fix_haproxy(https))
+            .fix(FIX_HAPROXY)
             .fix(FIX_ALB);
     }
     v
