@@ -1040,12 +1040,9 @@ mod tests {
         );
     }
 
-    /// A rollback under way (its lock held, HEAD moved back, its journal entry not yet written:
-    /// it runs the post-deploy command first) takes back the commit the journal's last deploy
-    /// brought: the commit list says so, not that it was taken back outside opsdeck, which it
-    /// says once HEAD stays there with no lock and no entry.
-    #[test]
-    fn a_commit_a_rollback_under_way_takes_back_is_not_taken_back_outside_opsdeck() {
+    /// The demo's checkout (kept while the directory lives), its repository, and the commit its
+    /// journal's last deploy brought with the one it came from.
+    fn demo_deployed() -> (tempfile::TempDir, DeployConfig, Repository, Oid, Oid) {
         let d = tempfile::tempdir().unwrap();
         let mut config = crate::config::Config::default();
         crate::deploy::demo::build(d.path(), &mut config).unwrap();
@@ -1057,6 +1054,16 @@ mod tests {
             Oid::from_str(&last.to).unwrap(),
             Oid::from_str(&last.from).unwrap(),
         );
+        (d, cfg, repo, deployed, back)
+    }
+
+    /// A rollback under way (its lock held, HEAD moved back, its journal entry not yet written:
+    /// it runs the post-deploy command first) takes back the commit the journal's last deploy
+    /// brought: the commit list says so, not that it was taken back outside opsdeck, which it
+    /// says once HEAD stays there with no lock and no entry.
+    #[test]
+    fn a_commit_a_rollback_under_way_takes_back_is_not_taken_back_outside_opsdeck() {
+        let (_d, cfg, repo, deployed, back) = demo_deployed();
         let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
         let held = lock::acquire(repo.path(), None, &access).unwrap();
         repo.set_head_detached(back).unwrap();
@@ -1082,17 +1089,7 @@ mod tests {
     /// HEAD only the commits that move takes back are the deploy's.
     #[test]
     fn a_commit_taken_back_before_a_deploy_began_is_not_that_deploys() {
-        let d = tempfile::tempdir().unwrap();
-        let mut config = crate::config::Config::default();
-        crate::deploy::demo::build(d.path(), &mut config).unwrap();
-        let cfg = config.deploy[0].clone();
-        let repo = open(&cfg.path).unwrap();
-        let (journal, _) = journal::read(repo.path());
-        let last = journal.last().expect("the demo's deploy");
-        let (deployed, back) = (
-            Oid::from_str(&last.to).unwrap(),
-            Oid::from_str(&last.from).unwrap(),
-        );
+        let (_d, cfg, repo, deployed, back) = demo_deployed();
         // moved back by hand an hour ago
         repo.set_head_detached(back).unwrap();
         let mut log = repo.reflog("HEAD").unwrap();

@@ -2292,6 +2292,22 @@ mod tests {
         assert_eq!((&*l.host, &*l.text), ("mx", line));
     }
 
+    /// `l`, read from a line whose tag was cut, is `want` (the line with its tag whole) in all
+    /// but what the cut may take: the text, the program, the daemon and the pid.
+    fn same_but_the_tag(l: LogLine, want: &LogLine, line: &str) {
+        assert_eq!(
+            &LogLine {
+                text: want.text.clone(),
+                program: want.program.clone(),
+                daemon: want.daemon.clone(),
+                pid: want.pid,
+                ..l
+            },
+            want,
+            "{line}"
+        );
+    }
+
     /// A message logged as `tag body` (`tag` with its colon), as rsyslog's forward templates write
     /// it, `<PRI>TIMESTAMP HOSTNAME %syslogtag:1:32%%msg:::sp-if-no-1st-sp%%msg%` (its msg keeps
     /// the space after the colon), and as its file templates write it, the tag whole.
@@ -2366,17 +2382,7 @@ mod tests {
                     (program, daemon, pid),
                     "{line}"
                 );
-                assert_eq!(
-                    LogLine {
-                        text: want.text.clone(),
-                        program: want.program.clone(),
-                        daemon: want.daemon.clone(),
-                        pid: want.pid,
-                        ..l
-                    },
-                    want,
-                    "{line}"
-                );
+                same_but_the_tag(l, &want, &line);
             }
         }
     }
@@ -2507,17 +2513,7 @@ mod tests {
                     _ => "",
                 };
                 assert_eq!(read, kind, "{line}");
-                assert_eq!(
-                    LogLine {
-                        text: want.text.clone(),
-                        program: want.program.clone(),
-                        daemon: want.daemon.clone(),
-                        pid: want.pid,
-                        ..l
-                    },
-                    want,
-                    "{line}"
-                );
+                same_but_the_tag(l, &want, &line);
             }
         }
     }
@@ -2582,17 +2578,7 @@ mod tests {
                     (program, daemon, pid, &Kind::Other),
                     "{line}"
                 );
-                assert_eq!(
-                    LogLine {
-                        text: want.text.clone(),
-                        program: want.program.clone(),
-                        daemon: want.daemon.clone(),
-                        pid: want.pid,
-                        ..l
-                    },
-                    want,
-                    "{line}"
-                );
+                same_but_the_tag(l, &want, &line);
             }
         }
         // not smtpd's connect line, or not smtpd's: not read behind a cut tag

@@ -1525,14 +1525,11 @@ mod tests {
         // /etc/postfix/sender_relay -> a file in a directory another user keeps: between the
         // read and the write, they put a link there to a file of root's
         let dir = tempfile::tempdir().unwrap();
-        let (etc, theirs, roots) = (
-            dir.path().join("etc"),
-            dir.path().join("theirs"),
-            dir.path().join("roots"),
-        );
-        for d in [&etc, &theirs, &roots] {
-            std::fs::create_dir(d).unwrap();
-        }
+        let [etc, theirs, roots] = ["etc", "theirs", "roots"].map(|n| {
+            let d = dir.path().join(n);
+            std::fs::create_dir(&d).unwrap();
+            d
+        });
         let target = theirs.join("sender_relay");
         std::fs::write(&target, "* * * * * root their-command\n").unwrap();
         let p = etc.join("sender_relay");
@@ -1563,14 +1560,11 @@ mod tests {
     #[test]
     fn a_directory_swapped_for_a_link_before_it_is_opened_is_not_followed() {
         let dir = tempfile::tempdir().unwrap();
-        let (etc, theirs, roots) = (
-            dir.path().join("etc"),
-            dir.path().join("theirs"),
-            dir.path().join("roots"),
-        );
-        for d in [&etc, &theirs, &roots] {
-            std::fs::create_dir(d).unwrap();
-        }
+        let [etc, theirs, roots] = ["etc", "theirs", "roots"].map(|n| {
+            let d = dir.path().join(n);
+            std::fs::create_dir(&d).unwrap();
+            d
+        });
         std::fs::write(theirs.join("sender_relay"), "a b\n").unwrap();
         let p = etc.join("sender_relay");
         std::os::unix::fs::symlink(theirs.join("sender_relay"), &p).unwrap();
