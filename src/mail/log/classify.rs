@@ -496,23 +496,78 @@ pub fn classify_with_ses(
     recipient: &str,
     relay: &str,
 ) -> (Category, Option<SesNotVerified>) {
-    if let Some(nv) = ses_not_verified(reason) {
-        let rcpt_failed = nv
-            .identities
-            .iter()
-            .any(|i| i.eq_ignore_ascii_case(recipient));
-        let others = nv
-            .identities
-            .iter()
-            .any(|i| !i.eq_ignore_ascii_case(recipient));
-        let c = if rcpt_failed && !others {
-            Category::SesRecipientNotVerified
-        } else {
-            Category::SesSenderNotVerified
-        };
-        return (c, Some(nv));
+    ses_not_verified_cause(reason, recipient)
+        .unwrap_or_else(|| (classify_reply(status, dsn, reason, relay), None))
+}
+
+/// SES's refusal of unverified identities, when `reason` is that: the recipient's own (the
+/// sandbox) or the sender's.
+fn ses_not_verified_cause(
+    reason: &str,
+    recipient: &str,
+) -> Option<(Category, Option<SesNotVerified>)> {
+    let nv = ses_not_verified(reason)?;
+    let rcpt_failed = nv
+        .identities
+        .iter()
+        .any(|i| i.eq_ignore_ascii_case(recipient));
+    let others = nv
+        .identities
+        .iter()
+        .any(|i| !i.eq_ignore_ascii_case(recipient));
+    let c = if rcpt_failed && !others {
+        Category::SesRecipientNotVerified
+    } else {
+        Category::SesSenderNotVerified
+    };
+    Some((c, Some(nv)))
+}
+
+/// [`classify_with_ses`] with the replies it classified remembered: a queue that fails delivers
+/// the same reply for message after message (the same deferral, the same refused identity), and
+/// reading a reply for its cause takes dozens of searches. The cause of a reply depends on the
+/// status, DSN, reply and relay alone (the recipient only tells SES's refused identities apart,
+/// read anew each time); at most [`ReplyCauses::CAP`] replies are kept, then it starts afresh.
+#[derive(Debug, Default)]
+pub struct ReplyCauses {
+    /// The status, DSN, relay and reason (each after its length) to the reply's cause.
+    known: std::collections::HashMap<String, Category>,
+    /// The key being looked up (kept: no allocation per lookup).
+    key: String,
+}
+
+impl ReplyCauses {
+    pub const CAP: usize = 4096;
+
+    /// [`classify_with_ses`], remembering the cause of a reply that is not SES's refused
+    /// identities.
+    pub fn classify_with_ses(
+        &mut self,
+        status: Status,
+        dsn: &str,
+        reason: &str,
+        recipient: &str,
+        relay: &str,
+    ) -> (Category, Option<SesNotVerified>) {
+        if let Some(found) = ses_not_verified_cause(reason, recipient) {
+            return found;
+        }
+        use std::fmt::Write as _;
+        self.key.clear();
+        for part in [status.as_str(), dsn, relay, reason] {
+            // each part after its length: no two replies share a key, whatever they hold
+            let _ = write!(self.key, "{}:{part}", part.len());
+        }
+        if let Some(c) = self.known.get(self.key.as_str()) {
+            return (*c, None);
+        }
+        let c = classify_reply(status, dsn, reason, relay);
+        if self.known.len() >= Self::CAP {
+            self.known.clear();
+        }
+        self.known.insert(self.key.clone(), c);
+        (c, None)
     }
-    (classify_reply(status, dsn, reason, relay), None)
 }
 
 /// How Postfix begins the reason of mail it did not try, because the destination failed just
@@ -1854,6 +1909,76 @@ mod tests {
         for (status, dsn, reason, rcpt, want) in cases {
             // relay unknown: these replies name their cause themselves
             assert_eq!(classify(*status, dsn, reason, rcpt, ""), *want, "{reason}");
+        }
+        // the same causes when remembered: every reply twice, all through one memo
+        let mut memo = ReplyCauses::default();
+        for _ in 0..2 {
+            for (status, dsn, reason, rcpt, want) in cases {
+                let (c, _) = memo.classify_with_ses(*status, dsn, reason, rcpt, "");
+                assert_eq!(c, *want, "{reason}");
+            }
+        }
+    }
+
+    /// A remembered cause is the cause of that reply from that relay with that DSN: the same
+    /// words from SES's endpoint and from another relay, or with another DSN, keep their own
+    /// causes; the memo stays within its bound.
+    #[test]
+    fn remembered_causes_keep_their_relay_and_dsn_and_stay_bounded() {
+        let mut memo = ReplyCauses::default();
+        let refused = "SASL authentication failed; server mx.example.net[192.0.2.1] said: 535 \
+                       5.7.8 Error: authentication failed";
+        let ses = "email-smtp.us-east-1.amazonaws.com[3.3.3.3]:587";
+        let other = "mx.example.net[192.0.2.1]:587";
+        let full = "delivery via local: cannot update mailbox /var/mail/ann for user ann. error \
+                    writing message: File too large";
+        let cases = [
+            (
+                Status::Deferred,
+                "4.7.8",
+                refused,
+                ses,
+                Category::SesCredentials,
+            ),
+            (
+                Status::Deferred,
+                "4.7.8",
+                refused,
+                other,
+                Category::RelayCredentials,
+            ),
+            (
+                Status::Deferred,
+                "4.7.8",
+                refused,
+                ses,
+                Category::SesCredentials,
+            ),
+            (
+                Status::Bounced,
+                "5.2.2",
+                full,
+                "local",
+                Category::MailboxFull,
+            ),
+            (
+                Status::Bounced,
+                "5.1.1",
+                full,
+                "local",
+                Category::RecipientUnknown,
+            ),
+        ];
+        for (status, dsn, reason, relay, want) in cases {
+            assert_eq!(classify(status, dsn, reason, "a@b.example", relay), want);
+            let (c, _) = memo.classify_with_ses(status, dsn, reason, "a@b.example", relay);
+            assert_eq!(c, want, "{dsn} {relay} {reason}");
+        }
+        for i in 0..ReplyCauses::CAP + 10 {
+            let reason =
+                format!("connect to mx{i}.example.net[192.0.2.1]:25: Connection timed out");
+            memo.classify_with_ses(Status::Deferred, "4.4.1", &reason, "a@b.example", "");
+            assert!(memo.known.len() <= ReplyCauses::CAP);
         }
     }
 

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Duration, FixedOffset};
 use serde::Serialize;
 
-use super::classify::{Category, SesNotVerified, classify_with_ses};
+use super::classify::{Category, ReplyCauses, SesNotVerified};
 use super::parse::{DeliveryLine, Kind, LogLine, QueueId, Status, SuperAction, Text};
 use super::tally::{SenderTallies, SenderTally, Totals, WindowSums};
 use crate::sanitize::Clean;
@@ -396,6 +396,8 @@ pub struct MailLog {
     /// one does too, the jump is believed.
     jumped: bool,
     since_sweep: usize,
+    /// The causes of the replies seen lately.
+    causes: ReplyCauses,
     /// Lines given to [`ingest`](Self::ingest).
     pub lines: u64,
     /// Lost messages seen since start (not capped).
@@ -438,6 +440,7 @@ impl MailLog {
             latest: None,
             jumped: false,
             since_sweep: 0,
+            causes: ReplyCauses::default(),
             lines: 0,
             lost_total: 0,
         }
@@ -726,7 +729,7 @@ impl MailLog {
                             // the bounce that cleanup's reject (a header or body rule) sends back
                             (Some(c), None)
                         } else if d.status.is_failure() {
-                            let (c, ses) = classify_with_ses(
+                            let (c, ses) = self.causes.classify_with_ses(
                                 d.status,
                                 d.dsn.as_ref(),
                                 d.reason.as_ref(),
