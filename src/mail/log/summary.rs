@@ -622,11 +622,18 @@ impl Accumulator {
                 }
             } else if let Some(id) = &o.queue_id
                 && one_sender
-                && (self.failed_sender.len() < MAX_KEYS
-                    || self.failed_sender.contains_key(id.as_str()))
             {
-                self.failed_sender
-                    .insert(id.as_str().to_string(), key.to_string());
+                // a message fails at each retry: its entry is mostly there already
+                let room = self.failed_sender.len() < MAX_KEYS;
+                match self.failed_sender.get_mut(id.as_str()) {
+                    Some(s) if s == key => {}
+                    Some(s) => *s = key.to_string(),
+                    None if room => {
+                        self.failed_sender
+                            .insert(id.as_str().to_string(), key.to_string());
+                    }
+                    None => {}
+                }
             }
         }
         if !o.status.is_failure() {
