@@ -537,8 +537,8 @@ impl MapDir {
             Err(nix::errno::Errno::ELOOP | nix::errno::Errno::ENOTDIR) => Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 format!(
-                    "{} was replaced by a symbolic link while the map was opened: nothing \
-                         written; look at who changes it, then try again",
+                    "{}: a directory on the way became a symbolic link or a file while the map \
+                     was opened: nothing written; look at who changes it, then try again",
                     dir.display()
                 ),
             )),
@@ -1583,7 +1583,9 @@ mod tests {
         assert!(!r.ok, "{r:?}");
         let said = format!("{r:?}");
         assert!(
-            said.contains("was replaced by a symbolic link while the map was opened"),
+            said.contains(
+                "a directory on the way became a symbolic link or a file while the map was opened"
+            ),
             "{said}"
         );
     }
