@@ -1316,3 +1316,43 @@ fn the_hours_counts_move_as_time_passes_with_no_new_line() {
     );
     w.kept_is_fresh("time passing");
 }
+
+/// A row's reason is the server's reply: the relay column already names the server Postfix
+/// quotes (`host NAME[ADDR] said: `), and the SMTP stage is in the detail. A reply quoted from
+/// another server than the row's relay keeps its name.
+#[test]
+fn rows_show_the_reply_beside_its_relay() {
+    let mut w = World::new();
+    w.event(LogEvent::Lines {
+        source: 0,
+        lines: lines(
+            "Nov 27 19:40:00 vm postfix/smtp[1]: ABCDE12345: to=<a@b.example>, relay=mx.b.example[192.0.2.1]:25, delay=1, delays=1/0/0/0, dsn=5.1.1, status=bounced (host mx.b.example[192.0.2.1] said: 550 5.1.1 <a@b.example>: no such user (in reply to RCPT TO command))\n\
+             Nov 27 19:40:01 vm postfix/smtp[1]: ABCDE12346: to=<c@d.example>, relay=mx.d.example[192.0.2.3]:25, delay=1, delays=1/0/0/0, dsn=4.0.0, status=deferred (host mx2.d.example[192.0.2.4] said: 451 try later (in reply to MAIL FROM command))",
+        ),
+        backfill: false,
+        unparsed: 0,
+    });
+    let wide = w.screen(180, 12, true);
+    assert!(
+        wide.contains("mx.b.example[192.0.2.1]:25 550 5.1.1 <a@b.example>: no such user  "),
+        "{wide}"
+    );
+    assert!(
+        wide.contains(
+            "mx.d.example[192.0.2.3]:25 host mx2.d.example[192.0.2.4] said: 451 try later  "
+        ),
+        "{wide}"
+    );
+    // at 80 columns the selected row's reply is under the table, the newest first
+    let narrow = w.screen(80, 12, true);
+    assert!(
+        narrow.contains("│host mx2.d.example[192.0.2.4] said: 451 try later "),
+        "{narrow}"
+    );
+    w.with_cx(|p, cx| p.on_nav(Nav::Down, cx));
+    let narrow = w.screen(80, 12, true);
+    assert!(
+        narrow.contains("│550 5.1.1 <a@b.example>: no such user "),
+        "{narrow}"
+    );
+}

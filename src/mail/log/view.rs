@@ -396,7 +396,7 @@ fn row_text(o: &Outcome, c: &Cols, cx: &ViewCx<'_>) -> (String, String) {
     }
     if c.reason > 0 {
         rest.push(' ');
-        rest.push_str(&fit(&o.reason, c.reason));
+        rest.push_str(&fit(short_reason(o), c.reason));
     }
     (head, rest)
 }
@@ -483,7 +483,7 @@ fn render_table<'a>(
                 cx.theme.muted,
             )));
             lines.push(Line::from(Span::styled(
-                truncate(&o.reason, w),
+                truncate(short_reason(o), w),
                 cx.theme.text,
             )));
         }
@@ -829,6 +829,34 @@ fn footer_text(pos: &str, o: &Outcome) -> String {
         }
     }
     t
+}
+
+/// The reply as a row shows it, beside its relay: without Postfix's `host NAME[ADDR] said: `
+/// when NAME[ADDR] is the relay the row names, and without the SMTP stage Postfix adds at the end
+/// (` (in reply to RCPT TO command)`). The detail view shows the reply whole.
+fn short_reason(o: &Outcome) -> &str {
+    let mut r: &str = &o.reason;
+    if let Some(rest) = r.strip_prefix("host ")
+        && let Some((server, reply)) = rest.split_once(" said: ")
+        && !server.contains(' ')
+        && relay_server(&o.relay).eq_ignore_ascii_case(server)
+    {
+        r = reply;
+    }
+    if r.ends_with(" command)")
+        && let Some(i) = r.rfind(" (in reply to ")
+    {
+        r = &r[..i];
+    }
+    r
+}
+
+/// `relay=` without its port: `smtp.example.com[192.0.2.1]:587` -> `smtp.example.com[192.0.2.1]`.
+fn relay_server(relay: &str) -> &str {
+    match relay.rfind(']') {
+        Some(close) => &relay[..=close],
+        None => relay,
+    }
 }
 
 /// An outcome's `relay` field in words that cannot be misread, short (the list, its footer) and
