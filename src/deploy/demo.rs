@@ -128,7 +128,7 @@ pub fn build(sandbox: &Path, config: &mut Config) -> anyhow::Result<()> {
     config.deploy.push(DeployConfig {
         name: "www".into(),
         path: site,
-        log_entries: 3,
+        log_entries: 10,
         checkout: CheckoutStyle::Detached,
         post_deploy: Some("echo 'reloading the site (demo)'; sleep 1; echo done".into()),
         hook_timeout_secs: 10,

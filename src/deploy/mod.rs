@@ -109,7 +109,7 @@ fn default_branch() -> String {
     "main".into()
 }
 fn default_log_entries() -> usize {
-    3
+    10
 }
 fn default_hook_timeout() -> u64 {
     60

@@ -171,6 +171,8 @@ impl Fixture {
             name: "site".into(),
             path: self.site.clone(),
             hook_timeout_secs: 10,
+            // the tests' lists of deployed commits are of HEAD and two older
+            log_entries: 3,
             ..DeployConfig::default()
         }
     }
