@@ -57,6 +57,7 @@ fn target(endpoint: String) -> SesTarget {
     SesTarget {
         region: "us-east-1".into(),
         endpoint: Some(endpoint),
+        demo_keys: false,
     }
 }
 
@@ -414,6 +415,7 @@ async fn moto_identities_belong_to_their_region() {
     let west = SesTarget {
         region: "eu-west-1".into(),
         endpoint: Some(server.endpoint()),
+        demo_keys: false,
     };
     let access = WriteAccess::for_mode(Mode::Interactive).unwrap();
     ses::create_identity(&access, &east, "alice@example.com")
@@ -1085,6 +1087,7 @@ async fn the_pane_gets_ses_errors_escaped_once() {
     let target = SesTarget {
         region: "eu-west-1".into(),
         endpoint: Some(server.endpoint()),
+        demo_keys: false,
     };
     senders::run(SendersEffect::RefreshSes(target.clone()), &runner);
     let Some(SourceEvent::Senders(SendersEvent::Ses { result, .. })) = rx.recv().await else {

@@ -35,6 +35,7 @@ async fn no_credentials_is_a_clear_state() {
     let t = SesTarget {
         region: "us-east-1".into(),
         endpoint: Some(server.endpoint()),
+        demo_keys: false,
     };
     let err = ses::snapshot(&t).await.unwrap_err().to_string();
     assert!(

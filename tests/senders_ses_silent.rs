@@ -24,6 +24,7 @@ fn an_ses_endpoint_that_never_answers_fails_the_read() {
     let target = SesTarget {
         region: "eu-west-1".into(),
         endpoint: Some(endpoint.clone()),
+        demo_keys: false,
     };
     // the read runs apart, so that a read that still hangs fails the test instead of holding
     // the suite (a guard against a hang, not a measure of speed)

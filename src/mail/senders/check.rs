@@ -280,12 +280,13 @@ pub async fn check(config: &Config, report: &mut Report) {
         logscan::activity_by(&log_input, now, day, max_line, Some(&d))
     });
     let read_ses = |regions: Vec<String>| {
-        let endpoint = cfg.ses_endpoint.clone();
+        let (endpoint, demo_keys) = (cfg.ses_endpoint.clone(), cfg.ses_demo_keys);
         let at = tokio::time::Instant::from_std(deadline.instant());
         futures_util::future::join_all(regions.into_iter().map(move |region| {
             let target = SesTarget {
                 region: region.clone(),
                 endpoint: endpoint.clone(),
+                demo_keys,
             };
             async move {
                 let result = match tokio::time::timeout_at(at, ses::snapshot(&target)).await {

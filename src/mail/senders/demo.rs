@@ -3,9 +3,9 @@
 //! the senders the demo mail log uses.
 //!
 //! Writes only under the sandbox directory it is given, never under
-//! /etc/postfix; it starts no daemon and holds no real secret. SES is
-//! switched off in the demo (no AWS credentials): shown as not configured,
-//! not faked.
+//! /etc/postfix; it starts no daemon and holds no real secret. SES is the
+//! demo's own, on 127.0.0.1 (`demo_ses`), read with made-up keys: no AWS
+//! account is asked anything.
 
 use crate::config::{Config, PostfixInstance};
 
@@ -58,8 +58,10 @@ pub(super) fn demo_files(sandbox: &std::path::Path, config: &mut Config) -> anyh
         command_prefix: Vec::new(),
     }];
     config.senders.instance = Some("mx1".into());
-    // SES needs AWS credentials the demo does not have: said so, not faked
-    config.senders.ses = false;
+    // SES is the demo's own: the pane reads it through the AWS SDK as it would read Amazon's
+    config.senders.ses = true;
+    config.senders.ses_endpoint = Some(super::demo_ses::start()?);
+    config.senders.ses_demo_keys = true;
     // submission credentials for the test mail (fake; shown nowhere)
     config.senders.smtp_user = Some("demo-submit".into());
     config.senders.smtp_password = Some(super::secret::Secret::new("demo-smtp-password-not-real"));
@@ -72,8 +74,8 @@ mod tests {
     use crate::mail::senders::maps;
     use crate::mail::senders::source::{MapContent, read_map};
 
-    #[test]
-    fn demo_writes_its_maps_into_the_sandbox_only() {
+    #[tokio::test]
+    async fn demo_writes_its_maps_into_the_sandbox_only() {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::default();
         demo_files(dir.path(), &mut config).unwrap();
@@ -82,10 +84,10 @@ mod tests {
             .instance(&config)
             .expect("the demo instance is selected");
         assert!(inst.config_dir.starts_with(dir.path()));
-        assert!(
-            !config.senders.ses,
-            "SES is off in the demo: no credentials"
-        );
+        // SES is the demo's own on loopback, never Amazon's with whatever keys the host has
+        assert!(config.senders.ses && config.senders.ses_demo_keys);
+        let endpoint = config.senders.ses_endpoint.as_deref().unwrap();
+        assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
         let main_cf = std::fs::read_to_string(inst.config_dir.join("main.cf")).unwrap();
         let relay = main_cf
             .lines()

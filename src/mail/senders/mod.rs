@@ -13,6 +13,7 @@
 pub mod actions;
 pub mod check;
 mod demo;
+mod demo_ses;
 pub mod logscan;
 pub mod maps;
 pub mod model;
@@ -72,6 +73,9 @@ pub struct SendersConfig {
     /// SES API endpoint override (an emulator, a VPC endpoint).
     #[serde(default)]
     pub ses_endpoint: Option<String>,
+    /// `ses_endpoint` is the demo's own SES, read with made-up keys; never from a file.
+    #[serde(skip)]
+    pub ses_demo_keys: bool,
     /// Re-read SES every this many seconds.
     #[serde(default = "default_ses_refresh")]
     pub ses_refresh_secs: u64,
@@ -145,6 +149,7 @@ impl Default for SendersConfig {
             ses_region: None,
             ses_regions: Vec::new(),
             ses_endpoint: None,
+            ses_demo_keys: false,
             ses_refresh_secs: default_ses_refresh(),
             mail_log: None,
             smtp_host: default_smtp_host(),
@@ -653,6 +658,7 @@ impl SendersPane {
         SesTarget {
             region,
             endpoint: self.config.ses_endpoint.clone(),
+            demo_keys: self.config.ses_demo_keys,
         }
     }
 

@@ -145,14 +145,26 @@ impl SesSnapshot {
 pub struct SesTarget {
     pub region: String,
     pub endpoint: Option<String>,
+    /// Sign with made-up keys instead of the standard credential chain: only for the demo's own
+    /// SES on 127.0.0.1 (`demo_ses`), never set from the configuration.
+    pub demo_keys: bool,
 }
 
-/// A client from the standard credential chain.
+/// A client from the standard credential chain (the demo's made-up keys for the demo's SES).
 pub async fn connect(target: &SesTarget) -> Client {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(Region::new(target.region.clone()));
     if let Some(ep) = &target.endpoint {
         loader = loader.endpoint_url(ep.clone());
+    }
+    if target.demo_keys {
+        loader = loader.credentials_provider(aws_sdk_sesv2::config::Credentials::new(
+            "AKIADEMOEXAMPLE",
+            "demo-not-a-real-secret",
+            None,
+            None,
+            "opsdeck-demo",
+        ));
     }
     let sdk = loader.load().await;
     Client::new(&sdk)
@@ -468,6 +480,7 @@ mod tests {
         let t = |ep: Option<&str>| SesTarget {
             region: "eu-west-1".into(),
             endpoint: ep.map(String::from),
+            demo_keys: false,
         };
         assert_eq!(
             endpoint_shown(&t(None)),
