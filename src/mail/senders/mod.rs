@@ -702,6 +702,10 @@ impl SendersPane {
     }
 
     fn recompute(&mut self, cx: &Cx<'_>) {
+        // the rows are sorted by what is wrong with them, which a new read may change: the
+        // selection (and the detail open on it, and the action `v`, `t` or `a` would take)
+        // stays on its sender, not on its place in the list
+        let kept = self.visible().get(self.selected).map(|r| r.sender.clone());
         let Some(snap) = &self.relay else {
             self.check = CrossCheck::default();
             return;
@@ -728,8 +732,10 @@ impl SendersPane {
             self.check.global.push(model::unread_log(e));
             self.check.counts_unknown = true;
         }
-        let n = self.visible().len();
-        self.selected = self.selected.min(n.saturating_sub(1));
+        let rows = self.visible();
+        self.selected = kept
+            .and_then(|k| rows.iter().position(|r| r.sender == k))
+            .unwrap_or(self.selected.min(rows.len().saturating_sub(1)));
     }
 
     /// What `r` says while a read of the relay setup is out and has not been slow yet: for how
@@ -3645,6 +3651,43 @@ mod tests {
             toml::from_str::<SendersConfig>("").unwrap(),
             SendersConfig::default()
         );
+    }
+
+    /// SES's answer sorts the senders it refuses first: a selected sender (and its open detail)
+    /// stays selected wherever its row goes, rather than the row now at its old place.
+    #[test]
+    fn the_selection_follows_its_sender_when_the_rows_are_sorted_again() {
+        let ses_answers = |p: &mut SendersPane, shared: &mut Shared| {
+            let mut cx = read_only(shared);
+            p.on_event(
+                SendersEvent::Ses {
+                    region: "us-east-1".into(),
+                    result: Ok(Box::new(model::tests::ses(false))),
+                },
+                &mut cx,
+            );
+        };
+        let order = |p: &SendersPane| -> Vec<String> {
+            p.visible().iter().map(|r| r.sender.to_string()).collect()
+        };
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        let before = order(&p);
+        ses_answers(&mut p, &mut shared);
+        let after = order(&p);
+        let (old_place, moved) = before
+            .iter()
+            .enumerate()
+            .find(|(i, s)| after.get(*i) != Some(s))
+            .expect("SES's answer sorts the rows again");
+
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        p.selected = old_place;
+        p.detail = true;
+        ses_answers(&mut p, &mut shared);
+        assert_eq!(&p.visible()[p.selected].sender.to_string(), moved);
+        assert!(p.detail);
     }
 
     #[test]
