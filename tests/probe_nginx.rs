@@ -781,6 +781,108 @@ async fn forwarded_with_a_bare_ipv6_client() {
     assert!(base.contains("client ::1, proto https"), "{base}");
 }
 
+/// nginx appending its element to the client's Forwarded with `for=$remote_addr`: over IPv4
+/// the header reads well and keeps the client's forged `proto=`, which apps that read Forwarded
+/// take; over IPv6 it writes `for=::1` bare, which RFC 7239 readers reject whole. The forged
+/// check reads it as nginx meant it and says the same of it as over IPv4, the bare IPv6 said
+/// apart with its fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bare_ipv6_appended_to_a_forged_forwarded_is_judged_as_meant() {
+    use opsdeck::probe::config::SiteReads;
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(false).await;
+    let (_nginx, [port]) = Nginx::start(dir.path(), "", |[port]| {
+        format!(
+            r#"http {{
+  {temp}
+  map $http_forwarded $forwarded_before {{
+    "" "";
+    default "$http_forwarded, ";
+  }}
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    listen [::1]:{port} ssl;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    location / {{
+      proxy_pass http://{echo};
+      proxy_bind {PROXY_SOURCE};
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header Forwarded "${{forwarded_before}}for=$remote_addr";
+    }}
+  }}
+}}"#,
+            temp = Nginx::http_temp_paths(dir.path()),
+            cert = c.cert.display(),
+            key = c.key.display(),
+            echo = echo.addr,
+        )
+    });
+    let v4 = |reads| TargetConfig {
+        reads,
+        ..target(port, None, &c.ca)
+    };
+    let v6 = |reads| TargetConfig {
+        resolve: Some("::1".parse().unwrap()),
+        expect_client: Some("::1".parse().unwrap()),
+        ..v4(reads)
+    };
+    let forged_of = |r: &TargetReport| {
+        r.verdicts
+            .iter()
+            .find(|v| v.check == Check::Forged)
+            .unwrap()
+            .clone()
+    };
+    let cfg = ProbeConfig::default();
+    let fault = "; Forwarded is malformed (value is neither a token nor a quoted string: \"::1\"), \
+                 an IPv6 address written bare (IPv6 goes quoted and in brackets: \
+                 for=\"[2001:db8::1]\"): apps that read it reject it whole; judged here as the \
+                 balancer meant it";
+
+    // the site reads X-Forwarded-*: apps that read Forwarded first take the client's scheme
+    let r = run_target(&v4(SiteReads::XForwarded), &cfg, now()).await;
+    let want = forged_of(&r);
+    let forged = text(&r, Check::Forged);
+    assert_eq!(want.level, Level::Warn, "{forged}");
+    assert_eq!(
+        want.summary.as_str(),
+        "a client's Forwarded header reaches the app: apps that read it before the X-Forwarded \
+         headers take the forged scheme (http; X-Forwarded-Proto gives https): X-Forwarded-For \
+         appending, Forwarded appending (right: X-Forwarded-Proto replacing, X-Real-IP \
+         replacing)"
+    );
+    let r = run_target(&v6(SiteReads::XForwarded), &cfg, now()).await;
+    let v = forged_of(&r);
+    let forged = text(&r, Check::Forged);
+    assert_eq!(v.level, Level::Warn, "{forged}");
+    assert_eq!(v.summary.as_str(), format!("{}{fault}", want.summary));
+    assert_eq!(v.consequence, want.consequence);
+    assert!(
+        forged.contains(r#"arrived "for=203.0.113.66;proto=http, for=::1""#),
+        "{forged}"
+    );
+    assert!(forged.contains(r#"for=\"[$remote_addr]\""#), "{forged}");
+
+    // the site reads Forwarded: it believes the client's scheme, over IPv4 and as meant
+    let r = run_target(&v4(SiteReads::Forwarded), &cfg, now()).await;
+    let want = forged_of(&r);
+    assert_eq!(want.level, Level::Fail, "{}", text(&r, Check::Forged));
+    let r = run_target(&v6(SiteReads::Forwarded), &cfg, now()).await;
+    let v = forged_of(&r);
+    assert_eq!(v.level, Level::Fail, "{}", text(&r, Check::Forged));
+    assert_eq!(v.summary.as_str(), format!("{}{fault}", want.summary));
+    assert_eq!(
+        v.consequence.as_deref(),
+        Some("the app trusts a forged Forwarded header")
+    );
+}
+
 /// An expired certificate, a self-signed one and one for another name are
 /// said as such, with the fix for each, not as "not trusted" with advice
 /// about the chain (the verifier rejects all three, and its words stay as

@@ -915,6 +915,24 @@ fn site_client(r: &EchoReply, reads: SiteReads) -> &ClientAddr {
     }
 }
 
+/// The reply with `Forwarded` read as the balancer meant it, where its one fault is an IPv6
+/// address written bare (`for=2001:db8::1`, as nginx's `for=$remote_addr` writes an IPv6
+/// client): its elements, and the client the echo computed from them (when it did). Every
+/// reader of RFC 7239 rejects such a header whole, which is said apart; but it still says what
+/// the balancer sends, and does with a client's `Forwarded`. `None` where `Forwarded` has no
+/// such fault.
+fn read_as_meant(r: &EchoReply) -> Option<EchoReply> {
+    r.forwarded_error.as_ref()?;
+    let els = parse_forwarded_as_meant(r.values("forwarded"))?;
+    let mut meant = r.clone();
+    meant.forwarded = els;
+    meant.forwarded_error = None;
+    if let Some(c) = &r.client_as_meant {
+        meant.client = c.clone();
+    }
+    Some(meant)
+}
+
 /// The scheme `Forwarded` gives (its last `proto=`), lower case.
 fn forwarded_proto(r: &EchoReply) -> Option<String> {
     last_proto(&r.forwarded)
@@ -1037,10 +1055,7 @@ fn judge_baseline(
     // client written bare cannot be read (that is said below), but a site that reads
     // X-Forwarded-* reads none of it anyway: the scheme and client it carries are sent nowhere
     // it looks.
-    let fwd_meant = match &r.forwarded_error {
-        Some(_) => parse_forwarded_as_meant(r.values("forwarded")).unwrap_or_default(),
-        None => r.forwarded.clone(),
-    };
+    let fwd_meant = read_as_meant(r).map_or_else(|| r.forwarded.clone(), |m| m.forwarded);
     let fwd_sent_proto = last_proto(&fwd_meant);
     let proto = if reads_forwarded {
         fwd_proto.clone()
@@ -1466,6 +1481,12 @@ fn judge_forged(
         Err(_) if pair.0.cut => return cut_short(Check::Forged),
         Err(e) => return verdict(Check::Forged, Level::Fail, e),
     };
+    // A Forwarded whose one fault is an IPv6 address written bare is judged as the balancer
+    // meant it, as the baseline reads it: what it did with the client's Forwarded is there all
+    // the same (and an IPv4 client's address needs no brackets). The fault is said apart.
+    let meant = read_as_meant(r);
+    let bare_ipv6 = meant.as_ref().and(r.forwarded_error.as_deref());
+    let r = meant.as_ref().unwrap_or(r);
     let sent = forged_headers(https);
     let mut level = Level::Ok;
     let mut parts = Vec::new();
@@ -1598,6 +1619,14 @@ fn judge_forged(
             "the forged address was believed from this host, whose address ({own}) the app trusts as a proxy: not judged for visitors: {summary}"
         );
     }
+    // what the balancer does with the headers a client sends, before its own Forwarded's fault
+    let handled = level;
+    if let Some(e) = bare_ipv6 {
+        level = level.max(Level::Warn);
+        summary = format!(
+            "{summary}; Forwarded is malformed ({e}), an IPv6 address written bare (IPv6 goes quoted and in brackets: for=\"[2001:db8::1]\"): apps that read it reject it whole; judged here as the balancer meant it"
+        );
+    }
     // the header the app took the forged address from names the hole
     let via = match site_client.source {
         ClientSource::Forwarded => "Forwarded header",
@@ -1618,6 +1647,8 @@ fn judge_forged(
         Some("apps that read Forwarded trust a forged one".into())
     } else if only_not_judged {
         Some("forged addresses not judged: this host is a trusted proxy".into())
+    } else if handled == Level::Ok && bare_ipv6.is_some() {
+        Some("apps that read Forwarded get no client from it".into())
     } else if level == Level::Warn {
         Some("forwarding headers a client sends pass the balancer".into())
     } else {
@@ -1653,16 +1684,19 @@ fn judge_forged(
     }
     if only_not_judged {
         // nothing found wrong from here: no change to the balancer to suggest
-    } else if level != Level::Ok && reads_forwarded {
+    } else if handled != Level::Ok && reads_forwarded {
         // the site reads Forwarded: the balancer sets it, in place of the client's
         v = v
             .fix("set Forwarded at the balancer, in place of the client's (HAProxy 2.7 and later: option forwarded)")
             .fix(FIX_FORWARDED_V6);
-    } else if level != Level::Ok {
+    } else if handled != Level::Ok {
         v = v
             .fix("set, do not pass: nginx proxy_set_header X-Forwarded-For $remote_addr (first proxy) or $proxy_add_x_forwarded_for with realip trust; proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header Forwarded \"\"; proxy_set_header X-Real-IP $remote_addr;")
             .fix(FIX_HAPROXY)
             .fix(FIX_ALB);
+    }
+    if bare_ipv6.is_some() && !v.fix.iter().any(|f| f.as_str() == FIX_FORWARDED_V6) {
+        v = v.fix(FIX_FORWARDED_V6);
     }
     v
 }
@@ -1810,6 +1844,7 @@ mod tests {
                 reason: "test".into(),
             },
             client_without_forwarded: None,
+            client_as_meant: None,
             peer_trusted: true,
             header_count: 3,
         }
@@ -2076,6 +2111,98 @@ mod tests {
             v.consequence.as_deref(),
             Some("the app trusts a forged X-Forwarded-For")
         );
+    }
+
+    /// A balancer that appends its element to the client's Forwarded, writing an IPv6 client
+    /// bare (nginx: `"$http_forwarded, for=$remote_addr"`): the header cannot be read, but the
+    /// client's forged element is kept all the same, and an IPv4 client's address needs no
+    /// brackets. The forged check reads it as meant, as the baseline does, and judges it as the
+    /// same header written right; the bare IPv6 is said apart, with its own fix. A balancer that
+    /// replaces the client's Forwarded with such an element of its own has only that fault.
+    #[test]
+    fn a_bare_ipv6_appended_to_a_forged_forwarded_is_judged_as_meant() {
+        let arrived = |forwarded: &'static str| {
+            behind_balancer(&[
+                ("x-forwarded-for", "203.0.113.66, 2001:db8::1"),
+                ("x-forwarded-proto", "https"),
+                ("forwarded", forwarded),
+                ("x-real-ip", "2001:db8::1"),
+            ])
+        };
+        let right = arrived(r#"for=203.0.113.66;proto=http, for="[2001:db8::1]""#);
+        let bare = arrived("for=203.0.113.66;proto=http, for=2001:db8::1");
+        assert!(bare.forwarded_error.is_some(), "{bare:?}");
+        let judged =
+            |r: &EchoReply, reads| judge_forged(&(Exchange::default(), Ok(r.clone())), true, reads);
+        let fault = "; Forwarded is malformed (value is neither a token nor a quoted string: \
+                     \"2001:db8::1\"), an IPv6 address written bare (IPv6 goes quoted and in \
+                     brackets: for=\"[2001:db8::1]\"): apps that read it reject it whole; judged \
+                     here as the balancer meant it";
+        // the site reads X-Forwarded-*: apps that read Forwarded first take the forged scheme
+        let want = judged(&right, SiteReads::XForwarded);
+        assert_eq!(want.level, Level::Warn, "{want:?}");
+        assert_eq!(
+            want.summary.as_str(),
+            "a client's Forwarded header reaches the app: apps that read it before the \
+             X-Forwarded headers take the forged scheme (http; X-Forwarded-Proto gives https): \
+             X-Forwarded-For appending, Forwarded appending (right: X-Forwarded-Proto replacing, \
+             X-Real-IP replacing)"
+        );
+        let v = judged(&bare, SiteReads::XForwarded);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert_eq!(v.summary.as_str(), format!("{}{fault}", want.summary));
+        assert_eq!(v.consequence, want.consequence);
+        assert_eq!(&v.fix[..want.fix.len()], &want.fix[..]);
+        assert_eq!(
+            v.fix
+                .iter()
+                .filter(|f| f.as_str() == FIX_FORWARDED_V6)
+                .count(),
+            1,
+            "{:?}",
+            v.fix
+        );
+        assert!(
+            v.evidence.iter().any(|e| e.as_str()
+                == "client computed as 2001:db8::1 (first untrusted address in Forwarded (its \
+                    bare IPv6 bracketed), right to left)"),
+            "{:?}",
+            v.evidence
+        );
+        // the site reads Forwarded: it believes the forged scheme, as from the header written right
+        let want = judged(&right, SiteReads::Forwarded);
+        assert_eq!(want.level, Level::Fail, "{want:?}");
+        let v = judged(&bare, SiteReads::Forwarded);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert_eq!(v.summary.as_str(), format!("{}{fault}", want.summary));
+        assert_eq!(v.consequence, want.consequence);
+        assert_eq!(
+            v.consequence.as_deref(),
+            Some("the app trusts a forged Forwarded header")
+        );
+        assert_eq!(v.fix, want.fix);
+        // the client's Forwarded replaced by the balancer's own, bare: only the fault
+        let replaced = behind_balancer(&[
+            ("x-forwarded-for", "2001:db8::1"),
+            ("x-forwarded-proto", "https"),
+            ("forwarded", "for=2001:db8::1;proto=https"),
+            ("x-real-ip", "2001:db8::1"),
+        ]);
+        let v = judged(&replaced, SiteReads::XForwarded);
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert!(
+            v.summary.starts_with(
+                "X-Forwarded-For replacing, X-Forwarded-Proto replacing, Forwarded replacing, \
+                 X-Real-IP replacing; Forwarded is malformed"
+            ),
+            "{}",
+            v.summary
+        );
+        assert_eq!(
+            v.consequence.as_deref(),
+            Some("apps that read Forwarded get no client from it")
+        );
+        assert_eq!(v.fix, vec![Clean::new(FIX_FORWARDED_V6)]);
     }
 
     /// A balancer that sets Forwarded itself, in place of the client's, but passes

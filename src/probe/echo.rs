@@ -108,6 +108,12 @@ pub struct EchoReply {
     /// through matters only to applications that read it.
     #[serde(default)]
     pub client_without_forwarded: Option<ClientAddr>,
+    /// The client address as computed with `Forwarded` read as its sender meant it, where its
+    /// one fault is an IPv6 address written bare (`for=2001:db8::1`): every reader of RFC 7239
+    /// rejects that header whole, but what it carries is what the balancer does with a
+    /// client's `Forwarded`. `None` where `Forwarded` has no such fault.
+    #[serde(default)]
+    pub client_as_meant: Option<ClientAddr>,
     /// Was the (effective) peer a trusted proxy, so that an application
     /// would believe its forwarding headers at all?
     #[serde(default)]
@@ -537,6 +543,9 @@ pub fn build_reply(p: ReplyParts, cfg: &EchoConfig) -> EchoReply {
             .map(|s| s.ip())
             .unwrap_or(p.peer.ip());
     let client = forwarded::client_address(effective_peer, &input, &cfg.trusted_proxies);
+    let client_as_meant = fwd_err.as_ref().and_then(|_| {
+        forwarded::client_address_as_meant(effective_peer, &input, &cfg.trusted_proxies)
+    });
     // Forwarded decided the client when its walk gave it, or when it could not be read and the
     // peer was kept: X-Forwarded-For may still name one
     let forwarded_decided = !input.forwarded.is_empty()
@@ -573,6 +582,7 @@ pub fn build_reply(p: ReplyParts, cfg: &EchoConfig) -> EchoReply {
         forwarded_error: fwd_err,
         client,
         client_without_forwarded,
+        client_as_meant,
         peer_trusted: forwarded::is_trusted(effective_peer, &cfg.trusted_proxies),
         header_count: p.header_count,
     }

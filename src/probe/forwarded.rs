@@ -431,6 +431,36 @@ fn walk(
 /// walked right to left to the first untrusted address. Malformed headers
 /// fall back to the peer.
 pub fn client_address(peer: IpAddr, input: &ForwardingInput<'_>, nets: &[IpNet]) -> ClientAddr {
+    let forwarded =
+        (!input.forwarded.is_empty()).then(|| parse_forwarded(input.forwarded.iter().copied()));
+    client_from(peer, input, forwarded, "Forwarded", nets)
+}
+
+/// [`client_address`] with `Forwarded` read as its sender meant it
+/// ([`parse_forwarded_as_meant`]): `None` unless its one fault is an IPv6 node written bare.
+pub fn client_address_as_meant(
+    peer: IpAddr,
+    input: &ForwardingInput<'_>,
+    nets: &[IpNet],
+) -> Option<ClientAddr> {
+    let els = parse_forwarded_as_meant(input.forwarded.iter().copied())?;
+    Some(client_from(
+        peer,
+        input,
+        Some(Ok(els)),
+        "Forwarded (its bare IPv6 bracketed)",
+        nets,
+    ))
+}
+
+/// [`client_address`] with `Forwarded` read already (`None` when none came), called `name`.
+fn client_from(
+    peer: IpAddr,
+    input: &ForwardingInput<'_>,
+    forwarded: Option<Result<Vec<ForwardedElement>, ForwardedError>>,
+    name: &str,
+    nets: &[IpNet],
+) -> ClientAddr {
     if !is_trusted(peer, nets) {
         return ClientAddr {
             addr: peer,
@@ -441,8 +471,8 @@ pub fn client_address(peer: IpAddr, input: &ForwardingInput<'_>, nets: &[IpNet])
     // A Forwarded header that names no client at all (`proto=https` alone) leaves the client
     // to the other headers, as apps that read both take it.
     let names_no_client = |els: &[ForwardedElement]| els.iter().all(|e| e.r#for.is_none());
-    if !input.forwarded.is_empty() {
-        return match parse_forwarded(input.forwarded.iter().copied()) {
+    if let Some(forwarded) = forwarded {
+        return match forwarded {
             Ok(els) if names_no_client(&els) => {
                 let input = ForwardingInput {
                     forwarded: Vec::new(),
@@ -455,12 +485,12 @@ pub fn client_address(peer: IpAddr, input: &ForwardingInput<'_>, nets: &[IpNet])
                     .into_iter()
                     .map(|e| e.r#for.unwrap_or(Node::Invalid("(no for=)".into())))
                     .collect();
-                walk(peer, &chain, nets, ClientSource::Forwarded, "Forwarded")
+                walk(peer, &chain, nets, ClientSource::Forwarded, name)
             }
             Err(e) => ClientAddr {
                 addr: peer,
                 source: ClientSource::Peer,
-                reason: format!("Forwarded is malformed ({e}): peer kept"),
+                reason: format!("{name} is malformed ({e}): peer kept"),
             },
         };
     }
@@ -646,6 +676,48 @@ mod tests {
         ] {
             assert_eq!(parse_forwarded_as_meant([input]), None, "{input}");
         }
+    }
+
+    /// The client from Forwarded read as meant: walked as the header written right would be,
+    /// and said so; nothing where Forwarded has no bare IPv6 node.
+    #[test]
+    fn client_as_meant_walks_the_bare_ipv6_node() {
+        let n = nets(&["127.0.0.0/8", "2001:db8:ffff::/48"]);
+        let input = ForwardingInput {
+            forwarded: vec!["for=203.0.113.66;proto=http, for=2001:db8::1"],
+            xff: vec!["198.51.100.7"],
+            ..Default::default()
+        };
+        let strict = client_address(ip("127.0.0.3"), &input, &n);
+        assert_eq!(strict.source, ClientSource::Peer, "{strict:?}");
+        let c = client_address_as_meant(ip("127.0.0.3"), &input, &n).unwrap();
+        assert_eq!(
+            (c.addr, c.source),
+            (ip("2001:db8::1"), ClientSource::Forwarded)
+        );
+        assert_eq!(
+            c.reason,
+            "first untrusted address in Forwarded (its bare IPv6 bracketed), right to left"
+        );
+        // a trusted bare node is walked past, to the element before it
+        let input = ForwardingInput {
+            forwarded: vec!["for=203.0.113.66, for=2001:db8:ffff::1"],
+            ..Default::default()
+        };
+        let c = client_address_as_meant(ip("127.0.0.3"), &input, &n).unwrap();
+        assert_eq!(c.addr, ip("203.0.113.66"));
+        // an untrusted peer: its own address, headers ignored
+        let c = client_address_as_meant(ip("192.0.2.1"), &input, &n).unwrap();
+        assert_eq!((c.addr, c.source), (ip("192.0.2.1"), ClientSource::Peer));
+        for forwarded in [r#"for="[2001:db8::1]""#, "for=192.0.2.9", "for=\"oops"] {
+            let input = ForwardingInput {
+                forwarded: vec![forwarded],
+                ..Default::default()
+            };
+            assert_eq!(client_address_as_meant(ip("127.0.0.3"), &input, &n), None);
+        }
+        let none = ForwardingInput::default();
+        assert_eq!(client_address_as_meant(ip("127.0.0.3"), &none, &n), None);
     }
 
     #[test]
