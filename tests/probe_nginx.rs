@@ -883,6 +883,114 @@ async fn a_bare_ipv6_appended_to_a_forged_forwarded_is_judged_as_meant() {
     );
 }
 
+/// nginx setting X-Forwarded-Proto from a map of $scheme that gives "" on plain http: nginx
+/// then sends none, the client's included. Over plain http nothing arrives, and the probe's
+/// forged https did not arrive either: the site must take a request without the header for
+/// http, which it is, and the verdict says so, not that an https request would be taken for
+/// http. Over https the map gives https. Without the directive nginx passes the client's
+/// header on: that is no removal, and plain http without a scheme fails as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balancer_removing_a_clients_x_forwarded_proto_on_plain_http() {
+    let dir = tempdir();
+    let c = make_certs(dir.path(), 90);
+    let echo = echo(false).await;
+    let (_nginx, [tls, http, passing]) = Nginx::start(dir.path(), "", |[tls, http, passing]| {
+        format!(
+            r#"http {{
+  {temp}
+  map $scheme $forwarded_proto {{
+    https https;
+    default "";
+  }}
+  ssl_certificate {cert};
+  ssl_certificate_key {key};
+  server {{
+    listen 127.0.0.1:{tls} ssl;
+    listen 127.0.0.1:{http};
+    location / {{
+      proxy_pass http://{echo};
+      proxy_bind {PROXY_SOURCE};
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $forwarded_proto;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header Forwarded "";
+    }}
+  }}
+  server {{
+    listen 127.0.0.1:{passing};
+    location / {{
+      proxy_pass http://{echo};
+      proxy_bind {PROXY_SOURCE};
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header Forwarded "";
+    }}
+  }}
+}}"#,
+            temp = Nginx::http_temp_paths(dir.path()),
+            cert = c.cert.display(),
+            key = c.key.display(),
+            echo = echo.addr,
+        )
+    });
+    let plain = |port: u16| TargetConfig {
+        echo_url: Some(format!("http://{HOST}:{port}/.opsdeck-echo")),
+        ..target(tls, None, &c.ca)
+    };
+    let cfg = ProbeConfig::default();
+
+    let r = run_target(&plain(http), &cfg, now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Ok, "{base}");
+    assert!(
+        base.starts_with(&format!(
+            "client 127.0.0.1, port {http} arrive as expected; no X-Forwarded-Proto arrives on \
+             plain http, and the balancer removes a client's (https, sent with the forged \
+             headers, did not arrive): the site must take a request without X-Forwarded-Proto \
+             for http |"
+        )),
+        "{base}"
+    );
+    let forged = text(&r, Check::Forged);
+    assert_eq!(level(&r, Check::Forged), Level::Ok, "{forged}");
+    assert!(
+        forged.contains(r#"X-Forwarded-Proto: sent "https", arrived nothing"#),
+        "{forged}"
+    );
+
+    // over https the map gives the scheme
+    let r = run_target(&target(tls, None, &c.ca), &cfg, now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Ok, "{base}");
+    assert!(
+        base.starts_with(&format!(
+            "client 127.0.0.1, proto https, port {tls} arrive as expected"
+        )),
+        "{base}"
+    );
+
+    // the client's header passed on: nothing removed, the plain-http failure stands
+    let r = run_target(&plain(passing), &cfg, now()).await;
+    let base = text(&r, Check::Baseline);
+    assert_eq!(level(&r, Check::Baseline), Level::Fail, "{base}");
+    assert!(
+        base.starts_with(
+            "no X-Forwarded-Proto or Forwarded proto: the app is not told the scheme and would \
+             take an https request forwarded the same way for http"
+        ),
+        "{base}"
+    );
+    let forged = text(&r, Check::Forged);
+    assert!(
+        forged.contains(r#"X-Forwarded-Proto: sent "https", arrived "https""#),
+        "{forged}"
+    );
+}
+
 /// An expired certificate, a self-signed one and one for another name are
 /// said as such, with the fix for each, not as "not trusted" with advice
 /// about the chain (the verifier rejects all three, and its words stay as

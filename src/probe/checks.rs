@@ -603,7 +603,7 @@ pub fn judge(
         .map(|u| (u.https, u.port));
     match (&run.baseline, https) {
         (Some(b), Some((https, port))) => {
-            let mut v = judge_baseline(t, b, https, port);
+            let mut v = judge_baseline(t, b, run.forged.as_ref(), https, port);
             // The PROXY protocol port hangs up without a word on a
             // connection that does not start with the header.
             if let (Err(e), Some(pp)) = (&b.1, cfg.echo.proxy_protocol_listen)
@@ -1005,9 +1005,12 @@ fn proto_shape(r: &EchoReply, want: &str) -> Option<(Level, String)> {
     }
 }
 
+/// The baseline: what arrives of a request sent without forwarding headers. `forged` is the
+/// request sent with forged ones, for what it shows of the balancer's handling.
 fn judge_baseline(
     t: &TargetConfig,
     pair: &(Exchange, Result<EchoReply, String>),
+    forged: Option<&(Exchange, Result<EchoReply, String>)>,
     https: bool,
     port: u16,
 ) -> Verdict {
@@ -1068,6 +1071,20 @@ fn judge_baseline(
     } else {
         proto_shape(r, want_proto)
     };
+    // No scheme at all on plain http, to a site that reads X-Forwarded-*, where the forged
+    // request's X-Forwarded-Proto (https) was removed: the balancer strips a client's (nginx: a
+    // map of $scheme giving "" on http; HAProxy: del-header, and set-header https if
+    // { ssl_fc }), and a site that takes a request without one for http takes this one rightly.
+    // Where the forged request's answer is missing, nothing is known of it.
+    let client_proto_removed = !https
+        && !reads_forwarded
+        && pp.is_none()
+        && proto.is_none()
+        && fwd_sent_proto.is_none()
+        && forged.is_some_and(|(_, f)| {
+            f.as_ref()
+                .is_ok_and(|f| f.values("x-forwarded-proto").is_empty())
+        });
     let mut forwarded_missing = false;
     // the balancer sends the scheme or the client only in Forwarded, to a site that reads
     // X-Forwarded-*
@@ -1147,6 +1164,12 @@ fn judge_baseline(
             ));
             note(Level::Fail, untold_says);
         }
+        (None, None) if client_proto_removed => {
+            problems.push(
+                "no X-Forwarded-Proto arrives on plain http, and the balancer removes a client's (https, sent with the forged headers, did not arrive): the site must take a request without X-Forwarded-Proto for http"
+                    .into(),
+            );
+        }
         (None, None) if r.forwarded_error.is_some() => {
             level = Level::Fail;
             problems.push(format!(
@@ -1182,9 +1205,10 @@ fn judge_baseline(
     // At the scheme's own port, an app told the scheme in X-Forwarded-Proto and given a Host
     // without another port builds its links without a port (Rack, Symfony and Tomcat take 443
     // for https, Django and WordPress the Host as it came): X-Forwarded-Port adds nothing there.
+    // So on plain http at port 80 for one that takes a request without a scheme for http.
     let port_implied = port == if https { 443 } else { 80 }
         && shape.is_none()
-        && xfp_proto(r).as_deref() == Some(want_proto)
+        && (xfp_proto(r).as_deref() == Some(want_proto) || client_proto_removed)
         && r.host
             .as_deref()
             .is_none_or(|h| host_port(h).is_none_or(|p| p == port));
@@ -1332,6 +1356,12 @@ fn judge_baseline(
     }
     let summary = if problems.is_empty() {
         format!("client {client}, proto {want_proto}, port {port} arrive as expected")
+    } else if level == Level::Ok {
+        // what was found is no fault: the absent scheme the site must take for http
+        format!(
+            "client {client}, port {port} arrive as expected; {}",
+            problems.join("; ")
+        )
     } else {
         problems.join("; ")
     };
@@ -2017,9 +2047,9 @@ mod tests {
             ("x-forwarded-port", "443"),
         ]);
         let pair = (Exchange::default(), Ok(x_only));
-        assert_eq!(judge_baseline(&t, &pair, true, 443).level, Level::Ok);
+        assert_eq!(judge_baseline(&t, &pair, None, true, 443).level, Level::Ok);
         t.reads = SiteReads::Forwarded;
-        let v = judge_baseline(&t, &pair, true, 443);
+        let v = judge_baseline(&t, &pair, None, true, 443);
         assert_eq!(v.level, Level::Fail, "{v:?}");
         assert!(
             v.summary
@@ -2046,7 +2076,7 @@ mod tests {
             v.fix
         );
         let set = behind_balancer(&[("forwarded", "for=198.51.100.20;proto=https")]);
-        let v = judge_baseline(&t, &(Exchange::default(), Ok(set)), true, 443);
+        let v = judge_baseline(&t, &(Exchange::default(), Ok(set)), None, true, 443);
         assert_eq!(v.level, Level::Ok, "{v:?}");
         assert!(v.summary.contains("client 198.51.100.20"), "{}", v.summary);
     }
@@ -2346,7 +2376,7 @@ mod tests {
         let mut t = target();
         t.reads = reads;
         let pair = (Exchange::default(), Ok(behind_balancer(forwarding)));
-        judge_baseline(&t, &pair, true, 443)
+        judge_baseline(&t, &pair, None, true, 443)
     }
 
     /// A balancer that sends only Forwarded: a site that reads X-Forwarded-* (Django, Express,
@@ -2411,6 +2441,7 @@ mod tests {
         let v = judge_baseline(
             &t,
             &(Exchange::default(), Ok(behind_balancer(&only))),
+            None,
             true,
             443,
         );
@@ -2639,6 +2670,7 @@ mod tests {
         let v = judge_baseline(
             &t,
             &(Exchange::default(), Ok(behind_balancer(&two_clients))),
+            None,
             true,
             443,
         );
@@ -2647,6 +2679,7 @@ mod tests {
         let v = judge_baseline(
             &t,
             &(Exchange::default(), Ok(behind_balancer(&two_clients))),
+            None,
             true,
             443,
         );
@@ -2719,14 +2752,20 @@ mod tests {
             ("x-forwarded-proto", "https"),
         ];
         let pair = (Exchange::default(), Ok(behind_balancer(&headers)));
-        let v = judge_baseline(&target(), &pair, true, 443);
+        let v = judge_baseline(&target(), &pair, None, true, 443);
         assert_eq!(v.level, Level::Ok, "{v:?}");
-        let v = judge_baseline(&target(), &pair, true, 8443);
+        let v = judge_baseline(&target(), &pair, None, true, 8443);
         assert_eq!(v.level, Level::Warn, "{v:?}");
         assert!(v.summary.contains("no X-Forwarded-Port"), "{}", v.summary);
         let mut with_port = behind_balancer(&headers);
         with_port.host = Some("www.example.com:8080".into());
-        let v = judge_baseline(&target(), &(Exchange::default(), Ok(with_port)), true, 443);
+        let v = judge_baseline(
+            &target(),
+            &(Exchange::default(), Ok(with_port)),
+            None,
+            true,
+            443,
+        );
         assert_eq!(v.level, Level::Warn, "{v:?}");
         assert!(v.summary.contains("no X-Forwarded-Port"), "{}", v.summary);
         // the scheme wrong: nothing implies the port
@@ -2734,11 +2773,11 @@ mod tests {
             ("x-forwarded-for", "198.51.100.20"),
             ("x-forwarded-proto", "http"),
         ]);
-        let v = judge_baseline(&target(), &(Exchange::default(), Ok(http)), true, 443);
+        let v = judge_baseline(&target(), &(Exchange::default(), Ok(http)), None, true, 443);
         assert!(v.summary.contains("no X-Forwarded-Port"), "{}", v.summary);
         // the scheme in Forwarded alone: an app that reads X-Forwarded-* is told nothing
         let fwd = behind_balancer(&[("forwarded", "for=198.51.100.20;proto=https")]);
-        let v = judge_baseline(&target(), &(Exchange::default(), Ok(fwd)), true, 443);
+        let v = judge_baseline(&target(), &(Exchange::default(), Ok(fwd)), None, true, 443);
         assert!(v.summary.contains("no X-Forwarded-Port"), "{}", v.summary);
         assert_eq!(host_port("[2001:db8::1]:443"), Some(443));
         assert_eq!(host_port("[2001:db8::1]"), None);
@@ -2749,7 +2788,7 @@ mod tests {
     #[test]
     fn baseline_without_headers_fails() {
         let r = reply(&[], "127.0.0.3", ClientSource::Peer);
-        let v = judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443);
+        let v = judge_baseline(&target(), &(Exchange::default(), Ok(r)), None, true, 443);
         assert_eq!(v.level, Level::Fail);
         assert!(
             v.summary.contains("thinks every request is http"),
@@ -2770,7 +2809,7 @@ mod tests {
         t.echo_url = Some("http://www.example.com/echo".into());
         let plain = |t: &TargetConfig, forwarding: &[(&str, &str)]| {
             let pair = (Exchange::default(), Ok(behind_balancer(forwarding)));
-            judge_baseline(t, &pair, false, 80)
+            judge_baseline(t, &pair, None, false, 80)
         };
         let untold = "is not told the scheme and would take an https request forwarded the \
                       same way for http";
@@ -2848,7 +2887,7 @@ mod tests {
             destination: Some("10.0.2.20:80".parse().unwrap()),
             tlvs: vec![],
         });
-        let v = judge_baseline(&t, &(Exchange::default(), Ok(r)), false, 80);
+        let v = judge_baseline(&t, &(Exchange::default(), Ok(r)), None, false, 80);
         assert_eq!(
             v.summary.as_str(),
             "PROXY protocol carries no scheme: the app must know this port is plain http"
@@ -2863,6 +2902,7 @@ mod tests {
                     ("x-forwarded-port", "443"),
                 ])),
             ),
+            None,
             true,
             443,
         );
@@ -2886,13 +2926,128 @@ mod tests {
         assert!(v.fix.iter().any(|f| f.as_str() == haproxy), "{v:?}");
     }
 
+    /// A balancer that deletes a client's X-Forwarded-Proto and sets it only on https (nginx: a
+    /// map of $scheme giving "" on http; HAProxy: del-header, and set-header https if
+    /// { ssl_fc }): on plain http no scheme arrives, and the forged request's https did not
+    /// arrive either. The site rightly takes such a request for http if it takes a request
+    /// without X-Forwarded-Proto for http: the verdict says what was seen and that, not the
+    /// plain-http failure. Where the forged request shows nothing (no answer), its header
+    /// passed, the site reads Forwarded, or the request was https, the verdict is as before.
+    #[test]
+    fn a_client_scheme_removed_on_plain_http_leaves_an_absent_one_to_mean_http() {
+        let mut t = target();
+        t.echo_url = Some("http://www.example.com/echo".into());
+        let baseline = |port: &'static str| {
+            behind_balancer(&[
+                ("x-forwarded-for", "198.51.100.20"),
+                ("x-forwarded-port", port),
+            ])
+        };
+        let removed = behind_balancer(&[
+            ("x-forwarded-for", "203.0.113.66, 198.51.100.20"),
+            ("x-forwarded-port", "80"),
+        ]);
+        let forged_pair = (Exchange::default(), Ok(removed));
+        let pair = (Exchange::default(), Ok(baseline("80")));
+        let v = judge_baseline(&t, &pair, Some(&forged_pair), false, 80);
+        assert_eq!(v.level, Level::Ok, "{v:?}");
+        assert_eq!(
+            v.summary.as_str(),
+            "client 198.51.100.20, port 80 arrive as expected; no X-Forwarded-Proto arrives on \
+             plain http, and the balancer removes a client's (https, sent with the forged \
+             headers, did not arrive): the site must take a request without X-Forwarded-Proto \
+             for http"
+        );
+        assert_eq!(v.consequence, None);
+        assert!(v.fix.is_empty(), "{v:?}");
+        // the forged request saw the header removed, and judge passes it
+        let run = RawRun {
+            baseline: Some(pair.clone()),
+            forged: Some(forged_pair.clone()),
+            ..Default::default()
+        };
+        let all = judge(&t, &ProbeConfig::default(), &run, None);
+        let v = all.iter().find(|v| v.check == Check::Baseline).unwrap();
+        assert_eq!(v.level, Level::Ok, "{v:?}");
+        let v = all.iter().find(|v| v.check == Check::Forged).unwrap();
+        assert!(
+            v.summary.contains("X-Forwarded-Proto removing"),
+            "{}",
+            v.summary
+        );
+        // port 80 is implied for a request taken for http: no X-Forwarded-Port is no warning
+        let no_port = (
+            Exchange::default(),
+            Ok(behind_balancer(&[("x-forwarded-for", "198.51.100.20")])),
+        );
+        let v = judge_baseline(&t, &no_port, Some(&forged_pair), false, 80);
+        assert_eq!(v.level, Level::Ok, "{v:?}");
+        // another fault beside it: said with it
+        let v = judge_baseline(
+            &t,
+            &(Exchange::default(), Ok(baseline("8080"))),
+            Some(&forged_pair),
+            false,
+            80,
+        );
+        assert_eq!(v.level, Level::Warn, "{v:?}");
+        assert_eq!(
+            v.summary.as_str(),
+            "no X-Forwarded-Proto arrives on plain http, and the balancer removes a client's \
+             (https, sent with the forged headers, did not arrive): the site must take a request \
+             without X-Forwarded-Proto for http; X-Forwarded-Port is 8080, the request went to \
+             80: links and redirects the app builds point at port 8080"
+        );
+        // what the probe cannot see keeps the plain-http failure
+        let untold = "no X-Forwarded-Proto or Forwarded proto: the app is not told the scheme \
+                      and would take an https request forwarded the same way for http";
+        let passed = (
+            Exchange::default(),
+            Ok(behind_balancer(&[
+                ("x-forwarded-for", "203.0.113.66, 198.51.100.20"),
+                ("x-forwarded-proto", "https"),
+            ])),
+        );
+        let failed = (Exchange::default(), Err("connection refused".to_string()));
+        for forged in [None, Some(&passed), Some(&failed)] {
+            let v = judge_baseline(&t, &pair, forged, false, 80);
+            assert_eq!(v.level, Level::Fail, "{forged:?}");
+            assert_eq!(v.summary.as_str(), untold, "{forged:?}");
+        }
+        // a site that reads Forwarded gets no scheme from X-Forwarded-Proto either way
+        let mut t_fwd = t.clone();
+        t_fwd.reads = SiteReads::Forwarded;
+        let fwd = (
+            Exchange::default(),
+            Ok(behind_balancer(&[("forwarded", "for=198.51.100.20")])),
+        );
+        let v = judge_baseline(&t_fwd, &fwd, Some(&forged_pair), false, 80);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary
+                .starts_with("no Forwarded proto: the site reads Forwarded"),
+            "{}",
+            v.summary
+        );
+        // over https no scheme is the wrong one, whatever became of the client's
+        let v = judge_baseline(&target(), &pair, Some(&forged_pair), true, 443);
+        assert_eq!(v.level, Level::Fail, "{v:?}");
+        assert!(
+            v.summary.starts_with(
+                "no X-Forwarded-Proto or Forwarded proto: the app thinks every request is http"
+            ),
+            "{}",
+            v.summary
+        );
+    }
+
     /// A tile or list has room for one short phrase: the consequence of the
     /// worst problem, in words, not the name of a check.
     #[test]
     fn baseline_says_what_its_failure_means_in_plain_words() {
         // both fail: the first said leads, the other stays in the summary
         let r = reply(&[], "127.0.0.3", ClientSource::Peer);
-        let v = judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443);
+        let v = judge_baseline(&target(), &(Exchange::default(), Ok(r)), None, true, 443);
         assert_eq!(v.plain(), "the app will not see HTTPS");
         // the scheme right, every visitor with the balancer's address
         let r = reply(
@@ -2900,7 +3055,7 @@ mod tests {
             "127.0.0.3",
             ClientSource::Peer,
         );
-        let v = judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443);
+        let v = judge_baseline(&target(), &(Exchange::default(), Ok(r)), None, true, 443);
         assert_eq!(v.level, Level::Fail, "{}", v.summary);
         assert_eq!(v.plain(), "the app sees the balancer as every client");
         // a report leads with the failure that hurts most
@@ -2937,7 +3092,7 @@ mod tests {
                 destination: Some("10.0.2.20:443".parse().unwrap()),
                 tlvs,
             });
-            judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443)
+            judge_baseline(&target(), &(Exchange::default(), Ok(r)), None, true, 443)
         };
         let tls = |on: bool| {
             ProxyTlv::Ssl(SslInfo {
@@ -2971,7 +3126,7 @@ mod tests {
             "198.51.100.9",
             ClientSource::XForwardedFor,
         );
-        let v = judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443);
+        let v = judge_baseline(&target(), &(Exchange::default(), Ok(r)), None, true, 443);
         assert_eq!(v.level, Level::Ok, "{v:?}");
         assert!(
             v.evidence
@@ -2992,7 +3147,7 @@ mod tests {
             ];
             h.extend(proto.iter().map(|p| ("x-forwarded-proto", *p)));
             let r = reply(&h, "198.51.100.9", ClientSource::XForwardedFor);
-            judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443)
+            judge_baseline(&target(), &(Exchange::default(), Ok(r)), None, true, 443)
         };
         assert_eq!(base(&["https"]).level, Level::Ok);
         let v = base(&["https", "https"]);
@@ -3042,7 +3197,7 @@ mod tests {
         let pair = (Exchange::default(), Ok(r));
         let mut t = target();
         t.reads = SiteReads::Forwarded;
-        let v = judge_baseline(&t, &pair, true, 443);
+        let v = judge_baseline(&t, &pair, None, true, 443);
         assert_eq!(v.level, Level::Fail, "{v:?}");
         assert!(
             v.summary
@@ -3052,7 +3207,7 @@ mod tests {
         );
         assert!(!v.summary.contains("proto"), "{}", v.summary);
         assert!(v.fix.iter().any(|f| f.contains("[$remote_addr]")), "{v:?}");
-        let v = judge_baseline(&target(), &pair, true, 443);
+        let v = judge_baseline(&target(), &pair, None, true, 443);
         assert_eq!(v.level, Level::Fail, "{v:?}");
         assert!(
             v.summary
@@ -3090,7 +3245,7 @@ mod tests {
             h.extend(xfh.map(|v| ("x-forwarded-host", v)));
             let mut r = reply(&h, "198.51.100.9", ClientSource::XForwardedFor);
             r.host = Some(host.into());
-            judge_baseline(&target(), &(Exchange::default(), Ok(r)), true, 443)
+            judge_baseline(&target(), &(Exchange::default(), Ok(r)), None, true, 443)
         };
         for ok in [
             "www.example.com",
