@@ -340,12 +340,19 @@ impl<S> Kind<S> {
 pub struct LogLine<S = Clean> {
     pub time: DateTime<FixedOffset>,
     pub host: S,
-    /// `postfix/smtp`, `postfix/submission/smtpd`, `example.com/smtp`.
+    /// `postfix/smtp`, `postfix/submission/smtpd`, `example.com/smtp`. With [`name_cut`] only
+    /// the `/` components the cut left whole (`postfix-10.0.0.1/submission` of a tag cut to
+    /// `postfix-10.0.0.1/submission/smtp`), empty where it left none.
+    ///
+    /// [`name_cut`]: LogLine::name_cut
     pub program: S,
     /// The last path element of the program (`smtp`, `qmgr`, ...); empty where a tag cut to 32
     /// bytes kept no `[`, and so maybe not all of the name (`postfix-10.0.0.1/submission/smtp`
     /// is smtpd's tag).
     pub daemon: S,
+    /// The tag was cut to 32 bytes with no `[` left: the program's name may have lost its end
+    /// (`program` holds what is sure of it, the daemon is unknown).
+    pub name_cut: bool,
     pub pid: Option<u32>,
     pub queue_id: Option<QueueId>,
     pub kind: Kind<S>,
@@ -360,6 +367,7 @@ impl<S> LogLine<S> {
             host: f(self.host),
             program: f(self.program),
             daemon: f(self.daemon),
+            name_cut: self.name_cut,
             pid: self.pid,
             queue_id: self.queue_id,
             kind: self.kind.map(&mut f),
@@ -367,6 +375,23 @@ impl<S> LogLine<S> {
         }
     }
 }
+
+impl<S: AsRef<str>> LogLine<S> {
+    /// The program as a person is shown it: the name, or, where the tag was cut in it
+    /// ([`LogLine::name_cut`]), what is sure of it and that it was cut
+    /// (`postfix-10.0.0.1/submission/… (syslog tag cut)`). Raw where `S` is.
+    pub fn program_shown(&self) -> std::borrow::Cow<'_, str> {
+        let program = self.program.as_ref();
+        match (self.name_cut, program.is_empty()) {
+            (false, _) => program.into(),
+            (true, false) => format!("{program}/{CUT_NAME}").into(),
+            (true, true) => CUT_NAME.into(),
+        }
+    }
+}
+
+/// What [`LogLine::program_shown`] puts where a cut tag lost the end of a program's name.
+const CUT_NAME: &str = "… (syslog tag cut)";
 
 impl LogLine<&str> {
     /// Every text field sanitized: what may be kept and shown.
@@ -1119,8 +1144,13 @@ pub fn parse_after_stamp<'a>(
     {
         return None;
     }
-    // a name the cut may have shortened is no daemon's name: unknown
-    let daemon = if name_cut { "" } else { daemon };
+    // a name the cut may have shortened is no daemon's name: unknown; nor is its last `/`
+    // component sure to be whole (`postfix-1.2.3.4/submissio`): the program is what is before
+    let (program, daemon) = if name_cut {
+        (&program[..slash.unwrap_or(0)], "")
+    } else {
+        (program, daemon)
+    };
     let keep = |s: &'a str| if keep_text { s } else { "" };
     // a report names the program of a warning (they are few)
     let warns = matches!(
@@ -1132,6 +1162,7 @@ pub fn parse_after_stamp<'a>(
         host: keep(host),
         program: if warns { program } else { keep(program) },
         daemon: keep(daemon),
+        name_cut,
         pid,
         queue_id,
         kind,
@@ -2322,6 +2353,7 @@ mod tests {
                 text: want.text.clone(),
                 program: want.program.clone(),
                 daemon: want.daemon.clone(),
+                name_cut: want.name_cut,
                 pid: want.pid,
                 ..l
             },
@@ -2390,7 +2422,7 @@ mod tests {
             (
                 "postfix-203.0.113.45/submission/smtpd[123456]:",
                 client,
-                "postfix-203.0.113.45/submission/",
+                "postfix-203.0.113.45/submission",
                 "",
                 None,
             ),
@@ -2400,8 +2432,8 @@ mod tests {
             for line in [cut.clone(), cut["<22>".len()..].to_string()] {
                 let l = p(&line);
                 assert_eq!(
-                    (&*l.program, &*l.daemon, l.pid),
-                    (program, daemon, pid),
+                    (&*l.program, &*l.daemon, l.pid, l.name_cut),
+                    (program, daemon, pid, daemon.is_empty()),
                     "{line}"
                 );
                 same_but_the_tag(l, &want, &line);
@@ -2419,13 +2451,14 @@ mod tests {
         let mut kinds = Vec::new();
         for line in file.lines() {
             let l = parse_line(line, &mut y).unwrap_or_else(|| panic!("no parse: {line}"));
-            // the daemon only where the tag kept its `[`, after the whole name
+            // the daemon only where the tag kept its `[`, after the whole name; else the
+            // program is the name's whole `/` components
             let tag = line.split_whitespace().nth(4).unwrap();
-            let daemon = match tag.split_once('[') {
-                Some((program, _)) => program.rsplit('/').next().unwrap(),
-                None => "",
+            let (program, daemon) = match tag.split_once('[') {
+                Some((program, _)) => (program, program.rsplit('/').next().unwrap()),
+                None => (tag.rsplit_once('/').unwrap().0, ""),
             };
-            assert_eq!(&*l.daemon, daemon, "{line}");
+            assert_eq!((&*l.program, &*l.daemon), (program, daemon), "{line}");
             let id = l.queue_id.as_ref().map(QueueId::as_str);
             assert!(
                 id.is_none_or(|id| line.contains(&format!(" {id}: "))),
@@ -2469,9 +2502,10 @@ mod tests {
 
     /// A tag cut with no `[` left may have lost the end of its daemon's name, or nothing of it:
     /// nothing tells which, so the daemon is unknown (empty) rather than one it may not be
-    /// (`smtp` for smtpd). The line reads as with the tag whole but for that: a delivery is a
-    /// delivery, and a `removed` is postsuper's deletion where what is left of the name can only
-    /// be postsuper's, qmgr's where it can only be qmgr's.
+    /// (`smtp` for smtpd), and the program is only the `/` components the cut left whole, shown
+    /// with the fact that the tag was cut. The line reads as with the tag whole but for that: a
+    /// delivery is a delivery, and a `removed` is postsuper's deletion where what is left of the
+    /// name can only be postsuper's, qmgr's where it can only be qmgr's.
     #[test]
     fn a_daemon_name_a_cut_may_have_shortened_is_left_unknown() {
         let client = "8A1B2C3D4E: client=app.example.com[192.0.2.20], sasl_method=PLAIN, \
@@ -2484,47 +2518,47 @@ mod tests {
             (
                 "postfix-10.0.0.1/submission/smtpd[1234]:",
                 client,
-                "postfix-10.0.0.1/submission/smtp",
+                "postfix-10.0.0.1/submission",
                 "client",
             ),
             // smtp's cut to its first letter: its delivery still counts
             (
                 "postfix-203.0.113.45/relay-out/smtp[123456]:",
                 sent,
-                "postfix-203.0.113.45/relay-out/s",
+                "postfix-203.0.113.45/relay-out",
                 "sent",
             ),
             // whole, its `[` the 33rd byte: not told from a name cut short
             (
                 "postfix-1.2.3.4/submission/smtpd[1234]:",
                 client,
-                "postfix-1.2.3.4/submission/smtpd",
+                "postfix-1.2.3.4/submission",
                 "client",
             ),
             // postsuper's deletion, its name whole or cut
             (
                 "postfix-mx.example.org/postsuper[12345]:",
                 removed,
-                "postfix-mx.example.org/postsuper",
+                "postfix-mx.example.org",
                 "deleted",
             ),
             (
                 "postfix-mx1.example.org/postsuper[12345]:",
                 removed,
-                "postfix-mx1.example.org/postsupe",
+                "postfix-mx1.example.org",
                 "deleted",
             ),
             // qmgr's, cut: not a deletion; nor where nothing of the name is left
             (
                 "postfix-mail0001.example.org/qmgr[1200]:",
                 removed,
-                "postfix-mail0001.example.org/qmg",
+                "postfix-mail0001.example.org",
                 "removed",
             ),
             (
                 "postfix-mail0000001.example.org/qmgr[1200]:",
                 removed,
-                "postfix-mail0000001.example.org/",
+                "postfix-mail0000001.example.org",
                 "removed",
             ),
         ] {
@@ -2533,8 +2567,13 @@ mod tests {
             for line in [cut.clone(), cut["<22>".len()..].to_string()] {
                 let l = p(&line);
                 assert_eq!(
-                    (&*l.program, &*l.daemon, l.pid),
-                    (program, "", None),
+                    (&*l.program, &*l.daemon, l.pid, l.name_cut),
+                    (program, "", None, true),
+                    "{line}"
+                );
+                assert_eq!(
+                    l.program_shown(),
+                    format!("{program}/… (syslog tag cut)"),
                     "{line}"
                 );
                 let read = match &l.kind {
@@ -2581,7 +2620,7 @@ mod tests {
             (
                 "postfix-10.0.0.1/submission/smtpd[1234]:",
                 "timeout after END-OF-MESSAGE from app.example.com[192.0.2.20]",
-                "postfix-10.0.0.1/submission/smtp",
+                "postfix-10.0.0.1/submission",
                 "",
                 None,
             ),
@@ -2619,14 +2658,14 @@ mod tests {
             (
                 "postfix-10.0.0.1/submission/smtpd[1234]:",
                 "connect from unknown[192.0.2.7]",
-                "postfix-10.0.0.1/submission/smtp",
+                "postfix-10.0.0.1/submission",
                 "",
                 None,
             ),
             (
                 "postfix-203.0.113.45/submission/smtpd[1234]:",
                 "connect from unknown[unknown]",
-                "postfix-203.0.113.45/submission/",
+                "postfix-203.0.113.45/submission",
                 "",
                 None,
             ),
@@ -3229,11 +3268,19 @@ mod tests {
             // the pid whole or not at all
             let pid_kept = tag.len() <= 32 || tag[..32].ends_with(']');
             prop_assert_eq!(cut_read.pid, pid_kept.then_some(pid), "{}", cut);
-            // with no `[` left the daemon's name may be cut: a `removed` is then postsuper's
-            // only where what is left of the name can only be postsuper's
+            // with no `[` left the name may be cut: the program is its whole `/` components, and
+            // a `removed` is postsuper's only where what is left of the name can only be
+            // postsuper's
+            let kept = &tag[..tag.len().min(32)];
+            let name_cut = !kept.contains('[');
+            prop_assert_eq!(cut_read.name_cut, name_cut, "{}", cut);
+            if name_cut {
+                let whole_parts = kept.rsplit_once('/').map_or("", |(p, _)| p);
+                prop_assert_eq!(cut_read.program.as_str(), whole_parts, "{}", cut);
+            }
             let mut want = whole_read.clone();
-            if !tag[..tag.len().min(32)].contains('[') && body.ends_with(": removed") {
-                let left = cut_read.program.rsplit('/').next().unwrap_or_default();
+            if name_cut && body.ends_with(": removed") {
+                let left = kept.rsplit('/').next().unwrap_or_default();
                 want.kind = if !left.is_empty() && "postsuper".starts_with(left) {
                     Kind::Super(SuperAction::Removed)
                 } else {

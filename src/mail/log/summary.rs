@@ -327,7 +327,9 @@ pub struct WarningRow {
     pub kind: &'static str,
     pub count: u64,
     pub last_time: DateTime<FixedOffset>,
-    /// The latest one: the program and its text, escaped and cut at 300 characters.
+    /// The latest one: the program and its text, escaped and cut at 300 characters. A program
+    /// whose name a cut tag may have shortened is named as far as it is whole, and marked so
+    /// ([`LogLine::program_shown`]).
     pub last: String,
 }
 
@@ -356,7 +358,7 @@ impl Warnings {
             }
             _ => return,
         };
-        let last = Clean::capped(&format!("{}: {text}", line.program), 300).into_string();
+        let last = Clean::capped(&format!("{}: {text}", line.program_shown()), 300).into_string();
         match self.rows.iter_mut().find(|r| r.kind == kind) {
             Some(r) => {
                 r.count += 1;
@@ -2111,6 +2113,57 @@ Nov 27 10:04:00 mx postfix/smtp[6]: ABCDE12345: to=<a@b.example>, relay=none, de
             "{t}"
         );
         assert!(!t.contains('\x1b'), "{t}");
+    }
+
+    /// A warning behind a tag the syslog daemon cut to 32 bytes, no `[` left: its row names the
+    /// program as far as it is sure (its whole `/` components) and says the tag was cut, in the
+    /// text and in the JSON, rather than a fragment of a name (`.../submi`).
+    #[test]
+    fn a_warning_behind_a_cut_tag_names_what_is_sure_of_its_program() {
+        let text = "\
+Nov 27 10:00:00 mx postfix-1.2.3.4/submission/smtpd[1234]: warning: TLS library problem: handshake failed
+Nov 27 10:00:09 mx postfix-10.0.0.1/submission/smtp warning: TLS library problem: certificate verify failed
+Nov 27 10:01:00 mx postfix-mail01.example.org/submi warning: hostname x.example does not resolve to address 192.0.2.1
+";
+        let r = build(&[PathBuf::from("-")], None, 10, &mut text.as_bytes());
+        assert_eq!((r.lines, r.unparsed), (3, 0));
+        let rows: Vec<(&str, u64, &str)> = r
+            .warnings
+            .iter()
+            .map(|w| (w.kind, w.count, w.last.as_str()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (
+                    "tls",
+                    2,
+                    "postfix-10.0.0.1/submission/… (syslog tag cut): TLS library problem: \
+                     certificate verify failed"
+                ),
+                (
+                    "warning",
+                    1,
+                    "postfix-mail01.example.org/… (syslog tag cut): hostname x.example does not \
+                     resolve to address 192.0.2.1"
+                ),
+            ]
+        );
+        let t = render_text(&r);
+        assert!(
+            t.contains(
+                "postfix-10.0.0.1/submission/… (syslog tag cut): TLS library problem: \
+                 certificate verify failed\n"
+            ),
+            "{t}"
+        );
+        assert!(!t.contains("/submi:") && !t.contains("/smtp:"), "{t}");
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            v["warnings"][1]["last"],
+            "postfix-mail01.example.org/… (syslog tag cut): hostname x.example does not resolve to \
+             address 192.0.2.1"
+        );
     }
 
     #[test]
