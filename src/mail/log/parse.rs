@@ -1129,13 +1129,13 @@ pub fn parse_after_stamp<'a>(
     let name_cut = cut == TagCut::InName;
     let kind = classify_body(daemon, name_cut, queue_id.is_some(), body, keep_text);
     // a cut tag is less sure to be Postfix's: its line must say what Postfix says (a queue id, a
-    // reject, a warning), or be one of smtpd's session lines, its shape exact and the daemon's
-    // name, as far as the tag kept it, smtpd's; another line that says nothing to the model is
-    // not worth the risk of taking another program's line for Postfix's
+    // reject, a warning), or be one of smtpd's own lines, its shape exact and the daemon's name,
+    // as far as the tag kept it, smtpd's; another line that says nothing to the model is not
+    // worth the risk of taking another program's line for Postfix's
     if cut != TagCut::Whole
         && queue_id.is_none()
         && matches!(kind, Kind::Other)
-        && !(is_smtpd_session(body)
+        && !(is_smtpd_own(body)
             && if name_cut {
                 "smtpd".starts_with(daemon)
             } else {
@@ -1170,9 +1170,21 @@ pub fn parse_after_stamp<'a>(
     })
 }
 
+/// One of smtpd's lines without a queue id that say nothing to the model, in a shape that is
+/// smtpd's own: its session lines ([`is_smtpd_session`]), its TLS handshake's summary
+/// ([`is_tls_summary`]), a client's improper pipelining ([`is_improper_pipelining`]), and what
+/// its access rules log without refusing ([`is_access_note`]).
+fn is_smtpd_own(body: &str) -> bool {
+    is_smtpd_session(body)
+        || is_tls_summary(body)
+        || is_improper_pipelining(body)
+        || is_access_note(body)
+}
+
 /// One of smtpd's session lines, whose shape is its own: `connect from CLIENT`, `disconnect from
 /// CLIENT` (with its command counts, `ehlo=1 auth=0/1 commands=1/2`), and `lost connection after
-/// CMD from CLIENT` or `timeout after CMD from CLIENT` (`DATA (0 bytes)`, say).
+/// CMD from CLIENT`, `timeout after CMD from CLIENT` (`DATA (0 bytes)`, say) or `too many errors
+/// after CMD from CLIENT`.
 fn is_smtpd_session(body: &str) -> bool {
     if let Some(client) = body.strip_prefix("connect from ") {
         return is_client(client);
@@ -1189,11 +1201,109 @@ fn is_smtpd_session(body: &str) -> bool {
         };
         return is_client(client) && (counts.is_empty() || counts.split(' ').all(count));
     }
-    ["lost connection after ", "timeout after "]
+    [
+        "lost connection after ",
+        "timeout after ",
+        "too many errors after ",
+    ]
+    .iter()
+    .filter_map(|p| body.strip_prefix(p))
+    .filter_map(|rest| rest.rsplit_once(" from "))
+    .any(|(cmd, client)| !cmd.is_empty() && is_client(client))
+}
+
+/// The summary smtpd logs of a TLS handshake (`smtpd_tls_loglevel = 1`): `Anonymous TLS
+/// connection established from CLIENT: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256
+/// bits)`, the client's certificate `Verified`, `Trusted` or `Untrusted`, the session maybe
+/// `reused`, the name the client asked for after it (`CLIENT to mail.example.com`), and Postfix
+/// 3.4's details after the bits (` key-exchange X25519 server-signature RSA-PSS (2048 bits)
+/// server-digest SHA256`).
+fn is_tls_summary(body: &str) -> bool {
+    let word = |s: &str| !s.is_empty() && !s.contains(' ');
+    let Some(rest) = ["Anonymous ", "Verified ", "Trusted ", "Untrusted "]
         .iter()
-        .filter_map(|p| body.strip_prefix(p))
-        .filter_map(|rest| rest.rsplit_once(" from "))
-        .any(|(cmd, client)| !cmd.is_empty() && is_client(client))
+        .find_map(|p| body.strip_prefix(p))
+        .and_then(|r| r.strip_prefix("TLS connection "))
+        .and_then(|r| {
+            r.strip_prefix("established from ")
+                .or_else(|| r.strip_prefix("reused from "))
+        })
+    else {
+        return false;
+    };
+    let Some((peer, rest)) = rest.split_once(": ") else {
+        return false;
+    };
+    let client = match peer.split_once(" to ") {
+        Some((client, sni)) if word(sni) => client,
+        Some(_) => return false,
+        None => peer,
+    };
+    let Some((protocol, rest)) = rest.split_once(" with cipher ") else {
+        return false;
+    };
+    let Some((cipher, rest)) = rest.split_once(" (") else {
+        return false;
+    };
+    let Some((bits, details)) = rest.split_once(" bits)") else {
+        return false;
+    };
+    let number = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+    is_client(client)
+        && word(protocol)
+        && word(cipher)
+        && bits
+            .split_once('/')
+            .is_some_and(|(a, b)| number(a) && number(b))
+        && (details.is_empty()
+            || [" key-exchange ", " server-signature ", " client-signature "]
+                .iter()
+                .any(|d| details.starts_with(d)))
+}
+
+/// A stage of smtpd's session as it names one: `CONNECT`, `EHLO`, `RCPT`, `END-OF-MESSAGE`.
+fn is_stage(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase() || b == b'-')
+}
+
+/// smtpd's `improper command pipelining after STAGE from CLIENT: WHAT` (what the client sent too
+/// early, escaped by Postfix).
+fn is_improper_pipelining(body: &str) -> bool {
+    body.strip_prefix("improper command pipelining after ")
+        .and_then(|r| r.split_once(" from "))
+        .and_then(|(stage, r)| is_stage(stage).then_some(r))
+        .and_then(|r| r.split_once(": "))
+        .is_some_and(|(client, _)| is_client(client))
+}
+
+/// What smtpd's access rules log before a queue id without refusing (`WARN`, `INFO`,
+/// `FILTER`, `REDIRECT`, `warn_if_reject`'s `reject_warning`), in the shape of its reject line:
+/// `NOQUEUE: warn: RCPT from CLIENT: TEXT; from=<a> to=<b> proto=ESMTP helo=<h>`, the
+/// attributes what smtpd knew then (none but `proto=` at the connection).
+fn is_access_note(body: &str) -> bool {
+    let Some((action, rest)) = body
+        .strip_prefix("NOQUEUE: ")
+        .and_then(|r| r.split_once(": "))
+    else {
+        return false;
+    };
+    let Some((stage, rest)) = rest.split_once(" from ") else {
+        return false;
+    };
+    let Some((client, text)) = rest.split_once(": ") else {
+        return false;
+    };
+    let attrs_whole = match attrs_start(text) {
+        Some(at) => split_attrs(&text[at + 2..]).1.is_empty(),
+        None => text.ends_with(';'),
+    };
+    !action.is_empty()
+        && action
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-')
+        && is_stage(stage)
+        && is_client(client)
+        && attrs_whole
 }
 
 /// A client as smtpd names it: `NAME[ADDR]`, or `NAME[ADDR]:PORT` as `smtpd_client_port_logging =
@@ -2442,8 +2552,9 @@ mod tests {
     }
 
     /// A log host's file of lines rsyslog forwarded, tags of 32 bytes and more cut: every line
-    /// Postfix says something to the model in is read, with its queue id, and smtpd's `connect
-    /// from`; the other lines that say nothing (`disconnect from ...`) are not.
+    /// Postfix says something to the model in is read, with its queue id, and smtpd's lines that
+    /// say nothing to it in shapes that are smtpd's own (`connect from`, its TLS handshake's
+    /// summary, improper pipelining, a `WARN` rule's note): every line is counted as Postfix's.
     #[test]
     fn a_log_host_s_file_of_cut_tags_is_read() {
         let file = include_str!("../../../tests/fixtures/maillog/rsyslog-cut-tags.log");
@@ -2468,10 +2579,16 @@ mod tests {
                 Kind::Delivery(d) => d.status.as_str(),
                 Kind::Reject { .. } => "reject",
                 Kind::SaslWarning(_) => "sasl",
+                Kind::TlsWarning(_) => "tls",
+                Kind::Warning(_) => "warning",
                 Kind::Client(_) => "client",
                 Kind::Other if line.contains(" connect from ") => "connect",
                 Kind::Other if line.contains(" disconnect from ") => "disconnect",
                 Kind::Other if line.contains(" lost connection after ") => "lost",
+                Kind::Other if line.contains(" TLS connection established from ") => "tls ok",
+                Kind::Other if line.contains(" NOQUEUE: warn: ") => "warn rule",
+                Kind::Other if line.contains(" too many errors after ") => "errors",
+                Kind::Other if line.contains(" improper command pipelining ") => "pipelining",
                 _ => "",
             });
         }
@@ -2495,7 +2612,19 @@ mod tests {
                 "deferred",
                 "connect",
                 "client",
-                "sent"
+                "sent",
+                "connect",
+                "tls ok",
+                "warn rule",
+                "reject",
+                "errors",
+                "disconnect",
+                "connect",
+                "pipelining",
+                "tls",
+                "tls",
+                "tls",
+                "disconnect"
             ]
         );
     }
@@ -2722,16 +2851,182 @@ mod tests {
         }
     }
 
+    /// smtpd's other lines that say nothing to the model, in shapes that are its own (its TLS
+    /// handshake's summary, `too many errors after`, a client's improper pipelining, what its
+    /// access rules log without refusing), are read behind a cut tag as with the tag whole, as
+    /// are its TLS failures, warnings and rejects: counted as Postfix lines, and a failure told
+    /// as with the tag whole.
+    #[test]
+    fn smtpd_s_tls_and_access_lines_behind_a_cut_tag_are_read() {
+        let smtpd = "postfix/submission/smtpd[1234567]:";
+        let no_bracket = "postfix-10.0.0.1/submission/smtpd[1234]:";
+        let nothing_left = "postfix-203.0.113.45/submission/smtpd[1234]:";
+        for body in [
+            "Anonymous TLS connection established from mail.example.net[192.0.2.60]: TLSv1.3 \
+             with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+            "Untrusted TLS connection established from mail.example.net[192.0.2.60] to \
+             mail.example.com: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) \
+             key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256",
+            "Trusted TLS connection reused from unknown[2001:db8::25]:51234: TLSv1.2 with cipher \
+             ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)",
+            "Verified TLS connection established from app.example.com[192.0.2.20]: TLSv1.3 with \
+             cipher TLS_AES_128_GCM_SHA256 (128/128 bits) key-exchange X25519 server-signature \
+             ECDSA (P-256) server-digest SHA256 client-signature ECDSA (P-256) client-digest SHA256",
+            "too many errors after RCPT from unknown[192.0.2.7]",
+            "improper command pipelining after CONNECT from unknown[192.0.2.7]: EHLO x\\r\\nQUIT\\r\\n",
+            "NOQUEUE: warn: RCPT from mail.example.net[192.0.2.60]: watched sender; \
+             from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<mail.example.net>",
+            "NOQUEUE: reject_warning: RCPT from unknown[192.0.2.7]: 450 4.7.1 Client host \
+             rejected: cannot find your hostname, [192.0.2.7]; from=<a@b.example> \
+             to=<c@d.example> proto=ESMTP helo=<x>",
+            "NOQUEUE: info: CONNECT from unknown[192.0.2.7]: watched client; proto=SMTP",
+            "NOQUEUE: filter: CONNECT from unknown[192.0.2.7]: scan:[127.0.0.1]:10025;",
+        ] {
+            for tag in [smtpd, no_bracket, nothing_left] {
+                let (cut, whole) = forwarded(tag, body);
+                let want = p(&whole);
+                assert_eq!(want.kind, Kind::Other, "{whole}");
+                for line in [cut.clone(), cut["<22>".len()..].to_string()] {
+                    let l = parse_line(&line, &mut years()).unwrap_or_else(|| panic!("{line}"));
+                    same_but_the_tag(l, &want, &line);
+                }
+            }
+        }
+        // what says something is read as with the tag whole: a TLS failure, a warning, a reject
+        for (body, told) in [
+            (
+                "warning: TLS library problem: error:0A000126:SSL routines::unexpected eof while \
+                 reading:../ssl/record/rec_layer_s3.c:303:",
+                "tls",
+            ),
+            (
+                "SSL_accept error from unknown[192.0.2.7]: lost connection",
+                "tls",
+            ),
+            (
+                "lost connection after STARTTLS from unknown[192.0.2.7]",
+                "tls",
+            ),
+            (
+                "warning: hostname x.example does not resolve to address 192.0.2.1: Name or \
+                 service not known",
+                "warning",
+            ),
+            (
+                "NOQUEUE: reject: RCPT from unknown[192.0.2.9]: 554 5.7.1 <c@d.example>: Relay \
+                 access denied; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<x>",
+                "reject",
+            ),
+        ] {
+            for tag in [smtpd, no_bracket, nothing_left] {
+                let (cut, whole) = forwarded(tag, body);
+                let want = p(&whole);
+                let l = parse_line(&cut, &mut years()).unwrap_or_else(|| panic!("{cut}"));
+                let read = match &l.kind {
+                    Kind::TlsWarning(_) => "tls",
+                    Kind::Warning(_) => "warning",
+                    Kind::Reject { .. } => "reject",
+                    _ => "",
+                };
+                assert_eq!(read, told, "{cut}");
+                same_but_the_tag(l, &want, &cut);
+            }
+        }
+        // not in smtpd's shape, or not smtpd's: not read behind a cut tag
+        for (tag, body) in [
+            // smtp's summary (to a server), or cut short, or more after the bits
+            (
+                smtpd,
+                "Anonymous TLS connection established to mx.example.net[192.0.2.60]:25: TLSv1.3 \
+                 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+            ),
+            (
+                smtpd,
+                "Anonymous TLS connection established from mail.example.net[192.0.2.60]",
+            ),
+            (
+                smtpd,
+                "Anonymous TLS connection established from mail.example.net[192.0.2.60]: TLSv1.3 \
+                 with cipher TLS_AES_256_GCM_SHA384 (256 bits)",
+            ),
+            (
+                smtpd,
+                "Anonymous TLS connection established from mail.example.net[192.0.2.60]: TLSv1.3 \
+                 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) and more",
+            ),
+            (
+                smtpd,
+                "Anonymous TLS connection established from mail.example.net[192.0.2.60] to : \
+                 TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+            ),
+            (
+                smtpd,
+                "Some TLS connection established from mail.example.net[192.0.2.60]: TLSv1.3 with \
+                 cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+            ),
+            (
+                smtpd,
+                "Anonymous TLS connection established from somewhere: TLSv1.3 with cipher \
+                 TLS_AES_256_GCM_SHA384 (256/256 bits)",
+            ),
+            (smtpd, "too many errors after RCPT"),
+            (
+                smtpd,
+                "improper command pipelining after connect from unknown[192.0.2.7]: QUIT",
+            ),
+            (
+                smtpd,
+                "improper command pipelining after CONNECT from unknown: QUIT",
+            ),
+            (
+                smtpd,
+                "improper command pipelining after CONNECT from unknown[192.0.2.7]",
+            ),
+            (
+                smtpd,
+                "NOQUEUE: warn: RCPT from unknown[192.0.2.7]: no attributes after it",
+            ),
+            (
+                smtpd,
+                "NOQUEUE: warn: RCPT from unknown[192.0.2.7]: text; from=<a@b.example> and more",
+            ),
+            (
+                smtpd,
+                "NOQUEUE: Warn: RCPT from unknown[192.0.2.7]: text; proto=ESMTP",
+            ),
+            (
+                smtpd,
+                "NOQUEUE: warn: rcpt from unknown[192.0.2.7]: text; proto=ESMTP",
+            ),
+            (
+                smtpd,
+                "NOQUEUE: warn: RCPT from somewhere: text; proto=ESMTP",
+            ),
+            // tlsproxy's summary, postscreen's pipelining: another daemon's
+            (
+                "postfix-203.0.113.45/tlsproxy[1234]:",
+                "Anonymous TLS connection established from mail.example.net[192.0.2.60]: TLSv1.3 \
+                 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+            ),
+            (
+                "postfix-10.0.0.1/submissions/pos[1234]:",
+                "improper command pipelining after CONNECT from unknown[192.0.2.7]: QUIT",
+            ),
+        ] {
+            let line = forwarded(tag, body).0;
+            assert!(parse_line(&line, &mut years()).is_none(), "{line}");
+        }
+    }
+
     /// A cut tag leaves less to tell a Postfix line by: only a Postfix program's, cut where rsyslog
     /// cuts, with a line that says what Postfix says, is read.
     #[test]
     fn what_is_not_a_cut_postfix_tag_is_not_read_as_one() {
         for line in [
-            // a line the model learns nothing from
+            // a line the model learns nothing from, in none of smtpd's shapes read behind a cut
             forwarded(
                 "postfix/submission/smtpd[123456]:",
-                "Anonymous TLS connection established from unknown[192.0.2.7]: TLSv1.3 with \
-                 cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+                "setting up TLS connection from unknown[192.0.2.7]",
             )
             .0,
             // not Postfix
@@ -3288,6 +3583,47 @@ mod tests {
                 };
             }
             same_but_the_tag(cut_read, &want, &cut);
+        }
+
+        /// smtpd's own lines that say nothing to the model (its TLS handshake's summary,
+        /// improper pipelining, `too many errors`, a `WARN` rule's note), from any client, behind
+        /// smtpd's tag cut to 32 bytes whatever its syslog name: read as with the tag whole but
+        /// for what the cut took, where what is left of the name may be smtpd's; not read where
+        /// it cannot be (the cut left a `/` component of the syslog name last).
+        #[test]
+        fn smtpd_s_own_lines_read_behind_any_cut_smtpd_tag(
+            name in "(postfix|postfix-[a-z0-9.]{1,20}|[a-z]{1,12}\\.example)(/[a-z]{1,12})?",
+            pid in 1u32..=4_194_304,
+            client in "[a-z][a-z0-9.-]{0,20}",
+            addr in any::<std::net::Ipv4Addr>(),
+            which in 0usize..4,
+        ) {
+            let tag = format!("{name}/smtpd[{pid}]:");
+            let client = format!("{client}[{addr}]");
+            let body = match which {
+                0 => format!(
+                    "Anonymous TLS connection established from {client}: TLSv1.3 with cipher \
+                     TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519"
+                ),
+                1 => format!("improper command pipelining after EHLO from {client}: QUIT\\r\\n"),
+                2 => format!("too many errors after RCPT from {client}"),
+                _ => format!(
+                    "NOQUEUE: warn: RCPT from {client}: watched; from=<a@b.example> \
+                     to=<c@d.example> proto=ESMTP helo=<x>"
+                ),
+            };
+            let (cut, whole) = forwarded(&tag, &body);
+            let want = p(&whole);
+            prop_assert_eq!(&want.kind, &Kind::Other, "{}", whole);
+            let cut_read = parse_line(&cut, &mut years());
+            let kept = &tag[..tag.len().min(32)];
+            let left = kept.rsplit('/').next().unwrap_or_default();
+            if kept.contains('[') || "smtpd".starts_with(left) {
+                prop_assert!(cut_read.is_some(), "{}", cut);
+                same_but_the_tag(cut_read.unwrap(), &want, &cut);
+            } else {
+                prop_assert!(cut_read.is_none(), "{}", cut);
+            }
         }
 
         /// A host after a spaced ISO stamp is never taken for an offset: host names (letters,

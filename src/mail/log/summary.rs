@@ -2115,6 +2115,44 @@ Nov 27 10:04:00 mx postfix/smtp[6]: ABCDE12345: to=<a@b.example>, relay=none, de
         assert!(!t.contains('\x1b'), "{t}");
     }
 
+    /// A log host's file of lines rsyslog forwarded, tags cut to 32 bytes: every line counts as
+    /// Postfix's, smtpd's TLS handshakes and pipelining among them, and its rejects and TLS
+    /// failures are told as with the tags whole.
+    #[test]
+    fn a_log_host_s_file_of_cut_tags_is_all_postfix_s() {
+        let path = PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/maillog/rsyslog-cut-tags.log"
+        ));
+        let r = build(&[path], None, 10, &mut std::io::empty());
+        assert_eq!((r.lines, r.unparsed), (30, 0));
+        assert_eq!((r.status.rejected, r.status.rejected_temporary), (2, 1));
+        let rows: Vec<(&str, u64, &str)> = r
+            .warnings
+            .iter()
+            .map(|w| (w.kind, w.count, w.last.as_str()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (
+                    "sasl",
+                    1,
+                    "postfix/submission/smtpd: unknown[192.0.2.7]: SASL LOGIN authentication \
+                     failed: UGFzc3dvcmQ6"
+                ),
+                (
+                    "tls",
+                    3,
+                    "postfix-10.0.0.2/submission/… (syslog tag cut): lost connection after \
+                     STARTTLS from unknown[192.0.2.70]"
+                ),
+            ]
+        );
+        let t = render_text(&r);
+        assert!(t.contains(", 30 lines read (0 not from Postfix)"), "{t}");
+    }
+
     /// A warning behind a tag the syslog daemon cut to 32 bytes, no `[` left: its row names the
     /// program as far as it is sure (its whole `/` components) and says the tag was cut, in the
     /// text and in the JSON, rather than a fragment of a name (`.../submi`).
