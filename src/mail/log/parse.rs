@@ -2716,6 +2716,16 @@ mod tests {
                 same_but_the_tag(l, &want, &line);
             }
         }
+        // a syslog name of 32 bytes and more, no `/` left: nothing of the name is sure but that
+        // it was cut
+        let (cut, whole) = forwarded("postfix-mail0000000001.example.org/smtp[1200]:", sent);
+        let l = p(&cut);
+        assert_eq!((&*l.program, l.name_cut), ("", true), "{cut}");
+        assert_eq!(l.program_shown(), "… (syslog tag cut)", "{cut}");
+        assert_eq!(
+            p(&whole).program_shown(),
+            "postfix-mail0000000001.example.org/smtp"
+        );
     }
 
     /// smtpd's session lines (`connect from NAME[ADDR]`, `disconnect from`, `lost connection
