@@ -982,13 +982,15 @@ impl Pane for SendersPane {
                         "SES is switched off (senders.ses = false)".into()
                     })];
                 }
-                // the null sender's bounces are checked as MAILER-DAEMON@$myhostname: its domain
-                let mailer_daemon = self
-                    .visible()
-                    .get(self.selected)
-                    .is_some_and(|r| r.sender.as_str() == "MAILER-DAEMON");
-                let initial = match (&self.relay, mailer_daemon) {
-                    (Some(snap), true) => snap.settings.myhostname.trim().to_string(),
+                // the null sender's bounces are checked as MAILER-DAEMON@$myhostname: its domain;
+                // a whole domain's route (`@example.net`): the domain
+                let row = self.visible().get(self.selected).map(|r| r.sender.clone());
+                let row = row.as_deref().unwrap_or("");
+                let initial = match (&self.relay, row.strip_prefix('@')) {
+                    (Some(snap), _) if row == "MAILER-DAEMON" => {
+                        snap.settings.myhostname.trim().to_string()
+                    }
+                    (_, Some(domain)) if !domain.is_empty() => domain.to_string(),
                     _ => self.selected_sender().unwrap_or_default(),
                 };
                 vec![Self::prompt(
@@ -2451,6 +2453,17 @@ mod tests {
         let e = p.on_action(SendersAction::VerifyIdentity, &mut cx);
         assert!(
             matches!(&e[..], [Effect::Prompt(pr)] if pr.purpose == P_VERIFY && pr.initial == "mx1.example.net"),
+            "{e:?}"
+        );
+        // a domain's route: the domain is what SES verifies for it
+        p.selected = p
+            .visible()
+            .iter()
+            .position(|r| r.sender.as_str() == "@example.org")
+            .expect("an @example.org row");
+        let e = p.on_action(SendersAction::VerifyIdentity, &mut cx);
+        assert!(
+            matches!(&e[..], [Effect::Prompt(pr)] if pr.purpose == P_VERIFY && pr.initial == "example.org"),
             "{e:?}"
         );
     }
