@@ -30,10 +30,6 @@ fn status_of(s: Severity) -> Status {
     }
 }
 
-/// Shares of the SES 24-hour quota used that are a WARNING and CRITICAL.
-const QUOTA_WARN: f64 = 0.8;
-const QUOTA_CRIT: f64 = 0.95;
-
 /// SES of one region as the check read it: the error in clean words, as the pane shows them.
 pub type RegionResult = (String, Result<SesSnapshot, Clean>);
 
@@ -138,43 +134,35 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, Clean>, report: &mut Repo
                 ),
             ),
             Ok(a) => {
-                let (mut status, words) = if !a.sending_enabled {
-                    (Status::Critical, "sending paused")
+                // graded as the pane grades it; the quota as the ratio's perfdata says
+                let status = match a.grade() {
+                    ses::AccountGrade::Ok => Status::Ok,
+                    ses::AccountGrade::Warning => Status::Warning,
+                    ses::AccountGrade::Critical => Status::Critical,
+                };
+                let words = if !a.sending_enabled {
+                    "sending paused"
                 } else if !a.production {
-                    (
-                        Status::Warning,
-                        "in the sandbox: recipients must be verified too",
-                    )
+                    "in the sandbox: recipients must be verified too"
                 } else {
-                    (Status::Ok, "production access")
+                    "production access"
                 };
                 let mut said = format!("SES {}: {words}", Clean::new(&s.region));
                 if !a.enforcement.eq_ignore_ascii_case("HEALTHY") {
-                    status = Status::worst(status, Status::Warning);
                     said.push_str(&format!("; enforcement status {}", a.enforcement));
                 }
                 said.push_str(&format!(
                     "; {:.0} of {:.0} sent in 24 h",
                     a.sent_24h, a.max_24h
                 ));
-                // graded as the ratio's perfdata says: past the quota SES refuses the mail
-                if a.max_24h > 0.0 {
-                    let used = a.sent_24h / a.max_24h;
-                    let by_quota = if used >= QUOTA_CRIT {
-                        Status::Critical
-                    } else if used >= QUOTA_WARN {
-                        Status::Warning
-                    } else {
-                        Status::Ok
-                    };
-                    if by_quota != Status::Ok {
-                        status = Status::worst(status, by_quota);
-                        said.push_str(&format!(
-                            " ({:.0}% of the quota: past it SES refuses mail until the 24 h \
-                             window moves on; ask AWS for more)",
-                            (used * 100.0).floor()
-                        ));
-                    }
+                if let Some(used) = a.quota_used()
+                    && used >= ses::QUOTA_WARN
+                {
+                    said.push_str(&format!(
+                        " ({:.0}% of the quota: past it SES refuses mail until the 24 h window \
+                         moves on; ask AWS for more)",
+                        (used * 100.0).floor()
+                    ));
                 }
                 report.finding_clean("ses", status, said);
                 let l = |m: Metric| m.label("region", &s.region);
@@ -188,14 +176,14 @@ fn ses_into(region: &str, result: &Result<SesSnapshot, Clean>, report: &mut Repo
                     "SES 24-hour sending quota",
                     a.max_24h,
                 )));
-                if a.max_24h > 0.0 {
+                if let Some(used) = a.quota_used() {
                     report.metric(
                         l(Metric::new(
                             "ses_quota_used_ratio",
                             "Share of the SES 24-hour quota used",
-                            a.sent_24h / a.max_24h,
+                            used,
                         ))
-                        .thresholds(QUOTA_WARN, QUOTA_CRIT),
+                        .thresholds(ses::QUOTA_WARN, ses::QUOTA_CRIT),
                     );
                 }
             }

@@ -1601,8 +1601,23 @@ impl Pane for SendersPane {
                 .iter()
                 .filter(|r| r.worst() == model::Severity::Error)
                 .count();
+            let mut problems: Vec<String> = Vec::new();
             if failing > 0 {
-                h.problem = Some(format!("{failing} sender{} failing", plural(failing)));
+                problems.push(format!("{failing} sender{} failing", plural(failing)));
+            }
+            // an account that refuses mail (or soon will) fails every sender routed to it
+            if let SesState::Regions(regions) = &self.ses {
+                for (region, state) in regions {
+                    if let RegionSes::Ready(s) = state
+                        && let Ok(a) = &s.account
+                        && let Some(words) = a.critical_words()
+                    {
+                        problems.push(format!("SES {region}: {words}"));
+                    }
+                }
+            }
+            if !problems.is_empty() {
+                h.problem = Some(problems.join("; "));
             }
         }
         h

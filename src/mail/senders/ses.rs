@@ -76,6 +76,58 @@ pub struct Account {
     pub max_rate: f64,
 }
 
+/// Shares of the 24-hour sending quota used that are a warning and critical: past the quota SES
+/// refuses mail (`454 Throttling failure: Daily message quota exceeded`) until the window moves on.
+pub const QUOTA_WARN: f64 = 0.8;
+pub const QUOTA_CRIT: f64 = 0.95;
+
+/// How an account stands, as the Senders pane and `opsdeck check` both grade it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AccountGrade {
+    Ok,
+    /// The sandbox, an enforcement status other than HEALTHY, or the quota at 80%.
+    Warning,
+    /// Sending paused, or the quota at 95%: mail is refused, or soon will be.
+    Critical,
+}
+
+impl Account {
+    /// The share of the 24-hour quota used; `None` where SES names no quota.
+    pub fn quota_used(&self) -> Option<f64> {
+        (self.max_24h > 0.0).then(|| self.sent_24h / self.max_24h)
+    }
+
+    pub fn grade(&self) -> AccountGrade {
+        let by_quota = match self.quota_used() {
+            Some(u) if u >= QUOTA_CRIT => AccountGrade::Critical,
+            Some(u) if u >= QUOTA_WARN => AccountGrade::Warning,
+            _ => AccountGrade::Ok,
+        };
+        let by_state = if !self.sending_enabled {
+            AccountGrade::Critical
+        } else if !self.production || !self.enforcement.eq_ignore_ascii_case("HEALTHY") {
+            AccountGrade::Warning
+        } else {
+            AccountGrade::Ok
+        };
+        by_quota.max(by_state)
+    }
+
+    /// Why mail is refused, or soon will be, in a few words; `None` where the grade is not
+    /// critical.
+    pub fn critical_words(&self) -> Option<String> {
+        if !self.sending_enabled {
+            Some("sending paused".into())
+        } else {
+            let used = self.quota_used().filter(|u| *u >= QUOTA_CRIT)?;
+            Some(format!(
+                "{:.0}% of the 24-hour quota used",
+                (used * 100.0).floor()
+            ))
+        }
+    }
+}
+
 /// What the SES side looked like at one moment.
 #[derive(Clone, Debug)]
 pub struct SesSnapshot {

@@ -19,6 +19,7 @@ use crate::ui::widgets::{self, Under, fit, pane_block, plural, truncate};
 use super::actions::{RouteReport, Step};
 use super::logscan::TraceStatus;
 use super::model::{Route, SenderRow, Severity, Verdict};
+use super::ses::AccountGrade;
 use super::{RegionSes, SendersPane, SesState};
 use crate::mail::log::classify::Category;
 use crate::mail::log::classify::classify;
@@ -88,18 +89,31 @@ fn ses_summary(p: &SendersPane) -> Vec<(String, Severity)> {
                     } else {
                         " · SENDING PAUSED"
                     };
+                    let enforcement = if a.enforcement.eq_ignore_ascii_case("HEALTHY") {
+                        String::new()
+                    } else {
+                        format!(" · enforcement {}", a.enforcement)
+                    };
+                    // past the quota SES refuses the mail: said where it nears it
+                    let quota = match a.quota_used() {
+                        Some(u) if u >= super::ses::QUOTA_WARN => {
+                            format!(" ({:.0}% of the quota)", (u * 100.0).floor())
+                        }
+                        _ => String::new(),
+                    };
                     (
                         format!(
-                            "SES {region}: {mode}{sending} · {} · {:.0}/{:.0} sent in 24 h · {:.0}/s",
+                            "SES {region}: {mode}{sending}{enforcement} · {} · {:.0}/{:.0} sent in \
+                             24 h{quota} · {:.0}/s",
                             identities(s.identities.len()),
                             a.sent_24h,
                             a.max_24h,
                             a.max_rate
                         ),
-                        if a.production && a.sending_enabled {
-                            Severity::Ok
-                        } else {
-                            Severity::Warn
+                        match a.grade() {
+                            AccountGrade::Ok => Severity::Ok,
+                            AccountGrade::Warning => Severity::Warn,
+                            AccountGrade::Critical => Severity::Error,
                         },
                     )
                 }
@@ -1740,6 +1754,84 @@ mod tests {
         assert!(
             dump.contains("***"),
             "the configured password prints as ***"
+        );
+    }
+
+    /// The account line is graded as `opsdeck check` grades the account: the quota at 80% a
+    /// warning, at 95% (past it SES refuses the mail) or sending paused an error that marks the
+    /// tab, whatever the senders' own verdicts; an enforcement status other than HEALTHY is said.
+    #[test]
+    fn the_account_line_is_graded_as_the_check_grades_it() {
+        use super::{Severity, ses_summary};
+        use crate::sanitize::Clean;
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        type Change = fn(&mut crate::mail::senders::ses::Account);
+        let cases: [(&str, Change, Severity, &str); 5] = [
+            ("healthy", |_| {}, Severity::Ok, "12/200 sent in 24 h · 1/s"),
+            (
+                "85%",
+                |a| a.sent_24h = 170.0,
+                Severity::Warn,
+                "170/200 sent in 24 h (85% of the quota) · 1/s",
+            ),
+            (
+                "used up",
+                |a| a.sent_24h = 200.0,
+                Severity::Error,
+                "200/200 sent in 24 h (100% of the quota) · 1/s",
+            ),
+            (
+                "probation",
+                |a| a.enforcement = Clean::new("PROBATION"),
+                Severity::Warn,
+                "SES us-east-1: production · enforcement PROBATION · 3 identities",
+            ),
+            (
+                "paused",
+                |a| a.sending_enabled = false,
+                Severity::Error,
+                "SES us-east-1: production · SENDING PAUSED · 3 identities",
+            ),
+        ];
+        for (name, change, want, words) in cases {
+            let mut snap = ses(true);
+            change(snap.account.as_mut().unwrap());
+            p.on_event(
+                SendersEvent::Ses {
+                    region: "us-east-1".into(),
+                    result: Ok(Box::new(snap)),
+                },
+                &mut read_only(&mut shared),
+            );
+            let lines = ses_summary(&p);
+            assert_eq!(lines.len(), 1, "{name}: {lines:?}");
+            assert_eq!(lines[0].1, want, "{name}: {lines:?}");
+            assert!(lines[0].0.contains(words), "{name}: {lines:?}");
+            let problem = p.health().problem.unwrap_or_default();
+            let marked = problem.contains("SES us-east-1: ");
+            assert_eq!(marked, want == Severity::Error, "{name}: {problem:?}");
+        }
+        assert!(
+            p.health()
+                .problem
+                .unwrap()
+                .ends_with("SES us-east-1: sending paused"),
+        );
+        let mut snap = ses(true);
+        snap.account.as_mut().unwrap().sent_24h = 200.0;
+        p.on_event(
+            SendersEvent::Ses {
+                region: "us-east-1".into(),
+                result: Ok(Box::new(snap)),
+            },
+            &mut read_only(&mut shared),
+        );
+        assert!(
+            p.health()
+                .problem
+                .unwrap()
+                .ends_with("SES us-east-1: 100% of the 24-hour quota used"),
         );
     }
 
