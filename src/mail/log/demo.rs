@@ -148,6 +148,124 @@ impl LogGenerator {
         out.push(self.line(t, "qmgr", 1002, &format!("{nid}: removed")));
     }
 
+    /// SES refuses message `id` from `from`, an identity it has not verified, for good; the
+    /// notification to the sender (From: MAILER-DAEMON) goes through SES too, bounces, and is
+    /// lost. `delay` is the delivery's `delay=` and `delays=` values.
+    #[allow(clippy::too_many_arguments)]
+    fn refused_unverified(
+        &mut self,
+        out: &mut Vec<String>,
+        t: DateTime<Local>,
+        p: u32,
+        id: &str,
+        from: &str,
+        to: &str,
+        delay: &str,
+    ) {
+        let reason = relay_said(&format!(
+            "554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: {from} (in reply to end of DATA command)"
+        ));
+        out.push(self.line(t, "smtp", p + 1, &format!("{id}: to=<{to}>, relay={RELAY}, delay={delay}, dsn=5.0.0, status=bounced ({reason})")));
+        let nid = self.id();
+        out.push(self.line(
+            t,
+            "cleanup",
+            p,
+            &format!(
+                "{nid}: message-id=<{}.{nid}@mx1.example.com>",
+                t.format("%Y%m%d%H%M%S")
+            ),
+        ));
+        self.notice_queued(out, t, p, id, &nid, 2950);
+        let r2 = relay_said(
+            "554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: MAILER-DAEMON@mx1.example.com (in reply to end of DATA command)",
+        );
+        out.push(self.line(t, "smtp", p + 1, &format!("{nid}: to=<{from}>, relay={RELAY}, delay=0.3, delays=0/0/0.2/0.1, dsn=5.0.0, status=bounced ({r2})")));
+        out.push(self.line(t, "qmgr", 1002, &format!("{nid}: removed")));
+    }
+
+    /// A generator for mail submitted over SMTP in the demo (the Senders pane's test mail): its
+    /// queue ids are of a range of their own, apart from the live writer's.
+    pub fn for_submissions() -> LogGenerator {
+        let mut g = LogGenerator::new(0x7E57);
+        g.next_id = 0x7E57_000000;
+        g
+    }
+
+    /// A new queue id.
+    pub fn queue_id(&mut self) -> String {
+        self.id()
+    }
+
+    /// What Postfix logs of message `id` (`size` bytes) submitted over SMTP from 127.0.0.1 with
+    /// SASL login `login`: the session, cleanup and the queue manager taking it.
+    pub fn received(
+        &mut self,
+        t: DateTime<Local>,
+        id: &str,
+        from: &str,
+        size: usize,
+        login: &str,
+    ) -> Vec<String> {
+        let p = self.pid + 60 + (self.rand() % 20) as u32;
+        let client = "localhost[127.0.0.1]";
+        vec![
+            self.line(t, "smtpd", p, &format!("connect from {client}")),
+            self.line(
+                t,
+                "smtpd",
+                p,
+                &format!("{id}: client={client}, sasl_method=PLAIN, sasl_username={login}"),
+            ),
+            self.line(
+                t,
+                "cleanup",
+                p + 1,
+                &format!(
+                    "{id}: message-id=<{}.{id}@mx1.example.com>",
+                    t.format("%Y%m%d%H%M%S")
+                ),
+            ),
+            self.line(
+                t,
+                "qmgr",
+                1002,
+                &format!("{id}: from=<{from}>, size={size}, nrcpt=1 (queue active)"),
+            ),
+            self.line(
+                t,
+                "smtpd",
+                p,
+                &format!(
+                    "disconnect from {client} ehlo=1 auth=1 mail=1 rcpt=1 data=1 quit=1 commands=6"
+                ),
+            ),
+        ]
+    }
+
+    /// The delivery of message `id` through SES: sent where SES has verified `from`, else
+    /// refused as not verified, with its notification lost.
+    pub fn delivered(
+        &mut self,
+        t: DateTime<Local>,
+        id: &str,
+        from: &str,
+        to: &str,
+        verified: bool,
+    ) -> Vec<String> {
+        let p = self.pid + 80 + (self.rand() % 20) as u32;
+        let delay = "1.9, delays=0.02/0.01/0.9/0.97";
+        let mut out = Vec::new();
+        if verified {
+            let sid = self.ses_id();
+            out.push(self.line(t, "smtp", p + 1, &format!("{id}: to=<{to}>, relay={RELAY}, delay={delay}, dsn=2.0.0, status=sent (250 Ok {sid})")));
+            out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
+        } else {
+            self.refused_unverified(&mut out, t, p, id, from, to, delay);
+        }
+        out
+    }
+
     /// One message's lines at about time `t`, with a realistic mix of outcomes.
     pub fn message(&mut self, t: DateTime<Local>) -> Vec<String> {
         let id = self.id();
@@ -184,27 +302,15 @@ impl LogGenerator {
         };
         let unverified = from.starts_with("root@") || from.ends_with("example.net");
         if unverified && roll < 60 {
-            let reason = relay_said(&format!(
-                "554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: {from} (in reply to end of DATA command)"
-            ));
-            out.push(self.line(t, "smtp", p + 1, &st("bounced", "5.0.0", &reason)));
-            let nid = self.id();
-            out.push(self.line(
+            self.refused_unverified(
+                &mut out,
                 t,
-                "cleanup",
                 p,
-                &format!(
-                    "{nid}: message-id=<{}.{nid}@mx1.example.com>",
-                    t.format("%Y%m%d%H%M%S")
-                ),
-            ));
-            self.notice_queued(&mut out, t, p, &id, &nid, 2950);
-            // the notification (From: MAILER-DAEMON) goes through SES too: it bounces, and is lost
-            let r2 = relay_said(
-                "554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: MAILER-DAEMON@mx1.example.com (in reply to end of DATA command)",
+                &id,
+                &from,
+                &to,
+                "0.4, delays=0.01/0.01/0.2/0.18",
             );
-            out.push(self.line(t, "smtp", p + 1, &format!("{nid}: to=<{from}>, relay={RELAY}, delay=0.3, delays=0/0/0.2/0.1, dsn=5.0.0, status=bounced ({r2})")));
-            out.push(self.line(t, "qmgr", 1002, &format!("{nid}: removed")));
             return out;
         }
         match roll {

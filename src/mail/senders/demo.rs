@@ -5,7 +5,8 @@
 //! Writes only under the sandbox directory it is given, never under
 //! /etc/postfix; it starts no daemon and holds no real secret. SES is the
 //! demo's own, on 127.0.0.1 (`demo_ses`), read with made-up keys: no AWS
-//! account is asked anything.
+//! account is asked anything; the test mail goes to the demo's own SMTP
+//! listener (`demo_smtp`), never to the host's MTA.
 
 use crate::config::{Config, PostfixInstance};
 
@@ -49,6 +50,15 @@ pub(super) fn demo_files(sandbox: &std::path::Path, config: &mut Config) -> anyh
     )?;
     // deliberately readable by others: the pane warns about it
     std::fs::set_permissions(&sasl, std::fs::Permissions::from_mode(0o644))?;
+    // the setup is older than the log's history, as on a host that has run a while: written
+    // now, every failure of that history would read as from before the setup changed
+    let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(30 * 86_400);
+    for f in [dir.join("main.cf"), relay.clone(), sasl.clone()] {
+        std::fs::File::options()
+            .write(true)
+            .open(&f)?
+            .set_modified(long_ago)?;
+    }
     // The demo host has one Postfix instance, this one: the Queue pane
     // lists it once (its queue is the Queue demo's), the Senders pane reads
     // its configuration.
@@ -62,7 +72,21 @@ pub(super) fn demo_files(sandbox: &std::path::Path, config: &mut Config) -> anyh
     config.senders.ses = true;
     config.senders.ses_endpoint = Some(super::demo_ses::start()?);
     config.senders.ses_demo_keys = true;
-    // submission credentials for the test mail (fake; shown nowhere)
+    // the test mail goes to the demo's own Postfix, which logs it into the demo's mail log;
+    // submission credentials for it (fake; shown nowhere)
+    let log = config
+        .mail_log
+        .files
+        .first()
+        .filter(|f| f.starts_with(sandbox))
+        .cloned()
+        .ok_or_else(|| {
+            anyhow::anyhow!("the demo's mail log (in the sandbox) is written before its senders")
+        })?;
+    config.senders.smtp_host = "127.0.0.1".into();
+    config.senders.smtp_port = super::demo_smtp::start(log, super::demo_ses::sends_from)?;
+    config.senders.smtp_tls = super::actions::SmtpTls::None;
+    config.senders.demo_smtp = true;
     config.senders.smtp_user = Some("demo-submit".into());
     config.senders.smtp_password = Some(super::secret::Secret::new("demo-smtp-password-not-real"));
     Ok(())
@@ -78,7 +102,20 @@ mod tests {
     async fn demo_writes_its_maps_into_the_sandbox_only() {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::default();
+        // the test mail is logged in the demo's mail log, never in another
+        assert!(demo_files(dir.path(), &mut config).is_err());
+        config.mail_log.files = vec![dir.path().join("log/mail.log")];
         demo_files(dir.path(), &mut config).unwrap();
+        assert!(config.senders.demo_smtp && config.senders.smtp_host == "127.0.0.1");
+        let age = std::fs::metadata(dir.path().join("postfix-senders/main.cf"))
+            .and_then(|m| m.modified())
+            .unwrap()
+            .elapsed()
+            .unwrap();
+        assert!(
+            age.as_secs() > 7 * 86_400,
+            "older than the log's history: {age:?}"
+        );
         let inst = config
             .senders
             .instance(&config)

@@ -14,6 +14,7 @@ pub mod actions;
 pub mod check;
 mod demo;
 mod demo_ses;
+mod demo_smtp;
 pub mod logscan;
 pub mod maps;
 pub mod model;
@@ -76,6 +77,10 @@ pub struct SendersConfig {
     /// `ses_endpoint` is the demo's own SES, read with made-up keys; never from a file.
     #[serde(skip)]
     pub ses_demo_keys: bool,
+    /// `smtp_host`:`smtp_port` is the demo's own SMTP listener, which the demo's test mail may
+    /// reach (no other); never from a file.
+    #[serde(skip)]
+    pub demo_smtp: bool,
     /// Re-read SES every this many seconds.
     #[serde(default = "default_ses_refresh")]
     pub ses_refresh_secs: u64,
@@ -150,6 +155,7 @@ impl Default for SendersConfig {
             ses_regions: Vec::new(),
             ses_endpoint: None,
             ses_demo_keys: false,
+            demo_smtp: false,
             ses_refresh_secs: default_ses_refresh(),
             mail_log: None,
             smtp_host: default_smtp_host(),
@@ -445,8 +451,8 @@ impl SesState {
 /// Why the demo changes its sandbox only.
 const DEMO_SANDBOX: &str = "demo: the sandbox has no Postfix of its own";
 
-/// What the demo says of a test mail: it is not sent (the host's own MTA may listen on the SMTP
-/// port the configuration names).
+/// What the demo says of a test mail where its own SMTP listener is not what the configuration
+/// names: it is not sent (the host's own MTA may listen on that port).
 const DEMO_NOT_SENT: &str =
     "demo: not sent - the sandbox has no Postfix of its own, and the host's is never used";
 
@@ -1153,7 +1159,7 @@ impl Pane for SendersPane {
                         lines.push(warning);
                     }
                 }
-                if self.demo {
+                if self.demo && !self.config.demo_smtp {
                     lines.push(DEMO_NOT_SENT.into());
                 }
                 vec![Effect::Confirm(Confirm {
@@ -1834,8 +1840,8 @@ pub fn run(effect: SendersEffect, runner: &Runner) {
             });
         }
         SendersEffect::SendTest { access, from, to } => {
-            if r.config.demo {
-                // the host's own MTA may listen on the SMTP port: the demo never reaches it
+            if r.config.demo && !r.config.senders.demo_smtp {
+                // the host's own MTA may listen on the SMTP port: the demo reaches only its own
                 // said where a test mail's outcome is: the panel the start opens
                 tokio::spawn(async move {
                     send(&r, SendersEvent::TestStarted { from, to }).await;
