@@ -314,7 +314,17 @@ fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
         .collect();
     for r in rows.iter().filter(|r| r.worst() >= Severity::Warn) {
         if let Some(h) = r.headline() {
-            problems.push((h.severity, format!("{}: {}", r.sender, h.text)));
+            // a verdict that names its sender first reads whole without the name before it
+            let named = h
+                .text
+                .strip_prefix(r.sender.as_str())
+                .is_some_and(|rest| rest.starts_with(' '));
+            let text = if named {
+                h.text.to_string()
+            } else {
+                format!("{}: {}", r.sender, h.text)
+            };
+            problems.push((h.severity, text));
         }
     }
     problems.sort_by_key(|p| std::cmp::Reverse(p.0));
@@ -2076,6 +2086,11 @@ mod tests {
         let p = pane(&mut shared);
         let out = draw(&p, &shared, 80, 8, false);
         assert!(out.contains("failing"), "{out}");
+        // a verdict that names its sender is not prefixed with the name again
+        assert!(
+            out.contains("│✗ root@web1.example.com sends through SES unverified in us-east-1: its"),
+            "{out}"
+        );
         insta::assert_snapshot!("tile_80x8", out);
     }
 
