@@ -53,15 +53,14 @@ pub fn report_into(check: &CrossCheck, ses: &[RegionResult], report: &mut Report
         .unwrap_or(Severity::Ok);
     let summary = match failing.first().and_then(|r| r.headline().map(|h| (r, h))) {
         Some((r, h)) => format!(
-            "{} of {} senders failing, {warned} with warnings; worst: {}: {}{}",
+            "{} of {} senders failing, {warned} with warnings; worst: {}{}",
             failing.len(),
             check.rows.len(),
-            r.sender,
             // "...does not exist; what to do: ...", not ".;"
-            match h.remedy {
+            r.about(match h.remedy {
                 Some(_) => h.text.trim_end_matches('.'),
                 None => h.text.as_str(),
-            },
+            }),
             // lost mail's words say what happened, not what to do: the person on call reads
             // this line and not the console
             h.remedy
@@ -78,7 +77,7 @@ pub fn report_into(check: &CrossCheck, ses: &[RegionResult], report: &mut Report
                 .filter(|r| r.worst() == Severity::Warn)
                 .find_map(|r| r.headline().map(|h| (r, h)))
             {
-                s.push_str(&format!("; first: {}: {}", r.sender, h.text));
+                s.push_str(&format!("; first: {}", r.about(&h.text)));
             }
             s
         }
@@ -461,7 +460,7 @@ Nov 27 10:00:01 web1 postfix/smtp[4]: AAAA000001: to=<a@example.net>, relay=mx.e
         let senders = &r.findings[0];
         assert_eq!(senders.area, "senders");
         assert!(
-            senders.summary.starts_with("1 of 7 senders failing, 4 with warnings; worst: root@web1.example.com: root@web1.example.com sends through SES unverified"),
+            senders.summary.starts_with("1 of 7 senders failing, 4 with warnings; worst: root@web1.example.com sends through SES unverified"),
             "{}",
             senders.summary
         );

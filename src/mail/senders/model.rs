@@ -219,6 +219,19 @@ impl SenderRow {
         let w = self.worst();
         self.verdicts.iter().find(|v| v.severity == w)
     }
+
+    /// A verdict's words said apart from the row (a tile, a check's summary): `sender: words`,
+    /// or the words alone where they name the sender first.
+    pub fn about(&self, text: &str) -> String {
+        let named = text
+            .strip_prefix(self.sender.as_str())
+            .is_some_and(|rest| rest.starts_with(' '));
+        if named {
+            text.to_string()
+        } else {
+            format!("{}: {text}", self.sender)
+        }
+    }
 }
 
 /// SES in one region, as far as the cross-check is concerned.

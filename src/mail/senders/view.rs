@@ -314,17 +314,7 @@ fn render_tile(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
         .collect();
     for r in rows.iter().filter(|r| r.worst() >= Severity::Warn) {
         if let Some(h) = r.headline() {
-            // a verdict that names its sender first reads whole without the name before it
-            let named = h
-                .text
-                .strip_prefix(r.sender.as_str())
-                .is_some_and(|rest| rest.starts_with(' '));
-            let text = if named {
-                h.text.to_string()
-            } else {
-                format!("{}: {}", r.sender, h.text)
-            };
-            problems.push((h.severity, text));
+            problems.push((h.severity, r.about(&h.text)));
         }
     }
     problems.sort_by_key(|p| std::cmp::Reverse(p.0));
