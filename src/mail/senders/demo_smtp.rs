@@ -1,24 +1,26 @@
 //! The demo's Postfix, as far as the Senders pane's test mail sees it: an SMTP listener on
-//! 127.0.0.1 that takes one message a session (EHLO, AUTH PLAIN or LOGIN, MAIL, RCPT, DATA),
-//! answers `250 2.0.0 Ok: queued as ID`, and writes to the demo's mail log what Postfix would:
+//! 127.0.0.1 (`mailin`'s SMTP state machine: EHLO, AUTH PLAIN or LOGIN, MAIL, RCPT, DATA) that
+//! answers a message with `250 2.0.0 Ok: queued as ID`, and writes to the demo's mail log what Postfix would:
 //! the submission at once, the delivery through SES two seconds later, sent where the demo's SES
 //! has verified the sender and refused as not verified (its notification lost) where not. The
 //! pane traces it in the log as it traces a real one. Part of the demo only: the host's own MTA
 //! is never reached.
 
 use std::io::Write;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Local;
+use mailin::{Action, AuthMechanism, Response};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::mail::log::demo::LogGenerator;
 
-/// The longest command or message line taken, and the largest message (as Postfix's own
-/// `line_length_limit` and `message_size_limit` bound them).
+/// The longest line taken, and the largest message (as Postfix's own `line_length_limit` and
+/// `message_size_limit` bound them).
 const MAX_LINE: usize = 2048;
 const MAX_MESSAGE: usize = 10 * 1024 * 1024;
 /// A session idle this long is closed, as smtpd's timeout does.
@@ -53,41 +55,70 @@ pub fn start(log: PathBuf, verified: fn(&str) -> bool) -> anyhow::Result<u16> {
     Ok(port)
 }
 
-/// One message's envelope, as the session takes it.
-#[derive(Default)]
-struct Envelope {
+/// What the demo's Postfix does with a session's commands, as `mailin`'s SMTP state machine
+/// hands them on: one recipient a message, any login taken, the message logged when its data
+/// ends.
+struct DemoPostfix {
+    log: PathBuf,
+    g: Arc<Mutex<LogGenerator>>,
+    verified: fn(&str) -> bool,
     login: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
+    from: String,
+    to: String,
+    size: usize,
 }
 
-/// `MAIL FROM:<a@b> SIZE=1` -> `a@b` (after the command's `prefix`, any case).
-fn address_after<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = line.get(..prefix.len())?;
-    if !head.eq_ignore_ascii_case(prefix) {
-        return None;
+impl mailin::Handler for DemoPostfix {
+    fn mail(&mut self, _ip: IpAddr, _domain: &str, from: &str) -> Response {
+        self.from = from.to_string();
+        mailin::response::OK
     }
-    let rest = line[prefix.len()..].trim_start();
-    let inner = rest.strip_prefix('<')?.split('>').next()?;
-    Some(inner)
-}
 
-/// The user a SASL PLAIN response names: `authzid NUL authcid NUL password`, base64.
-fn plain_user(b64: &str) -> Option<String> {
-    use base64::Engine;
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(b64.trim())
-        .ok()?;
-    let user = raw.split(|b| *b == 0).nth(1)?;
-    Some(String::from_utf8_lossy(user).into_owned())
-}
+    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
+        match to {
+            [one] => {
+                self.to = one.clone();
+                self.size = 0;
+                mailin::response::OK
+            }
+            _ => Response::custom(
+                452,
+                "4.5.3 Error: the demo takes one recipient a message".into(),
+            ),
+        }
+    }
 
-fn b64_text(b64: &str) -> Option<String> {
-    use base64::Engine;
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(b64.trim())
-        .ok()?;
-    Some(String::from_utf8_lossy(&raw).into_owned())
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.size += buf.len();
+        if self.size > MAX_MESSAGE {
+            return Err(std::io::Error::other("message too large"));
+        }
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        let login = self.login.as_deref().unwrap_or("-");
+        let id = queued(
+            &self.log,
+            &self.g,
+            &self.from,
+            &self.to,
+            self.size,
+            login,
+            self.verified,
+        );
+        Response::custom(250, format!("2.0.0 Ok: queued as {id}"))
+    }
+
+    fn auth_plain(&mut self, _authz: &str, user: &str, _password: &str) -> Response {
+        self.login = Some(user.to_string());
+        mailin::response::AUTH_OK
+    }
+
+    fn auth_login(&mut self, user: &str, _password: &str) -> Response {
+        self.login = Some(user.to_string());
+        mailin::response::AUTH_OK
+    }
 }
 
 async fn session(
@@ -96,146 +127,50 @@ async fn session(
     g: &Arc<Mutex<LogGenerator>>,
     verified: fn(&str) -> bool,
 ) -> std::io::Result<()> {
+    let peer = stream.peer_addr()?.ip();
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
-    write
-        .write_all(b"220 mx1.example.com ESMTP Postfix (demo)\r\n")
-        .await?;
-    let mut env = Envelope::default();
-    let mut line = Vec::new();
-    // the AUTH LOGIN exchange under way: 1 waits for the user, 2 for the password
-    let mut login_step = 0u8;
-    loop {
-        let Some(text) = next_line(&mut read, &mut line).await? else {
-            return Ok(());
-        };
-        let reply: String =
-            if login_step == 1 {
-                env.login = b64_text(&text);
-                login_step = 2;
-                "334 UGFzc3dvcmQ6".into()
-            } else if login_step == 2 {
-                login_step = 0;
-                "235 2.7.0 Authentication successful".into()
-            } else {
-                let verb = text
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or("")
-                    .to_ascii_uppercase();
-                match verb.as_str() {
-                    "EHLO" => "250-mx1.example.com\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n\
-                           250-AUTH PLAIN LOGIN\r\n250-ENHANCEDSTATUSCODES\r\n250 8BITMIME"
-                        .into(),
-                    "HELO" => "250 mx1.example.com".into(),
-                    "AUTH" => {
-                        let mut words = text.split_whitespace().skip(1);
-                        match (words.next().map(str::to_ascii_uppercase).as_deref(), words.next()) {
-                        (Some("PLAIN"), Some(response)) => {
-                            env.login = plain_user(response);
-                            "235 2.7.0 Authentication successful".into()
-                        }
-                        (Some("LOGIN"), None) => {
-                            login_step = 1;
-                            "334 VXNlcm5hbWU6".into()
-                        }
-                        _ => "535 5.7.8 Error: authentication failed: the demo takes PLAIN or LOGIN"
-                            .into(),
-                    }
-                    }
-                    "MAIL" => match address_after(&text, "MAIL FROM:") {
-                        Some(a) => {
-                            env.from = Some(a.to_string());
-                            env.to = None;
-                            "250 2.1.0 Ok".into()
-                        }
-                        None => "501 5.5.4 Syntax: MAIL FROM:<address>".into(),
-                    },
-                    "RCPT" => match (&env.from, address_after(&text, "RCPT TO:")) {
-                        (None, _) => "503 5.5.1 Error: need MAIL command".into(),
-                        (Some(_), Some(a)) if env.to.is_none() => {
-                            env.to = Some(a.to_string());
-                            "250 2.1.5 Ok".into()
-                        }
-                        (Some(_), Some(_)) => {
-                            "452 4.5.3 Error: the demo takes one recipient a message".into()
-                        }
-                        (Some(_), None) => "501 5.5.4 Syntax: RCPT TO:<address>".into(),
-                    },
-                    "DATA" => match (&env.from, &env.to) {
-                        (Some(from), Some(to)) => {
-                            write
-                                .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-                                .await?;
-                            let Some(size) = message(&mut read, &mut line).await? else {
-                                return Ok(());
-                            };
-                            let login = env.login.clone().unwrap_or_else(|| "-".into());
-                            let id = queued(log, g, from, to, size, &login, verified);
-                            env.from = None;
-                            env.to = None;
-                            format!("250 2.0.0 Ok: queued as {id}")
-                        }
-                        _ => "503 5.5.1 Error: need RCPT command".into(),
-                    },
-                    "RSET" => {
-                        env.from = None;
-                        env.to = None;
-                        "250 2.0.0 Ok".into()
-                    }
-                    "NOOP" => "250 2.0.0 Ok".into(),
-                    "QUIT" => {
-                        write.write_all(b"221 2.0.0 Bye\r\n").await?;
-                        return Ok(());
-                    }
-                    _ => "502 5.5.2 Error: command not recognized".into(),
-                }
-            };
-        write.write_all(reply.as_bytes()).await?;
-        write.write_all(b"\r\n").await?;
-    }
-}
-
-/// The next line, without its CRLF; `None` at the end of the session (or a line past
-/// [`MAX_LINE`], or a session idle for [`IDLE`]).
-async fn next_line(
-    read: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
-    buf: &mut Vec<u8>,
-) -> std::io::Result<Option<String>> {
-    buf.clear();
-    let n = match tokio::time::timeout(IDLE, read.read_until(b'\n', buf)).await {
-        Ok(r) => r?,
-        Err(_) => return Ok(None),
+    let handler = DemoPostfix {
+        log: log.to_path_buf(),
+        g: g.clone(),
+        verified,
+        login: None,
+        from: String::new(),
+        to: String::new(),
+        size: 0,
     };
-    if n == 0 || buf.len() > MAX_LINE {
-        return Ok(None);
-    }
-    let text = String::from_utf8_lossy(buf);
-    Ok(Some(text.trim_end_matches(['\r', '\n']).to_string()))
-}
-
-/// The message after DATA, up to its lone `.`: its size; `None` where the session ends first or
-/// it passes [`MAX_MESSAGE`].
-async fn message(
-    read: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
-    buf: &mut Vec<u8>,
-) -> std::io::Result<Option<usize>> {
-    let mut size = 0usize;
+    let mut smtp = mailin::SessionBuilder::new("mx1.example.com")
+        .enable_auth(AuthMechanism::Plain)
+        .enable_auth(AuthMechanism::Login)
+        // on 127.0.0.1, with made-up logins: the demo offers no STARTTLS
+        .insecure_enable_plaintext_auth()
+        .build(peer, handler);
+    let mut out = Vec::new();
+    smtp.greeting().write_to(&mut out)?;
+    write.write_all(&out).await?;
+    let mut line = Vec::new();
     loop {
-        buf.clear();
-        let n = match tokio::time::timeout(IDLE, read.read_until(b'\n', buf)).await {
+        line.clear();
+        let n = match tokio::time::timeout(IDLE, read.read_until(b'\n', &mut line)).await {
             Ok(r) => r?,
-            Err(_) => return Ok(None),
+            Err(_) => return Ok(()),
         };
-        if n == 0 {
-            return Ok(None);
+        if n == 0 || line.len() > MAX_LINE {
+            return Ok(());
         }
-        if buf == b".\r\n" || buf == b".\n" {
-            return Ok(Some(size));
-        }
-        size += buf.len();
-        if size > MAX_MESSAGE {
-            return Ok(None);
+        let reply = smtp.process(&line);
+        out.clear();
+        match reply.action {
+            Action::NoReply => continue,
+            Action::Reply | Action::UpgradeTls => {
+                reply.write_to(&mut out)?;
+                write.write_all(&out).await?;
+            }
+            Action::Close => {
+                reply.write_to(&mut out)?;
+                write.write_all(&out).await?;
+                return Ok(());
+            }
         }
     }
 }
