@@ -3,13 +3,16 @@
 //!
 //! The generator is also what the benchmarks use for a 100,000-message
 //! queue. It writes only under the sandbox it is given and never touches a
-//! real Postfix; demo actions are refused by the effect runner.
+//! real Postfix; the effect runner takes the demo's actions to [`apply`], which
+//! changes the file as postsuper would change a queue.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::config::Config;
 use crate::mail::queue::parse::{QueueEntry, parse_jsonl};
+use crate::mail::queue::{Outcome, QueueError, QueueId, QueueOp};
+use crate::sanitize::Clean;
 
 const DOMAINS: &[&str] = &[
     "gmail.com",
@@ -131,6 +134,134 @@ pub fn install(sandbox: &Path, config: &mut Config) -> anyhow::Result<Vec<QueueE
     Ok(parse_jsonl(text.as_bytes()).entries)
 }
 
+/// An action on the demo queue, as postsuper takes it on a real one: the file `cat` lists is
+/// changed (held, released, requeued under a new id, deleted, marked expired), postsuper's
+/// words are the outcome's lines, and its log lines go to the demo's mail log, where the
+/// Failures pane reads them. A message no longer in the file is missed, as postsuper misses one
+/// gone from the queue. `postqueue -i` (deliver now) and a flush are not simulated: the demo
+/// delivers nothing.
+pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, QueueError> {
+    let refused = || QueueError::Demo {
+        action: op.verb().into(),
+    };
+    let file = match config.queue.postqueue_command.as_deref() {
+        Some([cat, file]) if cat == "cat" => Path::new(file),
+        _ => return Err(refused()),
+    };
+    let (done_word, count_word) = match op {
+        QueueOp::Hold => ("placed on hold", "Placed on hold"),
+        QueueOp::Release => ("released from hold", "Released from hold"),
+        QueueOp::Requeue => ("requeued", "Requeued"),
+        QueueOp::Delete => ("removed", "Deleted"),
+        QueueOp::Expire => ("expired", "Force-expired"),
+        QueueOp::DeliverNow => return Err(refused()),
+    };
+    let io = |e: std::io::Error| QueueError::Spawn {
+        command: "postsuper (demo)".into(),
+        detail: format!("{}: {e}", file.display()),
+    };
+    let text = std::fs::read_to_string(file).map_err(io)?;
+    let asked: std::collections::HashSet<&str> = ids.iter().map(QueueId::as_str).collect();
+    let now = chrono::Local::now();
+    let mut kept = String::with_capacity(text.len());
+    let mut named: Vec<String> = Vec::new();
+    let mut log = Vec::new();
+    let stamp = now.format("%b %e %H:%M:%S");
+    let pid = 30_000 + now.timestamp_subsec_micros() % 9_000;
+    for line in text.lines() {
+        let Ok(mut m) = serde_json::from_str::<serde_json::Value>(line) else {
+            kept.push_str(line);
+            kept.push('\n');
+            continue;
+        };
+        let id = m["queue_id"].as_str().unwrap_or("").to_string();
+        let queue = m["queue_name"].as_str().unwrap_or("").to_string();
+        // postsuper acts on what it finds where the action applies: a release on held mail only,
+        // a hold on mail not held yet
+        let applies = asked.contains(id.as_str())
+            && match op {
+                QueueOp::Hold => queue != "hold",
+                QueueOp::Release => queue == "hold",
+                _ => true,
+            };
+        if !applies {
+            kept.push_str(line);
+            kept.push('\n');
+            continue;
+        }
+        log.push(format!(
+            "{stamp} mx1 postfix/postsuper[{pid}]: {id}: {done_word}\n"
+        ));
+        named.push(id.clone());
+        match op {
+            QueueOp::Delete => continue,
+            QueueOp::Hold => m["queue_name"] = "hold".into(),
+            QueueOp::Release => m["queue_name"] = "deferred".into(),
+            QueueOp::Expire => m["forced_expire"] = true.into(),
+            QueueOp::Requeue => {
+                // picked up again under a new id, and deferred again for the same reasons
+                let new = format!(
+                    "E{:09X}",
+                    (now.timestamp_micros() as u64 + named.len() as u64) & 0xF_FFFF_FFFF
+                );
+                let from = m["sender"].as_str().unwrap_or("").to_string();
+                log.push(format!(
+                    "{stamp} mx1 postfix/pickup[1001]: {new}: uid=0 from=<{from}> orig_id={id}\n"
+                ));
+                m["queue_id"] = new.into();
+                m["queue_name"] = "deferred".into();
+            }
+            QueueOp::DeliverNow => unreachable!("refused above"),
+        }
+        kept.push_str(&m.to_string());
+        kept.push('\n');
+    }
+    let n = named.len();
+    let count = format!("{count_word}: {n} message{}", if n == 1 { "" } else { "s" });
+    log.push(format!("{stamp} mx1 postfix/postsuper[{pid}]: {count}\n"));
+    // the listing never sees a file half written
+    let tmp = file.with_extension("jsonl.new");
+    std::fs::write(&tmp, kept)
+        .and_then(|()| std::fs::rename(&tmp, file))
+        .map_err(io)?;
+    // the demo's own log only, in the sandbox that holds its queue
+    let sandbox = file.parent().and_then(Path::parent);
+    if let Some(mail_log) = config
+        .mail_log
+        .files
+        .first()
+        .filter(|f| sandbox.is_some_and(|s| f.starts_with(s)))
+    {
+        use std::io::Write;
+        let _ = std::fs::OpenOptions::new()
+            .append(true)
+            .open(mail_log)
+            .and_then(|mut f| f.write_all(log.concat().as_bytes()));
+    }
+    let mut lines: Vec<Clean> = named
+        .iter()
+        .map(|id| Clean::new(&format!("postsuper: {id}: {done_word}")))
+        .collect();
+    lines.push(Clean::new(&format!("postsuper: {count}")));
+    Ok(Outcome {
+        op,
+        asked: ids.len(),
+        done: Some(n as u64),
+        missed: Some(
+            ids.iter()
+                .filter(|id| !named.iter().any(|n| n == id.as_str()))
+                .cloned()
+                .collect(),
+        ),
+        lines,
+        stopped: None,
+        one: match ids {
+            [one] => Some(one.clone()),
+            _ => None,
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +318,89 @@ mod tests {
             }
         }
         assert!(direct > 50, "{direct} deferred by a domain's own server");
+    }
+
+    /// The demo's actions change its file as postsuper changes a queue, say what postsuper says,
+    /// and log what postsuper logs into the demo's mail log (every line a Postfix line): a hold
+    /// of held mail and a release of mail not held are missed, as postsuper misses them.
+    #[test]
+    fn actions_change_the_demo_queue_as_postsuper_would() {
+        use crate::mail::queue::QueueName;
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Config::default();
+        let entries = install(dir.path(), &mut c).unwrap();
+        let log = dir.path().join("log/mail.log");
+        std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+        std::fs::write(&log, "").unwrap();
+        c.mail_log.files = vec![log.clone()];
+        let listed = || {
+            let cmd = c.queue.postqueue_command.clone().unwrap();
+            parse_jsonl(&std::fs::read(&cmd[1]).unwrap()).entries
+        };
+        let queue_of = |id: &QueueId| listed().into_iter().find(|e| &e.id == id).map(|e| e.queue);
+        let deferred = entries
+            .iter()
+            .find(|e| e.queue == QueueName::Deferred)
+            .unwrap()
+            .id
+            .clone();
+        let held = entries
+            .iter()
+            .find(|e| e.queue == QueueName::Hold)
+            .unwrap()
+            .id
+            .clone();
+
+        let o = apply(&c, QueueOp::Hold, &[deferred.clone(), held.clone()]).unwrap();
+        assert_eq!(
+            (o.done, o.missed.as_deref()),
+            (Some(1), Some(&[held.clone()][..]))
+        );
+        assert_eq!(
+            o.lines.iter().map(Clean::as_str).collect::<Vec<_>>(),
+            [
+                format!("postsuper: {deferred}: placed on hold"),
+                "postsuper: Placed on hold: 1 message".to_string()
+            ]
+        );
+        assert_eq!(queue_of(&deferred), Some(QueueName::Hold));
+        let o = apply(&c, QueueOp::Release, std::slice::from_ref(&deferred)).unwrap();
+        assert_eq!(o.done, Some(1));
+        assert_eq!(queue_of(&deferred), Some(QueueName::Deferred));
+
+        let o = apply(&c, QueueOp::Requeue, std::slice::from_ref(&deferred)).unwrap();
+        assert_eq!(o.done, Some(1));
+        assert_eq!(queue_of(&deferred), None, "requeued under a new id");
+        let text = std::fs::read_to_string(&log).unwrap();
+        let new = text
+            .lines()
+            .find_map(|l| l.split_once(&format!(" orig_id={deferred}")))
+            .and_then(|(head, _)| head.split(": ").nth(1))
+            .map(|id| QueueId::parse(id).unwrap())
+            .expect("pickup names the new id and the old");
+        assert_eq!(queue_of(&new), Some(QueueName::Deferred));
+
+        let o = apply(&c, QueueOp::Delete, &[new.clone(), held.clone()]).unwrap();
+        assert_eq!((o.done, o.missed.as_deref()), (Some(2), Some(&[][..])));
+        assert_eq!(
+            o.lines.last().unwrap().as_str(),
+            "postsuper: Deleted: 2 messages"
+        );
+        assert_eq!(listed().len(), entries.len() - 2);
+        assert!(matches!(
+            apply(&c, QueueOp::DeliverNow, &[entries[0].id.clone()]),
+            Err(QueueError::Demo { .. })
+        ));
+
+        // every line logged is a Postfix line, the deletions among them
+        let mut y = crate::mail::log::parse::YearGuess::now();
+        let text = std::fs::read_to_string(&log).unwrap();
+        for l in text.lines() {
+            crate::mail::log::parse::parse_line(l, &mut y).unwrap_or_else(|| panic!("{l}"));
+        }
+        assert!(text.contains("postfix/postsuper["));
+        assert!(text.contains(&format!(": {held}: removed\n")), "{text}");
+        assert!(text.ends_with(": Deleted: 2 messages\n"), "{text}");
     }
 
     #[test]

@@ -221,6 +221,9 @@ impl InstanceState {
 
 /// What the demo's dialogs add: its queue is a file, and nothing is run on it.
 const DEMO_NOT_RUN: &str = "demo: not run - the demo queue is a file, not a Postfix queue";
+/// What the demo's dialogs of postsuper's actions add: they change its file.
+const DEMO_ON_FILE: &str =
+    "demo: done to the demo queue's file as postsuper does it to a queue (no Postfix is run)";
 
 /// The pane's state.
 #[derive(Debug)]
@@ -696,7 +699,14 @@ impl QueuePane {
         }
         lines.extend(self.listed_by_line());
         if self.demo {
-            lines.push(DEMO_NOT_RUN.into());
+            lines.push(
+                if op == QueueOp::DeliverNow {
+                    DEMO_NOT_RUN
+                } else {
+                    DEMO_ON_FILE
+                }
+                .into(),
+            );
         }
         let n = targets.len();
         vec![Effect::Confirm(Confirm {
@@ -3935,7 +3945,7 @@ mod tests {
         let mut fx = Fx::new(&fixture());
         fx.pane.demo = true;
         let c = confirm(fx.act(QueueAction::Delete));
-        assert_eq!(c.lines.last().map(Clean::as_str), Some(DEMO_NOT_RUN));
+        assert_eq!(c.lines.last().map(Clean::as_str), Some(DEMO_ON_FILE));
         let c = confirm(fx.act(QueueAction::Flush));
         assert_eq!(c.lines.last().map(Clean::as_str), Some(DEMO_NOT_RUN));
         let out = fx.event(QueueEvent::Applied {

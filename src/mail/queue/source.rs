@@ -317,9 +317,8 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
             tokio::spawn(async move {
                 let _running = running;
                 let result = if r.config.demo {
-                    Err(QueueError::Demo {
-                        action: op.verb().into(),
-                    })
+                    // the demo's queue is a file: changed as postsuper would change a queue
+                    super::demo::apply(&r.config, op, &ids)
                 } else {
                     match instance(&r, i) {
                         Some(inst) => {
@@ -770,27 +769,37 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn demo_actions_are_refused_and_demo_lists_its_file() {
+    async fn demo_actions_change_its_file_and_demo_lists_it() {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::default();
-        crate::mail::queue::demo::install(dir.path(), &mut config).unwrap();
+        let entries = crate::mail::queue::demo::install(dir.path(), &mut config).unwrap();
+        // a log outside the demo's sandbox (the host's, by default) is never written
+        let outside = tempfile::tempdir().unwrap();
+        let host_log = outside.path().join("mail.log");
+        std::fs::write(&host_log, "").unwrap();
+        config.mail_log.files = vec![host_log.clone()];
         let (r, mut rx) = runner(config);
-        run(
-            QueueEffect::Apply {
-                instance: 0,
-                action: ActionId::default(),
-                op: QueueOp::Delete,
-                ids: vec![QueueId::parse("A1B2C3").unwrap()],
-                access: WriteAccess::for_mode(Mode::Interactive).unwrap(),
-                stop: commands::StopSwitch::default(),
-            },
-            &r,
-        );
+        let apply = |op, ids: Vec<QueueId>| QueueEffect::Apply {
+            instance: 0,
+            action: ActionId::default(),
+            op,
+            ids,
+            access: WriteAccess::for_mode(Mode::Interactive).unwrap(),
+            stop: commands::StopSwitch::default(),
+        };
+        run(apply(QueueOp::Delete, vec![entries[0].id.clone()]), &r);
+        match rx.recv().await {
+            Some(SourceEvent::Queue(QueueEvent::Applied { result: Ok(o), .. })) => {
+                assert_eq!(o.done, Some(1), "{o:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+        run(apply(QueueOp::DeliverNow, vec![entries[1].id.clone()]), &r);
         match rx.recv().await {
             Some(SourceEvent::Queue(QueueEvent::Applied { result: Err(e), .. })) => {
                 assert_eq!(
                     e.to_string(),
-                    "demo data: delete is not run on the demo queue"
+                    "demo data: deliver now is not run on the demo queue"
                 )
             }
             other => panic!("{other:?}"),
@@ -798,11 +807,12 @@ mod tests {
         list_once(&r, 0).await;
         match rx.recv().await {
             Some(SourceEvent::Queue(QueueEvent::Listed { result: Ok(p), .. })) => {
-                assert_eq!(p.entries.len(), 240);
+                assert_eq!(p.entries.len(), 239);
                 assert_eq!(p.bad_lines, 0);
             }
             other => panic!("{other:?}"),
         }
+        assert_eq!(std::fs::read_to_string(&host_log).unwrap(), "");
     }
 
     #[tokio::test]
