@@ -171,7 +171,11 @@ async fn serve(listener: TcpListener, ses: Arc<Mutex<DemoSes>>) {
 
 async fn answer(req: Request<Incoming>, ses: &Mutex<DemoSes>) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let body = match body.collect().await {
+    // the pane's requests are small: a body past this is not read whole into memory
+    let body = match http_body_util::Limited::new(body, 64 * 1024)
+        .collect()
+        .await
+    {
         Ok(b) => b.to_bytes(),
         Err(_) => Bytes::new(),
     };

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use chrono::Local;
 use mailin::{Action, AuthMechanism, Response};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::mail::log::demo::LogGenerator;
@@ -151,7 +151,9 @@ async fn session(
     let mut line = Vec::new();
     loop {
         line.clear();
-        let n = match tokio::time::timeout(IDLE, read.read_until(b'\n', &mut line)).await {
+        // no more than a line's worth is read into memory, newline or not
+        let mut capped = (&mut read).take(MAX_LINE as u64 + 1);
+        let n = match tokio::time::timeout(IDLE, capped.read_until(b'\n', &mut line)).await {
             Ok(r) => r?,
             Err(_) => return Ok(()),
         };
@@ -233,6 +235,29 @@ mod tests {
     use crate::mail::senders::actions::{SmtpTarget, SmtpTls, send_test_mail};
     use crate::mail::senders::logscan::{TraceStatus, trace_from_model};
     use crate::mail::senders::secret::Secret;
+
+    /// Anyone on the host may connect to the demo's port: a line that never ends is cut off at
+    /// its cap (not read into memory whole) and the session closed; the listener goes on.
+    #[tokio::test]
+    async fn a_line_without_end_closes_the_session_and_the_listener_stays_up() {
+        use tokio::io::AsyncReadExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("mail.log");
+        std::fs::write(&log, "").unwrap();
+        let port = start(log, |_| true).unwrap();
+        let mut c = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let mut greeting = [0u8; 64];
+        let n = c.read(&mut greeting).await.unwrap();
+        assert!(greeting[..n].starts_with(b"220 "), "{:?}", &greeting[..n]);
+        // more than the cap, no newline; the write may fail once the session is closed
+        let _ = c.write_all(&vec![b'A'; 4 * MAX_LINE]).await;
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(Duration::from_secs(10), c.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "the session is closed");
+        let mut again = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let n = again.read(&mut greeting).await.unwrap();
+        assert!(greeting[..n].starts_with(b"220 "), "{:?}", &greeting[..n]);
+    }
 
     /// The pane's own submission (lettre, AUTH PLAIN) reaches the demo's listener, which
     /// answers with a queue id and logs the message as Postfix would: the trace the pane makes
