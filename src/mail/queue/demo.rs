@@ -138,8 +138,8 @@ pub fn install(sandbox: &Path, config: &mut Config) -> anyhow::Result<Vec<QueueE
 /// changed (held, released, requeued under a new id, deleted, marked expired), postsuper's
 /// words are the outcome's lines, and its log lines go to the demo's mail log, where the
 /// Failures pane reads them. A message no longer in the file is missed, as postsuper misses one
-/// gone from the queue. `postqueue -i` (deliver now) and a flush are not simulated: the demo
-/// delivers nothing.
+/// gone from the queue. Deliver now (`postqueue -i`) tries the deferred messages asked again,
+/// and they are deferred again for their reasons: nothing in the demo delivers them.
 pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, QueueError> {
     let refused = || QueueError::Demo {
         action: op.verb().into(),
@@ -148,6 +148,26 @@ pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, Q
         Some([cat, file]) if cat == "cat" => Path::new(file),
         _ => return Err(refused()),
     };
+    if op == QueueOp::DeliverNow {
+        let (tried, _) = retry(config, file, Some(ids)).map_err(io_error(file))?;
+        return Ok(Outcome {
+            op,
+            asked: ids.len(),
+            done: Some(tried.len() as u64),
+            missed: Some(
+                ids.iter()
+                    .filter(|id| !tried.iter().any(|t| t == id.as_str()))
+                    .cloned()
+                    .collect(),
+            ),
+            lines: Vec::new(),
+            stopped: None,
+            one: match ids {
+                [one] => Some(one.clone()),
+                _ => None,
+            },
+        });
+    }
     let (done_word, count_word) = match op {
         QueueOp::Hold => ("placed on hold", "Placed on hold"),
         QueueOp::Release => ("released from hold", "Released from hold"),
@@ -156,11 +176,8 @@ pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, Q
         QueueOp::Expire => ("expired", "Force-expired"),
         QueueOp::DeliverNow => return Err(refused()),
     };
-    let io = |e: std::io::Error| QueueError::Spawn {
-        command: "postsuper (demo)".into(),
-        detail: format!("{}: {e}", file.display()),
-    };
-    let text = std::fs::read_to_string(file).map_err(io)?;
+    let io = io_error(file);
+    let text = std::fs::read_to_string(file).map_err(&io)?;
     let asked: std::collections::HashSet<&str> = ids.iter().map(QueueId::as_str).collect();
     let now = chrono::Local::now();
     let mut kept = String::with_capacity(text.len());
@@ -223,7 +240,7 @@ pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, Q
     let tmp = file.with_extension("jsonl.new");
     std::fs::write(&tmp, kept)
         .and_then(|()| std::fs::rename(&tmp, file))
-        .map_err(io)?;
+        .map_err(&io)?;
     // the demo's own log only, in the sandbox that holds its queue
     let sandbox = file.parent().and_then(Path::parent);
     if let Some(mail_log) = config
@@ -260,6 +277,121 @@ pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, Q
             _ => None,
         },
     })
+}
+
+/// A failure to read or write the demo queue's file, as the action's error.
+fn io_error(file: &Path) -> impl Fn(std::io::Error) -> QueueError + '_ {
+    move |e| QueueError::Spawn {
+        command: "postsuper (demo)".into(),
+        detail: format!("{}: {e}", file.display()),
+    }
+}
+
+/// `postqueue -f` on the demo queue: every deferred message is tried again, as [`apply`]'s
+/// deliver now tries those asked. postqueue prints nothing.
+pub fn flush(config: &Config) -> Result<Vec<Clean>, QueueError> {
+    let file = match config.queue.postqueue_command.as_deref() {
+        Some([cat, file]) if cat == "cat" => Path::new(file),
+        _ => {
+            return Err(QueueError::Demo {
+                action: "flush".into(),
+            });
+        }
+    };
+    retry(config, file, None).map_err(io_error(file))?;
+    Ok(Vec::new())
+}
+
+/// A delivery attempt now for the deferred messages among `ids` (every one with `None`): the
+/// demo's relay and the recipients' servers answer as they did, so each recipient is deferred
+/// again for its reason, logged as Postfix logs a retry into the demo's log. The ids tried, and
+/// the lines logged.
+fn retry(
+    config: &Config,
+    file: &Path,
+    ids: Option<&[QueueId]>,
+) -> std::io::Result<(Vec<String>, Vec<String>)> {
+    let text = std::fs::read_to_string(file)?;
+    let now = chrono::Local::now();
+    let stamp = now.format("%b %e %H:%M:%S");
+    let pid = 20_000 + now.timestamp_subsec_micros() % 9_000;
+    let mut tried = Vec::new();
+    let mut log = Vec::new();
+    for line in text.lines() {
+        let Ok(m) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let id = m["queue_id"].as_str().unwrap_or("");
+        let asked = ids.is_none_or(|ids| ids.iter().any(|a| a.as_str() == id));
+        if !asked || m["queue_name"] != "deferred" {
+            continue;
+        }
+        let rcpts = m["recipients"].as_array().map_or(&[][..], Vec::as_slice);
+        log.push(format!(
+            "{stamp} mx1 postfix/qmgr[1002]: {id}: from=<{}>, size={}, nrcpt={} (queue active)\n",
+            m["sender"].as_str().unwrap_or(""),
+            m["message_size"].as_u64().unwrap_or(0),
+            rcpts.len()
+        ));
+        let age = now.timestamp() - m["arrival_time"].as_i64().unwrap_or(now.timestamp());
+        for r in rcpts {
+            let Some(reason) = r["delay_reason"].as_str() else {
+                continue;
+            };
+            let (relay, dsn) = attempt_of(reason);
+            log.push(format!(
+                "{stamp} mx1 postfix/smtp[{pid}]: {id}: to=<{}>, relay={relay}, delay={age}, \
+                 delays={age}/0/0.3/0.2, dsn={dsn}, status=deferred ({reason})\n",
+                r["address"].as_str().unwrap_or("")
+            ));
+        }
+        tried.push(id.to_string());
+    }
+    let file_dir = file.parent().and_then(Path::parent);
+    if let Some(mail_log) = config
+        .mail_log
+        .files
+        .first()
+        .filter(|f| file_dir.is_some_and(|s| f.starts_with(s)))
+    {
+        use std::io::Write;
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(mail_log)?
+            .write_all(log.concat().as_bytes())?;
+    }
+    Ok((tried, log))
+}
+
+/// The `relay=` and `dsn=` of a delivery deferred for `reason`: the server it quotes (`host
+/// NAME[ADDR] said: ...`, on the submission port where it is SES) or none reached (`connect
+/// to ...`), and the reply's enhanced status code (4.0.0 where it gives none; 4.4.1 where no
+/// server answered).
+fn attempt_of(reason: &str) -> (String, String) {
+    if let Some(server) = reason
+        .strip_prefix("host ")
+        .and_then(|r| r.split_once(" said: "))
+    {
+        let (name, reply) = server;
+        let port = if name.contains(".amazonaws.com[") {
+            587
+        } else {
+            25
+        };
+        let dsn = reply
+            .split_whitespace()
+            .nth(1)
+            .filter(|w| {
+                let parts: Vec<&str> = w.split('.').collect();
+                parts.len() == 3
+                    && parts
+                        .iter()
+                        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .unwrap_or("4.0.0");
+        return (format!("{name}:{port}"), dsn.to_string());
+    }
+    ("none".into(), "4.4.1".into())
 }
 
 #[cfg(test)]
@@ -322,7 +454,8 @@ mod tests {
 
     /// The demo's actions change its file as postsuper changes a queue, say what postsuper says,
     /// and log what postsuper logs into the demo's mail log (every line a Postfix line): a hold
-    /// of held mail and a release of mail not held are missed, as postsuper misses them.
+    /// of held mail and a release of mail not held are missed, as postsuper misses them. A
+    /// delivery now is a retry that fails again as it did.
     #[test]
     fn actions_change_the_demo_queue_as_postsuper_would() {
         use crate::mail::queue::QueueName;
@@ -387,10 +520,65 @@ mod tests {
             "postsuper: Deleted: 2 messages"
         );
         assert_eq!(listed().len(), entries.len() - 2);
-        assert!(matches!(
-            apply(&c, QueueOp::DeliverNow, &[entries[0].id.clone()]),
-            Err(QueueError::Demo { .. })
-        ));
+        // deliver now and a flush try the deferred mail again, which the demo's relay and the
+        // recipients' servers defer again for the same reasons; held mail is not tried
+        let deferred = listed()
+            .into_iter()
+            .find(|e| e.queue == QueueName::Deferred && e.recipients.len() == 1)
+            .unwrap();
+        let before = std::fs::read_to_string(&log).unwrap().len();
+        let o = apply(
+            &c,
+            QueueOp::DeliverNow,
+            &[deferred.id.clone(), held.clone()],
+        )
+        .unwrap();
+        assert_eq!(
+            (o.done, o.missed.as_deref()),
+            (Some(1), Some(&[held.clone()][..]))
+        );
+        let tried = std::fs::read_to_string(&log).unwrap()[before..].to_string();
+        let reason = deferred.recipients[0].reason.as_ref().unwrap().1.as_str();
+        assert!(
+            tried.contains(&format!(
+                "{}: to=<{}>, relay=",
+                deferred.id, deferred.recipients[0].address
+            )) && tried.contains(&format!(", status=deferred ({reason})\n")),
+            "{tried}"
+        );
+        let before = std::fs::read_to_string(&log).unwrap().len();
+        assert_eq!(flush(&c).unwrap(), Vec::<Clean>::new());
+        let flushed = std::fs::read_to_string(&log).unwrap()[before..].to_string();
+        let still_deferred = listed()
+            .iter()
+            .filter(|e| e.queue == QueueName::Deferred)
+            .count();
+        assert_eq!(flushed.matches("(queue active)").count(), still_deferred);
+        assert_eq!(listed().len(), entries.len() - 2, "nothing delivered");
+        assert_eq!(
+            attempt_of(
+                "connect to email-smtp.us-east-1.amazonaws.com[54.0.0.10]:587: Connection timed out"
+            ),
+            ("none".to_string(), "4.4.1".to_string())
+        );
+        assert_eq!(
+            attempt_of(
+                "host mx.corp.example[192.0.2.25] said: 452 4.2.2 <a@corp.example>: Mailbox full (in reply to RCPT TO command)"
+            ),
+            (
+                "mx.corp.example[192.0.2.25]:25".to_string(),
+                "4.2.2".to_string()
+            )
+        );
+        assert_eq!(
+            attempt_of(
+                "host email-smtp.us-east-1.amazonaws.com[54.0.0.10] said: 454 Throttling failure: Maximum sending rate exceeded. (in reply to end of DATA command)"
+            ),
+            (
+                "email-smtp.us-east-1.amazonaws.com[54.0.0.10]:587".to_string(),
+                "4.0.0".to_string()
+            )
+        );
 
         // every line logged is a Postfix line, the deletions among them
         let mut y = crate::mail::log::parse::YearGuess::now();
@@ -400,7 +588,7 @@ mod tests {
         }
         assert!(text.contains("postfix/postsuper["));
         assert!(text.contains(&format!(": {held}: removed\n")), "{text}");
-        assert!(text.ends_with(": Deleted: 2 messages\n"), "{text}");
+        assert!(text.contains(": Deleted: 2 messages\n"), "{text}");
     }
 
     #[test]

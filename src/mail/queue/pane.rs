@@ -219,11 +219,12 @@ impl InstanceState {
     }
 }
 
-/// What the demo's dialogs add: its queue is a file, and nothing is run on it.
-const DEMO_NOT_RUN: &str = "demo: not run - the demo queue is a file, not a Postfix queue";
 /// What the demo's dialogs of postsuper's actions add: they change its file.
 const DEMO_ON_FILE: &str =
     "demo: done to the demo queue's file as postsuper does it to a queue (no Postfix is run)";
+/// What the demo's dialogs of a delivery now add: its relay and servers answer as before.
+const DEMO_RETRY: &str =
+    "demo: tried against the demo's relay and servers, which answer as before (no Postfix is run)";
 
 /// The pane's state.
 #[derive(Debug)]
@@ -701,7 +702,7 @@ impl QueuePane {
         if self.demo {
             lines.push(
                 if op == QueueOp::DeliverNow {
-                    DEMO_NOT_RUN
+                    DEMO_RETRY
                 } else {
                     DEMO_ON_FILE
                 }
@@ -1368,7 +1369,7 @@ impl QueuePane {
                 "postqueue -f fails until it starts",
             ))
             .chain(self.listed_by_line())
-            .chain(self.demo.then(|| DEMO_NOT_RUN.to_string()))
+            .chain(self.demo.then(|| DEMO_RETRY.to_string()))
             .map(Clean::joined)
             .collect(),
             then: (0..self.instances.len())
@@ -3941,13 +3942,13 @@ mod tests {
     }
 
     #[test]
-    fn the_demo_says_nothing_is_run_and_its_refusal_is_no_error() {
+    fn the_demo_says_what_it_runs_and_its_refusal_is_no_error() {
         let mut fx = Fx::new(&fixture());
         fx.pane.demo = true;
         let c = confirm(fx.act(QueueAction::Delete));
         assert_eq!(c.lines.last().map(Clean::as_str), Some(DEMO_ON_FILE));
         let c = confirm(fx.act(QueueAction::Flush));
-        assert_eq!(c.lines.last().map(Clean::as_str), Some(DEMO_NOT_RUN));
+        assert_eq!(c.lines.last().map(Clean::as_str), Some(DEMO_RETRY));
         let out = fx.event(QueueEvent::Applied {
             instance: 0,
             action: ActionId(0),
