@@ -144,29 +144,10 @@ pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, Q
     let refused = || QueueError::Demo {
         action: op.verb().into(),
     };
-    let file = match config.queue.postqueue_command.as_deref() {
-        Some([cat, file]) if cat == "cat" => Path::new(file),
-        _ => return Err(refused()),
-    };
+    let file = queue_file(config).ok_or_else(refused)?;
     if op == QueueOp::DeliverNow {
-        let (tried, _) = retry(config, file, Some(ids)).map_err(io_error(file))?;
-        return Ok(Outcome {
-            op,
-            asked: ids.len(),
-            done: Some(tried.len() as u64),
-            missed: Some(
-                ids.iter()
-                    .filter(|id| !tried.iter().any(|t| t == id.as_str()))
-                    .cloned()
-                    .collect(),
-            ),
-            lines: Vec::new(),
-            stopped: None,
-            one: match ids {
-                [one] => Some(one.clone()),
-                _ => None,
-            },
-        });
+        let tried = retry(config, file, Some(ids)).map_err(io_error(file))?;
+        return Ok(outcome(op, ids, &tried, Vec::new()));
     }
     let (done_word, count_word) = match op {
         QueueOp::Hold => ("placed on hold", "Placed on hold"),
@@ -241,32 +222,33 @@ pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, Q
     std::fs::write(&tmp, kept)
         .and_then(|()| std::fs::rename(&tmp, file))
         .map_err(&io)?;
-    // the demo's own log only, in the sandbox that holds its queue
-    let sandbox = file.parent().and_then(Path::parent);
-    if let Some(mail_log) = config
-        .mail_log
-        .files
-        .first()
-        .filter(|f| sandbox.is_some_and(|s| f.starts_with(s)))
-    {
-        use std::io::Write;
-        let _ = std::fs::OpenOptions::new()
-            .append(true)
-            .open(mail_log)
-            .and_then(|mut f| f.write_all(log.concat().as_bytes()));
-    }
+    // the queue is changed: a log line that cannot be written loses no mail
+    let _ = log_in_sandbox(config, file, &log);
     let mut lines: Vec<Clean> = named
         .iter()
         .map(|id| Clean::new(&format!("postsuper: {id}: {done_word}")))
         .collect();
     lines.push(Clean::new(&format!("postsuper: {count}")));
-    Ok(Outcome {
+    Ok(outcome(op, ids, &named, lines))
+}
+
+/// The demo queue's file: what `cat` lists in place of `postqueue -j`.
+fn queue_file(config: &Config) -> Option<&Path> {
+    match config.queue.postqueue_command.as_deref() {
+        Some([cat, file]) if cat == "cat" => Some(Path::new(file)),
+        _ => None,
+    }
+}
+
+/// What an action on `ids` did, `done` being the ids it acted on.
+fn outcome(op: QueueOp, ids: &[QueueId], done: &[String], lines: Vec<Clean>) -> Outcome {
+    Outcome {
         op,
         asked: ids.len(),
-        done: Some(n as u64),
+        done: Some(done.len() as u64),
         missed: Some(
             ids.iter()
-                .filter(|id| !named.iter().any(|n| n == id.as_str()))
+                .filter(|id| !done.iter().any(|d| d == id.as_str()))
                 .cloned()
                 .collect(),
         ),
@@ -276,7 +258,26 @@ pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, Q
             [one] => Some(one.clone()),
             _ => None,
         },
-    })
+    }
+}
+
+/// Append `lines` to the demo's mail log: only one in the sandbox that holds the queue's `file`
+/// (never the host's).
+fn log_in_sandbox(config: &Config, file: &Path, lines: &[String]) -> std::io::Result<()> {
+    use std::io::Write;
+    let sandbox = file.parent().and_then(Path::parent);
+    match config
+        .mail_log
+        .files
+        .first()
+        .filter(|f| sandbox.is_some_and(|s| f.starts_with(s)))
+    {
+        Some(mail_log) => std::fs::OpenOptions::new()
+            .append(true)
+            .open(mail_log)?
+            .write_all(lines.concat().as_bytes()),
+        None => Ok(()),
+    }
 }
 
 /// A failure to read or write the demo queue's file, as the action's error.
@@ -290,27 +291,17 @@ fn io_error(file: &Path) -> impl Fn(std::io::Error) -> QueueError + '_ {
 /// `postqueue -f` on the demo queue: every deferred message is tried again, as [`apply`]'s
 /// deliver now tries those asked. postqueue prints nothing.
 pub fn flush(config: &Config) -> Result<Vec<Clean>, QueueError> {
-    let file = match config.queue.postqueue_command.as_deref() {
-        Some([cat, file]) if cat == "cat" => Path::new(file),
-        _ => {
-            return Err(QueueError::Demo {
-                action: "flush".into(),
-            });
-        }
-    };
+    let file = queue_file(config).ok_or_else(|| QueueError::Demo {
+        action: "flush".into(),
+    })?;
     retry(config, file, None).map_err(io_error(file))?;
     Ok(Vec::new())
 }
 
 /// A delivery attempt now for the deferred messages among `ids` (every one with `None`): the
 /// demo's relay and the recipients' servers answer as they did, so each recipient is deferred
-/// again for its reason, logged as Postfix logs a retry into the demo's log. The ids tried, and
-/// the lines logged.
-fn retry(
-    config: &Config,
-    file: &Path,
-    ids: Option<&[QueueId]>,
-) -> std::io::Result<(Vec<String>, Vec<String>)> {
+/// again for its reason, logged as Postfix logs a retry into the demo's log. The ids tried.
+fn retry(config: &Config, file: &Path, ids: Option<&[QueueId]>) -> std::io::Result<Vec<String>> {
     let text = std::fs::read_to_string(file)?;
     let now = chrono::Local::now();
     let stamp = now.format("%b %e %H:%M:%S");
@@ -347,20 +338,8 @@ fn retry(
         }
         tried.push(id.to_string());
     }
-    let file_dir = file.parent().and_then(Path::parent);
-    if let Some(mail_log) = config
-        .mail_log
-        .files
-        .first()
-        .filter(|f| file_dir.is_some_and(|s| f.starts_with(s)))
-    {
-        use std::io::Write;
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(mail_log)?
-            .write_all(log.concat().as_bytes())?;
-    }
-    Ok((tried, log))
+    log_in_sandbox(config, file, &log)?;
+    Ok(tried)
 }
 
 /// The `relay=` and `dsn=` of a delivery deferred for `reason`: the server it quotes (`host
