@@ -586,6 +586,13 @@ fn suspended_in<'a>(lower: &str, reason: &'a str) -> Option<&'a str> {
     Some(reason[i + SUSPENDED.len()..].trim_start_matches(':').trim())
 }
 
+/// The server a reason quotes and what it said: `host NAME[ADDR] said: REPLY` -> (`NAME[ADDR]`,
+/// `REPLY`), as Postfix writes a remote server's reply; `None` for any other reason (a connection
+/// that failed, Postfix's own words).
+pub fn quoted_reply(reason: &str) -> Option<(&str, &str)> {
+    reason.strip_prefix("host ")?.split_once(" said: ")
+}
+
 /// The first server a reply names as `name[address]`, with its `:port` when given
 /// (`connect to 127.0.0.1[127.0.0.1]:2599: Connection refused`, `host
 /// email-smtp.us-east-1.amazonaws.com[3.1.2.3] said: ...`).

@@ -79,7 +79,8 @@ impl LogGenerator {
         format!("{:010X}", self.next_id & 0xFF_FFFF_FFFF)
     }
 
-    fn line(&self, t: DateTime<Local>, daemon: &str, pid: u32, body: &str) -> String {
+    /// A line of Postfix's `daemon` (`pid`) at `t`, as this host logs it.
+    pub fn line(&self, t: DateTime<Local>, daemon: &str, pid: u32, body: &str) -> String {
         format!(
             "{} {} postfix/{daemon}[{pid}]: {body}\n",
             t.format("%b %e %H:%M:%S"),
@@ -496,18 +497,6 @@ impl LogGenerator {
                 ),
             ),
         ];
-        let active = |t: DateTime<Local>| {
-            self.line(
-                t,
-                "qmgr",
-                1002,
-                &format!(
-                    "{id}: from=<{from}>, size={}, nrcpt={} (queue active)",
-                    e.size,
-                    e.recipients.len()
-                ),
-            )
-        };
         if e.queue == QueueName::Hold {
             out.push((
                 a,
@@ -524,7 +513,7 @@ impl LogGenerator {
             ));
             return out;
         }
-        out.push((a, active(a)));
+        out.push((a, self.active(e, a)));
         if e.queue != QueueName::Deferred {
             return out;
         }
@@ -533,50 +522,76 @@ impl LogGenerator {
         let mut first = true;
         while at <= now {
             if !first {
-                out.push((at, active(at)));
+                out.push((at, self.active(e, at)));
             }
             first = false;
-            let delay = (at - a).num_seconds();
-            for r in &e.recipients {
-                let Some((_, reason)) = &r.reason else {
-                    continue;
-                };
-                let reason = reason.as_str();
-                // "host NAME[ADDR] said: 4xx ..." names the relay; a failed connection has none
-                let relay = match reason
-                    .strip_prefix("host ")
-                    .and_then(|r| r.split_once(" said: "))
-                {
-                    Some((host, _)) if host == relay_host() => RELAY.to_string(),
-                    Some((host, _)) => format!("{host}:25"),
-                    None => "none".into(),
-                };
-                let dsn = if reason.contains("Mailbox full") {
-                    "4.2.2"
-                } else if reason.contains("Greylisted") {
-                    "4.7.1"
-                } else if relay == "none" {
-                    "4.4.1"
-                } else {
-                    "4.0.0"
-                };
-                out.push((
-                    at,
-                    self.line(
-                        at,
-                        "smtp",
-                        p + 1,
-                        &format!(
-                            "{id}: to=<{}>, relay={relay}, delay={delay}, delays={delay}/0/0.4/0.2, \
-                             dsn={dsn}, status=deferred ({reason})",
-                            r.address
-                        ),
-                    ),
-                ));
-            }
+            out.extend(self.deferred(e, at, p + 1).into_iter().map(|l| (at, l)));
             at += chrono::Duration::seconds(backoff);
             backoff = (backoff * 2).min(4000);
         }
+        out
+    }
+
+    /// The queue manager taking queued message `e` into the active queue at `t`.
+    fn active(&self, e: &QueueEntry, t: DateTime<Local>) -> String {
+        self.line(
+            t,
+            "qmgr",
+            1002,
+            &format!(
+                "{}: from=<{}>, size={}, nrcpt={} (queue active)",
+                e.id,
+                e.sender,
+                e.size,
+                e.recipients.len()
+            ),
+        )
+    }
+
+    /// A delivery attempt at `at` (smtp's `pid`) of queued message `e`, each recipient deferred
+    /// again for the reason the queue gives it.
+    fn deferred(&self, e: &QueueEntry, at: DateTime<Local>, pid: u32) -> Vec<String> {
+        let delay = at.timestamp() - e.arrival;
+        let mut out = Vec::new();
+        for r in &e.recipients {
+            let Some((_, reason)) = &r.reason else {
+                continue;
+            };
+            let reason = reason.as_str();
+            // "host NAME[ADDR] said: 4xx ..." names the relay; a failed connection has none
+            let relay = match super::classify::quoted_reply(reason) {
+                Some((host, _)) if host == relay_host() => RELAY.to_string(),
+                Some((host, _)) => format!("{host}:25"),
+                None => "none".into(),
+            };
+            let dsn = if reason.contains("Mailbox full") {
+                "4.2.2"
+            } else if reason.contains("Greylisted") {
+                "4.7.1"
+            } else if relay == "none" {
+                "4.4.1"
+            } else {
+                "4.0.0"
+            };
+            out.push(self.line(
+                at,
+                "smtp",
+                pid,
+                &format!(
+                    "{}: to=<{}>, relay={relay}, delay={delay}, delays={delay}/0/0.4/0.2, \
+                     dsn={dsn}, status=deferred ({reason})",
+                    e.id, r.address
+                ),
+            ));
+        }
+        out
+    }
+
+    /// A delivery tried now (`postqueue -i`, `postqueue -f`) of queued message `e`, which the
+    /// demo's relay and the recipients' servers defer again for the reasons they gave.
+    pub fn retried(&self, e: &QueueEntry, at: DateTime<Local>, pid: u32) -> Vec<String> {
+        let mut out = vec![self.active(e, at)];
+        out.extend(self.deferred(e, at, pid));
         out
     }
 }

@@ -836,8 +836,7 @@ fn footer_text(pos: &str, o: &Outcome) -> String {
 /// (` (in reply to RCPT TO command)`). The detail view shows the reply whole.
 fn short_reason(o: &Outcome) -> &str {
     let mut r: &str = &o.reason;
-    if let Some(rest) = r.strip_prefix("host ")
-        && let Some((server, reply)) = rest.split_once(" said: ")
+    if let Some((server, reply)) = super::classify::quoted_reply(r)
         && !server.contains(' ')
         && relay_server(&o.relay).eq_ignore_ascii_case(server)
     {

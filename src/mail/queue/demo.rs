@@ -10,8 +10,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::config::Config;
+use crate::mail::log::demo::LogGenerator;
 use crate::mail::queue::parse::{QueueEntry, parse_jsonl};
-use crate::mail::queue::{Outcome, QueueError, QueueId, QueueOp};
+use crate::mail::queue::{Outcome, QueueError, QueueId, QueueName, QueueOp};
 use crate::sanitize::Clean;
 
 const DOMAINS: &[&str] = &[
@@ -164,7 +165,8 @@ pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, Q
     let mut kept = String::with_capacity(text.len());
     let mut named: Vec<String> = Vec::new();
     let mut log = Vec::new();
-    let stamp = now.format("%b %e %H:%M:%S");
+    // Postfix's lines, as the demo's log writes them
+    let postfix = LogGenerator::new(1);
     let pid = 30_000 + now.timestamp_subsec_micros() % 9_000;
     for line in text.lines() {
         let Ok(mut m) = serde_json::from_str::<serde_json::Value>(line) else {
@@ -187,9 +189,7 @@ pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, Q
             kept.push('\n');
             continue;
         }
-        log.push(format!(
-            "{stamp} mx1 postfix/postsuper[{pid}]: {id}: {done_word}\n"
-        ));
+        log.push(postfix.line(now, "postsuper", pid, &format!("{id}: {done_word}")));
         named.push(id.clone());
         match op {
             QueueOp::Delete => continue,
@@ -203,8 +203,11 @@ pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, Q
                     (now.timestamp_micros() as u64 + named.len() as u64) & 0xF_FFFF_FFFF
                 );
                 let from = m["sender"].as_str().unwrap_or("").to_string();
-                log.push(format!(
-                    "{stamp} mx1 postfix/pickup[1001]: {new}: uid=0 from=<{from}> orig_id={id}\n"
+                log.push(postfix.line(
+                    now,
+                    "pickup",
+                    1001,
+                    &format!("{new}: uid=0 from=<{from}> orig_id={id}"),
                 ));
                 m["queue_id"] = new.into();
                 m["queue_name"] = "deferred".into();
@@ -216,7 +219,7 @@ pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, Q
     }
     let n = named.len();
     let count = format!("{count_word}: {n} message{}", if n == 1 { "" } else { "s" });
-    log.push(format!("{stamp} mx1 postfix/postsuper[{pid}]: {count}\n"));
+    log.push(postfix.line(now, "postsuper", pid, &count));
     // the listing never sees a file half written
     let tmp = file.with_extension("jsonl.new");
     std::fs::write(&tmp, kept)
@@ -302,75 +305,21 @@ pub fn flush(config: &Config) -> Result<Vec<Clean>, QueueError> {
 /// demo's relay and the recipients' servers answer as they did, so each recipient is deferred
 /// again for its reason, logged as Postfix logs a retry into the demo's log. The ids tried.
 fn retry(config: &Config, file: &Path, ids: Option<&[QueueId]>) -> std::io::Result<Vec<String>> {
-    let text = std::fs::read_to_string(file)?;
+    let listed = parse_jsonl(&std::fs::read(file)?).entries;
     let now = chrono::Local::now();
-    let stamp = now.format("%b %e %H:%M:%S");
+    let postfix = LogGenerator::new(1);
     let pid = 20_000 + now.timestamp_subsec_micros() % 9_000;
     let mut tried = Vec::new();
     let mut log = Vec::new();
-    for line in text.lines() {
-        let Ok(m) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        let id = m["queue_id"].as_str().unwrap_or("");
-        let asked = ids.is_none_or(|ids| ids.iter().any(|a| a.as_str() == id));
-        if !asked || m["queue_name"] != "deferred" {
-            continue;
-        }
-        let rcpts = m["recipients"].as_array().map_or(&[][..], Vec::as_slice);
-        log.push(format!(
-            "{stamp} mx1 postfix/qmgr[1002]: {id}: from=<{}>, size={}, nrcpt={} (queue active)\n",
-            m["sender"].as_str().unwrap_or(""),
-            m["message_size"].as_u64().unwrap_or(0),
-            rcpts.len()
-        ));
-        let age = now.timestamp() - m["arrival_time"].as_i64().unwrap_or(now.timestamp());
-        for r in rcpts {
-            let Some(reason) = r["delay_reason"].as_str() else {
-                continue;
-            };
-            let (relay, dsn) = attempt_of(reason);
-            log.push(format!(
-                "{stamp} mx1 postfix/smtp[{pid}]: {id}: to=<{}>, relay={relay}, delay={age}, \
-                 delays={age}/0/0.3/0.2, dsn={dsn}, status=deferred ({reason})\n",
-                r["address"].as_str().unwrap_or("")
-            ));
-        }
-        tried.push(id.to_string());
+    for e in listed
+        .iter()
+        .filter(|e| e.queue == QueueName::Deferred && ids.is_none_or(|ids| ids.contains(&e.id)))
+    {
+        log.extend(postfix.retried(e, now, pid));
+        tried.push(e.id.to_string());
     }
     log_in_sandbox(config, file, &log)?;
     Ok(tried)
-}
-
-/// The `relay=` and `dsn=` of a delivery deferred for `reason`: the server it quotes (`host
-/// NAME[ADDR] said: ...`, on the submission port where it is SES) or none reached (`connect
-/// to ...`), and the reply's enhanced status code (4.0.0 where it gives none; 4.4.1 where no
-/// server answered).
-fn attempt_of(reason: &str) -> (String, String) {
-    if let Some(server) = reason
-        .strip_prefix("host ")
-        .and_then(|r| r.split_once(" said: "))
-    {
-        let (name, reply) = server;
-        let port = if name.contains(".amazonaws.com[") {
-            587
-        } else {
-            25
-        };
-        let dsn = reply
-            .split_whitespace()
-            .nth(1)
-            .filter(|w| {
-                let parts: Vec<&str> = w.split('.').collect();
-                parts.len() == 3
-                    && parts
-                        .iter()
-                        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-            })
-            .unwrap_or("4.0.0");
-        return (format!("{name}:{port}"), dsn.to_string());
-    }
-    ("none".into(), "4.4.1".into())
 }
 
 #[cfg(test)]
@@ -534,30 +483,25 @@ mod tests {
             .count();
         assert_eq!(flushed.matches("(queue active)").count(), still_deferred);
         assert_eq!(listed().len(), entries.len() - 2, "nothing delivered");
-        assert_eq!(
-            attempt_of(
-                "connect to email-smtp.us-east-1.amazonaws.com[54.0.0.10]:587: Connection timed out"
-            ),
-            ("none".to_string(), "4.4.1".to_string())
-        );
-        assert_eq!(
-            attempt_of(
-                "host mx.corp.example[192.0.2.25] said: 452 4.2.2 <a@corp.example>: Mailbox full (in reply to RCPT TO command)"
-            ),
+        // each retry names the relay the reason quotes (or none reached) and the reply's DSN
+        for (reason, relay, dsn) in [
+            ("Connection timed out", "none", "4.4.1"),
+            ("Mailbox full", "mx.corp.example[192.0.2.25]:25", "4.2.2"),
             (
-                "mx.corp.example[192.0.2.25]:25".to_string(),
-                "4.2.2".to_string()
-            )
-        );
-        assert_eq!(
-            attempt_of(
-                "host email-smtp.us-east-1.amazonaws.com[54.0.0.10] said: 454 Throttling failure: Maximum sending rate exceeded. (in reply to end of DATA command)"
+                "Maximum sending rate exceeded",
+                "email-smtp.us-east-1.amazonaws.com[54.0.0.10]:587",
+                "4.0.0",
             ),
-            (
-                "email-smtp.us-east-1.amazonaws.com[54.0.0.10]:587".to_string(),
-                "4.0.0".to_string()
-            )
-        );
+        ] {
+            let l = flushed
+                .lines()
+                .find(|l| l.contains(reason))
+                .unwrap_or_else(|| panic!("no retry for {reason}: {flushed}"));
+            assert!(
+                l.contains(&format!(", relay={relay}, ")) && l.contains(&format!(", dsn={dsn}, ")),
+                "{l}"
+            );
+        }
 
         // every line logged is a Postfix line, the deletions among them
         let mut y = crate::mail::log::parse::YearGuess::now();

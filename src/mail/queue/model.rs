@@ -415,10 +415,8 @@ pub struct ReasonGroup {
 /// `(in reply to ...)`, numbers inside brackets.
 pub fn reason_key(reason: &str) -> String {
     let mut r = reason.trim();
-    if let Some(i) = r.find(" said: ")
-        && r.starts_with("host ")
-    {
-        r = &r[i + 7..];
+    if let Some((_, reply)) = crate::mail::log::classify::quoted_reply(r) {
+        r = reply;
     }
     if let Some(i) = r.find(" (in reply to ") {
         r = &r[..i];

@@ -317,8 +317,12 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
             tokio::spawn(async move {
                 let _running = running;
                 let result = if r.config.demo {
-                    // the demo's queue is a file: changed as postsuper would change a queue
-                    super::demo::apply(&r.config, op, &ids)
+                    // the demo's queue is a file: changed as postsuper would change a queue (its
+                    // reading and writing kept off the runtime's threads)
+                    let (config, ids) = (r.config.clone(), ids.clone());
+                    tokio::task::spawn_blocking(move || super::demo::apply(&config, op, &ids))
+                        .await
+                        .unwrap_or_else(|e| Err(demo_task_failed(op.verb(), &e)))
                 } else {
                     match instance(&r, i) {
                         Some(inst) => {
@@ -378,7 +382,10 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
             tokio::spawn(async move {
                 let _running = running;
                 let result = if r.config.demo {
-                    super::demo::flush(&r.config)
+                    let config = r.config.clone();
+                    tokio::task::spawn_blocking(move || super::demo::flush(&config))
+                        .await
+                        .unwrap_or_else(|e| Err(demo_task_failed("flush", &e)))
                 } else {
                     match instance(&r, i) {
                         Some(inst) => {
@@ -479,6 +486,14 @@ pub fn run(effect: QueueEffect, runner: &Runner) {
                 .await;
             });
         }
+    }
+}
+
+/// The demo's action whose task ended without a result (it panicked).
+fn demo_task_failed(action: &str, e: &tokio::task::JoinError) -> QueueError {
+    QueueError::Spawn {
+        command: format!("{action} (demo)"),
+        detail: e.to_string(),
     }
 }
 

@@ -211,7 +211,7 @@ fn queued(
             &to,
             verified(&from),
         );
-        append(&log, &lines);
+        let _ = tokio::task::spawn_blocking(move || append(&log, &lines)).await;
     });
     id
 }

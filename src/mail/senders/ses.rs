@@ -32,7 +32,7 @@ pub enum Verification {
 }
 
 impl Verification {
-    fn from_sdk(v: Option<&VerificationStatus>) -> Verification {
+    pub(crate) fn from_sdk(v: Option<&VerificationStatus>) -> Verification {
         match v {
             Some(VerificationStatus::Success) => Verification::Verified,
             Some(VerificationStatus::Pending) => Verification::Pending,
