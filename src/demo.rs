@@ -5,6 +5,11 @@
 
 use crate::config::Config;
 
+/// The host the demo stands for: its Postfix's `myhostname`, the name its mail log's lines carry
+/// (first label) and the one the status bar shows. The machine running the demo is not named: its
+/// mail is not the demo's.
+pub const HOSTNAME: &str = "mx1.example.com";
+
 /// The demo's temp directory; removed on drop.
 pub struct Sandbox {
     dir: tempfile::TempDir,

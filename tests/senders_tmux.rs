@@ -62,6 +62,16 @@ fn demo_senders_pane_shows_maps_but_never_the_password() {
         s.contains("readable"),
         "the open password map is flagged:\n{s}"
     );
+    // the demo stands for its own host: this machine's root is not one of its senders
+    let machine = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert!(
+        s.contains("root@mx1.example.com") && !s.contains(&format!("root@{}", machine.trim())),
+        "the demo's local senders are its host's:\n{s}"
+    );
+    assert!(
+        s.contains(" mx1.example.com "),
+        "the status bar names the demo's host:\n{s}"
+    );
     t.keys(&["m"]);
     // the demo's maps live under a long temporary path: each is named on the row under its
     // parameter, whole

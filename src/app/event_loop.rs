@@ -70,7 +70,13 @@ pub async fn run(config: Arc<Config>, mode: Mode, theme: Theme) -> anyhow::Resul
         tx,
         config: config.clone(),
     };
-    let mut app = App::new(&config, mode, Local::now(), hostname());
+    // the demo stands for a host of its own (its local senders are that host's, not this one's)
+    let host = if config.demo {
+        crate::demo::HOSTNAME.to_string()
+    } else {
+        hostname()
+    };
+    let mut app = App::new(&config, mode, Local::now(), host);
 
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;

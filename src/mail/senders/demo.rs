@@ -23,7 +23,7 @@ pub(super) fn demo_files(sandbox: &std::path::Path, config: &mut Config) -> anyh
         dir.join("main.cf"),
         format!(
             "compatibility_level = 3.6\n\
-             myhostname = mx1.example.com\n\
+             myhostname = {}\n\
              myorigin = $myhostname\n\
              relayhost = [email-smtp.us-east-1.amazonaws.com]:587\n\
              sender_dependent_relayhost_maps = texthash:{}\n\
@@ -31,6 +31,7 @@ pub(super) fn demo_files(sandbox: &std::path::Path, config: &mut Config) -> anyh
              smtp_sasl_password_maps = texthash:{}\n\
              smtp_sasl_security_options = noanonymous\n\
              smtp_tls_security_level = encrypt\n",
+            crate::demo::HOSTNAME,
             relay.display(),
             sasl.display()
         ),
