@@ -10,6 +10,10 @@ use crate::config::Config;
 /// mail is not the demo's.
 pub const HOSTNAME: &str = "mx1.example.com";
 
+/// The most messages a second the demo's SES account takes (its `MaxSendRate`): a retry of mail
+/// it throttled gets this many through and is throttled again for the rest.
+pub const SES_MAX_SEND_RATE: usize = 14;
+
 /// The demo's temp directory; removed on drop.
 pub struct Sandbox {
     dir: tempfile::TempDir,

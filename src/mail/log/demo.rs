@@ -551,48 +551,117 @@ impl LogGenerator {
     /// A delivery attempt at `at` (smtp's `pid`) of queued message `e`, each recipient deferred
     /// again for the reason the queue gives it.
     fn deferred(&self, e: &QueueEntry, at: DateTime<Local>, pid: u32) -> Vec<String> {
+        e.recipients
+            .iter()
+            .filter_map(|r| Some((r, r.reason.as_ref()?.1.as_str())))
+            .map(|(r, reason)| self.deferral(e, r.address.as_str(), reason, at, pid))
+            .collect()
+    }
+
+    /// smtp's line of recipient `to` of queued message `e` deferred at `at` for `reason`: the
+    /// relay the reason quotes (none reached for a failed connection), and the reply's DSN.
+    fn deferral(
+        &self,
+        e: &QueueEntry,
+        to: &str,
+        reason: &str,
+        at: DateTime<Local>,
+        pid: u32,
+    ) -> String {
         let delay = at.timestamp() - e.arrival;
-        let mut out = Vec::new();
-        for r in &e.recipients {
-            let Some((_, reason)) = &r.reason else {
-                continue;
-            };
-            let reason = reason.as_str();
-            // "host NAME[ADDR] said: 4xx ..." names the relay; a failed connection has none
-            let relay = match super::classify::quoted_reply(reason) {
-                Some((host, _)) if host == relay_host() => RELAY.to_string(),
-                Some((host, _)) => format!("{host}:25"),
-                None => "none".into(),
-            };
-            let dsn = if reason.contains("Mailbox full") {
-                "4.2.2"
-            } else if reason.contains("Greylisted") {
-                "4.7.1"
-            } else if relay == "none" {
-                "4.4.1"
-            } else {
-                "4.0.0"
-            };
-            out.push(self.line(
-                at,
-                "smtp",
-                pid,
-                &format!(
-                    "{}: to=<{}>, relay={relay}, delay={delay}, delays={delay}/0/0.4/0.2, \
-                     dsn={dsn}, status=deferred ({reason})",
-                    e.id, r.address
-                ),
-            ));
+        let relay = relay_of(reason);
+        let dsn = if reason.contains("Mailbox full") {
+            "4.2.2"
+        } else if reason.contains("Greylisted") {
+            "4.7.1"
+        } else if relay == "none" {
+            "4.4.1"
+        } else {
+            "4.0.0"
+        };
+        self.line(
+            at,
+            "smtp",
+            pid,
+            &format!(
+                "{}: to=<{to}>, relay={relay}, delay={delay}, delays={delay}/0/0.4/0.2, \
+                 dsn={dsn}, status=deferred ({reason})",
+                e.id
+            ),
+        )
+    }
+
+    /// A delivery tried now (`postqueue -i`, `postqueue -f`) of the queued messages `tried`, as
+    /// the demo's relay and the recipients' servers answer it: a greylisting server takes the
+    /// mail it asked to be sent again, SES takes up to its sending rate of the mail it throttled
+    /// ([`crate::demo::SES_MAX_SEND_RATE`]), and every other recipient is deferred again for
+    /// its reason. A message left with no recipient to try is removed from the queue.
+    pub fn retried(&mut self, tried: &[&QueueEntry], at: DateTime<Local>, pid: u32) -> Retried {
+        let mut out = Retried::default();
+        let mut rate = crate::demo::SES_MAX_SEND_RATE;
+        for e in tried {
+            out.lines.push(self.active(e, at));
+            let mut left = 0;
+            for r in &e.recipients {
+                // a recipient with no reason listed is left for the queue manager's next run
+                let Some((_, reason)) = &r.reason else {
+                    left += 1;
+                    continue;
+                };
+                let reason = reason.as_str();
+                let throttled = reason.contains("Maximum sending rate exceeded");
+                let goes = reason.contains("Greylisted") || (throttled && rate > 0);
+                if !goes {
+                    out.lines
+                        .push(self.deferral(e, r.address.as_str(), reason, at, pid));
+                    left += 1;
+                    continue;
+                }
+                rate -= usize::from(throttled);
+                let relay = relay_of(reason);
+                let reply = if throttled {
+                    format!("250 Ok {}", self.ses_id())
+                } else {
+                    format!("250 2.0.0 Ok: queued as {:X}", self.rand() & 0xF_FFFF_FFFF)
+                };
+                let delay = at.timestamp() - e.arrival;
+                out.lines.push(self.line(
+                    at,
+                    "smtp",
+                    pid,
+                    &format!(
+                        "{}: to=<{}>, relay={relay}, delay={delay}, delays={delay}/0/0.3/0.2, \
+                         dsn=2.0.0, status=sent ({reply})",
+                        e.id, r.address
+                    ),
+                ));
+                out.delivered
+                    .push((e.id.to_string(), r.address.to_string()));
+            }
+            if left == 0 {
+                out.lines
+                    .push(self.line(at, "qmgr", 1002, &format!("{}: removed", e.id)));
+            }
         }
         out
     }
+}
 
-    /// A delivery tried now (`postqueue -i`, `postqueue -f`) of queued message `e`, which the
-    /// demo's relay and the recipients' servers defer again for the reasons they gave.
-    pub fn retried(&self, e: &QueueEntry, at: DateTime<Local>, pid: u32) -> Vec<String> {
-        let mut out = vec![self.active(e, at)];
-        out.extend(self.deferred(e, at, pid));
-        out
+/// What a retry of queued mail did ([`LogGenerator::retried`]): the lines Postfix logged, and the
+/// recipients delivered (queue id, address).
+#[derive(Debug, Default)]
+pub struct Retried {
+    pub lines: Vec<String>,
+    pub delivered: Vec<(String, String)>,
+}
+
+/// The relay a deferral's reason names as Postfix logs it in `relay=`: the demo's SES, the
+/// server quoted (port 25), or `none` for a connection that failed.
+fn relay_of(reason: &str) -> String {
+    match super::classify::quoted_reply(reason) {
+        Some((host, _)) if host == relay_host() => RELAY.to_string(),
+        Some((host, _)) => format!("{host}:25"),
+        None => "none".into(),
     }
 }
 

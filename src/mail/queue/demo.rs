@@ -140,7 +140,7 @@ pub fn install(sandbox: &Path, config: &mut Config) -> anyhow::Result<Vec<QueueE
 /// words are the outcome's lines, and its log lines go to the demo's mail log, where the
 /// Failures pane reads them. A message no longer in the file is missed, as postsuper misses one
 /// gone from the queue. Deliver now (`postqueue -i`) tries the deferred messages asked again,
-/// and they are deferred again for their reasons: nothing in the demo delivers them.
+/// as [`retry`] says.
 pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, QueueError> {
     let refused = || QueueError::Demo {
         action: op.verb().into(),
@@ -220,11 +220,7 @@ pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, Q
     let n = named.len();
     let count = format!("{count_word}: {n} message{}", if n == 1 { "" } else { "s" });
     log.push(postfix.line(now, "postsuper", pid, &count));
-    // the listing never sees a file half written
-    let tmp = file.with_extension("jsonl.new");
-    std::fs::write(&tmp, kept)
-        .and_then(|()| std::fs::rename(&tmp, file))
-        .map_err(&io)?;
+    replace(file, kept).map_err(&io)?;
     // the queue is changed: a log line that cannot be written loses no mail
     let _ = log_in_sandbox(config, file, &log);
     let mut lines: Vec<Clean> = named
@@ -301,25 +297,54 @@ pub fn flush(config: &Config) -> Result<Vec<Clean>, QueueError> {
     Ok(Vec::new())
 }
 
-/// A delivery attempt now for the deferred messages among `ids` (every one with `None`): the
-/// demo's relay and the recipients' servers answer as they did, so each recipient is deferred
-/// again for its reason, logged as Postfix logs a retry into the demo's log. The ids tried.
+/// A delivery attempt now for the deferred messages among `ids` (every one with `None`), answered
+/// as the demo's relay and the recipients' servers answer ([`LogGenerator::retried`]) and logged
+/// as Postfix logs it into the demo's log. The recipients delivered leave the file, and a message
+/// with none left leaves the queue. The ids tried.
 fn retry(config: &Config, file: &Path, ids: Option<&[QueueId]>) -> std::io::Result<Vec<String>> {
-    let listed = parse_jsonl(&std::fs::read(file)?).entries;
+    let text = std::fs::read(file)?;
+    let listed = parse_jsonl(&text).entries;
     let now = chrono::Local::now();
-    let postfix = LogGenerator::new(1);
+    let mut postfix = LogGenerator::new(now.timestamp_micros() as u64);
     let pid = 20_000 + now.timestamp_subsec_micros() % 9_000;
-    let mut tried = Vec::new();
-    let mut log = Vec::new();
-    for e in listed
+    let tried: Vec<&QueueEntry> = listed
         .iter()
         .filter(|e| e.queue == QueueName::Deferred && ids.is_none_or(|ids| ids.contains(&e.id)))
-    {
-        log.extend(postfix.retried(e, now, pid));
-        tried.push(e.id.to_string());
+        .collect();
+    let done = postfix.retried(&tried, now, pid);
+    if !done.delivered.is_empty() {
+        let gone = |id: &str, address: &str| {
+            done.delivered
+                .iter()
+                .any(|(i, a)| i.as_str() == id && a.as_str() == address)
+        };
+        let mut kept = String::with_capacity(text.len());
+        for line in String::from_utf8_lossy(&text).lines() {
+            let Ok(mut m) = serde_json::from_str::<serde_json::Value>(line) else {
+                kept.push_str(line);
+                kept.push('\n');
+                continue;
+            };
+            let id = m["queue_id"].as_str().unwrap_or("").to_string();
+            if let Some(rcpts) = m["recipients"].as_array_mut() {
+                rcpts.retain(|r| !gone(&id, r["address"].as_str().unwrap_or("")));
+                if rcpts.is_empty() {
+                    continue;
+                }
+            }
+            kept.push_str(&m.to_string());
+            kept.push('\n');
+        }
+        replace(file, kept)?;
     }
-    log_in_sandbox(config, file, &log)?;
-    Ok(tried)
+    log_in_sandbox(config, file, &done.lines)?;
+    Ok(tried.iter().map(|e| e.id.to_string()).collect())
+}
+
+/// Write the demo queue's `file` anew: the listing never sees it half written.
+fn replace(file: &Path, text: String) -> std::io::Result<()> {
+    let tmp = file.with_extension("jsonl.new");
+    std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, file))
 }
 
 #[cfg(test)]
@@ -448,11 +473,18 @@ mod tests {
             "postsuper: Deleted: 2 messages"
         );
         assert_eq!(listed().len(), entries.len() - 2);
-        // deliver now and a flush try the deferred mail again, which the demo's relay and the
-        // recipients' servers defer again for the same reasons; held mail is not tried
+        // deliver now and a flush try the deferred mail again; a relay that does not answer and a
+        // used-up quota defer it again for the same reasons; held mail is not tried
+        let stays = |e: &QueueEntry| {
+            e.recipients.iter().all(|r| {
+                r.reason.as_ref().is_some_and(|(_, why)| {
+                    why.contains("Connection timed out") || why.contains("Daily message quota")
+                })
+            })
+        };
         let deferred = listed()
             .into_iter()
-            .find(|e| e.queue == QueueName::Deferred && e.recipients.len() == 1)
+            .find(|e| e.queue == QueueName::Deferred && e.recipients.len() == 1 && stays(e))
             .unwrap();
         let before = std::fs::read_to_string(&log).unwrap().len();
         let o = apply(
@@ -474,15 +506,57 @@ mod tests {
             )) && tried.contains(&format!(", status=deferred ({reason})\n")),
             "{tried}"
         );
+        assert_eq!(queue_of(&deferred.id), Some(QueueName::Deferred));
+
+        // a flush: the greylisting server takes every message it greylisted, SES takes as many
+        // as its sending rate allows of those it throttled; the rest are deferred again
+        let queued = listed();
+        let recipients = |why: &str| -> Vec<(String, String)> {
+            queued
+                .iter()
+                .filter(|e| e.queue == QueueName::Deferred)
+                .flat_map(|e| e.recipients.iter().map(move |r| (e, r)))
+                .filter(|(_, r)| r.reason.as_ref().is_some_and(|(_, w)| w.contains(why)))
+                .map(|(e, r)| (e.id.to_string(), r.address.to_string()))
+                .collect()
+        };
+        let greylisted = recipients("Greylisted");
+        let throttled = recipients("Maximum sending rate exceeded");
+        assert!(!greylisted.is_empty() && throttled.len() > crate::demo::SES_MAX_SEND_RATE);
         let before = std::fs::read_to_string(&log).unwrap().len();
         assert_eq!(flush(&c).unwrap(), Vec::<Clean>::new());
         let flushed = std::fs::read_to_string(&log).unwrap()[before..].to_string();
-        let still_deferred = listed()
-            .iter()
-            .filter(|e| e.queue == QueueName::Deferred)
-            .count();
-        assert_eq!(flushed.matches("(queue active)").count(), still_deferred);
-        assert_eq!(listed().len(), entries.len() - 2, "nothing delivered");
+        let still = listed();
+        let sent = |(id, to): &(String, String)| {
+            flushed.contains(&format!("{id}: to=<{to}>, relay="))
+                && flushed.lines().any(|l| {
+                    l.contains(&format!("{id}: to=<{to}>, ")) && l.contains(", status=sent (250 ")
+                })
+        };
+        let listed_with = |(id, to): &(String, String)| {
+            still.iter().any(|e| {
+                e.id.as_str() == id && e.recipients.iter().any(|r| r.address.as_str() == to)
+            })
+        };
+        for r in &greylisted {
+            assert!(
+                sent(r) && !listed_with(r),
+                "{r:?} greylisted, sent on retry:\n{flushed}"
+            );
+        }
+        let (went, left): (Vec<_>, Vec<_>) = throttled.iter().partition(|r| sent(r));
+        assert_eq!(went.len(), crate::demo::SES_MAX_SEND_RATE, "{flushed}");
+        assert!(went.iter().all(|r| !listed_with(r)) && left.iter().all(|r| listed_with(r)));
+        // a message that went to every recipient left the queue (qmgr's "removed"); one with a
+        // recipient deferred stays, the recipients that went gone from it
+        for e in queued.iter().filter(|e| e.queue == QueueName::Deferred) {
+            let removed = flushed.contains(&format!(" {}: removed\n", e.id));
+            let listed = still.iter().any(|s| s.id == e.id);
+            assert_ne!(removed, listed, "{}:\n{flushed}", e.id);
+        }
+        assert!(still.len() < queued.len(), "some mail delivered");
+        let tried = queued.iter().filter(|e| e.queue == QueueName::Deferred);
+        assert_eq!(flushed.matches("(queue active)").count(), tried.count());
         // each retry names the relay the reason quotes (or none reached) and the reply's DSN
         for (reason, relay, dsn) in [
             ("Connection timed out", "none", "4.4.1"),

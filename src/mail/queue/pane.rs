@@ -222,9 +222,10 @@ impl InstanceState {
 /// What the demo's dialogs of postsuper's actions add: they change its file.
 const DEMO_ON_FILE: &str =
     "demo: done to the demo queue's file as postsuper does it to a queue (no Postfix is run)";
-/// What the demo's dialogs of a delivery now add: its relay and servers answer as before.
-const DEMO_RETRY: &str =
-    "demo: tried against the demo's relay and servers, which answer as before (no Postfix is run)";
+/// What the demo's dialogs of a delivery now add: how its relay and servers answer a retry.
+const DEMO_RETRY: &str = "demo: tried against the demo's relay and servers (no Postfix is run): \
+     greylisted mail goes, SES takes what its sending rate allows of what it throttled, the rest \
+     is deferred again";
 
 /// The pane's state.
 #[derive(Debug)]

@@ -108,7 +108,7 @@ impl DemoSes {
             "ProductionAccessEnabled": true,
             "SendQuota": {
                 "Max24HourSend": 50000.0,
-                "MaxSendRate": 14.0,
+                "MaxSendRate": crate::demo::SES_MAX_SEND_RATE as f64,
                 "SentLast24Hours": 48700.0
             },
             "SendingEnabled": true
