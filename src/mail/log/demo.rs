@@ -407,24 +407,37 @@ impl LogGenerator {
                     out.push(self.line(t, "postsuper", p + 9000, "Deleted: 1 message"));
                 }
             }
-            _ => {
-                out.push(self.line(
-                    t,
-                    "qmgr",
-                    1002,
-                    &format!("{id}: from=<{from}>, status=expired, returned to sender"),
-                ));
-                let nid = self.id();
-                out.push(self.line(
-                    t,
-                    "bounce",
-                    p + 2,
-                    &format!("{id}: sender non-delivery notification: {nid}"),
-                ));
-                out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
-            }
+            _ => self.returned(&mut out, t, p, &id, &from, "expired"),
         }
         out
+    }
+
+    /// Message `id` from `from` returned to its sender by the queue manager at `t`, `how`
+    /// being `expired` (too long in the queue) or `force-expired` (`postsuper -e`): the notice
+    /// queued, and `id` removed.
+    fn returned(
+        &mut self,
+        out: &mut Vec<String>,
+        t: DateTime<Local>,
+        p: u32,
+        id: &str,
+        from: &str,
+        how: &str,
+    ) {
+        out.push(self.line(
+            t,
+            "qmgr",
+            1002,
+            &format!("{id}: from=<{from}>, status={how}, returned to sender"),
+        ));
+        let nid = self.id();
+        out.push(self.line(
+            t,
+            "bounce",
+            p + 2,
+            &format!("{id}: sender non-delivery notification: {nid}"),
+        ));
+        out.push(self.line(t, "qmgr", 1002, &format!("{id}: removed")));
     }
 }
 
@@ -595,11 +608,18 @@ impl LogGenerator {
     /// the demo's relay and the recipients' servers answer it: a greylisting server takes the
     /// mail it asked to be sent again, SES takes up to its sending rate of the mail it throttled
     /// ([`crate::demo::SES_MAX_SEND_RATE`]), and every other recipient is deferred again for
-    /// its reason. A message left with no recipient to try is removed from the queue.
+    /// its reason. A message left with no recipient to try is removed from the queue. A message
+    /// marked to expire (`postsuper -e`) is returned to its sender instead of tried.
     pub fn retried(&mut self, tried: &[&QueueEntry], at: DateTime<Local>, pid: u32) -> Retried {
         let mut out = Retried::default();
         let mut rate = crate::demo::SES_MAX_SEND_RATE;
         for e in tried {
+            if e.forced_expire == Some(true) {
+                let (id, from) = (e.id.as_str(), e.sender.as_str());
+                self.returned(&mut out.lines, at, pid, id, from, "force-expired");
+                out.returned.push(id.to_string());
+                continue;
+            }
             out.lines.push(self.active(e, at));
             let mut left = 0;
             for r in &e.recipients {
@@ -647,12 +667,13 @@ impl LogGenerator {
     }
 }
 
-/// What a retry of queued mail did ([`LogGenerator::retried`]): the lines Postfix logged, and the
-/// recipients delivered (queue id, address).
+/// What a retry of queued mail did ([`LogGenerator::retried`]): the lines Postfix logged, the
+/// recipients delivered (queue id, address) and the messages returned to their senders.
 #[derive(Debug, Default)]
 pub struct Retried {
     pub lines: Vec<String>,
     pub delivered: Vec<(String, String)>,
+    pub returned: Vec<String>,
 }
 
 /// The relay a deferral's reason names as Postfix logs it in `relay=`: the demo's SES, the

@@ -300,7 +300,8 @@ pub fn flush(config: &Config) -> Result<Vec<Clean>, QueueError> {
 /// A delivery attempt now for the deferred messages among `ids` (every one with `None`), answered
 /// as the demo's relay and the recipients' servers answer ([`LogGenerator::retried`]) and logged
 /// as Postfix logs it into the demo's log. The recipients delivered leave the file, and a message
-/// with none left leaves the queue. The ids tried.
+/// with none left, or one marked to expire (returned to its sender), leaves the queue. The ids
+/// tried.
 fn retry(config: &Config, file: &Path, ids: Option<&[QueueId]>) -> std::io::Result<Vec<String>> {
     let text = std::fs::read(file)?;
     let listed = parse_jsonl(&text).entries;
@@ -312,7 +313,7 @@ fn retry(config: &Config, file: &Path, ids: Option<&[QueueId]>) -> std::io::Resu
         .filter(|e| e.queue == QueueName::Deferred && ids.is_none_or(|ids| ids.contains(&e.id)))
         .collect();
     let done = postfix.retried(&tried, now, pid);
-    if !done.delivered.is_empty() {
+    if !done.delivered.is_empty() || !done.returned.is_empty() {
         let gone = |id: &str, address: &str| {
             done.delivered
                 .iter()
@@ -326,6 +327,9 @@ fn retry(config: &Config, file: &Path, ids: Option<&[QueueId]>) -> std::io::Resu
                 continue;
             };
             let id = m["queue_id"].as_str().unwrap_or("").to_string();
+            if done.returned.contains(&id) {
+                continue;
+            }
             if let Some(rcpts) = m["recipients"].as_array_mut() {
                 rcpts.retain(|r| !gone(&id, r["address"].as_str().unwrap_or("")));
                 if rcpts.is_empty() {
@@ -507,6 +511,31 @@ mod tests {
             "{tried}"
         );
         assert_eq!(queue_of(&deferred.id), Some(QueueName::Deferred));
+
+        // force-expire marks the message; the next attempt returns it to its sender
+        let o = apply(&c, QueueOp::Expire, std::slice::from_ref(&deferred.id)).unwrap();
+        assert_eq!(o.done, Some(1));
+        let marked = listed().into_iter().find(|e| e.id == deferred.id).unwrap();
+        assert_eq!(
+            (marked.queue, marked.forced_expire),
+            (QueueName::Deferred, Some(true))
+        );
+        let before = std::fs::read_to_string(&log).unwrap().len();
+        apply(&c, QueueOp::DeliverNow, std::slice::from_ref(&deferred.id)).unwrap();
+        let tried = std::fs::read_to_string(&log).unwrap()[before..].to_string();
+        let id = &deferred.id;
+        for said in [
+            format!(
+                "{id}: from=<{}>, status=force-expired, returned to sender\n",
+                deferred.sender
+            ),
+            format!("{id}: sender non-delivery notification: "),
+            format!("{id}: removed\n"),
+        ] {
+            assert!(tried.contains(&said), "{said:?} in:\n{tried}");
+        }
+        assert!(!tried.contains("status=deferred"), "{tried}");
+        assert_eq!(queue_of(id), None, "returned to its sender");
 
         // a flush: the greylisting server takes every message it greylisted, SES takes as many
         // as its sending rate allows of those it throttled; the rest are deferred again
