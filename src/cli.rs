@@ -242,7 +242,7 @@ fn parse(args: Vec<std::ffi::OsString>) -> Result<Cli, u8> {
                     e.render().to_string()
                 }
                 Err(UsageError::Plain(text)) => {
-                    eprint!("{text}");
+                    let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
                     text
                 }
             };
@@ -412,7 +412,7 @@ fn dashboard(cli: &ScreenArgs, mut config: Config, demo: bool) -> anyhow::Result
     // comes (it stays there after the screen goes); the default one is left unsaid
     let _log_guard = crate::logging::init(config.log_file.as_deref()).unwrap_or_else(|why| {
         if config.log_file.is_some() {
-            eprintln!("opsdeck: log_file {why}: nothing is logged");
+            crate::stderr_line!("opsdeck: log_file {why}: nothing is logged");
         }
         None
     });

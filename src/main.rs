@@ -6,7 +6,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // The message can quote outside text (a path from the command line or the
             // environment, a value from the configuration): it passes the same gate.
-            eprintln!(
+            opsdeck::stderr_line!(
                 "opsdeck: {}",
                 opsdeck::sanitize::sanitize_lines(&format!("{e:#}"), 2000)
             );

@@ -1323,7 +1323,7 @@ pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::
         && s > now
     {
         // an empty report, said why (14:30 typed just after midnight is today's, not yesterday's)
-        eprintln!(
+        crate::stderr_line!(
             "opsdeck summary: --since {} is in the future: no line can count",
             s.format("%Y-%m-%d %H:%M:%S %:z")
         );
@@ -1345,7 +1345,7 @@ pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::
     let files = if args.files.is_empty() {
         config = crate::config::Config::discover(config_path)?;
         if let Some(why) = super::adopt_host_log(&mut config) {
-            eprintln!("opsdeck summary: {}", Clean::new(&why));
+            crate::stderr_line!("opsdeck summary: {}", Clean::new(&why));
         }
         if config.mail_log.source == super::LogSourceKind::Journal {
             journal = Some(
@@ -1386,12 +1386,12 @@ pub fn run(args: SummaryArgs, config_path: Option<&std::path::Path>) -> anyhow::
     };
     write_stdout(&out)?;
     for e in &report.errors {
-        eprintln!("opsdeck summary: {e}");
+        crate::stderr_line!("opsdeck summary: {e}");
     }
     if files == default
         && let Some(hint) = journal_hint(&default[0], &config.mail_log)
     {
-        eprintln!("opsdeck summary: {hint}");
+        crate::stderr_line!("opsdeck summary: {hint}");
     }
     Ok(if report.errors.is_empty() { 0 } else { 2 })
 }
@@ -1437,7 +1437,7 @@ fn once_each(files: &[PathBuf]) -> Vec<PathBuf> {
         if let Some(id) = id
             && !seen.insert(id)
         {
-            eprintln!(
+            crate::stderr_line!(
                 "opsdeck summary: {} is named twice (or linked): read once",
                 Clean::new(&f.display().to_string())
             );
