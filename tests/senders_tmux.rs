@@ -125,7 +125,9 @@ fn read_only_demo_offers_no_write_actions() {
     t.keys(&["a"]);
     // the key is not dispatched, and the status bar says why
     t.wait_for("the read-only notice", |s| {
-        s.contains("read-only: a would change the host (add a sender route)")
+        // a notice longer than the bar beside the demo's host name goes on under it
+        tmux::status_notice(s, "mx1.example.com")
+            .contains("read-only: a would change the host (add a sender route)")
     });
     t.keys(&["m"]);
     // `m` is handled after `a`: had `a` opened a prompt, `m` would be typed into it

@@ -51,11 +51,14 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
         return;
     }
     let filter_line = matches!(app.overlay, Some(Overlay::Filter { .. })) as u16;
+    // a notice too long for the bar takes a line or two more (the body gives them back when it
+    // goes): the outcome of an action is often its last words
+    let notice = notice_lines(app, area.width, area.height);
     let [tabs, body, filter, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
         Constraint::Length(filter_line),
-        Constraint::Length(1),
+        Constraint::Length(notice.len().max(1) as u16),
     ])
     .areas(area);
 
@@ -76,7 +79,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
     }
     // only the focused pane on screen: the others' problems have no tile to be read in
     let alone = app.zoomed || body.height < STACKED;
-    render_status(app, theme, frame, status, alone);
+    render_status(app, theme, frame, status, alone, &notice);
 
     match &app.overlay {
         Some(Overlay::Help { scroll }) => render_help(app, theme, frame, *scroll),
@@ -285,7 +288,16 @@ fn render_overview(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect) 
 /// and error count; the host and the clock on the right. The age of data overdue (see
 /// [`crate::app::freshness`]) is drawn in the theme's warning style and followed by a '!', which
 /// says it without colour too (the mono theme, NO_COLOR).
-fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect, alone: bool) {
+/// With a notice, `notice` holds its lines ([`notice_lines`]): the first beside the badge, the
+/// others under it, aligned with it.
+fn render_status(
+    app: &App,
+    theme: &Theme,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    alone: bool,
+    notice: &[String],
+) {
     let mut left = vec![
         Span::styled(
             format!(" {} ", app.mode.badge()),
@@ -293,14 +305,12 @@ fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect, al
         ),
         Span::styled(" ", theme.status_bar),
     ];
-    let clock = app.now.format("%H:%M").to_string();
-    let host = sanitize_capped(&app.shared.hostname, 40);
-    let mut right = format!(" {host} {clock} ");
+    let (badge_w, right) = status_ends(app, area.width);
     let overdue_style = theme.status_bar.patch(theme.warn);
     // the middle in pieces of one style each
     let mut middle: Vec<(String, Style)> = Vec::new();
-    if let Some(n) = &app.notice {
-        middle.push((n.clone(), theme.status_bar));
+    if let Some(first) = notice.first() {
+        middle.push((first.clone(), theme.status_bar));
     } else {
         let other = PaneId::ALL
             .into_iter()
@@ -332,11 +342,7 @@ fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect, al
             middle.push((format!("{err}  "), theme.status_bar));
         }
     }
-    let badge_w: usize = left.iter().map(|s| s.content.width()).sum();
     let width = area.width as usize;
-    if badge_w + right.width() > width {
-        right = format!(" {clock} ");
-    }
     let room = width.saturating_sub(badge_w + right.width());
     let middle = truncate_pieces(middle, room);
     let used: usize = middle.iter().map(|s| s.content.width()).sum();
@@ -346,7 +352,46 @@ fn render_status(app: &App, theme: &Theme, frame: &mut Frame<'_>, area: Rect, al
         theme.status_bar,
     ));
     left.push(Span::styled(right, theme.status_bar));
-    frame.render_widget(Paragraph::new(Line::from(left)), area);
+    let mut lines = vec![Line::from(left)];
+    for more in notice.iter().skip(1) {
+        let pad = width.saturating_sub(badge_w + more.width());
+        lines.push(Line::from(Span::styled(
+            format!("{}{more}{}", " ".repeat(badge_w), " ".repeat(pad)),
+            theme.status_bar,
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// The status bar's ends on a line of `width` columns: the width of the mode's badge and the
+/// space after it, and the host and the clock on the right (the clock alone where both would
+/// not fit beside the badge).
+fn status_ends(app: &App, width: u16) -> (usize, String) {
+    let badge_w = app.mode.badge().width() + 3;
+    let clock = app.now.format("%H:%M").to_string();
+    let host = sanitize_capped(&app.shared.hostname, 40);
+    let right = format!(" {host} {clock} ");
+    if badge_w + right.width() > width as usize {
+        return (badge_w, format!(" {clock} "));
+    }
+    (badge_w, right)
+}
+
+/// The notice's lines in a status bar `width` columns wide, on a screen `height` rows tall: its
+/// words wrapped to the columns between the badge and the host and clock, on up to three lines
+/// (one only on a screen of fewer than 16 rows, where every row of the panes counts), the last
+/// cut with `…` if still too long. Empty without a notice.
+fn notice_lines(app: &App, width: u16, height: u16) -> Vec<String> {
+    let Some(n) = &app.notice else {
+        return Vec::new();
+    };
+    let (badge_w, right) = status_ends(app, width);
+    let room = (width as usize).saturating_sub(badge_w + right.width());
+    let most = if height >= 16 { 3 } else { 1 };
+    if n.width() <= room || most == 1 || room == 0 {
+        return vec![n.clone()];
+    }
+    wrap_words(n, room, most)
 }
 
 /// Pieces of text, each in its own style, cut as [`truncate`] cuts their text put together:

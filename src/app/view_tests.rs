@@ -44,6 +44,24 @@ pub fn screen(a: &App, theme: &Theme, w: u16, h: u16) -> String {
     buffer_text(&draw(a, theme, w, h))
 }
 
+/// The status bar of a screen: its first line (the badge, a notice or the ages, then `right`,
+/// the host and the clock), and the whole notice, its lines joined (a long one is wrapped under
+/// the first).
+fn status_bar(s: &str, right: &str) -> (String, String) {
+    let lines: Vec<&str> = s.lines().collect();
+    let first = lines
+        .iter()
+        .rposition(|l| l.starts_with(" RO ") || l.starts_with(" RW "))
+        .expect("a status bar");
+    let head = lines[first].strip_suffix(right).unwrap_or(lines[first]);
+    let notice = std::iter::once(head)
+        .chain(lines[first + 1..].iter().copied())
+        .map(|l| l[5..].trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    (lines[first].to_string(), notice)
+}
+
 fn draw(a: &App, theme: &Theme, w: u16, h: u16) -> Buffer {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| view::render(a, theme, f)).unwrap();
@@ -533,12 +551,48 @@ fn the_notice_for_a_key_the_overview_does_not_act_on_leads_with_what_to_do() {
     press(&mut a, KeyCode::Char('G'));
     press(&mut a, KeyCode::Char('p'));
     let s = screen(&a, &Theme::fallback(), 80, 24);
-    let status = s.lines().last().unwrap();
+    let (status, notice) = status_bar(&s, "web1.example.com 10:30");
     assert!(
         status.contains("open the pane first (Enter): p (probe the"),
         "{status}"
     );
     assert!(status.ends_with("web1.example.com 10:30"), "{status}");
+    // the rest of it on the lines under it, whole
+    assert_eq!(
+        notice,
+        "open the pane first (Enter): p (probe the selected target) acts on what the tile does \
+         not show",
+        "{s}"
+    );
+}
+
+/// A notice longer than the status bar (an action's outcome often comes last) is wrapped under
+/// it on up to three lines, the panes giving those lines back when it goes; on a screen of
+/// fewer than 16 rows it stays on one line, cut.
+#[test]
+fn a_long_notice_is_wrapped_under_the_status_bar_while_it_lasts() {
+    let now = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
+    let mut a = App::new(&Config::default(), Mode::Interactive, now, "mx1".into());
+    let said = "newsletter@example.net: SES CreateEmailIdentity in us-east-1: already in SES \
+                (r reads SES again): Email identity newsletter@example.net already exist.";
+    a.settle_effects(vec![Effect::notice(said)]);
+    let s = screen(&a, &Theme::fallback(), 80, 24);
+    let (first, notice) = status_bar(&s, "mx1 10:30");
+    assert_eq!(notice, said, "{s}");
+    assert!(first.ends_with(" mx1 10:30"), "{first}");
+    let bar_rows = |s: &str| {
+        let badge = |l: &&str| l.starts_with(" RW ");
+        s.lines().count() - s.lines().position(|l| badge(&l)).unwrap()
+    };
+    assert_eq!(bar_rows(&s), 3, "{s}");
+    let small = screen(&a, &Theme::fallback(), 80, 14);
+    let (first, _) = status_bar(&small, "mx1 10:30");
+    assert_eq!(bar_rows(&small), 1, "{small}");
+    assert!(first.ends_with(" in us-east-1: a… mx1 10:30"), "{first}");
+    // the next key clears it: the bar is one line again
+    press(&mut a, KeyCode::Char('j'));
+    assert!(a.notice.is_none());
+    assert_eq!(bar_rows(&screen(&a, &Theme::fallback(), 80, 24)), 1);
 }
 
 /// A dialog on a small terminal (an ssh window of 50x15, a tmux pane resized while it is open)
@@ -1314,7 +1368,7 @@ fn what_a_stop_leaves_running_is_said_first_on_a_60_column_status_bar() {
         ended: Vec::new(),
     })));
     let s = screen(&a, &Theme::fallback(), 60, 20);
-    let bar = s.lines().last().unwrap();
+    let (bar, _) = status_bar(&s, "web1.example.com 10:30");
     assert!(bar.contains(" delete of A1B2C3D4E5 goes on "), "{bar}");
     assert!(bar.ends_with(" web1.example.com 10:30"), "{bar}");
 }
@@ -1325,10 +1379,7 @@ fn what_a_stop_leaves_running_is_said_first_on_a_60_column_status_bar() {
 #[test]
 fn notices_at_60x20_keep_what_to_know_before_the_details() {
     let now = Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap();
-    let status = |a: &App| {
-        let s = screen(a, &Theme::fallback(), 60, 20);
-        s.lines().last().unwrap().to_string()
-    };
+    let status = |a: &App| status_bar(&screen(a, &Theme::fallback(), 60, 20), "mx1 10:30").0;
     let mut ro = App::new(&Config::default(), Mode::ReadOnly, now, "mx1".into());
     press(&mut ro, KeyCode::Char('4'));
     press(&mut ro, KeyCode::Char('c'));

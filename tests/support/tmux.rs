@@ -264,3 +264,31 @@ impl Drop for Tmux {
             .status();
     }
 }
+
+/// The notice in a screen's status bar, whole: the text after the mode's badge on the bar's first
+/// line (without `host` and the clock on its right) and on the lines under it, where a notice
+/// longer than the bar goes on. Empty when the screen has no status bar.
+pub fn status_notice(screen: &str, host: &str) -> String {
+    let lines: Vec<&str> = screen.lines().collect();
+    let Some(first) = lines
+        .iter()
+        .rposition(|l| l.starts_with(" RO ") || l.starts_with(" RW "))
+    else {
+        return String::new();
+    };
+    let mut head = lines[first][4..].trim_end();
+    // the right end: " HOST HH:MM", or the clock alone on a narrow bar
+    if let Some((rest, clock)) = head.rsplit_once(' ')
+        && clock.len() == 5
+        && clock.as_bytes()[2] == b':'
+    {
+        head = rest.trim_end();
+        head = head.strip_suffix(host).unwrap_or(head);
+    }
+    std::iter::once(head)
+        .chain(lines[first + 1..].iter().copied())
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
