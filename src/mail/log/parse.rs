@@ -1129,18 +1129,22 @@ pub fn parse_after_stamp<'a>(
     let name_cut = cut == TagCut::InName;
     let kind = classify_body(daemon, name_cut, queue_id.is_some(), body, keep_text);
     // a cut tag is less sure to be Postfix's: its line must say what Postfix says (a queue id, a
-    // reject, a warning), or be one of smtpd's own lines, its shape exact and the daemon's name,
-    // as far as the tag kept it, smtpd's; another line that says nothing to the model is not
-    // worth the risk of taking another program's line for Postfix's
+    // reject, a warning), or be one of a daemon's own lines, its shape exact and the daemon's
+    // name, as far as the tag kept it, that of a daemon that logs it: smtpd's first, the others'
+    // only where smtpd's shapes fail; another line that says nothing to the model is not worth
+    // the risk of taking another program's line for Postfix's
+    let may_be = |name: &str| {
+        if name_cut {
+            name.starts_with(daemon)
+        } else {
+            daemon == name
+        }
+    };
     if cut != TagCut::Whole
         && queue_id.is_none()
         && matches!(kind, Kind::Other)
-        && !(is_smtpd_own(body)
-            && if name_cut {
-                "smtpd".starts_with(daemon)
-            } else {
-                daemon == "smtpd"
-            })
+        && !(is_smtpd_own(body) && may_be("smtpd"))
+        && !others_own(body).iter().any(|name| may_be(name))
     {
         return None;
     }
@@ -1212,45 +1216,49 @@ fn is_smtpd_session(body: &str) -> bool {
     .any(|(cmd, client)| !cmd.is_empty() && is_client(client))
 }
 
-/// The summary smtpd logs of a TLS handshake (`smtpd_tls_loglevel = 1`): `Anonymous TLS
-/// connection established from CLIENT: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256
-/// bits)`, the client's certificate `Verified`, `Trusted` or `Untrusted`, the session maybe
-/// `reused`, the name the client asked for after it (`CLIENT to mail.example.com`), and Postfix
-/// 3.4's details after the bits (` key-exchange X25519 server-signature RSA-PSS (2048 bits)
-/// server-digest SHA256`).
+/// The summary smtpd logs of a TLS handshake ([`tls_summary`]) from a client as it names one
+/// ([`is_client`]): `Anonymous TLS connection established from mail.example.net[192.0.2.60]:
+/// TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)`.
 fn is_tls_summary(body: &str) -> bool {
+    tls_summary(body).is_some_and(|(from, peer)| from && is_client(peer))
+}
+
+/// The one line Postfix's TLS library logs of a handshake (`smtpd_tls_loglevel = 1`,
+/// `smtp_tls_loglevel = 1`), smtpd's, smtp's, lmtp's and tlsproxy's alike -> (whether the peer
+/// is the client, `from PEER`, rather than the server, `to PEER`; the peer as the daemon named
+/// it). `Anonymous TLS connection established from CLIENT: TLSv1.3 with cipher
+/// TLS_AES_256_GCM_SHA384 (256/256 bits)`, the peer's certificate `Verified`, `Trusted` or
+/// `Untrusted`, the session maybe `reused`, the name a client asked for after it (`CLIENT to
+/// mail.example.com`), and Postfix 3.4's details after the bits (` key-exchange X25519
+/// server-signature RSA-PSS (2048 bits) server-digest SHA256`). Older Postfix wrote no word
+/// before `TLS` (`TLS connection established from unknown[192.0.2.7]: TLSv1 with cipher
+/// DHE-RSA-AES256-SHA (256/256 bits)`).
+fn tls_summary(body: &str) -> Option<(bool, &str)> {
     let word = |s: &str| !s.is_empty() && !s.contains(' ');
-    let Some(rest) = ["Anonymous ", "Verified ", "Trusted ", "Untrusted "]
+    let rest = ["Anonymous ", "Verified ", "Trusted ", "Untrusted "]
         .iter()
         .find_map(|p| body.strip_prefix(p))
-        .and_then(|r| r.strip_prefix("TLS connection "))
-        .and_then(|r| {
-            r.strip_prefix("established from ")
-                .or_else(|| r.strip_prefix("reused from "))
-        })
-    else {
-        return false;
+        .unwrap_or(body)
+        .strip_prefix("TLS connection ")?;
+    let rest = rest
+        .strip_prefix("established ")
+        .or_else(|| rest.strip_prefix("reused "))?;
+    let (from, rest) = match rest.strip_prefix("from ") {
+        Some(r) => (true, r),
+        None => (false, rest.strip_prefix("to ")?),
     };
-    let Some((peer, rest)) = rest.split_once(": ") else {
-        return false;
-    };
-    let client = match peer.split_once(" to ") {
-        Some((client, sni)) if word(sni) => client,
-        Some(_) => return false,
+    let (peer, rest) = rest.split_once(": ")?;
+    // only a server is told the name its client asked for
+    let peer = match peer.split_once(" to ") {
+        Some((client, sni)) if from && word(sni) => client,
+        Some(_) => return None,
         None => peer,
     };
-    let Some((protocol, rest)) = rest.split_once(" with cipher ") else {
-        return false;
-    };
-    let Some((cipher, rest)) = rest.split_once(" (") else {
-        return false;
-    };
-    let Some((bits, details)) = rest.split_once(" bits)") else {
-        return false;
-    };
+    let (protocol, rest) = rest.split_once(" with cipher ")?;
+    let (cipher, rest) = rest.split_once(" (")?;
+    let (bits, details) = rest.split_once(" bits)")?;
     let number = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
-    is_client(client)
-        && word(protocol)
+    let whole = word(protocol)
         && word(cipher)
         && bits
             .split_once('/')
@@ -1258,7 +1266,8 @@ fn is_tls_summary(body: &str) -> bool {
         && (details.is_empty()
             || [" key-exchange ", " server-signature ", " client-signature "]
                 .iter()
-                .any(|d| details.starts_with(d)))
+                .any(|d| details.starts_with(d)));
+    whole.then_some((from, peer))
 }
 
 /// A stage of smtpd's session as it names one: `CONNECT`, `EHLO`, `RCPT`, `END-OF-MESSAGE`.
@@ -1323,6 +1332,185 @@ fn is_client(client: &str) -> bool {
         && !name.contains(' ')
         && (addr == "unknown" || addr.parse::<std::net::IpAddr>().is_ok())
         && port_ok
+}
+
+/// The daemons that log a line without a queue id that says nothing to the model, in a shape
+/// of their own other than smtpd's ([`is_smtpd_own`]); none where it is in no such shape:
+/// - the TLS handshake's summary ([`tls_summary`]) to a server, smtp's or lmtp's, or
+///   tlsproxy's where it speaks for smtp (`Verified TLS connection established to
+///   mx.example.net[192.0.2.60]:25: ...`), or from a client named by its endpoint only, as
+///   tlsproxy names postscreen's clients (`from [192.0.2.7]:51234`);
+/// - tlsproxy's `CONNECT from ENDPOINT`, `CONNECT to ENDPOINT` and `DISCONNECT ENDPOINT`;
+/// - postscreen's lines ([`is_postscreen_own`]), and the statistics of its cache's cleanup
+///   (`cache btree:/var/lib/postfix/postscreen_cache full cleanup: retained=12 dropped=3
+///   entries`), which verify logs of its own cache too.
+///
+/// Some shapes are shared: tlsproxy's `DISCONNECT [192.0.2.7]:51234` is postscreen's too, as is
+/// its `CONNECT from [192.0.2.7]:51234` (older postscreen's, before it added `to SERVER`), smtp,
+/// lmtp and tlsproxy log the same summary to a server, and postscreen and verify the same
+/// cleanup. Nothing in the line tells whose it is, and nothing needs to: each is read as the
+/// same line that says nothing to the model (no failure) whichever daemon wrote it, so all of
+/// them are named.
+fn others_own(body: &str) -> &'static [&'static str] {
+    const NONE: &[&str] = &[];
+    const SCREEN: &[&str] = &["postscreen"];
+    const PROXY: &[&str] = &["tlsproxy"];
+    const SCREEN_OR_PROXY: &[&str] = &["postscreen", "tlsproxy"];
+    const CLIENTS: &[&str] = &["smtp", "lmtp", "tlsproxy"];
+    const SCREEN_OR_VERIFY: &[&str] = &["postscreen", "verify"];
+    if let Some((from, peer)) = tls_summary(body) {
+        return match from {
+            true if is_endpoint(peer) => PROXY,
+            // older smtp named the server by its name alone
+            false if is_client(peer) || is_host_name(peer) => CLIENTS,
+            _ => NONE,
+        };
+    }
+    if let Some(rest) = body.strip_prefix("CONNECT ") {
+        if let Some(server) = rest.strip_prefix("to ") {
+            return if is_endpoint(server) { PROXY } else { NONE };
+        }
+        let Some(rest) = rest.strip_prefix("from ") else {
+            return NONE;
+        };
+        return match rest.split_once(" to ") {
+            Some((client, server)) if is_endpoint(client) && is_endpoint(server) => SCREEN,
+            None if is_endpoint(rest) => SCREEN_OR_PROXY,
+            _ => NONE,
+        };
+    }
+    if let Some(peer) = body.strip_prefix("DISCONNECT ") {
+        return if is_endpoint(peer) {
+            SCREEN_OR_PROXY
+        } else {
+            NONE
+        };
+    }
+    if is_cache_cleanup(body) {
+        return SCREEN_OR_VERIFY;
+    }
+    if is_postscreen_own(body) {
+        SCREEN
+    } else {
+        NONE
+    }
+}
+
+/// The statistics a daemon's cache logs of its cleanup: `cache MAP full cleanup: retained=N
+/// dropped=N entries` (`partial` where the cleanup stopped early).
+fn is_cache_cleanup(body: &str) -> bool {
+    let number = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+    body.strip_prefix("cache ")
+        .and_then(|r| r.split_once(' '))
+        .and_then(|(map, r)| (!map.is_empty()).then_some(r))
+        .and_then(|r| {
+            r.strip_prefix("full ")
+                .or_else(|| r.strip_prefix("partial "))
+        })
+        .and_then(|r| r.strip_prefix("cleanup: retained="))
+        .and_then(|r| r.split_once(" dropped="))
+        .and_then(|(kept, r)| Some((kept, r.strip_suffix(" entries")?)))
+        .is_some_and(|(kept, dropped)| number(kept) && number(dropped))
+}
+
+/// One of postscreen's own lines but its `CONNECT` and `DISCONNECT` ([`others_own`]), its
+/// client named by its endpoint (`[192.0.2.7]:51234`, [`is_endpoint`]): its verdicts (`PASS NEW
+/// CLIENT`, `PASS OLD`, `ALLOWLISTED`, `DENYLISTED`, `ALLOWLIST VETO`, and their older names,
+/// `WHITELISTED`, `BLACKLISTED`, `WHITELIST VETO`), `DNSBL rank 3 for CLIENT`,
+/// `PREGREET 11 after 0.21 from CLIENT: EHLO x\r\n`, `HANGUP after 0.5 from CLIENT in tests
+/// before SMTP handshake`, what its SMTP tests saw (`COMMAND PIPELINING from CLIENT after EHLO:
+/// QUIT\r\n`, `NON-SMTP COMMAND from CLIENT after CONNECT: GET / HTTP/1.1`, `BARE NEWLINE from
+/// CLIENT after RCPT`, `COMMAND TIME LIMIT`, `COMMAND LENGTH LIMIT`, `COMMAND COUNT LIMIT`,
+/// `DATA without valid RCPT from CLIENT`, `BDAT without valid RCPT`), its load (`reject: connect
+/// from CLIENT: all screening ports busy`, `entering STRESS mode with 120 connections`, `leaving
+/// STRESS mode`).
+fn is_postscreen_own(body: &str) -> bool {
+    let number = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+    let delay = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let word = |s: &str| !s.is_empty() && !s.contains(' ');
+    // `CLIENT after WHAT: TEXT` (WHAT a command as the client sent it, or a stage)
+    let after_then_text = |r: &str| {
+        r.split_once(" after ")
+            .and_then(|(client, r)| Some((client, r.split_once(": ")?.0)))
+            .is_some_and(|(client, what)| is_endpoint(client) && word(what))
+    };
+    let (head, rest) = body.split_once(' ').unwrap_or((body, ""));
+    match head {
+        "PASS" => ["NEW ", "OLD "]
+            .iter()
+            .filter_map(|p| rest.strip_prefix(p))
+            .any(is_endpoint),
+        "ALLOWLISTED" | "DENYLISTED" | "WHITELISTED" | "BLACKLISTED" => is_endpoint(rest),
+        "ALLOWLIST" | "WHITELIST" => rest.strip_prefix("VETO ").is_some_and(is_endpoint),
+        "DNSBL" => rest
+            .strip_prefix("rank ")
+            .and_then(|r| r.split_once(" for "))
+            .is_some_and(|(rank, client)| {
+                number(rank.strip_prefix('-').unwrap_or(rank)) && is_endpoint(client)
+            }),
+        "PREGREET" => rest
+            .split_once(" after ")
+            .and_then(|(count, r)| number(count).then_some(r))
+            .and_then(|r| r.split_once(" from "))
+            .and_then(|(t, r)| delay(t).then_some(r))
+            .and_then(|r| r.split_once(": "))
+            .is_some_and(|(client, _)| is_endpoint(client)),
+        "HANGUP" => rest
+            .strip_prefix("after ")
+            .and_then(|r| r.split_once(" from "))
+            .and_then(|(t, r)| delay(t).then_some(r))
+            .and_then(|r| r.split_once(" in "))
+            .is_some_and(|(client, tests)| is_endpoint(client) && !tests.is_empty()),
+        "COMMAND" => {
+            if let Some(r) = rest.strip_prefix("PIPELINING from ") {
+                return after_then_text(r);
+            }
+            ["TIME ", "LENGTH ", "COUNT "]
+                .iter()
+                .filter_map(|p| rest.strip_prefix(p))
+                .filter_map(|r| r.strip_prefix("LIMIT from "))
+                .filter_map(|r| r.split_once(" after "))
+                .any(|(client, what)| is_endpoint(client) && !what.is_empty())
+        }
+        "NON-SMTP" => rest
+            .strip_prefix("COMMAND from ")
+            .is_some_and(after_then_text),
+        "BARE" => rest
+            .strip_prefix("NEWLINE from ")
+            .and_then(|r| r.split_once(" after "))
+            .is_some_and(|(client, what)| is_endpoint(client) && !what.is_empty()),
+        "DATA" | "BDAT" => rest
+            .strip_prefix("without valid RCPT from ")
+            .is_some_and(is_endpoint),
+        "reject:" => rest
+            .strip_prefix("connect from ")
+            .and_then(|r| r.strip_suffix(": all screening ports busy"))
+            .is_some_and(is_endpoint),
+        "entering" | "leaving" => rest
+            .strip_prefix("STRESS mode with ")
+            .and_then(|r| r.strip_suffix(" connections"))
+            .is_some_and(number),
+        _ => false,
+    }
+}
+
+/// A peer as postscreen and tlsproxy name it: `[ADDR]:PORT`, ADDR an IP address.
+fn is_endpoint(peer: &str) -> bool {
+    peer.strip_prefix('[')
+        .and_then(|r| r.split_once("]:"))
+        .is_some_and(|(addr, port)| {
+            addr.parse::<std::net::IpAddr>().is_ok()
+                && !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit())
+        })
+}
+
+/// A host's name alone (`mx.example.net`): letters, digits, dots and hyphens.
+fn is_host_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
 }
 
 /// Value of `key=` in a comma-separated attribute list; `<..>` values may hold commas.
@@ -2552,9 +2740,11 @@ mod tests {
     }
 
     /// A log host's file of lines rsyslog forwarded, tags of 32 bytes and more cut: every line
-    /// Postfix says something to the model in is read, with its queue id, and smtpd's lines that
-    /// say nothing to it in shapes that are smtpd's own (`connect from`, its TLS handshake's
-    /// summary, improper pipelining, a `WARN` rule's note): every line is counted as Postfix's.
+    /// Postfix says something to the model in is read, with its queue id, and the lines that say
+    /// nothing to it in shapes that are their daemon's own (smtpd's `connect from`, its TLS
+    /// handshake's summary, improper pipelining, a `WARN` rule's note; postscreen's and
+    /// tlsproxy's lines, smtp's summary of its TLS handshake, an older summary with no word
+    /// before `TLS`): every line is counted as Postfix's.
     #[test]
     fn a_log_host_s_file_of_cut_tags_is_read() {
         let file = include_str!("../../../tests/fixtures/maillog/rsyslog-cut-tags.log");
@@ -2589,6 +2779,12 @@ mod tests {
                 Kind::Other if line.contains(" NOQUEUE: warn: ") => "warn rule",
                 Kind::Other if line.contains(" too many errors after ") => "errors",
                 Kind::Other if line.contains(" improper command pipelining ") => "pipelining",
+                Kind::Other if line.contains(" TLS connection established to ") => "tls to",
+                Kind::Other if line.contains(" CONNECT from ") => "CONNECT",
+                Kind::Other if line.contains(" DISCONNECT ") => "DISCONNECT",
+                Kind::Other if line.contains(" PREGREET ") => "pregreet",
+                Kind::Other if line.contains(" DNSBL rank ") => "dnsbl",
+                Kind::Other if line.contains(" PASS NEW ") => "pass",
                 _ => "",
             });
         }
@@ -2624,7 +2820,19 @@ mod tests {
                 "tls",
                 "tls",
                 "tls",
-                "disconnect"
+                "disconnect",
+                "CONNECT",
+                "pregreet",
+                "dnsbl",
+                "DISCONNECT",
+                "CONNECT",
+                "CONNECT",
+                "tls ok",
+                "pass",
+                "DISCONNECT",
+                "DISCONNECT",
+                "tls to",
+                "tls ok"
             ]
         );
     }
@@ -3021,6 +3229,304 @@ mod tests {
             (
                 "postfix-10.0.0.1/submissions/pos[1234]:",
                 "improper command pipelining after CONNECT from unknown[192.0.2.7]: QUIT",
+            ),
+        ] {
+            let line = forwarded(tag, body).0;
+            assert!(parse_line(&line, &mut years()).is_none(), "{line}");
+        }
+    }
+
+    /// The lines in shapes of their own of daemons other than smtpd's that say nothing to the
+    /// model (tlsproxy's, postscreen's, the summary of a TLS handshake to a server, the older
+    /// summary with no word before `TLS`), with the daemons that log each.
+    const OTHERS_OWN: &[(&[&str], &str)] = &[
+        (
+            &["smtpd"],
+            "TLS connection established from mail.example.net[192.0.2.60]: TLSv1.2 with cipher \
+             ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)",
+        ),
+        (
+            &["smtp", "lmtp", "tlsproxy"],
+            "Trusted TLS connection established to mx.example.net[192.0.2.60]:25: TLSv1.3 with \
+             cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature \
+             RSA-PSS (2048 bits) server-digest SHA256",
+        ),
+        (
+            &["smtp", "lmtp", "tlsproxy"],
+            "Untrusted TLS connection established to mx.example.net[192.0.2.60]:25: TLSv1.2 with \
+             cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)",
+        ),
+        (
+            &["smtp", "lmtp", "tlsproxy"],
+            "Verified TLS connection reused to mx.example.net[2001:db8::25]:25: TLSv1.3 with \
+             cipher TLS_AES_128_GCM_SHA256 (128/128 bits)",
+        ),
+        (
+            &["smtp", "lmtp", "tlsproxy"],
+            "Anonymous TLS connection established to lmtp.example.net[192.0.2.61]:24: TLSv1.3 \
+             with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+        ),
+        (
+            &["smtp", "lmtp", "tlsproxy"],
+            "TLS connection established to mx.example.net: TLSv1 with cipher DHE-RSA-AES256-SHA \
+             (256/256 bits)",
+        ),
+        (
+            &["tlsproxy"],
+            "Anonymous TLS connection established from [192.0.2.7]:51234: TLSv1.3 with cipher \
+             TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 server-signature RSA-PSS \
+             (2048 bits) server-digest SHA256",
+        ),
+        (&["tlsproxy"], "CONNECT to [192.0.2.60]:25"),
+        (
+            &["postscreen", "tlsproxy"],
+            "CONNECT from [192.0.2.7]:51234",
+        ),
+        (&["postscreen", "tlsproxy"], "DISCONNECT [192.0.2.7]:51234"),
+        (
+            &["postscreen", "tlsproxy"],
+            "DISCONNECT [2001:db8::7]:51234",
+        ),
+        (
+            &["postscreen"],
+            "CONNECT from [192.0.2.7]:51234 to [192.0.2.1]:25",
+        ),
+        (&["postscreen"], "PASS NEW [192.0.2.7]:51234"),
+        (&["postscreen"], "PASS OLD [2001:db8::7]:51234"),
+        (&["postscreen"], "ALLOWLISTED [192.0.2.7]:51234"),
+        (&["postscreen"], "DENYLISTED [192.0.2.7]:51234"),
+        (&["postscreen"], "WHITELISTED [192.0.2.7]:51234"),
+        (&["postscreen"], "BLACKLISTED [192.0.2.7]:51234"),
+        (&["postscreen"], "ALLOWLIST VETO [192.0.2.7]:51234"),
+        (&["postscreen"], "WHITELIST VETO [192.0.2.7]:51234"),
+        (&["postscreen"], "DNSBL rank 3 for [192.0.2.7]:51234"),
+        (
+            &["postscreen"],
+            "PREGREET 11 after 0.14 from [192.0.2.7]:51234: EHLO x\\r\\n",
+        ),
+        (
+            &["postscreen"],
+            "HANGUP after 0.52 from [192.0.2.7]:51234 in tests before SMTP handshake",
+        ),
+        (
+            &["postscreen"],
+            "COMMAND PIPELINING from [192.0.2.7]:51234 after ehlo: MAIL FROM:<a@b.example>\\r\\n",
+        ),
+        (
+            &["postscreen"],
+            "NON-SMTP COMMAND from [192.0.2.7]:51234 after CONNECT: GET / HTTP/1.1",
+        ),
+        (
+            &["postscreen"],
+            "BARE NEWLINE from [192.0.2.7]:51234 after RCPT",
+        ),
+        (
+            &["postscreen"],
+            "COMMAND TIME LIMIT from [192.0.2.7]:51234 after DATA",
+        ),
+        (
+            &["postscreen"],
+            "COMMAND LENGTH LIMIT from [192.0.2.7]:51234 after MAIL",
+        ),
+        (
+            &["postscreen"],
+            "COMMAND COUNT LIMIT from [192.0.2.7]:51234 after RSET",
+        ),
+        (
+            &["postscreen"],
+            "DATA without valid RCPT from [192.0.2.7]:51234",
+        ),
+        (
+            &["postscreen"],
+            "BDAT without valid RCPT from [192.0.2.7]:51234",
+        ),
+        (
+            &["postscreen"],
+            "reject: connect from [192.0.2.7]:51234: all screening ports busy",
+        ),
+        (&["postscreen"], "entering STRESS mode with 120 connections"),
+        (&["postscreen"], "leaving STRESS mode with 40 connections"),
+        (
+            &["postscreen", "verify"],
+            "cache btree:/var/lib/postfix/postscreen_cache full cleanup: retained=12 dropped=3 \
+             entries",
+        ),
+        (
+            &["postscreen", "verify"],
+            "cache lmdb:/var/lib/postfix/verify_cache partial cleanup: retained=0 dropped=0 \
+             entries",
+        ),
+    ];
+
+    /// Whether a line in one of [`OTHERS_OWN`]'s shapes, logged by one of `daemons`, is read
+    /// behind `tag` cut to 32 bytes: always where the tag is not cut; where the cut left the
+    /// daemon's name whole, where it is one of them; where it may have cut the name, where what
+    /// is left of it may be one of theirs.
+    fn read_behind_cut(tag: &str, daemons: &[&str]) -> bool {
+        if tag.len() <= 32 {
+            return true;
+        }
+        let kept = &tag[..32];
+        match kept.split_once('[') {
+            Some((program, _)) => daemons.contains(&program.rsplit('/').next().unwrap()),
+            None => {
+                let left = kept.rsplit('/').next().unwrap_or_default();
+                daemons.iter().any(|d| d.starts_with(left))
+            }
+        }
+    }
+
+    /// tlsproxy's and postscreen's lines, smtp's summary of a TLS handshake and the older
+    /// summaries with no word before `TLS`, that say nothing to the model, are read behind a tag
+    /// cut anywhere in its program's name as with the tag whole, where what is left of the name
+    /// may be that of a daemon that logs them (the cut at every byte of a syslog name, of the
+    /// daemon's name, of its pid), and not where it cannot be; nor behind another daemon's tag.
+    #[test]
+    fn other_daemons_own_lines_behind_a_cut_tag_are_read() {
+        let writers = [
+            "postscreen",
+            "tlsproxy",
+            "smtp",
+            "lmtp",
+            "smtpd",
+            "verify",
+            "qmgr",
+        ];
+        for &(daemons, body) in OTHERS_OWN {
+            for writer in writers {
+                for pad in 0..=24 {
+                    let tag = format!("postfix-mx{}/{writer}[4321]:", "0".repeat(pad));
+                    let (cut, whole) = forwarded(&tag, body);
+                    let want = p(&whole);
+                    assert_eq!(want.kind, Kind::Other, "{whole}");
+                    for line in [cut.clone(), cut["<22>".len()..].to_string()] {
+                        let l = parse_line(&line, &mut years());
+                        if read_behind_cut(&tag, daemons) {
+                            let l = l.unwrap_or_else(|| panic!("not read: {line}"));
+                            same_but_the_tag(l, &want, &line);
+                        } else {
+                            assert!(l.is_none(), "read: {line}");
+                        }
+                    }
+                }
+            }
+        }
+        // the tag's name kept whole, another daemon's pid cut: read as its daemon's line
+        for (tag, body, daemon) in [
+            (
+                "postfix-10.0.0.1/postscreen[12345]:",
+                "PASS NEW [192.0.2.7]:51234",
+                "postscreen",
+            ),
+            (
+                "postfix-10.0.0.1/tlsproxy[1234567]:",
+                "CONNECT from [192.0.2.7]:51234",
+                "tlsproxy",
+            ),
+            (
+                "postfix-10.0.0.1/relay/smtp[1234567]:",
+                "Verified TLS connection established to mx.example.net[192.0.2.60]:25: TLSv1.3 \
+                 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+                "smtp",
+            ),
+        ] {
+            let (cut, whole) = forwarded(tag, body);
+            let l = p(&cut);
+            assert_eq!(
+                (&*l.daemon, l.pid, l.name_cut),
+                (daemon, None, false),
+                "{cut}"
+            );
+            same_but_the_tag(l, &p(&whole), &cut);
+        }
+        // not in the daemon's shape: not read behind its cut tag
+        let screen = "postfix-203.0.113.45/postscreen[1234]:";
+        let proxy = "postfix-203.0.113.45/tlsproxy[1234]:";
+        let smtp = "postfix-203.0.113.45/relay/smtp[1234]:";
+        for (tag, body) in [
+            (screen, "CONNECT from [192.0.2.7]"),
+            (screen, "CONNECT from 192.0.2.7:51234"),
+            (screen, "CONNECT from [192.0.2.7]:51234 to"),
+            (screen, "CONNECT from [192.0.2.7]:51234 to [192.0.2.1]"),
+            (screen, "CONNECT from [192.0.2.7]:x"),
+            (screen, "CONNECT from [mail.example.net]:51234"),
+            (screen, "CONNECT from unknown[192.0.2.7]:51234"),
+            (screen, "connect from [192.0.2.7]:51234"),
+            (screen, "DISCONNECT unknown[192.0.2.7]"),
+            (screen, "PASS NEW [192.0.2.7]"),
+            (screen, "PASS SOON [192.0.2.7]:51234"),
+            (screen, "GREYLISTED [192.0.2.7]:51234"),
+            (screen, "DENYLIST VETO [192.0.2.7]:51234"),
+            (screen, "DNSBL rank x for [192.0.2.7]:51234"),
+            (screen, "DNSBL rank 3 for unknown[192.0.2.7]"),
+            (
+                screen,
+                "PREGREET x after 0.14 from [192.0.2.7]:51234: EHLO x",
+            ),
+            (screen, "PREGREET 11 after 0.14 from [192.0.2.7]:51234"),
+            (screen, "HANGUP after 0.52 from [192.0.2.7]:51234"),
+            (screen, "HANGUP after soon from [192.0.2.7]:51234 in tests"),
+            (
+                screen,
+                "COMMAND PIPELINING from [192.0.2.7]:51234 after EHLO",
+            ),
+            (
+                screen,
+                "COMMAND SPEED LIMIT from [192.0.2.7]:51234 after DATA",
+            ),
+            (screen, "COMMAND TIME LIMIT from [192.0.2.7]:51234"),
+            (
+                screen,
+                "NON-SMTP COMMAND from [192.0.2.7]:51234 after : GET /",
+            ),
+            (screen, "DATA without valid RCPT"),
+            (screen, "reject: connect from [192.0.2.7]:51234: busy"),
+            (screen, "entering STRESS mode with many connections"),
+            (screen, "cache full cleanup: retained=1 dropped=2 entries"),
+            (
+                screen,
+                "cache btree:/x full cleanup: retained=1 dropped=2 entries and more",
+            ),
+            // another daemon's shape behind postscreen's, tlsproxy's or smtp's tag
+            (
+                screen,
+                "Trusted TLS connection established to mx.example.net[192.0.2.60]:25: TLSv1.3 \
+                 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+            ),
+            (screen, "CONNECT to [192.0.2.60]:25"),
+            (proxy, "PASS NEW [192.0.2.7]:51234"),
+            (proxy, "CONNECT from [192.0.2.7]:51234 to [192.0.2.1]:25"),
+            (
+                proxy,
+                "TLS connection established from mail.example.net[192.0.2.60]: TLSv1.2 with \
+                 cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)",
+            ),
+            (smtp, "DISCONNECT [192.0.2.7]:51234"),
+            (
+                smtp,
+                "Anonymous TLS connection established from [192.0.2.7]:51234: TLSv1.3 with cipher \
+                 TLS_AES_256_GCM_SHA384 (256/256 bits)",
+            ),
+            // a summary to a server, not in its shape
+            (
+                smtp,
+                "Trusted TLS connection established to mx.example.net[192.0.2.60]:25 to \
+                 mx.example.net: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+            ),
+            (
+                smtp,
+                "Trusted TLS connection established to mx example: TLSv1.3 with cipher \
+                 TLS_AES_256_GCM_SHA384 (256/256 bits)",
+            ),
+            (
+                smtp,
+                "Trusted TLS connection established to mx.example.net[192.0.2.60]:25: TLSv1.3 \
+                 with cipher TLS_AES_256_GCM_SHA384",
+            ),
+            (
+                proxy,
+                "Anonymous TLS connection established from [192.0.2.7]: TLSv1.3 with cipher \
+                 TLS_AES_256_GCM_SHA384 (256/256 bits)",
             ),
         ] {
             let line = forwarded(tag, body).0;
@@ -3629,6 +4135,59 @@ mod tests {
             let kept = &tag[..tag.len().min(32)];
             let left = kept.rsplit('/').next().unwrap_or_default();
             if kept.contains('[') || "smtpd".starts_with(left) {
+                prop_assert!(cut_read.is_some(), "{}", cut);
+                same_but_the_tag(cut_read.unwrap(), &want, &cut);
+            } else {
+                prop_assert!(cut_read.is_none(), "{}", cut);
+            }
+        }
+
+        /// The other daemons' own lines that say nothing to the model (tlsproxy's, postscreen's,
+        /// the summary of a TLS handshake to a server), from or to any peer, behind the tag of a
+        /// daemon that logs them cut to 32 bytes whatever its syslog name: read as with the tag
+        /// whole but for what the cut took, where what is left of the name may be that of a
+        /// daemon that logs them; not read where it cannot be.
+        #[test]
+        fn other_daemons_own_lines_read_behind_any_cut_tag_of_theirs(
+            name in "(postfix|postfix-[a-z0-9.]{1,20}|[a-z]{1,12}\\.example)(/[a-z]{1,12})?",
+            pid in 1u32..=4_194_304,
+            addr in any::<std::net::IpAddr>(),
+            port in 1u16..,
+            host in "[a-z][a-z0-9.-]{0,20}",
+            which in 0usize..7,
+            writer in 0usize..3,
+        ) {
+            let peer = format!("[{addr}]:{port}");
+            let (daemons, body): (&[&str], String) = match which {
+                0 => (&["postscreen"], format!("PASS NEW {peer}")),
+                1 => (&["postscreen"], format!("DNSBL rank 2 for {peer}")),
+                2 => (
+                    &["postscreen"],
+                    format!("PREGREET 24 after 0 from {peer}: HELO {host}\\r\\n"),
+                ),
+                3 => (&["postscreen", "tlsproxy"], format!("DISCONNECT {peer}")),
+                4 => (&["tlsproxy"], format!("CONNECT to {peer}")),
+                5 => (
+                    &["smtp", "lmtp", "tlsproxy"],
+                    format!(
+                        "Untrusted TLS connection established to {host}{peer}: TLSv1.2 with \
+                         cipher ECDHE-RSA-AES256-GCM-SHA384 (256/256 bits)"
+                    ),
+                ),
+                _ => (
+                    &["smtpd"],
+                    format!(
+                        "TLS connection established from {host}[{addr}]: TLSv1 with cipher \
+                         DHE-RSA-AES256-SHA (256/256 bits)"
+                    ),
+                ),
+            };
+            let tag = format!("{name}/{}[{pid}]:", daemons[writer % daemons.len()]);
+            let (cut, whole) = forwarded(&tag, &body);
+            let want = p(&whole);
+            prop_assert_eq!(&want.kind, &Kind::Other, "{}", whole);
+            let cut_read = parse_line(&cut, &mut years());
+            if read_behind_cut(&tag, daemons) {
                 prop_assert!(cut_read.is_some(), "{}", cut);
                 same_but_the_tag(cut_read.unwrap(), &want, &cut);
             } else {

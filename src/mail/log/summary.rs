@@ -2116,8 +2116,9 @@ Nov 27 10:04:00 mx postfix/smtp[6]: ABCDE12345: to=<a@b.example>, relay=none, de
     }
 
     /// A log host's file of lines rsyslog forwarded, tags cut to 32 bytes: every line counts as
-    /// Postfix's, smtpd's TLS handshakes and pipelining among them, and its rejects and TLS
-    /// failures are told as with the tags whole.
+    /// Postfix's, smtpd's TLS handshakes and pipelining among them, postscreen's and tlsproxy's
+    /// lines, and smtp's TLS handshakes, and smtpd's rejects and TLS failures are told as with
+    /// the tags whole.
     #[test]
     fn a_log_host_s_file_of_cut_tags_is_all_postfix_s() {
         let path = PathBuf::from(concat!(
@@ -2125,7 +2126,7 @@ Nov 27 10:04:00 mx postfix/smtp[6]: ABCDE12345: to=<a@b.example>, relay=none, de
             "/tests/fixtures/maillog/rsyslog-cut-tags.log"
         ));
         let r = build(&[path], None, 10, &mut std::io::empty());
-        assert_eq!((r.lines, r.unparsed), (30, 0));
+        assert_eq!((r.lines, r.unparsed), (42, 0));
         assert_eq!((r.status.rejected, r.status.rejected_temporary), (2, 1));
         let rows: Vec<(&str, u64, &str)> = r
             .warnings
@@ -2150,7 +2151,7 @@ Nov 27 10:04:00 mx postfix/smtp[6]: ABCDE12345: to=<a@b.example>, relay=none, de
             ]
         );
         let t = render_text(&r);
-        assert!(t.contains(", 30 lines read (0 not from Postfix)"), "{t}");
+        assert!(t.contains(", 42 lines read (0 not from Postfix)"), "{t}");
     }
 
     /// A warning behind a tag the syslog daemon cut to 32 bytes, no `[` left: its row names the
