@@ -783,9 +783,20 @@ fn zoomed(
             "c: deploy, v: revision, Enter: detail",
         )
     };
-    let mut header = format!("Commits ({}) ─ {hint}", log.len());
+    // the rows the list has, the first shown (the selection kept in view), and what is out of
+    // view above and below, said in the header: a short screen shows a few of them
+    let rows = (list.height as usize).saturating_sub(1).max(1);
+    let start = t.selected.saturating_sub(rows - 1);
+    let (above, below) = (start, log.len().saturating_sub(start + rows));
+    let count = match (t.detail, above, below) {
+        (true, ..) | (false, 0, 0) => log.len().to_string(),
+        (false, 0, b) => format!("{} · ↓{b}", log.len()),
+        (false, a, 0) => format!("{} · ↑{a}", log.len()),
+        (false, a, b) => format!("{} · ↑{a} ↓{b}", log.len()),
+    };
+    let mut header = format!("Commits ({count}) ─ {hint}");
     if header.width() > w {
-        header = format!("Commits ({}) ─ {short}", log.len());
+        header = format!("Commits ({count}) ─ {short}");
     }
     let mut lines = vec![fit_line(vec![sp(header, cx.theme.header)], w)];
     if t.detail
@@ -820,8 +831,6 @@ fn zoomed(
     } else if log.is_empty() {
         lines.push(fit_line(vec![sp("no commits", cx.theme.muted)], w));
     } else {
-        let rows = (list.height as usize).saturating_sub(1).max(1);
-        let start = t.selected.saturating_sub(rows - 1);
         // one column for the marks, as wide as the widest in the whole list (scrolling moves
         // nothing sideways); under 72 columns a commit taken back reads "back" (Enter says who
         // took it back and how)
@@ -1316,6 +1325,22 @@ mod tests {
             header(&p, 60),
             "│Commits (3) ─ Enter: detail (not in deployers)            │"
         );
+    }
+
+    /// A screen too short for the whole commit list: its header says how many are out of view
+    /// above and below, and the selection stays in view.
+    #[test]
+    fn a_commit_list_cut_short_says_what_is_out_of_view() {
+        let mut p = pane();
+        let s = text(&draw_as(&p, 60, 12, true, false));
+        assert!(s.contains("│Commits (3 · ↓1) ─ c: deploy"), "{s}");
+        p.targets[0].selected = 2;
+        let s = text(&draw_as(&p, 60, 12, true, false));
+        assert!(s.contains("│Commits (3 · ↑1) ─ c: deploy"), "{s}");
+        assert!(s.contains("│▶ "), "{s}");
+        // tall enough: no marks
+        let s = text(&draw_as(&p, 60, 20, true, false));
+        assert!(s.contains("│Commits (3) ─ c: deploy"), "{s}");
     }
 
     /// At 60 columns the same author is cut to the same width on every row, whatever the
