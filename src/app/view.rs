@@ -32,6 +32,9 @@ const STACKED: u16 = 4 + 4 * 3;
 /// The overview shows all five panes as tiles from this size up.
 pub const WIDE: (u16, u16) = (120, 40);
 
+/// From this width up the status bar names the host in full, domain and all.
+const WIDE_STATUS: u16 = 100;
+
 /// Draw everything.
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
     let area = frame.area();
@@ -365,11 +368,17 @@ fn render_status(
 
 /// The status bar's ends on a line of `width` columns: the width of the mode's badge and the
 /// space after it, and the host and the clock on the right (the clock alone where both would
-/// not fit beside the badge).
+/// not fit beside the badge). Under [`WIDE_STATUS`] columns the host is named as `hostname -s`
+/// names it, without its domain: the notice or the panes' ages have the room.
 fn status_ends(app: &App, width: u16) -> (usize, String) {
     let badge_w = app.mode.badge().width() + 3;
     let clock = app.now.format("%H:%M").to_string();
-    let host = sanitize_capped(&app.shared.hostname, 40);
+    let name = app.shared.hostname.as_str();
+    let name = match name.split_once('.') {
+        Some((short, _)) if width < WIDE_STATUS && !short.is_empty() => short,
+        _ => name,
+    };
+    let host = sanitize_capped(name, 40);
     let right = format!(" {host} {clock} ");
     if badge_w + right.width() > width as usize {
         return (badge_w, format!(" {clock} "));
