@@ -140,7 +140,7 @@ pub fn install(sandbox: &Path, config: &mut Config) -> anyhow::Result<Vec<QueueE
 /// words are the outcome's lines, and its log lines go to the demo's mail log, where the
 /// Failures pane reads them. A message no longer in the file is missed, as postsuper misses one
 /// gone from the queue. Deliver now (`postqueue -i`) tries the deferred messages asked again,
-/// as [`retry`] says.
+/// as `retry` says.
 pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, QueueError> {
     let refused = || QueueError::Demo {
         action: op.verb().into(),

@@ -96,46 +96,74 @@ impl QueuePane {
     fn summary_line(&self, cx: &ViewCx<'_>, w: usize) -> Line<'static> {
         let s = &self.summary;
         let th = cx.theme;
-        // the total first: it stays whatever the width (see below)
-        let mut spans: Vec<Span<'static>> = vec![
-            Span::styled("total ", th.muted),
-            Span::styled(format!("{}", s.total), th.text),
-        ];
-        let mut oldest_at = None;
+        // The line's parts in the order shown, each with its rank: a pane too narrow for them
+        // all leaves out the lowest first. The total always stays, then the oldest message's
+        // age, then how much mail is stuck here, then the counts of what waits for someone.
+        const OLDEST: u8 = 8;
+        const STUCK: u8 = 7;
+        const CORRUPT: u8 = 6;
+        const DEFERRED: u8 = 5;
+        const HOLD: u8 = 4;
+        const CAUSE: u8 = 3;
+        const TAGGED: u8 = 2;
+        const ON_ITS_WAY: u8 = 1;
+        let mut parts: Vec<(u8, Vec<Span<'static>>)> = vec![(
+            u8::MAX,
+            vec![
+                Span::styled("total ", th.muted),
+                Span::styled(format!("{}", s.total), th.text),
+            ],
+        )];
         if let Some(o) = s.oldest {
-            oldest_at = Some(spans.len());
-            spans.push(Span::styled("  oldest ", th.muted));
-            spans.push(Span::styled(fmt_age_at(o, cx.now.timestamp()), th.text));
-        }
-        // mail that waits for this host's side to fix something: before the counts, which
-        // a narrow pane cuts first
-        let mut cause: Option<(usize, String)> = None;
-        if let Some(top) = self.held_here.first() {
-            spans.push(Span::styled("  held here ", th.muted));
-            cause = Some((spans.len(), top.cause.label().to_string()));
-            spans.push(Span::styled(
-                format!("{} {}", top.messages, top.cause.label()),
-                th.error,
+            parts.push((
+                OLDEST,
+                vec![
+                    Span::styled("  oldest ", th.muted),
+                    Span::styled(fmt_age_at(o, cx.now.timestamp()), th.text),
+                ],
             ));
+        }
+        // Deferred mail whose cause is on this host's side (its credentials, its SES account,
+        // its setup, its address refused): retrying alone does not deliver it. How many, then
+        // the first cause named and how many more causes there are.
+        let mut cause_label = None;
+        if let Some(top) = self.held_here.first() {
+            let stuck: usize = self.held_here.iter().map(|h| h.messages).sum();
+            parts.push((
+                STUCK,
+                vec![
+                    Span::raw("  "),
+                    Span::styled(format!("{stuck}"), th.error),
+                    Span::styled(" stuck here", th.muted),
+                ],
+            ));
+            let label = top.cause.label().to_string();
+            let mut named = vec![
+                Span::styled(": ", th.muted),
+                Span::styled(label.clone(), th.error),
+            ];
             if self.held_here.len() > 1 {
-                spans.push(Span::styled(
+                named.push(Span::styled(
                     format!(" +{} more", self.held_here.len() - 1),
                     th.muted,
                 ));
             }
+            cause_label = Some(label);
+            parts.push((CAUSE, named));
         }
         // zoomed, the tags are counted on the line below, so that a narrow
         // pane keeps the counts of every queue
         if self.tagged() > 0 && !cx.zoomed {
-            spans.push(Span::styled(
-                format!("  {} tagged", self.tagged()),
-                th.accent,
+            parts.push((
+                TAGGED,
+                vec![Span::styled(
+                    format!("  {} tagged", self.tagged()),
+                    th.accent,
+                )],
             ));
         }
-        spans.push(Span::raw("  "));
-        // what waits for someone first (a narrow pane cuts from the end): corrupt files,
-        // deferred mail, held mail (never sent until released); then what is on its way
-        let mut waiting_end = spans.len();
+        // what waits for someone first: corrupt files, deferred mail, held mail (never sent
+        // until released); then what is on its way
         for q in [
             QueueName::Corrupt,
             QueueName::Deferred,
@@ -148,51 +176,67 @@ impl QueuePane {
             if n == 0 && !matches!(q, QueueName::Active | QueueName::Deferred | QueueName::Hold) {
                 continue;
             }
-            let style = match q {
-                QueueName::Deferred if n > 0 => th.warn,
-                QueueName::Hold if n > 0 => th.accent,
-                QueueName::Corrupt if n > 0 => th.error,
-                _ => th.text,
+            let (rank, style) = match q {
+                QueueName::Corrupt => (CORRUPT, th.error),
+                QueueName::Deferred if n > 0 => (DEFERRED, th.warn),
+                QueueName::Deferred => (DEFERRED, th.text),
+                QueueName::Hold if n > 0 => (HOLD, th.accent),
+                QueueName::Hold => (HOLD, th.text),
+                _ => (ON_ITS_WAY, th.text),
             };
-            spans.push(Span::styled(format!("{q} ", q = q.as_str()), th.muted));
-            spans.push(Span::styled(format!("{n}  "), style));
-            if matches!(
-                q,
-                QueueName::Corrupt | QueueName::Deferred | QueueName::Hold
-            ) {
-                waiting_end = spans.len();
-            }
+            parts.push((
+                rank,
+                vec![
+                    Span::styled(format!("  {q} ", q = q.as_str()), th.muted),
+                    Span::styled(format!("{n}"), style),
+                ],
+            ));
         }
-        let width = |spans: &[Span<'_>]| spans.iter().map(|s| s.content.width()).sum::<usize>();
-        // A narrow pane (an ssh window of 60 columns) with a cause named: the total (how much
-        // mail there is at all) and the deferred and held counts stay whole. The counts of
-        // mail on its way are left out whole first (not cut to "ac…"), then the cause's name
-        // is cut; should that leave it fewer than 10 columns, the oldest's age goes instead,
-        // and the name is cut to what is left then.
-        let waiting = width(&spans[..waiting_end]).saturating_sub(2);
-        let Some((mut at, label)) = cause.filter(|_| waiting > w) else {
-            return fit_spans(spans, w);
+        let width = |parts: &[(u8, Vec<Span<'static>>)]| {
+            parts
+                .iter()
+                .flat_map(|(_, p)| p)
+                .map(|s| s.content.width())
+                .sum::<usize>()
         };
-        spans.truncate(waiting_end);
-        if let Some(last) = spans.last_mut() {
-            last.content = last.content.trim_end().to_string().into();
+        let spans = |parts: Vec<(u8, Vec<Span<'static>>)>| {
+            parts.into_iter().flat_map(|(_, p)| p).collect::<Vec<_>>()
+        };
+        // Where all but the counts of mail on its way fit, those are cut at the end (where
+        // nothing else is lost, "activ…" says there is more).
+        if width(&parts) <= w || {
+            let waiting: Vec<_> = parts.iter().filter(|p| p.0 > ON_ITS_WAY).cloned().collect();
+            width(&waiting) <= w
+        } {
+            return fit_spans(spans(parts), w);
         }
-        if width(&spans) > w
-            && (label.width() + w).saturating_sub(width(&spans)) < 10
-            && let Some(o) = oldest_at
-        {
-            spans.drain(o..o + 2);
-            at -= 2;
+        // Else the lowest part goes whole, one after the other; the cause's name is cut instead
+        // while that leaves enough of it to be read.
+        const NAME_MIN: usize = 8;
+        parts.retain(|p| p.0 > ON_ITS_WAY);
+        while width(&parts) > w {
+            let Some(low) = parts
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.0 != u8::MAX)
+                .min_by_key(|(_, p)| p.0)
+                .map(|(i, _)| i)
+            else {
+                break;
+            };
+            if parts[low].0 == CAUSE
+                && let Some(label) = &cause_label
+            {
+                let over = width(&parts) - w;
+                let room = label.width().saturating_sub(over);
+                if room >= NAME_MIN {
+                    parts[low].1[1].content = truncate(label, room).into();
+                    break;
+                }
+            }
+            parts.remove(low);
         }
-        let waiting = width(&spans);
-        if waiting <= w {
-            return fit_spans(spans, w);
-        }
-        let count = self.held_here.first().map_or(0, |t| t.messages);
-        let room = (label.width() + w).saturating_sub(waiting);
-        let kept = format!("{count} {}", truncate(&label, room.max(1)));
-        spans[at].content = kept.into();
-        fit_spans(spans, w)
+        fit_spans(spans(parts), w)
     }
 
     /// Errors first (with their fix), then what runs, filter state and the last result.
@@ -1258,8 +1302,10 @@ mod tests {
         assert!(!s.contains(" ago)"), "{s}");
     }
 
+    /// Deferred mail whose cause is on this host's side is said to be stuck here, in words
+    /// that cannot be taken for the hold queue's count.
     #[test]
-    fn the_summary_names_mail_held_up_on_this_hosts_side() {
+    fn the_summary_names_mail_stuck_on_this_hosts_side() {
         let line = |id: &str, reason: &str| {
             format!(
                 "{}\n",
@@ -1278,10 +1324,11 @@ mod tests {
         let s = fx.draw(80, 24, true);
         let summary = s.lines().nth(1).unwrap();
         assert!(
-            summary.contains("oldest 10m  held here 2 SES credentials  deferred 3"),
+            summary.contains("oldest 10m  2 stuck here: SES credentials  deferred 3  hold 0"),
             "{s}"
         );
-        // a second cause is counted, not named
+        assert!(!summary.contains("held"), "{s}");
+        // a second cause is counted, not named: the count is of every cause
         let nomech = "SASL authentication failed; cannot authenticate to server \
                       127.0.0.1[127.0.0.1]: no mechanism available";
         let fx = Fx::new(&(text + &line("4889DC8904", nomech)));
@@ -1290,12 +1337,12 @@ mod tests {
             s.lines()
                 .nth(1)
                 .unwrap()
-                .contains("held here 2 SES credentials +1 more"),
+                .contains("3 stuck here: SES credentials +1 more  deferred 4"),
             "{s}"
         );
         // passing causes only: nothing said
         let fx = Fx::new(&fixture());
-        assert!(!fx.draw(80, 24, true).contains("held here"));
+        assert!(!fx.draw(80, 24, true).contains("stuck here"));
         // with a cause named, 80 columns still show how much is on hold
         let mut held = fixture() + &line("4889DC8901", creds);
         held.push_str(&line("4889DC8902", creds));
@@ -1303,31 +1350,67 @@ mod tests {
         let s = fx.draw(80, 24, true);
         assert!(
             s.lines().nth(1).unwrap().contains(
-                "│total 8  oldest 1d01h  held here 2 SES credentials  deferred 6  hold 1  activ…│"
+                "│total 8  oldest 1d01h  2 stuck here: SES credentials  deferred 6  hold 1  act…│"
             ),
             "{s}"
         );
-        // at 60 columns (an ssh window) the total and the deferred and held counts stay whole:
-        // the counts of mail on its way are left out whole, not cut to "ac…", then the oldest's
-        // age gives way
+        // A little less room: the counts of mail on its way are left out whole (not cut to
+        // "ac…"), then the cause's name is cut.
+        let s = fx.draw(70, 20, true);
+        assert_eq!(
+            s.lines().nth(1).unwrap(),
+            "│total 8  oldest 1d01h  2 stuck here: SES creden…  deferred 6  hold 1│",
+            "{s}"
+        );
+        // At 60 columns (an ssh window) the total, the oldest's age, how much is stuck and the
+        // deferred and held counts stay whole; the cause's name, too short to read, is left out.
         let s = fx.draw(60, 20, true);
         assert_eq!(
             s.lines().nth(1).unwrap(),
-            "│total 8  held here 2 SES credentials  deferred 6  hold 1  │",
+            "│total 8  oldest 1d01h  2 stuck here  deferred 6  hold 1   │",
             "{s}"
         );
         // the same in the overview's tile
         let s = fx.draw(60, 20, false);
         assert_eq!(
             s.lines().nth(1).unwrap(),
-            "│total 8  held here 2 SES credentials  deferred 6  hold 1  │",
+            "│total 8  oldest 1d01h  2 stuck here  deferred 6  hold 1   │",
             "{s}"
         );
-        // a little more room: the oldest's age stays, the cause's name is cut
-        let s = fx.draw(70, 20, true);
+    }
+
+    /// The overview's tile at 120x40 (52 columns inside): the oldest message's age is the
+    /// figure kept after the total; the counts after how much is stuck here go first.
+    #[test]
+    fn a_narrow_tile_keeps_the_oldest_age() {
+        let line = |id: &str, queue: &str, age: i64, reason: &str| {
+            format!(
+                "{}\n",
+                serde_json::json!({"queue_name":queue,"queue_id":id,"arrival_time":NOW-age,
+                    "message_size":400,"sender":"app@shop.example",
+                    "recipients":[{"address":"ann@example.net","delay_reason":reason}]})
+            )
+        };
+        let quota = "host email-smtp.us-east-1.amazonaws.com[127.0.0.1] said: 454 Throttling \
+                     failure: Daily message quota exceeded. (in reply to end of DATA command)";
+        let grey = "host mx.corp.example[192.0.2.25] said: 451 4.7.1 Greylisted, please try \
+                    again later (in reply to RCPT TO command)";
+        let mut text = String::new();
+        for i in 0..29 {
+            text.push_str(&line(&format!("1000000{i:03}"), "deferred", 3600, quota));
+        }
+        for i in 0..151 {
+            text.push_str(&line(&format!("2000000{i:03}"), "deferred", 7200, grey));
+        }
+        for i in 0..22 {
+            text.push_str(&line(&format!("3000000{i:03}"), "hold", 600, grey));
+        }
+        text.push_str(&line("4000000000", "deferred", 258_000, grey));
+        let fx = Fx::new(&text);
+        let s = fx.draw(54, 12, false);
         assert_eq!(
             s.lines().nth(1).unwrap(),
-            "│total 8  oldest 1d01h  held here 2 SES credenti…  deferred 6  hold 1│",
+            "│total 203  oldest 2d23h  29 stuck here  deferred 181│",
             "{s}"
         );
     }
