@@ -33,18 +33,21 @@ pub struct Snapshot {
 }
 
 /// The text a plain filter word is looked for in, laid out for a fast pass
-/// over every message: each entry's id, sender and recipient addresses in
-/// one contiguous buffer, and its delay reasons as indexes into the
-/// snapshot's distinct reasons (a queue of 100,000 messages usually holds a
-/// few dozen different reasons), so a filter pass tests each distinct
-/// reason once.
+/// over every message: each entry's id, queue, sender (`<>` for the null
+/// sender, as the table shows it) and recipient addresses in one contiguous
+/// buffer, and its delay reasons as indexes into the snapshot's distinct
+/// reasons (a queue of 100,000 messages usually holds a few dozen different
+/// reasons), each with the label of its cause as the Reason column shows it,
+/// so a filter pass tests each distinct reason once.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SearchText {
     /// Entry `i`'s fields are `text[starts[i]..starts[i + 1]]`, separated
     /// by newlines (never in a filter word, so no match spans two fields).
     text: String,
     starts: Vec<u32>,
-    reasons: Vec<Clean>,
+    /// Each with the label of its cause ("SES throttling"), empty when it has none:
+    /// classified once, where the listing is read.
+    reasons: Vec<(Clean, &'static str)>,
     /// Entry `i`'s reasons are `reason_ids[reason_starts[i]..reason_starts[i + 1]]`.
     reason_ids: Vec<u32>,
     reason_starts: Vec<u32>,
@@ -63,14 +66,16 @@ impl SearchText {
             st.reason_starts.push(st.reason_ids.len() as u32);
             st.text.push_str(e.id.as_str());
             st.text.push('\n');
-            st.text.push_str(&e.sender);
+            st.text.push_str(e.queue.as_str());
+            st.text.push('\n');
+            st.text.push_str(e.sender_shown());
             for r in &e.recipients {
                 st.text.push('\n');
                 st.text.push_str(&r.address);
                 if let Some((_, why)) = &r.reason {
                     let next = seen.len() as u32;
                     let id = *seen.entry(why.as_str()).or_insert_with(|| {
-                        st.reasons.push(why.clone());
+                        st.reasons.push((why.clone(), reason_label(why)));
                         next
                     });
                     if !st.reason_ids[*st.reason_starts.last().unwrap_or(&0) as usize..]
@@ -457,6 +462,12 @@ pub fn reason_cause(reason: &str) -> Option<Category> {
     }
 }
 
+/// The label of a reason's cause, as the table's Reason column starts with it; empty when it
+/// has none.
+pub fn reason_label(reason: &str) -> &'static str {
+    reason_cause(reason).map_or("", Category::label)
+}
+
 /// The group of a reason: its key (the cause's label, or the reason without its details) and its
 /// cause.
 fn reason_group(reason: &str) -> (String, Option<Category>) {
@@ -515,13 +526,15 @@ pub fn group_reasons<'a>(entries: impl Iterator<Item = &'a QueueEntry>) -> Vec<R
 /// One term of a filter.
 #[derive(Clone, Debug)]
 enum Term {
-    /// Any of id, sender, recipients, reasons contains it (any case).
+    /// Any of id, queue, sender, recipients, reasons and their causes' labels contains it
+    /// (any case): what the table's rows show.
     Text(Needle),
     Regex(Regex),
     Queue(QueueName),
     From(Needle),
     /// Recipient address or domain contains it.
     To(Needle),
+    /// A reason or its cause's label contains it.
     Reason(Needle),
     /// Older than, in seconds.
     OlderThan(i64),
@@ -530,7 +543,8 @@ enum Term {
 
 /// A parsed `/` filter: whitespace-separated terms, all must match.
 ///
-/// `text` (anywhere, any case), `re:PATTERN`, `queue:deferred`, `from:TEXT`,
+/// `text` (anywhere in what a row shows: queue id, queue, sender, recipients,
+/// reasons and their causes, any case), `re:PATTERN`, `queue:deferred`, `from:TEXT`,
 /// `to:DOMAIN`, `reason:TEXT`, `age>1h`, `age<30m` (s, m, h, d).
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
@@ -596,18 +610,16 @@ impl Filter {
         self.terms.is_empty() && self.group.is_none()
     }
 
-    /// Ready the filter for one pass over `model`: each plain word is
-    /// tested once against every distinct reason.
+    /// Ready the filter for one pass over `model`: each plain word, pattern
+    /// and `reason:` term is tested once against every distinct reason and
+    /// its cause's label.
     pub fn prepare<'a>(&'a self, model: &QueueModel) -> PreparedFilter<'a> {
         let reason_hits = self
             .terms
             .iter()
             .map(|t| match t {
-                Term::Text(n) => model
-                    .snapshots
-                    .iter()
-                    .map(|s| s.search.reasons.iter().map(|r| n.is_match(r)).collect())
-                    .collect(),
+                Term::Text(n) | Term::Reason(n) => reason_hits(model, |h| n.is_match(h)),
+                Term::Regex(re) => reason_hits(model, |h| re.is_match(h)),
                 _ => Vec::new(),
             })
             .collect();
@@ -620,7 +632,7 @@ impl Filter {
                     s.search
                         .reasons
                         .iter()
-                        .map(|r| reason_group_key(r) == *g)
+                        .map(|(r, _)| reason_group_key(r) == *g)
                         .collect()
                 })
                 .collect(),
@@ -650,10 +662,18 @@ impl Filter {
 fn term_matches(t: &Term, e: &QueueEntry, now: i64) -> bool {
     fn anywhere(e: &QueueEntry, is_match: impl Fn(&str) -> bool) -> bool {
         is_match(e.id.as_str())
-            || is_match(&e.sender)
+            || is_match(e.queue.as_str())
+            || is_match(e.sender_shown())
             || e.recipients.iter().any(|r| {
-                is_match(&r.address) || r.reason.as_ref().is_some_and(|(_, t)| is_match(t))
+                is_match(&r.address) || r.reason.as_ref().is_some_and(|(_, t)| reason(t, &is_match))
             })
+    }
+    /// A reason, or its cause's label.
+    fn reason(t: &str, is_match: impl Fn(&str) -> bool) -> bool {
+        is_match(t) || {
+            let l = reason_label(t);
+            !l.is_empty() && is_match(l)
+        }
     }
     match t {
         Term::Text(n) => anywhere(e, |h| n.is_match(h)),
@@ -661,21 +681,39 @@ fn term_matches(t: &Term, e: &QueueEntry, now: i64) -> bool {
         Term::Queue(q) => e.queue == *q,
         Term::From(n) => n.is_match(&e.sender),
         Term::To(n) => e.recipients.iter().any(|r| n.is_match(&r.address)),
-        Term::Reason(n) => e
-            .recipients
-            .iter()
-            .any(|r| r.reason.as_ref().is_some_and(|(_, t)| n.is_match(t))),
+        Term::Reason(n) => e.recipients.iter().any(|r| {
+            r.reason
+                .as_ref()
+                .is_some_and(|(_, t)| reason(t, |h| n.is_match(h)))
+        }),
         Term::OlderThan(s) => age_secs(e.arrival, now) > *s,
         Term::YoungerThan(s) => age_secs(e.arrival, now) < *s,
     }
 }
 
+/// Per snapshot, per distinct reason: does it or its cause's label match?
+fn reason_hits(model: &QueueModel, is_match: impl Fn(&str) -> bool) -> Vec<Vec<bool>> {
+    model
+        .snapshots
+        .iter()
+        .map(|s| {
+            s.search
+                .reasons
+                .iter()
+                .map(|(r, l)| is_match(r) || (!l.is_empty() && is_match(l)))
+                .collect()
+        })
+        .collect()
+}
+
 /// A filter ready for one pass over a model (see [`Filter::prepare`]):
-/// same answers as [`Filter::matches`], faster on plain words.
+/// same answers as [`Filter::matches`], faster on plain words, patterns
+/// and reasons.
 pub struct PreparedFilter<'a> {
     filter: &'a Filter,
-    /// Per term, per snapshot, per distinct reason: does this plain word
-    /// match it? (Empty for other terms.)
+    /// Per term, per snapshot, per distinct reason: does this plain word,
+    /// pattern or `reason:` term match it or its cause's label? (Empty for
+    /// other terms.)
     reason_hits: Vec<Vec<Vec<bool>>>,
     /// Per snapshot, per distinct reason: is it of the filter's group? (Empty without a group.)
     group_hits: Vec<Vec<bool>>,
@@ -710,16 +748,24 @@ impl PreparedFilter<'_> {
             .terms
             .iter()
             .zip(&self.reason_hits)
-            .all(|(t, hits)| match (t, hits.get(r.snap as usize)) {
-                (Term::Text(n), Some(hits)) if indexed => {
-                    n.is_match(snap.search.fields(i))
-                        || snap
-                            .search
-                            .reason_ids(i)
-                            .iter()
-                            .any(|&id| hits.get(id as usize).copied().unwrap_or(false))
+            .all(|(t, hits)| {
+                let reasons = |hits: &[bool]| {
+                    snap.search
+                        .reason_ids(i)
+                        .iter()
+                        .any(|&id| hits.get(id as usize).copied().unwrap_or(false))
+                };
+                match (t, hits.get(r.snap as usize)) {
+                    (Term::Text(n), Some(hits)) if indexed => {
+                        n.is_match(snap.search.fields(i)) || reasons(hits)
+                    }
+                    // a pattern is matched field by field, as `^` and `$` expect
+                    (Term::Regex(re), Some(hits)) if indexed => {
+                        snap.search.fields(i).split('\n').any(|f| re.is_match(f)) || reasons(hits)
+                    }
+                    (Term::Reason(_), Some(hits)) if indexed => reasons(hits),
+                    _ => term_matches(t, e, now),
                 }
-                _ => term_matches(t, e, now),
             })
     }
 }
@@ -1079,6 +1125,17 @@ mod tests {
         assert_eq!(ids("age<1m"), ["06", "07"]);
         assert_eq!(ids("THROTTLING q:deferred"), ["01", "02"]);
         assert_eq!(ids("re:^AAAAAA000[12]$"), ["01", "02"]);
+        // what a row shows is found: the cause the Reason column names (its reasons do not say
+        // "SES"), the queue, the null sender as shown
+        assert_eq!(ids("SES"), ["01", "02"]);
+        assert_eq!(ids("ses throttling"), ["01", "02"]);
+        assert_eq!(ids("reason:SES"), ["01", "02"]);
+        assert_eq!(ids("mailbox"), ["04", "05"]);
+        assert_eq!(ids("hold"), ["06"]);
+        assert_eq!(ids("ACTIVE"), ["07"]);
+        assert_eq!(ids("<>"), ["06"]);
+        assert_eq!(ids("re:^hold$"), ["06"]);
+        assert_eq!(ids("re:^SES"), ["01", "02"]);
         assert!(Filter::parse("re:(").is_err());
         assert!(Filter::parse("age>soon").is_err());
         assert!(Filter::parse("queue:nope").is_err());
@@ -1117,6 +1174,15 @@ mod tests {
             "re:^[0-9A-F]{10}$",
             "454 age>1h",
             "über",
+            "SES",
+            "mailbox full",
+            "reason:ses",
+            "reason:quota",
+            "deferred",
+            "hold",
+            "<>",
+            "re:^SES",
+            "re:^hold$",
             "nothing-matches-this",
         ] {
             let f = Filter::parse(text).unwrap();

@@ -13,6 +13,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
+#[cfg(test)]
+use super::model::reason_label;
 use super::model::{
     Column, SHAPE_BUCKETS, SHAPE_COLS, ShapeBy, age_secs, ahead_secs, fmt_age, fmt_age_at,
     fmt_size, reason_cause, reason_key, shape,
@@ -1119,6 +1121,36 @@ mod tests {
         }
         let s = fx.draw(80, 24, true);
         assert!(s.contains("│row 31 · 300 of 300 shown · sort Age↓"), "{s}");
+    }
+
+    /// The demo queue filtered by the first word of the cause its rows name ("SES throttling:
+    /// ...", whose reasons say "Throttling failure" and an amazonaws.com host, not "SES"): each
+    /// row that names an SES cause is shown.
+    #[test]
+    fn the_filter_finds_the_cause_a_row_names() {
+        let text = generate(240, NOW);
+        let mut fx = Fx::new(&text);
+        let naming_ses = parse_jsonl(text.as_bytes())
+            .entries
+            .iter()
+            .filter(|e| {
+                e.first_reason()
+                    .is_some_and(|r| super::reason_label(r).starts_with("SES "))
+            })
+            .count();
+        assert!(naming_ses > 0);
+        fx.filter("SES");
+        let s = fx.draw(200, 300, true);
+        let rows: Vec<&str> = s
+            .lines()
+            .filter(|l| l.starts_with("│  deferred "))
+            .collect();
+        assert_eq!(
+            rows.iter().filter(|l| l.contains(" SES ")).count(),
+            naming_ses,
+            "{s}"
+        );
+        assert_eq!(fx.pane.view_len(), naming_ses, "{s}");
     }
 
     #[test]
