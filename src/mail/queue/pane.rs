@@ -226,6 +226,10 @@ const DEMO_ON_FILE: &str =
 const DEMO_RETRY: &str = "demo: tried against the demo's relay and servers (no Postfix is run): \
      greylisted mail goes, SES takes what its sending rate allows of what it throttled, the rest \
      is deferred again";
+/// What the demo's flush did, in place of Postfix retrying the deferred mail: no Postfix runs
+/// there, the demo's relay and servers answered the demo queue's deferred mail at once.
+const DEMO_FLUSHED: &str = "demo: tried the demo queue's deferred mail against the demo's relay \
+     and servers (no Postfix is run)";
 
 /// The pane's state.
 #[derive(Debug)]
@@ -1970,9 +1974,11 @@ impl QueuePane {
                     .unwrap_or_default();
                 let text = match result {
                     Ok(_) => {
-                        let s = Clean::new(&format!(
-                            "flush ({name}): Postfix is retrying the deferred mail"
-                        ));
+                        let s = Clean::new(&if self.demo {
+                            format!("flush ({name}): {DEMO_FLUSHED}")
+                        } else {
+                            format!("flush ({name}): Postfix is retrying the deferred mail")
+                        });
                         self.keep_flushed(instance, true, s, cx.now)
                     }
                     // the demo's refusal is what its dialog said: no error, nothing to keep
@@ -3963,6 +3969,28 @@ mod tests {
         );
         assert_eq!(fx.pane.health().errors, 0);
         assert!(fx.pane.notice.is_none(), "nothing is kept on the pane");
+    }
+
+    /// The demo's flush says what the demo did (its relay and servers answered the demo
+    /// queue's deferred mail), not that Postfix is retrying it: no Postfix is run there.
+    #[test]
+    fn the_demo_flush_says_what_the_demo_did() {
+        let mut fx = Fx::new(&fixture());
+        fx.pane.demo = true;
+        let said = fx.event(QueueEvent::Flushed {
+            instance: 0,
+            action: ActionId(9),
+            result: Ok(vec![]),
+        });
+        let want = "flush (default): demo: tried the demo queue's deferred mail against the \
+                    demo's relay and servers (no Postfix is run)";
+        assert!(
+            matches!(said.first(), Some(Effect::Notice(n)) if n == want),
+            "{said:?}"
+        );
+        let (ok, kept) = fx.pane.notice.clone().unwrap();
+        assert!(ok, "{kept}");
+        assert!(!kept.contains("Postfix is retrying"), "{kept}");
     }
 
     #[test]
