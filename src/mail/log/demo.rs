@@ -40,6 +40,8 @@ const RCPTS: &[&str] = &[
     "grace@example.co.uk",
 ];
 const RELAY: &str = "email-smtp.us-east-1.amazonaws.com[54.0.0.10]:587";
+/// The old ISP's relay the demo's sender map routes `legacy@example.com` through.
+const OLD_ISP: &str = "smtp.old-isp.example[203.0.113.9]:465";
 
 /// The relay as Postfix names it in a reply: `host[address]`, without the port.
 fn relay_host() -> &'static str {
@@ -583,10 +585,8 @@ impl LogGenerator {
     ) -> String {
         let delay = at.timestamp() - e.arrival;
         let relay = relay_of(reason);
-        let dsn = if reason.contains("Mailbox full") {
-            "4.2.2"
-        } else if reason.contains("Greylisted") {
-            "4.7.1"
+        let dsn = if reason.contains(" timed out while ") {
+            "4.4.2"
         } else if relay == "none" {
             "4.4.1"
         } else {
@@ -605,8 +605,7 @@ impl LogGenerator {
     }
 
     /// A delivery tried now (`postqueue -i`, `postqueue -f`) of the queued messages `tried`, as
-    /// the demo's relay and the recipients' servers answer it: a greylisting server takes the
-    /// mail it asked to be sent again, SES takes up to its sending rate of the mail it throttled
+    /// the demo's relays answer it: SES takes up to its sending rate of the mail it throttled
     /// ([`crate::demo::SES_MAX_SEND_RATE`]), and every other recipient is deferred again for
     /// its reason. A message left with no recipient to try is removed from the queue. A message
     /// marked to expire (`postsuper -e`) is returned to its sender instead of tried.
@@ -630,20 +629,15 @@ impl LogGenerator {
                 };
                 let reason = reason.as_str();
                 let throttled = reason.contains("Maximum sending rate exceeded");
-                let goes = reason.contains("Greylisted") || (throttled && rate > 0);
-                if !goes {
+                if !throttled || rate == 0 {
                     out.lines
                         .push(self.deferral(e, r.address.as_str(), reason, at, pid));
                     left += 1;
                     continue;
                 }
-                rate -= usize::from(throttled);
+                rate -= 1;
                 let relay = relay_of(reason);
-                let reply = if throttled {
-                    format!("250 Ok {}", self.ses_id())
-                } else {
-                    format!("250 2.0.0 Ok: queued as {:X}", self.rand() & 0xF_FFFF_FFFF)
-                };
+                let reply = format!("250 Ok {}", self.ses_id());
                 let delay = at.timestamp() - e.arrival;
                 out.lines.push(self.line(
                     at,
@@ -676,13 +670,15 @@ pub struct Retried {
     pub returned: Vec<String>,
 }
 
-/// The relay a deferral's reason names as Postfix logs it in `relay=`: the demo's SES, the
-/// server quoted (port 25), or `none` for a connection that failed.
+/// The relay a deferral's reason names as Postfix logs it in `relay=`: the demo's SES, the old
+/// ISP's relay that never greets (its port the sender map's), or `none` for a connection that
+/// failed.
 fn relay_of(reason: &str) -> String {
+    let old_isp = &OLD_ISP[..OLD_ISP.len() - 4];
     match super::classify::quoted_reply(reason) {
         Some((host, _)) if host == relay_host() => RELAY.to_string(),
-        Some((host, _)) => format!("{host}:25"),
-        None => "none".into(),
+        _ if reason.starts_with(&format!("conversation with {old_isp} ")) => OLD_ISP.to_string(),
+        _ => "none".into(),
     }
 }
 

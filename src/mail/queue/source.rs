@@ -807,9 +807,17 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        // one that a retry defers again (SES takes some of the mail it throttled)
         let deferred = entries
             .iter()
-            .find(|e| e.queue == crate::mail::queue::QueueName::Deferred)
+            .find(|e| {
+                e.queue == crate::mail::queue::QueueName::Deferred
+                    && e.recipients.iter().all(|r| {
+                        r.reason
+                            .as_ref()
+                            .is_some_and(|(_, why)| !why.contains("Maximum sending rate"))
+                    })
+            })
             .unwrap();
         run(apply(QueueOp::DeliverNow, vec![deferred.id.clone()]), &r);
         match rx.recv().await {
