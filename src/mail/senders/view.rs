@@ -457,15 +457,21 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     } else {
         0
     };
-    if !p.maps_view && !p.detail {
+    let table_view = !p.maps_view && !p.detail && !p.findings_view;
+    if table_view {
         let need = table_rows(p, w).max(3);
-        let free = (area.height as usize).saturating_sub(head_h + panel_h as usize + need);
+        let room = (area.height as usize).saturating_sub(head_h + panel_h as usize);
+        let free = room.saturating_sub(need);
         budget = budget.max(free);
-        // a table of two rows a sender, cut to the pane, leaves an odd row empty: the findings
-        // take it
-        let body = (area.height as usize).saturating_sub(head_h + panel_h as usize + budget);
+        // the table keeps a few senders, and the row that says what it cannot show, before
+        // the findings take rows
+        let floor = table_floor(p, w);
+        budget = budget.min(room.saturating_sub(floor));
+        // a table of two rows a sender, cut to the pane, leaves an odd row empty under the row
+        // that says what it cannot show: the findings take it
+        let body = room.saturating_sub(budget);
         let two_rows = table_widths(p, &p.visible(), w).is_none();
-        if two_rows && body < need && body > 3 && (body - 1) % 2 == 1 {
+        if two_rows && body < need && body > 3 && (body - 2) % 2 == 1 {
             budget += 1;
         }
     }
@@ -475,6 +481,9 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     } else {
         global_lines(&globals, w, budget, cx)
     };
+    // findings with no row of their own are counted on the table's last row
+    let note = (table_view && gl.is_empty() && !globals.is_empty())
+        .then(|| (globals.len(), findings_untold(globals.len())));
     let global_h = gl.len() as u16;
     let [head, body, glob, panel] = Layout::vertical([
         Constraint::Length(head_h as u16),
@@ -529,7 +538,7 @@ fn render_zoomed(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx
     } else if p.detail {
         render_detail(p, frame, body, under, cx);
     } else {
-        render_table(p, frame, body, cx);
+        render_table(p, frame, body, note, cx);
     }
 
     frame.render_widget(Paragraph::new(gl), glob);
@@ -626,10 +635,7 @@ fn global_lines(
     let hidden = globals.len().saturating_sub(budget - 1);
     let n = globals.len();
     let text = if hidden == n {
-        format!(
-            "{n} setup finding{} · s: each whole, with what to do",
-            plural(n)
-        )
+        findings_untold(n)
     } else if hidden > 0 {
         format!(
             "+{hidden} more setup finding{} · s: all {n} whole, with what to do",
@@ -643,6 +649,14 @@ fn global_lines(
         Span::styled(truncate(&text, w.saturating_sub(2)), cx.theme.accent),
     ]));
     out
+}
+
+/// What the pane says of `n` setup findings none of which it has the rows to show.
+fn findings_untold(n: usize) -> String {
+    format!(
+        "{n} setup finding{} · s: each whole, with what to do",
+        plural(n)
+    )
 }
 
 /// `✗ text`: each finding from its marker, in at most `budget` rows.
@@ -861,7 +875,29 @@ fn table_rows(p: &SendersPane, w: usize) -> usize {
     1 + (rows.len() * per_row).max(1)
 }
 
-fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'_>) {
+/// Rows the table keeps before the setup findings take any: its header, a few senders and the
+/// row that says how many it cannot show.
+fn table_floor(p: &SendersPane, w: usize) -> usize {
+    let n = p.visible().len();
+    let (per_row, few) = if table_widths(p, &p.visible(), w).is_none() {
+        (2, 2)
+    } else {
+        (1, 3)
+    };
+    1 + (n.min(few) * per_row).max(1) + usize::from(n > few)
+}
+
+/// The table of senders, scrolled so that the selected one shows. When not every sender fits,
+/// its last row says how many are below and above, and which the selected one is; `note` (the
+/// number of setup findings with no row of their own, and what to say of them) follows on that
+/// row.
+fn render_table(
+    p: &SendersPane,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    note: Option<(usize, String)>,
+    cx: &ViewCx<'_>,
+) {
     let w = area.width as usize;
     let rows = p.visible();
     let wide = table_widths(p, &rows, w);
@@ -919,7 +955,9 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
         lines.push(line(msg, w, cx.theme.muted));
     }
     let per_row = if narrow { 2 } else { 1 };
-    let height = (area.height as usize).saturating_sub(1) / per_row;
+    let body = (area.height as usize).saturating_sub(1);
+    let cut = rows.len() * per_row > body.saturating_sub(usize::from(note.is_some()));
+    let height = body.saturating_sub(usize::from(cut || note.is_some())) / per_row;
     let first = p.window.start(p.selected, height, rows.len());
     for (i, r) in rows.iter().enumerate().skip(first).take(height) {
         let c = Cells::of(r, p.check.counts_unknown);
@@ -960,6 +998,38 @@ fn render_table(p: &SendersPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<
                 ),
             ]));
         }
+    }
+    let mut said = Vec::new();
+    if cut {
+        let below = rows.len().saturating_sub(first + height);
+        if below > 0 {
+            said.push(format!("↓ {below} more"));
+        }
+        if first > 0 {
+            said.push(format!("↑ {first} above"));
+        }
+        said.push(format!(
+            "row {} of {}",
+            p.selected.min(rows.len().saturating_sub(1)) + 1,
+            rows.len()
+        ));
+    }
+    if !said.is_empty() || note.is_some() {
+        let said = said.join(" · ");
+        let mut spans = vec![Span::styled(truncate(&said, w), cx.theme.muted)];
+        if let Some((n, note)) = note {
+            let lead = if said.is_empty() { "  " } else { " · " };
+            let room = w.saturating_sub(said.width() + lead.width());
+            // shortened rather than cut before the key that shows them
+            let note = if note.width() > room {
+                format!("{n} setup finding{} (s)", plural(n))
+            } else {
+                note
+            };
+            spans.push(Span::styled(lead, cx.theme.muted));
+            spans.push(Span::styled(truncate(&note, room), cx.theme.accent));
+        }
+        lines.push(Line::from(spans));
     }
     frame.render_widget(Paragraph::new(lines), area);
 }
@@ -1888,11 +1958,11 @@ mod tests {
             )),
             "{out}"
         );
-        // a pane with one row for them: the row names how many, and the key
+        // a pane with no row for them: the table's last row names how many, and the key
         let small = draw(&p, cx.shared, 80, 10, true);
         assert!(
             small.contains(&format!(
-                "  {} setup findings · s: each whole, with what to do",
+                " · {} setup findings · s: each whole, with what to do",
                 findings.len()
             )),
             "{small}"
@@ -1936,6 +2006,88 @@ mod tests {
             assert!(read(&out).contains(v.text.as_str()), "{}\n{out}", v.text);
         }
         assert!(!out.contains("whole, with what to do"), "{out}");
+    }
+
+    /// A table cut to the pane says what it hides: its last row counts the senders below and
+    /// above and names the selected row, and the selected sender stays on screen as j/k/g/G
+    /// move it. At 60x16, under a test mail's report, the table keeps more than one sender and
+    /// the setup findings it leaves no row are counted on that last row.
+    #[test]
+    fn a_cut_table_says_what_it_hides_and_keeps_the_selection_on_screen() {
+        let mut shared = Shared::default();
+        let mut p = pane(&mut shared);
+        let mut cx = read_only(&mut shared);
+        let mut a = activity();
+        for i in 0..4 {
+            a.insert(format!("extra{i}@example.com"), Default::default());
+        }
+        p.on_event(SendersEvent::Activity(Ok(a)), &mut cx);
+        traced(
+            &mut p,
+            &mut cx,
+            ("bob@example.com", "ops@example.net", "7E1F2C8901"),
+            &[
+                "Nov 27 19:59:01 vm postfix/qmgr[10]: 7E1F2C8901: from=<bob@example.com>, size=400, nrcpt=1 (queue active)",
+            ],
+        );
+        let senders: Vec<String> = p.visible().iter().map(|r| r.sender.to_string()).collect();
+        let n = senders.len();
+        assert!(n >= 10, "{senders:?}");
+        let moves = [
+            vec![Nav::Top],
+            vec![Nav::Down; 3],
+            vec![Nav::Bottom],
+            vec![Nav::Up; 4],
+            vec![Nav::Up; 3],
+            vec![Nav::Top],
+        ];
+        for (w, h) in [(80, 24), (60, 16)] {
+            for keys in &moves {
+                for k in keys {
+                    p.on_nav(*k, &mut cx);
+                }
+                let out = draw(&p, cx.shared, w, h, true);
+                let shown: Vec<usize> = (0..n)
+                    .filter(|i| {
+                        out.lines().any(|l| {
+                            l.contains(&format!(" {} ", senders[*i])) && l.contains(super::FACT_SEP)
+                        })
+                    })
+                    .collect();
+                let (first, last) = (shown[0], shown[shown.len() - 1]);
+                assert_eq!(shown, (first..=last).collect::<Vec<_>>(), "{out}");
+                assert!(
+                    shown.contains(&p.selected),
+                    "row {} not shown:\n{out}",
+                    p.selected
+                );
+                assert!(shown.len() >= 2, "{out}");
+                assert!(shown.len() < n, "{out}");
+                assert!(
+                    out.contains(&format!("row {} of {n}", p.selected + 1)),
+                    "{out}"
+                );
+                for (hidden, cue) in [(n - 1 - last, "more"), (first, "above")] {
+                    let arrow = if cue == "more" { '↓' } else { '↑' };
+                    assert_eq!(
+                        out.contains(&format!("{arrow} {hidden} {cue}")),
+                        hidden > 0,
+                        "{hidden} {cue}:\n{out}"
+                    );
+                }
+                assert!(
+                    out.contains("test mail bob@example.com -> ops@example.net"),
+                    "{out}"
+                );
+                assert!(out.contains("setup finding"), "{out}");
+                // the key that shows the findings is never cut off
+                let told = out.lines().find(|l| l.contains("setup finding")).unwrap();
+                assert!(
+                    told.contains("setup finding (s)") || told.contains(" · s: "),
+                    "{out}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -2699,7 +2851,7 @@ mod tests {
             assert_eq!(at, columns, "{} is out of line:\n{out}", r.sender);
             creds_of.push((r.creds.short(), creds));
         }
-        assert_eq!(creds_of.len(), 6, "{out}");
+        assert_eq!(creds_of.len(), 5, "{out}");
         let key: Vec<&String> = creds_of
             .iter()
             .filter(|(whole, _)| whole == "AKIAEXAMPLEUSER")
