@@ -2719,7 +2719,7 @@ mod tests {
         assert!(
             c.lines.iter().any(|l| l
                 == "! new@example.com is not verified in SES us-east-1: its mail bounces until \
-                    it is (v on its row verifies it)"),
+                    SES has verified it (v on its row asks SES to verify it)"),
             "{:?}",
             c.lines
         );
@@ -2740,7 +2740,7 @@ mod tests {
         assert!(
             domain.lines.iter().any(|l| l
                 == "! the domain example.net is not verified in SES us-east-1: its mail bounces \
-                    until it is (v on its row verifies it)"),
+                    until SES has verified it (v on its row asks SES to verify it)"),
             "{:?}",
             domain.lines
         );
@@ -2945,7 +2945,16 @@ mod tests {
             [
                 "Route: [email-smtp.us-east-1.amazonaws.com]:587",
                 "! root@web1.example.com is not verified in SES us-east-1: its mail bounces \
-                 until it is (v on its row verifies it)"
+                 until SES has verified it (v on its row asks SES to verify it)"
+            ]
+        );
+        // a pending identity: the sentence ends whole
+        assert_eq!(
+            route_lines(&mut p, &mut cx, "bob@example.com"),
+            [
+                "Route: [email-smtp.us-east-1.amazonaws.com]:587",
+                "! bob@example.com is not verified in SES us-east-1 (bob@example.com pending): \
+                 its mail bounces until SES has verified it"
             ]
         );
         assert_eq!(

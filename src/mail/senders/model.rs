@@ -652,13 +652,14 @@ pub fn route_warnings(
     match identity {
         Some(i) if i.status == Verification::Verified => {}
         Some(i) => out.push(format!(
-            "{who} is not verified in SES {region} ({} {}): its mail bounces until it is",
+            "{who} is not verified in SES {region} ({} {}): its mail bounces until SES has \
+             verified it",
             i.name,
             i.status.words()
         )),
         None => out.push(format!(
-            "{who} is not verified in SES {region}: its mail bounces until it is (v on its row \
-             verifies it)"
+            "{who} is not verified in SES {region}: its mail bounces until SES has verified it \
+             (v on its row asks SES to verify it)"
         )),
     }
     out
