@@ -684,6 +684,43 @@ impl SendersPane {
         Some(self.ses_target(region))
     }
 
+    /// What `v` says of `identity` (an address or a domain) where SES, read in `region`,
+    /// already lists it verified (itself or by a domain that covers it), or pending (with what
+    /// finishes its verification): creating it again is refused by SES. `None` where SES of the
+    /// region has not been read, or its read failed, or it lists the identity otherwise.
+    fn already_in_ses(&self, identity: &str, region: &str) -> Option<Clean> {
+        let view = self.ses.view();
+        let Some(RegionView::Ready(s)) = view.get(region) else {
+            return None;
+        };
+        let found = if identity.contains('@') {
+            s.verification_of(identity)
+        } else {
+            s.verification_of_domain(identity)
+        }?;
+        let who = Clean::capped(identity, 80);
+        let itself = found.name.eq_ignore_ascii_case(identity);
+        let said = match found.status {
+            ses::Verification::Verified if itself => {
+                format!("{who} is already verified in SES {region}")
+            }
+            ses::Verification::Verified => format!(
+                "{who} is already verified in SES {region} (by the domain {})",
+                found.name
+            ),
+            ses::Verification::Pending if itself => format!(
+                "{who} is already pending in SES {region}: {}; r reads SES again",
+                if found.is_domain {
+                    "publish in DNS the DKIM records SES lists for it"
+                } else {
+                    "click the link SES mailed to it"
+                }
+            ),
+            _ => return None,
+        };
+        Some(Clean::joined(said))
+    }
+
     /// Rows matching the filter.
     fn visible(&self) -> Vec<&model::SenderRow> {
         let f = self.filter.to_lowercase();
@@ -999,6 +1036,12 @@ impl Pane for SendersPane {
                     (_, Some(domain)) if !domain.is_empty() => domain.to_string(),
                     _ => self.selected_sender().unwrap_or_default(),
                 };
+                // what SES already lists is not created again (SES refuses it): said instead
+                if let Some(target) = self.verify_target()
+                    && let Some(said) = self.already_in_ses(&initial, &target.region)
+                {
+                    return vec![Effect::Notice(said)];
+                }
                 vec![Self::prompt(
                     P_VERIFY,
                     "Verify in SES (address or domain)",
@@ -1186,6 +1229,9 @@ impl Pane for SendersPane {
                         "not an address or domain: {}",
                         Clean::capped(&text, 60)
                     )))];
+                }
+                if let Some(said) = self.already_in_ses(&text, &target.region) {
+                    return vec![Effect::Notice(said)];
                 }
                 let what = if is_domain {
                     "SES will list DKIM records to publish in DNS; the domain is pending until they are seen"
@@ -2485,6 +2531,96 @@ mod tests {
         let e = p.on_action(SendersAction::VerifyIdentity, &mut cx);
         assert!(
             matches!(&e[..], [Effect::Prompt(pr)] if pr.purpose == P_VERIFY && pr.initial == "example.org"),
+            "{e:?}"
+        );
+    }
+
+    /// `v` on a sender SES already lists, verified or pending, asks nothing and calls nothing:
+    /// it says so, and for a pending one what finishes it; so does an identity typed at the
+    /// prompt. Before SES is read, or when its read failed, `v` asks as it always did.
+    #[test]
+    fn verify_an_identity_ses_already_lists_says_so_instead_of_asking() {
+        let mut shared = Shared::default();
+        let mut p = fed(&mut shared);
+        let access = WriteAccess::for_mode(Mode::Interactive);
+        let mut cx = Cx {
+            now: now(),
+            access: access.as_ref(),
+            shared: &mut shared,
+        };
+        let v_on = |p: &mut SendersPane, cx: &mut Cx<'_>, sender: &str| -> Vec<Effect> {
+            p.selected = p
+                .visible()
+                .iter()
+                .position(|r| r.sender.as_str() == sender)
+                .unwrap_or_else(|| panic!("a row for {sender}"));
+            p.on_action(SendersAction::VerifyIdentity, cx)
+        };
+        let asked = |e: &[Effect], initial: &str| matches!(e, [Effect::Prompt(pr)] if pr.purpose == P_VERIFY && pr.initial == initial);
+        let notice = |e: &[Effect]| match e {
+            [Effect::Notice(n)] => n.to_string(),
+            _ => panic!("{e:?}"),
+        };
+        // SES not read yet, then its read failed: asked as before
+        let e = v_on(&mut p, &mut cx, "alice@example.com");
+        assert!(asked(&e, "alice@example.com"), "{e:?}");
+        p.on_event(
+            SendersEvent::Ses {
+                region: "us-east-1".into(),
+                result: Err("SES ListEmailIdentities in us-east-1: access denied".into()),
+            },
+            &mut cx,
+        );
+        let e = v_on(&mut p, &mut cx, "alice@example.com");
+        assert!(asked(&e, "alice@example.com"), "{e:?}");
+        let mut read = model::tests::ses(false);
+        read.identities.push(ses::Identity {
+            name: "example.net".into(),
+            is_domain: true,
+            status: ses::Verification::Pending,
+            sending_enabled: true,
+        });
+        p.on_event(
+            SendersEvent::Ses {
+                region: "us-east-1".into(),
+                result: Ok(Box::new(read)),
+            },
+            &mut cx,
+        );
+        let e = v_on(&mut p, &mut cx, "alice@example.com");
+        assert_eq!(
+            notice(&e),
+            "alice@example.com is already verified in SES us-east-1"
+        );
+        let e = v_on(&mut p, &mut cx, "bob@example.com");
+        assert_eq!(
+            notice(&e),
+            "bob@example.com is already pending in SES us-east-1: click the link SES mailed to \
+             it; r reads SES again"
+        );
+        // a domain's route: the domain
+        let e = v_on(&mut p, &mut cx, "@example.org");
+        assert_eq!(
+            notice(&e),
+            "example.org is already verified in SES us-east-1"
+        );
+        // typed at the prompt
+        let e = p.on_prompt(P_VERIFY, "example.net".into(), &mut cx);
+        assert_eq!(
+            notice(&e),
+            "example.net is already pending in SES us-east-1: publish in DNS the DKIM records \
+             SES lists for it; r reads SES again"
+        );
+        let e = p.on_prompt(P_VERIFY, "ops@mail.example.org".into(), &mut cx);
+        assert_eq!(
+            notice(&e),
+            "ops@mail.example.org is already verified in SES us-east-1 (by the domain \
+             example.org)"
+        );
+        // what SES does not list is asked for, as before
+        let e = p.on_prompt(P_VERIFY, "new@example.com".into(), &mut cx);
+        assert!(
+            matches!(&e[..], [Effect::Confirm(c)] if matches!(&c.then[..], [Effect::Senders(SendersEffect::CreateIdentity { identity, .. })] if identity == "new@example.com")),
             "{e:?}"
         );
     }
