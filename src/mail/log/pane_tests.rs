@@ -754,6 +754,11 @@ fn detail_80x24() {
     assert!(w.with_cx(|p, cx| p.on_jump(&Jump::LogHistory("40A53C8900".into()), cx)));
     let s = w.screen(80, 24, true);
     assert!(s.contains("What to do"));
+    // the region as AWS writes it, not in the capitals of SES's reply
+    assert!(
+        s.contains("SES: region us-east-1, identities that failed: root@localhost"),
+        "{s}"
+    );
     insta::assert_snapshot!("failures_detail_80x24", s);
 }
 

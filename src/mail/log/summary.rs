@@ -1140,7 +1140,9 @@ pub fn render_text(r: &Report) -> String {
         let rows = r.ses_unverified.iter().map(|i| {
             vec![
                 crate::ui::widgets::truncate(&i.identity, 40),
-                i.region.clone(),
+                // written as AWS writes regions everywhere else (us-east-1); SES's reply has it
+                // in capitals, as the JSON report keeps it
+                i.region.to_ascii_lowercase(),
                 i.count.to_string(),
             ]
         });
@@ -1682,6 +1684,39 @@ mod tests {
                 .map(|s| s.contains('_') || s.chars().all(|c| c.is_ascii_lowercase())),
             Some(true)
         );
+    }
+
+    /// SES's reply names the region in capitals (`US-EAST-1`): the text report writes it as
+    /// AWS writes regions (`us-east-1`), the JSON report as SES gave it, as its shape documents.
+    #[test]
+    fn the_text_writes_an_ses_region_as_aws_does_the_json_as_ses_gave_it() {
+        let r = corpus_report();
+        let t = render_text(&r);
+        let section = t
+            .split("\nSES identities not verified\n")
+            .nth(1)
+            .and_then(|s| s.split("\n\n").next())
+            .unwrap_or_default();
+        let row = section
+            .lines()
+            .find(|l| l.trim_start().starts_with("root@localhost "))
+            .unwrap_or_default();
+        assert_eq!(
+            row.split_whitespace().collect::<Vec<_>>(),
+            ["root@localhost", "us-east-1", "1"],
+            "{t}"
+        );
+        assert!(!section.contains("US-EAST-1"), "{t}");
+        let v = serde_json::to_value(&r).unwrap();
+        assert!(
+            v["ses_unverified"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["identity"] == "root@localhost" && i["region"] == "US-EAST-1"),
+            "{v}"
+        );
+        assert!(include_str!("summary_json.txt").contains(r#""region": "US-EAST-1""#));
     }
 
     #[test]

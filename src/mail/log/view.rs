@@ -719,7 +719,8 @@ fn render_detail(
             Span::styled(
                 format!(
                     "region {}, identities that failed: {}",
-                    ses.region,
+                    // as AWS writes regions (us-east-1); the evidence below keeps SES's capitals
+                    ses.region.to_ascii_lowercase(),
                     ses.identities.join(", ")
                 ),
                 cx.theme.accent,
