@@ -144,7 +144,9 @@ impl Category {
             Category::MilterReject => "milter",
             Category::Held => "HELD",
             Category::Lost => "LOST",
-            Category::Deleted => "deleted",
+            // not "deleted" again beside the status: what deleted it (a row's status is
+            // "deleted", its cause the command; the Queue pane's delete runs it too)
+            Category::Deleted => "postsuper -d",
             Category::Discarded => "DISCARDED",
             Category::Other => "other",
         }

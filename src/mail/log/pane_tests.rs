@@ -483,7 +483,8 @@ Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
 fn the_detail_heading_says_a_status_once() {
     let mut w = World::loaded();
     for (status, heading) in [
-        (RowStatus::Deleted, "  deleted\n"),
+        // a deletion's cause is what deleted it, not "deleted" again
+        (RowStatus::Deleted, "  deleted  postsuper -d\n"),
         (RowStatus::Bounced, "  bounced  sender unverified\n"),
     ] {
         let idx = w
@@ -719,6 +720,12 @@ fn zoomed_table_80x24() {
     let w = World::loaded();
     let s = w.screen(80, 24, true);
     assert!(s.contains("sender unverified"));
+    // a deletion's category says what deleted it, not the status again
+    assert!(
+        s.contains("│19:25:56 deleted  postsuper -d      carol@example.com"),
+        "{s}"
+    );
+    assert!(!s.contains("deleted  deleted"), "{s}");
     insta::assert_snapshot!("failures_table_80x24", s);
 }
 

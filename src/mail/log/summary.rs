@@ -1614,7 +1614,8 @@ mod tests {
             .iter()
             .find(|c| c.category == Category::Deleted)
             .unwrap();
-        assert_eq!((deleted.label, deleted.count), ("deleted", 500));
+        // shown as what deleted it, not as "deleted" again beside the status
+        assert_eq!((deleted.label, deleted.count), ("postsuper -d", 500));
         assert!(deleted.meaning.contains("the sender was not told"));
         assert!(
             deleted
@@ -1637,7 +1638,9 @@ mod tests {
                 .as_array()
                 .unwrap()
                 .iter()
-                .any(|c| c["category"] == "deleted" && c["count"] == 500),
+                .any(|c| c["category"] == "deleted"
+                    && c["label"] == "postsuper -d"
+                    && c["count"] == 500),
             "{v}"
         );
         // text: an outcome line of its own, and the lost mail list holds the lost message only
@@ -1651,6 +1654,18 @@ mod tests {
         assert_eq!(
             outcome("deleted (postsuper -d)").as_deref(),
             Some("500"),
+            "{t}"
+        );
+        let by_cause = t
+            .split("\nFailures by cause\n")
+            .nth(1)
+            .and_then(|s| s.split("\n\n").next())
+            .unwrap_or_default();
+        assert!(
+            by_cause.lines().any(|l| {
+                l.split_whitespace().take(4).collect::<Vec<_>>()
+                    == ["postsuper", "-d", "500", "Someone"]
+            }),
             "{t}"
         );
         assert!(t.contains("\nLost mail: 1\n"), "{t}");
