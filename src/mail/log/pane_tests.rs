@@ -776,6 +776,81 @@ fn overview_tile_80x8() {
     insta::assert_snapshot!("failures_tile_80x8", s);
 }
 
+/// The corpus, with a message lost in the hour and a bounce earlier in the day: the hour's and
+/// the day's counts differ, and are longer together than 80 columns.
+fn loaded_with_lost_mail() -> World {
+    let mut w = World::loaded();
+    w.feed(
+        "Nov 27 10:00:00 vm postfix/smtp[7]: CDEF012345: to=<c@example.net>, relay=127.0.0.1[127.0.0.1]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <c@example.net>: Recipient address rejected: User unknown)
+Nov 27 19:36:00 vm postfix/qmgr[3]: AAAA000001: from=<app@example.com>, size=300, nrcpt=1 (queue active)
+Nov 27 19:36:01 vm postfix/qmgr[3]: AAAA000001: removed",
+        false,
+    );
+    w
+}
+
+/// The header's counts: the hour's and the day's on a line each when they do not fit on one,
+/// each cut at its end only, lost mail said first and deferrals after what failed for good.
+#[test]
+fn the_days_counts_are_shown_when_the_hours_and_the_days_do_not_fit_on_one_line() {
+    let mut w = loaded_with_lost_mail();
+    let header = |s: &str| -> Vec<String> {
+        s.lines()
+            .skip(1)
+            .take(2)
+            .map(|l| l.trim_matches('│').trim_end().to_string())
+            .collect()
+    };
+    let s = w.screen(80, 24, true);
+    assert_eq!(
+        header(&s),
+        [
+            "hour: 1 lost · 5 bounced · 11 deferred · 1 deleted, 10 sent",
+            "day:  1 lost · 6 bounced · 11 deferred · 1 deleted, 10 sent",
+        ],
+        "{s}"
+    );
+    // narrower: each line cut at its end, the day's still there
+    let s = w.screen(40, 24, true);
+    assert_eq!(
+        header(&s),
+        [
+            "hour: 1 lost · 5 bounced · 11 deferre…",
+            "day:  1 lost · 6 bounced · 11 deferre…",
+        ],
+        "{s}"
+    );
+    // wide enough: one line, as before
+    let s = w.screen(140, 24, true);
+    assert!(
+        header(&s)[0].starts_with(
+            "hour: 1 lost · 5 bounced · 11 deferred · 1 deleted, 10 sent   day: 1 lost · 6 bounced"
+        ),
+        "{s}"
+    );
+    // the overview tile has one line for them: the hour's and the day's side by side
+    let s = w.screen(80, 8, false);
+    assert_eq!(
+        header(&s)[0],
+        "hour/day: 1/1 lost · 5/6 bounced · 11/11 deferred · 1/1 deleted, 10/10 sent",
+        "{s}"
+    );
+    let s = w.screen(50, 8, false);
+    assert_eq!(
+        header(&s)[0],
+        "hour/day: 1/1 lost · 5/6 bounced · 11/11 deferr…",
+        "{s}"
+    );
+    // a quiet hour keeps its words in the tile, which the pairs could not say
+    w.tick_at(now() + chrono::Duration::hours(2));
+    let s = w.screen(80, 8, false);
+    assert_eq!(
+        header(&s)[0],
+        "hour: no log line, newest 2h02m ago   day: 1 lost · 6 bounced · 11 deferred ·…",
+        "{s}"
+    );
+}
+
 #[test]
 fn hostile_lines_never_reach_the_terminal_raw() {
     let mut w = World::new();
@@ -1222,6 +1297,12 @@ Nov 27 19:31:00 vm postfix/smtp[7]: ABCDE12345: to=<a@example.net>, relay=127.0.
     assert!(
         tile.contains(&format!("hour: {said}   day: {said}")),
         "{said}\n{tile}"
+    );
+    // too long for one line of an 80-column tile: the hour's and the day's side by side
+    let tile = w.screen(80, 6, false);
+    assert!(
+        tile.contains("│hour/day: 3/3 rejected (2/2 4xx), 1/1 sent "),
+        "{tile}"
     );
     // only 5xx refusals: nothing said apart
     let mut w = World::following();

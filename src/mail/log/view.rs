@@ -46,9 +46,9 @@ pub fn render(p: &FailuresPane, frame: &mut Frame<'_>, area: Rect, cx: &ViewCx<'
         || p.sources
             .iter()
             .any(|s| matches!(s.state, Some(SourceState::Unavailable(_))));
-    let at = if unread { 0 } else { 2 };
-    lines.push(counts_line(&counts, log, cx, w));
+    lines.extend(counts_lines(&counts, log, cx, w));
     lines.push(categories_line(&counts, cx, w));
+    let at = if unread { 0 } else { lines.len() };
     lines.splice(at..at, sources);
     if cx.zoomed {
         if let Some(l) = warnings_line(log, cx, w) {
@@ -77,12 +77,36 @@ fn status_style(o: &Outcome, cx: &ViewCx<'_>) -> Style {
     }
 }
 
+/// The order a window's counts are said in: mail that failed for good first (lost, which nobody
+/// was told of, then bounced and expired), then mail still waiting (deferred, held), then
+/// refusals at reception (mostly others' mail) and deletions (someone's choice). A line cut at
+/// its end keeps what matters most.
+const SAID_ORDER: [RowStatus; 8] = [
+    RowStatus::Lost,
+    RowStatus::Bounced,
+    RowStatus::Expired,
+    RowStatus::Undeliverable,
+    RowStatus::Deferred,
+    RowStatus::Held,
+    RowStatus::Rejected,
+    RowStatus::Deleted,
+];
+
+/// How many of `status` a window's counts hold.
+fn count_of(counts: &[(RowStatus, usize)], status: RowStatus) -> usize {
+    counts
+        .iter()
+        .find(|(s, _)| *s == status)
+        .map_or(0, |(_, n)| *n)
+}
+
 /// A window's counts; `rejected_temporary` of the rejected were refused with a 4xx code, said
 /// apart as `opsdeck summary` says them (the client keeps such mail and may try again).
 fn counts_text(counts: &[(RowStatus, usize)], rejected_temporary: usize) -> String {
-    let fails: Vec<String> = counts
+    let fails: Vec<String> = SAID_ORDER
         .iter()
-        .filter(|(s, _)| s.is_failure())
+        .map(|s| (*s, count_of(counts, *s)))
+        .filter(|(_, n)| *n > 0)
         .map(|(s, n)| match s {
             RowStatus::Rejected if rejected_temporary > 0 => {
                 format!("{n} rejected ({rejected_temporary} of them 4xx)")
@@ -90,11 +114,7 @@ fn counts_text(counts: &[(RowStatus, usize)], rejected_temporary: usize) -> Stri
             _ => format!("{n} {}", s.as_str()),
         })
         .collect();
-    let sent = counts
-        .iter()
-        .find(|(s, _)| *s == RowStatus::Sent)
-        .map(|(_, n)| *n)
-        .unwrap_or(0);
+    let sent = count_of(counts, RowStatus::Sent);
     if fails.is_empty() {
         format!("no failures, {sent} sent")
     } else {
@@ -102,42 +122,101 @@ fn counts_text(counts: &[(RowStatus, usize)], rejected_temporary: usize) -> Stri
     }
 }
 
-/// The hour's and the day's counts. A log with no line in the last hour says so, and how old
-/// its newest line is: "no failures, 0 sent" would read as all quiet when Postfix or the syslog
-/// daemon has stopped writing.
-fn counts_line<'a>(counts: &WindowCounts, log: &MailLog, cx: &ViewCx<'_>, w: usize) -> Line<'a> {
+/// The hour's and the day's counts side by side, each pair as the by-cause line gives them
+/// (`15/30 lost`): the overview tile's one line when "hour: ...   day: ..." does not fit.
+fn counts_hour_day_text(counts: &WindowCounts) -> String {
+    let (hour, day) = (&counts.recent_status, &counts.older_status);
+    // the day's window holds the hour's: what the day has none of, the hour has none of
+    let fails: Vec<String> = SAID_ORDER
+        .iter()
+        .filter(|s| count_of(day, **s) > 0)
+        .map(|s| {
+            let pair = format!("{}/{}", count_of(hour, *s), count_of(day, *s));
+            match s {
+                RowStatus::Rejected if counts.older_rejected_temporary > 0 => format!(
+                    "{pair} rejected ({}/{} 4xx)",
+                    counts.recent_rejected_temporary, counts.older_rejected_temporary
+                ),
+                _ => format!("{pair} {}", s.as_str()),
+            }
+        })
+        .collect();
+    let sent = format!(
+        "{}/{} sent",
+        count_of(hour, RowStatus::Sent),
+        count_of(day, RowStatus::Sent)
+    );
+    if fails.is_empty() {
+        format!("hour/day: no failures, {sent}")
+    } else {
+        format!("hour/day: {}, {sent}", fails.join(" · "))
+    }
+}
+
+/// The hour's and the day's counts: on one line when they fit, else the hour's and the day's
+/// on a line each when zoomed, each cut at its end only, or (the overview tile, whose room is
+/// one line) the two side by side as `hour/day: 15/30 lost · ...`. A log with no line in the
+/// last hour says so, and how old its newest line is: "no failures, 0 sent" would read as all
+/// quiet when Postfix or the syslog daemon has stopped writing.
+fn counts_lines<'a>(
+    counts: &WindowCounts,
+    log: &MailLog,
+    cx: &ViewCx<'_>,
+    w: usize,
+) -> Vec<Line<'a>> {
+    use unicode_width::UnicodeWidthStr;
     let (hour, _) = FailuresPane::windows(cx.now);
-    let recent = match log.latest() {
+    let Some(newest) = log.latest() else {
         // nothing read at all (a log not found, not readable, still opening): the counts would
         // read as a quiet host
-        None => {
-            return Line::from(Span::styled(
-                truncate("no log line read yet: no counts", w),
-                cx.theme.header,
-            ));
-        }
-        Some(t) if t < hour => format!(
-            "no log line, newest {} ago",
-            fmt_age(cx.now.signed_duration_since(t).num_seconds())
-        ),
-        _ => counts_text(&counts.recent_status, counts.recent_rejected_temporary),
+        return vec![Line::from(Span::styled(
+            truncate("no log line read yet: no counts", w),
+            cx.theme.header,
+        ))];
     };
-    let text = format!(
-        "hour: {recent}   day: {}",
-        counts_text(&counts.older_status, counts.older_rejected_temporary)
-    );
-    if counts.ahead > 0 {
-        // in no window of the past: said first, as a clock to check, before the counts
-        let ahead = format!("{} stamped ahead (clock?)  ", counts.ahead);
-        return Line::from(vec![
-            Span::styled(truncate(&ahead, w), cx.theme.warn),
-            Span::styled(
-                truncate(&text, w.saturating_sub(ahead.chars().count())),
-                cx.theme.header,
-            ),
-        ]);
+    let quiet_hour = newest < hour;
+    let recent = if quiet_hour {
+        format!(
+            "no log line, newest {} ago",
+            fmt_age(cx.now.signed_duration_since(newest).num_seconds())
+        )
+    } else {
+        counts_text(&counts.recent_status, counts.recent_rejected_temporary)
+    };
+    let day = counts_text(&counts.older_status, counts.older_rejected_temporary);
+    // in no window of the past: said first, as a clock to check, before the counts
+    let ahead = (counts.ahead > 0).then(|| format!("{} stamped ahead (clock?)  ", counts.ahead));
+    let ahead_w = ahead.as_deref().map_or(0, |a| a.width());
+    let first = |text: &str| -> Line<'a> {
+        let mut spans = Vec::new();
+        if let Some(a) = &ahead {
+            spans.push(Span::styled(truncate(a, w), cx.theme.warn));
+        }
+        spans.push(Span::styled(
+            truncate(text, w.saturating_sub(ahead_w)),
+            cx.theme.header,
+        ));
+        Line::from(spans)
+    };
+    let one = format!("hour: {recent}   day: {day}");
+    if ahead_w + one.width() <= w {
+        return vec![first(&one)];
     }
-    Line::from(Span::styled(truncate(&text, w), cx.theme.header))
+    if cx.zoomed {
+        // "day:" padded under "hour:", the counts aligned
+        return vec![
+            first(&format!("hour: {recent}")),
+            Line::from(Span::styled(
+                truncate(&format!("day:  {day}"), w),
+                cx.theme.header,
+            )),
+        ];
+    }
+    if quiet_hour {
+        // the hour's words say the log went quiet, which the pairs cannot
+        return vec![first(&one)];
+    }
+    vec![first(&counts_hour_day_text(counts))]
 }
 
 fn categories_line<'a>(counts: &WindowCounts, cx: &ViewCx<'_>, w: usize) -> Line<'a> {
