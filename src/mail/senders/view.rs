@@ -642,7 +642,10 @@ fn global_lines(
             plural(hidden)
         )
     } else {
-        format!("cut to fit · s: the {n} setup findings whole, with what to do")
+        match n {
+            1 => "cut to fit · s: the setup finding whole, with what to do".to_string(),
+            n => format!("cut to fit · s: the {n} setup findings whole, with what to do"),
+        }
     };
     out.push(Line::from(vec![
         Span::styled("  ", cx.theme.muted),
@@ -1733,6 +1736,39 @@ mod tests {
 
     fn draw(p: &SendersPane, shared: &Shared, w: u16, h: u16, zoomed: bool) -> String {
         draw_at(p, shared, w, h, zoomed, now())
+    }
+
+    /// One setup finding too long for its rows: the row that says so names it in the singular.
+    #[test]
+    fn one_finding_cut_to_fit_is_named_in_the_singular() {
+        let theme = Theme::fallback();
+        let shared = Shared::default();
+        let cx = ViewCx {
+            theme: &theme,
+            now: Local.with_ymd_and_hms(2026, 11, 27, 10, 30, 0).unwrap(),
+            focused: true,
+            zoomed: true,
+            read_only: false,
+            shared: &shared,
+        };
+        let long = crate::mail::senders::model::Verdict {
+            severity: crate::mail::senders::model::Severity::Warn,
+            text: "password map readable by group/others (mode 644): chmod 600 ".repeat(4),
+            ses_region: None,
+            remedy: None,
+        };
+        let lines = super::global_lines(&[&long], 60, 2, &cx);
+        let last: String = lines
+            .last()
+            .unwrap()
+            .spans
+            .iter()
+            .map(|s| &*s.content)
+            .collect();
+        assert_eq!(
+            last,
+            "  cut to fit · s: the setup finding whole, with what to do"
+        );
     }
 
     /// [`draw`] with the clock at `at`.
