@@ -325,6 +325,12 @@ pub trait Pane {
         ""
     }
 
+    /// What the `/` filter understands beyond plain words, said on the filter line while it is
+    /// typed; empty for a pane whose filter takes words only.
+    fn filter_syntax(&self) -> &'static str {
+        ""
+    }
+
     /// A text prompt this pane asked for (see `Effect::Prompt`) was answered.
     fn on_prompt(
         &mut self,

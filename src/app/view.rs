@@ -71,12 +71,29 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
     } else {
         render_overview(app, theme, frame, body);
     }
-    if let Some(Overlay::Filter { text, .. }) = &app.overlay {
+    if let Some(Overlay::Filter { pane, text, .. }) = &app.overlay {
+        let text = sanitize_capped(text, 200);
+        let keys = "  Enter keep · Esc clear";
+        // the pane's terms beyond plain words, where the line has room for them whole
+        let syntax = match pane {
+            PaneId::Queue => app.queue.filter_syntax(),
+            PaneId::Failures => app.failures.filter_syntax(),
+            PaneId::Senders => app.senders.filter_syntax(),
+            PaneId::Deploy => app.deploy.filter_syntax(),
+            PaneId::Probe => app.probe.filter_syntax(),
+        };
+        let used = 2 + text.width() + keys.width();
+        let syntax = if !syntax.is_empty() && used + 2 + syntax.width() <= filter.width as usize {
+            format!("  {syntax}")
+        } else {
+            String::new()
+        };
         let line = Line::from(vec![
             Span::styled("/", theme.accent),
-            Span::styled(sanitize_capped(text, 200), theme.text),
+            Span::styled(text, theme.text),
             Span::styled("█", theme.accent),
-            Span::styled("  Enter keep · Esc clear", theme.muted),
+            Span::styled(keys, theme.muted),
+            Span::styled(syntax, theme.muted),
         ]);
         frame.render_widget(Paragraph::new(line), filter);
     }

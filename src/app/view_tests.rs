@@ -600,6 +600,30 @@ fn a_long_notice_is_wrapped_under_the_status_bar_while_it_lasts() {
     assert_eq!(bar_rows(&screen(&a, &Theme::fallback(), 80, 24)), 1);
 }
 
+/// The `/` filter's line says what the Queue pane's filter understands beyond plain words where
+/// it has room; the keys that close it come first and stay on a narrow screen.
+#[test]
+fn the_queue_filter_line_names_its_terms() {
+    let mut a = app(Mode::ReadOnly);
+    press(&mut a, KeyCode::Char('1'));
+    press(&mut a, KeyCode::Char('/'));
+    press(&mut a, KeyCode::Char('x'));
+    let line = |a: &App, w: u16| {
+        let s = screen(a, &Theme::fallback(), w, 24);
+        s.lines().rev().nth(1).unwrap().trim_end().to_string()
+    };
+    assert_eq!(
+        line(&a, 120),
+        "/x█  Enter keep · Esc clear  from:TEXT to:DOMAIN queue:NAME reason:TEXT re:REGEX age>1h age<30m"
+    );
+    assert_eq!(line(&a, 80), "/x█  Enter keep · Esc clear");
+    // a pane whose filter takes words only says nothing more
+    press(&mut a, KeyCode::Esc);
+    press(&mut a, KeyCode::Char('2'));
+    press(&mut a, KeyCode::Char('/'));
+    assert_eq!(line(&a, 120), "/█  Enter keep · Esc clear");
+}
+
 /// A dialog on a small terminal (an ssh window of 50x15, a tmux pane resized while it is open)
 /// keeps what answers it: a confirm its keys, a prompt the line typed into; the note of what
 /// is cut takes one row where a wrapped one pushed the keys out of the box.

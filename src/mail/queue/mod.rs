@@ -367,6 +367,10 @@ impl Pane for QueuePane {
         self.set_filter_impl(text);
     }
 
+    fn filter_syntax(&self) -> &'static str {
+        "from:TEXT to:DOMAIN queue:NAME reason:TEXT re:REGEX age>1h age<30m"
+    }
+
     fn filter(&self) -> &str {
         self.filter_impl()
     }
