@@ -477,6 +477,58 @@ Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
     );
 }
 
+/// Lost mail's rows say what lost it, not "lost  LOST": a bounce notification that failed too,
+/// or a message removed from the queue with no delivery logged; the detail's heading as well.
+#[test]
+fn a_lost_row_says_what_lost_it() {
+    let mut w = World::following();
+    w.feed(
+        "Nov 27 10:00:01 mx postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002
+Nov 27 10:00:01 mx postfix/qmgr[3]: BBBB000002: from=<>, size=2000, nrcpt=1 (queue active)
+Nov 27 10:00:02 mx postfix/smtp[4]: BBBB000002: to=<app@example.com>, relay=r[192.0.2.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host r[192.0.2.1] said: 550 5.1.1 User unknown (in reply to RCPT TO command))
+Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
+Nov 27 10:01:00 mx postfix/qmgr[3]: CCCC000003: from=<web@example.com>, size=900, nrcpt=1 (queue active)
+Nov 27 10:01:05 mx postfix/qmgr[3]: CCCC000003: removed
+",
+        false,
+    );
+    let s = w.screen(100, 30, true);
+    let row = |id: &str| {
+        s.lines()
+            .find(|l| l.contains(" lost ") && l.contains(id))
+            .unwrap_or_else(|| panic!("no lost row for {id}:\n{s}"))
+            .to_string()
+    };
+    assert!(
+        row("app@example.com").contains(" lost     bounce failed "),
+        "{s}"
+    );
+    assert!(
+        row("web@example.com").contains(" lost     removed unsent "),
+        "{s}"
+    );
+    assert!(
+        !s.lines()
+            .any(|l| l.contains(" lost ") && l.contains("LOST")),
+        "{s}"
+    );
+    let idx = w
+        .pane
+        .rows(&w.shared.mail_log)
+        .position(|o| o.status == RowStatus::Lost && o.bounce_of.is_some())
+        .unwrap();
+    w.with_cx(|p, cx| p.on_nav(Nav::Top, cx));
+    for _ in 0..idx {
+        w.with_cx(|p, cx| p.on_nav(Nav::Down, cx));
+    }
+    w.with_cx(|p, cx| p.on_enter(cx));
+    let s = w.screen(100, 30, true);
+    assert!(
+        s.contains("  lost  bounce failed\n") || s.contains("  lost  bounce failed "),
+        "{s}"
+    );
+}
+
 /// The detail's heading names the status and the cause, each once: a deleted message is not
 /// "deleted  deleted", a bounce keeps its cause.
 #[test]

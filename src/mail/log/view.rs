@@ -10,6 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::classify::Category;
 use super::model::{MailLog, MessageState, Outcome, RowStatus, WindowCounts};
 use super::pane::{Detail, FailuresPane};
 use super::source::SourceState;
@@ -350,7 +351,7 @@ fn render_tile_rows<'a>(
     let mut any = false;
     for o in p.rows(log).take(room) {
         any = true;
-        let cat = o.category.map(|c| c.label()).unwrap_or("");
+        let cat = row_cause(o).unwrap_or("");
         let head = format!("{} {} ", short_time(o, cx), fit(o.status.as_str(), 8));
         let rest = format!("{}  {} → {}", cat, sender_text(o), o.to);
         let rest_w = w.saturating_sub(head.chars().count());
@@ -442,6 +443,17 @@ fn columns(w: usize) -> Cols {
     }
 }
 
+/// A row's cause as its category column says it: the category's label, but for lost mail what
+/// lost it, where "LOST" would only say its status again: a bounce notification that failed
+/// too (or left the queue undelivered), or a message removed with no delivery logged.
+fn row_cause(o: &Outcome) -> Option<&'static str> {
+    Some(match o.category? {
+        Category::Lost if o.bounce_of.is_some() => "bounce failed",
+        Category::Lost => "removed unsent",
+        c => c.label(),
+    })
+}
+
 fn row_text(o: &Outcome, c: &Cols, cx: &ViewCx<'_>) -> (String, String) {
     let time = if c.time < 8 {
         time_of_day(o, cx, "%H:%M")
@@ -449,7 +461,7 @@ fn row_text(o: &Outcome, c: &Cols, cx: &ViewCx<'_>) -> (String, String) {
         short_time(o, cx)
     };
     let head = format!("{} {} ", fit(&time, c.time), fit(o.status.as_str(), 8));
-    let mut rest = fit(o.category.map(|c| c.label()).unwrap_or("-"), c.category);
+    let mut rest = fit(row_cause(o).unwrap_or("-"), c.category);
     if c.sender > 0 {
         rest.push(' ');
         rest.push_str(&fit_address(&sender_text(o), c.sender));
@@ -613,12 +625,9 @@ fn render_detail(
             format!("  {}", o.status.as_str()),
             status_style(o, cx),
         ));
-        // a cause that only says the status again (lost, deleted, expired) is said once
-        if let Some(c) = o
-            .category
-            .filter(|c| !c.label().eq_ignore_ascii_case(o.status.as_str()))
-        {
-            head.push(Span::styled(format!("  {}", c.label()), cx.theme.accent));
+        // a cause that only says the status again (expired) is said once
+        if let Some(c) = row_cause(o).filter(|c| !c.eq_ignore_ascii_case(o.status.as_str())) {
+            head.push(Span::styled(format!("  {c}"), cx.theme.accent));
         }
     }
     lines.push(Line::from(head));
