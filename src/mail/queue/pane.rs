@@ -219,6 +219,10 @@ impl InstanceState {
     }
 }
 
+/// How long the result of an action that went well stays on the pane (seconds); a failure stays
+/// until the next action.
+const NOTICE_KEPT_SECS: i64 = 600;
+
 /// What the demo's dialogs of postsuper's actions add: they change its file.
 const DEMO_ON_FILE: &str =
     "demo: done to the demo queue's file as postsuper does it to a queue (no Postfix is run)";
@@ -280,6 +284,9 @@ pub struct QueuePane {
     /// `[queue] interval_secs`: how often each listed instance is read.
     pub(super) interval_secs: u64,
     pub(super) notice: Option<(bool, String)>,
+    /// When the kept notice came (Unix seconds): an action that went well is not news for
+    /// long ([`NOTICE_KEPT_SECS`]); one that failed stays until the next.
+    notice_at: i64,
     /// The results of a flush as each instance's comes in, and when the latest came: kept
     /// together, so that one instance's success does not hide another's failure.
     flushed: Option<(DateTime<Local>, Vec<FlushResult>)>,
@@ -339,6 +346,7 @@ impl QueuePane {
             listed: config.queue.listed_instances(config.postfix.len()),
             interval_secs: config.queue.interval_secs,
             notice: None,
+            notice_at: 0,
             flushed: None,
             errors: 0,
             now: 0,
@@ -436,10 +444,11 @@ impl QueuePane {
         self.now = now.timestamp();
     }
 
-    /// Keep an action's result on the pane, with the time it came: it stays
-    /// until the next one, and the queue under it moves on.
+    /// Keep an action's result on the pane, with the time it came: a failure stays until the
+    /// next one, a success for [`NOTICE_KEPT_SECS`], and the queue under it moves on.
     fn keep_notice(&mut self, ok: bool, text: &Clean, now: DateTime<Local>) {
         self.notice = Some((ok, format!("{} {text}", now.format("%H:%M"))));
+        self.notice_at = now.timestamp();
     }
 
     /// Keep one instance's flush result with the others' of the same flush (those that came
@@ -2166,6 +2175,12 @@ impl QueuePane {
     /// a requeued message not found in time, even when no listing comes.
     pub(super) fn on_tick_impl(&mut self, cx: &mut Cx<'_>) -> Vec<Effect> {
         self.set_now(cx.now);
+        // the rows a success took go back to the queue once it is old news
+        if matches!(self.notice, Some((true, _)))
+            && cx.now.timestamp() - self.notice_at >= NOTICE_KEPT_SECS
+        {
+            self.notice = None;
+        }
         let mut effects = self.follow_deadline(&cx.shared.mail_log, cx.now);
         effects.extend(self.watch_tried(&cx.shared.mail_log, cx.now));
         if let Some(d) = self.detail.as_mut()
@@ -3252,6 +3267,25 @@ mod tests {
     fn tick_at(fx: &mut Fx, secs: i64) -> Vec<Effect> {
         let at = now() + chrono::Duration::seconds(secs);
         fx.at(at, |p, cx| p.on_tick(cx))
+    }
+
+    /// An action that went well is kept on the pane for ten minutes, then gives its rows back
+    /// to the queue; one that failed stays until the next action.
+    #[test]
+    fn a_success_kept_on_the_pane_goes_after_ten_minutes_a_failure_stays() {
+        let mut fx = Fx::new(&fixture());
+        fx.pane
+            .keep_notice(true, &Clean::new("flush (default): done"), now());
+        tick_at(&mut fx, NOTICE_KEPT_SECS - 1);
+        assert!(fx.pane.notice.is_some());
+        assert!(fx.draw(100, 24, true).contains("flush (default): done"));
+        tick_at(&mut fx, NOTICE_KEPT_SECS);
+        assert!(fx.pane.notice.is_none());
+        assert!(!fx.draw(100, 24, true).contains("flush (default): done"));
+        fx.pane
+            .keep_notice(false, &Clean::new("flush (default): failed"), now());
+        tick_at(&mut fx, 10 * NOTICE_KEPT_SECS);
+        assert!(fx.draw(100, 24, true).contains("flush (default): failed"));
     }
 
     #[test]
