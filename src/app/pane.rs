@@ -326,9 +326,10 @@ pub trait Pane {
     }
 
     /// What the `/` filter understands beyond plain words, said on the filter line while it is
-    /// typed; empty for a pane whose filter takes words only.
-    fn filter_syntax(&self) -> &'static str {
-        ""
+    /// typed: in full, and in the short words an 80-column line has room for beside what is
+    /// typed. Empty for a pane whose filter takes words only.
+    fn filter_syntax(&self) -> [&'static str; 2] {
+        ["", ""]
     }
 
     /// A text prompt this pane asked for (see `Effect::Prompt`) was answered.

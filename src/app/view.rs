@@ -74,7 +74,7 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
     if let Some(Overlay::Filter { pane, text, .. }) = &app.overlay {
         let text = sanitize_capped(text, 200);
         let keys = "  Enter keep · Esc clear";
-        // the pane's terms beyond plain words, where the line has room for them whole
+        // the pane's terms beyond plain words, in full or short where the line has room
         let syntax = match pane {
             PaneId::Queue => app.queue.filter_syntax(),
             PaneId::Failures => app.failures.filter_syntax(),
@@ -83,11 +83,11 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
             PaneId::Probe => app.probe.filter_syntax(),
         };
         let used = 2 + text.width() + keys.width();
-        let syntax = if !syntax.is_empty() && used + 2 + syntax.width() <= filter.width as usize {
-            format!("  {syntax}")
-        } else {
-            String::new()
-        };
+        let syntax = syntax
+            .into_iter()
+            .find(|s| !s.is_empty() && used + 2 + s.width() <= filter.width as usize)
+            .map(|s| format!("  {s}"))
+            .unwrap_or_default();
         let line = Line::from(vec![
             Span::styled("/", theme.accent),
             Span::styled(text, theme.text),

@@ -601,7 +601,8 @@ fn a_long_notice_is_wrapped_under_the_status_bar_while_it_lasts() {
 }
 
 /// The `/` filter's line says what the Queue pane's filter understands beyond plain words where
-/// it has room; the keys that close it come first and stay on a narrow screen.
+/// it has room (in short at 80 columns); the keys that close it come first and stay on a narrow
+/// screen.
 #[test]
 fn the_queue_filter_line_names_its_terms() {
     let mut a = app(Mode::ReadOnly);
@@ -616,7 +617,11 @@ fn the_queue_filter_line_names_its_terms() {
         line(&a, 120),
         "/x█  Enter keep · Esc clear  from:TEXT to:DOMAIN queue:NAME reason:TEXT re:REGEX age>1h age<30m"
     );
-    assert_eq!(line(&a, 80), "/x█  Enter keep · Esc clear");
+    assert_eq!(
+        line(&a, 80),
+        "/x█  Enter keep · Esc clear  from: to: queue: reason: re: age>1h"
+    );
+    assert_eq!(line(&a, 60), "/x█  Enter keep · Esc clear");
     // a pane whose filter takes words only says nothing more
     press(&mut a, KeyCode::Esc);
     press(&mut a, KeyCode::Char('2'));

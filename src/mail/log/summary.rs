@@ -1049,7 +1049,12 @@ pub fn render_text(r: &Report) -> String {
         }
         (None, None) => {}
     }
-    let _ = writeln!(s, "{} messages entered the queue", r.messages);
+    let _ = writeln!(
+        s,
+        "{} message{} entered the queue",
+        r.messages,
+        crate::ui::widgets::plural(r.messages)
+    );
     let _ = writeln!(s, "\nOutcomes");
     let st = &r.status;
     let mut counts = vec![
@@ -1849,6 +1854,25 @@ Dec  5 01:29:10 mx1 postfix/smtpd[3001]: NOQUEUE: reject: RCPT from unknown[203.
             r.first,
             Some(DateTime::parse_from_rfc3339("2026-12-05T10:15:01+00:00").unwrap())
         );
+    }
+
+    /// One message is one message in the text: "1 message entered the queue".
+    #[test]
+    fn one_message_is_said_in_the_singular() {
+        let text = "\
+Dec  5 10:14:58 mx1 postfix/pickup[1001]: 1A2B3C0008: uid=33 from=<shop@example.com>
+Dec  5 10:14:58 mx1 postfix/cleanup[1003]: 1A2B3C0008: message-id=<a@example.com>
+Dec  5 10:14:59 mx1 postfix/qmgr[1002]: 1A2B3C0008: from=<shop@example.com>, size=1, nrcpt=1 (queue active)
+";
+        let r = build(
+            &[PathBuf::from("-")],
+            None,
+            10,
+            &mut std::io::Cursor::new(text),
+        );
+        assert_eq!(r.messages, 1, "{r:?}");
+        let t = render_text(&r);
+        assert!(t.contains("\n1 message entered the queue\n"), "{t}");
     }
 
     /// app's mail bounced at SES, and so did the bounce notice (from `<>`) that should have told

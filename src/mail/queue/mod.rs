@@ -367,8 +367,11 @@ impl Pane for QueuePane {
         self.set_filter_impl(text);
     }
 
-    fn filter_syntax(&self) -> &'static str {
-        "from:TEXT to:DOMAIN queue:NAME reason:TEXT re:REGEX age>1h age<30m"
+    fn filter_syntax(&self) -> [&'static str; 2] {
+        [
+            "from:TEXT to:DOMAIN queue:NAME reason:TEXT re:REGEX age>1h age<30m",
+            "from: to: queue: reason: re: age>1h",
+        ]
     }
 
     fn filter(&self) -> &str {
