@@ -94,20 +94,27 @@ fn ses_summary(p: &SendersPane) -> Vec<(String, Severity)> {
                     } else {
                         format!(" · enforcement {}", a.enforcement)
                     };
-                    // past the quota SES refuses the mail: said where it nears it
-                    let quota = match a.quota_used() {
-                        Some(u) if u >= super::ses::QUOTA_WARN => {
-                            format!(" ({:.0}% of the quota)", (u * 100.0).floor())
-                        }
-                        _ => String::new(),
+                    // past the quota SES refuses the mail: where it nears it, said first (a
+                    // narrow line keeps it)
+                    let (lead, sent) = match a.quota_used() {
+                        Some(u) if u >= super::ses::QUOTA_WARN => (
+                            format!(
+                                "{:.0}% of the 24 h quota used ({:.0}/{:.0}) · ",
+                                (u * 100.0).floor(),
+                                a.sent_24h,
+                                a.max_24h
+                            ),
+                            String::new(),
+                        ),
+                        _ => (
+                            String::new(),
+                            format!(" · {:.0}/{:.0} sent in 24 h", a.sent_24h, a.max_24h),
+                        ),
                     };
                     (
                         format!(
-                            "SES {region}: {mode}{sending}{enforcement} · {} · {:.0}/{:.0} sent in \
-                             24 h{quota} · {:.0}/s",
+                            "SES {region}: {lead}{mode}{sending}{enforcement} · {}{sent} · {:.0}/s",
                             identities(s.identities.len()),
-                            a.sent_24h,
-                            a.max_24h,
                             a.max_rate
                         ),
                         match a.grade() {
@@ -140,7 +147,13 @@ fn ses_lines(p: &SendersPane, max: usize, w: usize, cx: &ViewCx<'_>) -> Vec<Line
     let mut out: Vec<Line<'static>> = all
         .into_iter()
         .take(shown)
-        .map(|(text, sev)| line(text, w, sev_style(sev, cx)))
+        // what is wrong is marked as the senders' rows mark it
+        .map(|(text, sev)| match sev {
+            Severity::Error | Severity::Warn => {
+                line(format!("{} {text}", marker(sev)), w, sev_style(sev, cx))
+            }
+            _ => line(text, w, sev_style(sev, cx)),
+        })
         .collect();
     if n > shown {
         out.push(line(
@@ -1879,13 +1892,13 @@ mod tests {
                 "85%",
                 |a| a.sent_24h = 170.0,
                 Severity::Warn,
-                "170/200 sent in 24 h (85% of the quota) · 1/s",
+                "SES us-east-1: 85% of the 24 h quota used (170/200) · production · 3 identities · 1/s",
             ),
             (
                 "used up",
                 |a| a.sent_24h = 200.0,
                 Severity::Error,
-                "200/200 sent in 24 h (100% of the quota) · 1/s",
+                "SES us-east-1: 100% of the 24 h quota used (200/200) · production",
             ),
             (
                 "probation",
@@ -1938,6 +1951,12 @@ mod tests {
                 .problem
                 .unwrap()
                 .ends_with("SES us-east-1: 100% of the 24-hour quota used"),
+        );
+        // on screen it is marked as a failing sender is, the quota first: 60 columns keep it
+        let out = draw(&p, &shared, 60, 20, true);
+        assert!(
+            out.contains("│✗ SES us-east-1: 100% of the 24 h quota used (200/200) · …│"),
+            "{out}"
         );
     }
 
