@@ -842,7 +842,8 @@ Nov 27 19:36:01 vm postfix/qmgr[3]: AAAA000001: removed",
 }
 
 /// The header's counts: the hour's and the day's on a line each when they do not fit on one,
-/// each cut at its end only, lost mail said first and deferrals after what failed for good.
+/// each cut at its end only, the mail sent first, then lost mail and deferrals after what failed
+/// for good.
 #[test]
 fn the_days_counts_are_shown_when_the_hours_and_the_days_do_not_fit_on_one_line() {
     let mut w = loaded_with_lost_mail();
@@ -857,8 +858,8 @@ fn the_days_counts_are_shown_when_the_hours_and_the_days_do_not_fit_on_one_line(
     assert_eq!(
         header(&s),
         [
-            "hour: 1 lost · 5 bounced · 11 deferred · 1 deleted, 10 sent",
-            "day:  1 lost · 6 bounced · 11 deferred · 1 deleted, 10 sent",
+            "hour: 10 sent · 1 lost · 5 bounced · 11 deferred · 1 deleted",
+            "day:  10 sent · 1 lost · 6 bounced · 11 deferred · 1 deleted",
         ],
         "{s}"
     );
@@ -867,8 +868,8 @@ fn the_days_counts_are_shown_when_the_hours_and_the_days_do_not_fit_on_one_line(
     assert_eq!(
         header(&s),
         [
-            "hour: 1 lost · 5 bounced · 11 deferre…",
-            "day:  1 lost · 6 bounced · 11 deferre…",
+            "hour: 10 sent · 1 lost · 5 bounced · …",
+            "day:  10 sent · 1 lost · 6 bounced · …",
         ],
         "{s}"
     );
@@ -876,7 +877,7 @@ fn the_days_counts_are_shown_when_the_hours_and_the_days_do_not_fit_on_one_line(
     let s = w.screen(140, 24, true);
     assert!(
         header(&s)[0].starts_with(
-            "hour: 1 lost · 5 bounced · 11 deferred · 1 deleted, 10 sent   day: 1 lost · 6 bounced"
+            "hour: 10 sent · 1 lost · 5 bounced · 11 deferred · 1 deleted   day: 10 sent · 1 lost"
         ),
         "{s}"
     );
@@ -884,13 +885,13 @@ fn the_days_counts_are_shown_when_the_hours_and_the_days_do_not_fit_on_one_line(
     let s = w.screen(80, 8, false);
     assert_eq!(
         header(&s)[0],
-        "hour/day: 1/1 lost · 5/6 bounced · 11/11 deferred · 1/1 deleted, 10/10 sent",
+        "hour/day: 10/10 sent · 1/1 lost · 5/6 bounced · 11/11 deferred · 1/1 deleted",
         "{s}"
     );
     let s = w.screen(50, 8, false);
     assert_eq!(
         header(&s)[0],
-        "hour/day: 1/1 lost · 5/6 bounced · 11/11 deferr…",
+        "hour/day: 10/10 sent · 1/1 lost · 5/6 bounced ·…",
         "{s}"
     );
     // a quiet hour keeps its words in the tile, which the pairs could not say
@@ -898,7 +899,7 @@ fn the_days_counts_are_shown_when_the_hours_and_the_days_do_not_fit_on_one_line(
     let s = w.screen(80, 8, false);
     assert_eq!(
         header(&s)[0],
-        "hour: no log line, newest 2h02m ago   day: 1 lost · 6 bounced · 11 deferred ·…",
+        "hour: no log line, newest 2h02m ago   day: 10 sent · 1 lost · 6 bounced · 11 …",
         "{s}"
     );
 }
@@ -1342,8 +1343,8 @@ Nov 27 19:31:00 vm postfix/smtp[7]: ABCDE12345: to=<a@example.net>, relay=127.0.
     );
     assert_eq!((r.status.rejected, r.status.rejected_temporary), (3, 2));
     let said = format!(
-        "{} rejected ({} of them 4xx), {} sent",
-        r.status.rejected, r.status.rejected_temporary, r.status.sent
+        "{} sent · {} rejected ({} of them 4xx)",
+        r.status.sent, r.status.rejected, r.status.rejected_temporary
     );
     let tile = w.screen(120, 6, false);
     assert!(
@@ -1353,7 +1354,7 @@ Nov 27 19:31:00 vm postfix/smtp[7]: ABCDE12345: to=<a@example.net>, relay=127.0.
     // too long for one line of an 80-column tile: the hour's and the day's side by side
     let tile = w.screen(80, 6, false);
     assert!(
-        tile.contains("│hour/day: 3/3 rejected (2/2 4xx), 1/1 sent "),
+        tile.contains("│hour/day: 1/1 sent · 3/3 rejected (2/2 4xx) "),
         "{tile}"
     );
     // only 5xx refusals: nothing said apart
@@ -1361,7 +1362,7 @@ Nov 27 19:31:00 vm postfix/smtp[7]: ABCDE12345: to=<a@example.net>, relay=127.0.
     w.feed(text.lines().nth(2).unwrap(), false);
     let tile = w.screen(120, 6, false);
     assert!(
-        tile.contains("hour: 1 rejected, 0 sent   day: 1 rejected, 0 sent"),
+        tile.contains("hour: 0 sent · 1 rejected   day: 0 sent · 1 rejected"),
         "{tile}"
     );
 }
@@ -1450,13 +1451,13 @@ fn the_hours_counts_move_as_time_passes_with_no_new_line() {
     w.feed(&format!("{BOUNCE_19_00}\n{SENT_19_39}"), false);
     let tile = w.screen(80, 6, false);
     assert!(
-        tile.contains("hour: 1 bounced, 1 sent   day: 1 bounced, 1 sent"),
+        tile.contains("hour: 1 sent · 1 bounced   day: 1 sent · 1 bounced"),
         "{tile}"
     );
     w.tick_at(Local.with_ymd_and_hms(2026, 11, 27, 20, 5, 0).unwrap());
     let tile = w.screen(80, 6, false);
     assert!(
-        tile.contains("hour: no failures, 1 sent   day: 1 bounced, 1 sent"),
+        tile.contains("hour: no failures, 1 sent   day: 1 sent · 1 bounced"),
         "{tile}"
     );
     w.kept_is_fresh("time passing");

@@ -78,10 +78,10 @@ fn status_style(o: &Outcome, cx: &ViewCx<'_>) -> Style {
     }
 }
 
-/// The order a window's counts are said in: mail that failed for good first (lost, which nobody
-/// was told of, then bounced and expired), then mail still waiting (deferred, held), then
-/// refusals at reception (mostly others' mail) and deletions (someone's choice). A line cut at
-/// its end keeps what matters most.
+/// The order a window's failures are said in, after the mail sent: mail that failed for good
+/// first (lost, which nobody was told of, then bounced and expired), then mail still waiting
+/// (deferred, held), then refusals at reception (mostly others' mail) and deletions (someone's
+/// choice). A line cut at its end keeps what matters most.
 const SAID_ORDER: [RowStatus; 8] = [
     RowStatus::Lost,
     RowStatus::Bounced,
@@ -115,11 +115,12 @@ fn counts_text(counts: &[(RowStatus, usize)], rejected_temporary: usize) -> Stri
             _ => format!("{n} {}", s.as_str()),
         })
         .collect();
+    // what the failures are read against, first: a line cut at its end keeps it
     let sent = count_of(counts, RowStatus::Sent);
     if fails.is_empty() {
         format!("no failures, {sent} sent")
     } else {
-        format!("{}, {sent} sent", fails.join(" · "))
+        format!("{sent} sent · {}", fails.join(" · "))
     }
 }
 
@@ -150,7 +151,7 @@ fn counts_hour_day_text(counts: &WindowCounts) -> String {
     if fails.is_empty() {
         format!("hour/day: no failures, {sent}")
     } else {
-        format!("hour/day: {}, {sent}", fails.join(" · "))
+        format!("hour/day: {sent} · {}", fails.join(" · "))
     }
 }
 
