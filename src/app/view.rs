@@ -35,6 +35,10 @@ pub const WIDE: (u16, u16) = (120, 40);
 /// From this width up the status bar names the host in full, domain and all.
 const WIDE_STATUS: u16 = 100;
 
+/// The fewest columns another pane's problem is cut to on the status bar so that the panes' ages
+/// stay whole beside it.
+const ALERT_KEPT: usize = 24;
+
 /// Draw everything.
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame<'_>) {
     let area = frame.area();
@@ -326,6 +330,7 @@ fn render_status(
         Span::styled(" ", theme.status_bar),
     ];
     let (badge_w, right) = status_ends(app, area.width);
+    let room = (area.width as usize).saturating_sub(badge_w + right.width());
     let overdue_style = theme.status_bar.patch(theme.warn);
     // the middle in pieces of one style each
     let mut middle: Vec<(String, Style)> = Vec::new();
@@ -336,10 +341,9 @@ fn render_status(
             .into_iter()
             .filter(|id| alone && *id != app.focus)
             .find_map(|id| app.health(id).problem.map(|p| (id, p)));
-        if let Some((id, problem)) = other {
-            let text = format!("! {}: {}  ", id.title(), sanitize_capped(&problem, 200));
-            middle.push((text, theme.status_bar));
-        }
+        let alert = other
+            .map(|(id, problem)| format!("! {}: {}", id.title(), sanitize_capped(&problem, 200)));
+        let mut ages: Vec<(String, Style)> = Vec::new();
         for id in PaneId::ALL {
             let (age, style) = match app.overdue(id) {
                 // the age that is overdue: of the part read longest ago (an instance, a target)
@@ -349,8 +353,8 @@ fn render_status(
                     None => ("-".into(), theme.status_bar),
                 },
             };
-            middle.push((format!("{}:", &id.title()[..1]), theme.status_bar));
-            middle.push((age, style));
+            ages.push((format!("{}:", &id.title()[..1]), theme.status_bar));
+            ages.push((age, style));
             // the last hour's: the pane says what is wrong now, and a count since start never
             // went down on a monitor left for days
             let recent = app.recent_errors(id);
@@ -359,11 +363,24 @@ fn render_status(
             } else {
                 String::new()
             };
-            middle.push((format!("{err}  "), theme.status_bar));
+            ages.push((format!("{err}  "), theme.status_bar));
         }
+        // the ages stay whole where the alert keeps a readable part beside them (its tab's '!'
+        // marks it too): an overdue age is the only sign that a pane's data went stale; on a
+        // narrower bar the alert is said first, whole as far as it goes
+        if let Some(alert) = alert {
+            let ages_w: usize = ages.iter().map(|(t, _)| t.width()).sum();
+            let keep = room.saturating_sub(ages_w + 2);
+            let alert = if keep >= ALERT_KEPT {
+                truncate(&alert, keep)
+            } else {
+                alert
+            };
+            middle.push((format!("{alert}  "), theme.status_bar));
+        }
+        middle.extend(ages);
     }
     let width = area.width as usize;
-    let room = width.saturating_sub(badge_w + right.width());
     let middle = truncate_pieces(middle, room);
     let used: usize = middle.iter().map(|s| s.content.width()).sum();
     left.extend(middle);

@@ -238,10 +238,17 @@ fn zoomed_on_one_pane_the_status_bar_says_what_another_panes_mark_is_for() {
     press(&mut a, KeyCode::Enter);
     assert!(a.zoomed);
     a.notice = None;
-    let s = screen(&a, &Theme::fallback(), 80, 24);
+    let s = screen(&a, &Theme::fallback(), 120, 24);
     let status = s.lines().last().unwrap();
     assert!(
         status.contains(" RO  ! Probe: echo listener: 127.0.0.1:8099: address in use  Q:-"),
+        "{status}"
+    );
+    // at 80 columns the alert gives way to the panes' ages, which stay whole
+    let s = screen(&a, &Theme::fallback(), 80, 24);
+    let status = s.lines().last().unwrap();
+    assert!(
+        status.contains(" RO  ! Probe: echo listener: 127…  Q:-  F:-  S:-  D:-  P:<1m err 1 "),
         "{status}"
     );
     // on the overview each tile says its own: the status bar keeps the ages
