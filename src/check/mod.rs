@@ -87,7 +87,9 @@ pub struct Finding {
     /// could not run at all.
     pub area: String,
     pub status: Status,
-    /// Plain words, already sanitized.
+    /// Plain words, already sanitized, whole: a program reading the JSON gets every word
+    /// (the pieces of outside text in it are capped where they were read). The text and
+    /// Nagios lines shorten a long one in its middle, keeping what to do.
     pub summary: String,
     /// The words the status line gives it, when shorter than the summary: what the problem
     /// means, without the evidence the finding's own line carries. Already sanitized.
@@ -168,22 +170,20 @@ impl Report {
         self.findings.push(Finding {
             area: area.to_string(),
             status,
-            summary: crate::sanitize::sanitize_capped(&summary.into(), 500),
+            summary: crate::sanitize::sanitize_capped(&summary.into(), usize::MAX),
             lead: None,
         });
     }
 
     /// A finding whose words are clean already: joined from [`crate::sanitize::Clean`] pieces
-    /// and opsdeck's own, as a pane shows them. It is cut, not escaped again, which would show
+    /// and opsdeck's own, as a pane shows them. It is not escaped again, which would show
     /// the backslash of each escape doubled (an ESC in a sender as `\\e`, read as a backslash
     /// that was in the address).
     pub fn finding_clean(&mut self, area: &str, status: Status, summary: impl Into<String>) {
         self.findings.push(Finding {
             area: area.to_string(),
             status,
-            summary: crate::sanitize::Clean::joined(summary.into())
-                .cut(500)
-                .into_string(),
+            summary: summary.into(),
             lead: None,
         });
     }
@@ -199,7 +199,7 @@ impl Report {
     ) {
         self.finding(area, status, summary);
         if let Some(f) = self.findings.last_mut() {
-            f.lead = Some(crate::sanitize::sanitize_capped(&lead.into(), 500));
+            f.lead = Some(crate::sanitize::sanitize_capped(&lead.into(), usize::MAX));
         }
     }
 
@@ -213,11 +213,7 @@ impl Report {
     ) {
         self.finding_clean(area, status, summary);
         if let Some(f) = self.findings.last_mut() {
-            f.lead = Some(
-                crate::sanitize::Clean::joined(lead.into())
-                    .cut(500)
-                    .into_string(),
-            );
+            f.lead = Some(lead.into());
         }
     }
 
@@ -276,7 +272,13 @@ impl Report {
     fn text(&self) -> String {
         let mut out = format!("opsdeck check: {}\n", self.status().word());
         for f in &self.findings {
-            let _ = writeln!(out, "{:<8} {:<9} {}", f.status.word(), f.area, f.summary);
+            let _ = writeln!(
+                out,
+                "{:<8} {:<9} {}",
+                f.status.word(),
+                f.area,
+                shortened(&f.summary, LINE_CHARS)
+            );
         }
         out
     }
@@ -300,7 +302,13 @@ impl Report {
             return out;
         }
         for f in problems {
-            let _ = write!(out, "\n{} {}: {}", f.status.word(), f.area, bar(&f.summary));
+            let _ = write!(
+                out,
+                "\n{} {}: {}",
+                f.status.word(),
+                f.area,
+                bar(&shortened(&f.summary, LINE_CHARS))
+            );
         }
         out.push_str(perf.as_deref().unwrap_or_default());
         out.push('\n');
@@ -407,6 +415,48 @@ impl Report {
         let _ = writeln!(out, "opsdeck_check_status {}", self.status().exit_code());
         out
     }
+}
+
+/// How long a finding's line may be in the text and the Nagios long output, in characters:
+/// a person reads it, and a monitoring system keeps a limited output per check.
+const LINE_CHARS: usize = 500;
+
+/// `s` in at most about `max` characters: whole when it fits; else its end kept whole (the
+/// part from `; what to do`, or its last `; ` part: the remedy a person acts on) and its middle
+/// cut at a space, said with `…[+N chars]`. The text is clean already: it is cut at spaces
+/// only, never inside an escape.
+fn shortened(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
+    }
+    let tail_at = s
+        .rfind("; what to do")
+        .or_else(|| s.rfind("; "))
+        .unwrap_or(s.len());
+    let mut tail = &s[tail_at..];
+    if tail.chars().count() > max / 2 {
+        // an end too long to keep whole: its last words
+        let from = tail
+            .char_indices()
+            .rev()
+            .nth(max / 2 - 1)
+            .map_or(0, |(i, _)| i);
+        tail = tail[from..]
+            .find(' ')
+            .map_or(&tail[from..], |sp| &tail[from + sp..]);
+    }
+    let tail_n = tail.chars().count();
+    // room for the marker: " …[+NNNNNNN chars]"
+    let room = max.saturating_sub(tail_n + 18);
+    let head_end = s.char_indices().nth(room).map_or(s.len(), |(i, _)| i);
+    let head = &s[..head_end.min(tail_at)];
+    let head = match head.rfind(' ') {
+        Some(sp) if sp > 0 => head[..sp].trim_end_matches([',', ';', ':']),
+        _ => head,
+    };
+    let cut = n - head.chars().count() - tail_n;
+    format!("{head} …[+{cut} chars]{tail}")
 }
 
 /// How wide the first line's words may be: with `OPSDECK CRITICAL - ` in front, the line fits
@@ -1063,6 +1113,48 @@ mod tests {
         assert_eq!(out.lines().next().unwrap(), "opsdeck check: WARNING");
         assert!(out.contains("WARNING  queue     57 messages"));
         assert!(out.contains("OK       deploy    site: at origin/main"));
+    }
+
+    #[test]
+    fn a_long_finding_keeps_what_to_do_and_json_keeps_every_word() {
+        let senders: Vec<String> = (0..60).map(|n| format!("app{n}@example.com")).collect();
+        let remedy = "what to do (SES throttling): Wait for the retry, lower the sending rate \
+                      of the application, or ask AWS for a higher sending quota (Senders pane).";
+        let summary = format!(
+            "{} senders throttled: {}; {remedy}",
+            senders.len(),
+            senders.join(", ")
+        );
+        assert!(summary.chars().count() > 1000);
+        let mut r = Report::default();
+        r.finding_clean("senders", Status::Warning, summary.clone());
+        r.finding("failures", Status::Warning, summary.clone());
+        for format in [Format::Text, Format::Nagios] {
+            let out = r.render(format, now());
+            for line in out.lines().skip(1) {
+                // the remedy whole at the end, the list cut in its middle, at a word
+                assert!(line.ends_with(remedy), "{format:?}: {line}");
+                assert!(
+                    line.chars().count() <= LINE_CHARS + 30,
+                    "{format:?}: {line}"
+                );
+                assert!(
+                    line.contains("60 senders throttled: app0@example.com, app1@example.com"),
+                    "{line}"
+                );
+                assert!(
+                    line.contains(".com …[+") && line.contains(" chars]; what to do"),
+                    "{line}"
+                );
+            }
+        }
+        // a program reads every word, and no marker
+        let v: serde_json::Value = serde_json::from_str(&r.render(Format::Json, now())).unwrap();
+        assert_eq!(v["findings"][0]["summary"], summary.as_str());
+        assert_eq!(v["findings"][1]["summary"], summary.as_str());
+        assert!(!v["summary"].as_str().unwrap().contains("[+"), "{v}");
+        // a short one stays as it is
+        assert_eq!(shortened("a; what to do: x", 500), "a; what to do: x");
     }
 
     #[test]
