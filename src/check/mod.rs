@@ -341,16 +341,9 @@ impl Report {
         // a finding with a lead (a probe target: what its problems mean) says that alone here;
         // the line below it carries the evidence
         let said = first.lead.as_ref().unwrap_or(&first.summary);
-        let mut words = format!("{}: {said}", first.area);
-        let room = HEADLINE_WIDTH.saturating_sub(more.len());
-        if words.chars().count() > room {
-            // in ASCII: a text message's alphabet has no ellipsis
-            words = words
-                .chars()
-                .take(room.saturating_sub(3))
-                .collect::<String>()
-                + "...";
-        }
+        let area = format!("{}: ", first.area);
+        let room = HEADLINE_WIDTH.saturating_sub(more.len() + area.chars().count());
+        let words = area + &brief(said, room);
         words + &more
     }
 
@@ -414,6 +407,100 @@ impl Report {
         let _ = writeln!(out, "# TYPE opsdeck_check_status gauge");
         let _ = writeln!(out, "opsdeck_check_status {}", self.status().exit_code());
         out
+    }
+}
+
+/// `said` in at most `room` characters, for the first line: counts of nothing (`, 0 deferred`)
+/// left out; when still too long, its `; `-parts kept whole while they fit, the ones after the
+/// first without their window (`in the last day`: the line below says it), and of the first
+/// that does not fit, the cause its opening words name in parentheses (`the latest bounce
+/// (sender unverified): …` gives `(sender unverified)`); cut at a space, with `...` (ASCII: a
+/// text message's alphabet has no ellipsis).
+fn brief(said: &str, room: usize) -> String {
+    let said = without_zero_counts(said);
+    let len = |s: &str| s.chars().count();
+    if len(&said) <= room {
+        return said;
+    }
+    let room = room.saturating_sub(3);
+    let mut out = String::new();
+    for (i, part) in parts(&said).into_iter().enumerate() {
+        if i == 0 {
+            out = cut_at_space(part, room).to_string();
+            if out.len() < part.len() {
+                break;
+            }
+            continue;
+        }
+        let part = part.find(" in the last ").map_or(part.to_string(), |at| {
+            let rest = &part[at + " in the last ".len()..];
+            let end = rest.find([' ', ',', ')', ':']).unwrap_or(rest.len());
+            format!("{}{}", &part[..at], &rest[end..])
+        });
+        if len(&out) + 2 + len(&part) <= room {
+            out = format!("{out}; {part}");
+            continue;
+        }
+        let opening = part.split(": ").next().unwrap_or_default();
+        if let Some(cause) = opening
+            .find('(')
+            .and_then(|a| opening[a..].find(')').map(|b| &opening[a..=a + b]))
+            && len(&out) + 1 + len(cause) <= room
+        {
+            out = format!("{out} {cause}");
+        }
+        break;
+    }
+    out + "..."
+}
+
+/// `s` without the counts of nothing a list of counts holds after its first (`1 bounced, 0
+/// deferred` says `1 bounced`).
+fn without_zero_counts(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find(", 0 ") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + ", 0 ".len()..];
+        let word = after
+            .find(|c: char| !c.is_alphanumeric() && c != '(' && c != ')')
+            .unwrap_or(after.len());
+        if word == 0 {
+            out.push_str(", 0 ");
+        }
+        rest = &after[word..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `s`'s `; `-separated parts, outside parentheses.
+fn parts(s: &str) -> Vec<&str> {
+    let mut v = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ';' if depth <= 0 && s[i..].starts_with("; ") => {
+                v.push(&s[start..i]);
+                start = i + 2;
+            }
+            _ => {}
+        }
+    }
+    v.push(&s[start..]);
+    v
+}
+
+/// `s` cut to at most `room` characters at its last space that fits (at `room` without one).
+fn cut_at_space(s: &str, room: usize) -> &str {
+    let Some((end, _)) = s.char_indices().nth(room) else {
+        return s;
+    };
+    match s[..end].rfind(' ') {
+        Some(sp) if sp > 0 => s[..sp].trim_end_matches([',', ';', ':']),
+        _ => &s[..end],
     }
 }
 
@@ -981,10 +1068,11 @@ mod tests {
         let first = out.lines().next().unwrap();
         // the worst first, cut to fit a notification, with how many more there are
         assert!(
-            first.starts_with("OPSDECK CRITICAL - probe: www: certificate expires in 2 days; x"),
+            first.starts_with("OPSDECK CRITICAL - probe: www: certificate expires in 2 days"),
             "{first}"
         );
-        assert!(first.ends_with("x... (+2 more below)"), "{first}");
+        // cut at a word: the word of x's too long for the line is left out whole
+        assert!(first.ends_with("in 2 days... (+2 more below)"), "{first}");
         assert!(first.chars().count() <= 160, "{first}");
         assert!(
             !first.contains('|'),
@@ -1003,6 +1091,51 @@ mod tests {
         // and every number, after the problems
         assert_eq!(perf.len(), r.metrics.len(), "{out}");
         assert_eq!(perf[2], "'extra_0'=0;;;0;");
+    }
+
+    #[test]
+    fn nagios_first_line_keeps_the_cause_drops_counts_of_nothing_and_cuts_at_a_word() {
+        let mut r = Report::default();
+        r.finding(
+            "senders",
+            Status::Critical,
+            "3 of 5 senders failing, 1 with warnings; worst: MAILER-DAEMON: 1 bounce notice(s) \
+             bounced, 0 deferred in the last day; the latest bounce (sender unverified): Amazon \
+             SES refused the message because the sender address (or its domain) is not a \
+             verified identity in that region; no notice delivered since: the sender of the \
+             next failed mail is not told either; what to do: Verify the sender address or its \
+             domain in SES in the region named, or route this sender elsewhere (Senders pane).",
+        );
+        for n in 0..2 {
+            r.finding("deploy", Status::Warning, format!("site{n}: behind"));
+        }
+        let out = r.render(Format::Nagios, now());
+        let first = out.lines().next().unwrap();
+        assert_eq!(
+            first,
+            "OPSDECK CRITICAL - senders: 3 of 5 senders failing, 1 with warnings; worst: \
+             MAILER-DAEMON: 1 bounce notice(s) bounced (sender unverified)... (+2 more below)"
+        );
+        // a short one keeps its words, less its counts of nothing
+        let mut r = Report::default();
+        r.finding(
+            "failures",
+            Status::Warning,
+            "2 bounced, 0 deferred, 1 expired; 0 sent",
+        );
+        let first = r.render(Format::Nagios, now());
+        assert_eq!(
+            first.lines().next().unwrap(),
+            "OPSDECK WARNING - failures: 2 bounced, 1 expired; 0 sent"
+        );
+        // one long clause: cut at a space, not in a word
+        let mut r = Report::default();
+        let words = "the checkout holds an unfinished operation ".repeat(8);
+        r.finding("deploy", Status::Critical, words.trim_end());
+        let out = r.render(Format::Nagios, now());
+        let first = out.lines().next().unwrap();
+        assert!(first.ends_with(" operation..."), "{first}");
+        assert!(first.chars().count() <= 160, "{first}");
     }
 
     #[test]
