@@ -414,8 +414,8 @@ impl Report {
 /// left out; when still too long, its `; `-parts kept whole while they fit, the ones after the
 /// first without their window (`in the last day`: the line below says it), and of the first
 /// that does not fit, the cause its opening words name in parentheses (`the latest bounce
-/// (sender unverified): …` gives `(sender unverified)`); cut at a space, with `...` (ASCII: a
-/// text message's alphabet has no ellipsis).
+/// (sender unverified): …` gives `(sender unverified)`), or else its first words; cut at a
+/// space, with `...` (ASCII: a text message's alphabet has no ellipsis).
 fn brief(said: &str, room: usize) -> String {
     let said = without_zero_counts(said);
     let len = |s: &str| s.chars().count();
@@ -427,6 +427,10 @@ fn brief(said: &str, room: usize) -> String {
     for (i, part) in parts(&said).into_iter().enumerate() {
         if i == 0 {
             out = cut_at_space(part, room).to_string();
+            if out.is_empty() {
+                // one word longer than the line: cut in it
+                out = part.chars().take(room).collect();
+            }
             if out.len() < part.len() {
                 break;
             }
@@ -441,13 +445,24 @@ fn brief(said: &str, room: usize) -> String {
             out = format!("{out}; {part}");
             continue;
         }
-        let opening = part.split(": ").next().unwrap_or_default();
-        if let Some(cause) = opening
-            .find('(')
-            .and_then(|a| opening[a..].find(')').map(|b| &opening[a..=a + b]))
-            && len(&out) + 1 + len(cause) <= room
-        {
-            out = format!("{out} {cause}");
+        // `the latest bounce (sender unverified): …`: its cause, when its opening words end
+        // with one in parentheses
+        let cause = part
+            .split_once(": ")
+            .and_then(|(opening, _)| opening.strip_suffix(')'))
+            .and_then(|o| o.rfind(" (").map(|a| &o[a + 1..]))
+            .map(|c| format!("{c})"));
+        match cause {
+            Some(cause) if len(&out) + 1 + len(&cause) <= room => {
+                out = format!("{out} {cause}");
+            }
+            // else its first words that fit
+            _ => {
+                let words = cut_at_space(&part, room.saturating_sub(len(&out) + 2));
+                if !words.is_empty() {
+                    out = format!("{out}; {words}");
+                }
+            }
         }
         break;
     }
@@ -493,14 +508,14 @@ fn parts(s: &str) -> Vec<&str> {
     v
 }
 
-/// `s` cut to at most `room` characters at its last space that fits (at `room` without one).
+/// `s` cut to at most `room` characters at its last space that fits (empty without one).
 fn cut_at_space(s: &str, room: usize) -> &str {
     let Some((end, _)) = s.char_indices().nth(room) else {
         return s;
     };
     match s[..end].rfind(' ') {
-        Some(sp) if sp > 0 => s[..sp].trim_end_matches([',', ';', ':']),
-        _ => &s[..end],
+        Some(sp) => s[..sp].trim_end_matches([',', ';', ':']),
+        None => "",
     }
 }
 
@@ -1136,6 +1151,20 @@ mod tests {
         let first = out.lines().next().unwrap();
         assert!(first.ends_with(" operation..."), "{first}");
         assert!(first.chars().count() <= 160, "{first}");
+        // a part that does not fit and names no cause: its first words, not a "(s)" of it
+        let mut r = Report::default();
+        let ws = "w ".repeat(55);
+        r.finding(
+            "probe",
+            Status::Critical,
+            format!(
+                "{}; certificate expires in 9 day(s) (warning at 21)",
+                ws.trim_end()
+            ),
+        );
+        let out = r.render(Format::Nagios, now());
+        let first = out.lines().next().unwrap();
+        assert!(first.ends_with(" w; certificate..."), "{first}");
     }
 
     #[test]
