@@ -456,11 +456,29 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
                 parts.push(format!("{n} {what}"));
             }
         }
-        let top: Vec<String> = causes
+        // the causes of failed deliveries alone: lost, discarded, held and deleted mail is no
+        // failed delivery, and is said on its own below
+        let delivery: Vec<_> = causes
+            .iter()
+            .filter(|c| {
+                !matches!(
+                    c.category,
+                    Category::Lost | Category::Discarded | Category::Held | Category::Deleted
+                )
+            })
+            .collect();
+        let mut top: Vec<String> = delivery
             .iter()
             .take(3)
             .map(|c| format!("{} x{}", c.label, c.count))
             .collect();
+        if delivery.len() > 3 {
+            let more = delivery.len() - 3;
+            top.push(format!(
+                "+{more} more cause{}",
+                crate::ui::widgets::plural(more)
+            ));
+        }
         let mut line = format!(
             "{failed} failed deliveries in {read} ({}; {} sent): {}",
             parts.join(", "),
@@ -889,6 +907,69 @@ mod tests {
         let mut r = Report::default();
         grade_window(config, &log, 3600, &mut r);
         r
+    }
+
+    /// The causes named are those of failed deliveries, the most frequent first, and a list
+    /// cut short says how many more there are; lost mail is said on its own, not as a cause.
+    #[test]
+    fn the_causes_named_are_of_failed_deliveries_and_a_cut_list_says_so() {
+        let line = |id: &str, to: &str, dsn: &str, status: &str, reply: &str| {
+            format!(
+                "Dec  7 10:00:00 mx postfix/smtp[4]: {id}: to=<{to}>, relay=r[192.0.2.1]:25, \
+                 delay=1, delays=0/0/0.5/0.5, dsn={dsn}, status={status} ({reply})\n"
+            )
+        };
+        let mut text = String::new();
+        text += &line(
+            "AAAA000001",
+            "a@x.example",
+            "5.1.1",
+            "bounced",
+            "host r[192.0.2.1] said: 550 5.1.1 User unknown (in reply to RCPT TO command)",
+        );
+        text += &line(
+            "AAAA000002",
+            "b@x.example",
+            "5.1.1",
+            "bounced",
+            "host r[192.0.2.1] said: 550 5.1.1 User unknown (in reply to RCPT TO command)",
+        );
+        text += &line(
+            "AAAA000003",
+            "c@x.example",
+            "4.2.2",
+            "deferred",
+            "host r[192.0.2.1] said: 452 4.2.2 Mailbox full (in reply to RCPT TO command)",
+        );
+        text += &line(
+            "AAAA000004",
+            "d@x.example",
+            "4.7.1",
+            "deferred",
+            "host r[192.0.2.1] said: 451 4.7.1 Greylisted, please try again later (in reply to RCPT TO command)",
+        );
+        text += &line(
+            "AAAA000005",
+            "e@x.example",
+            "4.4.1",
+            "deferred",
+            "connect to r[192.0.2.1]:25: Connection refused",
+        );
+        // a message that left the queue with no delivery: lost, not a cause of failure
+        text += "Dec  7 10:00:01 mx postfix/qmgr[3]: AAAA000006: from=<app@example.com>, size=300, nrcpt=1 (queue active)\n\
+                 Dec  7 10:00:02 mx postfix/qmgr[3]: AAAA000006: removed\n";
+        let r = graded(&text, &Config::default());
+        let f = r.findings.iter().find(|f| f.area == "failures").unwrap();
+        assert!(
+            f.summary.starts_with(
+                "5 failed deliveries in the last 1h (2 bounced, 3 deferred; 0 sent): \
+                 rcpt unknown x2, "
+            ) && f.summary.contains(", +1 more cause; "),
+            "{}",
+            f.summary
+        );
+        assert!(!f.summary.contains("LOST x"), "{}", f.summary);
+        assert!(f.summary.contains("1 message(s) lost"), "{}", f.summary);
     }
 
     /// Causes with as many failures: the fix named is the one the operator must act on
