@@ -325,6 +325,13 @@ impl DeployPane {
         self.targets.get(self.current)
     }
 
+    /// What `v` deploys when its prompt is answered with an empty line: the current target's
+    /// upstream (`origin/main`).
+    fn default_revision(&self) -> Option<String> {
+        self.target()
+            .map(|t| format!("{}/{}", t.cfg.remote, t.cfg.branch))
+    }
+
     fn target_mut(&mut self) -> Option<&mut Target> {
         self.targets.get_mut(self.current)
     }
@@ -1454,15 +1461,20 @@ impl Pane for DeployPane {
                 if let Err(e) = self.idle() {
                     return vec![Effect::Notice(e)];
                 }
-                let initial = self
-                    .target()
-                    .map(|t| format!("{}/{}", t.cfg.remote, t.cfg.branch))
-                    .unwrap_or_default();
+                // The upstream is the default an empty line takes, said in the label: a line
+                // that started with it written in would have what is typed appended to it.
+                let label = match self.default_revision() {
+                    Some(up) => format!(
+                        "Revision to deploy (id, tag, branch, HEAD~2; Enter: {}):",
+                        up
+                    ),
+                    None => "Revision to deploy (id, tag, branch, HEAD~2):".into(),
+                };
                 vec![Effect::Prompt(Prompt {
                     pane: PaneId::Deploy,
                     purpose: PROMPT_REVISION,
-                    label: "Deploy revision (id, tag, branch, HEAD~2, origin/main):".into(),
-                    initial,
+                    label,
+                    initial: String::new(),
                 })]
             }
             DeployAction::Rollback => {
@@ -1594,23 +1606,6 @@ impl Pane for DeployPane {
                                             .replace("origin", &t.cfg.remote),
                                     ),
                                 ];
-                                // v's prompt starts with the upstream written in: what is typed
-                                // without clearing it is appended to it
-                                let prefill = format!("{}/{}", t.cfg.remote, t.cfg.branch);
-                                if let Some(typed) =
-                                    spec.strip_prefix(&prefill).filter(|rest| !rest.is_empty())
-                                {
-                                    say.insert(
-                                        1,
-                                        (
-                                            Tone::Warn,
-                                            format!(
-                                                "Typed after the {prefill} the prompt starts with? \
-                                                 Ctrl-U clears it, then {typed:?}."
-                                            ),
-                                        ),
-                                    );
-                                }
                             }
                             t.say(escaped(say));
                         }
@@ -1784,9 +1779,13 @@ impl Pane for DeployPane {
         if purpose != PROMPT_REVISION || cx.access.is_none() {
             return Vec::new();
         }
-        let spec = text.trim().to_string();
+        let mut spec = text.trim().to_string();
         if spec.is_empty() {
-            return vec![Effect::Notice("no revision given".into())];
+            // Enter on an empty line takes the default the label names
+            match self.default_revision() {
+                Some(up) => spec = up,
+                None => return vec![Effect::Notice("no revision given".into())],
+            }
         }
         self.preview(spec, Kind::Deploy, cx.now)
     }
@@ -3274,21 +3273,6 @@ mod tests {
         );
     }
 
-    /// v's prompt starts with the upstream written in: a revision typed without clearing it
-    /// is appended ("origin/mainv1.4"), and the refusal says so.
-    #[test]
-    fn a_revision_typed_after_the_prefilled_upstream_is_said_as_such() {
-        let last = refused_revision("origin/mainv1.4");
-        assert_eq!(
-            last,
-            [
-                "No revision \"origin/mainv1.4\" in this checkout (last fetched 3h ago).",
-                "Typed after the origin/main the prompt starts with? Ctrl-U clears it, then \"v1.4\".",
-                "f fetches what was pushed since; a remote branch is origin/NAME.",
-            ]
-        );
-    }
-
     #[test]
     fn typed_revision_is_prompted_then_previewed() {
         let mut p = pane();
@@ -3296,10 +3280,36 @@ mod tests {
         match &fx[..] {
             [Effect::Prompt(pr)] => {
                 assert_eq!(pr.purpose, PROMPT_REVISION);
-                assert_eq!(pr.initial, "origin/main");
+                // the line starts empty: what is typed is the whole revision, not appended to
+                // a default written in
+                assert_eq!(pr.initial, "");
+                assert_eq!(
+                    pr.label,
+                    "Revision to deploy (id, tag, branch, HEAD~2; Enter: origin/main):"
+                );
             }
             other => panic!("{other:?}"),
         }
+        let fx = with(true, |cx| p.on_prompt(PROMPT_REVISION, " v1.4 ".into(), cx));
+        assert!(
+            matches!(&fx[..], [Effect::Deploy(DeployEffect::Preview { spec, .. })] if spec == "v1.4")
+        );
+    }
+
+    /// Enter on the empty line takes the default the label names.
+    #[test]
+    fn an_empty_typed_revision_deploys_the_upstream() {
+        let mut p = pane();
+        let fx = with(true, |cx| p.on_prompt(PROMPT_REVISION, "  ".into(), cx));
+        assert!(
+            matches!(&fx[..], [Effect::Deploy(DeployEffect::Preview { spec, .. })] if spec == "origin/main"),
+            "{fx:?}"
+        );
+    }
+
+    #[test]
+    fn a_second_typed_revision_waits_for_the_first() {
+        let mut p = pane();
         let fx = with(true, |cx| p.on_prompt(PROMPT_REVISION, " v1.4 ".into(), cx));
         assert!(
             matches!(&fx[..], [Effect::Deploy(DeployEffect::Preview { spec, .. })] if spec == "v1.4")
