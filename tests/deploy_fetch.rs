@@ -102,6 +102,32 @@ fn a_fresh_clone_is_dated_by_the_clone_not_called_never_fetched() {
     );
 }
 
+/// A remote whose URL is a path that is no longer there is named as such, not as libgit2's
+/// "unsupported URL protocol".
+#[test]
+fn a_remote_path_that_is_gone_is_said_so() {
+    let f = Fixture::new();
+    let gone = f.dir.path().join("x/gone.git");
+    for url in [
+        gone.display().to_string(),
+        format!("file://{}", gone.display()),
+    ] {
+        git(&f.site, &["remote", "set-url", "origin", &url]);
+        let cancel = AtomicBool::new(false);
+        match fetch::fetch(&f.config(), &cancel, |_| {}, &access()) {
+            Err(e @ DeployError::Fetch { .. }) => assert_eq!(
+                e.to_string(),
+                format!(
+                    "fetch from origin: no repository at {} (the remote's URL): check `git remote -v` in {}",
+                    gone.display(),
+                    f.site.display()
+                )
+            ),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+}
+
 #[test]
 fn a_shallow_clone_of_a_local_remote_is_not_broken_by_a_fetch() {
     let mut f = Fixture::new();

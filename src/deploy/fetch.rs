@@ -196,6 +196,20 @@ fn local_transport(url: &str) -> bool {
     url.starts_with("file://") || (!url.contains(':') && std::path::Path::new(url).is_dir())
 }
 
+/// The path a remote's URL names when it is a local path (no `scheme://`, no `host:path`,
+/// or a `file://` URL) and nothing is there: libgit2 then says "unsupported URL protocol"
+/// or "failed to resolve path", which points nowhere near the cause.
+fn missing_local_path(url: &str) -> Option<&str> {
+    let path = match url.strip_prefix("file://") {
+        Some(p) => p,
+        None if url.contains("://") => return None,
+        // scp-like `host:path` (a `:` before any `/`)
+        None if url.split('/').next().is_some_and(|head| head.contains(':')) => return None,
+        None => url,
+    };
+    (!path.is_empty() && !std::path::Path::new(path).exists()).then_some(path)
+}
+
 /// A ref's move as git's own fetch prints it: `old..new` when the new commit descends from the
 /// old one, `old...new (forced update)` when the remote's history was rewritten (a force-push:
 /// the commits after the fork point are gone from that branch, a deployed one maybe too).
@@ -330,13 +344,36 @@ pub fn fetch(
             remote: cfg.remote.clone(),
         }),
         Err(_) if host_refused.is_some() => Err(remote_err(host_refused.unwrap_or_default())),
-        Err(e) => Err(remote_err(e.message().to_string())),
+        Err(e) => match remote.url().ok().and_then(missing_local_path) {
+            Some(gone) => Err(remote_err(format!(
+                "no repository at {gone} (the remote's URL): check `git remote -v` in {}",
+                path.display()
+            ))),
+            None => Err(remote_err(e.message().to_string())),
+        },
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_local_path_that_is_not_there_is_missing() {
+        assert_eq!(
+            missing_local_path("/nonexistent/gone.git"),
+            Some("/nonexistent/gone.git")
+        );
+        assert_eq!(
+            missing_local_path("file:///nonexistent/gone.git"),
+            Some("/nonexistent/gone.git")
+        );
+        assert_eq!(missing_local_path("/tmp"), None);
+        assert_eq!(missing_local_path("git@example.org:site.git"), None);
+        assert_eq!(missing_local_path("example.org:/srv/site.git"), None);
+        assert_eq!(missing_local_path("https://example.org/site.git"), None);
+        assert_eq!(missing_local_path("ssh://example.org/nonexistent"), None);
+    }
 
     /// A key file that is a FIFO is refused at once, saying so, never handed to libssh2 (which
     /// would wait for a writer).
