@@ -257,8 +257,13 @@ impl Target {
         ))
     }
 
-    /// `busy` begins on the target at `now`.
+    /// `busy` begins on the target at `now`. An action that changes something (a fetch, a
+    /// deploy, the post-deploy command) ends what the last one said: it no longer applies.
+    /// A preview does not: it only asks, and its dialog may be cancelled.
     fn begin(&mut self, busy: Busy, now: DateTime<Local>) {
+        if !matches!(busy, Busy::Previewing(_)) {
+            self.last.clear();
+        }
         self.busy = Some(busy);
         self.busy_since = Some(now);
     }
@@ -555,21 +560,8 @@ impl DeployPane {
         let title = if p.conflicts.is_empty() {
             format!("{} {}?", capital(word), p.to.short)
         } else {
-            let n = p.conflicts.len();
-            let mut say = vec![(
-                Tone::Error,
-                Clean::new(&format!(
-                    "Refused (dry run): {n} local file(s) would be overwritten:"
-                )),
-            )];
-            say.extend(
-                p.conflicts
-                    .iter()
-                    .take(8)
-                    .map(|c| (Tone::Warn, Clean::joined(format!("  {c}")))),
-            );
-            say.push((Tone::Muted, "Nothing was changed.".into()));
-            t.say(say);
+            // the files in the way are said in the dialog: nothing was refused, no action is
+            // recorded until the user answers
             format!("Stash local work and {word} {}?", p.to.short)
         };
         vec![Effect::Confirm(Confirm {
@@ -2503,7 +2495,7 @@ mod tests {
     }
 
     #[test]
-    fn local_files_in_the_way_are_refused_and_stash_is_offered() {
+    fn local_files_in_the_way_are_said_in_the_dialog_and_stash_is_offered() {
         let mut p = pane();
         let mut pr = testdata::preview();
         pr.conflicts = vec![Clean::new("index.html")];
@@ -2515,17 +2507,32 @@ mod tests {
             "a stash takes local changes not in the way too: {:?}",
             c.lines
         );
-        assert!(deploy_request(&[Effect::Confirm(c)]).unwrap().stash);
-        let last: Vec<_> = p.targets[0]
-            .last
-            .iter()
-            .map(|(_, l)| l.to_string())
-            .collect();
-        assert_eq!(
-            last[0],
-            "Refused (dry run): 1 local file(s) would be overwritten:"
+        assert!(
+            c.lines.windows(2).any(
+                |w| w[0] == "1 local file(s) would be overwritten:" && w[1] == "  ! index.html"
+            ),
+            "{:?}",
+            c.lines
         );
-        assert_eq!(last[1], "  index.html");
+        assert!(deploy_request(&[Effect::Confirm(c)]).unwrap().stash);
+        // only a dialog was shown, which may be cancelled: no action is recorded as refused
+        assert!(p.targets[0].last.is_empty(), "{:?}", p.targets[0].last);
+    }
+
+    /// What the last action said is gone once a new deploy starts: it is not left under the
+    /// new one's busy line. A preview alone keeps it.
+    #[test]
+    fn a_new_deploy_ends_what_the_last_action_said() {
+        let mut p = pane();
+        p.targets[0].say(vec![(
+            Tone::Error,
+            Clean::new("fetch from origin: refused"),
+        )]);
+        with(true, |cx| p.on_action(DeployAction::CheckoutSelected, cx));
+        assert_eq!(p.targets[0].last.len(), 1, "a preview only asks");
+        p.targets[0].end_busy();
+        started(&mut p, Kind::Deploy, testdata::oid(0x33));
+        assert!(p.targets[0].last.is_empty(), "{:?}", p.targets[0].last);
     }
 
     #[test]
