@@ -598,7 +598,7 @@ impl DeployPane {
                         short_id(o.to)
                     )),
                 )];
-                // Two short lines: the last action is cut at the width, never wrapped.
+                // Two short lines: the last action's section holds a few rows.
                 if let Some((id, _)) = &o.stash {
                     say.push((
                         Tone::Warn,

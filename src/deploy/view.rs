@@ -730,10 +730,11 @@ fn zoomed(
     if let Some(wp) = t.watch_problem.as_ref().or(s.journal_problem.as_ref()) {
         head.push(fit_line(vec![sp(wp.to_string(), cx.theme.warn)], w));
     }
-    let last_h = if t.last.is_empty() {
+    let last_lines = last_action_lines(t, cx, w);
+    let last_h = if last_lines.is_empty() {
         0
     } else {
-        (t.last.len() as u16 + 1).min(8)
+        (last_lines.len() as u16 + 1).min(8)
     };
     // The commit list takes what it needs (at least 3 rows), the journal
     // or the changes the rest.
@@ -971,11 +972,29 @@ fn zoomed(
     if last_h > 0 {
         let mut lines = vec![fit_line(vec![sp("Last action", cx.theme.header)], w)];
         let room = last_h as usize - 1;
-        for (tn, l) in t.last.iter().take(room) {
-            lines.push(fit_line(vec![sp(l.to_string(), tone(cx, *tn))], w));
+        let cut = last_lines.len() > room;
+        lines.extend(last_lines.into_iter().take(room));
+        // more than the section holds: its last row says so
+        if cut && let Some(l) = lines.last_mut() {
+            let style = l.spans.last().map(|s| s.style).unwrap_or_default();
+            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+            *l = Line::from(sp(truncate(&format!("{} …", text.trim_end()), w), style));
         }
         frame.render_widget(Paragraph::new(lines), last);
     }
+}
+
+/// The last action's lines wrapped at the width, not cut: their advice is at their end. A
+/// line's continuation is indented under its text, two columns more.
+fn last_action_lines(t: &Target, cx: &ViewCx<'_>, w: usize) -> Vec<Line<'static>> {
+    t.last
+        .iter()
+        .flat_map(|(tn, l)| {
+            let text = l.to_string();
+            let indent = text.len() - text.trim_start_matches(' ').len() + 2;
+            crate::ui::widgets::hanging(vec![(text, tone(cx, *tn))], w, indent)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -1682,6 +1701,36 @@ mod tests {
         ] {
             assert!(s.contains(said), "{said:?} missing:\n{s}");
         }
+    }
+
+    /// A last action longer than the pane is wide is wrapped, its advice at the end kept; more
+    /// lines than its section holds end in an ellipsis.
+    #[test]
+    fn the_last_action_is_wrapped_not_cut() {
+        let mut p = pane();
+        p.targets[0].last = vec![(
+            Tone::Error,
+            Clean::new(
+                "fetch from origin: no repository at /tmp/opsdeck-demo-Ab12Cd/deploy/gone.git \
+                 (the remote's URL): check `git remote -v` in /tmp/opsdeck-demo-Ab12Cd/deploy/www",
+            ),
+        )];
+        let s = text(&draw(&p, 80, 24, true));
+        for row in [
+            "│Last action ",
+            "│fetch from origin: no repository at /tmp/opsdeck-demo-Ab12Cd/deploy/gone.git ",
+            "│  (the remote's URL): check `git remote -v` in ",
+            "│  /tmp/opsdeck-demo-Ab12Cd/deploy/www ",
+        ] {
+            assert!(s.contains(row), "{row:?} missing:\n{s}");
+        }
+
+        p.targets[0].last = (1..=10)
+            .map(|i| (Tone::Text, Clean::new(&format!("  output line {i}"))))
+            .collect();
+        let s = text(&draw(&p, 80, 30, true));
+        assert!(s.contains("│  output line 7 …"), "{s}");
+        assert!(!s.contains("output line 8"), "{s}");
     }
 
     #[test]
