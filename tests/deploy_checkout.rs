@@ -1346,6 +1346,34 @@ fn confirm_of_kind(f: &Fixture, spec: &str, kind: Kind) -> Vec<String> {
     }
 }
 
+/// Deploying an older revision says so, and lists every commit it takes back, HEAD too, under
+/// a count that matches the list.
+#[test]
+fn deploying_an_older_revision_lists_all_it_takes_back() {
+    let f = Fixture::new();
+    let (cfg, a) = (f.config(), access());
+    checkout::deploy(&cfg, &request(&f, "origin/main", Kind::Deploy), &a).unwrap();
+    let subject = |id: &str| git(&f.site, &["log", "-1", "--format=%s", id]);
+    let short = |n: usize| f.commits[n][..7].to_string();
+    let lines = confirm_of(&f, "HEAD~2");
+    assert_eq!(
+        lines[..5],
+        [
+            format!(
+                "deploy {} -> {} {}",
+                short(3),
+                short(1),
+                subject(&f.commits[1])
+            ),
+            "This takes the site back to an older revision.".into(),
+            "2 commit(s) taken back".into(),
+            format!("  - {} {}", short(3), subject(&f.commits[3])),
+            format!("  - {} {}", short(2), subject(&f.commits[2])),
+        ],
+        "{lines:#?}"
+    );
+}
+
 /// A commit on neither HEAD nor the upstream is in no commit list: a hot fix committed in the
 /// docroot that a deploy moved off, or a local branch a rollback left. Deploying it again
 /// brings back what was live before, and the confirm says so from the journal, not "new".

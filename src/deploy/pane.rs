@@ -953,13 +953,16 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
         _ => String::new(),
     };
     let to = format!("{} {target_mark}{}", p.to.short, p.to.subject);
-    // HEAD heads the commits taken back when it is one of them (a rollback, a deploy of an
-    // older revision): the first line names it with its subject, and the list goes on with
-    // the older ones, each commit said once
-    let from_first = p
-        .from
-        .as_ref()
-        .is_some_and(|f| p.dropped_commits.first().is_some_and(|c| c.id == f.id));
+    // HEAD heads the commits taken back when it is one of them (a rollback, a deploy beside
+    // HEAD): the first line names it with its subject, and the list goes on with the older
+    // ones, each commit said once. A deploy of an older revision (nothing new, only commits
+    // taken back) lists all it takes back, HEAD too, under a count that matches the list: the
+    // first line names HEAD by id.
+    let back_to_older = p.kind == Kind::Deploy && p.new_total == 0 && p.dropped_total > 0;
+    let from_first = !back_to_older
+        && p.from
+            .as_ref()
+            .is_some_and(|f| p.dropped_commits.first().is_some_and(|c| c.id == f.id));
     let from = match &p.from {
         Some(f) if from_first => format!("{} {}", f.short, f.subject),
         Some(f) => f.short.to_string(),
@@ -968,6 +971,9 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
     let word = p.kind.word();
     let mut lines = Vec::new();
     lines.push(format!("{word} {from} -> {to}"));
+    if back_to_older {
+        lines.push("This takes the site back to an older revision.".into());
+    }
     if let Some((upstream, behind)) = &p.stale_branch {
         lines.push(format!(
             "{} is the local branch, {behind} commit(s) behind {upstream} as fetched: \
@@ -991,6 +997,8 @@ fn confirm_lines(p: &Preview, t: &Target, room: Room) -> Vec<String> {
         // a rollback to the deploy before the last brings nothing back: not said
         (Kind::Rollback, _) if p.new_total == 0 => String::new(),
         (Kind::Rollback, _) => format!("{} commit(s) brought back{older}", p.new_total),
+        // an older revision: said above, and what it takes back below
+        (Kind::Deploy, _) if back_to_older => String::new(),
         (Kind::Deploy, None) if not_known == 0 && !bounded => {
             format!("{} new commit(s){older}", p.new_total)
         }
