@@ -730,6 +730,7 @@ fn zoomed(
     if let Some(wp) = t.watch_problem.as_ref().or(s.journal_problem.as_ref()) {
         head.push(fit_line(vec![sp(wp.to_string(), cx.theme.warn)], w));
     }
+    let deploy_running = matches!(t.busy, Some(Busy::Deploying { .. } | Busy::RunningHook(_)));
     let last_lines = last_action_lines(t, cx, w);
     let last_h = if last_lines.is_empty() {
         0
@@ -773,7 +774,7 @@ fn zoomed(
             "Enter: detail (not in deployers: no changes here)",
             "Enter: detail (not in deployers)",
         )
-    } else if matches!(t.busy, Some(Busy::Deploying { .. } | Busy::RunningHook(_))) {
+    } else if deploy_running {
         (
             "Enter: detail (actions wait for the deploy)",
             "Enter: detail (deploy running)",
@@ -899,7 +900,9 @@ fn zoomed(
                     format!(
                         "Journal ({}) ─ {}l: local changes",
                         s.journal.len(),
-                        if cx.read_only || t.refusal.is_some() {
+                        // b only waits while a deploy runs: the keys that work now, as the
+                        // commit list's header says them
+                        if cx.read_only || t.refusal.is_some() || deploy_running {
                             ""
                         } else {
                             "b: roll back, "
@@ -1494,6 +1497,23 @@ mod tests {
         for offer in ["c: deploy", "v: type a revision", "b: roll back"] {
             assert!(!s.contains(offer), "offers {offer:?} it would refuse:\n{s}");
         }
+    }
+
+    /// While a deploy runs, neither header offers a key that would only be told to wait.
+    #[test]
+    fn a_running_deploy_offers_only_the_keys_that_work() {
+        let mut p = pane();
+        p.targets[0].busy = Some(Busy::Deploying {
+            kind: crate::deploy::checkout::Kind::Deploy,
+            to: Clean::new("3333333 Pricing page"),
+        });
+        let s = text(&draw(&p, 80, 24, true));
+        assert!(
+            s.contains("Commits (3) ─ Enter: detail (actions wait for the deploy)"),
+            "{s}"
+        );
+        assert!(s.contains("│Journal (2) ─ l: local changes "), "{s}");
+        assert!(!s.contains("b: roll back"), "{s}");
     }
 
     #[test]
