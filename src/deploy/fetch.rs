@@ -201,7 +201,10 @@ fn local_transport(url: &str) -> bool {
 /// or "failed to resolve path", which points nowhere near the cause.
 fn missing_local_path(url: &str) -> Option<&str> {
     let path = match url.strip_prefix("file://") {
-        Some(p) => p,
+        // `file:///path` only: a host or a user (a token) before the path is libgit2's to
+        // refuse, and its words are said with the token hidden
+        Some(p) if p.starts_with('/') => p,
+        Some(_) => return None,
         None if url.contains("://") => return None,
         // scp-like `host:path` (a `:` before any `/`)
         None if url.split('/').next().is_some_and(|head| head.contains(':')) => return None,
@@ -369,6 +372,10 @@ mod tests {
             Some("/nonexistent/gone.git")
         );
         assert_eq!(missing_local_path("/tmp"), None);
+        assert_eq!(
+            missing_local_path("file://deploy:TOKEN@/nonexistent/gone.git"),
+            None
+        );
         assert_eq!(missing_local_path("git@example.org:site.git"), None);
         assert_eq!(missing_local_path("example.org:/srv/site.git"), None);
         assert_eq!(missing_local_path("https://example.org/site.git"), None);
