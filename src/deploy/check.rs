@@ -42,7 +42,10 @@ pub async fn collect(config: &Config, report: &mut Report) {
         };
         match read {
             Ok(Ok(st)) => grade_target(config, target, &st, report),
-            Ok(Err(e)) => report.finding("deploy", Status::Unknown, e.to_string()),
+            // named as the target's other findings are: its name first
+            Ok(Err(e)) => {
+                report.finding("deploy", Status::Unknown, format!("{}: {e}", target.name))
+            }
             Err(e) => report.finding(
                 "deploy",
                 Status::Unknown,
@@ -271,6 +274,32 @@ mod tests {
             u.behind = 0;
         }
         st
+    }
+
+    /// A target whose checkout cannot be read is named first, as its other findings are, the
+    /// path in the words after it.
+    #[tokio::test]
+    async fn a_checkout_that_cannot_be_read_is_named_by_its_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nothere");
+        let config = Config::parse(
+            &format!(
+                "[[deploy]]\nname = \"missing\"\npath = \"{}\"\n",
+                path.display()
+            ),
+            std::path::Path::new("c.toml"),
+        )
+        .unwrap();
+        let mut report = Report::default();
+        collect(&config, &mut report).await;
+        let f = report.findings.iter().find(|f| f.area == "deploy").unwrap();
+        assert_eq!(f.status, Status::Unknown);
+        assert!(
+            f.summary
+                .starts_with(&format!("missing: {}: ", path.display())),
+            "{}",
+            f.summary
+        );
     }
 
     #[test]
