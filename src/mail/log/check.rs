@@ -539,6 +539,21 @@ pub fn grade_window(config: &Config, log: &LogReport, window: u64, report: &mut 
             top.label,
             first_sentence(top.remedy)
         ));
+        // what to verify, and where, as SES named it (clean already, as the summary shows it)
+        if top.category == Category::SesSenderNotVerified && !log.ses_unverified.is_empty() {
+            let named: Vec<String> = log
+                .ses_unverified
+                .iter()
+                .take(3)
+                .map(|i| format!("{} in {}", i.identity, i.region.to_ascii_lowercase()))
+                .collect();
+            let more = log.ses_unverified.len().saturating_sub(named.len());
+            summary.push_str(&format!(" Not verified: {}", named.join(", ")));
+            if more > 0 {
+                summary.push_str(&format!(", +{more} more"));
+            }
+            summary.push('.');
+        }
     }
     if (!log.errors.is_empty() && log.lines == 0) || (log.cut.is_some() && log.first.is_none()) {
         // Nothing was read at all, or nothing of the window before the deadline: the counts
@@ -748,7 +763,7 @@ mod tests {
             "2 failed deliveries in the last 1h (1 bounced, 1 deferred; 1 sent): \
              sender unverified x1, SES throttling x1; what to do (sender unverified): Verify \
              the sender address or its domain in SES in the region named, or route this sender \
-             elsewhere (Senders pane)."
+             elsewhere (Senders pane). Not verified: app@example.com in us-east-1."
         );
         // defaults: warning from 1 failure, critical from 50
         assert_eq!(f.status, Status::Warning);
