@@ -155,20 +155,14 @@ pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, Q
     let text = std::fs::read_to_string(file).map_err(&io)?;
     let asked: std::collections::HashSet<&str> = ids.iter().map(QueueId::as_str).collect();
     let now = chrono::Local::now();
-    let mut kept = String::with_capacity(text.len());
     let mut named: Vec<String> = Vec::new();
     let mut log = Vec::new();
     // Postfix's lines, as the demo's log writes them
     let postfix = LogGenerator::new(1);
     let pid = 30_000 + now.timestamp_subsec_micros() % 9_000;
-    for line in text.lines() {
-        let Ok(mut m) = serde_json::from_str::<serde_json::Value>(line) else {
-            kept.push_str(line);
-            kept.push('\n');
-            continue;
-        };
+    let kept = edited(&text, |m| {
         let id = m["queue_id"].as_str().unwrap_or("").to_string();
-        let queue = m["queue_name"].as_str().unwrap_or("").to_string();
+        let queue = m["queue_name"].as_str().unwrap_or("");
         // postsuper acts on what it finds where the action applies: a release on held mail only,
         // a hold on mail not held yet
         let applies = asked.contains(id.as_str())
@@ -178,14 +172,12 @@ pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, Q
                 _ => true,
             };
         if !applies {
-            kept.push_str(line);
-            kept.push('\n');
-            continue;
+            return Edit::Keep;
         }
         log.push(postfix.line(now, "postsuper", pid, &format!("{id}: {done_word}")));
         named.push(id.clone());
         match op {
-            QueueOp::Delete => continue,
+            QueueOp::Delete => return Edit::Drop,
             QueueOp::Hold => m["queue_name"] = "hold".into(),
             QueueOp::Release => m["queue_name"] = "deferred".into(),
             QueueOp::Expire => m["forced_expire"] = true.into(),
@@ -207,9 +199,8 @@ pub fn apply(config: &Config, op: QueueOp, ids: &[QueueId]) -> Result<Outcome, Q
             }
             QueueOp::DeliverNow => unreachable!("refused above"),
         }
-        kept.push_str(&m.to_string());
-        kept.push('\n');
-    }
+        Edit::Changed
+    });
     let n = named.len();
     let count = format!("{count_word}: {n} message{}", if n == 1 { "" } else { "s" });
     log.push(postfix.line(now, "postsuper", pid, &count));
@@ -312,30 +303,56 @@ fn retry(config: &Config, file: &Path, ids: Option<&[QueueId]>) -> std::io::Resu
                 .iter()
                 .any(|(i, a)| i.as_str() == id && a.as_str() == address)
         };
-        let mut kept = String::with_capacity(text.len());
-        for line in String::from_utf8_lossy(&text).lines() {
-            let Ok(mut m) = serde_json::from_str::<serde_json::Value>(line) else {
-                kept.push_str(line);
-                kept.push('\n');
-                continue;
-            };
+        let kept = edited(&String::from_utf8_lossy(&text), |m| {
             let id = m["queue_id"].as_str().unwrap_or("").to_string();
             if done.returned.contains(&id) {
-                continue;
+                return Edit::Drop;
             }
-            if let Some(rcpts) = m["recipients"].as_array_mut() {
-                rcpts.retain(|r| !gone(&id, r["address"].as_str().unwrap_or("")));
-                if rcpts.is_empty() {
-                    continue;
-                }
+            let Some(rcpts) = m["recipients"].as_array_mut() else {
+                return Edit::Keep;
+            };
+            let before = rcpts.len();
+            rcpts.retain(|r| !gone(&id, r["address"].as_str().unwrap_or("")));
+            match rcpts.len() {
+                0 => Edit::Drop,
+                n if n == before => Edit::Keep,
+                _ => Edit::Changed,
             }
-            kept.push_str(&m.to_string());
-            kept.push('\n');
-        }
+        });
         replace(file, kept)?;
     }
     log_in_sandbox(config, file, &done.lines)?;
     Ok(tried.iter().map(|e| e.id.to_string()).collect())
+}
+
+/// What an edit of the demo queue does to one message's line.
+enum Edit {
+    /// The line stays as it was.
+    Keep,
+    /// The line is written again from the message as edited.
+    Changed,
+    /// The message leaves the queue.
+    Drop,
+}
+
+/// The demo queue's text with `edit` applied to each message (a line of `postqueue -j`'s JSON);
+/// a line that is not one is kept as it was.
+fn edited(text: &str, mut edit: impl FnMut(&mut serde_json::Value) -> Edit) -> String {
+    let mut kept = String::with_capacity(text.len());
+    for line in text.lines() {
+        let Ok(mut m) = serde_json::from_str::<serde_json::Value>(line) else {
+            kept.push_str(line);
+            kept.push('\n');
+            continue;
+        };
+        match edit(&mut m) {
+            Edit::Keep => kept.push_str(line),
+            Edit::Changed => kept.push_str(&m.to_string()),
+            Edit::Drop => continue,
+        }
+        kept.push('\n');
+    }
+    kept
 }
 
 /// Write the demo queue's `file` anew: the listing never sees it half written.
