@@ -75,6 +75,20 @@ impl World {
         f(&mut self.pane, &mut cx)
     }
 
+    /// Select the first row `which` picks, from the top, and open its detail.
+    fn open_row(&mut self, which: impl Fn(&super::model::Outcome) -> bool) {
+        let idx = self
+            .pane
+            .rows(&self.shared.mail_log)
+            .position(which)
+            .expect("a row");
+        self.with_cx(|p, cx| p.on_nav(Nav::Top, cx));
+        for _ in 0..idx {
+            self.with_cx(|p, cx| p.on_nav(Nav::Down, cx));
+        }
+        self.with_cx(|p, cx| p.on_enter(cx));
+    }
+
     /// A pane whose one source is being followed.
     fn following() -> World {
         let mut w = World::new();
@@ -438,29 +452,20 @@ fn expired_mail_points_to_the_journal_directory_read() {
     }
 }
 
+/// A bounce notice to app@example.com that bounces too: lost, nobody told.
+const LOST_NOTICE: &str = "Nov 27 10:00:01 mx postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002
+Nov 27 10:00:01 mx postfix/qmgr[3]: BBBB000002: from=<>, size=2000, nrcpt=1 (queue active)
+Nov 27 10:00:02 mx postfix/smtp[4]: BBBB000002: to=<app@example.com>, relay=r[192.0.2.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host r[192.0.2.1] said: 550 5.1.1 User unknown (in reply to RCPT TO command))
+Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
+";
+
 /// A lost bounce notice's detail names the sender to tell by hand: the one it was addressed to,
 /// whose message failed, not the null sender its row shows.
 #[test]
 fn a_lost_notice_names_the_sender_to_tell() {
     let mut w = World::following();
-    w.feed(
-        "Nov 27 10:00:01 mx postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002
-Nov 27 10:00:01 mx postfix/qmgr[3]: BBBB000002: from=<>, size=2000, nrcpt=1 (queue active)
-Nov 27 10:00:02 mx postfix/smtp[4]: BBBB000002: to=<app@example.com>, relay=r[192.0.2.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host r[192.0.2.1] said: 550 5.1.1 User unknown (in reply to RCPT TO command))
-Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
-",
-        false,
-    );
-    let idx = w
-        .pane
-        .rows(&w.shared.mail_log)
-        .position(|o| o.status == RowStatus::Lost)
-        .unwrap();
-    w.with_cx(|p, cx| p.on_nav(Nav::Top, cx));
-    for _ in 0..idx {
-        w.with_cx(|p, cx| p.on_nav(Nav::Down, cx));
-    }
-    w.with_cx(|p, cx| p.on_enter(cx));
+    w.feed(LOST_NOTICE, false);
+    w.open_row(|o| o.status == RowStatus::Lost);
     let read = w
         .screen(100, 30, true)
         .replace('│', " ")
@@ -483,13 +488,12 @@ Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
 fn a_lost_row_says_what_lost_it() {
     let mut w = World::following();
     w.feed(
-        "Nov 27 10:00:01 mx postfix/bounce[5]: AAAA000001: sender non-delivery notification: BBBB000002
-Nov 27 10:00:01 mx postfix/qmgr[3]: BBBB000002: from=<>, size=2000, nrcpt=1 (queue active)
-Nov 27 10:00:02 mx postfix/smtp[4]: BBBB000002: to=<app@example.com>, relay=r[192.0.2.1]:587, delay=1, delays=0/0/0.5/0.5, dsn=5.1.1, status=bounced (host r[192.0.2.1] said: 550 5.1.1 User unknown (in reply to RCPT TO command))
-Nov 27 10:00:02 mx postfix/qmgr[3]: BBBB000002: removed
+        &format!(
+            "{LOST_NOTICE}\
 Nov 27 10:01:00 mx postfix/qmgr[3]: CCCC000003: from=<web@example.com>, size=900, nrcpt=1 (queue active)
 Nov 27 10:01:05 mx postfix/qmgr[3]: CCCC000003: removed
-",
+"
+        ),
         false,
     );
     let s = w.screen(100, 30, true);
@@ -512,16 +516,7 @@ Nov 27 10:01:05 mx postfix/qmgr[3]: CCCC000003: removed
             .any(|l| l.contains(" lost ") && l.contains("LOST")),
         "{s}"
     );
-    let idx = w
-        .pane
-        .rows(&w.shared.mail_log)
-        .position(|o| o.status == RowStatus::Lost && o.bounce_of.is_some())
-        .unwrap();
-    w.with_cx(|p, cx| p.on_nav(Nav::Top, cx));
-    for _ in 0..idx {
-        w.with_cx(|p, cx| p.on_nav(Nav::Down, cx));
-    }
-    w.with_cx(|p, cx| p.on_enter(cx));
+    w.open_row(|o| o.status == RowStatus::Lost && o.bounce_of.is_some());
     let s = w.screen(100, 30, true);
     assert!(
         s.contains("  lost  bounce failed\n") || s.contains("  lost  bounce failed "),
@@ -539,16 +534,7 @@ fn the_detail_heading_says_a_status_once() {
         (RowStatus::Deleted, "  deleted  postsuper -d\n"),
         (RowStatus::Bounced, "  bounced  sender unverified\n"),
     ] {
-        let idx = w
-            .pane
-            .rows(&w.shared.mail_log)
-            .position(|o| o.status == status)
-            .unwrap();
-        w.with_cx(|p, cx| p.on_nav(Nav::Top, cx));
-        for _ in 0..idx {
-            w.with_cx(|p, cx| p.on_nav(Nav::Down, cx));
-        }
-        w.with_cx(|p, cx| p.on_enter(cx));
+        w.open_row(|o| o.status == status);
         let s = w.screen(100, 30, true);
         let first = s
             .lines()
